@@ -1,0 +1,37 @@
+# Two entry points (see README): `make demo` and `make test`. Each sets itself up from a clean clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-deps demo test test-all lint clean
+
+setup: $(STAMP)
+
+# Debian's LLVM 19 lets Mitsuba use its fast `llvm_ad_rgb` variant (optional: scalar_rgb works without).
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! ldconfig -p | grep -q libLLVM.so.19; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libllvm19 || \
+		echo "warning: libllvm19 not installed; Mitsuba will use its scalar variant"; fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vfxdenoise demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check core cli plugin nuke houdini tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,43 @@
+"""`vfxdenoise info`: what a sequence holds and how the denoiser will read it."""
+
+from __future__ import annotations
+
+import click
+
+from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.sequence import find_sequence, format_frames
+
+
+def _window(box) -> str:
+    xmin, ymin, xmax, ymax = box
+    return f"({xmin}, {ymin}) - ({xmax}, {ymax})  {xmax - xmin + 1}x{ymax - ymin + 1}"
+
+
+@click.command("info")
+@click.argument("pattern")
+@layer_options
+def info(pattern: str, **layers) -> None:
+    """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
+    sequence = find_sequence(pattern)
+    first = sequence.pattern.path(sequence.first)
+    specs = read_exr_header(first)
+    channels = [name for spec in specs for name in spec.channelnames]
+    mapping = resolve_layers(channels, layer_overrides(layers), str(first))
+    spec = specs[0]
+    click.echo(f"sequence:   {sequence.pattern.text}")
+    click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
+    gaps = sequence.gaps()
+    click.echo(f"gaps:       {format_frames(gaps) if gaps else 'none'}")
+    click.echo(f"data:       {_window((spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1))}")
+    click.echo(f"display:    {_window((spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1, spec.full_y + spec.full_height - 1))}")
+    click.echo(f"parts:      {len(specs)}")
+    click.echo(f"channels:   {len(channels)}")
+    for part_spec in specs:
+        formats = part_spec.channelformats or [part_spec.format] * part_spec.nchannels
+        for name, fmt in zip(part_spec.channelnames, formats):
+            click.echo(f"  {name:<24} {fmt}")
+    click.echo("features:")
+    for feature, channel_list in mapping.describe().items():
+        click.echo(f"  {feature:<8} {channel_list}")

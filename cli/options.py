@@ -1,0 +1,29 @@
+"""Click options shared by commands that read a sequence (seq, info, farm, train)."""
+
+from __future__ import annotations
+
+import click
+
+LAYER_FEATURES = ("beauty", "albedo", "normal", "depth", "motion")
+
+
+def layer_options(command):
+    """--beauty/--albedo/--normal/--depth/--motion: override which EXR layer feeds each feature."""
+    for feature in reversed(LAYER_FEATURES):
+        command = click.option(
+            f"--{feature}",
+            f"layer_{feature}",
+            metavar="LAYER",
+            help=f"EXR layer (or comma-separated channels) to use as {feature}; 'none' to ignore it.",
+        )(command)
+    return command
+
+
+def layer_overrides(values: dict) -> dict[str, str]:
+    """Collect the non-empty --<feature> values from a command's keyword arguments."""
+    overrides = {}
+    for feature in LAYER_FEATURES:
+        value = values.pop(f"layer_{feature}", None)
+        if value:
+            overrides[feature] = value
+    return overrides

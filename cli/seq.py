@@ -1,0 +1,93 @@
+"""`vfxdenoise seq`: denoise an EXR sequence (the main job)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from tqdm import tqdm
+
+from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.engine import MISSING_POLICIES, EngineConfig, FrameResult, denoise_sequence
+from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.core.weights import DEFAULT_MODEL
+
+
+def _emit(event: dict) -> None:
+    click.echo(json.dumps(event))
+    sys.stdout.flush()
+
+
+@click.command("seq")
+@click.argument("pattern")
+@click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
+@click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 [default: all on disk].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--temporal-radius", type=int, help="Neighbouring frames used on each side [default: the model's].")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or .safetensors path.")
+@layer_options
+@click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
+@click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
+@click.option("--tile", type=int, help="Tile size in pixels for frames too large for memory.")
+@click.option("--max-gpu-mem", type=float, help="GPU memory budget in GB; picks the tile size.")
+@click.option("--missing", type=click.Choice(MISSING_POLICIES), default="error", show_default=True,
+              help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
+@click.option("--keep-going", is_flag=True, help="Denoise the other frames when one fails; exit 1 at the end.")
+@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
+def seq(pattern: str, output: str | None, frames: str | None, device: str,
+        temporal_radius: int | None, model: str, keep_noisy: bool, resume: bool, overwrite: bool,
+        tile: int | None, max_gpu_mem: float | None, missing: str, keep_going: bool,
+        progress: str, **layers) -> None:
+    """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
+    config = EngineConfig(
+        model=model, device=device, temporal_radius=temporal_radius,
+        layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
+        overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, missing=missing,
+        keep_going=keep_going,
+    )
+    bar = None
+
+    def report(result: FrameResult, index: int, total: int) -> None:
+        nonlocal bar
+        if progress == "json":
+            if index == 1:
+                _emit({"event": "start", "total": total})
+            _emit({"event": "frame", "frame": result.frame, "index": index, "total": total,
+                   "status": result.status, "path": str(result.path),
+                   "seconds": round(result.seconds, 3), "message": result.message})
+            return
+        line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s -> {result.path}"
+        if progress == "bar":
+            bar = bar or tqdm(total=total, unit="frame", file=sys.stderr)
+            bar.update(1)
+            bar.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+    try:
+        summary = denoise_sequence(pattern, output, frames, config, progress=report)
+    finally:
+        if bar:
+            bar.close()
+    written, skipped = summary.frames("written"), summary.frames("skipped")
+    failed, not_found = summary.frames("failed"), summary.frames("missing")
+    if progress == "json":
+        _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
+               "skipped": skipped, "missing": not_found, "failed": failed,
+               "sanitized": summary.sanitized.counts, "seconds": round(summary.seconds, 3)})
+    else:
+        click.echo(f"output: {summary.output_pattern.text}", err=True)
+        for label, frame_list in (("written", written), ("skipped (already done)", skipped),
+                                  ("missing (not written)", not_found), ("FAILED", failed)):
+            if frame_list:
+                click.echo(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}", err=True)
+        if summary.sanitized.total:
+            click.echo(f"sanitised input values: {summary.sanitized.describe()}", err=True)
+        click.echo(f"time: {summary.seconds:.1f} s", err=True)
+    if failed:
+        for result in summary.results:
+            if result.status == "failed":
+                click.echo(f"error: frame {result.frame}: {result.message}", err=True)
+        sys.exit(1)

@@ -1,0 +1,90 @@
+"""`vfxdenoise train`: train the temporal render denoiser on make-dataset sequences."""
+
+from __future__ import annotations
+
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import click
+import torch
+
+from vfxdenoise.core.evaluation import evaluate_sequences
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.training.loop import LoopConfig, fit
+from vfxdenoise.core.training.render import (
+    RenderDataConfig,
+    batches,
+    load_dataset,
+    self_supervised_loss,
+    supervised_loss,
+)
+from vfxdenoise.core.weights import load_weights, save_weights
+
+ARCHITECTURE = "temporal-unet"
+
+
+@click.command("train")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Training dataset folder (from make-dataset).")
+@click.option("--val", "val_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Held-out validation dataset folder.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for model.safetensors, model.json, log.csv, curves.png and checkpoints.")
+@click.option("--steps", default=4000, show_default=True)
+@click.option("--batch", default=8, show_default=True)
+@click.option("--crop", default=96, show_default=True)
+@click.option("--lr", default=2e-3, show_default=True)
+@click.option("--temporal-radius", default=2, show_default=True)
+@click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
+@click.option("--self-supervised", is_flag=True, help="Noise2Noise: train against a second noisy render, no references.")
+@click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
+@click.option("--validate-every", default=500, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
+@click.option("--seed", default=0, show_default=True)
+def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
+          lr: float, temporal_radius: int, widths: str, self_supervised: bool, init_model: str | None,
+          validate_every: int, device: str, resume: bool, seed: int) -> None:
+    """Train the temporal denoiser; writes safetensors weights and a model card."""
+    torch.manual_seed(seed)
+    device = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    if init_model:
+        loaded = load_weights(init_model)
+        model, config = loaded.model.train(), loaded.config
+    else:
+        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")]}
+        model = build_model(ARCHITECTURE, **config)
+    data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
+                                   self_supervised=self_supervised)
+    sequences = load_dataset(data_dir)
+    val_sequences = load_dataset(val_dir) if val_dir else []
+    click.echo(f"training on {len(sequences)} sequences ({sum(s.length for s in sequences)} frames per level)")
+
+    def validate(net) -> dict[str, float]:
+        rows = evaluate_sequences(net, val_sequences, device=device)
+        return {key: sum(r[key] for r in rows) / len(rows) for key in ("psnr", "relmse", "temporal")}
+
+    loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda",
+                             validate_every=validate_every, checkpoint_every=validate_every,
+                             out_dir=out_dir, seed=seed)
+    started = time.time()
+    history = fit(model, batches(sequences, data_config, seed),
+                  self_supervised_loss if self_supervised else supervised_loss, loop_config,
+                  validate=validate if val_sequences else None, resume=resume)
+    card = {
+        "inputs": "noisy beauty t-k..t+k (motion-warped), consistency masks, albedo, normal, flags",
+        "training": {
+            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "data": str(data_dir), "sequences": len(sequences), "steps": steps, "batch": batch,
+            "crop": crop, "self_supervised": self_supervised, "init": init_model,
+            "seconds": round(time.time() - started, 1),
+            "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
+            "torch": torch.__version__,
+        },
+        "validation": history[-1] if history else {},
+    }
+    save_weights(model.cpu(), out_dir / "model.safetensors", ARCHITECTURE, config, card)
+    click.echo(f"weights: {out_dir / 'model.safetensors'}")

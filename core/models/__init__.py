@@ -1,0 +1,28 @@
+"""Model registry: one module per architecture, one dict mapping names to constructors.
+
+`build_model(name, **kwargs)` is the only way code elsewhere instantiates a network, so weights files
+and model cards can name an architecture by its registry key.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.models.temporal_unet import TemporalUNet
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "temporal-unet": TemporalUNet,
+}
+
+
+def build_model(name: str, **kwargs) -> nn.Module:
+    """Instantiate the registered architecture `name` with its constructor keyword arguments."""
+    try:
+        constructor = MODELS[name]
+    except KeyError:
+        known = ", ".join(sorted(MODELS)) or "none"
+        raise ModelError(f"unknown architecture '{name}' (known: {known})") from None
+    return constructor(**kwargs)

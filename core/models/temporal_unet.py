@@ -1,0 +1,91 @@
+"""Temporal residual U-Net: the default render denoiser.
+
+Input: the channel layout of `vfxdenoise.core.network_input` (the noisy beauty of frames t-k..t+k
+warped to t, consistency masks, albedo, normal, presence flags). The beauty goes through a fixed
+log transfer (no per-frame autoexposure, which would itself flicker); the network predicts a residual
+on frame t's transferred beauty and the result is mapped back to linear HDR.
+
+For speed the first layer sees a 2x2 pixel-unshuffled input, so every convolution runs at half
+resolution or less (about 28 k multiply-adds per output pixel at the default widths).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vfxdenoise.core.network_input import InputLayout
+
+# log1p of the largest half float: outputs are clamped so they stay finite when written as half.
+_MAX_LOG = math.log1p(65504.0)
+
+
+def to_log(linear: torch.Tensor) -> torch.Tensor:
+    """HDR transfer used for the network and its loss: log(1 + x), x clamped at 0."""
+    return torch.log1p(linear.clamp(min=0.0))
+
+
+def from_log(log: torch.Tensor) -> torch.Tensor:
+    """Inverse of `to_log`, clamped to the half-float range."""
+    return torch.expm1(log.clamp(0.0, _MAX_LOG))
+
+
+def _block(in_ch: int, out_ch: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU(inplace=True),
+    )
+
+
+class TemporalUNet(nn.Module):
+    """Residual U-Net over a motion-warped temporal window; see module docstring."""
+
+    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80)):
+        super().__init__()
+        self.layout = InputLayout(temporal_radius)
+        self.temporal_radius = temporal_radius
+        self.widths = tuple(widths)
+        levels = len(widths) - 1
+        # Spatial sizes must divide by 2 (unshuffle) * 2**levels (poolings).
+        self.multiple = 2 * 2**levels
+        self.unshuffle = nn.PixelUnshuffle(2)
+        self.shuffle = nn.PixelShuffle(2)
+        encoders, in_ch = [], 4 * self.layout.in_channels
+        for width in widths:
+            encoders.append(_block(in_ch, width))
+            in_ch = width
+        self.encoders = nn.ModuleList(encoders)
+        self.decoders = nn.ModuleList(
+            _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(levels))
+        )
+        self.head = nn.Conv2d(widths[0], 4 * 3, 3, padding=1)
+
+    def forward_log(self, x: torch.Tensor) -> torch.Tensor:
+        """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
+        n_beauty = self.layout.beauty_channels
+        beauty_log = to_log(x[:, :n_beauty])
+        features = torch.cat([beauty_log, x[:, n_beauty:]], dim=1)
+        height, width = x.shape[-2:]
+        pad_h, pad_w = -height % self.multiple, -width % self.multiple
+        if pad_h or pad_w:
+            features = F.pad(features, (0, pad_w, 0, pad_h), mode="replicate")
+
+        h = self.unshuffle(features)
+        skips = []
+        for level, encoder in enumerate(self.encoders):
+            if level:
+                h = F.max_pool2d(h, 2)
+            h = encoder(h)
+            skips.append(h)
+        for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+            h = decoder(torch.cat([h, skip], dim=1))
+        residual = self.shuffle(self.head(h))[..., :height, :width]
+        return beauty_log[:, :3] + residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Denoised linear HDR beauty of frame t, (N, 3, H, W)."""
+        return from_log(self.forward_log(x))

@@ -1,0 +1,168 @@
+"""Training data and losses for the temporal render denoiser.
+
+A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITECTURE.md):
+`<seq>/spp4/`, `<seq>/spp16/`, `<seq>/spp4b/` (a second independent noisy render) and
+`<seq>/reference/`. Each training sample is one centre frame: its network input is built by the same
+`build_input` the engine uses (so warping and masks match inference exactly), then cropped and
+augmented. The target is the reference beauty, or, self-supervised (Noise2Noise), the independent
+second noisy render of the same frame.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.models.temporal_unet import to_log
+from vfxdenoise.core.network_input import InputLayout, build_input
+
+REFERENCE = "reference"
+SECOND_NOISY_SUFFIX = "b"
+DROPPABLE = ("albedo", "normal", "motion")
+
+
+@dataclass
+class RenderDataConfig:
+    """How training samples are drawn from the sequences."""
+
+    crop: int = 96
+    batch: int = 8
+    temporal_radius: int = 2
+    spp_levels: tuple[str, ...] = ()  # folder names such as "spp4"; () = every sppN folder found
+    aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
+    self_supervised: bool = False
+
+
+@dataclass
+class RenderSequence:
+    """One sequence in memory: features per noisy level and frame, plus targets per frame."""
+
+    name: str
+    noisy: dict[str, list[FrameFeatures]]  # level -> frames in order
+    targets: dict[str, list[np.ndarray]]  # "reference" or "<level>b" -> (3,H,W) beauty per frame
+
+    @property
+    def length(self) -> int:
+        return len(next(iter(self.noisy.values())))
+
+
+def _read_frames(folder: Path) -> list[FrameFeatures]:
+    sequence = find_sequence(folder / "render.####.exr")
+    frames = []
+    for frame in sequence.frames:
+        image = read_exr(sequence.pattern.path(frame))
+        layers = resolve_layers(image.channel_names, None, str(sequence.pattern.path(frame)))
+        frames.append(features_from_exr(image, layers)[0])
+    return frames
+
+
+def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSequence:
+    """Read every noisy level and the targets of one generated sequence folder."""
+    levels = spp_levels or tuple(
+        sorted(p.name for p in folder.iterdir()
+               if p.is_dir() and p.name.startswith("spp") and not p.name.endswith(SECOND_NOISY_SUFFIX))
+    )
+    if not levels:
+        raise VfxDenoiseError(f"{folder} holds no sppN/ folders; is it a make-dataset sequence?")
+    noisy = {level: _read_frames(folder / level) for level in levels}
+    targets = {}
+    for name in (REFERENCE, *(level + SECOND_NOISY_SUFFIX for level in levels)):
+        if (folder / name).is_dir():
+            targets[name] = [f.beauty for f in _read_frames(folder / name)]
+    return RenderSequence(folder.name, noisy, targets)
+
+
+def load_dataset(root: Path, spp_levels: tuple[str, ...] = ()) -> list[RenderSequence]:
+    """All sequences under a dataset folder (each sub-folder with sppN/ inside)."""
+    folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and any(p.glob("spp*")))
+    if not folders:
+        raise VfxDenoiseError(f"no sequences found in {root}; create one with `vfxdenoise make-dataset`")
+    return [load_sequence(folder, spp_levels) for folder in folders]
+
+
+def window_around(frames: list[FrameFeatures], t: int, radius: int) -> dict[int, FrameFeatures]:
+    """The temporal window of frame index t, clamped at the sequence ends (as the engine does)."""
+    return {d: frames[t + d] for d in range(-radius, radius + 1) if 0 <= t + d < len(frames)}
+
+
+def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.Random):
+    """Flips, 90-degree turns, exposure scaling and colour permutation of input and target alike."""
+    if rng.random() < 0.5:
+        x, y = x.flip(-1), y.flip(-1)
+    if rng.random() < 0.5:
+        x, y = x.flip(-2), y.flip(-2)
+    turns = rng.randrange(4)
+    x, y = torch.rot90(x, turns, (-2, -1)), torch.rot90(y, turns, (-2, -1))
+    exposure = 2.0 ** rng.uniform(-3.0, 3.0)
+    x = torch.cat([x[:, :layout.beauty_channels] * exposure, x[:, layout.beauty_channels:]], 1)
+    y = y * exposure
+    perm = rng.sample(range(3), 3)
+    beauty_idx = [3 * (i // 3) + perm[i % 3] for i in range(layout.beauty_channels)]
+    albedo_start = layout.beauty_channels + 2 * layout.temporal_radius
+    albedo_idx = [albedo_start + p for p in perm]
+    index = beauty_idx + list(range(layout.beauty_channels, albedo_start)) + albedo_idx + list(
+        range(albedo_start + 3, x.shape[1]))
+    return x[:, index], y[:, perm]
+
+
+def sample(sequences: list[RenderSequence], config: RenderDataConfig,
+           rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
+    """One augmented (input, target) crop pair, each (1, C, crop, crop)."""
+    layout = InputLayout(config.temporal_radius)
+    seq = rng.choice(sequences)
+    level = rng.choice(sorted(seq.noisy))
+    t = rng.randrange(seq.length)
+    dropped = [name for name in DROPPABLE if rng.random() < config.aux_dropout]
+    frames = [f.without(*dropped) for f in seq.noisy[level]]
+    target_name = level + SECOND_NOISY_SUFFIX if config.self_supervised else REFERENCE
+    if target_name not in seq.targets:
+        raise VfxDenoiseError(f"sequence {seq.name} has no '{target_name}' frames to train against")
+    x = build_input(window_around(frames, t, config.temporal_radius), layout)
+    y = torch.from_numpy(seq.targets[target_name][t]).unsqueeze(0)
+    height, width = y.shape[-2:]
+    crop = min(config.crop, height, width)
+    top, left = rng.randrange(height - crop + 1), rng.randrange(width - crop + 1)
+    x = x[..., top:top + crop, left:left + crop]
+    y = y[..., top:top + crop, left:left + crop]
+    return _augment(x, y, layout, rng)
+
+
+def batches(sequences: list[RenderSequence], config: RenderDataConfig,
+            seed: int = 0) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless stream of training batches {"input", "target"}."""
+    rng = random.Random(seed)
+    while True:
+        pairs = [sample(sequences, config, rng) for _ in range(config.batch)]
+        yield {"input": torch.cat([p[0] for p in pairs]), "target": torch.cat([p[1] for p in pairs])}
+
+
+def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def supervised_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """L1 plus an L1 on image gradients, both in the log transfer space (sharp edges, HDR-robust)."""
+    pred = model.forward_log(batch["input"])
+    target = to_log(batch["target"])
+    loss = F.l1_loss(pred, target)
+    for p, t in zip(_gradients(pred), _gradients(target)):
+        loss = loss + 0.5 * F.l1_loss(p, t)
+    return loss
+
+
+def self_supervised_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Noise2Noise for HDR: relative L2 against an independent noisy render (unbiased in the mean)."""
+    pred = model(batch["input"])
+    target = batch["target"]
+    return (((pred - target) ** 2) / (pred.detach() ** 2 + 0.01)).mean()
