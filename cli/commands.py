@@ -10,6 +10,8 @@ import click
 COMMANDS: dict[str, str] = {
     "seq": "seq",
     "info": "info",
+    "demo": "demo",
+    "train": "train",
 }
 
 

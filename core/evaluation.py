@@ -1,0 +1,71 @@
+"""Score denoisers on (noisy, reference) sequences: ours, the noisy input, and optional baselines.
+
+Used by `vfxdenoise train` (validation), `vfxdenoise eval` and `vfxdenoise demo`. All image metrics
+are computed on tonemapped frames (`metrics.tonemap`) except relMSE, which is HDR by definition.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from vfxdenoise.core import metrics
+from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.training.render import RenderSequence, window_around
+
+# A denoiser maps a sequence's frames (one noisy level) to denoised beauties, frame by frame.
+Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
+
+
+def model_denoiser(model: nn.Module, device: str = "cpu") -> Denoiser:
+    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does."""
+
+    def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
+        was_training = model.training
+        model.eval()
+        frames = seq.noisy[level]
+        outputs = []
+        with torch.inference_mode():
+            for t in range(len(frames)):
+                x = build_input(window_around(frames, t, model.temporal_radius), model.layout, device)
+                outputs.append(model(x)[0].float().cpu().numpy())
+        model.train(was_training)
+        return outputs
+
+    return run
+
+
+def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:
+    """The identity 'denoiser': scores the input itself."""
+    return [f.beauty for f in seq.noisy[level]]
+
+
+def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False) -> dict:
+    """PSNR / SSIM (tonemapped), relMSE (HDR), temporal error, optionally HDR-FLIP; sequence means."""
+    mapped = [metrics.tonemap(d) for d in denoised]
+    mapped_ref = [metrics.tonemap(r) for r in references]
+    row = {
+        "psnr": float(np.mean([metrics.psnr(d, r) for d, r in zip(mapped, mapped_ref)])),
+        "ssim": float(np.mean([metrics.ssim(d, r) for d, r in zip(mapped, mapped_ref)])),
+        "relmse": float(np.mean([metrics.relmse(d, r) for d, r in zip(denoised, references)])),
+        "temporal": float(metrics.temporal_error(denoised, references)),
+    }
+    if with_flip:
+        row["flip"] = float(np.mean([metrics.flip(d, r) for d, r in zip(denoised, references)]))
+    return row
+
+
+def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[RenderSequence],
+                       device: str = "cpu", with_flip: bool = False) -> list[dict]:
+    """One row per (sequence, noisy level): the scores of the given denoiser."""
+    denoise = (model_denoiser(model_or_denoiser, device)
+               if isinstance(model_or_denoiser, nn.Module) else model_or_denoiser)
+    rows = []
+    for seq in sequences:
+        for level in sorted(seq.noisy):
+            result = score(denoise(seq, level), seq.targets["reference"], with_flip)
+            rows.append({"sequence": seq.name, "level": level, **result})
+    return rows

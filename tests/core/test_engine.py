@@ -1,0 +1,145 @@
+"""Engine behaviour on small real EXR sequences: chunks, streaming, resume, headers, policies."""
+
+from __future__ import annotations
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.errors import MissingFramesError, OutputError
+from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.sequence import parse_pattern
+
+
+def _config(weights, **kwargs) -> EngineConfig:
+    return EngineConfig(model=str(weights), device="cpu", **kwargs)
+
+
+def _beauty(pattern: str, frame: int) -> np.ndarray:
+    return read_exr(parse_pattern(pattern).path(frame)).get(["R", "G", "B"])
+
+
+def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1001, 1008))
+    whole = str(tmp_path / "whole" / "out.####.exr")
+    chunked = str(tmp_path / "chunked" / "out.####.exr")
+    denoise_sequence(pattern, whole, config=_config(tiny_weights))
+    for chunk in ("1001-1003", "1004-1004", "1005-1007"):
+        denoise_sequence(pattern, chunked, chunk, config=_config(tiny_weights))
+    for frame in range(1001, 1008):
+        assert np.array_equal(_beauty(whole, frame), _beauty(chunked, frame)), frame
+
+
+def test_streaming_holds_only_the_temporal_window(sequence_factory, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 21), height=16, width=16)
+    summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    assert len(summary.frames("written")) == 20
+    # window of 2k+1 = 5 frames plus the prefetched next frame
+    assert summary.peak_frames_in_memory <= 6
+
+
+def test_output_keeps_channels_windows_types_and_header(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights, keep_noisy=True))
+    source, result = read_exr(parse_pattern(pattern).path(2)), read_exr(parse_pattern(out).path(2))
+    assert set(result.channel_names) == set(source.channel_names) | {"noisy.R", "noisy.G", "noisy.B"}
+    for name in source.channel_names:
+        if name not in ("R", "G", "B"):
+            assert np.array_equal(result.get([name]), source.get([name])), name
+    assert np.array_equal(result.get(["noisy.R", "noisy.G", "noisy.B"]), source.get(["R", "G", "B"]))
+    assert not np.array_equal(result.get(["R"]), source.get(["R"]))
+    spec_in, spec_out = source.parts[0].spec, result.parts[0].spec
+    formats_in = dict(zip(spec_in.channelnames, map(str, spec_in.channelformats)))
+    formats_out = dict(zip(spec_out.channelnames, map(str, spec_out.channelformats)))
+    assert all(formats_out[n] == f for n, f in formats_in.items())
+    assert spec_out.getattribute("studio/shot") == "sq010_sh020"
+    assert spec_out.getattribute("compression") == spec_in.getattribute("compression")
+    assert spec_out.getattribute("vfxdenoise/model") == str(tiny_weights)
+
+
+def test_data_and_display_windows_are_kept(tmp_path, tiny_weights):
+    from vfxdenoise.core.io.exr import ExrImage, write_exr
+
+    folder = tmp_path / "overscan"
+    folder.mkdir()
+    for frame in (1, 2):
+        channels = {c: np.full((20, 24), 0.5, np.float32) for c in "RGB"}
+        image = ExrImage.from_channels(channels, data_window=(-4, -2, 19, 17),
+                                       display_window=(0, 0, 15, 15))
+        write_exr(folder / f"r.{frame:04d}.exr", image)
+    denoise_sequence(str(folder / "r.####.exr"), config=_config(tiny_weights))
+    result = read_exr(folder / "r_denoised.0001.exr")
+    assert result.data_window == (-4, -2, 19, 17)
+    assert result.display_window == (0, 0, 15, 15)
+
+
+def test_resume_skips_finished_frames_and_redoes_damaged_ones(sequence_factory, tmp_path,
+                                                              tiny_weights):
+    pattern = sequence_factory(frames=range(1, 6))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    expected = _beauty(out, 3)
+    damaged = parse_pattern(out).path(3)
+    damaged.write_bytes(damaged.read_bytes()[:200])
+    parse_pattern(out).path(5).unlink()
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    assert summary.frames("written") == [3, 5]
+    assert summary.frames("skipped") == [1, 2, 4]
+    assert np.array_equal(_beauty(out, 3), expected)
+
+
+def test_existing_outputs_are_not_replaced_without_a_flag(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 3))
+    denoise_sequence(pattern, config=_config(tiny_weights))
+    with pytest.raises(OutputError, match="--resume"):
+        denoise_sequence(pattern, config=_config(tiny_weights))
+    denoise_sequence(pattern, config=_config(tiny_weights, overwrite=True))
+
+
+def test_refuses_to_write_over_its_inputs(sequence_factory, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 3))
+    with pytest.raises(OutputError, match="overwrite input"):
+        denoise_sequence(pattern, pattern, config=_config(tiny_weights, overwrite=True))
+
+
+def test_missing_frames_error_hold_and_skip(sequence_factory, tiny_weights):
+    pattern = sequence_factory(frames=[1, 2, 4, 5])
+    with pytest.raises(MissingFramesError) as info:
+        denoise_sequence(pattern, frames="1-5", config=_config(tiny_weights))
+    assert info.value.missing == [3]
+    skipped = denoise_sequence(pattern, frames="1-5", config=_config(tiny_weights, missing="skip"))
+    assert skipped.frames("missing") == [3]
+    assert not parse_pattern(skipped.output_pattern.text).path(3).exists()
+    held = denoise_sequence(pattern, frames="1-5",
+                            config=_config(tiny_weights, missing="hold", overwrite=True))
+    assert held.frames("written") == [1, 2, 3, 4, 5]
+
+
+def test_nan_inf_and_huge_values_never_reach_the_output(sequence_factory, tmp_path, tiny_weights):
+    bad = np.full((32, 48), 0.5, np.float32)
+    bad[0, 0], bad[1, 1], bad[2, 2], bad[3, 3] = np.nan, np.inf, -4.0, 1e6
+    pattern = sequence_factory(frames=range(1, 4), extra={"G": bad})
+    summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    assert summary.sanitized.counts["beauty"] >= 3 * 4
+    for frame in range(1, 4):
+        assert np.isfinite(_beauty(summary.output_pattern.text, frame)).all()
+
+
+def test_tiled_run_matches_untiled(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
+    whole = str(tmp_path / "a" / "o.####.exr")
+    tiled = str(tmp_path / "b" / "o.####.exr")
+    denoise_sequence(pattern, whole, config=_config(tiny_weights))
+    denoise_sequence(pattern, tiled, config=_config(tiny_weights, tile=32))
+    # outputs are half floats: allow one half-float step
+    np.testing.assert_allclose(_beauty(tiled, 2), _beauty(whole, 2), rtol=2e-3, atol=1e-3)
+
+
+def test_half_channels_stay_half(sequence_factory, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 3))
+    summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    spec = read_exr(summary.output_pattern.path(1)).parts[0].spec
+    formats = dict(zip(spec.channelnames, spec.channelformats))
+    assert formats["R"] == oiio.TypeDesc("half") and formats["Z"] == oiio.TypeDesc("float")

@@ -1,0 +1,29 @@
+"""Motion warping follows the canonical motion convention."""
+
+import torch
+
+from vfxdenoise.core.warp import flows_from_motion, warp
+
+
+def _ramp(shift: float, width: int = 32) -> torch.Tensor:
+    xs = torch.arange(width, dtype=torch.float32) - shift
+    return (xs * 0.1).expand(1, 1, 8, width).clone()
+
+
+def test_constant_motion_aligns_previous_and_next_frames():
+    # content moves right by 2 px per frame, so motion (to the previous frame) is -2 px in x
+    motion = torch.zeros(1, 2, 8, 32)
+    motion[:, 0] = -2.0
+    flows = flows_from_motion({-1: motion, 0: motion, 1: motion, 2: motion}, radius=2)
+    centre = _ramp(0.0)
+    for offset in (-2, -1, 1, 2):
+        warped, inside = warp(_ramp(2.0 * offset), flows[offset])
+        valid = inside[0, 0].bool()
+        assert torch.allclose(warped[0, 0][valid], centre[0, 0][valid], atol=1e-5), offset
+        assert valid.sum() == 8 * (32 - 2 * abs(offset))
+
+
+def test_zero_flow_is_identity():
+    image = torch.rand(1, 3, 5, 7)
+    warped, inside = warp(image, torch.zeros(1, 2, 5, 7))
+    assert torch.allclose(warped, image) and inside.all()
