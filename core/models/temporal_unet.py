@@ -5,8 +5,8 @@ warped to t, consistency masks, albedo, normal, presence flags). The beauty goes
 log transfer (no per-frame autoexposure, which would itself flicker); the network predicts a residual
 on frame t's transferred beauty and the result is mapped back to linear HDR.
 
-For speed the first layer sees a 2x2 pixel-unshuffled input, so every convolution runs at half
-resolution or less (about 28 k multiply-adds per output pixel at the default widths).
+For speed the first layer is a stride-2 4x4 convolution, so every convolution runs at half
+resolution or less and the output is pixel-shuffled back to full resolution.
 """
 
 from __future__ import annotations
@@ -51,9 +51,11 @@ class TemporalUNet(nn.Module):
         levels = len(widths) - 1
         # Spatial sizes must divide by 2 (unshuffle) * 2**levels (poolings).
         self.multiple = 2 * 2**levels
-        self.unshuffle = nn.PixelUnshuffle(2)
+        self.stem = nn.Sequential(
+            nn.Conv2d(self.layout.in_channels, widths[0], 4, stride=2, padding=1), nn.ReLU(inplace=True)
+        )
         self.shuffle = nn.PixelShuffle(2)
-        encoders, in_ch = [], 4 * self.layout.in_channels
+        encoders, in_ch = [], widths[0]
         for width in widths:
             encoders.append(_block(in_ch, width))
             in_ch = width
@@ -73,7 +75,7 @@ class TemporalUNet(nn.Module):
         if pad_h or pad_w:
             features = F.pad(features, (0, pad_w, 0, pad_h), mode="replicate")
 
-        h = self.unshuffle(features)
+        h = self.stem(features)
         skips = []
         for level, encoder in enumerate(self.encoders):
             if level:
