@@ -12,6 +12,7 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "demo": "demo",
     "train": "train",
+    "eval": "evaluate",
 }
 
 

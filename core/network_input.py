@@ -64,6 +64,7 @@ def build_input(
 
     `window` maps frame offsets to features and covers a contiguous range containing 0 (shorter at
     sequence ends). Slots outside that range repeat the nearest frame and are marked inconsistent.
+    The result is filled in place into one preallocated tensor: at 1080p every copy costs ~10 ms.
     """
     device = torch.device(device)
     centre = window[0]
@@ -76,33 +77,43 @@ def build_input(
                    for d in range(-radius + 1, radius + 1)}
         flows = flows_from_motion(motions, radius)
 
+    out = torch.zeros((1, layout.in_channels, centre.height, centre.width), device=device)
+    n_beauty = layout.beauty_channels
+    out[:, 0:3] = _tensor(centre.beauty, device)
     centre_guide = _guide(centre, device)
-    beauties = [_tensor(centre.beauty, device)]
-    consistencies = []
     seen = {id(centre)}
-    for slot in layout.slots[1:]:
+    for index, slot in enumerate(layout.slots[1:]):
         offset = max(lo, min(hi, slot))
         frame = window[offset]
-        beauty = _tensor(frame.beauty, device)
-        guide = _guide(frame, device)
-        valid = torch.ones_like(beauty[:, :1])
-        if offset in flows:
-            stacked = beauty if guide is None else torch.cat([beauty, guide], dim=1)
-            stacked, valid = warp(stacked, flows[offset])
-            beauty, guide = stacked[:, :3], (None if guide is None else stacked[:, 3:])
-        if guide is not None and centre_guide is not None:
-            mismatch = (guide - centre_guide).abs().mean(dim=1, keepdim=True)
-            valid = valid * torch.exp(-8.0 * mismatch)
-        if id(frame) in seen:
-            valid = torch.zeros_like(valid)
+        beauty_out = out[:, 3 * (index + 1):3 * (index + 2)]
+        valid = out[:, n_beauty + index:n_beauty + index + 1]
+        if id(frame) in seen:  # a repeated frame adds no information: consistency stays 0
+            beauty_out.copy_(_tensor(frame.beauty, device))
+            continue
         seen.add(id(frame))
-        beauties.append(beauty)
-        consistencies.append(valid)
+        guide = _guide(frame, device)
+        valid.fill_(1.0)
+        if offset in flows:
+            stacked = _tensor(frame.beauty, device)
+            if guide is not None:
+                stacked = torch.cat([stacked, guide], dim=1)
+            stacked, inside = warp(stacked, flows[offset])
+            beauty_out.copy_(stacked[:, :3])
+            guide = None if guide is None else stacked[:, 3:]
+            valid.copy_(inside)
+        else:
+            beauty_out.copy_(_tensor(frame.beauty, device))
+        if guide is not None and centre_guide is not None:
+            mismatch = (guide - centre_guide).abs_().mean(dim=1, keepdim=True)
+            valid.mul_(mismatch.mul_(-8.0).exp_())
 
-    zeros = torch.zeros_like(beauties[0])
-    albedo = zeros if centre.albedo is None else _tensor(centre.albedo, device)
-    normal = zeros if centre.normal is None else _tensor(centre.normal, device)
+    aux = n_beauty + 2 * layout.temporal_radius
+    if centre.albedo is not None:
+        out[:, aux:aux + 3] = _tensor(centre.albedo, device)
+    if centre.normal is not None:
+        out[:, aux + 3:aux + 6] = _tensor(centre.normal, device)
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
                "motion": use_motion}
-    flags = [torch.full_like(zeros[:, :1], float(present[name])) for name in FLAG_NAMES]
-    return torch.cat([*beauties, *consistencies, albedo, normal, *flags], dim=1)
+    for i, name in enumerate(FLAG_NAMES):
+        out[:, aux + 6 + i] = float(present[name])
+    return out

@@ -1,0 +1,77 @@
+"""`vfxdenoise eval`: score our model, the noisy input and OIDN side by side on held-out sequences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from vfxdenoise.core.baselines import oidn_denoiser
+from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
+from vfxdenoise.core.io.preview import write_contact_sheet
+from vfxdenoise.core.training.render import load_dataset
+from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
+
+METRICS = ("psnr", "ssim", "relmse", "flip", "temporal")
+
+
+def _table(rows: list[dict], with_flip: bool) -> str:
+    metrics = [m for m in METRICS if with_flip or m != "flip"]
+    head = "| sequence | spp | method | " + " | ".join(metrics) + " |"
+    lines = [head, "|" + "---|" * (3 + len(metrics))]
+    for row in rows:
+        cells = [f"{row[m]:.4f}" if m != "psnr" else f"{row[m]:.2f}" for m in metrics]
+        lines.append(f"| {row['sequence']} | {row['level']} | {row['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _means(rows: list[dict], with_flip: bool) -> list[dict]:
+    out = []
+    for level in sorted({r["level"] for r in rows}):
+        for method in dict.fromkeys(r["method"] for r in rows):
+            subset = [r for r in rows if r["level"] == level and r["method"] == method]
+            mean = {m: float(np.mean([r[m] for r in subset])) for m in METRICS if m in subset[0]}
+            out.append({"sequence": "**mean**", "level": level, "method": method, **mean})
+    return out
+
+
+@click.command("eval")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Dataset folder of sequences with sppN/ and reference/.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True)
+@click.option("--oidn/--no-oidn", default=True, show_default=True, help="Include Intel OIDN (pyoidn) baselines.")
+@click.option("--flip/--no-flip", "with_flip", default=True, show_default=True, help="Compute HDR-FLIP (slow).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
+              show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str) -> None:
+    """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
+    loaded = load_weights(model, device)
+    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, device)}
+    if oidn:
+        methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
+        methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seq in load_dataset(data_dir):
+        for level in sorted(seq.noisy):
+            outputs = {name: run(seq, level) for name, run in methods.items()}
+            reference = seq.targets["reference"]
+            for name, frames in outputs.items():
+                rows.append({"sequence": seq.name, "level": level, "method": name,
+                             **score(frames, reference, with_flip)})
+            middle = seq.length // 2
+            columns = [outputs["noisy"][middle]]
+            if oidn:
+                columns.append(outputs["oidn (albedo+normal)"][middle])
+            ours, ref = outputs["ours"][middle], reference[middle]
+            columns += [ours, ref, np.abs(ours - ref).mean(axis=0, keepdims=True).repeat(3, 0) * 4]
+            write_contact_sheet(out_dir / f"{seq.name}_{level}.png", columns)
+            click.echo(f"{seq.name} {level}: done", err=True)
+    table = _table(rows + _means(rows, with_flip), with_flip)
+    (out_dir / "results.md").write_text(
+        f"Model: {loaded.path}\n\nContact sheets: noisy | "
+        f"{'OIDN | ' if oidn else ''}ours | reference | 4x abs error of ours\n\n{table}\n")
+    click.echo(table)
+    click.echo(f"\nwritten: {out_dir / 'results.md'}", err=True)
