@@ -6,6 +6,7 @@ import platform
 import shlex
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from vfxdenoise.core.training.render import (
     load_dataset,
     self_supervised_loss,
     supervised_loss,
+    uses_pairs,
 )
 from vfxdenoise.core.weights import load_weights, save_weights
 
@@ -71,8 +73,9 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                              validate_every=validate_every, checkpoint_every=validate_every,
                              out_dir=out_dir, seed=seed)
     started = time.time()
-    history = fit(model, batches(sequences, data_config, seed),
-                  self_supervised_loss if self_supervised else supervised_loss, loop_config,
+    loss = (self_supervised_loss if self_supervised
+            else partial(supervised_loss, pairs=uses_pairs(sequences, data_config)))
+    history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                   validate=validate if val_sequences else None, resume=resume)
     card = {
         "inputs": "noisy beauty t-k..t+k (motion-warped), consistency masks, albedo, normal, flags",

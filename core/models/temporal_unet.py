@@ -1,9 +1,14 @@
 """Temporal residual U-Net: the default render denoiser.
 
 Input: the channel layout of `vfxdenoise.core.network_input` (the noisy beauty of frames t-k..t+k
-warped to t, consistency masks, albedo, normal, presence flags). The beauty goes through a fixed
-log transfer (no per-frame autoexposure, which would itself flicker); the network predicts a residual
-on frame t's transferred beauty and the result is mapped back to linear HDR.
+warped to t, consistency masks, albedo, normal, presence flags). The network sees the beauty through
+a fixed log transfer (no per-frame autoexposure, which would itself flicker).
+
+Output: per-pixel blend weights over the 2k+1 aligned frames, applied to their *linear* radiance
+(averaging aligned frames pools their samples, which is unbiased), plus a residual in log space for
+what blending cannot fix (spatial noise, disocclusions). The weight logits start from the log of the
+consistency masks and the head starts at zero, so an untrained network already averages the
+consistent neighbours; training refines from there, which converges far faster than a plain residual.
 
 For speed the first layer is a stride-2 4x4 convolution, so every convolution runs at half
 resolution or less and the output is pixel-shuffled back to full resolution.
@@ -31,6 +36,19 @@ def to_log(linear: torch.Tensor) -> torch.Tensor:
 def from_log(log: torch.Tensor) -> torch.Tensor:
     """Inverse of `to_log`, clamped to the half-float range."""
     return torch.expm1(log.clamp(0.0, _MAX_LOG))
+
+
+def blend_aligned(x: torch.Tensor, logits: torch.Tensor, layout) -> torch.Tensor:
+    """log of the weighted mean of the aligned frames' linear beauty; weights = softmax over slots.
+
+    The centre frame counts as fully consistent; a neighbour's prior weight is its consistency.
+    """
+    n_beauty = layout.beauty_channels
+    slots = n_beauty // 3
+    consistency = torch.cat([torch.ones_like(x[:, :1]), x[:, n_beauty:n_beauty + slots - 1]], dim=1)
+    weights = torch.softmax(logits + torch.log(consistency.clamp(min=1e-3)), dim=1)
+    frames = x[:, :n_beauty].clamp(min=0.0).unflatten(1, (slots, 3))
+    return torch.log1p((weights.unsqueeze(2) * frames).sum(dim=1))
 
 
 def _block(in_ch: int, out_ch: int) -> nn.Sequential:
@@ -63,7 +81,10 @@ class TemporalUNet(nn.Module):
         self.decoders = nn.ModuleList(
             _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(levels))
         )
-        self.head = nn.Conv2d(widths[0], 4 * 3, 3, padding=1)
+        self.slots = 2 * temporal_radius + 1
+        self.head = nn.Conv2d(widths[0], 4 * (3 + self.slots), 3, padding=1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
@@ -85,8 +106,9 @@ class TemporalUNet(nn.Module):
         for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
             h = decoder(torch.cat([h, skip], dim=1))
-        residual = self.shuffle(self.head(h))[..., :height, :width]
-        return beauty_log[:, :3] + residual
+        out = self.shuffle(self.head(h))[..., :height, :width]
+        residual, logits = out[:, :3], out[:, 3:]
+        return blend_aligned(x, logits, self.layout) + residual
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised linear HDR beauty of frame t, (N, 3, H, W)."""

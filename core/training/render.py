@@ -42,6 +42,7 @@ class RenderDataConfig:
     spp_levels: tuple[str, ...] = ()  # folder names such as "spp4"; () = every sppN folder found
     aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
     self_supervised: bool = False
+    temporal_pairs: bool = True  # samples are frames (t, t+1) with identical crops, for the temporal loss
 
 
 @dataclass
@@ -97,7 +98,10 @@ def window_around(frames: list[FrameFeatures], t: int, radius: int) -> dict[int,
 
 
 def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.Random):
-    """Flips, 90-degree turns, exposure scaling and colour permutation of input and target alike."""
+    """Flips, 90-degree turns, exposure scaling and colour permutation of input and target alike.
+
+    Every frame in the batch dimension of x and y gets the same transform (pairs stay aligned).
+    """
     if rng.random() < 0.5:
         x, y = x.flip(-1), y.flip(-1)
     if rng.random() < 0.5:
@@ -118,46 +122,64 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
 
 def sample(sequences: list[RenderSequence], config: RenderDataConfig,
            rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
-    """One augmented (input, target) crop pair, each (1, C, crop, crop)."""
+    """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1."""
     layout = InputLayout(config.temporal_radius)
     seq = rng.choice(sequences)
     level = rng.choice(sorted(seq.noisy))
-    t = rng.randrange(seq.length)
+    span = 2 if config.temporal_pairs and seq.length > 1 else 1
+    t = rng.randrange(seq.length - span + 1)
     dropped = [name for name in DROPPABLE if rng.random() < config.aux_dropout]
     frames = [f.without(*dropped) for f in seq.noisy[level]]
     target_name = level + SECOND_NOISY_SUFFIX if config.self_supervised else REFERENCE
     if target_name not in seq.targets:
         raise VfxDenoiseError(f"sequence {seq.name} has no '{target_name}' frames to train against")
-    x = build_input(window_around(frames, t, config.temporal_radius), layout)
-    y = torch.from_numpy(seq.targets[target_name][t]).unsqueeze(0)
-    height, width = y.shape[-2:]
+    height, width = frames[0].height, frames[0].width
     crop = min(config.crop, height, width)
     top, left = rng.randrange(height - crop + 1), rng.randrange(width - crop + 1)
-    x = x[..., top:top + crop, left:left + crop]
-    y = y[..., top:top + crop, left:left + crop]
-    return _augment(x, y, layout, rng)
+    region = (..., slice(top, top + crop), slice(left, left + crop))
+    xs, ys = [], []
+    for u in range(t, t + span):
+        xs.append(build_input(window_around(frames, u, config.temporal_radius), layout)[region])
+        ys.append(torch.from_numpy(seq.targets[target_name][u]).unsqueeze(0)[region])
+    return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
+
+
+def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> bool:
+    """Whether batches hold consecutive frame pairs (every sequence has at least two frames)."""
+    return config.temporal_pairs and all(s.length > 1 for s in sequences)
 
 
 def batches(sequences: list[RenderSequence], config: RenderDataConfig,
             seed: int = 0) -> Iterator[dict[str, torch.Tensor]]:
     """Endless stream of training batches {"input", "target"}."""
     rng = random.Random(seed)
+    count = max(1, config.batch // 2) if uses_pairs(sequences, config) else config.batch
     while True:
-        pairs = [sample(sequences, config, rng) for _ in range(config.batch)]
-        yield {"input": torch.cat([p[0] for p in pairs]), "target": torch.cat([p[1] for p in pairs])}
+        samples = [sample(sequences, config, rng) for _ in range(count)]
+        yield {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples])}
 
 
 def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
 
 
-def supervised_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """L1 plus an L1 on image gradients, both in the log transfer space (sharp edges, HDR-robust)."""
+def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
+                    temporal_weight: float = 0.5) -> torch.Tensor:
+    """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs.
+
+    With `pairs` (see `uses_pairs`), a temporal term compares the change between consecutive
+    denoised frames with the change between the reference frames: flicker is change the
+    reference does not have.
+    """
     pred = model.forward_log(batch["input"])
     target = to_log(batch["target"])
     loss = F.l1_loss(pred, target)
     for p, t in zip(_gradients(pred), _gradients(target)):
         loss = loss + 0.5 * F.l1_loss(p, t)
+    if pairs:
+        pred_pairs, target_pairs = pred.unflatten(0, (-1, 2)), target.unflatten(0, (-1, 2))
+        loss = loss + temporal_weight * F.l1_loss(pred_pairs[:, 1] - pred_pairs[:, 0],
+                                                  target_pairs[:, 1] - target_pairs[:, 0])
     return loss
 
 

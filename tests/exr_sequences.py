@@ -1,0 +1,47 @@
+"""Tiny real EXR sequences for tests: a smooth HDR image panning right, with every canonical AOV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vfxdenoise.core.io.exr import ExrImage, write_exr
+
+FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}
+
+
+def clean_frame(height: int, width: int, shift: float) -> np.ndarray:
+    """A smooth HDR test image (3,H,W) translated right by `shift` pixels."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    xs = xs - shift
+    r = 0.6 + 0.4 * np.sin(xs / 5.0)
+    g = 0.5 + 0.4 * np.cos(ys / 4.0)
+    b = 2.0 * ((xs // 8 + ys // 8) % 2)
+    return np.stack([r, g, b]).astype(np.float32)
+
+
+def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, width: int = 48,
+                   noise: float = 0.2, motion: float = 1.0, seed: int = 0, name: str = "render",
+                   extra: dict | None = None) -> str:
+    """Write noisy frames with all canonical AOVs (camera panning `motion` px/frame); return pattern."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index, frame in enumerate(frames):
+        clean = clean_frame(height, width, motion * index)
+        noisy = clean * rng.gamma(4.0, 0.25, size=clean.shape) if noise else clean
+        channels = {c: noisy[i] for i, c in enumerate("RGB")}
+        channels["A"] = np.ones((height, width), np.float32)
+        for i, c in enumerate("RGB"):
+            channels[f"albedo.{c}"] = np.clip(clean[i] / 2.0, 0, 1)
+        for c, v in zip("XYZ", (0.0, 0.0, 1.0)):
+            channels[f"N.{c}"] = np.full((height, width), v, np.float32)
+        channels["Z"] = np.full((height, width), 5.0, np.float32)
+        # Content moves right by `motion` px per frame: the point at x was at x - motion before.
+        channels["motion.X"] = np.full((height, width), -motion, np.float32)
+        channels["motion.Y"] = np.zeros((height, width), np.float32)
+        channels.update(extra or {})
+        image = ExrImage.from_channels(channels, pixel_types=FLOAT_CHANNELS,
+                                       attributes={"studio/shot": "sq010_sh020"})
+        write_exr(folder / f"{name}.{frame:04d}.exr", image)
+    return str(folder / f"{name}.####.exr")
