@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from vfxdenoise.core.baselines import oidn_frame
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 import numpy as np
-
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.io.preview import write_contact_sheet

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header

@@ -9,9 +9,9 @@ import logging
 import sys
 
 import click
+from vfxdenoise.core.errors import VfxDenoiseError
 
 from vfxdenoise import __version__
-from vfxdenoise.core.errors import VfxDenoiseError
 
 
 class _Group(click.Group):

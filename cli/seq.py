@@ -7,7 +7,6 @@ import sys
 
 import click
 from tqdm import tqdm
-
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, EngineConfig, FrameResult, denoise_sequence
 from vfxdenoise.core.io.sequence import format_frames

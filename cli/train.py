@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 import torch
-
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import LoopConfig, fit

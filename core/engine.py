@@ -14,15 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-
-from vfxdenoise import __version__
 from vfxdenoise.core.errors import (
     ChannelError,
     MissingFramesError,
@@ -44,6 +42,8 @@ from vfxdenoise.core.io.sequence import (
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.tiling import run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
+
+from vfxdenoise import __version__
 
 log = logging.getLogger(__name__)
 
@@ -235,48 +235,39 @@ def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
     return image
 
 
-def denoise_sequence(
-    input_pattern: str | FramePattern,
-    output_pattern: str | FramePattern | None = None,
-    frames: str | list[int] | None = None,
-    config: EngineConfig | None = None,
-    progress: ProgressCallback | None = None,
-) -> RunSummary:
-    """Denoise `frames` (default: all on disk) of a sequence; see module docstring."""
-    config = config or EngineConfig()
-    started = time.perf_counter()
-    if config.missing not in MISSING_POLICIES:
+def _as_pattern(value: str | FramePattern) -> FramePattern:
+    return parse_pattern(value) if isinstance(value, str) else value
+
+
+def _check_missing(pattern: FramePattern, missing: list[int], policy: str) -> None:
+    if policy not in MISSING_POLICIES:
         raise VfxDenoiseError(f"--missing must be one of {', '.join(MISSING_POLICIES)}")
-    in_pattern = parse_pattern(input_pattern) if isinstance(input_pattern, str) else input_pattern
-    out_pattern = (
-        default_output_pattern(in_pattern) if output_pattern is None
-        else parse_pattern(output_pattern) if isinstance(output_pattern, str) else output_pattern
-    )
-    sequence = find_sequence(in_pattern)
-    wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or sequence.frames)
-    missing = sequence.missing(wanted)
-    if missing and config.missing == "error":
+    if missing and policy == "error":
         raise MissingFramesError(
-            f"{len(missing)} frame(s) of {in_pattern.text} are missing: {format_frames(missing)}. "
+            f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}. "
             "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
             "--missing skip (do not write them).",
             missing,
         )
 
-    outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
-    loaded = load_weights(config.model)
-    radius = loaded.config.get("temporal_radius", 2)
-    if config.temporal_radius is not None:
-        if not 0 <= config.temporal_radius <= radius:
-            raise VfxDenoiseError(
-                f"--temporal-radius {config.temporal_radius} is outside 0..{radius}, the range "
-                f"model '{config.model}' was trained for"
-            )
-        radius = config.temporal_radius
-    denoiser = _Denoiser(loaded, pick_device(config.device), config)
-    summary = RunSummary(output_pattern=out_pattern)
-    sources = _frame_sources(wanted, sequence.frames, config.missing)
-    todo: list[int] = []
+
+def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
+    """The radius to run with: the model's own unless a smaller one is asked for."""
+    trained = loaded.config.get("temporal_radius", 2)
+    if config.temporal_radius is None:
+        return trained
+    if not 0 <= config.temporal_radius <= trained:
+        raise VfxDenoiseError(
+            f"--temporal-radius {config.temporal_radius} is outside 0..{trained}, the range "
+            f"model '{config.model}' was trained for"
+        )
+    return config.temporal_radius
+
+
+def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
+          config: EngineConfig, summary: RunSummary) -> list[int]:
+    """Frames to denoise now; records the missing and already-finished ones in the summary."""
+    todo = []
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
@@ -290,8 +281,38 @@ def denoise_sequence(
             )
         else:
             todo.append(frame)
+    return todo
 
-    with outputs.FrameLocks([out_pattern.path(f) for f in todo]) as _locks:
+
+def denoise_sequence(
+    input_pattern: str | FramePattern,
+    output_pattern: str | FramePattern | None = None,
+    frames: str | list[int] | None = None,
+    config: EngineConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunSummary:
+    """Denoise `frames` (default: all on disk) of a sequence; see module docstring.
+
+    Everything that can be refused (missing frames, outputs over inputs, unwritable folders,
+    unreadable weights, existing outputs) is checked before the first frame is read.
+    """
+    config = config or EngineConfig()
+    started = time.perf_counter()
+    in_pattern = _as_pattern(input_pattern)
+    out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
+                   else _as_pattern(output_pattern))
+    sequence = find_sequence(in_pattern)
+    wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or sequence.frames)
+    _check_missing(in_pattern, sequence.missing(wanted), config.missing)
+    outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
+    loaded = load_weights(config.model)
+    radius = _temporal_radius(loaded, config)
+    denoiser = _Denoiser(loaded, pick_device(config.device), config)
+
+    summary = RunSummary(output_pattern=out_pattern)
+    sources = _frame_sources(wanted, sequence.frames, config.missing)
+    todo = _plan(wanted, sources, out_pattern, config, summary)
+    with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)
         _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress)
     summary.seconds = time.perf_counter() - started

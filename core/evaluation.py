@@ -6,12 +6,11 @@ are computed on tonemapped frames (`metrics.tonemap`) except relMSE, which is HD
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
-
 from vfxdenoise.core import metrics
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around

@@ -36,7 +36,7 @@ class SanitizeReport:
         if count:
             self.counts[feature] = self.counts.get(feature, 0) + int(count)
 
-    def merge(self, other: "SanitizeReport") -> None:
+    def merge(self, other: SanitizeReport) -> None:
         for name, count in other.counts.items():
             self.add(name, count)
 
@@ -71,7 +71,7 @@ class FrameFeatures:
         """Names of the features present in this frame."""
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
 
-    def without(self, *names: str) -> "FrameFeatures":
+    def without(self, *names: str) -> FrameFeatures:
         """A copy with the named AOVs removed (used to train one model for every input set)."""
         kept = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in names:
@@ -80,7 +80,7 @@ class FrameFeatures:
             kept[name] = None
         return FrameFeatures(**kept)
 
-    def crop(self, y: int, x: int, height: int, width: int) -> "FrameFeatures":
+    def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""
         window = (slice(None), slice(y, y + height), slice(x, x + width))
         return FrameFeatures(**{

@@ -8,7 +8,7 @@ reaches in practice, so tiled output equals untiled output within floating-point
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from exr_sequences import write_sequence
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
+
 
 @pytest.fixture
 def sequence_factory(tmp_path):

@@ -8,8 +8,8 @@ overridden with a layer name, an explicit channel list, or 'none'.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Mapping, Sequence
 
 from vfxdenoise.core.errors import ChannelError
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import OpenImageIO as oiio
-
 from vfxdenoise.core.errors import ChannelError, ExrError
 
 TEMP_SUFFIX = ".tmp.exr"
@@ -113,7 +112,7 @@ class ExrImage:
         self.parts[0] = ExrPart(spec, pixels)
         self._reindex()
 
-    def set_attribute(self, name: str, value: str | int | float) -> None:
+    def set_attribute(self, name: str, value: str | float) -> None:
         for part in self.parts:
             part.spec.attribute(name, value)
 
@@ -126,7 +125,7 @@ class ExrImage:
         attributes: dict | None = None,
         data_window: tuple[int, int, int, int] | None = None,
         display_window: tuple[int, int, int, int] | None = None,
-    ) -> "ExrImage":
+    ) -> ExrImage:
         """A single-part image from 2-D arrays (all the same shape)."""
         names = list(channels)
         height, width = next(iter(channels.values())).shape

@@ -100,7 +100,7 @@ class FrameLocks:
             return None
         return {}
 
-    def __enter__(self) -> "FrameLocks":
+    def __enter__(self) -> FrameLocks:
         busy = {}
         for path in self.paths:
             other = self._claim(path.with_name(path.name + LOCK_SUFFIX))

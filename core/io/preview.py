@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
-
 from vfxdenoise.core import metrics
 from vfxdenoise.core.errors import ExrError
 

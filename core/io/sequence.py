@@ -8,12 +8,11 @@ digits per `#`), `%04d`, `$F4` / `${F4}` / `$F` (Houdini), `@@@@` (one `@` per d
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
 import fileseq
-
 from vfxdenoise.core.errors import SequenceError
 
 _ACCEPTED = "render.####.exr, render.%04d.exr, render.$F4.exr, render.${F4}.exr or render.@@@@.exr"
@@ -52,7 +51,7 @@ class FramePattern:
         return sorted(frames)
 
     def with_name(self, prefix: str | None = None, suffix: str | None = None,
-                  directory: Path | None = None) -> "FramePattern":
+                  directory: Path | None = None) -> FramePattern:
         return replace(
             self,
             prefix=self.prefix if prefix is None else prefix,

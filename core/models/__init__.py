@@ -6,10 +6,9 @@ and model cards can name an architecture by its registry key.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
-
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 

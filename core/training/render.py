@@ -11,14 +11,13 @@ second noisy render of the same frame.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers

@@ -1,7 +1,6 @@
 """The network input layout: channel count, repeated slots, presence flags."""
 
 import numpy as np
-
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import InputLayout, build_input
 

@@ -3,7 +3,6 @@
 import random
 
 import torch
-
 from exr_sequences import write_sequence
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout
