@@ -1,9 +1,11 @@
 """Map renderer channel conventions onto the denoiser's canonical features.
 
 Renderers name the same things differently (Arnold `R,G,B` + `albedo.R`, Karma `C.r` + `N.x`,
-RenderMan `Ci.r`, Blender `ViewLayer.Combined.R` + `ViewLayer.Denoising Albedo.R`, ...). A layer is
-the channel name up to its last dot; components are recognised by suffix. Every mapping can be
-overridden with a layer name, an explicit channel list, or 'none'.
+RenderMan `Ci.r`, Blender `ViewLayer.Combined.R` + `ViewLayer.Denoising Albedo.R`, Nuke
+`rgba.red`, ...). A layer is the channel name up to its last dot; components are recognised by
+suffix. Layer names compare case-insensitively, first as a whole, then without a view-layer prefix
+(Blender's `ViewLayer.`). Every mapping can be overridden with a layer name, an explicit channel
+list, or 'none'.
 """
 
 from __future__ import annotations
@@ -15,23 +17,28 @@ from vfxdenoise.core.errors import ChannelError
 
 FEATURES = ("beauty", "albedo", "normal", "depth", "motion", "alpha")
 
-# Candidate layer names per feature, in order of preference (compared case-insensitively, without
-# any view-layer prefix such as Blender's 'ViewLayer.'). '' is the unnamed layer (plain R,G,B).
+# Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "beauty": ("", "rgba", "rgb", "c", "ci", "combined", "beauty"),
     "albedo": ("albedo", "denoise_albedo", "denoising albedo", "diffuse_albedo", "basecolor",
                "base_color"),
-    "normal": ("n", "normal", "normals", "denoising normal", "sh_normal"),
-    "depth": ("z", "depth"),
+    "normal": ("n", "normal", "normals", "denoising normal", "nn", "sh_normal"),
+    "depth": ("z", "depth", "zfiltered"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
                "forward", "mv"),
+    "alpha": (),
 }
+# Component namings, in order of preference; a feature of size n uses the first n of one naming.
 COMPONENTS: tuple[tuple[str, ...], ...] = (
     ("R", "G", "B"), ("r", "g", "b"), ("red", "green", "blue"), ("X", "Y", "Z"),
     ("x", "y", "z"), ("U", "V", "W"), ("u", "v", "w"), ("0", "1", "2"),
 )
-SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2}
-DEPTH_COMPONENTS = ("Z", "z", "V", "v", "R", "r", "Y", "y", "0")
+SINGLE_COMPONENTS = {
+    "depth": ("Z", "z", "V", "v", "T", "t", "R", "r", "Y", "y", "0"),
+    "alpha": ("A", "a", "alpha"),
+}
+SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha": 1}
+FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class LayerMap:
     alpha: tuple[str, ...] | None = None
 
     def describe(self) -> dict[str, str]:
+        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', for `vfxdenoise info`."""
         return {f.name: ",".join(getattr(self, f.name)) if getattr(self, f.name) else "(none)"
                 for f in fields(self)}
 
@@ -55,81 +63,140 @@ def _split(channel: str) -> tuple[str, str]:
     return layer, component
 
 
-def _layer_key(layer: str) -> str:
-    """Layer name without a view-layer prefix, lower case: 'ViewLayer.Denoising Albedo' -> ..."""
-    return layer.rpartition(".")[2].lower() if "." in layer else layer.lower()
-
-
-def _components(channels: Sequence[str], layer: str, size: int) -> tuple[str, ...] | None:
-    """The first `size` channels of `layer` matching a known component naming, in order."""
-    present = {c for c in channels}
-    prefix = f"{layer}." if layer else ""
-    orders = COMPONENTS if size > 1 else tuple((c,) for c in DEPTH_COMPONENTS)
-    if size == 1 and layer and layer in present:
-        return (layer,)
-    for order in orders:
-        names = tuple(prefix + c for c in order[:size])
-        if all(n in present for n in names):
-            return names
-    return None
-
-
-def _find(channels: Sequence[str], feature: str) -> tuple[str, ...] | None:
+def _layers(channels: Sequence[str]) -> dict[str, list[str]]:
+    """Layer name -> its component suffixes, in channel order ('' is the unnamed layer)."""
     layers: dict[str, list[str]] = {}
     for channel in channels:
-        layer, _ = _split(channel)
-        layers.setdefault(_layer_key(layer), []).append(layer)
-    if feature == "depth" and "Z" in channels:
-        return ("Z",)
-    for candidate in CANDIDATES[feature]:
-        for layer in layers.get(candidate, []):
-            found = _components(channels, layer, SIZES[feature])
-            if found:
-                return found
+        layer, component = _split(channel)
+        layers.setdefault(layer, []).append(component)
+    return layers
+
+
+def _matching_layers(layers: Mapping[str, list[str]], wanted: str) -> list[str]:
+    """Layers named `wanted` (any case), then those named so after a view-layer prefix."""
+    wanted = wanted.lower()
+    whole = [layer for layer in layers if layer.lower() == wanted]
+    prefixed = [layer for layer in layers
+                if wanted and "." in layer and layer.rpartition(".")[2].lower() == wanted]
+    return whole + prefixed
+
+
+def _components(layers: Mapping[str, list[str]], layer: str, feature: str) -> tuple[str, ...] | None:
+    """The channels of `layer` that make up `feature`, in component order, or None."""
+    present = set(layers.get(layer, ()))
+    prefix = f"{layer}." if layer else ""
+    size = SIZES[feature]
+    if size == 1:
+        found = next((c for c in SINGLE_COMPONENTS[feature] if c in present), None)
+        if found is None and len(present) == 1 and layer:
+            found = next(iter(present))  # a one-channel layer such as `depth.depth`
+        return (prefix + found,) if found is not None else None
+    for naming in COMPONENTS:
+        if all(c in present for c in naming[:size]):
+            return tuple(prefix + c for c in naming[:size])
     return None
 
 
-def _override(channels: Sequence[str], feature: str, value: str) -> tuple[str, ...] | None:
-    if value.lower() == "none":
+def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, ...] | None:
+    """A dot-less channel named like one of `names` (any case), e.g. plain `Z` or `depth`."""
+    lowered = {c.lower(): c for c in reversed(channels) if "." not in c}
+    for name in names:
+        if name.lower() in lowered:
+            return (lowered[name.lower()],)
+    return None
+
+
+def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str) -> tuple[str, ...] | None:
+    if feature == "depth":
+        plain = _plain_channel(channels, ("Z", "depth", "zfiltered"))
+        if plain:
+            return plain
+    # Whole-name matches of every candidate beat view-layer-prefixed ones.
+    for prefixed in (False, True):
+        for candidate in CANDIDATES[feature]:
+            for layer in _matching_layers(layers, candidate):
+                if (layer.lower() != candidate) != prefixed:
+                    continue
+                found = _components(layers, layer, feature)
+                if found:
+                    return found
+    return None
+
+
+def _alpha(channels: Sequence[str], layers: Mapping[str, list[str]],
+           beauty: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The beauty layer's own alpha (`A`, `C.a`, `rgba.alpha`), else a plain `A`."""
+    return (_components(layers, _split(beauty[0])[0], "alpha")
+            or _plain_channel(channels, SINGLE_COMPONENTS["alpha"][:1]))
+
+
+def _describe_layers(layers: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{layer or '(unnamed)'}: {','.join(components)}"
+                     for layer, components in layers.items())
+
+
+def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
+              where: str) -> tuple[str, ...] | None:
+    """Channels named by a --<feature> flag: 'none', 'a.R,a.G,a.B', a channel, or a layer name."""
+    size = SIZES[feature]
+    flag = f"--{feature} {value}"
+    if value.strip().lower() == "none":
         if feature == "beauty":
-            raise ChannelError("--beauty cannot be 'none': the beauty is what gets denoised")
+            raise ChannelError("--beauty cannot be 'none': the beauty is what gets denoised; "
+                               "name its layer or channels instead")
         return None
     if "," in value:
         names = tuple(v.strip() for v in value.split(","))
         missing = [n for n in names if n not in channels]
-        if missing or len(names) != SIZES[feature]:
-            raise ChannelError(
-                f"--{feature} {value}: expected {SIZES[feature]} existing channels; missing "
-                f"{', '.join(missing) or '-'}; available: {', '.join(channels)}"
-            )
+        if missing or len(names) != size:
+            problem = (f"no channel(s) {', '.join(missing)}{where}" if missing
+                       else f"{feature} needs {size} channel(s), got {len(names)}")
+            raise ChannelError(f"{flag}: {problem}; channels: {', '.join(channels)}")
         return names
-    found = _components(channels, value, SIZES[feature])
-    if not found:
-        raise ChannelError(
-            f"--{feature} {value}: no such layer with {SIZES[feature]} components; layers here: "
-            f"{', '.join(sorted({_split(c)[0] or '(rgba)' for c in channels}))}"
-        )
-    return found
+    if size == 1 and value in channels:
+        return (value,)
+    candidates = _matching_layers(layers, value)
+    if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
+        candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
+    if not candidates:
+        raise ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
+                           f" ({FLAG_HELP})")
+    for layer in candidates:
+        found = _components(layers, layer, feature)
+        if found:
+            return found
+    raise ChannelError(
+        f"{flag}: layer '{candidates[0]}'{where} has no {size}-component {feature} "
+        f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "
+        f"--{feature} {','.join(f'{candidates[0]}.{c}' for c in layers[candidates[0]][:size])}"
+    )
 
 
-def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str] | None = None,
+def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
                    source: str | None = None) -> LayerMap:
-    """Pick the channels of each feature; ChannelError if there is no beauty."""
-    overrides = overrides or {}
+    """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
+
+    `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
+    """
+    channels = list(channel_names)
+    layers = _layers(channels)
+    where = f" in {source}" if source else ""
+    overrides = {k: v for k, v in (overrides or {}).items() if v}
+    unknown = sorted(set(overrides) - set(FEATURES))
+    if unknown:
+        raise ValueError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     mapping: dict[str, tuple[str, ...] | None] = {}
-    for feature in SIZES:
+    for feature in FEATURES:
         if feature in overrides:
-            mapping[feature] = _override(channel_names, feature, overrides[feature])
+            mapping[feature] = _override(channels, layers, feature, overrides[feature], where)
+        elif feature == "alpha":
+            mapping[feature] = _alpha(channels, layers, mapping["beauty"]) if mapping["beauty"] else None
         else:
-            mapping[feature] = _find(channel_names, feature)
-    if mapping["beauty"] is None:
-        where = f" in {source}" if source else ""
-        raise ChannelError(
-            f"no beauty (R,G,B / C / Ci / Combined) found{where}; channels: "
-            f"{', '.join(channel_names)}. Name it with --beauty LAYER."
-        )
-    beauty_layer = _split(mapping["beauty"][0])[0]
-    alpha = f"{beauty_layer}.A" if beauty_layer else "A"
-    alpha_lower = f"{beauty_layer}.a" if beauty_layer else "a"
-    mapping["alpha"] = next(((a,) for a in (alpha, alpha_lower) if a in channel_names), None)
+            mapping[feature] = _find(channels, layers, feature)
+        if feature == "beauty" and mapping["beauty"] is None:
+            raise ChannelError(
+                f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
+                f"{_describe_layers(layers) or '(no channels)'}. Name it with --beauty LAYER or "
+                "--beauty LAYER.R,LAYER.G,LAYER.B"
+            )
     return LayerMap(**mapping)

@@ -4,6 +4,11 @@ An `ExrImage` keeps each part's full header (`ImageSpec`: data and display windo
 per-channel pixel types, compression, every attribute) next to its pixels as float32, so writing it
 back changes nothing but the pixels we replaced. Writes are atomic: a temp file in the destination
 folder, fsync, then rename.
+
+OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
+7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
+They round-trip exactly up to 2**24; OpenImageIO's Python API passes pixels through float32, so
+larger IDs lose their low bits.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +26,31 @@ from vfxdenoise.core.errors import ChannelError, ExrError
 
 TEMP_SUFFIX = ".tmp.exr"
 _TEMP_OWNER = re.compile(r"\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
-_PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
+PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
+_UINT_MAX = 4294967295.0
+# OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
+_FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount")
+
+
+def _pixel_type(spec: oiio.ImageSpec, channel: int) -> str:
+    """'half', 'float' or 'uint' for one channel of `spec`."""
+    return str(spec.channelformat(channel))
+
+
+def _validate_pixel_type(pixel_type: str) -> oiio.TypeDesc:
+    if pixel_type not in PIXEL_TYPES:
+        raise ValueError(f"pixel type {pixel_type!r} is not one of {', '.join(PIXEL_TYPES)}")
+    return oiio.TypeDesc(PIXEL_TYPES[pixel_type])
+
+
+def _set_channel_formats(spec: oiio.ImageSpec, formats: Sequence[oiio.TypeDesc]) -> None:
+    """Per-channel pixel types; one shared type goes in `format`, where OIIO's writer looks for it
+    (it ignores a `channelformats` list whose entries are all the same)."""
+    if len({str(f) for f in formats}) == 1:
+        spec.channelformats = ()
+        spec.set_format(formats[0])
+    else:
+        spec.channelformats = tuple(formats)
 
 
 @dataclass
@@ -33,7 +62,14 @@ class ExrPart:
 
     @property
     def name(self) -> str:
-        return self.spec.getattribute("name") or ""
+        """The part name ('' for a single-part file without one)."""
+        return (self.spec.get_string_attribute("oiio:subimagename")
+                or self.spec.get_string_attribute("name"))
+
+    @property
+    def channel_types(self) -> dict[str, str]:
+        """Channel name -> 'half' / 'float' / 'uint' as stored in (or to be written to) the file."""
+        return {name: _pixel_type(self.spec, c) for c, name in enumerate(self.spec.channelnames)}
 
 
 @dataclass
@@ -48,12 +84,11 @@ class ExrImage:
         self._reindex()
 
     def _reindex(self) -> None:
+        """Map each unique channel name to (part, channel); later parts' clashes get qualified."""
         self._index = {}
         for p, part in enumerate(self.parts):
             for c, channel in enumerate(part.spec.channelnames):
-                name = channel
-                if name in self._index and part.name:
-                    name = f"{part.name}.{channel}"
+                name = channel if channel not in self._index else f"{part.name or f'part{p}'}.{channel}"
                 self._index.setdefault(name, (p, c))
 
     @property
@@ -62,11 +97,13 @@ class ExrImage:
 
     @property
     def data_window(self) -> tuple[int, int, int, int]:
+        """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
         spec = self.parts[0].spec
         return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
 
     @property
     def display_window(self) -> tuple[int, int, int, int]:
+        """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
         spec = self.parts[0].spec
         return (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
                 spec.full_y + spec.full_height - 1)
@@ -92,109 +129,201 @@ class ExrImage:
 
     def get(self, names: Sequence[str]) -> np.ndarray:
         """The named channels as a (C, H, W) float32 copy."""
-        return np.stack([self.parts[p].pixels[:, :, c] for p, c in self._locate(names)]).astype(
-            np.float32, copy=True)
+        names = [names] if isinstance(names, str) else list(names)
+        located = self._locate(names)
+        shapes = {self.parts[p].pixels.shape[:2] for p, _ in located}
+        if len(shapes) > 1:
+            raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
+                               f"windows{f' in {self.source}' if self.source else ''}; "
+                               "read them separately")
+        return np.stack([self.parts[p].pixels[:, :, c] for p, c in located]).astype(np.float32)
 
     def set(self, names: Sequence[str], values: np.ndarray) -> None:
         """Replace the pixels of existing channels; their pixel types stay as they are."""
-        for (p, c), plane in zip(self._locate(names), values):
+        names = [names] if isinstance(names, str) else list(names)
+        located = self._locate(names)
+        values = np.asarray(values)
+        for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
+            if plane.shape != self.parts[p].pixels.shape[:2]:
+                raise ValueError(f"values for {name} have shape {plane.shape}, expected "
+                                 f"{self.parts[p].pixels.shape[:2]} (the data window)")
             self.parts[p].pixels[:, :, c] = plane
 
     def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half") -> None:
         """Append channels to the first part (e.g. the noisy beauty kept beside the denoised one)."""
+        names = list(names)
+        fmt = _validate_pixel_type(pixel_type)
+        clashes = [n for n in names if n in self.parts[0].spec.channelnames]
+        if clashes or len(set(names)) != len(names):
+            raise ChannelError(
+                f"cannot add channel(s) {', '.join(clashes or names)}"
+                f"{f' to {self.source}' if self.source else ''}: already present; the input may "
+                "already have been processed (rename or remove those channels first)"
+            )
         part = self.parts[0]
+        planes = _planes(np.asarray(values), len(names))
+        if planes.shape[1:] != part.pixels.shape[:2]:
+            raise ValueError(f"values have shape {planes.shape}, expected "
+                             f"({len(names)}, {part.pixels.shape[0]}, {part.pixels.shape[1]})")
         spec = oiio.ImageSpec(part.spec)
-        formats = list(spec.channelformats) or [spec.format] * spec.nchannels
-        spec.channelnames = tuple(list(spec.channelnames) + list(names))
+        formats = [spec.channelformat(c) for c in range(spec.nchannels)]
+        spec.channelnames = tuple(list(spec.channelnames) + names)
         spec.nchannels = len(spec.channelnames)
-        spec.channelformats = tuple(formats + [oiio.TypeDesc(_PIXEL_TYPES[pixel_type])] * len(names))
-        pixels = np.concatenate([part.pixels, np.moveaxis(values, 0, -1).astype(np.float32)], axis=2)
+        _set_channel_formats(spec, formats + [fmt] * len(names))
+        pixels = np.concatenate([part.pixels, np.moveaxis(planes, 0, -1).astype(np.float32)], axis=2)
         self.parts[0] = ExrPart(spec, pixels)
         self._reindex()
 
-    def set_attribute(self, name: str, value: str | float) -> None:
+    def set_attribute(self, name: str, value: str | int | float) -> None:
+        """Set a header attribute on every part."""
+        if not isinstance(value, (str, int, float)):
+            raise TypeError(f"attribute {name}: value must be str, int or float, not "
+                            f"{type(value).__name__}")
         for part in self.parts:
             part.spec.attribute(name, value)
 
     @classmethod
     def from_channels(
         cls,
-        channels: dict[str, np.ndarray],
-        pixel_types: str | dict[str, str] = "half",
+        channels: Mapping[str, np.ndarray],
+        pixel_types: str | Mapping[str, str] = "half",
         compression: str = "zip",
-        attributes: dict | None = None,
+        attributes: Mapping[str, str | int | float] | None = None,
         data_window: tuple[int, int, int, int] | None = None,
         display_window: tuple[int, int, int, int] | None = None,
     ) -> ExrImage:
-        """A single-part image from 2-D arrays (all the same shape)."""
+        """A single-part image from 2-D arrays (all the shape of the data window).
+
+        `pixel_types` is one type for all channels or a per-channel dict (others default to half).
+        Without `display_window` the display window equals the data window.
+        """
         names = list(channels)
-        height, width = next(iter(channels.values())).shape
+        if not names:
+            raise ValueError("an EXR needs at least one channel")
+        shapes = {name: np.shape(channels[name]) for name in names}
+        height, width = shapes[names[0]]
+        if any(shape != (height, width) for shape in shapes.values()):
+            raise ValueError(f"channels differ in shape: {shapes}")
+        if data_window and (data_window[2] - data_window[0] + 1, data_window[3] - data_window[1] + 1) \
+                != (width, height):
+            raise ValueError(f"data window {data_window} is not {width}x{height} like the pixels")
+        types = (dict(pixel_types) if isinstance(pixel_types, Mapping)
+                 else {name: pixel_types for name in names})
         spec = oiio.ImageSpec(width, height, len(names), oiio.FLOAT)
         spec.channelnames = tuple(names)
-        types = pixel_types if isinstance(pixel_types, dict) else {n: pixel_types for n in names}
-        spec.channelformats = tuple(oiio.TypeDesc(_PIXEL_TYPES[types.get(n, "half")]) for n in names)
+        _set_channel_formats(spec, [_validate_pixel_type(types.get(n, "half")) for n in names])
         spec.attribute("compression", compression)
         if data_window:
             spec.x, spec.y = data_window[0], data_window[1]
-        spec.full_x, spec.full_y, spec.full_width, spec.full_height = (
-            (display_window[0], display_window[1], display_window[2] - display_window[0] + 1,
-             display_window[3] - display_window[1] + 1)
-            if display_window else (spec.x, spec.y, width, height)
-        )
+        if display_window:
+            spec.full_x, spec.full_y = display_window[0], display_window[1]
+            spec.full_width = display_window[2] - display_window[0] + 1
+            spec.full_height = display_window[3] - display_window[1] + 1
+        else:
+            spec.full_x, spec.full_y, spec.full_width, spec.full_height = spec.x, spec.y, width, height
         for key, value in (attributes or {}).items():
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
 
 
+def _planes(values: np.ndarray, count: int) -> np.ndarray:
+    """`values` as (count, H, W); a single (H, W) plane is accepted for one channel."""
+    if values.ndim == 2 and count == 1:
+        values = values[None]
+    if values.ndim != 3 or values.shape[0] != count:
+        raise ValueError(f"expected values of shape ({count}, H, W), got {values.shape}")
+    return values
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    """OIIO error text (often several lines repeating the path) as one short line."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_of(source) -> str:
+    """OIIO's pending error text; a damaged header can put bytes in it that are not UTF-8."""
+    try:
+        return source.geterror()
+    except UnicodeDecodeError:
+        return "OpenImageIO's message holds undecodable bytes from the damaged file"
+
+
 def _open(path: Path) -> oiio.ImageInput:
-    path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ExrError(f"{path}: file not found")
+    if not path.is_file():
+        raise ExrError(f"{path}: is not a file")
     if path.stat().st_size == 0:
         raise ExrError(f"{path}: file is empty (0 bytes); re-render or re-copy it")
     handle = oiio.ImageInput.open(str(path))
     if handle is None:
-        raise ExrError(f"{path}: cannot open as an image ({oiio.geterror() or 'unknown format'})")
+        reason = _one_line(_error_of(oiio) or "unknown format")
+        raise ExrError(f"{path}: not a readable OpenEXR file ({reason}); re-render or re-copy it")
     if handle.format_name() != "openexr":
+        name = handle.format_name()
         handle.close()
-        raise ExrError(f"{path}: is a {handle.format_name()} file, not an OpenEXR file")
+        raise ExrError(f"{path}: is a {name} file, not an OpenEXR file")
     return handle
+
+
+def _specs(handle: oiio.ImageInput, path: Path) -> list[oiio.ImageSpec]:
+    specs, index = [], 0
+    while handle.seek_subimage(index, 0):
+        spec = oiio.ImageSpec(handle.spec())
+        if spec.deep:
+            raise ExrError(f"{path}: part {index} holds deep data, which is not supported; "
+                           "flatten it first (e.g. oiiotool --flatten)")
+        specs.append(spec)
+        index += 1
+    if handle.has_error:
+        raise ExrError(f"{path}: damaged EXR header ({_one_line(_error_of(handle))})")
+    if not specs:
+        raise ExrError(f"{path}: EXR has no readable image part")
+    return specs
 
 
 def read_exr_header(path: str | Path) -> list[oiio.ImageSpec]:
     """The header of every part, without reading pixels."""
-    handle = _open(Path(path))
+    path = Path(path)
+    handle = _open(path)
     try:
-        specs, index = [], 0
-        while handle.seek_subimage(index, 0):
-            specs.append(oiio.ImageSpec(handle.spec()))
-            index += 1
-        return specs
+        return _specs(handle, path)
     finally:
         handle.close()
+
+
+def _read_part(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: Path) -> np.ndarray:
+    """Pixels of one part as (H, W, C) float32; uint channels hold their integer values."""
+    def failed(what: str) -> ExrError:
+        reason = _one_line(_error_of(handle) or "read failed")
+        return ExrError(f"{path}: damaged or truncated EXR ({what}: {reason}); "
+                        "re-render or re-copy this frame")
+
+    pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.FLOAT)
+    if pixels is None or handle.has_error:
+        raise failed(f"part {index}")
+    pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, spec.nchannels)
+    uints = [c for c in range(spec.nchannels) if _pixel_type(spec, c) == "uint"]
+    if uints:  # one more decode, as integers, for all uint channels at once
+        ints = handle.read_image(index, 0, 0, spec.nchannels, oiio.UINT32)
+        if ints is None or handle.has_error:
+            raise failed(f"part {index}, uint channels")
+        ints = np.asarray(ints).reshape(spec.height, spec.width, spec.nchannels)
+        pixels[:, :, uints] = ints[:, :, uints]
+    return pixels
 
 
 def read_exr(path: str | Path) -> ExrImage:
     """Every part of an EXR with its header; ExrError naming the file when it is damaged."""
     path = Path(path)
     handle = _open(path)
-    parts = []
     try:
-        index = 0
-        while handle.seek_subimage(index, 0):
-            spec = oiio.ImageSpec(handle.spec())
-            pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.FLOAT)
-            if pixels is None or handle.has_error:
-                raise ExrError(f"{path}: damaged or truncated EXR ({handle.geterror() or 'read failed'});"
-                               " re-render or re-copy this frame")
-            pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, spec.nchannels)
-            parts.append(ExrPart(spec, pixels))
-            index += 1
+        specs = _specs(handle, path)
+        parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
     finally:
         handle.close()
-    if not parts:
-        raise ExrError(f"{path}: EXR has no readable image part")
     return ExrImage(parts, source=path)
 
 
@@ -209,32 +338,87 @@ def temp_owner_pid(temp: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _write_parts(handle: oiio.ImageOutput, target: Path, image: ExrImage) -> None:
-    specs = [part.spec for part in image.parts]
-    if not handle.open(str(target), specs):
-        raise ExrError(f"{target}: cannot open for writing ({handle.geterror()})")
-    for index, part in enumerate(image.parts):
-        if index and not handle.open(str(target), part.spec, "AppendSubimage"):
-            raise ExrError(f"{target}: cannot append part {index} ({handle.geterror()})")
-        if not handle.write_image(np.ascontiguousarray(part.pixels, np.float32)):
-            raise ExrError(f"{target}: write failed ({handle.geterror()})")
+def _output_spec(part: ExrPart) -> oiio.ImageSpec:
+    """The header to write: the part's own, less what describes only the file it was read from."""
+    spec = oiio.ImageSpec(part.spec)
+    for name in _FILE_ONLY_ATTRIBUTES:
+        spec.erase_attribute(name)
+    # OIIO reads a DWA level into its own attribute but only honours it on writing as 'dwaa:45'.
+    compression = spec.get_string_attribute("compression")
+    level = spec.getattribute("openexr:dwaCompressionLevel")
+    if compression.startswith("dwa") and ":" not in compression and level is not None:
+        spec.attribute("compression", f"{compression}:{level:g}")
+    return spec
+
+
+def _output_pixels(part: ExrPart, path: Path, index: int) -> np.ndarray:
+    """Contiguous float32 pixels to hand to OIIO; uint channels encoded as OIIO expects."""
+    spec = part.spec
+    expected = (spec.height, spec.width, spec.nchannels)
+    if part.pixels.shape != expected:
+        raise ExrError(f"{path}: part {index} has pixels of shape {part.pixels.shape} but its "
+                       f"header needs {expected} (height, width, channels)")
+    uints = [c for c in range(spec.nchannels) if _pixel_type(spec, c) == "uint"]
+    if not uints:
+        return np.ascontiguousarray(part.pixels, np.float32)
+    pixels = np.array(part.pixels, np.float32, order="C")
+    ints = np.clip(np.rint(np.nan_to_num(pixels[:, :, uints].astype(np.float64))), 0, _UINT_MAX)
+    pixels[:, :, uints] = ints / _UINT_MAX
+    return pixels
+
+
+def _write_parts(handle: oiio.ImageOutput, target: Path, image: ExrImage, path: Path) -> None:
+    specs = [_output_spec(part) for part in image.parts]
+    buffers = [_output_pixels(part, path, i) for i, part in enumerate(image.parts)]
+    opened = handle.open(str(target), specs) if len(specs) > 1 else handle.open(str(target), specs[0])
+    if not opened:
+        raise ExrError(f"{path}: cannot open for writing ({_one_line(handle.geterror())})")
+    for index, (spec, pixels) in enumerate(zip(specs, buffers)):
+        if index and not handle.open(str(target), spec, "AppendSubimage"):
+            raise ExrError(f"{path}: cannot append part {index} ({_one_line(handle.geterror())})")
+        if not handle.write_image(pixels):
+            raise ExrError(f"{path}: writing part {index} failed ({_one_line(handle.geterror())}); "
+                           "check free space and permissions of the folder")
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_exr(path: str | Path, image: ExrImage) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename over `path`."""
+    """Write atomically: temp file in the same folder, fsync, rename over `path`.
+
+    On any failure the temp file is removed, an existing file at `path` is left untouched and
+    ExrError names `path`.
+    """
     path = Path(path)
+    if not image.parts:
+        raise ExrError(f"{path}: nothing to write (image has no parts)")
     temp = temp_path_for(path)
     handle = oiio.ImageOutput.create(str(temp))
     if handle is None:
-        raise ExrError(f"{path}: cannot create an EXR writer ({oiio.geterror()})")
+        raise ExrError(f"{path}: cannot create an EXR writer ({_one_line(oiio.geterror())})")
+    closed = False
     try:
-        _write_parts(handle, temp, image)
+        _write_parts(handle, temp, image, path)
+        closed = True
         if not handle.close():
-            raise ExrError(f"{path}: write failed ({handle.geterror()})")
-        with open(temp, "rb") as written:
-            os.fsync(written.fileno())
+            raise ExrError(f"{path}: write failed ({_one_line(handle.geterror())})")
+        _fsync(temp)
         os.replace(temp, path)
+        _fsync(path.parent, directory=True)
+    except ExrError:
+        raise
     except OSError as exc:
-        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check space and permissions") from exc
+        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
+                       "permissions of the folder") from exc
+    except Exception as exc:  # OIIO binding errors (bad buffers, types): still name the file
+        raise ExrError(f"{path}: cannot write ({_one_line(str(exc))})") from exc
     finally:
+        if not closed:
+            handle.close()
         temp.unlink(missing_ok=True)

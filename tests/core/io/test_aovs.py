@@ -1,0 +1,249 @@
+"""Renderer channel conventions -> LayerMap, overrides, and the errors users see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.io.aovs import FEATURES, LayerMap, resolve_layers
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+
+
+def layer(name: str, components: str | list[str]) -> list[str]:
+    """Channel names of one layer: layer('N', 'XYZ') -> ['N.X', 'N.Y', 'N.Z']."""
+    prefix = f"{name}." if name else ""
+    return [prefix + c for c in components]
+
+
+# --- whole renderer conventions -----------------------------------------------------------------
+
+def test_arnold_style_plain_rgb_with_named_aovs():
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ") + ["Z"]
+                + layer("motionvector", "RGB") + layer("diffuse", "RGB"))
+    layers = resolve_layers(channels)
+    assert layers == LayerMap(
+        beauty=("R", "G", "B"), albedo=("albedo.R", "albedo.G", "albedo.B"),
+        normal=("N.X", "N.Y", "N.Z"), depth=("Z",), motion=("motionvector.R", "motionvector.G"),
+        alpha=("A",))
+
+
+def test_rgba_layer():
+    layers = resolve_layers(layer("RGBA", "RGBA") + layer("denoise_albedo", "RGB"))
+    assert layers.beauty == ("RGBA.R", "RGBA.G", "RGBA.B")
+    assert layers.alpha == ("RGBA.A",)
+    assert layers.albedo == ("denoise_albedo.R", "denoise_albedo.G", "denoise_albedo.B")
+
+
+def test_karma_lowercase_components():
+    channels = (layer("C", "rgba") + layer("albedo", "rgb") + layer("N", "xyz")
+                + layer("depth", "V") + layer("motionvector", "xyz"))
+    layers = resolve_layers(channels)
+    assert layers.beauty == ("C.r", "C.g", "C.b")
+    assert layers.alpha == ("C.a",)
+    assert layers.albedo == ("albedo.r", "albedo.g", "albedo.b")
+    assert layers.normal == ("N.x", "N.y", "N.z")
+    assert layers.depth == ("depth.V",)
+    assert layers.motion == ("motionvector.x", "motionvector.y")
+
+
+def test_renderman_denoise_aovs():
+    channels = (layer("Ci", "rgb") + ["a"] + layer("albedo", "rgb") + layer("albedo_var", "rgb")
+                + layer("normal", "rgb") + layer("normal_var", "rgb") + ["zfiltered"]
+                + layer("forward", "rgb") + layer("backward", "rgb") + layer("mse", "rgb"))
+    layers = resolve_layers(channels)
+    assert layers.beauty == ("Ci.r", "Ci.g", "Ci.b")
+    assert layers.alpha == ("a",)
+    assert layers.albedo == ("albedo.r", "albedo.g", "albedo.b")
+    assert layers.normal == ("normal.r", "normal.g", "normal.b")
+    assert layers.depth == ("zfiltered",)
+    assert layers.motion == ("forward.r", "forward.g")
+
+
+def test_blender_view_layer_prefix():
+    v = "ViewLayer"
+    channels = (layer(f"{v}.Combined", "RGBA") + layer(f"{v}.Denoising Albedo", "RGB")
+                + layer(f"{v}.Denoising Normal", "XYZ") + layer(f"{v}.Depth", "Z")
+                + layer(f"{v}.Vector", "XYZW") + layer(f"{v}.DiffCol", "RGB"))
+    layers = resolve_layers(channels[::-1])   # channel order does not matter
+    assert layers.describe() == {
+        "beauty": "ViewLayer.Combined.R,ViewLayer.Combined.G,ViewLayer.Combined.B",
+        "albedo": ("ViewLayer.Denoising Albedo.R,ViewLayer.Denoising Albedo.G,"
+                   "ViewLayer.Denoising Albedo.B"),
+        "normal": ("ViewLayer.Denoising Normal.X,ViewLayer.Denoising Normal.Y,"
+                   "ViewLayer.Denoising Normal.Z"),
+        "depth": "ViewLayer.Depth.Z",
+        "motion": "ViewLayer.Vector.X,ViewLayer.Vector.Y",
+        "alpha": "ViewLayer.Combined.A",
+    }
+
+
+def test_nuke_rgba_red_style():
+    channels = layer("rgba", ["red", "green", "blue", "alpha"]) + layer("albedo", ["red", "green", "blue"])
+    layers = resolve_layers(channels)
+    assert layers.beauty == ("rgba.red", "rgba.green", "rgba.blue")
+    assert layers.alpha == ("rgba.alpha",)
+    assert layers.albedo == ("albedo.red", "albedo.green", "albedo.blue")
+
+
+def test_mitsuba_generator_layout():
+    channels = layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ") + ["depth.T"]
+    layers = resolve_layers(channels)
+    assert layers.depth == ("depth.T",)
+    assert layers.motion is None and layers.alpha is None
+
+
+# --- one feature at a time -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["albedo", "Albedo", "denoise_albedo", "diffuse_albedo",
+                                  "basecolor", "BaseColor", "Denoising Albedo"])
+def test_albedo_names(name):
+    assert resolve_layers(layer("", "RGB") + layer(name, "RGB")).albedo == tuple(layer(name, "RGB"))
+
+
+@pytest.mark.parametrize("name", ["N", "normal", "Normal", "Denoising Normal"])
+def test_normal_names(name):
+    assert resolve_layers(layer("", "RGB") + layer(name, "XYZ")).normal == tuple(layer(name, "XYZ"))
+
+
+@pytest.mark.parametrize("components", ["RGB", "rgb", "XYZ", "xyz", ["red", "green", "blue"],
+                                        "UVW", "012"])
+def test_component_suffixes(components):
+    assert resolve_layers(layer("", "RGB") + layer("N", components)).normal == tuple(layer("N", components))
+
+
+@pytest.mark.parametrize("channels, expected", [
+    (["Z"], "Z"), (["z"], "z"), (["depth"], "depth"), (["depth.Z"], "depth.Z"),
+    (["depth.V"], "depth.V"), (["Depth.Z"], "Depth.Z"), (["Z", "depth.Z"], "Z"),
+])
+def test_depth_names(channels, expected):
+    assert resolve_layers(layer("", "RGB") + channels).depth == (expected,)
+
+
+@pytest.mark.parametrize("name, components", [
+    ("motion", "XY"), ("motionvector", "RGB"), ("velocity", "xyz"), ("Vector", "XYZW"),
+    ("forward", "rgb"), ("motion", "UV"), ("motion", "01"),
+])
+def test_motion_takes_the_first_two_components(name, components):
+    layers = resolve_layers(layer("", "RGB") + layer(name, components))
+    assert layers.motion == tuple(layer(name, components[:2]))
+
+
+def test_features_without_channels_are_none():
+    layers = resolve_layers(layer("", "RGB"))
+    assert layers == LayerMap(beauty=("R", "G", "B"))
+    assert layers.describe() == {"beauty": "R,G,B", **{f: "(none)" for f in FEATURES[1:]}}
+
+
+def test_plain_rgb_beats_other_beauty_names_and_whole_names_beat_prefixed_ones():
+    channels = (layer("C", "rgb") + layer("specular.albedo", "RGB") + layer("", "RGB")
+                + layer("albedo", "RGB"))
+    layers = resolve_layers(channels)
+    assert layers.beauty == ("R", "G", "B")
+    assert layers.albedo == ("albedo.R", "albedo.G", "albedo.B")
+
+
+def test_incomplete_layers_are_skipped():
+    layers = resolve_layers(layer("", "RGB") + layer("albedo", "RG") + layer("N", "XYZ")
+                            + layer("normal", "XY"))
+    assert layers.albedo is None
+    assert layers.normal == ("N.X", "N.Y", "N.Z")
+
+
+# --- overrides --------------------------------------------------------------------------------------
+
+CHANNELS = (layer("", "RGBA") + layer("diffuse", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ")
+            + layer("P", "XYZ") + ["Z"] + layer("motion", "XY") + layer("customMV", "UV"))
+
+
+def test_override_with_a_layer_name_picks_its_components():
+    layers = resolve_layers(CHANNELS, {"beauty": "diffuse", "motion": "customMV", "depth": "P"})
+    assert layers.beauty == ("diffuse.R", "diffuse.G", "diffuse.B")
+    assert layers.motion == ("customMV.U", "customMV.V")
+    assert layers.depth == ("P.Z",)
+    assert layers.alpha == ("A",)
+
+
+def test_override_layer_names_ignore_case():
+    assert resolve_layers(CHANNELS, {"albedo": "DIFFUSE"}).albedo == ("diffuse.R", "diffuse.G",
+                                                                      "diffuse.B")
+
+
+def test_override_rgba_means_the_unnamed_layer():
+    channels = layer("", "RGB") + layer("C", "rgb")
+    assert resolve_layers(channels, {"beauty": "rgba"}).beauty == ("R", "G", "B")
+
+
+def test_override_with_explicit_channels_keeps_their_order():
+    layers = resolve_layers(CHANNELS, {"normal": "P.Z, P.Y,P.X", "depth": "motion.Y"})
+    assert layers.normal == ("P.Z", "P.Y", "P.X")
+    assert layers.depth == ("motion.Y",)
+
+
+def test_override_none_disables_a_feature():
+    layers = resolve_layers(CHANNELS, {"albedo": "none", "motion": "None", "alpha": "NONE"})
+    assert layers.albedo is None and layers.motion is None and layers.alpha is None
+    assert layers.normal == ("N.X", "N.Y", "N.Z")
+
+
+def test_empty_override_values_are_ignored():
+    assert resolve_layers(CHANNELS, {"albedo": None, "normal": ""}) == resolve_layers(CHANNELS)
+
+
+def test_unknown_override_layer_names_the_flag_and_lists_layers():
+    with pytest.raises(ChannelError) as error:
+        resolve_layers(CHANNELS, {"albedo": "diffuse_albedo"}, source="/shots/render.1001.exr")
+    message = str(error.value)
+    assert "--albedo diffuse_albedo" in message and "/shots/render.1001.exr" in message
+    assert "diffuse: R,G,B" in message and "customMV: U,V" in message
+
+
+def test_override_layer_without_enough_components():
+    with pytest.raises(ChannelError, match="--normal customMV.*customMV.U,customMV.V"):
+        resolve_layers(CHANNELS, {"normal": "customMV"})
+
+
+def test_override_channel_list_errors():
+    with pytest.raises(ChannelError, match=r"--albedo a\.R,a\.G,a\.B: no channel\(s\) a\.R, a\.G"):
+        resolve_layers(CHANNELS, {"albedo": "a.R,a.G,a.B"})
+    with pytest.raises(ChannelError, match="motion needs 2 channel"):
+        resolve_layers(CHANNELS, {"motion": "motion.X,motion.Y,Z"})
+
+
+def test_beauty_cannot_be_none():
+    with pytest.raises(ChannelError, match="--beauty cannot be 'none'"):
+        resolve_layers(CHANNELS, {"beauty": "none"})
+
+
+def test_unknown_feature_is_a_programming_error():
+    with pytest.raises(ValueError, match="specular"):
+        resolve_layers(CHANNELS, {"specular": "diffuse"})
+
+
+def test_missing_beauty_lists_layers_and_names_the_flag():
+    channels = layer("diffuse", "RGB") + layer("specular", "RGB") + ["Z"]
+    with pytest.raises(ChannelError) as error:
+        resolve_layers(channels, source="/shots/render.1001.exr")
+    message = str(error.value)
+    assert "no beauty" in message and "/shots/render.1001.exr" in message
+    assert "diffuse: R,G,B" in message and "(unnamed): Z" in message and "--beauty" in message
+    # ... and following its advice works:
+    assert resolve_layers(channels, {"beauty": "diffuse"}).beauty == tuple(layer("diffuse", "RGB"))
+
+
+# --- on a real file -------------------------------------------------------------------------------
+
+def test_resolved_channels_read_from_a_real_multilayer_file(tmp_path):
+    """Channel names come back from OIIO reordered; the map still addresses the right planes."""
+    height, width = 8, 12
+    names = (layer("ViewLayer.Combined", "RGBA") + layer("ViewLayer.Denoising Albedo", "RGB")
+             + layer("ViewLayer.Denoising Normal", "XYZ") + layer("ViewLayer.Vector", "XYZW"))
+    written = names[::-1]
+    planes = {name: np.full((height, width), names.index(name), np.float32) for name in written}
+    write_exr(tmp_path / "blender.exr", ExrImage.from_channels(planes, pixel_types="float"))
+    image = read_exr(tmp_path / "blender.exr")
+    assert image.channel_names != written   # the file's order, not ours
+    layers = resolve_layers(image.channel_names, source=str(image.source))
+    for feature in ("beauty", "albedo", "normal", "motion", "alpha"):
+        channels = getattr(layers, feature)
+        values = image.get(channels)
+        assert [v[0, 0] for v in values] == [names.index(c) for c in channels], feature

@@ -1,0 +1,467 @@
+"""EXR round trips through OpenImageIO, cross-checked with the OpenEXR bindings, and error paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import OpenEXR
+import OpenImageIO as oiio
+import pytest
+from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.io.exr import (
+    TEMP_SUFFIX,
+    ExrImage,
+    ExrPart,
+    read_exr,
+    read_exr_header,
+    temp_owner_pid,
+    temp_path_for,
+    write_exr,
+)
+
+H, W = 24, 40
+
+
+def planes(names, seed=0, shape=(H, W)):
+    """Random HDR-ish planes (0..4), one per name."""
+    rng = np.random.default_rng(seed)
+    return {name: (rng.random(shape) * 4).astype(np.float32) for name in names}
+
+
+def as_half(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.float16).astype(np.float32)
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """A file with half beauty, float depth/motion and a uint ID channel."""
+    channels = planes(["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "Z", "motion.X"])
+    channels["id"] = np.arange(H * W, dtype=np.float32).reshape(H, W) * 7
+    types = {"Z": "float", "motion.X": "float", "id": "uint"}
+    path = tmp_path / "mixed.exr"
+    write_exr(path, ExrImage.from_channels(channels, pixel_types=types))
+    return path, channels, types
+
+
+def test_round_trip_keeps_every_channel_and_value(mixed):
+    path, channels, types = mixed
+    image = read_exr(path)
+    assert sorted(image.channel_names) == sorted(channels)
+    assert image.source == path
+    for name, values in channels.items():
+        expected = values if types.get(name) in ("float", "uint") else as_half(values)
+        np.testing.assert_array_equal(image.get([name])[0], expected, err_msg=name)
+
+
+def test_channels_are_addressed_by_name_not_order(mixed):
+    path, channels, _ = mixed
+    image = read_exr(path)
+    # OIIO reorders (RGBA first, then alphabetical); asking in any order gives that order back.
+    got = image.get(["motion.X", "B", "albedo.G"])
+    assert got.shape == (3, H, W) and got.dtype == np.float32
+    np.testing.assert_array_equal(got[0], channels["motion.X"])
+    np.testing.assert_array_equal(got[1], as_half(channels["B"]))
+    np.testing.assert_array_equal(got[2], as_half(channels["albedo.G"]))
+
+
+def test_get_returns_a_copy(mixed):
+    image = read_exr(mixed[0])
+    image.get(["R"])[:] = -1
+    assert (image.get(["R"]) >= 0).all()
+
+
+def test_pixel_types_survive_and_the_openexr_library_reads_the_same(mixed):
+    path, channels, types = mixed
+    image = read_exr(path)
+    expected_types = {name: types.get(name, "half") for name in channels}
+    assert image.parts[0].channel_types == expected_types
+
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        other = {name: channel.pixels for name, channel in exr.channels().items()}
+    dtypes = {"half": np.float16, "float": np.float32, "uint": np.uint32}
+    assert set(other) == set(channels)
+    for name, pixels in other.items():
+        assert pixels.dtype == dtypes[expected_types[name]], name
+        np.testing.assert_array_equal(pixels.astype(np.float32), image.get([name])[0], err_msg=name)
+
+
+@pytest.mark.parametrize("pixel_type, dtype", [("half", np.float16), ("float", np.float32)])
+def test_a_single_pixel_type_is_stored_as_asked(tmp_path, pixel_type, dtype):
+    # OIIO ignores a per-channel type list whose entries are all equal; the type must still hold.
+    path = tmp_path / "one_type.exr"
+    channels = planes(["R", "G", "B", "N.X"])
+    write_exr(path, ExrImage.from_channels(channels, pixel_types=pixel_type))
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        assert {c.pixels.dtype for c in exr.channels().values()} == {np.dtype(dtype)}
+    image = read_exr(path)
+    image.add_channels(["noisy.R"], channels["R"][None], pixel_type=pixel_type)
+    write_exr(path, image)
+    assert set(read_exr(path).parts[0].channel_types.values()) == {pixel_type}
+
+
+def test_types_survive_a_read_modify_write(mixed, tmp_path):
+    path, channels, types = mixed
+    image = read_exr(path)
+    image.set(["R", "G", "B"], np.full((3, H, W), 0.25, np.float32))
+    write_exr(tmp_path / "out.exr", image)
+    again = read_exr(tmp_path / "out.exr")
+    assert again.parts[0].channel_types == image.parts[0].channel_types
+    np.testing.assert_array_equal(again.get(["R", "G", "B"]), np.full((3, H, W), 0.25))
+    np.testing.assert_array_equal(again.get(["Z"])[0], channels["Z"])
+    np.testing.assert_array_equal(again.get(["id"])[0], channels["id"])
+
+
+def test_uint_ids_round_trip_exactly_up_to_2_pow_24(tmp_path):
+    # OIIO's own float<->uint conversion is normalised (7 -> 7/4294967295); IDs must stay integers.
+    ids = np.array([0, 1, 7, 255, 65535, 123456, 2**24 - 1, 2**24], np.float32)
+    ids = np.tile(ids, (4, 1))
+    path = tmp_path / "ids.exr"
+    write_exr(path, ExrImage.from_channels({"R": ids * 0, "id": ids}, pixel_types={"id": "uint"}))
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        np.testing.assert_array_equal(exr.channels()["id"].pixels, ids.astype(np.uint32))
+    np.testing.assert_array_equal(read_exr(path).get(["id"])[0], ids)
+
+
+@pytest.mark.parametrize(
+    "data_window, display_window",
+    [((-4, -3, 35, 20), (0, 0, 31, 17)),     # overscan: data larger than display
+     ((10, 5, 49, 28), (0, 0, 127, 63)),     # crop: data inside display
+     ((100, 200, 139, 223), (0, 0, 1919, 1079))],
+    ids=["overscan", "crop", "offset-crop"],
+)
+def test_data_and_display_windows_survive(tmp_path, data_window, display_window):
+    channels = planes("RGB")
+    path = tmp_path / "window.exr"
+    write_exr(path, ExrImage.from_channels(channels, data_window=data_window,
+                                           display_window=display_window))
+    image = read_exr(path)
+    assert image.data_window == data_window
+    assert image.display_window == display_window
+    assert (image.width, image.height) == (W, H)
+    np.testing.assert_array_equal(image.get(["G"])[0], as_half(channels["G"]))
+
+    with OpenEXR.File(str(path)) as exr:   # the header dict is emptied when the file closes
+        header = exr.header()
+        assert tuple(header["dataWindow"][0]) + tuple(header["dataWindow"][1]) == data_window
+        assert (tuple(header["displayWindow"][0]) + tuple(header["displayWindow"][1])
+                == display_window)
+
+    write_exr(tmp_path / "again.exr", image)
+    again = read_exr(tmp_path / "again.exr")
+    assert (again.data_window, again.display_window) == (data_window, display_window)
+
+
+def compression_of(spec: oiio.ImageSpec) -> str:
+    """'zip', 'piz', ... with OIIO's separate DWA level folded back in ('dwaa:45')."""
+    name = spec.get_string_attribute("compression")
+    level = spec.getattribute("openexr:dwaCompressionLevel")
+    return f"{name}:{level:g}" if name.startswith("dwa") and level is not None else name
+
+
+@pytest.mark.parametrize("compression", ["none", "rle", "zips", "zip", "piz", "pxr24", "b44",
+                                         "dwaa:45", "dwab:90"])
+def test_compression_survives_a_rewrite(tmp_path, compression):
+    path = tmp_path / "in.exr"
+    write_exr(path, ExrImage.from_channels(planes("RGB"), compression=compression))
+    image = read_exr(path)
+    assert compression_of(image.parts[0].spec) == compression
+    write_exr(tmp_path / "out.exr", image)
+    assert compression_of(read_exr_header(tmp_path / "out.exr")[0]) == compression
+    with OpenEXR.File(str(tmp_path / "out.exr")) as exr:
+        expected = {"none": "NO"}.get(compression, compression.split(":")[0].upper())
+        assert exr.header()["compression"].name == f"{expected}_COMPRESSION"
+
+
+def test_custom_attributes_survive_and_set_attribute_adds(tmp_path):
+    attributes = {"studio/shot": "sq010_sh020", "studio/take": 3, "studio/exposure": 1.5}
+    path = tmp_path / "attrs.exr"
+    write_exr(path, ExrImage.from_channels(planes("RGB"), attributes=attributes))
+    image = read_exr(path)
+    image.set_attribute("vfxdenoise/model", "temporal-unet")
+    write_exr(tmp_path / "out.exr", image)
+    spec = read_exr(tmp_path / "out.exr").parts[0].spec
+    for key, value in attributes.items():
+        assert spec.getattribute(key) == value
+    assert spec.getattribute("vfxdenoise/model") == "temporal-unet"
+    with OpenEXR.File(str(tmp_path / "out.exr")) as exr:
+        header = exr.header()
+        assert header["studio/shot"] == "sq010_sh020" and header["studio/take"] == 3
+        assert header["studio/exposure"] == pytest.approx(1.5)
+
+
+def test_rewrite_changes_nothing_but_the_pixels_set(mixed, tmp_path):
+    source = read_exr(mixed[0])
+    image = read_exr(mixed[0])
+    image.set(["R"], np.zeros((1, H, W), np.float32))
+    write_exr(tmp_path / "out.exr", image)
+    out = read_exr(tmp_path / "out.exr")
+    before = {a.name: a.value for a in source.parts[0].spec.extra_attribs}
+    after = {a.name: a.value for a in out.parts[0].spec.extra_attribs}
+    assert after == before
+    for name in source.channel_names:
+        if name != "R":
+            np.testing.assert_array_equal(out.get([name]), source.get([name]), err_msg=name)
+    assert (out.get(["R"]) == 0).all()
+
+
+def test_nan_and_inf_are_kept_as_data(tmp_path):
+    values = planes("RGB")
+    values["R"][0, :3] = [np.nan, np.inf, -np.inf]
+    values["Z"] = values["G"].copy()
+    values["Z"][1, :2] = [np.nan, np.inf]
+    path = tmp_path / "nan.exr"
+    write_exr(path, ExrImage.from_channels(values, pixel_types={"Z": "float"}))
+    image = read_exr(path)
+    r, z = image.get(["R", "Z"])
+    assert np.isnan(r[0, 0]) and r[0, 1] == np.inf and r[0, 2] == -np.inf
+    assert np.isnan(z[1, 0]) and z[1, 1] == np.inf
+
+
+def test_tiled_layout_survives(tmp_path):
+    image = ExrImage.from_channels(planes("RGB"))
+    image.parts[0].spec.tile_width = image.parts[0].spec.tile_height = 16
+    write_exr(tmp_path / "tiled.exr", image)
+    read = read_exr(tmp_path / "tiled.exr")
+    assert (read.parts[0].spec.tile_width, read.parts[0].spec.tile_height) == (16, 16)
+    np.testing.assert_array_equal(read.get(["B"]), image.get(["B"]).astype(np.float16))
+
+
+def multipart_image() -> tuple[ExrImage, dict]:
+    """Two named parts that both hold R,G,B (as Arnold/Karma write per-AOV parts)."""
+    values = {"beauty": planes("RGB", seed=1), "diffuse": planes("RGB", seed=2)}
+    parts = []
+    for name, fmt in (("beauty", oiio.HALF), ("diffuse", oiio.FLOAT)):
+        spec = oiio.ImageSpec(W, H, 3, fmt)
+        spec.channelnames = ("R", "G", "B")
+        spec.attribute("oiio:subimagename", name)
+        spec.attribute("compression", "piz" if name == "beauty" else "zip")
+        parts.append(ExrPart(spec, np.stack([values[name][c] for c in "RGB"], axis=-1)))
+    return ExrImage(parts), values
+
+
+def test_multipart_round_trip(tmp_path):
+    image, values = multipart_image()
+    assert image.channel_names == ["R", "G", "B", "diffuse.R", "diffuse.G", "diffuse.B"]
+    path = tmp_path / "multi.exr"
+    write_exr(path, image)
+
+    specs = read_exr_header(path)
+    assert [s.get_string_attribute("compression") for s in specs] == ["piz", "zip"]
+    read = read_exr(path)
+    assert [p.name for p in read.parts] == ["beauty", "diffuse"]
+    assert read.parts[0].channel_types == dict.fromkeys("RGB", "half")
+    assert read.parts[1].channel_types == dict.fromkeys("RGB", "float")
+    np.testing.assert_array_equal(read.get(["G"])[0], as_half(values["beauty"]["G"]))
+    np.testing.assert_array_equal(read.get(["diffuse.G"])[0], values["diffuse"]["G"])
+
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        assert [part.name() for part in exr.parts] == ["beauty", "diffuse"]
+        np.testing.assert_array_equal(exr.parts[1].channels["G"].pixels, values["diffuse"]["G"])
+
+    write_exr(tmp_path / "again.exr", read)   # a read multi-part image writes back multi-part
+    again = read_exr(tmp_path / "again.exr")
+    assert [p.name for p in again.parts] == ["beauty", "diffuse"]
+    np.testing.assert_array_equal(again.get(["diffuse.B"]), read.get(["diffuse.B"]))
+
+
+def test_unnamed_colliding_parts_are_qualified_by_index_and_windows_are_not_mixed():
+    first = oiio.ImageSpec(W, H, 1, oiio.HALF)
+    first.channelnames = ("Z",)
+    second = oiio.ImageSpec(W // 2, H, 1, oiio.FLOAT)
+    second.channelnames = ("Z",)
+    image = ExrImage([ExrPart(first, np.zeros((H, W, 1), np.float32)),
+                      ExrPart(second, np.ones((H, W // 2, 1), np.float32))])
+    assert image.channel_names == ["Z", "part1.Z"]
+    assert image.get(["part1.Z"]).shape == (1, H, W // 2)
+    with pytest.raises(ChannelError, match="different data windows"):
+        image.get(["Z", "part1.Z"])
+
+
+def test_add_channels_appends_to_first_part_with_its_type(mixed, tmp_path):
+    image = read_exr(mixed[0])
+    noisy = image.get(["R", "G", "B"])
+    image.add_channels(["noisy.R", "noisy.G", "noisy.B"], noisy)
+    image.add_channels(["extra"], np.full((H, W), 3.14159, np.float32), pixel_type="float")
+    write_exr(tmp_path / "out.exr", image)
+    out = read_exr(tmp_path / "out.exr")
+    assert out.parts[0].channel_types["noisy.G"] == "half"
+    assert out.parts[0].channel_types["extra"] == "float"
+    np.testing.assert_array_equal(out.get(["noisy.R", "noisy.G", "noisy.B"]), noisy)
+    assert out.get(["extra"])[0, 0, 0] == np.float32(3.14159)
+    with pytest.raises(ChannelError, match="noisy.R"):
+        out.add_channels(["noisy.R"], noisy[:1])
+
+
+def test_missing_channel_names_channel_file_and_alternatives(mixed):
+    image = read_exr(mixed[0])
+    with pytest.raises(ChannelError) as error:
+        image.get(["diffuse.R", "R"])
+    message = str(error.value)
+    assert "diffuse.R" in message and str(mixed[0]) in message and "albedo.G" in message
+
+
+def test_bad_shapes_are_rejected(mixed):
+    image = read_exr(mixed[0])
+    with pytest.raises(ValueError, match="shape"):
+        image.set(["R", "G"], np.zeros((3, H, W), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        image.set(["R"], np.zeros((1, H + 1, W), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        ExrImage.from_channels({"R": np.zeros((4, 4)), "G": np.zeros((4, 5))})
+    with pytest.raises(ValueError, match="data window"):
+        ExrImage.from_channels({"R": np.zeros((4, 4))}, data_window=(0, 0, 7, 7))
+    with pytest.raises(ValueError, match="pixel type"):
+        ExrImage.from_channels({"R": np.zeros((4, 4))}, pixel_types="double")
+
+
+def test_write_is_atomic_and_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "frame.1001.exr"
+    write_exr(path, ExrImage.from_channels(planes("RGB", seed=1)))
+    write_exr(path, ExrImage.from_channels(planes("RGB", seed=2)))   # overwrite in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.1001.exr"]
+    np.testing.assert_array_equal(read_exr(path).get(["R"])[0], as_half(planes("R", seed=2)["R"]))
+
+
+def test_temp_names_are_unique_and_name_their_process(tmp_path):
+    path = tmp_path / "frame.1001.exr"
+    first, second = temp_path_for(path), temp_path_for(path)
+    assert first != second and first.parent == tmp_path
+    assert first.name.startswith("frame.1001.exr.") and first.name.endswith(TEMP_SUFFIX)
+    assert temp_owner_pid(first) == __import__("os").getpid()
+    assert temp_owner_pid(path) is None
+
+
+def test_failure_mid_write_keeps_old_file_and_removes_temp(tmp_path):
+    """A real I/O failure: the file-size limit (RLIMIT_FSIZE) stops the write part-way."""
+    path = tmp_path / "frame.exr"
+    write_exr(path, ExrImage.from_channels(planes("RGB")))
+    old = path.read_bytes()
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        import numpy as np
+        from vfxdenoise.core.errors import ExrError
+        from vfxdenoise.core.io.exr import ExrImage, write_exr
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # get EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32768, resource.RLIM_INFINITY))
+        noise = np.random.default_rng(0).random((256, 256), np.float32)
+        image = ExrImage.from_channels(dict(R=noise, G=noise.T.copy(), B=noise[::-1].copy()),
+                                       pixel_types="float")
+        try:
+            write_exr({str(path)!r}, image)
+        except ExrError as error:
+            print(error)
+            sys.exit(3)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert str(path) in result.stdout
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.exr"]
+
+
+def test_write_into_missing_folder_names_the_path(tmp_path):
+    path = tmp_path / "no" / "such" / "frame.exr"
+    with pytest.raises(ExrError, match=str(path)):
+        write_exr(path, ExrImage.from_channels(planes("RGB")))
+
+
+def test_inconsistent_pixels_are_refused_before_touching_the_file(tmp_path):
+    path = tmp_path / "frame.exr"
+    write_exr(path, ExrImage.from_channels(planes("RGB")))
+    old = path.read_bytes()
+    image = read_exr(path)
+    image.parts[0].pixels = image.parts[0].pixels[:, :-1]
+    with pytest.raises(ExrError, match="shape"):
+        write_exr(path, image)
+    assert path.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["frame.exr"]
+
+
+# --- unreadable inputs -------------------------------------------------------------------------
+
+def _good_file(tmp_path, compression="none"):
+    path = tmp_path / "good.exr"
+    write_exr(path, ExrImage.from_channels(planes(["R", "G", "B", "A", "Z"], shape=(64, 64)),
+                                           compression=compression))
+    return path
+
+
+@pytest.mark.parametrize("reader", [read_exr, read_exr_header])
+def test_missing_file(tmp_path, reader):
+    with pytest.raises(ExrError, match=r"not found") as error:
+        reader(tmp_path / "render.1001.exr")
+    assert "render.1001.exr" in str(error.value)
+
+
+@pytest.mark.parametrize("reader", [read_exr, read_exr_header])
+def test_zero_byte_file(tmp_path, reader):
+    path = tmp_path / "render.1001.exr"
+    path.touch()
+    with pytest.raises(ExrError, match=r"empty \(0 bytes\)") as error:
+        reader(path)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("reader", [read_exr, read_exr_header])
+def test_text_file_is_not_an_exr(tmp_path, reader):
+    path = tmp_path / "render.1001.exr"
+    path.write_text("this is a log file, not pixels\n" * 20)
+    with pytest.raises(ExrError, match="not a readable OpenEXR") as error:
+        reader(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_other_image_format_is_refused(tmp_path):
+    png = tmp_path / "x.png"
+    assert oiio.ImageBuf(oiio.ImageSpec(8, 8, 3, oiio.UINT8)).write(str(png))
+    path = png.rename(tmp_path / "render.1001.exr")
+    with pytest.raises(ExrError, match="png file, not an OpenEXR") as error:
+        read_exr(path)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("keep", [0.97, 0.6, 0.1, 100, 20])
+def test_truncated_file_raises(tmp_path, keep):
+    good = _good_file(tmp_path)
+    data = good.read_bytes()
+    path = tmp_path / "render.1001.exr"
+    path.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
+    with pytest.raises(ExrError) as error:
+        read_exr(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_deep_files_are_refused_by_name(tmp_path):
+    spec = oiio.ImageSpec(4, 4, 2, oiio.FLOAT)
+    spec.channelnames = ("A", "Z")
+    spec.deep = True
+    deep = oiio.DeepData()
+    deep.init(spec)
+    for pixel in range(16):
+        deep.set_samples(pixel, 1)
+    path = tmp_path / "deep.1001.exr"
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_deep_image(deep) and out.close()
+    for reader in (read_exr, read_exr_header):
+        with pytest.raises(ExrError, match="deep data") as error:
+            reader(path)
+        assert str(path) in str(error.value)
+
+
+def test_corrupt_pixel_data_raises(tmp_path):
+    ys, xs = np.mgrid[0:64, 0:64].astype(np.float32)
+    smooth = {c: np.sin(xs / (5 + i)) + ys / 64 for i, c in enumerate("RGB")}  # compresses well
+    good = tmp_path / "good.exr"
+    write_exr(good, ExrImage.from_channels(smooth, compression="zip"))
+    data = bytearray(good.read_bytes())
+    start = len(data) // 2
+    data[start:start + 200] = bytes(b ^ 0x5A for b in data[start:start + 200])  # garble zip data
+    path = tmp_path / "render.1001.exr"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExrError, match="damaged or truncated") as error:
+        read_exr(path)
+    assert str(path) in str(error.value)
