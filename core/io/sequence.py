@@ -46,7 +46,7 @@ class FramePattern:
         frames = []
         for entry in self.directory.iterdir():
             match = number.match(entry.name)
-            if match and len(match.group(1).lstrip("-")) >= self.padding and entry.is_file():
+            if match and len(match.group(1)) >= self.padding and entry.is_file():
                 frames.append(int(match.group(1)))
         return sorted(frames)
 

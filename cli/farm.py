@@ -1,0 +1,143 @@
+"""`vfxdenoise farm`: write a chunked denoise as a job for a render farm engine.
+
+`farm openjd` writes an Open Job Description bundle (Deadline Cloud, `openjd run`); `farm opencue`
+prints or launches an OpenCue outline. Each task runs `vfxdenoise seq --frames=CHUNK --resume`.
+"""
+
+from __future__ import annotations
+
+import functools
+from xml.dom.minidom import parseString
+
+import click
+from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.engine import MISSING_POLICIES
+from vfxdenoise.plugin.farm.job import FarmJob, SeqOptions, build_job
+
+
+def job_options(command):
+    """PATTERN, the chunking, and the `vfxdenoise seq` options each task passes on."""
+    decorators = [
+        click.argument("pattern"),
+        click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr "
+                                            "beside the input]."),
+        click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, -5--1 "
+                                      "[default: all on disk]."),
+        click.option("--chunk", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Frames per task. Each task also reads K frames either side (temporal "
+                          "radius): halo overhead about 2K/chunk."),
+        click.option("--name", help="Job name [default: vfxdenoise_<input name>]."),
+        click.option("--command", "command_path", metavar="PATH",
+                     help="vfxdenoise executable on the workers [default: this one, absolute]."),
+        click.option("--overwrite", is_flag=True,
+                     help="Tasks rewrite all their frames [default: resume, keep frames already "
+                          "written]."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]),
+                     help="seq --device on the workers [default: seq's, auto]."),
+        click.option("--temporal-radius", type=int, help="seq --temporal-radius."),
+        click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),
+        layer_options,
+        click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
+        click.option("--tile", type=int, help="seq --tile."),
+        click.option("--max-gpu-mem", type=float, help="seq --max-gpu-mem (GB)."),
+        click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
+        click.option("--gpus", type=click.IntRange(min=0),
+                     help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
+        click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _job(values: dict) -> FarmJob:
+    """Build the FarmJob from the shared options, removing them from `values`."""
+    options = SeqOptions(
+        device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
+        model=values.pop("model"), layers=layer_overrides(values),
+        keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
+        max_gpu_mem=values.pop("max_gpu_mem"), missing=values.pop("missing"),
+    )
+    return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
+                     values.pop("chunk"), options, command=values.pop("command_path"),
+                     name=values.pop("name"), overwrite=values.pop("overwrite"))
+
+
+def _gpus(values: dict) -> int:
+    """GPUs a task books: as given, else one unless the job runs on the CPU."""
+    gpus = values.pop("gpus")
+    if gpus is not None:
+        return gpus
+    return 0 if values.get("device") == "cpu" else 1
+
+
+def _pass_values(command):
+    """Hand the command its click parameters as one dict (the shared options are many)."""
+    @functools.wraps(command)
+    def wrapper(**values):
+        return command(values)
+    return wrapper
+
+
+@click.group("farm")
+def farm() -> None:
+    """Write chunked denoise jobs for render farms (Open Job Description / Deadline Cloud, OpenCue)."""
+
+
+@farm.command("openjd")
+@job_options
+@click.option("--bundle", required=True, type=click.Path(file_okay=False),
+              help="Folder to write template.yaml and parameter_values.yaml to.")
+@_pass_values
+def openjd(values: dict) -> None:
+    """Write an Open Job Description job bundle denoising PATTERN in chunks.
+
+    Submit with `deadline bundle submit DIR`, or run locally with `openjd run DIR/template.yaml`.
+    """
+    from vfxdenoise.plugin.farm import openjd as writer
+
+    gpus = _gpus(values)
+    job = _job(values)
+    bundle = values.pop("bundle")
+    tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"))
+    click.echo(f"wrote {bundle}/{writer.TEMPLATE_FILE} and {writer.VALUES_FILE}: "
+               f"{len(job.frames)} frame(s) in {len(tasks)} task(s) of up to {job.chunk}")
+    click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")
+    click.echo(f"submit:    deadline bundle submit {bundle}")
+    click.echo(f"run here:  openjd run {bundle}/{writer.TEMPLATE_FILE}")
+
+
+@farm.command("opencue")
+@job_options
+@click.option("--print", "mode", flag_value="print", default=True,
+              help="Print the OpenCue job spec XML (no Cuebot needed) [default].")
+@click.option("--launch", "mode", flag_value="launch", help="Submit the job to Cuebot.")
+@click.option("--cuebot", metavar="HOST", help="Cuebot host for --launch [default: CUEBOT_HOSTS / "
+                                                "opencue.yaml].")
+@click.option("--show", help="OpenCue show [default: pyoutline's, $SHOW].")
+@click.option("--shot", help="OpenCue shot [default: pyoutline's, $SHOT].")
+@click.option("--user", help="OpenCue user [default: you].")
+@click.option("--tags", help="Host tags, '|'-separated (e.g. 'gpu|cuda').")
+@click.option("--cores", type=float, help="CPU cores each task books.")
+@click.option("--memory", type=float, metavar="GB", help="Memory each task books.")
+@click.option("--service", help="OpenCue service of the layer.")
+@_pass_values
+def opencue(values: dict) -> None:
+    """Build an OpenCue outline denoising PATTERN in chunks; print its job spec or launch it."""
+    from vfxdenoise.plugin.farm import opencue as writer
+
+    gpus = _gpus(values)
+    job = _job(values)
+    gpu_memory, memory = values.pop("gpu_memory"), values.pop("memory")
+    tags = tuple(tag.strip() for tag in (values.pop("tags") or "").split("|") if tag.strip())
+    options = writer.OpenCueOptions(
+        show=values.pop("show"), shot=values.pop("shot"), user=values.pop("user"),
+        cores=values.pop("cores"), memory=f"{memory:g}g" if memory else None,
+        gpus=gpus, gpu_memory=f"{gpu_memory:g}g" if gpu_memory else None,
+        tags=tags, service=values.pop("service"),
+    )
+    if values.pop("mode") == "launch":
+        names = writer.launch(job, options, cuebot=values.pop("cuebot"))
+        click.echo(f"launched: {', '.join(names)}")
+    else:
+        click.echo(parseString(writer.serialize(job, options)).toprettyxml(indent="  "))

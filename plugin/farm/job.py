@@ -1,0 +1,186 @@
+"""One denoise job for a render farm: which frames, in which chunks, with which `vfxdenoise seq` call.
+
+Farm engines (Open Job Description / Deadline Cloud, OpenCue) only differ in how they hand a chunk's
+frames to the command; everything else about the job lives here, so both writers run the same thing.
+Each chunk runs `vfxdenoise seq INPUT --frames=CHUNK -o OUTPUT --resume`: seq writes only the chunk's
+frames but reads the temporal halo around them, so any chunking gives the same pixels as one run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vfxdenoise.core.errors import FarmError, MissingFramesError
+from vfxdenoise.core.io.sequence import (
+    FramePattern,
+    default_output_pattern,
+    find_sequence,
+    format_frames,
+    parse_frame_spec,
+    parse_pattern,
+)
+
+log = logging.getLogger(__name__)
+
+EXECUTABLE = "vfxdenoise"
+EXISTING_POLICIES = ("resume", "overwrite")
+
+
+@dataclass(frozen=True)
+class SeqOptions:
+    """The `vfxdenoise seq` options a farm job passes through; None means seq's own default."""
+
+    device: str | None = None
+    temporal_radius: int | None = None
+    model: str | None = None
+    layers: dict[str, str] = field(default_factory=dict)
+    keep_noisy: bool = False
+    tile: int | None = None
+    max_gpu_mem: float | None = None
+    missing: str | None = None
+
+    def to_args(self) -> list[str]:
+        """Command-line arguments for `vfxdenoise seq`, only for the options that were set."""
+        args: list[str] = []
+        for flag, value in (("--device", self.device),
+                            ("--temporal-radius", self.temporal_radius),
+                            ("--model", _farm_model(self.model)),
+                            ("--tile", self.tile),
+                            ("--max-gpu-mem", self.max_gpu_mem),
+                            ("--missing", self.missing)):
+            if value is not None:
+                args += [flag, str(value)]
+        for feature, layer in sorted(self.layers.items()):
+            args += [f"--{feature}", layer]
+        if self.keep_noisy:
+            args.append("--keep-noisy")
+        return args
+
+
+@dataclass(frozen=True)
+class FarmJob:
+    """A chunked denoise of `frames` of `input` into `output`, as farm engines need it."""
+
+    input: FramePattern
+    output: FramePattern
+    frames: tuple[int, ...]
+    chunk: int = 10
+    seq_args: tuple[str, ...] = ()
+    command: str = EXECUTABLE
+    name: str = "vfxdenoise"
+    existing: str = "resume"
+
+    def seq_command(self, frames: str) -> list[str]:
+        """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token)."""
+        return [self.command, "seq", self.input.text, f"--frames={frames}", "-o", self.output.text,
+                f"--{self.existing}", "--progress", "none", *self.seq_args]
+
+
+def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
+              chunk: int = 10, options: SeqOptions | None = None, command: str | None = None,
+              name: str | None = None, overwrite: bool = False) -> FarmJob:
+    """Validate a farm job's settings and resolve everything a worker needs to absolute values.
+
+    Frames default to those on disk. When the input folder is visible here, requested frames that
+    are missing are reported now, not by a failed task an hour later.
+    """
+    options = options or SeqOptions()
+    if chunk < 1:
+        raise FarmError(f"--chunk must be at least 1 frame (got {chunk})")
+    pattern = _absolute(parse_pattern(input_pattern))
+    output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
+    if output.text == pattern.text:
+        raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
+    wanted = _job_frames(pattern, frames, options.missing or "error")
+    return FarmJob(
+        input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
+        seq_args=tuple(options.to_args()), command=command or default_command(),
+        name=name or default_job_name(pattern), existing="overwrite" if overwrite else "resume",
+    )
+
+
+def import_engine(module: str):
+    """Import a farm engine's library, or say how to install it (they are the `farm` extra)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise FarmError(
+            f"cannot import {module} ({exc}); install the farm engines with "
+            "pip install 'vfxdenoise[farm]' (openjd-cli, opencue-pyoutline)"
+        ) from exc
+
+
+def default_command() -> str:
+    """Absolute path of the `vfxdenoise` executable running now, so workers sharing the install
+    run the same version; the bare name (found on the worker's PATH) when there is none."""
+    argv0 = Path(sys.argv[0])
+    candidates = [argv0] if argv0.name.startswith(EXECUTABLE) else []
+    candidates.append(Path(sys.executable).parent / EXECUTABLE)
+    found = shutil.which(EXECUTABLE)
+    if found:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate.absolute())
+    log.warning("no %s executable found here; the job runs '%s' from the workers' PATH",
+                EXECUTABLE, EXECUTABLE)
+    return EXECUTABLE
+
+
+def default_job_name(pattern: FramePattern) -> str:
+    """'vfxdenoise_render' for render.####.exr: letters, digits, '_' and '-' only (OpenCue's rule)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", pattern.prefix).strip("_-") or "sequence"
+    return f"{EXECUTABLE}_{stem}"
+
+
+def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) -> list[int]:
+    if frames is None:
+        return find_sequence(pattern).frames
+    wanted = parse_frame_spec(frames)
+    if not pattern.directory.is_dir():
+        log.warning("input folder %s is not visible here; frames are not checked before submission",
+                    pattern.directory)
+        return wanted
+    absent = sorted(set(wanted) - set(pattern.frames_on_disk()))
+    if absent and missing_policy == "error":
+        raise MissingFramesError(
+            f"{len(absent)} requested frame(s) of {pattern.text} are missing: "
+            f"{format_frames(absent)}. Render them first, narrow --frames, or pass --missing hold "
+            "or --missing skip", absent)
+    return wanted
+
+
+def _absolute(pattern: FramePattern) -> FramePattern:
+    return pattern.with_name(directory=pattern.directory.expanduser().absolute())
+
+
+def _farm_model(model: str | None) -> str | None:
+    """Model weights given as a path must be absolute for a worker; shipped names stay names."""
+    if model is None:
+        return None
+    path = Path(model).expanduser()
+    if path.exists() or path.suffix == ".safetensors" or len(path.parts) > 1:
+        return str(path.absolute())
+    return model
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a job file through a temp file in the same folder and a rename: never half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     suffix=".tmp", delete=False) as handle:
+        handle.write(text)
+        temp = Path(handle.name)
+    try:
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise FarmError(f"cannot write {path}: {exc}") from exc

@@ -1,0 +1,145 @@
+"""OpenCue outlines for a FarmJob, built with opencue-pyoutline.
+
+One Shell layer per run of evenly spaced frames (usually the whole shot is one run). Cuebot splits a
+layer's range into chunks of `chunk` frames and substitutes #FRAME_START# / #FRAME_END# in its
+command, so each task runs `vfxdenoise seq ... --frames=START-END[xSTEP]`. The outline is
+serialized to Cuebot's XML job spec without a Cuebot (`--print`), or launched to one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shlex
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vfxdenoise.core.errors import FarmError
+from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.plugin.farm.job import FarmJob, import_engine
+
+LAYER_NAME = "denoise"
+CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
+
+
+@dataclass(frozen=True)
+class OpenCueOptions:
+    """Where the job goes and what each task books; None leaves pyoutline's / the service's default."""
+
+    show: str | None = None
+    shot: str | None = None
+    user: str | None = None
+    cores: float | None = None
+    memory: str | None = None        # e.g. "16g"
+    gpus: int = 0
+    gpu_memory: str | None = None    # e.g. "8g"
+    tags: tuple[str, ...] = ()
+    service: str | None = None
+
+
+def frame_runs(frames: tuple[int, ...] | list[int]) -> list[tuple[str, int]]:
+    """Split frames into evenly spaced runs: [(fileseq range, step)], e.g. '1-9x2,20' ->
+    [('1-9x2', 2), ('20', 1)]. Cuebot only gives a chunk's first and last frame, so a chunk
+    spans a run with one step."""
+    runs = []
+    for part in format_frames(frames).split(","):
+        step = int(part.split("x")[1]) if "x" in part else 1
+        runs.append((part, step))
+    return runs
+
+
+def layer_commands(job: FarmJob) -> list[tuple[str, str, str]]:
+    """(layer name, frame range, shell command) for each layer of the job."""
+    runs = frame_runs(job.frames)
+    layers = []
+    for index, (frame_range, step) in enumerate(runs, start=1):
+        token = CHUNK_TOKEN if step == 1 else f"{CHUNK_TOKEN}x{step}"
+        name = LAYER_NAME if len(runs) == 1 else f"{LAYER_NAME}_{index}"
+        layers.append((name, frame_range, shlex.join(job.seq_command(token))))
+    return layers
+
+
+def build_outline(job: FarmJob, options: OpenCueOptions | None = None):
+    """The job as an `outline.Outline` holding one Shell layer per frame run."""
+    outline = import_engine("outline")
+    shell = import_engine("outline.modules.shell")
+
+    options = options or OpenCueOptions()
+    ol = outline.Outline(job.name, frame_range=format_frames(job.frames), show=options.show,
+                         shot=options.shot, user=options.user)
+    for name, frame_range, command in layer_commands(job):
+        ol.add_layer(shell.Shell(name, command=command, range=frame_range, chunk=job.chunk,
+                           **_booking(options)))
+    return ol
+
+
+def serialize(job: FarmJob, options: OpenCueOptions | None = None) -> str:
+    """Cuebot's XML job spec for the job; needs no Cuebot. Commands run as is (no pycuerun)."""
+    options = options or OpenCueOptions()
+    with _pyoutline_session():
+        cuerun = import_engine("outline.cuerun")
+        launcher = cuerun.OutlineLauncher(build_outline(job, options), **_who(options))
+        return launcher.serialize(use_pycuerun=False)
+
+
+def launch(job: FarmJob, options: OpenCueOptions | None = None,
+           cuebot: str | None = None) -> list[str]:
+    """Submit the job to Cuebot (`cuebot`, else CUEBOT_HOSTS / opencue.yaml); return job names."""
+    options = options or OpenCueOptions()
+    flags = _who(options) | ({"server": cuebot} if cuebot else {})
+    with _pyoutline_session():
+        cuerun = import_engine("outline.cuerun")
+        cue_errors = import_engine("opencue.exception")
+        launcher = cuerun.OutlineLauncher(build_outline(job, options), **flags)
+        try:
+            jobs = launcher.launch(use_pycuerun=False)
+        except cue_errors.CueException as exc:
+            raise FarmError(
+                f"OpenCue did not take the job for {job.input.text}: {exc}. Check --cuebot or the "
+                "CUEBOT_HOSTS variable, or use --print to get the job spec without a Cuebot"
+            ) from exc
+    return [spec_job.name() for spec_job in jobs]
+
+
+def _booking(options: OpenCueOptions) -> dict:
+    args: dict = {}
+    if options.cores is not None:
+        args["cores"] = options.cores
+    if options.memory:
+        args["memory"] = options.memory
+    if options.gpus:
+        args["gpus"] = options.gpus
+    if options.gpu_memory:
+        args["gpu_memory"] = options.gpu_memory
+    if options.tags:
+        args["tags"] = list(options.tags)
+    if options.service:
+        args["service"] = options.service
+    return args
+
+
+def _who(options: OpenCueOptions) -> dict:
+    return {"user": options.user} if options.user else {}
+
+
+@contextlib.contextmanager
+def _pyoutline_session() -> Iterator[None]:
+    """Run pyoutline quietly (its set-up steps log at INFO; --debug shows them) with its session
+    folder (a copy of the outline it writes at set-up) in a temp folder instead of ~/.opencue:
+    our tasks run plain commands and never read it."""
+    logger = logging.getLogger("outline")
+    level = logger.level
+    if not logger.isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.WARNING)
+    try:
+        outline = import_engine("outline")
+        previous = outline.config.get("outline", "session_dir", raw=True)
+        with tempfile.TemporaryDirectory(prefix="vfxdenoise-opencue-") as scratch:
+            outline.config.set("outline", "session_dir", scratch)
+            try:
+                yield
+            finally:
+                outline.config.set("outline", "session_dir", previous)
+    finally:
+        logger.setLevel(level)

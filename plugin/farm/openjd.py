@@ -1,0 +1,202 @@
+"""Open Job Description job bundles for a FarmJob: what `deadline bundle submit` and `openjd run` take.
+
+The bundle is `template.yaml` (specification jobtemplate-2023-09 with the TASK_CHUNKING extension:
+one step whose CHUNK[INT] task parameter hands each task a range expression of frames) and
+`parameter_values.yaml`. Every job parameter defaults to this job's value, so the template alone
+runs the whole job; on submission any of them can be overridden (`-p Frames=1001-1010`).
+The input and output patterns are STRING parameters holding absolute paths: OpenJD only lets a
+PATH parameter default to a path inside the bundle folder, and a denoise reads and writes shot
+folders that workers see at the same paths (shared storage).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vfxdenoise.core.errors import FarmError
+from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.plugin.farm.job import EXISTING_POLICIES, FarmJob, import_engine, write_text_atomic
+
+SPEC_VERSION = "jobtemplate-2023-09"
+EXTENSIONS = ["TASK_CHUNKING"]
+TEMPLATE_FILE = "template.yaml"
+VALUES_FILE = "parameter_values.yaml"
+STEP_NAME = "Denoise"
+FRAME_PARAM = "Frame"
+
+# Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
+# "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them. "--frames=" keeps a negative
+# first frame from being read as an option. SeqArgs is shell-quoted text (shlex.join), so one
+# job parameter can carry any seq options with spaces intact.
+CHUNK_SCRIPT = """\
+#!/usr/bin/env bash
+# One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
+set -euo pipefail
+command=$1 input=$2 frames=$3 output=$4 existing=$5
+eval "extra=($6)"
+echo "openjd_status: denoising frames $frames"
+echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
+exec "$command" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress none \\
+    ${extra[@]+"${extra[@]}"}
+"""
+
+
+def openjd_range(frames: Iterable[int]) -> str:
+    """OpenJD range expression of frames: fileseq's compact '1-9x2,20' written as '1-9:2,20'.
+
+    OpenJD writes a step as ':N'; fileseq's 'x' means the same thing (fileseq's ':' does not).
+    """
+    spec = format_frames(frames)
+    if not spec:
+        raise FarmError("a farm job needs at least one frame")
+    return spec.replace("x", ":")
+
+
+def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None) -> dict[str, Any]:
+    """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`."""
+    return {
+        "specificationVersion": SPEC_VERSION,
+        "extensions": list(EXTENSIONS),
+        "name": job.name,
+        "description": f"vfxdenoise seq over {job.input.text} -> {job.output.text}, "
+                       f"{job.chunk} frame(s) per task",
+        "parameterDefinitions": _parameter_definitions(job),
+        "steps": [{
+            "name": STEP_NAME,
+            "hostRequirements": _host_requirements(gpus, gpu_memory_gb),
+            "parameterSpace": {"taskParameterDefinitions": [{
+                "name": FRAME_PARAM,
+                "type": "CHUNK[INT]",
+                "range": "{{Param.Frames}}",
+                "chunks": {"defaultTaskCount": "{{Param.ChunkSize}}",
+                           # Any frame set is fine for seq; contiguous frames share their halo.
+                           "rangeConstraint": "NONCONTIGUOUS"},
+            }]},
+            "script": {
+                "actions": {"onRun": {
+                    "command": "bash",
+                    "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
+                             "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
+                             "{{Param.OutputPattern}}", "{{Param.Existing}}",
+                             "{{Param.SeqArgs}}"],
+                    # Outputs are renamed into place whole, so stopping a task at once is safe.
+                    "cancelation": {"mode": "NOTIFY_THEN_TERMINATE"},
+                }},
+                "embeddedFiles": [{"name": "Run", "type": "TEXT", "data": CHUNK_SCRIPT}],
+            },
+        }],
+    }
+
+
+def parameter_values(job: FarmJob) -> dict[str, Any]:
+    """`parameter_values.yaml` content: this job's value of every job parameter."""
+    return {"parameterValues": [{"name": name, "value": value}
+                                for name, value in _values(job).items()]}
+
+
+def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
+                 gpu_memory_gb: float | None = None) -> list[str]:
+    """Validate the template with openjd-model and write the bundle; return each task's frames.
+
+    The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
+    openjd-model itself), so callers can report the real number of tasks.
+    """
+    template = job_template(job, gpus, gpu_memory_gb)
+    directory = Path(directory).expanduser().absolute()
+    chunks = _validated_chunks(template, job, directory)
+    if directory.exists() and not directory.is_dir():
+        raise FarmError(f"bundle folder {directory} is a file: give a folder for --bundle")
+    write_text_atomic(directory / TEMPLATE_FILE, _dump(template))
+    write_text_atomic(directory / VALUES_FILE, _dump(parameter_values(job)))
+    return chunks
+
+
+def _values(job: FarmJob) -> dict[str, Any]:
+    return {
+        "InputPattern": job.input.text,
+        "OutputPattern": job.output.text,
+        "Frames": openjd_range(job.frames),
+        "ChunkSize": job.chunk,
+        "SeqArgs": shlex.join(job.seq_args),
+        "Existing": job.existing,
+        "VfxdenoiseCommand": job.command,
+    }
+
+
+def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
+    values = _values(job)
+    return [
+        {"name": "InputPattern", "type": "STRING", "minLength": 1, "default": values["InputPattern"],
+         "description": "Absolute frame pattern of the noisy EXRs as workers see it (#### = 4 "
+                        "digits)."},
+        {"name": "OutputPattern", "type": "STRING", "minLength": 1,
+         "default": values["OutputPattern"],
+         "description": "Absolute frame pattern the denoised EXRs are written to."},
+        {"name": "Frames", "type": "STRING", "minLength": 1, "default": values["Frames"],
+         "description": "Frames to write, as an OpenJD range expression (1001-1100, 1001-1100:2, "
+                        "1001,1005). Neighbouring frames are still read for temporal denoising."},
+        {"name": "ChunkSize", "type": "INT", "minValue": 1, "default": values["ChunkSize"],
+         "description": "Frames per task. Each task also reads the temporal radius K frames on "
+                        "either side, an overhead of about 2K/ChunkSize reads."},
+        {"name": "SeqArgs", "type": "STRING", "default": values["SeqArgs"],
+         "description": "Further `vfxdenoise seq` options, shell-quoted (e.g. --device cuda "
+                        "--temporal-radius 2)."},
+        {"name": "Existing", "type": "STRING", "allowedValues": list(EXISTING_POLICIES),
+         "default": values["Existing"],
+         "description": "resume: keep output frames already written (retries redo only missing "
+                        "frames); overwrite: rewrite every frame of each task."},
+        {"name": "VfxdenoiseCommand", "type": "STRING", "minLength": 1,
+         "default": values["VfxdenoiseCommand"],
+         "description": "The vfxdenoise executable on the workers (absolute path, or a name on "
+                        "their PATH)."},
+    ]
+
+
+def _host_requirements(gpus: int, gpu_memory_gb: float | None) -> dict[str, Any]:
+    """Linux/macOS hosts (the task script is bash), and the GPUs a CUDA run needs."""
+    requirements: dict[str, Any] = {
+        "attributes": [{"name": "attr.worker.os.family", "anyOf": ["linux", "macos"]}],
+    }
+    amounts = []
+    if gpus > 0:
+        amounts.append({"name": "amount.worker.gpu", "min": gpus})
+    if gpu_memory_gb:
+        amounts.append({"name": "amount.worker.gpu.memory", "min": int(gpu_memory_gb * 1024)})
+    if amounts:
+        requirements["amounts"] = amounts
+    return requirements
+
+
+def _validated_chunks(template: dict[str, Any], job: FarmJob, directory: Path) -> list[str]:
+    """Parse the template as `openjd run` will (defaults only, no -p), instantiate it and list
+    each task's Frame value; any rejection becomes a FarmError naming the problem."""
+    model = import_engine("openjd.model")
+    try:
+        decoded = model.decode_job_template(template=template, supported_extensions=EXTENSIONS)
+        values = model.preprocess_job_parameters(job_template=decoded, job_parameter_values={},
+                                                 job_template_dir=directory,
+                                                 current_working_dir=Path.cwd())
+        job_model = model.create_job(job_template=decoded, job_parameter_values=values)
+        space = job_model.steps[0].parameterSpace
+        return [str(task[FRAME_PARAM].value)
+                for task in model.StepParameterSpaceIterator(space=space)]
+    except Exception as exc:  # openjd raises DecodeValidationError, ValueError, pydantic errors
+        raise FarmError(f"Open Job Description rejected the job for {job.input.text}: {exc}") from exc
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """YAML text; multi-line strings (the embedded script) as readable block scalars."""
+    yaml = import_engine("yaml")
+
+    class BlockDumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    BlockDumper.add_representer(str, represent_str)
+    return yaml.dump(document, Dumper=BlockDumper, sort_keys=False, width=100, allow_unicode=True)

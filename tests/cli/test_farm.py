@@ -1,0 +1,107 @@
+"""`vfxdenoise farm openjd|opencue`: options reach the job files; errors are one clear line."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+pytest.importorskip("openjd.model", reason="needs the farm extra")
+pytest.importorskip("outline", reason="needs the farm extra")
+
+from vfxdenoise.cli.commands import COMMANDS  # noqa: E402
+from vfxdenoise.cli.farm import farm  # noqa: E402
+from vfxdenoise.core.errors import FarmError  # noqa: E402
+
+
+@pytest.fixture
+def shot(sequence_factory) -> str:
+    return sequence_factory(frames=range(1001, 1008), height=32, width=32)
+
+
+def _invoke(*args) -> Result:
+    return CliRunner().invoke(farm, [str(a) for a in args])
+
+
+def _template(bundle: Path) -> dict:
+    return yaml.safe_load((bundle / "template.yaml").read_text())
+
+
+def _defaults(bundle: Path) -> dict:
+    return {p["name"]: p["default"] for p in _template(bundle)["parameterDefinitions"]}
+
+
+def test_farm_is_a_registered_command():
+    assert COMMANDS["farm"] == "farm"
+
+
+def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weights):
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--frames", "1001-1007", "--chunk", "2",
+                     "-o", tmp_path / "out" / "den.####.exr", "--bundle", bundle,
+                     "--device", "cpu", "--model", tiny_weights, "--temporal-radius", "1",
+                     "--albedo", "albedo", "--motion", "none", "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert "7 frame(s) in 4 task(s)" in result.output
+    assert f"deadline bundle submit {bundle}" in result.output
+
+    defaults = _defaults(bundle)
+    assert shlex.split(defaults["SeqArgs"]) == [
+        "--device", "cpu", "--temporal-radius", "1", "--model", str(tiny_weights),
+        "--albedo", "albedo", "--motion", "none"]
+    assert defaults["ChunkSize"] == 2
+    assert defaults["Existing"] == "overwrite"
+    assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")
+    # --device cpu: no GPU booked
+    assert "amounts" not in _template(bundle)["steps"][0]["hostRequirements"]
+
+
+def test_openjd_defaults_frames_on_disk_output_beside_input_and_one_gpu(shot, tmp_path):
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--bundle", bundle, "--command", "/opt/vfxdenoise/bin/vfxdenoise")
+    assert result.exit_code == 0, result.output
+    defaults = _defaults(bundle)
+    assert defaults["Frames"] == "1001-1007"
+    assert defaults["OutputPattern"] == str(tmp_path / "shot" / "render_denoised.####.exr")
+    assert defaults["VfxdenoiseCommand"] == "/opt/vfxdenoise/bin/vfxdenoise"
+    assert defaults["Existing"] == "resume"
+    amounts = _template(bundle)["steps"][0]["hostRequirements"]["amounts"]
+    assert amounts == [{"name": "amount.worker.gpu", "min": 1}]
+
+
+def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
+    result = _invoke("opencue", shot, "--frames", "1001-1006", "--chunk", "3",
+                     "-o", tmp_path / "out" / "den.####.exr", "--show", "demo", "--user", "artist",
+                     "--tags", "gpu | cuda", "--cores", "4", "--memory", "16", "--gpu-memory", "8")
+    assert result.exit_code == 0, result.output
+    spec = ET.fromstring(result.output)
+    layer = spec.find("job/layers/layer")
+    assert layer.get("name") == "denoise"
+    assert layer.findtext("range") == "1001-1006" and layer.findtext("chunk") == "3"
+    assert "'--frames=#FRAME_START#-#FRAME_END#'" in layer.findtext("cmd")
+    assert layer.findtext("tags") == "gpu | cuda"
+    assert layer.findtext("cores") == "4.0" and layer.findtext("memory") == "16g"
+    assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8g"
+
+
+def test_opencue_launch_without_cuebot_fails_with_farm_error(shot):
+    result = _invoke("opencue", shot, "--launch", "--cuebot", "127.0.0.1:1")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, FarmError)
+
+
+def test_missing_frames_are_one_error_line_from_the_real_executable(shot, tmp_path):
+    vfxdenoise = Path(sys.executable).parent / "vfxdenoise"
+    result = subprocess.run([str(vfxdenoise), "farm", "openjd", shot, "--frames", "1001-1010",
+                             "--bundle", str(tmp_path / "bundle")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: 3 requested frame(s)")
+    assert "1008-1010" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "bundle").exists()

@@ -1,0 +1,199 @@
+"""Open Job Description bundles, checked with the real openjd-model and run with the real `openjd run`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("openjd.model", reason="needs the farm extra (openjd-cli)")
+
+from vfxdenoise.core.errors import FarmError, MissingFramesError  # noqa: E402
+from vfxdenoise.core.io.sequence import parse_frame_spec, parse_pattern  # noqa: E402
+from vfxdenoise.plugin.farm import SeqOptions, build_job  # noqa: E402
+from vfxdenoise.plugin.farm.openjd import openjd_range, write_bundle  # noqa: E402
+
+BIN = Path(sys.executable).parent
+FRAMES = range(1001, 1008)
+
+
+def _run(args: list, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=300,
+                          **kwargs)
+
+
+def _openjd(*args) -> subprocess.CompletedProcess:
+    result = _run([BIN / "openjd", *args])
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _cpu_job(pattern: str, output: str, weights: Path, chunk: int = 3, **kwargs):
+    return build_job(pattern, output, chunk=chunk,
+                     options=SeqOptions(device="cpu", model=str(weights)), **kwargs)
+
+
+def _same(pattern: str, reference: str, frame: int) -> bool:
+    """The two sequences' files of `frame` are byte for byte equal (pixels and header)."""
+    ours, theirs = parse_pattern(pattern).path(frame), parse_pattern(reference).path(frame)
+    return ours.read_bytes() == theirs.read_bytes()
+
+
+def _stats(pattern: str) -> dict[int, tuple[int, int]]:
+    """(inode, mtime) per output frame: a rename-into-place changes the inode."""
+    out = parse_pattern(pattern)
+    return {f: (out.path(f).stat().st_ino, out.path(f).stat().st_mtime_ns)
+            for f in out.frames_on_disk()}
+
+
+@pytest.fixture
+def shot(sequence_factory) -> str:
+    return sequence_factory(frames=FRAMES, height=32, width=32)
+
+
+def _single_run(shot: str, out: str, weights: Path) -> str:
+    """One `vfxdenoise seq` run over all frames, by the same executable the farm tasks run."""
+    result = _run([BIN / "vfxdenoise", "seq", shot, "-o", out, "--device", "cpu",
+                   "--model", weights, "--progress", "none"])
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture
+def reference(shot, tmp_path, tiny_weights) -> str:
+    return _single_run(shot, str(tmp_path / "single" / "den.####.exr"), tiny_weights)
+
+
+def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp_path, tiny_weights):
+    job = _cpu_job(shot, str(tmp_path / "out" / "den.####.exr"), tiny_weights, chunk=3)
+    tasks = write_bundle(job, tmp_path / "bundle", gpus=1, gpu_memory_gb=8)
+    result = _openjd("check", tmp_path / "bundle" / "template.yaml")
+    assert "passes validation" in result.stdout
+
+    template = yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())
+    assert template["specificationVersion"] == "jobtemplate-2023-09"
+    assert template["extensions"] == ["TASK_CHUNKING"]
+    step = template["steps"][0]
+    frame_param = step["parameterSpace"]["taskParameterDefinitions"][0]
+    assert frame_param["type"] == "CHUNK[INT]"
+    assert frame_param["chunks"]["defaultTaskCount"] == "{{Param.ChunkSize}}"
+    defaults = {p["name"]: p["default"] for p in template["parameterDefinitions"]}
+    assert defaults["InputPattern"] == str(tmp_path / "shot" / "render.####.exr")
+    assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")
+    assert defaults["Frames"] == "1001-1007"
+    assert defaults["ChunkSize"] == 3
+    assert defaults["SeqArgs"] == f"--device cpu --model {tiny_weights}"
+    assert Path(defaults["VfxdenoiseCommand"]).is_absolute()
+    assert Path(defaults["VfxdenoiseCommand"]).is_file()
+    gpu = {a["name"]: a["min"] for a in step["hostRequirements"]["amounts"]}
+    assert gpu == {"amount.worker.gpu": 1, "amount.worker.gpu.memory": 8192}
+
+    values = yaml.safe_load((tmp_path / "bundle" / "parameter_values.yaml").read_text())
+    assert {v["name"]: v["value"] for v in values["parameterValues"]} == defaults
+
+    # openjd-model's own chunking: 3 tasks that together write each frame once
+    assert len(tasks) == 3
+    written = [f for task in tasks for f in parse_frame_spec(task)]
+    assert sorted(written) == list(FRAMES) and len(set(written)) == len(written)
+
+
+@pytest.mark.parametrize("spec, chunk", [
+    ("1001-1010", 4),
+    ("1001-1020x2", 3),      # fileseq step -> OpenJD "a-b:N" chunks
+    ("-5-3", 2),             # negative and zero frames: "-5--4", "-1-0"
+    ("1001-1003,1007,1010-1012", 2),
+    ("1001", 1),
+])
+def test_runtime_chunk_strings_parse_back_to_the_job_frames(tmp_path, spec, chunk):
+    # The input folder does not exist here: frames are taken as given, not checked on disk.
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, spec, chunk)
+    tasks = write_bundle(job, tmp_path / "bundle")
+    written = [f for task in tasks for f in parse_frame_spec(task)]
+    assert written == parse_frame_spec(spec)
+    assert all(len(parse_frame_spec(task)) <= chunk for task in tasks)
+
+
+@pytest.mark.parametrize("runtime_value, frames", [
+    ("1001-1001", [1001]),          # a single-frame CONTIGUOUS chunk
+    ("-5--3", [-5, -4, -3]),
+    ("-1-0", [-1, 0]),
+    ("1-7:3", [1, 4, 7]),           # NONCONTIGUOUS chunk of a stepped range
+    ("10,20", [10, 20]),
+])
+def test_seq_frame_spec_reads_what_the_openjd_runtime_passes(runtime_value, frames):
+    assert parse_frame_spec(runtime_value) == frames
+
+
+def test_openjd_range_writes_steps_the_openjd_way():
+    assert openjd_range([1, 3, 5, 7, 9, 20]) == "1-9:2,20"
+    assert openjd_range([-5, -4, -3]) == "-5--3"
+    with pytest.raises(FarmError):
+        openjd_range([])
+
+
+def test_missing_requested_frames_are_reported_before_submission(shot, tmp_path):
+    with pytest.raises(MissingFramesError) as info:
+        build_job(shot, None, "1001-1010", 3)
+    assert "1008-1010" in str(info.value) and "render.####.exr" in str(info.value)
+
+
+def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, tiny_weights):
+    # Spaces in paths travel through the job parameters and the task script intact.
+    weights = tmp_path / "my models" / "tiny.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(tiny_weights.read_bytes())
+    reference = _single_run(shot, str(tmp_path / "single" / "den.####.exr"), weights)
+    out = str(tmp_path / "farm out" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, weights, chunk=3), tmp_path / "bundle")
+
+    result = _openjd("run", tmp_path / "bundle" / "template.yaml")  # no -p: defaults are the job
+
+    assert "Chunks run: 3" in result.stdout
+    for frame in FRAMES:
+        assert f"frame {frame}: written" in result.stdout  # per-chunk log of each frame
+        assert _same(out, reference, frame), frame
+
+
+def test_rerunning_a_chunk_rewrites_only_its_frames(shot, reference, tmp_path, tiny_weights):
+    out = str(tmp_path / "farm" / "den.####.exr")
+    template = tmp_path / "bundle" / "template.yaml"
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3), tmp_path / "bundle")
+    chunk = json.dumps([{"Frame": "1004-1006"}])
+    _openjd("run", template, "--tasks", chunk)
+    # Frames of other chunks, already done (as a finished task left them).
+    for frame in (1001, 1002, 1003, 1007):
+        parse_pattern(out).path(frame).write_bytes(parse_pattern(reference).path(frame).read_bytes())
+
+    parse_pattern(out).path(1005).unlink()  # a frame lost to a failed task
+    before = _stats(out)
+    retry = _openjd("run", template, "--tasks", chunk)
+    after = _stats(out)
+    assert "frame 1005: written" in retry.stdout
+    assert "skipped (already done): 2 frame(s)" in retry.stdout  # 1004 and 1006 kept
+    assert _same(out, reference, 1005)
+    assert {f: after[f] for f in before} == before  # nothing else touched
+
+    _openjd("run", template, "--tasks", chunk, "-p", "Existing=overwrite")
+    rewritten = _stats(out)
+    assert all(rewritten[f][0] != after[f][0] for f in (1004, 1005, 1006))  # renamed into place
+    assert all(rewritten[f] == after[f] for f in (1001, 1002, 1003, 1007))
+    assert all(_same(out, reference, frame) for frame in FRAMES)
+
+
+@pytest.mark.slow
+def test_negative_frames_run_through_openjd(sequence_factory, tmp_path, tiny_weights):
+    shot = sequence_factory("neg", frames=range(-3, 2), height=32, width=32)  # render.-003.exr ..
+    out = str(tmp_path / "farm" / "den.####.exr")
+    job = _cpu_job(shot, out, tiny_weights, chunk=2)
+    assert job.frames == (-3, -2, -1, 0, 1)
+    write_bundle(job, tmp_path / "bundle")
+
+    result = _openjd("run", tmp_path / "bundle" / "template.yaml")
+
+    assert "Chunks run: 3" in result.stdout
+    reference = _single_run(shot, str(tmp_path / "single" / "den.####.exr"), tiny_weights)
+    assert all(_same(out, reference, frame) for frame in job.frames)
