@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "train": "train",
     "eval": "evaluate",
+    "farm": "farm",
 }
 
 

@@ -35,3 +35,27 @@ class ModelError(VfxDenoiseError):
 
 class OutputError(VfxDenoiseError):
     """Outputs cannot be written safely (would overwrite inputs, folder not writable, locked)."""
+
+
+class DatasetError(VfxDenoiseError):
+    """Training data cannot be generated: renderer missing, bad options, or a folder of other settings."""
+
+
+class FarmError(VfxDenoiseError):
+    """A farm job cannot be written or submitted (bad chunking, template rejected, no Cuebot)."""
+
+
+class DeviceError(VfxDenoiseError):
+    """The compute device cannot run the model (out of memory even with the smallest tiles)."""
+
+
+class ImageError(VfxDenoiseError):
+    """A still image (PNG/JPEG/TIFF/BMP) cannot be read or written, or images to compare differ in shape."""
+
+
+class NoiseSpecError(VfxDenoiseError, ValueError):
+    """A noise specification such as 'gaussian:25' cannot be parsed or has out-of-range parameters."""
+
+
+class TrainingError(VfxDenoiseError):
+    """Training cannot go on: the loss stays NaN/Inf, or a checkpoint to resume from is damaged."""
