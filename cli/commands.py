@@ -1,4 +1,9 @@
-"""The list of subcommands. Each command module exposes one click command (or group)."""
+"""Where each subcommand lives: module in vfxdenoise.cli -> attribute holding its click command.
+
+The command name is the module name with '_' as '-' (`make_dataset` -> `vfxdenoise make-dataset`).
+Modules are imported only when their command runs, so one command's optional dependencies never
+break another.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import importlib
 
 import click
 
-# module name in vfxdenoise.cli -> attribute holding the click command
 COMMANDS: dict[str, str] = {
     "seq": "seq",
     "info": "info",
@@ -14,12 +18,17 @@ COMMANDS: dict[str, str] = {
     "train": "train",
     "eval": "evaluate",
     "farm": "farm",
+    "make_dataset": "make_dataset",
 }
 
 
-def all_commands() -> list[click.Command]:
-    """Import each command module and return its command."""
-    return [
-        getattr(importlib.import_module(f"vfxdenoise.cli.{module}"), attr)
-        for module, attr in COMMANDS.items()
-    ]
+def command_names() -> list[str]:
+    return sorted(module.replace("_", "-") for module in COMMANDS)
+
+
+def load_command(name: str) -> click.Command | None:
+    """Import the module of command `name` and return its click command (None if unknown)."""
+    module = name.replace("-", "_")
+    if module not in COMMANDS:
+        return None
+    return getattr(importlib.import_module(f"vfxdenoise.cli.{module}"), COMMANDS[module])

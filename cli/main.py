@@ -9,13 +9,21 @@ import logging
 import sys
 
 import click
-from vfxdenoise.core.errors import VfxDenoiseError
 
 from vfxdenoise import __version__
+from vfxdenoise.cli import commands
+from vfxdenoise.core.errors import VfxDenoiseError
 
 
 class _Group(click.Group):
-    """Click group that turns VfxDenoiseError into a clean message and exit code 1."""
+    """Click group with lazily imported subcommands that turns VfxDenoiseError into a clean message
+    and exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return commands.command_names()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return commands.load_command(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -41,15 +49,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     )
 
 
-def _register() -> None:
-    """Attach every subcommand; each lives in its own module of this package."""
-    from vfxdenoise.cli import commands
-
-    for command in commands.all_commands():
-        cli.add_command(command)
-
-
 def main() -> None:
     """Console-script entry point."""
-    _register()
     cli(prog_name="vfxdenoise")
