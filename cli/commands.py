@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "eval": "evaluate",
     "farm": "farm",
     "make_dataset": "make_dataset",
+    "classic": "classic",
+    "denoise_image": "denoise_image",
 }
 
 

@@ -21,7 +21,7 @@ def _emit(event: dict) -> None:
 @click.command("seq")
 @click.argument("pattern")
 @click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
-@click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 [default: all on disk].")
+@click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 [default: first to last on disk].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--temporal-radius", type=int, help="Neighbouring frames used on each side [default: the model's].")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or .safetensors path.")
@@ -82,6 +82,9 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
                                   ("missing (not written)", not_found), ("FAILED", failed)):
             if frame_list:
                 click.echo(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}", err=True)
+        for result in summary.results:
+            if result.status == "written" and result.message:
+                click.echo(f"note: frame {result.frame}: {result.message}", err=True)
         if summary.sanitized.total:
             click.echo(f"sanitised input values: {summary.sanitized.describe()}", err=True)
         click.echo(f"time: {summary.seconds:.1f} s", err=True)

@@ -6,7 +6,9 @@ from the window t-k..t+k -> model (tiled) -> beauty replaced in frame t's EXR ->
 the sequence length.
 
 The temporal window is clamped to the frames that exist on disk, never to the frames requested, so a
-shot split into chunks (`frames=`) gives output identical to one run over the whole shot.
+shot split into chunks (`frames=`) gives output identical to one run over the whole shot. It also
+stops before a neighbour that cannot serve as context (other resolution or channels, or unreadable
+with keep_going), so each frame comes out as if the shot had been split there.
 """
 
 from __future__ import annotations
@@ -16,18 +18,23 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 from vfxdenoise.core.errors import (
-    ChannelError,
+    DeviceError,
     MissingFramesError,
     OutputError,
     VfxDenoiseError,
 )
-from vfxdenoise.core.features import FrameFeatures, SanitizeReport, features_from_exr
+from vfxdenoise.core.features import (
+    MAX_RADIANCE,
+    FrameFeatures,
+    SanitizeReport,
+    features_from_exr,
+)
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.aovs import LayerMap, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
@@ -40,7 +47,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.network_input import build_input
-from vfxdenoise.core.tiling import run_with_oom_retry, tile_for_budget
+from vfxdenoise.core.tiling import MIN_TILE, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
 
 from vfxdenoise import __version__
@@ -113,8 +120,24 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
+@dataclass
+class _Loaded:
+    """One input frame as the engine holds it: features, its EXR while still to be written, and
+    what decides whether it can serve as another frame's temporal context."""
+
+    features: FrameFeatures
+    image: ExrImage | None
+    layers: LayerMap
+    data_window: tuple[int, int, int, int]
+    display_window: tuple[int, int, int, int]
+
+
 class _FrameSource:
-    """Reads frames on worker threads and keeps a bounded cache of their features."""
+    """Reads frames on worker threads and keeps a bounded cache of their features.
+
+    Each frame's channels are mapped on their own (no shared state between reader threads); frames
+    whose mapping differs from a neighbour's are never mixed in one network input.
+    """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], threads: int,
                  keep_images: set[int]):
@@ -123,45 +146,52 @@ class _FrameSource:
         self.overrides = layers_override
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-read")
         self.pending: dict[int, Future] = {}
-        self.cache: OrderedDict[int, tuple[FrameFeatures, ExrImage | None]] = OrderedDict()
-        self.layers: LayerMap | None = None
+        self.cache: OrderedDict[int, _Loaded] = OrderedDict()
+        self.failed: dict[int, VfxDenoiseError] = {}
+        self.layers: LayerMap | None = None  # of the first frame read, for the summary
         self.sanitized = SanitizeReport()
         self.peak = 0
 
-    def _load(self, frame: int) -> tuple[FrameFeatures, ExrImage | None, SanitizeReport]:
+    def _load(self, frame: int) -> tuple[_Loaded, SanitizeReport]:
         path = self.pattern.path(frame)
         image = read_exr(path)
-        layers = self.layers or resolve_layers(image.channel_names, self.overrides, str(path))
+        layers = resolve_layers(image.channel_names, self.overrides, str(path))
         features, report = features_from_exr(image, layers)
-        return features, (image if frame in self.keep_images else None), report
+        kept = image if frame in self.keep_images else None
+        return _Loaded(features, kept, layers, image.data_window, image.display_window), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
-            if frame not in self.cache and frame not in self.pending:
+            if frame not in self.cache and frame not in self.pending and frame not in self.failed:
                 self.pending[frame] = self.pool.submit(self._load, frame)
 
-    def get(self, frame: int) -> tuple[FrameFeatures, ExrImage | None]:
+    def get(self, frame: int) -> _Loaded:
+        """The frame's features; its VfxDenoiseError (raised again on every call) if unreadable."""
+        if frame in self.failed:
+            raise self.failed[frame]
         if frame not in self.cache:
             self.prefetch([frame])
-            features, image, report = self.pending.pop(frame).result()
-            if self.layers is None:
-                self.layers = resolve_layers(
-                    image.channel_names, self.overrides, str(self.pattern.path(frame))
-                )
+            try:
+                loaded, report = self.pending.pop(frame).result()
+            except VfxDenoiseError as exc:
+                self.failed[frame] = exc
+                raise
+            self.layers = self.layers or loaded.layers
             self.sanitized.merge(report)
             if report.total:
                 log.warning("frame %d: replaced non-finite/out-of-range values: %s",
                             frame, report.describe())
-            self.cache[frame] = (features, image)
+            self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache))
         return self.cache[frame]
 
     def image(self, frame: int) -> ExrImage:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""
-        features, image = self.get(frame)
+        loaded = self.get(frame)
+        image = loaded.image
         if image is None:  # already handed out: --missing hold writes this frame twice
             image = read_exr(self.pattern.path(frame))
-        self.cache[frame] = (features, None)
+        loaded.image = None
         return image
 
     def keep_only(self, frames: set[int]) -> None:
@@ -214,13 +244,22 @@ class _Denoiser:
         if self.tile is None and config.max_gpu_mem_gb and device.type == "cuda":
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
-    def __call__(self, x: torch.Tensor) -> np.ndarray:
+    def __call__(self, x: torch.Tensor, frame: int | None = None) -> np.ndarray:
         x = x.to(self.device, torch.float16 if self.half else torch.float32)
         x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            y, self.tile = run_with_oom_retry(self.model, x, self.tile, self.multiple)
+        try:
+            with torch.inference_mode():
+                y, self.tile = run_with_oom_retry(self.model, x, self.tile, self.multiple)
+        except torch.OutOfMemoryError as exc:
+            what = f"frame {frame}" if frame is not None else "a frame"
+            raise DeviceError(
+                f"out of {self.device.type} memory on {what} ({x.shape[-1]}x{x.shape[-2]}) even "
+                f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
+            ) from exc
         out = y[0].float().cpu().numpy()
-        return np.nan_to_num(out, nan=0.0, posinf=65504.0, neginf=0.0)
+        # finite, and within half float so outputs stored as half hold no Inf either
+        return np.clip(np.nan_to_num(out, nan=0.0, posinf=MAX_RADIANCE, neginf=0.0),
+                       0.0, MAX_RADIANCE)
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
@@ -291,7 +330,7 @@ def denoise_sequence(
     config: EngineConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunSummary:
-    """Denoise `frames` (default: all on disk) of a sequence; see module docstring.
+    """Denoise `frames` (default: first to last on disk) of a sequence; see module docstring.
 
     Everything that can be refused (missing frames, outputs over inputs, unwritable folders,
     unreadable weights, existing outputs) is checked before the first frame is read.
@@ -302,7 +341,8 @@ def denoise_sequence(
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
     sequence = find_sequence(in_pattern)
-    wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or sequence.frames)
+    everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
+    wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
     _check_missing(in_pattern, sequence.missing(wanted), config.missing)
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
     loaded = load_weights(config.model)
@@ -314,6 +354,7 @@ def denoise_sequence(
     todo = _plan(wanted, sources, out_pattern, config, summary)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)
+        outputs.remove_stale_locks(out_pattern)
         _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress)
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
@@ -356,11 +397,18 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
             result = FrameResult(t, out_pattern.path(t), "written")
             source.prefetch([f for u in todo[index:index + 2] for f in windows[u].values()])
             try:
-                window = {d: source.get(f)[0] for d, f in windows[t].items()}
-                _check_window(window, t, in_pattern)
-                beauty = denoiser(build_input(window, denoiser.model.layout))
-                image = source.image(windows[t][0])
-                image = _denoised_image(image, source.layers, beauty, config, config.model)
+                held = windows[t][0]
+                notes = [f"input missing, frame {held} held in its place"] if held != t else []
+                window, unused = _usable_window(windows[t], source, config.keep_going)
+                if unused:
+                    notes.append("temporal context stops before " + "; ".join(unused))
+                    log.warning("frame %d: %s", t, notes[-1])
+                result.message = "; ".join(notes)
+                x = build_input(window, denoiser.model.layout, denoiser.device)
+                beauty = denoiser(x, frame=t)
+                layers = source.get(windows[t][0]).layers
+                image = _denoised_image(source.image(windows[t][0]), layers, beauty, config,
+                                        config.model)
                 pending.append((result, writer.submit(write_exr, result.path, image),
                                 started))
             except VfxDenoiseError as exc:
@@ -376,14 +424,74 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         summary.peak_frames_in_memory = source.peak
 
 
-def _check_window(window: dict[int, FrameFeatures], t: int, pattern: FramePattern) -> None:
-    """Refuse windows whose frames differ in size (resolution or data window changed mid-shot)."""
-    shape = window[0].beauty.shape
-    for offset, features in window.items():
-        if features.beauty.shape != shape:
-            raise ChannelError(
-                f"frame {t + offset} of {pattern.text} is {features.width}x{features.height} but "
-                f"frame {t} is {shape[2]}x{shape[1]}: resolution or data window changes within "
-                "the temporal window; denoise the parts separately (--frames) or use "
-                "--temporal-radius 0"
-            )
+def _usable_window(frames: dict[int, int], source: _FrameSource, keep_going: bool
+                   ) -> tuple[dict[int, FrameFeatures], list[str]]:
+    """Features of the window around frame t (offset 0), and why it was cut short, if it was.
+
+    Going outwards from t, the window stops before a frame whose resolution (display window) or
+    channel mapping differs from t's, or, with keep_going, that cannot be read: t is then denoised
+    as if the shot ended there. A neighbour whose data window differs (overscan, auto-crop) is
+    placed onto t's data window in display space, zero outside its own, as compositors read it.
+    """
+    centre = source.get(frames[0])
+    placed = {frames[0]: centre.features}  # one object per file: repeats are recognised as such
+    window, unused = {0: centre.features}, []
+    for sign in (-1, 1):
+        offset = sign
+        while offset in frames:
+            frame = frames[offset]
+            try:
+                other = source.get(frame)
+            except VfxDenoiseError:
+                if not keep_going:
+                    raise
+                unused.append(f"frame {frame}: unreadable")
+                break
+            reason = _context_mismatch(other, centre)
+            if reason:
+                unused.append(f"frame {frame}: {reason}")
+                break
+            if frame not in placed:
+                placed[frame] = _on_data_window(other.features, other.data_window,
+                                                centre.data_window)
+            window[offset] = placed[frame]
+            offset += sign
+    return window, unused
+
+
+def _context_mismatch(other: _Loaded, centre: _Loaded) -> str:
+    """Why `other` cannot be temporal context for `centre` ('' when it can)."""
+    if other.display_window != centre.display_window:
+        return (f"resolution (display window) {_box(other.display_window)} differs from "
+                f"{_box(centre.display_window)}")
+    if other.layers != centre.layers:
+        theirs, ours = other.layers.describe(), centre.layers.describe()
+        changed = [f"{name} {theirs[name]} there, {ours[name]} here"
+                   for name in ours if theirs[name] != ours[name]]
+        return "its channels differ (" + "; ".join(changed) + ")"
+    return ""
+
+
+def _box(window: tuple[int, int, int, int]) -> str:
+    return f"{window[2] - window[0] + 1}x{window[3] - window[1] + 1}"
+
+
+def _on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
+                    target: tuple[int, int, int, int]) -> FrameFeatures:
+    """`features` over data window `source` placed onto data window `target` (zero elsewhere)."""
+    if source == target:
+        return features
+    x0, y0 = max(source[0], target[0]), max(source[1], target[1])
+    x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
+    shape = (target[3] - target[1] + 1, target[2] - target[0] + 1)
+
+    def place(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        out = np.zeros((values.shape[0], *shape), np.float32)
+        if x0 < x1 and y0 < y1:
+            out[:, y0 - target[1]:y1 - target[1], x0 - target[0]:x1 - target[0]] = (
+                values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])
+        return out
+
+    return FrameFeatures(**{f.name: place(getattr(features, f.name)) for f in fields(features)})

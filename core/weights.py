@@ -66,6 +66,19 @@ def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
         path.with_suffix(".json").write_text(json.dumps(full_card, indent=2) + "\n")
 
 
+def _state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
+    """One line on how a state dict differs from the model's ('' when it fits)."""
+    def some(keys: list[str]) -> str:
+        return ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    reshaped = sorted(k for k in set(expected) & set(found) if expected[k].shape != found[k].shape)
+    problems = [f"{len(keys)} tensor(s) {what} ({some(keys)})" for keys, what in (
+        (missing, "missing"), (unexpected, "unexpected"), (reshaped, "of the wrong shape")) if keys]
+    return "; ".join(problems)
+
+
 def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
     """Build the registered architecture named in the file and load its tensors (strictly)."""
     path = resolve_weights(name_or_path)
@@ -85,12 +98,14 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -
     architecture = metadata["architecture"]
     config = json.loads(metadata.get("config", "{}"))
     model = build_model(architecture, **config)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+    mismatch = _state_mismatch(model.state_dict(), state)
+    if mismatch:
         raise ModelError(
-            f"weights {path} do not match architecture '{architecture}' with config {config}: {exc}"
-        ) from exc
+            f"weights {path} do not match architecture '{architecture}' with config {config}: "
+            f"{mismatch}. They were saved from another network or version; use weights made for "
+            "this one, or retrain."
+        )
+    model.load_state_dict(state, strict=True)
     card_path = path.with_suffix(".json")
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     return LoadedModel(model.to(device).eval(), architecture, config, card, path)

@@ -7,6 +7,7 @@ name the process that made them and are removed by the next run once that proces
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import ExrError, OutputError
-from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr, temp_owner_pid
+from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _lock_owner(lock: Path) -> dict:
+    """The owner record in a lock file ({} while it is being written or when unreadable)."""
+    try:
+        return json.loads(lock.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _owner_dead(owner: dict) -> bool:
+    """True when the owner ran on this host and its process is gone (a crashed or killed run)."""
+    return owner.get("host") == socket.gethostname() and not _pid_alive(int(owner.get("pid", -1)))
+
+
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
@@ -82,18 +96,15 @@ class FrameLocks:
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                try:
-                    other = json.loads(lock.read_text() or "{}")
-                except (OSError, ValueError):
-                    other = {}
-                stale = other.get("host") == self.owner["host"] and not _pid_alive(
-                    int(other.get("pid", -1))
-                )
-                if not stale:
+                other = _lock_owner(lock)
+                if not _owner_dead(other):
                     return other
                 log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
                 lock.unlink(missing_ok=True)
                 continue
+            except OSError as exc:
+                raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
+                                  "output folder is writable (permissions, read-only mount)") from exc
             with os.fdopen(fd, "w") as handle:
                 json.dump(self.owner, handle)
             self.held.append(lock)
@@ -102,10 +113,14 @@ class FrameLocks:
 
     def __enter__(self) -> FrameLocks:
         busy = {}
-        for path in self.paths:
-            other = self._claim(path.with_name(path.name + LOCK_SUFFIX))
-            if other is not None:
-                busy[path] = other
+        try:
+            for path in self.paths:
+                other = self._claim(path.with_name(path.name + LOCK_SUFFIX))
+                if other is not None:
+                    busy[path] = other
+        except OutputError:
+            self.release()
+            raise
         if busy:
             self.release()
             first, owner = next(iter(busy.items()))
@@ -125,15 +140,41 @@ class FrameLocks:
         self.release()
 
 
+def _frame_of_temp(temp: Path) -> Path:
+    """The output a temp file was to become: o.0005.exr.<pid>-<id>.tmp.exr -> o.0005.exr."""
+    return temp.with_name(temp.name[: -len(TEMP_SUFFIX)].rpartition(".")[0])
+
+
 def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
-    """Delete temp files that crashed runs left beside our outputs (never a live writer's)."""
+    """Delete temp files that interrupted runs left beside our outputs (never a live writer's).
+
+    A temp file is live while another run holds the lock of its frame: that run may be writing it
+    right now, perhaps on another host sharing the folder, where its pid means nothing here.
+    """
+    me = {"host": socket.gethostname(), "pid": os.getpid()}
     removed = []
-    for temp in out_pattern.directory.glob(f"{out_pattern.prefix}*{TEMP_SUFFIX}"):
-        pid = temp_owner_pid(temp)
-        if pid is not None and pid != os.getpid() and _pid_alive(pid):
-            continue
+    for temp in out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{TEMP_SUFFIX}"):
+        frame = _frame_of_temp(temp)
+        lock = frame.with_name(frame.name + LOCK_SUFFIX)
+        if lock.exists():
+            owner = _lock_owner(lock)
+            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner):
+                continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
     if removed:
         log.info("removed %d temp file(s) left by an interrupted run", len(removed))
+    return removed
+
+
+def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
+    """Delete lock files that killed runs on this host left beside our outputs (never a live run's)."""
+    removed = []
+    for lock in out_pattern.directory.glob(
+            f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
+        if _owner_dead(_lock_owner(lock)):
+            lock.unlink(missing_ok=True)
+            removed.append(lock)
+    if removed:
+        log.info("removed %d lock file(s) left by an interrupted run", len(removed))
     return removed

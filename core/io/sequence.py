@@ -1,57 +1,110 @@
-"""Frame-numbered file patterns and frame ranges, built on fileseq.
+"""Frame-numbered file patterns, frame ranges and the frames of a sequence on disk, built on fileseq.
 
-Accepted tokens: `####` (one `#` per digit, as in Nuke and Houdini, not fileseq's default of four
-digits per `#`), `%04d`, `$F4` / `${F4}` / `$F` (Houdini), `@@@@` (one `@` per digit). Frame specs:
-`1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005`, negative frames `-5--1`.
+Pattern tokens (exactly one per pattern, in the file name):
+  `####`            one `#` per digit, as in Nuke and Houdini (not fileseq's default of four per `#`)
+  `%04d`, `%d`      printf style; `%d` is unpadded
+  `$F4`, `${F4}`    Houdini; `$F` / `${F}` is unpadded
+  `@@@@`            one `@` per digit
+
+Frame specs: `1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005,1010-1012`,
+negative frames `-5--1`, `-10-10`. Frame numbers are written like printf('%0Nd'): frame -5 with
+padding 4 is `-005`, frame 10000 with padding 4 is `10000`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import fileseq
+
 from vfxdenoise.core.errors import SequenceError
 
-_ACCEPTED = "render.####.exr, render.%04d.exr, render.$F4.exr, render.${F4}.exr or render.@@@@.exr"
+ACCEPTED_PATTERNS = (
+    "render.####.exr (one # per digit), render.%04d.exr, render.$F4.exr, render.${F4}.exr or "
+    "render.@@@@.exr; #, %d and $F mean unpadded"
+)
+ACCEPTED_SPECS = "1001-1100, 1001-1100x2, 1001-1100:2, 1001,1005,1010-1012 or -5--1"
+MAX_FRAMES = 1_000_000
+"""Largest number of frames a frame spec may expand to; more is a typo, not a shot."""
+
 _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
-_OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(\d+)$")
+_ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
+_FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
+_OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
+_SPEC_CHARS = frozenset("0123456789-,x:")
 
 
 @dataclass(frozen=True)
 class FramePattern:
-    """A frame-numbered path pattern such as /shots/a/render.####.exr."""
+    """A frame-numbered path pattern such as /shots/a/render.####.exr.
+
+    `prefix` and `suffix` are the file name around the frame number; `padding` is the minimum number
+    of characters of the number (printf's %0Nd, so a minus sign counts).
+    """
 
     directory: Path
     prefix: str
     suffix: str
     padding: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "directory", Path(self.directory))
+        if self.padding < 1:
+            raise SequenceError(f"padding of {self.prefix}<frame>{self.suffix} must be at least 1, "
+                                f"got {self.padding}")
+
+    def __str__(self) -> str:
+        return self.text
+
     @property
     def text(self) -> str:
-        """Canonical form, one `#` per digit."""
+        """Canonical form with one `#` per digit, e.g. '/shots/a/render.####.exr'."""
         return str(self.directory / f"{self.prefix}{'#' * self.padding}{self.suffix}")
 
+    def name(self, frame: int) -> str:
+        """File name of `frame`, zero padded like printf('%0Nd') (frame -5, padding 4: '-005')."""
+        return f"{self.prefix}{frame:0{self.padding}d}{self.suffix}"
+
     def path(self, frame: int) -> Path:
-        """File of `frame`, zero padded like printf('%0Nd') (negative frames as '-005')."""
-        return self.directory / f"{self.prefix}{frame:0{self.padding}d}{self.suffix}"
+        """Path of `frame`, zero padded like printf('%0Nd') (frame -5, padding 4: '-005')."""
+        return self.directory / self.name(frame)
+
+    def frame_of(self, name: str) -> int | None:
+        """The frame whose file is called `name`, or None when `name` is not a file of this pattern.
+
+        A name counts only if `path(frame)` spells it exactly, so render.01001.exr is not frame 1001
+        of render.####.exr, while render.10000.exr (wider than the padding) is frame 10000.
+        """
+        end = len(name) - len(self.suffix)
+        if end <= len(self.prefix) or not (name.startswith(self.prefix) and name.endswith(self.suffix)):
+            return None
+        number = name[len(self.prefix):end]
+        digits = number[1:] if number.startswith("-") else number
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        frame = int(number)
+        return frame if self.name(frame) == name else None
 
     def frames_on_disk(self) -> list[int]:
-        """Sorted frame numbers whose files exist (numbers wider than the padding included)."""
-        if not self.directory.is_dir():
+        """Sorted frame numbers whose files exist; [] when the folder does not exist."""
+        try:
+            with os.scandir(self.directory) as entries:
+                frames = {frame for entry in entries
+                          if (frame := self.frame_of(entry.name)) is not None and entry.is_file()}
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        number = re.compile(re.escape(self.prefix) + r"(-?\d+)" + re.escape(self.suffix) + "$")
-        frames = []
-        for entry in self.directory.iterdir():
-            match = number.match(entry.name)
-            if match and len(match.group(1)) >= self.padding and entry.is_file():
-                frames.append(int(match.group(1)))
+        except PermissionError as exc:
+            raise SequenceError(f"cannot list folder {self.directory} of {self.text}: permission "
+                                "denied; check its permissions") from exc
         return sorted(frames)
 
     def with_name(self, prefix: str | None = None, suffix: str | None = None,
-                  directory: Path | None = None) -> FramePattern:
+                  directory: Path | str | None = None) -> FramePattern:
+        """A copy with another prefix, suffix and/or folder (same padding)."""
         return replace(
             self,
             prefix=self.prefix if prefix is None else prefix,
@@ -61,51 +114,112 @@ class FramePattern:
 
 
 def parse_pattern(text: str | Path) -> FramePattern:
-    """Parse a frame pattern; SequenceError (with the accepted forms) when it has no frame token."""
-    raw = _HOUDINI_BRACED.sub(lambda m: f"$F{m.group(1)}", str(text))
+    """Parse a frame pattern with exactly one frame token in its file name.
+
+    Raises SequenceError, naming `text` and showing the accepted forms, when the name has no token,
+    several tokens, a literal frame number or range instead of a token, or a token in a folder name.
+    """
+    text = str(text)
+    folder, name = os.path.split(text)
+    if _FOLDER_TOKEN.search(folder):
+        raise SequenceError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
+                            "in the file name, e.g. /shots/a/render.####.exr")
+    if not name:
+        raise SequenceError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     try:
-        seq = fileseq.FileSequence(raw, pad_style=fileseq.PAD_STYLE_HASH1)
+        seq = fileseq.FileSequence(_HOUDINI_BRACED.sub(r"$F\1", name), pad_style=fileseq.PAD_STYLE_HASH1)
     except fileseq.ParseException as exc:
-        raise SequenceError(f"cannot parse frame pattern '{text}': {exc}. Use e.g. {_ACCEPTED}") from exc
-    token = seq.padding()
-    if not token or any(ch in seq.basename() + seq.extension() for ch in "#@%$"):
+        problem = "has more than one frame token" if len(_ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
+        raise SequenceError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
+                            f"{ACCEPTED_PATTERNS}") from exc
+    token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
+    _check_token(text, token, prefix, suffix, seq)
+    return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
+
+
+def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence) -> None:
+    """Reject what fileseq parses but a frame pattern must not be (see parse_pattern)."""
+    if seq.frameSet() is not None:
+        example = f"{prefix}{'#' * max(seq.zfill(), 1)}{suffix}"
         raise SequenceError(
-            f"'{text}' has no frame-number token (or more than one); use e.g. {_ACCEPTED}"
-        )
-    padding = seq.zfill() or 1
-    directory = Path(seq.dirname() or ".")
-    return FramePattern(directory, seq.basename(), seq.extension(), padding)
+            f"'{text}' names frame(s) {seq.frameRange()} instead of a frame token; use a pattern such "
+            f"as {example} and give the frames separately. Accepted: {ACCEPTED_PATTERNS}")
+    several = "." in token or bool(_ANY_TOKEN.search(prefix) or _ANY_TOKEN.search(suffix))
+    if several:
+        raise SequenceError(f"'{text}' has more than one frame token; use exactly one, e.g. "
+                            f"{ACCEPTED_PATTERNS}")
+    if not token:
+        raise SequenceError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}")
+    if "UDIM" in token.upper():
+        raise SequenceError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
+                            f"{ACCEPTED_PATTERNS}")
+    if token.startswith("%") and not token.startswith("%0") and token != "%d":
+        raise SequenceError(f"'{text}': {token} pads with spaces, not zeros; use "
+                            f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
+    if token.startswith("$F") and (suffix[:1].isalnum() or suffix[:1] == "_"):
+        raise SequenceError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
+                            f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
 
 
 def parse_frame_spec(spec: str) -> list[int]:
-    """Frames of a spec such as '1001-1100x2', '1-10:2' (OpenJD) or '-5--1,3'; sorted, unique."""
-    parts = []
-    for part in str(spec).replace(" ", "").split(","):
-        step = _OPENJD_STEP.match(part)
-        parts.append(f"{step.group(1)}-{step.group(2)}x{step.group(3)}" if step else part)
+    """Frames of a spec such as '1001-1100x2', '1-10:2' (OpenJD step) or '-5--1,3'; sorted, unique.
+
+    OpenJD's `start-end:step` is converted to fileseq's `start-endxstep` (fileseq's own `:` means
+    something else); a descending OpenJD range needs a negative step, as in OpenJD.
+    """
+    text = "".join(str(spec).split())
+    if not text:
+        raise SequenceError(f"frame range '{spec}' is empty; use e.g. {ACCEPTED_SPECS}")
+    if not set(text) <= _SPEC_CHARS:
+        raise SequenceError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
+                            f"are allowed; use e.g. {ACCEPTED_SPECS}")
+    parts = [_fileseq_part(part, spec) for part in text.split(",") if part]
     try:
-        frames = sorted(set(fileseq.FrameSet(",".join(parts))))
+        frame_set = fileseq.FrameSet(",".join(parts))
+        count = len(frame_set)
     except (fileseq.ParseException, ValueError) as exc:
-        raise SequenceError(
-            f"cannot parse frame range '{spec}': use e.g. 1001-1100, 1001-1100x2, 1001,1005 or -5--1"
-        ) from exc
+        raise SequenceError(f"cannot parse frame range '{spec}'; use e.g. {ACCEPTED_SPECS}") from exc
+    if count > MAX_FRAMES:
+        raise SequenceError(f"frame range '{spec}' has {count} frames, more than {MAX_FRAMES}; "
+                            "check the range for a typo")
+    frames = sorted(set(frame_set))
     if not frames:
-        raise SequenceError(f"frame range '{spec}' contains no frames")
+        raise SequenceError(f"frame range '{spec}' contains no frames; use e.g. {ACCEPTED_SPECS}")
     return frames
 
 
+def _fileseq_part(part: str, spec: str) -> str:
+    """One comma-separated part of a frame spec in fileseq syntax (OpenJD steps converted)."""
+    if ":" not in part:
+        return part
+    match = _OPENJD_STEP.match(part)
+    if not match:
+        raise SequenceError(f"cannot parse '{part}' in frame range '{spec}': a step is written "
+                            f"start-end:step, e.g. 1001-1100:2")
+    start, end, step = (int(group) for group in match.groups())
+    if step == 0 or (step > 0 and start > end) or (step < 0 and start < end):
+        raise SequenceError(f"'{part}' in frame range '{spec}': the step must be non-zero, positive for "
+                            "an ascending and negative for a descending range (as in OpenJD)")
+    return f"{start}-{end}x{abs(step)}"
+
+
 def format_frames(frames: Iterable[int]) -> str:
-    """Compact text for a set of frames, e.g. '1001-1010,1012'."""
-    frames = sorted(set(frames))
-    return str(fileseq.FrameSet(frames)) if frames else ""
+    """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none."""
+    unique = sorted(set(frames))
+    return str(fileseq.FrameSet(unique)) if unique else ""
 
 
 @dataclass(frozen=True)
 class Sequence:
-    """A pattern and the frames of it that exist on disk."""
+    """A pattern and the frames of it that exist on disk (sorted, unique, at least one)."""
 
     pattern: FramePattern
     frames: list[int]
+
+    def __post_init__(self) -> None:
+        if not self.frames:
+            raise SequenceError(f"sequence {self.pattern.text} has no frames")
+        object.__setattr__(self, "frames", sorted(set(self.frames)))
 
     @property
     def first(self) -> int:
@@ -117,31 +231,55 @@ class Sequence:
 
     def gaps(self) -> list[int]:
         """Frames missing between the first and last frame on disk."""
-        present = set(self.frames)
-        return [f for f in range(self.first, self.last + 1) if f not in present]
+        return self.missing(range(self.first, self.last + 1))
 
     def missing(self, wanted: Iterable[int]) -> list[int]:
-        present = set(self.frames)
-        return sorted(f for f in set(wanted) if f not in present)
+        """Frames of `wanted` that are not on disk, sorted."""
+        return sorted(set(wanted).difference(self.frames))
 
 
 def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
-    """The frames of `pattern` on disk; SequenceError when there are none."""
+    """The frames of `pattern` on disk.
+
+    Raises SequenceError naming the pattern and folder when the folder is missing or holds no frame
+    of the pattern; the message lists the sequences that are there, which usually shows a padding or
+    name mismatch.
+    """
     if not isinstance(pattern, FramePattern):
         pattern = parse_pattern(pattern)
-    if not pattern.directory.is_dir():
-        raise SequenceError(f"folder {pattern.directory} of {pattern.text} does not exist")
+    folder = pattern.directory
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise SequenceError(f"folder '{folder}' of {pattern.text} {what}; check the path")
     frames = pattern.frames_on_disk()
     if not frames:
         raise SequenceError(
-            f"no frames of {pattern.text} found in {pattern.directory}; check the name and the "
-            "padding (#### means 4 digits, one # per digit)"
-        )
+            f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
+            f"({'#' * pattern.padding} means exactly {pattern.padding} digit(s), one # per digit)"
+            f"{_sequences_hint(folder)}")
     return Sequence(pattern, frames)
 
 
+def _sequences_hint(folder: Path, limit: int = 5) -> str:
+    """'; found: ...' listing up to `limit` frame sequences in `folder`, or '' when there are none."""
+    found = []
+    for seq in fileseq.findSequencesOnDisk(str(folder), pad_style=fileseq.PAD_STYLE_HASH1):
+        if seq.frameSet() is not None:
+            name = f"{seq.basename()}{'#' * max(seq.zfill(), 1)}{seq.extension()}"
+            found.append(f"{name} (frames {seq.frameSet()})")
+    if not found:
+        return ""
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    return "; found: " + ", ".join(sorted(found)[:limit]) + more
+
+
 def default_output_pattern(pattern: FramePattern) -> FramePattern:
-    """render.####.exr -> render_denoised.####.exr beside the input."""
+    """The default output beside the input, same padding and extension.
+
+    render.####.exr -> render_denoised.####.exr, shot_####.exr -> shot_denoised_####.exr.
+    """
     stem = pattern.prefix.rstrip("._")
     separator = pattern.prefix[len(stem):]
+    if not stem:
+        return pattern.with_name(prefix=f"denoised{separator or '_'}")
     return pattern.with_name(prefix=f"{stem}_denoised{separator}")

@@ -10,10 +10,16 @@ from collections.abc import Callable
 
 from torch import nn
 from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.models.dae import DenoisingAutoencoder
+from vfxdenoise.core.models.dncnn import DnCNN
+from vfxdenoise.core.models.resnet_sd import ResNetSD
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "temporal-unet": TemporalUNet,
+    "dae": DenoisingAutoencoder,
+    "dncnn": DnCNN,
+    "resnet-sd": ResNetSD,
 }
 
 

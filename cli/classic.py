@@ -1,0 +1,211 @@
+"""`vfxdenoise classic train|eval`: the photograph denoisers (DAE, DnCNN, ResNet-SD) and their scores.
+
+    vfxdenoise classic train --arch dncnn --dataset fashion-mnist --data DIR --noise gaussian:25 \\
+        [--steps N | --epochs N] --out MODEL_DIR
+    vfxdenoise classic eval --arch dncnn --model MODEL_DIR --dataset fashion-mnist --data DIR \\
+        --noise gaussian:25 [--noise saltpepper:0.1 ...] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import click
+import torch
+from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
+from vfxdenoise.core.errors import DatasetError, ModelError
+from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
+from vfxdenoise.core.image_evaluation import (
+    REAL,
+    Condition,
+    Method,
+    evaluate,
+    example_grid,
+    grid_legend,
+    markdown_table,
+)
+from vfxdenoise.core.io.images import write_image
+from vfxdenoise.core.noise import Noise, parse_noise
+from vfxdenoise.core.training.classic import ClassicDataConfig, steps_per_epoch, train_model
+from vfxdenoise.core.training.loop import LoopConfig
+from vfxdenoise.core.weights import load_weights, save_weights
+
+ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
+DEVICES = click.Choice(["auto", "cpu", "cuda"])
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> cuda when available, else cpu."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _data_options(command):
+    """--dataset/--data/--channels/--limit/--max-side, shared by train and eval."""
+    options = [
+        click.option("--dataset", required=True, type=click.Choice(DATASETS), help="Dataset layout."),
+        click.option("--data", "data_dir", required=True,
+                     type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder holding the dataset (nothing is downloaded)."),
+        click.option("--channels", type=click.Choice(["1", "3"]), default=None,
+                     help="Convert images to gray (1) or colour (3); default: as stored."),
+        click.option("--limit", type=int, default=None, help="Use at most this many images."),
+        click.option("--max-side", type=int, default=None,
+                     help="Centre-crop larger images to this side (e.g. 512 for SIDD's 12 MP frames)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit: int | None,
+          max_side: int | None):
+    options = ReadOptions(split=split, limit=limit, channels=int(channels) if channels else None,
+                          max_side=max_side)
+    return load_dataset(dataset, data_dir, options)
+
+
+def _noise_or_real(dataset: str, spec: str | None) -> Noise | None:
+    if spec is None or spec == REAL:
+        if dataset not in REAL_NOISE:
+            raise DatasetError(f"--noise is required for {dataset}: it has no real noisy images "
+                               "(e.g. --noise gaussian:25)")
+        return None
+    return parse_noise(spec)
+
+
+@click.group("classic")
+def classic() -> None:
+    """Photograph/scan denoisers of the literature: DAE, DnCNN, ResNet with stochastic depth."""
+
+
+@classic.command("train")
+@click.option("--arch", required=True, type=click.Choice(ARCHITECTURES))
+@_data_options
+@click.option("--noise", "noise_spec", default=None,
+              help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'. "
+                   "Default for sidd/renoir: their real noisy captures.")
+@click.option("--steps", type=int, default=None, help="Optimiser steps (default 2000).")
+@click.option("--epochs", type=float, default=None, help="Or: passes over the training images' area.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Model folder: model.safetensors, model.json, log.csv, curves.png, checkpoints.")
+@click.option("--batch", default=16, show_default=True)
+@click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--val-images", default=16, show_default=True,
+              help="Images of the test split used for validation (0: none).")
+@click.option("--validate-every", default=500, show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--amp", is_flag=True,
+              help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
+@click.option("--seed", default=0, show_default=True)
+def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: int | None,
+          max_side: int | None, noise_spec: str | None, steps: int | None, epochs: float | None,
+          out_dir: Path, batch: int, patch: int, lr: float, val_images: int, validate_every: int,
+          device: str, amp: bool, resume: bool, seed: int) -> None:
+    """Train a classic denoiser; writes safetensors weights and a model card to --out."""
+    if steps is not None and epochs is not None:
+        raise click.UsageError("give --steps or --epochs, not both")
+    device = resolve_device(device)
+    noise = _noise_or_real(dataset, noise_spec)
+    pairs = _read(dataset, data_dir, "train", channels, limit, max_side)
+    val_pairs = []
+    if val_images > 0:
+        try:
+            val_pairs = _read(dataset, data_dir, "test", channels, val_images, max_side or 256)
+        except DatasetError as exc:
+            click.echo(f"note: training without validation: {exc}", err=True)
+    data = ClassicDataConfig(patch=patch, batch=batch)
+    if epochs is not None:
+        steps = max(1, round(epochs * steps_per_epoch(pairs, data)))
+    steps = steps or 2000
+    click.echo(f"training {arch} on {len(pairs)} {dataset} images for {steps} steps "
+               f"({noise.spec if noise else 'real noise'}) on {device}", err=True)
+    loop = LoopConfig(steps=steps, out_dir=out_dir, lr=lr, device=device, amp=amp,
+                      channels_last=device == "cpu", validate_every=validate_every,
+                      checkpoint_every=validate_every, seed=seed)
+    started = time.time()
+    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume)
+    card = {
+        "task": "classic image denoising: input and output are display-referred images in [0, 1]",
+        "training": {
+            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "dataset": dataset, "data": str(data_dir), "images": len(pairs),
+            "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": patch,
+            "lr": lr, "amp": amp, "seconds": round(time.time() - started, 1),
+            "machine": f"{platform.machine()} {device}", "torch": torch.__version__,
+        },
+        "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
+    }
+    save_weights(model, out_dir / "model.safetensors", arch, config, card)
+    click.echo(f"weights: {out_dir / 'model.safetensors'}")
+
+
+def model_method(model_path: str, expected_arch: str | None, device: str) -> Method:
+    """A Method running saved classic weights; checks the architecture when one is expected."""
+    loaded = load_weights(model_path, device)
+    if expected_arch and loaded.architecture != expected_arch:
+        raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{expected_arch}'; "
+                         "check the order of --arch and --model")
+    if loaded.architecture not in ARCHITECTURES:
+        raise ModelError(f"{loaded.path} is a '{loaded.architecture}' model, not a classic image denoiser; "
+                         "use `vfxdenoise eval` for render models")
+    training = loaded.card.get("training", {})
+    trained_on = (f"{training.get('dataset', '?')} ({training.get('images', '?')} images), "
+                  f"{training.get('noise', '?')}, {training.get('steps', '?')} steps")
+    return Method(loaded.architecture, trained_on,
+                  lambda noisy, sigma: denoise_array(loaded.model, noisy, device))
+
+
+def bm3d_method() -> Method:
+    """BM3D given the noise sigma (see core.image_evaluation)."""
+    return Method("BM3D", "- (given sigma)", bm3d_denoise)
+
+
+@classic.command("eval")
+@click.option("--model", "models", multiple=True, required=True,
+              help="Model folder or .safetensors (repeat to compare several).")
+@click.option("--arch", "archs", multiple=True, type=click.Choice(ARCHITECTURES),
+              help="Expected architecture of each --model, in order (optional check).")
+@_data_options
+@click.option("--noise", "noise_specs", multiple=True,
+              help="Noise condition (repeat for several); 'real' = the dataset's own noisy images.")
+@click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True,
+              help="'all' for a folder that is only an evaluation set.")
+@click.option("--bm3d/--no-bm3d", "with_bm3d", default=True, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/classic-eval"), show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Seed of the noise added to image i (+ i).")
+def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: str, data_dir: Path,
+                     channels: str | None, limit: int | None, max_side: int | None,
+                     noise_specs: tuple[str, ...], split: str, with_bm3d: bool, out_dir: Path,
+                     device: str, seed: int) -> None:
+    """PSNR/SSIM per noise type and method (noisy input, BM3D, each model): markdown + example grid."""
+    if archs and len(archs) != len(models):
+        raise click.UsageError(f"{len(archs)} --arch for {len(models)} --model; give one per model or none")
+    device = resolve_device(device)
+    specs = noise_specs or ((REAL,) if dataset in REAL_NOISE else ())
+    if not specs:
+        raise click.UsageError(f"give at least one --noise for {dataset} (e.g. --noise gaussian:25)")
+    conditions = [Condition(spec, _noise_or_real(dataset, spec)) for spec in specs]
+    pairs = _read(dataset, data_dir, split, channels, limit, max_side)
+    methods = ([bm3d_method()] if with_bm3d else []) + [
+        model_method(path, archs[i] if archs else None, device) for i, path in enumerate(models)]
+    rows, examples = evaluate(pairs, conditions, methods, seed)
+    table = markdown_table(rows, methods)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_image(out_dir / "examples.png", example_grid(examples))
+    (out_dir / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (out_dir / "results.md").write_text(
+        f"{dataset} `{data_dir}` ({split} split, {len(pairs)} images); PSNR dB / SSIM of outputs "
+        f"clipped to [0, 1]; BM3D is given the noise sigma.\n\n{table}\n{grid_legend(examples)}\n")
+    click.echo(table)
+    click.echo(f"written: {out_dir / 'results.md'}, {out_dir / 'examples.png'}", err=True)

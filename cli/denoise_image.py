@@ -1,0 +1,47 @@
+"""`vfxdenoise denoise-image IN OUT`: denoise one photograph or scan with a classic model or BM3D."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from vfxdenoise.cli.classic import ARCHITECTURES, DEVICES, resolve_device
+from vfxdenoise.core.errors import ModelError, OutputError
+from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
+from vfxdenoise.core.io.images import read_image, write_image
+from vfxdenoise.core.weights import load_weights
+
+SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<arch>.safetensors
+
+
+@click.command("denoise-image")
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--arch", default="dncnn", show_default=True, type=click.Choice([*ARCHITECTURES, "bm3d"]))
+@click.option("--model", "model_path", default=None,
+              help="Model folder or .safetensors from `classic train` (default: the shipped classic-ARCH).")
+@click.option("--sigma", type=float, default=None, help="BM3D only: noise sigma on the 0-255 scale.")
+@click.option("--tile", default=DEFAULT_TILE, show_default=True, help="Tile side in pixels for large images.")
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: str | None,
+                  sigma: float | None, tile: int, device: str, overwrite: bool) -> None:
+    """Denoise INPUT (PNG/JPEG/TIFF/BMP) into OUTPUT, keeping the input's bit depth where possible."""
+    if output_path.resolve() == input_path.resolve():
+        raise OutputError(f"{output_path} is the input image; choose another output path")
+    if output_path.exists() and not overwrite:
+        raise OutputError(f"{output_path} exists; pass --overwrite to replace it")
+    image = read_image(input_path)
+    if arch == "bm3d":
+        if sigma is None:
+            raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
+        result = bm3d_denoise(image.pixels, sigma / 255.0)
+    else:
+        loaded = load_weights(model_path or f"{SHIPPED_PREFIX}{arch}", resolve_device(device))
+        if loaded.architecture != arch:
+            raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
+                             f"pass --arch {loaded.architecture}")
+        result = denoise_array(loaded.model, image.pixels, resolve_device(device), tile)
+    pixel_type = image.pixel_type if image.pixel_type in ("uint8", "uint16") else "uint16"
+    write_image(output_path, result, pixel_type)
+    click.echo(f"written: {output_path}")

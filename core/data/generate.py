@@ -1,0 +1,320 @@
+"""Dataset driver: render many animated sequences into the layout of ARCHITECTURE.md.
+
+```
+<root>/manifest.json                       config + one entry per finished sequence
+<root>/<seq>/spp4/render.1001.exr          noisy frames with every canonical AOV
+<root>/<seq>/spp4b/render.1001.exr         second independent noisy render (--second-noisy)
+<root>/<seq>/reference/render.1001.exr     high-spp beauty (R,G,B,A)
+```
+Sequences render in parallel processes (`jobs`). The run is resumable: a sequence whose manifest
+entry is complete (and whose files exist) is skipped, and inside an unfinished sequence every frame
+already on disk (written atomically) is kept. A folder made with other render settings is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vfxdenoise.core.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+REFERENCE = "reference"
+SECOND_SUFFIX = "b"
+FRAME_NAME = "render.{frame:04d}.exr"
+PARTIAL = ".partial"
+
+
+@dataclass
+class DatasetConfig:
+    """Everything that decides what a dataset folder contains (defaults in one place)."""
+
+    sequences: int = 8
+    frames: int = 8
+    width: int = 128
+    height: int = 128
+    spp: tuple[int, ...] = (4, 16)
+    reference_spp: int = 512
+    seed: int = 0
+    second_noisy: bool = False
+    static_camera_every: int = 0  # every K-th sequence has a locked-off camera (0: none)
+    hard_every: int = 0  # every K-th sequence uses the "hard" style (0: none)
+    validation: bool = False  # separate seed stream; sequence 0 is hard, sequence 1 static-camera
+    style: str = "random"
+    single: bool = False  # one sequence written straight into the root folder (the bundled sample)
+    first_frame: int = 1001
+    reference_chunk: int = 64
+    float_bits: int = 23  # mantissa bits kept in the float channels (Z, motion); 23 = exact
+    variant: str | None = None  # None: llvm_ad_rgb when usable, else scalar_rgb
+
+    # Fields that change pixels: a folder may only be resumed or extended with the same values.
+    RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
+                   "static_camera_every", "hard_every", "validation", "style", "single", "first_frame",
+                   "float_bits")
+
+    def __post_init__(self) -> None:
+        self.spp = tuple(int(s) for s in self.spp)
+        if self.sequences < 1 or self.frames < 1:
+            raise DatasetError("--sequences and --frames must be at least 1")
+        if self.width < 8 or self.height < 8:
+            raise DatasetError(f"--size {self.width}x{self.height} is too small; use at least 8x8")
+        if not self.spp or min(self.spp) < 1 or len(set(self.spp)) != len(self.spp):
+            raise DatasetError(f"--spp {self.spp}: give distinct positive sample counts, e.g. 4,16")
+        if self.reference_spp <= max(self.spp):
+            raise DatasetError(f"--ref-spp {self.reference_spp} must exceed the noisy levels {self.spp}")
+        if not 1 <= self.float_bits <= 23:
+            raise DatasetError(f"--float-bits {self.float_bits}: choose 1..23 (23 keeps floats exact)")
+        if self.single and self.sequences != 1:
+            raise DatasetError("--single writes one sequence into the output folder; use --sequences 1")
+
+    def render_key(self) -> dict:
+        values = asdict(self)
+        return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in self.RENDER_KEYS}
+
+    @property
+    def frame_numbers(self) -> list[int]:
+        return list(range(self.first_frame, self.first_frame + self.frames))
+
+    def levels(self) -> dict[str, int]:
+        """Output folder -> samples per pixel, noisy levels first, reference last."""
+        levels = {f"spp{s}": s for s in self.spp}
+        if self.second_noisy:
+            levels.update({f"spp{s}{SECOND_SUFFIX}": s for s in self.spp})
+        levels[REFERENCE] = self.reference_spp
+        return levels
+
+
+@dataclass(frozen=True)
+class SequencePlan:
+    """One sequence to render: its folder (relative to the root) and its scene."""
+
+    name: str
+    folder: str
+    scene_seed: int
+    style: str
+    static_camera: bool
+
+
+def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
+    """Deterministic list of sequences; validation sets draw scene seeds from a separate stream."""
+    stream = 1 if config.validation else 0
+    plans = []
+    for index in range(config.sequences):
+        state = np.random.SeedSequence([config.seed, stream, index]).generate_state(1)[0]
+        scene_seed = int(state & 0x7FFFFFFF)
+        style = config.style
+        every = config.static_camera_every
+        static = bool(every) and index % every == every - 1
+        if config.hard_every and index % config.hard_every == config.hard_every - 1:
+            style = "hard"
+        if config.validation and index == 0:
+            style = "hard"
+        if config.validation and index == 1:
+            static = True
+        name = f"{'val' if config.validation else 'seq'}{index:04d}"
+        plans.append(SequencePlan(name, "." if config.single else name, scene_seed, style, static))
+    return plans
+
+
+def frame_path(root: Path, plan: SequencePlan, level: str, frame: int) -> Path:
+    return root / plan.folder / level / FRAME_NAME.format(frame=frame)
+
+
+def work_folder(root: Path, plan: SequencePlan) -> Path:
+    """Where a sequence renders: `<root>/.partial/<name>` until complete (so readers of the dataset,
+    which take every folder holding sppN/, never see half a sequence), or its final folder if that
+    already exists (a finished sequence that lost frames is repaired in place)."""
+    final = root / plan.folder
+    return final if plan.folder == "." or final.is_dir() else root / PARTIAL / plan.name
+
+
+def _expected_paths(root: Path, plan: SequencePlan, config: DatasetConfig) -> list[Path]:
+    return [frame_path(root, plan, level, frame)
+            for level in config.levels() for frame in config.frame_numbers]
+
+
+# ---------------------------------------------------------------------------------------------------
+# One sequence (runs in a worker process)
+
+
+def round_mantissa(values: np.ndarray, bits: int) -> np.ndarray:
+    """Round float32 values to `bits` mantissa bits (relative error <= 2**-(bits+1)).
+
+    The zeroed low bits make zip-compressed float channels (Z, motion) several times smaller.
+    """
+    drop = 23 - bits
+    if drop <= 0:
+        return values.astype(np.float32)
+    raw = np.ascontiguousarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    raw = (raw + (1 << (drop - 1))) & ~np.uint64((1 << drop) - 1)
+    return raw.astype(np.uint32).view(np.float32)
+
+
+def _write(path: Path, channels: dict[str, np.ndarray], attributes: dict, float_bits: int) -> None:
+    from vfxdenoise.core.data.render import FLOAT_CHANNELS
+    from vfxdenoise.core.io.exr import ExrImage, write_exr
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    types = {name: "float" if name in FLOAT_CHANNELS else "half" for name in channels}
+    channels = {name: round_mantissa(plane, float_bits) if types[name] == "float" else plane
+                for name, plane in channels.items()}
+    write_exr(path, ExrImage.from_channels(channels, types, "zip", attributes))
+
+
+def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> dict:
+    """Render every missing frame of one sequence; return its manifest entry (complete)."""
+    import mitsuba as mi
+
+    from vfxdenoise.core.data.render import FrameRenderer, sample_seed
+    from vfxdenoise.core.data.scenes import generate_scene
+
+    desc = generate_scene(plan.scene_seed, plan.style, plan.static_camera)
+    levels = config.levels()
+    seconds = {level: 0.0 for level in levels} | {"geometry": 0.0}
+    rendered = reused = 0
+    started = time.perf_counter()
+    base_attributes = {"vfxdenoise:sceneSeed": int(plan.scene_seed), "vfxdenoise:style": plan.style,
+                       "vfxdenoise:renderer": f"mitsuba {mi.__version__} {mi.variant()}",
+                       "software": "vfxdenoise make-dataset"}
+    work = work_folder(root, plan)
+    with FrameRenderer(desc, config.width, config.height, config.reference_chunk) as renderer:
+        for t, frame in enumerate(config.frame_numbers):
+            paths = {lv: work / lv / FRAME_NAME.format(frame=frame) for lv in levels}
+            missing = {lv: path for lv, path in paths.items() if not path.is_file()}
+            reused += len(levels) - len(missing)
+            if not missing:
+                continue
+            clock = time.perf_counter()
+            geometry = renderer.geometry(t) if set(missing) - {REFERENCE} else None
+            seconds["geometry"] += time.perf_counter() - clock
+            for level, path in missing.items():
+                clock = time.perf_counter()
+                seed = sample_seed(plan.scene_seed, frame, level)
+                if level == REFERENCE:
+                    channels = renderer.beauty(t, levels[level], seed)
+                else:
+                    channels = renderer.noisy(t, levels[level], seed, geometry)
+                seconds[level] += time.perf_counter() - clock
+                _write(path, channels, base_attributes | {"vfxdenoise:spp": int(levels[level]),
+                                                          "vfxdenoise:sampleSeed": int(seed),
+                                                          "vfxdenoise:frameTime": float(t)},
+                       config.float_bits)
+                rendered += 1
+            log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
+    if work != root / plan.folder:
+        os.replace(work, root / plan.folder)
+    return {
+        "name": plan.name, "folder": plan.folder, "scene_seed": plan.scene_seed, "complete": True,
+        "frames": config.frame_numbers, "resolution": [config.width, config.height],
+        "spp": levels, "scene": desc.summary(), "variant": mi.variant(),
+        "render_seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "images_rendered": rendered, "images_reused": reused,
+    }
+
+
+def _worker_init(variant: str | None, threads: int) -> None:
+    from vfxdenoise.core.data.render import init_mitsuba
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    init_mitsuba(variant, threads)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Manifest
+
+
+def read_manifest(root: Path) -> dict | None:
+    path = root / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc}); fix or delete it to start over") from exc
+
+
+def write_manifest(root: Path, manifest: dict) -> None:
+    """Atomic: temp file in the same folder, then rename."""
+    path = root / MANIFEST
+    temp = path.with_name(f"{MANIFEST}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    os.replace(temp, path)
+
+
+def _start_manifest(root: Path, config: DatasetConfig) -> dict:
+    existing = read_manifest(root)
+    if existing is None:
+        return {"format": MANIFEST_FORMAT, "generator": "vfxdenoise make-dataset",
+                "config": config.render_key(), "sequences": {}}
+    if existing.get("config") != config.render_key():
+        old = existing.get("config", {})
+        differing = sorted(k for k, v in config.render_key().items() if old.get(k) != v)
+        raise DatasetError(
+            f"{root / MANIFEST} was made with other settings ({', '.join(differing)} differ); "
+            "resume with the same options or choose a new output folder")
+    return existing
+
+
+def _is_complete(root: Path, plan: SequencePlan, config: DatasetConfig, manifest: dict) -> bool:
+    entry = manifest["sequences"].get(plan.name)
+    return bool(entry and entry.get("complete")) and all(
+        p.is_file() for p in _expected_paths(root, plan, config))
+
+
+@dataclass
+class GenerateResult:
+    manifest: dict
+    rendered: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
+             on_sequence: Callable[[dict], None] | None = None) -> GenerateResult:
+    """Render every unfinished sequence of `config` into `root`; update the manifest as they finish."""
+    from vfxdenoise.core.data.render import default_threads, init_mitsuba
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = _start_manifest(root, config)
+    plans = plan_sequences(config)
+    todo = [p for p in plans if not _is_complete(root, p, config, manifest)]
+    result = GenerateResult(manifest, skipped=[p.name for p in plans if p not in todo])
+    started = time.perf_counter()
+    jobs = max(1, min(jobs, len(todo) or 1))
+
+    def finished(entry: dict) -> None:
+        manifest["sequences"][entry["name"]] = entry
+        write_manifest(root, manifest)
+        result.rendered.append(entry["name"])
+        if on_sequence:
+            on_sequence(entry)
+
+    write_manifest(root, manifest)
+    if jobs == 1:
+        init_mitsuba(config.variant)
+        for plan in todo:
+            finished(render_sequence(root, plan, config))
+    else:
+        context = multiprocessing.get_context("spawn")  # never fork a process holding JIT threads
+        init_args = (config.variant, default_threads(jobs))
+        with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
+            futures = [pool.submit(render_sequence, root, plan, config) for plan in todo]
+            for future in as_completed(futures):
+                finished(future.result())
+    result.seconds = time.perf_counter() - started
+    return result
+

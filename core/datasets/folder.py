@@ -1,0 +1,23 @@
+"""A plain folder (searched recursively) of clean images: PNG, JPEG, TIFF, BMP, WebP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vfxdenoise.core.datasets import ImagePair, ReadOptions, select, shape_image
+from vfxdenoise.core.io.images import read_image
+
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+def image_files(root: Path) -> list[Path]:
+    """Image files under root in sorted order, hidden files (e.g. our temp files) skipped."""
+    return sorted(p for p in root.rglob("*")
+                  if p.suffix.lower() in EXTENSIONS and p.is_file() and not p.name.startswith("."))
+
+
+def read(root: Path, options: ReadOptions) -> list[ImagePair]:
+    """Every image of the split as a clean image (noise is added synthetically)."""
+    files = select(image_files(root), options, root, "images")
+    return [ImagePair(str(path.relative_to(root)), shape_image(read_image(path).pixels, options))
+            for path in files]

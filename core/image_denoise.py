@@ -1,0 +1,75 @@
+"""Denoise one still image (C, H, W) with a classic model from the registry, or with BM3D.
+
+A gray (1-channel) model denoises a colour image channel by channel; a colour model denoises a
+gray image replicated to three channels (the mean of its outputs is returned). Large images run
+in overlapping tiles wider than the network's receptive field, so tiling does not change results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.tiling import run_tiled
+
+DEFAULT_TILE = 512
+
+
+def _model_batch(image: np.ndarray, model_channels: int) -> torch.Tensor:
+    """(C, H, W) image -> (N, model_channels, H, W) batch the model can take."""
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
+    if x.shape[0] == model_channels:
+        return x[None]
+    if model_channels == 1:
+        return x[:, None]
+    if x.shape[0] == 1 and model_channels == 3:
+        return x.expand(3, -1, -1)[None]
+    raise ImageError(f"a {model_channels}-channel model cannot denoise a {x.shape[0]}-channel image")
+
+
+def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
+                  tile: int | None = DEFAULT_TILE) -> np.ndarray:
+    """Denoised float32 copy of a (C, H, W) (or (H, W)) image; values are not clipped."""
+    image = np.asarray(image, dtype=np.float32)
+    squeeze = image.ndim == 2
+    if squeeze:
+        image = image[None]
+    channels = getattr(model, "channels", image.shape[0])
+    x = _model_batch(image, channels).to(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            overlap = getattr(model, "receptive_radius", 64) + 8
+            y = run_tiled(model, x, tile, getattr(model, "multiple", 1), overlap)
+    finally:
+        model.train(was_training)
+    y = y.float().cpu()
+    if image.shape[0] == channels:
+        out = y[0]
+    elif channels == 1:
+        out = y[:, 0]
+    else:
+        out = y[0].mean(dim=0, keepdim=True)
+    out = out.numpy()
+    return out[0] if squeeze else out
+
+
+def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """BM3D (PyPI `bm3d`) for a gray (1, H, W) or colour (3, H, W) image; sigma on the 0-1 scale.
+
+    Colour images use CBM3D (`bm3d_rgb`, which works in an opponent colour space).
+    """
+    try:
+        import bm3d
+    except ImportError as exc:
+        raise ImageError("BM3D needs the 'bm3d' package: install vfxdenoise[classic]") from exc
+    noisy = np.asarray(noisy, dtype=np.float64)
+    sigma = max(float(sigma), 1e-4)
+    if noisy.shape[0] == 1:
+        return np.asarray(bm3d.bm3d(noisy[0], sigma), dtype=np.float32)[None]
+    if noisy.shape[0] == 3:
+        out = bm3d.bm3d_rgb(np.transpose(noisy, (1, 2, 0)), sigma)
+        return np.ascontiguousarray(np.transpose(out, (2, 0, 1)), dtype=np.float32)
+    raise ImageError(f"BM3D takes 1- or 3-channel images, got {noisy.shape[0]} channels")

@@ -1,0 +1,172 @@
+"""Image quality metrics shared by the render and the classic (photograph) denoisers.
+
+Every function takes numpy arrays or torch tensors laid out channels-first: (H, W), (C, H, W), or a
+batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
+
+- `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
+  `tonemap` first; classic images in [0, 1] are scored as they are.
+- `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
+- `temporal_error`: flicker, i.e. frame-to-frame change that the reference does not have.
+- `flip`: NVIDIA's FLIP perceptual difference (optional extra `metrics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from vfxdenoise.core.errors import ImageError
+
+# Gaussian-window SSIM constants of Wang et al. 2004, with the window scikit-image uses for
+# `gaussian_weights=True`: sigma 1.5 truncated at 3.5 sigma (11 taps).
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = int(3.5 * SSIM_SIGMA + 0.5)
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+TONEMAP_GAMMA = 2.2
+
+ArrayLike = np.ndarray | torch.Tensor
+
+
+def _tensor(x: ArrayLike) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x.detach().to("cpu", torch.float64)
+    return torch.from_numpy(np.asarray(x, dtype=np.float64))
+
+
+def _pair(a: ArrayLike, b: ArrayLike, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    ta, tb = _tensor(a), _tensor(b)
+    if ta.shape != tb.shape:
+        raise ImageError(f"{what}: images differ in shape {tuple(ta.shape)} vs {tuple(tb.shape)}; "
+                         "compare images of the same size and channel count")
+    if ta.ndim not in (2, 3, 4):
+        raise ImageError(f"{what}: expected (H,W), (C,H,W) or (N,C,H,W), got shape {tuple(ta.shape)}")
+    return ta, tb
+
+
+def psnr(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
+    """Peak signal-to-noise ratio in dB; for a batch (N,C,H,W) the mean of per-image PSNRs.
+
+    Identical images give +inf.
+    """
+    ta, tb = _pair(a, b, "psnr")
+    dims = tuple(range(1, ta.ndim)) if ta.ndim == 4 else tuple(range(ta.ndim))
+    mse = ((ta - tb) ** 2).mean(dim=dims)
+    with np.errstate(divide="ignore"):
+        values = 10.0 * np.log10(data_range**2 / mse.numpy())
+    return float(np.mean(values))
+
+
+def _gaussian_kernel() -> torch.Tensor:
+    offsets = torch.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=torch.float64)
+    kernel = torch.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    return kernel / kernel.sum()
+
+
+def _blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Separable gaussian over (M, 1, H, W) without padding (the 'valid' region only)."""
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1))
+    return F.conv2d(x, kernel.view(1, 1, -1, 1))
+
+
+def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
+    """Structural similarity with an 11-tap gaussian window (sigma 1.5), averaged over channels.
+
+    Matches `skimage.metrics.structural_similarity(..., gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False)`: the statistics are taken only where the window fits inside the
+    image. Images must be at least 11 pixels on each side.
+    """
+    ta, tb = _pair(a, b, "ssim")
+    height, width = ta.shape[-2:]
+    if min(height, width) < 2 * SSIM_RADIUS + 1:
+        raise ImageError(f"ssim: images of {width}x{height} are smaller than the "
+                         f"{2 * SSIM_RADIUS + 1}-pixel window; use larger crops")
+    x = ta.reshape(-1, 1, height, width)
+    y = tb.reshape(-1, 1, height, width)
+    kernel = _gaussian_kernel()
+    mu_x, mu_y = _blur(x, kernel), _blur(y, kernel)
+    var_x = _blur(x * x, kernel) - mu_x**2
+    var_y = _blur(y * y, kernel) - mu_y**2
+    cov = _blur(x * y, kernel) - mu_x * mu_y
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+    score = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return float(score.mean())
+
+
+def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = 0.01) -> float:
+    """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values."""
+    tp, tr = _pair(pred, ref, "relmse")
+    return float((((tp - tr) ** 2) / (tr**2 + eps)).mean())
+
+
+def tonemap(x: ArrayLike) -> ArrayLike:
+    """Fixed HDR -> [0, 1) display transform used before PSNR/SSIM/temporal error on renders.
+
+    Negative values are clamped to 0, then Reinhard's x / (1 + x) compresses highlights and a
+    1/2.2 gamma spreads the shadows roughly as a display does. It has no parameters, so scores are
+    comparable between runs; it is a metric transform, not a look. Returns the input's type.
+    """
+    if isinstance(x, torch.Tensor):
+        clamped = x.clamp(min=0)
+        return (clamped / (1 + clamped)) ** (1 / TONEMAP_GAMMA)
+    clamped = np.maximum(np.asarray(x), 0)
+    return (clamped / (1 + clamped)) ** (1 / TONEMAP_GAMMA)
+
+
+def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]) -> float:
+    """Mean |(d_t - d_{t-1}) - (r_t - r_{t-1})| over consecutive tonemapped frames.
+
+    Zero when the denoised sequence changes exactly as the reference does; flicker raises it.
+    A sequence of fewer than two frames has no frame-to-frame change and scores 0.0.
+    """
+    if len(denoised_frames) != len(reference_frames):
+        raise ImageError(f"temporal_error: {len(denoised_frames)} denoised frames but "
+                         f"{len(reference_frames)} reference frames; pass the same frames of both")
+    if len(denoised_frames) < 2:
+        return 0.0
+    total, count = 0.0, 0
+    previous = None
+    for d, r in zip(denoised_frames, reference_frames):
+        td, tr = _pair(d, r, "temporal_error")
+        current = (tonemap(td), tonemap(tr))
+        if previous is not None:
+            change = (current[0] - previous[0]) - (current[1] - previous[1])
+            total += float(change.abs().sum())
+            count += change.numel()
+        previous = current
+    return total / count
+
+
+def _flip_layout(x: np.ndarray, name: str) -> np.ndarray:
+    """(H,W) or (3,H,W) -> contiguous float32 (H,W,3), the layout FLIP reads."""
+    if x.ndim == 2:
+        x = np.repeat(x[None], 3, axis=0)
+    if x.ndim != 3 or x.shape[0] != 3:
+        raise ImageError(f"flip: {name} must be (H,W) or (3,H,W), got shape {x.shape}")
+    return np.ascontiguousarray(np.transpose(x, (1, 2, 0)), dtype=np.float32)
+
+
+def flip(test: ArrayLike, reference: ArrayLike, hdr: bool = True) -> float:
+    """Mean FLIP error (0 = identical, higher is worse) of `test` against `reference`.
+
+    HDR inputs are linear radiance (negative values clamped to 0, as FLIP requires); LDR inputs
+    are sRGB-encoded values clipped to [0, 1]. Inputs are validated here because the
+    `flip-evaluator` package exits the process on arguments it rejects.
+    """
+    ta, tb = _pair(test, reference, "flip")
+    try:
+        import flip_evaluator
+    except ImportError as exc:
+        raise ImageError("flip: the 'flip-evaluator' package is missing; "
+                         "install vfxdenoise[metrics]") from exc
+    arrays = []
+    for name, t in (("test", ta), ("reference", tb)):
+        x = t.numpy()
+        if not np.isfinite(x).all():
+            raise ImageError(f"flip: the {name} image holds NaN or Inf values; sanitise it first")
+        x = np.maximum(x, 0.0) if hdr else np.clip(x, 0.0, 1.0)
+        arrays.append(_flip_layout(x, name))
+    _, mean_error, _ = flip_evaluator.evaluate(arrays[1], arrays[0], "HDR" if hdr else "LDR",
+                                               applyMagma=False)
+    return float(mean_error)

@@ -1,0 +1,238 @@
+"""Synthetic noise models for the classic (photograph) track: evaluation and training augmentation.
+
+Images are float arrays with values in [0, 1], any shape (e.g. (C, H, W)); every model is called
+as `noise(clean, rng)` with a `numpy.random.Generator`, so results are reproducible from a seed.
+Noisy values are not clipped: Gaussian noise on a white pixel goes above 1, as in the DnCNN/BM3D
+literature (clip when writing an 8-bit file, not before scoring).
+
+Specs (the CLI's `--noise`) are `name:args`, args positional or `key=value`, comma separated:
+
+    gaussian:25              sigma 25 on the 0-255 scale (the literature's convention)
+    gaussian:sigma=0.1,scale=1   sigma 0.1 on the 0-1 scale
+    gaussian:0-55            sigma drawn uniformly from [0, 55] per call (blind training)
+    poisson:30               shot noise: clean * 30 photons at white, Poisson, / 30
+    impulse:0.2              20% of values replaced by uniform random values in [0, 1]
+    saltpepper:0.1           10% of values set to 0 or 1, half each; `saltpepper:0.1,0.7` = 70% salt
+    speckle:0.2              multiplicative: clean * (1 + n), n ~ N(0, 0.2^2)
+    gaussian:10+poisson:50   a chain: applied left to right
+    gaussian:0-55|saltpepper:0-0.2   a choice: one of them, picked uniformly per call
+    none                     the clean image itself
+
+Any numeric parameter can be a range `lo-hi`, drawn uniformly per call. Impulse and salt-and-pepper
+corrupt each value independently (each channel of each pixel), as scikit-image's `random_noise` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from vfxdenoise.core.errors import NoiseSpecError
+
+Param = float | tuple[float, float]  # a value, or a (lo, hi) range drawn uniformly per call
+
+
+class Noise(Protocol):
+    """A seeded noise model: returns a new noisy array, never modifies `clean`."""
+
+    spec: str
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
+
+
+def _draw(value: Param, rng: np.random.Generator) -> float:
+    return float(rng.uniform(*value)) if isinstance(value, tuple) else float(value)
+
+
+def _float(clean: np.ndarray) -> np.ndarray:
+    return np.asarray(clean, dtype=np.float32 if np.asarray(clean).dtype != np.float64 else np.float64)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """No noise (a clean baseline, or the 'no augmentation' member of a choice)."""
+
+    spec: str = "none"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _float(clean).copy()
+
+
+@dataclass(frozen=True)
+class Gaussian:
+    """Additive white Gaussian noise with standard deviation `sigma` on the 0-1 scale."""
+
+    sigma: Param
+    spec: str = "gaussian"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        clean = _float(clean)
+        return clean + rng.normal(0.0, _draw(self.sigma, rng), clean.shape).astype(clean.dtype)
+
+
+@dataclass(frozen=True)
+class Poisson:
+    """Shot noise: a value v becomes Poisson(v * photons) / photons (photons counted at white)."""
+
+    photons: Param
+    spec: str = "poisson"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        clean = _float(clean)
+        peak = _draw(self.photons, rng)
+        return (rng.poisson(np.maximum(clean, 0.0) * peak) / peak).astype(clean.dtype)
+
+
+@dataclass(frozen=True)
+class Impulse:
+    """Random-valued impulse noise: a fraction `density` of values becomes uniform in [0, 1]."""
+
+    density: Param
+    spec: str = "impulse"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        noisy = _float(clean).copy()
+        hit = rng.random(noisy.shape) < _draw(self.density, rng)
+        noisy[hit] = rng.random(int(hit.sum()))
+        return noisy
+
+
+@dataclass(frozen=True)
+class SaltPepper:
+    """A fraction `density` of values set to 1 (salt, with probability `salt`) or 0 (pepper)."""
+
+    density: Param
+    salt: Param = 0.5
+    spec: str = "saltpepper"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        noisy = _float(clean).copy()
+        hit = rng.random(noisy.shape) < _draw(self.density, rng)
+        noisy[hit] = (rng.random(int(hit.sum())) < _draw(self.salt, rng)).astype(noisy.dtype)
+        return noisy
+
+
+@dataclass(frozen=True)
+class Speckle:
+    """Multiplicative noise: v * (1 + n), n ~ N(0, sigma^2) (sigma on the 0-1 scale)."""
+
+    sigma: Param
+    spec: str = "speckle"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        clean = _float(clean)
+        return clean * (1 + rng.normal(0.0, _draw(self.sigma, rng), clean.shape).astype(clean.dtype))
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Several noises applied one after another (e.g. shot noise then read noise)."""
+
+    parts: tuple[Noise, ...]
+    spec: str = "chain"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        noisy = _float(clean)
+        for part in self.parts:
+            noisy = part(noisy, rng)
+        return noisy
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of several noises, picked uniformly per call (mixed training data)."""
+
+    options: tuple[Noise, ...]
+    spec: str = "choice"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.options[int(rng.integers(len(self.options)))](clean, rng)
+
+
+# name -> (class, positional parameter names, {parameter: (lowest, highest) allowed})
+_KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, tuple[float, float]]]] = {
+    "gaussian": (Gaussian, ("sigma", "scale"), {"sigma": (0.0, 255.0), "scale": (1.0, 65535.0)}),
+    "poisson": (Poisson, ("photons",), {"photons": (1e-3, 1e9)}),
+    "impulse": (Impulse, ("density",), {"density": (0.0, 1.0)}),
+    "saltpepper": (SaltPepper, ("density", "salt"), {"density": (0.0, 1.0), "salt": (0.0, 1.0)}),
+    "speckle": (Speckle, ("sigma",), {"sigma": (0.0, 10.0)}),
+}
+_ALIASES = {"gauss": "gaussian", "awgn": "gaussian", "shot": "poisson", "s&p": "saltpepper",
+            "sp": "saltpepper", "salt-and-pepper": "saltpepper", "salt_pepper": "saltpepper",
+            "random-impulse": "impulse", "multiplicative": "speckle"}
+_NUMBER = r"[0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?"
+
+
+def _value(text: str, whole: str) -> Param:
+    match = re.fullmatch(rf"({_NUMBER})(?:-({_NUMBER}))?", text.strip())
+    if not match:
+        raise NoiseSpecError(f"noise '{whole}': '{text}' is not a number or a range like 0-55")
+    lo = float(match.group(1))
+    if match.group(2) is None:
+        return lo
+    hi = float(match.group(2))
+    if hi < lo:
+        raise NoiseSpecError(f"noise '{whole}': range {text} runs backwards; write it low-high")
+    return (lo, hi)
+
+
+def _parse_one(text: str) -> Noise:
+    name, _, args = text.strip().partition(":")
+    name = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if name in ("none", "clean"):
+        return Identity()
+    if name not in _KINDS:
+        raise NoiseSpecError(f"unknown noise '{name}' in '{text}'; use one of "
+                             f"{', '.join(_KINDS)} or none (e.g. gaussian:25, saltpepper:0.1)")
+    kind, positional, limits = _KINDS[name]
+    values: dict[str, Param] = {}
+    for index, arg in enumerate(a for a in args.split(",") if a.strip()):
+        key, eq, raw = arg.partition("=")
+        key = key.strip() if eq else (positional[index] if index < len(positional) else "")
+        if key not in positional:
+            raise NoiseSpecError(f"noise '{text}': unexpected parameter '{arg.strip()}'; "
+                                 f"{name} takes {', '.join(positional)}")
+        values[key] = _value(raw if eq else arg, text)
+    required = positional[0]
+    if required not in values:
+        raise NoiseSpecError(f"noise '{text}' needs its {required}, e.g. {name}:{_EXAMPLES[name]}")
+    for key, value in values.items():
+        lo, hi = limits[key]
+        if any(not lo <= v <= hi for v in (value if isinstance(value, tuple) else (value,))):
+            raise NoiseSpecError(f"noise '{text}': {key} must lie in [{lo:g}, {hi:g}]")
+    spec = text.strip()
+    if name == "gaussian":
+        scale = values.pop("scale", 255.0)
+        sigma = values["sigma"]
+        values["sigma"] = tuple(s / scale for s in sigma) if isinstance(sigma, tuple) else sigma / scale
+    return kind(**values, spec=spec)
+
+
+_EXAMPLES = {"gaussian": "25", "poisson": "30", "impulse": "0.2", "saltpepper": "0.1", "speckle": "0.2"}
+
+
+def parse_noise(spec: str) -> Noise:
+    """Parse a noise spec (see the module docstring) into a callable noise model."""
+    if not spec or not spec.strip():
+        raise NoiseSpecError("empty noise spec; give e.g. gaussian:25 or none")
+    options = [part for part in spec.split("|")]
+    parsed = []
+    for option in options:
+        links = [_parse_one(link) for link in option.split("+")]
+        parsed.append(links[0] if len(links) == 1 else Chain(tuple(links), spec=option.strip()))
+    return parsed[0] if len(parsed) == 1 else Choice(tuple(parsed), spec=spec.strip())
+
+
+def gaussian_sigma(noise: Noise) -> float | None:
+    """The fixed sigma (0-1 scale) of a plain Gaussian noise, else None (for sigma-aware baselines)."""
+    if isinstance(noise, Gaussian) and not isinstance(noise.sigma, tuple):
+        return float(noise.sigma)
+    return None
+
+
+def add_noise(clean: np.ndarray, noise: Noise | str, seed: int = 0) -> np.ndarray:
+    """Noisy copy of `clean` from a noise model or spec, reproducible from `seed`."""
+    model = parse_noise(noise) if isinstance(noise, str) else noise
+    return model(clean, np.random.default_rng(seed))

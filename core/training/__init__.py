@@ -1,0 +1,1 @@
+"""Training: the generic loop (`loop`) and per-track data and losses (`render`, `classic`)."""

@@ -1,0 +1,134 @@
+"""Training data and loss for the classic (photograph) denoisers: DAE, DnCNN, ResNet-SD.
+
+Batches are random square patches of the clean images with flips and 90-degree turns. The input
+is the real noisy capture of the same patch (SIDD, RENOIR) or, with a noise model, a freshly
+drawn synthetic noise sample on every step (so a blind range such as `gaussian:0-55` trains one
+model for every level). The loss is the mean squared error against the clean patch, DnCNN's loss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from vfxdenoise.core import metrics
+from vfxdenoise.core.datasets import ImagePair
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.image_denoise import denoise_array
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.noise import Noise
+from vfxdenoise.core.training.loop import LoopConfig, fit
+
+
+@dataclass
+class ClassicDataConfig:
+    """How patches are drawn."""
+
+    patch: int = 40  # side in pixels (DnCNN's 40); smaller images are used whole
+    batch: int = 16
+    augment: bool = True  # random flips and 90-degree turns
+
+
+def patch_size(pairs: list[ImagePair], config: ClassicDataConfig) -> int:
+    """The patch side used: the configured one, or the smallest image side if that is smaller."""
+    return min(config.patch, *(min(p.clean.shape[-2:]) for p in pairs))
+
+
+def steps_per_epoch(pairs: list[ImagePair], config: ClassicDataConfig) -> int:
+    """Steps for patches to cover every image's area once (one patch per image for MNIST)."""
+    side = patch_size(pairs, config)
+    patches = sum(math.ceil(p.clean.shape[-2] / side) * math.ceil(p.clean.shape[-1] / side) for p in pairs)
+    return max(1, math.ceil(patches / config.batch))
+
+
+def _check(pairs: list[ImagePair], noise: Noise | None) -> None:
+    if not pairs:
+        raise DatasetError("no training images")
+    if len({p.channels for p in pairs}) != 1:
+        raise DatasetError("training images mix gray and colour; read them with one channel count "
+                           "(--channels 1 or 3)")
+    if noise is None and any(p.noisy is None for p in pairs):
+        missing = next(p.name for p in pairs if p.noisy is None)
+        raise DatasetError(f"{missing} has no real noisy capture; give a synthetic noise (--noise)")
+
+
+def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    turns, flip = int(rng.integers(4)), bool(rng.integers(2))
+    out = []
+    for image in images:
+        image = np.rot90(image, turns, axes=(-2, -1))
+        out.append(image[..., ::-1] if flip else image)
+    return out
+
+
+def sample_pair(pair: ImagePair, side: int, noise: Noise | None, config: ClassicDataConfig,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One (noisy, clean) patch of `pair`."""
+    height, width = pair.clean.shape[-2:]
+    top, left = int(rng.integers(height - side + 1)), int(rng.integers(width - side + 1))
+    region = (..., slice(top, top + side), slice(left, left + side))
+    sources = [pair.clean[region]] + ([pair.noisy[region]] if noise is None else [])
+    if config.augment:
+        sources = _augment(sources, rng)
+    clean = np.ascontiguousarray(sources[0])
+    noisy = noise(clean, rng) if noise is not None else np.ascontiguousarray(sources[1])
+    return noisy, clean
+
+
+def batches(pairs: list[ImagePair], noise: Noise | None, config: ClassicDataConfig,
+            seed: int = 0) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless stream of {"input": noisy, "target": clean} batches of shape (B, C, side, side)."""
+    _check(pairs, noise)
+    rng = np.random.default_rng(seed)
+    side = patch_size(pairs, config)
+    while True:
+        drawn = [sample_pair(pairs[int(rng.integers(len(pairs)))], side, noise, config, rng)
+                 for _ in range(config.batch)]
+        yield {"input": torch.from_numpy(np.stack([n for n, _ in drawn]).astype(np.float32)),
+               "target": torch.from_numpy(np.stack([c for _, c in drawn]).astype(np.float32))}
+
+
+def mse_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean squared error of the denoised patch against the clean one."""
+    return F.mse_loss(model(batch["input"]), batch["target"])
+
+
+def noisy_inputs(pairs: list[ImagePair], noise: Noise | None, seed: int) -> list[np.ndarray]:
+    """Fixed noisy versions of `pairs` (image i gets seed + i) or their real noisy captures."""
+    if noise is None:
+        _check(pairs, None)
+        return [p.noisy for p in pairs]
+    return [noise(p.clean, np.random.default_rng(seed + i)) for i, p in enumerate(pairs)]
+
+
+def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", seed: int = 1234):
+    """A `fit` validation callback: mean PSNR/SSIM (outputs clipped to [0, 1]) on fixed noisy images."""
+    noisy = noisy_inputs(pairs, noise, seed)
+
+    def validate(model: nn.Module) -> dict[str, float]:
+        outputs = [np.clip(denoise_array(model, n, device), 0, 1) for n in noisy]
+        return {"psnr": float(np.mean([metrics.psnr(o, p.clean) for o, p in zip(outputs, pairs)])),
+                "ssim": float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(outputs, pairs)]))}
+
+    return validate
+
+
+def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: ClassicDataConfig,
+                loop: LoopConfig, val_pairs: list[ImagePair] | None = None,
+                resume: bool = False, **model_config) -> tuple[nn.Module, dict, list[dict]]:
+    """Build registry architecture `arch` for the images' channel count and train it with `fit`.
+
+    Returns the model (on the CPU), the constructor config to save with it, and the log rows.
+    """
+    _check(pairs, noise)
+    config = {"channels": pairs[0].channels, **model_config}
+    torch.manual_seed(loop.seed)
+    model = build_model(arch, **config)
+    validate = validator(val_pairs, noise, loop.device) if val_pairs else None
+    history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, resume)
+    return model.cpu(), config, history

@@ -1,0 +1,155 @@
+"""Dataset driver: layout, manifest, resume, refusal of a folder made with other settings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mitsuba")
+
+from vfxdenoise.core.data.generate import (  # noqa: E402
+    MANIFEST,
+    PARTIAL,
+    DatasetConfig,
+    generate,
+    plan_sequences,
+    round_mantissa,
+)
+from vfxdenoise.core.errors import DatasetError  # noqa: E402
+from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
+from vfxdenoise.core.io.exr import read_exr, read_exr_header  # noqa: E402
+
+# The fixed demo scene keeps the tests to one set of JIT kernels; other styles are covered (slow) below.
+TINY = dict(sequences=2, frames=2, width=24, height=16, spp=(2,), reference_spp=8, second_noisy=True,
+            static_camera_every=2, seed=3, style="demo")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dataset")
+    return root, generate(root, DatasetConfig(**TINY))
+
+
+def test_layout_channels_and_pixel_types(dataset):
+    root, result = dataset
+    assert result.rendered == ["seq0000", "seq0001"] and not result.skipped
+    for seq in ("seq0000", "seq0001"):
+        for level in ("spp2", "spp2b", "reference"):
+            names = sorted(p.name for p in (root / seq / level).iterdir())
+            assert names == ["render.1001.exr", "render.1002.exr"]
+    noisy = read_exr_header(root / "seq0000" / "spp2" / "render.1001.exr")[0]
+    types = dict(zip(noisy.channelnames, (str(f) for f in noisy.channelformats)))
+    assert types == {**{c: "half" for c in ("R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B",
+                                            "N.X", "N.Y", "N.Z")},
+                     "Z": "float", "motion.X": "float", "motion.Y": "float"}
+    assert noisy.getattribute("vfxdenoise:spp") == 2
+    layers = resolve_layers(list(noisy.channelnames))  # the engine finds every feature
+    assert layers.albedo and layers.normal and layers.depth and layers.motion
+    reference = read_exr_header(root / "seq0000" / "reference" / "render.1001.exr")[0]
+    assert sorted(reference.channelnames) == ["A", "B", "G", "R"]
+    assert reference.getattribute("vfxdenoise:spp") == 8
+
+
+def test_second_noisy_render_is_independent(dataset):
+    root, _ = dataset
+    a = read_exr(root / "seq0000" / "spp2" / "render.1001.exr").get(["R", "G", "B"])
+    b = read_exr(root / "seq0000" / "spp2b" / "render.1001.exr").get(["R", "G", "B"])
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    assert abs(a.mean() - b.mean()) < 0.5 * (a.mean() + b.mean())  # same scene, other noise
+
+
+def test_manifest_records_seeds_levels_and_times(dataset):
+    root, _ = dataset
+    manifest = json.loads((root / MANIFEST).read_text())
+    assert manifest["config"]["spp"] == [2] and manifest["config"]["reference_spp"] == 8
+    entries = manifest["sequences"]
+    assert set(entries) == {"seq0000", "seq0001"}
+    first = entries["seq0000"]
+    assert first["complete"] and first["frames"] == [1001, 1002] and first["resolution"] == [24, 16]
+    assert first["spp"] == {"spp2": 2, "spp2b": 2, "reference": 8}
+    assert first["render_seconds"]["reference"] > 0 and first["images_rendered"] == 6
+    assert entries["seq0000"]["scene_seed"] != entries["seq0001"]["scene_seed"]
+    assert entries["seq0001"]["scene"]["static_camera"] and not first["scene"]["static_camera"]
+
+
+def test_resume_skips_finished_sequences_and_frames(tmp_path):
+    config = DatasetConfig(**{**TINY, "sequences": 1, "second_noisy": False})
+    generate(tmp_path, config)
+    again = generate(tmp_path, config)
+    assert again.rendered == [] and again.skipped == ["seq0000"]
+    lost = tmp_path / "seq0000" / "spp2" / "render.1002.exr"
+    kept = tmp_path / "seq0000" / "reference" / "render.1001.exr"
+    kept_mtime = kept.stat().st_mtime_ns
+    lost.unlink()
+    repaired = generate(tmp_path, config)
+    assert repaired.rendered == ["seq0000"] and lost.is_file()
+    entry = repaired.manifest["sequences"]["seq0000"]
+    assert entry["images_rendered"] == 1 and entry["images_reused"] == 3
+    assert kept.stat().st_mtime_ns == kept_mtime
+    more = generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 2, "second_noisy": False}))
+    assert more.rendered == ["seq0001"] and more.skipped == ["seq0000"]  # extending is allowed
+
+
+def test_interrupted_sequence_resumes_from_its_partial_folder(tmp_path):
+    config = DatasetConfig(**{**TINY, "sequences": 1, "second_noisy": False})
+    generate(tmp_path, config)
+    # Simulate a run killed mid-sequence: frames so far live in .partial/, no manifest entry yet.
+    assert not any((tmp_path / PARTIAL).iterdir())  # emptied when the sequence completed
+    (tmp_path / "seq0000").rename(tmp_path / PARTIAL / "seq0000")
+    (tmp_path / PARTIAL / "seq0000" / "reference" / "render.1002.exr").unlink()
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    manifest["sequences"] = {}
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    resumed = generate(tmp_path, config)
+    entry = resumed.manifest["sequences"]["seq0000"]
+    assert entry["images_rendered"] == 1 and entry["images_reused"] == 3
+    assert (tmp_path / "seq0000" / "reference" / "render.1002.exr").is_file()
+    assert not (tmp_path / PARTIAL / "seq0000").exists()
+
+
+def test_folder_made_with_other_settings_is_refused(tmp_path):
+    generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1}))
+    with pytest.raises(DatasetError, match="width differ"):
+        generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 32}))
+
+
+def test_plans_validation_seeds_differ_and_include_hard_and_static():
+    train = plan_sequences(DatasetConfig(sequences=4, seed=0))
+    val = plan_sequences(DatasetConfig(sequences=4, seed=0, validation=True))
+    assert not {p.scene_seed for p in train} & {p.scene_seed for p in val}
+    assert val[0].style == "hard" and val[1].static_camera
+    assert [p.style for p in plan_sequences(DatasetConfig(sequences=4, hard_every=2))] == [
+        "random", "hard", "random", "hard"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(spp=(4, 4)), "distinct"), (dict(reference_spp=4, spp=(4,)), "must exceed"),
+    (dict(width=4), "too small"), (dict(single=True, sequences=2), "--sequences 1"),
+    (dict(float_bits=30), "1..23"),
+])
+def test_bad_settings_are_dataset_errors(bad, message):
+    with pytest.raises(DatasetError, match=message):
+        DatasetConfig(**bad)
+
+
+@pytest.mark.slow
+def test_random_and_hard_styles_render_finite_frames(tmp_path):
+    config = DatasetConfig(sequences=2, frames=2, width=32, height=24, spp=(2,), reference_spp=8, seed=5,
+                           hard_every=2)
+    result = generate(tmp_path, config)
+    styles = [e["scene"]["style"] for e in result.manifest["sequences"].values()]
+    assert styles == ["random", "hard"]
+    for seq in ("seq0000", "seq0001"):
+        image = read_exr(tmp_path / seq / "spp2" / "render.1002.exr")
+        pixels = image.get(image.channel_names)
+        assert np.isfinite(pixels).all() and image.get(["R", "G", "B"]).mean() > 0
+
+
+def test_round_mantissa_bounds_the_relative_error():
+    values = np.random.default_rng(0).normal(0, 100, 1000).astype(np.float32)
+    rounded = round_mantissa(values, 12)
+    assert np.all(np.abs(rounded - values) <= np.abs(values) * 2.0**-13)
+    assert not np.array_equal(rounded, values)
+    np.testing.assert_array_equal(round_mantissa(values, 23), values)

@@ -1,0 +1,157 @@
+"""Real Mitsuba renders of tiny hand-built scenes: AOV ranges, motion vectors, noise, references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mitsuba")
+
+from vfxdenoise.core.data import transforms as tf  # noqa: E402
+from vfxdenoise.core.data.motion import focal_pixels  # noqa: E402
+from vfxdenoise.core.data.render import (  # noqa: E402
+    BACKGROUND_DEPTH,
+    NOISY_CHANNELS,
+    FrameRenderer,
+    init_mitsuba,
+    sample_seed,
+)
+from vfxdenoise.core.data.scenes import (  # noqa: E402
+    Animation,
+    Camera,
+    Environment,
+    Material,
+    SceneDescription,
+    SceneObject,
+)
+from vfxdenoise.core.data.textures import Sky  # noqa: E402
+from vfxdenoise.core.errors import DatasetError  # noqa: E402
+
+W, H = 32, 33  # odd height: the middle row passes through the optical axis
+FOV = 50.0
+SKY = Environment(Sky((0.3, 0.5, 0.9), (0.9, 0.85, 0.8), (0.2, 0.2, 0.2), (0.3, 0.8, 0.2), 0.0), 1.0)
+RED, GREEN = (0.8, 0.1, 0.1), (0.1, 0.7, 0.1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def variant():
+    return init_mitsuba()
+
+
+def _matrix(m):
+    return tuple(map(tuple, m))
+
+
+def _cards_scene(card_velocity=(0.1, 0.0, 0.0), camera: Camera | None = None) -> SceneDescription:
+    """A red card sliding sideways and a static green card, both facing a camera at z=5, plus a glass ball."""
+    card = _matrix(tf.scale((0.7, 0.9, 1.0)))
+    objects = (
+        SceneObject("moving", "rectangle", Material("diffuse", RED), card,
+                    Animation(position=(-1.0, 0.0, 0.0), velocity=card_velocity)),
+        SceneObject("static", "rectangle", Material("diffuse", GREEN), card,
+                    Animation(position=(1.0, 0.0, 0.0))),
+        SceneObject("glass", "sphere", Material("dielectric", (1.0, 1.0, 1.0)), _matrix(tf.scale(0.3)),
+                    Animation(position=(0.0, -1.1, 1.0))),
+    )
+    camera = camera or Camera((0.0, 0.0, 5.0), (0.0, 0.0, 0.0), FOV)
+    return SceneDescription(1, "test", camera, objects, SKY, max_depth=6)
+
+
+@pytest.fixture(scope="module")
+def cards():
+    with FrameRenderer(_cards_scene(), W, H) as renderer:
+        yield renderer, {t: renderer.noisy(t, 4, 100 + t) for t in (0, 1)}
+
+
+def test_noisy_frame_has_every_canonical_channel_in_range(cards):
+    _, frames = cards
+    frame = frames[1]
+    assert list(frame) == list(NOISY_CHANNELS)
+    for name, plane in frame.items():
+        assert plane.shape == (H, W) and plane.dtype == np.float32 and np.isfinite(plane).all(), name
+    albedo = np.stack([frame[f"albedo.{c}"] for c in "RGB"])
+    assert albedo.min() >= 0 and albedo.max() <= 1
+    normal = np.stack([frame[f"N.{c}"] for c in "XYZ"])
+    length = np.linalg.norm(normal, axis=0)
+    surface = length > 0
+    assert surface.mean() > 0.2 and (~surface).any()  # cards and ball, and sky around them
+    np.testing.assert_allclose(length[surface], 1.0, atol=2e-3)
+    near, sky = frame["Z"] < 10, frame["Z"] == BACKGROUND_DEPTH  # sky is far but finite
+    assert (near | sky).all() and near.mean() > 0.2 and sky.any()
+
+
+def test_albedo_is_the_material_colour_and_white_for_glass(cards):
+    _, frames = cards
+    albedo = np.stack([frames[0][f"albedo.{c}"] for c in "RGB"], -1)
+    red = np.all(np.abs(albedo - RED) < 1e-3, -1)
+    green = np.all(np.abs(albedo - GREEN) < 1e-3, -1)
+    white = np.all(albedo > 0.999, -1)
+    assert red.sum() > 20 and green.sum() > 20 and white.sum() > 3
+
+
+def test_motion_of_a_moving_card_and_a_static_card(cards):
+    """Camera still; the red card moves +X by 0.1 world units per frame at depth 5: it came from the left."""
+    _, frames = cards
+    frame = frames[1]
+    albedo = np.stack([frame[f"albedo.{c}"] for c in "RGB"], -1)
+    red = np.all(np.abs(albedo - RED) < 1e-3, -1)
+    green = np.all(np.abs(albedo - GREEN) < 1e-3, -1)
+    expected = -focal_pixels(FOV, W) * 0.1 / 5.0  # screen shift = f * dX / depth, toward the left
+    np.testing.assert_allclose(frame["motion.X"][red], expected, atol=1e-3)
+    np.testing.assert_allclose(frame["motion.Y"][red], 0.0, atol=1e-3)
+    np.testing.assert_allclose(frame["motion.X"][green], 0.0, atol=1e-4)
+    np.testing.assert_allclose(frame["motion.Y"][green], 0.0, atol=1e-4)
+    near_red = np.zeros_like(red)  # red pixels and their neighbours (edges mix colours)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near_red |= np.roll(np.roll(red, dy, 0), dx, 1)
+    assert np.abs(frame["motion.X"][~near_red]).max() < 1e-4  # sky, green card and glass ball hold still
+
+
+def test_motion_of_a_pure_camera_pan_matches_the_analytic_value():
+    """Camera turning right on the spot: on the middle row, x_prev = c + f tan(atan((x - c) / f) + dyaw)."""
+    depth, speed = 5.0, 0.4
+    camera = Camera((0.0, 0.0, 5.0), (0.0, 0.0, 0.0), FOV, target_velocity=(speed, 0.0, 0.0))
+    with FrameRenderer(_cards_scene((0.0, 0.0, 0.0), camera), W, H) as renderer:
+        frame = renderer.noisy(2, 1, 7)
+    yaw_now, yaw_before = np.arctan(2 * speed / depth), np.arctan(1 * speed / depth)
+    f, c = focal_pixels(FOV, W), W / 2
+    x = np.arange(W) + 0.5
+    expected = c + f * np.tan(np.arctan((x - c) / f) + (yaw_now - yaw_before)) - x
+    row = H // 2
+    # Depth-independent: cards, sky and everything on the row move alike.
+    np.testing.assert_allclose(frame["motion.X"][row], expected, atol=2e-3)
+    np.testing.assert_allclose(frame["motion.Y"][row], 0.0, atol=2e-3)
+    assert expected.min() > 1.5  # turning right: what is seen now was further right a frame ago
+
+
+def test_noise_is_independent_between_frames_and_passes():
+    still = _cards_scene((0.0, 0.0, 0.0))
+    with FrameRenderer(still, W, H) as renderer:
+        reference = renderer.beauty(0, 256, 99)["R"]
+        a = renderer.beauty(0, 2, sample_seed(1, 1001, "spp2"))["R"] - reference
+        b = renderer.beauty(1, 2, sample_seed(1, 1002, "spp2"))["R"] - reference  # nothing moves
+        c = renderer.beauty(0, 2, sample_seed(1, 1001, "spp2b"))["R"] - reference
+    assert np.abs(a).mean() > 1e-3
+    for other in (b, c):
+        assert not np.allclose(a, other)
+        assert abs(np.corrcoef(a.ravel(), other.ravel())[0, 1]) < 0.25
+    assert len({sample_seed(1, 1001, "spp2"), sample_seed(1, 1002, "spp2"), sample_seed(1, 1001, "spp2b"),
+                sample_seed(2, 1001, "spp2")}) == 4
+
+
+def test_reference_is_closer_to_the_truth_than_the_noisy_input():
+    with FrameRenderer(_cards_scene(), W, H, reference_chunk=8) as renderer:
+        truth = renderer.beauty(0, 256, 1)
+        noisy = renderer.beauty(0, 2, 2)
+        reference = renderer.beauty(0, 16, 3)  # two chunks of 8 spp averaged
+
+    def mse(x):
+        return np.mean([(x[c] - truth[c]) ** 2 for c in "RGB"])
+
+    assert mse(reference) < 0.3 * mse(noisy)
+
+
+def test_unknown_variant_is_a_dataset_error():
+    with pytest.raises(DatasetError, match="no usable Mitsuba variant"):
+        init_mitsuba("cuda_spectral_nonexistent")

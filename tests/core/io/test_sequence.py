@@ -1,0 +1,335 @@
+"""Frame patterns, frame specs and sequences on disk (real files under tmp_path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.io.sequence import (
+    FramePattern,
+    Sequence,
+    default_output_pattern,
+    find_sequence,
+    format_frames,
+    parse_frame_spec,
+    parse_pattern,
+)
+
+
+def touch_frames(pattern: FramePattern, frames) -> None:
+    pattern.directory.mkdir(parents=True, exist_ok=True)
+    for frame in frames:
+        pattern.path(frame).touch()
+
+
+# --- parse_pattern: token forms -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, padding", [
+    ("/shots/a/render.####.exr", 4),
+    ("/shots/a/render.#.exr", 1),
+    ("/shots/a/render.######.exr", 6),
+    ("/shots/a/render.%04d.exr", 4),
+    ("/shots/a/render.%d.exr", 1),
+    ("/shots/a/render.$F4.exr", 4),
+    ("/shots/a/render.${F4}.exr", 4),
+    ("/shots/a/render.$F.exr", 1),
+    ("/shots/a/render.${F}.exr", 1),
+    ("/shots/a/render.@@@@.exr", 4),
+    ("/shots/a/render.@.exr", 1),
+])
+def test_token_forms_give_prefix_suffix_and_padding(text, padding):
+    pattern = parse_pattern(text)
+    assert pattern == FramePattern(Path("/shots/a"), "render.", ".exr", padding)
+    assert pattern.text == "/shots/a/render." + "#" * padding + ".exr"
+
+
+def test_hash_counts_one_digit_each_not_fileseq_default_of_four():
+    assert parse_pattern("r.####.exr").path(7).name == "r.0007.exr"
+    assert parse_pattern("r.#.exr").path(7).name == "r.7.exr"
+
+
+@pytest.mark.parametrize("text, directory, prefix, suffix", [
+    ("render####.exr", ".", "render", ".exr"),
+    ("render_####_beauty.exr", ".", "render_", "_beauty.exr"),
+    ("####.exr", ".", "", ".exr"),
+    ("out/render.####", "out", "render.", ""),
+    ("/x/render.####.tar.gz", "/x", "render.", ".tar.gz"),
+    ("/jobs/v1.2/shot 010/comp v3/render.v002.####.exr", "/jobs/v1.2/shot 010/comp v3",
+     "render.v002.", ".exr"),
+])
+def test_prefix_suffix_and_folders_with_dots_and_spaces(text, directory, prefix, suffix):
+    pattern = parse_pattern(text)
+    assert (pattern.directory, pattern.prefix, pattern.suffix) == (Path(directory), prefix, suffix)
+    assert parse_pattern(pattern.text) == pattern
+
+
+def test_accepts_path_objects():
+    assert parse_pattern(Path("/a/b.####.exr")) == parse_pattern("/a/b.####.exr")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/shots/a/render.1001.exr", "names frame"),
+    ("/shots/a/render.1001-1100####.exr", "names frame"),
+    ("/shots/a/render.exr", "no frame token"),
+    ("/shots/a/render.####.####.exr", "more than one frame token"),
+    ("/shots/a/render.%04d.####.exr", "more than one frame token"),
+    ("/shots/a/render.#_#.exr", "more than one frame token"),
+    ("/shots/a/render_$F4_v##.exr", "more than one frame token"),
+    ("/shots/a/render.%02d_%03d.exr", "more than one frame token"),
+    ("/shots/$F4/render.####.exr", "folder"),
+    ("/shots/a/render.<UDIM>.exr", "texture tiles"),
+    ("/shots/a/render.%4d.exr", "%04d"),
+    ("/shots/a/render.$Fbeauty.exr", "${F}"),
+    ("/shots/a/", "no file name"),
+])
+def test_bad_patterns_name_the_input_and_show_what_works(text, expected):
+    with pytest.raises(SequenceError) as info:
+        parse_pattern(text)
+    message = str(info.value)
+    assert text in message
+    assert expected in message
+    assert "####" in message
+
+
+def test_literal_frame_suggests_the_pattern():
+    with pytest.raises(SequenceError, match=r"render\.####\.exr"):
+        parse_pattern("/shots/a/render.1001.exr")
+
+
+def test_padding_must_be_positive():
+    with pytest.raises(SequenceError, match="padding"):
+        FramePattern(Path("/a"), "r.", ".exr", 0)
+
+
+# --- FramePattern.path / frames_on_disk -----------------------------------------------------------
+
+@pytest.mark.parametrize("frame, padding, name", [
+    (1001, 4, "r.1001.exr"),
+    (7, 4, "r.0007.exr"),
+    (0, 4, "r.0000.exr"),
+    (10000, 4, "r.10000.exr"),
+    (-5, 4, "r.-005.exr"),
+    (-1234, 4, "r.-1234.exr"),
+    (-5, 1, "r.-5.exr"),
+    (5, 1, "r.5.exr"),
+])
+def test_path_pads_like_printf(frame, padding, name):
+    pattern = FramePattern(Path("/a"), "r.", ".exr", padding)
+    assert pattern.path(frame) == Path("/a") / name
+    assert name == "r." + ("%0*d" % (padding, frame)) + ".exr"  # noqa: UP031 (printf is the reference)
+
+
+def test_frames_on_disk_exact_prefix_suffix_wider_and_negative(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [-12, -5, 0, 1001, 1002, 9999, 10000, 123456])
+    noise = ["render.1003.exr.tmp", ".render.1004.exr", "render.1005.exr.1234.tmp", "render.1006.png",
+             "render_denoised.1007.exr", "xrender.1008.exr", "render.100.exr", "render.01009.exr",
+             "render.-0005.exr", "render.1_010.exr", "render..exr", "render.abcd.exr",
+             "render.+011.exr", "render.１０１２.exr"]
+    for name in noise:
+        (tmp_path / name).touch()
+    (tmp_path / "render.1013.exr").mkdir()
+    assert pattern.frames_on_disk() == [-12, -5, 0, 1001, 1002, 9999, 10000, 123456]
+
+
+def test_every_frame_found_exists_at_its_path(tmp_path):
+    pattern = parse_pattern(tmp_path / "shot_%03d_beauty.exr")
+    touch_frames(pattern, range(-3, 1003, 97))
+    frames = pattern.frames_on_disk()
+    assert frames == list(range(-3, 1003, 97))
+    assert all(pattern.path(frame).is_file() for frame in frames)
+
+
+def test_unpadded_pattern_finds_only_unpadded_names(tmp_path):
+    pattern = parse_pattern(tmp_path / "r.$F.exr")
+    touch_frames(pattern, [1, 9, 10, -2])
+    (tmp_path / "r.0011.exr").touch()
+    assert pattern.frames_on_disk() == [-2, 1, 9, 10]
+
+
+def test_frames_on_disk_in_folder_with_dots_and_spaces(tmp_path):
+    folder = tmp_path / "show.v1" / "shot 010.comp"
+    pattern = parse_pattern(str(folder / "render.@@@@.exr"))
+    touch_frames(pattern, [1001, 1003])
+    assert pattern.frames_on_disk() == [1001, 1003]
+
+
+def test_frames_on_disk_of_missing_folder_is_empty(tmp_path):
+    assert parse_pattern(tmp_path / "nope" / "r.####.exr").frames_on_disk() == []
+
+
+def test_with_name_changes_only_what_is_given(tmp_path):
+    pattern = parse_pattern("/a/render.####.exr")
+    assert pattern.with_name(prefix="out.") == FramePattern(Path("/a"), "out.", ".exr", 4)
+    assert pattern.with_name(suffix=".tif").text == "/a/render.####.tif"
+    assert pattern.with_name(directory=tmp_path).path(3) == tmp_path / "render.0003.exr"
+    assert pattern.with_name(directory=str(tmp_path)).directory == tmp_path
+
+
+@given(frame=st.integers(-10**7, 10**8), padding=st.integers(1, 8))
+def test_path_and_frame_of_round_trip(frame, padding):
+    pattern = FramePattern(Path("/a"), "r.", ".exr", padding)
+    assert pattern.frame_of(pattern.path(frame).name) == frame
+
+
+# --- frame specs ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, frames", [
+    ("1001", [1001]),
+    ("1001-1005", [1001, 1002, 1003, 1004, 1005]),
+    ("1001-1010x3", [1001, 1004, 1007, 1010]),
+    ("1001-1010:3", [1001, 1004, 1007, 1010]),
+    ("1-10:2", [1, 3, 5, 7, 9]),
+    ("10-1:-3", [1, 4, 7, 10]),
+    ("1001-1001", [1001]),
+    ("1001,1005,1010-1012", [1001, 1005, 1010, 1011, 1012]),
+    ("1010-1012,1001,1011", [1001, 1010, 1011, 1012]),
+    ("-5--1", [-5, -4, -3, -2, -1]),
+    ("-3-2", [-3, -2, -1, 0, 1, 2]),
+    ("-10--2:4", [-10, -6, -2]),
+    ("-7", [-7]),
+    (" 1 - 3 , 5 ", [1, 2, 3, 5]),
+    ("1-3,1:2", None),
+])
+def test_frame_specs(spec, frames):
+    if frames is None:
+        with pytest.raises(SequenceError):
+            parse_frame_spec(spec)
+    else:
+        assert parse_frame_spec(spec) == frames
+
+
+def test_huge_range_is_refused_as_a_typo():
+    with pytest.raises(SequenceError, match="1001-2001000.*more than"):
+        parse_frame_spec("1001-2001000")
+
+
+def test_negative_to_positive_range():
+    assert parse_frame_spec("-10-10") == list(range(-10, 11))
+
+
+@pytest.mark.parametrize("spec", [
+    "", "   ", "abc", "1.5", "1001-1100y2", "1-10x0", "1-10:0", "5-1:2", "1-5:-1", "1-10:2:3",
+    "1001#", "1-", "--", "1e3", "1-1000000000",
+])
+def test_bad_frame_specs_name_the_spec(spec):
+    with pytest.raises(SequenceError) as info:
+        parse_frame_spec(spec)
+    assert f"'{spec}'" in str(info.value)
+
+
+@pytest.mark.parametrize("frames, text", [
+    ([1001, 1002, 1003], "1001-1003"),
+    ([1001, 1003, 1005, 1007], "1001-1007x2"),
+    ([3, 1, 2, 2], "1-3"),
+    ([], ""),
+])
+def test_format_frames(frames, text):
+    assert format_frames(frames) == text
+
+
+@given(st.lists(st.integers(-2000, 2000), min_size=1, max_size=60))
+def test_format_then_parse_round_trips(frames):
+    assert parse_frame_spec(format_frames(frames)) == sorted(set(frames))
+
+
+def test_format_is_compact_for_gappy_ranges():
+    frames = [*range(1001, 1011), 1012, *range(1020, 1031, 2)]
+    text = format_frames(frames)
+    assert len(text) < 30
+    assert parse_frame_spec(text) == frames
+
+
+# --- sequences on disk ----------------------------------------------------------------------------
+
+def test_find_sequence_with_gaps_and_missing(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1005, 1006, 1009])
+    sequence = find_sequence(str(tmp_path / "render.####.exr"))
+    assert sequence.pattern == pattern
+    assert (sequence.first, sequence.last) == (1001, 1009)
+    assert sequence.frames == [1001, 1002, 1005, 1006, 1009]
+    assert sequence.gaps() == [1003, 1004, 1007, 1008]
+    assert sequence.missing(parse_frame_spec("999-1003")) == [999, 1000, 1003]
+    assert sequence.missing([1001, 1009]) == []
+
+
+def test_find_sequence_negative_frames_across_zero(tmp_path):
+    pattern = parse_pattern(tmp_path / "sim.%04d.exr")
+    touch_frames(pattern, [-3, -2, 0, 2])
+    assert (tmp_path / "sim.-003.exr").is_file()
+    sequence = find_sequence(pattern)
+    assert sequence.frames == [-3, -2, 0, 2]
+    assert sequence.gaps() == [-1, 1]
+
+
+def test_find_sequence_without_gaps(tmp_path):
+    pattern = parse_pattern(tmp_path / "r.$F4.exr")
+    touch_frames(pattern, range(1, 6))
+    assert find_sequence(pattern).gaps() == []
+
+
+def test_sequence_needs_frames():
+    with pytest.raises(SequenceError, match=r"r\.####\.exr"):
+        Sequence(parse_pattern("/a/r.####.exr"), [])
+
+
+def test_missing_folder_names_pattern_and_folder(tmp_path):
+    text = str(tmp_path / "no such" / "render.####.exr")
+    with pytest.raises(SequenceError) as info:
+        find_sequence(text)
+    assert text in str(info.value)
+    assert str(tmp_path / "no such") in str(info.value)
+    assert "does not exist" in str(info.value)
+
+
+def test_folder_that_is_a_file(tmp_path):
+    (tmp_path / "file").touch()
+    with pytest.raises(SequenceError, match="not a folder"):
+        find_sequence(tmp_path / "file" / "render.####.exr")
+
+
+def test_wrong_padding_points_at_the_sequence_that_is_there(tmp_path):
+    on_disk = parse_pattern(tmp_path / "render.#.exr")
+    touch_frames(on_disk, [1, 2, 10])
+    text = str(tmp_path / "render.####.exr")
+    with pytest.raises(SequenceError) as info:
+        find_sequence(text)
+    message = str(info.value)
+    assert text in message and str(tmp_path) in message
+    assert "padding" in message
+    assert "render.#.exr" in message and "1-2,10" in message
+
+
+def test_empty_folder_error(tmp_path):
+    with pytest.raises(SequenceError, match="no frames of .*render"):
+        find_sequence(tmp_path / "render.####.exr")
+
+
+# --- default output pattern -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("/s/render.####.exr", "/s/render_denoised.####.exr"),
+    ("/s/render_####.exr", "/s/render_denoised_####.exr"),
+    ("/s/render####.exr", "/s/render_denoised####.exr"),
+    ("/s/render.beauty.%03d.exr", "/s/render.beauty_denoised.###.exr"),
+    ("/s/v1.2 take/render.####.exr", "/s/v1.2 take/render_denoised.####.exr"),
+    ("/s/####.exr", "/s/denoised_####.exr"),
+])
+def test_default_output_pattern(text, expected):
+    output = default_output_pattern(parse_pattern(text))
+    assert output.text == expected
+    assert output.padding == parse_pattern(text).padding
+
+
+def test_default_output_never_collides_with_input(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002])
+    output = default_output_pattern(pattern)
+    assert output.directory == pattern.directory
+    assert output.frames_on_disk() == []
+    assert output.path(1001) != pattern.path(1001)

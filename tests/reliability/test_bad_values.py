@@ -1,0 +1,57 @@
+"""NaN, Inf, negative and huge beauty values and NaN in AOVs: replaced before the network, counted,
+reported, and never in the denoised beauty. AOV channels are written back exactly as rendered."""
+
+from __future__ import annotations
+
+import numpy as np
+import OpenImageIO as oiio
+from reliability.damage import poison
+
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.features import MAX_RADIANCE
+from vfxdenoise.core.io.exr import read_exr
+
+BEAUTY_POISON = {(0, 0): np.nan, (1, 1): np.inf, (2, 2): -np.inf, (3, 3): -4.0, (4, 4): 1e6,
+                 (10, 20): np.nan}
+AOV_POISON = {"albedo.G": 2, "N.Y": 1, "Z": 3, "motion.X": 1}
+
+
+def _poison_shot(shot):
+    # a block of 1e6 too, so the network sees a large saturated area and not just single pixels
+    block = {(y, x): 1e6 for y in range(20, 28) for x in range(30, 40)}
+    poison(shot.path(3), "R", BEAUTY_POISON | block)
+    poison(shot.path(3), "G", {(5, 5): np.nan})
+    for channel, count in AOV_POISON.items():
+        poison(shot.path(2), channel, {(y, 7): np.nan for y in range(count)})
+    return len(BEAUTY_POISON) + len(block) + 1
+
+
+def test_bad_values_are_counted_and_never_reach_the_denoised_beauty(shot, config):
+    bad_beauty = _poison_shot(shot)
+    summary = denoise_sequence(shot, config=config())
+    assert summary.sanitized.counts == {"beauty": bad_beauty, "albedo": 2, "normal": 1, "depth": 3,
+                                        "motion": 1}
+    for frame in range(1, 7):
+        out = read_exr(summary.output_pattern.path(frame))
+        beauty = out.get(["R", "G", "B"])
+        assert np.isfinite(beauty).all() and beauty.min() >= 0 and beauty.max() <= MAX_RADIANCE
+        # the beauty is stored as half: check the file holds no Inf once rounded to half
+        assert out.parts[0].spec.channelformat(0) == oiio.TypeDesc("half")
+        assert np.isfinite(beauty.astype(np.float16)).all()
+
+
+def test_aov_channels_are_written_back_exactly_as_rendered(shot, config):
+    """The denoiser replaces the beauty only; a NaN in a data pass is the renderer's to fix."""
+    _poison_shot(shot)
+    summary = denoise_sequence(shot, config=config())
+    source, out = read_exr(shot.path(2)), read_exr(summary.output_pattern.path(2))
+    for channel in AOV_POISON:
+        assert np.array_equal(out.get([channel]), source.get([channel]), equal_nan=True)
+
+
+def test_the_cli_reports_what_was_sanitised(shot, cli):
+    bad_beauty = _poison_shot(shot)
+    result = cli(shot.text, "--progress", "none")
+    assert result.exit_code == 0, result.output
+    assert (f"sanitised input values: 2 albedo, {bad_beauty} beauty, 3 depth, 1 motion, 1 normal"
+            in result.stderr)

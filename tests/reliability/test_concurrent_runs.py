@@ -1,0 +1,82 @@
+"""Two runs on one output pattern: a run wanting frames another live run holds refuses, naming its
+pid and host; runs on disjoint frames (farm chunks) work side by side. Never two writers per frame."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+from reliability.runs import cli_argv
+
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io.exr import TEMP_SUFFIX
+from vfxdenoise.core.io.outputs import LOCK_SUFFIX
+from vfxdenoise.core.io.sequence import parse_pattern
+
+
+@pytest.fixture
+def long_shot(sequence_factory):
+    return parse_pattern(sequence_factory(frames=range(1, 13), height=48, width=48))
+
+
+def _start_and_wait_for_locks(argv, out, frames):
+    """Start a CLI run and return once it holds the locks of `frames` (before it finishes)."""
+    run = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    locks = [out.path(f).with_name(out.path(f).name + LOCK_SUFFIX) for f in frames]
+    deadline = time.monotonic() + 120
+    while not all(lock.exists() for lock in locks):
+        assert run.poll() is None, run.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    return run
+
+
+@pytest.mark.slow
+def test_a_second_run_on_the_same_frames_refuses_naming_the_first(long_shot, tmp_path,
+                                                                  tiny_weights, config):
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    first = _start_and_wait_for_locks(cli_argv(long_shot.text, "-o", out.text, model=tiny_weights),
+                                      out, [12])
+    with pytest.raises(OutputError) as refused:
+        # --resume: a farm retry that would skip what is finished and redo the rest
+        denoise_sequence(long_shot, out, config=config(resume=True))
+    assert first.poll() is None, "the first run must still be going when the second is refused"
+    assert f"(pid {first.pid} on {socket.gethostname()})" in str(refused.value)
+    assert "Wait for it" in str(refused.value)
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    assert not list(out.directory.glob(f"*{LOCK_SUFFIX}"))
+
+
+@pytest.mark.slow
+def test_disjoint_frame_ranges_run_side_by_side(long_shot, tmp_path, tiny_weights, config):
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    first = _start_and_wait_for_locks(
+        cli_argv(long_shot.text, "-o", out.text, "--frames", "1-6", model=tiny_weights), out, [6])
+    second = denoise_sequence(long_shot, out, "7-12", config=config())
+    assert second.frames("written") == list(range(7, 13))
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    whole = denoise_sequence(long_shot, str(tmp_path / "whole" / "o.####.exr"), config=config())
+    for frame in range(1, 13):  # the halo is read, never written: chunks equal one run
+        assert out.path(frame).read_bytes() == whole.output_pattern.path(frame).read_bytes(), frame
+
+
+def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path, config):
+    """Another farm node writing frame 6 into the same (shared) folder: its pid means nothing
+    here, so its lock and half-written temp file must survive our run of frames 1-5."""
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    out.directory.mkdir()
+    lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
+    lock.write_text(json.dumps({"pid": 999999, "host": "render-node-17", "started": 0}))
+    theirs = out.path(6).with_name(f"{out.path(6).name}.999999-0badc0de{TEMP_SUFFIX}")
+    theirs.write_bytes(b"being written")
+    orphan = out.path(2).with_name(f"{out.path(2).name}.999999-0badc0de{TEMP_SUFFIX}")
+    orphan.write_bytes(b"left by a killed run")
+    summary = denoise_sequence(shot, out, "1-5", config=config())
+    assert summary.frames("written") == [1, 2, 3, 4, 5]
+    assert lock.exists() and theirs.exists() and not orphan.exists()
+    with pytest.raises(OutputError, match=r"pid 999999 on render-node-17\).*o.0006.exr"):
+        denoise_sequence(shot, out, "6", config=config())

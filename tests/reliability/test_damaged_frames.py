@@ -1,0 +1,78 @@
+"""Corrupt, truncated, zero-byte and wrong-type frames: an error naming the file and the reason;
+with --keep-going every other frame is still denoised and the exit code is non-zero."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from reliability.damage import DAMAGE
+from reliability.runs import files_in
+
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.errors import ExrError
+from vfxdenoise.core.io.exr import read_exr
+
+REASONS = {
+    "truncated": "damaged or truncated EXR",
+    "truncated-header": "not a readable OpenEXR file",
+    "zero-byte": "file is empty (0 bytes)",
+    "zero-filled": "not a readable OpenEXR file",
+    "png-named-exr": "is a png file, not an OpenEXR file",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_damaged_frame_stops_the_run_naming_file_and_reason(shot, cli, kind):
+    DAMAGE[kind](shot.path(3))
+    before = files_in(shot.directory)
+    result = cli(shot.text, "--progress", "none")
+    assert result.exit_code == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: {shot.path(3)}: {REASONS[kind]}"), error
+    assert "Traceback" not in result.output
+    # frame 1 needs frame 3 as context, so the run stops before writing anything
+    assert files_in(shot.directory) == before
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_keep_going_denoises_every_other_frame_and_exits_non_zero(shot, cli, kind):
+    DAMAGE[kind](shot.path(3))
+    result = cli(shot.text, "--keep-going", "--progress", "json")
+    assert result.exit_code == 1
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["failed"] == [3] and done["written"] == [1, 2, 4, 5, 6]
+    assert f"error: frame 3: {shot.path(3)}: {REASONS[kind]}" in result.stderr
+    out = shot.with_name(prefix="render_denoised.")
+    assert not out.path(3).exists()
+    for frame in (1, 2, 4, 5, 6):
+        assert np.isfinite(read_exr(out.path(frame)).get(["R", "G", "B"])).all()
+
+
+def test_text_summary_lists_the_failed_frames(shot, cli):
+    DAMAGE["truncated"](shot.path(3))
+    result = cli(shot.text, "--keep-going", "--progress", "none")
+    assert result.exit_code == 1
+    assert "written: 5 frame(s) 1-2,4-6" in result.stderr
+    assert "FAILED: 1 frame(s) 3" in result.stderr
+    assert "note: frame 2: temporal context stops before frame 3: unreadable" in result.stderr
+
+
+def test_neighbours_of_a_damaged_frame_treat_it_as_the_end_of_the_shot(shot, tmp_path, config):
+    """Frames 2 and 4 come out exactly as if frame 3 had never been rendered (a gap)."""
+    DAMAGE["truncated"](shot.path(3))
+    damaged = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"),
+                               config=config(keep_going=True))
+    shot.path(3).unlink()
+    gap = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(missing="skip"))
+    assert damaged.frames("written") == gap.frames("written") == [1, 2, 4, 5, 6]
+    for frame in (1, 2, 4, 5, 6):
+        assert (damaged.output_pattern.path(frame).read_bytes()
+                == gap.output_pattern.path(frame).read_bytes()), frame
+
+
+def test_without_keep_going_the_engine_raises_the_readers_error(shot, config):
+    DAMAGE["zero-filled"](shot.path(3))
+    with pytest.raises(ExrError, match="render.0003.exr: not a readable OpenEXR file"):
+        denoise_sequence(shot, config=config())

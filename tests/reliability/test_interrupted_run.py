@@ -1,0 +1,86 @@
+"""Interrupted runs: `kill -9` mid-run or a full disk leave no partial frame under a final name;
+the next run cleans temp and lock files, and --resume finishes the shot bit-identically."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import time
+
+import pytest
+from reliability.runs import cli_argv, files_in, run_cli
+
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr
+from vfxdenoise.core.io.outputs import LOCK_SUFFIX
+from vfxdenoise.core.io.sequence import parse_pattern
+
+FRAMES = range(1, 13)
+
+
+@pytest.fixture
+def long_shot(sequence_factory):
+    return parse_pattern(sequence_factory(frames=FRAMES, height=48, width=48))
+
+
+def _finished(folder):
+    return sorted(p for p in folder.glob("o.*.exr") if not p.name.endswith(TEMP_SUFFIX))
+
+
+def _leftovers(folder):
+    return {n for n in files_in(folder) if n.endswith((TEMP_SUFFIX, LOCK_SUFFIX))}
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_result(long_shot, tmp_path,
+                                                                   tiny_weights, config):
+    reference = denoise_sequence(long_shot, str(tmp_path / "ref" / "o.####.exr"), config=config())
+    out = tmp_path / "out"
+    args = (long_shot.text, "-o", out / "o.####.exr")
+    run = subprocess.Popen(cli_argv(*args, model=tiny_weights), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not _finished(out) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    run.send_signal(signal.SIGKILL)
+    assert run.wait() == -signal.SIGKILL
+    done = _finished(out)
+    assert 1 <= len(done) < len(FRAMES), "the run must be killed part-way through the shot"
+    for path in done:  # whatever carries a final name is a whole frame
+        read_exr(path)
+    assert any(n.endswith(LOCK_SUFFIX) for n in files_in(out))  # the killed run held locks
+    # a temp file of the killed writer, as if it died inside write_exr
+    (out / f"o.0012.exr.{run.pid}-0badc0de{TEMP_SUFFIX}").write_bytes(b"half a frame")
+
+    resumed = run_cli(*args, "--resume", model=tiny_weights)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"skipped (already done): {len(done)} frame(s)" in resumed.stderr
+    assert _leftovers(out) == set()
+    for frame in FRAMES:
+        assert ((out / f"o.{frame:04d}.exr").read_bytes()
+                == reference.output_pattern.path(frame).read_bytes()), frame
+
+
+def _limit_file_size():
+    """In the child: writes past 4 kB fail with EFBIG, as on a full disk (no SIGXFSZ kill)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+@pytest.mark.slow
+def test_a_full_disk_leaves_no_partial_frame_and_resume_finishes(shot, tmp_path, tiny_weights,
+                                                                 config):
+    out = tmp_path / "out"
+    args = (shot.text, "-o", out / "o.####.exr")
+    full = run_cli(*args, model=tiny_weights, preexec_fn=_limit_file_size)
+    assert full.returncode == 1
+    assert f"error: {out / 'o.0001.exr'}: writing part 0 failed" in full.stderr
+    assert "Traceback" not in full.stderr
+    assert files_in(out) == set()  # no partial frame, temp file or lock
+    resumed = denoise_sequence(shot, str(out / "o.####.exr"), config=config(resume=True))
+    assert resumed.frames("written") == [1, 2, 3, 4, 5, 6]
+    reference = denoise_sequence(shot, str(tmp_path / "ref" / "o.####.exr"), config=config())
+    for frame in range(1, 7):
+        assert ((out / f"o.{frame:04d}.exr").read_bytes()
+                == reference.output_pattern.path(frame).read_bytes()), frame

@@ -1,0 +1,59 @@
+"""Missing frames in the range: a clear error listing them, or --missing hold / skip, said in the summary."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from reliability.runs import files_in
+
+from vfxdenoise.core.io.exr import read_exr
+
+
+@pytest.fixture
+def gappy(shot):
+    """Frames 1-6 with 3 and 5 deleted, as a farm leaves a shot when two tasks failed."""
+    for frame in (3, 5):
+        shot.path(frame).unlink()
+    return shot
+
+
+def test_missing_frames_are_listed_and_nothing_is_written(gappy, cli):
+    before = files_in(gappy.directory)
+    result = cli(gappy.text, "--progress", "none")  # default range: first to last on disk
+    assert result.exit_code == 1
+    assert "2 frame(s) of" in result.stderr and "missing: 3,5" in result.stderr
+    assert "--missing hold" in result.stderr and "Traceback" not in result.output
+    assert files_in(gappy.directory) == before  # refused before any output, lock or temp
+
+
+def test_missing_hold_writes_every_frame_and_says_which_were_held(gappy, cli):
+    result = cli(gappy.text, "--missing", "hold", "--progress", "json")
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["written"] == [1, 2, 3, 4, 5, 6] and done["missing"] == []
+    notes = {e["frame"]: e["message"] for e in map(json.loads, result.stdout.splitlines())
+             if e["event"] == "frame"}
+    assert notes[3] == "input missing, frame 2 held in its place"
+    assert notes[5] == "input missing, frame 4 held in its place"
+    assert notes[1] == notes[2] == notes[4] == notes[6] == ""
+    out = gappy.with_name(prefix="render_denoised.")
+    for frame in range(1, 7):
+        assert np.isfinite(read_exr(out.path(frame)).get(["R", "G", "B"])).all()
+
+
+def test_missing_hold_notes_appear_in_the_text_summary(gappy, cli):
+    result = cli(gappy.text, "--missing", "hold", "--progress", "none")
+    assert result.exit_code == 0, result.output
+    assert "note: frame 3: input missing, frame 2 held in its place" in result.stderr
+    assert "note: frame 5: input missing, frame 4 held in its place" in result.stderr
+
+
+def test_missing_skip_writes_the_others_and_lists_the_skipped(gappy, cli):
+    result = cli(gappy.text, "--missing", "skip", "--progress", "none")
+    assert result.exit_code == 0, result.output
+    assert "missing (not written): 2 frame(s) 3,5" in result.stderr
+    assert "written: 4 frame(s) 1-2,4,6" in result.stderr
+    written = {n for n in files_in(gappy.directory) if n.startswith("render_denoised.")}
+    assert written == {f"render_denoised.{f:04d}.exr" for f in (1, 2, 4, 6)}

@@ -1,0 +1,68 @@
+"""Model files missing, truncated, mismatched or pickled: a clear error naming the file, before any
+frame is written; weights load only from safetensors, so a pickle's code never runs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from reliability.runs import files_in
+from safetensors.torch import save_file
+
+
+class _Payload:
+    """Unpickling this runs os.system: the test checks that its marker file never appears."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def _model_file(kind: str, folder: Path, tiny_weights: Path, marker: Path) -> Path:
+    path = folder / "model.safetensors"
+    if kind == "missing":
+        return folder / "no-such-model.safetensors"
+    if kind == "truncated":
+        path.write_bytes(tiny_weights.read_bytes()[:1000])
+    elif kind == "mismatched":
+        save_file({"encoders.0.0.weight": torch.zeros(1)}, str(path),
+                  metadata={"architecture": "temporal-unet", "config": "{}"})
+    elif kind == "pickle":
+        path.write_bytes(pickle.dumps({"state": _Payload(marker)}))
+    elif kind == "torch-save":
+        path = folder / "model.pt"
+        torch.save({"state": _Payload(marker)}, path)
+    elif kind == "folder-without-weights":
+        return folder
+    return path
+
+
+EXPECTED = {
+    "missing": "model weights not found: '{path}'",
+    "truncated": "cannot read model weights {path}",
+    "mismatched": "weights {path} do not match architecture 'temporal-unet'",
+    "pickle": "cannot read model weights {path}",
+    "torch-save": "cannot read model weights {path}",
+    "folder-without-weights": "model weights not found: '{path}'",
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_bad_model_files_are_refused_naming_the_file(kind, shot, cli, tiny_weights, tmp_path):
+    marker = tmp_path / "pickle-code-ran"
+    folder = tmp_path / "models"
+    folder.mkdir()
+    path = _model_file(kind, folder, tiny_weights, marker)
+    before = files_in(shot.directory)
+    result = cli(shot.text, "--progress", "none", model=path)
+    assert result.exit_code == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: " + EXPECTED[kind].format(path=path)), error
+    assert "Traceback" not in result.output
+    assert not marker.exists(), "weights loading executed pickled code"
+    assert files_in(shot.directory) == before

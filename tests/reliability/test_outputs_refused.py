@@ -1,0 +1,76 @@
+"""Outputs over inputs and unwritable output folders are refused before any work is done."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from reliability.runs import cli_argv, files_in
+
+from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io.outputs import FrameLocks
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("spelling", ["same", "printf", "houdini", "symlinked-folder"])
+def test_output_over_the_inputs_is_refused_before_any_work(shot, cli, tmp_path, spelling):
+    folder = shot.directory
+    output = {
+        "same": shot.text,
+        "printf": str(folder / "render.%04d.exr"),
+        "houdini": str(folder / "render.$F4.exr"),
+        "symlinked-folder": str(tmp_path / "link" / "render.####.exr"),
+    }[spelling]
+    (tmp_path / "link").symlink_to(folder)
+    before = _snapshot(folder)
+    # a model that does not exist: the output check must come first, before weights are read
+    result = cli(shot.text, "-o", output, "--overwrite", "--progress", "none",
+                 model=tmp_path / "no-such-model.safetensors")
+    assert result.exit_code == 1
+    assert "would overwrite input frames 1-6; choose another -o/--output" in result.stderr
+    assert _snapshot(folder) == before  # inputs untouched; no lock, temp or output file
+
+
+def test_a_file_in_place_of_the_output_folder_is_refused(shot, cli, tmp_path):
+    (tmp_path / "renders").write_text("not a folder")
+    result = cli(shot.text, "-o", tmp_path / "renders" / "den" / "o.####.exr", "--progress", "none")
+    assert result.exit_code == 1
+    assert f"error: cannot create output folder {tmp_path / 'renders' / 'den'}" in result.stderr
+
+
+def _unwritable(folder: Path, argv: list[str]) -> list[str]:
+    """`argv` run where `folder` cannot be written: a read-only bind mount in a private mount
+    namespace when we are root (root ignores permission bits), else permission bits."""
+    if os.geteuid() != 0:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        return argv
+    probe = subprocess.run(["unshare", "-m", "--", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and cannot make a read-only mount: {probe.stderr!r}")
+    return ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
+            str(folder), *argv]
+
+
+def test_an_unwritable_output_folder_is_refused_before_any_work(shot, tiny_weights, tmp_path):
+    out = tmp_path / "locked"
+    out.mkdir()
+    argv = _unwritable(out, cli_argv(shot.text, "-o", out / "o.####.exr", model=tiny_weights))
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    out.chmod(stat.S_IRWXU)
+    assert result.returncode == 1, result.stderr
+    assert f"error: output folder {out} is not writable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert files_in(out) == set()
+
+
+def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
+    gone = tmp_path / "removed-after-the-check" / "o.0001.exr"
+    with pytest.raises(OutputError, match="cannot create lock file .*o.0001.exr.lock"):
+        with FrameLocks([gone]):
+            pass
