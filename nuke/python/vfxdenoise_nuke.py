@@ -1,0 +1,118 @@
+"""The VfxDenoise gizmo's Denoise button: Nuke state in, a plugin request out, the result read back.
+
+Only Nuke translation lives here (knobs, the internal Write/Read nodes, ProgressTask, messages);
+the request, the layer-name mapping and running the denoiser are `vfxdenoise.plugin`'s.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nuke
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.plugin.channels import nuke_layer_channels
+from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request
+
+LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
+WRITE_NODE = "CacheWrite"
+READ_NODE = "CacheRead"
+
+
+def denoise(node=None) -> str | None:
+    """Button callback: denoise the node's input frame range; show any error as a Nuke message.
+
+    Returns the denoised frame pattern, or None after an error or a cancel (the node then passes
+    its input through, so a failure never looks like a black or stale frame).
+    """
+    node = node or nuke.thisNode()
+    try:
+        return _denoise(node)
+    except VfxDenoiseError as exc:
+        node["denoised"].setValue(False)
+        node["status"].setValue(f"not denoised: {exc}")
+        nuke.message(f"VfxDenoise {node.name()}: {exc}")
+        return None
+
+
+def _denoise(node) -> str:
+    source = node.input(0)
+    if source is None:
+        raise PluginError(f"{node.name()} has no input: connect the render to denoise")
+    first, last = source.frameRange().first(), source.frameRange().last()
+    cache = _cache_folder(node)
+    noisy = f"{cache}/{node.name()}_input.####.exr"
+    request = DenoiseRequest(
+        input_pattern=noisy, frames=f"{first}-{last}", layers=_layers(node, source.channels()),
+        temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
+        output_pattern=f"{cache}/{node.name()}_denoised.####.exr",
+    )
+    _render_input(node, noisy, first, last)
+    result = _run_with_progress(node, request)
+    _show_result(node, result, first, last)
+    return result.output_pattern
+
+
+def _cache_folder(node) -> str:
+    """The evaluated cache folder knob; an unsaved script leaves its default relative, so refuse that."""
+    folder = node["cache_folder"].evaluate().strip().rstrip("/")
+    if not folder or not os.path.isabs(folder):
+        raise PluginError(f"cache folder '{folder}' is not an absolute path: save the script or set "
+                          "the cache folder knob")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise PluginError(f"cannot create cache folder {folder}: {exc.strerror}") from exc
+    return folder
+
+
+def _layers(node, channels: list[str]) -> dict[str, str]:
+    """Layer flags for the picked Nuke layers, as the channel names the Write node gives them."""
+    picked = {feature: nuke_layer_channels(feature, node[feature].value(), channels)
+              for feature in LAYER_KNOBS}
+    return {feature: value for feature, value in picked.items() if value is not None}
+
+
+def _render_input(node, pattern: str, first: int, last: int) -> None:
+    """Write the input's frames with all channels as EXR through the gizmo's internal Write node."""
+    with node:
+        write = nuke.toNode(WRITE_NODE)
+    write["file"].setValue(pattern)
+    write["channels"].setValue("all")
+    write["file_type"].setValue("exr")
+    try:
+        nuke.execute(write, first, last)
+    except RuntimeError as exc:
+        raise PluginError(f"rendering the input of {node.name()} to {pattern} (frames {first}-{last}) "
+                          f"failed: {exc}") from exc
+
+
+def _run_with_progress(node, request: DenoiseRequest) -> RunResult:
+    """Run the request with a Nuke progress bar whose Cancel button stops the denoiser."""
+    # Nuke closes a ProgressTask when it is deleted: hold it in a list emptied on the way out, so
+    # an error's traceback does not keep the bar open behind the message box.
+    tasks = [nuke.ProgressTask(f"VfxDenoise {node.name()}")]
+    tasks[0].setMessage(f"starting: {request.input_pattern}")
+
+    def report(progress: Progress) -> None:
+        tasks[0].setMessage(f"frame {progress.frame} ({progress.index} of {progress.total})")
+        tasks[0].setProgress(int(100 * progress.fraction))
+
+    try:
+        return run_request(request, RunnerConfig.from_environment(), report,
+                           lambda: bool(tasks) and tasks[0].isCancelled())
+    finally:
+        tasks.clear()
+
+
+def _show_result(node, result: RunResult, first: int, last: int) -> None:
+    """Point the internal Read at the denoised frames, reload them and switch the blend on."""
+    with node:
+        read = nuke.toNode(READ_NODE)
+    read["file"].setValue(result.output_pattern)
+    for knob, value in (("first", first), ("origfirst", first), ("last", last), ("origlast", last)):
+        read[knob].setValue(value)
+    read["reload"].execute()
+    node["denoised"].setValue(True)
+    node["status"].setValue(f"denoised frames {first}-{last}: {result.output_pattern}")

@@ -1,0 +1,47 @@
+"""Host channel names -> the EXR channel names the host writes, for the layer flags of a request.
+
+Nuke names channels `layer.component` with `red/green/blue/alpha` for colour components and calls
+the unnamed EXR layer `rgba`. Its EXR writer turns `albedo.red` into `albedo.R`, `rgba.red` into
+`R`, and keeps other components (`N.X`, `motion.u`) as they are. A layer picked in a host is passed
+on as the exact EXR channels (`albedo.R,albedo.G,albedo.B`), so the engine never has to guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vfxdenoise.plugin.errors import PluginError
+
+NUKE_COMPONENTS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}
+NUKE_UNNAMED_LAYER = "rgba"
+FEATURE_SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2}
+NO_LAYER = ("", "none")
+
+
+def nuke_to_exr_channel(channel: str) -> str:
+    """'albedo.red' -> 'albedo.R', 'rgba.green' -> 'G', 'N.X' -> 'N.X' (as Nuke's Write names them)."""
+    layer, _, component = channel.rpartition(".")
+    component = NUKE_COMPONENTS.get(component, component)
+    return component if layer in ("", NUKE_UNNAMED_LAYER) else f"{layer}.{component}"
+
+
+def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str]) -> str | None:
+    """The layer flag value for `feature` when the artist picked Nuke `layer` among `channels`.
+
+    'none' (or nothing) returns None: the denoiser then finds the feature by its usual layer names
+    (albedo, N, motion, forward...) as for any render; the beauty must be picked. Raises PluginError
+    naming the layer and its channels when it lacks the components `feature` needs.
+    """
+    if feature not in FEATURE_SIZES:
+        raise PluginError(f"unknown feature '{feature}'; known: {', '.join(FEATURE_SIZES)}")
+    if layer.strip().lower() in NO_LAYER:
+        if feature == "beauty":
+            raise PluginError("the beauty layer cannot be 'none': pick the layer to denoise (rgba)")
+        return None
+    own = [c for c in channels if c.rpartition(".")[0] == layer]
+    size = FEATURE_SIZES[feature]
+    if len(own) < size:
+        found = ", ".join(own) if own else "none"
+        raise PluginError(f"{feature} layer '{layer}' needs {size} channel(s) but has {len(own)} "
+                          f"({found}) in the node's input; pick another layer or 'none'")
+    return ",".join(nuke_to_exr_channel(c) for c in own[:size])

@@ -1,0 +1,58 @@
+"""Write a farm job for a request with `vfxdenoise farm` (hosts need no farm libraries themselves).
+
+The job is written by the same `vfxdenoise` command the runner uses, so a host whose Python lacks
+openjd or pyoutline can still hand a render to the farm: an Open Job Description bundle folder
+(Deadline Cloud, `openjd run`) or an OpenCue job spec XML file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from vfxdenoise.plugin.errors import PluginError, RunnerError
+from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.runner import RunnerConfig
+
+FARM_ENGINES = ("openjd", "opencue")
+TIMEOUT_SECONDS = 300
+
+
+def farm_command(request: DenoiseRequest, engine: str, chunk: int, config: RunnerConfig,
+                 destination: Path) -> list[str]:
+    """argv of `vfxdenoise farm ENGINE` writing `request` as a job in chunks of `chunk` frames."""
+    if engine not in FARM_ENGINES:
+        raise PluginError(f"farm '{engine}' is not one of {', '.join(FARM_ENGINES)}")
+    argv = [*config.command, "farm", engine, *request.seq_args(existing=False), "--chunk", str(chunk)]
+    if request.existing == "overwrite":
+        argv.append("--overwrite")
+    if engine == "openjd":
+        argv += ["--bundle", str(destination)]
+    return argv
+
+
+def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Path, chunk: int = 10,
+                    config: RunnerConfig | None = None) -> Path:
+    """Write the job to `destination` (a bundle folder for openjd, an .xml file for opencue) and
+    return it; RunnerError with the CLI's own message when the job is refused."""
+    config = config or RunnerConfig()
+    if request.model is None and config.model is not None:
+        from dataclasses import replace
+
+        request = replace(request, model=config.model)
+    destination = Path(destination).expanduser().absolute()
+    argv = farm_command(request, engine, chunk, config, destination)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RunnerError(f"cannot run '{argv[0]} farm {engine}' ({exc}); set $VFXDENOISE_COMMAND "
+                          "to the vfxdenoise executable") from exc
+    if done.returncode != 0:
+        reasons = [line.removeprefix("error:").strip() for line in done.stderr.splitlines()
+                   if line.startswith("error:")] or done.stderr.strip().splitlines()[-3:]
+        raise RunnerError(f"farm job for {request.input_pattern} not written: {'; '.join(reasons)}")
+    if engine == "opencue":
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(done.stdout, encoding="utf-8")
+    return destination

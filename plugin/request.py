@@ -1,0 +1,80 @@
+"""What a host asks for: one denoise of a rendered sequence, as plain data with no host types.
+
+Hosts (Nuke, Houdini) translate their state into a `DenoiseRequest`; the runner turns it into a
+`vfxdenoise seq` command line or an in-process engine call. Only the standard library is imported
+here: hosts often run a Python without torch, numpy or fileseq.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vfxdenoise.plugin.errors import PluginError
+
+DEVICES = ("auto", "cpu", "cuda")
+EXISTING = ("overwrite", "resume")
+
+
+@dataclass(frozen=True)
+class DenoiseRequest:
+    """One denoise: `input_pattern` (render.####.exr) frames `frames` into `output_pattern`.
+
+    `layers` maps a feature (beauty, albedo, normal, depth, motion) to an EXR layer name, a
+    comma-separated channel list or 'none'. None leaves a setting to `vfxdenoise seq`'s default
+    (output beside the input, the model's temporal radius, the shipped model). Hosts re-render
+    and re-denoise the same frames, so existing outputs are replaced by default.
+    """
+
+    input_pattern: str
+    frames: str | None = None
+    layers: dict[str, str] = field(default_factory=dict)
+    temporal_radius: int | None = None
+    device: str = "auto"
+    output_pattern: str | None = None
+    model: str | None = None
+    existing: str = "overwrite"  # or "resume": keep frames already denoised
+    keep_noisy: bool = False
+    tile: int | None = None
+    max_gpu_mem: float | None = None
+    missing: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise PluginError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
+        if self.existing not in EXISTING:
+            raise PluginError(f"existing outputs: '{self.existing}' is not one of {', '.join(EXISTING)}")
+        if self.temporal_radius is not None and self.temporal_radius < 0:
+            raise PluginError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
+
+    def seq_args(self, existing: bool = True) -> list[str]:
+        """Arguments of `vfxdenoise seq` (after the word `seq`) that run this request; without the
+        --overwrite/--resume flag when `existing` is False (farm jobs choose their own)."""
+        args = [self.input_pattern]
+        if self.frames is not None:
+            args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
+        for flag, value in (("-o", self.output_pattern), ("--temporal-radius", self.temporal_radius),
+                            ("--model", self.model), ("--tile", self.tile),
+                            ("--max-gpu-mem", self.max_gpu_mem)):
+            if value is not None:
+                args += [flag, str(value)]
+        args += ["--device", self.device, "--missing", self.missing]
+        if existing:
+            args.append(f"--{self.existing}")
+        for feature, layer in sorted(self.layers.items()):
+            args += [f"--{feature}", layer]
+        if self.keep_noisy:
+            args.append("--keep-noisy")
+        return args
+
+    def engine_config(self):
+        """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""
+        from vfxdenoise.core.engine import EngineConfig
+
+        config = EngineConfig(device=self.device, temporal_radius=self.temporal_radius,
+                              layers=dict(self.layers), keep_noisy=self.keep_noisy,
+                              resume=self.existing == "resume",
+                              overwrite=self.existing == "overwrite", tile=self.tile,
+                              max_gpu_mem_gb=self.max_gpu_mem, missing=self.missing)
+        if self.model is not None:
+            config.model = self.model
+        return config

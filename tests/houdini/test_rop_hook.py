@@ -1,0 +1,193 @@
+"""The post-render hook on Karma, Mantra, Arnold (and Redshift, USD Render) ROP stand-ins."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vfxdenoise.core.io.exr import read_exr
+
+HOUDINI_DIR = Path(__file__).resolve().parents[2] / "houdini"
+
+ROPS = {  # type name, output image parm, a path as the artist (or the ROP's default) writes it
+    "karma": ("karma", "picture", "$HIP/render/$HIPNAME.$OS.$F4.exr"),
+    "mantra": ("ifd", "vm_picture", "$HIP/render/${HIPNAME}.${OS}.${F4}.exr"),
+    "arnold": ("arnold", "ar_picture", "$JOB/images/$OS/beauty.$F4.exr"),
+    "redshift": ("Redshift_ROP", "RS_outputFileNamePrefix", "$HIP/render/$HIPNAME.$OS.$F4.exr"),
+    "usdrender": ("usdrender_rop", "outputimage", "$HIP/render/$OS.${F4}.exr"),
+}
+
+
+def _rop(hou, renderer: str, **kwargs):
+    type_name, parm, picture = ROPS[renderer]
+    name = f"{renderer}1"
+    hou.STATE["variables"]["OS"] = name
+    return hou.RopNode(f"/out/{name}", type_name, parm, picture, **kwargs)
+
+
+def _frames(folder: Path, glob: str) -> list[str]:
+    return sorted(p.name for p in folder.glob(glob))
+
+
+@pytest.mark.parametrize("renderer", ["karma", "mantra", "arnold"])
+def test_post_render_denoises_the_frames_the_rop_rendered(hou, renderer, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, renderer)
+    vfxdenoise_houdini.install_hook([rop])
+    rop.render()
+
+    expected = {"karma": (tmp_path / "hip/render", "shot.karma1_denoised.*.exr"),
+                "mantra": (tmp_path / "hip/render", "shot.mantra1_denoised.*.exr"),
+                "arnold": (tmp_path / "images/arnold1", "beauty_denoised.*.exr")}[renderer]
+    folder, glob = expected
+    assert _frames(folder, glob) == [glob.replace("*", str(f)) for f in range(1001, 1006)]
+    noisy = read_exr(folder / glob.replace("_denoised.*", ".1003"))
+    out = read_exr(folder / glob.replace("*", "1003"))
+    assert not np.allclose(out.get(["R", "G", "B"]), noisy.get(["R", "G", "B"]))
+    np.testing.assert_array_equal(out.get(["N.X", "N.Y", "N.Z"]), noisy.get(["N.X", "N.Y", "N.Z"]))
+    assert hou.STATE["progress"][-1] == (1.0, "frame 1005 (5 of 5)")
+
+
+@pytest.mark.parametrize("renderer", list(ROPS))
+def test_output_parm_of_each_renderer_becomes_a_hash_pattern(hou, renderer, tmp_path):
+    import vfxdenoise_houdini
+
+    pattern = vfxdenoise_houdini.output_pattern(_rop(hou, renderer), 1001)
+
+    assert "$" not in pattern and pattern.endswith(".####.exr")
+    assert pattern.startswith(str(tmp_path))
+    assert f"{renderer}1" in pattern
+
+
+def test_frame_range_with_a_step_and_the_current_frame_setting(hou):
+    import vfxdenoise_houdini
+
+    assert vfxdenoise_houdini.rop_frames(_rop(hou, "karma", frame_range=(1001.0, 1009.0, 2.0))) == [
+        1001, 1003, 1005, 1007, 1009]
+    hou.STATE["frame"] = 1042
+    assert vfxdenoise_houdini.rop_frames(_rop(hou, "karma", trange=0)) == [1042]
+
+
+def test_stepped_render_denoises_only_the_rendered_frames(hou, tmp_path):
+    rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
+    import vfxdenoise_houdini
+
+    vfxdenoise_houdini.install_hook([rop])
+    rop.render()
+
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in (1001, 1003, 1005)]
+
+
+def test_per_frame_hook_denoises_each_frame_once_its_neighbours_exist(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.parm("postframe").set("import vfxdenoise_houdini\n"
+                              "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)")
+    rop.parm("postrender").set("import vfxdenoise_houdini\nvfxdenoise_houdini.post_render("
+                               "hou.pwd(), after_post_frame=True, temporal_radius=1)")
+    for slot in ("postframe", "postrender"):
+        rop.parm(f"l{slot}").set("python")
+        rop.parm(f"t{slot}").set(True)
+    seen = []
+    real = vfxdenoise_houdini.post_frame
+
+    def watch(node, frame, **kwargs):
+        result = real(node, frame, **kwargs)
+        seen.append((frame, _frames(tmp_path / "hip/render", "*_denoised.*")))
+        return result
+
+    vfxdenoise_houdini.post_frame = watch
+    rop.render()
+
+    assert seen[0] == (1001, [])
+    assert seen[1] == (1002, ["shot.karma1_denoised.1001.exr"])
+    assert len(seen[4][1]) == 4
+    assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) == 5
+
+
+def test_farm_mode_writes_an_openjd_bundle_for_the_rendered_frames(hou, tmp_path):
+    pytest.importorskip("openjd", reason="needs the farm extra (openjd-cli)")
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.render()
+    bundle = vfxdenoise_houdini.post_render(rop, farm="openjd", farm_dir=str(tmp_path / "job"), chunk=2)
+
+    assert bundle == str(tmp_path / "job")
+    template = (tmp_path / "job" / "template.yaml").read_text()
+    values = (tmp_path / "job" / "parameter_values.yaml").read_text()
+    assert str(tmp_path / "hip/render/shot.karma1.####.exr") in values
+    assert "1001-1005" in values and "TASK_CHUNKING" in template
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == []  # the farm does the work
+
+
+def test_output_without_a_frame_variable_is_a_houdini_error_naming_the_rop(hou):
+    import vfxdenoise_houdini
+
+    rop = hou.RopNode("/out/karma1", "karma", "picture", "$HIP/render/still.exr")
+    with pytest.raises(hou.OperationFailed, match=r"/out/karma1 picture .* has no frame variable"):
+        vfxdenoise_houdini.post_render(rop)
+
+
+def test_frames_that_were_not_rendered_are_named_in_the_error(hou):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    with pytest.raises(hou.OperationFailed, match=r"/out/karma1: .*shot\.karma1\.####\.exr"):
+        vfxdenoise_houdini.post_render(rop)
+
+
+def test_interrupting_the_progress_bar_stops_the_denoise(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.render()
+    hou.STATE["interrupt_after"] = 1
+    with pytest.raises(hou.OperationInterrupted):
+        vfxdenoise_houdini.post_render(rop)
+    assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) < 5
+
+
+def test_shelf_tool_installs_the_hook_on_the_selected_rops(hou):
+    tool = ET.parse(HOUDINI_DIR / "toolbar" / "vfxdenoise.shelf").getroot().find("tool")
+    script = tool.find("script")
+    assert script.get("scriptType") == "python"
+    rops = [_rop(hou, "karma"), _rop(hou, "mantra")]
+    hou.STATE["selected"] = rops
+
+    exec(script.text, {"hou": hou})
+
+    for rop in rops:
+        assert rop.parm("lpostrender").eval() == "python" and rop.parm("tpostrender").eval() is True
+        assert "vfxdenoise_houdini.post_render(hou.pwd())" in rop.parm("postrender").eval()
+    assert hou.STATE["messages"] == [("Message", "denoise after render installed on /out/karma1, "
+                                                 "/out/mantra1")]
+
+
+def test_shelf_tool_refuses_a_node_that_is_not_a_render_rop(hou):
+    hou.STATE["selected"] = [hou.RopNode("/out/geometry1", "geometry", None, "")]
+    script = ET.parse(HOUDINI_DIR / "toolbar" / "vfxdenoise.shelf").getroot().find("tool/script").text
+
+    exec(script, {"hou": hou})
+
+    severity, message = hou.STATE["messages"][0]
+    assert severity == "Error" and "/out/geometry1" in message
+    assert hou.STATE["selected"][0].parm("postrender").eval() == ""
+
+
+def test_package_puts_our_python_and_shelf_on_houdini_paths():
+    package = json.loads((HOUDINI_DIR / "packages" / "vfxdenoise.json").read_text())
+    env = {key: value for entry in package["env"] for key, value in entry.items()}
+    root = Path(env["VFXDENOISE_HOUDINI"].replace("$HOUDINI_PACKAGE_PATH", str(HOUDINI_DIR / "packages")))
+
+    assert root.resolve() == HOUDINI_DIR
+    assert env["PYTHONPATH"]["value"] == "$VFXDENOISE_HOUDINI/python"
+    assert (root / "python" / "vfxdenoise_houdini.py").is_file()
+    assert package["hpath"] == "$VFXDENOISE_HOUDINI" and (root / "toolbar" / "vfxdenoise.shelf").is_file()

@@ -1,0 +1,403 @@
+"""A stand-in `nuke` module: enough of Nuke to load our gizmo file and press its Denoise button.
+
+It parses the .gizmo (Nuke's Tcl script syntax) into a Group of nodes with their knobs, evaluates
+the few Tcl expressions our knobs use, and "renders" a Write node by writing real EXRs of its
+input with the channel names Nuke's EXR writer gives them (its own rules, written from Nuke's
+behaviour, not imported from our plugin). Reads are fake nodes backed by a real EXR sequence.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+
+# --- Tcl-ish parsing of .nk / .gizmo text -------------------------------------------------------
+
+
+def tokenize(text: str) -> list[str]:
+    """Words of Tcl text: {braced} (kept with braces), "quoted" (unescaped), [bracketed], bare; and
+    '\\n' tokens between commands."""
+    words, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            words.append("\n")
+            i += 1
+        elif ch.isspace():
+            i += 1
+        elif ch in "{[":
+            close, depth, j = "}" if ch == "{" else "]", 0, i
+            while True:
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                depth += text[j] == ch
+                depth -= text[j] == close
+                j += 1
+                if depth == 0:
+                    break
+            words.append(text[i:j])
+            i = j
+        elif ch == '"':
+            j, out = i + 1, []
+            while text[j] != '"':
+                if text[j] == "\\":
+                    nxt = text[j + 1]
+                    out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+                    j += 2
+                else:
+                    out.append(text[j])
+                    j += 1
+            words.append("".join(out))
+            i = j + 1
+        else:
+            j = i
+            while j < len(text) and not text[j].isspace():
+                j += 1
+            words.append(text[i:j].replace("\\[", "[").replace("\\]", "]"))
+            i = j
+    return words
+
+
+def commands(text: str) -> list[list[str]]:
+    """Commands (lists of words) of Tcl text."""
+    out, current = [], []
+    for word in tokenize(text):
+        if word == "\n":
+            if current:
+                out.append(current)
+            current = []
+        else:
+            current.append(word)
+    if current:
+        out.append(current)
+    return out
+
+
+def unbrace(word: str) -> str:
+    if word.startswith("{") and word.endswith("}"):
+        return word[1:-1].replace("\\[", "[").replace("\\]", "]")
+    return word
+
+
+def user_knob(spec: str) -> dict:
+    """{41 beauty l "beauty layer" t "..." T BeautyLayer.channels +STARTLINE} -> a dict."""
+    words = [w for w in tokenize(unbrace(spec)) if w != "\n"]
+    knob = {"type": int(words[0]), "name": unbrace(words[1]), "flags": []}
+    i = 2
+    while i < len(words):
+        if words[i][0] in "+-" and len(words[i]) > 1:
+            knob["flags"].append(words[i])
+            i += 1
+        else:
+            knob[words[i]] = unbrace(words[i + 1])
+            i += 2
+    return knob
+
+
+# --- nodes and knobs ------------------------------------------------------------------------------
+
+KNOB_CLASSES = {1: "String_Knob", 2: "File_Knob", 3: "Int_Knob", 4: "Enumeration_Knob",
+                6: "Boolean_Knob", 7: "Double_Knob", 20: "Tab_Knob", 22: "PyScript_Knob",
+                26: "Text_Knob", 41: "Link_Knob"}
+
+
+class Knob:
+    def __init__(self, node: Node, name: str, value=None, kind: str = "Knob", spec: dict | None = None):
+        self.node, self._name, self._value, self.kind, self.spec = node, name, value, kind, spec or {}
+        self.executed = 0
+
+    def name(self) -> str:
+        return self._name
+
+    def Class(self) -> str:
+        return self.kind
+
+    def value(self):
+        return self._value
+
+    def getValue(self):
+        return self._value
+
+    def setValue(self, value) -> None:
+        self._value = value
+
+    def evaluate(self) -> str:
+        return evaluate_tcl(str(self._value), self.node)
+
+    def execute(self) -> None:
+        """Press a button: a PyScript knob runs its script with nuke.thisNode() set, as Nuke does."""
+        self.executed += 1
+        if self.kind == "PyScript_Knob":
+            previous, STATE["this_node"] = STATE["this_node"], self.node
+            try:
+                exec(self.spec.get("T", ""), {"nuke": sys.modules["nuke"]})
+            finally:
+                STATE["this_node"] = previous
+
+
+class LinkKnob(Knob):
+    """A Link_Knob: reads and writes the knob it links to (T Node.knob) inside the group."""
+
+    def target(self) -> Knob:
+        node_name, knob_name = self.spec["T"].split(".")
+        return self.node.child(node_name)[knob_name]
+
+    def value(self):
+        return self.target().value()
+
+    def setValue(self, value) -> None:
+        self.target().setValue(value)
+
+
+def evaluate_tcl(text: str, node: Node) -> str:
+    """The Tcl our knobs use: [value root.name], [value knob], [file dirname X]."""
+    pattern = re.compile(r"\[(value|file dirname) ([^\[\]]*)\]")
+    while match := pattern.search(text):
+        command, argument = match.groups()
+        if command == "value":
+            result = STATE["root_name"] if argument == "root.name" else str(node[argument].value())
+        else:
+            result = os.path.dirname(argument) or "."
+        text = text[:match.start()] + result + text[match.end():]
+    return text
+
+
+class FrameRange:
+    def __init__(self, first: int, last: int):
+        self._first, self._last = first, last
+
+    def first(self) -> int:
+        return self._first
+
+    def last(self) -> int:
+        return self._last
+
+
+class Node:
+    def __init__(self, node_class: str, knobs: dict | None = None):
+        self._class = node_class
+        self._knobs: dict[str, Knob] = {}
+        self._children: list[Node] = []
+        self._inputs: list[Node | None] = []
+        for name, value in (knobs or {}).items():
+            self._knobs[name] = Knob(self, name, value)
+        if node_class == "Write":
+            self._knobs.setdefault("file", Knob(self, "file", ""))
+        if node_class == "Read":
+            for name in ("file", "first", "last", "origfirst", "origlast"):
+                self._knobs.setdefault(name, Knob(self, name, ""))
+            self._knobs["reload"] = Knob(self, "reload", None, "PyScript_Knob")
+
+    def Class(self) -> str:
+        return self._class
+
+    def name(self) -> str:
+        return self._knobs["name"].value()
+
+    def __getitem__(self, name: str) -> Knob:
+        return self._knobs[name]
+
+    def knob(self, name: str) -> Knob | None:
+        return self._knobs.get(name)
+
+    def knobs(self) -> dict[str, Knob]:
+        return dict(self._knobs)
+
+    def add_knob(self, knob: Knob) -> None:
+        self._knobs[knob.name()] = knob
+
+    def input(self, index: int):
+        return self._inputs[index] if index < len(self._inputs) else None
+
+    def setInput(self, index: int, node) -> None:
+        self._inputs += [None] * (index + 1 - len(self._inputs))
+        self._inputs[index] = node
+
+    def child(self, name: str) -> Node:
+        return next(n for n in self._children if n.name() == name)
+
+    def nodes(self) -> list[Node]:
+        return list(self._children)
+
+    def __enter__(self):
+        STATE["groups"].append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        STATE["groups"].pop()
+
+
+class SequenceRead(Node):
+    """A Read of a real EXR sequence, with Nuke's channel names (albedo.R -> albedo.red)."""
+
+    def __init__(self, name: str, pattern: str, first: int, last: int):
+        super().__init__("Read", {"name": name, "file": pattern})
+        self.pattern, self.range = pattern, FrameRange(first, last)
+
+    def frameRange(self) -> FrameRange:
+        return self.range
+
+    def frame_path(self, frame: int) -> Path:
+        return Path(self.pattern.replace("####", f"{frame:04d}"))
+
+    def channels(self) -> list[str]:
+        return [nuke_name(c) for c in read_exr(self.frame_path(self.range.first())).channel_names]
+
+
+NUKE_COMPONENT = {"R": "red", "G": "green", "B": "blue", "A": "alpha"}
+EXR_COMPONENT = {v: k for k, v in NUKE_COMPONENT.items()}
+
+
+def nuke_name(exr_channel: str) -> str:
+    """How Nuke's EXR reader names a channel: R -> rgba.red, albedo.R -> albedo.red,
+    diffuse.direct.R -> diffuse_direct.red, N.X -> N.X, Z -> depth.Z."""
+    layer, _, component = exr_channel.rpartition(".")
+    if not layer:
+        return f"depth.{component}" if component == "Z" else f"rgba.{NUKE_COMPONENT[component]}"
+    return f"{layer.replace('.', '_')}.{NUKE_COMPONENT.get(component, component)}"
+
+
+def exr_name(nuke_channel: str) -> str:
+    """How Nuke's EXR writer names a channel: rgba.red -> R, albedo.red -> albedo.R, N.X -> N.X."""
+    layer, _, component = nuke_channel.rpartition(".")
+    component = EXR_COMPONENT.get(component, component)
+    return component if layer == "rgba" else f"{layer}.{component}"
+
+
+# --- the module's API -----------------------------------------------------------------------------
+
+STATE: dict = {}
+
+
+def reset(nuke_path: list[str], root_name: str = "") -> None:
+    """Fresh Nuke session state started with NUKE_PATH=`nuke_path` (on the plugin path and sys.path)."""
+    STATE.clear()
+    sys.path[:0] = nuke_path
+    STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, menus={},
+                 messages=[], executed=[], tasks=[], cancel_after=None, created=[])
+
+
+def pluginAddPath(path: str) -> None:
+    STATE["plugin_path"].insert(0, path)
+    sys.path.insert(0, path)
+
+
+class Menu:
+    def __init__(self, name: str):
+        self.name, self.commands = name, {}
+
+    def addCommand(self, name: str, command: str, *args, **kwargs) -> None:
+        self.commands[name] = command
+
+
+def menu(name: str) -> Menu:
+    return STATE["menus"].setdefault(name, Menu(name))
+
+
+def message(text: str) -> None:
+    STATE["messages"].append(text)
+
+
+def thisNode() -> Node:
+    return STATE["this_node"]
+
+
+def toNode(name: str) -> Node | None:
+    group = STATE["groups"][-1] if STATE["groups"] else None
+    nodes = group.nodes() if group else STATE["created"]
+    return next((n for n in nodes if n.name() == name), None)
+
+
+def createNode(node_class: str, *args, **kwargs) -> Node:
+    """A gizmo found on the plugin path becomes a Group of its nodes, as Nuke loads it."""
+    for folder in STATE["plugin_path"]:
+        gizmo = Path(folder) / f"{node_class}.gizmo"
+        if gizmo.is_file():
+            node = load_gizmo(gizmo)
+            STATE["created"].append(node)
+            return node
+    raise RuntimeError(f"{node_class}: unknown command")
+
+
+def load_gizmo(path: Path) -> Node:
+    """Parse a .gizmo: its Gizmo block's knobs and user knobs, then its child nodes up to end_group."""
+    group = None
+    for words in commands(path.read_text()):
+        head = words[0]
+        if head in ("version", "set", "push", "end_group"):
+            continue
+        knob_words = [w for w in tokenize(unbrace(words[1])) if w != "\n"] if len(words) > 1 else []
+        if head == "Gizmo":
+            group = Node("Group")
+            _apply_knobs(group, knob_words)
+            continue
+        child = Node(head)
+        _apply_knobs(child, knob_words)
+        group._children.append(child)
+    return group
+
+
+def _apply_knobs(node: Node, words: list[str]) -> None:
+    for name, value in zip(words[::2], words[1::2]):
+        if name == "addUserKnob":
+            spec = user_knob(value)
+            kind = KNOB_CLASSES.get(spec["type"], "Knob")
+            cls = LinkKnob if kind == "Link_Knob" else Knob
+            default = {"Boolean_Knob": False, "Int_Knob": 0, "Double_Knob": 0.0}.get(kind, "")
+            if kind == "Enumeration_Knob":
+                default = [w for w in tokenize(unbrace(spec["M"])) if w != "\n"][0]
+            node.add_knob(cls(node, spec["name"], spec.get("T", default) if kind == "Text_Knob"
+                              else default, kind, spec))
+        elif node.knob(name) is not None:
+            node[name].setValue(_value(value))
+        else:
+            node.add_knob(Knob(node, name, _value(value)))
+
+
+def _value(word: str):
+    if re.fullmatch(r"-?\d+", word):
+        return int(word)
+    if re.fullmatch(r"-?\d+\.\d*", word):
+        return float(word)
+    return {"true": True, "false": False}.get(word, unbrace(word))
+
+
+def execute(node: Node, first: int, last: int, incr: int = 1) -> None:
+    """Render a Write: its input's frames, all channels, as EXR named the way Nuke's writer names them."""
+    STATE["executed"].append((node.name(), first, last))
+    assert node["channels"].value() == "all" and node["file_type"].value() == "exr"
+    source = _upstream_read(node)
+    pattern = node["file"].value()
+    for frame in range(first, last + 1, incr):
+        image = read_exr(source.frame_path(frame))
+        channels = {exr_name(nuke_name(c)): image.get([c])[0] for c in image.channel_names}
+        out = Path(pattern.replace("####", f"{frame:04d}"))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_exr(out, ExrImage.from_channels(channels, pixel_types="float"))
+
+
+def _upstream_read(write: Node) -> SequenceRead:
+    """The gizmo's Write hangs off Input1, which is the group's input 0."""
+    group = next(g for g in STATE["created"] if write in g.nodes())
+    return group.input(0)
+
+
+class ProgressTask:
+    def __init__(self, title: str):
+        self.title, self.messages, self.progress = title, [], []
+        STATE["tasks"].append(self)
+
+    def setMessage(self, text: str) -> None:
+        self.messages.append(text)
+
+    def setProgress(self, percent: int) -> None:
+        self.progress.append(percent)
+
+    def isCancelled(self) -> bool:
+        after = STATE["cancel_after"]
+        return after is not None and len(self.progress) >= after

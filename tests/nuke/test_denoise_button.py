@@ -1,0 +1,134 @@
+"""Pressing the gizmo's Denoise button: Write render of the input range, a real denoise, Read rewired."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from exr_sequences import write_sequence
+
+from vfxdenoise.core.io.exr import read_exr
+
+FRAMES = range(1001, 1005)
+
+
+@pytest.fixture
+def render(tmp_path) -> str:
+    """A render whose albedo is a layer Nuke shows as diffuse_direct (EXR diffuse.direct.R/G/B)."""
+    extra = {f"diffuse.direct.{c}": np.full((32, 48), v, np.float32) for c, v in zip("RGB", (.2, .4, .6))}
+    return write_sequence(tmp_path / "render", frames=FRAMES, extra=extra)
+
+
+@pytest.fixture
+def gizmo(nuke, render, tmp_path):
+    read = nuke.SequenceRead("Read1", render, FRAMES[0], FRAMES[-1])
+    node = nuke.createNode("VfxDenoise")
+    node.setInput(0, read)
+    node["cache_folder"].setValue(str(tmp_path / "cache"))
+    return node
+
+
+def _frame(pattern: str, frame: int) -> Path:
+    return Path(pattern.replace("####", f"{frame:04d}"))
+
+
+def test_denoise_renders_the_input_range_denoises_it_and_rewires_the_read(nuke, gizmo, render, tmp_path):
+    gizmo["albedo"].setValue("diffuse_direct")
+    gizmo["normal"].setValue("N")
+    gizmo["temporal_radius"].setValue(1)
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    assert nuke.STATE["executed"] == [("CacheWrite", 1001, 1004)]
+    cache = tmp_path / "cache"
+    written = read_exr(cache / "VfxDenoise_input.1001.exr")
+    assert {"R", "G", "B", "A", "diffuse_direct.R", "N.X", "motion.X"} <= set(written.channel_names)
+    read = gizmo.child("CacheRead")
+    assert read["file"].value() == str(cache / "VfxDenoise_denoised.####.exr")
+    assert (read["first"].value(), read["last"].value()) == (1001, 1004)
+    assert read["reload"].executed == 1
+    assert gizmo["denoised"].value() is True and "1001-1004" in gizmo["status"].value()
+    for frame in FRAMES:
+        noisy = read_exr(_frame(render, frame))
+        out = read_exr(_frame(read["file"].value(), frame))
+        assert not np.allclose(out.get(["R", "G", "B"]), noisy.get(["R", "G", "B"]))
+        assert np.isfinite(out.get(["R", "G", "B"])).all()
+        np.testing.assert_array_equal(out.get(["diffuse_direct.R"]), noisy.get(["diffuse.direct.R"]))
+    task = nuke.STATE["tasks"][-1]
+    assert task.progress == [25, 50, 75, 100]
+    assert task.messages[-1] == "frame 1004 (4 of 4)"
+
+
+def test_layer_picks_reach_the_denoiser_as_the_channels_nuke_wrote(nuke, gizmo, monkeypatch):
+    seen = {}
+    import vfxdenoise.plugin.inprocess as inprocess
+    real = inprocess.run_inprocess
+
+    def spy(request, progress=None, cancelled=None):
+        seen["layers"] = request.layers
+        return real(request, progress, cancelled)
+
+    monkeypatch.setattr(inprocess, "run_inprocess", spy)
+    gizmo["albedo"].setValue("diffuse_direct")
+    gizmo["motion"].setValue("motion")
+
+    gizmo["denoise"].execute()
+
+    assert seen["layers"] == {"beauty": "R,G,B",
+                              "albedo": "diffuse_direct.R,diffuse_direct.G,diffuse_direct.B",
+                              "motion": "motion.X,motion.Y"}
+
+
+def test_a_layer_without_enough_channels_is_a_nuke_message_and_nothing_renders(nuke, gizmo):
+    gizmo["normal"].setValue("depth")  # one channel (depth.Z), a normal needs three
+
+    assert gizmo["denoise"].execute() is None
+
+    assert len(nuke.STATE["messages"]) == 1
+    assert "normal layer 'depth' needs 3 channel(s)" in nuke.STATE["messages"][0]
+    assert nuke.STATE["executed"] == []
+    assert gizmo["denoised"].value() is False
+
+
+def test_an_unsaved_script_without_a_cache_folder_is_a_message(nuke, gizmo):
+    gizmo["cache_folder"].setValue("[file dirname [value root.name]]/vfxdenoise_cache")
+
+    gizmo["denoise"].execute()
+
+    assert "is not an absolute path: save the script" in nuke.STATE["messages"][0]
+
+
+def test_a_failed_denoise_is_a_message_and_the_input_passes_through(nuke, gizmo, tmp_path):
+    gizmo["denoise"].execute()
+    assert gizmo["denoised"].value() is True
+    gizmo["albedo"].setValue("diffuse_direct")
+    (tmp_path / "cache" / "VfxDenoise_denoised.1003.exr").unlink()
+    (tmp_path / "cache" / "VfxDenoise_denoised.1003.exr").mkdir()  # an output the denoiser cannot write
+
+    gizmo["denoise"].execute()
+
+    assert len(nuke.STATE["messages"]) == 1 and "VfxDenoise_denoised.1003.exr" in nuke.STATE["messages"][0]
+    assert gizmo["denoised"].value() is False  # never a stale or black frame behind the artist's back
+
+
+def test_cancel_in_the_progress_bar_stops_and_says_so(nuke, gizmo):
+    nuke.STATE["cancel_after"] = 1
+
+    gizmo["denoise"].execute()
+
+    assert "cancelled" in nuke.STATE["messages"][0] and "1001" in nuke.STATE["messages"][0]
+    assert gizmo.child("CacheRead")["reload"].executed == 0
+    assert gizmo["denoised"].value() is False
+
+
+def test_default_subprocess_runner_runs_the_vfxdenoise_command(nuke, gizmo, monkeypatch, tmp_path):
+    monkeypatch.delenv("VFXDENOISE_RUNNER")
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    assert sorted(p.name for p in (tmp_path / "cache").glob("VfxDenoise_denoised.*.exr")) == [
+        f"VfxDenoise_denoised.{f}.exr" for f in FRAMES]
+    assert nuke.STATE["tasks"][-1].progress[-1] == 100

@@ -1,0 +1,58 @@
+"""The VfxDenoise gizmo as Nuke loads it: start-up scripts, the Group file, its knobs and nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NUKE_DIR = Path(__file__).resolve().parents[2] / "nuke"
+
+
+def test_startup_registers_the_plugin_path_and_a_node_in_the_nodes_menu(nuke):
+    assert str(NUKE_DIR / "python") in nuke.STATE["plugin_path"]
+    command = nuke.menu("Nodes").commands["Filter/VfxDenoise"]
+
+    exec(command, {"nuke": nuke})
+
+    node = nuke.STATE["created"][-1]
+    assert node.Class() == "Group" and node.name() == "VfxDenoise"
+
+
+def test_gizmo_file_is_a_group_with_the_artist_knobs(nuke):
+    first_line = (NUKE_DIR / "VfxDenoise.gizmo").read_text().splitlines()[0]
+    assert first_line.startswith("version ")
+    node = nuke.createNode("VfxDenoise")
+    knobs = node.knobs()
+
+    for layer in ("beauty", "albedo", "normal", "motion"):
+        assert knobs[layer].Class() == "Link_Knob"
+        target = knobs[layer].target()
+        assert target.node.Class() == "Remove" and target.name() == "channels"  # a layer picker
+    assert node["beauty"].value() == "rgba" and node["albedo"].value() == "none"
+    assert knobs["temporal_radius"].Class() == "Int_Knob" and node["temporal_radius"].value() == 2
+    assert knobs["device"].Class() == "Enumeration_Knob" and node["device"].value() == "auto"
+    assert knobs["device"].spec["M"].split() == ["auto", "cpu", "cuda"]
+    assert knobs["strength"].Class() == "Double_Knob" and node["strength"].value() == 1
+    assert knobs["cache_folder"].Class() == "File_Knob"
+    assert knobs["denoise"].Class() == "PyScript_Knob"
+    assert "vfxdenoise_nuke.denoise(nuke.thisNode())" in knobs["denoise"].spec["T"]
+    assert "+INVISIBLE" in knobs["denoised"].spec["flags"] and node["denoised"].value() is False
+
+
+def test_gizmo_internals_write_all_channels_and_blend_the_read_by_strength(nuke):
+    node = nuke.createNode("VfxDenoise")
+    classes = {n.name(): n.Class() for n in node.nodes()}
+
+    assert classes["Input1"] == "Input" and classes["Output1"] == "Output"
+    write, read, blend = node.child("CacheWrite"), node.child("CacheRead"), node.child("Blend")
+    assert write.Class() == "Write" and write["channels"].value() == "all"
+    assert write["file_type"].value() == "exr" and write["datatype"].value() == "32 bit float"
+    assert read.Class() == "Read" and read["on_error"].value() == "error"
+    assert blend["which"].value() == "{parent.strength}"
+    assert blend["disable"].value() == "{!parent.denoised}"  # the input passes until denoised
+
+
+def test_cache_folder_defaults_beside_the_saved_script(nuke):
+    nuke.STATE["root_name"] = "/shows/abc/comp/sh010_v003.nk"
+    node = nuke.createNode("VfxDenoise")
+
+    assert node["cache_folder"].evaluate() == "/shows/abc/comp/vfxdenoise_cache"

@@ -1,0 +1,33 @@
+"""Nuke channel names -> the EXR channels its Write node writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from vfxdenoise.plugin.channels import nuke_layer_channels, nuke_to_exr_channel
+from vfxdenoise.plugin.errors import PluginError
+
+NUKE_CHANNELS = ["rgba.red", "rgba.green", "rgba.blue", "rgba.alpha", "albedo.red", "albedo.green",
+                 "albedo.blue", "N.X", "N.Y", "N.Z", "forward.u", "forward.v", "depth.Z"]
+
+
+@pytest.mark.parametrize("nuke, exr", [("rgba.red", "R"), ("rgba.alpha", "A"), ("albedo.green", "albedo.G"),
+                                       ("diffuse_direct.blue", "diffuse_direct.B"), ("N.X", "N.X"),
+                                       ("forward.u", "forward.u")])
+def test_channel_names_follow_nukes_exr_writer(nuke, exr):
+    assert nuke_to_exr_channel(nuke) == exr
+
+
+def test_picked_layers_become_exact_channel_lists():
+    assert nuke_layer_channels("beauty", "rgba", NUKE_CHANNELS) == "R,G,B"
+    assert nuke_layer_channels("albedo", "albedo", NUKE_CHANNELS) == "albedo.R,albedo.G,albedo.B"
+    assert nuke_layer_channels("normal", "N", NUKE_CHANNELS) == "N.X,N.Y,N.Z"
+    assert nuke_layer_channels("motion", "forward", NUKE_CHANNELS) == "forward.u,forward.v"
+    assert nuke_layer_channels("albedo", "none", NUKE_CHANNELS) is None  # found by name later
+
+
+def test_unusable_picks_name_the_layer_and_what_it_has():
+    with pytest.raises(PluginError, match=r"normal layer 'depth' needs 3 channel\(s\) but has 1 \(depth.Z\)"):
+        nuke_layer_channels("normal", "depth", NUKE_CHANNELS)
+    with pytest.raises(PluginError, match="beauty layer cannot be 'none'"):
+        nuke_layer_channels("beauty", "none", NUKE_CHANNELS)

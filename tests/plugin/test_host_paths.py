@@ -1,0 +1,38 @@
+"""Host frame variables -> `####` patterns, the rest expanded by the host."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.host_paths import frame_pattern
+
+VARIABLES = {"$HIP": "/job/sh010", "$OS": "karma1", "${OS}": "karma1", "$HIPNAME": "shot"}
+
+
+def expand(text: str) -> str:
+    """A host expansion that would also expand frame variables, so a leftover one shows up."""
+    for name, value in sorted(VARIABLES.items(), key=lambda item: -len(item[0])):
+        text = text.replace(name, value)
+    return re.sub(r"\$F\d*(?![A-Za-z_])", "1001", text)
+
+
+@pytest.mark.parametrize("raw, pattern", [
+    ("$HIP/render/$HIPNAME.$OS.$F4.exr", "/job/sh010/render/shot.karma1.####.exr"),
+    ("$HIP/render/${OS}.${F4}.exr", "/job/sh010/render/karma1.####.exr"),
+    ("$HIP/r/$OS.$F.exr", "/job/sh010/r/karma1.#.exr"),
+    ("$HIP/r/$OS.`padzero(5, $F)`.exr", "/job/sh010/r/karma1.#####.exr"),
+    ("$HIP/r_$FPS/a_$F3.exr", "/job/sh010/r_$FPS/a_###.exr"),
+])
+def test_frame_variables_become_hashes(raw, pattern):
+    assert frame_pattern(raw, expand) == pattern
+
+
+@pytest.mark.parametrize("raw, problem", [("$HIP/still.exr", "has no frame variable"),
+                                          ("$HIP/$F4/a.$F4.exr", "has 2 frame variables"),
+                                          ("$HIP/a.$FF.exr", r"uses \$FF")])
+def test_paths_that_are_no_sequence_are_refused(raw, problem):
+    with pytest.raises(PluginError, match=f"/out/karma1 picture '.*' {problem}"):
+        frame_pattern(raw, expand, where="/out/karma1 picture")

@@ -1,0 +1,36 @@
+"""DenoiseRequest -> `vfxdenoise seq` arguments and engine settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.request import DenoiseRequest
+
+
+def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
+    request = DenoiseRequest("/r/a.####.exr", frames="-5--1", layers={"albedo": "diffuse_direct",
+                             "motion": "none"}, temporal_radius=1, device="cpu",
+                             output_pattern="/o/a.####.exr", model="/m/tiny.safetensors", tile=256)
+
+    args = request.seq_args()
+
+    assert args[:2] == ["/r/a.####.exr", "--frames=-5--1"]
+    assert " ".join(args[2:]) == ("-o /o/a.####.exr --temporal-radius 1 --model /m/tiny.safetensors "
+                                  "--tile 256 --device cpu --missing error --overwrite "
+                                  "--albedo diffuse_direct --motion none")
+    assert "--overwrite" not in request.seq_args(existing=False)
+
+
+def test_engine_config_matches_the_request():
+    config = DenoiseRequest("/r/a.####.exr", temporal_radius=0, device="cpu", existing="resume",
+                            layers={"normal": "N"}).engine_config()
+
+    assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
+    assert config.layers == {"normal": "N"}
+
+
+@pytest.mark.parametrize("bad", [{"device": "gpu"}, {"existing": "skip"}, {"temporal_radius": -1}])
+def test_bad_settings_are_refused_by_name(bad):
+    with pytest.raises(PluginError, match=str(next(iter(bad.values())))):
+        DenoiseRequest("/r/a.####.exr", **bad)
