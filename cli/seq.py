@@ -35,16 +35,18 @@ def _emit(event: dict) -> None:
               help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
 @click.option("--keep-going", is_flag=True, help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
+@click.option("--io-threads", type=click.IntRange(1, 64),
+              help="EXR decode/encode threads [default: one per core, at most 8].")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, keep_noisy: bool, resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, missing: str, keep_going: bool,
-        progress: str, **layers) -> None:
+        progress: str, io_threads: int | None, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, missing=missing,
-        keep_going=keep_going,
+        keep_going=keep_going, io_threads=io_threads,
     )
     bar = None
 

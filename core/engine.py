@@ -14,6 +14,7 @@ with keep_going), so each frame comes out as if the shot had been split there.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -72,7 +73,16 @@ class EngineConfig:
     max_gpu_mem_gb: float | None = None
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int = 2
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 8
+
+    def threads(self) -> int:
+        """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine."""
+        return self.io_threads or max(2, min(8, os.cpu_count() or 2))
+
+    def read_ahead(self) -> int:
+        """Output frames whose inputs are read ahead of the one being denoised: one per spare
+        reader thread, so decode runs in parallel with the network (and bounds the memory)."""
+        return max(1, self.threads() - 1)
 
 
 @dataclass
@@ -140,8 +150,9 @@ class _FrameSource:
     """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], threads: int,
-                 keep_images: set[int]):
+                 keep_images: set[int], device: torch.device):
         self.pattern = pattern
+        self.device = device
         self.keep_images = keep_images
         self.overrides = layers_override
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-read")
@@ -178,6 +189,8 @@ class _FrameSource:
                 raise
             self.layers = self.layers or loaded.layers
             self.sanitized.merge(report)
+            if self.device.type != "cpu":
+                loaded.features = loaded.features.to(self.device)
             if report.total:
                 log.warning("frame %d: replaced non-finite/out-of-range values: %s",
                             frame, report.describe())
@@ -237,6 +250,7 @@ class _Denoiser:
         self.model = loaded.model.to(device)
         self.half = device.type == "cuda"
         if self.half:
+            torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
             self.model = self.model.half()
         self.model = self.model.to(memory_format=torch.channels_last)
         self.multiple = getattr(self.model, "multiple", 16)
@@ -366,9 +380,10 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
          summary: RunSummary, progress: ProgressCallback | None) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
     windows = {t: _context_frames(t, radius, sources) for t in todo}
-    source = _FrameSource(in_pattern, config.layers, config.io_threads,
-                          keep_images={windows[t][0] for t in todo})
-    writer = ThreadPoolExecutor(max_workers=config.io_threads, thread_name_prefix="exr-write")
+    threads, ahead = config.threads(), config.read_ahead()
+    source = _FrameSource(in_pattern, config.layers, threads,
+                          keep_images={windows[t][0] for t in todo}, device=denoiser.device)
+    writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
     def finish(result: FrameResult, started: float, error: VfxDenoiseError | None = None) -> None:
@@ -395,7 +410,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         for index, t in enumerate(todo):
             started = time.perf_counter()
             result = FrameResult(t, out_pattern.path(t), "written")
-            source.prefetch([f for u in todo[index:index + 2] for f in windows[u].values()])
+            source.prefetch([f for u in todo[index:index + 1 + ahead] for f in windows[u].values()])
             try:
                 held = windows[t][0]
                 notes = [f"input missing, frame {held} held in its place"] if held != t else []
@@ -413,8 +428,9 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                                 started))
             except VfxDenoiseError as exc:
                 finish(result, started, exc)
-            source.keep_only({f for u in todo[index + 1:index + 3] for f in windows[u].values()})
-            drain(config.io_threads)
+            source.keep_only({f for u in todo[index + 1:index + 2 + ahead]
+                              for f in windows[u].values()})
+            drain(threads)
         drain(0)
     finally:
         writer.shutdown(wait=True)
@@ -485,10 +501,11 @@ def _on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
     x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
     shape = (target[3] - target[1] + 1, target[2] - target[0] + 1)
 
-    def place(values: np.ndarray | None) -> np.ndarray | None:
+    def place(values: np.ndarray | torch.Tensor | None) -> torch.Tensor | None:
         if values is None:
             return None
-        out = np.zeros((values.shape[0], *shape), np.float32)
+        values = torch.as_tensor(values)
+        out = values.new_zeros((values.shape[0], *shape), dtype=torch.float32)
         if x0 < x1 and y0 < y1:
             out[:, y0 - target[1]:y1 - target[1], x0 - target[0]:x1 - target[0]] = (
                 values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
@@ -50,7 +51,8 @@ class SanitizeReport:
 
 @dataclass
 class FrameFeatures:
-    """One frame's inputs as (C, H, W) float32 arrays; AOVs the render lacks are None."""
+    """One frame's inputs as (C, H, W) float32 arrays (torch tensors once moved with `to`);
+    AOVs the render lacks are None."""
 
     beauty: np.ndarray
     albedo: np.ndarray | None = None
@@ -70,6 +72,15 @@ class FrameFeatures:
     def available(self) -> tuple[str, ...]:
         """Names of the features present in this frame."""
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+
+    def to(self, device: torch.device) -> FrameFeatures:
+        """The same features as float32 tensors on `device`: uploaded once per frame, then shared
+        by the 2k+1 network inputs whose window holds the frame."""
+        return FrameFeatures(**{
+            f.name: None if getattr(self, f.name) is None
+            else torch.as_tensor(getattr(self, f.name)).to(device, torch.float32)
+            for f in fields(self)
+        })
 
     def without(self, *names: str) -> FrameFeatures:
         """A copy with the named AOVs removed (used to train one model for every input set)."""

@@ -45,7 +45,8 @@ class InputLayout:
 
 
 def _tensor(array, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(array).to(device=device, dtype=torch.float32).unsqueeze(0)
+    """(1, C, H, W) float32 on `device` from a (C, H, W) array or tensor (no copy if already there)."""
+    return torch.as_tensor(array).to(device=device, dtype=torch.float32).unsqueeze(0)
 
 
 def _guide(frame: FrameFeatures, device: torch.device) -> torch.Tensor | None:
