@@ -1,10 +1,19 @@
 """Speed benchmark: our default model against Intel OIDN on this machine, in one run.
 
-    python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 3] [--e2e-frames 8]
+    python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
+                               [--budget 7680x4320:4] [--oidn-quality high]
 
-Prints a markdown table: ms/frame for the model alone and for OIDN (HDR + albedo + normal, quality
-high) at each size, the ratio ours/OIDN, peak GPU memory (CUDA), and end-to-end `seq` throughput on a
-generated 1080p multi-layer EXR sequence (EXR decode + features + model + encode).
+Prints markdown tables:
+- per frame size: our engine's per-frame cost (network input from the device-resident window, model,
+  output back to the host), the network alone, OIDN (pyoidn, HDR + albedo + normal, same inputs on
+  the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, and peak
+  GPU memory;
+- `--budget WxH:GB`: one frame of that size through the engine's memory-budgeted path (`seq
+  --max-gpu-mem GB`: frame in host memory, tiles on the GPU), with peak GPU memory and the largest
+  difference to the untiled result;
+- end to end: `vfxdenoise seq` on a generated 1080p multi-layer half-float EXR sequence (decode,
+  features, model, encode, atomic writes) in frames per second, next to the rate at which the same
+  threads only read and write the frames back: when the two are close the run is I/O-bound.
 """
 
 from __future__ import annotations
@@ -14,15 +23,16 @@ import platform
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
-from vfxdenoise.core.baselines import oidn_frame
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError
-from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.io.exr import ExrImage, write_exr
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
@@ -33,18 +43,24 @@ def _frame(height: int, width: int, rng: np.random.Generator) -> FrameFeatures:
         beauty=rng.gamma(2.0, 0.5, (3, height, width)).astype(np.float32),
         albedo=rng.uniform(0, 1, (3, height, width)).astype(np.float32),
         normal=np.broadcast_to(np.array([0, 0, 1], np.float32)[:, None, None], (3, height, width)).copy(),
-        motion=np.zeros((2, height, width), np.float32),
+        motion=rng.normal(0, 2, (2, height, width)).astype(np.float32),
     )
 
 
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up (allocations, cuDNN/oneDNN algorithm choice)
+    fn()  # warm-up: allocations, cuDNN/oneDNN algorithm choice
+    fn()
     times = []
     for _ in range(repeats):
+        _sync()
         start = time.perf_counter()
         fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
+        _sync()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -59,8 +75,88 @@ def _model(name: str, weights_dir: Path) -> tuple[LoadedModel, str]:
         return load_weights(path), "temporal-unet (untrained: same cost)"
 
 
-def _end_to_end(model: str, frames: int, device: str, folder: Path) -> float:
-    rng = np.random.default_rng(0)
+def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
+    """A zero-argument call denoising `frame` with OIDN on `device` (inputs already there)."""
+    import pyoidn
+
+    def hwc(array: np.ndarray):
+        data = np.ascontiguousarray(np.moveaxis(array, 0, -1), np.float32)
+        return torch.from_numpy(data).to(device) if device.type == "cuda" else data
+
+    color, albedo, normal = hwc(frame.beauty), hwc(frame.albedo), hwc(frame.normal)
+    return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
+
+
+def _profile(fn, label: str) -> None:
+    """Where one engine call's time goes (torch profiler, top operators), for finding overheads."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+    with profile(activities=activities) as prof:
+        fn()
+        _sync()
+    key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    print(f"\nprofile of one engine call at {label}:\n"
+          + prof.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=40) + "\n")
+
+
+def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, height: int,
+              args, rng) -> str:
+    """One table row: our engine's per-frame cost, the network alone, and OIDN, at one size."""
+    window = {d: _frame(height, width, rng).to(device) for d in range(-2, 3)}
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    engine_ms = _median_ms(lambda: denoiser(build_input(window, layout, device)), args.repeats)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
+    x = build_input(window, layout, device).to(denoiser.dtype).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        network_ms = _median_ms(lambda: denoiser.model(x), args.repeats)
+    if args.profile:
+        _profile(lambda: denoiser(build_input(window, layout, device)), f"{width}x{height}")
+    oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
+    return (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
+            f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
+
+
+def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
+    denoiser = _Denoiser(loaded, device, EngineConfig(device=str(device)))
+    print("| size | ours, engine ms/frame | ours, network only ms | "
+          f"OIDN 2.x ms/frame (HDR+albedo+normal, {args.oidn_quality}) | engine / OIDN | "
+          "network / OIDN | peak GPU MB |")
+    print("|---|---|---|---|---|---|---|")
+    for size in args.sizes.split(","):
+        width, height = map(int, size.split("x"))
+        print(_size_row(denoiser, loaded.model.layout, device, width, height, args, rng))
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, rng) -> None:
+    """One large frame through the memory-budgeted path, against the untiled result."""
+    size, budget = spec.split(":")
+    width, height = map(int, size.split("x"))
+    window = {d: _frame(height, width, rng) for d in range(-2, 3)}
+    budgeted = _Denoiser(loaded, device, EngineConfig(device=str(device), max_gpu_mem_gb=float(budget)))
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    tiled = budgeted(build_input(window, loaded.model.layout, budgeted.input_device))
+    _sync()
+    seconds = time.perf_counter() - start
+    peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
+    whole = _Denoiser(loaded, device, EngineConfig(device=str(device)))
+    try:
+        untiled = whole(build_input(window, loaded.model.layout, whole.input_device))
+        diff = f"{np.abs(np.log1p(tiled) - np.log1p(untiled)).max():.2e}"
+    except Exception as exc:  # the untiled frame may simply not fit: report, don't fail
+        diff = f"untiled run failed: {type(exc).__name__}"
+    print(f"\n| {width}x{height}, --max-gpu-mem {budget} | tile {budgeted.tile} px | "
+          f"{seconds:.2f} s/frame | peak GPU {peak:.2f} GB | max |log(1+x)| diff to untiled {diff} |")
+
+
+def _write_sequence(folder: Path, frames: int, rng) -> None:
     feats = _frame(1080, 1920, rng)
     channels = {c: feats.beauty[i] for i, c in enumerate("RGB")}
     channels.update({f"albedo.{c}": feats.albedo[i] for i, c in enumerate("RGB")})
@@ -70,43 +166,58 @@ def _end_to_end(model: str, frames: int, device: str, folder: Path) -> float:
     image = ExrImage.from_channels(channels)
     for frame in range(1, frames + 1):
         write_exr(folder / f"in.{frame:04d}.exr", image)
-    summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"),
-                               config=EngineConfig(model=model, device=device, overwrite=True))
-    return frames / summary.seconds
+
+
+def _codec_fps(folder: Path, frames: int, threads: int) -> float:
+    """Frames per second at which `threads` workers only read, map and write the sequence back
+    (EXR decode + features + encode, no network): the I/O bound of an end-to-end run."""
+    def copy(frame: int) -> None:
+        path = folder / f"in.{frame:04d}.exr"
+        image = read_exr(path)
+        features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
+        write_exr(folder / f"copy.{frame:04d}.exr", image)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(copy, range(1, frames + 1)))
+    return frames / (time.perf_counter() - start)
+
+
+def _end_to_end(model: str, frames: int, device: torch.device, folder: Path, rng) -> None:
+    _write_sequence(folder, frames, rng)
+    config = EngineConfig(model=model, device=str(device), overwrite=True)
+    codec = _codec_fps(folder, frames, config.threads())
+    summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config)
+    print(f"\nend to end `seq`, 1920x1080, 13 channels half, {frames} frames, {config.threads()} I/O "
+          f"threads: {frames / summary.seconds:.2f} frames/s (model load included); "
+          f"EXR read + write alone on the same threads: {codec:.2f} frames/s")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1920x1080")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--oidn-quality", default="high", choices=["high", "balanced", "fast"])
+    parser.add_argument("--budget", help="WxH:GB, e.g. 7680x4320:4 (CUDA)")
     parser.add_argument("--e2e-frames", type=int, default=8)
+    parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
     args = parser.parse_args()
     device = pick_device(args.device)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         loaded, label = _model(args.model, Path(tmp))
-        denoiser = _Denoiser(loaded, device, EngineConfig(device=str(device)))
-        layout = loaded.model.layout
+        gpu = f" {torch.cuda.get_device_name()}" if device.type == "cuda" else ""
         print(f"machine: {platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
-              f"device {device}{' ' + torch.cuda.get_device_name() if device.type == 'cuda' else ''}")
+              f"device {device}{gpu}, torch {torch.__version__}")
         print(f"model: {label}\n")
-        print("| size | ours ms/frame | OIDN 2.x ms/frame (HDR+albedo+normal, high) | ours / OIDN | peak GPU MB |")
-        print("|---|---|---|---|---|")
-        for size in args.sizes.split(","):
-            width, height = map(int, size.split("x"))
-            window = {d: _frame(height, width, rng) for d in range(-2, 3)}
-            if torch.cuda.is_available():
-                torch.cuda.reset_peak_memory_stats()
-            ours = _median_ms(lambda: denoiser(build_input(window, layout, device)), args.repeats)
-            peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
-            oidn = _median_ms(lambda: oidn_frame(window[0]), args.repeats)
-            print(f"| {width}x{height} | {ours:.0f} | {oidn:.0f} | {ours / oidn:.2f} | {peak:.0f} |")
+        _sizes_table(loaded, device, args, rng)
+        if args.budget:
+            _budget_check(loaded, device, args.budget, rng)
         if args.e2e_frames:
-            fps = _end_to_end(str(loaded.path), args.e2e_frames, str(device), Path(tmp))
-            print(f"\nend to end `seq`, 1920x1080, 13 channels half, {args.e2e_frames} frames: "
-                  f"{fps:.2f} frames/s")
+            _end_to_end(str(loaded.path), args.e2e_frames, device, Path(tmp), rng)
 
 
 if __name__ == "__main__":

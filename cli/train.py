@@ -68,7 +68,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
         rows = evaluate_sequences(net, val_sequences, device=device)
         return {key: sum(r[key] for r in rows) / len(rows) for key in ("psnr", "relmse", "temporal")}
 
-    loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda",
+    loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda", channels_last=True,
                              validate_every=validate_every, checkpoint_every=validate_every,
                              out_dir=out_dir, seed=seed)
     started = time.time()

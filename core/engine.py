@@ -175,6 +175,7 @@ class _FrameSource:
         for frame in frames:
             if frame not in self.cache and frame not in self.pending and frame not in self.failed:
                 self.pending[frame] = self.pool.submit(self._load, frame)
+        self.peak = max(self.peak, len(self.cache) + len(self.pending))
 
     def get(self, frame: int) -> _Loaded:
         """The frame's features; its VfxDenoiseError (raised again on every call) if unreadable."""
@@ -195,7 +196,7 @@ class _FrameSource:
                 log.warning("frame %d: replaced non-finite/out-of-range values: %s",
                             frame, report.describe())
             self.cache[frame] = loaded
-            self.peak = max(self.peak, len(self.cache))
+            self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]
 
     def image(self, frame: int) -> ExrImage:
@@ -243,37 +244,48 @@ def _frame_sources(wanted: list[int], on_disk: list[int], policy: str) -> dict[i
 
 
 class _Denoiser:
-    """The model on its device, applied with tiling and out-of-memory fallback."""
+    """The model on its device, applied with tiling and out-of-memory fallback.
+
+    With a GPU memory budget the frames and the network input stay in host memory and only tiles
+    visit the GPU, so the budget bounds the whole run, not just the network's activations (an 8K
+    input alone is about 1.8 GB in half precision). Otherwise frames live on the model's device.
+    """
 
     def __init__(self, loaded: LoadedModel, device: torch.device, config: EngineConfig):
         self.device = device
         self.model = loaded.model.to(device)
         self.half = device.type == "cuda"
+        self.dtype = torch.float16 if self.half else torch.float32
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
             self.model = self.model.half()
         self.model = self.model.to(memory_format=torch.channels_last)
         self.multiple = getattr(self.model, "multiple", 16)
         self.tile = config.tile
-        if self.tile is None and config.max_gpu_mem_gb and device.type == "cuda":
+        budgeted = bool(config.max_gpu_mem_gb) and device.type == "cuda"
+        self.input_device = torch.device("cpu") if budgeted else device
+        if self.tile is None and budgeted:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
+    def _run_tile(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+        return self.model(x).to(self.input_device)
+
     def __call__(self, x: torch.Tensor, frame: int | None = None) -> np.ndarray:
-        x = x.to(self.device, torch.float16 if self.half else torch.float32)
-        x = x.contiguous(memory_format=torch.channels_last)
+        x = x.to(self.input_device, self.dtype)
         try:
             with torch.inference_mode():
-                y, self.tile = run_with_oom_retry(self.model, x, self.tile, self.multiple)
+                y, self.tile = run_with_oom_retry(self._run_tile, x, self.tile, self.multiple)
         except torch.OutOfMemoryError as exc:
             what = f"frame {frame}" if frame is not None else "a frame"
             raise DeviceError(
                 f"out of {self.device.type} memory on {what} ({x.shape[-1]}x{x.shape[-2]}) even "
                 f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
             ) from exc
-        out = y[0].float().cpu().numpy()
-        # finite, and within half float so outputs stored as half hold no Inf either
-        return np.clip(np.nan_to_num(out, nan=0.0, posinf=MAX_RADIANCE, neginf=0.0),
-                       0.0, MAX_RADIANCE)
+        # Finite, and within half float so outputs stored as half hold no Inf either. Cleaned where
+        # it was computed and copied in the network's precision: the host gets one small copy.
+        out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0).clamp_(0.0, MAX_RADIANCE)
+        return out.cpu().numpy().astype(np.float32, copy=False)
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
@@ -382,7 +394,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     windows = {t: _context_frames(t, radius, sources) for t in todo}
     threads, ahead = config.threads(), config.read_ahead()
     source = _FrameSource(in_pattern, config.layers, threads,
-                          keep_images={windows[t][0] for t in todo}, device=denoiser.device)
+                          keep_images={windows[t][0] for t in todo}, device=denoiser.input_device)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
@@ -419,7 +431,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
-                x = build_input(window, denoiser.model.layout, denoiser.device)
+                x = build_input(window, denoiser.model.layout, denoiser.input_device)
                 beauty = denoiser(x, frame=t)
                 layers = source.get(windows[t][0]).layers
                 image = _denoised_image(source.image(windows[t][0]), layers, beauty, config,

@@ -30,12 +30,25 @@ def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_we
         assert np.array_equal(_beauty(whole, frame), _beauty(chunked, frame)), frame
 
 
-def test_streaming_holds_only_the_temporal_window(sequence_factory, tiny_weights):
+@pytest.mark.parametrize("io_threads", [1, 2, 4])
+def test_streaming_holds_only_the_temporal_window_and_the_read_ahead(sequence_factory, tiny_weights,
+                                                                      io_threads):
     pattern = sequence_factory(frames=range(1, 21), height=16, width=16)
-    summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    config = _config(tiny_weights, io_threads=io_threads)
+    summary = denoise_sequence(pattern, config=config)
     assert len(summary.frames("written")) == 20
-    # window of 2k+1 = 5 frames plus the prefetched next frame
-    assert summary.peak_frames_in_memory <= 6
+    # window of 2k+1 = 5 frames plus one frame per output frame read ahead (read or being read)
+    assert config.read_ahead() == max(1, io_threads - 1)
+    assert summary.peak_frames_in_memory <= 5 + config.read_ahead()
+
+
+def test_io_threads_do_not_change_the_output(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 9), height=16, width=16)
+    one, four = str(tmp_path / "one" / "o.####.exr"), str(tmp_path / "four" / "o.####.exr")
+    denoise_sequence(pattern, one, config=_config(tiny_weights, io_threads=1))
+    denoise_sequence(pattern, four, config=_config(tiny_weights, io_threads=4))
+    for frame in range(1, 9):
+        assert np.array_equal(_beauty(one, frame), _beauty(four, frame)), frame
 
 
 def test_output_keeps_channels_windows_types_and_header(sequence_factory, tmp_path, tiny_weights):

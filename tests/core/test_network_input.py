@@ -1,6 +1,7 @@
 """The network input layout: channel count, repeated slots, presence flags."""
 
 import numpy as np
+import torch
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import InputLayout, build_input
 
@@ -38,3 +39,17 @@ def test_missing_aux_features_clear_their_flags():
     assert x[0, -3:].sum().item() == 0.0
     y = build_input({0: _frame(1.0)}, layout)
     assert y[0, -3:].mean(dim=(1, 2)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_features_moved_to_a_device_give_the_same_input():
+    rng = np.random.default_rng(3)
+    window = {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(np.float32),
+                               albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float32),
+                               normal=rng.uniform(-1, 1, (3, 8, 8)).astype(np.float32),
+                               motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32))
+              for d in range(-2, 3)}
+    layout = InputLayout(temporal_radius=2)
+    moved = {d: f.to("cpu") for d, f in window.items()}
+    assert all(isinstance(v, torch.Tensor) for v in (moved[0].beauty, moved[0].motion))
+    assert moved[0].depth is None
+    assert torch.equal(build_input(window, layout), build_input(moved, layout))
