@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 import torch
+
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.errors import DatasetError, ModelError
 from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
@@ -30,6 +31,7 @@ from vfxdenoise.core.image_evaluation import (
     markdown_table,
 )
 from vfxdenoise.core.io.images import write_image
+from vfxdenoise.core.models import build_model
 from vfxdenoise.core.noise import Noise, parse_noise
 from vfxdenoise.core.training.classic import ClassicDataConfig, steps_per_epoch, train_model
 from vfxdenoise.core.training.loop import LoopConfig
@@ -71,6 +73,29 @@ def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit:
     return load_dataset(dataset, data_dir, options)
 
 
+def parse_model_options(items: tuple[str, ...]) -> dict:
+    """`--model-option KEY=VALUE` pairs -> constructor keyword arguments (values read as JSON)."""
+    config = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE (e.g. features=32)",
+                                     param_hint="--model-option")
+        try:
+            config[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            config[key.strip()] = raw
+    return config
+
+
+def check_model_options(arch: str, config: dict) -> None:
+    """Build the architecture once so a wrong --model-option fails before any data is read."""
+    try:
+        build_model(arch, **config)
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(f"does not fit {arch}: {exc}", param_hint="--model-option") from exc
+
+
 def _noise_or_real(dataset: str, spec: str | None) -> Noise | None:
     if spec is None or spec == REAL:
         if dataset not in REAL_NOISE:
@@ -95,6 +120,9 @@ def classic() -> None:
 @click.option("--epochs", type=float, default=None, help="Or: passes over the training images' area.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Model folder: model.safetensors, model.json, log.csv, curves.png, checkpoints.")
+@click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
+              help="Architecture constructor argument, e.g. features=32, depth=17, widths=[32,64] "
+                   "(repeatable).")
 @click.option("--batch", default=16, show_default=True)
 @click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
 @click.option("--lr", default=1e-3, show_default=True)
@@ -108,11 +136,13 @@ def classic() -> None:
 @click.option("--seed", default=0, show_default=True)
 def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: int | None,
           max_side: int | None, noise_spec: str | None, steps: int | None, epochs: float | None,
-          out_dir: Path, batch: int, patch: int, lr: float, val_images: int, validate_every: int,
-          device: str, amp: bool, resume: bool, seed: int) -> None:
+          out_dir: Path, model_options: tuple[str, ...], batch: int, patch: int, lr: float,
+          val_images: int, validate_every: int, device: str, amp: bool, resume: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")
+    model_config = parse_model_options(model_options)
+    check_model_options(arch, model_config)
     device = resolve_device(device)
     noise = _noise_or_real(dataset, noise_spec)
     pairs = _read(dataset, data_dir, "train", channels, limit, max_side)
@@ -132,7 +162,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
                       channels_last=device == "cpu", validate_every=validate_every,
                       checkpoint_every=validate_every, seed=seed)
     started = time.time()
-    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume)
+    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume, **model_config)
     card = {
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": {

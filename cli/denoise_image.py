@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from vfxdenoise.cli.classic import ARCHITECTURES, DEVICES, resolve_device
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
 from vfxdenoise.core.io.images import read_image, write_image
-from vfxdenoise.core.weights import load_weights
+from vfxdenoise.core.weights import SHIPPED_DIR, load_weights
 
 SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<arch>.safetensors
 
@@ -37,6 +38,10 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         result = bm3d_denoise(image.pixels, sigma / 255.0)
     else:
+        if model_path is None and not (SHIPPED_DIR / f"{SHIPPED_PREFIX}{arch}.safetensors").is_file():
+            raise ModelError(f"no shipped {arch} weights ({SHIPPED_PREFIX}{arch}.safetensors); train one "
+                             f"with `vfxdenoise classic train --arch {arch} ... --out DIR` and pass "
+                             "--model DIR, or use --arch bm3d --sigma S")
         loaded = load_weights(model_path or f"{SHIPPED_PREFIX}{arch}", resolve_device(device))
         if loaded.architecture != arch:
             raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+
 from vfxdenoise.core.errors import ImageError
 from vfxdenoise.core.tiling import run_tiled
 

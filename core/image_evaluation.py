@@ -1,6 +1,6 @@
 """Score still-image denoisers (classic models, BM3D, the noisy input) under several noise conditions.
 
-Used by `vfxdenoise classic eval` and `benchmarks/classic_bench.py`. For each condition every
+Used by `vfxdenoise classic eval` and `benchmarks/classic.py`. For each condition every
 clean image gets one fixed noisy version (seeded per image), every method denoises it, and the
 output, clipped to [0, 1] as a saved image would be, is scored with PSNR and SSIM against the
 clean image. The noisy input is scored the same way (clipped).
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.datasets import ImagePair
 from vfxdenoise.core.errors import ImageError

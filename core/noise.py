@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
 from vfxdenoise.core.errors import NoiseSpecError
 
 Param = float | tuple[float, float]  # a value, or a (lo, hi) range drawn uniformly per call
@@ -153,7 +154,7 @@ class Choice:
 
 # name -> (class, positional parameter names, {parameter: (lowest, highest) allowed})
 _KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, tuple[float, float]]]] = {
-    "gaussian": (Gaussian, ("sigma", "scale"), {"sigma": (0.0, 255.0), "scale": (1.0, 65535.0)}),
+    "gaussian": (Gaussian, ("sigma", "scale"), {"sigma": (0.0, 65535.0), "scale": (1.0, 65535.0)}),
     "poisson": (Poisson, ("photons",), {"photons": (1e-3, 1e9)}),
     "impulse": (Impulse, ("density",), {"density": (0.0, 1.0)}),
     "saltpepper": (SaltPepper, ("density", "salt"), {"density": (0.0, 1.0), "salt": (0.0, 1.0)}),
@@ -162,7 +163,9 @@ _KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, tuple[float, float]]]] 
 _ALIASES = {"gauss": "gaussian", "awgn": "gaussian", "shot": "poisson", "s&p": "saltpepper",
             "sp": "saltpepper", "salt-and-pepper": "saltpepper", "salt_pepper": "saltpepper",
             "random-impulse": "impulse", "multiplicative": "speckle"}
-_NUMBER = r"[0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?"
+_NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
+# A chain joins noises with "+"; a "+" inside a number's exponent (1e+3) is not a join.
+_CHAIN_JOIN = re.compile(r"\+(?=\s*[A-Za-z])")
 
 
 def _value(text: str, whole: str) -> Param:
@@ -194,6 +197,8 @@ def _parse_one(text: str) -> Noise:
         if key not in positional:
             raise NoiseSpecError(f"noise '{text}': unexpected parameter '{arg.strip()}'; "
                                  f"{name} takes {', '.join(positional)}")
+        if key in values:
+            raise NoiseSpecError(f"noise '{text}': {key} is given twice")
         values[key] = _value(raw if eq else arg, text)
     required = positional[0]
     if required not in values:
@@ -206,6 +211,9 @@ def _parse_one(text: str) -> Noise:
     if name == "gaussian":
         scale = values.pop("scale", 255.0)
         sigma = values["sigma"]
+        if max(sigma if isinstance(sigma, tuple) else (sigma,)) > scale:
+            raise NoiseSpecError(f"noise '{text}': sigma must lie in [0, {scale:g}] (it is on the "
+                                 f"0-{scale:g} scale; e.g. gaussian:25 or gaussian:sigma=0.1,scale=1)")
         values["sigma"] = tuple(s / scale for s in sigma) if isinstance(sigma, tuple) else sigma / scale
     return kind(**values, spec=spec)
 
@@ -217,10 +225,9 @@ def parse_noise(spec: str) -> Noise:
     """Parse a noise spec (see the module docstring) into a callable noise model."""
     if not spec or not spec.strip():
         raise NoiseSpecError("empty noise spec; give e.g. gaussian:25 or none")
-    options = [part for part in spec.split("|")]
     parsed = []
-    for option in options:
-        links = [_parse_one(link) for link in option.split("+")]
+    for option in spec.split("|"):
+        links = [_parse_one(link) for link in _CHAIN_JOIN.split(option)]
         parsed.append(links[0] if len(links) == 1 else Chain(tuple(links), spec=option.strip()))
     return parsed[0] if len(parsed) == 1 else Choice(tuple(parsed), spec=spec.strip())
 

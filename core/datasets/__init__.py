@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from vfxdenoise.core.errors import DatasetError
 
 SPLITS = ("train", "test", "all")

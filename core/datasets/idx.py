@@ -12,6 +12,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+
 from vfxdenoise.core.datasets import ImagePair, ReadOptions, shape_image
 from vfxdenoise.core.errors import DatasetError
 

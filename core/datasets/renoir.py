@@ -23,7 +23,9 @@ def _tagged(folder: Path, tag: str) -> list[Path]:
 def find_scenes(root: Path) -> dict[Path, tuple[Path, list[Path]]]:
     """Scene folder -> (reference, noisy images) for every folder holding *Noisy images."""
     scenes = {}
-    for folder in sorted({p.parent for p in root.rglob("*") if p.stem.lower().endswith("noisy")}):
+    noisy_files = (p for p in root.rglob("*")
+                   if p.suffix.lower() in EXTENSIONS and p.stem.lower().endswith("noisy") and p.is_file())
+    for folder in sorted({p.parent for p in noisy_files}):
         references = _tagged(folder, "reference")
         if len(references) != 1:
             raise DatasetError(f"RENOIR scene {folder} has {len(references)} *Reference images; "

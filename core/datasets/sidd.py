@@ -20,7 +20,7 @@ NOISY_TAG, CLEAN_TAG = "NOISY_SRGB", "GT_SRGB"
 def find_pairs(root: Path) -> dict[Path, list[tuple[Path, Path]]]:
     """Scene folder -> [(noisy, ground truth)] for every noisy sRGB image under root."""
     scenes: dict[Path, list[tuple[Path, Path]]] = {}
-    for noisy in sorted(root.rglob(f"*{NOISY_TAG}*")):
+    for noisy in sorted(p for p in root.rglob(f"*{NOISY_TAG}*") if p.is_file()):
         clean = noisy.with_name(noisy.name.replace(NOISY_TAG, CLEAN_TAG))
         if not clean.is_file():
             raise DatasetError(f"SIDD: {noisy} has no ground truth {clean.name} beside it; "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
+
 from vfxdenoise.core.errors import ImageError
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.datasets import ImagePair
 from vfxdenoise.core.errors import DatasetError
@@ -29,7 +30,7 @@ from vfxdenoise.core.training.loop import LoopConfig, fit
 class ClassicDataConfig:
     """How patches are drawn."""
 
-    patch: int = 40  # side in pixels (DnCNN's 40); smaller images are used whole
+    patch: int = 40  # side in pixels (DnCNN's 40); capped at the smallest image side (28 for MNIST)
     batch: int = 16
     augment: bool = True  # random flips and 90-degree turns
 

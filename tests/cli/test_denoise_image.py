@@ -1,0 +1,86 @@
+"""`vfxdenoise denoise-image`: one still image through a classic model or BM3D, bit depth kept."""
+
+import numpy as np
+import pytest
+import torch
+from classic_data import (
+    one_torch_thread,  # noqa: F401 (autouse fixture)
+    pattern,
+    quantise,
+)
+from click.testing import CliRunner
+
+from vfxdenoise.cli.main import cli
+from vfxdenoise.core import metrics
+from vfxdenoise.core.io.images import read_image, write_image
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import save_weights
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["denoise-image", *[str(a) for a in args]])
+
+
+def identity_model(path, arch="dncnn", channels=1):
+    """A DnCNN whose noise estimate is zero: its output is its input, so the I/O path is checkable."""
+    config = {"channels": channels, "depth": 3, "features": 4}
+    torch.manual_seed(0)
+    save_weights(build_model(arch, **config), path / "model.safetensors", arch, config)
+    return path
+
+
+@pytest.mark.parametrize("pixel_type", ["uint8", "uint16"])
+def test_gray_model_on_a_colour_image_keeps_pixels_and_bit_depth(tmp_path, pixel_type):
+    image = quantise(pattern(1, 3, 40, 52))
+    write_image(tmp_path / "in.png", image, pixel_type)
+    result = run(tmp_path / "in.png", tmp_path / "out.png", "--model", identity_model(tmp_path),
+                 "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    out = read_image(tmp_path / "out.png")
+    assert out.pixel_type == pixel_type and out.pixels.shape == (3, 40, 52)
+    np.testing.assert_allclose(out.pixels, read_image(tmp_path / "in.png").pixels, atol=1e-6)
+
+
+def test_tiles_give_the_same_result_as_one_pass(tmp_path):
+    config = {"channels": 1, "depth": 4, "features": 4}
+    torch.manual_seed(3)
+    model = build_model("dncnn", **config)
+    torch.nn.init.normal_(model.body[-1].weight, std=0.05)  # not the identity
+    save_weights(model, tmp_path / "m.safetensors", "dncnn", config)
+    write_image(tmp_path / "in.png", quantise(pattern(2, 1, 70, 90)), "uint16")
+    for tile, name in (("512", "whole.png"), ("32", "tiled.png")):
+        result = run(tmp_path / "in.png", tmp_path / name, "--model", tmp_path / "m.safetensors",
+                     "--tile", tile, "--device", "cpu")
+        assert result.exit_code == 0, result.output
+    whole, tiled = read_image(tmp_path / "whole.png").pixels, read_image(tmp_path / "tiled.png").pixels
+    assert np.abs(whole - read_image(tmp_path / "in.png").pixels).max() > 1e-3
+    np.testing.assert_allclose(tiled, whole, atol=2 / 65535)
+
+
+def test_bm3d_removes_noise(tmp_path):
+    clean = quantise(pattern(3, 1, 48, 48))
+    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape)
+    write_image(tmp_path / "noisy.png", noisy, "uint16")
+    result = run(tmp_path / "noisy.png", tmp_path / "out.png", "--arch", "bm3d", "--sigma", "25")
+    assert result.exit_code == 0, result.output
+    out = read_image(tmp_path / "out.png").pixels
+    assert metrics.psnr(out, clean) > metrics.psnr(read_image(tmp_path / "noisy.png").pixels, clean) + 5
+
+
+def test_refusals_are_one_clear_line(tmp_path):
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    (tmp_path / "exists.png").write_bytes(b"x")
+    model = identity_model(tmp_path)
+    cases = [
+        ([tmp_path / "in.png", tmp_path / "in.png", "--model", model], "is the input image"),
+        ([tmp_path / "in.png", tmp_path / "exists.png", "--model", model], "pass --overwrite"),
+        ([tmp_path / "in.png", tmp_path / "o.png", "--arch", "bm3d"], "needs --sigma"),
+        ([tmp_path / "in.png", tmp_path / "o.png", "--arch", "resnet-sd", "--model", model],
+         "pass --arch dncnn"),
+        ([tmp_path / "in.png", tmp_path / "o.png", "--arch", "dae"], "vfxdenoise classic train --arch dae"),
+    ]
+    for args, words in cases:
+        result = run(*args)
+        assert result.exit_code in (1, 2) and words in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o.png").exists()

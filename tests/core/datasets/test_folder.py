@@ -1,0 +1,50 @@
+"""A plain folder of images: recursive, hidden files skipped, channel conversion, crops, splits."""
+
+import numpy as np
+import pytest
+from classic_data import pattern, quantise
+
+from vfxdenoise.core.datasets import ReadOptions, load_dataset
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.images import write_image
+
+
+def write_folder(root, count=10):
+    for i in range(count):
+        sub = root / ("a" if i % 2 else "b")
+        sub.mkdir(parents=True, exist_ok=True)
+        write_image(sub / f"img{i:02d}.png", quantise(pattern(i, 3 if i % 3 else 1, 24, 30)))
+    (root / "a" / ".img99.tmp.png").write_bytes(b"half written")
+    (root / "a" / "notes.txt").write_text("not an image")
+
+
+def test_reads_images_recursively_in_sorted_order_and_splits_every_fifth(tmp_path):
+    write_folder(tmp_path)
+    every = load_dataset("folder", tmp_path, ReadOptions(split="all"))
+    names = [p.name for p in every]
+    assert names == sorted(names) and len(names) == 10 and not any(".img99" in n for n in names)
+    test = load_dataset("folder", tmp_path, ReadOptions(split="test"))
+    assert [p.name for p in test] == [names[4], names[9]]
+    assert len(load_dataset("folder", tmp_path, ReadOptions(split="train"))) == 8
+    first = every[names.index("b/img00.png")]
+    np.testing.assert_allclose(first.clean, quantise(pattern(0, 1, 24, 30)), atol=1e-6)
+
+
+def test_channel_conversion_and_centre_crop(tmp_path):
+    write_folder(tmp_path)
+    gray = load_dataset("folder", tmp_path, ReadOptions(split="all", channels=1, max_side=16))
+    colour = load_dataset("folder", tmp_path, ReadOptions(split="all", channels=3))
+    assert {p.clean.shape for p in gray} == {(1, 16, 16)} and {p.clean.shape for p in colour} == {(3, 24, 30)}
+    full = quantise(pattern(1, 3, 24, 30))
+    luma = np.tensordot(np.array([0.2125, 0.7154, 0.0721]), full, axes=1)
+    np.testing.assert_allclose(gray[[p.name for p in gray].index("a/img01.png")].clean[0],
+                               luma[4:20, 7:23], atol=1e-5)
+
+
+def test_bad_options_and_empty_folders_are_dataset_errors(tmp_path):
+    with pytest.raises(DatasetError, match="no images in the 'all' split"):
+        load_dataset("folder", tmp_path, ReadOptions(split="all"))
+    with pytest.raises(DatasetError, match="unknown split"):
+        ReadOptions(split="validation")
+    with pytest.raises(DatasetError, match="unknown dataset 'cifar'"):
+        load_dataset("cifar", tmp_path)

@@ -1,0 +1,155 @@
+"""Noise models match their parameters statistically, are seeded, and specs parse or fail clearly."""
+
+import numpy as np
+import pytest
+
+from vfxdenoise.core.errors import NoiseSpecError
+from vfxdenoise.core.noise import (
+    Chain,
+    Choice,
+    Gaussian,
+    Identity,
+    Poisson,
+    SaltPepper,
+    add_noise,
+    gaussian_sigma,
+    parse_noise,
+)
+
+N = 200_000  # values per statistical check: standard errors well under 1% of the checked quantities
+
+
+def flat(value: float, n: int = N) -> np.ndarray:
+    return np.full((1, n // 400, 400), value, np.float32)
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("spec, sigma", [("gaussian:25", 25 / 255), ("gaussian:sigma=0.1,scale=1", 0.1),
+                                         ("awgn:50", 50 / 255), ("gaussian:4000,scale=65535", 4000 / 65535)])
+def test_gaussian_has_zero_mean_and_the_given_sigma(spec, sigma):
+    clean = flat(0.5)
+    noise = parse_noise(spec)(clean, rng()) - clean
+    assert abs(noise.mean()) < 5 * sigma / np.sqrt(N)
+    assert noise.std() == pytest.approx(sigma, rel=0.01)
+    assert gaussian_sigma(parse_noise(spec)) == pytest.approx(sigma)
+
+
+def test_gaussian_is_not_clipped_and_does_not_modify_its_input():
+    clean = flat(1.0, 4000)
+    before = clean.copy()
+    noisy = add_noise(clean, "gaussian:25")
+    assert noisy.max() > 1.05 and noisy.dtype == np.float32
+    np.testing.assert_array_equal(clean, before)
+
+
+def test_gaussian_range_draws_one_sigma_per_call_within_the_range():
+    model = parse_noise("gaussian:10-40")
+    generator = rng(3)
+    sigmas = [float((model(flat(0.5, 8000), generator) - 0.5).std()) * 255 for _ in range(60)]
+    assert 9 < min(sigmas) < 16 and 34 < max(sigmas) < 41
+    assert gaussian_sigma(model) is None  # not a fixed level
+
+
+@pytest.mark.parametrize("value", [0.05, 0.4, 0.9])
+def test_poisson_mean_is_the_value_and_variance_value_over_photons(value):
+    photons = 30.0
+    noisy = parse_noise("poisson:30")(flat(value), rng(1))
+    assert noisy.mean() == pytest.approx(value, abs=5 * np.sqrt(value / photons / N))
+    assert noisy.var() == pytest.approx(value / photons, rel=0.02)
+    counts = noisy * photons
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-4)  # whole photon counts
+
+
+def test_poisson_accepts_exponent_notation():
+    model = parse_noise("poisson:1e+3")
+    assert isinstance(model, Poisson) and model.photons == 1000.0
+    assert parse_noise("shot:2E3").photons == 2000.0
+
+
+def test_impulse_replaces_the_density_with_uniform_values():
+    clean = flat(0.123)
+    noisy = parse_noise("impulse:0.2")(clean, rng(2))
+    hit = noisy != clean
+    assert hit.mean() == pytest.approx(0.2, abs=0.005)
+    replaced = noisy[hit]
+    assert replaced.mean() == pytest.approx(0.5, abs=0.005)
+    assert replaced.var() == pytest.approx(1 / 12, rel=0.03)
+    quarters = np.histogram(replaced, bins=4, range=(0, 1))[0] / replaced.size
+    np.testing.assert_allclose(quarters, 0.25, atol=0.01)
+
+
+@pytest.mark.parametrize("spec, density, salt", [("saltpepper:0.1", 0.1, 0.5), ("s&p:0.3,0.8", 0.3, 0.8),
+                                                 ("saltpepper:density=0.05,salt=0", 0.05, 0.0)])
+def test_salt_and_pepper_density_and_ratio(spec, density, salt):
+    clean = flat(0.5)
+    noisy = parse_noise(spec)(clean, rng(4))
+    assert set(np.unique(noisy)) <= {0.0, 0.5, 1.0}
+    assert (noisy != clean).mean() == pytest.approx(density, abs=0.005)
+    assert (noisy == 1.0).mean() == pytest.approx(density * salt, abs=0.004)
+
+
+def test_salt_and_pepper_hits_channels_independently():
+    clean = np.full((3, 200, 200), 0.5, np.float32)
+    hit = parse_noise("saltpepper:0.5")(clean, rng(5)) != clean
+    all_three = hit.all(axis=0).mean()
+    assert all_three == pytest.approx(0.125, abs=0.01)  # 0.5 ** 3, not 0.5 as for whole-pixel hits
+
+
+def test_speckle_is_multiplicative():
+    for value in (0.2, 0.8):
+        clean = flat(value)
+        noisy = parse_noise("speckle:0.2")(clean, rng(6))
+        assert noisy.mean() == pytest.approx(value, abs=5 * 0.2 * value / np.sqrt(N))
+        assert noisy.std() == pytest.approx(0.2 * value, rel=0.01)
+
+
+def test_chain_applies_left_to_right_and_variances_add():
+    model = parse_noise("gaussian:10+poisson:50")
+    assert isinstance(model, Chain) and [type(p) for p in model.parts] == [Gaussian, Poisson]
+    noisy = model(flat(0.5), rng(7))
+    assert noisy.var() == pytest.approx(0.5 / 50 + (10 / 255) ** 2, rel=0.02)
+
+
+def test_choice_picks_each_option_about_equally_often():
+    model = parse_noise("gaussian:25|saltpepper:0.1|none")
+    assert isinstance(model, Choice) and isinstance(model.options[2], Identity)
+    generator, kinds = rng(8), []
+    for _ in range(600):
+        noisy = model(flat(0.5, 400), generator)
+        kinds.append("none" if np.all(noisy == 0.5) else "sp" if np.isin(noisy, (0, 0.5, 1)).all() else "g")
+    for kind in ("g", "sp", "none"):
+        assert kinds.count(kind) / 600 == pytest.approx(1 / 3, abs=0.07)
+
+
+def test_same_seed_same_noise_other_seed_other_noise():
+    clean = np.random.default_rng(0).random((3, 16, 16)).astype(np.float32)
+    for spec in ("gaussian:25", "poisson:30", "impulse:0.2", "saltpepper:0.1", "speckle:0.2",
+                 "gaussian:0-55|saltpepper:0-0.2"):
+        np.testing.assert_array_equal(add_noise(clean, spec, seed=3), add_noise(clean, spec, seed=3))
+        assert not np.array_equal(add_noise(clean, spec, seed=3), add_noise(clean, spec, seed=4))
+
+
+def test_salt_pepper_class_keeps_its_spec():
+    model = parse_noise("  saltpepper:0.1 ")
+    assert isinstance(model, SaltPepper) and model.spec == "saltpepper:0.1"
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("", "empty"),
+    ("blur:3", "unknown noise 'blur'"),
+    ("gaussian", "needs its sigma"),
+    ("gaussian:300", "sigma must lie in"),
+    ("saltpepper:1.5", "density must lie in"),
+    ("gaussian:40-10", "runs backwards"),
+    ("gaussian:abc", "not a number"),
+    ("poisson:30,4", "unexpected parameter"),
+    ("gaussian:25,sigma=3", "given twice"),
+    ("gaussian:25+", "not a number"),
+    ("gaussian:0.2,scale=0.5", "scale must lie in"),
+])
+def test_bad_specs_raise_noise_spec_errors_naming_the_problem(spec, words):
+    with pytest.raises(NoiseSpecError, match=words):
+        parse_noise(spec)

@@ -1,0 +1,103 @@
+"""Classic training: patch batches (aligned, augmented, fresh noise) and each architecture learning."""
+
+import numpy as np
+import pytest
+from classic_data import (
+    one_torch_thread,  # noqa: F401 (autouse fixture)
+    write_idx_dataset,
+    write_renoir_dataset,
+    write_sidd_dataset,
+)
+
+from vfxdenoise.core.datasets import ImagePair, ReadOptions, load_dataset
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.noise import parse_noise
+from vfxdenoise.core.training.classic import (
+    ClassicDataConfig,
+    batches,
+    noisy_inputs,
+    steps_per_epoch,
+    train_model,
+)
+from vfxdenoise.core.training.loop import LoopConfig
+
+SMALL = {"dae": {"widths": (8, 16)}, "dncnn": {"depth": 5, "features": 16},
+         "resnet-sd": {"features": 16, "blocks": 2}}
+
+
+def test_real_noise_patches_stay_aligned_through_crops_flips_and_turns():
+    clean = np.random.default_rng(0).integers(0, 8, (3, 20, 24)).astype(np.float32)  # exact sums
+    offset = np.arange(3 * 20 * 24, dtype=np.float32).reshape(3, 20, 24)  # position-unique "noise"
+    pair = ImagePair("x", clean, clean + offset)
+    stream = batches([pair], None, ClassicDataConfig(patch=8, batch=32), seed=1)
+    batch = next(stream)
+    assert batch["input"].shape == batch["target"].shape == (32, 3, 8, 8)
+    difference = (batch["input"] - batch["target"]).numpy()
+    windows = {np.sort(offset[(..., slice(y, y + 8), slice(x, x + 8))].ravel()).tobytes()
+               for y in range(13) for x in range(17)}
+    for patch in difference:  # each noisy patch minus its clean patch is one window of the offset
+        assert np.sort(patch.ravel()).tobytes() in windows
+    orientations = {tuple(patch[0, 0, :2].astype(int)) for patch in difference}
+    assert len(orientations) > 4  # augmentation turned/flipped some patches
+
+
+def test_synthetic_noise_is_drawn_fresh_for_every_patch():
+    pair = ImagePair("flat", np.full((1, 16, 16), 0.5, np.float32))
+    batch = next(batches([pair], parse_noise("gaussian:0-50"), ClassicDataConfig(patch=16, batch=64)))
+    sigmas = (batch["input"] - batch["target"]).flatten(1).std(dim=1) * 255
+    assert sigmas.min() < 10 and sigmas.max() > 40
+    assert noisy_inputs([pair], parse_noise("gaussian:25"), 3)[0].std() > 0.05
+
+
+def test_patch_size_and_epoch_length_follow_the_smallest_image():
+    pairs = [ImagePair("a", np.zeros((1, 28, 28), np.float32)) for _ in range(40)]
+    assert steps_per_epoch(pairs, ClassicDataConfig(patch=40, batch=16)) == 3  # one patch per image
+    assert steps_per_epoch([ImagePair("b", np.zeros((1, 100, 90), np.float32))],
+                           ClassicDataConfig(patch=40, batch=1)) == 9
+
+
+def test_missing_noise_for_clean_only_data_and_mixed_channels_are_refused():
+    gray = ImagePair("g", np.zeros((1, 8, 8), np.float32))
+    colour = ImagePair("c", np.zeros((3, 8, 8), np.float32))
+    with pytest.raises(DatasetError, match="g has no real noisy capture"):
+        next(batches([gray], None, ClassicDataConfig()))
+    with pytest.raises(DatasetError, match="mix gray and colour"):
+        next(batches([gray, colour], parse_noise("gaussian:25"), ClassicDataConfig()))
+
+
+def _train(arch, pairs, noise, tmp_path, steps=40):
+    loop = LoopConfig(steps=steps, out_dir=tmp_path / arch, lr=3e-3, log_every=5, validate_every=steps,
+                      checkpoint_every=steps)
+    data = ClassicDataConfig(patch=16, batch=8)
+    return train_model(arch, pairs, noise, data, loop, val_pairs=pairs[:2], **SMALL[arch])
+
+
+def _assert_loss_falls(history, factor=0.7):
+    losses = [row["loss"] for row in history]
+    assert np.mean(losses[-2:]) < factor * np.mean(losses[:2]), losses
+
+
+@pytest.mark.parametrize("arch", ["dae", "dncnn", "resnet-sd"])
+def test_each_architecture_learns_gray_idx_images_with_synthetic_noise(tmp_path, arch):
+    write_idx_dataset(tmp_path / "data", train=16, test=2)
+    pairs = load_dataset("fashion-mnist", tmp_path / "data")
+    model, config, history = _train(arch, pairs, parse_noise("gaussian:50"), tmp_path)
+    assert config["channels"] == 1 and model.channels == 1
+    _assert_loss_falls(history)
+    assert (tmp_path / arch / "log.csv").is_file() and "psnr" in history[-1]
+
+
+@pytest.mark.parametrize("arch", ["dae", "dncnn", "resnet-sd"])
+def test_each_architecture_learns_colour_sidd_pairs(tmp_path, arch):
+    write_sidd_dataset(tmp_path / "data", scenes=4, pairs_per_scene=1, sigma=0.15)
+    pairs = load_dataset("sidd", tmp_path / "data", ReadOptions(split="all"))
+    model, config, history = _train(arch, pairs, None, tmp_path)
+    assert config["channels"] == 3
+    _assert_loss_falls(history)
+
+
+def test_dncnn_learns_renoir_pairs(tmp_path):
+    write_renoir_dataset(tmp_path / "data", scenes=3, noisy_per_scene=1, sigma=0.15)
+    pairs = load_dataset("renoir", tmp_path / "data", ReadOptions(split="all"))
+    _, _, history = _train("dncnn", pairs, None, tmp_path)
+    _assert_loss_falls(history)
