@@ -44,3 +44,14 @@ def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, wid
                                        attributes={"studio/shot": "sq010_sh020"})
         write_exr(folder / f"{name}.{frame:04d}.exr", image)
     return str(folder / f"{name}.####.exr")
+
+
+def write_render_dataset(root: Path, sequences: int = 2, frames=range(1001, 1005), size: int = 40,
+                         second_noisy: bool = False) -> Path:
+    """A make-dataset style folder: <seq>/spp4 (noisy), <seq>/reference (clean), optional spp4b."""
+    for i in range(sequences):
+        write_sequence(root / f"seq{i}" / "spp4", frames, size, size, seed=i)
+        write_sequence(root / f"seq{i}" / "reference", frames, size, size, noise=0.0)
+        if second_noisy:
+            write_sequence(root / f"seq{i}" / "spp4b", frames, size, size, seed=100 + i)
+    return root

@@ -3,7 +3,7 @@
 import random
 
 import torch
-from exr_sequences import write_sequence
+from exr_sequences import write_render_dataset
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
@@ -17,10 +17,7 @@ from vfxdenoise.core.training.render import (
 
 
 def _dataset(root, sequences=2):
-    for i in range(sequences):
-        write_sequence(root / f"seq{i}" / "spp4", range(1001, 1005), 40, 40, seed=i)
-        write_sequence(root / f"seq{i}" / "reference", range(1001, 1005), 40, 40, noise=0.0)
-    return load_dataset(root)
+    return load_dataset(write_render_dataset(root, sequences))
 
 
 def test_dataset_loads_levels_and_targets(tmp_path):

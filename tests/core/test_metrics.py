@@ -1,0 +1,56 @@
+"""Metrics used by eval, training validation and the benchmarks: known values and orderings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vfxdenoise.core import metrics
+from vfxdenoise.core.errors import ImageError
+
+
+def _image(seed: int = 0, shape=(3, 24, 32)) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.0, 1.0, shape).astype(np.float32)
+
+
+def test_psnr_of_a_known_error():
+    a = np.full((3, 8, 8), 0.5, np.float32)
+    assert metrics.psnr(a + 0.1, a) == pytest.approx(20.0, abs=1e-3)  # MSE 0.01, range 1
+
+
+def test_ssim_is_one_for_identical_images_and_drops_with_noise():
+    a = _image()
+    noisy = a + np.random.default_rng(1).normal(0, 0.2, a.shape).astype(np.float32)
+    assert metrics.ssim(a, a) == pytest.approx(1.0, abs=1e-5)
+    assert metrics.ssim(noisy, a) < 0.9
+
+
+def test_relmse_weights_errors_by_the_reference_brightness():
+    ref = np.full((3, 4, 4), 10.0, np.float32)
+    assert metrics.relmse(ref, ref) == 0.0
+    assert metrics.relmse(ref * 1.1, ref) == pytest.approx(1.0 / 100.01, rel=1e-4)
+
+
+def test_temporal_error_is_zero_for_the_reference_motion_and_counts_flicker():
+    refs = [_image(0) * (1 + 0.1 * t) for t in range(4)]
+    assert metrics.temporal_error(refs, refs) == 0.0
+    offset = [r + 0.3 for r in refs]  # a constant bias is not flicker
+    assert metrics.temporal_error(offset, refs) < 0.02
+    flicker = [r * (1.5 if t % 2 else 1.0) for t, r in enumerate(refs)]
+    assert metrics.temporal_error(flicker, refs) > 0.03
+    with pytest.raises(ImageError, match="same frames"):
+        metrics.temporal_error(refs[:2], refs)
+
+
+def test_hdr_flip_orders_errors():
+    ref = _image(2) * 4.0
+    small = ref * 1.02
+    large = ref + np.random.default_rng(3).normal(0, 1.0, ref.shape).astype(np.float32)
+    assert metrics.flip(ref, ref) == pytest.approx(0.0, abs=1e-6)
+    assert 0.0 < metrics.flip(small, ref) < metrics.flip(np.maximum(large, 0), ref)
+
+
+def test_flip_refuses_non_finite_input_instead_of_exiting():
+    bad = _image()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ImageError, match="NaN"):
+        metrics.flip(bad, _image())
