@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr

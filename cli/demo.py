@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr

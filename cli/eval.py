@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.io.preview import write_contact_sheet
@@ -36,11 +37,14 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
 
 
 @click.command("eval")
-@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--data", "data_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Dataset folder of sequences with sppN/ and reference/.")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True)
-@click.option("--oidn/--no-oidn", default=True, show_default=True, help="Include Intel OIDN (pyoidn) baselines.")
-@click.option("--flip/--no-flip", "with_flip", default=True, show_default=True, help="Compute HDR-FLIP (slow).")
+@click.option("--oidn/--no-oidn", default=True, show_default=True,
+              help="Include Intel OIDN (pyoidn) baselines.")
+@click.option("--flip/--no-flip", "with_flip", default=True, show_default=True,
+              help="Compute HDR-FLIP (slow).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
               show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)

@@ -10,6 +10,7 @@ import functools
 from xml.dom.minidom import parseString
 
 import click
+
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES
 from vfxdenoise.plugin.farm.job import FarmJob, SeqOptions, build_job

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
@@ -30,7 +31,9 @@ def info(pattern: str, **layers) -> None:
     gaps = sequence.gaps()
     click.echo(f"gaps:       {format_frames(gaps) if gaps else 'none'}")
     click.echo(f"data:       {_window((spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1))}")
-    click.echo(f"display:    {_window((spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1, spec.full_y + spec.full_height - 1))}")
+    display = (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
+               spec.full_y + spec.full_height - 1)
+    click.echo(f"display:    {_window(display)}")
     click.echo(f"parts:      {len(specs)}")
     click.echo(f"channels:   {len(channels)}")
     for part_spec in specs:

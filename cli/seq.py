@@ -7,6 +7,7 @@ import sys
 
 import click
 from tqdm import tqdm
+
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, EngineConfig, FrameResult, denoise_sequence
 from vfxdenoise.core.io.sequence import format_frames
@@ -20,11 +21,16 @@ def _emit(event: dict) -> None:
 
 @click.command("seq")
 @click.argument("pattern")
-@click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
-@click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 [default: first to last on disk].")
+@click.option("-o", "--output",
+              help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
+@click.option("--frames",
+              help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 "
+                   "[default: first to last on disk].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--temporal-radius", type=int, help="Neighbouring frames used on each side [default: the model's].")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or .safetensors path.")
+@click.option("--temporal-radius", type=int,
+              help="Neighbouring frames used on each side [default: the model's].")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Shipped model name or .safetensors path.")
 @layer_options
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
 @click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
@@ -33,7 +39,8 @@ def _emit(event: dict) -> None:
 @click.option("--max-gpu-mem", type=float, help="GPU memory budget in GB; picks the tile size.")
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="error", show_default=True,
               help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
-@click.option("--keep-going", is_flag=True, help="Denoise the other frames when one fails; exit 1 at the end.")
+@click.option("--keep-going", is_flag=True,
+              help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
 @click.option("--io-threads", type=click.IntRange(1, 64),
               help="EXR decode/encode threads [default: one per core, at most 8].")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import shlex
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import click
 import torch
+
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import LoopConfig, fit
@@ -27,8 +29,24 @@ from vfxdenoise.core.weights import load_weights, save_weights
 ARCHITECTURE = "temporal-unet"
 
 
+def _dataset_record(folder: Path | None) -> dict | None:
+    """Where the data came from, for the model card: the folder and, for make-dataset folders,
+    the generator settings and render time from its manifest (enough to render it again)."""
+    if folder is None:
+        return None
+    record: dict = {"path": str(folder)}
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        content = json.loads(manifest.read_text())
+        record["make_dataset"] = content.get("config", {})
+        record["render_seconds"] = round(sum(sum(s.get("render_seconds", {}).values())
+                                             for s in content.get("sequences", {}).values()), 1)
+    return record
+
+
 @click.command("train")
-@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--data", "data_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Training dataset folder (from make-dataset).")
 @click.option("--val", "val_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Held-out validation dataset folder.")
@@ -40,7 +58,8 @@ ARCHITECTURE = "temporal-unet"
 @click.option("--lr", default=2e-3, show_default=True)
 @click.option("--temporal-radius", default=2, show_default=True)
 @click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
-@click.option("--self-supervised", is_flag=True, help="Noise2Noise: train against a second noisy render, no references.")
+@click.option("--self-supervised", is_flag=True,
+              help="Noise2Noise: train against a second noisy render, no references.")
 @click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -51,7 +70,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
-    device = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if init_model:
         loaded = load_weights(init_model)
         model, config = loaded.model.train(), loaded.config
@@ -62,7 +82,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                                    self_supervised=self_supervised)
     sequences = load_dataset(data_dir)
     val_sequences = load_dataset(val_dir) if val_dir else []
-    click.echo(f"training on {len(sequences)} sequences ({sum(s.length for s in sequences)} frames per level)")
+    frames = sum(s.length for s in sequences)
+    click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
 
     def validate(net) -> dict[str, float]:
         rows = evaluate_sequences(net, val_sequences, device=device)
@@ -80,7 +101,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
         "inputs": "noisy beauty t-k..t+k (motion-warped), consistency masks, albedo, normal, flags",
         "training": {
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-            "data": str(data_dir), "sequences": len(sequences), "steps": steps, "batch": batch,
+            "data": _dataset_record(data_dir), "validation_data": _dataset_record(val_dir),
+            "sequences": len(sequences), "steps": steps, "batch": batch,
             "crop": crop, "self_supervised": self_supervised, "init": init_model,
             "seconds": round(time.time() - started, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),

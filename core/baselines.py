@@ -7,6 +7,7 @@ albedo + normal. Imported lazily so the engine never depends on it.
 from __future__ import annotations
 
 import numpy as np
+
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from vfxdenoise import __version__
 from vfxdenoise.core.errors import (
     DeviceError,
     MissingFramesError,
@@ -50,8 +52,6 @@ from vfxdenoise.core.io.sequence import (
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.tiling import MIN_TILE, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
-
-from vfxdenoise import __version__
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import nn
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around

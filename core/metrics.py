@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from vfxdenoise.core.errors import ImageError
 
 # Gaussian-window SSIM constants of Wang et al. 2004, with the window scikit-image uses for

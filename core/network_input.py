@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.warp import flows_from_motion, warp
 

@@ -15,6 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models import build_model
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from exr_sequences import write_sequence
+
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from vfxdenoise.core.io.exr import ExrImage, write_exr
 
 FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
+
 from vfxdenoise.core.errors import ChannelError, ExrError
 
 TEMP_SUFFIX = ".tmp.exr"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.errors import ExrError
 

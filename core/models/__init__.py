@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from torch import nn
+
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models.dae import DenoisingAutoencoder
 from vfxdenoise.core.models.dncnn import DnCNN

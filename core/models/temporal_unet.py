@@ -21,6 +21,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from vfxdenoise.core.network_input import InputLayout
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.

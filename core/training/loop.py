@@ -33,6 +33,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
 from vfxdenoise.core.errors import TrainingError
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ log = logging.getLogger(__name__)
 SCHEDULES = ("onecycle", "cosine", "constant")
 CHECKPOINT_FORMAT = 1
 LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
-WEIGHTS_NAME, OPTIMIZER_NAME, STATE_NAME = "checkpoint.safetensors", "optimizer.safetensors", "checkpoint.json"
+WEIGHTS_NAME = "checkpoint.safetensors"
+OPTIMIZER_NAME = "optimizer.safetensors"
+STATE_NAME = "checkpoint.json"
 
 Batch = dict[str, torch.Tensor]
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
@@ -71,7 +74,8 @@ class LoopConfig:
         if self.steps < 1:
             raise TrainingError(f"steps must be at least 1, got {self.steps}")
         if self.lr_schedule not in SCHEDULES:
-            raise TrainingError(f"unknown lr_schedule '{self.lr_schedule}'; use one of {', '.join(SCHEDULES)}")
+            raise TrainingError(f"unknown lr_schedule '{self.lr_schedule}'; "
+                                f"use one of {', '.join(SCHEDULES)}")
         for name in ("log_every", "validate_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -255,7 +259,8 @@ def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
                             "files in that folder to start again") from exc
     if saved_step != str(step):
         raise TrainingError(f"{path} is from step {saved_step} but {path.parent / STATE_NAME} says "
-                            f"step {step} (interrupted while saving?); delete the checkpoint files to restart")
+                            f"step {step} (interrupted while saving?); delete the checkpoint files "
+                            "to restart")
     return tensors
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from exr_sequences import write_render_dataset
+
 from vfxdenoise.core.weights import load_weights
 
 TINY = ["--steps", "4", "--validate-every", "2", "--crop", "16", "--batch", "2", "--widths", "8,8,8,8",
@@ -42,6 +43,7 @@ def test_train_writes_weights_card_log_and_validation(trained):
     card = json.loads((trained / "model.json").read_text())
     assert card["training"]["command"].startswith("vfxdenoise train --data ")
     assert card["training"]["sequences"] == 2 and card["training"]["steps"] == 4
+    assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]
     assert {"psnr", "relmse", "temporal"} <= set(card["validation"])
     rows = list(csv.DictReader((trained / "log.csv").open()))
     assert rows and int(rows[-1]["step"]) == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import MissingFramesError, OutputError
 from vfxdenoise.core.io.exr import read_exr

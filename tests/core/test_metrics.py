@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from vfxdenoise.core import metrics
 from vfxdenoise.core.errors import ImageError
 

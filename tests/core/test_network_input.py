@@ -2,6 +2,7 @@
 
 import numpy as np
 import torch
+
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import InputLayout, build_input
 

@@ -1,6 +1,7 @@
 """Tiled inference equals untiled inference (no seams), at float precision."""
 
 import torch
+
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.tiling import run_tiled, run_with_oom_retry, tile_for_budget
 

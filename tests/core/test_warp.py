@@ -1,6 +1,7 @@
 """Motion warping follows the canonical motion convention."""
 
 import torch
+
 from vfxdenoise.core.warp import flows_from_motion, warp
 
 

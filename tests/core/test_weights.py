@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights

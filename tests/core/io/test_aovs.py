@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import FEATURES, LayerMap, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr

@@ -10,6 +10,7 @@ import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
 import pytest
+
 from vfxdenoise.core.errors import ChannelError, ExrError
 from vfxdenoise.core.io.exr import (
     TEMP_SUFFIX,

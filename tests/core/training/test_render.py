@@ -4,6 +4,7 @@ import random
 
 import torch
 from exr_sequences import write_render_dataset
+
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
