@@ -282,10 +282,11 @@ class _Denoiser:
                 f"out of {self.device.type} memory on {what} ({x.shape[-1]}x{x.shape[-2]}) even "
                 f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
             ) from exc
-        # Finite, and within half float so outputs stored as half hold no Inf either. Cleaned where
-        # it was computed and copied in the network's precision: the host gets one small copy.
+        # Finite, and within half float so outputs stored as half hold no Inf either. Cleaned and
+        # widened to float32 where it was computed (NumPy's half conversion is slow): the host
+        # only receives the copy.
         out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0).clamp_(0.0, MAX_RADIANCE)
-        return out.cpu().numpy().astype(np.float32, copy=False)
+        return out.float().cpu().numpy()
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
