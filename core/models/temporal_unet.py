@@ -51,10 +51,19 @@ def blend_aligned(x: torch.Tensor, logits: torch.Tensor, layout) -> torch.Tensor
     return torch.log1p((weights.unsqueeze(2) * frames).sum(dim=1))
 
 
+# Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
+# layer went silent and the head could only add a constant), after which nothing learns.
+_SLOPE = 0.1
+
+
+def _act() -> nn.LeakyReLU:
+    return nn.LeakyReLU(_SLOPE, inplace=True)
+
+
 def _block(in_ch: int, out_ch: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(in_ch, out_ch, 3, padding=1), _act(),
+        nn.Conv2d(out_ch, out_ch, 3, padding=1), _act(),
     )
 
 
@@ -70,7 +79,7 @@ class TemporalUNet(nn.Module):
         # Spatial sizes must divide by 2 (unshuffle) * 2**levels (poolings).
         self.multiple = 2 * 2**levels
         self.stem = nn.Sequential(
-            nn.Conv2d(self.layout.in_channels, widths[0], 4, stride=2, padding=1), nn.ReLU(inplace=True)
+            nn.Conv2d(self.layout.in_channels, widths[0], 4, stride=2, padding=1), _act()
         )
         self.shuffle = nn.PixelShuffle(2)
         encoders, in_ch = [], widths[0]
@@ -83,8 +92,14 @@ class TemporalUNet(nn.Module):
         )
         self.slots = 2 * temporal_radius + 1
         self.head = nn.Conv2d(widths[0], 4 * (3 + self.slots), 3, padding=1)
+        # He initialisation keeps the signal alive through the ~15 convolutions (PyTorch's default
+        # shrinks it at every layer); the head starts at zero so the untrained network is exactly
+        # the consistency-weighted temporal mean.
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, a=_SLOPE, nonlinearity="leaky_relu")
+                nn.init.zeros_(module.bias)
         nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
