@@ -283,8 +283,8 @@ class _Denoiser:
                 f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
             ) from exc
         # Finite, and within half float so outputs stored as half hold no Inf either. Cleaned and
-        # widened to float32 where it was computed (NumPy's half conversion is slow): the host
-        # only receives the copy.
+        # widened to float32 by torch (NumPy's half conversion is slow), on the GPU unless a memory
+        # budget already brought the result to the host.
         out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0).clamp_(0.0, MAX_RADIANCE)
         return out.float().cpu().numpy()
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_process import run_vfxdenoise
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_prints_a_clear_psnr_gain_and_writes_the_before_after_png(tmp_path):
-    exe = shutil.which("vfxdenoise", path=str(Path(sys.executable).parent))
-    result = subprocess.run([exe, "demo", "--out", str(tmp_path / "demo"), "--device", "cpu"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = run_vfxdenoise("demo", "--out", tmp_path / "demo", "--device", "cpu", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     mean = re.search(r"^\s*mean\s+([\d.]+)\s+([\d.]+)", result.stdout, re.MULTILINE)
     assert mean, result.stdout

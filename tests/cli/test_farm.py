@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_process import run_vfxdenoise
 from click.testing import CliRunner, Result
 
 pytest.importorskip("openjd.model", reason="needs the farm extra")
@@ -97,10 +96,8 @@ def test_opencue_launch_without_cuebot_fails_with_farm_error(shot):
 
 
 def test_missing_frames_are_one_error_line_from_the_real_executable(shot, tmp_path):
-    vfxdenoise = Path(sys.executable).parent / "vfxdenoise"
-    result = subprocess.run([str(vfxdenoise), "farm", "openjd", shot, "--frames", "1001-1010",
-                             "--bundle", str(tmp_path / "bundle")],
-                            capture_output=True, text=True, timeout=120)
+    result = run_vfxdenoise("farm", "openjd", shot, "--frames", "1001-1010",
+                            "--bundle", tmp_path / "bundle", timeout=120)
     assert result.returncode == 1
     assert result.stderr.startswith("error: 3 requested frame(s)")
     assert "1008-1010" in result.stderr and "Traceback" not in result.stderr

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
+from cli_process import run_vfxdenoise
 from exr_sequences import clean_frame
 
 from vfxdenoise.core import metrics
@@ -17,10 +15,6 @@ from vfxdenoise.core.weights import SHIPPED_DIR
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo"
 
 
-def _vfxdenoise(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("vfxdenoise", path=str(Path(sys.executable).parent))
-    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-
 
 def _psnr(image: np.ndarray, reference: np.ndarray) -> float:
     return metrics.psnr(metrics.tonemap(image), metrics.tonemap(reference))
@@ -28,7 +22,7 @@ def _psnr(image: np.ndarray, reference: np.ndarray) -> float:
 
 def test_seq_raises_psnr_on_a_tiny_noisy_sequence(sequence_factory, tiny_weights, tmp_path):
     pattern = sequence_factory(frames=range(1001, 1008), height=32, width=48)
-    result = _vfxdenoise("seq", pattern, "--model", str(tiny_weights), "--progress", "none", cwd=tmp_path)
+    result = run_vfxdenoise("seq", pattern, "--model", str(tiny_weights), "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = Path(pattern.replace("render.####", "render_denoised.####"))
     for index, frame in enumerate(range(1002, 1007)):  # full temporal window inside the shot
@@ -41,8 +35,8 @@ def test_seq_raises_psnr_on_a_tiny_noisy_sequence(sequence_factory, tiny_weights
 def test_shipped_model_denoises_the_bundled_render(tmp_path):
     assert (SHIPPED_DIR / "default.safetensors").is_file(), "the default model must ship with the package"
     out = tmp_path / "den.####.exr"
-    result = _vfxdenoise("seq", str(SAMPLE / "spp4" / "render.####.exr"), "-o", str(out),
-                         "--frames", "1004-1005", "--progress", "none", cwd=tmp_path)
+    result = run_vfxdenoise("seq", str(SAMPLE / "spp4" / "render.####.exr"), "-o", str(out),
+                            "--frames", "1004-1005", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("den.*.exr")) == ["den.1004.exr", "den.1005.exr"]
     for frame in (1004, 1005):

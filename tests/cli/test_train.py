@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset
 
 from vfxdenoise.core.weights import load_weights
@@ -17,10 +15,6 @@ from vfxdenoise.core.weights import load_weights
 TINY = ["--steps", "4", "--validate-every", "2", "--crop", "16", "--batch", "2", "--widths", "8,8,8,8",
         "--device", "cpu"]
 
-
-def _vfxdenoise(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("vfxdenoise", path=str(Path(sys.executable).parent))
-    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +25,8 @@ def dataset(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def trained(dataset, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model")
-    result = _vfxdenoise("train", "--data", str(dataset), "--val", str(dataset), "--out", str(out), *TINY,
-                         cwd=out)
+    result = run_vfxdenoise("train", "--data", str(dataset), "--val", str(dataset), "--out", str(out), *TINY,
+                            cwd=out)
     assert result.returncode == 0, result.stderr
     return out
 
@@ -50,8 +44,8 @@ def test_train_writes_weights_card_log_and_validation(trained):
 
 
 def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained, tmp_path):
-    result = _vfxdenoise("train", "--data", str(dataset), "--out", str(tmp_path / "n2n"), "--self-supervised",
-                         "--init", str(trained / "model.safetensors"), *TINY, cwd=tmp_path)
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "n2n", "--self-supervised",
+                            "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     card = json.loads((tmp_path / "n2n" / "model.json").read_text())
     assert card["training"]["self_supervised"] is True
@@ -60,16 +54,16 @@ def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained
 
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
-    result = _vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
-                         *TINY, cwd=tmp_path)
+    result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
+                            *TINY, cwd=tmp_path)
     assert result.returncode == 1
     assert "error:" in result.stderr and "spp4b" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trained, tmp_path):
     out = tmp_path / "eval"
-    result = _vfxdenoise("eval", "--data", str(dataset), "--model", str(trained / "model.safetensors"),
-                         "--no-flip", "--out", str(out), cwd=tmp_path)
+    result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(trained / "model.safetensors"),
+                            "--no-flip", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     table = (out / "results.md").read_text()
     for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-# The installed console script of the environment running the tests (.venv/bin/vfxdenoise).
-VFXDENOISE = Path(sys.executable).with_name("vfxdenoise")
+from cli_process import VFXDENOISE
 
 
 def cli_argv(*args: object, model: object) -> list[str]:
