@@ -243,6 +243,24 @@ def _frame_sources(wanted: list[int], on_disk: list[int], policy: str) -> dict[i
     return sources
 
 
+class DenoisedBeauty:
+    """A frame's denoised beauty on its way to host memory; `result()` waits for the copy.
+
+    On CUDA the copy into pinned memory runs on a side stream, so the engine's thread goes on to
+    the next frame while it completes and only the writer thread that needs the pixels waits.
+    """
+
+    def __init__(self, host: torch.Tensor, copied: torch.cuda.Event | None = None):
+        self._host = host
+        self._copied = copied
+
+    def result(self) -> np.ndarray:
+        """(3, H, W) float32, finite and within half-float range."""
+        if self._copied is not None:
+            self._copied.synchronize()
+        return self._host.numpy()
+
+
 class _Denoiser:
     """The model on its device, applied with tiling and out-of-memory fallback.
 
@@ -256,6 +274,7 @@ class _Denoiser:
         self.model = loaded.model.to(device)
         self.half = device.type == "cuda"
         self.dtype = torch.float16 if self.half else torch.float32
+        self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
             self.model = self.model.half()
@@ -268,25 +287,39 @@ class _Denoiser:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
     def _run_tile(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        return self.model(x).to(self.input_device)
+        return self.model(x.to(self.device, self.dtype)).to(self.input_device)
 
-    def __call__(self, x: torch.Tensor, frame: int | None = None) -> np.ndarray:
+    def __call__(self, x: torch.Tensor, frame: int | None = None) -> DenoisedBeauty:
         x = x.to(self.input_device, self.dtype)
         try:
             with torch.inference_mode():
                 y, self.tile = run_with_oom_retry(self._run_tile, x, self.tile, self.multiple)
+                # Finite, and within half float so outputs stored as half hold no Inf either.
+                # Cleaned and widened to float32 by torch (NumPy's half conversion is slow), on the
+                # GPU unless a memory budget already brought the result to the host.
+                out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0)
+                out = out.clamp_(0.0, MAX_RADIANCE).float()
         except torch.OutOfMemoryError as exc:
             what = f"frame {frame}" if frame is not None else "a frame"
             raise DeviceError(
                 f"out of {self.device.type} memory on {what} ({x.shape[-1]}x{x.shape[-2]}) even "
                 f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
             ) from exc
-        # Finite, and within half float so outputs stored as half hold no Inf either. Cleaned and
-        # widened to float32 by torch (NumPy's half conversion is slow), on the GPU unless a memory
-        # budget already brought the result to the host.
-        out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0).clamp_(0.0, MAX_RADIANCE)
-        return out.float().cpu().numpy()
+        if out.device.type == "cpu":
+            return DenoisedBeauty(out)
+        return self._copy_to_host(out)
+
+    def _copy_to_host(self, out: torch.Tensor) -> DenoisedBeauty:
+        """Start the device-to-host copy into pinned memory (PyTorch recycles the buffers): a
+        pageable copy blocked this thread for 77 of 94 ms per 4K frame on an H200."""
+        host = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
+        self.copy_stream.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(self.copy_stream):
+            host.copy_(out, non_blocking=True)
+            out.record_stream(self.copy_stream)
+            copied = torch.cuda.Event()
+            copied.record(self.copy_stream)
+        return DenoisedBeauty(host, copied)
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
@@ -299,6 +332,12 @@ def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     return image
+
+
+def _write_denoised(path: Path, image: ExrImage, layers: LayerMap, beauty: DenoisedBeauty,
+                    config: EngineConfig) -> None:
+    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it."""
+    write_exr(path, _denoised_image(image, layers, beauty.result(), config, config.model))
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -435,10 +474,9 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 x = build_input(window, denoiser.model.layout, denoiser.input_device)
                 beauty = denoiser(x, frame=t)
                 layers = source.get(windows[t][0]).layers
-                image = _denoised_image(source.image(windows[t][0]), layers, beauty, config,
-                                        config.model)
-                pending.append((result, writer.submit(write_exr, result.path, image),
-                                started))
+                image = source.image(windows[t][0])
+                pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
+                                                      beauty, config), started))
             except VfxDenoiseError as exc:
                 finish(result, started, exc)
             source.keep_only({f for u in todo[index + 1:index + 2 + ahead]

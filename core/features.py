@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 # Largest finite half-float: outputs are often written as half, and anything above it becomes Inf.
 MAX_RADIANCE = 65504.0
 
-_AUX_LIMITS: dict[str, tuple[float, float]] = {
+_FLOAT_MAX = float(np.finfo(np.float32).max)
+# Meaningful range per feature; beauty is any non-negative radiance that half floats can hold.
+_LIMITS: dict[str, tuple[float, float]] = {
+    "beauty": (0.0, MAX_RADIANCE),
     "albedo": (0.0, 2.0),
     "normal": (-1.0, 1.0),
     "depth": (0.0, 3.0e38),
@@ -113,33 +116,38 @@ def features_from_exr(image: ExrImage, layers: LayerMap) -> tuple[FrameFeatures,
             ("alpha", layers.alpha),
         )
     }
-    return sanitize(FrameFeatures(**raw))
+    return sanitize(FrameFeatures(**raw), in_place=True)  # `get` returned fresh copies
 
 
-def sanitize(features: FrameFeatures) -> tuple[FrameFeatures, SanitizeReport]:
+def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
     """Replace NaN/Inf and out-of-range values so nothing non-finite reaches the network.
 
     Beauty: NaN -> 0, negatives -> 0, +Inf and values above the half-float range -> MAX_RADIANCE.
     AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
+    The arrays of `features` are left alone unless `in_place` (float32 arrays the caller owns).
+    Clean frames, the common case, cost one range test per value.
     """
     report = SanitizeReport()
-    beauty = features.beauty.astype(np.float32, copy=True)
-    bad = ~np.isfinite(beauty) | (beauty < 0) | (beauty > MAX_RADIANCE)
-    report.add("beauty", np.count_nonzero(bad))
-    beauty = np.nan_to_num(beauty, nan=0.0, posinf=MAX_RADIANCE, neginf=0.0)
-    np.clip(beauty, 0.0, MAX_RADIANCE, out=beauty)
-
-    cleaned: dict[str, np.ndarray | None] = {"beauty": beauty}
-    for name in ("albedo", "normal", "depth", "alpha", "motion"):
-        values = getattr(features, name)
-        if values is None:
-            cleaned[name] = None
-            continue
-        values = values.astype(np.float32, copy=True)
-        bad = ~np.isfinite(values)
-        report.add(name, np.count_nonzero(bad))
-        values[bad] = 0.0
-        if name in _AUX_LIMITS:
-            np.clip(values, *_AUX_LIMITS[name], out=values)
-        cleaned[name] = values
+    cleaned: dict[str, np.ndarray | None] = {}
+    for f in fields(features):
+        values = getattr(features, f.name)
+        if values is not None:
+            values = _owned_float32(values, in_place)
+            low, high = _LIMITS.get(f.name, (-_FLOAT_MAX, _FLOAT_MAX))
+            inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
+            if inside < values.size:
+                if f.name == "beauty":  # every value outside the range counts as replaced
+                    report.add(f.name, values.size - inside)
+                    values[np.isposinf(values)] = high
+                else:  # AOVs: only non-finite values count; the rest is clipped to the range
+                    report.add(f.name, np.count_nonzero(~np.isfinite(values)))
+                values[~np.isfinite(values)] = 0.0
+                np.clip(values, low, high, out=values)
+        cleaned[f.name] = values
     return FrameFeatures(**cleaned), report
+
+
+def _owned_float32(values: np.ndarray, in_place: bool) -> np.ndarray:
+    if in_place and isinstance(values, np.ndarray) and values.dtype == np.float32:
+        return values
+    return np.array(values, dtype=np.float32, copy=True)

@@ -1,9 +1,17 @@
-"""All EXR reading and writing, through OpenImageIO.
+"""All EXR reading and writing, through OpenImageIO and OpenEXR.
 
 An `ExrImage` keeps each part's full header (`ImageSpec`: data and display windows, channel names and
-per-channel pixel types, compression, every attribute) next to its pixels as float32, so writing it
-back changes nothing but the pixels we replaced. Writes are atomic: a temp file in the destination
-folder, fsync, then rename.
+per-channel pixel types, compression, every attribute) next to its pixels, so writing it back changes
+nothing but the pixels we replaced. Writes are atomic: a temp file in the destination folder, fsync,
+then rename.
+
+OpenImageIO reads every header (and reports damaged files). A scanline file is then decoded by the
+OpenEXR library into one plane per channel in its stored type, and written back by OpenEXR with its
+header verbatim and the untouched planes as they were read. For a 1080p render with half and float
+channels that is ~0.4 s of CPU per frame read, mapped and written, against ~1.4 s through
+OpenImageIO's float32 path with its per-channel conversion (the largest cost of a `seq` run). Files
+OpenEXR cannot decode, images built in memory and headers edited other than through `ExrImage`
+take the OpenImageIO path.
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
@@ -21,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 import OpenImageIO as oiio
+import torch
 
 from vfxdenoise.core.errors import ChannelError, ExrError
 
@@ -54,12 +64,81 @@ def _set_channel_formats(spec: oiio.ImageSpec, formats: Sequence[oiio.TypeDesc])
         spec.channelformats = tuple(formats)
 
 
-@dataclass
 class ExrPart:
-    """One part (subimage) of an EXR: its header and its pixels over the data window."""
+    """One part (subimage) of an EXR: its header and its pixels over the data window.
 
-    spec: oiio.ImageSpec
-    pixels: np.ndarray  # (H, W, C) float32, channel order = spec.channelnames
+    `pixels` is (H, W, C) float32 in `spec.channelnames` order. A part decoded by OpenEXR holds
+    its channels as `planes` (name -> (H, W) array in the stored pixel type) instead: channels are
+    read and replaced plane by plane and written back without conversion, and `pixels` is only
+    built (and the planes dropped) when something asks for it.
+    """
+
+    def __init__(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
+                 exr_header: dict | None = None, spec_seen: str = "",
+                 planes: dict[str, np.ndarray] | None = None):
+        if (pixels is None) == (planes is None):
+            raise ValueError("an ExrPart holds either pixels or planes")
+        self.spec = spec
+        self._pixels = pixels
+        self.planes = planes
+        # The header as OpenEXR read it (see module docstring), and `spec` as it was when the two
+        # last agreed: a spec changed behind ExrImage's back no longer matches and is not used.
+        self.exr_header = exr_header
+        self.spec_seen = spec_seen
+
+    @property
+    def pixels(self) -> np.ndarray:
+        if self._pixels is None:
+            self._pixels = np.empty((self.spec.height, self.spec.width, self.spec.nchannels),
+                                    np.float32)
+            for c, name in enumerate(self.spec.channelnames):
+                self._pixels[:, :, c] = _as_float32(self.planes[name])
+            self.planes = None
+        return self._pixels
+
+    @pixels.setter
+    def pixels(self, values: np.ndarray) -> None:
+        self._pixels, self.planes = values, None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the pixels held."""
+        if self.planes is not None:
+            return next(iter(self.planes.values())).shape
+        return self._pixels.shape[:2]
+
+    def channel(self, index: int) -> np.ndarray:
+        """One channel as an (H, W) float32 array (a view of `pixels`, or a converted plane)."""
+        if self.planes is not None:
+            return _as_float32(self.planes[self.spec.channelnames[index]])
+        return self._pixels[:, :, index]
+
+    def set_channel(self, index: int, plane: np.ndarray) -> None:
+        if self.planes is None:
+            self._pixels[:, :, index] = plane
+            return
+        name = self.spec.channelnames[index]
+        self.planes[name] = _stored(plane, _pixel_type(self.spec, index))
+
+    def native_header(self) -> dict | None:
+        """The OpenEXR header to write this part with, if it still describes `spec`."""
+        if self.exr_header is None or self.spec.serialize("xml") != self.spec_seen:
+            return None
+        return self.exr_header
+
+    def with_spec(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
+                  planes: dict[str, np.ndarray] | None = None) -> ExrPart:
+        """This part with a new spec (same attributes) and pixels, its OpenEXR header kept."""
+        header = self.native_header()
+        seen = spec.serialize("xml") if header is not None else ""
+        return ExrPart(spec, pixels, header, seen, planes)
+
+    def set_attribute(self, name: str, value: str | int | float) -> None:
+        header = self.native_header()
+        self.spec.attribute(name, value)
+        if header is not None:
+            self.exr_header = {**header, name: value}
+            self.spec_seen = self.spec.serialize("xml")
 
     @property
     def name(self) -> str:
@@ -132,12 +211,15 @@ class ExrImage:
         """The named channels as a (C, H, W) float32 copy."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
-        shapes = {self.parts[p].pixels.shape[:2] for p, _ in located}
+        shapes = {self.parts[p].shape for p, _ in located}
         if len(shapes) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
-        return np.stack([self.parts[p].pixels[:, :, c] for p, c in located]).astype(np.float32)
+        out = np.empty((len(located), *shapes.pop()), np.float32)
+        for i, (p, c) in enumerate(located):
+            out[i] = self.parts[p].channel(c)
+        return out
 
     def set(self, names: Sequence[str], values: np.ndarray) -> None:
         """Replace the pixels of existing channels; their pixel types stay as they are."""
@@ -145,10 +227,10 @@ class ExrImage:
         located = self._locate(names)
         values = np.asarray(values)
         for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
-            if plane.shape != self.parts[p].pixels.shape[:2]:
+            if plane.shape != self.parts[p].shape:
                 raise ValueError(f"values for {name} have shape {plane.shape}, expected "
-                                 f"{self.parts[p].pixels.shape[:2]} (the data window)")
-            self.parts[p].pixels[:, :, c] = plane
+                                 f"{self.parts[p].shape} (the data window)")
+            self.parts[p].set_channel(c, plane)
 
     def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half") -> None:
         """Append channels to the first part (e.g. the noisy beauty kept beside the denoised one)."""
@@ -163,16 +245,21 @@ class ExrImage:
             )
         part = self.parts[0]
         planes = _planes(np.asarray(values), len(names))
-        if planes.shape[1:] != part.pixels.shape[:2]:
+        if planes.shape[1:] != part.shape:
             raise ValueError(f"values have shape {planes.shape}, expected "
-                             f"({len(names)}, {part.pixels.shape[0]}, {part.pixels.shape[1]})")
+                             f"({len(names)}, {part.shape[0]}, {part.shape[1]})")
         spec = oiio.ImageSpec(part.spec)
         formats = [spec.channelformat(c) for c in range(spec.nchannels)]
         spec.channelnames = tuple(list(spec.channelnames) + names)
         spec.nchannels = len(spec.channelnames)
         _set_channel_formats(spec, formats + [fmt] * len(names))
-        pixels = np.concatenate([part.pixels, np.moveaxis(planes, 0, -1).astype(np.float32)], axis=2)
-        self.parts[0] = ExrPart(spec, pixels)
+        if part.planes is not None:
+            added = {n: _stored(plane, pixel_type) for n, plane in zip(names, planes)}
+            self.parts[0] = part.with_spec(spec, planes={**part.planes, **added})
+        else:
+            pixels = np.concatenate([part.pixels, np.moveaxis(planes, 0, -1).astype(np.float32)],
+                                    axis=2)
+            self.parts[0] = part.with_spec(spec, pixels)
         self._reindex()
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
@@ -181,7 +268,7 @@ class ExrImage:
             raise TypeError(f"attribute {name}: value must be str, int or float, not "
                             f"{type(value).__name__}")
         for part in self.parts:
-            part.spec.attribute(name, value)
+            part.set_attribute(name, value)
 
     @classmethod
     def from_channels(
@@ -226,6 +313,24 @@ class ExrImage:
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
+
+
+def _as_float32(plane: np.ndarray) -> np.ndarray:
+    """A stored plane as float32 (torch converts half ~10x faster than NumPy)."""
+    if plane.dtype == np.float16:
+        return torch.from_numpy(plane).float().numpy()
+    return plane.astype(np.float32, copy=False)
+
+
+def _stored(plane: np.ndarray, pixel_type: str) -> np.ndarray:
+    """A float plane as a contiguous array of the stored pixel type (uint: rounded, clipped)."""
+    plane = np.asarray(plane)
+    if pixel_type == "half":
+        return torch.from_numpy(np.ascontiguousarray(plane, np.float32)).half().numpy()
+    if pixel_type == "float":
+        return np.array(plane, np.float32, order="C")
+    ints = np.rint(np.nan_to_num(plane.astype(np.float64)))
+    return np.clip(ints, 0, _UINT_MAX).astype(np.uint32)
 
 
 def _planes(values: np.ndarray, count: int) -> np.ndarray:
@@ -322,10 +427,58 @@ def read_exr(path: str | Path) -> ExrImage:
     handle = _open(path)
     try:
         specs = _specs(handle, path)
-        parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
+        parts = _decode_native(path, specs)
+        if parts is None:
+            parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
+            for part, header in zip(parts, _openexr_headers(path, len(parts))):
+                if header is not None:
+                    part.exr_header, part.spec_seen = header, part.spec.serialize("xml")
     finally:
         handle.close()
     return ExrImage(parts, source=path)
+
+
+def _decode_native(path: Path, specs: list[oiio.ImageSpec]) -> list[ExrPart] | None:
+    """The parts as OpenEXR decodes them (planes in their stored types, header kept for writing),
+    when it can and its channels are the ones OpenImageIO lists; else None (OpenImageIO decodes)."""
+    headers = _openexr_headers(path, len(specs))
+    if any(header is None for header in headers):
+        return None
+    try:
+        with OpenEXR.File(str(path), separate_channels=True) as exr:
+            decoded = [{name: channel.pixels for name, channel in part.channels.items()}
+                       for part in exr.parts]
+    except Exception:  # damaged: OpenImageIO's decode reports it
+        return None
+    if len(decoded) != len(specs):  # OpenEXR drops a part it cannot decode (and prints why)
+        return None
+    parts = []
+    for spec, header, planes in zip(specs, headers, decoded):
+        if (sorted(planes) != sorted(spec.channelnames)
+                or any(p.shape != (spec.height, spec.width) for p in planes.values())):
+            return None
+        parts.append(ExrPart(spec, None, header, spec.serialize("xml"), planes))
+    return parts
+
+
+def _openexr_headers(path: Path, count: int) -> list[dict | None]:
+    """Each part's header as OpenEXR reads it, where OpenEXR can write the part back unchanged:
+    scanline parts with full-resolution channels. None for a part it cannot."""
+    try:
+        parts = OpenEXR.File(str(path), header_only=True).parts
+    except Exception:  # OpenImageIO read it; OpenImageIO will write it
+        return [None] * count
+    if len(parts) != count:
+        return [None] * count
+    headers = []
+    for part in parts:
+        header = dict(part.header)
+        channels = header.pop("channels", [])
+        scanline = header.get("type", OpenEXR.scanlineimage) == OpenEXR.scanlineimage
+        full = all(c.xSampling == 1 and c.ySampling == 1 for c in channels)
+        header.pop("chunkCount", None)  # describes the file read, recomputed on writing
+        headers.append(header if scanline and full else None)
+    return headers
 
 
 def temp_path_for(path: Path) -> Path:
@@ -382,6 +535,40 @@ def _write_parts(handle: oiio.ImageOutput, target: Path, image: ExrImage, path: 
                            "check free space and permissions of the folder")
 
 
+def _native_planes(part: ExrPart, path: Path, index: int) -> dict[str, np.ndarray]:
+    """Channel name -> contiguous (H, W) plane in the channel's own pixel type."""
+    if part.planes is not None:
+        return dict(part.planes)
+    _output_pixels(part, path, index)  # the shape check and its error
+    return {name: _stored(part.pixels[:, :, c], pixel_type)
+            for c, (name, pixel_type) in enumerate(part.channel_types.items())}
+
+
+def _write_native(temp: Path, image: ExrImage, headers: list[dict], path: Path) -> None:
+    """`write_exr` through OpenEXR with each part's header as read (see module docstring)."""
+    try:
+        planes = [_native_planes(part, path, i) for i, part in enumerate(image.parts)]
+        if len(planes) == 1:
+            exr = OpenEXR.File(dict(headers[0]), planes[0])
+        else:
+            exr = OpenEXR.File([OpenEXR.Part(dict(h), p, h.get("name", f"part{i}"))
+                                for i, (h, p) in enumerate(zip(headers, planes))])
+        exr.write(str(temp))
+        _fsync(temp)
+        os.replace(temp, path)
+        _fsync(path.parent, directory=True)
+    except ExrError:
+        raise
+    except OSError as exc:
+        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
+                       "permissions of the folder") from exc
+    except Exception as exc:  # OpenEXR raises RuntimeError for I/O and header problems
+        raise ExrError(f"{path}: writing failed ({_one_line(str(exc))}); check free space and "
+                       "permissions of the folder") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _fsync(path: Path, directory: bool = False) -> None:
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
     try:
@@ -400,6 +587,10 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
     if not image.parts:
         raise ExrError(f"{path}: nothing to write (image has no parts)")
     temp = temp_path_for(path)
+    headers = [part.native_header() for part in image.parts]
+    if all(header is not None for header in headers):
+        _write_native(temp, image, headers, path)
+        return
     handle = oiio.ImageOutput.create(str(temp))
     if handle is None:
         raise ExrError(f"{path}: cannot create an EXR writer ({_one_line(oiio.geterror())})")

@@ -38,17 +38,27 @@ def from_log(log: torch.Tensor) -> torch.Tensor:
     return torch.expm1(log.clamp(0.0, _MAX_LOG))
 
 
-def blend_aligned(x: torch.Tensor, logits: torch.Tensor, layout) -> torch.Tensor:
-    """log of the weighted mean of the aligned frames' linear beauty; weights = softmax over slots.
+def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """log of the weighted mean of the aligned frames' linear beauty; weights = softmax over slots
+    of `logits` + log(consistency).
 
-    The centre frame counts as fully consistent; a neighbour's prior weight is its consistency.
+    `beauty` holds the slots' non-negative linear RGB (N, 3 * slots, H, W); `consistency` the
+    neighbours' (N, slots - 1, H, W): the centre frame counts as fully consistent. Accumulated one
+    slot at a time, which touches a fraction of the memory of a (slots x 3) weighted stack: on a
+    2-core CPU this blend took 0.7 of 2.4 s per 1080p frame written the stacked way.
     """
-    n_beauty = layout.beauty_channels
-    slots = n_beauty // 3
-    consistency = torch.cat([torch.ones_like(x[:, :1]), x[:, n_beauty:n_beauty + slots - 1]], dim=1)
-    weights = torch.softmax(logits + torch.log(consistency.clamp(min=1e-3)), dim=1)
-    frames = x[:, :n_beauty].clamp(min=0.0).unflatten(1, (slots, 3))
-    return torch.log1p((weights.unsqueeze(2) * frames).sum(dim=1))
+    slots = logits.shape[1]
+    scores = logits - logits.amax(dim=1, keepdim=True)
+    numerator = denominator = None
+    for i in range(slots):
+        weight = scores[:, i:i + 1].exp()
+        if i:
+            weight = weight * consistency[:, i - 1:i].clamp(min=1e-3)
+        term = weight * beauty[:, 3 * i:3 * i + 3]
+        # In-place sums, but never into a tensor that autograd keeps for the backward pass.
+        numerator = term if numerator is None else numerator.add_(term)
+        denominator = weight.clone() if denominator is None else denominator.add_(weight)
+    return torch.log1p(numerator / denominator)
 
 
 # Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
@@ -104,14 +114,9 @@ class TemporalUNet(nn.Module):
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
         n_beauty = self.layout.beauty_channels
-        beauty_log = to_log(x[:, :n_beauty])
-        features = torch.cat([beauty_log, x[:, n_beauty:]], dim=1)
         height, width = x.shape[-2:]
-        pad_h, pad_w = -height % self.multiple, -width % self.multiple
-        if pad_h or pad_w:
-            features = F.pad(features, (0, pad_w, 0, pad_h), mode="replicate")
-
-        h = self.stem(features)
+        beauty = x[:, :n_beauty].clamp(min=0.0)
+        h = self.stem(self._features(x, beauty))
         skips = []
         for level, encoder in enumerate(self.encoders):
             if level:
@@ -121,9 +126,27 @@ class TemporalUNet(nn.Module):
         for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
             h = decoder(torch.cat([h, skip], dim=1))
-        out = self.shuffle(self.head(h))[..., :height, :width]
+        out = self.shuffle(self.head(h).contiguous())[..., :height, :width]
         residual, logits = out[:, :3], out[:, 3:]
-        return blend_aligned(x, logits, self.layout) + residual
+        consistency = x[:, n_beauty:n_beauty + self.slots - 1]
+        return blend_aligned(beauty, consistency, logits) + residual
+
+    def _features(self, x: torch.Tensor, beauty: torch.Tensor) -> torch.Tensor:
+        """The stem's input: log beauty and the other channels, replicate-padded at the bottom and
+        right to a multiple of `self.multiple`. Written into one channels-last buffer, which saves
+        a concatenation, a padded copy and a layout conversion of the full-resolution input."""
+        n_beauty = beauty.shape[1]
+        height, width = x.shape[-2:]
+        padded = (height + -height % self.multiple, width + -width % self.multiple)
+        features = torch.empty((x.shape[0], x.shape[1], *padded), dtype=x.dtype, device=x.device,
+                               memory_format=torch.channels_last)
+        features[:, :n_beauty, :height, :width] = beauty.log1p()
+        features[:, n_beauty:, :height, :width] = x[:, n_beauty:]
+        if padded[1] > width:
+            features[:, :, :height, width:] = features[:, :, :height, width - 1:width]
+        if padded[0] > height:
+            features[:, :, height:] = features[:, :, height - 1:height]
+        return features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised linear HDR beauty of frame t, (N, 3, H, W)."""

@@ -466,3 +466,72 @@ def test_corrupt_pixel_data_raises(tmp_path):
     with pytest.raises(ExrError, match="damaged or truncated") as error:
         read_exr(path)
     assert str(path) in str(error.value)
+
+
+def openexr_header(path) -> dict:
+    with OpenEXR.File(str(path), header_only=True) as exr:
+        return dict(exr.header())
+
+
+def comparable(value):
+    """A header value in a form `==` compares (arrays and OpenEXR objects are not)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, list)):
+        return [comparable(v) for v in value]
+    return value if isinstance(value, (str, int, float)) else repr(value)
+
+
+def test_a_read_frame_is_written_back_with_its_openexr_header_verbatim(tmp_path):
+    rng = np.random.default_rng(3)
+    channels = {"R": rng.random((H, W)).astype(np.float16), "Z": rng.random((H, W)).astype(np.float32),
+                "id": np.arange(H * W, dtype=np.uint32).reshape(H, W)}
+    header = {"compression": OpenEXR.PIZ_COMPRESSION, "type": OpenEXR.scanlineimage,
+              "studio:shot": "sh010", "studio:take": 7, "studio:focal": 35.5,
+              "studio:offset": np.array([1.5, -2.0], np.float32),
+              "worldToCamera": np.eye(4, dtype=np.float32)}
+    src = tmp_path / "src.exr"
+    with OpenEXR.File(header, dict(channels)) as exr:  # the binding replaces the dict's values
+        exr.write(str(src))
+
+    image = read_exr(src)
+    assert image.parts[0].native_header() is not None
+    image.set(["R"], np.ones((1, H, W), np.float32))
+    image.set_attribute("vfxdenoise/model", "default")
+    write_exr(tmp_path / "out.exr", image)
+
+    written = openexr_header(tmp_path / "out.exr")
+    assert written.pop("vfxdenoise/model") == "default"
+    expected = openexr_header(src)
+    assert {k: comparable(v) for k, v in written.items()} == {k: comparable(v) for k, v in expected.items()}
+    with OpenEXR.File(str(tmp_path / "out.exr"), separate_channels=True) as exr:
+        out = {name: channel.pixels for name, channel in exr.channels().items()}
+    assert {name: plane.dtype for name, plane in out.items()} == {
+        "R": np.float16, "Z": np.float32, "id": np.uint32}
+    np.testing.assert_array_equal(out["R"], 1.0)
+    np.testing.assert_array_equal(out["Z"], channels["Z"])
+    np.testing.assert_array_equal(out["id"], channels["id"])
+
+
+def test_both_writers_store_the_same_pixels(mixed, tmp_path):
+    path, channels, types = mixed
+    read = read_exr(path)
+    assert read.parts[0].native_header() is not None  # OpenEXR writes this one
+    write_exr(tmp_path / "native.exr", read)
+    built = ExrImage.from_channels({n: read.get([n])[0] for n in read.channel_names},
+                                   pixel_types=read.parts[0].channel_types)
+    assert built.parts[0].native_header() is None  # OpenImageIO writes this one
+    write_exr(tmp_path / "oiio.exr", built)
+    native, oiio_written = read_exr(tmp_path / "native.exr"), read_exr(tmp_path / "oiio.exr")
+    assert native.parts[0].channel_types == oiio_written.parts[0].channel_types
+    for name in channels:
+        np.testing.assert_array_equal(native.get([name]), oiio_written.get([name]), err_msg=name)
+
+
+def test_a_header_edited_behind_exr_image_is_written_from_the_edited_spec(mixed, tmp_path):
+    path, _, _ = mixed
+    image = read_exr(path)
+    image.parts[0].spec.attribute("compression", "piz")  # not through ExrImage
+    assert image.parts[0].native_header() is None
+    write_exr(tmp_path / "edited.exr", image)
+    assert compression_of(read_exr_header(tmp_path / "edited.exr")[0]) == "piz"
