@@ -214,16 +214,35 @@ def _codec_fps(folder: Path, frames: int, threads: int) -> float:
     return frames / (time.perf_counter() - start)
 
 
+def _codec_stages(folder: Path, repeats: int = 3) -> str:
+    """Median ms of each I/O stage for one frame on this thread: decode, map to features, encode."""
+    path = folder / "in.0001.exr"
+    times: dict[str, list[float]] = {"decode": [], "map": [], "encode": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        image = read_exr(path)
+        decoded = time.perf_counter()
+        features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
+        mapped = time.perf_counter()
+        write_exr(folder / "stage.exr", image)
+        times["decode"].append(decoded - start)
+        times["map"].append(mapped - decoded)
+        times["encode"].append(time.perf_counter() - mapped)
+    return ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in times.items())
+
+
 def _end_to_end(model: str, frames: int, device: torch.device, folder: Path,
                 io_threads: int | None) -> None:
     described = _write_sequence(folder, frames)
     config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=io_threads)
     codec = _codec_fps(folder, frames, config.threads())
+    stages = _codec_stages(folder)
     summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config)
     print(f"\nend to end `seq`, 1920x1080 tiled sample renders, {described}, {frames} frames, "
           f"{config.threads()} I/O "
           f"threads: {frames / summary.seconds:.2f} frames/s (model load included); "
-          f"EXR read + write alone on the same threads: {codec:.2f} frames/s")
+          f"EXR read + write alone on the same threads: {codec:.2f} frames/s; one frame on one "
+          f"thread: {stages}")
 
 
 def main() -> None:
