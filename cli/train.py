@@ -26,7 +26,7 @@ from vfxdenoise.core.training.render import (
 )
 from vfxdenoise.core.weights import load_weights, save_weights
 
-ARCHITECTURE = "temporal-unet"
+RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
 
 
 def _dataset_record(folder: Path | None) -> dict | None:
@@ -57,6 +57,8 @@ def _dataset_record(folder: Path | None) -> dict | None:
 @click.option("--crop", default=96, show_default=True)
 @click.option("--lr", default=2e-3, show_default=True)
 @click.option("--temporal-radius", default=2, show_default=True)
+@click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
+              show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn).")
 @click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
 @click.option("--self-supervised", is_flag=True,
               help="Noise2Noise: train against a second noisy render, no references.")
@@ -66,7 +68,8 @@ def _dataset_record(folder: Path | None) -> dict | None:
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
-          lr: float, temporal_radius: int, widths: str, self_supervised: bool, init_model: str | None,
+          lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
+          init_model: str | None,
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
@@ -74,10 +77,10 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if init_model:
         loaded = load_weights(init_model)
-        model, config = loaded.model.train(), loaded.config
+        model, config, arch = loaded.model.train(), loaded.config, loaded.architecture
     else:
         config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")]}
-        model = build_model(ARCHITECTURE, **config)
+        model = build_model(arch, **config)
     data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
                                    self_supervised=self_supervised)
     sequences = load_dataset(data_dir)
@@ -110,5 +113,5 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
         },
         "validation": history[-1] if history else {},
     }
-    save_weights(model.cpu(), out_dir / "model.safetensors", ARCHITECTURE, config, card)
+    save_weights(model.cpu(), out_dir / "model.safetensors", arch, config, card)
     click.echo(f"weights: {out_dir / 'model.safetensors'}")

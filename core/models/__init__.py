@@ -14,10 +14,12 @@ from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models.dae import DenoisingAutoencoder
 from vfxdenoise.core.models.dncnn import DnCNN
 from vfxdenoise.core.models.resnet_sd import ResNetSD
+from vfxdenoise.core.models.temporal_kpn import TemporalKPN
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "temporal-unet": TemporalUNet,
+    "temporal-kpn": TemporalKPN,
     "dae": DenoisingAutoencoder,
     "dncnn": DnCNN,
     "resnet-sd": ResNetSD,

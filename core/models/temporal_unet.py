@@ -80,6 +80,8 @@ def _block(in_ch: int, out_ch: int) -> nn.Sequential:
 class TemporalUNet(nn.Module):
     """Residual U-Net over a motion-warped temporal window; see module docstring."""
 
+    taps = 1  # predicted weights per aligned frame and pixel
+
     def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80)):
         super().__init__()
         self.layout = InputLayout(temporal_radius)
@@ -101,7 +103,7 @@ class TemporalUNet(nn.Module):
             _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(levels))
         )
         self.slots = 2 * temporal_radius + 1
-        self.head = nn.Conv2d(widths[0], 4 * (3 + self.slots), 3, padding=1)
+        self.head = nn.Conv2d(widths[0], 4 * (3 + self.taps * self.slots), 3, padding=1)
         # He initialisation keeps the signal alive through the ~15 convolutions (PyTorch's default
         # shrinks it at every layer); the head starts at zero so the untrained network is exactly
         # the consistency-weighted temporal mean.
@@ -129,7 +131,12 @@ class TemporalUNet(nn.Module):
         out = self.shuffle(self.head(h).contiguous())[..., :height, :width]
         residual, logits = out[:, :3], out[:, 3:]
         consistency = x[:, n_beauty:n_beauty + self.slots - 1]
-        return blend_aligned(beauty, consistency, logits) + residual
+        return self.combine(beauty, consistency, logits) + residual
+
+    def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
+                ) -> torch.Tensor:
+        """log of the aligned frames filtered by the predicted weights (one per frame here)."""
+        return blend_aligned(beauty, consistency, logits)
 
     def _features(self, x: torch.Tensor, beauty: torch.Tensor) -> torch.Tensor:
         """The stem's input: log beauty and the other channels, replicate-padded at the bottom and

@@ -52,6 +52,19 @@ def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained
     assert card["training"]["init"] == str(trained / "model.safetensors")
 
 
+def test_kernel_predicting_variant_trains_and_denoises_through_seq(dataset, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "kpn", "--arch", "temporal-kpn",
+                            *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    weights = tmp_path / "kpn" / "model.safetensors"
+    assert load_weights(weights).architecture == "temporal-kpn"
+    noisy = next(dataset.glob("*/spp4/render.*.exr")).parent / "render.####.exr"
+    result = run_vfxdenoise("seq", noisy, "-o", tmp_path / "out" / "d.####.exr", "--model", weights,
+                            "--device", "cpu", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "out").glob("d.*.exr"))) == len(list(Path(str(noisy)).parent.glob("*.exr")))
+
+
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
     result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
