@@ -20,23 +20,22 @@ from vfxdenoise.core.models.temporal_unet import TemporalUNet
 def apply_kernels(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """log of the per-pixel 3x3 x slots kernels (softmax of `logits` + log consistency) applied to
     the slots' non-negative linear RGB `beauty` (N, 3 * slots, H, W); `logits` is (N, 9 * slots, H, W)
-    in slot-major order, and `consistency` (N, slots - 1, H, W) as for `blend_aligned`."""
+    in slot-major order, and `consistency` (N, slots - 1, H, W) as for `blend_aligned`.
+
+    One pass per tap over all slots at once (9 passes, not 45).
+    """
     slots = beauty.shape[1] // 3
     height, width = beauty.shape[-2:]
+    prior = torch.cat([torch.ones_like(consistency[:, :1]), consistency.clamp(min=1e-3)], dim=1)
     scores = logits - logits.amax(dim=1, keepdim=True)
-    padded = F.pad(beauty, (1, 1, 1, 1), mode="replicate")
-    numerator = denominator = None
-    for i in range(slots):
-        prior = None if i == 0 else consistency[:, i - 1:i].clamp(min=1e-3)
-        for tap in range(9):
-            dy, dx = divmod(tap, 3)
-            weight = scores[:, 9 * i + tap:9 * i + tap + 1].exp()
-            if prior is not None:
-                weight = weight * prior
-            term = weight * padded[:, 3 * i:3 * i + 3, dy:dy + height, dx:dx + width]
-            numerator = term if numerator is None else numerator.add_(term)
-            denominator = weight.clone() if denominator is None else denominator.add_(weight)
-    return torch.log1p(numerator / denominator)
+    weights = scores.exp().unflatten(1, (slots, 9)) * prior.unsqueeze(2)
+    padded = F.pad(beauty, (1, 1, 1, 1), mode="replicate").unflatten(1, (slots, 3))
+    numerator = None
+    for tap in range(9):
+        dy, dx = divmod(tap, 3)
+        term = (weights[:, :, tap:tap + 1] * padded[..., dy:dy + height, dx:dx + width]).sum(dim=1)
+        numerator = term if numerator is None else numerator.add_(term)
+    return torch.log1p(numerator / weights.sum(dim=(1, 2)).unsqueeze(1))
 
 
 class TemporalKPN(TemporalUNet):
