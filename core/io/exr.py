@@ -544,8 +544,8 @@ def _native_planes(part: ExrPart, path: Path, index: int) -> dict[str, np.ndarra
             for c, (name, pixel_type) in enumerate(part.channel_types.items())}
 
 
-def _write_native(temp: Path, image: ExrImage, headers: list[dict], path: Path) -> None:
-    """`write_exr` through OpenEXR with each part's header as read (see module docstring)."""
+def _encode_native(temp: Path, image: ExrImage, headers: list[dict], path: Path) -> None:
+    """Encode `image` into `temp` through OpenEXR, each part under its header as read."""
     try:
         planes = [_native_planes(part, path, i) for i, part in enumerate(image.parts)]
         if len(planes) == 1:
@@ -554,19 +554,31 @@ def _write_native(temp: Path, image: ExrImage, headers: list[dict], path: Path) 
             exr = OpenEXR.File([OpenEXR.Part(dict(h), p, h.get("name", f"part{i}"))
                                 for i, (h, p) in enumerate(zip(headers, planes))])
         exr.write(str(temp))
-        _fsync(temp)
-        os.replace(temp, path)
-        _fsync(path.parent, directory=True)
-    except ExrError:
+    except (ExrError, OSError):
         raise
-    except OSError as exc:
-        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
-                       "permissions of the folder") from exc
     except Exception as exc:  # OpenEXR raises RuntimeError for I/O and header problems
         raise ExrError(f"{path}: writing failed ({_one_line(str(exc))}); check free space and "
                        "permissions of the folder") from exc
+
+
+def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> None:
+    """Encode `image` into `temp` through OpenImageIO, from each part's spec."""
+    handle = oiio.ImageOutput.create(str(temp))
+    if handle is None:
+        raise ExrError(f"{path}: cannot create an EXR writer ({_one_line(oiio.geterror())})")
+    closed = False
+    try:
+        _write_parts(handle, temp, image, path)
+        closed = True
+        if not handle.close():
+            raise ExrError(f"{path}: write failed ({_one_line(handle.geterror())})")
+    except (ExrError, OSError):
+        raise
+    except Exception as exc:  # OIIO binding errors (bad buffers, types): still name the file
+        raise ExrError(f"{path}: cannot write ({_one_line(str(exc))})") from exc
     finally:
-        temp.unlink(missing_ok=True)
+        if not closed:
+            handle.close()
 
 
 def _fsync(path: Path, directory: bool = False) -> None:
@@ -588,29 +600,16 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
         raise ExrError(f"{path}: nothing to write (image has no parts)")
     temp = temp_path_for(path)
     headers = [part.native_header() for part in image.parts]
-    if all(header is not None for header in headers):
-        _write_native(temp, image, headers, path)
-        return
-    handle = oiio.ImageOutput.create(str(temp))
-    if handle is None:
-        raise ExrError(f"{path}: cannot create an EXR writer ({_one_line(oiio.geterror())})")
-    closed = False
     try:
-        _write_parts(handle, temp, image, path)
-        closed = True
-        if not handle.close():
-            raise ExrError(f"{path}: write failed ({_one_line(handle.geterror())})")
+        if all(header is not None for header in headers):
+            _encode_native(temp, image, headers, path)
+        else:
+            _encode_oiio(temp, image, path)
         _fsync(temp)
         os.replace(temp, path)
         _fsync(path.parent, directory=True)
-    except ExrError:
-        raise
     except OSError as exc:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
                        "permissions of the folder") from exc
-    except Exception as exc:  # OIIO binding errors (bad buffers, types): still name the file
-        raise ExrError(f"{path}: cannot write ({_one_line(str(exc))})") from exc
     finally:
-        if not closed:
-            handle.close()
         temp.unlink(missing_ok=True)
