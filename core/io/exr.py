@@ -427,10 +427,11 @@ def read_exr(path: str | Path) -> ExrImage:
     handle = _open(path)
     try:
         specs = _specs(handle, path)
-        parts = _decode_native(path, specs)
+        headers = _openexr_headers(path, len(specs))
+        parts = _decode_native(path, specs, headers)
         if parts is None:
             parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
-            for part, header in zip(parts, _openexr_headers(path, len(parts))):
+            for part, header in zip(parts, headers):
                 if header is not None:
                     part.exr_header, part.spec_seen = header, part.spec.serialize("xml")
     finally:
@@ -438,10 +439,10 @@ def read_exr(path: str | Path) -> ExrImage:
     return ExrImage(parts, source=path)
 
 
-def _decode_native(path: Path, specs: list[oiio.ImageSpec]) -> list[ExrPart] | None:
+def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict | None]
+                   ) -> list[ExrPart] | None:
     """The parts as OpenEXR decodes them (planes in their stored types, header kept for writing),
     when it can and its channels are the ones OpenImageIO lists; else None (OpenImageIO decodes)."""
-    headers = _openexr_headers(path, len(specs))
     if any(header is None for header in headers):
         return None
     try:
@@ -505,13 +506,18 @@ def _output_spec(part: ExrPart) -> oiio.ImageSpec:
     return spec
 
 
-def _output_pixels(part: ExrPart, path: Path, index: int) -> np.ndarray:
-    """Contiguous float32 pixels to hand to OIIO; uint channels encoded as OIIO expects."""
-    spec = part.spec
-    expected = (spec.height, spec.width, spec.nchannels)
+def _check_pixels(part: ExrPart, path: Path, index: int) -> None:
+    """ExrError unless the part's pixels have the shape its header describes."""
+    expected = (part.spec.height, part.spec.width, part.spec.nchannels)
     if part.pixels.shape != expected:
         raise ExrError(f"{path}: part {index} has pixels of shape {part.pixels.shape} but its "
                        f"header needs {expected} (height, width, channels)")
+
+
+def _output_pixels(part: ExrPart, path: Path, index: int) -> np.ndarray:
+    """Contiguous float32 pixels to hand to OIIO; uint channels encoded as OIIO expects."""
+    _check_pixels(part, path, index)
+    spec = part.spec
     uints = [c for c in range(spec.nchannels) if _pixel_type(spec, c) == "uint"]
     if not uints:
         return np.ascontiguousarray(part.pixels, np.float32)
@@ -539,7 +545,7 @@ def _native_planes(part: ExrPart, path: Path, index: int) -> dict[str, np.ndarra
     """Channel name -> contiguous (H, W) plane in the channel's own pixel type."""
     if part.planes is not None:
         return dict(part.planes)
-    _output_pixels(part, path, index)  # the shape check and its error
+    _check_pixels(part, path, index)
     return {name: _stored(part.pixels[:, :, c], pixel_type)
             for c, (name, pixel_type) in enumerate(part.channel_types.items())}
 

@@ -1,4 +1,4 @@
-"""Temporal kernel-predicting U-Net: the alternative the default model was compared against.
+"""Temporal kernel-predicting U-Net: the shipped `default` model (compared against `TemporalUNet`).
 
 Same input, body and output residual as `TemporalUNet`, but where that network predicts one blend
 weight per aligned frame and pixel, this one predicts a 3x3 spatial kernel per aligned frame (45

@@ -1,4 +1,4 @@
-"""Temporal residual U-Net: the default render denoiser.
+"""Temporal residual U-Net: the shipped `fast` render denoiser, and the body `TemporalKPN` extends.
 
 Input: the channel layout of `vfxdenoise.core.network_input` (the noisy beauty of frames t-k..t+k
 warped to t, consistency masks, albedo, normal, presence flags). The network sees the beauty through
