@@ -55,16 +55,37 @@ def _guide_channels(frame: FrameFeatures) -> list:
     return [a for a in (frame.albedo, frame.normal) if a is not None]
 
 
-def _stacked(arrays: list, device: torch.device) -> torch.Tensor:
-    """(1, sum C, H, W) float32 on `device`: the arrays written into one tensor (no concatenation
-    temporaries: at 1080p on a 2-core CPU each full-resolution copy costs tens of ms)."""
-    channels = sum(a.shape[0] for a in arrays)
-    out = torch.empty((1, channels, *arrays[0].shape[-2:]), device=device)
-    start = 0
-    for array in arrays:
-        out[0, start:start + array.shape[0]] = torch.as_tensor(array)
-        start += array.shape[0]
+def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
+    """(len(frames), sum C, H, W) float32 on `device`: each frame's arrays written into one tensor
+    (no concatenation temporaries: at 1080p on a 2-core CPU each full-resolution copy costs tens
+    of ms)."""
+    first = frames[0]
+    channels = sum(a.shape[0] for a in first)
+    out = torch.empty((len(frames), channels, *first[0].shape[-2:]), device=device)
+    for index, arrays in enumerate(frames):
+        start = 0
+        for array in arrays:
+            out[index, start:start + array.shape[0]] = torch.as_tensor(array)
+            start += array.shape[0]
     return out
+
+
+def _warped(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
+            device: torch.device) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    """Each frame's beauty and guide channels warped to t by the flow of its offset, with the
+    in-bounds mask. Frames with the same channels share one batched warp, which the CPU runs one
+    frame per thread."""
+    groups: dict[int, list[int]] = {}
+    for offset, frame in frames.items():
+        channels = 3 + sum(a.shape[0] for a in _guide_channels(frame))
+        groups.setdefault(channels, []).append(offset)
+    warped = {}
+    for offsets in groups.values():
+        images = _stacked([[frames[o].beauty, *_guide_channels(frames[o])] for o in offsets], device)
+        images, inside = warp(images, torch.cat([flows[o] for o in offsets]))
+        for index, offset in enumerate(offsets):
+            warped[offset] = images[index:index + 1], inside[index:index + 1]
+    return warped
 
 
 def build_input(
@@ -91,27 +112,33 @@ def build_input(
     n_beauty = layout.beauty_channels
     out[0, 0:3] = torch.as_tensor(centre.beauty)
     centre_guide = _guide_channels(centre)
-    centre_guide = _stacked(centre_guide, device) if centre_guide else None
+    centre_guide = _stacked([centre_guide], device) if centre_guide else None
+    offsets = [max(lo, min(hi, slot)) for slot in layout.slots[1:]]
+    # The first slot showing each frame: a slot repeating a frame adds no information.
+    firsts: dict[int, int] = {}
     seen = {id(centre)}
-    for index, slot in enumerate(layout.slots[1:]):
-        offset = max(lo, min(hi, slot))
+    for index, offset in enumerate(offsets):
+        if id(window[offset]) not in seen:
+            seen.add(id(window[offset]))
+            firsts[offset] = index
+    warped = _warped({o: window[o] for o in firsts if o in flows}, flows, device)
+    for index, offset in enumerate(offsets):
         frame = window[offset]
         beauty_out = out[:, 3 * (index + 1):3 * (index + 2)]
         valid = out[:, n_beauty + index:n_beauty + index + 1]
-        if id(frame) in seen:  # a repeated frame adds no information: consistency stays 0
+        if firsts.get(offset) != index:  # consistency 0: the slot repeats a frame
             beauty_out[0] = torch.as_tensor(frame.beauty)
             valid.zero_()
             continue
-        seen.add(id(frame))
         guide = _guide_channels(frame)
-        if offset in flows:
-            warped, inside = warp(_stacked([frame.beauty, *guide], device), flows[offset])
-            beauty_out.copy_(warped[:, :3])
-            guide = warped[:, 3:] if guide else None
+        if offset in warped:
+            image, inside = warped[offset]
+            beauty_out.copy_(image[:, :3])
+            guide = image[:, 3:] if guide else None
             valid.copy_(inside)
         else:
             beauty_out[0] = torch.as_tensor(frame.beauty)
-            guide = _stacked(guide, device) if guide else None
+            guide = _stacked([guide], device) if guide else None
             valid.fill_(1.0)
         if guide is not None and centre_guide is not None and guide.shape == centre_guide.shape:
             mismatch = guide.sub_(centre_guide).abs_().mean(dim=1, keepdim=True)

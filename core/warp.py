@@ -11,31 +11,45 @@ import torch
 import torch.nn.functional as F
 
 
+def _grid(flow: torch.Tensor) -> torch.Tensor:
+    """Positions p + flow(p), (N,H,W,2), in grid_sample's [-1, 1] coordinates at pixel centres
+    (align_corners=True). Scaled as 2p / extent - 1, which maps whole pixels exactly."""
+    _, _, height, width = flow.shape
+    pixels = torch.stack(torch.meshgrid(
+        torch.arange(width, device=flow.device, dtype=flow.dtype),
+        torch.arange(height, device=flow.device, dtype=flow.dtype),
+        indexing="xy",
+    ), dim=-1)
+    return (pixels + flow.permute(0, 2, 3, 1)).mul_(2.0).div_(_extent(flow)).sub_(1.0)
+
+
+def _extent(flow: torch.Tensor) -> torch.Tensor:
+    """Pixels between the outermost pixel centres along x and y."""
+    height, width = flow.shape[-2:]
+    return torch.tensor([max(width - 1, 1), max(height - 1, 1)], device=flow.device,
+                        dtype=flow.dtype)
+
+
+def _sample(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
 def warp(image: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bilinearly sample `image` (N,C,H,W) at p + flow(p); also return a (N,1,H,W) in-bounds mask."""
-    _, _, height, width = image.shape
-    ys, xs = torch.meshgrid(
-        torch.arange(height, device=image.device, dtype=image.dtype),
-        torch.arange(width, device=image.device, dtype=image.dtype),
-        indexing="ij",
-    )
-    x = xs + flow[:, 0]
-    y = ys + flow[:, 1]
-    inside = (x > -0.5) & (x < width - 0.5) & (y > -0.5) & (y < height - 0.5)
-    # grid_sample wants [-1, 1] coordinates at pixel centres (align_corners=True).
-    grid = torch.stack(
-        (2.0 * x / max(width - 1, 1) - 1.0, 2.0 * y / max(height - 1, 1) - 1.0), dim=-1
-    )
-    warped = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
-    return warped, inside.unsqueeze(1).to(image.dtype)
+    """Bilinearly sample `image` (N,C,H,W) at p + flow(p); also return a (N,1,H,W) in-bounds mask.
+
+    Batch several images into one call where possible: on the CPU grid sampling spreads a batch
+    over threads, one image per thread."""
+    grid = _grid(flow)
+    # In bounds: within half a pixel of the outermost pixel centres.
+    inside = (grid.abs() < 1.0 + 1.0 / _extent(flow)).all(dim=-1, keepdim=True).permute(0, 3, 1, 2)
+    return _sample(image, grid), inside.to(image.dtype)
 
 
 def chain_flows(steps: list[torch.Tensor]) -> torch.Tensor:
     """Compose per-frame flows (t->t±1, t±1->t±2, ...) into one flow from t to the last frame."""
     total = steps[0]
     for step in steps[1:]:
-        sampled, _ = warp(step, total)
-        total = total + sampled
+        total = total + _sample(step, _grid(total))
     return total
 
 

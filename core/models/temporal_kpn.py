@@ -12,24 +12,24 @@ consistency-weighted temporal mean.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 
 
-def apply_kernels(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """log of the per-pixel 3x3 x slots kernels (softmax of `logits` + log consistency) applied to
-    the slots' non-negative linear RGB `beauty` (N, 3 * slots, H, W); `logits` is (N, 9 * slots, H, W)
-    in slot-major order, and `consistency` (N, slots - 1, H, W) as for `blend_aligned`.
+    the slots' non-negative linear RGB `padded` (N, 3 * slots, H + 2, W + 2: the frames with a
+    one-pixel border); `logits` is (N, 9 * slots, H, W) in slot-major order, and `consistency`
+    (N, slots - 1, H, W) as for `blend_aligned`.
 
     One pass per tap over all slots at once (9 passes, not 45).
     """
-    slots = beauty.shape[1] // 3
-    height, width = beauty.shape[-2:]
+    slots = padded.shape[1] // 3
+    height, width = logits.shape[-2:]
     prior = torch.cat([torch.ones_like(consistency[:, :1]), consistency.clamp(min=1e-3)], dim=1)
     scores = logits - logits.amax(dim=1, keepdim=True)
     weights = scores.exp().unflatten(1, (slots, 9)) * prior.unsqueeze(2)
-    padded = F.pad(beauty, (1, 1, 1, 1), mode="replicate").unflatten(1, (slots, 3))
+    padded = padded.unflatten(1, (slots, 3))
     numerator = None
     for tap in range(9):
         dy, dx = divmod(tap, 3)
@@ -42,6 +42,7 @@ class TemporalKPN(TemporalUNet):
     """Temporal U-Net with per-frame 3x3 kernel prediction; see module docstring."""
 
     taps = 9
+    halo = 1
 
     def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
                 ) -> torch.Tensor:

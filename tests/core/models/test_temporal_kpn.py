@@ -40,7 +40,7 @@ def test_kernels_are_normalised_so_a_constant_image_stays_constant():
     beauty = torch.full((1, 3 * slots, height, width), 2.5)
     logits = torch.randn((1, 9 * slots, height, width)) * 5
     consistency = torch.rand((1, slots - 1, height, width))
-    out = apply_kernels(beauty, consistency, logits)
+    out = apply_kernels(F.pad(beauty, (1, 1, 1, 1), mode="replicate"), consistency, logits)
     torch.testing.assert_close(out, torch.full_like(out, torch.log1p(torch.tensor(2.5)).item()))
 
 
@@ -49,7 +49,8 @@ def test_a_peaked_kernel_picks_one_neighbour_of_one_frame():
     beauty = torch.rand((1, 3 * slots, height, width)) + 0.1
     logits = torch.full((1, 9 * slots, height, width), -50.0)
     logits[:, 9 * 2 + 5] = 50.0  # slot 2, tap (dy=1, dx=2): the pixel to the right
-    out = apply_kernels(beauty, torch.ones((1, slots - 1, height, width)), logits)
+    padded = F.pad(beauty, (1, 1, 1, 1), mode="replicate")
+    out = apply_kernels(padded, torch.ones((1, slots - 1, height, width)), logits)
     expected = torch.log1p(beauty[:, 6:9, :, 1:])
     torch.testing.assert_close(out[..., :-1], expected)
 

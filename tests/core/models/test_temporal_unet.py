@@ -1,0 +1,37 @@
+"""The temporal U-Net body both shipped models share: banded output stage, pixel shuffle."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.models.temporal_unet import pixel_shuffle
+
+
+def test_pixel_shuffle_matches_torch_for_both_memory_layouts():
+    x = torch.randn(2, 12, 5, 7)
+    expected = nn.PixelShuffle(2)(x)
+    torch.testing.assert_close(pixel_shuffle(x), expected, rtol=0, atol=0)
+    channels_last = x.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(pixel_shuffle(channels_last), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("arch", ["temporal-unet", "temporal-kpn"])
+@pytest.mark.parametrize("height", [37, 48])
+def test_output_bands_give_the_whole_frame_result_and_gradients(arch, height):
+    torch.manual_seed(0)
+    model = build_model(arch, temporal_radius=1, widths=(8, 12))
+    nn.init.normal_(model.head.weight, std=0.1)  # a trained-like head: kernels differ per pixel
+    x = torch.rand(2, model.layout.in_channels, height, 40)
+    results = []
+    for band_pixels in (10**9, 2 * 40 * 6):  # one band; bands of 6 rows (the last one shorter)
+        model.band_pixels = band_pixels
+        model.zero_grad()
+        out = model.forward_log(x)
+        (out * torch.linspace(0, 1, out.numel()).view_as(out)).sum().backward()
+        results.append((out.detach(), model.head.weight.grad.clone(), model.stem[0].weight.grad.clone()))
+    # Gradients sum over the bands in another order: float rounding only.
+    for whole, banded, tolerance in zip(*results, (1e-5, 1e-4, 1e-4)):
+        torch.testing.assert_close(banded, whole, rtol=tolerance, atol=tolerance)
