@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from vfxdenoise.core.models.temporal_unet import TemporalUNet
+from vfxdenoise.core.models.temporal_unet import TemporalUNet, normalised_weights
 
 
 def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -26,16 +26,14 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
     """
     slots = padded.shape[1] // 3
     height, width = logits.shape[-2:]
-    prior = torch.cat([torch.ones_like(consistency[:, :1]), consistency.clamp(min=1e-3)], dim=1)
-    scores = logits - logits.amax(dim=1, keepdim=True)
-    weights = scores.exp().unflatten(1, (slots, 9)) * prior.unsqueeze(2)
+    weights = normalised_weights(logits.unflatten(1, (slots, 9)), consistency)
     padded = padded.unflatten(1, (slots, 3))
-    numerator = None
+    filtered = None
     for tap in range(9):
         dy, dx = divmod(tap, 3)
         term = (weights[:, :, tap:tap + 1] * padded[..., dy:dy + height, dx:dx + width]).sum(dim=1)
-        numerator = term if numerator is None else numerator.add_(term)
-    return torch.log1p(numerator / weights.sum(dim=(1, 2)).unsqueeze(1))
+        filtered = term if filtered is None else filtered.add_(term)
+    return torch.log1p(filtered)
 
 
 class TemporalKPN(TemporalUNet):

@@ -35,3 +35,18 @@ def test_output_bands_give_the_whole_frame_result_and_gradients(arch, height):
     # Gradients sum over the bands in another order: float rounding only.
     for whole, banded, tolerance in zip(*results, (1e-5, 1e-4, 1e-4)):
         torch.testing.assert_close(banded, whole, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("arch", ["temporal-unet", "temporal-kpn"])
+def test_half_precision_keeps_a_bright_highlight(arch):
+    # The engine runs in half precision on CUDA. Weighted sums of 5 frames (45 kernel taps for the
+    # KPN) of a 20000 highlight would overflow half's 65504 if the weights were applied before
+    # being normalised; the output must stay the highlight's value.
+    model = build_model(arch, temporal_radius=2).half().eval()
+    layout = model.layout
+    x = torch.zeros(1, layout.in_channels, 32, 32, dtype=torch.float16)
+    x[:, :layout.beauty_channels] = 20000.0
+    x[:, layout.beauty_channels:layout.beauty_channels + 4] = 1.0  # consistent neighbours
+    with torch.inference_mode():
+        out = model(x).float()
+    torch.testing.assert_close(out, torch.full_like(out, 20000.0), rtol=0.01, atol=0.0)
