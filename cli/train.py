@@ -62,6 +62,8 @@ def _dataset_record(folder: Path | None) -> dict | None:
 @click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
 @click.option("--self-supervised", is_flag=True,
               help="Noise2Noise: train against a second noisy render, no references.")
+@click.option("--temporal-weight", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
+              help="Weight of the loss on frame-to-frame change the references lack (flicker).")
 @click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -69,7 +71,7 @@ def _dataset_record(folder: Path | None) -> dict | None:
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
-          init_model: str | None,
+          temporal_weight: float, init_model: str | None,
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
@@ -97,7 +99,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                              out_dir=out_dir, seed=seed)
     started = time.time()
     loss = (self_supervised_loss if self_supervised
-            else partial(supervised_loss, pairs=uses_pairs(sequences, data_config)))
+            else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
+                         temporal_weight=temporal_weight))
     history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                   validate=validate if val_sequences else None, resume=resume)
     card = {
@@ -107,6 +110,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
             "data": _dataset_record(data_dir), "validation_data": _dataset_record(val_dir),
             "sequences": len(sequences), "steps": steps, "batch": batch,
             "crop": crop, "self_supervised": self_supervised, "init": init_model,
+            "temporal_weight": None if self_supervised else temporal_weight,
             "seconds": round(time.time() - started, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
             "torch": torch.__version__,

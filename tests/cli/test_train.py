@@ -37,6 +37,7 @@ def test_train_writes_weights_card_log_and_validation(trained):
     card = json.loads((trained / "model.json").read_text())
     assert card["training"]["command"].startswith("vfxdenoise train --data ")
     assert card["training"]["sequences"] == 2 and card["training"]["steps"] == 4
+    assert card["training"]["temporal_weight"] == 0.5
     assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]
     assert {"psnr", "relmse", "temporal"} <= set(card["validation"])
     rows = list(csv.DictReader((trained / "log.csv").open()))
@@ -54,10 +55,11 @@ def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained
 
 def test_kernel_predicting_variant_trains_and_denoises_through_seq(dataset, tmp_path):
     result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "kpn", "--arch", "temporal-kpn",
-                            *TINY, cwd=tmp_path)
+                            "--temporal-weight", "2", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     weights = tmp_path / "kpn" / "model.safetensors"
     assert load_weights(weights).architecture == "temporal-kpn"
+    assert json.loads((tmp_path / "kpn" / "model.json").read_text())["training"]["temporal_weight"] == 2
     noisy = next(dataset.glob("*/spp4/render.*.exr")).parent / "render.####.exr"
     result = run_vfxdenoise("seq", noisy, "-o", tmp_path / "out" / "d.####.exr", "--model", weights,
                             "--device", "cpu", "--progress", "none", cwd=tmp_path)

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 import torch
 from exr_sequences import write_render_dataset
 
@@ -54,6 +55,17 @@ def test_supervised_loss_falls_when_fitting_a_batch(tmp_path):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.9 * losses[0]
+
+
+def test_temporal_weight_scales_the_flicker_term_only(tmp_path):
+    seqs = _dataset(tmp_path, 1)
+    config = RenderDataConfig(crop=24, batch=4, temporal_radius=1)
+    batch = next(batches(seqs, config, seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, pairs=True, temporal_weight=w).item() for w in (0, 1, 2)}
+    assert loss[1] > loss[0]
+    assert loss[2] - loss[0] == pytest.approx(2 * (loss[1] - loss[0]), rel=1e-4)
 
 
 def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path):
