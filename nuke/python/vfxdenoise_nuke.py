@@ -46,6 +46,7 @@ def _denoise(node) -> str:
     request = DenoiseRequest(
         input_pattern=noisy, frames=f"{first}-{last}", layers=_layers(node, source.channels()),
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
+        model=node["model"].value().strip() or None,
         output_pattern=f"{cache}/{node.name()}_denoised.####.exr",
     )
     _render_input(node, noisy, first, last)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,18 @@ def test_layer_picks_reach_the_denoiser_as_the_channels_nuke_wrote(nuke, gizmo, 
     assert seen["layers"] == {"beauty": "R,G,B",
                               "albedo": "diffuse_direct.R,diffuse_direct.G,diffuse_direct.B",
                               "motion": "motion.X,motion.Y"}
+
+
+def test_model_knob_picks_the_model_and_empty_means_the_sites(nuke, gizmo):
+    def model_in_output() -> str:
+        pattern = gizmo.child("CacheRead")["file"].value()
+        return read_exr(_frame(pattern, 1002)).parts[0].spec.getattribute("vfxdenoise/model")
+
+    gizmo["denoise"].execute()
+    assert model_in_output() == os.environ["VFXDENOISE_MODEL"]  # the site's (conftest: a tiny one)
+    gizmo["model"].setValue(" fast ")
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == [] and model_in_output() == "fast"
 
 
 def test_a_layer_without_enough_channels_is_a_nuke_message_and_nothing_renders(nuke, gizmo):

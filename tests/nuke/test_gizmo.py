@@ -31,6 +31,7 @@ def test_gizmo_file_is_a_group_with_the_artist_knobs(nuke):
     assert knobs["temporal_radius"].Class() == "Int_Knob" and node["temporal_radius"].value() == 2
     assert knobs["device"].Class() == "Enumeration_Knob" and node["device"].value() == "auto"
     assert knobs["device"].spec["M"].split() == ["auto", "cpu", "cuda"]
+    assert knobs["model"].Class() == "String_Knob" and node["model"].value() == ""
     assert knobs["strength"].Class() == "Double_Knob" and node["strength"].value() == 1
     assert knobs["cache_folder"].Class() == "File_Knob"
     assert knobs["denoise"].Class() == "PyScript_Knob"
