@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vfxdenoise.core.models import fused_output
 from vfxdenoise.core.network_input import InputLayout
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
@@ -145,7 +146,10 @@ class TemporalUNet(nn.Module):
     def _output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Head, pixel shuffle, `combine` and residual, band by band of output rows. Each band's
         head convolution reads one row of `h` above and below it, or the head's zero padding at
-        the frame's edges, so bands give the whole frame's result."""
+        the frame's edges, so bands give the whole frame's result. On a GPU, for inference, one
+        fused kernel does it all (`fused_output`)."""
+        if fused_output.available(x):
+            return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1)
         n, _, height, width = x.shape
         n_beauty = self.layout.beauty_channels
         beauty = x[:, :n_beauty]

@@ -1,0 +1,100 @@
+"""The temporal networks' output stage as one CUDA kernel (Triton), for inference on a GPU.
+
+`TemporalUNet._output` in PyTorch runs the pixel shuffle, the softmax of the per-frame weights or
+kernels, their application to the aligned frames and the residual as some 40 memory-bound passes
+over many-channel full-resolution tensors: at 4K on an H200 that was most of the KPN's 23.5 ms. This
+kernel reads the head's half-resolution output and the network input once and writes the result:
+per pixel it picks its sub-pixel phase of the head output (the pixel shuffle), runs an online
+softmax over the slots' weights (so nothing is materialised, in float32), and reads each frame's
+3x3 neighbourhood with replicate borders straight from the input.
+
+The PyTorch path stays the reference and the path for the CPU and for training (this kernel has no
+backward); `available` says whether this one can run.
+"""
+
+# No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
+import torch
+
+try:
+    import triton
+    import triton.language as tl
+except ImportError:  # CPU installs: the PyTorch path runs instead
+    triton = None
+
+BLOCK = 256
+
+
+def available(x: torch.Tensor) -> bool:
+    """Whether the fused kernel can run on `x`: a CUDA tensor, Triton installed, no autograd."""
+    return x.is_cuda and not torch.is_grad_enabled() and triton is not None
+
+
+def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int) -> torch.Tensor:
+    """log of the aligned frames filtered by the weights in `head`, plus its residual: the result
+    of `TemporalUNet._output` given the head convolution's output `head` (N, 4 * (3 + taps *
+    slots), >= H / 2, >= W / 2) and the network input `x` (N, C, H, W), for `kernel` x `kernel`
+    taps per frame (1: a blend weight, 3: a KPN kernel)."""
+    n, _, height, width = x.shape
+    out = torch.empty((n, 3, height, width), device=x.device, dtype=head.dtype)
+    total = n * height * width
+    grid = ((total + BLOCK - 1) // BLOCK,)
+    _output_kernel[grid](head, x, out, total, height, width, *head.stride(), *x.stride(),
+                         *out.stride(), SLOTS=slots, KERNEL=kernel, BLOCK=BLOCK)
+    return out
+
+
+if triton is not None:
+    @triton.jit
+    def _output_kernel(head, x, out, total, height, width,
+                      sh_n, sh_c, sh_y, sh_x, sx_n, sx_c, sx_y, sx_x, so_n, so_c, so_y, so_x,
+                      SLOTS: tl.constexpr, KERNEL: tl.constexpr, BLOCK: tl.constexpr):
+        index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        mask = index < total
+        col = index % width
+        row = (index // width) % height
+        image = index // (width * height)
+        # The pixel shuffle: output pixel (row, col) is phase (row % 2, col % 2) of head pixel
+        # (row // 2, col // 2); logical channel c is head channel 4 c + phase.
+        phase = (row % 2) * 2 + col % 2
+        at_head = head + image * sh_n + (row // 2) * sh_y + (col // 2) * sh_x + phase * sh_c
+        at_x = x + image * sx_n
+        peak = tl.full([BLOCK], -1e30, tl.float32)
+        weight_sum = tl.zeros([BLOCK], tl.float32)
+        red = tl.zeros([BLOCK], tl.float32)
+        green = tl.zeros([BLOCK], tl.float32)
+        blue = tl.zeros([BLOCK], tl.float32)
+        for slot in tl.static_range(SLOTS):
+            if slot == 0:
+                prior = tl.full([BLOCK], 1.0, tl.float32)
+            else:  # consistency channels follow the 3 * SLOTS beauty channels
+                prior = tl.load(at_x + (3 * SLOTS + slot - 1) * sx_c + row * sx_y + col * sx_x,
+                                mask=mask, other=1.0).to(tl.float32)
+                prior = tl.maximum(prior, 1e-3)
+            for tap in tl.static_range(KERNEL * KERNEL):
+                logit = tl.load(at_head + 4 * (3 + slot * KERNEL * KERNEL + tap) * sh_c,
+                                mask=mask, other=0.0).to(tl.float32)
+                new_peak = tl.maximum(peak, logit)
+                rescale = tl.exp(peak - new_peak)
+                weight = tl.exp(logit - new_peak) * prior
+                # Replicate borders, as the PyTorch path's padding.
+                src_row = tl.minimum(tl.maximum(row + tap // KERNEL - KERNEL // 2, 0), height - 1)
+                src_col = tl.minimum(tl.maximum(col + tap % KERNEL - KERNEL // 2, 0), width - 1)
+                at_frame = at_x + 3 * slot * sx_c + src_row * sx_y + src_col * sx_x
+                r = tl.maximum(tl.load(at_frame, mask=mask, other=0.0).to(tl.float32), 0.0)
+                g = tl.maximum(tl.load(at_frame + sx_c, mask=mask, other=0.0).to(tl.float32), 0.0)
+                b = tl.maximum(tl.load(at_frame + 2 * sx_c, mask=mask, other=0.0).to(tl.float32), 0.0)
+                weight_sum = weight_sum * rescale + weight
+                red = red * rescale + weight * r
+                green = green * rescale + weight * g
+                blue = blue * rescale + weight * b
+                peak = new_peak
+        at_out = out + image * so_n + row * so_y + col * so_x
+        residual_r = tl.load(at_head, mask=mask, other=0.0).to(tl.float32)
+        residual_g = tl.load(at_head + 4 * sh_c, mask=mask, other=0.0).to(tl.float32)
+        residual_b = tl.load(at_head + 8 * sh_c, mask=mask, other=0.0).to(tl.float32)
+        dtype = out.dtype.element_ty
+        tl.store(at_out, (tl.log(1.0 + red / weight_sum) + residual_r).to(dtype), mask=mask)
+        tl.store(at_out + so_c, (tl.log(1.0 + green / weight_sum) + residual_g).to(dtype), mask=mask)
+        tl.store(at_out + 2 * so_c, (tl.log(1.0 + blue / weight_sum) + residual_b).to(dtype),
+                 mask=mask)
+
