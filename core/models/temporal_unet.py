@@ -59,10 +59,10 @@ def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch
 def normalised_weights(logits: torch.Tensor, consistency: torch.Tensor) -> torch.Tensor:
     """Softmax of (N, slots, taps, H, W) `logits` + log consistency (the centre slot's is 1) over
     slots and taps together."""
-    prior = torch.cat([torch.ones_like(consistency[:, :1]), consistency.clamp(min=1e-3)], dim=1)
-    scores = logits - logits.amax(dim=(1, 2), keepdim=True)
-    weights = scores.exp() * prior.unsqueeze(2)
-    return weights / weights.sum(dim=(1, 2), keepdim=True)
+    log_prior = torch.cat([torch.zeros_like(consistency[:, :1]),
+                           consistency.clamp(min=1e-3).log()], dim=1)
+    scores = (logits + log_prior.unsqueeze(2)).flatten(1, 2)
+    return torch.softmax(scores, dim=1).unflatten(1, logits.shape[1:3])
 
 
 def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
@@ -76,6 +76,18 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
 # Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
 # layer went silent and the head could only add a constant), after which nothing learns.
 _SLOPE = 0.1
+
+
+def _upsampled_with(h: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+    """cat([2x nearest upsampling of h, skip]) along channels, written straight into one
+    channels-last buffer (no upsampled temporary: a third less time at full width on a CPU)."""
+    n, channels, height, width = h.shape
+    out = torch.empty((n, channels + skip.shape[1], 2 * height, 2 * width), dtype=h.dtype,
+                      device=h.device, memory_format=torch.channels_last)
+    pixels = out[:, :channels].unflatten(2, (height, 2)).unflatten(4, (width, 2))
+    pixels.copy_(h[:, :, :, None, :, None].expand(n, channels, height, 2, width, 2))
+    out[:, channels:] = skip
+    return out
 
 
 def _act() -> nn.LeakyReLU:
@@ -139,8 +151,7 @@ class TemporalUNet(nn.Module):
             h = encoder(h)
             skips.append(h)
         for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
-            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
-            h = decoder(torch.cat([h, skip], dim=1))
+            h = decoder(_upsampled_with(h, skip))
         return self._output(h, x)
 
     def _output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
