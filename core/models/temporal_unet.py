@@ -78,18 +78,6 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
 _SLOPE = 0.1
 
 
-def _upsampled_with(h: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-    """cat([2x nearest upsampling of h, skip]) along channels, written straight into one
-    channels-last buffer (no upsampled temporary: a third less time at full width on a CPU)."""
-    n, channels, height, width = h.shape
-    out = torch.empty((n, channels + skip.shape[1], 2 * height, 2 * width), dtype=h.dtype,
-                      device=h.device, memory_format=torch.channels_last)
-    pixels = out[:, :channels].unflatten(2, (height, 2)).unflatten(4, (width, 2))
-    pixels.copy_(h[:, :, :, None, :, None].expand(n, channels, height, 2, width, 2))
-    out[:, channels:] = skip
-    return out
-
-
 def _act() -> nn.LeakyReLU:
     return nn.LeakyReLU(_SLOPE, inplace=True)
 
@@ -151,7 +139,8 @@ class TemporalUNet(nn.Module):
             h = encoder(h)
             skips.append(h)
         for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
-            h = decoder(_upsampled_with(h, skip))
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+            h = decoder(torch.cat([h, skip], dim=1))
         return self._output(h, x)
 
     def _output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
