@@ -24,9 +24,15 @@ except ImportError:  # CPU installs: the PyTorch path runs instead
 BLOCK = 256
 
 
+# Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
+MIN_CAPABILITY = (7, 0)
+
+
 def available(x: torch.Tensor) -> bool:
-    """Whether the fused kernel can run on `x`: a CUDA tensor, Triton installed, no autograd."""
-    return x.is_cuda and not torch.is_grad_enabled() and triton is not None
+    """Whether the fused kernel can run on `x`: a CUDA tensor on a GPU Triton supports, Triton
+    installed, no autograd."""
+    return (x.is_cuda and not torch.is_grad_enabled() and triton is not None
+            and torch.cuda.get_device_capability(x.device) >= MIN_CAPABILITY)
 
 
 def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int) -> torch.Tensor:
