@@ -154,8 +154,6 @@ class TemporalUNet(nn.Module):
         n, _, height, width = x.shape
         n_beauty = self.layout.beauty_channels
         beauty = x[:, :n_beauty]
-        frames = (F.pad(beauty, (self.halo,) * 4, mode="replicate").clamp_(min=0.0) if self.halo
-                  else beauty.clamp(min=0.0))
         consistency = x[:, n_beauty:n_beauty + self.slots - 1]
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels
         rows = max(2, pixels // (n * width) // 2 * 2)
@@ -169,10 +167,21 @@ class TemporalUNet(nn.Module):
                 head_in = F.pad(head_in, (0, 0, lo - first + 1, last + 1 - hi))
             head = F.conv2d(head_in, self.head.weight, self.head.bias, padding=(0, 1))
             out = pixel_shuffle(head)[..., :bottom - top, :width]
-            filtered = self.combine(frames[:, :, top:bottom + 2 * self.halo],
+            filtered = self.combine(self._band_frames(beauty, top, bottom),
                                     consistency[:, :, top:bottom], out[:, 3:])
             bands.append(filtered + out[:, :3])
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
+
+    def _band_frames(self, beauty: torch.Tensor, top: int, bottom: int) -> torch.Tensor:
+        """Rows top..bottom of the frames' non-negative beauty with `halo` pixels around them,
+        replicated at the frame's edges (cut per band, so the copy stays in cache)."""
+        height = beauty.shape[2]
+        lo, hi = max(top - self.halo, 0), min(bottom + self.halo, height)
+        rows = beauty[:, :, lo:hi]
+        if not self.halo:
+            return rows.clamp(min=0.0)
+        pads = (self.halo, self.halo, lo - top + self.halo, bottom + self.halo - hi)
+        return F.pad(rows, pads, mode="replicate").clamp_(min=0.0)
 
     def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
                 ) -> torch.Tensor:
