@@ -17,6 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -228,8 +229,18 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
 def _worker_init(variant: str | None, threads: int) -> None:
     from vfxdenoise.core.data.render import init_mitsuba
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     init_mitsuba(variant, threads)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this render worker once the dataset command that started it is gone (killed, crashed):
+    an orphaned worker would keep rendering, unseen, into the dataset folder. Its finished frames
+    stay; a rerun resumes from them."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +157,45 @@ def test_round_mantissa_bounds_the_relative_error():
     assert np.all(np.abs(rounded - values) <= np.abs(values) * 2.0**-13)
     assert not np.array_equal(rounded, values)
     np.testing.assert_array_equal(round_mantissa(values, 23), values)
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_render_workers_end_when_the_command_is_killed(tmp_path):
+    # A long job in 2 worker processes; kill the command as soon as its workers render.
+    script = ("from vfxdenoise.core.data.generate import DatasetConfig, generate\n"
+              f"generate({str(tmp_path / 'data')!r}, DatasetConfig(sequences=2, frames=50, width=64, "
+              "height=64, spp=(4,), reference_spp=256, seed=3, style='demo'), jobs=2)\n")
+    command = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "data").rglob("render.*.exr")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [p for p in _children(command.pid) if p != command.pid]
+        assert workers, "the dataset command started no worker processes"
+    finally:
+        command.kill()
+        command.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers), "render workers outlived the killed command"
