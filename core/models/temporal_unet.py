@@ -79,6 +79,15 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
 _SLOPE = 0.1
 
 
+def _rows(x: torch.Tensor, start: int, stop: int, mode: str, columns: int = 0) -> torch.Tensor:
+    """Rows start..stop of `x`, which may reach past its top and bottom edges, and `columns` more
+    on each side; what lies outside `x` is filled by F.pad's `mode`. A view when nothing is."""
+    lo, hi = max(start, 0), min(stop, x.shape[2])
+    pads = (columns, columns, lo - start, stop - hi)
+    rows = x[:, :, lo:hi]
+    return F.pad(rows, pads, mode=mode) if any(pads) else rows
+
+
 def _act() -> nn.LeakyReLU:
     return nn.LeakyReLU(_SLOPE, inplace=True)
 
@@ -161,27 +170,13 @@ class TemporalUNet(nn.Module):
         for top in range(0, height, rows):
             bottom = min(top + rows, height)
             first, last = top // 2, (bottom + 1) // 2  # the rows of `h` under the band
-            lo, hi = max(first - 1, 0), min(last + 1, h.shape[2])
-            head_in = h[:, :, lo:hi]
-            if lo > first - 1 or hi < last + 1:
-                head_in = F.pad(head_in, (0, 0, lo - first + 1, last + 1 - hi))
+            head_in = _rows(h, first - 1, last + 1, "constant")  # the head's zero padding
             head = F.conv2d(head_in, self.head.weight, self.head.bias, padding=(0, 1))
             out = pixel_shuffle(head)[..., :bottom - top, :width]
-            filtered = self.combine(self._band_frames(beauty, top, bottom),
-                                    consistency[:, :, top:bottom], out[:, 3:])
+            frames = _rows(beauty, top - self.halo, bottom + self.halo, "replicate", self.halo)
+            filtered = self.combine(frames.clamp(min=0.0), consistency[:, :, top:bottom], out[:, 3:])
             bands.append(filtered + out[:, :3])
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
-
-    def _band_frames(self, beauty: torch.Tensor, top: int, bottom: int) -> torch.Tensor:
-        """Rows top..bottom of the frames' non-negative beauty with `halo` pixels around them,
-        replicated at the frame's edges (cut per band, so the copy stays in cache)."""
-        height = beauty.shape[2]
-        lo, hi = max(top - self.halo, 0), min(bottom + self.halo, height)
-        rows = beauty[:, :, lo:hi]
-        if not self.halo:
-            return rows.clamp(min=0.0)
-        pads = (self.halo, self.halo, lo - top + self.halo, bottom + self.halo - hi)
-        return F.pad(rows, pads, mode="replicate").clamp_(min=0.0)
 
     def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
                 ) -> torch.Tensor:
