@@ -13,7 +13,7 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
 
-METRICS = ("psnr", "ssim", "relmse", "flip", "temporal")
+METRICS = ("psnr", "ssim", "relmse", "flip", "temporal", "temporal_warped")
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:
@@ -63,7 +63,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
             reference = seq.targets["reference"]
             for name, frames in outputs.items():
                 rows.append({"sequence": seq.name, "level": level, "method": name,
-                             **score(frames, reference, with_flip)})
+                             **score(frames, reference, with_flip, seq.noisy[level])})
             middle = seq.length // 2
             columns = [outputs["noisy"][middle]]
             if oidn:

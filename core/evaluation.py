@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import metrics
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around
 
@@ -43,8 +44,13 @@ def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:
     return [f.beauty for f in seq.noisy[level]]
 
 
-def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False) -> dict:
-    """PSNR / SSIM (tonemapped), relMSE (HDR), temporal error, optionally HDR-FLIP; sequence means."""
+def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False,
+          frames: list[FrameFeatures] | None = None) -> dict:
+    """PSNR / SSIM (tonemapped), relMSE (HDR), temporal error, optionally HDR-FLIP; sequence means.
+
+    With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
+    along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
+    """
     mapped = [metrics.tonemap(d) for d in denoised]
     mapped_ref = [metrics.tonemap(r) for r in references]
     row = {
@@ -53,9 +59,22 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
         "relmse": float(np.mean([metrics.relmse(d, r) for d, r in zip(denoised, references)])),
         "temporal": float(metrics.temporal_error(denoised, references)),
     }
+    if frames is not None:
+        row["temporal_warped"] = _warped_temporal_error(denoised, references, frames)
     if with_flip:
         row["flip"] = float(np.mean([metrics.flip(d, r) for d, r in zip(denoised, references)]))
     return row
+
+
+def _warped_temporal_error(denoised: list[np.ndarray], references: list[np.ndarray],
+                           frames: list[FrameFeatures]) -> float:
+    if any(f.motion is None for f in frames):
+        return float("nan")
+    guides = None
+    names = [n for n in ("albedo", "normal") if all(getattr(f, n) is not None for f in frames)]
+    if names:
+        guides = [np.concatenate([getattr(f, n) for n in names]) for f in frames]
+    return metrics.warped_temporal_error(denoised, references, [f.motion for f in frames], guides)
 
 
 def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[RenderSequence],
@@ -66,6 +85,7 @@ def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[
     rows = []
     for seq in sequences:
         for level in sorted(seq.noisy):
-            result = score(denoise(seq, level), seq.targets["reference"], with_flip)
+            result = score(denoise(seq, level), seq.targets["reference"], with_flip,
+                           seq.noisy[level])
             rows.append({"sequence": seq.name, "level": level, **result})
     return rows

@@ -6,7 +6,9 @@ batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
 - `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
   `tonemap` first; classic images in [0, 1] are scored as they are.
 - `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
-- `temporal_error`: flicker, i.e. frame-to-frame change that the reference does not have.
+- `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel.
+- `warped_temporal_error`: the same along the motion vectors: flicker alone, without the spatial
+  error that moves with the picture.
 - `flip`: NVIDIA's FLIP perceptual difference (optional extra `metrics`).
 """
 
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.warp import warp
 
 # Gaussian-window SSIM constants of Wang et al. 2004, with the window scikit-image uses for
 # `gaussian_weights=True`: sigma 1.5 truncated at 3.5 sigma (11 taps).
@@ -115,28 +118,71 @@ def tonemap(x: ArrayLike) -> ArrayLike:
     return (clamped / (1 + clamped)) ** (1 / TONEMAP_GAMMA)
 
 
-def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]) -> float:
+def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
+                   masks: Sequence[ArrayLike] | None = None) -> float:
     """Mean |(d_t - d_{t-1}) - (r_t - r_{t-1})| over consecutive tonemapped frames.
 
     Zero when the denoised sequence changes exactly as the reference does; flicker raises it.
-    A sequence of fewer than two frames has no frame-to-frame change and scores 0.0.
+    A sequence of fewer than two frames has no frame-to-frame change and scores 0.0. `masks`
+    (one (H, W) boolean array per frame; the first frame's is unused) restricts the mean to the
+    pixels of frame t marked True; NaN when none is.
     """
-    if len(denoised_frames) != len(reference_frames):
-        raise ImageError(f"temporal_error: {len(denoised_frames)} denoised frames but "
-                         f"{len(reference_frames)} reference frames; pass the same frames of both")
+    counts = [len(denoised_frames), len(reference_frames)] + ([] if masks is None else [len(masks)])
+    if len(set(counts)) > 1:
+        raise ImageError(f"temporal_error: {counts[0]} denoised frames, {counts[1]} reference frames"
+                         f"{'' if masks is None else f' and {counts[2]} masks'}; "
+                         "pass the same frames of each")
     if len(denoised_frames) < 2:
         return 0.0
     total, count = 0.0, 0
     previous = None
-    for d, r in zip(denoised_frames, reference_frames):
+    for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
         td, tr = _pair(d, r, "temporal_error")
         current = (tonemap(td), tonemap(tr))
         if previous is not None:
             change = (current[0] - previous[0]) - (current[1] - previous[1])
+            if masks is not None:
+                change = change[..., torch.as_tensor(np.asarray(masks[t]), dtype=torch.bool)]
             total += float(change.abs().sum())
             count += change.numel()
         previous = current
-    return total / count
+    return total / count if count else float("nan")
+
+
+def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
+                          motion: Sequence[ArrayLike], guides: Sequence[ArrayLike] | None = None,
+                          tolerance: float = 0.05) -> float:
+    """Mean |(d_t - W d_{t-1}) - (r_t - W r_{t-1})| over tonemapped frames, where W brings frame
+    t-1 to t along frame t's motion vectors (pixels to the previous frame, ARCHITECTURE.md).
+
+    `temporal_error` compares frames pixel by pixel, so on a moving shot an error that travels
+    with the picture (a softened texture, a blurred edge) counts as change the reference does not
+    have. Warped, such an error cancels and what remains is flicker: error that changes on the
+    surface from frame to frame (the warping error of video-consistency work). Only pixels
+    visible in both frames count: in bounds and, with `guides` (per-frame (C, H, W) albedo and
+    normal, say), whose warped guides match within `tolerance`; bilinear blends across edges and
+    disocclusions fail that test. NaN when no pixel qualifies.
+    """
+    count = len(denoised_frames)
+    if not count == len(reference_frames) == len(motion) or (guides is not None and len(guides) != count):
+        raise ImageError(f"warped_temporal_error: {count} denoised frames, {len(reference_frames)} "
+                         f"reference frames and {len(motion)} motion frames; pass the same frames "
+                         "of each")
+    total, pixels = 0.0, 0
+    for t in range(1, count):
+        td, tr = _pair(denoised_frames[t], reference_frames[t], "warped_temporal_error")
+        pd, pr = _pair(denoised_frames[t - 1], reference_frames[t - 1], "warped_temporal_error")
+        flow = _tensor(motion[t]).unsqueeze(0)
+        previous = [tonemap(pd), tonemap(pr)] + ([_tensor(guides[t - 1])] if guides else [])
+        warped, inside = warp(torch.cat(previous).unsqueeze(0), flow)
+        warped, valid = warped[0], inside[0, 0] > 0
+        if guides:
+            mismatch = (warped[2 * td.shape[0]:] - _tensor(guides[t])).abs().amax(dim=0)
+            valid &= mismatch <= tolerance
+        change = (tonemap(td) - warped[:td.shape[0]]) - (tonemap(tr) - warped[td.shape[0]:2 * td.shape[0]])
+        total += float(change[:, valid].abs().sum())
+        pixels += int(valid.sum()) * td.shape[0]
+    return total / pixels if pixels else float("nan")
 
 
 def _flip_layout(x: np.ndarray, name: str) -> np.ndarray:

@@ -39,7 +39,7 @@ def test_train_writes_weights_card_log_and_validation(trained):
     assert card["training"]["sequences"] == 2 and card["training"]["steps"] == 4
     assert card["training"]["temporal_weight"] == 0.5
     assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]
-    assert {"psnr", "relmse", "temporal"} <= set(card["validation"])
+    assert {"psnr", "relmse", "temporal", "temporal_warped"} <= set(card["validation"])
     rows = list(csv.DictReader((trained / "log.csv").open()))
     assert rows and int(rows[-1]["step"]) == 4
 
@@ -84,4 +84,8 @@ def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trai
     for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):
         assert f"| seq0 | spp4 | {method} |" in table
     assert "| **mean** | spp4 | ours |" in table
+    header = next(line for line in table.splitlines() if line.startswith("| sequence"))
+    assert header.split("|")[-2].strip() == "temporal_warped"
+    mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
+    assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
     assert (out / "seq0_spp4.png").stat().st_size > 0

@@ -42,6 +42,20 @@ def test_temporal_error_is_zero_for_the_reference_motion_and_counts_flicker():
         metrics.temporal_error(refs[:2], refs)
 
 
+def test_temporal_error_counts_only_the_masked_pixels():
+    refs = [_image(0) for _ in range(3)]
+    flicker = [r.copy() for r in refs]
+    flicker[1][:, :4] += 0.5  # frame 1's top rows flicker
+    masks = [np.ones((24, 32), bool) for _ in refs]
+    for mask in masks:
+        mask[:4] = False
+    assert metrics.temporal_error(flicker, refs) > 0.01
+    assert metrics.temporal_error(flicker, refs, masks) == 0.0
+    assert np.isnan(metrics.temporal_error(flicker, refs, [np.zeros((24, 32), bool)] * 3))
+    with pytest.raises(ImageError, match="masks"):
+        metrics.temporal_error(flicker, refs, masks[:2])
+
+
 def test_hdr_flip_orders_errors():
     ref = _image(2) * 4.0
     small = ref * 1.02
@@ -55,3 +69,41 @@ def test_flip_refuses_non_finite_input_instead_of_exiting():
     bad[0, 0, 0] = np.nan
     with pytest.raises(ImageError, match="NaN"):
         metrics.flip(bad, _image())
+
+
+def _moving(frames: int = 4, shift: int = 1) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Frames of a texture sliding right by `shift` pixels a frame, and their motion vectors (to
+    the previous frame: -shift in x)."""
+    texture = _image(4, (3, 24, 40))
+    frames_ = [np.roll(texture, shift * t, axis=-1) for t in range(frames)]
+    motion = np.zeros((2, 24, 40), np.float32)
+    motion[0] = -shift
+    return frames_, [motion] * frames
+
+
+def _box_blur(x: np.ndarray) -> np.ndarray:
+    """3x3 mean, wrapping around horizontally as `_moving`'s frames do."""
+    padded = np.pad(np.pad(x, ((0, 0), (1, 1), (0, 0)), mode="edge"), ((0, 0), (0, 0), (1, 1)), mode="wrap")
+    return sum(padded[:, dy:dy + x.shape[1], dx:dx + x.shape[2]] for dy in range(3) for dx in range(3)) / 9
+
+
+def test_warped_temporal_error_ignores_error_that_moves_with_the_picture():
+    refs, motion = _moving()
+    blurred = [_box_blur(r) for r in refs]  # a softened texture: wrong, but stable on the surface
+    assert metrics.temporal_error(blurred, refs) > 0.05  # pixel by pixel, the blur's error travels
+    assert metrics.warped_temporal_error(blurred, refs, motion) < 1e-6
+    flicker = [r * (1.5 if t % 2 else 1.0) for t, r in enumerate(refs)]
+    assert metrics.warped_temporal_error(flicker, refs, motion) > 0.03
+
+
+def test_warped_temporal_error_skips_pixels_whose_guides_disagree():
+    refs, motion = _moving()
+    guides = [np.zeros((3, 24, 40), np.float32) for _ in refs]
+    flicker = [r.copy() for r in refs]
+    for t, (frame, guide) in enumerate(zip(flicker, guides)):
+        frame[:, 5:10] += 0.5 * (t % 2)  # rows that change on the surface every other frame ...
+        guide[:, 5:10] = t % 2  # ... where a disocclusion changes albedo/normal every frame
+    assert metrics.warped_temporal_error(flicker, refs, motion) > 0.01
+    assert metrics.warped_temporal_error(flicker, refs, motion, guides) < 1e-6
+    with pytest.raises(ImageError, match="same frames"):
+        metrics.warped_temporal_error(refs, refs, motion[:2])
