@@ -127,11 +127,8 @@ def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Seque
     (one (H, W) boolean array per frame; the first frame's is unused) restricts the mean to the
     pixels of frame t marked True; NaN when none is.
     """
-    counts = [len(denoised_frames), len(reference_frames)] + ([] if masks is None else [len(masks)])
-    if len(set(counts)) > 1:
-        raise ImageError(f"temporal_error: {counts[0]} denoised frames, {counts[1]} reference frames"
-                         f"{'' if masks is None else f' and {counts[2]} masks'}; "
-                         "pass the same frames of each")
+    _check_frame_counts("temporal_error", denoised=denoised_frames, reference=reference_frames,
+                        masks=masks)
     if len(denoised_frames) < 2:
         return 0.0
     total, count = 0.0, 0
@@ -163,26 +160,32 @@ def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames
     normal, say), whose warped guides match within `tolerance`; bilinear blends across edges and
     disocclusions fail that test. NaN when no pixel qualifies.
     """
-    count = len(denoised_frames)
-    if not count == len(reference_frames) == len(motion) or (guides is not None and len(guides) != count):
-        raise ImageError(f"warped_temporal_error: {count} denoised frames, {len(reference_frames)} "
-                         f"reference frames and {len(motion)} motion frames; pass the same frames "
-                         "of each")
+    _check_frame_counts("warped_temporal_error", denoised=denoised_frames, reference=reference_frames,
+                        motion=motion, guides=guides)
+    mapped = [torch.cat([tonemap(t) for t in _pair(d, r, "warped_temporal_error")])
+              for d, r in zip(denoised_frames, reference_frames)]  # denoised RGB, then reference RGB
+    channels = mapped[0].shape[0] // 2
     total, pixels = 0.0, 0
-    for t in range(1, count):
-        td, tr = _pair(denoised_frames[t], reference_frames[t], "warped_temporal_error")
-        pd, pr = _pair(denoised_frames[t - 1], reference_frames[t - 1], "warped_temporal_error")
-        flow = _tensor(motion[t]).unsqueeze(0)
-        previous = [tonemap(pd), tonemap(pr)] + ([_tensor(guides[t - 1])] if guides else [])
-        warped, inside = warp(torch.cat(previous).unsqueeze(0), flow)
+    for t in range(1, len(mapped)):
+        previous = [mapped[t - 1]] + ([_tensor(guides[t - 1])] if guides else [])
+        warped, inside = warp(torch.cat(previous).unsqueeze(0), _tensor(motion[t]).unsqueeze(0))
         warped, valid = warped[0], inside[0, 0] > 0
         if guides:
-            mismatch = (warped[2 * td.shape[0]:] - _tensor(guides[t])).abs().amax(dim=0)
+            mismatch = (warped[2 * channels:] - _tensor(guides[t])).abs().amax(dim=0)
             valid &= mismatch <= tolerance
-        change = (tonemap(td) - warped[:td.shape[0]]) - (tonemap(tr) - warped[td.shape[0]:2 * td.shape[0]])
+        change = mapped[t] - warped[:2 * channels]
+        change = change[:channels] - change[channels:]
         total += float(change[:, valid].abs().sum())
-        pixels += int(valid.sum()) * td.shape[0]
+        pixels += int(valid.sum()) * channels
     return total / pixels if pixels else float("nan")
+
+
+def _check_frame_counts(what: str, **sequences: Sequence | None) -> None:
+    """Raise unless every given (not None) sequence holds the same number of frames."""
+    counts = {name: len(frames) for name, frames in sequences.items() if frames is not None}
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{n} {name}" for name, n in counts.items())
+        raise ImageError(f"{what}: {listed} frames; pass the same frames of each")
 
 
 def _flip_layout(x: np.ndarray, name: str) -> np.ndarray:
