@@ -65,13 +65,16 @@ def _dataset_record(folder: Path | None) -> dict | None:
 @click.option("--temporal-weight", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
               help="Weight of the loss on frame-to-frame change the references lack (flicker).")
 @click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
+@click.option("--demodulate", is_flag=True,
+              help="Filter the frames divided by the albedo (shading), so kernels keep texture edges; "
+                   "with --init, switches the loaded model to it.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
-          temporal_weight: float, init_model: str | None,
+          temporal_weight: float, init_model: str | None, demodulate: bool,
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
@@ -79,9 +82,12 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if init_model:
         loaded = load_weights(init_model)
-        model, config, arch = loaded.model.train(), loaded.config, loaded.architecture
+        arch, config = loaded.architecture, {**loaded.config, **({"demodulate": True} if demodulate else {})}
+        model = build_model(arch, **config)
+        model.load_state_dict(loaded.model.state_dict())
     else:
-        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")]}
+        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")],
+                  **({"demodulate": True} if demodulate else {})}
         model = build_model(arch, **config)
     data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
                                    self_supervised=self_supervised)

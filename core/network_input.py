@@ -41,6 +41,11 @@ class InputLayout:
         return 3 * (2 * self.temporal_radius + 1)
 
     @property
+    def albedo_start(self) -> int:
+        """Index of frame t's first albedo channel (after the beauty and consistency channels)."""
+        return self.beauty_channels + 2 * self.temporal_radius
+
+    @property
     def in_channels(self) -> int:
         return self.beauty_channels + 2 * self.temporal_radius + 3 + 3 + len(FLAG_NAMES)
 

@@ -35,17 +35,20 @@ def available(x: torch.Tensor) -> bool:
             and torch.cuda.get_device_capability(x.device) >= MIN_CAPABILITY)
 
 
-def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int) -> torch.Tensor:
+def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int,
+                 albedo_epsilon: float | None = None) -> torch.Tensor:
     """log of the aligned frames filtered by the weights in `head`, plus its residual: the result
     of `TemporalUNet._output` given the head convolution's output `head` (N, 4 * (3 + taps *
     slots), >= H / 2, >= W / 2) and the network input `x` (N, C, H, W), for `kernel` x `kernel`
-    taps per frame (1: a blend weight, 3: a KPN kernel)."""
+    taps per frame (1: a blend weight, 3: a KPN kernel); with `albedo_epsilon`, filtering the
+    frames divided by frame t's albedo + `albedo_epsilon` (see `TemporalUNet._demodulated`)."""
     n, _, height, width = x.shape
     out = torch.empty((n, 3, height, width), device=x.device, dtype=head.dtype)
     total = n * height * width
     grid = ((total + BLOCK - 1) // BLOCK,)
     _output_kernel[grid](head, x, out, total, height, width, *head.stride(), *x.stride(),
-                         *out.stride(), SLOTS=slots, KERNEL=kernel, BLOCK=BLOCK)
+                         *out.stride(), albedo_epsilon or 0.0, SLOTS=slots, KERNEL=kernel,
+                         DEMODULATE=albedo_epsilon is not None, BLOCK=BLOCK)
     return out
 
 
@@ -53,7 +56,8 @@ if triton is not None:
     @triton.jit
     def _output_kernel(head, x, out, total, height, width,
                       sh_n, sh_c, sh_y, sh_x, sx_n, sx_c, sx_y, sx_x, so_n, so_c, so_y, so_x,
-                      SLOTS: tl.constexpr, KERNEL: tl.constexpr, BLOCK: tl.constexpr):
+                      albedo_epsilon, SLOTS: tl.constexpr, KERNEL: tl.constexpr,
+                      DEMODULATE: tl.constexpr, BLOCK: tl.constexpr):
         index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         mask = index < total
         col = index % width
@@ -64,6 +68,8 @@ if triton is not None:
         phase = (row % 2) * 2 + col % 2
         at_head = head + image * sh_n + (row // 2) * sh_y + (col // 2) * sh_x + phase * sh_c
         at_x = x + image * sx_n
+        # Frame t's albedo follows the beauty and consistency channels.
+        at_albedo = at_x + (4 * SLOTS - 1) * sx_c
         peak = tl.full([BLOCK], -1e30, tl.float32)
         weight_sum = tl.zeros([BLOCK], tl.float32)
         red = tl.zeros([BLOCK], tl.float32)
@@ -89,18 +95,31 @@ if triton is not None:
                 r = tl.maximum(tl.load(at_frame, mask=mask, other=0.0).to(tl.float32), 0.0)
                 g = tl.maximum(tl.load(at_frame + sx_c, mask=mask, other=0.0).to(tl.float32), 0.0)
                 b = tl.maximum(tl.load(at_frame + 2 * sx_c, mask=mask, other=0.0).to(tl.float32), 0.0)
+                if DEMODULATE:
+                    at_tap = at_albedo + src_row * sx_y + src_col * sx_x
+                    r = r / (tl.load(at_tap, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon)
+                    g = g / (tl.load(at_tap + sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon)
+                    b = b / (tl.load(at_tap + 2 * sx_c, mask=mask, other=0.0).to(tl.float32)
+                             + albedo_epsilon)
                 weight_sum = weight_sum * rescale + weight
                 red = red * rescale + weight * r
                 green = green * rescale + weight * g
                 blue = blue * rescale + weight * b
                 peak = new_peak
+        red = red / weight_sum
+        green = green / weight_sum
+        blue = blue / weight_sum
+        if DEMODULATE:
+            at_pixel = at_albedo + row * sx_y + col * sx_x
+            red *= tl.load(at_pixel, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
+            green *= tl.load(at_pixel + sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
+            blue *= tl.load(at_pixel + 2 * sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
         at_out = out + image * so_n + row * so_y + col * so_x
         residual_r = tl.load(at_head, mask=mask, other=0.0).to(tl.float32)
         residual_g = tl.load(at_head + 4 * sh_c, mask=mask, other=0.0).to(tl.float32)
         residual_b = tl.load(at_head + 8 * sh_c, mask=mask, other=0.0).to(tl.float32)
         dtype = out.dtype.element_ty
-        tl.store(at_out, (tl.log(1.0 + red / weight_sum) + residual_r).to(dtype), mask=mask)
-        tl.store(at_out + so_c, (tl.log(1.0 + green / weight_sum) + residual_g).to(dtype), mask=mask)
-        tl.store(at_out + 2 * so_c, (tl.log(1.0 + blue / weight_sum) + residual_b).to(dtype),
-                 mask=mask)
+        tl.store(at_out, (tl.log(1.0 + red) + residual_r).to(dtype), mask=mask)
+        tl.store(at_out + so_c, (tl.log(1.0 + green) + residual_g).to(dtype), mask=mask)
+        tl.store(at_out + 2 * so_c, (tl.log(1.0 + blue) + residual_b).to(dtype), mask=mask)
 

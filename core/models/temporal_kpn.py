@@ -17,7 +17,7 @@ from vfxdenoise.core.models.temporal_unet import TemporalUNet, normalised_weight
 
 
 def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """log of the per-pixel 3x3 x slots kernels (softmax of `logits` + log consistency) applied to
+    """The per-pixel 3x3 x slots kernels (softmax of `logits` + log consistency) applied to
     the slots' non-negative linear RGB `padded` (N, 3 * slots, H + 2, W + 2: the frames with a
     one-pixel border); `logits` is (N, 9 * slots, H, W) in slot-major order, and `consistency`
     (N, slots - 1, H, W) as for `blend_aligned`.
@@ -33,7 +33,7 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
         dy, dx = divmod(tap, 3)
         term = (weights[:, :, tap:tap + 1] * padded[..., dy:dy + height, dx:dx + width]).sum(dim=1)
         filtered = term if filtered is None else filtered.add_(term)
-    return torch.log1p(filtered)
+    return filtered
 
 
 class TemporalKPN(TemporalUNet):

@@ -9,6 +9,9 @@ Output: per-pixel blend weights over the 2k+1 aligned frames, applied to their *
 what blending cannot fix (spatial noise, disocclusions). The weight logits start from the log of the
 consistency masks and the head starts at zero, so an untrained network already averages the
 consistent neighbours; training refines from there, which converges far faster than a plain residual.
+With `demodulate` the frames are divided by frame t's albedo before they are filtered and the result
+is multiplied by it: the weights then filter shading, and a weight that reaches across a texture
+edge no longer blurs the texture (the albedo demodulation of kernel-predicting denoisers).
 
 For speed the first layer is a stride-2 4x4 convolution, so every convolution runs at half
 resolution or less and the output is pixel-shuffled back to full resolution. The head, pixel
@@ -30,7 +33,11 @@ from vfxdenoise.core.models import fused_output
 from vfxdenoise.core.network_input import InputLayout
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
-_MAX_LOG = math.log1p(65504.0)
+_MAX_HALF = 65504.0
+_MAX_LOG = math.log1p(_MAX_HALF)
+# Added to the albedo before demodulating by it, so black and missing albedo (zeros) leave the
+# radiance as it is (scaled and scaled back) instead of dividing by zero.
+ALBEDO_EPSILON = 0.02
 
 
 def to_log(linear: torch.Tensor) -> torch.Tensor:
@@ -39,13 +46,14 @@ def to_log(linear: torch.Tensor) -> torch.Tensor:
 
 
 def from_log(log: torch.Tensor) -> torch.Tensor:
-    """Inverse of `to_log`, clamped to the half-float range."""
-    return torch.expm1(log.clamp(0.0, _MAX_LOG))
+    """Inverse of `to_log`, clamped to the half-float range (in half precision the clamped log
+    itself rounds up to a value whose expm1 is inf, hence the second clamp)."""
+    return torch.expm1(log.clamp(0.0, _MAX_LOG)).clamp(max=_MAX_HALF)
 
 
 def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """log of the weighted mean of the aligned frames' linear beauty; weights = softmax over slots
-    of `logits` + log(consistency).
+    """The weighted mean of the aligned frames' linear beauty; weights = softmax over slots of
+    `logits` + log(consistency).
 
     `beauty` holds the slots' non-negative linear RGB (N, 3 * slots, H, W); `consistency` the
     neighbours' (N, slots - 1, H, W): the centre frame counts as fully consistent. The weights are
@@ -54,7 +62,7 @@ def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch
     """
     slots = logits.shape[1]
     weights = normalised_weights(logits.unflatten(1, (slots, 1)), consistency)
-    return torch.log1p((weights * beauty.unflatten(1, (slots, 3))).sum(dim=1))
+    return (weights * beauty.unflatten(1, (slots, 3))).sum(dim=1)
 
 
 def normalised_weights(logits: torch.Tensor, consistency: torch.Tensor) -> torch.Tensor:
@@ -109,11 +117,13 @@ class TemporalUNet(nn.Module):
     band_pixels = 16384
     device_band_pixels = 2**21
 
-    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80)):
+    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80),
+                 demodulate: bool = False):
         super().__init__()
         self.layout = InputLayout(temporal_radius)
         self.temporal_radius = temporal_radius
         self.widths = tuple(widths)
+        self.demodulate = demodulate
         levels = len(widths) - 1
         # Spatial sizes must divide by 2 (unshuffle) * 2**levels (poolings).
         self.multiple = 2 * 2**levels
@@ -141,6 +151,10 @@ class TemporalUNet(nn.Module):
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
+        return self._output(self.body(x), x)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """The U-Net's last decoder features at half resolution: what the head reads."""
         h = self.stem(self._features(x))
         skips = []
         for level, encoder in enumerate(self.encoders):
@@ -151,7 +165,7 @@ class TemporalUNet(nn.Module):
         for decoder, skip in zip(self.decoders, reversed(skips[:-1])):
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
             h = decoder(torch.cat([h, skip], dim=1))
-        return self._output(h, x)
+        return h
 
     def _output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Head, pixel shuffle, `combine` and residual, band by band of output rows. Each band's
@@ -159,11 +173,13 @@ class TemporalUNet(nn.Module):
         the frame's edges, so bands give the whole frame's result. On a GPU, for inference, one
         fused kernel does it all (`fused_output`)."""
         if fused_output.available(x):
-            return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1)
+            return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1,
+                                             ALBEDO_EPSILON if self.demodulate else None)
         n, _, height, width = x.shape
         n_beauty = self.layout.beauty_channels
         beauty = x[:, :n_beauty]
         consistency = x[:, n_beauty:n_beauty + self.slots - 1]
+        albedo = x[:, self.layout.albedo_start:self.layout.albedo_start + 3]
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels
         rows = max(2, pixels // (n * width) // 2 * 2)
         bands = []
@@ -174,13 +190,32 @@ class TemporalUNet(nn.Module):
             head = F.conv2d(head_in, self.head.weight, self.head.bias, padding=(0, 1))
             out = pixel_shuffle(head)[..., :bottom - top, :width]
             frames = _rows(beauty, top - self.halo, bottom + self.halo, "replicate", self.halo)
-            filtered = self.combine(frames.clamp(min=0.0), consistency[:, :, top:bottom], out[:, 3:])
+            frames = frames.clamp(min=0.0)
+            if self.demodulate:
+                band_albedo = _rows(albedo, top - self.halo, bottom + self.halo, "replicate", self.halo)
+                filtered = self._demodulated(frames, band_albedo, consistency[:, :, top:bottom],
+                                             out[:, 3:])
+            else:
+                filtered = torch.log1p(self.combine(frames, consistency[:, :, top:bottom], out[:, 3:]))
             bands.append(filtered + out[:, :3])
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
 
+    def _demodulated(self, frames: torch.Tensor, albedo: torch.Tensor, consistency: torch.Tensor,
+                     logits: torch.Tensor) -> torch.Tensor:
+        """log1p of `combine` applied to the frames divided by frame t's albedo at each tap, times
+        the albedo at the output pixel: filtering shading instead of radiance, so a kernel that
+        reaches across a texture edge does not blur the texture. In float32 up to the log:
+        dividing by a dark albedo can take a highlight past half precision's range."""
+        divisor = albedo.float() + ALBEDO_EPSILON
+        shading = frames.float().unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)
+        filtered = self.combine(shading.flatten(1, 2), consistency, logits)
+        halo = self.halo
+        at_pixel = divisor[..., halo:divisor.shape[-2] - halo, halo:divisor.shape[-1] - halo]
+        return torch.log1p(filtered * at_pixel).to(frames.dtype)
+
     def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
                 ) -> torch.Tensor:
-        """log of the aligned frames filtered by the predicted weights (one per frame here);
+        """The aligned frames (linear) filtered by the predicted weights (one per frame here);
         `beauty` is padded by `halo` pixels on every side."""
         return blend_aligned(beauty, consistency, logits)
 

@@ -113,7 +113,7 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
     y = y * exposure
     perm = rng.sample(range(3), 3)
     beauty_idx = [3 * (i // 3) + perm[i % 3] for i in range(layout.beauty_channels)]
-    albedo_start = layout.beauty_channels + 2 * layout.temporal_radius
+    albedo_start = layout.albedo_start
     albedo_idx = [albedo_start + p for p in perm]
     index = beauty_idx + list(range(layout.beauty_channels, albedo_start)) + albedo_idx + list(
         range(albedo_start + 3, x.shape[1]))

@@ -67,6 +67,19 @@ def test_kernel_predicting_variant_trains_and_denoises_through_seq(dataset, tmp_
     assert len(list((tmp_path / "out").glob("d.*.exr"))) == len(list(Path(str(noisy)).parent.glob("*.exr")))
 
 
+def test_demodulate_switches_a_fine_tuned_model_to_filtering_shading(dataset, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "kpn", "--arch", "temporal-kpn",
+                            *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "demodulate" not in load_weights(tmp_path / "kpn" / "model.safetensors").config
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "demod", "--demodulate",
+                            "--init", tmp_path / "kpn" / "model.safetensors", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    loaded = load_weights(tmp_path / "demod" / "model.safetensors")
+    assert loaded.architecture == "temporal-kpn" and loaded.model.demodulate
+    assert loaded.config["demodulate"] is True and loaded.config["widths"] == [8, 8, 8, 8]
+
+
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
     result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",

@@ -1,6 +1,14 @@
-"""The fused CUDA output kernel: used only where it can run, and equal to the PyTorch path there."""
+"""The fused CUDA output kernel: used only where it can run, and equal to the PyTorch path there
+(on a GPU, and on the CPU through Triton's interpreter)."""
 
 from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +19,21 @@ from vfxdenoise.core.weights import load_weights
 needs_triton_gpu = pytest.mark.skipif(
     not torch.cuda.is_available() or fused_output.triton is None,
     reason="the fused kernel needs a CUDA GPU and Triton (checked on the lent H200: see BENCHMARKS.md)")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None,
+                    reason="Triton is not installed (the dev extra installs it on x86-64 Linux)")
+def test_interpreted_kernel_matches_the_pytorch_path():
+    # Triton decides at import whether it interprets, so the check runs in its own process.
+    script = Path(__file__).resolve().parents[2] / "fused_interpreted.py"
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    differences = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"default 1x16x20", "fast 2x13x31", "default+demodulate 2x13x31"} <= set(differences)
+    # Both paths accumulate in float32 here; what differs is the order of the operations.
+    assert max(differences.values()) < 1e-4, differences
 
 
 def test_cpu_tensors_and_training_take_the_pytorch_path():

@@ -1,4 +1,5 @@
-"""The kernel-predicting variant: untrained behaviour, kernel normalisation, training signal."""
+"""The kernel-predicting variant: untrained behaviour, kernel normalisation, albedo demodulation,
+training signal."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.models.temporal_kpn import apply_kernels
+from vfxdenoise.core.models.temporal_unet import ALBEDO_EPSILON
 from vfxdenoise.core.network_input import InputLayout
 
 
@@ -41,7 +43,7 @@ def test_kernels_are_normalised_so_a_constant_image_stays_constant():
     logits = torch.randn((1, 9 * slots, height, width)) * 5
     consistency = torch.rand((1, slots - 1, height, width))
     out = apply_kernels(F.pad(beauty, (1, 1, 1, 1), mode="replicate"), consistency, logits)
-    torch.testing.assert_close(out, torch.full_like(out, torch.log1p(torch.tensor(2.5)).item()))
+    torch.testing.assert_close(out, torch.full_like(out, 2.5))
 
 
 def test_a_peaked_kernel_picks_one_neighbour_of_one_frame():
@@ -51,8 +53,46 @@ def test_a_peaked_kernel_picks_one_neighbour_of_one_frame():
     logits[:, 9 * 2 + 5] = 50.0  # slot 2, tap (dy=1, dx=2): the pixel to the right
     padded = F.pad(beauty, (1, 1, 1, 1), mode="replicate")
     out = apply_kernels(padded, torch.ones((1, slots - 1, height, width)), logits)
-    expected = torch.log1p(beauty[:, 6:9, :, 1:])
+    expected = beauty[:, 6:9, :, 1:]
     torch.testing.assert_close(out[..., :-1], expected)
+
+
+def _checker_input(layout: InputLayout, size: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
+    """A locked-off checker texture under even light: every frame's radiance is (albedo + the
+    demodulation epsilon) x 1.5, so its shading is 1.5 everywhere."""
+    squares = ((torch.arange(size) // 4)[:, None] + (torch.arange(size) // 4)[None, :]) % 2
+    albedo = (0.1 + 0.7 * squares.float()).expand(1, 3, size, size)
+    radiance = (albedo + ALBEDO_EPSILON) * 1.5
+    x = torch.zeros((1, layout.in_channels, size, size))
+    x[:, :layout.beauty_channels] = radiance.repeat(1, layout.beauty_channels // 3, 1, 1)
+    x[:, layout.beauty_channels:layout.albedo_start] = 1.0  # consistent neighbours
+    x[:, layout.albedo_start:layout.albedo_start + 3] = albedo
+    return x, radiance
+
+
+def test_demodulated_kernels_keep_texture_edges_that_radiance_kernels_blur():
+    # Untrained (head at zero) both are a 3x3 box filter: over radiance it blurs the checker's
+    # edges; over shading (constant here) it leaves the texture exactly as it is.
+    plain = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12)).eval()
+    demodulating = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12), demodulate=True).eval()
+    x, radiance = _checker_input(plain.layout)
+    with torch.no_grad():
+        torch.testing.assert_close(demodulating(x), radiance, rtol=1e-4, atol=1e-4)
+        assert (plain(x) - radiance).abs().max() > 0.1
+
+
+def test_demodulation_leaves_radiance_alone_where_there_is_no_albedo():
+    # Renders without an albedo AOV (zeros) and black surfaces: divided and multiplied by the
+    # same epsilon, the result is the plain kernels' (up to float rounding).
+    torch.manual_seed(0)
+    plain = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12)).eval()
+    torch.nn.init.normal_(plain.head.weight, std=0.1)
+    demodulating = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12), demodulate=True).eval()
+    demodulating.load_state_dict(plain.state_dict())
+    x = _input(plain.layout)
+    x[:, plain.layout.albedo_start:plain.layout.albedo_start + 3] = 0.0
+    with torch.no_grad():
+        torch.testing.assert_close(demodulating(x), plain(x), rtol=1e-4, atol=1e-4)
 
 
 def test_training_step_reduces_the_loss():
