@@ -44,6 +44,26 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
+def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool
+           ) -> tuple[torch.nn.Module, str, dict]:
+    """The network to train, its architecture and config: new, or `init_model`'s weights."""
+    loaded = load_weights(init_model) if init_model else None
+    if loaded is not None:
+        arch, config = loaded.architecture, dict(loaded.config)
+    else:
+        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")]}
+    if demodulate:
+        if arch == "temporal-unet":
+            raise click.UsageError("--demodulate changes nothing for temporal-unet: its blend reads each "
+                                   "frame at the output pixel only, where dividing by the albedo and "
+                                   "multiplying it back cancel; use it with --arch temporal-kpn")
+        config["demodulate"] = True
+    model = build_model(arch, **config)
+    if loaded is not None:
+        model.load_state_dict(loaded.model.state_dict())
+    return model, arch, config
+
+
 @click.command("train")
 @click.option("--data", "data_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -80,15 +100,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
     torch.manual_seed(seed)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    if init_model:
-        loaded = load_weights(init_model)
-        arch, config = loaded.architecture, {**loaded.config, **({"demodulate": True} if demodulate else {})}
-        model = build_model(arch, **config)
-        model.load_state_dict(loaded.model.state_dict())
-    else:
-        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")],
-                  **({"demodulate": True} if demodulate else {})}
-        model = build_model(arch, **config)
+    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate)
     data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
                                    self_supervised=self_supervised)
     sequences = load_dataset(data_dir)

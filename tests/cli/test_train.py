@@ -80,6 +80,14 @@ def test_demodulate_switches_a_fine_tuned_model_to_filtering_shading(dataset, tm
     assert loaded.config["demodulate"] is True and loaded.config["widths"] == [8, 8, 8, 8]
 
 
+def test_demodulate_is_refused_where_it_would_change_nothing(dataset, trained, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--demodulate",
+                            "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "temporal-unet" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
     result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
