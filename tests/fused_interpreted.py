@@ -19,14 +19,16 @@ from vfxdenoise.core.weights import load_weights
 
 
 def _models():
-    """The shipped models, and the shipped KPN switched to demodulation (trained-like kernels)."""
+    """The shipped models, and the shipped KPN with its albedo demodulation switched (on if it is
+    off, off if on), so both kinds of kernel run with trained-like weights."""
     for name in ("default", "fast"):
         loaded = load_weights(name)
         yield name, loaded.model
-        if loaded.architecture == "temporal-kpn" and not loaded.config.get("demodulate"):
-            demodulating = build_model(loaded.architecture, **{**loaded.config, "demodulate": True})
-            demodulating.load_state_dict(loaded.model.state_dict())
-            yield f"{name}+demodulate", demodulating.eval()
+        if loaded.architecture == "temporal-kpn":
+            switched = not loaded.config.get("demodulate", False)
+            other = build_model(loaded.architecture, **{**loaded.config, "demodulate": switched})
+            other.load_state_dict(loaded.model.state_dict())
+            yield f"{name}, demodulation {'on' if switched else 'off'}", other.eval()
 
 
 def _input(model, n: int, height: int, width: int) -> torch.Tensor:

@@ -31,7 +31,7 @@ def test_interpreted_kernel_matches_the_pytorch_path():
                           timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     differences = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"default 1x16x20", "fast 2x13x31", "default+demodulate 2x13x31"} <= set(differences)
+    assert len(differences) == 6 and "default 1x16x20" in differences  # 3 models x 2 sizes
     # Both paths accumulate in float32 here; what differs is the order of the operations.
     assert max(differences.values()) < 1e-4, differences
 
