@@ -44,8 +44,8 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
-def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool
-           ) -> tuple[torch.nn.Module, str, dict]:
+def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool,
+           temporal_albedo: bool) -> tuple[torch.nn.Module, str, dict]:
     """The network to train, its architecture and config: new, or `init_model`'s weights."""
     loaded = load_weights(init_model) if init_model else None
     if loaded is not None:
@@ -58,6 +58,8 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
                                    "frame at the output pixel only, where dividing by the albedo and "
                                    "multiplying it back cancel; use it with --arch temporal-kpn")
         config["demodulate"] = True
+    if temporal_albedo:
+        config["temporal_albedo"] = True
     model = build_model(arch, **config)
     if loaded is not None:
         model.load_state_dict(loaded.model.state_dict())
@@ -88,20 +90,24 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--demodulate", is_flag=True,
               help="Filter the frames divided by the albedo (shading), so kernels keep texture edges; "
                    "with --init, switches the loaded model to it.")
+@click.option("--temporal-albedo", is_flag=True,
+              help="Give the network the mean albedo of the motion-warped frames instead of frame t's "
+                   "own (steadier at low spp); with --init, switches the loaded model to it.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
-          temporal_weight: float, init_model: str | None, demodulate: bool,
+          temporal_weight: float, init_model: str | None, demodulate: bool, temporal_albedo: bool,
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate)
+    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo)
     data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
+                                   temporal_albedo=config.get("temporal_albedo", False),
                                    self_supervised=self_supervised)
     sequences = load_dataset(data_dir)
     val_sequences = load_dataset(val_dir) if val_dir else []

@@ -8,7 +8,9 @@ Channel layout (all at frame t's resolution), defined once here and recorded in 
 | 3 per neighbour     | beauty of t-1..t-k then t+1..t+k, warped to t by motion when available    |
 | 1 per neighbour     | consistency in [0,1]: in-bounds and same albedo/normal after warping;     |
 |                     | 0 for a slot that repeats another frame (sequence ends, --missing hold)   |
-| 3 + 3               | albedo and normal of t (zeros when the render lacks them)                 |
+| 3 + 3               | albedo and normal of t (zeros when the render lacks them); with           |
+|                     | `temporal_albedo`, the albedo is the consistency-weighted mean of the     |
+|                     | window's albedo warped to t                                               |
 | 3                   | flags: albedo present, normal present, motion present                     |
 """
 
@@ -26,9 +28,14 @@ FLAG_NAMES = ("albedo", "normal", "motion")
 
 @dataclass(frozen=True)
 class InputLayout:
-    """The shape of a model's input: how many neighbours on each side it sees."""
+    """The shape of a model's input: how many neighbours on each side it sees, and whether its
+    albedo is frame t's own or the window's mean (`temporal_albedo`: at 4-16 spp each frame's
+    albedo at a texture edge is a fresh sample of the edge's coverage, so a network that
+    multiplies its output by the albedo flickers with it; the mean over the consistent frames
+    is steadier)."""
 
     temporal_radius: int = 2
+    temporal_albedo: bool = False
 
     @property
     def slots(self) -> list[int]:
@@ -127,6 +134,10 @@ def build_input(
             seen.add(id(window[offset]))
             firsts[offset] = index
     warped = _warped({o: window[o] for o in firsts if o in flows}, flows, device)
+    albedo_sum = albedo_weight = None
+    if layout.temporal_albedo and centre.albedo is not None:
+        albedo_sum = _stacked([[centre.albedo]], device)
+        albedo_weight = torch.ones_like(albedo_sum[:, :1])
     for index, offset in enumerate(offsets):
         frame = window[offset]
         beauty_out = out[:, 3 * (index + 1):3 * (index + 2)]
@@ -146,8 +157,12 @@ def build_input(
             guide = _stacked([guide], device) if guide else None
             valid.fill_(1.0)
         if guide is not None and centre_guide is not None and guide.shape == centre_guide.shape:
+            albedo = guide[:, :3].clone() if albedo_sum is not None else None
             mismatch = guide.sub_(centre_guide).abs_().mean(dim=1, keepdim=True)
             valid.mul_(mismatch.mul_(-8.0).exp_())
+            if albedo is not None:  # the guide starts with the albedo when the centre has one
+                albedo_sum.addcmul_(albedo, valid)
+                albedo_weight.add_(valid)
 
     aux = n_beauty + 2 * layout.temporal_radius
     for start, array in ((aux, centre.albedo), (aux + 3, centre.normal)):
@@ -155,6 +170,8 @@ def build_input(
             out[:, start:start + 3] = 0.0
         else:
             out[0, start:start + 3] = torch.as_tensor(array)
+    if albedo_sum is not None:
+        torch.div(albedo_sum, albedo_weight, out=out[:, aux:aux + 3])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
                "motion": use_motion}
     for i, name in enumerate(FLAG_NAMES):

@@ -118,9 +118,9 @@ class TemporalUNet(nn.Module):
     device_band_pixels = 2**21
 
     def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80),
-                 demodulate: bool = False):
+                 demodulate: bool = False, temporal_albedo: bool = False):
         super().__init__()
-        self.layout = InputLayout(temporal_radius)
+        self.layout = InputLayout(temporal_radius, temporal_albedo)
         self.temporal_radius = temporal_radius
         self.widths = tuple(widths)
         self.demodulate = demodulate

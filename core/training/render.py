@@ -39,6 +39,7 @@ class RenderDataConfig:
     crop: int = 96
     batch: int = 8
     temporal_radius: int = 2
+    temporal_albedo: bool = False  # the model's InputLayout.temporal_albedo
     spp_levels: tuple[str, ...] = ()  # folder names such as "spp4"; () = every sppN folder found
     aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
     self_supervised: bool = False
@@ -123,7 +124,7 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
 def sample(sequences: list[RenderSequence], config: RenderDataConfig,
            rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
     """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1."""
-    layout = InputLayout(config.temporal_radius)
+    layout = InputLayout(config.temporal_radius, config.temporal_albedo)
     seq = rng.choice(sequences)
     level = rng.choice(sorted(seq.noisy))
     span = 2 if config.temporal_pairs and seq.length > 1 else 1

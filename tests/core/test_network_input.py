@@ -54,3 +54,36 @@ def test_features_moved_to_a_device_give_the_same_input():
     assert all(isinstance(v, torch.Tensor) for v in (moved[0].beauty, moved[0].motion))
     assert moved[0].depth is None
     assert torch.equal(build_input(window, layout), build_input(moved, layout))
+
+
+def _with_albedo(frame: FrameFeatures, value: float) -> FrameFeatures:
+    return FrameFeatures(beauty=frame.beauty, albedo=np.full((3, 8, 8), value, np.float32),
+                         normal=frame.normal, motion=frame.motion)
+
+
+def test_temporal_albedo_is_the_consistency_weighted_mean_of_the_window():
+    window = {-1: _with_albedo(_frame(1.0), 0.5), 0: _with_albedo(_frame(1.0), 0.4),
+              1: _with_albedo(_frame(1.0), 0.6)}
+    own = InputLayout(temporal_radius=1)
+    mean = InputLayout(temporal_radius=1, temporal_albedo=True)
+    x, y = build_input(window, own), build_input(window, mean)
+    # Consistency: exp(-8 x mean |difference|) over albedo and normal (6 channels).
+    w_prev, w_next = np.exp(-8 * 0.05), np.exp(-8 * 0.1)
+    expected = (0.4 + 0.5 * w_prev + 0.6 * w_next) / (1 + w_prev + w_next)
+    albedo = slice(own.albedo_start, own.albedo_start + 3)
+    torch.testing.assert_close(x[0, albedo], torch.full((3, 8, 8), 0.4))
+    torch.testing.assert_close(y[0, albedo], torch.full((3, 8, 8), float(expected)))
+    # Everything else is the same input.
+    assert torch.equal(x[0, :own.albedo_start], y[0, :own.albedo_start])
+    assert torch.equal(x[0, own.albedo_start + 3:], y[0, own.albedo_start + 3:])
+
+
+def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
+    layout = InputLayout(temporal_radius=1, temporal_albedo=True)
+    albedo = slice(layout.albedo_start, layout.albedo_start + 3)
+    at_end = build_input({-1: _with_albedo(_frame(1.0), 0.5), 0: _with_albedo(_frame(1.0), 0.4)}, layout)
+    w_prev = np.exp(-8 * 0.05)
+    expected = float((0.4 + 0.5 * w_prev) / (1 + w_prev))
+    torch.testing.assert_close(at_end[0, albedo], torch.full((3, 8, 8), expected))
+    bare = build_input({d: _frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
+    assert bare[0, albedo].abs().sum() == 0.0
