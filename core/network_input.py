@@ -54,7 +54,7 @@ class InputLayout:
 
     @property
     def in_channels(self) -> int:
-        return self.beauty_channels + 2 * self.temporal_radius + 3 + 3 + len(FLAG_NAMES)
+        return self.albedo_start + 3 + 3 + len(FLAG_NAMES)
 
 
 def _tensor(array, device: torch.device) -> torch.Tensor:
@@ -164,7 +164,7 @@ def build_input(
                 albedo_sum.addcmul_(albedo, valid)
                 albedo_weight.add_(valid)
 
-    aux = n_beauty + 2 * layout.temporal_radius
+    aux = layout.albedo_start
     for start, array in ((aux, centre.albedo), (aux + 3, centre.normal)):
         if array is None:
             out[:, start:start + 3] = 0.0

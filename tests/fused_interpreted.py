@@ -13,8 +13,7 @@ import json
 
 import torch
 
-from vfxdenoise.core.models import build_model, fused_output
-from vfxdenoise.core.models.temporal_unet import ALBEDO_EPSILON
+from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights
 
 
@@ -44,14 +43,12 @@ def _input(model, n: int, height: int, width: int) -> torch.Tensor:
 def main() -> None:
     results = {}
     for name, model in _models():
-        epsilon = ALBEDO_EPSILON if model.demodulate else None
         for n, height, width in ((1, 16, 20), (2, 13, 31)):
             x = _input(model, n, height, width)
             with torch.no_grad():
                 features = model.body(x)
                 reference = model.forward_log(x)  # CPU tensors: the PyTorch path
-                fused = fused_output.fused_output(model.head(features), x, model.slots,
-                                                  2 * model.halo + 1, epsilon)
+                fused = model.fused_output(features, x)
             results[f"{name} {n}x{height}x{width}"] = (fused - reference).abs().max().item()
     print(json.dumps(results))
 

@@ -173,8 +173,7 @@ class TemporalUNet(nn.Module):
         the frame's edges, so bands give the whole frame's result. On a GPU, for inference, one
         fused kernel does it all (`fused_output`)."""
         if fused_output.available(x):
-            return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1,
-                                             ALBEDO_EPSILON if self.demodulate else None)
+            return self.fused_output(h, x)
         n, _, height, width = x.shape
         n_beauty = self.layout.beauty_channels
         beauty = x[:, :n_beauty]
@@ -199,6 +198,11 @@ class TemporalUNet(nn.Module):
                 filtered = torch.log1p(self.combine(frames, consistency[:, :, top:bottom], out[:, 3:]))
             bands.append(filtered + out[:, :3])
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
+
+    def fused_output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """What `_output` gives, from the fused Triton kernel (see `fused_output.available`)."""
+        return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1,
+                                         ALBEDO_EPSILON if self.demodulate else None)
 
     def _demodulated(self, frames: torch.Tensor, albedo: torch.Tensor, consistency: torch.Tensor,
                      logits: torch.Tensor) -> torch.Tensor:
