@@ -45,7 +45,7 @@ def _dataset_record(folder: Path | None) -> dict | None:
 
 
 def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool,
-           temporal_albedo: bool) -> tuple[torch.nn.Module, str, dict]:
+           temporal_albedo: bool, coarse_levels: int) -> tuple[torch.nn.Module, str, dict]:
     """The network to train, its architecture and config: new, or `init_model`'s weights."""
     loaded = load_weights(init_model) if init_model else None
     if loaded is not None:
@@ -60,9 +60,18 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
         config["demodulate"] = True
     if temporal_albedo:
         config["temporal_albedo"] = True
+    if coarse_levels:
+        if arch != "temporal-kpn":
+            raise click.UsageError("--coarse-levels needs --arch temporal-kpn: the coarse levels "
+                                   "apply kernels, and temporal-unet predicts blend weights")
+        config["coarse_levels"] = coarse_levels
     model = build_model(arch, **config)
     if loaded is not None:
-        model.load_state_dict(loaded.model.state_dict())
+        # Only the coarse heads that --coarse-levels adds may be missing: they start as built.
+        missing, unexpected = model.load_state_dict(loaded.model.state_dict(), strict=False)
+        if unexpected or any(not key.startswith("coarse_heads.") for key in missing):
+            raise click.UsageError(f"--init {init_model}: its weights do not fit the network asked "
+                                   f"for (missing: {missing}, unexpected: {unexpected})")
     return model, arch, config
 
 
@@ -86,6 +95,9 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
               help="Noise2Noise: train against a second noisy render, no references.")
 @click.option("--temporal-weight", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
               help="Weight of the loss on frame-to-frame change the references lack (flicker).")
+@click.option("--energy-weight", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Weight of the loss on local mean radiance (keeps the energy of caustics and "
+                   "glossy highlights that an L1 loss alone learns to drop).")
 @click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
 @click.option("--demodulate", is_flag=True,
               help="Filter the frames divided by the albedo (shading), so kernels keep texture edges; "
@@ -93,19 +105,25 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--temporal-albedo", is_flag=True,
               help="Give the network the mean albedo of the motion-warped frames instead of frame t's "
                    "own (steadier at low spp); with --init, switches the loaded model to it.")
+@click.option("--coarse-levels", default=0, show_default=True, type=click.IntRange(0, 3),
+              help="temporal-kpn: also filter at 1/2, 1/4, ... resolution and blend those frequency "
+                   "bands in (averages heavy-tailed noise over many more samples); with --init, "
+                   "adds them to the loaded model.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
-          temporal_weight: float, init_model: str | None, demodulate: bool, temporal_albedo: bool,
-          validate_every: int, device: str, resume: bool, seed: int) -> None:
+          temporal_weight: float, energy_weight: float, init_model: str | None, demodulate: bool,
+          temporal_albedo: bool, coarse_levels: int, validate_every: int, device: str, resume: bool,
+          seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo)
+    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
+                                coarse_levels)
     data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
                                    temporal_albedo=config.get("temporal_albedo", False),
                                    self_supervised=self_supervised)
@@ -125,7 +143,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
     started = time.time()
     loss = (self_supervised_loss if self_supervised
             else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
-                         temporal_weight=temporal_weight))
+                         temporal_weight=temporal_weight, energy_weight=energy_weight))
     history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                   validate=validate if val_sequences else None, resume=resume)
     card = {
@@ -136,6 +154,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
             "sequences": len(sequences), "steps": steps, "batch": batch,
             "crop": crop, "self_supervised": self_supervised, "init": init_model,
             "temporal_weight": None if self_supervised else temporal_weight,
+            "energy_weight": None if self_supervised else energy_weight,
             "seconds": round(time.time() - started, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
             "torch": torch.__version__,

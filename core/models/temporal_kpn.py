@@ -7,13 +7,30 @@ radiance, as kernel-predicting denoisers do (Bako et al. 2017; Vogels et al. 201
 kernels can filter spatially as well as across time; they cost 9x the blend's elementwise work at
 full resolution. With the head at zero the untrained network is a 3x3 box filter of the
 consistency-weighted temporal mean.
+
+With `coarse_levels` the kernels are also predicted and applied at 1/2, 1/4, ... resolution (the
+frames averaged over 2x2, 4x4 ... blocks), and a predicted per-pixel weight replaces that band of
+frequencies of the finer result by the coarser one (the multi-scale KPN of Vogels et al. 2018). A
+3x3 kernel pools at most 45 samples; heavy-tailed noise (caustics, glossy paths at a few spp)
+needs far more to be averaged without dropping its energy, which the coarse levels give cheaply.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
-from vfxdenoise.core.models.temporal_unet import TemporalUNet, normalised_weights
+from vfxdenoise.core.models.temporal_unet import (
+    ALBEDO_EPSILON,
+    TemporalUNet,
+    from_log,
+    normalised_weights,
+)
+
+# Initial blend weight of each coarse level: sigmoid(0) = 0.5. Started near 0 (sigmoid(-3)) to
+# stay close to a loaded model, a 3000-step fine-tune at lr 3e-4 left it there (0.046).
+_COARSE_BLEND_BIAS = 0.0
 
 
 def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -36,11 +53,62 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
     return filtered
 
 
+def _upsample(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
 class TemporalKPN(TemporalUNet):
     """Temporal U-Net with per-frame 3x3 kernel prediction; see module docstring."""
 
     taps = 9
     halo = 1
+
+    def __init__(self, *args, coarse_levels: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if coarse_levels >= len(self.widths):
+            raise ValueError(f"coarse_levels must be below the U-Net's {len(self.widths)} levels")
+        self.coarse_levels = coarse_levels
+        # Per coarse level: the kernels' logits, then the logit of its blend weight.
+        self.coarse_heads = nn.ModuleList(
+            nn.Conv2d(self.widths[0], self.taps * self.slots + 1, 3, padding=1)
+            for _ in range(coarse_levels))
+        for head in self.coarse_heads:
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+            nn.init.constant_(head.bias[-1:], _COARSE_BLEND_BIAS)
+
+    def forward_log(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(x)
+        fine = self._output(h, x)
+        return torch.log1p(self._composite(fine, h, x)) if self.coarse_levels else fine
+
+    def _composite(self, fine_log: torch.Tensor, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The linear result with its coarse frequency bands taken from the coarse levels,
+        coarsest first: finer + upsample(alpha * (coarser - downsample(finer)))."""
+        height, width = x.shape[-2:]
+        size = h.shape[-2] * 2, h.shape[-1] * 2  # the body's padded size
+        pads = (0, size[1] - width, 0, size[0] - height)
+        fine = F.pad(from_log(fine_log).float(), pads, mode="replicate")
+        n_beauty = self.layout.beauty_channels
+        frames = F.pad(x[:, :n_beauty].float().clamp(min=0.0), pads, mode="replicate")
+        consistency = F.pad(x[:, n_beauty:n_beauty + self.slots - 1].float(), pads, mode="replicate")
+        divisor = torch.ones_like(fine[:, :1])
+        if self.demodulate:  # filter shading, as the fine level does, so textures stay sharp
+            albedo = x[:, self.layout.albedo_start:self.layout.albedo_start + 3].float()
+            divisor = F.pad(albedo, pads, mode="replicate") + ALBEDO_EPSILON
+            frames = (frames.unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)).flatten(1, 2)
+        levels = []
+        for level, head in enumerate(self.coarse_heads):
+            factor = 2 ** (level + 1)
+            out = head(F.avg_pool2d(h, factor // 2) if factor > 2 else h).float()
+            padded = F.pad(F.avg_pool2d(frames, factor), (1, 1, 1, 1), mode="replicate")
+            filtered = apply_kernels(padded, F.avg_pool2d(consistency, factor), out[:, :-1])
+            levels.append((filtered * F.avg_pool2d(divisor, factor), torch.sigmoid(out[:, -1:])))
+        result, blend = levels[-1]
+        for filtered, alpha in reversed([(fine, None), *levels[:-1]]):
+            result = filtered + _upsample(blend * (result - F.avg_pool2d(filtered, 2)))
+            blend = alpha
+        return result[..., :height, :width].clamp(min=0.0).to(fine_log.dtype)
 
     def combine(self, beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor
                 ) -> torch.Tensor:

@@ -24,7 +24,7 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
-from vfxdenoise.core.models.temporal_unet import to_log
+from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.network_input import InputLayout, build_input
 
 REFERENCE = "reference"
@@ -164,9 +164,31 @@ def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
 
 
+# Block sizes (pixels) of the local means that the energy term compares.
+ENERGY_BLOCKS = (8, 32)
+
+
+def _local_means(log_image: torch.Tensor, block: int) -> torch.Tensor:
+    """The mean linear radiance of each `block` x `block` block, in the log transfer."""
+    return to_log(F.avg_pool2d(from_log(log_image.float()), block, ceil_mode=True))
+
+
+def energy_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 between the log of the output's and the reference's local mean radiance.
+
+    An L1 loss on log radiance is minimised by a median-like estimate, which for heavy-tailed
+    noise (caustics and glossy paths at a few spp, seen in the references too) is darker than the
+    mean: the network learns to drop energy. Block means are averages of many samples, close to
+    the true mean; matching them asks for the energy back without asking for the noise.
+    """
+    terms = [F.l1_loss(_local_means(pred, b), _local_means(target, b)) for b in ENERGY_BLOCKS]
+    return sum(terms) / len(terms)
+
+
 def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
-                    temporal_weight: float = 0.5) -> torch.Tensor:
-    """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs.
+                    temporal_weight: float = 0.5, energy_weight: float = 0.0) -> torch.Tensor:
+    """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs
+    and, with `energy_weight`, the energy term (`energy_loss`).
 
     With `pairs` (see `uses_pairs`), a temporal term compares the change between consecutive
     denoised frames with the change between the reference frames: flicker is change the
@@ -177,6 +199,8 @@ def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
     loss = F.l1_loss(pred, target)
     for p, t in zip(_gradients(pred), _gradients(target)):
         loss = loss + 0.5 * F.l1_loss(p, t)
+    if energy_weight:
+        loss = loss + energy_weight * energy_loss(pred, target)
     if pairs:
         pred_pairs, target_pairs = pred.unflatten(0, (-1, 2)), target.unflatten(0, (-1, 2))
         loss = loss + temporal_weight * F.l1_loss(pred_pairs[:, 1] - pred_pairs[:, 0],

@@ -88,6 +88,22 @@ def test_demodulate_is_refused_where_it_would_change_nothing(dataset, trained, t
     assert not (tmp_path / "m").exists()
 
 
+def test_coarse_levels_are_added_to_a_fine_tuned_kpn_and_refused_for_the_unet(dataset, trained, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "kpn", "--arch", "temporal-kpn",
+                            "--energy-weight", "1", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "kpn" / "model.json").read_text())["training"]["energy_weight"] == 1
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "coarse", "--coarse-levels", "2",
+                            "--init", tmp_path / "kpn" / "model.safetensors", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    loaded = load_weights(tmp_path / "coarse" / "model.safetensors")
+    assert loaded.config["coarse_levels"] == 2 and len(loaded.model.coarse_heads) == 2
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--coarse-levels", "1",
+                            "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "temporal-kpn" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
     result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",

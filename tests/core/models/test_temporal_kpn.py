@@ -109,3 +109,68 @@ def test_training_step_reduces_the_loss():
         optimiser.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def _with_coarse_blend(model, logit: float):
+    """`model` with every coarse level's blend weight at sigmoid(`logit`)."""
+    with torch.no_grad():
+        for head in model.coarse_heads:
+            head.bias[-1] = logit
+    return model
+
+
+def test_coarse_levels_at_zero_blend_weight_change_nothing():
+    torch.manual_seed(0)
+    fine = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16)).eval()
+    torch.nn.init.normal_(fine.head.weight, std=0.1)
+    coarse = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16), coarse_levels=2).eval()
+    coarse.load_state_dict(fine.state_dict(), strict=False)
+    for head in coarse.coarse_heads:
+        torch.nn.init.normal_(head.weight, std=0.5)
+    x = _input(fine.layout, 37, 50)  # not a multiple of the 4x4 blocks: padded and cropped
+    with torch.no_grad():
+        torch.testing.assert_close(_with_coarse_blend(coarse, -60.0)(x), fine(x), rtol=1e-4, atol=1e-4)
+        assert (_with_coarse_blend(coarse, 0.0)(x) - fine(x)).abs().max() > 0.05
+
+
+def test_coarse_levels_keep_a_constant_image_constant():
+    coarse = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16), coarse_levels=2).eval()
+    for head in coarse.coarse_heads:
+        torch.nn.init.normal_(head.weight, std=0.5)
+        torch.nn.init.normal_(head.bias, std=2.0)
+    x = _input(coarse.layout, 36, 44)
+    x[:, :coarse.layout.beauty_channels] = 2.5
+    with torch.no_grad():
+        out = coarse(x)
+    torch.testing.assert_close(out, torch.full_like(out, 2.5), rtol=1e-4, atol=1e-4)
+
+
+def test_coarse_levels_average_fireflies_over_more_samples_and_keep_their_energy():
+    # A locked-off grey surface at a few spp whose energy is mostly in rare bright samples.
+    generator = torch.Generator().manual_seed(1)
+    plain = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16)).eval()
+    x = torch.zeros((1, plain.layout.in_channels, 64, 64))
+    beauty = plain.layout.beauty_channels
+    fireflies = (torch.rand((1, 1, 64, 64), generator=generator) < 0.05).float()
+    x[:, :beauty] = (0.1 + 8.0 * fireflies).expand(1, beauty, 64, 64)
+    x[:, beauty:plain.layout.albedo_start] = 1.0
+    coarse = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16), coarse_levels=2).eval()
+    coarse.load_state_dict(plain.state_dict(), strict=False)
+    with torch.no_grad():
+        box, multiscale = plain(x), _with_coarse_blend(coarse, 20.0)(x)
+    mean = x[:, :3].mean()
+    assert abs(box.mean() - mean) < 0.02 * mean and abs(multiscale.mean() - mean) < 0.02 * mean
+    assert multiscale.var() < 0.5 * box.var()
+
+
+def test_demodulated_coarse_levels_keep_texture_edges():
+    # Shading is constant on the checker, so whatever the coarse kernels do they return the
+    # texture's own block means, and the composite leaves the texture as it is.
+    torch.manual_seed(0)
+    model = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12, 16), coarse_levels=2,
+                        demodulate=True).eval()
+    for head in model.coarse_heads:
+        torch.nn.init.normal_(head.weight, std=0.5)
+    x, radiance = _checker_input(model.layout, size=32)
+    with torch.no_grad():
+        torch.testing.assert_close(_with_coarse_blend(model, 20.0)(x), radiance, rtol=1e-4, atol=1e-4)

@@ -11,6 +11,7 @@ from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
+    energy_loss,
     load_dataset,
     sample,
     supervised_loss,
@@ -66,6 +67,29 @@ def test_temporal_weight_scales_the_flicker_term_only(tmp_path):
         loss = {w: supervised_loss(model, batch, pairs=True, temporal_weight=w).item() for w in (0, 1, 2)}
     assert loss[1] > loss[0]
     assert loss[2] - loss[0] == pytest.approx(2 * (loss[1] - loss[0]), rel=1e-4)
+
+
+def test_energy_loss_prefers_the_noisy_mean_to_a_darker_smooth_image():
+    """Heavy-tailed noise: a few bright samples carry much of the energy. The median-like image an
+    L1 loss favours drops that energy, which the energy term sees and plain L1 does not."""
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.full((1, 3, 64, 64), 0.5)
+    fireflies = (torch.rand(reference.shape, generator=generator) < 0.02).float() * 20.0
+    noisy = reference * 0.2 + fireflies  # mean 0.1 + 0.4 = 0.5, median 0.1
+    dark = torch.full_like(reference, 0.1)
+    log = torch.log1p
+    assert (log(dark) - log(reference)).abs().mean() < (log(noisy) - log(reference)).abs().mean()
+    assert energy_loss(log(noisy), log(reference)) < 0.5 * energy_loss(log(dark), log(reference))
+
+
+def test_energy_weight_adds_the_energy_term(tmp_path):
+    seqs = _dataset(tmp_path, 1)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, temporal_radius=1), seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, energy_weight=w).item() for w in (0, 1)}
+        expected = energy_loss(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
+    assert loss[1] - loss[0] == pytest.approx(expected.item(), rel=1e-4)
 
 
 def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path):
