@@ -13,7 +13,7 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
 
-METRICS = ("psnr", "ssim", "relmse", "flip", "temporal", "temporal_warped")
+METRICS = ("psnr", "ssim", "relmse", "energy", "flip", "temporal", "temporal_warped")
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:

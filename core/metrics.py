@@ -6,6 +6,7 @@ batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
 - `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
   `tonemap` first; classic images in [0, 1] are scored as they are.
 - `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
+- `energy_ratio`: the output's mean radiance over the reference's: below 1, the denoiser darkens.
 - `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel.
 - `warped_temporal_error`: the same along the motion vectors: flicker alone, without the spatial
   error that moves with the picture.
@@ -102,6 +103,18 @@ def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = 0.01) -> float:
     """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values."""
     tp, tr = _pair(pred, ref, "relmse")
     return float((((tp - tr) ** 2) / (tr**2 + eps)).mean())
+
+
+def energy_ratio(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]) -> float:
+    """Mean linear radiance of the denoised frames over that of the reference frames (all pixels,
+    channels and frames): 1 for a denoiser that keeps the energy. Per-pixel metrics barely see a
+    few percent of darkening spread over a shot; a lighting TD comparing against the converged
+    render sees it at once (e.g. caustics whose rare bright samples were dropped as noise). NaN
+    for a black reference."""
+    _check_frame_counts("energy_ratio", denoised=denoised_frames, reference=reference_frames)
+    pairs = [_pair(d, r, "energy_ratio") for d, r in zip(denoised_frames, reference_frames)]
+    reference = sum(float(r.sum()) for _, r in pairs)
+    return sum(float(d.sum()) for d, _ in pairs) / reference if reference else float("nan")
 
 
 def tonemap(x: ArrayLike) -> ArrayLike:

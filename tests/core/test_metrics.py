@@ -31,6 +31,18 @@ def test_relmse_weights_errors_by_the_reference_brightness():
     assert metrics.relmse(ref * 1.1, ref) == pytest.approx(1.0 / 100.01, rel=1e-4)
 
 
+def test_energy_ratio_sees_darkening_that_is_small_per_pixel():
+    rng = np.random.default_rng(0)
+    refs = [rng.uniform(0.1, 2.0, (3, 8, 8)).astype(np.float32) for _ in range(3)]
+    assert metrics.energy_ratio(refs, refs) == pytest.approx(1.0)
+    darker = [r * 0.9 for r in refs[:2]] + [refs[2]]
+    expected = (0.9 * (refs[0].sum() + refs[1].sum()) + refs[2].sum()) / sum(r.sum() for r in refs)
+    assert metrics.energy_ratio(darker, refs) == pytest.approx(expected, rel=1e-6)
+    assert np.isnan(metrics.energy_ratio(refs, [np.zeros_like(r) for r in refs]))
+    with pytest.raises(ImageError, match="energy_ratio"):
+        metrics.energy_ratio(refs[:2], refs)
+
+
 def test_temporal_error_is_zero_for_the_reference_motion_and_counts_flicker():
     refs = [_image(0) * (1 + 0.1 * t) for t in range(4)]
     assert metrics.temporal_error(refs, refs) == 0.0
