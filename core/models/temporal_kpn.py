@@ -21,12 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.models.temporal_unet import (
-    ALBEDO_EPSILON,
-    TemporalUNet,
-    from_log,
-    normalised_weights,
-)
+from vfxdenoise.core.models.temporal_unet import TemporalUNet, from_log, normalised_weights
 
 # Initial blend weight of each coarse level: sigmoid(0) = 0.5. Started near 0 (sigmoid(-3)) to
 # stay close to a loaded model, a 3000-step fine-tune at lr 3e-4 left it there (0.046).
@@ -89,14 +84,12 @@ class TemporalKPN(TemporalUNet):
         size = h.shape[-2] * 2, h.shape[-1] * 2  # the body's padded size
         pads = (0, size[1] - width, 0, size[0] - height)
         fine = F.pad(from_log(fine_log).float(), pads, mode="replicate")
-        n_beauty = self.layout.beauty_channels
-        frames = F.pad(x[:, :n_beauty].float().clamp(min=0.0), pads, mode="replicate")
-        consistency = F.pad(x[:, n_beauty:n_beauty + self.slots - 1].float(), pads, mode="replicate")
-        divisor = torch.ones_like(fine[:, :1])
+        beauty, consistency, albedo = self._frame_inputs(x)
+        frames, divisor = beauty.float().clamp(min=0.0), torch.ones_like(beauty[:, :1], dtype=torch.float32)
         if self.demodulate:  # filter shading, as the fine level does, so textures stay sharp
-            albedo = x[:, self.layout.albedo_start:self.layout.albedo_start + 3].float()
-            divisor = F.pad(albedo, pads, mode="replicate") + ALBEDO_EPSILON
-            frames = (frames.unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)).flatten(1, 2)
+            frames, divisor = self._shading(frames, albedo)
+        frames, consistency, divisor = (F.pad(t.float(), pads, mode="replicate")
+                                        for t in (frames, consistency, divisor))
         levels = []
         for level, head in enumerate(self.coarse_heads):
             factor = 2 ** (level + 1)

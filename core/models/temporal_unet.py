@@ -175,10 +175,7 @@ class TemporalUNet(nn.Module):
         if fused_output.available(x):
             return self.fused_output(h, x)
         n, _, height, width = x.shape
-        n_beauty = self.layout.beauty_channels
-        beauty = x[:, :n_beauty]
-        consistency = x[:, n_beauty:n_beauty + self.slots - 1]
-        albedo = x[:, self.layout.albedo_start:self.layout.albedo_start + 3]
+        beauty, consistency, albedo = self._frame_inputs(x)
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels
         rows = max(2, pixels // (n * width) // 2 * 2)
         bands = []
@@ -199,6 +196,21 @@ class TemporalUNet(nn.Module):
             bands.append(filtered + out[:, :3])
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
 
+    def _frame_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Views of what the output stage filters, from the network input: the aligned frames'
+        beauty, the neighbours' consistency and the albedo."""
+        n_beauty = self.layout.beauty_channels
+        albedo_start = self.layout.albedo_start
+        return (x[:, :n_beauty], x[:, n_beauty:n_beauty + self.slots - 1],
+                x[:, albedo_start:albedo_start + 3])
+
+    def _shading(self, frames: torch.Tensor, albedo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The aligned frames divided by the albedo (+ `ALBEDO_EPSILON`), in float32, and that
+        divisor: what demodulated filtering filters, and what it multiplies back."""
+        divisor = albedo.float() + ALBEDO_EPSILON
+        shading = frames.float().unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)
+        return shading.flatten(1, 2), divisor
+
     def fused_output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """What `_output` gives, from the fused Triton kernel (see `fused_output.available`)."""
         return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1,
@@ -210,9 +222,8 @@ class TemporalUNet(nn.Module):
         the albedo at the output pixel: filtering shading instead of radiance, so a kernel that
         reaches across a texture edge does not blur the texture. In float32 up to the log:
         dividing by a dark albedo can take a highlight past half precision's range."""
-        divisor = albedo.float() + ALBEDO_EPSILON
-        shading = frames.float().unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)
-        filtered = self.combine(shading.flatten(1, 2), consistency, logits)
+        shading, divisor = self._shading(frames, albedo)
+        filtered = self.combine(shading, consistency, logits)
         halo = self.halo
         at_pixel = divisor[..., halo:divisor.shape[-2] - halo, halo:divisor.shape[-1] - halo]
         return torch.log1p(filtered * at_pixel).to(frames.dtype)
