@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -132,7 +133,7 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
         torch.cuda.reset_peak_memory_stats()
     engine_ms = _engine_ms(denoiser, window, layout, device, args.repeats)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
-    x = build_input(window, layout, device).to(denoiser.dtype).contiguous(memory_format=torch.channels_last)
+    x = build_input(window, layout, device).to(denoiser.dtype)  # the engine's input, as it is
     with torch.inference_mode():
         network_ms = _median_ms(lambda: denoiser.model(x), args.repeats)
     if args.profile:
@@ -258,6 +259,7 @@ def main() -> None:
     parser.add_argument("--io-threads", type=int, help="end to end: EXR threads (default: seq's)")
     parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
     args = parser.parse_args()
+    keep_freed_memory()  # as the `vfxdenoise` command does
     device = pick_device(args.device)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:

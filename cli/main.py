@@ -12,6 +12,7 @@ import click
 
 from vfxdenoise import __version__
 from vfxdenoise.cli import commands
+from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.errors import VfxDenoiseError
 
 
@@ -50,5 +51,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
+    tensors before any is made (`cpu_memory`)."""
+    keep_freed_memory()
     cli(prog_name="vfxdenoise")

