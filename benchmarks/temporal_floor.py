@@ -11,21 +11,37 @@ them: a locked-off camera's set) and prints, per sequence and noise level with e
 floor next to the temporal error of our model and of OIDN (albedo + normal) on the same pixels.
 Light that really changes there (a moving object's shadow or bounce light) counts in the floor
 too, so it is an upper estimate: a denoiser that follows such a change scores below it.
+
+With `--other-references DIR` (the same shots rendered again with references of another spp and
+independent samples, e.g. data/val and data/val-ref2k) it also estimates the floor on every shot,
+moving ones included: the temporal error of one reference scored against the other holds both
+references' noise. With variances proportional to 1/spp and a mean absolute difference
+proportional to the standard deviation, the share of it that is reference A's own is
+sqrt(spp_B / (spp_A + spp_B)).
+
+With `--history-weight W` it also scores our output blended with its own previous frame warped
+along the motion vectors (weight W where in bounds and albedo and normal match, after clamping
+to the current frame's 3x3 range, as temporal anti-aliasing does): how much of our temporal
+error is error that changes from frame to frame, which such a recurrence removes.
 Everything runs on the CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core import metrics
 from vfxdenoise.core.baselines import oidn_denoiser
-from vfxdenoise.core.evaluation import model_denoiser
+from vfxdenoise.core.evaluation import model_denoiser, score
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.training.render import load_dataset
+from vfxdenoise.core.training.render import RenderSequence, load_dataset
+from vfxdenoise.core.warp import warp
 from vfxdenoise.core.weights import load_weights
 
 STILL_PX = 1e-3  # largest motion-vector length (pixels) of a pixel that counts as not moving
@@ -41,20 +57,77 @@ def static_masks(frames: list[FrameFeatures], reference: list[np.ndarray]) -> li
     return [np.zeros_like(still[0])] + still[1:]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, type=Path, help="make-dataset folder")
-    parser.add_argument("--model", default="default")
-    parser.add_argument("--min-static", type=float, default=0.2,
-                        help="skip sequences whose share of non-moving pixels is below this")
-    args = parser.parse_args()
-    methods = {"ours": model_denoiser(load_weights(args.model).model), "oidn": oidn_denoiser(with_aux=True)}
-    print(f"model: {args.model}; data: {args.data}\n")
-    print("| sequence | spp | still pixels | floor: reference's own change | ours | OIDN | ours / OIDN "
+def _guides(frame: FrameFeatures) -> torch.Tensor:
+    return torch.from_numpy(np.concatenate([frame.albedo, frame.normal]))[None]
+
+
+def with_history(denoised: list[np.ndarray], frames: list[FrameFeatures], weight: float,
+                 tolerance: float = 0.05) -> list[np.ndarray]:
+    """Each output blended with the previous blended output, warped to it along the motion
+    vectors and clamped to the current output's 3x3 range, where it is in bounds and albedo
+    and normal match within `tolerance`."""
+    out = [denoised[0]]
+    for t in range(1, len(denoised)):
+        current = torch.from_numpy(denoised[t])[None]
+        warped, inside = warp(torch.cat([torch.from_numpy(out[-1])[None], _guides(frames[t - 1])], 1),
+                              torch.from_numpy(frames[t].motion)[None])
+        matching = (warped[:, 3:] - _guides(frames[t])).abs().amax(1, keepdim=True) <= tolerance
+        low, high = -F.max_pool2d(-current, 3, 1, 1), F.max_pool2d(current, 3, 1, 1)
+        history = torch.minimum(torch.maximum(warped[:, :3], low), high)
+        blend = weight * inside * matching
+        out.append(torch.lerp(current, history, blend)[0].numpy())
+    return out
+
+
+def _spp(level: str) -> int:
+    return int(level.removeprefix("spp"))
+
+
+def _reference_spp(data: Path) -> int:
+    return int(json.loads((data / "manifest.json").read_text())["config"]["reference_spp"])
+
+
+def reference_pairs(data: Path, other: Path) -> None:
+    """Per shot, the temporal error of one reference against the other, and the floor it implies
+    for each (see the module docstring)."""
+    spp, other_spp = _reference_spp(data), _reference_spp(other)
+    share = np.sqrt(other_spp / (spp + other_spp))
+    others = {seq.name: seq for seq in load_dataset(other)}
+    print(f"\n| shot | temporal error, {spp} spp reference against {other_spp} spp | implied floor "
+          f"of the {spp} spp references | of the {other_spp} spp references |")
+    print("|---|---|---|---|")
+    for seq in load_dataset(data):
+        if seq.name in others:
+            error = metrics.temporal_error(seq.targets["reference"], others[seq.name].targets["reference"])
+            print(f"| {seq.name} | {error:.4f} | {error * share:.4f} | "
+                  f"{error * np.sqrt(spp / (spp + other_spp)):.4f} |")
+
+
+def history_table(sequences: list[RenderSequence], model: str, weight: float) -> None:
+    """Means over the sequences of our scores with and without the history blend, per level."""
+    run = model_denoiser(load_weights(model).model)
+    keys = ("psnr", "relmse", "temporal", "temporal_warped")
+    print(f"\n| spp | output | {' | '.join(keys)} |\n|---|---|{'---|' * len(keys)}")
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for seq in sequences:
+        for level in sorted(seq.noisy, key=_spp):
+            denoised = run(seq, level)
+            frames, reference = seq.noisy[level], seq.targets["reference"]
+            rows.setdefault((level, "ours"), []).append(score(denoised, reference, frames=frames))
+            rows.setdefault((level, f"ours + history {weight}"), []).append(
+                score(with_history(denoised, frames, weight), reference, frames=frames))
+    for (level, name), scores in rows.items():
+        means = " | ".join(f"{np.mean([r[k] for r in scores]):.4f}" for k in keys)
+        print(f"| {_spp(level)} | {name} | {means} |")
+
+
+def still_pixel_table(sequences: list[RenderSequence], model: str, min_static: float) -> None:
+    """Per sequence and level with enough still pixels: the floor, ours and OIDN on them."""
+    methods = {"ours": model_denoiser(load_weights(model).model), "oidn": oidn_denoiser(with_aux=True)}
+    print("\n| sequence | spp | still pixels | floor: reference's own change | ours | OIDN | ours / OIDN "
           "| floor / OIDN |")
     print("|---|---|---|---|---|---|---|---|")
-    for seq in load_dataset(args.data):
+    for seq in sequences:
         for level in sorted(seq.noisy):
             frames = seq.noisy[level]
             if any(f.motion is None or f.depth is None for f in frames):
@@ -62,7 +135,7 @@ def main() -> None:
             reference = seq.targets["reference"]
             masks = static_masks(frames, reference)
             share = float(np.mean([m.mean() for m in masks[1:]]))
-            if share < args.min_static:
+            if share < min_static:
                 continue
             # The reference scored against a still picture: its own change |r_t - r_{t-1}|.
             floor = metrics.temporal_error(reference, reference[:1] * len(reference), masks)
@@ -72,6 +145,26 @@ def main() -> None:
                   f"{scores['oidn']:.4f} | {scores['ours'] / scores['oidn']:.2f} | "
                   f"{floor / scores['oidn']:.2f} |", flush=True)
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, help="make-dataset folder")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--min-static", type=float, default=0.2,
+                        help="skip sequences whose share of non-moving pixels is below this")
+    parser.add_argument("--other-references", type=Path,
+                        help="the same shots with references of another spp: floor on every shot")
+    parser.add_argument("--history-weight", type=float,
+                        help="also score our output blended with its warped previous frame")
+    args = parser.parse_args()
+    sequences = load_dataset(args.data)
+    print(f"model: {args.model}; data: {args.data}")
+    still_pixel_table(sequences, args.model, args.min_static)
+    if args.other_references:
+        reference_pairs(args.data, args.other_references)
+    if args.history_weight:
+        history_table(sequences, args.model, args.history_weight)
 
 if __name__ == "__main__":
     main()
