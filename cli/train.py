@@ -147,7 +147,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
     history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                   validate=validate if val_sequences else None, resume=resume)
     card = {
-        "inputs": "noisy beauty t-k..t+k (motion-warped), consistency masks, albedo, normal, flags",
+        "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
+                  "consistency masks, albedo, normal, flags",
         "training": {
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "data": _dataset_record(data_dir), "validation_data": _dataset_record(val_dir),

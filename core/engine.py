@@ -49,7 +49,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
 )
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import build_input, window_reach
 from vfxdenoise.core.tiling import MIN_TILE, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
 
@@ -221,16 +221,15 @@ class _FrameSource:
 
 
 def _context_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int]:
-    """Offset -> frame on disk for the window around t: contiguous, stopping at ends and gaps."""
-    window = {0: sources[t]}
+    """Offset -> frame on disk for the window around t: contiguous, stopping at ends and gaps,
+    reaching further on one side where the other stops early (`window_reach`)."""
+    found = {}
     for sign in (-1, 1):
-        for d in range(1, radius + 1):
-            frame = t + sign * d
-            source = sources.get(frame)
-            if source is None:
-                break
-            window[sign * d] = source
-    return window
+        found[sign] = 0
+        while found[sign] < 2 * radius and t + sign * (found[sign] + 1) in sources:
+            found[sign] += 1
+    past, future = window_reach(radius, found[-1], found[1])
+    return {d: sources[t + d] for d in range(-past, future + 1)}
 
 
 def _frame_sources(wanted: list[int], on_disk: list[int], policy: str) -> dict[int, int]:
@@ -467,7 +466,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
             try:
                 held = windows[t][0]
                 notes = [f"input missing, frame {held} held in its place"] if held != t else []
-                window, unused = _usable_window(windows[t], source, config.keep_going)
+                window, unused = _usable_window(t, radius, sources, source, config.keep_going)
                 if unused:
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
@@ -492,39 +491,53 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         summary.peak_frames_in_memory = source.peak
 
 
-def _usable_window(frames: dict[int, int], source: _FrameSource, keep_going: bool
-                   ) -> tuple[dict[int, FrameFeatures], list[str]]:
+def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameSource,
+                   keep_going: bool) -> tuple[dict[int, FrameFeatures], list[str]]:
     """Features of the window around frame t (offset 0), and why it was cut short, if it was.
 
-    Going outwards from t, the window stops before a frame whose resolution (display window) or
-    channel mapping differs from t's, or, with keep_going, that cannot be read: t is then denoised
-    as if the shot ended there. A neighbour whose data window differs (overscan, auto-crop) is
+    Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
+    resolution (display window) or channel mapping differs from t's, or, with keep_going, that
+    cannot be read: t is then denoised as if the shot ended there, and the other side reaches
+    further (`window_reach`). A neighbour whose data window differs (overscan, auto-crop) is
     placed onto t's data window in display space, zero outside its own, as compositors read it.
     """
-    centre = source.get(frames[0])
-    placed = {frames[0]: centre.features}  # one object per file: repeats are recognised as such
+    centre = source.get(sources[t])
+    placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
     window, unused = {0: centre.features}, []
-    for sign in (-1, 1):
-        offset = sign
-        while offset in frames:
-            frame = frames[offset]
-            try:
-                other = source.get(frame)
-            except VfxDenoiseError:
-                if not keep_going:
-                    raise
-                unused.append(f"frame {frame}: unreadable")
-                break
-            reason = _context_mismatch(other, centre)
-            if reason:
-                unused.append(f"frame {frame}: {reason}")
-                break
+    reach, stopped = {-1: 0, 1: 0}, {-1: False, 1: False}
+
+    def walk(sign: int, limit: int) -> None:
+        while not stopped[sign] and reach[sign] < limit:
+            offset = sign * (reach[sign] + 1)
+            frame = sources.get(t + offset)
+            reason = "" if frame is None else _unusable(frame, source, centre, keep_going)
+            if frame is None or reason:
+                if reason:
+                    unused.append(f"frame {frame}: {reason}")
+                stopped[sign] = True
+                return
             if frame not in placed:
-                placed[frame] = _on_data_window(other.features, other.data_window,
-                                                centre.data_window)
+                other = source.get(frame)
+                placed[frame] = _on_data_window(other.features, other.data_window, centre.data_window)
             window[offset] = placed[frame]
-            offset += sign
+            reach[sign] += 1
+
+    for sign in (-1, 1):
+        walk(sign, radius)
+    for sign in (-1, 1):
+        walk(sign, 2 * radius - reach[-sign])
     return window, unused
+
+
+def _unusable(frame: int, source: _FrameSource, centre: _Loaded, keep_going: bool) -> str:
+    """Why `frame` cannot be temporal context for `centre` ('' when it can); unreadable frames
+    raise their error unless `keep_going`."""
+    try:
+        return _context_mismatch(source.get(frame), centre)
+    except VfxDenoiseError:
+        if not keep_going:
+            raise
+        return "unreadable"
 
 
 def _context_mismatch(other: _Loaded, centre: _Loaded) -> str:

@@ -57,6 +57,32 @@ class InputLayout:
         return self.albedo_start + 3 + 3 + len(FLAG_NAMES)
 
 
+def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
+    """How many frames before and after t its window uses, given how many usable frames lie on
+    each side: `radius` on each, and where one side falls short (near a shot's ends) as many more
+    on the other, up to 2 x radius. The first and last frames of a shot then pool 2 x radius + 1
+    distinct frames like the others: with only the frames within `radius`, frame t pooled 3 of
+    them at a shot's ends and let more single bright samples through (BENCHMARKS.md)."""
+    past_short, future_short = radius - min(past, radius), radius - min(future, radius)
+    return min(past, radius + future_short), min(future, radius + past_short)
+
+
+def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
+    """The frame offset each neighbour slot (`layout.slots[1:]`) shows, for a window spanning
+    offsets lo..hi (lo <= 0 <= hi). A slot past one end shows a frame beyond `radius` on the other
+    side (t+3 and t+4 at a shot's first frame for radius 2), and where the window has no such
+    frame, the nearest one again (`build_input` marks such repeats)."""
+    offsets = []
+    for slot in layout.slots[1:]:
+        if lo <= slot <= hi:
+            offsets.append(slot)
+            continue
+        own_side = -lo if slot < 0 else hi
+        far = (abs(slot) - own_side + layout.temporal_radius) * (1 if slot < 0 else -1)
+        offsets.append(max(lo, min(hi, far)))
+    return offsets
+
+
 def _tensor(array, device: torch.device) -> torch.Tensor:
     """(1, C, H, W) float32 on `device` from a (C, H, W) array or tensor (no copy if already there)."""
     return torch.as_tensor(array).to(device=device, dtype=torch.float32).unsqueeze(0)
@@ -105,31 +131,32 @@ def build_input(
 ) -> torch.Tensor:
     """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
 
-    `window` maps frame offsets to features and covers a contiguous range containing 0 (shorter at
-    sequence ends). Slots outside that range repeat the nearest frame and are marked inconsistent.
-    The result is filled in place into one preallocated tensor: at 1080p every copy costs ~10 ms.
+    `window` maps frame offsets to features and covers a contiguous range containing 0, as
+    `window_reach` sizes it; `slot_offsets` says which frame each slot shows. A slot that repeats
+    a frame another slot shows is marked inconsistent. The result is filled in place into one
+    preallocated tensor: at 1080p every copy costs ~10 ms.
     """
     device = torch.device(device)
     centre = window[0]
     lo, hi = min(window), max(window)
+    offsets = slot_offsets(layout, lo, hi)
+    back, forward = max(0, -min(offsets)), max(0, max(offsets))
     use_motion = all(window[d].motion is not None for d in window)
     flows = {}
-    if use_motion and (lo < 0 or hi > 0):
-        radius = max(-lo, hi)
-        motions = {d: _tensor(window[max(lo, min(hi, d))].motion, device)
-                   for d in range(-radius + 1, radius + 1)}
-        flows = flows_from_motion(motions, radius)
+    if use_motion and (back or forward):
+        motions = {d: _tensor(window[d].motion, device) for d in range(1 - back, forward + 1)}
+        flows = flows_from_motion(motions, back, forward)
 
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device)
     n_beauty = layout.beauty_channels
     out[0, 0:3] = torch.as_tensor(centre.beauty)
     centre_guide = _guide_channels(centre)
     centre_guide = _stacked([centre_guide], device) if centre_guide else None
-    offsets = [max(lo, min(hi, slot)) for slot in layout.slots[1:]]
-    # The first slot showing each frame: a slot repeating a frame adds no information.
+    # The slot showing each frame, its own slot first: a slot repeating a frame adds nothing.
     firsts: dict[int, int] = {}
     seen = {id(centre)}
-    for index, offset in enumerate(offsets):
+    for index in sorted(range(len(offsets)), key=lambda i: offsets[i] != layout.slots[i + 1]):
+        offset = offsets[index]
         if id(window[offset]) not in seen:
             seen.add(id(window[offset]))
             firsts[offset] = index

@@ -53,20 +53,18 @@ def chain_flows(steps: list[torch.Tensor]) -> torch.Tensor:
     return total
 
 
-def flows_from_motion(motions: dict[int, torch.Tensor], radius: int) -> dict[int, torch.Tensor]:
-    """Flows from frame t to t+d for d in [-radius, radius] \\ {0}.
+def flows_from_motion(motions: dict[int, torch.Tensor], back: int, forward: int) -> dict[int, torch.Tensor]:
+    """Flows from frame t to t+d for d in [-back, forward] \\ {0}.
 
     `motions[d]` is the (N,2,H,W) motion AOV of frame t+d. Backward flows chain the motion of t, t-1, ...
     Forward flows approximate the unknown t->t+1 flow by the negated motion of t+1 (exact for motion
     that is locally constant over one pixel of travel), then chain.
     """
     flows: dict[int, torch.Tensor] = {}
-    for sign in (-1, 1):
-        steps = []
-        for d in range(1, radius + 1):
-            if sign < 0:
-                steps.append(motions[-(d - 1)])
-            else:
-                steps.append(-motions[d])
-            flows[sign * d] = chain_flows(steps)
+    for sign, reach in ((-1, back), (1, forward)):
+        total = None
+        for d in range(1, reach + 1):
+            step = motions[-(d - 1)] if sign < 0 else -motions[d]
+            total = step if total is None else chain_flows([total, step])
+            flows[sign * d] = total
     return flows

@@ -25,7 +25,7 @@ from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
-from vfxdenoise.core.network_input import InputLayout, build_input
+from vfxdenoise.core.network_input import InputLayout, build_input, window_reach
 
 REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"
@@ -94,8 +94,10 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = ()) -> list[RenderSeq
 
 
 def window_around(frames: list[FrameFeatures], t: int, radius: int) -> dict[int, FrameFeatures]:
-    """The temporal window of frame index t, clamped at the sequence ends (as the engine does)."""
-    return {d: frames[t + d] for d in range(-radius, radius + 1) if 0 <= t + d < len(frames)}
+    """The temporal window of frame index t, reaching further in at the sequence ends
+    (`window_reach`, as the engine does)."""
+    past, future = window_reach(radius, t, len(frames) - 1 - t)
+    return {d: frames[t + d] for d in range(-past, future + 1)}
 
 
 def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.Random):

@@ -17,7 +17,7 @@ def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.ones(16 * 2**20)  # 64 MiB, allocated, written and freed
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-print(kept, sum([faults() for _ in range(12)][-4:]))
+print(kept, sum([faults() for _ in range(24)][-8:]))
 """
 
 
@@ -35,6 +35,6 @@ def test_freed_tensor_memory_is_reused_instead_of_faulted_in_again():
     assert kept == "True"
     # By default every 64 MiB tensor is mapped afresh: one fault per 4 KiB page. Kept, the heap
     # settles after a few rounds (each block freed is a little short of the next aligned
-    # request until free neighbours merge) and the last rounds fault nothing in.
-    assert default_faults > 4 * 8000
+    # request until free neighbours merge: 2-9 rounds seen) and the last rounds fault nothing in.
+    assert default_faults > 8 * 8000
     assert kept_faults < default_faults / 20

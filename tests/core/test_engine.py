@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import OpenImageIO as oiio
 import pytest
@@ -29,6 +31,25 @@ def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_we
         denoise_sequence(pattern, chunked, chunk, config=_config(tiny_weights))
     for frame in range(1001, 1008):
         assert np.array_equal(_beauty(whole, frame), _beauty(chunked, frame)), frame
+
+
+def test_a_shots_first_frame_draws_on_the_four_frames_after_it(sequence_factory, tmp_path,
+                                                                tiny_weights):
+    frames = range(1001, 1007)
+    pattern = sequence_factory(frames=frames)
+    other = parse_pattern(sequence_factory("other", frames=frames, seed=1))
+    first = {}
+    for changed in (None, 1005, 1006):
+        shot = tmp_path / f"changed{changed}"
+        shot.mkdir()
+        for frame in frames:
+            source = other if frame == changed else parse_pattern(pattern)
+            shutil.copy(source.path(frame), shot / f"render.{frame:04d}.exr")
+        out = str(tmp_path / f"out{changed}" / "out.####.exr")
+        denoise_sequence(str(shot / "render.####.exr"), out, "1001", config=_config(tiny_weights))
+        first[changed] = _beauty(out, 1001)
+    assert not np.array_equal(first[None], first[1005])  # t+4 is in its window
+    assert np.array_equal(first[None], first[1006])  # t+5 is not
 
 
 @pytest.mark.parametrize("io_threads", [1, 2, 4])

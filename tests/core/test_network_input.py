@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.network_input import InputLayout, build_input
+from vfxdenoise.core.network_input import InputLayout, build_input, slot_offsets, window_reach
 
 
 def _frame(value: float, aux: bool = True) -> FrameFeatures:
@@ -87,3 +87,41 @@ def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
     torch.testing.assert_close(at_end[0, albedo], torch.full((3, 8, 8), expected))
     bare = build_input({d: _frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
     assert bare[0, albedo].abs().sum() == 0.0
+
+
+def test_windows_reach_further_in_at_a_shots_ends():
+    assert window_reach(2, past=10, future=10) == (2, 2)
+    assert window_reach(2, past=0, future=10) == (0, 4)  # first frame: t+1..t+4
+    assert window_reach(2, past=1, future=10) == (1, 3)
+    assert window_reach(2, past=10, future=0) == (4, 0)
+    assert window_reach(2, past=0, future=2) == (0, 2)  # a 3-frame shot has no more
+
+
+def test_slots_past_an_end_show_frames_beyond_the_radius_on_the_other_side():
+    layout = InputLayout(temporal_radius=2)  # slots t-1, t-2, t+1, t+2
+    assert slot_offsets(layout, -2, 2) == [-1, -2, 1, 2]
+    assert slot_offsets(layout, 0, 4) == [3, 4, 1, 2]
+    assert slot_offsets(layout, -1, 3) == [-1, 3, 1, 2]
+    assert slot_offsets(layout, -4, 0) == [-1, -2, -3, -4]
+    assert slot_offsets(layout, 0, 1) == [1, 1, 1, 0]  # too few frames: repeats
+
+
+def test_the_first_frame_pools_four_distinct_neighbours_warped_along_chained_motion():
+    # Content moves right by 1 px per frame; motion points to the previous frame (-1 px in x).
+    height, width = 4, 16
+    ramp = np.arange(width, dtype=np.float32)
+
+    def frame(t: int) -> FrameFeatures:
+        beauty = np.broadcast_to(ramp - t, (3, height, width)).copy()
+        motion = np.zeros((2, height, width), np.float32)
+        motion[0] = -1.0
+        return FrameFeatures(beauty=beauty, albedo=np.full((3, height, width), 0.5, np.float32),
+                             normal=np.zeros((3, height, width), np.float32), motion=motion)
+
+    layout = InputLayout(temporal_radius=2)
+    x = build_input({d: frame(d) for d in range(0, 5)}, layout)
+    consistency = x[0, layout.beauty_channels:layout.beauty_channels + 4]
+    for index, offset in enumerate([3, 4, 1, 2]):
+        inside = consistency[index] > 0.5
+        assert inside[:, :width - offset].all() and not inside[:, width - offset:].any()
+        torch.testing.assert_close(x[0, 3 * (index + 1)][inside], x[0, 0][inside])

@@ -14,7 +14,7 @@ def test_constant_motion_aligns_previous_and_next_frames():
     # content moves right by 2 px per frame, so motion (to the previous frame) is -2 px in x
     motion = torch.zeros(1, 2, 8, 32)
     motion[:, 0] = -2.0
-    flows = flows_from_motion({-1: motion, 0: motion, 1: motion, 2: motion}, radius=2)
+    flows = flows_from_motion({-1: motion, 0: motion, 1: motion, 2: motion}, back=2, forward=2)
     centre = _ramp(0.0)
     for offset in (-2, -1, 1, 2):
         warped, inside = warp(_ramp(2.0 * offset), flows[offset])
