@@ -98,6 +98,9 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--energy-weight", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
               help="Weight of the loss on local mean radiance (keeps the energy of caustics and "
                    "glossy highlights that an L1 loss alone learns to drop).")
+@click.option("--relmse-weight", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Weight of a relative MSE loss on linear radiance (penalises sparkles: lone "
+                   "pixels far too bright, which the log-space L1 loss barely sees).")
 @click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
 @click.option("--demodulate", is_flag=True,
               help="Filter the frames divided by the albedo (shading), so kernels keep texture edges; "
@@ -115,9 +118,9 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
-          temporal_weight: float, energy_weight: float, init_model: str | None, demodulate: bool,
-          temporal_albedo: bool, coarse_levels: int, validate_every: int, device: str, resume: bool,
-          seed: int) -> None:
+          temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
+          demodulate: bool, temporal_albedo: bool, coarse_levels: int, validate_every: int, device: str,
+          resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     if device == "auto":
@@ -143,7 +146,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
     started = time.time()
     loss = (self_supervised_loss if self_supervised
             else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
-                         temporal_weight=temporal_weight, energy_weight=energy_weight))
+                         temporal_weight=temporal_weight, energy_weight=energy_weight,
+                         relmse_weight=relmse_weight))
     history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                   validate=validate if val_sequences else None, resume=resume)
     card = {
@@ -156,6 +160,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
             "crop": crop, "self_supervised": self_supervised, "init": init_model,
             "temporal_weight": None if self_supervised else temporal_weight,
             "energy_weight": None if self_supervised else energy_weight,
+            "relmse_weight": None if self_supervised else relmse_weight,
             "seconds": round(time.time() - started, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
             "torch": torch.__version__,

@@ -187,10 +187,23 @@ def energy_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return sum(terms) / len(terms)
 
 
+def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Relative MSE of the linear radiance (as `metrics.relmse`) of log-space `pred` and `target`.
+
+    The L1 loss in log space barely notices a lone pixel many times too bright (a sparkle: one
+    bright sample let through), since the log compresses it; relative to the reference's squared
+    radiance, such a pixel costs more than all the small errors around it, as it does in a comp.
+    """
+    linear, reference = from_log(pred.float()), from_log(target.float())
+    return ((linear - reference) ** 2 / (reference ** 2 + 0.01)).mean()
+
+
 def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
-                    temporal_weight: float = 0.5, energy_weight: float = 0.0) -> torch.Tensor:
+                    temporal_weight: float = 0.5, energy_weight: float = 0.0,
+                    relmse_weight: float = 0.0) -> torch.Tensor:
     """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs
-    and, with `energy_weight`, the energy term (`energy_loss`).
+    and, with `energy_weight` and `relmse_weight`, the energy term (`energy_loss`) and the
+    relative MSE (`relmse_loss`).
 
     With `pairs` (see `uses_pairs`), a temporal term compares the change between consecutive
     denoised frames with the change between the reference frames: flicker is change the
@@ -203,6 +216,8 @@ def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
         loss = loss + 0.5 * F.l1_loss(p, t)
     if energy_weight:
         loss = loss + energy_weight * energy_loss(pred, target)
+    if relmse_weight:
+        loss = loss + relmse_weight * relmse_loss(pred, target)
     if pairs:
         pred_pairs, target_pairs = pred.unflatten(0, (-1, 2)), target.unflatten(0, (-1, 2))
         loss = loss + temporal_weight * F.l1_loss(pred_pairs[:, 1] - pred_pairs[:, 0],

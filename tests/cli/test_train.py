@@ -90,9 +90,10 @@ def test_demodulate_is_refused_where_it_would_change_nothing(dataset, trained, t
 
 def test_coarse_levels_are_added_to_a_fine_tuned_kpn_and_refused_for_the_unet(dataset, trained, tmp_path):
     result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "kpn", "--arch", "temporal-kpn",
-                            "--energy-weight", "1", *TINY, cwd=tmp_path)
+                            "--energy-weight", "1", "--relmse-weight", "0.5", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "kpn" / "model.json").read_text())["training"]["energy_weight"] == 1
+    training = json.loads((tmp_path / "kpn" / "model.json").read_text())["training"]
+    assert training["energy_weight"] == 1 and training["relmse_weight"] == 0.5
     result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "coarse", "--coarse-levels", "2",
                             "--init", tmp_path / "kpn" / "model.safetensors", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

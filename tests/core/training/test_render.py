@@ -13,6 +13,7 @@ from vfxdenoise.core.training.render import (
     batches,
     energy_loss,
     load_dataset,
+    relmse_loss,
     sample,
     supervised_loss,
     uses_pairs,
@@ -90,6 +91,28 @@ def test_energy_weight_adds_the_energy_term(tmp_path):
         loss = {w: supervised_loss(model, batch, energy_weight=w).item() for w in (0, 1)}
         expected = energy_loss(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
     assert loss[1] - loss[0] == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
+    """One pixel at 12 on a 0.05 background (a bright sample let through) against an image 20%
+    too dark everywhere: log-space L1 prefers the sparkle, relative MSE does not."""
+    reference = torch.full((1, 3, 64, 64), 0.05)
+    sparkle = reference.clone()
+    sparkle[..., 10, 20] = 12.0
+    dark = reference * 0.8
+    log = torch.log1p
+    assert (log(sparkle) - log(reference)).abs().mean() < (log(dark) - log(reference)).abs().mean()
+    assert relmse_loss(log(sparkle), log(reference)) > 100 * relmse_loss(log(dark), log(reference))
+
+
+def test_relmse_weight_adds_the_relmse_term(tmp_path):
+    seqs = _dataset(tmp_path, 1)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, temporal_radius=1), seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, relmse_weight=w).item() for w in (0, 2)}
+        expected = relmse_loss(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
+    assert loss[2] - loss[0] == pytest.approx(2 * expected.item(), rel=1e-4)
 
 
 def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path):
