@@ -83,14 +83,15 @@ def test_energy_loss_prefers_the_noisy_mean_to_a_darker_smooth_image():
     assert energy_loss(log(noisy), log(reference)) < 0.5 * energy_loss(log(dark), log(reference))
 
 
-def test_energy_weight_adds_the_energy_term(tmp_path):
+@pytest.mark.parametrize(("weight", "term"), [("energy_weight", energy_loss), ("relmse_weight", relmse_loss)])
+def test_a_loss_weight_adds_its_term(tmp_path, weight, term):
     seqs = _dataset(tmp_path, 1)
     batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, temporal_radius=1), seed=3))
     model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
     with torch.no_grad():
-        loss = {w: supervised_loss(model, batch, energy_weight=w).item() for w in (0, 1)}
-        expected = energy_loss(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
-    assert loss[1] - loss[0] == pytest.approx(expected.item(), rel=1e-4)
+        loss = {w: supervised_loss(model, batch, **{weight: w}).item() for w in (0, 2)}
+        expected = term(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
+    assert loss[2] - loss[0] == pytest.approx(2 * expected.item(), rel=1e-4)
 
 
 def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
@@ -103,16 +104,6 @@ def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
     log = torch.log1p
     assert (log(sparkle) - log(reference)).abs().mean() < (log(dark) - log(reference)).abs().mean()
     assert relmse_loss(log(sparkle), log(reference)) > 100 * relmse_loss(log(dark), log(reference))
-
-
-def test_relmse_weight_adds_the_relmse_term(tmp_path):
-    seqs = _dataset(tmp_path, 1)
-    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, temporal_radius=1), seed=3))
-    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
-    with torch.no_grad():
-        loss = {w: supervised_loss(model, batch, relmse_weight=w).item() for w in (0, 2)}
-        expected = relmse_loss(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
-    assert loss[2] - loss[0] == pytest.approx(2 * expected.item(), rel=1e-4)
 
 
 def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path):
