@@ -45,12 +45,10 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return _sample(image, grid), inside.to(image.dtype)
 
 
-def chain_flows(steps: list[torch.Tensor]) -> torch.Tensor:
-    """Compose per-frame flows (t->t±1, t±1->t±2, ...) into one flow from t to the last frame."""
-    total = steps[0]
-    for step in steps[1:]:
-        total = total + _sample(step, _grid(total))
-    return total
+def chain_flows(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
+    """One flow from two: `first` (t -> u) followed by `then` (u -> v), sampled where `first`
+    lands, gives t -> v."""
+    return first + _sample(then, _grid(first))
 
 
 def flows_from_motion(motions: dict[int, torch.Tensor], back: int, forward: int) -> dict[int, torch.Tensor]:
@@ -65,6 +63,6 @@ def flows_from_motion(motions: dict[int, torch.Tensor], back: int, forward: int)
         total = None
         for d in range(1, reach + 1):
             step = motions[-(d - 1)] if sign < 0 else -motions[d]
-            total = step if total is None else chain_flows([total, step])
+            total = step if total is None else chain_flows(total, step)
             flows[sign * d] = total
     return flows
