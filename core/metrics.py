@@ -99,7 +99,11 @@ def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     return float(score.mean())
 
 
-def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = 0.01) -> float:
+# Added to the reference's squared radiance in relative MSE, so black pixels do not dominate.
+RELMSE_EPSILON = 0.01
+
+
+def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = RELMSE_EPSILON) -> float:
     """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values."""
     tp, tr = _pair(pred, ref, "relmse")
     return float((((tp - tr) ** 2) / (tr**2 + eps)).mean())

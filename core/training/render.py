@@ -24,6 +24,7 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.network_input import InputLayout, build_input, window_reach
 
@@ -195,7 +196,7 @@ def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     radiance, such a pixel costs more than all the small errors around it, as it does in a comp.
     """
     linear, reference = from_log(pred.float()), from_log(target.float())
-    return ((linear - reference) ** 2 / (reference ** 2 + 0.01)).mean()
+    return ((linear - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).mean()
 
 
 def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
