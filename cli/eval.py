@@ -13,7 +13,8 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
 
-METRICS = ("psnr", "ssim", "relmse", "energy", "flip", "temporal", "temporal_warped")
+METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_warped")
+DECIMALS = {"psnr": 2, "sparkles": 1}
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:
@@ -21,7 +22,7 @@ def _table(rows: list[dict], with_flip: bool) -> str:
     head = "| sequence | spp | method | " + " | ".join(metrics) + " |"
     lines = [head, "|" + "---|" * (3 + len(metrics))]
     for row in rows:
-        cells = [f"{row[m]:.4f}" if m != "psnr" else f"{row[m]:.2f}" for m in metrics]
+        cells = [f"{row[m]:.{DECIMALS.get(m, 4)}f}" for m in metrics]
         lines.append(f"| {row['sequence']} | {row['level']} | {row['method']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

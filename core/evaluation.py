@@ -46,8 +46,8 @@ def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:
 
 def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False,
           frames: list[FrameFeatures] | None = None) -> dict:
-    """PSNR / SSIM (tonemapped), relMSE and energy ratio (HDR), temporal error, optionally HDR-FLIP;
-    sequence means.
+    """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
+    temporal error, optionally HDR-FLIP; sequence means.
 
     With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
     along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
@@ -59,6 +59,7 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
         "ssim": float(np.mean([metrics.ssim(d, r) for d, r in zip(mapped, mapped_ref)])),
         "relmse": float(np.mean([metrics.relmse(d, r) for d, r in zip(denoised, references)])),
         "energy": metrics.energy_ratio(denoised, references),
+        "sparkles": metrics.sparkle_rate(denoised, references),
         "temporal": float(metrics.temporal_error(denoised, references)),
     }
     if frames is not None:

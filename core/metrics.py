@@ -7,6 +7,7 @@ batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
   `tonemap` first; classic images in [0, 1] are scored as they are.
 - `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
 - `energy_ratio`: the output's mean radiance over the reference's: below 1, the denoiser darkens.
+- `sparkle_rate`: pixels per million far brighter than the reference (bright samples let through).
 - `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel.
 - `warped_temporal_error`: the same along the motion vectors: flicker alone, without the spatial
   error that moves with the picture.
@@ -119,6 +120,29 @@ def energy_ratio(denoised_frames: Sequence[ArrayLike], reference_frames: Sequenc
     pairs = [_pair(d, r, "energy_ratio") for d, r in zip(denoised_frames, reference_frames)]
     reference = sum(float(r.sum()) for _, r in pairs)
     return sum(float(d.sum()) for d, _ in pairs) / reference if reference else float("nan")
+
+
+# A sparkle: a denoised pixel brighter in some channel than SPARKLE_RATIO x the reference +
+# SPARKLE_OFFSET (linear radiance). The offset keeps dark pixels' ordinary noise out of the count.
+SPARKLE_RATIO = 3.0
+SPARKLE_OFFSET = 0.5
+
+
+def sparkle_rate(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
+                 ratio: float = SPARKLE_RATIO, offset: float = SPARKLE_OFFSET) -> float:
+    """Sparkles per million pixels over all frames: bright samples a denoiser let through, each a
+    dot a compositor paints out. Mean errors hide them (a few pixels among millions); this counts
+    them. Zero for the reference itself."""
+    _check_frame_counts("sparkle_rate", denoised=denoised_frames, reference=reference_frames)
+    sparkles, pixels = 0, 0
+    for d, r in zip(denoised_frames, reference_frames):
+        td, tr = _pair(d, r, "sparkle_rate")
+        bright = td > ratio * tr + offset
+        if bright.ndim > 2:  # a pixel counts once, however many of its channels sparkle
+            bright = bright.any(dim=-3)
+        sparkles += int(bright.sum())
+        pixels += bright.numel()
+    return 1e6 * sparkles / pixels if pixels else float("nan")
 
 
 def tonemap(x: ArrayLike) -> ArrayLike:

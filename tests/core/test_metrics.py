@@ -43,6 +43,19 @@ def test_energy_ratio_sees_darkening_that_is_small_per_pixel():
         metrics.energy_ratio(refs[:2], refs)
 
 
+def test_sparkle_rate_counts_pixels_far_brighter_than_the_reference_once_each():
+    refs = [np.full((3, 10, 10), 0.2, np.float32) for _ in range(2)]  # 200 pixels in all
+    assert metrics.sparkle_rate(refs, refs) == 0.0
+    out = [r.copy() for r in refs]
+    out[0][:, 0, 0] = 5.0          # all three channels: one sparkle, not three
+    out[1][1, 2, 3] = 1.2          # one channel above 3 x 0.2 + 0.5 = 1.1
+    out[1][1, 4, 4] = 1.0          # bright, but within the margin: not a sparkle
+    out[1][:, 5:, :] *= 2.0        # a darkening or brightening of a region is not one either
+    assert metrics.sparkle_rate(out, refs) == pytest.approx(2 / 200 * 1e6)
+    with pytest.raises(ImageError, match="sparkle_rate"):
+        metrics.sparkle_rate(out[:1], refs)
+
+
 def test_temporal_error_is_zero_for_the_reference_motion_and_counts_flicker():
     refs = [_image(0) * (1 + 0.1 * t) for t in range(4)]
     assert metrics.temporal_error(refs, refs) == 0.0
