@@ -44,8 +44,24 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
+def _with_new_input_channels(state: dict[str, torch.Tensor], model: torch.nn.Module
+                             ) -> dict[str, torch.Tensor]:
+    """`state` with its first convolution widened to `model`'s input channels by zero columns:
+    inputs that `--slot-distances` appends then start out ignored, so the fine-tune starts
+    from exactly the loaded network."""
+    key = "stem.0.weight"
+    wanted = model.state_dict()[key].shape
+    old = state[key]
+    if old.shape == wanted:
+        return state
+    widened = old.new_zeros(wanted)
+    widened[:, :old.shape[1]] = old
+    return {**state, key: widened}
+
+
 def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool,
-           temporal_albedo: bool, coarse_levels: int) -> tuple[torch.nn.Module, str, dict]:
+           temporal_albedo: bool, coarse_levels: int, slot_distances: bool
+           ) -> tuple[torch.nn.Module, str, dict]:
     """The network to train, its architecture and config: new, or `init_model`'s weights."""
     loaded = load_weights(init_model) if init_model else None
     if loaded is not None:
@@ -60,6 +76,8 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
         config["demodulate"] = True
     if temporal_albedo:
         config["temporal_albedo"] = True
+    if slot_distances:
+        config["slot_distances"] = True
     if coarse_levels:
         if arch != "temporal-kpn":
             raise click.UsageError("--coarse-levels needs --arch temporal-kpn: the coarse levels "
@@ -68,7 +86,8 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
     model = build_model(arch, **config)
     if loaded is not None:
         # Only the coarse heads that --coarse-levels adds may be missing: they start as built.
-        missing, unexpected = model.load_state_dict(loaded.model.state_dict(), strict=False)
+        state = _with_new_input_channels(loaded.model.state_dict(), model)
+        missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not key.startswith("coarse_heads.") for key in missing):
             raise click.UsageError(f"--init {init_model}: its weights do not fit the network asked "
                                    f"for (missing: {missing}, unexpected: {unexpected})")
@@ -108,6 +127,10 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--temporal-albedo", is_flag=True,
               help="Give the network the mean albedo of the motion-warped frames instead of frame t's "
                    "own (steadier at low spp); with --init, switches the loaded model to it.")
+@click.option("--slot-distances", is_flag=True,
+              help="Tell the network how many frames from t each neighbour slot's frame lies (at a "
+                   "shot's ends slots reach further); with --init, adds these inputs to the loaded "
+                   "model, starting ignored.")
 @click.option("--coarse-levels", default=0, show_default=True, type=click.IntRange(0, 3),
               help="temporal-kpn: also filter at 1/2, 1/4, ... resolution and blend those frequency "
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
@@ -119,16 +142,15 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
           temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
-          demodulate: bool, temporal_albedo: bool, coarse_levels: int, validate_every: int, device: str,
-          resume: bool, seed: int) -> None:
+          demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
+          validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
-                                coarse_levels)
-    data_config = RenderDataConfig(crop=crop, batch=batch, temporal_radius=config["temporal_radius"],
-                                   temporal_albedo=config.get("temporal_albedo", False),
+                                coarse_levels, slot_distances)
+    data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
     sequences = load_dataset(data_dir)
     val_sequences = load_dataset(val_dir) if val_dir else []
@@ -152,7 +174,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                   validate=validate if val_sequences else None, resume=resume)
     card = {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
-                  "consistency masks, albedo, normal, flags",
+                  "consistency masks, albedo, normal, flags"
+                  + (", each slot's distance from t" if model.layout.slot_distances else ""),
         "training": {
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "data": _dataset_record(data_dir), "validation_data": _dataset_record(val_dir),

@@ -12,6 +12,8 @@ Channel layout (all at frame t's resolution), defined once here and recorded in 
 |                     | `temporal_albedo`, the albedo is the consistency-weighted mean of the     |
 |                     | window's albedo warped to t                                               |
 | 3                   | flags: albedo present, normal present, motion present                     |
+| 1 per neighbour     | with `slot_distances`: how many frames from t the slot's frame lies,      |
+|                     | / radius (2 for t+4 shown in slot t-2 at a shot's first frame, radius 2)  |
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ FLAG_NAMES = ("albedo", "normal", "motion")
 
 @dataclass(frozen=True)
 class InputLayout:
-    """The shape of a model's input: how many neighbours on each side it sees, and whether its
+    """The shape of a model's input: how many neighbours on each side it sees; whether its
     albedo is frame t's own or the window's mean (`temporal_albedo`: at 4-16 spp each frame's
     albedo at a texture edge is a fresh sample of the edge's coverage, so a network that
     multiplies its output by the albedo flickers with it; the mean over the consistent frames
-    is steadier)."""
+    is steadier); and whether it is told how far from t each slot's frame lies
+    (`slot_distances`: at a shot's ends the t-1 slot may show t+3, whose moving reflections
+    the motion vectors do not align, and which the network should then trust less)."""
 
     temporal_radius: int = 2
     temporal_albedo: bool = False
+    slot_distances: bool = False
 
     @property
     def slots(self) -> list[int]:
@@ -53,8 +58,13 @@ class InputLayout:
         return self.beauty_channels + 2 * self.temporal_radius
 
     @property
-    def in_channels(self) -> int:
+    def distance_start(self) -> int:
+        """Index of the first slot-distance channel (after the flags)."""
         return self.albedo_start + 3 + 3 + len(FLAG_NAMES)
+
+    @property
+    def in_channels(self) -> int:
+        return self.distance_start + (2 * self.temporal_radius if self.slot_distances else 0)
 
 
 def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
@@ -203,4 +213,7 @@ def build_input(
                "motion": use_motion}
     for i, name in enumerate(FLAG_NAMES):
         out[:, aux + 6 + i] = float(present[name])
+    if layout.slot_distances:
+        for index, offset in enumerate(offsets):
+            out[:, layout.distance_start + index] = abs(offset) / layout.temporal_radius
     return out

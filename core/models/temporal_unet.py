@@ -118,9 +118,10 @@ class TemporalUNet(nn.Module):
     device_band_pixels = 2**21
 
     def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80),
-                 demodulate: bool = False, temporal_albedo: bool = False):
+                 demodulate: bool = False, temporal_albedo: bool = False,
+                 slot_distances: bool = False):
         super().__init__()
-        self.layout = InputLayout(temporal_radius, temporal_albedo)
+        self.layout = InputLayout(temporal_radius, temporal_albedo, slot_distances)
         self.temporal_radius = temporal_radius
         self.widths = tuple(widths)
         self.demodulate = demodulate

@@ -39,8 +39,7 @@ class RenderDataConfig:
 
     crop: int = 96
     batch: int = 8
-    temporal_radius: int = 2
-    temporal_albedo: bool = False  # the model's InputLayout.temporal_albedo
+    layout: InputLayout = InputLayout()  # the model's input layout
     spp_levels: tuple[str, ...] = ()  # folder names such as "spp4"; () = every sppN folder found
     aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
     self_supervised: bool = False
@@ -127,7 +126,7 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
 def sample(sequences: list[RenderSequence], config: RenderDataConfig,
            rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
     """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1."""
-    layout = InputLayout(config.temporal_radius, config.temporal_albedo)
+    layout = config.layout
     seq = rng.choice(sequences)
     level = rng.choice(sorted(seq.noisy))
     span = 2 if config.temporal_pairs and seq.length > 1 else 1
@@ -143,7 +142,7 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig,
     region = (..., slice(top, top + crop), slice(left, left + crop))
     xs, ys = [], []
     for u in range(t, t + span):
-        xs.append(build_input(window_around(frames, u, config.temporal_radius), layout)[region])
+        xs.append(build_input(window_around(frames, u, layout.temporal_radius), layout)[region])
         ys.append(torch.from_numpy(seq.targets[target_name][u]).unsqueeze(0)[region])
     return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset
 
@@ -103,6 +104,20 @@ def test_coarse_levels_are_added_to_a_fine_tuned_kpn_and_refused_for_the_unet(da
                             "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
     assert result.returncode != 0
     assert "temporal-kpn" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_slot_distances_are_added_to_a_fine_tuned_model_starting_ignored(dataset, trained, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "dist", "--slot-distances",
+                            "--init", trained / "model.safetensors", *TINY, "--lr", "0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    before = load_weights(trained / "model.safetensors").model.stem[0].weight
+    loaded = load_weights(tmp_path / "dist" / "model.safetensors")
+    assert loaded.config["slot_distances"] is True and loaded.model.layout.slot_distances
+    stem = loaded.model.stem[0].weight
+    assert stem.shape[1] == before.shape[1] + 4  # radius 2: one input per neighbour slot
+    assert torch.equal(stem[:, :before.shape[1]], before) and not stem[:, before.shape[1]:].any()
+    card = json.loads((tmp_path / "dist" / "model.json").read_text())
+    assert "distance" in card["inputs"]
 
 
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):

@@ -125,3 +125,16 @@ def test_the_first_frame_pools_four_distinct_neighbours_warped_along_chained_mot
         inside = consistency[index] > 0.5
         assert inside[:, :width - offset].all() and not inside[:, width - offset:].any()
         torch.testing.assert_close(x[0, 3 * (index + 1)][inside], x[0, 0][inside])
+
+
+def test_slot_distances_say_how_far_each_slot_reaches_and_come_last():
+    plain = InputLayout(temporal_radius=2)
+    layout = InputLayout(temporal_radius=2, slot_distances=True)
+    assert layout.in_channels == plain.in_channels + 4
+    interior = build_input({d: _frame(float(d + 10)) for d in range(-2, 3)}, layout)
+    first = build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, layout)
+    distances = [x[0, layout.distance_start:].mean(dim=(1, 2)).tolist() for x in (interior, first)]
+    assert distances == [[0.5, 1.0, 0.5, 1.0], [1.5, 2.0, 0.5, 1.0]]  # first frame: t+3, t+4, t+1, t+2
+    # Everything before them is the plain layout's input.
+    torch.testing.assert_close(first[:, :plain.in_channels],
+                               build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, plain))

@@ -33,7 +33,7 @@ def test_dataset_loads_levels_and_targets(tmp_path):
 
 def test_pairs_share_crop_and_augmentation(tmp_path):
     seqs = _dataset(tmp_path, 1)
-    config = RenderDataConfig(crop=24, temporal_radius=1)
+    config = RenderDataConfig(crop=24, layout=InputLayout(1))
     x, y = sample(seqs, config, random.Random(3))
     layout = InputLayout(1)
     assert x.shape == (2, layout.in_channels, 24, 24) and y.shape == (2, 3, 24, 24)
@@ -44,7 +44,7 @@ def test_pairs_share_crop_and_augmentation(tmp_path):
 def test_supervised_loss_falls_when_fitting_a_batch(tmp_path):
     torch.manual_seed(0)
     seqs = _dataset(tmp_path, 1)
-    config = RenderDataConfig(crop=32, batch=8, temporal_radius=1)
+    config = RenderDataConfig(crop=32, batch=8, layout=InputLayout(1))
     batch = next(batches(seqs, config, seed=99))
     pairs = uses_pairs(seqs, config)
     model = build_model("temporal-unet", temporal_radius=1, widths=(16, 16, 16, 16))
@@ -61,7 +61,7 @@ def test_supervised_loss_falls_when_fitting_a_batch(tmp_path):
 
 def test_temporal_weight_scales_the_flicker_term_only(tmp_path):
     seqs = _dataset(tmp_path, 1)
-    config = RenderDataConfig(crop=24, batch=4, temporal_radius=1)
+    config = RenderDataConfig(crop=24, batch=4, layout=InputLayout(1))
     batch = next(batches(seqs, config, seed=3))
     model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
     with torch.no_grad():
@@ -86,7 +86,7 @@ def test_energy_loss_prefers_the_noisy_mean_to_a_darker_smooth_image():
 @pytest.mark.parametrize(("weight", "term"), [("energy_weight", energy_loss), ("relmse_weight", relmse_loss)])
 def test_a_loss_weight_adds_its_term(tmp_path, weight, term):
     seqs = _dataset(tmp_path, 1)
-    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, temporal_radius=1), seed=3))
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, layout=InputLayout(1)), seed=3))
     model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
     with torch.no_grad():
         loss = {w: supervised_loss(model, batch, **{weight: w}).item() for w in (0, 2)}
@@ -108,7 +108,7 @@ def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
 
 def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path):
     seqs = _dataset(tmp_path, 1)
-    x, _ = sample(seqs, RenderDataConfig(crop=24, temporal_radius=1, aux_dropout=0.0),
+    x, _ = sample(seqs, RenderDataConfig(crop=24, layout=InputLayout(1), aux_dropout=0.0),
                   random.Random(0))
     model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
     with torch.no_grad():
