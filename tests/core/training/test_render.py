@@ -35,8 +35,7 @@ def test_pairs_share_crop_and_augmentation(tmp_path):
     seqs = _dataset(tmp_path, 1)
     config = RenderDataConfig(crop=24, layout=InputLayout(1))
     x, y = sample(seqs, config, random.Random(3))
-    layout = InputLayout(1)
-    assert x.shape == (2, layout.in_channels, 24, 24) and y.shape == (2, 3, 24, 24)
+    assert x.shape == (2, config.layout.in_channels, 24, 24) and y.shape == (2, 3, 24, 24)
     # the clean reference moves 1 px per frame: consecutive targets differ, but only slightly
     assert 0 < (y[1] - y[0]).abs().mean() < y.abs().mean()
 
