@@ -23,6 +23,10 @@ With `--history-weight W` it also scores our output blended with its own previou
 along the motion vectors (weight W where in bounds and albedo and normal match, after clamping
 to the current frame's 3x3 range, as temporal anti-aliasing does): how much of our temporal
 error is error that changes from frame to frame, which such a recurrence removes.
+With `--bands SIZE` it also splits every shot's temporal error, ours and OIDN's, into a coarse
+part (the change the reference does not have, box-filtered over SIZE x SIZE pixels: patches that
+boil) and a fine part (grain and edges; on a moving shot also fine error travelling with the
+picture), and with `--other-references` the references' own as well (`metrics.temporal_error_bands`).
 Everything runs on the CPU.
 """
 
@@ -103,15 +107,14 @@ def reference_pairs(data: Path, other: Path) -> None:
                   f"{error * np.sqrt(spp / (spp + other_spp)):.4f} |")
 
 
-def history_table(sequences: list[RenderSequence], model: str, weight: float) -> None:
+def history_table(sequences: list[RenderSequence], outputs: Outputs, weight: float) -> None:
     """Means over the sequences of our scores with and without the history blend, per level."""
-    run = model_denoiser(load_weights(model).model)
     keys = ("psnr", "relmse", "temporal", "temporal_warped")
     print(f"\n| spp | output | {' | '.join(keys)} |\n|---|---|{'---|' * len(keys)}")
     rows: dict[tuple[str, str], list[dict]] = {}
     for seq in sequences:
         for level in sorted(seq.noisy, key=_spp):
-            denoised = run(seq, level)
+            denoised = outputs("ours", seq, level)
             frames, reference = seq.noisy[level], seq.targets["reference"]
             rows.setdefault((level, "ours"), []).append(score(denoised, reference, frames=frames))
             rows.setdefault((level, f"ours + history {weight}"), []).append(
@@ -121,9 +124,49 @@ def history_table(sequences: list[RenderSequence], model: str, weight: float) ->
         print(f"| {_spp(level)} | {name} | {means} |")
 
 
-def still_pixel_table(sequences: list[RenderSequence], model: str, min_static: float) -> None:
+class Outputs:
+    """Ours and OIDN's (albedo + normal) denoised frames per shot and level, each computed once
+    for all the tables."""
+
+    def __init__(self, model: str):
+        self.methods = {"ours": model_denoiser(load_weights(model).model),
+                        "oidn": oidn_denoiser(with_aux=True)}
+        self._frames: dict[tuple[str, str, str], list[np.ndarray]] = {}
+
+    def __call__(self, method: str, seq: RenderSequence, level: str) -> list[np.ndarray]:
+        key = (method, seq.name, level)
+        if key not in self._frames:
+            self._frames[key] = self.methods[method](seq, level)
+        return self._frames[key]
+
+
+def bands_table(sequences: list[RenderSequence], outputs: Outputs, size: int,
+                others: dict[str, RenderSequence]) -> None:
+    """Per shot and level, the coarse and fine parts of ours and OIDN's temporal error, and
+    of one reference's scored against the other's where `others` has the shot."""
+    print(f"\n| shot | spp | ours: coarse ({size} px box) | fine | OIDN: coarse | fine | ours / OIDN: "
+          "coarse | fine | references against each other: coarse | fine |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    sums: dict[str, list[np.ndarray]] = {}
+    for seq in sequences:
+        reference = seq.targets["reference"]
+        pair = (metrics.temporal_error_bands(reference, others[seq.name].targets["reference"], size)
+                if seq.name in others else (float("nan"),) * 2)
+        for level in sorted(seq.noisy, key=_spp):
+            ours, oidn = (np.array(metrics.temporal_error_bands(outputs(m, seq, level), reference, size))
+                          for m in ("ours", "oidn"))
+            sums.setdefault(level, []).append(np.concatenate([ours, oidn, pair]))
+            print(f"| {seq.name} | {_spp(level)} | {ours[0]:.4f} | {ours[1]:.4f} | {oidn[0]:.4f} | "
+                  f"{oidn[1]:.4f} | {ours[0] / oidn[0]:.2f} | {ours[1] / oidn[1]:.2f} | {pair[0]:.4f} | "
+                  f"{pair[1]:.4f} |", flush=True)
+    for level, rows in sums.items():
+        m = np.mean(rows, axis=0)
+        print(f"| **mean** | {_spp(level)} | {m[0]:.4f} | {m[1]:.4f} | {m[2]:.4f} | {m[3]:.4f} | "
+              f"{m[0] / m[2]:.2f} | {m[1] / m[3]:.2f} | {m[4]:.4f} | {m[5]:.4f} |")
+
+
+def still_pixel_table(sequences: list[RenderSequence], outputs: Outputs, min_static: float) -> None:
     """Per sequence and level with enough still pixels: the floor, ours and OIDN on them."""
-    methods = {"ours": model_denoiser(load_weights(model).model), "oidn": oidn_denoiser(with_aux=True)}
     print("\n| sequence | spp | still pixels | floor: reference's own change | ours | OIDN | ours / OIDN "
           "| floor / OIDN |")
     print("|---|---|---|---|---|---|---|---|")
@@ -139,8 +182,8 @@ def still_pixel_table(sequences: list[RenderSequence], model: str, min_static: f
                 continue
             # The reference scored against a still picture: its own change |r_t - r_{t-1}|.
             floor = metrics.temporal_error(reference, reference[:1] * len(reference), masks)
-            scores = {name: metrics.temporal_error(run(seq, level), reference, masks)
-                      for name, run in methods.items()}
+            scores = {name: metrics.temporal_error(outputs(name, seq, level), reference, masks)
+                      for name in outputs.methods}
             print(f"| {seq.name} | {level} | {share:.2f} | {floor:.4f} | {scores['ours']:.4f} | "
                   f"{scores['oidn']:.4f} | {scores['ours'] / scores['oidn']:.2f} | "
                   f"{floor / scores['oidn']:.2f} |", flush=True)
@@ -157,14 +200,21 @@ def main() -> None:
                         help="the same shots with references of another spp: floor on every shot")
     parser.add_argument("--history-weight", type=float,
                         help="also score our output blended with its warped previous frame")
+    parser.add_argument("--bands", type=int, metavar="SIZE",
+                        help="also split the temporal errors into coarse (SIZE x SIZE box) and fine parts")
     args = parser.parse_args()
     sequences = load_dataset(args.data)
     print(f"model: {args.model}; data: {args.data}")
-    still_pixel_table(sequences, args.model, args.min_static)
+    outputs = Outputs(args.model)
+    still_pixel_table(sequences, outputs, args.min_static)
     if args.other_references:
         reference_pairs(args.data, args.other_references)
     if args.history_weight:
-        history_table(sequences, args.model, args.history_weight)
+        history_table(sequences, outputs, args.history_weight)
+    if args.bands:
+        others = ({seq.name: seq for seq in load_dataset(args.other_references)}
+                  if args.other_references else {})
+        bands_table(sequences, outputs, args.bands, others)
 
 if __name__ == "__main__":
     main()

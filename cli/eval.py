@@ -13,7 +13,8 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
 
-METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_warped")
+METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",
+           "temporal_warped")
 DECIMALS = {"psnr": 2, "sparkles": 1}
 
 

@@ -47,7 +47,8 @@ def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:
 def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False,
           frames: list[FrameFeatures] | None = None) -> dict:
     """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
-    temporal error, optionally HDR-FLIP; sequence means.
+    temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`),
+    optionally HDR-FLIP; sequence means.
 
     With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
     along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
@@ -61,6 +62,7 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
         "energy": metrics.energy_ratio(denoised, references),
         "sparkles": metrics.sparkle_rate(denoised, references),
         "temporal": float(metrics.temporal_error(denoised, references)),
+        "temporal_coarse": metrics.temporal_error_bands(denoised, references)[0],
     }
     if frames is not None:
         row["temporal_warped"] = _warped_temporal_error(denoised, references, frames)

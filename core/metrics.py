@@ -8,7 +8,8 @@ batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
 - `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
 - `energy_ratio`: the output's mean radiance over the reference's: below 1, the denoiser darkens.
 - `sparkle_rate`: pixels per million far brighter than the reference (bright samples let through).
-- `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel.
+- `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel;
+  `temporal_error_bands` splits it into coarse (boiling patches) and fine (grain, edges).
 - `warped_temporal_error`: the same along the motion vectors: flicker alone, without the spatial
   error that moves with the picture.
 - `flip`: NVIDIA's FLIP perceptual difference (optional extra `metrics`).
@@ -159,6 +160,17 @@ def tonemap(x: ArrayLike) -> ArrayLike:
     return (clamped / (1 + clamped)) ** (1 / TONEMAP_GAMMA)
 
 
+def _changes(what: str, denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]):
+    """Per frame t >= 1, (t, (d_t - d_{t-1}) - (r_t - r_{t-1})) on tonemapped frames."""
+    previous = None
+    for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
+        td, tr = _pair(d, r, what)
+        current = (tonemap(td), tonemap(tr))
+        if previous is not None:
+            yield t, (current[0] - previous[0]) - (current[1] - previous[1])
+        previous = current
+
+
 def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
                    masks: Sequence[ArrayLike] | None = None) -> float:
     """Mean |(d_t - d_{t-1}) - (r_t - r_{t-1})| over consecutive tonemapped frames.
@@ -173,18 +185,34 @@ def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Seque
     if len(denoised_frames) < 2:
         return 0.0
     total, count = 0.0, 0
-    previous = None
-    for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
-        td, tr = _pair(d, r, "temporal_error")
-        current = (tonemap(td), tonemap(tr))
-        if previous is not None:
-            change = (current[0] - previous[0]) - (current[1] - previous[1])
-            if masks is not None:
-                change = change[..., torch.as_tensor(np.asarray(masks[t]), dtype=torch.bool)]
-            total += float(change.abs().sum())
-            count += change.numel()
-        previous = current
+    for t, change in _changes("temporal_error", denoised_frames, reference_frames):
+        if masks is not None:
+            change = change[..., torch.as_tensor(np.asarray(masks[t]), dtype=torch.bool)]
+        total += float(change.abs().sum())
+        count += change.numel()
     return total / count if count else float("nan")
+
+
+def temporal_error_bands(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
+                         size: int = 9) -> tuple[float, float]:
+    """`temporal_error` of the coarse and the fine part of the change the reference does not
+    have: that change box-filtered over `size` x `size` pixels, and what the filter removes.
+
+    Coarse change is patches that brighten and darken from frame to frame, the boiling a viewer
+    calls flicker. Fine change is grain, and on a moving shot also any fine error (a softened
+    texture, a noisy edge) that travels with the picture, and the reference's own noise, which
+    no denoiser can follow. (0.0, 0.0) for fewer than two frames.
+    """
+    _check_frame_counts("temporal_error_bands", denoised=denoised_frames, reference=reference_frames)
+    coarse_total, fine_total, count = 0.0, 0.0, 0
+    for _, change in _changes("temporal_error_bands", denoised_frames, reference_frames):
+        planes = change.reshape(-1, 1, *change.shape[-2:])
+        padded = F.pad(planes, (size // 2,) * 4, mode="replicate")
+        coarse = F.avg_pool2d(padded, size, stride=1)
+        coarse_total += float(coarse.abs().sum())
+        fine_total += float((planes - coarse).abs().sum())
+        count += planes.numel()
+    return (coarse_total / count, fine_total / count) if count else (0.0, 0.0)
 
 
 def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],

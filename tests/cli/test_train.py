@@ -143,6 +143,9 @@ def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trai
     ours = next(line for line in table.splitlines() if line.startswith("| seq0 | spp4 | ours |"))
     assert 0.5 < float(ours.split("|")[energy]) < 1.5  # mean radiance over the reference's
     assert float(ours.split("|")[header.split("|").index(" sparkles ")]) >= 0.0  # per million pixels
+    coarse, temporal = (float(ours.split("|")[header.split("|").index(f" {m} ")])
+                        for m in ("temporal_coarse", "temporal"))
+    assert 0.0 < coarse < temporal  # the boiling part of the frame-to-frame error
     mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
     assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
     assert (out / "seq0_spp4.png").stat().st_size > 0

@@ -81,6 +81,21 @@ def test_temporal_error_counts_only_the_masked_pixels():
         metrics.temporal_error(flicker, refs, masks[:2])
 
 
+def test_temporal_error_bands_separate_boiling_patches_from_grain():
+    refs = [np.full((3, 24, 32), 0.5, np.float32) for _ in range(4)]
+    assert metrics.temporal_error_bands(refs, refs) == (0.0, 0.0)
+    boiling = [r * (1.3 if t % 2 else 1.0) for t, r in enumerate(refs)]  # the whole frame pulses
+    coarse, fine = metrics.temporal_error_bands(boiling, refs)
+    assert coarse > 0.02 and fine < 1e-6
+    assert coarse == pytest.approx(metrics.temporal_error(boiling, refs))
+    grain = [r + 0.1 * _image(t) for t, r in enumerate(refs)]  # fresh noise every frame
+    coarse, fine = metrics.temporal_error_bands(grain, refs)
+    assert fine > 0.005 and coarse < fine / 3
+    assert metrics.temporal_error_bands(refs[:1], refs[:1]) == (0.0, 0.0)
+    with pytest.raises(ImageError, match="temporal_error_bands"):
+        metrics.temporal_error_bands(refs[:2], refs)
+
+
 def test_hdr_flip_orders_errors():
     ref = _image(2) * 4.0
     small = ref * 1.02
