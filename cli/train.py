@@ -159,7 +159,8 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
 
     def validate(net) -> dict[str, float]:
         rows = evaluate_sequences(net, val_sequences, device=device)
-        keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_warped")
+        keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse",
+                "temporal_warped")
         return {key: sum(r[key] for r in rows) / len(rows) for key in keys}
 
     loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda", channels_last=True,

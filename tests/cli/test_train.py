@@ -40,7 +40,8 @@ def test_train_writes_weights_card_log_and_validation(trained):
     assert card["training"]["sequences"] == 2 and card["training"]["steps"] == 4
     assert card["training"]["temporal_weight"] == 0.5
     assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]
-    assert {"psnr", "relmse", "energy", "sparkles", "temporal", "temporal_warped"} <= set(card["validation"])
+    assert {"psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse",
+            "temporal_warped"} <= set(card["validation"])
     rows = list(csv.DictReader((trained / "log.csv").open()))
     assert rows and int(rows[-1]["step"]) == 4
 
