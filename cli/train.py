@@ -44,30 +44,18 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
-def _with_new_input_channels(state: dict[str, torch.Tensor], model: torch.nn.Module
-                             ) -> dict[str, torch.Tensor]:
-    """`state` with its first convolution widened to `model`'s input channels by zero columns:
-    inputs that `--slot-distances` appends then start out ignored, so the fine-tune starts
-    from exactly the loaded network."""
-    key = "stem.0.weight"
-    wanted = model.state_dict()[key].shape
-    old = state[key]
-    if old.shape == wanted:
-        return state
-    widened = old.new_zeros(wanted)
-    widened[:, :old.shape[1]] = old
-    return {**state, key: widened}
-
-
-def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str, demodulate: bool,
+def _model(arch: str, init_model: str | None, temporal_radius: int | None, widths: str, demodulate: bool,
            temporal_albedo: bool, coarse_levels: int, slot_distances: bool
            ) -> tuple[torch.nn.Module, str, dict]:
     """The network to train, its architecture and config: new, or `init_model`'s weights."""
     loaded = load_weights(init_model) if init_model else None
     if loaded is not None:
         arch, config = loaded.architecture, dict(loaded.config)
+        if temporal_radius is not None:
+            config["temporal_radius"] = temporal_radius
     else:
-        config = {"temporal_radius": temporal_radius, "widths": [int(w) for w in widths.split(",")]}
+        config = {"temporal_radius": 2 if temporal_radius is None else temporal_radius,
+                  "widths": [int(w) for w in widths.split(",")]}
     if demodulate:
         if arch == "temporal-unet":
             raise click.UsageError("--demodulate changes nothing for temporal-unet: its blend reads each "
@@ -86,7 +74,7 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
     model = build_model(arch, **config)
     if loaded is not None:
         # Only the coarse heads that --coarse-levels adds may be missing: they start as built.
-        state = _with_new_input_channels(loaded.model.state_dict(), model)
+        state = model.adopt(loaded.model.state_dict(), loaded.model.layout)
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not key.startswith("coarse_heads.") for key in missing):
             raise click.UsageError(f"--init {init_model}: its weights do not fit the network asked "
@@ -106,7 +94,9 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--batch", default=8, show_default=True)
 @click.option("--crop", default=96, show_default=True)
 @click.option("--lr", default=2e-3, show_default=True)
-@click.option("--temporal-radius", default=2, show_default=True)
+@click.option("--temporal-radius", type=click.IntRange(0, 8),
+              help="Neighbours on each side [default: 2, or the --init model's]; with --init, a "
+                   "wider window than the loaded model's adds slots that start from its outermost.")
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
               show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn).")
 @click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
@@ -140,7 +130,7 @@ def _model(arch: str, init_model: str | None, temporal_radius: int, widths: str,
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
-          lr: float, temporal_radius: int, arch: str, widths: str, self_supervised: bool,
+          lr: float, temporal_radius: int | None, arch: str, widths: str, self_supervised: bool,
           temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
           demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
           validate_every: int, device: str, resume: bool, seed: int) -> None:

@@ -67,6 +67,27 @@ class InputLayout:
         return self.distance_start + (2 * self.temporal_radius if self.slot_distances else 0)
 
 
+def channel_sources(old: InputLayout, new: InputLayout) -> list[tuple[int, float] | None]:
+    """For each of `new`'s input channels, the channel of `old` that holds the same thing and the
+    factor that makes a weight on it see the same value (the slot distances are divided by the
+    radius), or None where `old` has no such channel (a slot beyond its radius, the distances
+    it was built without): what a fine-tune that widens a loaded model's input starts from."""
+    sources: list[tuple[int, float] | None] = [None] * new.in_channels
+    for new_index, slot in enumerate(new.slots):
+        if slot in old.slots:
+            old_index = old.slots.index(slot)
+            for c in range(3):
+                sources[3 * new_index + c] = (3 * old_index + c, 1.0)
+            if slot:  # consistency, and the distance the slot's frame lies from t
+                sources[new.beauty_channels + new_index - 1] = (old.beauty_channels + old_index - 1, 1.0)
+                if new.slot_distances and old.slot_distances:
+                    sources[new.distance_start + new_index - 1] = (
+                        old.distance_start + old_index - 1, new.temporal_radius / old.temporal_radius)
+    for k in range(new.distance_start - new.albedo_start):  # albedo, normal, flags
+        sources[new.albedo_start + k] = (old.albedo_start + k, 1.0)
+    return sources
+
+
 def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
     """How many frames before and after t its window uses, given how many usable frames lie on
     each side: `radius` on each, and where one side falls short (near a shot's ends) as many more

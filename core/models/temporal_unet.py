@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.models import fused_output
-from vfxdenoise.core.network_input import InputLayout
+from vfxdenoise.core.network_input import InputLayout, channel_sources
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
 _MAX_HALF = 65504.0
@@ -81,6 +81,10 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
     phases = x.permute(0, 2, 3, 1).unflatten(3, (channels // 4, 2, 2))
     return phases.permute(0, 3, 1, 4, 2, 5).reshape(n, channels // 4, 2 * height, 2 * width)
 
+
+# How much lower a slot added by widening a loaded model's window starts in the softmax than the
+# outermost slot on its side, whose head rows it copies: e^-2, about an eighth of its weight.
+NEW_SLOT_LOGIT_OFFSET = 2.0
 
 # Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
 # layer went silent and the head could only add a constant), after which nothing learns.
@@ -149,6 +153,48 @@ class TemporalUNet(nn.Module):
                 nn.init.kaiming_normal_(module.weight, a=_SLOPE, nonlinearity="leaky_relu")
                 nn.init.zeros_(module.bias)
         nn.init.zeros_(self.head.weight)
+
+    def adopt(self, state: dict[str, torch.Tensor], layout: InputLayout) -> dict[str, torch.Tensor]:
+        """`state`, the weights of this architecture built for input `layout`, fitted to this
+        network's layout, for a fine-tune that widens a loaded model. The first layer reads each
+        input where it now lies and ignores inputs the loaded model lacked (zero weights). A
+        slot beyond the loaded radius gets the kernel logits of the outermost slot on its side,
+        `NEW_SLOT_LOGIT_OFFSET` lower: the loaded network's output changes a little at the start,
+        and the new frames' weights can grow from there (a slot at -inf could never learn)."""
+        state = dict(state)
+        old_stem = state["stem.0.weight"]
+        stem = old_stem.new_zeros(self.stem[0].weight.shape)
+        for column, source in enumerate(channel_sources(layout, self.layout)):
+            if source is not None:
+                stem[:, column] = old_stem[:, source[0]] * source[1]
+        state["stem.0.weight"] = stem
+        # Per head: channels before the slots' kernels (the residual), after them (a coarse
+        # level's blend), and pixel-shuffle phases per channel.
+        heads = {"head": (3, 0, 4), **{f"coarse_heads.{i}": (0, 1, 1)
+                                       for i in range(getattr(self, "coarse_levels", 0))}}
+        for name, (lead, trail, phases) in heads.items():
+            if f"{name}.weight" not in state:  # coarse levels the fine-tune adds: built afresh
+                continue
+            rows = self._head_sources(layout.slots, lead, trail)
+            for suffix in ("weight", "bias"):
+                old = state[f"{name}.{suffix}"].unflatten(0, (-1, phases))
+                new = old[[source for source, _ in rows]].clone()
+                if suffix == "bias":
+                    new[[added for _, added in rows]] -= NEW_SLOT_LOGIT_OFFSET
+                state[f"{name}.{suffix}"] = new.flatten(0, 1)
+        return state
+
+    def _head_sources(self, old_slots: list[int], lead: int, trail: int) -> list[tuple[int, bool]]:
+        """Per channel of a head (before pixel-shuffle phases): the loaded head's channel it
+        takes, and whether it belongs to a slot the loaded model lacked."""
+        rows = [(c, False) for c in range(lead)]
+        for slot in self.layout.slots:
+            known = slot in old_slots
+            source = slot if known else (max(old_slots) if slot > 0 else min(old_slots))
+            start = lead + old_slots.index(source) * self.taps
+            rows += [(start + k, not known) for k in range(self.taps)]
+        end = lead + len(old_slots) * self.taps
+        return rows + [(end + c, False) for c in range(trail)]
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""

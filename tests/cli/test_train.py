@@ -121,6 +121,18 @@ def test_slot_distances_are_added_to_a_fine_tuned_model_starting_ignored(dataset
     assert "distance" in card["inputs"]
 
 
+def test_a_wider_window_is_fine_tuned_from_a_loaded_model(dataset, trained, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "wide", "--temporal-radius", "3",
+                            "--init", trained / "model.safetensors", *TINY, "--lr", "0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    before = load_weights(trained / "model.safetensors").model
+    loaded = load_weights(tmp_path / "wide" / "model.safetensors")
+    assert loaded.config["temporal_radius"] == 3 and loaded.model.layout.slots == [0, -1, -2, -3, 1, 2, 3]
+    stem, old_stem = loaded.model.stem[0].weight, before.stem[0].weight
+    assert torch.equal(stem[:, :9], old_stem[:, :9])  # t, t-1, t-2 where they were
+    assert not stem[:, 9:12].any() and torch.equal(stem[:, 12:18], old_stem[:, 9:15])  # t-3 added
+
+
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
     result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",

@@ -4,7 +4,13 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.network_input import InputLayout, build_input, slot_offsets, window_reach
+from vfxdenoise.core.network_input import (
+    InputLayout,
+    build_input,
+    channel_sources,
+    slot_offsets,
+    window_reach,
+)
 
 
 def _frame(value: float, aux: bool = True) -> FrameFeatures:
@@ -138,3 +144,18 @@ def test_slot_distances_say_how_far_each_slot_reaches_and_come_last():
     # Everything before them is the plain layout's input.
     torch.testing.assert_close(first[:, :plain.in_channels],
                                build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, plain))
+
+
+def test_channel_sources_find_every_input_of_a_narrower_window_where_it_now_lies():
+    old, new = (InputLayout(temporal_radius=r, temporal_albedo=True, slot_distances=True) for r in (2, 3))
+    window = {d: _frame(float(d + 10)) for d in range(-3, 4)}
+    x_old, x_new = build_input(window, old), build_input(window, new)
+    sources = channel_sources(old, new)
+    assert len(sources) == new.in_channels
+    for channel, source in enumerate(sources):
+        if source is not None:  # a weight times `factor` on the new channel sees the old value
+            torch.testing.assert_close(x_new[0, channel] * source[1], x_old[0, source[0]])
+    added = [c for c, source in enumerate(sources) if source is None]
+    # t-3 and t+3: their beauty, consistency and distance.
+    assert added == [9, 10, 11, 18, 19, 20, 23, 26, 38, 41]
+    assert channel_sources(new, new) == [(c, 1.0) for c in range(new.in_channels)]

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.models.temporal_kpn import apply_kernels
 from vfxdenoise.core.models.temporal_unet import ALBEDO_EPSILON
-from vfxdenoise.core.network_input import InputLayout
+from vfxdenoise.core.network_input import InputLayout, channel_sources
 
 
 def _input(layout: InputLayout, height=32, width=48, seed=0) -> torch.Tensor:
@@ -174,3 +174,28 @@ def test_demodulated_coarse_levels_keep_texture_edges():
     x, radiance = _checker_input(model.layout, size=32)
     with torch.no_grad():
         torch.testing.assert_close(_with_coarse_blend(model, 20.0)(x), radiance, rtol=1e-4, atol=1e-4)
+
+
+def test_a_wider_window_adopts_the_narrower_models_weights():
+    config = {"demodulate": True, "temporal_albedo": True, "slot_distances": True, "coarse_levels": 1}
+    old = build_model("temporal-kpn", temporal_radius=2, **config).eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # a trained head: the untrained one is all zeros
+        for head in (old.head, old.coarse_heads[0]):
+            head.weight.copy_(0.05 * torch.randn(head.weight.shape, generator=generator))
+            head.bias.copy_(0.5 * torch.randn(head.bias.shape, generator=generator))
+    new = build_model("temporal-kpn", temporal_radius=3, **config).eval()
+    new.load_state_dict(new.adopt(old.state_dict(), old.layout))
+    x_old = _input(old.layout)
+    x_new = torch.rand((1, new.layout.in_channels, 32, 48), generator=generator) * 4.0
+    for channel, source in enumerate(channel_sources(old.layout, new.layout)):
+        if source is not None:
+            x_new[:, channel] = x_old[:, source[0]] / source[1]
+    beauty, slots = new.layout.beauty_channels, new.layout.slots
+    for offset in (-3, 3):  # the added frames, inconsistent everywhere
+        x_new[:, beauty + slots.index(offset) - 1] = 0.0
+    with torch.no_grad():
+        torch.testing.assert_close(new(x_new), old(x_old), rtol=2e-3, atol=2e-3)
+        for offset in (-3, 3):  # consistent, they count: the fine-tune can weigh them
+            x_new[:, beauty + slots.index(offset) - 1] = 1.0
+        assert (new(x_new) - old(x_old)).abs().max() > 0.01
