@@ -73,6 +73,11 @@ class TemporalKPN(TemporalUNet):
             nn.init.zeros_(head.bias)
             nn.init.constant_(head.bias[-1:], _COARSE_BLEND_BIAS)
 
+    def _head_layouts(self) -> dict[str, tuple[int, int, int]]:
+        """The full-resolution head, and each coarse level's: its kernels, then its blend weight."""
+        return {**super()._head_layouts(), **{f"coarse_heads.{i}": (0, 1, 1)
+                                              for i in range(self.coarse_levels)}}
+
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         h = self.body(x)
         fine = self._output(h, x)

@@ -83,7 +83,7 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
 
 
 # How much lower a slot added by widening a loaded model's window starts in the softmax than the
-# outermost slot on its side, whose head rows it copies: e^-2, about an eighth of its weight.
+# outermost slot on its side, whose head rows it copies: e^-2, about 0.14 of its weight.
 NEW_SLOT_LOGIT_OFFSET = 2.0
 
 # Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
@@ -168,11 +168,7 @@ class TemporalUNet(nn.Module):
             if source is not None:
                 stem[:, column] = old_stem[:, source[0]] * source[1]
         state["stem.0.weight"] = stem
-        # Per head: channels before the slots' kernels (the residual), after them (a coarse
-        # level's blend), and pixel-shuffle phases per channel.
-        heads = {"head": (3, 0, 4), **{f"coarse_heads.{i}": (0, 1, 1)
-                                       for i in range(getattr(self, "coarse_levels", 0))}}
-        for name, (lead, trail, phases) in heads.items():
+        for name, (lead, trail, phases) in self._head_layouts().items():
             if f"{name}.weight" not in state:  # coarse levels the fine-tune adds: built afresh
                 continue
             rows = self._head_sources(layout.slots, lead, trail)
@@ -183,6 +179,11 @@ class TemporalUNet(nn.Module):
                     new[[added for _, added in rows]] -= NEW_SLOT_LOGIT_OFFSET
                 state[f"{name}.{suffix}"] = new.flatten(0, 1)
         return state
+
+    def _head_layouts(self) -> dict[str, tuple[int, int, int]]:
+        """Per head predicting per-slot weights: its channels before the slots' (the residual),
+        after them, and its pixel-shuffle phases per channel."""
+        return {"head": (3, 0, 4)}
 
     def _head_sources(self, old_slots: list[int], lead: int, trail: int) -> list[tuple[int, bool]]:
         """Per channel of a head (before pixel-shuffle phases): the loaded head's channel it
