@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
                                [--io-threads N] [--budget 7680x4320:4] [--oidn-quality high]
+                               [--aovs N]
 
 Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
@@ -9,6 +10,8 @@ Prints markdown tables:
   next frame as in `seq`), the network alone, OIDN (pyoidn, HDR + albedo + normal, same inputs on
   the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, and peak
   GPU memory;
+- `--aovs N`: the engine's per-frame cost again with N layers denoised along with the beauty
+  (`seq --aov`: their frames warped, one more network pass each);
 - `--budget WxH:GB`: one frame of that size through the engine's memory-budgeted path (`seq
   --max-gpu-mem GB`: frame in host memory, tiles on the GPU), with peak GPU memory and the largest
   difference to the untiled result;
@@ -37,7 +40,7 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
 
 
@@ -91,13 +94,19 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
 
 
 def _engine_ms(denoiser: _Denoiser, window: dict, layout, device: torch.device, frames: int) -> float:
-    """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input is built
-    and denoised while the previous frame's result is still being copied back; every result is
-    waited for."""
+    """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input (and the
+    aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
+    frame's result is still being copied back; every result is waited for."""
+    def denoise():
+        plan = plan_slots(window, layout, device)
+        x = build_input(window, layout, device, plan)
+        aovs = aligned_aovs(window, layout, plan, device) if window[0].aovs else None
+        return denoiser(x, aovs=aovs)
+
     def run() -> None:
         previous = None
         for _ in range(frames):
-            current = denoiser(build_input(window, layout, device))
+            current = denoise()
             if previous is not None:
                 previous.result()
             previous = current
@@ -139,8 +148,16 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
     if args.profile:
         _profile(lambda: denoiser(build_input(window, layout, device)).result(), f"{width}x{height}")
     oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
-    return (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
-            f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
+    row = (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
+           f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
+    if args.aovs:  # the same frames with layers that sum to the beauty (as light groups do)
+        for frame in window.values():
+            frame.aovs = {f"layer{i}": frame.beauty / args.aovs for i in range(args.aovs)}
+        with_aovs = _engine_ms(denoiser, window, layout, device, args.repeats)
+        row += (f"\n\nwith {args.aovs} layers denoised with the beauty (`seq --aov`), "
+                f"{width}x{height}: engine {with_aovs:.1f} ms/frame, "
+                f"+{(with_aovs - engine_ms) / args.aovs:.1f} ms per layer\n")
+    return row
 
 
 def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
@@ -258,6 +275,8 @@ def main() -> None:
     parser.add_argument("--e2e-frames", type=int, default=8)
     parser.add_argument("--io-threads", type=int, help="end to end: EXR threads (default: seq's)")
     parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
+    parser.add_argument("--aovs", type=int, default=0,
+                        help="also time the engine with this many layers denoised with the beauty")
     args = parser.parse_args()
     keep_freed_memory()  # as the `vfxdenoise` command does
     device = pick_device(args.device)

@@ -32,6 +32,9 @@ def _emit(event: dict) -> None:
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Shipped model name or .safetensors path.")
 @layer_options
+@click.option("--aov", "aovs", multiple=True, metavar="LAYER",
+              help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
+                   "sum to the beauty sum to the denoised beauty. Repeatable.")
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
 @click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
@@ -45,7 +48,8 @@ def _emit(event: dict) -> None:
 @click.option("--io-threads", type=click.IntRange(1, 64),
               help="EXR decode/encode threads [default: one per core, at most 8].")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
-        temporal_radius: int | None, model: str, keep_noisy: bool, resume: bool, overwrite: bool,
+        temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
+        resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, missing: str, keep_going: bool,
         progress: str, io_threads: int | None, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
@@ -53,7 +57,7 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, missing=missing,
-        keep_going=keep_going, io_threads=io_threads,
+        keep_going=keep_going, io_threads=io_threads, aovs=aovs,
     )
     bar = None
 

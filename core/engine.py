@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,8 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
 )
-from vfxdenoise.core.network_input import build_input, window_reach
+from vfxdenoise.core.layer_denoise import denoise_layers
+from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots, window_reach
 from vfxdenoise.core.tiling import MIN_TILE, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
 
@@ -74,6 +75,7 @@ class EngineConfig:
     missing: str = "error"
     keep_going: bool = False
     io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 8
+    aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine."""
@@ -150,12 +152,13 @@ class _FrameSource:
     threads also upload the features to the GPU (about 0.1 GB per 1080p frame).
     """
 
-    def __init__(self, pattern: FramePattern, layers_override: dict[str, str], threads: int,
-                 keep_images: set[int], device: torch.device):
+    def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
+                 threads: int, keep_images: set[int], device: torch.device):
         self.pattern = pattern
         self.device = device
         self.keep_images = keep_images
         self.overrides = layers_override
+        self.aovs = aovs
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-read")
         self.pending: dict[int, Future] = {}
         self.cache: OrderedDict[int, _Loaded] = OrderedDict()
@@ -167,7 +170,7 @@ class _FrameSource:
     def _load(self, frame: int) -> tuple[_Loaded, SanitizeReport]:
         path = self.pattern.path(frame)
         image = read_exr(path)
-        layers = resolve_layers(image.channel_names, self.overrides, str(path))
+        layers = resolve_layers(image.channel_names, self.overrides, str(path), self.aovs)
         features, report = features_from_exr(image, layers)
         if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
             features = features.to(self.device)
@@ -244,7 +247,8 @@ def _frame_sources(wanted: list[int], on_disk: list[int], policy: str) -> dict[i
 
 
 class DenoisedBeauty:
-    """A frame's denoised beauty on its way to host memory; `result()` waits for the copy.
+    """A frame's denoised beauty (and layers) on its way to host memory; `result()` waits for the
+    copy.
 
     On CUDA the copy into pinned memory runs on a side stream, so the engine's thread goes on to
     the next frame while it completes and only the writer thread that needs the pixels waits.
@@ -255,7 +259,7 @@ class DenoisedBeauty:
         self._copied = copied
 
     def result(self) -> np.ndarray:
-        """(3, H, W) float32, finite and within half-float range."""
+        """(3 + 3 x layers, H, W) float32, finite and within half-float range."""
         if self._copied is not None:
             self._copied.synchronize()
         return self._host.numpy()
@@ -287,9 +291,17 @@ class _Denoiser:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
     def _run_tile(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x.to(self.device, self.dtype)).to(self.input_device)
+        x = x.to(self.device, self.dtype)
+        channels = self.model.layout.in_channels
+        if x.shape[1] == channels:
+            return self.model(x).to(self.input_device)
+        return denoise_layers(self.model, x[:, :channels], x[:, channels:]).to(self.input_device)
 
-    def __call__(self, x: torch.Tensor, frame: int | None = None) -> DenoisedBeauty:
+    def __call__(self, x: torch.Tensor, frame: int | None = None,
+                 aovs: torch.Tensor | None = None) -> DenoisedBeauty:
+        """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given."""
+        if aovs is not None:  # tiled together: one tensor, split again by `_run_tile`
+            x = torch.cat([x, aovs], dim=1)
         x = x.to(self.input_device, self.dtype)
         try:
             with torch.inference_mode():
@@ -322,13 +334,16 @@ class _Denoiser:
         return DenoisedBeauty(host, copied)
 
 
-def _denoised_image(image: ExrImage, layers: LayerMap, beauty: np.ndarray,
+def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
                     config: EngineConfig, model_name: str) -> ExrImage:
-    """Frame t's EXR with only the beauty replaced (and the noisy beauty kept when asked)."""
+    """Frame t's EXR with only the beauty and the `aovs` layers replaced (and the noisy beauty
+    kept when asked)."""
     if config.keep_noisy:
         noisy = image.get(list(layers.beauty))
         image.add_channels([f"noisy.{c.split('.')[-1]}" for c in layers.beauty], noisy)
-    image.set(list(layers.beauty), beauty)
+    image.set(list(layers.beauty), denoised[:3])
+    for index, (_, channels) in enumerate(layers.aovs, start=1):
+        image.set(list(channels), denoised[3 * index:3 * index + 3])
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     return image
@@ -433,7 +448,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
     windows = {t: _context_frames(t, radius, sources) for t in todo}
     threads, ahead = config.threads(), config.read_ahead()
-    source = _FrameSource(in_pattern, config.layers, threads,
+    source = _FrameSource(in_pattern, config.layers, config.aovs, threads,
                           keep_images={windows[t][0] for t in todo}, device=denoiser.input_device)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
@@ -471,8 +486,11 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
-                x = build_input(window, denoiser.model.layout, denoiser.input_device)
-                beauty = denoiser(x, frame=t)
+                layout, device = denoiser.model.layout, denoiser.input_device
+                plan = plan_slots(window, layout, device)
+                x = build_input(window, layout, device, plan)
+                aovs = aligned_aovs(window, layout, plan, device) if config.aovs else None
+                beauty = denoiser(x, frame=t, aovs=aovs)
                 layers = source.get(windows[t][0]).layers
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
@@ -566,9 +584,7 @@ def _on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
     x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
     shape = (target[3] - target[1] + 1, target[2] - target[0] + 1)
 
-    def place(values: np.ndarray | torch.Tensor | None) -> torch.Tensor | None:
-        if values is None:
-            return None
+    def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
         values = torch.as_tensor(values)
         out = values.new_zeros((values.shape[0], *shape), dtype=torch.float32)
         if x0 < x1 and y0 < y1:
@@ -576,4 +592,4 @@ def _on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
                 values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])
         return out
 
-    return FrameFeatures(**{f.name: place(getattr(features, f.name)) for f in fields(features)})
+    return features.map(place)

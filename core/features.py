@@ -6,11 +6,14 @@ inputs, training) addresses features by name, never by channel index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from vfxdenoise.core.io.aovs import FEATURES
 
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
@@ -55,7 +58,8 @@ class SanitizeReport:
 @dataclass
 class FrameFeatures:
     """One frame's inputs as (C, H, W) float32 arrays (torch tensors once moved with `to`);
-    AOVs the render lacks are None."""
+    AOVs the render lacks are None. `aovs` holds the RGB layers (light groups, diffuse,
+    specular...) to be denoised along with the beauty, by name."""
 
     beauty: np.ndarray
     albedo: np.ndarray | None = None
@@ -63,6 +67,7 @@ class FrameFeatures:
     depth: np.ndarray | None = None
     motion: np.ndarray | None = None
     alpha: np.ndarray | None = None
+    aovs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def height(self) -> int:
@@ -73,50 +78,38 @@ class FrameFeatures:
         return self.beauty.shape[2]
 
     def available(self) -> tuple[str, ...]:
-        """Names of the features present in this frame."""
-        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+        """Names of the named features present in this frame."""
+        return tuple(name for name in FEATURES if getattr(self, name) is not None)
+
+    def map(self, fn: Callable[[Any], Any]) -> FrameFeatures:
+        """The features with `fn` applied to every array present, the AOV layers' included."""
+        return FrameFeatures(
+            **{name: None if getattr(self, name) is None else fn(getattr(self, name)) for name in FEATURES},
+            aovs={name: fn(values) for name, values in self.aovs.items()})
 
     def to(self, device: torch.device) -> FrameFeatures:
         """The same features as float32 tensors on `device`: uploaded once per frame, then shared
         by the 2k+1 network inputs whose window holds the frame."""
-        return FrameFeatures(**{
-            f.name: None if getattr(self, f.name) is None
-            else torch.as_tensor(getattr(self, f.name)).to(device, torch.float32)
-            for f in fields(self)
-        })
+        return self.map(lambda values: torch.as_tensor(values).to(device, torch.float32))
 
     def without(self, *names: str) -> FrameFeatures:
         """A copy with the named AOVs removed (used to train one model for every input set)."""
-        kept = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in names:
-            if name == "beauty":
-                raise ValueError("beauty cannot be removed")
-            kept[name] = None
-        return FrameFeatures(**kept)
+        if "beauty" in names:
+            raise ValueError("beauty cannot be removed")
+        return replace(self, **{name: None for name in names})
 
     def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""
         window = (slice(None), slice(y, y + height), slice(x, x + width))
-        return FrameFeatures(**{
-            f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[window]
-            for f in fields(self)
-        })
+        return self.map(lambda values: values[window])
 
 
 def features_from_exr(image: ExrImage, layers: LayerMap) -> tuple[FrameFeatures, SanitizeReport]:
     """Pull the mapped channels out of an EXR frame and sanitise them for the network."""
-    raw = {
-        name: None if channels is None else image.get(list(channels))
-        for name, channels in (
-            ("beauty", layers.beauty),
-            ("albedo", layers.albedo),
-            ("normal", layers.normal),
-            ("depth", layers.depth),
-            ("motion", layers.motion),
-            ("alpha", layers.alpha),
-        )
-    }
-    return sanitize(FrameFeatures(**raw), in_place=True)  # `get` returned fresh copies
+    raw = {name: None if getattr(layers, name) is None else image.get(list(getattr(layers, name)))
+           for name in FEATURES}
+    aovs = {name: image.get(list(channels)) for name, channels in layers.aovs}
+    return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True)  # `get` returned fresh copies
 
 
 def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
@@ -124,27 +117,30 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
 
     Beauty: NaN -> 0, negatives -> 0, +Inf and values above the half-float range -> MAX_RADIANCE.
     AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
+    Layers denoised along with the beauty (`aovs`) are radiance too: treated as the beauty.
     The arrays of `features` are left alone unless `in_place` (float32 arrays the caller owns).
     Clean frames, the common case, cost one range test per value.
     """
     report = SanitizeReport()
-    cleaned: dict[str, np.ndarray | None] = {}
-    for f in fields(features):
-        values = getattr(features, f.name)
-        if values is not None:
-            values = _owned_float32(values, in_place)
-            low, high = _LIMITS.get(f.name, (-_FLOAT_MAX, _FLOAT_MAX))
-            inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
-            if inside < values.size:
-                if f.name == "beauty":  # every value outside the range counts as replaced
-                    report.add(f.name, values.size - inside)
-                    values[np.isposinf(values)] = high
-                else:  # AOVs: only non-finite values count; the rest is clipped to the range
-                    report.add(f.name, np.count_nonzero(~np.isfinite(values)))
-                values[~np.isfinite(values)] = 0.0
-                np.clip(values, low, high, out=values)
-        cleaned[f.name] = values
-    return FrameFeatures(**cleaned), report
+
+    def clean(name: str, values: np.ndarray, radiance: bool) -> np.ndarray:
+        values = _owned_float32(values, in_place)
+        low, high = _LIMITS["beauty"] if radiance else _LIMITS.get(name, (-_FLOAT_MAX, _FLOAT_MAX))
+        inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
+        if inside < values.size:
+            if radiance:  # every value outside the range counts as replaced
+                report.add(name, values.size - inside)
+                values[np.isposinf(values)] = high
+            else:  # AOVs: only non-finite values count; the rest is clipped to the range
+                report.add(name, np.count_nonzero(~np.isfinite(values)))
+            values[~np.isfinite(values)] = 0.0
+            np.clip(values, low, high, out=values)
+        return values
+
+    cleaned = {name: None if getattr(features, name) is None
+               else clean(name, getattr(features, name), name == "beauty") for name in FEATURES}
+    aovs = {name: clean(f"aov {name}", values, True) for name, values in features.aovs.items()}
+    return FrameFeatures(**cleaned, aovs=aovs), report
 
 
 def _owned_float32(values: np.ndarray, in_place: bool) -> np.ndarray:

@@ -157,18 +157,22 @@ def _warped(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
     return warped
 
 
-def build_input(
-    window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu"
-) -> torch.Tensor:
-    """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
+@dataclass
+class SlotPlan:
+    """Which frame each neighbour slot shows and how it is brought to t: shared by the network
+    input and the layers denoised along with the beauty (`aligned_aovs`), so both see the same
+    frames through the same flows."""
 
-    `window` maps frame offsets to features and covers a contiguous range containing 0, as
-    `window_reach` sizes it; `slot_offsets` says which frame each slot shows. A slot that repeats
-    a frame another slot shows is marked inconsistent. The result is filled in place into one
-    preallocated tensor: at 1080p every copy costs ~10 ms.
-    """
+    offsets: list[int]  # the frame offset each neighbour slot (`layout.slots[1:]`) shows
+    firsts: dict[int, int]  # offset -> the slot showing it first; other slots showing it repeat it
+    flows: dict[int, torch.Tensor]  # offset -> flow from t, for the offsets motion reaches
+    use_motion: bool
+
+
+def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
+               device: torch.device | str = "cpu") -> SlotPlan:
+    """The slots' frames for the window's centre (offset 0), and the flows that warp them to it."""
     device = torch.device(device)
-    centre = window[0]
     lo, hi = min(window), max(window)
     offsets = slot_offsets(layout, lo, hi)
     back, forward = max(0, -min(offsets)), max(0, max(offsets))
@@ -177,20 +181,64 @@ def build_input(
     if use_motion and (back or forward):
         motions = {d: _tensor(window[d].motion, device) for d in range(1 - back, forward + 1)}
         flows = flows_from_motion(motions, back, forward)
+    # The slot showing each frame, its own slot first: a slot repeating a frame adds nothing.
+    firsts: dict[int, int] = {}
+    seen = {id(window[0])}
+    for index in sorted(range(len(offsets)), key=lambda i: offsets[i] != layout.slots[i + 1]):
+        offset = offsets[index]
+        if id(window[offset]) not in seen:
+            seen.add(id(window[offset]))
+            firsts[offset] = index
+    return SlotPlan(offsets, firsts, flows, use_motion)
+
+
+def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
+    warps the beauty: (1, 3 x slots x layers, H, W), layer by layer, each in slot order. A slot
+    that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it)."""
+    device = torch.device(device)
+    names = list(window[0].aovs)
+    slot_frames = [window[0], *(window[o] for o in plan.offsets)]
+    warped = {}
+    moved = [o for o in plan.firsts if o in plan.flows]
+    if moved:
+        stacked = _stacked([[window[o].aovs[n] for n in names] for o in moved], device)
+        images, _ = warp(stacked, torch.cat([plan.flows[o] for o in moved]))
+        warped = {o: images[i] for i, o in enumerate(moved)}
+    out = torch.empty((1, 3 * len(slot_frames) * len(names), window[0].height, window[0].width),
+                      device=device)
+    for slot, frame in enumerate(slot_frames):
+        offset = plan.offsets[slot - 1] if slot else 0
+        from_warp = slot and plan.firsts.get(offset) == slot - 1 and offset in warped
+        for layer, name in enumerate(names):
+            start = 3 * (layer * len(slot_frames) + slot)
+            out[0, start:start + 3] = (warped[offset][3 * layer:3 * layer + 3] if from_warp
+                                       else torch.as_tensor(frame.aovs[name]))
+    return out
+
+
+def build_input(
+    window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
+    plan: SlotPlan | None = None,
+) -> torch.Tensor:
+    """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
+
+    `window` maps frame offsets to features and covers a contiguous range containing 0, as
+    `window_reach` sizes it; `plan` (default: `plan_slots`) says which frame each slot shows. A
+    slot that repeats a frame another slot shows is marked inconsistent. The result is filled in
+    place into one preallocated tensor: at 1080p every copy costs ~10 ms.
+    """
+    device = torch.device(device)
+    centre = window[0]
+    plan = plan or plan_slots(window, layout, device)
+    offsets, firsts, flows = plan.offsets, plan.firsts, plan.flows
 
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device)
     n_beauty = layout.beauty_channels
     out[0, 0:3] = torch.as_tensor(centre.beauty)
     centre_guide = _guide_channels(centre)
     centre_guide = _stacked([centre_guide], device) if centre_guide else None
-    # The slot showing each frame, its own slot first: a slot repeating a frame adds nothing.
-    firsts: dict[int, int] = {}
-    seen = {id(centre)}
-    for index in sorted(range(len(offsets)), key=lambda i: offsets[i] != layout.slots[i + 1]):
-        offset = offsets[index]
-        if id(window[offset]) not in seen:
-            seen.add(id(window[offset]))
-            firsts[offset] = index
     warped = _warped({o: window[o] for o in firsts if o in flows}, flows, device)
     albedo_sum = albedo_weight = None
     if layout.temporal_albedo and centre.albedo is not None:
@@ -231,7 +279,7 @@ def build_input(
     if albedo_sum is not None:
         torch.div(albedo_sum, albedo_weight, out=out[:, aux:aux + 3])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
-               "motion": use_motion}
+               "motion": plan.use_motion}
     for i, name in enumerate(FLAG_NAMES):
         out[:, aux + 6 + i] = float(present[name])
     if layout.slot_distances:

@@ -25,8 +25,10 @@ def nuke_to_exr_channel(channel: str) -> str:
     return component if layer in ("", NUKE_UNNAMED_LAYER) else f"{layer}.{component}"
 
 
-def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str]) -> str | None:
-    """The layer flag value for `feature` when the artist picked Nuke `layer` among `channels`.
+def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str],
+                        label: str | None = None) -> str | None:
+    """The layer flag value for `feature` when the artist picked Nuke `layer` among `channels`
+    (`label`: what errors call the pick, default '<feature> layer').
 
     'none' (or nothing) returns None: the denoiser then finds the feature by its usual layer names
     (albedo, N, motion, forward...) as for any render; the beauty must be picked. Raises PluginError
@@ -42,6 +44,6 @@ def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str]) -> st
     size = FEATURE_SIZES[feature]
     if len(own) < size:
         found = ", ".join(own) if own else "none"
-        raise PluginError(f"{feature} layer '{layer}' needs {size} channel(s) but has {len(own)} "
-                          f"({found}) in the node's input; pick another layer or 'none'")
+        raise PluginError(f"{label or feature + ' layer'} '{layer}' needs {size} channel(s) but has "
+                          f"{len(own)} ({found}) in the node's input; pick another layer or 'none'")
     return ",".join(nuke_to_exr_channel(c) for c in own[:size])

@@ -20,7 +20,8 @@ class DenoiseRequest:
     """One denoise: `input_pattern` (render.####.exr) frames `frames` into `output_pattern`.
 
     `layers` maps a feature (beauty, albedo, normal, depth, motion) to an EXR layer name, a
-    comma-separated channel list or 'none'. None leaves a setting to `vfxdenoise seq`'s default
+    comma-separated channel list or 'none'; `aovs` names RGB layers (light groups...) denoised
+    along with the beauty (`seq --aov`). None leaves a setting to `vfxdenoise seq`'s default
     (output beside the input, the model's temporal radius, the shipped model). Hosts re-render
     and re-denoise the same frames, so existing outputs are replaced by default.
     """
@@ -37,6 +38,7 @@ class DenoiseRequest:
     tile: int | None = None
     max_gpu_mem: float | None = None
     missing: str = "error"
+    aovs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -62,6 +64,8 @@ class DenoiseRequest:
             args.append(f"--{self.existing}")
         for feature, layer in sorted(self.layers.items()):
             args += [f"--{feature}", layer]
+        for layer in self.aovs:
+            args += ["--aov", layer]
         if self.keep_noisy:
             args.append("--keep-noisy")
         return args
@@ -74,7 +78,8 @@ class DenoiseRequest:
                               layers=dict(self.layers), keep_noisy=self.keep_noisy,
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
-                              max_gpu_mem_gb=self.max_gpu_mem, missing=self.missing)
+                              max_gpu_mem_gb=self.max_gpu_mem, missing=self.missing,
+                              aovs=tuple(self.aovs))
         if self.model is not None:
             config.model = self.model
         return config

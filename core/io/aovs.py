@@ -11,7 +11,7 @@ list, or 'none'.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from vfxdenoise.core.errors import ChannelError
 
@@ -43,7 +43,8 @@ FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 
 @dataclass(frozen=True)
 class LayerMap:
-    """Which EXR channels feed each feature; None where the render lacks it."""
+    """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
+    RGB layers denoised along with the beauty: (name as asked for, its three channels)."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -51,11 +52,14 @@ class LayerMap:
     depth: tuple[str, ...] | None = None
     motion: tuple[str, ...] | None = None
     alpha: tuple[str, ...] | None = None
+    aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def describe(self) -> dict[str, str]:
-        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', for `vfxdenoise info`."""
-        return {f.name: ",".join(getattr(self, f.name)) if getattr(self, f.name) else "(none)"
-                for f in fields(self)}
+        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', then 'aov NAME' -> its channels,
+        for `vfxdenoise info`."""
+        named = {name: ",".join(getattr(self, name)) if getattr(self, name) else "(none)"
+                 for name in FEATURES}
+        return {**named, **{f"aov {name}": ",".join(channels) for name, channels in self.aovs}}
 
 
 def _split(channel: str) -> tuple[str, str]:
@@ -136,10 +140,12 @@ def _describe_layers(layers: Mapping[str, list[str]]) -> str:
 
 
 def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
-              where: str) -> tuple[str, ...] | None:
-    """Channels named by a --<feature> flag: 'none', 'a.R,a.G,a.B', a channel, or a layer name."""
+              where: str, option: str | None = None) -> tuple[str, ...] | None:
+    """Channels named by a --<feature> flag (or `option`): 'none', 'a.R,a.G,a.B', a channel, or a
+    layer name."""
     size = SIZES[feature]
-    flag = f"--{feature} {value}"
+    option = option or f"--{feature}"
+    flag = f"{option} {value}"
     if value.strip().lower() == "none":
         if feature == "beauty":
             raise ChannelError("--beauty cannot be 'none': the beauty is what gets denoised; "
@@ -159,8 +165,9 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
         candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
     if not candidates:
+        hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
         raise ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
-                           f" ({FLAG_HELP})")
+                           f" ({hint})")
     for layer in candidates:
         found = _components(layers, layer, feature)
         if found:
@@ -168,15 +175,16 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     raise ChannelError(
         f"{flag}: layer '{candidates[0]}'{where} has no {size}-component {feature} "
         f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "
-        f"--{feature} {','.join(f'{candidates[0]}.{c}' for c in layers[candidates[0]][:size])}"
+        f"{option} {','.join(f'{candidates[0]}.{c}' for c in layers[candidates[0]][:size])}"
     )
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
-                   source: str | None = None) -> LayerMap:
+                   source: str | None = None, aovs: Sequence[str] = ()) -> LayerMap:
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
+    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty.
     """
     channels = list(channel_names)
     layers = _layers(channels)
@@ -199,4 +207,22 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 f"{_describe_layers(layers) or '(no channels)'}. Name it with --beauty LAYER or "
                 "--beauty LAYER.R,LAYER.G,LAYER.B"
             )
-    return LayerMap(**mapping)
+    return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where))
+
+
+def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str],
+                mapping: Mapping[str, tuple[str, ...] | None], where: str
+                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
+    layer that is missing, lacks three components, or is a feature the network reads."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        if name.lower() == "none":
+            raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
+        picked = _override(channels, layers, "beauty", name, where, option="--aov")
+        taken = [feature for feature, used in mapping.items() if used and set(used) & set(picked)]
+        if taken:
+            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken[0]}, "
+                               "which the denoiser reads; name the other layers only")
+        found[name] = picked
+    return tuple(found.items())

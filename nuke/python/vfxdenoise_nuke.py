@@ -45,6 +45,7 @@ def _denoise(node) -> str:
     noisy = f"{cache}/{node.name()}_input.####.exr"
     request = DenoiseRequest(
         input_pattern=noisy, frames=f"{first}-{last}", layers=_layers(node, source.channels()),
+        aovs=_aovs(node, source.channels()),
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
         model=node["model"].value().strip() or None,
         output_pattern=f"{cache}/{node.name()}_denoised.####.exr",
@@ -73,6 +74,13 @@ def _layers(node, channels: list[str]) -> dict[str, str]:
     picked = {feature: nuke_layer_channels(feature, node[feature].value(), channels)
               for feature in LAYER_KNOBS}
     return {feature: value for feature, value in picked.items() if value is not None}
+
+
+def _aovs(node, channels: list[str]) -> tuple[str, ...]:
+    """The 'also denoise' layers, each as the three channels the Write node gives it."""
+    names = node["aovs"].value().replace(",", " ").split()
+    return tuple(nuke_layer_channels("beauty", name, channels, label="also denoise layer")
+                 for name in names)
 
 
 def _render_input(node, pattern: str, first: int, last: int) -> None:

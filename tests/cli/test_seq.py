@@ -44,3 +44,17 @@ def test_shipped_model_denoises_the_bundled_render(tmp_path):
         noisy = read_exr(SAMPLE / "spp4" / f"render.{frame}.exr").get(["R", "G", "B"])
         denoised = read_exr(tmp_path / f"den.{frame}.exr").get(["R", "G", "B"])
         assert _psnr(denoised, reference) > _psnr(noisy, reference) + 6.0, frame
+
+
+def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):
+    extra = {f"spec.{c}": np.full((32, 48), 0.25, np.float32) for c in "RGB"}
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
+    result = run_vfxdenoise("seq", pattern, "--aov", "spec", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
+    assert not np.array_equal(out.get(["spec.R"]), np.full((1, 32, 48), 0.25, np.float32))
+    missing = run_vfxdenoise("seq", pattern, "--aov", "spec", "--aov", "diffuse", "-o",
+                             str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("error: --aov diffuse: no layer 'diffuse' in ")
+    assert "spec: R,G,B" in missing.stderr

@@ -7,10 +7,11 @@ import shutil
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+from exr_sequences import clean_frame
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.errors import MissingFramesError, OutputError
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -177,3 +178,62 @@ def test_half_channels_stay_half(sequence_factory, tiny_weights):
     spec = read_exr(summary.output_pattern.path(1)).parts[0].spec
     formats = dict(zip(spec.channelnames, spec.channelformats))
     assert formats["R"] == oiio.TypeDesc("half") and formats["Z"] == oiio.TypeDesc("float")
+
+
+def _with_light_groups(pattern: str, frames) -> np.ndarray:
+    """Split each frame's beauty into `key` and `fill` layers (float) by a mask varying across the
+    frame; return the mask."""
+    sequence = parse_pattern(pattern)
+    mask = None
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        if mask is None:
+            mask = np.linspace(0.0, 1.0, beauty.shape[2], dtype=np.float32)[None, None, :] ** 2
+        image.add_channels(["key.R", "key.G", "key.B"], beauty * mask, pixel_type="float")
+        image.add_channels(["fill.R", "fill.G", "fill.B"], beauty * (1 - mask), pixel_type="float")
+        write_exr(sequence.path(frame), image)
+    return mask
+
+
+def test_aov_layers_are_denoised_and_sum_to_the_denoised_beauty(sequence_factory, tmp_path):
+    frames = range(1, 6)
+    pattern = sequence_factory(frames=frames, noise=0.3)
+    mask = _with_light_groups(pattern, frames)
+    config = EngineConfig(model="default", device="cpu", aovs=("key", "fill"))
+    plain = denoise_sequence(pattern, str(tmp_path / "plain" / "o.####.exr"),
+                             config=EngineConfig(model="default", device="cpu"))
+    summary = denoise_sequence(pattern, config=config)
+    for frame in frames:
+        out = read_exr(summary.output_pattern.path(frame))
+        source = read_exr(parse_pattern(pattern).path(frame))
+        key, fill = out.get(["key.R", "key.G", "key.B"]), out.get(["fill.R", "fill.G", "fill.B"])
+        beauty = out.get(["R", "G", "B"])
+        np.testing.assert_array_equal(beauty, _beauty(plain.output_pattern.text, frame))
+        # The beauty is stored as half: the layers (float) sum to it within its rounding.
+        np.testing.assert_allclose(key + fill, beauty, rtol=2e-3, atol=1e-3)
+        clean = clean_frame(32, 48, frame - 1)
+        noisy_error = np.abs(source.get(["key.R", "key.G", "key.B"]) - clean * mask).mean()
+        assert np.abs(key - clean * mask).mean() < 0.6 * noisy_error
+        for name in ("albedo.R", "N.Z", "Z", "motion.X", "A"):
+            np.testing.assert_array_equal(out.get([name]), source.get([name]))
+        assert out.parts[0].channel_types["key.R"] == "float"
+
+
+def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
+    _with_light_groups(pattern, range(1, 4))
+    outputs = {}
+    for tile in (None, 32):
+        folder = tmp_path / f"tile{tile}"
+        summary = denoise_sequence(pattern, str(folder / "o.####.exr"), config=EngineConfig(
+            model="default", device="cpu", aovs=("key",), tile=tile))
+        outputs[tile] = read_exr(summary.output_pattern.path(2)).get(["key.R", "key.G", "key.B"])
+    np.testing.assert_allclose(outputs[32], outputs[None], rtol=1e-4, atol=1e-4)
+
+
+def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4))
+    _with_light_groups(pattern, [1, 3])
+    with pytest.raises(ChannelError, match=r"--aov key: no layer 'key' in .*shot/render\.0002\.exr"):
+        denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))

@@ -6,8 +6,10 @@ import torch
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import (
     InputLayout,
+    aligned_aovs,
     build_input,
     channel_sources,
+    plan_slots,
     slot_offsets,
     window_reach,
 )
@@ -159,3 +161,25 @@ def test_channel_sources_find_every_input_of_a_narrower_window_where_it_now_lies
     # t-3 and t+3: their beauty, consistency and distance.
     assert added == [9, 10, 11, 18, 19, 20, 23, 26, 38, 41]
     assert channel_sources(new, new) == [(c, 1.0) for c in range(new.in_channels)]
+
+
+def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
+    """A layer that is the beauty comes out as the input's beauty slots, warps and repeats
+    included (the shot's first frame: slots t-1, t-2 show t+3, t+4, warped along chained motion)."""
+    rng = np.random.default_rng(3)
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True)
+    window = {}
+    for d in range(0, 5):
+        beauty = rng.uniform(0, 2, (3, 8, 8)).astype(np.float32)
+        window[d] = FrameFeatures(beauty=beauty, albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float32),
+                                  normal=np.zeros((3, 8, 8), np.float32),
+                                  motion=rng.normal(0, 0.7, (2, 8, 8)).astype(np.float32),
+                                  aovs={"half": beauty / 2, "same": beauty})
+    plan = plan_slots(window, layout)
+    x = build_input(window, layout, plan=plan)
+    torch.testing.assert_close(x, build_input(window, layout))
+    aovs = aligned_aovs(window, layout, plan)
+    slots = layout.beauty_channels
+    assert aovs.shape == (1, 2 * slots, 8, 8)
+    torch.testing.assert_close(aovs[:, :slots], x[:, :slots] / 2)
+    torch.testing.assert_close(aovs[:, slots:], x[:, :slots])

@@ -82,6 +82,21 @@ def test_layer_picks_reach_the_denoiser_as_the_channels_nuke_wrote(nuke, gizmo, 
                               "motion": "motion.X,motion.Y"}
 
 
+def test_also_denoise_layers_come_back_denoised(nuke, gizmo, render):
+    gizmo["aovs"].setValue("diffuse_direct")
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    out = read_exr(_frame(gizmo.child("CacheRead")["file"].value(), 1002))
+    noisy = read_exr(_frame(render, 1002)).get(["diffuse.direct.R", "diffuse.direct.G", "diffuse.direct.B"])
+    denoised = out.get(["diffuse_direct.R", "diffuse_direct.G", "diffuse_direct.B"])
+    assert not np.array_equal(denoised, noisy) and np.isfinite(denoised).all()
+    gizmo["aovs"].setValue("motion")
+    gizmo["denoise"].execute()
+    assert "also denoise layer 'motion' needs 3 channel(s) but has 2" in nuke.STATE["messages"][-1]
+
+
 def test_model_knob_picks_the_model_and_empty_means_the_sites(nuke, gizmo):
     def model_in_output() -> str:
         pattern = gizmo.child("CacheRead")["file"].value()

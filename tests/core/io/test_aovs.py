@@ -248,3 +248,30 @@ def test_resolved_channels_read_from_a_real_multilayer_file(tmp_path):
         channels = getattr(layers, feature)
         values = image.get(channels)
         assert [v[0, 0] for v in values] == [names.index(c) for c in channels], feature
+
+
+# --- layers denoised with the beauty (--aov) ------------------------------------------------------
+
+def test_aov_layers_resolve_by_name_or_channels_in_the_order_asked():
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ")
+                + layer("RGBA_key", "RGB") + layer("specular", "rgb") + layer("fill", "RGB"))
+    layers = resolve_layers(channels, aovs=["specular", "fill.R,fill.G,fill.B", "RGBA_key", "specular"])
+    assert layers.aovs == (("specular", ("specular.r", "specular.g", "specular.b")),
+                           ("fill.R,fill.G,fill.B", ("fill.R", "fill.G", "fill.B")),
+                           ("RGBA_key", ("RGBA_key.R", "RGBA_key.G", "RGBA_key.B")))
+    assert layers.describe()["aov specular"] == "specular.r,specular.g,specular.b"
+    assert resolve_layers(channels) != layers  # frames asked for other layers never share a window
+
+
+def test_aov_errors_name_the_file_the_layer_and_what_there_is():
+    channels = layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("mask", "A")
+    with pytest.raises(ChannelError, match=r"--aov diffuse: no layer 'diffuse' in f\.exr.*albedo: R,G,B"):
+        resolve_layers(channels, source="f.exr", aovs=["diffuse"])
+    with pytest.raises(ChannelError, match=r"--aov mask: layer 'mask' in f\.exr has no 3-component"):
+        resolve_layers(channels, source="f.exr", aovs=["mask"])
+    with pytest.raises(ChannelError, match="is the normal, which the denoiser reads"):
+        resolve_layers(channels, aovs=["N"])
+    with pytest.raises(ChannelError, match="is the beauty"):
+        resolve_layers(channels, aovs=["rgba"])
+    with pytest.raises(ChannelError, match="'none' is not a layer"):
+        resolve_layers(channels, aovs=["none"])

@@ -1,0 +1,24 @@
+"""Named per-frame features: sanitising, and the layers carried along with the beauty."""
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, sanitize
+
+
+def test_aov_layers_are_sanitised_as_the_beauty_is():
+    layer = np.array([[[np.nan, np.inf, -np.inf, -2.0, 1e6, 0.5]]], np.float32).repeat(3, axis=0)
+    frame = FrameFeatures(beauty=np.ones((3, 1, 6), np.float32), aovs={"key": layer})
+    cleaned, report = sanitize(frame)
+    np.testing.assert_array_equal(cleaned.aovs["key"][0, 0], [0.0, MAX_RADIANCE, 0.0, 0.0, MAX_RADIANCE, 0.5])
+    assert report.counts == {"aov key": 15}  # five values replaced in each channel
+    assert np.isnan(layer[0, 0, 0])  # the caller's array is left alone
+
+
+def test_moving_and_cropping_carry_the_layers():
+    frame = FrameFeatures(beauty=np.zeros((3, 4, 5), np.float32),
+                          aovs={"key": np.arange(60, dtype=np.float32).reshape(3, 4, 5)})
+    moved = frame.to(torch.device("cpu")).crop(1, 2, 2, 3)
+    assert isinstance(moved.aovs["key"], torch.Tensor)
+    np.testing.assert_array_equal(moved.aovs["key"].numpy(), frame.aovs["key"][:, 1:3, 2:5])
+    assert frame.without("albedo").aovs is frame.aovs and moved.available() == ("beauty",)
