@@ -10,6 +10,7 @@ list, or 'none'.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -214,15 +215,41 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
                 mapping: Mapping[str, tuple[str, ...] | None], where: str
                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
-    layer that is missing, lacks three components, or is a feature the network reads."""
+    layer that is missing, lacks three components, or is a feature the network reads. A name
+    with wildcards (`RGBA_*`) stands for every layer it matches, in channel order, that has three
+    components and feeds no feature."""
     found: dict[str, tuple[str, ...]] = {}
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
         if name.lower() == "none":
             raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
+        if any(c in name for c in "*?["):
+            found.update(_aov_glob(layers, name, mapping, where))
+            continue
         picked = _override(channels, layers, "beauty", name, where, option="--aov")
-        taken = [feature for feature, used in mapping.items() if used and set(used) & set(picked)]
+        taken = _taken(picked, mapping)
         if taken:
-            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken[0]}, "
+            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
         found[name] = picked
     return tuple(found.items())
+
+
+def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:
+    """The feature that already reads one of `channels`, if any."""
+    return next((feature for feature, used in mapping.items() if used and set(used) & set(channels)),
+                None)
+
+
+def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
+              mapping: Mapping[str, tuple[str, ...] | None], where: str) -> dict[str, tuple[str, ...]]:
+    """The RGB layers whose names match the wildcard `pattern`; ChannelError when none does."""
+    found = {}
+    for layer in layers:
+        if layer and fnmatch.fnmatchcase(layer, pattern):
+            picked = _components(layers, layer, "beauty")
+            if picked and not _taken(picked, mapping):
+                found[layer] = picked
+    if not found:
+        raise ChannelError(f"--aov {pattern}: no layer{where} with 3 components matches it; "
+                           f"layers: {_describe_layers(layers)}")
+    return found

@@ -77,9 +77,11 @@ def _layers(node, channels: list[str]) -> dict[str, str]:
 
 
 def _aovs(node, channels: list[str]) -> tuple[str, ...]:
-    """The 'also denoise' layers, each as the three channels the Write node gives it."""
+    """The 'also denoise' layers, each as the three channels the Write node gives it; a wildcard
+    (RGBA_*) goes to the denoiser as it is: the Write keeps Nuke's layer names."""
     names = node["aovs"].value().replace(",", " ").split()
-    return tuple(nuke_layer_channels("beauty", name, channels, label="also denoise layer")
+    return tuple(name if any(c in name for c in "*?[")
+                 else nuke_layer_channels("beauty", name, channels, label="also denoise layer")
                  for name in names)
 
 

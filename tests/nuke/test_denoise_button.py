@@ -92,6 +92,11 @@ def test_also_denoise_layers_come_back_denoised(nuke, gizmo, render):
     noisy = read_exr(_frame(render, 1002)).get(["diffuse.direct.R", "diffuse.direct.G", "diffuse.direct.B"])
     denoised = out.get(["diffuse_direct.R", "diffuse_direct.G", "diffuse_direct.B"])
     assert not np.array_equal(denoised, noisy) and np.isfinite(denoised).all()
+    gizmo["aovs"].setValue("diffuse_*")  # wildcards match the layer names the Write keeps
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == []
+    again = read_exr(_frame(gizmo.child("CacheRead")["file"].value(), 1002))
+    np.testing.assert_array_equal(again.get(["diffuse_direct.R"]), out.get(["diffuse_direct.R"]))
     gizmo["aovs"].setValue("motion")
     gizmo["denoise"].execute()
     assert "also denoise layer 'motion' needs 3 channel(s) but has 2" in nuke.STATE["messages"][-1]

@@ -275,3 +275,15 @@ def test_aov_errors_name_the_file_the_layer_and_what_there_is():
         resolve_layers(channels, aovs=["rgba"])
     with pytest.raises(ChannelError, match="'none' is not a layer"):
         resolve_layers(channels, aovs=["none"])
+
+
+def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
+    channels = (layer("", "RGBA") + layer("RGBA_key", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ")
+                + layer("RGBA_fill", "RGB") + layer("RGBA_mask", "A") + layer("specular", "RGB"))
+    layers = resolve_layers(channels, aovs=["RGBA_*", "RGBA_key"], source="f.exr")
+    assert [name for name, _ in layers.aovs] == ["RGBA_key", "RGBA_fill"]
+    assert dict(layers.aovs)["RGBA_fill"] == ("RGBA_fill.R", "RGBA_fill.G", "RGBA_fill.B")
+    assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == [
+        "RGBA_key", "RGBA_fill", "specular"]  # not albedo or N: the denoiser reads them
+    with pytest.raises(ChannelError, match=r"--aov light_\*: no layer in f\.exr with 3 components"):
+        resolve_layers(channels, aovs=["light_*"], source="f.exr")
