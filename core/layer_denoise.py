@@ -39,10 +39,11 @@ def reconcile(beauty: torch.Tensor, layers: list[torch.Tensor]) -> list[torch.Te
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor) -> torch.Tensor:
     """Denoised beauty and layers of frame t, (N, 3 + 3 x layers, H, W), from the network input `x`
-    and the layers' aligned frames `aovs` (`network_input.aligned_aovs`). The layers run as one
-    batch; the beauty on its own, so it comes out as without layers, bit for bit."""
-    n, per_layer = x.shape[0], model.layout.beauty_channels
-    layer_inputs = [with_beauty(x, aovs[:, i:i + per_layer]) for i in range(0, aovs.shape[1], per_layer)]
+    and the layers' aligned frames `aovs` (`network_input.aligned_aovs`). One network pass after
+    another, so a frame with layers needs no more device memory than one without (the tile size
+    and `--max-gpu-mem` budget hold), and the beauty comes out as without layers, bit for bit."""
+    per_layer = model.layout.beauty_channels
     beauty = model(x).float()
-    layers = list(model(torch.cat(layer_inputs)).float().split(n))
+    layers = [model(with_beauty(x, aovs[:, i:i + per_layer])).float()
+              for i in range(0, aovs.shape[1], per_layer)]
     return torch.cat([beauty, *reconcile(beauty, layers)], dim=1).to(x.dtype)
