@@ -38,6 +38,7 @@ def job_options(command):
         click.option("--temporal-radius", type=int, help="seq --temporal-radius."),
         click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),
         layer_options,
+        click.option("--aov", "aovs", multiple=True, metavar="LAYER", help="seq --aov (repeatable)."),
         click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
         click.option("--tile", type=int, help="seq --tile."),
         click.option("--max-gpu-mem", type=float, help="seq --max-gpu-mem (GB)."),
@@ -55,7 +56,7 @@ def _job(values: dict) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values`."""
     options = SeqOptions(
         device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
-        model=values.pop("model"), layers=layer_overrides(values),
+        model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), missing=values.pop("missing"),
     )

@@ -42,6 +42,7 @@ class SeqOptions:
     temporal_radius: int | None = None
     model: str | None = None
     layers: dict[str, str] = field(default_factory=dict)
+    aovs: tuple[str, ...] = ()
     keep_noisy: bool = False
     tile: int | None = None
     max_gpu_mem: float | None = None
@@ -60,6 +61,8 @@ class SeqOptions:
                 args += [flag, str(value)]
         for feature, layer in sorted(self.layers.items()):
             args += [f"--{feature}", layer]
+        for layer in self.aovs:
+            args += ["--aov", layer]
         if self.keep_noisy:
             args.append("--keep-noisy")
         return args
