@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
@@ -15,16 +16,27 @@ def _window(box) -> str:
     return f"({xmin}, {ymin}) - ({xmax}, {ymax})  {xmax - xmin + 1}x{ymax - ymin + 1}"
 
 
+def _other_rgb_layers(channels: list[str], overrides: dict[str, str], source: str) -> str:
+    """The layers `seq --aov '*'` would take: RGB layers that feed no feature."""
+    try:
+        return ", ".join(name for name, _ in resolve_layers(channels, overrides, source, ["*"]).aovs)
+    except ChannelError:
+        return "none"
+
+
 @click.command("info")
 @click.argument("pattern")
 @layer_options
-def info(pattern: str, **layers) -> None:
+@click.option("--aov", "aovs", multiple=True, metavar="LAYER",
+              help="Show the channels `seq --aov LAYER` would denoise (repeatable; wildcards).")
+def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
     sequence = find_sequence(pattern)
     first = sequence.pattern.path(sequence.first)
     specs = read_exr_header(first)
     channels = [name for spec in specs for name in spec.channelnames]
-    mapping = resolve_layers(channels, layer_overrides(layers), str(first))
+    overrides = layer_overrides(layers)
+    mapping = resolve_layers(channels, overrides, str(first), aovs)
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
@@ -43,3 +55,5 @@ def info(pattern: str, **layers) -> None:
     click.echo("features:")
     for feature, channel_list in mapping.describe().items():
         click.echo(f"  {feature:<8} {channel_list}")
+    if not aovs:
+        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(channels, overrides, str(first))}")
