@@ -33,6 +33,7 @@ import torch
 from vfxdenoise.core import metrics
 from vfxdenoise.core.baselines import oidn_frame
 from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.data.scenes import generate_scene, has_light_group, light_group
 from vfxdenoise.core.features import FrameFeatures, sanitize
 from vfxdenoise.core.layer_denoise import denoise_layers, with_beauty
 from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
@@ -40,32 +41,18 @@ from vfxdenoise.core.training.render import window_around
 from vfxdenoise.core.weights import load_weights
 
 GROUPS = ("lights", "sky")
+GROUP_LIGHTS = {"lights": "local", "sky": "sky"}  # each group's lights (scenes.LIGHT_GROUPS)
 
 
 def _scene_seeds(count: int, start: int = 7000) -> list[int]:
-    """Seeds of random scenes with a sky bright enough to matter and at least one local light."""
-    from vfxdenoise.core.data.scenes import generate_scene
-
+    """Seeds of random scenes lit by both groups (`scenes.has_light_group`)."""
     seeds, seed = [], start
     while len(seeds) < count:
         desc = generate_scene(seed)
-        local = len(desc.area_lights) + len(desc.point_lights) + len(desc.spot_lights)
-        if desc.environment.scale >= 0.3 and local:
+        if all(has_light_group(desc, GROUP_LIGHTS[g]) for g in GROUPS):
             seeds.append(seed)
         seed += 1
     return seeds
-
-
-def _group(desc, group: str):
-    """`desc` lit by one light group only: the other's lights at zero (geometry unchanged)."""
-    black = (0.0, 0.0, 0.0)
-    if group == "lights":
-        return dataclasses.replace(desc, environment=dataclasses.replace(desc.environment, scale=0.0))
-    return dataclasses.replace(
-        desc,
-        area_lights=tuple(dataclasses.replace(x, radiance=black) for x in desc.area_lights),
-        point_lights=tuple(dataclasses.replace(x, intensity=black) for x in desc.point_lights),
-        spot_lights=tuple(dataclasses.replace(x, intensity=black) for x in desc.spot_lights))
 
 
 def _rgb(channels: dict[str, np.ndarray], prefix: str = "") -> np.ndarray:
@@ -76,11 +63,10 @@ def _render_shot(seed: int, frames: int, width: int, height: int, spp: int, refe
                  path: Path) -> None:
     """Render one shot's noisy light groups, features and references into `path` (.npz)."""
     from vfxdenoise.core.data.render import FrameRenderer, sample_seed
-    from vfxdenoise.core.data.scenes import generate_scene
 
     desc = generate_scene(seed)
     arrays: dict[str, list[np.ndarray]] = {}
-    renderers = {g: FrameRenderer(_group(desc, g), width, height) for g in GROUPS}
+    renderers = {g: FrameRenderer(light_group(desc, GROUP_LIGHTS[g]), width, height) for g in GROUPS}
     try:
         for t in range(frames):
             frame = 1001 + t

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
 from vfxdenoise.core.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class DatasetConfig:
     reference_chunk: int = 64
     float_bits: int = 23  # mantissa bits kept in the float channels (Z, motion); 23 = exact
     variant: str | None = None  # None: llvm_ad_rgb when usable, else scalar_rgb
+    lights: str = "all"  # light group the scenes keep (scenes.LIGHT_GROUPS): all, local or sky
 
     # Fields that change pixels: a folder may only be resumed or extended with the same values.
     RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
@@ -79,10 +81,15 @@ class DatasetConfig:
             raise DatasetError(f"--float-bits {self.float_bits}: choose 1..23 (23 keeps floats exact)")
         if self.single and self.sequences != 1:
             raise DatasetError("--single writes one sequence into the output folder; use --sequences 1")
+        if self.lights not in LIGHT_GROUPS:
+            raise DatasetError(f"--lights {self.lights}: choose one of {', '.join(LIGHT_GROUPS)}")
 
     def render_key(self) -> dict:
         values = asdict(self)
-        return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in self.RENDER_KEYS}
+        key = {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in self.RENDER_KEYS}
+        if self.lights != "all":  # absent for every light, as in manifests from before the option
+            key["lights"] = self.lights
+        return key
 
     @property
     def frame_numbers(self) -> list[int]:
@@ -113,8 +120,6 @@ def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
     stream = 1 if config.validation else 0
     plans = []
     for index in range(config.sequences):
-        state = np.random.SeedSequence([config.seed, stream, index]).generate_state(1)[0]
-        scene_seed = int(state & 0x7FFFFFFF)
         style = config.style
         every = config.static_camera_every
         static = bool(every) and index % every == every - 1
@@ -125,8 +130,21 @@ def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
         if config.validation and index == 1:
             static = True
         name = f"{'val' if config.validation else 'seq'}{index:04d}"
+        scene_seed = _scene_seed(config, stream, index, style, static)
         plans.append(SequencePlan(name, "." if config.single else name, scene_seed, style, static))
     return plans
+
+
+def _scene_seed(config: DatasetConfig, stream: int, index: int, style: str, static: bool) -> int:
+    """The scene seed of sequence `index`; with a light group, the first of its draws whose scene
+    that group lights (`scenes.has_light_group`)."""
+    draw = 0
+    while True:
+        key = [config.seed, stream, index] + ([draw] if draw else [])
+        seed = int(np.random.SeedSequence(key).generate_state(1)[0] & 0x7FFFFFFF)
+        if config.lights == "all" or has_light_group(generate_scene(seed, style, static), config.lights):
+            return seed
+        draw += 1
 
 
 def frame_path(root: Path, plan: SequencePlan, level: str, frame: int) -> Path:
@@ -179,9 +197,8 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
     import mitsuba as mi
 
     from vfxdenoise.core.data.render import FrameRenderer, sample_seed
-    from vfxdenoise.core.data.scenes import generate_scene
 
-    desc = generate_scene(plan.scene_seed, plan.style, plan.static_camera)
+    desc = light_group(generate_scene(plan.scene_seed, plan.style, plan.static_camera), config.lights)
     levels = config.levels()
     seconds = {level: 0.0 for level in levels} | {"geometry": 0.0}
     rendered = reused = 0

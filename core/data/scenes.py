@@ -476,3 +476,34 @@ def generate_scene(seed: int, style: str = "random", static_camera: bool = False
         return _demo_scene(seed, static_camera)
     builder = _Builder(seed)
     return (_hard_scene if style == "hard" else _random_scene)(builder, static_camera)
+
+
+# Which lights a light-group render keeps: every light, the local ones (area, point, spot), the sky.
+LIGHT_GROUPS = ("all", "local", "sky")
+# A sky dimmer than this (its scale) lights a scene too little to make a light group of its own.
+MIN_SKY_SCALE = 0.3
+
+
+def light_group(desc: SceneDescription, group: str) -> SceneDescription:
+    """`desc` lit by one light group only: the other lights at zero, the geometry unchanged (so the
+    groups of one scene sum to its render with every light, as a renderer's light groups do)."""
+    if group not in LIGHT_GROUPS:
+        raise ValueError(f"unknown light group {group!r}; choose one of {', '.join(LIGHT_GROUPS)}")
+    black = (0.0, 0.0, 0.0)
+    if group == "local":
+        return replace(desc, environment=replace(desc.environment, scale=0.0))
+    if group == "sky":
+        return replace(
+            desc, area_lights=tuple(replace(x, radiance=black) for x in desc.area_lights),
+            point_lights=tuple(replace(x, intensity=black) for x in desc.point_lights),
+            spot_lights=tuple(replace(x, intensity=black) for x in desc.spot_lights))
+    return desc
+
+
+def has_light_group(desc: SceneDescription, group: str) -> bool:
+    """Whether the scene's `group` lights it enough to be worth rendering on its own."""
+    if group == "local":
+        return bool(desc.area_lights or desc.point_lights or desc.spot_lights)
+    if group == "sky":
+        return desc.environment.scale >= MIN_SKY_SCALE
+    return True

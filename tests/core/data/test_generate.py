@@ -199,3 +199,33 @@ def test_render_workers_end_when_the_command_is_killed(tmp_path):
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in workers), "render workers outlived the killed command"
+
+
+def test_light_group_datasets_sum_to_the_render_with_every_light(tmp_path):
+    """The demo shot (sky + an area light) rendered with only its local lights and with only its
+    sky: the two references add up to the one with every light, up to their noise."""
+    config = dict(TINY, sequences=1, frames=1, second_noisy=False, reference_spp=64)
+    means = {}
+    for lights in ("all", "local", "sky"):
+        result = generate(tmp_path / lights, DatasetConfig(**config, lights=lights))
+        assert result.manifest["config"].get("lights") == (None if lights == "all" else lights)
+        reference = read_exr(tmp_path / lights / "seq0000" / "reference" / "render.1001.exr")
+        means[lights] = reference.get(["R", "G", "B"]).mean()
+    assert means["local"] > 0.05 * means["all"] and means["sky"] > 0.05 * means["all"]
+    assert abs(means["local"] + means["sky"] - means["all"]) < 0.05 * means["all"]
+    with pytest.raises(DatasetError, match="lights differ"):
+        generate(tmp_path / "sky", DatasetConfig(**config, lights="local"))
+
+
+def test_light_group_plans_keep_to_scenes_that_group_lights():
+    from vfxdenoise.core.data.scenes import MIN_SKY_SCALE, generate_scene
+
+    every = plan_sequences(DatasetConfig(sequences=6, seed=2))
+    sky = plan_sequences(DatasetConfig(sequences=6, seed=2, lights="sky"))
+    assert every == plan_sequences(DatasetConfig(sequences=6, seed=2, lights="all"))
+    for plan in sky:
+        scene = generate_scene(plan.scene_seed, plan.style, plan.static_camera)
+        assert scene.environment.scale >= MIN_SKY_SCALE
+    assert [p.scene_seed for p in sky] != [p.scene_seed for p in every]  # some scenes had a dim sky
+    with pytest.raises(DatasetError, match="--lights moon"):
+        DatasetConfig(lights="moon")
