@@ -44,6 +44,12 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
+def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
+    """The record of each training folder; one folder's alone, as model cards always had it."""
+    records = [_dataset_record(folder) for folder in folders]
+    return records[0] if len(records) == 1 else records
+
+
 def _model(arch: str, init_model: str | None, temporal_radius: int | None, widths: str, demodulate: bool,
            temporal_albedo: bool, coarse_levels: int, slot_distances: bool
            ) -> tuple[torch.nn.Module, str, dict]:
@@ -83,9 +89,10 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
 
 
 @click.command("train")
-@click.option("--data", "data_dir", required=True,
+@click.option("--data", "data_dirs", required=True, multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Training dataset folder (from make-dataset).")
+              help="Training dataset folder (from make-dataset); repeat it to train on several "
+                   "(e.g. renders with every light and light-group renders, make-dataset --lights).")
 @click.option("--val", "val_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Held-out validation dataset folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -129,7 +136,7 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--seed", default=0, show_default=True)
-def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
+def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int | None, arch: str, widths: str, self_supervised: bool,
           temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
           demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
@@ -142,7 +149,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                                 coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
-    sequences = load_dataset(data_dir)
+    sequences = [seq for folder in data_dirs for seq in load_dataset(folder)]
     val_sequences = load_dataset(val_dir) if val_dir else []
     frames = sum(s.length for s in sequences)
     click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
@@ -169,7 +176,7 @@ def train(data_dir: Path, val_dir: Path | None, out_dir: Path, steps: int, batch
                   + (", each slot's distance from t" if model.layout.slot_distances else ""),
         "training": {
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-            "data": _dataset_record(data_dir), "validation_data": _dataset_record(val_dir),
+            "data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
             "sequences": len(sequences), "steps": steps, "batch": batch,
             "crop": crop, "self_supervised": self_supervised, "init": init_model,
             "temporal_weight": None if self_supervised else temporal_weight,

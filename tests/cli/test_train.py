@@ -162,3 +162,13 @@ def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trai
     mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
     assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
     assert (out / "seq0_spp4.png").stat().st_size > 0
+
+
+def test_several_data_folders_train_together_and_are_recorded(dataset, tmp_path):
+    more = write_render_dataset(tmp_path / "more", sequences=1, size=32)
+    result = run_vfxdenoise("train", "--data", dataset, "--data", more, "--out", tmp_path / "both",
+                            *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    card = json.loads((tmp_path / "both" / "model.json").read_text())
+    assert card["training"]["sequences"] == 3
+    assert [record["path"] for record in card["training"]["data"]] == [str(dataset), str(more)]
