@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every check that needs a CUDA GPU, as one prepared call of a lent machine (the `device` tool),
+# whose time is short (15 minutes a session, the machine's start included).
+#
+#   python3 benchmarks/gpu_wheels.py   # here: the packages the GPU image lacks, into .whl/
+#   bash benchmarks/gpu_check.sh       # there: device run, carry [".whl"], timeout_s 600
+#
+# There, where they are missing, it installs .whl/ into /tmp/site and puts this checkout on the
+# path as the `vfxdenoise` package (as pyproject's package-dir maps it; nothing to build). It runs,
+# each step under its own time limit, logging to $OUT/<step>.log: the tests that skip without CUDA (fused output kernel,
+# CUDA against CPU with --aov layers), the demo on CUDA, and benchmarks/speed.py for `default`
+# (1080p and 4K against OIDN, 2 light-group layers, 8K in a 4 GB budget, end to end at 1080p)
+# and `fast`. A failing step does not stop the later ones; the exit status says if any failed.
+# STEPS="tests demo" runs a subset; DEVICE=cpu SIZES=320x180 E2E_FRAMES=4 REPEATS=2 tries the
+# script on a machine without a GPU (BUDGET= skips the 8K check). The steps' limits add up to
+# 590 s, inside one call's 600.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+WHEELS=.whl
+
+setup() {
+    PYTHON=${PYTHON:-python3}
+    [ -x .venv/bin/python ] && PYTHON=.venv/bin/python
+    if ! "$PYTHON" -c "import OpenImageIO, OpenEXR, fileseq, pyoidn" 2>/dev/null; then
+        "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+            --target /tmp/site "$WHEELS"/*.whl || exit 1
+        export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
+    fi
+    if ! "$PYTHON" -c "import vfxdenoise.core" 2>/dev/null; then
+        mkdir -p /tmp/pkg/vfxdenoise
+        cp src/vfxdenoise/__init__.py /tmp/pkg/vfxdenoise/
+        for part in core cli plugin; do ln -sfn "$PWD/$part" "/tmp/pkg/vfxdenoise/$part"; done
+        export PYTHONPATH="/tmp/pkg${PYTHONPATH:+:$PYTHONPATH}"
+    fi
+    export PYTHONUNBUFFERED=1
+    OUT=${OUT:-out/gpu-check}
+    mkdir -p "$OUT"
+}
+
+FAILED=()
+step() {  # step NAME SECONDS COMMAND...: run it unless STEPS leaves it out, log to $OUT/NAME.log
+    local name=$1 seconds=$2; shift 2
+    [ -n "${STEPS:-}" ] && [[ " $STEPS " != *" $name "* ]] && return
+    echo "== $name ($(date -u +%T), at most ${seconds}s): $*"
+    timeout "$seconds" "$@" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    tail -n 25 "$OUT/$name.log"
+    [ $rc = 0 ] || { FAILED+=("$name (exit $rc)"); echo "!! $name failed: exit $rc"; }
+}
+
+setup
+DEVICE=${DEVICE:-cuda}
+SIZES=${SIZES:-1920x1080,3840x2160}
+REPEATS=${REPEATS:-20}
+E2E_FRAMES=${E2E_FRAMES:-64}
+BUDGET=${BUDGET-7680x4320:4}
+VFXDENOISE=("$PYTHON" -c "from vfxdenoise.cli.main import main; main()")
+
+step machine 20 bash -c "nvidia-smi -L || echo 'no nvidia-smi'; $PYTHON -c 'import torch; print(torch.__version__, torch.cuda.is_available())'"
+step tests 150 "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
+    tests/core/models/test_fused_output.py tests/core/test_engine.py
+step demo 90 "${VFXDENOISE[@]}" demo --device "$DEVICE" --out "$(mktemp -d)"
+step speed 240 "$PYTHON" benchmarks/speed.py --device "$DEVICE" --sizes "$SIZES" --repeats "$REPEATS" \
+    --aovs 2 ${BUDGET:+--budget "$BUDGET"} --e2e-frames "$E2E_FRAMES" --io-threads "$(nproc)"
+step speed-fast 90 "$PYTHON" benchmarks/speed.py --model fast --device "$DEVICE" --sizes "$SIZES" \
+    --repeats "$REPEATS" --e2e-frames 0
+
+echo "== done $(date -u +%T); failed: ${FAILED[*]:-none}"
+[ ${#FAILED[@]} = 0 ]
