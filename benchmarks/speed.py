@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
                                [--io-threads N] [--budget 7680x4320:4] [--oidn-quality high]
-                               [--aovs N]
+                               [--aovs N] [--compression zstd]
 
 Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
@@ -17,7 +17,8 @@ Prints markdown tables:
   difference to the untiled result;
 - end to end: `vfxdenoise seq` on a 1080p multi-layer EXR sequence made of the bundled sample renders
   (decode, features, model, encode, atomic writes) in frames per second, next to the rate at which
-  the same threads only read and write the frames back: when the two are close the run is I/O-bound.
+  the same threads only read and write the frames back: when the two are close the run is I/O-bound;
+  `--compression NAME` writes the outputs (and the I/O-only copies) as `seq --compression` does.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pi
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
@@ -217,13 +218,15 @@ def _write_sequence(folder: Path, frames: int) -> str:
     return f"{len(names)} channels ({', '.join(sorted(set(types.values())))}), {compression}"
 
 
-def _codec_fps(folder: Path, frames: int, threads: int) -> float:
+def _codec_fps(folder: Path, frames: int, threads: int, compression: str | None) -> float:
     """Frames per second at which `threads` workers only read, map and write the sequence back
     (EXR decode + features + encode, no network): the I/O bound of an end-to-end run."""
     def copy(frame: int) -> None:
         path = folder / f"in.{frame:04d}.exr"
         image = read_exr(path)
         features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
+        if compression:
+            image.set_compression(compression)
         write_exr(folder / f"copy.{frame:04d}.exr", image)
 
     start = time.perf_counter()
@@ -232,7 +235,7 @@ def _codec_fps(folder: Path, frames: int, threads: int) -> float:
     return frames / (time.perf_counter() - start)
 
 
-def _codec_stages(folder: Path, repeats: int = 3) -> str:
+def _codec_stages(folder: Path, compression: str | None, repeats: int = 3) -> str:
     """Median ms of each I/O stage for one frame on this thread: decode, map to features, encode."""
     path = folder / "in.0001.exr"
     times: dict[str, list[float]] = {"decode": [], "map": [], "encode": []}
@@ -242,6 +245,8 @@ def _codec_stages(folder: Path, repeats: int = 3) -> str:
         decoded = time.perf_counter()
         features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
         mapped = time.perf_counter()
+        if compression:
+            image.set_compression(compression)
         write_exr(folder / "stage.exr", image)
         times["decode"].append(decoded - start)
         times["map"].append(mapped - decoded)
@@ -250,13 +255,15 @@ def _codec_stages(folder: Path, repeats: int = 3) -> str:
 
 
 def _end_to_end(model: str, frames: int, device: torch.device, folder: Path,
-                io_threads: int | None) -> None:
+                io_threads: int | None, compression: str | None) -> None:
     described = _write_sequence(folder, frames)
-    config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=io_threads)
-    codec = _codec_fps(folder, frames, config.threads())
-    stages = _codec_stages(folder)
+    config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=io_threads,
+                          compression=compression)
+    codec = _codec_fps(folder, frames, config.threads(), compression)
+    stages = _codec_stages(folder, compression)
     summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config)
-    print(f"\nend to end `seq`, 1920x1080 tiled sample renders, {described}, {frames} frames, "
+    written = f", written as {compression}" if compression else ""
+    print(f"\nend to end `seq`, 1920x1080 tiled sample renders, {described}{written}, {frames} frames, "
           f"{config.threads()} I/O "
           f"threads: {frames / summary.seconds:.2f} frames/s (model load included); "
           f"EXR read + write alone on the same threads: {codec:.2f} frames/s; one frame on one "
@@ -274,6 +281,8 @@ def main() -> None:
     parser.add_argument("--budget", help="WxH:GB, e.g. 7680x4320:4 (CUDA)")
     parser.add_argument("--e2e-frames", type=int, default=8)
     parser.add_argument("--io-threads", type=int, help="end to end: EXR threads (default: seq's)")
+    parser.add_argument("--compression", choices=list(OUTPUT_COMPRESSIONS),
+                        help="end to end: the outputs' compression (default: the input's, zip)")
     parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
     parser.add_argument("--aovs", type=int, default=0,
                         help="also time the engine with this many layers denoised with the beauty")
@@ -291,7 +300,8 @@ def main() -> None:
         if args.budget:
             _budget_check(loaded, device, args.budget, rng)
         if args.e2e_frames:
-            _end_to_end(str(loaded.path), args.e2e_frames, device, Path(tmp), args.io_threads)
+            _end_to_end(str(loaded.path), args.e2e_frames, device, Path(tmp), args.io_threads,
+                        args.compression)
 
 
 if __name__ == "__main__":

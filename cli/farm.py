@@ -13,6 +13,7 @@ import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.plugin.farm.job import FarmJob, SeqOptions, build_job
 
 
@@ -43,6 +44,8 @@ def job_options(command):
         click.option("--tile", type=int, help="seq --tile."),
         click.option("--max-gpu-mem", type=float, help="seq --max-gpu-mem (GB)."),
         click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
+        click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
+                     help="seq --compression."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
@@ -59,6 +62,7 @@ def _job(values: dict) -> FarmJob:
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), missing=values.pop("missing"),
+        compression=values.pop("compression"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                      values.pop("chunk"), options, command=values.pop("command_path"),

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, EngineConfig, FrameResult, denoise_sequence
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
@@ -47,17 +48,21 @@ def _emit(event: dict) -> None:
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
 @click.option("--io-threads", type=click.IntRange(1, 64),
               help="EXR decode/encode threads [default: one per core, at most 8].")
+@click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
+              help="Write the outputs with this lossless compression [default: each input's own]; "
+                   "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
+                   "but needs OpenEXR 3.5+ to read.")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, missing: str, keep_going: bool,
-        progress: str, io_threads: int | None, **layers) -> None:
+        progress: str, io_threads: int | None, compression: str | None, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, missing=missing,
-        keep_going=keep_going, io_threads=io_threads, aovs=aovs,
+        keep_going=keep_going, io_threads=io_threads, aovs=aovs, compression=compression,
     )
     bar = None
 

@@ -40,7 +40,7 @@ from vfxdenoise.core.features import (
 )
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.aovs import LayerMap, resolve_layers
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     default_output_pattern,
@@ -76,6 +76,7 @@ class EngineConfig:
     keep_going: bool = False
     io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 8
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
+    compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine."""
@@ -346,6 +347,8 @@ def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
         image.set(list(channels), denoised[3 * index:3 * index + 3])
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
+    if config.compression is not None:
+        image.set_compression(config.compression)
     return image
 
 
@@ -425,6 +428,9 @@ def denoise_sequence(
     everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
     wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
     _check_missing(in_pattern, sequence.missing(wanted), config.missing)
+    if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
+        raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
+                              f"(got '{config.compression}'); leave it out to keep the input's")
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
     loaded = load_weights(config.model)
     radius = _temporal_radius(loaded, config)

@@ -39,6 +39,7 @@ class DenoiseRequest:
     max_gpu_mem: float | None = None
     missing: str = "error"
     aovs: tuple[str, ...] = ()
+    compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -56,7 +57,7 @@ class DenoiseRequest:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
         for flag, value in (("-o", self.output_pattern), ("--temporal-radius", self.temporal_radius),
                             ("--model", self.model), ("--tile", self.tile),
-                            ("--max-gpu-mem", self.max_gpu_mem)):
+                            ("--max-gpu-mem", self.max_gpu_mem), ("--compression", self.compression)):
             if value is not None:
                 args += [flag, str(value)]
         args += ["--device", self.device, "--missing", self.missing]
@@ -79,7 +80,7 @@ class DenoiseRequest:
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
                               max_gpu_mem_gb=self.max_gpu_mem, missing=self.missing,
-                              aovs=tuple(self.aovs))
+                              aovs=tuple(self.aovs), compression=self.compression)
         if self.model is not None:
             config.model = self.model
         return config

@@ -41,6 +41,11 @@ PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
 _FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount")
+# What an output may be switched to (`seq --compression`): the lossless compressions only, so data
+# channels (depth, motion, cryptomatte IDs) stay exact. zstd needs OpenEXR 3.5 or later to read.
+OUTPUT_COMPRESSIONS = {"none": OpenEXR.NO_COMPRESSION, "rle": OpenEXR.RLE_COMPRESSION,
+                       "zips": OpenEXR.ZIPS_COMPRESSION, "zip": OpenEXR.ZIP_COMPRESSION,
+                       "piz": OpenEXR.PIZ_COMPRESSION, "zstd": OpenEXR.ZSTD_COMPRESSION}
 
 
 def _pixel_type(spec: oiio.ImageSpec, channel: int) -> str:
@@ -134,10 +139,22 @@ class ExrPart:
         return ExrPart(spec, pixels, header, seen, planes)
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
+        self._edit_header(lambda spec: spec.attribute(name, value), {name: value})
+
+    def set_compression(self, name: str) -> None:
+        """Write this part with `name`, one of OUTPUT_COMPRESSIONS."""
+        def edit(spec: oiio.ImageSpec) -> None:
+            spec.attribute("compression", name)
+            spec.erase_attribute("openexr:dwaCompressionLevel")
+        self._edit_header(edit, {"compression": OUTPUT_COMPRESSIONS[name]})
+
+    def _edit_header(self, edit, native: dict) -> None:
+        """`edit` the spec, and make the same change (`native`) to the OpenEXR header kept for
+        writing, where that header still describes the spec."""
         header = self.native_header()
-        self.spec.attribute(name, value)
+        edit(self.spec)
         if header is not None:
-            self.exr_header = {**header, name: value}
+            self.exr_header = {**header, **native}
             self.spec_seen = self.spec.serialize("xml")
 
     @property
@@ -269,6 +286,13 @@ class ExrImage:
                             f"{type(value).__name__}")
         for part in self.parts:
             part.set_attribute(name, value)
+
+    def set_compression(self, name: str) -> None:
+        """Write every part with compression `name` (one of OUTPUT_COMPRESSIONS) instead of its own."""
+        if name not in OUTPUT_COMPRESSIONS:
+            raise ValueError(f"compression '{name}' is not one of {', '.join(OUTPUT_COMPRESSIONS)}")
+        for part in self.parts:
+            part.set_compression(name)
 
     @classmethod
     def from_channels(

@@ -47,6 +47,7 @@ class SeqOptions:
     tile: int | None = None
     max_gpu_mem: float | None = None
     missing: str | None = None
+    compression: str | None = None
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set."""
@@ -56,7 +57,8 @@ class SeqOptions:
                             ("--model", _farm_model(self.model)),
                             ("--tile", self.tile),
                             ("--max-gpu-mem", self.max_gpu_mem),
-                            ("--missing", self.missing)):
+                            ("--missing", self.missing),
+                            ("--compression", self.compression)):
             if value is not None:
                 args += [flag, str(value)]
         for feature, layer in sorted(self.layers.items()):

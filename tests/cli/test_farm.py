@@ -45,7 +45,8 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     result = _invoke("openjd", shot, "--frames", "1001-1007", "--chunk", "2",
                      "-o", tmp_path / "out" / "den.####.exr", "--bundle", bundle,
                      "--device", "cpu", "--model", tiny_weights, "--temporal-radius", "1",
-                     "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*", "--overwrite")
+                     "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*", "--compression", "zips",
+                     "--overwrite")
     assert result.exit_code == 0, result.output
     assert "7 frame(s) in 4 task(s)" in result.output
     assert f"deadline bundle submit {bundle}" in result.output
@@ -53,7 +54,7 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     defaults = _defaults(bundle)
     assert shlex.split(defaults["SeqArgs"]) == [
         "--device", "cpu", "--temporal-radius", "1", "--model", str(tiny_weights),
-        "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*"]
+        "--compression", "zips", "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*"]
     assert defaults["ChunkSize"] == 2
     assert defaults["Existing"] == "overwrite"
     assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")

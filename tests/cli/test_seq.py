@@ -46,6 +46,20 @@ def test_shipped_model_denoises_the_bundled_render(tmp_path):
         assert _psnr(denoised, reference) > _psnr(noisy, reference) + 6.0, frame
 
 
+def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
+    result = run_vfxdenoise("seq", pattern, "--compression", "zstd", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    source = read_exr(pattern.replace("####", "0002"))
+    out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
+    assert out.parts[0].spec.get_string_attribute("compression") == "zstd"
+    assert source.parts[0].spec.get_string_attribute("compression") != "zstd"
+    for name in ("Z", "motion.X", "N.Y", "albedo.G"):
+        np.testing.assert_array_equal(out.get([name]), source.get([name]))
+    lossy = run_vfxdenoise("seq", pattern, "--compression", "dwab", "--progress", "none", cwd=tmp_path)
+    assert lossy.returncode == 2 and "'dwab' is not one of" in lossy.stderr
+
+
 def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):
     extra = {f"spec.{c}": np.full((32, 48), 0.25, np.float32) for c in "RGB"}
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)

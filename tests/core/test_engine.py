@@ -11,7 +11,7 @@ import torch
 from exr_sequences import clean_frame
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError
+from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 
@@ -251,6 +251,15 @@ def test_cuda_output_matches_the_cpu_with_aov_layers(sequence_factory, tmp_path)
             assert np.abs(np.log1p(cuda.get(names)) - np.log1p(cpu.get(names))).max() < 0.01, layer
         summed = cuda.get(["key.R", "key.G", "key.B"]) + cuda.get(["fill.R", "fill.G", "fill.B"])
         np.testing.assert_allclose(summed, cuda.get(["R", "G", "B"]), rtol=4e-3, atol=1e-3)
+
+
+def test_an_unknown_output_compression_is_refused_before_any_frame(sequence_factory, tmp_path,
+                                                                   tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4))
+    with pytest.raises(VfxDenoiseError, match="--compression must be one of none, rle, zips, zip, piz, zstd"):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights,
+                                                                              compression="dwab"))
+    assert not list(tmp_path.glob("o.*"))
 
 
 def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, tiny_weights):

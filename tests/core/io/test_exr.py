@@ -176,6 +176,32 @@ def test_compression_survives_a_rewrite(tmp_path, compression):
         assert exr.header()["compression"].name == f"{expected}_COMPRESSION"
 
 
+@pytest.mark.parametrize("tiled", [False, True])  # written by OpenEXR / by OpenImageIO
+@pytest.mark.parametrize("compression", ["zstd", "piz", "none"])
+def test_set_compression_switches_every_part_and_keeps_the_values(mixed, tmp_path, compression, tiled):
+    source = read_exr(mixed[0])
+    image = read_exr(mixed[0])
+    assert image.parts[0].native_header() is not None
+    if tiled:
+        image.parts[0].spec.tile_width = image.parts[0].spec.tile_height = 16
+    image.set_compression(compression)
+    write_exr(tmp_path / "out.exr", image)
+    with OpenEXR.File(str(tmp_path / "out.exr")) as exr:
+        expected = {"none": "NO"}.get(compression, compression.upper())
+        assert exr.header()["compression"].name == f"{expected}_COMPRESSION"
+    out = read_exr(tmp_path / "out.exr")
+    assert out.parts[0].channel_types == source.parts[0].channel_types
+    for name in source.channel_names:
+        np.testing.assert_array_equal(out.get([name]), source.get([name]), err_msg=name)
+
+
+def test_set_compression_refuses_lossy_and_unknown_names(mixed):
+    image = read_exr(mixed[0])
+    for name in ("dwab", "pxr24", "lzw"):
+        with pytest.raises(ValueError, match=f"compression '{name}' is not one of none, rle"):
+            image.set_compression(name)
+
+
 def test_custom_attributes_survive_and_set_attribute_adds(tmp_path):
     attributes = {"studio/shot": "sq010_sh020", "studio/take": 3, "studio/exposure": 1.5}
     path = tmp_path / "attrs.exr"
