@@ -12,24 +12,13 @@ repeats): compare its times, and take sizes from a whole render.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import OpenEXR
-from speed import _write_sequence
+from speed import _median_ms, _write_sequence
 
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
-
-
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:

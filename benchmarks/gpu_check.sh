@@ -7,10 +7,11 @@
 #
 # There, where they are missing, it installs .whl/ into /tmp/site and puts this checkout on the
 # path as the `vfxdenoise` package (as pyproject's package-dir maps it; nothing to build). It runs,
-# each step under its own time limit, logging to $OUT/<step>.log: the tests that skip without CUDA (fused output kernel,
-# CUDA against CPU with --aov layers), the demo on CUDA, and benchmarks/speed.py for `default`
-# (1080p and 4K against OIDN, 2 light-group layers, 8K in a 4 GB budget, end to end at 1080p;
-# end to end again writing zstd) and `fast`. A failing step does not stop the later ones; the exit status says if any failed.
+# each step under its own time limit, logging to $OUT/<step>.log: the tests that skip without
+# CUDA (fused output kernel, CUDA against CPU with --aov layers), the demo on CUDA, and
+# benchmarks/speed.py for `default` (1080p and 4K against OIDN, 2 light-group layers, 8K in a
+# 4 GB budget, end to end at 1080p; end to end again writing zstd) and `fast`. A failing step
+# does not stop the later ones; the exit status says if any failed.
 # STEPS="tests demo" runs a subset; DEVICE=cpu SIZES=320x180 E2E_FRAMES=4 REPEATS=2 tries the
 # script on a machine without a GPU (BUDGET= skips the 8K check). The steps' limits add up to
 # 590 s, inside one call's 600.
