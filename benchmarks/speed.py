@@ -100,8 +100,9 @@ def _engine_ms(denoiser: _Denoiser, window: dict, layout, device: torch.device, 
     frame's result is still being copied back; every result is waited for."""
     def denoise():
         plan = plan_slots(window, layout, device)
-        x = build_input(window, layout, device, plan)
-        aovs = aligned_aovs(window, layout, plan, device) if window[0].aovs else None
+        x = build_input(window, layout, device, plan, denoiser.input_dtype)
+        aovs = (aligned_aovs(window, layout, plan, device, denoiser.input_dtype)
+                if window[0].aovs else None)
         return denoiser(x, aovs=aovs)
 
     def run() -> None:

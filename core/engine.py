@@ -291,6 +291,12 @@ class _Denoiser:
         if self.tile is None and budgeted:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
+    @property
+    def input_dtype(self) -> torch.dtype:
+        """The type to build the network input in: the model's where the input lives on the
+        model's device; float32 in host memory, whose tiles are converted as they go over."""
+        return self.dtype if self.input_device == self.device else torch.float32
+
     def _run_tile(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, self.dtype)
         channels = self.model.layout.in_channels
@@ -494,8 +500,9 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 result.message = "; ".join(notes)
                 layout, device = denoiser.model.layout, denoiser.input_device
                 plan = plan_slots(window, layout, device)
-                x = build_input(window, layout, device, plan)
-                aovs = aligned_aovs(window, layout, plan, device) if config.aovs else None
+                x = build_input(window, layout, device, plan, denoiser.input_dtype)
+                aovs = (aligned_aovs(window, layout, plan, device, denoiser.input_dtype)
+                        if config.aovs else None)
                 beauty = denoiser(x, frame=t, aovs=aovs)
                 layers = source.get(windows[t][0]).layers
                 image = source.image(windows[t][0])

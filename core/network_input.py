@@ -139,22 +139,34 @@ def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
     return out
 
 
-def _warped(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
-            device: torch.device) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-    """Each frame's beauty and guide channels warped to t by the flow of its offset, with the
-    in-bounds mask. Frames with the same channels share one batched warp, which the CPU runs one
-    frame per thread."""
-    groups: dict[int, list[int]] = {}
+def _aligned(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
+             centre_guide: torch.Tensor | None, device: torch.device
+             ) -> dict[int, tuple[torch.Tensor, torch.Tensor, bool]]:
+    """Each frame's beauty and guide channels brought to t (warped by the flow of its offset where
+    there is one), its consistency with t, and whether its guides were comparable with t's.
+
+    Consistency: in bounds after warping, times exp(-8 x the mean absolute difference of the
+    guides) where they have t's channels. Frames with the same channels share one batched warp
+    (the CPU runs one frame per thread) and one pass of each operation, which at 4K is what costs:
+    each pass over a many-channel batch moves about a gigabyte."""
+    groups: dict[tuple[int, bool], list[int]] = {}
     for offset, frame in frames.items():
         channels = 3 + sum(a.shape[0] for a in _guide_channels(frame))
-        groups.setdefault(channels, []).append(offset)
-    warped = {}
-    for offsets in groups.values():
+        groups.setdefault((channels, offset in flows), []).append(offset)
+    aligned = {}
+    for (channels, moved), offsets in groups.items():
         images = _stacked([[frames[o].beauty, *_guide_channels(frames[o])] for o in offsets], device)
-        images, inside = warp(images, torch.cat([flows[o] for o in offsets]))
+        if moved:
+            images, consistency = warp(images, torch.cat([flows[o] for o in offsets]))
+        else:
+            consistency = torch.ones_like(images[:, :1])
+        comparable = centre_guide is not None and channels - 3 == centre_guide.shape[1]
+        if comparable:
+            mismatch = torch.sub(images[:, 3:], centre_guide).abs_().sum(dim=1, keepdim=True)
+            consistency.mul_(mismatch.mul_(-8.0 / (channels - 3)).exp_())
         for index, offset in enumerate(offsets):
-            warped[offset] = images[index:index + 1], inside[index:index + 1]
-    return warped
+            aligned[offset] = images[index:index + 1], consistency[index:index + 1], comparable
+    return aligned
 
 
 @dataclass
@@ -193,10 +205,12 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
 
 
 def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
-                 device: torch.device | str = "cpu") -> torch.Tensor:
+                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+                 ) -> torch.Tensor:
     """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
-    warps the beauty: (1, 3 x slots x layers, H, W), layer by layer, each in slot order. A slot
-    that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it)."""
+    warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, layer by layer, each in slot
+    order. A slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel
+    reads it)."""
     device = torch.device(device)
     names = list(window[0].aovs)
     slot_frames = [window[0], *(window[o] for o in plan.offsets)]
@@ -207,7 +221,7 @@ def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: Sl
         images, _ = warp(stacked, torch.cat([plan.flows[o] for o in moved]))
         warped = {o: images[i] for i, o in enumerate(moved)}
     out = torch.empty((1, 3 * len(slot_frames) * len(names), window[0].height, window[0].width),
-                      device=device)
+                      device=device, dtype=dtype)
     for slot, frame in enumerate(slot_frames):
         offset = plan.offsets[slot - 1] if slot else 0
         from_warp = slot and plan.firsts.get(offset) == slot - 1 and offset in warped
@@ -220,55 +234,45 @@ def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: Sl
 
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
-    plan: SlotPlan | None = None,
+    plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
 
     `window` maps frame offsets to features and covers a contiguous range containing 0, as
     `window_reach` sizes it; `plan` (default: `plan_slots`) says which frame each slot shows. A
     slot that repeats a frame another slot shows is marked inconsistent. The result is filled in
-    place into one preallocated tensor: at 1080p every copy costs ~10 ms.
+    place into one preallocated tensor of `dtype` (the model's: no conversion pass after; the
+    arithmetic stays in float32): at 1080p every copy costs ~10 ms.
     """
     device = torch.device(device)
     centre = window[0]
     plan = plan or plan_slots(window, layout, device)
     offsets, firsts, flows = plan.offsets, plan.firsts, plan.flows
 
-    out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device)
+    out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
+                      dtype=dtype)
     n_beauty = layout.beauty_channels
     out[0, 0:3] = torch.as_tensor(centre.beauty)
     centre_guide = _guide_channels(centre)
     centre_guide = _stacked([centre_guide], device) if centre_guide else None
-    warped = _warped({o: window[o] for o in firsts if o in flows}, flows, device)
+    aligned = _aligned({o: window[o] for o in firsts}, flows, centre_guide, device)
     albedo_sum = albedo_weight = None
     if layout.temporal_albedo and centre.albedo is not None:
         albedo_sum = _stacked([[centre.albedo]], device)
         albedo_weight = torch.ones_like(albedo_sum[:, :1])
     for index, offset in enumerate(offsets):
-        frame = window[offset]
         beauty_out = out[:, 3 * (index + 1):3 * (index + 2)]
         valid = out[:, n_beauty + index:n_beauty + index + 1]
         if firsts.get(offset) != index:  # consistency 0: the slot repeats a frame
-            beauty_out[0] = torch.as_tensor(frame.beauty)
+            beauty_out[0] = torch.as_tensor(window[offset].beauty)
             valid.zero_()
             continue
-        guide = _guide_channels(frame)
-        if offset in warped:
-            image, inside = warped[offset]
-            beauty_out.copy_(image[:, :3])
-            guide = image[:, 3:] if guide else None
-            valid.copy_(inside)
-        else:
-            beauty_out[0] = torch.as_tensor(frame.beauty)
-            guide = _stacked([guide], device) if guide else None
-            valid.fill_(1.0)
-        if guide is not None and centre_guide is not None and guide.shape == centre_guide.shape:
-            albedo = guide[:, :3].clone() if albedo_sum is not None else None
-            mismatch = guide.sub_(centre_guide).abs_().mean(dim=1, keepdim=True)
-            valid.mul_(mismatch.mul_(-8.0).exp_())
-            if albedo is not None:  # the guide starts with the albedo when the centre has one
-                albedo_sum.addcmul_(albedo, valid)
-                albedo_weight.add_(valid)
+        image, consistency, comparable = aligned[offset]
+        beauty_out.copy_(image[:, :3])
+        valid.copy_(consistency)
+        if albedo_sum is not None and comparable:  # the guide starts with the albedo, as t's
+            albedo_sum.addcmul_(image[:, 3:6], consistency)
+            albedo_weight.add_(consistency)
 
     aux = layout.albedo_start
     for start, array in ((aux, centre.albedo), (aux + 3, centre.normal)):

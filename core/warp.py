@@ -13,21 +13,16 @@ import torch.nn.functional as F
 
 def _grid(flow: torch.Tensor) -> torch.Tensor:
     """Positions p + flow(p), (N,H,W,2), in grid_sample's [-1, 1] coordinates at pixel centres
-    (align_corners=True). Scaled as 2p / extent - 1, which maps whole pixels exactly."""
+    (align_corners=True): 2p / extent - 1 plus the flow scaled alike, in one pass over the batch."""
     _, _, height, width = flow.shape
-    pixels = torch.stack(torch.meshgrid(
-        torch.arange(width, device=flow.device, dtype=flow.dtype),
-        torch.arange(height, device=flow.device, dtype=flow.dtype),
-        indexing="xy",
-    ), dim=-1)
-    return (pixels + flow.permute(0, 2, 3, 1)).mul_(2.0).div_(_extent(flow)).sub_(1.0)
-
-
-def _extent(flow: torch.Tensor) -> torch.Tensor:
-    """Pixels between the outermost pixel centres along x and y."""
-    height, width = flow.shape[-2:]
-    return torch.tensor([max(width - 1, 1), max(height - 1, 1)], device=flow.device,
-                        dtype=flow.dtype)
+    scales = [2.0 / max(extent - 1, 1) for extent in (width, height)]
+    xs, ys = (torch.arange(extent, device=flow.device, dtype=flow.dtype).mul_(scale).sub_(1.0)
+              for extent, scale in zip((width, height), scales))
+    base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)
+    # Built on the device from Python numbers: a tensor copied from the host would make the host
+    # wait for the GPU's queue at every warp.
+    scale = torch.stack([flow.new_full((), s) for s in scales])
+    return torch.addcmul(base, flow.permute(0, 2, 3, 1), scale)
 
 
 def _sample(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
@@ -40,8 +35,11 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.T
     Batch several images into one call where possible: on the CPU grid sampling spreads a batch
     over threads, one image per thread."""
     grid = _grid(flow)
-    # In bounds: within half a pixel of the outermost pixel centres.
-    inside = (grid.abs() < 1.0 + 1.0 / _extent(flow)).all(dim=-1, keepdim=True).permute(0, 3, 1, 2)
+    # In bounds: the nearest pixel centre lies in the frame (within half a pixel of the outermost
+    # ones), sampled from a frame of ones with zeros outside: one pass, against four for
+    # comparing the coordinates.
+    ones = grid.new_ones(()).expand(image.shape[0], 1, *image.shape[-2:])
+    inside = F.grid_sample(ones, grid, mode="nearest", padding_mode="zeros", align_corners=True)
     return _sample(image, grid), inside.to(image.dtype)
 
 

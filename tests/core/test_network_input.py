@@ -183,3 +183,21 @@ def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
     assert aovs.shape == (1, 2 * slots, 8, 8)
     torch.testing.assert_close(aovs[:, :slots], x[:, :slots] / 2)
     torch.testing.assert_close(aovs[:, slots:], x[:, :slots])
+
+
+def test_an_input_built_in_half_precision_is_the_float_input_rounded_once():
+    rng = np.random.default_rng(4)
+    window = {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(np.float32),
+                               albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float32),
+                               normal=rng.uniform(-1, 1, (3, 8, 8)).astype(np.float32),
+                               motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32),
+                               aovs={"key": rng.gamma(2.0, 0.2, (3, 8, 8)).astype(np.float32)})
+              for d in range(-2, 3)}
+    window[2].beauty[0, 4, 4] = 60000.0  # near the top of the half range
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
+    plan = plan_slots(window, layout)
+    for build in (build_input, aligned_aovs):
+        full = build(window, layout, plan=plan)
+        half = build(window, layout, plan=plan, dtype=torch.float16)
+        assert half.dtype == torch.float16
+        assert torch.equal(half, full.half())
