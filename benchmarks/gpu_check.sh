@@ -8,9 +8,10 @@
 # There, where they are missing, it installs .whl/ into /tmp/site and puts this checkout on the
 # path as the `vfxdenoise` package (as pyproject's package-dir maps it; nothing to build). It runs,
 # each step under its own time limit, logging to $OUT/<step>.log: the tests that skip without
-# CUDA (fused output kernel, CUDA against CPU with --aov layers), the demo on CUDA, and
-# benchmarks/speed.py for `default` (1080p and 4K against OIDN, 2 light-group layers, 8K in a
-# 4 GB budget, end to end at 1080p; end to end again writing zstd) and `fast`. A failing step
+# CUDA (fused output and input kernels, CUDA against CPU with --aov layers), the demo on CUDA,
+# and benchmarks/speed.py for `default` (1080p and 4K against OIDN, the input's fused kernel
+# against its PyTorch path, 2 light-group layers, 8K in a 4 GB budget, end to end at 1080p; end
+# to end again writing zstd) and `fast`. A failing step
 # does not stop the later ones; the exit status says if any failed.
 # STEPS="tests demo" runs a subset; DEVICE=cpu SIZES=320x180 E2E_FRAMES=4 REPEATS=2 tries the
 # script on a machine without a GPU (BUDGET= skips the 8K check). The steps' limits add up to
@@ -60,7 +61,7 @@ VFXDENOISE=("$PYTHON" -c "from vfxdenoise.cli.main import main; main()")
 
 step machine 20 bash -c "nvidia-smi -L || echo 'no nvidia-smi'; $PYTHON -c 'import torch; print(torch.__version__, torch.cuda.is_available())'"
 step tests 130 "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
-    tests/core/models/test_fused_output.py tests/core/test_engine.py
+    tests/core/models/test_fused_output.py tests/core/test_fused_input.py tests/core/test_engine.py
 step demo 90 "${VFXDENOISE[@]}" demo --device "$DEVICE" --out "$(mktemp -d)"
 step speed 200 "$PYTHON" benchmarks/speed.py --device "$DEVICE" --sizes "$SIZES" --repeats "$REPEATS" \
     --aovs 2 ${BUDGET:+--budget "$BUDGET"} --e2e-frames "$E2E_FRAMES" --io-threads "$(nproc)"

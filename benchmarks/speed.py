@@ -9,7 +9,8 @@ Prints markdown tables:
   from the device-resident window, model, output back to host memory, that copy overlapping the
   next frame as in `seq`), the network alone, OIDN (pyoidn, HDR + albedo + normal, same inputs on
   the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, and peak
-  GPU memory;
+  GPU memory; then the network input's build time alone (the PyTorch path, and on CUDA the fused
+  slot kernel, with how far the two inputs differ);
 - `--aovs N`: the engine's per-frame cost again with N layers denoised along with the beauty
   (`seq --aov`: their frames warped, one more network pass each);
 - `--budget WxH:GB`: one frame of that size through the engine's memory-budgeted path (`seq
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vfxdenoise.core import fused_input
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError
@@ -152,6 +154,7 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
     oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
     row = (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
            f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
+    row += "\n\n" + _input_paths(window, layout, device, denoiser.input_dtype, args.repeats)
     if args.aovs:  # the same frames with layers that sum to the beauty (as light groups do)
         for frame in window.values():
             frame.aovs = {f"layer{i}": frame.beauty / args.aovs for i in range(args.aovs)}
@@ -160,6 +163,25 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
                 f"{width}x{height}: engine {with_aovs:.1f} ms/frame, "
                 f"+{(with_aovs - engine_ms) / args.aovs:.1f} ms per layer\n")
     return row
+
+
+def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype, repeats: int) -> str:
+    """The network input's build time (flows included), its neighbour slots filled by the
+    PyTorch path and, where it can run, by the fused kernel, with how far the two inputs differ."""
+    frames = [window[0], *(window[d] for d in window if d)]
+    paths = {"PyTorch path": False}
+    if fused_input.available(torch.empty(1, device=device), frames):
+        paths = {"fused slot kernel": True, **paths}
+    times, inputs = {}, {}
+    for name, kernel in paths.items():
+        times[name] = _median_ms(lambda kernel=kernel: build_input(
+            window, layout, device, dtype=dtype, kernel=kernel), repeats)
+        inputs[name] = build_input(window, layout, device, dtype=dtype, kernel=kernel).float()
+    line = ", ".join(f"{name} {ms:.2f} ms" for name, ms in times.items())
+    if len(inputs) == 2:
+        first, second = inputs.values()
+        line += f", largest difference {(first - second).abs().max().item():.2g}"
+    return f"network input at {window[0].width}x{window[0].height} ({dtype}): {line}\n"
 
 
 def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:

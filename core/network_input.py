@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.warp import flows_from_motion, warp
 
@@ -232,9 +233,54 @@ def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: Sl
     return out
 
 
+def _slot_views(out: torch.Tensor, layout: InputLayout, index: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Neighbour slot `index`'s beauty and consistency channels in the network input."""
+    valid = layout.beauty_channels + index
+    return out[:, 3 * (index + 1):3 * (index + 2)], out[:, valid:valid + 1]
+
+
+def _repeated_slot(out: torch.Tensor, layout: InputLayout, index: int, frame: FrameFeatures) -> None:
+    """A slot that repeats a frame another slot shows: the frame as it is, consistency 0."""
+    beauty_out, valid = _slot_views(out, layout, index)
+    beauty_out[0] = torch.as_tensor(frame.beauty)
+    valid.zero_()
+
+
+def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
+                   plan: SlotPlan, albedo_sum: torch.Tensor | None) -> None:
+    """Fill the neighbour slots (beauty and consistency) and add to `albedo_sum`, in PyTorch."""
+    centre = window[0]
+    centre_guide = _guide_channels(centre)
+    centre_guide = _stacked([centre_guide], out.device) if centre_guide else None
+    aligned = _aligned({o: window[o] for o in plan.firsts}, plan.flows, centre_guide, out.device)
+    for index, offset in enumerate(plan.offsets):
+        if plan.firsts.get(offset) != index:
+            _repeated_slot(out, layout, index, window[offset])
+            continue
+        beauty_out, valid = _slot_views(out, layout, index)
+        image, consistency, comparable = aligned[offset]
+        beauty_out.copy_(image[:, :3])
+        valid.copy_(consistency)
+        if albedo_sum is not None and comparable:  # the guide starts with the albedo, as t's
+            albedo_sum[:, :3].addcmul_(image[:, 3:6], consistency)
+            albedo_sum[:, 3:].add_(consistency)
+
+
+def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
+                 plan: SlotPlan, albedo_sum: torch.Tensor | None) -> None:
+    """The same as `_aligned_slots`, one Triton kernel per slot (`fused_input`)."""
+    for index, offset in enumerate(plan.offsets):
+        if plan.firsts.get(offset) != index:
+            _repeated_slot(out, layout, index, window[offset])
+            continue
+        fused_input.align_slot(*_slot_views(out, layout, index), window[offset],
+                               plan.flows.get(offset), window[0], albedo_sum)
+
+
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
-    plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32,
+    plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, kernel: bool | None = None,
 ) -> torch.Tensor:
     """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
 
@@ -242,51 +288,39 @@ def build_input(
     `window_reach` sizes it; `plan` (default: `plan_slots`) says which frame each slot shows. A
     slot that repeats a frame another slot shows is marked inconsistent. The result is filled in
     place into one preallocated tensor of `dtype` (the model's: no conversion pass after; the
-    arithmetic stays in float32): at 1080p every copy costs ~10 ms.
+    arithmetic stays in float32): at 1080p every copy costs ~10 ms. The neighbour slots are
+    filled by the fused CUDA kernel where it can run (`kernel` None: `fused_input.available`),
+    else in PyTorch; `kernel` True or False forces one (True on the CPU runs under Triton's
+    interpreter only, for checking the kernel).
     """
     device = torch.device(device)
     centre = window[0]
     plan = plan or plan_slots(window, layout, device)
-    offsets, firsts, flows = plan.offsets, plan.firsts, plan.flows
-
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
                       dtype=dtype)
-    n_beauty = layout.beauty_channels
     out[0, 0:3] = torch.as_tensor(centre.beauty)
-    centre_guide = _guide_channels(centre)
-    centre_guide = _stacked([centre_guide], device) if centre_guide else None
-    aligned = _aligned({o: window[o] for o in firsts}, flows, centre_guide, device)
-    albedo_sum = albedo_weight = None
-    if layout.temporal_albedo and centre.albedo is not None:
-        albedo_sum = _stacked([[centre.albedo]], device)
-        albedo_weight = torch.ones_like(albedo_sum[:, :1])
-    for index, offset in enumerate(offsets):
-        beauty_out = out[:, 3 * (index + 1):3 * (index + 2)]
-        valid = out[:, n_beauty + index:n_beauty + index + 1]
-        if firsts.get(offset) != index:  # consistency 0: the slot repeats a frame
-            beauty_out[0] = torch.as_tensor(window[offset].beauty)
-            valid.zero_()
-            continue
-        image, consistency, comparable = aligned[offset]
-        beauty_out.copy_(image[:, :3])
-        valid.copy_(consistency)
-        if albedo_sum is not None and comparable:  # the guide starts with the albedo, as t's
-            albedo_sum.addcmul_(image[:, 3:6], consistency)
-            albedo_weight.add_(consistency)
-
     aux = layout.albedo_start
     for start, array in ((aux, centre.albedo), (aux + 3, centre.normal)):
         if array is None:
             out[:, start:start + 3] = 0.0
         else:
             out[0, start:start + 3] = torch.as_tensor(array)
+    albedo_sum = None  # with `temporal_albedo`: the window's albedo sum, then its weight
+    if layout.temporal_albedo and centre.albedo is not None:
+        albedo_sum = torch.ones((1, 4, centre.height, centre.width), device=device)
+        albedo_sum[0, :3] = torch.as_tensor(centre.albedo)
+    frames = [centre, *(window[o] for o in plan.firsts)]
+    if kernel is None:
+        kernel = fused_input.available(out, frames)
+    fill = _fused_slots if kernel else _aligned_slots
+    fill(out, window, layout, plan, albedo_sum)
     if albedo_sum is not None:
-        torch.div(albedo_sum, albedo_weight, out=out[:, aux:aux + 3])
+        torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, aux:aux + 3])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
                "motion": plan.use_motion}
     for i, name in enumerate(FLAG_NAMES):
         out[:, aux + 6 + i] = float(present[name])
     if layout.slot_distances:
-        for index, offset in enumerate(offsets):
+        for index, offset in enumerate(plan.offsets):
             out[:, layout.distance_start + index] = abs(offset) / layout.temporal_radius
     return out

@@ -1,19 +1,27 @@
-"""Run as a script with TRITON_INTERPRET=1 (Triton reads it when it is imported): the fused CUDA
-output kernel, run by Triton's interpreter on the CPU, against the PyTorch path of the same models.
-Prints {case: largest difference in log(1 + x)} as JSON.
+"""Run as a script with TRITON_INTERPRET=1 (Triton reads it when it is imported): a fused CUDA
+kernel, run by Triton's interpreter on the CPU, against the PyTorch path it replaces.
 
+    python tests/fused_interpreted.py output   # the networks' output stage, on the shipped models
+    python tests/fused_interpreted.py input    # the network input's neighbour slots
+
+Prints {case: largest difference} as JSON (output: in log(1 + x); input: in the input's values).
 The interpreter executes the kernel's own code (indexing, pixel-shuffle phases, online softmax,
-replicate borders, demodulation) with NumPy, so a wrong index fails here as it would on a GPU;
-what it cannot check is GPU compilation.
+replicate borders, demodulation, bilinear taps, bounds) with NumPy, so a wrong index fails here as
+it would on a GPU; what it cannot check is GPU compilation.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sys
 
+import numpy as np
 import torch
 
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.models import build_model
+from vfxdenoise.core.network_input import InputLayout, build_input, plan_slots
 from vfxdenoise.core.weights import load_weights
 
 
@@ -40,7 +48,7 @@ def _input(model, n: int, height: int, width: int) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def main() -> None:
+def output_differences() -> dict[str, float]:
     results = {}
     for name, model in _models():
         for n, height, width in ((1, 16, 20), (2, 13, 31)):
@@ -50,7 +58,56 @@ def main() -> None:
                 reference = model.forward_log(x)  # CPU tensors: the PyTorch path
                 fused = model.fused_output(features, x)
             results[f"{name} {n}x{height}x{width}"] = (fused - reference).abs().max().item()
-    print(json.dumps(results))
+    return results
+
+
+def _smooth_window(height: int, width: int, offsets: range, guides=("albedo", "normal"),
+                   motion: bool = True) -> dict[int, FrameFeatures]:
+    """Smooth frames and motion (a turn about the centre and a drift that takes pixels out of the
+    frame): where positions differ by rounding only, the two paths' samples differ by as little."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    window = {}
+    for d in offsets:
+        def wave(a: float, b: float, phase: float, d: int = d) -> np.ndarray:
+            return (np.sin(xs * a + ys * b + d * 0.3 + phase) + 1.2).astype(np.float32)
+
+        frame = FrameFeatures(beauty=np.stack([wave(0.21, 0.13, k) * 4 for k in range(3)]))
+        if "albedo" in guides:
+            frame.albedo = np.stack([wave(0.11, 0.07, k) * 0.4 for k in range(3)])
+        if "normal" in guides:
+            frame.normal = np.stack([wave(0.05, 0.09, k) - 1.2 for k in range(3)])
+        if motion:
+            angle, cx, cy = 0.05 + 0.01 * d, width / 2 - 0.37, height / 2 + 0.21
+            mx = (math.cos(angle) - 1) * (xs - cx) - math.sin(angle) * (ys - cy) + 1.73
+            my = math.sin(angle) * (xs - cx) + (math.cos(angle) - 1) * (ys - cy) - 0.91
+            frame.motion = np.stack([mx, my]).astype(np.float32)
+        window[d] = frame.to(torch.device("cpu"))
+    return window
+
+
+def input_differences() -> dict[str, float]:
+    cases = {
+        "mid-shot, temporal albedo": (range(-2, 3), InputLayout(2, True, True), {}),
+        "first frame: chained flows": (range(0, 5), InputLayout(2, True, True), {}),
+        "2-frame shot: repeated slots": (range(-1, 1), InputLayout(2, True, True), {}),
+        "no motion": (range(-2, 3), InputLayout(2, True, False), {"motion": False}),
+        "beauty only": (range(-2, 3), InputLayout(2), {"guides": ()}),
+        "albedo only, radius 1": (range(-1, 2), InputLayout(1, True), {"guides": ("albedo",)}),
+    }
+    results = {}
+    for name, (offsets, layout, options) in cases.items():
+        for height, width in ((13, 31), (24, 20)):
+            window = _smooth_window(height, width, offsets, **options)
+            plan = plan_slots(window, layout)
+            reference = build_input(window, layout, plan=plan, kernel=False)
+            fused = build_input(window, layout, plan=plan, kernel=True)
+            results[f"{name} {height}x{width}"] = (fused - reference).abs().max().item()
+    return results
+
+
+def main() -> None:
+    kernel = sys.argv[1] if len(sys.argv) > 1 else "output"
+    print(json.dumps(output_differences() if kernel == "output" else input_differences()))
 
 
 if __name__ == "__main__":

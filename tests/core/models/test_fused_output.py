@@ -27,8 +27,8 @@ def test_interpreted_kernel_matches_the_pytorch_path():
     # Triton decides at import whether it interprets, so the check runs in its own process.
     script = Path(__file__).resolve().parents[2] / "fused_interpreted.py"
     env = {**os.environ, "TRITON_INTERPRET": "1"}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run([sys.executable, str(script), "output"], env=env, capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     differences = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(differences) == 6 and "default 1x16x20" in differences  # 3 models x 2 sizes
