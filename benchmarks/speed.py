@@ -17,7 +17,8 @@ Prints markdown tables:
   --max-gpu-mem GB`: frame in host memory, tiles on the GPU), with peak GPU memory and the largest
   difference to the untiled result;
 - end to end: `vfxdenoise seq` on a 1080p multi-layer EXR sequence made of the bundled sample renders
-  (decode, features, model, encode, atomic writes) in frames per second, next to the rate at which
+  (decode, features, model, encode, atomic writes) in frames per second, over the whole run and
+  in steady state (after the first quarter of the frames), next to the rate at which
   the same threads only read and write the frames back: when the two are close the run is I/O-bound;
   `--compression NAME` writes the outputs (and the I/O-only copies) as `seq --compression` does.
 """
@@ -284,13 +285,26 @@ def _end_to_end(model: str, frames: int, device: torch.device, folder: Path,
                           compression=compression)
     codec = _codec_fps(folder, frames, config.threads(), compression)
     stages = _codec_stages(folder, compression)
-    summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config)
+    done: list[float] = []  # when each frame was on disk
+    summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config,
+                               progress=lambda *_: done.append(time.perf_counter()))
     written = f", written as {compression}" if compression else ""
     print(f"\nend to end `seq`, 1920x1080 tiled sample renders, {described}{written}, {frames} frames, "
           f"{config.threads()} I/O "
           f"threads: {frames / summary.seconds:.2f} frames/s (model load included); "
+          f"{_steady_rate(done)}; "
           f"EXR read + write alone on the same threads: {codec:.2f} frames/s; one frame on one "
           f"thread: {stages}")
+
+
+def _steady_rate(done: list[float]) -> str:
+    """Frames per second once running: over the frames finished after the first quarter, so the
+    model load, the first calls' compilation and tuning, and the pipeline's filling are left out."""
+    first = len(done) // 4
+    if len(done) - first < 2:
+        return "too few frames for a steady-state rate"
+    rate = (len(done) - 1 - first) / (done[-1] - done[first])
+    return f"steady state (frames {first + 2}-{len(done)}): {rate:.2f} frames/s"
 
 
 def main() -> None:
