@@ -97,7 +97,7 @@ class ExrPart:
             self._pixels = np.empty((self.spec.height, self.spec.width, self.spec.nchannels),
                                     np.float32)
             for c, name in enumerate(self.spec.channelnames):
-                self._pixels[:, :, c] = _as_float32(self.planes[name])
+                _as_float32(self.planes[name], self._pixels[:, :, c])
             self.planes = None
         return self._pixels
 
@@ -112,11 +112,12 @@ class ExrPart:
             return next(iter(self.planes.values())).shape
         return self._pixels.shape[:2]
 
-    def channel(self, index: int) -> np.ndarray:
-        """One channel as an (H, W) float32 array (a view of `pixels`, or a converted plane)."""
+    def read_channel(self, index: int, out: np.ndarray) -> None:
+        """One channel into `out`, an (H, W) float32 array."""
         if self.planes is not None:
-            return _as_float32(self.planes[self.spec.channelnames[index]])
-        return self._pixels[:, :, index]
+            _as_float32(self.planes[self.spec.channelnames[index]], out)
+        else:
+            out[...] = self._pixels[:, :, index]
 
     def set_channel(self, index: int, plane: np.ndarray) -> None:
         if self.planes is None:
@@ -235,7 +236,7 @@ class ExrImage:
                                "read them separately")
         out = np.empty((len(located), *shapes.pop()), np.float32)
         for i, (p, c) in enumerate(located):
-            out[i] = self.parts[p].channel(c)
+            self.parts[p].read_channel(c, out[i])
         return out
 
     def set(self, names: Sequence[str], values: np.ndarray) -> None:
@@ -339,11 +340,13 @@ class ExrImage:
         return cls([ExrPart(spec, pixels)])
 
 
-def _as_float32(plane: np.ndarray) -> np.ndarray:
-    """A stored plane as float32 (torch converts half ~10x faster than NumPy)."""
+def _as_float32(plane: np.ndarray, out: np.ndarray) -> None:
+    """A stored plane converted into `out` (float32) in one pass (torch converts half ~10x
+    faster than NumPy)."""
     if plane.dtype == np.float16:
-        return torch.from_numpy(plane).float().numpy()
-    return plane.astype(np.float32, copy=False)
+        torch.from_numpy(out).copy_(torch.from_numpy(plane))
+    else:
+        np.copyto(out, plane, casting="unsafe")
 
 
 def _stored(plane: np.ndarray, pixel_type: str) -> np.ndarray:
