@@ -70,3 +70,22 @@ def test_cuda_kernel_matches_the_pytorch_path(dtype):
     # Random motion over random frames: rounding of the sample positions shows (CPU: 1e-2).
     assert (fused - reference).abs().max().item() < 0.05
     assert (fused - reference).abs().mean().item() < 1e-3
+
+
+@pytest.mark.parametrize("capability, out_type, every_variant",
+                         [(90, "*fp16", True), (80, "*fp16", False), (75, "*fp16", False),
+                          (90, "*fp32", False)])
+def test_kernel_compiles_for_nvidia_gpus(capability, out_type, every_variant):
+    from triton_compile import compile_for_gpu
+
+    planes = ("beauty", "albedo", "normal", "flow", "centre_albedo", "centre_normal", "albedo_sum")
+    types = {**{name: "*fp32" for name in planes}, "beauty_out": out_type, "valid_out": out_type}
+    # (warped, albedo, normal, accumulate): with motion and both guides as renders have them,
+    # then without motion, without guides, and with one of the two.
+    variants = [(True, True, True, True), (True, True, True, False), (False, True, True, True),
+                (True, False, False, False), (True, True, False, True), (True, False, True, False)]
+    for warped, albedo, normal, accumulate in variants if every_variant else variants[:1]:
+        cubin = compile_for_gpu(fused_input._slot_kernel, types, {
+            "WARPED": warped, "ALBEDO": albedo, "NORMAL": normal, "ACCUMULATE": accumulate,
+            "BLOCK": fused_input.BLOCK}, capability)
+        assert len(cubin) > 1000

@@ -61,3 +61,14 @@ def test_fused_kernel_matches_the_pytorch_path(name, size, monkeypatch):
     assert torch.isfinite(fused).all()
     # fp32 in the kernel against fp16 elementwise passes: 0.0023-0.0040 measured on the H200.
     assert (fused.log1p() - reference.log1p()).abs().max().item() < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel, demodulate", [(3, True), (1, False)])  # `default`, `fast`
+def test_kernel_compiles_for_nvidia_gpus(kernel, demodulate):
+    from triton_compile import compile_for_gpu
+
+    types = {"head": "*fp16", "x": "*fp16", "out": "*fp16", "albedo_epsilon": "fp32"}
+    cubin = compile_for_gpu(fused_output._output_kernel, types, {
+        "SLOTS": 5, "KERNEL": kernel, "DEMODULATE": demodulate, "BLOCK": fused_output.BLOCK}, 90)
+    assert len(cubin) > 1000
