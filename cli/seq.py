@@ -47,7 +47,7 @@ def _emit(event: dict) -> None:
               help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
 @click.option("--io-threads", type=click.IntRange(1, 64),
-              help="EXR decode/encode threads [default: one per core, at most 8].")
+              help="EXR decode/encode threads [default: one per core, at most 16].")
 @click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
               help="Write the outputs with this lossless compression [default: each input's own]; "
                    "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "

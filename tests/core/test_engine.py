@@ -66,6 +66,13 @@ def test_streaming_holds_only_the_temporal_window_and_the_read_ahead(sequence_fa
     assert summary.peak_frames_in_memory <= 5 + config.read_ahead()
 
 
+@pytest.mark.parametrize("cores, threads", [(1, 2), (2, 2), (12, 12), (16, 16), (64, 16)])
+def test_default_io_threads_follow_the_cores_up_to_sixteen(cores, threads, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert EngineConfig().threads() == threads
+    assert EngineConfig(io_threads=3).threads() == 3
+
+
 def test_io_threads_do_not_change_the_output(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 9), height=16, width=16)
     one, four = str(tmp_path / "one" / "o.####.exr"), str(tmp_path / "four" / "o.####.exr")
