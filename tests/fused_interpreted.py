@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -103,6 +105,16 @@ def input_differences() -> dict[str, float]:
             fused = build_input(window, layout, plan=plan, kernel=True)
             results[f"{name} {height}x{width}"] = (fused - reference).abs().max().item()
     return results
+
+
+def run_interpreted(kernel: str) -> dict[str, float]:
+    """This script's differences for `kernel` ('output' or 'input'), from its own process: Triton
+    decides at import whether it interprets."""
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, __file__, kernel], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -4,11 +4,6 @@ equal to the PyTorch path there (on a GPU, and on the CPU through Triton's inter
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,13 +27,9 @@ def _window(device: str, height: int = 37, width: int = 131) -> dict[int, FrameF
 @pytest.mark.skipif(importlib.util.find_spec("triton") is None,
                     reason="Triton is not installed (the dev extra installs it on x86-64 Linux)")
 def test_interpreted_kernel_matches_the_pytorch_path():
-    # Triton decides at import whether it interprets, so the check runs in its own process.
-    script = Path(__file__).resolve().parents[1] / "fused_interpreted.py"
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    done = subprocess.run([sys.executable, str(script), "input"], env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    differences = json.loads(done.stdout.strip().splitlines()[-1])
+    from fused_interpreted import run_interpreted
+
+    differences = run_interpreted("input")
     assert len(differences) == 12 and "2-frame shot: repeated slots 13x31" in differences
     # Smooth frames: positions differ by rounding only (measured: at most 3.8e-6).
     assert max(differences.values()) < 1e-4, differences

@@ -4,11 +4,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -24,13 +19,9 @@ needs_triton_gpu = pytest.mark.skipif(
 @pytest.mark.skipif(importlib.util.find_spec("triton") is None,
                     reason="Triton is not installed (the dev extra installs it on x86-64 Linux)")
 def test_interpreted_kernel_matches_the_pytorch_path():
-    # Triton decides at import whether it interprets, so the check runs in its own process.
-    script = Path(__file__).resolve().parents[2] / "fused_interpreted.py"
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    done = subprocess.run([sys.executable, str(script), "output"], env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    differences = json.loads(done.stdout.strip().splitlines()[-1])
+    from fused_interpreted import run_interpreted
+
+    differences = run_interpreted("output")
     assert len(differences) == 6 and "default 1x16x20" in differences  # 3 models x 2 sizes
     # Both paths accumulate in float32 here; what differs is the order of the operations.
     assert max(differences.values()) < 1e-4, differences
