@@ -30,7 +30,9 @@ def test_interpreted_kernel_matches_the_pytorch_path():
     from fused_interpreted import run_interpreted
 
     differences = run_interpreted("input")
-    assert len(differences) == 12 and "2-frame shot: repeated slots 13x31" in differences
+    assert len(differences) == 13 and "2-frame shot: repeated slots 13x31" in differences
+    # Half's rounding (at most 2 ** -11 of a value) on top of the float difference.
+    assert differences.pop("half precision, relative") <= 2 ** -11 + 1e-5
     # Smooth frames: positions differ by rounding only (measured: at most 3.8e-6).
     assert max(differences.values()) < 1e-4, differences
 
