@@ -361,9 +361,11 @@ def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
 
 
 def _write_denoised(path: Path, image: ExrImage, layers: LayerMap, beauty: DenoisedBeauty,
-                    config: EngineConfig) -> None:
-    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it."""
+                    config: EngineConfig) -> float:
+    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
+    it was on disk."""
     write_exr(path, _denoised_image(image, layers, beauty.result(), config, config.model))
+    return time.perf_counter()
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -467,23 +469,25 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
-    def finish(result: FrameResult, started: float, error: VfxDenoiseError | None = None) -> None:
+    def finish(result: FrameResult, started: float, error: VfxDenoiseError | None = None,
+               ended: float | None = None) -> None:
         if error is not None:
             if not config.keep_going:
                 raise error
             result.status, result.message = "failed", str(error)
             log.error("frame %d failed: %s", result.frame, error)
-        result.seconds = time.perf_counter() - started
+        result.seconds = (ended or time.perf_counter()) - started
         summary.results.append(result)
         if progress:
             progress(result, len(summary.results), len(todo))
 
     def drain(limit: int) -> None:
-        while len(pending) > limit:
+        """Report the frames on disk, in order: all that are, and wait for the oldest while more
+        than `limit` are still being written."""
+        while pending and (len(pending) > limit or pending[0][1].done()):
             result, future, started = pending.popleft()
             try:
-                future.result()
-                finish(result, started)
+                finish(result, started, ended=future.result())
             except VfxDenoiseError as exc:
                 finish(result, started, exc)
 

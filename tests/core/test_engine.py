@@ -73,6 +73,18 @@ def test_default_io_threads_follow_the_cores_up_to_sixteen(cores, threads, monke
     assert EngineConfig(io_threads=3).threads() == 3
 
 
+def test_frames_are_reported_as_soon_as_they_are_on_disk(sequence_factory, tiny_weights, tmp_path):
+    # With 12 writer threads a frame used to be reported only once 12 later ones were queued, so
+    # its time and the progress bar lagged the run by most of these 16 frames.
+    pattern = sequence_factory(frames=range(1, 17), height=16, width=16)
+    on_disk_at_report = []
+    summary = denoise_sequence(
+        pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights, io_threads=12),
+        progress=lambda *_: on_disk_at_report.append(len(list(tmp_path.glob("o.*.exr")))))
+    assert summary.frames("written") == list(range(1, 17))
+    assert on_disk_at_report[0] < 8, on_disk_at_report
+
+
 def test_io_threads_do_not_change_the_output(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 9), height=16, width=16)
     one, four = str(tmp_path / "one" / "o.####.exr"), str(tmp_path / "four" / "o.####.exr")
