@@ -9,8 +9,8 @@ lands (bilinear, border padding, as `warp.warp`) and writes the slot's beauty an
 straight into the network input, adding its albedo to the temporal mean as it goes.
 
 The PyTorch path stays the reference and the path for the CPU and for training; `available` says
-whether this one can run. Slots that repeat a frame, and windows whose frames differ in which
-guides they have, take the PyTorch path.
+whether this one can run (windows whose frames differ in which guides they have take the PyTorch
+path). Slots that repeat a frame are plain copies with consistency 0 either way.
 """
 
 # No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
