@@ -233,6 +233,35 @@ def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: Sl
     return out
 
 
+def _albedo_sum(centre: FrameFeatures, layout: InputLayout, device: torch.device
+                ) -> torch.Tensor | None:
+    """With `temporal_albedo`, the window's albedo sum and weight (1, 4, H, W) as frame t alone
+    gives them; the slots add theirs."""
+    if not layout.temporal_albedo or centre.albedo is None:
+        return None
+    albedo_sum = torch.ones((1, 4, centre.height, centre.width), device=device)
+    albedo_sum[0, :3] = torch.as_tensor(centre.albedo)
+    return albedo_sum
+
+
+def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
+                plan: SlotPlan, kernel: bool | None) -> torch.Tensor | None:
+    """Fill the neighbour slots (beauty and consistency), by the fused kernel or in PyTorch (see
+    `build_input`); the temporal albedo's sum and weight, if the layout has it."""
+    frames = [window[0], *(window[o] for o in plan.firsts)]
+    if kernel is False or (kernel is None and not fused_input.available(out, frames)):
+        return _aligned_slots(out, window, layout, plan)
+    try:
+        return _fused_slots(out, window, layout, plan)
+    except torch.OutOfMemoryError:
+        raise
+    except Exception as exc:  # Triton could not compile or launch it here
+        if kernel:
+            raise
+        fused_input.disable(exc)
+        return _aligned_slots(out, window, layout, plan)
+
+
 def _slot_views(out: torch.Tensor, layout: InputLayout, index: int
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Neighbour slot `index`'s beauty and consistency channels in the network input."""
@@ -248,9 +277,10 @@ def _repeated_slot(out: torch.Tensor, layout: InputLayout, index: int, frame: Fr
 
 
 def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
-                   plan: SlotPlan, albedo_sum: torch.Tensor | None) -> None:
-    """Fill the neighbour slots (beauty and consistency) and add to `albedo_sum`, in PyTorch."""
+                   plan: SlotPlan) -> torch.Tensor | None:
+    """`_fill_slots` in PyTorch."""
     centre = window[0]
+    albedo_sum = _albedo_sum(centre, layout, out.device)
     centre_guide = _guide_channels(centre)
     centre_guide = _stacked([centre_guide], out.device) if centre_guide else None
     aligned = _aligned({o: window[o] for o in plan.firsts}, plan.flows, centre_guide, out.device)
@@ -265,17 +295,20 @@ def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: 
         if albedo_sum is not None and comparable:  # the guide starts with the albedo, as t's
             albedo_sum[:, :3].addcmul_(image[:, 3:6], consistency)
             albedo_sum[:, 3:].add_(consistency)
+    return albedo_sum
 
 
 def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
-                 plan: SlotPlan, albedo_sum: torch.Tensor | None) -> None:
-    """The same as `_aligned_slots`, one Triton kernel per slot (`fused_input`)."""
+                 plan: SlotPlan) -> torch.Tensor | None:
+    """`_fill_slots` by one Triton kernel per slot (`fused_input`)."""
+    albedo_sum = _albedo_sum(window[0], layout, out.device)
     for index, offset in enumerate(plan.offsets):
         if plan.firsts.get(offset) != index:
             _repeated_slot(out, layout, index, window[offset])
             continue
         fused_input.align_slot(*_slot_views(out, layout, index), window[offset],
                                plan.flows.get(offset), window[0], albedo_sum)
+    return albedo_sum
 
 
 def build_input(
@@ -289,9 +322,10 @@ def build_input(
     slot that repeats a frame another slot shows is marked inconsistent. The result is filled in
     place into one preallocated tensor of `dtype` (the model's: no conversion pass after; the
     arithmetic stays in float32): at 1080p every copy costs ~10 ms. The neighbour slots are
-    filled by the fused CUDA kernel where it can run (`kernel` None: `fused_input.available`),
-    else in PyTorch; `kernel` True or False forces one (True on the CPU runs under Triton's
-    interpreter only, for checking the kernel).
+    filled by the fused CUDA kernel where it can run (`kernel` None: `fused_input.available`;
+    should it fail to compile or launch, in PyTorch from then on), else in PyTorch; `kernel` True
+    or False forces one (True on the CPU runs under Triton's interpreter only, for checking the
+    kernel, and its failures are raised).
     """
     device = torch.device(device)
     centre = window[0]
@@ -305,15 +339,7 @@ def build_input(
             out[:, start:start + 3] = 0.0
         else:
             out[0, start:start + 3] = torch.as_tensor(array)
-    albedo_sum = None  # with `temporal_albedo`: the window's albedo sum, then its weight
-    if layout.temporal_albedo and centre.albedo is not None:
-        albedo_sum = torch.ones((1, 4, centre.height, centre.width), device=device)
-        albedo_sum[0, :3] = torch.as_tensor(centre.albedo)
-    frames = [centre, *(window[o] for o in plan.firsts)]
-    if kernel is None:
-        kernel = fused_input.available(out, frames)
-    fill = _fused_slots if kernel else _aligned_slots
-    fill(out, window, layout, plan, albedo_sum)
+    albedo_sum = _fill_slots(out, window, layout, plan, kernel)
     if albedo_sum is not None:
         torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, aux:aux + 3])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
