@@ -182,8 +182,8 @@ def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype,
     if len(inputs) == 2:
         first, second = inputs.values()
         line += f", largest difference {(first - second).abs().max().item():.2g}"
-    if fused_input.failure():
-        line += f" (the fused slot kernel failed here: {fused_input.failure()})"
+    if fused_input.FALLBACK.failure:
+        line += f" (the fused slot kernel failed here: {fused_input.FALLBACK.failure})"
     return f"network input at {window[0].width}x{window[0].height} ({dtype}): {line}\n"
 
 

@@ -14,11 +14,10 @@ path). Slots that repeat a frame are plain copies with consistency 0 either way.
 """
 
 # No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
-import logging
-
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.kernel_fallback import KernelFallback
 
 try:
     import triton
@@ -29,10 +28,7 @@ except ImportError:  # CPU installs: the PyTorch path runs instead
 BLOCK = 512
 # Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
 MIN_CAPABILITY = (7, 0)
-log = logging.getLogger(__name__)
-# Why the kernel failed to compile or launch in this process, if it did: like Triton's own cache
-# of compiled kernels, this holds for the process, and it is not tried again.
-_failures: list[str] = []
+FALLBACK = KernelFallback("the fused CUDA kernel for the network input")
 
 
 def _planes(values) -> bool:
@@ -45,7 +41,7 @@ def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     Triton supports, every frame's beauty and guides contiguous float32 planes on it, and every
     frame with the guides frame t has (so each is compared with t as the PyTorch path does).
     The kernel has no backward, which the input, read from files, never needs."""
-    if _failures or not (out.is_cuda and triton is not None
+    if FALLBACK.failure or not (out.is_cuda and triton is not None
                          and torch.cuda.get_device_capability(out.device) >= MIN_CAPABILITY):
         return False
     centre = frames[0]
@@ -57,19 +53,6 @@ def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
                    if v is not None):
             return False
     return True
-
-
-def disable(error: Exception) -> None:
-    """Stop using the kernel in this process: it failed to compile or launch here (a Triton or
-    driver this code was not built against). The PyTorch path gives the same input, slower."""
-    _failures.append(f"{type(error).__name__}: {error}")
-    log.warning("the fused CUDA kernel for the network input failed (%s); building the input in "
-                "PyTorch instead (slower, same result)", " ".join(_failures[-1].split())[:300])
-
-
-def failure() -> str | None:
-    """Why the kernel was disabled in this process, or None."""
-    return _failures[0] if _failures else None
 
 
 def align_slot(beauty_out: torch.Tensor, valid_out: torch.Tensor, frame: FrameFeatures,

@@ -258,7 +258,7 @@ def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: Inp
     except Exception as exc:  # Triton could not compile or launch it here
         if kernel:
             raise
-        fused_input.disable(exc)
+        fused_input.FALLBACK.disable(exc)
         return _aligned_slots(out, window, layout, plan)
 
 

@@ -15,6 +15,8 @@ backward); `available` says whether this one can run.
 # No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
 import torch
 
+from vfxdenoise.core.kernel_fallback import KernelFallback
+
 try:
     import triton
     import triton.language as tl
@@ -26,12 +28,14 @@ BLOCK = 256
 
 # Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
 MIN_CAPABILITY = (7, 0)
+FALLBACK = KernelFallback("the networks' fused CUDA output kernel")
 
 
 def available(x: torch.Tensor) -> bool:
     """Whether the fused kernel can run on `x`: a CUDA tensor on a GPU Triton supports, Triton
-    installed, no autograd."""
+    installed, no autograd, and the kernel not failed in this process (`FALLBACK`)."""
     return (x.is_cuda and not torch.is_grad_enabled() and triton is not None
+            and FALLBACK.failure is None
             and torch.cuda.get_device_capability(x.device) >= MIN_CAPABILITY)
 
 

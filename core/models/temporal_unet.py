@@ -219,9 +219,14 @@ class TemporalUNet(nn.Module):
         """Head, pixel shuffle, `combine` and residual, band by band of output rows. Each band's
         head convolution reads one row of `h` above and below it, or the head's zero padding at
         the frame's edges, so bands give the whole frame's result. On a GPU, for inference, one
-        fused kernel does it all (`fused_output`)."""
+        fused kernel does it all (`fused_output`), unless it cannot run on the machine."""
         if fused_output.available(x):
-            return self.fused_output(h, x)
+            try:
+                return self.fused_output(h, x)
+            except torch.OutOfMemoryError:
+                raise
+            except Exception as exc:  # Triton could not compile or launch it here
+                fused_output.FALLBACK.disable(exc)
         n, _, height, width = x.shape
         beauty, consistency, albedo = self._frame_inputs(x)
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels

@@ -58,7 +58,7 @@ def test_cuda_kernel_matches_the_pytorch_path(dtype):
     plan = plan_slots(window, layout, "cuda")
     assert fused_input.available(torch.empty(1, device="cuda"), list(window.values()))
     fused = build_input(window, layout, "cuda", plan, dtype).float()  # as `seq` builds it
-    assert fused_input.failure() is None  # it ran, rather than falling back to PyTorch
+    assert fused_input.FALLBACK.failure is None  # it ran, rather than falling back to PyTorch
     reference = build_input(window, layout, "cuda", plan, dtype, kernel=False).float()
     assert torch.isfinite(fused).all()
     # Random motion over random frames: rounding of the sample positions shows (CPU: 1e-2).
@@ -89,8 +89,9 @@ def test_kernel_compiles_for_nvidia_gpus(capability, out_type, every_variant):
 def test_a_kernel_that_cannot_launch_here_falls_back_to_pytorch_once(monkeypatch, caplog):
     # As on a GPU machine whose Triton or driver cannot run the kernel: here the launch fails for
     # want of a GPU, which the gate normally rules out.
-    monkeypatch.setattr(fused_input, "_failures", [])
-    monkeypatch.setattr(fused_input, "available", lambda _out, _frames: fused_input.failure() is None)
+    monkeypatch.setattr(fused_input.FALLBACK, "failure", None)
+    monkeypatch.setattr(fused_input, "available",
+                        lambda _out, _frames: fused_input.FALLBACK.failure is None)
     window = _window("cpu", 12, 20)
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     reference = build_input(window, layout, kernel=False)
@@ -98,7 +99,7 @@ def test_a_kernel_that_cannot_launch_here_falls_back_to_pytorch_once(monkeypatch
         first = build_input(window, layout)
         second = build_input(window, layout)
     assert torch.equal(first, reference) and torch.equal(second, reference)
-    assert fused_input.failure() is not None
+    assert fused_input.FALLBACK.failure is not None
     warnings = [r for r in caplog.records if "fused CUDA kernel for the network input" in r.message]
     assert len(warnings) == 1  # disabled for the process after the first failure
     with pytest.raises(RuntimeError):  # forced, as the interpreter check forces it: not hidden
