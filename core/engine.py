@@ -476,7 +476,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 raise error
             result.status, result.message = "failed", str(error)
             log.error("frame %d failed: %s", result.frame, error)
-        result.seconds = (ended or time.perf_counter()) - started
+        result.seconds = (time.perf_counter() if ended is None else ended) - started
         summary.results.append(result)
         if progress:
             progress(result, len(summary.results), len(todo))
