@@ -17,17 +17,9 @@ path). Slots that repeat a frame are plain copies with consistency 0 either way.
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.kernel_fallback import KernelFallback
-
-try:
-    import triton
-    import triton.language as tl
-except ImportError:  # CPU installs: the PyTorch path runs instead
-    triton = None
+from vfxdenoise.core.triton_runtime import KernelFallback, tl, triton
 
 BLOCK = 512
-# Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
-MIN_CAPABILITY = (7, 0)
 FALLBACK = KernelFallback("the fused CUDA kernel for the network input")
 
 
@@ -41,8 +33,7 @@ def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     Triton supports, every frame's beauty and guides contiguous float32 planes on it, and every
     frame with the guides frame t has (so each is compared with t as the PyTorch path does).
     The kernel has no backward, which the input, read from files, never needs."""
-    if FALLBACK.failure or not (out.is_cuda and triton is not None
-                         and torch.cuda.get_device_capability(out.device) >= MIN_CAPABILITY):
+    if not FALLBACK.can_run(out):
         return False
     centre = frames[0]
     for frame in frames:

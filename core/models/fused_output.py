@@ -15,28 +15,16 @@ backward); `available` says whether this one can run.
 # No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
 import torch
 
-from vfxdenoise.core.kernel_fallback import KernelFallback
-
-try:
-    import triton
-    import triton.language as tl
-except ImportError:  # CPU installs: the PyTorch path runs instead
-    triton = None
+from vfxdenoise.core.triton_runtime import KernelFallback, tl, triton
 
 BLOCK = 256
-
-
-# Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
-MIN_CAPABILITY = (7, 0)
 FALLBACK = KernelFallback("the networks' fused CUDA output kernel")
 
 
 def available(x: torch.Tensor) -> bool:
     """Whether the fused kernel can run on `x`: a CUDA tensor on a GPU Triton supports, Triton
     installed, no autograd, and the kernel not failed in this process (`FALLBACK`)."""
-    return (x.is_cuda and not torch.is_grad_enabled() and triton is not None
-            and FALLBACK.failure is None
-            and torch.cuda.get_device_capability(x.device) >= MIN_CAPABILITY)
+    return not torch.is_grad_enabled() and FALLBACK.can_run(x)
 
 
 def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int,

@@ -1,0 +1,39 @@
+"""What the fused Triton kernels share: Triton itself where it is installed, the GPUs it runs on,
+and what happens when a kernel cannot compile or launch on a machine (a Triton or driver it was
+not built against): the run goes on with the PyTorch path, which gives the same result more
+slowly, after one warning saying why; the kernel is not tried again in that process, as Triton
+keeps its compiled kernels for the process."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+try:
+    import triton
+    import triton.language as tl
+except ImportError:  # CPU installs: the PyTorch paths run instead
+    triton = tl = None
+
+# Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
+MIN_CAPABILITY = (7, 0)
+log = logging.getLogger(__name__)
+
+
+class KernelFallback:
+    """Whether one kernel may run on a tensor in this process, and why not once it failed."""
+
+    def __init__(self, kernel: str):
+        self.kernel = kernel
+        self.failure: str | None = None
+
+    def can_run(self, tensor: torch.Tensor) -> bool:
+        """Triton installed, `tensor` on a CUDA GPU it supports, and the kernel not failed here."""
+        return (tensor.is_cuda and triton is not None and self.failure is None
+                and torch.cuda.get_device_capability(tensor.device) >= MIN_CAPABILITY)
+
+    def disable(self, error: Exception) -> None:
+        self.failure = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        log.warning("%s failed (%s); using the PyTorch path instead (slower, same result)",
+                    self.kernel, self.failure)
