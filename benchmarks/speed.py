@@ -26,6 +26,7 @@ Prints markdown tables:
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -277,7 +278,10 @@ def _codec_stages(folder: Path, compression: str | None, repeats: int = 3) -> st
         times["decode"].append(decoded - start)
         times["map"].append(mapped - decoded)
         times["encode"].append(time.perf_counter() - mapped)
-    return ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in times.items())
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    cores = os.cpu_count() or 1
+    return (", ".join(f"{k} {t * 1000:.0f} ms" for k, t in medians.items())
+            + f" (so {cores} cores manage at most {cores / sum(medians.values()):.1f} frames/s of I/O)")
 
 
 def _end_to_end(model: str, frames: int, device: torch.device, folder: Path,

@@ -7,7 +7,7 @@ kernel, run by Triton's interpreter on the CPU, against the PyTorch path it repl
 Prints {case: largest difference} as JSON (output: in log(1 + x); input: in the input's values).
 The interpreter executes the kernel's own code (indexing, pixel-shuffle phases, online softmax,
 replicate borders, demodulation, bilinear taps, bounds) with NumPy, so a wrong index fails here as
-it would on a GPU; what it cannot check is GPU compilation.
+it would on a GPU; what it cannot check is GPU compilation (tests/triton_compile.py does).
 """
 
 from __future__ import annotations
