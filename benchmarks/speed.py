@@ -245,16 +245,25 @@ def _write_sequence(folder: Path, frames: int) -> str:
     return f"{len(names)} channels ({', '.join(sorted(set(types.values())))}), {compression}"
 
 
+def _copy_frame(path: Path, target: Path, compression: str | None) -> dict[str, float]:
+    """Read, map and write one frame back as `seq` does without the network (`compression`: the
+    output's, as `seq --compression`); seconds of each stage: decode, map to features, encode."""
+    start = time.perf_counter()
+    image = read_exr(path)
+    decoded = time.perf_counter()
+    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
+    mapped = time.perf_counter()
+    if compression:
+        image.set_compression(compression)
+    write_exr(target, image)
+    return {"decode": decoded - start, "map": mapped - decoded, "encode": time.perf_counter() - mapped}
+
+
 def _codec_fps(folder: Path, frames: int, threads: int, compression: str | None) -> float:
     """Frames per second at which `threads` workers only read, map and write the sequence back
     (EXR decode + features + encode, no network): the I/O bound of an end-to-end run."""
     def copy(frame: int) -> None:
-        path = folder / f"in.{frame:04d}.exr"
-        image = read_exr(path)
-        features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
-        if compression:
-            image.set_compression(compression)
-        write_exr(folder / f"copy.{frame:04d}.exr", image)
+        _copy_frame(folder / f"in.{frame:04d}.exr", folder / f"copy.{frame:04d}.exr", compression)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
@@ -264,21 +273,9 @@ def _codec_fps(folder: Path, frames: int, threads: int, compression: str | None)
 
 def _codec_stages(folder: Path, compression: str | None, repeats: int = 3) -> str:
     """Median ms of each I/O stage for one frame on this thread: decode, map to features, encode."""
-    path = folder / "in.0001.exr"
-    times: dict[str, list[float]] = {"decode": [], "map": [], "encode": []}
-    for _ in range(repeats):
-        start = time.perf_counter()
-        image = read_exr(path)
-        decoded = time.perf_counter()
-        features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
-        mapped = time.perf_counter()
-        if compression:
-            image.set_compression(compression)
-        write_exr(folder / "stage.exr", image)
-        times["decode"].append(decoded - start)
-        times["map"].append(mapped - decoded)
-        times["encode"].append(time.perf_counter() - mapped)
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    runs = [_copy_frame(folder / "in.0001.exr", folder / "stage.exr", compression)
+            for _ in range(repeats)]
+    medians = {stage: statistics.median(run[stage] for run in runs) for stage in runs[0]}
     cores = os.cpu_count() or 1
     return (", ".join(f"{k} {t * 1000:.0f} ms" for k, t in medians.items())
             + f" (so {cores} cores manage at most {cores / sum(medians.values()):.1f} frames/s of I/O)")

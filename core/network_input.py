@@ -24,7 +24,7 @@ import torch
 
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.warp import flows_from_motion, warp
+from vfxdenoise.core.warp import flows_from_motion, sample_at, warp
 
 FLAG_NAMES = ("albedo", "normal", "motion")
 
@@ -219,7 +219,7 @@ def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: Sl
     moved = [o for o in plan.firsts if o in plan.flows]
     if moved:
         stacked = _stacked([[window[o].aovs[n] for n in names] for o in moved], device)
-        images, _ = warp(stacked, torch.cat([plan.flows[o] for o in moved]))
+        images = sample_at(stacked, torch.cat([plan.flows[o] for o in moved]))
         warped = {o: images[i] for i, o in enumerate(moved)}
     out = torch.empty((1, 3 * len(slot_frames) * len(names), window[0].height, window[0].width),
                       device=device, dtype=dtype)

@@ -29,6 +29,11 @@ def _sample(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
+def sample_at(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """`image` (N,C,H,W) bilinearly sampled at p + flow(p), without `warp`'s in-bounds mask."""
+    return _sample(image, _grid(flow))
+
+
 def warp(image: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Bilinearly sample `image` (N,C,H,W) at p + flow(p); also return a (N,1,H,W) in-bounds mask.
 
@@ -46,7 +51,7 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.T
 def chain_flows(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
     """One flow from two: `first` (t -> u) followed by `then` (u -> v), sampled where `first`
     lands, gives t -> v."""
-    return first + _sample(then, _grid(first))
+    return first + sample_at(then, first)
 
 
 def flows_from_motion(motions: dict[int, torch.Tensor], back: int, forward: int) -> dict[int, torch.Tensor]:
