@@ -41,7 +41,7 @@ from vfxdenoise.core import fused_input
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
 from vfxdenoise.core.errors import ModelError
-from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
@@ -228,17 +228,18 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, rng) -> 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "demo" / "spp4"
 
 
-def _write_sequence(folder: Path, frames: int) -> str:
-    """A 1080p multi-layer sequence made of real renders: the bundled sample's frames (Mitsuba,
-    4 spp, beauty + alpha, depth, normal, albedo, motion) tiled to 1920x1080 with every channel,
-    pixel type and the compression of the originals, so encode and decode see the statistics of
-    renders (random noise in every AOV compresses 3-5x slower than real AOVs do)."""
+def _write_sequence(folder: Path, frames: int, width: int = 1920, height: int = 1080) -> str:
+    """A multi-layer sequence (1080p unless told) made of real renders: the bundled sample's
+    frames (Mitsuba, 4 spp, beauty + alpha, depth, normal, albedo, motion) tiled to the size with
+    every channel, pixel type and the compression of the originals, so encode and decode see the
+    statistics of renders (random noise in every AOV compresses 3-5x slower than real AOVs do)."""
     sources = sorted(SAMPLE.glob("render.*.exr"))
     for frame in range(1, frames + 1):
         sample = read_exr(sources[(frame - 1) % len(sources)])
         names, types = sample.channel_names, sample.parts[0].channel_types
-        reps = (-(-1080 // sample.height), -(-1920 // sample.width))
-        channels = {n: np.tile(plane, reps)[:1080, :1920] for n, plane in zip(names, sample.get(names))}
+        reps = (-(-height // sample.height), -(-width // sample.width))
+        channels = {n: np.tile(plane, reps)[:height, :width]
+                    for n, plane in zip(names, sample.get(names))}
         compression = sample.parts[0].spec.get_string_attribute("compression")
         write_exr(folder / f"in.{frame:04d}.exr",
                   ExrImage.from_channels(channels, pixel_types=types, compression=compression))
@@ -251,7 +252,7 @@ def _copy_frame(path: Path, target: Path, compression: str | None) -> dict[str, 
     start = time.perf_counter()
     image = read_exr(path)
     decoded = time.perf_counter()
-    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)))
+    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)), NETWORK_FEATURES)
     mapped = time.perf_counter()
     if compression:
         image.set_compression(compression)

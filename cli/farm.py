@@ -43,6 +43,7 @@ def job_options(command):
         click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
         click.option("--tile", type=int, help="seq --tile."),
         click.option("--max-gpu-mem", type=float, help="seq --max-gpu-mem (GB)."),
+        click.option("--max-mem", type=float, help="seq --max-mem (GB): host memory of a CPU task."),
         click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
         click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
                      help="seq --compression."),
@@ -61,7 +62,7 @@ def _job(values: dict) -> FarmJob:
         device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
-        max_gpu_mem=values.pop("max_gpu_mem"), missing=values.pop("missing"),
+        max_gpu_mem=values.pop("max_gpu_mem"), max_mem=values.pop("max_mem"), missing=values.pop("missing"),
         compression=values.pop("compression"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),

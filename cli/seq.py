@@ -41,6 +41,9 @@ def _emit(event: dict) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
 @click.option("--tile", type=int, help="Tile size in pixels for frames too large for memory.")
 @click.option("--max-gpu-mem", type=float, help="GPU memory budget in GB; picks the tile size.")
+@click.option("--max-mem", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+              help="Host memory a CPU run may use; frames that would not fit whole are denoised "
+                   "in tiles [default: 85% of the memory free, within the cgroup's limit].")
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="error", show_default=True,
               help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
 @click.option("--keep-going", is_flag=True,
@@ -55,14 +58,15 @@ def _emit(event: dict) -> None:
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,
-        tile: int | None, max_gpu_mem: float | None, missing: str, keep_going: bool,
+        tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
+        keep_going: bool,
         progress: str, io_threads: int | None, compression: str | None, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
-        overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, missing=missing,
-        keep_going=keep_going, io_threads=io_threads, aovs=aovs, compression=compression,
+        overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
+        missing=missing, keep_going=keep_going, io_threads=io_threads, aovs=aovs, compression=compression,
     )
     bar = None
 

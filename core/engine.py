@@ -34,13 +34,23 @@ from vfxdenoise.core.errors import (
 )
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
+    NETWORK_FEATURES,
     FrameFeatures,
     SanitizeReport,
     features_from_exr,
 )
+from vfxdenoise.core.host_memory import (
+    AVAILABLE_SHARE,
+    GIVEN_SHARE,
+    FrameCost,
+    HostPlan,
+    available_bytes,
+    plan_host_memory,
+    resident_bytes,
+)
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.aovs import LayerMap, resolve_layers
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, read_exr_header, write_exr
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     default_output_pattern,
@@ -50,8 +60,19 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.layer_denoise import denoise_layers
-from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots, window_reach
-from vfxdenoise.core.tiling import MIN_TILE, run_with_oom_retry, tile_for_budget
+from vfxdenoise.core.network_input import (
+    InputByRegion,
+    aligned_aovs,
+    build_input,
+    plan_slots,
+    window_reach,
+)
+from vfxdenoise.core.tiling import (
+    MIN_TILE,
+    out_of_memory,
+    run_with_oom_retry,
+    tile_for_budget,
+)
 from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
 
 log = logging.getLogger(__name__)
@@ -72,6 +93,7 @@ class EngineConfig:
     overwrite: bool = False
     tile: int | None = None  # pixels; None: whole frame, or from max_gpu_mem on CUDA
     max_gpu_mem_gb: float | None = None
+    max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
     io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 16
@@ -174,7 +196,7 @@ class _FrameSource:
         path = self.pattern.path(frame)
         image = read_exr(path)
         layers = resolve_layers(image.channel_names, self.overrides, str(path), self.aovs)
-        features, report = features_from_exr(image, layers)
+        features, report = features_from_exr(image, layers, NETWORK_FEATURES)
         if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
             features = features.to(self.device)
         kept = image if frame in self.keep_images else None
@@ -210,7 +232,7 @@ class _FrameSource:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""
         loaded = self.get(frame)
         image = loaded.image
-        if image is None:  # already handed out: --missing hold writes this frame twice
+        if image is None:  # not kept (short of memory), or handed out (--missing hold) already
             image = read_exr(self.pattern.path(frame))
         loaded.image = None
         return image
@@ -306,26 +328,34 @@ class _Denoiser:
             return self.model(x).to(self.input_device)
         return denoise_layers(self.model, x[:, :channels], x[:, channels:]).to(self.input_device)
 
-    def __call__(self, x: torch.Tensor, frame: int | None = None,
-                 aovs: torch.Tensor | None = None) -> DenoisedBeauty:
-        """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given."""
+    def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
+                 aovs: torch.Tensor | None = None, tile: int | None = None) -> DenoisedBeauty:
+        """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given;
+        in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile."""
         if aovs is not None:  # tiled together: one tensor, split again by `_run_tile`
             x = torch.cat([x, aovs], dim=1)
-        x = x.to(self.input_device, self.dtype)
+        if isinstance(x, torch.Tensor):
+            x = x.to(self.input_device, self.dtype)
+        limit = min((t for t in (self.tile, tile) if t), default=None)
         try:
             with torch.inference_mode():
-                y, self.tile = run_with_oom_retry(self._run_tile, x, self.tile, self.multiple)
+                y, used = run_with_oom_retry(self._run_tile, x, limit, self.multiple)
+                if used != limit:  # memory ran out: the next frames start from what worked
+                    self.tile = used
                 # Finite, and within half float so outputs stored as half hold no Inf either.
                 # Cleaned and widened to float32 by torch (NumPy's half conversion is slow), on the
                 # GPU unless a memory budget already brought the result to the host.
                 out = torch.nan_to_num(y[0], nan=0.0, posinf=MAX_RADIANCE, neginf=0.0)
                 out = out.clamp_(0.0, MAX_RADIANCE).float()
-        except torch.OutOfMemoryError as exc:
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
             what = f"frame {frame}" if frame is not None else "a frame"
-            raise DeviceError(
-                f"out of {self.device.type} memory on {what} ({x.shape[-1]}x{x.shape[-2]}) even "
-                f"with {MIN_TILE} px tiles; free the device (other jobs?), or run with --device cpu"
-            ) from exc
+            advice = ("free memory (other jobs?), or run on a machine with more"
+                      if self.device.type == "cpu"
+                      else "free the device (other jobs?), or run with --device cpu")
+            raise DeviceError(f"out of {self.device.type} memory on {what} ({x.shape[-1]}x"
+                              f"{x.shape[-2]}) even with {MIN_TILE} px tiles; {advice}") from exc
         if out.device.type == "cpu":
             return DenoisedBeauty(out)
         return self._copy_to_host(out)
@@ -463,9 +493,13 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
          summary: RunSummary, progress: ProgressCallback | None) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
     windows = {t: _context_frames(t, radius, sources) for t in todo}
-    threads, ahead = config.threads(), config.read_ahead()
-    source = _FrameSource(in_pattern, config.layers, config.aovs, threads,
-                          keep_images={windows[t][0] for t in todo}, device=denoiser.input_device)
+    reads = len({f for window in windows.values() for f in window.values()})
+    host = _host_plan(sources[todo[0]], reads, in_pattern, config, radius, denoiser) if todo else None
+    threads = host.threads if host else config.threads()
+    ahead = host.read_ahead if host else config.read_ahead()
+    keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
+    source = _FrameSource(in_pattern, config.layers, config.aovs, threads, keep_images=keep,
+                          device=denoiser.input_device)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
@@ -504,12 +538,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
-                layout, device = denoiser.model.layout, denoiser.input_device
-                plan = plan_slots(window, layout, device)
-                x = build_input(window, layout, device, plan, denoiser.input_dtype)
-                aovs = (aligned_aovs(window, layout, plan, device, denoiser.input_dtype)
-                        if config.aovs else None)
-                beauty = denoiser(x, frame=t, aovs=aovs)
+                beauty = _denoised_beauty(denoiser, window, host, bool(config.aovs), t)
                 layers = source.get(windows[t][0]).layers
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
@@ -526,6 +555,68 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         summary.sanitized = source.sanitized
         summary.layers = source.layers
         summary.peak_frames_in_memory = source.peak
+
+
+def _host_plan(first: int, reads: int, in_pattern: FramePattern, config: EngineConfig,
+               radius: int, denoiser: _Denoiser) -> HostPlan | None:
+    """How a CPU run keeps within its host memory (`host_memory`), sized on frame `first` of the
+    `reads` frames it reads; None on a GPU, or where neither the memory free nor the frames'
+    size can be told (the run then holds whole frames, as it always did)."""
+    if denoiser.device.type != "cpu":
+        if config.max_mem_gb:
+            log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
+        return None
+    if config.max_mem_gb:  # for the whole process: less what it holds already
+        budget = (config.max_mem_gb * 2**30 - resident_bytes()) * GIVEN_SHARE
+    else:
+        available = available_bytes()
+        if available is None:
+            return None
+        budget = available * AVAILABLE_SHARE
+    cost = _frame_cost(in_pattern.path(first), config, radius, reads)
+    if cost is None:
+        return None
+    plan = plan_host_memory(int(budget), cost, first)
+    if plan.tiled or not plan.keep_images or plan.read_ahead < cost.read_ahead:
+        log.info("host memory: %.2f GB for the run; %s, %d frame(s) read ahead%s", budget / 2**30,
+                 "frames in tiles" if plan.tiled else "whole frames", plan.read_ahead,
+                 "" if plan.keep_images else ", frames read again to be written")
+    return plan
+
+
+def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> FrameCost | None:
+    """What each frame will hold in host memory, from `path`'s header; None if it cannot be read
+    or mapped (reading the frame then reports why)."""
+    try:
+        specs = read_exr_header(path)
+        names = [name for spec in specs for name in spec.channelnames]
+        layers = resolve_layers(names, config.layers, str(path), config.aovs)
+    except VfxDenoiseError:
+        return None
+    largest = max(specs, key=lambda spec: spec.width * spec.height)
+    pixels = largest.width * largest.height
+    stored = sum(spec.width * spec.height * spec.channelformat(c).size()
+                 for spec in specs for c in range(spec.nchannels))
+    mapped = sum(len(getattr(layers, name) or ()) for name in NETWORK_FEATURES)
+    return FrameCost(largest.width, largest.height, feature_channels=mapped + 3 * len(layers.aovs),
+                     stored_bytes_per_pixel=-(-stored // pixels), layers=len(layers.aovs),
+                     radius=radius, read_ahead=config.read_ahead(), threads=config.threads(),
+                     frames=reads)
+
+
+def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
+                     with_aovs: bool, frame: int) -> DenoisedBeauty:
+    """Frame t's denoised beauty (and layers): from an input built whole, or, where tiles are
+    denoised from host memory, built tile by tile, so that no whole input is held."""
+    layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
+    plan = plan_slots(window, layout, device)
+    if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
+        x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
+        tile = host.tile(x.margin, denoiser.multiple) if host else None
+        return denoiser(x, frame=frame, tile=tile)
+    x = build_input(window, layout, device, plan, dtype)
+    aovs = aligned_aovs(window, layout, plan, device, dtype) if with_aovs else None
+    return denoiser(x, frame=frame, aovs=aovs)
 
 
 def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameSource,

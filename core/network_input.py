@@ -18,6 +18,7 @@ Channel layout (all at frame t's resolution), defined once here and recorded in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -350,3 +351,44 @@ def build_input(
         for index, offset in enumerate(plan.offsets):
             out[:, layout.distance_start + index] = abs(offset) / layout.temporal_radius
     return out
+
+
+class InputByRegion:
+    """The network input of the window's centre frame, with its layers' aligned frames after it
+    when `with_aovs` (as `build_input` and `aligned_aovs` make them, concatenated), built one
+    region at a time for tiles: at 8K the whole input is 4 GB in float32 and building it
+    takes three times that.
+
+    Sliced like the tensor it stands for (`[..., y0:y1, x0:x1]`), it builds that region from the
+    frames and flows cropped to the region plus `margin`, the farthest any flow reaches, so every
+    sample lands where it lands in the whole frame: the region equals the same region of the
+    whole input, up to the rounding of sample positions."""
+
+    def __init__(self, window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
+                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+                 with_aovs: bool = False):
+        self.window, self.layout, self.plan = window, layout, plan
+        self.device, self.dtype = torch.device(device), dtype
+        centre = window[0]
+        layers = len(centre.aovs) if with_aovs else 0
+        self.with_aovs = layers > 0
+        channels = layout.in_channels + 3 * (1 + len(plan.offsets)) * layers
+        self.shape = torch.Size((1, channels, centre.height, centre.width))
+        reach = max((float(flow.abs().amax()) for flow in plan.flows.values()), default=-2.0)
+        self.margin = math.ceil(reach) + 2  # bilinear sampling reads one pixel further
+
+    def __getitem__(self, index: tuple) -> torch.Tensor:
+        _, rows, columns = index
+        y0, y1, _ = rows.indices(self.shape[-2])
+        x0, x1, _ = columns.indices(self.shape[-1])
+        top, left = max(0, y0 - self.margin), max(0, x0 - self.margin)
+        bottom = min(self.shape[-2], y1 + self.margin)
+        right = min(self.shape[-1], x1 + self.margin)
+        window = {offset: frame.crop(top, left, bottom - top, right - left)
+                  for offset, frame in self.window.items()}
+        flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}
+        plan = SlotPlan(self.plan.offsets, self.plan.firsts, flows, self.plan.use_motion)
+        x = build_input(window, self.layout, self.device, plan, self.dtype)
+        if self.with_aovs:
+            x = torch.cat([x, aligned_aovs(window, self.layout, plan, self.device, self.dtype)], 1)
+        return x[..., y0 - top:y1 - top, x0 - left:x1 - left]

@@ -32,6 +32,13 @@ def _starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is the device running out of memory: PyTorch's error on CUDA; on the CPU the
+    RuntimeError of its allocator (where an allocation can fail: a ulimit, strict overcommit)."""
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
 def run_tiled(
     model: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
@@ -39,10 +46,13 @@ def run_tiled(
     multiple: int,
     overlap: int = DEFAULT_OVERLAP,
 ) -> torch.Tensor:
-    """Apply `model` to (1, C, H, W) `x`, in tiles of `tile` pixels when the frame is larger."""
+    """Apply `model` to (1, C, H, W) `x`, in tiles of `tile` pixels when the frame is larger.
+
+    `x` is only sliced (`x[..., y0:y1, x0:x1]`), so it may stand for an input that is built one
+    region at a time (`network_input.InputByRegion`)."""
     height, width = x.shape[-2:]
     if tile is None or (tile >= height and tile >= width):
-        return model(x)
+        return model(x[..., 0:height, 0:width])
     tile = max(multiple, tile // multiple * multiple)
     overlap = -(-overlap // multiple) * multiple
     out = None
@@ -68,7 +78,9 @@ def run_with_oom_retry(
     while True:
         try:
             return run_tiled(model, x, tile, multiple), tile
-        except torch.OutOfMemoryError:
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
             current = tile or max(x.shape[-2:])
             if current <= MIN_TILE:
                 raise

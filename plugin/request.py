@@ -37,6 +37,7 @@ class DenoiseRequest:
     keep_noisy: bool = False
     tile: int | None = None
     max_gpu_mem: float | None = None
+    max_mem: float | None = None  # GB of host memory a CPU run may use (seq --max-mem)
     missing: str = "error"
     aovs: tuple[str, ...] = ()
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
@@ -57,7 +58,8 @@ class DenoiseRequest:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
         for flag, value in (("-o", self.output_pattern), ("--temporal-radius", self.temporal_radius),
                             ("--model", self.model), ("--tile", self.tile),
-                            ("--max-gpu-mem", self.max_gpu_mem), ("--compression", self.compression)):
+                            ("--max-gpu-mem", self.max_gpu_mem), ("--max-mem", self.max_mem),
+                            ("--compression", self.compression)):
             if value is not None:
                 args += [flag, str(value)]
         args += ["--device", self.device, "--missing", self.missing]
@@ -79,7 +81,8 @@ class DenoiseRequest:
                               layers=dict(self.layers), keep_noisy=self.keep_noisy,
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
-                              max_gpu_mem_gb=self.max_gpu_mem, missing=self.missing,
+                              max_gpu_mem_gb=self.max_gpu_mem, max_mem_gb=self.max_mem,
+                              missing=self.missing,
                               aovs=tuple(self.aovs), compression=self.compression)
         if self.model is not None:
             config.model = self.model

@@ -46,6 +46,7 @@ class SeqOptions:
     keep_noisy: bool = False
     tile: int | None = None
     max_gpu_mem: float | None = None
+    max_mem: float | None = None
     missing: str | None = None
     compression: str | None = None
 
@@ -57,6 +58,7 @@ class SeqOptions:
                             ("--model", _farm_model(self.model)),
                             ("--tile", self.tile),
                             ("--max-gpu-mem", self.max_gpu_mem),
+                            ("--max-mem", self.max_mem),
                             ("--missing", self.missing),
                             ("--compression", self.compression)):
             if value is not None:

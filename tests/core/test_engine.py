@@ -272,6 +272,25 @@ def test_cuda_output_matches_the_cpu_with_aov_layers(sequence_factory, tmp_path)
         np.testing.assert_allclose(summed, cuda.get(["R", "G", "B"]), rtol=4e-3, atol=1e-3)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="needs a CUDA GPU: benchmarks/gpu_check.sh runs it on a lent machine")
+def test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs(sequence_factory, tmp_path):
+    """--max-gpu-mem: frames in host memory, the input built tile by tile there, each tile's
+    network on the GPU; the same output as whole frames on the GPU, layers included."""
+    frames = range(1, 6)
+    pattern = sequence_factory(frames=frames, height=160, width=1200, motion=3.0, noise=0.3)
+    _with_light_groups(pattern, frames)
+    written = {}
+    for budget in (None, 0.05):  # 0.05 GB: tiles of a few hundred px
+        summary = denoise_sequence(pattern, str(tmp_path / str(budget) / "o.####.exr"),
+                                   config=EngineConfig(model="default", device="cuda",
+                                                       aovs=("key",), max_gpu_mem_gb=budget))
+        written[budget] = [read_exr(summary.output_pattern.path(frame)) for frame in frames]
+    for whole, tiled in zip(written[None], written[0.05]):
+        for names in (["R", "G", "B"], ["key.R", "key.G", "key.B"]):
+            assert np.abs(np.log1p(tiled.get(names)) - np.log1p(whole.get(names))).max() < 0.01
+
+
 def test_an_unknown_output_compression_is_refused_before_any_frame(sequence_factory, tmp_path,
                                                                    tiny_weights):
     pattern = sequence_factory(frames=range(1, 4))

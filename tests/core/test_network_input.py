@@ -5,6 +5,7 @@ import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import (
+    InputByRegion,
     InputLayout,
     aligned_aovs,
     build_input,
@@ -201,3 +202,36 @@ def test_an_input_built_in_half_precision_is_the_float_input_rounded_once():
         half = build(window, layout, plan=plan, dtype=torch.float16)
         assert half.dtype == torch.float16
         assert torch.equal(half, full.half())
+
+
+def _smooth(rng: np.random.Generator, channels: int, height: int, width: int, scale: float
+            ) -> np.ndarray:
+    """Random values varying smoothly (bilinear warps of them are well conditioned)."""
+    coarse = torch.from_numpy(rng.normal(0, scale, (1, channels, 6, 8)).astype(np.float32))
+    return torch.nn.functional.interpolate(coarse, (height, width), mode="bicubic")[0].numpy()
+
+
+def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
+    """Tiles of a first frame (slots reaching t+3, t+4 through chained motion of up to 9 px a
+    frame) and of a mid-shot frame, with a layer denoised along: any region built on its own
+    is that region of the whole input, consistency at the borders included."""
+    rng = np.random.default_rng(5)
+    height, width = 40, 56
+    frames = [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
+                            albedo=np.abs(_smooth(rng, 3, height, width, 0.5)),
+                            normal=_smooth(rng, 3, height, width, 1.0),
+                            motion=_smooth(rng, 2, height, width, 4.0),
+                            aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
+              for _ in range(5)]
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
+    for centre in (0, 2):
+        window = {t - centre: frame for t, frame in enumerate(frames)}
+        plan = plan_slots(window, layout)
+        whole = torch.cat([build_input(window, layout, plan=plan),
+                           aligned_aovs(window, layout, plan)], 1)
+        regions = InputByRegion(window, layout, plan, with_aovs=True)
+        assert regions.shape == whole.shape and 4 < regions.margin < max(height, width)
+        for rows, columns in ((slice(0, 16), slice(0, 24)), (slice(13, 29), slice(20, 44)),
+                              (slice(24, 40), slice(40, 56)), (slice(0, 40), slice(0, 56))):
+            torch.testing.assert_close(regions[..., rows, columns], whole[..., rows, columns],
+                                       rtol=1e-4, atol=1e-4)

@@ -37,6 +37,16 @@ def test_out_of_memory_halves_the_tile_until_it_fits():
     assert calls[0] == 1024
 
 
+def test_the_cpu_running_out_of_memory_halves_the_tile_as_a_gpu_does():
+    def greedy(x):
+        if x.shape[-1] > 400:
+            torch.empty(2**58)  # beyond any address space: the CPU allocator's own error
+        return x[:, :3]
+
+    out, tile = run_with_oom_retry(greedy, torch.rand(1, 4, 256, 1024), tile=None, multiple=16)
+    assert tile == 128 and out.shape == (1, 3, 256, 1024)
+
+
 def test_tile_for_budget_grows_with_the_budget():
     small = tile_for_budget(1 * 2**30, 16, half=True)
     large = tile_for_budget(4 * 2**30, 16, half=True)

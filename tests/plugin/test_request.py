@@ -12,13 +12,14 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
     request = DenoiseRequest("/r/a.####.exr", frames="-5--1", layers={"albedo": "diffuse_direct",
                              "motion": "none"}, temporal_radius=1, device="cpu",
                              output_pattern="/o/a.####.exr", model="/m/tiny.safetensors", tile=256,
-                             aovs=("RGBA_key", "spec.R,spec.G,spec.B"), compression="zstd")
+                             aovs=("RGBA_key", "spec.R,spec.G,spec.B"), compression="zstd",
+                             max_mem=12.5)
 
     args = request.seq_args()
 
     assert args[:2] == ["/r/a.####.exr", "--frames=-5--1"]
     assert " ".join(args[2:]) == ("-o /o/a.####.exr --temporal-radius 1 --model /m/tiny.safetensors "
-                                  "--tile 256 --compression zstd --device cpu --missing error "
+                                  "--tile 256 --max-mem 12.5 --compression zstd --device cpu --missing error "
                                   "--overwrite "
                                   "--albedo diffuse_direct --motion none --aov RGBA_key "
                                   "--aov spec.R,spec.G,spec.B")
@@ -27,11 +28,12 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
 
 def test_engine_config_matches_the_request():
     config = DenoiseRequest("/r/a.####.exr", temporal_radius=0, device="cpu", existing="resume",
-                            layers={"normal": "N"}, aovs=("key",), compression="piz").engine_config()
+                            layers={"normal": "N"}, aovs=("key",), compression="piz",
+                            max_mem=6).engine_config()
 
     assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
     assert config.layers == {"normal": "N"} and config.aovs == ("key",)
-    assert config.compression == "piz"
+    assert config.compression == "piz" and config.max_mem_gb == 6
 
 
 @pytest.mark.parametrize("bad", [{"device": "gpu"}, {"existing": "skip"}, {"temporal_radius": -1}])

@@ -29,8 +29,8 @@ def _poison_shot(shot):
 def test_bad_values_are_counted_and_never_reach_the_denoised_beauty(shot, config):
     bad_beauty = _poison_shot(shot)
     summary = denoise_sequence(shot, config=config())
-    assert summary.sanitized.counts == {"beauty": bad_beauty, "albedo": 2, "normal": 1, "depth": 3,
-                                        "motion": 1}
+    # depth feeds no network: its NaNs are left in the file and not counted (see the test below)
+    assert summary.sanitized.counts == {"beauty": bad_beauty, "albedo": 2, "normal": 1, "motion": 1}
     for frame in range(1, 7):
         out = read_exr(summary.output_pattern.path(frame))
         beauty = out.get(["R", "G", "B"])
@@ -53,5 +53,5 @@ def test_the_cli_reports_what_was_sanitised(shot, cli):
     bad_beauty = _poison_shot(shot)
     result = cli(shot.text, "--progress", "none")
     assert result.exit_code == 0, result.output
-    assert (f"sanitised input values: 2 albedo, {bad_beauty} beauty, 3 depth, 1 motion, 1 normal"
+    assert (f"sanitised input values: 2 albedo, {bad_beauty} beauty, 1 motion, 1 normal"
             in result.stderr)

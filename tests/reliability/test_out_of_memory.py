@@ -1,5 +1,6 @@
-"""Out of device memory: the engine retries with smaller tiles, and fails with a clear error naming
-the frame only when even the smallest tile does not fit."""
+"""Out of memory: the engine retries with smaller tiles, and fails with a clear error naming the
+frame only when even the smallest tile does not fit; a CPU run sizes itself to its host memory
+before the first frame, rather than being killed by the kernel without a word."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 from vfxdenoise.core import models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
+from vfxdenoise.core.host_memory import GIVEN_SHARE, FrameCost, resident_bytes
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
@@ -69,7 +71,50 @@ def test_out_of_memory_retries_with_smaller_tiles(sequence_factory, tmp_path, co
 def test_out_of_memory_at_the_smallest_tile_names_the_frame(shot, config, small_device_weights):
     weights = small_device_weights(limit=100)
     with pytest.raises(DeviceError, match=r"out of cpu memory on frame 1 \(48x32\) even with 128 px "
-                                          r"tiles; .* or run with --device cpu"):
+                                          r"tiles; free memory"):
         denoise_sequence(shot, config=config(model=str(weights)))
     out = shot.with_name(prefix="render_denoised.")
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
+
+
+def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
+        sequence_factory, tmp_path, config, caplog):
+    """A budget that holds the window's features but not the kept EXRs nor a whole 1200x160
+    input: the frames read ahead go, the EXRs are read again to be written, and the input is
+    built and denoised in tiles of about 512 px, to the same output as a run with memory to
+    spare."""
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
+    whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
+    # as the engine sizes these frames: 11 feature channels, 32 B/px stored, 5 frames in all
+    cost = FrameCost(1200, 160, 11, 32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
+    budget = cost.held(1, False) + cost.tile_bytes(512, 32) + 2**20
+    with caplog.at_level(logging.INFO, logger="vfxdenoise.core.engine"):
+        budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
+            max_mem_gb=(resident_bytes() + budget / GIVEN_SHARE) / 2**30, io_threads=4))
+    assert "frames in tiles, 1 frame(s) read ahead, frames read again" in caplog.text
+    assert budgeted.peak_frames_in_memory <= 5 + 1
+    for frame in range(1, 6):
+        ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
+        assert ours.channel_names == untiled.channel_names
+        np.testing.assert_allclose(ours.get(["R", "G", "B"]), untiled.get(["R", "G", "B"]),
+                                   rtol=2e-3, atol=1e-3)  # one half-float step
+
+
+def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(sequence_factory,
+                                                                              config):
+    shot = parse_pattern(sequence_factory(frames=range(1, 4), height=160, width=288))
+    with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 5-frame window of these "
+                                          r"frames needs about \d+ MB of host memory and this "
+                                          r"run may use 0 MB"):
+        denoise_sequence(shot, config=config(max_mem_gb=1e-3))
+    out = shot.with_name(prefix="render_denoised.")
+    assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
+
+
+def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli):
+    result = cli(shot.text, "--max-mem", "0.001", "--progress", "none")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: frame 1 (48x32): a 5-frame window of these frames "
+                                    "needs about")
+    assert "Traceback" not in result.output
+    assert cli(shot.text, "--max-mem", "0").exit_code == 2  # refused by the option itself

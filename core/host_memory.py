@@ -1,0 +1,222 @@
+"""How much host memory a CPU run may use, and how it keeps to it.
+
+A CPU run holds its temporal window of frames whole (features of 2k+1 frames, the frames read
+ahead, the EXRs still to be written, what each I/O thread keeps of its last frame) and, per
+frame, the network input while it is built and the network's activations. At 4K the input's
+construction and the network each take more than the window's frames; at 8K, before this plan,
+one frame alone peaked at 16.8 GB on the 2-core development machine, and a 5-frame window did
+not fit its 24 GB. The plan gives up, in this order, frames read ahead (and the I/O threads that
+read them), the EXRs kept for writing, and whole frames: it builds the input and runs the
+network tile by tile. What it saves a farm job from is the kernel's OOM killer, which ends a
+process without a word.
+
+The per-pixel costs are resident memory measured on the CPU with the shipped model at 4K
+(BENCHMARKS.md, "Host memory of CPU runs"). They overstate whole frames (1.5-1.9x at
+4K) and 8K frames' I/O, so a run tiles somewhat before it must; 4K tiles came out as planned.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from vfxdenoise.core.errors import DeviceError
+from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
+
+# A frame's features: float32 channels, and what the allocator keeps between frames (51 B/px
+# measured for the network's 11 channels).
+FEATURE_BYTES_PER_CHANNEL = 4.65
+# The flows that bring each neighbour to t, chained at a shot's ends, and what computing them
+# leaves held (72 B/px measured at radius 2).
+FLOW_BYTES_PER_PIXEL_PER_RADIUS = 36
+# Peak growth per pixel of the region an input is built for (its crop of the frames), float32.
+INPUT_BYTES_PER_PIXEL = 550
+# Peak growth per pixel of a tile (its overlap included) through the network in float32.
+NETWORK_BYTES_PER_PIXEL = 650
+# Frames whose EXRs wait for their writer thread at once on the CPU, where writing a frame takes
+# a fraction of denoising it.
+PENDING_WRITES = 2
+# Of the memory available when a run starts, what it may take: the rest is slack for the page
+# cache that written frames pass through and for the allocator's rounding.
+AVAILABLE_SHARE = 0.85
+# Of a budget given (--max-mem): peak resident memory came out up to 1.5% above the estimate.
+GIVEN_SHARE = 0.95
+# Tiles smaller than this would more than double the work in their overlap: a run that cannot
+# afford them is refused. Planned for flows reaching PLANNED_MARGIN px; each frame's own sizes
+# its tiles.
+MIN_PLANNED_TILE = 512
+PLANNED_MARGIN = 32
+# A cgroup limit this large or larger means "no limit" (cgroup v1 writes 2^63 rounded to pages).
+_UNLIMITED = 1 << 60
+
+
+def available_bytes(proc: Path = Path("/proc"), cgroups: Path = Path("/sys/fs/cgroup")
+                    ) -> int | None:
+    """Memory this process could still take: the kernel's MemAvailable, or less where its
+    control group (v2 or v1; a container's, or a farm engine's per-task limit) leaves less.
+    None where neither can be read (not Linux)."""
+    limits = [_mem_available(proc / "meminfo")]
+    for folder in _cgroup_folders(proc / "self" / "cgroup", cgroups):
+        limits.append(_cgroup_headroom(folder))
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
+def resident_bytes(proc: Path = Path("/proc")) -> int:
+    """Memory this process holds now (0 where it cannot be read): the model and the libraries,
+    which a budget given for the whole process must leave out."""
+    try:
+        pages = int((proc / "self" / "statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _mem_available(meminfo: Path) -> int | None:
+    try:
+        match = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(match.group(1)) * 1024 if match else None
+
+
+def _cgroup_folders(membership: Path, cgroups: Path) -> list[Path]:
+    """The memory controller's folders of this process's cgroup and its ancestors."""
+    try:
+        lines = membership.read_text().splitlines()
+    except OSError:
+        return []
+    folders = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # v2: one unified hierarchy
+            base = cgroups
+        elif "memory" in controllers.split(","):
+            base = cgroups / "memory"
+        else:
+            continue
+        parts = [p for p in path.split("/") if p]
+        folders += [base.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+    return folders
+
+
+def _cgroup_headroom(folder: Path) -> int | None:
+    """Limit minus usage of one cgroup folder, or None if it sets no limit."""
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory.limit_in_bytes", "memory.usage_in_bytes")):
+        try:
+            limit = (folder / limit_file).read_text().strip()
+            usage = int((folder / usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < _UNLIMITED:
+            return max(0, int(limit) - usage)
+    return None
+
+
+@dataclass(frozen=True)
+class FrameCost:
+    """What one frame of a run costs in host memory, from its EXR header."""
+
+    width: int
+    height: int
+    feature_channels: int  # float32 channels the network's features hold
+    stored_bytes_per_pixel: int  # the whole EXR in its own pixel types, kept until written
+    layers: int  # RGB layers denoised along with the beauty (`--aov`)
+    radius: int
+    read_ahead: int
+    threads: int  # EXR reader (and writer) threads
+    frames: int  # frames the run reads: a shot shorter than a window holds only those
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    def threads_for(self, read_ahead: int) -> int:
+        """I/O threads worth having: one per frame being read."""
+        return min(self.threads, read_ahead + 1)
+
+    def held(self, read_ahead: int, keep_images: bool) -> int:
+        """Bytes of the frames a run holds at once: the window and the frames read ahead as
+        features, the EXRs of those still to be written (if kept from their first read), and
+        what each reader and writer thread keeps of the last frame it decoded or encoded (the
+        C allocator gives each thread its own heap)."""
+        frames = min(2 * self.radius + 1 + read_ahead, self.frames)
+        features = frames * FEATURE_BYTES_PER_CHANNEL * self.feature_channels
+        kept = min(self.radius + 1 + read_ahead, self.frames) if keep_images else 0
+        threads = 2 * self.threads_for(read_ahead)
+        stored = (kept + PENDING_WRITES + threads) * self.stored_bytes_per_pixel
+        flows = FLOW_BYTES_PER_PIXEL_PER_RADIUS * self.radius
+        denoised = PENDING_WRITES * 3 * (1 + self.layers) * 4
+        return int(self.pixels * (features + stored + flows + denoised))
+
+    def whole_bytes(self) -> int:
+        """Peak bytes of the whole frame's input and network at once."""
+        return self.pixels * (INPUT_BYTES_PER_PIXEL + NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
+
+    def tile_bytes(self, side: int, margin: int) -> int:
+        """Peak bytes of one tile: its input built over the frames cropped to it, `overlap` and
+        the flows' reach `margin` around it, and the network over it and its overlap."""
+        crop = min(side + 2 * (DEFAULT_OVERLAP + margin), self.height) * \
+            min(side + 2 * (DEFAULT_OVERLAP + margin), self.width)
+        run = min(side + 2 * DEFAULT_OVERLAP, self.height) * min(side + 2 * DEFAULT_OVERLAP, self.width)
+        return (crop * INPUT_BYTES_PER_PIXEL + run * NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """How a CPU run keeps to `budget` bytes: frames read ahead (and so I/O threads), whether
+    the EXRs to be written are kept from their first read or read again to be written, and
+    tiled or not."""
+
+    budget: int
+    cost: FrameCost
+    read_ahead: int
+    keep_images: bool
+    tiled: bool
+
+    @property
+    def threads(self) -> int:
+        return self.cost.threads_for(self.read_ahead)
+
+    def tile(self, margin: int, multiple: int) -> int | None:
+        """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
+        frames leave, for flows that reach `margin` px; None when whole frames fit."""
+        if not self.tiled:
+            return None
+        room = self.budget - self.cost.held(self.read_ahead, self.keep_images)
+        low, high = 0, max(self.cost.width, self.cost.height) // multiple  # in multiples
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.cost.tile_bytes(middle * multiple, margin) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        return max(MIN_TILE, low * multiple)
+
+
+def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:
+    """The plan for a run of `cost` frames within `budget` bytes, giving up first what costs
+    least: frames read ahead (the network is slower than decoding on a CPU), then the kept EXRs
+    (read again, a decode per frame), then whole frames (tiles, whose overlap is computed twice:
+    +5% at 4K in 976 px tiles). DeviceError naming `frame` (the first) when the frames leave no
+    room for tiles of MIN_PLANNED_TILE px."""
+    options = [(ahead, True) for ahead in range(cost.read_ahead, 0, -1)] + [(1, False)]
+    for ahead, keep in options:
+        if cost.held(ahead, keep) + cost.whole_bytes() <= budget:
+            return HostPlan(budget, cost, ahead, keep, tiled=False)
+    smallest = cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
+    for ahead, keep in options:
+        if cost.held(ahead, keep) + smallest <= budget:
+            return HostPlan(budget, cost, ahead, keep, tiled=True)
+    raise DeviceError(
+        f"frame {frame} ({cost.width}x{cost.height}): a {2 * cost.radius + 1}-frame window of "
+        f"these frames needs about {_size(cost.held(1, False) + smallest)} of host memory and "
+        f"this run may use {_size(budget)}; free memory, use a smaller --temporal-radius, or "
+        "give the run more with --max-mem (GB)")
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**30:.1f} GB" if count >= 2**30 else f"{max(count, 0) / 2**20:.0f} MB"

@@ -1,0 +1,83 @@
+"""Host memory: what a run may use (cgroups, MemAvailable) and how a CPU run keeps to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vfxdenoise.core.errors import DeviceError
+from vfxdenoise.core.host_memory import FrameCost, available_bytes, plan_host_memory
+
+GIB = 2**30
+
+
+def _machine(root: Path, available_kb: int, membership: str, limits: dict[str, tuple[str, str]]
+             ) -> tuple[Path, Path]:
+    """A /proc and /sys/fs/cgroup as Linux lays them out: `limits` maps a cgroup folder to the
+    contents of its limit and usage files (v2 names under the root, v1 under memory/)."""
+    proc, cgroups = root / "proc", root / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    (proc / "meminfo").write_text(f"MemTotal:       65000000 kB\nMemAvailable:   {available_kb} kB\n")
+    (proc / "self" / "cgroup").write_text(membership)
+    for folder, (limit, usage) in limits.items():
+        path = cgroups / folder
+        path.mkdir(parents=True)
+        v1 = folder.startswith("memory")
+        (path / ("memory.limit_in_bytes" if v1 else "memory.max")).write_text(limit + "\n")
+        (path / ("memory.usage_in_bytes" if v1 else "memory.current")).write_text(usage + "\n")
+    return proc, cgroups
+
+
+def test_available_memory_is_the_least_of_meminfo_and_the_cgroups_headroom(tmp_path):
+    # cgroup v2, limit on the parent (a farm engine's job) and none on the task itself
+    proc, cgroups = _machine(tmp_path / "v2", 20 * 2**20, "0::/farm/task7\n", {
+        "farm": (str(6 * GIB), str(2 * GIB)), "farm/task7": ("max", str(GIB))})
+    assert available_bytes(proc, cgroups) == 4 * GIB
+    # cgroup v1 (a container): "no limit" is 2^63 rounded down to a page
+    proc, cgroups = _machine(tmp_path / "v1", 3 * 2**20, "9:cpu:/\n4:memory:/docker/abc\n", {
+        "memory/docker/abc": ("9223372036854771712", str(GIB))})
+    assert available_bytes(proc, cgroups) == 3 * GIB
+    # nothing readable (not Linux)
+    assert available_bytes(tmp_path / "none", tmp_path / "none") is None
+
+
+def _cost(width: int = 3840, height: int = 2160, read_ahead: int = 3, frames: int = 100
+          ) -> FrameCost:
+    return FrameCost(width, height, feature_channels=11, stored_bytes_per_pixel=32, layers=0,
+                     radius=2, read_ahead=read_ahead, threads=read_ahead + 1, frames=frames)
+
+
+def test_a_run_gives_up_read_ahead_then_kept_frames_then_whole_frames():
+    cost = _cost()
+    whole = cost.whole_bytes()
+    roomy = plan_host_memory(64 * GIB, cost, 1001)
+    assert (roomy.read_ahead, roomy.keep_images, roomy.tiled) == (3, True, False)
+    assert roomy.tile(0, 16) is None
+    less_ahead = plan_host_memory(cost.held(2, True) + whole, cost, 1001)
+    assert (less_ahead.read_ahead, less_ahead.keep_images, less_ahead.tiled) == (2, True, False)
+    reread = plan_host_memory(cost.held(1, False) + whole, cost, 1001)
+    assert (reread.read_ahead, reread.keep_images, reread.tiled) == (1, False, False)
+    tiled = plan_host_memory(cost.held(3, True) + whole // 3, cost, 1001)
+    assert tiled.tiled and tiled.keep_images and tiled.read_ahead == 3
+
+
+def test_tiles_are_the_largest_that_fit_what_the_frames_leave():
+    cost = _cost()
+    plan = plan_host_memory(cost.held(3, True) + cost.whole_bytes() // 3, cost, 1001)
+    room = plan.budget - cost.held(3, True)
+    tile = plan.tile(40, 16)
+    assert tile % 16 == 0 and 512 <= tile < 2160
+    assert cost.tile_bytes(tile, 40) <= room < cost.tile_bytes(tile + 16, 40)
+    assert plan.tile(200, 16) < tile  # flows that reach further: larger crops, smaller tiles
+
+
+def test_a_shot_shorter_than_the_window_holds_only_its_frames():
+    assert _cost(frames=3).held(3, True) < _cost(frames=5).held(3, True) < _cost().held(3, True)
+    assert _cost(frames=6).held(1, True) == _cost().held(1, True)
+
+
+def test_a_window_that_cannot_fit_is_refused_naming_the_frame_and_what_it_needs():
+    with pytest.raises(DeviceError, match=r"frame 1001 \(7680x4320\): a 5-frame window .* "
+                                          r"needs about \d+\.\d GB .* may use 2\.0 GB.*--max-mem"):
+        plan_host_memory(2 * GIB, _cost(7680, 4320), 1001)
