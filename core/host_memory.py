@@ -41,7 +41,7 @@ PENDING_WRITES = 2
 # Of the memory available when a run starts, what it may take: the rest is slack for the page
 # cache that written frames pass through and for the allocator's rounding.
 AVAILABLE_SHARE = 0.85
-# Of a budget given (--max-mem): peak resident memory came out up to 1.5% above the estimate.
+# Of a budget given (--max-mem): slack for what the estimate misses (allocator rounding).
 GIVEN_SHARE = 0.95
 # Tiles smaller than this would more than double the work in their overlap: a run that cannot
 # afford them is refused. Planned for flows reaching PLANNED_MARGIN px; each frame's own sizes
@@ -157,7 +157,7 @@ class FrameCost:
         return self.pixels * (INPUT_BYTES_PER_PIXEL + NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
 
     def tile_bytes(self, side: int, margin: int) -> int:
-        """Peak bytes of one tile: its input built over the frames cropped to it, `overlap` and
+        """Peak bytes of one tile: its input built over the frames cropped to it, its overlap and
         the flows' reach `margin` around it, and the network over it and its overlap."""
         crop = min(side + 2 * (DEFAULT_OVERLAP + margin), self.height) * \
             min(side + 2 * (DEFAULT_OVERLAP + margin), self.width)
@@ -201,8 +201,8 @@ def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:
     """The plan for a run of `cost` frames within `budget` bytes, giving up first what costs
     least: frames read ahead (the network is slower than decoding on a CPU), then the kept EXRs
     (read again, a decode per frame), then whole frames (tiles, whose overlap is computed twice:
-    +5% at 4K in 976 px tiles). DeviceError naming `frame` (the first) when the frames leave no
-    room for tiles of MIN_PLANNED_TILE px."""
+    22-50% more time a 4K frame in a 6 GB budget). DeviceError naming `frame` (the first) when
+    the frames leave no room for tiles of MIN_PLANNED_TILE px."""
     options = [(ahead, True) for ahead in range(cost.read_ahead, 0, -1)] + [(1, False)]
     for ahead, keep in options:
         if cost.held(ahead, keep) + cost.whole_bytes() <= budget:
