@@ -50,19 +50,26 @@ def job_options(command):
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
+        click.option("--memory", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+                     help="Host memory each task books; tasks on the CPU also keep seq within it "
+                          "(seq --max-mem) unless --max-mem says otherwise."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
 
 
-def _job(values: dict) -> FarmJob:
-    """Build the FarmJob from the shared options, removing them from `values`."""
+def _job(values: dict, gpus: int) -> FarmJob:
+    """Build the FarmJob from the shared options, removing them from `values` (not `memory`, the
+    booking): a task on the CPU (`gpus` 0) keeps seq within its booked memory."""
+    max_mem = values.pop("max_mem")
+    if max_mem is None and gpus == 0:
+        max_mem = values["memory"]
     options = SeqOptions(
         device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
-        max_gpu_mem=values.pop("max_gpu_mem"), max_mem=values.pop("max_mem"), missing=values.pop("missing"),
+        max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
         compression=values.pop("compression"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
@@ -104,9 +111,10 @@ def openjd(values: dict) -> None:
     from vfxdenoise.plugin.farm import openjd as writer
 
     gpus = _gpus(values)
-    job = _job(values)
+    job = _job(values, gpus)
     bundle = values.pop("bundle")
-    tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"))
+    tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"),
+                                memory_gb=values.pop("memory"))
     click.echo(f"wrote {bundle}/{writer.TEMPLATE_FILE} and {writer.VALUES_FILE}: "
                f"{len(job.frames)} frame(s) in {len(tasks)} task(s) of up to {job.chunk}")
     click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")
@@ -126,7 +134,6 @@ def openjd(values: dict) -> None:
 @click.option("--user", help="OpenCue user [default: you].")
 @click.option("--tags", help="Host tags, '|'-separated (e.g. 'gpu|cuda').")
 @click.option("--cores", type=float, help="CPU cores each task books.")
-@click.option("--memory", type=float, metavar="GB", help="Memory each task books.")
 @click.option("--service", help="OpenCue service of the layer.")
 @_pass_values
 def opencue(values: dict) -> None:
@@ -134,7 +141,7 @@ def opencue(values: dict) -> None:
     from vfxdenoise.plugin.farm import opencue as writer
 
     gpus = _gpus(values)
-    job = _job(values)
+    job = _job(values, gpus)
     gpu_memory, memory = values.pop("gpu_memory"), values.pop("memory")
     tags = tuple(tag.strip() for tag in (values.pop("tags") or "").split("|") if tag.strip())
     options = writer.OpenCueOptions(

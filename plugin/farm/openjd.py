@@ -55,7 +55,8 @@ def openjd_range(frames: Iterable[int]) -> str:
     return spec.replace("x", ":")
 
 
-def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None) -> dict[str, Any]:
+def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None,
+                 memory_gb: float | None = None) -> dict[str, Any]:
     """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`."""
     return {
         "specificationVersion": SPEC_VERSION,
@@ -66,7 +67,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
         "parameterDefinitions": _parameter_definitions(job),
         "steps": [{
             "name": STEP_NAME,
-            "hostRequirements": _host_requirements(gpus, gpu_memory_gb),
+            "hostRequirements": _host_requirements(gpus, gpu_memory_gb, memory_gb),
             "parameterSpace": {"taskParameterDefinitions": [{
                 "name": FRAME_PARAM,
                 "type": "CHUNK[INT]",
@@ -98,13 +99,13 @@ def parameter_values(job: FarmJob) -> dict[str, Any]:
 
 
 def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
-                 gpu_memory_gb: float | None = None) -> list[str]:
+                 gpu_memory_gb: float | None = None, memory_gb: float | None = None) -> list[str]:
     """Validate the template with openjd-model and write the bundle; return each task's frames.
 
     The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
     openjd-model itself), so callers can report the real number of tasks.
     """
-    template = job_template(job, gpus, gpu_memory_gb)
+    template = job_template(job, gpus, gpu_memory_gb, memory_gb)
     directory = Path(directory).expanduser().absolute()
     chunks = _validated_chunks(template, job, directory)
     if directory.exists() and not directory.is_dir():
@@ -155,8 +156,10 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
     ]
 
 
-def _host_requirements(gpus: int, gpu_memory_gb: float | None) -> dict[str, Any]:
-    """Linux/macOS hosts (the task script is bash), and the GPUs a CUDA run needs."""
+def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float | None
+                       ) -> dict[str, Any]:
+    """Linux/macOS hosts (the task script is bash), the GPUs a CUDA run needs, and the host
+    memory booked (amounts of memory are in MiB)."""
     requirements: dict[str, Any] = {
         "attributes": [{"name": "attr.worker.os.family", "anyOf": ["linux", "macos"]}],
     }
@@ -165,6 +168,8 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None) -> dict[str, Any]
         amounts.append({"name": "amount.worker.gpu", "min": gpus})
     if gpu_memory_gb:
         amounts.append({"name": "amount.worker.gpu.memory", "min": int(gpu_memory_gb * 1024)})
+    if memory_gb:
+        amounts.append({"name": "amount.worker.memory", "min": int(memory_gb * 1024)})
     if amounts:
         requirements["amounts"] = amounts
     return requirements

@@ -76,6 +76,24 @@ def test_openjd_defaults_frames_on_disk_output_beside_input_and_one_gpu(shot, tm
     assert amounts == [{"name": "amount.worker.gpu", "min": 1}]
 
 
+def test_a_cpu_job_books_host_memory_and_keeps_seq_within_it(shot, tmp_path):
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--bundle", bundle, "--device", "cpu", "--memory", "16")
+    assert result.exit_code == 0, result.output
+    assert _template(bundle)["steps"][0]["hostRequirements"]["amounts"] == [
+        {"name": "amount.worker.memory", "min": 16384}]  # MiB
+    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--device", "cpu", "--max-mem", "16.0"]
+    # a GPU task books the memory but seq's budget is the GPU's; --max-mem as given wins
+    for extra, seq_args in (([], ["--device", "cuda"]),
+                            (["--max-mem", "12"], ["--device", "cuda", "--max-mem", "12.0"])):
+        assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--memory", "16",
+                       *extra).exit_code == 0
+        assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
+    spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--memory", "16").output)
+    layer = spec.find("job/layers/layer")
+    assert layer.findtext("memory") == "16g" and "--max-mem 16.0" in layer.findtext("cmd")
+
+
 def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
     result = _invoke("opencue", shot, "--frames", "1001-1006", "--chunk", "3",
                      "-o", tmp_path / "out" / "den.####.exr", "--show", "demo", "--user", "artist",
