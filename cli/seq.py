@@ -97,7 +97,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
     if progress == "json":
         _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
                "skipped": skipped, "missing": not_found, "failed": failed,
-               "sanitized": summary.sanitized.counts, "seconds": round(summary.seconds, 3)})
+               "sanitized": summary.sanitized.counts, "memory": summary.memory,
+               "seconds": round(summary.seconds, 3)})
     else:
         click.echo(f"output: {summary.output_pattern.text}", err=True)
         for label, frame_list in (("written", written), ("skipped (already done)", skipped),
@@ -109,6 +110,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
                 click.echo(f"note: frame {result.frame}: {result.message}", err=True)
         if summary.sanitized.total:
             click.echo(f"sanitised input values: {summary.sanitized.describe()}", err=True)
+        if summary.memory:
+            click.echo(f"host memory: {summary.memory}", err=True)
         click.echo(f"time: {summary.seconds:.1f} s", err=True)
     if failed:
         for result in summary.results:

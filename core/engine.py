@@ -133,6 +133,7 @@ class RunSummary:
     layers: LayerMap | None = None
     peak_frames_in_memory: int = 0
     seconds: float = 0.0
+    memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
 
     def frames(self, status: str) -> list[int]:
         return [r.frame for r in self.results if r.status == status]
@@ -495,6 +496,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     windows = {t: _context_frames(t, radius, sources) for t in todo}
     reads = len({f for window in windows.values() for f in window.values()})
     host = _host_plan(sources[todo[0]], reads, in_pattern, config, radius, denoiser) if todo else None
+    summary.memory = host.describe() if host else ""
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
@@ -577,10 +579,8 @@ def _host_plan(first: int, reads: int, in_pattern: FramePattern, config: EngineC
     if cost is None:
         return None
     plan = plan_host_memory(int(budget), cost, first)
-    if plan.tiled or not plan.keep_images or plan.read_ahead < cost.read_ahead:
-        log.info("host memory: %.2f GB for the run; %s, %d frame(s) read ahead%s", budget / 2**30,
-                 "frames in tiles" if plan.tiled else "whole frames", plan.read_ahead,
-                 "" if plan.keep_images else ", frames read again to be written")
+    if plan.describe():
+        log.info("host memory: %s", plan.describe())
     return plan
 
 

@@ -181,6 +181,17 @@ class HostPlan:
     def threads(self) -> int:
         return self.cost.threads_for(self.read_ahead)
 
+    def describe(self) -> str:
+        """What the run gave up to fit, for its summary; '' when nothing."""
+        given_up = []
+        if self.read_ahead < self.cost.read_ahead:
+            given_up.append(f"{self.read_ahead} frame(s) read ahead")
+        if not self.keep_images:
+            given_up.append("frames read again to be written")
+        if self.tiled:
+            given_up.append("input and network in tiles")
+        return f"{self.budget / 2**30:.2f} GB for the run: {', '.join(given_up)}" if given_up else ""
+
     def tile(self, margin: int, multiple: int) -> int | None:
         """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
         frames leave, for flows that reach `margin` px; None when whole frames fit."""

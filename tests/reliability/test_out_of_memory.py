@@ -77,21 +77,26 @@ def test_out_of_memory_at_the_smallest_tile_names_the_frame(shot, config, small_
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
 
 
-def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
-        sequence_factory, tmp_path, config, caplog):
-    """A budget that holds the window's features but not the kept EXRs nor a whole 1200x160
-    input: the frames read ahead go, the EXRs are read again to be written, and the input is
-    built and denoised in tiles of about 512 px, to the same output as a run with memory to
-    spare."""
-    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
-    whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
-    # as the engine sizes these frames: 11 feature channels, 32 B/px stored, 5 frames in all
+def _tight_budget_gb() -> float:
+    """--max-mem for 5 frames of 1200x160 (as the engine sizes them: 11 feature channels, 32 B/px
+    stored, 4 I/O threads) that holds the window's features but not the kept EXRs nor a whole
+    input: tiles of about 512 px."""
     cost = FrameCost(1200, 160, 11, 32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
     budget = cost.held(1, False) + cost.tile_bytes(512, 32) + 2**20
-    with caplog.at_level(logging.INFO, logger="vfxdenoise.core.engine"):
-        budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
-            max_mem_gb=(resident_bytes() + budget / GIVEN_SHARE) / 2**30, io_threads=4))
-    assert "frames in tiles, 1 frame(s) read ahead, frames read again" in caplog.text
+    return (resident_bytes() + budget / GIVEN_SHARE) / 2**30
+
+
+def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
+        sequence_factory, tmp_path, config):
+    """The frames read ahead go, the EXRs are read again to be written, and the input is built
+    and denoised in tiles of about 512 px, to the same output as a run with memory to spare."""
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
+    whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
+    budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
+        max_mem_gb=_tight_budget_gb(), io_threads=4))
+    assert budgeted.memory.endswith(": 1 frame(s) read ahead, frames read again to be written, "
+                                    "input and network in tiles")
+    assert whole.memory == ""
     assert budgeted.peak_frames_in_memory <= 5 + 1
     for frame in range(1, 6):
         ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
@@ -118,3 +123,11 @@ def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli):
                                     "needs about")
     assert "Traceback" not in result.output
     assert cli(shot.text, "--max-mem", "0").exit_code == 2  # refused by the option itself
+
+
+def test_the_cli_says_what_a_run_gave_up_to_fit(sequence_factory, cli):
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200))
+    result = cli(shot.text, "--max-mem", _tight_budget_gb(), "--io-threads", 4, "--progress", "none")
+    assert result.exit_code == 0, result.output
+    assert "host memory: " in result.stderr
+    assert "frames read again to be written, input and network in tiles" in result.stderr
