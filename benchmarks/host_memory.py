@@ -6,7 +6,7 @@ Writes a sequence of the bundled sample renders tiled to --size (all 13 channels
 benchmarks/speed.py does), then runs `vfxdenoise seq --device cpu` over it once per budget, each
 in its own process: `whole` gives the run far more than it needs (`--max-mem 4096`: whole frames,
 as before there were budgets), `auto` leaves the budget to seq (most of the memory free), a
-number is `--max-mem GB`. Prints a markdown table: the plan seq logged, the process's peak
+number is `--max-mem GB`. Prints a markdown table: the plan seq's summary gave, the process's peak
 resident memory (from the kernel's accounting of that child), seconds per frame, and the largest
 difference of the beauty to the first budget's output in log(1+x).
 """
@@ -28,16 +28,18 @@ from speed import _write_sequence
 
 from vfxdenoise.core.host_memory import available_bytes
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 
 _PLAN = re.compile(r"host memory: (.*)")
 
 
-def _run(folder: Path, budget: str) -> tuple[str, float, float, Path]:
-    """One seq run in its own process: the plan it logged, peak resident GB, seconds, output."""
-    out = folder / f"out-{budget}" / "o.####.exr"
-    args = [sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "--debug", "seq",
-            str(folder / "in.####.exr"),
-            "-o", str(out), "--device", "cpu", "--progress", "none", "--overwrite"]
+def _run(folder: Path, budget: str) -> tuple[str, float, float, FramePattern]:
+    """One seq run in its own process: the plan its summary gave, peak resident GB, seconds,
+    output pattern."""
+    out = parse_pattern(str(folder / f"out-{budget}" / "o.####.exr"))
+    args = [sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "seq",
+            str(folder / "in.####.exr"), "-o", out.text, "--device", "cpu", "--progress", "none",
+            "--overwrite"]
     if budget != "auto":
         args += ["--max-mem", "4096" if budget == "whole" else budget]
     started = time.perf_counter()
@@ -46,16 +48,16 @@ def _run(folder: Path, budget: str) -> tuple[str, float, float, Path]:
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        reason = log.strip().splitlines()[-1].split("Error: ", 1)[-1]
+        reason = log.strip().splitlines()[-1].removeprefix("error: ")
         return f"failed: {reason}", usage.ru_maxrss / 2**20, seconds, out
     plan = _PLAN.search(log)
     return plan.group(1) if plan else "whole frames", usage.ru_maxrss / 2**20, seconds, out
 
 
-def _difference(a: Path, b: Path, frames: int) -> float:
+def _difference(a: FramePattern, b: FramePattern, frames: int) -> float:
     worst = 0.0
     for frame in range(1, frames + 1):
-        x, y = (read_exr(str(p).replace("####", f"{frame:04d}")).get(["R", "G", "B"]) for p in (a, b))
+        x, y = (read_exr(p.path(frame)).get(["R", "G", "B"]) for p in (a, b))
         worst = max(worst, float(np.abs(np.log1p(x) - np.log1p(y)).max()))
     return worst
 

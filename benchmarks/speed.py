@@ -39,13 +39,19 @@ import torch
 
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.engine import EngineConfig, _Denoiser, denoise_sequence, pick_device
+from vfxdenoise.core.engine import (
+    EngineConfig,
+    _denoised_beauty,
+    _Denoiser,
+    denoise_sequence,
+    pick_device,
+)
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
+from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
 
 
@@ -98,16 +104,12 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
     return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
 
 
-def _engine_ms(denoiser: _Denoiser, window: dict, layout, device: torch.device, frames: int) -> float:
+def _engine_ms(denoiser: _Denoiser, window: dict, frames: int) -> float:
     """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input (and the
     aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
     frame's result is still being copied back; every result is waited for."""
     def denoise():
-        plan = plan_slots(window, layout, device)
-        x = build_input(window, layout, device, plan, denoiser.input_dtype)
-        aovs = (aligned_aovs(window, layout, plan, device, denoiser.input_dtype)
-                if window[0].aovs else None)
-        return denoiser(x, aovs=aovs)
+        return _denoised_beauty(denoiser, window, None, bool(window[0].aovs))
 
     def run() -> None:
         previous = None
@@ -146,7 +148,7 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    engine_ms = _engine_ms(denoiser, window, layout, device, args.repeats)
+    engine_ms = _engine_ms(denoiser, window, args.repeats)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
     x = build_input(window, layout, device).to(denoiser.dtype)  # the engine's input, as it is
     with torch.inference_mode():
@@ -160,7 +162,7 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
     if args.aovs:  # the same frames with layers that sum to the beauty (as light groups do)
         for frame in window.values():
             frame.aovs = {f"layer{i}": frame.beauty / args.aovs for i in range(args.aovs)}
-        with_aovs = _engine_ms(denoiser, window, layout, device, args.repeats)
+        with_aovs = _engine_ms(denoiser, window, args.repeats)
         row += (f"\n\nwith {args.aovs} layers denoised with the beauty (`seq --aov`), "
                 f"{width}x{height}: engine {with_aovs:.1f} ms/frame, "
                 f"+{(with_aovs - engine_ms) / args.aovs:.1f} ms per layer\n")

@@ -497,6 +497,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     reads = len({f for window in windows.values() for f in window.values()})
     host = _host_plan(sources[todo[0]], reads, in_pattern, config, radius, denoiser) if todo else None
     summary.memory = host.describe() if host else ""
+    if summary.memory:
+        log.info("host memory: %s", summary.memory)
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
@@ -578,10 +580,7 @@ def _host_plan(first: int, reads: int, in_pattern: FramePattern, config: EngineC
     cost = _frame_cost(in_pattern.path(first), config, radius, reads)
     if cost is None:
         return None
-    plan = plan_host_memory(int(budget), cost, first)
-    if plan.describe():
-        log.info("host memory: %s", plan.describe())
-    return plan
+    return plan_host_memory(int(budget), cost, first)
 
 
 def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> FrameCost | None:
@@ -605,7 +604,7 @@ def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> Fr
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
-                     with_aovs: bool, frame: int) -> DenoisedBeauty:
+                     with_aovs: bool, frame: int | None = None) -> DenoisedBeauty:
     """Frame t's denoised beauty (and layers): from an input built whole, or, where tiles are
     denoised from host memory, built tile by tile, so that no whole input is held."""
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype

@@ -19,7 +19,7 @@ Channel layout (all at frame t's resolution), defined once here and recorded in 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -252,15 +252,10 @@ def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: Inp
     frames = [window[0], *(window[o] for o in plan.firsts)]
     if kernel is False or (kernel is None and not fused_input.available(out, frames)):
         return _aligned_slots(out, window, layout, plan)
-    try:
+    if kernel:  # forced, for checking the kernel: its failures are raised
         return _fused_slots(out, window, layout, plan)
-    except torch.OutOfMemoryError:
-        raise
-    except Exception as exc:  # Triton could not compile or launch it here
-        if kernel:
-            raise
-        fused_input.FALLBACK.disable(exc)
-        return _aligned_slots(out, window, layout, plan)
+    return fused_input.FALLBACK.attempt(lambda: _fused_slots(out, window, layout, plan),
+                                        lambda: _aligned_slots(out, window, layout, plan))
 
 
 def _slot_views(out: torch.Tensor, layout: InputLayout, index: int
@@ -374,8 +369,9 @@ class InputByRegion:
         self.with_aovs = layers > 0
         channels = layout.in_channels + 3 * (1 + len(plan.offsets)) * layers
         self.shape = torch.Size((1, channels, centre.height, centre.width))
-        reach = max((float(flow.abs().amax()) for flow in plan.flows.values()), default=-2.0)
-        self.margin = math.ceil(reach) + 2  # bilinear sampling reads one pixel further
+        reach = max((float(flow.abs().amax()) for flow in plan.flows.values()), default=None)
+        # Bilinear sampling reads one pixel beyond where a flow lands.
+        self.margin = 0 if reach is None else math.ceil(reach) + 2
 
     def __getitem__(self, index: tuple) -> torch.Tensor:
         _, rows, columns = index
@@ -387,7 +383,7 @@ class InputByRegion:
         window = {offset: frame.crop(top, left, bottom - top, right - left)
                   for offset, frame in self.window.items()}
         flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}
-        plan = SlotPlan(self.plan.offsets, self.plan.firsts, flows, self.plan.use_motion)
+        plan = replace(self.plan, flows=flows)
         x = build_input(window, self.layout, self.device, plan, self.dtype)
         if self.with_aovs:
             x = torch.cat([x, aligned_aovs(window, self.layout, plan, self.device, self.dtype)], 1)

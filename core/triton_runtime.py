@@ -7,6 +7,8 @@ keeps its compiled kernels for the process."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 
@@ -19,6 +21,7 @@ except ImportError:  # CPU installs: the PyTorch paths run instead
 # Triton's NVIDIA backend, like PyTorch's own use of it, needs compute capability 7.0 (Volta) or newer.
 MIN_CAPABILITY = (7, 0)
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class KernelFallback:
@@ -32,6 +35,17 @@ class KernelFallback:
         """Triton installed, `tensor` on a CUDA GPU it supports, and the kernel not failed here."""
         return (tensor.is_cuda and triton is not None and self.failure is None
                 and torch.cuda.get_device_capability(tensor.device) >= MIN_CAPABILITY)
+
+    def attempt(self, kernel: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """`kernel()`; should it fail other than for memory (Triton could not compile or launch
+        it here), `fallback()`, the PyTorch path, from then on."""
+        try:
+            return kernel()
+        except torch.OutOfMemoryError:
+            raise
+        except Exception as exc:
+            self.disable(exc)
+            return fallback()
 
     def disable(self, error: Exception) -> None:
         self.failure = " ".join(f"{type(error).__name__}: {error}".split())[:300]

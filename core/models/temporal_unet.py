@@ -221,12 +221,12 @@ class TemporalUNet(nn.Module):
         the frame's edges, so bands give the whole frame's result. On a GPU, for inference, one
         fused kernel does it all (`fused_output`), unless it cannot run on the machine."""
         if fused_output.available(x):
-            try:
-                return self.fused_output(h, x)
-            except torch.OutOfMemoryError:
-                raise
-            except Exception as exc:  # Triton could not compile or launch it here
-                fused_output.FALLBACK.disable(exc)
+            return fused_output.FALLBACK.attempt(lambda: self.fused_output(h, x),
+                                                 lambda: self._banded_output(h, x))
+        return self._banded_output(h, x)
+
+    def _banded_output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """`_output` in PyTorch, band by band."""
         n, _, height, width = x.shape
         beauty, consistency, albedo = self._frame_inputs(x)
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels
