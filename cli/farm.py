@@ -14,7 +14,8 @@ import click
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
-from vfxdenoise.plugin.farm.job import FarmJob, SeqOptions, build_job
+from vfxdenoise.plugin.farm.job import FarmJob, build_job
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def job_options(command):

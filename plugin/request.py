@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 DEVICES = ("auto", "cpu", "cuda")
 EXISTING = ("overwrite", "resume")
@@ -56,22 +57,18 @@ class DenoiseRequest:
         args = [self.input_pattern]
         if self.frames is not None:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
-        for flag, value in (("-o", self.output_pattern), ("--temporal-radius", self.temporal_radius),
-                            ("--model", self.model), ("--tile", self.tile),
-                            ("--max-gpu-mem", self.max_gpu_mem), ("--max-mem", self.max_mem),
-                            ("--compression", self.compression)):
-            if value is not None:
-                args += [flag, str(value)]
-        args += ["--device", self.device, "--missing", self.missing]
+        if self.output_pattern is not None:
+            args += ["-o", self.output_pattern]
         if existing:
             args.append(f"--{self.existing}")
-        for feature, layer in sorted(self.layers.items()):
-            args += [f"--{feature}", layer]
-        for layer in self.aovs:
-            args += ["--aov", layer]
-        if self.keep_noisy:
-            args.append("--keep-noisy")
-        return args
+        return args + self.seq_options().to_args()
+
+    def seq_options(self) -> SeqOptions:
+        """The request's settings that are `seq` options, as farm jobs pass them through too."""
+        return SeqOptions(device=self.device, temporal_radius=self.temporal_radius, model=self.model,
+                          layers=dict(self.layers), aovs=tuple(self.aovs), keep_noisy=self.keep_noisy,
+                          tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
+                          missing=self.missing, compression=self.compression)
 
     def engine_config(self):
         """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""

@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError
@@ -27,49 +27,12 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
 )
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
 EXISTING_POLICIES = ("resume", "overwrite")
-
-
-@dataclass(frozen=True)
-class SeqOptions:
-    """The `vfxdenoise seq` options a farm job passes through; None means seq's own default."""
-
-    device: str | None = None
-    temporal_radius: int | None = None
-    model: str | None = None
-    layers: dict[str, str] = field(default_factory=dict)
-    aovs: tuple[str, ...] = ()
-    keep_noisy: bool = False
-    tile: int | None = None
-    max_gpu_mem: float | None = None
-    max_mem: float | None = None
-    missing: str | None = None
-    compression: str | None = None
-
-    def to_args(self) -> list[str]:
-        """Command-line arguments for `vfxdenoise seq`, only for the options that were set."""
-        args: list[str] = []
-        for flag, value in (("--device", self.device),
-                            ("--temporal-radius", self.temporal_radius),
-                            ("--model", _farm_model(self.model)),
-                            ("--tile", self.tile),
-                            ("--max-gpu-mem", self.max_gpu_mem),
-                            ("--max-mem", self.max_mem),
-                            ("--missing", self.missing),
-                            ("--compression", self.compression)):
-            if value is not None:
-                args += [flag, str(value)]
-        for feature, layer in sorted(self.layers.items()):
-            args += [f"--{feature}", layer]
-        for layer in self.aovs:
-            args += ["--aov", layer]
-        if self.keep_noisy:
-            args.append("--keep-noisy")
-        return args
 
 
 @dataclass(frozen=True)
@@ -167,16 +130,6 @@ def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) 
 
 def _absolute(pattern: FramePattern) -> FramePattern:
     return pattern.with_name(directory=pattern.directory.expanduser().absolute())
-
-
-def _farm_model(model: str | None) -> str | None:
-    """Model weights given as a path must be absolute for a worker; shipped names stay names."""
-    if model is None:
-        return None
-    path = Path(model).expanduser()
-    if path.exists() or path.suffix == ".safetensors" or len(path.parts) > 1:
-        return str(path.absolute())
-    return model
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from vfxdenoise.plugin.errors import PluginError
@@ -18,9 +21,9 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
     args = request.seq_args()
 
     assert args[:2] == ["/r/a.####.exr", "--frames=-5--1"]
-    assert " ".join(args[2:]) == ("-o /o/a.####.exr --temporal-radius 1 --model /m/tiny.safetensors "
-                                  "--tile 256 --max-mem 12.5 --compression zstd --device cpu --missing error "
-                                  "--overwrite "
+    assert " ".join(args[2:]) == ("-o /o/a.####.exr --overwrite --device cpu --temporal-radius 1 "
+                                  "--model /m/tiny.safetensors --tile 256 --max-mem 12.5 "
+                                  "--missing error --compression zstd "
                                   "--albedo diffuse_direct --motion none --aov RGBA_key "
                                   "--aov spec.R,spec.G,spec.B")
     assert "--overwrite" not in request.seq_args(existing=False)
@@ -40,3 +43,12 @@ def test_engine_config_matches_the_request():
 def test_bad_settings_are_refused_by_name(bad):
     with pytest.raises(PluginError, match=str(next(iter(bad.values())))):
         DenoiseRequest("/r/a.####.exr", **bad)
+
+
+def test_hosts_can_build_a_request_without_torch_numpy_or_fileseq():
+    code = ("import sys\n"
+            "from vfxdenoise.plugin.request import DenoiseRequest\n"
+            "DenoiseRequest('/r/a.####.exr', model='m.safetensors').seq_args()\n"
+            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

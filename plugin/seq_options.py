@@ -1,0 +1,59 @@
+"""The `vfxdenoise seq` options that hosts and farm jobs pass through, and their command line.
+
+One table of flags for every caller that builds a `seq` command (`DenoiseRequest` for hosts,
+`FarmJob` for farm engines), so a new option is added once. Only the standard library is imported
+here: hosts often run a Python without torch, numpy or fileseq.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Option attribute -> seq flag, for the options that take one value.
+_VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
+                ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
+                ("missing", "--missing"), ("compression", "--compression"))
+
+
+@dataclass(frozen=True)
+class SeqOptions:
+    """`vfxdenoise seq` options; None (or empty) leaves seq's own default."""
+
+    device: str | None = None
+    temporal_radius: int | None = None
+    model: str | None = None
+    layers: dict[str, str] = field(default_factory=dict)  # feature -> layer, channels or 'none'
+    aovs: tuple[str, ...] = ()
+    keep_noisy: bool = False
+    tile: int | None = None
+    max_gpu_mem: float | None = None
+    max_mem: float | None = None
+    missing: str | None = None
+    compression: str | None = None
+
+    def to_args(self) -> list[str]:
+        """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model
+        given as a path is made absolute: the command may run in another folder or on a worker."""
+        args: list[str] = []
+        for name, flag in _VALUE_FLAGS:
+            value = absolute_model(self.model) if name == "model" else getattr(self, name)
+            if value is not None:
+                args += [flag, str(value)]
+        for feature, layer in sorted(self.layers.items()):
+            args += [f"--{feature}", layer]
+        for layer in self.aovs:
+            args += ["--aov", layer]
+        if self.keep_noisy:
+            args.append("--keep-noisy")
+        return args
+
+
+def absolute_model(model: str | None) -> str | None:
+    """Model weights given as a path, made absolute; shipped model names stay names."""
+    if model is None:
+        return None
+    path = Path(model).expanduser()
+    if path.exists() or path.suffix == ".safetensors" or len(path.parts) > 1:
+        return str(path.absolute())
+    return model
