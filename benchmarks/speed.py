@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
                                [--io-threads N] [--budget 7680x4320:4] [--oidn-quality high]
-                               [--aovs N] [--compression zstd]
+                               [--aovs N] [--compression zstd] [--precision float32]
 
 Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
@@ -40,10 +40,12 @@ import torch
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import (
+    PRECISIONS,
     EngineConfig,
     _denoised_beauty,
     _Denoiser,
     denoise_sequence,
+    model_dtypes,
     pick_device,
 )
 from vfxdenoise.core.errors import ModelError
@@ -191,7 +193,7 @@ def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype,
 
 
 def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
-    denoiser = _Denoiser(loaded, device, EngineConfig(device=str(device)))
+    denoiser = _Denoiser(loaded, device, EngineConfig(device=str(device), precision=args.precision))
     print("| size | ours, engine ms/frame | ours, network only ms | "
           f"OIDN 2.x ms/frame (HDR+albedo+normal, {args.oidn_quality}) | engine / OIDN | "
           "network / OIDN | peak GPU MB |")
@@ -203,12 +205,13 @@ def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
             torch.cuda.empty_cache()
 
 
-def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, rng) -> None:
+def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precision: str, rng) -> None:
     """One large frame through the memory-budgeted path, against the untiled result."""
     size, budget = spec.split(":")
     width, height = map(int, size.split("x"))
     window = {d: _frame(height, width, rng) for d in range(-2, 3)}
-    budgeted = _Denoiser(loaded, device, EngineConfig(device=str(device), max_gpu_mem_gb=float(budget)))
+    budgeted = _Denoiser(loaded, device, EngineConfig(device=str(device), max_gpu_mem_gb=float(budget),
+                                                      precision=precision))
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
@@ -217,7 +220,7 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, rng) -> 
     _sync()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-    whole = _Denoiser(loaded, device, EngineConfig(device=str(device)))
+    whole = _Denoiser(loaded, device, EngineConfig(device=str(device), precision=precision))
     try:
         untiled = whole(build_input(window, loaded.model.layout, whole.input_device)).result()
         diff = f"{np.abs(np.log1p(tiled) - np.log1p(untiled)).max():.2e}"
@@ -284,11 +287,11 @@ def _codec_stages(folder: Path, compression: str | None, repeats: int = 3) -> st
             + f" (so {cores} cores manage at most {cores / sum(medians.values()):.1f} frames/s of I/O)")
 
 
-def _end_to_end(model: str, frames: int, device: torch.device, folder: Path,
-                io_threads: int | None, compression: str | None) -> None:
+def _end_to_end(model: str, frames: int, device: torch.device, folder: Path, args) -> None:
     described = _write_sequence(folder, frames)
-    config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=io_threads,
-                          compression=compression)
+    compression = args.compression
+    config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=args.io_threads,
+                          compression=compression, precision=args.precision)
     codec = _codec_fps(folder, frames, config.threads(), compression)
     stages = _codec_stages(folder, compression)
     done: list[float] = []  # when each frame was on disk
@@ -326,6 +329,7 @@ def main() -> None:
     parser.add_argument("--io-threads", type=int, help="end to end: EXR threads (default: seq's)")
     parser.add_argument("--compression", choices=list(OUTPUT_COMPRESSIONS),
                         help="end to end: the outputs' compression (default: the input's, zip)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="seq --precision")
     parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
     parser.add_argument("--aovs", type=int, default=0,
                         help="also time the engine with this many layers denoised with the beauty")
@@ -338,13 +342,13 @@ def main() -> None:
         gpu = f" {torch.cuda.get_device_name()}" if device.type == "cuda" else ""
         print(f"machine: {platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
               f"device {device}{gpu}, torch {torch.__version__}")
-        print(f"model: {label}\n")
+        dtype, convolutions = model_dtypes(device, args.precision)
+        print(f"model: {label}; precision {args.precision}: {dtype}, convolutions in {convolutions}\n")
         _sizes_table(loaded, device, args, rng)
         if args.budget:
-            _budget_check(loaded, device, args.budget, rng)
+            _budget_check(loaded, device, args.budget, args.precision, rng)
         if args.e2e_frames:
-            _end_to_end(str(loaded.path), args.e2e_frames, device, Path(tmp), args.io_threads,
-                        args.compression)
+            _end_to_end(str(loaded.path), args.e2e_frames, device, Path(tmp), args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import click
 import numpy as np
 
 from vfxdenoise.core.baselines import oidn_denoiser
+from vfxdenoise.core.engine import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
@@ -50,10 +51,15 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
               show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
-def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str) -> None:
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="seq --precision: score the model as seq runs it on this device.")
+def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
+             precision: str) -> None:
     """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
     loaded = load_weights(model, device)
-    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, device)}
+    dtype, convolutions = model_dtypes(pick_device(device), precision)
+    loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
+    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, device, dtype)}
     if oidn:
         methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)

@@ -12,7 +12,7 @@ from xml.dom.minidom import parseString
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
-from vfxdenoise.core.engine import MISSING_POLICIES
+from vfxdenoise.core.engine import MISSING_POLICIES, PRECISIONS
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.plugin.farm.job import FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -48,6 +48,7 @@ def job_options(command):
         click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
         click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
                      help="seq --compression."),
+        click.option("--precision", type=click.Choice(PRECISIONS), help="seq --precision."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
@@ -71,7 +72,7 @@ def _job(values: dict, gpus: int) -> FarmJob:
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
-        compression=values.pop("compression"),
+        compression=values.pop("compression"), precision=values.pop("precision"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                      values.pop("chunk"), options, command=values.pop("command_path"),

@@ -9,7 +9,13 @@ import click
 from tqdm import tqdm
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
-from vfxdenoise.core.engine import MISSING_POLICIES, EngineConfig, FrameResult, denoise_sequence
+from vfxdenoise.core.engine import (
+    MISSING_POLICIES,
+    PRECISIONS,
+    EngineConfig,
+    FrameResult,
+    denoise_sequence,
+)
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.weights import DEFAULT_MODEL
@@ -55,18 +61,24 @@ def _emit(event: dict) -> None:
               help="Write the outputs with this lossless compression [default: each input's own]; "
                    "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
                    "but needs OpenEXR 3.5+ to read.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="auto: half precision on a GPU; on a CPU with bfloat16 instructions (AVX512-BF16, "
+                   "AMX) the network's convolutions in bfloat16, about 1.5x faster, the filtering of "
+                   "the frames in float32. float32: float32 throughout, the same result on every CPU.")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
         keep_going: bool,
-        progress: str, io_threads: int | None, compression: str | None, **layers) -> None:
+        progress: str, io_threads: int | None, compression: str | None, precision: str,
+        **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
         missing=missing, keep_going=keep_going, io_threads=io_threads, aovs=aovs, compression=compression,
+        precision=precision,
     )
     bar = None
 

@@ -78,6 +78,9 @@ from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
 log = logging.getLogger(__name__)
 
 MISSING_POLICIES = ("error", "hold", "skip")
+# auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
+# (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
+PRECISIONS = ("auto", "float32")
 
 
 @dataclass
@@ -99,6 +102,7 @@ class EngineConfig:
     io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 16
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
+    precision: str = "auto"  # PRECISIONS
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
@@ -144,6 +148,22 @@ class RunSummary:
 
 
 ProgressCallback = Callable[[FrameResult, int, int], None]
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices natively (AVX512-BF16 or AMX: Intel Cooper
+    Lake and Sapphire Rapids on, AMD Zen 4 on). Elsewhere bfloat16 is emulated, slower than float32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
+def model_dtypes(device: torch.device, precision: str) -> tuple[torch.dtype, torch.dtype]:
+    """The type a temporal model runs in on `device` under `precision` (PRECISIONS), and the type
+    of its convolutions (`TemporalUNet.run_convolutions_in`)."""
+    auto = precision == "auto"
+    dtype = torch.float16 if auto and device.type == "cuda" else torch.float32
+    convolutions = torch.bfloat16 if auto and device.type == "cpu" and cpu_has_bfloat16() else dtype
+    return dtype, convolutions
 
 
 def pick_device(name: str) -> torch.device:
@@ -301,14 +321,13 @@ class _Denoiser:
 
     def __init__(self, loaded: LoadedModel, device: torch.device, config: EngineConfig):
         self.device = device
-        self.model = loaded.model.to(device)
-        self.half = device.type == "cuda"
-        self.dtype = torch.float16 if self.half else torch.float32
+        self.dtype, convolutions = model_dtypes(device, config.precision)
+        self.half = self.dtype == torch.float16
+        self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
+        self.model.run_convolutions_in(convolutions)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
-            self.model = self.model.half()
-        self.model = self.model.to(memory_format=torch.channels_last)
         self.multiple = getattr(self.model, "multiple", 16)
         self.tile = config.tile
         budgeted = bool(config.max_gpu_mem_gb) and device.type == "cuda"
@@ -472,6 +491,9 @@ def denoise_sequence(
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
         raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
                               f"(got '{config.compression}'); leave it out to keep the input's")
+    if config.precision not in PRECISIONS:
+        raise VfxDenoiseError(f"--precision must be one of {', '.join(PRECISIONS)} "
+                              f"(got '{config.precision}')")
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
     loaded = load_weights(config.model)
     radius = _temporal_radius(loaded, config)

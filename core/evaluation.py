@@ -21,8 +21,10 @@ from vfxdenoise.core.training.render import RenderSequence, window_around
 Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 
-def model_denoiser(model: nn.Module, device: str = "cpu") -> Denoiser:
-    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does."""
+def model_denoiser(model: nn.Module, device: str = "cpu", dtype: torch.dtype = torch.float32
+                   ) -> Denoiser:
+    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does, from
+    inputs in `dtype` (the model's)."""
 
     def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
         was_training = model.training
@@ -31,7 +33,8 @@ def model_denoiser(model: nn.Module, device: str = "cpu") -> Denoiser:
         outputs = []
         with torch.inference_mode():
             for t in range(len(frames)):
-                x = build_input(window_around(frames, t, model.temporal_radius), model.layout, device)
+                x = build_input(window_around(frames, t, model.temporal_radius), model.layout,
+                                device, dtype=dtype)
                 outputs.append(model(x)[0].float().cpu().numpy())
         model.train(was_training)
         return outputs

@@ -42,6 +42,7 @@ class DenoiseRequest:
     missing: str = "error"
     aovs: tuple[str, ...] = ()
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
+    precision: str | None = None  # seq --precision; None: seq's default (auto)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -68,7 +69,8 @@ class DenoiseRequest:
         return SeqOptions(device=self.device, temporal_radius=self.temporal_radius, model=self.model,
                           layers=dict(self.layers), aovs=tuple(self.aovs), keep_noisy=self.keep_noisy,
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
-                          missing=self.missing, compression=self.compression)
+                          missing=self.missing, compression=self.compression,
+                          precision=self.precision)
 
     def engine_config(self):
         """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""
@@ -83,4 +85,6 @@ class DenoiseRequest:
                               aovs=tuple(self.aovs), compression=self.compression)
         if self.model is not None:
             config.model = self.model
+        if self.precision is not None:
+            config.precision = self.precision
         return config

@@ -13,7 +13,8 @@ from pathlib import Path
 # Option attribute -> seq flag, for the options that take one value.
 _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
                 ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
-                ("missing", "--missing"), ("compression", "--compression"))
+                ("missing", "--missing"), ("compression", "--compression"),
+                ("precision", "--precision"))
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class SeqOptions:
     max_mem: float | None = None
     missing: str | None = None
     compression: str | None = None
+    precision: str | None = None
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model

@@ -201,9 +201,19 @@ class TemporalUNet(nn.Module):
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
         return self._output(self.body(x), x)
 
+    def run_convolutions_in(self, dtype: torch.dtype) -> None:
+        """Run every convolution (the U-Net and its heads) in `dtype`, and the output stage (the
+        weights' softmax, the filtering of the frames, the residual) in the type of the input as
+        before. For bfloat16 on CPUs with bfloat16 matrix instructions: the convolutions are most
+        of the network's time, and they only predict the weights and the residual, while the
+        filtering of HDR frames needs float32's precision."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                module.to(dtype)
+
     def body(self, x: torch.Tensor) -> torch.Tensor:
         """The U-Net's last decoder features at half resolution: what the head reads."""
-        h = self.stem(self._features(x))
+        h = self.stem(self._features(x, self.stem[0].weight.dtype))
         skips = []
         for level, encoder in enumerate(self.encoders):
             if level:
@@ -287,17 +297,23 @@ class TemporalUNet(nn.Module):
         `beauty` is padded by `halo` pixels on every side."""
         return blend_aligned(beauty, consistency, logits)
 
-    def _features(self, x: torch.Tensor) -> torch.Tensor:
-        """The stem's input: log beauty and the other channels, replicate-padded at the bottom and
-        right to a multiple of `self.multiple`. Written into one channels-last buffer and
-        transformed there, which saves a concatenation, a padded copy, temporaries and a layout
-        conversion of the full-resolution input."""
+    def _features(self, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The stem's input in `dtype`: log beauty and the other channels, replicate-padded at the
+        bottom and right to a multiple of `self.multiple`, written into one channels-last buffer
+        (no concatenation, padded copy or layout conversion of the full-resolution input). The log
+        is taken in the input's layout and type, band by band, before the buffer's conversion:
+        faster than in the buffer (on a 2-core CPU at 1080p 118 -> 91 ms in float32, 183 -> 112 ms
+        into bfloat16) and, into bfloat16, rounded once instead of twice."""
         height, width = x.shape[-2:]
         padded = (height + -height % self.multiple, width + -width % self.multiple)
-        features = torch.empty((x.shape[0], x.shape[1], *padded), dtype=x.dtype, device=x.device,
+        features = torch.empty((x.shape[0], x.shape[1], *padded), dtype=dtype, device=x.device,
                                memory_format=torch.channels_last)
-        features[:, :, :height, :width] = x
-        features[:, :self.layout.beauty_channels, :height, :width].clamp_(min=0.0).log1p_()
+        beauty = self.layout.beauty_channels
+        rows = max(1, self.device_band_pixels // width)  # bounds the log's temporary
+        for top in range(0, height, rows):
+            band = slice(top, min(top + rows, height))
+            features[:, :beauty, band, :width] = x[:, :beauty, band].clamp(min=0.0).log1p_()
+        features[:, beauty:, :height, :width] = x[:, beauty:]
         if padded[1] > width:
             features[:, :, :height, width:] = features[:, :, :height, width - 1:width]
         if padded[0] > height:

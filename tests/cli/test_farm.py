@@ -46,7 +46,7 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
                      "-o", tmp_path / "out" / "den.####.exr", "--bundle", bundle,
                      "--device", "cpu", "--model", tiny_weights, "--temporal-radius", "1",
                      "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*", "--compression", "zips",
-                     "--max-mem", "14", "--overwrite")
+                     "--max-mem", "14", "--precision", "float32", "--overwrite")
     assert result.exit_code == 0, result.output
     assert "7 frame(s) in 4 task(s)" in result.output
     assert f"deadline bundle submit {bundle}" in result.output
@@ -54,8 +54,8 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     defaults = _defaults(bundle)
     assert shlex.split(defaults["SeqArgs"]) == [
         "--device", "cpu", "--temporal-radius", "1", "--model", str(tiny_weights),
-        "--max-mem", "14.0", "--compression", "zips", "--albedo", "albedo", "--motion", "none",
-        "--aov", "RGBA_*"]
+        "--max-mem", "14.0", "--compression", "zips", "--precision", "float32", "--albedo", "albedo",
+        "--motion", "none", "--aov", "RGBA_*"]
     assert defaults["ChunkSize"] == 2
     assert defaults["Existing"] == "overwrite"
     assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")

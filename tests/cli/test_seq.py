@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,15 @@ def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequen
         np.testing.assert_array_equal(out.get([name]), source.get([name]))
     lossy = run_vfxdenoise("seq", pattern, "--compression", "dwab", "--progress", "none", cwd=tmp_path)
     assert lossy.returncode == 2 and "'dwab' is not one of" in lossy.stderr
+
+
+def test_precision_flag_runs_and_refuses_unknown_names(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
+    result = run_vfxdenoise("seq", pattern, "--precision", "float32", "--progress", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["written"] == [1, 2]
+    half = run_vfxdenoise("seq", pattern, "--precision", "half", "--overwrite", cwd=tmp_path)
+    assert half.returncode == 2 and "'half' is not one of 'auto', 'float32'" in half.stderr
 
 
 def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):

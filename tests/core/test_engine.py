@@ -10,7 +10,7 @@ import pytest
 import torch
 from exr_sequences import clean_frame
 
-from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -259,17 +259,21 @@ def test_cuda_output_matches_the_cpu_with_aov_layers(sequence_factory, tmp_path)
     pattern = sequence_factory(frames=frames, noise=0.3)
     _with_light_groups(pattern, frames)
     written = {}
-    for device in ("cpu", "cuda"):
-        summary = denoise_sequence(pattern, str(tmp_path / device / "o.####.exr"), config=EngineConfig(
-            model="default", device=device, aovs=("key", "fill")))
-        written[device] = [read_exr(summary.output_pattern.path(frame)) for frame in frames]
-    for cpu, cuda in zip(written["cpu"], written["cuda"]):
-        for layer in ("", "key.", "fill."):
-            names = [f"{layer}{c}" for c in "RGB"]
-            # CUDA runs in half precision (and the fused output kernel): 0.0016 measured on the beauty.
-            assert np.abs(np.log1p(cuda.get(names)) - np.log1p(cpu.get(names))).max() < 0.01, layer
-        summed = cuda.get(["key.R", "key.G", "key.B"]) + cuda.get(["fill.R", "fill.G", "fill.B"])
-        np.testing.assert_allclose(summed, cuda.get(["R", "G", "B"]), rtol=4e-3, atol=1e-3)
+    for device, precision in (("cpu", "float32"), ("cuda", "auto"), ("cuda", "float32")):
+        summary = denoise_sequence(pattern, str(tmp_path / device / precision / "o.####.exr"),
+                                   config=EngineConfig(model="default", device=device,
+                                                       aovs=("key", "fill"), precision=precision))
+        written[device, precision] = [read_exr(summary.output_pattern.path(f)) for f in frames]
+    for precision in ("auto", "float32"):
+        for cpu, cuda in zip(written["cpu", "float32"], written["cuda", precision]):
+            for layer in ("", "key.", "fill."):
+                names = [f"{layer}{c}" for c in "RGB"]
+                # CUDA runs in half precision (and the fused kernels): 0.0016 measured on the
+                # beauty; with --precision float32 in float32 (TF32 convolutions where the GPU has them).
+                difference = np.abs(np.log1p(cuda.get(names)) - np.log1p(cpu.get(names))).max()
+                assert difference < 0.01, (precision, layer)
+            summed = cuda.get(["key.R", "key.G", "key.B"]) + cuda.get(["fill.R", "fill.G", "fill.B"])
+            np.testing.assert_allclose(summed, cuda.get(["R", "G", "B"]), rtol=4e-3, atol=1e-3)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(),
@@ -305,3 +309,34 @@ def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, ti
     _with_light_groups(pattern, [1, 3])
     with pytest.raises(ChannelError, match=r"--aov key: no layer 'key' in .*shot/render\.0002\.exr"):
         denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))
+
+
+def test_precision_picks_each_devices_types():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert model_dtypes(cuda, "auto") == (torch.float16, torch.float16)
+    assert model_dtypes(cuda, "float32") == model_dtypes(cpu, "float32") == (torch.float32, torch.float32)
+    native = torch.bfloat16 if cpu_has_bfloat16() else torch.float32
+    assert model_dtypes(cpu, "auto") == (torch.float32, native)
+
+
+def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):
+    # The shipped model (an untrained one gives the same output whatever its convolutions compute).
+    pattern = sequence_factory(frames=range(1, 4), height=48, width=64)
+    outputs = {}
+    for precision in ("float32", "auto"):
+        out = str(tmp_path / precision / "o.####.exr")
+        denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
+        outputs[precision] = np.log1p(_beauty(out, 2))
+    difference = np.abs(outputs["auto"] - outputs["float32"])
+    if cpu_has_bfloat16():  # auto ran the convolutions in bfloat16
+        assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
+    else:
+        assert difference.max() == 0
+
+
+def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4))
+    with pytest.raises(VfxDenoiseError, match="--precision must be one of auto, float32"):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights,
+                                                                              precision="half"))
+    assert not list(tmp_path.glob("o.*"))

@@ -58,3 +58,37 @@ def test_half_precision_keeps_a_bright_highlight(arch, demodulate):
     assert torch.isfinite(out).all()
     away = torch.cat([out[..., :14], out[..., 18:]], dim=-1) if demodulate else out
     torch.testing.assert_close(away, torch.full_like(away, 20000.0), rtol=0.01, atol=0.0)
+
+
+@pytest.mark.parametrize("arch, kwargs", [("temporal-unet", {}),
+                                          ("temporal-kpn", {"demodulate": True, "coarse_levels": 1})])
+def test_bfloat16_convolutions_leave_the_filtering_of_the_frames_in_float32(arch, kwargs):
+    # With the head at zero (untrained) the network is the consistency-weighted mean of the frames
+    # whatever the convolutions compute, so only the output stage's precision shows: a bfloat16
+    # filtering would be off by ~1e-3 relative, a float32 one agrees with the float32 model.
+    torch.manual_seed(0)
+    model = build_model(arch, temporal_radius=1, widths=(8, 12), **kwargs).eval()
+    x = torch.rand(1, model.layout.in_channels, 24, 40) * 100
+    with torch.inference_mode():
+        expected = model(x)
+        model.run_convolutions_in(torch.bfloat16)
+        out = model(x)
+    convolutions = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert {c.weight.dtype for c in convolutions} == {torch.bfloat16}
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, expected, rtol=1e-6, atol=1e-5)
+
+
+def test_shipped_model_with_bfloat16_convolutions_stays_within_rounding_of_float32():
+    from vfxdenoise.core.weights import load_weights
+
+    torch.manual_seed(0)
+    model = load_weights("default").model.eval()
+    layout = model.layout
+    x = torch.rand(1, layout.in_channels, 64, 64)
+    x[:, :layout.beauty_channels] *= 4.0
+    with torch.inference_mode():
+        expected = torch.log1p(model(x))
+        model.run_convolutions_in(torch.bfloat16)
+        difference = (torch.log1p(model(x)) - expected).abs()
+    assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
