@@ -134,6 +134,11 @@ class FrameCost:
     def pixels(self) -> int:
         return self.width * self.height
 
+    @property
+    def window(self) -> int:
+        """Frames of the temporal window: 2k+1, or the whole shot where it is shorter."""
+        return min(2 * self.radius + 1, self.frames)
+
     def threads_for(self, read_ahead: int) -> int:
         """I/O threads worth having: one per frame being read."""
         return min(self.threads, read_ahead + 1)
@@ -223,7 +228,7 @@ def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:
         if cost.held(ahead, keep) + smallest <= budget:
             return HostPlan(budget, cost, ahead, keep, tiled=True)
     raise DeviceError(
-        f"frame {frame} ({cost.width}x{cost.height}): a {2 * cost.radius + 1}-frame window of "
+        f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of "
         f"these frames needs about {_size(cost.held(1, False) + smallest)} of host memory and "
         f"this run may use {_size(budget)}; free memory, use a smaller --temporal-radius, or "
         "give the run more with --max-mem (GB)")

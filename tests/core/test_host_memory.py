@@ -81,3 +81,5 @@ def test_a_window_that_cannot_fit_is_refused_naming_the_frame_and_what_it_needs(
     with pytest.raises(DeviceError, match=r"frame 1001 \(7680x4320\): a 5-frame window .* "
                                           r"needs about \d+\.\d GB .* may use 2\.0 GB.*--max-mem"):
         plan_host_memory(2 * GIB, _cost(7680, 4320), 1001)
+    with pytest.raises(DeviceError, match=r"a 3-frame window"):  # a 3-frame shot
+        plan_host_memory(GIB, _cost(7680, 4320, frames=3), 1001)

@@ -108,7 +108,7 @@ def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
 def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(sequence_factory,
                                                                               config):
     shot = parse_pattern(sequence_factory(frames=range(1, 4), height=160, width=288))
-    with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 5-frame window of these "
+    with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 3-frame window of these "
                                           r"frames needs about \d+ MB of host memory and this "
                                           r"run may use 0 MB"):
         denoise_sequence(shot, config=config(max_mem_gb=1e-3))
