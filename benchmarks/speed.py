@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
                                [--io-threads N] [--budget 7680x4320:4] [--oidn-quality high]
-                               [--aovs N] [--compression zstd] [--precision float32]
+                               [--aovs N] [--compression zstd] [--precision float32] [--stages]
 
 Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
@@ -11,6 +11,7 @@ Prints markdown tables:
   the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, and peak
   GPU memory; then the network input's build time alone (the PyTorch path, and on CUDA the fused
   slot kernel, with how far the two inputs differ);
+- `--stages`: the network's features, U-Net and output stage timed apart;
 - `--aovs N`: the engine's per-frame cost again with N layers denoised along with the beauty
   (`seq --aov`: their frames warped, one more network pass each);
 - `--budget WxH:GB`: one frame of that size through the engine's memory-budgeted path (`seq
@@ -157,6 +158,8 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
         network_ms = _median_ms(lambda: denoiser.model(x), args.repeats)
     if args.profile:
         _profile(lambda: denoiser(build_input(window, layout, device)).result(), f"{width}x{height}")
+    if args.stages:
+        print(_network_stages(denoiser.model, x, args.repeats))
     oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
     row = (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
            f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
@@ -169,6 +172,17 @@ def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, hei
                 f"{width}x{height}: engine {with_aovs:.1f} ms/frame, "
                 f"+{(with_aovs - engine_ms) / args.aovs:.1f} ms per layer\n")
     return row
+
+
+def _network_stages(model, x: torch.Tensor, repeats: int) -> str:
+    """Median ms of the network's stages on input `x`: the features (log beauty into the stem's
+    buffer), the U-Net (features included), the output stage (head, weights, filtering, residual)."""
+    with torch.inference_mode():
+        h = model.body(x)
+        times = {"features": _median_ms(lambda: model._features(x, model.stem[0].weight.dtype), repeats),
+                 "U-Net with features": _median_ms(lambda: model.body(x), repeats),
+                 "output stage": _median_ms(lambda: model._output(h, x), repeats)}
+    return "network stages: " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in times.items()) + "\n"
 
 
 def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype, repeats: int) -> str:
@@ -331,6 +345,7 @@ def main() -> None:
                         help="end to end: the outputs' compression (default: the input's, zip)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="seq --precision")
     parser.add_argument("--profile", action="store_true", help="print a torch profile per size")
+    parser.add_argument("--stages", action="store_true", help="time the network's stages per size")
     parser.add_argument("--aovs", type=int, default=0,
                         help="also time the engine with this many layers denoised with the beauty")
     args = parser.parse_args()
