@@ -3,10 +3,12 @@
     python benchmarks/exr_codecs.py [--frame render.1001.exr] [--repeats 5]
 
 Each compression writes the frame through OpenEXR and reads it back on one thread (medians); zip
-is the baseline of the ratios. The frame is --frame, or the one benchmarks/speed.py runs end to
-end: the bundled sample render tiled to 1920x1080 with all 13 channels (half beauty, albedo,
-normal, alpha; float depth and motion), whose sizes are of a tiled picture (zip finds the
-repeats): compare its times, and take sizes from a whole render.
+is the baseline of the ratios. Then the frame itself as `seq` reads, maps and writes it. The frame
+is --frame (scanline or tiled: `oiiotool render.1001.exr --tile 64 64 -o tiled.exr` makes a tiled
+copy), or the one benchmarks/speed.py runs end to end: the bundled sample render repeated to
+1920x1080 with all 13 channels (half beauty, albedo, normal, alpha; float depth and motion), whose
+sizes are of a repeating picture (zip finds the repeats): compare its times, and take sizes from a
+whole render.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import OpenEXR
-from speed import _median_ms, _write_sequence
+from speed import _codec_stages, _median_ms, _write_sequence
 
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 
@@ -24,7 +26,8 @@ from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frame", type=Path, help="a single-part scanline EXR [default: tiled sample]")
+    parser.add_argument("--frame", type=Path,
+                        help="a single-part scanline or tiled EXR [default: tiled sample]")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,6 +50,7 @@ def main() -> None:
 
             write_ms = _median_ms(lambda exr=exr, path=path: exr.write(str(path)), args.repeats)
             rows[name] = (write_ms, _median_ms(read, args.repeats), path.stat().st_size / 2**20)
+        stages = _codec_stages(frame, folder / "stage.exr", None, args.repeats)
     base_write, base_read, base_size = rows["zip"]
     print(f"{size}, {len(planes)} channels, {described}; one thread, medians of {args.repeats}\n")
     print("| compression | write ms | read ms | MiB | write / zip | read / zip | size / zip |")
@@ -54,6 +58,7 @@ def main() -> None:
     for name, (write_ms, read_ms, size) in rows.items():
         print(f"| {name} | {write_ms:.0f} | {read_ms:.0f} | {size:.2f} | {write_ms / base_write:.2f} | "
               f"{read_ms / base_read:.2f} | {size / base_size:.2f} |")
+    print(f"\nthe frame as `seq` reads, maps and writes it (its own compression and layout): {stages}")
 
 
 if __name__ == "__main__":

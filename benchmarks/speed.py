@@ -291,10 +291,10 @@ def _codec_fps(folder: Path, frames: int, threads: int, compression: str | None)
     return frames / (time.perf_counter() - start)
 
 
-def _codec_stages(folder: Path, compression: str | None, repeats: int = 3) -> str:
-    """Median ms of each I/O stage for one frame on this thread: decode, map to features, encode."""
-    runs = [_copy_frame(folder / "in.0001.exr", folder / "stage.exr", compression)
-            for _ in range(repeats)]
+def _codec_stages(frame: Path, target: Path, compression: str | None, repeats: int = 3) -> str:
+    """Median ms of each I/O stage of `frame` on this thread as `seq` runs them: decode, map to
+    features, encode (into `target`)."""
+    runs = [_copy_frame(frame, target, compression) for _ in range(repeats)]
     medians = {stage: statistics.median(run[stage] for run in runs) for stage in runs[0]}
     cores = os.cpu_count() or 1
     return (", ".join(f"{k} {t * 1000:.0f} ms" for k, t in medians.items())
@@ -307,7 +307,7 @@ def _end_to_end(model: str, frames: int, device: torch.device, folder: Path, arg
     config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=args.io_threads,
                           compression=compression, precision=args.precision)
     codec = _codec_fps(folder, frames, config.threads(), compression)
-    stages = _codec_stages(folder, compression)
+    stages = _codec_stages(folder / "in.0001.exr", folder / "stage.exr", compression)
     done: list[float] = []  # when each frame was on disk
     summary = denoise_sequence(str(folder / "in.####.exr"), str(folder / "out.####.exr"), config=config,
                                progress=lambda *_: done.append(time.perf_counter()))

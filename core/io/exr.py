@@ -5,13 +5,14 @@ per-channel pixel types, compression, every attribute) next to its pixels, so wr
 nothing but the pixels we replaced. Writes are atomic: a temp file in the destination folder, fsync,
 then rename.
 
-OpenImageIO reads every header (and reports damaged files). A scanline file is then decoded by the
-OpenEXR library into one plane per channel in its stored type, and written back by OpenEXR with its
-header verbatim and the untouched planes as they were read. For a 1080p render with half and float
-channels that is ~0.4 s of CPU per frame read, mapped and written, against ~1.4 s through
-OpenImageIO's float32 path with its per-channel conversion (the largest cost of a `seq` run). Files
-OpenEXR cannot decode, images built in memory and headers edited other than through `ExrImage`
-take the OpenImageIO path.
+OpenImageIO reads every header (and reports damaged files). A scanline or tiled file is then
+decoded by the OpenEXR library into one plane per channel in its stored type, and written back by
+OpenEXR with its header verbatim (tiles included) and the untouched planes as they were read. For
+a 1080p render with half and float channels that is ~0.4 s of CPU per frame read, mapped and
+written, against ~1.4 s through OpenImageIO's float32 path with its per-channel conversion (the
+largest cost of a `seq` run). Files OpenEXR cannot decode (subsampled channels), MIP-mapped ones
+(written back by OpenImageIO from their first level), images built in memory and headers edited
+other than through `ExrImage` take the OpenImageIO path.
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
@@ -454,8 +455,8 @@ def read_exr(path: str | Path) -> ExrImage:
     handle = _open(path)
     try:
         specs = _specs(handle, path)
-        headers = _openexr_headers(path, len(specs))
-        parts = _decode_native(path, specs, headers)
+        decodable, headers = _openexr_layout(path, len(specs))
+        parts = _decode_native(path, specs, headers) if decodable else None
         if parts is None:
             parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
             for part, header in zip(parts, headers):
@@ -468,10 +469,9 @@ def read_exr(path: str | Path) -> ExrImage:
 
 def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict | None]
                    ) -> list[ExrPart] | None:
-    """The parts as OpenEXR decodes them (planes in their stored types, header kept for writing),
-    when it can and its channels are the ones OpenImageIO lists; else None (OpenImageIO decodes)."""
-    if any(header is None for header in headers):
-        return None
+    """The parts as OpenEXR decodes them (planes in their stored types, header kept for writing
+    where OpenEXR can write the part), when it can and its channels are the ones OpenImageIO
+    lists; else None (OpenImageIO decodes)."""
     try:
         with OpenEXR.File(str(path), separate_channels=True) as exr:
             decoded = [{name: channel.pixels for name, channel in part.channels.items()}
@@ -485,28 +485,33 @@ def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict |
         if (sorted(planes) != sorted(spec.channelnames)
                 or any(p.shape != (spec.height, spec.width) for p in planes.values())):
             return None
-        parts.append(ExrPart(spec, None, header, spec.serialize("xml"), planes))
+        seen = spec.serialize("xml") if header is not None else ""
+        parts.append(ExrPart(spec, None, header, seen, planes))
     return parts
 
 
-def _openexr_headers(path: Path, count: int) -> list[dict | None]:
-    """Each part's header as OpenEXR reads it, where OpenEXR can write the part back unchanged:
-    scanline parts with full-resolution channels. None for a part it cannot."""
+def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
+    """Whether OpenEXR can decode every part (scanline or tiled, channels at full resolution), and
+    each part's header as OpenEXR reads it where OpenEXR can also write the part back unchanged
+    (not MIP-mapped: only the first level is read). None for a part it cannot write."""
     try:
         parts = OpenEXR.File(str(path), header_only=True).parts
     except Exception:  # OpenImageIO read it; OpenImageIO will write it
-        return [None] * count
+        return False, [None] * count
     if len(parts) != count:
-        return [None] * count
-    headers = []
+        return False, [None] * count
+    decodable, headers = True, []
     for part in parts:
         header = dict(part.header)
         channels = header.pop("channels", [])
         scanline = header.get("type", OpenEXR.scanlineimage) == OpenEXR.scanlineimage
+        tiled = header.get("type") == OpenEXR.tiledimage  # mipmapped too: its first level is read
+        one_level = tiled and header["tiles"].mode == OpenEXR.ONE_LEVEL
         full = all(c.xSampling == 1 and c.ySampling == 1 for c in channels)
+        decodable = decodable and full and (scanline or tiled)
         header.pop("chunkCount", None)  # describes the file read, recomputed on writing
-        headers.append(header if scanline and full else None)
-    return headers
+        headers.append(header if (scanline or one_level) and full else None)
+    return decodable, headers
 
 
 def temp_path_for(path: Path) -> Path:

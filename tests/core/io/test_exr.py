@@ -256,6 +256,52 @@ def test_tiled_layout_survives(tmp_path):
     np.testing.assert_array_equal(read.get(["B"]), image.get(["B"]).astype(np.float16))
 
 
+def _tiled_file(path) -> dict:
+    """A tiled render (half RGB, float Z, uint IDs) written by OpenImageIO; its values."""
+    values = {**planes("RGB"), "Z": planes("Z", seed=1)["Z"] * 1000,
+              "id": np.arange(H * W, dtype=np.float32).reshape(H, W) + 2**23}
+    image = ExrImage.from_channels(values, pixel_types={"Z": "float", "id": "uint"})
+    image.parts[0].spec.tile_width = image.parts[0].spec.tile_height = 16
+    write_exr(path, image)
+    return values
+
+
+def test_tiled_files_are_decoded_and_written_by_openexr_tiled_and_exact(tmp_path):
+    values = _tiled_file(tmp_path / "tiled.exr")
+    read = read_exr(tmp_path / "tiled.exr")
+    assert read.parts[0].planes is not None  # OpenEXR decoded it: stored types, no float32 pass
+    assert read.parts[0].native_header() is not None  # and OpenEXR writes it
+    read.set(["G"], np.full((1, H, W), 0.5, np.float32))
+    write_exr(tmp_path / "out.exr", read)
+    out = read_exr(tmp_path / "out.exr")
+    spec = out.parts[0].spec
+    assert (spec.tile_width, spec.tile_height) == (16, 16)
+    assert out.parts[0].channel_types == {"R": "half", "G": "half", "B": "half", "Z": "float",
+                                          "id": "uint"}
+    np.testing.assert_array_equal(out.get(["R"])[0], as_half(values["R"]))
+    np.testing.assert_array_equal(out.get(["G"])[0], np.full((H, W), 0.5, np.float32))
+    np.testing.assert_array_equal(out.get(["Z", "id"]), np.stack([values["Z"], values["id"]]))
+
+
+def test_mipmapped_tiled_files_read_their_full_resolution_level(tmp_path):
+    path, values = str(tmp_path / "mip.exr"), planes("RGB")
+    pixels = np.stack([values[c] for c in "RGB"], axis=-1)
+    spec = oiio.ImageSpec(W, H, 3, "float")
+    spec.tile_width = spec.tile_height = 16
+    spec.attribute("textureformat", "Plain Texture")  # OpenImageIO then writes MIP levels
+    out = oiio.ImageOutput.create(path)
+    assert out.open(path, spec) and out.write_image(pixels)
+    level, width, height = pixels, W, H
+    while width > 1 or height > 1:  # every level down to 1x1, as the file's level count says
+        width, height = max(1, width // 2), max(1, height // 2)
+        level = level[::2, ::2][:height, :width].copy()
+        smaller = oiio.ImageSpec(spec)
+        smaller.width, smaller.height = smaller.full_width, smaller.full_height = width, height
+        assert out.open(path, smaller, "AppendMIPLevel") and out.write_image(level)
+    assert out.close()
+    np.testing.assert_array_equal(read_exr(path).get(["G"])[0], values["G"])
+
+
 def multipart_image() -> tuple[ExrImage, dict]:
     """Two named parts that both hold R,G,B (as Arnold/Karma write per-AOV parts)."""
     values = {"beauty": planes("RGB", seed=1), "diffuse": planes("RGB", seed=2)}
