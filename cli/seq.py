@@ -110,6 +110,7 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
                "skipped": skipped, "missing": not_found, "failed": failed,
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
+               "device": summary.device,
                "seconds": round(summary.seconds, 3)})
     else:
         click.echo(f"output: {summary.output_pattern.text}", err=True)
@@ -124,6 +125,7 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
             click.echo(f"sanitised input values: {summary.sanitized.describe()}", err=True)
         if summary.memory:
             click.echo(f"host memory: {summary.memory}", err=True)
+        click.echo(f"device: {summary.device}", err=True)
         click.echo(f"time: {summary.seconds:.1f} s", err=True)
     if failed:
         for result in summary.results:

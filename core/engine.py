@@ -138,6 +138,7 @@ class RunSummary:
     peak_frames_in_memory: int = 0
     seconds: float = 0.0
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
+    device: str = ""  # where and in which precision the network ran (`_Denoiser.describe`)
 
     def frames(self, status: str) -> list[int]:
         return [r.frame for r in self.results if r.status == status]
@@ -335,6 +336,18 @@ class _Denoiser:
         if self.tile is None and budgeted:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
 
+    def describe(self) -> str:
+        """Where and in which precision the network runs, for the run's summary (on a farm whose
+        CPUs differ, which frames ran with bfloat16 convolutions)."""
+        where = str(self.device)
+        if self.device.type == "cuda":
+            where += f" ({torch.cuda.get_device_name(self.device)})"
+        convolutions = next(m.weight.dtype for m in self.model.modules() if isinstance(m, torch.nn.Conv2d))
+        precision = {torch.float16: "half precision", torch.float32: "float32"}[self.dtype]
+        if convolutions != self.dtype:
+            precision += f", convolutions in {str(convolutions).removeprefix('torch.')}"
+        return f"{where}, {precision}"
+
     @property
     def input_dtype(self) -> torch.dtype:
         """The type to build the network input in: the model's where the input lives on the
@@ -499,7 +512,7 @@ def denoise_sequence(
     radius = _temporal_radius(loaded, config)
     denoiser = _Denoiser(loaded, pick_device(config.device), config)
 
-    summary = RunSummary(output_pattern=out_pattern)
+    summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = _frame_sources(wanted, sequence.frames, config.missing)
     todo = _plan(wanted, sources, out_pattern, config, summary)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):

@@ -322,16 +322,18 @@ def test_precision_picks_each_devices_types():
 def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):
     # The shipped model (an untrained one gives the same output whatever its convolutions compute).
     pattern = sequence_factory(frames=range(1, 4), height=48, width=64)
-    outputs = {}
+    outputs, devices = {}, {}
     for precision in ("float32", "auto"):
         out = str(tmp_path / precision / "o.####.exr")
-        denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
-        outputs[precision] = np.log1p(_beauty(out, 2))
+        summary = denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
+        outputs[precision], devices[precision] = np.log1p(_beauty(out, 2)), summary.device
     difference = np.abs(outputs["auto"] - outputs["float32"])
+    assert devices["float32"] == "cpu, float32"
     if cpu_has_bfloat16():  # auto ran the convolutions in bfloat16
+        assert devices["auto"] == "cpu, float32, convolutions in bfloat16"
         assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
     else:
-        assert difference.max() == 0
+        assert devices["auto"] == "cpu, float32" and difference.max() == 0
 
 
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
