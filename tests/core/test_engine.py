@@ -192,6 +192,26 @@ def test_tiled_run_matches_untiled(sequence_factory, tmp_path, tiny_weights):
     np.testing.assert_allclose(_beauty(tiled, 2), _beauty(whole, 2), rtol=2e-3, atol=1e-3)
 
 
+def test_tiled_renders_give_tiled_outputs_with_the_scanline_renders_pixels(sequence_factory, tmp_path,
+                                                                            tiny_weights):
+    frames = range(1, 4)
+    pattern = sequence_factory(frames=frames, height=40, width=56)
+    tiled = tmp_path / "tiled"
+    tiled.mkdir()
+    for frame in frames:  # the same renders, written in 16 px tiles
+        image = read_exr(parse_pattern(pattern).path(frame))
+        image.parts[0].spec.tile_width = image.parts[0].spec.tile_height = 16
+        write_exr(tiled / f"render.{frame:04d}.exr", image)
+    scanline_out, tiled_out = str(tmp_path / "a" / "o.####.exr"), str(tmp_path / "b" / "o.####.exr")
+    denoise_sequence(pattern, scanline_out, config=_config(tiny_weights))
+    denoise_sequence(str(tiled / "render.####.exr"), tiled_out, config=_config(tiny_weights))
+    for frame in frames:
+        ours, scanline = (read_exr(parse_pattern(p).path(frame)) for p in (tiled_out, scanline_out))
+        assert (ours.parts[0].spec.tile_width, ours.parts[0].spec.tile_height) == (16, 16)
+        assert ours.channel_names == scanline.channel_names
+        np.testing.assert_array_equal(ours.get(ours.channel_names), scanline.get(scanline.channel_names))
+
+
 def test_half_channels_stay_half(sequence_factory, tiny_weights):
     pattern = sequence_factory(frames=range(1, 3))
     summary = denoise_sequence(pattern, config=_config(tiny_weights))
