@@ -1,6 +1,7 @@
 """Host memory of CPU runs: peak resident memory of `vfxdenoise seq` under memory budgets.
 
     python benchmarks/host_memory.py [--size 3840x2160] [--frames 5] [--budgets whole,auto,6,4]
+                                     [--precision float32]
 
 Writes a sequence of the bundled sample renders tiled to --size (all 13 channels, as
 benchmarks/speed.py does), then runs `vfxdenoise seq --device cpu` over it once per budget, each
@@ -33,13 +34,13 @@ from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 _PLAN = re.compile(r"host memory: (.*)")
 
 
-def _run(folder: Path, budget: str) -> tuple[str, float, float, FramePattern]:
+def _run(folder: Path, budget: str, precision: str) -> tuple[str, float, float, FramePattern]:
     """One seq run in its own process: the plan its summary gave, peak resident GB, seconds,
     output pattern."""
     out = parse_pattern(str(folder / f"out-{budget}" / "o.####.exr"))
     args = [sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "seq",
             str(folder / "in.####.exr"), "-o", out.text, "--device", "cpu", "--progress", "none",
-            "--overwrite"]
+            "--overwrite", "--precision", precision]
     if budget != "auto":
         args += ["--max-mem", "4096" if budget == "whole" else budget]
     started = time.perf_counter()
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--size", default="3840x2160")
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--budgets", default="whole,auto,6,4")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32"], help="seq --precision")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     free = available_bytes()
@@ -81,7 +83,7 @@ def main() -> None:
         print("|---|---|---|---|---|")
         first = None
         for budget in args.budgets.split(","):
-            plan, peak, seconds, out = _run(folder, budget)
+            plan, peak, seconds, out = _run(folder, budget, args.precision)
             ok = not plan.startswith("failed")
             diff = (f"{_difference(first, out, args.frames):.5f}" if ok and first else "")
             first = first or (out if ok else None)
