@@ -56,10 +56,11 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
              precision: str) -> None:
     """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
-    loaded = load_weights(model, device)
-    dtype, convolutions = model_dtypes(pick_device(device), precision)
+    where = pick_device(device)
+    loaded = load_weights(model, where)
+    dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
-    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, device, dtype)}
+    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
     if oidn:
         methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)

@@ -21,7 +21,7 @@ from vfxdenoise.core.training.render import RenderSequence, window_around
 Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 
-def model_denoiser(model: nn.Module, device: str = "cpu", dtype: torch.dtype = torch.float32
+def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
                    ) -> Denoiser:
     """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does, from
     inputs in `dtype` (the model's)."""

@@ -144,7 +144,7 @@ def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
 def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trained, tmp_path):
     out = tmp_path / "eval"
     result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(trained / "model.safetensors"),
-                            "--no-flip", "--out", str(out), cwd=tmp_path)
+                            "--no-flip", "--out", str(out), "--device", "auto", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     table = (out / "results.md").read_text()
     for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):
