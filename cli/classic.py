@@ -19,6 +19,7 @@ import click
 import torch
 
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
+from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
 from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.image_evaluation import (
@@ -42,10 +43,8 @@ DEVICES = click.Choice(["auto", "cpu", "cuda"])
 
 
 def resolve_device(device: str) -> str:
-    """'auto' -> cuda when available, else cpu."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    """'auto' -> cuda when available, else cpu; a CUDA device PyTorch cannot see is refused."""
+    return str(pick_device(device))
 
 
 def _data_options(command):

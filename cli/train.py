@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import torch
 
+from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import LoopConfig, fit
@@ -143,8 +144,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = str(pick_device(device))
     model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
                                 coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,

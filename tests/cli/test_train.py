@@ -141,6 +141,16 @@ def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     assert "error:" in result.stderr and "spp4b" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
+def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path):
+    for command in (["train", "--data", str(dataset), "--out", str(tmp_path / "m"), "--steps", "1"],
+                    ["eval", "--data", str(dataset), "--no-oidn", "--out", str(tmp_path / "e")]):
+        result = run_vfxdenoise(*command, "--device", "cuda", cwd=tmp_path)
+        assert result.returncode == 1, command
+        assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trained, tmp_path):
     out = tmp_path / "eval"
     result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(trained / "model.safetensors"),
