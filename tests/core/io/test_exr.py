@@ -315,6 +315,23 @@ def multipart_image() -> tuple[ExrImage, dict]:
     return ExrImage(parts), values
 
 
+def test_tiled_multipart_files_keep_each_parts_tiles(tmp_path):
+    image, values = multipart_image()
+    for part, side in zip(image.parts, (16, 32)):
+        part.spec.tile_width = part.spec.tile_height = side
+    write_exr(tmp_path / "tiled.exr", image)
+    read = read_exr(tmp_path / "tiled.exr")
+    assert all(part.native_header() is not None for part in read.parts)  # OpenEXR writes it back
+    read.set(["diffuse.G"], np.zeros((1, H, W), np.float32))
+    write_exr(tmp_path / "out.exr", read)
+    out = read_exr(tmp_path / "out.exr")
+    assert [(p.name, p.spec.tile_width, p.spec.tile_height) for p in out.parts] == [
+        ("beauty", 16, 16), ("diffuse", 32, 32)]
+    np.testing.assert_array_equal(out.get(["R"])[0], as_half(values["beauty"]["R"]))
+    np.testing.assert_array_equal(out.get(["diffuse.B", "diffuse.G"]),
+                                  np.stack([values["diffuse"]["B"], np.zeros((H, W), np.float32)]))
+
+
 def test_multipart_round_trip(tmp_path):
     image, values = multipart_image()
     assert image.channel_names == ["R", "G", "B", "diffuse.R", "diffuse.G", "diffuse.B"]
