@@ -529,8 +529,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
          summary: RunSummary, progress: ProgressCallback | None) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
     windows = {t: _context_frames(t, radius, sources) for t in todo}
-    reads = len({f for window in windows.values() for f in window.values()})
-    host = _host_plan(sources[todo[0]], reads, in_pattern, config, radius, denoiser) if todo else None
+    reads = sorted({f for window in windows.values() for f in window.values()})
+    host = _host_plan(reads, in_pattern, config, radius, denoiser) if todo else None
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
@@ -596,11 +596,12 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         summary.peak_frames_in_memory = source.peak
 
 
-def _host_plan(first: int, reads: int, in_pattern: FramePattern, config: EngineConfig,
-               radius: int, denoiser: _Denoiser) -> HostPlan | None:
-    """How a CPU run keeps within its host memory (`host_memory`), sized on frame `first` of the
-    `reads` frames it reads; None on a GPU, or where neither the memory free nor the frames'
-    size can be told (the run then holds whole frames, as it always did)."""
+def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig, radius: int,
+               denoiser: _Denoiser) -> HostPlan | None:
+    """How a CPU run keeps within its host memory (`host_memory`), sized on the largest of the
+    frames it `reads` (data windows cropped to what a frame shows differ from frame to frame);
+    None on a GPU, or where neither the memory free nor the frames' size can be told (the run
+    then holds whole frames, as it always did)."""
     if denoiser.device.type != "cpu":
         if config.max_mem_gb:
             log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
@@ -612,10 +613,12 @@ def _host_plan(first: int, reads: int, in_pattern: FramePattern, config: EngineC
         if available is None:
             return None
         budget = available * AVAILABLE_SHARE
-    cost = _frame_cost(in_pattern.path(first), config, radius, reads)
-    if cost is None:
+    costs = {frame: _frame_cost(in_pattern.path(frame), config, radius, len(reads)) for frame in reads}
+    known = {frame: cost for frame, cost in costs.items() if cost is not None}
+    if not known:
         return None
-    return plan_host_memory(int(budget), cost, first)
+    largest = max(known, key=lambda frame: known[frame].pixels)
+    return plan_host_memory(int(budget), known[largest], largest)
 
 
 def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> FrameCost | None:

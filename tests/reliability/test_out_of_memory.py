@@ -14,7 +14,7 @@ from vfxdenoise.core import models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import GIVEN_SHARE, FrameCost, resident_bytes
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.weights import load_weights, save_weights
@@ -101,6 +101,27 @@ def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
     for frame in range(1, 6):
         ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
         assert ours.channel_names == untiled.channel_names
+        np.testing.assert_allclose(ours.get(["R", "G", "B"]), untiled.get(["R", "G", "B"]),
+                                   rtol=2e-3, atol=1e-3)  # one half-float step
+
+
+def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, tmp_path, config):
+    """A first frame cropped to what it shows (a renderer's autocrop) must not size the plan for
+    frames four times its size: the tight budget still tiles."""
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
+    first = read_exr(shot.path(1))
+    names = first.channel_names
+    cropped = {name: plane[:40, :300] for name, plane in zip(names, first.get(names))}
+    write_exr(shot.path(1), ExrImage.from_channels(
+        cropped, pixel_types=first.parts[0].channel_types, data_window=(0, 0, 299, 39),
+        display_window=first.display_window))
+    whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
+    budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
+        max_mem_gb=_tight_budget_gb(), io_threads=4))
+    assert whole.memory == "" and budgeted.memory.endswith("input and network in tiles")
+    for frame, window in ((1, (0, 0, 299, 39)), (3, (0, 0, 1199, 159))):
+        ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
+        assert ours.data_window == untiled.data_window == window
         np.testing.assert_allclose(ours.get(["R", "G", "B"]), untiled.get(["R", "G", "B"]),
                                    rtol=2e-3, atol=1e-3)  # one half-float step
 
