@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 LAYER_FEATURES = ("beauty", "albedo", "normal", "depth", "motion")
+# What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
+_NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}
 
 
 def layer_options(command):
@@ -14,7 +16,8 @@ def layer_options(command):
             f"--{feature}",
             f"layer_{feature}",
             metavar="LAYER",
-            help=f"EXR layer (or comma-separated channels) to use as {feature}; 'none' to ignore it.",
+            help=f"EXR layer (or comma-separated channels) to use as {feature}; 'none' to ignore "
+                 f"it.{_NOTES.get(feature, '')}",
         )(command)
     return command
 
