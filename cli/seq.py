@@ -64,7 +64,7 @@ def _emit(event: dict) -> None:
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="auto: half precision on a GPU; on a CPU with bfloat16 instructions (AVX512-BF16, "
                    "AMX) the network's convolutions in bfloat16, about 1.5x faster, the filtering of "
-                   "the frames in float32. float32: float32 throughout, the same result on every CPU.")
+                   "the frames in float32. float32: float32 throughout, the same precision on every CPU.")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,

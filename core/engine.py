@@ -322,10 +322,10 @@ class _Denoiser:
 
     def __init__(self, loaded: LoadedModel, device: torch.device, config: EngineConfig):
         self.device = device
-        self.dtype, convolutions = model_dtypes(device, config.precision)
+        self.dtype, self.convolution_dtype = model_dtypes(device, config.precision)
         self.half = self.dtype == torch.float16
         self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
-        self.model.run_convolutions_in(convolutions)
+        self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
@@ -342,10 +342,9 @@ class _Denoiser:
         where = str(self.device)
         if self.device.type == "cuda":
             where += f" ({torch.cuda.get_device_name(self.device)})"
-        convolutions = next(m.weight.dtype for m in self.model.modules() if isinstance(m, torch.nn.Conv2d))
         precision = {torch.float16: "half precision", torch.float32: "float32"}[self.dtype]
-        if convolutions != self.dtype:
-            precision += f", convolutions in {str(convolutions).removeprefix('torch.')}"
+        if self.convolution_dtype != self.dtype:
+            precision += f", convolutions in {str(self.convolution_dtype).removeprefix('torch.')}"
         return f"{where}, {precision}"
 
     @property
@@ -613,12 +612,12 @@ def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig,
         if available is None:
             return None
         budget = available * AVAILABLE_SHARE
-    costs = {frame: _frame_cost(in_pattern.path(frame), config, radius, len(reads)) for frame in reads}
-    known = {frame: cost for frame, cost in costs.items() if cost is not None}
-    if not known:
+    costs = {frame: cost for frame in reads
+             if (cost := _frame_cost(in_pattern.path(frame), config, radius, len(reads))) is not None}
+    if not costs:
         return None
-    largest = max(known, key=lambda frame: known[frame].pixels)
-    return plan_host_memory(int(budget), known[largest], largest)
+    largest = max(costs, key=lambda frame: costs[frame].pixels)
+    return plan_host_memory(int(budget), costs[largest], largest)
 
 
 def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> FrameCost | None:
