@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.models.temporal_unet import TemporalUNet, from_log, normalised_weights
+from vfxdenoise.core.models.temporal_unet import TemporalUNet, from_log, kernel_weights
 
 # Initial blend weight of each coarse level: sigmoid(0) = 0.5. Started near 0 (sigmoid(-3)) to
 # stay close to a loaded model, a 3000-step fine-tune at lr 3e-4 left it there (0.046).
@@ -40,13 +40,13 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
     """
     slots = padded.shape[1] // 3
     height, width = logits.shape[-2:]
-    weights = normalised_weights(logits.unflatten(1, (slots, 9)), consistency)
+    weights, total = kernel_weights(logits.unflatten(1, (slots, 9)), consistency)
     padded = padded.unflatten(1, (slots, 3))
     per_slot = weights[:, :, :1] * padded[..., :height, :width]
     for tap in range(1, 9):
         dy, dx = divmod(tap, 3)
         per_slot.addcmul_(weights[:, :, tap:tap + 1], padded[..., dy:dy + height, dx:dx + width])
-    return per_slot.sum(dim=1)
+    return per_slot.sum(dim=1) / total
 
 
 def _upsample(x: torch.Tensor) -> torch.Tensor:

@@ -1,21 +1,59 @@
-"""The temporal U-Net body both shipped models share: banded output stage, pixel shuffle."""
+"""The temporal U-Net body both shipped models share: the transposed-convolution head, the
+kernels' weights, the banded output stage."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.models.temporal_unet import pixel_shuffle
+from vfxdenoise.core.models.temporal_unet import head_transposed, kernel_weights
 
 
-def test_pixel_shuffle_matches_torch_for_both_memory_layouts():
-    x = torch.randn(2, 12, 5, 7)
-    expected = nn.PixelShuffle(2)(x)
-    torch.testing.assert_close(pixel_shuffle(x), expected, rtol=0, atol=0)
-    channels_last = x.contiguous(memory_format=torch.channels_last)
-    torch.testing.assert_close(pixel_shuffle(channels_last), expected, rtol=0, atol=0)
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_transposed_head_equals_the_convolution_then_pixel_shuffle(memory_format):
+    torch.manual_seed(0)
+    head = nn.Conv2d(6, 4 * 5, 3, padding=1)
+    h = torch.randn(2, 6, 7, 9).contiguous(memory_format=memory_format)
+    expected = F.pixel_shuffle(head(h), 2)
+    weight, bias = head_transposed(head, width=9, dtype=torch.float32)
+    halo = F.pad(h, (0, 0, 1, 1))  # a row of the head's zero padding above and below
+    out = F.conv_transpose2d(halo, weight, stride=2, padding=(4, 2))
+    out = (out.unflatten(2, (-1, 2)) + bias).flatten(2, 3)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_kernel_weights_over_their_sum_are_the_softmax_with_the_consistency_prior():
+    torch.manual_seed(0)
+    logits = 30 * torch.randn(2, 3, 9, 4, 5)  # spread wide: exp() of the raw logits would overflow
+    consistency = torch.rand(2, 2, 4, 5)
+    consistency[0, 0, 0, 0] = 0.0
+    weights, total = kernel_weights(logits.half(), consistency.half())
+    assert weights.dtype == torch.float32 and torch.isfinite(total).all()
+    log_prior = torch.cat([torch.zeros(2, 1, 4, 5), consistency.clamp(min=1e-3).log()], dim=1)
+    expected = torch.softmax((logits.half().float() + log_prior.unsqueeze(2)).flatten(1, 2), dim=1)
+    torch.testing.assert_close((weights / total.unsqueeze(1)).flatten(1, 2), expected,
+                               rtol=2e-3, atol=1e-6)
+
+
+def test_output_stage_is_the_consistency_weighted_blend_its_head_predicts():
+    """The U-Net's output stage against its definition, written out: the head's convolution,
+    pixel shuffle, softmax over the slots, blend of the linear frames, log, residual."""
+    torch.manual_seed(0)
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 12))
+    nn.init.normal_(model.head.weight, std=0.3)
+    nn.init.normal_(model.head.bias, std=0.3)
+    x = torch.rand(1, model.layout.in_channels, 16, 24)
+    h = model.body(x)
+    out = F.pixel_shuffle(model.head(h), 2)
+    beauty, consistency, _ = model._frame_inputs(x)
+    prior = torch.cat([torch.zeros_like(consistency[:, :1]), consistency.clamp(min=1e-3).log()], dim=1)
+    weights = torch.softmax(out[:, 3:] + prior, dim=1)
+    blended = (weights.unsqueeze(2) * beauty.unflatten(1, (3, 3))).sum(dim=1)
+    expected = torch.log1p(blended) + out[:, :3]
+    torch.testing.assert_close(model.forward_log(x), expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("arch, demodulate", [("temporal-unet", False), ("temporal-kpn", False),
