@@ -78,14 +78,14 @@ def kernel_weights(logits: torch.Tensor, consistency: torch.Tensor) -> tuple[tor
 
 
 def head_transposed(head: nn.Conv2d, width: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """`head`, a 3x3 convolution to 4C channels, and the pixel shuffle after it, as one stride-2
-    transposed convolution to C channels: its weight, and its bias. The convolution runs over rows
-    with one row of halo above and below, with padding 4 rows and 2 columns and a 6x6 kernel
-    (element (2(2-a) + py, 2(2-c) + px) is tap (a, c) for output pixel (2i + py, 2j + px)). The
-    bias differs by output phase, which a transposed convolution's own cannot: it comes in `dtype`
-    as (C, 1, 2, 2 * width), to add to the output of an input `width` wide viewed as (N, C,
-    rows / 2, 2, 2 * width). No copy of the shuffle is made (on a 2-core CPU at 1080p the KPN's
-    output stage went from 561 to 439 ms, bfloat16 convolutions, best of 10)."""
+    """`head` (a 3x3 convolution to 4C channels) and the pixel shuffle after it, as one stride-2
+    transposed convolution to C channels that writes full resolution without a shuffle's copy:
+    its weight and bias. Run it over rows of the head's input with one row of halo above and
+    below, padding (4, 2): kernel element (2(2-a) + py, 2(2-c) + px) is tap (a, c) of output
+    pixel (2i + py, 2j + px). The bias differs by output phase, which a transposed convolution's
+    own cannot: it comes in `dtype` as (C, 1, 2, 2 * width) for an input `width` wide, to add to
+    the output viewed as (N, C, rows / 2, 2, 2 * width). On a 2-core CPU at 1080p with bfloat16
+    convolutions the KPN's output stage went from 564 to 433 ms (BENCHMARKS.md)."""
     out_ch, in_ch = head.out_channels // 4, head.in_channels
     taps = head.weight.unflatten(0, (out_ch, 2, 2)).flip(4, 5)  # (C, py, px, in, 2-a, 2-c)
     weight = taps.permute(3, 0, 4, 1, 5, 2).reshape(in_ch, out_ch, 6, 6)
