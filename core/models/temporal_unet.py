@@ -67,12 +67,13 @@ def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch
 
 def kernel_weights(logits: torch.Tensor, consistency: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The softmax of (N, slots, taps, H, W) `logits` + log consistency (the centre slot's is 1)
-    over slots and taps together, not yet divided by its sum: float32 weights and their (N, 1, H, W)
+    over slots and taps together, not yet divided by its sum: the weights and their (N, 1, H, W)
     sum, which the caller divides its filtered result by (3 channels, not slots x taps weights).
-    In float32 whatever the logits' type, so a sum of half-float highlights stays finite."""
-    peak = logits.detach().amax(dim=(1, 2), keepdim=True).float()  # keeps exp() in range
+    In float32 at least, so a sum of half-float highlights stays finite."""
+    dtype = torch.promote_types(logits.dtype, torch.float32)
+    peak = logits.detach().amax(dim=(1, 2), keepdim=True).to(dtype)  # keeps exp() in range
     log_prior = torch.cat([torch.zeros_like(consistency[:, :1]),
-                           consistency.clamp(min=1e-3).log()], dim=1).float()
+                           consistency.clamp(min=1e-3).log()], dim=1).to(dtype)
     weights = torch.exp(logits + (log_prior.unsqueeze(2) - peak))
     return weights, weights.sum(dim=(1, 2)).unsqueeze(1)
 

@@ -38,22 +38,25 @@ def test_kernel_weights_over_their_sum_are_the_softmax_with_the_consistency_prio
                                rtol=2e-3, atol=1e-6)
 
 
-def test_output_stage_is_the_consistency_weighted_blend_its_head_predicts():
-    """The U-Net's output stage against its definition, written out: the head's convolution,
-    pixel shuffle, softmax over the slots, blend of the linear frames, log, residual."""
+@pytest.mark.parametrize("arch, taps", [("temporal-unet", 1), ("temporal-kpn", 9)])
+def test_output_stage_is_the_softmax_weighted_filter_its_head_predicts(arch, taps):
+    """The output stage against its definition, written out in float64: the head's convolution,
+    pixel shuffle, softmax over slots (and taps) with the consistency prior, filtering of the
+    linear frames (3x3 neighbourhoods for the KPN), log, residual."""
     torch.manual_seed(0)
-    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 12))
+    model = build_model(arch, temporal_radius=1, widths=(8, 12)).double()
     nn.init.normal_(model.head.weight, std=0.3)
     nn.init.normal_(model.head.bias, std=0.3)
-    x = torch.rand(1, model.layout.in_channels, 16, 24)
-    h = model.body(x)
-    out = F.pixel_shuffle(model.head(h), 2)
+    x = torch.rand(1, model.layout.in_channels, 16, 24, dtype=torch.float64)
+    out = F.pixel_shuffle(model.head(model.body(x)), 2)
     beauty, consistency, _ = model._frame_inputs(x)
     prior = torch.cat([torch.zeros_like(consistency[:, :1]), consistency.clamp(min=1e-3).log()], dim=1)
-    weights = torch.softmax(out[:, 3:] + prior, dim=1)
-    blended = (weights.unsqueeze(2) * beauty.unflatten(1, (3, 3))).sum(dim=1)
+    weights = torch.softmax((out[:, 3:].unflatten(1, (3, taps)) + prior.unsqueeze(2)).flatten(1, 2), dim=1)
+    padded = F.pad(beauty, (int(taps > 1),) * 4, mode="replicate")
+    patches = F.unfold(padded, 3 if taps > 1 else 1).view(1, 3, 3, taps, 16, 24)  # slot, rgb, tap
+    blended = (weights.view(1, 3, 1, taps, 16, 24) * patches).sum(dim=(1, 3))
     expected = torch.log1p(blended) + out[:, :3]
-    torch.testing.assert_close(model.forward_log(x), expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.forward_log(x), expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("arch, demodulate", [("temporal-unet", False), ("temporal-kpn", False),
