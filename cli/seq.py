@@ -56,7 +56,10 @@ def _emit(event: dict) -> None:
               help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
 @click.option("--io-threads", type=click.IntRange(1, 64),
-              help="EXR decode/encode threads [default: one per core, at most 16].")
+              help="EXR decode/encode threads [default: one per CPU this process may use, at most 16].")
+@click.option("--cpu-threads", type=click.IntRange(1, 1024),
+              help="The network's threads on a CPU [default: one per CPU this process may use: "
+                   "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota].")
 @click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
               help="Write the outputs with this lossless compression [default: each input's own]; "
                    "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
@@ -70,15 +73,15 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
         keep_going: bool,
-        progress: str, io_threads: int | None, compression: str | None, precision: str,
-        **layers) -> None:
+        progress: str, io_threads: int | None, cpu_threads: int | None, compression: str | None,
+        precision: str, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
-        missing=missing, keep_going=keep_going, io_threads=io_threads, aovs=aovs, compression=compression,
-        precision=precision,
+        missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
+        aovs=aovs, compression=compression, precision=precision,
     )
     bar = None
 

@@ -14,7 +14,6 @@ with keep_going), so each frame comes out as if the shot had been split there.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from vfxdenoise.core.features import (
     SanitizeReport,
     features_from_exr,
 )
+from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
     GIVEN_SHARE,
@@ -99,7 +99,8 @@ class EngineConfig:
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int | None = None  # EXR decode/encode threads; None: one per core, at most 16
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most 16
+    cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
     precision: str = "auto"  # PRECISIONS
@@ -107,8 +108,9 @@ class EngineConfig:
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
         16-core H200 host end to end went 12.3 -> 15.5 frames/s from 8 threads to 16, BENCHMARKS.md),
-        capped because each thread holds a frame or two in memory."""
-        return self.io_threads or max(2, min(16, os.cpu_count() or 2))
+        capped because each thread holds a frame or two in memory. The CPUs are those this
+        process may use (`host_cpus`), not the machine's."""
+        return self.io_threads or max(2, min(16, available_cpus()))
 
     def read_ahead(self) -> int:
         """Output frames whose inputs are read ahead of the one being denoised: one per spare
@@ -327,6 +329,7 @@ class _Denoiser:
         self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+        self.cpu_threads = _set_cpu_threads(config.cpu_threads) if device.type == "cpu" else None
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
         self.multiple = getattr(self.model, "multiple", 16)
@@ -342,6 +345,8 @@ class _Denoiser:
         where = str(self.device)
         if self.device.type == "cuda":
             where += f" ({torch.cuda.get_device_name(self.device)})"
+        else:
+            where += f" ({self.cpu_threads} thread{'s' if self.cpu_threads > 1 else ''})"
         precision = {torch.float16: "half precision", torch.float32: "float32"}[self.dtype]
         if self.convolution_dtype != self.dtype:
             precision += f", convolutions in {str(self.convolution_dtype).removeprefix('torch.')}"
@@ -403,6 +408,17 @@ class _Denoiser:
             copied = torch.cuda.Event()
             copied.record(self.copy_stream)
         return DenoisedBeauty(host, copied)
+
+
+def _set_cpu_threads(threads: int | None) -> int:
+    """Run PyTorch's CPU operators on `threads` threads, or, if None, on its default (one per CPU
+    the process's affinity allows, or OMP_NUM_THREADS) capped at the CPUs it may use
+    (`host_cpus`): a container or farm task with a 4-CPU quota on a 64-core node would otherwise
+    run 64. The setting is PyTorch's, for the whole process. Returns the threads set."""
+    threads = threads or min(torch.get_num_threads(), available_cpus())
+    if threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
+    return threads
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,

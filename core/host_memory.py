@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
@@ -52,19 +53,18 @@ PLANNED_MARGIN = 32
 _UNLIMITED = 1 << 60
 
 
-def available_bytes(proc: Path = Path("/proc"), cgroups: Path = Path("/sys/fs/cgroup")
-                    ) -> int | None:
+def available_bytes(proc: Path = PROC, cgroups: Path = CGROUPS) -> int | None:
     """Memory this process could still take: the kernel's MemAvailable, or less where its
     control group (v2 or v1; a container's, or a farm engine's per-task limit) leaves less.
     None where neither can be read (not Linux)."""
     limits = [_mem_available(proc / "meminfo")]
-    for folder in _cgroup_folders(proc / "self" / "cgroup", cgroups):
+    for folder in controller_folders("memory", proc, cgroups):
         limits.append(_cgroup_headroom(folder))
     known = [limit for limit in limits if limit is not None]
     return min(known) if known else None
 
 
-def resident_bytes(proc: Path = Path("/proc")) -> int:
+def resident_bytes(proc: Path = PROC) -> int:
     """Memory this process holds now (0 where it cannot be read): the model and the libraries,
     which a budget given for the whole process must leave out."""
     try:
@@ -80,26 +80,6 @@ def _mem_available(meminfo: Path) -> int | None:
     except OSError:
         return None
     return int(match.group(1)) * 1024 if match else None
-
-
-def _cgroup_folders(membership: Path, cgroups: Path) -> list[Path]:
-    """The memory controller's folders of this process's cgroup and its ancestors."""
-    try:
-        lines = membership.read_text().splitlines()
-    except OSError:
-        return []
-    folders = []
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":  # v2: one unified hierarchy
-            base = cgroups
-        elif "memory" in controllers.split(","):
-            base = cgroups / "memory"
-        else:
-            continue
-        parts = [p for p in path.split("/") if p]
-        folders += [base.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
-    return folders
 
 
 def _cgroup_headroom(folder: Path) -> int | None:

@@ -61,12 +61,14 @@ def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequen
     assert lossy.returncode == 2 and "'dwab' is not one of" in lossy.stderr
 
 
-def test_precision_flag_reaches_the_engine_and_refuses_unknown_names(sequence_factory, tmp_path):
+def test_precision_and_cpu_threads_reach_the_engine_and_unknown_precisions_are_refused(
+        sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
-    result = run_vfxdenoise("seq", pattern, "--precision", "float32", "--progress", "json", cwd=tmp_path)
+    result = run_vfxdenoise("seq", pattern, "--precision", "float32", "--cpu-threads", "1",
+                            "--progress", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     done = json.loads(result.stdout.splitlines()[-1])
-    assert done["written"] == [1, 2] and done["device"] == "cpu, float32"
+    assert done["written"] == [1, 2] and done["device"] == "cpu (1 thread), float32"
     half = run_vfxdenoise("seq", pattern, "--precision", "half", "--overwrite", cwd=tmp_path)
     assert half.returncode == 2 and "'half' is not one of 'auto', 'float32'" in half.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -12,6 +13,7 @@ from exr_sequences import clean_frame
 
 from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
+from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 
@@ -66,9 +68,13 @@ def test_streaming_holds_only_the_temporal_window_and_the_read_ahead(sequence_fa
     assert summary.peak_frames_in_memory <= 5 + config.read_ahead()
 
 
-@pytest.mark.parametrize("cores, threads", [(1, 2), (2, 2), (12, 12), (16, 16), (64, 16)])
-def test_default_io_threads_follow_the_cores_up_to_sixteen(cores, threads, monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: cores)
+@pytest.mark.skipif(available_cpus() < len(os.sched_getaffinity(0)),
+                    reason="this machine's cgroup sets a CPU quota below its CPUs")
+@pytest.mark.parametrize("cpus, threads", [(1, 2), (2, 2), (12, 12), (16, 16), (64, 16)])
+def test_default_io_threads_follow_the_cpus_the_process_may_use_up_to_sixteen(cpus, threads,
+                                                                            monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cpus)))  # a farm's pinning
+    monkeypatch.setattr("os.cpu_count", lambda: 96)  # the machine's count: not what a task may use
     assert EngineConfig().threads() == threads
     assert EngineConfig(io_threads=3).threads() == 3
 
@@ -348,12 +354,13 @@ def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory,
         summary = denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
         outputs[precision], devices[precision] = np.log1p(_beauty(out, 2)), summary.device
     difference = np.abs(outputs["auto"] - outputs["float32"])
-    assert devices["float32"] == "cpu, float32"
+    cpu = f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+    assert devices["float32"] == f"{cpu}, float32"
     if cpu_has_bfloat16():  # auto ran the convolutions in bfloat16
-        assert devices["auto"] == "cpu, float32, convolutions in bfloat16"
+        assert devices["auto"] == f"{cpu}, float32, convolutions in bfloat16"
         assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
     else:
-        assert devices["auto"] == "cpu, float32" and difference.max() == 0
+        assert devices["auto"] == f"{cpu}, float32" and difference.max() == 0
 
 
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
@@ -362,3 +369,23 @@ def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_
         denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights,
                                                                               precision="half"))
     assert not list(tmp_path.glob("o.*"))
+
+
+@pytest.fixture
+def torch_threads():
+    """PyTorch's CPU threads as they were before the test (a run sets them for the process)."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_cpu_run_uses_the_cpus_it_may_and_the_threads_asked(sequence_factory, tmp_path,
+                                                             tiny_weights, monkeypatch, torch_threads):
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
+    pinned = denoise_sequence(pattern, str(tmp_path / "a" / "o.####.exr"),
+                              config=EngineConfig(model=str(tiny_weights), device="cpu"))
+    assert pinned.device.startswith("cpu (1 thread),") and torch.get_num_threads() == 1
+    asked = denoise_sequence(pattern, str(tmp_path / "b" / "o.####.exr"),
+                             config=EngineConfig(model=str(tiny_weights), device="cpu", cpu_threads=3))
+    assert asked.device.startswith("cpu (3 threads),") and torch.get_num_threads() == 3
