@@ -10,6 +10,7 @@ import numpy as np
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.engine import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
+from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
@@ -57,6 +58,8 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
              precision: str) -> None:
     """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
     where = pick_device(device)
+    if where.type == "cpu":
+        use_cpu_threads()  # the CPUs this process may use (a container's quota), not the machine's
     loaded = load_weights(model, where)
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)

@@ -15,6 +15,7 @@ import torch
 
 from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
+from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import LoopConfig, fit
 from vfxdenoise.core.training.render import (
@@ -145,6 +146,8 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     device = str(pick_device(device))
+    if device == "cpu":
+        use_cpu_threads()  # the CPUs this process may use (a container's quota), not the machine's
     model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
                                 coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,

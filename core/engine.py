@@ -38,7 +38,7 @@ from vfxdenoise.core.features import (
     SanitizeReport,
     features_from_exr,
 )
-from vfxdenoise.core.host_cpus import available_cpus
+from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
     GIVEN_SHARE,
@@ -329,7 +329,7 @@ class _Denoiser:
         self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
-        self.cpu_threads = _set_cpu_threads(config.cpu_threads) if device.type == "cpu" else None
+        self.cpu_threads = use_cpu_threads(config.cpu_threads) if device.type == "cpu" else None
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
         self.multiple = getattr(self.model, "multiple", 16)
@@ -408,17 +408,6 @@ class _Denoiser:
             copied = torch.cuda.Event()
             copied.record(self.copy_stream)
         return DenoisedBeauty(host, copied)
-
-
-def _set_cpu_threads(threads: int | None) -> int:
-    """Run PyTorch's CPU operators on `threads` threads, or, if None, on its default (one per CPU
-    the process's affinity allows, or OMP_NUM_THREADS) capped at the CPUs it may use
-    (`host_cpus`): a container or farm task with a 4-CPU quota on a 64-core node would otherwise
-    run 64. The setting is PyTorch's, for the whole process. Returns the threads set."""
-    threads = threads or min(torch.get_num_threads(), available_cpus())
-    if threads != torch.get_num_threads():
-        torch.set_num_threads(threads)
-    return threads
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
-from vfxdenoise.core.host_cpus import available_cpus
+from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
 
 
 @pytest.fixture
@@ -48,3 +49,13 @@ def test_a_cgroup_quota_below_the_affinity_bounds_it_rounded_up(tmp_path, eight_
     assert available_cpus(*none) == 8
     wide = _machine(tmp_path / "wide", "0::/big\n", {"big/cpu.max": "3200000 100000"})
     assert available_cpus(*wide) == 8
+
+
+def test_pytorch_threads_are_capped_at_the_cpus_or_set_as_asked(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
+        assert use_cpu_threads() == 1 == torch.get_num_threads()
+        assert use_cpu_threads(3) == 3 == torch.get_num_threads()  # asked: even above the CPUs
+    finally:
+        torch.set_num_threads(before)
