@@ -617,17 +617,20 @@ def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig,
         if available is None:
             return None
         budget = available * AVAILABLE_SHARE
+    shared = {"radius": radius, "read_ahead": config.read_ahead(), "threads": config.threads(),
+              "frames": len(reads)}  # the threads once: counting the CPUs reads /proc and cgroups
     costs = {frame: cost for frame in reads
-             if (cost := _frame_cost(in_pattern.path(frame), config, radius, len(reads))) is not None}
+             if (cost := _frame_cost(in_pattern.path(frame), config, shared)) is not None}
     if not costs:
         return None
     largest = max(costs, key=lambda frame: costs[frame].pixels)
     return plan_host_memory(int(budget), costs[largest], largest)
 
 
-def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> FrameCost | None:
-    """What each frame will hold in host memory, from `path`'s header; None if it cannot be read
-    or mapped (reading the frame then reports why)."""
+def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | None:
+    """What each frame will hold in host memory, from `path`'s header and the `FrameCost` fields
+    all the run's frames share; None if it cannot be read or mapped (reading the frame then
+    reports why)."""
     try:
         specs = read_exr_header(path)
         names = [name for spec in specs for name in spec.channelnames]
@@ -640,9 +643,7 @@ def _frame_cost(path: Path, config: EngineConfig, radius: int, reads: int) -> Fr
                  for spec in specs for c in range(spec.nchannels))
     mapped = sum(len(getattr(layers, name) or ()) for name in NETWORK_FEATURES)
     return FrameCost(largest.width, largest.height, feature_channels=mapped + 3 * len(layers.aovs),
-                     stored_bytes_per_pixel=-(-stored // pixels), layers=len(layers.aovs),
-                     radius=radius, read_ahead=config.read_ahead(), threads=config.threads(),
-                     frames=reads)
+                     stored_bytes_per_pixel=-(-stored // pixels), layers=len(layers.aovs), **shared)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
