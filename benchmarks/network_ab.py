@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,14 +52,6 @@ def _models_at(rev: str, folder: Path):
     return importlib.import_module(_PACKAGE)
 
 
-def _as_seq_runs_it(model: torch.nn.Module, denoiser: _Denoiser) -> torch.nn.Module:
-    """`model` in the device, type, memory format and convolutions' precision of `denoiser`'s."""
-    model = model.to(denoiser.device, denoiser.dtype, memory_format=torch.channels_last).eval()
-    if denoiser.convolution_dtype != denoiser.dtype:
-        model.run_convolutions_in(denoiser.convolution_dtype)
-    return model
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,11 +66,13 @@ def main() -> None:
     keep_freed_memory()  # as the `vfxdenoise` command does
     width, height = map(int, args.size.split("x"))
     loaded = load_weights(args.model)
-    denoiser = _Denoiser(loaded, pick_device(args.device), EngineConfig(precision=args.precision))
+    device, config = pick_device(args.device), EngineConfig(precision=args.precision)
+    denoiser = _Denoiser(loaded, device, config)
     with tempfile.TemporaryDirectory() as tmp:
         old = _models_at(args.rev, Path(tmp)).build_model(loaded.architecture, **loaded.config)
         old.load_state_dict(loaded.model.state_dict())
-        networks = {args.rev: _as_seq_runs_it(old, denoiser), "working tree": denoiser.model}
+        at_rev = _Denoiser(replace(loaded, model=old.eval()), device, config)  # as seq prepares it
+        networks = {args.rev: at_rev.model, "working tree": denoiser.model}
         rng = np.random.default_rng(0)
         window = {offset: _frame(height, width, rng).to(denoiser.device) for offset in range(-2, 3)}
         x = build_input(window, denoiser.model.layout, denoiser.device, dtype=denoiser.dtype)
