@@ -271,7 +271,8 @@ def _copy_frame(path: Path, target: Path, compression: str | None) -> dict[str, 
     start = time.perf_counter()
     image = read_exr(path)
     decoded = time.perf_counter()
-    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)), NETWORK_FEATURES)
+    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)), NETWORK_FEATURES,
+                      keep_half=True)  # as seq maps them
     mapped = time.perf_counter()
     if compression:
         image.set_compression(compression)

@@ -42,6 +42,7 @@ from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
     GIVEN_SHARE,
+    THREAD_HEAP_BYTES,
     FrameCost,
     HostPlan,
     available_bytes,
@@ -220,7 +221,7 @@ class _FrameSource:
         path = self.pattern.path(frame)
         image = read_exr(path)
         layers = resolve_layers(image.channel_names, self.overrides, str(path), self.aovs)
-        features, report = features_from_exr(image, layers, NETWORK_FEATURES)
+        features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True)
         if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
             features = features.to(self.device)
         kept = image if frame in self.keep_images else None
@@ -639,11 +640,25 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
         return None
     largest = max(specs, key=lambda spec: spec.width * spec.height)
     pixels = largest.width * largest.height
-    stored = sum(spec.width * spec.height * spec.channelformat(c).size()
-                 for spec in specs for c in range(spec.nchannels))
-    mapped = sum(len(getattr(layers, name) or ()) for name in NETWORK_FEATURES)
-    return FrameCost(largest.width, largest.height, feature_channels=mapped + 3 * len(layers.aovs),
-                     stored_bytes_per_pixel=-(-stored // pixels), layers=len(layers.aovs), **shared)
+    planes = [spec.width * spec.height * spec.channelformat(c).size()
+              for spec in specs for c in range(spec.nchannels)]
+    kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
+    return FrameCost(largest.width, largest.height, _feature_bytes(specs, layers),
+                     stored_bytes_per_pixel=-(-sum(planes) // pixels),
+                     thread_bytes_per_pixel=-(-kept // pixels), layers=len(layers.aovs), **shared)
+
+
+def _feature_bytes(specs: list, layers: LayerMap) -> int:
+    """Bytes per pixel of the features a run holds per frame: 2 a channel for features stored
+    as half throughout (`features_from_exr(keep_half=True)`), 4 for the others."""
+    sizes: dict[str, int] = {}
+    for spec in specs:
+        for c, name in enumerate(spec.channelnames):
+            sizes.setdefault(name, spec.channelformat(c).size())
+    features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
+    features += [channels for _, channels in layers.aovs]
+    return sum(len(channels) * (2 if all(sizes.get(c) == 2 for c in channels) else 4)
+               for channels in features)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,

@@ -60,9 +60,11 @@ class SanitizeReport:
 
 @dataclass
 class FrameFeatures:
-    """One frame's inputs as (C, H, W) float32 arrays (torch tensors once moved with `to`);
-    AOVs the render lacks are None. `aovs` holds the RGB layers (light groups, diffuse,
-    specular...) to be denoised along with the beauty, by name."""
+    """One frame's inputs as (C, H, W) float32 arrays (torch tensors once moved with `to`), or
+    float16 where the frame stores them as half (`features_from_exr(keep_half=True)`: exact, and
+    widened to float32 where the network input is built); AOVs the render lacks are None.
+    `aovs` holds the RGB layers (light groups, diffuse, specular...) to be denoised along with
+    the beauty, by name."""
 
     beauty: np.ndarray
     albedo: np.ndarray | None = None
@@ -107,13 +109,14 @@ class FrameFeatures:
         return self.map(lambda values: values[window])
 
 
-def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = FEATURES
-                      ) -> tuple[FrameFeatures, SanitizeReport]:
+def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = FEATURES,
+                      keep_half: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
     """Pull the mapped channels of the features `names` out of an EXR frame and sanitise them for
-    the network (the others are None)."""
+    the network (the others are None). With `keep_half`, features stored as half stay float16,
+    in half the memory (BENCHMARKS.md, "Host memory: features held as the EXR stores them")."""
     raw = {name: None if name not in names or getattr(layers, name) is None
-           else image.get(list(getattr(layers, name))) for name in FEATURES}
-    aovs = {name: image.get(list(channels)) for name, channels in layers.aovs}
+           else image.get(list(getattr(layers, name)), keep_half) for name in FEATURES}
+    aovs = {name: image.get(list(channels), keep_half) for name, channels in layers.aovs}
     return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True)  # `get` returned fresh copies
 
 
@@ -123,15 +126,21 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
     Beauty: NaN -> 0, negatives -> 0, +Inf and values above the half-float range -> MAX_RADIANCE.
     AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
     Layers denoised along with the beauty (`aovs`) are radiance too: treated as the beauty.
-    The arrays of `features` are left alone unless `in_place` (float32 arrays the caller owns).
-    Clean frames, the common case, cost their minimum and maximum.
+    The arrays of `features` are left alone unless `in_place` (float32 or float16 arrays the
+    caller owns, which stay in their type). Clean frames, the common case, cost one pass for their
+    minimum and maximum.
     """
     report = SanitizeReport()
 
     def clean(name: str, values: np.ndarray, radiance: bool) -> np.ndarray:
-        values = _owned_float32(values, in_place)
+        values = _owned(values, in_place)
         low, high = _LIMITS["beauty"] if radiance else _LIMITS.get(name, (-_FLOAT_MAX, _FLOAT_MAX))
-        if not values.size or low <= values.min() and values.max() <= high:  # NaN fails both
+        largest = float(np.finfo(values.dtype).max)  # a float16 array cannot be clipped to 3e38
+        low, high = max(low, -largest), min(high, largest)
+        if not values.size:
+            return values
+        least, most = torch.from_numpy(values).aminmax()  # NumPy's float16 min is 20x slower
+        if low <= least and most <= high:  # NaN fails both
             return values
         inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
         if inside < values.size:
@@ -150,7 +159,7 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
     return FrameFeatures(**cleaned, aovs=aovs), report
 
 
-def _owned_float32(values: np.ndarray, in_place: bool) -> np.ndarray:
-    if in_place and isinstance(values, np.ndarray) and values.dtype == np.float32:
+def _owned(values: np.ndarray, in_place: bool) -> np.ndarray:
+    if in_place and isinstance(values, np.ndarray) and values.dtype in (np.float32, np.float16):
         return values
     return np.array(values, dtype=np.float32, copy=True)

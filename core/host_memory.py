@@ -11,8 +11,10 @@ network tile by tile. What it saves a farm job from is the kernel's OOM killer, 
 process without a word.
 
 The per-pixel costs are resident memory measured on the CPU with the shipped model at 4K
-(BENCHMARKS.md, "Host memory of CPU runs"). They overstate whole frames (1.5-1.9x at
-4K) and 8K frames' I/O, so a run tiles somewhat before it must; 4K tiles came out as planned.
+(BENCHMARKS.md, "Host memory of CPU runs"), counted in the frame's own pixel types (features
+stored as half are held as float16). They overstate whole frames (2-3x at 4K) and 8K runs
+(planned 13.0 GB, measured 10.4), so a run tiles or reads frames again somewhat before it must;
+4K tiles came out as planned.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
-# A frame's features: float32 channels, and what the allocator keeps between frames (51 B/px
-# measured for the network's 11 channels).
-FEATURE_BYTES_PER_CHANNEL = 4.65
+# A frame's features, times what the allocator keeps between frames (51 B/px measured for the
+# network's 11 float32 channels).
+FEATURE_SLACK = 1.16
+# glibc gives each thread but the first heaps of at most 64 MiB (HEAP_MAX_SIZE: twice the largest
+# mmap threshold it sets itself); larger blocks a reader or writer thread allocates are mapped,
+# and unmapped when freed. So a thread keeps the planes of its last frame that are smaller than
+# this (measured: 100% of a 4K frame's, 63% of an 8K frame's, whose float planes are 127 MiB).
+THREAD_HEAP_BYTES = 64 << 20
 # The flows that bring each neighbour to t, chained at a shot's ends, and what computing them
 # leaves held (72 B/px measured at radius 2).
 FLOW_BYTES_PER_PIXEL_PER_RADIUS = 36
@@ -102,8 +109,9 @@ class FrameCost:
 
     width: int
     height: int
-    feature_channels: int  # float32 channels the network's features hold
+    feature_bytes_per_pixel: int  # the network's features: float32, or float16 where stored as half
     stored_bytes_per_pixel: int  # the whole EXR in its own pixel types, kept until written
+    thread_bytes_per_pixel: int  # what a thread keeps of a frame it decoded: planes < THREAD_HEAP_BYTES
     layers: int  # RGB layers denoised along with the beauty (`--aov`)
     radius: int
     read_ahead: int
@@ -127,12 +135,12 @@ class FrameCost:
         """Bytes of the frames a run holds at once: the window and the frames read ahead as
         features, the EXRs of those still to be written (if kept from their first read), and
         what each reader and writer thread keeps of the last frame it decoded or encoded (the
-        C allocator gives each thread its own heap)."""
+        C allocator gives each thread its own heaps)."""
         frames = min(2 * self.radius + 1 + read_ahead, self.frames)
-        features = frames * FEATURE_BYTES_PER_CHANNEL * self.feature_channels
+        features = frames * FEATURE_SLACK * self.feature_bytes_per_pixel
         kept = min(self.radius + 1 + read_ahead, self.frames) if keep_images else 0
-        threads = 2 * self.threads_for(read_ahead)
-        stored = (kept + PENDING_WRITES + threads) * self.stored_bytes_per_pixel
+        threads = 2 * self.threads_for(read_ahead) * self.thread_bytes_per_pixel
+        stored = (kept + PENDING_WRITES) * self.stored_bytes_per_pixel + threads
         flows = FLOW_BYTES_PER_PIXEL_PER_RADIUS * self.radius
         denoised = PENDING_WRITES * 3 * (1 + self.layers) * 4
         return int(self.pixels * (features + stored + flows + denoised))

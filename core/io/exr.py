@@ -98,7 +98,7 @@ class ExrPart:
             self._pixels = np.empty((self.spec.height, self.spec.width, self.spec.nchannels),
                                     np.float32)
             for c, name in enumerate(self.spec.channelnames):
-                _as_float32(self.planes[name], self._pixels[:, :, c])
+                _convert(self.planes[name], self._pixels[:, :, c])
             self.planes = None
         return self._pixels
 
@@ -114,11 +114,11 @@ class ExrPart:
         return self._pixels.shape[:2]
 
     def read_channel(self, index: int, out: np.ndarray) -> None:
-        """One channel into `out`, an (H, W) float32 array."""
+        """One channel into `out`, an (H, W) float32 array (or float16, for a half channel)."""
         if self.planes is not None:
-            _as_float32(self.planes[self.spec.channelnames[index]], out)
+            _convert(self.planes[self.spec.channelnames[index]], out)
         else:
-            out[...] = self._pixels[:, :, index]
+            _convert(self._pixels[:, :, index], out)
 
     def set_channel(self, index: int, plane: np.ndarray) -> None:
         if self.planes is None:
@@ -226,16 +226,18 @@ class ExrImage:
             )
         return [self._index[n] for n in names]
 
-    def get(self, names: Sequence[str]) -> np.ndarray:
-        """The named channels as a (C, H, W) float32 copy."""
+    def get(self, names: Sequence[str], keep_half: bool = False) -> np.ndarray:
+        """The named channels as a (C, H, W) float32 copy; float16 when `keep_half` and all of them
+        are stored as half, which holds them exactly in half the memory."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
+        half = keep_half and all(_pixel_type(self.parts[p].spec, c) == "half" for p, c in located)
         shapes = {self.parts[p].shape for p, _ in located}
         if len(shapes) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
-        out = np.empty((len(located), *shapes.pop()), np.float32)
+        out = np.empty((len(located), *shapes.pop()), np.float16 if half else np.float32)
         for i, (p, c) in enumerate(located):
             self.parts[p].read_channel(c, out[i])
         return out
@@ -341,10 +343,10 @@ class ExrImage:
         return cls([ExrPart(spec, pixels)])
 
 
-def _as_float32(plane: np.ndarray, out: np.ndarray) -> None:
-    """A stored plane converted into `out` (float32) in one pass (torch converts half ~10x
-    faster than NumPy)."""
-    if plane.dtype == np.float16:
+def _convert(plane: np.ndarray, out: np.ndarray) -> None:
+    """A plane converted into `out` (float32, or float16 for half data) in one pass (torch
+    converts half ~10x faster than NumPy)."""
+    if (plane.dtype == np.float16) != (out.dtype == np.float16):
         torch.from_numpy(out).copy_(torch.from_numpy(plane))
     else:
         np.copyto(out, plane, casting="unsafe")

@@ -15,6 +15,21 @@ def test_aov_layers_are_sanitised_as_the_beauty_is():
     assert np.isnan(layer[0, 0, 0])  # the caller's array is left alone
 
 
+def test_half_features_are_sanitised_in_half_as_the_float_values_are():
+    values = np.array([np.nan, np.inf, -np.inf, -2.0, 3.0, 0.5, 65504.0], np.float16)
+    frame = FrameFeatures(beauty=np.tile(values, (3, 1, 1)), albedo=np.tile(values, (3, 1, 1)),
+                          normal=np.tile(values, (3, 1, 1)), motion=np.tile(values, (2, 1, 1)))
+    wide = frame.map(lambda array: array.astype(np.float32))
+    half, half_report = sanitize(frame.map(np.copy), in_place=True)
+    full, full_report = sanitize(wide)
+    for name in ("beauty", "albedo", "normal", "motion"):
+        assert getattr(half, name).dtype == np.float16, name
+        np.testing.assert_array_equal(getattr(half, name), getattr(full, name), err_msg=name)
+    assert half_report.counts == full_report.counts and half_report.total
+    clean = FrameFeatures(beauty=np.ones((3, 2, 2), np.float16))
+    assert sanitize(clean, in_place=True)[0].beauty is clean.beauty  # clean: kept as it is
+
+
 def test_moving_and_cropping_carry_the_layers():
     frame = FrameFeatures(beauty=np.zeros((3, 4, 5), np.float32),
                           aovs={"key": np.arange(60, dtype=np.float32).reshape(3, 4, 5)})

@@ -44,7 +44,8 @@ def test_available_memory_is_the_least_of_meminfo_and_the_cgroups_headroom(tmp_p
 
 def _cost(width: int = 3840, height: int = 2160, read_ahead: int = 3, frames: int = 100
           ) -> FrameCost:
-    return FrameCost(width, height, feature_channels=11, stored_bytes_per_pixel=32, layers=0,
+    return FrameCost(width, height, feature_bytes_per_pixel=26, stored_bytes_per_pixel=32,
+                     thread_bytes_per_pixel=32, layers=0,
                      radius=2, read_ahead=read_ahead, threads=read_ahead + 1, frames=frames)
 
 

@@ -204,6 +204,26 @@ def test_an_input_built_in_half_precision_is_the_float_input_rounded_once():
         assert torch.equal(half, full.half())
 
 
+def test_features_held_in_half_give_the_input_of_the_same_values_in_float():
+    """A run holds features stored as half in float16 (`features_from_exr(keep_half=True)`):
+    the input built from them is the one built from the same values widened to float32."""
+    rng = np.random.default_rng(6)
+    window = {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(np.float16),
+                               albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float16),
+                               normal=rng.uniform(-1, 1, (3, 8, 8)).astype(np.float16),
+                               motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32),
+                               aovs={"key": rng.gamma(2.0, 0.2, (3, 8, 8)).astype(np.float16)})
+              for d in range(-2, 3)}
+    wide = {d: frame.map(lambda array: array.astype(np.float32)) for d, frame in window.items()}
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
+    for build in (build_input, aligned_aovs):
+        from_half = build(window, layout, plan=plan_slots(window, layout))
+        assert from_half.dtype == torch.float32
+        assert torch.equal(from_half, build(wide, layout, plan=plan_slots(wide, layout)))
+    regions = InputByRegion(window, layout, plan_slots(window, layout), with_aovs=True)
+    assert regions[..., 2:6, 3:8].dtype == torch.float32
+
+
 def _smooth(rng: np.random.Generator, channels: int, height: int, width: int, scale: float
             ) -> np.ndarray:
     """Random values varying smoothly (bilinear warps of them are well conditioned)."""

@@ -78,10 +78,11 @@ def test_out_of_memory_at_the_smallest_tile_names_the_frame(shot, config, small_
 
 
 def _tight_budget_gb() -> float:
-    """--max-mem for 5 frames of 1200x160 (as the engine sizes them: 11 feature channels, 32 B/px
-    stored, 4 I/O threads) that holds the window's features but not the kept EXRs nor a whole
-    input: tiles of about 512 px."""
-    cost = FrameCost(1200, 160, 11, 32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
+    """--max-mem for 5 frames of 1200x160 (as the engine sizes them: features of 9 half and 2
+    float channels, 32 B/px stored, all kept by the I/O threads, 4 of them) that holds the
+    window's features but not the kept EXRs nor a whole input: tiles of about 512 px."""
+    cost = FrameCost(1200, 160, feature_bytes_per_pixel=26, stored_bytes_per_pixel=32,
+                     thread_bytes_per_pixel=32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
     budget = cost.held(1, False) + cost.tile_bytes(512, 32) + 2**20
     return (resident_bytes() + budget / GIVEN_SHARE) / 2**30
 
@@ -103,6 +104,19 @@ def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
         assert ours.channel_names == untiled.channel_names
         np.testing.assert_allclose(ours.get(["R", "G", "B"]), untiled.get(["R", "G", "B"]),
                                    rtol=2e-3, atol=1e-3)  # one half-float step
+
+
+def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequence_factory, config):
+    """The budget that tiles frames whose beauty and AOVs are stored as half (held as float16)
+    cannot hold the same frames stored as float: the run is refused before any frame."""
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
+    for frame in range(1, 6):
+        image = read_exr(shot.path(frame))
+        names = image.channel_names
+        write_exr(shot.path(frame), ExrImage.from_channels(
+            dict(zip(names, image.get(names))), pixel_types=dict.fromkeys(names, "float")))
+    with pytest.raises(DeviceError, match=r"frame 1 \(1200x160\): a 5-frame window .* needs about"):
+        denoise_sequence(shot, config=config(max_mem_gb=_tight_budget_gb(), io_threads=4))
 
 
 def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, tmp_path, config):

@@ -68,6 +68,16 @@ def test_channels_are_addressed_by_name_not_order(mixed):
     np.testing.assert_array_equal(got[2], as_half(channels["albedo.G"]))
 
 
+def test_half_channels_can_be_got_as_stored(mixed):
+    image = read_exr(mixed[0])
+    half = image.get(["R", "G", "albedo.B"], keep_half=True)
+    assert half.dtype == np.float16
+    np.testing.assert_array_equal(half.astype(np.float32), image.get(["R", "G", "albedo.B"]))
+    mixed_types = image.get(["R", "Z"], keep_half=True)  # not all half: float32, as without
+    assert mixed_types.dtype == np.float32
+    np.testing.assert_array_equal(mixed_types, image.get(["R", "Z"]))
+
+
 def test_get_returns_a_copy(mixed):
     image = read_exr(mixed[0])
     image.get(["R"])[:] = -1
