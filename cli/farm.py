@@ -49,12 +49,16 @@ def job_options(command):
         click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
                      help="seq --compression."),
         click.option("--precision", type=click.Choice(PRECISIONS), help="seq --precision."),
+        click.option("--cpu-threads", type=click.IntRange(1, 1024), help="seq --cpu-threads."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
         click.option("--memory", type=click.FloatRange(min=0, min_open=True), metavar="GB",
                      help="Host memory each task books; tasks on the CPU also keep seq within it "
                           "(seq --max-mem) unless --max-mem says otherwise."),
+        click.option("--cores", type=click.FloatRange(min=0, min_open=True),
+                     help="CPU cores each task books; tasks on the CPU also run that many threads "
+                          "(seq --cpu-threads) unless --cpu-threads says otherwise."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -62,17 +66,21 @@ def job_options(command):
 
 
 def _job(values: dict, gpus: int) -> FarmJob:
-    """Build the FarmJob from the shared options, removing them from `values` (not `memory`, the
-    booking): a task on the CPU (`gpus` 0) keeps seq within its booked memory."""
-    max_mem = values.pop("max_mem")
-    if max_mem is None and gpus == 0:
-        max_mem = values["memory"]
+    """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
+    `cores`, the booking): a task on the CPU (`gpus` 0) keeps seq within its booked memory and
+    cores (farm engines book cores without always confining a task to them)."""
+    max_mem, cpu_threads = values.pop("max_mem"), values.pop("cpu_threads")
+    if gpus == 0:
+        max_mem = values["memory"] if max_mem is None else max_mem
+        if cpu_threads is None and values["cores"]:
+            cpu_threads = max(1, int(values["cores"]))
     options = SeqOptions(
         device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
         compression=values.pop("compression"), precision=values.pop("precision"),
+        cpu_threads=cpu_threads,
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                      values.pop("chunk"), options, command=values.pop("command_path"),
@@ -116,7 +124,7 @@ def openjd(values: dict) -> None:
     job = _job(values, gpus)
     bundle = values.pop("bundle")
     tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"),
-                                memory_gb=values.pop("memory"))
+                                memory_gb=values.pop("memory"), cores=values.pop("cores"))
     click.echo(f"wrote {bundle}/{writer.TEMPLATE_FILE} and {writer.VALUES_FILE}: "
                f"{len(job.frames)} frame(s) in {len(tasks)} task(s) of up to {job.chunk}")
     click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")
@@ -135,7 +143,6 @@ def openjd(values: dict) -> None:
 @click.option("--shot", help="OpenCue shot [default: pyoutline's, $SHOT].")
 @click.option("--user", help="OpenCue user [default: you].")
 @click.option("--tags", help="Host tags, '|'-separated (e.g. 'gpu|cuda').")
-@click.option("--cores", type=float, help="CPU cores each task books.")
 @click.option("--service", help="OpenCue service of the layer.")
 @_pass_values
 def opencue(values: dict) -> None:

@@ -43,6 +43,7 @@ class DenoiseRequest:
     aovs: tuple[str, ...] = ()
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
     precision: str | None = None  # seq --precision; None: seq's default (auto)
+    cpu_threads: int | None = None  # seq --cpu-threads; None: one per CPU the process may use
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -70,7 +71,7 @@ class DenoiseRequest:
                           layers=dict(self.layers), aovs=tuple(self.aovs), keep_noisy=self.keep_noisy,
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
                           missing=self.missing, compression=self.compression,
-                          precision=self.precision)
+                          precision=self.precision, cpu_threads=self.cpu_threads)
 
     def engine_config(self):
         """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""
@@ -81,8 +82,8 @@ class DenoiseRequest:
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
                               max_gpu_mem_gb=self.max_gpu_mem, max_mem_gb=self.max_mem,
-                              missing=self.missing,
-                              aovs=tuple(self.aovs), compression=self.compression)
+                              missing=self.missing, aovs=tuple(self.aovs),
+                              compression=self.compression, cpu_threads=self.cpu_threads)
         if self.model is not None:
             config.model = self.model
         if self.precision is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
                 ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
                 ("missing", "--missing"), ("compression", "--compression"),
-                ("precision", "--precision"))
+                ("precision", "--precision"), ("cpu_threads", "--cpu-threads"))
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class SeqOptions:
     missing: str | None = None
     compression: str | None = None
     precision: str | None = None
+    cpu_threads: int | None = None
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model

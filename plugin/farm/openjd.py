@@ -56,7 +56,7 @@ def openjd_range(frames: Iterable[int]) -> str:
 
 
 def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None,
-                 memory_gb: float | None = None) -> dict[str, Any]:
+                 memory_gb: float | None = None, cores: float | None = None) -> dict[str, Any]:
     """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`."""
     return {
         "specificationVersion": SPEC_VERSION,
@@ -67,7 +67,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
         "parameterDefinitions": _parameter_definitions(job),
         "steps": [{
             "name": STEP_NAME,
-            "hostRequirements": _host_requirements(gpus, gpu_memory_gb, memory_gb),
+            "hostRequirements": _host_requirements(gpus, gpu_memory_gb, memory_gb, cores),
             "parameterSpace": {"taskParameterDefinitions": [{
                 "name": FRAME_PARAM,
                 "type": "CHUNK[INT]",
@@ -99,13 +99,14 @@ def parameter_values(job: FarmJob) -> dict[str, Any]:
 
 
 def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
-                 gpu_memory_gb: float | None = None, memory_gb: float | None = None) -> list[str]:
+                 gpu_memory_gb: float | None = None, memory_gb: float | None = None,
+                 cores: float | None = None) -> list[str]:
     """Validate the template with openjd-model and write the bundle; return each task's frames.
 
     The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
     openjd-model itself), so callers can report the real number of tasks.
     """
-    template = job_template(job, gpus, gpu_memory_gb, memory_gb)
+    template = job_template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
     chunks = _validated_chunks(template, job, directory)
     if directory.exists() and not directory.is_dir():
@@ -156,10 +157,10 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
     ]
 
 
-def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float | None
-                       ) -> dict[str, Any]:
+def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float | None,
+                       cores: float | None = None) -> dict[str, Any]:
     """Linux/macOS hosts (the task script is bash), the GPUs a CUDA run needs, and the host
-    memory booked (amounts of memory are in MiB)."""
+    memory and CPU cores booked (amounts of memory are in MiB)."""
     requirements: dict[str, Any] = {
         "attributes": [{"name": "attr.worker.os.family", "anyOf": ["linux", "macos"]}],
     }
@@ -170,6 +171,8 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float 
         amounts.append({"name": "amount.worker.gpu.memory", "min": int(gpu_memory_gb * 1024)})
     if memory_gb:
         amounts.append({"name": "amount.worker.memory", "min": int(memory_gb * 1024)})
+    if cores:
+        amounts.append({"name": "amount.worker.vcpu", "min": cores})
     if amounts:
         requirements["amounts"] = amounts
     return requirements

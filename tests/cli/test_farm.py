@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,7 +17,9 @@ pytest.importorskip("outline", reason="needs the farm extra")
 
 from vfxdenoise.cli.commands import COMMANDS  # noqa: E402
 from vfxdenoise.cli.farm import farm  # noqa: E402
+from vfxdenoise.cli.seq import seq  # noqa: E402
 from vfxdenoise.core.errors import FarmError  # noqa: E402
+from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
 
 @pytest.fixture
@@ -38,6 +41,17 @@ def _defaults(bundle: Path) -> dict:
 
 def test_farm_is_a_registered_command():
     assert COMMANDS["farm"] == "farm"
+
+
+def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
+    """Hosts hand their requests' seq options to `vfxdenoise farm` (plugin.farm_submit)."""
+    options = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
+                         aovs=("key",), keep_noisy=True, tile=256, max_gpu_mem=4.0, max_mem=8.0,
+                         missing="hold", compression="zip", precision="float32", cpu_threads=2)
+    assert all(getattr(options, field.name) for field in dataclasses.fields(SeqOptions))
+    flags = {arg for arg in options.to_args() if arg.startswith("--")}
+    for command in (seq, farm.commands["openjd"], farm.commands["opencue"]):
+        assert flags <= {flag for param in command.params for flag in param.opts}, command.name
 
 
 def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weights):
@@ -92,6 +106,26 @@ def test_a_cpu_job_books_host_memory_and_keeps_seq_within_it(shot, tmp_path):
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--memory", "16").output)
     layer = spec.find("job/layers/layer")
     assert layer.findtext("memory") == "16g" and "--max-mem 16.0" in layer.findtext("cmd")
+
+
+def test_a_cpu_job_books_cores_and_runs_that_many_threads(shot, tmp_path):
+    """Farm engines book cores without always confining a task to them (several tasks on one
+    worker): a CPU task runs as many network threads as it booked cores."""
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--bundle", bundle, "--device", "cpu", "--cores", "4")
+    assert result.exit_code == 0, result.output
+    assert _template(bundle)["steps"][0]["hostRequirements"]["amounts"] == [
+        {"name": "amount.worker.vcpu", "min": 4.0}]
+    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--device", "cpu", "--cpu-threads", "4"]
+    # a GPU task books the cores but leaves seq its threads; --cpu-threads as given wins
+    for extra, seq_args in (([], ["--device", "cuda"]),
+                            (["--cpu-threads", "2"], ["--device", "cuda", "--cpu-threads", "2"])):
+        assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--cores", "4",
+                       *extra).exit_code == 0
+        assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
+    spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--cores", "2.5").output)
+    layer = spec.find("job/layers/layer")
+    assert layer.findtext("cores") == "2.5" and "--cpu-threads 2" in layer.findtext("cmd")
 
 
 def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
