@@ -42,7 +42,6 @@ from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
     GIVEN_SHARE,
-    THREAD_HEAP_BYTES,
     FrameCost,
     HostPlan,
     available_bytes,
@@ -638,27 +637,7 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
         layers = resolve_layers(names, config.layers, str(path), config.aovs)
     except VfxDenoiseError:
         return None
-    largest = max(specs, key=lambda spec: spec.width * spec.height)
-    pixels = largest.width * largest.height
-    planes = [spec.width * spec.height * spec.channelformat(c).size()
-              for spec in specs for c in range(spec.nchannels)]
-    kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
-    return FrameCost(largest.width, largest.height, _feature_bytes(specs, layers),
-                     stored_bytes_per_pixel=-(-sum(planes) // pixels),
-                     thread_bytes_per_pixel=-(-kept // pixels), layers=len(layers.aovs), **shared)
-
-
-def _feature_bytes(specs: list, layers: LayerMap) -> int:
-    """Bytes per pixel of the features a run holds per frame: 2 a channel for features stored
-    as half throughout (`features_from_exr(keep_half=True)`), 4 for the others."""
-    sizes: dict[str, int] = {}
-    for spec in specs:
-        for c, name in enumerate(spec.channelnames):
-            sizes.setdefault(name, spec.channelformat(c).size())
-    features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
-    features += [channels for _, channels in layers.aovs]
-    return sum(len(channels) * (2 if all(sizes.get(c) == 2 for c in channels) else 4)
-               for channels in features)
+    return FrameCost.from_header(specs, layers, **shared)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,

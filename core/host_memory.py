@@ -23,10 +23,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
+from vfxdenoise.core.features import NETWORK_FEATURES
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
+
+if TYPE_CHECKING:
+    import OpenImageIO as oiio
+
+    from vfxdenoise.core.io.aovs import LayerMap
 
 # A frame's features, times what the allocator keeps between frames (51 B/px measured for the
 # network's 11 float32 channels).
@@ -118,6 +125,19 @@ class FrameCost:
     threads: int  # EXR reader (and writer) threads
     frames: int  # frames the run reads: a shot shorter than a window holds only those
 
+    @classmethod
+    def from_header(cls, specs: list[oiio.ImageSpec], layers: LayerMap, **shared: int) -> FrameCost:
+        """A frame's cost from its EXR header (one spec per part) and channel mapping; `shared`
+        holds the fields all frames of a run share (radius, read_ahead, threads, frames)."""
+        largest = max(specs, key=lambda spec: spec.width * spec.height)
+        pixels = largest.width * largest.height
+        planes = [spec.width * spec.height * spec.channelformat(c).size()
+                  for spec in specs for c in range(spec.nchannels)]
+        kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
+        return cls(largest.width, largest.height, _feature_bytes(specs, layers),
+                   stored_bytes_per_pixel=-(-sum(planes) // pixels),
+                   thread_bytes_per_pixel=-(-kept // pixels), layers=len(layers.aovs), **shared)
+
     @property
     def pixels(self) -> int:
         return self.width * self.height
@@ -156,6 +176,19 @@ class FrameCost:
             min(side + 2 * (DEFAULT_OVERLAP + margin), self.width)
         run = min(side + 2 * DEFAULT_OVERLAP, self.height) * min(side + 2 * DEFAULT_OVERLAP, self.width)
         return (crop * INPUT_BYTES_PER_PIXEL + run * NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
+
+
+def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
+    """Bytes per pixel of the features a run holds per frame: 2 a channel for features stored
+    as half throughout (`features_from_exr(keep_half=True)`), 4 for the others."""
+    sizes: dict[str, int] = {}
+    for spec in specs:
+        for c, name in enumerate(spec.channelnames):
+            sizes.setdefault(name, spec.channelformat(c).size())
+    features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
+    features += [channels for _, channels in layers.aovs]
+    return sum(len(channels) * (2 if all(sizes.get(c) == 2 for c in channels) else 4)
+               for channels in features)
 
 
 @dataclass(frozen=True)

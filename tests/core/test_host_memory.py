@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from exr_sequences import write_sequence
 
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import FrameCost, available_bytes, plan_host_memory
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header, write_exr
 
 GIB = 2**30
 
@@ -47,6 +50,24 @@ def _cost(width: int = 3840, height: int = 2160, read_ahead: int = 3, frames: in
     return FrameCost(width, height, feature_bytes_per_pixel=26, stored_bytes_per_pixel=32,
                      thread_bytes_per_pixel=32, layers=0,
                      radius=2, read_ahead=read_ahead, threads=read_ahead + 1, frames=frames)
+
+
+def test_a_frame_costs_its_features_in_their_stored_types(tmp_path):
+    """Beauty, albedo and normal stored as half are held in 2 bytes a channel, float motion in
+    4 (26 B/px); the whole file is 32 B/px (with alpha and depth), all kept by an I/O thread."""
+    path = Path(write_sequence(tmp_path, frames=[1]).replace("####", "0001"))
+    specs = read_exr_header(path)
+    layers = resolve_layers([c for spec in specs for c in spec.channelnames], {}, str(path))
+    cost = FrameCost.from_header(specs, layers, radius=2, read_ahead=1, threads=2, frames=5)
+    assert (cost.width, cost.height) == (48, 32)
+    assert (cost.feature_bytes_per_pixel, cost.stored_bytes_per_pixel) == (26, 32)
+    assert cost.thread_bytes_per_pixel == 32
+    image = read_exr(path)  # the same frame stored as float: every feature in 4 bytes
+    write_exr(path, ExrImage.from_channels(dict(zip(image.channel_names, image.get(image.channel_names))),
+                                           pixel_types=dict.fromkeys(image.channel_names, "float")))
+    wide = FrameCost.from_header(read_exr_header(path), layers, radius=2, read_ahead=1, threads=2,
+                                 frames=5)
+    assert (wide.feature_bytes_per_pixel, wide.stored_bytes_per_pixel) == (44, 52)
 
 
 def test_a_run_gives_up_read_ahead_then_kept_frames_then_whole_frames():
