@@ -94,8 +94,10 @@ class FrameFeatures:
 
     def to(self, device: torch.device) -> FrameFeatures:
         """The same features as float32 tensors on `device`: uploaded once per frame, then shared
-        by the 2k+1 network inputs whose window holds the frame."""
-        return self.map(lambda values: torch.as_tensor(values).to(device, torch.float32))
+        by the 2k+1 network inputs whose window holds the frame. Half features cross to the device
+        as they are, and are widened there: PyTorch converts a copy between devices on the host,
+        and would upload twice the bytes."""
+        return self.map(lambda values: torch.as_tensor(values).to(device).float())
 
     def without(self, *names: str) -> FrameFeatures:
         """A copy with the named AOVs removed (used to train one model for every input set)."""
