@@ -186,14 +186,20 @@ def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
     torch.testing.assert_close(aovs[:, slots:], x[:, :slots])
 
 
+def _random_window(seed: int, dtype: type = np.float32) -> dict[int, FrameFeatures]:
+    """Five 8x8 frames (offsets -2..2) of random beauty, albedo, normal and one layer in `dtype`,
+    and motion in float32 (as renderers store it)."""
+    rng = np.random.default_rng(seed)
+    return {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(dtype),
+                             albedo=rng.uniform(0, 1, (3, 8, 8)).astype(dtype),
+                             normal=rng.uniform(-1, 1, (3, 8, 8)).astype(dtype),
+                             motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32),
+                             aovs={"key": rng.gamma(2.0, 0.2, (3, 8, 8)).astype(dtype)})
+            for d in range(-2, 3)}
+
+
 def test_an_input_built_in_half_precision_is_the_float_input_rounded_once():
-    rng = np.random.default_rng(4)
-    window = {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(np.float32),
-                               albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float32),
-                               normal=rng.uniform(-1, 1, (3, 8, 8)).astype(np.float32),
-                               motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32),
-                               aovs={"key": rng.gamma(2.0, 0.2, (3, 8, 8)).astype(np.float32)})
-              for d in range(-2, 3)}
+    window = _random_window(4)
     window[2].beauty[0, 4, 4] = 60000.0  # near the top of the half range
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     plan = plan_slots(window, layout)
@@ -207,13 +213,7 @@ def test_an_input_built_in_half_precision_is_the_float_input_rounded_once():
 def test_features_held_in_half_give_the_input_of_the_same_values_in_float():
     """A run holds features stored as half in float16 (`features_from_exr(keep_half=True)`):
     the input built from them is the one built from the same values widened to float32."""
-    rng = np.random.default_rng(6)
-    window = {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, 8, 8)).astype(np.float16),
-                               albedo=rng.uniform(0, 1, (3, 8, 8)).astype(np.float16),
-                               normal=rng.uniform(-1, 1, (3, 8, 8)).astype(np.float16),
-                               motion=rng.normal(0, 1, (2, 8, 8)).astype(np.float32),
-                               aovs={"key": rng.gamma(2.0, 0.2, (3, 8, 8)).astype(np.float16)})
-              for d in range(-2, 3)}
+    window = _random_window(6, np.float16)
     wide = {d: frame.map(lambda array: array.astype(np.float32)) for d, frame in window.items()}
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     for build in (build_input, aligned_aovs):
