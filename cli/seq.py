@@ -113,8 +113,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
                "skipped": skipped, "missing": not_found, "failed": failed,
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
-               "device": summary.device,
-               "seconds": round(summary.seconds, 3)})
+               "device": summary.device, "peak_host_bytes": summary.peak_host_bytes,
+               "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
     else:
         click.echo(f"output: {summary.output_pattern.text}", err=True)
         for label, frame_list in (("written", written), ("skipped (already done)", skipped),
@@ -129,6 +129,9 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         if summary.memory:
             click.echo(f"host memory: {summary.memory}", err=True)
         click.echo(f"device: {summary.device}", err=True)
+        if summary.peak_host_bytes:
+            gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
+            click.echo(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}", err=True)
         click.echo(f"time: {summary.seconds:.1f} s", err=True)
     if failed:
         for result in summary.results:

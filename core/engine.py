@@ -45,6 +45,7 @@ from vfxdenoise.core.host_memory import (
     FrameCost,
     HostPlan,
     available_bytes,
+    peak_resident_bytes,
     plan_host_memory,
     resident_bytes,
 )
@@ -141,6 +142,10 @@ class RunSummary:
     seconds: float = 0.0
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
     device: str = ""  # where and in which precision the network ran (`_Denoiser.describe`)
+    # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
+    # farm task should book (in a host application's process, the host's own peak is included).
+    peak_host_bytes: int = 0
+    peak_gpu_bytes: int = 0
 
     def frames(self, status: str) -> list[int]:
         return [r.frame for r in self.results if r.status == status]
@@ -525,6 +530,9 @@ def denoise_sequence(
         _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress)
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
+    summary.peak_host_bytes = peak_resident_bytes()
+    if denoiser.device.type == "cuda":
+        summary.peak_gpu_bytes = torch.cuda.max_memory_reserved(denoiser.device)
     return summary
 
 

@@ -88,6 +88,16 @@ def resident_bytes(proc: Path = PROC) -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
+def peak_resident_bytes(proc: Path = PROC) -> int:
+    """The most memory this process has held at once (the kernel's VmHWM; 0 where it cannot be
+    read): what a farm task running `seq` should book."""
+    try:
+        match = re.search(r"^VmHWM:\s+(\d+) kB", (proc / "self" / "status").read_text(), re.MULTILINE)
+    except OSError:
+        return 0
+    return int(match.group(1)) * 1024 if match else 0
+
+
 def _mem_available(meminfo: Path) -> int | None:
     try:
         match = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,17 @@ def test_precision_and_cpu_threads_reach_the_engine_and_unknown_precisions_are_r
     assert done["written"] == [1, 2] and done["device"] == "cpu (1 thread), float32"
     half = run_vfxdenoise("seq", pattern, "--precision", "half", "--overwrite", cwd=tmp_path)
     assert half.returncode == 2 and "'half' is not one of 'auto', 'float32'" in half.stderr
+
+
+def test_the_summary_gives_the_peak_memory_a_farm_task_should_book(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
+    result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    peak = re.search(r"^peak memory: (\d+\.\d\d) GB host$", result.stderr, re.MULTILINE)
+    assert peak and 0.05 < float(peak.group(1)) < 16  # torch alone holds more than 50 MB
+    done = json.loads(run_vfxdenoise("seq", pattern, "--progress", "json", "--overwrite",
+                                     cwd=tmp_path).stdout.splitlines()[-1])
+    assert done["peak_host_bytes"] > 50 * 2**20 and done["peak_gpu_bytes"] == 0
 
 
 def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):

@@ -8,7 +8,13 @@ import pytest
 from exr_sequences import write_sequence
 
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.host_memory import FrameCost, available_bytes, plan_host_memory
+from vfxdenoise.core.host_memory import (
+    FrameCost,
+    available_bytes,
+    peak_resident_bytes,
+    plan_host_memory,
+    resident_bytes,
+)
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header, write_exr
 
@@ -43,6 +49,15 @@ def test_available_memory_is_the_least_of_meminfo_and_the_cgroups_headroom(tmp_p
     assert available_bytes(proc, cgroups) == 3 * GIB
     # nothing readable (not Linux)
     assert available_bytes(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_the_peak_resident_memory_is_the_kernels_high_water_mark(tmp_path):
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "status").write_text("Name:\tpython\nVmPeak:\t 9000000 kB\n"
+                                              "VmHWM:\t  4194304 kB\nVmRSS:\t  1000 kB\n")
+    assert peak_resident_bytes(tmp_path) == 4 * GIB
+    assert peak_resident_bytes(tmp_path / "none") == 0  # not Linux
+    assert peak_resident_bytes() >= resident_bytes() > 0  # this process, where /proc is
 
 
 def _cost(width: int = 3840, height: int = 2160, read_ahead: int = 3, frames: int = 100
