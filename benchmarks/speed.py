@@ -59,10 +59,12 @@ from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
 
 
 def _frame(height: int, width: int, rng: np.random.Generator) -> FrameFeatures:
+    """Random features as `seq` holds the bundled sample's renders: beauty, albedo and normal
+    stored as half (so held as float16), motion as float."""
     return FrameFeatures(
-        beauty=rng.gamma(2.0, 0.5, (3, height, width)).astype(np.float32),
-        albedo=rng.uniform(0, 1, (3, height, width)).astype(np.float32),
-        normal=np.broadcast_to(np.array([0, 0, 1], np.float32)[:, None, None], (3, height, width)).copy(),
+        beauty=rng.gamma(2.0, 0.5, (3, height, width)).astype(np.float16),
+        albedo=rng.uniform(0, 1, (3, height, width)).astype(np.float16),
+        normal=np.broadcast_to(np.array([0, 0, 1], np.float16)[:, None, None], (3, height, width)).copy(),
         motion=rng.normal(0, 2, (2, height, width)).astype(np.float32),
     )
 

@@ -93,11 +93,11 @@ class FrameFeatures:
             aovs={name: fn(values) for name, values in self.aovs.items()})
 
     def to(self, device: torch.device) -> FrameFeatures:
-        """The same features as float32 tensors on `device`: uploaded once per frame, then shared
-        by the 2k+1 network inputs whose window holds the frame. Half features cross to the device
-        as they are, and are widened there: PyTorch converts a copy between devices on the host,
-        and would upload twice the bytes."""
-        return self.map(lambda values: torch.as_tensor(values).to(device).float())
+        """The same features as tensors on `device`, in their own type: uploaded once per frame,
+        then shared by the 2k+1 network inputs whose window holds the frame. Half features cross
+        the bus and stay on the device in half the bytes; the network input widens them as it
+        reads them."""
+        return self.map(lambda values: torch.as_tensor(values).to(device))
 
     def without(self, *names: str) -> FrameFeatures:
         """A copy with the named AOVs removed (used to train one model for every input set)."""

@@ -24,15 +24,16 @@ FALLBACK = KernelFallback("the fused CUDA kernel for the network input")
 
 
 def _planes(values) -> bool:
-    return (isinstance(values, torch.Tensor) and values.dtype == torch.float32
+    return (isinstance(values, torch.Tensor) and values.dtype in (torch.float32, torch.float16)
             and values.is_contiguous())
 
 
 def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     """Whether the kernel can fill `out` from `frames` (frame t first): a CUDA tensor on a GPU
-    Triton supports, every frame's beauty and guides contiguous float32 planes on it, and every
-    frame with the guides frame t has (so each is compared with t as the PyTorch path does).
-    The kernel has no backward, which the input, read from files, never needs."""
+    Triton supports, every frame's beauty and guides contiguous float32 or float16 planes on it
+    (the kernel computes in float32 either way), and every frame with the guides frame t has (so
+    each is compared with t as the PyTorch path does). The kernel has no backward, which the
+    input, read from files, never needs."""
     if not FALLBACK.can_run(out):
         return False
     centre = frames[0]

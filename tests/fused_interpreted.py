@@ -17,6 +17,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -64,9 +65,10 @@ def output_differences() -> dict[str, float]:
 
 
 def _smooth_window(height: int, width: int, offsets: range, guides=("albedo", "normal"),
-                   motion: bool = True) -> dict[int, FrameFeatures]:
+                   motion: bool = True, half: bool = False) -> dict[int, FrameFeatures]:
     """Smooth frames and motion (a turn about the centre and a drift that takes pixels out of the
-    frame): where positions differ by rounding only, the two paths' samples differ by as little."""
+    frame): where positions differ by rounding only, the two paths' samples differ by as little.
+    `half`: beauty and guides in float16, as `seq` holds renders that store them so."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     window = {}
     for d in offsets:
@@ -83,6 +85,9 @@ def _smooth_window(height: int, width: int, offsets: range, guides=("albedo", "n
             mx = (math.cos(angle) - 1) * (xs - cx) - math.sin(angle) * (ys - cy) + 1.73
             my = math.sin(angle) * (xs - cx) + (math.cos(angle) - 1) * (ys - cy) - 0.91
             frame.motion = np.stack([mx, my]).astype(np.float32)
+        if half:
+            frame = replace(frame, **{name: getattr(frame, name).astype(np.float16)
+                                      for name in ("beauty", *guides)})
         window[d] = frame.to(torch.device("cpu"))
     return window
 
@@ -95,6 +100,7 @@ def input_differences() -> dict[str, float]:
         "no motion": (range(-2, 3), InputLayout(2, True, False), {"motion": False}),
         "beauty only": (range(-2, 3), InputLayout(2), {"guides": ()}),
         "albedo only, radius 1": (range(-1, 2), InputLayout(1, True), {"guides": ("albedo",)}),
+        "frames held in half": (range(-2, 3), InputLayout(2, True, True), {"half": True}),
     }
     results = {}
     for name, (offsets, layout, options) in cases.items():

@@ -14,11 +14,14 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import InputLayout, build_input, plan_slots
 
 
-def _window(device: str, height: int = 37, width: int = 131) -> dict[int, FrameFeatures]:
+def _window(device: str, height: int = 37, width: int = 131, planes: type = np.float32
+            ) -> dict[int, FrameFeatures]:
+    """Random frames on `device`, beauty and guides in `planes` (float16: as `seq` holds renders
+    that store them as half)."""
     rng = np.random.default_rng(2)
-    return {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, height, width)).astype(np.float32),
-                             albedo=rng.uniform(0, 1, (3, height, width)).astype(np.float32),
-                             normal=rng.uniform(-1, 1, (3, height, width)).astype(np.float32),
+    return {d: FrameFeatures(beauty=rng.gamma(2.0, 0.5, (3, height, width)).astype(planes),
+                             albedo=rng.uniform(0, 1, (3, height, width)).astype(planes),
+                             normal=rng.uniform(-1, 1, (3, height, width)).astype(planes),
                              motion=rng.normal(0, 2, (2, height, width)).astype(np.float32)
                              ).to(torch.device(device))
             for d in range(-2, 3)}
@@ -30,7 +33,8 @@ def test_interpreted_kernel_matches_the_pytorch_path():
     from fused_interpreted import run_interpreted
 
     differences = run_interpreted("input")
-    assert len(differences) == 13 and "2-frame shot: repeated slots 13x31" in differences
+    assert len(differences) == 15 and "2-frame shot: repeated slots 13x31" in differences
+    assert "frames held in half 24x20" in differences
     # Half's rounding (at most 2 ** -11 of a value) on top of the float difference.
     assert differences.pop("half precision, relative") <= 2 ** -11 + 1e-5
     # Smooth frames: positions differ by rounding only (measured: at most 3.8e-6).
@@ -51,9 +55,10 @@ def test_cpu_tensors_and_mixed_guides_take_the_pytorch_path():
 
 @pytest.mark.skipif(not torch.cuda.is_available() or fused_input.triton is None,
                     reason="the fused kernel needs a CUDA GPU and Triton")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-def test_cuda_kernel_matches_the_pytorch_path(dtype):
-    window = _window("cuda")
+@pytest.mark.parametrize("dtype, planes", [(torch.float32, np.float32), (torch.float16, np.float32),
+                                           (torch.float16, np.float16)])
+def test_cuda_kernel_matches_the_pytorch_path(dtype, planes):
+    window = _window("cuda", planes=planes)
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     plan = plan_slots(window, layout, "cuda")
     assert fused_input.available(torch.empty(1, device="cuda"), list(window.values()))
@@ -66,14 +71,16 @@ def test_cuda_kernel_matches_the_pytorch_path(dtype):
     assert (fused - reference).abs().mean().item() < 1e-3
 
 
-@pytest.mark.parametrize("capability, out_type, every_variant",
-                         [(90, "*fp16", True), (80, "*fp16", False), (75, "*fp16", False),
-                          (90, "*fp32", False)])
-def test_kernel_compiles_for_nvidia_gpus(capability, out_type, every_variant):
+@pytest.mark.parametrize("capability, out_type, plane_type, every_variant",
+                         [(90, "*fp16", "*fp32", True), (80, "*fp16", "*fp32", False),
+                          (75, "*fp16", "*fp32", False), (90, "*fp32", "*fp32", False),
+                          (90, "*fp16", "*fp16", True)])
+def test_kernel_compiles_for_nvidia_gpus(capability, out_type, plane_type, every_variant):
     from triton_compile import compile_for_gpu
 
-    planes = ("beauty", "albedo", "normal", "flow", "centre_albedo", "centre_normal", "albedo_sum")
-    types = {**{name: "*fp32" for name in planes}, "beauty_out": out_type, "valid_out": out_type}
+    planes = ("beauty", "albedo", "normal", "centre_albedo", "centre_normal")  # float16 if stored so
+    types = {**{name: plane_type for name in planes}, "flow": "*fp32", "albedo_sum": "*fp32",
+             "beauty_out": out_type, "valid_out": out_type}
     # (warped, albedo, normal, accumulate): with motion and both guides as renders have them,
     # then without motion, without guides, and with one of the two.
     variants = [(True, True, True, True), (True, True, True, False), (False, True, True, True),

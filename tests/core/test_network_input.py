@@ -223,7 +223,7 @@ def test_features_held_in_half_give_the_input_of_the_same_values_in_float():
     regions = InputByRegion(window, layout, plan_slots(window, layout), with_aovs=True)
     assert regions[..., 2:6, 3:8].dtype == torch.float32
     moved = {d: frame.to("cpu") for d, frame in window.items()}  # as seq uploads them to a GPU
-    assert moved[0].beauty.dtype == moved[0].aovs["key"].dtype == torch.float32
+    assert moved[0].beauty.dtype == moved[0].aovs["key"].dtype == torch.float16
     assert torch.equal(build_input(moved, layout), build_input(wide, layout))
 
 
