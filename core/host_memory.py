@@ -71,7 +71,7 @@ def available_bytes(proc: Path = PROC, cgroups: Path = CGROUPS) -> int | None:
     """Memory this process could still take: the kernel's MemAvailable, or less where its
     control group (v2 or v1; a container's, or a farm engine's per-task limit) leaves less.
     None where neither can be read (not Linux)."""
-    limits = [_mem_available(proc / "meminfo")]
+    limits = [_kilobytes(proc / "meminfo", "MemAvailable")]
     for folder in controller_folders("memory", proc, cgroups):
         limits.append(_cgroup_headroom(folder))
     known = [limit for limit in limits if limit is not None]
@@ -91,16 +91,13 @@ def resident_bytes(proc: Path = PROC) -> int:
 def peak_resident_bytes(proc: Path = PROC) -> int:
     """The most memory this process has held at once (the kernel's VmHWM; 0 where it cannot be
     read): what a farm task running `seq` should book."""
-    try:
-        match = re.search(r"^VmHWM:\s+(\d+) kB", (proc / "self" / "status").read_text(), re.MULTILINE)
-    except OSError:
-        return 0
-    return int(match.group(1)) * 1024 if match else 0
+    return _kilobytes(proc / "self" / "status", "VmHWM") or 0
 
 
-def _mem_available(meminfo: Path) -> int | None:
+def _kilobytes(file: Path, key: str) -> int | None:
+    """Bytes of a `key:  N kB` line of a /proc file (meminfo, status), or None if it has none."""
     try:
-        match = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        match = re.search(rf"^{key}:\s+(\d+) kB", file.read_text(), re.MULTILINE)
     except OSError:
         return None
     return int(match.group(1)) * 1024 if match else None
