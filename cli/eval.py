@@ -58,8 +58,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
              precision: str) -> None:
     """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
     where = pick_device(device)
-    if where.type == "cpu":
-        use_cpu_threads()  # the CPUs this process may use (a container's quota), not the machine's
+    use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
     loaded = load_weights(model, where)
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)

@@ -145,9 +145,9 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
           validate_every: int, device: str, resume: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
-    device = str(pick_device(device))
-    if device == "cpu":
-        use_cpu_threads()  # the CPUs this process may use (a container's quota), not the machine's
+    where = pick_device(device)
+    use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
+    device = str(where)
     model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
                                 coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,

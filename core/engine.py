@@ -334,7 +334,7 @@ class _Denoiser:
         self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
-        self.cpu_threads = use_cpu_threads(config.cpu_threads) if device.type == "cpu" else None
+        self.cpu_threads = use_cpu_threads(device, config.cpu_threads)
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
         self.multiple = getattr(self.model, "multiple", 16)

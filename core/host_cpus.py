@@ -49,12 +49,14 @@ def _cgroup_quota(folder: Path) -> float | None:
     return quota / period if quota > 0 and period > 0 else None
 
 
-def use_cpu_threads(threads: int | None = None) -> int:
-    """Run PyTorch's CPU operators on `threads` threads, or, if None, on its default (one per CPU
-    the process's affinity allows, or OMP_NUM_THREADS) capped at the CPUs it may use: a container
-    or farm task with a 4-CPU quota on a 64-core node would otherwise run 64. The setting is
-    PyTorch's, for the whole process (the engine's CPU runs, `train` and `eval` set it). Returns
-    the threads set."""
+def use_cpu_threads(device: torch.device, threads: int | None = None) -> int | None:
+    """For a run on the CPU `device`: PyTorch's CPU operators on `threads` threads, or, if None,
+    on its default (one per CPU the process's affinity allows, or OMP_NUM_THREADS) capped at the
+    CPUs it may use: a container or farm task with a 4-CPU quota on a 64-core node would otherwise
+    run 64. The setting is PyTorch's, for the whole process (the engine's CPU runs, `train` and
+    `eval` set it). Returns the threads set; None, changing nothing, on another device."""
+    if device.type != "cpu":
+        return None
     threads = threads or min(torch.get_num_threads(), available_cpus())
     if threads != torch.get_num_threads():
         torch.set_num_threads(threads)
