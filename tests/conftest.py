@@ -19,6 +19,17 @@ def sequence_factory(tmp_path):
     return make
 
 
+@pytest.fixture
+def torch_threads():
+    """PyTorch's CPU threads restored after the test as they were (a CPU run sets them for the
+    whole process)."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     """Randomly initialised (seeded) small temporal model saved as safetensors."""

@@ -371,14 +371,6 @@ def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_
     assert not list(tmp_path.glob("o.*"))
 
 
-@pytest.fixture
-def torch_threads():
-    """PyTorch's CPU threads as they were before the test (a run sets them for the process)."""
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
-
 def test_a_cpu_run_uses_the_cpus_it_may_and_the_threads_asked(sequence_factory, tmp_path,
                                                              tiny_weights, monkeypatch, torch_threads):
     pattern = sequence_factory(frames=range(1, 3), height=16, width=16)

@@ -51,14 +51,10 @@ def test_a_cgroup_quota_below_the_affinity_bounds_it_rounded_up(tmp_path, eight_
     assert available_cpus(*wide) == 8
 
 
-def test_pytorch_threads_are_capped_at_the_cpus_or_set_as_asked(monkeypatch):
-    before = torch.get_num_threads()
-    try:
-        monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
-        cpu = torch.device("cpu")
-        assert use_cpu_threads(cpu) == 1 == torch.get_num_threads()
-        assert use_cpu_threads(cpu, 3) == 3 == torch.get_num_threads()  # asked: even above the CPUs
-        assert use_cpu_threads(torch.device("cuda"), 2) is None  # a GPU run: left as it is
-        assert torch.get_num_threads() == 3
-    finally:
-        torch.set_num_threads(before)
+def test_pytorch_threads_are_capped_at_the_cpus_or_set_as_asked(monkeypatch, torch_threads):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
+    cpu = torch.device("cpu")
+    assert use_cpu_threads(cpu) == 1 == torch.get_num_threads()
+    assert use_cpu_threads(cpu, 3) == 3 == torch.get_num_threads()  # asked: even above the CPUs
+    assert use_cpu_threads(torch.device("cuda"), 2) is None  # a GPU run: left as it is
+    assert torch.get_num_threads() == 3
