@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import NETWORK_FEATURES
+from vfxdenoise.core.io.exr import held_dtype
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
 if TYPE_CHECKING:
@@ -186,15 +187,15 @@ class FrameCost:
 
 
 def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
-    """Bytes per pixel of the features a run holds per frame: 2 a channel for features stored
-    as half throughout (`features_from_exr(keep_half=True)`), 4 for the others."""
-    sizes: dict[str, int] = {}
+    """Bytes per pixel of the features a run holds per frame, in the types
+    `features_from_exr(keep_half=True)` gives them (`held_dtype`)."""
+    types: dict[str, str] = {}
     for spec in specs:
         for c, name in enumerate(spec.channelnames):
-            sizes.setdefault(name, spec.channelformat(c).size())
+            types.setdefault(name, str(spec.channelformat(c)))
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
     features += [channels for _, channels in layers.aovs]
-    return sum(len(channels) * (2 if all(sizes.get(c) == 2 for c in channels) else 4)
+    return sum(len(channels) * held_dtype(types.get(c) for c in channels).itemsize
                for channels in features)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,13 +231,13 @@ class ExrImage:
         are stored as half, which holds them exactly in half the memory."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
-        half = keep_half and all(_pixel_type(self.parts[p].spec, c) == "half" for p, c in located)
+        dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half)
         shapes = {self.parts[p].shape for p, _ in located}
         if len(shapes) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
-        out = np.empty((len(located), *shapes.pop()), np.float16 if half else np.float32)
+        out = np.empty((len(located), *shapes.pop()), dtype)
         for i, (p, c) in enumerate(located):
             self.parts[p].read_channel(c, out[i])
         return out
@@ -341,6 +341,13 @@ class ExrImage:
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
+
+
+def held_dtype(pixel_types: Iterable[str], keep_half: bool = True) -> np.dtype:
+    """The type `ExrImage.get` gives channels stored in `pixel_types` ('half', 'float', 'uint'):
+    float16 when `keep_half` and all of them are half, else float32."""
+    half = keep_half and all(pixel_type == "half" for pixel_type in pixel_types)
+    return np.dtype(np.float16 if half else np.float32)
 
 
 def _convert(plane: np.ndarray, out: np.ndarray) -> None:
