@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.io.exr import ExrImage, write_exr
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}
 
@@ -45,6 +45,14 @@ def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, wid
                                        attributes={"studio/shot": "sq010_sh020"})
         write_exr(folder / f"{name}.{frame:04d}.exr", image)
     return str(folder / f"{name}.####.exr")
+
+
+def store_as_float(path: Path) -> None:
+    """Rewrite the EXR at `path` with every channel stored as float (the same values)."""
+    image = read_exr(path)
+    names = image.channel_names
+    write_exr(path, ExrImage.from_channels(dict(zip(names, image.get(names))),
+                                           pixel_types=dict.fromkeys(names, "float")))
 
 
 def write_render_dataset(root: Path, sequences: int = 2, frames=range(1001, 1005), size: int = 40,

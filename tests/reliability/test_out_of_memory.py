@@ -9,6 +9,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+from exr_sequences import store_as_float
 
 from vfxdenoise.core import models
 from vfxdenoise.core.engine import denoise_sequence
@@ -111,10 +112,7 @@ def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequen
     cannot hold the same frames stored as float: the run is refused before any frame."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     for frame in range(1, 6):
-        image = read_exr(shot.path(frame))
-        names = image.channel_names
-        write_exr(shot.path(frame), ExrImage.from_channels(
-            dict(zip(names, image.get(names))), pixel_types=dict.fromkeys(names, "float")))
+        store_as_float(shot.path(frame))
     with pytest.raises(DeviceError, match=r"frame 1 \(1200x160\): a 5-frame window .* needs about"):
         denoise_sequence(shot, config=config(max_mem_gb=_tight_budget_gb(), io_threads=4))
 
