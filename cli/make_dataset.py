@@ -53,12 +53,15 @@ def _spp_list(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--lights", type=click.Choice(["all", "local", "sky"]), default="all", show_default=True,
               help="Lights the scenes keep: local (area, point, spot) or sky renders one light group "
                    "of scenes that have it, for training on light groups (seq --aov).")
+@click.option("--background", type=click.Choice(["sky", "transparent"]), default="sky", show_default=True,
+              help="What the camera sees where no surface is: the sky, or nothing (alpha 0: a CG "
+                   "element for compositing, with noisy alpha at its silhouettes).")
 @click.option("--variant", type=click.Choice(["auto", "llvm_ad_rgb", "scalar_rgb"]), default="auto",
               show_default=True, help="Mitsuba variant; auto prefers llvm_ad_rgb when LLVM is usable.")
 def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, int], spp: tuple[int, ...],
                  ref_spp: int, seed: int, jobs: int, second_noisy: bool, static_camera_every: int,
                  hard_every: int, validation: bool, style: str, single: bool, float_bits: int,
-                 lights: str, variant: str) -> None:
+                 lights: str, background: str, variant: str) -> None:
     """Render animated Mitsuba scenes into OUT_DIR/<seq>/{sppN,sppNb,reference}/render.####.exr.
 
     Resumable: rerun the same command and finished sequences (see OUT_DIR/manifest.json) are skipped.
@@ -74,6 +77,7 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
         sequences=sequences, frames=frames, width=size[0], height=size[1], spp=spp, reference_spp=ref_spp,
         seed=seed, second_noisy=second_noisy, static_camera_every=static_camera_every, hard_every=hard_every,
         validation=validation, style=style, single=single, float_bits=float_bits, lights=lights,
+        background=background,
         variant=None if variant == "auto" else variant)
 
     def report(entry: dict) -> None:

@@ -48,6 +48,7 @@ def _input(model, n: int, height: int, width: int) -> torch.Tensor:
     x[:, :3, height // 2, width // 2] = 30000.0  # a highlight
     start = model.layout.albedo_start
     x[:, start:start + 3, :2] = 0.0  # black and missing albedo
+    x[:, :, -4:] = 0.0  # an empty background: no light in any frame (the output stays black)
     return x.contiguous(memory_format=torch.channels_last)
 
 

@@ -37,6 +37,9 @@ REFERENCE = "reference"
 SECOND_SUFFIX = "b"
 FRAME_NAME = "render.{frame:04d}.exr"
 PARTIAL = ".partial"
+# What the camera sees where no surface is: the sky, or nothing (alpha 0, as a CG element rendered
+# to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
+BACKGROUNDS = ("sky", "transparent")
 
 
 @dataclass
@@ -61,6 +64,7 @@ class DatasetConfig:
     float_bits: int = 23  # mantissa bits kept in the float channels (Z, motion); 23 = exact
     variant: str | None = None  # None: llvm_ad_rgb when usable, else scalar_rgb
     lights: str = "all"  # light group the scenes keep (scenes.LIGHT_GROUPS): all, local or sky
+    background: str = "sky"  # BACKGROUNDS: the sky seen by the camera, or transparent (alpha 0)
 
     # Fields that change pixels: a folder may only be resumed or extended with the same values.
     RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
@@ -83,12 +87,16 @@ class DatasetConfig:
             raise DatasetError("--single writes one sequence into the output folder; use --sequences 1")
         if self.lights not in LIGHT_GROUPS:
             raise DatasetError(f"--lights {self.lights}: choose one of {', '.join(LIGHT_GROUPS)}")
+        if self.background not in BACKGROUNDS:
+            raise DatasetError(f"--background {self.background}: choose one of {', '.join(BACKGROUNDS)}")
 
     def render_key(self) -> dict:
         values = asdict(self)
         key = {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in self.RENDER_KEYS}
         if self.lights != "all":  # absent for every light, as in manifests from before the option
             key["lights"] = self.lights
+        if self.background != "sky":
+            key["background"] = self.background
         return key
 
     @property
@@ -207,7 +215,8 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
                        "vfxdenoise:renderer": f"mitsuba {mi.__version__} {mi.variant()}",
                        "software": "vfxdenoise make-dataset"}
     work = work_folder(root, plan)
-    with FrameRenderer(desc, config.width, config.height, config.reference_chunk) as renderer:
+    with FrameRenderer(desc, config.width, config.height, config.reference_chunk,
+                       transparent=config.background == "transparent") as renderer:
         for t, frame in enumerate(config.frame_numbers):
             paths = {lv: work / lv / FRAME_NAME.format(frame=frame) for lv in levels}
             missing = {lv: path for lv, path in paths.items() if not path.is_file()}

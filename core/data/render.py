@@ -90,7 +90,8 @@ def _sanitize(values: np.ndarray, low: float, high: float) -> np.ndarray:
 class FrameRenderer:
     """Renders frames of one scene description at a fixed resolution; owns a temp folder of meshes."""
 
-    def __init__(self, desc: SceneDescription, width: int, height: int, reference_chunk: int = 64):
+    def __init__(self, desc: SceneDescription, width: int, height: int, reference_chunk: int = 64,
+                 transparent: bool = False):
         self.mi = _mitsuba()
         if not self.mi.variant():
             init_mitsuba()
@@ -98,6 +99,7 @@ class FrameRenderer:
 
         self.scenes = mitsuba_scene
         self.desc, self.width, self.height = desc, width, height
+        self.transparent = transparent  # the environment lights the scene but the camera sees no sky
         self.reference_chunk = max(1, reference_chunk)
         self._tmp = tempfile.TemporaryDirectory(prefix="vfxdenoise-meshes-")
         self.meshes = write_meshes(Path(self._tmp.name))
@@ -131,7 +133,8 @@ class FrameRenderer:
         if key not in self._scenes:
             self._scenes = {k: v for k, v in self._scenes.items() if k[0] == t}
             if mode == "beauty":
-                integrator = {"type": "path", "max_depth": int(self.desc.max_depth)}
+                integrator = {"type": "path", "max_depth": int(self.desc.max_depth),
+                              "hide_emitters": self.transparent}
                 sampler = {"type": "independent"}
             elif mode == "albedo":
                 integrator = {"type": "aov", "aovs": "albedo:albedo,N:sh_normal"}

@@ -9,6 +9,8 @@ Output: per-pixel blend weights over the 2k+1 aligned frames, applied to their *
 what blending cannot fix (spatial noise, disocclusions). The weight logits start from the log of the
 consistency masks and the head starts at zero, so an untrained network already averages the
 consistent neighbours; training refines from there, which converges far faster than a plain residual.
+Where the frames hold no light within the weights' reach (a CG element's empty background), the
+output is black, residual or not (`lit_or_black`).
 With `demodulate` the frames are divided by frame t's albedo before they are filtered and the result
 is multiplied by it: the weights then filter shading, and a weight that reaches across a texture
 edge no longer blurs the texture (the albedo demodulation of kernel-predicting denoisers).
@@ -63,6 +65,16 @@ def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch
     slots = logits.shape[1]
     weights, total = kernel_weights(logits.unflatten(1, (slots, 1)), consistency)
     return (weights * beauty.unflatten(1, (slots, 3))).sum(dim=1) / total
+
+
+def lit_or_black(filtered_log: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    """`filtered_log` (log1p of the filtered frames, (N, 3, H, W)) plus the `residual`, except at
+    pixels where the filtering found no light in any channel: those stay black. There every
+    frame the weights reach is black (the empty background of a CG element rendered over
+    transparency), and the residual, which adds what filtering cannot, would lift them by a haze
+    the network learnt on renders that have light everywhere."""
+    lit = filtered_log.sum(dim=1, keepdim=True) > 0
+    return torch.where(lit, filtered_log + residual, 0.0)
 
 
 def kernel_weights(logits: torch.Tensor, consistency: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -269,7 +281,7 @@ class TemporalUNet(nn.Module):
                                              out[:, 3:])
             else:
                 filtered = torch.log1p(self.combine(frames, consistency[:, :, top:bottom], out[:, 3:]))
-            bands.append(filtered + out[:, :3])
+            bands.append(lit_or_black(filtered, out[:, :3]))
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
 
     def _frame_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

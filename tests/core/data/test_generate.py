@@ -131,7 +131,7 @@ def test_plans_validation_seeds_differ_and_include_hard_and_static():
 @pytest.mark.parametrize("bad, message", [
     (dict(spp=(4, 4)), "distinct"), (dict(reference_spp=4, spp=(4,)), "must exceed"),
     (dict(width=4), "too small"), (dict(single=True, sequences=2), "--sequences 1"),
-    (dict(float_bits=30), "1..23"),
+    (dict(float_bits=30), "1..23"), (dict(background="grey"), "--background grey"),
 ])
 def test_bad_settings_are_dataset_errors(bad, message):
     with pytest.raises(DatasetError, match=message):
@@ -229,3 +229,23 @@ def test_light_group_plans_keep_to_scenes_that_group_lights():
     assert [p.scene_seed for p in sky] != [p.scene_seed for p in every]  # some scenes had a dim sky
     with pytest.raises(DatasetError, match="--lights moon"):
         DatasetConfig(lights="moon")
+
+
+@pytest.mark.slow  # a random-style scene: the demo shot sees no sky
+def test_a_transparent_background_leaves_the_sky_unseen_but_lighting(tmp_path):
+    """A random shot as a CG element: where the camera saw the sky, alpha and the beauty are 0; its
+    surfaces are still lit by the sky, as brightly as when it is seen."""
+    config = dict(TINY, sequences=1, frames=1, second_noisy=False, reference_spp=32, style="random")
+    frames = {}
+    for background in ("sky", "transparent"):
+        result = generate(tmp_path / background, DatasetConfig(**config, background=background))
+        assert result.manifest["config"].get("background") == (
+            None if background == "sky" else background)
+        frames[background] = read_exr(tmp_path / background / "seq0000" / "reference" / "render.1001.exr")
+    alpha = frames["transparent"].get(["A"])[0]
+    empty = alpha == 0
+    assert (frames["sky"].get(["A"]) == 1).all() and 0.05 < empty.mean() < 0.95
+    assert (frames["transparent"].get(["R", "G", "B"])[:, empty] == 0).all()
+    surfaces = frames["sky"].get(["R", "G", "B"])[:, alpha == 1]
+    lit = frames["transparent"].get(["R", "G", "B"])[:, alpha == 1]
+    assert abs(lit.mean() - surfaces.mean()) < 0.1 * surfaces.mean()

@@ -81,6 +81,27 @@ def test_output_bands_give_the_whole_frame_result_and_gradients(arch, demodulate
 
 @pytest.mark.parametrize("arch, demodulate", [("temporal-unet", False), ("temporal-kpn", False),
                                               ("temporal-kpn", True)])
+def test_pixels_whose_frames_hold_no_light_within_reach_stay_black(arch, demodulate):
+    # A CG element's empty background: every frame black there, albedo and normal zero. The
+    # residual the head predicts there is not zero (it adds what filtering cannot), but with no
+    # light within the kernels' reach the output must be black, not lifted by it.
+    torch.manual_seed(0)
+    model = build_model(arch, temporal_radius=1, widths=(8, 12), demodulate=demodulate).eval()
+    nn.init.normal_(model.head.weight, std=0.3)  # kernels that differ per pixel
+    with torch.no_grad():  # a residual of 0.5 everywhere (head channels 0-11: RGB x 4 phases)
+        model.head.weight[:12] = 0.0
+        model.head.bias[:12] = 0.5
+    x = torch.rand(1, model.layout.in_channels, 16, 24)
+    x[:, :, :, :10] = 0.0  # every channel of every frame black in columns 0-9
+    with torch.inference_mode():
+        out = model.forward_log(x)
+    reach = model.halo  # a KPN's kernels read one pixel further
+    assert (out[..., :10 - reach] == 0).all()
+    assert (out[..., 10 + reach:] > 0.5).all()
+
+
+@pytest.mark.parametrize("arch, demodulate", [("temporal-unet", False), ("temporal-kpn", False),
+                                              ("temporal-kpn", True)])
 def test_half_precision_keeps_a_bright_highlight(arch, demodulate):
     # The engine runs in half precision on CUDA. Weighted sums of 5 frames (45 kernel taps for the
     # KPN) of a 20000 highlight would overflow half's 65504 if the weights were applied before
