@@ -55,3 +55,8 @@ def main() -> None:
     tensors before any is made (`cpu_memory`)."""
     keep_freed_memory()
     cli(prog_name="vfxdenoise")
+
+
+# `python -m vfxdenoise.cli.main`: a host's $VFXDENOISE_COMMAND may name an interpreter (README).
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,8 @@ from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import RunnerConfig, run_request
 
 CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
+# The other form README gives for $VFXDENOISE_COMMAND: an interpreter running the CLI module.
+MODULE = RunnerConfig(command=(sys.executable, "-m", "vfxdenoise.cli.main"))
 
 
 @pytest.fixture
@@ -30,10 +32,11 @@ def _outputs(tmp_path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "out").iterdir())
 
 
-def test_subprocess_streams_each_frame_and_returns_the_output(shot, tiny_weights, tmp_path):
+@pytest.mark.parametrize("config", [CLI, MODULE], ids=["console script", "python -m"])
+def test_subprocess_streams_each_frame_and_returns_the_output(shot, tiny_weights, tmp_path, config):
     seen = []
 
-    result = run_request(_request(shot, tiny_weights, tmp_path, frames="1002-1004"), CLI, seen.append)
+    result = run_request(_request(shot, tiny_weights, tmp_path, frames="1002-1004"), config, seen.append)
 
     assert result.output_pattern == str(tmp_path / "out" / "den.####.exr")
     assert result.written == [1002, 1003, 1004]
