@@ -14,6 +14,7 @@ import click
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, PRECISIONS
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
+from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.plugin.farm.job import FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -50,6 +51,9 @@ def job_options(command):
                      help="seq --compression."),
         click.option("--precision", type=click.Choice(PRECISIONS), help="seq --precision."),
         click.option("--cpu-threads", type=click.IntRange(1, 1024), help="seq --cpu-threads."),
+        click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), help="seq --motion-vectors."),
+        click.option("--motion-scale", type=click.FloatRange(min=0, min_open=True),
+                     help="seq --motion-scale."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
@@ -80,7 +84,8 @@ def _job(values: dict, gpus: int) -> FarmJob:
         keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
         compression=values.pop("compression"), precision=values.pop("precision"),
-        cpu_threads=cpu_threads,
+        cpu_threads=cpu_threads, motion_vectors=values.pop("motion_vectors"),
+        motion_scale=values.pop("motion_scale"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                      values.pop("chunk"), options, command=values.pop("command_path"),

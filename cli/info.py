@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
@@ -52,6 +53,9 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
         formats = part_spec.channelformats or [part_spec.format] * part_spec.nchannels
         for name, fmt in zip(part_spec.channelnames, formats):
             click.echo(f"  {name:<24} {fmt}")
+    if mapping.motion:
+        found = find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
+        click.echo(f"motion vectors: {found.describe()}")
     click.echo("features:")
     for feature, channel_list in mapping.describe().items():
         click.echo(f"  {feature:<8} {channel_list}")

@@ -18,6 +18,8 @@ from vfxdenoise.core.engine import (
 )
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.core.motion_vectors import AUTO
+from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 
@@ -68,20 +70,28 @@ def _emit(event: dict) -> None:
               help="auto: half precision on a GPU; on a CPU with bfloat16 instructions (AVX512-BF16, "
                    "AMX) the network's convolutions in bfloat16, about 1.5x faster, the filtering of "
                    "the frames in float32. float32: float32 throughout, the same precision on every CPU.")
+@click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=AUTO, show_default=True,
+              help="Which way the motion layer points: to the previous frame or the next, +Y down "
+                   "the image or up. auto: found from a few pairs of the shot's frames (the "
+                   "summary says which).")
+@click.option("--motion-scale", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True,
+              help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter.")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
         keep_going: bool,
         progress: str, io_threads: int | None, cpu_threads: int | None, compression: str | None,
-        precision: str, **layers) -> None:
+        precision: str, motion_vectors: str, motion_scale: float, **layers) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     config = EngineConfig(
         model=model, device=device, temporal_radius=temporal_radius,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
         missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
-        aovs=aovs, compression=compression, precision=precision,
+        aovs=aovs, compression=compression, precision=precision, motion_vectors=motion_vectors,
+        motion_scale=motion_scale,
     )
     bar = None
 
@@ -113,7 +123,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
                "skipped": skipped, "missing": not_found, "failed": failed,
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
-               "device": summary.device, "peak_host_bytes": summary.peak_host_bytes,
+               "device": summary.device, "motion_vectors": summary.motion_vectors,
+               "peak_host_bytes": summary.peak_host_bytes,
                "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
     else:
         click.echo(f"output: {summary.output_pattern.text}", err=True)
@@ -129,6 +140,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         if summary.memory:
             click.echo(f"host memory: {summary.memory}", err=True)
         click.echo(f"device: {summary.device}", err=True)
+        if summary.motion_vectors:
+            click.echo(f"motion vectors: {summary.motion_vectors}", err=True)
         if summary.peak_host_bytes:
             gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
             click.echo(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}", err=True)

@@ -61,6 +61,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.layer_denoise import denoise_layers
+from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import (
     InputByRegion,
     aligned_aovs,
@@ -105,6 +106,8 @@ class EngineConfig:
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
     precision: str = "auto"  # PRECISIONS
+    motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
+    motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
@@ -142,6 +145,7 @@ class RunSummary:
     seconds: float = 0.0
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
     device: str = ""  # where and in which precision the network ran (`_Denoiser.describe`)
+    motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
     # farm task should book (in a host application's process, the host's own peak is included).
     peak_host_bytes: int = 0
@@ -207,8 +211,10 @@ class _FrameSource:
     """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
-                 threads: int, keep_images: set[int], device: torch.device):
+                 threads: int, keep_images: set[int], device: torch.device,
+                 motion: MotionVectors | None = None):
         self.pattern = pattern
+        self.motion = motion or MotionVectors()
         self.device = device
         self.keep_images = keep_images
         self.overrides = layers_override
@@ -226,6 +232,7 @@ class _FrameSource:
         image = read_exr(path)
         layers = resolve_layers(image.channel_names, self.overrides, str(path), self.aovs)
         features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True)
+        features = self.motion.apply(features)
         if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
             features = features.to(self.device)
         kept = image if frame in self.keep_images else None
@@ -416,9 +423,9 @@ class _Denoiser:
 
 
 def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
-                    config: EngineConfig, model_name: str) -> ExrImage:
+                    config: EngineConfig, model_name: str, motion_vectors: str = "") -> ExrImage:
     """Frame t's EXR with only the beauty and the `aovs` layers replaced (and the noisy beauty
-    kept when asked)."""
+    kept when asked), and what made it in the header."""
     if config.keep_noisy:
         noisy = image.get(list(layers.beauty))
         image.add_channels([f"noisy.{c.split('.')[-1]}" for c in layers.beauty], noisy)
@@ -427,16 +434,19 @@ def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
         image.set(list(channels), denoised[3 * index:3 * index + 3])
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
+    if motion_vectors:
+        image.set_attribute("vfxdenoise/motion_vectors", motion_vectors)
     if config.compression is not None:
         image.set_compression(config.compression)
     return image
 
 
 def _write_denoised(path: Path, image: ExrImage, layers: LayerMap, beauty: DenoisedBeauty,
-                    config: EngineConfig) -> float:
+                    config: EngineConfig, motion_vectors: str) -> float:
     """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
     it was on disk."""
-    write_exr(path, _denoised_image(image, layers, beauty.result(), config, config.model))
+    write_exr(path, _denoised_image(image, layers, beauty.result(), config, config.model,
+                                    motion_vectors))
     return time.perf_counter()
 
 
@@ -516,6 +526,8 @@ def denoise_sequence(
     if config.precision not in PRECISIONS:
         raise VfxDenoiseError(f"--precision must be one of {', '.join(PRECISIONS)} "
                               f"(got '{config.precision}')")
+    MotionVectors(CANONICAL if config.motion_vectors == AUTO else config.motion_vectors,
+                  config.motion_scale)  # refuses an unknown convention or a scale not above 0
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
     loaded = load_weights(config.model)
     radius = _temporal_radius(loaded, config)
@@ -536,6 +548,45 @@ def denoise_sequence(
     return summary
 
 
+def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig
+                        ) -> MotionVectors | None:
+    """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from a few
+    pairs of its frames on disk (`motion_vectors.detect`; a pair that cannot be read is left
+    out, and the run reports that frame itself). None when the frames have no motion layer."""
+    if not _has_motion(pattern.path(on_disk[0]), config):
+        return None
+    if config.motion_vectors != AUTO:
+        return MotionVectors(config.motion_vectors, config.motion_scale)
+    source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
+                          device=torch.device("cpu"))
+
+    def pairs():  # one pair in memory at a time
+        for earlier, later in detection_pairs(on_disk):
+            source.keep_only(set())
+            try:
+                previous, current = source.get(earlier), source.get(later)
+            except VfxDenoiseError:
+                continue
+            if not _context_mismatch(previous, current):
+                yield ((earlier, later), _on_data_window(previous.features, previous.data_window,
+                                                         current.data_window), current.features)
+
+    try:
+        return detect(pairs(), config.motion_scale)
+    finally:
+        source.close()
+
+
+def _has_motion(path: Path, config: EngineConfig) -> bool:
+    """Whether the frame at `path` maps a motion layer (True if its header cannot be read: the
+    run reports that)."""
+    try:
+        names = [name for spec in read_exr_header(path) for name in spec.channelnames]
+        return resolve_layers(names, config.layers, str(path)).motion is not None
+    except VfxDenoiseError:
+        return True
+
+
 def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: FramePattern,
          out_pattern: FramePattern, config: EngineConfig, denoiser: _Denoiser,
          summary: RunSummary, progress: ProgressCallback | None) -> None:
@@ -546,11 +597,16 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
+    motion = None
+    if todo:  # after the plan: it counts what the process holds already
+        on_disk = sorted(set(sources.values()))  # every frame on disk stands in for itself
+        motion = find_motion_vectors(in_pattern, on_disk, config)
+        summary.motion_vectors = motion.describe() if motion else "none (no motion layer)"
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
     source = _FrameSource(in_pattern, config.layers, config.aovs, threads, keep_images=keep,
-                          device=denoiser.input_device)
+                          device=denoiser.input_device, motion=motion)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
@@ -593,7 +649,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 layers = source.get(windows[t][0]).layers
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
-                                                      beauty, config), started))
+                                                      beauty, config, motion.reading if motion else ""),
+                                started))
             except VfxDenoiseError as exc:
                 finish(result, started, exc)
             source.keep_only({f for u in todo[index + 1:index + 2 + ahead]

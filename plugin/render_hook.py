@@ -29,6 +29,7 @@ class HookSettings:
     layers: dict[str, str] = field(default_factory=dict)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the render's
+    motion_vectors: str | None = None  # the renderer's convention (seq --motion-vectors); None: auto
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: vfxdenoise_job/ (openjd) or vfxdenoise_job.xml beside the render
     chunk: int = 10
@@ -75,7 +76,7 @@ def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
     """The request denoising `frames` of a render's output; outputs of an earlier render are replaced."""
     return DenoiseRequest(input_pattern=input_pattern, frames=frame_spec(frames),
                           layers=dict(settings.layers), aovs=tuple(settings.aovs),
-                          compression=settings.compression,
+                          compression=settings.compression, motion_vectors=settings.motion_vectors,
                           device=settings.device, model=settings.model,
                           temporal_radius=settings.temporal_radius if radius is None else radius,
                           output_pattern=settings.output_pattern, existing="overwrite")

@@ -44,6 +44,8 @@ class DenoiseRequest:
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
     precision: str | None = None  # seq --precision; None: seq's default (auto)
     cpu_threads: int | None = None  # seq --cpu-threads; None: one per CPU the process may use
+    motion_vectors: str | None = None  # seq --motion-vectors; None: found from the frames (auto)
+    motion_scale: float | None = None  # seq --motion-scale; None: 1
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -71,7 +73,8 @@ class DenoiseRequest:
                           layers=dict(self.layers), aovs=tuple(self.aovs), keep_noisy=self.keep_noisy,
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
                           missing=self.missing, compression=self.compression,
-                          precision=self.precision, cpu_threads=self.cpu_threads)
+                          precision=self.precision, cpu_threads=self.cpu_threads,
+                          motion_vectors=self.motion_vectors, motion_scale=self.motion_scale)
 
     def engine_config(self):
         """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""
@@ -88,4 +91,8 @@ class DenoiseRequest:
             config.model = self.model
         if self.precision is not None:
             config.precision = self.precision
+        if self.motion_vectors is not None:
+            config.motion_vectors = self.motion_vectors
+        if self.motion_scale is not None:
+            config.motion_scale = self.motion_scale
         return config

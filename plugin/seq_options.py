@@ -14,7 +14,8 @@ from pathlib import Path
 _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
                 ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
                 ("missing", "--missing"), ("compression", "--compression"),
-                ("precision", "--precision"), ("cpu_threads", "--cpu-threads"))
+                ("precision", "--precision"), ("cpu_threads", "--cpu-threads"),
+                ("motion_vectors", "--motion-vectors"), ("motion_scale", "--motion-scale"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class SeqOptions:
     compression: str | None = None
     precision: str | None = None
     cpu_threads: int | None = None
+    motion_vectors: str | None = None  # a renderer's convention ('next', 'previous-y-up'...), or 'auto'
+    motion_scale: float | None = None
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.motion_vectors import CONVENTIONS
 
 FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}
 
@@ -23,8 +24,9 @@ def clean_frame(height: int, width: int, shift: float) -> np.ndarray:
 
 def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, width: int = 48,
                    noise: float = 0.2, motion: float = 1.0, seed: int = 0, name: str = "render",
-                   extra: dict | None = None) -> str:
-    """Write noisy frames with all canonical AOVs (camera panning `motion` px/frame); return pattern."""
+                   extra: dict | None = None, convention: str = "previous") -> str:
+    """Write noisy frames with all canonical AOVs (camera panning `motion` px/frame), the motion
+    vectors in `convention` (`motion_vectors.CONVENTIONS`); return the pattern."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for index, frame in enumerate(frames):
@@ -38,7 +40,7 @@ def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, wid
             channels[f"N.{c}"] = np.full((height, width), v, np.float32)
         channels["Z"] = np.full((height, width), 5.0, np.float32)
         # Content moves right by `motion` px per frame: the point at x was at x - motion before.
-        channels["motion.X"] = np.full((height, width), -motion, np.float32)
+        channels["motion.X"] = np.full((height, width), -motion * CONVENTIONS[convention][0], np.float32)
         channels["motion.Y"] = np.zeros((height, width), np.float32)
         channels.update(extra or {})
         image = ExrImage.from_channels(channels, pixel_types=FLOAT_CHANNELS,

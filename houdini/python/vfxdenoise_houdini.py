@@ -40,7 +40,7 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     """Denoise the frames `rop` rendered (its output image, its frame range); return the denoised
     pattern, or the farm job written with farm='openjd'/'opencue'. Keyword arguments are
     `HookSettings` fields (output_pattern, device, model, temporal_radius, layers, aovs,
-    compression, farm, farm_dir, chunk).
+    compression, motion_vectors, farm, farm_dir, chunk).
     With after_post_frame=True only the last frames that `post_frame` could not do are denoised."""
     hook = per_frame_settings(HookSettings(**settings)) if after_post_frame else HookSettings(**settings)
     frames = rop_frames(rop)

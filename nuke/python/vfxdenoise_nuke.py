@@ -47,6 +47,7 @@ def _denoise(node) -> str:
         input_pattern=noisy, frames=f"{first}-{last}", layers=_layers(node, source.channels()),
         aovs=_aovs(node, source.channels()),
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
+        motion_vectors=node["motion_vectors"].value(),
         model=node["model"].value().strip() or None,
         output_pattern=f"{cache}/{node.name()}_denoised.####.exr",
     )

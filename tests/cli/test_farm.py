@@ -47,7 +47,8 @@ def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
     """Hosts hand their requests' seq options to `vfxdenoise farm` (plugin.farm_submit)."""
     options = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
                          aovs=("key",), keep_noisy=True, tile=256, max_gpu_mem=4.0, max_mem=8.0,
-                         missing="hold", compression="zip", precision="float32", cpu_threads=2)
+                         missing="hold", compression="zip", precision="float32", cpu_threads=2,
+                         motion_vectors="next", motion_scale=2.0)
     assert all(getattr(options, field.name) for field in dataclasses.fields(SeqOptions))
     flags = {arg for arg in options.to_args() if arg.startswith("--")}
     for command in (seq, farm.commands["openjd"], farm.commands["opencue"]):
@@ -60,7 +61,8 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
                      "-o", tmp_path / "out" / "den.####.exr", "--bundle", bundle,
                      "--device", "cpu", "--model", tiny_weights, "--temporal-radius", "1",
                      "--albedo", "albedo", "--motion", "none", "--aov", "RGBA_*", "--compression", "zips",
-                     "--max-mem", "14", "--precision", "float32", "--overwrite")
+                     "--max-mem", "14", "--precision", "float32", "--motion-vectors", "next-y-up",
+                     "--motion-scale", "0.5", "--overwrite")
     assert result.exit_code == 0, result.output
     assert "7 frame(s) in 4 task(s)" in result.output
     assert f"deadline bundle submit {bundle}" in result.output
@@ -68,7 +70,8 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     defaults = _defaults(bundle)
     assert shlex.split(defaults["SeqArgs"]) == [
         "--device", "cpu", "--temporal-radius", "1", "--model", str(tiny_weights),
-        "--max-mem", "14.0", "--compression", "zips", "--precision", "float32", "--albedo", "albedo",
+        "--max-mem", "14.0", "--compression", "zips", "--precision", "float32",
+        "--motion-vectors", "next-y-up", "--motion-scale", "0.5", "--albedo", "albedo",
         "--motion", "none", "--aov", "RGBA_*"]
     assert defaults["ChunkSize"] == 2
     assert defaults["Existing"] == "overwrite"

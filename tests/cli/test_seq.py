@@ -97,3 +97,16 @@ def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_fa
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: --aov diffuse: no layer 'diffuse' in ")
     assert "spec: R,G,B" in missing.stderr
+
+
+def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_refused(
+        sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48, convention="next")
+    result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "motion vectors: next (found from frames 1-2" in result.stderr
+    given = run_vfxdenoise("seq", pattern, "--motion-vectors", "next-y-up", "--motion-scale", "2",
+                           "--progress", "json", "--overwrite", cwd=tmp_path)
+    assert json.loads(given.stdout.splitlines()[-1])["motion_vectors"] == "next-y-up, scale 2"
+    zero = run_vfxdenoise("seq", pattern, "--motion-scale", "0", "--overwrite", cwd=tmp_path)
+    assert zero.returncode == 2 and "--motion-scale" in zero.stderr

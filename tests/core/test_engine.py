@@ -381,3 +381,36 @@ def test_a_cpu_run_uses_the_cpus_it_may_and_the_threads_asked(sequence_factory, 
     asked = denoise_sequence(pattern, str(tmp_path / "b" / "o.####.exr"),
                              config=EngineConfig(model=str(tiny_weights), device="cpu", cpu_threads=3))
     assert asked.device.startswith("cpu (3 threads),") and torch.get_num_threads() == 3
+
+
+def test_motion_vectors_to_the_next_frame_are_found_and_read_as_the_engines(sequence_factory,
+                                                                            tmp_path, tiny_weights):
+    ours = sequence_factory("ours")
+    theirs = sequence_factory("theirs", convention="next")  # the same frames, motion negated
+    runs = {}
+    for name, pattern, settings in (("ours", ours, {}), ("auto", theirs, {}),
+                                    ("given", theirs, {"motion_vectors": "next"}),
+                                    ("as ours", theirs, {"motion_vectors": "previous"}),
+                                    ("ignored", theirs, {"layers": {"motion": "none"}})):
+        out = str(tmp_path / name / "out.####.exr")
+        summary = denoise_sequence(pattern, out, config=_config(tiny_weights, **settings))
+        runs[name] = summary.motion_vectors, _beauty(out, 1003)
+        header = read_exr(parse_pattern(out).path(1003)).parts[0].spec
+        if name == "auto":
+            assert header.getattribute("vfxdenoise/motion_vectors") == "next"  # no evidence: a
+            # chunk run where other frames are on disk writes the same bytes
+    assert runs["ours"][0].startswith("previous (found from frames 1002-1003")
+    assert runs["auto"][0].startswith("next (found from frames 1002-1003")
+    assert runs["given"][0] == "next" and runs["ignored"][0] == "none (no motion layer)"
+    for name in ("auto", "given"):
+        assert np.array_equal(runs[name][1], runs["ours"][1]), name
+    assert not np.array_equal(runs["as ours"][1], runs["ours"][1])
+
+
+def test_every_chunk_of_a_shot_reads_its_motion_vectors_alike(sequence_factory, tmp_path,
+                                                              tiny_weights):
+    pattern = sequence_factory(frames=range(1001, 1009), convention="next")
+    found = {denoise_sequence(pattern, str(tmp_path / "out.####.exr"), chunk,
+                              config=_config(tiny_weights)).motion_vectors
+             for chunk in ("1001-1002", "1003-1005", "1006-1008")}
+    assert len(found) == 1 and found.pop().startswith("next (found from frames 1004-1005")

@@ -27,3 +27,13 @@ def test_zero_flow_is_identity():
     image = torch.rand(1, 3, 5, 7)
     warped, inside = warp(image, torch.zeros(1, 2, 5, 7))
     assert torch.allclose(warped, image) and inside.all()
+
+
+def test_a_strided_warp_is_the_full_warp_at_every_strideth_pixel():
+    torch.manual_seed(0)
+    image, flow = torch.rand(2, 3, 21, 27), torch.randn(2, 2, 21, 27) * 4
+    full, inside = warp(image, flow)
+    strided, strided_inside = warp(image, flow[..., ::4, ::4], stride=4)
+    assert strided.shape == (2, 3, 6, 7)
+    assert torch.allclose(strided, full[..., ::4, ::4], atol=1e-6)
+    assert torch.equal(strided_inside, inside[..., ::4, ::4]) and not inside.all()

@@ -102,6 +102,18 @@ def test_also_denoise_layers_come_back_denoised(nuke, gizmo, render):
     assert "also denoise layer 'motion' needs 3 channel(s) but has 2" in nuke.STATE["messages"][-1]
 
 
+def test_the_motion_vectors_knob_says_how_the_motion_layer_is_read(nuke, gizmo):
+    def read_as() -> str:
+        pattern = gizmo.child("CacheRead")["file"].value()
+        return read_exr(_frame(pattern, 1002)).parts[0].spec.getattribute("vfxdenoise/motion_vectors")
+
+    gizmo["denoise"].execute()
+    assert read_as() == "previous"
+    gizmo["motion_vectors"].setValue("next-y-up")
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == [] and read_as() == "next-y-up"
+
+
 def test_model_knob_picks_the_model_and_empty_means_the_sites(nuke, gizmo):
     def model_in_output() -> str:
         pattern = gizmo.child("CacheRead")["file"].value()

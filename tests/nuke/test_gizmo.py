@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
+
 NUKE_DIR = Path(__file__).resolve().parents[2] / "nuke"
 
 
@@ -31,6 +33,9 @@ def test_gizmo_file_is_a_group_with_the_artist_knobs(nuke):
     assert knobs["temporal_radius"].Class() == "Int_Knob" and node["temporal_radius"].value() == 2
     assert knobs["device"].Class() == "Enumeration_Knob" and node["device"].value() == "auto"
     assert knobs["device"].spec["M"].split() == ["auto", "cpu", "cuda"]
+    assert knobs["motion_vectors"].Class() == "Enumeration_Knob"
+    assert knobs["motion_vectors"].spec["M"].split() == list(MOTION_VECTORS)
+    assert node["motion_vectors"].value() == "auto"
     assert knobs["model"].Class() == "String_Knob" and node["model"].value() == ""
     assert knobs["strength"].Class() == "Double_Knob" and node["strength"].value() == 1
     assert knobs["cache_folder"].Class() == "File_Knob"

@@ -35,12 +35,13 @@ def test_each_frame_is_denoised_exactly_once_by_per_frame_then_post_render_hooks
 
 def test_requests_replace_earlier_outputs_and_carry_the_settings():
     settings = HookSettings(device="cpu", model="fast", temporal_radius=1, output_pattern="/o/x.####.exr",
-                            aovs=("RGBA_key",), compression="zips")
+                            aovs=("RGBA_key",), compression="zips", motion_vectors="next")
     request = request_for("/r/x.####.exr", [1001, 1003], settings)
 
     assert (request.frames, request.existing, request.device) == ("1001-1003x2", "overwrite", "cpu")
     assert request.aovs == ("RGBA_key",) and request.seq_args()[-2:] == ["--aov", "RGBA_key"]
     assert request.compression == "zips" and "--compression zips" in " ".join(request.seq_args())
+    assert "--motion-vectors next" in " ".join(request.seq_args())
     assert request.model == "fast" and request_for("/r/x.####.exr", [1], HookSettings()).model is None
     with pytest.raises(PluginError, match="farm 'deadline'"):
         HookSettings(farm="deadline")

@@ -1,0 +1,173 @@
+"""Which way a render's motion vectors point, and a shot's way found from its own frames.
+
+The warps need motion in pixels from frame t to where the same point was in frame t-1, +X right and
++Y down the image rows (ARCHITECTURE.md). Renderers disagree: some write the motion to the next
+frame, some count +Y up the image, some measure it over the shutter rather than a frame. Read the
+wrong way, the neighbours are warped away from frame t, the consistency masks reject them, and
+the result is worse than with no motion at all (BENCHMARKS.md, "Motion vector conventions").
+
+A convention is a sign per component; `scale` multiplies both (2 for vectors measured over a
+half-frame shutter). `detect` warps frame t-1 onto frame t under each sign pair and keeps the one
+whose warped guides (albedo and normal, else the log beauty) match frame t best, deciding each
+component on its own: a shot that only pans sideways says nothing about +Y, and keeps the
+default there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.warp import warp
+
+log = logging.getLogger(__name__)
+
+# Name -> sign of (X, Y) that turns the render's vectors into the engine's.
+CONVENTIONS: dict[str, tuple[float, float]] = {
+    "previous": (1.0, 1.0),  # to the previous frame, +Y down (ours; Mitsuba generator)
+    "next": (-1.0, -1.0),  # to the next frame, +Y down
+    "previous-y-up": (1.0, -1.0),
+    "next-y-up": (-1.0, 1.0),
+}
+CANONICAL = "previous"
+AUTO = "auto"
+CHOICES = (AUTO, *CONVENTIONS)
+# A component's sign is decided when the better sign's mismatch is at most this fraction of the
+# other's; anything closer is too little motion (or texture) to tell.
+DECISIVE = 0.8
+PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are decided
+SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
+
+
+@dataclass(frozen=True)
+class MotionVectors:
+    """How a shot's motion vectors are read: a CONVENTIONS name and a scale, and, when found by
+    `detect`, what was found (`evidence`)."""
+
+    convention: str = CANONICAL
+    scale: float = 1.0
+    evidence: str = ""
+
+    def __post_init__(self) -> None:
+        if self.convention not in CONVENTIONS:
+            raise VfxDenoiseError(f"--motion-vectors must be one of {', '.join(CHOICES)} "
+                                  f"(got '{self.convention}')")
+        if not self.scale > 0:
+            raise VfxDenoiseError(f"--motion-scale must be above 0 (got {self.scale})")
+
+    @property
+    def factors(self) -> tuple[float, float]:
+        sx, sy = CONVENTIONS[self.convention]
+        return sx * self.scale, sy * self.scale
+
+    def apply(self, features: FrameFeatures) -> FrameFeatures:
+        """`features` with its motion turned into the engine's convention (a new array; the rest
+        shared)."""
+        if features.motion is None or self.factors == (1.0, 1.0):
+            return features
+        motion = features.motion
+        factors = np.asarray(self.factors, dtype=motion.dtype).reshape(2, 1, 1)
+        return replace(features, motion=motion * factors)
+
+    @property
+    def reading(self) -> str:
+        """'next', 'next-y-up, scale 2': what the frames were read as (outputs' headers)."""
+        return self.convention + (f", scale {self.scale:g}" if self.scale != 1.0 else "")
+
+    def describe(self) -> str:
+        """The reading and how it was found, for run summaries."""
+        return self.reading + (f" ({self.evidence})" if self.evidence else "")
+
+
+def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tuple[int, int]]:
+    """Up to `count` pairs (t-1, t) of consecutive frames in `frames`, taken at the middle, then a
+    quarter and three quarters of the way through. Chosen from the frames on disk alone, so
+    every chunk of a shot split across farm tasks reads the same pairs and decides alike."""
+    on_disk = sorted(set(frames))
+    present = set(on_disk)
+    pairs: list[tuple[int, int]] = []
+    for fraction in (0.5, 0.25, 0.75):
+        if len(pairs) == count or not on_disk:
+            break
+        t = on_disk[min(int(fraction * len(on_disk)), len(on_disk) - 1)]
+        for later in (t, t + 1):  # t may be the first frame of a run on disk
+            if later - 1 in present and later in present and (later - 1, later) not in pairs:
+                pairs.append((later - 1, later))
+                break
+    return pairs
+
+
+def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
+    """(1, C, H, W) float32 features that barely depend on the sample count: albedo and normal
+    where the render has them, else the log beauty; every stride-th pixel of every stride-th row."""
+    parts = [p for p in (features.albedo, features.normal) if p is not None]
+    if not parts:
+        return torch.log1p(torch.as_tensor(features.beauty[:, ::stride, ::stride],
+                                           dtype=torch.float32))[None]
+    return torch.cat([torch.as_tensor(p[:, ::stride, ::stride], dtype=torch.float32)
+                      for p in parts])[None]
+
+
+def mismatches(earlier: FrameFeatures, later: FrameFeatures, scale: float = 1.0
+               ) -> dict[str, float]:
+    """Per convention, the mean absolute difference between `later`'s guides and `earlier`'s
+    warped onto it by `later`'s motion read that way, over pixels that land inside the frame.
+    Measured at every stride-th pixel of every stride-th row, each matched at full resolution: as
+    many pixels as a 256-pixel-high frame has, whatever the resolution (0.1 s at 1080p)."""
+    source = _guides(earlier)
+    stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
+    target = _guides(later, stride)
+    motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
+    errors = {}
+    for name, (sx, sy) in CONVENTIONS.items():
+        factors = torch.tensor([sx * scale, sy * scale]).view(1, 2, 1, 1)
+        warped, inside = warp(source, motion * factors, stride)
+        weight = inside.sum() * target.shape[1]
+        errors[name] = float(((warped - target).abs() * inside).sum() / weight.clamp(min=1))
+    return errors
+
+
+def _sign_of(errors: dict[str, float], component: int) -> float | None:
+    """+1 or -1 for the component's sign that matches best, or None if it is not decisive."""
+    best = {sign: min(e for name, e in errors.items() if CONVENTIONS[name][component] == sign)
+            for sign in (1.0, -1.0)}
+    low, high = sorted(best.values())
+    if high <= 0 or low > DECISIVE * high:
+        return None
+    return min(best, key=best.get)
+
+
+def _convention(sx: float, sy: float) -> str:
+    return next(name for name, signs in CONVENTIONS.items() if signs == (sx, sy))
+
+
+def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
+           scale: float = 1.0) -> MotionVectors:
+    """The convention that best aligns each pair ((t-1, t), frame t-1, frame t on t's data
+    window) until both signs are decided. A sign left undecided follows the decided one (+Y down
+    is the common case); both undecided: the engine's own convention."""
+    signs: list[float | None] = [None, None]
+    seen: list[str] = []
+    for (earlier, later), previous, current in pairs:
+        if current.motion is None:
+            continue
+        errors = mismatches(previous, current, scale)
+        log.debug("motion vectors, frames %d-%d: mismatch %s", earlier, later,
+                 ", ".join(f"{name} {error:.4g}" for name, error in errors.items()))
+        seen.append(f"{earlier}-{later}")
+        for component in (0, 1):
+            if signs[component] is None:
+                signs[component] = _sign_of(errors, component)
+        if None not in signs:
+            break
+    frames = f"frames {', '.join(seen)}" if seen else "no consecutive frames with motion"
+    if signs == [None, None]:
+        return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
+    sx, sy = (signs[0] or signs[1]), (signs[1] or signs[0])
+    return MotionVectors(_convention(sx, sy), scale, f"found from {frames}")

@@ -1,0 +1,97 @@
+"""Motion vectors read in each renderer convention, and a shot's convention found from its frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.motion_vectors import CONVENTIONS, MotionVectors, detect, detection_pairs
+
+SIZE = 48
+
+
+def _texture(dx: float, dy: float) -> np.ndarray:
+    """(3, H, W) albedo-like texture whose content has moved by (dx, dy) pixels."""
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    xs, ys = xs - dx, ys - dy
+    return np.stack([0.5 + 0.4 * np.sin(xs / 3.0), 0.5 + 0.4 * np.cos(ys / 2.5),
+                     0.5 + 0.4 * np.sin((xs + ys) / 4.0)]).astype(np.float32)
+
+
+def _pair(step: tuple[float, float], convention: str, frame: int = 1001):
+    """Frames t-1 and t of content moving by `step` px per frame, t's motion written in
+    `convention`, as `detect` takes them."""
+    signs = np.asarray(CONVENTIONS[convention], np.float32).reshape(2, 1, 1)
+    canonical = np.broadcast_to(-np.asarray(step, np.float32).reshape(2, 1, 1), (2, SIZE, SIZE))
+    earlier = FrameFeatures(beauty=_texture(0, 0), albedo=_texture(0, 0))
+    later = FrameFeatures(beauty=_texture(*step), albedo=_texture(*step), motion=canonical * signs)
+    return (frame - 1, frame), earlier, later
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_each_convention_is_found_from_diagonal_motion(convention):
+    found = detect([_pair((1.5, -2.0), convention)])
+    assert found.convention == convention
+    assert found.evidence == "found from frames 1000-1001"
+
+
+@pytest.mark.parametrize(("written", "read"), [("previous", "previous"), ("next", "next"),
+                                               ("previous-y-up", "previous"), ("next-y-up", "next")])
+def test_a_sideways_pan_cannot_tell_y_up_and_keeps_y_down(written, read):
+    assert detect([_pair((2.0, 0.0), written)]).convention == read
+
+
+def test_a_later_pair_decides_what_an_earlier_one_could_not():
+    pairs = [_pair((2.0, 0.0), "next-y-up", 1005), _pair((0.0, 2.0), "next-y-up", 1003)]
+    found = detect(pairs)
+    assert found.convention == "next-y-up"
+    assert found.evidence == "found from frames 1004-1005, 1002-1003"
+
+
+def test_without_motion_the_engines_own_convention_is_kept():
+    found = detect([_pair((0.0, 0.0), "next")])
+    assert found.convention == "previous"
+    assert found.evidence.startswith("default: too little motion to tell in frames 1000-1001")
+    assert detect([]).evidence == "default: too little motion to tell in no consecutive frames with motion"
+
+
+def test_the_log_beauty_guides_a_render_without_albedo_and_normal():
+    pair = _pair((1.5, 1.0), "next")
+    (frames, earlier, later) = pair
+    earlier, later = FrameFeatures(beauty=earlier.beauty * 5), FrameFeatures(
+        beauty=later.beauty * 5, motion=later.motion)
+    assert detect([(frames, earlier, later)]).convention == "next"
+
+
+def test_a_scale_is_applied_before_matching():
+    # Vectors measured over a half-frame shutter: half the motion; read at scale 2 they align.
+    (frames, earlier, later) = _pair((2.0, 2.0), "previous")
+    later.motion = later.motion / 2
+    assert detect([(frames, earlier, later)], scale=2.0).convention == "previous"
+
+
+def test_pairs_come_from_the_frames_on_disk_alone():
+    assert detection_pairs(list(range(1001, 1011))) == [(1005, 1006), (1002, 1003), (1007, 1008)]
+    assert detection_pairs([1001, 1002]) == [(1001, 1002)]
+    assert detection_pairs([1001, 1003, 1005]) == []  # rendered on twos: no frame has its t-1
+    assert detection_pairs([1001, 1002, 1005, 1006, 1007]) == [(1005, 1006), (1001, 1002), (1006, 1007)]
+
+
+def test_apply_turns_motion_into_the_engines_convention_in_its_own_type():
+    motion = np.stack([np.full((2, 2), 1.5), np.full((2, 2), -0.5)]).astype(np.float16)
+    features = FrameFeatures(beauty=np.zeros((3, 2, 2), np.float32), motion=motion)
+    read = MotionVectors("next-y-up", scale=2.0).apply(features)
+    assert read.motion.dtype == np.float16
+    np.testing.assert_array_equal(read.motion[0], -3.0)
+    np.testing.assert_array_equal(read.motion[1], -1.0)
+    assert read.beauty is features.beauty and features.motion[0, 0, 0] == 1.5  # input untouched
+    assert MotionVectors().apply(features) is features
+
+
+def test_unknown_conventions_and_scales_not_above_zero_are_refused_naming_the_flag():
+    with pytest.raises(VfxDenoiseError, match="--motion-vectors must be one of auto, previous"):
+        MotionVectors("forward")
+    with pytest.raises(VfxDenoiseError, match="--motion-scale must be above 0"):
+        MotionVectors(scale=0.0)
