@@ -4,8 +4,9 @@ what the wrong reading costs.
     python benchmarks/motion_vectors.py [--data data/val] [--levels spp4,spp16] [--work DIR]
 
 For every shot of a make-dataset folder (motion to the previous frame, +Y down) and every
-convention of `core.motion_vectors.CONVENTIONS`, the noisy frames are rewritten with their motion
-in that convention, then denoised by `seq`'s engine three ways: `auto` (the convention found from
+convention of `core.motion_vectors.CONVENTIONS`, and for vectors to the next frame measured over a
+half-frame shutter (half their length), the noisy frames are rewritten with their motion so, then
+denoised by `seq`'s engine three ways: `auto` (the convention found from
 the frames), read as 'previous' (the only reading before `--motion-vectors`), and with the motion
 layer ignored (`--motion none`). Prints, per convention, how many shots `auto` read right, the
 largest error of its reading where it did not (a shot without vertical motion cannot tell +Y up
@@ -30,31 +31,31 @@ from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.motion_vectors import CONVENTIONS
 
 MOTION = ["motion.X", "motion.Y"]
+# How the motion is written: factors of the engine's own vectors.
+CASES = {**CONVENTIONS,
+         "next, half-frame shutter": (-0.5, -0.5)}
 WAYS = {"auto": {}, "read as previous": {"motion_vectors": "previous"},
         "motion ignored": {"layers": {"motion": "none"}}}
 
 
-def _rewrite(frames: Path, convention: str, folder: Path) -> str:
-    """The frames of `frames`/render.####.exr with their motion in `convention`; their pattern."""
+def _rewrite(frames: Path, factors: tuple[float, float], folder: Path) -> str:
+    """The frames of `frames`/render.####.exr with their motion times `factors`; their pattern."""
     folder.mkdir(parents=True, exist_ok=True)
-    signs = np.asarray(CONVENTIONS[convention], np.float32).reshape(2, 1, 1)
     for path in sorted(frames.glob("render.*.exr")):
         image = read_exr(path)
-        image.set(MOTION, image.get(MOTION) * signs)  # a sign flip is its own inverse
+        image.set(MOTION, image.get(MOTION) * np.asarray(factors, np.float32).reshape(2, 1, 1))
         write_exr(folder / path.name, image)
     return str(folder / "render.####.exr")
 
 
-def _reading_error(pattern: str, convention: str) -> float:
-    """Mean |flow auto reads - true flow| over the pixels of the shot's frames, in pixels."""
+def _reading_error(pattern: str, factors: tuple[float, float]) -> float:
+    """Mean |flow auto reads - true flow| over the pixels of the shot's frames, in pixels, for
+    motion written as the true flow times `factors`."""
     sequence = find_sequence(pattern)
     found = find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig())
-    if found.convention == convention:
-        return 0.0
-    wrong = np.asarray(found.factors, np.float32) * CONVENTIONS[convention] - 1.0  # 0 or -2
-    return float(np.mean([np.abs(read_exr(sequence.pattern.path(f)).get(MOTION)
-                                 * wrong.reshape(2, 1, 1)).sum(axis=0).mean()
-                          for f in sequence.frames]))
+    wrong = (np.asarray(found.factors) - 1 / np.asarray(factors)).astype(np.float32).reshape(2, 1, 1)
+    return float(np.mean([np.abs(read_exr(sequence.pattern.path(f)).get(MOTION) * wrong)
+                          .sum(axis=0).mean() for f in sequence.frames]))
 
 
 def _beauties(pattern: str) -> list[np.ndarray]:
@@ -73,30 +74,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = args.work or Path(scratch)
         rows = {}
-        for convention in CONVENTIONS:
+        for case, factors in CASES.items():
             errors, scores = [], {way: [] for way in WAYS}
             for shot in shots:
                 references = _beauties(str(shot / "reference" / "render.####.exr"))
                 for level in args.levels.split(","):
-                    pattern = _rewrite(shot / level, convention, work / shot.name / level / convention)
-                    errors.append(_reading_error(pattern, convention))
+                    folder = work / shot.name / level / case.replace(", ", "-").replace(" ", "-")
+                    pattern = _rewrite(shot / level, factors, folder)
+                    errors.append(_reading_error(pattern, factors))
                     for way, settings in WAYS.items():
                         out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
                         denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
                                                                            **settings))
                         scores[way].append(score(_beauties(out), references))
-            rows[convention] = (errors, scores)
+            rows[case] = (errors, scores)
     print(f"{len(shots)} shots of {args.data}, levels {args.levels}; means over shots and levels")
     print("| motion written as | auto read it right | its largest reading error, px | " + " | ".join(
         f"{way}: PSNR / relMSE / temporal" for way in WAYS) + " |")
     print("|---|---|---|" + "---|" * len(WAYS))
-    for convention, (errors, scores) in rows.items():
+    for case, (errors, scores) in rows.items():
         cells = [" / ".join(f"{statistics.mean(s[key] for s in scores[way]):{fmt}}"
                             for key, fmt in (("psnr", ".2f"), ("relmse", ".4f"), ("temporal", ".4f")))
                  for way in WAYS]
         right = sum(error == 0 for error in errors)
-        print(f"| {convention} | {right} of {len(errors)} | {max(errors):.3f} | " + " | ".join(cells)
-              + " |")
+        print(f"| {case} | {right} of {len(errors)} | {max(errors):.3f} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

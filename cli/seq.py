@@ -76,7 +76,8 @@ def _emit(event: dict) -> None:
                    "summary says which).")
 @click.option("--motion-scale", type=click.FloatRange(min=0, min_open=True), default=1.0,
               show_default=True,
-              help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter.")
+              help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
+                   "(auto also tries 2 and 0.5 times it).")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
         resume: bool, overwrite: bool,

@@ -10,13 +10,13 @@ A convention is a sign per component; `scale` multiplies both (2 for vectors mea
 half-frame shutter). `detect` warps frame t-1 onto frame t under each sign pair and keeps the one
 whose warped guides (albedo and normal, else the log beauty) match frame t best, deciding each
 component on its own: a shot that only pans sideways says nothing about +Y, and keeps the
-default there.
+default there. With the signs decided, it tries the vectors doubled and halved the same way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,6 +42,9 @@ CHOICES = (AUTO, *CONVENTIONS)
 # other's; anything closer is too little motion (or texture) to tell.
 DECISIVE = 0.8
 PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are decided
+# Factors of the given scale tried against 1 once the signs are decided: 2 finds vectors measured
+# over a half-frame (180 degree) shutter, 0.5 vectors over two frames.
+SCALES = (0.5, 2.0)
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
 
 
@@ -114,22 +117,21 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
                       for p in parts])[None]
 
 
-def mismatches(earlier: FrameFeatures, later: FrameFeatures, scale: float = 1.0
-               ) -> dict[str, float]:
-    """Per convention, the mean absolute difference between `later`'s guides and `earlier`'s
-    warped onto it by `later`'s motion read that way, over pixels that land inside the frame.
-    Measured at every stride-th pixel of every stride-th row, each matched at full resolution: as
-    many pixels as a 256-pixel-high frame has, whatever the resolution (0.1 s at 1080p)."""
+def mismatches(earlier: FrameFeatures, later: FrameFeatures,
+               readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, float]:
+    """Per reading (factors for X and Y), the mean absolute difference between `later`'s guides
+    and `earlier`'s warped onto it by `later`'s motion read so, over pixels that land inside the
+    frame. Measured at every stride-th pixel of every stride-th row, each matched at full
+    resolution: as many pixels as a 256-pixel-high frame has, whatever the resolution."""
     source = _guides(earlier)
     stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
     target = _guides(later, stride)
     motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
     errors = {}
-    for name, (sx, sy) in CONVENTIONS.items():
-        factors = torch.tensor([sx * scale, sy * scale]).view(1, 2, 1, 1)
-        warped, inside = warp(source, motion * factors, stride)
+    for key, factors in readings.items():
+        warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
         weight = inside.sum() * target.shape[1]
-        errors[name] = float(((warped - target).abs() * inside).sum() / weight.clamp(min=1))
+        errors[key] = float(((warped - target).abs() * inside).sum() / weight.clamp(min=1))
     return errors
 
 
@@ -143,31 +145,47 @@ def _sign_of(errors: dict[str, float], component: int) -> float | None:
     return min(best, key=best.get)
 
 
-def _convention(sx: float, sy: float) -> str:
-    return next(name for name, signs in CONVENTIONS.items() if signs == (sx, sy))
+def _scale_of(errors: dict[float, float]) -> float | None:
+    """The factor (1 or one of SCALES) that matches best if it is decisive, else None."""
+    best = min(errors, key=errors.get)
+    others = [e for factor, e in errors.items() if factor != best]
+    return best if errors[best] <= DECISIVE * (errors[1.0] if best != 1.0 else min(others)) else None
+
+
+def _convention(signs: list[float | None]) -> str:
+    """A sign left undecided follows the decided one (+Y down is the common case)."""
+    sx, sy = (signs[0] or signs[1]), (signs[1] or signs[0])
+    return next(name for name, pair in CONVENTIONS.items() if pair == (sx, sy))
 
 
 def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
            scale: float = 1.0) -> MotionVectors:
-    """The convention that best aligns each pair ((t-1, t), frame t-1, frame t on t's data
-    window) until both signs are decided. A sign left undecided follows the decided one (+Y down
-    is the common case); both undecided: the engine's own convention."""
+    """The reading that best aligns the pairs ((t-1, t), frame t-1, frame t on t's data window):
+    each sign, taking pairs until both are decided, and a factor of `scale` (1 or one of SCALES),
+    tried with the signs found so far on each of those pairs until one is decisive (no pair is
+    read for it alone; 1 if none is). Both signs undecided: the engine's own convention."""
     signs: list[float | None] = [None, None]
+    factor: float | None = None
     seen: list[str] = []
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
             continue
-        errors = mismatches(previous, current, scale)
-        log.debug("motion vectors, frames %d-%d: mismatch %s", earlier, later,
-                 ", ".join(f"{name} {error:.4g}" for name, error in errors.items()))
+        errors = mismatches(previous, current, {name: (sx * scale, sy * scale)
+                                                for name, (sx, sy) in CONVENTIONS.items()})
         seen.append(f"{earlier}-{later}")
         for component in (0, 1):
             if signs[component] is None:
                 signs[component] = _sign_of(errors, component)
+        if signs != [None, None] and factor is None:
+            sx, sy = CONVENTIONS[_convention(signs)]
+            errors |= mismatches(previous, current, {f: (sx * scale * f, sy * scale * f)
+                                                     for f in (1.0, *SCALES)})
+            factor = _scale_of({f: errors[f] for f in (1.0, *SCALES)})
+        log.debug("motion vectors, frames %d-%d: mismatch %s", earlier, later,
+                  ", ".join(f"{key} {error:.4g}" for key, error in errors.items()))
         if None not in signs:
             break
     frames = f"frames {', '.join(seen)}" if seen else "no consecutive frames with motion"
     if signs == [None, None]:
         return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
-    sx, sy = (signs[0] or signs[1]), (signs[1] or signs[0])
-    return MotionVectors(_convention(sx, sy), scale, f"found from {frames}")
+    return MotionVectors(_convention(signs), scale * (factor or 1.0), f"found from {frames}")

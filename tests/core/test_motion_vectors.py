@@ -33,8 +33,18 @@ def _pair(step: tuple[float, float], convention: str, frame: int = 1001):
 @pytest.mark.parametrize("convention", list(CONVENTIONS))
 def test_each_convention_is_found_from_diagonal_motion(convention):
     found = detect([_pair((1.5, -2.0), convention)])
-    assert found.convention == convention
+    assert (found.convention, found.scale) == (convention, 1.0)
     assert found.evidence == "found from frames 1000-1001"
+
+
+@pytest.mark.parametrize(("length", "scale"), [(0.5, 2.0), (2.0, 0.5)])
+def test_vectors_over_half_a_frame_or_two_frames_are_found_scaled(length, scale):
+    # A 180 degree shutter: the renderer's vectors span half the motion of a frame.
+    (frames, earlier, later) = _pair((2.0, 1.5), "next")
+    later.motion = later.motion * length
+    found = detect([(frames, earlier, later)])
+    assert (found.convention, found.scale) == ("next", scale)
+    assert found.describe() == f"next, scale {scale:g} (found from frames 1000-1001)"
 
 
 @pytest.mark.parametrize(("written", "read"), [("previous", "previous"), ("next", "next"),
@@ -65,11 +75,12 @@ def test_the_log_beauty_guides_a_render_without_albedo_and_normal():
     assert detect([(frames, earlier, later)]).convention == "next"
 
 
-def test_a_scale_is_applied_before_matching():
-    # Vectors measured over a half-frame shutter: half the motion; read at scale 2 they align.
+def test_a_given_scale_is_applied_before_matching():
+    # Vectors in half-pixels: given scale 2 they align, and no further factor is found.
     (frames, earlier, later) = _pair((2.0, 2.0), "previous")
     later.motion = later.motion / 2
-    assert detect([(frames, earlier, later)], scale=2.0).convention == "previous"
+    found = detect([(frames, earlier, later)], scale=2.0)
+    assert (found.convention, found.scale) == ("previous", 2.0)
 
 
 def test_pairs_come_from_the_frames_on_disk_alone():
