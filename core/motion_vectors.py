@@ -42,7 +42,7 @@ CHOICES = (AUTO, *CONVENTIONS)
 # other's; anything closer is too little motion (or texture) to tell.
 DECISIVE = 0.8
 PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are decided
-# Factors of the given scale tried against 1 once the signs are decided: 2 finds vectors measured
+# Factors of the given scale tried against 1 once a sign is decided: 2 finds vectors measured
 # over a half-frame (180 degree) shutter, 0.5 vectors over two frames.
 SCALES = (0.5, 2.0)
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
@@ -117,7 +117,7 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
                       for p in parts])[None]
 
 
-def mismatches(earlier: FrameFeatures, later: FrameFeatures,
+def _mismatches(earlier: FrameFeatures, later: FrameFeatures,
                readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, float]:
     """Per reading (factors for X and Y), the mean absolute difference between `later`'s guides
     and `earlier`'s warped onto it by `later`'s motion read so, over pixels that land inside the
@@ -170,16 +170,16 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
             continue
-        errors = mismatches(previous, current, {name: (sx * scale, sy * scale)
-                                                for name, (sx, sy) in CONVENTIONS.items()})
+        errors = _mismatches(previous, current, {name: (sx * scale, sy * scale)
+                                                 for name, (sx, sy) in CONVENTIONS.items()})
         seen.append(f"{earlier}-{later}")
         for component in (0, 1):
             if signs[component] is None:
                 signs[component] = _sign_of(errors, component)
         if signs != [None, None] and factor is None:
             sx, sy = CONVENTIONS[_convention(signs)]
-            errors |= mismatches(previous, current, {f: (sx * scale * f, sy * scale * f)
-                                                     for f in (1.0, *SCALES)})
+            errors |= _mismatches(previous, current, {f: (sx * scale * f, sy * scale * f)
+                                                      for f in (1.0, *SCALES)})
             factor = _scale_of({f: errors[f] for f in (1.0, *SCALES)})
         log.debug("motion vectors, frames %d-%d: mismatch %s", earlier, later,
                   ", ".join(f"{key} {error:.4g}" for key, error in errors.items()))
