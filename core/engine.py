@@ -212,9 +212,10 @@ class _FrameSource:
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
                  threads: int, keep_images: set[int], device: torch.device,
-                 motion: MotionVectors | None = None):
+                 motion: MotionVectors | None = None, quiet: bool = False):
         self.pattern = pattern
         self.motion = motion or MotionVectors()
+        self.quiet = quiet  # no warnings: the run reads these frames again and reports them
         self.device = device
         self.keep_images = keep_images
         self.overrides = layers_override
@@ -257,7 +258,7 @@ class _FrameSource:
                 raise
             self.layers = self.layers or loaded.layers
             self.sanitized.merge(report)
-            if report.total:
+            if report.total and not self.quiet:
                 log.warning("frame %d: replaced non-finite/out-of-range values: %s",
                             frame, report.describe())
             self.cache[frame] = loaded
@@ -558,7 +559,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
     source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
-                          device=torch.device("cpu"))
+                          device=torch.device("cpu"), quiet=True)
 
     def pairs():  # one pair in memory at a time
         for earlier, later in detection_pairs(on_disk):

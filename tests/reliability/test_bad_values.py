@@ -3,6 +3,8 @@ reported, and never in the denoised beauty. AOV channels are written back exactl
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import OpenImageIO as oiio
 from reliability.damage import poison
@@ -55,3 +57,13 @@ def test_the_cli_reports_what_was_sanitised(shot, cli):
     assert result.exit_code == 0, result.output
     assert (f"sanitised input values: 2 albedo, {bad_beauty} beauty, 1 motion, 1 normal"
             in result.stderr)
+
+
+def test_each_frames_replacements_are_logged_once(shot, config, caplog):
+    """Finding the motion vectors' convention reads frames 2 and 3 before the run reads them."""
+    _poison_shot(shot)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.engine"):
+        summary = denoise_sequence(shot, config=config())
+    assert "frames 3-4, 1-2" in summary.motion_vectors
+    replaced = [m.split(":")[0] for m in caplog.messages if "replaced non-finite" in m]
+    assert replaced == ["frame 2", "frame 3"]
