@@ -16,6 +16,7 @@ default there. With the signs decided, it tries the vectors doubled and halved t
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -46,6 +47,8 @@ PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are
 # over a half-frame (180 degree) shutter, 0.5 vectors over two frames.
 SCALES = (0.5, 2.0)
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
+MOVING = 0.5  # pixels of motion along an axis that make a pixel tell that axis's sign
+MIN_PIXELS = 64  # fewer such pixels in a pair tell nothing
 
 
 @dataclass(frozen=True)
@@ -118,38 +121,51 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
 
 
 def _mismatches(earlier: FrameFeatures, later: FrameFeatures,
-               readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, float]:
+                readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, tuple[float, ...]]:
     """Per reading (factors for X and Y), the mean absolute difference between `later`'s guides
-    and `earlier`'s warped onto it by `later`'s motion read so, over pixels that land inside the
-    frame. Measured at every stride-th pixel of every stride-th row, each matched at full
-    resolution: as many pixels as a 256-pixel-high frame has, whatever the resolution."""
+    and `earlier`'s warped onto it by `later`'s motion read so, over the pixels that land inside
+    the frame, show something (not the empty background of an element, all zero in every
+    reading) and move at least MOVING pixels: along X or Y, along X, along Y (NaN where fewer
+    than MIN_PIXELS do). Pixels that stay put match alike in every reading and would only dilute
+    the difference; a fast sideways pan would drown a slow vertical drift.
+    Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
+    as many pixels as a 256-pixel-high frame has, whatever the resolution."""
     source = _guides(earlier)
     stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
     target = _guides(later, stride)
     motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
+    along = (motion[0].abs() >= MOVING) & (target[0].abs().sum(dim=0) > 0)
+    moving = torch.stack([along[0] | along[1], along[0], along[1]])
     errors = {}
     for key, factors in readings.items():
         warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
-        weight = inside.sum() * target.shape[1]
-        errors[key] = float(((warped - target).abs() * inside).sum() / weight.clamp(min=1))
+        difference = (warped - target).abs().mean(dim=1)[0]
+        counted = moving & inside[0].bool()
+        errors[key] = tuple(float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS
+                            else float("nan") for mask in counted)
     return errors
 
 
-def _sign_of(errors: dict[str, float], component: int) -> float | None:
-    """+1 or -1 for the component's sign that matches best, or None if it is not decisive."""
-    best = {sign: min(e for name, e in errors.items() if CONVENTIONS[name][component] == sign)
-            for sign in (1.0, -1.0)}
-    low, high = sorted(best.values())
-    if high <= 0 or low > DECISIVE * high:
+def _sign_of(errors: dict[str, tuple[float, ...]], component: int) -> float | None:
+    """+1 or -1 for the component's sign that matches best where things move along it, or None
+    if it is not decisive (or too few pixels move along it)."""
+    along = [(CONVENTIONS[name][component], e[1 + component]) for name, e in errors.items()]
+    if any(math.isnan(e) for _, e in along):
         return None
-    return min(best, key=best.get)
+    best = {sign: min(e for s, e in along if s == sign) for sign in (1.0, -1.0)}
+    low, high = sorted(best.values())
+    return min(best, key=best.get) if low <= DECISIVE * high else None
 
 
-def _scale_of(errors: dict[float, float]) -> float | None:
-    """The factor (1 or one of SCALES) that matches best if it is decisive, else None."""
-    best = min(errors, key=errors.get)
-    others = [e for factor, e in errors.items() if factor != best]
-    return best if errors[best] <= DECISIVE * (errors[1.0] if best != 1.0 else min(others)) else None
+def _scale_of(errors: dict[Hashable, tuple[float, ...]]) -> float | None:
+    """The factor (1 or one of SCALES) that matches best where things move, if it is decisive:
+    against 1 for another factor, against every other for 1."""
+    moving = {f: errors[f][0] for f in (1.0, *SCALES)}
+    if any(math.isnan(e) for e in moving.values()):
+        return None
+    best = min(moving, key=moving.get)
+    rival = moving[1.0] if best != 1.0 else min(e for f, e in moving.items() if f != 1.0)
+    return best if moving[best] <= DECISIVE * rival else None
 
 
 def _convention(signs: list[float | None]) -> str:
@@ -180,9 +196,10 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
             sx, sy = CONVENTIONS[_convention(signs)]
             errors |= _mismatches(previous, current, {f: (sx * scale * f, sy * scale * f)
                                                       for f in (1.0, *SCALES)})
-            factor = _scale_of({f: errors[f] for f in (1.0, *SCALES)})
-        log.debug("motion vectors, frames %d-%d: mismatch %s", earlier, later,
-                  ", ".join(f"{key} {error:.4g}" for key, error in errors.items()))
+            factor = _scale_of(errors)
+        log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y) %s", earlier,
+                  later, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
+                                   for key, error in errors.items()))
         if None not in signs:
             break
     frames = f"frames {', '.join(seen)}" if seen else "no consecutive frames with motion"

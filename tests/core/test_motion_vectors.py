@@ -106,3 +106,19 @@ def test_unknown_conventions_and_scales_not_above_zero_are_refused_naming_the_fl
         MotionVectors("forward")
     with pytest.raises(VfxDenoiseError, match="--motion-scale must be above 0"):
         MotionVectors(scale=0.0)
+
+
+def test_a_small_moving_object_decides_over_a_noisy_still_background():
+    """Still pixels match alike in every reading; counted, their noise would hide the object."""
+    rng = np.random.default_rng(0)
+    step = (1.5, 1.5)
+    still, moved = _texture(0, 0), _texture(*step)
+    patch = (slice(None), slice(20, 30), slice(20, 30))
+    later_albedo = still.copy()
+    later_albedo[patch] = moved[patch]
+    motion = np.zeros((2, SIZE, SIZE), np.float32)
+    motion[patch] = -np.asarray(step, np.float32).reshape(2, 1, 1) * CONVENTIONS["next"][0]
+    noisy = [a + rng.normal(0, 0.05, a.shape).astype(np.float32) for a in (still, later_albedo)]
+    earlier = FrameFeatures(beauty=still, albedo=noisy[0])
+    later = FrameFeatures(beauty=later_albedo, albedo=noisy[1], motion=motion)
+    assert detect([((1000, 1001), earlier, later)]).convention == "next"
