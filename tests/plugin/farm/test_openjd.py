@@ -184,6 +184,21 @@ def test_rerunning_a_chunk_rewrites_only_its_frames(shot, reference, tmp_path, t
     assert all(_same(out, reference, frame) for frame in FRAMES)
 
 
+def test_farm_chunks_find_the_motion_vectors_convention_as_one_run_given_it(sequence_factory,
+                                                                            tmp_path, tiny_weights):
+    shot = sequence_factory("next", frames=FRAMES, height=32, width=32, convention="next")
+    given = str(tmp_path / "given" / "den.####.exr")
+    result = _run([BIN / "vfxdenoise", "seq", shot, "-o", given, "--device", "cpu", "--model",
+                   tiny_weights, "--motion-vectors", "next", "--progress", "none"])
+    assert result.returncode == 0, result.stderr
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3), tmp_path / "bundle")  # auto
+
+    _openjd("run", tmp_path / "bundle" / "template.yaml")
+
+    assert all(_same(out, given, frame) for frame in FRAMES)
+
+
 @pytest.mark.slow
 def test_negative_frames_run_through_openjd(sequence_factory, tmp_path, tiny_weights):
     shot = sequence_factory("neg", frames=range(-3, 2), height=32, width=32)  # render.-003.exr ..
