@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -120,30 +120,35 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
                       for p in parts])[None]
 
 
-def _mismatches(earlier: FrameFeatures, later: FrameFeatures,
-                readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, tuple[float, ...]]:
-    """Per reading (factors for X and Y), the mean absolute difference between `later`'s guides
-    and `earlier`'s warped onto it by `later`'s motion read so, over the pixels that land inside
-    the frame, show something (not the empty background of an element, all zero in every
-    reading) and move at least MOVING pixels: along X or Y, along X, along Y (NaN where fewer
-    than MIN_PIXELS do). Pixels that stay put match alike in every reading and would only dilute
-    the difference; a fast sideways pan would drown a slow vertical drift.
+def _matcher(earlier: FrameFeatures, later: FrameFeatures
+             ) -> Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, tuple[float, ...]]]:
+    """A function giving, per reading (factors for X and Y), the mean absolute difference between
+    `later`'s guides and `earlier`'s warped onto it by `later`'s motion read so, over the pixels
+    that land inside the frame, show something (not the empty background of an element, all
+    zero in every reading) and move at least MOVING pixels: along X or Y, along X, along Y (NaN
+    where fewer than MIN_PIXELS do). Pixels that stay put match alike in every reading and would
+    only dilute the difference; a fast sideways pan would drown a slow vertical drift.
     Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
-    as many pixels as a 256-pixel-high frame has, whatever the resolution."""
+    as many pixels as a 256-pixel-high frame has, whatever the resolution. The guides are built
+    once per pair, whatever the readings asked of it."""
     source = _guides(earlier)
     stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
     target = _guides(later, stride)
     motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
     along = (motion[0].abs() >= MOVING) & (target[0].abs().sum(dim=0) > 0)
     moving = torch.stack([along[0] | along[1], along[0], along[1]])
-    errors = {}
-    for key, factors in readings.items():
-        warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
-        difference = (warped - target).abs().mean(dim=1)[0]
-        counted = moving & inside[0].bool()
-        errors[key] = tuple(float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS
-                            else float("nan") for mask in counted)
-    return errors
+
+    def mismatches(readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, tuple[float, ...]]:
+        errors = {}
+        for key, factors in readings.items():
+            warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
+            difference = (warped - target).abs().mean(dim=1)[0]
+            counted = moving & inside[0].bool()
+            errors[key] = tuple(float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS
+                                else float("nan") for mask in counted)
+        return errors
+
+    return mismatches
 
 
 def _sign_of(errors: dict[str, tuple[float, ...]], component: int) -> float | None:
@@ -186,16 +191,17 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
             continue
-        errors = _mismatches(previous, current, {name: (sx * scale, sy * scale)
-                                                 for name, (sx, sy) in CONVENTIONS.items()})
+        mismatches = _matcher(previous, current)
+        errors = mismatches({name: (sx * scale, sy * scale) for name, (sx, sy) in CONVENTIONS.items()})
         seen.append(f"{earlier}-{later}")
         for component in (0, 1):
             if signs[component] is None:
                 signs[component] = _sign_of(errors, component)
         if signs != [None, None] and factor is None:
-            sx, sy = CONVENTIONS[_convention(signs)]
-            errors |= _mismatches(previous, current, {f: (sx * scale * f, sy * scale * f)
-                                                      for f in (1.0, *SCALES)})
+            convention = _convention(signs)
+            sx, sy = CONVENTIONS[convention]
+            errors |= {1.0: errors[convention]}  # the factor 1 is that reading, already matched
+            errors |= mismatches({f: (sx * scale * f, sy * scale * f) for f in SCALES})
             factor = _scale_of(errors)
         log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y) %s", earlier,
                   later, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
