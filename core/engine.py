@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from vfxdenoise import __version__
+from vfxdenoise.core.coverage import empty_pixels, keep_empty
 from vfxdenoise.core.errors import (
     DeviceError,
     MissingFramesError,
@@ -425,14 +426,18 @@ class _Denoiser:
 
 def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
                     config: EngineConfig, model_name: str, motion_vectors: str = "") -> ExrImage:
-    """Frame t's EXR with only the beauty and the `aovs` layers replaced (and the noisy beauty
-    kept when asked), and what made it in the header."""
+    """Frame t's EXR with only the beauty and the `aovs` layers replaced (black where the render
+    left a pixel empty: `coverage`), the noisy beauty kept when asked, and what made it in the
+    header."""
     if config.keep_noisy:
         noisy = image.get(list(layers.beauty))
         image.add_channels([f"noisy.{c.split('.')[-1]}" for c in layers.beauty], noisy)
-    image.set(list(layers.beauty), denoised[:3])
-    for index, (_, channels) in enumerate(layers.aovs, start=1):
-        image.set(list(channels), denoised[3 * index:3 * index + 3])
+    uncovered = _uncovered(image, layers, denoised.shape[1:])
+    for index, channels in enumerate((layers.beauty, *(channels for _, channels in layers.aovs))):
+        layer = denoised[3 * index:3 * index + 3]
+        if uncovered is not None:
+            keep_empty(layer, image.get(list(channels)), uncovered)
+        image.set(list(channels), layer)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     if motion_vectors:
@@ -440,6 +445,15 @@ def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
     if config.compression is not None:
         image.set_compression(config.compression)
     return image
+
+
+def _uncovered(image: ExrImage, layers: LayerMap, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Frame t's pixels that its alpha leaves empty (`coverage`), where it has an alpha on the
+    beauty's pixels."""
+    if layers.alpha is None:
+        return None
+    alpha = image.get(list(layers.alpha))
+    return empty_pixels(alpha) if alpha.shape[1:] == tuple(shape) else None
 
 
 def _write_denoised(path: Path, image: ExrImage, layers: LayerMap, beauty: DenoisedBeauty,

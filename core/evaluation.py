@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfxdenoise.core import metrics
+from vfxdenoise.core import coverage, metrics
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around
@@ -21,10 +21,11 @@ from vfxdenoise.core.training.render import RenderSequence, window_around
 Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 
-def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
-                   ) -> Denoiser:
+def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+                   empty_margin: int | None = coverage.MARGIN) -> Denoiser:
     """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does, from
-    inputs in `dtype` (the model's)."""
+    inputs in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty
+    to the network (`coverage`)."""
 
     def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
         was_training = model.training
@@ -35,7 +36,11 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
             for t in range(len(frames)):
                 x = build_input(window_around(frames, t, model.temporal_radius), model.layout,
                                 device, dtype=dtype)
-                outputs.append(model(x)[0].float().cpu().numpy())
+                out = model(x)[0].float().cpu().numpy()
+                if empty_margin is not None:
+                    uncovered = coverage.empty_pixels(frames[t].alpha, empty_margin)
+                    coverage.keep_empty(out, frames[t].beauty, uncovered)
+                outputs.append(out)
         model.train(was_training)
         return outputs
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.motion_vectors import CONVENTIONS
 
 FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}
@@ -66,3 +67,25 @@ def write_render_dataset(root: Path, sequences: int = 2, frames=range(1001, 1005
         if second_noisy:
             write_sequence(root / f"seq{i}" / "spp4b", frames, size, size, seed=100 + i)
     return root
+
+
+def element_over_transparency(pattern: str, frames, empty_alpha: float = 0.0) -> None:
+    """Turn each frame into an element (columns 16-31) over nothing (0-15: no light, no AOVs,
+    alpha `empty_alpha`) beside a sky (32-47: light, alpha `empty_alpha`), with a `key` layer."""
+    sequence = parse_pattern(pattern)
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        beauty[:, :, :16] = 0
+        alpha = np.full(beauty.shape[1:], empty_alpha, np.float32)
+        alpha[:, 16:32] = 1
+        image.set(["R", "G", "B"], beauty)
+        image.set(["A"], alpha)
+        for channels in (["albedo.R", "albedo.G", "albedo.B"], ["N.X", "N.Y", "N.Z"]):
+            values = image.get(channels)
+            values[:, :, :16] = 0
+            values[:, :, 32:] = 0
+            image.set(channels, values)
+        image.add_channels(["key.R", "key.G", "key.B"], beauty * 0.5, pixel_type="float")
+        write_exr(sequence.path(frame), image)
+

@@ -59,7 +59,8 @@ class RenderSequence:
         return len(next(iter(self.noisy.values())))
 
 
-def _read_frames(folder: Path) -> list[FrameFeatures]:
+def read_frames(folder: Path) -> list[FrameFeatures]:
+    """Every frame of the `render.####.exr` sequence in `folder`, as features."""
     sequence = find_sequence(folder / "render.####.exr")
     frames = []
     for frame in sequence.frames:
@@ -77,11 +78,11 @@ def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSeque
     )
     if not levels:
         raise VfxDenoiseError(f"{folder} holds no sppN/ folders; is it a make-dataset sequence?")
-    noisy = {level: _read_frames(folder / level) for level in levels}
+    noisy = {level: read_frames(folder / level) for level in levels}
     targets = {}
     for name in (REFERENCE, *(level + SECOND_NOISY_SUFFIX for level in levels)):
         if (folder / name).is_dir():
-            targets[name] = [f.beauty for f in _read_frames(folder / name)]
+            targets[name] = [f.beauty for f in read_frames(folder / name)]
     return RenderSequence(folder.name, noisy, targets)
 
 

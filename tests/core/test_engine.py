@@ -9,7 +9,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
-from exr_sequences import clean_frame
+from exr_sequences import clean_frame, element_over_transparency
 
 from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
@@ -414,3 +414,22 @@ def test_every_chunk_of_a_shot_reads_its_motion_vectors_alike(sequence_factory, 
                               config=_config(tiny_weights)).motion_vectors
              for chunk in ("1001-1002", "1003-1005", "1006-1008")}
     assert len(found) == 1 and found.pop().startswith("next (found from frames 1004-1005")
+
+
+def test_pixels_an_element_left_empty_stay_black_and_nothing_else_changes(sequence_factory, tmp_path):
+    frames = range(1, 6)
+    runs = {}
+    for empty_alpha in (0.0, 1.0):
+        pattern = sequence_factory(f"alpha{empty_alpha}", frames=frames, noise=0.3)
+        element_over_transparency(pattern, frames, empty_alpha)
+        summary = denoise_sequence(pattern, config=EngineConfig(model="default", device="cpu",
+                                                                aovs=("key",)))
+        out = read_exr(summary.output_pattern.path(3))
+        runs[empty_alpha] = np.concatenate([out.get(["R", "G", "B"]), out.get(["key.R", "key.G", "key.B"])])
+    transparent, covered = runs[0.0], runs[1.0]
+    # Covered by alpha, the empty pixels take light from the element beside them...
+    assert covered[:, :, :15].max() > 1e-3
+    # ...left empty by it, those not next to the element stay black, in every layer.
+    assert (transparent[:, :, :15] == 0).all()
+    np.testing.assert_array_equal(transparent[:, :, 15:], covered[:, :, 15:])
+    assert transparent[:3, :, 33:].sum(axis=0).min() > 0  # the sky over zero alpha keeps its light

@@ -1,0 +1,50 @@
+"""Pixels a render left empty stay empty.
+
+Where frame t's alpha is 0 and a layer's RGB is exactly 0, no sample of that frame hit anything the
+layer shows: the empty background of a CG element rendered over transparency, a holdout. What the
+network puts there is light carried in from beside the silhouette (its kernels reach a few pixels)
+and from neighbouring frames (the warp brings an element's light along its motion): colour over
+zero alpha, a halo that every comp of the element over a plate adds to the plate. The alpha is
+written as rendered, so the zero that goes with it is kept too.
+
+Pixels next to a covered one are left to the network: one may be partly covered even though none
+of its samples hit (at 4 spp a pixel 30% covered is missed one time in four), and there the
+network's estimate is nearer the truth than zero (BENCHMARKS.md, "Elements over transparency").
+A sky seen over alpha 0 has light in the render and is denoised as any other pixel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Pixels within this many of a covered one keep the network's value.
+MARGIN = 1
+
+
+def empty_pixels(alpha: np.ndarray | None, margin: int = MARGIN) -> np.ndarray | None:
+    """(H, W) mask of the pixels that frame t's alpha (1, H, W) leaves uncovered, as it does every
+    pixel within `margin` of them; None without alpha or without such pixels, so that a render
+    covered everywhere costs one comparison."""
+    if alpha is None:
+        return None
+    uncovered = alpha[0] == 0
+    if not uncovered.any():
+        return None
+    for axis in (0, 1):  # a square neighbourhood, one axis at a time
+        padded = np.pad(uncovered, [(margin, margin) if a == axis else (0, 0) for a in (0, 1)],
+                        constant_values=True)
+        size = uncovered.shape[axis]
+        for offset in range(2 * margin + 1):
+            uncovered &= padded[offset:offset + size] if axis == 0 else padded[:, offset:offset + size]
+    return uncovered if uncovered.any() else None
+
+
+def keep_empty(denoised: np.ndarray, noisy: np.ndarray, uncovered: np.ndarray | None) -> np.ndarray:
+    """One layer's `denoised` RGB (3, H, W) with zeros, in place, at the `uncovered` pixels where
+    the layer's `noisy` RGB in frame t's render is all 0."""
+    if uncovered is not None:
+        empty = uncovered.copy()
+        for channel in noisy:
+            empty &= channel == 0
+        denoised *= ~empty
+    return denoised
