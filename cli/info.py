@@ -8,8 +8,9 @@ from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import resolve_layers
-from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
+from vfxdenoise.core.io.views import resolve_views, views_of
 
 
 def _window(box) -> str:
@@ -18,11 +19,18 @@ def _window(box) -> str:
 
 
 def _other_rgb_layers(channels: list[str], overrides: dict[str, str], source: str) -> str:
-    """The layers `seq --aov '*'` would take: RGB layers that feed no feature."""
+    """The layers `seq --aov '*'` would take: RGB layers that feed no feature (named as within
+    their view)."""
     try:
         return ", ".join(name for name, _ in resolve_layers(channels, overrides, source, ["*"]).aovs)
     except ChannelError:
         return "none"
+
+
+def _views_line(names: list[str], denoised: dict) -> str:
+    """'left, right' with what `seq` does with a view it leaves as rendered."""
+    return ", ".join(name if name in denoised else f"{name} (no beauty: written as rendered)"
+                     for name in names)
 
 
 @click.command("info")
@@ -35,9 +43,9 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
     sequence = find_sequence(pattern)
     first = sequence.pattern.path(sequence.first)
     specs = read_exr_header(first)
-    channels = [name for spec in specs for name in spec.channelnames]
     overrides = layer_overrides(layers)
-    mapping = resolve_layers(channels, overrides, str(first), aovs)
+    views = views_of(specs)
+    mappings = resolve_views(specs, overrides, str(first), aovs)
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
@@ -48,16 +56,20 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
                spec.full_y + spec.full_height - 1)
     click.echo(f"display:    {_window(display)}")
     click.echo(f"parts:      {len(specs)}")
-    click.echo(f"channels:   {len(channels)}")
-    for part_spec in specs:
+    if views[0].name:
+        click.echo(f"views:      {_views_line([view.name for view in views], mappings)}")
+    click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
+    for part_spec, names in zip(specs, channel_names_by_part(specs)):  # multi-part clashes qualified
         formats = part_spec.channelformats or [part_spec.format] * part_spec.nchannels
-        for name, fmt in zip(part_spec.channelnames, formats):
+        for name, fmt in zip(names, formats):
             click.echo(f"  {name:<24} {fmt}")
-    if mapping.motion:
+    if any(mapping.motion for mapping in mappings.values()):
         found = find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
         click.echo(f"motion vectors: {found.describe()}")
-    click.echo("features:")
-    for feature, channel_list in mapping.describe().items():
-        click.echo(f"  {feature:<8} {channel_list}")
+    for view, mapping in mappings.items():
+        click.echo(f"features{f' (view {view})' if view else ''}:")
+        for feature, channel_list in mapping.describe().items():
+            click.echo(f"  {feature:<8} {channel_list}")
     if not aovs:
-        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(channels, overrides, str(first))}")
+        own = list(views[0].channels)  # the default view's, as --aov names them
+        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(own, overrides, str(first))}")

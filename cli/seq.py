@@ -44,6 +44,9 @@ def _emit(event: dict) -> None:
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
               help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
                    "sum to the beauty sum to the denoised beauty. Repeatable.")
+@click.option("--view", "views", multiple=True, metavar="VIEW",
+              help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
+                   "[default: every view, each with its own AOVs]. The others are written as rendered.")
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
 @click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
@@ -79,7 +82,8 @@ def _emit(event: dict) -> None:
               help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
                    "(auto also tries 2 and 0.5 times it).")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
-        temporal_radius: int | None, model: str, aovs: tuple[str, ...], keep_noisy: bool,
+        temporal_radius: int | None, model: str, aovs: tuple[str, ...], views: tuple[str, ...],
+        keep_noisy: bool,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
         keep_going: bool,
@@ -91,7 +95,7 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
         missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
-        aovs=aovs, compression=compression, precision=precision, motion_vectors=motion_vectors,
+        aovs=aovs, views=views, compression=compression, precision=precision, motion_vectors=motion_vectors,
         motion_scale=motion_scale,
     )
     bar = None
@@ -124,7 +128,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
                "skipped": skipped, "missing": not_found, "failed": failed,
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
-               "device": summary.device, "motion_vectors": summary.motion_vectors,
+               "device": summary.device, "views": [view for view in summary.layers if view],
+               "motion_vectors": summary.motion_vectors,
                "peak_host_bytes": summary.peak_host_bytes,
                "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
     else:
@@ -141,6 +146,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         if summary.memory:
             click.echo(f"host memory: {summary.memory}", err=True)
         click.echo(f"device: {summary.device}", err=True)
+        if any(summary.layers):
+            click.echo(f"views denoised: {', '.join(summary.layers)}", err=True)
         if summary.motion_vectors:
             click.echo(f"motion vectors: {summary.motion_vectors}", err=True)
         if summary.peak_host_bytes:

@@ -51,7 +51,7 @@ from vfxdenoise.core.host_memory import (
     resident_bytes,
 )
 from vfxdenoise.core.io import outputs
-from vfxdenoise.core.io.aovs import LayerMap, resolve_layers
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, read_exr_header, write_exr
 from vfxdenoise.core.io.sequence import (
     FramePattern,
@@ -61,6 +61,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
 )
+from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import denoise_layers
 from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import (
@@ -105,6 +106,7 @@ class EngineConfig:
     io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most 16
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
+    views: tuple[str, ...] = ()  # a multi-view (stereo) EXR's views to denoise; (): every view
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
     precision: str = "auto"  # PRECISIONS
     motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
@@ -141,7 +143,7 @@ class RunSummary:
     output_pattern: FramePattern
     results: list[FrameResult] = field(default_factory=list)
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)
-    layers: LayerMap | None = None
+    layers: dict[str, LayerMap] = field(default_factory=dict)  # view ('' for one) -> its mapping
     peak_frames_in_memory: int = 0
     seconds: float = 0.0
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
@@ -193,13 +195,13 @@ def pick_device(name: str) -> torch.device:
 
 @dataclass
 class _Loaded:
-    """One input frame as the engine holds it: features, its EXR while still to be written, and
-    what decides whether it can serve as another frame's temporal context."""
+    """One input frame as the engine holds it: each view's features, its EXR while still to be
+    written, and what decides whether it can serve as another frame's temporal context."""
 
-    features: FrameFeatures
+    features: dict[str, FrameFeatures]  # view ('' in a file without views) -> its features
     image: ExrImage | None
-    layers: LayerMap
-    data_window: tuple[int, int, int, int]
+    layers: dict[str, LayerMap]
+    data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
     display_window: tuple[int, int, int, int]
 
 
@@ -213,7 +215,8 @@ class _FrameSource:
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
                  threads: int, keep_images: set[int], device: torch.device,
-                 motion: MotionVectors | None = None, quiet: bool = False):
+                 motion: MotionVectors | None = None, quiet: bool = False,
+                 views: tuple[str, ...] = ()):
         self.pattern = pattern
         self.motion = motion or MotionVectors()
         self.quiet = quiet  # no warnings: the run reads these frames again and reports them
@@ -221,24 +224,31 @@ class _FrameSource:
         self.keep_images = keep_images
         self.overrides = layers_override
         self.aovs = aovs
+        self.views = views
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-read")
         self.pending: dict[int, Future] = {}
         self.cache: OrderedDict[int, _Loaded] = OrderedDict()
         self.failed: dict[int, VfxDenoiseError] = {}
-        self.layers: LayerMap | None = None  # of the first frame read, for the summary
+        self.layers: dict[str, LayerMap] = {}  # of the first frame read, for the summary
         self.sanitized = SanitizeReport()
         self.peak = 0
 
     def _load(self, frame: int) -> tuple[_Loaded, SanitizeReport]:
         path = self.pattern.path(frame)
         image = read_exr(path)
-        layers = resolve_layers(image.channel_names, self.overrides, str(path), self.aovs)
-        features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True)
-        features = self.motion.apply(features)
-        if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
-            features = features.to(self.device)
+        layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
+                               self.aovs, self.views)
+        features, report = {}, SanitizeReport()
+        for view, mapping in layers.items():
+            found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
+            for feature, count in sanitized.counts.items():  # which eye, in a stereo file
+                report.add(f"{view} {feature}" if view else feature, count)
+            features[view] = self.motion.apply(found)
+            if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
+                features[view] = features[view].to(self.device)
+        windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
         kept = image if frame in self.keep_images else None
-        return _Loaded(features, kept, layers, image.data_window, image.display_window), report
+        return _Loaded(features, kept, layers, windows, image.display_window), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
@@ -424,20 +434,20 @@ class _Denoiser:
         return DenoisedBeauty(host, copied)
 
 
-def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
+def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
                     config: EngineConfig, model_name: str, motion_vectors: str = "") -> ExrImage:
-    """Frame t's EXR with only the beauty and the `aovs` layers replaced (black where the render
-    left a pixel empty: `coverage`), the noisy beauty kept when asked, and what made it in the
-    header."""
-    if config.keep_noisy:
-        noisy = image.get(list(layers.beauty))
-        image.add_channels([f"noisy.{c.split('.')[-1]}" for c in layers.beauty], noisy)
-    uncovered = _uncovered(image, layers, denoised.shape[1:])
-    for index, channels in enumerate((layers.beauty, *(channels for _, channels in layers.aovs))):
-        layer = denoised[3 * index:3 * index + 3]
-        if uncovered is not None:
-            keep_empty(layer, image.get(list(channels)), uncovered)
-        image.set(list(channels), layer)
+    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (black where the
+    render left a pixel empty: `coverage`), the noisy beauty kept when asked, and what made it
+    in the header."""
+    for view, layers in views.items():
+        if config.keep_noisy:
+            _keep_noisy(image, view, layers.beauty)
+        uncovered = _uncovered(image, layers, denoised[view].shape[1:])
+        for index, channels in enumerate((layers.beauty, *(channels for _, channels in layers.aovs))):
+            layer = denoised[view][3 * index:3 * index + 3]
+            if uncovered is not None:
+                keep_empty(layer, image.get(list(channels)), uncovered)
+            image.set(list(channels), layer)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     if motion_vectors:
@@ -445,6 +455,17 @@ def _denoised_image(image: ExrImage, layers: LayerMap, denoised: np.ndarray,
     if config.compression is not None:
         image.set_compression(config.compression)
     return image
+
+
+def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...]) -> None:
+    """The noisy beauty as `noisy.R,G,B` beside it, in its part; a view named in its channels'
+    names (`right.R`) keeps it as `noisy.right.R`, by the same convention."""
+    names = []
+    for channel in beauty:
+        parts = image.part_channel_name(channel).split(".")
+        named_view = [view] if view and len(parts) > 1 and parts[-2] == view else []
+        names.append(".".join(["noisy", *named_view, parts[-1]]))
+    image.add_channels(names, image.get(list(beauty)), beside=beauty[0])
 
 
 def _uncovered(image: ExrImage, layers: LayerMap, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -456,12 +477,13 @@ def _uncovered(image: ExrImage, layers: LayerMap, shape: tuple[int, ...]) -> np.
     return empty_pixels(alpha) if alpha.shape[1:] == tuple(shape) else None
 
 
-def _write_denoised(path: Path, image: ExrImage, layers: LayerMap, beauty: DenoisedBeauty,
-                    config: EngineConfig, motion_vectors: str) -> float:
+def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
+                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str
+                    ) -> float:
     """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
     it was on disk."""
-    write_exr(path, _denoised_image(image, layers, beauty.result(), config, config.model,
-                                    motion_vectors))
+    pixels = {view: beauty.result() for view, beauty in denoised.items()}
+    write_exr(path, _denoised_image(image, views, pixels, config, config.model, motion_vectors))
     return time.perf_counter()
 
 
@@ -573,7 +595,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
     source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
-                          device=torch.device("cpu"), quiet=True)
+                          device=torch.device("cpu"), quiet=True, views=config.views)
 
     def pairs():  # one pair in memory at a time
         for earlier, later in detection_pairs(on_disk):
@@ -582,9 +604,12 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
                 previous, current = source.get(earlier), source.get(later)
             except VfxDenoiseError:
                 continue
-            if not _context_mismatch(previous, current):
-                yield ((earlier, later), _on_data_window(previous.features, previous.data_window,
-                                                         current.data_window), current.features)
+            if not _context_mismatch(previous, current):  # the first view's vectors decide
+                view = next(iter(current.features))
+                yield ((earlier, later), _on_data_window(previous.features[view],
+                                                         previous.data_windows[view],
+                                                         current.data_windows[view]),
+                       current.features[view])
 
     try:
         return detect(pairs(), config.motion_scale)
@@ -596,8 +621,8 @@ def _has_motion(path: Path, config: EngineConfig) -> bool:
     """Whether the frame at `path` maps a motion layer (True if its header cannot be read: the
     run reports that)."""
     try:
-        names = [name for spec in read_exr_header(path) for name in spec.channelnames]
-        return resolve_layers(names, config.layers, str(path)).motion is not None
+        views = resolve_views(read_exr_header(path), config.layers, str(path), (), config.views)
+        return any(layers.motion is not None for layers in views.values())
     except VfxDenoiseError:
         return True
 
@@ -621,7 +646,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
     source = _FrameSource(in_pattern, config.layers, config.aovs, threads, keep_images=keep,
-                          device=denoiser.input_device, motion=motion)
+                          device=denoiser.input_device, motion=motion, views=config.views)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
 
@@ -655,16 +680,18 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
             try:
                 held = windows[t][0]
                 notes = [f"input missing, frame {held} held in its place"] if held != t else []
-                window, unused = _usable_window(t, radius, sources, source, config.keep_going)
+                views, unused = _usable_window(t, radius, sources, source, config.keep_going)
                 if unused:
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
-                beauty = _denoised_beauty(denoiser, window, host, bool(config.aovs), t)
                 layers = source.get(windows[t][0]).layers
+                denoised = {view: _denoised_beauty(denoiser, window, host, bool(layers[view].aovs), t)
+                            for view, window in views.items()}
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
-                                                      beauty, config, motion.reading if motion else ""),
+                                                      denoised, config,
+                                                      motion.reading if motion else ""),
                                 started))
             except VfxDenoiseError as exc:
                 finish(result, started, exc)
@@ -713,11 +740,10 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
     reports why)."""
     try:
         specs = read_exr_header(path)
-        names = [name for spec in specs for name in spec.channelnames]
-        layers = resolve_layers(names, config.layers, str(path), config.aovs)
+        views = resolve_views(specs, config.layers, str(path), config.aovs, config.views)
     except VfxDenoiseError:
         return None
-    return FrameCost.from_header(specs, layers, **shared)
+    return FrameCost.from_header(specs, views, **shared)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
@@ -736,8 +762,9 @@ def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host
 
 
 def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameSource,
-                   keep_going: bool) -> tuple[dict[int, FrameFeatures], list[str]]:
-    """Features of the window around frame t (offset 0), and why it was cut short, if it was.
+                   keep_going: bool) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
+    """Each view's features of the window around frame t (offset 0), and why it was cut short,
+    if it was.
 
     Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
     resolution (display window) or channel mapping differs from t's, or, with keep_going, that
@@ -762,7 +789,9 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
                 return
             if frame not in placed:
                 other = source.get(frame)
-                placed[frame] = _on_data_window(other.features, other.data_window, centre.data_window)
+                placed[frame] = {view: _on_data_window(features, other.data_windows[view],
+                                                       centre.data_windows[view])
+                                 for view, features in other.features.items()}
             window[offset] = placed[frame]
             reach[sign] += 1
 
@@ -770,7 +799,8 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
         walk(sign, radius)
     for sign in (-1, 1):
         walk(sign, 2 * radius - reach[-sign])
-    return window, unused
+    return {view: {offset: frame[view] for offset, frame in window.items()}
+            for view in centre.features}, unused
 
 
 def _unusable(frame: int, source: _FrameSource, centre: _Loaded, keep_going: bool) -> str:
@@ -789,12 +819,16 @@ def _context_mismatch(other: _Loaded, centre: _Loaded) -> str:
     if other.display_window != centre.display_window:
         return (f"resolution (display window) {_box(other.display_window)} differs from "
                 f"{_box(centre.display_window)}")
-    if other.layers != centre.layers:
-        theirs, ours = other.layers.describe(), centre.layers.describe()
-        changed = [f"{name} {theirs[name]} there, {ours[name]} here"
-                   for name in ours if theirs[name] != ours[name]]
-        return "its channels differ (" + "; ".join(changed) + ")"
-    return ""
+    if other.layers.keys() != centre.layers.keys():
+        return (f"its views differ ({', '.join(other.layers)} there, "
+                f"{', '.join(centre.layers)} here)")
+    changed = []
+    for view, layers in centre.layers.items():
+        theirs, ours = other.layers[view].describe(), layers.describe()
+        changed += [f"{f'view {view} ' if view else ''}{name} {theirs.get(name, '(none)')} there, "
+                    f"{ours.get(name, '(none)')} here"
+                    for name in dict.fromkeys([*ours, *theirs]) if theirs.get(name) != ours.get(name)]
+    return "its channels differ (" + "; ".join(changed) + ")" if changed else ""
 
 
 def _box(window: tuple[int, int, int, int]) -> str:

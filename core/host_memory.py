@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import NETWORK_FEATURES
-from vfxdenoise.core.io.exr import held_dtype
+from vfxdenoise.core.io.exr import channel_names_by_part, held_dtype
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
 if TYPE_CHECKING:
@@ -132,19 +133,24 @@ class FrameCost:
     read_ahead: int
     threads: int  # EXR reader (and writer) threads
     frames: int  # frames the run reads: a shot shorter than a window holds only those
+    views: int = 1  # views of a stereo EXR: each one's features held, denoised one after another
 
     @classmethod
-    def from_header(cls, specs: list[oiio.ImageSpec], layers: LayerMap, **shared: int) -> FrameCost:
-        """A frame's cost from its EXR header (one spec per part) and channel mapping; `shared`
-        holds the fields all frames of a run share (radius, read_ahead, threads, frames)."""
+    def from_header(cls, specs: list[oiio.ImageSpec], views: Mapping[str, LayerMap], **shared: int
+                    ) -> FrameCost:
+        """A frame's cost from its EXR header (one spec per part) and each view's channel mapping;
+        `shared` holds the fields all frames of a run share (radius, read_ahead, threads, frames)."""
         largest = max(specs, key=lambda spec: spec.width * spec.height)
         pixels = largest.width * largest.height
         planes = [spec.width * spec.height * spec.channelformat(c).size()
                   for spec in specs for c in range(spec.nchannels)]
         kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
-        return cls(largest.width, largest.height, _feature_bytes(specs, layers),
+        return cls(largest.width, largest.height,
+                   sum(_feature_bytes(specs, layers) for layers in views.values()),
                    stored_bytes_per_pixel=-(-sum(planes) // pixels),
-                   thread_bytes_per_pixel=-(-kept // pixels), layers=len(layers.aovs), **shared)
+                   thread_bytes_per_pixel=-(-kept // pixels),
+                   layers=max(len(layers.aovs) for layers in views.values()), views=len(views),
+                   **shared)
 
     @property
     def pixels(self) -> int:
@@ -170,7 +176,7 @@ class FrameCost:
         threads = 2 * self.threads_for(read_ahead) * self.thread_bytes_per_pixel
         stored = (kept + PENDING_WRITES) * self.stored_bytes_per_pixel + threads
         flows = FLOW_BYTES_PER_PIXEL_PER_RADIUS * self.radius
-        denoised = PENDING_WRITES * 3 * (1 + self.layers) * 4
+        denoised = PENDING_WRITES * 3 * self.views * (1 + self.layers) * 4
         return int(self.pixels * (features + stored + flows + denoised))
 
     def whole_bytes(self) -> int:
@@ -189,10 +195,8 @@ class FrameCost:
 def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
     """Bytes per pixel of the features a run holds per frame, in the types
     `features_from_exr(keep_half=True)` gives them (`held_dtype`)."""
-    types: dict[str, str] = {}
-    for spec in specs:
-        for c, name in enumerate(spec.channelnames):
-            types.setdefault(name, str(spec.channelformat(c)))
+    types = {name: str(spec.channelformat(c))
+             for spec, names in zip(specs, channel_names_by_part(specs)) for c, name in enumerate(names)}
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
     features += [channels for _, channels in layers.aovs]
     return sum(len(channels) * held_dtype(types.get(c) for c in channels).itemsize

@@ -41,6 +41,7 @@ class DenoiseRequest:
     max_mem: float | None = None  # GB of host memory a CPU run may use (seq --max-mem)
     missing: str = "error"
     aovs: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()  # a stereo EXR's views to denoise (seq --view); (): every view
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
     precision: str | None = None  # seq --precision; None: seq's default (auto)
     cpu_threads: int | None = None  # seq --cpu-threads; None: one per CPU the process may use
@@ -70,7 +71,8 @@ class DenoiseRequest:
     def seq_options(self) -> SeqOptions:
         """The request's settings that are `seq` options, as farm jobs pass them through too."""
         return SeqOptions(device=self.device, temporal_radius=self.temporal_radius, model=self.model,
-                          layers=dict(self.layers), aovs=tuple(self.aovs), keep_noisy=self.keep_noisy,
+                          layers=dict(self.layers), aovs=tuple(self.aovs), views=tuple(self.views),
+                          keep_noisy=self.keep_noisy,
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
                           missing=self.missing, compression=self.compression,
                           precision=self.precision, cpu_threads=self.cpu_threads,
@@ -85,7 +87,7 @@ class DenoiseRequest:
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
                               max_gpu_mem_gb=self.max_gpu_mem, max_mem_gb=self.max_mem,
-                              missing=self.missing, aovs=tuple(self.aovs),
+                              missing=self.missing, aovs=tuple(self.aovs), views=tuple(self.views),
                               compression=self.compression, cpu_threads=self.cpu_threads)
         if self.model is not None:
             config.model = self.model

@@ -27,6 +27,7 @@ class SeqOptions:
     model: str | None = None
     layers: dict[str, str] = field(default_factory=dict)  # feature -> layer, channels or 'none'
     aovs: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()  # a stereo EXR's views to denoise; (): every view
     keep_noisy: bool = False
     tile: int | None = None
     max_gpu_mem: float | None = None
@@ -50,6 +51,8 @@ class SeqOptions:
             args += [f"--{feature}", layer]
         for layer in self.aovs:
             args += ["--aov", layer]
+        for view in self.views:
+            args += ["--view", view]
         if self.keep_noisy:
             args.append("--keep-noisy")
         return args

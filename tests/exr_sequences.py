@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -89,3 +90,33 @@ def element_over_transparency(pattern: str, frames, empty_alpha: float = 0.0) ->
         image.add_channels(["key.R", "key.G", "key.B"], beauty * 0.5, pixel_type="float")
         write_exr(sequence.path(frame), image)
 
+
+
+def write_stereo_sequence(left: str, right: str, folder: Path, frames, layout: str = "single-part"
+                          ) -> str:
+    """Merge two one-view sequences into a stereo one (views left and right), written through
+    OpenEXR in either multi-view layout: 'single-part' (a `multiView` attribute, the right
+    view's channels named `right.R`, `albedo.right.R`) or 'multi-part' (a part per view, each
+    with a `view` attribute). Returns the pattern."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for frame in frames:
+        eyes = {view: OpenEXR.File(str(parse_pattern(pattern).path(frame)), separate_channels=True)
+                for view, pattern in (("left", left), ("right", right))}
+        header = {key: value for key, value in eyes["left"].header().items() if key != "channels"}
+        planes = {view: {name: channel.pixels for name, channel in eye.channels().items()}
+                  for view, eye in eyes.items()}
+        if layout == "single-part":
+            channels = dict(planes["left"])
+            channels.update({view_channel(name, "right"): values for name, values in planes["right"].items()})
+            exr = OpenEXR.File({**header, "multiView": ["left", "right"]}, channels)
+        else:
+            exr = OpenEXR.File([OpenEXR.Part({**header, "view": view, "name": f"rgba.{view}"}, planes[view])
+                                for view in ("left", "right")])
+        exr.write(str(folder / f"stereo.{frame:04d}.exr"))
+    return str(folder / "stereo.####.exr")
+
+
+def view_channel(channel: str, view: str) -> str:
+    """A channel's name in a non-default view by the single-part convention: `layer.view.C`."""
+    layer, _, component = channel.rpartition(".")
+    return ".".join([*([layer] if layer else []), view, component])

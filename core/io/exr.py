@@ -162,8 +162,7 @@ class ExrPart:
     @property
     def name(self) -> str:
         """The part name ('' for a single-part file without one)."""
-        return (self.spec.get_string_attribute("oiio:subimagename")
-                or self.spec.get_string_attribute("name"))
+        return part_name(self.spec)
 
     @property
     def channel_types(self) -> dict[str, str]:
@@ -183,11 +182,9 @@ class ExrImage:
         self._reindex()
 
     def _reindex(self) -> None:
-        """Map each unique channel name to (part, channel); later parts' clashes get qualified."""
         self._index = {}
-        for p, part in enumerate(self.parts):
-            for c, channel in enumerate(part.spec.channelnames):
-                name = channel if channel not in self._index else f"{part.name or f'part{p}'}.{channel}"
+        for p, names in enumerate(channel_names_by_part([part.spec for part in self.parts])):
+            for c, name in enumerate(names):
                 self._index.setdefault(name, (p, c))
 
     @property
@@ -197,8 +194,12 @@ class ExrImage:
     @property
     def data_window(self) -> tuple[int, int, int, int]:
         """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
-        spec = self.parts[0].spec
-        return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
+        return _data_window(self.parts[0].spec)
+
+    def data_window_of(self, name: str) -> tuple[int, int, int, int]:
+        """The data window of the part holding channel `name` (the views of a multi-part stereo
+        file can be cropped differently)."""
+        return _data_window(self.parts[self._locate([name])[0][0]].spec)
 
     @property
     def display_window(self) -> tuple[int, int, int, int]:
@@ -253,18 +254,26 @@ class ExrImage:
                                  f"{self.parts[p].shape} (the data window)")
             self.parts[p].set_channel(c, plane)
 
-    def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half") -> None:
-        """Append channels to the first part (e.g. the noisy beauty kept beside the denoised one)."""
+    def part_channel_name(self, name: str) -> str:
+        """Channel `name`'s name within its own part (`R` for `rgba.right.R` of a part `rgba.right`)."""
+        p, c = self._locate([name])[0]
+        return self.parts[p].spec.channelnames[c]
+
+    def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half",
+                     beside: str | None = None) -> None:
+        """Append channels to the part holding channel `beside`, by default the first part (e.g.
+        the noisy beauty kept beside the denoised one)."""
         names = list(names)
         fmt = _validate_pixel_type(pixel_type)
-        clashes = [n for n in names if n in self.parts[0].spec.channelnames]
+        index = self._locate([beside])[0][0] if beside else 0
+        clashes = [n for n in names if n in self.parts[index].spec.channelnames]
         if clashes or len(set(names)) != len(names):
             raise ChannelError(
                 f"cannot add channel(s) {', '.join(clashes or names)}"
                 f"{f' to {self.source}' if self.source else ''}: already present; the input may "
                 "already have been processed (rename or remove those channels first)"
             )
-        part = self.parts[0]
+        part = self.parts[index]
         planes = _planes(np.asarray(values), len(names))
         if planes.shape[1:] != part.shape:
             raise ValueError(f"values have shape {planes.shape}, expected "
@@ -276,11 +285,11 @@ class ExrImage:
         _set_channel_formats(spec, formats + [fmt] * len(names))
         if part.planes is not None:
             added = {n: _stored(plane, pixel_type) for n, plane in zip(names, planes)}
-            self.parts[0] = part.with_spec(spec, planes={**part.planes, **added})
+            self.parts[index] = part.with_spec(spec, planes={**part.planes, **added})
         else:
             pixels = np.concatenate([part.pixels, np.moveaxis(planes, 0, -1).astype(np.float32)],
                                     axis=2)
-            self.parts[0] = part.with_spec(spec, pixels)
+            self.parts[index] = part.with_spec(spec, pixels)
         self._reindex()
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
@@ -341,6 +350,28 @@ class ExrImage:
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
+
+
+def _data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
+    return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
+
+
+def part_name(spec: oiio.ImageSpec) -> str:
+    """A part's name ('' for a single-part file without one)."""
+    return spec.get_string_attribute("oiio:subimagename") or spec.get_string_attribute("name")
+
+
+def channel_names_by_part(specs: Sequence[oiio.ImageSpec]) -> list[list[str]]:
+    """The name `ExrImage` gives each channel of each part: its own, unless an earlier part has a
+    channel so named; then qualified by its part's name (`rgba.right.R`)."""
+    seen: set[str] = set()
+    names = []
+    for p, spec in enumerate(specs):
+        part = part_name(spec)
+        names.append([channel if channel not in seen else f"{part or f'part{p}'}.{channel}"
+                      for channel in spec.channelnames])
+        seen.update(names[-1])
+    return names
 
 
 def held_dtype(pixel_types: Iterable[str], keep_half: bool = True) -> np.dtype:

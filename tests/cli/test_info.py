@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from cli_process import run_vfxdenoise
+from exr_sequences import write_stereo_sequence
 
 
 def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_factory, tmp_path):
@@ -24,3 +25,16 @@ def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_
     assert asked.stdout.splitlines()[-1].split() == ["aov", "RGBA_key", "RGBA_key.R,RGBA_key.G,RGBA_key.B"]
     missing = run_vfxdenoise("info", pattern, "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.startswith("error: --aov diffuse: no layer")
+
+
+def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_factory, tmp_path):
+    left = sequence_factory("left", frames=[1, 2])
+    right = sequence_factory("right", frames=[1, 2], seed=1)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2])
+
+    lines = run_vfxdenoise("info", stereo, cwd=tmp_path).stdout.splitlines()
+
+    assert "views:      left, right" in lines
+    right_features = lines[lines.index("features (view right):") + 1:]
+    assert right_features[0].split() == ["beauty", "right.R,right.G,right.B"]
+    assert right_features[1].split() == ["albedo", "albedo.right.R,albedo.right.G,albedo.right.B"]

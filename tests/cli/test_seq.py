@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from cli_process import run_vfxdenoise
-from exr_sequences import clean_frame
+from exr_sequences import clean_frame, write_stereo_sequence
 
 from vfxdenoise.core import metrics
 from vfxdenoise.core.io.exr import read_exr
@@ -110,3 +110,21 @@ def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_re
     assert json.loads(given.stdout.splitlines()[-1])["motion_vectors"] == "next-y-up, scale 2"
     zero = run_vfxdenoise("seq", pattern, "--motion-scale", "0", "--overwrite", cwd=tmp_path)
     assert zero.returncode == 2 and "--motion-scale" in zero.stderr
+
+
+def test_view_flag_denoises_only_that_view_of_a_stereo_sequence(sequence_factory, tmp_path):
+    left = sequence_factory("left", frames=range(1, 4))
+    right = sequence_factory("right", frames=range(1, 4), seed=1)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", range(1, 4), "multi-part")
+    result = run_vfxdenoise("seq", stereo, "--view", "right", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "views denoised: right" in result.stderr.splitlines()
+    written, rendered = (read_exr(stereo.replace("stereo.####", name))
+                         for name in ("stereo_denoised.0002", "stereo.0002"))
+    assert np.array_equal(written.get(list("RGB")), rendered.get(list("RGB")))
+    right_beauty = [f"rgba.right.{c}" for c in "RGB"]
+    assert not np.array_equal(written.get(right_beauty), rendered.get(right_beauty))
+    unknown = run_vfxdenoise("seq", stereo, "--view", "centre", "-o", str(tmp_path / "x.####.exr"),
+                             "--progress", "none", cwd=tmp_path)
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    assert "--view centre: no such view" in unknown.stderr and "views: left, right" in unknown.stderr

@@ -9,7 +9,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
-from exr_sequences import clean_frame, element_over_transparency
+from exr_sequences import clean_frame, element_over_transparency, view_channel, write_stereo_sequence
 
 from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
@@ -433,3 +433,63 @@ def test_pixels_an_element_left_empty_stay_black_and_nothing_else_changes(sequen
     assert (transparent[:, :, :15] == 0).all()
     np.testing.assert_array_equal(transparent[:, :, 15:], covered[:, :, 15:])
     assert transparent[:3, :, 33:].sum(axis=0).min() > 0  # the sky over zero alpha keeps its light
+
+
+@pytest.fixture
+def two_eyes(sequence_factory):
+    """Left and right one-view sequences that differ (noise, motion), 4 frames each."""
+    frames = range(1001, 1005)
+    return (sequence_factory("left", frames=frames, seed=0, motion=1.0),
+            sequence_factory("right", frames=frames, seed=1, motion=2.0), frames)
+
+
+@pytest.mark.parametrize("layout", ["single-part", "multi-part"])
+def test_each_view_of_a_stereo_sequence_is_denoised_as_its_own_sequence(two_eyes, tmp_path,
+                                                                         tiny_weights, layout):
+    """Each eye gets its own albedo, normal, motion and temporal window: bit for bit what the
+    same eye denoised as a one-view sequence gets. Everything else is written as rendered."""
+    left, right, frames = two_eyes
+    config = _config(tiny_weights, motion_vectors="previous", keep_noisy=True)
+    alone = {}
+    for view, pattern in (("left", left), ("right", right)):
+        alone[view] = str(tmp_path / f"alone-{view}" / "out.####.exr")
+        denoise_sequence(pattern, alone[view], config=config)
+    stereo = write_stereo_sequence(left, right, tmp_path / layout, frames, layout)
+    out = str(tmp_path / f"out-{layout}" / "out.####.exr")
+    summary = denoise_sequence(stereo, out, config=config)
+    assert list(summary.layers) == ["left", "right"]
+    right_view = "right." if layout == "single-part" else "rgba.right."
+    names = {"left": lambda c: c, "right": lambda c: view_channel(c, "right") if layout == "single-part"
+             else f"rgba.right.{c}"}
+    for frame in frames:
+        written, rendered = (read_exr(parse_pattern(p).path(frame)) for p in (out, stereo))
+        for view in ("left", "right"):
+            mono = read_exr(parse_pattern(alone[view]).path(frame))
+            assert np.array_equal(written.get([names[view](c) for c in "RGB"]), mono.get(list("RGB")))
+            assert not np.array_equal(written.get([names[view](c) for c in "RGB"]),
+                                      rendered.get([names[view](c) for c in "RGB"]))
+            for channel in ("albedo.R", "N.Y", "Z", "motion.X", "A"):
+                assert np.array_equal(written.get([names[view](channel)]),
+                                      rendered.get([names[view](channel)])), (view, channel)
+        noisy_right = "noisy.right." if layout == "single-part" else "rgba.right.noisy."
+        assert np.array_equal(written.get([f"{noisy_right}{c}" for c in "RGB"]),
+                              rendered.get([f"{right_view}{c}" for c in "RGB"]))
+        assert np.array_equal(written.get([f"noisy.{c}" for c in "RGB"]), rendered.get(list("RGB")))
+        assert len(written.parts) == len(rendered.parts)
+        assert written.parts[0].spec.getattribute("multiView" if layout == "single-part" else "view") \
+            == rendered.parts[0].spec.getattribute("multiView" if layout == "single-part" else "view")
+
+
+def test_views_not_asked_for_are_written_as_rendered(two_eyes, tmp_path, tiny_weights):
+    left, right, frames = two_eyes
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", frames)
+    out = str(tmp_path / "out" / "out.####.exr")
+    summary = denoise_sequence(stereo, out, config=_config(tiny_weights, views=("left",)))
+    assert list(summary.layers) == ["left"]
+    written, rendered = (read_exr(parse_pattern(p).path(1002)) for p in (out, stereo))
+    assert np.array_equal(written.get(["right.R", "right.G", "right.B"]),
+                          rendered.get(["right.R", "right.G", "right.B"]))
+    assert not np.array_equal(written.get(list("RGB")), rendered.get(list("RGB")))
+    with pytest.raises(ChannelError, match="--view centre: no such view .*views: left, right"):
+        denoise_sequence(stereo, str(tmp_path / "other" / "o.####.exr"),
+                         config=_config(tiny_weights, views=("centre",)))

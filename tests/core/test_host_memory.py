@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exr_sequences import store_as_float, write_sequence
+from exr_sequences import store_as_float, write_sequence, write_stereo_sequence
 
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import (
@@ -17,6 +17,7 @@ from vfxdenoise.core.host_memory import (
 )
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.views import resolve_views
 
 GIB = 2**30
 
@@ -73,14 +74,29 @@ def test_a_frame_costs_its_features_in_their_stored_types(tmp_path):
     path = Path(write_sequence(tmp_path, frames=[1]).replace("####", "0001"))
     specs = read_exr_header(path)
     layers = resolve_layers([c for spec in specs for c in spec.channelnames], {}, str(path))
-    cost = FrameCost.from_header(specs, layers, radius=2, read_ahead=1, threads=2, frames=5)
+    cost = FrameCost.from_header(specs, {"": layers}, radius=2, read_ahead=1, threads=2, frames=5)
     assert (cost.width, cost.height) == (48, 32)
     assert (cost.feature_bytes_per_pixel, cost.stored_bytes_per_pixel) == (26, 32)
     assert cost.thread_bytes_per_pixel == 32
     store_as_float(path)  # the same frame stored as float: every feature in 4 bytes
-    wide = FrameCost.from_header(read_exr_header(path), layers, radius=2, read_ahead=1, threads=2,
+    wide = FrameCost.from_header(read_exr_header(path), {"": layers}, radius=2, read_ahead=1, threads=2,
                                  frames=5)
     assert (wide.feature_bytes_per_pixel, wide.stored_bytes_per_pixel) == (44, 52)
+
+
+def test_a_stereo_frame_costs_both_views_features_and_results(tmp_path):
+    """Each eye's features are held (26 B/px each, the right part's types looked up under the
+    names the file gives them); the network runs on one view at a time."""
+    eyes = [write_sequence(tmp_path / view, frames=[1], seed=seed) for seed, view in enumerate("lr")]
+    stereo = write_stereo_sequence(*eyes, tmp_path / "stereo", [1], "multi-part")
+    specs = read_exr_header(Path(stereo.replace("####", "0001")))
+    cost = FrameCost.from_header(specs, resolve_views(specs), radius=2, read_ahead=1, threads=2,
+                                 frames=5)
+    mono = FrameCost.from_header(specs[:1], resolve_views(specs[:1]), radius=2, read_ahead=1,
+                                 threads=2, frames=5)
+    assert (cost.feature_bytes_per_pixel, cost.views, mono.views) == (52, 2, 1)
+    assert cost.stored_bytes_per_pixel == 2 * mono.stored_bytes_per_pixel
+    assert cost.held(1, True) > mono.held(1, True) and cost.whole_bytes() == mono.whole_bytes()
 
 
 def test_a_run_gives_up_read_ahead_then_kept_frames_then_whole_frames():

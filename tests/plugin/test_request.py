@@ -33,12 +33,12 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
 
 def test_engine_config_matches_the_request():
     config = DenoiseRequest("/r/a.####.exr", temporal_radius=0, device="cpu", existing="resume",
-                            layers={"normal": "N"}, aovs=("key",), compression="piz",
+                            layers={"normal": "N"}, aovs=("key",), views=("left",), compression="piz",
                             max_mem=6, precision="float32", cpu_threads=2,
                             motion_vectors="next", motion_scale=0.5).engine_config()
 
     assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
-    assert config.layers == {"normal": "N"} and config.aovs == ("key",)
+    assert config.layers == {"normal": "N"} and config.aovs == ("key",) and config.views == ("left",)
     assert config.compression == "piz" and config.max_mem_gb == 6 and config.precision == "float32"
     assert config.cpu_threads == 2 and (config.motion_vectors, config.motion_scale) == ("next", 0.5)
     default = DenoiseRequest("/r/a.####.exr").engine_config()

@@ -1,0 +1,113 @@
+"""The views of a multi-view (stereo) EXR, and each view's channel mapping.
+
+A stereo render keeps both eyes in one file, in one of OpenEXR's two multi-view layouts:
+- one part whose `multiView` attribute lists the views (the first is the default view), with a
+  view's channels named `layer.view.channel` (`right.R`, `albedo.right.R`) and the default
+  view's usually without its name (`R`, `albedo.R`);
+- one part per view, each with a `view` attribute and its channels named as in a one-view file.
+
+Each view is denoised on its own, with its own albedo, normal, motion and alpha: the other eye's
+AOVs do not line up with it. Channels that name no view (`albedo.R` beside `albedo.right.R`) go
+with the default view, as single-view software reads them. A file without views is one view
+named ''.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import OpenImageIO as oiio
+
+from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.io.aovs import FEATURES, LayerMap, resolve_layers
+from vfxdenoise.core.io.exr import channel_names_by_part
+
+
+@dataclass(frozen=True)
+class View:
+    """One view: `channels` maps its channel names, as a one-view file would name them (`R`,
+    `albedo.R`), to their names in the file (`right.R`, `albedo.right.R`)."""
+
+    name: str
+    channels: Mapping[str, str]
+
+
+def views_of(specs: Sequence[oiio.ImageSpec]) -> tuple[View, ...]:
+    """The views of a file (one spec per part), the default view first."""
+    in_file = channel_names_by_part(specs)
+    listed = _listed_views(specs)
+    if not listed:
+        return (View("", {name: name for names in in_file for name in names}),)
+    channels: dict[str, dict[str, str]] = {view: {} for view in listed}
+    for spec, names in zip(specs, in_file):
+        part_view = spec.get_string_attribute("view")
+        for own, name in zip(spec.channelnames, names):
+            view, local = (part_view, own) if part_view else _split(own, listed)
+            channels[view].setdefault(local, name)
+    return tuple(View(view, channels[view]) for view in listed)
+
+
+def _listed_views(specs: Sequence[oiio.ImageSpec]) -> list[str]:
+    """The first part's `multiView` list, then the parts' `view` attributes, in order."""
+    multi_view = specs[0].getattribute("multiView") or ()
+    listed = [multi_view] if isinstance(multi_view, str) else list(multi_view)
+    listed += [spec.get_string_attribute("view") for spec in specs]
+    return [view for view in dict.fromkeys(listed) if view]
+
+
+def _split(channel: str, views: Sequence[str]) -> tuple[str, str]:
+    """(view, name within it) of a channel named by the single-part convention."""
+    parts = channel.split(".")
+    if len(parts) >= 2 and parts[-2] in views:
+        return parts[-2], ".".join(parts[:-2] + parts[-1:])
+    return views[0], channel
+
+
+def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
+                  source: str | None = None, aovs: Sequence[str] = (),
+                  only: Sequence[str] = ()) -> dict[str, LayerMap]:
+    """Each view to denoise -> its `LayerMap` in the file's channel names, default view first.
+
+    `overrides` and `aovs` (as for `resolve_layers`) name channels as a one-view file would.
+    `only` picks views by name (ChannelError for one the file lacks); without it every view is
+    denoised, except a view other than the default that has no beauty (say, only a depth),
+    whose channels are written as rendered.
+    """
+    views = views_of(specs)
+    names = [view.name for view in views]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        listed = ", ".join(name for name in names if name) or "none (not a multi-view file)"
+        raise ChannelError(f"--view {', '.join(unknown)}: no such view{f' in {source}' if source else ''}"
+                           f"; views: {listed}")
+    found = {}
+    for index, view in enumerate(views):
+        if only and view.name not in only:
+            continue
+        where = f"{source}, view {view.name}" if source and view.name else (source or None)
+        try:
+            layers = resolve_layers(list(view.channels), overrides, where, aovs)
+        except ChannelError:
+            if index == 0 or view.name in only or _has_beauty(view, overrides):
+                raise
+            continue
+        found[view.name] = _in_file(layers, view)
+    return found
+
+
+def _has_beauty(view: View, overrides: Mapping[str, str | None] | None) -> bool:
+    try:
+        resolve_layers(list(view.channels), {"beauty": (overrides or {}).get("beauty")})
+    except ChannelError:
+        return False
+    return True
+
+
+def _in_file(layers: LayerMap, view: View) -> LayerMap:
+    """`layers` with the view's channel names replaced by their names in the file."""
+    def named(channels: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if channels is None else tuple(view.channels[c] for c in channels)
+
+    return LayerMap(**{feature: named(getattr(layers, feature)) for feature in FEATURES},
+                    aovs=tuple((name, named(channels)) for name, channels in layers.aovs))

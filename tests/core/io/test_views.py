@@ -1,0 +1,77 @@
+"""The views of multi-view (stereo) EXR headers, and each view's feature mapping."""
+
+from __future__ import annotations
+
+import OpenImageIO as oiio
+import pytest
+
+from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.io.views import resolve_views, views_of
+
+EYE = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
+       "key.R", "key.G", "key.B"]
+
+
+def _spec(channels: list[str], **attributes) -> oiio.ImageSpec:
+    spec = oiio.ImageSpec(8, 4, len(channels), oiio.HALF)
+    spec.channelnames = tuple(channels)
+    for name, value in attributes.items():
+        if isinstance(value, tuple):
+            spec.attribute(name, oiio.TypeDesc(f"string[{len(value)}]"), value)
+        else:
+            spec.attribute(name, value)
+    return spec
+
+
+def _in(view: str, channel: str) -> str:
+    layer, _, component = channel.rpartition(".")
+    return ".".join([*([layer] if layer else []), view, component])
+
+
+def test_a_file_without_views_is_one_view_of_every_channel():
+    (view,) = views_of([_spec(EYE)])
+    assert view.name == "" and dict(view.channels) == {c: c for c in EYE}
+    assert resolve_views([_spec(EYE)])[""].beauty == ("R", "G", "B")
+
+
+def test_single_part_views_are_told_by_the_name_before_the_component():
+    """The default view's channels without its name, the other's with it; a channel named with
+    the default view's name goes to it too."""
+    channels = EYE + [_in("right", c) for c in EYE] + ["left.Z"]
+    left, right = views_of([_spec(channels, multiView=("left", "right"))])
+    assert (left.name, right.name) == ("left", "right")
+    assert dict(left.channels) == {**{c: c for c in EYE}, "Z": "left.Z"}
+    assert dict(right.channels) == {c: _in("right", c) for c in EYE}
+    layers = resolve_views([_spec(channels, multiView=("left", "right"))], aovs=["key"])
+    assert layers["right"].albedo == ("albedo.right.R", "albedo.right.G", "albedo.right.B")
+    assert layers["right"].alpha == ("right.A",)
+    assert layers["right"].aovs == (("key", ("key.right.R", "key.right.G", "key.right.B")),)
+    assert layers["left"].depth == ("left.Z",) and layers["right"].depth is None
+
+
+def test_multi_part_views_are_told_by_each_parts_view_attribute():
+    specs = [_spec(EYE, view="left", name="rgba.left"), _spec(EYE, view="right", name="rgba.right"),
+             _spec(["id.R"], name="ids")]
+    left, right = views_of(specs)
+    assert dict(left.channels) == {**{c: c for c in EYE}, "id.R": "id.R"}
+    assert dict(right.channels) == {c: f"rgba.right.{c}" for c in EYE}
+    layers = resolve_views(specs, {"normal": "none"})
+    assert layers["right"].beauty == ("rgba.right.R", "rgba.right.G", "rgba.right.B")
+    assert layers["left"].normal is None and layers["right"].normal is None
+
+
+def test_a_view_without_a_beauty_is_left_alone_unless_asked_for():
+    specs = [_spec(EYE + ["right.Z"], multiView=("left", "right"))]
+    assert list(resolve_views(specs)) == ["left"]
+    with pytest.raises(ChannelError, match=r"view right; layers: \(unnamed\): Z"):
+        resolve_views(specs, source="a.exr", only=["right"])
+    with pytest.raises(ChannelError, match="--view centre: no such view in a.exr; views: left, right"):
+        resolve_views(specs, source="a.exr", only=["centre"])
+    with pytest.raises(ChannelError, match="views: none"):
+        resolve_views([_spec(EYE)], only=["left"])
+
+
+def test_a_bad_override_in_a_view_names_the_view():
+    channels = EYE + [_in("right", c) for c in EYE if not c.startswith("albedo")]
+    with pytest.raises(ChannelError, match="--albedo albedo: no layer 'albedo' in a.exr, view right"):
+        resolve_views([_spec(channels, multiView=("left", "right"))], {"albedo": "albedo"}, "a.exr")
