@@ -13,7 +13,10 @@ cached as arrays under --data, so a rerun only denoises.
 Prints one table, means over the shots, per light group and for the beauty:
 - noisy: as rendered;
 - `--aov`: what `seq --aov LAYER` writes: each layer through the network as its own beauty, then
-  reconciled so the layers sum to the denoised beauty (core/layer_denoise.py);
+  reconciled so the layers sum to the denoised beauty where the render's do (here everywhere:
+  the beauty is their sum; core/layer_denoise.py);
+- `--aov`, as radiance: the same with each layer filtered without the albedo
+  (`layer_denoise.as_radiance`), as specular-like layers are;
 - on its own: the same without the reconciling (as `--beauty LAYER` would denoise it);
 - OIDN: OIDN 2.5 (albedo + normal) on each layer alone;
 and how far each method's layers sum from its own denoised beauty (mean |sum - beauty| over the
@@ -35,7 +38,7 @@ from vfxdenoise.core.baselines import oidn_frame
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.data.scenes import generate_scene, has_light_group, light_group
 from vfxdenoise.core.features import FrameFeatures, sanitize
-from vfxdenoise.core.layer_denoise import denoise_layers, with_beauty
+from vfxdenoise.core.layer_denoise import denoise_layers, reconcile, with_beauty
 from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
 from vfxdenoise.core.training.render import window_around
 from vfxdenoise.core.weights import load_weights
@@ -110,10 +113,16 @@ def _denoise(model, frames: list[FrameFeatures]) -> dict[str, list[np.ndarray]]:
             plan = plan_slots(window, model.layout)
             x = build_input(window, model.layout, plan=plan)
             aovs = aligned_aovs(window, model.layout, plan)
+            noisy = [frames[t].aovs[g] for g in GROUPS]
             y = denoise_layers(model, x, aovs)[0].numpy()
+            reconcile(y[:3], [y[3 * i + 3:3 * i + 6] for i in range(len(GROUPS))], frames[t].beauty, noisy)
+            flat = denoise_layers(model, x, aovs, radiance=[True] * len(GROUPS))[0].numpy()
+            reconcile(flat[:3], [flat[3 * i + 3:3 * i + 6] for i in range(len(GROUPS))],
+                      frames[t].beauty, noisy)
             out.setdefault("beauty", []).append(y[:3])
             for i, g in enumerate(GROUPS):
                 out.setdefault(f"{g} aov", []).append(y[3 * i + 3:3 * i + 6])
+                out.setdefault(f"{g} radiance", []).append(flat[3 * i + 3:3 * i + 6])
                 own = model(with_beauty(x, aovs[:, i * slots:(i + 1) * slots]))
                 out.setdefault(f"{g} own", []).append(own[0].numpy())
     return out
@@ -160,9 +169,10 @@ def main() -> None:
         frames = _frames(shot)
         out = _denoise(model, frames)
         beauty = {"noisy": [f.beauty for f in frames], "--aov": out["beauty"],
-                  "on its own": out["beauty"]}
+                  "--aov, as radiance": out["beauty"], "on its own": out["beauty"]}
         methods = {"noisy": {g: [f.aovs[g] for f in frames] for g in GROUPS},
                    "--aov": {g: out[f"{g} aov"] for g in GROUPS},
+                   "--aov, as radiance": {g: out[f"{g} radiance"] for g in GROUPS},
                    "on its own": {g: out[f"{g} own"] for g in GROUPS}}
         if not args.no_oidn:
             methods["OIDN"] = {g: [oidn_frame(dataclasses.replace(f, beauty=f.aovs[g])) for f in frames]

@@ -114,7 +114,7 @@ def _engine_ms(denoiser: _Denoiser, window: dict, frames: int) -> float:
     aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
     frame's result is still being copied back; every result is waited for."""
     def denoise():
-        return _denoised_beauty(denoiser, window, None, bool(window[0].aovs))
+        return _denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
 
     def run() -> None:
         previous = None

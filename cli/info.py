@@ -11,6 +11,7 @@ from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import resolve_views, views_of
+from vfxdenoise.core.layer_denoise import filtered_as_radiance
 
 
 def _window(box) -> str:
@@ -69,7 +70,8 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
     for view, mapping in mappings.items():
         click.echo(f"features{f' (view {view})' if view else ''}:")
         for feature, channel_list in mapping.describe().items():
-            click.echo(f"  {feature:<8} {channel_list}")
+            radiance = feature.startswith("aov ") and filtered_as_radiance(feature[4:])
+            click.echo(f"  {feature:<8} {channel_list}{'  (as radiance)' if radiance else ''}")
     if not aovs:
         own = list(views[0].channels)  # the default view's, as --aov names them
         click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(own, overrides, str(first))}")

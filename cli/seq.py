@@ -43,7 +43,7 @@ def _emit(event: dict) -> None:
 @layer_options
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
               help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
-                   "sum to the beauty sum to the denoised beauty. Repeatable.")
+                   "sum to the beauty in the render sum to the denoised beauty. Repeatable.")
 @click.option("--view", "views", multiple=True, metavar="VIEW",
               help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
                    "[default: every view, each with its own AOVs]. The others are written as rendered.")

@@ -19,6 +19,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
-from vfxdenoise.core.layer_denoise import denoise_layers
+from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile
 from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import (
     InputByRegion,
@@ -382,16 +383,19 @@ class _Denoiser:
         model's device; float32 in host memory, whose tiles are converted as they go over."""
         return self.dtype if self.input_device == self.device else torch.float32
 
-    def _run_tile(self, x: torch.Tensor) -> torch.Tensor:
+    def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = ()) -> torch.Tensor:
         x = x.to(self.device, self.dtype)
         channels = self.model.layout.in_channels
         if x.shape[1] == channels:
             return self.model(x).to(self.input_device)
-        return denoise_layers(self.model, x[:, :channels], x[:, channels:]).to(self.input_device)
+        return denoise_layers(self.model, x[:, :channels], x[:, channels:],
+                              radiance).to(self.input_device)
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
-                 aovs: torch.Tensor | None = None, tile: int | None = None) -> DenoisedBeauty:
-        """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given;
+                 aovs: torch.Tensor | None = None, tile: int | None = None,
+                 radiance: tuple[bool, ...] = ()) -> DenoisedBeauty:
+        """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
+        (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`);
         in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile."""
         if aovs is not None:  # tiled together: one tensor, split again by `_run_tile`
             x = torch.cat([x, aovs], dim=1)
@@ -400,7 +404,8 @@ class _Denoiser:
         limit = min((t for t in (self.tile, tile) if t), default=None)
         try:
             with torch.inference_mode():
-                y, used = run_with_oom_retry(self._run_tile, x, limit, self.multiple)
+                y, used = run_with_oom_retry(partial(self._run_tile, radiance=radiance), x, limit,
+                                             self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
                 # Finite, and within half float so outputs stored as half hold no Inf either.
@@ -437,17 +442,24 @@ class _Denoiser:
 def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
                     config: EngineConfig, model_name: str, motion_vectors: str = "") -> ExrImage:
     """Frame t's EXR with only each view's beauty and `aovs` layers replaced (black where the
-    render left a pixel empty: `coverage`), the noisy beauty kept when asked, and what made it
-    in the header."""
+    render left a pixel empty: `coverage`; the layers summing to the beauty where the render's
+    do: `layer_denoise.reconcile`), the noisy beauty kept when asked, and what made it in the
+    header."""
     for view, layers in views.items():
-        if config.keep_noisy:
-            _keep_noisy(image, view, layers.beauty)
+        names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
+        results = [denoised[view][3 * index:3 * index + 3] for index in range(len(names))]
         uncovered = _uncovered(image, layers, denoised[view].shape[1:])
-        for index, channels in enumerate((layers.beauty, *(channels for _, channels in layers.aovs))):
-            layer = denoised[view][3 * index:3 * index + 3]
-            if uncovered is not None:
-                keep_empty(layer, image.get(list(channels)), uncovered)
-            image.set(list(channels), layer)
+        noisy = ([image.get(channels) for channels in names]
+                 if config.keep_noisy or uncovered is not None or layers.aovs else [])
+        if config.keep_noisy:
+            _keep_noisy(image, view, layers.beauty, noisy[0])
+        if uncovered is not None:
+            for result, rendered in zip(results, noisy):
+                keep_empty(result, rendered, uncovered)
+        if layers.aovs:
+            reconcile(results[0], results[1:], noisy[0], noisy[1:])
+        for channels, result in zip(names, results):
+            image.set(channels, result)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     if motion_vectors:
@@ -457,7 +469,7 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
     return image
 
 
-def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...]) -> None:
+def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.ndarray) -> None:
     """The noisy beauty as `noisy.R,G,B` beside it, in its part; a view named in its channels'
     names (`right.R`) keeps it as `noisy.right.R`, by the same convention."""
     names = []
@@ -465,7 +477,7 @@ def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...]) -> None:
         parts = image.part_channel_name(channel).split(".")
         named_view = [view] if view and len(parts) > 1 and parts[-2] == view else []
         names.append(".".join(["noisy", *named_view, parts[-1]]))
-    image.add_channels(names, image.get(list(beauty)), beside=beauty[0])
+    image.add_channels(names, noisy, beside=beauty[0])
 
 
 def _uncovered(image: ExrImage, layers: LayerMap, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -686,7 +698,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
                 layers = source.get(windows[t][0]).layers
-                denoised = {view: _denoised_beauty(denoiser, window, host, bool(layers[view].aovs), t)
+                denoised = {view: _denoised_beauty(denoiser, window, host, _radiance(layers[view]), t)
                             for view, window in views.items()}
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
@@ -746,19 +758,26 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
     return FrameCost.from_header(specs, views, **shared)
 
 
+def _radiance(layers: LayerMap) -> tuple[bool, ...]:
+    """Per `--aov` layer, whether it is filtered without the albedo (`layer_denoise`)."""
+    return tuple(filtered_as_radiance(name) for name, _ in layers.aovs)
+
+
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
-                     with_aovs: bool, frame: int | None = None) -> DenoisedBeauty:
-    """Frame t's denoised beauty (and layers): from an input built whole, or, where tiles are
-    denoised from host memory, built tile by tile, so that no whole input is held."""
+                     radiance: tuple[bool, ...] = (), frame: int | None = None) -> DenoisedBeauty:
+    """Frame t's denoised beauty and its `--aov` layers' (one `radiance` flag each): from an input
+    built whole, or, where tiles are denoised from host memory, built tile by tile, so that no
+    whole input is held."""
+    with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
     plan = plan_slots(window, layout, device)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None
-        return denoiser(x, frame=frame, tile=tile)
+        return denoiser(x, frame=frame, tile=tile, radiance=radiance)
     x = build_input(window, layout, device, plan, dtype)
     aovs = aligned_aovs(window, layout, plan, device, dtype) if with_aovs else None
-    return denoiser(x, frame=frame, aovs=aovs)
+    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance)
 
 
 def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameSource,

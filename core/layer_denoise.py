@@ -3,10 +3,14 @@
 Each layer goes through the network as if it were the beauty: the input of frame t with the beauty
 slots replaced by the layer's own aligned frames (`network_input.aligned_aovs`; warps, consistency,
 albedo and normal are the beauty's, as they do not depend on what is filtered), so every layer
-gets weights fitted to its own noise. The denoised layers are then reconciled with the denoised
-beauty: at each pixel the difference between the beauty and the layers' sum is shared among the
-layers in proportion to their magnitude, so layers that sum to the beauty (light groups) still
-sum to the denoised beauty and a comp that rebuilds the beauty from them gets it back.
+gets weights fitted to its own noise. A layer of light that the albedo does not tint (specular,
+emission...) is filtered with an albedo of 1, not divided by the beauty's. Then, at the pixels
+where the layers make up the beauty in frame t's render (light groups that hold every light),
+they are reconciled with the denoised beauty: the difference between the beauty and the layers'
+sum is shared among the layers in proportion to their magnitude, so they still sum to the
+denoised beauty and a comp that rebuilds the beauty from them gets it back. Elsewhere (a diffuse
+or specular layer on its own, light groups that leave a light out) each layer is what the
+network made of it.
 
 Measured against filtering each layer with the weights predicted for the beauty (exactly additive
 too, but the beauty's weights are too narrow for a layer whose noise the beauty hides): 0.3-0.6 dB
@@ -15,8 +19,30 @@ better per light group (BENCHMARKS.md, benchmarks/light_groups.py).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 from torch import nn
+
+from vfxdenoise.core.network_input import InputLayout
+
+# A pixel's layers make up its beauty where their sum in frame t's render is within this fraction
+# of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.
+ADDS_UP = 0.01
+ADDS_UP_FLOOR = 1e-6
+# Layer names (lower case) whose light the albedo does not tint: filtered as radiance.
+RADIANCE_LAYERS = re.compile(r"spec|refl|gloss|coat|sheen|trans|refr|emi[st]|volume")
+
+
+def filtered_as_radiance(name: str) -> bool:
+    """Whether the `--aov` layer `name` is filtered without the albedo (`as_radiance`): layers
+    named for light that the albedo does not tint (specular, reflection, glossy, coat, sheen,
+    transmission, refraction, emission, volumes, as Arnold, RenderMan, V-Ray, Redshift and
+    Cycles name them). Other layers (light groups, diffuse) are filtered as the beauty is, which
+    on light groups scores 0.06-0.22 dB higher (BENCHMARKS.md)."""
+    return RADIANCE_LAYERS.search(name.lower()) is not None
 
 
 def with_beauty(x: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
@@ -26,24 +52,48 @@ def with_beauty(x: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def reconcile(beauty: torch.Tensor, layers: list[torch.Tensor]) -> list[torch.Tensor]:
-    """`layers` (each (N, 3, H, W)) moved so they sum to `beauty`: each takes the share of the
-    difference that its magnitude has of all of theirs (an equal share where all are zero)."""
-    magnitudes = [layer.abs() for layer in layers]
+def reconcile(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.ndarray,
+              noisy_layers: list[np.ndarray]) -> None:
+    """Move the denoised `layers` (each (3, H, W)), in place, so they sum to the denoised `beauty`
+    at the pixels where frame t's `noisy_layers` sum to its `noisy_beauty` (`ADDS_UP`): each
+    takes the share of the difference that its magnitude has of all of theirs (an equal share
+    where all are zero). Other pixels are left alone."""
+    noisy_sum = sum(noisy_layers)
+    with np.errstate(invalid="ignore"):  # NaN in a render never adds up
+        adds_up = (np.abs(noisy_sum - noisy_beauty)
+                   <= ADDS_UP * np.maximum(noisy_beauty, noisy_sum) + ADDS_UP_FLOOR).all(axis=0)
+    if not adds_up.any():
+        return
+    magnitudes = [np.abs(layer) for layer in layers]
     total = sum(magnitudes)
-    gap = beauty - sum(layers)
-    equal = torch.full_like(total, 1.0 / len(layers))
-    return [layer + gap * torch.where(total > 0, m / total.clamp(min=1e-30), equal)
-            for layer, m in zip(layers, magnitudes)]
+    gap = (beauty - sum(layers)) * adds_up
+    shares = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    for layer, magnitude in zip(layers, magnitudes):
+        layer += gap * np.where(total > 0, magnitude * shares, 1.0 / len(layers))
 
 
-def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor) -> torch.Tensor:
+def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
+                   radiance: Sequence[bool] = ()) -> torch.Tensor:
     """Denoised beauty and layers of frame t, (N, 3 + 3 x layers, H, W), from the network input `x`
-    and the layers' aligned frames `aovs` (`network_input.aligned_aovs`). One network pass after
-    another, so a frame with layers needs no more device memory than one without (the tile size
-    and `--max-gpu-mem` budget hold), and the beauty comes out as without layers, bit for bit."""
+    and the layers' aligned frames `aovs` (`network_input.aligned_aovs`), each layer on its own
+    (`reconcile` then makes them add up). A layer flagged in `radiance` is filtered without the
+    albedo (`as_radiance`). One network pass after another, so a frame with layers needs no
+    more device memory than one without (the tile size and `--max-gpu-mem` budget hold), and
+    the beauty comes out as without layers, bit for bit."""
     per_layer = model.layout.beauty_channels
-    beauty = model(x).float()
-    layers = [model(with_beauty(x, aovs[:, i:i + per_layer])).float()
-              for i in range(0, aovs.shape[1], per_layer)]
-    return torch.cat([beauty, *reconcile(beauty, layers)], dim=1).to(x.dtype)
+    outputs = [model(x)]
+    for index, start in enumerate(range(0, aovs.shape[1], per_layer)):
+        layer_input = with_beauty(x, aovs[:, start:start + per_layer])
+        if index < len(radiance) and radiance[index]:
+            layer_input = as_radiance(layer_input, model.layout)
+        outputs.append(model(layer_input))
+    return torch.cat(outputs, dim=1)
+
+
+def as_radiance(x: torch.Tensor, layout: InputLayout) -> torch.Tensor:
+    """Network input `x` (modified in place) with an albedo of 1 at every pixel: a layer that is
+    not the albedo times a shading (specular, coat, emission) is then filtered as it is, instead
+    of divided by an albedo it does not carry, which would print the albedo's texture into it.
+    The consistency channels keep the albedo's say in which warped pixels match."""
+    x[:, layout.albedo_start:layout.albedo_start + 3] = 1.0
+    return x

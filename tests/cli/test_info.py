@@ -8,7 +8,8 @@ from exr_sequences import write_stereo_sequence
 
 
 def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_factory, tmp_path):
-    key = {f"RGBA_key.{c}": np.full((32, 48), 0.5, np.float32) for c in "RGB"}
+    key = {f"{layer}.{c}": np.full((32, 48), 0.5, np.float32) for layer in ("RGBA_key", "specular")
+           for c in "RGB"}
     pattern = sequence_factory(frames=[1001, 1002, 1004], extra=key)
 
     shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
@@ -19,10 +20,12 @@ def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_
     assert "display:    (0, 0) - (47, 31)  48x32" in lines
     assert any(line.split() == ["albedo", "albedo.R,albedo.G,albedo.B"] for line in lines)
     assert "motion vectors: previous (found from frames 1001-1002)" in lines
-    assert lines[-1] == "other RGB layers (seq --aov): RGBA_key"
+    assert lines[-1] == "other RGB layers (seq --aov): RGBA_key, specular"
 
     asked = run_vfxdenoise("info", pattern, "--aov", "RGBA_*", cwd=tmp_path)
     assert asked.stdout.splitlines()[-1].split() == ["aov", "RGBA_key", "RGBA_key.R,RGBA_key.G,RGBA_key.B"]
+    specular = run_vfxdenoise("info", pattern, "--aov", "specular", cwd=tmp_path)
+    assert specular.stdout.splitlines()[-1].endswith("specular.R,specular.G,specular.B  (as radiance)")
     missing = run_vfxdenoise("info", pattern, "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.startswith("error: --aov diffuse: no layer")
 

@@ -266,6 +266,59 @@ def test_aov_layers_are_denoised_and_sum_to_the_denoised_beauty(sequence_factory
         assert out.parts[0].channel_types["key.R"] == "float"
 
 
+def test_a_layer_that_is_not_a_part_of_the_beauty_is_denoised_as_itself(sequence_factory, tmp_path):
+    """A diffuse layer asked for on its own (or light groups that leave a light out) does not
+    add up to the beauty, and must not be made to: it comes out as the network denoised it, near
+    its own clean picture, nowhere near the beauty."""
+    frames = range(1, 6)
+    rng = np.random.default_rng(3)
+    clean = {frame: 0.3 * clean_frame(32, 48, frame - 1) for frame in frames}
+    pattern = sequence_factory(frames=frames, noise=0.3)
+    for frame in frames:
+        path = parse_pattern(pattern).path(frame)
+        image = read_exr(path)
+        image.add_channels(["diffuse.R", "diffuse.G", "diffuse.B"],
+                           clean[frame] * rng.gamma(4.0, 0.25, clean[frame].shape), "float")
+        write_exr(path, image)
+    summary = denoise_sequence(pattern, config=EngineConfig(model="default", device="cpu",
+                                                            aovs=("diffuse",)))
+    for frame in (2, 3):
+        out = read_exr(summary.output_pattern.path(frame))
+        source = read_exr(parse_pattern(pattern).path(frame))
+        diffuse = out.get(["diffuse.R", "diffuse.G", "diffuse.B"])
+        noisy_error = np.abs(source.get(["diffuse.R", "diffuse.G", "diffuse.B"]) - clean[frame]).mean()
+        assert np.abs(diffuse - clean[frame]).mean() < 0.6 * noisy_error
+        assert np.abs(diffuse - out.get(["R", "G", "B"])).mean() > 0.5 * out.get(["R", "G", "B"]).mean()
+
+
+def test_a_specular_layer_is_filtered_without_the_albedo(sequence_factory, tmp_path):
+    """A highlight is not tinted by the albedo: divided by it, as the beauty is, it would carry
+    the albedo's texture (here a checkerboard) through the filter. Filtered as radiance it comes
+    out far closer to its clean picture than the same layer filtered as the beauty is."""
+    frames = range(1, 6)
+    rng = np.random.default_rng(4)
+    ys, xs = np.mgrid[0:32, 0:48].astype(np.float32)
+    clean = {frame: np.repeat(np.exp(-((xs - 20 - frame) ** 2 + (ys - 16) ** 2) / 60.0)[None], 3, 0)
+             for frame in frames}  # moves with the camera, 1 px a frame
+    pattern = sequence_factory(frames=frames, noise=0.3)
+    for frame in frames:
+        path = parse_pattern(pattern).path(frame)
+        image = read_exr(path)
+        noisy = clean[frame] * rng.gamma(4.0, 0.25, clean[frame].shape)
+        for name in ("specular", "highlight"):
+            image.add_channels([f"{name}.{c}" for c in "RGB"], noisy, "float")
+        write_exr(path, image)
+    summary = denoise_sequence(pattern, config=EngineConfig(model="default", device="cpu",
+                                                            aovs=("specular", "highlight")))
+    out = read_exr(summary.output_pattern.path(3))
+    noisy_error = np.abs(read_exr(parse_pattern(pattern).path(3)).get(["specular.R", "specular.G",
+                                                                       "specular.B"]) - clean[3]).mean()
+    errors = {name: np.abs(out.get([f"{name}.{c}" for c in "RGB"]) - clean[3]).mean()
+              for name in ("specular", "highlight")}
+    assert errors["specular"] < 0.4 * noisy_error
+    assert errors["specular"] < 0.5 * errors["highlight"]
+
+
 def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
     _with_light_groups(pattern, range(1, 4))

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.layer_denoise import denoise_layers, reconcile, with_beauty
+from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile, with_beauty
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout, aligned_aovs, build_input, plan_slots
 
@@ -33,15 +33,34 @@ def test_a_layers_input_is_the_input_built_with_the_layer_as_beauty():
 
 
 def test_reconciled_layers_sum_to_the_beauty_and_keep_their_proportions():
-    beauty = torch.tensor([[[[2.0, 1.0, 0.0, 0.5]]]])
-    layers = [torch.tensor([[[[1.0, 0.0, 0.3, 0.0]]]]), torch.tensor([[[[0.5, 0.0, 0.1, 0.0]]]])]
-    key, fill = reconcile(beauty, layers)
-    torch.testing.assert_close(key + fill, beauty)
-    torch.testing.assert_close(key, torch.tensor([[[[4 / 3, 0.5, 0.0, 0.25]]]]))  # 2/3 of 2; halves
-    assert (key >= 0).all() and (fill >= 0).all()
+    beauty = np.array([[[2.0, 1.0, 0.0, 0.5]]] * 3)
+    layers = [np.array([[[1.0, 0.0, 0.3, 0.0]]] * 3), np.array([[[0.5, 0.0, 0.1, 0.0]]] * 3)]
+    noisy = [np.array([[[0.5, 0.2, 0.1, 0.0]]] * 3), np.array([[[0.5, 0.1, 0.0, 0.0]]] * 3)]
+    key, fill = layers
+    reconcile(beauty, layers, noisy[0] + noisy[1], noisy)
+    np.testing.assert_allclose(key + fill, beauty, atol=1e-12)
+    np.testing.assert_allclose(key[0, 0], [4 / 3, 0.5, 0.0, 0.25], atol=1e-12)  # 2/3 of 2; halves
+    assert (key >= -1e-12).all() and (fill >= -1e-12).all()
 
 
-def test_denoised_layers_sum_to_the_denoised_beauty_and_are_each_denoised_on_their_own():
+def test_layers_are_reconciled_only_where_the_renders_layers_add_up_to_its_beauty():
+    """A diffuse layer on its own, or light groups that leave a light out, are not moved to the
+    beauty: only the pixels where the render's layers make up its beauty (within 1%) are."""
+    beauty = np.full((3, 1, 4), 2.0)
+    layers = [np.full((3, 1, 4), 0.5), np.full((3, 1, 4), 1.0)]
+    noisy_layers = [np.array([[[0.4, 0.4, 0.4, 0.0]]] * 3), np.array([[[0.6, 0.6, 0.3, 0.0]]] * 3)]
+    noisy_beauty = np.array([[[1.0, 1.005, 1.0, 0.0]]] * 3)  # adds up, within 1%, not, all zero
+    reconcile(beauty, layers, noisy_beauty, noisy_layers)
+    np.testing.assert_allclose((layers[0] + layers[1])[0, 0], [2.0, 2.0, 1.5, 2.0])
+    lone = [np.full((3, 1, 4), 0.5)]
+    reconcile(beauty, lone, np.full((3, 1, 4), 1.0), [np.full((3, 1, 4), 0.3)])
+    assert (lone[0] == 0.5).all()
+    nan = [np.full((3, 1, 4), 0.5)]
+    reconcile(beauty, nan, np.full((3, 1, 4), np.nan), [np.full((3, 1, 4), 0.3)])
+    assert (nan[0] == 0.5).all()
+
+
+def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_layers():
     torch.manual_seed(0)
     model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
                         temporal_albedo=True).eval()
@@ -49,13 +68,42 @@ def test_denoised_layers_sum_to_the_denoised_beauty_and_are_each_denoised_on_the
     window = _window(np.random.default_rng(1))
     plan = plan_slots(window, model.layout)
     x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, model.layout, plan)
+    slots = model.layout.beauty_channels
     with torch.no_grad():
         out = denoise_layers(model, x, aovs)
         beauty = model(x)
-        own_key = model(with_beauty(x, aovs[:, :model.layout.beauty_channels]))
-    torch.testing.assert_close(out[:, :3], beauty)
-    torch.testing.assert_close(out[:, 3:6] + out[:, 6:9], beauty, rtol=1e-5, atol=1e-5)
+        own = [model(with_beauty(x, aovs[:, i * slots:(i + 1) * slots])) for i in range(2)]
+    torch.testing.assert_close(out, torch.cat([beauty, *own], dim=1))
+    key, fill = out[0, 3:6].numpy(), out[0, 6:9].numpy()
+    summed = key + fill
+    reconcile(out[0, :3].numpy(), [key, fill], window[0].beauty, [window[0].aovs[n] for n in ("key", "fill")])
+    np.testing.assert_allclose(key + fill, beauty[0].numpy(), rtol=1e-5, atol=1e-5)
     # Reconciling moves a layer by a fraction of the gap, not to the beauty's share of it.
-    assert (out[:, 3:6] - own_key).abs().max() < (beauty - own_key).abs().max()
-    assert not torch.allclose(out[:, 3:6], beauty * (x.new_tensor(window[0].aovs["key"]) /
-                                                     x.new_tensor(window[0].beauty)), atol=1e-3)
+    assert np.abs(key - own[0][0].numpy()).max() < np.abs(summed - beauty[0].numpy()).max()
+
+
+def test_a_layer_filtered_as_radiance_sees_an_albedo_of_one():
+    torch.manual_seed(0)
+    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
+                        temporal_albedo=True).eval()
+    window = _window(np.random.default_rng(2))
+    plan = plan_slots(window, model.layout)
+    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, model.layout, plan)
+    slots, albedo = model.layout.beauty_channels, model.layout.albedo_start
+    with torch.no_grad():
+        out = denoise_layers(model, x, aovs, radiance=(False, True))
+        flat_input = with_beauty(x, aovs[:, slots:])
+        flat_input[:, albedo:albedo + 3] = 1
+        torch.testing.assert_close(out[:, 6:9], model(flat_input))
+        torch.testing.assert_close(out[:, 3:6], model(with_beauty(x, aovs[:, :slots])))
+        assert not torch.allclose(out[:, 6:9], model(with_beauty(x, aovs[:, slots:])))
+    assert x[:, albedo:albedo + 3].ne(1).any()  # the beauty's input is left as it was
+
+
+def test_layers_named_for_light_the_albedo_does_not_tint_are_filtered_as_radiance():
+    for name in ("specular", "RGBA_spec_direct", "coat", "sheen", "transmission", "refraction",
+                 "emission", "emit", "volume", "reflection", "ViewLayer.GlossDir", "TransInd",
+                 "VRayReflection", "Specular Lighting"):
+        assert filtered_as_radiance(name), name
+    for name in ("RGBA_key", "diffuse", "diffuse_indirect", "sss", "premium_lights", "env"):
+        assert not filtered_as_radiance(name), name
