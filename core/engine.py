@@ -448,8 +448,9 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
     for view, layers in views.items():
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         results = [denoised[view][3 * index:3 * index + 3] for index in range(len(names))]
-        uncovered = _uncovered(image, layers, denoised[view].shape[1:])
-        noisy = ([image.get(channels) for channels in names]
+        window = image.data_window_of(layers.beauty[0])  # what the features were read over
+        uncovered = _uncovered(image, layers, window)
+        noisy = ([image.get(channels, window=window) for channels in names]
                  if config.keep_noisy or uncovered is not None or layers.aovs else [])
         if config.keep_noisy:
             _keep_noisy(image, view, layers.beauty, noisy[0])
@@ -459,7 +460,7 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
         if layers.aovs:
             reconcile(results[0], results[1:], noisy[0], noisy[1:])
         for channels, result in zip(names, results):
-            image.set(channels, result)
+            image.set(channels, result, window)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     if motion_vectors:
@@ -480,13 +481,13 @@ def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.n
     image.add_channels(names, noisy, beside=beauty[0])
 
 
-def _uncovered(image: ExrImage, layers: LayerMap, shape: tuple[int, ...]) -> np.ndarray | None:
-    """Frame t's pixels that its alpha leaves empty (`coverage`), where it has an alpha on the
-    beauty's pixels."""
+def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, int]
+               ) -> np.ndarray | None:
+    """Frame t's pixels over data `window` (the beauty's) that its alpha leaves empty
+    (`coverage`; an alpha whose part is cropped to what it covers is 0 outside it)."""
     if layers.alpha is None:
         return None
-    alpha = image.get(list(layers.alpha))
-    return empty_pixels(alpha) if alpha.shape[1:] == tuple(shape) else None
+    return empty_pixels(image.get(list(layers.alpha), window=window))
 
 
 def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],

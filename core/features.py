@@ -114,11 +114,14 @@ class FrameFeatures:
 def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = FEATURES,
                       keep_half: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
     """Pull the mapped channels of the features `names` out of an EXR frame and sanitise them for
-    the network (the others are None). With `keep_half`, features stored as half stay float16,
-    in half the memory (BENCHMARKS.md, "Host memory: features held as the EXR stores them")."""
+    the network (the others are None), all over the beauty's data window (a feature whose part
+    is cropped otherwise is 0 outside its own). With `keep_half`, features stored as half stay
+    float16, in half the memory (BENCHMARKS.md, "Host memory: features held as the EXR stores
+    them")."""
+    window = image.data_window_of(layers.beauty[0])  # AOV parts may be cropped otherwise
     raw = {name: None if name not in names or getattr(layers, name) is None
-           else image.get(list(getattr(layers, name)), keep_half) for name in FEATURES}
-    aovs = {name: image.get(list(channels), keep_half) for name, channels in layers.aovs}
+           else image.get(list(getattr(layers, name)), keep_half, window) for name in FEATURES}
+    aovs = {name: image.get(list(channels), keep_half, window) for name, channels in layers.aovs}
     return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True)  # `get` returned fresh copies
 
 

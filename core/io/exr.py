@@ -227,32 +227,48 @@ class ExrImage:
             )
         return [self._index[n] for n in names]
 
-    def get(self, names: Sequence[str], keep_half: bool = False) -> np.ndarray:
+    def get(self, names: Sequence[str], keep_half: bool = False,
+            window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """The named channels as a (C, H, W) float32 copy; float16 when `keep_half` and all of them
-        are stored as half, which holds them exactly in half the memory."""
+        are stored as half, which holds them exactly in half the memory. With `window` (xmin,
+        ymin, xmax, ymax), over that data window instead of their part's: their pixels where the
+        two overlap, 0 elsewhere (an AOV's part in a multi-part render may be cropped to what it
+        shows)."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
         dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half)
-        shapes = {self.parts[p].shape for p, _ in located}
-        if len(shapes) > 1:
+        windows = {_data_window(self.parts[p].spec) for p, _ in located}
+        if len(windows) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
-        out = np.empty((len(located), *shapes.pop()), dtype)
+        own = windows.pop()
+        out = np.empty((len(located), *_window_shape(own)), dtype)
         for i, (p, c) in enumerate(located):
             self.parts[p].read_channel(c, out[i])
-        return out
+        if window is None or window == own:
+            return out
+        return _placed(out, own, np.zeros((len(located), *_window_shape(window)), dtype), window)
 
-    def set(self, names: Sequence[str], values: np.ndarray) -> None:
-        """Replace the pixels of existing channels; their pixel types stay as they are."""
+    def set(self, names: Sequence[str], values: np.ndarray,
+            window: tuple[int, int, int, int] | None = None) -> None:
+        """Replace the pixels of existing channels; their pixel types stay as they are. With
+        `window`, `values` lie over that data window: each channel takes them where it overlaps
+        its part's and keeps its own pixels elsewhere."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
         values = np.asarray(values)
         for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
-            if plane.shape != self.parts[p].shape:
+            part = self.parts[p]
+            own = _data_window(part.spec)
+            if window is not None and window != own and plane.shape == _window_shape(window):
+                kept = np.empty(part.shape, np.float32)
+                part.read_channel(c, kept)
+                plane = _placed(plane[None], window, kept[None], own)[0]
+            if plane.shape != part.shape:
                 raise ValueError(f"values for {name} have shape {plane.shape}, expected "
-                                 f"{self.parts[p].shape} (the data window)")
-            self.parts[p].set_channel(c, plane)
+                                 f"{part.shape} (the data window)")
+            part.set_channel(c, plane)
 
     def part_channel_name(self, name: str) -> str:
         """Channel `name`'s name within its own part (`R` for `rgba.right.R` of a part `rgba.right`)."""
@@ -354,6 +370,22 @@ class ExrImage:
 
 def _data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
     return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
+
+
+def _window_shape(window: tuple[int, int, int, int]) -> tuple[int, int]:
+    return window[3] - window[1] + 1, window[2] - window[0] + 1
+
+
+def _placed(values: np.ndarray, source: tuple[int, int, int, int], out: np.ndarray,
+            target: tuple[int, int, int, int]) -> np.ndarray:
+    """`out` (C, H, W over data window `target`) with `values` (C, h, w over `source`) copied in
+    where the two windows overlap, in display space."""
+    x0, y0 = max(source[0], target[0]), max(source[1], target[1])
+    x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
+    if x0 < x1 and y0 < y1:
+        out[:, y0 - target[1]:y1 - target[1], x0 - target[0]:x1 - target[0]] = (
+            values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])
+    return out
 
 
 def part_name(spec: oiio.ImageSpec) -> str:

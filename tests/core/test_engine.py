@@ -6,6 +6,7 @@ import os
 import shutil
 
 import numpy as np
+import OpenEXR
 import OpenImageIO as oiio
 import pytest
 import torch
@@ -486,6 +487,59 @@ def test_pixels_an_element_left_empty_stay_black_and_nothing_else_changes(sequen
     assert (transparent[:, :, :15] == 0).all()
     np.testing.assert_array_equal(transparent[:, :, 15:], covered[:, :, 15:])
     assert transparent[:3, :, 33:].sum(axis=0).min() > 0  # the sky over zero alpha keeps its light
+
+
+def _cropped_parts(source: str, folder, frames, crop: tuple[int, int, int, int], whole: bool) -> str:
+    """The frames of `source` as a multi-part render whose albedo and key layer each have a part
+    cropped to columns crop[0]-crop[2], rows crop[1]-crop[3] (as an autocropping renderer writes
+    them); with `whole`, as one part holding the same pixels, zero outside the crop."""
+    folder.mkdir(parents=True)
+    x0, y0, x1, y1 = crop
+    for frame in frames:
+        exr = OpenEXR.File(str(parse_pattern(source).path(frame)), separate_channels=True)
+        planes = {name: channel.pixels for name, channel in exr.channels().items()}
+        header = {k: v for k, v in exr.header().items() if k != "channels"}
+        moved = {n: planes.pop(n) for n in [*(f"albedo.{c}" for c in "RGB"), *(f"key.{c}" for c in "RGB")]}
+        if whole:
+            for name, values in moved.items():
+                zeroed = np.zeros_like(values)
+                zeroed[y0:y1 + 1, x0:x1 + 1] = values[y0:y1 + 1, x0:x1 + 1]
+                planes[name] = zeroed
+            file = OpenEXR.File(header, planes)
+        else:
+            window = (np.array([x0, y0], np.int32), np.array([x1, y1], np.int32))
+            parts = [OpenEXR.Part({**header, "name": "rgba"}, planes)]
+            for layer in ("albedo", "key"):
+                parts.append(OpenEXR.Part({**header, "name": layer, "dataWindow": window},
+                                          {c: moved[f"{layer}.{c}"][y0:y1 + 1, x0:x1 + 1].copy()
+                                           for c in "RGB"}))
+            file = OpenEXR.File(parts)
+        file.write(str(folder / f"r.{frame:04d}.exr"))
+    return str(folder / "r.####.exr")
+
+
+def test_aov_parts_cropped_to_their_content_are_read_and_written_over_the_beautys_window(
+        sequence_factory, tmp_path):
+    """A multi-part render whose albedo and key parts are cropped denoises as the same render
+    in one part with those layers 0 outside the crop, and each part keeps its data window."""
+    frames = range(1, 5)
+    pattern = sequence_factory(frames=frames, noise=0.3)
+    _with_light_groups(pattern, frames)
+    crop = (10, 6, 37, 25)
+    runs, shots = {}, {}
+    for whole in (False, True):
+        shots[whole] = _cropped_parts(pattern, tmp_path / f"whole{whole}", frames, crop, whole)
+        summary = denoise_sequence(shots[whole], config=EngineConfig(
+            model="default", device="cpu", aovs=("key",), motion_vectors="previous"))
+        runs[whole] = read_exr(summary.output_pattern.path(2))
+    parts, whole = runs[False], runs[True]
+    assert [part.name for part in parts.parts] == ["rgba", "albedo", "key"]
+    assert parts.data_window_of("key.R") == crop and parts.data_window_of("R") == (0, 0, 47, 31)
+    np.testing.assert_array_equal(parts.get(list("RGB")), whole.get(list("RGB")))
+    key = [f"key.{c}" for c in "RGB"]
+    np.testing.assert_array_equal(parts.get(key), whole.get(key)[:, 6:26, 10:38])
+    noisy_key = read_exr(parse_pattern(shots[False]).path(2)).get(key)
+    assert noisy_key.shape == parts.get(key).shape and not np.array_equal(parts.get(key), noisy_key)
 
 
 @pytest.fixture

@@ -380,6 +380,25 @@ def test_unnamed_colliding_parts_are_qualified_by_index_and_windows_are_not_mixe
         image.get(["Z", "part1.Z"])
 
 
+def test_a_cropped_parts_channels_are_got_and_set_over_another_data_window():
+    """An AOV part cropped to what it shows is read over the beauty's window (0 outside its
+    own) and written back from it (keeping its own pixels outside the beauty's)."""
+    full = oiio.ImageSpec(6, 4, 1, oiio.FLOAT)
+    full.channelnames = ("R",)
+    cropped = oiio.ImageSpec(3, 2, 1, oiio.FLOAT)
+    cropped.channelnames = ("Z",)
+    cropped.x, cropped.y = 4, 3  # columns 4-6, rows 3-4: one column and row outside the beauty
+    image = ExrImage([ExrPart(full, np.zeros((4, 6, 1), np.float32)),
+                      ExrPart(cropped, np.arange(1, 7, dtype=np.float32).reshape(2, 3, 1))])
+    beauty = image.data_window_of("R")
+    assert (beauty, image.data_window_of("Z")) == ((0, 0, 5, 3), (4, 3, 6, 4))
+    placed = image.get(["Z"], window=beauty)
+    assert placed.shape == (1, 4, 6) and placed.sum() == 1 + 2
+    np.testing.assert_array_equal(placed[0, 3, 4:], [1, 2])
+    image.set(["Z"], np.full((1, 4, 6), 9.0, np.float32), window=beauty)
+    np.testing.assert_array_equal(image.get(["Z"])[0], [[9, 9, 3], [4, 5, 6]])
+
+
 def test_add_channels_appends_to_first_part_with_its_type(mixed, tmp_path):
     image = read_exr(mixed[0])
     noisy = image.get(["R", "G", "B"])
