@@ -58,18 +58,36 @@ def reconcile(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.nda
     at the pixels where frame t's `noisy_layers` sum to its `noisy_beauty` (`ADDS_UP`): each
     takes the share of the difference that its magnitude has of all of theirs (an equal share
     where all are zero). Other pixels are left alone."""
-    noisy_sum = sum(noisy_layers)
-    with np.errstate(invalid="ignore"):  # NaN in a render never adds up
-        adds_up = (np.abs(noisy_sum - noisy_beauty)
-                   <= ADDS_UP * np.maximum(noisy_beauty, noisy_sum) + ADDS_UP_FLOOR).all(axis=0)
+    adds_up = _adds_up(noisy_beauty, noisy_layers)
     if not adds_up.any():
         return
-    magnitudes = [np.abs(layer) for layer in layers]
-    total = sum(magnitudes)
-    gap = (beauty - sum(layers)) * adds_up
-    shares = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
-    for layer, magnitude in zip(layers, magnitudes):
-        layer += gap * np.where(total > 0, magnitude * shares, 1.0 / len(layers))
+    total = np.abs(layers[0])
+    gap = beauty - layers[0]
+    for layer in layers[1:]:
+        total += np.abs(layer)
+        gap -= layer
+    gap *= adds_up
+    unlit = total == 0
+    scale = np.divide(gap, total, out=np.zeros_like(gap), where=~unlit)
+    for layer in layers:
+        layer += np.abs(layer) * scale
+    if unlit.any():
+        share = np.where(unlit, gap / len(layers), 0).astype(layers[0].dtype)
+        for layer in layers:
+            layer += share
+
+
+def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.ndarray:
+    """(H, W): where the layers' sum is within `ADDS_UP` of the beauty in every channel."""
+    noisy_sum = noisy_layers[0].copy()
+    for layer in noisy_layers[1:]:
+        noisy_sum += layer
+    with np.errstate(invalid="ignore"):  # NaN in a render never adds up
+        difference = np.abs(noisy_sum - noisy_beauty)
+        np.maximum(noisy_sum, noisy_beauty, out=noisy_sum)
+        noisy_sum *= ADDS_UP
+        noisy_sum += ADDS_UP_FLOOR
+        return (difference <= noisy_sum).all(axis=0)
 
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
