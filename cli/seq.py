@@ -66,7 +66,8 @@ def _emit(event: dict) -> None:
               help="The network's threads on a CPU [default: one per CPU this process may use: "
                    "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota].")
 @click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
-              help="Write the outputs with this lossless compression [default: each input's own]; "
+              help="Write the outputs with this lossless compression [default: each input's own; "
+                   "zip for DWA parts, whose re-encoding alters the channels written back]; "
                    "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
                    "but needs OpenEXR 3.5+ to read.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,

@@ -467,6 +467,8 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
         image.set_attribute("vfxdenoise/motion_vectors", motion_vectors)
     if config.compression is not None:
         image.set_compression(config.compression)
+    else:  # every channel but the beauty and layers is written as rendered
+        image.keep_pixels_exact()
     return image
 
 

@@ -11,7 +11,7 @@ OpenEXR with its header verbatim (tiles included) and the untouched planes as th
 a 1080p render with half and float channels that is ~0.4 s of CPU per frame read, mapped and
 written, against ~1.4 s through OpenImageIO's float32 path with its per-channel conversion (the
 largest cost of a `seq` run). Files OpenEXR cannot decode (subsampled channels), MIP-mapped ones
-(written back by OpenImageIO from their first level), images built in memory and headers edited
+(written back by OpenImageIO as their first level alone), images built in memory and headers edited
 other than through `ExrImage` take the OpenImageIO path.
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
@@ -41,7 +41,7 @@ _TEMP_OWNER = re.compile(r"\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
-_FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount")
+_FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount", "oiio:miplevels")
 # What an output may be switched to (`seq --compression`): the lossless compressions only, so data
 # channels (depth, motion, cryptomatte IDs) stay exact. zstd needs OpenEXR 3.5 or later to read.
 OUTPUT_COMPRESSIONS = {"none": OpenEXR.NO_COMPRESSION, "rle": OpenEXR.RLE_COMPRESSION,
@@ -323,6 +323,14 @@ class ExrImage:
         for part in self.parts:
             part.set_compression(name)
 
+    def keep_pixels_exact(self, instead: str = "zip") -> None:
+        """Switch the parts stored with a compression that alters pixels each time it encodes them
+        (DWAA, DWAB) to `instead`, so the channels written back untouched stay as decoded. PXR24
+        and B44 re-encode what they decoded exactly, and are kept."""
+        for part in self.parts:
+            if part.spec.get_string_attribute("compression").startswith("dwa"):
+                part.set_compression(instead)
+
     @classmethod
     def from_channels(
         cls,
@@ -602,6 +610,8 @@ def _output_spec(part: ExrPart) -> oiio.ImageSpec:
     spec = oiio.ImageSpec(part.spec)
     for name in _FILE_ONLY_ATTRIBUTES:
         spec.erase_attribute(name)
+    if spec.tile_width:  # one level is written: a MIP-mapped input's header would promise more
+        spec.attribute("openexr:levelmode", 0)
     # OIIO reads a DWA level into its own attribute but only honours it on writing as 'dwaa:45'.
     compression = spec.get_string_attribute("compression")
     level = spec.getattribute("openexr:dwaCompressionLevel")

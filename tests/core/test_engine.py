@@ -375,6 +375,27 @@ def test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs(sequ
             assert np.abs(np.log1p(tiled.get(names)) - np.log1p(whole.get(names))).max() < 0.01
 
 
+@pytest.mark.parametrize("compression", ["dwaa", "pxr24"])
+def test_channels_written_back_stay_as_decoded_from_a_lossy_compression(sequence_factory, tmp_path,
+                                                                         tiny_weights, compression):
+    """DWA alters pixels each time it encodes them, so a DWA part is written with zip and its
+    untouched channels stay bit for bit as rendered; PXR24 re-encodes exactly and is kept."""
+    frames = range(1, 4)
+    pattern = sequence_factory(frames=frames)
+    for frame in frames:
+        path = str(parse_pattern(pattern).path(frame))
+        exr = OpenEXR.File(path, separate_channels=True)
+        exr.header()["compression"] = getattr(OpenEXR, f"{compression.upper()}_COMPRESSION")
+        exr.write(path)
+    summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    written, rendered = (OpenEXR.File(str(p.path(2)), separate_channels=True)
+                         for p in (summary.output_pattern, parse_pattern(pattern)))
+    expected = "zip" if compression == "dwaa" else compression
+    assert written.header()["compression"] == getattr(OpenEXR, f"{expected.upper()}_COMPRESSION")
+    for name in ("albedo.R", "N.X", "Z", "motion.X", "A"):
+        np.testing.assert_array_equal(written.channels()[name].pixels, rendered.channels()[name].pixels)
+
+
 def test_an_unknown_output_compression_is_refused_before_any_frame(sequence_factory, tmp_path,
                                                                    tiny_weights):
     pattern = sequence_factory(frames=range(1, 4))
