@@ -402,13 +402,16 @@ def part_name(spec: oiio.ImageSpec) -> str:
 
 
 def channel_names_by_part(specs: Sequence[oiio.ImageSpec]) -> list[list[str]]:
-    """The name `ExrImage` gives each channel of each part: its own, unless an earlier part has a
-    channel so named; then qualified by its part's name (`rgba.right.R`)."""
+    """The name `ExrImage` gives each channel of each part: its own, but qualified by its part's
+    name (`albedo.R`, `rgba.right.R`) where an earlier part has a channel so named, or, past the
+    first part, where it names no layer of its own (a part `N` holding `X,Y,Z`, as renderers
+    that write an AOV per part name them)."""
     seen: set[str] = set()
     names = []
     for p, spec in enumerate(specs):
         part = part_name(spec)
-        names.append([channel if channel not in seen else f"{part or f'part{p}'}.{channel}"
+        names.append([f"{part or f'part{p}'}.{channel}"
+                      if channel in seen or (p and part and "." not in channel) else channel
                       for channel in spec.channelnames])
         seen.update(names[-1])
     return names

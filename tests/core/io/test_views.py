@@ -75,3 +75,15 @@ def test_a_bad_override_in_a_view_names_the_view():
     channels = EYE + [_in("right", c) for c in EYE if not c.startswith("albedo")]
     with pytest.raises(ChannelError, match="--albedo albedo: no layer 'albedo' in a.exr, view right"):
         resolve_views([_spec(channels, multiView=("left", "right"))], {"albedo": "albedo"}, "a.exr")
+
+
+@pytest.mark.parametrize("order", [("albedo", "N", "motion"), ("motion", "N", "albedo")])
+def test_an_aov_per_part_takes_its_parts_name_in_any_order(order):
+    """Renderers that write each AOV in a part of its own may name its channels bare (`X,Y,Z` in
+    a part `N`): the part's name is their layer, whichever order the parts come in."""
+    channels = {"albedo": ["R", "G", "B"], "N": ["X", "Y", "Z"], "motion": ["X", "Y"]}
+    specs = [_spec(["R", "G", "B", "A"], name="rgba")] + [_spec(channels[n], name=n) for n in order]
+    layers = resolve_views(specs)[""]
+    assert layers.beauty == ("R", "G", "B") and layers.albedo == ("albedo.R", "albedo.G", "albedo.B")
+    assert layers.normal == ("N.X", "N.Y", "N.Z") and layers.motion == ("motion.X", "motion.Y")
+    assert layers.depth is None
