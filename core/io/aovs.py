@@ -1,7 +1,8 @@
 """Map renderer channel conventions onto the denoiser's canonical features.
 
 Renderers name the same things differently (Arnold `R,G,B` + `albedo.R`, Karma `C.r` + `N.x`,
-RenderMan `Ci.r`, Blender `ViewLayer.Combined.R` + `ViewLayer.Denoising Albedo.R`, Nuke
+RenderMan `Ci.r` + `motionBack`, Blender `ViewLayer.Combined.R` + `ViewLayer.Denoising Albedo.R`,
+V-Ray `VRayDiffuseFilter` + `VRayBumpNormals`, Redshift `DiffuseFilter` + `BumpNormals`, Nuke
 `rgba.red`, ...). A layer is the channel name up to its last dot; components are recognised by
 suffix. Layer names compare case-insensitively, first as a whole, then without a view-layer prefix
 (Blender's `ViewLayer.`). Every mapping can be overridden with a layer name, an explicit channel
@@ -22,11 +23,12 @@ FEATURES = ("beauty", "albedo", "normal", "depth", "motion", "alpha")
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "beauty": ("", "rgba", "rgb", "c", "ci", "combined", "beauty"),
     "albedo": ("albedo", "denoise_albedo", "denoising albedo", "diffuse_albedo", "basecolor",
-               "base_color"),
-    "normal": ("n", "normal", "normals", "denoising normal", "nn", "sh_normal"),
-    "depth": ("z", "depth", "zfiltered"),
+               "base_color", "vraydiffusefilter", "diffusefilter"),
+    "normal": ("n", "normal", "normals", "denoising normal", "nn", "sh_normal", "vraybumpnormals",
+               "bumpnormals", "vraynormals"),
+    "depth": ("z", "depth", "zfiltered", "pz"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
-               "forward", "mv"),
+               "forward", "mv", "motionback", "motionfore"),
     "alpha": (),
 }
 # Component namings, in order of preference; a feature of size n uses the first n of one naming.
@@ -113,7 +115,7 @@ def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, 
 
 def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str) -> tuple[str, ...] | None:
     if feature == "depth":
-        plain = _plain_channel(channels, ("Z", "depth", "zfiltered"))
+        plain = _plain_channel(channels, ("Z", "depth", "zfiltered", "Pz"))
         if plain:
             return plain
     # Whole-name matches of every candidate beat view-layer-prefixed ones.

@@ -96,12 +96,14 @@ def test_mitsuba_generator_layout():
 # --- one feature at a time -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["albedo", "Albedo", "denoise_albedo", "diffuse_albedo",
-                                  "basecolor", "BaseColor", "Denoising Albedo"])
+                                  "basecolor", "BaseColor", "Denoising Albedo", "VRayDiffuseFilter",
+                                  "DiffuseFilter"])
 def test_albedo_names(name):
     assert resolve_layers(layer("", "RGB") + layer(name, "RGB")).albedo == tuple(layer(name, "RGB"))
 
 
-@pytest.mark.parametrize("name", ["N", "normal", "Normal", "Denoising Normal"])
+@pytest.mark.parametrize("name", ["N", "normal", "Normal", "Denoising Normal", "VRayBumpNormals",
+                                  "BumpNormals", "VRayNormals"])
 def test_normal_names(name):
     assert resolve_layers(layer("", "RGB") + layer(name, "XYZ")).normal == tuple(layer(name, "XYZ"))
 
@@ -114,7 +116,7 @@ def test_component_suffixes(components):
 
 @pytest.mark.parametrize("channels, expected", [
     (["Z"], "Z"), (["z"], "z"), (["depth"], "depth"), (["depth.Z"], "depth.Z"),
-    (["depth.V"], "depth.V"), (["Depth.Z"], "Depth.Z"), (["Z", "depth.Z"], "Z"),
+    (["depth.V"], "depth.V"), (["Depth.Z"], "Depth.Z"), (["Z", "depth.Z"], "Z"), (["Pz"], "Pz"),
 ])
 def test_depth_names(channels, expected):
     assert resolve_layers(layer("", "RGB") + channels).depth == (expected,)
@@ -122,7 +124,8 @@ def test_depth_names(channels, expected):
 
 @pytest.mark.parametrize("name, components", [
     ("motion", "XY"), ("motionvector", "RGB"), ("velocity", "xyz"), ("Vector", "XYZW"),
-    ("forward", "rgb"), ("motion", "UV"), ("motion", "01"),
+    ("forward", "rgb"), ("motion", "UV"), ("motion", "01"), ("motionBack", "RGB"),
+    ("motionFore", "RGB"),
 ])
 def test_motion_takes_the_first_two_components(name, components):
     layers = resolve_layers(layer("", "RGB") + layer(name, components))
