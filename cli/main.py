@@ -6,6 +6,7 @@ User errors (`VfxDenoiseError`) are printed as one line without a traceback; `--
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -50,10 +51,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     )
 
 
+def _terminated(signum: int, frame) -> None:
+    """SIGTERM (a farm engine cancelling or pre-empting a task) unwinds like Ctrl-C: the frame
+    locks are released, so the task requeued on another host is not refused as a live run's."""
+    sys.exit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
-    tensors before any is made (`cpu_memory`)."""
+    tensors before any is made (`cpu_memory`), and SIGTERM is caught (`_terminated`)."""
     keep_freed_memory()
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="vfxdenoise")
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import sys
+from collections.abc import Iterator
 
 import click
 from tqdm import tqdm
@@ -14,8 +18,10 @@ from vfxdenoise.core.engine import (
     PRECISIONS,
     EngineConfig,
     FrameResult,
+    RunSummary,
     denoise_sequence,
 )
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.motion_vectors import AUTO
@@ -23,9 +29,49 @@ from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 
-def _emit(event: dict) -> None:
-    click.echo(json.dumps(event))
+def _emit(event: dict, stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(json.dumps(event) + "\n")
+    stream.flush()
+
+
+def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, config: EngineConfig,
+                          report, events) -> RunSummary:
+    """`denoise_sequence`; with --progress json (`events` the stream for them) a refusal or a
+    failure is an `error` event too, so a pipeline reading the events learns why the run
+    stopped."""
+    try:
+        return denoise_sequence(pattern, output, frames, config, progress=report)
+    except VfxDenoiseError as exc:
+        if events is not None:
+            _emit({"event": "error", "message": str(exc)}, events)
+        raise
+
+
+@contextlib.contextmanager
+def _events_alone_on_stdout() -> Iterator:
+    """For --progress json: the stream that writes to stdout, which then carries the events
+    alone. What else the process writes there (the OpenEXR binding's warnings about a damaged
+    file, through Python or C++) goes to stderr. A stdout that is no file (click's test
+    runner) is yielded as it is."""
+    try:
+        is_fd_1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        is_fd_1 = False
+    if not is_fd_1:
+        yield sys.stdout
+        return
     sys.stdout.flush()
+    events, previous = os.fdopen(os.dup(1), "w"), sys.stdout
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        yield events
+    finally:
+        events.flush()
+        os.dup2(events.fileno(), 1)
+        sys.stdout = previous
+        events.close()
 
 
 @click.command("seq")
@@ -99,16 +145,16 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         aovs=aovs, views=views, compression=compression, precision=precision, motion_vectors=motion_vectors,
         motion_scale=motion_scale,
     )
-    bar = None
+    bar, events = None, None
 
     def report(result: FrameResult, index: int, total: int) -> None:
         nonlocal bar
-        if progress == "json":
+        if events is not None:
             if index == 1:
-                _emit({"event": "start", "total": total})
+                _emit({"event": "start", "total": total}, events)
             _emit({"event": "frame", "frame": result.frame, "index": index, "total": total,
                    "status": result.status, "path": str(result.path),
-                   "seconds": round(result.seconds, 3), "message": result.message})
+                   "seconds": round(result.seconds, 3), "message": result.message}, events)
             return
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s -> {result.path}"
         if progress == "bar":
@@ -119,10 +165,12 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
             click.echo(line, err=True)
 
     try:
-        summary = denoise_sequence(pattern, output, frames, config, progress=report)
+        with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
+            summary = _run_reporting_errors(pattern, output, frames, config, report, events)
     finally:
         if bar:
             bar.close()
+
     written, skipped = summary.frames("written"), summary.frames("skipped")
     failed, not_found = summary.frames("failed"), summary.frames("missing")
     if progress == "json":

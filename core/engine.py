@@ -38,6 +38,7 @@ from vfxdenoise.core.features import (
     NETWORK_FEATURES,
     FrameFeatures,
     SanitizeReport,
+    brightness,
     features_from_exr,
 )
 from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
@@ -86,6 +87,12 @@ MISSING_POLICIES = ("error", "hold", "skip")
 # auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
 # (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
 PRECISIONS = ("auto", "float32")
+# A neighbour this many times brighter or darker than frame t (`features.brightness`) is a flash,
+# a cut or a broken frame, not context: blended in, a lightning frame's light ghosts onto the
+# frames around it. Rendered shots' frames within a window differed by at most 2.0x (the
+# training sequences) and 1.34x (the held-out sets) (BENCHMARKS.md).
+BRIGHTNESS_JUMP = 3.0
+BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 
 
 @dataclass
@@ -112,6 +119,7 @@ class EngineConfig:
     precision: str = "auto"  # PRECISIONS
     motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
+    brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
@@ -204,6 +212,7 @@ class _Loaded:
     layers: dict[str, LayerMap]
     data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
     display_window: tuple[int, int, int, int]
+    brightness: dict[str, float]  # each view's (`features.brightness`)
 
 
 class _FrameSource:
@@ -239,17 +248,19 @@ class _FrameSource:
         image = read_exr(path)
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
-        features, report = {}, SanitizeReport()
+        features, report, lit = {}, SanitizeReport(), {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             for feature, count in sanitized.counts.items():  # which eye, in a stereo file
                 report.add(f"{view} {feature}" if view else feature, count)
+            lit[view] = brightness(found.beauty, image.data_window_of(mapping.beauty[0]),
+                                   image.display_window)
             features[view] = self.motion.apply(found)
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
         kept = image if frame in self.keep_images else None
-        return _Loaded(features, kept, layers, windows, image.display_window), report
+        return _Loaded(features, kept, layers, windows, image.display_window, lit), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
@@ -575,6 +586,9 @@ def denoise_sequence(
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
         raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
                               f"(got '{config.compression}'); leave it out to keep the input's")
+    if config.resume and config.overwrite:
+        raise VfxDenoiseError("--resume keeps the frames already written and --overwrite replaces "
+                              "them; pass one of them")
     if config.precision not in PRECISIONS:
         raise VfxDenoiseError(f"--precision must be one of {', '.join(PRECISIONS)} "
                               f"(got '{config.precision}')")
@@ -646,7 +660,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
          out_pattern: FramePattern, config: EngineConfig, denoiser: _Denoiser,
          summary: RunSummary, progress: ProgressCallback | None) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
-    windows = {t: _context_frames(t, radius, sources) for t in todo}
+    centres, context = _centres(todo, sources)
+    windows = {t: _context_frames(centres[t], radius, context) for t in todo}
     reads = sorted({f for window in windows.values() for f in window.values()})
     host = _host_plan(reads, in_pattern, config, radius, denoiser) if todo else None
     summary.memory = host.describe() if host else ""
@@ -664,6 +679,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                           device=denoiser.input_device, motion=motion, views=config.views)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
+    reported = 0  # of the frames to do: the missing and finished ones are in the summary already
 
     def finish(result: FrameResult, started: float, error: VfxDenoiseError | None = None,
                ended: float | None = None) -> None:
@@ -672,10 +688,12 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 raise error
             result.status, result.message = "failed", str(error)
             log.error("frame %d failed: %s", result.frame, error)
+        nonlocal reported
         result.seconds = (time.perf_counter() if ended is None else ended) - started
         summary.results.append(result)
+        reported += 1
         if progress:
-            progress(result, len(summary.results), len(todo))
+            progress(result, reported, len(todo))
 
     def drain(limit: int) -> None:
         """Report the frames on disk, in order: all that are, and wait for the oldest while more
@@ -695,7 +713,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
             try:
                 held = windows[t][0]
                 notes = [f"input missing, frame {held} held in its place"] if held != t else []
-                views, unused = _usable_window(t, radius, sources, source, config.keep_going)
+                views, unused = _usable_window(centres[t], radius, context, source,
+                                               config.keep_going, config.brightness_jump)
                 if unused:
                     notes.append("temporal context stops before " + "; ".join(unused))
                     log.warning("frame %d: %s", t, notes[-1])
@@ -720,6 +739,20 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         summary.sanitized = source.sanitized
         summary.layers = source.layers
         summary.peak_frames_in_memory = source.peak
+
+
+def _centres(todo: list[int], sources: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Where each output frame's window is centred, and the frames windows may draw on. A frame
+    held past the ends of the frames on disk (--missing hold) is no context: the end frame's
+    window reaches further the other way (`window_reach`), as in a run that stops at the end,
+    and a held output past an end is its source frame's, bit for bit. Held frames between
+    frames on disk still carry the window across a gap."""
+    on_disk = [frame for frame, source in sources.items() if frame == source]
+    if not on_disk:
+        return {}, {}
+    first, last = min(on_disk), max(on_disk)
+    context = {frame: source for frame, source in sources.items() if first <= frame <= last}
+    return {t: t if t in context else sources[t] for t in todo}, context
 
 
 def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig, radius: int,
@@ -784,15 +817,18 @@ def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host
 
 
 def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameSource,
-                   keep_going: bool) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
+                   keep_going: bool, brightness_jump: float = BRIGHTNESS_JUMP
+                   ) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
     """Each view's features of the window around frame t (offset 0), and why it was cut short,
     if it was.
 
     Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
-    resolution (display window) or channel mapping differs from t's, or, with keep_going, that
-    cannot be read: t is then denoised as if the shot ended there, and the other side reaches
-    further (`window_reach`). A neighbour whose data window differs (overscan, auto-crop) is
-    placed onto t's data window in display space, zero outside its own, as compositors read it.
+    resolution (display window) or channel mapping differs from t's, whose brightness is more
+    than `brightness_jump` times t's or less than its inverse (a flash, a cut, a broken frame),
+    or, with keep_going, that cannot be read: t is then denoised as if the shot ended there, and
+    the other side reaches further (`window_reach`). A neighbour whose data window differs
+    (overscan, auto-crop) is placed onto t's data window in display space, zero outside its own,
+    as compositors read it.
     """
     centre = source.get(sources[t])
     placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
@@ -803,7 +839,8 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
         while not stopped[sign] and reach[sign] < limit:
             offset = sign * (reach[sign] + 1)
             frame = sources.get(t + offset)
-            reason = "" if frame is None else _unusable(frame, source, centre, keep_going)
+            reason = "" if frame is None else _unusable(frame, source, centre, keep_going,
+                                                        brightness_jump)
             if frame is None or reason:
                 if reason:
                     unused.append(f"frame {frame}: {reason}")
@@ -825,18 +862,19 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
             for view in centre.features}, unused
 
 
-def _unusable(frame: int, source: _FrameSource, centre: _Loaded, keep_going: bool) -> str:
+def _unusable(frame: int, source: _FrameSource, centre: _Loaded, keep_going: bool,
+              brightness_jump: float) -> str:
     """Why `frame` cannot be temporal context for `centre` ('' when it can); unreadable frames
     raise their error unless `keep_going`."""
     try:
-        return _context_mismatch(source.get(frame), centre)
+        return _context_mismatch(source.get(frame), centre, brightness_jump)
     except VfxDenoiseError:
         if not keep_going:
             raise
         return "unreadable"
 
 
-def _context_mismatch(other: _Loaded, centre: _Loaded) -> str:
+def _context_mismatch(other: _Loaded, centre: _Loaded, brightness_jump: float = BRIGHTNESS_JUMP) -> str:
     """Why `other` cannot be temporal context for `centre` ('' when it can)."""
     if other.display_window != centre.display_window:
         return (f"resolution (display window) {_box(other.display_window)} differs from "
@@ -850,7 +888,17 @@ def _context_mismatch(other: _Loaded, centre: _Loaded) -> str:
         changed += [f"{f'view {view} ' if view else ''}{name} {theirs.get(name, '(none)')} there, "
                     f"{ours.get(name, '(none)')} here"
                     for name in dict.fromkeys([*ours, *theirs]) if theirs.get(name) != ours.get(name)]
-    return "its channels differ (" + "; ".join(changed) + ")" if changed else ""
+    if changed:
+        return "its channels differ (" + "; ".join(changed) + ")"
+    for view, theirs in other.brightness.items():
+        ours = centre.brightness[view]
+        if max(theirs, ours) > BRIGHTNESS_FLOOR and (
+                max(theirs, ours) > brightness_jump * min(theirs, ours)):
+            what = ("it is black" if theirs <= BRIGHTNESS_FLOOR
+                    else "this frame is black" if ours <= BRIGHTNESS_FLOOR
+                    else f"its brightness is {theirs / ours:.2g} times this frame's")
+            return f"{what}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"
+    return ""
 
 
 def _box(window: tuple[int, int, int, int]) -> str:

@@ -26,7 +26,9 @@ LOCK_SUFFIX = ".lock"
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
                    input_frames: list[int], wanted: list[int]) -> None:
-    """Refuse, before any work, outputs that would replace inputs or land in an unwritable folder."""
+    """Refuse, before any work, outputs that would replace inputs, become frames of the input
+    sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
+    unwritable folder."""
     inputs = {in_pattern.path(f).resolve() for f in input_frames}
     clashes = [f for f in wanted if out_pattern.path(f).resolve() in inputs]
     if clashes:
@@ -34,6 +36,12 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
             f"output pattern {out_pattern.text} would overwrite input frames "
             f"{format_frames(clashes)}; choose another -o/--output"
         )
+    if wanted and out_pattern.path(wanted[0]).resolve() == in_pattern.path(wanted[0]).resolve():
+        raise OutputError(f"output pattern {out_pattern.text} is the input sequence; its frames would "
+                          "become inputs of the next run; choose another -o/--output")
+    if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
+        raise OutputError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
+                          "are OpenEXR files; name them .exr")
     folder = out_pattern.directory
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -105,30 +113,27 @@ class FrameLocks:
             except OSError as exc:
                 raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
                                   "output folder is writable (permissions, read-only mount)") from exc
+            self.held.append(lock)  # before anything can interrupt: released with the others
             with os.fdopen(fd, "w") as handle:
                 json.dump(self.owner, handle)
-            self.held.append(lock)
             return None
         return {}
 
     def __enter__(self) -> FrameLocks:
-        busy = {}
+        """Claim every frame, in order, or none: at the first frame another run holds, the locks
+        taken so far are let go (two runs started on the same frames at once: the first to
+        claim the first frame goes on), as they are when anything interrupts the claiming."""
         try:
             for path in self.paths:
-                other = self._claim(path.with_name(path.name + LOCK_SUFFIX))
-                if other is not None:
-                    busy[path] = other
-        except OutputError:
+                owner = self._claim(path.with_name(path.name + LOCK_SUFFIX))
+                if owner is not None:
+                    raise OutputError(
+                        f"{path} is being written by another run (pid {owner.get('pid', '?')} on "
+                        f"{owner.get('host', '?')}). Wait for it, or delete the '{LOCK_SUFFIX}' "
+                        "files if that run is dead.")
+        except BaseException:
             self.release()
             raise
-        if busy:
-            self.release()
-            first, owner = next(iter(busy.items()))
-            raise OutputError(
-                f"{len(busy)} output frame(s) are being written by another run "
-                f"(pid {owner.get('pid', '?')} on {owner.get('host', '?')}), e.g. {first}. "
-                f"Wait for it, or delete the '{LOCK_SUFFIX}' files if that run is dead."
-            )
         return self
 
     def release(self) -> None:

@@ -128,3 +128,14 @@ def test_view_flag_denoises_only_that_view_of_a_stereo_sequence(sequence_factory
                              "--progress", "none", cwd=tmp_path)
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert "--view centre: no such view" in unknown.stderr and "views: left, right" in unknown.stderr
+
+
+def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequence_factory, tmp_path):
+    """OpenEXR's C++ warnings about a damaged frame went to stdout between the events."""
+    pattern = sequence_factory(frames=range(1, 5))
+    damaged = Path(pattern.replace("####", "0003"))
+    damaged.write_bytes(damaged.read_bytes()[:2000])
+    result = run_vfxdenoise("seq", pattern, "--keep-going", "--progress", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # every line an event
+    assert events[-1]["event"] == "done" and events[-1]["failed"] == [3]

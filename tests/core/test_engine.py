@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -177,6 +178,21 @@ def test_missing_frames_error_hold_and_skip(sequence_factory, tiny_weights):
     held = denoise_sequence(pattern, frames="1-5",
                             config=_config(tiny_weights, missing="hold", overwrite=True))
     assert held.frames("written") == [1, 2, 3, 4, 5]
+
+
+def test_frames_held_past_the_shots_ends_change_no_frame_on_disk(sequence_factory, tmp_path,
+                                                                  tiny_weights):
+    """--frames wider than the shot with --missing hold: the frames on disk come out bit for bit
+    as in a run over the shot alone, and a held frame is its source frame's output."""
+    pattern = sequence_factory(frames=range(3, 9))
+    plain = denoise_sequence(pattern, str(tmp_path / "plain" / "o.####.exr"), config=_config(tiny_weights))
+    wide = denoise_sequence(pattern, str(tmp_path / "wide" / "o.####.exr"), frames="1-10",
+                            config=_config(tiny_weights, missing="hold"))
+    assert wide.frames("written") == list(range(1, 11))
+    for frame in range(1, 11):
+        source = min(max(frame, 3), 8)
+        assert np.array_equal(_beauty(wide.output_pattern.text, frame),
+                              _beauty(plain.output_pattern.text, source)), frame
 
 
 def test_nan_inf_and_huge_values_never_reach_the_output(sequence_factory, tmp_path, tiny_weights):
@@ -396,6 +412,14 @@ def test_channels_written_back_stay_as_decoded_from_a_lossy_compression(sequence
         np.testing.assert_array_equal(written.channels()[name].pixels, rendered.channels()[name].pixels)
 
 
+def test_resume_and_overwrite_together_are_refused(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 3))
+    with pytest.raises(VfxDenoiseError, match="pass one of them"):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                         config=_config(tiny_weights, resume=True, overwrite=True))
+    assert not list(tmp_path.glob("o.*"))
+
+
 def test_an_unknown_output_compression_is_refused_before_any_frame(sequence_factory, tmp_path,
                                                                    tiny_weights):
     pattern = sequence_factory(frames=range(1, 4))
@@ -561,6 +585,30 @@ def test_aov_parts_cropped_to_their_content_are_read_and_written_over_the_beauty
     np.testing.assert_array_equal(parts.get(key), whole.get(key)[:, 6:26, 10:38])
     noisy_key = read_exr(parse_pattern(shots[False]).path(2)).get(key)
     assert noisy_key.shape == parts.get(key).shape and not np.array_equal(parts.get(key), noisy_key)
+
+
+def test_a_flash_frame_is_not_context_for_its_neighbours_nor_they_for_it(sequence_factory, tmp_path,
+                                                                          tiny_weights):
+    """A lightning frame 4x as bright: blended in, its light ghosted onto the frames around it.
+    Now frame 2 is denoised as if the shot ended there, and the flash on its own."""
+    frames = range(1, 6)
+    pattern = parse_pattern(sequence_factory(frames=frames))
+    flash = read_exr(pattern.path(3))
+    flash.set(list("RGB"), flash.get(list("RGB")) * 4)
+    write_exr(pattern.path(3), flash)
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=_config(tiny_weights))
+    notes = {r.frame: r.message for r in summary.results}
+    assert re.search(r"before frame 3: its brightness is 4(\.\d)? times this frame's", notes[2])
+    assert re.search(r"before frame 2: its brightness is 0\.2\d? times this frame's", notes[3])
+    for kept, frame in (([1, 2], 2), ([3], 3)):
+        alone = tmp_path / f"alone{frame}"
+        alone.mkdir()
+        for f in kept:
+            shutil.copy(pattern.path(f), alone / f"render.{f:04d}.exr")
+        out = denoise_sequence(str(alone / "render.####.exr"), str(alone / "o.####.exr"),
+                               config=_config(tiny_weights))
+        assert np.array_equal(_beauty(summary.output_pattern.text, frame),
+                              _beauty(out.output_pattern.text, frame)), frame
 
 
 @pytest.fixture

@@ -78,5 +78,6 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     summary = denoise_sequence(shot, out, "1-5", config=config())
     assert summary.frames("written") == [1, 2, 3, 4, 5]
     assert lock.exists() and theirs.exists() and not orphan.exists()
-    with pytest.raises(OutputError, match=r"pid 999999 on render-node-17\).*o.0006.exr"):
+    with pytest.raises(OutputError,
+                       match=r"o.0006.exr is being written by another run \(pid 999999 on render-node-17\)"):
         denoise_sequence(shot, out, "6", config=config())

@@ -62,6 +62,22 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_result(long_shot, tm
                 == reference.output_pattern.path(frame).read_bytes()), frame
 
 
+def test_a_terminated_run_releases_its_frame_locks(long_shot, tmp_path, tiny_weights):
+    """Farm engines cancel and pre-empt with SIGTERM; locks left behind would refuse the task
+    requeued on another host (a lock there cannot be checked for a live process)."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(n.endswith(LOCK_SUFFIX) for n in files_in(out)) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert not any(n.endswith(LOCK_SUFFIX) for n in files_in(out))
+
+
 def _limit_file_size():
     """In the child: writes past 4 kB fail with EFBIG, as on a full disk (no SIGXFSZ kill)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -43,6 +43,20 @@ def test_missing_hold_writes_every_frame_and_says_which_were_held(gappy, cli):
         assert np.isfinite(read_exr(out.path(frame)).get(["R", "G", "B"])).all()
 
 
+def test_json_progress_counts_only_the_frames_to_do_and_reports_a_refusal(gappy, cli):
+    """With --missing skip the skipped frames are in the summary, not in the count of frames
+    done; a run refused before any frame says why in an event too."""
+    events = [json.loads(line) for line in cli(gappy.text, "--missing", "skip", "--progress",
+                                               "json").stdout.splitlines()]
+    frames = [e for e in events if e["event"] == "frame"]
+    assert events[0] == {"event": "start", "total": 4}
+    assert [(e["index"], e["total"]) for e in frames] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    refused = cli(gappy.text, "--progress", "json")
+    assert refused.exit_code == 1
+    (event,) = map(json.loads, refused.stdout.splitlines())
+    assert event["event"] == "error" and "missing: 3,5" in event["message"]
+
+
 def test_missing_hold_notes_appear_in_the_text_summary(gappy, cli):
     result = cli(gappy.text, "--missing", "hold", "--progress", "none")
     assert result.exit_code == 0, result.output

@@ -37,6 +37,26 @@ def test_output_over_the_inputs_is_refused_before_any_work(shot, cli, tmp_path, 
     assert _snapshot(folder) == before  # inputs untouched; no lock, temp or output file
 
 
+def test_outputs_that_would_become_input_frames_are_refused(shot, cli, tmp_path):
+    """A missing frame's output under --missing hold, written as the input pattern, would fill
+    the input sequence's gap with a denoised frame: the next run would read it as rendered."""
+    (shot.directory / "render.0003.exr").unlink()
+    before = _snapshot(shot.directory)
+    result = cli(shot.text, "-o", shot.text, "--frames", "3", "--missing", "hold", "--progress", "none",
+                 model=tmp_path / "no-such-model.safetensors")
+    assert result.exit_code == 1
+    assert "is the input sequence; its frames would become inputs of the next run" in result.stderr
+    assert _snapshot(shot.directory) == before
+
+
+@pytest.mark.parametrize("name", ["den.####.png", "den.####"])
+def test_outputs_not_named_exr_are_refused(shot, cli, tmp_path, name):
+    result = cli(shot.text, "-o", tmp_path / name, "--progress", "none")
+    assert result.exit_code == 1
+    assert "does not end in .exr, and the outputs are OpenEXR files" in result.stderr
+    assert not list(tmp_path.glob("den.*"))
+
+
 def test_a_file_in_place_of_the_output_folder_is_refused(shot, cli, tmp_path):
     (tmp_path / "renders").write_text("not a folder")
     result = cli(shot.text, "-o", tmp_path / "renders" / "den" / "o.####.exr", "--progress", "none")
