@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from vfxdenoise.core.io.sequence import FramePattern, format_frames
 log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
+# A run touches its lock files this often; a lock from another host untouched for longer than
+# STALE_LOCK_SECONDS is a dead run's (clocks of a farm's hosts agree to far better than that).
+LOCK_HEARTBEAT_SECONDS = 60.0
+STALE_LOCK_SECONDS = 600.0
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -81,22 +86,32 @@ def _lock_owner(lock: Path) -> dict:
         return {}
 
 
-def _owner_dead(owner: dict) -> bool:
-    """True when the owner ran on this host and its process is gone (a crashed or killed run)."""
-    return owner.get("host") == socket.gethostname() and not _pid_alive(int(owner.get("pid", -1)))
+def _owner_dead(owner: dict, lock: Path) -> bool:
+    """True when the lock's run is gone: on this host, its process is; on another, whose process
+    cannot be checked from here, it has not touched the lock for `STALE_LOCK_SECONDS` (a host
+    that crashed, or a run killed with kill -9, cannot release its locks)."""
+    if owner.get("host") == socket.gethostname():
+        return not _pid_alive(int(owner.get("pid", -1)))
+    try:
+        return time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS
+    except OSError:
+        return False
 
 
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
     A second run that wants any of the same frames refuses with the owner's pid and host; farm chunks
-    with disjoint frames run side by side. Locks of dead processes on this host are taken over.
+    with disjoint frames run side by side. Locks of dead processes are taken over (`_owner_dead`):
+    while it holds them, a run touches its locks every `heartbeat` seconds.
     """
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS):
         self.paths = paths
         self.held: list[Path] = []
         self.owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        self.heartbeat = heartbeat
+        self._stop = threading.Event()
 
     def _claim(self, lock: Path) -> dict | None:
         """Create the lock; return the other owner's record when someone holds it."""
@@ -105,7 +120,7 @@ class FrameLocks:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 other = _lock_owner(lock)
-                if not _owner_dead(other):
+                if not _owner_dead(other, lock):
                     return other
                 log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
                 lock.unlink(missing_ok=True)
@@ -134,9 +149,20 @@ class FrameLocks:
         except BaseException:
             self.release()
             raise
+        threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         return self
 
+    def _touch_held(self) -> None:
+        """Show the locks' run is alive to runs on other hosts, until released."""
+        while not self._stop.wait(self.heartbeat):
+            for lock in list(self.held):
+                try:
+                    os.utime(lock)
+                except OSError:
+                    pass
+
     def release(self) -> None:
+        self._stop.set()
         for lock in self.held:
             lock.unlink(missing_ok=True)
         self.held.clear()
@@ -163,7 +189,7 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
         lock = frame.with_name(frame.name + LOCK_SUFFIX)
         if lock.exists():
             owner = _lock_owner(lock)
-            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner):
+            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock):
                 continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
@@ -177,7 +203,7 @@ def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
     removed = []
     for lock in out_pattern.directory.glob(
             f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
-        if _owner_dead(_lock_owner(lock)):
+        if _owner_dead(_lock_owner(lock), lock):
             lock.unlink(missing_ok=True)
             removed.append(lock)
     if removed:

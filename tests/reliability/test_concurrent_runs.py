@@ -4,6 +4,7 @@ pid and host; runs on disjoint frames (farm chunks) work side by side. Never two
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -14,7 +15,7 @@ from reliability.runs import cli_argv
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
-from vfxdenoise.core.io.outputs import LOCK_SUFFIX
+from vfxdenoise.core.io.outputs import LOCK_SUFFIX, STALE_LOCK_SECONDS, FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -81,3 +82,28 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     with pytest.raises(OutputError,
                        match=r"o.0006.exr is being written by another run \(pid 999999 on render-node-17\)"):
         denoise_sequence(shot, out, "6", config=config())
+
+
+def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, config):
+    """A node that crashed (or a run killed with kill -9) on another host leaves its lock: after
+    STALE_LOCK_SECONDS without its heartbeat the task requeued elsewhere takes the frame over."""
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    out.directory.mkdir()
+    lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
+    lock.write_text(json.dumps({"pid": 999999, "host": "render-node-17", "started": 0}))
+    long_ago = time.time() - STALE_LOCK_SECONDS - 60
+    os.utime(lock, (long_ago, long_ago))
+    summary = denoise_sequence(shot, out, "6", config=config())
+    assert summary.frames("written") == [6] and not lock.exists()
+
+
+def test_a_run_touches_its_locks_while_it_holds_them(tmp_path):
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    with FrameLocks([frame], heartbeat=0.02):
+        os.utime(lock, (0, 0))
+        deadline = time.monotonic() + 10
+        while lock.stat().st_mtime == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lock.stat().st_mtime > time.time() - 60
+    assert not lock.exists()
