@@ -6,7 +6,7 @@ import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
-from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
@@ -26,6 +26,40 @@ def _other_rgb_layers(channels: list[str], overrides: dict[str, str], source: st
         return ", ".join(name for name, _ in resolve_layers(channels, overrides, source, ["*"]).aovs)
     except ChannelError:
         return "none"
+
+
+def _header_check(sequence, first: list) -> str:
+    """Every frame's header against the first frame's: the frames that cannot be read, and those
+    whose resolution or channels differ (where `seq` stops a temporal window, or fails)."""
+    def shape(specs) -> tuple:
+        spec = specs[0]
+        return (spec.full_x, spec.full_y, spec.full_width, spec.full_height)
+
+    def names(specs) -> set[str]:
+        return {name for part in channel_names_by_part(specs) for name in part}
+
+    unreadable, resized, changed = [], [], {}
+    for frame in sequence.frames[1:]:
+        try:
+            specs = read_exr_header(sequence.pattern.path(frame))
+        except VfxDenoiseError:
+            unreadable.append(frame)
+            continue
+        if shape(specs) != shape(first):
+            resized.append(frame)
+        difference = names(first) ^ names(specs)
+        if difference:
+            changed[frame] = difference
+    problems = []
+    if unreadable:
+        problems.append(f"unreadable: {format_frames(unreadable)}")
+    if resized:
+        problems.append(f"resolution differs from frame {sequence.first}'s: {format_frames(resized)}")
+    if changed:
+        examples = sorted(next(iter(changed.values())))[:4]
+        problems.append(f"channels differ from frame {sequence.first}'s: {format_frames(list(changed))} "
+                        f"(e.g. {', '.join(examples)})")
+    return "; ".join(problems) or f"all {len(sequence.frames)} frame(s) alike"
 
 
 def _views_line(names: list[str], denoised: dict) -> str:
@@ -52,6 +86,7 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
     gaps = sequence.gaps()
     click.echo(f"gaps:       {format_frames(gaps) if gaps else 'none'}")
+    click.echo(f"headers:    {_header_check(sequence, specs)}")
     click.echo(f"data:       {_window((spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1))}")
     display = (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
                spec.full_y + spec.full_height - 1)

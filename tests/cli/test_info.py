@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 from cli_process import run_vfxdenoise
 from exr_sequences import write_stereo_sequence
@@ -41,3 +44,19 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
     right_features = lines[lines.index("features (view right):") + 1:]
     assert right_features[0].split() == ["beauty", "right.R,right.G,right.B"]
     assert right_features[1].split() == ["albedo", "albedo.right.R,albedo.right.G,albedo.right.B"]
+
+
+def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=range(1, 6))
+    small = sequence_factory("small", frames=[3], height=16, width=24)
+    extra = sequence_factory("extra", frames=[4], extra={"spec.R": np.zeros((32, 48), np.float32)})
+    for source, frame in ((small, 3), (extra, 4)):
+        shutil.copy(source.replace("####", f"{frame:04d}"), pattern.replace("####", f"{frame:04d}"))
+    Path(pattern.replace("####", "0005")).write_bytes(b"not an exr")
+
+    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+
+    assert ("headers:    unreadable: 5; resolution differs from frame 1's: 3; channels differ "
+            "from frame 1's: 4 (e.g. spec.R)") in lines
+    clean = sequence_factory("clean", frames=range(1, 3))
+    assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
