@@ -248,17 +248,16 @@ class _FrameSource:
         image = read_exr(path)
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
+        windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
         features, report, lit = {}, SanitizeReport(), {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             for feature, count in sanitized.counts.items():  # which eye, in a stereo file
                 report.add(f"{view} {feature}" if view else feature, count)
-            lit[view] = brightness(found.beauty, image.data_window_of(mapping.beauty[0]),
-                                   image.display_window)
+            lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
-        windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
         kept = image if frame in self.keep_images else None
         return _Loaded(features, kept, layers, windows, image.display_window, lit), report
 
