@@ -586,7 +586,7 @@ def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
     decodable, headers = True, []
     for part in parts:
         header = dict(part.header)
-        channels = header.pop("channels", [])
+        channels = header.get("channels", [])  # kept for their flags (`_encode_native`)
         scanline = header.get("type", OpenEXR.scanlineimage) == OpenEXR.scanlineimage
         tiled = header.get("type") == OpenEXR.tiledimage  # mipmapped too: its first level is read
         one_level = tiled and header["tiles"].mode == OpenEXR.ONE_LEVEL
@@ -671,6 +671,12 @@ def _encode_native(temp: Path, image: ExrImage, headers: list[dict], path: Path)
     """Encode `image` into `temp` through OpenEXR, each part under its header as read."""
     try:
         planes = [_native_planes(part, path, i) for i, part in enumerate(image.parts)]
+        headers = [dict(header) for header in headers]
+        for header, part_planes in zip(headers, planes):  # a channel's pLinear flag survives
+            for channel in header.pop("channels", []):
+                if channel.pLinear and channel.name in part_planes:
+                    part_planes[channel.name] = OpenEXR.Channel(channel.name, part_planes[channel.name],
+                                                                1, 1, True)
         if len(planes) == 1:
             exr = OpenEXR.File(dict(headers[0]), planes[0])
         else:

@@ -406,6 +406,16 @@ def test_a_cropped_parts_channels_are_got_and_set_over_another_data_window():
     np.testing.assert_array_equal(image.get(["Z"])[0], [[9, 9, 3], [4, 5, 6]])
 
 
+def test_a_channels_plinear_flag_survives_a_rewrite(tmp_path):
+    plane = np.ones((H, W), np.float16)
+    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                 {"R": plane, "lin.R": OpenEXR.Channel("lin.R", plane, 1, 1, True)}
+                 ).write(str(tmp_path / "in.exr"))
+    write_exr(tmp_path / "out.exr", read_exr(tmp_path / "in.exr"))
+    with OpenEXR.File(str(tmp_path / "out.exr"), separate_channels=True) as out:
+        assert {c.name: bool(c.pLinear) for c in out.header()["channels"]} == {"R": False, "lin.R": True}
+
+
 def test_add_channels_appends_to_first_part_with_its_type(mixed, tmp_path):
     image = read_exr(mixed[0])
     noisy = image.get(["R", "G", "B"])
