@@ -42,6 +42,8 @@ def job_options(command):
         click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),
         layer_options,
         click.option("--aov", "aovs", multiple=True, metavar="LAYER", help="seq --aov (repeatable)."),
+        click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
+                     help="seq --aov-radiance (repeatable)."),
         click.option("--view", "views", multiple=True, metavar="VIEW", help="seq --view (repeatable)."),
         click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
         click.option("--tile", type=int, help="seq --tile."),
@@ -82,7 +84,8 @@ def _job(values: dict, gpus: int) -> FarmJob:
     options = SeqOptions(
         device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
         model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
-        views=values.pop("views"), keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
+        radiance_aovs=values.pop("radiance_aovs"), views=values.pop("views"),
+        keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
         max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
         compression=values.pop("compression"), precision=values.pop("precision"),
         cpu_threads=cpu_threads, motion_vectors=values.pop("motion_vectors"),

@@ -90,6 +90,9 @@ def _events_alone_on_stdout() -> Iterator:
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
               help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
                    "sum to the beauty in the render sum to the denoised beauty. Repeatable.")
+@click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
+              help="Also denoise this RGB layer, filtered as radiance (not divided by the albedo) "
+                   "whatever its name: light the albedo does not tint. Repeatable.")
 @click.option("--view", "views", multiple=True, metavar="VIEW",
               help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
                    "[default: every view, each with its own AOVs]. The others are written as rendered.")
@@ -129,7 +132,8 @@ def _events_alone_on_stdout() -> Iterator:
               help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
                    "(auto also tries 2 and 0.5 times it).")
 def seq(pattern: str, output: str | None, frames: str | None, device: str,
-        temporal_radius: int | None, model: str, aovs: tuple[str, ...], views: tuple[str, ...],
+        temporal_radius: int | None, model: str, aovs: tuple[str, ...],
+        radiance_aovs: tuple[str, ...], views: tuple[str, ...],
         keep_noisy: bool,
         resume: bool, overwrite: bool,
         tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
@@ -142,8 +146,8 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
         overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
         missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
-        aovs=aovs, views=views, compression=compression, precision=precision, motion_vectors=motion_vectors,
-        motion_scale=motion_scale,
+        aovs=aovs, radiance_aovs=radiance_aovs, views=views, compression=compression,
+        precision=precision, motion_vectors=motion_vectors, motion_scale=motion_scale,
     )
     bar, events = None, None
 

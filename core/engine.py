@@ -13,6 +13,7 @@ with keep_going), so each frame comes out as if the shot had been split there.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import time
 from collections import OrderedDict, deque
@@ -114,6 +115,11 @@ class EngineConfig:
     io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most 16
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
+    radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
+
+    def all_aovs(self) -> tuple[str, ...]:
+        """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
+        return self.aovs + self.radiance_aovs
     views: tuple[str, ...] = ()  # a multi-view (stereo) EXR's views to denoise; (): every view
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
     precision: str = "auto"  # PRECISIONS
@@ -674,7 +680,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
-    source = _FrameSource(in_pattern, config.layers, config.aovs, threads, keep_images=keep,
+    source = _FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                           device=denoiser.input_device, motion=motion, views=config.views)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
@@ -719,7 +725,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                     log.warning("frame %d: %s", t, notes[-1])
                 result.message = "; ".join(notes)
                 layers = source.get(windows[t][0]).layers
-                denoised = {view: _denoised_beauty(denoiser, window, host, _radiance(layers[view]), t)
+                denoised = {view: _denoised_beauty(denoiser, window, host,
+                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
@@ -787,15 +794,17 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
     reports why)."""
     try:
         specs = read_exr_header(path)
-        views = resolve_views(specs, config.layers, str(path), config.aovs, config.views)
+        views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
     except VfxDenoiseError:
         return None
     return FrameCost.from_header(specs, views, **shared)
 
 
-def _radiance(layers: LayerMap) -> tuple[bool, ...]:
-    """Per `--aov` layer, whether it is filtered without the albedo (`layer_denoise`)."""
-    return tuple(filtered_as_radiance(name) for name, _ in layers.aovs)
+def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:
+    """Per `--aov` layer, whether it is filtered without the albedo: asked for so
+    (`--aov-radiance`, wildcards allowed), or by its name (`layer_denoise.filtered_as_radiance`)."""
+    return tuple(filtered_as_radiance(name) or any(fnmatch.fnmatchcase(name, a) for a in asked)
+                 for name, _ in layers.aovs)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,

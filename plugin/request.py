@@ -41,6 +41,7 @@ class DenoiseRequest:
     max_mem: float | None = None  # GB of host memory a CPU run may use (seq --max-mem)
     missing: str = "error"
     aovs: tuple[str, ...] = ()
+    radiance_aovs: tuple[str, ...] = ()  # seq --aov-radiance: layers filtered as radiance
     views: tuple[str, ...] = ()  # a stereo EXR's views to denoise (seq --view); (): every view
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the input's
     precision: str | None = None  # seq --precision; None: seq's default (auto)
@@ -71,7 +72,8 @@ class DenoiseRequest:
     def seq_options(self) -> SeqOptions:
         """The request's settings that are `seq` options, as farm jobs pass them through too."""
         return SeqOptions(device=self.device, temporal_radius=self.temporal_radius, model=self.model,
-                          layers=dict(self.layers), aovs=tuple(self.aovs), views=tuple(self.views),
+                          layers=dict(self.layers), aovs=tuple(self.aovs),
+                          radiance_aovs=tuple(self.radiance_aovs), views=tuple(self.views),
                           keep_noisy=self.keep_noisy,
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
                           missing=self.missing, compression=self.compression,
@@ -87,7 +89,8 @@ class DenoiseRequest:
                               resume=self.existing == "resume",
                               overwrite=self.existing == "overwrite", tile=self.tile,
                               max_gpu_mem_gb=self.max_gpu_mem, max_mem_gb=self.max_mem,
-                              missing=self.missing, aovs=tuple(self.aovs), views=tuple(self.views),
+                              missing=self.missing, aovs=tuple(self.aovs),
+                              radiance_aovs=tuple(self.radiance_aovs), views=tuple(self.views),
                               compression=self.compression, cpu_threads=self.cpu_threads)
         if self.model is not None:
             config.model = self.model

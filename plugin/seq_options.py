@@ -27,6 +27,7 @@ class SeqOptions:
     model: str | None = None
     layers: dict[str, str] = field(default_factory=dict)  # feature -> layer, channels or 'none'
     aovs: tuple[str, ...] = ()
+    radiance_aovs: tuple[str, ...] = ()  # layers filtered as radiance whatever their names
     views: tuple[str, ...] = ()  # a stereo EXR's views to denoise; (): every view
     keep_noisy: bool = False
     tile: int | None = None
@@ -51,6 +52,8 @@ class SeqOptions:
             args += [f"--{feature}", layer]
         for layer in self.aovs:
             args += ["--aov", layer]
+        for layer in self.radiance_aovs:
+            args += ["--aov-radiance", layer]
         for view in self.views:
             args += ["--view", view]
         if self.keep_noisy:

@@ -46,9 +46,9 @@ def test_farm_is_a_registered_command():
 def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
     """Hosts hand their requests' seq options to `vfxdenoise farm` (plugin.farm_submit)."""
     options = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
-                         aovs=("key",), views=("left",), keep_noisy=True, tile=256, max_gpu_mem=4.0,
-                         max_mem=8.0,
-                         missing="hold", compression="zip", precision="float32", cpu_threads=2,
+                         aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
+                         tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
+                         precision="float32", cpu_threads=2,
                          motion_vectors="next", motion_scale=2.0)
     assert all(getattr(options, field.name) for field in dataclasses.fields(SeqOptions))
     flags = {arg for arg in options.to_args() if arg.startswith("--")}

@@ -322,11 +322,11 @@ def test_a_specular_layer_is_filtered_without_the_albedo(sequence_factory, tmp_p
         path = parse_pattern(pattern).path(frame)
         image = read_exr(path)
         noisy = clean[frame] * rng.gamma(4.0, 0.25, clean[frame].shape)
-        for name in ("specular", "highlight"):
+        for name in ("specular", "highlight", "glint"):
             image.add_channels([f"{name}.{c}" for c in "RGB"], noisy, "float")
         write_exr(path, image)
-    summary = denoise_sequence(pattern, config=EngineConfig(model="default", device="cpu",
-                                                            aovs=("specular", "highlight")))
+    summary = denoise_sequence(pattern, config=EngineConfig(
+        model="default", device="cpu", aovs=("specular", "highlight"), radiance_aovs=("gl*",)))
     out = read_exr(summary.output_pattern.path(3))
     noisy_error = np.abs(read_exr(parse_pattern(pattern).path(3)).get(["specular.R", "specular.G",
                                                                        "specular.B"]) - clean[3]).mean()
@@ -334,6 +334,9 @@ def test_a_specular_layer_is_filtered_without_the_albedo(sequence_factory, tmp_p
               for name in ("specular", "highlight")}
     assert errors["specular"] < 0.4 * noisy_error
     assert errors["specular"] < 0.5 * errors["highlight"]
+    # --aov-radiance: a layer whose name does not say so, filtered as radiance all the same
+    np.testing.assert_array_equal(out.get([f"glint.{c}" for c in "RGB"]),
+                                  out.get([f"specular.{c}" for c in "RGB"]))
 
 
 def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
