@@ -51,7 +51,9 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from exc
+        in_the_way = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{in_the_way} is a file, not a folder" if in_the_way else exc.strerror
+        raise OutputError(f"cannot create output folder {folder}: {reason}") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
 

@@ -61,7 +61,8 @@ def test_a_file_in_place_of_the_output_folder_is_refused(shot, cli, tmp_path):
     (tmp_path / "renders").write_text("not a folder")
     result = cli(shot.text, "-o", tmp_path / "renders" / "den" / "o.####.exr", "--progress", "none")
     assert result.exit_code == 1
-    assert f"error: cannot create output folder {tmp_path / 'renders' / 'den'}" in result.stderr
+    assert (f"error: cannot create output folder {tmp_path / 'renders' / 'den'}: "
+            f"{tmp_path / 'renders'} is a file, not a folder") in result.stderr
 
 
 def _unwritable(folder: Path, argv: list[str]) -> list[str]:
