@@ -11,6 +11,7 @@ import glob
 import json
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -100,6 +101,30 @@ def _owner_dead(owner: dict, lock: Path) -> bool:
         return False
 
 
+class _InterruptsHeld:
+    """Ctrl-C and SIGTERM held off (in the main thread, where Python runs its signal handlers)
+    while lock files are created and recorded, so that none is left behind between the two; one
+    that came meanwhile goes to its handler on leaving."""
+
+    def __enter__(self) -> _InterruptsHeld:
+        self.pending: list[int] = []
+        self.saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.saved[number] = signal.signal(number, lambda n, _: self.pending.append(n))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self.saved.items():
+            signal.signal(number, handler)
+        if self.pending:
+            handler = self.saved[self.pending[0]]
+            if callable(handler):
+                handler(self.pending[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(self.pending[0])
+
+
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
@@ -141,17 +166,18 @@ class FrameLocks:
         taken so far are let go (two runs started on the same frames at once: the first to
         claim the first frame goes on), as they are when anything interrupts the claiming."""
         try:
-            for path in self.paths:
-                owner = self._claim(path.with_name(path.name + LOCK_SUFFIX))
-                if owner is not None:
-                    raise OutputError(
-                        f"{path} is being written by another run (pid {owner.get('pid', '?')} on "
-                        f"{owner.get('host', '?')}). Wait for it, or delete the '{LOCK_SUFFIX}' "
-                        "files if that run is dead.")
+            with _InterruptsHeld():  # one that comes meanwhile is raised on leaving
+                for path in self.paths:
+                    owner = self._claim(path.with_name(path.name + LOCK_SUFFIX))
+                    if owner is not None:
+                        raise OutputError(
+                            f"{path} is being written by another run (pid {owner.get('pid', '?')} "
+                            f"on {owner.get('host', '?')}). Wait for it, or delete the "
+                            f"'{LOCK_SUFFIX}' files if that run is dead.")
+                threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         except BaseException:
             self.release()
             raise
-        threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         return self
 
     def _touch_held(self) -> None:
