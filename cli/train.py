@@ -21,6 +21,7 @@ from vfxdenoise.core.training.loop import LoopConfig, fit
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
+    dark_sequences,
     load_dataset,
     self_supervised_loss,
     supervised_loss,
@@ -156,6 +157,10 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
     val_sequences = load_dataset(val_dir) if val_dir else []
     frames = sum(s.length for s in sequences)
     click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
+    dark = dark_sequences(sequences)
+    if dark:
+        click.echo(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
+                   f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
 
     def validate(net) -> dict[str, float]:
         rows = evaluate_sequences(net, val_sequences, device=device)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import VfxDenoiseError
-from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
@@ -31,6 +31,9 @@ from vfxdenoise.core.network_input import InputLayout, build_input, window_reach
 REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"
 DROPPABLE = ("albedo", "normal", "motion")
+# A sequence whose frames are all darker than this (`features.brightness`) is reported by `train`:
+# 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
+DARK = 1e-3
 
 
 @dataclass
@@ -92,6 +95,13 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = ()) -> list[RenderSeq
     if not folders:
         raise VfxDenoiseError(f"no sequences found in {root}; create one with `vfxdenoise make-dataset`")
     return [load_sequence(folder, spp_levels) for folder in folders]
+
+
+def dark_sequences(sequences: list[RenderSequence]) -> list[str]:
+    """Names of the sequences dark in every frame (`features.brightness` of their noisy frames
+    under `DARK`): a camera inside an object, lights hidden. They teach the network little."""
+    return [sequence.name for sequence in sequences
+            if all(brightness(frame.beauty) < DARK for frame in next(iter(sequence.noisy.values())))]
 
 
 def window_around(frames: list[FrameFeatures], t: int, radius: int) -> dict[int, FrameFeatures]:

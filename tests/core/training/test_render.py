@@ -11,6 +11,7 @@ from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
+    dark_sequences,
     energy_loss,
     load_dataset,
     relmse_loss,
@@ -29,6 +30,14 @@ def test_dataset_loads_levels_and_targets(tmp_path):
     assert [s.name for s in seqs] == ["seq0", "seq1"]
     assert list(seqs[0].noisy) == ["spp4"] and seqs[0].length == 4
     assert seqs[0].targets["reference"][0].shape == (3, 40, 40)
+
+
+def test_sequences_dark_in_every_frame_are_named(tmp_path):
+    seqs = _dataset(tmp_path, sequences=3)
+    for frame in seqs[1].noisy["spp4"]:
+        frame.beauty[:] = 0
+    seqs[2].noisy["spp4"][0].beauty[:] = 0  # one black frame is no dark sequence
+    assert dark_sequences(seqs) == ["seq1"]
 
 
 def test_pairs_share_crop_and_augmentation(tmp_path):
