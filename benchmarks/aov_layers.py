@@ -41,21 +41,30 @@ def _clean(height: int, width: int, t: int) -> dict[str, np.ndarray]:
             "specular": np.repeat(highlights[None], 3, 0)}
 
 
+def write_pan_frame(path: Path, beauty: np.ndarray, albedo: np.ndarray,
+                    layers: dict[str, np.ndarray] | None = None) -> None:
+    """One frame of a synthetic shot whose camera pans 1 px a frame to the right: the beauty, the
+    albedo, a normal facing the camera, the motion to the previous frame, and RGB `layers`
+    (name -> (3, H, W)), all stored as float."""
+    height, width = beauty.shape[1:]
+    channels = {c: beauty[i] for i, c in enumerate("RGB")}
+    channels.update({f"albedo.{c}": albedo[i] for i, c in enumerate("RGB")})
+    channels.update({f"N.{c}": np.full((height, width), v, np.float32) for c, v in zip("XYZ", (0, 0, 1))})
+    channels.update({"motion.X": np.full((height, width), -1.0, np.float32),
+                     "motion.Y": np.zeros((height, width), np.float32)})
+    for name, values in (layers or {}).items():
+        channels.update({f"{name}.{c}": values[i] for i, c in enumerate("RGB")})
+    write_exr(path, ExrImage.from_channels(channels, pixel_types="float"))
+
+
 def _write_shot(folder: Path, frames: int, height: int, width: int, seed: int = 0) -> str:
     rng = np.random.default_rng(seed)
     for t in range(frames):
         clean = _clean(height, width, t)
         noisy = {name: values * rng.gamma(4.0, 0.25, values.shape) for name, values in clean.items()
                  if name != "albedo"}
-        channels = {c: noisy["beauty"][i] for i, c in enumerate("RGB")}
-        channels.update({f"albedo.{c}": clean["albedo"][i] for i, c in enumerate("RGB")})
-        channels.update({f"N.{c}": np.full((height, width), v, np.float32) for c, v in zip("XYZ", (0, 0, 1))})
-        channels.update({"motion.X": np.full((height, width), -1.0, np.float32),
-                         "motion.Y": np.zeros((height, width), np.float32)})
-        for name, (kind, _) in LAYERS.items():
-            channels.update({f"{name}.{c}": noisy[kind][i] for i, c in enumerate("RGB")})
-        write_exr(folder / f"shot.{t + 1:04d}.exr",
-                  ExrImage.from_channels(channels, pixel_types="float"))
+        write_pan_frame(folder / f"shot.{t + 1:04d}.exr", noisy["beauty"], clean["albedo"],
+                        {name: noisy[kind] for name, (kind, _) in LAYERS.items()})
     return str(folder / "shot.####.exr")
 
 

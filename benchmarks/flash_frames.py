@@ -17,10 +17,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from aov_layers import write_pan_frame
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import BRIGHTNESS_JUMP, EngineConfig, denoise_sequence
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import read_exr
 
 CHANGES = {"as rendered": 1.0, "frame 3 x4": 4.0, "frame 3 black": 0.0}
 
@@ -36,12 +37,7 @@ def _write_shot(folder: Path, frames: int, height: int, width: int, frame3: floa
         beauty = albedo * (0.8 + 0.4 * np.sin(ys / 19.0)) * rng.gamma(4.0, 0.25, albedo.shape)
         if t == 2:
             beauty = beauty * frame3
-        channels = {c: beauty[i] for i, c in enumerate("RGB")}
-        channels.update({f"albedo.{c}": albedo[i] for i, c in enumerate("RGB")})
-        channels.update({f"N.{c}": np.full((height, width), v, np.float32) for c, v in zip("XYZ", (0, 0, 1))})
-        channels.update({"motion.X": np.full((height, width), -1.0, np.float32),
-                         "motion.Y": np.zeros((height, width), np.float32)})
-        write_exr(folder / f"shot.{t + 1:04d}.exr", ExrImage.from_channels(channels, pixel_types="float"))
+        write_pan_frame(folder / f"shot.{t + 1:04d}.exr", beauty, albedo)
     return str(folder / "shot.####.exr")
 
 

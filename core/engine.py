@@ -55,7 +55,15 @@ from vfxdenoise.core.host_memory import (
 )
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, read_exr_header, write_exr
+from vfxdenoise.core.io.exr import (
+    OUTPUT_COMPRESSIONS,
+    ExrImage,
+    placed_on_window,
+    read_exr,
+    read_exr_header,
+    window_shape,
+    write_exr,
+)
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     default_output_pattern,
@@ -116,16 +124,16 @@ class EngineConfig:
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
-
-    def all_aovs(self) -> tuple[str, ...]:
-        """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
-        return self.aovs + self.radiance_aovs
     views: tuple[str, ...] = ()  # a multi-view (stereo) EXR's views to denoise; (): every view
     compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
     precision: str = "auto"  # PRECISIONS
     motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
+
+    def all_aovs(self) -> tuple[str, ...]:
+        """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
+        return self.aovs + self.radiance_aovs
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
@@ -638,7 +646,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
                 previous, current = source.get(earlier), source.get(later)
             except VfxDenoiseError:
                 continue
-            if not _context_mismatch(previous, current):  # the first view's vectors decide
+            if not _context_mismatch(previous, current, config.brightness_jump):  # first view decides
                 view = next(iter(current.features))
                 yield ((earlier, later), _on_data_window(previous.features[view],
                                                          previous.data_windows[view],
@@ -898,15 +906,22 @@ def _context_mismatch(other: _Loaded, centre: _Loaded, brightness_jump: float = 
                     for name in dict.fromkeys([*ours, *theirs]) if theirs.get(name) != ours.get(name)]
     if changed:
         return "its channels differ (" + "; ".join(changed) + ")"
-    for view, theirs in other.brightness.items():
-        ours = centre.brightness[view]
-        if max(theirs, ours) > BRIGHTNESS_FLOOR and (
-                max(theirs, ours) > brightness_jump * min(theirs, ours)):
-            what = ("it is black" if theirs <= BRIGHTNESS_FLOOR
-                    else "this frame is black" if ours <= BRIGHTNESS_FLOOR
-                    else f"its brightness is {theirs / ours:.2g} times this frame's")
-            return f"{what}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"
-    return ""
+    return next((f"{jump}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"
+                 for view, theirs in other.brightness.items()
+                 if (jump := _brightness_jump(theirs, centre.brightness[view], brightness_jump))), "")
+
+
+def _brightness_jump(theirs: float, ours: float, limit: float) -> str:
+    """How a neighbour's brightness (`theirs`) differs from frame t's when by more than `limit`
+    times either way ('' when it does not)."""
+    brighter = max(theirs, ours)
+    if not (brighter > BRIGHTNESS_FLOOR and brighter > limit * min(theirs, ours)):  # inf * 0: NaN
+        return ""
+    if theirs <= BRIGHTNESS_FLOOR:
+        return "it is black"
+    if ours <= BRIGHTNESS_FLOOR:
+        return "this frame is black"
+    return f"its brightness is {theirs / ours:.2g} times this frame's"
 
 
 def _box(window: tuple[int, int, int, int]) -> str:
@@ -918,16 +933,10 @@ def _on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
     """`features` over data window `source` placed onto data window `target` (zero elsewhere)."""
     if source == target:
         return features
-    x0, y0 = max(source[0], target[0]), max(source[1], target[1])
-    x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
-    shape = (target[3] - target[1] + 1, target[2] - target[0] + 1)
 
     def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
         values = torch.as_tensor(values)
-        out = values.new_zeros((values.shape[0], *shape), dtype=torch.float32)
-        if x0 < x1 and y0 < y1:
-            out[:, y0 - target[1]:y1 - target[1], x0 - target[0]:x1 - target[0]] = (
-                values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])
-        return out
+        out = values.new_zeros((values.shape[0], *window_shape(target)), dtype=torch.float32)
+        return placed_on_window(values, source, out, target)
 
     return features.map(place)

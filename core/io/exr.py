@@ -243,12 +243,12 @@ class ExrImage:
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
         own = windows.pop()
-        out = np.empty((len(located), *_window_shape(own)), dtype)
+        out = np.empty((len(located), *window_shape(own)), dtype)
         for i, (p, c) in enumerate(located):
             self.parts[p].read_channel(c, out[i])
         if window is None or window == own:
             return out
-        return _placed(out, own, np.zeros((len(located), *_window_shape(window)), dtype), window)
+        return placed_on_window(out, own, np.zeros((len(located), *window_shape(window)), dtype), window)
 
     def set(self, names: Sequence[str], values: np.ndarray,
             window: tuple[int, int, int, int] | None = None) -> None:
@@ -261,10 +261,10 @@ class ExrImage:
         for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
             part = self.parts[p]
             own = _data_window(part.spec)
-            if window is not None and window != own and plane.shape == _window_shape(window):
+            if window is not None and window != own and plane.shape == window_shape(window):
                 kept = np.empty(part.shape, np.float32)
                 part.read_channel(c, kept)
-                plane = _placed(plane[None], window, kept[None], own)[0]
+                plane = placed_on_window(plane[None], window, kept[None], own)[0]
             if plane.shape != part.shape:
                 raise ValueError(f"values for {name} have shape {plane.shape}, expected "
                                  f"{part.shape} (the data window)")
@@ -380,14 +380,16 @@ def _data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
     return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
 
 
-def _window_shape(window: tuple[int, int, int, int]) -> tuple[int, int]:
+def window_shape(window: tuple[int, int, int, int]) -> tuple[int, int]:
+    """(height, width) of a data window (xmin, ymin, xmax, ymax), inclusive."""
     return window[3] - window[1] + 1, window[2] - window[0] + 1
 
 
-def _placed(values: np.ndarray, source: tuple[int, int, int, int], out: np.ndarray,
-            target: tuple[int, int, int, int]) -> np.ndarray:
+def placed_on_window(values: np.ndarray | torch.Tensor, source: tuple[int, int, int, int],
+                     out: np.ndarray | torch.Tensor, target: tuple[int, int, int, int]
+                     ) -> np.ndarray | torch.Tensor:
     """`out` (C, H, W over data window `target`) with `values` (C, h, w over `source`) copied in
-    where the two windows overlap, in display space."""
+    where the two windows overlap, in display space; NumPy arrays or torch tensors alike."""
     x0, y0 = max(source[0], target[0]), max(source[1], target[1])
     x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
     if x0 < x1 and y0 < y1:
