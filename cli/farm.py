@@ -27,6 +27,7 @@ def job_options(command):
                                             "beside the input]."),
         click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, -5--1 "
                                       "[default: all on disk]."),
+        click.option("--context-frames", metavar="FRAMES", help="seq --context-frames."),
         click.option("--chunk", type=click.IntRange(min=1), default=10, show_default=True,
                      help="Frames per task. Each task also reads K frames either side (temporal "
                           "radius): halo overhead about 2K/chunk."),
@@ -89,7 +90,7 @@ def _job(values: dict, gpus: int) -> FarmJob:
         max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
         compression=values.pop("compression"), precision=values.pop("precision"),
         cpu_threads=cpu_threads, motion_vectors=values.pop("motion_vectors"),
-        motion_scale=values.pop("motion_scale"),
+        motion_scale=values.pop("motion_scale"), context_frames=values.pop("context_frames"),
     )
     return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                      values.pop("chunk"), options, command=values.pop("command_path"),

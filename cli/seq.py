@@ -81,6 +81,10 @@ def _events_alone_on_stdout() -> Iterator:
 @click.option("--frames",
               help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 "
                    "[default: first to last on disk].")
+@click.option("--context-frames", metavar="FRAMES",
+              help="The only frames read as temporal neighbours, e.g. 1001-1100 (the render's own "
+                   "range), so that frames an older render left beside it are never blended in "
+                   "[default: every frame on disk].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--temporal-radius", type=int,
               help="Neighbouring frames used on each side [default: the model's].")
@@ -131,7 +135,7 @@ def _events_alone_on_stdout() -> Iterator:
               show_default=True,
               help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
                    "(auto also tries 2 and 0.5 times it).")
-def seq(pattern: str, output: str | None, frames: str | None, device: str,
+def seq(pattern: str, output: str | None, frames: str | None, context_frames: str | None, device: str,
         temporal_radius: int | None, model: str, aovs: tuple[str, ...],
         radiance_aovs: tuple[str, ...], views: tuple[str, ...],
         keep_noisy: bool,
@@ -148,6 +152,7 @@ def seq(pattern: str, output: str | None, frames: str | None, device: str,
         missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
         aovs=aovs, radiance_aovs=radiance_aovs, views=views, compression=compression,
         precision=precision, motion_vectors=motion_vectors, motion_scale=motion_scale,
+        context_frames=context_frames,
     )
     bar, events = None, None
 

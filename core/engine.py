@@ -80,8 +80,8 @@ from vfxdenoise.core.network_input import (
     aligned_aovs,
     build_input,
     plan_slots,
-    window_reach,
 )
+from vfxdenoise.core.temporal_window import window_reach
 from vfxdenoise.core.tiling import (
     MIN_TILE,
     out_of_memory,
@@ -130,6 +130,7 @@ class EngineConfig:
     motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
+    context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
 
     def all_aovs(self) -> tuple[str, ...]:
         """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
@@ -526,6 +527,19 @@ def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
     return time.perf_counter()
 
 
+def _in_context(on_disk: list[int], wanted: list[int], spec: str | None) -> list[int]:
+    """The frames on disk that may be temporal context: those of `spec` (a render's own range,
+    so that frames an older render left beside it are never read), or all of them."""
+    if spec is None:
+        return on_disk
+    context = set(parse_frame_spec(spec))
+    outside = [frame for frame in wanted if frame not in context]
+    if outside:
+        raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames {spec}; "
+                              "widen it to the render's whole frame range")
+    return [frame for frame in on_disk if frame in context]
+
+
 def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
@@ -596,6 +610,7 @@ def denoise_sequence(
     everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
     wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
     _check_missing(in_pattern, sequence.missing(wanted), config.missing)
+    usable = _in_context(sequence.frames, wanted, config.context_frames)
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
         raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
                               f"(got '{config.compression}'); leave it out to keep the input's")
@@ -613,7 +628,7 @@ def denoise_sequence(
     denoiser = _Denoiser(loaded, pick_device(config.device), config)
 
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
-    sources = _frame_sources(wanted, sequence.frames, config.missing)
+    sources = _frame_sources(wanted, usable, config.missing)
     todo = _plan(wanted, sources, out_pattern, config, summary)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)

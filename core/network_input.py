@@ -90,16 +90,6 @@ def channel_sources(old: InputLayout, new: InputLayout) -> list[tuple[int, float
     return sources
 
 
-def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
-    """How many frames before and after t its window uses, given how many usable frames lie on
-    each side: `radius` on each, and where one side falls short (near a shot's ends) as many more
-    on the other, up to 2 x radius. The first and last frames of a shot then pool 2 x radius + 1
-    distinct frames like the others: with only the frames within `radius`, frame t pooled 3 of
-    them at a shot's ends and let more single bright samples through (BENCHMARKS.md)."""
-    past_short, future_short = radius - min(past, radius), radius - min(future, radius)
-    return min(past, radius + future_short), min(future, radius + past_short)
-
-
 def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
     """The frame offset each neighbour slot (`layout.slots[1:]`) shows, for a window spanning
     offsets lo..hi (lo <= 0 <= hi). A slot past one end shows a frame beyond `radius` on the other

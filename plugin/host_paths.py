@@ -42,3 +42,9 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
     if not _MARK_RE.search(expanded):
         raise PluginError(f"{where} '{raw}' lost its frame variable when expanded ('{expanded}')")
     return _MARK_RE.sub(lambda m: "#" * int(m.group(1)), expanded)
+
+
+def frame_path(pattern: str, frame: int) -> str:
+    """The file of `frame` in a pattern with one `#` run, padded as the denoiser pads it (-5 in
+    `####` is -005)."""
+    return re.sub(r"#+", lambda m: f"{frame:0{len(m.group())}d}", pattern, count=1)

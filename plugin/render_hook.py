@@ -1,17 +1,23 @@
 """Denoise what a render just wrote: the host-neutral half of post-render / post-frame hooks.
 
 A host hook (the Houdini ROP scripts) turns its node into a `DenoiseRequest` and calls these. With
-temporal radius K, frame t needs frames t-K..t+K on disk, so a per-frame hook denoises frame t-K
-once frame t is rendered, and the post-render hook finishes the last K frames.
+temporal radius K, frame t needs frames t-K..t+K on disk (near the range's start, up to t+2K:
+`window_reach`), so a per-frame hook denoises frame t once the last frame of its window is
+rendered, and the post-render hook finishes the last K frames. Only the render's own range is
+temporal context (`--context-frames`): frames an older render left beside it are never read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import os
+import re
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from vfxdenoise.core.temporal_window import window_reach
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
+from vfxdenoise.plugin.host_paths import frame_path
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
 
@@ -28,11 +34,24 @@ class HookSettings:
     temporal_radius: int | None = None  # None: the model's own (per-frame hooks: PER_FRAME_RADIUS)
     layers: dict[str, str] = field(default_factory=dict)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
+    radiance_aovs: tuple[str, ...] = ()  # such layers filtered as radiance (seq --aov-radiance)
     compression: str | None = None  # outputs' EXR compression (seq --compression); None: the render's
     motion_vectors: str | None = None  # the renderer's convention (seq --motion-vectors); None: auto
+    motion_scale: float | None = None  # seq --motion-scale; None: 1
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: vfxdenoise_job/ (openjd) or vfxdenoise_job.xml beside the render
     chunk: int = 10
+
+    @classmethod
+    def from_keywords(cls, **settings) -> HookSettings:
+        """The settings a host script passes as keyword arguments; a misspelt one is refused by
+        name, with the names there are."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise PluginError(f"unknown setting {', '.join(unknown)}; the settings are "
+                              f"{', '.join(known)}")
+        return cls(**settings)
 
     def __post_init__(self) -> None:
         if self.farm is not None and self.farm not in FARM_ENGINES:
@@ -59,11 +78,28 @@ def frame_spec(frames: list[int]) -> str:
 
 
 def ready_after_frame(frames: list[int], rendered: int, radius: int) -> list[int]:
-    """Frames whose whole temporal window exists once `rendered` (one of `frames`) is written."""
+    """Frames whose whole temporal window exists once `rendered` (one of `frames`) is written:
+    those whose window ends there (the first frames' windows reach up to 2 x radius ahead), but
+    not the last `radius` frames, which `left_after_render` leaves to the post-render hook."""
     if rendered not in frames:
         return []
-    index = frames.index(rendered)
-    return [frames[index - radius]] if index >= radius else []
+    index, last = frames.index(rendered), len(frames) - 1
+    return [frames[i] for i in range(max(0, index - 2 * radius), min(index + 1, len(frames) - radius))
+            if i + window_reach(radius, i, last - i)[1] == index]
+
+
+def incomplete_render(pattern: str, frames: list[int]) -> str | None:
+    """Why a render's frames (`pattern`, render.####.exr) cannot all be denoised after it: those
+    not on disk, as after one chunk of a farm render, which runs post-render scripts after each
+    chunk; None when every frame is there."""
+    absent = [frame for frame in frames if not os.path.exists(frame_path(pattern, frame))]
+    if not absent:
+        return None
+    listed = ", ".join(map(str, absent[:5])) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+    return (f"not denoised: frame(s) {listed} of {pattern} are not rendered. A farm that renders "
+            "in chunks runs post-render scripts after each chunk: denoise the whole range once it "
+            "is rendered, with a job that depends on the render (farm='openjd' or 'opencue' "
+            "writes one)")
 
 
 def left_after_render(frames: list[int], radius: int) -> list[int]:
@@ -72,13 +108,18 @@ def left_after_render(frames: list[int], radius: int) -> list[int]:
 
 
 def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
-                radius: int | None = None) -> DenoiseRequest:
-    """The request denoising `frames` of a render's output; outputs of an earlier render are replaced."""
+                rendered: list[int] | None = None) -> DenoiseRequest:
+    """The request denoising `frames` of a render's output, with the frames the render wrote
+    (`rendered`, default `frames`) as the only temporal context; outputs of an earlier render
+    are replaced."""
     return DenoiseRequest(input_pattern=input_pattern, frames=frame_spec(frames),
+                          context_frames=frame_spec(rendered or frames),
                           layers=dict(settings.layers), aovs=tuple(settings.aovs),
+                          radiance_aovs=tuple(settings.radiance_aovs),
                           compression=settings.compression, motion_vectors=settings.motion_vectors,
+                          motion_scale=settings.motion_scale,
                           device=settings.device, model=settings.model,
-                          temporal_radius=settings.temporal_radius if radius is None else radius,
+                          temporal_radius=settings.temporal_radius,
                           output_pattern=settings.output_pattern, existing="overwrite")
 
 
@@ -94,12 +135,19 @@ def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: Runn
 
 
 def per_frame_settings(settings: HookSettings) -> HookSettings:
-    """Per-frame hooks must know the radius before the render ends: the model default if unset."""
+    """Per-frame hooks must know the radius before the render ends: the model default if unset.
+    They denoise here: a farm job per frame would be a job for every frame."""
+    if settings.farm:
+        raise PluginError(f"per-frame hooks denoise on this machine (farm='{settings.farm}' given); "
+                          "to hand the render to the farm, call post_render with farm= once it ends")
     if settings.temporal_radius is None:
         return replace(settings, temporal_radius=PER_FRAME_RADIUS)
     return settings
 
 
 def _default_job_path(input_pattern: str, engine: str) -> Path:
-    folder = Path(input_pattern).expanduser().absolute().parent
-    return folder / ("vfxdenoise_job.xml" if engine == "opencue" else "vfxdenoise_job")
+    """<render name>_vfxdenoise_job (a bundle folder) or .xml beside the render: one per render,
+    so that two ROPs rendering into one folder do not write over each other's job."""
+    path = Path(input_pattern).expanduser().absolute()
+    name = re.sub(r"[._]?#+", "", path.name).removesuffix(".exr") or "render"
+    return path.parent / f"{name}_vfxdenoise_job{'.xml' if engine == 'opencue' else ''}"

@@ -48,6 +48,7 @@ class DenoiseRequest:
     cpu_threads: int | None = None  # seq --cpu-threads; None: one per CPU the process may use
     motion_vectors: str | None = None  # seq --motion-vectors; None: found from the frames (auto)
     motion_scale: float | None = None  # seq --motion-scale; None: 1
+    context_frames: str | None = None  # seq --context-frames: the render's range; None: all on disk
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -78,7 +79,8 @@ class DenoiseRequest:
                           tile=self.tile, max_gpu_mem=self.max_gpu_mem, max_mem=self.max_mem,
                           missing=self.missing, compression=self.compression,
                           precision=self.precision, cpu_threads=self.cpu_threads,
-                          motion_vectors=self.motion_vectors, motion_scale=self.motion_scale)
+                          motion_vectors=self.motion_vectors, motion_scale=self.motion_scale,
+                          context_frames=self.context_frames)
 
     def engine_config(self):
         """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch)."""
@@ -91,7 +93,8 @@ class DenoiseRequest:
                               max_gpu_mem_gb=self.max_gpu_mem, max_mem_gb=self.max_mem,
                               missing=self.missing, aovs=tuple(self.aovs),
                               radiance_aovs=tuple(self.radiance_aovs), views=tuple(self.views),
-                              compression=self.compression, cpu_threads=self.cpu_threads)
+                              compression=self.compression, cpu_threads=self.cpu_threads,
+                              context_frames=self.context_frames)
         if self.model is not None:
             config.model = self.model
         if self.precision is not None:

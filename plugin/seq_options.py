@@ -15,7 +15,8 @@ _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius")
                 ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
                 ("missing", "--missing"), ("compression", "--compression"),
                 ("precision", "--precision"), ("cpu_threads", "--cpu-threads"),
-                ("motion_vectors", "--motion-vectors"), ("motion_scale", "--motion-scale"))
+                ("motion_vectors", "--motion-vectors"), ("motion_scale", "--motion-scale"),
+                ("context_frames", "--context-frames"))
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class SeqOptions:
     cpu_threads: int | None = None
     motion_vectors: str | None = None  # a renderer's convention ('next', 'previous-y-up'...), or 'auto'
     motion_scale: float | None = None
+    context_frames: str | None = None  # frames that may be temporal neighbours (a render's own range)
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model

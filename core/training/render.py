@@ -26,7 +26,8 @@ from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
-from vfxdenoise.core.network_input import InputLayout, build_input, window_reach
+from vfxdenoise.core.network_input import InputLayout, build_input
+from vfxdenoise.core.temporal_window import window_reach
 
 REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"

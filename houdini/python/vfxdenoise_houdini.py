@@ -8,8 +8,10 @@ the denoiser or writing a farm job are `vfxdenoise.plugin`'s. The shelf tool cal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import site
+import sys
 
 import hou
 
@@ -23,6 +25,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
     denoise_render,
     frame_list,
+    incomplete_render,
     left_after_render,
     per_frame_settings,
     ready_after_frame,
@@ -40,24 +43,35 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     """Denoise the frames `rop` rendered (its output image, its frame range); return the denoised
     pattern, or the farm job written with farm='openjd'/'opencue'. Keyword arguments are
     `HookSettings` fields (output_pattern, device, model, temporal_radius, layers, aovs,
-    compression, motion_vectors, farm, farm_dir, chunk).
-    With after_post_frame=True only the last frames that `post_frame` could not do are denoised."""
-    hook = per_frame_settings(HookSettings(**settings)) if after_post_frame else HookSettings(**settings)
-    frames = rop_frames(rop)
-    if after_post_frame:
-        frames = left_after_render(frames, hook.temporal_radius)
-        if not frames:
+    radiance_aovs, compression, motion_vectors, motion_scale, farm, farm_dir, chunk).
+    With after_post_frame=True only the last frames that `post_frame` could not do are denoised.
+    When frames of the range are not on disk (a farm rendering the ROP in chunks runs this after
+    each chunk) nothing is denoised, with a warning: a frame whose neighbours are yet to be
+    rendered would be denoised without them, and again by the next chunk."""
+    with _reported(rop):
+        hook = HookSettings.from_keywords(**settings)
+        hook = per_frame_settings(hook) if after_post_frame else hook
+        rendered = rop_frames(rop)
+        pattern = output_pattern(rop, rendered[0])
+        incomplete = incomplete_render(pattern, rendered)
+        if incomplete:
+            _warn(rop, incomplete)
             return None
-    return _denoise(rop, frames, hook)
+        frames = left_after_render(rendered, hook.temporal_radius) if after_post_frame else rendered
+        return _denoise(rop, pattern, frames, rendered, hook) if frames else None
 
 
 def post_frame(rop, frame: float | None = None, **settings) -> str | None:
-    """Per-frame hook: when `frame` is rendered, denoise the frame whose temporal window it completes
-    (K frames back); pair it with post_render(rop, after_post_frame=True) for the last K frames."""
-    hook = per_frame_settings(HookSettings(**settings))
-    rendered = int(round(hou.frame() if frame is None else frame))
-    ready = ready_after_frame(rop_frames(rop), rendered, hook.temporal_radius)
-    return _denoise(rop, ready, hook) if ready else None
+    """Per-frame hook: when `frame` is rendered, denoise the frames whose temporal windows it
+    completes; pair it with post_render(rop, after_post_frame=True) for the last K frames."""
+    with _reported(rop):
+        hook = per_frame_settings(HookSettings.from_keywords(**settings))
+        rendered = rop_frames(rop)
+        frame = int(round(hou.frame() if frame is None else frame))
+        ready = ready_after_frame(rendered, frame, hook.temporal_radius)
+        if not ready:
+            return None
+        return _denoise(rop, output_pattern(rop, frame), ready, rendered, hook)
 
 
 def rop_frames(rop) -> list[int]:
@@ -65,8 +79,11 @@ def rop_frames(rop) -> list[int]:
     trange = rop.parm("trange")
     if trange is not None and int(trange.eval()) == CURRENT_FRAME_ONLY:
         return [int(round(hou.frame()))]
-    start, end, step = (int(round(value)) for value in rop.parmTuple("f").eval())
-    return frame_list(start, end, step)
+    start, end, step = rop.parmTuple("f").eval()
+    if step < 1:
+        raise PluginError(f"frame step {step:g} is below 1: sub-frames are not an image sequence "
+                          "the denoiser can read")
+    return frame_list(*(int(round(value)) for value in (start, end, step)))
 
 
 def output_pattern(rop, at_frame: int) -> str:
@@ -111,17 +128,31 @@ def install_on_selected() -> list[str]:
     return installed
 
 
-def _denoise(rop, frames: list[int], hook: HookSettings) -> str:
-    """Run (or submit) the denoise of `frames` with Houdini's interruptible progress bar."""
+def _denoise(rop, pattern: str, frames: list[int], rendered: list[int], hook: HookSettings) -> str:
+    """Run (or submit) the denoise of `frames` of `pattern` with Houdini's interruptible progress
+    bar, the frames the ROP renders (`rendered`) its only temporal context."""
     label = f"vfxdenoise {rop.path()}"
-    try:
-        request = request_for(output_pattern(rop, frames[0]), frames, hook)
-        with hou.InterruptableOperation(label, long_operation_name=label,
-                                        open_interrupt_dialog=True) as operation:
-            def report(progress: Progress) -> None:  # raises hou.OperationInterrupted on cancel
-                operation.updateLongProgress(progress.fraction, f"frame {progress.frame} "
-                                                                f"({progress.index} of {progress.total})")
+    request = request_for(pattern, frames, hook, rendered)
+    with hou.InterruptableOperation(label, long_operation_name=label,
+                                    open_interrupt_dialog=True) as operation:
+        def report(progress: Progress) -> None:  # raises hou.OperationInterrupted on cancel
+            operation.updateLongProgress(progress.fraction, f"frame {progress.frame} "
+                                                            f"({progress.index} of {progress.total})")
 
-            return denoise_render(request, hook, RunnerConfig.from_environment(), report)
+        return denoise_render(request, hook, RunnerConfig.from_environment(), report)
+
+
+@contextlib.contextmanager
+def _reported(rop):
+    """Our errors as Houdini's, naming the ROP."""
+    try:
+        yield
     except VfxDenoiseError as exc:
-        raise hou.OperationFailed(f"{label}: {exc}") from exc
+        raise hou.OperationFailed(f"vfxdenoise {rop.path()}: {exc}") from exc
+
+
+def _warn(rop, message: str) -> None:
+    """A warning in the render's log, and in a message box when Houdini has a UI."""
+    print(f"vfxdenoise {rop.path()}: {message}", file=sys.stderr)
+    if hou.isUIAvailable():
+        hou.ui.displayMessage(f"vfxdenoise {rop.path()}: {message}", severity=hou.severityType.Warning)

@@ -41,15 +41,16 @@ def _denoise(node) -> str:
     if source is None:
         raise PluginError(f"{node.name()} has no input: connect the render to denoise")
     first, last = source.frameRange().first(), source.frameRange().last()
-    cache = _cache_folder(node)
-    noisy = f"{cache}/{node.name()}_input.####.exr"
+    cache, stem = _cache_folder(node), _cache_stem(node)
+    noisy = f"{cache}/{stem}_input.####.exr"
     request = DenoiseRequest(
-        input_pattern=noisy, frames=f"{first}-{last}", layers=_layers(node, source.channels()),
+        input_pattern=noisy, frames=f"{first}-{last}", context_frames=f"{first}-{last}",
+        layers=_layers(node, source.channels()),
         aovs=_aovs(node, source.channels()),
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
         motion_vectors=node["motion_vectors"].value(),
         model=node["model"].value().strip() or None,
-        output_pattern=f"{cache}/{node.name()}_denoised.####.exr",
+        output_pattern=f"{cache}/{stem}_denoised.####.exr",
     )
     _render_input(node, noisy, first, last)
     result = _run_with_progress(node, request)
@@ -68,6 +69,14 @@ def _cache_folder(node) -> str:
     except OSError as exc:
         raise PluginError(f"cannot create cache folder {folder}: {exc.strerror}") from exc
     return folder
+
+
+def _cache_stem(node) -> str:
+    """The start of the node's cache file names: the script's name and the node's full name, so
+    that two versions of a script (each with its VfxDenoise1) or nodes of the same name in two
+    groups never share cached frames."""
+    script = os.path.splitext(os.path.basename(nuke.root().name()))[0]
+    return f"{script}.{node.fullName()}" if script and script != "Root" else node.fullName()
 
 
 def _layers(node, channels: list[str]) -> dict[str, str]:

@@ -49,7 +49,7 @@ def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
                          aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
                          tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
                          precision="float32", cpu_threads=2,
-                         motion_vectors="next", motion_scale=2.0)
+                         motion_vectors="next", motion_scale=2.0, context_frames="1-10")
     assert all(getattr(options, field.name) for field in dataclasses.fields(SeqOptions))
     flags = {arg for arg in options.to_args() if arg.startswith("--")}
     for command in (seq, farm.commands["openjd"], farm.commands["opencue"]):

@@ -167,6 +167,29 @@ def test_refuses_to_write_over_its_inputs(sequence_factory, tiny_weights):
         denoise_sequence(pattern, pattern, config=_config(tiny_weights, overwrite=True))
 
 
+def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, tiny_weights):
+    """A re-render of 1001-1004 over an older 1001-1006: with --context-frames 1001-1004 the
+    older 1005 and 1006 are not blended in; the frames come out as from the new render alone."""
+    new = parse_pattern(sequence_factory("new", frames=range(1001, 1005)))
+    older = parse_pattern(sequence_factory("older", frames=range(1001, 1007), seed=1))
+    shot = tmp_path / "shot"
+    shot.mkdir()
+    for frame in range(1001, 1007):
+        shutil.copy((new if frame <= 1004 else older).path(frame), shot / f"render.{frame:04d}.exr")
+    alone = denoise_sequence(new.text, str(tmp_path / "alone" / "o.####.exr"), config=_config(tiny_weights))
+    mixed, kept = (denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / name / "o.####.exr"),
+                                    "1001-1004", config=_config(tiny_weights, context_frames=context))
+                   for name, context in (("mixed", None), ("kept", "1001-1004")))
+    assert not np.array_equal(_beauty(mixed.output_pattern.text, 1004),
+                              _beauty(alone.output_pattern.text, 1004))
+    for frame in range(1001, 1005):
+        assert np.array_equal(_beauty(kept.output_pattern.text, frame),
+                              _beauty(alone.output_pattern.text, frame)), frame
+    with pytest.raises(VfxDenoiseError, match="frames 1005-1006 lie outside --context-frames 1001-1004"):
+        denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / "refused" / "o.####.exr"),
+                         "1003-1006", config=_config(tiny_weights, context_frames="1001-1004"))
+
+
 def test_missing_frames_error_hold_and_skip(sequence_factory, tiny_weights):
     pattern = sequence_factory(frames=[1, 2, 4, 5])
     with pytest.raises(MissingFramesError) as info:

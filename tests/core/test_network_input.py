@@ -12,7 +12,6 @@ from vfxdenoise.core.network_input import (
     channel_sources,
     plan_slots,
     slot_offsets,
-    window_reach,
 )
 
 
@@ -96,14 +95,6 @@ def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
     torch.testing.assert_close(at_end[0, albedo], torch.full((3, 8, 8), expected))
     bare = build_input({d: _frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
     assert bare[0, albedo].abs().sum() == 0.0
-
-
-def test_windows_reach_further_in_at_a_shots_ends():
-    assert window_reach(2, past=10, future=10) == (2, 2)
-    assert window_reach(2, past=0, future=10) == (0, 4)  # first frame: t+1..t+4
-    assert window_reach(2, past=1, future=10) == (1, 3)
-    assert window_reach(2, past=10, future=0) == (4, 0)
-    assert window_reach(2, past=0, future=2) == (0, 2)  # a 3-frame shot has no more
 
 
 def test_slots_past_an_end_show_frames_beyond_the_radius_on_the_other_side():

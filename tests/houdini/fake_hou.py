@@ -147,7 +147,11 @@ def selectedNodes() -> list:
     return list(STATE["selected"])
 
 
-severityType = types.SimpleNamespace(Message="Message", Error="Error")
+severityType = types.SimpleNamespace(Message="Message", Warning="Warning", Error="Error")
+
+
+def isUIAvailable() -> bool:
+    return STATE.get("ui", True)
 
 
 def _display(message: str, severity: str = "Message", **kwargs) -> int:

@@ -184,6 +184,7 @@ class Node:
         self._knobs: dict[str, Knob] = {}
         self._children: list[Node] = []
         self._inputs: list[Node | None] = []
+        self._parent: Node | None = STATE["groups"][-1] if STATE.get("groups") else None
         for name, value in (knobs or {}).items():
             self._knobs[name] = Knob(self, name, value)
         if node_class == "Write":
@@ -198,6 +199,10 @@ class Node:
 
     def name(self) -> str:
         return self._knobs["name"].value()
+
+    def fullName(self) -> str:
+        """The name with the groups it sits in: Group1.VfxDenoise1."""
+        return f"{self._parent.fullName()}.{self.name()}" if self._parent else self.name()
 
     def __getitem__(self, name: str) -> Knob:
         return self._knobs[name]
@@ -301,6 +306,11 @@ def menu(name: str) -> Menu:
 
 def message(text: str) -> None:
     STATE["messages"].append(text)
+
+
+def root() -> Node:
+    """The script's root; its name is the script's path ('Root' while unsaved)."""
+    return Node("Root", {"name": STATE["root_name"] or "Root"})
 
 
 def thisNode() -> Node:

@@ -177,3 +177,36 @@ def test_default_subprocess_runner_runs_the_vfxdenoise_command(nuke, gizmo, monk
     assert sorted(p.name for p in (tmp_path / "cache").glob("VfxDenoise_denoised.*.exr")) == [
         f"VfxDenoise_denoised.{f}.exr" for f in FRAMES]
     assert nuke.STATE["tasks"][-1].progress[-1] == 100
+
+
+def test_cached_frames_of_an_earlier_input_outside_its_range_are_not_read(nuke, gizmo, tmp_path):
+    gizmo["denoise"].execute()  # v001, 1001-1004, cached
+    v002 = write_sequence(tmp_path / "v002", frames=range(1001, 1003), seed=7)
+    gizmo.setInput(0, nuke.SequenceRead("Read2", v002, 1001, 1002))
+    gizmo["denoise"].execute()
+    fresh = nuke.createNode("VfxDenoise")
+    fresh.setInput(0, nuke.SequenceRead("Read3", v002, 1001, 1002))
+    fresh["cache_folder"].setValue(str(tmp_path / "fresh_cache"))
+    fresh["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    for frame in (1001, 1002):
+        np.testing.assert_array_equal(
+            read_exr(_frame(gizmo.child("CacheRead")["file"].value(), frame)).get(["R", "G", "B"]),
+            read_exr(_frame(fresh.child("CacheRead")["file"].value(), frame)).get(["R", "G", "B"]))
+
+
+def test_cache_files_are_named_by_script_and_full_node_name(nuke, render, tmp_path):
+    nuke.STATE["root_name"] = str(tmp_path / "comp" / "shot_v002.nk")
+    group = nuke.Node("Group", {"name": "Group1"})
+    with group:
+        node = nuke.createNode("VfxDenoise")
+    node.setInput(0, nuke.SequenceRead("Read1", render, FRAMES[0], FRAMES[-1]))
+    node["cache_folder"].setValue(str(tmp_path / "cache"))
+
+    node["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    assert node.child("CacheRead")["file"].value() == str(
+        tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_denoised.####.exr")
+    assert (tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_input.1001.exr").is_file()

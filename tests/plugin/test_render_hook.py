@@ -7,9 +7,12 @@ import pytest
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.render_hook import (
     HookSettings,
+    _default_job_path,
     frame_list,
     frame_spec,
+    incomplete_render,
     left_after_render,
+    per_frame_settings,
     ready_after_frame,
     request_for,
 )
@@ -33,15 +36,53 @@ def test_each_frame_is_denoised_exactly_once_by_per_frame_then_post_render_hooks
             assert all(f + radius <= rendered for f in ready_after_frame(frames, rendered, radius))
 
 
+def test_the_first_frames_wait_for_the_frames_their_windows_reach_ahead():
+    frames = frame_list(1001, 1008)
+    ready = {rendered: ready_after_frame(frames, rendered, 2) for rendered in frames}
+    assert ready[1001] == ready[1002] == ready[1003] == ready[1004] == []
+    assert ready[1005] == [1001, 1002, 1003]  # 1001 draws on 1002-1005, 1002 on 1001-1005
+    assert ready[1006] == [1004] and ready[1008] == [1006]
+    assert left_after_render(frames, 2) == [1007, 1008]
+
+
 def test_requests_replace_earlier_outputs_and_carry_the_settings():
     settings = HookSettings(device="cpu", model="fast", temporal_radius=1, output_pattern="/o/x.####.exr",
-                            aovs=("RGBA_key",), compression="zips", motion_vectors="next")
+                            aovs=("RGBA_key",), compression="zips", motion_vectors="next",
+                            radiance_aovs=("glint",), motion_scale=2.0)
     request = request_for("/r/x.####.exr", [1001, 1003], settings)
 
     assert (request.frames, request.existing, request.device) == ("1001-1003x2", "overwrite", "cpu")
-    assert request.aovs == ("RGBA_key",) and request.seq_args()[-2:] == ["--aov", "RGBA_key"]
+    assert request.context_frames == "1001-1003x2"  # the render's own frames are the only context
+    assert request_for("/r/x.####.exr", [1003], settings, [1001, 1002, 1003]).context_frames == "1001-1003"
+    assert request.aovs == ("RGBA_key",) and request.seq_args()[-4:-2] == ["--aov", "RGBA_key"]
     assert request.compression == "zips" and "--compression zips" in " ".join(request.seq_args())
-    assert "--motion-vectors next" in " ".join(request.seq_args())
+    assert "--motion-vectors next --motion-scale 2.0" in " ".join(request.seq_args())
+    assert request.radiance_aovs == ("glint",)
     assert request.model == "fast" and request_for("/r/x.####.exr", [1], HookSettings()).model is None
     with pytest.raises(PluginError, match="farm 'deadline'"):
         HookSettings(farm="deadline")
+
+
+def test_a_misspelt_setting_is_named_with_the_settings_there_are():
+    with pytest.raises(PluginError, match="unknown setting temporal_raduis; the settings are output_pattern"):
+        HookSettings.from_keywords(temporal_raduis=1)
+    assert HookSettings.from_keywords(chunk=4).chunk == 4
+
+
+def test_per_frame_hooks_do_not_write_farm_jobs():
+    with pytest.raises(PluginError, match="call post_render with farm= once it ends"):
+        per_frame_settings(HookSettings(farm="openjd"))
+
+
+def test_each_render_in_a_folder_gets_its_own_default_farm_job(tmp_path):
+    chars, fx = (f"{tmp_path}/render/shot.{name}.####.exr" for name in ("chars", "fx"))
+    assert _default_job_path(chars, "openjd") == tmp_path / "render" / "shot.chars_vfxdenoise_job"
+    assert _default_job_path(fx, "opencue") == tmp_path / "render" / "shot.fx_vfxdenoise_job.xml"
+
+
+def test_an_incomplete_render_names_the_frames_not_on_disk(tmp_path):
+    for frame in (1, 2):
+        (tmp_path / f"r.{frame:04d}.exr").write_bytes(b"")
+    assert incomplete_render(f"{tmp_path}/r.####.exr", [1, 2]) is None
+    message = incomplete_render(f"{tmp_path}/r.####.exr", list(range(1, 10)))
+    assert message.startswith("not denoised: frame(s) 3, 4, 5, 6, 7 and 2 more of ")

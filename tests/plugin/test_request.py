@@ -17,7 +17,7 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
                              output_pattern="/o/a.####.exr", model="/m/tiny.safetensors", tile=256,
                              aovs=("RGBA_key", "spec.R,spec.G,spec.B"), compression="zstd",
                              max_mem=12.5, precision="float32", cpu_threads=3,
-                             motion_vectors="next-y-up", motion_scale=2.0)
+                             motion_vectors="next-y-up", motion_scale=2.0, context_frames="-9-0")
 
     args = request.seq_args()
 
@@ -26,8 +26,8 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
                                   "--model /m/tiny.safetensors --tile 256 --max-mem 12.5 "
                                   "--missing error --compression zstd --precision float32 "
                                   "--cpu-threads 3 --motion-vectors next-y-up --motion-scale 2.0 "
-                                  "--albedo diffuse_direct --motion none --aov RGBA_key "
-                                  "--aov spec.R,spec.G,spec.B")
+                                  "--context-frames -9-0 --albedo diffuse_direct --motion none "
+                                  "--aov RGBA_key --aov spec.R,spec.G,spec.B")
     assert "--overwrite" not in request.seq_args(existing=False)
 
 
@@ -35,12 +35,14 @@ def test_engine_config_matches_the_request():
     config = DenoiseRequest("/r/a.####.exr", temporal_radius=0, device="cpu", existing="resume",
                             layers={"normal": "N"}, aovs=("key",), views=("left",), compression="piz",
                             max_mem=6, precision="float32", cpu_threads=2,
-                            motion_vectors="next", motion_scale=0.5).engine_config()
+                            motion_vectors="next", motion_scale=0.5,
+                            context_frames="1-9").engine_config()
 
     assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
     assert config.layers == {"normal": "N"} and config.aovs == ("key",) and config.views == ("left",)
     assert config.compression == "piz" and config.max_mem_gb == 6 and config.precision == "float32"
     assert config.cpu_threads == 2 and (config.motion_vectors, config.motion_scale) == ("next", 0.5)
+    assert config.context_frames == "1-9"
     default = DenoiseRequest("/r/a.####.exr").engine_config()
     assert default.precision == "auto" and (default.motion_vectors, default.motion_scale) == ("auto", 1)
 
