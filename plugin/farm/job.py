@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
 EXISTING_POLICIES = ("resume", "overwrite")
+MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,20 @@ def default_command() -> str:
 
 
 def default_job_name(pattern: FramePattern) -> str:
-    """'vfxdenoise_render' for render.####.exr: letters, digits, '_' and '-' only (OpenCue's rule)."""
+    """'vfxdenoise_render' for render.####.exr: letters, digits, '_' and '-' only (OpenCue's rule),
+    at most 128 characters (OpenJD's), the end of a longer name kept."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", pattern.prefix).strip("_-") or "sequence"
-    return f"{EXECUTABLE}_{stem}"
+    return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) -> list[int]:
+    """The frames to write: `frames`, or first to last on disk as seq's default (a gap in the
+    render is then a missing frame, refused, held or skipped as the policy says, not left out)."""
     if frames is None:
-        return find_sequence(pattern).frames
-    wanted = parse_frame_spec(frames)
+        sequence = find_sequence(pattern)
+        wanted = list(range(sequence.first, sequence.last + 1))
+    else:
+        wanted = parse_frame_spec(frames)
     if not pattern.directory.is_dir():
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)

@@ -141,6 +141,21 @@ def test_missing_requested_frames_are_reported_before_submission(shot, tmp_path)
     assert "1008-1010" in str(info.value) and "render.####.exr" in str(info.value)
 
 
+def test_a_gap_in_the_render_is_a_missing_frame_of_the_default_range(sequence_factory):
+    gappy = sequence_factory("gappy", frames=[1, 2, 3, 4, 6, 7, 8])
+    with pytest.raises(MissingFramesError, match="missing: 5"):
+        build_job(gappy)
+    assert build_job(gappy, options=SeqOptions(missing="hold")).frames == tuple(range(1, 9))
+
+
+def test_a_long_file_name_makes_a_job_name_openjd_takes(sequence_factory, tmp_path):
+    name = "sq010_sh020_" * 12 + "beauty"
+    job = build_job(sequence_factory("long", frames=[1], name=name))
+    assert len(job.name) == 128 and job.name.startswith("vfxdenoise_") and job.name.endswith("_beauty")
+    write_bundle(job, tmp_path / "bundle")
+    _openjd("check", tmp_path / "bundle" / "template.yaml")
+
+
 def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, tiny_weights):
     # Spaces in paths travel through the job parameters and the task script intact.
     weights = tmp_path / "my models" / "tiny.safetensors"
