@@ -32,8 +32,10 @@ def job_options(command):
                      help="Frames per task. Each task also reads K frames either side (temporal "
                           "radius): halo overhead about 2K/chunk."),
         click.option("--name", help="Job name [default: vfxdenoise_<input name>]."),
-        click.option("--command", "command_path", metavar="PATH",
-                     help="vfxdenoise executable on the workers [default: this one, absolute]."),
+        click.option("--command", "command_path", metavar="COMMAND",
+                     help="The vfxdenoise command on the workers: its executable, or an interpreter "
+                          "and its arguments ('/opt/py/bin/python -m vfxdenoise.cli.main') "
+                          "[default: this one's executable, absolute]."),
         click.option("--overwrite", is_flag=True,
                      help="Tasks rewrite all their frames [default: resume, keep frames already "
                           "written]."),

@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -45,13 +46,13 @@ class FarmJob:
     frames: tuple[int, ...]
     chunk: int = 10
     seq_args: tuple[str, ...] = ()
-    command: str = EXECUTABLE
+    command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
     existing: str = "resume"
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token)."""
-        return [self.command, "seq", self.input.text, f"--frames={frames}", "-o", self.output.text,
+        return [*self.command, "seq", self.input.text, f"--frames={frames}", "-o", self.output.text,
                 f"--{self.existing}", "--progress", "none", *self.seq_args]
 
 
@@ -73,7 +74,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     wanted = _job_frames(pattern, frames, options.missing or "error")
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
-        seq_args=tuple(options.to_args()), command=command or default_command(),
+        seq_args=tuple(options.to_args()),
+        command=tuple(shlex.split(command)) if command else default_command(),
         name=name or default_job_name(pattern), existing="overwrite" if overwrite else "resume",
     )
 
@@ -89,9 +91,10 @@ def import_engine(module: str):
         ) from exc
 
 
-def default_command() -> str:
-    """Absolute path of the `vfxdenoise` executable running now, so workers sharing the install
-    run the same version; the bare name (found on the worker's PATH) when there is none."""
+def default_command() -> tuple[str, ...]:
+    """The absolute path of the `vfxdenoise` executable running now, so workers sharing the install
+    run the same version; without one (run as `python -m vfxdenoise.cli.main`, as hosts may be
+    set up to), this interpreter running that module."""
     argv0 = Path(sys.argv[0])
     candidates = [argv0] if argv0.name.startswith(EXECUTABLE) else []
     candidates.append(Path(sys.executable).parent / EXECUTABLE)
@@ -100,10 +103,8 @@ def default_command() -> str:
         candidates.append(Path(found))
     for candidate in candidates:
         if candidate.is_file():
-            return str(candidate.absolute())
-    log.warning("no %s executable found here; the job runs '%s' from the workers' PATH",
-                EXECUTABLE, EXECUTABLE)
-    return EXECUTABLE
+            return (str(candidate.absolute()),)
+    return (sys.executable, "-m", "vfxdenoise.cli.main")
 
 
 def default_job_name(pattern: FramePattern) -> str:

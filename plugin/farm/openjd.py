@@ -29,17 +29,19 @@ FRAME_PARAM = "Frame"
 
 # Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
 # "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them. "--frames=" keeps a negative
-# first frame from being read as an option. SeqArgs is shell-quoted text (shlex.join), so one
-# job parameter can carry any seq options with spaces intact.
+# first frame from being read as an option. VfxdenoiseCommand and SeqArgs are shell-quoted text
+# (shlex.join), so one job parameter can carry an interpreter and its arguments, or any seq options,
+# with spaces intact.
 CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
 set -euo pipefail
-command=$1 input=$2 frames=$3 output=$4 existing=$5
+input=$2 frames=$3 output=$4 existing=$5
+eval "command=($1)"
 eval "extra=($6)"
 echo "openjd_status: denoising frames $frames"
 echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
-exec "$command" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress none \\
+exec "${command[@]}" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress none \\
     ${extra[@]+"${extra[@]}"}
 """
 
@@ -124,7 +126,7 @@ def _values(job: FarmJob) -> dict[str, Any]:
         "ChunkSize": job.chunk,
         "SeqArgs": shlex.join(job.seq_args),
         "Existing": job.existing,
-        "VfxdenoiseCommand": job.command,
+        "VfxdenoiseCommand": shlex.join(job.command),
     }
 
 

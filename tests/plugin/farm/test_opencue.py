@@ -54,7 +54,7 @@ def test_outline_layer_has_the_seq_command_range_chunk_and_booking(shot, tmp_pat
     assert layer.findtext("chunk") == "3"
     assert shlex.split(layer.findtext("cmd")) == job.seq_command("#FRAME_START#-#FRAME_END#")
     assert shlex.split(layer.findtext("cmd"))[:4] == [
-        job.command, "seq", str(tmp_path / "shot" / "render.####.exr"),
+        *job.command, "seq", str(tmp_path / "shot" / "render.####.exr"),
         "--frames=#FRAME_START#-#FRAME_END#"]
     assert "--resume" in layer.findtext("cmd")
     assert layer.findtext("cores") == "4.0"

@@ -173,6 +173,22 @@ def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, ti
         assert _same(out, reference, frame), frame
 
 
+def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_path, tiny_weights):
+    """A site without a `vfxdenoise` script on the workers (rez, a host's Python) runs the module."""
+    python = tmp_path / "site python" / "python"  # a path with a space, quoted in the parameter
+    python.parent.mkdir()
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    out = str(tmp_path / "farm" / "den.####.exr")
+    job = _cpu_job(shot, out, tiny_weights, chunk=4, command=f"'{python}' -m vfxdenoise.cli.main")
+    write_bundle(job, tmp_path / "bundle")
+
+    _openjd("run", tmp_path / "bundle" / "template.yaml", "--tasks", json.dumps([{"Frame": "1001-1004"}]))
+
+    assert job.command == (str(python), "-m", "vfxdenoise.cli.main")
+    assert all(_same(out, reference, frame) for frame in range(1001, 1005))
+
+
 def test_rerunning_a_chunk_rewrites_only_its_frames(shot, reference, tmp_path, tiny_weights):
     out = str(tmp_path / "farm" / "den.####.exr")
     template = tmp_path / "bundle" / "template.yaml"
@@ -227,3 +243,12 @@ def test_negative_frames_run_through_openjd(sequence_factory, tmp_path, tiny_wei
     assert "Chunks run: 3" in result.stdout
     reference = _single_run(shot, str(tmp_path / "single" / "den.####.exr"), tiny_weights)
     assert all(_same(out, reference, frame) for frame in job.frames)
+
+
+def test_without_a_vfxdenoise_executable_jobs_run_this_interpreter(monkeypatch, tmp_path):
+    from vfxdenoise.plugin.farm import default_command
+
+    monkeypatch.setattr(sys, "argv", [str(tmp_path / "main.py")])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert default_command() == (str(tmp_path / "bin" / "python3"), "-m", "vfxdenoise.cli.main")
