@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
 # A run touches its lock files this often; a lock from another host untouched for longer than
-# STALE_LOCK_SECONDS is a dead run's (clocks of a farm's hosts agree to far better than that).
-LOCK_HEARTBEAT_SECONDS = 60.0
-STALE_LOCK_SECONDS = 600.0
+# STALE_LOCK_SECONDS is a dead run's (clocks of a farm's hosts agree to far better than that; NFS
+# clients may see a file's time up to 60 s late, its attribute cache). A run that finds such a lock
+# on its frames watches it every LOCK_POLL_SECONDS until it is touched, released or stale.
+LOCK_HEARTBEAT_SECONDS = 15.0
+STALE_LOCK_SECONDS = 120.0
+LOCK_POLL_SECONDS = 5.0
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -101,6 +104,37 @@ def _owner_dead(owner: dict, lock: Path) -> bool:
         return False
 
 
+def _wait_for_other_hosts(locks: list[Path]) -> None:
+    """Wait while locks among `locks` are held by runs on other hosts, whose processes cannot be
+    checked from here, until each is touched (its run is alive: claiming it then refuses),
+    released, or left untouched for STALE_LOCK_SECONDS (its run is dead: it is taken over). A
+    task requeued at once on another host after its node crashed or it was killed with kill -9
+    then waits at most that long, instead of failing and using up the farm's retries."""
+    here = socket.gethostname()
+    watched = {}
+    for lock in locks:
+        owner = _lock_owner(lock) if lock.exists() else {}
+        if owner.get("host", here) != here:
+            try:
+                watched[lock] = lock.stat().st_mtime
+            except OSError:
+                continue
+            log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
+                        "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid"),
+                        owner["host"], STALE_LOCK_SECONDS)
+    give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
+    while watched and time.monotonic() < give_up:
+        for lock, first in list(watched.items()):
+            try:
+                touched = lock.stat().st_mtime
+            except OSError:
+                touched = None
+            if touched is None or touched != first or time.time() - touched > STALE_LOCK_SECONDS:
+                del watched[lock]
+        if watched:
+            time.sleep(LOCK_POLL_SECONDS)
+
+
 class _InterruptsHeld:
     """Ctrl-C and SIGTERM held off (in the main thread, where Python runs its signal handlers)
     while lock files are created and recorded, so that none is left behind between the two; one
@@ -165,6 +199,7 @@ class FrameLocks:
         """Claim every frame, in order, or none: at the first frame another run holds, the locks
         taken so far are let go (two runs started on the same frames at once: the first to
         claim the first frame goes on), as they are when anything interrupts the claiming."""
+        _wait_for_other_hosts([path.with_name(path.name + LOCK_SUFFIX) for path in self.paths])
         try:
             with _InterruptsHeld():  # one that comes meanwhile is raised on leaving
                 for path in self.paths:

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from reliability.runs import cli_argv
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
 from vfxdenoise.core.io.outputs import LOCK_SUFFIX, STALE_LOCK_SECONDS, FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -65,9 +67,11 @@ def test_disjoint_frame_ranges_run_side_by_side(long_shot, tmp_path, tiny_weight
         assert out.path(frame).read_bytes() == whole.output_pattern.path(frame).read_bytes(), frame
 
 
-def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path, config):
+def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path, config, monkeypatch):
     """Another farm node writing frame 6 into the same (shared) folder: its pid means nothing
-    here, so its lock and half-written temp file must survive our run of frames 1-5."""
+    here, so its lock and half-written temp file must survive our run of frames 1-5, and a run
+    of frame 6 refuses once it sees that node touch its lock."""
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
     out = parse_pattern(tmp_path / "out" / "o.####.exr")
     out.directory.mkdir()
     lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
@@ -79,14 +83,26 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     summary = denoise_sequence(shot, out, "1-5", config=config())
     assert summary.frames("written") == [1, 2, 3, 4, 5]
     assert lock.exists() and theirs.exists() and not orphan.exists()
-    with pytest.raises(OutputError,
-                       match=r"o.0006.exr is being written by another run \(pid 999999 on render-node-17\)"):
-        denoise_sequence(shot, out, "6", config=config())
+    touching = threading.Event()
+
+    def heartbeat():  # the other node's, every 0.2 s
+        while not touching.wait(0.2):
+            os.utime(lock)
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        with pytest.raises(OutputError, match=r"o.0006.exr is being written by another run "
+                                              r"\(pid 999999 on render-node-17\)"):
+            denoise_sequence(shot, out, "6", config=config())
+    finally:
+        touching.set()
 
 
-def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, config):
+def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, config, monkeypatch):
     """A node that crashed (or a run killed with kill -9) on another host leaves its lock: after
-    STALE_LOCK_SECONDS without its heartbeat the task requeued elsewhere takes the frame over."""
+    STALE_LOCK_SECONDS without its heartbeat the task requeued elsewhere takes the frame over,
+    and one requeued at once waits for that rather than failing."""
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
     out = parse_pattern(tmp_path / "out" / "o.####.exr")
     out.directory.mkdir()
     lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
@@ -95,6 +111,14 @@ def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, conf
     os.utime(lock, (long_ago, long_ago))
     summary = denoise_sequence(shot, out, "6", config=config())
     assert summary.frames("written") == [6] and not lock.exists()
+
+    lock.write_text(json.dumps({"pid": 999999, "host": "render-node-17", "started": 0}))
+    just_killed = time.time() - STALE_LOCK_SECONDS + 1.0
+    os.utime(lock, (just_killed, just_killed))
+    started = time.monotonic()
+    summary = denoise_sequence(shot, out, "6", config=config(overwrite=True))
+    assert summary.frames("written") == [6] and not lock.exists()
+    assert time.monotonic() - started >= 0.9  # it waited for the lock to go stale
 
 
 def test_a_run_touches_its_locks_while_it_holds_them(tmp_path):
