@@ -540,6 +540,26 @@ def _in_context(on_disk: list[int], wanted: list[int], spec: str | None) -> list
     return [frame for frame in on_disk if frame in context]
 
 
+def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict[int, int],
+                           context: list[int], radius: int) -> None:
+    """Refuse when frames of the render's range (--context-frames) that the windows of `todo`
+    would read are not on disk: a farm chunk run before the render wrote its neighbours would
+    otherwise take the render's leading edge for the shot's end, and differ from one run."""
+    within = set(context)
+    absent: set[int] = set()
+    for t in todo:
+        reach = {sign: next((n for n in range(2 * radius) if t + sign * (n + 1) not in within), 2 * radius)
+                 for sign in (-1, 1)}
+        past, future = window_reach(radius, reach[-1], reach[1])
+        absent.update(f for f in range(t - past, t + future + 1) if f not in sources)
+    if absent:
+        raise MissingFramesError(
+            f"{len(absent)} frame(s) of {pattern.text} within --context-frames are not on disk: "
+            f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "
+            "Denoise once the render has written them (a job that depends on the whole render), "
+            "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
+
+
 def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
@@ -630,6 +650,8 @@ def denoise_sequence(
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = _frame_sources(wanted, usable, config.missing)
     todo = _plan(wanted, sources, out_pattern, config, summary)
+    if config.context_frames is not None and config.missing == "error":
+        _check_context_on_disk(in_pattern, todo, sources, parse_frame_spec(config.context_frames), radius)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)
         outputs.remove_stale_locks(out_pattern)

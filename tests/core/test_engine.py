@@ -190,6 +190,24 @@ def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, t
                          "1003-1006", config=_config(tiny_weights, context_frames="1001-1004"))
 
 
+def test_frames_of_the_context_that_a_window_reads_must_be_on_disk(sequence_factory, tmp_path,
+                                                                     tiny_weights):
+    """A chunk run while the render has written 1001-1004 of 1001-1008: frames 1001-1003 read
+    only frames on disk; 1004 would read 1005, not rendered yet, and is refused."""
+    pattern = sequence_factory(frames=range(1001, 1005))
+    out = str(tmp_path / "out" / "o.####.exr")
+    done = denoise_sequence(pattern, out, "1001-1003",
+                            config=_config(tiny_weights, context_frames="1001-1008", temporal_radius=1))
+    assert done.frames("written") == [1001, 1002, 1003]
+    with pytest.raises(MissingFramesError, match="within --context-frames are not on disk: 1005") as info:
+        denoise_sequence(pattern, out, "1004", config=_config(tiny_weights, context_frames="1001-1008",
+                                                             temporal_radius=1))
+    assert info.value.missing == [1005]
+    held = denoise_sequence(pattern, out, "1004", config=_config(
+        tiny_weights, context_frames="1001-1008", temporal_radius=1, missing="hold"))
+    assert held.frames("written") == [1004]
+
+
 def test_missing_frames_error_hold_and_skip(sequence_factory, tiny_weights):
     pattern = sequence_factory(frames=[1, 2, 4, 5])
     with pytest.raises(MissingFramesError) as info:
