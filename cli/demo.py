@@ -13,7 +13,7 @@ from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.io.sequence import find_sequence
 
-SAMPLE = Path("samples/demo")
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
 
 
 def _beauty(path: Path) -> np.ndarray:

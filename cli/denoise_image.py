@@ -20,7 +20,8 @@ SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--arch", default="dncnn", show_default=True, type=click.Choice([*ARCHITECTURES, "bm3d"]))
 @click.option("--model", "model_path", default=None,
-              help="Model folder or .safetensors from `classic train` (default: the shipped classic-ARCH).")
+              help="Model folder or .safetensors from `classic train` [required unless --arch bm3d, "
+                   "or core/models/weights/ holds classic-ARCH.safetensors].")
 @click.option("--sigma", type=float, default=None, help="BM3D only: noise sigma on the 0-255 scale.")
 @click.option("--tile", default=DEFAULT_TILE, show_default=True, help="Tile side in pixels for large images.")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)

@@ -9,6 +9,11 @@ LAYER_FEATURES = ("beauty", "albedo", "normal", "depth", "motion")
 _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}
 
 
+def _layer_help(feature: str) -> str:
+    ignore = "" if feature == "beauty" else " 'none' ignores it."  # the beauty is what is denoised
+    return f"EXR layer (or comma-separated channels) to use as {feature}.{ignore}{_NOTES.get(feature, '')}"
+
+
 def layer_options(command):
     """--beauty/--albedo/--normal/--depth/--motion: override which EXR layer feeds each feature."""
     for feature in reversed(LAYER_FEATURES):
@@ -16,8 +21,7 @@ def layer_options(command):
             f"--{feature}",
             f"layer_{feature}",
             metavar="LAYER",
-            help=f"EXR layer (or comma-separated channels) to use as {feature}; 'none' to ignore "
-                 f"it.{_NOTES.get(feature, '')}",
+            help=_layer_help(feature),
         )(command)
     return command
 

@@ -208,7 +208,11 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
                                    for key, error in errors.items()))
         if None not in signs:
             break
-    frames = f"frames {', '.join(seen)}" if seen else "no consecutive frames with motion"
+    frames = f"frames {', '.join(seen)}"
+    if not seen:
+        return MotionVectors(CANONICAL, scale, "default: no pair of consecutive frames to tell from "
+                                               "(gaps, or their channels or brightness differ); give "
+                                               "--motion-vectors")
     if signs == [None, None]:
         return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
     return MotionVectors(_convention(signs), scale * (factor or 1.0), f"found from {frames}")

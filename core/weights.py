@@ -92,7 +92,8 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(
             f"cannot read model weights {path}: {exc}. The file is damaged or not a safetensors "
-            "file; re-copy it or retrain."
+            "file (PyTorch .pt/.pth pickles are not loaded: they can run code); re-copy it, or "
+            "retrain with `vfxdenoise train`, which writes safetensors."
         ) from exc
     if "architecture" not in metadata:
         raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")

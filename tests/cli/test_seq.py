@@ -139,3 +139,13 @@ def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequen
     assert result.returncode == 1
     events = [json.loads(line) for line in result.stdout.splitlines()]  # every line an event
     assert events[-1]["event"] == "done" and events[-1]["failed"] == [3]
+
+
+def test_the_seq_contract_in_architecture_lists_every_option():
+    from vfxdenoise.cli.seq import seq
+
+    text = (Path(__file__).resolve().parents[2] / "ARCHITECTURE.md").read_text()
+    synopsis = text.split("vfxdenoise [--debug] seq INPUT_PATTERN", 1)[1].split("```", 1)[0]
+    documented = set(re.findall(r"--[a-z-]+", synopsis)) | {"-o"}
+    options = {opt for param in seq.params for opt in param.opts if opt.startswith("-")}
+    assert options - {"--output"} == documented
