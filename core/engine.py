@@ -81,7 +81,7 @@ from vfxdenoise.core.network_input import (
     build_input,
     plan_slots,
 )
-from vfxdenoise.core.temporal_window import window_reach
+from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP, window_reach
 from vfxdenoise.core.tiling import (
     MIN_TILE,
     out_of_memory,
@@ -96,11 +96,6 @@ MISSING_POLICIES = ("error", "hold", "skip")
 # auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
 # (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
 PRECISIONS = ("auto", "float32")
-# A neighbour this many times brighter or darker than frame t (`features.brightness`) is a flash,
-# a cut or a broken frame, not context: blended in, a lightning frame's light ghosts onto the
-# frames around it. Rendered shots' frames within a window differed by at most 2.0x (the
-# training sequences) and 1.34x (the held-out sets) (BENCHMARKS.md).
-BRIGHTNESS_JUMP = 3.0
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 
 
@@ -380,6 +375,7 @@ class _Denoiser:
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         self.cpu_threads = use_cpu_threads(device, config.cpu_threads)
+        self.brightness_jump = config.brightness_jump
         if self.half:
             torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
         self.multiple = getattr(self.model, "multiple", 16)
@@ -859,7 +855,7 @@ def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host
     whole input is held."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
-    plan = plan_slots(window, layout, device)
+    plan = plan_slots(window, layout, device, denoiser.brightness_jump)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None

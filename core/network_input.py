@@ -19,12 +19,14 @@ Channel layout (all at frame t's resolution), defined once here and recorded in 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.warp import flows_from_motion, sample_at, warp
 
 FLAG_NAMES = ("albedo", "normal", "motion")
@@ -171,11 +173,14 @@ class SlotPlan:
     firsts: dict[int, int]  # offset -> the slot showing it first; other slots showing it repeat it
     flows: dict[int, torch.Tensor]  # offset -> flow from t, for the offsets motion reaches
     use_motion: bool
+    # offset -> (1, 1, H, W) bool: where that frame is lit otherwise than t (`lighting_changes`)
+    relit: dict[int, torch.Tensor] = field(default_factory=dict)
 
 
 def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
-               device: torch.device | str = "cpu") -> SlotPlan:
-    """The slots' frames for the window's centre (offset 0), and the flows that warp them to it."""
+               device: torch.device | str = "cpu", brightness_jump: float = BRIGHTNESS_JUMP) -> SlotPlan:
+    """The slots' frames for the window's centre (offset 0), the flows that warp them to it, and
+    where each is lit otherwise than it (`lighting_changes`, with `brightness_jump`)."""
     device = torch.device(device)
     lo, hi = min(window), max(window)
     offsets = slot_offsets(layout, lo, hi)
@@ -193,7 +198,67 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
         if id(window[offset]) not in seen:
             seen.add(id(window[offset]))
             firsts[offset] = index
-    return SlotPlan(offsets, firsts, flows, use_motion)
+    relit = lighting_changes(window, list(firsts), flows, brightness_jump, device)
+    return SlotPlan(offsets, firsts, flows, use_motion, relit)
+
+
+# Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 4 samples, pooled
+# over 3x3 blocks (24x24 pixels, 36 samples), so that a 4 spp render's noise moves a patch's
+# level by well under the jump.
+LIGHT_BLOCK = 8
+BRIGHTNESS_FLOOR = 0.01  # of frame t's mean: darker than that, patches count as equally dark
+
+
+def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per 8x8 block, the mean log of (luminance + floor) at pixels (4i + 2, 4j + 2): a geometric
+    mean, which the few bright samples of a firefly barely move. Also the floor (the given one,
+    else BRIGHTNESS_FLOOR of these samples' mean)."""
+    samples = torch.as_tensor(beauty)[:, 1::2, 1::2].to(device, torch.float32)
+    luminance = samples.mean(dim=0, keepdim=True)[None]
+    floor = luminance.mean() * BRIGHTNESS_FLOOR + 1e-12 if floor is None else floor
+    return F.avg_pool2d(luminance.add_(floor).log_(), 4, ceil_mode=True), floor
+
+
+def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
+                     flows: dict[int, torch.Tensor], jump: float, device: torch.device | str = "cpu"
+                     ) -> dict[int, torch.Tensor]:
+    """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere more than
+    `jump` times brighter or darker than frame t over a 24x24-pixel patch, once brought to t (a
+    muzzle flash, lightning through a window, a light switched on): the patches, widened by a
+    block, where that frame is no context for t. Compared at 1/8 of the resolution
+    (`_log_brightness`); a frame with no such patch has no entry."""
+    centre = window[0]
+    height, width = centre.height, centre.width
+    if not math.isfinite(jump) or not offsets or min(height, width) < 3:
+        return {}
+    device = torch.device(device)
+    level, floor = _log_brightness(centre.beauty, None, device)
+    blocks = level.shape[-2:]
+    # Each block's centre pixel (where the flows are read), and each pixel's block (the last block
+    # also stands for the few pixels past its samples).
+    centres = [torch.arange(n, device=device).mul_(LIGHT_BLOCK).add_(LIGHT_BLOCK // 2).clamp_(max=size - 1)
+               for n, size in zip(blocks, (height, width))]
+    owners = [torch.arange(size, device=device).div_(LIGHT_BLOCK, rounding_mode="floor").clamp_(max=n - 1)
+              for n, size in zip(blocks, (height, width))]
+    around = _patches(level)
+    relit = {}
+    for offset in offsets:
+        theirs, _ = _log_brightness(window[offset].beauty, floor, device)
+        inside = torch.ones_like(theirs)
+        if offset in flows:  # brought to t by the flow at each block's centre, in blocks
+            theirs, inside = warp(theirs, flows[offset][..., centres[0], :][..., centres[1]] / LIGHT_BLOCK)
+        changed = (_patches(theirs) - around).abs_().gt_(math.log(jump)).logical_and_(inside.bool())
+        if changed.device.type == "cpu" and not bool(changed.any()):  # (on a GPU: no wait for it)
+            continue
+        changed = F.max_pool2d(changed.float(), 5, stride=1, padding=2).bool()  # widened by 2 blocks
+        relit[offset] = changed[..., owners[0], :][..., owners[1]]
+    return relit
+
+
+def _patches(level: torch.Tensor) -> torch.Tensor:
+    """Each block's level pooled with the blocks around it (3x3, fewer at the frame's edges)."""
+    return F.avg_pool2d(level, 3, stride=1, padding=1, count_include_pad=False)
 
 
 def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
@@ -297,6 +362,24 @@ def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: In
     return albedo_sum
 
 
+def _leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a slot's frame is lit otherwise than t (`plan.relit`) and its guides match t's
+    (consistency above 0.5: where they do not, the consistency already says so, as at a moving
+    silhouette, whose patches the coarse comparison cannot align), the slot is inconsistent and
+    shows frame t's own beauty: the network's kernels then take nothing from it, and nothing of
+    the flash reaches the network's features either (with only the consistency at 0, a 4x flash
+    still lifted the frames beside it by 2-3% there). The window's mean albedo keeps that frame:
+    light does not change it."""
+    for index, offset in enumerate(plan.offsets):
+        relit = plan.relit.get(offset)
+        if relit is None or plan.firsts.get(offset) != index:
+            continue
+        beauty, consistency = _slot_views(out, layout, index)
+        relit = relit & (consistency > 0.5)
+        consistency.masked_fill_(relit, 0.0)
+        beauty.copy_(torch.where(relit, out[:, 0:3], beauty))
+
+
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
     plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, kernel: bool | None = None,
@@ -326,6 +409,7 @@ def build_input(
         else:
             out[0, start:start + 3] = torch.as_tensor(array)
     albedo_sum = _fill_slots(out, window, layout, plan, kernel)
+    _leave_out_relit(out, layout, plan)
     if albedo_sum is not None:
         torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, aux:aux + 3])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
@@ -373,7 +457,8 @@ class InputByRegion:
         window = {offset: frame.crop(top, left, bottom - top, right - left)
                   for offset, frame in self.window.items()}
         flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}
-        plan = replace(self.plan, flows=flows)
+        relit = {offset: mask[..., top:bottom, left:right] for offset, mask in self.plan.relit.items()}
+        plan = replace(self.plan, flows=flows, relit=relit)
         x = build_input(window, self.layout, self.device, plan, self.dtype)
         if self.with_aovs:
             x = torch.cat([x, aligned_aovs(window, self.layout, plan, self.device, self.dtype)], 1)

@@ -4,6 +4,14 @@ torch, so that host hooks (whose Python may lack it) plan per-frame denoising as
 
 from __future__ import annotations
 
+# A neighbour this many times brighter or darker than frame t, over the whole frame
+# (`features.brightness`: a flash, a cut or a broken frame) or over a patch of it
+# (`network_input.lighting_changes`: a muzzle flash, a light switched on), is no context there:
+# blended in, the flash's light ghosts onto the frames around it. Rendered shots' frames within a
+# window differed by at most 2.0x (the training sequences) and 1.34x (the held-out sets) over the
+# whole frame (BENCHMARKS.md).
+BRIGHTNESS_JUMP = 3.0
+
 
 def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
     """How many frames before and after t its window uses, given how many usable frames lie on

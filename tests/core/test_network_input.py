@@ -228,7 +228,8 @@ def _smooth(rng: np.random.Generator, channels: int, height: int, width: int, sc
 def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
     """Tiles of a first frame (slots reaching t+3, t+4 through chained motion of up to 9 px a
     frame) and of a mid-shot frame, with a layer denoised along: any region built on its own
-    is that region of the whole input, consistency at the borders included."""
+    is that region of the whole input, consistency at the borders included, and a frame lit
+    otherwise in a patch (`lighting_changes`) left out there alike."""
     rng = np.random.default_rng(5)
     height, width = 40, 56
     frames = [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
@@ -237,10 +238,12 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
                             motion=_smooth(rng, 2, height, width, 4.0),
                             aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
               for _ in range(5)]
+    frames[3].beauty[:, 8:32, 16:48] *= 20.0
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     for centre in (0, 2):
         window = {t - centre: frame for t, frame in enumerate(frames)}
         plan = plan_slots(window, layout)
+        assert 3 - centre in plan.relit
         whole = torch.cat([build_input(window, layout, plan=plan),
                            aligned_aovs(window, layout, plan)], 1)
         regions = InputByRegion(window, layout, plan, with_aovs=True)
@@ -249,3 +252,33 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
                               (slice(24, 40), slice(40, 56)), (slice(0, 40), slice(0, 56))):
             torch.testing.assert_close(regions[..., rows, columns], whole[..., rows, columns],
                                        rtol=1e-4, atol=1e-4)
+
+
+def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
+    """A 4 spp-like noisy frame of `shading` (3, H, W), with an albedo and a normal."""
+    height, width = shading.shape[1:]
+    return FrameFeatures(beauty=(shading * rng.gamma(4.0, 0.25, shading.shape)).astype(np.float32),
+                         albedo=np.full((3, height, width), 0.5, np.float32),
+                         normal=np.zeros((3, height, width), np.float32))
+
+
+def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
+    rng = np.random.default_rng(3)
+    shading = np.full((3, 64, 96), 0.3, np.float32)
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1, 2)}
+    window[1].beauty[:, 16:48, 8:40] *= 4.0  # a muzzle flash on the wall, in frame t+1 only
+    window[-1].beauty[:, 10:12, 60:62] = 1000.0  # fireflies
+    window[2].beauty[:, :, :] *= 2.5  # brighter all over, but by less than 3x
+    layout = InputLayout(temporal_radius=2)
+    plan = plan_slots(window, layout)
+
+    assert set(plan.relit) == {1}
+    relit = plan.relit[1][0, 0]
+    assert relit[16:48, 8:40].all()  # the flash, widened by at most a patch and two blocks
+    assert not relit[:, 64:].any() and relit.float().mean() < 0.6
+    x = build_input(window, layout, plan=plan)
+    slot = layout.slots.index(1)
+    consistency = x[0, layout.beauty_channels + slot - 1]
+    assert (consistency[relit] == 0).all() and (consistency[~relit] == 1).all()
+    torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, relit], x[0, 0:3][:, relit])
+    assert plan_slots(window, layout, brightness_jump=float("inf")).relit == {}
