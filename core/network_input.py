@@ -202,21 +202,21 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
     return SlotPlan(offsets, firsts, flows, use_motion, relit)
 
 
-# Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 4 samples, pooled
-# over 3x3 blocks (24x24 pixels, 36 samples), so that a 4 spp render's noise moves a patch's
-# level by well under the jump.
+# Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 16 samples, pooled
+# over 3x3 blocks (24x24 pixels, 144 samples), so that a 4 spp render's noise, caustics' included,
+# moves a patch's level by well under the jump (with 36 samples, caustic patches were flagged).
 LIGHT_BLOCK = 8
-BRIGHTNESS_FLOOR = 0.01  # of frame t's mean: darker than that, patches count as equally dark
+LIGHT_FLOOR = 0.01  # of frame t's mean: darker than that, patches count as equally dark
 
 
 def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per 8x8 block, the mean log of (luminance + floor) at pixels (4i + 2, 4j + 2): a geometric
-    mean, which the few bright samples of a firefly barely move. Also the floor (the given one,
-    else BRIGHTNESS_FLOOR of these samples' mean)."""
+    """Per 8x8 block, the mean log of (luminance + floor) at its pixels (2i + 1, 2j + 1): a
+    geometric mean, which the few bright samples of a firefly barely move. Also the floor (the
+    given one, else LIGHT_FLOOR of these samples' mean)."""
     samples = torch.as_tensor(beauty)[:, 1::2, 1::2].to(device, torch.float32)
     luminance = samples.mean(dim=0, keepdim=True)[None]
-    floor = luminance.mean() * BRIGHTNESS_FLOOR + 1e-12 if floor is None else floor
+    floor = luminance.mean() * LIGHT_FLOOR + 1e-12 if floor is None else floor
     return F.avg_pool2d(luminance.add_(floor).log_(), 4, ceil_mode=True), floor
 
 
@@ -225,9 +225,9 @@ def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
                      ) -> dict[int, torch.Tensor]:
     """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere more than
     `jump` times brighter or darker than frame t over a 24x24-pixel patch, once brought to t (a
-    muzzle flash, lightning through a window, a light switched on): the patches, widened by a
-    block, where that frame is no context for t. Compared at 1/8 of the resolution
-    (`_log_brightness`); a frame with no such patch has no entry."""
+    muzzle flash, lightning through a window, a light switched on): the patches, widened by two
+    blocks (the rim of a flash, whose patches straddle its edge), where that frame is no context
+    for t. Compared per 8x8 block (`_log_brightness`); a frame with no such patch has no entry."""
     centre = window[0]
     height, width = centre.height, centre.width
     if not math.isfinite(jump) or not offsets or min(height, width) < 3:
