@@ -39,7 +39,7 @@ class HookSettings:
     motion_vectors: str | None = None  # the renderer's convention (seq --motion-vectors); None: auto
     motion_scale: float | None = None  # seq --motion-scale; None: 1
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
-    farm_dir: str | None = None  # None: vfxdenoise_job/ (openjd) or vfxdenoise_job.xml beside the render
+    farm_dir: str | None = None  # None: <render name>_vfxdenoise_job/ (openjd) or .xml beside the render
     chunk: int = 10
 
     @classmethod
