@@ -523,17 +523,16 @@ def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
     return time.perf_counter()
 
 
-def _in_context(on_disk: list[int], wanted: list[int], spec: str | None) -> list[int]:
-    """The frames on disk that may be temporal context: those of `spec` (a render's own range,
+def _in_context(on_disk: list[int], wanted: list[int], context: list[int] | None) -> list[int]:
+    """The frames on disk that may be temporal context: those of `context` (a render's own range,
     so that frames an older render left beside it are never read), or all of them."""
-    if spec is None:
+    if context is None:
         return on_disk
-    context = set(parse_frame_spec(spec))
-    outside = [frame for frame in wanted if frame not in context]
+    outside = sorted(set(wanted) - set(context))
     if outside:
-        raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames {spec}; "
-                              "widen it to the render's whole frame range")
-    return [frame for frame in on_disk if frame in context]
+        raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames "
+                              f"{format_frames(context)}; widen it to the render's whole frame range")
+    return sorted(set(on_disk) & set(context))
 
 
 def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict[int, int],
@@ -541,13 +540,9 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
     """Refuse when frames of the render's range (--context-frames) that the windows of `todo`
     would read are not on disk: a farm chunk run before the render wrote its neighbours would
     otherwise take the render's leading edge for the shot's end, and differ from one run."""
-    within = set(context)
-    absent: set[int] = set()
-    for t in todo:
-        reach = {sign: next((n for n in range(2 * radius) if t + sign * (n + 1) not in within), 2 * radius)
-                 for sign in (-1, 1)}
-        past, future = window_reach(radius, reach[-1], reach[1])
-        absent.update(f for f in range(t - past, t + future + 1) if f not in sources)
+    render = {frame: frame for frame in context}  # the windows the whole render would give
+    absent = {frame for t in todo for frame in _context_frames(t, radius, render).values()
+              if frame not in sources}
     if absent:
         raise MissingFramesError(
             f"{len(absent)} frame(s) of {pattern.text} within --context-frames are not on disk: "
@@ -626,7 +621,8 @@ def denoise_sequence(
     everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
     wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
     _check_missing(in_pattern, sequence.missing(wanted), config.missing)
-    usable = _in_context(sequence.frames, wanted, config.context_frames)
+    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
+    usable = _in_context(sequence.frames, wanted, context)
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
         raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
                               f"(got '{config.compression}'); leave it out to keep the input's")
@@ -646,8 +642,8 @@ def denoise_sequence(
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = _frame_sources(wanted, usable, config.missing)
     todo = _plan(wanted, sources, out_pattern, config, summary)
-    if config.context_frames is not None and config.missing == "error":
-        _check_context_on_disk(in_pattern, todo, sources, parse_frame_spec(config.context_frames), radius)
+    if context is not None and config.missing == "error":
+        _check_context_on_disk(in_pattern, todo, sources, context, radius)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)
         outputs.remove_stale_locks(out_pattern)
