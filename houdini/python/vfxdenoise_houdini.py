@@ -135,11 +135,17 @@ def _denoise(rop, pattern: str, frames: list[int], rendered: list[int], hook: Ho
     request = request_for(pattern, frames, hook, rendered)
     with hou.InterruptableOperation(label, long_operation_name=label,
                                     open_interrupt_dialog=True) as operation:
-        def report(progress: Progress) -> None:  # raises hou.OperationInterrupted on cancel
-            operation.updateLongProgress(progress.fraction, f"frame {progress.frame} "
-                                                            f"({progress.index} of {progress.total})")
+        shown = [0.0, "starting"]
 
-        return denoise_render(request, hook, RunnerConfig.from_environment(), report)
+        def report(progress: Progress) -> None:  # raises hou.OperationInterrupted on cancel
+            shown[:] = progress.fraction, f"frame {progress.frame} ({progress.index} of {progress.total})"
+            operation.updateLongProgress(*shown)
+
+        def interrupted() -> bool:  # polled while a frame runs: Esc stops it, not only the next one
+            operation.updateLongProgress(*shown)  # raises hou.OperationInterrupted on cancel
+            return False
+
+        return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted)
 
 
 @contextlib.contextmanager

@@ -195,6 +195,21 @@ def test_interrupting_the_progress_bar_stops_the_denoise(hou, tmp_path):
     assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) < 5
 
 
+def test_an_interrupt_stops_the_denoiser_within_its_frame(hou, tmp_path, monkeypatch):
+    """The default runner (a `vfxdenoise seq` process) is polled while a frame runs: Esc stops it
+    before any frame is written, and leaves no lock or temp file behind."""
+    import vfxdenoise_houdini
+
+    monkeypatch.delenv("VFXDENOISE_RUNNER")
+    rop = _rop(hou, "karma")
+    rop.render()
+    hou.STATE["interrupt_after"] = 3  # the third look at the progress bar: a fraction of a second in
+    with pytest.raises(hou.OperationInterrupted):
+        vfxdenoise_houdini.post_render(rop)
+    assert _frames(tmp_path / "hip/render", "*_denoised*") == []
+    assert hou.STATE["progress"][-1] == (0.0, "starting")
+
+
 def test_shelf_tool_installs_the_hook_on_the_selected_rops(hou):
     tool = ET.parse(HOUDINI_DIR / "toolbar" / "vfxdenoise.shelf").getroot().find("tool")
     script = tool.find("script")
