@@ -268,6 +268,8 @@ def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:
 
 
 def _size(count: int) -> str:
+    if count <= 0:  # --max-mem below what the process already holds
+        return "nothing"
     if count >= 2**30:
         return f"{count / 2**30:.1f} GB"
-    return f"{max(count, 0) / 2**20:.0f} MB" if count >= 2**20 else f"{max(count, 0) / 2**10:.0f} KB"
+    return f"{count / 2**20:.0f} MB" if count >= 2**20 else f"{count / 2**10:.0f} KB"
