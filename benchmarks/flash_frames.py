@@ -1,6 +1,6 @@
 """A flash or a black frame in a shot: how much of it reaches the frames around it.
 
-    python benchmarks/flash_frames.py [--frames 5] [--size 96x64] [--model default]
+    python benchmarks/flash_frames.py [--frames 5] [--size 192x128] [--model default]
 
 Writes a synthetic shot (a camera panning 1 px a frame over a textured image, gamma noise of
 4 spp's spread) four times: as rendered, with frame 3's beauty 4x as bright (lightning), with it
@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=5)
-    parser.add_argument("--size", default="96x64")
+    parser.add_argument("--size", default="192x128")
     parser.add_argument("--model", default="default")
     args = parser.parse_args()
     keep_freed_memory()

@@ -206,7 +206,13 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
 # over 3x3 blocks (24x24 pixels, 144 samples), so that a 4 spp render's noise, caustics' included,
 # moves a patch's level by well under the jump (with 36 samples, caustic patches were flagged).
 LIGHT_BLOCK = 8
-LIGHT_FLOOR = 0.01  # of frame t's mean: darker than that, patches count as equally dark
+LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
+
+
+def _block_means(values, device: torch.device) -> torch.Tensor:
+    """(1, C, H/8, W/8): each 8x8 block's mean of a (C, H, W) array at its pixels (2i+1, 2j+1)."""
+    samples = torch.as_tensor(values)[:, 1::2, 1::2].to(device, torch.float32)[None]
+    return F.avg_pool2d(samples, LIGHT_BLOCK // 2, ceil_mode=True)
 
 
 def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
@@ -217,17 +223,22 @@ def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
     samples = torch.as_tensor(beauty)[:, 1::2, 1::2].to(device, torch.float32)
     luminance = samples.mean(dim=0, keepdim=True)[None]
     floor = luminance.mean() * LIGHT_FLOOR + 1e-12 if floor is None else floor
-    return F.avg_pool2d(luminance.add_(floor).log_(), 4, ceil_mode=True), floor
+    return F.avg_pool2d(luminance.add_(floor).log_(), LIGHT_BLOCK // 2, ceil_mode=True), floor
 
 
 def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
                      flows: dict[int, torch.Tensor], jump: float, device: torch.device | str = "cpu"
                      ) -> dict[int, torch.Tensor]:
-    """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere more than
-    `jump` times brighter or darker than frame t over a 24x24-pixel patch, once brought to t (a
-    muzzle flash, lightning through a window, a light switched on): the patches, widened by two
-    blocks (the rim of a flash, whose patches straddle its edge), where that frame is no context
-    for t. Compared per 8x8 block (`_log_brightness`); a frame with no such patch has no entry."""
+    """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere lit otherwise
+    than frame t (a muzzle flash, lightning through a window, a light switched on): the patches
+    (24x24 pixels) whose level, once brought to t, lies more than `jump` times above or below
+    every level of that frame's patches around them, whose guides match t's, widened by three
+    blocks; there that frame is no context for t. A frame with no such patch has no entry.
+
+    The patches around (one block each way) forgive the coarse warp at a moving object's edge;
+    the guides keep out what the motion vectors do not align (where a bright object was, a
+    disocclusion); the widening covers the flash's rim, whose patches straddle its edge. A lit
+    area must span about 48x48 pixels to be found."""
     centre = window[0]
     height, width = centre.height, centre.width
     if not math.isfinite(jump) or not offsets or min(height, width) < 3:
@@ -244,16 +255,38 @@ def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
     around = _patches(level)
     relit = {}
     for offset in offsets:
-        theirs, _ = _log_brightness(window[offset].beauty, floor, device)
-        inside = torch.ones_like(theirs)
-        if offset in flows:  # brought to t by the flow at each block's centre, in blocks
-            theirs, inside = warp(theirs, flows[offset][..., centres[0], :][..., centres[1]] / LIGHT_BLOCK)
-        changed = (_patches(theirs) - around).abs_().gt_(math.log(jump)).logical_and_(inside.bool())
+        frame = window[offset]
+        theirs, _ = _log_brightness(frame.beauty, floor, device)
+        flow = (flows[offset][..., centres[0], :][..., centres[1]] / LIGHT_BLOCK if offset in flows
+                else None)  # the flow at each block's centre, in blocks
+        theirs, inside = (theirs, torch.ones_like(theirs)) if flow is None else warp(theirs, flow)
+        theirs = _patches(theirs)
+        lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
+        highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
+        changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
         if changed.device.type == "cpu" and not bool(changed.any()):  # (on a GPU: no wait for it)
             continue
-        changed = F.max_pool2d(changed.float(), 5, stride=1, padding=2).bool()  # widened by 2 blocks
+        changed &= _guides_match(centre, frame, flow, device)
+        changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
         relit[offset] = changed[..., owners[0], :][..., owners[1]]
     return relit
+
+
+def _guides_match(centre: FrameFeatures, frame: FrameFeatures, flow: torch.Tensor | None,
+                  device: torch.device) -> torch.Tensor:
+    """Per block, whether `frame`'s albedo and normal, brought to t by `flow` (in blocks), match
+    t's in every block of the patch, as `_aligned` judges a pixel's (consistency above 0.5): one
+    block of a moving object the flow does not align is enough to doubt the patch. True where the
+    frames lack comparable guides."""
+    ours, theirs = _guide_channels(centre), _guide_channels(frame)
+    if not ours or [a.shape[0] for a in ours] != [a.shape[0] for a in theirs]:
+        return torch.ones((), dtype=torch.bool, device=device)
+    ours = torch.cat([_block_means(a, device) for a in ours], 1)
+    theirs = torch.cat([_block_means(a, device) for a in theirs], 1)
+    if flow is not None:
+        theirs = sample_at(theirs, flow)
+    mismatch = F.max_pool2d((theirs - ours).abs_().mean(dim=1, keepdim=True), 3, stride=1, padding=1)
+    return mismatch.mul_(-8.0).exp_() > 0.5
 
 
 def _patches(level: torch.Tensor) -> torch.Tensor:

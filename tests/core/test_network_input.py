@@ -264,9 +264,9 @@ def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures
 
 def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
     rng = np.random.default_rng(3)
-    shading = np.full((3, 64, 96), 0.3, np.float32)
+    shading = np.full((3, 96, 128), 0.3, np.float32)
     window = {d: _render_like(rng, shading) for d in (-1, 0, 1, 2)}
-    window[1].beauty[:, 16:48, 8:40] *= 4.0  # a muzzle flash on the wall, in frame t+1 only
+    window[1].beauty[:, 16:80, 8:72] *= 4.0  # a muzzle flash on the wall, in frame t+1 only
     window[-1].beauty[:, 10:12, 60:62] = 1000.0  # fireflies
     window[2].beauty[:, :, :] *= 2.5  # brighter all over, but by less than 3x
     layout = InputLayout(temporal_radius=2)
@@ -274,11 +274,31 @@ def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
 
     assert set(plan.relit) == {1}
     relit = plan.relit[1][0, 0]
-    assert relit[16:48, 8:40].all()  # the flash, widened by at most a patch and two blocks
-    assert not relit[:, 64:].any() and relit.float().mean() < 0.6
+    assert relit[16:80, 8:72].all()  # the flash, widened by at most a patch and three blocks
+    assert not relit[:, 104:].any() and relit.float().mean() < 0.8
     x = build_input(window, layout, plan=plan)
     slot = layout.slots.index(1)
     consistency = x[0, layout.beauty_channels + slot - 1]
     assert (consistency[relit] == 0).all() and (consistency[~relit] == 1).all()
     torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, relit], x[0, 0:3][:, relit])
     assert plan_slots(window, layout, brightness_jump=float("inf")).relit == {}
+
+
+def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
+    """A lamp 20x the wall's brightness crossing it at 12 px a frame, its motion vectors on it
+    alone: where the forward flows miss it (they are the next frame's vectors, negated) its
+    own albedo tells the patch apart, so nothing is left out."""
+    rng = np.random.default_rng(4)
+    height, width, speed = 96, 128, 12
+    window = {}
+    for d in range(-2, 3):
+        x0 = 40 + speed * d
+        shading = np.full((3, height, width), 0.1, np.float32)
+        shading[:, 36:60, x0:x0 + 24] = 20.0
+        frame = _render_like(rng, shading)
+        frame.albedo[:, 36:60, x0:x0 + 24] = 0.9
+        frame.motion = np.zeros((2, height, width), np.float32)
+        frame.motion[0, 36:60, x0:x0 + 24] = -speed  # to where it was the frame before
+        window[d] = frame
+    plan = plan_slots(window, InputLayout(temporal_radius=2))
+    assert not any(mask.any() for mask in plan.relit.values())
