@@ -531,7 +531,8 @@ def _in_context(on_disk: list[int], wanted: list[int], context: list[int] | None
     outside = sorted(set(wanted) - set(context))
     if outside:
         raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames "
-                              f"{format_frames(context)}; widen it to the render's whole frame range")
+                              f"{format_frames(context)}: pass --frames within it (without --frames, "
+                              "every frame on disk is denoised), or widen it to the render's range")
     return sorted(set(on_disk) & set(context))
 
 

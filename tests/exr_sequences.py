@@ -26,13 +26,14 @@ def clean_frame(height: int, width: int, shift: float) -> np.ndarray:
 
 def write_sequence(folder: Path, frames=range(1001, 1006), height: int = 32, width: int = 48,
                    noise: float = 0.2, motion: float = 1.0, seed: int = 0, name: str = "render",
-                   extra: dict | None = None, convention: str = "previous") -> str:
-    """Write noisy frames with all canonical AOVs (camera panning `motion` px/frame), the motion
-    vectors in `convention` (`motion_vectors.CONVENTIONS`); return the pattern."""
+                   extra: dict | None = None, convention: str = "previous", start: int = 0) -> str:
+    """Write noisy frames with all canonical AOVs (camera panning `motion` px/frame, the first of
+    `frames` being the pan's frame `start`), the motion vectors in `convention`
+    (`motion_vectors.CONVENTIONS`); return the pattern."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for index, frame in enumerate(frames):
-        clean = clean_frame(height, width, motion * index)
+        clean = clean_frame(height, width, motion * (start + index))
         noisy = clean * rng.gamma(4.0, 0.25, size=clean.shape) if noise else clean
         channels = {c: noisy[i] for i, c in enumerate("RGB")}
         channels["A"] = np.ones((height, width), np.float32)

@@ -87,9 +87,10 @@ def _pid_alive(pid: int) -> bool:
 def _lock_owner(lock: Path) -> dict:
     """The owner record in a lock file ({} while it is being written or when unreadable)."""
     try:
-        return json.loads(lock.read_text() or "{}")
+        owner = json.loads(lock.read_text() or "{}")
     except (OSError, ValueError):
         return {}
+    return owner if isinstance(owner, dict) else {}
 
 
 def _owner_dead(owner: dict, lock: Path) -> bool:
@@ -97,7 +98,8 @@ def _owner_dead(owner: dict, lock: Path) -> bool:
     cannot be checked from here, it has not touched the lock for `STALE_LOCK_SECONDS` (a host
     that crashed, or a run killed with kill -9, cannot release its locks)."""
     if owner.get("host") == socket.gethostname():
-        return not _pid_alive(int(owner.get("pid", -1)))
+        pid = owner.get("pid")
+        return not (isinstance(pid, int) and pid > 0 and _pid_alive(pid))
     try:
         return time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS
     except OSError:
@@ -113,15 +115,17 @@ def _wait_for_other_hosts(locks: list[Path]) -> None:
     here = socket.gethostname()
     watched = {}
     for lock in locks:
-        owner = _lock_owner(lock) if lock.exists() else {}
-        if owner.get("host", here) != here:
+        if not lock.exists():
+            continue
+        owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
+        if owner.get("host") != here:
             try:
                 watched[lock] = lock.stat().st_mtime
             except OSError:
                 continue
             log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
-                        "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid"),
-                        owner["host"], STALE_LOCK_SECONDS)
+                        "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid", "?"),
+                        owner.get("host", "?"), STALE_LOCK_SECONDS)
     give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
     while watched and time.monotonic() < give_up:
         for lock, first in list(watched.items()):
@@ -129,7 +133,9 @@ def _wait_for_other_hosts(locks: list[Path]) -> None:
                 touched = lock.stat().st_mtime
             except OSError:
                 touched = None
-            if touched is None or touched != first or time.time() - touched > STALE_LOCK_SECONDS:
+            if touched is not None and touched != first:
+                return  # a live run: claiming its frame refuses, whatever the other locks are
+            if touched is None or time.time() - touched > STALE_LOCK_SECONDS:
                 del watched[lock]
         if watched:
             time.sleep(LOCK_POLL_SECONDS)

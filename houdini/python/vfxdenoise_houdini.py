@@ -71,7 +71,10 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
         ready = ready_after_frame(rendered, frame, hook.temporal_radius)
         if not ready:
             return None
-        return _denoise(rop, output_pattern(rop, frame), ready, rendered, hook)
+        # The frames rendered so far: the windows of `ready` end here, and the frames after it on
+        # disk may be an older render's, which motion-vector detection must not read either.
+        so_far = rendered[:rendered.index(frame) + 1]
+        return _denoise(rop, output_pattern(rop, frame), ready, so_far, hook)
 
 
 def rop_frames(rop) -> list[int]:

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vfxdenoise.core.errors import FarmError, MissingFramesError
+from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     default_output_pattern,
@@ -72,6 +72,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     if output.text == pattern.text:
         raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
     wanted = _job_frames(pattern, frames, options.missing or "error")
+    _check_context(wanted, options.context_frames)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
@@ -133,6 +134,21 @@ def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) 
             f"{format_frames(absent)}. Render them first, narrow --frames, or pass --missing hold "
             "or --missing skip", absent)
     return wanted
+
+
+def _check_context(wanted: list[int], spec: str | None) -> None:
+    """Refuse --context-frames now that every task would refuse: unreadable, or not holding the
+    job's frames."""
+    if spec is None:
+        return
+    try:
+        context = set(parse_frame_spec(spec))
+    except SequenceError as exc:
+        raise FarmError(f"--context-frames: {exc}") from exc
+    outside = sorted(set(wanted) - context)
+    if outside:
+        raise FarmError(f"frames {format_frames(outside)} of the job lie outside --context-frames "
+                        f"{spec}: pass --frames within it, or widen it to the render's range")
 
 
 def _absolute(pattern: FramePattern) -> FramePattern:

@@ -185,7 +185,8 @@ def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, t
     for frame in range(1001, 1005):
         assert np.array_equal(_beauty(kept.output_pattern.text, frame),
                               _beauty(alone.output_pattern.text, frame)), frame
-    with pytest.raises(VfxDenoiseError, match="frames 1005-1006 lie outside --context-frames 1001-1004"):
+    with pytest.raises(VfxDenoiseError, match="frames 1005-1006 lie outside --context-frames 1001-1004: "
+                                              "pass --frames within it"):
         denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / "refused" / "o.####.exr"),
                          "1003-1006", config=_config(tiny_weights, context_frames="1001-1004"))
 

@@ -59,7 +59,8 @@ class RopNode:
     """A ROP of type `type_name` whose output image parm is `output_parm`."""
 
     def __init__(self, path: str, type_name: str, output_parm: str | None, picture: str,
-                 frame_range: tuple[float, float, float] = (1001, 1005, 1), trange: int = 1):
+                 frame_range: tuple[float, float, float] = (1001, 1005, 1), trange: int = 1,
+                 pan: tuple[float, str] | None = None):
         self._path, self._type = path, type_name
         self._parms = {"trange": Parm(self, "trange", trange)}
         if output_parm:
@@ -69,6 +70,7 @@ class RopNode:
             self._parms[f"l{slot}"] = Parm(self, f"l{slot}", "hscript")
             self._parms[f"t{slot}"] = Parm(self, f"t{slot}", False)
         self.output_parm, self.range = output_parm, frame_range
+        self.pan = pan  # (px a frame, motion vector convention): frames of a real pan, else still ones
 
     def path(self) -> str:
         return self._path
@@ -100,7 +102,11 @@ class RopNode:
             STATE["frame"] = frame
             path = Path(expand(self._parms[self.output_parm].unexpandedString(), frame))
             name = path.name.removesuffix(".exr").removesuffix(f".{frame:04d}")
-            write_sequence(path.parent, frames=[frame], name=name, seed=frame)
+            if self.pan:
+                write_sequence(path.parent, frames=[frame], name=name, seed=frame, motion=self.pan[0],
+                               convention=self.pan[1], start=frame - int(self.range[0]))
+            else:
+                write_sequence(path.parent, frames=[frame], name=name, seed=frame)
             self._run_script("postframe")
         self._run_script("postrender")
 

@@ -92,10 +92,10 @@ def test_per_frame_hook_denoises_each_frame_once_its_window_is_rendered_as_after
     import vfxdenoise_houdini
 
     render = tmp_path / "hip/render"
-    write_sequence(render, frames=range(1001, 1009), name="shot.karma1", seed=99)  # an older render
-    rop = _rop(hou, "karma")
-    # The stand-in ROP's frames hold still while their vectors say they pan: no convention to find.
-    settings = "temporal_radius=1, motion_vectors='previous'"
+    write_sequence(render, frames=range(998, 1010), name="shot.karma1", seed=99)  # an older render
+    rop = _rop(hou, "karma", pan=(1.0, "next"))  # its vectors the other way than the older render's
+    rop.range = (1001, 1006, 1)
+    settings = "temporal_radius=1"  # and the motion vectors' convention found from the frames
     rop.parm("postframe").set("import vfxdenoise_houdini\n"
                               f"vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), {settings})")
     rop.parm("postrender").set("import vfxdenoise_houdini\nvfxdenoise_houdini.post_render("
@@ -117,16 +117,18 @@ def test_per_frame_hook_denoises_each_frame_once_its_window_is_rendered_as_after
     # Frame 1001's window is 1001-1003 (it reaches 2 x radius ahead at the range's start).
     assert seen[:3] == [(1001, []), (1002, []), (1003, ["shot.karma1_denoised.1001.exr",
                                                         "shot.karma1_denoised.1002.exr"])]
-    assert len(seen[4][1]) == 4  # 1005 completes 1004's window; the post-render hook does 1005
-    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1006)]
-    # The same pixels as one run over the new render alone: the older 1006-1008 were never read.
+    assert len(seen[4][1]) == 4  # 1005 completes 1004's window
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1007)]
+    # The same pixels as one run over the new render alone: the older frames were never read,
+    # neither as neighbours nor to find the motion vectors' convention.
     alone = tmp_path / "alone"
     alone.mkdir()
-    for frame in range(1001, 1006):
+    for frame in range(1001, 1007):
         shutil.copy(render / f"shot.karma1.{frame}.exr", alone)
     summary = denoise_sequence(str(alone / "shot.karma1.####.exr"), config=EngineConfig(
-        model=str(tiny_weights), temporal_radius=1, device="cpu", motion_vectors="previous"))
-    for frame in range(1001, 1006):
+        model=str(tiny_weights), temporal_radius=1, device="cpu"))
+    assert summary.motion_vectors.startswith("next")
+    for frame in range(1001, 1007):
         np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
                                       read_exr(summary.output_pattern.path(frame)).get(list("RGB")))
 

@@ -121,6 +121,44 @@ def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, conf
     assert time.monotonic() - started >= 0.9  # it waited for the lock to go stale
 
 
+@pytest.mark.parametrize("content", ["", "12345", "null", '{"pid": "?", "host": 7}'])
+def test_a_lock_whose_owner_cannot_be_read_is_waited_on_then_taken_over(tmp_path, monkeypatch, content):
+    """A node that crashed while writing its lock, or a lock another tool wrote: no traceback;
+    like another host's, it is taken over once untouched for STALE_LOCK_SECONDS."""
+    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 0.5)
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    lock.write_text(content)
+    started = time.monotonic()
+    with FrameLocks([frame]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert time.monotonic() - started >= 0.4 and not lock.exists()
+
+
+def test_one_live_lock_among_dead_ones_refuses_without_waiting_for_the_dead(tmp_path, monkeypatch):
+    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 30.0)
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
+    locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
+    for lock, pid in zip(locks, (111, 222)):
+        lock.write_text(json.dumps({"pid": pid, "host": "render-node-17", "started": 0}))
+    stop = threading.Event()
+
+    def heartbeat():  # only the second lock's run is alive
+        while not stop.wait(0.1):
+            os.utime(locks[1])
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OutputError, match="is being written by another run"):
+            FrameLocks(frames).__enter__()
+    finally:
+        stop.set()
+    assert time.monotonic() - started < 5 and locks[0].exists()
+
+
 def test_a_run_touches_its_locks_while_it_holds_them(tmp_path):
     frame = tmp_path / "o.0001.exr"
     lock = frame.with_name(frame.name + LOCK_SUFFIX)

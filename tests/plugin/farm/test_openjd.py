@@ -148,6 +148,14 @@ def test_a_gap_in_the_render_is_a_missing_frame_of_the_default_range(sequence_fa
     assert build_job(gappy, options=SeqOptions(missing="hold")).frames == tuple(range(1, 9))
 
 
+def test_context_frames_every_task_would_refuse_are_refused_when_the_job_is_written(shot):
+    with pytest.raises(FarmError, match="--context-frames: cannot parse frame range 'abc'"):
+        build_job(shot, options=SeqOptions(context_frames="abc"))
+    with pytest.raises(FarmError, match="frames 1006-1007 of the job lie outside --context-frames 1001-1005"):
+        build_job(shot, options=SeqOptions(context_frames="1001-1005"))
+    assert build_job(shot, frames="1001-1005", options=SeqOptions(context_frames="1001-1005")).frames
+
+
 def test_a_long_file_name_makes_a_job_name_openjd_takes(sequence_factory, tmp_path):
     name = "sq010_sh020_" * 12 + "beauty"
     job = build_job(sequence_factory("long", frames=[1], name=name))
