@@ -73,14 +73,16 @@ def _views_line(names: list[str], denoised: dict) -> str:
 @layer_options
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
               help="Show the channels `seq --aov LAYER` would denoise (repeatable; wildcards).")
-def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
+@click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
+              help="The same for `seq --aov-radiance LAYER`: marked as filtered as radiance.")
+def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
     sequence = find_sequence(pattern)
     first = sequence.pattern.path(sequence.first)
     specs = read_exr_header(first)
     overrides = layer_overrides(layers)
     views = views_of(specs)
-    mappings = resolve_views(specs, overrides, str(first), aovs)
+    mappings = resolve_views(specs, overrides, str(first), aovs + radiance_aovs)
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
@@ -105,8 +107,8 @@ def info(pattern: str, aovs: tuple[str, ...], **layers) -> None:
     for view, mapping in mappings.items():
         click.echo(f"features{f' (view {view})' if view else ''}:")
         for feature, channel_list in mapping.describe().items():
-            radiance = feature.startswith("aov ") and filtered_as_radiance(feature[4:])
+            radiance = feature.startswith("aov ") and filtered_as_radiance(feature[4:], radiance_aovs)
             click.echo(f"  {feature:<8} {channel_list}{'  (as radiance)' if radiance else ''}")
-    if not aovs:
+    if not aovs + radiance_aovs:
         own = list(views[0].channels)  # the default view's, as --aov names them
         click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(own, overrides, str(first))}")

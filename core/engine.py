@@ -13,7 +13,6 @@ with keep_going), so each frame comes out as if the shot had been split there.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import time
 from collections import OrderedDict, deque
@@ -841,8 +840,7 @@ def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | N
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:
     """Per `--aov` layer, whether it is filtered without the albedo: asked for so
     (`--aov-radiance`, wildcards allowed), or by its name (`layer_denoise.filtered_as_radiance`)."""
-    return tuple(filtered_as_radiance(name) or any(fnmatch.fnmatchcase(name, a) for a in asked)
-                 for name, _ in layers.aovs)
+    return tuple(filtered_as_radiance(name, asked) for name, _ in layers.aovs)
 
 
 def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,

@@ -19,6 +19,7 @@ better per light group (BENCHMARKS.md, benchmarks/light_groups.py).
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Sequence
 
@@ -36,13 +37,15 @@ ADDS_UP_FLOOR = 1e-6
 RADIANCE_LAYERS = re.compile(r"spec|refl|gloss|coat|sheen|trans|refr|emi[st]|volume")
 
 
-def filtered_as_radiance(name: str) -> bool:
+def filtered_as_radiance(name: str, asked: tuple[str, ...] = ()) -> bool:
     """Whether the `--aov` layer `name` is filtered without the albedo (`as_radiance`): layers
     named for light that the albedo does not tint (specular, reflection, glossy, coat, sheen,
     transmission, refraction, emission, volumes, as Arnold, RenderMan, V-Ray, Redshift and
-    Cycles name them). Other layers (light groups, diffuse) are filtered as the beauty is, which
-    on light groups scores 0.06-0.22 dB higher (BENCHMARKS.md)."""
-    return RADIANCE_LAYERS.search(name.lower()) is not None
+    Cycles name them), and those `asked` for so (`--aov-radiance`, wildcards allowed). Other
+    layers (light groups, diffuse) are filtered as the beauty is, which on light groups scores
+    0.06-0.22 dB higher (BENCHMARKS.md)."""
+    return (RADIANCE_LAYERS.search(name.lower()) is not None
+            or any(fnmatch.fnmatchcase(name, pattern) for pattern in asked))
 
 
 def with_beauty(x: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,8 @@ def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_
     assert asked.stdout.splitlines()[-1].split() == ["aov", "RGBA_key", "RGBA_key.R,RGBA_key.G,RGBA_key.B"]
     specular = run_vfxdenoise("info", pattern, "--aov", "specular", cwd=tmp_path)
     assert specular.stdout.splitlines()[-1].endswith("specular.R,specular.G,specular.B  (as radiance)")
+    key = run_vfxdenoise("info", pattern, "--aov-radiance", "RGBA_*", cwd=tmp_path)
+    assert key.stdout.splitlines()[-1].endswith("RGBA_key.R,RGBA_key.G,RGBA_key.B  (as radiance)")
     missing = run_vfxdenoise("info", pattern, "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.startswith("error: --aov diffuse: no layer")
 
