@@ -132,11 +132,13 @@ def classic() -> None:
 @click.option("--amp", is_flag=True,
               help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
+@click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: int | None,
           max_side: int | None, noise_spec: str | None, steps: int | None, epochs: float | None,
           out_dir: Path, model_options: tuple[str, ...], batch: int, patch: int, lr: float,
-          val_images: int, validate_every: int, device: str, amp: bool, resume: bool, seed: int) -> None:
+          val_images: int, validate_every: int, device: str, amp: bool, resume: bool,
+          overwrite: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")
@@ -161,7 +163,11 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
                       channels_last=device == "cpu", validate_every=validate_every,
                       checkpoint_every=validate_every, seed=seed)
     started = time.time()
-    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume, **model_config)
+    settings = {"arch": arch, "model": model_config, "dataset": dataset,
+                "data": str(Path(data_dir).resolve()), "noise": noise.spec if noise else REAL,
+                "batch": batch, "patch": patch}
+    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume,
+                                         overwrite=overwrite, settings=settings, **model_config)
     card = {
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shlex
@@ -21,13 +22,14 @@ from vfxdenoise.core.training.loop import LoopConfig, fit
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
+    check_targets,
     dark_sequences,
     load_dataset,
     self_supervised_loss,
     supervised_loss,
     uses_pairs,
 )
-from vfxdenoise.core.weights import load_weights, save_weights
+from vfxdenoise.core.weights import load_weights, resolve_weights, save_weights
 
 RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
 
@@ -37,7 +39,7 @@ def _dataset_record(folder: Path | None) -> dict | None:
     the generator settings and render time from its manifest (enough to render it again)."""
     if folder is None:
         return None
-    record: dict = {"path": str(folder)}
+    record: dict = {"path": str(folder.resolve())}
     manifest = folder / "manifest.json"
     if manifest.is_file():
         content = json.loads(manifest.read_text())
@@ -45,6 +47,16 @@ def _dataset_record(folder: Path | None) -> dict | None:
         record["render_seconds"] = round(sum(sum(s.get("render_seconds", {}).values())
                                              for s in content.get("sequences", {}).values()), 1)
     return record
+
+
+def _init_record(init_model: str | None) -> dict | None:
+    """The weights a fine-tune started from: as given, their file and its SHA-256 (a shipped
+    name means other weights once the shipped model is retrained)."""
+    if init_model is None:
+        return None
+    path = resolve_weights(init_model)
+    return {"given": init_model, "path": str(path.resolve()),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
@@ -100,9 +112,9 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
               help="Held-out validation dataset folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for model.safetensors, model.json, log.csv, curves.png and checkpoints.")
-@click.option("--steps", default=4000, show_default=True)
-@click.option("--batch", default=8, show_default=True)
-@click.option("--crop", default=96, show_default=True)
+@click.option("--steps", default=4000, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--crop", default=96, show_default=True, type=click.IntRange(min=8))
 @click.option("--lr", default=2e-3, show_default=True)
 @click.option("--temporal-radius", type=click.IntRange(0, 8),
               help="Neighbours on each side [default: 2, or the --init model's]; with --init, a "
@@ -137,13 +149,14 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
                    "adds them to the loaded model.")
 @click.option("--validate-every", default=500, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
+@click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
 @click.option("--seed", default=0, show_default=True)
 def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
           lr: float, temporal_radius: int | None, arch: str, widths: str, self_supervised: bool,
           temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
           demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
-          validate_every: int, device: str, resume: bool, seed: int) -> None:
+          validate_every: int, device: str, resume: bool, overwrite: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
     torch.manual_seed(seed)
     where = pick_device(device)
@@ -153,8 +166,10 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
                                 coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
-    sequences = [seq for folder in data_dirs for seq in load_dataset(folder)]
-    val_sequences = load_dataset(val_dir) if val_dir else []
+    sequences = [seq for folder in data_dirs for seq in load_dataset(folder, skip_broken=True)]
+    val_sequences = load_dataset(val_dir, skip_broken=True) if val_dir else []
+    check_targets(sequences, data_config)
+    check_targets(val_sequences, RenderDataConfig(layout=model.layout), what="--val")
     frames = sum(s.length for s in sequences)
     click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
     dark = dark_sequences(sequences)
@@ -176,8 +191,19 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
                          temporal_weight=temporal_weight, energy_weight=energy_weight,
                          relmse_weight=relmse_weight))
-    history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
-                  validate=validate if val_sequences else None, resume=resume)
+    settings = {"data": [str(folder.resolve()) for folder in data_dirs],
+                "val": str(val_dir.resolve()) if val_dir else None, "batch": batch, "crop": crop,
+                "arch": arch, "model": config, "init": _init_record(init_model),
+                "self_supervised": self_supervised, "temporal_weight": temporal_weight,
+                "energy_weight": energy_weight, "relmse_weight": relmse_weight}
+    try:
+        history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
+                      validate=validate if val_sequences else None, resume=resume,
+                      overwrite=overwrite, settings=settings)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the last checkpoint in {out_dir} is kept; run the same command "
+                   "with --resume to continue from it", err=True)
+        raise
     card = {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
                   "consistency masks, albedo, normal, flags"
@@ -186,7 +212,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
             "sequences": len(sequences), "steps": steps, "batch": batch,
-            "crop": crop, "self_supervised": self_supervised, "init": init_model,
+            "crop": crop, "self_supervised": self_supervised, "init": _init_record(init_model),
             "temporal_weight": None if self_supervised else temporal_weight,
             "energy_weight": None if self_supervised else energy_weight,
             "relmse_weight": None if self_supervised else relmse_weight,

@@ -9,7 +9,6 @@ model for every level). The loss is the mean squared error against the clean pat
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +22,7 @@ from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.image_denoise import denoise_array
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.noise import Noise
-from vfxdenoise.core.training.loop import LoopConfig, fit
+from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 
 
 @dataclass
@@ -82,16 +81,19 @@ def sample_pair(pair: ImagePair, side: int, noise: Noise | None, config: Classic
 
 
 def batches(pairs: list[ImagePair], noise: Noise | None, config: ClassicDataConfig,
-            seed: int = 0) -> Iterator[dict[str, torch.Tensor]]:
-    """Endless stream of {"input": noisy, "target": clean} batches of shape (B, C, side, side)."""
+            seed: int = 0) -> Batches:
+    """Endless stream of {"input": noisy, "target": clean} batches of shape (B, C, side, side),
+    which checkpoints can resume."""
     _check(pairs, noise)
-    rng = np.random.default_rng(seed)
     side = patch_size(pairs, config)
-    while True:
+
+    def draw(rng: np.random.Generator) -> dict[str, torch.Tensor]:
         drawn = [sample_pair(pairs[int(rng.integers(len(pairs)))], side, noise, config, rng)
                  for _ in range(config.batch)]
-        yield {"input": torch.from_numpy(np.stack([n for n, _ in drawn]).astype(np.float32)),
-               "target": torch.from_numpy(np.stack([c for _, c in drawn]).astype(np.float32))}
+        return {"input": torch.from_numpy(np.stack([n for n, _ in drawn]).astype(np.float32)),
+                "target": torch.from_numpy(np.stack([c for _, c in drawn]).astype(np.float32))}
+
+    return Batches(draw, np.random.default_rng(seed))
 
 
 def mse_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -121,7 +123,8 @@ def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", 
 
 def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: ClassicDataConfig,
                 loop: LoopConfig, val_pairs: list[ImagePair] | None = None,
-                resume: bool = False, **model_config) -> tuple[nn.Module, dict, list[dict]]:
+                resume: bool = False, *, overwrite: bool = False, settings: dict | None = None,
+                **model_config) -> tuple[nn.Module, dict, list[dict]]:
     """Build registry architecture `arch` for the images' channel count and train it with `fit`.
 
     Returns the model (on the CPU), the constructor config to save with it, and the log rows.
@@ -131,5 +134,6 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     torch.manual_seed(loop.seed)
     model = build_model(arch, **config)
     validate = validator(val_pairs, noise, loop.device) if val_pairs else None
-    history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, resume)
+    history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, resume,
+                  overwrite, settings)
     return model.cpu(), config, history

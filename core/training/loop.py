@@ -13,8 +13,11 @@ resuming. Everything it writes goes to `LoopConfig.out_dir`:
                              scheduler and grad-scaler state; written last, so it marks a
                              complete checkpoint
 
-Resuming restores weights, optimiser, schedule, step counter, log and RNG states exactly. The
-batch iterator is the caller's: it starts again from wherever the caller's iterator starts.
+Resuming restores weights, optimiser, schedule, step counter, log and RNG states exactly, and,
+when the batches come from a `Batches` stream, its generator's state: the resumed run draws the
+batches the uninterrupted run would have (restarting the stream drew the first ones again). It
+also refuses settings other than the checkpoint's (`settings`), and a run that would start over
+a checkpoint without `overwrite`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ import json
 import logging
 import math
 import os
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -48,6 +53,34 @@ STATE_NAME = "checkpoint.json"
 Batch = dict[str, torch.Tensor]
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
 Validate = Callable[[nn.Module], dict[str, float]]
+
+
+class Batches:
+    """An endless stream of batches, each drawn by `draw` from one generator (Python's
+    random.Random or a NumPy Generator), whose state a checkpoint records."""
+
+    def __init__(self, draw: Callable[[random.Random | np.random.Generator], Batch],
+                 rng: random.Random | np.random.Generator):
+        self.draw, self.rng = draw, rng
+
+    def __iter__(self) -> Batches:
+        return self
+
+    def __next__(self) -> Batch:
+        return self.draw(self.rng)
+
+    def state(self):
+        """The generator's state, as JSON can hold it."""
+        if isinstance(self.rng, random.Random):
+            return list(self.rng.getstate())
+        return self.rng.bit_generator.state
+
+    def restore(self, state) -> None:
+        if isinstance(self.rng, random.Random):
+            version, internal, gauss = state
+            self.rng.setstate((version, tuple(internal), gauss))
+        else:
+            self.rng.bit_generator.state = state
 
 
 @dataclass
@@ -226,7 +259,8 @@ class _Parts:
     scaler: torch.amp.GradScaler
 
 
-def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, seconds: float) -> None:
+def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, seconds: float,
+                    batches: Iterator[Batch] | None = None, settings: dict | None = None) -> None:
     """Write the three checkpoint files; checkpoint.json goes last and names the step of the others."""
     metadata = {"step": str(step)}
     weights = {k: v.detach().contiguous().cpu() for k, v in parts.model.state_dict().items()}
@@ -234,7 +268,9 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
     state = {"format": CHECKPOINT_FORMAT, "step": step, "seconds": seconds, "config": config,
              "optimizer": optimizer_rest, "scheduler": parts.scheduler.state_dict(),
-             "scaler": parts.scaler.state_dict()}
+             "scaler": parts.scaler.state_dict(), "settings": settings or {}}
+    if isinstance(batches, Batches):
+        state["batches"] = batches.state()
     temps = [
         (_atomic(out_dir / WEIGHTS_NAME, lambda t: save_file(weights, str(t), metadata)), WEIGHTS_NAME),
         (_atomic(out_dir / OPTIMIZER_NAME,
@@ -264,7 +300,8 @@ def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig) -> tuple[int, float] | None:
+def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, batches: Iterator[Batch] | None = None,
+                    settings: dict | None = None) -> tuple[int, float] | None:
     """Restore a checkpoint from out_dir; returns (step, seconds), or None when there is none."""
     state_path = out_dir / STATE_NAME
     if not state_path.is_file():
@@ -281,6 +318,10 @@ def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig) -> tuple[int,
             f"the checkpoint in {out_dir} was made for {saved.get('steps')} steps with the "
             f"'{saved.get('lr_schedule')}' schedule, not {cfg.steps} with '{cfg.lr_schedule}'; resume with "
             "the same steps and schedule, or start a fresh run in another folder")
+    changed = _changed_settings(state, cfg, settings or {})
+    if changed:
+        raise TrainingError(f"the checkpoint in {out_dir} was made with other settings ({changed}); "
+                            "resume with the same ones, or start a fresh run in another folder")
     weights = _load_tensors(out_dir / WEIGHTS_NAME, step)
     try:
         parts.model.load_state_dict(weights, strict=True)
@@ -291,7 +332,28 @@ def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig) -> tuple[int,
     parts.scheduler.load_state_dict(state["scheduler"])
     parts.scaler.load_state_dict(state["scaler"])
     _restore_rng(extra)
+    if isinstance(batches, Batches):
+        if "batches" in state:
+            batches.restore(state["batches"])
+        else:
+            log.warning("the checkpoint in %s does not record where its batches were: the resumed "
+                        "run draws them from the start again", out_dir)
     return step, float(state.get("seconds", 0.0))
+
+
+# Loop settings a resumed run must share with its checkpoint (steps and schedule are checked apart).
+_RESUMED_ALIKE = ("lr", "weight_decay", "grad_clip", "seed")
+
+
+def _changed_settings(state: dict, cfg: LoopConfig, settings: dict) -> str:
+    """What differs between the checkpoint's settings and this run's, as 'name: then -> now'."""
+    saved_config, saved_settings = state.get("config", {}), state.get("settings", {})
+    pairs = [(name, saved_config.get(name), getattr(cfg, name)) for name in _RESUMED_ALIKE
+             if name in saved_config]
+    pairs += [(name, saved_settings[name], value) for name, value in settings.items()
+              if name in saved_settings]
+    return "; ".join(f"{name}: {then} -> {now}" for name, then, now in pairs
+                     if json.dumps(then) != json.dumps(now))
 
 
 def _run_validation(model: nn.Module, validate: Validate) -> dict[str, float]:
@@ -310,16 +372,21 @@ def _describe(row: dict, steps: int) -> str:
 
 
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
-        validate: Validate | None = None, resume: bool = False) -> list[dict]:
+        validate: Validate | None = None, resume: bool = False, overwrite: bool = False,
+        settings: dict | None = None) -> list[dict]:
     """Train `model` for `cfg.steps` optimiser steps; returns the log rows (also in log.csv).
 
     A row is logged every `log_every` steps and at the last step; validation (when given) runs
     every `validate_every` steps and at the end, its metrics joining that step's row. Steps whose
     loss is NaN/Inf are skipped without updating; `max_bad_steps` of them in a row raise
     `TrainingError`. With `resume`, training continues from the checkpoint in `out_dir` (or
-    starts fresh when there is none).
+    starts fresh when there is none), refusing `settings` (JSON-able, the caller's: data, batch...)
+    other than the checkpoint's; without it, a checkpoint there is refused unless `overwrite`.
     """
     out_dir = cfg.out_dir
+    if not resume and not overwrite and (out_dir / STATE_NAME).is_file():
+        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
+                            "continue it, or --overwrite to start again and replace it")
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     device = torch.device(cfg.device)
@@ -330,7 +397,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
                    torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16))
     step, seconds, history = 0, 0.0, []
     if resume:
-        restored = load_checkpoint(out_dir, parts, cfg)
+        restored = load_checkpoint(out_dir, parts, cfg, batches, settings)
         if restored is None:
             log.info("no checkpoint in %s; starting from step 0", out_dir)
         else:
@@ -377,7 +444,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
         log.info(_describe(row, cfg.steps))
         _write_log(out_dir, history)
         if checkpointing:
-            save_checkpoint(out_dir, parts, cfg, step, row["seconds"])
+            save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings)
         if (validating or checkpointing) and not write_curves(out_dir, history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
     return history

@@ -10,8 +10,9 @@ second noisy render of the same frame.
 
 from __future__ import annotations
 
+import json
+import logging
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +20,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.errors import VfxDenoiseError
-from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
+from vfxdenoise.core.errors import DatasetError, ExrError, VfxDenoiseError
+from vfxdenoise.core.features import FrameFeatures, SanitizeReport, brightness, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
-from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.network_input import InputLayout, build_input
 from vfxdenoise.core.temporal_window import window_reach
+from vfxdenoise.core.training.loop import Batches
+
+log = logging.getLogger(__name__)
 
 REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"
@@ -65,37 +69,92 @@ class RenderSequence:
 
 def read_frames(folder: Path) -> list[FrameFeatures]:
     """Every frame of the `render.####.exr` sequence in `folder`, as features."""
+    return read_frames_checked(folder)[0]
+
+
+def read_frames_checked(folder: Path) -> tuple[list[FrameFeatures], list[int], SanitizeReport]:
+    """Every frame of the `render.####.exr` sequence in `folder`, as features; their frame
+    numbers; what sanitising replaced (NaN, Inf, negatives)."""
     sequence = find_sequence(folder / "render.####.exr")
-    frames = []
+    frames, report = [], SanitizeReport()
     for frame in sequence.frames:
         image = read_exr(sequence.pattern.path(frame))
         layers = resolve_layers(image.channel_names, None, str(sequence.pattern.path(frame)))
-        frames.append(features_from_exr(image, layers)[0])
-    return frames
+        features, replaced = features_from_exr(image, layers)
+        frames.append(features)
+        report.merge(replaced)
+    return frames, sequence.frames, report
 
 
 def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSequence:
-    """Read every noisy level and the targets of one generated sequence folder."""
+    """Read every noisy level and the targets of one generated sequence folder; refuse one whose
+    folders hold different frames (frames are paired by position: a frame missing in one folder
+    would pair every later noisy frame with the reference of another)."""
     levels = spp_levels or tuple(
         sorted(p.name for p in folder.iterdir()
                if p.is_dir() and p.name.startswith("spp") and not p.name.endswith(SECOND_NOISY_SUFFIX))
     )
     if not levels:
-        raise VfxDenoiseError(f"{folder} holds no sppN/ folders; is it a make-dataset sequence?")
-    noisy = {level: read_frames(folder / level) for level in levels}
-    targets = {}
+        raise DatasetError(f"{folder} holds no sppN/ folders; is it a make-dataset sequence?")
+    read = {level: read_frames_checked(folder / level) for level in levels}
     for name in (REFERENCE, *(level + SECOND_NOISY_SUFFIX for level in levels)):
         if (folder / name).is_dir():
-            targets[name] = [f.beauty for f in read_frames(folder / name)]
-    return RenderSequence(folder.name, noisy, targets)
+            read[name] = read_frames_checked(folder / name)
+    numbers = {name: frame_numbers for name, (_, frame_numbers, _) in read.items()}
+    every = sorted(set().union(*numbers.values()))
+    lacking = {name: sorted(set(every) - set(have)) for name, have in numbers.items() if have != every}
+    if lacking:
+        raise DatasetError(f"sequence {folder.name}: " + "; ".join(
+            f"{name}/ lacks frame(s) {format_frames(frames)}" for name, frames in lacking.items())
+            + ". Render them again (make-dataset resumes) or remove the sequence")
+    for name in read:
+        if name not in levels and read[name][2].counts.get("beauty"):
+            log.warning("sequence %s: %d beauty values of %s/ were NaN, Inf or negative and were "
+                        "replaced; a broken reference teaches the network fireflies: render it again",
+                        folder.name, read[name][2].counts["beauty"], name)
+    return RenderSequence(folder.name, {level: read[level][0] for level in levels},
+                          {name: [f.beauty for f in read[name][0]] for name in read if name not in levels})
 
 
-def load_dataset(root: Path, spp_levels: tuple[str, ...] = ()) -> list[RenderSequence]:
-    """All sequences under a dataset folder (each sub-folder with sppN/ inside)."""
+def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool = False
+                 ) -> list[RenderSequence]:
+    """All sequences under a dataset folder (each sub-folder with sppN/ inside), but those its
+    manifest marks incomplete (make-dataset stopped while rendering them), and, with
+    `skip_broken`, those `load_sequence` refuses, each named in a warning."""
     folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and any(p.glob("spp*")))
     if not folders:
-        raise VfxDenoiseError(f"no sequences found in {root}; create one with `vfxdenoise make-dataset`")
-    return [load_sequence(folder, spp_levels) for folder in folders]
+        raise DatasetError(f"no sequences found in {root}; create one with `vfxdenoise make-dataset`")
+    manifest = Path(root) / "manifest.json"
+    recorded = json.loads(manifest.read_text()).get("sequences", {}) if manifest.is_file() else {}
+    sequences = []
+    for folder in folders:
+        if recorded.get(folder.name, {}).get("complete") is False:
+            log.warning("sequence %s is left out: %s marks it incomplete (re-run make-dataset "
+                        "to finish it)", folder.name, manifest)
+            continue
+        try:
+            sequences.append(load_sequence(folder, spp_levels))
+        except (DatasetError, ExrError) as exc:
+            if not skip_broken:
+                raise
+            log.warning("sequence %s is left out: %s", folder.name, exc)
+    if not sequences:
+        raise DatasetError(f"no usable sequences in {root} (see the warnings above)")
+    return sequences
+
+
+def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data") -> None:
+    """Refuse, before any step, sequences without what training (or validation) compares with:
+    the reference, or self-supervised, the second noisy render of every level."""
+    for sequence in sequences:
+        wanted = ([level + SECOND_NOISY_SUFFIX for level in sequence.noisy] if config.self_supervised
+                  else [REFERENCE])
+        absent = [name for name in wanted if name not in sequence.targets]
+        if absent:
+            hint = ("render second noisy frames with make-dataset --second-noisy"
+                    if config.self_supervised else "render its reference with make-dataset")
+            raise DatasetError(f"{what}: sequence {sequence.name} has no {', '.join(absent)}/ frames "
+                               f"to compare with; {hint}")
 
 
 def dark_sequences(sequences: list[RenderSequence]) -> list[str]:
@@ -164,14 +223,15 @@ def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> boo
     return config.temporal_pairs and all(s.length > 1 for s in sequences)
 
 
-def batches(sequences: list[RenderSequence], config: RenderDataConfig,
-            seed: int = 0) -> Iterator[dict[str, torch.Tensor]]:
-    """Endless stream of training batches {"input", "target"}."""
-    rng = random.Random(seed)
+def batches(sequences: list[RenderSequence], config: RenderDataConfig, seed: int = 0) -> Batches:
+    """Endless stream of training batches {"input", "target"}, which checkpoints can resume."""
     count = max(1, config.batch // 2) if uses_pairs(sequences, config) else config.batch
-    while True:
+
+    def draw(rng: random.Random) -> dict[str, torch.Tensor]:
         samples = [sample(sequences, config, rng) for _ in range(count)]
-        yield {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples])}
+        return {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples])}
+
+    return Batches(draw, random.Random(seed))
 
 
 def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -52,7 +52,8 @@ def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained
     assert result.returncode == 0, result.stderr
     card = json.loads((tmp_path / "n2n" / "model.json").read_text())
     assert card["training"]["self_supervised"] is True
-    assert card["training"]["init"] == str(trained / "model.safetensors")
+    assert card["training"]["init"]["given"] == str(trained / "model.safetensors")
+    assert len(card["training"]["init"]["sha256"]) == 64
 
 
 def test_kernel_predicting_variant_trains_and_denoises_through_seq(dataset, tmp_path):
@@ -182,3 +183,12 @@ def test_several_data_folders_train_together_and_are_recorded(dataset, tmp_path)
     card = json.loads((tmp_path / "both" / "model.json").read_text())
     assert card["training"]["sequences"] == 3
     assert [record["path"] for record in card["training"]["data"]] == [str(dataset), str(more)]
+
+
+def test_a_second_run_into_a_trained_folder_needs_resume_or_overwrite(dataset, trained, tmp_path):
+    again = run_vfxdenoise("train", "--data", dataset, "--out", trained, *TINY, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "holds a training run (checkpoint.json): pass --resume to continue it, or --overwrite" in again.stderr
+    changed = run_vfxdenoise("train", "--data", dataset, "--out", trained, *TINY[:4], "--crop", "24",
+                             *TINY[6:], "--resume", cwd=tmp_path)
+    assert changed.returncode == 1 and "crop: 16 -> 24" in changed.stderr

@@ -1,16 +1,19 @@
 """Render training data: windows built like the engine's, aligned augmentation, falling loss."""
 
+import json
 import random
 
 import pytest
 import torch
 from exr_sequences import write_render_dataset
 
+from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
+    check_targets,
     dark_sequences,
     energy_loss,
     load_dataset,
@@ -30,6 +33,36 @@ def test_dataset_loads_levels_and_targets(tmp_path):
     assert [s.name for s in seqs] == ["seq0", "seq1"]
     assert list(seqs[0].noisy) == ["spp4"] and seqs[0].length == 4
     assert seqs[0].targets["reference"][0].shape == (3, 40, 40)
+
+
+def test_a_sequence_missing_a_frame_is_refused_or_left_out_by_name(tmp_path, caplog):
+    """Frames are paired by position: a frame missing in one folder would pair every later noisy
+    frame with another frame's reference."""
+    root = write_render_dataset(tmp_path, sequences=2)
+    (root / "seq1" / "spp4" / "render.1003.exr").unlink()
+    with pytest.raises(DatasetError, match=r"sequence seq1: spp4/ lacks frame\(s\) 1003"):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert "sequence seq1 is left out: sequence seq1: spp4/ lacks frame(s) 1003" in caplog.text
+
+
+def test_sequences_the_manifest_marks_incomplete_are_left_out(tmp_path, caplog):
+    root = write_render_dataset(tmp_path, sequences=2)
+    (root / "manifest.json").write_text(json.dumps({"sequences": {"seq0": {"complete": False},
+                                                                  "seq1": {"complete": True}}}))
+    assert [s.name for s in load_dataset(root)] == ["seq1"]
+    assert "sequence seq0 is left out" in caplog.text and "incomplete" in caplog.text
+
+
+def test_what_training_compares_with_is_checked_before_any_step(tmp_path):
+    seqs = _dataset(tmp_path)
+    layout = InputLayout(temporal_radius=1)
+    check_targets(seqs, RenderDataConfig(layout=layout))
+    with pytest.raises(DatasetError, match="sequence seq0 has no spp4b/ frames .* --second-noisy"):
+        check_targets(seqs, RenderDataConfig(layout=layout, self_supervised=True))
+    del seqs[1].targets["reference"]
+    with pytest.raises(DatasetError, match="--val: sequence seq1 has no reference/ frames"):
+        check_targets(seqs, RenderDataConfig(layout=layout), what="--val")
 
 
 def test_sequences_dark_in_every_frame_are_named(tmp_path):

@@ -1,0 +1,73 @@
+"""The training loop's checkpoints: a resumed run ends where the uninterrupted one does."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+
+
+class _Interrupted(Exception):
+    """Stands for a kill between a checkpoint and the next step."""
+
+
+def _stream(kind: str, stop_at: int | None = None) -> Batches:
+    """Batches of 2x1x8x8 noise and a smoothed target, drawn from a `kind` generator; raising
+    _Interrupted when batch `stop_at` (1-based) would be drawn."""
+    drawn = [0]
+
+    def draw(rng) -> dict[str, torch.Tensor]:
+        drawn[0] += 1
+        if drawn[0] == stop_at:
+            raise _Interrupted
+        values = ([rng.random() for _ in range(128)] if kind == "python"
+                  else rng.random(128).tolist())
+        x = torch.tensor(values, dtype=torch.float32).reshape(2, 1, 8, 8)
+        return {"input": x, "target": F.avg_pool2d(x, 3, stride=1, padding=1)}
+
+    return Batches(draw, random.Random(7) if kind == "python" else np.random.default_rng(7))
+
+
+def _loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return F.mse_loss(model(batch["input"]), batch["target"])
+
+
+def _fit(out, batches: Batches, **kwargs) -> nn.Module:
+    torch.manual_seed(0)
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    fit(model, batches, _loss, LoopConfig(steps=6, out_dir=out, lr=0.05, log_every=1,
+                                          validate_every=3, checkpoint_every=3), **kwargs)
+    return model
+
+
+@pytest.mark.parametrize("kind", ["python", "numpy"])
+def test_a_resumed_run_ends_where_the_uninterrupted_run_does(tmp_path, kind):
+    whole = _fit(tmp_path / "whole", _stream(kind))
+    with pytest.raises(_Interrupted):  # killed after the step-3 checkpoint
+        _fit(tmp_path / "resumed", _stream(kind, stop_at=4))
+    resumed = _fit(tmp_path / "resumed", _stream(kind), resume=True)
+    for ours, theirs in zip(resumed.parameters(), whole.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_a_run_over_a_checkpoint_needs_resume_or_overwrite(tmp_path):
+    _fit(tmp_path, _stream("python"))
+    with pytest.raises(TrainingError, match="holds a training run .*--resume to continue it, or "
+                                            "--overwrite to start again"):
+        _fit(tmp_path, _stream("python"))
+    _fit(tmp_path, _stream("python"), overwrite=True)
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    with pytest.raises(_Interrupted):
+        _fit(tmp_path, _stream("python", stop_at=4), settings={"batch": 2, "data": ["/a"]})
+    with pytest.raises(TrainingError, match=r"other settings \(batch: 2 -> 4\)"):
+        _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 4, "data": ["/a"]})
+    _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 2, "data": ["/a"]})
