@@ -188,7 +188,8 @@ def test_several_data_folders_train_together_and_are_recorded(dataset, tmp_path)
 def test_a_second_run_into_a_trained_folder_needs_resume_or_overwrite(dataset, trained, tmp_path):
     again = run_vfxdenoise("train", "--data", dataset, "--out", trained, *TINY, cwd=tmp_path)
     assert again.returncode == 1
-    assert "holds a training run (checkpoint.json): pass --resume to continue it, or --overwrite" in again.stderr
+    assert ("holds a training run (checkpoint.json): pass --resume to continue it, or --overwrite"
+            in again.stderr)
     changed = run_vfxdenoise("train", "--data", dataset, "--out", trained, *TINY[:4], "--crop", "24",
                              *TINY[6:], "--resume", cwd=tmp_path)
     assert changed.returncode == 1 and "crop: 16 -> 24" in changed.stderr
