@@ -26,19 +26,20 @@ TEMPLATE_FILE = "template.yaml"
 VALUES_FILE = "parameter_values.yaml"
 STEP_NAME = "Denoise"
 FRAME_PARAM = "Frame"
+MAX_STRING = 1024  # OpenJD's longest STRING parameter value: longer seq options take several
 
 # Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
 # "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them. "--frames=" keeps a negative
-# first frame from being read as an option. VfxdenoiseCommand and SeqArgs are shell-quoted text
-# (shlex.join), so one job parameter can carry an interpreter and its arguments, or any seq options,
-# with spaces intact.
+# first frame from being read as an option. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ...
+# where the options are longer than one parameter holds) are shell-quoted text (shlex.join), so a
+# job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
 CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
 set -euo pipefail
 input=$2 frames=$3 output=$4 existing=$5
 eval "command=($1)"
-eval "extra=($6)"
+eval "extra=(${*:6})"
 echo "openjd_status: denoising frames $frames"
 echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
 exec "${command[@]}" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress none \\
@@ -84,7 +85,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
                     "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
                              "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
                              "{{Param.OutputPattern}}", "{{Param.Existing}}",
-                             "{{Param.SeqArgs}}"],
+                             *(f"{{{{Param.{name}}}}}" for name in _seq_args_values(job))],
                     # Outputs are renamed into place whole, so stopping a task at once is safe.
                     "cancelation": {"mode": "NOTIFY_THEN_TERMINATE"},
                 }},
@@ -124,10 +125,24 @@ def _values(job: FarmJob) -> dict[str, Any]:
         "OutputPattern": job.output.text,
         "Frames": openjd_range(job.frames),
         "ChunkSize": job.chunk,
-        "SeqArgs": shlex.join(job.seq_args),
+        **_seq_args_values(job),
         "Existing": job.existing,
         "VfxdenoiseCommand": shlex.join(job.command),
     }
+
+
+def _seq_args_values(job: FarmJob) -> dict[str, str]:
+    """SeqArgs, then SeqArgs2, SeqArgs3 ... as long options need: each whole options, shell-quoted,
+    at most MAX_STRING characters (40 light groups' --aov options took 1100)."""
+    parts: list[list[str]] = [[]]
+    for arg in job.seq_args:
+        if len(shlex.join([arg])) > MAX_STRING:
+            raise FarmError(f"seq option '{arg[:60]}...' is longer than an OpenJD job parameter "
+                            f"holds ({MAX_STRING} characters)")
+        if len(shlex.join([*parts[-1], arg])) > MAX_STRING:
+            parts.append([])
+        parts[-1].append(arg)
+    return {"SeqArgs" + (str(i + 1) if i else ""): shlex.join(part) for i, part in enumerate(parts)}
 
 
 def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
@@ -145,17 +160,20 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
         {"name": "ChunkSize", "type": "INT", "minValue": 1, "default": values["ChunkSize"],
          "description": "Frames per task. Each task also reads the temporal radius K frames on "
                         "either side, an overhead of about 2K/ChunkSize reads."},
-        {"name": "SeqArgs", "type": "STRING", "default": values["SeqArgs"],
-         "description": "Further `vfxdenoise seq` options, shell-quoted (e.g. --device cuda "
-                        "--temporal-radius 2)."},
+        *({"name": name, "type": "STRING", "default": values[name],
+           "description": "Further `vfxdenoise seq` options, shell-quoted (e.g. --device cuda "
+                          "--temporal-radius 2)" + ("." if name == "SeqArgs" else
+                                                    ", continuing the previous SeqArgs.")}
+          for name in _seq_args_values(job)),
         {"name": "Existing", "type": "STRING", "allowedValues": list(EXISTING_POLICIES),
          "default": values["Existing"],
          "description": "resume: keep output frames already written (retries redo only missing "
                         "frames); overwrite: rewrite every frame of each task."},
         {"name": "VfxdenoiseCommand", "type": "STRING", "minLength": 1,
          "default": values["VfxdenoiseCommand"],
-         "description": "The vfxdenoise executable on the workers (absolute path, or a name on "
-                        "their PATH)."},
+         "description": "The vfxdenoise command on the workers, shell-quoted: its executable "
+                        "(absolute path, or a name on their PATH), or an interpreter and its "
+                        "arguments."},
     ]
 
 

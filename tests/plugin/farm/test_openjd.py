@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,28 @@ def test_context_frames_every_task_would_refuse_are_refused_when_the_job_is_writ
     with pytest.raises(FarmError, match="frames 1006-1007 of the job lie outside --context-frames 1001-1005"):
         build_job(shot, options=SeqOptions(context_frames="1001-1005"))
     assert build_job(shot, frames="1001-1005", options=SeqOptions(context_frames="1001-1005")).frames
+
+
+def test_options_longer_than_one_job_parameter_reach_the_task_whole(shot, tmp_path):
+    """60 light groups' --aov options (1,900 characters) exceed OpenJD's 1,024 per parameter: they
+    go in SeqArgs and SeqArgs2, and the task's seq call gets every one, in order."""
+    argv_file = tmp_path / "argv.json"
+    record = tmp_path / "record argv"
+    record.write_text(f"#!/bin/sh\nexec '{sys.executable}' -c 'import json, sys; "
+                      f"json.dump(sys.argv[1:], open(\"{argv_file}\", \"w\"))' \"$@\"\n")
+    record.chmod(0o755)
+    layers = tuple(f"RGBA_lightgroup_{i:02d}" for i in range(60))
+    job = build_job(shot, str(tmp_path / "out" / "den.####.exr"), "1001-1002", 2,
+                    SeqOptions(aovs=layers), command=shlex.quote(str(record)))
+    write_bundle(job, tmp_path / "bundle")
+    defaults = {p["name"]: p.get("default") for p in
+                yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())["parameterDefinitions"]}
+    assert {"SeqArgs", "SeqArgs2"} <= set(defaults) and "SeqArgs3" not in defaults
+
+    _openjd("run", tmp_path / "bundle" / "template.yaml")
+
+    argv = json.loads(argv_file.read_text())
+    assert argv[argv.index("--aov"):] == [arg for layer in layers for arg in ("--aov", layer)]
 
 
 def test_a_long_file_name_makes_a_job_name_openjd_takes(sequence_factory, tmp_path):
