@@ -7,11 +7,12 @@ resuming. Everything it writes goes to `LoopConfig.out_dir`:
 
     log.csv                  step, loss (mean since the previous row), lr, seconds, validation metrics
     curves.png               loss and validation curves (only when matplotlib is installed)
-    checkpoint.safetensors   model weights at the last checkpoint
-    optimizer.safetensors    optimiser moments and RNG states (tensors only, no pickle)
-    checkpoint.json          step, elapsed seconds, config, and the non-tensor optimiser,
-                             scheduler and grad-scaler state; written last, so it marks a
-                             complete checkpoint
+    checkpoint-<step>.safetensors   model weights at the last checkpoint
+    optimizer-<step>.safetensors    optimiser moments and RNG states (tensors only, no pickle)
+    checkpoint.json                 step, the two files' names, elapsed seconds, config, and the
+                                    non-tensor optimiser, scheduler and grad-scaler state; written
+                                    last, so it marks a complete checkpoint: a run killed while
+                                    saving leaves the previous one whole
 
 Resuming restores weights, optimiser, schedule, step counter, log and RNG states exactly, and,
 when the batches come from a `Batches` stream, its generator's state: the resumed run draws the
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 SCHEDULES = ("onecycle", "cosine", "constant")
 CHECKPOINT_FORMAT = 1
 LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
-WEIGHTS_NAME = "checkpoint.safetensors"
+WEIGHTS_NAME = "checkpoint.safetensors"  # before step-named files: still read
 OPTIMIZER_NAME = "optimizer.safetensors"
 STATE_NAME = "checkpoint.json"
 
@@ -271,16 +272,18 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
              "scaler": parts.scaler.state_dict(), "settings": settings or {}}
     if isinstance(batches, Batches):
         state["batches"] = batches.state()
-    temps = [
-        (_atomic(out_dir / WEIGHTS_NAME, lambda t: save_file(weights, str(t), metadata)), WEIGHTS_NAME),
-        (_atomic(out_dir / OPTIMIZER_NAME,
-                 lambda t: save_file({**optimizer_tensors, **_rng_tensors()}, str(t), metadata)),
-         OPTIMIZER_NAME),
-        (_atomic(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n")),
-         STATE_NAME),
-    ]
-    for temp, name in temps:
-        os.replace(temp, out_dir / name)
+    files = state["files"] = {"weights": f"checkpoint-{step}.safetensors",
+                              "optimizer": f"optimizer-{step}.safetensors"}
+    tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
+    for kind, name in files.items():
+        os.replace(_atomic(out_dir / name, lambda t, kind=kind: save_file(tensors[kind], str(t), metadata)),
+                   out_dir / name)
+    os.replace(_atomic(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n")),
+               out_dir / STATE_NAME)
+    for older in {*out_dir.glob("checkpoint-*.safetensors"), *out_dir.glob("optimizer-*.safetensors"),
+                  out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
+        if older.name not in files.values():
+            older.unlink(missing_ok=True)
 
 
 def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
@@ -322,12 +325,13 @@ def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, batches: Iter
     if changed:
         raise TrainingError(f"the checkpoint in {out_dir} was made with other settings ({changed}); "
                             "resume with the same ones, or start a fresh run in another folder")
-    weights = _load_tensors(out_dir / WEIGHTS_NAME, step)
+    files = state.get("files", {"weights": WEIGHTS_NAME, "optimizer": OPTIMIZER_NAME})
+    weights = _load_tensors(out_dir / files["weights"], step)
     try:
         parts.model.load_state_dict(weights, strict=True)
     except RuntimeError as exc:
         raise TrainingError(f"the checkpoint in {out_dir} holds weights of another model: {exc}") from exc
-    extra = _load_tensors(out_dir / OPTIMIZER_NAME, step)
+    extra = _load_tensors(out_dir / files["optimizer"], step)
     parts.optimizer.load_state_dict(_join_optimizer_state(extra, state["optimizer"]))
     parts.scheduler.load_state_dict(state["scheduler"])
     parts.scaler.load_state_dict(state["scaler"])

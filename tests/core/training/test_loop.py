@@ -71,3 +71,30 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     with pytest.raises(TrainingError, match=r"other settings \(batch: 2 -> 4\)"):
         _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 4, "data": ["/a"]})
     _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 2, "data": ["/a"]})
+
+
+def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_path, monkeypatch):
+    """checkpoint.json is renamed into place last: killed before that, the previous checkpoint's
+    files are all still there and it names them."""
+    import os
+
+    from vfxdenoise.core.training import loop
+
+    real_replace = os.replace
+
+    def kill_before_the_state(source, target):
+        if str(target).endswith("checkpoint.json") and "checkpoint-6" in " ".join(
+                p.name for p in tmp_path.iterdir()):
+            raise _Interrupted
+        real_replace(source, target)
+
+    monkeypatch.setattr(loop.os, "replace", kill_before_the_state)
+    with pytest.raises(_Interrupted):
+        _fit(tmp_path, _stream("python"))  # checkpoint 3 saved; killed while saving 6
+    monkeypatch.setattr(loop.os, "replace", real_replace)
+    whole = _fit(tmp_path / "whole", _stream("python"))
+    resumed = _fit(tmp_path, _stream("python"), resume=True)
+    for ours, theirs in zip(resumed.parameters(), whole.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    assert sorted(p.name for p in tmp_path.glob("*.safetensors")) == [
+        "checkpoint-6.safetensors", "optimizer-6.safetensors"]
