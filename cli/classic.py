@@ -35,7 +35,7 @@ from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.noise import Noise, parse_noise
 from vfxdenoise.core.training.classic import ClassicDataConfig, steps_per_epoch, train_model
-from vfxdenoise.core.training.loop import LoopConfig
+from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import load_weights, save_weights
 
 ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
@@ -140,6 +140,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
           val_images: int, validate_every: int, device: str, amp: bool, resume: bool,
           overwrite: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
+    check_out_dir(out_dir, resume, overwrite)
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")
     model_config = parse_model_options(model_options)

@@ -18,7 +18,7 @@ from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.training.loop import LoopConfig, fit
+from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
@@ -158,6 +158,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
           demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
           validate_every: int, device: str, resume: bool, overwrite: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card."""
+    check_out_dir(out_dir, resume, overwrite)
     torch.manual_seed(seed)
     where = pick_device(device)
     use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
@@ -191,9 +192,10 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
                          temporal_weight=temporal_weight, energy_weight=energy_weight,
                          relmse_weight=relmse_weight))
+    init = _init_record(init_model)
     settings = {"data": [str(folder.resolve()) for folder in data_dirs],
                 "val": str(val_dir.resolve()) if val_dir else None, "batch": batch, "crop": crop,
-                "arch": arch, "model": config, "init": _init_record(init_model),
+                "arch": arch, "model": config, "init": init,
                 "self_supervised": self_supervised, "temporal_weight": temporal_weight,
                 "energy_weight": energy_weight, "relmse_weight": relmse_weight}
     try:
@@ -212,7 +214,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
             "sequences": len(sequences), "steps": steps, "batch": batch,
-            "crop": crop, "self_supervised": self_supervised, "init": _init_record(init_model),
+            "crop": crop, "self_supervised": self_supervised, "init": init,
             "temporal_weight": None if self_supervised else temporal_weight,
             "energy_weight": None if self_supervised else energy_weight,
             "relmse_weight": None if self_supervised else relmse_weight,

@@ -375,6 +375,14 @@ def _describe(row: dict, steps: int) -> str:
             f"{row['seconds']:.0f}s {extras}").rstrip()
 
 
+def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a run over another one's checkpoint unless asked to (`fit` checks; callers
+    may check first, before they spend minutes loading data)."""
+    if not resume and not overwrite and (Path(out_dir) / STATE_NAME).is_file():
+        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
+                            "continue it, or --overwrite to start again and replace it")
+
+
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
         validate: Validate | None = None, resume: bool = False, overwrite: bool = False,
         settings: dict | None = None) -> list[dict]:
@@ -388,9 +396,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     other than the checkpoint's; without it, a checkpoint there is refused unless `overwrite`.
     """
     out_dir = cfg.out_dir
-    if not resume and not overwrite and (out_dir / STATE_NAME).is_file():
-        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
-                            "continue it, or --overwrite to start again and replace it")
+    check_out_dir(out_dir, resume, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     device = torch.device(cfg.device)
