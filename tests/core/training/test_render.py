@@ -3,11 +3,13 @@
 import json
 import random
 
+import numpy as np
 import pytest
 import torch
 from exr_sequences import write_render_dataset
 
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
@@ -44,6 +46,21 @@ def test_a_sequence_missing_a_frame_is_refused_or_left_out_by_name(tmp_path, cap
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
     assert "sequence seq1 is left out: sequence seq1: spp4/ lacks frame(s) 1003" in caplog.text
+
+
+def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_path, caplog):
+    root = write_render_dataset(tmp_path, sequences=2)
+    path = root / "seq0" / "reference" / "render.1002.exr"
+    image = read_exr(path)
+    beauty = image.get(["R", "G", "B"])
+    beauty[0, :2, :3] = np.nan
+    beauty[1, 5, 5] = np.inf
+    image.set(["R", "G", "B"], beauty)
+    write_exr(path, image)
+    with pytest.raises(DatasetError, match=r"sequence seq0: reference/ holds 7 NaN or Inf beauty"):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
+    assert "sequence seq0 is left out" in caplog.text
 
 
 def test_sequences_the_manifest_marks_incomplete_are_left_out(tmp_path, caplog):
