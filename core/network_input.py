@@ -209,21 +209,24 @@ LIGHT_BLOCK = 8
 LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
 
 
-def _block_means(values, device: torch.device) -> torch.Tensor:
-    """(1, C, H/8, W/8): each 8x8 block's mean of a (C, H, W) array at its pixels (2i+1, 2j+1)."""
-    samples = torch.as_tensor(values)[:, 1::2, 1::2].to(device, torch.float32)[None]
+def _samples(values, device: torch.device) -> torch.Tensor:
+    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block."""
+    return torch.as_tensor(values)[:, 1::2, 1::2].to(device, torch.float32)[None]
+
+
+def _per_block(samples: torch.Tensor) -> torch.Tensor:
+    """Each 8x8 block's mean of `_samples`."""
     return F.avg_pool2d(samples, LIGHT_BLOCK // 2, ceil_mode=True)
 
 
 def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per 8x8 block, the mean log of (luminance + floor) at its pixels (2i + 1, 2j + 1): a
-    geometric mean, which the few bright samples of a firefly barely move. Also the floor (the
-    given one, else LIGHT_FLOOR of these samples' mean)."""
-    samples = torch.as_tensor(beauty)[:, 1::2, 1::2].to(device, torch.float32)
-    luminance = samples.mean(dim=0, keepdim=True)[None]
+    """Per 8x8 block, the mean log of (luminance + floor) at its `_samples`: a geometric mean,
+    which the few bright samples of a firefly barely move. Also the floor (the given one, else
+    LIGHT_FLOOR of these samples' mean)."""
+    luminance = _samples(beauty, device).mean(dim=1, keepdim=True)
     floor = luminance.mean() * LIGHT_FLOOR + 1e-12 if floor is None else floor
-    return F.avg_pool2d(luminance.add_(floor).log_(), LIGHT_BLOCK // 2, ceil_mode=True), floor
+    return _per_block(luminance.add_(floor).log_()), floor
 
 
 def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
@@ -281,8 +284,8 @@ def _guides_match(centre: FrameFeatures, frame: FrameFeatures, flow: torch.Tenso
     ours, theirs = _guide_channels(centre), _guide_channels(frame)
     if not ours or [a.shape[0] for a in ours] != [a.shape[0] for a in theirs]:
         return torch.ones((), dtype=torch.bool, device=device)
-    ours = torch.cat([_block_means(a, device) for a in ours], 1)
-    theirs = torch.cat([_block_means(a, device) for a in theirs], 1)
+    ours = torch.cat([_per_block(_samples(a, device)) for a in ours], 1)
+    theirs = torch.cat([_per_block(_samples(a, device)) for a in theirs], 1)
     if flow is not None:
         theirs = sample_at(theirs, flow)
     mismatch = F.max_pool2d((theirs - ours).abs_().mean(dim=1, keepdim=True), 3, stride=1, padding=1)
