@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import types
 
 import pytest
 from reliability.runs import cli_argv
@@ -119,6 +120,40 @@ def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, conf
     summary = denoise_sequence(shot, out, "6", config=config(overwrite=True))
     assert summary.frames("written") == [6] and not lock.exists()
     assert time.monotonic() - started >= 0.9  # it waited for the lock to go stale
+
+
+@pytest.mark.parametrize("skew", [-600.0, 600.0])
+def test_a_live_lock_of_another_host_holds_whatever_this_hosts_clock_says(tmp_path, monkeypatch, skew):
+    """A farm node whose clock runs minutes ahead of the file server (or behind it) neither takes
+    over a frame another host's live run holds nor leaves a dead run's lock waiting forever: locks
+    are aged on the folder's clock."""
+    skewed = types.SimpleNamespace(time=lambda: time.time() + skew, monotonic=time.monotonic,
+                                   sleep=time.sleep)
+    monkeypatch.setattr(outputs, "time", skewed)
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
+    locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
+    locks[0].write_text(json.dumps({"pid": 111, "host": "render-node-17", "started": 0}))
+    stop = threading.Event()
+
+    def heartbeat():
+        while not stop.wait(0.1):
+            os.utime(locks[0])
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        with pytest.raises(OutputError, match=r"being written by another run \(pid 111 on render-node-17\)"):
+            FrameLocks(frames[:1]).__enter__()
+    finally:
+        stop.set()
+    assert locks[0].exists()
+
+    locks[1].write_text(json.dumps({"pid": 222, "host": "render-node-17", "started": 0}))
+    dead_since = time.time() - STALE_LOCK_SECONDS - 60
+    os.utime(locks[1], (dead_since, dead_since))
+    with FrameLocks(frames[1:]):
+        assert json.loads(locks[1].read_text())["pid"] == os.getpid()
+    assert not list(tmp_path.glob(".vfxdenoise-clock*"))
 
 
 @pytest.mark.parametrize("content", ["", "12345", "null", '{"pid": "?", "host": 7}'])
