@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 import torch
 
+from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
@@ -39,7 +40,6 @@ from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import load_weights, save_weights
 
 ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
-DEVICES = click.Choice(["auto", "cpu", "cuda"])
 
 
 def resolve_device(device: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
@@ -25,7 +26,7 @@ def _beauty(path: Path) -> np.ndarray:
               show_default=True, help="Sample folder with spp4/ and reference/ sequences.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/demo"), show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
 def demo(sample: Path, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
     noisy = find_sequence(sample / "spp4" / "render.####.exr")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.classic import ARCHITECTURES, DEVICES, resolve_device
+from vfxdenoise.cli.classic import ARCHITECTURES, resolve_device
+from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
 from vfxdenoise.core.io.images import read_image, write_image

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.engine import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
@@ -51,7 +52,7 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
               help="Compute HDR-FLIP (slow).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
               show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,

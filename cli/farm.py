@@ -11,7 +11,7 @@ from xml.dom.minidom import parseString
 
 import click
 
-from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.cli.options import DEVICES, layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, PRECISIONS
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
@@ -39,7 +39,7 @@ def job_options(command):
         click.option("--overwrite", is_flag=True,
                      help="Tasks rewrite all their frames [default: resume, keep frames already "
                           "written]."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]),
+        click.option("--device", type=DEVICES,
                      help="seq --device on the workers [default: seq's, auto]."),
         click.option("--temporal-radius", type=int, help="seq --temporal-radius."),
         click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),

@@ -1,9 +1,11 @@
-"""Click options shared by commands that read a sequence (seq, info, farm, train)."""
+"""Click options shared by several commands: the device, and the layers of a sequence (seq, info,
+farm, train)."""
 
 from __future__ import annotations
 
 import click
 
+DEVICES = click.Choice(["auto", "cpu", "cuda"])  # every --device; auto: CUDA when PyTorch sees one
 LAYER_FEATURES = ("beauty", "albedo", "normal", "depth", "motion")
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
 _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}

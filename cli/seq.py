@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.cli.options import DEVICES, layer_options, layer_overrides
 from vfxdenoise.core.engine import (
     MISSING_POLICIES,
     PRECISIONS,
@@ -85,7 +85,7 @@ def _events_alone_on_stdout() -> Iterator:
               help="The only frames read as temporal neighbours, e.g. 1001-1100 (the render's own "
                    "range), so that frames an older render left beside it are never blended in "
                    "[default: every frame on disk].")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--temporal-radius", type=int,
               help="Neighbouring frames used on each side [default: the model's].")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,

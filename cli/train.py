@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import torch
 
+from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
@@ -148,7 +149,7 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")
 @click.option("--validate-every", default=500, show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
 @click.option("--seed", default=0, show_default=True)
