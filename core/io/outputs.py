@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
 # A run touches its lock files this often; a lock from another host untouched for longer than
-# STALE_LOCK_SECONDS is a dead run's (its age is measured on the folder's own clock, `_folder_now`;
+# STALE_LOCK_SECONDS is a dead run's (its age is measured on the folder's own clock, `_FolderClock`;
 # NFS clients may see a file's time up to 60 s late, their attribute cache). A run that finds such a
 # lock on its frames watches it every LOCK_POLL_SECONDS until it is touched, released or stale.
 LOCK_HEARTBEAT_SECONDS = 15.0
@@ -94,36 +94,48 @@ def _lock_owner(lock: Path) -> dict:
     return owner if isinstance(owner, dict) else {}
 
 
-def _folder_now(folder: Path) -> float:
-    """Now, as the file system holding `folder` stamps the files it writes. Another host's lock is
-    aged against this rather than this host's clock: on a shared folder the file server stamps
-    both, so hosts whose clocks disagree by minutes still agree on how long a lock went untouched."""
-    probe = folder / f".vfxdenoise-clock.{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
-    try:
-        probe.touch()
-        return probe.stat().st_mtime
-    except OSError:
-        return time.time()
-    finally:
-        with contextlib.suppress(OSError):
-            probe.unlink()
+class _FolderClock:
+    """Now, as the file system holding `folder` stamps the files it writes: read from a file made
+    there when first asked, then advanced by this host's monotonic clock. Another host's lock is
+    aged on it rather than on this host's clock: on a shared folder the file server stamps both,
+    so hosts whose clocks disagree by minutes still agree on how long a lock went untouched."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._read: tuple[float, float] | None = None  # (monotonic, file system) times, when read
+
+    def now(self) -> float:
+        if self._read is None:
+            self._read = (time.monotonic(), self._stamp())
+        return self._read[1] + time.monotonic() - self._read[0]
+
+    def _stamp(self) -> float:
+        name = f".vfxdenoise-clock.{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
+        probe = self.folder / name
+        try:
+            probe.touch()
+            return probe.stat().st_mtime
+        except OSError:
+            return time.time()
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
 
 
-def _owner_dead(owner: dict, lock: Path, now: float) -> bool:
+def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
     """True when the lock's run is gone: on this host, its process is; on another, whose process
-    cannot be checked from here, it has not touched the lock for `STALE_LOCK_SECONDS` by `now`
-    (the folder's `_folder_now`): a host that crashed, or a run killed with kill -9, cannot release
-    its locks."""
+    cannot be checked from here, it has not touched the lock for `STALE_LOCK_SECONDS` by the
+    folder's `clock`: a host that crashed, or a run killed with kill -9, cannot release its locks."""
     if owner.get("host") == socket.gethostname():
         pid = owner.get("pid")
         return not (isinstance(pid, int) and pid > 0 and _pid_alive(pid))
     try:
-        return now - lock.stat().st_mtime > STALE_LOCK_SECONDS
+        return clock.now() - lock.stat().st_mtime > STALE_LOCK_SECONDS
     except OSError:
         return False
 
 
-def _wait_for_other_hosts(locks: list[Path]) -> None:
+def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
     """Wait while locks among `locks` are held by runs on other hosts, whose processes cannot be
     checked from here, until each is touched (its run is alive: claiming it then refuses),
     released, or left untouched for STALE_LOCK_SECONDS (its run is dead: it is taken over). A
@@ -143,10 +155,8 @@ def _wait_for_other_hosts(locks: list[Path]) -> None:
             log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
                         "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid", "?"),
                         owner.get("host", "?"), STALE_LOCK_SECONDS)
-    started, folder_started = time.monotonic(), _folder_now(locks[0].parent) if watched else 0.0
-    give_up = started + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
+    give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
     while watched and time.monotonic() < give_up:
-        now = folder_started + time.monotonic() - started
         for lock, first in list(watched.items()):
             try:
                 touched = lock.stat().st_mtime
@@ -154,7 +164,7 @@ def _wait_for_other_hosts(locks: list[Path]) -> None:
                 touched = None
             if touched is not None and touched != first:
                 return  # a live run: claiming its frame refuses, whatever the other locks are
-            if touched is None or now - touched > STALE_LOCK_SECONDS:
+            if touched is None or clock.now() - touched > STALE_LOCK_SECONDS:
                 del watched[lock]
         if watched:
             time.sleep(LOCK_POLL_SECONDS)
@@ -199,15 +209,14 @@ class FrameLocks:
         self.heartbeat = heartbeat
         self._stop = threading.Event()
 
-    def _claim(self, lock: Path, now: float) -> dict | None:
-        """Create the lock; return the other owner's record when someone holds it (and is alive
-        by `now`, the folder's clock)."""
+    def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
+        """Create the lock; return the other owner's record when someone holds it."""
         for _ in range(2):
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 other = _lock_owner(lock)
-                if not _owner_dead(other, lock, now):
+                if not _owner_dead(other, lock, clock):
                     return other
                 log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
                 lock.unlink(missing_ok=True)
@@ -225,12 +234,12 @@ class FrameLocks:
         """Claim every frame, in order, or none: at the first frame another run holds, the locks
         taken so far are let go (two runs started on the same frames at once: the first to
         claim the first frame goes on), as they are when anything interrupts the claiming."""
-        _wait_for_other_hosts([path.with_name(path.name + LOCK_SUFFIX) for path in self.paths])
-        now = _folder_now(self.paths[0].parent) if self.paths else 0.0
+        clock = _FolderClock(self.paths[0].parent if self.paths else Path.cwd())
+        _wait_for_other_hosts([path.with_name(path.name + LOCK_SUFFIX) for path in self.paths], clock)
         try:
             with _InterruptsHeld():  # one that comes meanwhile is raised on leaving
                 for path in self.paths:
-                    owner = self._claim(path.with_name(path.name + LOCK_SUFFIX), now)
+                    owner = self._claim(path.with_name(path.name + LOCK_SUFFIX), clock)
                     if owner is not None:
                         raise OutputError(
                             f"{path} is being written by another run (pid {owner.get('pid', '?')} "
@@ -273,14 +282,14 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
     right now, perhaps on another host sharing the folder, where its pid means nothing here.
     """
     me = {"host": socket.gethostname(), "pid": os.getpid()}
-    now = _folder_now(out_pattern.directory)
+    clock = _FolderClock(out_pattern.directory)
     removed = []
     for temp in out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{TEMP_SUFFIX}"):
         frame = _frame_of_temp(temp)
         lock = frame.with_name(frame.name + LOCK_SUFFIX)
         if lock.exists():
             owner = _lock_owner(lock)
-            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock, now):
+            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock, clock):
                 continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
@@ -291,11 +300,11 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
 
 def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
     """Delete lock files that killed runs on this host left beside our outputs (never a live run's)."""
-    now = _folder_now(out_pattern.directory)
+    clock = _FolderClock(out_pattern.directory)
     removed = []
     for lock in out_pattern.directory.glob(
             f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
-        if _owner_dead(_lock_owner(lock), lock, now):
+        if _owner_dead(_lock_owner(lock), lock, clock):
             lock.unlink(missing_ok=True)
             removed.append(lock)
     if removed:
