@@ -403,15 +403,16 @@ def part_name(spec: oiio.ImageSpec) -> str:
     return spec.get_string_attribute("oiio:subimagename") or spec.get_string_attribute("name")
 
 
-def channel_names_by_part(specs: Sequence[oiio.ImageSpec]) -> list[list[str]]:
+def channel_names_by_part(specs: Sequence[oiio.ImageSpec],
+                          part_names: Sequence[str] | None = None) -> list[list[str]]:
     """The name `ExrImage` gives each channel of each part: its own, but qualified by its part's
     name (`albedo.R`, `rgba.right.R`) where an earlier part has a channel so named, or, past the
     first part, where it names no layer of its own (a part `N` holding `X,Y,Z`, as renderers
-    that write an AOV per part name them)."""
+    that write an AOV per part name them). `part_names` replaces the parts' own names."""
     seen: set[str] = set()
     names = []
     for p, spec in enumerate(specs):
-        part = part_name(spec)
+        part = part_names[p] if part_names is not None else part_name(spec)
         names.append([f"{part or f'part{p}'}.{channel}"
                       if channel in seen or (p and part and "." not in channel) else channel
                       for channel in spec.channelnames])

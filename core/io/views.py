@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import FEATURES, LayerMap, resolve_layers
-from vfxdenoise.core.io.exr import channel_names_by_part
+from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, resolve_layers
+from vfxdenoise.core.io.exr import channel_names_by_part, part_name
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,47 @@ def views_of(specs: Sequence[oiio.ImageSpec]) -> tuple[View, ...]:
     in_file = channel_names_by_part(specs)
     listed = _listed_views(specs)
     if not listed:
-        return (View("", {name: name for names in in_file for name in names}),)
+        local = _first_part_as_its_layer(specs, in_file)
+        return (View("", {own: name for names, owns in zip(in_file, local)
+                          for own, name in zip(owns, names)}),)
     channels: dict[str, dict[str, str]] = {view: {} for view in listed}
+    for view in listed:
+        parts = [p for p, spec in enumerate(specs) if spec.get_string_attribute("view") == view]
+        view_specs = [specs[p] for p in parts]
+        local = channel_names_by_part(view_specs, [_without_view(part_name(spec), view)
+                                                   for spec in view_specs])
+        for p, owns in zip(parts, _first_part_as_its_layer(view_specs, local)):
+            for own, name in zip(owns, in_file[p]):
+                channels[view].setdefault(own, name)
     for spec, names in zip(specs, in_file):
-        part_view = spec.get_string_attribute("view")
-        for own, name in zip(spec.channelnames, names):
-            view, local = (part_view, own) if part_view else _split(own, listed)
-            channels[view].setdefault(local, name)
+        if not spec.get_string_attribute("view"):
+            for own, name in zip(spec.channelnames, names):
+                view, local_name = _split(own, listed)
+                channels[view].setdefault(local_name, name)
     return tuple(View(view, channels[view]) for view in listed)
+
+
+def _without_view(part: str, view: str) -> str:
+    """A part's name without its view's (`albedo.left` -> `albedo`), as a one-view file names it."""
+    return ".".join(piece for piece in part.split(".") if piece != view)
+
+
+def _first_part_as_its_layer(specs: Sequence[oiio.ImageSpec],
+                             names: list[list[str]]) -> list[list[str]]:
+    """`names` (one list per part), with the first part's unlayered channels taken as its part's
+    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) where that part is named
+    for an AOV (albedo, N ...), or for no beauty while a later part is (`rgba`, `C` ...): an
+    AOV-per-part render whose first part is not its beauty. Otherwise its bare `R,G,B` are."""
+    first = part_name(specs[0]).lower() if len(specs) > 1 else ""
+    if not first or first in CANDIDATES["beauty"]:
+        return names
+    guide_names = {name for feature, names_of in CANDIDATES.items() if feature != "beauty"
+                   for name in names_of}
+    beauty_later = any(part_name(spec).lower() in CANDIDATES["beauty"] for spec in specs[1:])
+    if first not in guide_names and not beauty_later:
+        return names
+    layer = part_name(specs[0])
+    return [[f"{layer}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
 
 
 def _listed_views(specs: Sequence[oiio.ImageSpec]) -> list[str]:

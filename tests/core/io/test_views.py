@@ -87,3 +87,35 @@ def test_an_aov_per_part_takes_its_parts_name_in_any_order(order):
     assert layers.beauty == ("R", "G", "B") and layers.albedo == ("albedo.R", "albedo.G", "albedo.B")
     assert layers.normal == ("N.X", "N.Y", "N.Z") and layers.motion == ("motion.X", "motion.Y")
     assert layers.depth is None
+
+
+@pytest.mark.parametrize("first", ["diffuse_albedo", "specular"])
+def test_a_first_part_that_is_not_the_beauty_keeps_its_channels_to_itself(first):
+    """An AOV-per-part render whose first part is an AOV (the order of a husk or Arnold output
+    list): its bare R,G,B are that AOV, not the beauty, whether the part is named for a guide or
+    a later part is named as the beauty."""
+    specs = [_spec(["R", "G", "B"], name=first), _spec(["R", "G", "B", "A"], name="rgba"),
+             _spec(["X", "Y", "Z"], name="N")]
+    layers = resolve_views(specs)[""]
+    assert layers.beauty == ("rgba.R", "rgba.G", "rgba.B") and layers.alpha == ("rgba.A",)
+    assert layers.albedo == (("R", "G", "B") if first == "diffuse_albedo" else None)
+    assert resolve_views(specs, {"albedo": first})[""].albedo == ("R", "G", "B")
+    beauty_first = [_spec(["R", "G", "B", "A"], name="beauty"), *specs[1:]]
+    assert resolve_views(beauty_first)[""].beauty == ("R", "G", "B")
+
+
+def test_each_views_aov_parts_take_their_layer_names_without_the_view():
+    """A stereo render with a part per layer and eye (`albedo.left` holding R,G,B): each eye has
+    its own albedo and normal, and a normal's Z is not taken for depth."""
+    specs = [_spec(channels, view=view, name=f"{layer}.{view}")
+             for view in ("left", "right")
+             for layer, channels in (("rgba", ["R", "G", "B", "A"]), ("albedo", ["R", "G", "B"]),
+                                     ("N", ["X", "Y", "Z"]))]
+    left, right = views_of(specs)
+    assert dict(right.channels) == {
+        **{c: f"rgba.right.{c}" for c in "RGBA"}, **{f"albedo.{c}": f"albedo.right.{c}" for c in "RGB"},
+        **{f"N.{c}": f"N.right.{c}" for c in "XYZ"}}
+    layers = resolve_views(specs)
+    assert layers["left"].albedo == ("albedo.left.R", "albedo.left.G", "albedo.left.B")
+    assert layers["right"].normal == ("N.right.X", "N.right.Y", "N.right.Z")
+    assert layers["left"].depth is None and layers["right"].depth is None
