@@ -20,11 +20,12 @@ from vfxdenoise.core.errors import ChannelError
 FEATURES = ("beauty", "albedo", "normal", "depth", "motion", "alpha")
 
 # Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
+# Blender's `Denoising Normal` beats its `Normal`: it pairs with `Denoising Albedo`.
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "beauty": ("", "rgba", "rgb", "c", "ci", "combined", "beauty"),
     "albedo": ("albedo", "denoise_albedo", "denoising albedo", "diffuse_albedo", "basecolor",
                "base_color", "vraydiffusefilter", "diffusefilter"),
-    "normal": ("n", "normal", "normals", "denoising normal", "nn", "sh_normal", "vraybumpnormals",
+    "normal": ("n", "denoising normal", "normal", "normals", "nn", "sh_normal", "vraybumpnormals",
                "bumpnormals", "vraynormals"),
     "depth": ("z", "depth", "zfiltered", "pz"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
@@ -79,13 +80,34 @@ def _layers(channels: Sequence[str]) -> dict[str, list[str]]:
     return layers
 
 
-def _matching_layers(layers: Mapping[str, list[str]], wanted: str) -> list[str]:
-    """Layers named `wanted` (any case), then those named so after a view-layer prefix."""
+def _matching_layers(layers: Mapping[str, list[str]], wanted: str, view_layer: str = "") -> list[str]:
+    """Layers named `wanted` (any case), then those named so after a view-layer prefix (only
+    `view_layer`'s, when one is given)."""
     wanted = wanted.lower()
     whole = [layer for layer in layers if layer.lower() == wanted]
     prefixed = [layer for layer in layers
-                if wanted and "." in layer and layer.rpartition(".")[2].lower() == wanted]
+                if wanted and "." in layer and layer.rpartition(".")[2].lower() == wanted
+                and view_layer in ("", layer.rpartition(".")[0])]
     return whole + prefixed
+
+
+def _view_layer(channels: Sequence[str]) -> str:
+    """The view-layer prefix of a feature's channels (`BG` of `BG.Combined.R`), '' for none."""
+    return _split(channels[0])[0].rpartition(".")[0]
+
+
+def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str,
+                    where: str) -> tuple[str, ...]:
+    """The first of the channels `found` for `what`, refusing a choice between view layers (a
+    Blender render's `FG.Combined` and `BG.Combined`): one layer's guides with another's beauty
+    would be wrong, and only the user knows which view layer to denoise."""
+    prefixes = list(dict.fromkeys(_view_layer(channels) for channels in found))
+    if len(prefixes) > 1:
+        layers = [_split(channels[0])[0] for channels in found]
+        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(layers)}; pick one "
+                           f"with {option} (e.g. {option} {layers[0]}); the guides come from the "
+                           "beauty's view layer, so denoise the others in runs of their own")
+    return found[0]
 
 
 def _components(layers: Mapping[str, list[str]], layer: str, feature: str) -> tuple[str, ...] | None:
@@ -113,7 +135,10 @@ def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, 
     return None
 
 
-def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str) -> tuple[str, ...] | None:
+def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str,
+          view_layer: str = "", where: str = "") -> tuple[str, ...] | None:
+    """The channels of the first candidate layer of `feature` that has them; a prefixed one only
+    from `view_layer` when given."""
     if feature == "depth":
         plain = _plain_channel(channels, ("Z", "depth", "zfiltered", "Pz"))
         if plain:
@@ -121,12 +146,12 @@ def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str
     # Whole-name matches of every candidate beat view-layer-prefixed ones.
     for prefixed in (False, True):
         for candidate in CANDIDATES[feature]:
-            for layer in _matching_layers(layers, candidate):
-                if (layer.lower() != candidate) != prefixed:
-                    continue
-                found = _components(layers, layer, feature)
-                if found:
-                    return found
+            found = [_components(layers, layer, feature)
+                     for layer in _matching_layers(layers, candidate, view_layer)
+                     if (layer.lower() != candidate) == prefixed]
+            found = [channels for channels in found if channels]
+            if found:
+                return _one_view_layer(found, f"a {feature}", f"--{feature}", where) if prefixed else found[0]
     return None
 
 
@@ -143,9 +168,9 @@ def _describe_layers(layers: Mapping[str, list[str]]) -> str:
 
 
 def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
-              where: str, option: str | None = None) -> tuple[str, ...] | None:
+              where: str, option: str | None = None, view_layer: str = "") -> tuple[str, ...] | None:
     """Channels named by a --<feature> flag (or `option`): 'none', 'a.R,a.G,a.B', a channel, or a
-    layer name."""
+    layer name (a view layer's, `Combined` of `BG.Combined`: `view_layer`'s where given)."""
     size = SIZES[feature]
     option = option or f"--{feature}"
     flag = f"{option} {value}"
@@ -164,17 +189,17 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
         return names
     if size == 1 and value in channels:
         return (value,)
-    candidates = _matching_layers(layers, value)
+    candidates = _matching_layers(layers, value, view_layer)
     if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
         candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
     if not candidates:
         hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
         raise ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
                            f" ({hint})")
-    for layer in candidates:
-        found = _components(layers, layer, feature)
-        if found:
-            return found
+    found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
+    if found:
+        whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
+        return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where)
     raise ChannelError(
         f"{flag}: layer '{candidates[0]}'{where} has no {size}-component {feature} "
         f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "
@@ -197,13 +222,17 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     if unknown:
         raise ValueError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     mapping: dict[str, tuple[str, ...] | None] = {}
+    view_layer = ""  # the beauty's, once found: the guides come from the same view layer
     for feature in FEATURES:
         if feature in overrides:
-            mapping[feature] = _override(channels, layers, feature, overrides[feature], where)
+            mapping[feature] = _override(channels, layers, feature, overrides[feature], where,
+                                         view_layer=view_layer)
         elif feature == "alpha":
             mapping[feature] = _alpha(channels, layers, mapping["beauty"]) if mapping["beauty"] else None
         else:
-            mapping[feature] = _find(channels, layers, feature)
+            mapping[feature] = _find(channels, layers, feature, view_layer, where)
+        if feature == "beauty" and mapping["beauty"] is not None:
+            view_layer = _view_layer(mapping["beauty"])
         if feature == "beauty" and mapping["beauty"] is None:
             raise ChannelError(
                 f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
@@ -227,7 +256,8 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if any(c in name for c in "*?["):
             found.update(_aov_glob(layers, name, mapping, where))
             continue
-        picked = _override(channels, layers, "beauty", name, where, option="--aov")
+        picked = _override(channels, layers, "beauty", name, where, option="--aov",
+                           view_layer=_view_layer(mapping["beauty"]))
         taken = _taken(picked, mapping)
         if taken:
             raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "

@@ -64,8 +64,10 @@ def test_blender_view_layer_prefix():
     v = "ViewLayer"
     channels = (layer(f"{v}.Combined", "RGBA") + layer(f"{v}.Denoising Albedo", "RGB")
                 + layer(f"{v}.Denoising Normal", "XYZ") + layer(f"{v}.Depth", "Z")
-                + layer(f"{v}.Vector", "XYZW") + layer(f"{v}.DiffCol", "RGB"))
-    layers = resolve_layers(channels[::-1])   # channel order does not matter
+                + layer(f"{v}.Vector", "XYZW") + layer(f"{v}.DiffCol", "RGB") + layer(f"{v}.Normal", "XYZ"))
+    # channel order does not matter; the denoising normal goes with the denoising albedo (both
+    # look past mirrors and glass), not the first hit's Normal
+    layers = resolve_layers(channels[::-1])
     assert layers.describe() == {
         "beauty": "ViewLayer.Combined.R,ViewLayer.Combined.G,ViewLayer.Combined.B",
         "albedo": ("ViewLayer.Denoising Albedo.R,ViewLayer.Denoising Albedo.G,"
@@ -290,3 +292,39 @@ def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
         "RGBA_key", "RGBA_fill", "specular"]  # not albedo or N: the denoiser reads them
     with pytest.raises(ChannelError, match=r"--aov light_\*: no layer in f\.exr with 3 components"):
         resolve_layers(channels, aovs=["light_*"], source="f.exr")
+
+
+def _blender(*view_layers: str) -> list[str]:
+    return [c for v in view_layers
+            for c in (layer(f"{v}.Combined", "RGBA") + layer(f"{v}.Denoising Albedo", "RGB")
+                      + layer(f"{v}.Denoising Normal", "XYZ") + layer(f"{v}.Vector", "XYZW")
+                      + layer(f"{v}.key", "RGB"))]
+
+
+def test_several_blender_view_layers_are_refused_until_one_is_named_then_its_guides_are_taken():
+    """A Blender render of view layers BG and FG: the beauty of one with the other's guides would
+    be wrong, and only the user knows which to denoise."""
+    channels = _blender("BG", "FG")
+    with pytest.raises(ChannelError, match=r"several view layers in a.exr hold a beauty: BG.Combined, "
+                                           r"FG.Combined; pick one with --beauty \(e.g. --beauty "
+                                           r"BG.Combined\)"):
+        resolve_layers(channels, source="a.exr")
+    for name in ("FG.Combined", "FG.Combined.R,FG.Combined.G,FG.Combined.B"):
+        layers = resolve_layers(channels, {"beauty": name}, aovs=["key"])
+        assert {_view_layer(c) for c in (layers.albedo, layers.normal, layers.motion, layers.alpha)} == {"FG"}
+        assert layers.aovs == (("key", ("FG.key.R", "FG.key.G", "FG.key.B")),)
+    assert resolve_layers(channels, {"beauty": "FG.Combined", "albedo": "Denoising Albedo"}).albedo[0] == \
+        "FG.Denoising Albedo.R"
+    with pytest.raises(ChannelError, match="several view layers hold 'Combined': BG.Combined, FG.Combined; "
+                                           "pick one with --beauty"):
+        resolve_layers(channels, {"beauty": "Combined"})
+
+
+def test_a_view_layers_beauty_never_takes_another_view_layers_guides():
+    channels = [c for c in _blender("BG", "FG") if not c.startswith("FG.Denoising Albedo")]
+    layers = resolve_layers(channels, {"beauty": "FG.Combined"})
+    assert layers.albedo is None and layers.normal[0] == "FG.Denoising Normal.X"
+
+
+def _view_layer(channels: tuple[str, ...]) -> str:
+    return channels[0].split(".")[0]
