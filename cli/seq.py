@@ -22,6 +22,7 @@ from vfxdenoise.core.engine import (
     denoise_sequence,
 )
 from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.motion_vectors import AUTO
@@ -187,7 +188,7 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
                "skipped": skipped, "missing": not_found, "failed": failed,
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
                "device": summary.device, "views": [view for view in summary.layers if view],
-               "motion_vectors": summary.motion_vectors,
+               "motion_vectors": summary.motion_vectors, "exposure": summary.exposure,
                "peak_host_bytes": summary.peak_host_bytes,
                "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
     else:
@@ -208,6 +209,8 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
             click.echo(f"views denoised: {', '.join(summary.layers)}", err=True)
         if summary.motion_vectors:
             click.echo(f"motion vectors: {summary.motion_vectors}", err=True)
+        if summary.exposure not in ("", Exposure().describe()):
+            click.echo(f"exposure: {summary.exposure}", err=True)
         if summary.peak_host_bytes:
             gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
             click.echo(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}", err=True)

@@ -33,6 +33,7 @@ from vfxdenoise.core.errors import (
     OutputError,
     VfxDenoiseError,
 )
+from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
     NETWORK_FEATURES,
@@ -70,6 +71,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    spread_frames,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile
@@ -125,6 +127,7 @@ class EngineConfig:
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
+    exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
 
     def all_aovs(self) -> tuple[str, ...]:
         """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
@@ -167,6 +170,7 @@ class RunSummary:
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
     device: str = ""  # where and in which precision the network ran (`_Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
+    exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
     # farm task should book (in a host application's process, the host's own peak is included).
     peak_host_bytes: int = 0
@@ -235,9 +239,10 @@ class _FrameSource:
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
                  threads: int, keep_images: set[int], device: torch.device,
                  motion: MotionVectors | None = None, quiet: bool = False,
-                 views: tuple[str, ...] = ()):
+                 views: tuple[str, ...] = (), exposure: Exposure | None = None):
         self.pattern = pattern
         self.motion = motion or MotionVectors()
+        self.exposure = exposure or Exposure()
         self.quiet = quiet  # no warnings: the run reads these frames again and reports them
         self.device = device
         self.keep_images = keep_images
@@ -263,6 +268,7 @@ class _FrameSource:
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             for feature, count in sanitized.counts.items():  # which eye, in a stereo file
                 report.add(f"{view} {feature}" if view else feature, count)
+            found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
@@ -513,11 +519,11 @@ def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, i
 
 
 def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
-                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str
-                    ) -> float:
-    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
-    it was on disk."""
-    pixels = {view: beauty.result() for view, beauty in denoised.items()}
+                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str,
+                    exposure: Exposure) -> float:
+    """On a writer thread: wait for the pixels, bring them back to the shot's exposure, put them
+    into the frame's EXR, write it; when it was on disk."""
+    pixels = {view: exposure.undo(beauty.result()) for view, beauty in denoised.items()}
     write_exr(path, _denoised_image(image, views, pixels, config, config.model, motion_vectors))
     return time.perf_counter()
 
@@ -688,6 +694,28 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         source.close()
 
 
+def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig) -> Exposure:
+    """The shot's exposure for the network (`exposure.shot_exposure`), from the beauty of a few
+    of its frames on disk (`spread_frames`; one that cannot be read is left out, and the run
+    reports that frame itself); the first view's, in a stereo render. As `config` says if it does."""
+    if config.exposure is not None:
+        return Exposure(config.exposure)
+    source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
+                          device=torch.device("cpu"), quiet=True, views=config.views)
+    lights = []
+    try:
+        for frame in dict.fromkeys(spread_frames(on_disk)):
+            try:
+                loaded = source.get(frame)
+            except VfxDenoiseError:
+                continue
+            lights.append(frame_light(next(iter(loaded.features.values())).beauty))
+            source.keep_only(set())
+    finally:
+        source.close()
+    return shot_exposure(lights)
+
+
 def _has_motion(path: Path, config: EngineConfig) -> bool:
     """Whether the frame at `path` maps a motion layer (True if its header cannot be read: the
     run reports that)."""
@@ -709,16 +737,19 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
-    motion = None
+    motion, exposure = None, Exposure()
     if todo:  # after the plan: it counts what the process holds already
         on_disk = sorted(set(sources.values()))  # every frame on disk stands in for itself
         motion = find_motion_vectors(in_pattern, on_disk, config)
         summary.motion_vectors = motion.describe() if motion else "none (no motion layer)"
+        exposure = find_exposure(in_pattern, on_disk, config)
+        summary.exposure = exposure.describe()
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
     source = _FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
-                          device=denoiser.input_device, motion=motion, views=config.views)
+                          device=denoiser.input_device, motion=motion, views=config.views,
+                          exposure=exposure)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     pending: deque[tuple[FrameResult, Future, float]] = deque()
     reported = 0  # of the frames to do: the missing and finished ones are in the summary already
@@ -768,7 +799,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                 image = source.image(windows[t][0])
                 pending.append((result, writer.submit(_write_denoised, result.path, image, layers,
                                                       denoised, config,
-                                                      motion.reading if motion else ""),
+                                                      motion.reading if motion else "", exposure),
                                 started))
             except VfxDenoiseError as exc:
                 finish(result, started, exc)

@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import coverage, metrics
+from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.io.sequence import spread_frames
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around
 
@@ -23,23 +25,26 @@ Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                    empty_margin: int | None = coverage.MARGIN) -> Denoiser:
-    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does, from
-    inputs in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty
-    to the network (`coverage`)."""
+    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does (a
+    dark shot lifted for the network: `exposure`), from inputs in `dtype` (the model's);
+    `empty_margin` None leaves the pixels a render left empty to the network (`coverage`)."""
 
     def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
         was_training = model.training
         model.eval()
-        frames = seq.noisy[level]
+        rendered = seq.noisy[level]
+        exposure = shot_exposure([frame_light(rendered[t].beauty)
+                                  for t in dict.fromkeys(spread_frames(range(len(rendered))))])
+        frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
         outputs = []
         with torch.inference_mode():
             for t in range(len(frames)):
                 x = build_input(window_around(frames, t, model.temporal_radius), model.layout,
                                 device, dtype=dtype)
-                out = model(x)[0].float().cpu().numpy()
+                out = exposure.undo(model(x)[0].float().cpu().numpy())
                 if empty_margin is not None:
-                    uncovered = coverage.empty_pixels(frames[t].alpha, empty_margin)
-                    coverage.keep_empty(out, frames[t].beauty, uncovered)
+                    uncovered = coverage.empty_pixels(rendered[t].alpha, empty_margin)
+                    coverage.keep_empty(out, rendered[t].beauty, uncovered)
                 outputs.append(out)
         model.train(was_training)
         return outputs

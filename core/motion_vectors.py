@@ -25,6 +25,7 @@ import torch
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.io.sequence import spread_frames
 from vfxdenoise.core.warp import warp
 
 log = logging.getLogger(__name__)
@@ -95,13 +96,11 @@ def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tup
     """Up to `count` pairs (t-1, t) of consecutive frames in `frames`, taken at the middle, then a
     quarter and three quarters of the way through. Chosen from the frames on disk alone, so
     every chunk of a shot split across farm tasks reads the same pairs and decides alike."""
-    on_disk = sorted(set(frames))
-    present = set(on_disk)
+    present = set(frames)
     pairs: list[tuple[int, int]] = []
-    for fraction in (0.5, 0.25, 0.75):
-        if len(pairs) == count or not on_disk:
+    for t in spread_frames(present):
+        if len(pairs) == count:
             break
-        t = on_disk[min(int(fraction * len(on_disk)), len(on_disk) - 1)]
         for later in (t, t + 1):  # t may be the first frame of a run on disk
             if later - 1 in present and later in present and (later - 1, later) not in pairs:
                 pairs.append((later - 1, later))

@@ -203,6 +203,15 @@ def _fileseq_part(part: str, spec: str) -> str:
     return f"{start}-{end}x{abs(step)}"
 
 
+def spread_frames(frames: Iterable[int], fractions: tuple[float, ...] = (0.5, 0.25, 0.75)) -> list[int]:
+    """The frames of `frames` each fraction of the way through them (sorted; one may repeat in a
+    short shot). Chosen from the frames alone, so every farm chunk of a shot that reads them to
+    decide something for the whole shot reads the same ones and decides alike."""
+    ordered = sorted(set(frames))
+    return [ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
+            for fraction in fractions] if ordered else []
+
+
 def format_frames(frames: Iterable[int]) -> str:
     """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none."""
     unique = sorted(set(frames))

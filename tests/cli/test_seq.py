@@ -105,9 +105,11 @@ def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_re
     result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "motion vectors: next (found from frames 1-2" in result.stderr
+    assert "exposure:" not in result.stderr  # said only of a dark shot, lifted for the network
     given = run_vfxdenoise("seq", pattern, "--motion-vectors", "next-y-up", "--motion-scale", "2",
                            "--progress", "json", "--overwrite", cwd=tmp_path)
-    assert json.loads(given.stdout.splitlines()[-1])["motion_vectors"] == "next-y-up, scale 2"
+    done = json.loads(given.stdout.splitlines()[-1])
+    assert done["motion_vectors"] == "next-y-up, scale 2" and done["exposure"] == "as rendered"
     zero = run_vfxdenoise("seq", pattern, "--motion-scale", "0", "--overwrite", cwd=tmp_path)
     assert zero.returncode == 2 and "--motion-scale" in zero.stderr
 

@@ -11,10 +11,17 @@ import OpenEXR
 import OpenImageIO as oiio
 import pytest
 import torch
-from exr_sequences import clean_frame, element_over_transparency, view_channel, write_stereo_sequence
+from exr_sequences import (
+    clean_frame,
+    element_over_transparency,
+    store_as_float,
+    view_channel,
+    write_stereo_sequence,
+)
 
 from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
+from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -741,3 +748,32 @@ def test_views_not_asked_for_are_written_as_rendered(two_eyes, tmp_path, tiny_we
     with pytest.raises(ChannelError, match="--view centre: no such view .*views: left, right"):
         denoise_sequence(stereo, str(tmp_path / "other" / "o.####.exr"),
                          config=_config(tiny_weights, views=("centre",)))
+
+
+def test_a_shot_exposed_down_denoises_as_it_does_exposed_normally(sequence_factory, tmp_path,
+                                                                   tiny_weights):
+    """A night shot or a render in physical units, 12 stops down: lifted for the network and
+    brought back, it comes out as the shot exposed normally does, 12 stops down (the networks
+    barely denoise what log(1 + x) sees as flat)."""
+    frames = range(1, 5)
+    rendered = parse_pattern(sequence_factory(frames=frames))
+    for frame in frames:  # 12 stops down, half floats would round the render itself
+        store_as_float(rendered.path(frame))
+    level = frame_light(_beauty(rendered.text, 2))[0]
+    shots = {}
+    for name, gain in (("normal", TARGET_LEVEL / level), ("dark", TARGET_LEVEL / level / 4096)):
+        (tmp_path / name).mkdir()
+        for frame in frames:
+            image = read_exr(rendered.path(frame))
+            beauty = image.get(["R", "G", "B"])
+            image.set(["R", "G", "B"], beauty * np.float32(gain))
+            write_exr(tmp_path / name / f"r.{frame:04d}.exr", image)
+        out = str(tmp_path / f"{name}-out" / "o.####.exr")
+        shots[name] = denoise_sequence(str(tmp_path / name / "r.####.exr"), out,
+                                       config=_config(tiny_weights))
+    assert shots["normal"].exposure == "as rendered"
+    assert shots["dark"].exposure.startswith("x4096 (12 stops)")
+    for frame in frames:
+        normal = _beauty(shots["normal"].output_pattern.text, frame)
+        np.testing.assert_allclose(_beauty(shots["dark"].output_pattern.text, frame) * 4096, normal,
+                                   rtol=1e-6, atol=1e-12)

@@ -1,0 +1,85 @@
+"""A shot exposed down: what `seq` makes of it with the shot lifted for the network (the default,
+`core.exposure`) and as rendered.
+
+    python benchmarks/exposure.py [--sample samples/demo] [--stops 0,4,8,12,16,20] [--work DIR]
+
+Writes the sample's noisy frames with their beauty 2^-stops as bright, stored as float (half
+would round a render this dark itself), denoises each with `seq`'s engine both ways, and scores
+the result, brought back up by 2^stops, against the sample's reference: mean PSNR (tonemapped),
+relMSE, temporal error, and the mean brightness of the result over the reference's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.sequence import find_sequence
+
+BEAUTY = ["R", "G", "B"]
+WAYS = {"lifted for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
+
+
+def _darkened(noisy: Path, gain: float, folder: Path) -> str:
+    """The frames of `noisy`/render.####.exr with the beauty times `gain`, as float; their pattern."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(noisy.glob("render.*.exr")):
+        image = read_exr(path)
+        channels = dict(zip(image.channel_names, image.get(image.channel_names)))
+        for name in BEAUTY:
+            channels[name] = channels[name] * np.float32(gain)
+        write_exr(folder / path.name, ExrImage.from_channels(
+            channels, pixel_types={**dict.fromkeys(image.channel_names, "half"),
+                                   **dict.fromkeys(BEAUTY, "float")}))
+    return str(folder / "render.####.exr")
+
+
+def _beauties(pattern: str, gain: float = 1.0) -> list[np.ndarray]:
+    sequence = find_sequence(pattern)
+    return [read_exr(sequence.pattern.path(f)).get(BEAUTY) * np.float32(gain) for f in sequence.frames]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=Path, default=Path("samples/demo"))
+    parser.add_argument("--stops", default="0,4,8,12,16,20")
+    parser.add_argument("--work", type=Path, help="scratch folder [default: a temporary one]")
+    args = parser.parse_args()
+    keep_freed_memory()
+    references = _beauties(str(args.sample / "reference" / "render.####.exr"))
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        work = args.work or Path(scratch)
+        for stops in (int(s) for s in args.stops.split(",")):
+            pattern = _darkened(args.sample / "spp4", 2.0**-stops, work / f"minus{stops}")
+            level = statistics.mean(float(b.mean()) for b in _beauties(pattern))
+            cells = []
+            for way, exposure in WAYS.items():
+                out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
+                denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
+                                                                   exposure=exposure))
+                denoised = _beauties(out, 2.0**stops)
+                scores = score(denoised, references)
+                brightness = np.mean([d.mean() / r.mean() for d, r in zip(denoised, references)])
+                cells.append(f"{scores['psnr']:.2f} / {scores['relmse']:.4f} / "
+                             f"{scores['temporal']:.4f} / {brightness:.3f}")
+            rows.append((stops, level, cells))
+    noisy = score(_beauties(str(args.sample / "spp4" / "render.####.exr")), references)
+    print(f"{args.sample}: noisy input PSNR {noisy['psnr']:.2f}, relMSE {noisy['relmse']:.4f}")
+    print("| stops down | beauty mean | " + " | ".join(
+        f"{way}: PSNR / relMSE / temporal / brightness" for way in WAYS) + " |")
+    print("|---|---|" + "---|" * len(WAYS))
+    for stops, level, cells in rows:
+        print(f"| {stops} | {level:.2e} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
