@@ -87,7 +87,8 @@ def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.nda
         noisy_sum += layer
     with np.errstate(invalid="ignore"):  # NaN in a render never adds up
         difference = np.abs(noisy_sum - noisy_beauty)
-        np.maximum(noisy_sum, noisy_beauty, out=noisy_sum)
+        # Magnitudes: a Lanczos or Catmull-Rom filter's negative lobes leave negative pixels.
+        np.maximum(np.abs(noisy_sum, out=noisy_sum), np.abs(noisy_beauty), out=noisy_sum)
         noisy_sum *= ADDS_UP
         noisy_sum += ADDS_UP_FLOOR
         return (difference <= noisy_sum).all(axis=0)

@@ -60,6 +60,15 @@ def test_layers_are_reconciled_only_where_the_renders_layers_add_up_to_its_beaut
     assert (nan[0] == 0.5).all()
 
 
+def test_a_negative_pixel_of_a_filters_lobe_that_adds_up_is_reconciled():
+    beauty = np.full((3, 1, 2), 0.4)
+    layers = [np.full((3, 1, 2), 0.3), np.full((3, 1, 2), 0.2)]
+    noisy_layers = [np.array([[[-0.3, -0.3]]] * 3), np.array([[[0.2, 0.15]]] * 3)]
+    noisy_beauty = np.array([[[-0.1, -0.1]]] * 3)  # adds up; does not (0.05 off)
+    reconcile(beauty, layers, noisy_beauty, noisy_layers)
+    np.testing.assert_allclose((layers[0] + layers[1])[0, 0], [0.4, 0.5])
+
+
 def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_layers():
     torch.manual_seed(0)
     model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
