@@ -7,7 +7,7 @@ import click
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
-from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.aovs import resolve_layers, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import resolve_views, views_of
@@ -109,6 +109,9 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
         for feature, channel_list in mapping.describe().items():
             radiance = feature.startswith("aov ") and filtered_as_radiance(feature[4:], radiance_aovs)
             click.echo(f"  {feature:<8} {channel_list}{'  (as radiance)' if radiance else ''}")
+    hint = unread_motion(list(views[0].channels))
+    if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):
+        click.echo(f"note: {hint}")
     if not aovs + radiance_aovs:
         own = list(views[0].channels)  # the default view's, as --aov names them
         click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(own, overrides, str(first))}")

@@ -54,10 +54,11 @@ from vfxdenoise.core.host_memory import (
     resident_bytes,
 )
 from vfxdenoise.core.io import outputs
-from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.aovs import LayerMap, unread_motion
 from vfxdenoise.core.io.exr import (
     OUTPUT_COMPRESSIONS,
     ExrImage,
+    channel_names_by_part,
     placed_on_window,
     read_exr,
     read_exr_header,
@@ -726,6 +727,18 @@ def _has_motion(path: Path, config: EngineConfig) -> bool:
         return True
 
 
+def _no_motion(path: Path, config: EngineConfig) -> str:
+    """The summary of a run without motion vectors: why, and a motion layer it could name."""
+    hint = None
+    if not config.layers.get("motion"):  # not `--motion none`
+        try:
+            hint = unread_motion([name for names in channel_names_by_part(read_exr_header(path))
+                                  for name in names])
+        except VfxDenoiseError:
+            pass
+    return f"none (no motion layer{f'; {hint}' if hint else ''})"
+
+
 def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: FramePattern,
          out_pattern: FramePattern, config: EngineConfig, denoiser: _Denoiser,
          summary: RunSummary, progress: ProgressCallback | None) -> None:
@@ -741,7 +754,8 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     if todo:  # after the plan: it counts what the process holds already
         on_disk = sorted(set(sources.values()))  # every frame on disk stands in for itself
         motion = find_motion_vectors(in_pattern, on_disk, config)
-        summary.motion_vectors = motion.describe() if motion else "none (no motion layer)"
+        summary.motion_vectors = (motion.describe() if motion
+                                  else _no_motion(in_pattern.path(on_disk[0]), config))
         exposure = find_exposure(in_pattern, on_disk, config)
         summary.exposure = exposure.describe()
     threads = host.threads if host else config.threads()

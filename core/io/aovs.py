@@ -42,6 +42,9 @@ SINGLE_COMPONENTS = {
     "alpha": ("A", "a", "alpha"),
 }
 SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha": 1}
+# Motion layers read only when named (`--motion`), and why.
+UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
+                                 "settings"}
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 
 
@@ -205,6 +208,17 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
         f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "
         f"{option} {','.join(f'{candidates[0]}.{c}' for c in layers[candidates[0]][:size])}"
     )
+
+
+def unread_motion(channel_names: Sequence[str]) -> str | None:
+    """What to do about a motion layer the render has but is not read unless named (V-Ray's
+    `VRayVelocity`), for a run that found no motion layer; None when there is none."""
+    for layer in _layers(channel_names):
+        why = UNREAD_MOTION.get(layer.rpartition(".")[2].lower())
+        if why:
+            return (f"{layer} is not read as motion ({why}): name it with --motion {layer} (and "
+                    "--motion-scale) where it holds pixels per frame")
+    return None
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,

@@ -9,6 +9,9 @@ import numpy as np
 from cli_process import run_vfxdenoise
 from exr_sequences import write_stereo_sequence
 
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
+
 
 def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_factory, tmp_path):
     key = {f"{layer}.{c}": np.full((32, 48), 0.5, np.float32) for layer in ("RGBA_key", "specular")
@@ -62,3 +65,24 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
             "from frame 1's: 4 (e.g. spec.R)") in lines
     clean = sequence_factory("clean", frames=range(1, 3))
     assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
+
+
+def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, tmp_path):
+    """V-Ray's VRayVelocity is not read as motion unless named (its clamp and maximum velocity
+    decide what it holds): info and the seq summary say how to name it."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4), height=24, width=32))
+    for frame in range(1, 4):
+        image = read_exr(pattern.path(frame))
+        channels = {name: image.get([name])[0] for name in image.channel_names}
+        channels.update({f"VRayVelocity.{c}": channels.pop(f"motion.{c}", np.zeros((24, 32), np.float32))
+                         for c in "XYZ"})
+        write_exr(pattern.path(frame), ExrImage.from_channels(channels))
+    hint = "VRayVelocity is not read as motion"
+    shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
+    assert shown.returncode == 0 and "note: " + hint in shown.stdout
+    assert "--motion VRayVelocity (and --motion-scale)" in shown.stdout
+    assert hint not in run_vfxdenoise("info", pattern.text, "--motion", "none", cwd=tmp_path).stdout
+    ran = run_vfxdenoise("seq", pattern.text, "--progress", "none", cwd=tmp_path)
+    assert ran.returncode == 0 and f"motion vectors: none (no motion layer; {hint}" in ran.stderr
+    named = run_vfxdenoise("info", pattern.text, "--motion", "VRayVelocity", cwd=tmp_path)
+    assert "motion   VRayVelocity.X,VRayVelocity.Y" in named.stdout and hint not in named.stdout
