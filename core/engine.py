@@ -29,6 +29,7 @@ from vfxdenoise import __version__
 from vfxdenoise.core.coverage import empty_pixels, keep_empty
 from vfxdenoise.core.errors import (
     DeviceError,
+    ExrError,
     MissingFramesError,
     OutputError,
     VfxDenoiseError,
@@ -227,6 +228,7 @@ class _Loaded:
     data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
     display_window: tuple[int, int, int, int]
     brightness: dict[str, float]  # each view's (`features.brightness`)
+    stamp: tuple[int, ...] | None  # the file's as its features were read (`_file_stamp`)
 
 
 class _FrameSource:
@@ -260,6 +262,7 @@ class _FrameSource:
 
     def _load(self, frame: int) -> tuple[_Loaded, SanitizeReport]:
         path = self.pattern.path(frame)
+        stamp = _file_stamp(path)
         image = read_exr(path)
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
@@ -275,7 +278,7 @@ class _FrameSource:
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
-        return _Loaded(features, kept, layers, windows, image.display_window, lit), report
+        return _Loaded(features, kept, layers, windows, image.display_window, lit, stamp), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
@@ -308,7 +311,12 @@ class _FrameSource:
         loaded = self.get(frame)
         image = loaded.image
         if image is None:  # not kept (short of memory), or handed out (--missing hold) already
-            image = read_exr(self.pattern.path(frame))
+            path = self.pattern.path(frame)
+            image = read_exr(path)
+            if _file_stamp(path) != loaded.stamp:
+                raise ExrError(f"{path} changed on disk while frame {frame} was being denoised "
+                               "(re-rendered?): its denoised beauty would go with another render's "
+                               "channels. Denoise it again once its render is written")
         loaded.image = None
         return image
 
@@ -321,6 +329,15 @@ class _FrameSource:
         for future in self.pending.values():
             future.cancel()
         self.pool.shutdown(wait=True)
+
+
+def _file_stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is written again (in place or renamed over): inode, size, time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _context_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int]:

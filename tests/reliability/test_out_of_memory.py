@@ -5,13 +5,15 @@ before the first frame, rather than being killed by the kernel without a word.""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import numpy as np
 import pytest
 import torch
 from exr_sequences import store_as_float
 
-from vfxdenoise.core import models
+from vfxdenoise.core import engine, models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import GIVEN_SHARE, FrameCost, resident_bytes
@@ -164,3 +166,32 @@ def test_the_cli_says_what_a_run_gave_up_to_fit(sequence_factory, cli):
     assert result.exit_code == 0, result.output
     assert "host memory: " in result.stderr
     assert "frames read again to be written, input and network in tiles" in result.stderr
+
+
+def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_name(
+        sequence_factory, tmp_path, config, monkeypatch):
+    """Short of memory, a frame's EXR is read again to be written. A renderer that writes the
+    frame anew in between (a requeued render task) would get the old render's denoised beauty
+    with the new render's other channels: that frame fails, naming the file; the others are
+    written."""
+    shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
+    rerendered = read_exr(shot.path(4))
+    rerendered.set(["Z"], np.full_like(rerendered.get(["Z"]), 42.0))
+    write_exr(tmp_path / "rerendered.exr", rerendered)
+    del rerendered
+
+    def renderer_writes_frame_4_as_frame_3_is_read_again(path, *args, **kwargs):
+        """By then frame 4's features were read: frame 1's window reaches it."""
+        image = read_exr(path, *args, **kwargs)
+        if path == shot.path(3) and sys._getframe(1).f_code.co_name == "image":
+            os.replace(tmp_path / "rerendered.exr", shot.path(4))
+        return image
+
+    denoise_sequence(shot, str(tmp_path / "whole" / "o.####.exr"), config=config())  # as the budget expects
+    monkeypatch.setattr(engine, "read_exr", renderer_writes_frame_4_as_frame_3_is_read_again)
+    summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"), config=config(
+        max_mem_gb=_tight_budget_gb(), io_threads=4, keep_going=True))
+    assert summary.memory.endswith("frames read again to be written, input and network in tiles")
+    assert summary.frames("failed") == [4] and summary.frames("written") == [1, 2, 3, 5]
+    (failed,) = [r for r in summary.results if r.status == "failed"]
+    assert f"{shot.path(4)} changed on disk while frame 4 was being denoised" in failed.message
