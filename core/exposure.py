@@ -6,8 +6,8 @@ reaches them as noise on an almost flat signal and comes out undenoised or biase
 shot (24.2 dB noisy, 34.4 dB denoised) denoised to 23.6 dB 8 stops down (a mean of 9e-4) and came
 out 1.4x too bright at 10.8 dB 12 stops down (benchmarks/exposure.py). So a shot darker than nearly
 all training renders is scaled by a power of two (exact in half and float), denoised, and scaled
-back: 34.4 dB at every exposure. The factor is fixed per shot, from a few of its frames on disk, so that frames
-never flicker between factors and every farm chunk of the shot decides alike.
+back: 34.4 dB at every exposure. The factor is fixed per shot, from a few of its frames on disk,
+so that frames never flicker between factors and every farm chunk of the shot decides alike.
 """
 
 from __future__ import annotations
