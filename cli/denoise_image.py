@@ -16,6 +16,15 @@ from vfxdenoise.core.weights import SHIPPED_DIR, load_weights
 SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<arch>.safetensors
 
 
+KEPT_TYPES = ("uint8", "uint16", "half", "float", "double")
+
+
+def _output_type(input_type: str) -> str:
+    """The pixel type to write: the input's (write_image stores float as uint16 where the format
+    cannot hold float), or uint16 for other integer types (uint32, int16, ...)."""
+    return input_type if input_type in KEPT_TYPES else "uint16"
+
+
 @click.command("denoise-image")
 @click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -29,7 +38,11 @@ SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: str | None,
                   sigma: float | None, tile: int, device: str, overwrite: bool) -> None:
-    """Denoise INPUT (PNG/JPEG/TIFF/BMP) into OUTPUT, keeping the input's bit depth where possible."""
+    """Denoise INPUT (PNG/JPEG/TIFF/BMP) into OUTPUT, keeping the input's bit depth where possible.
+
+    Float pixels stay float, unclipped, where OUTPUT's format holds float (TIFF). The alpha channel
+    and the display metadata (ICC profile, EXIF orientation) are kept where OUTPUT's format holds them.
+    """
     if output_path.resolve() == input_path.resolve():
         raise OutputError(f"{output_path} is the input image; choose another output path")
     if output_path.exists() and not overwrite:
@@ -38,7 +51,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
     if arch == "bm3d":
         if sigma is None:
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
-        result = bm3d_denoise(image.pixels, sigma / 255.0)
+        result = bm3d_denoise(image.pixels, sigma / 255.0, name=str(input_path))
     else:
         if model_path is None and not (SHIPPED_DIR / f"{SHIPPED_PREFIX}{arch}.safetensors").is_file():
             raise ModelError(f"no shipped {arch} weights ({SHIPPED_PREFIX}{arch}.safetensors); train one "
@@ -49,6 +62,5 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
                              f"pass --arch {loaded.architecture}")
         result = denoise_array(loaded.model, image.pixels, resolve_device(device), tile)
-    pixel_type = image.pixel_type if image.pixel_type in ("uint8", "uint16") else "uint16"
-    write_image(output_path, result, pixel_type)
+    write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
     click.echo(f"written: {output_path}")

@@ -15,6 +15,7 @@ from vfxdenoise.core.errors import ImageError
 from vfxdenoise.core.tiling import run_tiled
 
 DEFAULT_TILE = 512
+BM3D_BLOCK = 8  # the bm3d package's block side: smaller images raise, an 8x8 one crashes the process
 
 
 def _model_batch(image: np.ndarray, model_channels: int) -> torch.Tensor:
@@ -57,11 +58,13 @@ def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
     return out[0] if squeeze else out
 
 
-def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
+def bm3d_denoise(noisy: np.ndarray, sigma: float, name: str = "the image") -> np.ndarray:
     """BM3D (PyPI `bm3d`) for a gray (1, H, W) or colour (3, H, W) image; sigma on the 0-1 scale.
 
-    Colour images use CBM3D (`bm3d_rgb`, which works in an opponent colour space).
+    Colour images use CBM3D (`bm3d_rgb`, which works in an opponent colour space). `name` (the
+    file) is named when the image is too small for BM3D.
     """
+    _check_bm3d_size(np.shape(noisy), name)
     try:
         import bm3d
     except ImportError as exc:
@@ -74,3 +77,13 @@ def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
         out = bm3d.bm3d_rgb(np.transpose(noisy, (1, 2, 0)), sigma)
         return np.ascontiguousarray(np.transpose(out, (2, 0, 1)), dtype=np.float32)
     raise ImageError(f"BM3D takes 1- or 3-channel images, got {noisy.shape[0]} channels")
+
+
+def _check_bm3d_size(shape: tuple[int, ...], name: str) -> None:
+    """Refuse images the bm3d package cannot take: a side under its 8 px block raises a bare
+    ValueError in it, and exactly 8x8 pixels kills the process (segfault); 8x9 and up work."""
+    height, width = shape[-2:]
+    if min(height, width) < BM3D_BLOCK or height * width <= BM3D_BLOCK * BM3D_BLOCK:
+        raise ImageError(f"{name} is {width}x{height} pixels, too small for BM3D: it needs at least "
+                         f"{BM3D_BLOCK} pixels on each side and more than {BM3D_BLOCK}x{BM3D_BLOCK} "
+                         f"({BM3D_BLOCK}x{BM3D_BLOCK + 1} and up); use a larger image or another --arch")

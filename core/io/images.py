@@ -1,15 +1,19 @@
 """Still images (PNG, JPEG, TIFF, BMP, ...) through OpenImageIO, for the classic photograph track.
 
 Pixels are returned channels-first (C, H, W) as float32, integer formats normalised to [0, 1]
-(as OpenImageIO converts them). Only colour (3) or gray (1) channels are kept: alpha and extra
-channels are dropped. Writes are atomic: a temp file with the same extension in the target folder,
-then a rename, so a reader never sees half a file. EXR renders have their own module (`exr.py`).
+(as OpenImageIO converts them). Colour (3) or gray (1) channels are kept, with the alpha plane
+beside them; extra channels are dropped. Colour is read as the file stores it: OpenImageIO would
+otherwise premultiply a PNG's (or TIFF's) straight alpha into it, darkening semi-transparent pixels.
+The metadata that matters for display (ICC profile, EXIF orientation and other EXIF tags, colour
+space) is read too, so a denoised copy shows as the input did. Writes are atomic: a temp file with
+the same extension in the target folder, then a rename, so a reader never sees half a file. EXR
+renders have their own module (`exr.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +21,36 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ImageError
 
+# Attributes carried from an input to its denoised copy: how it is displayed, not how it is encoded
+# (compression, strip layout and bits per sample are the writer's). `oiio:UnassociatedAlpha` says
+# the colour beside the alpha is straight, so the writer stores it as it is.
+DISPLAY_ATTRIBUTES = frozenset({
+    "ICCProfile", "Orientation", "oiio:ColorSpace", "oiio:Gamma", "oiio:UnassociatedAlpha",
+    "XResolution", "YResolution", "ResolutionUnit", "PixelAspectRatio",
+    "ImageDescription", "Artist", "Copyright", "DateTime", "Make", "Model", "Software",
+})
+DISPLAY_PREFIXES = ("Exif:", "GPS:")
+FLOAT_TYPES = ("half", "float", "double")
+FLOAT_FORMATS = ("tiff", "openexr")  # OpenImageIO writers that store float pixels (PNG would store uint8)
+# Attribute types OpenImageIO's Python binding stores as 0 when set (EXIF's uint16 Orientation among
+# them), and the type each is carried as instead.
+SETTABLE_BASE = {oiio.UINT16: "int", oiio.INT16: "int", oiio.INT8: "int",
+                 oiio.DOUBLE: "float", oiio.HALF: "float"}
+
 
 @dataclass
 class StillImage:
-    """Pixels (C, H, W) float32, and the file's pixel type ('uint8', 'uint16', 'half', 'float', ...)."""
+    """A still image as read: colour, alpha and the metadata to carry to a denoised copy.
+
+    pixels: colour (C, H, W) float32, C = 1 or 3, as stored (straight, not premultiplied, where the
+    file's alpha is). pixel_type: the file's ('uint8', 'uint16', 'half', 'float', ...). alpha: the
+    (H, W) alpha plane, or None. attributes: display metadata, {name: (OpenImageIO type, value)}.
+    """
 
     pixels: np.ndarray
     pixel_type: str
+    alpha: np.ndarray | None = None
+    attributes: dict[str, tuple[str, object]] = field(default_factory=dict)
 
     @property
     def channels(self) -> int:
@@ -35,7 +62,9 @@ def read_image(path: str | Path) -> StillImage:
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"image not found: {path}")
-    handle = oiio.ImageInput.open(str(path))
+    config = oiio.ImageSpec()
+    config.attribute("oiio:UnassociatedAlpha", 1)  # colour as stored, not multiplied by alpha
+    handle = oiio.ImageInput.open(str(path), config)
     if handle is None:
         raise ImageError(f"cannot read image {path}: {oiio.geterror().strip()}; "
                          "is it a PNG/JPEG/TIFF/BMP file?")
@@ -47,37 +76,105 @@ def read_image(path: str | Path) -> StillImage:
     finally:
         handle.close()
     pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
-    keep = 3 if spec.nchannels >= 3 else 1
-    pixels = np.nan_to_num(np.transpose(pixels[..., :keep], (2, 0, 1)), nan=0.0, posinf=0.0, neginf=0.0)
-    return StillImage(np.ascontiguousarray(pixels), str(spec.format))
+    pixels = np.nan_to_num(pixels, nan=0.0, posinf=0.0, neginf=0.0)
+    colour, alpha = _split_alpha(pixels, spec.alpha_channel)
+    return StillImage(colour, str(spec.format), alpha, _display_attributes(spec))
 
 
-def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8") -> None:
-    """Write (C, H, W) or (H, W) values in [0, 1] (clipped; NaN -> 0) to `path`, atomically.
+def _split_alpha(hwc: np.ndarray, alpha_channel: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(H, W, N) pixels -> colour (3 or 1, H, W) and the (H, W) alpha plane (None if the file has none)."""
+    if alpha_channel < 0 or hwc.shape[2] < 2:
+        alpha_channel = -1
+    others = [c for c in range(hwc.shape[2]) if c != alpha_channel]
+    keep = others[:3] if len(others) >= 3 else others[:1]
+    colour = np.ascontiguousarray(np.transpose(hwc[..., keep], (2, 0, 1)))
+    return colour, (np.ascontiguousarray(hwc[..., alpha_channel]) if alpha_channel >= 0 else None)
 
-    The format follows the extension; formats that cannot hold `pixel_type` (JPEG and uint16)
-    get the nearest type they support.
+
+def _display_attributes(spec: oiio.ImageSpec) -> dict[str, tuple[str, object]]:
+    """The attributes of `spec` that say how the image is displayed (see DISPLAY_ATTRIBUTES)."""
+    return {param.name: _settable(param) for param in spec.extra_attribs
+            if param.name in DISPLAY_ATTRIBUTES or param.name.startswith(DISPLAY_PREFIXES)}
+
+
+def _settable(param: oiio.ParamValue) -> tuple[str, object]:
+    """(type, value) of an attribute as ImageSpec.attribute can set it again, value unchanged."""
+    kind, value = param.type, param.value
+    base = SETTABLE_BASE.get(kind.basetype) if kind.aggregate == oiio.SCALAR else None
+    type_name = str(kind) if base is None else (f"{base}[{kind.arraylen}]" if kind.arraylen else base)
+    if isinstance(value, np.ndarray) and value.dtype != np.uint8:  # only uint8 arrays are taken as arrays
+        value = tuple(value.ravel().tolist())
+    return type_name, value
+
+
+def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
+                alpha: np.ndarray | None = None,
+                attributes: dict[str, tuple[str, object]] | None = None) -> None:
+    """Write (C, H, W) or (H, W) pixels, and an (H, W) alpha plane if given, to `path`, atomically.
+
+    The format follows the extension. A float `pixel_type` ('half', 'float', 'double') is stored as
+    float, unclipped, where the format holds float (TIFF, EXR), else as uint16; formats that cannot
+    hold the type (JPEG and uint16) get the nearest type they support, and integer types get values
+    clipped to [0, 1]. NaN becomes 0. The alpha is dropped where the format has none (JPEG); it is
+    stored as given, with the colour beside it taken as straight when `attributes` (a StillImage's)
+    say so, and premultiplied otherwise. `attributes` go into the file where its format holds them.
     """
     path = Path(path)
-    pixels = np.asarray(pixels, dtype=np.float32)
-    if pixels.ndim == 2:
-        pixels = pixels[None]
-    if pixels.ndim != 3 or pixels.shape[0] not in (1, 3):
-        raise ImageError(f"cannot write {path}: expected (1|3, H, W) pixels, got shape {pixels.shape}")
-    if not path.parent.is_dir():
-        raise ImageError(f"cannot write {path}: folder {path.parent} does not exist")
-    hwc = np.ascontiguousarray(np.transpose(np.clip(np.nan_to_num(pixels, nan=0.0), 0.0, 1.0), (1, 2, 0)))
+    pixels = _checked_pixels(path, pixels, alpha)
     temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     handle = oiio.ImageOutput.create(str(temp))
     if handle is None:
         raise ImageError(f"cannot write {path}: OpenImageIO has no writer for '{path.suffix}' "
                          f"({oiio.geterror().strip()})")
-    spec = oiio.ImageSpec(hwc.shape[1], hwc.shape[0], hwc.shape[2], pixel_type)
+    with_alpha = alpha is not None and bool(handle.supports("alpha"))
+    if with_alpha:
+        pixels = np.concatenate([pixels, np.asarray(alpha, dtype=np.float32)[None]])
+    spec = _output_spec(pixels.shape, _stored_type(handle.format_name(), pixel_type), with_alpha, attributes)
     try:
-        if not handle.open(str(temp), spec) or not handle.write_image(hwc):
+        if not handle.open(str(temp), spec) or not handle.write_image(_storable(pixels, handle.spec())):
             raise ImageError(f"cannot write {path}: {handle.geterror().strip()}")
         handle.close()
         os.replace(temp, path)
     finally:
         handle.close()
         temp.unlink(missing_ok=True)
+
+
+def _checked_pixels(path: Path, pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """`pixels` as float32 (1|3, H, W); refused, saying why, if they, alpha or folder do not fit."""
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.ndim == 2:
+        pixels = pixels[None]
+    if pixels.ndim != 3 or pixels.shape[0] not in (1, 3):
+        raise ImageError(f"cannot write {path}: expected (1|3, H, W) pixels, got shape {pixels.shape}")
+    if alpha is not None and np.shape(alpha) != pixels.shape[1:]:
+        raise ImageError(f"cannot write {path}: the alpha plane is {np.shape(alpha)}, "
+                         f"the pixels {pixels.shape[1:]}")
+    if not path.parent.is_dir():
+        raise ImageError(f"cannot write {path}: folder {path.parent} does not exist")
+    return pixels
+
+
+def _stored_type(format_name: str, pixel_type: str) -> str:
+    """The type to ask the writer for: float types as uint16 where the format stores no float."""
+    return "uint16" if pixel_type in FLOAT_TYPES and format_name not in FLOAT_FORMATS else pixel_type
+
+
+def _output_spec(shape: tuple[int, ...], pixel_type: str, with_alpha: bool,
+                 attributes: dict[str, tuple[str, object]] | None) -> oiio.ImageSpec:
+    """The ImageSpec for (C, H, W) pixels whose last channel is the alpha if `with_alpha`."""
+    spec = oiio.ImageSpec(shape[2], shape[1], shape[0], pixel_type)
+    if with_alpha:
+        spec.channelnames = (*spec.channelnames[:-1], "A")
+        spec.alpha_channel = shape[0] - 1
+    for name, (kind, value) in (attributes or {}).items():
+        spec.attribute(name, oiio.TypeDesc(kind), value)
+    return spec
+
+
+def _storable(pixels: np.ndarray, spec: oiio.ImageSpec) -> np.ndarray:
+    """(C, H, W) pixels as the (H, W, C) array to write: NaN -> 0, clipped to [0, 1] unless float."""
+    pixels = np.nan_to_num(pixels, nan=0.0)
+    if str(spec.format) not in FLOAT_TYPES:
+        pixels = np.clip(pixels, 0.0, 1.0)
+    return np.ascontiguousarray(np.transpose(pixels, (1, 2, 0)))

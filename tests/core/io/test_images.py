@@ -1,0 +1,92 @@
+"""Still images through OpenImageIO: alpha, display metadata and float pixels as the files hold them."""
+
+import struct
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from vfxdenoise.core.io.images import read_image, write_image
+
+
+def write_raw(path, hwc, pixel_type, alpha_channel=-1, attributes=()):
+    """Write (H, W, C) pixels with OpenImageIO itself, colour stored as given beside any alpha."""
+    spec = oiio.ImageSpec(hwc.shape[1], hwc.shape[0], hwc.shape[2], pixel_type)
+    spec.alpha_channel = alpha_channel
+    spec.attribute("oiio:UnassociatedAlpha", 1)
+    for name, kind, value in attributes:
+        spec.attribute(name, oiio.TypeDesc(kind), value)
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_image(hwc), out.geterror()
+    out.close()
+
+
+def read_raw(path):
+    """(H, W, C) float pixels as stored (straight colour) and the file's ImageSpec."""
+    config = oiio.ImageSpec()
+    config.attribute("oiio:UnassociatedAlpha", 1)
+    handle = oiio.ImageInput.open(str(path), config)
+    spec = handle.spec()
+    pixels = handle.read_image(0, 0, 0, spec.nchannels, "float")
+    handle.close()
+    return pixels, spec
+
+
+def icc_profile():
+    """A 132-byte ICC v2 header with no tags: enough for JPEG and TIFF to store it as it is."""
+    header = bytearray(132)
+    header[0:4] = struct.pack(">I", 132)
+    header[8:12], header[12:16], header[16:20], header[20:24] = b"\x02\x10\0\0", b"mntr", b"RGB ", b"XYZ "
+    header[36:40] = b"acsp"
+    header[68:80] = struct.pack(">3i", 0xF6D6, 0x10000, 0xD32D)  # the D50 illuminant
+    return np.frombuffer(bytes(header), np.uint8)
+
+
+@pytest.mark.parametrize("colour_channels", [3, 1])
+def test_straight_alpha_is_read_as_stored_and_written_back(tmp_path, colour_channels):
+    colour = np.full((6, 8, colour_channels), 200, np.uint8)
+    alpha = np.full((6, 8, 1), 128, np.uint8)
+    alpha[:, :4] = 255
+    write_raw(tmp_path / "in.png", np.concatenate([colour, alpha], axis=2), "uint8", colour_channels)
+    image = read_image(tmp_path / "in.png")
+    assert image.pixels.shape == (colour_channels, 6, 8)
+    np.testing.assert_allclose(image.pixels, 200 / 255, atol=1e-6)  # not darkened where alpha = 128
+    np.testing.assert_allclose(image.alpha, alpha[..., 0] / 255, atol=1e-6)
+    write_image(tmp_path / "out.png", image.pixels, "uint8", image.alpha, image.attributes)
+    written, spec = read_raw(tmp_path / "out.png")
+    assert spec.nchannels == colour_channels + 1 and spec.alpha_channel == colour_channels
+    np.testing.assert_allclose(written * 255, np.concatenate([colour, alpha], axis=2), atol=1e-3)
+
+
+def test_alpha_is_dropped_where_the_format_has_none(tmp_path):
+    write_image(tmp_path / "out.jpg", np.full((3, 8, 8), 0.5), "uint8", np.full((8, 8), 0.5))
+    assert read_image(tmp_path / "out.jpg").alpha is None
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".tif"])
+def test_orientation_icc_profile_and_exif_are_carried(tmp_path, suffix):
+    icc = icc_profile()
+    write_raw(tmp_path / "in.jpg", np.full((10, 12, 3), 90, np.uint8), "uint8",
+              attributes=[("Orientation", "int", 6), ("ICCProfile", f"uint8[{icc.size}]", icc),
+                          ("Exif:PhotographicSensitivity", "int", 400)])
+    image = read_image(tmp_path / "in.jpg")
+    write_image(tmp_path / f"out{suffix}", image.pixels, "uint8", attributes=image.attributes)
+    spec = read_raw(tmp_path / f"out{suffix}")[1]
+    assert spec.getattribute("Orientation") == 6
+    assert bytes(spec.getattribute("ICCProfile")) == icc.tobytes()
+    if suffix == ".jpg":  # OpenImageIO 3.x fails to write a TIFF's EXIF directory (all but ColorSpace)
+        assert spec.getattribute("Exif:PhotographicSensitivity") == 400
+
+
+def test_float_pixels_stay_float_and_unclipped_where_the_format_holds_float(tmp_path):
+    pixels = np.linspace(-0.5, 3.5, 3 * 4 * 5, dtype=np.float32).reshape(3, 4, 5)
+    pixels[0, 0, 0] = np.nan
+    write_image(tmp_path / "out.tif", pixels, "float")
+    out = read_image(tmp_path / "out.tif")
+    assert out.pixel_type == "float"
+    expected = np.nan_to_num(pixels, nan=0.0)
+    np.testing.assert_array_equal(out.pixels, expected)
+    write_image(tmp_path / "out.png", pixels, "float")  # PNG holds no float: 16 bits, clipped
+    out = read_image(tmp_path / "out.png")
+    assert out.pixel_type == "uint16"
+    np.testing.assert_allclose(out.pixels, np.clip(expected, 0, 1), atol=1 / 65535)
