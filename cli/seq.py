@@ -27,6 +27,7 @@ from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
+from vfxdenoise.core.tiling import MIN_TILE
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 
@@ -104,8 +105,11 @@ def _events_alone_on_stdout() -> Iterator:
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
 @click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
-@click.option("--tile", type=int, help="Tile size in pixels for frames too large for memory.")
-@click.option("--max-gpu-mem", type=float, help="GPU memory budget in GB; picks the tile size.")
+@click.option("--tile", type=click.IntRange(min=MIN_TILE), metavar="PX",
+              help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
+                   "the smallest the engine picks itself).")
+@click.option("--max-gpu-mem", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+              help="GPU memory budget in GB; picks the tile size.")
 @click.option("--max-mem", type=click.FloatRange(min=0, min_open=True), metavar="GB",
               help="Host memory a CPU run may use; frames that would not fit whole are denoised "
                    "in tiles [default: 85% of the memory free, within the cgroup's limit].")

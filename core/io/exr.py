@@ -22,6 +22,7 @@ larger IDs lose their low bits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -38,6 +39,9 @@ from vfxdenoise.core.errors import ChannelError, ExrError
 
 TEMP_SUFFIX = ".tmp.exr"
 _TEMP_OWNER = re.compile(r"\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
+# What `temp_path_for` adds to a name at most: '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits
+# (Linux's largest pid_max is 2**22).
+TEMP_NAME_EXTRA = len(".4194304-") + 8 + len(TEMP_SUFFIX)
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
@@ -611,6 +615,15 @@ def temp_owner_pid(temp: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def temp_target(temp: Path) -> Path | None:
+    """The file a temp file of `temp_path_for` was to become (o.0005.exr.<pid>-<id>.tmp.exr ->
+    o.0005.exr), or None for a name `temp_path_for` does not make: someone else's file."""
+    match = _TEMP_OWNER.search(temp.name)
+    if not match or match.start() == 0:
+        return None
+    return temp.with_name(temp.name[: match.start()])
+
+
 def _output_spec(part: ExrPart) -> oiio.ImageSpec:
     """The header to write: the part's own, less what describes only the file it was read from."""
     spec = oiio.ImageSpec(part.spec)
@@ -744,4 +757,5 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
                        "permissions of the folder") from exc
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # never hides the write's own error (a name too long)
+            temp.unlink(missing_ok=True)

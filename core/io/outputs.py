@@ -3,6 +3,11 @@
 Frames themselves are written atomically by `exr.write_exr` (temp file + rename), so a file under a
 final name is always complete. What a crash can leave behind is a temp file and a lock file; both
 name the process that made them and are removed by the next run once that process is gone.
+
+A lock names its process by host and pid, and on Linux also by what makes that pair unique:
+the boot, the pid namespace (containers on one host often share its name and reuse small pids)
+and the process's start time (pids are reused). Only a lock made in this boot and pid namespace
+is judged by its pid; any other is judged by its heartbeat, as another host's.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import ExrError, OutputError
-from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr
+from vfxdenoise.core.io.exr import TEMP_NAME_EXTRA, TEMP_SUFFIX, read_exr, temp_target
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,9 @@ LOCK_SUFFIX = ".lock"
 LOCK_HEARTBEAT_SECONDS = 15.0
 STALE_LOCK_SECONDS = 120.0
 LOCK_POLL_SECONDS = 5.0
+# A run writes its record into a lock right after creating it: one still empty this long after
+# was made by a run killed in between (kill -9), which no heartbeat will ever touch.
+EMPTY_LOCK_SECONDS = 10.0
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -46,12 +54,11 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
             f"output pattern {out_pattern.text} would overwrite input frames "
             f"{format_frames(clashes)}; choose another -o/--output"
         )
-    if wanted and out_pattern.path(wanted[0]).resolve() == in_pattern.path(wanted[0]).resolve():
-        raise OutputError(f"output pattern {out_pattern.text} is the input sequence; its frames would "
-                          "become inputs of the next run; choose another -o/--output")
+    _check_not_read_as_inputs(in_pattern, out_pattern, wanted)
     if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
         raise OutputError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
                           "are OpenEXR files; name them .exr")
+    _check_name_length(out_pattern, wanted)
     folder = out_pattern.directory
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -61,6 +68,42 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
         raise OutputError(f"cannot create output folder {folder}: {reason}") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
+
+
+def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePattern,
+                              wanted: list[int]) -> None:
+    """Refuse outputs that the input pattern reads as its frames: the input pattern itself, or
+    one padded otherwise beside it (render.#####.exr names frame 10000 as render.####.exr does),
+    whose files (a missing frame held under --missing hold) the next run would take as rendered."""
+    if out_pattern.directory.resolve() != in_pattern.directory.resolve():
+        return
+    read_as = [f for f in wanted if in_pattern.frame_of(out_pattern.name(f)) is not None]
+    if read_as:
+        raise OutputError(
+            f"output pattern {out_pattern.text} would write {format_frames(read_as)} as files the "
+            f"input pattern {in_pattern.text} reads as its frames; they would become inputs of the "
+            "next run; choose another -o/--output")
+
+
+def _check_name_length(out_pattern: FramePattern, wanted: list[int]) -> None:
+    """Refuse output names whose temp file (`exr.temp_path_for`) the file system would refuse
+    only once a frame is denoised: the longest frame number, plus what the temp name adds."""
+    if not wanted:
+        return
+    folder = next((p for p in (out_pattern.directory, *out_pattern.directory.parents) if p.is_dir()),
+                  Path("."))
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    name = max((out_pattern.name(f) for f in (min(wanted), max(wanted))), key=len)  # widest number
+    length = len(os.fsencode(name))
+    if length + TEMP_NAME_EXTRA > limit:
+        raise OutputError(
+            f"output file name {name} is {length} bytes long; each frame is first written to a temp "
+            f"file whose name is {TEMP_NAME_EXTRA} bytes longer, more than the {limit} bytes a file "
+            f"name may have in {folder}; shorten the output name (-o) to at most "
+            f"{limit - TEMP_NAME_EXTRA} bytes")
 
 
 def is_complete(path: Path) -> bool:
@@ -83,6 +126,59 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _proc_stat(pid: int | str) -> tuple[int, int] | None:
+    """(pid, start time in clock ticks after boot) of process `pid` as /proc shows them (fields 1
+    and 22 of /proc/<pid>/stat), or None where they cannot be read (no /proc, no such process)."""
+    try:
+        head, _, tail = Path(f"/proc/{pid}/stat").read_text().rpartition(")")  # after the command
+        return int(head.partition(" ")[0]), int(tail.split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _this_process() -> dict:
+    """What tells this process apart beside host and pid, where Linux's /proc shows it: `boot`
+    (the boot id), `pidns` (its pid namespace) and `start` (its start time; only where /proc is
+    this pid namespace's, which `_proc_stat` of another pid needs). {} without /proc (macOS)."""
+    identity = {}
+    with contextlib.suppress(OSError):
+        identity["boot"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    with contextlib.suppress(OSError):
+        identity["pidns"] = os.stat("/proc/self/ns/pid").st_ino
+    stat = _proc_stat("self")
+    if stat is not None and stat[0] == os.getpid():
+        identity["start"] = stat[1]
+    return identity
+
+
+def _pid_checkable(owner: dict) -> bool:
+    """True when the pid in a lock's record can be checked from here: the lock was made on this
+    host, in this boot and pid namespace (a record without them, of an older version, counts)."""
+    if owner.get("host") != socket.gethostname():
+        return False
+    mine = _this_process()
+    return all(owner.get(key, mine.get(key)) == mine.get(key) for key in ("boot", "pidns"))
+
+
+def _process_gone(owner: dict) -> bool:
+    """True when the process a checkable lock names is gone: no process has its pid, or the one
+    that has it started at another time than the lock's (the pid was reused)."""
+    pid = owner.get("pid")
+    if not (isinstance(pid, int) and pid > 0 and _pid_alive(pid)):
+        return True
+    start = owner.get("start")
+    if start is None or "start" not in _this_process():
+        return False
+    stat = _proc_stat(pid)
+    return stat is not None and stat[1] != start  # None: hidden from us (hidepid), so trusted
+
+
+def _stale_after(info: os.stat_result) -> float:
+    """How long a lock may go untouched before its run counts as dead: EMPTY_LOCK_SECONDS for
+    an empty one (a claim killed before it wrote its record), else STALE_LOCK_SECONDS."""
+    return min(EMPTY_LOCK_SECONDS, STALE_LOCK_SECONDS) if info.st_size == 0 else STALE_LOCK_SECONDS
 
 
 def _lock_owner(lock: Path) -> dict:
@@ -123,48 +219,50 @@ class _FolderClock:
 
 
 def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
-    """True when the lock's run is gone: on this host, its process is; on another, whose process
-    cannot be checked from here, it has not touched the lock for `STALE_LOCK_SECONDS` by the
-    folder's `clock`: a host that crashed, or a run killed with kill -9, cannot release its locks."""
-    if owner.get("host") == socket.gethostname():
-        pid = owner.get("pid")
-        return not (isinstance(pid, int) and pid > 0 and _pid_alive(pid))
+    """True when the lock's run is gone: where its pid can be checked (`_pid_checkable`), its
+    process is; elsewhere (another host, boot or pid namespace) it has not touched the lock for
+    `_stale_after` by the folder's `clock`: a host that crashed, or a run killed with kill -9,
+    cannot release its locks."""
+    if _pid_checkable(owner):
+        return _process_gone(owner)
     try:
-        return clock.now() - lock.stat().st_mtime > STALE_LOCK_SECONDS
+        info = lock.stat()
     except OSError:
         return False
+    return clock.now() - info.st_mtime > _stale_after(info)
 
 
 def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
-    """Wait while locks among `locks` are held by runs on other hosts, whose processes cannot be
-    checked from here, until each is touched (its run is alive: claiming it then refuses),
-    released, or left untouched for STALE_LOCK_SECONDS (its run is dead: it is taken over). A
-    task requeued at once on another host after its node crashed or it was killed with kill -9
-    then waits at most that long, instead of failing and using up the farm's retries."""
-    here = socket.gethostname()
+    """Wait while locks among `locks` are held by runs whose processes cannot be checked from
+    here (on other hosts, boots or pid namespaces: `_pid_checkable`), until each is touched (its
+    run is alive: claiming it then refuses), released, or left untouched for `_stale_after` (its
+    run is dead: it is taken over). A task requeued at once on another host or container after
+    its node crashed or it was killed with kill -9 then waits at most that long, instead of
+    failing and using up the farm's retries."""
     watched = {}
     for lock in locks:
         if not lock.exists():
             continue
         owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
-        if owner.get("host") != here:
+        if not _pid_checkable(owner):
             try:
-                watched[lock] = lock.stat().st_mtime
+                info = lock.stat()
             except OSError:
                 continue
+            watched[lock] = (info.st_mtime, _stale_after(info))
             log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
                         "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid", "?"),
-                        owner.get("host", "?"), STALE_LOCK_SECONDS)
+                        owner.get("host", "?"), watched[lock][1])
     give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
     while watched and time.monotonic() < give_up:
-        for lock, first in list(watched.items()):
+        for lock, (first, stale_after) in list(watched.items()):
             try:
                 touched = lock.stat().st_mtime
             except OSError:
                 touched = None
             if touched is not None and touched != first:
                 return  # a live run: claiming its frame refuses, whatever the other locks are
-            if touched is None or clock.now() - touched > STALE_LOCK_SECONDS:
+            if touched is None or clock.now() - touched > stale_after:
                 del watched[lock]
         if watched:
             time.sleep(LOCK_POLL_SECONDS)
@@ -205,7 +303,8 @@ class FrameLocks:
     def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS):
         self.paths = paths
         self.held: list[Path] = []
-        self.owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        self.owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
+                      **_this_process()}
         self.heartbeat = heartbeat
         self._stop = threading.Event()
 
@@ -270,22 +369,19 @@ class FrameLocks:
         self.release()
 
 
-def _frame_of_temp(temp: Path) -> Path:
-    """The output a temp file was to become: o.0005.exr.<pid>-<id>.tmp.exr -> o.0005.exr."""
-    return temp.with_name(temp.name[: -len(TEMP_SUFFIX)].rpartition(".")[0])
-
-
 def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
     """Delete temp files that interrupted runs left beside our outputs (never a live writer's).
 
     A temp file is live while another run holds the lock of its frame: that run may be writing it
     right now, perhaps on another host sharing the folder, where its pid means nothing here.
     """
-    me = {"host": socket.gethostname(), "pid": os.getpid()}
+    me = {"host": socket.gethostname(), "pid": os.getpid(), **_this_process()}
     clock = _FolderClock(out_pattern.directory)
     removed = []
     for temp in out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{TEMP_SUFFIX}"):
-        frame = _frame_of_temp(temp)
+        frame = temp_target(temp)
+        if frame is None or out_pattern.frame_of(frame.name) is None:
+            continue  # not a temp file of ours (another application's, a user's x.tmp.exr)
         lock = frame.with_name(frame.name + LOCK_SUFFIX)
         if lock.exists():
             owner = _lock_owner(lock)
@@ -299,11 +395,14 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
 
 
 def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
-    """Delete lock files that killed runs on this host left beside our outputs (never a live run's)."""
+    """Delete lock files that killed runs left beside our outputs (never a live run's, nor
+    another tool's lock of a file that is no frame of `out_pattern`)."""
     clock = _FolderClock(out_pattern.directory)
     removed = []
     for lock in out_pattern.directory.glob(
             f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
+        if out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
+            continue
         if _owner_dead(_lock_owner(lock), lock, clock):
             lock.unlink(missing_ok=True)
             removed.append(lock)

@@ -204,3 +204,131 @@ def test_a_run_touches_its_locks_while_it_holds_them(tmp_path):
             time.sleep(0.01)
         assert lock.stat().st_mtime > time.time() - 60
     assert not lock.exists()
+
+
+def _proc_start(pid: int | str) -> int:
+    """Process `pid`'s start time (clock ticks after boot), field 22 of /proc/<pid>/stat."""
+    return int(open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[19])
+
+
+def _this_machine() -> dict:
+    """The boot and pid namespace of this process, as a lock records them (Linux)."""
+    return {"boot": open("/proc/sys/kernel/random/boot_id").read().strip(),
+            "pidns": os.stat("/proc/self/ns/pid").st_ino}
+
+
+linux_proc = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux's /proc")
+
+
+@linux_proc
+@pytest.mark.parametrize("elsewhere", ["pidns", "boot"])
+def test_a_dead_runs_lock_from_another_pid_namespace_is_taken_over_once_untouched(tmp_path, elsewhere):
+    """A container's run killed with kill -9 (pid 1 in its own pid namespace, same host name), or
+    a run on another machine of the same host name: pid 1 is alive here, but it is not that run.
+    Its lock is aged like another host's, and taken over once untouched for STALE_LOCK_SECONDS."""
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    record = {"pid": 1, "host": socket.gethostname(), "started": 0, "start": 1, **_this_machine()}
+    record[elsewhere] = 1 if elsewhere == "pidns" else "another-boot"
+    lock.write_text(json.dumps(record))
+    killed = time.time() - STALE_LOCK_SECONDS - 60
+    os.utime(lock, (killed, killed))
+    with FrameLocks([frame]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+
+
+@linux_proc
+@pytest.mark.parametrize("elsewhere", ["pidns", "boot"])
+def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_path, monkeypatch,
+                                                                          elsewhere):
+    """Two containers with one host name write into one folder: the other's pid (no process
+    here) says nothing about it, its heartbeat does; its lock and temp file stay."""
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    out = parse_pattern(tmp_path / "o.####.exr")
+    lock = out.path(1).with_name(out.path(1).name + LOCK_SUFFIX)
+    record = {"pid": 999999, "host": socket.gethostname(), "started": 0, "start": 1, **_this_machine()}
+    record[elsewhere] = 1 if elsewhere == "pidns" else "another-boot"
+    lock.write_text(json.dumps(record))
+    theirs = out.path(1).with_name(f"{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
+    theirs.write_bytes(b"being written")
+    outputs.remove_stale_temp_files(out)
+    outputs.remove_stale_locks(out)
+    assert theirs.exists() and lock.exists()
+    stop = threading.Event()
+
+    def heartbeat():
+        while not stop.wait(0.1):
+            os.utime(lock)
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        with pytest.raises(OutputError, match=rf"being written by another run \(pid 999999 on "
+                                              rf"{socket.gethostname()}\)"):
+            FrameLocks([out.path(1)]).__enter__()
+    finally:
+        stop.set()
+    assert json.loads(lock.read_text()) == record
+
+
+@linux_proc
+def test_a_live_pid_that_started_after_the_lock_was_made_is_a_dead_run(tmp_path):
+    """Pid reuse: the lock's run died and its pid now names another process. The start time
+    recorded in the lock tells them apart; the same start time is the lock's live run."""
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        frame = tmp_path / "o.0001.exr"
+        lock = frame.with_name(frame.name + LOCK_SUFFIX)
+        record = {"pid": other.pid, "host": socket.gethostname(), "started": 0,
+                  "start": _proc_start(other.pid), **_this_machine()}
+        lock.write_text(json.dumps(record))
+        with pytest.raises(OutputError, match=f"pid {other.pid} on"):
+            FrameLocks([frame]).__enter__()
+        lock.write_text(json.dumps({**record, "start": record["start"] - 1}))
+        with FrameLocks([frame]):
+            assert json.loads(lock.read_text())["start"] == _proc_start("self")
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_lock_without_namespace_and_start_time_is_judged_by_its_pid(tmp_path):
+    """Locks of older versions name only host and pid: a live pid holds, a dead one is taken over
+    at once, as before."""
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        frame = tmp_path / "o.0001.exr"
+        lock = frame.with_name(frame.name + LOCK_SUFFIX)
+        lock.write_text(json.dumps({"pid": other.pid, "host": socket.gethostname(), "started": 0}))
+        with pytest.raises(OutputError, match=f"pid {other.pid} on"):
+            FrameLocks([frame]).__enter__()
+    finally:
+        other.kill()
+        other.wait()
+    started = time.monotonic()
+    with FrameLocks([frame]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert time.monotonic() - started < 5
+
+
+def test_an_empty_lock_left_by_a_killed_claim_costs_seconds_not_minutes(tmp_path, monkeypatch):
+    """kill -9 between creating a lock and writing its owner leaves it empty. A run writes its
+    record at once, so one still empty after seconds is a dead claim: taken over without waiting
+    STALE_LOCK_SECONDS; a fresh one (a claim being written now) is waited on briefly."""
+    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 40.0)  # keeps the old behaviour's failure short
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    lock.touch()
+    killed = time.time() - 30
+    os.utime(lock, (killed, killed))
+    started = time.monotonic()
+    with FrameLocks([frame]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert time.monotonic() - started < 5
+
+    monkeypatch.setattr(outputs, "EMPTY_LOCK_SECONDS", 0.5)
+    lock.touch()
+    started = time.monotonic()
+    with FrameLocks([frame]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert 0.4 <= time.monotonic() - started < 5

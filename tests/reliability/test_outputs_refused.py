@@ -12,6 +12,7 @@ from reliability.runs import cli_argv, files_in
 
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.outputs import FrameLocks
+from vfxdenoise.core.io.sequence import parse_pattern
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -45,8 +46,30 @@ def test_outputs_that_would_become_input_frames_are_refused(shot, cli, tmp_path)
     result = cli(shot.text, "-o", shot.text, "--frames", "3", "--missing", "hold", "--progress", "none",
                  model=tmp_path / "no-such-model.safetensors")
     assert result.exit_code == 1
-    assert "is the input sequence; its frames would become inputs of the next run" in result.stderr
+    assert "as files the input pattern" in result.stderr
+    assert "they would become inputs of the next run" in result.stderr
     assert _snapshot(shot.directory) == before
+
+
+def test_outputs_padded_wider_than_the_inputs_beside_them_are_refused(sequence_factory, cli, tmp_path):
+    """render.#####.exr beside render.####.exr names frames 10000 on alike: frames written there
+    (held under --missing hold) would be read as rendered frames by the next run."""
+    shot = parse_pattern(sequence_factory(frames=[9997, 9998, 9999]))
+    before = _snapshot(shot.directory)
+    result = cli(shot.text, "-o", shot.directory / "render.#####.exr", "--frames", "9998-10001",
+                 "--missing", "hold", "--progress", "none", model=tmp_path / "no-such-model.safetensors")
+    assert result.exit_code == 1
+    assert "would write 10000-10001 as files the input pattern" in result.stderr
+    assert _snapshot(shot.directory) == before
+
+
+def test_an_output_name_too_long_for_its_temp_file_is_refused_before_any_work(shot, cli, tmp_path):
+    name = "x" * 235 + ".####.exr"  # 244 bytes: legal, but its temp name would not be
+    result = cli(shot.text, "-o", tmp_path / "out" / name, "--progress", "none",
+                 model=tmp_path / "no-such-model.safetensors")
+    assert result.exit_code == 1
+    assert "is 244 bytes long" in result.stderr and "shorten" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("name", ["den.####.png", "den.####"])

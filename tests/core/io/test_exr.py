@@ -670,3 +670,12 @@ def test_a_header_edited_behind_exr_image_is_written_from_the_edited_spec(mixed,
     assert image.parts[0].native_header() is None
     write_exr(tmp_path / "edited.exr", image)
     assert compression_of(read_exr_header(tmp_path / "edited.exr")[0]) == "piz"
+
+
+def test_a_temp_name_too_long_for_the_folder_is_an_exr_error_naming_the_file(tmp_path):
+    """A legal output name whose temp name the file system refuses: the write's own error (an
+    ExrError naming the output), not an OSError from removing a temp file never created."""
+    path = tmp_path / ("x" * 245 + ".exr")
+    with pytest.raises(ExrError, match=f"{path.name}: "):
+        write_exr(path, ExrImage.from_channels(planes("RGB")))
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,81 @@
+"""Output safety checks on small folders built per test: which leftovers a run may delete, and
+which output names check_writable refuses before any work."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io.exr import TEMP_SUFFIX
+from vfxdenoise.core.io.outputs import (
+    LOCK_SUFFIX,
+    STALE_LOCK_SECONDS,
+    check_writable,
+    remove_stale_locks,
+    remove_stale_temp_files,
+)
+from vfxdenoise.core.io.sequence import parse_pattern
+
+DEAD_PID = 999999  # in names and records only: no check here depends on whether it is running
+
+
+def _write(folder, *names):
+    for name in names:
+        (folder / name).write_text(f"{name} belongs to someone")
+
+
+@pytest.mark.parametrize("token", ["shot.####.exr", "####.exr"])
+def test_only_temp_files_our_writer_named_are_removed(tmp_path, token):
+    """Other applications' temp files and a user's `x.tmp.exr` beside the outputs are not ours,
+    even when the output pattern's prefix is empty; our writer's name for a frame's temp file
+    (<frame>.exr.<pid>-<hex>.tmp.exr) is."""
+    out = parse_pattern(tmp_path / token)
+    foreign = ["shot.comp.1001.tmp.exr", "shot.tmp.exr", "shot.plate_v3.tmp.exr", "anything.tmp.exr",
+               f"other.1001.exr.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",
+               f"{out.name(1001)}.backup{TEMP_SUFFIX}"]
+    ours = f"{out.name(1001)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}"
+    _write(tmp_path, *foreign, ours)
+    assert remove_stale_temp_files(out) == [tmp_path / ours]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
+
+
+def test_only_lock_files_of_our_frames_are_removed(tmp_path):
+    """A dead run's lock of an output frame goes; another tool's `.exr.lock` beside it stays."""
+    out = parse_pattern(tmp_path / "####.exr")
+    foreign = ["notes.exr.lock", "plate.exr.lock"]
+    _write(tmp_path, *foreign)
+    ours = tmp_path / (out.name(1001) + LOCK_SUFFIX)
+    ours.write_text(json.dumps({"pid": DEAD_PID, "host": "render-node-17", "started": 0}))
+    long_ago = time.time() - STALE_LOCK_SECONDS - 60
+    for path in tmp_path.iterdir():
+        os.utime(path, (long_ago, long_ago))
+    assert remove_stale_locks(out) == [ours]
+    assert sorted(p.name for p in tmp_path.iterdir()) == foreign
+
+
+def test_an_output_name_too_long_for_its_temp_file_is_refused(tmp_path):
+    """A frame is written to `<name>.<pid>-<hex>.tmp.exr` first: a legal output name up to 255
+    bytes can make a temp name the file system refuses, found only after a frame is denoised."""
+    shot = parse_pattern(tmp_path / "in" / "render.####.exr")
+    prefix = "x" * 230 + "."
+    out = parse_pattern(tmp_path / "out" / f"{prefix}####.exr")
+    with pytest.raises(OutputError, match=rf"{out.name(1001)} is 239 bytes long.*shorten"):
+        check_writable(shot, out, [1001], [1001])
+    assert not (tmp_path / "out").exists()
+    check_writable(shot, out.with_name(prefix="x" * 200 + "."), [1001], [1001])
+
+
+def test_outputs_the_input_pattern_reads_as_its_frames_are_refused(tmp_path):
+    """render.#####.exr beside render.####.exr (frames 9997-9999): frames 10000 on are named
+    alike, so frames held under --missing hold would become inputs of the next run."""
+    shot = parse_pattern(tmp_path / "render.####.exr")
+    out = parse_pattern(tmp_path / "render.#####.exr")
+    with pytest.raises(OutputError, match=r"render.#####.exr would write 10000-10001 as files the "
+                                          r"input pattern .*render.####.exr reads as its frames"):
+        check_writable(shot, out, [9997, 9998, 9999], [9998, 9999, 10000, 10001])
+    check_writable(shot, out, [9998, 9999], [9998, 9999])  # render.09998.exr is not frame 9998
+    check_writable(shot, parse_pattern(tmp_path / "den" / "render.####.exr"), [1], [1])
