@@ -11,7 +11,7 @@ from xml.dom.minidom import parseString
 
 import click
 
-from vfxdenoise.cli.options import DEVICES, layer_options, layer_overrides
+from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
 from vfxdenoise.core.engine import MISSING_POLICIES, PRECISIONS
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
@@ -49,24 +49,25 @@ def job_options(command):
                      help="seq --aov-radiance (repeatable)."),
         click.option("--view", "views", multiple=True, metavar="VIEW", help="seq --view (repeatable)."),
         click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
-        click.option("--tile", type=int, help="seq --tile."),
-        click.option("--max-gpu-mem", type=float, help="seq --max-gpu-mem (GB)."),
-        click.option("--max-mem", type=float, help="seq --max-mem (GB): host memory of a CPU task."),
+        click.option("--tile", type=TILE, metavar="PX", help="seq --tile."),
+        click.option("--max-gpu-mem", type=POSITIVE, metavar="GB", help="seq --max-gpu-mem (GB)."),
+        click.option("--max-mem", type=POSITIVE, metavar="GB",
+                     help="seq --max-mem (GB): host memory of a CPU task."),
         click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
         click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
                      help="seq --compression."),
         click.option("--precision", type=click.Choice(PRECISIONS), help="seq --precision."),
         click.option("--cpu-threads", type=click.IntRange(1, 1024), help="seq --cpu-threads."),
         click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), help="seq --motion-vectors."),
-        click.option("--motion-scale", type=click.FloatRange(min=0, min_open=True),
+        click.option("--motion-scale", type=POSITIVE,
                      help="seq --motion-scale."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
-        click.option("--memory", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+        click.option("--memory", type=POSITIVE, metavar="GB",
                      help="Host memory each task books; tasks on the CPU also keep seq within it "
                           "(seq --max-mem) unless --max-mem says otherwise."),
-        click.option("--cores", type=click.FloatRange(min=0, min_open=True),
+        click.option("--cores", type=POSITIVE,
                      help="CPU cores each task books; tasks on the CPU also run that many threads "
                           "(seq --cpu-threads) unless --cpu-threads says otherwise."),
     ]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.options import DEVICES, layer_options, layer_overrides
+from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
 from vfxdenoise.core.engine import (
     MISSING_POLICIES,
     PRECISIONS,
@@ -105,12 +105,12 @@ def _events_alone_on_stdout() -> Iterator:
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
 @click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
-@click.option("--tile", type=click.IntRange(min=MIN_TILE), metavar="PX",
+@click.option("--tile", type=TILE, metavar="PX",
               help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
                    "the smallest the engine picks itself).")
-@click.option("--max-gpu-mem", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+@click.option("--max-gpu-mem", type=POSITIVE, metavar="GB",
               help="GPU memory budget in GB; picks the tile size.")
-@click.option("--max-mem", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+@click.option("--max-mem", type=POSITIVE, metavar="GB",
               help="Host memory a CPU run may use; frames that would not fit whole are denoised "
                    "in tiles [default: 85% of the memory free, within the cgroup's limit].")
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="error", show_default=True,
@@ -136,7 +136,7 @@ def _events_alone_on_stdout() -> Iterator:
               help="Which way the motion layer points: to the previous frame or the next, +Y down "
                    "the image or up. auto: found from a few pairs of the shot's frames (the "
                    "summary says which).")
-@click.option("--motion-scale", type=click.FloatRange(min=0, min_open=True), default=1.0,
+@click.option("--motion-scale", type=POSITIVE, default=1.0,
               show_default=True,
               help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
                    "(auto also tries 2 and 0.5 times it).")

@@ -160,3 +160,11 @@ def test_missing_frames_are_one_error_line_from_the_real_executable(shot, tmp_pa
     assert result.stderr.startswith("error: 3 requested frame(s)")
     assert "1008-1010" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "bundle").exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--tile", "1"), ("--max-gpu-mem", "0"), ("--max-mem", "-2")])
+def test_values_seq_would_refuse_are_refused_when_the_job_is_written(shot, tmp_path, option, value):
+    """Not by every task of the job on the farm, after it was submitted."""
+    result = _invoke("openjd", shot, "--bundle", tmp_path / "bundle", option, value)
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
+    assert not (tmp_path / "bundle").exists()
