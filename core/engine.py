@@ -517,14 +517,16 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
 
 
 def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.ndarray) -> None:
-    """The noisy beauty as `noisy.R,G,B` beside it, in its part; a view named in its channels'
-    names (`right.R`) keeps it as `noisy.right.R`, by the same convention."""
+    """The noisy beauty as `noisy.R,G,B` beside it, in its part, stored as it is (a float beauty
+    in half would turn 1e5 into Inf); a view named in its channels' names (`right.R`) keeps it as
+    `noisy.right.R`, by the same convention."""
     names = []
     for channel in beauty:
         parts = image.part_channel_name(channel).split(".")
         named_view = [view] if view and len(parts) > 1 and parts[-2] == view else []
         names.append(".".join(["noisy", *named_view, parts[-1]]))
-    image.add_channels(names, noisy, beside=beauty[0])
+    types = {image.pixel_type(channel) for channel in beauty}
+    image.add_channels(names, noisy, "float" if "float" in types else "half", beside=beauty[0])
 
 
 def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, int]

@@ -279,6 +279,11 @@ class ExrImage:
         p, c = self._locate([name])[0]
         return self.parts[p].spec.channelnames[c]
 
+    def pixel_type(self, name: str) -> str:
+        """Channel `name`'s stored type: 'half', 'float' or 'uint'."""
+        p, c = self._locate([name])[0]
+        return _pixel_type(self.parts[p].spec, c)
+
     def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half",
                      beside: str | None = None) -> None:
         """Append channels to the part holding channel `beside`, by default the first part (e.g.

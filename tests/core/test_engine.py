@@ -777,3 +777,20 @@ def test_a_shot_exposed_down_denoises_as_it_does_exposed_normally(sequence_facto
         normal = _beauty(shots["normal"].output_pattern.text, frame)
         np.testing.assert_allclose(_beauty(shots["dark"].output_pattern.text, frame) * 4096, normal,
                                    rtol=1e-6, atol=1e-12)
+
+
+def test_the_kept_noisy_beauty_is_stored_as_the_beauty_is(sequence_factory, tiny_weights):
+    """A float beauty's noisy copy stays float: in half 1e5 became Inf and 0.1234568 0.1234741."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    for frame in range(1, 4):
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        red = image.get(["R"])
+        red[0, 0, :2] = (1e5, 0.12345679)
+        image.set(["R"], red)
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights, keep_noisy=True))
+    written = read_exr(summary.output_pattern.path(2))
+    assert written.pixel_type("noisy.R") == "float"
+    assert np.array_equal(written.get(["noisy.R", "noisy.G", "noisy.B"]),
+                          read_exr(pattern.path(2)).get(["R", "G", "B"]))
