@@ -62,5 +62,8 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
                              f"pass --arch {loaded.architecture}")
         result = denoise_array(loaded.model, image.pixels, resolve_device(device), tile)
-    write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
+    kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
+    if image.alpha is not None and not kept:
+        click.echo(f"note: {output_path.suffix} files hold no alpha: the alpha of {input_path} is not "
+                   "in the output (write a PNG or TIFF to keep it)", err=True)
     click.echo(f"written: {output_path}")

@@ -109,8 +109,9 @@ def _settable(param: oiio.ParamValue) -> tuple[str, object]:
 
 def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
                 alpha: np.ndarray | None = None,
-                attributes: dict[str, tuple[str, object]] | None = None) -> None:
-    """Write (C, H, W) or (H, W) pixels, and an (H, W) alpha plane if given, to `path`, atomically.
+                attributes: dict[str, tuple[str, object]] | None = None) -> bool:
+    """Write (C, H, W) or (H, W) pixels, and an (H, W) alpha plane if given, to `path`, atomically;
+    whether the alpha was written.
 
     The format follows the extension. A float `pixel_type` ('half', 'float', 'double') is stored as
     float, unclipped, where the format holds float (TIFF, EXR), else as uint16; formats that cannot
@@ -135,6 +136,7 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
             raise ImageError(f"cannot write {path}: {handle.geterror().strip()}")
         handle.close()
         os.replace(temp, path)
+        return with_alpha
     finally:
         handle.close()
         temp.unlink(missing_ok=True)

@@ -124,6 +124,10 @@ def test_alpha_is_kept_and_semi_transparent_colour_is_not_darkened(tmp_path, col
     assert spec.nchannels == colour_channels + 1 and spec.alpha_channel == colour_channels
     np.testing.assert_allclose(out[..., :-1], colour.transpose(1, 2, 0), atol=1e-6)  # not darkened
     np.testing.assert_allclose(out[..., -1], alpha, atol=1e-6)
+    assert "note:" not in result.output
+    dropped = run(tmp_path / "in.png", tmp_path / "out.jpg", "--model",
+                  identity_model(tmp_path, channels=colour_channels), "--device", "cpu")
+    assert dropped.exit_code == 0 and "note: .jpg files hold no alpha" in dropped.output
 
 
 def test_orientation_and_icc_profile_are_kept(tmp_path):
