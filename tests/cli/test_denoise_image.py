@@ -1,7 +1,6 @@
 """`vfxdenoise denoise-image`: one still image through a classic model or BM3D, bit depth kept."""
 
 import numpy as np
-import OpenImageIO as oiio
 import pytest
 import torch
 from classic_data import (
@@ -10,6 +9,7 @@ from classic_data import (
     quantise,
 )
 from click.testing import CliRunner
+from still_images import read_raw, write_raw
 
 from vfxdenoise.cli.main import cli
 from vfxdenoise.core import metrics
@@ -87,36 +87,12 @@ def test_refusals_are_one_clear_line(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
-def write_raw(path, chw, pixel_type, alpha=None, attributes=()):
-    """Write (C, H, W) pixels and an alpha plane with OpenImageIO itself, colour stored straight."""
-    hwc = np.dstack([*chw, *([] if alpha is None else [alpha])])
-    spec = oiio.ImageSpec(hwc.shape[1], hwc.shape[0], hwc.shape[2], pixel_type)
-    spec.alpha_channel = -1 if alpha is None else len(chw)
-    spec.attribute("oiio:UnassociatedAlpha", 1)
-    for name, kind, value in attributes:
-        spec.attribute(name, oiio.TypeDesc(kind), value)
-    out = oiio.ImageOutput.create(str(path))
-    assert out.open(str(path), spec) and out.write_image(hwc), out.geterror()
-    out.close()
-
-
-def read_raw(path):
-    """(H, W, C) float pixels as stored (straight colour) and the file's ImageSpec."""
-    config = oiio.ImageSpec()
-    config.attribute("oiio:UnassociatedAlpha", 1)
-    handle = oiio.ImageInput.open(str(path), config)
-    spec = handle.spec()
-    pixels = handle.read_image(0, 0, 0, spec.nchannels, "float")
-    handle.close()
-    return pixels, spec
-
-
 @pytest.mark.parametrize("colour_channels", [3, 1])
 def test_alpha_is_kept_and_semi_transparent_colour_is_not_darkened(tmp_path, colour_channels):
     colour = quantise(pattern(5, colour_channels, 16, 20))
     alpha = np.full((16, 20), 128 / 255, np.float32)
     alpha[:, :10] = 1.0
-    write_raw(tmp_path / "in.png", colour, "uint8", alpha)
+    write_raw(tmp_path / "in.png", np.dstack([*colour, alpha]), "uint8", alpha_channel=colour_channels)
     result = run(tmp_path / "in.png", tmp_path / "out.png", "--model",
                  identity_model(tmp_path, channels=colour_channels), "--device", "cpu")
     assert result.exit_code == 0, result.output
@@ -133,7 +109,7 @@ def test_alpha_is_kept_and_semi_transparent_colour_is_not_darkened(tmp_path, col
 def test_orientation_and_icc_profile_are_kept(tmp_path):
     icc = np.frombuffer(b"\0\0\0\x84" + bytes(32) + b"acsp" + bytes(92), np.uint8)  # stored as is by JPEG
     attributes = [("Orientation", "int", 6), ("ICCProfile", f"uint8[{icc.size}]", icc)]
-    write_raw(tmp_path / "in.jpg", quantise(pattern(6, 3, 24, 32)), "uint8", attributes=attributes)
+    write_raw(tmp_path / "in.jpg", np.dstack(quantise(pattern(6, 3, 24, 32))), "uint8", attributes=attributes)
     result = run(tmp_path / "in.jpg", tmp_path / "out.jpg", "--model", identity_model(tmp_path, channels=3),
                  "--device", "cpu")
     assert result.exit_code == 0, result.output
@@ -161,7 +137,7 @@ def test_bm3d_takes_the_smallest_image_it_can(tmp_path):
 
 def test_float_tiff_stays_float_and_unclipped(tmp_path):
     image = pattern(9, 3, 24, 32) * 5 - 1.5  # about -1.4 to 2.4
-    write_raw(tmp_path / "in.tif", image, "float")
+    write_raw(tmp_path / "in.tif", np.dstack(image), "float")
     result = run(tmp_path / "in.tif", tmp_path / "out.tif", "--model", identity_model(tmp_path, channels=3),
                  "--device", "cpu")
     assert result.exit_code == 0, result.output

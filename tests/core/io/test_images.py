@@ -3,33 +3,10 @@
 import struct
 
 import numpy as np
-import OpenImageIO as oiio
 import pytest
+from still_images import read_raw, write_raw
 
 from vfxdenoise.core.io.images import read_image, write_image
-
-
-def write_raw(path, hwc, pixel_type, alpha_channel=-1, attributes=()):
-    """Write (H, W, C) pixels with OpenImageIO itself, colour stored as given beside any alpha."""
-    spec = oiio.ImageSpec(hwc.shape[1], hwc.shape[0], hwc.shape[2], pixel_type)
-    spec.alpha_channel = alpha_channel
-    spec.attribute("oiio:UnassociatedAlpha", 1)
-    for name, kind, value in attributes:
-        spec.attribute(name, oiio.TypeDesc(kind), value)
-    out = oiio.ImageOutput.create(str(path))
-    assert out.open(str(path), spec) and out.write_image(hwc), out.geterror()
-    out.close()
-
-
-def read_raw(path):
-    """(H, W, C) float pixels as stored (straight colour) and the file's ImageSpec."""
-    config = oiio.ImageSpec()
-    config.attribute("oiio:UnassociatedAlpha", 1)
-    handle = oiio.ImageInput.open(str(path), config)
-    spec = handle.spec()
-    pixels = handle.read_image(0, 0, 0, spec.nchannels, "float")
-    handle.close()
-    return pixels, spec
 
 
 def icc_profile():
