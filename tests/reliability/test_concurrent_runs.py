@@ -3,6 +3,7 @@ pid and host; runs on disjoint frames (farm chunks) work side by side. Never two
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -10,6 +11,8 @@ import subprocess
 import threading
 import time
 import types
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from reliability.runs import cli_argv
@@ -25,6 +28,22 @@ from vfxdenoise.core.io.sequence import parse_pattern
 @pytest.fixture
 def long_shot(sequence_factory):
     return parse_pattern(sequence_factory(frames=range(1, 13), height=48, width=48))
+
+
+@contextlib.contextmanager
+def _heartbeat(lock: Path, every: float = 0.1) -> Iterator[None]:
+    """Touch `lock` every `every` seconds while inside, as a live run on another host does."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            os.utime(lock)
+
+    threading.Thread(target=beat, daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def _start_and_wait_for_locks(argv, out, frames):
@@ -84,19 +103,9 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     summary = denoise_sequence(shot, out, "1-5", config=config())
     assert summary.frames("written") == [1, 2, 3, 4, 5]
     assert lock.exists() and theirs.exists() and not orphan.exists()
-    touching = threading.Event()
-
-    def heartbeat():  # the other node's, every 0.2 s
-        while not touching.wait(0.2):
-            os.utime(lock)
-
-    threading.Thread(target=heartbeat, daemon=True).start()
-    try:
-        with pytest.raises(OutputError, match=r"o.0006.exr is being written by another run "
-                                              r"\(pid 999999 on render-node-17\)"):
-            denoise_sequence(shot, out, "6", config=config())
-    finally:
-        touching.set()
+    refused = r"o.0006.exr is being written by another run \(pid 999999 on render-node-17\)"
+    with _heartbeat(lock, every=0.2), pytest.raises(OutputError, match=refused):
+        denoise_sequence(shot, out, "6", config=config())
 
 
 def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, config, monkeypatch):
@@ -134,18 +143,9 @@ def test_a_live_lock_of_another_host_holds_whatever_this_hosts_clock_says(tmp_pa
     frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
     locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
     locks[0].write_text(json.dumps({"pid": 111, "host": "render-node-17", "started": 0}))
-    stop = threading.Event()
-
-    def heartbeat():
-        while not stop.wait(0.1):
-            os.utime(locks[0])
-
-    threading.Thread(target=heartbeat, daemon=True).start()
-    try:
-        with pytest.raises(OutputError, match=r"being written by another run \(pid 111 on render-node-17\)"):
-            FrameLocks(frames[:1]).__enter__()
-    finally:
-        stop.set()
+    with _heartbeat(locks[0]), pytest.raises(
+            OutputError, match=r"being written by another run \(pid 111 on render-node-17\)"):
+        FrameLocks(frames[:1]).__enter__()
     assert locks[0].exists()
 
     locks[1].write_text(json.dumps({"pid": 222, "host": "render-node-17", "started": 0}))
@@ -178,19 +178,9 @@ def test_one_live_lock_among_dead_ones_refuses_without_waiting_for_the_dead(tmp_
     locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
     for lock, pid in zip(locks, (111, 222)):
         lock.write_text(json.dumps({"pid": pid, "host": "render-node-17", "started": 0}))
-    stop = threading.Event()
-
-    def heartbeat():  # only the second lock's run is alive
-        while not stop.wait(0.1):
-            os.utime(locks[1])
-
-    threading.Thread(target=heartbeat, daemon=True).start()
     started = time.monotonic()
-    try:
-        with pytest.raises(OutputError, match="is being written by another run"):
-            FrameLocks(frames).__enter__()
-    finally:
-        stop.set()
+    with _heartbeat(locks[1]), pytest.raises(OutputError, match="is being written by another run"):
+        FrameLocks(frames).__enter__()  # only the second lock's run is alive
     assert time.monotonic() - started < 5 and locks[0].exists()
 
 
@@ -254,19 +244,9 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
     outputs.remove_stale_temp_files(out)
     outputs.remove_stale_locks(out)
     assert theirs.exists() and lock.exists()
-    stop = threading.Event()
-
-    def heartbeat():
-        while not stop.wait(0.1):
-            os.utime(lock)
-
-    threading.Thread(target=heartbeat, daemon=True).start()
-    try:
-        with pytest.raises(OutputError, match=rf"being written by another run \(pid 999999 on "
-                                              rf"{socket.gethostname()}\)"):
-            FrameLocks([out.path(1)]).__enter__()
-    finally:
-        stop.set()
+    with _heartbeat(lock), pytest.raises(
+            OutputError, match=rf"being written by another run \(pid 999999 on {socket.gethostname()}\)"):
+        FrameLocks([out.path(1)]).__enter__()
     assert json.loads(lock.read_text()) == record
 
 
