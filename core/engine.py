@@ -13,6 +13,7 @@ with keep_going), so each frame comes out as if the shot had been split there.
 
 from __future__ import annotations
 
+import glob
 import logging
 import time
 from collections import OrderedDict, deque
@@ -34,6 +35,7 @@ from vfxdenoise.core.errors import (
     OutputError,
     VfxDenoiseError,
 )
+from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
@@ -484,18 +486,21 @@ class _Denoiser:
 
 
 def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
-                    config: EngineConfig, model_name: str, motion_vectors: str = "") -> ExrImage:
-    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (black where the
-    render left a pixel empty: `coverage`; the layers summing to the beauty where the render's
-    do: `layer_denoise.reconcile`), the noisy beauty kept when asked, and what made it in the
-    header."""
+                    config: EngineConfig, model_name: str, motion_vectors: str,
+                    exposure: Exposure) -> ExrImage:
+    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (brought back from
+    the network's `exposure`; black where the render left a pixel empty: `coverage`; the layers
+    summing to the beauty where the render's do: `layer_denoise.reconcile`), the noisy beauty
+    kept when asked, and what made it in the header."""
     for view, layers in views.items():
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
-        results = [denoised[view][3 * index:3 * index + 3] for index in range(len(names))]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
         uncovered = _uncovered(image, layers, window)
         noisy = ([image.get(channels, window=window) for channels in names]
-                 if config.keep_noisy or uncovered is not None or layers.aovs else [])
+                 if config.keep_noisy or uncovered is not None or layers.aovs or exposure.scale != 1
+                 else [])
+        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index] if noisy else None)
+                   for index in range(len(names))]
         if config.keep_noisy:
             _keep_noisy(image, view, layers.beauty, noisy[0])
         if uncovered is not None:
@@ -507,6 +512,7 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
             image.set(channels, result, window)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
+    image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
     if motion_vectors:
         image.set_attribute("vfxdenoise/motion_vectors", motion_vectors)
     if config.compression is not None:
@@ -541,10 +547,10 @@ def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, i
 def _write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
                     denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str,
                     exposure: Exposure) -> float:
-    """On a writer thread: wait for the pixels, bring them back to the shot's exposure, put them
-    into the frame's EXR, write it; when it was on disk."""
-    pixels = {view: exposure.undo(beauty.result()) for view, beauty in denoised.items()}
-    write_exr(path, _denoised_image(image, views, pixels, config, config.model, motion_vectors))
+    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
+    it was on disk."""
+    pixels = {view: beauty.result() for view, beauty in denoised.items()}
+    write_exr(path, _denoised_image(image, views, pixels, config, config.model, motion_vectors, exposure))
     return time.perf_counter()
 
 
@@ -714,12 +720,18 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         source.close()
 
 
-def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig) -> Exposure:
-    """The shot's exposure for the network (`exposure.shot_exposure`), from the beauty of a few
-    of its frames on disk (`spread_frames`; one that cannot be read is left out, and the run
-    reports that frame itself); the first view's, in a stereo render. As `config` says if it does."""
+def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                  out_pattern: FramePattern | None = None) -> Exposure:
+    """The shot's exposure for the network: as `config` says if it does; else as the frames of
+    `out_pattern` already written were denoised (`_written_exposure`); else found from the
+    beauty of a few of its frames on disk (`exposure.shot_exposure`, `spread_frames`; one that
+    cannot be read is left out, and the run reports that frame itself), the first view's in a
+    stereo render."""
     if config.exposure is not None:
         return Exposure(config.exposure)
+    written = _written_exposure(out_pattern, config) if out_pattern is not None else None
+    if written is not None:
+        return written
     source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
                           device=torch.device("cpu"), quiet=True, views=config.views)
     lights = []
@@ -728,12 +740,33 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
             try:
                 loaded = source.get(frame)
             except VfxDenoiseError:
+                log.warning("the shot's exposure is found without frame %d, which cannot be read", frame)
                 continue
-            lights.append(frame_light(next(iter(loaded.features.values())).beauty))
+            view = next(iter(loaded.features))
+            lights.append(frame_light(loaded.features[view].beauty, loaded.data_windows[view],
+                                      loaded.display_window))
             source.keep_only(set())
     finally:
         source.close()
     return shot_exposure(lights)
+
+
+def _written_exposure(out_pattern: FramePattern, config: EngineConfig) -> Exposure | None:
+    """The exposure the frames of `out_pattern` already written were denoised with (their
+    header's EXPOSURE_ATTRIBUTE), so that every farm chunk of a shot and every call of a host's
+    per-frame hook goes on as the first decided, from whichever frames were on disk then. None
+    when none is written, or all are to be written again (--overwrite)."""
+    if config.overwrite:
+        return None
+    named = out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}")
+    for path in sorted(p for p in named if out_pattern.frame_of(p.name) is not None):
+        try:
+            scale = read_exr_header(path)[0].getattribute(EXPOSURE_ATTRIBUTE)
+        except VfxDenoiseError:
+            continue
+        if isinstance(scale, float) and scale > 0:
+            return Exposure(scale, found_in=path.name)
+    return None
 
 
 def _has_motion(path: Path, config: EngineConfig) -> bool:
@@ -775,7 +808,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         motion = find_motion_vectors(in_pattern, on_disk, config)
         summary.motion_vectors = (motion.describe() if motion
                                   else _no_motion(in_pattern.path(on_disk[0]), config))
-        exposure = find_exposure(in_pattern, on_disk, config)
+        exposure = find_exposure(in_pattern, on_disk, config, out_pattern)
         summary.exposure = exposure.describe()
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()

@@ -41,7 +41,7 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
             for t in range(len(frames)):
                 x = build_input(window_around(frames, t, model.temporal_radius), model.layout,
                                 device, dtype=dtype)
-                out = exposure.undo(model(x)[0].float().cpu().numpy())
+                out = exposure.undo(model(x)[0].float().cpu().numpy(), rendered[t].beauty)
                 if empty_margin is not None:
                     uncovered = coverage.empty_pixels(rendered[t].alpha, empty_margin)
                     coverage.keep_empty(out, rendered[t].beauty, uncovered)

@@ -18,17 +18,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness
 
 # `features.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
-# TARGET_LEVEL, but never so far that its brightest pixels (HIGHLIGHT_QUANTILE, above fireflies)
-# pass HEADROOM, which keeps them well inside half floats (65504), where features are held.
+# TARGET_LEVEL, but never so far that its highlights (`highlight`: a lamp of 2x2 pixels or more,
+# not a lone firefly) pass HEADROOM, which keeps them well inside half floats (65504), where
+# features are held; a brighter lamp in a frame the lift was not sized on keeps its radiance.
 DARK_LEVEL = 0.04
 TARGET_LEVEL = 0.18
-HIGHLIGHT_QUANTILE = 0.9999
 HEADROOM = 4096.0
+# The output header attribute holding the scale a frame was denoised with: later runs on the same
+# output (farm chunks, a host's per-frame hook, --resume) take it rather than decide again.
+HEADER_ATTRIBUTE = "vfxdenoise/exposure"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Exposure:
 
     scale: float = 1.0
     level: float | None = None  # the shot's brightness it was found from
+    found_in: str = ""  # or the output frame whose header it was taken from (`HEADER_ATTRIBUTE`)
 
     def apply(self, features: FrameFeatures) -> FrameFeatures:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""
@@ -47,25 +52,55 @@ class Exposure:
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
         return features
 
-    def undo(self, denoised: np.ndarray) -> np.ndarray:
-        """Denoised radiance back at the shot's own exposure."""
-        return denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
+    def undo(self, denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+        """(3, H, W) denoised radiance back at the shot's own exposure. The lamps the lift took
+        past half floats (2x2 pixels or more, brighter than the highlights it was sized on) keep
+        their `rendered` radiance: the network saw them clipped, and would give them back at
+        MAX_RADIANCE / scale. A lone firefly so bright is left denoised."""
+        if self.scale == 1.0:
+            return denoised
+        rendered = np.clip(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0, MAX_RADIANCE)
+        clipped = torch.as_tensor(rendered.max(axis=0) >= MAX_RADIANCE / self.scale)
+        lamps = _opened(clipped.float()).bool().numpy()
+        back = denoised / np.float32(self.scale)
+        back[:, lamps] = rendered[:, lamps]
+        return back
 
     def describe(self) -> str:
         if self.scale == 1.0:
-            return "as rendered"
+            return "as rendered" + (f" (as {self.found_in} was)" if self.found_in else "")
         scaled = f"x{self.scale:.10g} ({math.log2(self.scale):.3g} stops) into the network and back"
+        if self.found_in:
+            return f"{scaled}, as {self.found_in} was"
         if self.level is None:  # as asked (`EngineConfig.exposure`)
             return scaled
         return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
 
 
-def frame_light(beauty: np.ndarray) -> tuple[float, float]:
+def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
+                display_window: tuple[int, int, int, int] | None = None) -> tuple[float, float]:
     """A frame's (C, H, W) beauty as `shot_exposure` weighs it: its brightness (`features.
-    brightness`) and its highlights' (the HIGHLIGHT_QUANTILE of its values, above fireflies)."""
-    values = torch.as_tensor(beauty).flatten()
-    sampled = values[::max(1, values.numel() // 2**18)].float()  # a quarter million values
-    return brightness(beauty), float(torch.quantile(sampled, HIGHLIGHT_QUANTILE))
+    brightness`, over the display window when the windows are given, so that an auto-cropped
+    frame weighs as its full render does) and its `highlight`."""
+    return brightness(beauty, data_window, display_window), highlight(beauty)
+
+
+def highlight(beauty: np.ndarray) -> float:
+    """The brightest value of a (C, H, W) beauty that fills a 2x2 block: a lamp's, not a lone
+    firefly's (a few samples of a low-sample render can be thousands of times the shot)."""
+    brightest = torch.as_tensor(beauty).float().amax(dim=0)
+    if min(brightest.shape) < 2:
+        return float(brightest.max()) if brightest.numel() else 0.0
+    filled = -F.max_pool2d(-brightest[None, None], 2, stride=1)  # each 2x2 block's least
+    return float(filled.max())
+
+
+def _opened(mask: torch.Tensor) -> torch.Tensor:
+    """An (H, W) 0/1 mask less what fills no 2x2 block of it (a morphological opening)."""
+    if min(mask.shape) < 2:
+        return mask
+    eroded = -F.max_pool2d(-mask[None, None], 2, stride=1)
+    return F.max_pool2d(F.pad(eroded, (1, 1, 1, 1)), 2, stride=1)[0, 0]
 
 
 def shot_exposure(lights: Sequence[tuple[float, float]]) -> Exposure:
@@ -77,8 +112,8 @@ def shot_exposure(lights: Sequence[tuple[float, float]]) -> Exposure:
     level = float(np.median([light[0] for light in lights]))
     if not 0.0 < level < DARK_LEVEL:
         return Exposure(level=level)
-    highlight = max(light[1] for light in lights)
+    brightest = max(light[1] for light in lights)
     stops = round(math.log2(TARGET_LEVEL / level))
-    if highlight > 0.0:
-        stops = min(stops, math.floor(math.log2(HEADROOM / highlight)))
+    if brightest > 0.0:
+        stops = min(stops, math.floor(math.log2(HEADROOM / brightest)))
     return Exposure(2.0 ** max(stops, 0), level)

@@ -794,3 +794,40 @@ def test_the_kept_noisy_beauty_is_stored_as_the_beauty_is(sequence_factory, tiny
     assert written.pixel_type("noisy.R") == "float"
     assert np.array_equal(written.get(["noisy.R", "noisy.G", "noisy.B"]),
                           read_exr(pattern.path(2)).get(["R", "G", "B"]))
+
+
+def test_later_runs_on_an_output_keep_the_exposure_its_frames_were_denoised_with(
+        sequence_factory, tmp_path, tiny_weights):
+    """A host's per-frame hook sees only the frames rendered so far, a farm chunk perhaps only
+    part of a render: each decides as the first run on the output did (its frames' header says
+    how), so frames of one shot never differ by exposure. --overwrite decides again."""
+    pattern = sequence_factory(frames=range(1, 5), height=24, width=32)
+    out = str(tmp_path / "out" / "o.####.exr")
+    first = denoise_sequence(pattern, out, "1", config=_config(tiny_weights, exposure=8.0))
+    assert first.exposure == "x8 (3 stops) into the network and back"
+    assert read_exr(first.output_pattern.path(1)).parts[0].spec.getattribute("vfxdenoise/exposure") == 8.0
+    later = denoise_sequence(pattern, out, "2-4", config=_config(tiny_weights))
+    assert later.exposure == "x8 (3 stops) into the network and back, as o.0001.exr was"
+    again = denoise_sequence(pattern, out, "1-4", config=_config(tiny_weights, overwrite=True))
+    assert again.exposure == "as rendered"
+
+
+def test_a_lamp_in_a_dark_shot_keeps_its_radiance(sequence_factory, tmp_path, tiny_weights):
+    """A lamp of 2x2 pixels in frames the lift was not sized on (the shot's first and last) would
+    pass half floats' 65504 lifted and come back clipped to 65504 / the lift: it keeps its
+    rendered radiance."""
+    frames = range(1, 6)
+    pattern = parse_pattern(sequence_factory(frames=frames, height=64, width=96))
+    for frame in frames:
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        beauty = image.get(["R", "G", "B"]) / np.float32(1024)
+        if frame in (1, 5):
+            beauty[:, 30:32, 40:42] = 2000.0
+        image.set(["R", "G", "B"], beauty)
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
+    scale = float(summary.exposure.split()[0][1:])
+    assert 65504 / scale < 2000, summary.exposure
+    for frame in (1, 5):
+        assert (_beauty(summary.output_pattern.text, frame)[:, 30:32, 40:42] == 2000.0).all()

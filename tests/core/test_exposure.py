@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfxdenoise.core.exposure import DARK_LEVEL, HEADROOM, TARGET_LEVEL, Exposure, frame_light, shot_exposure
+from vfxdenoise.core.exposure import (
+    DARK_LEVEL,
+    HEADROOM,
+    TARGET_LEVEL,
+    Exposure,
+    frame_light,
+    highlight,
+    shot_exposure,
+)
 from vfxdenoise.core.features import FrameFeatures
 
 
@@ -35,6 +43,7 @@ def test_the_lift_keeps_the_shots_highlights_within_headroom():
     exposure = shot_exposure([frame_light(_beauty(TARGET_LEVEL * 2.0**-12, highlight=lamp, size=256))])
     assert 1.0 < exposure.scale < 2.0**12
     assert HEADROOM / 2 < lamp * exposure.scale <= HEADROOM
+    assert highlight(np.full((3, 1, 5), 7.0)) == 7.0 and highlight(np.zeros((3, 0, 0))) == 0.0
 
 
 def test_the_median_frame_decides_so_one_black_or_flash_frame_does_not():
@@ -51,6 +60,38 @@ def test_the_radiance_goes_in_scaled_and_comes_back_exactly():
     exposed = exposure.apply(features)
     assert np.array_equal(exposed.beauty, beauty * np.float16(1024))  # powers of two: exact
     assert np.array_equal(exposed.aovs["key"], key * 1024) and np.array_equal(exposed.albedo, albedo)
-    assert np.array_equal(exposure.undo(exposed.aovs["key"]), key)
+    assert np.array_equal(exposure.undo(exposed.aovs["key"], key), key)
     huge = FrameFeatures(beauty=np.full((3, 2, 2), 60000.0, np.float16))
     assert np.isfinite(Exposure(4.0).apply(huge).beauty).all()
+
+
+def test_lamps_the_lift_took_past_half_floats_keep_their_rendered_radiance():
+    """A lamp brighter than the highlights the lift was sized on (in a frame it was not sized on)
+    reached the network clipped, and would come back at 65504 / scale; a lone firefly so bright
+    is left to the network."""
+    rendered = np.full((3, 6, 6), 1e-3, np.float32)
+    rendered[:, 1:3, 1:3] = np.array([300.0, 2000.0, np.inf], np.float32)[:, None, None]
+    rendered[:, 4, 4] = 5000.0
+    denoised = np.minimum(rendered * 256, 65504.0)
+    denoised[:, 4, 4] = 0.5
+    back = Exposure(256.0, 1e-3).undo(denoised, rendered)
+    assert back[:, 1:3, 1:3].reshape(3, -1).tolist() == [[300.0] * 4, [2000.0] * 4, [65504.0] * 4]
+    assert back[0, 4, 4] == np.float32(0.5 / 256)
+    np.testing.assert_allclose(back[:, 0], rendered[:, 0])
+
+
+def test_the_lift_is_sized_on_lamps_not_on_fireflies():
+    beauty = _beauty(TARGET_LEVEL * 2.0**-12, size=128)
+    beauty[:, 5, 5] = 50.0
+    assert shot_exposure([frame_light(beauty)]).scale == 2.0**12
+    beauty[:, 5:7, 5:7] = 50.0
+    assert shot_exposure([frame_light(beauty)]).scale == 64.0  # 50 x 64 <= HEADROOM < 50 x 128
+
+
+def test_an_auto_cropped_frame_weighs_as_its_full_render_does():
+    full = np.zeros((3, 64, 64), np.float32)
+    full[:, 16:32, 8:40] = _beauty(0.2)[:, :16, :32]
+    cropped = full[:, 16:32, 8:40]
+    light = frame_light(cropped, (8, 16, 39, 31), (0, 0, 63, 63))
+    assert light[0] == pytest.approx(frame_light(full)[0], rel=1e-6)
+    assert shot_exposure([light]).scale == shot_exposure([frame_light(full)]).scale > 1
