@@ -268,7 +268,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if name.lower() == "none":
             raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
         if any(c in name for c in "*?["):
-            found.update(_aov_glob(layers, name, mapping, where))
+            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"])))
             continue
         picked = _override(channels, layers, "beauty", name, where, option="--aov",
                            view_layer=_view_layer(mapping["beauty"]))
@@ -287,11 +287,18 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 
 
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
-              mapping: Mapping[str, tuple[str, ...] | None], where: str) -> dict[str, tuple[str, ...]]:
-    """The RGB layers whose names match the wildcard `pattern`; ChannelError when none does."""
+              mapping: Mapping[str, tuple[str, ...] | None], where: str,
+              view_layer: str = "") -> dict[str, tuple[str, ...]]:
+    """The RGB layers whose names match the wildcard `pattern`; ChannelError when none does. In a
+    render of view layers only `view_layer`'s (the beauty's), matched with or without its prefix
+    (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
     found = {}
     for layer in layers:
-        if layer and fnmatch.fnmatchcase(layer, pattern):
+        owner, _, own = layer.rpartition(".")
+        if view_layer and owner != view_layer:
+            continue
+        names = (layer, own) if view_layer else (layer,)
+        if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
             picked = _components(layers, layer, "beauty")
             if picked and not _taken(picked, mapping):
                 found[layer] = picked

@@ -38,16 +38,16 @@ def views_of(specs: Sequence[oiio.ImageSpec]) -> tuple[View, ...]:
     in_file = channel_names_by_part(specs)
     listed = _listed_views(specs)
     if not listed:
-        local = _first_part_as_its_layer(specs, in_file)
+        local = _first_part_as_its_layer([part_name(spec) for spec in specs], in_file)
         return (View("", {own: name for names, owns in zip(in_file, local)
                           for own, name in zip(owns, names)}),)
     channels: dict[str, dict[str, str]] = {view: {} for view in listed}
     for view in listed:
         parts = [p for p, spec in enumerate(specs) if spec.get_string_attribute("view") == view]
         view_specs = [specs[p] for p in parts]
-        local = channel_names_by_part(view_specs, [_without_view(part_name(spec), view)
-                                                   for spec in view_specs])
-        for p, owns in zip(parts, _first_part_as_its_layer(view_specs, local)):
+        view_parts = [_without_view(part_name(spec), view) for spec in view_specs]
+        local = channel_names_by_part(view_specs, view_parts)
+        for p, owns in zip(parts, _first_part_as_its_layer(view_parts, local)):
             for own, name in zip(owns, in_file[p]):
                 channels[view].setdefault(own, name)
     for spec, names in zip(specs, in_file):
@@ -63,22 +63,15 @@ def _without_view(part: str, view: str) -> str:
     return ".".join(piece for piece in part.split(".") if piece != view)
 
 
-def _first_part_as_its_layer(specs: Sequence[oiio.ImageSpec],
-                             names: list[list[str]]) -> list[list[str]]:
+def _first_part_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> list[list[str]]:
     """`names` (one list per part), with the first part's unlayered channels taken as its part's
-    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) where that part is named
-    for an AOV (albedo, N ...), or for no beauty while a later part is (`rgba`, `C` ...): an
-    AOV-per-part render whose first part is not its beauty. Otherwise its bare `R,G,B` are."""
-    first = part_name(specs[0]).lower() if len(specs) > 1 else ""
-    if not first or first in CANDIDATES["beauty"]:
+    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) unless the part is named
+    as a beauty (`rgba`, `C`, `beauty`...): an AOV-per-part render need not put its beauty first,
+    and an AOV taken for the beauty would be denoised while the beauty stayed noisy."""
+    first = part_names[0] if len(part_names) > 1 else ""
+    if not first or first.lower() in CANDIDATES["beauty"]:
         return names
-    guide_names = {name for feature, names_of in CANDIDATES.items() if feature != "beauty"
-                   for name in names_of}
-    beauty_later = any(part_name(spec).lower() in CANDIDATES["beauty"] for spec in specs[1:])
-    if first not in guide_names and not beauty_later:
-        return names
-    layer = part_name(specs[0])
-    return [[f"{layer}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
+    return [[f"{first}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
 
 
 def _listed_views(specs: Sequence[oiio.ImageSpec]) -> list[str]:

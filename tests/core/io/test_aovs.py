@@ -313,6 +313,9 @@ def test_several_blender_view_layers_are_refused_until_one_is_named_then_its_gui
         layers = resolve_layers(channels, {"beauty": name}, aovs=["key"])
         assert {_view_layer(c) for c in (layers.albedo, layers.normal, layers.motion, layers.alpha)} == {"FG"}
         assert layers.aovs == (("key", ("FG.key.R", "FG.key.G", "FG.key.B")),)
+        for wildcard in ("k*", "*.k*", "FG.k*"):
+            assert resolve_layers(channels, {"beauty": name}, aovs=[wildcard]).aovs == (
+                ("FG.key", ("FG.key.R", "FG.key.G", "FG.key.B")),)
     assert resolve_layers(channels, {"beauty": "FG.Combined", "albedo": "Denoising Albedo"}).albedo[0] == \
         "FG.Denoising Albedo.R"
     with pytest.raises(ChannelError, match="several view layers hold 'Combined': BG.Combined, FG.Combined; "

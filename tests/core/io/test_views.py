@@ -92,8 +92,7 @@ def test_an_aov_per_part_takes_its_parts_name_in_any_order(order):
 @pytest.mark.parametrize("first", ["diffuse_albedo", "specular"])
 def test_a_first_part_that_is_not_the_beauty_keeps_its_channels_to_itself(first):
     """An AOV-per-part render whose first part is an AOV (the order of a husk or Arnold output
-    list): its bare R,G,B are that AOV, not the beauty, whether the part is named for a guide or
-    a later part is named as the beauty."""
+    list): its bare R,G,B are that AOV's, not the beauty."""
     specs = [_spec(["R", "G", "B"], name=first), _spec(["R", "G", "B", "A"], name="rgba"),
              _spec(["X", "Y", "Z"], name="N")]
     layers = resolve_views(specs)[""]
@@ -119,3 +118,14 @@ def test_each_views_aov_parts_take_their_layer_names_without_the_view():
     assert layers["left"].albedo == ("albedo.left.R", "albedo.left.G", "albedo.left.B")
     assert layers["right"].normal == ("N.right.X", "N.right.Y", "N.right.Z")
     assert layers["left"].depth is None and layers["right"].depth is None
+
+
+def test_a_first_part_named_as_no_beauty_is_never_taken_for_one():
+    """A first part `specular` before a beauty part of a name no renderer uses: no beauty is
+    found (and the error lists the layers) rather than the specular being denoised as one."""
+    specs = [_spec(["R", "G", "B"], name="specular"), _spec(["R", "G", "B", "A"], name="beauty_main")]
+    with pytest.raises(ChannelError, match=r"no beauty .* layers: specular: R,G,B; beauty_main: R,G,B,A"):
+        resolve_views(specs)
+    layers = resolve_views(specs, {"beauty": "beauty_main"}, aovs=["specular"])[""]
+    assert layers.beauty == ("beauty_main.R", "beauty_main.G", "beauty_main.B")
+    assert layers.aovs == (("specular", ("R", "G", "B")),)
