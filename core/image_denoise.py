@@ -61,8 +61,9 @@ def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
 def bm3d_denoise(noisy: np.ndarray, sigma: float, name: str = "the image") -> np.ndarray:
     """BM3D (PyPI `bm3d`) for a gray (1, H, W) or colour (3, H, W) image; sigma on the 0-1 scale.
 
-    Colour images use CBM3D (`bm3d_rgb`, which works in an opponent colour space). `name` (the
-    file) is named when the image is too small for BM3D.
+    Colour images use CBM3D (`bm3d_rgb`, which works in an opponent colour space), but those it
+    divides by zero on (an opponent channel without contrast: a gray scan saved as RGB, which it
+    turned black) go channel by channel. `name` (the file) is named when the image is too small.
     """
     _check_bm3d_size(np.shape(noisy), name)
     try:
@@ -74,8 +75,11 @@ def bm3d_denoise(noisy: np.ndarray, sigma: float, name: str = "the image") -> np
     if noisy.shape[0] == 1:
         return np.asarray(bm3d.bm3d(noisy[0], sigma), dtype=np.float32)[None]
     if noisy.shape[0] == 3:
-        out = bm3d.bm3d_rgb(np.transpose(noisy, (1, 2, 0)), sigma)
-        return np.ascontiguousarray(np.transpose(out, (2, 0, 1)), dtype=np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.transpose(bm3d.bm3d_rgb(np.transpose(noisy, (1, 2, 0)), sigma), (2, 0, 1))
+        if not np.isfinite(out).all():  # a flat opponent channel (a gray image saved as RGB)
+            out = np.stack([bm3d.bm3d(channel, sigma) for channel in noisy])
+        return np.ascontiguousarray(out, dtype=np.float32)
     raise ImageError(f"BM3D takes 1- or 3-channel images, got {noisy.shape[0]} channels")
 
 

@@ -58,9 +58,11 @@ def test_tiles_give_the_same_result_as_one_pass(tmp_path):
     np.testing.assert_allclose(tiled, whole, atol=2 / 65535)
 
 
-def test_bm3d_removes_noise(tmp_path):
-    clean = quantise(pattern(3, 1, 48, 48))
-    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_bm3d_removes_noise(tmp_path, channels):
+    """Gray, and gray saved as RGB (a scan), which CBM3D's colour transform turned black."""
+    clean = np.repeat(quantise(pattern(3, 1, 48, 48)), channels, axis=0)
+    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape[1:])
     write_image(tmp_path / "noisy.png", noisy, "uint16")
     result = run(tmp_path / "noisy.png", tmp_path / "out.png", "--arch", "bm3d", "--sigma", "25")
     assert result.exit_code == 0, result.output
