@@ -21,16 +21,19 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ImageError
 
+# In a StillImage's attributes: the colour beside its alpha is straight, so the writer stores it as
+# it is (or premultiplies it, for a format that holds no other: ASSOCIATED_ONLY).
+STRAIGHT = "oiio:UnassociatedAlpha"
 # Attributes carried from an input to its denoised copy: how it is displayed, not how it is encoded
-# (compression, strip layout and bits per sample are the writer's). `oiio:UnassociatedAlpha` says
-# the colour beside the alpha is straight, so the writer stores it as it is.
+# (compression, strip layout and bits per sample are the writer's).
 DISPLAY_ATTRIBUTES = frozenset({
-    "ICCProfile", "Orientation", "oiio:ColorSpace", "oiio:Gamma", "oiio:UnassociatedAlpha",
+    "ICCProfile", "Orientation", "oiio:ColorSpace", "oiio:Gamma", STRAIGHT,
     "XResolution", "YResolution", "ResolutionUnit", "PixelAspectRatio",
     "ImageDescription", "Artist", "Copyright", "DateTime", "Make", "Model", "Software",
 })
 DISPLAY_PREFIXES = ("Exif:", "GPS:")
 FLOAT_TYPES = ("half", "float", "double")
+ASSOCIATED_ONLY = ("openexr",)  # formats whose colour beside an alpha is premultiplied, always
 FLOAT_FORMATS = ("tiff", "openexr")  # OpenImageIO writers that store float pixels (PNG would store uint8)
 # Attribute types OpenImageIO's Python binding stores as 0 when set (EXIF's uint16 Orientation among
 # them), and the type each is carried as instead.
@@ -63,7 +66,7 @@ def read_image(path: str | Path) -> StillImage:
     if not path.is_file():
         raise ImageError(f"image not found: {path}")
     config = oiio.ImageSpec()
-    config.attribute("oiio:UnassociatedAlpha", 1)  # colour as stored, not multiplied by alpha
+    config.attribute(STRAIGHT, 1)  # colour as stored, not multiplied by alpha
     handle = oiio.ImageInput.open(str(path), config)
     if handle is None:
         raise ImageError(f"cannot read image {path}: {oiio.geterror().strip()}; "
@@ -130,6 +133,10 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
     with_alpha = alpha is not None and bool(handle.supports("alpha"))
     if with_alpha:
         pixels = np.concatenate([pixels, np.asarray(alpha, dtype=np.float32)[None]])
+        straight = (attributes or {}).get(STRAIGHT, (None, 0))[1]
+        if straight and handle.format_name() in ASSOCIATED_ONLY:
+            attributes = {name: value for name, value in attributes.items() if name != STRAIGHT}
+            pixels[:-1] *= pixels[-1]
     spec = _output_spec(pixels.shape, _stored_type(handle.format_name(), pixel_type), with_alpha, attributes)
     try:
         if not handle.open(str(temp), spec) or not handle.write_image(_storable(pixels, handle.spec())):

@@ -35,6 +35,20 @@ def test_straight_alpha_is_read_as_stored_and_written_back(tmp_path, colour_chan
     np.testing.assert_allclose(written * 255, np.concatenate([colour, alpha], axis=2), atol=1e-3)
 
 
+def test_straight_colour_is_premultiplied_into_an_exr(tmp_path):
+    """EXR colour beside an alpha is premultiplied (compositors read it so): a PNG's straight
+    colour of 0.8 at 50% alpha is written 0.4, and the input's attributes are left as they were."""
+    pixels = np.concatenate([np.full((6, 8, 3), 0.8, np.float32), np.full((6, 8, 1), 0.5, np.float32)], 2)
+    write_raw(tmp_path / "in.png", pixels, "uint16", 3)
+    image = read_image(tmp_path / "in.png")
+    attributes = dict(image.attributes)
+    write_image(tmp_path / "out.exr", image.pixels, "half", image.alpha, image.attributes)
+    written, spec = read_raw(tmp_path / "out.exr")
+    np.testing.assert_allclose(written[..., :3], 0.4, atol=1e-3)
+    np.testing.assert_allclose(written[..., 3], 0.5, atol=1e-3)
+    assert image.attributes == attributes
+
+
 def test_alpha_is_dropped_where_the_format_has_none(tmp_path):
     write_image(tmp_path / "out.jpg", np.full((3, 8, 8), 0.5), "uint8", np.full((8, 8), 0.5))
     assert read_image(tmp_path / "out.jpg").alpha is None
