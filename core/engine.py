@@ -676,6 +676,7 @@ def denoise_sequence(
     todo = _plan(wanted, sources, out_pattern, config, summary)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
+    outputs.make_output_folder(out_pattern)
     with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
         outputs.remove_stale_temp_files(out_pattern)
         outputs.remove_stale_locks(out_pattern)

@@ -60,14 +60,24 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
                           "are OpenEXR files; name them .exr")
     _check_name_length(out_pattern, wanted)
     folder = out_pattern.directory
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"cannot create output folder {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == folder:
+            raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
+        raise OutputError(f"cannot create output folder {folder}: {existing} is not writable; fix its "
+                          "permissions or use -o")
+
+
+def make_output_folder(out_pattern: FramePattern) -> None:
+    """Create the outputs' folder, once nothing is left to refuse (`check_writable` only looks,
+    so a refused run leaves no empty folder behind)."""
+    folder = out_pattern.directory
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        in_the_way = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-        reason = f"{in_the_way} is a file, not a folder" if in_the_way else exc.strerror
-        raise OutputError(f"cannot create output folder {folder}: {reason}") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from exc
 
 
 def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePattern,

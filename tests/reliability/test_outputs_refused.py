@@ -113,6 +113,25 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(shot, tiny_weigh
     assert files_in(out) == set()
 
 
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(shot, tiny_weights, tmp_path):
+    out = tmp_path / "locked"
+    out.mkdir()
+    argv = _unwritable(out, cli_argv(shot.text, "-o", out / "den" / "o.####.exr", model=tiny_weights))
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    out.chmod(stat.S_IRWXU)
+    assert result.returncode == 1, result.stderr
+    assert f"error: cannot create output folder {out / 'den'}: {out} is not writable" in result.stderr
+    assert files_in(out) == set()
+
+
+def test_a_refused_run_leaves_no_output_folder_behind(shot, cli, tmp_path):
+    """A run refused for its model (or its device) had made the output folders already."""
+    result = cli(shot.text, "-o", tmp_path / "new" / "sub" / "o.####.exr", "--progress", "none",
+                 model=tmp_path / "no-such-model.safetensors")
+    assert result.exit_code == 1 and "no-such-model" in result.stderr
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
     gone = tmp_path / "removed-after-the-check" / "o.0001.exr"
     with pytest.raises(OutputError, match="cannot create lock file .*o.0001.exr.lock"):
