@@ -76,7 +76,26 @@ def _events_alone_on_stdout() -> Iterator:
         events.close()
 
 
-@click.command("seq")
+def _wants_events(args: list[str]) -> bool:
+    """Whether a seq command line asks for --progress json (as typed: it may not parse)."""
+    return "--progress=json" in args or any(
+        flag == "--progress" and value == "json" for flag, value in zip(args, args[1:]))
+
+
+class _SeqCommand(click.Command):
+    """`seq`, whose command line refused (an option's bad value) is an `error` event too under
+    --progress json, as every other refusal is: a pipeline reading the events alone learns why."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, list(args), parent, **extra)
+        except click.UsageError as exc:
+            if _wants_events(list(args)):
+                _emit({"event": "error", "message": exc.format_message()})
+            raise
+
+
+@click.command("seq", cls=_SeqCommand)
 @click.argument("pattern")
 @click.option("-o", "--output",
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
