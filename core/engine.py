@@ -733,11 +733,13 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     written = _written_exposure(out_pattern, config) if out_pattern is not None else None
     if written is not None:
         return written
-    source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
+    frames = list(dict.fromkeys(spread_frames(on_disk)))
+    source = _FrameSource(pattern, config.layers, (), threads=len(frames) or 1, keep_images=set(),
                           device=torch.device("cpu"), quiet=True, views=config.views)
     lights = []
     try:
-        for frame in dict.fromkeys(spread_frames(on_disk)):
+        source.prefetch(frames)  # read side by side: fewer than a window's frames, held briefly
+        for frame in frames:
             try:
                 loaded = source.get(frame)
             except VfxDenoiseError:
