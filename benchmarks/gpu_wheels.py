@@ -11,6 +11,7 @@ total would still be over the limit.
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -60,6 +61,9 @@ def carried_bytes() -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args()  # no options: --help describes the script, a typo is refused before any download
     for old in WHEELS.glob("*.whl"):
         old.unlink()
     WHEELS.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
 from vfxdenoise.core.io.images import read_image, write_image
-from vfxdenoise.core.weights import SHIPPED_DIR, load_weights
+from vfxdenoise.core.weights import SHIPPED_DIR, LoadedModel, load_weights, resolve_weights
 
 SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<arch>.safetensors
 
@@ -23,6 +23,32 @@ def _output_type(input_type: str) -> str:
     """The pixel type to write: the input's (write_image stores float as uint16 where the format
     cannot hold float), or uint16 for other integer types (uint32, int16, ...)."""
     return input_type if input_type in KEPT_TYPES else "uint16"
+
+
+def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel:
+    """The classic weights to run: --model, else the shipped classic-ARCH. The hints of a refusal
+    name classic weights (`classic train`): render models (default, fast) run on EXR sequences."""
+    train = (f"train one with `vfxdenoise classic train --arch {arch} ... --out DIR` and pass "
+             "--model DIR, or use --arch bm3d --sigma S")
+    if model_path is None:
+        shipped = SHIPPED_DIR / f"{SHIPPED_PREFIX}{arch}.safetensors"
+        if not shipped.is_file():
+            raise ModelError(f"no shipped {arch} weights ({shipped.name}); {train}")
+        model_path = str(shipped)
+    try:
+        path = resolve_weights(model_path)
+    except ModelError as exc:
+        raise ModelError(f"--model '{model_path}': no such .safetensors file or folder holding "
+                         f"model.safetensors; {train}") from exc
+    loaded = load_weights(path, device)
+    if loaded.architecture not in ARCHITECTURES:
+        raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' render model, which "
+                         "`vfxdenoise seq` runs on EXR sequences; denoise-image runs classic models "
+                         f"({', '.join(ARCHITECTURES)}): {train}")
+    if loaded.architecture != arch:
+        raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
+                         f"pass --arch {loaded.architecture}")
+    return loaded
 
 
 @click.command("denoise-image")
@@ -53,14 +79,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         result = bm3d_denoise(image.pixels, sigma / 255.0, name=str(input_path))
     else:
-        if model_path is None and not (SHIPPED_DIR / f"{SHIPPED_PREFIX}{arch}.safetensors").is_file():
-            raise ModelError(f"no shipped {arch} weights ({SHIPPED_PREFIX}{arch}.safetensors); train one "
-                             f"with `vfxdenoise classic train --arch {arch} ... --out DIR` and pass "
-                             "--model DIR, or use --arch bm3d --sigma S")
-        loaded = load_weights(model_path or f"{SHIPPED_PREFIX}{arch}", resolve_device(device))
-        if loaded.architecture != arch:
-            raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
-                             f"pass --arch {loaded.architecture}")
+        loaded = _load_classic(arch, model_path, resolve_device(device))
         result = denoise_array(loaded.model, image.pixels, resolve_device(device), tile)
     kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
     if image.alpha is not None and not kept:

@@ -70,11 +70,13 @@ from vfxdenoise.core.io.exr import (
 )
 from vfxdenoise.core.io.sequence import (
     FramePattern,
+    Sequence,
     default_output_pattern,
     find_sequence,
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    refuse_missing_frames,
     spread_frames,
 )
 from vfxdenoise.core.io.views import resolve_views
@@ -587,16 +589,11 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
 
-def _check_missing(pattern: FramePattern, missing: list[int], policy: str) -> None:
+def _check_missing(sequence: Sequence, wanted: list[int], policy: str) -> None:
     if policy not in MISSING_POLICIES:
         raise VfxDenoiseError(f"--missing must be one of {', '.join(MISSING_POLICIES)}")
-    if missing and policy == "error":
-        raise MissingFramesError(
-            f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}. "
-            "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
-            "--missing skip (do not write them).",
-            missing,
-        )
+    if policy == "error":
+        refuse_missing_frames(sequence, wanted)
 
 
 def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
@@ -652,7 +649,7 @@ def denoise_sequence(
     sequence = find_sequence(in_pattern)
     everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
     wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
-    _check_missing(in_pattern, sequence.missing(wanted), config.missing)
+    _check_missing(sequence, wanted, config.missing)
     context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
     usable = _in_context(sequence.frames, wanted, context)
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:

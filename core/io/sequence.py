@@ -21,7 +21,7 @@ from pathlib import Path
 
 import fileseq
 
-from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError
 
 ACCEPTED_PATTERNS = (
     "render.####.exr (one # per digit), render.%04d.exr, render.$F4.exr, render.${F4}.exr or "
@@ -36,6 +36,8 @@ _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNO
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _SPEC_CHARS = frozenset("0123456789-,x:")
+_EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
+"""Where a token the shell expanded to nothing leaves a name: render..exr, render_.exr, render."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,16 @@ class FramePattern:
 def parse_pattern(text: str | Path) -> FramePattern:
     """Parse a frame pattern with exactly one frame token in its file name.
 
-    Raises SequenceError, naming `text` and showing the accepted forms, when the name has no token,
+    A leading `~` is the home folder, as the shell would make it: a quoted pattern or
+    `--output=~/...` reaches us unexpanded. Raises SequenceError, naming `text` and showing the
+    accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
     several tokens, a literal frame number or range instead of a token, or a token in a folder name.
     """
-    text = str(text)
+    text = os.path.expanduser(str(text))
+    if os.path.isdir(text):
+        raise SequenceError(f"'{text}' is a folder; give a frame pattern of the files in it, e.g. "
+                            f"{os.path.join(text, 'render.####.exr')}"
+                            f"{_sequences_hint(Path(text)) or '; it holds no frame sequence'}")
     folder, name = os.path.split(text)
     if _FOLDER_TOKEN.search(folder):
         raise SequenceError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
@@ -149,7 +157,8 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
         raise SequenceError(f"'{text}' has more than one frame token; use exactly one, e.g. "
                             f"{ACCEPTED_PATTERNS}")
     if not token:
-        raise SequenceError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}")
+        raise SequenceError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}"
+                            f"{_shell_expanded_hint(prefix + suffix)}")
     if "UDIM" in token.upper():
         raise SequenceError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
                             f"{ACCEPTED_PATTERNS}")
@@ -159,6 +168,15 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
     if token.startswith("$F") and (suffix[:1].isalnum() or suffix[:1] == "_"):
         raise SequenceError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
                             f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
+
+
+def _shell_expanded_hint(name: str) -> str:
+    """A hint when `name` has an empty spot where a token was (render..exr): an unquoted $F4,
+    which the shell replaced by its (unset) variable's empty value; '' otherwise."""
+    if not _EMPTY_SPOT.search(name):
+        return ""
+    return ("; if the pattern held $F4, the shell expanded it to nothing: quote the pattern, "
+            "e.g. 'render.$F4.exr', or write render.####.exr")
 
 
 def parse_frame_spec(spec: str) -> list[int]:
@@ -267,6 +285,29 @@ def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
             f"({'#' * pattern.padding} means exactly {pattern.padding} digit(s), one # per digit)"
             f"{_sequences_hint(folder)}")
     return Sequence(pattern, frames)
+
+
+def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
+    """Raise MissingFramesError for the frames of `wanted` that are not on disk (`--missing
+    error`), saying what to do. When none of them is (a --frames typo: 101-110 for a shot of
+    1001-1010), it names the frames that are and says to fix --frames: --missing hold would write
+    the shot's end frame under every number; hold and skip are offered only for a gap inside it."""
+    asked = sorted(set(wanted))
+    missing = sequence.missing(asked)
+    if not missing:
+        return
+    if len(missing) < len(asked):
+        raise MissingFramesError(
+            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}. "
+            "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            "--missing skip (do not write them).", missing)
+    in_gap = any(sequence.first < frame < sequence.last for frame in asked)
+    fill = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
+            if in_gap else "")
+    raise MissingFramesError(
+        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames "
+        f"{sequence.first}-{sequence.last}){fill}", asked)
 
 
 def _sequences_hint(folder: Path, limit: int = 5) -> str:

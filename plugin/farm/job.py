@@ -22,11 +22,13 @@ from pathlib import Path
 from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError
 from vfxdenoise.core.io.sequence import (
     FramePattern,
+    Sequence,
     default_output_pattern,
     find_sequence,
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    refuse_missing_frames,
 )
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -127,12 +129,12 @@ def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) 
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
         return wanted
-    absent = sorted(set(wanted) - set(pattern.frames_on_disk()))
-    if absent and missing_policy == "error":
-        raise MissingFramesError(
-            f"{len(absent)} requested frame(s) of {pattern.text} are missing: "
-            f"{format_frames(absent)}. Render them first, narrow --frames, or pass --missing hold "
-            "or --missing skip", absent)
+    on_disk = pattern.frames_on_disk()
+    if missing_policy == "error" and not on_disk:
+        raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
+                                 "yet: render them first", wanted)
+    if missing_policy == "error":
+        refuse_missing_frames(Sequence(pattern, on_disk), wanted)
     return wanted
 
 

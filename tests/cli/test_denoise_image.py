@@ -89,6 +89,21 @@ def test_refusals_are_one_clear_line(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
+    """--model default is a render model: the hint named --arch temporal-kpn, which --arch refuses;
+    a missing --model offered the render models (default, fast), which denoise-image refuses."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    render = run(tmp_path / "in.png", tmp_path / "o.png", "--model", "default", "--device", "cpu")
+    assert render.exit_code == 1 and "Traceback" not in render.output
+    assert "--arch temporal-kpn" not in render.output
+    assert "render model" in render.output and "vfxdenoise classic train --arch dncnn" in render.output
+    missing = run(tmp_path / "in.png", tmp_path / "o.png", "--model", tmp_path / "nothing", "--device", "cpu")
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    assert str(tmp_path / "nothing") in missing.output and "default, fast" not in missing.output
+    assert "vfxdenoise classic train --arch dncnn" in missing.output
+    assert not (tmp_path / "o.png").exists()
+
+
 @pytest.mark.parametrize("colour_channels", [3, 1])
 def test_alpha_is_kept_and_semi_transparent_colour_is_not_darkened(tmp_path, colour_channels):
     colour = quantise(pattern(5, colour_channels, 16, 20))

@@ -157,7 +157,7 @@ def test_missing_frames_are_one_error_line_from_the_real_executable(shot, tmp_pa
     result = run_vfxdenoise("farm", "openjd", shot, "--frames", "1001-1010",
                             "--bundle", tmp_path / "bundle", timeout=120)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: 3 requested frame(s)")
+    assert result.stderr.startswith("error: 3 frame(s) of ")
     assert "1008-1010" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "bundle").exists()
 

@@ -86,3 +86,19 @@ def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, t
     assert ran.returncode == 0 and f"motion vectors: none (no motion layer; {hint}" in ran.stderr
     named = run_vfxdenoise("info", pattern.text, "--motion", "VRayVelocity", cwd=tmp_path)
     assert "motion   VRayVelocity.X,VRayVelocity.Y" in named.stdout and hint not in named.stdout
+
+
+def test_info_of_a_folder_lists_the_sequences_in_it(sequence_factory, tmp_path):
+    """`vfxdenoise info shot/` (or `.`) names the patterns to give, as a wrong name does."""
+    sequence_factory(frames=[1001, 1002])
+    for given, cwd in (("shot", tmp_path), (".", tmp_path / "shot")):
+        shown = run_vfxdenoise("info", given, cwd=cwd)
+        assert shown.returncode == 1 and "Traceback" not in shown.stderr
+        assert f"'{given}' is a folder" in shown.stderr
+        assert "render.####.exr (frames 1001-1002)" in shown.stderr
+
+
+def test_info_of_a_pattern_the_shell_expanded_says_to_quote_it(tmp_path):
+    """Unquoted, render.$F4.exr reaches vfxdenoise as render..exr."""
+    shown = run_vfxdenoise("info", "render..exr", cwd=tmp_path)
+    assert shown.returncode == 1 and "quote the pattern" in shown.stderr

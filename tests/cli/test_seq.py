@@ -48,6 +48,20 @@ def test_shipped_model_denoises_the_bundled_render(tmp_path):
         assert _psnr(denoised, reference) > _psnr(noisy, reference) + 6.0, frame
 
 
+def test_a_tilde_the_shell_left_is_the_home_folder_on_both_sides(sequence_factory, tiny_weights,
+                                                                   tmp_path, monkeypatch):
+    """'~/...' quoted, or --output=~/... (which the shell does not expand), wrote into a folder
+    named `~` in the current folder while the input side refused '~': both mean the home folder."""
+    sequence_factory(frames=range(1, 4), height=32, width=48)  # tmp_path/shot, the home folder here
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "work").mkdir()
+    result = run_vfxdenoise("seq", "~/shot/render.####.exr", "--output=~/den.####.exr", "--frames", "2",
+                            "--model", str(tiny_weights), "--progress", "none", cwd=tmp_path / "work")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "den.0002.exr").is_file()
+    assert not any((tmp_path / "work").iterdir())  # no folder named ~
+
+
 def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
     result = run_vfxdenoise("seq", pattern, "--compression", "zstd", "--progress", "none", cwd=tmp_path)

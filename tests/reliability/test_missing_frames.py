@@ -28,6 +28,17 @@ def test_missing_frames_are_listed_and_nothing_is_written(gappy, cli):
     assert files_in(gappy.directory) == before  # refused before any output, lock or temp
 
 
+def test_frames_asked_outside_the_shot_name_the_frames_on_disk_not_hold(shot, cli):
+    """--frames 1001-1006 on a shot of frames 1-6: fix --frames; --missing hold would write
+    frame 6 under every number."""
+    before = files_in(shot.directory)
+    result = cli(shot.text, "--frames", "1001-1006", "--progress", "none")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "none of frames 1001-1006" in result.stderr and "on disk: 1-6" in result.stderr
+    assert "--frames" in result.stderr and "--missing hold" not in result.stderr
+    assert files_in(shot.directory) == before
+
+
 def test_missing_hold_writes_every_frame_and_says_which_were_held(gappy, cli):
     result = cli(gappy.text, "--missing", "hold", "--progress", "json")
     assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     Sequence,
@@ -17,6 +17,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    refuse_missing_frames,
 )
 
 
@@ -93,6 +94,46 @@ def test_bad_patterns_name_the_input_and_show_what_works(text, expected):
     assert text in message
     assert expected in message
     assert "####" in message
+
+
+@pytest.mark.parametrize("text", ["render..exr", "/shots/a/render_.exr", "/shots/a/render..beauty.exr",
+                                  "/shots/a/render."])
+def test_a_token_the_shell_expanded_to_nothing_says_to_quote_the_pattern(text):
+    """`vfxdenoise seq render.$F4.exr` unquoted reaches us as render..exr: say what happened."""
+    with pytest.raises(SequenceError, match="no frame token") as info:
+        parse_pattern(text)
+    assert "quote the pattern" in str(info.value) and "'render.$F4.exr'" in str(info.value)
+
+
+def test_a_name_without_an_empty_spot_gets_no_shell_hint():
+    with pytest.raises(SequenceError, match="no frame token") as info:
+        parse_pattern("/shots/a/render.exr")
+    assert "quote" not in str(info.value)
+
+
+@pytest.mark.parametrize("given", ["shot", "shot/", "."])
+def test_a_folder_given_as_the_pattern_lists_its_sequences(tmp_path, monkeypatch, given):
+    touch_frames(parse_pattern(tmp_path / "shot" / "render.####.exr"), [1001, 1002, 1003])
+    monkeypatch.chdir(tmp_path / "shot" if given == "." else tmp_path)
+    with pytest.raises(SequenceError) as info:
+        parse_pattern(given)
+    message = str(info.value)
+    assert f"'{given}' is a folder" in message and "render.####.exr (frames 1001-1003)" in message
+
+
+def test_an_empty_folder_given_as_the_pattern_says_it_holds_no_sequence(tmp_path):
+    with pytest.raises(SequenceError, match="is a folder.*holds no frame sequence"):
+        parse_pattern(tmp_path)
+
+
+def test_a_tilde_means_the_home_folder(tmp_path, monkeypatch):
+    """A `~` the shell did not expand (quoted, or in --output=~/...) is the home folder, not a
+    folder named `~` in the current one."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    pattern = parse_pattern("~/shot/render.####.exr")
+    assert pattern.directory == tmp_path / "home" / "shot"
+    touch_frames(pattern, [1, 2])
+    assert find_sequence("~/shot/render.####.exr").frames == [1, 2]
 
 
 def test_literal_frame_suggests_the_pattern():
@@ -308,6 +349,35 @@ def test_wrong_padding_points_at_the_sequence_that_is_there(tmp_path):
 def test_empty_folder_error(tmp_path):
     with pytest.raises(SequenceError, match="no frames of .*render"):
         find_sequence(tmp_path / "render.####.exr")
+
+
+def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp_path):
+    """--frames 101-110 on a shot of 1001-1010 is a typo: show what is on disk and point at
+    --frames, not at --missing hold, which would write frame 1001 under every number."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1011))
+    with pytest.raises(MissingFramesError) as info:
+        refuse_missing_frames(find_sequence(pattern), range(101, 111))
+    message = str(info.value)
+    assert "none of frames 101-110" in message and "on disk: 1001-1010" in message
+    assert "--frames" in message and "--missing" not in message
+    assert info.value.missing == list(range(101, 111))
+
+
+def test_a_frame_in_a_gap_is_refused_with_hold_and_skip_still_offered(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 4, 5])
+    with pytest.raises(MissingFramesError, match=r"none of frames 3 .* on disk: 1-2,4-5.*--missing hold"):
+        refuse_missing_frames(find_sequence(pattern), [3])
+
+
+def test_frames_of_which_some_are_on_disk_are_refused_offering_hold_and_skip(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2])
+    with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* are missing: 3-4\. Re-render them, "
+                                                 r"narrow --frames, or pass --missing hold"):
+        refuse_missing_frames(find_sequence(pattern), [2, 3, 4])
+    refuse_missing_frames(find_sequence(pattern), [1, 2])  # all on disk
 
 
 # --- default output pattern -----------------------------------------------------------------------

@@ -142,6 +142,11 @@ def test_missing_requested_frames_are_reported_before_submission(shot, tmp_path)
     assert "1008-1010" in str(info.value) and "render.####.exr" in str(info.value)
 
 
+def test_requested_frames_none_of_which_is_on_disk_name_the_frames_that_are(shot):
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-110 .* on disk: 1001-1007"):
+        build_job(shot, None, "101-110", 3)
+
+
 def test_a_gap_in_the_render_is_a_missing_frame_of_the_default_range(sequence_factory):
     gappy = sequence_factory("gappy", frames=[1, 2, 3, 4, 6, 7, 8])
     with pytest.raises(MissingFramesError, match="missing: 5"):
