@@ -36,7 +36,7 @@ class LoadedModel:
 
 def resolve_weights(name_or_path: str | Path) -> Path:
     """Map a shipped model name (e.g. 'default') or a path to an existing .safetensors file."""
-    candidate = Path(name_or_path)
+    candidate = Path(name_or_path).expanduser()  # a quoted ~ reaches us as it was typed
     if candidate.suffix != ".safetensors":
         shipped = SHIPPED_DIR / f"{name_or_path}.safetensors"
         if shipped.is_file():

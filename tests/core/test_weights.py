@@ -45,3 +45,11 @@ def test_mismatched_tensors_are_a_model_error(tmp_path):
 def test_missing_weights_name_the_shipped_models(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         load_weights(tmp_path / "nope.safetensors")
+
+
+def test_a_tilde_in_a_weights_path_is_the_home_folder(tmp_path, tiny_weights, monkeypatch):
+    """`--model '~/models/x.safetensors'` (quoted, or after `=`) reaches us unexpanded."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "tiny.safetensors").write_bytes(tiny_weights.read_bytes())
+    assert load_weights("~/models/tiny.safetensors").path == tmp_path / "models" / "tiny.safetensors"
