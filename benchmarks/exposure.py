@@ -1,12 +1,16 @@
 """A shot exposed down: what `seq` makes of it with the shot lifted for the network (the default,
 `core.exposure`) and as rendered.
 
-    python benchmarks/exposure.py [--sample samples/demo] [--stops 0,4,8,12,16,20] [--work DIR]
+    python benchmarks/exposure.py [--sample samples/demo] [--stops 0,4,8,12,16,20] [--lamp 300]
+                                  [--work DIR]
 
 Writes the sample's noisy frames with their beauty 2^-stops as bright, stored as float (half
 would round a render this dark itself), denoises each with `seq`'s engine both ways, and scores
 the result, brought back up by 2^stops, against the sample's reference: mean PSNR (tonemapped),
-relMSE, temporal error, and the mean brightness of the result over the reference's.
+relMSE, temporal error, and the mean brightness of the result over the reference's. With
+--lamp, every frame also holds a lamp of 3x3 pixels that bright (before the 2^-stops; the
+reference lacks it, so the scores count it as error alike both ways) and the last number of each
+cell is the lamp's mean brought back over what was rendered (1: kept; below: clipped).
 """
 
 from __future__ import annotations
@@ -25,16 +29,20 @@ from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
 
 BEAUTY = ["R", "G", "B"]
+LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame
 WAYS = {"lifted for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
 
 
-def _darkened(noisy: Path, gain: float, folder: Path) -> str:
-    """The frames of `noisy`/render.####.exr with the beauty times `gain`, as float; their pattern."""
+def _darkened(noisy: Path, gain: float, folder: Path, lamp: float | None) -> str:
+    """The frames of `noisy`/render.####.exr with the beauty times `gain` (and a `lamp` first), as
+    float; their pattern."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(noisy.glob("render.*.exr")):
         image = read_exr(path)
         channels = dict(zip(image.channel_names, image.get(image.channel_names)))
         for name in BEAUTY:
+            if lamp is not None:
+                channels[name][LAMP[1:]] = lamp
             channels[name] = channels[name] * np.float32(gain)
         write_exr(folder / path.name, ExrImage.from_channels(
             channels, pixel_types={**dict.fromkeys(image.channel_names, "half"),
@@ -51,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=Path, default=Path("samples/demo"))
     parser.add_argument("--stops", default="0,4,8,12,16,20")
+    parser.add_argument("--lamp", type=float, help="a 3x3 lamp this bright in every frame")
     parser.add_argument("--work", type=Path, help="scratch folder [default: a temporary one]")
     args = parser.parse_args()
     keep_freed_memory()
@@ -59,7 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = args.work or Path(scratch)
         for stops in (int(s) for s in args.stops.split(",")):
-            pattern = _darkened(args.sample / "spp4", 2.0**-stops, work / f"minus{stops}")
+            pattern = _darkened(args.sample / "spp4", 2.0**-stops, work / f"minus{stops}", args.lamp)
             level = statistics.mean(float(b.mean()) for b in _beauties(pattern))
             cells = []
             for way, exposure in WAYS.items():
@@ -69,13 +78,16 @@ def main() -> None:
                 denoised = _beauties(out, 2.0**stops)
                 scores = score(denoised, references)
                 brightness = np.mean([d.mean() / r.mean() for d, r in zip(denoised, references)])
+                lamp = (f" / {np.mean([d[LAMP].mean() for d in denoised]) / args.lamp:.3f}"
+                        if args.lamp is not None else "")
                 cells.append(f"{scores['psnr']:.2f} / {scores['relmse']:.4f} / "
-                             f"{scores['temporal']:.4f} / {brightness:.3f}")
+                             f"{scores['temporal']:.4f} / {brightness:.3f}{lamp}")
             rows.append((stops, level, cells))
     noisy = score(_beauties(str(args.sample / "spp4" / "render.####.exr")), references)
     print(f"{args.sample}: noisy input PSNR {noisy['psnr']:.2f}, relMSE {noisy['relmse']:.4f}")
+    lamp = " / lamp" if args.lamp is not None else ""
     print("| stops down | beauty mean | " + " | ".join(
-        f"{way}: PSNR / relMSE / temporal / brightness" for way in WAYS) + " |")
+        f"{way}: PSNR / relMSE / temporal / brightness{lamp}" for way in WAYS) + " |")
     print("|---|---|" + "---|" * len(WAYS))
     for stops, level, cells in rows:
         print(f"| {stops} | {level:.2e} | " + " | ".join(cells) + " |")
