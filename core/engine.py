@@ -719,15 +719,15 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
 
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                  out_pattern: FramePattern | None = None) -> Exposure:
+                  out_pattern: FramePattern | None = None, todo: list[int] | None = None) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does; else as the frames of
-    `out_pattern` already written were denoised (`_written_exposure`); else found from the
-    beauty of a few of its frames on disk (`exposure.shot_exposure`, `spread_frames`; one that
-    cannot be read is left out, and the run reports that frame itself), the first view's in a
-    stereo render."""
+    `out_pattern` already written were denoised (`_written_exposure`; not those of `todo`, which
+    this run writes again); else found from the beauty of a few of its frames on disk
+    (`exposure.shot_exposure`, `spread_frames`; one that cannot be read is left out, and the run
+    reports that frame itself), the first view's in a stereo render."""
     if config.exposure is not None:
         return Exposure(config.exposure)
-    written = _written_exposure(out_pattern, config) if out_pattern is not None else None
+    written = _written_exposure(out_pattern, set(todo or ())) if out_pattern is not None else None
     if written is not None:
         return written
     frames = list(dict.fromkeys(spread_frames(on_disk)))
@@ -751,15 +751,14 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     return shot_exposure(lights)
 
 
-def _written_exposure(out_pattern: FramePattern, config: EngineConfig) -> Exposure | None:
+def _written_exposure(out_pattern: FramePattern, rewritten: set[int]) -> Exposure | None:
     """The exposure the frames of `out_pattern` already written were denoised with (their
     header's EXPOSURE_ATTRIBUTE), so that every farm chunk of a shot and every call of a host's
-    per-frame hook goes on as the first decided, from whichever frames were on disk then. None
-    when none is written, or all are to be written again (--overwrite)."""
-    if config.overwrite:
-        return None
+    per-frame hook goes on as the first decided, from whichever frames were on disk then. Frames
+    this run writes again (`rewritten`) do not count: a run that rewrites them all decides anew.
+    None when no other frame is written."""
     named = out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}")
-    for path in sorted(p for p in named if out_pattern.frame_of(p.name) is not None):
+    for path in sorted(p for p in named if out_pattern.frame_of(p.name) not in {None} | rewritten):
         try:
             scale = read_exr_header(path)[0].getattribute(EXPOSURE_ATTRIBUTE)
         except VfxDenoiseError:
@@ -808,7 +807,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         motion = find_motion_vectors(in_pattern, on_disk, config)
         summary.motion_vectors = (motion.describe() if motion
                                   else _no_motion(in_pattern.path(on_disk[0]), config))
-        exposure = find_exposure(in_pattern, on_disk, config, out_pattern)
+        exposure = find_exposure(in_pattern, on_disk, config, out_pattern, todo)
         summary.exposure = exposure.describe()
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()

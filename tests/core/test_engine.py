@@ -800,14 +800,17 @@ def test_later_runs_on_an_output_keep_the_exposure_its_frames_were_denoised_with
         sequence_factory, tmp_path, tiny_weights):
     """A host's per-frame hook sees only the frames rendered so far, a farm chunk perhaps only
     part of a render: each decides as the first run on the output did (its frames' header says
-    how), so frames of one shot never differ by exposure. --overwrite decides again."""
+    how), so frames of one shot never differ by exposure; also with --overwrite, which a per-frame
+    hook passes. A run that rewrites every frame decides again."""
     pattern = sequence_factory(frames=range(1, 5), height=24, width=32)
     out = str(tmp_path / "out" / "o.####.exr")
     first = denoise_sequence(pattern, out, "1", config=_config(tiny_weights, exposure=8.0))
     assert first.exposure == "x8 (3 stops) into the network and back"
     assert read_exr(first.output_pattern.path(1)).parts[0].spec.getattribute("vfxdenoise/exposure") == 8.0
-    later = denoise_sequence(pattern, out, "2-4", config=_config(tiny_weights))
+    later = denoise_sequence(pattern, out, "2", config=_config(tiny_weights))
     assert later.exposure == "x8 (3 stops) into the network and back, as o.0001.exr was"
+    per_frame = denoise_sequence(pattern, out, "3", config=_config(tiny_weights, overwrite=True))
+    assert per_frame.exposure == "x8 (3 stops) into the network and back, as o.0001.exr was"
     again = denoise_sequence(pattern, out, "1-4", config=_config(tiny_weights, overwrite=True))
     assert again.exposure == "as rendered"
 
