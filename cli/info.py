@@ -81,7 +81,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     first = sequence.pattern.path(sequence.first)
     specs = read_exr_header(first)
     overrides = layer_overrides(layers)
-    views = views_of(specs)
+    views = views_of(specs, overrides.get("beauty"))
     mappings = resolve_views(specs, overrides, str(first), aovs + radiance_aovs)
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")

@@ -33,12 +33,13 @@ class View:
     channels: Mapping[str, str]
 
 
-def views_of(specs: Sequence[oiio.ImageSpec]) -> tuple[View, ...]:
-    """The views of a file (one spec per part), the default view first."""
+def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tuple[View, ...]:
+    """The views of a file (one spec per part), the default view first; `beauty` is the --beauty
+    the user gave, if any (`_first_part_as_its_layer`)."""
     in_file = channel_names_by_part(specs)
     listed = _listed_views(specs)
     if not listed:
-        local = _first_part_as_its_layer([part_name(spec) for spec in specs], in_file)
+        local = _first_part_as_its_layer([part_name(spec) for spec in specs], in_file, beauty)
         return (View("", {own: name for names, owns in zip(in_file, local)
                           for own, name in zip(owns, names)}),)
     channels: dict[str, dict[str, str]] = {view: {} for view in listed}
@@ -47,7 +48,7 @@ def views_of(specs: Sequence[oiio.ImageSpec]) -> tuple[View, ...]:
         view_specs = [specs[p] for p in parts]
         view_parts = [_without_view(part_name(spec), view) for spec in view_specs]
         local = channel_names_by_part(view_specs, view_parts)
-        for p, owns in zip(parts, _first_part_as_its_layer(view_parts, local)):
+        for p, owns in zip(parts, _first_part_as_its_layer(view_parts, local, beauty)):
             for own, name in zip(owns, in_file[p]):
                 channels[view].setdefault(own, name)
     for spec, names in zip(specs, in_file):
@@ -63,15 +64,35 @@ def _without_view(part: str, view: str) -> str:
     return ".".join(piece for piece in part.split(".") if piece != view)
 
 
-def _first_part_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> list[list[str]]:
+def _first_part_as_its_layer(part_names: Sequence[str], names: list[list[str]],
+                             beauty: str | None = None) -> list[list[str]]:
     """`names` (one list per part), with the first part's unlayered channels taken as its part's
-    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) unless the part is named
-    as a beauty (`rgba`, `C`, `beauty`...): an AOV-per-part render need not put its beauty first,
-    and an AOV taken for the beauty would be denoised while the beauty stayed noisy."""
-    first = part_names[0] if len(part_names) > 1 else ""
-    if not first or first.lower() in CANDIDATES["beauty"]:
+    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) where that part is no
+    beauty: named for a guide or an AOV of a feature (albedo, N...), or not named as a beauty
+    while a later part is (`rgba`, `C`...), or when the user's `beauty` names a layer (not the
+    bare `R,G,B`). An AOV-per-part render need not put its beauty first, and an AOV taken for the
+    beauty would be denoised while the beauty stayed noisy. Otherwise (a first part `subimage00`
+    or `main` of a file whose parts were never named for what they hold) its bare R,G,B are the
+    beauty."""
+    first = part_names[0].lower() if len(part_names) > 1 else ""
+    if not first or first in CANDIDATES["beauty"]:
         return names
-    return [[f"{first}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
+    guide_names = {name for feature, names_of in CANDIDATES.items() if feature != "beauty"
+                   for name in names_of}
+    beauty_later = any(name.lower() in CANDIDATES["beauty"] for name in part_names[1:])
+    if not (first in guide_names or beauty_later or _names_a_layer(beauty)):
+        return names
+    return [[f"{part_names[0]}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
+
+
+def _names_a_layer(beauty: str | None) -> bool:
+    """Whether a --beauty names a layer of its own rather than the bare R,G,B (which Nuke calls
+    `rgba`)."""
+    if not beauty:
+        return False
+    if "," in beauty:
+        return all("." in channel.strip() for channel in beauty.split(","))
+    return beauty.strip().lower() not in ("rgba", "rgb")
 
 
 def _listed_views(specs: Sequence[oiio.ImageSpec]) -> list[str]:
@@ -100,7 +121,7 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
     denoised, except a view other than the default that has no beauty (say, only a depth),
     whose channels are written as rendered.
     """
-    views = views_of(specs)
+    views = views_of(specs, (overrides or {}).get("beauty"))
     names = [view.name for view in views]
     unknown = [name for name in only if name not in names]
     if unknown:

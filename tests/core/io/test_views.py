@@ -120,12 +120,19 @@ def test_each_views_aov_parts_take_their_layer_names_without_the_view():
     assert layers["left"].depth is None and layers["right"].depth is None
 
 
-def test_a_first_part_named_as_no_beauty_is_never_taken_for_one():
-    """A first part `specular` before a beauty part of a name no renderer uses: no beauty is
-    found (and the error lists the layers) rather than the specular being denoised as one."""
+def test_a_first_part_of_a_file_whose_parts_were_never_named_for_what_they_hold_is_the_beauty():
+    """OpenImageIO names unnamed parts subimage00, subimage01 (oiiotool --siappend)."""
+    specs = [_spec(["R", "G", "B", "A"], name="subimage00"), _spec(["R", "G", "B"], name="albedo")]
+    layers = resolve_views(specs)[""]
+    assert layers.beauty == ("R", "G", "B") and layers.albedo == ("albedo.R", "albedo.G", "albedo.B")
+
+
+@pytest.mark.parametrize("beauty", ["beauty_main", "beauty_main.R,beauty_main.G,beauty_main.B"])
+def test_a_beauty_part_named_by_the_user_keeps_the_first_parts_channels_to_it(beauty):
+    """A first part `specular` before a beauty part of a name no renderer uses: with --beauty
+    naming that part, the first part is a layer of its own (an --aov), not bare R,G,B."""
     specs = [_spec(["R", "G", "B"], name="specular"), _spec(["R", "G", "B", "A"], name="beauty_main")]
-    with pytest.raises(ChannelError, match=r"no beauty .* layers: specular: R,G,B; beauty_main: R,G,B,A"):
-        resolve_views(specs)
-    layers = resolve_views(specs, {"beauty": "beauty_main"}, aovs=["specular"])[""]
+    layers = resolve_views(specs, {"beauty": beauty}, aovs=["specular"])[""]
     assert layers.beauty == ("beauty_main.R", "beauty_main.G", "beauty_main.B")
     assert layers.aovs == (("specular", ("R", "G", "B")),)
+    assert resolve_views(specs, {"beauty": "R,G,B"})[""].beauty == ("R", "G", "B")
