@@ -99,18 +99,27 @@ def _view_layer(channels: Sequence[str]) -> str:
     return _split(channels[0])[0].rpartition(".")[0]
 
 
-def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str,
-                    where: str) -> tuple[str, ...]:
+def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, where: str,
+                    layers: Mapping[str, list[str]]) -> tuple[str, ...]:
     """The first of the channels `found` for `what`, refusing a choice between view layers (a
     Blender render's `FG.Combined` and `BG.Combined`): one layer's guides with another's beauty
-    would be wrong, and only the user knows which view layer to denoise."""
+    would be wrong, and only the user knows which view layer to denoise. The example offered is
+    one whose view layer holds guides (not a `Composite` that holds only the comp's result)."""
     prefixes = list(dict.fromkeys(_view_layer(channels) for channels in found))
     if len(prefixes) > 1:
-        layers = [_split(channels[0])[0] for channels in found]
-        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(layers)}; pick one "
-                           f"with {option} (e.g. {option} {layers[0]}); the guides come from the "
-                           "beauty's view layer, so denoise the others in runs of their own")
+        names = [_split(channels[0])[0] for channels in found]
+        guided = [name for name in names if _has_guides(layers, name.rpartition(".")[0])]
+        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}; pick one "
+                           f"with {option} (e.g. {option} {(guided or names)[0]}); the guides come "
+                           "from the beauty's view layer, so denoise the others in runs of their own")
     return found[0]
+
+
+def _has_guides(layers: Mapping[str, list[str]], view_layer: str) -> bool:
+    """Whether `view_layer` holds an albedo or a normal layer."""
+    guides = set(CANDIDATES["albedo"]) | set(CANDIDATES["normal"])
+    return any(owner == view_layer and own.lower() in guides
+               for owner, _, own in (layer.rpartition(".") for layer in layers))
 
 
 def _components(layers: Mapping[str, list[str]], layer: str, feature: str) -> tuple[str, ...] | None:
@@ -154,7 +163,8 @@ def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str
                      if (layer.lower() != candidate) == prefixed]
             found = [channels for channels in found if channels]
             if found:
-                return _one_view_layer(found, f"a {feature}", f"--{feature}", where) if prefixed else found[0]
+                return (_one_view_layer(found, f"a {feature}", f"--{feature}", where, layers) if prefixed
+                        else found[0])
     return None
 
 
@@ -202,7 +212,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
     if found:
         whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
-        return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where)
+        return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where, layers)
     raise ChannelError(
         f"{flag}: layer '{candidates[0]}'{where} has no {size}-component {feature} "
         f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "

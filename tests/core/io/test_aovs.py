@@ -323,6 +323,15 @@ def test_several_blender_view_layers_are_refused_until_one_is_named_then_its_gui
         resolve_layers(channels, {"beauty": "Combined"})
 
 
+def test_the_view_layer_offered_is_one_that_holds_guides():
+    """Blender's compositor result `Composite.Combined` beside the render's view layer: offering
+    the first by name would denoise without albedo and normal."""
+    channels = layer("Composite.Combined", "RGBA") + _blender("ViewLayer")
+    with pytest.raises(ChannelError, match=r"Composite.Combined, ViewLayer.Combined; pick one with "
+                                           r"--beauty \(e.g. --beauty ViewLayer.Combined\)"):
+        resolve_layers(channels)
+
+
 def test_a_view_layers_beauty_never_takes_another_view_layers_guides():
     channels = [c for c in _blender("BG", "FG") if not c.startswith("FG.Denoising Albedo")]
     layers = resolve_layers(channels, {"beauty": "FG.Combined"})
