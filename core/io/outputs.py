@@ -60,7 +60,7 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
                           "are OpenEXR files; name them .exr")
     _check_name_length(out_pattern, wanted)
     folder = out_pattern.directory
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    existing = _nearest_existing(folder)
     if not existing.is_dir():
         raise OutputError(f"cannot create output folder {folder}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -68,6 +68,19 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
             raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
         raise OutputError(f"cannot create output folder {folder}: {existing} is not writable; fix its "
                           "permissions or use -o")
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """`folder`, or the nearest folder above it that exists; OutputError where a folder on the way
+    cannot be looked into (not searchable: Python raises rather than say it does not exist)."""
+    for path in (folder, *folder.parents):
+        try:
+            if path.exists():
+                return path
+        except OSError as exc:
+            raise OutputError(f"cannot reach output folder {folder}: {path.parent} cannot be looked "
+                              f"into ({exc.strerror}); fix its permissions or use -o") from exc
+    return Path(folder.anchor or ".")
 
 
 def make_output_folder(out_pattern: FramePattern) -> None:
@@ -100,8 +113,7 @@ def _check_name_length(out_pattern: FramePattern, wanted: list[int]) -> None:
     only once a frame is denoised: the longest frame number, plus what the temp name adds."""
     if not wanted:
         return
-    folder = next((p for p in (out_pattern.directory, *out_pattern.directory.parents) if p.is_dir()),
-                  Path("."))
+    folder = _nearest_existing(out_pattern.directory)
     try:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):

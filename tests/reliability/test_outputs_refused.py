@@ -124,6 +124,29 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(shot, t
     assert files_in(out) == set()
 
 
+def test_an_output_folder_under_one_that_cannot_be_looked_into_is_a_clear_error(shot, tiny_weights,
+                                                                                  tmp_path):
+    """Python raises PermissionError for a path under a folder it may not search: one line naming
+    the folder, not a traceback."""
+    private = tmp_path / "someone-elses"
+    private.mkdir()
+    argv = cli_argv(shot.text, "-o", private / "sub" / "o.####.exr", model=tiny_weights)
+    if os.geteuid() == 0:  # root searches anything: run as root without its capabilities
+        if subprocess.run(["setpriv", "--inh-caps=-all", "true"], capture_output=True).returncode:
+            pytest.skip("running as root without setpriv to drop capabilities")
+        os.chown(private, 65534, 65534)
+        argv = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *argv]
+    private.chmod(stat.S_IRWXU)
+    if os.geteuid() != 0:
+        private.chmod(0)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    private.chmod(stat.S_IRWXU)
+    assert result.returncode == 1, result.stderr
+    assert f"error: cannot reach output folder {private / 'sub'}: {private} cannot be looked into" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_refused_run_leaves_no_output_folder_behind(shot, cli, tmp_path):
     """A run refused for its model (or its device) had made the output folders already."""
     result = cli(shot.text, "-o", tmp_path / "new" / "sub" / "o.####.exr", "--progress", "none",
