@@ -173,8 +173,8 @@ def _output_spec(shape: tuple[int, ...], pixel_type: str, with_alpha: bool,
                  attributes: dict[str, tuple[str, object]] | None) -> oiio.ImageSpec:
     """The ImageSpec for (C, H, W) pixels whose last channel is the alpha if `with_alpha`."""
     spec = oiio.ImageSpec(shape[2], shape[1], shape[0], pixel_type)
-    if with_alpha:
-        spec.channelnames = (*spec.channelnames[:-1], "A")
+    if with_alpha:  # gray beside an alpha is Y (OpenImageIO would name the pair R,G: red in an EXR)
+        spec.channelnames = ("R", "G", "B", "A") if shape[0] == 4 else ("Y", "A")
         spec.alpha_channel = shape[0] - 1
     for name, (kind, value) in (attributes or {}).items():
         spec.attribute(name, oiio.TypeDesc(kind), value)
@@ -182,8 +182,10 @@ def _output_spec(shape: tuple[int, ...], pixel_type: str, with_alpha: bool,
 
 
 def _storable(pixels: np.ndarray, spec: oiio.ImageSpec) -> np.ndarray:
-    """(C, H, W) pixels as the (H, W, C) array to write: NaN -> 0, clipped to [0, 1] unless float."""
-    pixels = np.nan_to_num(pixels, nan=0.0)
+    """(C, H, W) pixels as the (H, W, C) array to write: finite (NaN -> 0), clipped to [0, 1]
+    unless float, and to the half-float range in half."""
+    limit = {"half": 65504.0}.get(str(spec.format), float(np.finfo(np.float32).max))
+    pixels = np.clip(np.nan_to_num(pixels, nan=0.0), -limit, limit)
     if str(spec.format) not in FLOAT_TYPES:
         pixels = np.clip(pixels, 0.0, 1.0)
     return np.ascontiguousarray(np.transpose(pixels, (1, 2, 0)))

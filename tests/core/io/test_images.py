@@ -49,6 +49,15 @@ def test_straight_colour_is_premultiplied_into_an_exr(tmp_path):
     assert image.attributes == attributes
 
 
+def test_gray_with_alpha_is_y_and_a_and_nothing_infinite_is_written(tmp_path):
+    gray = np.full((1, 4, 4), 0.5, np.float32)
+    gray[0, 0, :2] = (np.inf, 1e6)
+    write_image(tmp_path / "out.exr", gray, "half", np.ones((4, 4), np.float32))
+    written, spec = read_raw(tmp_path / "out.exr")
+    assert sorted(spec.channelnames) == ["A", "Y"]
+    assert np.isfinite(written).all() and written.max() == 65504.0
+
+
 def test_alpha_is_dropped_where_the_format_has_none(tmp_path):
     write_image(tmp_path / "out.jpg", np.full((3, 8, 8), 0.5), "uint8", np.full((8, 8), 0.5))
     assert read_image(tmp_path / "out.jpg").alpha is None
