@@ -13,6 +13,7 @@ is judged by its pid; any other is judged by its heartbeat, as another host's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import json
 import logging
@@ -163,16 +164,22 @@ def _proc_stat(pid: int | str) -> tuple[int, int] | None:
 def _this_process() -> dict:
     """What tells this process apart beside host and pid, where Linux's /proc shows it: `boot`
     (the boot id), `pidns` (its pid namespace) and `start` (its start time; only where /proc is
-    this pid namespace's, which `_proc_stat` of another pid needs). {} without /proc (macOS)."""
+    this pid namespace's, which `_proc_stat` of another pid needs). {} without /proc (macOS).
+    Read once per process (a forked child, another pid, reads its own)."""
+    return dict(_process_identity(os.getpid()))
+
+
+@functools.lru_cache(maxsize=4)
+def _process_identity(pid: int) -> tuple[tuple[str, object], ...]:
     identity = {}
     with contextlib.suppress(OSError):
         identity["boot"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     with contextlib.suppress(OSError):
         identity["pidns"] = os.stat("/proc/self/ns/pid").st_ino
     stat = _proc_stat("self")
-    if stat is not None and stat[0] == os.getpid():
+    if stat is not None and stat[0] == pid:
         identity["start"] = stat[1]
-    return identity
+    return tuple(identity.items())
 
 
 def _pid_checkable(owner: dict) -> bool:
