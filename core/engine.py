@@ -13,7 +13,6 @@ with keep_going), so each frame comes out as if the shot had been split there.
 
 from __future__ import annotations
 
-import glob
 import logging
 import time
 from collections import OrderedDict, deque
@@ -77,7 +76,6 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
     refuse_missing_frames,
-    spread_frames,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile
@@ -719,23 +717,18 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
 
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                  out_pattern: FramePattern | None = None, todo: list[int] | None = None) -> Exposure:
-    """The shot's exposure for the network: as `config` says if it does; else as the frames of
-    `out_pattern` already written were denoised (`_written_exposure`; not those of `todo`, which
-    this run writes again); else found from the beauty of a few of its frames on disk
-    (`exposure.shot_exposure`, `spread_frames`; one that cannot be read is left out, and the run
-    reports that frame itself), the first view's in a stereo render."""
+                  radius: int) -> Exposure:
+    """The shot's exposure for the network: as `config` says if it does, else found from the
+    beauty of its first window (`_first_window`; the first view's in a stereo render) by
+    `exposure.shot_exposure`."""
     if config.exposure is not None:
         return Exposure(config.exposure)
-    written = _written_exposure(out_pattern, set(todo or ())) if out_pattern is not None else None
-    if written is not None:
-        return written
-    frames = list(dict.fromkeys(spread_frames(on_disk)))
+    frames = _first_window(pattern, on_disk, config, radius)
     source = _FrameSource(pattern, config.layers, (), threads=len(frames) or 1, keep_images=set(),
                           device=torch.device("cpu"), quiet=True, views=config.views)
     lights = []
     try:
-        source.prefetch(frames)  # read side by side: fewer than a window's frames, held briefly
+        source.prefetch(frames)  # read side by side: a window's frames, held briefly
         for frame in frames:
             try:
                 loaded = source.get(frame)
@@ -751,21 +744,23 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     return shot_exposure(lights)
 
 
-def _written_exposure(out_pattern: FramePattern, rewritten: set[int]) -> Exposure | None:
-    """The exposure the frames of `out_pattern` already written were denoised with (their
-    header's EXPOSURE_ATTRIBUTE), so that every farm chunk of a shot and every call of a host's
-    per-frame hook goes on as the first decided, from whichever frames were on disk then. Frames
-    this run writes again (`rewritten`) do not count: a run that rewrites them all decides anew.
-    None when no other frame is written."""
-    named = out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}")
-    for path in sorted(p for p in named if out_pattern.frame_of(p.name) not in {None} | rewritten):
-        try:
-            scale = read_exr_header(path)[0].getattribute(EXPOSURE_ATTRIBUTE)
-        except VfxDenoiseError:
-            continue
-        if isinstance(scale, float) and scale > 0:
-            return Exposure(scale, found_in=path.name)
-    return None
+def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                  radius: int) -> list[int]:
+    """The shot's first 2 x radius + 1 frames: of --context-frames (the render's own range) when
+    given, else of the frames on disk. Every run on the shot finds its exposure from these, so
+    that farm chunks and a host's per-frame hook decide as one run does, whenever they run and
+    whatever else is rendered by then: the shot's first frame needs them all anyway. A render
+    still being written that lacks some of them is refused (`--missing error`) until it has them."""
+    shot = sorted(parse_frame_spec(config.context_frames)) if config.context_frames else on_disk
+    first = shot[:2 * radius + 1]
+    present = set(on_disk)
+    absent = [frame for frame in first if frame not in present]
+    if absent and config.missing == "error":
+        raise MissingFramesError(
+            f"frames {format_frames(absent)} of {pattern.text} are not on disk: the shot's exposure "
+            f"is found from its first frames {format_frames(first)}, so that every run on it decides "
+            "alike; run again once they are rendered, or pass --missing hold or skip", absent)
+    return [frame for frame in first if frame in present]
 
 
 def _has_motion(path: Path, config: EngineConfig) -> bool:
@@ -807,7 +802,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         motion = find_motion_vectors(in_pattern, on_disk, config)
         summary.motion_vectors = (motion.describe() if motion
                                   else _no_motion(in_pattern.path(on_disk[0]), config))
-        exposure = find_exposure(in_pattern, on_disk, config, out_pattern, todo)
+        exposure = find_exposure(in_pattern, on_disk, config, radius)
         summary.exposure = exposure.describe()
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()

@@ -15,7 +15,6 @@ from torch import nn
 from vfxdenoise.core import coverage, metrics
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.io.sequence import spread_frames
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.training.render import RenderSequence, window_around
 
@@ -33,8 +32,8 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         was_training = model.training
         model.eval()
         rendered = seq.noisy[level]
-        exposure = shot_exposure([frame_light(rendered[t].beauty)
-                                  for t in dict.fromkeys(spread_frames(range(len(rendered))))])
+        first_window = rendered[:2 * model.temporal_radius + 1]  # as the engine's `_first_window`
+        exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
         frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
         outputs = []
         with torch.inference_mode():

@@ -6,8 +6,9 @@ reaches them as noise on an almost flat signal and comes out undenoised or biase
 shot (24.2 dB noisy, 34.4 dB denoised) denoised to 23.6 dB 8 stops down (a mean of 9e-4) and came
 out 1.4x too bright at 10.8 dB 12 stops down (benchmarks/exposure.py). So a shot darker than nearly
 all training renders is scaled by a power of two (exact in half and float), denoised, and scaled
-back: 34.4 dB at every exposure. The factor is fixed per shot, from a few of its frames on disk,
-so that frames never flicker between factors and every farm chunk of the shot decides alike.
+back: 34.4 dB at every exposure. The factor is fixed per shot, from its first window of frames,
+so that frames never flicker between factors and every farm chunk of the shot, and a host's
+per-frame hook, decide alike whenever they run.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness
 DARK_LEVEL = 0.04
 TARGET_LEVEL = 0.18
 HEADROOM = 4096.0
-# The output header attribute holding the scale a frame was denoised with: later runs on the same
-# output (farm chunks, a host's per-frame hook, --resume) take it rather than decide again.
+# The output header attribute holding the scale a frame was denoised with.
 HEADER_ATTRIBUTE = "vfxdenoise/exposure"
 
 
@@ -42,7 +42,6 @@ class Exposure:
 
     scale: float = 1.0
     level: float | None = None  # the shot's brightness it was found from
-    found_in: str = ""  # or the output frame whose header it was taken from (`HEADER_ATTRIBUTE`)
 
     def apply(self, features: FrameFeatures) -> FrameFeatures:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""
@@ -68,10 +67,8 @@ class Exposure:
 
     def describe(self) -> str:
         if self.scale == 1.0:
-            return "as rendered" + (f" (as {self.found_in} was)" if self.found_in else "")
+            return "as rendered"
         scaled = f"x{self.scale:.10g} ({math.log2(self.scale):.3g} stops) into the network and back"
-        if self.found_in:
-            return f"{scaled}, as {self.found_in} was"
         if self.level is None:  # as asked (`EngineConfig.exposure`)
             return scaled
         return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
@@ -104,12 +101,13 @@ def _opened(mask: torch.Tensor) -> torch.Tensor:
 
 
 def shot_exposure(lights: Sequence[tuple[float, float]]) -> Exposure:
-    """The exposure for a shot, from a few of its frames' `frame_light`: as rendered unless their
-    median brightness is below DARK_LEVEL (and above black); then lifted by the power of two
-    nearest to TARGET_LEVEL that keeps the highlights within HEADROOM."""
-    if not lights:
+    """The exposure for a shot, from a few of its frames' `frame_light`: as rendered unless the
+    median brightness of those not black (a shot fading in) is below DARK_LEVEL; then lifted by
+    the power of two nearest to TARGET_LEVEL that keeps the highlights within HEADROOM."""
+    lit = [light[0] for light in lights if light[0] > 0.0]
+    if not lit:
         return Exposure()
-    level = float(np.median([light[0] for light in lights]))
+    level = float(np.median(lit))
     if not 0.0 < level < DARK_LEVEL:
         return Exposure(level=level)
     brightest = max(light[1] for light in lights)

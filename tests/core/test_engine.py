@@ -796,41 +796,57 @@ def test_the_kept_noisy_beauty_is_stored_as_the_beauty_is(sequence_factory, tiny
                           read_exr(pattern.path(2)).get(["R", "G", "B"]))
 
 
-def test_later_runs_on_an_output_keep_the_exposure_its_frames_were_denoised_with(
-        sequence_factory, tmp_path, tiny_weights):
-    """A host's per-frame hook sees only the frames rendered so far, a farm chunk perhaps only
-    part of a render: each decides as the first run on the output did (its frames' header says
-    how), so frames of one shot never differ by exposure; also with --overwrite, which a per-frame
-    hook passes. A run that rewrites every frame decides again."""
-    pattern = sequence_factory(frames=range(1, 5), height=24, width=32)
-    out = str(tmp_path / "out" / "o.####.exr")
-    first = denoise_sequence(pattern, out, "1", config=_config(tiny_weights, exposure=8.0))
-    assert first.exposure == "x8 (3 stops) into the network and back"
-    assert read_exr(first.output_pattern.path(1)).parts[0].spec.getattribute("vfxdenoise/exposure") == 8.0
-    later = denoise_sequence(pattern, out, "2", config=_config(tiny_weights))
-    assert later.exposure == "x8 (3 stops) into the network and back, as o.0001.exr was"
-    per_frame = denoise_sequence(pattern, out, "3", config=_config(tiny_weights, overwrite=True))
-    assert per_frame.exposure == "x8 (3 stops) into the network and back, as o.0001.exr was"
-    again = denoise_sequence(pattern, out, "1-4", config=_config(tiny_weights, overwrite=True))
-    assert again.exposure == "as rendered"
+def test_every_run_on_a_shot_finds_its_exposure_as_one_run_does(sequence_factory, tmp_path,
+                                                                  tiny_weights):
+    """A dark shot brightening 4x: a chunk of its end, a run on a render that has only its first
+    frames yet (a host's per-frame hook, a farm task started with the render) and one run over it
+    all decide from its first window, so no frame differs by exposure; a render without those
+    frames yet is refused until it has them."""
+    frames = range(1, 9)
+    pattern = parse_pattern(sequence_factory(frames=frames, height=24, width=32))
+    for frame in frames:
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        gain = np.float32(2.0 ** (-10 + 2 * (frame - 1) / 7))
+        image.set(["R", "G", "B"], image.get(["R", "G", "B"]) * gain)
+        write_exr(pattern.path(frame), image)
+    config = _config(tiny_weights)
+    whole = denoise_sequence(pattern.text, str(tmp_path / "a" / "o.####.exr"), config=config)
+    end = denoise_sequence(pattern.text, str(tmp_path / "b" / "o.####.exr"), "7-8", config=config)
+    for frame in range(6, 9):
+        os.rename(pattern.path(frame), tmp_path / f"held{frame}.exr")
+    early = denoise_sequence(pattern.text, str(tmp_path / "c" / "o.####.exr"), "1",
+                             config=_config(tiny_weights, context_frames="1-8"))
+    assert whole.exposure.startswith("x") and whole.exposure == end.exposure == early.exposure
+    for frame in (7, 8):
+        assert np.array_equal(*(_beauty(run.output_pattern.text, frame) for run in (end, whole)))
+    header = read_exr(whole.output_pattern.path(1)).parts[0].spec.getattribute("vfxdenoise/exposure")
+    assert header == float(whole.exposure.split()[0][1:])
+    for frame in range(6, 9):
+        os.rename(tmp_path / f"held{frame}.exr", pattern.path(frame))
+    os.rename(pattern.path(2), tmp_path / "held2.exr")  # not in frame 8's window, only in the first
+    with pytest.raises(MissingFramesError, match=r"frames 2 of .* are not on disk: the shot's exposure is "
+                                                 r"found from its first frames 1-5"):
+        denoise_sequence(pattern.text, str(tmp_path / "d" / "o.####.exr"), "8",
+                         config=_config(tiny_weights, context_frames="1-8"))
 
 
 def test_a_lamp_in_a_dark_shot_keeps_its_radiance(sequence_factory, tmp_path, tiny_weights):
-    """A lamp of 2x2 pixels in frames the lift was not sized on (the shot's first and last) would
-    pass half floats' 65504 lifted and come back clipped to 65504 / the lift: it keeps its
+    """A lamp of 2x2 pixels in frames the lift was not sized on (after the shot's first window)
+    would pass half floats' 65504 lifted and come back clipped to 65504 / the lift: it keeps its
     rendered radiance."""
-    frames = range(1, 6)
+    frames = range(1, 8)
     pattern = parse_pattern(sequence_factory(frames=frames, height=64, width=96))
     for frame in frames:
         store_as_float(pattern.path(frame))
         image = read_exr(pattern.path(frame))
         beauty = image.get(["R", "G", "B"]) / np.float32(1024)
-        if frame in (1, 5):
+        if frame in (6, 7):
             beauty[:, 30:32, 40:42] = 2000.0
         image.set(["R", "G", "B"], beauty)
         write_exr(pattern.path(frame), image)
     summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
     scale = float(summary.exposure.split()[0][1:])
     assert 65504 / scale < 2000, summary.exposure
-    for frame in (1, 5):
+    for frame in (6, 7):
         assert (_beauty(summary.output_pattern.text, frame)[:, 30:32, 40:42] == 2000.0).all()

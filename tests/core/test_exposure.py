@@ -48,8 +48,10 @@ def test_the_lift_keeps_the_shots_highlights_within_headroom():
 
 def test_the_median_frame_decides_so_one_black_or_flash_frame_does_not():
     dark, flash = frame_light(_beauty(TARGET_LEVEL / 64)), frame_light(_beauty(TARGET_LEVEL * 4))
+    black = frame_light(np.zeros((3, 64, 64), np.float32))
     assert shot_exposure([dark, flash, dark]).scale == 64.0
-    assert shot_exposure([]).scale == 1.0
+    assert shot_exposure([black, black, black, dark, dark]).scale == 64.0  # a shot fading in
+    assert shot_exposure([]).scale == shot_exposure([black]).scale == 1.0
 
 
 def test_the_radiance_goes_in_scaled_and_comes_back_exactly():
