@@ -13,6 +13,7 @@ from pathlib import Path
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import RunnerConfig
+from vfxdenoise.plugin.seqprocess import error_lines
 
 FARM_ENGINES = ("openjd", "opencue")
 TIMEOUT_SECONDS = 300
@@ -49,10 +50,17 @@ def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Pat
         raise RunnerError(f"cannot run '{argv[0]} farm {engine}' ({exc}); set $VFXDENOISE_COMMAND "
                           "to the vfxdenoise executable") from exc
     if done.returncode != 0:
-        reasons = [line.removeprefix("error:").strip() for line in done.stderr.splitlines()
-                   if line.startswith("error:")] or done.stderr.strip().splitlines()[-3:]
-        raise RunnerError(f"farm job for {request.input_pattern} not written: {'; '.join(reasons)}")
+        raise RunnerError(f"farm job for {request.input_pattern} not written: "
+                          f"{_refusal(done.stderr, done.returncode)}")
     if engine == "opencue":
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(done.stdout, encoding="utf-8")
     return destination
+
+
+def _refusal(stderr: str, returncode: int) -> str:
+    """What `vfxdenoise farm` said is wrong: its `error:` lines (click's `Error:` for an option's
+    bad value, without the usage text around it), else the last lines it printed."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    reasons = error_lines(lines) or lines[-3:]
+    return "; ".join(reasons) or f"vfxdenoise exited with status {returncode} and no message"

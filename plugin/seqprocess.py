@@ -1,9 +1,11 @@
 """Run a request as `vfxdenoise seq ... --progress json` and follow its JSON lines.
 
 The CLI prints one JSON object per line on stdout (start, one per frame, done; see ARCHITECTURE.md)
-and `error: ...` lines on stderr. Pipes are read by threads so that a cancel is noticed even while
-one frame takes minutes. A cancel sends SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks
-are released and no partial EXR is left), and kills it only if it has not stopped in time.
+and `error: ...` lines on stderr; a refusal (an option's bad value, missing frames) is an `error`
+event too, whose message is what the artist is shown. Pipes are read by threads so that a cancel
+is noticed even while one frame takes minutes. A cancel sends SIGINT first, so the CLI unwinds like
+Ctrl-C (its frame locks are released and no partial EXR is left), and kills it only if it has not
+stopped in time.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         reader.start()
     done: list[int] = []
     final: dict = {}
+    refusals: list[str] = []
     try:
         for event in _events(lines, process, config, cancelled):
             if event.get("event") == "frame":
@@ -59,6 +62,8 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
                                       event.get("status", "written")))
             elif event.get("event") == "done":
                 final = event
+            elif event.get("event") == "error" and event.get("message"):
+                refusals.append(str(event["message"]))
     except _Cancelled:
         _stop(process, config)
         raise DenoiseCancelled(cancel_message(request, done)) from None
@@ -67,7 +72,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         for reader in readers:
             reader.join(timeout=config.stop_seconds)
     if process.returncode != 0 or not final:
-        raise RunnerError(_failure_message(argv, process.returncode, list(errors)))
+        raise RunnerError(_failure_message(argv, process.returncode, list(errors), refusals))
     return RunResult(final.get("output") or request.output_pattern or "", final.get("written", []),
                      final.get("skipped", []))
 
@@ -128,9 +133,19 @@ def _stop(process: subprocess.Popen, config: RunnerConfig) -> None:
         process.wait()
 
 
-def _failure_message(argv: list[str], returncode: int | None, stderr: list[str]) -> str:
-    """The CLI's own `error:` lines (they name the file or frame), else the tail of its stderr."""
-    text = [line for line in stderr if isinstance(line, str)]
-    reasons = [line.removeprefix("error:").strip() for line in text if line.startswith("error:")]
+def _failure_message(argv: list[str], returncode: int | None, stderr: list[str],
+                     refusals: list[str]) -> str:
+    """Why the CLI stopped: its `error` events (they name the option, file or frame), else its
+    stderr's error lines, else the tail of its stderr; and the exit status and command."""
+    text = [line for line in stderr if isinstance(line, str) and line.strip()]
+    reasons = list(dict.fromkeys(refusals)) or error_lines(text)
     detail = "; ".join(reasons) if reasons else " | ".join(text[-5:]) or "no message"
     return f"{detail} (vfxdenoise exited with status {returncode}: {' '.join(argv[:3])} ...)"
+
+
+def error_lines(lines: list[str]) -> list[str]:
+    """The reasons in a `vfxdenoise` command's stderr: our `error: ...` lines and click's
+    `Error: ...` (an option's bad value), without the prefix and the usage text around it."""
+    prefixes = ("error:", "Error:")
+    return list(dict.fromkeys(line.split(":", 1)[1].strip() for line in lines
+                              if line.startswith(prefixes)))

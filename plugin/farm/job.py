@@ -64,7 +64,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 
     Frames default to those on disk. When the input folder is visible here, requested frames that
-    are missing are reported now, not by a failed task an hour later.
+    are missing are reported now, not by a failed task an hour later; with --context-frames (a job
+    submitted with the render) they may not be rendered yet, and are only counted in a warning.
     """
     options = options or SeqOptions()
     if chunk < 1:
@@ -73,8 +74,9 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
         raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
-    wanted = _job_frames(pattern, frames, options.missing or "error")
+    wanted = _job_frames(pattern, frames)
     _check_context(wanted, options.context_frames)
+    _check_on_disk(pattern, wanted, options.missing or "error", options.context_frames)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
@@ -117,25 +119,42 @@ def default_job_name(pattern: FramePattern) -> str:
     return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
 
 
-def _job_frames(pattern: FramePattern, frames: str | None, missing_policy: str) -> list[int]:
+def _job_frames(pattern: FramePattern, frames: str | None) -> list[int]:
     """The frames to write: `frames`, or first to last on disk as seq's default (a gap in the
     render is then a missing frame, refused, held or skipped as the policy says, not left out)."""
     if frames is None:
         sequence = find_sequence(pattern)
-        wanted = list(range(sequence.first, sequence.last + 1))
-    else:
-        wanted = parse_frame_spec(frames)
+        return list(range(sequence.first, sequence.last + 1))
+    return parse_frame_spec(frames)
+
+
+def _check_on_disk(pattern: FramePattern, wanted: list[int], missing_policy: str,
+                   context: str | None) -> None:
+    """Refuse, under --missing error, job frames not on disk, as every task would refuse them.
+    With --context-frames the job may be submitted with the render (README, farm jobs): its tasks
+    refuse until their frames and neighbours are rendered and are retried, so only warn."""
     if not pattern.directory.is_dir():
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
-        return wanted
+        return
+    if missing_policy != "error":
+        return
     on_disk = pattern.frames_on_disk()
-    if missing_policy == "error" and not on_disk:
+    if context is not None:
+        _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk)))
+        return
+    if not on_disk:
         raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
                                  "yet: render them first", wanted)
-    if missing_policy == "error":
-        refuse_missing_frames(Sequence(pattern, on_disk), wanted)
-    return wanted
+    refuse_missing_frames(Sequence(pattern, on_disk), wanted)
+
+
+def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:
+    """Say how many job frames a render still has to write before their tasks can succeed."""
+    if absent:
+        log.warning("%d frame(s) of %s are not rendered yet (%s): the job is written anyway "
+                    "(--context-frames); their tasks fail and are retried until the frames and "
+                    "their neighbours are on disk", len(absent), pattern.text, format_frames(absent))
 
 
 def _check_context(wanted: list[int], spec: str | None) -> None:

@@ -47,8 +47,35 @@ def test_subprocess_streams_each_frame_and_returns_the_output(shot, tiny_weights
 
 
 def test_subprocess_errors_carry_the_clis_message(shot, tiny_weights, tmp_path):
-    with pytest.raises(RunnerError, match=r"render.####.exr are missing: 1005-1007.*exited with status 1"):
+    missing = r"render.####.exr are missing: 1005-1007.*exited with status 1"
+    with pytest.raises(RunnerError, match=missing) as info:
         run_request(_request(shot, tiny_weights, tmp_path, frames="1003-1007"), CLI)
+    assert str(info.value).count("are missing") == 1  # the error event and stderr's line are one
+
+
+@pytest.mark.parametrize(("setting", "option"), [({"compression": "dwaa"}, "--compression"),
+                                                  ({"tile": 5}, "--tile")])
+def test_an_option_value_seq_refuses_is_shown_as_its_one_line(shot, tiny_weights, tmp_path, setting,
+                                                                option):
+    """The artist reads what is wrong, not click's usage text around it."""
+    with pytest.raises(RunnerError) as info:
+        run_request(_request(shot, tiny_weights, tmp_path, **setting), CLI)
+    message = str(info.value)
+    assert message.startswith(f"Invalid value for '{option}': ")
+    assert message.count("Invalid value") == 1
+    assert "Usage" not in message and "--help" not in message and "exited with status 2" in message
+
+
+def test_without_an_error_event_stderrs_error_lines_are_the_message(tmp_path):
+    """A CLI that printed no event (an older one, or one failing before its events) still has
+    its own `error:` and click's `Error:` lines shown, without the usage text."""
+    fake = ("import sys; print('Usage: vfxdenoise seq [OPTIONS] PATTERN', file=sys.stderr); "
+            "print('', file=sys.stderr); print('Error: No such option: --bogus', file=sys.stderr); "
+            "sys.exit(2)")
+    config = RunnerConfig(command=(sys.executable, "-c", fake))
+    with pytest.raises(RunnerError) as info:
+        run_request(DenoiseRequest(str(tmp_path / "r.####.exr"), device="cpu"), config)
+    assert str(info.value).startswith("No such option: --bogus (vfxdenoise exited with status 2")
 
 
 def test_cancel_stops_the_subprocess_and_leaves_only_whole_frames(shot, tiny_weights, tmp_path):

@@ -162,6 +162,22 @@ def test_context_frames_every_task_would_refuse_are_refused_when_the_job_is_writ
     assert build_job(shot, frames="1001-1005", options=SeqOptions(context_frames="1001-1005")).frames
 
 
+def test_a_job_submitted_with_the_render_is_written_before_its_frames_are(shot, sequence_factory,
+                                                                          caplog):
+    """README (farm jobs): with the render's range as --context-frames the job may start before
+    the render has written every frame; its tasks refuse and are retried, so it is not refused."""
+    context = SeqOptions(context_frames="1001-1010")
+    with caplog.at_level("WARNING"):
+        job = build_job(shot, None, "1001-1010", 3, options=context)
+    assert job.frames == tuple(range(1001, 1011))
+    assert "3 frame(s) of " in caplog.text and "are not rendered yet (1008-1010)" in caplog.text
+
+    empty = sequence_factory("empty", frames=[])  # the render's folder, no frame written yet
+    assert build_job(empty, None, "1001-1010", 3, options=context).frames == tuple(range(1001, 1011))
+    with pytest.raises(MissingFramesError):  # without --context-frames: refused, as before
+        build_job(empty, None, "1001-1010", 3)
+
+
 def test_options_longer_than_one_job_parameter_reach_the_task_whole(shot, tmp_path):
     """60 light groups' --aov options (1,900 characters) exceed OpenJD's 1,024 per parameter: they
     go in SeqArgs and SeqArgs2, and the task's seq call gets every one, in order."""
@@ -207,6 +223,30 @@ def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, ti
     for frame in FRAMES:
         assert f"frame {frame}: written" in result.stdout  # per-chunk log of each frame
         assert _same(out, reference, frame), frame
+
+
+def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot, reference, tmp_path,
+                                                                           tiny_weights):
+    """Submitted while only 1001-1003 are rendered: the first chunk fails while the neighbours it
+    reads (1004-1005) are not on disk, and its retry once they are writes what one run writes."""
+    held = tmp_path / "not rendered yet"
+    held.mkdir()
+    for frame in range(1004, 1008):
+        parse_pattern(shot).path(frame).rename(held / parse_pattern(shot).path(frame).name)
+    out = str(tmp_path / "farm" / "den.####.exr")
+    job = build_job(shot, out, "1001-1007", 3, options=SeqOptions(
+        device="cpu", model=str(tiny_weights), context_frames="1001-1007"))
+    write_bundle(job, tmp_path / "bundle")
+    run = [BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml", "--tasks"]
+
+    first = _run([*run, json.dumps([{"Frame": "1001-1003"}])])
+    assert first.returncode != 0 and "not on disk: 1004-1005" in first.stdout
+    assert not parse_pattern(out).frames_on_disk()
+
+    for path in held.iterdir():
+        path.rename(parse_pattern(shot).directory / path.name)
+    _openjd("run", tmp_path / "bundle" / "template.yaml")
+    assert all(_same(out, reference, frame) for frame in FRAMES)
 
 
 def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_path, tiny_weights):

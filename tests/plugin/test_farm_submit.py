@@ -1,0 +1,43 @@
+"""Writing a host's farm job with the `vfxdenoise farm` command: what the artist sees when refused."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from vfxdenoise.plugin.errors import RunnerError
+from vfxdenoise.plugin.farm_submit import submit_farm_job
+from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.runner import RunnerConfig
+
+pytest.importorskip("openjd.model", reason="needs the farm extra (openjd-cli)")
+
+CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
+
+
+@pytest.fixture
+def shot(sequence_factory) -> str:
+    return sequence_factory(frames=range(1001, 1004), height=16, width=16)
+
+
+def test_a_job_is_written_as_a_bundle(shot, tmp_path):
+    bundle = submit_farm_job(DenoiseRequest(shot, device="cpu"), "openjd", tmp_path / "job", config=CLI)
+    assert (bundle / "template.yaml").is_file()
+
+
+def test_an_option_value_farm_refuses_is_shown_as_its_one_line(shot, tmp_path):
+    """Not click's usage and help lines around it (`Try 'vfxdenoise farm openjd --help'`)."""
+    request = DenoiseRequest(shot, device="cpu", compression="dwaa")
+    with pytest.raises(RunnerError) as info:
+        submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
+    assert str(info.value) == (f"farm job for {shot} not written: Invalid value for '--compression': "
+                               "'dwaa' is not one of 'none', 'rle', 'zips', 'zip', 'piz', 'zstd'.")
+    assert not (tmp_path / "job").exists()
+
+
+def test_a_refusal_of_ours_is_its_error_line(shot, tmp_path):
+    request = DenoiseRequest(shot, device="cpu", frames="1001-1005")
+    with pytest.raises(RunnerError, match=r"not written: 2 frame\(s\) of .* are missing: 1004-1005\. "):
+        submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
