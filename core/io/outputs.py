@@ -41,6 +41,9 @@ LOCK_POLL_SECONDS = 5.0
 # A run writes its record into a lock right after creating it: one still empty this long after
 # was made by a run killed in between (kill -9), which no heartbeat will ever touch.
 EMPTY_LOCK_SECONDS = 10.0
+# The file `_FolderClock` makes and removes at once to read the folder's time; one a killed run
+# left behind is removed, once older than EMPTY_LOCK_SECONDS, with the temp files.
+CLOCK_PROBE = ".vfxdenoise-clock."
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -235,7 +238,7 @@ class _FolderClock:
         return self._read[1] + time.monotonic() - self._read[0]
 
     def _stamp(self) -> float:
-        name = f".vfxdenoise-clock.{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
+        name = f"{CLOCK_PROBE}{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
         probe = self.folder / name
         try:
             probe.touch()
@@ -399,7 +402,8 @@ class FrameLocks:
 
 
 def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
-    """Delete temp files that interrupted runs left beside our outputs (never a live writer's).
+    """Delete temp files that interrupted runs left beside our outputs (never a live writer's),
+    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock.
 
     A temp file is live while another run holds the lock of its frame: that run may be writing it
     right now, perhaps on another host sharing the folder, where its pid means nothing here.
@@ -418,6 +422,11 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
                 continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
+    for probe in out_pattern.directory.glob(f"{glob.escape(CLOCK_PROBE)}*"):
+        with contextlib.suppress(OSError):  # another run's may go meanwhile
+            if clock.now() - probe.stat().st_mtime > EMPTY_LOCK_SECONDS:
+                probe.unlink()
+                removed.append(probe)
     if removed:
         log.info("removed %d temp file(s) left by an interrupted run", len(removed))
     return removed

@@ -12,6 +12,7 @@ import pytest
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
 from vfxdenoise.core.io.outputs import (
+    CLOCK_PROBE,
     LOCK_SUFFIX,
     STALE_LOCK_SECONDS,
     check_writable,
@@ -41,6 +42,18 @@ def test_only_temp_files_our_writer_named_are_removed(tmp_path, token):
     _write(tmp_path, *foreign, ours)
     assert remove_stale_temp_files(out) == [tmp_path / ours]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
+
+
+def test_a_folder_clock_probe_a_killed_run_left_is_removed_once_old(tmp_path):
+    """The probe file is made and removed at once; one older than a few seconds was left by a
+    run killed in between. A fresh one may be another run's, reading the clock right now."""
+    out = parse_pattern(tmp_path / "o.####.exr")
+    old, fresh = (tmp_path / f"{CLOCK_PROBE}render-node-17.{pid}.1" for pid in (111, 222))
+    _write(tmp_path, old.name, fresh.name)
+    long_ago = time.time() - 60
+    os.utime(old, (long_ago, long_ago))
+    assert remove_stale_temp_files(out) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]
 
 
 def test_only_lock_files_of_our_frames_are_removed(tmp_path):
