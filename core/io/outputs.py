@@ -62,9 +62,9 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
         raise OutputError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
                           "are OpenEXR files; name them .exr")
-    _check_name_length(out_pattern, wanted)
     folder = out_pattern.directory
     existing = _nearest_existing(folder)
+    _check_name_length(out_pattern, wanted, existing)
     if not existing.is_dir():
         raise OutputError(f"cannot create output folder {folder}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -112,12 +112,12 @@ def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePatter
             "next run; choose another -o/--output")
 
 
-def _check_name_length(out_pattern: FramePattern, wanted: list[int]) -> None:
+def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Path) -> None:
     """Refuse output names whose temp file (`exr.temp_path_for`) the file system would refuse
-    only once a frame is denoised: the longest frame number, plus what the temp name adds."""
+    only once a frame is denoised: the longest frame number, plus what the temp name adds. The
+    limit is `folder`'s (the output folder, or the nearest one above it that exists)."""
     if not wanted:
         return
-    folder = _nearest_existing(out_pattern.directory)
     try:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):
