@@ -44,6 +44,9 @@ EMPTY_LOCK_SECONDS = 10.0
 # The file `_FolderClock` makes and removes at once to read the folder's time; one a killed run
 # left behind is removed, once older than EMPTY_LOCK_SECONDS, with the temp files.
 CLOCK_PROBE = ".vfxdenoise-clock."
+# A dead run's lock is moved aside under its lock name + host, pid and this, then removed; one a
+# run killed in between left is removed with the stale locks once EMPTY_LOCK_SECONDS old.
+TAKEOVER_SUFFIX = ".takeover"
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -222,6 +225,40 @@ def _lock_owner(lock: Path) -> dict:
     return owner if isinstance(owner, dict) else {}
 
 
+def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
+    """Which file `lock` is now (inode, device, modification time), None when there is none."""
+    try:
+        info = lock.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_dev, info.st_mtime_ns
+
+
+def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict) -> None:
+    """Remove the dead run's lock that was `seen` with `owner` in it, unless another run has
+    replaced it since.
+
+    Two runs that judge the same dead lock at once must not both take it over, the second
+    unlinking the first's fresh lock: the lock is moved aside under a name of this process's own
+    (a rename is atomic), and put back when what was moved is not the file judged dead."""
+    aside = lock.with_name(f"{lock.name}.{socket.gethostname()}.{os.getpid()}{TAKEOVER_SUFFIX}")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return  # another run removed it first: claiming again decides
+    if _lock_seen(aside) == seen and _lock_owner(aside) == owner:
+        aside.unlink(missing_ok=True)
+        return
+    try:
+        os.link(aside, lock)  # another run's fresh lock, back where it was; fails if a third claimed
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not lock.exists():
+            os.replace(aside, lock)
+    aside.unlink(missing_ok=True)
+
+
 class _FolderClock:
     """Now, as the file system holding `folder` stamps the files it writes: read from a file made
     there when first asked, then advanced by this host's monotonic clock. Another host's lock is
@@ -346,11 +383,14 @@ class FrameLocks:
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
+                seen = _lock_seen(lock)
+                if seen is None:
+                    continue  # released meanwhile
                 other = _lock_owner(lock)
                 if not _owner_dead(other, lock, clock):
                     return other
                 log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
-                lock.unlink(missing_ok=True)
+                _take_over(lock, seen, other)
                 continue
             except OSError as exc:
                 raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
@@ -444,6 +484,12 @@ def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
         if _owner_dead(_lock_owner(lock), lock, clock):
             lock.unlink(missing_ok=True)
             removed.append(lock)
+    for aside in out_pattern.directory.glob(
+            f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"):
+        with contextlib.suppress(OSError):  # left by a run killed while taking a lock over
+            if clock.now() - aside.stat().st_ctime > EMPTY_LOCK_SECONDS:
+                aside.unlink()
+                removed.append(aside)
     if removed:
         log.info("removed %d lock file(s) left by an interrupted run", len(removed))
     return removed

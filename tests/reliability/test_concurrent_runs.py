@@ -312,3 +312,71 @@ def test_an_empty_lock_left_by_a_killed_claim_costs_seconds_not_minutes(tmp_path
     with FrameLocks([frame]):
         assert json.loads(lock.read_text())["pid"] == os.getpid()
     assert 0.4 <= time.monotonic() - started < 5
+
+
+def _dead_lock_record() -> dict:
+    """The record of a run that has exited (its pid gone), on this host."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return {"pid": gone.pid, "host": socket.gethostname(), "started": 0}
+
+
+def test_a_dead_lock_judged_by_two_runs_at_once_is_taken_over_by_one(tmp_path):
+    """Run A takes a dead run's lock over while run B, which judged the same lock dead a moment
+    before, is about to: B must leave A's fresh lock where it is."""
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    lock.write_text(json.dumps(_dead_lock_record()))
+    old = time.time() - 5
+    os.utime(lock, (old, old))
+    seen_by_b, owner_seen_by_b = outputs._lock_seen(lock), outputs._lock_owner(lock)
+    with FrameLocks([frame]):  # run A
+        outputs._take_over(lock, seen_by_b, owner_seen_by_b)  # run B, a moment late
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+        assert [p.name for p in tmp_path.iterdir()] == [lock.name]
+    assert not lock.exists()
+
+
+def _claim_rounds(frame: Path, rounds: int, barrier, holders) -> None:
+    """Each round: claim `frame` with the others, hold it until all have tried, let it go."""
+    for _ in range(rounds):
+        barrier.wait()
+        try:
+            with FrameLocks([frame]):
+                with holders.get_lock():
+                    holders.value += 1
+                barrier.wait()
+        except OutputError:
+            barrier.wait()
+        barrier.wait()
+
+
+@linux_proc
+def test_runs_racing_for_a_dead_lock_never_both_hold_it(tmp_path, monkeypatch):
+    """Farm tasks requeued together onto a crashed chunk's frames: each round, exactly one of
+    them holds the frame."""
+    import multiprocessing
+    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.01)  # a claim seen half-written
+    frame = tmp_path / "o.0001.exr"
+    lock = frame.with_name(frame.name + LOCK_SUFFIX)
+    context = multiprocessing.get_context("fork")
+    runs, rounds = 4, 60
+    barrier, holders = context.Barrier(runs + 1, timeout=60), context.Value("i", 0)
+    workers = [context.Process(target=_claim_rounds, args=(frame, rounds, barrier, holders))
+               for _ in range(runs)]
+    for worker in workers:
+        worker.start()
+    held = []
+    try:
+        for _ in range(rounds):
+            lock.write_text(json.dumps(_dead_lock_record()))
+            holders.value = 0
+            barrier.wait()  # all claim
+            barrier.wait()  # all have tried; the holder holds
+            held.append(holders.value)
+            barrier.wait()  # the holder has let go
+    finally:
+        for worker in workers:
+            worker.join(10)
+            worker.kill()
+    assert held == [1] * rounds

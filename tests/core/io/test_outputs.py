@@ -10,11 +10,13 @@ import time
 import pytest
 
 from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
 from vfxdenoise.core.io.outputs import (
     CLOCK_PROBE,
     LOCK_SUFFIX,
     STALE_LOCK_SECONDS,
+    TAKEOVER_SUFFIX,
     check_writable,
     remove_stale_locks,
     remove_stale_temp_files,
@@ -68,6 +70,19 @@ def test_only_lock_files_of_our_frames_are_removed(tmp_path):
         os.utime(path, (long_ago, long_ago))
     assert remove_stale_locks(out) == [ours]
     assert sorted(p.name for p in tmp_path.iterdir()) == foreign
+
+
+def test_a_lock_left_aside_by_a_run_killed_taking_it_over_is_removed_once_old(tmp_path, monkeypatch):
+    """A dead run's lock is renamed aside, then removed; a run killed in between leaves the
+    aside copy, removed by later runs once seconds old (a fresh one is a take-over under way)."""
+    out = parse_pattern(tmp_path / "o.####.exr")
+    aside = tmp_path / f"{out.name(1001)}{LOCK_SUFFIX}.render-node-17.{DEAD_PID}{TAKEOVER_SUFFIX}"
+    _write(tmp_path, aside.name, "notes.exr.lock.backup.takeover")
+    assert remove_stale_locks(out) == []
+    monkeypatch.setattr(outputs, "EMPTY_LOCK_SECONDS", 0.0)
+    time.sleep(0.05)
+    assert remove_stale_locks(out) == [aside]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.exr.lock.backup.takeover"]
 
 
 def test_an_output_name_too_long_for_its_temp_file_is_refused(tmp_path):
