@@ -212,7 +212,7 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
                "sanitized": summary.sanitized.counts, "memory": summary.memory,
                "device": summary.device, "views": [view for view in summary.layers if view],
                "motion_vectors": summary.motion_vectors, "exposure": summary.exposure,
-               "peak_host_bytes": summary.peak_host_bytes,
+               "storage": summary.storage, "peak_host_bytes": summary.peak_host_bytes,
                "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
     else:
         click.echo(f"output: {summary.output_pattern.text}", err=True)
@@ -234,6 +234,8 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
             click.echo(f"motion vectors: {summary.motion_vectors}", err=True)
         if summary.exposure not in ("", Exposure().describe()):
             click.echo(f"exposure: {summary.exposure}", err=True)
+        for change in summary.storage:
+            click.echo(f"outputs: {change}", err=True)
         if summary.peak_host_bytes:
             gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
             click.echo(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}", err=True)

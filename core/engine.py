@@ -64,6 +64,7 @@ from vfxdenoise.core.io.exr import (
     placed_on_window,
     read_exr,
     read_exr_header,
+    storage_changes,
     window_shape,
     write_exr,
 )
@@ -175,6 +176,7 @@ class RunSummary:
     device: str = ""  # where and in which precision the network ran (`_Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
+    storage: list[str] = field(default_factory=list)  # outputs stored otherwise than the inputs
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
     # farm task should book (in a host application's process, the host's own peak is included).
     peak_host_bytes: int = 0
@@ -804,6 +806,7 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                                   else _no_motion(in_pattern.path(on_disk[0]), config))
         exposure = find_exposure(in_pattern, on_disk, config, radius)
         summary.exposure = exposure.describe()
+        summary.storage = _storage_changes(in_pattern.path(windows[todo[0]][0]), config.compression)
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
@@ -914,6 +917,15 @@ def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig,
         return None
     largest = max(costs, key=lambda frame: costs[frame].pixels)
     return plan_host_memory(int(budget), costs[largest], largest)
+
+
+def _storage_changes(path: Path, compression: str | None) -> list[str]:
+    """How the outputs are stored otherwise than the frame at `path` (`exr.storage_changes`);
+    none when its header cannot be read (reading the frame then says why)."""
+    try:
+        return storage_changes(read_exr_header(path), compression)
+    except VfxDenoiseError:
+        return []
 
 
 def _frame_cost(path: Path, config: EngineConfig, shared: dict) -> FrameCost | None:

@@ -10,14 +10,14 @@ decoded by the OpenEXR library into one plane per channel in its stored type, an
 OpenEXR with its header verbatim (tiles included) and the untouched planes as they were read. For
 a 1080p render with half and float channels that is ~0.4 s of CPU per frame read, mapped and
 written, against ~1.4 s through OpenImageIO's float32 path with its per-channel conversion (the
-largest cost of a `seq` run). Files OpenEXR cannot decode (subsampled channels), MIP-mapped ones
-(written back by OpenImageIO as their first level alone), images built in memory and headers edited
-other than through `ExrImage` take the OpenImageIO path.
+largest cost of a `seq` run); a MIP- or RIP-mapped file is read and written as its first level alone
+(`storage_changes`). Files OpenEXR cannot decode (subsampled channels), images built in memory and
+headers edited other than through `ExrImage` take the OpenImageIO path.
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
-They round-trip exactly up to 2**24; OpenImageIO's Python API passes pixels through float32, so
-larger IDs lose their low bits.
+They round-trip exactly up to 2**24 there; OpenImageIO's Python API passes pixels through float32,
+so larger IDs lose their low bits (files OpenEXR decodes keep them exact).
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ class ExrImage:
         (DWAA, DWAB) to `instead`, so the channels written back untouched stay as decoded. PXR24
         and B44 re-encode what they decoded exactly, and are kept."""
         for part in self.parts:
-            if part.spec.get_string_attribute("compression").startswith("dwa"):
+            if _alters_on_encoding(part.spec):
                 part.set_compression(instead)
 
     @classmethod
@@ -383,6 +383,27 @@ class ExrImage:
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
+
+
+def _alters_on_encoding(spec: oiio.ImageSpec) -> bool:
+    """Whether the part's compression alters pixels each time it encodes them (DWAA, DWAB)."""
+    return spec.get_string_attribute("compression").startswith("dwa")
+
+
+def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None) -> list[str]:
+    """How a frame with these parts is written back otherwise than it was read, its pixels aside:
+    DWA parts stored with zip (`ExrImage.keep_pixels_exact`) unless `compression` names the
+    outputs' own, and a MIP- or RIP-mapped part's smaller levels, which are not written."""
+    changes = []
+    dwa = sorted({spec.get_string_attribute("compression").split(":")[0]
+                  for spec in specs if _alters_on_encoding(spec)})
+    if dwa and compression is None:
+        changes.append(f"{'/'.join(dwa)} parts written with zip (DWA alters the channels left as "
+                       "rendered each time it encodes them; --compression picks another)")
+    if any(spec.get_int_attribute("oiio:miplevels", 1) > 1 for spec in specs):
+        changes.append("MIP levels not written, the full-size image only (maketx makes them "
+                       "from the outputs)")
+    return changes
 
 
 def _data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
@@ -587,8 +608,8 @@ def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict |
 
 def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
     """Whether OpenEXR can decode every part (scanline or tiled, channels at full resolution), and
-    each part's header as OpenEXR reads it where OpenEXR can also write the part back unchanged
-    (not MIP-mapped: only the first level is read). None for a part it cannot write."""
+    each part's header as OpenEXR reads it, to write the part back with (a tiled one as one level:
+    `_one_level`). None for a part it cannot write."""
     try:
         parts = OpenEXR.File(str(path), header_only=True).parts
     except Exception:  # OpenImageIO read it; OpenImageIO will write it
@@ -600,13 +621,24 @@ def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
         header = dict(part.header)
         channels = header.get("channels", [])  # kept for their flags (`_encode_native`)
         scanline = header.get("type", OpenEXR.scanlineimage) == OpenEXR.scanlineimage
-        tiled = header.get("type") == OpenEXR.tiledimage  # mipmapped too: its first level is read
-        one_level = tiled and header["tiles"].mode == OpenEXR.ONE_LEVEL
+        tiled = header.get("type") == OpenEXR.tiledimage
         full = all(c.xSampling == 1 and c.ySampling == 1 for c in channels)
         decodable = decodable and full and (scanline or tiled)
         header.pop("chunkCount", None)  # describes the file read, recomputed on writing
-        headers.append(header if (scanline or one_level) and full else None)
+        if tiled:
+            header["tiles"] = _one_level(header["tiles"])
+        headers.append(header if full and (scanline or tiled) else None)
     return decodable, headers
+
+
+def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
+    """The tiling written for a part read as tiled with `tiles`: the same tiles, one level. Only
+    a MIP- or RIP-mapped input's first level is read (the full image), and its smaller levels
+    would show the noise the first has lost: `maketx` makes them from the output."""
+    one = OpenEXR.TileDescription()
+    one.xSize, one.ySize, one.mode, one.roundingMode = (
+        tiles.xSize, tiles.ySize, OpenEXR.ONE_LEVEL, tiles.roundingMode)
+    return one
 
 
 def temp_path_for(path: Path) -> Path:

@@ -489,6 +489,8 @@ def test_channels_written_back_stay_as_decoded_from_a_lossy_compression(sequence
     assert written.header()["compression"] == getattr(OpenEXR, f"{expected.upper()}_COMPRESSION")
     for name in ("albedo.R", "N.X", "Z", "motion.X", "A"):
         np.testing.assert_array_equal(written.channels()[name].pixels, rendered.channels()[name].pixels)
+    assert [change.split(" (")[0] for change in summary.storage] == (
+        ["dwaa parts written with zip"] if compression == "dwaa" else [])
 
 
 def test_resume_and_overwrite_together_are_refused(sequence_factory, tmp_path, tiny_weights):

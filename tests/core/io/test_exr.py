@@ -18,6 +18,7 @@ from vfxdenoise.core.io.exr import (
     ExrPart,
     read_exr,
     read_exr_header,
+    storage_changes,
     temp_owner_pid,
     temp_path_for,
     write_exr,
@@ -295,20 +296,7 @@ def test_tiled_files_are_decoded_and_written_by_openexr_tiled_and_exact(tmp_path
 
 def test_mipmapped_tiled_files_read_their_full_resolution_level(tmp_path):
     path, values = str(tmp_path / "mip.exr"), planes("RGB")
-    pixels = np.stack([values[c] for c in "RGB"], axis=-1)
-    spec = oiio.ImageSpec(W, H, 3, "float")
-    spec.tile_width = spec.tile_height = 16
-    spec.attribute("textureformat", "Plain Texture")  # OpenImageIO then writes MIP levels
-    out = oiio.ImageOutput.create(path)
-    assert out.open(path, spec) and out.write_image(pixels)
-    level, width, height = pixels, W, H
-    while width > 1 or height > 1:  # every level down to 1x1, as the file's level count says
-        width, height = max(1, width // 2), max(1, height // 2)
-        level = level[::2, ::2][:height, :width].copy()
-        smaller = oiio.ImageSpec(spec)
-        smaller.width, smaller.height = smaller.full_width, smaller.full_height = width, height
-        assert out.open(path, smaller, "AppendMIPLevel") and out.write_image(level)
-    assert out.close()
+    _write_mipmapped(path, np.stack([values[c] for c in "RGB"], axis=-1), oiio.ImageSpec(W, H, 3, "float"))
     image = read_exr(path)
     np.testing.assert_array_equal(image.get(["G"])[0], values["G"])
     # Written back as the one level it holds: a header that promised the others made files that
@@ -317,6 +305,52 @@ def test_mipmapped_tiled_files_read_their_full_resolution_level(tmp_path):
     with OpenEXR.File(str(tmp_path / "again.exr"), separate_channels=True) as again:
         assert again.header()["tiles"].mode == OpenEXR.ONE_LEVEL
         np.testing.assert_array_equal(again.channels()["G"].pixels, values["G"])
+
+
+def _write_mipmapped(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
+    """A tiled file with every MIP level down to 1x1 (each the one above, every other pixel)."""
+    spec.tile_width = spec.tile_height = 16
+    spec.attribute("textureformat", "Plain Texture")  # OpenImageIO then writes MIP levels
+    out = oiio.ImageOutput.create(path)
+    assert out.open(path, spec) and out.write_image(pixels)
+    level, width, height = pixels, spec.width, spec.height
+    while width > 1 or height > 1:  # every level down to 1x1, as the file's level count says
+        width, height = max(1, width // 2), max(1, height // 2)
+        level = level[::2, ::2][:height, :width].copy()
+        smaller = oiio.ImageSpec(spec)
+        smaller.width, smaller.height = smaller.full_width, smaller.full_height = width, height
+        assert out.open(path, smaller, "AppendMIPLevel") and out.write_image(level)
+    assert out.close()
+
+
+def test_a_mipmapped_files_uint_ids_above_2_pow_24_are_written_back_exactly(tmp_path):
+    """OpenEXR decodes and writes the full-size level: IDs keep their low bits, which
+    OpenImageIO's float32 path loses, and the run says the smaller levels are not written."""
+    path = str(tmp_path / "mip.exr")
+    ids = np.random.default_rng(5).integers(2**24, 2**32, size=(H, W), dtype=np.uint32)
+    spec = oiio.ImageSpec(W, H, 2, "float")
+    spec.channelnames, spec.channelformats = ("R", "id"), (oiio.TypeDesc("float"), oiio.TypeDesc("uint"))
+    _write_mipmapped(path, np.stack([ids // 2, ids], axis=-1), spec)  # uint32 in: ids exact
+    write_exr(tmp_path / "again.exr", read_exr(path))
+    with OpenEXR.File(str(tmp_path / "again.exr"), separate_channels=True) as again:
+        assert again.header()["tiles"].mode == OpenEXR.ONE_LEVEL
+        np.testing.assert_array_equal(again.channels()["id"].pixels, ids)
+    assert storage_changes(read_exr_header(path), None) == [
+        "MIP levels not written, the full-size image only (maketx makes them from the outputs)"]
+    assert storage_changes(read_exr_header(tmp_path / "again.exr"), "zip") == []
+
+
+@pytest.mark.parametrize("compression", ["dwaa", "dwab:90"])
+def test_dwa_parts_are_said_to_be_written_with_zip_unless_a_compression_is_given(tmp_path, compression):
+    channels = planes("RGB")
+    image = ExrImage.from_channels(channels)
+    image.parts[0].spec.attribute("compression", compression)
+    write_exr(tmp_path / "dwa.exr", image)
+    specs = read_exr_header(tmp_path / "dwa.exr")
+    assert storage_changes(specs, None) == [
+        f"{compression.split(':')[0]} parts written with zip (DWA alters the channels left as "
+        "rendered each time it encodes them; --compression picks another)"]
+    assert storage_changes(specs, "piz") == []
 
 
 def multipart_image() -> tuple[ExrImage, dict]:
