@@ -498,8 +498,9 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
         uncovered = _uncovered(image, layers, window)
+        lamps_clipped = exposure.scale != 1 or _stored_as_float(image, names)  # `Exposure.undo`
         noisy = ([image.get(channels, window=window) for channels in names]
-                 if config.keep_noisy or uncovered is not None or layers.aovs or exposure.scale != 1
+                 if config.keep_noisy or uncovered is not None or layers.aovs or lamps_clipped
                  else [])
         results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index] if noisy else None)
                    for index in range(len(names))]
@@ -522,6 +523,12 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
     return image
+
+
+def _stored_as_float(image: ExrImage, names: list[list[str]]) -> bool:
+    """Whether any of these layers is stored as float, so may hold lamps brighter than half
+    floats, which the network sees clipped."""
+    return any(image.pixel_type(channel) == "float" for channels in names for channel in channels)
 
 
 def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.ndarray) -> None:

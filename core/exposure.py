@@ -51,17 +51,21 @@ class Exposure:
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
         return features
 
-    def undo(self, denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
-        """(3, H, W) denoised radiance back at the shot's own exposure. The lamps the lift took
-        past half floats (2x2 pixels or more, brighter than the highlights it was sized on) keep
-        their `rendered` radiance: the network saw them clipped, and would give them back at
-        MAX_RADIANCE / scale. A lone firefly so bright is left denoised."""
-        if self.scale == 1.0:
-            return denoised
-        rendered = np.clip(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0, MAX_RADIANCE)
-        clipped = torch.as_tensor(rendered.max(axis=0) >= MAX_RADIANCE / self.scale)
-        lamps = _opened(clipped.float()).bool().numpy()
-        back = denoised / np.float32(self.scale)
+    def undo(self, denoised: np.ndarray, rendered: np.ndarray | None) -> np.ndarray:
+        """(3, H, W) denoised radiance back at the shot's own exposure. The lamps the network saw
+        clipped at MAX_RADIANCE (2x2 pixels or more: brighter than half floats hold, in a float
+        beauty, or than the highlights the lift was sized on) keep their `rendered` radiance: the
+        network would give them back at MAX_RADIANCE / scale. A lone firefly so bright is left
+        denoised. Without `rendered`, nothing is kept."""
+        back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
+        if rendered is None:
+            return back
+        rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+        clipped = rendered.max(axis=0) >= MAX_RADIANCE / self.scale
+        if not clipped.any():
+            return back
+        lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
+        back = back.copy() if back is denoised else back
         back[:, lamps] = rendered[:, lamps]
         return back
 

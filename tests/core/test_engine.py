@@ -852,3 +852,25 @@ def test_a_lamp_in_a_dark_shot_keeps_its_radiance(sequence_factory, tmp_path, ti
     assert 65504 / scale < 2000, summary.exposure
     for frame in (6, 7):
         assert (_beauty(summary.output_pattern.text, frame)[:, 30:32, 40:42] == 2000.0).all()
+
+
+def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(sequence_factory,
+                                                                                tiny_weights):
+    """A sun of 2e5 in a float beauty: the network sees it clipped at 65504 and came back at about
+    65000 (a tenth of the frame's light lost); now it keeps its rendered radiance. A lone
+    pixel so bright is a firefly: denoised, within half floats."""
+    frames = range(1, 4)
+    pattern = parse_pattern(sequence_factory(frames=frames, height=48, width=64))
+    for frame in frames:
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        beauty[:, 10:14, 10:14] = 2e5
+        beauty[:, 30, 40] = 1e7
+        image.set(["R", "G", "B"], beauty)
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
+    for frame in frames:
+        out = _beauty(summary.output_pattern.text, frame)
+        assert (out[:, 10:14, 10:14] == 2e5).all()
+        assert np.isfinite(out).all() and out[:, 30, 40].max() <= 65504
