@@ -692,6 +692,29 @@ def test_a_flash_frame_is_not_context_for_its_neighbours_nor_they_for_it(sequenc
                               _beauty(out.output_pattern.text, frame)), frame
 
 
+@pytest.mark.parametrize("alone", ["radius 0", "flash"])
+def test_a_frame_with_no_usable_neighbour_is_denoised_from_its_own_pixels(sequence_factory, tmp_path,
+                                                                           alone):
+    """A flash frame (its neighbours left out) or --temporal-radius 0: the shipped network's 3x3
+    kernels pooled only 9 of its pixels and left about half the noisy frame's error; shifted
+    copies of the frame now stand in for its neighbours (0.14 and 0.24 of it)."""
+    frames = range(1, 6)
+    pattern = parse_pattern(sequence_factory(frames=frames, height=64, width=96))
+    clean = parse_pattern(sequence_factory("clean", frames=frames, height=64, width=96, noise=0.0))
+    if alone == "flash":
+        for path in (pattern.path(3), clean.path(3)):
+            flash = read_exr(path)
+            flash.set(list("RGB"), flash.get(list("RGB")) * 4)
+            write_exr(path, flash)
+    radius = 0 if alone == "radius 0" else None
+
+    out = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"), "3",
+                           EngineConfig(model="default", device="cpu", temporal_radius=radius))
+    reference = np.log1p(_beauty(clean.text, 3))
+    denoised, noisy = (np.log1p(_beauty(p.text, 3)) for p in (out.output_pattern, pattern))
+    assert np.mean((denoised - reference) ** 2) < 0.35 * np.mean((noisy - reference) ** 2)
+
+
 @pytest.fixture
 def two_eyes(sequence_factory):
     """Left and right one-view sequences that differ (noise, motion), 4 frames each."""

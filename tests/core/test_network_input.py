@@ -10,6 +10,7 @@ from vfxdenoise.core.network_input import (
     aligned_aovs,
     build_input,
     channel_sources,
+    lone_frame_window,
     plan_slots,
     slot_offsets,
 )
@@ -302,3 +303,22 @@ def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
         window[d] = frame
     plan = plan_slots(window, InputLayout(temporal_radius=2))
     assert not any(mask.any() for mask in plan.relit.values())
+
+
+def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
+    """Each neighbour slot holds frame t moved two pixels a different way, edge pixels repeated,
+    every feature (layers too) alike; the same for arrays and tensors (frames uploaded to a GPU)."""
+    ramp = np.arange(64, dtype=np.float32).reshape(1, 8, 8).repeat(3, axis=0)
+    frame = FrameFeatures(beauty=ramp, albedo=ramp / 64, normal=ramp * 0, motion=ramp[:2],
+                          aovs={"key": ramp + 1})
+    window = lone_frame_window(frame, InputLayout(temporal_radius=2))
+    assert sorted(window) == [-2, -1, 0, 1, 2] and all(f.motion is None for f in window.values())
+    # at (4, 4): 34 = ramp[4, 2], moved 2 columns right; 38 = ramp[4, 6], 2 left; 20 and 52: 2 rows
+    # down and up
+    centres = {offset: f.beauty[0, 4, 4] for offset, f in window.items()}
+    assert centres == {-2: 34, -1: 38, 0: 36, 1: 20, 2: 52}
+    np.testing.assert_array_equal(window[-2].beauty[:, :, :2], ramp[:, :, :1].repeat(2, axis=2))
+    np.testing.assert_array_equal(window[1].aovs["key"], window[1].beauty + 1)
+    on_device = lone_frame_window(frame.map(torch.from_numpy), InputLayout(temporal_radius=2))
+    for offset, features in window.items():
+        np.testing.assert_array_equal(on_device[offset].beauty.numpy(), features.beauty)
