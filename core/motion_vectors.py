@@ -41,8 +41,13 @@ CANONICAL = "previous"
 AUTO = "auto"
 CHOICES = (AUTO, *CONVENTIONS)
 # A component's sign is decided when the better sign's mismatch is at most this fraction of the
-# other's; anything closer is too little motion (or texture) to tell.
+# other's and lower by at least EVIDENCE (the guides' mean absolute difference: albedo 0-1, normals
+# -1-1); anything closer is too little motion (or texture) to tell. Without the floor, moves the
+# guides barely show decided on noise: of our own renders (motion to the previous frame, +Y down),
+# training seq0000 read as +Y up from mismatches of 1.4e-9 against 1.8e-9, and test3 val0006 as
+# to the next frame from 0.0009 against 0.0015 (BENCHMARKS.md).
 DECISIVE = 0.8
+EVIDENCE = 0.002
 PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are decided
 # Factors of the given scale tried against 1 once a sign is decided: 2 finds vectors measured
 # over a half-frame (180 degree) shutter, 0.5 vectors over two frames.
@@ -157,8 +162,12 @@ def _sign_of(errors: dict[str, tuple[float, ...]], component: int) -> float | No
     if any(math.isnan(e) for _, e in along):
         return None
     best = {sign: min(e for s, e in along if s == sign) for sign in (1.0, -1.0)}
-    low, high = sorted(best.values())
-    return min(best, key=best.get) if low <= DECISIVE * high else None
+    return min(best, key=best.get) if _decisive(*sorted(best.values())) else None
+
+
+def _decisive(low: float, high: float) -> bool:
+    """Whether a mismatch of `low` against `high` tells the readings apart (DECISIVE, EVIDENCE)."""
+    return low <= DECISIVE * high and high - low >= EVIDENCE
 
 
 def _scale_of(errors: dict[Hashable, tuple[float, ...]]) -> float | None:
@@ -169,7 +178,7 @@ def _scale_of(errors: dict[Hashable, tuple[float, ...]]) -> float | None:
         return None
     best = min(moving, key=moving.get)
     rival = moving[1.0] if best != 1.0 else min(e for f, e in moving.items() if f != 1.0)
-    return best if moving[best] <= DECISIVE * rival else None
+    return best if _decisive(moving[best], rival) else None
 
 
 def _convention(signs: list[float | None]) -> str:

@@ -122,3 +122,14 @@ def test_a_small_moving_object_decides_over_a_noisy_still_background():
     earlier = FrameFeatures(beauty=still, albedo=noisy[0])
     later = FrameFeatures(beauty=later_albedo, albedo=noisy[1], motion=motion)
     assert detect([((1000, 1001), earlier, later)]).convention == "next"
+
+
+@pytest.mark.parametrize("written", ["previous", "next"])
+def test_moves_the_guides_barely_show_decide_nothing(written):
+    """Of our own renders, flat walls moving under the camera read as +Y up from mismatches of
+    1.4e-9 against 1.8e-9: a texture too faint to tell keeps the engine's own convention."""
+    (frames, earlier, later) = _pair((1.5, -2.0), written)
+    for frame in (earlier, later):
+        frame.albedo = 0.5 + (frame.albedo - 0.5) * 1e-3
+    found = detect([(frames, earlier, later)])
+    assert found.convention == "previous" and found.evidence.startswith("default: too little motion")
