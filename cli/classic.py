@@ -33,13 +33,13 @@ from vfxdenoise.core.image_evaluation import (
     markdown_table,
 )
 from vfxdenoise.core.io.images import write_image
-from vfxdenoise.core.models import build_model
+from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.noise import Noise, parse_noise
 from vfxdenoise.core.training.classic import ClassicDataConfig, steps_per_epoch, train_model
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
-from vfxdenoise.core.weights import load_weights, save_weights
+from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
 
-ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
+ARCHITECTURES = CLASSIC_ARCHITECTURES
 
 
 def resolve_device(device: str) -> str:
@@ -175,7 +175,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "dataset": dataset, "data": str(data_dir), "images": len(pairs),
             "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": patch,
-            "lr": lr, "amp": amp, "seconds": round(time.time() - started, 1),
+            "lr": lr, "amp": amp,
+            "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
             "machine": f"{platform.machine()} {device}", "torch": torch.__version__,
         },
         "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
@@ -186,13 +187,10 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
 
 def model_method(model_path: str, expected_arch: str | None, device: str) -> Method:
     """A Method running saved classic weights; checks the architecture when one is expected."""
-    loaded = load_weights(model_path, device)
+    loaded = load_weights(model_path, device, track=CLASSIC)
     if expected_arch and loaded.architecture != expected_arch:
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{expected_arch}'; "
                          "check the order of --arch and --model")
-    if loaded.architecture not in ARCHITECTURES:
-        raise ModelError(f"{loaded.path} is a '{loaded.architecture}' model, not a classic image denoiser; "
-                         "use `vfxdenoise eval` for render models")
     training = loaded.card.get("training", {})
     trained_on = (f"{training.get('dataset', '?')} ({training.get('images', '?')} images), "
                   f"{training.get('noise', '?')}, {training.get('steps', '?')} steps")
@@ -201,7 +199,7 @@ def model_method(model_path: str, expected_arch: str | None, device: str) -> Met
 
 
 def bm3d_method() -> Method:
-    """BM3D given the noise sigma (see core.image_evaluation)."""
+    """BM3D given the noise level (core.image_evaluation.noise_sigma)."""
     return Method("BM3D", "- (given sigma)", bm3d_denoise)
 
 
@@ -242,6 +240,7 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     (out_dir / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out_dir / "results.md").write_text(
         f"{dataset} `{data_dir}` ({split} split, {len(pairs)} images); PSNR dB / SSIM of outputs "
-        f"clipped to [0, 1]; BM3D is given the noise sigma.\n\n{table}\n{grid_legend(examples)}\n")
+        f"clipped to [0, 1]; BM3D is given the noise level: the true sigma of plain Gaussian noise, "
+        f"else the RMS of noisy - clean measured on each image.\n\n{table}\n{grid_legend(examples)}\n")
     click.echo(table)
     click.echo(f"written: {out_dir / 'results.md'}, {out_dir / 'examples.png'}", err=True)

@@ -13,8 +13,8 @@ from vfxdenoise.core.engine import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.io.preview import write_contact_sheet
-from vfxdenoise.core.training.render import load_dataset
-from vfxdenoise.core.weights import DEFAULT_MODEL, load_weights
+from vfxdenoise.core.training.render import RenderDataConfig, check_targets, load_dataset
+from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, load_weights
 
 METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",
            "temporal_warped")
@@ -44,7 +44,8 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
 @click.command("eval")
 @click.option("--data", "data_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Dataset folder of sequences with sppN/ and reference/.")
+              help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "
+                   "per sequence (make-dataset's layout).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True)
 @click.option("--oidn/--no-oidn", default=True, show_default=True,
               help="Include Intel OIDN (pyoidn) baselines.")
@@ -57,10 +58,15 @@ def _means(rows: list[dict], with_flip: bool) -> list[dict]:
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
              precision: str) -> None:
-    """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error)."""
+    """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error).
+
+    Every sequence is read and checked before any is denoised (frames, sizes, references); their
+    motion vectors are read as `seq --motion-vectors auto` reads a shot's."""
     where = pick_device(device)
     use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
-    loaded = load_weights(model, where)
+    loaded = load_weights(model, where, track=RENDER)
+    sequences = load_dataset(data_dir)
+    check_targets(sequences, RenderDataConfig(), what="--data")
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
     methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
@@ -69,7 +75,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for seq in load_dataset(data_dir):
+    for seq in sequences:
         for level in sorted(seq.noisy):
             outputs = {name: run(seq, level) for name, run in methods.items()}
             reference = seq.targets["reference"]

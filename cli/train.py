@@ -13,12 +13,13 @@ from pathlib import Path
 
 import click
 import torch
+from click.core import ParameterSource
 
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.engine import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
-from vfxdenoise.core.models import build_model
+from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
@@ -30,9 +31,13 @@ from vfxdenoise.core.training.render import (
     supervised_loss,
     uses_pairs,
 )
-from vfxdenoise.core.weights import load_weights, resolve_weights, save_weights
+from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata
 
-RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
+# What a fine-tune (--init) takes from the init model's card unless given on the command line:
+# the rate and loss weights the model was trained with (the defaults here suit training anew).
+FINE_TUNE_SETTINGS = ("lr", "temporal_weight", "energy_weight", "relmse_weight")
+DEFAULTS = {"lr": 2e-3, "temporal_weight": 0.5, "energy_weight": 0.0, "relmse_weight": 0.0}
+INIT_OWN = "with --init, the init model's own, from its model card"
 
 
 def _dataset_record(folder: Path | None) -> dict | None:
@@ -50,14 +55,89 @@ def _dataset_record(folder: Path | None) -> dict | None:
     return record
 
 
-def _init_record(init_model: str | None) -> dict | None:
+def _init_record(init_model: str | None, loaded: LoadedModel | None) -> dict | None:
     """The weights a fine-tune started from: as given, their file and its SHA-256 (a shipped
     name means other weights once the shipped model is retrained)."""
-    if init_model is None:
+    if loaded is None:
         return None
-    path = resolve_weights(init_model)
-    return {"given": init_model, "path": str(path.resolve()),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return {"given": init_model, "path": str(loaded.path.resolve()),
+            "sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest()}
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the option `name` was given (command line or environment), not left at its default."""
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def _command_flags(command: str) -> dict[str, float]:
+    """The FINE_TUNE_SETTINGS a card's recorded command gave as flags (`--lr 3e-4`, `--lr=3e-4`)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}
+    flags = {"--" + name.replace("_", "-"): name for name in FINE_TUNE_SETTINGS}
+    found = {}
+    for word, following in zip(words, [*words[1:], ""]):
+        flag, equals, value = word.partition("=")
+        if flag in flags:
+            try:
+                found[flags[flag]] = float(value if equals else following)
+            except ValueError:
+                pass
+    return found
+
+
+def _card_settings(card: dict) -> dict[str, float]:
+    """The rate and loss weights the card's model was trained with: its training record, or,
+    in cards from before it recorded the rate, the flags of its recorded command (the shipped
+    default's lr 3e-4). A self-supervised model's loss had no weights."""
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    flags = _command_flags(str(training.get("command", "")))
+    found = {}
+    for name in FINE_TUNE_SETTINGS:
+        if name != "lr" and training.get("self_supervised"):
+            continue
+        value = training[name] if training.get(name) is not None else flags.get(name)
+        if isinstance(value, (int, float)):
+            found[name] = float(value)
+    return found
+
+
+def _fine_tune_settings(ctx: click.Context, loaded: LoadedModel | None, init_model: str | None,
+                        values: dict[str, float]) -> dict[str, float]:
+    """`values` (FINE_TUNE_SETTINGS) with, for --init, the init model's own from its card in
+    place of those left at their defaults; says which it took."""
+    if loaded is None:
+        return values
+    taken = {name: value for name, value in _card_settings(loaded.card).items() if not _given(ctx, name)}
+    if taken:
+        click.echo(f"--init {init_model}: " + ", ".join(f"--{name.replace('_', '-')} {value:g}"
+                                                     for name, value in taken.items())
+                   + " from its model card (the settings it was trained with; give them to override)")
+    return {**values, **taken}
+
+
+def _check_init_network(ctx: click.Context, loaded: LoadedModel, init_model: str, arch: str,
+                        widths: str) -> None:
+    """Refuse --arch or --widths given with --init that differ from the loaded network's: a
+    fine-tune keeps the network it loads."""
+    asked = {"arch": arch, "widths": widths}
+    has = {"arch": loaded.architecture, "widths": ",".join(map(str, loaded.config.get("widths", [])))}
+    differ = [name for name in asked if _given(ctx, name) and asked[name].replace(" ", "") != has[name]]
+    if differ:
+        raise click.UsageError(
+            f"--init {init_model} is a {loaded.architecture} network with widths {has['widths']}, "
+            "and a fine-tune keeps the network it loads: "
+            + ", ".join(f"--{name} {asked[name]} differs" for name in differ)
+            + f"; leave out --{' and --'.join(differ)}, or train anew without --init")
+
+
+def _note_unused_weights(ctx: click.Context, self_supervised: bool) -> None:
+    """Say that --self-supervised does not use the loss weights given explicitly."""
+    unused = [f"--{name.replace('_', '-')}" for name in FINE_TUNE_SETTINGS[1:] if _given(ctx, name)]
+    if self_supervised and unused:
+        click.echo(f"note: --self-supervised trains with a relative L2 loss against the second noisy "
+                   f"render, which has no such term: {', '.join(unused)} is not used", err=True)
 
 
 def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
@@ -66,11 +146,10 @@ def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
     return records[0] if len(records) == 1 else records
 
 
-def _model(arch: str, init_model: str | None, temporal_radius: int | None, widths: str, demodulate: bool,
-           temporal_albedo: bool, coarse_levels: int, slot_distances: bool
+def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, temporal_radius: int | None,
+           widths: str, demodulate: bool, temporal_albedo: bool, coarse_levels: int, slot_distances: bool
            ) -> tuple[torch.nn.Module, str, dict]:
-    """The network to train, its architecture and config: new, or `init_model`'s weights."""
-    loaded = load_weights(init_model) if init_model else None
+    """The network to train, its architecture and config: new, or the `loaded` --init weights."""
     if loaded is not None:
         arch, config = loaded.architecture, dict(loaded.config)
         if temporal_radius is not None:
@@ -116,24 +195,32 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
 @click.option("--steps", default=4000, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--crop", default=96, show_default=True, type=click.IntRange(min=8))
-@click.option("--lr", default=2e-3, show_default=True)
+@click.option("--lr", default=DEFAULTS["lr"],
+              help=f"Peak learning rate [default: {DEFAULTS['lr']:g}; {INIT_OWN}].")
 @click.option("--temporal-radius", type=click.IntRange(0, 8),
               help="Neighbours on each side [default: 2, or the --init model's]; with --init, a "
                    "wider window than the loaded model's adds slots that start from its outermost.")
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
-              show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn).")
-@click.option("--widths", default="32,48,64,80", show_default=True, help="Channels per U-Net level.")
+              show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn); "
+                                      "with --init, the loaded model's (another is refused).")
+@click.option("--widths", default="32,48,64,80", show_default=True,
+              help="Channels per U-Net level; with --init, the loaded model's (others are refused).")
 @click.option("--self-supervised", is_flag=True,
               help="Noise2Noise: train against a second noisy render, no references.")
-@click.option("--temporal-weight", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
-              help="Weight of the loss on frame-to-frame change the references lack (flicker).")
-@click.option("--energy-weight", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
+@click.option("--temporal-weight", default=DEFAULTS["temporal_weight"], type=click.FloatRange(min=0.0),
+              help="Weight of the loss on frame-to-frame change the references lack (flicker) "
+                   f"[default: {DEFAULTS['temporal_weight']:g}; {INIT_OWN}].")
+@click.option("--energy-weight", default=DEFAULTS["energy_weight"], type=click.FloatRange(min=0.0),
               help="Weight of the loss on local mean radiance (keeps the energy of caustics and "
-                   "glossy highlights that an L1 loss alone learns to drop).")
-@click.option("--relmse-weight", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
+                   "glossy highlights that an L1 loss alone learns to drop) "
+                   f"[default: {DEFAULTS['energy_weight']:g}; {INIT_OWN}].")
+@click.option("--relmse-weight", default=DEFAULTS["relmse_weight"], type=click.FloatRange(min=0.0),
               help="Weight of a relative MSE loss on linear radiance (penalises sparkles: lone "
-                   "pixels far too bright, which the log-space L1 loss barely sees).")
-@click.option("--init", "init_model", help="Start from these weights (shipped name or path) to fine-tune.")
+                   "pixels far too bright, which the log-space L1 loss barely sees) "
+                   f"[default: {DEFAULTS['relmse_weight']:g}; {INIT_OWN}].")
+@click.option("--init", "init_model",
+              help="Start from these weights (shipped name or path) to fine-tune, with the learning "
+                   "rate and loss weights its model card records unless given.")
 @click.option("--demodulate", is_flag=True,
               help="Filter the frames divided by the albedo (shading), so kernels keep texture edges; "
                    "with --init, switches the loaded model to it.")
@@ -153,19 +240,30 @@ def _model(arch: str, init_model: str | None, temporal_radius: int | None, width
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
 @click.option("--seed", default=0, show_default=True)
-def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int, batch: int, crop: int,
-          lr: float, temporal_radius: int | None, arch: str, widths: str, self_supervised: bool,
-          temporal_weight: float, energy_weight: float, relmse_weight: float, init_model: str | None,
-          demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
-          validate_every: int, device: str, resume: bool, overwrite: bool, seed: int) -> None:
-    """Train the temporal denoiser; writes safetensors weights and a model card."""
+@click.pass_context
+def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int,
+          batch: int, crop: int, lr: float, temporal_radius: int | None, arch: str, widths: str,
+          self_supervised: bool, temporal_weight: float, energy_weight: float, relmse_weight: float,
+          init_model: str | None, demodulate: bool, temporal_albedo: bool, slot_distances: bool,
+          coarse_levels: int, validate_every: int, device: str, resume: bool, overwrite: bool,
+          seed: int) -> None:
+    """Train the temporal denoiser; writes safetensors weights and a model card. Checkpoints
+    (checkpoint-N.safetensors) load as models too."""
     check_out_dir(out_dir, resume, overwrite)
     torch.manual_seed(seed)
     where = pick_device(device)
     use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
     device = str(where)
-    model, arch, config = _model(arch, init_model, temporal_radius, widths, demodulate, temporal_albedo,
-                                coarse_levels, slot_distances)
+    loaded = load_weights(init_model, track=RENDER) if init_model else None
+    if loaded is not None:
+        _check_init_network(ctx, loaded, init_model, arch, widths)
+    values = _fine_tune_settings(ctx, loaded, init_model, {
+        "lr": lr, "temporal_weight": temporal_weight, "energy_weight": energy_weight,
+        "relmse_weight": relmse_weight})
+    lr, temporal_weight, energy_weight, relmse_weight = (values[name] for name in FINE_TUNE_SETTINGS)
+    _note_unused_weights(ctx, self_supervised)
+    model, arch, config = _model(arch, loaded, init_model, temporal_radius, widths, demodulate,
+                                 temporal_albedo, coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
     sequences = [seq for folder in data_dirs for seq in load_dataset(folder, skip_broken=True)]
@@ -193,7 +291,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
                          temporal_weight=temporal_weight, energy_weight=energy_weight,
                          relmse_weight=relmse_weight))
-    init = _init_record(init_model)
+    init = _init_record(init_model, loaded)
     settings = {"data": [str(folder.resolve()) for folder in data_dirs],
                 "val": str(val_dir.resolve()) if val_dir else None, "batch": batch, "crop": crop,
                 "arch": arch, "model": config, "init": init,
@@ -202,7 +300,7 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
     try:
         history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
                       validate=validate if val_sequences else None, resume=resume,
-                      overwrite=overwrite, settings=settings)
+                      overwrite=overwrite, settings=settings, metadata=weights_metadata(arch, config))
     except KeyboardInterrupt:
         click.echo(f"interrupted: the last checkpoint in {out_dir} is kept; run the same command "
                    "with --resume to continue from it", err=True)
@@ -215,11 +313,11 @@ def train(data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, step
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
             "sequences": len(sequences), "steps": steps, "batch": batch,
-            "crop": crop, "self_supervised": self_supervised, "init": init,
+            "crop": crop, "self_supervised": self_supervised, "init": init, "lr": lr,
             "temporal_weight": None if self_supervised else temporal_weight,
             "energy_weight": None if self_supervised else energy_weight,
             "relmse_weight": None if self_supervised else relmse_weight,
-            "seconds": round(time.time() - started, 1),
+            "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
             "torch": torch.__version__,
         },

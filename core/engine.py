@@ -95,7 +95,7 @@ from vfxdenoise.core.tiling import (
     run_with_oom_retry,
     tile_for_budget,
 )
-from vfxdenoise.core.weights import DEFAULT_MODEL, LoadedModel, load_weights
+from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, LoadedModel, load_weights
 
 log = logging.getLogger(__name__)
 
@@ -672,7 +672,7 @@ def denoise_sequence(
     MotionVectors(CANONICAL if config.motion_vectors == AUTO else config.motion_vectors,
                   config.motion_scale)  # refuses an unknown convention or a scale not above 0
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
-    loaded = load_weights(config.model)
+    loaded = load_weights(config.model, track=RENDER)
     radius = _temporal_radius(loaded, config)
     denoiser = _Denoiser(loaded, pick_device(config.device), config)
 

@@ -16,11 +16,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError
-from vfxdenoise.core.models import build_model
+from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
 DEFAULT_MODEL = "default"
+RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
 
 
 @dataclass
@@ -52,13 +54,19 @@ def resolve_weights(name_or_path: str | Path) -> Path:
     )
 
 
+def weights_metadata(architecture: str, config: dict) -> dict[str, str]:
+    """The safetensors metadata that makes a file of tensors load as a model (`load_weights`):
+    written with the weights, and with a training run's checkpoints."""
+    return {"architecture": architecture, "config": json.dumps(config)}
+
+
 def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
                  card: dict | None = None) -> None:
     """Write `path` (.safetensors) and, when given, the model card beside it (.json)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    metadata = {"architecture": architecture, "config": json.dumps(config)}
+    metadata = weights_metadata(architecture, config)
     tmp = path.with_name(path.name + ".tmp")
     save_file(state, str(tmp), metadata=metadata)
     tmp.replace(path)
@@ -80,8 +88,68 @@ def _state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Te
     return "; ".join(problems)
 
 
-def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
-    """Build the registered architecture named in the file and load its tensors (strictly)."""
+def _architecture(path: Path, metadata: dict[str, str]) -> str:
+    """The registry name the file's metadata gives; a training checkpoint of a version that did
+    not record it is told apart from a foreign file, with what to use instead."""
+    if "architecture" in metadata:
+        return metadata["architecture"]
+    if "step" in metadata:
+        raise ModelError(
+            f"{path} is a training checkpoint (step {metadata['step']}) of an older vfxdenoise, "
+            "which did not record its network, so it cannot run as a model. Use the run's "
+            "model.safetensors, written when it ends: continue an interrupted run with the same "
+            "`vfxdenoise train` command and --resume (checkpoints written since load as models)")
+    raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")
+
+
+def _check_track(path: Path, architecture: str, track: str | None) -> None:
+    """Refuse weights of the other track than `track` asks for (None: either)."""
+    if track == RENDER and architecture in CLASSIC_ARCHITECTURES:
+        raise ModelError(
+            f"{path} holds a '{architecture}' classic-track model (from `vfxdenoise classic train`), "
+            "which denoises still images with `vfxdenoise denoise-image`; EXR sequences need a "
+            f"render model ({', '.join(RENDER_ARCHITECTURES)}): a shipped one (default, fast) or "
+            "one from `vfxdenoise train`")
+    if track == CLASSIC and architecture in RENDER_ARCHITECTURES:
+        raise ModelError(
+            f"{path} holds a '{architecture}' render model, which `vfxdenoise seq` runs on EXR "
+            f"sequences; still images need a classic model ({', '.join(CLASSIC_ARCHITECTURES)}) "
+            "from `vfxdenoise classic train`")
+
+
+def _build(path: Path, architecture: str, metadata: dict[str, str]) -> tuple[nn.Module, dict]:
+    """The network the metadata describes, and its config; a config this version cannot read
+    (damaged JSON, or keys of a newer vfxdenoise) is a ModelError naming the file."""
+    try:
+        config = json.loads(metadata.get("config", "{}"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: its 'config' metadata is not JSON ({exc}); the file is damaged "
+                         "or was not written by vfxdenoise: re-copy it, or retrain") from exc
+    try:
+        return build_model(architecture, **config), config
+    except (TypeError, ValueError) as exc:
+        raise ModelError(
+            f"{path}: this vfxdenoise ({__version__}) cannot build its '{architecture}' network "
+            f"with config {config} ({exc}); it was probably made by a newer vfxdenoise: upgrade, or "
+            "use weights made by this version") from exc
+
+
+def _card(path: Path) -> dict:
+    """The model card beside the weights ({} when there is none)."""
+    card_path = path.with_suffix(".json")
+    if not card_path.is_file():
+        return {}
+    try:
+        return json.loads(card_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"model card {card_path} is not JSON ({exc}); re-copy it with the weights, "
+                         "or move it away (the weights load without it)") from exc
+
+
+def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
+                 track: str | None = None) -> LoadedModel:
+    """Build the registered architecture named in the file and load its tensors (strictly);
+    with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file."""
     path = resolve_weights(name_or_path)
     try:
         state = load_file(str(path), device="cpu")
@@ -95,11 +163,9 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -
             "file (PyTorch .pt/.pth pickles are not loaded: they can run code); re-copy it, or "
             "retrain with `vfxdenoise train`, which writes safetensors."
         ) from exc
-    if "architecture" not in metadata:
-        raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")
-    architecture = metadata["architecture"]
-    config = json.loads(metadata.get("config", "{}"))
-    model = build_model(architecture, **config)
+    architecture = _architecture(path, metadata)
+    _check_track(path, architecture, track)
+    model, config = _build(path, architecture, metadata)
     mismatch = _state_mismatch(model.state_dict(), state)
     if mismatch:
         raise ModelError(
@@ -108,6 +174,4 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu") -
             "this one, or retrain."
         )
     model.load_state_dict(state, strict=True)
-    card_path = path.with_suffix(".json")
-    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-    return LoadedModel(model.to(device).eval(), architecture, config, card, path)
+    return LoadedModel(model.to(device).eval(), architecture, config, _card(path), path)

@@ -24,6 +24,10 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "dncnn": DnCNN,
     "resnet-sd": ResNetSD,
 }
+# The two tracks: networks over EXR sequences (seq, train, eval) and still-image denoisers
+# (classic train/eval, denoise-image). A weights file of one track does not run in the other.
+RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
+CLASSIC_ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
 
 
 def build_model(name: str, **kwargs) -> nn.Module:

@@ -23,6 +23,7 @@ from vfxdenoise.core.image_denoise import denoise_array
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.noise import Noise
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+from vfxdenoise.core.weights import weights_metadata
 
 
 @dataclass
@@ -128,6 +129,7 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     """Build registry architecture `arch` for the images' channel count and train it with `fit`.
 
     Returns the model (on the CPU), the constructor config to save with it, and the log rows.
+    Its checkpoints load as models (`weights.weights_metadata`).
     """
     _check(pairs, noise)
     config = {"channels": pairs[0].channels, **model_config}
@@ -135,5 +137,5 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     model = build_model(arch, **config)
     validate = validator(val_pairs, noise, loop.device) if val_pairs else None
     history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, resume,
-                  overwrite, settings)
+                  overwrite, settings, weights_metadata(arch, config))
     return model.cpu(), config, history

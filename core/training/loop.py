@@ -5,9 +5,11 @@ tensors) and a loss function of (model, batch). The loop owns the optimiser (Ada
 rate schedule, gradient clipping, mixed precision on CUDA, logging, validation, checkpoints and
 resuming. Everything it writes goes to `LoopConfig.out_dir`:
 
-    log.csv                  step, loss (mean since the previous row), lr, seconds, validation metrics
+    log.csv                  step, loss (mean since the previous row), lr (the rate the row's step ran
+                             at), seconds (of every process of the run), validation metrics
     curves.png               loss and validation curves (only when matplotlib is installed)
-    checkpoint-<step>.safetensors   model weights at the last checkpoint
+    checkpoint-<step>.safetensors   model weights at the last checkpoint; with `fit`'s `metadata`
+                                    (weights.weights_metadata) they load as a model
     optimizer-<step>.safetensors    optimiser moments and RNG states (tensors only, no pickle)
     checkpoint.json                 step, the two files' names, elapsed seconds, config, and the
                                     non-tensor optimiser, scheduler and grad-scaler state; written
@@ -261,8 +263,10 @@ class _Parts:
 
 
 def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, seconds: float,
-                    batches: Iterator[Batch] | None = None, settings: dict | None = None) -> None:
-    """Write the three checkpoint files; checkpoint.json goes last and names the step of the others."""
+                    batches: Iterator[Batch] | None = None, settings: dict | None = None,
+                    model_metadata: dict[str, str] | None = None) -> None:
+    """Write the three checkpoint files; checkpoint.json goes last and names the step of the others.
+    `model_metadata` joins the weights file's metadata (what makes it load as a model)."""
     metadata = {"step": str(step)}
     weights = {k: v.detach().contiguous().cpu() for k, v in parts.model.state_dict().items()}
     optimizer_tensors, optimizer_rest = _split_optimizer_state(parts.optimizer.state_dict())
@@ -275,8 +279,10 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
     files = state["files"] = {"weights": f"checkpoint-{step}.safetensors",
                               "optimizer": f"optimizer-{step}.safetensors"}
     tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
+    metadata_of = {"weights": {**(model_metadata or {}), **metadata}, "optimizer": metadata}
     for kind, name in files.items():
-        os.replace(_atomic(out_dir / name, lambda t, kind=kind: save_file(tensors[kind], str(t), metadata)),
+        os.replace(_atomic(out_dir / name, lambda t, kind=kind: save_file(tensors[kind], str(t),
+                                                                          metadata_of[kind])),
                    out_dir / name)
     os.replace(_atomic(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n")),
                out_dir / STATE_NAME)
@@ -376,8 +382,11 @@ def _describe(row: dict, steps: int) -> str:
 
 
 def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to start a run over another one's checkpoint unless asked to (`fit` checks; callers
-    may check first, before they spend minutes loading data)."""
+    """Refuse to start a run over another one's checkpoint unless asked to, and both asks at once
+    (`fit` checks; callers may check first, before they spend minutes loading data)."""
+    if resume and overwrite:
+        raise TrainingError("--resume continues the training run in --out and --overwrite starts "
+                            "again over it; pass one of them")
     if not resume and not overwrite and (Path(out_dir) / STATE_NAME).is_file():
         raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
                             "continue it, or --overwrite to start again and replace it")
@@ -385,7 +394,7 @@ def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
 
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
         validate: Validate | None = None, resume: bool = False, overwrite: bool = False,
-        settings: dict | None = None) -> list[dict]:
+        settings: dict | None = None, metadata: dict[str, str] | None = None) -> list[dict]:
     """Train `model` for `cfg.steps` optimiser steps; returns the log rows (also in log.csv).
 
     A row is logged every `log_every` steps and at the last step; validation (when given) runs
@@ -394,6 +403,9 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     `TrainingError`. With `resume`, training continues from the checkpoint in `out_dir` (or
     starts fresh when there is none), refusing `settings` (JSON-able, the caller's: data, batch...)
     other than the checkpoint's; without it, a checkpoint there is refused unless `overwrite`.
+    `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
+    they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
+    processes before a resume too.
     """
     out_dir = cfg.out_dir
     check_out_dir(out_dir, resume, overwrite)
@@ -419,6 +431,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     running, count, bad = torch.zeros((), device=device), 0, 0
     while step < cfg.steps:
         step += 1
+        step_lr = optimizer.param_groups[0]["lr"]  # the scheduler steps after the update
         batch = _to_device(next(batches), device, cfg.channels_last)
         with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             loss = loss_fn(model, batch)
@@ -446,7 +459,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
         if step % cfg.log_every and not (validating or checkpointing):
             continue
         row = {"step": step, "loss": running.item() / count if count else math.nan,
-               "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - started, 3)}
+               "lr": step_lr, "seconds": round(time.perf_counter() - started, 3)}
         running, count = torch.zeros((), device=device), 0
         if validating:
             row.update(_run_validation(model, validate))
@@ -454,7 +467,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
         log.info(_describe(row, cfg.steps))
         _write_log(out_dir, history)
         if checkpointing:
-            save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings)
+            save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings, metadata)
         if (validating or checkpointing) and not write_curves(out_dir, history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
     return history

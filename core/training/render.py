@@ -2,10 +2,12 @@
 
 A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITECTURE.md):
 `<seq>/spp4/`, `<seq>/spp16/`, `<seq>/spp4b/` (a second independent noisy render) and
-`<seq>/reference/`. Each training sample is one centre frame: its network input is built by the same
-`build_input` the engine uses (so warping and masks match inference exactly), then cropped and
-augmented. The target is the reference beauty, or, self-supervised (Noise2Noise), the independent
-second noisy render of the same frame.
+`<seq>/reference/`. A sequence's motion vectors are read as `seq --motion-vectors auto` reads a
+shot's (found from its noisy frames by `motion_vectors.detect`), so a studio render whose vectors
+point to the next frame trains and scores as it will be denoised. Each training sample is one
+centre frame: its network input is built by the same `build_input` the engine uses (so warping
+and masks match inference exactly), then cropped and augmented. The target is the reference
+beauty, or, self-supervised (Noise2Noise), the independent second noisy render of the same frame.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.errors import DatasetError, ExrError, VfxDenoiseError
+from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
-from vfxdenoise.core.io.sequence import find_sequence, format_frames
+from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
 from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
+from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import InputLayout, build_input
 from vfxdenoise.core.temporal_window import window_reach
 from vfxdenoise.core.training.loop import Batches
@@ -35,6 +38,11 @@ log = logging.getLogger(__name__)
 
 REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"
+FRAME_NAME = "render.####.exr"
+# The layout `train` and `eval` read (make-dataset writes it), told whenever a folder differs.
+LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_NAME} (noisy, N samples per pixel), "
+          f"<dataset>/<seq>/{REFERENCE}/{FRAME_NAME} and, for --self-supervised, "
+          f"<dataset>/<seq>/sppN{SECOND_NOISY_SUFFIX}/{FRAME_NAME} (a second noisy render)")
 DROPPABLE = ("albedo", "normal", "motion")
 # A sequence whose frames are all darker than this (`features.brightness`) is reported by `train`:
 # 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
@@ -72,48 +80,109 @@ def read_frames(folder: Path) -> list[FrameFeatures]:
     return read_frames_checked(folder)[0]
 
 
-def read_frames_checked(folder: Path) -> tuple[list[FrameFeatures], list[int], int]:
-    """Every frame of the `render.####.exr` sequence in `folder`, as features; their frame
-    numbers; how many of their beauty values were NaN or Inf (sanitised in the features)."""
-    sequence = find_sequence(folder / "render.####.exr")
+def read_frames_checked(folder: Path) -> tuple[list[FrameFeatures], Sequence, int]:
+    """Every frame of the `render.####.exr` sequence in `folder`, as features; the sequence on
+    disk (its frame numbers); how many of their beauty values were NaN or Inf (sanitised in the
+    features). A folder without such frames is a DatasetError that says the layout expected."""
+    try:
+        sequence = find_sequence(folder / FRAME_NAME)
+    except SequenceError as exc:
+        raise DatasetError(f"{exc}. A dataset is laid out as {LAYOUT}") from exc
     frames, not_finite = [], 0
     for frame in sequence.frames:
         image = read_exr(sequence.pattern.path(frame))
         layers = resolve_layers(image.channel_names, None, str(sequence.pattern.path(frame)))
         not_finite += int(np.count_nonzero(~np.isfinite(image.get(list(layers.beauty)))))
         frames.append(features_from_exr(image, layers)[0])
-    return frames, sequence.frames, not_finite
+    return frames, sequence, not_finite
+
+
+def _refuse_other_frames(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]]) -> None:
+    """Refuse a sequence whose folders hold different frame numbers (frames are paired by
+    position: a frame missing in one folder would pair every later noisy frame with the
+    reference of another), or the same ones with a gap (`Sequence.gaps`): the frames either
+    side of it would be read as neighbours, which `seq` never does (a gap ends a window)."""
+    numbers = {folder: sequence.frames for folder, (_, sequence, _) in read.items()}
+    every = sorted(set().union(*numbers.values()))
+    lacking = {folder: sorted(set(every) - set(have)) for folder, have in numbers.items() if have != every}
+    if lacking:
+        raise DatasetError(f"sequence {name}: " + "; ".join(
+            f"{folder}/ lacks frame(s) {format_frames(frames)}" for folder, frames in lacking.items())
+            + ". Render them again (make-dataset resumes) or remove the sequence")
+    gaps = next(iter(read.values()))[1].gaps()
+    if gaps:
+        raise DatasetError(f"sequence {name}: frame(s) {format_frames(gaps)} are missing from every "
+                           f"folder (a gap in {format_frames(every)}): the frames either side of it "
+                           "would be read as neighbours. Render them, or split the sequence into "
+                           "one folder per run of frames")
+
+
+def _size(frame: FrameFeatures) -> str:
+    return f"{frame.width}x{frame.height}"
+
+
+def _refuse_other_sizes(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]]) -> None:
+    """Refuse a sequence whose frames differ in resolution (a reference rendered larger would be
+    cropped elsewhere than its noisy frame; a smaller one cannot be cropped at all), naming the
+    sizes of the first noisy level and of the folder and frames that differ."""
+    first, (frames, sequence, _) = next(iter(read.items()))
+    expected = _size(frames[0])
+    for folder, (frames, sequence, _) in read.items():
+        other = [(number, _size(f)) for number, f in zip(sequence.frames, frames) if _size(f) != expected]
+        if other:
+            raise DatasetError(
+                f"sequence {name}: {folder}/ frame(s) {format_frames(n for n, _ in other)} are "
+                f"{other[0][1]} pixels, its {first}/ frames {expected}. Every folder of a sequence "
+                "holds frames of one resolution: render them again at one size, or remove the sequence")
+
+
+def _refuse_broken_targets(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]],
+                           levels: tuple[str, ...]) -> None:
+    """Refuse targets holding NaN or Inf (sanitised to 0 and 65504, a broken reference teaches the
+    network fireflies: training loss doubled and validation relMSE reached 6e6 in a probe)."""
+    broken = {folder: read[folder][2] for folder in read if folder not in levels and read[folder][2]}
+    if broken:
+        raise DatasetError(f"sequence {name}: " + "; ".join(
+            f"{folder}/ holds {count} NaN or Inf beauty value(s)" for folder, count in broken.items())
+            + ". Render it again or remove the sequence")
+
+
+def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -> MotionVectors | None:
+    """How the sequence's motion vectors are read: found from its noisy `frames` as `seq
+    --motion-vectors auto` finds a shot's (`motion_vectors.detect` on `detection_pairs` of its
+    frames); None when they have no motion vectors. A reading other than ours is logged."""
+    if all(frame.motion is None for frame in frames):
+        return None
+    by_number = dict(zip(sequence.frames, frames))
+    reading = detect((pair, by_number[pair[0]], by_number[pair[1]])
+                     for pair in detection_pairs(sequence.frames))
+    if reading.factors != MotionVectors(CANONICAL).factors:
+        log.info("sequence %s: motion vectors read as %s", name, reading.describe())
+    return reading
 
 
 def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSequence:
-    """Read every noisy level and the targets of one generated sequence folder; refuse one whose
-    folders hold different frames (frames are paired by position: a frame missing in one folder
-    would pair every later noisy frame with the reference of another), or whose targets hold NaN
-    or Inf (sanitised to 0 and 65504, a broken reference teaches the network fireflies: training
-    loss doubled and validation relMSE reached 6e6 in a probe)."""
+    """Read every noisy level and the targets of one generated sequence folder, the motion vectors
+    read as `seq` reads them (`motion_reading`); refuse one whose folders hold different frames
+    or a gap, frames of another resolution, or targets holding NaN or Inf."""
     levels = spp_levels or tuple(
         sorted(p.name for p in folder.iterdir()
                if p.is_dir() and p.name.startswith("spp") and not p.name.endswith(SECOND_NOISY_SUFFIX))
     )
     if not levels:
-        raise DatasetError(f"{folder} holds no sppN/ folders; is it a make-dataset sequence?")
+        raise DatasetError(f"{folder} holds no sppN/ folders; a dataset is laid out as {LAYOUT}")
     read = {level: read_frames_checked(folder / level) for level in levels}
     for name in (REFERENCE, *(level + SECOND_NOISY_SUFFIX for level in levels)):
         if (folder / name).is_dir():
             read[name] = read_frames_checked(folder / name)
-    numbers = {name: frame_numbers for name, (_, frame_numbers, _) in read.items()}
-    every = sorted(set().union(*numbers.values()))
-    lacking = {name: sorted(set(every) - set(have)) for name, have in numbers.items() if have != every}
-    if lacking:
-        raise DatasetError(f"sequence {folder.name}: " + "; ".join(
-            f"{name}/ lacks frame(s) {format_frames(frames)}" for name, frames in lacking.items())
-            + ". Render them again (make-dataset resumes) or remove the sequence")
-    broken = {name: read[name][2] for name in read if name not in levels and read[name][2]}
-    if broken:
-        raise DatasetError(f"sequence {folder.name}: " + "; ".join(
-            f"{name}/ holds {count} NaN or Inf beauty value(s)" for name, count in broken.items())
-            + ". Render it again or remove the sequence")
-    return RenderSequence(folder.name, {level: read[level][0] for level in levels},
+    _refuse_other_frames(folder.name, read)
+    _refuse_other_sizes(folder.name, read)
+    _refuse_broken_targets(folder.name, read, levels)
+    frames, sequence, _ = read[levels[0]]
+    reading = motion_reading(folder.name, frames, sequence)
+    noisy = {level: [reading.apply(f) for f in read[level][0]] if reading else read[level][0]
+             for level in levels}
+    return RenderSequence(folder.name, noisy,
                           {name: [f.beauty for f in read[name][0]] for name in read if name not in levels})
 
 
@@ -124,7 +193,8 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
     `skip_broken`, those `load_sequence` refuses, each named in a warning."""
     folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and any(p.glob("spp*")))
     if not folders:
-        raise DatasetError(f"no sequences found in {root}; create one with `vfxdenoise make-dataset`")
+        raise DatasetError(f"no sequences (folders holding sppN/) found in {root}{_layout_hint(Path(root))}"
+                           f". A dataset is laid out as {LAYOUT}; `vfxdenoise make-dataset` writes one")
     manifest = Path(root) / "manifest.json"
     recorded = json.loads(manifest.read_text()).get("sequences", {}) if manifest.is_file() else {}
     sequences = []
@@ -144,6 +214,18 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
     return sequences
 
 
+def _layout_hint(root: Path) -> str:
+    """What a folder without sequences holds instead: one sequence's own folders (the shot given
+    instead of the dataset above it), or sequences with other folder names than sppN/."""
+    inside = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if any(name.startswith("spp") or name == REFERENCE for name in inside):
+        return (f": it holds {', '.join(n + '/' for n in inside)} itself, as one sequence does; "
+                "give the folder above it")
+    nested = {name: sorted(p.name for p in (root / name).iterdir() if p.is_dir()) for name in inside}
+    shown = [f"{name}/ holds {', '.join(sub + '/' for sub in subs)}" for name, subs in nested.items() if subs]
+    return f" ({'; '.join(shown[:3])})" if shown else ""
+
+
 def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data") -> None:
     """Refuse, before any step, sequences without what training (or validation) compares with:
     the reference, or self-supervised, the second noisy render of every level."""
@@ -154,6 +236,7 @@ def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, wha
         if absent:
             hint = ("render second noisy frames with make-dataset --second-noisy"
                     if config.self_supervised else "render its reference with make-dataset")
+            hint += f" (a dataset is laid out as {LAYOUT})"
             raise DatasetError(f"{what}: sequence {sequence.name} has no {', '.join(absent)}/ frames "
                                f"to compare with; {hint}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import torch
 from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset
 
-from vfxdenoise.core.weights import load_weights
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import load_weights, save_weights
 
 TINY = ["--steps", "4", "--validate-every", "2", "--crop", "16", "--batch", "2", "--widths", "8,8,8,8",
         "--device", "cpu"]
@@ -48,8 +50,11 @@ def test_train_writes_weights_card_log_and_validation(trained):
 
 def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained, tmp_path):
     result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "n2n", "--self-supervised",
-                            "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
+                            "--init", trained / "model.safetensors", *TINY, "--temporal-weight", "1",
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "note: --self-supervised trains with a relative L2 loss" in result.stderr
+    assert "--temporal-weight is not used" in result.stderr
     card = json.loads((tmp_path / "n2n" / "model.json").read_text())
     assert card["training"]["self_supervised"] is True
     assert card["training"]["init"]["given"] == str(trained / "model.safetensors")
@@ -193,3 +198,76 @@ def test_a_second_run_into_a_trained_folder_needs_resume_or_overwrite(dataset, t
     changed = run_vfxdenoise("train", "--data", dataset, "--out", trained, *TINY[:4], "--crop", "24",
                              *TINY[6:], "--resume", cwd=tmp_path)
     assert changed.returncode == 1 and "crop: 16 -> 24" in changed.stderr
+
+
+def test_init_takes_the_rate_and_loss_weights_from_the_init_models_card_unless_given(dataset, tmp_path):
+    """The shipped default was fine-tuned at lr 3e-4 with temporal, energy and relMSE terms
+    (its card); the training defaults (lr 2e-3, no energy or relMSE term) undid much of it."""
+    out = tmp_path / "ft"
+    result = run_vfxdenoise("train", "--data", dataset, "--out", out, "--init", "default", "--steps", "1",
+                            "--crop", "16", "--batch", "2", "--device", "cpu", "--energy-weight", "0",
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("--init default: --lr 0.0003, --temporal-weight 2, --relmse-weight 0.1 from its model card"
+            in result.stdout)
+    training = json.loads((out / "model.json").read_text())["training"]
+    assert training["lr"] == 3e-4 and training["temporal_weight"] == 2.0
+    assert training["relmse_weight"] == 0.1 and training["energy_weight"] == 0.0  # given: kept
+
+
+@pytest.mark.parametrize("option", [("--arch", "temporal-kpn"), ("--widths", "16,16")])
+def test_init_with_another_network_asked_for_is_refused(dataset, trained, tmp_path, option):
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--init",
+                            trained / "model.safetensors", *option, "--steps", "1", cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"{option[0]} {option[1]} differs" in result.stderr and "temporal-unet network" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("command", ["eval", "train"])
+def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset, tmp_path, command):
+    classic = tmp_path / "dncnn.safetensors"
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
+                 {"channels": 1, "depth": 3, "features": 4})
+    given = (["--model", classic, "--no-oidn", "--out", tmp_path / "e"] if command == "eval"
+             else ["--init", classic, "--out", tmp_path / "m"])
+    result = run_vfxdenoise(command, "--data", dataset, *given, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
+    assert "denoise-image" in result.stderr
+
+
+def test_eval_refuses_a_sequence_without_reference_before_denoising_any(tmp_path, trained):
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=32)
+    shutil.rmtree(data / "seq1" / "reference")
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", data, "--model", trained / "model.safetensors", "--no-oidn",
+                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: --data: sequence seq1 has no reference/ frames to compare with" in result.stderr
+    assert not list(out.glob("*.png"))  # no sequence was denoised
+
+
+def test_a_checkpoint_loads_as_the_model_of_its_step(trained):
+    checkpoint = load_weights(trained / "checkpoint-4.safetensors")
+    final = load_weights(trained / "model.safetensors")
+    assert (checkpoint.architecture, checkpoint.config) == (final.architecture, final.config)
+    for key, value in final.model.state_dict().items():
+        assert torch.equal(checkpoint.model.state_dict()[key], value)
+
+
+def test_the_card_counts_the_seconds_of_every_process_of_a_resumed_run(dataset, trained, tmp_path):
+    """Resumed at its last step, the run trains no more: its card keeps the first run's time."""
+    before = json.loads((trained / "model.json").read_text())["training"]["seconds"]
+    logged = float(list(csv.DictReader((trained / "log.csv").open()))[-1]["seconds"])
+    result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY,
+                            "--resume", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    after = json.loads((trained / "model.json").read_text())["training"]["seconds"]
+    assert after == round(logged, 1) and after >= before - 0.1 and after > 0
+
+
+def test_resume_and_overwrite_together_are_refused(dataset, trained, tmp_path):
+    result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY, "--resume",
+                            "--overwrite", cwd=tmp_path)
+    assert result.returncode == 1 and "pass one of them" in result.stderr

@@ -38,6 +38,24 @@ def test_eval_denoises_an_element_as_seq_does_keeping_its_empty_pixels_black(tmp
     assert max(out[:, :, :15].max() for out in unruled) > 1e-3 * gain
 
 
+def test_eval_reads_motion_vectors_to_the_next_frame_as_seq_does(tmp_path, tiny_weights):
+    """A studio shot whose vectors point to the next frame: `seq --motion-vectors auto` finds
+    that from its frames, and eval scores what seq writes, not the neighbours warped away."""
+    frames = range(1001, 1006)
+    for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+        write_sequence(tmp_path / "data" / "shot" / level, frames, noise=noise, motion=2.0,
+                       convention="next")
+    summary = denoise_sequence(str(tmp_path / "data" / "shot" / "spp4" / "render.####.exr"),
+                               str(tmp_path / "out" / "o.####.exr"),
+                               config=EngineConfig(model=str(tiny_weights), device="cpu",
+                                                   precision="float32"))
+    assert summary.motion_vectors.startswith("next")
+    scored = model_denoiser(load_weights(tiny_weights).model)(load_dataset(tmp_path / "data")[0], "spp4")
+    for index, frame in enumerate(frames):
+        written = read_exr(summary.output_pattern.path(frame)).get(["R", "G", "B"])
+        np.testing.assert_allclose(scored[index], written, rtol=2e-3, atol=1e-4)  # half
+
+
 def _darken(pattern: FramePattern, frames: range, gain: float) -> None:
     """The frames' beauty times `gain`, stored as float (half would round a dark render)."""
     for frame in frames:

@@ -1,11 +1,13 @@
 """Weights load from safetensors only, with clear errors for damaged or mismatched files."""
 
+import json
+
 import pytest
 import torch
 
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.weights import load_weights, save_weights
+from vfxdenoise.core.weights import CLASSIC, RENDER, load_weights, save_weights
 
 
 def test_round_trip_restores_architecture_config_and_tensors(tmp_path):
@@ -53,3 +55,52 @@ def test_a_tilde_in_a_weights_path_is_the_home_folder(tmp_path, tiny_weights, mo
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "tiny.safetensors").write_bytes(tiny_weights.read_bytes())
     assert load_weights("~/models/tiny.safetensors").path == tmp_path / "models" / "tiny.safetensors"
+
+
+def _tiny_file(path, metadata: dict) -> None:
+    """A tiny temporal-unet's tensors under `metadata`."""
+    from safetensors.torch import save_file
+
+    state = build_model("temporal-unet", temporal_radius=1, widths=[8, 8]).state_dict()
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path), metadata=metadata)
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ('{not json', r"its 'config' metadata is not JSON .* damaged"),
+    ('{"temporal_radius": 1, "widths": [8, 8], "bogus": 1}',
+     r"this vfxdenoise \(.*\) cannot build its 'temporal-unet' network with config .*bogus.* newer"),
+])
+def test_a_config_this_version_cannot_read_is_a_model_error_naming_the_file(tmp_path, config, expected):
+    path = tmp_path / "m.safetensors"
+    _tiny_file(path, {"architecture": "temporal-unet", "config": config})
+    with pytest.raises(ModelError, match=f"^{path}: {expected}"):
+        load_weights(path)
+
+
+def test_a_damaged_model_card_is_a_model_error_naming_it(tmp_path):
+    path = tmp_path / "m.safetensors"
+    _tiny_file(path, {"architecture": "temporal-unet", "config": '{"temporal_radius": 1, "widths": [8, 8]}'})
+    path.with_suffix(".json").write_text('{"training": ')
+    with pytest.raises(ModelError, match=f"model card {path.with_suffix('.json')} is not JSON"):
+        load_weights(path)
+
+
+def test_a_checkpoint_of_an_older_version_says_what_to_use_instead(tmp_path):
+    path = tmp_path / "checkpoint-40.safetensors"
+    _tiny_file(path, {"step": "40"})
+    with pytest.raises(ModelError, match=r"training checkpoint \(step 40\) .* model.safetensors.*--resume"):
+        load_weights(path)
+
+
+def test_weights_of_the_other_track_are_refused_naming_the_file(tmp_path):
+    classic = tmp_path / "dncnn.safetensors"
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
+                 {"channels": 1, "depth": 3, "features": 4})
+    with pytest.raises(ModelError, match=f"{classic} holds a 'dncnn' classic-track model .*denoise-image"):
+        load_weights(classic, track=RENDER)
+    assert load_weights(classic, track=CLASSIC).architecture == "dncnn"
+    render = tmp_path / "unet.safetensors"
+    _tiny_file(render, {"architecture": "temporal-unet", "config": json.dumps({"temporal_radius": 1,
+                                                                              "widths": [8, 8]})})
+    with pytest.raises(ModelError, match=f"{render} holds a 'temporal-unet' render model"):
+        load_weights(render, track=CLASSIC)

@@ -3,6 +3,7 @@ frame is written; weights load only from safetensors, so a pickle's code never r
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 from reliability.runs import files_in
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
+
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import save_weights
 
 
 class _Payload:
@@ -39,6 +43,16 @@ def _model_file(kind: str, folder: Path, tiny_weights: Path, marker: Path) -> Pa
         torch.save({"state": _Payload(marker)}, path)
     elif kind == "folder-without-weights":
         return folder
+    elif kind == "classic-model":
+        config = {"channels": 3, "depth": 3, "features": 8}
+        save_weights(build_model("dncnn", **config), path, "dncnn", config, {"note": "for tests"})
+    elif kind in ("config-not-json", "config-of-a-newer-version", "old-checkpoint"):
+        state = load_file(str(tiny_weights))
+        metadata = {"config-not-json": {"architecture": "temporal-unet", "config": "{not json"},
+                    "config-of-a-newer-version": {"architecture": "temporal-unet", "config": json.dumps(
+                        {"temporal_radius": 2, "widths": [8, 8, 8, 8], "added_later": 1})},
+                    "old-checkpoint": {"step": "40"}}[kind]
+        save_file(state, str(path), metadata=metadata)
     return path
 
 
@@ -49,6 +63,10 @@ EXPECTED = {
     "pickle": "cannot read model weights {path}",
     "torch-save": "cannot read model weights {path}",
     "folder-without-weights": "model weights not found: '{path}'",
+    "config-not-json": "{path}: its 'config' metadata is not JSON",
+    "config-of-a-newer-version": "{path}: this vfxdenoise (",
+    "old-checkpoint": "{path} is a training checkpoint (step 40) of an older vfxdenoise",
+    "classic-model": "{path} holds a 'dncnn' classic-track model (from `vfxdenoise classic train`)",
 }
 
 

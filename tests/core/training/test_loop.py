@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+from vfxdenoise.core.weights import load_weights, weights_metadata
 
 
 class _Interrupted(Exception):
@@ -98,3 +100,39 @@ def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
     assert sorted(p.name for p in tmp_path.glob("*.safetensors")) == [
         "checkpoint-6.safetensors", "optimizer-6.safetensors"]
+
+
+def test_the_log_shows_the_rate_each_step_ran_at(tmp_path):
+    """One-cycle warm-up: step 1 runs at lr / 25, and the row of step 1 says so (it showed the
+    rate of step 2)."""
+    torch.manual_seed(0)
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    rows = fit(model, _stream("python"), _loss, LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, log_every=1))
+    reference = torch.optim.AdamW(nn.Conv2d(1, 1, 1).parameters(), lr=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(reference, max_lr=0.05, total_steps=6)
+    ran_at = []
+    for _ in range(6):
+        ran_at.append(reference.param_groups[0]["lr"])
+        reference.step()
+        schedule.step()
+    assert [row["lr"] for row in rows] == pytest.approx(ran_at)
+    assert rows[0]["lr"] == pytest.approx(0.05 / 25)
+
+
+def test_resume_and_overwrite_together_are_refused(tmp_path):
+    with pytest.raises(TrainingError, match="--resume continues .* --overwrite starts again .* one of them"):
+        _fit(tmp_path, _stream("python"), resume=True, overwrite=True)
+    assert not (tmp_path / "checkpoint.json").exists()
+
+
+def test_a_checkpoint_with_the_model_metadata_loads_as_a_model(tmp_path):
+    """`seq --model runs/x/checkpoint-N.safetensors` runs the weights of step N."""
+    config = {"channels": 1, "depth": 3, "features": 4}
+    torch.manual_seed(0)
+    model = build_model("dncnn", **config)
+    fit(model, _stream("python"), _loss, LoopConfig(steps=3, out_dir=tmp_path, lr=0.05),
+        metadata=weights_metadata("dncnn", config))
+    loaded = load_weights(tmp_path / "checkpoint-3.safetensors")
+    assert loaded.architecture == "dncnn" and loaded.config == config
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[key], value.cpu())

@@ -1,12 +1,13 @@
 """Render training data: windows built like the engine's, aligned augmentation, falling loss."""
 
 import json
+import logging
 import random
 
 import numpy as np
 import pytest
 import torch
-from exr_sequences import write_render_dataset
+from exr_sequences import write_render_dataset, write_sequence
 
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.io.exr import read_exr, write_exr
@@ -61,6 +62,60 @@ def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
     assert "sequence seq0 is left out" in caplog.text
+
+
+def test_a_gap_in_every_folder_is_refused_or_left_out_naming_the_sequence_and_gap(tmp_path, caplog):
+    """Frames 1002 and 1004 are no neighbours: `seq` ends a window at a gap."""
+    root = write_render_dataset(tmp_path, sequences=2, frames=range(1001, 1006))
+    for folder in ("spp4", "reference"):
+        (root / "seq1" / folder / "render.1003.exr").unlink()
+    with pytest.raises(DatasetError, match=r"sequence seq1: frame\(s\) 1003 are missing from every folder"):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert "sequence seq1 is left out" in caplog.text and "1003" in caplog.text
+
+
+@pytest.mark.parametrize("size", [48, 24])
+def test_a_reference_of_another_resolution_is_refused_or_left_out_naming_both_sizes(tmp_path, caplog, size):
+    """Larger, it trained on crops of other places; smaller, cropping it failed in PyTorch."""
+    root = write_render_dataset(tmp_path, sequences=2)
+    write_sequence(root / "seq1" / "reference", range(1001, 1005), size, size, noise=0.0)
+    expected = (rf"sequence seq1: reference/ frame\(s\) 1001-1004 are {size}x{size} pixels, "
+                r"its spp4/ frames 40x40")
+    with pytest.raises(DatasetError, match=expected):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert "sequence seq1 is left out" in caplog.text
+
+
+def test_motion_vectors_to_the_next_frame_are_read_as_seq_reads_them(tmp_path, caplog):
+    """A studio render whose vectors point to the next frame: found from its noisy frames (as
+    `seq --motion-vectors auto` does) and turned into ours, as if rendered so."""
+    caplog.set_level(logging.INFO)
+    frames = range(1001, 1006)
+    for name, convention in (("ours", "previous"), ("studio", "next")):
+        write_sequence(tmp_path / name / "shot" / "spp4", frames, convention=convention)
+        write_sequence(tmp_path / name / "shot" / "reference", frames, noise=0.0, convention=convention)
+    ours, studio = (load_dataset(tmp_path / name)[0] for name in ("ours", "studio"))
+    for a, b in zip(ours.noisy["spp4"], studio.noisy["spp4"]):
+        np.testing.assert_array_equal(a.motion, b.motion)
+    assert "sequence shot: motion vectors read as next (found from frames" in caplog.text
+
+
+@pytest.mark.parametrize("layout", ["a shot as the dataset", "noisy/ for sppN/"])
+def test_a_folder_of_another_layout_is_refused_stating_the_layout_expected(tmp_path, layout):
+    root = write_render_dataset(tmp_path / "data", sequences=1)
+    if layout == "noisy/ for sppN/":
+        (root / "seq0" / "spp4").rename(root / "seq0" / "noisy")
+        hint = "seq0/ holds noisy/, reference/"
+    else:
+        root, hint = root / "seq0", "it holds reference/, spp4/ itself, as one sequence does"
+    with pytest.raises(DatasetError) as refused:
+        load_dataset(root)
+    message = str(refused.value)
+    assert hint in message
+    for part in ("<seq>/sppN/render.####.exr", "<seq>/reference/render.####.exr", "<seq>/sppNb/"):
+        assert part in message
 
 
 def test_sequences_the_manifest_marks_incomplete_are_left_out(tmp_path, caplog):
