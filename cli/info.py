@@ -7,7 +7,7 @@ import click
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
-from vfxdenoise.core.io.aovs import resolve_layers, unread_motion
+from vfxdenoise.core.io.aovs import unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import resolve_views, views_of
@@ -19,13 +19,14 @@ def _window(box) -> str:
     return f"({xmin}, {ymin}) - ({xmax}, {ymax})  {xmax - xmin + 1}x{ymax - ymin + 1}"
 
 
-def _other_rgb_layers(channels: list[str], overrides: dict[str, str], source: str) -> str:
-    """The layers `seq --aov '*'` would take: RGB layers that feed no feature (named as within
-    their view)."""
+def _other_rgb_layers(specs: list, overrides: dict[str, str], source: str) -> str:
+    """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no IDs
+    (named as within the default view)."""
     try:
-        return ", ".join(name for name, _ in resolve_layers(channels, overrides, source, ["*"]).aovs)
+        first_view = next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
     except ChannelError:
         return "none"
+    return ", ".join(name for name, _ in first_view.aovs)
 
 
 def _header_check(sequence, first: list) -> str:
@@ -113,5 +114,4 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):
         click.echo(f"note: {hint}")
     if not aovs + radiance_aovs:
-        own = list(views[0].channels)  # the default view's, as --aov names them
-        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(own, overrides, str(first))}")
+        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(specs, overrides, str(first))}")

@@ -12,7 +12,7 @@ list, or 'none'.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from vfxdenoise.core.errors import ChannelError
@@ -232,11 +232,13 @@ def unread_motion(channel_names: Sequence[str]) -> str | None:
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
-                   source: str | None = None, aovs: Sequence[str] = ()) -> LayerMap:
+                   source: str | None = None, aovs: Sequence[str] = (),
+                   data: Collection[str] = ()) -> LayerMap:
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
-    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty.
+    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty; never one of
+    `data`'s channels, which hold IDs rather than light (`views.data_channels`).
     """
     channels = list(channel_names)
     layers = _layers(channels)
@@ -263,22 +265,22 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 f"{_describe_layers(layers) or '(no channels)'}. Name it with --beauty LAYER or "
                 "--beauty LAYER.R,LAYER.G,LAYER.B"
             )
-    return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where))
+    return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where, data))
 
 
 def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str],
-                mapping: Mapping[str, tuple[str, ...] | None], where: str
+                mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
-    layer that is missing, lacks three components, or is a feature the network reads. A name
-    with wildcards (`RGBA_*`) stands for every layer it matches, in channel order, that has three
-    components and feeds no feature."""
+    layer that is missing, lacks three components, is a feature the network reads, or holds IDs
+    (`data`). A name with wildcards (`RGBA_*`) stands for every layer it matches, in channel
+    order, that has three components, feeds no feature and holds no IDs."""
     found: dict[str, tuple[str, ...]] = {}
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
         if name.lower() == "none":
             raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
         if any(c in name for c in "*?["):
-            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"])))
+            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"]), data))
             continue
         picked = _override(channels, layers, "beauty", name, where, option="--aov",
                            view_layer=_view_layer(mapping["beauty"]))
@@ -286,6 +288,10 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if taken:
             raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
+        if set(picked) & set(data):
+            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} holds IDs, not light (a "
+                               "Cryptomatte layer, or stored as uint), which denoising would "
+                               "corrupt; name light layers only")
         found[name] = picked
     return tuple(found.items())
 
@@ -298,11 +304,11 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               mapping: Mapping[str, tuple[str, ...] | None], where: str,
-              view_layer: str = "") -> dict[str, tuple[str, ...]]:
-    """The RGB layers whose names match the wildcard `pattern`; ChannelError when none does. In a
-    render of view layers only `view_layer`'s (the beauty's), matched with or without its prefix
-    (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
-    found = {}
+              view_layer: str = "", data: Collection[str] = ()) -> dict[str, tuple[str, ...]]:
+    """The RGB layers whose names match the wildcard `pattern`, but those holding IDs (`data`);
+    ChannelError when none does. In a render of view layers only `view_layer`'s (the beauty's),
+    matched with or without its prefix (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
+    found, skipped = {}, {}
     for layer in layers:
         owner, _, own = layer.rpartition(".")
         if view_layer and owner != view_layer:
@@ -311,8 +317,9 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
             picked = _components(layers, layer, "beauty")
             if picked and not _taken(picked, mapping):
-                found[layer] = picked
+                (skipped if set(picked) & set(data) else found)[layer] = picked
     if not found:
-        raise ChannelError(f"--aov {pattern}: no layer{where} with 3 components matches it; "
+        left_out = f" but those holding IDs, not light ({', '.join(skipped)})" if skipped else ""
+        raise ChannelError(f"--aov {pattern}: no layer{where} with 3 components matches it{left_out}; "
                            f"layers: {_describe_layers(layers)}")
     return found

@@ -450,6 +450,12 @@ def channel_names_by_part(specs: Sequence[oiio.ImageSpec],
     return names
 
 
+def uint_channels(specs: Sequence[oiio.ImageSpec]) -> set[str]:
+    """The channels stored as uint (object IDs), by the names `ExrImage` gives them."""
+    return {name for spec, names in zip(specs, channel_names_by_part(specs))
+            for index, name in enumerate(names) if _pixel_type(spec, index) == "uint"}
+
+
 def held_dtype(pixel_types: Iterable[str], keep_half: bool = True) -> np.dtype:
     """The type `ExrImage.get` gives channels stored in `pixel_types` ('half', 'float', 'uint'):
     float16 when `keep_half` and all of them are half, else float32."""

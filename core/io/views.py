@@ -14,6 +14,7 @@ named ''.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,9 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, resolve_layers
-from vfxdenoise.core.io.exr import channel_names_by_part, part_name
+from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
+
+_CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
 
 
 @dataclass(frozen=True)
@@ -134,13 +137,29 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
             continue
         where = f"{source}, view {view.name}" if source and view.name else (source or None)
         try:
-            layers = resolve_layers(list(view.channels), overrides, where, aovs)
+            layers = resolve_layers(list(view.channels), overrides, where, aovs, data_channels(specs, view))
         except ChannelError:
             if index == 0 or view.name in only or _has_beauty(view, overrides):
                 raise
             continue
         found[view.name] = _in_file(layers, view)
     return found
+
+
+def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]:
+    """The view's channels (its own names) that hold IDs rather than light, which `--aov` never
+    denoises: those stored as uint (object IDs), and a Cryptomatte's, which its header names
+    (`cryptomatte/<key>/name` CryptoObject: the layers CryptoObject, its preview, and
+    CryptoObject00, 01..., ID and coverage pairs; Blender prefixes its view layer's name)."""
+    ids = uint_channels(specs)
+    matte_names = {str(attribute.value).rpartition(".")[2] for spec in specs
+                   for attribute in spec.extra_attribs if _CRYPTOMATTE_NAME.fullmatch(attribute.name)}
+    data = set()
+    for own, name in view.channels.items():
+        layer = own.rpartition(".")[0].rpartition(".")[2]
+        if name in ids or re.sub(r"\d\d$", "", layer) in matte_names:
+            data.add(own)
+    return frozenset(data)
 
 
 def _has_beauty(view: View, overrides: Mapping[str, str | None] | None) -> bool:

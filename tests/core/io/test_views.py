@@ -136,3 +136,30 @@ def test_a_beauty_part_named_by_the_user_keeps_the_first_parts_channels_to_it(be
     assert layers.beauty == ("beauty_main.R", "beauty_main.G", "beauty_main.B")
     assert layers.aovs == (("specular", ("R", "G", "B")),)
     assert resolve_views(specs, {"beauty": "R,G,B"})[""].beauty == ("R", "G", "B")
+
+
+MATTE = ["CryptoObject.R", "CryptoObject.G", "CryptoObject.B",
+         *(f"CryptoObject{rank}.{c}" for rank in ("00", "01") for c in "RGBA")]
+
+
+def _with_ids(prefix: str = "") -> oiio.ImageSpec:
+    """A render with a light group, a Cryptomatte (its preview and two ranks, named in the header,
+    Blender-style with its view layer's name when `prefix`) and an RGB ID layer stored as uint."""
+    ids = ["objid.R", "objid.G", "objid.B"]
+    spec = _spec(EYE + [prefix + name for name in MATTE] + ids,
+                 **{"cryptomatte/3ae2c1b/name": prefix + "CryptoObject"})
+    spec.channelformats = tuple(oiio.TypeDesc("uint" if name in ids else "half") for name in spec.channelnames)
+    return spec
+
+
+@pytest.mark.parametrize("prefix", ["", "ViewLayer."])
+def test_layers_holding_ids_are_never_denoised_as_light(prefix):
+    """`--aov '*'` took a Cryptomatte's ID and coverage layers and an ID pass, which denoising
+    turned into other objects' IDs; wildcards leave them out, and naming one is refused."""
+    spec = _with_ids(prefix)
+    assert [name for name, _ in resolve_views([spec], aovs=["*"])[""].aovs] == ["key"]
+    for layer in (f"{prefix}CryptoObject00", f"{prefix}CryptoObject", "objid"):
+        with pytest.raises(ChannelError, match=rf"--aov {layer}: .* holds IDs, not light"):
+            resolve_views([spec], aovs=[layer])
+    with pytest.raises(ChannelError, match=r"matches it but those holding IDs, not light \(.*CryptoObject00"):
+        resolve_views([spec], aovs=["*Crypto*"])
