@@ -148,7 +148,8 @@ def _with_ids(prefix: str = "") -> oiio.ImageSpec:
     ids = ["objid.R", "objid.G", "objid.B"]
     spec = _spec(EYE + [prefix + name for name in MATTE] + ids,
                  **{"cryptomatte/3ae2c1b/name": prefix + "CryptoObject"})
-    spec.channelformats = tuple(oiio.TypeDesc("uint" if name in ids else "half") for name in spec.channelnames)
+    spec.channelformats = tuple(oiio.TypeDesc("uint" if name in ids else "half")
+                                for name in spec.channelnames)
     return spec
 
 
