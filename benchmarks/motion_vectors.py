@@ -39,11 +39,13 @@ WAYS = {"auto": {}, "read as previous": {"motion_vectors": "previous"},
 
 
 def _rewrite(frames: Path, factors: tuple[float, float], folder: Path) -> str:
-    """The frames of `frames`/render.####.exr with their motion times `factors`; their pattern."""
+    """The frames of `frames`/render.####.exr with their motion times `factors`, as another
+    renderer's (no longer make-dataset's `software`, whose convention `auto` knows); their pattern."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(frames.glob("render.*.exr")):
         image = read_exr(path)
         image.set(MOTION, image.get(MOTION) * np.asarray(factors, np.float32).reshape(2, 1, 1))
+        image.set_attribute("software", "benchmarks/motion_vectors.py")
         write_exr(folder / path.name, image)
     return str(folder / "render.####.exr")
 

@@ -80,7 +80,14 @@ from vfxdenoise.core.io.sequence import (
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile
-from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors, detect, detection_pairs
+from vfxdenoise.core.motion_vectors import (
+    AUTO,
+    CANONICAL,
+    MotionVectors,
+    detect,
+    detection_pairs,
+    known_writer,
+)
 from vfxdenoise.core.network_input import (
     InputByRegion,
     aligned_aovs,
@@ -703,6 +710,12 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         return None
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
+    try:
+        known = known_writer(read_exr_header(pattern.path(on_disk[0])), config.motion_scale)
+    except VfxDenoiseError:  # the run reports that frame
+        known = None
+    if known is not None:
+        return known
     source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
                           device=torch.device("cpu"), quiet=True, views=config.views)
 

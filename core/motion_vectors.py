@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
@@ -55,6 +56,8 @@ SCALES = (0.5, 2.0)
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
 MOVING = 0.5  # pixels of motion along an axis that make a pixel tell that axis's sign
 MIN_PIXELS = 64  # fewer such pixels in a pair tell nothing
+# Frames' `software` header -> the convention their writer's motion vectors are in (`known_writer`).
+KNOWN_WRITERS = {"vfxdenoise make-dataset": CANONICAL}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,17 @@ class MotionVectors:
         return self.reading + (f" ({self.evidence})" if self.evidence else "")
 
 
+def known_writer(specs: Sequence, scale: float = 1.0) -> MotionVectors | None:
+    """The reading (at `scale`) of frames whose writer (their first part's `software` header) is
+    known to write motion in one convention, without detecting it; None for others. Our own
+    make-dataset renders hold exact vectors in ours, yet `detect`, which matches guides warped
+    with bilinear sampling, read 5 of its 304 training sequences as half their length
+    (BENCHMARKS.md)."""
+    software = specs[0].get_string_attribute("software") if specs else ""
+    convention = KNOWN_WRITERS.get(software)
+    return MotionVectors(convention, scale, f"written by {software}") if convention else None
+
+
 def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tuple[int, int]]:
     """Up to `count` pairs (t-1, t) of consecutive frames in `frames`, taken at the middle, then a
     quarter and three quarters of the way through. Chosen from the frames on disk alone, so
@@ -115,13 +129,16 @@ def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tup
 
 def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     """(1, C, H, W) float32 features that barely depend on the sample count: albedo and normal
-    where the render has them, else the log beauty; every stride-th pixel of every stride-th row."""
+    where the render has them, else the log beauty, each pixel the mean of the 3x3 around it;
+    every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
+    few-sample render's guides hid which reading aligns the frames, and two of our own renders
+    read as +Y up (BENCHMARKS.md)."""
     parts = [p for p in (features.albedo, features.normal) if p is not None]
-    if not parts:
-        return torch.log1p(torch.as_tensor(features.beauty[:, ::stride, ::stride],
-                                           dtype=torch.float32))[None]
-    return torch.cat([torch.as_tensor(p[:, ::stride, ::stride], dtype=torch.float32)
-                      for p in parts])[None]
+    if parts:
+        guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
+    else:
+        guides = torch.log1p(torch.as_tensor(features.beauty, dtype=torch.float32))[None]
+    return F.avg_pool2d(guides, 3, stride=1, padding=1, count_include_pad=False)[..., ::stride, ::stride]
 
 
 def _matcher(earlier: FrameFeatures, later: FrameFeatures

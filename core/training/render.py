@@ -25,11 +25,11 @@ import torch.nn.functional as F
 from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.exr import read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
 from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
-from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
+from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs, known_writer
 from vfxdenoise.core.network_input import InputLayout, build_input
 from vfxdenoise.core.temporal_window import window_reach
 from vfxdenoise.core.training.loop import Batches
@@ -148,11 +148,15 @@ def _refuse_broken_targets(name: str, read: dict[str, tuple[list[FrameFeatures],
 
 
 def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -> MotionVectors | None:
-    """How the sequence's motion vectors are read: found from its noisy `frames` as `seq
-    --motion-vectors auto` finds a shot's (`motion_vectors.detect` on `detection_pairs` of its
-    frames); None when they have no motion vectors. A reading other than ours is logged."""
+    """How the sequence's motion vectors are read, as `seq --motion-vectors auto` reads a shot's:
+    as their writer writes them where it is known (`motion_vectors.known_writer`: make-dataset's
+    renders), else found from its noisy `frames` (`motion_vectors.detect` on `detection_pairs`);
+    None when they have no motion vectors. A reading other than ours is logged."""
     if all(frame.motion is None for frame in frames):
         return None
+    known = known_writer(read_exr_header(sequence.pattern.path(sequence.frames[0])))
+    if known is not None:
+        return known
     by_number = dict(zip(sequence.frames, frames))
     reading = detect((pair, by_number[pair[0]], by_number[pair[1]])
                      for pair in detection_pairs(sequence.frames))

@@ -596,6 +596,19 @@ def test_every_chunk_of_a_shot_reads_its_motion_vectors_alike(sequence_factory, 
     assert len(found) == 1 and found.pop().startswith("next (found from frames 1004-1005")
 
 
+def test_frames_of_a_writer_known_for_its_convention_are_read_so(sequence_factory, tmp_path,
+                                                                   tiny_weights):
+    """make-dataset writes exact vectors to the previous frame: its frames are read so, whatever
+    the frames would suggest (vectors here written the other way, for the test)."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5), convention="next"))
+    for frame in range(1, 5):
+        image = read_exr(pattern.path(frame))
+        image.set_attribute("software", "vfxdenoise make-dataset")
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"), config=_config(tiny_weights))
+    assert summary.motion_vectors == "previous (written by vfxdenoise make-dataset)"
+
+
 def test_pixels_an_element_left_empty_stay_black_and_nothing_else_changes(sequence_factory, tmp_path):
     frames = range(1, 6)
     runs = {}

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.motion_vectors import CONVENTIONS, MotionVectors, detect, detection_pairs
+from vfxdenoise.core.motion_vectors import (
+    CONVENTIONS,
+    MotionVectors,
+    detect,
+    detection_pairs,
+    known_writer,
+)
 
 SIZE = 48
 
@@ -133,3 +140,21 @@ def test_moves_the_guides_barely_show_decide_nothing(written):
         frame.albedo = 0.5 + (frame.albedo - 0.5) * 1e-3
     found = detect([(frames, earlier, later)])
     assert found.convention == "previous" and found.evidence.startswith("default: too little motion")
+
+
+def test_frames_of_a_writer_known_for_its_convention_are_read_so_without_detecting():
+    spec = oiio.ImageSpec(4, 4, 3, oiio.HALF)
+    assert known_writer([spec]) is None
+    spec.attribute("software", "vfxdenoise make-dataset")
+    found = known_writer([spec], scale=2.0)
+    assert found.describe() == "previous, scale 2 (written by vfxdenoise make-dataset)"
+
+
+def test_noisy_guides_still_tell_the_convention():
+    """A few-sample render's albedo is noisy at every pixel; compared pixel by pixel, the noise
+    hid which reading aligns the frames. Guides are compared each as the mean of its 3x3 pixels."""
+    rng = np.random.default_rng(3)
+    (frames, earlier, later) = _pair((1.0, 1.0), "next")
+    for frame in (earlier, later):
+        frame.albedo = frame.albedo + rng.normal(0, 0.3, frame.albedo.shape).astype(np.float32)
+    assert detect([(frames, earlier, later)]).describe() == "next (found from frames 1000-1001)"
