@@ -516,6 +516,10 @@ def _open(path: Path) -> oiio.ImageInput:
     handle = oiio.ImageInput.open(str(path))
     if handle is None:
         reason = _one_line(_error_of(oiio) or "unknown format")
+        if "ubsampled channels" in reason:  # a valid file: re-rendering it as it was won't help
+            raise ExrError(f"{path}: holds subsampled channels (a luminance/chroma Y, RY, BY image), "
+                           "which this denoiser does not read; write the render as RGB, or convert "
+                           f"it (e.g. in Nuke) ({reason})")
         raise ExrError(f"{path}: not a readable OpenEXR file ({reason}); re-render or re-copy it")
     if handle.format_name() != "openexr":
         name = handle.format_name()

@@ -442,7 +442,9 @@ def test_a_cropped_parts_channels_are_got_and_set_over_another_data_window():
 
 def test_a_channels_plinear_flag_survives_a_rewrite(tmp_path):
     plane = np.ones((H, W), np.float16)
-    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+    window = (np.array([0, 0], np.int32), np.array([W - 1, H - 1], np.int32))
+    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+                  "dataWindow": window, "displayWindow": window},
                  {"R": plane, "lin.R": OpenEXR.Channel("lin.R", plane, 1, 1, True)}
                  ).write(str(tmp_path / "in.exr"))
     write_exr(tmp_path / "out.exr", read_exr(tmp_path / "in.exr"))
@@ -592,6 +594,25 @@ def test_other_image_format_is_refused(tmp_path):
     with pytest.raises(ExrError, match="png file, not an OpenEXR") as error:
         read_exr(path)
     assert str(path) in str(error.value)
+
+
+def test_a_luminance_chroma_file_is_refused_as_such_not_as_damaged(tmp_path):
+    """Y with RY and BY at half resolution, as OpenEXR's RGBA interface writes YCA: a valid file
+    that re-rendering would not change; the message said to re-render or re-copy it."""
+    import Imath  # OpenEXR's legacy interface: the one that writes subsampled channels
+
+    path = tmp_path / "render.1001.exr"
+    header = OpenEXR.Header(W, H)
+    half = Imath.PixelType(Imath.PixelType.HALF)
+    header["channels"] = {"Y": Imath.Channel(half), "RY": Imath.Channel(half, 2, 2),
+                          "BY": Imath.Channel(half, 2, 2)}
+    out = OpenEXR.OutputFile(str(path), header)
+    chroma = np.zeros((H // 2, W // 2), np.float16).tobytes()
+    out.writePixels({"Y": np.full((H, W), 0.5, np.float16).tobytes(), "RY": chroma, "BY": chroma})
+    out.close()
+    with pytest.raises(ExrError, match=r"holds subsampled channels \(a luminance/chroma") as error:
+        read_exr(path)
+    assert str(path) in str(error.value) and "re-render or re-copy" not in str(error.value)
 
 
 @pytest.mark.parametrize("keep", [0.97, 0.6, 0.1, 100, 20])
