@@ -31,15 +31,22 @@ def _other_rgb_layers(specs: list, overrides: dict[str, str], source: str) -> st
 
 def _header_check(sequence, first: list) -> str:
     """Every frame's header against the first frame's: the frames that cannot be read, and those
-    whose resolution or channels differ (where `seq` stops a temporal window, or fails)."""
+    whose resolution or channels differ (where `seq` stops a temporal window, or fails), whose
+    data window differs (auto-crop, overscan: lined up in display space) or whose channels are
+    stored in other pixel types."""
     def shape(specs) -> tuple:
         spec = specs[0]
         return (spec.full_x, spec.full_y, spec.full_width, spec.full_height)
 
-    def names(specs) -> set[str]:
-        return {name for part in channel_names_by_part(specs) for name in part}
+    def window(specs) -> tuple:
+        return tuple((spec.x, spec.y, spec.width, spec.height) for spec in specs)
 
-    unreadable, resized, changed = [], [], {}
+    def types(specs) -> dict[str, str]:
+        return {name: str(spec.channelformat(index))
+                for spec, names in zip(specs, channel_names_by_part(specs))
+                for index, name in enumerate(names)}
+
+    unreadable, resized, cropped, changed, retyped = [], [], [], {}, {}
     for frame in sequence.frames[1:]:
         try:
             specs = read_exr_header(sequence.pattern.path(frame))
@@ -48,9 +55,15 @@ def _header_check(sequence, first: list) -> str:
             continue
         if shape(specs) != shape(first):
             resized.append(frame)
-        difference = names(first) ^ names(specs)
-        if difference:
-            changed[frame] = difference
+        elif window(specs) != window(first):
+            cropped.append(frame)
+        ours, theirs = types(first), types(specs)
+        if set(ours) ^ set(theirs):
+            changed[frame] = set(ours) ^ set(theirs)
+        other_types = [f"{name} {theirs[name]}" for name in ours
+                       if name in theirs and ours[name] != theirs[name]]
+        if other_types:
+            retyped[frame] = other_types
     problems = []
     if unreadable:
         problems.append(f"unreadable: {format_frames(unreadable)}")
@@ -59,6 +72,13 @@ def _header_check(sequence, first: list) -> str:
     if changed:
         examples = sorted(next(iter(changed.values())))[:4]
         problems.append(f"channels differ from frame {sequence.first}'s: {format_frames(list(changed))} "
+                        f"(e.g. {', '.join(examples)})")
+    if cropped:
+        problems.append(f"data window differs from frame {sequence.first}'s: {format_frames(cropped)} "
+                        "(auto-crop or overscan: seq lines the frames up in display space)")
+    if retyped:
+        examples = next(iter(retyped.values()))[:3]
+        problems.append(f"pixel types differ from frame {sequence.first}'s: {format_frames(list(retyped))} "
                         f"(e.g. {', '.join(examples)})")
     return "; ".join(problems) or f"all {len(sequence.frames)} frame(s) alike"
 

@@ -67,6 +67,26 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
     assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
 
 
+def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_factory, tmp_path):
+    """An auto-cropped frame and a frame whose channels are stored as float were reported as
+    'all alike'."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    image = read_exr(pattern.path(2))
+    names = image.channel_names
+    crop = {name: values[4:20, 8:40] for name, values in zip(names, image.get(names))}
+    write_exr(pattern.path(2), ExrImage.from_channels(crop, {n: image.pixel_type(n) for n in names},
+                                                      data_window=(8, 4, 39, 19),
+                                                      display_window=(0, 0, 47, 31)))
+    image = read_exr(pattern.path(3))
+    write_exr(pattern.path(3), ExrImage.from_channels(dict(zip(names, image.get(names))), "float"))
+
+    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+
+    assert ("headers:    data window differs from frame 1's: 2 (auto-crop or overscan: seq lines "
+            "the frames up in display space); pixel types differ from frame 1's: 3 (e.g. R float, "
+            "G float, B float)") in lines
+
+
 def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, tmp_path):
     """V-Ray's VRayVelocity is not read as motion unless named (its clamp and maximum velocity
     decide what it holds): info and the seq summary say how to name it."""
