@@ -728,6 +728,32 @@ def test_a_frame_with_no_usable_neighbour_is_denoised_from_its_own_pixels(sequen
     assert np.mean((denoised - reference) ** 2) < 0.35 * np.mean((noisy - reference) ** 2)
 
 
+def test_a_cut_between_shots_of_like_brightness_ends_the_window(sequence_factory, tmp_path,
+                                                                 tiny_weights):
+    """Frames 4-6 show another set (its checker inverted) as bright as frames 1-3: the brightness
+    check let the frames of one shot be blended into the other's. Their albedo, moved by the
+    motion vectors, matches in no block: each side is denoised as a shot of its own."""
+    frames = range(1, 7)
+    pattern = parse_pattern(sequence_factory(frames=frames))
+    for frame in (4, 5, 6):
+        image = read_exr(pattern.path(frame))
+        image.set(["albedo.B"], 1.0 - image.get(["albedo.B"]))
+        image.set(["B"], np.float32(2.0) - image.get(["B"]))
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, str(tmp_path / "out" / "o.####.exr"),
+                               config=_config(tiny_weights))
+    notes = {r.frame: r.message for r in summary.results}
+    assert re.search(r"before frame 4: a cut\? its albedo matches the frame beside it in only 0%", notes[3])
+    assert "before frame 3: a cut?" in notes[4]
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    for f in (1, 2, 3):
+        shutil.copy(pattern.path(f), alone / f"render.{f:04d}.exr")
+    out = denoise_sequence(str(alone / "render.####.exr"), str(alone / "o.####.exr"),
+                           config=_config(tiny_weights))
+    assert np.array_equal(_beauty(summary.output_pattern.text, 3), _beauty(out.output_pattern.text, 3))
+
+
 @pytest.fixture
 def two_eyes(sequence_factory):
     """Left and right one-view sequences that differ (noise, motion), 4 frames each."""

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness, sanitize
+from vfxdenoise.core.features import (
+    MAX_RADIANCE,
+    FrameFeatures,
+    albedo_match,
+    brightness,
+    cut_signature,
+    sanitize,
+)
 
 
 def test_aov_layers_are_sanitised_as_the_beauty_is():
@@ -61,3 +68,21 @@ def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
     assert brightness(cropped, (11, 6, 37, 25), display) == pytest.approx(brightness(full, display, display))
     overscan = np.pad(full, ((0, 0), (4, 4), (4, 4)), constant_values=100.0)  # outside: not counted
     assert brightness(overscan, (-4, -4, 51, 35), display) == pytest.approx(brightness(full))
+
+
+def _panned(shift: int, pattern: int = 0, size: int = 64, motion: float = 8.0) -> FrameFeatures:
+    """A blocky albedo panned `shift` px right (another set with `pattern` 1), its motion
+    vectors pointing `motion` px back to where each pixel was the frame before."""
+    ys, xs = np.mgrid[0:size, 0:size]
+    albedo = (((xs - shift) // 8 + ys // 8 + pattern) % 2).astype(np.float32)
+    return FrameFeatures(beauty=np.stack([albedo] * 3), albedo=np.stack([albedo] * 3),
+                         motion=np.stack([np.full((size, size), -motion, np.float32),
+                                          np.zeros((size, size), np.float32)]))
+
+
+def test_the_albedo_of_consecutive_frames_of_one_shot_matches_and_of_a_cut_does_not():
+    earlier = cut_signature(_panned(0))
+    assert albedo_match(earlier, cut_signature(_panned(8))) == 1.0  # moved back by its vectors
+    assert albedo_match(earlier, cut_signature(_panned(8, pattern=1))) == 0.0  # another set
+    assert albedo_match(earlier, cut_signature(_panned(8, motion=200.0))) is None  # all outside
+    assert cut_signature(FrameFeatures(beauty=np.zeros((3, 4, 4), np.float32))) is None
