@@ -6,7 +6,7 @@ consecutive frames.
 For every pair of consecutive noisy frames of the --data sets (one shot each), and for every cut
 spliced from the --cuts sets (the last frame of one shot, then the first of another: every
 ordered pair of their shots), `features.albedo_match`: the share of the later frame's 8x8 blocks
-whose albedo matches the earlier's where the motion vectors place them. Prints the lowest matches
+whose albedo matches the earlier's where the motion vectors place their pixels. Prints the lowest matches
 within shots, their quantiles, the shots below `CUT_MATCH` (which `seq` would cut), and how many
 spliced cuts fall below it.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.features import CUT_MATCH, albedo_match, cut_signature
+from vfxdenoise.core.features import CUT_MATCH, albedo_match
 from vfxdenoise.core.training.render import read_frames
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",
@@ -45,9 +45,9 @@ def main() -> None:
     within = []
     for data in args.data or [Path(d) for d in DEFAULT_DATA]:
         for shot in _shots(data):
-            signatures = [cut_signature(f) for f in read_frames(_noisy(shot))]
-            within += [(match, str(shot)) for a, b in zip(signatures, signatures[1:])
-                       if a and b and (match := albedo_match(a, b)) is not None]
+            frames = read_frames(_noisy(shot))
+            within += [(match, str(shot)) for a, b in zip(frames, frames[1:])
+                       if (match := albedo_match(a, b)) is not None]
     within.sort()
     values = np.array([match for match, _ in within])
     print(f"{len(within)} consecutive pairs within shots; lowest: "
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"shots with a pair below CUT_MATCH {CUT_MATCH}: {len(cut)} {cut}")
     ends = [(shot, read_frames(_noisy(shot))) for data in args.cuts or [Path("data/test"), Path("data/test3")]
             for shot in _shots(data)]
-    spliced = [albedo_match(cut_signature(a[-1]), cut_signature(b[0]))
+    spliced = [albedo_match(a[-1], b[0])
                for (name_a, a) in ends for (name_b, b) in ends if name_a != name_b]
     spliced = [match for match in spliced if match is not None]
     found = sum(match < CUT_MATCH for match in spliced)

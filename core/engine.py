@@ -40,12 +40,10 @@ from vfxdenoise.core.features import (
     CUT_MATCH,
     MAX_RADIANCE,
     NETWORK_FEATURES,
-    CutSignature,
     FrameFeatures,
     SanitizeReport,
     albedo_match,
     brightness,
-    cut_signature,
     features_from_exr,
 )
 from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
@@ -244,7 +242,6 @@ class _Loaded:
     data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
     display_window: tuple[int, int, int, int]
     brightness: dict[str, float]  # each view's (`features.brightness`)
-    cuts: dict[str, CutSignature | None]  # each view's (`features.cut_signature`)
     stamp: tuple[int, ...] | None  # the file's as its features were read (`_file_stamp`)
 
 
@@ -275,6 +272,7 @@ class _FrameSource:
         self.failed: dict[int, VfxDenoiseError] = {}
         self.layers: dict[str, LayerMap] = {}  # of the first frame read, for the summary
         self.sanitized = SanitizeReport()
+        self.cuts: dict[tuple[int, int], str] = {}  # (earlier, later) frame -> `_cut`'s answer
         self.peak = 0
 
     def _load(self, frame: int) -> tuple[_Loaded, SanitizeReport]:
@@ -284,7 +282,7 @@ class _FrameSource:
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
-        features, report, lit, cuts = {}, SanitizeReport(), {}, {}
+        features, report, lit = {}, SanitizeReport(), {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             for feature, count in sanitized.counts.items():  # which eye, in a stereo file
@@ -292,11 +290,10 @@ class _FrameSource:
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)
-            cuts[view] = cut_signature(features[view])
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
-        return _Loaded(features, kept, layers, windows, image.display_window, lit, cuts, stamp), report
+        return _Loaded(features, kept, layers, windows, image.display_window, lit, stamp), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
@@ -323,6 +320,13 @@ class _FrameSource:
             self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]
+
+    def cut(self, earlier: int, later: int) -> str:
+        """`_cut` between two frames read, found once per pair: each window around a frame
+        compares the pairs within it again."""
+        if (earlier, later) not in self.cuts:
+            self.cuts[earlier, later] = _cut(self.get(earlier), self.get(later))
+        return self.cuts[earlier, later]
 
     def image(self, frame: int) -> ExrImage:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""
@@ -1015,9 +1019,8 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
         while not stopped[sign] and reach[sign] < limit:
             offset = sign * (reach[sign] + 1)
             frame = sources.get(t + offset)
-            nearer = source.get(sources[t + offset - sign])
             reason = "" if frame is None else _unusable(frame, source, centre, keep_going,
-                                                        brightness_jump, nearer, sign)
+                                                        brightness_jump, sources[t + offset - sign])
             if frame is None or reason:
                 if reason:
                     unused.append(f"frame {frame}: {reason}")
@@ -1040,31 +1043,29 @@ def _usable_window(t: int, radius: int, sources: dict[int, int], source: _FrameS
 
 
 def _unusable(frame: int, source: _FrameSource, centre: _Loaded, keep_going: bool,
-              brightness_jump: float, nearer: _Loaded | None = None, sign: int = 1) -> str:
+              brightness_jump: float, nearer: int | None = None) -> str:
     """Why `frame` cannot be temporal context for `centre` ('' when it can), nor follow `nearer`,
-    the frame beside it towards the centre (after it when `sign` is 1, before it when -1: a cut
-    between them, `_cut`); unreadable frames raise their error unless `keep_going`."""
+    the frame beside it towards the centre (a cut between them: `_FrameSource.cut`); unreadable
+    frames raise their error unless `keep_going`."""
     try:
-        other = source.get(frame)
+        reason = _context_mismatch(source.get(frame), centre, brightness_jump)
     except VfxDenoiseError:
         if not keep_going:
             raise
         return "unreadable"
-    reason = _context_mismatch(other, centre, brightness_jump)
-    if reason or nearer is None:
+    if reason or nearer is None or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason
-    return _cut(*((nearer, other) if sign > 0 else (other, nearer)))
+    return source.cut(*sorted((nearer, frame)))
 
 
 def _cut(earlier: _Loaded, later: _Loaded) -> str:
     """Why two consecutive frames show different shots ('' when they do not seem to): the later
     one's albedo, moved back by its motion vectors, matches the earlier's in fewer than CUT_MATCH
-    of its blocks (`features.albedo_match`), in any view."""
-    for view, theirs in later.cuts.items():
-        ours = earlier.cuts.get(view)
-        if theirs is None or ours is None or earlier.data_windows[view] != later.data_windows[view]:
-            continue
-        match = albedo_match(ours, theirs)
+    of its blocks (`features.albedo_match`, over the display window), in any view."""
+    display = later.display_window  # both frames in display space: a cropped one as its full render
+    for view, theirs in later.features.items():
+        match = albedo_match(_on_data_window(earlier.features[view], earlier.data_windows[view], display),
+                             _on_data_window(theirs, later.data_windows[view], display))
         if match is not None and match < CUT_MATCH:
             return (f"a cut?{f' In view {view},' if view else ''} its albedo matches the frame "
                     f"beside it in only {match:.0%} of where the motion vectors place it")
