@@ -94,8 +94,8 @@ from vfxdenoise.core.network_input import (
     InputByRegion,
     aligned_aovs,
     build_input,
-    lone_frame_window,
     plan_slots,
+    with_stand_ins,
 )
 from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP, window_reach
 from vfxdenoise.core.tiling import (
@@ -984,8 +984,7 @@ def _denoised_beauty(denoiser: _Denoiser, window: dict[int, FrameFeatures], host
     whole input is held."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
-    if len(window) == 1:  # no usable neighbour: itself, shifted, stands in for them
-        window = lone_frame_window(window[0], layout)
+    window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
     plan = plan_slots(window, layout, device, denoiser.brightness_jump)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)

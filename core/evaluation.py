@@ -15,7 +15,7 @@ from torch import nn
 from vfxdenoise.core import coverage, metrics
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import build_input, with_stand_ins
 from vfxdenoise.core.training.render import RenderSequence, window_around
 
 # A denoiser maps a sequence's frames (one noisy level) to denoised beauties, frame by frame.
@@ -38,8 +38,8 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         outputs = []
         with torch.inference_mode():
             for t in range(len(frames)):
-                x = build_input(window_around(frames, t, model.temporal_radius), model.layout,
-                                device, dtype=dtype)
+                window = with_stand_ins(window_around(frames, t, model.temporal_radius), model.layout)
+                x = build_input(window, model.layout, device, dtype=dtype)
                 out = exposure.undo(model(x)[0].float().cpu().numpy(), rendered[t].beauty)
                 if empty_margin is not None:
                     uncovered = coverage.empty_pixels(rendered[t].alpha, empty_margin)

@@ -118,6 +118,14 @@ LONE_FRAME_SHIFT = 2
 _LONE_FRAME_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
+def with_stand_ins(window: dict[int, FrameFeatures], layout: InputLayout) -> dict[int, FrameFeatures]:
+    """The window as the network gets it: a window that shows no frame but its centre (alone,
+    or with held copies of itself: --missing hold) becomes `lone_frame_window`."""
+    if len({id(frame) for frame in window.values()}) > 1:
+        return window
+    return lone_frame_window(window[0], layout)
+
+
 def lone_frame_window(centre: FrameFeatures, layout: InputLayout) -> dict[int, FrameFeatures]:
     """A window for a frame that has no usable neighbour: itself, and in each neighbour slot
     itself shifted by `LONE_FRAME_SHIFT` pixels (edge pixels repeated), none with motion."""

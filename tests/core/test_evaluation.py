@@ -56,6 +56,20 @@ def test_eval_reads_motion_vectors_to_the_next_frame_as_seq_does(tmp_path, tiny_
         np.testing.assert_allclose(scored[index], written, rtol=2e-3, atol=1e-4)  # half
 
 
+def test_eval_scores_a_one_frame_sequence_as_seq_denoises_it(tmp_path, tiny_weights):
+    """A frame alone has itself, shifted, in its neighbour slots (`with_stand_ins`) in seq; eval
+    scored it with the slots repeating it, 7.6 dB under what seq wrote in a review's case."""
+    for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+        write_sequence(tmp_path / "data" / "shot" / level, [1001], noise=noise)
+    summary = denoise_sequence(str(tmp_path / "data" / "shot" / "spp4" / "render.####.exr"),
+                               str(tmp_path / "out" / "o.####.exr"),
+                               config=EngineConfig(model=str(tiny_weights), device="cpu",
+                                                   precision="float32"))
+    scored = model_denoiser(load_weights(tiny_weights).model)(load_dataset(tmp_path / "data")[0], "spp4")
+    written = read_exr(summary.output_pattern.path(1001)).get(["R", "G", "B"])
+    np.testing.assert_allclose(scored[0], written, rtol=2e-3, atol=1e-4)  # half
+
+
 def _darken(pattern: FramePattern, frames: range, gain: float) -> None:
     """The frames' beauty times `gain`, stored as float (half would round a dark render)."""
     for frame in frames:

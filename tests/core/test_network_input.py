@@ -13,6 +13,7 @@ from vfxdenoise.core.network_input import (
     lone_frame_window,
     plan_slots,
     slot_offsets,
+    with_stand_ins,
 )
 
 
@@ -322,3 +323,11 @@ def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
     on_device = lone_frame_window(frame.map(torch.from_numpy), InputLayout(temporal_radius=2))
     for offset, features in window.items():
         np.testing.assert_array_equal(on_device[offset].beauty.numpy(), features.beauty)
+
+
+def test_a_window_of_a_frame_and_held_copies_of_it_gets_stand_ins():
+    """--missing hold repeats a frame's own features in a window: it is still alone."""
+    frame, other, layout = _frame(1.0), _frame(2.0), InputLayout(temporal_radius=2)
+    assert sorted(with_stand_ins({0: frame, 1: frame}, layout)) == [-2, -1, 0, 1, 2]
+    window = {0: frame, 1: other}
+    assert with_stand_ins(window, layout) is window
