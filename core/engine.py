@@ -530,6 +530,8 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
         if layers.aovs:
             reconcile(results[0], results[1:], noisy[0], noisy[1:])
         for channels, result in zip(names, results):
+            if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
+                np.minimum(result, MAX_RADIANCE, out=result)
             image.set(channels, result, window)
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)

@@ -936,3 +936,14 @@ def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(s
         out = _beauty(summary.output_pattern.text, frame)
         assert (out[:, 10:14, 10:14] == 2e5).all()
         assert np.isfinite(out).all() and out[:, 30, 40].max() <= 65504
+    # light groups stored as half beside it, summing to it: the lamp's share stays within half
+    for frame in frames:
+        image = read_exr(pattern.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        image.add_channels([f"key.{c}" for c in "RGB"], beauty * np.float32(0.5), "half")
+        image.add_channels([f"fill.{c}" for c in "RGB"], beauty * np.float32(0.5), "half")
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights, aovs=("key", "fill"),
+                                                            overwrite=True))
+    out = read_exr(summary.output_pattern.path(2))
+    assert np.isfinite(out.get(["key.R", "key.G", "key.B", "fill.R", "fill.G", "fill.B"])).all()
