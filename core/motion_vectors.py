@@ -129,15 +129,18 @@ def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tup
 
 def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     """(1, C, H, W) float32 features that barely depend on the sample count: albedo and normal
-    where the render has them, else the log beauty, each pixel the mean of the 3x3 around it;
+    where the render has them, else the log of the beauty over its mean (a dark shot's log
+    beauty was nearly flat: its mismatches all under EVIDENCE), each pixel the mean of the 3x3
+    around it;
     every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
     few-sample render's guides hid which reading aligns the frames, and two of our own renders
     read as +Y up (BENCHMARKS.md)."""
     parts = [p for p in (features.albedo, features.normal) if p is not None]
     if parts:
         guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
-    else:
-        guides = torch.log1p(torch.as_tensor(features.beauty, dtype=torch.float32))[None]
+    else:  # as bright on average as the training renders whatever the exposure, as EVIDENCE assumes
+        beauty = torch.as_tensor(features.beauty, dtype=torch.float32)
+        guides = torch.log1p(beauty / beauty.mean().clamp(min=1e-12))[None]
     return F.avg_pool2d(guides, 3, stride=1, padding=1, count_include_pad=False)[..., ::stride, ::stride]
 
 
