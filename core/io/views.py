@@ -157,7 +157,7 @@ def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]
     data = set()
     for own, name in view.channels.items():
         layer = own.rpartition(".")[0].rpartition(".")[2]
-        if name in ids or re.sub(r"\d\d$", "", layer) in matte_names:
+        if name in ids or layer in matte_names or re.sub(r"\d\d$", "", layer) in matte_names:
             data.add(own)
     return frozenset(data)
 

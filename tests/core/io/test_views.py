@@ -164,3 +164,9 @@ def test_layers_holding_ids_are_never_denoised_as_light(prefix):
             resolve_views([spec], aovs=[layer])
     with pytest.raises(ChannelError, match=r"matches it but those holding IDs, not light \(.*CryptoObject00"):
         resolve_views([spec], aovs=["*Crypto*"])
+
+
+def test_a_cryptomatte_named_with_digits_keeps_its_preview_out_too():
+    spec = _spec(EYE + ["crypto01.R", "crypto01.G", "crypto01.B", "crypto0100.R", "crypto0100.G",
+                        "crypto0100.B", "crypto0100.A"], **{"cryptomatte/3ae2c1b/name": "crypto01"})
+    assert [name for name, _ in resolve_views([spec], aovs=["*"])[""].aovs] == ["key"]
