@@ -109,6 +109,10 @@ def _fine_tune_settings(ctx: click.Context, loaded: LoadedModel | None, init_mod
     place of those left at their defaults; says which it took."""
     if loaded is None:
         return values
+    if not loaded.card:
+        click.echo(f"note: --init {init_model} has no model card beside it (a checkpoint, or weights "
+                   "copied alone): --lr and the loss weights not given are the defaults for training "
+                   "anew; give those the model was trained with", err=True)
     taken = {name: value for name, value in _card_settings(loaded.card).items() if not _given(ctx, name)}
     if taken:
         click.echo(f"--init {init_model}: " + ", ".join(f"--{name.replace('_', '-')} {value:g}"

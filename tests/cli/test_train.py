@@ -215,6 +215,16 @@ def test_init_takes_the_rate_and_loss_weights_from_the_init_models_card_unless_g
     assert training["relmse_weight"] == 0.1 and training["energy_weight"] == 0.0  # given: kept
 
 
+def test_init_from_weights_without_a_card_says_the_defaults_apply(dataset, trained, tmp_path):
+    """A checkpoint (it loads as a model) has no card: its run's rate and loss weights are
+    unknown, and the defaults for training anew applied without a word."""
+    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "ft", "--init",
+                            trained / "checkpoint-4.safetensors", "--steps", "1", "--crop", "16",
+                            "--batch", "2", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "checkpoint-4.safetensors has no model card beside it" in result.stderr
+
+
 @pytest.mark.parametrize("option", [("--arch", "temporal-kpn"), ("--widths", "16,16")])
 def test_init_with_another_network_asked_for_is_refused(dataset, trained, tmp_path, option):
     result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--init",
