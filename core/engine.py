@@ -516,9 +516,9 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
         uncovered = _uncovered(image, layers, window)
-        lamps_clipped = exposure.scale != 1 or _stored_as_float(image, names)  # `Exposure.undo`
+        may_hold_lamps = exposure.scale != 1 or _stored_as_float(image, names)  # `Exposure.undo`
         noisy = ([image.get(channels, window=window) for channels in names]
-                 if config.keep_noisy or uncovered is not None or layers.aovs or lamps_clipped
+                 if config.keep_noisy or uncovered is not None or layers.aovs or may_hold_lamps
                  else [])
         results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index] if noisy else None)
                    for index in range(len(names))]
