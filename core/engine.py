@@ -533,6 +533,8 @@ def _denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[
             if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
                 np.minimum(result, MAX_RADIANCE, out=result)
             image.set(channels, result, window)
+        if view == next(iter(views)):
+            image.redraw_previews(results[0])
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", model_name)
     image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))

@@ -34,6 +34,7 @@ import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, ExrError
 
@@ -332,6 +333,23 @@ class ExrImage:
         for part in self.parts:
             part.set_compression(name)
 
+    def redraw_previews(self, rgb: np.ndarray) -> None:
+        """Redraw the preview image (the thumbnail OpenEXR keeps in a part's header, which file
+        browsers show) of every part that has one from `rgb` (3, H, W), as `exrmakepreview`
+        draws it; each keeps its size and alpha. Otherwise it would show the noisy frame."""
+        for part in self.parts:
+            header = part.native_header()
+            preview = header.get("preview") if header is not None else None
+            if preview is None:
+                continue
+            pixels = np.array(preview.pixels)
+            height, width = pixels.shape
+            small = F.adaptive_avg_pool2d(torch.as_tensor(np.asarray(rgb, np.float32))[None],
+                                          (height, width))[0]
+            for channel, values in zip("rgb", _preview_levels(small.numpy())):
+                pixels[channel] = values
+            part.exr_header = {**header, "preview": OpenEXR.PreviewImage(pixels)}
+
     def keep_pixels_exact(self, instead: str = "zip") -> None:
         """Switch the parts stored with a compression that alters pixels each time it encodes them
         (DWAA, DWAB) to `instead`, so the channels written back untouched stay as decoded. PXR24
@@ -383,6 +401,15 @@ class ExrImage:
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
+
+
+def _preview_levels(linear: np.ndarray) -> np.ndarray:
+    """8-bit preview levels of linear values, as OpenEXR's `exrmakepreview` maps them at exposure
+    0: scaled by 2^2.47393, a knee above 1, a 2.2 gamma."""
+    x = np.maximum(np.nan_to_num(linear, posinf=0.0), 0.0) * np.float32(2.0 ** 2.47393)
+    knee = 0.184874
+    x = np.where(x > 1.0, 1.0 + np.log1p((x - 1.0) * knee) / knee, x)
+    return np.clip(np.power(x, 0.4545) * 84.66, 0, 255).astype(np.uint8)
 
 
 def _alters_on_encoding(spec: oiio.ImageSpec) -> bool:

@@ -947,3 +947,17 @@ def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(s
                                                             overwrite=True))
     out = read_exr(summary.output_pattern.path(2))
     assert np.isfinite(out.get(["key.R", "key.G", "key.B", "fill.R", "fill.G", "fill.B"])).all()
+
+
+def test_a_renders_preview_thumbnail_shows_the_denoised_frame(sequence_factory, tiny_weights):
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    thumbnail = np.zeros((4, 6), dtype=[("r", "u1"), ("g", "u1"), ("b", "u1"), ("a", "u1")])
+    thumbnail["a"] = 255
+    for frame in range(1, 4):
+        exr = OpenEXR.File(str(pattern.path(frame)), separate_channels=True)
+        exr.header()["preview"] = OpenEXR.PreviewImage(thumbnail)
+        exr.write(str(pattern.path(frame)))
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
+    with OpenEXR.File(str(summary.output_pattern.path(2)), header_only=True) as out:
+        redrawn = out.header()["preview"].pixels
+    assert redrawn.shape == (4, 6) and (redrawn["a"] == 255).all() and redrawn["g"].max() > 0

@@ -596,6 +596,25 @@ def test_other_image_format_is_refused(tmp_path):
     assert str(path) in str(error.value)
 
 
+def test_a_preview_is_redrawn_from_the_new_pixels_keeping_its_size_and_alpha(tmp_path):
+    """The thumbnail a renderer left in the header (file browsers show it) showed the noisy frame."""
+    path = tmp_path / "render.1001.exr"
+    thumbnail = np.zeros((4, 6), dtype=[("r", "u1"), ("g", "u1"), ("b", "u1"), ("a", "u1")])
+    thumbnail["r"], thumbnail["a"] = 250, 7
+    window = (np.array([0, 0], np.int32), np.array([W - 1, H - 1], np.int32))
+    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+                  "dataWindow": window, "displayWindow": window,
+                  "preview": OpenEXR.PreviewImage(thumbnail)},
+                 {c: np.full((H, W), 3.0, np.float16) for c in "RGB"}).write(str(path))
+    image = read_exr(path)
+    image.redraw_previews(np.full((3, H, W), 0.18, np.float32))  # 18% grey: level 84, as exrmakepreview
+    write_exr(tmp_path / "out.exr", image)
+    with OpenEXR.File(str(tmp_path / "out.exr"), header_only=True) as out:
+        redrawn = out.header()["preview"].pixels
+    assert redrawn.shape == (4, 6) and (redrawn["a"] == 7).all()
+    assert {int(v) for c in "rgb" for v in np.unique(redrawn[c])} == {84}
+
+
 def test_a_luminance_chroma_file_is_refused_as_such_not_as_damaged(tmp_path):
     """Y with RY and BY at half resolution, as OpenEXR's RGBA interface writes YCA: a valid file
     that re-rendering would not change; the message said to re-render or re-copy it."""
