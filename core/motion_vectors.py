@@ -104,7 +104,7 @@ def known_writer(specs: Sequence, scale: float = 1.0) -> MotionVectors | None:
     """The reading (at `scale`) of frames whose writer (their first part's `software` header) is
     known to write motion in one convention, without detecting it; None for others. Our own
     make-dataset renders hold exact vectors in ours, yet `detect`, which matches guides warped
-    with bilinear sampling, read 5 of its 304 training sequences as half their length
+    with bilinear sampling, read 9 of its 304 training renders as half their length
     (BENCHMARKS.md)."""
     software = specs[0].get_string_attribute("software") if specs else ""
     convention = KNOWN_WRITERS.get(software)
@@ -129,12 +129,11 @@ def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tup
 
 def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     """(1, C, H, W) float32 features that barely depend on the sample count: albedo and normal
-    where the render has them, else the log of the beauty over its mean (a dark shot's log
-    beauty was nearly flat: its mismatches all under EVIDENCE), each pixel the mean of the 3x3
-    around it;
-    every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
-    few-sample render's guides hid which reading aligns the frames, and two of our own renders
-    read as +Y up (BENCHMARKS.md)."""
+    where the render has them, else the log of the beauty over its mean (a dark shot's log beauty
+    was nearly flat, its mismatches all under EVIDENCE); each pixel the mean of the 3x3 around it,
+    at every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
+    few-sample render's guides hid which reading aligns the frames, and four of our training
+    renders read with +Y flipped (BENCHMARKS.md)."""
     parts = [p for p in (features.albedo, features.normal) if p is not None]
     if parts:
         guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
