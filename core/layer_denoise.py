@@ -91,7 +91,8 @@ def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.nda
         np.maximum(np.abs(noisy_sum, out=noisy_sum), np.abs(noisy_beauty), out=noisy_sum)
         noisy_sum *= ADDS_UP
         noisy_sum += ADDS_UP_FLOOR
-        return (difference <= noisy_sum).all(axis=0)
+        # Nor does Inf: a layer stored as half that a lamp overflowed is no part of the sum.
+        return ((difference <= noisy_sum) & np.isfinite(difference)).all(axis=0)
 
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
