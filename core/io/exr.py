@@ -428,7 +428,7 @@ def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None) ->
         changes.append(f"{'/'.join(dwa)} parts written with zip (DWA alters the channels left as "
                        "rendered each time it encodes them; --compression picks another)")
     if any(spec.get_int_attribute("oiio:miplevels", 1) > 1 for spec in specs):
-        changes.append("MIP levels not written, the full-size image only (maketx makes them "
+        changes.append("MIP or RIP levels not written, the full-size image only (maketx makes them "
                        "from the outputs)")
     return changes
 

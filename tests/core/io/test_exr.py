@@ -336,7 +336,7 @@ def test_a_mipmapped_files_uint_ids_above_2_pow_24_are_written_back_exactly(tmp_
         assert again.header()["tiles"].mode == OpenEXR.ONE_LEVEL
         np.testing.assert_array_equal(again.channels()["id"].pixels, ids)
     assert storage_changes(read_exr_header(path), None) == [
-        "MIP levels not written, the full-size image only (maketx makes them from the outputs)"]
+        "MIP or RIP levels not written, the full-size image only (maketx makes them from the outputs)"]
     assert storage_changes(read_exr_header(tmp_path / "again.exr"), "zip") == []
 
 
