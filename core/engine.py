@@ -88,7 +88,6 @@ from vfxdenoise.core.motion_vectors import (
     MotionVectors,
     detect,
     detection_pairs,
-    known_writer,
 )
 from vfxdenoise.core.network_input import (
     InputByRegion,
@@ -720,16 +719,14 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from a few
     pairs of its frames on disk (`motion_vectors.detect`; a pair that cannot be read is left
     out, and the run reports that frame itself). None when the frames have no motion layer."""
-    if not _has_motion(pattern.path(on_disk[0]), config):
+    try:
+        specs = read_exr_header(pattern.path(on_disk[0]))
+    except VfxDenoiseError:  # the run reports that frame
+        specs = []
+    if specs and not _has_motion(specs, pattern.path(on_disk[0]), config):
         return None
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
-    try:
-        known = known_writer(read_exr_header(pattern.path(on_disk[0])), config.motion_scale)
-    except VfxDenoiseError:  # the run reports that frame
-        known = None
-    if known is not None:
-        return known
     source = _FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
                           device=torch.device("cpu"), quiet=True, views=config.views)
 
@@ -748,7 +745,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
                        current.features[view])
 
     try:
-        return detect(pairs(), config.motion_scale)
+        return detect(pairs(), config.motion_scale, specs)
     finally:
         source.close()
 
@@ -800,11 +797,11 @@ def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     return [frame for frame in first if frame in present]
 
 
-def _has_motion(path: Path, config: EngineConfig) -> bool:
-    """Whether the frame at `path` maps a motion layer (True if its header cannot be read: the
-    run reports that)."""
+def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
+    """Whether the frame at `path`, with these header `specs`, maps a motion layer (True if it
+    cannot be mapped: the run reports that)."""
     try:
-        views = resolve_views(read_exr_header(path), config.layers, str(path), (), config.views)
+        views = resolve_views(specs, config.layers, str(path), (), config.views)
         return any(layers.motion is not None for layers in views.values())
     except VfxDenoiseError:
         return True

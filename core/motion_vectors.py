@@ -207,11 +207,16 @@ def _convention(signs: list[float | None]) -> str:
 
 
 def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
-           scale: float = 1.0) -> MotionVectors:
+           scale: float = 1.0, specs: Sequence = ()) -> MotionVectors:
     """The reading that best aligns the pairs ((t-1, t), frame t-1, frame t on t's data window):
     each sign, taking pairs until both are decided, and a factor of `scale` (1 or one of SCALES),
     tried with the signs found so far on each of those pairs until one is decisive (no pair is
-    read for it alone; 1 if none is). Both signs undecided: the engine's own convention."""
+    read for it alone; 1 if none is). Both signs undecided: the engine's own convention. Frames
+    of a known writer (`known_writer`, from a frame's header `specs`) are read as it writes
+    them, and no pair is read."""
+    known = known_writer(specs, scale)
+    if known is not None:
+        return known
     signs: list[float | None] = [None, None]
     factor: float | None = None
     seen: list[str] = []

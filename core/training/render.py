@@ -29,7 +29,7 @@ from vfxdenoise.core.io.exr import read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
 from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
-from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs, known_writer
+from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import InputLayout, build_input
 from vfxdenoise.core.temporal_window import window_reach
 from vfxdenoise.core.training.loop import Batches
@@ -154,12 +154,10 @@ def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -
     None when they have no motion vectors. A reading other than ours is logged."""
     if all(frame.motion is None for frame in frames):
         return None
-    known = known_writer(read_exr_header(sequence.pattern.path(sequence.frames[0])))
-    if known is not None:
-        return known
     by_number = dict(zip(sequence.frames, frames))
-    reading = detect((pair, by_number[pair[0]], by_number[pair[1]])
-                     for pair in detection_pairs(sequence.frames))
+    reading = detect(((pair, by_number[pair[0]], by_number[pair[1]])
+                      for pair in detection_pairs(sequence.frames)),
+                     specs=read_exr_header(sequence.pattern.path(sequence.frames[0])))
     if reading.factors != MotionVectors(CANONICAL).factors:
         log.info("sequence %s: motion vectors read as %s", name, reading.describe())
     return reading
