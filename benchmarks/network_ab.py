@@ -7,7 +7,7 @@ machines too noisy for separate runs to tell them apart (the 2-core development 
 
 The revision's `core/models/` is loaded as a package of its own (its files from `git show`); the
 rest of the code (network input, weights) is the working tree's. Both networks get the model's
-shipped weights and run as `seq` runs them (`_Denoiser`: type, channels-last, convolutions'
+shipped weights and run as `seq` runs them (`Denoiser`: type, channels-last, convolutions'
 precision) on one 5-frame window of random frames. Prints best and median ms of the output stage
 (head, weights, filtering, residual, on the same U-Net features) or of the whole network, and the
 largest difference between the two outputs in log(1+x).
@@ -30,7 +30,9 @@ import torch
 from speed import _frame
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.engine import PRECISIONS, EngineConfig, _Denoiser, pick_device
+from vfxdenoise.core.denoiser import Denoiser
+from vfxdenoise.core.device import PRECISIONS, pick_device
+from vfxdenoise.core.engine import EngineConfig
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.weights import load_weights
 
@@ -67,11 +69,11 @@ def main() -> None:
     width, height = map(int, args.size.split("x"))
     loaded = load_weights(args.model)
     device, config = pick_device(args.device), EngineConfig(precision=args.precision)
-    denoiser = _Denoiser(loaded, device, config)
+    denoiser = Denoiser(loaded, device, config)
     with tempfile.TemporaryDirectory() as tmp:
         old = _models_at(args.rev, Path(tmp)).build_model(loaded.architecture, **loaded.config)
         old.load_state_dict(loaded.model.state_dict())
-        at_rev = _Denoiser(replace(loaded, model=old.eval()), device, config)  # as seq prepares it
+        at_rev = Denoiser(replace(loaded, model=old.eval()), device, config)  # as seq prepares it
         networks = {args.rev: at_rev.model, "working tree": denoiser.model}
         rng = np.random.default_rng(0)
         window = {offset: _frame(height, width, rng).to(denoiser.device) for offset in range(-2, 3)}

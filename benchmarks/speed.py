@@ -40,15 +40,9 @@ import torch
 
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.engine import (
-    PRECISIONS,
-    EngineConfig,
-    _denoised_beauty,
-    _Denoiser,
-    denoise_sequence,
-    model_dtypes,
-    pick_device,
-)
+from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
+from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
@@ -109,12 +103,12 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
     return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
 
 
-def _engine_ms(denoiser: _Denoiser, window: dict, frames: int) -> float:
+def _engine_ms(denoiser: Denoiser, window: dict, frames: int) -> float:
     """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input (and the
     aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
     frame's result is still being copied back; every result is waited for."""
     def denoise():
-        return _denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
+        return denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
 
     def run() -> None:
         previous = None
@@ -146,7 +140,7 @@ def _profile(fn, label: str) -> None:
           + prof.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=40) + "\n")
 
 
-def _size_row(denoiser: _Denoiser, layout, device: torch.device, width: int, height: int,
+def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, height: int,
               args, rng) -> str:
     """One table row: our engine's per-frame cost, the network alone, and OIDN, at one size."""
     window = {d: _frame(height, width, rng).to(device) for d in range(-2, 3)}
@@ -209,7 +203,7 @@ def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype,
 
 
 def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
-    denoiser = _Denoiser(loaded, device, EngineConfig(device=str(device), precision=args.precision))
+    denoiser = Denoiser(loaded, device, EngineConfig(device=str(device), precision=args.precision))
     print("| size | ours, engine ms/frame | ours, network only ms | "
           f"OIDN 2.x ms/frame (HDR+albedo+normal, {args.oidn_quality}) | engine / OIDN | "
           "network / OIDN | peak GPU MB |")
@@ -226,8 +220,8 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precisio
     size, budget = spec.split(":")
     width, height = map(int, size.split("x"))
     window = {d: _frame(height, width, rng) for d in range(-2, 3)}
-    budgeted = _Denoiser(loaded, device, EngineConfig(device=str(device), max_gpu_mem_gb=float(budget),
-                                                      precision=precision))
+    budgeted = Denoiser(loaded, device, EngineConfig(device=str(device), max_gpu_mem_gb=float(budget),
+                                                     precision=precision))
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
@@ -236,7 +230,7 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precisio
     _sync()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-    whole = _Denoiser(loaded, device, EngineConfig(device=str(device), precision=precision))
+    whole = Denoiser(loaded, device, EngineConfig(device=str(device), precision=precision))
     try:
         untiled = whole(build_input(window, loaded.model.layout, whole.input_device)).result()
         diff = f"{np.abs(np.log1p(tiled) - np.log1p(untiled)).max():.2e}"

@@ -20,7 +20,7 @@ import torch
 
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
-from vfxdenoise.core.engine import pick_device
+from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
 from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.image_evaluation import (

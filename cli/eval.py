@@ -9,7 +9,7 @@ import numpy as np
 
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.baselines import oidn_denoiser
-from vfxdenoise.core.engine import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.io.preview import write_contact_sheet

@@ -12,7 +12,8 @@ from xml.dom.minidom import parseString
 import click
 
 from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
-from vfxdenoise.core.engine import MISSING_POLICIES, PRECISIONS
+from vfxdenoise.core.device import PRECISIONS
+from vfxdenoise.core.engine_config import MISSING_POLICIES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.plugin.farm.job import FarmJob, build_job

@@ -13,14 +13,9 @@ import click
 from tqdm import tqdm
 
 from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
-from vfxdenoise.core.engine import (
-    MISSING_POLICIES,
-    PRECISIONS,
-    EngineConfig,
-    FrameResult,
-    RunSummary,
-    denoise_sequence,
-)
+from vfxdenoise.core.device import PRECISIONS
+from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denoise_sequence
+from vfxdenoise.core.engine_config import MISSING_POLICIES
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS

@@ -16,7 +16,7 @@ import torch
 from click.core import ParameterSource
 
 from vfxdenoise.cli.options import DEVICES
-from vfxdenoise.core.engine import pick_device
+from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model

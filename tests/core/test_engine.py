@@ -19,7 +19,8 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core.engine import EngineConfig, cpu_has_bfloat16, denoise_sequence, model_dtypes
+from vfxdenoise.core.device import cpu_has_bfloat16
+from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.host_cpus import available_cpus
@@ -515,14 +516,6 @@ def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, ti
     _with_light_groups(pattern, [1, 3])
     with pytest.raises(ChannelError, match=r"--aov key: no layer 'key' in .*shot/render\.0002\.exr"):
         denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))
-
-
-def test_precision_picks_each_devices_types():
-    cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert model_dtypes(cuda, "auto") == (torch.float16, torch.float16)
-    assert model_dtypes(cuda, "float32") == model_dtypes(cpu, "float32") == (torch.float32, torch.float32)
-    native = torch.bfloat16 if cpu_has_bfloat16() else torch.float32
-    assert model_dtypes(cpu, "auto") == (torch.float32, native)
 
 
 def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import torch
 from exr_sequences import store_as_float
 
-from vfxdenoise.core import engine, models
+from vfxdenoise.core import frame_source, models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import GIVEN_SHARE, FrameCost, resident_bytes
@@ -188,7 +188,7 @@ def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_n
         return image
 
     denoise_sequence(shot, str(tmp_path / "whole" / "o.####.exr"), config=config())  # as the budget expects
-    monkeypatch.setattr(engine, "read_exr", renderer_writes_frame_4_as_frame_3_is_read_again)
+    monkeypatch.setattr(frame_source, "read_exr", renderer_writes_frame_4_as_frame_3_is_read_again)
     summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"), config=config(
         max_mem_gb=_tight_budget_gb(), io_threads=4, keep_going=True))
     assert summary.memory.endswith("frames read again to be written, input and network in tiles")

@@ -1,0 +1,111 @@
+"""A denoised frame's EXR: the input frame with each view's beauty and layers replaced by the
+network's result (back in the render's exposure, empty pixels kept empty, layers summing to the
+beauty), everything else kept as rendered, and what made it recorded in the header."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vfxdenoise import __version__
+from vfxdenoise.core.coverage import empty_pixels, keep_empty
+from vfxdenoise.core.denoiser import DenoisedBeauty
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
+from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.features import MAX_RADIANCE
+from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.exr import ExrImage, read_exr_header, storage_changes, write_exr
+from vfxdenoise.core.layer_denoise import reconcile
+
+
+def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
+                   denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str,
+                   exposure: Exposure) -> float:
+    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
+    it was on disk."""
+    pixels = {view: beauty.result() for view, beauty in denoised.items()}
+    write_exr(path, denoised_image(image, views, pixels, config, config.model, motion_vectors, exposure))
+    return time.perf_counter()
+
+
+def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
+                   config: EngineConfig, model_name: str, motion_vectors: str,
+                   exposure: Exposure) -> ExrImage:
+    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (brought back from
+    the network's `exposure`; black where the render left a pixel empty: `coverage`; the layers
+    summing to the beauty where the render's do: `layer_denoise.reconcile`), the noisy beauty
+    kept when asked, and what made it in the header."""
+    for view, layers in views.items():
+        names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
+        window = image.data_window_of(layers.beauty[0])  # what the features were read over
+        uncovered = _uncovered(image, layers, window)
+        may_hold_lamps = exposure.scale != 1 or _stored_as_float(image, names)  # `Exposure.undo`
+        noisy = ([image.get(channels, window=window) for channels in names]
+                 if config.keep_noisy or uncovered is not None or layers.aovs or may_hold_lamps
+                 else [])
+        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index] if noisy else None)
+                   for index in range(len(names))]
+        if config.keep_noisy:
+            _keep_noisy(image, view, layers.beauty, noisy[0])
+        if uncovered is not None:
+            for result, rendered in zip(results, noisy):
+                keep_empty(result, rendered, uncovered)
+        if layers.aovs:
+            reconcile(results[0], results[1:], noisy[0], noisy[1:])
+        for channels, result in zip(names, results):
+            if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
+                np.minimum(result, MAX_RADIANCE, out=result)
+            image.set(channels, result, window)
+        if view == next(iter(views)):
+            image.redraw_previews(results[0])
+    image.set_attribute("vfxdenoise/version", __version__)
+    image.set_attribute("vfxdenoise/model", model_name)
+    image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
+    if motion_vectors:
+        image.set_attribute("vfxdenoise/motion_vectors", motion_vectors)
+    if config.compression is not None:
+        image.set_compression(config.compression)
+    else:  # every channel but the beauty and layers is written as rendered
+        image.keep_pixels_exact()
+    return image
+
+
+def _stored_as_float(image: ExrImage, names: list[list[str]]) -> bool:
+    """Whether any of these layers is stored as float, so may hold lamps brighter than half
+    floats, which the network sees clipped."""
+    return any(image.pixel_type(channel) == "float" for channels in names for channel in channels)
+
+
+def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.ndarray) -> None:
+    """The noisy beauty as `noisy.R,G,B` beside it, in its part, stored as it is (a float beauty
+    in half would turn 1e5 into Inf); a view named in its channels' names (`right.R`) keeps it as
+    `noisy.right.R`, by the same convention."""
+    names = []
+    for channel in beauty:
+        parts = image.part_channel_name(channel).split(".")
+        named_view = [view] if view and len(parts) > 1 and parts[-2] == view else []
+        names.append(".".join(["noisy", *named_view, parts[-1]]))
+    types = {image.pixel_type(channel) for channel in beauty}
+    image.add_channels(names, noisy, "float" if "float" in types else "half", beside=beauty[0])
+
+
+def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, int]
+               ) -> np.ndarray | None:
+    """Frame t's pixels over data `window` (the beauty's) that its alpha leaves empty
+    (`coverage`; an alpha whose part is cropped to what it covers is 0 outside it)."""
+    if layers.alpha is None:
+        return None
+    return empty_pixels(image.get(list(layers.alpha), window=window))
+
+
+def storage_changes_of(path: Path, compression: str | None) -> list[str]:
+    """How the outputs are stored otherwise than the frame at `path` (`exr.storage_changes`);
+    none when its header cannot be read (reading the frame then says why)."""
+    try:
+        return storage_changes(read_exr_header(path), compression)
+    except VfxDenoiseError:
+        return []

@@ -1,0 +1,40 @@
+"""Where a model runs and in which precision: the CUDA-or-CPU choice every command makes, and the
+types a temporal model computes in there."""
+
+from __future__ import annotations
+
+import torch
+
+from vfxdenoise.core.errors import VfxDenoiseError
+
+# auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
+# (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
+PRECISIONS = ("auto", "float32")
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices natively (AVX512-BF16 or AMX: Intel Cooper
+    Lake and Sapphire Rapids on, AMD Zen 4 on). Elsewhere bfloat16 is emulated, slower than float32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
+def model_dtypes(device: torch.device, precision: str) -> tuple[torch.dtype, torch.dtype]:
+    """The type a temporal model runs in on `device` under `precision` (PRECISIONS), and the type
+    of its convolutions (`TemporalUNet.run_convolutions_in`)."""
+    auto = precision == "auto"
+    dtype = torch.float16 if auto and device.type == "cuda" else torch.float32
+    convolutions = torch.bfloat16 if auto and device.type == "cpu" and cpu_has_bfloat16() else dtype
+    return dtype, convolutions
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' -> CUDA when available, else CPU; explicit names are checked."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise VfxDenoiseError(
+            "--device cuda was requested but PyTorch sees no CUDA GPU here; use --device cpu"
+        )
+    return device

@@ -1,0 +1,59 @@
+"""The knobs of a sequence run (`EngineConfig`), with their defaults in one place; the CLI's `seq`
+options, the farm's and the hosts' requests map onto them one to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vfxdenoise.core.host_cpus import available_cpus
+from vfxdenoise.core.motion_vectors import AUTO
+from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
+from vfxdenoise.core.weights import DEFAULT_MODEL
+
+MISSING_POLICIES = ("error", "hold", "skip")
+
+
+@dataclass
+class EngineConfig:
+    """Every knob of a sequence run; CLI options map onto these one to one."""
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    temporal_radius: int | None = None  # None: the model's own radius
+    layers: dict[str, str] = field(default_factory=dict)  # feature -> layer/channels override
+    keep_noisy: bool = False
+    resume: bool = False
+    overwrite: bool = False
+    tile: int | None = None  # pixels; None: whole frame, or from max_gpu_mem on CUDA
+    max_gpu_mem_gb: float | None = None
+    max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
+    missing: str = "error"
+    keep_going: bool = False
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most 16
+    cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
+    aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
+    radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
+    views: tuple[str, ...] = ()  # a multi-view (stereo) EXR's views to denoise; (): every view
+    compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
+    precision: str = "auto"  # device.PRECISIONS
+    motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
+    motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
+    brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
+    context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
+    exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
+
+    def all_aovs(self) -> tuple[str, ...]:
+        """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""
+        return self.aovs + self.radiance_aovs
+
+    def threads(self) -> int:
+        """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
+        16-core H200 host end to end went 12.3 -> 15.5 frames/s from 8 threads to 16, BENCHMARKS.md),
+        capped because each thread holds a frame or two in memory. The CPUs are those this
+        process may use (`host_cpus`), not the machine's."""
+        return self.io_threads or max(2, min(16, available_cpus()))
+
+    def read_ahead(self) -> int:
+        """Output frames whose inputs are read ahead of the one being denoised: one per spare
+        reader thread, so decode runs in parallel with the network (and bounds the memory)."""
+        return max(1, self.threads() - 1)

@@ -1,0 +1,161 @@
+"""The engine's input frames: read on worker threads into each view's network features, held in a
+bounded cache while a temporal window needs them."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vfxdenoise.core.errors import ExrError, VfxDenoiseError
+from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.features import (
+    NETWORK_FEATURES,
+    FrameFeatures,
+    SanitizeReport,
+    brightness,
+    features_from_exr,
+)
+from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.exr import ExrImage, read_exr
+from vfxdenoise.core.io.sequence import FramePattern
+from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.motion_vectors import MotionVectors
+from vfxdenoise.core.neighbours import cut_between
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedFrame:
+    """One input frame as the engine holds it: each view's features, its EXR while still to be
+    written, and what decides whether it can serve as another frame's temporal context."""
+
+    features: dict[str, FrameFeatures]  # view ('' in a file without views) -> its features
+    image: ExrImage | None
+    layers: dict[str, LayerMap]
+    data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
+    display_window: tuple[int, int, int, int]
+    brightness: dict[str, float]  # each view's (`features.brightness`)
+    stamp: tuple[int, ...] | None  # the file's as its features were read (`file_stamp`)
+
+
+class FrameSource:
+    """Reads frames on worker threads and keeps a bounded cache of their features.
+
+    Each frame's channels are mapped on their own (no shared state between reader threads); frames
+    whose mapping differs from a neighbour's are never mixed in one network input. The reader
+    threads also upload the features to the GPU (about 0.1 GB per 1080p frame).
+    """
+
+    def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
+                 threads: int, keep_images: set[int], device: torch.device,
+                 motion: MotionVectors | None = None, quiet: bool = False,
+                 views: tuple[str, ...] = (), exposure: Exposure | None = None):
+        self.pattern = pattern
+        self.motion = motion or MotionVectors()
+        self.exposure = exposure or Exposure()
+        self.quiet = quiet  # no warnings: the run reads these frames again and reports them
+        self.device = device
+        self.keep_images = keep_images
+        self.overrides = layers_override
+        self.aovs = aovs
+        self.views = views
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-read")
+        self.pending: dict[int, Future] = {}
+        self.cache: OrderedDict[int, LoadedFrame] = OrderedDict()
+        self.failed: dict[int, VfxDenoiseError] = {}
+        self.layers: dict[str, LayerMap] = {}  # of the first frame read, for the summary
+        self.sanitized = SanitizeReport()
+        self.cuts: dict[tuple[int, int], str] = {}  # (earlier, later) frame -> `cut_between`'s answer
+        self.peak = 0
+
+    def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
+        path = self.pattern.path(frame)
+        stamp = file_stamp(path)
+        image = read_exr(path)
+        layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
+                               self.aovs, self.views)
+        windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
+        features, report, lit = {}, SanitizeReport(), {}
+        for view, mapping in layers.items():
+            found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
+            for feature, count in sanitized.counts.items():  # which eye, in a stereo file
+                report.add(f"{view} {feature}" if view else feature, count)
+            found = self.exposure.apply(found)
+            lit[view] = brightness(found.beauty, windows[view], image.display_window)
+            features[view] = self.motion.apply(found)
+            if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
+                features[view] = features[view].to(self.device)
+        kept = image if frame in self.keep_images else None
+        return LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp), report
+
+    def prefetch(self, frames: list[int]) -> None:
+        for frame in frames:
+            if frame not in self.cache and frame not in self.pending and frame not in self.failed:
+                self.pending[frame] = self.pool.submit(self._load, frame)
+        self.peak = max(self.peak, len(self.cache) + len(self.pending))
+
+    def get(self, frame: int) -> LoadedFrame:
+        """The frame's features; its VfxDenoiseError (raised again on every call) if unreadable."""
+        if frame in self.failed:
+            raise self.failed[frame]
+        if frame not in self.cache:
+            self.prefetch([frame])
+            try:
+                loaded, report = self.pending.pop(frame).result()
+            except VfxDenoiseError as exc:
+                self.failed[frame] = exc
+                raise
+            self.layers = self.layers or loaded.layers
+            self.sanitized.merge(report)
+            if report.total and not self.quiet:
+                log.warning("frame %d: replaced non-finite/out-of-range values: %s",
+                            frame, report.describe())
+            self.cache[frame] = loaded
+            self.peak = max(self.peak, len(self.cache) + len(self.pending))
+        return self.cache[frame]
+
+    def cut(self, earlier: int, later: int) -> str:
+        """`cut_between` between two frames read, found once per pair: each window around a frame
+        compares the pairs within it again."""
+        if (earlier, later) not in self.cuts:
+            self.cuts[earlier, later] = cut_between(self.get(earlier), self.get(later))
+        return self.cuts[earlier, later]
+
+    def image(self, frame: int) -> ExrImage:
+        """The full EXR of a frame to be written; handed over once (it is modified for output)."""
+        loaded = self.get(frame)
+        image = loaded.image
+        if image is None:  # not kept (short of memory), or handed out (--missing hold) already
+            path = self.pattern.path(frame)
+            image = read_exr(path)
+            if file_stamp(path) != loaded.stamp:
+                raise ExrError(f"{path} changed on disk while frame {frame} was being denoised "
+                               "(re-rendered?): its denoised beauty would go with another render's "
+                               "channels. Denoise it again once its render is written")
+        loaded.image = None
+        return image
+
+    def keep_only(self, frames: set[int]) -> None:
+        """Drop cached frames that no later output needs: this is the streaming memory bound."""
+        for frame in [f for f in self.cache if f not in frames]:
+            del self.cache[frame]
+
+    def close(self) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
+
+
+def file_stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is written again (in place or renamed over): inode, size, time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns

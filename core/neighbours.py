@@ -1,0 +1,150 @@
+"""Whether a neighbouring frame can serve as frame t's temporal context: same resolution, views and
+channels, no flash or black frame between them, no cut; and each view's window of features, placed
+on t's data window, as far as the neighbours allow."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.features import CUT_MATCH, FrameFeatures, albedo_match
+from vfxdenoise.core.io.exr import placed_on_window, window_shape
+from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
+
+if TYPE_CHECKING:
+    from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
+
+
+BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
+
+
+def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSource,
+                  keep_going: bool, brightness_jump: float = BRIGHTNESS_JUMP
+                  ) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
+    """Each view's features of the window around frame t (offset 0), and why it was cut short,
+    if it was.
+
+    Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
+    resolution (display window) or channel mapping differs from t's, whose brightness is more
+    than `brightness_jump` times t's or less than its inverse (a flash, a cut, a broken frame),
+    or, with keep_going, that cannot be read: t is then denoised as if the shot ended there, and
+    the other side reaches further (`window_reach`). A neighbour whose data window differs
+    (overscan, auto-crop) is placed onto t's data window in display space, zero outside its own,
+    as compositors read it.
+    """
+    centre = source.get(sources[t])
+    placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
+    window, unused = {0: centre.features}, []
+    reach, stopped = {-1: 0, 1: 0}, {-1: False, 1: False}
+
+    def walk(sign: int, limit: int) -> None:
+        while not stopped[sign] and reach[sign] < limit:
+            offset = sign * (reach[sign] + 1)
+            frame = sources.get(t + offset)
+            reason = "" if frame is None else _unusable(frame, source, centre, keep_going,
+                                                        brightness_jump, sources[t + offset - sign])
+            if frame is None or reason:
+                if reason:
+                    unused.append(f"frame {frame}: {reason}")
+                stopped[sign] = True
+                return
+            if frame not in placed:
+                other = source.get(frame)
+                placed[frame] = {view: on_data_window(features, other.data_windows[view],
+                                                      centre.data_windows[view])
+                                 for view, features in other.features.items()}
+            window[offset] = placed[frame]
+            reach[sign] += 1
+
+    for sign in (-1, 1):
+        walk(sign, radius)
+    for sign in (-1, 1):
+        walk(sign, 2 * radius - reach[-sign])
+    return {view: {offset: frame[view] for offset, frame in window.items()}
+            for view in centre.features}, unused
+
+
+def _unusable(frame: int, source: FrameSource, centre: LoadedFrame, keep_going: bool,
+              brightness_jump: float, nearer: int | None = None) -> str:
+    """Why `frame` cannot be temporal context for `centre` ('' when it can), nor follow `nearer`,
+    the frame beside it towards the centre (a cut between them: `FrameSource.cut`); unreadable
+    frames raise their error unless `keep_going`."""
+    try:
+        reason = context_mismatch(source.get(frame), centre, brightness_jump)
+    except VfxDenoiseError:
+        if not keep_going:
+            raise
+        return "unreadable"
+    if reason or nearer is None or abs(frame - nearer) != 1:  # a held frame's motion is not to it
+        return reason
+    return source.cut(*sorted((nearer, frame)))
+
+
+def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
+    """Why two consecutive frames show different shots ('' when they do not seem to): the later
+    one's albedo, moved back by its motion vectors, matches the earlier's in fewer than CUT_MATCH
+    of its blocks (`features.albedo_match`, over the display window), in any view."""
+    display = later.display_window  # both frames in display space: a cropped one as its full render
+    for view, theirs in later.features.items():
+        match = albedo_match(on_data_window(earlier.features[view], earlier.data_windows[view], display),
+                             on_data_window(theirs, later.data_windows[view], display))
+        if match is not None and match < CUT_MATCH:
+            return (f"a cut?{f' In view {view},' if view else ''} its albedo matches the frame "
+                    f"beside it in only {match:.0%} of where the motion vectors place it")
+    return ""
+
+
+def context_mismatch(other: LoadedFrame, centre: LoadedFrame,
+                     brightness_jump: float = BRIGHTNESS_JUMP) -> str:
+    """Why `other` cannot be temporal context for `centre` ('' when it can)."""
+    if other.display_window != centre.display_window:
+        return (f"resolution (display window) {_box(other.display_window)} differs from "
+                f"{_box(centre.display_window)}")
+    if other.layers.keys() != centre.layers.keys():
+        return (f"its views differ ({', '.join(other.layers)} there, "
+                f"{', '.join(centre.layers)} here)")
+    changed = []
+    for view, layers in centre.layers.items():
+        theirs, ours = other.layers[view].describe(), layers.describe()
+        changed += [f"{f'view {view} ' if view else ''}{name} {theirs.get(name, '(none)')} there, "
+                    f"{ours.get(name, '(none)')} here"
+                    for name in dict.fromkeys([*ours, *theirs]) if theirs.get(name) != ours.get(name)]
+    if changed:
+        return "its channels differ (" + "; ".join(changed) + ")"
+    return next((f"{jump}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"
+                 for view, theirs in other.brightness.items()
+                 if (jump := _brightness_jump(theirs, centre.brightness[view], brightness_jump))), "")
+
+
+def _brightness_jump(theirs: float, ours: float, limit: float) -> str:
+    """How a neighbour's brightness (`theirs`) differs from frame t's when by more than `limit`
+    times either way ('' when it does not)."""
+    brighter = max(theirs, ours)
+    if not (brighter > BRIGHTNESS_FLOOR and brighter > limit * min(theirs, ours)):  # inf * 0: NaN
+        return ""
+    if theirs <= BRIGHTNESS_FLOOR:
+        return "it is black"
+    if ours <= BRIGHTNESS_FLOOR:
+        return "this frame is black"
+    return f"its brightness is {theirs / ours:.2g} times this frame's"
+
+
+def _box(window: tuple[int, int, int, int]) -> str:
+    return f"{window[2] - window[0] + 1}x{window[3] - window[1] + 1}"
+
+
+def on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
+                   target: tuple[int, int, int, int]) -> FrameFeatures:
+    """`features` over data window `source` placed onto data window `target` (zero elsewhere)."""
+    if source == target:
+        return features
+
+    def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+        values = torch.as_tensor(values)
+        out = values.new_zeros((values.shape[0], *window_shape(target)), dtype=torch.float32)
+        return placed_on_window(values, source, out, target)
+
+    return features.map(place)

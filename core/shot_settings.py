@@ -1,0 +1,128 @@
+"""What a run finds out about the whole shot before it denoises a frame: which way its motion vectors
+point and how far, and its exposure for the network. Each is found from the same frames whichever
+chunk of the shot a run denoises, so farm chunks decide as one run would."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import MissingFramesError, VfxDenoiseError
+from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
+from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.io.aovs import unread_motion
+from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
+from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
+from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs
+from vfxdenoise.core.neighbours import context_mismatch, on_data_window
+
+log = logging.getLogger(__name__)
+
+
+def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig
+                        ) -> MotionVectors | None:
+    """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from a few
+    pairs of its frames on disk (`motion_vectors.detect`; a pair that cannot be read is left
+    out, and the run reports that frame itself). None when the frames have no motion layer."""
+    try:
+        specs = read_exr_header(pattern.path(on_disk[0]))
+    except VfxDenoiseError:  # the run reports that frame
+        specs = []
+    if specs and not _has_motion(specs, pattern.path(on_disk[0]), config):
+        return None
+    if config.motion_vectors != AUTO:
+        return MotionVectors(config.motion_vectors, config.motion_scale)
+    source = FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
+                         device=torch.device("cpu"), quiet=True, views=config.views)
+
+    def pairs():  # one pair in memory at a time
+        for earlier, later in detection_pairs(on_disk):
+            source.keep_only(set())
+            try:
+                previous, current = source.get(earlier), source.get(later)
+            except VfxDenoiseError:
+                continue
+            if not context_mismatch(previous, current, config.brightness_jump):  # first view decides
+                view = next(iter(current.features))
+                yield ((earlier, later), on_data_window(previous.features[view],
+                                                        previous.data_windows[view],
+                                                        current.data_windows[view]),
+                       current.features[view])
+
+    try:
+        return detect(pairs(), config.motion_scale, specs)
+    finally:
+        source.close()
+
+
+def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                  radius: int) -> Exposure:
+    """The shot's exposure for the network: as `config` says if it does, else found from the
+    beauty of its first window (`_first_window`; the first view's in a stereo render) by
+    `exposure.shot_exposure`."""
+    if config.exposure is not None:
+        return Exposure(config.exposure)
+    frames = _first_window(pattern, on_disk, config, radius)
+    source = FrameSource(pattern, config.layers, (), threads=len(frames) or 1, keep_images=set(),
+                         device=torch.device("cpu"), quiet=True, views=config.views)
+    lights = []
+    try:
+        source.prefetch(frames)  # read side by side: a window's frames, held briefly
+        for frame in frames:
+            try:
+                loaded = source.get(frame)
+            except VfxDenoiseError:
+                log.warning("the shot's exposure is found without frame %d, which cannot be read", frame)
+                continue
+            view = next(iter(loaded.features))
+            lights.append(frame_light(loaded.features[view].beauty, loaded.data_windows[view],
+                                      loaded.display_window))
+            source.keep_only(set())
+    finally:
+        source.close()
+    return shot_exposure(lights)
+
+
+def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                  radius: int) -> list[int]:
+    """The shot's first 2 x radius + 1 frames: of --context-frames (the render's own range) when
+    given, else of the frames on disk. Every run on the shot finds its exposure from these, so
+    that farm chunks and a host's per-frame hook decide as one run does, whenever they run and
+    whatever else is rendered by then: the shot's first frame needs them all anyway. A render
+    still being written that lacks some of them is refused (`--missing error`) until it has them."""
+    shot = sorted(parse_frame_spec(config.context_frames)) if config.context_frames else on_disk
+    first = shot[:2 * radius + 1]
+    present = set(on_disk)
+    absent = [frame for frame in first if frame not in present]
+    if absent and config.missing == "error":
+        raise MissingFramesError(
+            f"frames {format_frames(absent)} of {pattern.text} are not on disk: the shot's exposure "
+            f"is found from its first frames {format_frames(first)}, so that every run on it decides "
+            "alike; run again once they are rendered, or pass --missing hold or skip", absent)
+    return [frame for frame in first if frame in present]
+
+
+def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
+    """Whether the frame at `path`, with these header `specs`, maps a motion layer (True if it
+    cannot be mapped: the run reports that)."""
+    try:
+        views = resolve_views(specs, config.layers, str(path), (), config.views)
+        return any(layers.motion is not None for layers in views.values())
+    except VfxDenoiseError:
+        return True
+
+
+def no_motion_summary(path: Path, config: EngineConfig) -> str:
+    """The summary of a run without motion vectors: why, and a motion layer it could name."""
+    hint = None
+    if not config.layers.get("motion"):  # not `--motion none`
+        try:
+            hint = unread_motion([name for names in channel_names_by_part(read_exr_header(path))
+                                  for name in names])
+        except VfxDenoiseError:
+            pass
+    return f"none (no motion layer{f'; {hint}' if hint else ''})"

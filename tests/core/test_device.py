@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+from vfxdenoise.core.device import cpu_has_bfloat16, model_dtypes, pick_device
+from vfxdenoise.core.errors import VfxDenoiseError
+
+
+def test_precision_picks_each_devices_types():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert model_dtypes(cuda, "auto") == (torch.float16, torch.float16)
+    assert model_dtypes(cuda, "float32") == model_dtypes(cpu, "float32") == (torch.float32, torch.float32)
+    native = torch.bfloat16 if cpu_has_bfloat16() else torch.float32
+    assert model_dtypes(cpu, "auto") == (torch.float32, native)
+
+
+def test_auto_picks_cuda_only_where_pytorch_sees_it():
+    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert pick_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is here")
+def test_cuda_asked_for_without_a_gpu_is_refused_with_what_to_do():
+    with pytest.raises(VfxDenoiseError, match="--device cuda was requested .* use --device cpu"):
+        pick_device("cuda")
