@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.dataset_layout import NOISY_PREFIX, SECOND_NOISY_SUFFIX, sequence_folders
 from vfxdenoise.core.features import CUT_MATCH, albedo_match
 from vfxdenoise.core.training.render import read_frames
 
@@ -26,13 +27,9 @@ DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "d
                 "data/test", "data/test3")
 
 
-def _shots(data: Path) -> list[Path]:
-    return sorted(p for p in data.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
-
-
 def _noisy(shot: Path) -> Path:
     return shot / sorted(p.name for p in shot.iterdir()
-                         if p.name.startswith("spp") and not p.name.endswith("b"))[0]
+                         if p.name.startswith(NOISY_PREFIX) and not p.name.endswith(SECOND_NOISY_SUFFIX))[0]
 
 
 def main() -> None:
@@ -44,7 +41,7 @@ def main() -> None:
     keep_freed_memory()
     within = []
     for data in args.data or [Path(d) for d in DEFAULT_DATA]:
-        for shot in _shots(data):
+        for shot in sequence_folders(data):
             frames = read_frames(_noisy(shot))
             within += [(match, str(shot)) for a, b in zip(frames, frames[1:])
                        if (match := albedo_match(a, b)) is not None]
@@ -57,7 +54,7 @@ def main() -> None:
     cut = sorted({shot for match, shot in within if match < CUT_MATCH})
     print(f"shots with a pair below CUT_MATCH {CUT_MATCH}: {len(cut)} {cut}")
     ends = [(shot, read_frames(_noisy(shot))) for data in args.cuts or [Path("data/test"), Path("data/test3")]
-            for shot in _shots(data)]
+            for shot in sequence_folders(data)]
     spliced = [albedo_match(a[-1], b[0])
                for (name_a, a) in ends for (name_b, b) in ends if name_a != name_b]
     spliced = [match for match in spliced if match is not None]

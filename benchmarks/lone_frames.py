@@ -20,6 +20,7 @@ import numpy as np
 from vfxdenoise.core import metrics
 from vfxdenoise.core.baselines import oidn_frame
 from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -28,20 +29,16 @@ from vfxdenoise.core.training.render import read_frames
 METHODS = ("noisy", "ours, full window", "ours, alone", "OIDN")
 
 
-def _shots(data: Path) -> list[Path]:
-    return sorted(p for p in data.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
-
-
 def _scores(denoised: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     return (metrics.psnr(metrics.tonemap(denoised), metrics.tonemap(reference)),
             metrics.relmse(denoised, reference))
 
 
 def _middle_frame(shot: Path, level: str, model: str, out: Path) -> dict[str, tuple[float, float]]:
-    pattern = parse_pattern(shot / level / "render.####.exr")
+    pattern = parse_pattern(shot / level / FRAME_PATTERN)
     frames = pattern.frames_on_disk()
     t = frames[len(frames) // 2]
-    reference = read_exr(shot / "reference" / pattern.name(t)).get(list("RGB"))
+    reference = read_exr(shot / REFERENCE / pattern.name(t)).get(list("RGB"))
     scores = {"noisy": _scores(read_exr(pattern.path(t)).get(list("RGB")), reference)}
     for method, radius in (("ours, full window", None), ("ours, alone", 0)):
         summary = denoise_sequence(pattern.text, str(out / "den.####.exr"), str(t), EngineConfig(
@@ -67,7 +64,7 @@ def main() -> None:
         for data in folders:
             for level in ("spp4", "spp16"):
                 rows = [_middle_frame(shot, level, args.model, Path(folder))
-                        for shot in _shots(data) if (shot / level).is_dir()]
+                        for shot in sequence_folders(data) if (shot / level).is_dir()]
                 cells = [f"{np.mean([r[m][0] for r in rows]):.2f} / {np.mean([r[m][1] for r in rows]):.4f}"
                          for m in METHODS]
                 print(f"| {data} | {level} | {len(rows)} | " + " | ".join(cells) + " |", flush=True)

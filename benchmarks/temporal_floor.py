@@ -33,7 +33,6 @@ Everything runs on the CPU.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ import torch.nn.functional as F
 
 from vfxdenoise.core import metrics
 from vfxdenoise.core.baselines import oidn_denoiser
+from vfxdenoise.core.dataset_layout import MANIFEST, REFERENCE, read_manifest
 from vfxdenoise.core.evaluation import model_denoiser, score
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.training.render import RenderSequence, load_dataset
@@ -88,7 +88,11 @@ def _spp(level: str) -> int:
 
 
 def _reference_spp(data: Path) -> int:
-    return int(json.loads((data / "manifest.json").read_text())["config"]["reference_spp"])
+    """The reference spp make-dataset rendered `data` with (its manifest's config)."""
+    manifest = read_manifest(data)
+    if manifest is None:
+        raise SystemExit(f"{data / MANIFEST} not found: --other-references compares make-dataset folders")
+    return int(manifest["config"]["reference_spp"])
 
 
 def reference_pairs(data: Path, other: Path) -> None:
@@ -102,7 +106,7 @@ def reference_pairs(data: Path, other: Path) -> None:
     print("|---|---|---|---|")
     for seq in load_dataset(data):
         if seq.name in others:
-            error = metrics.temporal_error(seq.targets["reference"], others[seq.name].targets["reference"])
+            error = metrics.temporal_error(seq.targets[REFERENCE], others[seq.name].targets[REFERENCE])
             print(f"| {seq.name} | {error:.4f} | {error * share:.4f} | "
                   f"{error * np.sqrt(spp / (spp + other_spp)):.4f} |")
 
@@ -115,7 +119,7 @@ def history_table(sequences: list[RenderSequence], outputs: Outputs, weight: flo
     for seq in sequences:
         for level in sorted(seq.noisy, key=_spp):
             denoised = outputs("ours", seq, level)
-            frames, reference = seq.noisy[level], seq.targets["reference"]
+            frames, reference = seq.noisy[level], seq.targets[REFERENCE]
             rows.setdefault((level, "ours"), []).append(score(denoised, reference, frames=frames))
             rows.setdefault((level, f"ours + history {weight}"), []).append(
                 score(with_history(denoised, frames, weight), reference, frames=frames))
@@ -149,8 +153,8 @@ def bands_table(sequences: list[RenderSequence], outputs: Outputs, size: int,
     print("|---|---|---|---|---|---|---|---|---|---|")
     sums: dict[str, list[np.ndarray]] = {}
     for seq in sequences:
-        reference = seq.targets["reference"]
-        pair = (metrics.temporal_error_bands(reference, others[seq.name].targets["reference"], size)
+        reference = seq.targets[REFERENCE]
+        pair = (metrics.temporal_error_bands(reference, others[seq.name].targets[REFERENCE], size)
                 if seq.name in others else (float("nan"),) * 2)
         for level in sorted(seq.noisy, key=_spp):
             ours, oidn = (np.array(metrics.temporal_error_bands(outputs(m, seq, level), reference, size))
@@ -175,7 +179,7 @@ def still_pixel_table(sequences: list[RenderSequence], outputs: Outputs, min_sta
             frames = seq.noisy[level]
             if any(f.motion is None or f.depth is None for f in frames):
                 continue
-            reference = seq.targets["reference"]
+            reference = seq.targets[REFERENCE]
             masks = static_masks(frames, reference)
             share = float(np.mean([m.mean() for m in masks[1:]]))
             if share < min_static:

@@ -9,6 +9,7 @@ import numpy as np
 
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.baselines import oidn_denoiser
+from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.host_cpus import use_cpu_threads
@@ -31,7 +32,8 @@ def _table(rows: list[dict], with_flip: bool) -> str:
     return "\n".join(lines)
 
 
-def _means(rows: list[dict], with_flip: bool) -> list[dict]:
+def _means(rows: list[dict]) -> list[dict]:
+    """One "**mean**" row per noisy level and method: the mean of each metric its rows hold."""
     out = []
     for level in sorted({r["level"] for r in rows}):
         for method in dict.fromkeys(r["method"] for r in rows):
@@ -78,7 +80,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
     for seq in sequences:
         for level in sorted(seq.noisy):
             outputs = {name: run(seq, level) for name, run in methods.items()}
-            reference = seq.targets["reference"]
+            reference = seq.targets[REFERENCE]
             for name, frames in outputs.items():
                 rows.append({"sequence": seq.name, "level": level, "method": name,
                              **score(frames, reference, with_flip, seq.noisy[level])})
@@ -90,7 +92,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
             columns += [ours, ref, np.abs(ours - ref).mean(axis=0, keepdims=True).repeat(3, 0) * 4]
             write_contact_sheet(out_dir / f"{seq.name}_{level}.png", columns)
             click.echo(f"{seq.name} {level}: done", err=True)
-    table = _table(rows + _means(rows, with_flip), with_flip)
+    table = _table(rows + _means(rows), with_flip)
     (out_dir / "results.md").write_text(
         f"Model: {loaded.path}\n\nContact sheets: noisy | "
         f"{'OIDN | ' if oidn else ''}ours | reference | 4x abs error of ours\n\n{table}\n")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import shlex
 import sys
 import time
+from dataclasses import asdict, fields
 from functools import partial
 from pathlib import Path
 
@@ -16,12 +16,15 @@ import torch
 from click.core import ParameterSource
 
 from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
+from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
+    LossWeights,
     RenderDataConfig,
     batches,
     check_targets,
@@ -33,10 +36,12 @@ from vfxdenoise.core.training.render import (
 )
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata
 
+# The supervised loss's weights, which --self-supervised does not use.
+LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 # What a fine-tune (--init) takes from the init model's card unless given on the command line:
 # the rate and loss weights the model was trained with (the defaults here suit training anew).
-FINE_TUNE_SETTINGS = ("lr", "temporal_weight", "energy_weight", "relmse_weight")
-DEFAULTS = {"lr": 2e-3, "temporal_weight": 0.5, "energy_weight": 0.0, "relmse_weight": 0.0}
+FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
+DEFAULTS = {"lr": 2e-3, **asdict(LossWeights())}
 INIT_OWN = "with --init, the init model's own, from its model card"
 
 
@@ -46,9 +51,8 @@ def _dataset_record(folder: Path | None) -> dict | None:
     if folder is None:
         return None
     record: dict = {"path": str(folder.resolve())}
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        content = json.loads(manifest.read_text())
+    content = read_manifest(folder)
+    if content is not None:
         record["make_dataset"] = content.get("config", {})
         record["render_seconds"] = round(sum(sum(s.get("render_seconds", {}).values())
                                              for s in content.get("sequences", {}).values()), 1)
@@ -138,7 +142,7 @@ def _check_init_network(ctx: click.Context, loaded: LoadedModel, init_model: str
 
 def _note_unused_weights(ctx: click.Context, self_supervised: bool) -> None:
     """Say that --self-supervised does not use the loss weights given explicitly."""
-    unused = [f"--{name.replace('_', '-')}" for name in FINE_TUNE_SETTINGS[1:] if _given(ctx, name)]
+    unused = [f"--{name.replace('_', '-')}" for name in LOSS_WEIGHTS if _given(ctx, name)]
     if self_supervised and unused:
         click.echo(f"note: --self-supervised trains with a relative L2 loss against the second noisy "
                    f"render, which has no such term: {', '.join(unused)} is not used", err=True)
@@ -159,7 +163,8 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
         if temporal_radius is not None:
             config["temporal_radius"] = temporal_radius
     else:
-        config = {"temporal_radius": 2 if temporal_radius is None else temporal_radius,
+        radius = InputLayout.temporal_radius if temporal_radius is None else temporal_radius
+        config = {"temporal_radius": radius,
                   "widths": [int(w) for w in widths.split(",")]}
     if demodulate:
         if arch == "temporal-unet":
@@ -197,13 +202,14 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for model.safetensors, model.json, log.csv, curves.png and checkpoints.")
 @click.option("--steps", default=4000, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1))
-@click.option("--crop", default=96, show_default=True, type=click.IntRange(min=8))
+@click.option("--batch", default=RenderDataConfig.batch, show_default=True, type=click.IntRange(min=1))
+@click.option("--crop", default=RenderDataConfig.crop, show_default=True, type=click.IntRange(min=8))
 @click.option("--lr", default=DEFAULTS["lr"],
               help=f"Peak learning rate [default: {DEFAULTS['lr']:g}; {INIT_OWN}].")
 @click.option("--temporal-radius", type=click.IntRange(0, 8),
-              help="Neighbours on each side [default: 2, or the --init model's]; with --init, a "
-                   "wider window than the loaded model's adds slots that start from its outermost.")
+              help=f"Neighbours on each side [default: {InputLayout.temporal_radius}, or the --init "
+                   "model's]; with --init, a wider window than the loaded model's adds slots that "
+                   "start from its outermost.")
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
               show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn); "
                                       "with --init, the loaded model's (another is refused).")

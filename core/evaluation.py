@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import coverage, metrics
+from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input, with_stand_ins
@@ -102,7 +103,7 @@ def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[
     rows = []
     for seq in sequences:
         for level in sorted(seq.noisy):
-            result = score(denoise(seq, level), seq.targets["reference"], with_flip,
+            result = score(denoise(seq, level), seq.targets[REFERENCE], with_flip,
                            seq.noisy[level])
             rows.append({"sequence": seq.name, "level": level, **result})
     return rows

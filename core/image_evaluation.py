@@ -21,8 +21,7 @@ import numpy as np
 from vfxdenoise.core import metrics
 from vfxdenoise.core.datasets import ImagePair
 from vfxdenoise.core.errors import ImageError
-from vfxdenoise.core.noise import Noise, gaussian_sigma
-from vfxdenoise.core.training.classic import noisy_inputs
+from vfxdenoise.core.noise import Noise, gaussian_sigma, noisy_inputs
 
 REAL = "real"  # condition label for datasets with real noisy captures
 

@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from vfxdenoise.core.errors import NoiseSpecError
+from vfxdenoise.core.errors import DatasetError, NoiseSpecError
+
+if TYPE_CHECKING:
+    from vfxdenoise.core.datasets import ImagePair
 
 Param = float | tuple[float, float]  # a value, or a (lo, hi) range drawn uniformly per call
 
@@ -152,14 +155,26 @@ class Choice:
         return self.options[int(rng.integers(len(self.options)))](clean, rng)
 
 
-# name -> (class, positional parameter names, {parameter: (lowest, highest) allowed})
-_KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, tuple[float, float]]]] = {
-    "gaussian": (Gaussian, ("sigma", "scale"), {"sigma": (0.0, 65535.0), "scale": (1.0, 65535.0)}),
-    "poisson": (Poisson, ("photons",), {"photons": (1e-3, 1e9)}),
-    "impulse": (Impulse, ("density",), {"density": (0.0, 1.0)}),
-    "saltpepper": (SaltPepper, ("density", "salt"), {"density": (0.0, 1.0), "salt": (0.0, 1.0)}),
-    "speckle": (Speckle, ("sigma",), {"sigma": (0.0, 10.0)}),
+@dataclass(frozen=True)
+class _Kind:
+    """A noise a spec can name: its class, parameters (the first one required, all positional in
+    this order), the range each may take, and an example value for the error that asks for it."""
+
+    cls: type
+    params: tuple[str, ...]
+    limits: dict[str, tuple[float, float]]
+    example: str
+
+
+_KINDS = {
+    "gaussian": _Kind(Gaussian, ("sigma", "scale"), {"sigma": (0.0, 65535.0), "scale": (1.0, 65535.0)}, "25"),
+    "poisson": _Kind(Poisson, ("photons",), {"photons": (1e-3, 1e9)}, "30"),
+    "impulse": _Kind(Impulse, ("density",), {"density": (0.0, 1.0)}, "0.2"),
+    "saltpepper": _Kind(SaltPepper, ("density", "salt"), {"density": (0.0, 1.0), "salt": (0.0, 1.0)}, "0.1"),
+    "speckle": _Kind(Speckle, ("sigma",), {"sigma": (0.0, 10.0)}, "0.2"),
 }
+# Sigma is given on the 0-255 scale unless the spec says `scale=`.
+GAUSSIAN_SCALE = 255.0
 _ALIASES = {"gauss": "gaussian", "awgn": "gaussian", "shot": "poisson", "s&p": "saltpepper",
             "sp": "saltpepper", "salt-and-pepper": "saltpepper", "salt_pepper": "saltpepper",
             "random-impulse": "impulse", "multiplicative": "speckle"}
@@ -181,7 +196,53 @@ def _value(text: str, whole: str) -> Param:
     return (lo, hi)
 
 
+def _ends(value: Param) -> tuple[float, ...]:
+    """The value itself, or both ends of a range."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _parse_values(name: str, kind: _Kind, args: str, text: str) -> dict[str, Param]:
+    """The parameters of one noise from its comma-separated `args` (positional or key=value);
+    refuses unknown, repeated and missing ones."""
+    values: dict[str, Param] = {}
+    for index, arg in enumerate(a for a in args.split(",") if a.strip()):
+        key, eq, raw = arg.partition("=")
+        key = key.strip() if eq else (kind.params[index] if index < len(kind.params) else "")
+        if key not in kind.params:
+            raise NoiseSpecError(f"noise '{text}': unexpected parameter '{arg.strip()}'; "
+                                 f"{name} takes {', '.join(kind.params)}")
+        if key in values:
+            raise NoiseSpecError(f"noise '{text}': {key} is given twice")
+        values[key] = _value(raw if eq else arg, text)
+    required = kind.params[0]
+    if required not in values:
+        raise NoiseSpecError(f"noise '{text}' needs its {required}, e.g. {name}:{kind.example}")
+    return values
+
+
+def _check_limits(kind: _Kind, values: dict[str, Param], text: str) -> None:
+    """Refuse a parameter (either end of a range) outside the range its noise allows."""
+    for key, value in values.items():
+        lo, hi = kind.limits[key]
+        if any(not lo <= v <= hi for v in _ends(value)):
+            raise NoiseSpecError(f"noise '{text}': {key} must lie in [{lo:g}, {hi:g}]")
+
+
+def _gaussian_on_unit_scale(values: dict[str, Param], text: str) -> dict[str, Param]:
+    """Gaussian's sigma moved from the spec's scale (0-255 unless `scale=` says) to 0-1, the
+    scale `Gaussian` takes; a sigma above its scale is refused."""
+    values = dict(values)
+    scale = values.pop("scale", GAUSSIAN_SCALE)
+    sigma = values["sigma"]
+    if max(_ends(sigma)) > scale:
+        raise NoiseSpecError(f"noise '{text}': sigma must lie in [0, {scale:g}] (it is on the "
+                             f"0-{scale:g} scale; e.g. gaussian:25 or gaussian:sigma=0.1,scale=1)")
+    values["sigma"] = tuple(s / scale for s in sigma) if isinstance(sigma, tuple) else sigma / scale
+    return values
+
+
 def _parse_one(text: str) -> Noise:
+    """One noise of a chain: `name:args`, or none."""
     name, _, args = text.strip().partition(":")
     name = _ALIASES.get(name.strip().lower(), name.strip().lower())
     if name in ("none", "clean"):
@@ -189,36 +250,12 @@ def _parse_one(text: str) -> Noise:
     if name not in _KINDS:
         raise NoiseSpecError(f"unknown noise '{name}' in '{text}'; use one of "
                              f"{', '.join(_KINDS)} or none (e.g. gaussian:25, saltpepper:0.1)")
-    kind, positional, limits = _KINDS[name]
-    values: dict[str, Param] = {}
-    for index, arg in enumerate(a for a in args.split(",") if a.strip()):
-        key, eq, raw = arg.partition("=")
-        key = key.strip() if eq else (positional[index] if index < len(positional) else "")
-        if key not in positional:
-            raise NoiseSpecError(f"noise '{text}': unexpected parameter '{arg.strip()}'; "
-                                 f"{name} takes {', '.join(positional)}")
-        if key in values:
-            raise NoiseSpecError(f"noise '{text}': {key} is given twice")
-        values[key] = _value(raw if eq else arg, text)
-    required = positional[0]
-    if required not in values:
-        raise NoiseSpecError(f"noise '{text}' needs its {required}, e.g. {name}:{_EXAMPLES[name]}")
-    for key, value in values.items():
-        lo, hi = limits[key]
-        if any(not lo <= v <= hi for v in (value if isinstance(value, tuple) else (value,))):
-            raise NoiseSpecError(f"noise '{text}': {key} must lie in [{lo:g}, {hi:g}]")
-    spec = text.strip()
-    if name == "gaussian":
-        scale = values.pop("scale", 255.0)
-        sigma = values["sigma"]
-        if max(sigma if isinstance(sigma, tuple) else (sigma,)) > scale:
-            raise NoiseSpecError(f"noise '{text}': sigma must lie in [0, {scale:g}] (it is on the "
-                                 f"0-{scale:g} scale; e.g. gaussian:25 or gaussian:sigma=0.1,scale=1)")
-        values["sigma"] = tuple(s / scale for s in sigma) if isinstance(sigma, tuple) else sigma / scale
-    return kind(**values, spec=spec)
-
-
-_EXAMPLES = {"gaussian": "25", "poisson": "30", "impulse": "0.2", "saltpepper": "0.1", "speckle": "0.2"}
+    kind = _KINDS[name]
+    values = _parse_values(name, kind, args, text)
+    _check_limits(kind, values, text)
+    if kind.cls is Gaussian:
+        values = _gaussian_on_unit_scale(values, text)
+    return kind.cls(**values, spec=text.strip())
 
 
 def parse_noise(spec: str) -> Noise:
@@ -243,3 +280,15 @@ def add_noise(clean: np.ndarray, noise: Noise | str, seed: int = 0) -> np.ndarra
     """Noisy copy of `clean` from a noise model or spec, reproducible from `seed`."""
     model = parse_noise(noise) if isinstance(noise, str) else noise
     return model(clean, np.random.default_rng(seed))
+
+
+def noisy_inputs(pairs: list[ImagePair], noise: Noise | None, seed: int) -> list[np.ndarray]:
+    """Fixed noisy versions of `pairs` (image i: `add_noise` with seed + i), the same on every
+    call (validation and evaluation score like with like); with no `noise`, their real noisy
+    captures (a pair without one is a DatasetError)."""
+    if noise is None:
+        missing = next((p.name for p in pairs if p.noisy is None), None)
+        if missing is not None:
+            raise DatasetError(f"{missing} has no real noisy capture; give a synthetic noise (--noise)")
+        return [p.noisy for p in pairs]
+    return [add_noise(p.clean, noise, seed + i) for i, p in enumerate(pairs)]

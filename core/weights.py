@@ -18,6 +18,7 @@ from torch import nn
 
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
@@ -60,16 +61,20 @@ def weights_metadata(architecture: str, config: dict) -> dict[str, str]:
     return {"architecture": architecture, "config": json.dumps(config)}
 
 
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's tensors as safetensors writes them: detached, contiguous, on the CPU (weights
+    and training checkpoints alike)."""
+    return {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+
+
 def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
                  card: dict | None = None) -> None:
     """Write `path` (.safetensors) and, when given, the model card beside it (.json)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    state = cpu_state_dict(model)
     metadata = weights_metadata(architecture, config)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=metadata)
-    tmp.replace(path)
+    write_atomically(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     if card is not None:
         full_card = {"architecture": architecture, "config": config, **card}
         path.with_suffix(".json").write_text(json.dumps(full_card, indent=2) + "\n")

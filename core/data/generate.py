@@ -1,11 +1,6 @@
-"""Dataset driver: render many animated sequences into the layout of ARCHITECTURE.md.
+"""Dataset driver: render many animated sequences into the layout of ARCHITECTURE.md
+(`dataset_layout`: the folder and file names, the manifest).
 
-```
-<root>/manifest.json                       config + one entry per finished sequence
-<root>/<seq>/spp4/render.1001.exr          noisy frames with every canonical AOV
-<root>/<seq>/spp4b/render.1001.exr         second independent noisy render (--second-noisy)
-<root>/<seq>/reference/render.1001.exr     high-spp beauty (R,G,B,A)
-```
 Sequences render in parallel processes (`jobs`). The run is resumable: a sequence whose manifest
 entry is complete (and whose files exist) is skipped, and inside an unfinished sequence every frame
 already on disk (written atomically) is kept. A folder made with other render settings is refused.
@@ -27,15 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
+from vfxdenoise.core.dataset_layout import (
+    MANIFEST,
+    REFERENCE,
+    SECOND_NOISY_SUFFIX,
+    frame_name,
+    read_manifest,
+)
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
-REFERENCE = "reference"
-SECOND_SUFFIX = "b"
-FRAME_NAME = "render.{frame:04d}.exr"
 PARTIAL = ".partial"
 # What the camera sees where no surface is: the sky, or nothing (alpha 0, as a CG element rendered
 # to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
@@ -107,7 +106,7 @@ class DatasetConfig:
         """Output folder -> samples per pixel, noisy levels first, reference last."""
         levels = {f"spp{s}": s for s in self.spp}
         if self.second_noisy:
-            levels.update({f"spp{s}{SECOND_SUFFIX}": s for s in self.spp})
+            levels.update({f"spp{s}{SECOND_NOISY_SUFFIX}": s for s in self.spp})
         levels[REFERENCE] = self.reference_spp
         return levels
 
@@ -156,7 +155,7 @@ def _scene_seed(config: DatasetConfig, stream: int, index: int, style: str, stat
 
 
 def frame_path(root: Path, plan: SequencePlan, level: str, frame: int) -> Path:
-    return root / plan.folder / level / FRAME_NAME.format(frame=frame)
+    return root / plan.folder / level / frame_name(frame)
 
 
 def work_folder(root: Path, plan: SequencePlan) -> Path:
@@ -218,7 +217,7 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
     with FrameRenderer(desc, config.width, config.height, config.reference_chunk,
                        transparent=config.background == "transparent") as renderer:
         for t, frame in enumerate(config.frame_numbers):
-            paths = {lv: work / lv / FRAME_NAME.format(frame=frame) for lv in levels}
+            paths = {lv: work / lv / frame_name(frame) for lv in levels}
             missing = {lv: path for lv, path in paths.items() if not path.is_file()}
             reused += len(levels) - len(missing)
             if not missing:
@@ -273,22 +272,10 @@ def _exit_with_parent(parent: int) -> None:
 # Manifest
 
 
-def read_manifest(root: Path) -> dict | None:
-    path = root / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{path}: unreadable manifest ({exc}); fix or delete it to start over") from exc
-
-
 def write_manifest(root: Path, manifest: dict) -> None:
-    """Atomic: temp file in the same folder, then rename."""
-    path = root / MANIFEST
-    temp = path.with_name(f"{MANIFEST}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    os.replace(temp, path)
+    """Write the manifest atomically: a run stopped mid-write leaves the previous one whole."""
+    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    write_atomically(root / MANIFEST, lambda temp: temp.write_text(text))
 
 
 def _start_manifest(root: Path, config: DatasetConfig) -> dict:

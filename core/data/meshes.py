@@ -6,12 +6,11 @@ thin rods and squashed shapes need.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-MESH_KINDS = ("torus", "rod")
+from vfxdenoise.core.io.atomic import write_atomically
 
 
 def torus(major: float = 1.0, minor: float = 0.35, rings: int = 48, sides: int = 20):
@@ -63,15 +62,18 @@ def obj_text(vertices, normals, uvs, faces) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Every procedural mesh: kind (its OBJ file name) -> the function building it.
+MESH_KINDS = {"torus": torus, "rod": rod}
+
+
 def write_meshes(folder: Path) -> dict[str, Path]:
     """Write every procedural mesh as OBJ into `folder` (atomically) and return kind -> path."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for kind, build in (("torus", torus), ("rod", rod)):
+    for kind, build in MESH_KINDS.items():
         path = folder / f"{kind}.obj"
         if not path.exists():
-            temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            temp.write_text(obj_text(*build()))
-            os.replace(temp, path)
+            text = obj_text(*build())
+            write_atomically(path, lambda temp, text=text: temp.write_text(text))
         paths[kind] = path
     return paths

@@ -98,7 +98,8 @@ def _surface(material: Material, mode: str, part_id: int) -> dict:
     return id_bsdf(part_id)
 
 
-def _lights(desc: SceneDescription, t: float) -> dict:
+def _lights(desc: SceneDescription) -> dict:
+    """The environment, point and spot lights of `desc` (they do not move over the shot)."""
     env = desc.environment
     lights = {"environment": {
         "type": "envmap", "bitmap": mi.Bitmap(sky_image(env.sky)), "scale": float(env.scale),
@@ -149,5 +150,5 @@ def scene_dict(desc: SceneDescription, t: float, mode: str, sensor: dict, integr
                              else {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))})
         scene[name] = shape
     if mode == "beauty":
-        scene.update(_lights(desc, t))
+        scene.update(_lights(desc))
     return scene

@@ -82,11 +82,6 @@ def texture_image(texture: Texture, size: int = 256) -> np.ndarray:
     return np.clip(a * (1 - mask) + b * mask, 0, 1).astype(np.float32)
 
 
-def texture_mean(texture: Texture) -> Color:
-    """The average colour of a texture (what a coarse albedo estimate of it would be)."""
-    return tuple(float(v) for v in texture_image(texture).reshape(-1, 3).mean(0))
-
-
 def envmap_directions(height: int, width: int) -> np.ndarray:
     """World direction of each texel of a Mitsuba lat-long envmap (row 0 = zenith, +Y up)."""
     theta = np.pi * (np.arange(height) + 0.5) / height

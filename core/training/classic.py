@@ -21,7 +21,7 @@ from vfxdenoise.core.datasets import ImagePair
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.image_denoise import denoise_array
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.noise import Noise
+from vfxdenoise.core.noise import Noise, noisy_inputs
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 from vfxdenoise.core.weights import weights_metadata
 
@@ -100,14 +100,6 @@ def batches(pairs: list[ImagePair], noise: Noise | None, config: ClassicDataConf
 def mse_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean squared error of the denoised patch against the clean one."""
     return F.mse_loss(model(batch["input"]), batch["target"])
-
-
-def noisy_inputs(pairs: list[ImagePair], noise: Noise | None, seed: int) -> list[np.ndarray]:
-    """Fixed noisy versions of `pairs` (image i gets seed + i) or their real noisy captures."""
-    if noise is None:
-        _check(pairs, None)
-        return [p.noisy for p in pairs]
-    return [noise(p.clean, np.random.default_rng(seed + i)) for i, p in enumerate(pairs)]
 
 
 def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", seed: int = 1234):

@@ -29,7 +29,6 @@ import csv
 import json
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +42,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.weights import cpu_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +154,6 @@ def _to_device(batch: Batch, device: torch.device, channels_last: bool) -> Batch
     return moved
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write via a temp file in the same folder; returns the temp path (caller renames it)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(temp)
-    return temp
-
-
 def _write_log(out_dir: Path, history: list[dict]) -> None:
     columns: list[str] = []
     for row in history:
@@ -171,7 +165,7 @@ def _write_log(out_dir: Path, history: list[dict]) -> None:
             writer.writeheader()
             writer.writerows(history)
 
-    os.replace(_atomic(out_dir / LOG_NAME, write), out_dir / LOG_NAME)
+    write_atomically(out_dir / LOG_NAME, write)
 
 
 def _read_log(out_dir: Path, up_to_step: int) -> list[dict]:
@@ -207,8 +201,7 @@ def write_curves(out_dir: Path, history: list[dict]) -> bool:
         values = [(row["step"], row[name]) for row in history if name in row]
         axis.plot(*zip(*values), marker="o")
         axis.set(title=f"validation {name}", xlabel="step")
-    os.replace(_atomic(out_dir / CURVES_NAME, lambda temp: figure.savefig(temp, format="png", dpi=100)),
-               out_dir / CURVES_NAME)
+    write_atomically(out_dir / CURVES_NAME, lambda temp: figure.savefig(temp, format="png", dpi=100))
     return True
 
 
@@ -268,7 +261,7 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
     """Write the three checkpoint files; checkpoint.json goes last and names the step of the others.
     `model_metadata` joins the weights file's metadata (what makes it load as a model)."""
     metadata = {"step": str(step)}
-    weights = {k: v.detach().contiguous().cpu() for k, v in parts.model.state_dict().items()}
+    weights = cpu_state_dict(parts.model)
     optimizer_tensors, optimizer_rest = _split_optimizer_state(parts.optimizer.state_dict())
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
     state = {"format": CHECKPOINT_FORMAT, "step": step, "seconds": seconds, "config": config,
@@ -281,11 +274,9 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
     tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
     metadata_of = {"weights": {**(model_metadata or {}), **metadata}, "optimizer": metadata}
     for kind, name in files.items():
-        os.replace(_atomic(out_dir / name, lambda t, kind=kind: save_file(tensors[kind], str(t),
-                                                                          metadata_of[kind])),
-                   out_dir / name)
-    os.replace(_atomic(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n")),
-               out_dir / STATE_NAME)
+        write_atomically(out_dir / name,
+                         lambda t, kind=kind: save_file(tensors[kind], str(t), metadata_of[kind]))
+    write_atomically(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n"))
     for older in {*out_dir.glob("checkpoint-*.safetensors"), *out_dir.glob("optimizer-*.safetensors"),
                   out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
         if older.name not in files.values():

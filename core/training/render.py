@@ -12,7 +12,6 @@ beauty, or, self-supervised (Noise2Noise), the independent second noisy render o
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from dataclasses import dataclass
@@ -22,6 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxdenoise.core.dataset_layout import (
+    FRAME_PATTERN,
+    LAYOUT,
+    REFERENCE,
+    SECOND_NOISY_SUFFIX,
+    sequence_folders,
+)
 from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
 from vfxdenoise.core.io.aovs import resolve_layers
@@ -36,13 +42,6 @@ from vfxdenoise.core.training.loop import Batches
 
 log = logging.getLogger(__name__)
 
-REFERENCE = "reference"
-SECOND_NOISY_SUFFIX = "b"
-FRAME_NAME = "render.####.exr"
-# The layout `train` and `eval` read (make-dataset writes it), told whenever a folder differs.
-LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_NAME} (noisy, N samples per pixel), "
-          f"<dataset>/<seq>/{REFERENCE}/{FRAME_NAME} and, for --self-supervised, "
-          f"<dataset>/<seq>/sppN{SECOND_NOISY_SUFFIX}/{FRAME_NAME} (a second noisy render)")
 DROPPABLE = ("albedo", "normal", "motion")
 # A sequence whose frames are all darker than this (`features.brightness`) is reported by `train`:
 # 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
@@ -60,6 +59,16 @@ class RenderDataConfig:
     aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
     self_supervised: bool = False
     temporal_pairs: bool = True  # samples are frames (t, t+1) with identical crops, for the temporal loss
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of `supervised_loss`'s terms beside the L1 ones (defaults in one place: `train`'s
+    options take theirs from here)."""
+
+    temporal_weight: float = 0.5  # frame-to-frame change the reference lacks (flicker)
+    energy_weight: float = 0.0  # local mean radiance (`energy_loss`)
+    relmse_weight: float = 0.0  # relative MSE of linear radiance (`relmse_loss`)
 
 
 @dataclass
@@ -85,7 +94,7 @@ def read_frames_checked(folder: Path) -> tuple[list[FrameFeatures], Sequence, in
     disk (its frame numbers); how many of their beauty values were NaN or Inf (sanitised in the
     features). A folder without such frames is a DatasetError that says the layout expected."""
     try:
-        sequence = find_sequence(folder / FRAME_NAME)
+        sequence = find_sequence(folder / FRAME_PATTERN)
     except SequenceError as exc:
         raise DatasetError(f"{exc}. A dataset is laid out as {LAYOUT}") from exc
     frames, not_finite = [], 0
@@ -193,18 +202,8 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
     """All sequences under a dataset folder (each sub-folder with sppN/ inside), but those its
     manifest marks incomplete (make-dataset stopped while rendering them), and, with
     `skip_broken`, those `load_sequence` refuses, each named in a warning."""
-    folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and any(p.glob("spp*")))
-    if not folders:
-        raise DatasetError(f"no sequences (folders holding sppN/) found in {root}{_layout_hint(Path(root))}"
-                           f". A dataset is laid out as {LAYOUT}; `vfxdenoise make-dataset` writes one")
-    manifest = Path(root) / "manifest.json"
-    recorded = json.loads(manifest.read_text()).get("sequences", {}) if manifest.is_file() else {}
     sequences = []
-    for folder in folders:
-        if recorded.get(folder.name, {}).get("complete") is False:
-            log.warning("sequence %s is left out: %s marks it incomplete (re-run make-dataset "
-                        "to finish it)", folder.name, manifest)
-            continue
+    for folder in sequence_folders(root):
         try:
             sequences.append(load_sequence(folder, spp_levels))
         except (DatasetError, ExrError) as exc:
@@ -216,24 +215,17 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
     return sequences
 
 
-def _layout_hint(root: Path) -> str:
-    """What a folder without sequences holds instead: one sequence's own folders (the shot given
-    instead of the dataset above it), or sequences with other folder names than sppN/."""
-    inside = sorted(p.name for p in root.iterdir() if p.is_dir())
-    if any(name.startswith("spp") or name == REFERENCE for name in inside):
-        return (f": it holds {', '.join(n + '/' for n in inside)} itself, as one sequence does; "
-                "give the folder above it")
-    nested = {name: sorted(p.name for p in (root / name).iterdir() if p.is_dir()) for name in inside}
-    shown = [f"{name}/ holds {', '.join(sub + '/' for sub in subs)}" for name, subs in nested.items() if subs]
-    return f" ({'; '.join(shown[:3])})" if shown else ""
+def target_name(level: str, config: RenderDataConfig) -> str:
+    """The target folder a noisy `level` trains against: the reference, or self-supervised
+    (Noise2Noise), the level's second noisy render."""
+    return level + SECOND_NOISY_SUFFIX if config.self_supervised else REFERENCE
 
 
 def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data") -> None:
     """Refuse, before any step, sequences without what training (or validation) compares with:
     the reference, or self-supervised, the second noisy render of every level."""
     for sequence in sequences:
-        wanted = ([level + SECOND_NOISY_SUFFIX for level in sequence.noisy] if config.self_supervised
-                  else [REFERENCE])
+        wanted = list(dict.fromkeys(target_name(level, config) for level in sequence.noisy))
         absent = [name for name in wanted if name not in sequence.targets]
         if absent:
             hint = ("render second noisy frames with make-dataset --second-noisy"
@@ -290,9 +282,9 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig,
     t = rng.randrange(seq.length - span + 1)
     dropped = [name for name in DROPPABLE if rng.random() < config.aux_dropout]
     frames = [f.without(*dropped) for f in seq.noisy[level]]
-    target_name = level + SECOND_NOISY_SUFFIX if config.self_supervised else REFERENCE
-    if target_name not in seq.targets:
-        raise VfxDenoiseError(f"sequence {seq.name} has no '{target_name}' frames to train against")
+    target = target_name(level, config)
+    if target not in seq.targets:
+        raise VfxDenoiseError(f"sequence {seq.name} has no '{target}' frames to train against")
     height, width = frames[0].height, frames[0].width
     crop = min(config.crop, height, width)
     top, left = rng.randrange(height - crop + 1), rng.randrange(width - crop + 1)
@@ -300,7 +292,7 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig,
     xs, ys = [], []
     for u in range(t, t + span):
         xs.append(build_input(window_around(frames, u, layout.temporal_radius), layout)[region])
-        ys.append(torch.from_numpy(seq.targets[target_name][u]).unsqueeze(0)[region])
+        ys.append(torch.from_numpy(seq.targets[target][u]).unsqueeze(0)[region])
     return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
 
 
@@ -357,8 +349,9 @@ def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
-                    temporal_weight: float = 0.5, energy_weight: float = 0.0,
-                    relmse_weight: float = 0.0) -> torch.Tensor:
+                    temporal_weight: float = LossWeights.temporal_weight,
+                    energy_weight: float = LossWeights.energy_weight,
+                    relmse_weight: float = LossWeights.relmse_weight) -> torch.Tensor:
     """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs
     and, with `energy_weight` and `relmse_weight`, the energy term (`energy_loss`) and the
     relative MSE (`relmse_loss`).

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from vfxdenoise.core.errors import NoiseSpecError
+from vfxdenoise.core.datasets import ImagePair
+from vfxdenoise.core.errors import DatasetError, NoiseSpecError
 from vfxdenoise.core.noise import (
     Chain,
     Choice,
@@ -13,6 +14,7 @@ from vfxdenoise.core.noise import (
     SaltPepper,
     add_noise,
     gaussian_sigma,
+    noisy_inputs,
     parse_noise,
 )
 
@@ -153,3 +155,19 @@ def test_salt_pepper_class_keeps_its_spec():
 def test_bad_specs_raise_noise_spec_errors_naming_the_problem(spec, words):
     with pytest.raises(NoiseSpecError, match=words):
         parse_noise(spec)
+
+
+def test_noisy_inputs_are_fixed_per_image_seed_or_the_real_captures():
+    """Image i gets `add_noise` with seed + i (validation scores like with like on every call);
+    without a noise model, each image's real noisy capture, and one lacking it is refused."""
+    pair = ImagePair("flat", np.full((1, 16, 16), 0.5, np.float32))
+    other = ImagePair("other", np.full((1, 16, 16), 0.25, np.float32))
+    noise = parse_noise("gaussian:25")
+    assert noisy_inputs([pair], noise, 3)[0].std() > 0.05
+    first, second = noisy_inputs([pair, other], noise, 3)
+    np.testing.assert_array_equal(first, add_noise(pair.clean, noise, seed=3))
+    np.testing.assert_array_equal(second, add_noise(other.clean, noise, seed=4))
+    captured = ImagePair("real", pair.clean, noisy=np.zeros((1, 16, 16), np.float32))
+    assert noisy_inputs([captured], None, 3)[0] is captured.noisy
+    with pytest.raises(DatasetError, match="flat has no real noisy capture"):
+        noisy_inputs([captured, pair], None, 3)

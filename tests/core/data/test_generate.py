@@ -14,13 +14,13 @@ import pytest
 pytest.importorskip("mitsuba")
 
 from vfxdenoise.core.data.generate import (  # noqa: E402
-    MANIFEST,
     PARTIAL,
     DatasetConfig,
     generate,
     plan_sequences,
     round_mantissa,
 )
+from vfxdenoise.core.dataset_layout import MANIFEST  # noqa: E402
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
 from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
 from vfxdenoise.core.io.exr import read_exr, read_exr_header  # noqa: E402

@@ -15,7 +15,6 @@ from vfxdenoise.core.noise import parse_noise
 from vfxdenoise.core.training.classic import (
     ClassicDataConfig,
     batches,
-    noisy_inputs,
     steps_per_epoch,
     train_model,
 )
@@ -46,7 +45,6 @@ def test_synthetic_noise_is_drawn_fresh_for_every_patch():
     batch = next(batches([pair], parse_noise("gaussian:0-50"), ClassicDataConfig(patch=16, batch=64)))
     sigmas = (batch["input"] - batch["target"]).flatten(1).std(dim=1) * 255
     assert sigmas.min() < 10 and sigmas.max() > 40
-    assert noisy_inputs([pair], parse_noise("gaussian:25"), 3)[0].std() > 0.05
 
 
 def test_patch_size_and_epoch_length_follow_the_smallest_image():

@@ -80,8 +80,6 @@ def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_
     files are all still there and it names them."""
     import os
 
-    from vfxdenoise.core.training import loop
-
     real_replace = os.replace
 
     def kill_before_the_state(source, target):
@@ -90,10 +88,10 @@ def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_
             raise _Interrupted
         real_replace(source, target)
 
-    monkeypatch.setattr(loop.os, "replace", kill_before_the_state)
+    monkeypatch.setattr(os, "replace", kill_before_the_state)
     with pytest.raises(_Interrupted):
         _fit(tmp_path, _stream("python"))  # checkpoint 3 saved; killed while saving 6
-    monkeypatch.setattr(loop.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     whole = _fit(tmp_path / "whole", _stream("python"))
     resumed = _fit(tmp_path, _stream("python"), resume=True)
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):

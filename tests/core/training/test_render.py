@@ -3,6 +3,7 @@
 import json
 import logging
 import random
+import re
 
 import numpy as np
 import pytest
@@ -124,6 +125,13 @@ def test_sequences_the_manifest_marks_incomplete_are_left_out(tmp_path, caplog):
                                                                   "seq1": {"complete": True}}}))
     assert [s.name for s in load_dataset(root)] == ["seq1"]
     assert "sequence seq0 is left out" in caplog.text and "incomplete" in caplog.text
+
+
+def test_a_damaged_manifest_is_a_dataset_error_naming_the_file(tmp_path):
+    root = write_render_dataset(tmp_path, sequences=1)
+    (root / "manifest.json").write_text('{"sequences": {"seq0": ')
+    with pytest.raises(DatasetError, match=re.escape(f"{root / 'manifest.json'}: unreadable manifest")):
+        load_dataset(root)
 
 
 def test_what_training_compares_with_is_checked_before_any_step(tmp_path):

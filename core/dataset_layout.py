@@ -1,0 +1,81 @@
+"""The folder layout of a render dataset: `make-dataset` writes it; `train`, `eval` and the
+benchmarks read it. One place for its names, its manifest and which sequence folders hold data.
+
+```
+<root>/manifest.json                       config + one entry per finished sequence
+<root>/<seq>/spp4/render.1001.exr          noisy frames with every canonical AOV
+<root>/<seq>/spp4b/render.1001.exr         second independent noisy render (--second-noisy)
+<root>/<seq>/reference/render.1001.exr     high-spp beauty (R,G,B,A)
+```
+Standard library only: reading a dataset's layout needs neither Mitsuba nor PyTorch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from vfxdenoise.core.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+REFERENCE = "reference"
+SECOND_NOISY_SUFFIX = "b"  # spp4b/: the second noisy render of spp4/
+NOISY_PREFIX = "spp"
+FRAME_PATTERN = "render.####.exr"
+# The layout told whenever a folder differs from it.
+LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_PATTERN} (noisy, N samples per pixel), "
+          f"<dataset>/<seq>/{REFERENCE}/{FRAME_PATTERN} and, for --self-supervised, "
+          f"<dataset>/<seq>/sppN{SECOND_NOISY_SUFFIX}/{FRAME_PATTERN} (a second noisy render)")
+
+
+def frame_name(frame: int) -> str:
+    """The file name of one frame in a level folder (`FRAME_PATTERN` with its number)."""
+    return FRAME_PATTERN.replace("####", f"{frame:04d}")
+
+
+def read_manifest(root: Path) -> dict | None:
+    """The manifest of the dataset at `root`; None when it has none. A damaged one is a
+    DatasetError naming the file, not a bare JSON error."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc}); fix or delete it to start over") from exc
+
+
+def sequence_folders(root: Path) -> list[Path]:
+    """The sequence folders of a dataset, sorted: every folder holding sppN/ (not make-dataset's
+    .partial/ of unfinished ones), but those its manifest marks incomplete (make-dataset stopped
+    while rendering them), each named in a warning. A folder holding no sequence at all is a
+    DatasetError that says what it holds instead and the layout expected."""
+    root = Path(root)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob(f"{NOISY_PREFIX}*")))
+    if not folders:
+        raise DatasetError(f"no sequences (folders holding sppN/) found in {root}{_layout_hint(root)}"
+                           f". A dataset is laid out as {LAYOUT}; `vfxdenoise make-dataset` writes one")
+    recorded = (read_manifest(root) or {}).get("sequences", {})
+    kept = []
+    for folder in folders:
+        if recorded.get(folder.name, {}).get("complete") is False:
+            log.warning("sequence %s is left out: %s marks it incomplete (re-run make-dataset "
+                        "to finish it)", folder.name, root / MANIFEST)
+            continue
+        kept.append(folder)
+    return kept
+
+
+def _layout_hint(root: Path) -> str:
+    """What a folder without sequences holds instead: one sequence's own folders (the shot given
+    instead of the dataset above it), or sequences with other folder names than sppN/."""
+    inside = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if any(name.startswith(NOISY_PREFIX) or name == REFERENCE for name in inside):
+        return (f": it holds {', '.join(n + '/' for n in inside)} itself, as one sequence does; "
+                "give the folder above it")
+    nested = {name: sorted(p.name for p in (root / name).iterdir() if p.is_dir()) for name in inside}
+    shown = [f"{name}/ holds {', '.join(sub + '/' for sub in subs)}" for name, subs in nested.items() if subs]
+    return f" ({'; '.join(shown[:3])})" if shown else ""

@@ -1,0 +1,76 @@
+"""The dataset layout: frame names, the manifest, and which sequence folders a dataset holds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+
+import pytest
+
+from vfxdenoise.core.dataset_layout import (
+    FRAME_PATTERN,
+    MANIFEST,
+    frame_name,
+    read_manifest,
+    sequence_folders,
+)
+from vfxdenoise.core.errors import DatasetError
+
+
+def _sequence(root, name, *levels):
+    for level in levels:
+        (root / name / level).mkdir(parents=True)
+
+
+def test_a_frame_is_named_as_the_pattern_with_its_number():
+    assert FRAME_PATTERN == "render.####.exr"
+    assert frame_name(1001) == "render.1001.exr" and frame_name(7) == "render.0007.exr"
+
+
+def test_a_missing_manifest_is_none_and_a_damaged_one_a_dataset_error_naming_the_file(tmp_path):
+    assert read_manifest(tmp_path) is None
+    (tmp_path / MANIFEST).write_text('{"sequences": {')
+    with pytest.raises(DatasetError, match=re.escape(f"{tmp_path / MANIFEST}: unreadable manifest")):
+        read_manifest(tmp_path)
+    (tmp_path / MANIFEST).write_text(json.dumps({"sequences": {}}))
+    assert read_manifest(tmp_path) == {"sequences": {}}
+
+
+def test_sequence_folders_hold_spp_levels_and_leave_out_those_marked_incomplete(tmp_path, caplog):
+    _sequence(tmp_path, "seq1", "spp4", "reference")
+    _sequence(tmp_path, "seq0", "spp4", "spp4b")
+    _sequence(tmp_path, "seq2", "spp16")
+    _sequence(tmp_path, ".partial", "seq3")  # make-dataset's unfinished sequences
+    (tmp_path / ".partial" / "seq3" / "spp4").mkdir()
+    (tmp_path / "notes").mkdir()
+    assert [p.name for p in sequence_folders(tmp_path)] == ["seq0", "seq1", "seq2"]
+    (tmp_path / MANIFEST).write_text(json.dumps({"sequences": {"seq1": {"complete": False},
+                                                               "seq2": {"complete": True}}}))
+    with caplog.at_level(logging.WARNING):
+        assert [p.name for p in sequence_folders(tmp_path)] == ["seq0", "seq2"]
+    assert "sequence seq1 is left out" in caplog.text and "incomplete" in caplog.text
+
+
+def test_a_folder_without_sequences_is_refused_stating_the_layout(tmp_path):
+    _sequence(tmp_path, "shot", "noisy", "reference")
+    with pytest.raises(DatasetError, match=r"no sequences .*\(shot/ holds noisy/, reference/\)") as refused:
+        sequence_folders(tmp_path)
+    assert "<seq>/sppN/render.####.exr" in str(refused.value)
+
+
+def test_a_damaged_manifest_beside_sequences_is_a_dataset_error(tmp_path):
+    _sequence(tmp_path, "seq0", "spp4")
+    (tmp_path / MANIFEST).write_text("not json")
+    with pytest.raises(DatasetError, match="unreadable manifest"):
+        sequence_folders(tmp_path)
+
+
+def test_reading_the_layout_imports_neither_torch_nor_mitsuba():
+    """Scripts that only list a dataset's sequences stay light."""
+    code = ("import sys, vfxdenoise.core.dataset_layout; "
+            "print(sorted(m for m in ('torch', 'mitsuba') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
