@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.datasets import ImagePair, ReadOptions, load_dataset, to_channels
+from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.image_evaluation import (
     Condition,
@@ -242,7 +243,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="Print only; leave BENCHMARKS.md alone.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the training loop's progress lines
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    device = str(pick_device(args.device))
     started = time.perf_counter()
     images = args.images or args.out
     if args.images is None:

@@ -112,7 +112,7 @@ def _denoise(model, frames: list[FrameFeatures]) -> dict[str, list[np.ndarray]]:
             window = window_around(frames, t, model.temporal_radius)
             plan = plan_slots(window, model.layout)
             x = build_input(window, model.layout, plan=plan)
-            aovs = aligned_aovs(window, model.layout, plan)
+            aovs = aligned_aovs(window, plan)
             noisy = [frames[t].aovs[g] for g in GROUPS]
             y = denoise_layers(model, x, aovs)[0].numpy()
             reconcile(y[:3], [y[3 * i + 3:3 * i + 6] for i in range(len(GROUPS))], frames[t].beauty, noisy)

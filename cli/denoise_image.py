@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.classic import ARCHITECTURES, resolve_device
 from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
 from vfxdenoise.core.io.images import read_image, write_image
-from vfxdenoise.core.weights import SHIPPED_DIR, LoadedModel, load_weights, resolve_weights
-
-SHIPPED_PREFIX = "classic-"  # shipped weights are core/models/weights/classic-<arch>.safetensors
-
+from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
+from vfxdenoise.core.weights import LoadedModel, load_weights, resolve_weights
 
 KEPT_TYPES = ("uint8", "uint16", "half", "float", "double")
 
@@ -26,15 +24,13 @@ def _output_type(input_type: str) -> str:
 
 
 def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel:
-    """The classic weights to run: --model, else the shipped classic-ARCH. The hints of a refusal
-    name classic weights (`classic train`): render models (default, fast) run on EXR sequences."""
+    """The classic weights of --model. No classic weights ship with vfxdenoise, so a run without
+    --model is refused; the hints of a refusal name classic weights (`classic train`): render
+    models (default, fast) run on EXR sequences."""
     train = (f"train one with `vfxdenoise classic train --arch {arch} ... --out DIR` and pass "
              "--model DIR, or use --arch bm3d --sigma S")
     if model_path is None:
-        shipped = SHIPPED_DIR / f"{SHIPPED_PREFIX}{arch}.safetensors"
-        if not shipped.is_file():
-            raise ModelError(f"no shipped {arch} weights ({shipped.name}); {train}")
-        model_path = str(shipped)
+        raise ModelError(f"--arch {arch} needs --model: no {arch} weights ship with vfxdenoise; {train}")
     try:
         path = resolve_weights(model_path)
     except ModelError as exc:
@@ -56,8 +52,7 @@ def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--arch", default="dncnn", show_default=True, type=click.Choice([*ARCHITECTURES, "bm3d"]))
 @click.option("--model", "model_path", default=None,
-              help="Model folder or .safetensors from `classic train` [required unless --arch bm3d, "
-                   "or core/models/weights/ holds classic-ARCH.safetensors].")
+              help="Model folder or .safetensors from `classic train` [required unless --arch bm3d].")
 @click.option("--sigma", type=float, default=None, help="BM3D only: noise sigma on the 0-255 scale.")
 @click.option("--tile", default=DEFAULT_TILE, show_default=True, help="Tile side in pixels for large images.")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
@@ -79,8 +74,9 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         result = bm3d_denoise(image.pixels, sigma / 255.0, name=str(input_path))
     else:
-        loaded = _load_classic(arch, model_path, resolve_device(device))
-        result = denoise_array(loaded.model, image.pixels, resolve_device(device), tile)
+        device = str(pick_device(device))  # a CUDA device PyTorch cannot see is refused here
+        loaded = _load_classic(arch, model_path, device)
+        result = denoise_array(loaded.model, image.pixels, device, tile)
     kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
     if image.alpha is not None and not kept:
         click.echo(f"note: {output_path.suffix} files hold no alpha: the alpha of {input_path} is not "

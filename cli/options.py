@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import click
 
+from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.tiling import MIN_TILE
 
 DEVICES = click.Choice(["auto", "cpu", "cuda"])  # every --device; auto: CUDA when PyTorch sees one
 POSITIVE = click.FloatRange(min=0, min_open=True)  # memory budgets, scales
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
-LAYER_FEATURES = ("beauty", "albedo", "normal", "depth", "motion")
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
 _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}
 

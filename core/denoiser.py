@@ -154,5 +154,5 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
         tile = host.tile(x.margin, denoiser.multiple) if host else None
         return denoiser(x, frame=frame, tile=tile, radiance=radiance)
     x = build_input(window, layout, device, plan, dtype)
-    aovs = aligned_aovs(window, layout, plan, device, dtype) if with_aovs else None
+    aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
     return denoiser(x, frame=frame, aovs=aovs, radiance=radiance)

@@ -118,5 +118,5 @@ def as_radiance(x: torch.Tensor, layout: InputLayout) -> torch.Tensor:
     not the albedo times a shading (specular, coat, emission) is then filtered as it is, instead
     of divided by an albedo it does not carry, which would print the albedo's texture into it.
     The consistency channels keep the albedo's say in which warped pixels match."""
-    x[:, layout.albedo_start:layout.albedo_start + 3] = 1.0
+    x[:, layout.albedo] = 1.0
     return x

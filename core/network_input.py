@@ -63,9 +63,24 @@ class InputLayout:
         return self.beauty_channels + 2 * self.temporal_radius
 
     @property
+    def albedo(self) -> slice:
+        """Frame t's albedo channels (the window's mean albedo with `temporal_albedo`)."""
+        return slice(self.albedo_start, self.albedo_start + 3)
+
+    @property
+    def normal(self) -> slice:
+        """Frame t's normal channels, after the albedo."""
+        return slice(self.albedo.stop, self.albedo.stop + 3)
+
+    @property
+    def flags(self) -> slice:
+        """The presence flags (`FLAG_NAMES`, in order), after the normal."""
+        return slice(self.normal.stop, self.normal.stop + len(FLAG_NAMES))
+
+    @property
     def distance_start(self) -> int:
         """Index of the first slot-distance channel (after the flags)."""
-        return self.albedo_start + 3 + 3 + len(FLAG_NAMES)
+        return self.flags.stop
 
     @property
     def in_channels(self) -> int:
@@ -340,7 +355,7 @@ def _patches(level: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(level, 3, stride=1, padding=1, count_include_pad=False)
 
 
-def aligned_aovs(window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
+def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
                  ) -> torch.Tensor:
     """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
@@ -481,20 +496,19 @@ def build_input(
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
                       dtype=dtype)
     out[0, 0:3] = torch.as_tensor(centre.beauty)
-    aux = layout.albedo_start
-    for start, array in ((aux, centre.albedo), (aux + 3, centre.normal)):
+    for channels, array in ((layout.albedo, centre.albedo), (layout.normal, centre.normal)):
         if array is None:
-            out[:, start:start + 3] = 0.0
+            out[:, channels] = 0.0
         else:
-            out[0, start:start + 3] = torch.as_tensor(array)
+            out[0, channels] = torch.as_tensor(array)
     albedo_sum = _fill_slots(out, window, layout, plan, kernel)
     _leave_out_relit(out, layout, plan)
     if albedo_sum is not None:
-        torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, aux:aux + 3])
+        torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, layout.albedo])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
                "motion": plan.use_motion}
     for i, name in enumerate(FLAG_NAMES):
-        out[:, aux + 6 + i] = float(present[name])
+        out[:, layout.flags.start + i] = float(present[name])
     if layout.slot_distances:
         for index, offset in enumerate(plan.offsets):
             out[:, layout.distance_start + index] = abs(offset) / layout.temporal_radius
@@ -540,5 +554,5 @@ class InputByRegion:
         plan = replace(self.plan, flows=flows, relit=relit)
         x = build_input(window, self.layout, self.device, plan, self.dtype)
         if self.with_aovs:
-            x = torch.cat([x, aligned_aovs(window, self.layout, plan, self.device, self.dtype)], 1)
+            x = torch.cat([x, aligned_aovs(window, plan, self.device, self.dtype)], 1)
         return x[..., y0 - top:y1 - top, x0 - left:x1 - left]

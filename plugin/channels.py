@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES
 from vfxdenoise.plugin.errors import PluginError
 
 NUKE_COMPONENTS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}
 NUKE_UNNAMED_LAYER = "rgba"
-FEATURE_SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2}
+FEATURE_SIZES = {feature: SIZES[feature] for feature in LAYER_FEATURES}  # the features hosts pick
 NO_LAYER = ("", "none")
 
 

@@ -37,10 +37,7 @@ def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Pat
     """Write the job to `destination` (a bundle folder for openjd, an .xml file for opencue) and
     return it; RunnerError with the CLI's own message when the job is refused."""
     config = config or RunnerConfig()
-    if request.model is None and config.model is not None:
-        from dataclasses import replace
-
-        request = replace(request, model=config.model)
+    request = request.with_default_model(config.model)
     destination = Path(destination).expanduser().absolute()
     argv = farm_command(request, engine, chunk, config, destination)
     try:

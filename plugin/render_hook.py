@@ -20,6 +20,7 @@ from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 PER_FRAME_RADIUS = 2  # the shipped model's temporal radius; per-frame hooks need it up front
 
@@ -112,15 +113,15 @@ def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
     """The request denoising `frames` of a render's output, with the frames the render wrote
     (`rendered`, default `frames`) as the only temporal context; outputs of an earlier render
     are replaced."""
+    options = SeqOptions(context_frames=frame_spec(rendered or frames),
+                         layers=dict(settings.layers), aovs=tuple(settings.aovs),
+                         radiance_aovs=tuple(settings.radiance_aovs),
+                         compression=settings.compression, motion_vectors=settings.motion_vectors,
+                         motion_scale=settings.motion_scale, device=settings.device,
+                         model=settings.model, temporal_radius=settings.temporal_radius)
     return DenoiseRequest(input_pattern=input_pattern, frames=frame_spec(frames),
-                          context_frames=frame_spec(rendered or frames),
-                          layers=dict(settings.layers), aovs=tuple(settings.aovs),
-                          radiance_aovs=tuple(settings.radiance_aovs),
-                          compression=settings.compression, motion_vectors=settings.motion_vectors,
-                          motion_scale=settings.motion_scale,
-                          device=settings.device, model=settings.model,
-                          temporal_radius=settings.temporal_radius,
-                          output_pattern=settings.output_pattern, existing="overwrite")
+                          output_pattern=settings.output_pattern, existing="overwrite",
+                          options=options)
 
 
 def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: RunnerConfig | None = None,

@@ -86,8 +86,7 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
     """Denoise `request` the way `config` says; raise RunnerError, DenoiseCancelled or another
     VfxDenoiseError (whose message names the file or frame) when it cannot finish."""
     config = config or RunnerConfig()
-    if request.model is None and config.model is not None:
-        request = _with_model(request, config.model)
+    request = request.with_default_model(config.model)
     if config.mode == "inprocess":
         from vfxdenoise.plugin.inprocess import run_inprocess
 
@@ -102,8 +101,3 @@ def cancel_message(request: DenoiseRequest, done: list[int]) -> str:
     kept = f"; frames finished before it are kept: {', '.join(map(str, done))}" if done else ""
     return f"denoise of {request.input_pattern} cancelled{kept}"
 
-
-def _with_model(request: DenoiseRequest, model: str) -> DenoiseRequest:
-    from dataclasses import replace
-
-    return replace(request, model=model)

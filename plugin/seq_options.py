@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# What a run does with output frames already on disk: `seq --resume` keeps them, `--overwrite`
+# replaces them (hosts' requests and farm jobs both offer these).
+EXISTING_POLICIES = ("resume", "overwrite")
+
 # Option attribute -> seq flag, for the options that take one value.
 _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
                 ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),

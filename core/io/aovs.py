@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from vfxdenoise.core.errors import ChannelError
 
 FEATURES = ("beauty", "albedo", "normal", "depth", "motion", "alpha")
+# The features a user picks a layer for (seq's --albedo... flags, a host's layer knobs); the alpha
+# is the beauty layer's own and has no flag.
+LAYER_FEATURES = tuple(feature for feature in FEATURES if feature != "alpha")
 
 # Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
 # Blender's `Denoising Normal` beats its `Normal`: it pairs with `Denoising Albedo`.

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from vfxdenoise.core.errors import ChannelError, ExrError
 
 TEMP_SUFFIX = ".tmp.exr"
-_TEMP_OWNER = re.compile(r"\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
+_TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
 # What `temp_path_for` adds to a name at most: '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits
 # (Linux's largest pid_max is 2**22).
 TEMP_NAME_EXTRA = len(".4194304-") + 8 + len(TEMP_SUFFIX)
@@ -679,20 +679,16 @@ def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
 
 
 def temp_path_for(path: Path) -> Path:
-    """Unique temp file beside `path`, naming this process so stale ones can be recognised."""
+    """Unique temp file beside `path`. The pid keeps concurrent writers' temp names apart (the
+    random part those of one process); stale temp files are found by `temp_target`, and whether
+    one is stale is the frame lock's to say (`frame_locks.remove_stale_temp_files`)."""
     return path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
-
-
-def temp_owner_pid(temp: Path) -> int | None:
-    """The pid encoded in a temp file's name by `temp_path_for`, or None."""
-    match = _TEMP_OWNER.search(temp.name)
-    return int(match.group(1)) if match else None
 
 
 def temp_target(temp: Path) -> Path | None:
     """The file a temp file of `temp_path_for` was to become (o.0005.exr.<pid>-<id>.tmp.exr ->
     o.0005.exr), or None for a name `temp_path_for` does not make: someone else's file."""
-    match = _TEMP_OWNER.search(temp.name)
+    match = _TEMP_TAIL.search(temp.name)
     if not match or match.start() == 0:
         return None
     return temp.with_name(temp.name[: match.start()])

@@ -33,12 +33,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.models import fused_output
 from vfxdenoise.core.network_input import InputLayout, channel_sources
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
-_MAX_HALF = 65504.0
-_MAX_LOG = math.log1p(_MAX_HALF)
+_MAX_LOG = math.log1p(MAX_RADIANCE)
 # Added to the albedo before demodulating by it, so black and missing albedo (zeros) leave the
 # radiance as it is (scaled and scaled back) instead of dividing by zero.
 ALBEDO_EPSILON = 0.02
@@ -52,7 +52,7 @@ def to_log(linear: torch.Tensor) -> torch.Tensor:
 def from_log(log: torch.Tensor) -> torch.Tensor:
     """Inverse of `to_log`, clamped to the half-float range (in half precision the clamped log
     itself rounds up to a value whose expm1 is inf, hence the second clamp)."""
-    return torch.expm1(log.clamp(0.0, _MAX_LOG)).clamp(max=_MAX_HALF)
+    return torch.expm1(log.clamp(0.0, _MAX_LOG)).clamp(max=MAX_RADIANCE)
 
 
 def blend_aligned(beauty: torch.Tensor, consistency: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -288,9 +288,7 @@ class TemporalUNet(nn.Module):
         """Views of what the output stage filters, from the network input: the aligned frames'
         beauty, the neighbours' consistency and the albedo."""
         n_beauty = self.layout.beauty_channels
-        albedo_start = self.layout.albedo_start
-        return (x[:, :n_beauty], x[:, n_beauty:n_beauty + self.slots - 1],
-                x[:, albedo_start:albedo_start + 3])
+        return x[:, :n_beauty], x[:, n_beauty:n_beauty + self.slots - 1], x[:, self.layout.albedo]
 
     def _shading(self, frames: torch.Tensor, albedo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The aligned frames divided by the albedo (+ `ALBEDO_EPSILON`), in float32, and that

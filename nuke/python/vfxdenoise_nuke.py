@@ -14,6 +14,7 @@ from vfxdenoise.plugin.channels import nuke_layer_channels
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
 WRITE_NODE = "CacheWrite"
@@ -43,15 +44,15 @@ def _denoise(node) -> str:
     first, last = source.frameRange().first(), source.frameRange().last()
     cache, stem = _cache_folder(node), _cache_stem(node)
     noisy = f"{cache}/{stem}_input.####.exr"
-    request = DenoiseRequest(
-        input_pattern=noisy, frames=f"{first}-{last}", context_frames=f"{first}-{last}",
-        layers=_layers(node, source.channels()),
+    options = SeqOptions(
+        context_frames=f"{first}-{last}", layers=_layers(node, source.channels()),
         aovs=_aovs(node, source.channels()),
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
         motion_vectors=node["motion_vectors"].value(),
         model=node["model"].value().strip() or None,
-        output_pattern=f"{cache}/{stem}_denoised.####.exr",
     )
+    request = DenoiseRequest(input_pattern=noisy, frames=f"{first}-{last}",
+                             output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)
     _render_input(node, noisy, first, last)
     result = _run_with_progress(node, request)
     _show_result(node, result, first, last)

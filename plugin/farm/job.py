@@ -35,7 +35,6 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
-EXISTING_POLICIES = ("resume", "overwrite")
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
 
 
@@ -85,7 +84,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     )
 
 
-def import_engine(module: str):
+def import_farm_library(module: str):
     """Import a farm engine's library, or say how to install it (they are the `farm` extra)."""
     try:
         return importlib.import_module(module)

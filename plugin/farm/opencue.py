@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from vfxdenoise.core.errors import FarmError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, import_engine
+from vfxdenoise.plugin.farm.job import FarmJob, import_farm_library
 
 LAYER_NAME = "denoise"
 CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
@@ -62,8 +62,8 @@ def layer_commands(job: FarmJob) -> list[tuple[str, str, str]]:
 
 def build_outline(job: FarmJob, options: OpenCueOptions | None = None):
     """The job as an `outline.Outline` holding one Shell layer per frame run."""
-    outline = import_engine("outline")
-    shell = import_engine("outline.modules.shell")
+    outline = import_farm_library("outline")
+    shell = import_farm_library("outline.modules.shell")
 
     options = options or OpenCueOptions()
     ol = outline.Outline(job.name, frame_range=format_frames(job.frames), show=options.show,
@@ -78,7 +78,7 @@ def serialize(job: FarmJob, options: OpenCueOptions | None = None) -> str:
     """Cuebot's XML job spec for the job; needs no Cuebot. Commands run as is (no pycuerun)."""
     options = options or OpenCueOptions()
     with _pyoutline_session():
-        cuerun = import_engine("outline.cuerun")
+        cuerun = import_farm_library("outline.cuerun")
         launcher = cuerun.OutlineLauncher(build_outline(job, options), **_who(options))
         return launcher.serialize(use_pycuerun=False)
 
@@ -89,8 +89,8 @@ def launch(job: FarmJob, options: OpenCueOptions | None = None,
     options = options or OpenCueOptions()
     flags = _who(options) | ({"server": cuebot} if cuebot else {})
     with _pyoutline_session():
-        cuerun = import_engine("outline.cuerun")
-        cue_errors = import_engine("opencue.exception")
+        cuerun = import_farm_library("outline.cuerun")
+        cue_errors = import_farm_library("opencue.exception")
         launcher = cuerun.OutlineLauncher(build_outline(job, options), **flags)
         try:
             jobs = launcher.launch(use_pycuerun=False)
@@ -133,7 +133,7 @@ def _pyoutline_session() -> Iterator[None]:
     if not logger.isEnabledFor(logging.DEBUG):
         logger.setLevel(logging.WARNING)
     try:
-        outline = import_engine("outline")
+        outline = import_farm_library("outline")
         previous = outline.config.get("outline", "session_dir", raw=True)
         with tempfile.TemporaryDirectory(prefix="vfxdenoise-opencue-") as scratch:
             outline.config.set("outline", "session_dir", scratch)

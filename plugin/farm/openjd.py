@@ -18,7 +18,8 @@ from typing import Any
 
 from vfxdenoise.core.errors import FarmError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import EXISTING_POLICIES, FarmJob, import_engine, write_text_atomic
+from vfxdenoise.plugin.farm.job import FarmJob, import_farm_library, write_text_atomic
+from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
 
 SPEC_VERSION = "jobtemplate-2023-09"
 EXTENSIONS = ["TASK_CHUNKING"]
@@ -201,7 +202,7 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float 
 def _validated_chunks(template: dict[str, Any], job: FarmJob, directory: Path) -> list[str]:
     """Parse the template as `openjd run` will (defaults only, no -p), instantiate it and list
     each task's Frame value; any rejection becomes a FarmError naming the problem."""
-    model = import_engine("openjd.model")
+    model = import_farm_library("openjd.model")
     try:
         decoded = model.decode_job_template(template=template, supported_extensions=EXTENSIONS)
         values = model.preprocess_job_parameters(job_template=decoded, job_parameter_values={},
@@ -217,7 +218,7 @@ def _validated_chunks(template: dict[str, Any], job: FarmJob, directory: Path) -
 
 def _dump(document: dict[str, Any]) -> str:
     """YAML text; multi-line strings (the embedded script) as readable block scalars."""
-    yaml = import_engine("yaml")
+    yaml = import_farm_library("yaml")
 
     class BlockDumper(yaml.SafeDumper):
         pass

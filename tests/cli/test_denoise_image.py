@@ -104,6 +104,16 @@ def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_a_classic_arch_without_a_model_is_refused_with_how_to_get_one(tmp_path):
+    """No classic weights ship: --arch dncnn without --model says so and how to train them."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    result = run(tmp_path / "in.png", tmp_path / "o.png", "--device", "cpu")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--arch dncnn needs --model" in result.output
+    assert "vfxdenoise classic train --arch dncnn" in result.output and "--arch bm3d" in result.output
+    assert not (tmp_path / "o.png").exists()
+
+
 @pytest.mark.parametrize("colour_channels", [3, 1])
 def test_alpha_is_kept_and_semi_transparent_colour_is_not_darkened(tmp_path, colour_channels):
     colour = quantise(pattern(5, colour_channels, 16, 20))

@@ -25,7 +25,7 @@ def test_a_layers_input_is_the_input_built_with_the_layer_as_beauty():
     window = _window(np.random.default_rng(0))
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     plan = plan_slots(window, layout)
-    x, aovs = build_input(window, layout, plan=plan), aligned_aovs(window, layout, plan)
+    x, aovs = build_input(window, layout, plan=plan), aligned_aovs(window, plan)
     as_beauty = {d: FrameFeatures(beauty=f.aovs["fill"], albedo=f.albedo, normal=f.normal, motion=f.motion)
                  for d, f in window.items()}
     slots = layout.beauty_channels
@@ -76,7 +76,7 @@ def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_laye
     torch.nn.init.normal_(model.head.weight, std=0.1)
     window = _window(np.random.default_rng(1))
     plan = plan_slots(window, model.layout)
-    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, model.layout, plan)
+    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
     slots = model.layout.beauty_channels
     with torch.no_grad():
         out = denoise_layers(model, x, aovs)
@@ -97,7 +97,7 @@ def test_a_layer_filtered_as_radiance_sees_an_albedo_of_one():
                         temporal_albedo=True).eval()
     window = _window(np.random.default_rng(2))
     plan = plan_slots(window, model.layout)
-    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, model.layout, plan)
+    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
     slots, albedo = model.layout.beauty_channels, model.layout.albedo_start
     with torch.no_grad():
         out = denoise_layers(model, x, aovs, radiance=(False, True))

@@ -68,7 +68,7 @@ def test_layer_picks_reach_the_denoiser_as_the_channels_nuke_wrote(nuke, gizmo, 
     real = inprocess.run_inprocess
 
     def spy(request, progress=None, cancelled=None):
-        seen["layers"] = request.layers
+        seen["layers"] = request.options.layers
         return real(request, progress, cancelled)
 
     monkeypatch.setattr(inprocess, "run_inprocess", spy)

@@ -11,10 +11,12 @@ from vfxdenoise.plugin.errors import RunnerError
 from vfxdenoise.plugin.farm_submit import submit_farm_job
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import RunnerConfig
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 pytest.importorskip("openjd.model", reason="needs the farm extra (openjd-cli)")
 
 CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
+CPU = SeqOptions(device="cpu")
 
 
 @pytest.fixture
@@ -23,13 +25,13 @@ def shot(sequence_factory) -> str:
 
 
 def test_a_job_is_written_as_a_bundle(shot, tmp_path):
-    bundle = submit_farm_job(DenoiseRequest(shot, device="cpu"), "openjd", tmp_path / "job", config=CLI)
+    bundle = submit_farm_job(DenoiseRequest(shot, options=CPU), "openjd", tmp_path / "job", config=CLI)
     assert (bundle / "template.yaml").is_file()
 
 
 def test_an_option_value_farm_refuses_is_shown_as_its_one_line(shot, tmp_path):
     """Not click's usage and help lines around it (`Try 'vfxdenoise farm openjd --help'`)."""
-    request = DenoiseRequest(shot, device="cpu", compression="dwaa")
+    request = DenoiseRequest(shot, options=SeqOptions(device="cpu", compression="dwaa"))
     with pytest.raises(RunnerError) as info:
         submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
     assert str(info.value) == (f"farm job for {shot} not written: Invalid value for '--compression': "
@@ -38,6 +40,6 @@ def test_an_option_value_farm_refuses_is_shown_as_its_one_line(shot, tmp_path):
 
 
 def test_a_refusal_of_ours_is_its_error_line(shot, tmp_path):
-    request = DenoiseRequest(shot, device="cpu", frames="1001-1005")
+    request = DenoiseRequest(shot, frames="1001-1005", options=CPU)
     with pytest.raises(RunnerError, match=r"not written: 2 frame\(s\) of .* are missing: 1004-1005\. "):
         submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)

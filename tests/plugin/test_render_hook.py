@@ -51,14 +51,16 @@ def test_requests_replace_earlier_outputs_and_carry_the_settings():
                             radiance_aovs=("glint",), motion_scale=2.0)
     request = request_for("/r/x.####.exr", [1001, 1003], settings)
 
-    assert (request.frames, request.existing, request.device) == ("1001-1003x2", "overwrite", "cpu")
-    assert request.context_frames == "1001-1003x2"  # the render's own frames are the only context
-    assert request_for("/r/x.####.exr", [1003], settings, [1001, 1002, 1003]).context_frames == "1001-1003"
-    assert request.aovs == ("RGBA_key",) and request.seq_args()[-4:-2] == ["--aov", "RGBA_key"]
-    assert request.compression == "zips" and "--compression zips" in " ".join(request.seq_args())
+    options = request.options
+    assert (request.frames, request.existing, options.device) == ("1001-1003x2", "overwrite", "cpu")
+    assert options.context_frames == "1001-1003x2"  # the render's own frames are the only context
+    assert (request_for("/r/x.####.exr", [1003], settings, [1001, 1002, 1003]).options.context_frames
+            == "1001-1003")
+    assert options.aovs == ("RGBA_key",) and request.seq_args()[-4:-2] == ["--aov", "RGBA_key"]
+    assert options.compression == "zips" and "--compression zips" in " ".join(request.seq_args())
     assert "--motion-vectors next --motion-scale 2.0" in " ".join(request.seq_args())
-    assert request.radiance_aovs == ("glint",)
-    assert request.model == "fast" and request_for("/r/x.####.exr", [1], HookSettings()).model is None
+    assert options.radiance_aovs == ("glint",)
+    assert options.model == "fast" and request_for("/r/x.####.exr", [1], HookSettings()).options.model is None
     with pytest.raises(PluginError, match="farm 'deadline'"):
         HookSettings(farm="deadline")
 

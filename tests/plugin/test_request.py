@@ -9,15 +9,17 @@ import pytest
 
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
-    request = DenoiseRequest("/r/a.####.exr", frames="-5--1", layers={"albedo": "diffuse_direct",
-                             "motion": "none"}, temporal_radius=1, device="cpu",
-                             output_pattern="/o/a.####.exr", model="/m/tiny.safetensors", tile=256,
-                             aovs=("RGBA_key", "spec.R,spec.G,spec.B"), compression="zstd",
-                             max_mem=12.5, precision="float32", cpu_threads=3,
-                             motion_vectors="next-y-up", motion_scale=2.0, context_frames="-9-0")
+    options = SeqOptions(layers={"albedo": "diffuse_direct", "motion": "none"}, temporal_radius=1,
+                         device="cpu", model="/m/tiny.safetensors", tile=256,
+                         aovs=("RGBA_key", "spec.R,spec.G,spec.B"), compression="zstd",
+                         max_mem=12.5, missing="error", precision="float32", cpu_threads=3,
+                         motion_vectors="next-y-up", motion_scale=2.0, context_frames="-9-0")
+    request = DenoiseRequest("/r/a.####.exr", frames="-5--1", output_pattern="/o/a.####.exr",
+                             options=options)
 
     args = request.seq_args()
 
@@ -32,11 +34,10 @@ def test_seq_args_carry_every_setting_and_keep_negative_frames_one_value():
 
 
 def test_engine_config_matches_the_request():
-    config = DenoiseRequest("/r/a.####.exr", temporal_radius=0, device="cpu", existing="resume",
-                            layers={"normal": "N"}, aovs=("key",), views=("left",), compression="piz",
-                            max_mem=6, precision="float32", cpu_threads=2,
-                            motion_vectors="next", motion_scale=0.5,
-                            context_frames="1-9").engine_config()
+    options = SeqOptions(temporal_radius=0, device="cpu", layers={"normal": "N"}, aovs=("key",),
+                         views=("left",), compression="piz", max_mem=6, precision="float32",
+                         cpu_threads=2, motion_vectors="next", motion_scale=0.5, context_frames="1-9")
+    config = DenoiseRequest("/r/a.####.exr", existing="resume", options=options).engine_config()
 
     assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
     assert config.layers == {"normal": "N"} and config.aovs == ("key",) and config.views == ("left",)
@@ -47,16 +48,27 @@ def test_engine_config_matches_the_request():
     assert default.precision == "auto" and (default.motion_vectors, default.motion_scale) == ("auto", 1)
 
 
-@pytest.mark.parametrize("bad", [{"device": "gpu"}, {"existing": "skip"}, {"temporal_radius": -1}])
+@pytest.mark.parametrize("bad", [{"options": SeqOptions(device="gpu")}, {"existing": "skip"},
+                                 {"options": SeqOptions(temporal_radius=-1)}],
+                         ids=["device", "existing", "temporal_radius"])
 def test_bad_settings_are_refused_by_name(bad):
-    with pytest.raises(PluginError, match=str(next(iter(bad.values())))):
+    value = bad.get("existing") or bad["options"].device or bad["options"].temporal_radius
+    with pytest.raises(PluginError, match=str(value)):
         DenoiseRequest("/r/a.####.exr", **bad)
+
+
+def test_a_sites_model_is_used_only_where_a_request_names_none():
+    named = DenoiseRequest("/r/a.####.exr", options=SeqOptions(model="mine"))
+    assert named.with_default_model("site") is named
+    assert DenoiseRequest("/r/a.####.exr").with_default_model("site").options.model == "site"
+    assert DenoiseRequest("/r/a.####.exr").with_default_model(None).options.model is None
 
 
 def test_hosts_can_build_a_request_without_torch_numpy_or_fileseq():
     code = ("import sys\n"
             "from vfxdenoise.plugin.request import DenoiseRequest\n"
-            "DenoiseRequest('/r/a.####.exr', model='m.safetensors').seq_args()\n"
+            "from vfxdenoise.plugin.seq_options import SeqOptions\n"
+            "DenoiseRequest('/r/a.####.exr', options=SeqOptions(model='m.safetensors')).seq_args()\n"
             "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

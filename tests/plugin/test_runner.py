@@ -12,6 +12,7 @@ from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import RunnerConfig, run_request
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
 # The other form README gives for $VFXDENOISE_COMMAND: an interpreter running the CLI module.
@@ -23,9 +24,9 @@ def shot(sequence_factory) -> str:
     return sequence_factory(frames=range(1001, 1005), height=32, width=32)
 
 
-def _request(shot: str, tiny_weights, tmp_path, **kwargs) -> DenoiseRequest:
-    return DenoiseRequest(shot, device="cpu", model=str(tiny_weights),
-                          output_pattern=str(tmp_path / "out" / "den.####.exr"), **kwargs)
+def _request(shot: str, tiny_weights, tmp_path, frames: str | None = None, **options) -> DenoiseRequest:
+    return DenoiseRequest(shot, frames=frames, output_pattern=str(tmp_path / "out" / "den.####.exr"),
+                          options=SeqOptions(device="cpu", model=str(tiny_weights), **options))
 
 
 def _outputs(tmp_path) -> list[str]:
@@ -74,7 +75,7 @@ def test_without_an_error_event_stderrs_error_lines_are_the_message(tmp_path):
             "sys.exit(2)")
     config = RunnerConfig(command=(sys.executable, "-c", fake))
     with pytest.raises(RunnerError) as info:
-        run_request(DenoiseRequest(str(tmp_path / "r.####.exr"), device="cpu"), config)
+        run_request(DenoiseRequest(str(tmp_path / "r.####.exr"), options=SeqOptions(device="cpu")), config)
     assert str(info.value).startswith("No such option: --bogus (vfxdenoise exited with status 2")
 
 

@@ -19,9 +19,9 @@ from reliability.runs import cli_argv
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io import outputs
+from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
-from vfxdenoise.core.io.outputs import LOCK_SUFFIX, STALE_LOCK_SECONDS, FrameLocks
+from vfxdenoise.core.io.frame_locks import LOCK_SUFFIX, STALE_LOCK_SECONDS, FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -91,7 +91,7 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     """Another farm node writing frame 6 into the same (shared) folder: its pid means nothing
     here, so its lock and half-written temp file must survive our run of frames 1-5, and a run
     of frame 6 refuses once it sees that node touch its lock."""
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     out = parse_pattern(tmp_path / "out" / "o.####.exr")
     out.directory.mkdir()
     lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
@@ -112,7 +112,7 @@ def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, conf
     """A node that crashed (or a run killed with kill -9) on another host leaves its lock: after
     STALE_LOCK_SECONDS without its heartbeat the task requeued elsewhere takes the frame over,
     and one requeued at once waits for that rather than failing."""
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     out = parse_pattern(tmp_path / "out" / "o.####.exr")
     out.directory.mkdir()
     lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
@@ -138,8 +138,8 @@ def test_a_live_lock_of_another_host_holds_whatever_this_hosts_clock_says(tmp_pa
     are aged on the folder's clock."""
     skewed = types.SimpleNamespace(time=lambda: time.time() + skew, monotonic=time.monotonic,
                                    sleep=time.sleep)
-    monkeypatch.setattr(outputs, "time", skewed)
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "time", skewed)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
     locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
     locks[0].write_text(json.dumps({"pid": 111, "host": "render-node-17", "started": 0}))
@@ -160,8 +160,8 @@ def test_a_live_lock_of_another_host_holds_whatever_this_hosts_clock_says(tmp_pa
 def test_a_lock_whose_owner_cannot_be_read_is_waited_on_then_taken_over(tmp_path, monkeypatch, content):
     """A node that crashed while writing its lock, or a lock another tool wrote: no traceback;
     like another host's, it is taken over once untouched for STALE_LOCK_SECONDS."""
-    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 0.5)
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "STALE_LOCK_SECONDS", 0.5)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     frame = tmp_path / "o.0001.exr"
     lock = frame.with_name(frame.name + LOCK_SUFFIX)
     lock.write_text(content)
@@ -172,8 +172,8 @@ def test_a_lock_whose_owner_cannot_be_read_is_waited_on_then_taken_over(tmp_path
 
 
 def test_one_live_lock_among_dead_ones_refuses_without_waiting_for_the_dead(tmp_path, monkeypatch):
-    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 30.0)
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "STALE_LOCK_SECONDS", 30.0)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
     locks = [frame.with_name(frame.name + LOCK_SUFFIX) for frame in frames]
     for lock, pid in zip(locks, (111, 222)):
@@ -233,7 +233,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
                                                                           elsewhere):
     """Two containers with one host name write into one folder: the other's pid (no process
     here) says nothing about it, its heartbeat does; its lock and temp file stay."""
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     out = parse_pattern(tmp_path / "o.####.exr")
     lock = out.path(1).with_name(out.path(1).name + LOCK_SUFFIX)
     record = {"pid": 999999, "host": socket.gethostname(), "started": 0, "start": 1, **_this_machine()}
@@ -241,8 +241,8 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
     lock.write_text(json.dumps(record))
     theirs = out.path(1).with_name(f"{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
     theirs.write_bytes(b"being written")
-    outputs.remove_stale_temp_files(out)
-    outputs.remove_stale_locks(out)
+    frame_locks.remove_stale_temp_files(out)
+    frame_locks.remove_stale_locks(out)
     assert theirs.exists() and lock.exists()
     with _heartbeat(lock), pytest.raises(
             OutputError, match=rf"being written by another run \(pid 999999 on {socket.gethostname()}\)"):
@@ -294,8 +294,8 @@ def test_an_empty_lock_left_by_a_killed_claim_costs_seconds_not_minutes(tmp_path
     """kill -9 between creating a lock and writing its owner leaves it empty. A run writes its
     record at once, so one still empty after seconds is a dead claim: taken over without waiting
     STALE_LOCK_SECONDS; a fresh one (a claim being written now) is waited on briefly."""
-    monkeypatch.setattr(outputs, "STALE_LOCK_SECONDS", 40.0)  # keeps the old behaviour's failure short
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(frame_locks, "STALE_LOCK_SECONDS", 40.0)  # keeps the old behaviour's failure short
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
     frame = tmp_path / "o.0001.exr"
     lock = frame.with_name(frame.name + LOCK_SUFFIX)
     lock.touch()
@@ -306,7 +306,7 @@ def test_an_empty_lock_left_by_a_killed_claim_costs_seconds_not_minutes(tmp_path
         assert json.loads(lock.read_text())["pid"] == os.getpid()
     assert time.monotonic() - started < 5
 
-    monkeypatch.setattr(outputs, "EMPTY_LOCK_SECONDS", 0.5)
+    monkeypatch.setattr(frame_locks, "EMPTY_LOCK_SECONDS", 0.5)
     lock.touch()
     started = time.monotonic()
     with FrameLocks([frame]):
@@ -329,9 +329,9 @@ def test_a_dead_lock_judged_by_two_runs_at_once_is_taken_over_by_one(tmp_path):
     lock.write_text(json.dumps(_dead_lock_record()))
     old = time.time() - 5
     os.utime(lock, (old, old))
-    seen_by_b, owner_seen_by_b = outputs._lock_seen(lock), outputs._lock_owner(lock)
+    seen_by_b, owner_seen_by_b = frame_locks._lock_seen(lock), frame_locks._lock_owner(lock)
     with FrameLocks([frame]):  # run A
-        outputs._take_over(lock, seen_by_b, owner_seen_by_b)  # run B, a moment late
+        frame_locks._take_over(lock, seen_by_b, owner_seen_by_b)  # run B, a moment late
         assert json.loads(lock.read_text())["pid"] == os.getpid()
         assert [p.name for p in tmp_path.iterdir()] == [lock.name]
     assert not lock.exists()
@@ -356,7 +356,7 @@ def test_runs_racing_for_a_dead_lock_never_both_hold_it(tmp_path, monkeypatch):
     """Farm tasks requeued together onto a crashed chunk's frames: each round, exactly one of
     them holds the frame."""
     import multiprocessing
-    monkeypatch.setattr(outputs, "LOCK_POLL_SECONDS", 0.01)  # a claim seen half-written
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.01)  # a claim seen half-written
     frame = tmp_path / "o.0001.exr"
     lock = frame.with_name(frame.name + LOCK_SUFFIX)
     context = multiprocessing.get_context("fork")

@@ -66,7 +66,7 @@ def _checker_input(layout: InputLayout, size: int = 24) -> tuple[torch.Tensor, t
     x = torch.zeros((1, layout.in_channels, size, size))
     x[:, :layout.beauty_channels] = radiance.repeat(1, layout.beauty_channels // 3, 1, 1)
     x[:, layout.beauty_channels:layout.albedo_start] = 1.0  # consistent neighbours
-    x[:, layout.albedo_start:layout.albedo_start + 3] = albedo
+    x[:, layout.albedo] = albedo
     return x, radiance
 
 
@@ -90,7 +90,7 @@ def test_demodulation_leaves_radiance_alone_where_there_is_no_albedo():
     demodulating = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12), demodulate=True).eval()
     demodulating.load_state_dict(plain.state_dict())
     x = _input(plain.layout)
-    x[:, plain.layout.albedo_start:plain.layout.albedo_start + 3] = 0.0
+    x[:, plain.layout.albedo] = 0.0
     with torch.no_grad():
         torch.testing.assert_close(demodulating(x), plain(x), rtol=1e-4, atol=1e-4)
 
