@@ -34,14 +34,22 @@ def _emit(event: dict, stream=None) -> None:
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, config: EngineConfig,
                           report, events) -> RunSummary:
-    """`denoise_sequence`; with --progress json (`events` the stream for them) a refusal or a
-    failure is an `error` event too, so a pipeline reading the events learns why the run
-    stopped."""
+    """`denoise_sequence`; with --progress json (`events` the stream for them) a refusal, a
+    failure or a cancel is an `error` event too, so a pipeline reading the events learns why the
+    run stopped. A cancel (SIGTERM from a farm engine, Ctrl-C) is said on stderr as well."""
     try:
         return denoise_sequence(pattern, output, frames, config, progress=report)
     except VfxDenoiseError as exc:
         if events is not None:
             _emit({"event": "error", "message": str(exc)}, events)
+        raise
+    except (KeyboardInterrupt, SystemExit) as exc:
+        how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"signal (exit status {exc.code})"
+        message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
+                   "again with --resume to finish")
+        if events is not None:
+            _emit({"event": "error", "message": message}, events)
+        click.echo(f"error: {message}", err=True)
         raise
 
 
@@ -173,70 +181,101 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
         precision=precision, motion_vectors=motion_vectors, motion_scale=motion_scale,
         context_frames=context_frames,
     )
-    bar, events = None, None
+    report = _FrameReporter(progress)
+    try:
+        with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
+            report.events = events
+            summary = _run_reporting_errors(pattern, output, frames, config, report, events)
+    finally:
+        report.close()
+    if progress == "json":
+        _emit(_done_event(summary))
+    else:
+        _print_summary(summary)
+    if summary.frames("failed"):
+        _print_failures(summary)
+        sys.exit(1)
 
-    def report(result: FrameResult, index: int, total: int) -> None:
-        nonlocal bar
-        if events is not None:
+
+class _FrameReporter:
+    """The engine's progress callback for seq: each finished frame as a JSON `frame` event (after
+    a `start` event) on `events` with --progress json, else as a line on stderr, under a tqdm
+    bar with --progress bar."""
+
+    def __init__(self, progress: str):
+        self.progress = progress
+        self.events = None  # the JSON events' stream, once open
+        self.bar: tqdm | None = None
+
+    def __call__(self, result: FrameResult, index: int, total: int) -> None:
+        if self.events is not None:
             if index == 1:
-                _emit({"event": "start", "total": total}, events)
+                _emit({"event": "start", "total": total}, self.events)
             _emit({"event": "frame", "frame": result.frame, "index": index, "total": total,
                    "status": result.status, "path": str(result.path),
-                   "seconds": round(result.seconds, 3), "message": result.message}, events)
+                   "seconds": round(result.seconds, 3), "message": result.message}, self.events)
             return
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s -> {result.path}"
-        if progress == "bar":
-            bar = bar or tqdm(total=total, unit="frame", file=sys.stderr)
-            bar.update(1)
-            bar.write(line, file=sys.stderr)
+        if self.progress == "bar":
+            self.bar = self.bar or tqdm(total=total, unit="frame", file=sys.stderr)
+            self.bar.update(1)
+            self.bar.write(line, file=sys.stderr)
         else:
             click.echo(line, err=True)
 
-    try:
-        with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
-            summary = _run_reporting_errors(pattern, output, frames, config, report, events)
-    finally:
-        if bar:
-            bar.close()
+    def close(self) -> None:
+        if self.bar:
+            self.bar.close()
 
-    written, skipped = summary.frames("written"), summary.frames("skipped")
-    failed, not_found = summary.frames("failed"), summary.frames("missing")
-    if progress == "json":
-        _emit({"event": "done", "output": summary.output_pattern.text, "written": written,
-               "skipped": skipped, "missing": not_found, "failed": failed,
-               "sanitized": summary.sanitized.counts, "memory": summary.memory,
-               "device": summary.device, "views": [view for view in summary.layers if view],
-               "motion_vectors": summary.motion_vectors, "exposure": summary.exposure,
-               "storage": summary.storage, "peak_host_bytes": summary.peak_host_bytes,
-               "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)})
-    else:
-        click.echo(f"output: {summary.output_pattern.text}", err=True)
-        for label, frame_list in (("written", written), ("skipped (already done)", skipped),
-                                  ("missing (not written)", not_found), ("FAILED", failed)):
-            if frame_list:
-                click.echo(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}", err=True)
-        for result in summary.results:
-            if result.status == "written" and result.message:
-                click.echo(f"note: frame {result.frame}: {result.message}", err=True)
-        if summary.sanitized.total:
-            click.echo(f"sanitised input values: {summary.sanitized.describe()}", err=True)
-        if summary.memory:
-            click.echo(f"host memory: {summary.memory}", err=True)
-        click.echo(f"device: {summary.device}", err=True)
-        if any(summary.layers):
-            click.echo(f"views denoised: {', '.join(summary.layers)}", err=True)
-        if summary.motion_vectors:
-            click.echo(f"motion vectors: {summary.motion_vectors}", err=True)
-        if summary.exposure not in ("", Exposure().describe()):
-            click.echo(f"exposure: {summary.exposure}", err=True)
-        for change in summary.storage:
-            click.echo(f"outputs: {change}", err=True)
-        if summary.peak_host_bytes:
-            gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
-            click.echo(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}", err=True)
-        click.echo(f"time: {summary.seconds:.1f} s", err=True)
-    if failed:
-        for result in summary.results:
-            if result.status == "failed":
-                click.echo(f"error: frame {result.frame}: {result.message}", err=True)
-        sys.exit(1)
+
+def _done_event(summary: RunSummary) -> dict:
+    """The JSON `done` event of --progress json: the frames by outcome and what the run found."""
+    return {"event": "done", "output": summary.output_pattern.text,
+            "written": summary.frames("written"), "skipped": summary.frames("skipped"),
+            "missing": summary.frames("missing"), "failed": summary.frames("failed"),
+            "sanitized": summary.sanitized.counts, "memory": summary.memory,
+            "device": summary.device, "views": [view for view in summary.layers if view],
+            "motion_vectors": summary.motion_vectors, "exposure": summary.exposure,
+            "storage": summary.storage, "peak_host_bytes": summary.peak_host_bytes,
+            "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)}
+
+
+def _print_summary(summary: RunSummary) -> None:
+    """The run's summary on stderr, for people: the frames by outcome, then only what is worth
+    a line (notes, sanitised values, a view, motion vectors or exposure found), device and time."""
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
+    say(f"output: {summary.output_pattern.text}")
+    for label, status in (("written", "written"), ("skipped (already done)", "skipped"),
+                          ("missing (not written)", "missing"), ("FAILED", "failed")):
+        frame_list = summary.frames(status)
+        if frame_list:
+            say(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}")
+    for result in summary.results:
+        if result.status == "written" and result.message:
+            say(f"note: frame {result.frame}: {result.message}")
+    if summary.sanitized.total:
+        say(f"sanitised input values: {summary.sanitized.describe()}")
+    if summary.memory:
+        say(f"host memory: {summary.memory}")
+    say(f"device: {summary.device}")
+    if any(summary.layers):
+        say(f"views denoised: {', '.join(summary.layers)}")
+    if summary.motion_vectors:
+        say(f"motion vectors: {summary.motion_vectors}")
+    if summary.exposure not in ("", Exposure().describe()):
+        say(f"exposure: {summary.exposure}")
+    for change in summary.storage:
+        say(f"outputs: {change}")
+    if summary.peak_host_bytes:
+        gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
+        say(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}")
+    say(f"time: {summary.seconds:.1f} s")
+
+
+def _print_failures(summary: RunSummary) -> None:
+    """An `error:` line on stderr for each frame that failed (under --keep-going)."""
+    for result in summary.results:
+        if result.status == "failed":
+            click.echo(f"error: frame {result.frame}: {result.message}", err=True)

@@ -4,7 +4,9 @@ beauty), everything else kept as rendered, and what made it recorded in the head
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,24 +23,60 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr_header, storage_changes, write_exr
 from vfxdenoise.core.layer_denoise import reconcile
 
+INPUTS_ATTRIBUTE = "vfxdenoise/inputs"
+
+
+@dataclass(frozen=True)
+class MadeWith:
+    """What a denoised frame was made with, recorded in its header."""
+
+    model: str
+    motion_vectors: str  # how the motion vectors were read (`MotionVectors.reading`; '' without)
+    exposure: Exposure
+    inputs: str  # `inputs_fingerprint` of the frames its window reads
+
+
+def inputs_fingerprint(paths: list[Path], settings: str) -> str:
+    """A short hash of what an output is made from: input frames (name, size, modification time:
+    those its window reads and those the shot's exposure is found from), the run's `settings`
+    (`EngineConfig.output_settings`: the model...) and this version. --resume keeps an output only
+    while it matches (`made_from`): one whose frames were rendered again since is denoised again."""
+    made = [f"{__version__} {settings}"]
+    for path in paths:
+        try:
+            stat = path.stat()
+            made.append(f"{path.name} {stat.st_size} {stat.st_mtime_ns}")
+        except OSError:  # reading it says why
+            made.append(f"{path.name} absent")
+    return hashlib.sha1("\n".join(made).encode()).hexdigest()[:16]
+
+
+def made_from(path: Path, fingerprint: str) -> bool:
+    """Whether the output at `path` records being made from inputs with this `inputs_fingerprint`
+    (an output that records none, another tool's or an older version's, is not known to be)."""
+    try:
+        return any(spec.getattribute(INPUTS_ATTRIBUTE) == fingerprint
+                   for spec in read_exr_header(path))
+    except VfxDenoiseError:
+        return False
+
 
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
-                   denoised: dict[str, DenoisedBeauty], config: EngineConfig, motion_vectors: str,
-                   exposure: Exposure) -> float:
+                   denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> float:
     """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
     it was on disk."""
     pixels = {view: beauty.result() for view, beauty in denoised.items()}
-    write_exr(path, denoised_image(image, views, pixels, config, config.model, motion_vectors, exposure))
+    write_exr(path, denoised_image(image, views, pixels, config, made_with))
     return time.perf_counter()
 
 
 def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
-                   config: EngineConfig, model_name: str, motion_vectors: str,
-                   exposure: Exposure) -> ExrImage:
+                   config: EngineConfig, made_with: MadeWith) -> ExrImage:
     """Frame t's EXR with only each view's beauty and `aovs` layers replaced (brought back from
-    the network's `exposure`; black where the render left a pixel empty: `coverage`; the layers
+    the network's exposure; black where the render left a pixel empty: `coverage`; the layers
     summing to the beauty where the render's do: `layer_denoise.reconcile`), the noisy beauty
     kept when asked, and what made it in the header."""
+    exposure = made_with.exposure
     for view, layers in views.items():
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
@@ -63,10 +101,11 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         if view == next(iter(views)):
             image.redraw_previews(results[0])
     image.set_attribute("vfxdenoise/version", __version__)
-    image.set_attribute("vfxdenoise/model", model_name)
+    image.set_attribute("vfxdenoise/model", made_with.model)
     image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
-    if motion_vectors:
-        image.set_attribute("vfxdenoise/motion_vectors", motion_vectors)
+    image.set_attribute(INPUTS_ATTRIBUTE, made_with.inputs)
+    if made_with.motion_vectors:
+        image.set_attribute("vfxdenoise/motion_vectors", made_with.motion_vectors)
     if config.compression is not None:
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered

@@ -24,7 +24,13 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core.denoised_frame import storage_changes_of, write_denoised
+from vfxdenoise.core.denoised_frame import (
+    MadeWith,
+    inputs_fingerprint,
+    made_from,
+    storage_changes_of,
+    write_denoised,
+)
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.device import PRECISIONS, pick_device
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
@@ -42,7 +48,7 @@ from vfxdenoise.core.host_memory import (
     plan_host_memory,
     resident_bytes,
 )
-from vfxdenoise.core.io import outputs
+from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, read_exr_header
 from vfxdenoise.core.io.sequence import (
@@ -59,7 +65,12 @@ from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors
 from vfxdenoise.core.neighbours import usable_window
-from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
+from vfxdenoise.core.shot_settings import (
+    exposure_frames,
+    find_exposure,
+    find_motion_vectors,
+    no_motion_summary,
+)
 from vfxdenoise.core.temporal_window import frame_sources, window_centres, window_frames
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 
@@ -117,7 +128,8 @@ def _in_context(on_disk: list[int], wanted: list[int], context: list[int] | None
     if outside:
         raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames "
                               f"{format_frames(context)}: pass --frames within it (without --frames, "
-                              "every frame on disk is denoised), or widen it to the render's range")
+                              "the frames of --context-frames are denoised), or widen it to the "
+                              "render's range")
     return sorted(set(on_disk) & set(context))
 
 
@@ -161,16 +173,34 @@ def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
     return config.temporal_radius
 
 
+def _fingerprints(frames: list[int], sources: dict[int, int], radius: int, pattern: FramePattern,
+                  config: EngineConfig) -> dict[int, str]:
+    """Each frame's `inputs_fingerprint`: of the frames its window reads and those the shot's
+    exposure is found from, and of the settings its pixels depend on."""
+    centres, context = window_centres(frames, sources)
+    shot = exposure_frames(sorted(set(sources.values())), config, radius)
+    settings = config.output_settings()
+    return {t: inputs_fingerprint([pattern.path(f) for f in sorted(
+        {*window_frames(centres[t], radius, context).values(), *shot})], settings) for t in frames}
+
+
 def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-          config: EngineConfig, summary: RunSummary) -> list[int]:
-    """Frames to denoise now; records the missing and already-finished ones in the summary."""
+          config: EngineConfig, summary: RunSummary, fingerprints: dict[int, str]) -> list[int]:
+    """Frames to denoise now; records the missing and already-finished ones in the summary. With
+    --resume a finished frame is one that reads back whole and was made from the inputs on disk
+    now (`made_from`): one whose frame or neighbours were rendered again since is done again."""
     todo = []
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
             summary.results.append(FrameResult(frame, path, "missing", message="not on disk"))
         elif config.resume and outputs.is_complete(path):
-            summary.results.append(FrameResult(frame, path, "skipped", message="already written"))
+            if made_from(path, fingerprints[frame]):
+                summary.results.append(FrameResult(frame, path, "skipped", message="already written"))
+            else:
+                log.info("frame %d: %s was made from other inputs or another model (rendered again "
+                         "since?); denoising it again", frame, path)
+                todo.append(frame)
         elif path.exists() and not (config.overwrite or config.resume):
             raise OutputError(
                 f"{path} already exists; pass --resume to keep finished frames or --overwrite "
@@ -188,7 +218,8 @@ def denoise_sequence(
     config: EngineConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunSummary:
-    """Denoise `frames` (default: first to last on disk) of a sequence; see module docstring.
+    """Denoise `frames` of a sequence (default: `config.context_frames`, the render's range, if
+    given, else first to last on disk); see module docstring.
 
     Everything that can be refused (missing frames, outputs over inputs, unwritable folders,
     unreadable weights, existing outputs) is checked before the first frame is read.
@@ -199,10 +230,11 @@ def denoise_sequence(
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
     sequence = find_sequence(in_pattern)
-    everything = range(sequence.first, sequence.last + 1)  # gaps on disk are missing frames
+    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
+    # The render's own range, or first to last on disk: gaps within either are missing frames.
+    everything = context or range(sequence.first, sequence.last + 1)
     wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
     _check_missing(sequence, wanted, config.missing)
-    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
     usable = _in_context(sequence.frames, wanted, context)
     if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
         raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
@@ -222,14 +254,17 @@ def denoise_sequence(
 
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = frame_sources(wanted, usable, config.missing)
-    todo = _plan(wanted, sources, out_pattern, config, summary)
+    fingerprints = _fingerprints([f for f in wanted if f in sources], sources, radius, in_pattern,
+                                 config)
+    todo = _plan(wanted, sources, out_pattern, config, summary, fingerprints)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
     outputs.make_output_folder(out_pattern)
-    with outputs.FrameLocks([out_pattern.path(f) for f in todo]):
-        outputs.remove_stale_temp_files(out_pattern)
-        outputs.remove_stale_locks(out_pattern)
-        _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress)
+    with frame_locks.FrameLocks([out_pattern.path(f) for f in todo]):
+        frame_locks.remove_stale_temp_files(out_pattern)
+        frame_locks.remove_stale_locks(out_pattern)
+        _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
+             fingerprints)
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
     summary.peak_host_bytes = peak_resident_bytes()
@@ -240,7 +275,7 @@ def denoise_sequence(
 
 def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: FramePattern,
          out_pattern: FramePattern, config: EngineConfig, denoiser: Denoiser,
-         summary: RunSummary, progress: ProgressCallback | None) -> None:
+         summary: RunSummary, progress: ProgressCallback | None, fingerprints: dict[int, str]) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
     centres, context = window_centres(todo, sources)
     windows = {t: window_frames(centres[t], radius, context) for t in todo}
@@ -311,18 +346,25 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
                 image = source.image(windows[t][0])
+                made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
+                                     fingerprints[t])
                 pending.append((result, writer.submit(write_denoised, result.path, image, layers,
-                                                      denoised, config,
-                                                      motion.reading if motion else "", exposure),
-                                started))
+                                                      denoised, config, made_with), started))
             except VfxDenoiseError as exc:
-                finish(result, started, exc)
+                if not config.keep_going:
+                    finish(result, started, exc)  # raises it
+                failed: Future = Future()  # reported in frame order, after the frames before it
+                failed.set_exception(exc)
+                pending.append((result, failed, started))
             source.keep_only({f for u in todo[index + 1:index + 2 + ahead]
                               for f in windows[u].values()})
             drain(threads)
         drain(0)
     finally:
         writer.shutdown(wait=True)
+        for result, future, started in pending:  # stopped early: the frames on disk still count
+            if future.exception() is None:
+                finish(result, started, ended=future.result())
         source.close()
         summary.sanitized = source.sanitized
         summary.layers = source.layers

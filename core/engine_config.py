@@ -3,7 +3,7 @@ options, the farm's and the hosts' requests map onto them one to one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.motion_vectors import AUTO
@@ -11,6 +11,10 @@ from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 MISSING_POLICIES = ("error", "hold", "skip")
+# The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
+# which frames, what to do with those on disk or failing): every other one is in `output_settings`.
+RUN_ONLY = frozenset({"device", "resume", "overwrite", "tile", "max_gpu_mem_gb", "max_mem_gb",
+                      "missing", "keep_going", "io_threads", "cpu_threads", "context_frames"})
 
 
 @dataclass
@@ -41,6 +45,11 @@ class EngineConfig:
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
+
+    def output_settings(self) -> str:
+        """The settings an output's pixels and channels depend on, as text (in its
+        `denoised_frame.inputs_fingerprint`: --resume keeps no frame made under others)."""
+        return repr(sorted((f.name, getattr(self, f.name)) for f in fields(self) if f.name not in RUN_ONLY))
 
     def all_aovs(self) -> tuple[str, ...]:
         """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""

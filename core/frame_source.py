@@ -84,6 +84,7 @@ class FrameSource:
         features, report, lit = {}, SanitizeReport(), {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
+            _refuse_broken_beauty(path, view, found, sanitized)
             for feature, count in sanitized.counts.items():  # which eye, in a stereo file
                 report.add(f"{view} {feature}" if view else feature, count)
             found = self.exposure.apply(found)
@@ -150,6 +151,15 @@ class FrameSource:
         for future in self.pending.values():
             future.cancel()
         self.pool.shutdown(wait=True)
+
+
+def _refuse_broken_beauty(path: Path, view: str, found: FrameFeatures, sanitized: SanitizeReport) -> None:
+    """ExrError when no value of the frame's beauty could be used (all NaN, infinite, negative or
+    beyond half floats): a broken render, not a frame to denoise to black or white."""
+    if found.beauty.size and sanitized.counts.get("beauty", 0) >= found.beauty.size:
+        raise ExrError(f"{path}: every value of its beauty{f' (view {view})' if view else ''} is NaN, "
+                       "infinite, negative or beyond half-float range (a broken render?); re-render "
+                       "this frame")
 
 
 def file_stamp(path: Path) -> tuple[int, ...] | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.features import CUT_MATCH, FrameFeatures, albedo_match
 from vfxdenoise.core.io.exr import placed_on_window, window_shape
 from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
@@ -74,9 +74,11 @@ def _unusable(frame: int, source: FrameSource, centre: LoadedFrame, keep_going: 
     frames raise their error unless `keep_going`."""
     try:
         reason = context_mismatch(source.get(frame), centre, brightness_jump)
-    except VfxDenoiseError:
+    except VfxDenoiseError as exc:
         if not keep_going:
             raise
+        if isinstance(exc, ChannelError):
+            return "its channels do not map (its own error says why)"
         return "unreadable"
     if reason or nearer is None or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason

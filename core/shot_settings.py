@@ -75,8 +75,8 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
         for frame in frames:
             try:
                 loaded = source.get(frame)
-            except VfxDenoiseError:
-                log.warning("the shot's exposure is found without frame %d, which cannot be read", frame)
+            except VfxDenoiseError as exc:
+                log.warning("the shot's exposure is found without frame %d: %s", frame, exc)
                 continue
             view = next(iter(loaded.features))
             lights.append(frame_light(loaded.features[view].beauty, loaded.data_windows[view],
@@ -89,13 +89,9 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                   radius: int) -> list[int]:
-    """The shot's first 2 x radius + 1 frames: of --context-frames (the render's own range) when
-    given, else of the frames on disk. Every run on the shot finds its exposure from these, so
-    that farm chunks and a host's per-frame hook decide as one run does, whenever they run and
-    whatever else is rendered by then: the shot's first frame needs them all anyway. A render
-    still being written that lacks some of them is refused (`--missing error`) until it has them."""
-    shot = sorted(parse_frame_spec(config.context_frames)) if config.context_frames else on_disk
-    first = shot[:2 * radius + 1]
+    """The frames of `exposure_frames` on disk. A render still being written that lacks some of
+    them is refused (`--missing error`) until it has them."""
+    first = exposure_frames(on_disk, config, radius)
     present = set(on_disk)
     absent = [frame for frame in first if frame not in present]
     if absent and config.missing == "error":
@@ -104,6 +100,18 @@ def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfi
             f"is found from its first frames {format_frames(first)}, so that every run on it decides "
             "alike; run again once they are rendered, or pass --missing hold or skip", absent)
     return [frame for frame in first if frame in present]
+
+
+def exposure_frames(on_disk: list[int], config: EngineConfig, radius: int) -> list[int]:
+    """The frames the shot's exposure is found from (none when `config` gives it): its first
+    2 x radius + 1, of --context-frames (the render's own range) when given, else of the frames on
+    disk. Every run on the shot finds its exposure from these, so that farm chunks and a host's
+    per-frame hook decide as one run does, whenever they run and whatever else is rendered by
+    then: the shot's first frame needs them all anyway."""
+    if config.exposure is not None:
+        return []
+    shot = sorted(parse_frame_spec(config.context_frames)) if config.context_frames else on_disk
+    return shot[:2 * radius + 1]
 
 
 def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:

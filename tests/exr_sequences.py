@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 
+from vfxdenoise.core.denoised_frame import INPUTS_ATTRIBUTE
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.motion_vectors import CONVENTIONS
@@ -121,3 +122,22 @@ def view_channel(channel: str, view: str) -> str:
     """A channel's name in a non-default view by the single-part convention: `layer.view.C`."""
     layer, _, component = channel.rpartition(".")
     return ".".join([*([layer] if layer else []), view, component])
+
+
+def alike_but_inputs(a: Path, b: Path) -> bool:
+    """Whether two outputs hold the same channels, pixels and header but for what records the
+    input frames they were made from (`vfxdenoise/inputs`, which differs between, say, a run that
+    read a damaged frame and one where that frame was never rendered)."""
+    with OpenEXR.File(str(a), separate_channels=True) as first, \
+            OpenEXR.File(str(b), separate_channels=True) as second:
+        if len(first.parts) != len(second.parts):
+            return False
+        for ours, theirs in zip(first.parts, second.parts):
+            headers = [{k: v for k, v in part.header.items() if k != INPUTS_ATTRIBUTE}
+                       for part in (ours, theirs)]
+            if repr(headers[0]) != repr(headers[1]) or ours.channels.keys() != theirs.channels.keys():
+                return False
+            if not all(np.array_equal(ours.channels[name].pixels, theirs.channels[name].pixels)
+                       for name in ours.channels):
+                return False
+    return True

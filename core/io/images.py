@@ -12,6 +12,7 @@ renders have their own module (`exr.py`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.features import MAX_RADIANCE
 
 # In a StillImage's attributes: the colour beside its alpha is straight, so the writer stores it as
 # it is (or premultiplies it, for a format that holds no other: ASSOCIATED_ONLY).
@@ -60,9 +62,19 @@ class StillImage:
         return self.pixels.shape[0]
 
 
+def _utf8(path: Path) -> Path:
+    """`path`, if OpenImageIO can take it: ImageError for a name that is not UTF-8."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        raise ImageError(f"{os.fsencode(path)!r}: the path is not valid UTF-8 (a name written under "
+                         "another encoding?), which OpenImageIO cannot open; rename it") from None
+    return path
+
+
 def read_image(path: str | Path) -> StillImage:
     """Read the first subimage of `path`; NaN/Inf (float files) become 0."""
-    path = Path(path)
+    path = _utf8(Path(path))
     if not path.is_file():
         raise ImageError(f"image not found: {path}")
     config = oiio.ImageSpec()
@@ -123,7 +135,7 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
     stored as given, with the colour beside it taken as straight when `attributes` (a StillImage's)
     say so, and premultiplied otherwise. `attributes` go into the file where its format holds them.
     """
-    path = Path(path)
+    path = _utf8(Path(path))
     pixels = _checked_pixels(path, pixels, alpha)
     temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     handle = oiio.ImageOutput.create(str(temp))
@@ -146,7 +158,8 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
         return with_alpha
     finally:
         handle.close()
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only folder: the error above says why
+            temp.unlink(missing_ok=True)
 
 
 def _checked_pixels(path: Path, pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -184,7 +197,7 @@ def _output_spec(shape: tuple[int, ...], pixel_type: str, with_alpha: bool,
 def _storable(pixels: np.ndarray, spec: oiio.ImageSpec) -> np.ndarray:
     """(C, H, W) pixels as the (H, W, C) array to write: finite (NaN -> 0), clipped to [0, 1]
     unless float, and to the half-float range in half."""
-    limit = {"half": 65504.0}.get(str(spec.format), float(np.finfo(np.float32).max))
+    limit = {"half": MAX_RADIANCE}.get(str(spec.format), float(np.finfo(np.float32).max))
     pixels = np.clip(np.nan_to_num(pixels, nan=0.0), -limit, limit)
     if str(spec.format) not in FLOAT_TYPES:
         pixels = np.clip(pixels, 0.0, 1.0)

@@ -1,52 +1,22 @@
-"""Safety around output frames: never overwrite inputs, one writer per frame, resumable runs.
+"""Checks on output frames before and during a run: never overwrite inputs, never write files the
+input pattern would read as frames, refuse unwritable folders and too-long names up front, and
+tell a finished frame (what --resume skips) from a damaged one.
 
 Frames themselves are written atomically by `exr.write_exr` (temp file + rename), so a file under a
-final name is always complete. What a crash can leave behind is a temp file and a lock file; both
-name the process that made them and are removed by the next run once that process is gone.
-
-A lock names its process by host and pid, and on Linux also by what makes that pair unique:
-the boot, the pid namespace (containers on one host often share its name and reuse small pids)
-and the process's start time (pids are reused). Only a lock made in this boot and pid namespace
-is judged by its pid; any other is judged by its heartbeat, as another host's.
+final name is always complete; one writer per frame is `frame_locks`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import glob
-import json
 import logging
 import os
-import signal
-import socket
-import threading
-import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import ExrError, OutputError
-from vfxdenoise.core.io.exr import TEMP_NAME_EXTRA, TEMP_SUFFIX, read_exr, temp_target
+from vfxdenoise.core.io.exr import TEMP_NAME_EXTRA, read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
-
-LOCK_SUFFIX = ".lock"
-# A run touches its lock files this often; a lock from another host untouched for longer than
-# STALE_LOCK_SECONDS is a dead run's (its age is measured on the folder's own clock, `_FolderClock`;
-# NFS clients may see a file's time up to 60 s late, their attribute cache). A run that finds such a
-# lock on its frames watches it every LOCK_POLL_SECONDS until it is touched, released or stale.
-LOCK_HEARTBEAT_SECONDS = 15.0
-STALE_LOCK_SECONDS = 120.0
-LOCK_POLL_SECONDS = 5.0
-# A run writes its record into a lock right after creating it: one still empty this long after
-# was made by a run killed in between (kill -9), which no heartbeat will ever touch.
-EMPTY_LOCK_SECONDS = 10.0
-# The file `_FolderClock` makes and removes at once to read the folder's time; one a killed run
-# left behind is removed, once older than EMPTY_LOCK_SECONDS, with the temp files.
-CLOCK_PROBE = ".vfxdenoise-clock."
-# A dead run's lock is moved aside under its lock name + host, pid and this, then removed; one a
-# run killed in between left is removed with the stale locks once EMPTY_LOCK_SECONDS old.
-TAKEOVER_SUFFIX = ".takeover"
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -55,13 +25,17 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
     unwritable folder."""
     inputs = {in_pattern.path(f).resolve() for f in input_frames}
-    clashes = [f for f in wanted if out_pattern.path(f).resolve() in inputs]
+    same_folder = _same_folder(out_pattern.directory, in_pattern.directory)
+    names = {in_pattern.name(f) for f in input_frames} if same_folder else set()
+    clashes = [f for f in wanted
+               if out_pattern.path(f).resolve() in inputs or out_pattern.name(f) in names]
     if clashes:
         raise OutputError(
             f"output pattern {out_pattern.text} would overwrite input frames "
             f"{format_frames(clashes)}; choose another -o/--output"
         )
-    _check_not_read_as_inputs(in_pattern, out_pattern, wanted)
+    if same_folder:
+        _check_not_read_as_inputs(in_pattern, out_pattern, wanted)
     if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
         raise OutputError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
                           "are OpenEXR files; name them .exr")
@@ -75,6 +49,10 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
             raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
         raise OutputError(f"cannot create output folder {folder}: {existing} is not writable; fix its "
                           "permissions or use -o")
+    folders = [f for f in wanted if out_pattern.path(f).is_dir()] if existing == folder else []
+    if folders:
+        raise OutputError(f"{out_pattern.path(folders[0])} is a folder where output frame {folders[0]} "
+                          f"would be written ({len(folders)} such); remove it or use -o")
 
 
 def _nearest_existing(folder: Path) -> Path:
@@ -84,6 +62,9 @@ def _nearest_existing(folder: Path) -> Path:
         try:
             if path.exists():
                 return path
+            if path.is_symlink():
+                raise OutputError(f"cannot create output folder {folder}: {path} is a link to "
+                                  f"{os.readlink(path)}, which does not exist; create that or use -o")
         except OSError as exc:
             raise OutputError(f"cannot reach output folder {folder}: {path.parent} cannot be looked "
                               f"into ({exc.strerror}); fix its permissions or use -o") from exc
@@ -100,13 +81,24 @@ def make_output_folder(out_pattern: FramePattern) -> None:
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from exc
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder: the same path once links are resolved, or, where both
+    exist, the same device and inode (a bind mount, or one NFS export mounted at two paths, reaches
+    one folder by two paths that resolve apart)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): not the other
+        return False
+
+
 def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePattern,
                               wanted: list[int]) -> None:
-    """Refuse outputs that the input pattern reads as its frames: the input pattern itself, or
-    one padded otherwise beside it (render.#####.exr names frame 10000 as render.####.exr does),
-    whose files (a missing frame held under --missing hold) the next run would take as rendered."""
-    if out_pattern.directory.resolve() != in_pattern.directory.resolve():
-        return
+    """Refuse outputs in the inputs' folder that the input pattern reads as its frames: the input
+    pattern itself, or one padded otherwise beside it (render.#####.exr names frame 10000 as
+    render.####.exr does), whose files (a missing frame held under --missing hold) the next run
+    would take as rendered."""
     read_as = [f for f in wanted if in_pattern.frame_of(out_pattern.name(f)) is not None]
     if read_as:
         raise OutputError(
@@ -145,351 +137,3 @@ def is_complete(path: Path) -> bool:
         log.warning("%s is damaged (%s); it will be denoised again", path, exc)
         return False
     return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _proc_stat(pid: int | str) -> tuple[int, int] | None:
-    """(pid, start time in clock ticks after boot) of process `pid` as /proc shows them (fields 1
-    and 22 of /proc/<pid>/stat), or None where they cannot be read (no /proc, no such process)."""
-    try:
-        head, _, tail = Path(f"/proc/{pid}/stat").read_text().rpartition(")")  # after the command
-        return int(head.partition(" ")[0]), int(tail.split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _this_process() -> dict:
-    """What tells this process apart beside host and pid, where Linux's /proc shows it: `boot`
-    (the boot id), `pidns` (its pid namespace) and `start` (its start time; only where /proc is
-    this pid namespace's, which `_proc_stat` of another pid needs). {} without /proc (macOS).
-    Read once per process (a forked child, another pid, reads its own)."""
-    return dict(_process_identity(os.getpid()))
-
-
-@functools.lru_cache(maxsize=4)
-def _process_identity(pid: int) -> tuple[tuple[str, object], ...]:
-    identity = {}
-    with contextlib.suppress(OSError):
-        identity["boot"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    with contextlib.suppress(OSError):
-        identity["pidns"] = os.stat("/proc/self/ns/pid").st_ino
-    stat = _proc_stat("self")
-    if stat is not None and stat[0] == pid:
-        identity["start"] = stat[1]
-    return tuple(identity.items())
-
-
-def _pid_checkable(owner: dict) -> bool:
-    """True when the pid in a lock's record can be checked from here: the lock was made on this
-    host, in this boot and pid namespace (a record without them, of an older version, counts)."""
-    if owner.get("host") != socket.gethostname():
-        return False
-    mine = _this_process()
-    return all(owner.get(key, mine.get(key)) == mine.get(key) for key in ("boot", "pidns"))
-
-
-def _process_gone(owner: dict) -> bool:
-    """True when the process a checkable lock names is gone: no process has its pid, or the one
-    that has it started at another time than the lock's (the pid was reused)."""
-    pid = owner.get("pid")
-    if not (isinstance(pid, int) and pid > 0 and _pid_alive(pid)):
-        return True
-    start = owner.get("start")
-    if start is None or "start" not in _this_process():
-        return False
-    stat = _proc_stat(pid)
-    return stat is not None and stat[1] != start  # None: hidden from us (hidepid), so trusted
-
-
-def _stale_after(info: os.stat_result) -> float:
-    """How long a lock may go untouched before its run counts as dead: EMPTY_LOCK_SECONDS for
-    an empty one (a claim killed before it wrote its record), else STALE_LOCK_SECONDS."""
-    return min(EMPTY_LOCK_SECONDS, STALE_LOCK_SECONDS) if info.st_size == 0 else STALE_LOCK_SECONDS
-
-
-def _lock_owner(lock: Path) -> dict:
-    """The owner record in a lock file ({} while it is being written or when unreadable)."""
-    try:
-        owner = json.loads(lock.read_text() or "{}")
-    except (OSError, ValueError):
-        return {}
-    return owner if isinstance(owner, dict) else {}
-
-
-def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
-    """Which file `lock` is now (inode, device, modification time), None when there is none."""
-    try:
-        info = lock.stat()
-    except OSError:
-        return None
-    return info.st_ino, info.st_dev, info.st_mtime_ns
-
-
-def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict) -> None:
-    """Remove the dead run's lock that was `seen` with `owner` in it, unless another run has
-    replaced it since.
-
-    Two runs that judge the same dead lock at once must not both take it over, the second
-    unlinking the first's fresh lock: the lock is moved aside under a name of this process's own
-    (a rename is atomic), and put back when what was moved is not the file judged dead."""
-    aside = lock.with_name(f"{lock.name}.{socket.gethostname()}.{os.getpid()}{TAKEOVER_SUFFIX}")
-    try:
-        os.rename(lock, aside)
-    except FileNotFoundError:
-        return  # another run removed it first: claiming again decides
-    if _lock_seen(aside) == seen and _lock_owner(aside) == owner:
-        aside.unlink(missing_ok=True)
-        return
-    try:
-        os.link(aside, lock)  # another run's fresh lock, back where it was; fails if a third claimed
-    except FileExistsError:
-        pass
-    except OSError:  # a file system without hard links
-        if not lock.exists():
-            os.replace(aside, lock)
-    aside.unlink(missing_ok=True)
-
-
-class _FolderClock:
-    """Now, as the file system holding `folder` stamps the files it writes: read from a file made
-    there when first asked, then advanced by this host's monotonic clock. Another host's lock is
-    aged on it rather than on this host's clock: on a shared folder the file server stamps both,
-    so hosts whose clocks disagree by minutes still agree on how long a lock went untouched."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._read: tuple[float, float] | None = None  # (monotonic, file system) times, when read
-
-    def now(self) -> float:
-        if self._read is None:
-            self._read = (time.monotonic(), self._stamp())
-        return self._read[1] + time.monotonic() - self._read[0]
-
-    def _stamp(self) -> float:
-        name = f"{CLOCK_PROBE}{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
-        probe = self.folder / name
-        try:
-            probe.touch()
-            return probe.stat().st_mtime
-        except OSError:
-            return time.time()
-        finally:
-            with contextlib.suppress(OSError):
-                probe.unlink()
-
-
-def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
-    """True when the lock's run is gone: where its pid can be checked (`_pid_checkable`), its
-    process is; elsewhere (another host, boot or pid namespace) it has not touched the lock for
-    `_stale_after` by the folder's `clock`: a host that crashed, or a run killed with kill -9,
-    cannot release its locks."""
-    if _pid_checkable(owner):
-        return _process_gone(owner)
-    try:
-        info = lock.stat()
-    except OSError:
-        return False
-    return clock.now() - info.st_mtime > _stale_after(info)
-
-
-def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
-    """Wait while locks among `locks` are held by runs whose processes cannot be checked from
-    here (on other hosts, boots or pid namespaces: `_pid_checkable`), until each is touched (its
-    run is alive: claiming it then refuses), released, or left untouched for `_stale_after` (its
-    run is dead: it is taken over). A task requeued at once on another host or container after
-    its node crashed or it was killed with kill -9 then waits at most that long, instead of
-    failing and using up the farm's retries."""
-    watched = {}
-    for lock in locks:
-        if not lock.exists():
-            continue
-        owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
-        if not _pid_checkable(owner):
-            try:
-                info = lock.stat()
-            except OSError:
-                continue
-            watched[lock] = (info.st_mtime, _stale_after(info))
-            log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
-                        "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid", "?"),
-                        owner.get("host", "?"), watched[lock][1])
-    give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
-    while watched and time.monotonic() < give_up:
-        for lock, (first, stale_after) in list(watched.items()):
-            try:
-                touched = lock.stat().st_mtime
-            except OSError:
-                touched = None
-            if touched is not None and touched != first:
-                return  # a live run: claiming its frame refuses, whatever the other locks are
-            if touched is None or clock.now() - touched > stale_after:
-                del watched[lock]
-        if watched:
-            time.sleep(LOCK_POLL_SECONDS)
-
-
-class _InterruptsHeld:
-    """Ctrl-C and SIGTERM held off (in the main thread, where Python runs its signal handlers)
-    while lock files are created and recorded, so that none is left behind between the two; one
-    that came meanwhile goes to its handler on leaving."""
-
-    def __enter__(self) -> _InterruptsHeld:
-        self.pending: list[int] = []
-        self.saved = {}
-        if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGINT, signal.SIGTERM):
-                self.saved[number] = signal.signal(number, lambda n, _: self.pending.append(n))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for number, handler in self.saved.items():
-            signal.signal(number, handler)
-        if self.pending:
-            handler = self.saved[self.pending[0]]
-            if callable(handler):
-                handler(self.pending[0], None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(self.pending[0])
-
-
-class FrameLocks:
-    """Claims output frames for this process with `<frame>.lock` files created exclusively.
-
-    A second run that wants any of the same frames refuses with the owner's pid and host; farm chunks
-    with disjoint frames run side by side. Locks of dead processes are taken over (`_owner_dead`):
-    while it holds them, a run touches its locks every `heartbeat` seconds.
-    """
-
-    def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS):
-        self.paths = paths
-        self.held: list[Path] = []
-        self.owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
-                      **_this_process()}
-        self.heartbeat = heartbeat
-        self._stop = threading.Event()
-
-    def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
-        """Create the lock; return the other owner's record when someone holds it."""
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                seen = _lock_seen(lock)
-                if seen is None:
-                    continue  # released meanwhile
-                other = _lock_owner(lock)
-                if not _owner_dead(other, lock, clock):
-                    return other
-                log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
-                _take_over(lock, seen, other)
-                continue
-            except OSError as exc:
-                raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
-                                  "output folder is writable (permissions, read-only mount)") from exc
-            self.held.append(lock)  # before anything can interrupt: released with the others
-            with os.fdopen(fd, "w") as handle:
-                json.dump(self.owner, handle)
-            return None
-        return {}
-
-    def __enter__(self) -> FrameLocks:
-        """Claim every frame, in order, or none: at the first frame another run holds, the locks
-        taken so far are let go (two runs started on the same frames at once: the first to
-        claim the first frame goes on), as they are when anything interrupts the claiming."""
-        clock = _FolderClock(self.paths[0].parent if self.paths else Path.cwd())
-        _wait_for_other_hosts([path.with_name(path.name + LOCK_SUFFIX) for path in self.paths], clock)
-        try:
-            with _InterruptsHeld():  # one that comes meanwhile is raised on leaving
-                for path in self.paths:
-                    owner = self._claim(path.with_name(path.name + LOCK_SUFFIX), clock)
-                    if owner is not None:
-                        raise OutputError(
-                            f"{path} is being written by another run (pid {owner.get('pid', '?')} "
-                            f"on {owner.get('host', '?')}). Wait for it, or delete the "
-                            f"'{LOCK_SUFFIX}' files if that run is dead.")
-                threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
-        except BaseException:
-            self.release()
-            raise
-        return self
-
-    def _touch_held(self) -> None:
-        """Show the locks' run is alive to runs on other hosts, until released."""
-        while not self._stop.wait(self.heartbeat):
-            for lock in list(self.held):
-                try:
-                    os.utime(lock)
-                except OSError:
-                    pass
-
-    def release(self) -> None:
-        self._stop.set()
-        for lock in self.held:
-            lock.unlink(missing_ok=True)
-        self.held.clear()
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
-    """Delete temp files that interrupted runs left beside our outputs (never a live writer's),
-    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock.
-
-    A temp file is live while another run holds the lock of its frame: that run may be writing it
-    right now, perhaps on another host sharing the folder, where its pid means nothing here.
-    """
-    me = {"host": socket.gethostname(), "pid": os.getpid(), **_this_process()}
-    clock = _FolderClock(out_pattern.directory)
-    removed = []
-    for temp in out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{TEMP_SUFFIX}"):
-        frame = temp_target(temp)
-        if frame is None or out_pattern.frame_of(frame.name) is None:
-            continue  # not a temp file of ours (another application's, a user's x.tmp.exr)
-        lock = frame.with_name(frame.name + LOCK_SUFFIX)
-        if lock.exists():
-            owner = _lock_owner(lock)
-            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock, clock):
-                continue
-        temp.unlink(missing_ok=True)
-        removed.append(temp)
-    for probe in out_pattern.directory.glob(f"{glob.escape(CLOCK_PROBE)}*"):
-        with contextlib.suppress(OSError):  # another run's may go meanwhile
-            if clock.now() - probe.stat().st_mtime > EMPTY_LOCK_SECONDS:
-                probe.unlink()
-                removed.append(probe)
-    if removed:
-        log.info("removed %d temp file(s) left by an interrupted run", len(removed))
-    return removed
-
-
-def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
-    """Delete lock files that killed runs left beside our outputs (never a live run's, nor
-    another tool's lock of a file that is no frame of `out_pattern`)."""
-    clock = _FolderClock(out_pattern.directory)
-    removed = []
-    for lock in out_pattern.directory.glob(
-            f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
-        if out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
-            continue
-        if _owner_dead(_lock_owner(lock), lock, clock):
-            lock.unlink(missing_ok=True)
-            removed.append(lock)
-    for aside in out_pattern.directory.glob(
-            f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"):
-        with contextlib.suppress(OSError):  # left by a run killed while taking a lock over
-            if clock.now() - aside.stat().st_ctime > EMPTY_LOCK_SECONDS:
-                aside.unlink()
-                removed.append(aside)
-    if removed:
-        log.info("removed %d lock file(s) left by an interrupted run", len(removed))
-    return removed

@@ -121,17 +121,22 @@ def parse_pattern(text: str | Path) -> FramePattern:
     A leading `~` is the home folder, as the shell would make it: a quoted pattern or
     `--output=~/...` reaches us unexpanded. Raises SequenceError, naming `text` and showing the
     accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
-    several tokens, a literal frame number or range instead of a token, or a token in a folder name.
+    several tokens, a literal frame number or range instead of a token, or a token in the name of
+    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token).
     """
     text = os.path.expanduser(str(text))
+    if _undecodable(text):
+        raise SequenceError(f"{os.fsencode(text)!r}: the path is not valid UTF-8 (a name written under "
+                            "another encoding?), which the EXR libraries cannot open; rename it")
     if os.path.isdir(text):
         raise SequenceError(f"'{text}' is a folder; give a frame pattern of the files in it, e.g. "
                             f"{os.path.join(text, 'render.####.exr')}"
                             f"{_sequences_hint(Path(text)) or '; it holds no frame sequence'}")
     folder, name = os.path.split(text)
-    if _FOLDER_TOKEN.search(folder):
+    if _FOLDER_TOKEN.search(folder) and not os.path.isdir(folder):  # a folder on disk is its name
         raise SequenceError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
-                            "in the file name, e.g. /shots/a/render.####.exr")
+                            "in the file name, e.g. /shots/a/render.####.exr (a folder whose real "
+                            "name holds #, %d or $F is read as named once it exists: create it first)")
     if not name:
         raise SequenceError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     try:
@@ -221,6 +226,15 @@ def _fileseq_part(part: str, spec: str) -> str:
     return f"{start}-{end}x{abs(step)}"
 
 
+def _undecodable(text: str) -> bool:
+    """Whether `text` holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def spread_frames(frames: Iterable[int], fractions: tuple[float, ...] = (0.5, 0.25, 0.75)) -> list[int]:
     """The frames of `frames` each fraction of the way through them (sorted; one may repeat in a
     short shot). Chosen from the frames alone, so every farm chunk of a shot that reads them to
@@ -231,8 +245,11 @@ def spread_frames(frames: Iterable[int], fractions: tuple[float, ...] = (0.5, 0.
 
 
 def format_frames(frames: Iterable[int]) -> str:
-    """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none."""
+    """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none. More frames
+    than fileseq holds (a stray frame far from the shot leaves millions missing) read as their span."""
     unique = sorted(set(frames))
+    if len(unique) > fileseq.constants.MAX_FRAME_SIZE:
+        return f"{len(unique)} frames from {unique[0]} to {unique[-1]}"
     return str(fileseq.FrameSet(unique)) if unique else ""
 
 
@@ -297,9 +314,11 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
     if not missing:
         return
     if len(missing) < len(asked):
+        stray = (f" (frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?)"
+                 if len(missing) > 10 * len(sequence.frames) else "")
         raise MissingFramesError(
-            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}. "
-            "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}"
+            f"{stray}. Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
             "--missing skip (do not write them).", missing)
     in_gap = any(sequence.first < frame < sequence.last for frame in asked)
     fill = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"

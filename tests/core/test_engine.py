@@ -161,6 +161,53 @@ def test_resume_skips_finished_frames_and_redoes_damaged_ones(sequence_factory, 
     assert np.array_equal(_beauty(out, 3), expected)
 
 
+def test_resume_redoes_the_frames_whose_window_reads_a_frame_rendered_again(sequence_factory, tmp_path,
+                                                                          tiny_weights):
+    """Frame 9 re-rendered after the shot was denoised: every output whose window read it is stale
+    (frames 7-12 at radius 2), whatever --resume finds on disk; 1-6 are not."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 13), height=16, width=16))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    shutil.copy(pattern.path(8), pattern.path(9))  # the re-render
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    assert summary.frames("written") == list(range(7, 13)) and summary.frames("skipped") == list(range(1, 7))
+    fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
+    for frame in range(1, 13):
+        assert np.array_equal(_beauty(out, frame), _beauty(fresh.output_pattern.text, frame)), frame
+
+
+def test_resume_redoes_every_frame_when_the_frames_the_exposure_is_found_from_change(
+        sequence_factory, tmp_path, tiny_weights):
+    """The shot's exposure comes from its first window (frames 1-5): a re-render there may change
+    every frame's, so nothing made before is kept."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 13), height=16, width=16))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    shutil.copy(pattern.path(1), pattern.path(2))
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    assert summary.frames("written") == list(range(1, 13))
+    changed = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, keep_noisy=True))
+    assert changed.frames("written") == list(range(1, 13))  # made under other settings
+
+
+def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tiny_weights):
+    """Outputs that are the inputs themselves (hard links) or another model's are not finished."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4), height=16, width=16))
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    rendered = {frame: pattern.path(frame).read_bytes() for frame in range(1, 4)}
+    for frame in range(1, 4):
+        os.link(pattern.path(frame), linked / f"d.{frame:04d}.exr")
+    summary = denoise_sequence(pattern, str(linked / "d.####.exr"), config=_config(tiny_weights, resume=True))
+    assert summary.frames("written") == [1, 2, 3]
+    assert all(pattern.path(f).read_bytes() == rendered[f] for f in range(1, 4))  # links replaced, not inputs
+    denoised = _beauty(str(linked / "d.####.exr"), 2)
+    assert not np.array_equal(denoised, read_exr(pattern.path(2)).get(list("RGB")))
+    other = denoise_sequence(pattern, str(linked / "d.####.exr"), config=EngineConfig(
+        model="fast", device="cpu", resume=True))
+    assert other.frames("written") == [1, 2, 3]
+
+
 def test_existing_outputs_are_not_replaced_without_a_flag(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 3))
     denoise_sequence(pattern, config=_config(tiny_weights))
@@ -193,6 +240,10 @@ def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, t
     for frame in range(1001, 1005):
         assert np.array_equal(_beauty(kept.output_pattern.text, frame),
                               _beauty(alone.output_pattern.text, frame)), frame
+    by_default = denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / "default" / "o.####.exr"),
+                                  config=_config(tiny_weights, context_frames="1001-1004"))
+    assert by_default.frames("written") == [1001, 1002, 1003, 1004]  # the render's range, not the folder's
+    assert not by_default.frames("missing")
     with pytest.raises(VfxDenoiseError, match="frames 1005-1006 lie outside --context-frames 1001-1004: "
                                               "pass --frames within it"):
         denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / "refused" / "o.####.exr"),
@@ -516,6 +567,17 @@ def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, ti
     _with_light_groups(pattern, [1, 3])
     with pytest.raises(ChannelError, match=r"--aov key: no layer 'key' in .*shot/render\.0002\.exr"):
         denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))
+
+
+def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_say_why(
+        sequence_factory, tiny_weights, tmp_path):
+    pattern = sequence_factory(frames=range(1, 4))
+    _with_light_groups(pattern, [1, 3])
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                               config=_config(tiny_weights, aovs=("key",), keep_going=True))
+    assert summary.frames("failed") == [2] and summary.frames("written") == [1, 3]
+    first = next(r for r in summary.results if r.frame == 1)
+    assert "temporal context stops before frame 2: its channels do not map" in first.message
 
 
 def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):

@@ -8,10 +8,10 @@ from pathlib import Path
 from cli_process import VFXDENOISE
 
 
-def cli_argv(*args: object, model: object) -> list[str]:
+def cli_argv(*args: object, model: object, progress: str = "none") -> list[str]:
     """argv of `vfxdenoise seq ARGS` in a fresh Python process (for kill -9 and concurrency)."""
     return [str(VFXDENOISE), "seq", *map(str, args), "--model", str(model), "--device", "cpu",
-            "--progress", "none"]
+            "--progress", progress]
 
 
 def run_cli(*args: object, model: object, **popen) -> subprocess.CompletedProcess:

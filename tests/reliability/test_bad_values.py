@@ -7,11 +7,13 @@ import logging
 
 import numpy as np
 import OpenImageIO as oiio
+import pytest
 from reliability.damage import poison
 
 from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.features import MAX_RADIANCE
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.exr import read_exr, write_exr
 
 BEAUTY_POISON = {(0, 0): np.nan, (1, 1): np.inf, (2, 2): -np.inf, (3, 3): -4.0, (4, 4): 1e6,
                  (10, 20): np.nan}
@@ -68,3 +70,17 @@ def test_each_frames_replacements_are_logged_once(shot, config, caplog):
     assert "frames 1-2, 4-5" in summary.motion_vectors
     replaced = [m.split(":")[0] for m in caplog.messages if "replaced non-finite" in m]
     assert replaced == ["frame 2", "frame 3"]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -1.0])
+def test_a_frame_whose_beauty_holds_no_usable_value_fails_as_broken(shot, config, value):
+    """A beauty all NaN, Inf or negative is a broken render: it would come out solid black or
+    white, passing for a frame. It fails by name, and its neighbours treat it as the shot's end."""
+    image = read_exr(shot.path(3))
+    image.set(["R", "G", "B"], np.full_like(image.get(["R", "G", "B"]), value))
+    write_exr(shot.path(3), image)
+    with pytest.raises(ExrError, match=r"render.0003.exr: every value of its beauty is NaN, infinite, "
+                                       r"negative or beyond half-float range .* re-render this frame"):
+        denoise_sequence(shot, config=config())
+    summary = denoise_sequence(shot, config=config(keep_going=True))
+    assert summary.frames("failed") == [3] and summary.frames("written") == [1, 2, 4, 5, 6]

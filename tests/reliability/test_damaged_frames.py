@@ -4,9 +4,12 @@ with --keep-going every other frame is still denoised and the exit code is non-z
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 import pytest
+from cli_process import VFXDENOISE
+from exr_sequences import alike_but_inputs
 from reliability.damage import DAMAGE
 from reliability.runs import files_in
 
@@ -50,6 +53,19 @@ def test_keep_going_denoises_every_other_frame_and_exits_non_zero(shot, cli, kin
         assert np.isfinite(read_exr(out.path(frame)).get(["R", "G", "B"])).all()
 
 
+def test_json_events_come_alone_on_stdout_and_in_frame_order(shot, tiny_weights):
+    """In a process of its own, as a pipeline runs it: what the EXR libraries print about the
+    damaged frame goes to stderr, and the failed frame is reported in its place."""
+    DAMAGE["truncated"](shot.path(3))
+    run = subprocess.run([str(VFXDENOISE), "seq", shot.text, "--keep-going", "--progress", "json",
+                          "--model", str(tiny_weights), "--device", "cpu"],
+                         capture_output=True, text=True, timeout=300)
+    events = [json.loads(line) for line in run.stdout.splitlines()]  # every line is an event
+    frames = [event for event in events if event["event"] == "frame"]
+    assert [(event["frame"], event["index"]) for event in frames] == [(f, f) for f in range(1, 7)]
+    assert frames[2]["status"] == "failed" and events[-1]["event"] == "done" and run.returncode == 1
+
+
 def test_text_summary_lists_the_failed_frames(shot, cli):
     DAMAGE["truncated"](shot.path(3))
     result = cli(shot.text, "--keep-going", "--progress", "none")
@@ -60,7 +76,8 @@ def test_text_summary_lists_the_failed_frames(shot, cli):
 
 
 def test_neighbours_of_a_damaged_frame_treat_it_as_the_end_of_the_shot(shot, tmp_path, config):
-    """Frames 2 and 4 come out exactly as if frame 3 had never been rendered (a gap)."""
+    """Frames 2 and 4 come out exactly as if frame 3 had never been rendered (a gap), but for
+    the record of the frames they were made from."""
     DAMAGE["truncated"](shot.path(3))
     damaged = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"),
                                config=config(keep_going=True))
@@ -68,8 +85,7 @@ def test_neighbours_of_a_damaged_frame_treat_it_as_the_end_of_the_shot(shot, tmp
     gap = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(missing="skip"))
     assert damaged.frames("written") == gap.frames("written") == [1, 2, 4, 5, 6]
     for frame in (1, 2, 4, 5, 6):
-        assert (damaged.output_pattern.path(frame).read_bytes()
-                == gap.output_pattern.path(frame).read_bytes()), frame
+        assert alike_but_inputs(damaged.output_pattern.path(frame), gap.output_pattern.path(frame)), frame
 
 
 def test_without_keep_going_the_engine_raises_the_readers_error(shot, config):

@@ -3,17 +3,19 @@ the next run cleans temp and lock files, and --resume finishes the shot bit-iden
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from reliability.runs import cli_argv, files_in, run_cli
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr
-from vfxdenoise.core.io.outputs import LOCK_SUFFIX
+from vfxdenoise.core.io.frame_locks import LOCK_SUFFIX
 from vfxdenoise.core.io.sequence import parse_pattern
 
 FRAMES = range(1, 13)
@@ -76,6 +78,22 @@ def test_a_terminated_run_releases_its_frame_locks(long_shot, tmp_path, tiny_wei
     assert run.returncode == 128 + signal.SIGTERM, stderr
     assert "Traceback" not in stderr
     assert not any(n.endswith(LOCK_SUFFIX) for n in files_in(out))
+
+
+def test_a_cancelled_run_ends_its_json_events_saying_so(long_shot, tmp_path, tiny_weights):
+    """A pipeline reading the events learns the run was cancelled, and which frames are on disk."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
+                                    progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert json.loads(run.stdout.readline())["event"] == "start"  # a frame is on disk: cancel now
+    run.send_signal(signal.SIGTERM)
+    stdout, stderr = run.communicate(timeout=120)
+    events = [json.loads(line) for line in stdout.splitlines()]
+    assert events[-1]["event"] == "error" and events[-1]["message"].startswith("cancelled by signal")
+    assert "run again with --resume" in events[-1]["message"] and "error: cancelled" in stderr
+    assert all(Path(event["path"]).is_file() for event in events if event["event"] == "frame")
+    assert run.returncode == 128 + signal.SIGTERM
 
 
 def _limit_file_size():

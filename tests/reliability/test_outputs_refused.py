@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -11,7 +12,8 @@ import pytest
 from reliability.runs import cli_argv, files_in
 
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io.outputs import FrameLocks
+from vfxdenoise.core.io import frame_locks
+from vfxdenoise.core.io.frame_locks import FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -160,3 +162,51 @@ def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
     with pytest.raises(OutputError, match="cannot create lock file .*o.0001.exr.lock"):
         with FrameLocks([gone]):
             pass
+
+
+def test_a_lock_whose_record_cannot_be_written_is_a_clear_error_and_left_behind_by_none(tmp_path,
+                                                                                      monkeypatch):
+    """A disk full at the moment the lock's record is written (the file itself was created)."""
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(frame_locks.json, "dump", full)
+    with pytest.raises(OutputError, match="cannot write lock file .*o.0001.exr.lock: No space left on "
+                                          "device; free space in the output folder"):
+        with FrameLocks([tmp_path / "o.0001.exr", tmp_path / "o.0002.exr"]):
+            pass
+    assert files_in(tmp_path) == set()
+
+
+def test_the_input_folder_reached_through_a_bind_mount_is_refused_as_the_inputs(shot, tiny_weights,
+                                                                              tmp_path):
+    """The same folder by another path (a bind mount, an NFS export mounted twice) resolves apart:
+    its device and inode tell it is the inputs' folder."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "--", "true"]).returncode != 0:
+        pytest.skip("a bind mount needs root and mount namespaces")
+    alias = tmp_path / "alias"
+    alias.mkdir()
+    before = _snapshot(shot.directory)
+    argv = cli_argv(shot.text, "-o", alias / shot.name(1).replace("0001", "####"), "--overwrite",
+                    model=tiny_weights)
+    run = subprocess.run(["unshare", "-m", "--", "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"',
+                          str(shot.directory), str(alias), *argv],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "would overwrite input frames" in run.stderr, run.stderr
+    assert _snapshot(shot.directory) == before
+
+
+def test_a_folder_where_an_output_frame_goes_is_refused_before_any_work(shot, cli, tmp_path):
+    (tmp_path / "out" / "o.0003.exr").mkdir(parents=True)
+    result = cli(shot.text, "-o", tmp_path / "out" / "o.####.exr", "--overwrite", "--progress", "none")
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'out' / 'o.0003.exr'} is a folder where output frame 3" in result.stderr
+    assert files_in(tmp_path / "out") == {"o.0003.exr"}
+
+
+def test_an_output_folder_linked_to_nowhere_says_so(shot, cli, tmp_path):
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    result = cli(shot.text, "-o", tmp_path / "dangling" / "o.####.exr", "--progress", "none")
+    assert result.exit_code == 1
+    assert (f"error: cannot create output folder {tmp_path / 'dangling'}: {tmp_path / 'dangling'} is a "
+            f"link to {tmp_path / 'nowhere'}, which does not exist") in result.stderr

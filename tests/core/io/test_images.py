@@ -1,11 +1,14 @@
 """Still images through OpenImageIO: alpha, display metadata and float pixels as the files hold them."""
 
+import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 from still_images import read_raw, write_raw
 
+from vfxdenoise.core.errors import ImageError
 from vfxdenoise.core.io.images import read_image, write_image
 
 
@@ -90,3 +93,24 @@ def test_float_pixels_stay_float_and_unclipped_where_the_format_holds_float(tmp_
     out = read_image(tmp_path / "out.png")
     assert out.pixel_type == "uint16"
     np.testing.assert_allclose(out.pixels, np.clip(expected, 0, 1), atol=1 / 65535)
+
+
+def test_a_path_that_is_not_utf8_is_a_clear_error(tmp_path):
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/lat\xe9in"))
+    folder.mkdir()
+    with pytest.raises(ImageError, match=r"lat\\xe9in/a.png'?: the path is not valid UTF-8"):
+        write_image(folder / "a.png", np.zeros((3, 4, 4), np.float32))
+    with pytest.raises(ImageError, match="not valid UTF-8"):
+        read_image(folder / "a.png")
+
+
+def test_a_write_the_folder_refuses_is_the_writers_error_not_the_cleanups(tmp_path):
+    """A read-only folder: the temp file's cleanup fails too, and must not hide why."""
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(ImageError, match="cannot write"):
+            write_image(tmp_path / "a.png", np.zeros((3, 4, 4), np.float32))
+    finally:
+        tmp_path.chmod(0o755)

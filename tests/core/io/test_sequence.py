@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,16 @@ def test_bad_patterns_name_the_input_and_show_what_works(text, expected):
     assert text in message
     assert expected in message
     assert "####" in message
+
+
+@pytest.mark.parametrize("folder", ["shot #12", "100%done", "v%d", "cost$Fx"])
+def test_a_folder_on_disk_whose_name_holds_token_characters_is_read_as_named(tmp_path, folder):
+    with pytest.raises(SequenceError, match="create it first"):
+        parse_pattern(tmp_path / folder / "render.####.exr")
+    (tmp_path / folder).mkdir()
+    pattern = parse_pattern(tmp_path / folder / "render.####.exr")
+    assert pattern.directory == tmp_path / folder and pattern.padding == 4
+    assert pattern.path(7) == tmp_path / folder / "render.0007.exr"
 
 
 @pytest.mark.parametrize("text", ["render..exr", "/shots/a/render_.exr", "/shots/a/render..beauty.exr",
@@ -380,6 +391,17 @@ def test_frames_of_which_some_are_on_disk_are_refused_offering_hold_and_skip(tmp
     refuse_missing_frames(find_sequence(pattern), [1, 2])  # all on disk
 
 
+def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
+    monkeypatch.setattr("fileseq.constants.MAX_FRAME_SIZE", 50)  # as 20 million frames would be
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 100])
+    sequence = find_sequence(pattern)
+    assert format_frames(sequence.gaps()) == "96 frames from 4 to 99"
+    with pytest.raises(MissingFramesError, match=r"96 frame\(s\) .* missing: 96 frames from 4 to 99 \(frames "
+                                                 r"on disk: 1-3,100: a stray frame far from the shot\?\)"):
+        refuse_missing_frames(sequence, range(1, 101))
+
+
 # --- default output pattern -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
@@ -403,3 +425,9 @@ def test_default_output_never_collides_with_input(tmp_path):
     assert output.directory == pattern.directory
     assert output.frames_on_disk() == []
     assert output.path(1001) != pattern.path(1001)
+
+
+def test_a_pattern_that_is_not_utf8_is_a_clear_error(tmp_path):
+    text = os.fsdecode(bytes(tmp_path) + b"/lat\xe9in/render.####.exr")
+    with pytest.raises(SequenceError, match=r"lat\\xe9in/render.####.exr'?: the path is not valid UTF-8"):
+        parse_pattern(text)
