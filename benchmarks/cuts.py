@@ -5,7 +5,7 @@ consecutive frames.
 
 For every pair of consecutive noisy frames of the --data sets (one shot each), and for every cut
 spliced from the --cuts sets (the last frame of one shot, then the first of another: every
-ordered pair of their shots), `features.albedo_match`: the share of the later frame's 8x8 blocks
+ordered pair of their shots), `neighbours.albedo_match`: the share of the later frame's 8x8 blocks
 whose albedo matches the earlier's where the motion vectors place their pixels. Prints the lowest matches
 within shots, their quantiles, the shots below `CUT_MATCH` (which `seq` would cut), and how many
 spliced cuts fall below it.
@@ -20,7 +20,7 @@ import numpy as np
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.dataset_layout import NOISY_PREFIX, SECOND_NOISY_SUFFIX, sequence_folders
-from vfxdenoise.core.features import CUT_MATCH, albedo_match
+from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
 from vfxdenoise.core.training.render import read_frames
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import partial
 from pathlib import Path
 
 import click
@@ -9,7 +11,7 @@ import click
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import ModelError, OutputError
-from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array
+from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array, within_display_range
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.weights import LoadedModel, load_weights, resolve_weights
@@ -68,15 +70,22 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
         raise OutputError(f"{output_path} is the input image; choose another output path")
     if output_path.exists() and not overwrite:
         raise OutputError(f"{output_path} exists; pass --overwrite to replace it")
+    if not os.access(output_path.parent.resolve(), os.W_OK):
+        raise OutputError(f"cannot write {output_path}: its folder is not writable (permissions, a "
+                          "read-only mount); choose another output path")
     image = read_image(input_path)
     if arch == "bm3d":
         if sigma is None:
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
-        result = bm3d_denoise(image.pixels, sigma / 255.0, name=str(input_path))
+        denoise = partial(bm3d_denoise, sigma=sigma / 255.0, name=str(input_path))
     else:
         device = str(pick_device(device))  # a CUDA device PyTorch cannot see is refused here
         loaded = _load_classic(arch, model_path, device)
-        result = denoise_array(loaded.model, image.pixels, device, tile)
+        denoise = partial(denoise_array, loaded.model, device=device, tile=tile)
+    result, beyond = within_display_range(denoise, image.pixels)
+    if beyond:
+        click.echo(f"note: {beyond} values of {input_path} lie outside 0-1 (highlights of a float "
+                   "image?): denoised clipped to 0-1, with the rest added back undenoised", err=True)
     kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
     if image.alpha is not None and not kept:
         click.echo(f"note: {output_path.suffix} files hold no alpha: the alpha of {input_path} is not "

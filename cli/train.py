@@ -192,6 +192,45 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
     return model, arch, config
 
 
+def _training_data(data_dirs: tuple[Path, ...], val_dir: Path | None, data_config: RenderDataConfig
+                   ) -> tuple[list, list]:
+    """The training and validation sequences (broken ones left out, each named in a warning),
+    checked for the targets `data_config` needs, with what they hold said on the way."""
+    sequences = [seq for folder in data_dirs for seq in load_dataset(folder, skip_broken=True)]
+    val_sequences = load_dataset(val_dir, skip_broken=True) if val_dir else []
+    check_targets(sequences, data_config)
+    check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
+    frames = sum(s.length for s in sequences)
+    click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
+    dark = dark_sequences(sequences)
+    if dark:
+        click.echo(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
+                   f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
+    return sequences, val_sequences
+
+
+def _validate(net, sequences: list, device: str) -> dict[str, float]:
+    """The validation scores `fit` logs and the model card keeps: means over the sequences."""
+    rows = evaluate_sequences(net, sequences, device=device)
+    keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse", "temporal_warped")
+    return {key: sum(r[key] for r in rows) / len(rows) for key in keys}
+
+
+def _model_card(slot_distances: bool, record: dict, device: str, history: list[dict]) -> dict:
+    """What the weights are: their inputs, how they were trained (`record`, with the command, the
+    machine and torch) and their last validation scores."""
+    return {
+        "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
+                  "consistency masks, albedo, normal, flags"
+                  + (", each slot's distance from t" if slot_distances else ""),
+        "training": {
+            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]), **record,
+            "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
+            "torch": torch.__version__,
+        },
+        "validation": history[-1] if history else {},
+    }
+
 @click.command("train")
 @click.option("--data", "data_dirs", required=True, multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -276,23 +315,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                                  temporal_albedo, coarse_levels, slot_distances)
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
-    sequences = [seq for folder in data_dirs for seq in load_dataset(folder, skip_broken=True)]
-    val_sequences = load_dataset(val_dir, skip_broken=True) if val_dir else []
-    check_targets(sequences, data_config)
-    check_targets(val_sequences, RenderDataConfig(layout=model.layout), what="--val")
-    frames = sum(s.length for s in sequences)
-    click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
-    dark = dark_sequences(sequences)
-    if dark:
-        click.echo(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
-                   f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
-
-    def validate(net) -> dict[str, float]:
-        rows = evaluate_sequences(net, val_sequences, device=device)
-        keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse",
-                "temporal_warped")
-        return {key: sum(r[key] for r in rows) / len(rows) for key in keys}
-
+    sequences, val_sequences = _training_data(data_dirs, val_dir, data_config)
     loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda", channels_last=True,
                              validate_every=validate_every, checkpoint_every=validate_every,
                              out_dir=out_dir, seed=seed)
@@ -309,29 +332,18 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                 "energy_weight": energy_weight, "relmse_weight": relmse_weight}
     try:
         history = fit(model, batches(sequences, data_config, seed), loss, loop_config,
-                      validate=validate if val_sequences else None, resume=resume,
+                      validate=partial(_validate, sequences=val_sequences, device=device)
+                      if val_sequences else None, resume=resume,
                       overwrite=overwrite, settings=settings, metadata=weights_metadata(arch, config))
     except KeyboardInterrupt:
         click.echo(f"interrupted: the last checkpoint in {out_dir} is kept; run the same command "
                    "with --resume to continue from it", err=True)
         raise
-    card = {
-        "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
-                  "consistency masks, albedo, normal, flags"
-                  + (", each slot's distance from t" if model.layout.slot_distances else ""),
-        "training": {
-            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-            "data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
-            "sequences": len(sequences), "steps": steps, "batch": batch,
-            "crop": crop, "self_supervised": self_supervised, "init": init, "lr": lr,
-            "temporal_weight": None if self_supervised else temporal_weight,
-            "energy_weight": None if self_supervised else energy_weight,
-            "relmse_weight": None if self_supervised else relmse_weight,
-            "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
-            "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
-            "torch": torch.__version__,
-        },
-        "validation": history[-1] if history else {},
-    }
+    record = {"data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
+              "sequences": len(sequences), "steps": steps, "batch": batch, "crop": crop,
+              "self_supervised": self_supervised, "init": init, "lr": lr,
+              **{name: None if self_supervised else settings[name] for name in LOSS_WEIGHTS},
+              "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1)}
+    card = _model_card(model.layout.slot_distances, record, device, history)
     save_weights(model.cpu(), out_dir / "model.safetensors", arch, config, card)
     click.echo(f"weights: {out_dir / 'model.safetensors'}")

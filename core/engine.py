@@ -36,7 +36,7 @@ from vfxdenoise.core.device import PRECISIONS, pick_device
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import MissingFramesError, OutputError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import SanitizeReport
+from vfxdenoise.core.features import FrameFeatures, SanitizeReport
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
@@ -284,15 +284,9 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
-    motion, exposure = None, Exposure()
-    if todo:  # after the plan: it counts what the process holds already
-        on_disk = sorted(set(sources.values()))  # every frame on disk stands in for itself
-        motion = find_motion_vectors(in_pattern, on_disk, config)
-        summary.motion_vectors = (motion.describe() if motion
-                                  else no_motion_summary(in_pattern.path(on_disk[0]), config))
-        exposure = find_exposure(in_pattern, on_disk, config, radius)
-        summary.exposure = exposure.describe()
-        summary.storage = storage_changes_of(in_pattern.path(windows[todo[0]][0]), config.compression)
+    motion, exposure = (_shot_settings(in_pattern, sorted(set(sources.values())), windows[todo[0]][0],
+                                       config, radius, summary)
+                        if todo else (None, Exposure()))  # after the plan: it counts what is held
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
@@ -300,75 +294,114 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
                          device=denoiser.input_device, motion=motion, views=config.views,
                          exposure=exposure)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
-    pending: deque[tuple[FrameResult, Future, float]] = deque()
-    reported = 0  # of the frames to do: the missing and finished ones are in the summary already
-
-    def finish(result: FrameResult, started: float, error: VfxDenoiseError | None = None,
-               ended: float | None = None) -> None:
-        if error is not None:
-            if not config.keep_going:
-                raise error
-            result.status, result.message = "failed", str(error)
-            log.error("frame %d failed: %s", result.frame, error)
-        nonlocal reported
-        result.seconds = (time.perf_counter() if ended is None else ended) - started
-        summary.results.append(result)
-        reported += 1
-        if progress:
-            progress(result, reported, len(todo))
-
-    def drain(limit: int) -> None:
-        """Report the frames on disk, in order: all that are, and wait for the oldest while more
-        than `limit` are still being written."""
-        while pending and (len(pending) > limit or pending[0][1].done()):
-            result, future, started = pending.popleft()
-            try:
-                finish(result, started, ended=future.result())
-            except VfxDenoiseError as exc:
-                finish(result, started, exc)
-
+    outcomes = _Outcomes(summary, progress, len(todo), config.keep_going)
     try:
         for index, t in enumerate(todo):
             started = time.perf_counter()
             result = FrameResult(t, out_pattern.path(t), "written")
             source.prefetch([f for u in todo[index:index + 1 + ahead] for f in windows[u].values()])
             try:
-                held = windows[t][0]
-                notes = [f"input missing, frame {held} held in its place"] if held != t else []
-                views, unused = usable_window(centres[t], radius, context, source,
-                                              config.keep_going, config.brightness_jump)
-                if unused:
-                    notes.append("temporal context stops before " + "; ".join(unused))
-                    log.warning("frame %d: %s", t, notes[-1])
-                result.message = "; ".join(notes)
+                views, result.message = _window_of(t, centres[t], windows[t][0], radius, context,
+                                                   source, config)
                 layers = source.get(windows[t][0]).layers
                 denoised = {view: denoised_beauty(denoiser, window, host,
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
-                image = source.image(windows[t][0])
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
                                      fingerprints[t])
-                pending.append((result, writer.submit(write_denoised, result.path, image, layers,
-                                                      denoised, config, made_with), started))
+                outcomes.writing(result, started, writer.submit(
+                    write_denoised, result.path, source.image(windows[t][0]), layers, denoised, config,
+                    made_with))
             except VfxDenoiseError as exc:
-                if not config.keep_going:
-                    finish(result, started, exc)  # raises it
-                failed: Future = Future()  # reported in frame order, after the frames before it
-                failed.set_exception(exc)
-                pending.append((result, failed, started))
+                outcomes.failed(result, started, exc)
             source.keep_only({f for u in todo[index + 1:index + 2 + ahead]
                               for f in windows[u].values()})
-            drain(threads)
-        drain(0)
+            outcomes.report(waiting_beyond=threads)
+        outcomes.report(waiting_beyond=0)
     finally:
         writer.shutdown(wait=True)
-        for result, future, started in pending:  # stopped early: the frames on disk still count
-            if future.exception() is None:
-                finish(result, started, ended=future.result())
+        outcomes.report_on_disk()
         source.close()
         summary.sanitized = source.sanitized
         summary.layers = source.layers
         summary.peak_frames_in_memory = source.peak
+
+
+def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config: EngineConfig,
+                   radius: int, summary: RunSummary) -> tuple[MotionVectors | None, Exposure]:
+    """How the shot's motion vectors read and its exposure (`shot_settings`), recorded in the
+    summary with how the outputs are stored otherwise than frame `first`, the first read."""
+    motion = find_motion_vectors(pattern, on_disk, config)
+    summary.motion_vectors = (motion.describe() if motion
+                              else no_motion_summary(pattern.path(on_disk[0]), config))
+    exposure = find_exposure(pattern, on_disk, config, radius)
+    summary.exposure = exposure.describe()
+    summary.storage = storage_changes_of(pattern.path(first), config.compression)
+    return motion, exposure
+
+
+def _window_of(t: int, centre: int, held: int, radius: int, context: dict[int, int], source: FrameSource,
+               config: EngineConfig) -> tuple[dict[str, dict[int, FrameFeatures]], str]:
+    """Frame t's usable window (`neighbours.usable_window`) and the notes its result carries: a
+    frame `held` in its place (--missing hold), a window cut short (also logged)."""
+    notes = [f"input missing, frame {held} held in its place"] if held != t else []
+    views, unused = usable_window(centre, radius, context, source, config.keep_going,
+                                  config.brightness_jump)
+    if unused:
+        notes.append("temporal context stops before " + "; ".join(unused))
+        log.warning("frame %d: %s", t, notes[-1])
+    return views, "; ".join(notes)
+
+
+class _Outcomes:
+    """Each frame's outcome, reported in frame order (the summary's results and the progress
+    callback) once it is on disk, or has failed under keep_going; a failure without keep_going
+    is raised at once."""
+
+    def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
+                 keep_going: bool):
+        self.summary, self.progress, self.total, self.keep_going = summary, progress, total, keep_going
+        self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
+        self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
+
+    def writing(self, result: FrameResult, started: float, written: Future) -> None:
+        """A frame on its way to disk; `written` gives the time it got there."""
+        self.pending.append((result, written, started))
+
+    def failed(self, result: FrameResult, started: float, error: VfxDenoiseError) -> None:
+        if not self.keep_going:
+            raise error
+        failure: Future = Future()  # reported in its place, after the frames before it
+        failure.set_exception(error)
+        self.pending.append((result, failure, started))
+
+    def report(self, waiting_beyond: int) -> None:
+        """Report the frames done, in order: all that are, and wait for the oldest while more
+        than `waiting_beyond` are still being written."""
+        while self.pending and (len(self.pending) > waiting_beyond or self.pending[0][1].done()):
+            result, future, started = self.pending.popleft()
+            try:
+                self._report(result, started, future.result())
+            except VfxDenoiseError as exc:
+                if not self.keep_going:
+                    raise
+                result.status, result.message = "failed", str(exc)
+                log.error("frame %d failed: %s", result.frame, exc)
+                self._report(result, started, time.perf_counter())
+
+    def report_on_disk(self) -> None:
+        """A run stopped early: the frames that reached the disk still count."""
+        for result, future, started in self.pending:
+            if future.done() and future.exception() is None:
+                self._report(result, started, future.result())
+        self.pending.clear()
+
+    def _report(self, result: FrameResult, started: float, ended: float) -> None:
+        result.seconds = ended - started
+        self.summary.results.append(result)
+        self.reported += 1
+        if self.progress:
+            self.progress(result, self.reported, self.total)
 
 
 def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig, radius: int,

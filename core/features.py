@@ -1,4 +1,4 @@
-"""Named per-frame features (beauty + AOVs) and their sanitising.
+"""Named per-frame features (beauty + AOVs), their sanitising, and a frame's brightness.
 
 A `FrameFeatures` is built from one EXR frame and a `LayerMap`; everything downstream (warping, model
 inputs, training) addresses features by name, never by channel index.
@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.io.aovs import FEATURES
-from vfxdenoise.core.warp import warp
 
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
@@ -187,40 +185,6 @@ def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None
     black = np.zeros(samples - luminance.size, np.float32)
     cap = np.quantile(np.concatenate([luminance, black]), 0.999)
     return float(np.minimum(luminance, cap).sum() / samples)
-
-
-# A cut between shots of like brightness passes the brightness check: frame t's albedo is
-# compared with the frame before's where t's motion vectors say each pixel was (every 4th pixel of
-# every 4th row, sampled bilinearly there), per 8x8-pixel block. Of the 2313 consecutive frames of
-# our renders, those that show one shot matched in 84% of their blocks at least (half in over
-# 99%), but for two broken renders; 211 of 240 cuts spliced from held-out shots matched in under
-# 45% (benchmarks/cuts.py). Albedo only: light and a surface's turning change the beauty and
-# the normals.
-CUT_BLOCK = 8
-CUT_MATCH = 0.45  # a pair matching in fewer blocks than this is a cut
-_CUT_STRIDE = 4  # pixels compared: every 4th of every 4th row, 4 per block
-_CUT_ALBEDO = 0.1  # a block's mean |albedo difference| under which it matches
-_CUT_BLOCKS = 16  # fewer blocks than this seen in both frames tell nothing
-
-
-def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
-    """The share of `later`'s 8x8 blocks whose albedo matches `earlier`'s where `later`'s motion
-    vectors place their pixels, among the blocks placed inside it; None without albedo or motion
-    vectors to compare by, or when too few blocks are. Both on one data window."""
-    if earlier.albedo is None or later.albedo is None or later.motion is None:
-        return None
-    stride, per_block = _CUT_STRIDE, CUT_BLOCK // _CUT_STRIDE
-    source = torch.as_tensor(earlier.albedo).to(torch.float32)[None]
-    target = torch.as_tensor(later.albedo)[None, :, ::stride, ::stride].to(source)
-    motion = torch.as_tensor(later.motion)[None, :, ::stride, ::stride].to(source)
-    moved, inside = warp(source, motion, stride)
-    difference = (moved - target).abs_().mean(dim=1, keepdim=True).mul_(inside)
-    seen = F.avg_pool2d(inside, per_block, ceil_mode=True)
-    blocks = seen > 0.5
-    if int(blocks.sum()) < _CUT_BLOCKS:
-        return None
-    mean = F.avg_pool2d(difference, per_block, ceil_mode=True) / seen.clamp(min=1e-6)
-    return float(((mean < _CUT_ALBEDO) & blocks).sum()) / float(blocks.sum())
 
 
 def _owned(values: np.ndarray, in_place: bool) -> np.ndarray:

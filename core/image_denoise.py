@@ -7,6 +7,8 @@ in overlapping tiles wider than the network's receptive field, so tiling does no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -56,6 +58,17 @@ def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
         out = y[0].mean(dim=0, keepdim=True)
     out = out.numpy()
     return out[0] if squeeze else out
+
+
+def within_display_range(denoise: Callable[[np.ndarray], np.ndarray], image: np.ndarray
+                         ) -> tuple[np.ndarray, int]:
+    """`denoise` run on `image` clipped to 0-1, the range classic denoisers are made for, with what
+    lay beyond added back where it was, undenoised; and how many values did. A float image's value
+    far outside (a lamp, a firefly of 1e5) would otherwise spread through the filter over the
+    pixels around it, and a negative one pull them below 0."""
+    clipped = np.clip(image, 0.0, 1.0)
+    beyond = image - clipped
+    return denoise(clipped) + beyond, int(np.count_nonzero(beyond))
 
 
 def bm3d_denoise(noisy: np.ndarray, sigma: float, name: str = "the image") -> np.ndarray:

@@ -1,5 +1,7 @@
 """`vfxdenoise denoise-image`: one still image through a classic model or BM3D, bit depth kept."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -171,3 +173,30 @@ def test_float_tiff_stays_float_and_unclipped(tmp_path):
     out, spec = read_raw(tmp_path / "out.tif")
     assert str(spec.format) == "float"
     np.testing.assert_allclose(out, image.transpose(1, 2, 0), atol=1e-5)
+
+
+def test_a_value_far_beyond_0_1_stays_in_its_pixel(tmp_path):
+    """A firefly of 1e5 in a float image: BM3D sees it as a white pixel, as it would a pixel of 1.0,
+    and the excess comes back in that pixel alone (it spread over the image: up to 307 at 1e9)."""
+    image = pattern(4, 1, 48, 48) * 0.8 + 0.1
+    for value, name in ((1.0, "white"), (1e5, "firefly")):
+        image[0, 20, 20] = value
+        write_raw(tmp_path / f"{name}.tif", np.dstack(image), "float")
+        result = run(tmp_path / f"{name}.tif", tmp_path / f"{name}-out.tif", "--arch", "bm3d",
+                     "--sigma", "20")
+        assert result.exit_code == 0, result.output
+    assert "1 values of" in result.output and "outside 0-1" in result.output
+    white, firefly = (read_raw(tmp_path / f"{name}-out.tif")[0][..., 0] for name in ("white", "firefly"))
+    difference = firefly - white
+    assert difference[20, 20] == pytest.approx(1e5 - 1.0, rel=1e-6)
+    difference[20, 20] = 0
+    assert np.abs(difference).max() < 1e-6
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into folders without write permission")
+    write_image(tmp_path / "in.png", pattern(1, 1, 16, 16), "uint8")
+    (tmp_path / "ro").mkdir(mode=0o555)
+    result = run(tmp_path / "in.png", tmp_path / "ro" / "out.png", "--arch", "bm3d", "--sigma", "20")
+    assert result.exit_code == 1 and "its folder is not writable" in result.output

@@ -67,7 +67,7 @@ def test_resolution_change_splits_the_temporal_context(tmp_path, config):
 def test_auto_cropped_data_windows_line_up_in_display_space(tmp_path, config, box):
     """Frame 4 auto-cropped to the box where it has content gives the same output for every frame
     as the full-window render with black outside that box: whether the rest going blank is no
-    cut (most of the frame kept) or is one (a third kept: `features.albedo_match`)."""
+    cut (most of the frame kept) or is one (a third kept: `neighbours.albedo_match`)."""
     full = parse_pattern(write_sequence(tmp_path / "full", frames=range(1, 7)))
     blank_outside(full.path(4), box)
     cropped = parse_pattern(write_sequence(tmp_path / "cropped", frames=range(1, 7)))

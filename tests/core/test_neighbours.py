@@ -1,0 +1,32 @@
+"""Whether a neighbour can be a frame's context: the cut detector (the rest runs through the engine,
+tests/core/test_engine.py and tests/reliability)."""
+
+import numpy as np
+import pytest
+
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.neighbours import albedo_match
+
+
+def _panned(shift: float, pattern: int = 0, size: int = 64, motion: float | None = None) -> FrameFeatures:
+    """An 8-px checker albedo panned `shift` px right (another set with `pattern` 1), its motion
+    vectors pointing `motion` px (default: `shift`) back to where each pixel was before the pan."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    albedo = ((np.floor((xs - shift) / 8) + ys // 8 + pattern) % 2).astype(np.float32)
+    back = -shift if motion is None else -motion
+    return FrameFeatures(beauty=np.stack([albedo] * 3), albedo=np.stack([albedo] * 3),
+                         motion=np.stack([np.full((size, size), back, np.float32),
+                                          np.zeros((size, size), np.float32)]))
+
+
+@pytest.mark.parametrize("shift", [1.0, 2.5, 3.0, 4.0, 5.0, 6.0, 12.0])
+def test_the_albedo_of_consecutive_frames_of_one_shot_matches(shift):
+    """A pan over a checker the size of the compared blocks: moved by whole blocks (each block's
+    mean compared), any pan but by 8 px read as a cut."""
+    assert albedo_match(_panned(0), _panned(shift)) > 0.9
+
+
+def test_the_albedo_across_a_cut_does_not_match():
+    assert albedo_match(_panned(0), _panned(8, pattern=1)) == 0.0  # another set
+    assert albedo_match(_panned(0), _panned(8, motion=200.0)) is None  # all outside the frame before
+    assert albedo_match(_panned(0), FrameFeatures(beauty=np.zeros((3, 4, 4), np.float32))) is None
