@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
-from vfxdenoise.core.engine import EngineConfig, find_motion_vectors
+from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.io.aovs import unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import resolve_views, views_of
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
+from vfxdenoise.core.shot_settings import find_motion_vectors
 
 
 def _window(box) -> str:

@@ -33,7 +33,7 @@ class MadeWith:
     model: str
     motion_vectors: str  # how the motion vectors were read (`MotionVectors.reading`; '' without)
     exposure: Exposure
-    inputs: str  # `inputs_fingerprint` of the frames its window reads
+    inputs: str  # `inputs_fingerprint`: of the frames it is made from and the run's settings
 
 
 def inputs_fingerprint(paths: list[Path], settings: str) -> str:

@@ -173,15 +173,34 @@ def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
     return config.temporal_radius
 
 
-def _fingerprints(frames: list[int], sources: dict[int, int], radius: int, pattern: FramePattern,
-                  config: EngineConfig) -> dict[int, str]:
-    """Each frame's `inputs_fingerprint`: of the frames its window reads and those the shot's
-    exposure is found from, and of the settings its pixels depend on."""
-    centres, context = window_centres(frames, sources)
-    shot = exposure_frames(sorted(set(sources.values())), config, radius)
+@dataclass(frozen=True)
+class _Windows:
+    """The frames each output frame's window reads (`temporal_window`), planned before any is."""
+
+    centres: dict[int, int]  # output frame -> the file frame its window is centred on
+    drawable: dict[int, int]  # frame -> the file frame windows may draw on for it (held ones too)
+    reads: dict[int, dict[int, int]]  # output frame -> offset -> file frame
+    on_disk: list[int]  # the frames on disk windows may read, each standing for itself
+
+    @classmethod
+    def plan(cls, frames: list[int], sources: dict[int, int], radius: int) -> _Windows:
+        centres, drawable = window_centres(frames, sources)
+        return cls(centres, drawable, {t: window_frames(centres[t], radius, drawable) for t in frames},
+                   sorted(set(sources.values())))
+
+    def source(self, t: int) -> int:
+        """The file frame output frame t is made from: itself, or one held in its place."""
+        return self.reads[t][0]
+
+
+def _fingerprints(windows: _Windows, radius: int, pattern: FramePattern, config: EngineConfig
+                  ) -> dict[int, str]:
+    """Each planned frame's `inputs_fingerprint`: of the frames its window reads and those the
+    shot's exposure is found from, and of the settings its pixels depend on."""
+    shot = exposure_frames(windows.on_disk, config, radius)
     settings = config.output_settings()
-    return {t: inputs_fingerprint([pattern.path(f) for f in sorted(
-        {*window_frames(centres[t], radius, context).values(), *shot})], settings) for t in frames}
+    return {t: inputs_fingerprint([pattern.path(f) for f in sorted({*reads.values(), *shot})], settings)
+            for t, reads in windows.reads.items()}
 
 
 def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
@@ -254,8 +273,8 @@ def denoise_sequence(
 
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = frame_sources(wanted, usable, config.missing)
-    fingerprints = _fingerprints([f for f in wanted if f in sources], sources, radius, in_pattern,
-                                 config)
+    windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
+    fingerprints = _fingerprints(windows, radius, in_pattern, config)
     todo = _plan(wanted, sources, out_pattern, config, summary, fingerprints)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
@@ -263,7 +282,7 @@ def denoise_sequence(
     with frame_locks.FrameLocks([out_pattern.path(f) for f in todo]):
         frame_locks.remove_stale_temp_files(out_pattern)
         frame_locks.remove_stale_locks(out_pattern)
-        _run(todo, sources, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
+        _run(todo, windows, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
              fingerprints)
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
@@ -273,23 +292,22 @@ def denoise_sequence(
     return summary
 
 
-def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: FramePattern,
+def _run(todo: list[int], windows: _Windows, radius: int, in_pattern: FramePattern,
          out_pattern: FramePattern, config: EngineConfig, denoiser: Denoiser,
          summary: RunSummary, progress: ProgressCallback | None, fingerprints: dict[int, str]) -> None:
     """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
-    centres, context = window_centres(todo, sources)
-    windows = {t: window_frames(centres[t], radius, context) for t in todo}
-    reads = sorted({f for window in windows.values() for f in window.values()})
+    reads = sorted({f for t in todo for f in windows.reads[t].values()})
     host = _host_plan(reads, in_pattern, config, radius, denoiser) if todo else None
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
-    motion, exposure = (_shot_settings(in_pattern, sorted(set(sources.values())), windows[todo[0]][0],
-                                       config, radius, summary)
-                        if todo else (None, Exposure()))  # after the plan: it counts what is held
+    # After the memory plan, which counts what the process holds already (not these frames).
+    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, windows.source(todo[0]), config,
+                                       radius, summary)
+                        if todo else (None, Exposure()))
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
-    keep = {windows[t][0] for t in todo} if host is None or host.keep_images else set()
+    keep = {windows.source(t) for t in todo} if host is None or host.keep_images else set()
     source = FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                          device=denoiser.input_device, motion=motion, views=config.views,
                          exposure=exposure)
@@ -299,23 +317,22 @@ def _run(todo: list[int], sources: dict[int, int], radius: int, in_pattern: Fram
         for index, t in enumerate(todo):
             started = time.perf_counter()
             result = FrameResult(t, out_pattern.path(t), "written")
-            source.prefetch([f for u in todo[index:index + 1 + ahead] for f in windows[u].values()])
+            source.prefetch([f for u in todo[index:index + 1 + ahead] for f in windows.reads[u].values()])
             try:
-                views, result.message = _window_of(t, centres[t], windows[t][0], radius, context,
-                                                   source, config)
-                layers = source.get(windows[t][0]).layers
+                views, result.message = _window_of(t, windows, radius, source, config)
+                layers = source.get(windows.source(t)).layers
                 denoised = {view: denoised_beauty(denoiser, window, host,
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
                                      fingerprints[t])
                 outcomes.writing(result, started, writer.submit(
-                    write_denoised, result.path, source.image(windows[t][0]), layers, denoised, config,
+                    write_denoised, result.path, source.image(windows.source(t)), layers, denoised, config,
                     made_with))
             except VfxDenoiseError as exc:
                 outcomes.failed(result, started, exc)
             source.keep_only({f for u in todo[index + 1:index + 2 + ahead]
-                              for f in windows[u].values()})
+                              for f in windows.reads[u].values()})
             outcomes.report(waiting_beyond=threads)
         outcomes.report(waiting_beyond=0)
     finally:
@@ -340,13 +357,14 @@ def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config
     return motion, exposure
 
 
-def _window_of(t: int, centre: int, held: int, radius: int, context: dict[int, int], source: FrameSource,
-               config: EngineConfig) -> tuple[dict[str, dict[int, FrameFeatures]], str]:
+def _window_of(t: int, windows: _Windows, radius: int, source: FrameSource, config: EngineConfig
+               ) -> tuple[dict[str, dict[int, FrameFeatures]], str]:
     """Frame t's usable window (`neighbours.usable_window`) and the notes its result carries: a
-    frame `held` in its place (--missing hold), a window cut short (also logged)."""
+    frame held in its place (--missing hold), a window cut short (also logged)."""
+    held = windows.source(t)
     notes = [f"input missing, frame {held} held in its place"] if held != t else []
-    views, unused = usable_window(centre, radius, context, source, config.keep_going,
-                                  config.brightness_jump)
+    views, unused = usable_window(windows.centres[t], radius, windows.drawable, source,
+                                  config.keep_going, config.brightness_jump)
     if unused:
         notes.append("temporal context stops before " + "; ".join(unused))
         log.warning("frame %d: %s", t, notes[-1])

@@ -25,7 +25,6 @@ from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.neighbours import cut_between
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,9 @@ class FrameSource:
         self.failed: dict[int, VfxDenoiseError] = {}
         self.layers: dict[str, LayerMap] = {}  # of the first frame read, for the summary
         self.sanitized = SanitizeReport()
-        self.cuts: dict[tuple[int, int], str] = {}  # (earlier, later) frame -> `cut_between`'s answer
+        # (earlier, later) frame -> `neighbours.cut_between`'s answer, found once per pair: each
+        # window around a frame compares the pairs within it again
+        self.cuts: dict[tuple[int, int], str] = {}
         self.peak = 0
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
@@ -120,13 +121,6 @@ class FrameSource:
             self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]
-
-    def cut(self, earlier: int, later: int) -> str:
-        """`cut_between` between two frames read, found once per pair: each window around a frame
-        compares the pairs within it again."""
-        if (earlier, later) not in self.cuts:
-            self.cuts[earlier, later] = cut_between(self.get(earlier), self.get(later))
-        return self.cuts[earlier, later]
 
     def image(self, frame: int) -> ExrImage:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""

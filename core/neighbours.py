@@ -4,21 +4,15 @@ on t's data window, as far as the neighbours allow."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
 from vfxdenoise.core.io.exr import placed_on_window, window_shape
-from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.warp import warp
-
-if TYPE_CHECKING:
-    from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
-
 
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 
@@ -57,8 +51,8 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
     return float(((mean < _CUT_ALBEDO) & blocks).sum()) / float(blocks.sum())
 
 
-def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSource,
-                  keep_going: bool, brightness_jump: float = BRIGHTNESS_JUMP
+def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSource,
+                  keep_going: bool, brightness_jump: float
                   ) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
     """Each view's features of the window around frame t (offset 0), and why it was cut short,
     if it was.
@@ -71,7 +65,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSou
     (overscan, auto-crop) is placed onto t's data window in display space, zero outside its own,
     as compositors read it.
     """
-    centre = source.get(sources[t])
+    centre = reader.get(sources[t])
     placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
     window, unused = {0: centre.features}, []
     reach, stopped = {-1: 0, 1: 0}, {-1: False, 1: False}
@@ -80,7 +74,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSou
         while not stopped[sign] and reach[sign] < limit:
             offset = sign * (reach[sign] + 1)
             frame = sources.get(t + offset)
-            reason = "" if frame is None else _unusable(frame, source, centre, keep_going,
+            reason = "" if frame is None else _unusable(frame, reader, centre, keep_going,
                                                         brightness_jump, sources[t + offset - sign])
             if frame is None or reason:
                 if reason:
@@ -88,7 +82,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSou
                 stopped[sign] = True
                 return
             if frame not in placed:
-                other = source.get(frame)
+                other = reader.get(frame)
                 placed[frame] = {view: on_data_window(features, other.data_windows[view],
                                                       centre.data_windows[view])
                                  for view, features in other.features.items()}
@@ -103,22 +97,25 @@ def usable_window(t: int, radius: int, sources: dict[int, int], source: FrameSou
             for view in centre.features}, unused
 
 
-def _unusable(frame: int, source: FrameSource, centre: LoadedFrame, keep_going: bool,
-              brightness_jump: float, nearer: int | None = None) -> str:
+def _unusable(frame: int, reader: FrameSource, centre: LoadedFrame, keep_going: bool,
+              brightness_jump: float, nearer: int) -> str:
     """Why `frame` cannot be temporal context for `centre` ('' when it can), nor follow `nearer`,
-    the frame beside it towards the centre (a cut between them: `FrameSource.cut`); unreadable
-    frames raise their error unless `keep_going`."""
+    the frame beside it towards the centre (a cut between them: `cut_between`, found once per pair
+    in `reader.cuts`); unreadable frames raise their error unless `keep_going`."""
     try:
-        reason = context_mismatch(source.get(frame), centre, brightness_jump)
+        reason = context_mismatch(reader.get(frame), centre, brightness_jump)
     except VfxDenoiseError as exc:
         if not keep_going:
             raise
         if isinstance(exc, ChannelError):
             return "its channels do not map (its own error says why)"
         return "unreadable"
-    if reason or nearer is None or abs(frame - nearer) != 1:  # a held frame's motion is not to it
+    if reason or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason
-    return source.cut(*sorted((nearer, frame)))
+    pair = (min(nearer, frame), max(nearer, frame))
+    if pair not in reader.cuts:
+        reader.cuts[pair] = cut_between(reader.get(pair[0]), reader.get(pair[1]))
+    return reader.cuts[pair]
 
 
 def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
@@ -135,8 +132,7 @@ def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
     return ""
 
 
-def context_mismatch(other: LoadedFrame, centre: LoadedFrame,
-                     brightness_jump: float = BRIGHTNESS_JUMP) -> str:
+def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: float) -> str:
     """Why `other` cannot be temporal context for `centre` ('' when it can)."""
     if other.display_window != centre.display_window:
         return (f"resolution (display window) {_box(other.display_window)} differs from "
@@ -174,15 +170,15 @@ def _box(window: tuple[int, int, int, int]) -> str:
     return f"{window[2] - window[0] + 1}x{window[3] - window[1] + 1}"
 
 
-def on_data_window(features: FrameFeatures, source: tuple[int, int, int, int],
-                   target: tuple[int, int, int, int]) -> FrameFeatures:
-    """`features` over data window `source` placed onto data window `target` (zero elsewhere)."""
-    if source == target:
+def on_data_window(features: FrameFeatures, window: tuple[int, int, int, int],
+                   onto: tuple[int, int, int, int]) -> FrameFeatures:
+    """`features` over data window `window` placed onto data window `onto` (zero elsewhere)."""
+    if window == onto:
         return features
 
     def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
         values = torch.as_tensor(values)
-        out = values.new_zeros((values.shape[0], *window_shape(target)), dtype=torch.float32)
-        return placed_on_window(values, source, out, target)
+        out = values.new_zeros((values.shape[0], *window_shape(onto)), dtype=torch.float32)
+        return placed_on_window(values, window, out, onto)
 
     return features.map(place)

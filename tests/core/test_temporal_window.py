@@ -1,6 +1,6 @@
-"""How far a frame's temporal window reaches."""
+"""Which frames a frame's temporal window reads: how far it reaches, gaps, held frames."""
 
-from vfxdenoise.core.temporal_window import window_reach
+from vfxdenoise.core.temporal_window import frame_sources, window_centres, window_frames, window_reach
 
 
 def test_windows_reach_further_in_at_a_shots_ends():
@@ -9,3 +9,26 @@ def test_windows_reach_further_in_at_a_shots_ends():
     assert window_reach(2, past=1, future=10) == (1, 3)
     assert window_reach(2, past=10, future=0) == (4, 0)
     assert window_reach(2, past=0, future=2) == (0, 2)  # a 3-frame shot has no more
+
+
+def test_a_window_stops_at_a_gap_and_reaches_further_the_other_way():
+    on_disk = {f: f for f in (1, 2, 3, 4, 6, 7, 8, 9, 10)}  # 5 missing
+    assert window_frames(3, 2, on_disk) == {-2: 1, -1: 2, 0: 3, 1: 4}  # 1-4: all there is that side
+    assert window_frames(4, 2, on_disk) == {-3: 1, -2: 2, -1: 3, 0: 4}  # the gap after 4: 3 before
+    assert window_frames(8, 2, on_disk) == {-2: 6, -1: 7, 0: 8, 1: 9, 2: 10}
+    assert window_frames(10, 2, on_disk) == {-4: 6, -3: 7, -2: 8, -1: 9, 0: 10}
+
+
+def test_missing_frames_are_held_from_the_nearest_frame_on_disk_only_under_hold():
+    assert frame_sources([1, 2, 3, 4, 5], [1, 2, 4], "error") == {1: 1, 2: 2, 4: 4}
+    # frame 3 lies as near 2 as 4: the earlier holds
+    assert frame_sources([1, 2, 3, 4, 5], [1, 2, 4], "hold") == {1: 1, 2: 2, 3: 2, 4: 4, 5: 4}
+
+
+def test_frames_held_past_the_shots_ends_are_no_context_but_take_their_source_frames_window():
+    sources = frame_sources([1, 2, 3, 4, 5, 6], [2, 3, 4], "hold")  # 1, 5 and 6 past the ends
+    centres, drawable = window_centres([1, 3, 6], sources)
+    assert centres == {1: 2, 3: 3, 6: 4}
+    assert drawable == {2: 2, 3: 3, 4: 4}
+    inside = frame_sources([1, 2, 3, 4, 5], [1, 2, 4, 5], "hold")  # 3 held inside: carries windows across
+    assert window_centres([3], inside) == ({3: 3}, {1: 1, 2: 2, 3: 2, 4: 4, 5: 5})

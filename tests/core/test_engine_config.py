@@ -1,0 +1,26 @@
+"""A sequence run's settings: which of them an output's pixels depend on (what --resume checks)."""
+
+from dataclasses import fields, replace
+
+import pytest
+
+from vfxdenoise.core.engine_config import RUN_ONLY, EngineConfig
+
+
+def test_run_only_names_fields_of_the_config():
+    assert RUN_ONLY <= {f.name for f in fields(EngineConfig)}
+
+
+@pytest.mark.parametrize("change", [{"model": "fast"}, {"keep_noisy": True}, {"aovs": ("key",)},
+                                    {"temporal_radius": 1}, {"motion_vectors": "next"},
+                                    {"compression": "zip"}, {"precision": "float32"}])
+def test_a_setting_the_pixels_or_channels_depend_on_changes_the_output_settings(change):
+    assert replace(EngineConfig(), **change).output_settings() != EngineConfig().output_settings()
+
+
+@pytest.mark.parametrize("change", [{"device": "cpu"}, {"resume": True}, {"tile": 256},
+                                    {"max_mem_gb": 4.0}, {"io_threads": 3}, {"cpu_threads": 1},
+                                    {"keep_going": True}, {"missing": "hold"},
+                                    {"context_frames": "1-10"}])
+def test_how_a_run_goes_leaves_the_output_settings_alone(change):
+    assert replace(EngineConfig(), **change).output_settings() == EngineConfig().output_settings()
