@@ -4,7 +4,6 @@ beauty), everything else kept as rendered, and what made it recorded in the head
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise import __version__
+from vfxdenoise.core import provenance
 from vfxdenoise.core.coverage import empty_pixels, keep_empty
 from vfxdenoise.core.denoiser import DenoisedBeauty
 from vfxdenoise.core.engine_config import EngineConfig
@@ -23,8 +23,6 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr_header, storage_changes, write_exr
 from vfxdenoise.core.layer_denoise import reconcile
 
-INPUTS_ATTRIBUTE = "vfxdenoise/inputs"
-
 
 @dataclass(frozen=True)
 class MadeWith:
@@ -33,32 +31,7 @@ class MadeWith:
     model: str
     motion_vectors: str  # how the motion vectors were read (`MotionVectors.reading`; '' without)
     exposure: Exposure
-    inputs: str  # `inputs_fingerprint`: of the frames it is made from and the run's settings
-
-
-def inputs_fingerprint(paths: list[Path], settings: str) -> str:
-    """A short hash of what an output is made from: input frames (name, size, modification time:
-    those its window reads and those the shot's exposure is found from), the run's `settings`
-    (`EngineConfig.output_settings`: the model...) and this version. --resume keeps an output only
-    while it matches (`made_from`): one whose frames were rendered again since is denoised again."""
-    made = [f"{__version__} {settings}"]
-    for path in paths:
-        try:
-            stat = path.stat()
-            made.append(f"{path.name} {stat.st_size} {stat.st_mtime_ns}")
-        except OSError:  # reading it says why
-            made.append(f"{path.name} absent")
-    return hashlib.sha1("\n".join(made).encode()).hexdigest()[:16]
-
-
-def made_from(path: Path, fingerprint: str) -> bool:
-    """Whether the output at `path` records being made from inputs with this `inputs_fingerprint`
-    (an output that records none, another tool's or an older version's, is not known to be)."""
-    try:
-        return any(spec.getattribute(INPUTS_ATTRIBUTE) == fingerprint
-                   for spec in read_exr_header(path))
-    except VfxDenoiseError:
-        return False
+    made_from: str  # `provenance.record`: of its input frames, the run's settings and the code
 
 
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
@@ -103,7 +76,7 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", made_with.model)
     image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
-    image.set_attribute(INPUTS_ATTRIBUTE, made_with.inputs)
+    image.set_attribute(provenance.ATTRIBUTE, made_with.made_from)
     if made_with.motion_vectors:
         image.set_attribute("vfxdenoise/motion_vectors", made_with.motion_vectors)
     if config.compression is not None:

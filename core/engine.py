@@ -24,13 +24,8 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core.denoised_frame import (
-    MadeWith,
-    inputs_fingerprint,
-    made_from,
-    storage_changes_of,
-    write_denoised,
-)
+from vfxdenoise.core import provenance
+from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.device import PRECISIONS, pick_device
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
@@ -193,41 +188,62 @@ class _Windows:
         return self.reads[t][0]
 
 
-def _fingerprints(windows: _Windows, radius: int, pattern: FramePattern, config: EngineConfig
-                  ) -> dict[int, str]:
-    """Each planned frame's `inputs_fingerprint`: of the frames its window reads and those the
-    shot's exposure is found from, and of the settings its pixels depend on."""
+def _records(windows: _Windows, radius: int, pattern: FramePattern, config: EngineConfig,
+             weights: Path | None) -> dict[int, str]:
+    """Each planned frame's `provenance.record`: of the frames its window reads and those the
+    shot's exposure is found from, of the settings its pixels depend on (the model as its weights,
+    the radius as run) and of the code."""
     shot = exposure_frames(windows.on_disk, config, radius)
-    settings = config.output_settings()
-    return {t: inputs_fingerprint([pattern.path(f) for f in sorted({*reads.values(), *shot})], settings)
-            for t, reads in windows.reads.items()}
+    settings = provenance.settings_digest(config.output_settings(
+        model=provenance.file_digest(weights) if weights else config.model, temporal_radius=radius))
+    code = provenance.code_digest()
+    return {t: provenance.record(provenance.frames_digest(
+        [pattern.path(f) for f in sorted({*reads.values(), *shot})]), settings, code)
+        for t, reads in windows.reads.items()}
 
 
 def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-          config: EngineConfig, summary: RunSummary, fingerprints: dict[int, str]) -> list[int]:
-    """Frames to denoise now; records the missing and already-finished ones in the summary. With
-    --resume a finished frame is one that reads back whole and was made from the inputs on disk
-    now (`made_from`): one whose frame or neighbours were rendered again since is done again."""
-    todo = []
+          config: EngineConfig, summary: RunSummary, records: dict[int, str]) -> dict[int, str]:
+    """The frames to denoise now, each with a note for its result ('' or why it is done again);
+    records the missing and already-finished ones in the summary. With --resume a finished frame
+    is one made from the inputs on disk now, with these settings and code (`provenance`), that
+    reads back whole; the others are done again, saying why (a frame rendered again, or one its
+    window reads...)."""
+    kept = _finished(wanted, sources, out_pattern, records, config) if config.resume else {}
+    todo = {}
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
             summary.results.append(FrameResult(frame, path, "missing", message="not on disk"))
-        elif config.resume and outputs.is_complete(path):
-            if made_from(path, fingerprints[frame]):
-                summary.results.append(FrameResult(frame, path, "skipped", message="already written"))
-            else:
-                log.info("frame %d: %s was made from other inputs or another model (rendered again "
-                         "since?); denoising it again", frame, path)
-                todo.append(frame)
+        elif kept.get(frame) == "":
+            summary.results.append(FrameResult(frame, path, "skipped", message="already written"))
         elif path.exists() and not (config.overwrite or config.resume):
             raise OutputError(
                 f"{path} already exists; pass --resume to keep finished frames or --overwrite "
                 "to replace them"
             )
         else:
-            todo.append(frame)
+            todo[frame] = f"denoised again: {kept[frame]}" if kept.get(frame) else ""
     return todo
+
+
+def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
+              records: dict[int, str], config: EngineConfig) -> dict[int, str]:
+    """For each output on disk, why --resume may not keep it ('' when it may): what its header
+    records against `records`, then, for those that match, whether it reads back whole (every
+    output decoded, on the reader threads: a long shot's are read in parallel)."""
+    present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
+    why = {f: provenance.why_not_made_from(out_pattern.path(f), records[f]) for f in present}
+    matching = [f for f in present if not why[f]]
+    with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
+        whole = dict(zip(matching, pool.map(outputs.is_complete, map(out_pattern.path, matching))))
+    for frame in matching:
+        if not whole[frame]:
+            why[frame] = "it is damaged"
+    for frame, reason in why.items():
+        if reason:
+            log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame), reason)
+    return why
 
 
 def denoise_sequence(
@@ -274,8 +290,8 @@ def denoise_sequence(
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = frame_sources(wanted, usable, config.missing)
     windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
-    fingerprints = _fingerprints(windows, radius, in_pattern, config)
-    todo = _plan(wanted, sources, out_pattern, config, summary, fingerprints)
+    records = _records(windows, radius, in_pattern, config, loaded.path)
+    todo = _plan(wanted, sources, out_pattern, config, summary, records)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
     outputs.make_output_folder(out_pattern)
@@ -283,7 +299,7 @@ def denoise_sequence(
         frame_locks.remove_stale_temp_files(out_pattern)
         frame_locks.remove_stale_locks(out_pattern)
         _run(todo, windows, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
-             fingerprints)
+             records)
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
     summary.peak_host_bytes = peak_resident_bytes()
@@ -292,46 +308,49 @@ def denoise_sequence(
     return summary
 
 
-def _run(todo: list[int], windows: _Windows, radius: int, in_pattern: FramePattern,
+def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: FramePattern,
          out_pattern: FramePattern, config: EngineConfig, denoiser: Denoiser,
-         summary: RunSummary, progress: ProgressCallback | None, fingerprints: dict[int, str]) -> None:
-    """The streaming loop over the frames to write; a frame counts as done once it is on disk."""
-    reads = sorted({f for t in todo for f in windows.reads[t].values()})
+         summary: RunSummary, progress: ProgressCallback | None, records: dict[int, str]) -> None:
+    """The streaming loop over the frames to write (`todo`: each with a note for its result); a
+    frame counts as done once it is on disk."""
+    frames = list(todo)
+    reads = sorted({f for t in frames for f in windows.reads[t].values()})
     host = _host_plan(reads, in_pattern, config, radius, denoiser) if todo else None
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
     # After the memory plan, which counts what the process holds already (not these frames).
-    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, windows.source(todo[0]), config,
+    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, windows.source(frames[0]), config,
                                        radius, summary)
                         if todo else (None, Exposure()))
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
-    keep = {windows.source(t) for t in todo} if host is None or host.keep_images else set()
+    keep = {windows.source(t) for t in frames} if host is None or host.keep_images else set()
     source = FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                          device=denoiser.input_device, motion=motion, views=config.views,
                          exposure=exposure)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     outcomes = _Outcomes(summary, progress, len(todo), config.keep_going)
     try:
-        for index, t in enumerate(todo):
+        for index, t in enumerate(frames):
             started = time.perf_counter()
             result = FrameResult(t, out_pattern.path(t), "written")
-            source.prefetch([f for u in todo[index:index + 1 + ahead] for f in windows.reads[u].values()])
+            source.prefetch([f for u in frames[index:index + 1 + ahead] for f in windows.reads[u].values()])
             try:
-                views, result.message = _window_of(t, windows, radius, source, config)
+                views, notes = _window_of(t, windows, radius, source, config)
+                result.message = "; ".join(note for note in (todo[t], notes) if note)
                 layers = source.get(windows.source(t)).layers
                 denoised = {view: denoised_beauty(denoiser, window, host,
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
-                                     fingerprints[t])
+                                     records[t])
                 outcomes.writing(result, started, writer.submit(
                     write_denoised, result.path, source.image(windows.source(t)), layers, denoised, config,
                     made_with))
             except VfxDenoiseError as exc:
                 outcomes.failed(result, started, exc)
-            source.keep_only({f for u in todo[index + 1:index + 2 + ahead]
+            source.keep_only({f for u in frames[index + 1:index + 2 + ahead]
                               for f in windows.reads[u].values()})
             outcomes.report(waiting_beyond=threads)
         outcomes.report(waiting_beyond=0)

@@ -3,6 +3,7 @@ options, the farm's and the hosts' requests map onto them one to one."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.host_cpus import available_cpus
@@ -46,10 +47,19 @@ class EngineConfig:
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
 
-    def output_settings(self) -> str:
+    def output_settings(self, **resolved: object) -> str:
         """The settings an output's pixels and channels depend on, as text (in its
-        `denoised_frame.inputs_fingerprint`: --resume keeps no frame made under others)."""
-        return repr(sorted((f.name, getattr(self, f.name)) for f in fields(self) if f.name not in RUN_ONLY))
+        `provenance.record`: --resume keeps no frame made under others); `resolved` gives the
+        values a run resolved some of them to (the model's weights, the radius run), so that two
+        spellings of one setting read alike, as do 1 and 1.0, a list and a tuple, dict orders."""
+        values = {}
+        for f in fields(self):
+            if f.name not in RUN_ONLY:
+                value = resolved.get(f.name, getattr(self, f.name))
+                if f.type.startswith("float") and isinstance(value, int):
+                    value = float(value)
+                values[f.name] = value
+        return json.dumps(values, sort_keys=True, default=list)
 
     def all_aovs(self) -> tuple[str, ...]:
         """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 
-from vfxdenoise.core.denoised_frame import INPUTS_ATTRIBUTE
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.motion_vectors import CONVENTIONS
+from vfxdenoise.core.provenance import ATTRIBUTE as MADE_FROM
 
 FLOAT_CHANNELS = {"Z": "float", "motion.X": "float", "motion.Y": "float"}
 
@@ -125,15 +125,15 @@ def view_channel(channel: str, view: str) -> str:
 
 
 def alike_but_inputs(a: Path, b: Path) -> bool:
-    """Whether two outputs hold the same channels, pixels and header but for what records the
-    input frames they were made from (`vfxdenoise/inputs`, which differs between, say, a run that
-    read a damaged frame and one where that frame was never rendered)."""
+    """Whether two outputs hold the same channels, pixels and header but for the record of what
+    made them (`vfxdenoise/made_from`, which differs between, say, a run that read a damaged frame
+    and one where that frame was never rendered)."""
     with OpenEXR.File(str(a), separate_channels=True) as first, \
             OpenEXR.File(str(b), separate_channels=True) as second:
         if len(first.parts) != len(second.parts):
             return False
         for ours, theirs in zip(first.parts, second.parts):
-            headers = [{k: v for k, v in part.header.items() if k != INPUTS_ATTRIBUTE}
+            headers = [{k: v for k, v in part.header.items() if k != MADE_FROM}
                        for part in (ours, theirs)]
             if repr(headers[0]) != repr(headers[1]) or ours.channels.keys() != theirs.channels.keys():
                 return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import OpenEXR
@@ -26,6 +27,7 @@ from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.weights import load_weights
 
 
 def _config(weights, **kwargs) -> EngineConfig:
@@ -188,6 +190,27 @@ def test_resume_redoes_every_frame_when_the_frames_the_exposure_is_found_from_ch
     assert summary.frames("written") == list(range(1, 13))
     changed = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, keep_noisy=True))
     assert changed.frames("written") == list(range(1, 13))  # made under other settings
+
+
+def test_resume_keeps_what_one_model_made_under_any_spelling_and_redoes_a_retrained_one(
+        sequence_factory, tmp_path, tiny_weights):
+    """The model is known by its weights: another path to them, or its radius given as the one it
+    runs anyway (as the host hooks pass it), keeps the frames; new weights under the same path
+    do not, and each frame says why it was denoised again."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5), height=16, width=16))
+    model = tmp_path / "site" / "model.safetensors"
+    model.parent.mkdir()
+    shutil.copy(tiny_weights, model)
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(model))
+    radius = load_weights(str(model)).config.get("temporal_radius", 2)
+    same = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, temporal_radius=radius))
+    assert same.frames("skipped") == [1, 2, 3, 4]
+    shutil.copy(Path(load_weights("fast").path), model)  # retrained, same path
+    retrained = denoise_sequence(pattern, out, config=_config(model, resume=True))
+    assert retrained.frames("written") == [1, 2, 3, 4]
+    assert all(r.message.startswith("denoised again: it was made with other settings or another model")
+               for r in retrained.results)
 
 
 def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tiny_weights):

@@ -24,3 +24,12 @@ def test_a_setting_the_pixels_or_channels_depend_on_changes_the_output_settings(
                                     {"context_frames": "1-10"}])
 def test_how_a_run_goes_leaves_the_output_settings_alone(change):
     assert replace(EngineConfig(), **change).output_settings() == EngineConfig().output_settings()
+
+
+def test_one_setting_spelt_two_ways_reads_alike():
+    ours = EngineConfig(motion_scale=1.0, aovs=("key", "fill"), layers={"albedo": "a", "normal": "n"})
+    theirs = EngineConfig(motion_scale=1, aovs=["key", "fill"], layers={"normal": "n", "albedo": "a"})
+    assert ours.output_settings() == theirs.output_settings()
+    assert (EngineConfig(temporal_radius=2).output_settings(temporal_radius=2)
+            == EngineConfig().output_settings(temporal_radius=2))  # the radius as run
+    assert EngineConfig(model="x").output_settings(model="w") == EngineConfig().output_settings(model="w")
