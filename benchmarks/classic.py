@@ -44,8 +44,8 @@ from vfxdenoise.core.image_evaluation import (
     noise_sigma,
 )
 from vfxdenoise.core.io.images import write_image
-from vfxdenoise.core.noise import parse_noise
-from vfxdenoise.core.training.classic import ClassicDataConfig, noisy_inputs, train_model
+from vfxdenoise.core.noise import noisy_inputs, parse_noise
+from vfxdenoise.core.training.classic import ClassicDataConfig, train_model
 from vfxdenoise.core.training.loop import LoopConfig
 from vfxdenoise.core.weights import save_weights
 

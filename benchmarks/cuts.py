@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.dataset_layout import NOISY_PREFIX, SECOND_NOISY_SUFFIX, sequence_folders
+from vfxdenoise.core.dataset_layout import noisy_levels, sequence_folders
 from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
 from vfxdenoise.core.training.render import read_frames
 
@@ -28,8 +28,8 @@ DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "d
 
 
 def _noisy(shot: Path) -> Path:
-    return shot / sorted(p.name for p in shot.iterdir()
-                         if p.name.startswith(NOISY_PREFIX) and not p.name.endswith(SECOND_NOISY_SUFFIX))[0]
+    """The shot's noisiest level (fewest samples)."""
+    return shot / noisy_levels(shot)[0]
 
 
 def main() -> None:

@@ -20,8 +20,9 @@ import numpy as np
 
 from vfxdenoise.core import coverage, metrics
 from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.evaluation import model_denoiser
-from vfxdenoise.core.training.render import REFERENCE, load_dataset, read_frames
+from vfxdenoise.core.training.render import load_dataset, read_frames
 from vfxdenoise.core.weights import load_weights
 
 MARGINS = (None, 0, 1, 2, 3)

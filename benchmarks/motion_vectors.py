@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence, find_motion_vectors
 from vfxdenoise.core.evaluation import score
 from vfxdenoise.core.io.exr import read_exr, write_exr
@@ -39,15 +40,15 @@ WAYS = {"auto": {}, "read as previous": {"motion_vectors": "previous"},
 
 
 def _rewrite(frames: Path, factors: tuple[float, float], folder: Path) -> str:
-    """The frames of `frames`/render.####.exr with their motion times `factors`, as another
+    """The frames of `frames`/FRAME_PATTERN with their motion times `factors`, as another
     renderer's (no longer make-dataset's `software`, whose convention `auto` knows); their pattern."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted(frames.glob("render.*.exr")):
+    for path in sorted(frames.glob(FRAME_PATTERN.replace("####", "*"))):
         image = read_exr(path)
         image.set(MOTION, image.get(MOTION) * np.asarray(factors, np.float32).reshape(2, 1, 1))
         image.set_attribute("software", "benchmarks/motion_vectors.py")
         write_exr(folder / path.name, image)
-    return str(folder / "render.####.exr")
+    return str(folder / FRAME_PATTERN)
 
 
 def _reading_error(pattern: str, factors: tuple[float, float]) -> float:
@@ -72,14 +73,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="scratch folder [default: a temporary one]")
     args = parser.parse_args()
     keep_freed_memory()
-    shots = sorted(p for p in args.data.iterdir() if (p / "reference").is_dir())
+    shots = sequence_folders(args.data)
     with tempfile.TemporaryDirectory() as scratch:
         work = args.work or Path(scratch)
         rows = {}
         for case, factors in CASES.items():
             errors, scores = [], {way: [] for way in WAYS}
             for shot in shots:
-                references = _beauties(str(shot / "reference" / "render.####.exr"))
+                references = _beauties(str(shot / REFERENCE / FRAME_PATTERN))
                 for level in args.levels.split(","):
                     folder = work / shot.name / level / case.replace(", ", "-").replace(" ", "-")
                     pattern = _rewrite(shot / level, factors, folder)

@@ -140,7 +140,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
         raise click.UsageError("give --steps or --epochs, not both")
     model_config = parse_model_options(model_options)
     check_model_options(arch, model_config)
-    device = str(pick_device(device))  # a CUDA device PyTorch cannot see is refused here
+    device = str(pick_device(device))
     noise = _noise_or_real(dataset, noise_spec)
     pairs = _read(dataset, data_dir, "train", channels, limit, max_side)
     val_pairs = []
@@ -220,7 +220,7 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     """PSNR/SSIM per noise type and method (noisy input, BM3D, each model): markdown + example grid."""
     if archs and len(archs) != len(models):
         raise click.UsageError(f"{len(archs)} --arch for {len(models)} --model; give one per model or none")
-    device = str(pick_device(device))  # a CUDA device PyTorch cannot see is refused here
+    device = str(pick_device(device))
     specs = noise_specs or ((REAL,) if dataset in REAL_NOISE else ())
     if not specs:
         raise click.UsageError(f"give at least one --noise for {dataset} (e.g. --noise gaussian:25)")

@@ -70,7 +70,11 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
         raise OutputError(f"{output_path} is the input image; choose another output path")
     if output_path.exists() and not overwrite:
         raise OutputError(f"{output_path} exists; pass --overwrite to replace it")
-    if not os.access(output_path.parent.resolve(), os.W_OK):
+    folder = output_path.parent.resolve()
+    if not folder.exists():
+        raise OutputError(f"cannot write {output_path}: its folder {folder} does not exist; create "
+                          "it or choose another output path")
+    if not os.access(folder, os.W_OK):
         raise OutputError(f"cannot write {output_path}: its folder is not writable (permissions, a "
                           "read-only mount); choose another output path")
     image = read_image(input_path)
@@ -79,7 +83,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: st
             raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         denoise = partial(bm3d_denoise, sigma=sigma / 255.0, name=str(input_path))
     else:
-        device = str(pick_device(device))  # a CUDA device PyTorch cannot see is refused here
+        device = str(pick_device(device))
         loaded = _load_classic(arch, model_path, device)
         denoise = partial(denoise_array, loaded.model, device=device, tile=tile)
     result, beyond = within_display_range(denoise, image.pixels)

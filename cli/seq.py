@@ -20,10 +20,8 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.core.tiling import MIN_TILE
-from vfxdenoise.core.weights import DEFAULT_MODEL
 
 
 def _emit(event: dict, stream=None) -> None:
@@ -109,10 +107,10 @@ class _SeqCommand(click.Command):
               help="The only frames read as temporal neighbours, e.g. 1001-1100 (the render's own "
                    "range), so that frames an older render left beside it are never blended in "
                    "[default: every frame on disk].")
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
 @click.option("--temporal-radius", type=int,
               help="Neighbouring frames used on each side [default: the model's].")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+@click.option("--model", default=EngineConfig.model, show_default=True,
               help="Shipped model name or .safetensors path.")
 @layer_options
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
@@ -125,7 +123,9 @@ class _SeqCommand(click.Command):
               help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
                    "[default: every view, each with its own AOVs]. The others are written as rendered.")
 @click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
-@click.option("--resume", is_flag=True, help="Skip frames already written and readable.")
+@click.option("--resume", is_flag=True,
+              help="Skip frames already written, readable, and made from the inputs on disk now "
+                   "(re-rendered frames and their neighbours' outputs are denoised again).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
 @click.option("--tile", type=TILE, metavar="PX",
               help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
@@ -135,7 +135,8 @@ class _SeqCommand(click.Command):
 @click.option("--max-mem", type=POSITIVE, metavar="GB",
               help="Host memory a CPU run may use; frames that would not fit whole are denoised "
                    "in tiles [default: 85% of the memory free, within the cgroup's limit].")
-@click.option("--missing", type=click.Choice(MISSING_POLICIES), default="error", show_default=True,
+@click.option("--missing", type=click.Choice(MISSING_POLICIES), default=EngineConfig.missing,
+              show_default=True,
               help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
 @click.option("--keep-going", is_flag=True,
               help="Denoise the other frames when one fails; exit 1 at the end.")
@@ -150,16 +151,17 @@ class _SeqCommand(click.Command):
                    "zip for DWA parts, whose re-encoding alters the channels written back]; "
                    "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
                    "but needs OpenEXR 3.5+ to read.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision,
+              show_default=True,
               help="auto: half precision on a GPU; on a CPU with bfloat16 instructions (AVX512-BF16, "
                    "AMX) the network's convolutions in bfloat16, about 1.5x faster, the filtering of "
                    "the frames in float32. float32: float32 throughout, the same precision on every CPU.")
-@click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=AUTO, show_default=True,
+@click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=EngineConfig.motion_vectors,
+              show_default=True,
               help="Which way the motion layer points: to the previous frame or the next, +Y down "
                    "the image or up. auto: found from a few pairs of the shot's frames (the "
                    "summary says which).")
-@click.option("--motion-scale", type=POSITIVE, default=1.0,
-              show_default=True,
+@click.option("--motion-scale", type=POSITIVE, default=EngineConfig.motion_scale, show_default=True,
               help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
                    "(auto also tries 2 and 0.5 times it).")
 def seq(pattern: str, output: str | None, frames: str | None, context_frames: str | None, device: str,

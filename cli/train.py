@@ -284,11 +284,11 @@ def _model_card(slot_distances: bool, record: dict, device: str, history: list[d
               help="temporal-kpn: also filter at 1/2, 1/4, ... resolution and blend those frequency "
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")
-@click.option("--validate-every", default=500, show_default=True)
+@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=LoopConfig.seed, show_default=True)
 @click.pass_context
 def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int,
           batch: int, crop: int, lr: float, temporal_radius: int | None, arch: str, widths: str,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from vfxdenoise.core.errors import DatasetError
@@ -25,10 +26,20 @@ REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"  # spp4b/: the second noisy render of spp4/
 NOISY_PREFIX = "spp"
 FRAME_PATTERN = "render.####.exr"
+_NOISY_LEVEL = re.compile(re.escape(NOISY_PREFIX) + r"(\d+)")
 # The layout told whenever a folder differs from it.
 LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_PATTERN} (noisy, N samples per pixel), "
           f"<dataset>/<seq>/{REFERENCE}/{FRAME_PATTERN} and, for --self-supervised, "
           f"<dataset>/<seq>/sppN{SECOND_NOISY_SUFFIX}/{FRAME_PATTERN} (a second noisy render)")
+
+
+def noisy_levels(folder: Path) -> list[str]:
+    """The noisy level folders (sppN/) of one sequence folder, fewest samples first: spp4 before
+    spp16, which a sort by name puts first. A second noisy render (sppNb/) is no level: it goes
+    with its level (`SECOND_NOISY_SUFFIX`)."""
+    counts = {p.name: int(match[1]) for p in Path(folder).iterdir()
+              if p.is_dir() and (match := _NOISY_LEVEL.fullmatch(p.name))}
+    return sorted(counts, key=lambda name: (counts[name], name))
 
 
 def frame_name(frame: int) -> str:

@@ -33,7 +33,7 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         was_training = model.training
         model.eval()
         rendered = seq.noisy[level]
-        first_window = rendered[:2 * model.temporal_radius + 1]  # as `shot_settings._first_window`
+        first_window = rendered[:2 * model.temporal_radius + 1]  # as `shot_settings.exposure_frames`
         exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
         frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
         outputs = []

@@ -287,8 +287,14 @@ def noisy_inputs(pairs: list[ImagePair], noise: Noise | None, seed: int) -> list
     call (validation and evaluation score like with like); with no `noise`, their real noisy
     captures (a pair without one is a DatasetError)."""
     if noise is None:
-        missing = next((p.name for p in pairs if p.noisy is None), None)
-        if missing is not None:
-            raise DatasetError(f"{missing} has no real noisy capture; give a synthetic noise (--noise)")
+        refuse_missing_captures(pairs, noise)
         return [p.noisy for p in pairs]
     return [add_noise(p.clean, noise, seed + i) for i, p in enumerate(pairs)]
+
+
+def refuse_missing_captures(pairs: list[ImagePair], noise: Noise | None) -> None:
+    """With no synthetic `noise`, every pair's noisy input is its real capture: a pair without
+    one is a DatasetError naming it, before any work."""
+    missing = next((p.name for p in pairs if p.noisy is None), None) if noise is None else None
+    if missing is not None:
+        raise DatasetError(f"{missing} has no real noisy capture; give a synthetic noise (--noise)")

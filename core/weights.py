@@ -77,7 +77,8 @@ def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
     write_atomically(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     if card is not None:
         full_card = {"architecture": architecture, "config": config, **card}
-        path.with_suffix(".json").write_text(json.dumps(full_card, indent=2) + "\n")
+        text = json.dumps(full_card, indent=2) + "\n"
+        write_atomically(path.with_suffix(".json"), lambda temp: temp.write_text(text))
 
 
 def _state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:

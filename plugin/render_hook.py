@@ -27,37 +27,44 @@ PER_FRAME_RADIUS = 2  # the shipped model's temporal radius; per-frame hooks nee
 
 @dataclass(frozen=True)
 class HookSettings:
-    """What a render hook does with the frames; hosts pass these as keyword arguments."""
+    """What a render hook does with the frames: the `seq` options of the denoise (`options`; its
+    `context_frames` is the hook's to set, the render's own range) and where the result goes.
+    Hosts pass both as keyword arguments (`from_keywords`)."""
 
     output_pattern: str | None = None  # None: <name>_denoised.####.exr beside the render
-    device: str = "auto"
-    model: str | None = None  # shipped name or weights path; None: the site's ($VFXDENOISE_MODEL) or default
-    temporal_radius: int | None = None  # None: the model's own (per-frame hooks: PER_FRAME_RADIUS)
-    layers: dict[str, str] = field(default_factory=dict)
-    aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
-    radiance_aovs: tuple[str, ...] = ()  # such layers filtered as radiance (seq --aov-radiance)
-    compression: str | None = None  # outputs' EXR compression (seq --compression); None: the render's
-    motion_vectors: str | None = None  # the renderer's convention (seq --motion-vectors); None: auto
-    motion_scale: float | None = None  # seq --motion-scale; None: 1
+    options: SeqOptions = field(default_factory=SeqOptions)  # temporal_radius None: the model's own
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: <render name>_vfxdenoise_job/ (openjd) or .xml beside the render
     chunk: int = 10
 
     @classmethod
     def from_keywords(cls, **settings) -> HookSettings:
-        """The settings a host script passes as keyword arguments; a misspelt one is refused by
-        name, with the names there are."""
-        known = [f.name for f in fields(cls)]
+        """The settings a host script passes as keyword arguments: this class's own fields and
+        `SeqOptions`' (device, model, temporal_radius, layers, aovs...), all but context_frames;
+        a misspelt one is refused by name, with the names there are."""
+        own, seq = _own_settings(), _option_settings()
+        known = [own[0], *seq, *own[1:]]
         unknown = sorted(set(settings) - set(known))
         if unknown:
             raise PluginError(f"unknown setting {', '.join(unknown)}; the settings are "
                               f"{', '.join(known)}")
-        return cls(**settings)
+        options = SeqOptions(**{name: value for name, value in settings.items() if name in seq})
+        return cls(options=options, **{name: value for name, value in settings.items() if name in own})
 
     def __post_init__(self) -> None:
         if self.farm is not None and self.farm not in FARM_ENGINES:
             raise PluginError(f"farm '{self.farm}' is not one of {', '.join(FARM_ENGINES)} (or None "
                               "to denoise on this machine)")
+
+
+def _own_settings() -> list[str]:
+    """HookSettings' fields a host sets by name (output_pattern first), its options aside."""
+    return [f.name for f in fields(HookSettings) if f.name != "options"]
+
+
+def _option_settings() -> list[str]:
+    """SeqOptions' fields a host sets by name: all but the context frames, the render's range."""
+    return [f.name for f in fields(SeqOptions) if f.name != "context_frames"]
 
 
 def frame_list(start: int, end: int, step: int = 1) -> list[int]:
@@ -113,12 +120,7 @@ def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
     """The request denoising `frames` of a render's output, with the frames the render wrote
     (`rendered`, default `frames`) as the only temporal context; outputs of an earlier render
     are replaced."""
-    options = SeqOptions(context_frames=frame_spec(rendered or frames),
-                         layers=dict(settings.layers), aovs=tuple(settings.aovs),
-                         radiance_aovs=tuple(settings.radiance_aovs),
-                         compression=settings.compression, motion_vectors=settings.motion_vectors,
-                         motion_scale=settings.motion_scale, device=settings.device,
-                         model=settings.model, temporal_radius=settings.temporal_radius)
+    options = replace(settings.options, context_frames=frame_spec(rendered or frames))
     return DenoiseRequest(input_pattern=input_pattern, frames=frame_spec(frames),
                           output_pattern=settings.output_pattern, existing="overwrite",
                           options=options)
@@ -141,8 +143,8 @@ def per_frame_settings(settings: HookSettings) -> HookSettings:
     if settings.farm:
         raise PluginError(f"per-frame hooks denoise on this machine (farm='{settings.farm}' given); "
                           "to hand the render to the farm, call post_render with farm= once it ends")
-    if settings.temporal_radius is None:
-        return replace(settings, temporal_radius=PER_FRAME_RADIUS)
+    if settings.options.temporal_radius is None:
+        return replace(settings, options=replace(settings.options, temporal_radius=PER_FRAME_RADIUS))
     return settings
 
 

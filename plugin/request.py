@@ -8,11 +8,13 @@ here: hosts often run a Python without torch, numpy or fileseq.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
-DEVICES = ("auto", "cpu", "cuda")
+if TYPE_CHECKING:
+    from vfxdenoise.core.engine_config import EngineConfig
 
 # SeqOptions attribute -> EngineConfig field, where the two names differ.
 _ENGINE_NAMES = {"max_gpu_mem": "max_gpu_mem_gb", "max_mem": "max_mem_gb"}
@@ -35,15 +37,10 @@ class DenoiseRequest:
     existing: str = "overwrite"
     options: SeqOptions = field(default_factory=SeqOptions)
 
-    def __post_init__(self) -> None:
-        device, radius = self.options.device, self.options.temporal_radius
-        if device is not None and device not in DEVICES:
-            raise PluginError(f"device '{device}' is not one of {', '.join(DEVICES)}")
+    def __post_init__(self) -> None:  # the options' own checks are SeqOptions'
         if self.existing not in EXISTING_POLICIES:
             raise PluginError(f"existing outputs: '{self.existing}' is not one of "
                               f"{', '.join(EXISTING_POLICIES)}")
-        if radius is not None and radius < 0:
-            raise PluginError(f"temporal radius must be 0 or more (got {radius})")
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
         """This request, with `model` (a site's default) when it names none itself."""
@@ -63,10 +60,11 @@ class DenoiseRequest:
             args.append(f"--{self.existing}")
         return args + self.options.to_args()
 
-    def engine_config(self):
-        """The engine's `EngineConfig` for an in-process run (imports the engine, hence torch):
-        each option that is set, under the engine's name for it; the rest keep the engine's default."""
-        from vfxdenoise.core.engine import EngineConfig
+    def engine_config(self) -> EngineConfig:
+        """The engine's `EngineConfig` for an in-process run (imported here, not at the top: hosts
+        build requests without torch): each option that is set, under the engine's name for it;
+        the rest keep the engine's default."""
+        from vfxdenoise.core.engine_config import EngineConfig
 
         settings = {_ENGINE_NAMES.get(f.name, f.name): getattr(self.options, f.name)
                     for f in fields(SeqOptions)}

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vfxdenoise.plugin.errors import PluginError
+
+DEVICES = ("auto", "cpu", "cuda")
 # What a run does with output frames already on disk: `seq --resume` keeps them, `--overwrite`
 # replaces them (hosts' requests and farm jobs both offer these).
 EXISTING_POLICIES = ("resume", "overwrite")
@@ -25,7 +28,9 @@ _VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius")
 
 @dataclass(frozen=True)
 class SeqOptions:
-    """`vfxdenoise seq` options; None (or empty) leaves seq's own default."""
+    """`vfxdenoise seq` options; None (or empty) leaves seq's own default. A device or temporal
+    radius seq would refuse is a PluginError here, when a host request or a farm job is built,
+    not once the command runs."""
 
     device: str | None = None
     temporal_radius: int | None = None
@@ -45,6 +50,12 @@ class SeqOptions:
     motion_vectors: str | None = None  # a renderer's convention ('next', 'previous-y-up'...), or 'auto'
     motion_scale: float | None = None
     context_frames: str | None = None  # frames that may be temporal neighbours (a render's own range)
+
+    def __post_init__(self) -> None:
+        if self.device is not None and self.device not in DEVICES:
+            raise PluginError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
+        if self.temporal_radius is not None and self.temporal_radius < 0:
+            raise PluginError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model

@@ -24,6 +24,7 @@ import numpy as np
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
 from vfxdenoise.core.dataset_layout import (
     MANIFEST,
+    NOISY_PREFIX,
     REFERENCE,
     SECOND_NOISY_SUFFIX,
     frame_name,
@@ -104,9 +105,9 @@ class DatasetConfig:
 
     def levels(self) -> dict[str, int]:
         """Output folder -> samples per pixel, noisy levels first, reference last."""
-        levels = {f"spp{s}": s for s in self.spp}
+        levels = {f"{NOISY_PREFIX}{s}": s for s in self.spp}
         if self.second_noisy:
-            levels.update({f"spp{s}{SECOND_NOISY_SUFFIX}": s for s in self.spp})
+            levels.update({f"{NOISY_PREFIX}{s}{SECOND_NOISY_SUFFIX}": s for s in self.spp})
         levels[REFERENCE] = self.reference_spp
         return levels
 

@@ -1,35 +1,70 @@
 """Write a file so that readers see the old one or the whole new one, never a half-written one.
 
-Standard library only, so data generation, training and weights share it without importing more.
+The one place temp files are named: every atomic write (weights, checkpoints, manifests, still
+images, EXR frames, farm job files) goes through `temp_path_beside`. Standard library only, so data
+generation, training, weights and the farm plugin share it without importing more.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+_TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
+# The suffix of an output frame's temp file (`exr.write_exr`): it keeps the extension last, so the
+# writer picks the format from it, and the frame lock protocol finds stale ones by it
+# (`frame_locks.remove_stale_temp_files` through `temp_target`).
+TEMP_SUFFIX = ".tmp.exr"
+_TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
+# What an output frame's temp name adds to the frame's name at most: '.<pid>-<8 hex>.tmp.exr'
+# (not hidden: no leading dot), a pid of up to 7 digits (Linux's largest pid_max is 2**22).
+TEMP_NAME_EXTRA = len(".4194304-") + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX)
 
-def temp_path_beside(path: Path) -> Path:
-    """A hidden temp name in `path`'s folder (a rename within one filesystem is atomic), unique
-    per process and call, so two writers of the same file (two workers, two threads) never
-    share one. It ends in `.tmp`: globs for the final files' suffix do not pick it up."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+def temp_path_beside(path: Path, suffix: str = ".tmp", hidden: bool = True) -> Path:
+    """A temp name in `path`'s folder (a rename within one filesystem is atomic),
+    `[.]<name>.<pid>-<8 hex><suffix>`, unique per process and call, so two writers of the same
+    file (two workers, two threads) never share one.
+
+    The default `.tmp` suffix keeps globs for the final files' suffix from picking it up; a writer
+    that picks the format from the extension passes one ending in it ('.tmp.png'). `hidden` (a
+    leading dot) keeps it out of folder listings such as a dataset's; output frames' temp files are
+    not hidden (`TEMP_SUFFIX`, `temp_target`), the shape the frame lock protocol recognises.
+    """
+    dot = "." if hidden else ""
+    return path.with_name(f"{dot}{path.name}.{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}{suffix}")
 
 
-def write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write` with a temp file beside `path`, then rename the temp file over `path`.
+def temp_target(temp: Path) -> Path | None:
+    """The frame an output frame's temp file was to become (o.0005.exr.<pid>-<id>.tmp.exr ->
+    o.0005.exr), or None for a name `temp_path_beside(..., TEMP_SUFFIX, hidden=False)` does not
+    make: someone else's file. Whether one is stale is the frame lock's to say."""
+    match = _TEMP_TAIL.search(temp.name)
+    if not match or match.start() == 0:
+        return None
+    return temp.with_name(temp.name[: match.start()])
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None], suffix: str = ".tmp",
+                     hidden: bool = True) -> Path:
+    """Call `write` with a temp file beside `path` (`temp_path_beside(path, suffix, hidden)`),
+    then rename the temp file over `path`.
 
     On any failure (`write` raising, the rename refused, an interrupt) the temp file is removed
-    and the error goes on; `path` keeps what it held before. Returns `path`.
+    and the error goes on; `path` keeps what it held before. A failure to remove the temp file
+    (a name too long, a read-only folder) never hides that error. Returns `path`.
     """
     path = Path(path)
-    temp = temp_path_beside(path)
+    temp = temp_path_beside(path, suffix, hidden)
     try:
         write(temp)
         os.replace(temp, path)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
         raise
     return path

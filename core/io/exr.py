@@ -22,10 +22,7 @@ so larger IDs lose their low bits (files OpenEXR decodes keep them exact).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +34,8 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
 
-TEMP_SUFFIX = ".tmp.exr"
-_TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
-# What `temp_path_for` adds to a name at most: '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits
-# (Linux's largest pid_max is 2**22).
-TEMP_NAME_EXTRA = len(".4194304-") + 8 + len(TEMP_SUFFIX)
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
@@ -678,22 +671,6 @@ def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
     return one
 
 
-def temp_path_for(path: Path) -> Path:
-    """Unique temp file beside `path`. The pid keeps concurrent writers' temp names apart (the
-    random part those of one process); stale temp files are found by `temp_target`, and whether
-    one is stale is the frame lock's to say (`frame_locks.remove_stale_temp_files`)."""
-    return path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
-
-
-def temp_target(temp: Path) -> Path | None:
-    """The file a temp file of `temp_path_for` was to become (o.0005.exr.<pid>-<id>.tmp.exr ->
-    o.0005.exr), or None for a name `temp_path_for` does not make: someone else's file."""
-    match = _TEMP_TAIL.search(temp.name)
-    if not match or match.start() == 0:
-        return None
-    return temp.with_name(temp.name[: match.start()])
-
-
 def _output_spec(part: ExrPart) -> oiio.ImageSpec:
     """The header to write: the part's own, less what describes only the file it was read from."""
     spec = oiio.ImageSpec(part.spec)
@@ -805,7 +782,9 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def write_exr(path: str | Path, image: ExrImage) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename over `path`.
+    """Write atomically: temp file in the same folder (`atomic.write_atomically`, named with
+    TEMP_SUFFIX so that the frame lock protocol can find it if a run dies), fsync, rename over
+    `path`, fsync the folder.
 
     On any failure the temp file is removed, an existing file at `path` is left untouched and
     ExrError names `path`.
@@ -813,19 +792,18 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
     path = Path(path)
     if not image.parts:
         raise ExrError(f"{path}: nothing to write (image has no parts)")
-    temp = temp_path_for(path)
     headers = [part.native_header() for part in image.parts]
-    try:
+
+    def encode(temp: Path) -> None:
         if all(header is not None for header in headers):
             _encode_native(temp, image, headers, path)
         else:
             _encode_oiio(temp, image, path)
         _fsync(temp)
-        os.replace(temp, path)
+
+    try:
+        write_atomically(path, encode, suffix=TEMP_SUFFIX, hidden=False)
         _fsync(path.parent, directory=True)
     except OSError as exc:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
                        "permissions of the folder") from exc
-    finally:
-        with contextlib.suppress(OSError):  # never hides the write's own error (a name too long)
-            temp.unlink(missing_ok=True)

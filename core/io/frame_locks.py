@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io.exr import TEMP_SUFFIX, temp_target
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.sequence import FramePattern
 
 log = logging.getLogger(__name__)
@@ -385,11 +385,7 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
                 continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
-    for probe in out_pattern.directory.glob(f"{glob.escape(CLOCK_PROBE)}*"):
-        with contextlib.suppress(OSError):  # another run's may go meanwhile
-            if clock.now() - probe.stat().st_mtime > EMPTY_LOCK_SECONDS:
-                probe.unlink()
-                removed.append(probe)
+    removed += _remove_aged(out_pattern.directory, f"{glob.escape(CLOCK_PROBE)}*", clock, "st_mtime")
     if removed:
         log.info("removed %d temp file(s) left by an interrupted run", len(removed))
     return removed
@@ -407,12 +403,24 @@ def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
         if _owner_dead(_lock_owner(lock), lock, clock):
             lock.unlink(missing_ok=True)
             removed.append(lock)
-    for aside in out_pattern.directory.glob(
-            f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"):
-        with contextlib.suppress(OSError):  # left by a run killed while taking a lock over
-            if clock.now() - aside.stat().st_ctime > EMPTY_LOCK_SECONDS:
-                aside.unlink()
-                removed.append(aside)
+    # left by runs killed while taking a lock over: aged by ctime, which the rename aside stamped
+    # (its mtime is the dead lock's, old even while a take-over is under way)
+    removed += _remove_aged(out_pattern.directory,
+                            f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}",
+                            clock, "st_ctime")
     if removed:
         log.info("removed %d lock file(s) left by an interrupted run", len(removed))
+    return removed
+
+
+def _remove_aged(folder: Path, pattern: str, clock: _FolderClock, stamp: str) -> list[Path]:
+    """Delete the files of `folder` matching the glob `pattern` whose `stamp` ('st_mtime' or
+    'st_ctime') is over EMPTY_LOCK_SECONDS old on the folder's clock; those deleted. One another
+    run removes meanwhile is skipped."""
+    removed = []
+    for path in folder.glob(pattern):
+        with contextlib.suppress(OSError):
+            if clock.now() - getattr(path.stat(), stamp) > EMPTY_LOCK_SECONDS:
+                path.unlink()
+                removed.append(path)
     return removed

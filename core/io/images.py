@@ -12,7 +12,6 @@ renders have their own module (`exr.py`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ImageError
 from vfxdenoise.core.features import MAX_RADIANCE
+from vfxdenoise.core.io.atomic import write_atomically
 
 # In a StillImage's attributes: the colour beside its alpha is straight, so the writer stores it as
 # it is (or premultiplies it, for a format that holds no other: ASSOCIATED_ONLY).
@@ -137,8 +137,7 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
     """
     path = _utf8(Path(path))
     pixels = _checked_pixels(path, pixels, alpha)
-    temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    handle = oiio.ImageOutput.create(str(temp))
+    handle = oiio.ImageOutput.create(str(path))  # the writer for the extension, which the temp keeps
     if handle is None:
         raise ImageError(f"cannot write {path}: OpenImageIO has no writer for '{path.suffix}' "
                          f"({oiio.geterror().strip()})")
@@ -150,16 +149,16 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
             attributes = {name: value for name, value in attributes.items() if name != STRAIGHT}
             pixels[:-1] *= pixels[-1]
     spec = _output_spec(pixels.shape, _stored_type(handle.format_name(), pixel_type), with_alpha, attributes)
-    try:
-        if not handle.open(str(temp), spec) or not handle.write_image(_storable(pixels, handle.spec())):
-            raise ImageError(f"cannot write {path}: {handle.geterror().strip()}")
-        handle.close()
-        os.replace(temp, path)
-        return with_alpha
-    finally:
-        handle.close()
-        with contextlib.suppress(OSError):  # a read-only folder: the error above says why
-            temp.unlink(missing_ok=True)
+
+    def write(temp: Path) -> None:
+        try:
+            if not handle.open(str(temp), spec) or not handle.write_image(_storable(pixels, handle.spec())):
+                raise ImageError(f"cannot write {path}: {handle.geterror().strip()}")
+        finally:
+            handle.close()
+
+    write_atomically(path, write, suffix=f".tmp{path.suffix}")
+    return with_alpha
 
 
 def _checked_pixels(path: Path, pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from vfxdenoise.core.errors import ExrError, OutputError
-from vfxdenoise.core.io.exr import TEMP_NAME_EXTRA, read_exr
+from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
+from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePatter
 
 
 def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Path) -> None:
-    """Refuse output names whose temp file (`exr.temp_path_for`) the file system would refuse
+    """Refuse output names whose temp file (`atomic.temp_path_beside`) the file system would refuse
     only once a frame is denoised: the longest frame number, plus what the temp name adds. The
     limit is `folder`'s (the output folder, or the nearest one above it that exists)."""
     if not wanted:

@@ -21,7 +21,7 @@ from vfxdenoise.core.datasets import ImagePair
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.image_denoise import denoise_array
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.noise import Noise, noisy_inputs
+from vfxdenoise.core.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 from vfxdenoise.core.weights import weights_metadata
 
@@ -53,9 +53,7 @@ def _check(pairs: list[ImagePair], noise: Noise | None) -> None:
     if len({p.channels for p in pairs}) != 1:
         raise DatasetError("training images mix gray and colour; read them with one channel count "
                            "(--channels 1 or 3)")
-    if noise is None and any(p.noisy is None for p in pairs):
-        missing = next(p.name for p in pairs if p.noisy is None)
-        raise DatasetError(f"{missing} has no real noisy capture; give a synthetic noise (--noise)")
+    refuse_missing_captures(pairs, noise)
 
 
 def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:

@@ -26,6 +26,7 @@ from vfxdenoise.core.dataset_layout import (
     LAYOUT,
     REFERENCE,
     SECOND_NOISY_SUFFIX,
+    noisy_levels,
     sequence_folders,
 )
 from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
@@ -176,10 +177,7 @@ def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSeque
     """Read every noisy level and the targets of one generated sequence folder, the motion vectors
     read as `seq` reads them (`motion_reading`); refuse one whose folders hold different frames
     or a gap, frames of another resolution, or targets holding NaN or Inf."""
-    levels = spp_levels or tuple(
-        sorted(p.name for p in folder.iterdir()
-               if p.is_dir() and p.name.startswith("spp") and not p.name.endswith(SECOND_NOISY_SUFFIX))
-    )
+    levels = spp_levels or tuple(noisy_levels(folder))
     if not levels:
         raise DatasetError(f"{folder} holds no sppN/ folders; a dataset is laid out as {LAYOUT}")
     read = {level: read_frames_checked(folder / level) for level in levels}

@@ -42,8 +42,9 @@ CURRENT_FRAME_ONLY = 0  # trange menu: 0 current frame, 1 frame range, 2 frame r
 def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     """Denoise the frames `rop` rendered (its output image, its frame range); return the denoised
     pattern, or the farm job written with farm='openjd'/'opencue'. Keyword arguments are
-    `HookSettings` fields (output_pattern, device, model, temporal_radius, layers, aovs,
-    radiance_aovs, compression, motion_vectors, motion_scale, farm, farm_dir, chunk).
+    `HookSettings.from_keywords`' (output_pattern, farm, farm_dir, chunk, and the `seq` options:
+    device, model, temporal_radius, layers, aovs, radiance_aovs, compression, motion_vectors,
+    motion_scale...).
     With after_post_frame=True only the last frames that `post_frame` could not do are denoised.
     When frames of the range are not on disk (a farm rendering the ROP in chunks runs this after
     each chunk) nothing is denoised, with a warning: a frame whose neighbours are yet to be
@@ -57,7 +58,7 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
         if incomplete:
             _warn(rop, incomplete)
             return None
-        frames = left_after_render(rendered, hook.temporal_radius) if after_post_frame else rendered
+        frames = left_after_render(rendered, hook.options.temporal_radius) if after_post_frame else rendered
         return _denoise(rop, pattern, frames, rendered, hook) if frames else None
 
 
@@ -68,7 +69,7 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
         hook = per_frame_settings(HookSettings.from_keywords(**settings))
         rendered = rop_frames(rop)
         frame = int(round(hou.frame() if frame is None else frame))
-        ready = ready_after_frame(rendered, frame, hook.temporal_radius)
+        ready = ready_after_frame(rendered, frame, hook.options.temporal_radius)
         if not ready:
             return None
         # The frames rendered so far: the windows of `ready` end here, and the frames after it on

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import re
 import shlex
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError
+from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     Sequence,
@@ -178,12 +177,7 @@ def _absolute(pattern: FramePattern) -> FramePattern:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a job file through a temp file in the same folder and a rename: never half written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     suffix=".tmp", delete=False) as handle:
-        handle.write(text)
-        temp = Path(handle.name)
     try:
-        os.replace(temp, path)
+        write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise FarmError(f"cannot write {path}: {exc}") from exc

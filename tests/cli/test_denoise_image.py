@@ -200,3 +200,12 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     (tmp_path / "ro").mkdir(mode=0o555)
     result = run(tmp_path / "in.png", tmp_path / "ro" / "out.png", "--arch", "bm3d", "--sigma", "20")
     assert result.exit_code == 1 and "its folder is not writable" in result.output
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_saying_so(tmp_path):
+    """Not blamed on permissions: the folder is simply not there."""
+    write_image(tmp_path / "in.png", pattern(1, 1, 16, 16), "uint8")
+    result = run(tmp_path / "in.png", tmp_path / "absent" / "out.png", "--arch", "bm3d", "--sigma", "20")
+    assert result.exit_code == 1
+    assert f"its folder {(tmp_path / 'absent').resolve()} does not exist" in result.output
+    assert "not writable" not in result.output and not (tmp_path / "absent").exists()

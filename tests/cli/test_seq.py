@@ -165,3 +165,14 @@ def test_the_seq_contract_in_architecture_lists_every_option():
     documented = set(re.findall(r"--[a-z-]+", synopsis)) | {"-o"}
     options = {opt for param in seq.params for opt in param.opts if opt.startswith("-")}
     assert options - {"--output"} == documented
+
+
+def test_seq_option_defaults_are_the_engines():
+    """--device, --model, --missing, --precision, --motion-vectors and --motion-scale default to
+    EngineConfig's fields, the one place those defaults live."""
+    from vfxdenoise.cli.seq import seq
+    from vfxdenoise.core.engine_config import EngineConfig
+
+    defaults = {param.name: param.default for param in seq.params}
+    for name in ("device", "model", "missing", "precision", "motion_vectors", "motion_scale"):
+        assert defaults[name] == getattr(EngineConfig(), name), name

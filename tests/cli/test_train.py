@@ -281,3 +281,13 @@ def test_resume_and_overwrite_together_are_refused(dataset, trained, tmp_path):
     result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY, "--resume",
                             "--overwrite", cwd=tmp_path)
     assert result.returncode == 1 and "pass one of them" in result.stderr
+
+
+def test_train_loop_option_defaults_are_the_loops():
+    """--validate-every and --seed default to LoopConfig's, where the loop's defaults live."""
+    from vfxdenoise.cli.train import train
+    from vfxdenoise.core.training.loop import LoopConfig
+
+    defaults = {param.name: param.default for param in train.params}
+    loop = LoopConfig(steps=1, out_dir=Path("out"))
+    assert (defaults["validate_every"], defaults["seed"]) == (loop.validate_every, loop.seed)

@@ -14,6 +14,7 @@ from vfxdenoise.core.dataset_layout import (
     FRAME_PATTERN,
     MANIFEST,
     frame_name,
+    noisy_levels,
     read_manifest,
     sequence_folders,
 )
@@ -28,6 +29,14 @@ def _sequence(root, name, *levels):
 def test_a_frame_is_named_as_the_pattern_with_its_number():
     assert FRAME_PATTERN == "render.####.exr"
     assert frame_name(1001) == "render.1001.exr" and frame_name(7) == "render.0007.exr"
+
+
+def test_noisy_levels_are_the_sppN_folders_fewest_samples_first(tmp_path):
+    """spp4 before spp16 (a sort by name would put spp16 first); second noisy renders, the
+    reference and files named like a level are no levels."""
+    _sequence(tmp_path, "shot", "spp16", "spp4", "spp4b", "spp16b", "spp128", "reference")
+    (tmp_path / "shot" / "spp8").write_text("a file, not a level folder")
+    assert noisy_levels(tmp_path / "shot") == ["spp4", "spp16", "spp128"]
 
 
 def test_a_missing_manifest_is_none_and_a_damaged_one_a_dataset_error_naming_the_file(tmp_path):

@@ -16,6 +16,7 @@ from vfxdenoise.core.noise import (
     gaussian_sigma,
     noisy_inputs,
     parse_noise,
+    refuse_missing_captures,
 )
 
 N = 200_000  # values per statistical check: standard errors well under 1% of the checked quantities
@@ -171,3 +172,12 @@ def test_noisy_inputs_are_fixed_per_image_seed_or_the_real_captures():
     assert noisy_inputs([captured], None, 3)[0] is captured.noisy
     with pytest.raises(DatasetError, match="flat has no real noisy capture"):
         noisy_inputs([captured, pair], None, 3)
+
+
+def test_images_lacking_a_real_capture_are_refused_only_without_a_synthetic_noise():
+    clean = np.full((1, 8, 8), 0.5, np.float32)
+    bare, captured = ImagePair("bare", clean), ImagePair("real", clean, noisy=clean.copy())
+    refuse_missing_captures([bare], parse_noise("gaussian:25"))
+    refuse_missing_captures([captured], None)
+    with pytest.raises(DatasetError, match="bare has no real noisy capture; give a synthetic noise"):
+        refuse_missing_captures([captured, bare], None)

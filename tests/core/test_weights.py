@@ -104,3 +104,18 @@ def test_weights_of_the_other_track_are_refused_naming_the_file(tmp_path):
                                                                               "widths": [8, 8]})})
     with pytest.raises(ModelError, match=f"{render} holds a 'temporal-unet' render model"):
         load_weights(render, track=CLASSIC)
+
+
+def test_the_model_card_is_written_atomically_like_the_weights(tmp_path, monkeypatch):
+    """A reader never sees half a card: it goes through a temp file and a rename too."""
+    from vfxdenoise.core import weights
+
+    written = []
+    real = weights.write_atomically
+    monkeypatch.setattr(weights, "write_atomically",
+                        lambda path, write: written.append(path) or real(path, write))
+    config = {"temporal_radius": 1, "widths": [8, 8]}
+    save_weights(build_model("temporal-unet", **config), tmp_path / "m.safetensors", "temporal-unet",
+                 config, {"note": "x"})
+    assert written == [tmp_path / "m.safetensors", tmp_path / "m.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]

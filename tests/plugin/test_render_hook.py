@@ -6,6 +6,7 @@ import pytest
 
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.render_hook import (
+    PER_FRAME_RADIUS,
     HookSettings,
     _default_job_path,
     frame_list,
@@ -16,6 +17,7 @@ from vfxdenoise.plugin.render_hook import (
     ready_after_frame,
     request_for,
 )
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def test_frame_specs_of_rop_ranges():
@@ -46,9 +48,9 @@ def test_the_first_frames_wait_for_the_frames_their_windows_reach_ahead():
 
 
 def test_requests_replace_earlier_outputs_and_carry_the_settings():
-    settings = HookSettings(device="cpu", model="fast", temporal_radius=1, output_pattern="/o/x.####.exr",
-                            aovs=("RGBA_key",), compression="zips", motion_vectors="next",
-                            radiance_aovs=("glint",), motion_scale=2.0)
+    settings = HookSettings(output_pattern="/o/x.####.exr", options=SeqOptions(
+        device="cpu", model="fast", temporal_radius=1, aovs=("RGBA_key",), compression="zips",
+        motion_vectors="next", radiance_aovs=("glint",), motion_scale=2.0))
     request = request_for("/r/x.####.exr", [1001, 1003], settings)
 
     options = request.options
@@ -69,6 +71,23 @@ def test_a_misspelt_setting_is_named_with_the_settings_there_are():
     with pytest.raises(PluginError, match="unknown setting temporal_raduis; the settings are output_pattern"):
         HookSettings.from_keywords(temporal_raduis=1)
     assert HookSettings.from_keywords(chunk=4).chunk == 4
+    with pytest.raises(PluginError, match="unknown setting context_frames"):  # the render's range
+        HookSettings.from_keywords(context_frames="1-9")
+
+
+def test_hosts_pass_seq_options_and_hook_settings_alike_as_keywords():
+    settings = HookSettings.from_keywords(device="cpu", temporal_radius=1, layers={"albedo": "a"},
+                                          tile=256, output_pattern="/o/x.####.exr", farm="openjd")
+    assert settings == HookSettings(output_pattern="/o/x.####.exr", farm="openjd", options=SeqOptions(
+        device="cpu", temporal_radius=1, layers={"albedo": "a"}, tile=256))
+    with pytest.raises(PluginError, match="device 'gpu' is not one of auto, cpu, cuda"):
+        HookSettings.from_keywords(device="gpu")
+
+
+def test_per_frame_hooks_take_the_shipped_models_radius_unless_given_one():
+    assert per_frame_settings(HookSettings()).options.temporal_radius == PER_FRAME_RADIUS
+    given = HookSettings(options=SeqOptions(temporal_radius=0, model="fast"))
+    assert per_frame_settings(given) == given
 
 
 def test_per_frame_hooks_do_not_write_farm_jobs():

@@ -48,13 +48,14 @@ def test_engine_config_matches_the_request():
     assert default.precision == "auto" and (default.motion_vectors, default.motion_scale) == ("auto", 1)
 
 
-@pytest.mark.parametrize("bad", [{"options": SeqOptions(device="gpu")}, {"existing": "skip"},
-                                 {"options": SeqOptions(temporal_radius=-1)}],
+@pytest.mark.parametrize("bad", [{"options": {"device": "gpu"}}, {"existing": "skip"},
+                                 {"options": {"temporal_radius": -1}}],
                          ids=["device", "existing", "temporal_radius"])
 def test_bad_settings_are_refused_by_name(bad):
-    value = bad.get("existing") or bad["options"].device or bad["options"].temporal_radius
+    value = bad.get("existing") or bad["options"].get("device") or bad["options"]["temporal_radius"]
     with pytest.raises(PluginError, match=str(value)):
-        DenoiseRequest("/r/a.####.exr", **bad)
+        DenoiseRequest("/r/a.####.exr", **{name: SeqOptions(**setting) if name == "options" else setting
+                                           for name, setting in bad.items()})
 
 
 def test_a_sites_model_is_used_only_where_a_request_names_none():

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from vfxdenoise.core.io.atomic import temp_path_beside, write_atomically
+from vfxdenoise.core.io.atomic import (
+    TEMP_NAME_EXTRA,
+    TEMP_SUFFIX,
+    temp_path_beside,
+    temp_target,
+    write_atomically,
+)
 
 
 def test_the_new_content_replaces_the_old_and_no_temp_file_stays(tmp_path):
@@ -54,3 +62,36 @@ def test_two_temp_names_for_one_file_differ_and_hide_beside_it(tmp_path):
     for temp in (first, second):
         assert temp.parent == tmp_path and temp.name.startswith(".model.safetensors.")
         assert temp.suffix == ".tmp"
+
+
+def test_an_output_frames_temp_name_is_visible_and_leads_back_to_the_frame(tmp_path):
+    """The shape the frame lock protocol recognises (`temp_target`), within TEMP_NAME_EXTRA."""
+    frame = tmp_path / "o.0005.exr"
+    temp = temp_path_beside(frame, TEMP_SUFFIX, hidden=False)
+    assert temp.name.startswith(f"o.0005.exr.{os.getpid()}-") and temp.name.endswith(TEMP_SUFFIX)
+    assert temp_target(temp) == frame
+    assert len(temp.name) - len(frame.name) <= TEMP_NAME_EXTRA
+
+
+@pytest.mark.parametrize("name", ["o.0005.exr", "shot.tmp.exr", ".o.0005.exr.1-0badc0de.tmp",
+                                  "o.0005.exr.backup.tmp.exr", ".1234-0badc0de.tmp.exr"])
+def test_names_no_frame_temp_file_has_lead_nowhere(tmp_path, name):
+    assert temp_target(tmp_path / name) is None
+
+
+def test_a_temp_name_keeps_the_extension_it_is_given(tmp_path):
+    """Writers that pick the format from the extension (still images) keep it last."""
+    temp = temp_path_beside(tmp_path / "a.png", ".tmp.png")
+    assert temp.name.startswith(".a.png.") and temp.name.endswith(".tmp.png")
+
+
+def test_a_temp_file_that_cannot_even_be_removed_leaves_the_writes_error(tmp_path):
+    """A name the file system refuses fails the write and the cleanup alike: the write's error
+    goes on, not the cleanup's."""
+    def write(temp):
+        temp.write_text("x")
+
+    with pytest.raises(OSError) as raised:
+        write_atomically(tmp_path / ("x" * 250), write)
+    assert raised.value.__context__ is None
+    assert list(tmp_path.iterdir()) == []

@@ -12,14 +12,14 @@ import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.io import exr
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.exr import (
-    TEMP_SUFFIX,
     ExrImage,
     ExrPart,
     read_exr,
     read_exr_header,
     storage_changes,
-    temp_path_for,
     write_exr,
 )
 
@@ -496,12 +496,19 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path):
     np.testing.assert_array_equal(read_exr(path).get(["R"])[0], as_half(planes("R", seed=2)["R"]))
 
 
-def test_temp_names_are_unique_and_name_their_process(tmp_path):
+def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tmp_path, monkeypatch):
+    """The temp file beside the frame names its process and ends in TEMP_SUFFIX, so that
+    `frame_locks.remove_stale_temp_files` finds it (through `temp_target`) if the run dies."""
+    synced = []
+    real_fsync = exr._fsync
+    monkeypatch.setattr(exr, "_fsync", lambda p, directory=False: (synced.append(p),
+                                                                   real_fsync(p, directory)))
     path = tmp_path / "frame.1001.exr"
-    first, second = temp_path_for(path), temp_path_for(path)
-    assert first != second and first.parent == tmp_path
-    assert first.name.startswith("frame.1001.exr.") and first.name.endswith(TEMP_SUFFIX)
-    assert f".{__import__('os').getpid()}-" in first.name
+    write_exr(path, ExrImage.from_channels(planes("RGB")))
+    temp = synced[0]
+    assert temp.parent == tmp_path and temp.name.endswith(TEMP_SUFFIX)
+    assert temp.name.startswith(f"frame.1001.exr.{__import__('os').getpid()}-")
+    assert temp_target(temp) == path and synced[1] == tmp_path
 
 
 def test_failure_mid_write_keeps_old_file_and_removes_temp(tmp_path):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from vfxdenoise.core.io import frame_locks
-from vfxdenoise.core.io.exr import TEMP_SUFFIX
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX
 from vfxdenoise.core.io.frame_locks import (
     CLOCK_PROBE,
     LOCK_SUFFIX,

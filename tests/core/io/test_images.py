@@ -114,3 +114,18 @@ def test_a_write_the_folder_refuses_is_the_writers_error_not_the_cleanups(tmp_pa
             write_image(tmp_path / "a.png", np.zeros((3, 4, 4), np.float32))
     finally:
         tmp_path.chmod(0o755)
+
+
+def test_each_write_has_its_own_hidden_temp_file_with_the_extension(tmp_path, monkeypatch):
+    """Two writers of one path (threads of one process too) never share a temp file; it hides from
+    dataset listings and keeps the extension the writer picks the format from."""
+    from vfxdenoise.core.io import atomic
+
+    temps = []
+    real = atomic.temp_path_beside
+    monkeypatch.setattr(atomic, "temp_path_beside", lambda *a, **k: temps.append(real(*a, **k)) or temps[-1])
+    for _ in range(2):
+        write_image(tmp_path / "a.png", np.zeros((3, 4, 4), np.float32))
+    assert temps[0] != temps[1]
+    assert all(t.name.startswith(".a.png.") and t.name.endswith(".tmp.png") for t in temps)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
