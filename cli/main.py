@@ -59,9 +59,12 @@ def _terminated(signum: int, frame) -> None:
 
 def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
-    tensors before any is made (`cpu_memory`), and SIGTERM is caught (`_terminated`)."""
+    tensors before any is made (`cpu_memory`), SIGTERM is caught (`_terminated`), and SIGINT
+    interrupts as Ctrl-C does even where the parent left it ignored (a shell's background job, a
+    host application): the host plugins cancel a run with it."""
     keep_freed_memory()
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cli(prog_name="vfxdenoise")
 
 

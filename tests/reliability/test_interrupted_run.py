@@ -96,6 +96,21 @@ def test_a_cancelled_run_ends_its_json_events_saying_so(long_shot, tmp_path, tin
     assert run.returncode == 128 + signal.SIGTERM
 
 
+def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
+    """The host plugins cancel with SIGINT; a process started where SIGINT is ignored (a shell's
+    background job, a host application) inherits that, and ran on to the end of the shot."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
+                                    progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert json.loads(run.stdout.readline())["event"] == "start"
+    run.send_signal(signal.SIGINT)
+    stdout, _ = run.communicate(timeout=120)
+    assert run.returncode != 0 and json.loads(stdout.splitlines()[-1])["event"] == "error"
+    assert len(list(out.glob("o.*.exr"))) < len(long_shot.frames_on_disk())
+
+
 def _limit_file_size():
     """In the child: writes past 4 kB fail with EFBIG, as on a full disk (no SIGXFSZ kill)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
