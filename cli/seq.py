@@ -102,11 +102,11 @@ class _SeqCommand(click.Command):
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
 @click.option("--frames",
               help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 "
-                   "[default: first to last on disk].")
+                   "[default: those of --context-frames, else first to last on disk].")
 @click.option("--context-frames", metavar="FRAMES",
-              help="The only frames read as temporal neighbours, e.g. 1001-1100 (the render's own "
-                   "range), so that frames an older render left beside it are never blended in "
-                   "[default: every frame on disk].")
+              help="The render's own range, e.g. 1001-1100: the frames written when --frames is not "
+                   "given, and the only frames read as temporal neighbours, so that frames an older "
+                   "render left beside it are never blended in [default: every frame on disk].")
 @click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
 @click.option("--temporal-radius", type=int,
               help="Neighbouring frames used on each side [default: the model's].")
