@@ -78,7 +78,7 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
     image.set_attribute(provenance.ATTRIBUTE, made_with.made_from)
     if made_with.motion_vectors:
-        image.set_attribute("vfxdenoise/motion_vectors", made_with.motion_vectors)
+        image.set_attribute(provenance.MOTION_ATTRIBUTE, made_with.motion_vectors)
     if config.compression is not None:
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered

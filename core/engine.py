@@ -323,6 +323,8 @@ def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: Frame
     motion, exposure = (_shot_settings(in_pattern, windows.on_disk, windows.source(frames[0]), config,
                                        radius, summary)
                         if todo else (None, Exposure()))
+    if motion:
+        _warn_of_other_readings(summary, motion.reading)
     threads = host.threads if host else config.threads()
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows.source(t) for t in frames} if host is None or host.keep_images else set()
@@ -374,6 +376,19 @@ def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config
     summary.exposure = exposure.describe()
     summary.storage = storage_changes_of(pattern.path(first), config.compression)
     return motion, exposure
+
+
+def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:
+    """Warn of the frames --resume kept that record another reading of the motion vectors than
+    this run's: it is found from frames spread over those on disk (`motion_vectors.detect`), so
+    it can change as a shot is rendered further, while the kept frames' own inputs did not."""
+    other = [r.frame for r in summary.results if r.status == "skipped"
+             and provenance.recorded_motion(r.path) not in (None, reading)]
+    if other:
+        log.warning("frames %s, kept by --resume, were made reading the motion vectors otherwise than "
+                    "this run does (%s, found from other frames of the shot): run with --overwrite, "
+                    "or give --motion-vectors, for one reading over the shot",
+                    format_frames(other), reading)
 
 
 def _window_of(t: int, windows: _Windows, radius: int, source: FrameSource, config: EngineConfig

@@ -16,6 +16,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr_header
 
 ATTRIBUTE = "vfxdenoise/made_from"
+MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
 _PARTS = {
     "frames": "its input frames changed (rendered again since?)",
     "settings": "it was made with other settings or another model",
@@ -65,6 +66,15 @@ def record(frames: str, settings: str, code: str) -> str:
 
 def settings_digest(settings: str) -> str:
     return _digest([settings.encode()])
+
+
+def recorded_motion(path: Path) -> str | None:
+    """How the output at `path` records its motion vectors were read (None: it records none)."""
+    try:
+        return next((found for spec in read_exr_header(path)
+                     if (found := spec.getattribute(MOTION_ATTRIBUTE)) is not None), None)
+    except VfxDenoiseError:
+        return None
 
 
 def why_not_made_from(path: Path, expected: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from exr_sequences import (
     element_over_transparency,
     store_as_float,
     view_channel,
+    write_sequence,
     write_stereo_sequence,
 )
 
@@ -211,6 +213,22 @@ def test_resume_keeps_what_one_model_made_under_any_spelling_and_redoes_a_retrai
     assert retrained.frames("written") == [1, 2, 3, 4]
     assert all(r.message.startswith("denoised again: it was made with other settings or another model")
                for r in retrained.results)
+
+
+def test_resume_warns_of_kept_frames_made_with_another_motion_reading(tmp_path, tiny_weights, caplog):
+    """The reading is found from frames spread over those on disk: frames rendered since, in
+    another convention, change it for the new frames, not for those kept (their inputs are as
+    they were). The shot would mix two readings: the run says which frames and what to do."""
+    shot = write_sequence(tmp_path / "shot", frames=range(1, 9), height=32, width=48, motion=3.0)
+    out = str(tmp_path / "out" / "d.####.exr")
+    first = denoise_sequence(shot, out, "1-4", config=_config(tiny_weights))
+    assert first.motion_vectors.startswith("previous")
+    write_sequence(tmp_path / "shot", frames=range(9, 31), height=32, width=48, motion=3.0, start=8,
+                   convention="next")
+    with caplog.at_level(logging.WARNING):
+        later = denoise_sequence(shot, out, config=_config(tiny_weights, resume=True))
+    assert later.motion_vectors.startswith("next") and later.frames("skipped") == [1, 2, 3, 4]
+    assert "frames 1-4, kept by --resume, were made reading the motion vectors otherwise" in caplog.text
 
 
 def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tiny_weights):
