@@ -68,26 +68,31 @@ def settings_digest(settings: str) -> str:
     return _digest([settings.encode()])
 
 
-def recorded_motion(path: Path) -> str | None:
-    """How the output at `path` records its motion vectors were read (None: it records none)."""
+def _recorded(path: Path, name: str) -> list[str] | None:
+    """The values the parts of the output at `path` hold for header attribute `name`; None when
+    its header cannot be read."""
     try:
-        return next((found for spec in read_exr_header(path)
-                     if (found := spec.getattribute(MOTION_ATTRIBUTE)) is not None), None)
+        return [found for spec in read_exr_header(path) if (found := spec.getattribute(name)) is not None]
     except VfxDenoiseError:
         return None
+
+
+def recorded_motion(path: Path) -> str | None:
+    """How the output at `path` records its motion vectors were read (None: it records none)."""
+    found = _recorded(path, MOTION_ATTRIBUTE)
+    return found[0] if found else None
 
 
 def why_not_made_from(path: Path, expected: str) -> str:
     """Why the output at `path` was not made from what `expected` (a `record`) describes, for
     --resume: '' when it was. An output whose header cannot be read, or that records nothing
     (another tool's, an older vfxdenoise's, a link to an input), is not known to be."""
-    try:
-        found = {spec.getattribute(ATTRIBUTE) for spec in read_exr_header(path)} - {None}
-    except VfxDenoiseError:
+    found = _recorded(path, ATTRIBUTE)
+    if found is None:
         return "it cannot be read"
     if not found:
         return "it records nothing of what made it (another tool's, or an older vfxdenoise's)"
     ours = dict(part.split("=", 1) for part in expected.split())
-    theirs = dict(part.split("=", 1) for part in next(iter(found)).split() if "=" in part)
+    theirs = dict(part.split("=", 1) for part in found[0].split() if "=" in part)
     changed = [reason for part, reason in _PARTS.items() if theirs.get(part) != ours[part]]
     return "; ".join(changed)

@@ -36,8 +36,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         return None
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
-    source = FrameSource(pattern, config.layers, (), threads=2, keep_images=set(),
-                         device=torch.device("cpu"), quiet=True, views=config.views)
+    source = _probe(pattern, config, threads=2)
 
     def pairs():  # one pair in memory at a time
         for earlier, later in detection_pairs(on_disk):
@@ -67,8 +66,7 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     if config.exposure is not None:
         return Exposure(config.exposure)
     frames = _first_window(pattern, on_disk, config, radius)
-    source = FrameSource(pattern, config.layers, (), threads=len(frames) or 1, keep_images=set(),
-                         device=torch.device("cpu"), quiet=True, views=config.views)
+    source = _probe(pattern, config, threads=len(frames) or 1)
     lights = []
     try:
         source.prefetch(frames)  # read side by side: a window's frames, held briefly
@@ -85,6 +83,13 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     finally:
         source.close()
     return shot_exposure(lights)
+
+
+def _probe(pattern: FramePattern, config: EngineConfig, threads: int) -> FrameSource:
+    """A reader of the shot's frames to decide from: their features on the CPU, no layers beside
+    the beauty, no EXR kept, no warnings (the run reads these frames again and reports them)."""
+    return FrameSource(pattern, config.layers, (), threads=threads, keep_images=set(),
+                       device=torch.device("cpu"), quiet=True, views=config.views)
 
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
