@@ -7,6 +7,7 @@ import json
 import resource
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,6 +95,34 @@ def test_a_cancelled_run_ends_its_json_events_saying_so(long_shot, tmp_path, tin
     assert "run again with --resume" in events[-1]["message"] and "error: cancelled" in stderr
     assert all(Path(event["path"]).is_file() for event in events if event["event"] == "frame")
     assert run.returncode == 128 + signal.SIGTERM
+
+
+_STUCK_ON_THE_WAY_OUT = """
+import signal, sys, threading
+from vfxdenoise.cli import main
+main.CANCEL_GRACE_SECONDS = 1.0
+signal.signal(signal.SIGTERM, main._terminated)
+print("ready", flush=True)
+try:
+    threading.Event().wait(60)
+except SystemExit:
+    threading.Event().wait(60)  # an unwind that does not end
+"""
+
+
+def test_a_cancel_whose_unwind_hangs_still_ends_and_says_where(tmp_path):
+    """A farm task must end when cancelled: a process still running CANCEL_GRACE_SECONDS after
+    SIGTERM exits with the cancel's status, each thread's stack on stderr."""
+    run = subprocess.Popen([sys.executable, "-c", _STUCK_ON_THE_WAY_OUT], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    assert run.stdout.readline() == "ready\n"
+    started = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    assert 1.0 <= time.monotonic() - started < 30
+    assert "error: still running 1 s after the cancel" in stderr
+    assert 'File "<string>", line 10 in <module>' in stderr  # where the main thread hung
 
 
 def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
