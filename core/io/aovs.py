@@ -261,6 +261,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
         else:
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
         if feature == "beauty" and mapping["beauty"] is not None:
+            _refuse_ids("--beauty", overrides.get("beauty", "R,G,B"), mapping["beauty"], where, data)
             view_layer = _view_layer(mapping["beauty"])
         if feature == "beauty" and mapping["beauty"] is None:
             raise ChannelError(
@@ -291,12 +292,18 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if taken:
             raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
-        if set(picked) & set(data):
-            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} holds IDs, not light (a "
-                               "Cryptomatte layer, or stored as uint), which denoising would "
-                               "corrupt; name light layers only")
+        _refuse_ids("--aov", name, picked, where, data)
         found[name] = picked
     return tuple(found.items())
+
+
+def _refuse_ids(option: str, name: str, picked: Sequence[str], where: str, data: Collection[str]
+                ) -> None:
+    """ChannelError if a layer to denoise (`option name`) holds IDs (`data`) rather than light."""
+    if set(picked) & set(data):
+        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} holds IDs, not light (a "
+                           "Cryptomatte layer, or stored as uint), which denoising would "
+                           "corrupt; name light layers only")
 
 
 def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:

@@ -166,6 +166,14 @@ def test_layers_holding_ids_are_never_denoised_as_light(prefix):
         resolve_views([spec], aovs=["*Crypto*"])
 
 
+@pytest.mark.parametrize("layer", ["CryptoObject00", "objid"])
+def test_a_beauty_named_among_layers_holding_ids_is_refused_as_an_aov_is(layer):
+    """`--beauty CryptoObject00` denoised a Cryptomatte's IDs and coverage as light, and wrote
+    them back altered; `--aov` refused the same layer."""
+    with pytest.raises(ChannelError, match=rf"--beauty {layer}: .* holds IDs, not light"):
+        resolve_views([_with_ids()], overrides={"beauty": layer})
+
+
 def test_a_cryptomatte_named_with_digits_keeps_its_preview_out_too():
     spec = _spec(EYE + ["crypto01.R", "crypto01.G", "crypto01.B", "crypto0100.R", "crypto0100.G",
                         "crypto0100.B", "crypto0100.A"], **{"cryptomatte/3ae2c1b/name": "crypto01"})
