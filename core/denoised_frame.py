@@ -73,6 +73,7 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
             image.set(channels, result, window)
         if view == next(iter(views)):
             image.redraw_previews(results[0])
+    image.forget_pixel_digests()
     image.set_attribute("vfxdenoise/version", __version__)
     image.set_attribute("vfxdenoise/model", made_with.model)
     image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))

@@ -40,6 +40,9 @@ PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
 _FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount", "oiio:miplevels")
+# What `maketx` records of the pixels it wrote, false once they are denoised.
+PIXEL_DIGEST_ATTRIBUTES = ("oiio:SHA-1", "oiio:AverageColor", "oiio:ConstantColor",
+                           "oiio:ConstantAlpha")
 # What an output may be switched to (`seq --compression`): the lossless compressions only, so data
 # channels (depth, motion, cryptomatte IDs) stay exact. zstd needs OpenEXR 3.5 or later to read.
 OUTPUT_COMPRESSIONS = {"none": OpenEXR.NO_COMPRESSION, "rle": OpenEXR.RLE_COMPRESSION,
@@ -146,15 +149,23 @@ class ExrPart:
         def edit(spec: oiio.ImageSpec) -> None:
             spec.attribute("compression", name)
             spec.erase_attribute("openexr:dwaCompressionLevel")
-        self._edit_header(edit, {"compression": OUTPUT_COMPRESSIONS[name]})
+        self._edit_header(edit, {"compression": OUTPUT_COMPRESSIONS[name]},
+                          erased=("dwaCompressionLevel",))
 
-    def _edit_header(self, edit, native: dict) -> None:
-        """`edit` the spec, and make the same change (`native`) to the OpenEXR header kept for
-        writing, where that header still describes the spec."""
+    def erase_attributes(self, names: Sequence[str]) -> None:
+        """Leave header attributes `names` (as OpenEXR names them) out of what is written."""
+        def edit(spec: oiio.ImageSpec) -> None:
+            for name in names:
+                spec.erase_attribute(name)
+        self._edit_header(edit, {}, erased=names)
+
+    def _edit_header(self, edit, native: dict, erased: Sequence[str] = ()) -> None:
+        """`edit` the spec, and make the same change (`native` set, `erased` left out) to the
+        OpenEXR header kept for writing, where that header still describes the spec."""
         header = self.native_header()
         edit(self.spec)
         if header is not None:
-            self.exr_header = {**header, **native}
+            self.exr_header = {k: v for k, v in {**header, **native}.items() if k not in erased}
             self.spec_seen = self.spec.serialize("xml")
 
     @property
@@ -325,6 +336,13 @@ class ExrImage:
             raise ValueError(f"compression '{name}' is not one of {', '.join(OUTPUT_COMPRESSIONS)}")
         for part in self.parts:
             part.set_compression(name)
+
+    def forget_pixel_digests(self) -> None:
+        """Leave out the attributes that describe pixels this image no longer holds (a `maketx`
+        input's SHA-1 and average colour: a texture cache keyed on the SHA-1 would take the
+        output for the noisy image)."""
+        for part in self.parts:
+            part.erase_attributes(PIXEL_DIGEST_ATTRIBUTES)
 
     def redraw_previews(self, rgb: np.ndarray) -> None:
         """Redraw the preview image (the thumbnail OpenEXR keeps in a part's header, which file

@@ -1057,3 +1057,16 @@ def test_a_renders_preview_thumbnail_shows_the_denoised_frame(sequence_factory, 
     with OpenEXR.File(str(summary.output_pattern.path(2)), header_only=True) as out:
         redrawn = out.header()["preview"].pixels
     assert redrawn.shape == (4, 6) and (redrawn["a"] == 255).all() and redrawn["g"].max() > 0
+
+
+def test_the_digests_maketx_recorded_of_the_noisy_pixels_are_left_out(sequence_factory, tiny_weights):
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    for frame in range(1, 4):
+        exr = OpenEXR.File(str(pattern.path(frame)), separate_channels=True)
+        exr.header().update({"oiio:SHA-1": "3f786850e387550fdab836ed7e6dc881de23001b",
+                             "oiio:AverageColor": "0.1,0.1,0.1", "shot": "sh020"})
+        exr.write(str(pattern.path(frame)))
+    summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
+    with OpenEXR.File(str(summary.output_pattern.path(2)), header_only=True) as out:
+        assert not {"oiio:SHA-1", "oiio:AverageColor"} & set(out.header())
+        assert out.header()["shot"] == "sh020"

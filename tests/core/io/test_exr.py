@@ -205,6 +205,40 @@ def test_set_compression_switches_every_part_and_keeps_the_values(mixed, tmp_pat
         np.testing.assert_array_equal(out.get([name]), source.get([name]), err_msg=name)
 
 
+def test_a_dwa_input_switched_to_another_compression_keeps_no_dwa_level(tmp_path):
+    """The OpenEXR header kept for writing still carried `dwaCompressionLevel: 200` under
+    `compression: piz`."""
+    write_exr(tmp_path / "in.exr", ExrImage.from_channels(planes("RGB"), compression="dwaa:200"))
+    image = read_exr(tmp_path / "in.exr")
+    assert image.parts[0].native_header() is not None
+    image.set_compression("piz")
+    write_exr(tmp_path / "out.exr", image)
+    with OpenEXR.File(str(tmp_path / "out.exr")) as out:
+        assert out.header()["compression"] == OpenEXR.PIZ_COMPRESSION
+        assert "dwaCompressionLevel" not in out.header()
+
+
+def test_pixel_digests_are_forgotten_and_the_rest_of_the_header_kept(tmp_path):
+    """`maketx` records the SHA-1 and average colour of the pixels it wrote; a denoised output
+    carrying them would pass for the noisy image in a texture cache."""
+    spec = oiio.ImageSpec(W, H, 3, oiio.HALF)
+    for name, value in (("oiio:SHA-1", "3f786850e387550fdab836ed7e6dc881de23001b"),
+                        ("oiio:AverageColor", "0.5,0.5,0.5"), ("shot", "sq010_sh020")):
+        spec.attribute(name, value)
+    out = oiio.ImageOutput.create(str(tmp_path / "in.exr"))
+    assert out.open(str(tmp_path / "in.exr"), spec)
+    assert out.write_image(np.ones((H, W, 3), np.float32))
+    out.close()
+    image = read_exr(tmp_path / "in.exr")
+    assert image.parts[0].native_header() is not None
+    image.forget_pixel_digests()
+    write_exr(tmp_path / "out.exr", image)
+    with OpenEXR.File(str(tmp_path / "out.exr")) as written:
+        header = written.header()
+        assert not set(header) & {"oiio:SHA-1", "oiio:AverageColor"}
+        assert header["shot"] == "sq010_sh020"
+
+
 def test_set_compression_refuses_lossy_and_unknown_names(mixed):
     image = read_exr(mixed[0])
     for name in ("dwab", "pxr24", "lzw"):
