@@ -17,7 +17,8 @@ headers edited other than through `ExrImage` take the OpenImageIO path.
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
 They round-trip exactly up to 2**24 there; OpenImageIO's Python API passes pixels through float32,
-so larger IDs lose their low bits (files OpenEXR decodes keep them exact).
+so a file on that path holding larger IDs is refused (files OpenEXR decodes keep them exact). It
+cannot write a file mixing tiled and scanline parts either: such a file is written as scanlines.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
+_FLOAT32_EXACT = 2**24  # the largest of the integers float32 holds all of
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
 _FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount", "oiio:miplevels")
 # What `maketx` records of the pixels it wrote, false once they are denoised.
@@ -592,8 +594,10 @@ def read_exr_header(path: str | Path) -> list[oiio.ImageSpec]:
         handle.close()
 
 
-def _read_part(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: Path) -> np.ndarray:
-    """Pixels of one part as (H, W, C) float32; uint channels hold their integer values."""
+def _read_part(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: Path,
+               why: str) -> np.ndarray:
+    """Pixels of one part as (H, W, C) float32; uint channels hold their integer values. ExrError
+    for IDs float32 cannot hold: this path (taken `why`) would write them altered."""
     def failed(what: str) -> ExrError:
         reason = _one_line(_error_of(handle) or "read failed")
         return ExrError(f"{path}: damaged or truncated EXR ({what}: {reason}); "
@@ -609,8 +613,20 @@ def _read_part(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: 
         if ints is None or handle.has_error:
             raise failed(f"part {index}, uint channels")
         ints = np.asarray(ints).reshape(spec.height, spec.width, spec.nchannels)
+        _refuse_inexact_ids(ints, uints, spec, path, why)
         pixels[:, :, uints] = ints[:, :, uints]
     return pixels
+
+
+def _refuse_inexact_ids(ints: np.ndarray, uints: list[int], spec: oiio.ImageSpec, path: Path,
+                        why: str) -> None:
+    """ExrError naming the first uint channel holding a value above 2**24 (float32's exact range)."""
+    for c in uints:
+        if ints[:, :, c].max(initial=0) > _FLOAT32_EXACT:
+            raise ExrError(
+                f"{path}: uint channel '{spec.channelnames[c]}' holds IDs above 2^24, which "
+                f"OpenImageIO would write back altered; it reads this file because {why}. "
+                "Render the file so that OpenEXR reads it, or its IDs into a file of their own")
 
 
 def read_exr(path: str | Path) -> ExrImage:
@@ -619,10 +635,12 @@ def read_exr(path: str | Path) -> ExrImage:
     handle = _open(path)
     try:
         specs = _specs(handle, path)
-        decodable, headers = _openexr_layout(path, len(specs))
-        parts = _decode_native(path, specs, headers) if decodable else None
+        why, headers = _openexr_layout(path, len(specs))
+        parts = None if why else _decode_native(path, specs, headers)
         if parts is None:
-            parts = [ExrPart(spec, _read_part(handle, i, spec, path)) for i, spec in enumerate(specs)]
+            why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
+            parts = [ExrPart(spec, _read_part(handle, i, spec, path, why))
+                     for i, spec in enumerate(specs)]
             for part, header in zip(parts, headers):
                 if header is not None:
                     part.exr_header, part.spec_seen = header, part.spec.serialize("xml")
@@ -654,16 +672,18 @@ def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict |
     return parts
 
 
-def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
-    """Whether OpenEXR can decode every part (scanline or tiled, channels at full resolution), and
-    each part's header as OpenEXR reads it, to write the part back with (a tiled one as one level:
-    `_one_level`). None for a part it cannot write."""
+def _openexr_layout(path: Path, count: int) -> tuple[str, list[dict | None]]:
+    """Why OpenEXR cannot decode every part ('' when it can: scanline or tiled, channels at full
+    resolution), and each part's header as OpenEXR reads it, to write the part back with (a tiled
+    one as one level: `_one_level`). None for a part it cannot write."""
     try:
         parts = OpenEXR.File(str(path), header_only=True).parts
-    except Exception:  # OpenImageIO read it; OpenImageIO will write it
-        return False, [None] * count
+    except UnicodeDecodeError:  # OpenImageIO read it; OpenImageIO will write it
+        return "a string in its header is not UTF-8, which OpenEXR's Python module needs", [None] * count
+    except Exception as exc:
+        return f"OpenEXR's Python module cannot read its header ({_one_line(str(exc))})", [None] * count
     if len(parts) != count:
-        return False, [None] * count
+        return "OpenEXR's Python module reads another number of parts", [None] * count
     decodable, headers = True, []
     for part in parts:
         header = dict(part.header)
@@ -676,7 +696,7 @@ def _openexr_layout(path: Path, count: int) -> tuple[bool, list[dict | None]]:
         if tiled:
             header["tiles"] = _one_level(header["tiles"])
         headers.append(header if full and (scanline or tiled) else None)
-    return decodable, headers
+    return "" if decodable else "it has subsampled channels or deep parts", headers
 
 
 def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
@@ -727,6 +747,10 @@ def _output_pixels(part: ExrPart, path: Path, index: int) -> np.ndarray:
 
 def _write_parts(handle: oiio.ImageOutput, target: Path, image: ExrImage, path: Path) -> None:
     specs = [_output_spec(part) for part in image.parts]
+    if len({spec.tile_width > 0 for spec in specs}) > 1:  # OpenImageIO writes one kind per file
+        for spec in specs:
+            spec.tile_width = spec.tile_height = 0
+            spec.erase_attribute("openexr:levelmode")
     buffers = [_output_pixels(part, path, i) for i, part in enumerate(image.parts)]
     opened = handle.open(str(target), specs) if len(specs) > 1 else handle.open(str(target), specs[0])
     if not opened:

@@ -654,6 +654,48 @@ def test_a_preview_is_redrawn_from_the_new_pixels_keeping_its_size_and_alpha(tmp
     assert {int(v) for c in "rgb" for v in np.unique(redrawn[c])} == {84}
 
 
+def _with_latin1_artist(path, parts: list) -> None:
+    """Write `parts` (OpenEXR.Part) with an `artist` in Latin-1, as some Windows applications
+    write header strings: OpenEXR's Python module cannot read such a header, OpenImageIO can."""
+    for part in parts:
+        part.header["artist"] = "JXrg"
+    OpenEXR.File(parts).write(str(path))
+    path.write_bytes(path.read_bytes().replace(b"JXrg", "J\u00f6rg".encode("latin-1")))
+    with pytest.raises(UnicodeDecodeError):
+        OpenEXR.File(str(path), header_only=True)
+
+
+def test_ids_openimageio_would_alter_are_refused_naming_the_channel_and_why(tmp_path):
+    """A header OpenEXR cannot read sends the file through OpenImageIO's float32 path, which wrote
+    3029 of 3072 hashed IDs back altered without a word."""
+    ids = np.random.default_rng(1).integers(2**24, 2**32, (H, W), dtype=np.uint32)
+    path = tmp_path / "render.1001.exr"
+    _with_latin1_artist(path, [OpenEXR.Part({}, {"R": np.ones((H, W), np.float16), "id": ids})])
+    with pytest.raises(ExrError, match=r"render.1001.exr: uint channel 'id' holds IDs above 2\^24.*"
+                                       r"a string in its header is not UTF-8"):
+        read_exr(path)
+
+
+def test_a_file_mixing_tiled_and_scanline_parts_is_written_through_openimageio(tmp_path):
+    """OpenImageIO writes one kind of part per file and refused to append the other: such a file
+    on its path is written as scanlines, every part's pixels and IDs below 2^24 as they were."""
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize = tiles.ySize = 16
+    rgb = planes("RGB")
+    spec = {"R": planes("R", seed=1)["R"], "id": np.arange(H * W, dtype=np.uint32).reshape(H, W)}
+    path = tmp_path / "render.1001.exr"
+    _with_latin1_artist(path, [OpenEXR.Part({}, {k: v.astype(np.float16) for k, v in rgb.items()}, "rgba"),
+                               OpenEXR.Part({"type": OpenEXR.tiledimage, "tiles": tiles},
+                                            {"R": spec["R"].astype(np.float32), "id": spec["id"]}, "spec")])
+    image = read_exr(path)
+    write_exr(tmp_path / "out.exr", image)
+    out = read_exr(tmp_path / "out.exr")
+    assert [p.spec.tile_width for p in out.parts] == [0, 0]
+    assert out.parts[0].spec.get_string_attribute("artist") == "J\udcf6rg"  # its bytes kept
+    for name in image.channel_names:
+        np.testing.assert_array_equal(out.get([name]), image.get([name]), err_msg=name)
+
+
 def test_a_luminance_chroma_file_is_refused_as_such_not_as_damaged(tmp_path):
     """Y with RY and BY at half resolution, as OpenEXR's RGBA interface writes YCA: a valid file
     that re-rendering would not change; the message said to re-render or re-copy it."""
