@@ -5,6 +5,8 @@ temporal radius K, frame t needs frames t-K..t+K on disk (near the range's start
 `window_reach`), so a per-frame hook denoises frame t once the last frame of its window is
 rendered, and the post-render hook finishes the last K frames. Only the render's own range is
 temporal context (`--context-frames`): frames an older render left beside it are never read.
+Windows hold consecutive frames only (`window_frames`, as the engine plans them): a range rendered
+on twos is denoised frame by frame, which `lone_frames_note` says.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from vfxdenoise.core.temporal_window import window_reach
+from vfxdenoise.core.temporal_window import window_frames
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
@@ -23,6 +25,9 @@ from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 PER_FRAME_RADIUS = 2  # the shipped model's temporal radius; per-frame hooks need it up front
+# A frame denoised without neighbours against the full window, on the held-out test set at
+# 4 spp: 32.9 against 35.4 dB (README, `--temporal-radius`; benchmarks/lone_frames.py).
+LONE_FRAME_LOSS_DB = 2.5
 
 
 @dataclass(frozen=True)
@@ -77,23 +82,47 @@ def frame_list(start: int, end: int, step: int = 1) -> list[int]:
 
 
 def frame_spec(frames: list[int]) -> str:
-    """A `--frames` spec for an evenly stepped list: '1001-1010', '1001-1009x2', '1001'."""
+    """A `--frames` spec: '1001-1010', '1001-1009x2' (evenly stepped), '1001', or runs of
+    consecutive frames joined by commas for any other set ('1001-1003,1005')."""
+    frames = sorted(set(frames))
     if len(frames) == 1:
         return str(frames[0])
-    step = frames[1] - frames[0]
-    suffix = f"x{step}" if step != 1 else ""
-    return f"{frames[0]}-{frames[-1]}{suffix}"
+    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
+    if len(steps) == 1:
+        step = steps.pop()
+        return f"{frames[0]}-{frames[-1]}" + (f"x{step}" if step != 1 else "")
+    return ",".join(frame_spec(run) for run in _consecutive_runs(frames))
+
+
+def _consecutive_runs(frames: list[int]) -> list[list[int]]:
+    """Sorted frames split where one is not the next after the one before."""
+    runs: list[list[int]] = []
+    for frame in frames:
+        if runs and frame == runs[-1][-1] + 1:
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+    return runs
+
+
+def window_end(frames: list[int], t: int, radius: int) -> int:
+    """The last frame frame t's window reads when `frames` are the render's frames: the engine's
+    own window (`window_frames`), which takes consecutive frames only and stops at a gap, so a
+    frame of a range rendered on twos is its own whole window."""
+    return t + max(window_frames(t, radius, {frame: frame for frame in frames}))
 
 
 def ready_after_frame(frames: list[int], rendered: int, radius: int) -> list[int]:
     """Frames whose whole temporal window exists once `rendered` (one of `frames`) is written:
-    those whose window ends there (the first frames' windows reach up to 2 x radius ahead), but
-    not the last `radius` frames, which `left_after_render` leaves to the post-render hook."""
+    those whose window ends there (the first frames' windows reach up to 2 x radius ahead; a
+    frame with no consecutive neighbour, as on twos, is ready as soon as it is written), but not
+    those `left_after_render` leaves to the post-render hook."""
     if rendered not in frames:
         return []
-    index, last = frames.index(rendered), len(frames) - 1
-    return [frames[i] for i in range(max(0, index - 2 * radius), min(index + 1, len(frames) - radius))
-            if i + window_reach(radius, i, last - i)[1] == index]
+    index = frames.index(rendered)
+    left = set(_left_at_end(frames, radius))
+    return [t for t in frames[max(0, index - 2 * radius):index + 1]
+            if t not in left and window_end(frames, t, radius) == rendered]
 
 
 def incomplete_render(pattern: str, frames: list[int]) -> str | None:
@@ -110,9 +139,61 @@ def incomplete_render(pattern: str, frames: list[int]) -> str | None:
             "writes one)")
 
 
-def left_after_render(frames: list[int], radius: int) -> list[int]:
-    """Frames a per-frame hook has not denoised by the end of the render: the last `radius`."""
-    return frames[max(len(frames) - radius, 0):] if radius else []
+def left_after_render(frames: list[int], radius: int, rendered: list[int] | None = None) -> list[int]:
+    """Frames a per-frame hook planning `frames` has not denoised by the end of a render that
+    wrote `rendered` (default: all of `frames`). For the whole range: the last `radius` frames
+    whose windows end at the last frame. A render that wrote only the first frames of `frames`
+    leaves those whose windows were to end past them; one that wrote other frames (the per-frame
+    hook denoised none of them) leaves all it wrote."""
+    if rendered is None or list(rendered) == frames:
+        return _left_at_end(frames, radius)
+    if list(rendered) != frames[:len(rendered)]:
+        return list(rendered)
+    done = {t for frame in rendered for t in ready_after_frame(frames, frame, radius)}
+    return [frame for frame in rendered if frame not in done]
+
+
+def _left_at_end(frames: list[int], radius: int) -> list[int]:
+    """Of the last `radius` frames, those whose windows end at the last frame (all of them in a
+    range of consecutive frames; only the last one on twos)."""
+    tail = frames[max(len(frames) - radius, 0):] if radius else []
+    return [t for t in tail if window_end(frames, t, radius) == frames[-1]]
+
+
+def lone_frames_note(frames: list[int], radius: int | None) -> str | None:
+    """Why frames of a render will be denoised without temporal neighbours, for the artist: the
+    engine's windows take consecutive frames only, so a range rendered on twos (or a frame with
+    no rendered frame beside it) gets none, and comes out about 2.5 dB worse than with its
+    window. None when every frame has a neighbour, or when radius 0 asks for frame by frame."""
+    if radius == 0 or len(frames) < 2:
+        return None
+    present = set(frames)
+    lone = [frame for frame in frames if frame - 1 not in present and frame + 1 not in present]
+    if not lone:
+        return None
+    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
+    what = (f"frames {frame_spec(frames)} are rendered with a frame step of {steps.pop()}"
+            if len(steps) == 1 else f"frame(s) {frame_spec(lone)} have no rendered frame beside them")
+    alone = "each frame is denoised on its own" if len(lone) == len(frames) else "they are denoised alone"
+    return (f"{what}: the denoiser's temporal windows take consecutive frames only, so {alone}"
+            f", without neighbours (about {LONE_FRAME_LOSS_DB:g} dB worse than with them). Render "
+            "every frame (step 1) for temporal denoising, or pass temporal_radius=0 "
+            "to denoise frame by frame without this warning")
+
+
+def pattern_from_paths(paths: dict[int, str]) -> str | None:
+    """The frame pattern (one `#` per digit) that gives each of `paths` (frame -> the file a host
+    writes at that frame, at least two frames), when the files differ only by a run of digits
+    that is the frame number; None otherwise. For host outputs held in expressions, whose text
+    names no frame variable but whose value holds the frame."""
+    (first, path), *others = sorted(paths.items())
+    for match in re.finditer(r"\d+", path):
+        if int(match.group()) != first:
+            continue
+        candidate = path[:match.start()] + "#" * len(match.group()) + path[match.end():]
+        if all(frame_path(candidate, frame) == other for frame, other in others):
+            return candidate
+    return None
 
 
 def request_for(input_pattern: str, frames: list[int], settings: HookSettings,

@@ -1,15 +1,20 @@
 """Houdini ROP hooks: denoise what a Karma, Mantra, Arnold, Redshift or USD Render ROP just rendered.
 
-Only Houdini translation lives here (which parm holds the output image, the ROP's frame range,
-progress and errors in Houdini's UI); turning `$F4` into `####`, building the request, running
-the denoiser or writing a farm job are `vfxdenoise.plugin`'s. The shelf tool calls
-`install_on_selected()`, which makes every selected ROP run `post_render(hou.pwd())` when it ends.
+Only Houdini translation lives here (which parm holds the output image, which frames the render
+wrote, progress and errors in Houdini's UI); turning `$F4` into `####`, planning windows, building
+the request, running the denoiser or writing a farm job are `vfxdenoise.plugin`'s. The shelf tool
+calls `install_on_selected()`, which adds three calls to each selected ROP's scripts, beside what is
+there: `render_started` (Pre-Render) starts a record of the frames this render writes, on the node
+for this session only (cached user data), `frame_rendered` (Post-Frame) adds each frame to it, and
+`post_render` (Post-Render) denoises those frames. A farm task rendering one chunk of the ROP's
+range (`rop.render(frame_range=...)`) then denoises its chunk, not the whole range.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import site
 import sys
 
@@ -20,13 +25,16 @@ if os.environ.get("VFXDENOISE_SITE"):  # the install holding vfxdenoise, appende
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError  # noqa: E402
-from vfxdenoise.plugin.host_paths import frame_pattern  # noqa: E402
+from vfxdenoise.plugin.host_paths import frame_path, frame_pattern  # noqa: E402
 from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
     denoise_render,
     frame_list,
+    frame_spec,
     incomplete_render,
     left_after_render,
+    lone_frames_note,
+    pattern_from_paths,
     per_frame_settings,
     ready_after_frame,
     request_for,
@@ -35,87 +43,262 @@ from vfxdenoise.plugin.runner import Progress, RunnerConfig  # noqa: E402
 
 # Output image parm of each renderer's ROP: Karma, Mantra, Arnold, Redshift, USD Render.
 OUTPUT_PARMS = ("picture", "vm_picture", "ar_picture", "RS_outputFileNamePrefix", "outputimage")
-POST_RENDER_SCRIPT = "import vfxdenoise_houdini\nvfxdenoise_houdini.post_render(hou.pwd())\n"
 CURRENT_FRAME_ONLY = 0  # trange menu: 0 current frame, 1 frame range, 2 frame range (strict)
+# Script slot (Scripts tab) -> its label, the call the shelf tool adds there, and what finds a
+# vfxdenoise call already there (kept as it is, with its arguments). post_frame records the frame
+# as frame_rendered does, so a per-frame hook's slot needs no second call.
+HOOK_CALLS = {  # (a call in a comment is not one)
+    "prerender": ("Pre-Render Script", "vfxdenoise_houdini.render_started(hou.pwd())",
+                  r"(?m)^[^#\n]*vfxdenoise_houdini\.render_started\("),
+    "postframe": ("Post-Frame Script", "vfxdenoise_houdini.frame_rendered(hou.pwd(), hou.frame())",
+                  r"(?m)^[^#\n]*vfxdenoise_houdini\.(frame_rendered|post_frame)\("),
+    "postrender": ("Post-Render Script", "vfxdenoise_houdini.post_render(hou.pwd())",
+                   r"(?m)^[^#\n]*vfxdenoise_houdini\.post_render\("),
+}
+_OUR_LINE = re.compile(r"\s*(import vfxdenoise_houdini|vfxdenoise_houdini\.\w+\(.*\))\s*")
+# The frames the current render wrote, as the node's cached user data: kept for this session
+# only, never saved with the .hip (https://www.sidefx.com/docs/houdini/hom/nodeuserdata.html).
+RENDER_RECORD = "vfxdenoise_rendered_frames"
 
 
 def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
-    """Denoise the frames `rop` rendered (its output image, its frame range); return the denoised
+    """Denoise the frames this render of `rop` wrote (its output image); return the denoised
     pattern, or the farm job written with farm='openjd'/'opencue'. Keyword arguments are
     `HookSettings.from_keywords`' (output_pattern, farm, farm_dir, chunk, and the `seq` options:
     device, model, temporal_radius, layers, aovs, radiance_aovs, compression, motion_vectors,
     motion_scale...).
-    With after_post_frame=True only the last frames that `post_frame` could not do are denoised.
-    When frames of the range are not on disk (a farm rendering the ROP in chunks runs this after
-    each chunk) nothing is denoised, with a warning: a frame whose neighbours are yet to be
-    rendered would be denoised without them, and again by the next chunk."""
+    The frames are those `render_started` and `frame_rendered` recorded; frames of the ROP's range
+    this render did not write (an earlier render's, another farm chunk's) are named in a warning,
+    and neither denoised nor read as neighbours. Without a record (a hook installed before the
+    record, or a call by hand) they are the ROP's frame range.
+    With after_post_frame=True only the frames that `post_frame` could not do are denoised.
+    When frames to denoise are not on disk nothing is denoised, with a warning."""
     with _reported(rop):
         hook = HookSettings.from_keywords(**settings)
         hook = per_frame_settings(hook) if after_post_frame else hook
-        rendered = rop_frames(rop)
-        pattern = output_pattern(rop, rendered[0])
+        in_range = rop_frames(rop)
+        rendered = _frames_written(rop, in_range)
+        pattern = output_pattern(rop, rendered[0], rendered[-1])
         incomplete = incomplete_render(pattern, rendered)
         if incomplete:
             _warn(rop, incomplete)
             return None
-        frames = left_after_render(rendered, hook.options.temporal_radius) if after_post_frame else rendered
+        lone = lone_frames_note(rendered, hook.options.temporal_radius)
+        if lone:
+            _warn(rop, lone)
+        frames = (left_after_render(in_range, hook.options.temporal_radius, rendered)
+                  if after_post_frame else rendered)
         return _denoise(rop, pattern, frames, rendered, hook) if frames else None
 
 
 def post_frame(rop, frame: float | None = None, **settings) -> str | None:
     """Per-frame hook: when `frame` is rendered, denoise the frames whose temporal windows it
-    completes; pair it with post_render(rop, after_post_frame=True) for the last K frames."""
+    completes; pair it with post_render(rop, after_post_frame=True) for the last K frames.
+    It plans over the ROP's range: a render of other frames (a farm chunk that does not start the
+    range) is left whole to the post-render call."""
     with _reported(rop):
         hook = per_frame_settings(HookSettings.from_keywords(**settings))
-        rendered = rop_frames(rop)
         frame = int(round(hou.frame() if frame is None else frame))
+        _record_frame(rop, frame)
+        rendered = rop_frames(rop)
+        recorded = rop.cachedUserData(RENDER_RECORD)
+        if recorded is not None and list(recorded) != rendered[:len(recorded)]:
+            return None
         ready = ready_after_frame(rendered, frame, hook.options.temporal_radius)
         if not ready:
             return None
         # The frames rendered so far: the windows of `ready` end here, and the frames after it on
         # disk may be an older render's, which motion-vector detection must not read either.
         so_far = rendered[:rendered.index(frame) + 1]
-        return _denoise(rop, output_pattern(rop, frame), ready, so_far, hook)
+        return _denoise(rop, output_pattern(rop, so_far[0], frame), ready, so_far, hook)
+
+
+def render_started(rop) -> None:
+    """Pre-render script: start the record of the frames this render of `rop` writes, replacing
+    any an earlier (perhaps interrupted) render left."""
+    with _reported(rop):
+        rop.setCachedUserData(RENDER_RECORD, ())
+
+
+def frame_rendered(rop, frame: float | None = None) -> None:
+    """Post-frame script: add `frame` (default: the current frame, the one just rendered) to the
+    record `render_started` began; without one (no pre-render call) nothing is recorded."""
+    with _reported(rop):
+        _record_frame(rop, int(round(hou.frame() if frame is None else frame)))
+
+
+def _record_frame(rop, frame: int) -> None:
+    """`frame` added to this render's record, if a pre-render call started one."""
+    record = rop.cachedUserData(RENDER_RECORD)
+    if record is not None:
+        rop.setCachedUserData(RENDER_RECORD, tuple(sorted({*record, frame})))
+
+
+def _frames_written(rop, in_range: list[int]) -> list[int]:
+    """The frames this render wrote, by its record (taken, so the next render starts afresh), with
+    a warning naming the frames of the ROP's range it did not write; the range without a record."""
+    record = rop.cachedUserData(RENDER_RECORD)
+    if record is None:
+        if not _has_our_call(rop, "prerender"):
+            _log(rop, f"denoising the ROP's whole range {frame_spec(in_range)}: the frames this render "
+                      "wrote are not recorded (no vfxdenoise call in its Pre-Render Script); click "
+                      "Denoise After Render again to add it")
+        return in_range
+    rop.destroyCachedUserData(RENDER_RECORD)
+    if not record:
+        _warn(rop, f"no frame was recorded by the Post-Frame Script (turned off, or not run by this "
+                   f"renderer): denoising the ROP's whole range {frame_spec(in_range)}; turn the "
+                   "script on, or click Denoise After Render again")
+        return in_range
+    older = [frame for frame in in_range if frame not in record]
+    if older:
+        _warn(rop, f"not rendered by this render: {frame_spec(older)} (of the ROP's range "
+                   f"{frame_spec(in_range)}); only the frames it wrote, {frame_spec(list(record))}, are "
+                   "denoised, and the others are not read as their neighbours")
+    return list(record)
 
 
 def rop_frames(rop) -> list[int]:
-    """The frames `rop` renders: its start/end/step, or the current frame when set to render that."""
-    trange = rop.parm("trange")
-    if trange is not None and int(trange.eval()) == CURRENT_FRAME_ONLY:
-        return [int(round(hou.frame()))]
-    start, end, step = rop.parmTuple("f").eval()
+    """The frames the ROP's parms say it renders: its start/end/step, or the current frame when
+    set to render that."""
+    with _reading(f"{rop.path()} trange/f"):
+        trange = rop.parm("trange")
+        current_only = trange is not None and int(trange.eval()) == CURRENT_FRAME_ONLY
+        start, end, step = (hou.frame(), hou.frame(), 1) if current_only else rop.parmTuple("f").eval()
     if step < 1:
         raise PluginError(f"frame step {step:g} is below 1: sub-frames are not an image sequence "
                           "the denoiser can read")
     return frame_list(*(int(round(value)) for value in (start, end, step)))
 
 
-def output_pattern(rop, at_frame: int) -> str:
-    """The ROP's output image as a frame pattern: `$HIP/render/a.$F4.exr` -> `/job/render/a.####.exr`."""
+def output_pattern(rop, at_frame: int, last_frame: int | None = None) -> str:
+    """The ROP's output image as a frame pattern: `$HIP/render/a.$F4.exr` -> `/job/render/a.####.exr`.
+
+    A parm that references another (a pipeline HDA's `chs("../out_path")`) is read through the
+    reference; the pattern is checked against what the parm evaluates to at `at_frame` and
+    `last_frame` (the files the render wrote), and taken from those values where the text holds no
+    frame variable (a backtick or keyframed expression). hou.Parm (sidefx.com/docs/houdini/hom/
+    hou/Parm.html): getReferencedParm() returns the parm itself when it references none;
+    unexpandedString() raises hou.OperationFailed for a parm holding an expression (keyframes)."""
+    parm = _output_parm(rop)
+    where = f"{rop.path()} {parm.name()}"
+    other = at_frame + 1 if last_frame in (None, at_frame) else last_frame
+    with _reading(where):
+        source = _referenced_parm(parm)
+        where += f" (referencing {source.path()})" if source is not parm else ""
+        text = _unexpanded(source)
+        values = {frame: parm.evalAsStringAtFrame(frame) for frame in (at_frame, other)}
+        return _pattern_of(parm, source, text, values, where)
+
+
+def _pattern_of(parm, source, text: str | None, values: dict[int, str], where: str) -> str:
+    """The pattern of the parm's text (`text`, None for an expression) where it gives the files
+    the parm evaluates to (`values`), else one found from those values; or a PluginError."""
+    first = min(values)
+    if text is not None:
+        try:
+            pattern = frame_pattern(text, lambda raw: hou.text.expandStringAtFrame(raw, first),
+                                    where=where)
+        except PluginError:
+            if "`" not in text and source is parm:  # a plain path: its own message says what is wrong
+                raise
+        else:
+            if all(frame_path(pattern, frame) == value for frame, value in values.items()):
+                return pattern
+    derived = pattern_from_paths(values)
+    if derived is not None:
+        return derived
+    (a, first_value), (b, other_value) = sorted(values.items())
+    held = f"'{text}'" if text is not None else f"the expression {_expression(source)!r}"
+    raise PluginError(f"{where} holds {held}, which gives '{first_value}' at frame {a} and "
+                      f"'{other_value}' at frame {b}: no frame number to find the render's frames "
+                      f"by. Put $F4 in {source.path()}, e.g. $HIP/render/$HIPNAME.$OS.$F4.exr")
+
+
+def _output_parm(rop):
+    """The ROP's output image parm, or a PluginError naming the parms looked for."""
     parm = next((rop.parm(name) for name in OUTPUT_PARMS if rop.parm(name) is not None), None)
     if parm is None:
         raise PluginError(f"{rop.path()} ({rop.type().name()}) has no output image parameter "
                           f"({', '.join(OUTPUT_PARMS)}); use a Karma, Mantra, Arnold, Redshift or "
                           "USD Render ROP")
-    return frame_pattern(parm.unexpandedString(),
-                         lambda text: hou.text.expandStringAtFrame(text, at_frame),
-                         where=f"{rop.path()} {parm.name()}")
+    return parm
+
+
+def _referenced_parm(parm):
+    """The parm `parm` takes its value from, following channel references as far as they go."""
+    seen = {parm.path()}
+    while (referenced := parm.getReferencedParm()).path() not in seen:
+        seen.add(referenced.path())
+        parm = referenced
+    return parm
+
+
+def _unexpanded(parm) -> str | None:
+    """The parm's text before expansion, or None when it holds an expression (keyframes), which
+    has no such text."""
+    try:
+        return parm.unexpandedString()
+    except hou.OperationFailed:
+        return None
+
+
+def _expression(parm) -> str:
+    """The parm's expression, for messages ('' when it has none)."""
+    try:
+        return parm.expression()
+    except hou.OperationFailed:
+        return ""
 
 
 def install_hook(rops) -> list[str]:
-    """Make each ROP denoise its frames after rendering (a Python post-render script); return the
-    paths of the ROPs set up. ROPs without an output image parameter are refused by name."""
+    """Make each ROP denoise the frames it rendered when its render ends: our Python calls added
+    to its Pre-Render, Post-Frame and Post-Render scripts (`HOOK_CALLS`) beside what is there, a
+    vfxdenoise call already there kept as it is; return the paths of the ROPs set up. Nothing is
+    changed when any ROP is refused: no output image parameter, a script in HScript, or a script
+    of the artist's turned off (ours would turn it on)."""
     refused = [rop.path() for rop in rops
                if all(rop.parm(name) is None for name in OUTPUT_PARMS)]
     if refused:
         raise PluginError(f"not a render ROP with an output image: {', '.join(refused)}; select "
                           "Karma, Mantra, Arnold, Redshift or USD Render ROPs")
-    for rop in rops:
-        rop.parm("postrender").set(POST_RENDER_SCRIPT)
-        rop.parm("lpostrender").set("python")
-        if rop.parm("tpostrender") is not None:
-            rop.parm("tpostrender").set(True)
+    scripts = [(rop, slot, _with_our_call(rop, slot)) for rop in rops for slot in HOOK_CALLS
+               if rop.parm(slot) is not None or slot == "postrender"]
+    for rop, slot, script in scripts:
+        rop.parm(slot).set(script)
+        rop.parm(f"l{slot}").set("python")
+        if rop.parm(f"t{slot}") is not None:
+            rop.parm(f"t{slot}").set(True)
     return [rop.path() for rop in rops]
+
+
+def _with_our_call(rop, slot: str) -> str:
+    """The ROP's `slot` script with our call added after the artist's (as it is when a vfxdenoise
+    call is there already), or a PluginError naming the ROP and parm when it cannot be added."""
+    label, call, present = HOOK_CALLS[slot]
+    where = f"{rop.path()} {slot} ({label})"
+    if rop.parm(slot) is None:
+        raise PluginError(f"{rop.path()} ({rop.type().name()}) has no {label} parameter ({slot}) to "
+                          "run the denoise from")
+    with _reading(where):
+        script = rop.parm(slot).unexpandedString()
+        language = rop.parm(f"l{slot}").evalAsString()
+        toggle = rop.parm(f"t{slot}")
+        enabled = toggle is None or bool(toggle.eval())
+    if not script.strip():
+        return f"import vfxdenoise_houdini\n{call}\n"
+    if language.lower() != "python":
+        raise PluginError(f"{where} holds an HScript script; the denoise call is Python and a script "
+                          "runs in one language: rewrite it in Python (hou.hscript() runs HScript "
+                          "commands) and click Denoise After Render again. Nothing was changed")
+    theirs = [line for line in script.splitlines() if line.strip() and not _OUR_LINE.fullmatch(line)]
+    if theirs and not enabled:
+        raise PluginError(f"{where} is turned off; turning it on for the denoise call would run the "
+                          "script in it too: turn it on or clear it, then click Denoise After Render "
+                          "again. Nothing was changed")
+    if re.search(present, script):
+        return script
+    return f"{script.rstrip()}\nimport vfxdenoise_houdini\n{call}\n"
 
 
 def install_on_selected() -> list[str]:
@@ -153,6 +336,17 @@ def _denoise(rop, pattern: str, frames: list[int], rendered: list[int], hook: Ho
 
 
 @contextlib.contextmanager
+def _reading(where: str):
+    """hou.OperationFailed from reading a parm (an expression that fails to evaluate), as our
+    error naming the ROP and parm."""
+    try:
+        yield
+    except hou.OperationFailed as exc:
+        raise PluginError(f"{where}: Houdini could not evaluate it ({exc}); check it in the "
+                          "Parameter editor, where an expression's error shows") from exc
+
+
+@contextlib.contextmanager
 def _reported(rop):
     """Our errors as Houdini's, naming the ROP."""
     try:
@@ -161,8 +355,20 @@ def _reported(rop):
         raise hou.OperationFailed(f"vfxdenoise {rop.path()}: {exc}") from exc
 
 
+def _has_our_call(rop, slot: str) -> bool:
+    """Whether the ROP's `slot` script holds our call (the shelf tool put it there)."""
+    parm = rop.parm(slot)
+    with _reading(f"{rop.path()} {slot}"):
+        return parm is not None and re.search(HOOK_CALLS[slot][2], parm.unexpandedString()) is not None
+
+
+def _log(rop, message: str) -> None:
+    """A note in the render's log only."""
+    print(f"vfxdenoise {rop.path()}: {message}", file=sys.stderr)
+
+
 def _warn(rop, message: str) -> None:
     """A warning in the render's log, and in a message box when Houdini has a UI."""
-    print(f"vfxdenoise {rop.path()}: {message}", file=sys.stderr)
+    _log(rop, message)
     if hou.isUIAvailable():
         hou.ui.displayMessage(f"vfxdenoise {rop.path()}: {message}", severity=hou.severityType.Warning)

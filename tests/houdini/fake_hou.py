@@ -1,12 +1,28 @@
-"""A stand-in `hou` module: ROP nodes with parms, Houdini's variable expansion and a render loop.
+"""A stand-in `hou` module: nodes with parms, Houdini's variable expansion and a render loop.
 
-Rendering a ROP writes real EXR frames (the tests' tiny sequence) to its expanded output image,
-running the ROP's Python per-frame and post-render scripts the way Houdini does (`hou.pwd()` is
-the ROP while they run).
+Rendering a ROP writes real EXR frames (the tests' tiny sequence) to its evaluated output image,
+running the ROP's Python pre-render, pre-frame, post-frame and post-render scripts the way Houdini
+does (`hou.pwd()` is the ROP and `hou.frame()` the frame being rendered while they run). Only
+what real Houdini does is modelled, as its documentation describes it:
+
+- `RopNode.render(frame_range=(start, end[, inc]))` renders those frames whatever the ROP's own
+  Start/End/Inc parms say (a farm task rendering one chunk of the range does this);
+- a string parm holds either text (which may hold `$VAR`s and backtick HScript expressions,
+  expanded when evaluated) or an expression set with `setExpression` (a keyframe): then
+  `unexpandedString()` raises OperationFailed, `expression()` returns it (and raises
+  OperationFailed when there is none), `getReferencedParm()` returns the parm a `chs("path")`
+  expression references (itself otherwise) and `evalAsStringAtFrame(f)` evaluates it at frame f,
+  raising OperationFailed where it cannot (a reference to no parm); `$OS` is the name of the node
+  whose parm is evaluated;
+- cached user data (`setCachedUserData`) lives on the node for the session and is not saved.
+
+Backticks and expressions understand `chs("path")` and `padzero(n, $F)` only: anything else
+raises NotImplementedError, so a test never relies on HScript this stand-in does not model.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import types
 from pathlib import Path
@@ -19,7 +35,7 @@ STATE: dict = {}
 def reset(variables: dict[str, str], frame: float = 1) -> None:
     STATE.clear()
     STATE.update(variables=dict(variables), frame=frame, selected=[], pwd=None, messages=[],
-                 progress=[])
+                 progress=[], nodes={})
 
 
 class OperationFailed(Exception):
@@ -30,20 +46,62 @@ class OperationInterrupted(Exception):
     pass
 
 
+exprLanguage = types.SimpleNamespace(Hscript="Hscript", Python="Python")
+
+
 class Parm:
-    def __init__(self, node: RopNode, name: str, value):
-        self.node, self._name, self._value = node, name, value
+    def __init__(self, node: Node, name: str, value):
+        self._node, self._name, self._value = node, name, value
+        self._expression: str | None = None  # a keyframe's expression, as setExpression sets it
 
     def name(self) -> str:
         return self._name
 
+    def node(self) -> Node:
+        return self._node
+
+    def path(self) -> str:
+        return f"{self._node.path()}/{self._name}"
+
     def eval(self):
-        return expand(self._value, STATE["frame"]) if isinstance(self._value, str) else self._value
+        return self.evalAtFrame(STATE["frame"])
+
+    def evalAtFrame(self, frame: float):
+        if self._expression is not None:
+            return _hscript(self._expression, frame, self._node)
+        return expand(self._value, frame, self._node) if isinstance(self._value, str) else self._value
+
+    def evalAsString(self) -> str:
+        return str(self.eval())
+
+    def evalAsStringAtFrame(self, frame: float) -> str:
+        return str(self.evalAtFrame(frame))
 
     def unexpandedString(self) -> str:
+        if self._expression is not None:
+            raise OperationFailed("Parameter contains keyframes: use expression()")
+        if not isinstance(self._value, str):
+            raise OperationFailed("Parameter is not a string parameter")
         return self._value
 
+    def expression(self) -> str:
+        if self._expression is None:
+            raise OperationFailed("Parameter has no expression")
+        return self._expression
+
+    def setExpression(self, expression: str, language=None) -> None:
+        self._expression = expression
+
+    def getReferencedParm(self) -> Parm:
+        match = _CHS.fullmatch(self._expression.strip()) if self._expression is not None else None
+        try:
+            return _referenced(self._node, match.group(1)) if match else self
+        except OperationFailed:  # a reference to no parm: none is referenced
+            return self
+
     def set(self, value) -> None:
+        if self._expression is not None:
+            raise NotImplementedError("set() on a parm holding an expression is not modelled")
         self._value = value
 
 
@@ -55,22 +113,14 @@ class ParmTuple:
         return self.values
 
 
-class RopNode:
-    """A ROP of type `type_name` whose output image parm is `output_parm`."""
+class Node:
+    """A node at `path` with string parms (`parms`: name -> value), e.g. a pipeline HDA."""
 
-    def __init__(self, path: str, type_name: str, output_parm: str | None, picture: str,
-                 frame_range: tuple[float, float, float] = (1001, 1005, 1), trange: int = 1,
-                 pan: tuple[float, str] | None = None):
+    def __init__(self, path: str, type_name: str = "subnet", parms: dict | None = None):
         self._path, self._type = path, type_name
-        self._parms = {"trange": Parm(self, "trange", trange)}
-        if output_parm:
-            self._parms[output_parm] = Parm(self, output_parm, picture)
-        for slot in ("prerender", "preframe", "postframe", "postrender"):
-            self._parms[slot] = Parm(self, slot, "")
-            self._parms[f"l{slot}"] = Parm(self, f"l{slot}", "hscript")
-            self._parms[f"t{slot}"] = Parm(self, f"t{slot}", False)
-        self.output_parm, self.range = output_parm, frame_range
-        self.pan = pan  # (px a frame, motion vector convention): frames of a real pan, else still ones
+        self._parms = {name: Parm(self, name, value) for name, value in (parms or {}).items()}
+        self._cached: dict = {}
+        STATE["nodes"][path] = self
 
     def path(self) -> str:
         return self._path
@@ -84,23 +134,57 @@ class RopNode:
     def parm(self, name: str) -> Parm | None:
         return self._parms.get(name)
 
-    def parmTuple(self, name: str) -> ParmTuple | None:
-        return ParmTuple(self.range) if name == "f" else None
-
     def evalParm(self, name: str):
         return self._parms[name].eval()
 
-    def frames(self) -> list[int]:
-        if self._parms["trange"].eval() == 0:
-            return [int(STATE["frame"])]
-        start, end, step = (int(v) for v in self.range)
-        return list(range(start, end + 1, step))
+    def setCachedUserData(self, name: str, value) -> None:
+        self._cached[name] = value
 
-    def render(self) -> None:
-        """Write each frame's EXR to the expanded output image, then run the scripts as Houdini does."""
-        for frame in self.frames():
+    def cachedUserData(self, name: str):
+        return self._cached.get(name)
+
+    def destroyCachedUserData(self, name: str) -> None:
+        if name not in self._cached:
+            raise OperationFailed(f"no cached user data named {name}")
+        del self._cached[name]
+
+
+class RopNode(Node):
+    """A ROP of type `type_name` whose output image parm is `output_parm`."""
+
+    def __init__(self, path: str, type_name: str, output_parm: str | None, picture: str,
+                 frame_range: tuple[float, float, float] = (1001, 1005, 1), trange: int = 1,
+                 pan: tuple[float, str] | None = None):
+        super().__init__(path, type_name, {"trange": trange})
+        if output_parm:
+            self._parms[output_parm] = Parm(self, output_parm, picture)
+        for slot in ("prerender", "preframe", "postframe", "postrender"):
+            self._parms[slot] = Parm(self, slot, "")
+            self._parms[f"l{slot}"] = Parm(self, f"l{slot}", "hscript")
+            self._parms[f"t{slot}"] = Parm(self, f"t{slot}", False)
+        self.output_parm, self.range = output_parm, frame_range
+        self.pan = pan  # (px a frame, motion vector convention): frames of a real pan, else still ones
+
+    def parmTuple(self, name: str) -> ParmTuple | None:
+        return ParmTuple(self.range) if name == "f" else None
+
+    def frames(self, frame_range: tuple = ()) -> list[int]:
+        if frame_range:
+            start, end, step = (*frame_range, 1)[:3]
+        elif self._parms["trange"].eval() == 0:
+            return [int(STATE["frame"])]
+        else:
+            start, end, step = self.range
+        return list(range(int(start), int(end) + 1, int(step)))
+
+    def render(self, frame_range: tuple = ()) -> None:
+        """Write each frame's EXR to the evaluated output image, running the scripts as Houdini
+        does; `frame_range` (start, end[, inc]) overrides the ROP's own range, as in Houdini."""
+        self._run_script("prerender")
+        for frame in self.frames(frame_range):
             STATE["frame"] = frame
-            path = Path(expand(self._parms[self.output_parm].unexpandedString(), frame))
+            self._run_script("preframe")
+            path = Path(self._parms[self.output_parm].evalAsStringAtFrame(frame))
             name = path.name.removesuffix(".exr").removesuffix(f".{frame:04d}")
             if self.pan:
                 write_sequence(path.parent, frames=[frame], name=name, seed=frame, motion=self.pan[0],
@@ -111,9 +195,9 @@ class RopNode:
         self._run_script("postrender")
 
     def _run_script(self, slot: str) -> None:
-        if not (self._parms[f"t{slot}"].eval() and self._parms[slot].eval()):
+        if not (self._parms[f"t{slot}"].eval() and self._parms[slot].unexpandedString()):
             return
-        assert self._parms[f"l{slot}"].eval() == "python", "our hooks are Python scripts"
+        assert self._parms[f"l{slot}"].evalAsString() == "python", "these tests run Python scripts"
         STATE["pwd"] = self
         try:
             exec(self._parms[slot].unexpandedString(), {"hou": _module()})
@@ -127,18 +211,52 @@ def _module():
     return sys.modules["hou"]
 
 
-def expand(text: str, frame: float) -> str:
-    """Houdini's expansion of $VAR, ${VAR}, $F, $F4, ${F4} at `frame` (unknown variables stay)."""
+_CHS = re.compile(r"""chs\(\s*["']([^"']+)["']\s*\)""")
+_PADZERO = re.compile(r"padzero\(\s*(\d+)\s*,\s*\$F\s*\)")
+
+
+def _referenced(node: Node, path: str) -> Parm:
+    """The parm `path` names, relative to `node` as Houdini resolves channel references."""
+    full = posixpath.normpath(posixpath.join(node.path(), path))
+    owner, name = full.rsplit("/", 1)
+    parm = STATE["nodes"][owner].parm(name) if owner in STATE["nodes"] else None
+    if parm is None:
+        raise OperationFailed(f"Invalid channel reference {path} from {node.path()}")
+    return parm
+
+
+def _hscript(expression: str, frame: float, node: Node | None) -> str:
+    """The HScript expressions these tests use: chs("path") and padzero(n, $F)."""
+    text = expression.strip()
+    if match := _CHS.fullmatch(text):
+        if node is None:
+            raise OperationFailed(f"no node to resolve {text} from")
+        return _referenced(node, match.group(1)).evalAsStringAtFrame(frame)
+    if match := _PADZERO.fullmatch(text):
+        return f"{int(frame):0{int(match.group(1))}d}"
+    raise NotImplementedError(f"the stand-in hou does not evaluate {expression!r}")
+
+
+def expand(text: str, frame: float, node: Node | None = None) -> str:
+    """Houdini's expansion of backtick expressions, $VAR, ${VAR}, $F, $F4, ${F4} at `frame`, with
+    $OS the name of `node` (the node whose parm is evaluated); unknown variables stay."""
     def frame_token(match: re.Match) -> str:
         return f"{int(frame):0{int(match.group(1) or 1)}d}"
 
+    text = re.sub(r"`([^`]*)`", lambda m: _hscript(m.group(1), frame, node), text)
     text = re.sub(r"\$\{F(\d*)\}", frame_token, text)
     text = re.sub(r"\$F(\d*)(?![A-Za-z_])", frame_token, text)
+    variables = dict(STATE["variables"], **({"OS": node.name()} if node is not None else {}))
     return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
-                  lambda m: STATE["variables"].get(m.group(1), m.group(0)), text)
+                  lambda m: variables.get(m.group(1), m.group(0)), text)
 
 
-text = types.SimpleNamespace(expandStringAtFrame=expand)
+def _expand_string_at_frame(text: str, frame: float) -> str:
+    """hou.text.expandStringAtFrame: expanded as a parm of the current node (hou.pwd()) would be."""
+    return expand(text, frame, STATE["pwd"])
+
+
+text = types.SimpleNamespace(expandStringAtFrame=_expand_string_at_frame)
 
 
 def frame() -> float:
@@ -147,6 +265,10 @@ def frame() -> float:
 
 def pwd():
     return STATE["pwd"]
+
+
+def node(path: str):
+    return STATE["nodes"].get(path)
 
 
 def selectedNodes() -> list:

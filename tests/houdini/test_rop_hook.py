@@ -145,7 +145,10 @@ def test_post_render_after_one_chunk_of_a_farm_render_warns_and_denoises_nothing
     assert _frames(tmp_path / "hip/render", "*_denoised.*") == []
     severity, message = hou.STATE["messages"][-1]
     assert severity == "Warning" and "frame(s) 1004, 1005, 1006 of" in message
-    assert "farm='openjd'" in message and "/out/karma1" in capsys.readouterr().err
+    log = capsys.readouterr().err
+    assert "farm='openjd'" in message and "/out/karma1" in log
+    # No hook installed (or one from before the frame record): the range, and the log says why.
+    assert "the frames this render wrote are not recorded" in log
 
 
 def test_hook_errors_name_the_rop(hou):
@@ -248,3 +251,247 @@ def test_package_puts_our_python_and_shelf_on_houdini_paths():
     assert env["PYTHONPATH"]["value"] == "$VFXDENOISE_HOUDINI/python"
     assert (root / "python" / "vfxdenoise_houdini.py").is_file()
     assert package["hpath"] == "$VFXDENOISE_HOUDINI" and (root / "toolbar" / "vfxdenoise.shelf").is_file()
+
+
+def _set_script(rop, slot: str, script: str, language: str = "python", on: bool = True) -> None:
+    """The artist's own script in one of the ROP's script slots (Scripts tab)."""
+    rop.parm(slot).set(script)
+    rop.parm(f"l{slot}").set(language)
+    rop.parm(f"t{slot}").set(on)
+
+
+def _shelf_click(hou, rops) -> None:
+    hou.STATE["selected"] = list(rops)
+    exec(ET.parse(HOUDINI_DIR / "toolbar" / "vfxdenoise.shelf").getroot().find("tool/script").text,
+         {"hou": hou})
+
+
+def _alone(tmp_path: Path, render: Path, frames, tiny_weights) -> dict[int, np.ndarray]:
+    """Each frame's beauty denoised by one run over copies of `frames` alone (nothing else there)."""
+    alone = tmp_path / f"alone{min(frames)}"
+    alone.mkdir()
+    for frame in frames:
+        shutil.copy(render / f"shot.karma1.{frame}.exr", alone)
+    summary = denoise_sequence(str(alone / "shot.karma1.####.exr"),
+                               config=EngineConfig(model=str(tiny_weights), device="cpu"))
+    return {frame: read_exr(summary.output_pattern.path(frame)).get(list("RGB")) for frame in frames}
+
+
+def test_install_keeps_the_artists_post_render_script_and_both_run(hou, tmp_path):
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    published = tmp_path / "published.txt"
+    theirs = f"open({str(published)!r}, 'w').write(hou.pwd().path())"
+    _set_script(rop, "postrender", theirs)
+
+    _shelf_click(hou, [rop])
+    rop.render()
+
+    script = rop.parm("postrender").unexpandedString()
+    assert script.startswith(theirs + "\n") and "vfxdenoise_houdini.post_render(hou.pwd())" in script
+    assert rop.parm("lpostrender").evalAsString() == "python"
+    assert published.read_text() == "/out/karma1"  # theirs ran, and so did ours:
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1004)]
+
+
+def test_installing_again_keeps_our_call_and_its_arguments(hou):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    ours = ("import pipeline\npipeline.publish(hou.pwd())\nimport vfxdenoise_houdini\n"
+            "vfxdenoise_houdini.post_render(hou.pwd(), temporal_radius=1, device='cpu')\n")
+    _set_script(rop, "postrender", ours)
+    _set_script(rop, "postframe", "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)")
+
+    vfxdenoise_houdini.install_hook([rop])
+    first = {slot: rop.parm(slot).unexpandedString() for slot in ("prerender", "postframe", "postrender")}
+    vfxdenoise_houdini.install_hook([rop])
+
+    assert first["postrender"] == ours  # as the artist left it, their arguments with it
+    # A per-frame hook records the frame itself: no second call in its slot.
+    assert first["postframe"] == "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)"
+    assert first["prerender"] == "import vfxdenoise_houdini\nvfxdenoise_houdini.render_started(hou.pwd())\n"
+    assert {slot: rop.parm(slot).unexpandedString() for slot in first} == first  # once, however often
+
+
+def test_install_refuses_an_hscript_script_by_rop_and_parm_and_changes_nothing(hou):
+    fine, hscript = _rop(hou, "karma"), _rop(hou, "mantra")
+    _set_script(hscript, "postrender", "echo rendered $OS", language="hscript")
+
+    _shelf_click(hou, [fine, hscript])
+
+    severity, message = hou.STATE["messages"][-1]
+    assert severity == "Error"
+    assert "/out/mantra1 postrender (Post-Render Script) holds an HScript script" in message
+    assert "rewrite it in Python" in message
+    assert hscript.parm("postrender").unexpandedString() == "echo rendered $OS"
+    assert hscript.parm("lpostrender").evalAsString() == "hscript"
+    for rop in (fine, hscript):  # not the ROP selected with it either
+        assert rop.parm("prerender").unexpandedString() == ""
+    assert fine.parm("postrender").unexpandedString() == ""
+
+
+def test_install_does_not_turn_on_a_script_the_artist_turned_off(hou):
+    rop = _rop(hou, "karma")
+    _set_script(rop, "postframe", "print('frame done')", on=False)
+
+    _shelf_click(hou, [rop])
+
+    severity, message = hou.STATE["messages"][-1]
+    assert severity == "Error" and "/out/karma1 postframe (Post-Frame Script) is turned off" in message
+    assert rop.parm("tpostframe").eval() is False
+    assert rop.parm("postframe").unexpandedString() == "print('frame done')"
+
+
+def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weights, capsys):
+    """A farm task rendering part of the ROP's range (hython: rop.render(frame_range=...)) denoises
+    the frames it wrote: not yesterday's render of the rest of the range, nor frames another
+    task writes meanwhile, which are not read as neighbours either."""
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    write_sequence(render, frames=range(1001, 1007), name="shot.karma1", seed=7)  # yesterday's
+    rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
+                    "    from exr_sequences import write_sequence\n"
+                    f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
+                    "name='shot.karma1', seed=55)\n")
+    _set_script(rop, "preframe", another_task)
+
+    rop.render(frame_range=(1001, 1003))
+
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1004)]
+    severity, message = hou.STATE["messages"][-1]
+    assert severity == "Warning" and "/out/karma1: not rendered by this render: 1004-1006" in message
+    assert "not rendered by this render: 1004-1006" in capsys.readouterr().err
+    for frame, alone in _alone(tmp_path, render, range(1001, 1004), tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+
+    _set_script(rop, "preframe", "")
+    rop.render(frame_range=(1004, 1006))  # the next chunk: its own frames, chunk 1's left alone
+
+    assert "not rendered by this render: 1001-1003" in hou.STATE["messages"][-1][1]
+    for frame, alone in _alone(tmp_path, render, range(1004, 1007), tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+
+
+def test_a_render_whose_frames_went_unrecorded_denoises_the_range_and_says_why(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    rop.parm("tpostframe").set(False)  # the artist turned the Post-Frame Script off
+
+    rop.render()
+
+    severity, message = hou.STATE["messages"][-1]
+    assert severity == "Warning" and "no frame was recorded by the Post-Frame Script" in message
+    assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) == 3
+
+
+def test_a_range_rendered_on_twos_says_it_is_denoised_frame_by_frame(hou, tmp_path, tiny_weights):
+    """The engine's windows take consecutive frames: on twos each frame is denoised alone, as
+    with temporal radius 0, and the artist is told so, with the step."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
+    vfxdenoise_houdini.install_hook([rop])
+    rop.render()
+
+    warnings = [message for severity, message in hou.STATE["messages"] if severity == "Warning"]
+    assert len(warnings) == 1
+    assert "frames 1001-1005x2 are rendered with a frame step of 2" in warnings[0]
+    assert "each frame is denoised on its own, without neighbours" in warnings[0]
+    render = tmp_path / "hip/render"
+    alone = denoise_sequence(str(render / "shot.karma1.####.exr"), str(tmp_path / "r0/x.####.exr"),
+                             frames=[1001, 1003, 1005], config=EngineConfig(
+                                 model=str(tiny_weights), device="cpu", temporal_radius=0,
+                                 context_frames="1001-1005x2"))
+    for frame in (1001, 1003, 1005):
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      read_exr(alone.output_pattern.path(frame)).get(list("RGB")))
+
+
+def test_per_frame_hook_on_twos_denoises_each_frame_once_it_is_written(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
+    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)")
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True, temporal_radius=1)")
+    vfxdenoise_houdini.install_hook([rop])
+    seen = []
+    real = vfxdenoise_houdini.post_frame
+
+    def watch(node, frame, **kwargs):
+        result = real(node, frame, **kwargs)
+        seen.append((frame, _frames(render, "*_denoised.*")))
+        return result
+
+    vfxdenoise_houdini.post_frame = watch
+    rop.render()
+
+    assert seen == [(1001, ["shot.karma1_denoised.1001.exr"]),
+                    (1003, ["shot.karma1_denoised.1001.exr", "shot.karma1_denoised.1003.exr"]),
+                    (1005, ["shot.karma1_denoised.1001.exr", "shot.karma1_denoised.1003.exr"])]
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in (1001, 1003, 1005)]
+
+
+def _pipeline_rop(hou, out_path: str, picture: str | None = None, expression: str | None = None):
+    """A Karma ROP inside a pipeline HDA whose `out_path` parm its output image refers to."""
+    hou.Node("/out/pipeline1", "pipeline_render", {"out_path": out_path})
+    rop = hou.RopNode("/out/pipeline1/karma1", "karma", "picture", picture or "",
+                      frame_range=(1001, 1003, 1))
+    if expression:
+        rop.parm("picture").setExpression(expression, hou.exprLanguage.Hscript)
+    return rop
+
+
+def test_output_parm_referencing_a_pipeline_parm_is_read_through_the_reference(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _pipeline_rop(hou, "$HIP/render/$OS.$F4.exr", expression='chs("../out_path")')
+
+    # $OS is the HDA's name there, where the reference evaluates, not the ROP's.
+    assert vfxdenoise_houdini.output_pattern(rop, 1001) == f"{tmp_path}/hip/render/pipeline1.####.exr"
+    vfxdenoise_houdini.install_hook([rop])
+    rop.render()
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"pipeline1_denoised.{f}.exr" for f in range(1001, 1004)]
+
+
+def test_output_parm_with_a_backtick_expression_is_found_from_its_values(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _pipeline_rop(hou, "$HIP/render/$OS.`padzero(4, $F)`.exr", picture='`chs("../out_path")`')
+
+    assert vfxdenoise_houdini.output_pattern(rop, 1001) == f"{tmp_path}/hip/render/pipeline1.####.exr"
+    assert vfxdenoise_houdini.output_pattern(rop, 998, 1003) == f"{tmp_path}/hip/render/pipeline1.####.exr"
+
+
+def test_output_expression_without_a_frame_is_refused_naming_rop_parm_and_reference(hou):
+    import vfxdenoise_houdini
+
+    rop = _pipeline_rop(hou, "$HIP/render/still.exr", expression='chs("../out_path")')
+
+    with pytest.raises(hou.OperationFailed, match=(
+            r"vfxdenoise /out/pipeline1/karma1: /out/pipeline1/karma1 picture \(referencing "
+            r"/out/pipeline1/out_path\) holds '\$HIP/render/still.exr', which gives '.*/still.exr' "
+            r"at frame 1001 .* Put \$F4 in /out/pipeline1/out_path")):
+        vfxdenoise_houdini.post_render(rop)
+
+
+def test_an_output_expression_houdini_cannot_evaluate_is_our_error_naming_the_rop_and_parm(hou):
+    import vfxdenoise_houdini
+
+    rop = _pipeline_rop(hou, "$HIP/render/$OS.$F4.exr", expression='chs("../out_pth")')
+
+    with pytest.raises(hou.OperationFailed, match=(
+            r"^vfxdenoise /out/pipeline1/karma1: /out/pipeline1/karma1 picture: Houdini could not "
+            r"evaluate it \(Invalid channel reference ../out_pth")):
+        vfxdenoise_houdini.post_render(rop)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from vfxdenoise.core.io.sequence import parse_frame_spec
+from vfxdenoise.core.temporal_window import window_frames
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.render_hook import (
     PER_FRAME_RADIUS,
@@ -13,6 +15,8 @@ from vfxdenoise.plugin.render_hook import (
     frame_spec,
     incomplete_render,
     left_after_render,
+    lone_frames_note,
+    pattern_from_paths,
     per_frame_settings,
     ready_after_frame,
     request_for,
@@ -29,13 +33,65 @@ def test_frame_specs_of_rop_ranges():
         frame_list(10, 1)
 
 
+def test_frame_specs_of_frames_not_evenly_stepped():
+    """A render's frames need not be one stepped range (the frames a chunk re-rendered)."""
+    assert frame_spec([1001, 1002, 1003, 1005]) == "1001-1003,1005"
+    assert frame_spec([1005, 1001, 1002]) == "1001-1002,1005"
+    for frames in ([1001, 1002, 1003, 1005], [1, 4, 5, 9, 10, 11], [-5, -4, -1]):
+        assert parse_frame_spec(frame_spec(frames)) == frames
+
+
 def test_each_frame_is_denoised_exactly_once_by_per_frame_then_post_render_hooks():
-    for radius in (0, 1, 2, 7):
-        frames = frame_list(1001, 1005)
-        per_frame = [f for rendered in frames for f in ready_after_frame(frames, rendered, radius)]
-        assert sorted(per_frame + left_after_render(frames, radius)) == frames
-        for rendered in frames:  # never before its last neighbour exists
-            assert all(f + radius <= rendered for f in ready_after_frame(frames, rendered, radius))
+    for frames in (frame_list(1001, 1005), frame_list(1001, 1009, 2), [1001, 1002, 1003, 1005, 1006]):
+        for radius in (0, 1, 2, 7):
+            per_frame = [f for rendered in frames for f in ready_after_frame(frames, rendered, radius)]
+            assert sorted(per_frame + left_after_render(frames, radius)) == frames
+            for rendered in frames:  # never before the last frame its window reads (the engine's) exists
+                assert all(max(window_frames(f, radius, {g: g for g in frames}).values()) <= rendered
+                           for f in ready_after_frame(frames, rendered, radius))
+
+
+def test_frames_rendered_on_twos_are_ready_as_soon_as_they_are_written():
+    """The engine's windows take consecutive frames: on twos each frame is its own window, so a
+    per-frame hook need not wait for the next frames (it planned windows by list position)."""
+    frames = frame_list(1001, 1009, 2)
+    assert all(window_frames(t, 2, {f: f for f in frames}) == {0: t} for t in frames)
+    assert [ready_after_frame(frames, f, 2) for f in frames] == [[1001], [1003], [1005], [1007], []]
+    assert left_after_render(frames, 2) == [1009]
+
+
+def test_frames_left_after_a_render_that_wrote_part_of_the_range():
+    frames = frame_list(1001, 1008)
+    # The first five: the per-frame hook did the frames whose windows ended by 1005.
+    assert left_after_render(frames, 2, frame_list(1001, 1005)) == [1004, 1005]
+    assert left_after_render(frames, 2, frames) == [1007, 1008]
+    # Frames that do not start the range: the per-frame hook planned none of them.
+    assert left_after_render(frames, 2, [1004, 1005, 1006]) == [1004, 1005, 1006]
+
+
+def test_a_stepped_range_is_said_to_be_denoised_without_neighbours():
+    note = lone_frames_note(frame_list(1001, 1009, 2), None)
+    assert note.startswith("frames 1001-1009x2 are rendered with a frame step of 2: ")
+    assert "each frame is denoised on its own, without neighbours (about 2.5 dB worse" in note
+    assert "temporal_radius=0" in note
+    assert "frame(s) 1005 have no rendered frame beside them" in lone_frames_note(
+        [1001, 1002, 1005, 1007, 1008], 2)
+    assert lone_frames_note(frame_list(1001, 1009, 2), 0) is None  # frame by frame, as asked
+    assert lone_frames_note(frame_list(1001, 1009), 2) is None
+    assert lone_frames_note([1001, 1002, 1005, 1006], 2) is None  # windows stop at the gap, not alone
+    assert lone_frames_note([1001], 2) is None
+
+
+def test_a_pattern_is_found_from_the_files_a_host_writes_at_two_frames():
+    assert pattern_from_paths({1001: "/r/a.1001.exr", 1006: "/r/a.1006.exr"}) == "/r/a.####.exr"
+    assert pattern_from_paths({7: "/r/a.0007.exr", 8: "/r/a.0008.exr"}) == "/r/a.####.exr"
+    # A run of digits that only happens to be the first frame is not taken for the frame.
+    assert (pattern_from_paths({1001: "/shots/1001/a.1001.exr", 1002: "/shots/1001/a.1002.exr"})
+            == "/shots/1001/a.####.exr")
+    assert pattern_from_paths({1001: "/r/still.exr", 1002: "/r/still.exr"}) is None
+    assert pattern_from_paths({1001: "/r/a_v3.exr", 1002: "/r/a_v4.exr"}) is None  # not the frame
+    # An unpadded $F: padded to the first frame's digits, later frames' are written whole.
+    assert pattern_from_paths({999: "/r/a.999.exr", 1001: "/r/a.1001.exr"}) == "/r/a.###.exr"
 
 
 def test_the_first_frames_wait_for_the_frames_their_windows_reach_ahead():
