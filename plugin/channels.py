@@ -15,6 +15,9 @@ from vfxdenoise.plugin.errors import PluginError
 
 NUKE_COMPONENTS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}
 NUKE_UNNAMED_LAYER = "rgba"
+# Nuke's names for parts of its `rgba` layer (its layer menus offer `rgb` and `alpha` beside `rgba`).
+NUKE_RGBA_PARTS = {"rgba": ("red", "green", "blue", "alpha"), "rgb": ("red", "green", "blue"),
+                   "alpha": ("alpha",)}
 FEATURE_SIZES = {feature: SIZES[feature] for feature in LAYER_FEATURES}  # the features hosts pick
 NO_LAYER = ("", "none")
 
@@ -32,19 +35,34 @@ def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str],
     (`label`: what errors call the pick, default '<feature> layer').
 
     'none' (or nothing) returns None: the denoiser then finds the feature by its usual layer names
-    (albedo, N, motion, forward...) as for any render; the beauty must be picked. Raises PluginError
+    (albedo, N, motion, forward...) as for any render; the beauty must be picked. `rgba`, `rgb`
+    and `alpha` are Nuke's names for the unnamed EXR layer's R, G, B, A. Raises PluginError
     naming the layer and its channels when it lacks the components `feature` needs.
     """
     if feature not in FEATURE_SIZES:
         raise PluginError(f"unknown feature '{feature}'; known: {', '.join(FEATURE_SIZES)}")
     if layer.strip().lower() in NO_LAYER:
+        if feature == "beauty" and label:
+            raise PluginError(f"{label} '{layer}' is not a layer: name layers that the node's input "
+                              "has, or leave it out")
         if feature == "beauty":
             raise PluginError("the beauty layer cannot be 'none': pick the layer to denoise (rgba)")
         return None
-    own = [c for c in channels if c.rpartition(".")[0] == layer]
+    own = layer_channels(layer, channels)
     size = FEATURE_SIZES[feature]
     if len(own) < size:
-        found = ", ".join(own) if own else "none"
+        found = f" ({', '.join(own)})" if own else ""
+        other = "another layer" if feature == "beauty" else "another layer or 'none'"
         raise PluginError(f"{label or feature + ' layer'} '{layer}' needs {size} channel(s) but has "
-                          f"{len(own)} ({found}) in the node's input; pick another layer or 'none'")
+                          f"{len(own)}{found} in the node's input; pick {other}")
     return ",".join(nuke_to_exr_channel(c) for c in own[:size])
+
+
+def layer_channels(layer: str, channels: Sequence[str]) -> list[str]:
+    """The channels of Nuke `layer` among `channels`, in their order; for `rgba`, `rgb` and
+    `alpha` (parts of one layer) in Nuke's red, green, blue, alpha order."""
+    parts = NUKE_RGBA_PARTS.get(layer)
+    if parts is None:
+        return [c for c in channels if c.rpartition(".")[0] == layer]
+    present = set(channels)
+    return [f"{NUKE_UNNAMED_LAYER}.{part}" for part in parts if f"{NUKE_UNNAMED_LAYER}.{part}" in present]

@@ -8,12 +8,15 @@ poll `cancelled` between events; both return the output pattern or raise a `Plug
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import shlex
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 
 MODES = ("subprocess", "inprocess")
@@ -32,6 +35,7 @@ class RunnerConfig:
     poll_seconds: float = 0.1  # how often a cancel is noticed while a frame is being denoised
     stop_seconds: float = 10.0  # wait after an interrupt before the process is killed
     model: str | None = None  # default model for requests that name none
+    command_setting: str | None = None  # the $VFXDENOISE_COMMAND value `command` came from
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -48,8 +52,61 @@ class RunnerConfig:
         defaults = cls()
         command = environ.get(COMMAND_ENV, "").strip()
         return cls(mode=environ.get(MODE_ENV, "").strip() or defaults.mode,
-                   command=tuple(shlex.split(command)) if command else defaults.command,
-                   model=environ.get(MODEL_ENV, "").strip() or None)
+                   command=command_words(command) if command else defaults.command,
+                   model=environ.get(MODEL_ENV, "").strip() or None,
+                   command_setting=command or None)
+
+
+def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
+    """The argv that a $VFXDENOISE_COMMAND `value` names.
+
+    A value that names an existing file is that one program, spaces and backslashes included
+    (`/opt/my tools/bin/vfxdenoise`, `C:\\Program Files\\vfxdenoise\\vfxdenoise.exe`), so a path
+    needs no quoting. Anything else is split into words as the OS's shell would: POSIX quoting, or
+    on Windows (`windows`) at spaces outside double quotes, keeping backslashes.
+    """
+    if os.path.isfile(value):
+        return (value,)
+    try:
+        words = shlex.split(value, posix=not windows)
+    except ValueError as exc:
+        raise PluginError(f"${COMMAND_ENV} '{value}' cannot be split into words ({exc}): "
+                          "close its quotes") from exc
+    if windows:
+        words = [word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'" else word
+                 for word in words]
+    return tuple(words)
+
+
+def check_runner(config: RunnerConfig) -> None:
+    """Raise RunnerError now if `config` cannot run any request: the in-process runner without
+    torch, or a command that is not an executable file. Hosts call it before their own long work
+    (Nuke renders the whole input first), so a setup mistake is reported in seconds."""
+    if config.mode == "inprocess":
+        if importlib.util.find_spec("torch") is None:
+            raise RunnerError(f"${MODE_ENV}=inprocess needs torch in this Python, which has none: "
+                              f"unset ${MODE_ENV} to run the vfxdenoise command (${COMMAND_ENV})")
+        return
+    path = {**os.environ, **(config.env or {})}.get("PATH")
+    program = config.command[0]
+    if shutil.which(program, path=path) is None:
+        where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
+        raise RunnerError(command_problem(config, where))
+
+
+def command_problem(config: RunnerConfig, reason: str) -> str:
+    """Why the denoiser command cannot start, with the value it came from and how to fix it."""
+    program = config.command[0]
+    if config.command_setting is None:
+        tried = f"'{program}' ({reason})"
+    else:
+        tried = (f"'{program}' ({reason}), from ${COMMAND_ENV}='{config.command_setting}'"
+                 + (f" read as {len(config.command)} words" if len(config.command) > 1 else ""))
+    return (f"cannot start the denoiser {tried}; set ${COMMAND_ENV} to the vfxdenoise executable "
+            "of an install with torch, e.g. /opt/vfxdenoise/.venv/bin/vfxdenoise. A path with "
+            "spaces needs no quotes as the whole value (the file must exist); followed by "
+            "arguments, quote it: "
+            "\"/opt/my tools/bin/python\" -m vfxdenoise.cli.main")
 
 
 @dataclass(frozen=True)
@@ -98,6 +155,48 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
 
 def cancel_message(request: DenoiseRequest, done: list[int]) -> str:
     """What a cancelled run tells the artist: which sequence, and which frames are already done."""
-    kept = f"; frames finished before it are kept: {', '.join(map(str, done))}" if done else ""
-    return f"denoise of {request.input_pattern} cancelled{kept}"
+    frames = sorted(set(done))
+    kept = (f"frames finished before it are kept: {', '.join(map(str, frames))}" if frames
+            else "no frame was finished")
+    return f"denoise of {request.input_pattern} cancelled; {kept}"
+
+
+# A frame token of an output pattern (sequence.py's, without fileseq): ####, @@@@, %04d, $F4, ${F4}.
+_FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*")
+
+OutputFiles = dict[int, tuple[int, int, int]]  # frame -> (inode, size, mtime in ns)
+
+
+def output_files(pattern: str | None) -> OutputFiles | None:
+    """The frames of output `pattern` on disk now, each with what tells a rewrite of it apart
+    (a frame is written to a temp file and renamed over: a new inode); None where the pattern is
+    not known (the CLI's default beside the input) or has its frame token in a folder."""
+    if not pattern:
+        return None
+    folder, name = os.path.split(pattern)
+    token = _FRAME_TOKEN.search(name)
+    if token is None or len(_FRAME_TOKEN.findall(name)) > 1 or _FRAME_TOKEN.search(folder):
+        return None
+    matcher = re.compile(re.escape(name[:token.start()]) + r"(-?\d+)" + re.escape(name[token.end():]))
+    found: OutputFiles = {}
+    try:
+        entries = list(os.scandir(folder or "."))
+    except OSError:
+        return found
+    for entry in entries:
+        match = matcher.fullmatch(entry.name)
+        if match and entry.is_file():
+            stat = entry.stat()
+            found[int(match.group(1))] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def frames_written_since(before: OutputFiles | None, pattern: str | None) -> list[int]:
+    """Frames of `pattern` written or rewritten on disk since `before` (an `output_files` taken
+    then): what a cancelled run finished, its last frames included, which it may have renamed
+    into place after its last progress line."""
+    after = output_files(pattern)
+    if before is None or after is None:
+        return []
+    return sorted(frame for frame, stat in after.items() if before.get(frame) != stat)
 

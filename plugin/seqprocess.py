@@ -5,7 +5,10 @@ and `error: ...` lines on stderr; a refusal (an option's bad value, missing fram
 event too, whose message is what the artist is shown. Pipes are read by threads so that a cancel
 is noticed even while one frame takes minutes. A cancel sends SIGINT first, so the CLI unwinds like
 Ctrl-C (its frame locks are released and no partial EXR is left), and kills it only if it has not
-stopped in time.
+stopped in time. On POSIX the command runs in a session of its own and both go to its whole
+process group: $VFXDENOISE_COMMAND may be a wrapper (rez env, a site script) that runs the CLI as
+its child rather than exec'ing it, and that child must stop too. The cancel message lists the
+frames on disk once every process of the group has ended.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from collections import deque
 
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
@@ -27,9 +31,15 @@ from vfxdenoise.plugin.runner import (
     RunnerConfig,
     RunResult,
     cancel_message,
+    command_problem,
+    frames_written_since,
+    output_files,
 )
 
 STDERR_LINES = 40  # the tail of stderr kept for error messages
+KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
+_POLL_SECONDS = 0.02  # how often a stopping process group is looked at
+_POSIX = os.name == "posix"
 _EOF = object()
 
 
@@ -43,6 +53,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
                    cancelled: CancelCheck | None = None) -> RunResult:
     """Start the CLI, stream its frames to `progress`, stop it on `cancelled()`; see module doc."""
     argv = seq_command(request, config)
+    before = output_files(request.output_pattern)
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()
     errors: deque[str] = deque(maxlen=STDERR_LINES)
@@ -66,11 +77,13 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
                 refusals.append(str(event["message"]))
     except _Cancelled:
         _stop(process, config)
-        raise DenoiseCancelled(cancel_message(request, done)) from None
+        _join(readers, config)
+        done += [event["frame"] for event in _rest(lines) if event.get("event") == "frame"]
+        kept = done + frames_written_since(before, request.output_pattern)
+        raise DenoiseCancelled(cancel_message(request, kept)) from None
     finally:
         _stop(process, config)  # also when a progress callback raised
-        for reader in readers:
-            reader.join(timeout=config.stop_seconds)
+        _join(readers, config)
     if process.returncode != 0 or not final:
         raise RunnerError(_failure_message(argv, process.returncode, list(errors), refusals))
     return RunResult(final.get("output") or request.output_pattern or "", final.get("written", []),
@@ -82,15 +95,15 @@ class _Cancelled(Exception):
 
 
 def _start(argv: list[str], config: RunnerConfig) -> subprocess.Popen:
+    """Start `argv` with piped output; on POSIX as the leader of a new session and process group,
+    so that a cancel reaches every process the command starts (`_stop`)."""
     env = {**os.environ, **(config.env or {})}
     try:
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                bufsize=1, env=env, stdin=subprocess.DEVNULL)
+                                bufsize=1, env=env, stdin=subprocess.DEVNULL,
+                                start_new_session=_POSIX)
     except OSError as exc:
-        raise RunnerError(
-            f"cannot start the denoiser '{argv[0]}' ({exc.strerror or exc}); set $VFXDENOISE_COMMAND "
-            "to the vfxdenoise executable of an install with torch, e.g. "
-            "/opt/vfxdenoise/.venv/bin/vfxdenoise") from exc
+        raise RunnerError(command_problem(config, str(exc.strerror or exc))) from exc
 
 
 def _pump(stream, put) -> None:
@@ -121,16 +134,96 @@ def _events(lines: queue.Queue, process: subprocess.Popen, config: RunnerConfig,
             yield event
 
 
+def _rest(lines: queue.Queue):
+    """Yield the JSON events still queued once the readers have ended (frames finished between the
+    cancel and the end of the process)."""
+    while True:
+        try:
+            line = lines.get_nowait()
+        except queue.Empty:
+            return
+        if line is _EOF:
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            yield event
+
+
+def _join(readers: list[threading.Thread], config: RunnerConfig) -> None:
+    """Wait for the pipe readers to reach the end of their pipes."""
+    for reader in readers:
+        reader.join(timeout=config.stop_seconds)
+
+
 def _stop(process: subprocess.Popen, config: RunnerConfig) -> None:
-    """Interrupt a still-running CLI like Ctrl-C, then kill it if it does not exit in time."""
+    """Interrupt a still-running CLI like Ctrl-C, then kill it if it does not exit in time; on
+    POSIX every process of its group (a wrapper's CLI child too), and only return once all are gone."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
+    if not _POSIX:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=config.stop_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        return
+    group = process.pid  # the session leader's pid is its group's id
+    deadline = time.monotonic() + config.stop_seconds
+    _signal_group(group, signal.SIGINT)
     try:
         process.wait(timeout=config.stop_seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        pass
+    if not _wait_for_group(group, deadline):
+        _signal_group(group, signal.SIGKILL)
         process.wait()
+        _wait_for_group(group, time.monotonic() + KILL_WAIT_SECONDS)
+
+
+def _signal_group(group: int, signum: int) -> None:
+    """Send `signum` to every process of process group `group`, if any is left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for_group(group: int, deadline: float) -> bool:
+    """Wait until no process of group `group` runs (zombies do not: they write nothing); False if
+    some still runs at `deadline`."""
+    while _group_runs(group):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL_SECONDS)
+    return True
+
+
+def _group_runs(group: int) -> bool:
+    """Whether a process of group `group` is still running. Signal 0 also finds zombies (an
+    orphan its new parent has not reaped yet); where /proc lists processes, those are told apart."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not os.path.isdir("/proc/self"):
+        return True
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        if len(fields) > 2 and int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def _failure_message(argv: list[str], returncode: int | None, stderr: list[str],

@@ -2,6 +2,10 @@
 
 Only Nuke translation lives here (knobs, the internal Write/Read nodes, ProgressTask, messages);
 the request, the layer-name mapping and running the denoiser are `vfxdenoise.plugin`'s.
+
+Nuke rebuilds a gizmo's internal nodes from the .gizmo file whenever a script is opened or a node
+pasted, and saves only the gizmo's own knobs: so the result lives in the hidden knobs
+`denoised_file`, `denoised_first`, `denoised_last`, which the internal CacheRead reads by expression.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.plugin.channels import nuke_layer_channels
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
-from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request
+from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, check_runner, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
@@ -41,6 +45,9 @@ def _denoise(node) -> str:
     source = node.input(0)
     if source is None:
         raise PluginError(f"{node.name()} has no input: connect the render to denoise")
+    _refuse_proxy_mode(node)
+    runner = RunnerConfig.from_environment()
+    check_runner(runner)  # a setup mistake is told before the input's frames are rendered
     first, last = source.frameRange().first(), source.frameRange().last()
     cache, stem = _cache_folder(node), _cache_stem(node)
     noisy = f"{cache}/{stem}_input.####.exr"
@@ -54,9 +61,18 @@ def _denoise(node) -> str:
     request = DenoiseRequest(input_pattern=noisy, frames=f"{first}-{last}",
                              output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)
     _render_input(node, noisy, first, last)
-    result = _run_with_progress(node, request)
+    result = _run_with_progress(node, request, runner)
     _show_result(node, result, first, last)
     return result.output_pattern
+
+
+def _refuse_proxy_mode(node) -> None:
+    """Refuse while proxy mode is on: the cache Write would render the input at proxy size, and
+    the full-size comp would blend a smaller denoised image."""
+    proxy = nuke.root().knob("proxy")
+    if proxy is not None and proxy.value():
+        raise PluginError(f"{node.name()}: proxy mode is on, so the input would be rendered and "
+                          "denoised at proxy size; turn proxy mode off and press Denoise again")
 
 
 def _cache_folder(node) -> str:
@@ -110,7 +126,7 @@ def _render_input(node, pattern: str, first: int, last: int) -> None:
                           f"failed: {exc}") from exc
 
 
-def _run_with_progress(node, request: DenoiseRequest) -> RunResult:
+def _run_with_progress(node, request: DenoiseRequest, runner: RunnerConfig) -> RunResult:
     """Run the request with a Nuke progress bar whose Cancel button stops the denoiser."""
     # Nuke closes a ProgressTask when it is deleted: hold it in a list emptied on the way out, so
     # an error's traceback does not keep the bar open behind the message box.
@@ -122,19 +138,19 @@ def _run_with_progress(node, request: DenoiseRequest) -> RunResult:
         tasks[0].setProgress(int(100 * progress.fraction))
 
     try:
-        return run_request(request, RunnerConfig.from_environment(), report,
-                           lambda: bool(tasks) and tasks[0].isCancelled())
+        return run_request(request, runner, report, lambda: bool(tasks) and tasks[0].isCancelled())
     finally:
         tasks.clear()
 
 
 def _show_result(node, result: RunResult, first: int, last: int) -> None:
-    """Point the internal Read at the denoised frames, reload them and switch the blend on."""
+    """Record the denoised frames in the node's own knobs (the internal Read follows them by
+    expression, and they are saved with the script), reload the Read and switch the blend on."""
+    node["denoised_file"].setValue(result.output_pattern)
+    node["denoised_first"].setValue(first)
+    node["denoised_last"].setValue(last)
     with node:
         read = nuke.toNode(READ_NODE)
-    read["file"].setValue(result.output_pattern)
-    for knob, value in (("first", first), ("origfirst", first), ("last", last), ("origlast", last)):
-        read[knob].setValue(value)
     read["reload"].execute()
     node["denoised"].setValue(True)
     node["status"].setValue(f"denoised frames {first}-{last}: {result.output_pattern}")

@@ -3,7 +3,13 @@
 It parses the .gizmo (Nuke's Tcl script syntax) into a Group of nodes with their knobs, evaluates
 the few Tcl expressions our knobs use, and "renders" a Write node by writing real EXRs of its
 input with the channel names Nuke's EXR writer gives them (its own rules, written from Nuke's
-behaviour, not imported from our plugin). Reads are fake nodes backed by a real EXR sequence.
+behaviour, not imported from our plugin), at proxy size while the root's proxy mode is on, as
+Nuke does. Reads are fake nodes backed by a real EXR sequence.
+
+Saving a script (scriptSave) or copying nodes (nodeCopy) writes what Nuke writes for a gizmo: its
+own knobs that differ from the .gizmo's defaults, never its internal nodes; opening (scriptOpen,
+scriptReadFile) or pasting (nodePaste) builds each gizmo afresh from its .gizmo file and then sets
+those knobs, so anything set directly on an internal node is lost, as in Nuke.
 """
 
 from __future__ import annotations
@@ -118,13 +124,25 @@ class Knob:
         return self.kind
 
     def value(self):
-        return self._value
+        """The value; an expression ({parent.knob}, {!parent.knob}) evaluated, as Nuke does."""
+        expression = _EXPRESSION.fullmatch(self._value) if isinstance(self._value, str) else None
+        if expression is None:
+            return self._value
+        value = knob_at(expression.group(2), self.node).value()
+        return (not value) if expression.group(1) else value
 
     def getValue(self):
-        return self._value
+        return self.value()
 
     def setValue(self, value) -> None:
         self._value = value
+
+    def toScript(self) -> str:
+        """The knob as a script holds it: an expression unevaluated ('{parent.strength}')."""
+        return self._value if isinstance(self._value, str) else _script_word(self._value)
+
+    def hasExpression(self) -> bool:
+        return isinstance(self._value, str) and _EXPRESSION.fullmatch(self._value) is not None
 
     def evaluate(self) -> str:
         return evaluate_tcl(str(self._value), self.node)
@@ -153,14 +171,29 @@ class LinkKnob(Knob):
     def setValue(self, value) -> None:
         self.target().setValue(value)
 
+    def toScript(self) -> str:
+        return self.target().toScript()
+
+
+_EXPRESSION = re.compile(r"\{(!?)([A-Za-z_][\w.]*)\}")  # the knob expressions our gizmo uses
+
+
+def knob_at(path: str, node: Node) -> Knob:
+    """The knob a Tcl or expression path names, seen from `node`: 'knob', 'parent.knob' (the group
+    the node sits in), 'root.knob', 'Sibling.knob'."""
+    *nodes, name = path.split(".")
+    for part in nodes:
+        node = root() if part == "root" else node._parent if part == "parent" else node._parent.child(part)
+    return node[name]
+
 
 def evaluate_tcl(text: str, node: Node) -> str:
-    """The Tcl our knobs use: [value root.name], [value knob], [file dirname X]."""
+    """The Tcl our knobs use: [value root.name], [value knob], [value parent.knob], [file dirname X]."""
     pattern = re.compile(r"\[(value|file dirname) ([^\[\]]*)\]")
     while match := pattern.search(text):
         command, argument = match.groups()
         if command == "value":
-            result = STATE["root_name"] if argument == "root.name" else str(node[argument].value())
+            result = STATE["root_name"] if argument == "root.name" else str(knob_at(argument, node).value())
         else:
             result = os.path.dirname(argument) or "."
         text = text[:match.start()] + result + text[match.end():]
@@ -185,6 +218,9 @@ class Node:
         self._children: list[Node] = []
         self._inputs: list[Node | None] = []
         self._parent: Node | None = STATE["groups"][-1] if STATE.get("groups") else None
+        self._selected = False
+        self.gizmo: str | None = None  # the .gizmo a node was built from (its class in a script)
+        self.defaults: dict[str, str] = {}  # its knobs as the .gizmo sets them: what saving skips
         for name, value in (knobs or {}).items():
             self._knobs[name] = Knob(self, name, value)
         if node_class == "Write":
@@ -226,6 +262,12 @@ class Node:
     def child(self, name: str) -> Node:
         return next(n for n in self._children if n.name() == name)
 
+    def setSelected(self, selected: bool) -> None:
+        self._selected = bool(selected)
+
+    def isSelected(self) -> bool:
+        return self._selected
+
     def nodes(self) -> list[Node]:
         return list(self._children)
 
@@ -243,6 +285,7 @@ class SequenceRead(Node):
     def __init__(self, name: str, pattern: str, first: int, last: int):
         super().__init__("Read", {"name": name, "file": pattern})
         self.pattern, self.range = pattern, FrameRange(first, last)
+        STATE["reads"].append(self)
 
     def frameRange(self) -> FrameRange:
         return self.range
@@ -284,7 +327,9 @@ def reset(nuke_path: list[str], root_name: str = "") -> None:
     STATE.clear()
     sys.path[:0] = nuke_path
     STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, menus={},
-                 messages=[], executed=[], tasks=[], cancel_after=None, created=[])
+                 messages=[], executed=[], tasks=[], cancel_after=None, created=[], reads=[],
+                 clipboard="")
+    STATE["root"] = Node("Root", {"name": "Root", "proxy": False, "proxy_scale": 0.5})
 
 
 def pluginAddPath(path: str) -> None:
@@ -309,8 +354,10 @@ def message(text: str) -> None:
 
 
 def root() -> Node:
-    """The script's root; its name is the script's path ('Root' while unsaved)."""
-    return Node("Root", {"name": STATE["root_name"] or "Root"})
+    """The script's root; its name is the script's path ('Root' while unsaved); its `proxy` knob
+    is the session's proxy mode (off), `proxy_scale` the size proxy renders are made at."""
+    STATE["root"]["name"].setValue(STATE["root_name"] or "Root")
+    return STATE["root"]
 
 
 def thisNode() -> Node:
@@ -329,6 +376,8 @@ def createNode(node_class: str, *args, **kwargs) -> Node:
         gizmo = Path(folder) / f"{node_class}.gizmo"
         if gizmo.is_file():
             node = load_gizmo(gizmo)
+            node.gizmo = node_class
+            node.defaults = {name: knob.toScript() for name, knob in node.knobs().items()}
             STATE["created"].append(node)
             return node
     raise RuntimeError(f"{node_class}: unknown command")
@@ -347,6 +396,7 @@ def load_gizmo(path: Path) -> Node:
             _apply_knobs(group, knob_words)
             continue
         child = Node(head)
+        child._parent = group
         _apply_knobs(child, knob_words)
         group._children.append(child)
     return group
@@ -383,9 +433,10 @@ def execute(node: Node, first: int, last: int, incr: int = 1) -> None:
     assert node["channels"].value() == "all" and node["file_type"].value() == "exr"
     source = _upstream_read(node)
     pattern = node["file"].value()
+    step = round(1 / root()["proxy_scale"].value()) if root()["proxy"].value() else 1
     for frame in range(first, last + 1, incr):
         image = read_exr(source.frame_path(frame))
-        channels = {exr_name(nuke_name(c)): image.get([c])[0] for c in image.channel_names}
+        channels = {exr_name(nuke_name(c)): image.get([c])[0][::step, ::step] for c in image.channel_names}
         out = Path(pattern.replace("####", f"{frame:04d}"))
         out.parent.mkdir(parents=True, exist_ok=True)
         write_exr(out, ExrImage.from_channels(channels, pixel_types="float"))
@@ -411,3 +462,134 @@ class ProgressTask:
     def isCancelled(self) -> bool:
         after = STATE["cancel_after"]
         return after is not None and len(self.progress) >= after
+
+
+# --- scripts: save/open, copy/paste -----------------------------------------------------------------
+
+
+def scriptSave(filename: str) -> None:
+    """Save the script: every node made with createNode and the Reads upstream of them."""
+    Path(filename).write_text(_script(STATE["created"], with_upstream=True))
+    STATE["root_name"] = filename
+
+
+def scriptClear() -> None:
+    """An empty script (the session stays: plugin path, menus)."""
+    STATE.update(created=[], reads=[], root_name="")
+
+
+def scriptOpen(filename: str) -> None:
+    """Open a saved script in this (cleared) session."""
+    scriptClear()
+    scriptReadFile(filename)
+    STATE["root_name"] = filename
+
+
+def scriptReadFile(filename: str) -> None:
+    """Add a script's nodes to this one: gizmos rebuilt from their .gizmo file, then their knobs."""
+    _read_script(Path(filename).read_text(), paste_input=None)
+
+
+def selectedNodes() -> list[Node]:
+    return [n for n in STATE["created"] + STATE["reads"] if n.isSelected()]
+
+
+def nodeCopy(destination: str) -> bool:
+    """Copy the selected nodes as script text ('%clipboard%' or a file)."""
+    text = _script(selectedNodes(), with_upstream=False)
+    if destination == "%clipboard%":
+        STATE["clipboard"] = text
+    else:
+        Path(destination).write_text(text)
+    return True
+
+
+def nodePaste(source: str) -> Node | None:
+    """Paste nodes copied by nodeCopy, connected to the selected node where their input was not
+    copied; names already in the script get a number, as Nuke renames them."""
+    text = STATE["clipboard"] if source == "%clipboard%" else Path(source).read_text()
+    selected = selectedNodes()
+    pasted = _read_script(text, paste_input=selected[-1] if selected else None)
+    return pasted[-1] if pasted else None
+
+
+def _script(nodes: list[Node], with_upstream: bool) -> str:
+    """Nuke script text of `nodes` (and, `with_upstream`, the Reads they hang off): each node
+    after its input, a gizmo as its class with only its knobs that differ from the .gizmo's."""
+    order: list[Node] = []
+    for node in nodes:
+        upstream = node.input(0)
+        if isinstance(upstream, SequenceRead) and upstream not in order and (
+                with_upstream or upstream in nodes):
+            order.append(upstream)
+        if (node.gizmo is not None or isinstance(node, SequenceRead)) and node not in order:
+            order.append(node)
+    lines, names = [], {}
+    for index, node in enumerate(order):
+        if isinstance(node, SequenceRead):
+            knobs = {"inputs": 0, "file": node.pattern, "first": node.range.first(),
+                     "last": node.range.last(), "name": node.name()}
+            lines.append("Read {")
+        else:
+            upstream = node.input(0)
+            lines.append("push 0" if upstream is None else f"push ${names[id(upstream)]}"
+                         if id(upstream) in names else "push $cut_paste_input")
+            knobs = {"name": node.name()}
+            knobs.update((name, knob.toScript()) for name, knob in node.knobs().items()
+                         if knob.Class() not in ("PyScript_Knob", "Tab_Knob")
+                         and knob.toScript() != node.defaults.get(name))
+            lines.append(f"{node.gizmo} {{")
+        lines += [f" {name} {_script_word(value)}" for name, value in knobs.items()]
+        names[id(node)] = f"N{index}"
+        lines += ["}", f"set N{index} [stack 0]"]
+    return "\n".join(lines) + "\n"
+
+
+def _script_word(value) -> str:
+    """A knob value as a word of a script: true/false, a number, or a quoted string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    escaped = "".join("\\" + ch if ch in '\\"[]' else "\\n" if ch == "\n" else ch for ch in str(value))
+    return f'"{escaped}"'
+
+
+def _read_script(text: str, paste_input: Node | None) -> list[Node]:
+    """Build the nodes of script `text` (its stack of inputs, `set`/`push`); gizmos from their
+    .gizmo file, then the saved knobs; return them in order."""
+    stack: list[Node | None] = []
+    names: dict[str, Node | None] = {"cut_paste_input": paste_input}
+    made: list[Node] = []
+    for words in commands(text):
+        head = words[0]
+        if head == "push":
+            stack.append(None if words[1] == "0" else names[words[1].lstrip("$")])
+            continue
+        if head == "set":
+            names[words[1]] = stack[-1]
+            continue
+        knob_words = [w for w in tokenize(unbrace(words[1])) if w != "\n"]
+        knobs = {name: _value(value) for name, value in zip(knob_words[::2], knob_words[1::2])}
+        if head == "Read":
+            node = SequenceRead(_free_name(knobs["name"]), knobs["file"], knobs["first"], knobs["last"])
+        else:
+            node = createNode(head)
+            _apply_knobs(node, knob_words)
+            node["name"].setValue(_free_name(knobs["name"], node))
+            node.setInput(0, stack.pop() if stack else None)
+        stack.append(node)
+        made.append(node)
+    return made
+
+
+def _free_name(name: str, node: Node | None = None) -> str:
+    """`name`, or with the next free number when another node of the script has it (Nuke's way)."""
+    taken = {n.name() for n in STATE["created"] + STATE["reads"] if n is not node}
+    if name not in taken:
+        return name
+    stem, number = re.fullmatch(r"(.*?)(\d*)", name).groups()
+    number = int(number or 0) + 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"

@@ -47,13 +47,13 @@ def test_denoise_renders_the_input_range_denoises_it_and_rewires_the_read(nuke, 
     written = read_exr(cache / "VfxDenoise_input.1001.exr")
     assert {"R", "G", "B", "A", "diffuse_direct.R", "N.X", "motion.X"} <= set(written.channel_names)
     read = gizmo.child("CacheRead")
-    assert read["file"].value() == str(cache / "VfxDenoise_denoised.####.exr")
+    assert read["file"].evaluate() == str(cache / "VfxDenoise_denoised.####.exr")
     assert (read["first"].value(), read["last"].value()) == (1001, 1004)
     assert read["reload"].executed == 1
     assert gizmo["denoised"].value() is True and "1001-1004" in gizmo["status"].value()
     for frame in FRAMES:
         noisy = read_exr(_frame(render, frame))
-        out = read_exr(_frame(read["file"].value(), frame))
+        out = read_exr(_frame(read["file"].evaluate(), frame))
         assert not np.allclose(out.get(["R", "G", "B"]), noisy.get(["R", "G", "B"]))
         assert np.isfinite(out.get(["R", "G", "B"])).all()
         np.testing.assert_array_equal(out.get(["diffuse_direct.R"]), noisy.get(["diffuse.direct.R"]))
@@ -88,14 +88,14 @@ def test_also_denoise_layers_come_back_denoised(nuke, gizmo, render):
     gizmo["denoise"].execute()
 
     assert nuke.STATE["messages"] == []
-    out = read_exr(_frame(gizmo.child("CacheRead")["file"].value(), 1002))
+    out = read_exr(_frame(gizmo.child("CacheRead")["file"].evaluate(), 1002))
     noisy = read_exr(_frame(render, 1002)).get(["diffuse.direct.R", "diffuse.direct.G", "diffuse.direct.B"])
     denoised = out.get(["diffuse_direct.R", "diffuse_direct.G", "diffuse_direct.B"])
     assert not np.array_equal(denoised, noisy) and np.isfinite(denoised).all()
     gizmo["aovs"].setValue("diffuse_*")  # wildcards match the layer names the Write keeps
     gizmo["denoise"].execute()
     assert nuke.STATE["messages"] == []
-    again = read_exr(_frame(gizmo.child("CacheRead")["file"].value(), 1002))
+    again = read_exr(_frame(gizmo.child("CacheRead")["file"].evaluate(), 1002))
     np.testing.assert_array_equal(again.get(["diffuse_direct.R"]), out.get(["diffuse_direct.R"]))
     gizmo["aovs"].setValue("motion")
     gizmo["denoise"].execute()
@@ -104,7 +104,7 @@ def test_also_denoise_layers_come_back_denoised(nuke, gizmo, render):
 
 def test_the_motion_vectors_knob_says_how_the_motion_layer_is_read(nuke, gizmo):
     def read_as() -> str:
-        pattern = gizmo.child("CacheRead")["file"].value()
+        pattern = gizmo.child("CacheRead")["file"].evaluate()
         return read_exr(_frame(pattern, 1002)).parts[0].spec.getattribute("vfxdenoise/motion_vectors")
 
     gizmo["denoise"].execute()
@@ -116,7 +116,7 @@ def test_the_motion_vectors_knob_says_how_the_motion_layer_is_read(nuke, gizmo):
 
 def test_model_knob_picks_the_model_and_empty_means_the_sites(nuke, gizmo):
     def model_in_output() -> str:
-        pattern = gizmo.child("CacheRead")["file"].value()
+        pattern = gizmo.child("CacheRead")["file"].evaluate()
         return read_exr(_frame(pattern, 1002)).parts[0].spec.getattribute("vfxdenoise/model")
 
     gizmo["denoise"].execute()
@@ -192,8 +192,8 @@ def test_cached_frames_of_an_earlier_input_outside_its_range_are_not_read(nuke, 
     assert nuke.STATE["messages"] == []
     for frame in (1001, 1002):
         np.testing.assert_array_equal(
-            read_exr(_frame(gizmo.child("CacheRead")["file"].value(), frame)).get(["R", "G", "B"]),
-            read_exr(_frame(fresh.child("CacheRead")["file"].value(), frame)).get(["R", "G", "B"]))
+            read_exr(_frame(gizmo.child("CacheRead")["file"].evaluate(), frame)).get(["R", "G", "B"]),
+            read_exr(_frame(fresh.child("CacheRead")["file"].evaluate(), frame)).get(["R", "G", "B"]))
 
 
 def test_cache_files_are_named_by_script_and_full_node_name(nuke, render, tmp_path):
@@ -207,6 +207,79 @@ def test_cache_files_are_named_by_script_and_full_node_name(nuke, render, tmp_pa
     node["denoise"].execute()
 
     assert nuke.STATE["messages"] == []
-    assert node.child("CacheRead")["file"].value() == str(
+    assert node.child("CacheRead")["file"].evaluate() == str(
         tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_denoised.####.exr")
     assert (tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_input.1001.exr").is_file()
+
+
+def test_the_result_survives_saving_and_reopening_the_script(nuke, gizmo, tmp_path):
+    """Nuke rebuilds a gizmo's internal nodes from the .gizmo on open and saves only its knobs."""
+    gizmo["denoise"].execute()
+    pattern = str(tmp_path / "cache" / "VfxDenoise_denoised.####.exr")
+    nuke.scriptSave(str(tmp_path / "comp_v001.nk"))
+
+    nuke.scriptOpen(str(tmp_path / "comp_v001.nk"))
+
+    reopened = nuke.toNode("VfxDenoise")
+    assert reopened is not gizmo and reopened["denoised"].value() is True
+    read = reopened.child("CacheRead")
+    assert read["file"].evaluate() == pattern
+    assert (read["first"].value(), read["last"].value()) == (1001, 1004)
+    assert reopened.child("Blend")["disable"].value() is False  # the denoised frames are shown
+    assert all(_frame(read["file"].evaluate(), f).is_file() for f in FRAMES)
+
+
+def test_a_pasted_copy_shows_the_denoised_frames(nuke, gizmo, tmp_path):
+    gizmo["denoise"].execute()
+    gizmo.setSelected(True)
+    nuke.nodeCopy("%clipboard%")
+    gizmo.setSelected(False)
+    gizmo.input(0).setSelected(True)
+
+    pasted = nuke.nodePaste("%clipboard%")
+
+    assert pasted is not gizmo and pasted.name() == "VfxDenoise1" and pasted.input(0) is gizmo.input(0)
+    assert pasted.child("CacheRead")["file"].evaluate() == str(
+        tmp_path / "cache" / "VfxDenoise_denoised.####.exr")
+    assert pasted["denoised"].value() is True
+
+
+@pytest.mark.parametrize(("environment", "says"), [
+    ({"VFXDENOISE_RUNNER": "in-process"}, "runner mode 'in-process' is not one of subprocess, inprocess"),
+    ({"VFXDENOISE_RUNNER": "", "VFXDENOISE_COMMAND": "/nowhere/bin/vfxdenoise"},
+     "cannot start the denoiser '/nowhere/bin/vfxdenoise'"),
+], ids=["runner mode", "missing command"])
+def test_a_runner_setup_mistake_is_told_before_the_input_is_rendered(nuke, gizmo, monkeypatch,
+                                                                     environment, says):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert gizmo["denoise"].execute() is None
+
+    assert len(nuke.STATE["messages"]) == 1 and says in nuke.STATE["messages"][0]
+    assert nuke.STATE["executed"] == []  # no cache render before the message
+    assert gizmo["denoised"].value() is False
+
+
+def test_proxy_mode_is_refused_before_anything_renders(nuke, gizmo, tmp_path):
+    """A cache Write follows proxy mode: the full-size comp would blend a proxy-size image."""
+    nuke.root()["proxy"].setValue(True)
+
+    gizmo["denoise"].execute()
+
+    assert len(nuke.STATE["messages"]) == 1 and "proxy mode is on" in nuke.STATE["messages"][0]
+    assert nuke.STATE["executed"] == [] and not list((tmp_path / "cache").glob("*.exr"))
+    nuke.root()["proxy"].setValue(False)
+    gizmo["denoise"].execute()
+    assert len(nuke.STATE["messages"]) == 1 and gizmo["denoised"].value() is True
+
+
+@pytest.mark.parametrize("layer", ["rgb", "rgba"])
+def test_nukes_rgb_and_rgba_layers_denoise_the_beauty(nuke, gizmo, render, layer):
+    gizmo["beauty"].setValue(layer)
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == [] and gizmo["denoised"].value() is True
+    out = read_exr(_frame(gizmo.child("CacheRead")["file"].evaluate(), 1002)).get(["R", "G", "B"])
+    assert not np.allclose(out, read_exr(_frame(render, 1002)).get(["R", "G", "B"]))

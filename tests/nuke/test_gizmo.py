@@ -53,8 +53,25 @@ def test_gizmo_internals_write_all_channels_and_blend_the_read_by_strength(nuke)
     assert write.Class() == "Write" and write["channels"].value() == "all"
     assert write["file_type"].value() == "exr" and write["datatype"].value() == "32 bit float"
     assert read.Class() == "Read" and read["on_error"].value() == "error"
-    assert blend["which"].value() == "{parent.strength}"
-    assert blend["disable"].value() == "{!parent.denoised}"  # the input passes until denoised
+    assert blend["which"].toScript() == "{parent.strength}" and blend["which"].value() == 1
+    assert blend["disable"].toScript() == "{!parent.denoised}"  # the input passes until denoised
+    assert blend["disable"].value() is True
+
+
+def test_the_internal_read_follows_the_nodes_own_knobs(nuke):
+    """Nuke saves a gizmo's own knobs, not its internal nodes: the Read's file and range are
+    expressions of hidden knobs of the node."""
+    node = nuke.createNode("VfxDenoise")
+    read = node.child("CacheRead")
+    for name in ("denoised_file", "denoised_first", "denoised_last"):
+        assert "+INVISIBLE" in node.knobs()[name].spec["flags"]
+
+    node["denoised_file"].setValue("/cache/sh010.VfxDenoise_denoised.####.exr")
+    node["denoised_first"].setValue(1001)
+    node["denoised_last"].setValue(1048)
+
+    assert read["file"].evaluate() == "/cache/sh010.VfxDenoise_denoised.####.exr"
+    assert [read[k].value() for k in ("first", "origfirst", "last", "origlast")] == [1001, 1001, 1048, 1048]
 
 
 def test_cache_folder_defaults_beside_the_saved_script(nuke):

@@ -31,3 +31,24 @@ def test_unusable_picks_name_the_layer_and_what_it_has():
         nuke_layer_channels("normal", "depth", NUKE_CHANNELS)
     with pytest.raises(PluginError, match="beauty layer cannot be 'none'"):
         nuke_layer_channels("beauty", "none", NUKE_CHANNELS)
+
+
+@pytest.mark.parametrize("layer", ["rgb", "rgba"])
+def test_nukes_rgb_and_rgba_are_the_unnamed_layers_colour(layer):
+    """Nuke's layer menus offer `rgb` beside `rgba`; both name the EXR's R, G, B."""
+    assert nuke_layer_channels("beauty", layer, NUKE_CHANNELS) == "R,G,B"
+    assert nuke_layer_channels("albedo", layer, NUKE_CHANNELS) == "R,G,B"
+    reordered = ["rgba.alpha", "rgba.blue", "rgba.green", "rgba.red"]
+    assert nuke_layer_channels("beauty", layer, reordered) == "R,G,B"
+
+
+def test_none_is_never_suggested_where_it_is_refused():
+    with pytest.raises(PluginError) as beauty:
+        nuke_layer_channels("beauty", "rgb", ["depth.Z"])
+    assert "beauty layer 'rgb' needs 3 channel(s) but has 0 in the node's input" in str(beauty.value)
+    assert "'none'" not in str(beauty.value)
+    with pytest.raises(PluginError) as aov:
+        nuke_layer_channels("beauty", "none", NUKE_CHANNELS, label="also denoise layer")
+    assert "also denoise layer 'none' is not a layer" in str(aov.value)
+    with pytest.raises(PluginError, match=r"pick another layer or 'none'$"):
+        nuke_layer_channels("motion", "alpha", NUKE_CHANNELS)  # one channel; motion may be 'none'

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr
-from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
+from vfxdenoise.plugin.errors import DenoiseCancelled, PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
-from vfxdenoise.plugin.runner import RunnerConfig, run_request
+from vfxdenoise.plugin.runner import RunnerConfig, check_runner, command_words, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
@@ -95,6 +98,149 @@ def test_a_missing_command_says_how_to_configure_it(shot, tmp_path):
 
     with pytest.raises(RunnerError, match=r"cannot start the denoiser .* set \$VFXDENOISE_COMMAND"):
         run_request(DenoiseRequest(shot), config)
+    with pytest.raises(RunnerError, match=r"cannot start the denoiser .*no executable file there"):
+        check_runner(config)  # what hosts call before their own long work
+
+
+def _wrapper(folder: Path) -> Path:
+    """A site wrapper as rez or a studio writes one: it sets up the environment and then runs the
+    real CLI as its child (no exec), so the CLI is not the process the runner started."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wrapper = folder / "vfxdenoise"
+    wrapper.write_text(f'#!/bin/bash\nexport OMP_NUM_THREADS=1\n"{CLI.command[0]}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def _processes_naming(text: str) -> list[str]:
+    """Command lines of running (not zombie) processes that contain `text`."""
+    found = []
+    for entry in os.scandir("/proc"):
+        try:
+            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(entry.path, "stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if text in cmdline and state not in "ZX":
+            found.append(cmdline)
+    return found
+
+
+def _frames_on_disk(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("den.*.exr")}
+
+
+@pytest.mark.skipif(not (Path("/proc/self").is_dir() and Path("/bin/bash").is_file()),
+                    reason="needs /proc and bash")
+def test_cancel_stops_the_cli_a_wrapper_script_started(sequence_factory, tiny_weights, tmp_path):
+    long_shot = sequence_factory(frames=range(1001, 1061), height=64, width=64)
+    config = RunnerConfig(command=(str(_wrapper(tmp_path / "site")),), stop_seconds=5)
+    out = tmp_path / "out"
+    seen = []
+
+    with pytest.raises(DenoiseCancelled) as cancelled:
+        run_request(_request(long_shot, tiny_weights, tmp_path), config, seen.append, lambda: bool(seen))
+
+    assert _processes_naming(str(out)) == []  # neither the wrapper nor its CLI runs on
+    on_disk = _frames_on_disk(out)
+    assert 1 <= len(on_disk) < 60 and not list(out.glob("*.lock"))  # stopped early, locks released
+    kept = re.search(r"kept: ([\d, ]+)$", str(cancelled.value)).group(1)
+    assert sorted(on_disk) == [f"den.{frame}.exr" for frame in kept.split(", ")]
+    time.sleep(1.5)
+    assert _frames_on_disk(out) == on_disk  # no frame written after the cancel returned
+
+
+# A stand-in CLI whose cancel lands while frames are in flight: it reports 1001, and on SIGINT
+# finishes 1002 (its event printed after the cancel) and 1003 (renamed into place, no event).
+_FINISHES_AFTER_THE_CANCEL = """
+import json, os, signal, sys, threading
+out = sys.argv[sys.argv.index("-o") + 1]
+def write(frame):
+    path = out.replace("####", str(frame))
+    with open(path + ".tmp", "w") as f:
+        f.write("frame")
+    os.replace(path + ".tmp", path)
+    return path
+def event(frame, path):
+    print(json.dumps({"event": "frame", "frame": frame, "index": frame - 1000, "total": 4,
+                      "path": path}), flush=True)
+def interrupted(*_):
+    event(1002, write(1002))
+    write(1003)
+    os._exit(130)
+signal.signal(signal.SIGINT, interrupted)
+event(1001, write(1001))
+threading.Event().wait(60)
+"""
+
+
+def test_the_cancel_message_lists_the_frames_on_disk_when_the_process_ended(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "den.1004.exr").write_text("an earlier run's frame")  # on disk, not written by this run
+    request = DenoiseRequest(str(tmp_path / "render.####.exr"), output_pattern=str(out / "den.####.exr"))
+    config = RunnerConfig(command=(sys.executable, "-c", _FINISHES_AFTER_THE_CANCEL))
+    seen = []
+
+    with pytest.raises(DenoiseCancelled) as cancelled:
+        run_request(request, config, seen.append, lambda: bool(seen))
+
+    assert [p.frame for p in seen] == [1001]
+    assert str(cancelled.value).endswith("cancelled; frames finished before it are kept: 1001, 1002, 1003")
+
+
+def test_a_cancel_before_any_frame_says_none_was_finished(tmp_path):
+    request = DenoiseRequest(str(tmp_path / "render.####.exr"), output_pattern=str(tmp_path / "o.####.exr"))
+    config = RunnerConfig(command=(sys.executable, "-c", "import time; time.sleep(60)"))
+
+    with pytest.raises(DenoiseCancelled, match=r"cancelled; no frame was finished$"):
+        run_request(request, config, None, lambda: True)
+
+
+@pytest.mark.skipif(not Path("/bin/bash").is_file(), reason="needs bash")
+def test_a_command_path_with_spaces_runs_unquoted(shot, tiny_weights, tmp_path):
+    wrapper = _wrapper(tmp_path / "my tools" / "bin")
+    config = RunnerConfig.from_environment({"VFXDENOISE_COMMAND": f" {wrapper} "})
+    assert config.command == (str(wrapper),)
+
+    result = run_request(_request(shot, tiny_weights, tmp_path, frames="1001-1002"), config)
+
+    assert result.written == [1001, 1002]
+
+
+def test_a_command_that_cannot_start_quotes_the_setting_and_how_to_quote_a_path(shot):
+    setting = "/nowhere/my tools/bin/vfxdenoise"
+    config = RunnerConfig.from_environment({"VFXDENOISE_COMMAND": setting})
+    assert config.command == ("/nowhere/my", "tools/bin/vfxdenoise")  # no such file: split as a shell would
+
+    for attempt in (lambda: check_runner(config), lambda: run_request(DenoiseRequest(shot), config)):
+        with pytest.raises(RunnerError) as info:
+            attempt()
+        message = str(info.value)
+        assert "cannot start the denoiser '/nowhere/my'" in message
+        assert f"$VFXDENOISE_COMMAND='{setting}' read as 2 words" in message
+        assert 'quote it: "/opt/my tools/bin/python" -m vfxdenoise.cli.main' in message
+
+
+def test_command_words_split_as_the_systems_shell_does(tmp_path):
+    assert command_words('/opt/py/bin/python -m "vfxdenoise.cli.main"', windows=False) == (
+        "/opt/py/bin/python", "-m", "vfxdenoise.cli.main")
+    assert command_words('"C:\\Program Files\\py\\python.exe" -m vfxdenoise.cli.main', windows=True) == (
+        "C:\\Program Files\\py\\python.exe", "-m", "vfxdenoise.cli.main")
+    assert command_words("C:\\vfx\\vfxdenoise.exe", windows=True) == ("C:\\vfx\\vfxdenoise.exe",)
+    program = tmp_path / "Program Files" / "vfxdenoise.exe"
+    program.parent.mkdir()
+    program.write_text("")
+    for windows in (True, False):  # a file that exists is one program, whatever it holds
+        assert command_words(str(program), windows=windows) == (str(program),)
+    with pytest.raises(PluginError, match=r"VFXDENOISE_COMMAND '\"/opt/py' cannot be split"):
+        command_words('"/opt/py', windows=False)
+
+
+def test_check_runner_accepts_what_can_run():
+    check_runner(CLI)
+    check_runner(MODULE)
+    check_runner(RunnerConfig(mode="inprocess"))  # this Python has torch
 
 
 def test_in_process_run_and_cancel(shot, tiny_weights, tmp_path):
