@@ -1,7 +1,13 @@
-"""`vfxdenoise demo`: denoise the bundled sample sequence and show what changed."""
+"""`vfxdenoise demo`: denoise the bundled sample sequence and show what changed.
+
+It writes into --out only files it wrote there itself (recorded in a hidden file beside them), so
+`make demo` runs again over its own output but never replaces anyone else's frames.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 
 import click
@@ -10,28 +16,92 @@ import numpy as np
 from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.preview import write_contact_sheet
-from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.io.sequence import Sequence, find_sequence, parse_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
+SHEET = "before_after.png"
+WRITTEN = ".vfxdenoise_demo.json"  # in --out: each file the demo wrote there, as it left it
 
 
 def _beauty(path: Path) -> np.ndarray:
     return read_exr(path).get(["R", "G", "B"])
 
 
+def _stamp(path: Path) -> list[int] | None:
+    """Size and modification time of the file at `path` (not of a link's target); None if absent
+    (or out of reach: creating the folder then says why)."""
+    try:
+        stat = path.lstat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _written_before(out_dir: Path) -> dict[str, list[int]]:
+    """What earlier demo runs left in `out_dir`: file name -> its `_stamp` then ({} if nothing)."""
+    try:
+        written = json.loads((out_dir / WRITTEN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return written if isinstance(written, dict) else {}
+
+
+def _refuse_others_files(out_dir: Path, paths: list[Path]) -> None:
+    """Refuse an --out folder holding a file under a name the demo writes that an earlier demo
+    run did not leave there as it is now (someone's frames, a render): it would be replaced."""
+    ours = _written_before(out_dir)
+    others = [path for path in paths if _stamp(path) not in (None, ours.get(path.name))]
+    if others:
+        more = f" and {len(others) - 1} more of the files the demo writes" if len(others) > 1 else ""
+        raise OutputError(f"--out {out_dir} already holds {others[0].name}{more}, which the demo did "
+                          "not write there: pick another --out folder, or delete them")
+
+
+def _record_written(out_dir: Path, paths: list[Path]) -> None:
+    """Note the files the demo left in `out_dir`, so that the next run may replace them. Not
+    written (a full disk), the next run refuses them, naming one: no error hides the run's own."""
+    stamps = {path.name: stamp for path in paths if (stamp := _stamp(path)) is not None}
+    with contextlib.suppress(OSError):
+        write_atomically(out_dir / WRITTEN, lambda temp: temp.write_text(json.dumps(stamps), "utf-8"))
+
+
+def _make_out_folder(out_dir: Path) -> None:
+    """Create --out, or say which folder could not be made (the engine's errors name seq's -o)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create --out folder {out_dir} ({exc.strerror}): pick another "
+                          "--out folder") from exc
+
+
 @click.command("demo")
 @click.option("--sample", type=click.Path(exists=True, file_okay=False, path_type=Path), default=SAMPLE,
               show_default=True, help="Sample folder with spp4/ and reference/ sequences.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/demo"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, writable=True, path_type=Path),
+              default=Path("out/demo"), show_default=True,
+              help="Folder for the denoised frames and the PNG; it may hold only what the demo wrote "
+                   "there before.")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 def demo(sample: Path, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
     noisy = find_sequence(sample / "spp4" / "render.####.exr")
     reference = find_sequence(sample / "reference" / "render.####.exr")
     output = out_dir / "render.####.exr"
+    ours = [parse_pattern(str(output)).path(frame) for frame in noisy.frames] + [out_dir / SHEET]
+    _refuse_others_files(out_dir, ours)
+    _make_out_folder(out_dir)
+    try:  # overwrite=True replaces only what an earlier demo wrote (`_refuse_others_files`)
+        _denoise(noisy, output, reference, out_dir, device)
+    finally:  # an interrupted run's files too: they are the demo's
+        _record_written(out_dir, ours)
+
+
+def _denoise(noisy: Sequence, output: Path, reference: Sequence, out_dir: Path, device: str) -> None:
+    """Denoise the sample into `output`, print PSNR per frame before and after, write the PNG."""
     summary = denoise_sequence(noisy.pattern, str(output),
                                config=EngineConfig(device=device, overwrite=True))
     click.echo(f"denoised {len(summary.frames('written'))} frames in {summary.seconds:.1f} s -> {output}")
@@ -45,7 +115,7 @@ def demo(sample: Path, out_dir: Path, device: str) -> None:
     click.echo(f"{'mean':>6}  {np.mean(before):>10.2f}  {np.mean(after):>13.2f}  "
                f"(+{np.mean(after) - np.mean(before):.2f} dB)")
     middle = noisy.frames[len(noisy.frames) // 2]
-    sheet = out_dir / "before_after.png"
+    sheet = out_dir / SHEET
     write_contact_sheet(sheet, [_beauty(noisy.pattern.path(middle)),
                                 _beauty(summary.output_pattern.path(middle)),
                                 _beauty(reference.pattern.path(middle))])

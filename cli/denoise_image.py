@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array, within_display_range
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
+from vfxdenoise.core.tiling import MIN_TILE
 from vfxdenoise.core.weights import LoadedModel, load_weights, resolve_weights
 
 KEPT_TYPES = ("uint8", "uint16", "half", "float", "double")
@@ -55,8 +56,10 @@ def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel
 @click.option("--arch", default="dncnn", show_default=True, type=click.Choice([*ARCHITECTURES, "bm3d"]))
 @click.option("--model", "model_path", default=None,
               help="Model folder or .safetensors from `classic train` [required unless --arch bm3d].")
-@click.option("--sigma", type=float, default=None, help="BM3D only: noise sigma on the 0-255 scale.")
-@click.option("--tile", default=DEFAULT_TILE, show_default=True, help="Tile side in pixels for large images.")
+@click.option("--sigma", type=POSITIVE, default=None,
+              help="BM3D only: noise sigma on the 0-255 scale (above 0).")
+@click.option("--tile", type=TILE, default=DEFAULT_TILE, show_default=True, metavar="PX",
+              help=f"Tile side in pixels for large images (at least {MIN_TILE}).")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: str | None,

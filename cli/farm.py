@@ -7,17 +7,21 @@ prints or launches an OpenCue outline. Each task runs `vfxdenoise seq --frames=C
 from __future__ import annotations
 
 import functools
+import shlex
 from xml.dom.minidom import parseString
 
 import click
 
-from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
+from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, FiniteFloatRange, layer_options, layer_overrides
 from vfxdenoise.core.device import PRECISIONS
 from vfxdenoise.core.engine_config import MISSING_POLICIES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.plugin.farm.job import FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
+
+# OpenCue's job spec books cores to a tenth (pyoutline writes one decimal): less would book none.
+CORES = FiniteFloatRange(min=0.1)
 
 
 def job_options(command):
@@ -42,7 +46,7 @@ def job_options(command):
                           "written]."),
         click.option("--device", type=DEVICES,
                      help="seq --device on the workers [default: seq's, auto]."),
-        click.option("--temporal-radius", type=int, help="seq --temporal-radius."),
+        click.option("--temporal-radius", type=click.IntRange(min=0), help="seq --temporal-radius."),
         click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),
         layer_options,
         click.option("--aov", "aovs", multiple=True, metavar="LAYER", help="seq --aov (repeatable)."),
@@ -64,11 +68,11 @@ def job_options(command):
                      help="seq --motion-scale."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
-        click.option("--gpu-memory", type=float, metavar="GB", help="GPU memory each task needs."),
+        click.option("--gpu-memory", type=POSITIVE, metavar="GB", help="GPU memory each task needs."),
         click.option("--memory", type=POSITIVE, metavar="GB",
                      help="Host memory each task books; tasks on the CPU also keep seq within it "
                           "(seq --max-mem) unless --max-mem says otherwise."),
-        click.option("--cores", type=POSITIVE,
+        click.option("--cores", type=CORES,
                      help="CPU cores each task books; tasks on the CPU also run that many threads "
                           "(seq --cpu-threads) unless --cpu-threads says otherwise."),
     ]
@@ -80,7 +84,10 @@ def job_options(command):
 def _job(values: dict, gpus: int) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
     `cores`, the booking): a task on the CPU (`gpus` 0) keeps seq within its booked memory and
-    cores (farm engines book cores without always confining a task to them)."""
+    cores (farm engines book cores without always confining a task to them). What seq would refuse
+    before its first frame is refused now (`seq_checks`), not by every task on the farm."""
+    from vfxdenoise.plugin.farm.seq_checks import check_as_seq
+
     max_mem, cpu_threads = values.pop("max_mem"), values.pop("cpu_threads")
     if gpus == 0:
         max_mem = values["memory"] if max_mem is None else max_mem
@@ -96,9 +103,11 @@ def _job(values: dict, gpus: int) -> FarmJob:
         cpu_threads=cpu_threads, motion_vectors=values.pop("motion_vectors"),
         motion_scale=values.pop("motion_scale"), context_frames=values.pop("context_frames"),
     )
-    return build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
-                     values.pop("chunk"), options, command=values.pop("command_path"),
-                     name=values.pop("name"), overwrite=values.pop("overwrite"))
+    job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
+                    values.pop("chunk"), options, command=values.pop("command_path"),
+                    name=values.pop("name"), overwrite=values.pop("overwrite"))
+    check_as_seq(job, options)
+    return job
 
 
 def _gpus(values: dict) -> int:
@@ -126,6 +135,8 @@ def farm() -> None:
 @job_options
 @click.option("--bundle", required=True, type=click.Path(file_okay=False),
               help="Folder to write template.yaml and parameter_values.yaml to.")
+@click.option("--replace-bundle", is_flag=True,
+              help="Write over the job files of a bundle already in --bundle [default: refuse].")
 @_pass_values
 def openjd(values: dict) -> None:
     """Write an Open Job Description job bundle denoising PATTERN in chunks.
@@ -138,19 +149,21 @@ def openjd(values: dict) -> None:
     job = _job(values, gpus)
     bundle = values.pop("bundle")
     tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"),
-                                memory_gb=values.pop("memory"), cores=values.pop("cores"))
+                                memory_gb=values.pop("memory"), cores=values.pop("cores"),
+                                replace=values.pop("replace_bundle"))
     click.echo(f"wrote {bundle}/{writer.TEMPLATE_FILE} and {writer.VALUES_FILE}: "
                f"{len(job.frames)} frame(s) in {len(tasks)} task(s) of up to {job.chunk}")
     click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")
-    click.echo(f"submit:    deadline bundle submit {bundle}")
-    click.echo(f"run here:  openjd run {bundle}/{writer.TEMPLATE_FILE}")
+    # Quoted for a shell: the lines are meant to be pasted, and bundle paths may hold spaces.
+    click.echo(f"submit:    {shlex.join(['deadline', 'bundle', 'submit', bundle])}")
+    click.echo(f"run here:  {shlex.join(['openjd', 'run', f'{bundle}/{writer.TEMPLATE_FILE}'])}")
 
 
 @farm.command("opencue")
 @job_options
-@click.option("--print", "mode", flag_value="print", default=True,
+@click.option("--print", "print_spec", is_flag=True,
               help="Print the OpenCue job spec XML (no Cuebot needed) [default].")
-@click.option("--launch", "mode", flag_value="launch", help="Submit the job to Cuebot.")
+@click.option("--launch", is_flag=True, help="Submit the job to Cuebot (not with --print).")
 @click.option("--cuebot", metavar="HOST", help="Cuebot host for --launch [default: CUEBOT_HOSTS / "
                                                 "opencue.yaml].")
 @click.option("--show", help="OpenCue show [default: pyoutline's, $SHOW].")
@@ -163,6 +176,10 @@ def opencue(values: dict) -> None:
     """Build an OpenCue outline denoising PATTERN in chunks; print its job spec or launch it."""
     from vfxdenoise.plugin.farm import opencue as writer
 
+    launch = values.pop("launch")
+    if launch and values.pop("print_spec"):
+        raise click.UsageError("--print writes the job spec here and --launch submits it to Cuebot: "
+                               "pass one of them", click.get_current_context())
     gpus = _gpus(values)
     job = _job(values, gpus)
     gpu_memory, memory = values.pop("gpu_memory"), values.pop("memory")
@@ -173,7 +190,7 @@ def opencue(values: dict) -> None:
         gpus=gpus, gpu_memory=f"{gpu_memory:g}g" if gpu_memory else None,
         tags=tags, service=values.pop("service"),
     )
-    if values.pop("mode") == "launch":
+    if launch:
         names = writer.launch(job, options, cuebot=values.pop("cuebot"))
         click.echo(f"launched: {', '.join(names)}")
     else:

@@ -30,11 +30,24 @@ def _other_rgb_layers(specs: list, overrides: dict[str, str], source: str) -> st
     return ", ".join(name for name, _ in first_view.aovs)
 
 
-def _header_check(sequence, first: list) -> str:
-    """Every frame's header against the first frame's: the frames that cannot be read, and those
-    whose resolution or channels differ (where `seq` stops a temporal window, or fails), whose
-    data window differs (auto-crop, overscan: lined up in display space) or whose channels are
-    stored in other pixel types."""
+def _first_readable(sequence) -> tuple[int, list]:
+    """The first frame whose header reads, and its header: the shot is described from it, and a
+    damaged frame before it is listed as unreadable as any later one is. When none reads, the
+    first frame's error."""
+    first_error: VfxDenoiseError | None = None
+    for frame in sequence.frames:
+        try:
+            return frame, read_exr_header(sequence.pattern.path(frame))
+        except VfxDenoiseError as exc:
+            first_error = first_error or exc
+    raise first_error
+
+
+def _header_check(sequence, reference: int, first: list) -> str:
+    """Every frame's header against the `reference` frame's (`first`, the first that reads): the
+    frames that cannot be read, and those whose resolution or channels differ (where `seq` stops a
+    temporal window, or fails), whose data window differs (auto-crop, overscan: lined up in
+    display space) or whose channels are stored in other pixel types."""
     def shape(specs) -> tuple:
         spec = specs[0]
         return (spec.full_x, spec.full_y, spec.full_width, spec.full_height)
@@ -48,7 +61,9 @@ def _header_check(sequence, first: list) -> str:
                 for index, name in enumerate(names)}
 
     unreadable, resized, cropped, changed, retyped = [], [], [], {}, {}
-    for frame in sequence.frames[1:]:
+    for frame in sequence.frames:
+        if frame == reference:
+            continue
         try:
             specs = read_exr_header(sequence.pattern.path(frame))
         except VfxDenoiseError:
@@ -69,17 +84,17 @@ def _header_check(sequence, first: list) -> str:
     if unreadable:
         problems.append(f"unreadable: {format_frames(unreadable)}")
     if resized:
-        problems.append(f"resolution differs from frame {sequence.first}'s: {format_frames(resized)}")
+        problems.append(f"resolution differs from frame {reference}'s: {format_frames(resized)}")
     if changed:
         examples = sorted(next(iter(changed.values())))[:4]
-        problems.append(f"channels differ from frame {sequence.first}'s: {format_frames(list(changed))} "
+        problems.append(f"channels differ from frame {reference}'s: {format_frames(list(changed))} "
                         f"(e.g. {', '.join(examples)})")
     if cropped:
-        problems.append(f"data window differs from frame {sequence.first}'s: {format_frames(cropped)} "
+        problems.append(f"data window differs from frame {reference}'s: {format_frames(cropped)} "
                         "(auto-crop or overscan: seq lines the frames up in display space)")
     if retyped:
         examples = next(iter(retyped.values()))[:3]
-        problems.append(f"pixel types differ from frame {sequence.first}'s: {format_frames(list(retyped))} "
+        problems.append(f"pixel types differ from frame {reference}'s: {format_frames(list(retyped))} "
                         f"(e.g. {', '.join(examples)})")
     return "; ".join(problems) or f"all {len(sequence.frames)} frame(s) alike"
 
@@ -100,8 +115,8 @@ def _views_line(names: list[str], denoised: dict) -> str:
 def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
     sequence = find_sequence(pattern)
-    first = sequence.pattern.path(sequence.first)
-    specs = read_exr_header(first)
+    reference, specs = _first_readable(sequence)
+    first = sequence.pattern.path(reference)
     overrides = layer_overrides(layers)
     views = views_of(specs, overrides.get("beauty"))
     mappings = resolve_views(specs, overrides, str(first), aovs + radiance_aovs)
@@ -110,7 +125,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
     gaps = sequence.gaps()
     click.echo(f"gaps:       {format_frames(gaps) if gaps else 'none'}")
-    click.echo(f"headers:    {_header_check(sequence, specs)}")
+    click.echo(f"headers:    {_header_check(sequence, reference, specs)}")
     click.echo(f"data:       {_window((spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1))}")
     display = (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
                spec.full_y + spec.full_height - 1)

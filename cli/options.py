@@ -1,15 +1,31 @@
-"""Click options shared by several commands: the device, and the layers of a sequence (seq, info,
-farm, train)."""
+"""Click options shared by several commands: the device, finite number ranges, and the layers of a
+sequence (seq, info, farm, train)."""
 
 from __future__ import annotations
+
+import math
 
 import click
 
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.tiling import MIN_TILE
 
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange that also refuses NaN and the infinities: click lets them through (NaN
+    compares false with every bound; inf passes a range without a maximum), and they surface later
+    as a traceback or a nonsense value (a booking of 'nang' memory), not as a usage error naming
+    the option."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 DEVICES = click.Choice(["auto", "cpu", "cuda"])  # every --device; auto: CUDA when PyTorch sees one
-POSITIVE = click.FloatRange(min=0, min_open=True)  # memory budgets, scales
+POSITIVE = FiniteFloatRange(min=0, min_open=True)  # memory budgets, scales, noise levels
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
 _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}

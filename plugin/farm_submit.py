@@ -27,8 +27,8 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int, config: Runne
     argv = [*config.command, "farm", engine, *request.seq_args(existing=False), "--chunk", str(chunk)]
     if request.existing == "overwrite":
         argv.append("--overwrite")
-    if engine == "openjd":
-        argv += ["--bundle", str(destination)]
+    if engine == "openjd":  # a render's job, written again when it is rendered again (as opencue's XML)
+        argv += ["--bundle", str(destination), "--replace-bundle"]
     return argv
 
 

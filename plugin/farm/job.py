@@ -175,9 +175,13 @@ def _absolute(pattern: FramePattern) -> FramePattern:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write a job file through a temp file in the same folder and a rename: never half written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a job file through a temp file in the same folder and a rename: never half written.
+    A folder that cannot be made or written to (permissions, a read-only mount, a file on the
+    way) is a FarmError naming it."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
     except OSError as exc:
-        raise FarmError(f"cannot write {path}: {exc}") from exc
+        raise FarmError(f"cannot write {path.name} in folder {path.parent} ({exc.strerror or exc}): "
+                        "write the job to a folder that can be written to (its permissions, a "
+                        "read-only mount, a file in its way)") from exc

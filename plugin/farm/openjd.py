@@ -104,20 +104,32 @@ def parameter_values(job: FarmJob) -> dict[str, Any]:
 
 def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
                  gpu_memory_gb: float | None = None, memory_gb: float | None = None,
-                 cores: float | None = None) -> list[str]:
+                 cores: float | None = None, replace: bool = False) -> list[str]:
     """Validate the template with openjd-model and write the bundle; return each task's frames.
 
     The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
-    openjd-model itself), so callers can report the real number of tasks.
+    openjd-model itself), so callers can report the real number of tasks. A folder that holds a
+    bundle already is refused unless `replace`: its job may not have been submitted yet.
     """
     template = job_template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
+    _check_bundle_folder(directory, replace)
     chunks = _validated_chunks(template, job, directory)
-    if directory.exists() and not directory.is_dir():
-        raise FarmError(f"bundle folder {directory} is a file: give a folder for --bundle")
     write_text_atomic(directory / TEMPLATE_FILE, _dump(template))
     write_text_atomic(directory / VALUES_FILE, _dump(parameter_values(job)))
     return chunks
+
+
+def _check_bundle_folder(directory: Path, replace: bool) -> None:
+    """Refuse a --bundle that is a file, or that holds an earlier bundle's files (unless
+    `replace`), before anything is written."""
+    if directory.exists() and not directory.is_dir():
+        raise FarmError(f"bundle folder {directory} is a file: give a folder for --bundle")
+    earlier = [name for name in (TEMPLATE_FILE, VALUES_FILE) if (directory / name).exists()]
+    if earlier and not replace:
+        raise FarmError(f"bundle folder {directory} already holds {' and '.join(earlier)} of a job "
+                        "written before: give another --bundle, or pass --replace-bundle to write "
+                        "over them")
 
 
 def _values(job: FarmJob) -> dict[str, Any]:

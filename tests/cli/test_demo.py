@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from cli_process import run_vfxdenoise
+from exr_sequences import write_sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,3 +21,50 @@ def test_demo_prints_a_clear_psnr_gain_and_writes_the_before_after_png(tmp_path)
     png = tmp_path / "demo" / "before_after.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((tmp_path / "demo").glob("render.*.exr"))) == 8
+
+
+def _sample(root: Path) -> Path:
+    """A small sample folder as demo reads one: spp4/ (noisy) and reference/ (clean)."""
+    write_sequence(root / "spp4")
+    write_sequence(root / "reference", noise=0.0)
+    return root
+
+
+def test_demo_refuses_an_out_folder_holding_frames_it_did_not_write(tmp_path):
+    """It replaced them: `demo --out` into a folder of someone's renders lost them."""
+    theirs = tmp_path / "renders"
+    write_sequence(theirs, seed=7)
+    before = {path.name: path.read_bytes() for path in theirs.iterdir()}
+
+    result = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "sample"), "--out", theirs,
+                            "--device", "cpu")
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: --out {theirs} already holds render.1001.exr and 4 more")
+    assert "pick another --out folder, or delete them" in result.stderr
+    assert {path.name: path.read_bytes() for path in theirs.iterdir()} == before
+
+
+def test_demo_runs_again_over_its_own_output_but_not_over_a_file_put_there_since(tmp_path):
+    """`make demo` twice works (README quick start); a frame someone copied in meanwhile is kept."""
+    sample, out = _sample(tmp_path / "sample"), tmp_path / "out" / "demo"
+    for _ in range(2):
+        result = run_vfxdenoise("demo", "--sample", sample, "--out", out, "--device", "cpu")
+        assert result.returncode == 0, result.stderr
+        assert "mean" in result.stdout and (out / "before_after.png").is_file()
+    (out / "render.1003.exr").write_bytes((sample / "spp4" / "render.1003.exr").read_bytes())
+
+    result = run_vfxdenoise("demo", "--sample", sample, "--out", out, "--device", "cpu")
+
+    assert result.returncode == 1 and "already holds render.1003.exr, which the demo did not" in result.stderr
+    assert (out / "render.1003.exr").read_bytes() == (sample / "spp4" / "render.1003.exr").read_bytes()
+
+
+def test_an_out_folder_that_cannot_be_made_is_named_by_its_option(tmp_path):
+    """The engine named seq's output folder (its other refusals say 'use -o'), not demo's option."""
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    result = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "sample"), "--out",
+                            tmp_path / "taken" / "demo", "--device", "cpu")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: cannot create --out folder {tmp_path / 'taken' / 'demo'}")
+    assert "use -o" not in result.stderr and result.stderr.rstrip().endswith("pick another --out folder")

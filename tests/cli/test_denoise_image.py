@@ -50,8 +50,8 @@ def test_tiles_give_the_same_result_as_one_pass(tmp_path):
     model = build_model("dncnn", **config)
     torch.nn.init.normal_(model.body[-1].weight, std=0.05)  # not the identity
     save_weights(model, tmp_path / "m.safetensors", "dncnn", config)
-    write_image(tmp_path / "in.png", quantise(pattern(2, 1, 70, 90)), "uint16")
-    for tile, name in (("512", "whole.png"), ("32", "tiled.png")):
+    write_image(tmp_path / "in.png", quantise(pattern(2, 1, 150, 200)), "uint16")
+    for tile, name in (("512", "whole.png"), ("128", "tiled.png")):
         result = run(tmp_path / "in.png", tmp_path / name, "--model", tmp_path / "m.safetensors",
                      "--tile", tile, "--device", "cpu")
         assert result.exit_code == 0, result.output
@@ -88,6 +88,21 @@ def test_refusals_are_one_clear_line(tmp_path):
         result = run(*args)
         assert result.exit_code in (1, 2) and words in result.output, (args, result.output)
         assert "Traceback" not in result.output
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--sigma", "nan"), ("--sigma", "inf"), ("--sigma", "0"), ("--sigma", "-5"),
+    ("--tile", "0"), ("--tile", "-3"), ("--tile", "127"),
+])
+def test_a_noise_level_or_tile_that_denoises_nothing_is_a_usage_error(tmp_path, option, value):
+    """--sigma nan wrote a black image, 0 or -5 the input unchanged, --tile 0 or -3 ran 1-pixel
+    tiles: all with exit status 0."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    values = {"--sigma": "25", "--tile": "512", option: value}
+    result = run(tmp_path / "in.png", tmp_path / "o.png", "--arch", "bm3d",
+                 "--sigma", values["--sigma"], "--tile", values["--tile"])
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output, result.output
     assert not (tmp_path / "o.png").exists()
 
 

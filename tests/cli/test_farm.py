@@ -7,6 +7,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from cli_process import run_vfxdenoise
@@ -24,7 +25,9 @@ from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
 @pytest.fixture
 def shot(sequence_factory) -> str:
-    return sequence_factory(frames=range(1001, 1008), height=32, width=32)
+    """Seven frames with every canonical AOV and a light group (`RGBA_key`, for --aov)."""
+    key = {f"RGBA_key.{c}": np.full((32, 32), 0.25, np.float32) for c in "RGB"}
+    return sequence_factory(frames=range(1001, 1008), height=32, width=32, extra=key)
 
 
 def _invoke(*args) -> Result:
@@ -105,7 +108,7 @@ def test_a_cpu_job_books_host_memory_and_keeps_seq_within_it(shot, tmp_path):
     for extra, seq_args in (([], ["--device", "cuda"]),
                             (["--max-mem", "12"], ["--device", "cuda", "--max-mem", "12.0"])):
         assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--memory", "16",
-                       *extra).exit_code == 0
+                       "--replace-bundle", *extra).exit_code == 0
         assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--memory", "16").output)
     layer = spec.find("job/layers/layer")
@@ -125,7 +128,7 @@ def test_a_cpu_job_books_cores_and_runs_that_many_threads(shot, tmp_path):
     for extra, seq_args in (([], ["--device", "cuda"]),
                             (["--cpu-threads", "2"], ["--device", "cuda", "--cpu-threads", "2"])):
         assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--cores", "4",
-                       *extra).exit_code == 0
+                       "--replace-bundle", *extra).exit_code == 0
         assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--cores", "2.5").output)
     layer = spec.find("job/layers/layer")
@@ -162,9 +165,89 @@ def test_missing_frames_are_one_error_line_from_the_real_executable(shot, tmp_pa
     assert not (tmp_path / "bundle").exists()
 
 
-@pytest.mark.parametrize(("option", "value"), [("--tile", "1"), ("--max-gpu-mem", "0"), ("--max-mem", "-2")])
-def test_values_seq_would_refuse_are_refused_when_the_job_is_written(shot, tmp_path, option, value):
-    """Not by every task of the job on the farm, after it was submitted."""
-    result = _invoke("openjd", shot, "--bundle", tmp_path / "bundle", option, value)
-    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
-    assert not (tmp_path / "bundle").exists()
+@pytest.mark.parametrize(("option", "value"), [
+    ("--tile", "1"), ("--max-gpu-mem", "0"), ("--max-mem", "-2"), ("--temporal-radius", "-1"),
+    # Not finite: tracebacks, a booking of 'nang' memory, or a job whose every task fails.
+    ("--max-mem", "inf"), ("--max-gpu-mem", "nan"), ("--motion-scale", "inf"), ("--memory", "nan"),
+    ("--gpu-memory", "nan"), ("--cores", "nan"), ("--cores", "inf"),
+    # A booking OpenJD refused with its own words, or OpenCue wrote as 0.0 cores.
+    ("--gpu-memory", "-4"), ("--cores", "0.001"),
+])
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_values_seq_would_refuse_are_refused_when_the_job_is_written(shot, tmp_path, engine, option, value):
+    """Not by every task of the job on the farm, after it was submitted: a usage error naming
+    the option, and no job."""
+    result = _invoke(engine, shot, "--bundle", tmp_path / "bundle", option, value) if engine == "openjd" \
+        else _invoke(engine, shot, option, value)
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output, result.output
+    assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+
+
+@pytest.mark.parametrize(("args", "refusal"), [
+    (["--temporal-radius", "3"], "--temporal-radius 3 is outside 0..2, the range model"),
+    (["--beauty", "nope"], "--beauty nope: no layer 'nope' in "),
+    (["--aov", "nope"], "--aov nope: no layer 'nope' in "),
+    (["--aov-radiance", "RGBA_nope*"], "--aov RGBA_nope*: no layer in "),
+    (["--view", "left"], "--view left: no such view in "),
+    (["-o", "{shot}/den.####.png"], "does not end in .exr"),
+    (["-o", "{shot}/../shot/render.####.exr"], "would overwrite input frames 1001-1007"),
+    (["--model", "defualt"], "model weights not found: 'defualt'"),
+])
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_what_seq_refuses_before_its_first_frame_is_refused_when_the_job_is_written(
+        shot, tmp_path, tiny_weights, engine, args, refusal):
+    """Each task runs seq with the job's options: what seq refuses before it denoises a frame (the
+    model's radius, the layers and views on the first frame's header, the output pattern) failed
+    every task on the farm."""
+    args = [arg.replace("{shot}", str(Path(shot).parent)) for arg in args]
+    model = [] if "--model" in args else ["--model", tiny_weights]
+    where = ["--bundle", tmp_path / "bundle"] if engine == "openjd" else []
+    result = _invoke(engine, shot, *where, *model, *args)
+    assert result.exit_code == 1 and refusal in str(result.exception), (result.output, result.exception)
+    assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+
+
+def test_layers_are_checked_on_the_first_frame_that_reads_and_a_model_only_workers_see_is_not(
+        shot, tmp_path, caplog):
+    """A damaged frame is its task's to report (README: --keep-going through SeqArgs)."""
+    Path(shot.replace("####", "1001")).write_bytes(b"")
+    refused = _invoke("opencue", shot, "--beauty", "nope")
+    assert refused.exit_code == 1 and "render.1002.exr" in str(refused.exception)
+    workers_only = "/farm/models/mine.safetensors"
+    with caplog.at_level("WARNING"):
+        written = _invoke("opencue", shot, "--model", workers_only)
+    assert written.exit_code == 0, written.output
+    assert workers_only in ET.fromstring(written.output).findtext("job/layers/layer/cmd")
+    assert f"model {workers_only} is not on this machine" in caplog.text
+
+
+def test_a_bundle_is_not_written_over_unless_asked_and_its_commands_paste_into_a_shell(shot, tmp_path):
+    bundle = tmp_path / "jobs" / "sh020 denoise"
+    first = _invoke("openjd", shot, "--bundle", bundle, "--chunk", "2")
+    assert first.exit_code == 0, first.output
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in first.output.splitlines()
+             if line.startswith(("submit:", "run here:"))}
+    assert shlex.split(lines["submit"]) == ["deadline", "bundle", "submit", str(bundle)]
+    assert shlex.split(lines["run here"]) == ["openjd", "run", f"{bundle}/template.yaml"]
+
+    template = (bundle / "template.yaml").read_bytes()
+    again = _invoke("openjd", shot, "--bundle", bundle, "--chunk", "3")
+    assert again.exit_code == 1 and isinstance(again.exception, FarmError)
+    assert "--replace-bundle" in str(again.exception) and str(bundle) in str(again.exception)
+    assert (bundle / "template.yaml").read_bytes() == template
+    replaced = _invoke("openjd", shot, "--bundle", bundle, "--chunk", "3", "--replace-bundle")
+    assert replaced.exit_code == 0 and _defaults(bundle)["ChunkSize"] == 3
+
+
+def test_a_bundle_folder_that_cannot_be_made_is_one_error_line_naming_it(shot, tmp_path):
+    (tmp_path / "jobs").write_text("a file where the bundle's folder would go")
+    result = run_vfxdenoise("farm", "openjd", shot, "--bundle", tmp_path / "jobs" / "bundle", timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    folder = tmp_path / "jobs" / "bundle"
+    assert result.stderr.startswith(f"error: cannot write template.yaml in folder {folder}")
+
+
+def test_opencue_print_and_launch_together_is_a_usage_error(shot):
+    result = _invoke("opencue", shot, "--print", "--launch", "--cuebot", "127.0.0.1:1")
+    assert result.exit_code == 2 and "--print" in result.output and "--launch" in result.output
+    assert "pass one of them" in result.output

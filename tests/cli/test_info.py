@@ -67,6 +67,27 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
     assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
 
 
+def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(sequence_factory, tmp_path):
+    """info gave up on the whole shot when its first frame was damaged, while a later one is
+    listed as unreadable."""
+    pattern = sequence_factory(frames=range(1001, 1005))
+    Path(pattern.replace("####", "1001")).write_bytes(b"")
+    Path(pattern.replace("####", "1003")).write_bytes(b"not an exr")
+
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "headers:    unreadable: 1001,1003" in lines
+    assert "display:    (0, 0) - (47, 31)  48x32" in lines
+    assert any(line.split() == ["beauty", "R,G,B"] for line in lines)
+    for frame in (1002, 1004):
+        Path(pattern.replace("####", str(frame))).write_bytes(b"")
+    nothing = run_vfxdenoise("info", pattern, cwd=tmp_path)  # no frame reads: the first one's error
+    assert nothing.returncode == 1 and "Traceback" not in nothing.stderr
+    assert nothing.stderr.startswith("error: ") and "render.1001.exr" in nothing.stderr
+
+
 def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_factory, tmp_path):
     """An auto-cropped frame and a frame whose channels are stored as float were reported as
     'all alike'."""

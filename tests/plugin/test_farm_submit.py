@@ -29,6 +29,15 @@ def test_a_job_is_written_as_a_bundle(shot, tmp_path):
     assert (bundle / "template.yaml").is_file()
 
 
+def test_a_render_written_again_writes_its_job_again(shot, tmp_path):
+    """A host's job for a render is replaced when it is rendered again (as opencue's XML file is),
+    where `vfxdenoise farm openjd` alone refuses a folder holding a bundle."""
+    submit_farm_job(DenoiseRequest(shot, options=CPU), "openjd", tmp_path / "job", config=CLI)
+    again = DenoiseRequest(shot, frames="1001-1002", options=CPU)
+    bundle = submit_farm_job(again, "openjd", tmp_path / "job", config=CLI)
+    assert "1001-1002" in (bundle / "parameter_values.yaml").read_text()
+
+
 def test_an_option_value_farm_refuses_is_shown_as_its_one_line(shot, tmp_path):
     """Not click's usage and help lines around it (`Try 'vfxdenoise farm openjd --help'`)."""
     request = DenoiseRequest(shot, options=SeqOptions(device="cpu", compression="dwaa"))

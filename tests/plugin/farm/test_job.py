@@ -25,6 +25,14 @@ def test_a_job_file_that_cannot_replace_its_path_is_a_farm_error_leaving_no_temp
     assert [p.name for p in tmp_path.iterdir()] == ["template.yaml"]
 
 
+def test_a_job_folder_that_cannot_be_made_is_a_farm_error_naming_it(tmp_path):
+    """It was an OSError traceback (mkdir ran outside the error handling)."""
+    (tmp_path / "jobs").write_text("a file where the job's folder would go")
+    folder = tmp_path / "jobs" / "bundle"
+    with pytest.raises(FarmError, match=f"cannot write template.yaml in folder {folder} "):
+        write_text_atomic(folder / "template.yaml", "name: shot\n")
+
+
 def test_the_farm_job_writes_files_without_torch_or_numpy():
     """The atomic writer it shares with core stays standard library only."""
     script = ("import sys; import vfxdenoise.plugin.farm.job; "

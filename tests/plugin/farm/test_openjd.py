@@ -104,6 +104,18 @@ def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp
     assert sorted(written) == list(FRAMES) and len(set(written)) == len(written)
 
 
+def test_a_folder_holding_a_bundle_is_written_over_only_when_asked(tmp_path):
+    """An earlier job's bundle, perhaps not submitted yet, was replaced without a word."""
+    farm_only = str(tmp_path / "farmonly" / "render.####.exr")
+    write_bundle(build_job(farm_only, None, "1-4", 2), tmp_path / "bundle")
+    template = (tmp_path / "bundle" / "template.yaml").read_bytes()
+    with pytest.raises(FarmError, match="already holds template.yaml and parameter_values.yaml"):
+        write_bundle(build_job(farm_only, None, "1-8", 2), tmp_path / "bundle")
+    assert (tmp_path / "bundle" / "template.yaml").read_bytes() == template
+    assert len(write_bundle(build_job(farm_only, None, "1-8", 2), tmp_path / "bundle", replace=True)) == 4
+    _openjd("check", tmp_path / "bundle" / "template.yaml")
+
+
 @pytest.mark.parametrize("spec, chunk", [
     ("1001-1010", 4),
     ("1001-1020x2", 3),      # fileseq step -> OpenJD "a-b:N" chunks

@@ -1,0 +1,70 @@
+"""The checks `vfxdenoise seq` runs before its first frame, run on a farm job when it is written.
+
+Every task of a job runs seq with the job's options, so what seq refuses before it denoises a frame
+(the model and its temporal radius, an output pattern over the inputs or not ending in .exr, layers
+and views the frames do not hold) would fail every task, on the farm, after submission. These are
+seq's own checks, called here, not copies of them. What this machine cannot see (the input folder,
+a model path only the workers have) is left to the tasks, with a warning. Imports the engine
+(torch): `job` stays light for hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from vfxdenoise.core.engine import _temporal_radius
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import ModelError, VfxDenoiseError
+from vfxdenoise.core.io import outputs
+from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, load_weights
+from vfxdenoise.plugin.farm.job import FarmJob
+from vfxdenoise.plugin.seq_options import SeqOptions
+
+log = logging.getLogger(__name__)
+
+
+def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
+    """Refuse `job` where seq, run by each of its tasks with `options`, would refuse before its
+    first frame; raises the VfxDenoiseError seq would."""
+    config = EngineConfig(model=options.model or DEFAULT_MODEL, temporal_radius=options.temporal_radius,
+                          layers=dict(options.layers), aovs=tuple(options.aovs),
+                          radiance_aovs=tuple(options.radiance_aovs), views=tuple(options.views))
+    _check_model(config)
+    if not job.input.directory.is_dir():
+        return  # `build_job` has warned: nothing on disk to check against
+    on_disk = job.input.frames_on_disk()
+    outputs.check_writable(job.input, job.output, on_disk, list(job.frames))
+    _check_layers(job, on_disk, config)
+
+
+def _check_model(config: EngineConfig) -> None:
+    """The model loads as a render model, and the temporal radius is within its range. A model
+    path that is not on this machine is left to the workers ('the path the workers see')."""
+    try:
+        loaded = load_weights(config.model, track=RENDER)
+    except ModelError:
+        path = Path(config.model).expanduser()
+        if not path.exists() and (path.suffix == ".safetensors" or len(path.parts) > 1):
+            log.warning("model %s is not on this machine; it is not checked before submission",
+                        config.model)
+            return
+        raise
+    _temporal_radius(loaded, config)
+
+
+def _check_layers(job: FarmJob, on_disk: list[int], config: EngineConfig) -> None:
+    """The layers, `--aov` layers and views the options name resolve on the header of the job's
+    first frame on disk that reads (seq resolves them on each frame it reads; a damaged frame is
+    the task's to report). Nothing to check before any frame is rendered (--context-frames)."""
+    rendered = set(on_disk)
+    for frame in (f for f in job.frames if f in rendered):
+        path = job.input.path(frame)
+        try:
+            specs = read_exr_header(path)
+        except VfxDenoiseError:
+            continue
+        resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+        return
