@@ -1,6 +1,8 @@
 """The `vfxdenoise` command: a click group whose subcommands live one per module in this package.
 
 User errors (`VfxDenoiseError`) are printed as one line without a traceback; `--debug` shows it.
+They exit 1, but for a `UsageError` (a command line no run can take), which exits 2 as click's own
+refusals do: a farm engine retries a task that exits 1.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import click
 from vfxdenoise import __version__
 from vfxdenoise.cli import commands
 from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 
 
 class _Group(click.Group):
     """Click group with lazily imported subcommands that turns VfxDenoiseError into a clean message
-    and exit code 1."""
+    and exit code 1, or 2 for a UsageError."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return commands.command_names()
@@ -38,7 +40,7 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(2 if isinstance(exc, UsageError) else 1)
 
 
 @click.group(cls=_Group)

@@ -96,14 +96,24 @@ class _SeqCommand(click.Command):
             raise
 
 
+def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """A frame spec option's value, given at most once: given twice, the last silently won (a
+    farm task's chunk `--frames` followed by another in the job's further seq options would each
+    denoise the latter), so a repeat is refused, saying how to name several frames in one."""
+    if len(values) > 1:
+        raise click.BadParameter(f"given {len(values)} times ({' and '.join(values)}); pass one "
+                                 f"frame spec, e.g. {param.opts[-1]} {','.join(values)}")
+    return values[0] if values else None
+
+
 @click.command("seq", cls=_SeqCommand)
 @click.argument("pattern")
 @click.option("-o", "--output",
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
-@click.option("--frames",
-              help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005 "
+@click.option("--frames", multiple=True, callback=_one_spec,
+              help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005; given once "
                    "[default: those of --context-frames, else first to last on disk].")
-@click.option("--context-frames", metavar="FRAMES",
+@click.option("--context-frames", metavar="FRAMES", multiple=True, callback=_one_spec,
               help="The render's own range, e.g. 1001-1100: the frames written when --frames is not "
                    "given, and the only frames read as temporal neighbours, so that frames an older "
                    "render left beside it are never blended in [default: every frame on disk].")
@@ -191,6 +201,8 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
     finally:
         report.close()
     if progress == "json":
+        if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
+            _emit({"event": "start", "total": 0})
         _emit(_done_event(summary))
     else:
         _print_summary(summary)
@@ -208,11 +220,13 @@ class _FrameReporter:
         self.progress = progress
         self.events = None  # the JSON events' stream, once open
         self.bar: tqdm | None = None
+        self.started = False  # whether the `start` event is out
 
     def __call__(self, result: FrameResult, index: int, total: int) -> None:
         if self.events is not None:
             if index == 1:
                 _emit({"event": "start", "total": total}, self.events)
+                self.started = True
             _emit({"event": "frame", "frame": result.frame, "index": index, "total": total,
                    "status": result.status, "path": str(result.path),
                    "seconds": round(result.seconds, 3), "message": result.message}, self.events)

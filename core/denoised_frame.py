@@ -1,6 +1,10 @@
 """A denoised frame's EXR: the input frame with each view's beauty and layers replaced by the
 network's result (back in the render's exposure, empty pixels kept empty, layers summing to the
-beauty), everything else kept as rendered, and what made it recorded in the header."""
+beauty), everything else kept as rendered, and what made it recorded in the header:
+`vfxdenoise/version`, `vfxdenoise/model`, `vfxdenoise/exposure`, `vfxdenoise/made_from`
+(`provenance`), `vfxdenoise/motion_vectors` (with a motion layer) and, on a frame --missing hold
+filled from another, `vfxdenoise/held_from` (that frame: its header, timeCode and `frame`
+attributes included, is the held frame's)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,10 @@ class MadeWith:
     motion_vectors: str  # how the motion vectors were read (`MotionVectors.reading`; '' without)
     exposure: Exposure
     made_from: str  # `provenance.record`: of its input frames, the run's settings and the code
+    held_from: int | None = None  # for a missing frame held (--missing hold): the frame it was made from
+
+
+HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
 
 
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
@@ -80,6 +88,8 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     image.set_attribute(provenance.ATTRIBUTE, made_with.made_from)
     if made_with.motion_vectors:
         image.set_attribute(provenance.MOTION_ATTRIBUTE, made_with.motion_vectors)
+    if made_with.held_from is not None:  # its header is the held frame's: say it is no render of its own
+        image.set_attribute(HELD_FROM_ATTRIBUTE, int(made_with.held_from))
     if config.compression is not None:
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered

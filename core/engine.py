@@ -14,6 +14,7 @@ with keep_going), so each frame comes out as if the shot had been split there.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import deque
@@ -27,9 +28,16 @@ import torch
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
-from vfxdenoise.core.device import PRECISIONS, pick_device
-from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
-from vfxdenoise.core.errors import MissingFramesError, OutputError, VfxDenoiseError
+from vfxdenoise.core.device import pick_device
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import (
+    MissingFramesError,
+    OutputError,
+    SequenceError,
+    SequenceUsageError,
+    UsageError,
+    VfxDenoiseError,
+)
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, SanitizeReport
 from vfxdenoise.core.frame_source import FrameSource
@@ -45,8 +53,9 @@ from vfxdenoise.core.host_memory import (
 )
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, read_exr_header
+from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import (
+    MAX_FRAMES,
     FramePattern,
     Sequence,
     default_output_pattern,
@@ -54,19 +63,28 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    refuse_frames_off_the_shot,
     refuse_missing_frames,
+    refuse_stray_span,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
-from vfxdenoise.core.motion_vectors import AUTO, CANONICAL, MotionVectors
+from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
 from vfxdenoise.core.shot_settings import (
+    check_layers,
     exposure_frames,
     find_exposure,
     find_motion_vectors,
     no_motion_summary,
 )
-from vfxdenoise.core.temporal_window import frame_sources, window_centres, window_frames
+from vfxdenoise.core.temporal_window import (
+    LONE_FRAME_LOSS_DB,
+    frame_sources,
+    stepped_without_context,
+    window_centres,
+    window_frames,
+)
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 
 log = logging.getLogger(__name__)
@@ -114,17 +132,17 @@ class RunSummary:
 ProgressCallback = Callable[[FrameResult, int, int], None]
 
 
-def _in_context(on_disk: list[int], wanted: list[int], context: list[int] | None) -> list[int]:
+def _in_context(on_disk: list[int], wanted: list[int] | range, context: list[int] | None) -> list[int]:
     """The frames on disk that may be temporal context: those of `context` (a render's own range,
     so that frames an older render left beside it are never read), or all of them."""
     if context is None:
         return on_disk
     outside = sorted(set(wanted) - set(context))
     if outside:
-        raise VfxDenoiseError(f"frames {format_frames(outside)} lie outside --context-frames "
-                              f"{format_frames(context)}: pass --frames within it (without --frames, "
-                              "the frames of --context-frames are denoised), or widen it to the "
-                              "render's range")
+        raise UsageError(f"frames {format_frames(outside)} lie outside --context-frames "
+                         f"{format_frames(context)}: pass --frames within it (without --frames, "
+                         "the frames of --context-frames are denoised), or widen it to the "
+                         "render's range")
     return sorted(set(on_disk) & set(context))
 
 
@@ -148,20 +166,49 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
 
-def _check_missing(sequence: Sequence, wanted: list[int], policy: str) -> None:
-    if policy not in MISSING_POLICIES:
-        raise VfxDenoiseError(f"--missing must be one of {', '.join(MISSING_POLICIES)}")
+def _as_usage(parse, value):
+    """`parse(value)` for a pattern or frame spec of the command line, its SequenceError a
+    SequenceUsageError: no run can take it as written (exit 2), while `info` and the farm's own
+    parsing keep theirs."""
+    try:
+        return parse(value)
+    except SequenceUsageError:
+        raise
+    except SequenceError as exc:
+        raise SequenceUsageError(str(exc)) from exc
+
+
+def _frames_asked(frames: str | list[int] | None, context: list[int] | None,
+                  sequence: Sequence) -> list[int] | range:
+    """The frames to write as asked: `frames`, else the render's range (--context-frames),
+    else first to last on disk, as a range: a stray frame's span of millions is refused from
+    the frames on disk (`_check_missing`), never listed."""
+    if isinstance(frames, str):
+        return _as_usage(parse_frame_spec, frames)
+    return list(frames or context or []) or range(sequence.first, sequence.last + 1)
+
+
+def _check_missing(sequence: Sequence, asked: list[int] | range, policy: str,
+                   context: list[int] | None) -> None:
+    """Refuse frames asked that are not on disk: under every policy, frames none of which is on
+    disk or within the shot (a --frames typo; with --context-frames, which names the render's
+    range, frames in it may all be still to render) and a stray frame's span beyond what a frame
+    spec may name; under `error`, any."""
+    if context is None:
+        refuse_frames_off_the_shot(sequence, asked)
     if policy == "error":
-        refuse_missing_frames(sequence, wanted)
+        refuse_missing_frames(sequence, asked)
+    else:
+        refuse_stray_span(sequence, asked, limit=MAX_FRAMES)
 
 
-def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
+def temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
     """The radius to run with: the model's own unless a smaller one is asked for."""
     trained = loaded.config.get("temporal_radius", 2)
     if config.temporal_radius is None:
         return trained
     if not 0 <= config.temporal_radius <= trained:
-        raise VfxDenoiseError(
+        raise UsageError(
             f"--temporal-radius {config.temporal_radius} is outside 0..{trained}, the range "
             f"model '{config.model}' was trained for"
         )
@@ -256,48 +303,44 @@ def denoise_sequence(
     """Denoise `frames` of a sequence (default: `config.context_frames`, the render's range, if
     given, else first to last on disk); see module docstring.
 
-    Everything that can be refused (missing frames, outputs over inputs, unwritable folders,
-    unreadable weights, existing outputs) is checked before the first frame is read.
+    Everything that can be refused is checked before the first frame is read: first what no run
+    can take whatever the frames hold (option values, patterns, frame specs: `UsageError`), then
+    missing frames, outputs over inputs, unwritable folders, layer options the frames lack (on
+    the first frame's header), unreadable weights, existing outputs.
     """
     config = config or EngineConfig()
     started = time.perf_counter()
-    in_pattern = _as_pattern(input_pattern)
+    config.check()  # option values no run can take, before anything is read
+    in_pattern = _as_usage(_as_pattern, input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
-                   else _as_pattern(output_pattern))
+                   else _as_usage(_as_pattern, output_pattern))
+    context = None if config.context_frames is None else _as_usage(parse_frame_spec, config.context_frames)
     sequence = find_sequence(in_pattern)
-    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
     # The render's own range, or first to last on disk: gaps within either are missing frames.
-    everything = context or range(sequence.first, sequence.last + 1)
-    wanted = parse_frame_spec(frames) if isinstance(frames, str) else list(frames or everything)
-    _check_missing(sequence, wanted, config.missing)
-    usable = _in_context(sequence.frames, wanted, context)
-    if config.compression is not None and config.compression not in OUTPUT_COMPRESSIONS:
-        raise VfxDenoiseError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
-                              f"(got '{config.compression}'); leave it out to keep the input's")
-    if config.resume and config.overwrite:
-        raise VfxDenoiseError("--resume keeps the frames already written and --overwrite replaces "
-                              "them; pass one of them")
-    if config.precision not in PRECISIONS:
-        raise VfxDenoiseError(f"--precision must be one of {', '.join(PRECISIONS)} "
-                              f"(got '{config.precision}')")
-    MotionVectors(CANONICAL if config.motion_vectors == AUTO else config.motion_vectors,
-                  config.motion_scale)  # refuses an unknown convention or a scale not above 0
+    asked = _frames_asked(frames, context, sequence)
+    usable = _in_context(sequence.frames, asked, context)
+    _check_missing(sequence, asked, config.missing, context)
+    wanted = list(asked)
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
+    readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
+    check_layers(in_pattern, itertools.chain((f for f in wanted if f in readable), usable), config)
     loaded = load_weights(config.model, track=RENDER)
-    radius = _temporal_radius(loaded, config)
+    radius = temporal_radius(loaded, config)
     denoiser = Denoiser(loaded, pick_device(config.device), config)
 
     summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
-    sources = frame_sources(wanted, usable, config.missing)
+    sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
     windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
     records = _records(windows, radius, in_pattern, config, loaded.path)
     todo = _plan(wanted, sources, out_pattern, config, summary, records)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
-    outputs.make_output_folder(out_pattern)
-    with frame_locks.FrameLocks([out_pattern.path(f) for f in todo]):
-        frame_locks.remove_stale_temp_files(out_pattern)
-        frame_locks.remove_stale_locks(out_pattern)
+    _warn_of_frames_without_context(windows, radius)
+    with outputs.output_folder(out_pattern, needed=bool(todo)), \
+            frame_locks.FrameLocks([out_pattern.path(f) for f in todo]):
+        if todo:
+            frame_locks.remove_stale_temp_files(out_pattern)
+            frame_locks.remove_stale_locks(out_pattern)
         _run(todo, windows, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
              records)
     summary.seconds = time.perf_counter() - started
@@ -319,10 +362,11 @@ def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: Frame
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
-    # After the memory plan, which counts what the process holds already (not these frames).
-    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, windows.source(frames[0]), config,
-                                       radius, summary)
-                        if todo else (None, Exposure()))
+    # After the memory plan, which counts what the process holds already (not these frames). Found
+    # with nothing to do too (all kept by --resume), so the summary says what a run on it finds.
+    first = windows.source(frames[0]) if frames else windows.on_disk[0] if windows.on_disk else None
+    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, first, config, radius, summary)
+                        if first is not None else (None, Exposure()))
     if motion:
         _warn_of_other_readings(summary, motion.reading)
     threads = host.threads if host else config.threads()
@@ -345,10 +389,11 @@ def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: Frame
                 denoised = {view: denoised_beauty(denoiser, window, host,
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
+                held = windows.source(t)  # t itself, or the frame held in its place
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
-                                     records[t])
+                                     records[t], held_from=held if held != t else None)
                 outcomes.writing(result, started, writer.submit(
-                    write_denoised, result.path, source.image(windows.source(t)), layers, denoised, config,
+                    write_denoised, result.path, source.image(held), layers, denoised, config,
                     made_with))
             except VfxDenoiseError as exc:
                 outcomes.failed(result, started, exc)
@@ -376,6 +421,26 @@ def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config
     summary.exposure = exposure.describe()
     summary.storage = storage_changes_of(pattern.path(first), config.compression)
     return motion, exposure
+
+
+def _warn_of_frames_without_context(windows: _Windows, radius: int) -> None:
+    """Warn once when the frames to write are rendered on twos (every other frame, every
+    third...) with no frame beside any of them on disk: each is denoised alone, its neighbours'
+    slots filled by itself shifted (`network_input`), which is short of a full window
+    (LONE_FRAME_LOSS_DB)."""
+    step = stepped_without_context(windows.reads) if radius else 0
+    if step:
+        frames = sorted(windows.reads)
+        log.warning("frames are rendered every %s frame (%s): each is denoised without temporal "
+                    "context (no frame beside it on disk), about %g dB short of a full window; "
+                    "render every frame for temporally stable results",
+                    _ordinal(step), format_frames(frames), LONE_FRAME_LOSS_DB)
+
+
+def _ordinal(number: int) -> str:
+    """2 -> '2nd', 3 -> '3rd', 11 -> '11th', 21 -> '21st'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:

@@ -4,10 +4,16 @@ options, the farm's and the hosts' requests map onto them one to one."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, fields
 
+from vfxdenoise.core.device import PRECISIONS
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.host_cpus import available_cpus
+from vfxdenoise.core.io.aovs import SIZES
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import AUTO
+from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
 from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
@@ -60,6 +66,48 @@ class EngineConfig:
                     value = float(value)
                 values[f.name] = value
         return json.dumps(values, sort_keys=True, default=list)
+
+    def check(self) -> None:
+        """Refuse (UsageError) values no run can take, whatever its frames hold, before anything
+        is read: options that contradict each other, unknown choices, scales and memory budgets
+        that are not finite numbers above 0 (NaN and inf pass click's ranges), layer options
+        wrong by their form (`--beauty R,G`: two channels for three). What the frames hold
+        (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
+        if self.resume and self.overwrite:
+            raise UsageError("--resume keeps the frames already written and --overwrite replaces "
+                             "them; pass one of them")
+        for option, value, choices in (("--missing", self.missing, MISSING_POLICIES),
+                                       ("--precision", self.precision, PRECISIONS),
+                                       ("--motion-vectors", self.motion_vectors, MOTION_CHOICES)):
+            if value not in choices:
+                raise UsageError(f"{option} must be one of {', '.join(choices)} (got '{value}')")
+        if self.compression is not None and self.compression not in OUTPUT_COMPRESSIONS:
+            raise UsageError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
+                             f"(got '{self.compression}'); leave it out to keep the input's")
+        for option, value in (("--motion-scale", self.motion_scale), ("--max-mem", self.max_mem_gb),
+                              ("--max-gpu-mem", self.max_gpu_mem_gb)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise UsageError(f"{option} must be a finite number above 0 (got {value})")
+        if self.temporal_radius is not None and self.temporal_radius < 0:
+            raise UsageError(f"--temporal-radius must be 0 or more (got {self.temporal_radius})")
+        self._check_layer_values()
+
+    def _check_layer_values(self) -> None:
+        """Layer options wrong by their form alone: the beauty named 'none', a feature given as
+        channels of the wrong number, --aov none. A name is left to the frames to map."""
+        for feature, value in self.layers.items():
+            if not value:
+                continue
+            if feature == "beauty" and value.strip().lower() == "none":
+                raise UsageError("--beauty cannot be 'none': the beauty is what gets denoised; "
+                                 "name its layer or channels instead")
+            names = [name.strip() for name in value.split(",")]
+            if len(names) > 1 and len(names) != SIZES.get(feature, len(names)):
+                raise UsageError(f"--{feature} {value}: {feature} needs {SIZES[feature]} channel(s), "
+                                 f"got {len(names)}; name its layer or its {SIZES[feature]} channels")
+        for option, names in (("--aov", self.aovs), ("--aov-radiance", self.radiance_aovs)):
+            if any(name.strip().lower() == "none" for name in names):
+                raise UsageError(f"{option} none: 'none' is not a layer; leave {option} out instead")
 
     def all_aovs(self) -> tuple[str, ...]:
         """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`)."""

@@ -1,24 +1,38 @@
 """Exceptions raised at the boundaries of vfxdenoise.
 
 Every error a user can cause is a `VfxDenoiseError` whose message names the file, frame or channel
-involved and says what to do; the CLI prints it without a traceback.
+involved and says what to do; the CLI prints it without a traceback. A `UsageError` (a command line
+no run can take) exits 2, the rest 1: a farm engine retries a task that exits 1.
 """
+
+from collections.abc import Sequence
 
 
 class VfxDenoiseError(Exception):
     """Base class of all user-facing errors."""
 
 
+class UsageError(VfxDenoiseError):
+    """An option, argument or pattern that no run can take, whatever the frames on disk hold: a
+    bad value, options that contradict each other, a value outside the named model's range.
+    Found before any frame is read; the CLI exits 2 for it, so a farm engine does not retry it."""
+
+
 class SequenceError(VfxDenoiseError):
     """A frame pattern, frame range or the frames on disk are unusable."""
+
+
+class SequenceUsageError(SequenceError, UsageError):
+    """A frame pattern or frame range given to a run cannot be used as written (a literal frame
+    number instead of a token, `--frames abc`)."""
 
 
 class MissingFramesError(SequenceError):
     """Frames in the requested range do not exist on disk."""
 
-    def __init__(self, message: str, missing: list[int]):
+    def __init__(self, message: str, missing: Sequence[int]):
         super().__init__(message)
-        self.missing = missing
+        self.missing = missing  # sorted; `sequence.FrameRuns` where they are millions (a stray frame)
 
 
 class ExrError(VfxDenoiseError):

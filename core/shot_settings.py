@@ -5,12 +5,13 @@ chunk of the shot a run denoises, so farm chunks decide as one run would."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import MissingFramesError, VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, MissingFramesError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.io.aovs import unread_motion
@@ -21,6 +22,32 @@ from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detectio
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 
 log = logging.getLogger(__name__)
+
+
+def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineConfig) -> None:
+    """Refuse, before the model loads, the output folder is made or any frame is read, layer
+    options (--beauty, --aov, --view...) that the frames do not hold, from the header of the
+    first of `frames` (those the run denoises first) that can be read: once, where the probes
+    of the shot's exposure and motion would each warn of it and the run fail at its first frame
+    anyway. With --keep-going, where a frame that lacks a layer fails alone, only when no frame
+    maps (headers read until one does). A header that cannot be read is passed over: the run
+    reports that frame."""
+    refusal = None
+    for frame in frames:
+        path = pattern.path(frame)
+        try:
+            specs = read_exr_header(path)
+        except VfxDenoiseError:
+            continue
+        try:
+            resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+            return
+        except ChannelError as exc:
+            if not config.keep_going:
+                raise
+            refusal = refusal or exc
+    if refusal is not None:
+        raise refusal
 
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig

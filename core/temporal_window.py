@@ -4,6 +4,9 @@ torch, so that host hooks (whose Python may lack it) plan per-frame denoising as
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
+
 # A neighbour this many times brighter or darker than frame t, over the whole frame
 # (`features.brightness`: a flash, a cut or a broken frame) or over a patch of it
 # (`network_input.lighting_changes`: a muzzle flash, a light switched on), is no context there:
@@ -11,6 +14,9 @@ from __future__ import annotations
 # window differed by at most 2.0x (the training sequences) and 1.34x (the held-out sets) over the
 # whole frame (BENCHMARKS.md).
 BRIGHTNESS_JUMP = 3.0
+# How far a frame denoised without neighbours falls short of its full window: 32.9 against 35.4 dB
+# on the held-out test set at 4 spp (BENCHMARKS.md, "A frame without neighbours").
+LONE_FRAME_LOSS_DB = 2.5
 
 
 def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
@@ -35,14 +41,33 @@ def window_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int
     return {d: sources[t + d] for d in range(-past, future + 1)}
 
 
-def frame_sources(wanted: list[int], on_disk: list[int], policy: str) -> dict[int, int]:
-    """Frame number -> the file frame that stands in for it under the missing-frame policy."""
+def frame_sources(wanted: list[int], on_disk: list[int], policy: str,
+                  reach: int | None = None) -> dict[int, int]:
+    """Frame number -> the file frame that stands in for it under the missing-frame policy: under
+    hold, a missing frame's nearest frame on disk (the earlier of two as near). With `reach`
+    (the most frames a window reaches to one side: 2 x radius, `window_reach`), only the frames
+    within it of a wanted frame or of the frame held for one are held, which are all its window
+    can read: the windows are the same, and a stray frame millions of frames from the shot
+    costs nothing (every frame between was held)."""
     sources = {f: f for f in on_disk}
-    if policy == "hold" and on_disk:
-        lo, hi = min(wanted + on_disk), max(wanted + on_disk)
-        for frame in range(lo, hi + 1):
-            if frame not in sources:
-                sources[frame] = min(on_disk, key=lambda f: (abs(f - frame), f))
+    if policy != "hold" or not on_disk:
+        return sources
+    ordered = sorted(on_disk)
+
+    def nearest(frame: int) -> int:
+        after = bisect.bisect_left(ordered, frame)
+        around = ordered[max(after - 1, 0):after + 1]
+        return min(around, key=lambda f: (abs(f - frame), f))
+
+    lo, hi = min(wanted + on_disk), max(wanted + on_disk)
+    if reach is None:
+        frames: Iterable[int] = range(lo, hi + 1)
+    else:
+        centres = {c for t in wanted for c in (t, sources[t] if t in sources else nearest(t))}
+        frames = sorted({f for c in centres for f in range(max(c - reach, lo), min(c + reach, hi) + 1)})
+    for frame in frames:
+        if frame not in sources:
+            sources[frame] = nearest(frame)
     return sources
 
 
@@ -58,3 +83,16 @@ def window_centres(todo: list[int], sources: dict[int, int]) -> tuple[dict[int, 
     first, last = min(on_disk), max(on_disk)
     context = {frame: source for frame, source in sources.items() if first <= frame <= last}
     return {t: t if t in context else sources[t] for t in todo}, context
+
+
+def stepped_without_context(reads: dict[int, dict[int, int]]) -> int:
+    """The step of output frames that are evenly stepped (every other frame, every third...) and
+    whose windows (`window_frames`, output frame -> offset -> frame) read nothing but the frame
+    itself: a shot rendered on twos, each frame denoised without temporal context. 0 otherwise,
+    and for fewer than two frames."""
+    frames = sorted(reads)
+    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
+    if len(steps) != 1 or min(steps) < 2:
+        return 0
+    alone = all(list(window.values()) == [t] for t, window in reads.items())
+    return steps.pop() if alone else 0

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from vfxdenoise.core.temporal_window import window_frames
+from vfxdenoise.core.temporal_window import LONE_FRAME_LOSS_DB, window_frames
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
@@ -25,9 +25,6 @@ from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 PER_FRAME_RADIUS = 2  # the shipped model's temporal radius; per-frame hooks need it up front
-# A frame denoised without neighbours against the full window, on the held-out test set at
-# 4 spp: 32.9 against 35.4 dB (README, `--temporal-radius`; benchmarks/lone_frames.py).
-LONE_FRAME_LOSS_DB = 2.5
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ final name is always complete; one writer per frame is `frame_locks`'s.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from vfxdenoise.core.errors import ExrError, OutputError
@@ -72,14 +74,33 @@ def _nearest_existing(folder: Path) -> Path:
     return Path(folder.anchor or ".")
 
 
-def make_output_folder(out_pattern: FramePattern) -> None:
+def make_output_folder(out_pattern: FramePattern) -> list[Path]:
     """Create the outputs' folder, once nothing is left to refuse (`check_writable` only looks,
-    so a refused run leaves no empty folder behind)."""
+    so a refused run leaves no empty folder behind); the folders it created, deepest first."""
     folder = out_pattern.directory
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from exc
+    return created
+
+
+@contextlib.contextmanager
+def output_folder(out_pattern: FramePattern, needed: bool = True) -> Iterator[None]:
+    """The outputs' folder for a run's writing (`make_output_folder`; not made when nothing is
+    `needed`): the folders it made are removed again as the run ends if they are still empty
+    (it stopped, or failed, before writing a frame: a refusal found only once it ran, such as a
+    temporal window too large for memory), so such a run leaves the disk as it found it."""
+    created = make_output_folder(out_pattern) if needed else []
+    try:
+        yield
+    finally:
+        for folder in created:  # deepest first; one another run wrote into is kept
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _same_folder(a: Path, b: Path) -> bool:

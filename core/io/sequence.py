@@ -13,9 +13,12 @@ padding 4 is `-005`, frame 10000 with padding 4 is `10000`.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import re
-from collections.abc import Iterable
+from collections import abc
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +33,9 @@ ACCEPTED_PATTERNS = (
 ACCEPTED_SPECS = "1001-1100, 1001-1100x2, 1001-1100:2, 1001,1005,1010-1012 or -5--1"
 MAX_FRAMES = 1_000_000
 """Largest number of frames a frame spec may expand to; more is a typo, not a shot."""
+STRAY_GAP = 10
+"""A gap between frames on disk holding more than this many times the frames on disk is taken for a
+stray frame's (render.20000000.exr beside 1001-1100), not a shot's."""
 
 _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
 _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
@@ -244,13 +250,65 @@ def spread_frames(frames: Iterable[int], fractions: tuple[float, ...] = (0.5, 0.
             for fraction in fractions] if ordered else []
 
 
+class FrameRuns(abc.Sequence):
+    """Sorted, unique frames held as runs of consecutive numbers: the millions of frames missing
+    beside a stray frame (render.20000000.exr beside 1001-1100) cost what the frames on disk
+    do, where a list of them took seconds and gigabytes. Compares equal to a list of its frames."""
+
+    def __init__(self, runs: Iterable[range]):
+        self.runs = tuple(run for run in runs if len(run))  # ascending ranges of step 1, apart
+        self._ends = list(itertools.accumulate(len(run) for run in self.runs))
+        self._starts = [run.start for run in self.runs]
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(f"frame index {index} out of range of {len(self)} frames")
+        run = bisect.bisect_right(self._ends, position)
+        return self.runs[run][position - self._ends[run] + len(self.runs[run])]
+
+    def __iter__(self) -> Iterator[int]:
+        return itertools.chain.from_iterable(self.runs)
+
+    def __contains__(self, frame: object) -> bool:
+        run = bisect.bisect_right(self._starts, frame) - 1 if isinstance(frame, int) else -1
+        return run >= 0 and frame in self.runs[run]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameRuns):
+            return self.runs == other.runs
+        if isinstance(other, (list, tuple, range)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"FrameRuns({format_frames(self)!r})"
+
+
+def _sorted_unique(frames: Iterable[int]) -> abc.Sequence:
+    """`frames` sorted and unique: a FrameRuns, or a step-1 range as one, kept as it is (a stray
+    frame's span need not be listed), anything else as a sorted list."""
+    if isinstance(frames, FrameRuns):
+        return frames
+    if isinstance(frames, range) and frames.step == 1:
+        return FrameRuns([frames])
+    return sorted(set(frames))
+
+
 def format_frames(frames: Iterable[int]) -> str:
     """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none. More frames
     than fileseq holds (a stray frame far from the shot leaves millions missing) read as their span."""
-    unique = sorted(set(frames))
+    unique = _sorted_unique(frames)
     if len(unique) > fileseq.constants.MAX_FRAME_SIZE:
         return f"{len(unique)} frames from {unique[0]} to {unique[-1]}"
-    return str(fileseq.FrameSet(unique)) if unique else ""
+    return str(fileseq.FrameSet(list(unique))) if unique else ""
 
 
 @dataclass(frozen=True)
@@ -273,13 +331,37 @@ class Sequence:
     def last(self) -> int:
         return self.frames[-1]
 
-    def gaps(self) -> list[int]:
-        """Frames missing between the first and last frame on disk."""
+    def gaps(self) -> FrameRuns:
+        """Frames missing between the first and last frame on disk (as runs: in time and memory
+        as the frames on disk, however far a stray frame lies)."""
         return self.missing(range(self.first, self.last + 1))
 
-    def missing(self, wanted: Iterable[int]) -> list[int]:
-        """Frames of `wanted` that are not on disk, sorted."""
-        return sorted(set(wanted).difference(self.frames))
+    def missing(self, wanted: Iterable[int]) -> abc.Sequence:
+        """Frames of `wanted` that are not on disk, sorted: a FrameRuns for a step-1 range or
+        FrameRuns (found from the frames on disk within it, not by listing it), else a list."""
+        asked = _sorted_unique(wanted)
+        if not isinstance(asked, FrameRuns):
+            return sorted(set(asked).difference(self.frames))
+        return FrameRuns(gap for run in asked.runs for gap in self._gaps_within(run))
+
+    def _gaps_within(self, run: range) -> Iterator[range]:
+        """The runs of frames of step-1 range `run` that are not on disk."""
+        inside = self.frames[bisect.bisect_left(self.frames, run.start):
+                             bisect.bisect_left(self.frames, run.stop)]
+        for before, after in zip([run.start - 1, *inside], [*inside, run.stop]):
+            yield range(before + 1, after)
+
+    def split_at_stray(self) -> tuple[list[int], list[int]] | None:
+        """(the shot, the stray frames) where the widest gap between frames on disk holds more
+        than STRAY_GAP times the frames on disk (render.20000000.exr beside 1001-1100): the
+        stray frames are the side of it with fewer frames. None for a shot without such a gap."""
+        if len(self.frames) < 2:
+            return None
+        widest = max(range(len(self.frames) - 1), key=lambda i: self.frames[i + 1] - self.frames[i])
+        if self.frames[widest + 1] - self.frames[widest] - 1 <= STRAY_GAP * len(self.frames):
+            return None
+        before, after = self.frames[:widest + 1], self.frames[widest + 1:]
+        return (before, after) if len(before) >= len(after) else (after, before)
 
 
 def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
@@ -306,27 +388,66 @@ def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
 
 def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
     """Raise MissingFramesError for the frames of `wanted` that are not on disk (`--missing
-    error`), saying what to do. When none of them is (a --frames typo: 101-110 for a shot of
-    1001-1010), it names the frames that are and says to fix --frames: --missing hold would write
-    the shot's end frame under every number; hold and skip are offered only for a gap inside it."""
-    asked = sorted(set(wanted))
+    error`), saying what to do: hold and skip are offered for a gap in the shot, not for a
+    --frames typo (`refuse_frames_off_the_shot`) nor for a stray frame's span (`refuse_stray_span`).
+    Takes as long as the frames on disk do when `wanted` is a range, however long."""
+    asked = _sorted_unique(wanted)
     missing = sequence.missing(asked)
     if not missing:
         return
+    refuse_frames_off_the_shot(sequence, asked)
+    refuse_stray_span(sequence, asked, missing)
     if len(missing) < len(asked):
-        stray = (f" (frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?)"
-                 if len(missing) > 10 * len(sequence.frames) else "")
         raise MissingFramesError(
-            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}"
-            f"{stray}. Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}. "
+            "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
             "--missing skip (do not write them).", missing)
-    in_gap = any(sequence.first < frame < sequence.last for frame in asked)
-    fill = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
-            if in_gap else "")
     raise MissingFramesError(
         f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
         f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames "
-        f"{sequence.first}-{sequence.last}){fill}", asked)
+        f"{sequence.first}-{sequence.last}), or pass --missing hold (use the nearest frame) or "
+        "--missing skip to fill the gap", asked)
+
+
+def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> None:
+    """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
+    between the first and last frame on disk: a --frames typo (101-110 for a shot of
+    1001-1010), which --missing hold would fill with the shot's end frame under every number and
+    --missing skip would answer by writing nothing. Frames in a gap of the shot pass (a farm
+    chunk over frames that failed to render is held or skipped)."""
+    asked = _sorted_unique(wanted)
+    nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
+    if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
+        return
+    raise MissingFramesError(
+        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames "
+        f"{sequence.first}-{sequence.last})", asked)
+
+
+def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
+                      missing: abc.Sequence | None = None, limit: int = 0) -> None:
+    """Raise MissingFramesError when `wanted` spans a stray frame's gap (`split_at_stray`) and
+    more than `limit` of its frames are `missing` (found if not given): holding or skipping the
+    millions of frames between would write them all or take tens of minutes, so only moving the
+    stray frame or narrowing the range is offered. `limit` 0 (--missing error) refuses any such
+    span; hold and skip pass MAX_FRAMES, the most a frame spec may name."""
+    split = sequence.split_at_stray()
+    asked = _sorted_unique(wanted)
+    if split is None or not asked:
+        return
+    shot, strays = split
+    gap = (shot[-1], strays[0]) if shot[-1] < strays[0] else (strays[-1], shot[0])
+    missing = sequence.missing(asked) if missing is None else missing
+    if not (asked[0] <= gap[0] and asked[-1] >= gap[1]) or len(missing) <= limit:
+        return
+    names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
+    raise MissingFramesError(
+        f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
+        f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
+        f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
+        f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.",
+        missing)
 
 
 def _sequences_hint(folder: Path, limit: int = 5) -> str:
@@ -345,9 +466,10 @@ def _sequences_hint(folder: Path, limit: int = 5) -> str:
 def default_output_pattern(pattern: FramePattern) -> FramePattern:
     """The default output beside the input, same padding and extension.
 
-    render.####.exr -> render_denoised.####.exr, shot_####.exr -> shot_denoised_####.exr.
+    render.####.exr -> render_denoised.####.exr, shot_####.exr -> shot_denoised_####.exr,
+    render-####.exr -> render_denoised-####.exr: the separator before the frame number is kept.
     """
-    stem = pattern.prefix.rstrip("._")
+    stem = pattern.prefix.rstrip("._-")
     separator = pattern.prefix[len(stem):]
     if not stem:
         return pattern.with_name(prefix=f"denoised{separator or '_'}")

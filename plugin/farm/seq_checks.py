@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from vfxdenoise.core.engine import _temporal_radius
+from vfxdenoise.core.engine import temporal_radius
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ModelError, VfxDenoiseError
 from vfxdenoise.core.io import outputs
@@ -32,6 +32,7 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     config = EngineConfig(model=options.model or DEFAULT_MODEL, temporal_radius=options.temporal_radius,
                           layers=dict(options.layers), aovs=tuple(options.aovs),
                           radiance_aovs=tuple(options.radiance_aovs), views=tuple(options.views))
+    config.check()
     _check_model(config)
     if not job.input.directory.is_dir():
         return  # `build_job` has warned: nothing on disk to check against
@@ -52,7 +53,7 @@ def _check_model(config: EngineConfig) -> None:
                         config.model)
             return
         raise
-    _temporal_radius(loaded, config)
+    temporal_radius(loaded, config)
 
 
 def _check_layers(job: FarmJob, on_disk: list[int], config: EngineConfig) -> None:

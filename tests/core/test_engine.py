@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,14 @@ from exr_sequences import (
 
 from vfxdenoise.core.device import cpu_has_bfloat16
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputError, VfxDenoiseError
+from vfxdenoise.core.errors import (
+    ChannelError,
+    MissingFramesError,
+    OutputError,
+    SequenceError,
+    UsageError,
+    VfxDenoiseError,
+)
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.exr import read_exr, write_exr
@@ -364,6 +372,161 @@ def test_frames_held_past_the_shots_ends_change_no_frame_on_disk(sequence_factor
                               _beauty(plain.output_pattern.text, source)), frame
 
 
+def test_held_frames_say_in_their_header_which_frame_they_hold(sequence_factory, tmp_path,
+                                                               tiny_weights):
+    """A held output carries its source frame's header (timeCode, `frame`...): it says so."""
+    pattern = sequence_factory(frames=[1, 2, 4, 5])
+    held = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), frames="1-6",
+                            config=_config(tiny_weights, missing="hold"))
+    assert held.frames("written") == [1, 2, 3, 4, 5, 6]
+    for frame, source in ((1, None), (2, None), (3, 2), (4, None), (6, 5)):
+        spec = read_exr(held.output_pattern.path(frame)).parts[0].spec
+        assert spec.getattribute("vfxdenoise/held_from") == source, frame
+
+
+def test_hold_over_the_shot_beside_a_far_stray_frame_holds_only_what_windows_read(
+        sequence_factory, tmp_path, tiny_weights):
+    """`--frames` over the shot under --missing hold, as the stray frame's refusal allows: every
+    frame up to render.20000000.exr was held first (minutes, gigabytes). Its frames come out as
+    beside a stray frame at 40, whose frames between are held all the same (from frame 6)."""
+    pattern = parse_pattern(sequence_factory(frames=[1, 2, 4, 5, 6]))
+    outputs, seconds = {}, {}
+    for stray in (40, 20_000_000):
+        shutil.copy(pattern.path(6), pattern.path(stray))
+        started = time.perf_counter()
+        outputs[stray] = denoise_sequence(pattern.text, str(tmp_path / f"s{stray}" / "o.####.exr"), "1-7",
+                                          config=_config(tiny_weights, missing="hold"))
+        seconds[stray] = time.perf_counter() - started
+        pattern.path(stray).unlink()
+    assert outputs[20_000_000].frames("written") == list(range(1, 8))
+    assert seconds[20_000_000] < 10 * seconds[40] + 5  # holding 20 million frames took 25 s more
+    for frame in range(1, 8):
+        assert np.array_equal(_beauty(outputs[40].output_pattern.text, frame),
+                              _beauty(outputs[20_000_000].output_pattern.text, frame)), frame
+
+
+@pytest.mark.parametrize("missing", ["error", "hold", "skip"])
+def test_frames_none_of_which_lies_in_the_shot_are_refused_under_every_policy(
+        sequence_factory, tmp_path, missing):
+    """--frames 101-110 for 1001-1007 (a typo): --missing hold wrote frame 1001's output under
+    every number, --missing skip exited 0 having written nothing."""
+    pattern = sequence_factory(frames=[1001, 1002, 1003, 1005, 1006, 1007])
+    config = EngineConfig(device="cpu", model=str(tmp_path / "never-loaded.safetensors"), missing=missing)
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-110 of .* is on disk; frames on "
+                                                 r"disk: 1001-1003,1005-1007\. Fix --frames"):
+        denoise_sequence(pattern, str(tmp_path / "out" / "s.####.exr"), "101-110", config=config)
+    assert not (tmp_path / "out").exists()
+
+
+def test_frames_rendered_on_twos_are_said_to_be_denoised_without_context(sequence_factory, tmp_path,
+                                                                         tiny_weights, caplog):
+    pattern = sequence_factory(frames=range(1001, 1010, 2))
+    with caplog.at_level(logging.WARNING):
+        denoise_sequence(pattern, str(tmp_path / "a" / "o.####.exr"), config=_config(tiny_weights,
+                                                                                   missing="skip"))
+    assert caplog.text.count("frames are rendered every 2nd frame (1001-1009x2): each is denoised "
+                             "without temporal context") == 1
+    assert "about 2.5 dB short of a full window" in caplog.text
+    caplog.clear()
+    ones = sequence_factory("ones", frames=range(1001, 1010))
+    with caplog.at_level(logging.WARNING):  # written on twos, rendered on ones: context from both sides
+        denoise_sequence(ones, str(tmp_path / "b" / "o.####.exr"), "1001-1009x2",
+                         config=_config(tiny_weights))
+        denoise_sequence(pattern, str(tmp_path / "c" / "o.####.exr"), "1001-1009x2",
+                         config=_config(tiny_weights, temporal_radius=0))  # asked for none
+    assert "rendered every" not in caplog.text
+
+
+def test_a_run_with_nothing_left_to_do_says_what_a_run_on_the_shot_finds(sequence_factory, tmp_path,
+                                                                         tiny_weights):
+    """Every frame kept by --resume: the summary still says how the motion vectors read and the
+    shot's exposure, as the run that wrote them did, and makes no output folder where none was."""
+    pattern = sequence_factory(frames=range(1, 5))
+    out = str(tmp_path / "out" / "o.####.exr")
+    first = denoise_sequence(pattern, out, config=_config(tiny_weights))
+    kept = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    assert kept.frames("skipped") == [1, 2, 3, 4] and not kept.frames("written")
+    assert (kept.motion_vectors, kept.exposure) == (first.motion_vectors, first.exposure)
+    assert kept.exposure == "as rendered" and kept.motion_vectors.startswith("previous")
+    gap = sequence_factory("gap", frames=[1, 2, 4, 5])
+    nothing = denoise_sequence(gap, str(tmp_path / "none" / "o.####.exr"), "3",
+                               config=_config(tiny_weights, missing="skip"))
+    assert nothing.frames("missing") == [3] and nothing.exposure == "as rendered"
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_view_or_layer_the_frames_lack_is_one_error_before_the_model_loads(sequence_factory,
+                                                                              tmp_path, caplog):
+    """--view left on a one-view shot: five warnings of the exposure's probe came first, the
+    error after the model loaded, and an empty output folder stayed."""
+    pattern = sequence_factory(frames=range(1001, 1006))
+    never = str(tmp_path / "never-loaded.safetensors")  # refused before it: no ModelError
+    with caplog.at_level(logging.INFO), pytest.raises(ChannelError) as info:
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"),
+                         config=EngineConfig(device="cpu", model=never, views=("left",)))
+    assert str(info.value).startswith("--view left: no such view in ")
+    assert "render.1001.exr" in str(info.value) and caplog.text == ""
+    assert not (tmp_path / "out").exists()
+
+
+def test_resume_says_nothing_of_its_plan_before_refusing_a_layer(sequence_factory, tmp_path,
+                                                                 tiny_weights, caplog):
+    """`--resume --aov <a layer the frames lack>` listed the frames it would denoise again
+    (made with other settings), then refused."""
+    pattern = sequence_factory(frames=range(1, 4))
+    out = str(tmp_path / "o.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    with caplog.at_level(logging.INFO), pytest.raises(ChannelError, match="--aov key: no layer 'key'"):
+        denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, aovs=("key",)))
+    assert "denoised again" not in caplog.text
+
+
+@pytest.mark.parametrize("frames, settings, message", [
+    (None, {"resume": True, "overwrite": True}, "pass one of them"),
+    ("abc", {}, "cannot parse frame range 'abc'"),
+    (None, {"context_frames": "1-x"}, "cannot parse frame range '1-x'"),
+    (None, {"temporal_radius": -1}, "--temporal-radius must be 0 or more"),
+    (None, {"motion_scale": float("nan")}, "--motion-scale must be a finite number above 0"),
+    (None, {"motion_scale": float("inf")}, "--motion-scale must be a finite number above 0"),
+    (None, {"max_mem_gb": float("inf")}, "--max-mem must be a finite number above 0"),
+    (None, {"max_gpu_mem_gb": float("nan")}, "--max-gpu-mem must be a finite number above 0"),
+    (None, {"layers": {"beauty": "R,G"}}, "--beauty R,G: beauty needs 3 channel"),
+    (None, {"layers": {"motion": "motion.X,motion.Y,Z"}}, "--motion motion.X,motion.Y,Z: motion needs 2"),
+    (None, {"layers": {"beauty": "none"}}, "--beauty cannot be 'none'"),
+    (None, {"aovs": ("none",)}, "--aov none: 'none' is not a layer"),
+    (None, {"missing": "fill"}, "--missing must be one of error, hold, skip"),
+    (None, {"precision": "half"}, "--precision must be one of auto, float32"),
+    ("5-8", {"context_frames": "1-4"}, "frames 5-8 lie outside --context-frames 1-4"),
+])
+def test_option_values_no_run_can_take_are_usage_errors_before_any_work(sequence_factory, tmp_path,
+                                                                        frames, settings, message):
+    """The CLI exits 2 for them, not 1: a farm engine retries a task that exits 1."""
+    pattern = sequence_factory(frames=range(1, 9))
+    config = EngineConfig(device="cpu", model=str(tmp_path / "never-loaded.safetensors"), **settings)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), frames, config=config)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_radius_beyond_the_models_is_a_usage_error(sequence_factory, tmp_path, tiny_weights):
+    pattern = sequence_factory(frames=range(1, 4))
+    with pytest.raises(UsageError, match="--temporal-radius 5 is outside 0..2"):
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"),
+                         config=_config(tiny_weights, temporal_radius=5))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["render.1003.exr", "render.1001-1003#.exr", "render..exr"])
+def test_patterns_no_run_can_read_are_usage_errors_that_stay_sequence_errors(sequence_factory, name):
+    pattern = Path(sequence_factory(frames=range(1001, 1004))).with_name(name)
+    with pytest.raises(UsageError) as info:
+        denoise_sequence(str(pattern), config=EngineConfig(device="cpu"))
+    assert isinstance(info.value, SequenceError)  # callers catching SequenceError still do
+    with pytest.raises(UsageError):
+        denoise_sequence(pattern.with_name("render.####.exr").as_posix(), str(pattern),
+                         config=EngineConfig(device="cpu"))
+
+
 def test_nan_inf_and_huge_values_never_reach_the_output(sequence_factory, tmp_path, tiny_weights):
     bad = np.full((32, 48), 0.5, np.float32)
     bad[0, 0], bad[1, 1], bad[2, 2], bad[3, 3] = np.nan, np.inf, -4.0, 1e6
@@ -588,7 +751,7 @@ def test_channels_written_back_stay_as_decoded_from_a_lossy_compression(sequence
 
 def test_resume_and_overwrite_together_are_refused(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 3))
-    with pytest.raises(VfxDenoiseError, match="pass one of them"):
+    with pytest.raises(UsageError, match="pass one of them"):
         denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
                          config=_config(tiny_weights, resume=True, overwrite=True))
     assert not list(tmp_path.glob("o.*"))

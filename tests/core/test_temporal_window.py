@@ -1,6 +1,12 @@
 """Which frames a frame's temporal window reads: how far it reaches, gaps, held frames."""
 
-from vfxdenoise.core.temporal_window import frame_sources, window_centres, window_frames, window_reach
+from vfxdenoise.core.temporal_window import (
+    frame_sources,
+    stepped_without_context,
+    window_centres,
+    window_frames,
+    window_reach,
+)
 
 
 def test_windows_reach_further_in_at_a_shots_ends():
@@ -32,3 +38,40 @@ def test_frames_held_past_the_shots_ends_are_no_context_but_take_their_source_fr
     assert drawable == {2: 2, 3: 3, 4: 4}
     inside = frame_sources([1, 2, 3, 4, 5], [1, 2, 4, 5], "hold")  # 3 held inside: carries windows across
     assert window_centres([3], inside) == ({3: 3}, {1: 1, 2: 2, 3: 2, 4: 4, 5: 5})
+
+
+def test_frames_rendered_on_twos_or_threes_without_neighbours_on_disk_are_told_by_their_step():
+    def reads(frames, on_disk, radius=2):
+        sources = {f: f for f in on_disk}
+        return {t: window_frames(t, radius, sources) for t in frames}
+
+    twos = list(range(1001, 1010, 2))
+    assert stepped_without_context(reads(twos, twos)) == 2
+    threes = list(range(1001, 1020, 3))
+    assert stepped_without_context(reads(threes, threes)) == 3
+    every = list(range(1001, 1010))
+    assert stepped_without_context(reads(twos, every)) == 0  # written on twos, rendered on ones
+    assert stepped_without_context(reads(every, every)) == 0
+    assert stepped_without_context(reads([1001, 1003, 1007], [1001, 1003, 1007])) == 0  # uneven
+    assert stepped_without_context(reads([1001], [1001])) == 0  # a one-frame shot
+    assert stepped_without_context(reads([1001, 1003, 1005], [1001, 1003, 1004, 1005])) == 0
+
+
+def test_frames_held_within_a_windows_reach_give_every_window_as_all_held_frames_do():
+    """Under hold, with a stray frame 20 million frames on, every frame between was held (a
+    20-million-entry dict, minutes) for windows that read at most 2 x radius frames each way."""
+    layouts = [([1, 2, 4, 5, 9, 10, 30], range(1, 41)), ([1, 2, 4, 5, 9, 10, 30], [3, 9, 25, 35]),
+               ([10, 11, 12, 20], range(5, 15)), ([5], [1, 7])]
+    for on_disk, wanted in layouts:
+        wanted = list(wanted)
+        for radius in (0, 1, 2):
+            every = frame_sources(wanted, on_disk, "hold")
+            near = frame_sources(wanted, on_disk, "hold", reach=2 * radius)
+            assert {f: every[f] for f in near} == near and set(wanted) <= set(near)
+            (centres, drawable), (near_centres, near_drawable) = (window_centres(wanted, s)
+                                                                  for s in (every, near))
+            assert centres == near_centres
+            for t in wanted:
+                assert window_frames(centres[t], radius, drawable) == \
+                    window_frames(near_centres[t], radius, near_drawable), (on_disk, t, radius)
+    assert len(frame_sources([1, 2, 3], [1, 2, 3, 20_000_000], "hold", reach=4)) == 8  # 4-7 held

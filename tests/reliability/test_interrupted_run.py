@@ -102,8 +102,8 @@ import signal, sys, threading
 from vfxdenoise.cli import main
 main.CANCEL_GRACE_SECONDS = 1.0
 signal.signal(signal.SIGTERM, main._terminated)
-print("ready", flush=True)
 try:
+    print("ready", flush=True)  # in the try: a SIGTERM sent on reading it may come before the wait
     threading.Event().wait(60)
 except SystemExit:
     threading.Event().wait(60)  # an unwind that does not end

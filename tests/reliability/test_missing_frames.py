@@ -82,3 +82,40 @@ def test_missing_skip_writes_the_others_and_lists_the_skipped(gappy, cli):
     assert "written: 4 frame(s) 1-2,4,6" in result.stderr
     written = {n for n in files_in(gappy.directory) if n.startswith("render_denoised.")}
     assert written == {f"render_denoised.{f:04d}.exr" for f in (1, 2, 4, 6)}
+
+
+@pytest.mark.parametrize("policy", ["hold", "skip"])
+def test_frames_asked_outside_the_shot_are_refused_under_hold_and_skip_too(shot, cli, policy):
+    """A --frames typo: hold wrote the shot's end frame under every number, skip wrote nothing;
+    both exited 0."""
+    before = files_in(shot.directory)
+    result = cli(shot.text, "--missing", policy, "--frames", "101-110", "--progress", "none")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "none of frames 101-110" in result.stderr and "on disk: 1-6. Fix --frames" in result.stderr
+    assert files_in(shot.directory) == before
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_stray_frame_far_from_the_shot_is_refused_pointing_at_it(shot, cli, policy):
+    """render.20000000.exr beside 1-6: hold would write 20 million frames and skip run for tens
+    of minutes, so neither is offered, under any policy; refused in about a second."""
+    shot.path(20_000_000).write_bytes(shot.path(6).read_bytes())
+    before = files_in(shot.directory)
+    result = cli(shot.text, "--missing", policy, "--progress", "none")
+    assert result.exit_code == 1
+    assert "a stray frame far from the shot?" in result.stderr and "--missing" not in result.stderr
+    assert "Move render.20000000.exr out of" in result.stderr and "--context-frames 1-6" in result.stderr
+    assert files_in(shot.directory) == before
+    assert cli(shot.text, "--context-frames", "1-6", "--missing", policy, "--progress", "none",
+               "--resume").exit_code == 0
+
+
+def test_a_run_with_nothing_to_do_still_starts_and_says_what_it_found(shot, cli):
+    """`--progress json` over a shot --resume keeps whole: `start` then `done`, whose exposure
+    and motion vectors read as a run's that wrote frames, not ''."""
+    written = json.loads(cli(shot.text, "--progress", "json").stdout.splitlines()[-1])
+    start, done = map(json.loads, cli(shot.text, "--resume", "--progress", "json").stdout.splitlines())
+    assert start == {"event": "start", "total": 0}
+    assert done["event"] == "done" and done["skipped"] == [1, 2, 3, 4, 5, 6] and not done["written"]
+    assert (done["exposure"], done["motion_vectors"]) == (written["exposure"], written["motion_vectors"])
+    assert done["exposure"] == "as rendered" and done["motion_vectors"].startswith("previous")

@@ -163,6 +163,10 @@ def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(seq
         denoise_sequence(shot, config=config(max_mem_gb=1e-3))
     out = shot.with_name(prefix="render_denoised.")
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
+    elsewhere = shot.directory.parent / "den" / "v1" / "o.####.exr"
+    with pytest.raises(DeviceError):
+        denoise_sequence(shot, str(elsewhere), config=config(max_mem_gb=1e-3))
+    assert not (shot.directory.parent / "den").exists()  # the folders it made are gone again
 
 
 def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli):

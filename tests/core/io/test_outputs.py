@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io.outputs import check_writable
+from vfxdenoise.core.io.outputs import check_writable, output_folder
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -32,3 +32,20 @@ def test_outputs_the_input_pattern_reads_as_its_frames_are_refused(tmp_path):
         check_writable(shot, out, [9997, 9998, 9999], [9998, 9999, 10000, 10001])
     check_writable(shot, out, [9998, 9999], [9998, 9999])  # render.09998.exr is not frame 9998
     check_writable(shot, parse_pattern(tmp_path / "den" / "render.####.exr"), [1], [1])
+
+
+def test_an_output_folder_a_run_made_and_wrote_nothing_into_is_removed_again(tmp_path):
+    """A run refused once it ran (a temporal window too large for --max-mem, --max-mem inf)
+    left the folders it had made, empty: they go, the folders that were there stay."""
+    out = parse_pattern(tmp_path / "shots" / "den" / "v1" / "o.####.exr")
+    (tmp_path / "shots").mkdir()
+    with pytest.raises(OutputError, match="refused"), output_folder(out):
+        assert out.directory.is_dir()
+        raise OutputError("refused")
+    assert not (tmp_path / "shots" / "den").exists() and (tmp_path / "shots").is_dir()
+    with output_folder(out):  # a run that wrote a frame keeps it
+        out.path(1).touch()
+    assert out.path(1).is_file()
+    with output_folder(out.with_name(directory=tmp_path / "unused"), needed=False):
+        pass  # nothing to write (all kept by --resume): no folder made
+    assert not (tmp_path / "unused").exists()

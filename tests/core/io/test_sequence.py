@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,18 @@ from hypothesis import strategies as st
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError
 from vfxdenoise.core.io.sequence import (
+    MAX_FRAMES,
     FramePattern,
+    FrameRuns,
     Sequence,
     default_output_pattern,
     find_sequence,
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    refuse_frames_off_the_shot,
     refuse_missing_frames,
+    refuse_stray_span,
 )
 
 
@@ -402,6 +407,77 @@ def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
         refuse_missing_frames(sequence, range(1, 101))
 
 
+def test_a_stray_frame_is_refused_pointing_at_it_not_at_hold_or_skip(tmp_path):
+    """Holding or skipping the millions of frames before render.20000000.exr would write them
+    all or run for tens of minutes: the refusal names the file and the shot's own range."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 1004, 1005, 20_000_000])
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError) as info:
+        refuse_missing_frames(sequence, range(1001, 20_000_001))
+    message = str(info.value)
+    assert "a stray frame far from the shot?" in message and "--missing" not in message
+    assert f"Move render.20000000.exr out of {tmp_path}" in message
+    assert "--context-frames 1001-1005" in message and "--frames within it" in message
+    assert len(info.value.missing) == 20_000_000 - 1006
+    refuse_missing_frames(sequence, range(1001, 1006))  # the shot itself is all there
+
+
+def test_under_hold_and_skip_only_a_span_longer_than_a_frame_spec_may_be_is_refused(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 4, 5, 200, 20_000_000])
+    far = find_sequence(pattern)
+    with pytest.raises(MissingFramesError, match="Move render.20000000.exr out of"):
+        refuse_stray_span(far, range(1, 20_000_001), limit=MAX_FRAMES)
+    near = Sequence(pattern, [1, 2, 3, 4, 5, 200])  # 194 frames to hold: what --missing hold asked
+    refuse_stray_span(near, range(1, 201), limit=MAX_FRAMES)
+    with pytest.raises(MissingFramesError, match="Move render.0200.exr out of"):
+        refuse_stray_span(near, range(1, 201))
+
+
+def test_refusing_a_stray_frames_span_takes_what_the_frames_on_disk_do(tmp_path):
+    """`info` and `seq` took 10-12 s to refuse render.20000000.exr beside 1001-1005, listing and
+    comparing the 20 million frames between; the gaps are runs of frames now."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 1004, 1005, 20_000_000])
+    started = time.perf_counter()
+    sequence = find_sequence(pattern)
+    gaps = sequence.gaps()
+    assert format_frames(gaps) == "19998994 frames from 1006 to 19999999"
+    with pytest.raises(MissingFramesError):
+        refuse_missing_frames(sequence, range(sequence.first, sequence.last + 1))
+    assert time.perf_counter() - started < 1.0
+    assert gaps[0] == 1006 and gaps[-1] == 19_999_999 and 20_000_000 not in gaps and 1006 in gaps
+
+
+def test_frame_runs_read_as_the_list_of_their_frames():
+    runs = FrameRuns([range(3, 6), range(8, 9), range(20, 22)])
+    frames = [3, 4, 5, 8, 20, 21]
+    assert runs == frames and frames == runs and list(runs) == frames and len(runs) == 6
+    assert [runs[i] for i in range(-6, 6)] == frames + frames and runs[1:3] == [4, 5]
+    assert 8 in runs and 7 not in runs and 22 not in runs
+    assert format_frames(runs) == "3-5,8,20-21" and not FrameRuns([range(4, 4)])
+    with pytest.raises(IndexError):
+        runs[6]
+    sequence = Sequence(parse_pattern("/s/r.####.exr"), [1, 4, 5, 9])
+    assert sequence.missing(range(0, 11)) == [0, 2, 3, 6, 7, 8, 10] == sequence.missing(list(range(11)))
+
+
+@pytest.mark.parametrize("wanted", [range(101, 111), [1, 2], [2000]])
+def test_frames_none_of_which_lies_in_the_shot_are_refused_whatever_the_policy(tmp_path, wanted):
+    """--frames 101-110 for a shot of 1001-1010: --missing hold would write frame 1001's output
+    under every number and --missing skip nothing; both exited 0."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [*range(1001, 1005), *range(1006, 1011)])
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError) as info:
+        refuse_frames_off_the_shot(sequence, wanted)
+    assert f"none of frames {format_frames(wanted)}" in str(info.value)
+    assert "frames on disk: 1001-1004,1006-1010. Fix --frames" in str(info.value)
+    for inside in ([1005], range(1004, 1007), [1000, 1005], range(990, 1100)):  # a gap, or the shot
+        refuse_frames_off_the_shot(sequence, inside)
+
+
 # --- default output pattern -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
@@ -411,6 +487,8 @@ def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
     ("/s/render.beauty.%03d.exr", "/s/render.beauty_denoised.###.exr"),
     ("/s/v1.2 take/render.####.exr", "/s/v1.2 take/render_denoised.####.exr"),
     ("/s/####.exr", "/s/denoised_####.exr"),
+    ("/s/render-####.exr", "/s/render_denoised-####.exr"),  # was render-_denoised####.exr
+    ("/s/sh010-v2_####.exr", "/s/sh010-v2_denoised_####.exr"),
 ])
 def test_default_output_pattern(text, expected):
     output = default_output_pattern(parse_pattern(text))
