@@ -103,15 +103,7 @@ def test_per_frame_hook_denoises_each_frame_once_its_window_is_rendered_as_after
     for slot in ("postframe", "postrender"):
         rop.parm(f"l{slot}").set("python")
         rop.parm(f"t{slot}").set(True)
-    seen = []
-    real = vfxdenoise_houdini.post_frame
-
-    def watch(node, frame, **kwargs):
-        result = real(node, frame, **kwargs)
-        seen.append((frame, _frames(render, "*_denoised.*")))
-        return result
-
-    vfxdenoise_houdini.post_frame = watch
+    seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
     rop.render()
 
     # Frame 1001's window is 1001-1003 (it reaches 2 x radius ahead at the range's start).
@@ -251,6 +243,21 @@ def test_package_puts_our_python_and_shelf_on_houdini_paths():
     assert env["PYTHONPATH"]["value"] == "$VFXDENOISE_HOUDINI/python"
     assert (root / "python" / "vfxdenoise_houdini.py").is_file()
     assert package["hpath"] == "$VFXDENOISE_HOUDINI" and (root / "toolbar" / "vfxdenoise.shelf").is_file()
+
+
+def _denoised_after_each_post_frame(module, render: Path) -> list:
+    """(frame, denoised files in `render`) after each post_frame call of the render to come: the
+    hook's own post_frame, run and then looked at (the module is fresh for each test)."""
+    seen = []
+    real = module.post_frame
+
+    def watch(node, frame, **kwargs):
+        result = real(node, frame, **kwargs)
+        seen.append((frame, _frames(render, "*_denoised.*")))
+        return result
+
+    module.post_frame = watch
+    return seen
 
 
 def _set_script(rop, slot: str, script: str, language: str = "python", on: bool = True) -> None:
@@ -425,15 +432,7 @@ def test_per_frame_hook_on_twos_denoises_each_frame_once_it_is_written(hou, tmp_
     _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
                 "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True, temporal_radius=1)")
     vfxdenoise_houdini.install_hook([rop])
-    seen = []
-    real = vfxdenoise_houdini.post_frame
-
-    def watch(node, frame, **kwargs):
-        result = real(node, frame, **kwargs)
-        seen.append((frame, _frames(render, "*_denoised.*")))
-        return result
-
-    vfxdenoise_houdini.post_frame = watch
+    seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
     rop.render()
 
     assert seen == [(1001, ["shot.karma1_denoised.1001.exr"]),
