@@ -381,9 +381,16 @@ def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
     if not frames:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
-            f"({'#' * pattern.padding} means exactly {pattern.padding} digit(s), one # per digit)"
-            f"{_sequences_hint(folder)}")
+            f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
     return Sequence(pattern, frames)
+
+
+def _padding_meaning(padding: int) -> str:
+    """What a pattern's padding matches, in its own spelling."""
+    if padding == 1:
+        return "# means an unpadded frame number of any width"
+    return (f"{'#' * padding} means frame numbers zero-padded to {padding} digits, one # per digit; "
+            "wider numbers as they are")
 
 
 def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:

@@ -367,6 +367,14 @@ def test_empty_folder_error(tmp_path):
         find_sequence(tmp_path / "render.####.exr")
 
 
+def test_no_frames_says_what_the_padding_matches(tmp_path):
+    """'# means exactly 1 digit' was wrong: # matches unpadded numbers of any width."""
+    with pytest.raises(SequenceError, match="# means an unpadded frame number of any width"):
+        find_sequence(tmp_path / "render.#.exr")
+    with pytest.raises(SequenceError, match="#### means frame numbers zero-padded to 4 digits"):
+        find_sequence(tmp_path / "render.####.exr")
+
+
 def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp_path):
     """--frames 101-110 on a shot of 1001-1010 is a typo: show what is on disk and point at
     --frames, not at --missing hold, which would write frame 1001 under every number."""
