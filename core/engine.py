@@ -33,8 +33,6 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import (
     MissingFramesError,
     OutputError,
-    SequenceError,
-    SequenceUsageError,
     UsageError,
     VfxDenoiseError,
 )
@@ -166,25 +164,13 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
 
-def _as_usage(parse, value):
-    """`parse(value)` for a pattern or frame spec of the command line, its SequenceError a
-    SequenceUsageError: no run can take it as written (exit 2), while `info` and the farm's own
-    parsing keep theirs."""
-    try:
-        return parse(value)
-    except SequenceUsageError:
-        raise
-    except SequenceError as exc:
-        raise SequenceUsageError(str(exc)) from exc
-
-
 def _frames_asked(frames: str | list[int] | None, context: list[int] | None,
                   sequence: Sequence) -> list[int] | range:
     """The frames to write as asked: `frames`, else the render's range (--context-frames),
     else first to last on disk, as a range: a stray frame's span of millions is refused from
     the frames on disk (`_check_missing`), never listed."""
     if isinstance(frames, str):
-        return _as_usage(parse_frame_spec, frames)
+        return parse_frame_spec(frames)
     return list(frames or context or []) or range(sequence.first, sequence.last + 1)
 
 
@@ -311,10 +297,10 @@ def denoise_sequence(
     config = config or EngineConfig()
     started = time.perf_counter()
     config.check()  # option values no run can take, before anything is read
-    in_pattern = _as_usage(_as_pattern, input_pattern)
+    in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
-                   else _as_usage(_as_pattern, output_pattern))
-    context = None if config.context_frames is None else _as_usage(parse_frame_spec, config.context_frames)
+                   else _as_pattern(output_pattern))
+    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
     sequence = find_sequence(in_pattern)
     # The render's own range, or first to last on disk: gaps within either are missing frames.
     asked = _frames_asked(frames, context, sequence)

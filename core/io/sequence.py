@@ -24,7 +24,7 @@ from pathlib import Path
 
 import fileseq
 
-from vfxdenoise.core.errors import MissingFramesError, SequenceError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError
 
 ACCEPTED_PATTERNS = (
     "render.####.exr (one # per digit), render.%04d.exr, render.$F4.exr, render.${F4}.exr or "
@@ -125,31 +125,32 @@ def parse_pattern(text: str | Path) -> FramePattern:
     """Parse a frame pattern with exactly one frame token in its file name.
 
     A leading `~` is the home folder, as the shell would make it: a quoted pattern or
-    `--output=~/...` reaches us unexpanded. Raises SequenceError, naming `text` and showing the
+    `--output=~/...` reaches us unexpanded. Raises SequenceUsageError (no run can read the
+    pattern as written: exit 2), naming `text` and showing the
     accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
     several tokens, a literal frame number or range instead of a token, or a token in the name of
     a folder that does not exist (`shot #12/` on disk is a folder's name, not a token).
     """
     text = os.path.expanduser(str(text))
     if _undecodable(text):
-        raise SequenceError(f"{os.fsencode(text)!r}: the path is not valid UTF-8 (a name written under "
+        raise SequenceUsageError(f"{os.fsencode(text)!r}: the path is not valid UTF-8 (a name written under "
                             "another encoding?), which the EXR libraries cannot open; rename it")
     if os.path.isdir(text):
-        raise SequenceError(f"'{text}' is a folder; give a frame pattern of the files in it, e.g. "
+        raise SequenceUsageError(f"'{text}' is a folder; give a frame pattern of the files in it, e.g. "
                             f"{os.path.join(text, 'render.####.exr')}"
                             f"{_sequences_hint(Path(text)) or '; it holds no frame sequence'}")
     folder, name = os.path.split(text)
     if _FOLDER_TOKEN.search(folder) and not os.path.isdir(folder):  # a folder on disk is its name
-        raise SequenceError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
+        raise SequenceUsageError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
                             "in the file name, e.g. /shots/a/render.####.exr (a folder whose real "
                             "name holds #, %d or $F is read as named once it exists: create it first)")
     if not name:
-        raise SequenceError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
+        raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     try:
         seq = fileseq.FileSequence(_HOUDINI_BRACED.sub(r"$F\1", name), pad_style=fileseq.PAD_STYLE_HASH1)
     except fileseq.ParseException as exc:
         problem = "has more than one frame token" if len(_ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
-        raise SequenceError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
+        raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
                             f"{ACCEPTED_PATTERNS}") from exc
     token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
     _check_token(text, token, prefix, suffix, seq)
@@ -160,24 +161,24 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
     """Reject what fileseq parses but a frame pattern must not be (see parse_pattern)."""
     if seq.frameSet() is not None:
         example = f"{prefix}{'#' * max(seq.zfill(), 1)}{suffix}"
-        raise SequenceError(
+        raise SequenceUsageError(
             f"'{text}' names frame(s) {seq.frameRange()} instead of a frame token; use a pattern such "
             f"as {example} and give the frames separately. Accepted: {ACCEPTED_PATTERNS}")
     several = "." in token or bool(_ANY_TOKEN.search(prefix) or _ANY_TOKEN.search(suffix))
     if several:
-        raise SequenceError(f"'{text}' has more than one frame token; use exactly one, e.g. "
+        raise SequenceUsageError(f"'{text}' has more than one frame token; use exactly one, e.g. "
                             f"{ACCEPTED_PATTERNS}")
     if not token:
-        raise SequenceError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}"
+        raise SequenceUsageError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}"
                             f"{_shell_expanded_hint(prefix + suffix)}")
     if "UDIM" in token.upper():
-        raise SequenceError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
+        raise SequenceUsageError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
                             f"{ACCEPTED_PATTERNS}")
     if token.startswith("%") and not token.startswith("%0") and token != "%d":
-        raise SequenceError(f"'{text}': {token} pads with spaces, not zeros; use "
+        raise SequenceUsageError(f"'{text}': {token} pads with spaces, not zeros; use "
                             f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
     if token.startswith("$F") and (suffix[:1].isalnum() or suffix[:1] == "_"):
-        raise SequenceError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
+        raise SequenceUsageError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
                             f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
 
 
@@ -198,22 +199,22 @@ def parse_frame_spec(spec: str) -> list[int]:
     """
     text = "".join(str(spec).split())
     if not text:
-        raise SequenceError(f"frame range '{spec}' is empty; use e.g. {ACCEPTED_SPECS}")
+        raise SequenceUsageError(f"frame range '{spec}' is empty; use e.g. {ACCEPTED_SPECS}")
     if not set(text) <= _SPEC_CHARS:
-        raise SequenceError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
+        raise SequenceUsageError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
                             f"are allowed; use e.g. {ACCEPTED_SPECS}")
     parts = [_fileseq_part(part, spec) for part in text.split(",") if part]
     try:
         frame_set = fileseq.FrameSet(",".join(parts))
         count = len(frame_set)
     except (fileseq.ParseException, ValueError) as exc:
-        raise SequenceError(f"cannot parse frame range '{spec}'; use e.g. {ACCEPTED_SPECS}") from exc
+        raise SequenceUsageError(f"cannot parse frame range '{spec}'; use e.g. {ACCEPTED_SPECS}") from exc
     if count > MAX_FRAMES:
-        raise SequenceError(f"frame range '{spec}' has {count} frames, more than {MAX_FRAMES}; "
+        raise SequenceUsageError(f"frame range '{spec}' has {count} frames, more than {MAX_FRAMES}; "
                             "check the range for a typo")
     frames = sorted(set(frame_set))
     if not frames:
-        raise SequenceError(f"frame range '{spec}' contains no frames; use e.g. {ACCEPTED_SPECS}")
+        raise SequenceUsageError(f"frame range '{spec}' contains no frames; use e.g. {ACCEPTED_SPECS}")
     return frames
 
 
@@ -223,11 +224,11 @@ def _fileseq_part(part: str, spec: str) -> str:
         return part
     match = _OPENJD_STEP.match(part)
     if not match:
-        raise SequenceError(f"cannot parse '{part}' in frame range '{spec}': a step is written "
+        raise SequenceUsageError(f"cannot parse '{part}' in frame range '{spec}': a step is written "
                             f"start-end:step, e.g. 1001-1100:2")
     start, end, step = (int(group) for group in match.groups())
     if step == 0 or (step > 0 and start > end) or (step < 0 and start < end):
-        raise SequenceError(f"'{part}' in frame range '{spec}': the step must be non-zero, positive for "
+        raise SequenceUsageError(f"'{part}' in frame range '{spec}': the step must be non-zero, positive for "
                             "an ascending and negative for a descending range (as in OpenJD)")
     return f"{start}-{end}x{abs(step)}"
 

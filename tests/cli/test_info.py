@@ -134,7 +134,7 @@ def test_info_of_a_folder_lists_the_sequences_in_it(sequence_factory, tmp_path):
     sequence_factory(frames=[1001, 1002])
     for given, cwd in (("shot", tmp_path), (".", tmp_path / "shot")):
         shown = run_vfxdenoise("info", given, cwd=cwd)
-        assert shown.returncode == 1 and "Traceback" not in shown.stderr
+        assert shown.returncode == 2 and "Traceback" not in shown.stderr  # a usage error, as in seq
         assert f"'{given}' is a folder" in shown.stderr
         assert "render.####.exr (frames 1001-1002)" in shown.stderr
 
@@ -142,4 +142,4 @@ def test_info_of_a_folder_lists_the_sequences_in_it(sequence_factory, tmp_path):
 def test_info_of_a_pattern_the_shell_expanded_says_to_quote_it(tmp_path):
     """Unquoted, render.$F4.exr reaches vfxdenoise as render..exr."""
     shown = run_vfxdenoise("info", "render..exr", cwd=tmp_path)
-    assert shown.returncode == 1 and "quote the pattern" in shown.stderr
+    assert shown.returncode == 2 and "quote the pattern" in shown.stderr
