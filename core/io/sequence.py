@@ -134,16 +134,16 @@ def parse_pattern(text: str | Path) -> FramePattern:
     text = os.path.expanduser(str(text))
     if _undecodable(text):
         raise SequenceUsageError(f"{os.fsencode(text)!r}: the path is not valid UTF-8 (a name written under "
-                            "another encoding?), which the EXR libraries cannot open; rename it")
+                                 "another encoding?), which the EXR libraries cannot open; rename it")
     if os.path.isdir(text):
         raise SequenceUsageError(f"'{text}' is a folder; give a frame pattern of the files in it, e.g. "
-                            f"{os.path.join(text, 'render.####.exr')}"
-                            f"{_sequences_hint(Path(text)) or '; it holds no frame sequence'}")
+                                 f"{os.path.join(text, 'render.####.exr')}"
+                                 f"{_sequences_hint(Path(text)) or '; it holds no frame sequence'}")
     folder, name = os.path.split(text)
     if _FOLDER_TOKEN.search(folder) and not os.path.isdir(folder):  # a folder on disk is its name
         raise SequenceUsageError(f"'{text}': the folder '{folder}' holds a frame token; put the one token "
-                            "in the file name, e.g. /shots/a/render.####.exr (a folder whose real "
-                            "name holds #, %d or $F is read as named once it exists: create it first)")
+                                 "in the file name, e.g. /shots/a/render.####.exr (a folder whose real "
+                                 "name holds #, %d or $F is read as named once it exists: create it first)")
     if not name:
         raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     try:
@@ -151,7 +151,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
     except fileseq.ParseException as exc:
         problem = "has more than one frame token" if len(_ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
         raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
-                            f"{ACCEPTED_PATTERNS}") from exc
+                                 f"{ACCEPTED_PATTERNS}") from exc
     token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
     _check_token(text, token, prefix, suffix, seq)
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
@@ -167,19 +167,19 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
     several = "." in token or bool(_ANY_TOKEN.search(prefix) or _ANY_TOKEN.search(suffix))
     if several:
         raise SequenceUsageError(f"'{text}' has more than one frame token; use exactly one, e.g. "
-                            f"{ACCEPTED_PATTERNS}")
+                                 f"{ACCEPTED_PATTERNS}")
     if not token:
         raise SequenceUsageError(f"'{text}' has no frame token; use e.g. {ACCEPTED_PATTERNS}"
-                            f"{_shell_expanded_hint(prefix + suffix)}")
+                                 f"{_shell_expanded_hint(prefix + suffix)}")
     if "UDIM" in token.upper():
         raise SequenceUsageError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
-                            f"{ACCEPTED_PATTERNS}")
+                                 f"{ACCEPTED_PATTERNS}")
     if token.startswith("%") and not token.startswith("%0") and token != "%d":
         raise SequenceUsageError(f"'{text}': {token} pads with spaces, not zeros; use "
-                            f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
+                                 f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
     if token.startswith("$F") and (suffix[:1].isalnum() or suffix[:1] == "_"):
         raise SequenceUsageError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
-                            f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
+                                 f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _shell_expanded_hint(name: str) -> str:
@@ -202,7 +202,7 @@ def parse_frame_spec(spec: str) -> list[int]:
         raise SequenceUsageError(f"frame range '{spec}' is empty; use e.g. {ACCEPTED_SPECS}")
     if not set(text) <= _SPEC_CHARS:
         raise SequenceUsageError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
-                            f"are allowed; use e.g. {ACCEPTED_SPECS}")
+                                 f"are allowed; use e.g. {ACCEPTED_SPECS}")
     parts = [_fileseq_part(part, spec) for part in text.split(",") if part]
     try:
         frame_set = fileseq.FrameSet(",".join(parts))
@@ -211,7 +211,7 @@ def parse_frame_spec(spec: str) -> list[int]:
         raise SequenceUsageError(f"cannot parse frame range '{spec}'; use e.g. {ACCEPTED_SPECS}") from exc
     if count > MAX_FRAMES:
         raise SequenceUsageError(f"frame range '{spec}' has {count} frames, more than {MAX_FRAMES}; "
-                            "check the range for a typo")
+                                 "check the range for a typo")
     frames = sorted(set(frame_set))
     if not frames:
         raise SequenceUsageError(f"frame range '{spec}' contains no frames; use e.g. {ACCEPTED_SPECS}")
@@ -225,11 +225,11 @@ def _fileseq_part(part: str, spec: str) -> str:
     match = _OPENJD_STEP.match(part)
     if not match:
         raise SequenceUsageError(f"cannot parse '{part}' in frame range '{spec}': a step is written "
-                            f"start-end:step, e.g. 1001-1100:2")
+                                 f"start-end:step, e.g. 1001-1100:2")
     start, end, step = (int(group) for group in match.groups())
     if step == 0 or (step > 0 and start > end) or (step < 0 and start < end):
         raise SequenceUsageError(f"'{part}' in frame range '{spec}': the step must be non-zero, positive for "
-                            "an ascending and negative for a descending range (as in OpenJD)")
+                                 "an ascending and negative for a descending range (as in OpenJD)")
     return f"{start}-{end}x{abs(step)}"
 
 
