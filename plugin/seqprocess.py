@@ -126,11 +126,8 @@ def _events(lines: queue.Queue, process: subprocess.Popen, config: RunnerConfig,
         if line is _EOF:
             process.wait()
             return
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a stray print of a library; progress lines are always whole JSON objects
-        if isinstance(event, dict):
+        event = _event(line)
+        if event is not None:
             yield event
 
 
@@ -142,14 +139,19 @@ def _rest(lines: queue.Queue):
             line = lines.get_nowait()
         except queue.Empty:
             return
-        if line is _EOF:
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(event, dict):
+        event = None if line is _EOF else _event(line)
+        if event is not None:
             yield event
+
+
+def _event(line: str) -> dict | None:
+    """The JSON event a stdout line holds; None for anything else (a stray print of a library:
+    progress lines are always whole JSON objects)."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def _join(readers: list[threading.Thread], config: RunnerConfig) -> None:
