@@ -17,6 +17,7 @@ from vfxdenoise.cli.options import DEVICES
 from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.frame_source import file_stamp
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.preview import write_contact_sheet
@@ -32,13 +33,10 @@ def _beauty(path: Path) -> np.ndarray:
 
 
 def _stamp(path: Path) -> list[int] | None:
-    """Size and modification time of the file at `path` (not of a link's target); None if absent
-    (or out of reach: creating the folder then says why)."""
-    try:
-        stat = path.lstat()
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
+    """`file_stamp` of the file at `path` as JSON holds it; None if absent (or out of reach:
+    creating the folder then says why)."""
+    stamp = file_stamp(path)
+    return list(stamp) if stamp is not None else None
 
 
 def _written_before(out_dir: Path) -> dict[str, list[int]]:
