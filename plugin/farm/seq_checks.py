@@ -15,10 +15,9 @@ from pathlib import Path
 
 from vfxdenoise.core.engine import temporal_radius
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ModelError, VfxDenoiseError
+from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.io import outputs
-from vfxdenoise.core.io.exr import read_exr_header
-from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.shot_settings import check_layers
 from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, load_weights
 from vfxdenoise.plugin.farm.job import FarmJob
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -38,7 +37,8 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
         return  # `build_job` has warned: nothing on disk to check against
     on_disk = job.input.frames_on_disk()
     outputs.check_writable(job.input, job.output, on_disk, list(job.frames))
-    _check_layers(job, on_disk, config)
+    rendered = set(on_disk)  # layers the options name, on the job's first frame that reads
+    check_layers(job.input, (f for f in job.frames if f in rendered), config)
 
 
 def _check_model(config: EngineConfig) -> None:
@@ -54,18 +54,3 @@ def _check_model(config: EngineConfig) -> None:
             return
         raise
     temporal_radius(loaded, config)
-
-
-def _check_layers(job: FarmJob, on_disk: list[int], config: EngineConfig) -> None:
-    """The layers, `--aov` layers and views the options name resolve on the header of the job's
-    first frame on disk that reads (seq resolves them on each frame it reads; a damaged frame is
-    the task's to report). Nothing to check before any frame is rendered (--context-frames)."""
-    rendered = set(on_disk)
-    for frame in (f for f in job.frames if f in rendered):
-        path = job.input.path(frame)
-        try:
-            specs = read_exr_header(path)
-        except VfxDenoiseError:
-            continue
-        resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
-        return
