@@ -4,7 +4,6 @@ before the first frame, rather than being killed by the kernel without a word.""
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -14,7 +13,7 @@ import pytest
 import torch
 from exr_sequences import store_as_float
 
-from vfxdenoise.core import frame_source, models
+from vfxdenoise.core import engine, frame_source, models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.host_memory import (
@@ -87,31 +86,34 @@ def test_out_of_memory_at_the_smallest_tile_names_the_frame(shot, config, small_
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
 
 
-def _tight_budget_gb() -> float:
+@pytest.fixture
+def tight_budget_gb(monkeypatch) -> float:
     """--max-mem for 5 frames of 1200x160 (as the engine sizes them: features of 9 half and 2
     float channels, 32 B/px stored, all kept by the I/O threads, 4 of them) that holds the
-    window's features but not the kept EXRs nor a whole input: tiles of about 512 px.
+    window's features but not the kept EXRs nor a whole input: tiles of about 512 px, halfway
+    between the plans either side (the kept EXRs' 25 MB apart).
 
-    The engine takes what the process holds from --max-mem when it plans, so the budget sits
-    halfway between the plans either side of it (the kept EXRs' 25 MB apart), and the garbage
-    of earlier runs in this process is collected first: a collection between this measure and
-    the engine's freed more than that once in a full CI run."""
+    The engine takes what the process holds from --max-mem when it plans. That reading is pinned
+    to the one taken here, as a clock is pinned: in full CI runs what the process held moved by
+    25 to 110 MB between the two (garbage of earlier tests collected, heaps trimmed), and the
+    run planned otherwise than the test."""
     cost = FrameCost(1200, 160, feature_bytes_per_pixel=26, stored_bytes_per_pixel=32,
                      thread_bytes_per_pixel=32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
     read_again, kept = cost.held(1, False), cost.held(1, True)
     budget = (read_again + kept) // 2 + cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
-    gc.collect()
-    return (resident_bytes() + budget / GIVEN_SHARE) / 2**30
+    held = resident_bytes()
+    monkeypatch.setattr(engine, "resident_bytes", lambda: held)
+    return (held + budget / GIVEN_SHARE) / 2**30
 
 
 def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
-        sequence_factory, tmp_path, config):
+        sequence_factory, tmp_path, config, tight_budget_gb):
     """The frames read ahead go, the EXRs are read again to be written, and the input is built
     and denoised in tiles of about 512 px, to the same output as a run with memory to spare."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
     budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
-        max_mem_gb=_tight_budget_gb(), io_threads=4))
+        max_mem_gb=tight_budget_gb, io_threads=4))
     assert budgeted.memory.endswith(": 1 frame(s) read ahead, frames read again to be written, "
                                     "input and network in tiles")
     assert whole.memory == ""
@@ -123,17 +125,19 @@ def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
                                    rtol=2e-3, atol=1e-3)  # one half-float step
 
 
-def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequence_factory, config):
+def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequence_factory, config,
+                                                                           tight_budget_gb):
     """The budget that tiles frames whose beauty and AOVs are stored as half (held as float16)
     cannot hold the same frames stored as float: the run is refused before any frame."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     for frame in range(1, 6):
         store_as_float(shot.path(frame))
     with pytest.raises(DeviceError, match=r"frame 1 \(1200x160\): a 5-frame window .* needs about"):
-        denoise_sequence(shot, config=config(max_mem_gb=_tight_budget_gb(), io_threads=4))
+        denoise_sequence(shot, config=config(max_mem_gb=tight_budget_gb, io_threads=4))
 
 
-def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, tmp_path, config):
+def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, tmp_path, config,
+                                                              tight_budget_gb):
     """A first frame cropped to what it shows (a renderer's autocrop) must not size the plan for
     frames four times its size: the tight budget still tiles."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
@@ -145,7 +149,7 @@ def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, 
         display_window=first.display_window))
     whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
     budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
-        max_mem_gb=_tight_budget_gb(), io_threads=4))
+        max_mem_gb=tight_budget_gb, io_threads=4))
     assert whole.memory == "" and budgeted.memory.endswith("input and network in tiles")
     for frame, window in ((1, (0, 0, 299, 39)), (3, (0, 0, 1199, 159))):
         ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
@@ -178,16 +182,16 @@ def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli):
     assert cli(shot.text, "--max-mem", "0").exit_code == 2  # refused by the option itself
 
 
-def test_the_cli_says_what_a_run_gave_up_to_fit(sequence_factory, cli):
+def test_the_cli_says_what_a_run_gave_up_to_fit(sequence_factory, cli, tight_budget_gb):
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200))
-    result = cli(shot.text, "--max-mem", _tight_budget_gb(), "--io-threads", 4, "--progress", "none")
+    result = cli(shot.text, "--max-mem", tight_budget_gb, "--io-threads", 4, "--progress", "none")
     assert result.exit_code == 0, result.output
     assert "host memory: " in result.stderr
     assert "frames read again to be written, input and network in tiles" in result.stderr
 
 
 def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_name(
-        sequence_factory, tmp_path, config, monkeypatch):
+        sequence_factory, tmp_path, config, monkeypatch, tight_budget_gb):
     """Short of memory, a frame's EXR is read again to be written. A renderer that writes the
     frame anew in between (a requeued render task) would get the old render's denoised beauty
     with the new render's other channels: that frame fails, naming the file; the others are
@@ -208,7 +212,7 @@ def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_n
     denoise_sequence(shot, str(tmp_path / "whole" / "o.####.exr"), config=config())  # as the budget expects
     monkeypatch.setattr(frame_source, "read_exr", renderer_writes_frame_4_as_frame_3_is_read_again)
     summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"), config=config(
-        max_mem_gb=_tight_budget_gb(), io_threads=4, keep_going=True))
+        max_mem_gb=tight_budget_gb, io_threads=4, keep_going=True))
     assert summary.memory.endswith("frames read again to be written, input and network in tiles")
     assert summary.frames("failed") == [4] and summary.frames("written") == [1, 2, 3, 5]
     (failed,) = [r for r in summary.results if r.status == "failed"]
