@@ -31,7 +31,7 @@ def job_options(command):
         click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr "
                                             "beside the input]."),
         click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, -5--1 "
-                                      "[default: all on disk]."),
+                                      "[default: --context-frames if given, else first to last on disk]."),
         click.option("--context-frames", metavar="FRAMES", help="seq --context-frames."),
         click.option("--chunk", type=click.IntRange(min=1), default=10, show_default=True,
                      help="Frames per task. Each task also reads K frames either side (temporal "

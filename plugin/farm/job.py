@@ -61,9 +61,10 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
               name: str | None = None, overwrite: bool = False) -> FarmJob:
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 
-    Frames default to those on disk. When the input folder is visible here, requested frames that
-    are missing are reported now, not by a failed task an hour later; with --context-frames (a job
-    submitted with the render) they may not be rendered yet, and are only counted in a warning.
+    Frames default to the render's range (--context-frames), else to those on disk. When the
+    input folder is visible here, requested frames that are missing are reported now, not by a
+    failed task an hour later; with --context-frames (a job submitted with the render) they may
+    not be rendered yet, and are only counted in a warning.
     """
     options = options or SeqOptions()
     if chunk < 1:
@@ -72,7 +73,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
         raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
-    wanted = _job_frames(pattern, frames)
+    wanted = _job_frames(pattern, frames, options.context_frames)
     _check_context(wanted, options.context_frames)
     _check_on_disk(pattern, wanted, options.missing or "error", options.context_frames)
     return FarmJob(
@@ -117,9 +118,15 @@ def default_job_name(pattern: FramePattern) -> str:
     return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
 
 
-def _job_frames(pattern: FramePattern, frames: str | None) -> list[int]:
-    """The frames to write: `frames`, or first to last on disk as seq's default (a gap in the
-    render is then a missing frame, refused, held or skipped as the policy says, not left out)."""
+def _job_frames(pattern: FramePattern, frames: str | None, context: str | None) -> list[int]:
+    """The frames to write, as seq picks them: `frames`, else the render's range (--context-frames:
+    the job may be submitted before the render has written them), else first to last on disk (a
+    gap in the render is then a missing frame, refused, held or skipped as the policy says)."""
+    if frames is None and context is not None:
+        try:
+            return parse_frame_spec(context)
+        except SequenceError as exc:
+            raise FarmError(f"--context-frames: {exc}") from exc
     if frames is None:
         sequence = find_sequence(pattern)
         return list(range(sequence.first, sequence.last + 1))

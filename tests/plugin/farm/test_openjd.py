@@ -172,8 +172,18 @@ def test_context_frames_every_task_would_refuse_are_refused_when_the_job_is_writ
     with pytest.raises(FarmError, match="--context-frames: cannot parse frame range 'abc'"):
         build_job(shot, options=SeqOptions(context_frames="abc"))
     with pytest.raises(FarmError, match="frames 1006-1007 of the job lie outside --context-frames 1001-1005"):
-        build_job(shot, options=SeqOptions(context_frames="1001-1005"))
+        build_job(shot, frames="1001-1007", options=SeqOptions(context_frames="1001-1005"))
     assert build_job(shot, frames="1001-1005", options=SeqOptions(context_frames="1001-1005")).frames
+
+
+def test_without_frames_a_job_covers_the_renders_range_as_seq_does(shot, sequence_factory):
+    """A job submitted while the render runs (--context-frames, no --frames) covers the render's
+    range, not only the frames on disk when it was written."""
+    context = SeqOptions(context_frames="1001-1010")
+    assert build_job(shot, options=context).frames == tuple(range(1001, 1011))
+    empty = sequence_factory("empty", frames=[])
+    assert build_job(empty, options=context).frames == tuple(range(1001, 1011))
+    assert build_job(shot, options=SeqOptions(context_frames="1001-1005")).frames == tuple(range(1001, 1006))
 
 
 def test_a_job_submitted_with_the_render_is_written_before_its_frames_are(shot, sequence_factory,
