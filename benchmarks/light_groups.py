@@ -40,7 +40,7 @@ from vfxdenoise.core.data.scenes import generate_scene, has_light_group, light_g
 from vfxdenoise.core.features import FrameFeatures, sanitize
 from vfxdenoise.core.layer_denoise import denoise_layers, reconcile, with_beauty
 from vfxdenoise.core.network_input import aligned_aovs, build_input, plan_slots
-from vfxdenoise.core.training.render import window_around
+from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.weights import load_weights
 
 GROUPS = ("lights", "sky")

@@ -17,7 +17,8 @@ from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input, with_stand_ins
-from vfxdenoise.core.training.render import RenderSequence, window_around
+from vfxdenoise.core.temporal_window import window_around
+from vfxdenoise.core.training.render import RenderSequence
 
 # A denoiser maps a sequence's frames (one noisy level) to denoised beauties, frame by frame.
 Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
@@ -25,9 +26,12 @@ Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                    empty_margin: int | None = coverage.MARGIN) -> Denoiser:
-    """Wrap a temporal model so it denoises an in-memory sequence exactly as the engine does (a
-    dark shot lifted for the network: `exposure`), from inputs in `dtype` (the model's);
-    `empty_margin` None leaves the pixels a render left empty to the network (`coverage`)."""
+    """Wrap a temporal model so it denoises an in-memory sequence as the engine denoises one clean
+    shot: the same windows (`window_around`), stand-ins and exposure lift (`exposure`), from inputs
+    in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty to the
+    network (`coverage`). What the engine adds for renders off a farm is left out, as generated
+    shots never need it: no window stops at flashes or cuts (`neighbours.usable_window`), no
+    sanitising of NaN, Inf or out-of-range values and no clamp of the output (`denoiser`)."""
 
     def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
         was_training = model.training

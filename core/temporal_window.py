@@ -5,7 +5,10 @@ torch, so that host hooks (whose Python may lack it) plan per-frame denoising as
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # A neighbour this many times brighter or darker than frame t, over the whole frame
 # (`features.brightness`: a flash, a cut or a broken frame) or over a patch of it
@@ -39,6 +42,13 @@ def window_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int
             found[sign] += 1
     past, future = window_reach(radius, found[-1], found[1])
     return {d: sources[t + d] for d in range(-past, future + 1)}
+
+
+def window_around(frames: Sequence[T], t: int, radius: int) -> dict[int, T]:
+    """Offset -> frame for the window of index t of a whole shot held in memory (training,
+    evaluation): reaching further in at the shot's ends (`window_reach`), as the engine does."""
+    past, future = window_reach(radius, t, len(frames) - 1 - t)
+    return {d: frames[t + d] for d in range(-past, future + 1)}
 
 
 def frame_sources(wanted: list[int], on_disk: list[int], policy: str,

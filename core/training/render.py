@@ -38,7 +38,7 @@ from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import InputLayout, build_input
-from vfxdenoise.core.temporal_window import window_reach
+from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.loop import Batches
 
 log = logging.getLogger(__name__)
@@ -238,13 +238,6 @@ def dark_sequences(sequences: list[RenderSequence]) -> list[str]:
     under `DARK`): a camera inside an object, lights hidden. They teach the network little."""
     return [sequence.name for sequence in sequences
             if all(brightness(frame.beauty) < DARK for frame in next(iter(sequence.noisy.values())))]
-
-
-def window_around(frames: list[FrameFeatures], t: int, radius: int) -> dict[int, FrameFeatures]:
-    """The temporal window of frame index t, reaching further in at the sequence ends
-    (`window_reach`, as the engine does)."""
-    past, future = window_reach(radius, t, len(frames) - 1 - t)
-    return {d: frames[t + d] for d in range(-past, future + 1)}
 
 
 def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.Random):

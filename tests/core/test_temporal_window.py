@@ -3,6 +3,7 @@
 from vfxdenoise.core.temporal_window import (
     frame_sources,
     stepped_without_context,
+    window_around,
     window_centres,
     window_frames,
     window_reach,
@@ -15,6 +16,15 @@ def test_windows_reach_further_in_at_a_shots_ends():
     assert window_reach(2, past=1, future=10) == (1, 3)
     assert window_reach(2, past=10, future=0) == (4, 0)
     assert window_reach(2, past=0, future=2) == (0, 2)  # a 3-frame shot has no more
+
+
+def test_a_shot_in_memory_gets_the_windows_of_frames_on_disk():
+    shot = ["a", "b", "c", "d", "e", "f"]
+    assert window_around(shot, 0, 2) == {0: "a", 1: "b", 2: "c", 3: "d", 4: "e"}
+    assert window_around(shot, 3, 2) == {-2: "b", -1: "c", 0: "d", 1: "e", 2: "f"}
+    on_disk = {i: i for i in range(len(shot))}
+    for t in range(len(shot)):
+        assert window_around(shot, t, 2).keys() == window_frames(t, 2, on_disk).keys()
 
 
 def test_a_window_stops_at_a_gap_and_reaches_further_the_other_way():
