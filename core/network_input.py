@@ -58,6 +58,28 @@ class InputLayout:
         return 3 * (2 * self.temporal_radius + 1)
 
     @property
+    def beauties(self) -> slice:
+        """Every slot's beauty channels, in `slots` order: the channels shown as radiance."""
+        return slice(0, self.beauty_channels)
+
+    def slot_beauty(self, slot: int) -> slice:
+        """The beauty channels of the frame in `slots[slot]` (slot 0: frame t)."""
+        return slice(3 * slot, 3 * slot + 3)
+
+    @property
+    def consistency(self) -> slice:
+        """One consistency channel per neighbour slot (`slots[1:]` order), after the beauties."""
+        return slice(self.beauty_channels, self.albedo_start)
+
+    def neighbour_consistency(self, neighbour: int) -> int:
+        """The consistency channel of neighbour slot `neighbour` (`slots[1 + neighbour]`)."""
+        return self.beauty_channels + neighbour
+
+    def neighbour_distance(self, neighbour: int) -> int:
+        """The slot-distance channel of neighbour slot `neighbour` (with `slot_distances`)."""
+        return self.distance_start + neighbour
+
+    @property
     def albedo_start(self) -> int:
         """Index of frame t's first albedo channel (after the beauty and consistency channels)."""
         return self.beauty_channels + 2 * self.temporal_radius
@@ -97,12 +119,13 @@ def channel_sources(old: InputLayout, new: InputLayout) -> list[tuple[int, float
         if slot in old.slots:
             old_index = old.slots.index(slot)
             for c in range(3):
-                sources[3 * new_index + c] = (3 * old_index + c, 1.0)
+                sources[new.slot_beauty(new_index).start + c] = (old.slot_beauty(old_index).start + c, 1.0)
             if slot:  # consistency, and the distance the slot's frame lies from t
-                sources[new.beauty_channels + new_index - 1] = (old.beauty_channels + old_index - 1, 1.0)
+                sources[new.neighbour_consistency(new_index - 1)] = (
+                    old.neighbour_consistency(old_index - 1), 1.0)
                 if new.slot_distances and old.slot_distances:
-                    sources[new.distance_start + new_index - 1] = (
-                        old.distance_start + old_index - 1, new.temporal_radius / old.temporal_radius)
+                    sources[new.neighbour_distance(new_index - 1)] = (
+                        old.neighbour_distance(old_index - 1), new.temporal_radius / old.temporal_radius)
     for k in range(new.distance_start - new.albedo_start):  # albedo, normal, flags
         sources[new.albedo_start + k] = (old.albedo_start + k, 1.0)
     return sources
@@ -410,8 +433,8 @@ def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: Inp
 def _slot_views(out: torch.Tensor, layout: InputLayout, index: int
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Neighbour slot `index`'s beauty and consistency channels in the network input."""
-    valid = layout.beauty_channels + index
-    return out[:, 3 * (index + 1):3 * (index + 2)], out[:, valid:valid + 1]
+    valid = layout.neighbour_consistency(index)
+    return out[:, layout.slot_beauty(1 + index)], out[:, valid:valid + 1]
 
 
 def _repeated_slot(out: torch.Tensor, layout: InputLayout, index: int, frame: FrameFeatures) -> None:
@@ -471,7 +494,7 @@ def _leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> 
         beauty, consistency = _slot_views(out, layout, index)
         relit = relit & (consistency > 0.5)
         consistency.masked_fill_(relit, 0.0)
-        beauty.copy_(torch.where(relit, out[:, 0:3], beauty))
+        beauty.copy_(torch.where(relit, out[:, layout.slot_beauty(0)], beauty))
 
 
 def build_input(
@@ -495,7 +518,7 @@ def build_input(
     plan = plan or plan_slots(window, layout, device)
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
                       dtype=dtype)
-    out[0, 0:3] = torch.as_tensor(centre.beauty)
+    out[0, layout.slot_beauty(0)] = torch.as_tensor(centre.beauty)
     for channels, array in ((layout.albedo, centre.albedo), (layout.normal, centre.normal)):
         if array is None:
             out[:, channels] = 0.0
@@ -511,7 +534,7 @@ def build_input(
         out[:, layout.flags.start + i] = float(present[name])
     if layout.slot_distances:
         for index, offset in enumerate(plan.offsets):
-            out[:, layout.distance_start + index] = abs(offset) / layout.temporal_radius
+            out[:, layout.neighbour_distance(index)] = abs(offset) / layout.temporal_radius
     return out
 
 

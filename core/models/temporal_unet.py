@@ -287,8 +287,7 @@ class TemporalUNet(nn.Module):
     def _frame_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Views of what the output stage filters, from the network input: the aligned frames'
         beauty, the neighbours' consistency and the albedo."""
-        n_beauty = self.layout.beauty_channels
-        return x[:, :n_beauty], x[:, n_beauty:n_beauty + self.slots - 1], x[:, self.layout.albedo]
+        return x[:, self.layout.beauties], x[:, self.layout.consistency], x[:, self.layout.albedo]
 
     def _shading(self, frames: torch.Tensor, albedo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The aligned frames divided by the albedo (+ `ALBEDO_EPSILON`), in float32, and that

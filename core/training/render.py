@@ -252,14 +252,12 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
     turns = rng.randrange(4)
     x, y = torch.rot90(x, turns, (-2, -1)), torch.rot90(y, turns, (-2, -1))
     exposure = 2.0 ** rng.uniform(-3.0, 3.0)
-    x = torch.cat([x[:, :layout.beauty_channels] * exposure, x[:, layout.beauty_channels:]], 1)
+    x = torch.cat([x[:, layout.beauties] * exposure, x[:, layout.beauties.stop:]], 1)
     y = y * exposure
     perm = rng.sample(range(3), 3)
-    beauty_idx = [3 * (i // 3) + perm[i % 3] for i in range(layout.beauty_channels)]
-    albedo_start = layout.albedo_start
-    albedo_idx = [albedo_start + p for p in perm]
-    index = beauty_idx + list(range(layout.beauty_channels, albedo_start)) + albedo_idx + list(
-        range(albedo_start + 3, x.shape[1]))
+    index = list(range(x.shape[1]))
+    for rgb in [*map(layout.slot_beauty, range(len(layout.slots))), layout.albedo]:
+        index[rgb] = [rgb.start + p for p in perm]
     return x[:, index], y[:, perm]
 
 
