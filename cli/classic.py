@@ -9,16 +9,14 @@
 from __future__ import annotations
 
 import json
-import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import click
-import torch
 
-from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.cli.options import DEVICES, training_run_record
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
@@ -40,6 +38,7 @@ from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
 
 ARCHITECTURES = CLASSIC_ARCHITECTURES
+CLASSIC_STEPS = 2000  # optimiser steps without --steps or --epochs
 
 
 def _data_options(command):
@@ -110,7 +109,7 @@ def classic() -> None:
 @click.option("--noise", "noise_spec", default=None,
               help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'. "
                    "Default for sidd/renoir: their real noisy captures.")
-@click.option("--steps", type=int, default=None, help="Optimiser steps (default 2000).")
+@click.option("--steps", type=int, default=None, help=f"Optimiser steps (default {CLASSIC_STEPS}).")
 @click.option("--epochs", type=float, default=None, help="Or: passes over the training images' area.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Model folder: model.safetensors, model.json, log.csv, curves.png, checkpoints.")
@@ -119,16 +118,16 @@ def classic() -> None:
                    "(repeatable).")
 @click.option("--batch", default=16, show_default=True)
 @click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
-@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--lr", default=LoopConfig.lr, show_default=True)
 @click.option("--val-images", default=16, show_default=True,
               help="Images of the test split used for validation (0: none).")
-@click.option("--validate-every", default=500, show_default=True)
+@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--amp", is_flag=True,
               help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=LoopConfig.seed, show_default=True)
 def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: int | None,
           max_side: int | None, noise_spec: str | None, steps: int | None, epochs: float | None,
           out_dir: Path, model_options: tuple[str, ...], batch: int, patch: int, lr: float,
@@ -152,7 +151,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
     data = ClassicDataConfig(patch=patch, batch=batch)
     if epochs is not None:
         steps = max(1, round(epochs * steps_per_epoch(pairs, data)))
-    steps = steps or 2000
+    steps = steps or CLASSIC_STEPS
     click.echo(f"training {arch} on {len(pairs)} {dataset} images for {steps} steps "
                f"({noise.spec if noise else 'real noise'}) on {device}", err=True)
     loop = LoopConfig(steps=steps, out_dir=out_dir, lr=lr, device=device, amp=amp,
@@ -170,9 +169,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "dataset": dataset, "data": str(data_dir), "images": len(pairs),
             "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": patch,
-            "lr": lr, "amp": amp,
-            "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
-            "machine": f"{platform.machine()} {device}", "torch": torch.__version__,
+            "lr": lr, "amp": amp, **training_run_record(device, history, started),
         },
         "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
     }

@@ -4,8 +4,13 @@ sequence (seq, info, farm, train)."""
 from __future__ import annotations
 
 import math
+import platform
+import shlex
+import sys
+import time
 
 import click
+import torch
 
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.tiling import MIN_TILE
@@ -34,6 +39,17 @@ _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it
 def _layer_help(feature: str) -> str:
     ignore = "" if feature == "beauty" else " 'none' ignores it."  # the beauty is what is denoised
     return f"EXR layer (or comma-separated channels) to use as {feature}.{ignore}{_NOTES.get(feature, '')}"
+
+
+def training_run_record(device: str, history: list[dict], started: float) -> dict:
+    """What a model card records of the run that trained it: the command as typed, the machine,
+    torch and the training time (the loop's own count, which excludes time before a resume)."""
+    return {
+        "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
+        "torch": torch.__version__,
+        "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
+    }
 
 
 def layer_options(command):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import platform
 import shlex
-import sys
 import time
 from dataclasses import asdict, fields
 from functools import partial
@@ -15,12 +13,13 @@ import click
 import torch
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.cli.options import DEVICES, training_run_record
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
+from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
@@ -216,18 +215,15 @@ def _validate(net, sequences: list, device: str) -> dict[str, float]:
     return {key: sum(r[key] for r in rows) / len(rows) for key in keys}
 
 
-def _model_card(slot_distances: bool, record: dict, device: str, history: list[dict]) -> dict:
+def _model_card(slot_distances: bool, record: dict, device: str, history: list[dict],
+                started: float) -> dict:
     """What the weights are: their inputs, how they were trained (`record`, with the command, the
     machine and torch) and their last validation scores."""
     return {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
                   "consistency masks, albedo, normal, flags"
                   + (", each slot's distance from t" if slot_distances else ""),
-        "training": {
-            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]), **record,
-            "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
-            "torch": torch.__version__,
-        },
+        "training": {**record, **training_run_record(device, history, started)},
         "validation": history[-1] if history else {},
     }
 
@@ -252,7 +248,7 @@ def _model_card(slot_distances: bool, record: dict, device: str, history: list[d
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
               show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn); "
                                       "with --init, the loaded model's (another is refused).")
-@click.option("--widths", default="32,48,64,80", show_default=True,
+@click.option("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), show_default=True,
               help="Channels per U-Net level; with --init, the loaded model's (others are refused).")
 @click.option("--self-supervised", is_flag=True,
               help="Noise2Noise: train against a second noisy render, no references.")
@@ -342,8 +338,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     record = {"data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
               "sequences": len(sequences), "steps": steps, "batch": batch, "crop": crop,
               "self_supervised": self_supervised, "init": init, "lr": lr,
-              **{name: None if self_supervised else settings[name] for name in LOSS_WEIGHTS},
-              "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1)}
-    card = _model_card(model.layout.slot_distances, record, device, history)
+              **{name: None if self_supervised else settings[name] for name in LOSS_WEIGHTS}}
+    card = _model_card(model.layout.slot_distances, record, device, history, started)
     save_weights(model.cpu(), out_dir / "model.safetensors", arch, config, card)
     click.echo(f"weights: {out_dir / 'model.safetensors'}")

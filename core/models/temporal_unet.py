@@ -113,6 +113,8 @@ NEW_SLOT_LOGIT_OFFSET = 2.0
 # Leaky ReLU: with plain ReLU a whole layer can die early in training (seen here: the last decoder
 # layer went silent and the head could only add a constant), after which nothing learns.
 _SLOPE = 0.1
+# Channels per U-Net level, full resolution first.
+DEFAULT_WIDTHS = (32, 48, 64, 80)
 
 
 def _rows(x: torch.Tensor, start: int, stop: int, mode: str, columns: int = 0) -> torch.Tensor:
@@ -145,7 +147,7 @@ class TemporalUNet(nn.Module):
     band_pixels = 16384
     device_band_pixels = 2**21
 
-    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = (32, 48, 64, 80),
+    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = DEFAULT_WIDTHS,
                  demodulate: bool = False, temporal_albedo: bool = False,
                  slot_distances: bool = False):
         super().__init__()

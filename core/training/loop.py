@@ -89,7 +89,9 @@ class Batches:
 
 @dataclass
 class LoopConfig:
-    """How long and how to optimise, and where the loop writes. Defaults live here only."""
+    """How long and how to optimise, and where the loop writes. The commands that train (render
+    and classic track) take their defaults from here, but for their own number of steps and the
+    render track's learning rate."""
 
     steps: int
     out_dir: Path
