@@ -31,6 +31,7 @@ from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import (
+    DeviceError,
     MissingFramesError,
     OutputError,
     UsageError,
@@ -512,13 +513,18 @@ def _host_plan(reads: list[int], in_pattern: FramePattern, config: EngineConfig,
     """How a CPU run keeps within its host memory (`host_memory`), sized on the largest of the
     frames it `reads` (data windows cropped to what a frame shows differ from frame to frame);
     None on a GPU, or where neither the memory free nor the frames' size can be told (the run
-    then holds whole frames, as it always did)."""
+    then holds whole frames)."""
     if denoiser.device.type != "cpu":
         if config.max_mem_gb:
             log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
         return None
     if config.max_mem_gb:  # for the whole process: less what it holds already
-        budget = (config.max_mem_gb * 2**30 - resident_bytes()) * GIVEN_SHARE
+        held = resident_bytes()
+        budget = (config.max_mem_gb * 2**30 - held) * GIVEN_SHARE
+        if budget <= 0:
+            raise DeviceError(f"--max-mem {config.max_mem_gb:g} GB is less than this process holds "
+                              f"before reading a frame ({held / 2**30:.2f} GB: Python, PyTorch and "
+                              "the model): --max-mem bounds the whole process, give it more")
     else:
         available = available_bytes()
         if available is None:

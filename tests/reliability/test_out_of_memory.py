@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 import numpy as np
@@ -159,11 +160,12 @@ def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, 
 
 
 def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(sequence_factory,
-                                                                              config):
+                                                                              config, monkeypatch):
     shot = parse_pattern(sequence_factory(frames=range(1, 4), height=160, width=288))
+    monkeypatch.setattr(engine, "resident_bytes", lambda: 0)  # 1 MB left for the frames
     with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 3-frame window of these "
                                           r"frames needs about \d+ MB of host memory and this "
-                                          r"run may use nothing"):
+                                          r"run may use \d+ KB"):
         denoise_sequence(shot, config=config(max_mem_gb=1e-3))
     out = shot.with_name(prefix="render_denoised.")
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
@@ -173,12 +175,22 @@ def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(seq
     assert not (shot.directory.parent / "den").exists()  # the folders it made are gone again
 
 
-def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli):
+def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli, monkeypatch):
+    monkeypatch.setattr(engine, "resident_bytes", lambda: 0)
     result = cli(shot.text, "--max-mem", "0.001", "--progress", "none")
     assert result.exit_code == 1
     assert result.output.startswith("error: frame 1 (48x32): a 5-frame window of these frames "
                                     "needs about")
     assert "Traceback" not in result.output
+
+
+def test_a_budget_below_what_the_process_holds_says_so(shot, cli):
+    """--max-mem bounds the whole process, which holds Python, PyTorch and the model before any
+    frame: a budget below that is not "this run may use nothing" but too small a --max-mem."""
+    result = cli(shot.text, "--max-mem", "0.001", "--progress", "none")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert re.match(r"error: --max-mem 0.001 GB is less than this process holds before reading a "
+                    r"frame \(\d+\.\d\d GB: Python, PyTorch and the model\)", result.output)
     assert cli(shot.text, "--max-mem", "0").exit_code == 2  # refused by the option itself
 
 
