@@ -97,8 +97,8 @@ class _SeqCommand(click.Command):
 
 
 def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
-    """A frame spec option's value, given at most once: given twice, the last silently won (a
-    farm task's chunk `--frames` followed by another in the job's further seq options would each
+    """A frame spec option's value, given at most once: given twice, the last would win silently
+    (a farm task's chunk `--frames` followed by another in the job's further seq options would each
     denoise the latter), so a repeat is refused, saying how to name several frames in one."""
     if len(values) > 1:
         raise click.BadParameter(f"given {len(values)} times ({' and '.join(values)}); pass one "

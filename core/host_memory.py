@@ -3,7 +3,7 @@
 A CPU run holds its temporal window of frames whole (features of 2k+1 frames, the frames read
 ahead, the EXRs still to be written, what each I/O thread keeps of its last frame) and, per
 frame, the network input while it is built and the network's activations. At 4K the input's
-construction and the network each take more than the window's frames; at 8K, before this plan,
+construction and the network each take more than the window's frames; at 8K, without this plan,
 one frame alone peaked at 16.8 GB on the 2-core development machine, and a 5-frame window did
 not fit its 24 GB. The plan gives up, in this order, frames read ahead (and the I/O threads that
 read them), the EXRs kept for writing, and whole frames: it builds the input and runs the
