@@ -36,7 +36,8 @@ def job_options(command):
         click.option("--chunk", type=click.IntRange(min=1), default=10, show_default=True,
                      help="Frames per task. Each task also reads K frames either side (temporal "
                           "radius): halo overhead about 2K/chunk."),
-        click.option("--name", help="Job name [default: vfxdenoise_<input name>]."),
+        click.option("--name", help="Job name [default: vfxdenoise_<input name>]; for OpenCue at least 3 "
+                                    "letters, digits, '_', '-' or '.'."),
         click.option("--command", "command_path", metavar="COMMAND",
                      help="The vfxdenoise command on the workers: its executable, or an interpreter "
                           "and its arguments ('/opt/py/bin/python -m vfxdenoise.cli.main') "
@@ -167,13 +168,18 @@ def openjd(values: dict) -> None:
 @click.option("--cuebot", metavar="HOST", help="Cuebot host for --launch [default: CUEBOT_HOSTS / "
                                                 "opencue.yaml].")
 @click.option("--show", help="OpenCue show [default: pyoutline's, $SHOW].")
-@click.option("--shot", help="OpenCue shot [default: pyoutline's, $SHOT].")
+@click.option("--shot", help="OpenCue shot, at least 3 letters, digits, '_', '-' or '.' "
+                             "[default: pyoutline's, $SHOT].")
 @click.option("--user", help="OpenCue user [default: you].")
-@click.option("--tags", help="Host tags, '|'-separated (e.g. 'gpu|cuda').")
+@click.option("--tags", help="Host tags, '|'-separated, each at least 3 letters, digits, '_' or '.' "
+                             "(e.g. 'gpu|cuda').")
 @click.option("--service", help="OpenCue service of the layer.")
 @_pass_values
 def opencue(values: dict) -> None:
-    """Build an OpenCue outline denoising PATTERN in chunks; print its job spec or launch it."""
+    """Build an OpenCue outline denoising PATTERN in chunks; print its job spec or launch it.
+
+    Cuebot cannot run frames below 0: write their jobs with `vfxdenoise farm openjd`.
+    """
     from vfxdenoise.plugin.farm import opencue as writer
 
     launch = values.pop("launch")
@@ -186,8 +192,7 @@ def opencue(values: dict) -> None:
     tags = tuple(tag.strip() for tag in (values.pop("tags") or "").split("|") if tag.strip())
     options = writer.OpenCueOptions(
         show=values.pop("show"), shot=values.pop("shot"), user=values.pop("user"),
-        cores=values.pop("cores"), memory=f"{memory:g}g" if memory else None,
-        gpus=gpus, gpu_memory=f"{gpu_memory:g}g" if gpu_memory else None,
+        cores=values.pop("cores"), memory=memory, gpus=gpus, gpu_memory=gpu_memory,
         tags=tags, service=values.pop("service"),
     )
     if launch:

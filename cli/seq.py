@@ -150,7 +150,11 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
 @click.option("--keep-going", is_flag=True,
               help="Denoise the other frames when one fails; exit 1 at the end.")
-@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", show_default=True)
+@click.option("--progress", type=click.Choice(["bar", "json", "none", "openjd"]), default="bar",
+              show_default=True,
+              help="A bar, JSON events on stdout, plain lines, or plain lines and "
+                   "`openjd_progress: PERCENT` on stdout (Open Job Description's progress, which "
+                   "Deadline Cloud shows as a task's; farm jobs use it).")
 @click.option("--io-threads", type=click.IntRange(1, 64),
               help="EXR decode/encode threads [default: one per CPU this process may use, at most 16].")
 @click.option("--cpu-threads", type=click.IntRange(1, 1024),
@@ -214,7 +218,8 @@ def seq(pattern: str, output: str | None, frames: str | None, context_frames: st
 class _FrameReporter:
     """The engine's progress callback for seq: each finished frame as a JSON `frame` event (after
     a `start` event) on `events` with --progress json, else as a line on stderr, under a tqdm
-    bar with --progress bar."""
+    bar with --progress bar, followed by an `openjd_progress:` line on stdout with --progress
+    openjd."""
 
     def __init__(self, progress: str):
         self.progress = progress
@@ -238,6 +243,8 @@ class _FrameReporter:
             self.bar.write(line, file=sys.stderr)
         else:
             click.echo(line, err=True)
+        if self.progress == "openjd":
+            click.echo(f"openjd_progress: {100 * index // total}")
 
     def close(self) -> None:
         if self.bar:

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
+COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
+                "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
+                "--command out for this machine's")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
-        command=tuple(shlex.split(command)) if command else default_command(),
+        command=worker_command(command),
         name=name or default_job_name(pattern), existing="overwrite" if overwrite else "resume",
     )
 
@@ -93,6 +96,26 @@ def import_farm_library(module: str):
             f"cannot import {module} ({exc}); install the farm engines with "
             "pip install 'vfxdenoise[farm]' (openjd-cli, opencue-pyoutline)"
         ) from exc
+
+
+def worker_command(command: str | None) -> tuple[str, ...]:
+    """The vfxdenoise command the workers run: `command` split into words as a shell would, or
+    without one this machine's (`default_command`). Text that does not split (an unclosed quote)
+    or holds no word is refused: the job's every task would run nothing, or another program (the
+    seq options would follow an empty command). A first word that is not an executable here is
+    only warned about: the workers may have what this machine lacks."""
+    if command is None:
+        return default_command()
+    try:
+        words = tuple(shlex.split(command))
+    except ValueError as exc:
+        raise FarmError(f"--command {command!r} cannot be split into words ({exc}): {COMMAND_FORM}") from exc
+    if not words:
+        raise FarmError(f"--command {command!r} names no command: {COMMAND_FORM}")
+    if not (shutil.which(words[0]) or Path(words[0]).expanduser().is_file()):
+        log.warning("--command: %s is not an executable on this machine; the job is written anyway "
+                    "for workers that have it", words[0])
+    return words
 
 
 def default_command() -> tuple[str, ...]:
@@ -116,6 +139,16 @@ def default_job_name(pattern: FramePattern) -> str:
     at most 128 characters (OpenJD's), the end of a longer name kept."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", pattern.prefix).strip("_-") or "sequence"
     return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
+
+
+def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
+    """Refuse GPU memory booked for a task that books no GPU. The engines would book different
+    things: OpenCue's pyoutline books a GPU whenever GPU memory is given (a CPU task then holds
+    a GPU), OpenJD asks for hosts with GPU memory without asking for a GPU."""
+    if gpu_memory and gpus < 1:
+        raise FarmError(f"--gpu-memory {gpu_memory:g} books GPU memory for a task that books no GPU "
+                        f"(--gpus {gpus}, the default with --device cpu): leave --gpu-memory out, or "
+                        "give --gpus 1 or more for a task that runs on a GPU")
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, context: str | None) -> list[int]:

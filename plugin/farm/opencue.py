@@ -3,13 +3,15 @@
 One Shell layer per run of evenly spaced frames (usually the whole shot is one run). Cuebot splits a
 layer's range into chunks of `chunk` frames and substitutes #FRAME_START# / #FRAME_END# in its
 command, so each task runs `vfxdenoise seq ... --frames=START-END[xSTEP]`. The outline is
-serialized to Cuebot's XML job spec without a Cuebot (`--print`), or launched to one.
+serialized to Cuebot's XML job spec without a Cuebot (`--print`), or launched to one. What Cuebot
+would refuse, or take otherwise than asked, is refused when the outline is built (`check_for_cuebot`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import shlex
 import tempfile
 from collections.abc import Iterator
@@ -17,10 +19,15 @@ from dataclasses import dataclass
 
 from vfxdenoise.core.errors import FarmError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, import_farm_library
+from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library
 
 LAYER_NAME = "denoise"
 CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
+# Cuebot's rules (JobSpec): a job name is an XML NMTOKEN whose text, '-' read as '_', matches
+# NAME_REGEX ^[\w.]{3,}$, as a shot and each host tag must (a tag without '-').
+JOB_NAME = re.compile(r"[A-Za-z0-9_.-]{3,}")
+SHOT = JOB_NAME
+TAG = re.compile(r"[A-Za-z0-9_.]{3,}")
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,43 @@ class OpenCueOptions:
     shot: str | None = None
     user: str | None = None
     cores: float | None = None
-    memory: str | None = None        # e.g. "16g"
+    memory: float | None = None      # GB
     gpus: int = 0
-    gpu_memory: str | None = None    # e.g. "8g"
+    gpu_memory: float | None = None  # GB
     tags: tuple[str, ...] = ()
     service: str | None = None
+
+
+def megabytes(gb: float) -> str:
+    """Cuebot's text for `gb` gigabytes of memory, in whole megabytes ('1536m' for 1.5). Cuebot
+    reads the 'g' form as a whole number: '1.5g' fails there, and the layer books Cuebot's
+    default memory instead, saying so only in Cuebot's log."""
+    return f"{max(1, round(gb * 1024))}m"
+
+
+def check_for_cuebot(job: FarmJob, options: OpenCueOptions, shot: str) -> None:
+    """Refuse a job Cuebot would refuse or could not run: frames below 0, and a job name, shot
+    (`shot`, the outline's: --shot, else $SHOT) or host tag outside Cuebot's rules."""
+    negative = [frame for frame in job.frames if frame < 0]
+    if negative:
+        raise FarmError(
+            f"frames {format_frames(negative)} of the job are below 0: OpenCue cannot run negative "
+            "frame numbers (Cuebot names a frame '%04d-LAYER' and reads its number back up to the "
+            "first '-'). Write the job with `vfxdenoise farm openjd`, which runs them, or renumber "
+            "the sequence from 0 up")
+    names = "letters, digits, '_', '-' and '.'"
+    _check_name("--name", job.name, JOB_NAME, names)
+    _check_name("$SHOT" if options.shot is None else "--shot", shot, SHOT, names)
+    for tag in options.tags:
+        _check_name("--tags: tag", tag, TAG, "letters, digits, '_' and '.'")
+
+
+def _check_name(what: str, value: str, rule: re.Pattern, characters: str) -> None:
+    """Refuse `value` (`what`: the option it comes from) unless it is at least 3 of `characters`,
+    Cuebot's rule."""
+    if not rule.fullmatch(value):
+        raise FarmError(f"{what} {value!r} is refused by OpenCue: give at least 3 characters, only "
+                        f"{characters} (no spaces)")
 
 
 def frame_runs(frames: tuple[int, ...] | list[int]) -> list[tuple[str, int]]:
@@ -68,6 +107,7 @@ def build_outline(job: FarmJob, options: OpenCueOptions | None = None):
     options = options or OpenCueOptions()
     ol = outline.Outline(job.name, frame_range=format_frames(job.frames), show=options.show,
                          shot=options.shot, user=options.user)
+    check_for_cuebot(job, options, ol.get_shot())
     for name, frame_range, command in layer_commands(job):
         ol.add_layer(shell.Shell(name, command=command, range=frame_range, chunk=job.chunk,
                            **_booking(options)))
@@ -103,15 +143,17 @@ def launch(job: FarmJob, options: OpenCueOptions | None = None,
 
 
 def _booking(options: OpenCueOptions) -> dict:
+    """The Shell layer's booking arguments: those `options` give, memory in whole megabytes."""
+    check_gpu_booking(options.gpus, options.gpu_memory)
     args: dict = {}
     if options.cores is not None:
         args["cores"] = options.cores
     if options.memory:
-        args["memory"] = options.memory
+        args["memory"] = megabytes(options.memory)
     if options.gpus:
         args["gpus"] = options.gpus
     if options.gpu_memory:
-        args["gpu_memory"] = options.gpu_memory
+        args["gpu_memory"] = megabytes(options.gpu_memory)
     if options.tags:
         args["tags"] = list(options.tags)
     if options.service:

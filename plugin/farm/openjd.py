@@ -18,7 +18,7 @@ from typing import Any
 
 from vfxdenoise.core.errors import FarmError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, import_farm_library, write_text_atomic
+from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library, write_text_atomic
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
 
 SPEC_VERSION = "jobtemplate-2023-09"
@@ -34,6 +34,10 @@ MAX_STRING = 1024  # OpenJD's longest STRING parameter value: longer seq options
 # first frame from being read as an option. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ...
 # where the options are longer than one parameter holds) are shell-quoted text (shlex.join), so a
 # job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
+# seq prints a line per frame and a summary, and `openjd_progress: PERCENT` lines, which Deadline
+# Cloud shows as the task's progress (--progress openjd). exec: seq is the task's process, so its
+# exit status is the task's and a cancel's SIGTERM reaches it (it stops cleanly, releasing its
+# frames).
 CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
@@ -43,7 +47,7 @@ eval "command=($1)"
 eval "extra=(${*:6})"
 echo "openjd_status: denoising frames $frames"
 echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
-exec "${command[@]}" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress none \\
+exec "${command[@]}" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress openjd \\
     ${extra[@]+"${extra[@]}"}
 """
 
@@ -194,6 +198,7 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float 
                        cores: float | None = None) -> dict[str, Any]:
     """Linux/macOS hosts (the task script is bash), the GPUs a CUDA run needs, and the host
     memory and CPU cores booked (amounts of memory are in MiB)."""
+    check_gpu_booking(gpus, gpu_memory_gb)
     requirements: dict[str, Any] = {
         "attributes": [{"name": "attr.worker.os.family", "anyOf": ["linux", "macos"]}],
     }

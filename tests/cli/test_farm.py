@@ -112,7 +112,7 @@ def test_a_cpu_job_books_host_memory_and_keeps_seq_within_it(shot, tmp_path):
         assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--memory", "16").output)
     layer = spec.find("job/layers/layer")
-    assert layer.findtext("memory") == "16g" and "--max-mem 16.0" in layer.findtext("cmd")
+    assert layer.findtext("memory") == "16384m" and "--max-mem 16.0" in layer.findtext("cmd")
 
 
 def test_a_cpu_job_books_cores_and_runs_that_many_threads(shot, tmp_path):
@@ -146,8 +146,71 @@ def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
     assert layer.findtext("range") == "1001-1006" and layer.findtext("chunk") == "3"
     assert "'--frames=#FRAME_START#-#FRAME_END#'" in layer.findtext("cmd")
     assert layer.findtext("tags") == "gpu | cuda"
-    assert layer.findtext("cores") == "4.0" and layer.findtext("memory") == "16g"
-    assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8g"
+    assert layer.findtext("cores") == "4.0" and layer.findtext("memory") == "16384m"
+    assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8192m"
+
+
+def test_opencue_books_fractional_gigabytes_in_whole_megabytes(shot):
+    """Cuebot reads '1.5g' with Long.valueOf: it failed, and the layer booked Cuebot's default
+    memory, saying so only in Cuebot's log."""
+    result = _invoke("opencue", shot, "--memory", "1.5", "--gpu-memory", "7.5")
+    assert result.exit_code == 0, result.output
+    layer = ET.fromstring(result.output).find("job/layers/layer")
+    assert layer.findtext("memory") == "1536m" and layer.findtext("gpu_memory") == "7680m"
+
+
+@pytest.mark.parametrize(("args", "refusal"), [
+    (["--name", "sh020 denoise"], "--name 'sh020 denoise' is refused by OpenCue"),
+    (["--shot", "s1"], "--shot 's1' is refused by OpenCue: give at least 3 characters"),
+    (["--tags", "gpu|4k"], "--tags: tag '4k' is refused by OpenCue"),
+])
+def test_names_cuebot_refuses_are_refused_for_opencue_but_not_for_openjd(shot, tmp_path, args, refusal):
+    """`--print` wrote a spec Cuebot refuses; OpenJD keeps its own rules (a name of 128 characters)."""
+    refused = _invoke("opencue", shot, *args)
+    assert refused.exit_code == 1 and isinstance(refused.exception, FarmError), refused.output
+    assert str(refused.exception).startswith(refusal) and "<job" not in refused.output
+    if args[0] == "--name":
+        written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle", *args)
+        assert written.exit_code == 0, written.output
+        assert _template(tmp_path / "bundle")["name"] == "sh020 denoise"
+
+
+def test_negative_frames_are_refused_for_opencue_and_written_for_openjd(sequence_factory, tmp_path):
+    """Cuebot cannot dispatch frame -5 (it reads a frame's number back up to the first '-')."""
+    shot = sequence_factory("neg", frames=range(-5, 5), height=16, width=16)
+    refused = _invoke("opencue", shot)
+    assert refused.exit_code == 1 and isinstance(refused.exception, FarmError), refused.output
+    assert "frames -5--1 of the job are below 0: OpenCue cannot run negative frame numbers" in str(
+        refused.exception) and "vfxdenoise farm openjd" in str(refused.exception)
+    assert "<job" not in refused.output
+    written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle")
+    assert written.exit_code == 0, written.output
+    assert _defaults(tmp_path / "bundle")["Frames"] == "-5-4"
+
+
+@pytest.mark.parametrize("no_gpu", [["--gpus", "0"], ["--device", "cpu"]])
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_gpu_memory_for_a_task_that_books_no_gpu_is_refused(shot, tmp_path, engine, no_gpu):
+    """OpenCue's pyoutline booked a GPU for it anyway, OpenJD asked for GPU memory and no GPU."""
+    where = ["--bundle", tmp_path / "bundle"] if engine == "openjd" else []
+    result = _invoke(engine, shot, *where, *no_gpu, "--gpu-memory", "4")
+    assert result.exit_code == 1 and isinstance(result.exception, FarmError), result.output
+    message = str(result.exception)
+    assert message.startswith("--gpu-memory 4 books GPU memory for a task that books no GPU (--gpus 0")
+    assert "--device cpu" in message
+    assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+    # a CPU run on a host whose GPU it books is the user's choice
+    booked = _invoke(engine, shot, *where, "--device", "cpu", "--gpus", "1", "--gpu-memory", "4")
+    assert booked.exit_code == 0, booked.output
+
+
+def test_a_command_that_does_not_parse_is_one_error_line_from_the_real_executable(shot, tmp_path):
+    """It was a ValueError traceback (shlex: No closing quotation)."""
+    result = run_vfxdenoise("farm", "openjd", shot, "--bundle", tmp_path / "bundle", "--command", "'x",
+                            timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("""error: --command "'x" cannot be split into words""")
+    assert not (tmp_path / "bundle").exists()
 
 
 def test_opencue_launch_without_cuebot_fails_with_farm_error(shot):

@@ -1,4 +1,4 @@
-"""The farm job's own file writing: job files are written whole, or not at all."""
+"""The farm job itself: the command its tasks run, and its files, written whole or not at all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,37 @@ import sys
 import pytest
 
 from vfxdenoise.core.errors import FarmError
-from vfxdenoise.plugin.farm.job import write_text_atomic
+from vfxdenoise.plugin.farm.job import build_job, write_text_atomic
+
+
+def _job(tmp_path, command):
+    return build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", 2, command=command)
+
+
+@pytest.mark.parametrize(("command", "refusal"), [
+    ("'/opt/vfx denoise", "cannot be split into words (No closing quotation)"),  # was a ValueError
+    ("", "names no command"),      # fell back to this machine's command without a word
+    ("   ", "names no command"),   # tasks ran `seq` (coreutils); OpenJD refused with minLength
+])
+def test_a_command_that_names_nothing_to_run_is_refused_saying_what_to_give(tmp_path, command, refusal):
+    with pytest.raises(FarmError) as info:
+        _job(tmp_path, command)
+    message = str(info.value)
+    assert message.startswith(f"--command {command!r} {refusal}"), message
+    assert "an interpreter and its arguments, shell-quoted" in message
+
+
+def test_a_command_not_on_this_machine_is_written_with_a_warning(tmp_path, caplog):
+    """The workers may have what this machine lacks: not refused."""
+    with caplog.at_level("WARNING"):
+        job = _job(tmp_path, "'/opt/site python/bin/python' -m vfxdenoise.cli.main")
+    assert job.command == ("/opt/site python/bin/python", "-m", "vfxdenoise.cli.main")
+    assert "--command: /opt/site python/bin/python is not an executable on this machine" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert _job(tmp_path, f"{sys.executable} -m vfxdenoise.cli.main").command[0] == sys.executable
+        assert _job(tmp_path, "sh").command == ("sh",)  # found on PATH
+    assert "--command" not in caplog.text
 
 
 def test_a_job_file_is_written_whole_in_a_new_folder(tmp_path):

@@ -42,7 +42,7 @@ def test_outline_layer_has_the_seq_command_range_chunk_and_booking(shot, tmp_pat
     job = build_job(shot, str(tmp_path / "out" / "den.####.exr"), chunk=3,
                     options=SeqOptions(model=str(tiny_weights), temporal_radius=2))
     options = OpenCueOptions(show="demo", shot="sq010_sh020", user="artist", cores=4, gpus=1,
-                             gpu_memory="8g", tags=("gpu", "cuda"), memory="16g")
+                             gpu_memory=8, tags=("gpu", "cuda"), memory=16)
 
     spec = ET.fromstring(serialize(job, options))
 
@@ -58,8 +58,8 @@ def test_outline_layer_has_the_seq_command_range_chunk_and_booking(shot, tmp_pat
         "--frames=#FRAME_START#-#FRAME_END#"]
     assert "--resume" in layer.findtext("cmd")
     assert layer.findtext("cores") == "4.0"
-    assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8g"
-    assert layer.findtext("memory") == "16g"
+    assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8192m"
+    assert layer.findtext("memory") == "16384m"
     assert layer.findtext("tags") == "gpu | cuda"
 
 
@@ -79,12 +79,66 @@ def test_each_cuebot_chunk_denoises_exactly_its_frames(tmp_path):
     assert covered == parse_frame_spec(frames)
 
 
-def test_negative_frames_reach_seq_as_one_argument(tmp_path):
-    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "-5--1", chunk=2)
+def test_memory_is_booked_in_whole_megabytes_cuebot_reads(tmp_path):
+    """Cuebot reads '1.5g' with Long.valueOf: it failed, and the layer booked Cuebot's default."""
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2)
+    layer = _layers(serialize(job, OpenCueOptions(memory=1.5, gpus=1, gpu_memory=7.5)))["denoise"]
+    assert layer.findtext("memory") == "1536m" and layer.findtext("gpu_memory") == "7680m"
+
+
+@pytest.mark.parametrize("frames", ["-5-4", "-5--1", "-1"])
+def test_frames_below_zero_are_refused_as_cuebot_cannot_dispatch_them(tmp_path, frames):
+    """Cuebot names a frame '%04d-LAYER' and reads its number back up to the first '-': a job of
+    frame -5 was taken and never ran. OpenJD runs them (test_openjd)."""
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, frames, chunk=2)
+    with pytest.raises(FarmError, match="OpenCue cannot run negative frame numbers.*farm openjd"):
+        serialize(job)
+    with pytest.raises(FarmError, match="OpenCue cannot run negative"):
+        launch(job, cuebot="127.0.0.1:1")  # refused before any Cuebot is asked
+
+
+def test_frame_zero_reaches_seq(tmp_path):
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "0-3", chunk=2)
     layer = _layers(serialize(job))["denoise"]
-    assert parse_frame_spec(layer.findtext("range")) == [-5, -4, -3, -2, -1]
-    argv = _substitute(layer.findtext("cmd"), -5, -4)
-    assert "--frames=-5--4" in argv and parse_frame_spec(_frames_arg(argv)) == [-5, -4]
+    assert parse_frame_spec(layer.findtext("range")) == [0, 1, 2, 3]
+    argv = _substitute(layer.findtext("cmd"), 0, 1)
+    assert "--frames=0-1" in argv and parse_frame_spec(_frames_arg(argv)) == [0, 1]
+
+
+@pytest.mark.parametrize(("name", "shot", "tags", "refusal"), [
+    ("sh020 denoise", None, (), "--name 'sh020 denoise' is refused by OpenCue"),  # not an NMTOKEN
+    ("ab", None, (), "--name 'ab' is refused by OpenCue: give at least 3 characters"),
+    ("sh020/denoise", None, (), "--name 'sh020/denoise'"),
+    (None, "sh 020", (), "--shot 'sh 020' is refused by OpenCue"),
+    (None, "ab", (), "--shot 'ab' is refused by OpenCue: give at least 3 characters"),
+    (None, None, ("gpu", "4k"), "--tags: tag '4k' is refused by OpenCue"),
+    (None, None, ("gpu", "cu-da"), "--tags: tag 'cu-da' is refused by OpenCue"),
+])
+def test_names_cuebot_refuses_are_refused_when_the_spec_is_written(tmp_path, name, shot, tags, refusal):
+    """The spec printed was one Cuebot refuses (the cjsl DTD, conformShotName, determineTags)."""
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2, name=name)
+    with pytest.raises(FarmError) as info:
+        serialize(job, OpenCueOptions(shot=shot, tags=tags))
+    assert str(info.value).startswith(refusal), info.value
+
+
+def test_a_shot_from_the_environment_is_checked_and_named_as_such(tmp_path, monkeypatch):
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2)
+    monkeypatch.setenv("SHOT", "s1")
+    with pytest.raises(FarmError, match=r"^\$SHOT 's1' is refused by OpenCue"):
+        serialize(job)
+    monkeypatch.setenv("SHOT", "sq010-sh020.v2")
+    spec = ET.fromstring(serialize(job, OpenCueOptions(tags=("gpu_a100", "cuda.12"))))
+    assert spec.findtext("shot") == "sq010-sh020.v2"
+    assert spec.findtext("job/layers/layer/tags") == "gpu_a100 | cuda.12"
+
+
+def test_gpu_memory_without_a_gpu_is_refused(tmp_path):
+    """pyoutline books a GPU whenever GPU memory is given: a CPU task held a GPU."""
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2)
+    with pytest.raises(FarmError, match="--gpu-memory 4 books GPU memory for a task that books no GPU "
+                                        r"\(--gpus 0"):
+        serialize(job, OpenCueOptions(gpus=0, gpu_memory=4))
 
 
 def test_serializing_leaves_no_session_folder_in_home(tmp_path, monkeypatch):

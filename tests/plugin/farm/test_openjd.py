@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -271,6 +272,41 @@ def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot
         path.rename(parse_pattern(shot).directory / path.name)
     _openjd("run", tmp_path / "bundle" / "template.yaml")
     assert all(_same(out, reference, frame) for frame in FRAMES)
+
+
+def _task_output(result: subprocess.CompletedProcess) -> list[str]:
+    """The lines `openjd run` logged, without their timestamps."""
+    return [line.split("\t", 1)[-1] for line in result.stdout.splitlines()]
+
+
+def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(shot, tmp_path,
+                                                                               tiny_weights):
+    """Deadline Cloud shows a task's progress from its `openjd_progress: PERCENT` lines: with seq
+    run under --progress none every task showed 0% until it ended. The lines a wrangler reads
+    stay, and a chunk whose seq fails is a failed task."""
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=4), tmp_path / "bundle")
+    template = tmp_path / "bundle" / "template.yaml"
+
+    done = _task_output(_openjd("run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}])))
+
+    assert [line for line in done if line.startswith("openjd_progress")] == [
+        "openjd_progress: 33", "openjd_progress: 66", "openjd_progress: 100"]
+    assert not [line for line in done if "-- ERROR" in line]  # OpenJD took every one
+    for frame in (1001, 1002, 1003):
+        assert any(line.startswith(f"frame {frame}: written in ") and
+                   line.endswith(str(parse_pattern(out).path(frame))) for line in done), done
+    assert "written: 3 frame(s) 1001-1003" in done
+    # the summary's peak memory: what to book with --memory (README, farm jobs)
+    assert any(re.fullmatch(r"peak memory: \d+\.\d\d GB host", line) for line in done), done
+
+    parse_pattern(shot).path(1007).write_bytes(b"")  # read for frame 1005: the chunk fails there
+    failed = _run([BIN / "openjd", "run", template, "--tasks", json.dumps([{"Frame": "1004-1007"}])])
+    lines = _task_output(failed)
+    assert failed.returncode != 0 and "Session ended successfully" not in failed.stdout
+    assert [line for line in lines if line.startswith("openjd_progress")] == ["openjd_progress: 25"]
+    assert any(line.startswith("error: ") and "render.1007.exr: file is empty" in line for line in lines)
+    assert "exited with code: 1 " in failed.stdout  # seq's exit status is the task's
 
 
 def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_path, tiny_weights):
