@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.options import DEVICES, training_run_record
+from vfxdenoise.cli.options import DEVICES, POSITIVE, FiniteFloatRange, training_run_record
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
@@ -109,8 +109,9 @@ def classic() -> None:
 @click.option("--noise", "noise_spec", default=None,
               help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'. "
                    "Default for sidd/renoir: their real noisy captures.")
-@click.option("--steps", type=int, default=None, help=f"Optimiser steps (default {CLASSIC_STEPS}).")
-@click.option("--epochs", type=float, default=None, help="Or: passes over the training images' area.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help=f"Optimiser steps (default {CLASSIC_STEPS}).")
+@click.option("--epochs", type=POSITIVE, default=None, help="Or: passes over the training images' area.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Model folder: model.safetensors, model.json, log.csv, curves.png, checkpoints.")
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
@@ -118,7 +119,7 @@ def classic() -> None:
                    "(repeatable).")
 @click.option("--batch", default=16, show_default=True)
 @click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
-@click.option("--lr", default=LoopConfig.lr, show_default=True)
+@click.option("--lr", default=LoopConfig.lr, show_default=True, type=FiniteFloatRange(min=0.0))
 @click.option("--val-images", default=16, show_default=True,
               help="Images of the test split used for validation (0: none).")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
@@ -151,7 +152,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
     data = ClassicDataConfig(patch=patch, batch=batch)
     if epochs is not None:
         steps = max(1, round(epochs * steps_per_epoch(pairs, data)))
-    steps = steps or CLASSIC_STEPS
+    if steps is None:
+        steps = CLASSIC_STEPS
     click.echo(f"training {arch} on {len(pairs)} {dataset} images for {steps} steps "
                f"({noise.spec if noise else 'real noise'}) on {device}", err=True)
     loop = LoopConfig(steps=steps, out_dir=out_dir, lr=lr, device=device, amp=amp,

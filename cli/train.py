@@ -13,7 +13,7 @@ import click
 import torch
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import DEVICES, training_run_record
+from vfxdenoise.cli.options import DEVICES, FiniteFloatRange, training_run_record
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
@@ -42,6 +42,9 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
 DEFAULTS = {"lr": 2e-3, **asdict(LossWeights())}
 INIT_OWN = "with --init, the init model's own, from its model card"
+# A learning rate or loss weight: NaN and inf pass click's FloatRange(min=0). A rate of 0 is kept:
+# a fine-tune at --lr 0 converts the --init model (a wider window, slot distances) unchanged.
+NON_NEGATIVE = FiniteFloatRange(min=0.0)
 
 
 def _dataset_record(folder: Path | None) -> dict | None:
@@ -227,6 +230,33 @@ def _model_card(slot_distances: bool, record: dict, device: str, history: list[d
         "validation": history[-1] if history else {},
     }
 
+
+def _network_radius(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """Refuse --temporal-radius 0: a network without neighbour slots gets no input here (the
+    input builder plans the slots' frames from at least one), so it could not be trained, scored
+    or run. Frame by frame is how `seq --temporal-radius 0` runs a model of any radius."""
+    if value == 0:
+        raise click.BadParameter(
+            "0 would train a network without neighbour frames, which vfxdenoise cannot build the "
+            "input of; train with 1 or more: `seq --temporal-radius 0` denoises frame by frame with "
+            "any model (the frame itself, shifted, stands in for its neighbours)", ctx, param)
+    return value
+
+
+def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--widths as comma-separated positive channel counts (spaces dropped): a zero, a negative
+    or a word failed later inside a convolution, with a traceback."""
+    try:
+        widths = [int(width) for width in value.split(",")]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not a comma-separated list of channel counts of 1 or more, one per U-Net "
+            f"level (the default: {','.join(map(str, DEFAULT_WIDTHS))})", ctx, param)
+    return ",".join(map(str, widths))
+
+
 @click.command("train")
 @click.option("--data", "data_dirs", required=True, multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -239,27 +269,27 @@ def _model_card(slot_distances: bool, record: dict, device: str, history: list[d
 @click.option("--steps", default=4000, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch", default=RenderDataConfig.batch, show_default=True, type=click.IntRange(min=1))
 @click.option("--crop", default=RenderDataConfig.crop, show_default=True, type=click.IntRange(min=8))
-@click.option("--lr", default=DEFAULTS["lr"],
+@click.option("--lr", default=DEFAULTS["lr"], type=NON_NEGATIVE,
               help=f"Peak learning rate [default: {DEFAULTS['lr']:g}; {INIT_OWN}].")
-@click.option("--temporal-radius", type=click.IntRange(0, 8),
-              help=f"Neighbours on each side [default: {InputLayout.temporal_radius}, or the --init "
-                   "model's]; with --init, a wider window than the loaded model's adds slots that "
+@click.option("--temporal-radius", type=click.IntRange(0, 8), callback=_network_radius,
+              help=f"Neighbours on each side, 1 to 8 [default: {InputLayout.temporal_radius}, or the "
+                   "--init model's]; with --init, a wider window than the loaded model's adds slots that "
                    "start from its outermost.")
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
               show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn); "
                                       "with --init, the loaded model's (another is refused).")
-@click.option("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), show_default=True,
+@click.option("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), show_default=True, callback=_widths,
               help="Channels per U-Net level; with --init, the loaded model's (others are refused).")
 @click.option("--self-supervised", is_flag=True,
               help="Noise2Noise: train against a second noisy render, no references.")
-@click.option("--temporal-weight", default=DEFAULTS["temporal_weight"], type=click.FloatRange(min=0.0),
+@click.option("--temporal-weight", default=DEFAULTS["temporal_weight"], type=NON_NEGATIVE,
               help="Weight of the loss on frame-to-frame change the references lack (flicker) "
                    f"[default: {DEFAULTS['temporal_weight']:g}; {INIT_OWN}].")
-@click.option("--energy-weight", default=DEFAULTS["energy_weight"], type=click.FloatRange(min=0.0),
+@click.option("--energy-weight", default=DEFAULTS["energy_weight"], type=NON_NEGATIVE,
               help="Weight of the loss on local mean radiance (keeps the energy of caustics and "
                    "glossy highlights that an L1 loss alone learns to drop) "
                    f"[default: {DEFAULTS['energy_weight']:g}; {INIT_OWN}].")
-@click.option("--relmse-weight", default=DEFAULTS["relmse_weight"], type=click.FloatRange(min=0.0),
+@click.option("--relmse-weight", default=DEFAULTS["relmse_weight"], type=NON_NEGATIVE,
               help="Weight of a relative MSE loss on linear radiance (penalises sparkles: lone "
                    "pixels far too bright, which the log-space L1 loss barely sees) "
                    f"[default: {DEFAULTS['relmse_weight']:g}; {INIT_OWN}].")

@@ -67,12 +67,29 @@ def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
 
 
+def non_finite(tensors: dict[str, torch.Tensor]) -> tuple[str, int, int] | None:
+    """The first floating-point tensor holding NaN or Inf, with how many of its values are and
+    its size; None when all are finite. A diverged training run's weights are NaN, and a network
+    with them outputs black (`lit_or_black`) rather than failing: they must never pass as a
+    model. Cheap: one pass over a few MB of tensors."""
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return name, int((~torch.isfinite(tensor)).sum()), tensor.numel()
+    return None
+
+
 def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
                  card: dict | None = None) -> None:
-    """Write `path` (.safetensors) and, when given, the model card beside it (.json)."""
+    """Write `path` (.safetensors) and, when given, the model card beside it (.json); refuse
+    weights holding NaN or Inf (a diverged training run), writing nothing."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = cpu_state_dict(model)
+    bad = non_finite(state)
+    if bad:
+        name, count, size = bad
+        raise ModelError(f"not writing {path}: tensor '{name}' holds {count} NaN or Inf value(s) of "
+                         f"{size} (training diverged); retrain with a lower learning rate")
+    path.parent.mkdir(parents=True, exist_ok=True)
     metadata = weights_metadata(architecture, config)
     write_atomically(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     if card is not None:
@@ -152,6 +169,16 @@ def _card(path: Path) -> dict:
                          "or move it away (the weights load without it)") from exc
 
 
+def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
+    """Refuse weights holding NaN or Inf (`non_finite`), naming the file and the tensor."""
+    bad = non_finite(state)
+    if bad:
+        name, count, size = bad
+        raise ModelError(f"model weights {path}: tensor '{name}' holds {count} NaN or Inf value(s) of "
+                         f"{size}, so the network would output black or NaN frames (the training "
+                         "that wrote it diverged); retrain it, or use another model")
+
+
 def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
                  track: str | None = None) -> LoadedModel:
     """Build the registered architecture named in the file and load its tensors (strictly);
@@ -179,5 +206,6 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
             f"{mismatch}. They were saved from another network or version; use weights made for "
             "this one, or retrain."
         )
+    _refuse_non_finite(path, state)
     model.load_state_dict(state, strict=True)
     return LoadedModel(model.to(device).eval(), architecture, config, _card(path), path)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,11 +50,29 @@ def temp_target(temp: Path) -> Path | None:
     return temp.with_name(temp.name[: match.start()])
 
 
+def _create_empty(temp: Path) -> int:
+    """Create `temp` empty, as open() creates a file (mode 0o666 less the umask, or what the
+    folder's default ACL gives), and return its permission bits: the mode the written file keeps."""
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return stat.S_IMODE(os.stat(temp).st_mode)
+
+
+def _keep_mode(temp: Path, mode: int) -> None:
+    """Give `temp` the permission bits `mode` again if its writer changed them: safetensors'
+    save_file writes its files 0600 whatever the umask, so trained weights were unreadable to
+    the other users of a farm. Where the file system has no such modes, it stays as written."""
+    if stat.S_IMODE(os.stat(temp).st_mode) != mode:
+        with contextlib.suppress(PermissionError):
+            os.chmod(temp, mode)
+
+
 def write_atomically(path: str | Path, write: Callable[[Path], None], suffix: str = ".tmp",
                      hidden: bool = True) -> Path:
     """Call `write` with a temp file beside `path` (`temp_path_beside(path, suffix, hidden)`),
     then rename the temp file over `path`.
 
+    The temp file exists, empty, when `write` gets it, created as open() creates files; the file
+    renamed into place has its permissions (the umask's) whichever way `write` wrote it.
     On any failure (`write` raising, the rename refused, an interrupt) the temp file is removed
     and the error goes on; `path` keeps what it held before. A failure to remove the temp file
     (a name too long, a read-only folder) never hides that error. Returns `path`.
@@ -61,7 +80,9 @@ def write_atomically(path: str | Path, write: Callable[[Path], None], suffix: st
     path = Path(path)
     temp = temp_path_beside(path, suffix, hidden)
     try:
+        mode = _create_empty(temp)
         write(temp)
+        _keep_mode(temp, mode)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

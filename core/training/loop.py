@@ -43,7 +43,7 @@ from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.weights import cpu_state_dict
+from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class LoopConfig:
     validate_every: int = 500
     checkpoint_every: int = 500
     seed: int = 0
-    max_bad_steps: int = 20  # consecutive NaN/Inf losses tolerated (steps skipped) before giving up
+    max_bad_steps: int = 20  # consecutive NaN/Inf losses or gradients tolerated (steps skipped)
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
@@ -274,6 +274,7 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
     files = state["files"] = {"weights": f"checkpoint-{step}.safetensors",
                               "optimizer": f"optimizer-{step}.safetensors"}
     tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
+    _refuse_non_finite(out_dir, step, tensors)
     metadata_of = {"weights": {**(model_metadata or {}), **metadata}, "optimizer": metadata}
     for kind, name in files.items():
         write_atomically(out_dir / name,
@@ -283,6 +284,19 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
                   out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
         if older.name not in files.values():
             older.unlink(missing_ok=True)
+
+
+def _refuse_non_finite(out_dir: Path, step: int, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
+    """Refuse a checkpoint holding NaN or Inf (`weights.non_finite`) before any of its files is
+    written: the previous checkpoint stays whole, and no diverged weights load as a model."""
+    for kind, group in tensors.items():
+        bad = non_finite(group)
+        if bad:
+            name, count, size = bad
+            raise TrainingError(
+                f"not writing the step-{step} checkpoint in {out_dir}: its {kind} tensor '{name}' holds "
+                f"{count} NaN or Inf value(s) of {size} (training diverged); lower the learning rate "
+                "and start again (--overwrite), or resume from the last checkpoint")
 
 
 def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
@@ -374,6 +388,46 @@ def _describe(row: dict, steps: int) -> str:
             f"{row['seconds']:.0f}s {extras}").rstrip()
 
 
+def _gradient_norm(model: nn.Module, grad_clip: float) -> float:
+    """The global norm of the gradients (NaN or Inf where any is), clipped to `grad_clip` when
+    that is positive."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if not grads:
+        return 0.0
+    if grad_clip > 0:
+        return float(nn.utils.clip_grad_norm_(model.parameters(), grad_clip))
+    return float(nn.utils.get_total_norm(grads))
+
+
+def _update(model: nn.Module, parts: _Parts, cfg: LoopConfig, loss: torch.Tensor) -> bool:
+    """Backpropagate `loss` and take the optimiser and schedule steps; False, with nothing
+    applied, when the gradients are NaN or Inf: AdamW would write NaN into every weight, and
+    the network, black where its output is NaN (`lit_or_black`), would go on with a finite
+    loss. Under float16 loss scaling, an overflow is the GradScaler's to handle: it skips the
+    step and lowers its scale."""
+    parts.scaler.scale(loss).backward()
+    parts.scaler.unscale_(parts.optimizer)
+    if not math.isfinite(_gradient_norm(model, cfg.grad_clip)) and not parts.scaler.is_enabled():
+        return False
+    parts.scaler.step(parts.optimizer)
+    parts.scaler.update()
+    parts.scheduler.step()
+    return True
+
+
+def _check_weights(model: nn.Module, step: int, out_dir: Path) -> None:
+    """Stop when the step left NaN or Inf in the weights (finite gradients times a huge rate).
+    One reduction and one device sync per step; the tensor is looked for only then."""
+    params = dict(model.named_parameters())
+    if bool(torch.stack([torch.isfinite(p).all() for p in params.values()]).all()):
+        return
+    bad = non_finite(params)
+    if bad:
+        raise TrainingError(f"step {step} left NaN or Inf in the weights (tensor '{bad[0]}'): the "
+                            f"learning rate is too high; lower it and start again (--overwrite). "
+                            f"The last checkpoint in {out_dir} is kept")
+
+
 def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
     """Refuse to start a run over another one's checkpoint unless asked to, and both asks at once
     (`fit` checks; callers may check first, before they spend minutes loading data)."""
@@ -392,10 +446,12 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
 
     A row is logged every `log_every` steps and at the last step; validation (when given) runs
     every `validate_every` steps and at the end, its metrics joining that step's row. Steps whose
-    loss is NaN/Inf are skipped without updating; `max_bad_steps` of them in a row raise
-    `TrainingError`. With `resume`, training continues from the checkpoint in `out_dir` (or
-    starts fresh when there is none), refusing `settings` (JSON-able, the caller's: data, batch...)
-    other than the checkpoint's; without it, a checkpoint there is refused unless `overwrite`.
+    loss or gradients are NaN/Inf are skipped without updating; `max_bad_steps` of them in a row
+    raise `TrainingError`, as does a step that leaves NaN/Inf in the weights, and no checkpoint
+    holding NaN/Inf is written (the last good one stays). With `resume`, training continues from
+    the checkpoint in `out_dir` (or starts fresh when there is none), refusing `settings`
+    (JSON-able, the caller's: data, batch...) other than the checkpoint's; without it, a
+    checkpoint there is refused unless `overwrite`.
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
     they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
     processes before a resume too.
@@ -430,20 +486,19 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
             loss = loss_fn(model, batch)
         optimizer.zero_grad(set_to_none=True)
         if not torch.isfinite(loss):
+            skipped = "the loss is"
+        else:
+            skipped = None if _update(model, parts, cfg, loss) else "its gradients are"
+        if skipped:
             bad += 1
-            log.warning("step %d: loss is %s; step skipped", step, loss.item())
+            log.warning("step %d: %s NaN/Inf; step skipped", step, skipped)
             if bad >= cfg.max_bad_steps:
-                raise TrainingError(f"the loss was NaN/Inf for {bad} steps in a row (last at step {step}); "
-                                    "lower the learning rate or check the data for NaN/Inf")
+                raise TrainingError(f"the loss or its gradients were NaN/Inf for {bad} steps in a row "
+                                    f"(last at step {step}); lower the learning rate or check the data "
+                                    "for NaN/Inf")
         else:
             bad = 0
-            parts.scaler.scale(loss).backward()
-            if cfg.grad_clip > 0:
-                parts.scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            parts.scaler.step(optimizer)
-            parts.scaler.update()
-            parts.scheduler.step()
+            _check_weights(model, step, out_dir)
             running += loss.detach().float()
             count += 1
         last = step == cfg.steps
@@ -463,4 +518,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
             save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings, metadata)
         if (validating or checkpointing) and not write_curves(out_dir, history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
+    if bad:
+        log.warning("the last %d step(s) were skipped (NaN/Inf): the weights are those of step %d; "
+                    "lower the learning rate or check the data for NaN/Inf", bad, cfg.steps - bad)
     return history

@@ -93,3 +93,24 @@ def test_eval_refuses_a_model_of_another_architecture(trained, tmp_path):
     result = run("classic", "eval", "--arch", "dae", "--model", model, "--dataset", "fashion-mnist",
                  "--data", data, "--noise", "gaussian:25", "--out", tmp_path / "e", "--no-bm3d")
     assert result.exit_code == 1 and "holds a 'dncnn' model, not 'dae'" in result.output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--steps", "0"], "Invalid value for '--steps': 0 is not in the range x>=1."),
+    (["--steps", "-5"], "Invalid value for '--steps': -5 is not in the range x>=1."),
+    (["--epochs", "0"], "Invalid value for '--epochs': 0.0 is not in the range x>0."),
+    (["--epochs", "-1"], "Invalid value for '--epochs'"),
+    (["--epochs", "nan"], "Invalid value for '--epochs': 'nan' is not a finite number."),
+    (["--lr", "-1"], "Invalid value for '--lr': -1.0 is not in the range x>=0."),
+    (["--lr", "inf"], "Invalid value for '--lr': 'inf' is not a finite number."),
+])
+def test_step_counts_and_rates_no_run_can_take_are_usage_errors(tmp_path, args, words):
+    """Refused before the data is read: `--steps 0` trained the default 2000 steps, `--epochs 0`
+    one step, and `--steps -5` was refused only once the data had loaded."""
+    write_idx_dataset(tmp_path / "d", train=4, test=1)
+    result = run("classic", "train", "--arch", "dncnn", "--dataset", "mnist", "--data", tmp_path / "d",
+                 "--noise", "gaussian:25", "--out", tmp_path / "m", "--device", "cpu", "--batch", "1",
+                 "--patch", "8", "--val-images", "0", *TINY, *args)
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()

@@ -291,3 +291,30 @@ def test_train_loop_option_defaults_are_the_loops():
     defaults = {param.name: param.default for param in train.params}
     loop = LoopConfig(steps=1, out_dir=Path("out"))
     assert (defaults["validate_every"], defaults["seed"]) == (loop.validate_every, loop.seed)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--lr", "-1"], "Invalid value for '--lr': -1.0 is not in the range x>=0."),
+    (["--lr", "inf"], "Invalid value for '--lr': 'inf' is not a finite number."),
+    (["--lr", "nan"], "Invalid value for '--lr': 'nan' is not a finite number."),
+    (["--temporal-weight", "nan"], "Invalid value for '--temporal-weight': 'nan' is not a finite number."),
+    (["--energy-weight", "inf"], "Invalid value for '--energy-weight': 'inf' is not a finite number."),
+    (["--relmse-weight", "nan"], "Invalid value for '--relmse-weight': 'nan' is not a finite number."),
+    (["--widths", "8,0,3"], "Invalid value for '--widths': '8,0,3' is not a comma-separated list of "
+                            "channel counts of 1 or more"),
+    (["--widths", "8,,8"], "Invalid value for '--widths': '8,,8' is not"),
+    (["--temporal-radius", "0"], "Invalid value for '--temporal-radius': 0 would train a network without "
+                                 "neighbour frames"),
+])
+def test_option_values_no_run_can_take_are_usage_errors(tmp_path, args, words):
+    """Refused as the command line is read (exit 2), not as a traceback once training starts."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
+                                      "--device", "cpu", *args])
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+

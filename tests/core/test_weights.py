@@ -119,3 +119,47 @@ def test_the_model_card_is_written_atomically_like_the_weights(tmp_path, monkeyp
                  config, {"note": "x"})
     assert written == [tmp_path / "m.safetensors", tmp_path / "m.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
+
+
+def _diverged(model: torch.nn.Module) -> torch.nn.Module:
+    """`model` with NaN in one value of its first tensor, as a diverged training run leaves it."""
+    with torch.no_grad():
+        next(iter(model.parameters())).view(-1)[0] = float("nan")
+    return model
+
+
+def test_weights_holding_nan_are_refused_naming_the_file_and_tensor(tmp_path):
+    """A NaN network outputs black frames (`lit_or_black`) without failing: refused on loading."""
+    from safetensors.torch import save_file
+
+    config = {"temporal_radius": 1, "widths": [8, 8]}
+    state = _diverged(build_model("temporal-unet", **config)).state_dict()
+    path = tmp_path / "m.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path),
+              metadata={"architecture": "temporal-unet", "config": json.dumps(config)})
+    first = next(iter(state))
+    with pytest.raises(ModelError, match=f"^model weights {path}: tensor '{first}' holds 1 NaN or Inf "
+                                         r"value\(s\) of \d+, .*retrain it, or use another model$"):
+        load_weights(path)
+
+
+def test_weights_holding_nan_are_not_written(tmp_path):
+    config = {"channels": 1, "depth": 3, "features": 4}
+    model = _diverged(build_model("dncnn", **config))
+    with pytest.raises(ModelError, match="not writing .*m.safetensors: tensor '.*' holds 1 NaN or Inf"):
+        save_weights(model, tmp_path / "m.safetensors", "dncnn", config, {"note": "x"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_weights_and_card_follow_the_umask(tmp_path):
+    """safetensors writes 0600 files: farm users could not read a model someone else trained."""
+    import os
+
+    config = {"channels": 1, "depth": 3, "features": 4}
+    previous = os.umask(0o022)
+    try:
+        save_weights(build_model("dncnn", **config), tmp_path / "m.safetensors", "dncnn", config, {})
+    finally:
+        os.umask(previous)
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()} == {
+        "m.safetensors": "0o644", "m.json": "0o644"}

@@ -46,6 +46,11 @@ def _model_file(kind: str, folder: Path, tiny_weights: Path, marker: Path) -> Pa
     elif kind == "classic-model":
         config = {"channels": 3, "depth": 3, "features": 8}
         save_weights(build_model("dncnn", **config), path, "dncnn", config, {"note": "for tests"})
+    elif kind == "diverged":  # NaN weights, which output black frames without failing
+        state = load_file(str(tiny_weights))
+        state["head.bias"] = torch.full_like(state["head.bias"], float("nan"))
+        save_file(state, str(path), metadata={"architecture": "temporal-unet", "config": json.dumps(
+            {"temporal_radius": 2, "widths": [8, 8, 8, 8]})})
     elif kind in ("config-not-json", "config-of-a-newer-version", "old-checkpoint"):
         state = load_file(str(tiny_weights))
         metadata = {"config-not-json": {"architecture": "temporal-unet", "config": "{not json"},
@@ -67,6 +72,7 @@ EXPECTED = {
     "config-of-a-newer-version": "{path}: this vfxdenoise (",
     "old-checkpoint": "{path} is a training checkpoint (step 40) of an older vfxdenoise",
     "classic-model": "{path} holds a 'dncnn' classic-track model (from `vfxdenoise classic train`)",
+    "diverged": "model weights {path}: tensor 'head.bias' holds",
 }
 
 

@@ -95,3 +95,32 @@ def test_a_temp_file_that_cannot_even_be_removed_leaves_the_writes_error(tmp_pat
         write_atomically(tmp_path / ("x" * 250), write)
     assert raised.value.__context__ is None
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def umask_027():
+    """The process umask set to 027 for one test, the one before restored."""
+    before = os.umask(0o027)
+    yield 0o640
+    os.umask(before)
+
+
+def test_a_file_its_writer_made_private_gets_the_umask_mode(tmp_path, umask_027):
+    """safetensors' save_file writes 0600 files: renamed into place as they were, trained weights
+    were unreadable to the farm's other users. The file gets what open() gives, as others do."""
+    def write_private(temp):
+        temp.unlink(missing_ok=True)
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT, 0o600))
+
+    write_atomically(tmp_path / "model.safetensors", write_private)
+    write_atomically(tmp_path / "model.json", lambda temp: temp.write_text("{}"))
+    for name in ("model.safetensors", "model.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == umask_027, name
+
+
+def test_safetensors_files_follow_the_umask(tmp_path, umask_027):
+    import torch
+    from safetensors.torch import save_file
+
+    write_atomically(tmp_path / "w.safetensors", lambda temp: save_file({"w": torch.zeros(2)}, str(temp)))
+    assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == umask_027

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import random
 
 import numpy as np
@@ -12,6 +14,7 @@ from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.models import build_model
+from vfxdenoise.core.training import loop
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 from vfxdenoise.core.weights import load_weights, weights_metadata
 
@@ -134,3 +137,84 @@ def test_a_checkpoint_with_the_model_metadata_loads_as_a_model(tmp_path):
     assert loaded.architecture == "dncnn" and loaded.config == config
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.model.state_dict()[key], value.cpu())
+
+
+def _loss_with_nan_gradients(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The MSE plus 0 * sqrt(0): a finite loss whose gradients are NaN (0 * the infinite slope),
+    as a diverging network's are while its output, black where NaN (`lit_or_black`), keeps the
+    loss finite."""
+    return _loss(model, batch) + 0.0 * torch.sqrt((model.weight * 0).sum())
+
+
+def test_a_step_with_nan_gradients_is_skipped_and_counts_as_a_bad_step(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    config = LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, max_bad_steps=3)
+    with pytest.raises(TrainingError, match=r"loss or its gradients were NaN/Inf for 3 steps in a row "
+                                            r"\(last at step 3\); lower the learning rate"):
+        fit(model, _stream("python"), _loss_with_nan_gradients, config)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert not list(tmp_path.glob("*.safetensors"))
+
+
+class _HalfGain(nn.Module):
+    """y = x * tanh(gain), the gain a float16 weight: a rate of 1e5 takes it past float16's
+    range (65504) in one step of finite gradients, while the output (tanh(inf) = 1) and the
+    loss stay finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = nn.Parameter(torch.full((1,), 0.5, dtype=torch.float16))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.tanh(self.gain.float())
+
+
+def test_a_step_that_leaves_inf_in_the_weights_stops_the_run(tmp_path):
+    config = LoopConfig(steps=6, out_dir=tmp_path, lr=1e5, lr_schedule="constant", checkpoint_every=1)
+    with pytest.raises(TrainingError, match=r"step 1 left NaN or Inf in the weights \(tensor 'gain'\): "
+                                            r"the learning rate is too high"):
+        fit(_HalfGain(), _stream("python"), _loss, config)
+    assert not list(tmp_path.glob("*.safetensors")) and not (tmp_path / "checkpoint.json").exists()
+
+
+def _parts(model: nn.Module, config: LoopConfig) -> loop._Parts:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    return loop._Parts(model, optimizer, loop._scheduler(optimizer, config),
+                       torch.amp.GradScaler("cpu", enabled=False))
+
+
+def test_a_checkpoint_holding_nan_is_not_written_and_the_one_before_stays(tmp_path):
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    parts = _parts(model, config)
+    loop.save_checkpoint(tmp_path, parts, config, 1, 1.0)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with torch.no_grad():
+        model.bias.fill_(math.nan)
+    with pytest.raises(TrainingError, match=r"not writing the step-2 checkpoint .* weights tensor 'bias' "
+                                            r"holds 1 NaN or Inf value\(s\) of 1 .* lower the learning rate"):
+        loop.save_checkpoint(tmp_path, parts, config, 2, 2.0)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_checkpoint_files_follow_the_umask(tmp_path):
+    """safetensors writes 0600 files; the farm's other users must be able to read a run's files."""
+    previous = os.umask(0o022)
+    try:
+        _fit(tmp_path, _stream("python"))
+    finally:
+        os.umask(previous)
+    names = ["checkpoint-6.safetensors", "optimizer-6.safetensors", "checkpoint.json", "log.csv"]
+    assert {name: oct((tmp_path / name).stat().st_mode & 0o777) for name in names} == {
+        name: "0o644" for name in names}
+
+
+def test_a_run_ending_in_skipped_steps_says_whose_weights_it_keeps(tmp_path, caplog):
+    """Too few steps left for `max_bad_steps`: the run ends, saying its last steps did nothing."""
+    with caplog.at_level("WARNING"):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients,
+            LoopConfig(steps=2, out_dir=tmp_path, lr=0.05))
+    assert "the last 2 step(s) were skipped (NaN/Inf): the weights are those of step 0" in caplog.text
