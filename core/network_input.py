@@ -286,6 +286,11 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
 # Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 16 samples, pooled
 # over 3x3 blocks (24x24 pixels, 144 samples), so that a 4 spp render's noise, caustics' included,
 # moves a patch's level by well under the jump (with 36 samples, caustic patches were flagged).
+# A neighbour's pixel this many times as bright as frame t around it is a firefly of its own
+# frame (`_leave_out_outliers`): 16 kept the held-out shots' scores (BENCHMARKS.md). Frame t's
+# brightest is taken per block of OUTLIER_BLOCK x OUTLIER_BLOCK pixels of the frame.
+OUTLIER_RATIO = 16.0
+OUTLIER_BLOCK = 4
 LIGHT_BLOCK = 8
 LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
 
@@ -497,6 +502,33 @@ def _leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> 
         beauty.copy_(torch.where(relit, out[:, layout.slot_beauty(0)], beauty))
 
 
+def _leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a neighbour slot's pixel is more than OUTLIER_RATIO times as bright as frame t's
+    brightest around it (in its OUTLIER_BLOCK-pixel block of the frame and the blocks beside it),
+    it holds a firefly of its own frame, not light frame t lacks: the slot is inconsistent there,
+    over the 3x3 pixels whose kernels read it. Otherwise the networks' kernels, which weigh the
+    aligned frames with nothing bounding one against frame t, carry a firefly of one frame into
+    the output of every frame whose window holds it (BENCHMARKS.md). Only the consistency is set,
+    as the networks were trained with; replacing the slot's beauty as well (as `_leave_out_relit`
+    does) took a little more of the glass shots' caustics. Blocks, not a sliding window: on a CPU
+    at 1080p a 9x9 pooling of frame t alone took 85 ms."""
+    block = OUTLIER_BLOCK
+    brightest = F.max_pool2d(out[:, layout.slot_beauty(0)].amax(1, keepdim=True).float(), block,
+                             ceil_mode=True)
+    bound = OUTLIER_RATIO * F.max_pool2d(brightest, 3, 1, 1)  # (1, 1, H / block, W / block)
+    for index, offset in enumerate(plan.offsets):
+        if plan.firsts.get(offset) != index:
+            continue  # a repeated slot: already inconsistent throughout
+        beauty, consistency = _slot_views(out, layout, index)
+        slot_blocks = F.max_pool2d(beauty.amax(1, keepdim=True).float(), block, ceil_mode=True)
+        if not (slot_blocks > bound).any():
+            continue
+        height, width = beauty.shape[-2:]
+        full = bound.repeat_interleave(block, -2).repeat_interleave(block, -1)[..., :height, :width]
+        outlier = F.max_pool2d((beauty.amax(1, keepdim=True) > full).float(), 3, 1, 1) > 0
+        consistency.masked_fill_(outlier, 0.0)
+
+
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
     plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, kernel: bool | None = None,
@@ -526,6 +558,7 @@ def build_input(
             out[0, channels] = torch.as_tensor(array)
     albedo_sum = _fill_slots(out, window, layout, plan, kernel)
     _leave_out_relit(out, layout, plan)
+    _leave_out_outliers(out, layout, plan)
     if albedo_sum is not None:
         torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, layout.albedo])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
@@ -567,9 +600,12 @@ class InputByRegion:
         _, rows, columns = index
         y0, y1, _ = rows.indices(self.shape[-2])
         x0, x1, _ = columns.indices(self.shape[-1])
-        top, left = max(0, y0 - self.margin), max(0, x0 - self.margin)
-        bottom = min(self.shape[-2], y1 + self.margin)
-        right = min(self.shape[-1], x1 + self.margin)
+        # Blocks of the outlier bound lined up with the whole frame's, and reaching past it.
+        reach = self.margin + 3 * OUTLIER_BLOCK
+        top = max(0, y0 - reach) // OUTLIER_BLOCK * OUTLIER_BLOCK
+        left = max(0, x0 - reach) // OUTLIER_BLOCK * OUTLIER_BLOCK
+        bottom = min(self.shape[-2], y1 + reach)
+        right = min(self.shape[-1], x1 + reach)
         window = {offset: frame.crop(top, left, bottom - top, right - left)
                   for offset, frame in self.window.items()}
         flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}

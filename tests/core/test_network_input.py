@@ -243,6 +243,7 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
                             aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
               for _ in range(5)]
     frames[3].beauty[:, 8:32, 16:48] *= 20.0
+    frames[1].beauty[:, [12, 15, 25, 39], [19, 22, 41, 3]] = 1000.0  # fireflies by region borders
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     for centre in (0, 2):
         window = {t - centre: frame for t, frame in enumerate(frames)}
@@ -250,12 +251,27 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
         assert 3 - centre in plan.relit
         whole = torch.cat([build_input(window, layout, plan=plan),
                            aligned_aovs(window, plan)], 1)
+        assert (whole[0, layout.consistency] == 0).sum() >= 9  # a firefly is left out
         regions = InputByRegion(window, layout, plan, with_aovs=True)
         assert regions.shape == whole.shape and 4 < regions.margin < max(height, width)
         for rows, columns in ((slice(0, 16), slice(0, 24)), (slice(13, 29), slice(20, 44)),
                               (slice(24, 40), slice(40, 56)), (slice(0, 40), slice(0, 56))):
             torch.testing.assert_close(regions[..., rows, columns], whole[..., rows, columns],
                                        rtol=1e-4, atol=1e-4)
+
+
+def test_a_region_finds_the_fireflies_the_whole_input_finds():
+    """Frame t's brightest is taken per block of pixels: a region's blocks line up with the whole
+    frame's, so a neighbour's bright pixel near a bright one of frame t is judged alike."""
+    frames = {d: FrameFeatures(beauty=np.full((3, 16, 24), 0.3, np.float32)) for d in (-1, 0, 1)}
+    frames[0].beauty[:, 4, 8] = 10.0  # a glint of frame t
+    frames[1].beauty[:, 4, 15] = 100.0  # bright beside it, within frame t's bound there
+    layout = InputLayout(temporal_radius=1)
+    plan = plan_slots(frames, layout)
+    whole = build_input(frames, layout, plan=plan)
+    regions = InputByRegion(frames, layout, plan)
+    for columns in (slice(1, 24), slice(9, 24), slice(13, 20)):
+        torch.testing.assert_close(regions[..., :, columns], whole[..., :, columns])
 
 
 def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
@@ -286,6 +302,24 @@ def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
     assert (consistency[relit] == 0).all() and (consistency[~relit] == 1).all()
     torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, relit], x[0, 0:3][:, relit])
     assert plan_slots(window, layout, brightness_jump=float("inf")).relit == {}
+
+
+def test_a_neighbours_firefly_is_left_out_where_the_kernels_would_read_it():
+    """One frame's firefly, blended into the frames around it, comes out in each of them: the
+    neighbour slot is inconsistent over the 3x3 pixels whose kernels read it. Noise, a lamp frame
+    t shows too and a frame brighter all over are not fireflies."""
+    rng = np.random.default_rng(4)
+    shading = np.full((3, 48, 64), 0.3, np.float32)
+    shading[:, 30:34, 40:44] = 200.0  # a lamp in every frame
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1)}
+    window[-1].beauty[1, 10, 20] = 100.0  # a firefly in one channel of frame t-1
+    window[1].beauty *= 2.5
+    layout = InputLayout(temporal_radius=1)
+    x = build_input(window, layout)
+    before, after = (x[0, layout.neighbour_consistency(layout.slots.index(d) - 1)] for d in (-1, 1))
+    left_out = before == 0
+    assert left_out[9:12, 19:22].all() and left_out.sum() == 9
+    assert (after == 1).all()
 
 
 def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
