@@ -2,7 +2,8 @@
 
 User errors (`VfxDenoiseError`) are printed as one line without a traceback; `--debug` shows it.
 They exit 1, but for a `UsageError` (a command line no run can take), which exits 2 as click's own
-refusals do: a farm engine retries a task that exits 1.
+refusals do: a farm engine retries a task that exits 1. Ctrl-C exits 130 (128 + SIGINT), as shells
+and farm engines read an interrupt, where click would print "Aborted!" and exit 1.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 
 class _Group(click.Group):
     """Click group with lazily imported subcommands that turns VfxDenoiseError into a clean message
-    and exit code 1, or 2 for a UsageError."""
+    and exit code 1, or 2 for a UsageError, and an interrupt into exit code 130."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return commands.command_names()
@@ -41,6 +42,10 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, UsageError) else 1)
+        except KeyboardInterrupt:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            sys.exit(128 + signal.SIGINT)
 
 
 @click.group(cls=_Group)
