@@ -56,10 +56,21 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Temporally stable neural denoising of rendered EXR sequences."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s" if debug else "%(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s") if debug
+                         else _Prefixed("%(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=[handler])
+
+
+class _Prefixed(logging.Formatter):
+    """Log lines as the commands' own lines read: `warning: ...` and `error: ...`, information
+    as it is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.ERROR:
+            return f"error: {text}"
+        return f"warning: {text}" if record.levelno >= logging.WARNING else text
 
 
 # A cancelled run unwinds in well under a second (frame locks released, temp files removed, the

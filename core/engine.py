@@ -490,7 +490,7 @@ class _Outcomes:
                 if not self.keep_going:
                     raise
                 result.status, result.message = "failed", str(exc)
-                log.error("frame %d failed: %s", result.frame, exc)
+                log.warning("frame %d failed (the run goes on: --keep-going): %s", result.frame, exc)
                 self._report(result, started, time.perf_counter())
 
     def report_on_disk(self) -> None:
