@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import functools
 import shlex
+from dataclasses import fields
 from xml.dom.minidom import parseString
 
 import click
 
-from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, FiniteFloatRange, layer_options, layer_overrides
-from vfxdenoise.core.device import PRECISIONS
-from vfxdenoise.core.engine_config import MISSING_POLICIES
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
-from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
-from vfxdenoise.plugin.farm.job import FarmJob, build_job
+from vfxdenoise.cli.options import POSITIVE, FiniteFloatRange, layer_overrides, seq_pass_through_options
+from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 # OpenCue's job spec books cores to a tenth (pyoutline writes one decimal): less would book none.
@@ -33,7 +30,7 @@ def job_options(command):
         click.option("--frames", help="Frames to write, e.g. 1001-1100, 1001-1100x2, -5--1 "
                                       "[default: --context-frames if given, else first to last on disk]."),
         click.option("--context-frames", metavar="FRAMES", help="seq --context-frames."),
-        click.option("--chunk", type=click.IntRange(min=1), default=10, show_default=True,
+        click.option("--chunk", type=click.IntRange(min=1), default=DEFAULT_CHUNK, show_default=True,
                      help="Frames per task. Each task also reads K frames either side (temporal "
                           "radius): halo overhead about 2K/chunk."),
         click.option("--name", help="Job name [default: vfxdenoise_<input name>]; for OpenCue at least 3 "
@@ -45,28 +42,7 @@ def job_options(command):
         click.option("--overwrite", is_flag=True,
                      help="Tasks rewrite all their frames [default: resume, keep frames already "
                           "written]."),
-        click.option("--device", type=DEVICES,
-                     help="seq --device on the workers [default: seq's, auto]."),
-        click.option("--temporal-radius", type=click.IntRange(min=0), help="seq --temporal-radius."),
-        click.option("--model", help="seq --model: shipped name or .safetensors path the workers see."),
-        layer_options,
-        click.option("--aov", "aovs", multiple=True, metavar="LAYER", help="seq --aov (repeatable)."),
-        click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
-                     help="seq --aov-radiance (repeatable)."),
-        click.option("--view", "views", multiple=True, metavar="VIEW", help="seq --view (repeatable)."),
-        click.option("--keep-noisy", is_flag=True, help="seq --keep-noisy."),
-        click.option("--tile", type=TILE, metavar="PX", help="seq --tile."),
-        click.option("--max-gpu-mem", type=POSITIVE, metavar="GB", help="seq --max-gpu-mem (GB)."),
-        click.option("--max-mem", type=POSITIVE, metavar="GB",
-                     help="seq --max-mem (GB): host memory of a CPU task."),
-        click.option("--missing", type=click.Choice(MISSING_POLICIES), help="seq --missing."),
-        click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
-                     help="seq --compression."),
-        click.option("--precision", type=click.Choice(PRECISIONS), help="seq --precision."),
-        click.option("--cpu-threads", type=click.IntRange(1, 1024), help="seq --cpu-threads."),
-        click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), help="seq --motion-vectors."),
-        click.option("--motion-scale", type=POSITIVE,
-                     help="seq --motion-scale."),
+        seq_pass_through_options(for_farm=True),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=POSITIVE, metavar="GB", help="GPU memory each task needs."),
@@ -84,31 +60,30 @@ def job_options(command):
 
 def _job(values: dict, gpus: int) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
-    `cores`, the booking): a task on the CPU (`gpus` 0) keeps seq within its booked memory and
-    cores (farm engines book cores without always confining a task to them). What seq would refuse
-    before its first frame is refused now (`seq_checks`), not by every task on the farm."""
+    `cores`, the booking). What seq would refuse before its first frame is refused now
+    (`seq_checks`), not by every task on the farm."""
     from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 
-    max_mem, cpu_threads = values.pop("max_mem"), values.pop("cpu_threads")
-    if gpus == 0:
-        max_mem = values["memory"] if max_mem is None else max_mem
-        if cpu_threads is None and values["cores"]:
-            cpu_threads = max(1, int(values["cores"]))
-    options = SeqOptions(
-        device=values.pop("device"), temporal_radius=values.pop("temporal_radius"),
-        model=values.pop("model"), layers=layer_overrides(values), aovs=values.pop("aovs"),
-        radiance_aovs=values.pop("radiance_aovs"), views=values.pop("views"),
-        keep_noisy=values.pop("keep_noisy"), tile=values.pop("tile"),
-        max_gpu_mem=values.pop("max_gpu_mem"), max_mem=max_mem, missing=values.pop("missing"),
-        compression=values.pop("compression"), precision=values.pop("precision"),
-        cpu_threads=cpu_threads, motion_vectors=values.pop("motion_vectors"),
-        motion_scale=values.pop("motion_scale"), context_frames=values.pop("context_frames"),
-    )
+    options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                     values.pop("chunk"), options, command=values.pop("command_path"),
                     name=values.pop("name"), overwrite=values.pop("overwrite"))
     check_as_seq(job, options)
     return job
+
+
+def _seq_options(values: dict, gpus: int) -> SeqOptions:
+    """The tasks' seq options, removed from `values`: each `SeqOptions` field by its name, the layer
+    options as `layers`. A task on the CPU (`gpus` 0) keeps seq within its booked memory and cores
+    (farm engines book cores without always confining a task to them) unless told otherwise."""
+    given = {f.name: values.pop(f.name) for f in fields(SeqOptions) if f.name in values}
+    given["layers"] = layer_overrides(values)
+    if gpus == 0:
+        if given["max_mem"] is None:
+            given["max_mem"] = values["memory"]
+        if given["cpu_threads"] is None and values["cores"]:
+            given["cpu_threads"] = max(1, int(values["cores"]))
+    return SeqOptions(**given)
 
 
 def _gpus(values: dict) -> int:

@@ -1,5 +1,5 @@
-"""Click options shared by several commands: the device, finite number ranges, and the layers of a
-sequence (seq, info, farm, train)."""
+"""Click options shared by several commands: the device, finite number ranges, the layers of a
+sequence (seq, info, farm, train), and the `seq` options farm jobs pass through (seq, farm)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ import platform
 import shlex
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import click
 import torch
 
+from vfxdenoise.core.device import PRECISIONS
+from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
+from vfxdenoise.core.host_memory import AVAILABLE_SHARE
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
+from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
 from vfxdenoise.core.tiling import MIN_TILE
+from vfxdenoise.plugin import seq_options
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -29,7 +37,7 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-DEVICES = click.Choice(["auto", "cpu", "cuda"])  # every --device; auto: CUDA when PyTorch sees one
+DEVICES = click.Choice(list(seq_options.DEVICES))  # every --device
 POSITIVE = FiniteFloatRange(min=0, min_open=True)  # memory budgets, scales, noise levels
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
@@ -72,3 +80,88 @@ def layer_overrides(values: dict) -> dict[str, str]:
         if value:
             overrides[feature] = value
     return overrides
+
+
+def seq_pass_through_options(for_farm: bool) -> Callable:
+    """Decorator adding the `vfxdenoise seq` options that farm jobs pass on to seq (one per
+    `SeqOptions` field but --context-frames, which each command declares beside its --frames):
+    seq's own (`for_farm` False), or farm's, which default to None so that the tasks' seq
+    applies its own default, and whose help points to seq's."""
+    def decorate(command):
+        for option in reversed(_PASS_THROUGH):
+            command = option(for_farm)(command)
+        return command
+    return decorate
+
+
+def _seq_option(*decls: str, seq_help: str | None = None, default: Any = None,
+                farm_help: str | None = None, farm_type: click.ParamType | None = None,
+                **shared: Any) -> Callable[[bool], Callable]:
+    """One option of `seq_pass_through_options`, for either command: seq's shows its `default`;
+    farm's has none and says `farm_help`, else 'seq FLAG.', and takes `farm_type` where farm refuses
+    more on its command line. `shared`: what both take (type, metavar, multiple...)."""
+    def option(for_farm: bool) -> Callable:
+        if for_farm:
+            repeatable = " (repeatable)" if shared.get("multiple") else ""
+            typed = {"type": farm_type} if farm_type else {}
+            return click.option(*decls, **{**shared, **typed},
+                                help=farm_help or f"seq {decls[0]}{repeatable}.")
+        shown = {} if default is None else {"default": default, "show_default": True}
+        return click.option(*decls, **shared, **shown, help=seq_help)
+    return option
+
+
+# In seq's --help order.
+_PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
+    _seq_option("--device", type=DEVICES, default=EngineConfig.device,
+                farm_help=f"seq --device on the workers [default: seq's, {EngineConfig.device}]."),
+    _seq_option("--temporal-radius", type=int, farm_type=click.IntRange(min=0),
+                seq_help="Neighbouring frames used on each side [default: the model's]."),
+    _seq_option("--model", default=EngineConfig.model, seq_help="Shipped model name or .safetensors path.",
+                farm_help="seq --model: shipped name or .safetensors path the workers see."),
+    lambda for_farm: layer_options,
+    _seq_option("--aov", "aovs", multiple=True, metavar="LAYER",
+                seq_help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
+                         "sum to the beauty in the render sum to the denoised beauty. Repeatable."),
+    _seq_option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
+                seq_help="Also denoise this RGB layer, filtered as radiance (not divided by the albedo) "
+                         "whatever its name: light the albedo does not tint. Repeatable."),
+    _seq_option("--view", "views", multiple=True, metavar="VIEW",
+                seq_help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
+                         "[default: every view, each with its own AOVs]. The others are written as "
+                         "rendered."),
+    _seq_option("--keep-noisy", is_flag=True, seq_help="Keep the original beauty as a 'noisy' layer."),
+    _seq_option("--tile", type=TILE, metavar="PX",
+                seq_help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
+                         "the smallest the engine picks itself)."),
+    _seq_option("--max-gpu-mem", type=POSITIVE, metavar="GB",
+                seq_help="GPU memory budget in GB; picks the tile size.",
+                farm_help="seq --max-gpu-mem (GB)."),
+    _seq_option("--max-mem", type=POSITIVE, metavar="GB",
+                seq_help="Host memory a CPU run may use; frames that would not fit whole are denoised "
+                         f"in tiles [default: {AVAILABLE_SHARE:.0%} of the memory free, within the "
+                         "cgroup's limit].",
+                farm_help="seq --max-mem (GB): host memory of a CPU task."),
+    _seq_option("--missing", type=click.Choice(MISSING_POLICIES), default=EngineConfig.missing,
+                seq_help="Missing input frames: fail, hold the nearest frame, or skip writing them."),
+    _seq_option("--cpu-threads", type=click.IntRange(1, 1024),
+                seq_help="The network's threads on a CPU [default: one per CPU this process may use: "
+                         "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota]."),
+    _seq_option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
+                seq_help="Write the outputs with this lossless compression [default: each input's own; "
+                         "zip for DWA parts, whose re-encoding alters the channels written back]; "
+                         "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
+                         "but needs OpenEXR 3.5+ to read."),
+    _seq_option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision,
+                seq_help="auto: half precision on a GPU; on a CPU with bfloat16 instructions "
+                         "(AVX512-BF16, AMX) the network's convolutions in bfloat16, about 1.5x faster, "
+                         "the filtering of the frames in float32. float32: float32 throughout, the same "
+                         "precision on every CPU."),
+    _seq_option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=EngineConfig.motion_vectors,
+                seq_help="Which way the motion layer points: to the previous frame or the next, +Y "
+                         "down the image or up. auto: found from a few pairs of the shot's frames (the "
+                         "summary says which)."),
+    _seq_option("--motion-scale", type=POSITIVE, default=EngineConfig.motion_scale,
+                seq_help="Multiplies the motion vectors: 2 for vectors measured over a half-frame "
+                         "shutter (auto also tries 2 and 0.5 times it)."),
+)

@@ -8,20 +8,18 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE, layer_options, layer_overrides
-from vfxdenoise.core.device import PRECISIONS
+from vfxdenoise.cli.options import layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denoise_sequence
-from vfxdenoise.core.engine_config import MISSING_POLICIES
+from vfxdenoise.core.engine_config import MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
-from vfxdenoise.core.tiling import MIN_TILE
+from vfxdenoise.plugin.seq_options import engine_settings
 
 
 def _emit(event: dict, stream=None) -> None:
@@ -117,37 +115,11 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="The render's own range, e.g. 1001-1100: the frames written when --frames is not "
                    "given, and the only frames read as temporal neighbours, so that frames an older "
                    "render left beside it are never blended in [default: every frame on disk].")
-@click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
-@click.option("--temporal-radius", type=int,
-              help="Neighbouring frames used on each side [default: the model's].")
-@click.option("--model", default=EngineConfig.model, show_default=True,
-              help="Shipped model name or .safetensors path.")
-@layer_options
-@click.option("--aov", "aovs", multiple=True, metavar="LAYER",
-              help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
-                   "sum to the beauty in the render sum to the denoised beauty. Repeatable.")
-@click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
-              help="Also denoise this RGB layer, filtered as radiance (not divided by the albedo) "
-                   "whatever its name: light the albedo does not tint. Repeatable.")
-@click.option("--view", "views", multiple=True, metavar="VIEW",
-              help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
-                   "[default: every view, each with its own AOVs]. The others are written as rendered.")
-@click.option("--keep-noisy", is_flag=True, help="Keep the original beauty as a 'noisy' layer.")
+@seq_pass_through_options(for_farm=False)
 @click.option("--resume", is_flag=True,
               help="Skip frames already written, readable, and made from the inputs on disk now "
                    "(re-rendered frames and their neighbours' outputs are denoised again).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
-@click.option("--tile", type=TILE, metavar="PX",
-              help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
-                   "the smallest the engine picks itself).")
-@click.option("--max-gpu-mem", type=POSITIVE, metavar="GB",
-              help="GPU memory budget in GB; picks the tile size.")
-@click.option("--max-mem", type=POSITIVE, metavar="GB",
-              help="Host memory a CPU run may use; frames that would not fit whole are denoised "
-                   "in tiles [default: 85% of the memory free, within the cgroup's limit].")
-@click.option("--missing", type=click.Choice(MISSING_POLICIES), default=EngineConfig.missing,
-              show_default=True,
-              help="Missing input frames: fail, hold the nearest frame, or skip writing them.")
 @click.option("--keep-going", is_flag=True,
               help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none", "openjd"]), default="bar",
@@ -156,47 +128,13 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "`openjd_progress: PERCENT` on stdout (Open Job Description's progress, which "
                    "Deadline Cloud shows as a task's; farm jobs use it).")
 @click.option("--io-threads", type=click.IntRange(1, 64),
-              help="EXR decode/encode threads [default: one per CPU this process may use, at most 16].")
-@click.option("--cpu-threads", type=click.IntRange(1, 1024),
-              help="The network's threads on a CPU [default: one per CPU this process may use: "
-                   "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota].")
-@click.option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
-              help="Write the outputs with this lossless compression [default: each input's own; "
-                   "zip for DWA parts, whose re-encoding alters the channels written back]; "
-                   "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
-                   "but needs OpenEXR 3.5+ to read.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision,
-              show_default=True,
-              help="auto: half precision on a GPU; on a CPU with bfloat16 instructions (AVX512-BF16, "
-                   "AMX) the network's convolutions in bfloat16, about 1.5x faster, the filtering of "
-                   "the frames in float32. float32: float32 throughout, the same precision on every CPU.")
-@click.option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=EngineConfig.motion_vectors,
-              show_default=True,
-              help="Which way the motion layer points: to the previous frame or the next, +Y down "
-                   "the image or up. auto: found from a few pairs of the shot's frames (the "
-                   "summary says which).")
-@click.option("--motion-scale", type=POSITIVE, default=EngineConfig.motion_scale, show_default=True,
-              help="Multiplies the motion vectors: 2 for vectors measured over a half-frame shutter "
-                   "(auto also tries 2 and 0.5 times it).")
-def seq(pattern: str, output: str | None, frames: str | None, context_frames: str | None, device: str,
-        temporal_radius: int | None, model: str, aovs: tuple[str, ...],
-        radiance_aovs: tuple[str, ...], views: tuple[str, ...],
-        keep_noisy: bool,
-        resume: bool, overwrite: bool,
-        tile: int | None, max_gpu_mem: float | None, max_mem: float | None, missing: str,
-        keep_going: bool,
-        progress: str, io_threads: int | None, cpu_threads: int | None, compression: str | None,
-        precision: str, motion_vectors: str, motion_scale: float, **layers) -> None:
+              help="EXR decode/encode threads [default: one per CPU this process may use, at most "
+                   f"{MAX_IO_THREADS}].")
+def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
-    config = EngineConfig(
-        model=model, device=device, temporal_radius=temporal_radius,
-        layers=layer_overrides(layers), keep_noisy=keep_noisy, resume=resume,
-        overwrite=overwrite, tile=tile, max_gpu_mem_gb=max_gpu_mem, max_mem_gb=max_mem,
-        missing=missing, keep_going=keep_going, io_threads=io_threads, cpu_threads=cpu_threads,
-        aovs=aovs, radiance_aovs=radiance_aovs, views=views, compression=compression,
-        precision=precision, motion_vectors=motion_vectors, motion_scale=motion_scale,
-        context_frames=context_frames,
-    )
+    # The other options are the engine's settings, by their names (`engine_settings`).
+    options["layers"] = layer_overrides(options)
+    config = EngineConfig(**engine_settings(options))
     report = _FrameReporter(progress)
     try:
         with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:

@@ -1,5 +1,6 @@
-"""The knobs of a sequence run (`EngineConfig`), with their defaults in one place; the CLI's `seq`
-options, the farm's and the hosts' requests map onto them one to one."""
+"""The knobs of a sequence run (`EngineConfig`), with their defaults in one place. `seq`'s options
+set them (the farm's and the hosts' through `SeqOptions.engine_config`), all but the two that
+`EngineConfig` names."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 MISSING_POLICIES = ("error", "hold", "skip")
+MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing): every other one is in `output_settings`.
 RUN_ONLY = frozenset({"device", "resume", "overwrite", "tile", "max_gpu_mem_gb", "max_mem_gb",
@@ -26,7 +28,9 @@ RUN_ONLY = frozenset({"device", "resume", "overwrite", "tile", "max_gpu_mem_gb",
 
 @dataclass
 class EngineConfig:
-    """Every knob of a sequence run; CLI options map onto these one to one."""
+    """Every knob of a sequence run. All but `brightness_jump` and `exposure` are `seq` options
+    (the layer options fill `layers`; --max-mem and --max-gpu-mem are the `_gb` fields); those two
+    have no option: code sets them (tests, benchmarks), and runs keep their defaults."""
 
     model: str = DEFAULT_MODEL
     device: str = "auto"
@@ -40,7 +44,7 @@ class EngineConfig:
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most 16
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most MAX_IO_THREADS
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
@@ -118,7 +122,7 @@ class EngineConfig:
         16-core H200 host end to end went 12.3 -> 15.5 frames/s from 8 threads to 16, BENCHMARKS.md),
         capped because each thread holds a frame or two in memory. The CPUs are those this
         process may use (`host_cpus`), not the machine's."""
-        return self.io_threads or max(2, min(16, available_cpus()))
+        return self.io_threads or max(2, min(MAX_IO_THREADS, available_cpus()))
 
     def read_ahead(self) -> int:
         """Output frames whose inputs are read ahead of the one being denoised: one per spare

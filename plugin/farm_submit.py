@@ -19,12 +19,16 @@ FARM_ENGINES = ("openjd", "opencue")
 TIMEOUT_SECONDS = 300
 
 
-def farm_command(request: DenoiseRequest, engine: str, chunk: int, config: RunnerConfig,
+def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config: RunnerConfig,
                  destination: Path) -> list[str]:
-    """argv of `vfxdenoise farm ENGINE` writing `request` as a job in chunks of `chunk` frames."""
+    """argv of `vfxdenoise farm ENGINE` writing `request` as a job in chunks of `chunk` frames, or
+    None: of the command's default (`plugin.farm.job.DEFAULT_CHUNK`, not imported: it needs fileseq,
+    which hosts may lack)."""
     if engine not in FARM_ENGINES:
         raise PluginError(f"farm '{engine}' is not one of {', '.join(FARM_ENGINES)}")
-    argv = [*config.command, "farm", engine, *request.seq_args(existing=False), "--chunk", str(chunk)]
+    argv = [*config.command, "farm", engine, *request.seq_args(existing=False)]
+    if chunk is not None:
+        argv += ["--chunk", str(chunk)]
     if request.existing == "overwrite":
         argv.append("--overwrite")
     if engine == "openjd":  # a render's job, written again when it is rendered again (as opencue's XML)
@@ -32,10 +36,11 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int, config: Runne
     return argv
 
 
-def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Path, chunk: int = 10,
+def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Path, chunk: int | None = None,
                     config: RunnerConfig | None = None) -> Path:
     """Write the job to `destination` (a bundle folder for openjd, an .xml file for opencue) and
-    return it; RunnerError with the CLI's own message when the job is refused."""
+    return it; RunnerError with the CLI's own message when the job is refused. `chunk`: frames
+    per task (None: the farm command's default)."""
     config = config or RunnerConfig()
     request = request.with_default_model(config.model)
     destination = Path(destination).expanduser().absolute()

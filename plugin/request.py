@@ -7,7 +7,7 @@ here: hosts often run a Python without torch, numpy or fileseq.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from vfxdenoise.plugin.errors import PluginError
@@ -15,9 +15,6 @@ from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
 if TYPE_CHECKING:
     from vfxdenoise.core.engine_config import EngineConfig
-
-# SeqOptions attribute -> EngineConfig field, where the two names differ.
-_ENGINE_NAMES = {"max_gpu_mem": "max_gpu_mem_gb", "max_mem": "max_mem_gb"}
 
 
 @dataclass(frozen=True)
@@ -61,13 +58,7 @@ class DenoiseRequest:
         return args + self.options.to_args()
 
     def engine_config(self) -> EngineConfig:
-        """The engine's `EngineConfig` for an in-process run (imported here, not at the top: hosts
-        build requests without torch): each option that is set, under the engine's name for it;
-        the rest keep the engine's default."""
-        from vfxdenoise.core.engine_config import EngineConfig
-
-        settings = {_ENGINE_NAMES.get(f.name, f.name): getattr(self.options, f.name)
-                    for f in fields(SeqOptions)}
-        settings["layers"] = dict(self.options.layers)  # the config is mutable; the request is not
-        return EngineConfig(**{name: value for name, value in settings.items() if value is not None},
-                            resume=self.existing == "resume", overwrite=self.existing == "overwrite")
+        """The engine's `EngineConfig` for an in-process run: the options' (`SeqOptions.engine_config`),
+        with this request's policy for existing outputs."""
+        return self.options.engine_config(resume=self.existing == "resume",
+                                          overwrite=self.existing == "overwrite")

@@ -1,29 +1,37 @@
-"""The `vfxdenoise seq` options that hosts and farm jobs pass through, and their command line.
+"""The `vfxdenoise seq` options that hosts and farm jobs pass through, their command line and
+their engine settings.
 
-One table of flags for every caller that builds a `seq` command (`DenoiseRequest` for hosts,
-`FarmJob` for farm engines), so a new option is added once. Only the standard library is imported
-here: hosts often run a Python without torch, numpy or fileseq.
+`SeqOptions` lists the options passed through, once: `to_args` turns them into seq's flags (each
+the field's name with '-', but those in `_REPEATED_FLAGS` and the layers) and `engine_config` into
+the engine's settings (each under the field's name, but those in `_ENGINE_NAMES`), so a new option
+that follows those names needs only its field here, its click option (`cli/options.py`) and its
+`EngineConfig` field. Only the standard library is imported here: hosts often run a Python without
+torch, numpy or fileseq.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vfxdenoise.plugin.errors import PluginError
 
-DEVICES = ("auto", "cpu", "cuda")
+if TYPE_CHECKING:
+    from vfxdenoise.core.engine_config import EngineConfig
+
+DEVICES = ("auto", "cpu", "cuda")  # every --device; auto: CUDA when PyTorch sees one
 # What a run does with output frames already on disk: `seq --resume` keeps them, `--overwrite`
 # replaces them (hosts' requests and farm jobs both offer these).
 EXISTING_POLICIES = ("resume", "overwrite")
 
-# Option attribute -> seq flag, for the options that take one value.
-_VALUE_FLAGS = (("device", "--device"), ("temporal_radius", "--temporal-radius"), ("model", "--model"),
-                ("tile", "--tile"), ("max_gpu_mem", "--max-gpu-mem"), ("max_mem", "--max-mem"),
-                ("missing", "--missing"), ("compression", "--compression"),
-                ("precision", "--precision"), ("cpu_threads", "--cpu-threads"),
-                ("motion_vectors", "--motion-vectors"), ("motion_scale", "--motion-scale"),
-                ("context_frames", "--context-frames"))
+# Options given once per value: option attribute -> seq flag (`--aov A --aov B`).
+_REPEATED_FLAGS = {"aovs": "--aov", "radiance_aovs": "--aov-radiance", "views": "--view"}
+_SWITCHES = ("keep_noisy",)  # flags without a value
+_LAYERS = "layers"  # feature -> layer: one `--<feature> LAYER` each
+# Option attribute -> EngineConfig field, where the two names differ.
+_ENGINE_NAMES = {"max_gpu_mem": "max_gpu_mem_gb", "max_mem": "max_mem_gb"}
 
 
 @dataclass(frozen=True)
@@ -58,24 +66,56 @@ class SeqOptions:
             raise PluginError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
 
     def to_args(self) -> list[str]:
-        """Command-line arguments for `vfxdenoise seq`, only for the options that were set. A model
+        """Command-line arguments for `vfxdenoise seq`, only for the options that were set: those
+        taking one value (in field order), the layers, the repeated ones, then the switches. A model
         given as a path is made absolute: the command may run in another folder or on a worker."""
         args: list[str] = []
-        for name, flag in _VALUE_FLAGS:
+        for name in _value_options():
             value = absolute_model(self.model) if name == "model" else getattr(self, name)
             if value is not None:
-                args += [flag, str(value)]
+                args += [seq_flag(name), str(value)]
         for feature, layer in sorted(self.layers.items()):
             args += [f"--{feature}", layer]
-        for layer in self.aovs:
-            args += ["--aov", layer]
-        for layer in self.radiance_aovs:
-            args += ["--aov-radiance", layer]
-        for view in self.views:
-            args += ["--view", view]
-        if self.keep_noisy:
-            args.append("--keep-noisy")
-        return args
+        for name, flag in _REPEATED_FLAGS.items():
+            for value in getattr(self, name):
+                args += [flag, value]
+        return args + [seq_flag(name) for name in _SWITCHES if getattr(self, name)]
+
+    def engine_config(self, **settings: object) -> EngineConfig:
+        """The engine's `EngineConfig` for a run with these options, as seq builds it: each option
+        that is set under the engine's name for it, the rest the engine's (seq's) defaults, and
+        `settings` (EngineConfig fields that are no pass-through option: resume, overwrite...).
+        EngineConfig is imported here, not at the top: hosts build options without torch."""
+        from vfxdenoise.core.engine_config import EngineConfig
+
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return EngineConfig(**engine_settings(values), **settings)
+
+
+def engine_settings(options: Mapping[str, object]) -> dict[str, object]:
+    """`EngineConfig` keyword arguments from seq options by attribute name (a SeqOptions' fields,
+    or `seq`'s parameters): each one set (not None) under the engine's name for it, a sequence
+    as a tuple and the layers as a dict of their own (the config is mutable, the options not)."""
+    settings: dict[str, object] = {}
+    for name, value in options.items():
+        if isinstance(value, list):
+            value = tuple(value)
+        elif name == _LAYERS:
+            value = dict(value)
+        if value is not None:
+            settings[_ENGINE_NAMES.get(name, name)] = value
+    return settings
+
+
+def seq_flag(name: str) -> str:
+    """seq's flag for an option attribute that takes one value or none (`max_mem` -> --max-mem)."""
+    return "--" + name.replace("_", "-")
+
+
+def _value_options() -> list[str]:
+    """SeqOptions' attributes that take one value each, in field order."""
+    others = {_LAYERS, *_REPEATED_FLAGS, *_SWITCHES}
+    return [f.name for f in fields(SeqOptions) if f.name not in others]
 
 
 def absolute_model(model: str | None) -> str | None:

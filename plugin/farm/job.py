@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
+DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk`)
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
                 "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
                 "--command out for this machine's")
@@ -47,7 +48,7 @@ class FarmJob:
     input: FramePattern
     output: FramePattern
     frames: tuple[int, ...]
-    chunk: int = 10
+    chunk: int = DEFAULT_CHUNK
     seq_args: tuple[str, ...] = ()
     command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
@@ -60,7 +61,7 @@ class FarmJob:
 
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
-              chunk: int = 10, options: SeqOptions | None = None, command: str | None = None,
+              chunk: int = DEFAULT_CHUNK, options: SeqOptions | None = None, command: str | None = None,
               name: str | None = None, overwrite: bool = False) -> FarmJob:
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 

@@ -18,7 +18,7 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.shot_settings import check_layers
-from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, load_weights
+from vfxdenoise.core.weights import RENDER, load_weights
 from vfxdenoise.plugin.farm.job import FarmJob
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -27,10 +27,9 @@ log = logging.getLogger(__name__)
 
 def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     """Refuse `job` where seq, run by each of its tasks with `options`, would refuse before its
-    first frame; raises the VfxDenoiseError seq would."""
-    config = EngineConfig(model=options.model or DEFAULT_MODEL, temporal_radius=options.temporal_radius,
-                          layers=dict(options.layers), aovs=tuple(options.aovs),
-                          radiance_aovs=tuple(options.radiance_aovs), views=tuple(options.views))
+    first frame; raises the VfxDenoiseError seq would. The config is the one seq builds from
+    `options` (`SeqOptions.engine_config`): what is not given (the model) is seq's default."""
+    config = options.engine_config()
     config.check()
     _check_model(config)
     if not job.input.directory.is_dir():

@@ -46,17 +46,30 @@ def test_farm_is_a_registered_command():
     assert COMMANDS["farm"] == "farm"
 
 
+# Every pass-through option set, each to a value other than seq's default.
+EVERY_OPTION = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
+                          aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
+                          tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
+                          precision="float32", cpu_threads=2,
+                          motion_vectors="next", motion_scale=2.0, context_frames="1001-1007")
+
+
 def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
     """Hosts hand their requests' seq options to `vfxdenoise farm` (plugin.farm_submit)."""
-    options = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
-                         aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
-                         tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
-                         precision="float32", cpu_threads=2,
-                         motion_vectors="next", motion_scale=2.0, context_frames="1-10")
-    assert all(getattr(options, field.name) for field in dataclasses.fields(SeqOptions))
-    flags = {arg for arg in options.to_args() if arg.startswith("--")}
+    assert all(getattr(EVERY_OPTION, field.name) for field in dataclasses.fields(SeqOptions))
+    flags = {arg for arg in EVERY_OPTION.to_args() if arg.startswith("--")}
     for command in (seq, farm.commands["openjd"], farm.commands["opencue"]):
         assert flags <= {flag for param in command.params for flag in param.opts}, command.name
+
+
+def test_every_option_given_to_farm_reaches_its_tasks(shot, tmp_path, monkeypatch):
+    """farm builds the tasks' SeqOptions from its parameters by the fields' names: none is left
+    behind. (What seq would refuse of these, e.g. a view the shot lacks, is not checked here.)"""
+    monkeypatch.setattr("vfxdenoise.plugin.farm.seq_checks.check_as_seq", lambda job, options: None)
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--bundle", bundle, *EVERY_OPTION.to_args())
+    assert result.exit_code == 0, result.output
+    assert shlex.split(_defaults(bundle)["SeqArgs"]) == EVERY_OPTION.to_args()
 
 
 def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weights):

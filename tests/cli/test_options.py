@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
+import click
 import pytest
 from click.testing import CliRunner
 
+from vfxdenoise.cli.options import seq_pass_through_options
 from vfxdenoise.cli.seq import seq
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.plugin.seq_options import SeqOptions, engine_settings
 
 
 @pytest.mark.parametrize(("option", "value"), [
@@ -19,3 +26,27 @@ def test_a_number_that_is_not_finite_and_above_zero_is_a_usage_error_naming_its_
     result = CliRunner().invoke(seq, [shot, "-o", str(tmp_path / "out" / "den.####.exr"), option, value])
     assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output, result.output
     assert not (tmp_path / "out").exists()
+
+
+def _pass_through(for_farm: bool) -> dict[str, tuple]:
+    """Each option seq_pass_through_options adds: its flags, metavar, repeatability, and the value
+    a command gets when it is not given."""
+    given: dict = {}
+    command = click.command()(seq_pass_through_options(for_farm)(lambda **values: given.update(values)))
+    command.main([], standalone_mode=False)
+    return {param.name: (param.opts, param.metavar, param.multiple, given[param.name])
+            for param in command.params}
+
+
+def test_the_pass_through_options_are_seq_options_farm_leaves_to_seqs_defaults():
+    """Declared once for seq and farm: one per SeqOptions field (the layers one per feature;
+    --context-frames each command's own), seq's defaults the engine's and farm's none."""
+    seq_options, farm_options = _pass_through(False), _pass_through(True)
+    names = {f.name for f in fields(SeqOptions)} - {"layers", "context_frames"}
+    assert set(seq_options) == set(farm_options) == names | {f"layer_{f}" for f in LAYER_FEATURES}
+    engine = EngineConfig()
+    for name, (*form, default) in seq_options.items():
+        assert form == list(farm_options[name][:3]) and not farm_options[name][3], name
+        if default is not None:
+            setting = next(iter(engine_settings({name: default})))
+            assert default == getattr(engine, setting), name
