@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from vfxdenoise.cli.options import DEVICES, POSITIVE, FiniteFloatRange, training_run_record
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
@@ -33,9 +35,11 @@ from vfxdenoise.core.image_evaluation import (
 from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.noise import Noise, parse_noise
-from vfxdenoise.core.training.classic import ClassicDataConfig, steps_per_epoch, train_model
+from vfxdenoise.core.training.classic import ClassicDataConfig, patch_size, steps_per_epoch, train_model
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
+
+log = logging.getLogger(__name__)
 
 ARCHITECTURES = CLASSIC_ARCHITECTURES
 CLASSIC_STEPS = 2000  # optimiser steps without --steps or --epochs
@@ -60,10 +64,28 @@ def _data_options(command):
 
 
 def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit: int | None,
-          max_side: int | None):
+          max_side: int | None, empty_hint: str = "add data"):
+    """The images of `split`; `empty_hint` ends the refusal of an empty split with remedies the
+    calling command offers."""
     options = ReadOptions(split=split, limit=limit, channels=int(channels) if channels else None,
-                          max_side=max_side)
+                          max_side=max_side, empty_hint=empty_hint)
     return load_dataset(dataset, data_dir, options)
+
+
+def _patch_used(pairs: list, patch: int) -> int:
+    """The patch side training draws (`patch_size`): --patch, or the smallest image side where that
+    is smaller, said when so: a warning where --patch was given, a plain line for the default 40
+    (DnCNN's), which (Fashion-)MNIST's 28-pixel images always make 28. The card records it."""
+    side = patch_size(pairs, ClassicDataConfig(patch=patch))
+    if side < patch:
+        smallest = min(pairs, key=lambda pair: min(pair.clean.shape[-2:]))
+        height, width = smallest.clean.shape[-2:]
+        given = click.get_current_context().get_parameter_source("patch") not in (
+            ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+        (log.warning if given else log.info)(
+            "--patch %d is larger than the smallest training image (%s, %dx%d pixels): training on "
+            "%dx%d patches", patch, smallest.name, width, height, side, side)
+    return side
 
 
 def parse_model_options(items: tuple[str, ...]) -> dict:
@@ -146,10 +168,11 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
     val_pairs = []
     if val_images > 0:
         try:
-            val_pairs = _read(dataset, data_dir, "test", channels, val_images, max_side or 256)
+            val_pairs = _read(dataset, data_dir, "test", channels, val_images, max_side or 256,
+                              empty_hint="add data, or pass --val-images 0 to train without it")
         except DatasetError as exc:
             click.echo(f"note: training without validation: {exc}", err=True)
-    data = ClassicDataConfig(patch=patch, batch=batch)
+    data = ClassicDataConfig(patch=_patch_used(pairs, patch), batch=batch)
     if epochs is not None:
         steps = max(1, round(epochs * steps_per_epoch(pairs, data)))
     if steps is None:
@@ -169,8 +192,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": {
             "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-            "dataset": dataset, "data": str(data_dir), "images": len(pairs),
-            "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": patch,
+            "dataset": dataset, "data": settings["data"], "images": len(pairs),
+            "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": data.patch,
             "lr": lr, "amp": amp, **training_run_record(device, history, started),
         },
         "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
@@ -224,7 +247,8 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     if not specs:
         raise click.UsageError(f"give at least one --noise for {dataset} (e.g. --noise gaussian:25)")
     conditions = [Condition(spec, _noise_or_real(dataset, spec)) for spec in specs]
-    pairs = _read(dataset, data_dir, split, channels, limit, max_side)
+    pairs = _read(dataset, data_dir, split, channels, limit, max_side,
+                  empty_hint="add data" + (" or use --split all" if split != "all" else ""))
     methods = ([bm3d_method()] if with_bm3d else []) + [
         model_method(path, archs[i] if archs else None, device) for i, path in enumerate(models)]
     rows, examples = evaluate(pairs, conditions, methods, seed)

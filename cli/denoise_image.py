@@ -26,14 +26,18 @@ def _output_type(input_type: str) -> str:
     return input_type if input_type in KEPT_TYPES else "uint16"
 
 
-def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel:
-    """The classic weights of --model. No classic weights ship with vfxdenoise, so a run without
-    --model is refused; the hints of a refusal name classic weights (`classic train`): render
-    models (default, fast) run on EXR sequences."""
-    train = (f"train one with `vfxdenoise classic train --arch {arch} ... --out DIR` and pass "
+def _load_classic(arch: str | None, model_path: str | None, device: str) -> LoadedModel:
+    """The classic weights of --model, of the architecture the file names; an --arch given must be
+    it. No classic weights ship with vfxdenoise, so a run without --model is refused; the hints of a
+    refusal name classic weights (`classic train`): render models (default, fast) run on EXR
+    sequences."""
+    example = arch or "dncnn"
+    train = (f"train one with `vfxdenoise classic train --arch {example} ... --out DIR` and pass "
              "--model DIR, or use --arch bm3d --sigma S")
     if model_path is None:
-        raise ModelError(f"--arch {arch} needs --model: no {arch} weights ship with vfxdenoise; {train}")
+        needs = f"--arch {arch} needs --model: no {arch} weights" if arch else (
+            f"denoise-image needs --model (or --arch bm3d): no classic ({', '.join(ARCHITECTURES)}) weights")
+        raise ModelError(f"{needs} ship with vfxdenoise; {train}")
     try:
         path = resolve_weights(model_path)
     except ModelError as exc:
@@ -44,16 +48,18 @@ def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' render model, which "
                          "`vfxdenoise seq` runs on EXR sequences; denoise-image runs classic models "
                          f"({', '.join(ARCHITECTURES)}): {train}")
-    if loaded.architecture != arch:
+    if arch is not None and loaded.architecture != arch:
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
-                         f"pass --arch {loaded.architecture}")
+                         f"pass --arch {loaded.architecture}, or leave --arch out")
     return loaded
 
 
 @click.command("denoise-image")
 @click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--arch", default="dncnn", show_default=True, type=click.Choice([*ARCHITECTURES, "bm3d"]))
+@click.option("--arch", default=None, type=click.Choice([*ARCHITECTURES, "bm3d"]),
+              help="bm3d, or the classic architecture --model must hold (a check) [default: the "
+                   "architecture its weights file names].")
 @click.option("--model", "model_path", default=None,
               help="Model folder or .safetensors from `classic train` [required unless --arch bm3d].")
 @click.option("--sigma", type=POSITIVE, default=None,
@@ -62,7 +68,7 @@ def _load_classic(arch: str, model_path: str | None, device: str) -> LoadedModel
               help=f"Tile side in pixels for large images (at least {MIN_TILE}).")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
-def denoise_image(input_path: Path, output_path: Path, arch: str, model_path: str | None,
+def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_path: str | None,
                   sigma: float | None, tile: int, device: str, overwrite: bool) -> None:
     """Denoise INPUT (PNG/JPEG/TIFF/BMP) into OUTPUT, keeping the input's bit depth where possible.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shlex
 import time
 from dataclasses import asdict, fields
@@ -27,6 +28,7 @@ from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
     check_targets,
+    crop_side,
     dark_sequences,
     load_dataset,
     self_supervised_loss,
@@ -34,6 +36,8 @@ from vfxdenoise.core.training.render import (
     uses_pairs,
 )
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata
+
+log = logging.getLogger(__name__)
 
 # The supervised loss's weights, which --self-supervised does not use.
 LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
@@ -194,14 +198,30 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
     return model, arch, config
 
 
+def _shared_sequences(sequences: list, val_sequences: list) -> None:
+    """Warn when --val holds sequences (the same folders) that --data trains on: their scores
+    measure how well the network fits its training data, not how it denoises shots it never saw."""
+    trained = {seq.folder for seq in sequences}
+    shared = [seq.name for seq in val_sequences if seq.folder in trained]
+    if shared:
+        log.warning("--val shares %d of its %d sequences with --data (%s): validation scores on them "
+                    "measure the fit to the training data, not denoising unseen shots; hold out other "
+                    "sequences for --val", len(shared), len(val_sequences), ", ".join(shared))
+
+
 def _training_data(data_dirs: tuple[Path, ...], val_dir: Path | None, data_config: RenderDataConfig
                    ) -> tuple[list, list]:
-    """The training and validation sequences (broken ones left out, each named in a warning),
-    checked for the targets `data_config` needs, with what they hold said on the way."""
-    sequences = [seq for folder in data_dirs for seq in load_dataset(folder, skip_broken=True)]
+    """The training and validation sequences (broken ones left out, each named in a warning), each
+    read with the targets it is compared with, checked for them, with what they hold said on the
+    way; `data_config.crop` fitted to the frames (`crop_side`: a smaller crop is warned of)."""
+    sequences = [seq for folder in data_dirs
+                 for seq in load_dataset(folder, skip_broken=True,
+                                         self_supervised=data_config.self_supervised)]
     val_sequences = load_dataset(val_dir, skip_broken=True) if val_dir else []
     check_targets(sequences, data_config)
     check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
+    _shared_sequences(sequences, val_sequences)
+    data_config.crop = crop_side(sequences, data_config.crop)
     frames = sum(s.length for s in sequences)
     click.echo(f"training on {len(sequences)} sequences ({frames} frames per level)")
     dark = dark_sequences(sequences)
@@ -243,6 +263,20 @@ def _network_radius(ctx: click.Context, param: click.Parameter, value: int | Non
     return value
 
 
+def _distinct_folders(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+                      ) -> tuple[Path, ...]:
+    """Refuse a --data folder given twice (the same folder once resolved: `ds` and `ds/`, a link):
+    it trained on each of its sequences twice, weighting that folder double without a word."""
+    resolved = [folder.resolve() for folder in value]
+    for index, folder in enumerate(resolved):
+        if folder in resolved[:index]:
+            first, again = value[resolved.index(folder)], value[index]
+            named = f"{again} is given twice" if first == again else f"{first} and {again} are one folder"
+            raise click.BadParameter(f"{named} ({folder}): it would train on each of its sequences "
+                                     "twice; give each dataset folder once", ctx, param)
+    return value
+
+
 def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """--widths as comma-separated positive channel counts (spaces dropped): a zero, a negative
     or a word failed later inside a convolution, with a traceback."""
@@ -258,7 +292,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @click.command("train")
-@click.option("--data", "data_dirs", required=True, multiple=True,
+@click.option("--data", "data_dirs", required=True, multiple=True, callback=_distinct_folders,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Training dataset folder (from make-dataset); repeat it to train on several "
                    "(e.g. renders with every light and light-group renders, make-dataset --lights).")
@@ -366,7 +400,8 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                    "with --resume to continue from it", err=True)
         raise
     record = {"data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
-              "sequences": len(sequences), "steps": steps, "batch": batch, "crop": crop,
+              "sequences": len(sequences), "steps": steps, "batch": batch,
+              "crop": data_config.crop,  # the side used: the frames' where they are smaller than --crop
               "self_supervised": self_supervised, "init": init, "lr": lr,
               **{name: None if self_supervised else settings[name] for name in LOSS_WEIGHTS}}
     card = _model_card(model.layout.slot_distances, record, device, history, started)

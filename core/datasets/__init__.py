@@ -45,6 +45,9 @@ class ReadOptions:
     limit: int | None = None  # at most this many images (after splitting, in sorted order)
     channels: int | None = None  # convert to 1 (luma) or 3 (gray replicated); None keeps the file's
     max_side: int | None = None  # centre-crop larger images (pairs identically), e.g. for SIDD's 12 MP
+    # What `select` suggests when the split holds nothing: the caller's own remedies (`classic eval`
+    # offers --split all, `classic train` does not).
+    empty_hint: str = "add data"
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -83,13 +86,14 @@ def in_split(index: int, split: str) -> bool:
 
 
 def select(groups: list, options: ReadOptions, root: Path, what: str) -> list:
-    """The groups (scenes, files) of the requested split, limited; error when none remain."""
+    """The groups (scenes, files) of the requested split, limited; error when none remain, ending
+    with the caller's `options.empty_hint`."""
     chosen = [group for index, group in enumerate(groups) if in_split(index, options.split)]
     if options.limit is not None:
         chosen = chosen[:options.limit]
     if not chosen:
         raise DatasetError(f"no {what} in the '{options.split}' split of {root} ({len(groups)} in total; "
-                           f"the test split is every {TEST_EVERY}th); add data or use --split all")
+                           f"the test split is every {TEST_EVERY}th); {options.empty_hint}")
     return chosen
 
 

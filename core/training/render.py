@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +79,17 @@ class RenderSequence:
     name: str
     noisy: dict[str, list[FrameFeatures]]  # level -> frames in order
     targets: dict[str, list[np.ndarray]]  # "reference" or "<level>b" -> (3,H,W) beauty per frame
+    folder: Path | None = None  # the sequence folder, resolved (`train` spots --val sequences it trains on)
 
     @property
     def length(self) -> int:
         return len(next(iter(self.noisy.values())))
+
+    @property
+    def noisy_size(self) -> tuple[int, int]:
+        """Width and height of the frames (one resolution in every folder: `load_sequence`)."""
+        frame = next(iter(self.noisy.values()))[0]
+        return frame.width, frame.height
 
 
 def read_frames(folder: Path) -> list[FrameFeatures]:
@@ -173,15 +180,26 @@ def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -
     return reading
 
 
-def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSequence:
-    """Read every noisy level and the targets of one generated sequence folder, the motion vectors
-    read as `seq` reads them (`motion_reading`); refuse one whose folders hold different frames
-    or a gap, frames of another resolution, or targets holding NaN or Inf."""
+def target_folders(levels: tuple[str, ...], self_supervised: bool = False) -> tuple[str, ...]:
+    """The target folders a run compares the noisy `levels` with: reference/, or self-supervised
+    (Noise2Noise) the levels' second renders (spp4b/). Only these are read and checked beside the
+    levels: a folder the run never reads must not leave a sequence out."""
+    if self_supervised:
+        return tuple(level + SECOND_NOISY_SUFFIX for level in levels)
+    return (REFERENCE,)
+
+
+def load_sequence(folder: Path, spp_levels: tuple[str, ...] = (), self_supervised: bool = False
+                  ) -> RenderSequence:
+    """Read every noisy level of one generated sequence folder and the targets the run compares
+    them with (`target_folders`: the reference, or self-supervised the second renders), the motion
+    vectors read as `seq` reads them (`motion_reading`); refuse one whose folders read hold
+    different frames or a gap, frames of another resolution, or targets holding NaN or Inf."""
     levels = spp_levels or tuple(noisy_levels(folder))
     if not levels:
         raise DatasetError(f"{folder} holds no sppN/ folders; a dataset is laid out as {LAYOUT}")
     read = {level: read_frames_checked(folder / level) for level in levels}
-    for name in (REFERENCE, *(level + SECOND_NOISY_SUFFIX for level in levels)):
+    for name in target_folders(levels, self_supervised):
         if (folder / name).is_dir():
             read[name] = read_frames_checked(folder / name)
     _refuse_other_frames(folder.name, read)
@@ -192,18 +210,20 @@ def load_sequence(folder: Path, spp_levels: tuple[str, ...] = ()) -> RenderSeque
     noisy = {level: [reading.apply(f) for f in read[level][0]] if reading else read[level][0]
              for level in levels}
     return RenderSequence(folder.name, noisy,
-                          {name: [f.beauty for f in read[name][0]] for name in read if name not in levels})
+                          {name: [f.beauty for f in read[name][0]] for name in read if name not in levels},
+                          folder.resolve())
 
 
-def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool = False
-                 ) -> list[RenderSequence]:
-    """All sequences under a dataset folder (each sub-folder with sppN/ inside), but those its
-    manifest marks incomplete (make-dataset stopped while rendering them), and, with
-    `skip_broken`, those `load_sequence` refuses, each named in a warning."""
+def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool = False,
+                 self_supervised: bool = False) -> list[RenderSequence]:
+    """All sequences under a dataset folder (each sub-folder with sppN/ inside), with the targets
+    of a supervised or `self_supervised` run (`target_folders`), but those its manifest marks
+    incomplete (make-dataset stopped while rendering them), and, with `skip_broken`, those
+    `load_sequence` refuses, each named in a warning."""
     sequences = []
     for folder in sequence_folders(root):
         try:
-            sequences.append(load_sequence(folder, spp_levels))
+            sequences.append(load_sequence(folder, spp_levels, self_supervised))
         except (DatasetError, ExrError) as exc:
             if not skip_broken:
                 raise
@@ -275,7 +295,10 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig,
     if target not in seq.targets:
         raise VfxDenoiseError(f"sequence {seq.name} has no '{target}' frames to train against")
     height, width = frames[0].height, frames[0].width
-    crop = min(config.crop, height, width)
+    crop = config.crop
+    if crop > min(height, width):
+        raise DatasetError(f"crop {crop} is larger than the {width}x{height} frames of sequence {seq.name}; "
+                           "draw samples through `batches`, which fits the crop (`crop_side`)")
     top, left = rng.randrange(height - crop + 1), rng.randrange(width - crop + 1)
     region = (..., slice(top, top + crop), slice(left, left + crop))
     xs, ys = [], []
@@ -290,8 +313,24 @@ def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> boo
     return config.temporal_pairs and all(s.length > 1 for s in sequences)
 
 
+def crop_side(sequences: list[RenderSequence], crop: int) -> int:
+    """The side of the square crops drawn from `sequences`: `crop`, or where a sequence's frames
+    are smaller, their shorter side, one side for every sample (a batch stacks them). A crop made
+    smaller is said in a warning naming the frames: it is not what was asked for, and trains on
+    less context (the model card records the side used)."""
+    smallest = min(sequences, key=lambda seq: min(seq.noisy_size))
+    width, height = smallest.noisy_size
+    side = min(crop, width, height)
+    if side < crop:
+        log.warning("crop %d is larger than the %dx%d frames of sequence %s: training on %dx%d crops",
+                    crop, width, height, smallest.name, side, side)
+    return side
+
+
 def batches(sequences: list[RenderSequence], config: RenderDataConfig, seed: int = 0) -> Batches:
-    """Endless stream of training batches {"input", "target"}, which checkpoints can resume."""
+    """Endless stream of training batches {"input", "target"}, which checkpoints can resume; crops
+    of `config.crop`, or of the smallest frames' side where that is smaller (`crop_side`)."""
+    config = replace(config, crop=crop_side(sequences, config.crop))
     count = max(1, config.batch // 2) if uses_pairs(sequences, config) else config.batch
 
     def draw(rng: random.Random) -> dict[str, torch.Tensor]:

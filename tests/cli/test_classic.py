@@ -5,13 +5,15 @@ import json
 import pytest
 from classic_data import (
     one_torch_thread,  # noqa: F401 (autouse fixture)
+    pattern,
+    quantise,
     write_idx_dataset,
     write_sidd_dataset,
 )
 from click.testing import CliRunner
 
 from vfxdenoise.cli.main import cli
-from vfxdenoise.core.io.images import read_image
+from vfxdenoise.core.io.images import read_image, write_image
 
 TINY = ["--model-option", "depth=4", "--model-option", "features=8"]
 
@@ -37,6 +39,7 @@ def test_train_writes_safetensors_card_and_log(trained):
     card = json.loads((model / "model.json").read_text())
     assert card["architecture"] == "dncnn" and card["config"] == {"channels": 1, "depth": 4, "features": 8}
     assert card["training"]["noise"] == "gaussian:25" and card["training"]["steps"] == 12
+    assert card["training"]["patch"] == 28  # the default 40, on 28-pixel images
     assert set(card["validation"]) == {"psnr", "ssim"}
     assert (model / "model.safetensors").is_file() and (model / "log.csv").is_file()
     assert not list(model.glob("*.pt*"))
@@ -114,3 +117,43 @@ def test_step_counts_and_rates_no_run_can_take_are_usage_errors(tmp_path, args, 
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_the_card_records_the_data_folder_resolved_and_the_patch_side_used(tmp_path, monkeypatch, caplog):
+    """--data given relative was recorded as given (the render card holds absolute paths), and
+    --patch 40 on 28-pixel images was recorded as 40 while training drew 28-pixel patches."""
+    caplog.set_level("INFO")
+    write_idx_dataset(tmp_path / "d", train=4, test=1)
+    monkeypatch.chdir(tmp_path)
+    result = run("classic", "train", "--arch", "dncnn", "--dataset", "mnist", "--data", "d",
+                 "--noise", "gaussian:25", "--steps", "1", "--batch", "2", "--patch", "40",
+                 "--val-images", "0", "--out", "m", "--device", "cpu", *TINY)
+    assert result.exit_code == 0, result.output
+    training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
+    assert training["data"] == str((tmp_path / "d").resolve())
+    assert training["patch"] == 28
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert ("--patch 40 is larger than the smallest training image (train-images-idx3-ubyte.gz[0], "
+            "28x28 pixels): training on 28x28 patches") in warned
+
+
+def test_an_empty_split_names_only_options_the_command_has(tmp_path):
+    """`classic train` has no --split: its refusal and its "training without validation" note
+    offered one; `classic eval` has it."""
+    for folder in ("empty", "four"):
+        (tmp_path / folder).mkdir()
+    for i in range(4):  # four images: every fifth is the test split, so it holds none
+        write_image(tmp_path / "four" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
+    common = ["--dataset", "folder", "--noise", "gaussian:25", "--device", "cpu"]
+    empty = run("classic", "train", "--arch", "dncnn", "--data", tmp_path / "empty", *common,
+                "--out", tmp_path / "m", *TINY)
+    assert empty.exit_code == 1 and "no images in the 'train' split" in empty.output
+    assert "--split" not in empty.output
+    four = run("classic", "train", "--arch", "dncnn", "--data", tmp_path / "four", *common, "--steps", "1",
+               "--batch", "2", "--patch", "8", "--out", tmp_path / "m4", *TINY)
+    assert four.exit_code == 0, four.output
+    assert "note: training without validation: no images in the 'test' split" in four.output
+    assert "--split" not in four.output and "pass --val-images 0 to train without it" in four.output
+    evaluated = run("classic", "eval", "--model", tmp_path / "m4", "--data", tmp_path / "four", *common,
+                    "--out", tmp_path / "e")
+    assert evaluated.exit_code == 1 and "add data or use --split all" in evaluated.output

@@ -121,14 +121,33 @@ def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
-def test_a_classic_arch_without_a_model_is_refused_with_how_to_get_one(tmp_path):
-    """No classic weights ship: --arch dncnn without --model says so and how to train them."""
+@pytest.mark.parametrize(("arch", "words"), [
+    (["--arch", "dncnn"], "--arch dncnn needs --model: no dncnn weights ship"),
+    ([], "denoise-image needs --model (or --arch bm3d): no classic (dae, dncnn, resnet-sd) weights ship"),
+])
+def test_a_classic_arch_without_a_model_is_refused_with_how_to_get_one(tmp_path, arch, words):
+    """No classic weights ship: a run without --model says so and how to train them."""
     write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
-    result = run(tmp_path / "in.png", tmp_path / "o.png", "--device", "cpu")
+    result = run(tmp_path / "in.png", tmp_path / "o.png", *arch, "--device", "cpu")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "--arch dncnn needs --model" in result.output
+    assert words in result.output
     assert "vfxdenoise classic train --arch dncnn" in result.output and "--arch bm3d" in result.output
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("arch", ["dae", "resnet-sd"])
+def test_the_architecture_is_the_one_the_weights_file_names_unless_given(tmp_path, arch):
+    """--arch defaulted to dncnn: a DAE model without --arch dae was refused, though its file names
+    its architecture. Given, --arch is still checked against it."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    config = {"channels": 1, **({"widths": [4, 8]} if arch == "dae" else {"features": 4, "blocks": 1})}
+    save_weights(build_model(arch, **config), tmp_path / "model.safetensors", arch, config)
+    result = run(tmp_path / "in.png", tmp_path / "o.png", "--model", tmp_path, "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert read_image(tmp_path / "o.png").pixels.shape == (1, 16, 16)
+    wrong = run(tmp_path / "in.png", tmp_path / "p.png", "--model", tmp_path, "--arch", "dncnn")
+    assert wrong.exit_code == 1 and f"holds a '{arch}' model, not 'dncnn'; pass --arch {arch}" in wrong.output
+    assert not (tmp_path / "p.png").exists()
 
 
 @pytest.mark.parametrize("colour_channels", [3, 1])

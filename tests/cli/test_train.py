@@ -318,3 +318,48 @@ def test_option_values_no_run_can_take_are_usage_errors(tmp_path, args, words):
     assert words in " ".join(result.output.split()) and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
 
+
+
+def test_each_mode_drops_only_sequences_broken_in_folders_it_reads(tmp_path):
+    """A frame missing from reference/ left a sequence out of a self-supervised run (which never
+    reads it), and one missing from spp4b/ left it out of a supervised run."""
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=24, second_noisy=True)
+    (data / "seq0" / "spp4b" / "render.1003.exr").unlink()
+    (data / "seq1" / "reference" / "render.1002.exr").unlink()
+    tiny = ["--steps", "1", "--batch", "1", "--crop", "16", "--widths", "8,8", "--device", "cpu"]
+    for mode, kept, dropped in (([], "seq0", "seq1"), (["--self-supervised"], "seq1", "seq0")):
+        result = run_vfxdenoise("train", "--data", data, "--out", tmp_path / f"m{len(mode)}", *mode, *tiny,
+                                cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "training on 1 sequences" in result.stdout
+        assert f"sequence {dropped} is left out" in result.stderr
+        assert f"sequence {kept} is left out" not in result.stderr
+
+
+def test_a_data_folder_given_twice_is_a_usage_error(dataset, tmp_path):
+    """`--data ds --data ds/` trained on every sequence twice."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+
+    (tmp_path / "link").symlink_to(dataset)
+    for again, named in ((f"{dataset}/", f"{dataset} is given twice"),
+                         (tmp_path / "link", f"{dataset} and {tmp_path / 'link'} are one folder")):
+        result = CliRunner().invoke(cli, ["train", "--data", str(dataset), "--data", str(again),
+                                          "--out", str(tmp_path / "m"), "--device", "cpu"])
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--data': {named} ({dataset})" in " ".join(result.output.split())
+    assert not (tmp_path / "m").exists()
+
+
+def test_validation_on_training_sequences_and_a_crop_beyond_the_frames_are_warned_of(dataset, tmp_path):
+    """--val on the --data folder scored the training data without a word; --crop 64 on 32-pixel
+    frames trained on 32-pixel crops and the card said 64."""
+    result = run_vfxdenoise("train", "--data", dataset, "--val", f"{dataset}/", "--out", tmp_path / "m",
+                            "--steps", "1", "--batch", "2", "--crop", "64", "--widths", "8,8",
+                            "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: --val shares 2 of its 2 sequences with --data (seq0, seq1)" in result.stderr
+    assert ("warning: crop 64 is larger than the 32x32 frames of sequence seq0: training on 32x32 crops"
+            in result.stderr)
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["training"]["crop"] == 32

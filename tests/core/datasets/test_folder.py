@@ -48,3 +48,13 @@ def test_bad_options_and_empty_folders_are_dataset_errors(tmp_path):
         ReadOptions(split="validation")
     with pytest.raises(DatasetError, match="unknown dataset 'cifar'"):
         load_dataset("cifar", tmp_path)
+
+
+def test_an_empty_split_ends_with_the_callers_hint(tmp_path):
+    """The remedy belongs to the caller: `classic train` has no --split, which the message offered."""
+    write_folder(tmp_path, count=4)
+    with pytest.raises(DatasetError, match=r"no images in the 'test' split .*\(4 in total; the test split "
+                                           r"is every 5th\); pass --val-images 0$"):
+        load_dataset("folder", tmp_path, ReadOptions(split="test", empty_hint="pass --val-images 0"))
+    with pytest.raises(DatasetError, match=r"every 5th\); add data$"):
+        load_dataset("folder", tmp_path, ReadOptions(split="test"))

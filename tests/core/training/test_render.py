@@ -18,6 +18,7 @@ from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,
     check_targets,
+    crop_side,
     dark_sequences,
     energy_loss,
     load_dataset,
@@ -63,6 +64,23 @@ def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
     assert "sequence seq0 is left out" in caplog.text
+
+
+def test_only_the_folders_a_run_reads_are_read_and_checked(tmp_path, caplog):
+    """Noise2Noise never reads reference/, supervised training never reads spp4b/: a frame missing
+    there left the sequence out of a run that would not have used the folder."""
+    root = write_render_dataset(tmp_path, sequences=2, second_noisy=True)
+    (root / "seq0" / "spp4b" / "render.1003.exr").unlink()
+    (root / "seq1" / "reference" / "render.1002.exr").unlink()
+    supervised = load_dataset(root, skip_broken=True)
+    assert [s.name for s in supervised] == ["seq0"] and list(supervised[0].targets) == ["reference"]
+    assert "sequence seq1 is left out: sequence seq1: reference/ lacks frame(s) 1002" in caplog.text
+    assert "seq0 is left out" not in caplog.text
+    caplog.clear()
+    second = load_dataset(root, skip_broken=True, self_supervised=True)
+    assert [s.name for s in second] == ["seq1"] and list(second[0].targets) == ["spp4b"]
+    assert "sequence seq0 is left out: sequence seq0: spp4b/ lacks frame(s) 1003" in caplog.text
+    assert "seq1 is left out" not in caplog.text
 
 
 def test_a_gap_in_every_folder_is_refused_or_left_out_naming_the_sequence_and_gap(tmp_path, caplog):
@@ -239,3 +257,15 @@ def test_untrained_model_starts_as_a_consistency_weighted_temporal_mean(tmp_path
     weights = torch.cat([torch.ones_like(x[:, :1]), x[:, 9:11]], 1).clamp(min=1e-3)
     expected = (frames * (weights / weights.sum(1, keepdim=True)).unsqueeze(2)).sum(1)
     torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_crop_larger_than_the_frames_is_one_side_for_all_said_in_a_warning(tmp_path, caplog):
+    """It was clamped per sequence without a word: 40 px frames beside 24 px ones gave crops of
+    two sizes, which a batch cannot stack."""
+    seqs = load_dataset(write_render_dataset(tmp_path / "a", 1, size=40))
+    seqs += load_dataset(write_render_dataset(tmp_path / "b", 1, size=24))
+    assert crop_side(seqs, 16) == 16 and not caplog.records
+    assert crop_side(seqs, 32) == 24
+    assert "crop 32 is larger than the 24x24 frames of sequence seq0: training on 24x24 crops" in caplog.text
+    batch = next(batches(seqs, RenderDataConfig(crop=32, batch=16, layout=InputLayout(1)), seed=0))
+    assert batch["input"].shape[-2:] == (24, 24) and batch["target"].shape[-2:] == (24, 24)
