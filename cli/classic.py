@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import DEVICES, POSITIVE, FiniteFloatRange, training_run_record
+from vfxdenoise.cli.options import POSITIVE, FiniteFloatRange, device_option, training_run_record
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
@@ -145,7 +145,7 @@ def classic() -> None:
 @click.option("--val-images", default=16, show_default=True,
               help="Images of the test split used for validation (0: none).")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 @click.option("--amp", is_flag=True,
               help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
@@ -233,7 +233,7 @@ def bm3d_method() -> Method:
 @click.option("--bm3d/--no-bm3d", "with_bm3d", default=True, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/classic-eval"), show_default=True)
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 @click.option("--seed", default=0, show_default=True, help="Seed of the noise added to image i (+ i).")
 def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: str, data_dir: Path,
                      channels: str | None, limit: int | None, max_side: int | None,

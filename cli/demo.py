@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.cli.options import device_option
 from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import OutputError
@@ -83,7 +83,7 @@ def _make_out_folder(out_dir: Path) -> None:
               default=Path("out/demo"), show_default=True,
               help="Folder for the denoised frames and the PNG; it may hold only what the demo wrote "
                    "there before.")
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 def demo(sample: Path, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
     noisy = find_sequence(sample / "spp4" / "render.####.exr")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.options import DEVICES, POSITIVE, TILE
+from vfxdenoise.cli.options import POSITIVE, TILE, device_option
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import ModelError, OutputError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array, within_display_range
@@ -66,7 +66,7 @@ def _load_classic(arch: str | None, model_path: str | None, device: str) -> Load
               help="BM3D only: noise sigma on the 0-255 scale (above 0).")
 @click.option("--tile", type=TILE, default=DEFAULT_TILE, show_default=True, metavar="PX",
               help=f"Tile side in pixels for large images (at least {MIN_TILE}).")
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_path: str | None,
                   sigma: float | None, tile: int, device: str, overwrite: bool) -> None:

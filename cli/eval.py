@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from vfxdenoise.cli.options import DEVICES
+from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
@@ -55,7 +55,7 @@ def _means(rows: list[dict]) -> list[dict]:
               help="Compute HDR-FLIP (slow).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
               show_default=True)
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,

@@ -38,6 +38,9 @@ class FiniteFloatRange(click.FloatRange):
 
 
 DEVICES = click.Choice(list(seq_options.DEVICES))  # every --device
+# --device of the commands that run a network (seq's is among its pass-through options): auto is
+# CUDA when PyTorch sees a GPU, else the CPU.
+device_option = click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
 POSITIVE = FiniteFloatRange(min=0, min_open=True)  # memory budgets, scales, noise levels
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).

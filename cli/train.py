@@ -14,7 +14,7 @@ import click
 import torch
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import DEVICES, FiniteFloatRange, training_run_record
+from vfxdenoise.cli.options import FiniteFloatRange, device_option, training_run_record
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
@@ -345,7 +345,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@device_option
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
 @click.option("--seed", default=LoopConfig.seed, show_default=True)
