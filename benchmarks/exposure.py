@@ -1,7 +1,7 @@
-"""A shot exposed down (or up, with negative stops): what `seq` makes of it with the shot scaled
-to the network's exposure (the default, `core.exposure`) and as rendered.
+"""A shot exposed down: what `seq` makes of it with the shot lifted for the network (the default,
+`core.exposure`) and as rendered.
 
-    python benchmarks/exposure.py [--sample samples/demo] [--stops=0,4,8,12,16,20,-10] [--lamp 300]
+    python benchmarks/exposure.py [--sample samples/demo] [--stops 0,4,8,12,16,20] [--lamp 300]
                                   [--work DIR]
 
 Writes the sample's noisy frames with their beauty 2^-stops as bright, stored as float (half
@@ -30,7 +30,7 @@ from vfxdenoise.core.io.sequence import find_sequence
 
 BEAUTY = ["R", "G", "B"]
 LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame
-WAYS = {"scaled for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
+WAYS = {"lifted for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
 
 
 def _darkened(noisy: Path, gain: float, folder: Path, lamp: float | None) -> str:

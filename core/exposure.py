@@ -1,5 +1,4 @@
-"""Exposure: a dark or very bright shot brought to the brightness the networks were trained at,
-and back.
+"""Exposure: a dark shot brought to the brightness the networks were trained at, and back.
 
 The networks see the beauty as log(1 + x) (`models.temporal_unet.to_log`), which is nearly x below
 about 0.01: a render exposed far down (a night shot, physical units, a plate darkened for comp)
@@ -7,11 +6,9 @@ reaches them as noise on an almost flat signal and comes out undenoised or biase
 shot (24.2 dB noisy, 34.4 dB denoised) denoised to 23.6 dB 8 stops down (a mean of 9e-4) and came
 out 1.4x too bright at 10.8 dB 12 stops down (benchmarks/exposure.py). So a shot darker than nearly
 all training renders is scaled by a power of two (exact in half and float), denoised, and scaled
-back: 34.4 dB at every exposure. A very bright shot (physical units, a plate exposed up) loses
-less, gradually (0.3 dB 6 stops up, 1.1 dB 10 stops up), and is brought down alike. The factor
-is fixed per shot, from its first window of frames, so that frames never flicker between
-factors and every farm chunk of the shot, and a host's per-frame hook, decide alike whenever
-they run.
+back: 34.4 dB at every exposure. The factor is fixed per shot, from its first window of frames,
+so that frames never flicker between factors and every farm chunk of the shot, and a host's
+per-frame hook, decide alike whenever they run.
 """
 
 from __future__ import annotations
@@ -24,17 +21,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness, opened
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness
 
 # `features.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
 # TARGET_LEVEL, but never so far that its highlights (`highlight`: a lamp of 2x2 pixels or more,
 # not a lone firefly) pass HEADROOM, which keeps them well inside half floats (65504), where
 # features are held; a brighter lamp in a frame the lift was not sized on keeps its radiance.
-# A shot above BRIGHT_LEVEL is brought down to about TARGET_LEVEL: the sample shot scores within
-# 0.1 dB of its own up to a mean of 3.8 (4 stops up), then falls away (benchmarks/exposure.py).
 DARK_LEVEL = 0.04
-BRIGHT_LEVEL = 4.0
 TARGET_LEVEL = 0.18
 HEADROOM = 4096.0
 # The output header attribute holding the scale a frame was denoised with.
@@ -64,15 +58,13 @@ class Exposure:
         network would give them back at MAX_RADIANCE / scale. A lone firefly so bright is left
         denoised. Without `rendered`, nothing is kept."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
-        if self.scale < 1.0:  # brought down, the network's 65504 comes back beyond half floats
-            np.minimum(back, np.float32(MAX_RADIANCE), out=back)
         if rendered is None:
             return back
         rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
-        clipped = rendered.max(axis=0) >= MAX_RADIANCE / max(self.scale, 1.0)  # as `sanitize` clips
+        clipped = rendered.max(axis=0) >= MAX_RADIANCE / self.scale
         if not clipped.any():
             return back
-        lamps = opened(torch.as_tensor(clipped).float()).bool().numpy()
+        lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
         back = back.copy() if back is denoised else back
         back[:, lamps] = rendered[:, lamps]
         return back
@@ -83,9 +75,7 @@ class Exposure:
         scaled = f"x{self.scale:.10g} ({math.log2(self.scale):.3g} stops) into the network and back"
         if self.level is None:  # as asked (`EngineConfig.exposure`)
             return scaled
-        if self.scale > 1.0:
-            return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
-        return f"{scaled}: the shot's brightness {self.level:.2g} is above {BRIGHT_LEVEL:g}"
+        return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
 
 
 def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
@@ -106,17 +96,22 @@ def highlight(beauty: np.ndarray) -> float:
     return float(filled.max())
 
 
+def _opened(mask: torch.Tensor) -> torch.Tensor:
+    """An (H, W) 0/1 mask less what fills no 2x2 block of it (a morphological opening)."""
+    if min(mask.shape) < 2:
+        return mask
+    eroded = -F.max_pool2d(-mask[None, None], 2, stride=1)
+    return F.max_pool2d(F.pad(eroded, (1, 1, 1, 1)), 2, stride=1)[0, 0]
+
+
 def shot_exposure(lights: Sequence[tuple[float, float]]) -> Exposure:
     """The exposure for a shot, from a few of its frames' `frame_light`: as rendered unless the
-    median brightness of those not black (a shot fading in) is below DARK_LEVEL, then lifted by
-    the power of two nearest to TARGET_LEVEL that keeps the highlights within HEADROOM, or above
-    BRIGHT_LEVEL, then brought down by the power of two nearest to TARGET_LEVEL."""
+    median brightness of those not black (a shot fading in) is below DARK_LEVEL; then lifted by
+    the power of two nearest to TARGET_LEVEL that keeps the highlights within HEADROOM."""
     lit = [light[0] for light in lights if light[0] > 0.0]
     if not lit:
         return Exposure()
     level = float(np.median(lit))
-    if level > BRIGHT_LEVEL:
-        return Exposure(2.0 ** round(math.log2(TARGET_LEVEL / level)), level)
     if not 0.0 < level < DARK_LEVEL:
         return Exposure(level=level)
     brightest = max(light[1] for light in lights)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.io.aovs import FEATURES
 
@@ -129,10 +128,7 @@ def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = 
 def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
     """Replace NaN/Inf and out-of-range values so nothing non-finite reaches the network.
 
-    Beauty: NaN -> 0, negatives -> 0, values above the half-float range -> MAX_RADIANCE. +Inf
-    filling a 2x2 block or more (a sun or lamp beyond a half-float beauty's range) ->
-    MAX_RADIANCE; a lone +Inf is a broken sample -> 0, filled in from around it (as MAX_RADIANCE,
-    the brightest firefly there is, the temporal networks spread it over its neighbours' frames).
+    Beauty: NaN -> 0, negatives -> 0, +Inf and values above the half-float range -> MAX_RADIANCE.
     AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
     Layers denoised along with the beauty (`aovs`) are radiance too: treated as the beauty.
     The arrays of `features` are left alone unless `in_place` (float32 or float16 arrays the
@@ -155,7 +151,7 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
         if inside < values.size:
             if radiance:  # every value outside the range counts as replaced
                 report.add(name, values.size - inside)
-                values[_lamp_pixels(np.isposinf(values))] = high
+                values[np.isposinf(values)] = high
             else:  # AOVs: only non-finite values count; the rest is clipped to the range
                 report.add(name, np.count_nonzero(~np.isfinite(values)))
             values[~np.isfinite(values)] = 0.0
@@ -166,21 +162,6 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
                else clean(name, getattr(features, name), name == "beauty") for name in FEATURES}
     aovs = {name: clean(f"aov {name}", values, True) for name, values in features.aovs.items()}
     return FrameFeatures(**cleaned, aovs=aovs), report
-
-
-def opened(mask: torch.Tensor) -> torch.Tensor:
-    """An (H, W) 0/1 mask less what fills no 2x2 block of it (a morphological opening): a lamp's
-    pixels, not a lone firefly's."""
-    if min(mask.shape) < 2:
-        return mask
-    eroded = -F.max_pool2d(-mask[None, None], 2, stride=1)
-    return F.max_pool2d(F.pad(eroded, (1, 1, 1, 1)), 2, stride=1)[0, 0]
-
-
-def _lamp_pixels(mask: np.ndarray) -> np.ndarray:
-    """`opened` for a (C, H, W) or (H, W) boolean array, channel by channel."""
-    flat = torch.from_numpy(mask.reshape(-1, *mask.shape[-2:])).float()
-    return np.stack([opened(channel).bool().numpy() for channel in flat]).reshape(mask.shape)
 
 
 def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,

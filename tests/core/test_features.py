@@ -21,19 +21,6 @@ def test_aov_layers_are_sanitised_as_the_beauty_is():
     assert np.isnan(layer[0, 0, 0])  # the caller's array is left alone
 
 
-def test_a_lone_inf_is_a_broken_sample_and_a_block_of_them_a_lamp():
-    """A lone +Inf as 65504 is the brightest firefly there is, which the temporal networks spread
-    over the frames around it; it goes to 0 and is filled in. Inf filling 2x2 pixels or more is a
-    sun or lamp beyond a half-float beauty's range: the largest half."""
-    beauty = np.ones((3, 8, 8), np.float16)
-    beauty[1, 1, 1] = np.inf
-    beauty[:, 4:7, 4:7] = np.inf
-    cleaned, report = sanitize(FrameFeatures(beauty=beauty))
-    assert cleaned.beauty[1, 1, 1] == 0.0 and (cleaned.beauty[:, 1, 1] != np.inf).all()
-    assert (cleaned.beauty[:, 4:7, 4:7] == MAX_RADIANCE).all()
-    assert report.counts == {"beauty": 1 + 27} and np.isfinite(cleaned.beauty).all()
-
-
 def test_half_features_are_sanitised_in_half_as_the_float_values_are():
     values = np.array([np.nan, np.inf, -np.inf, -2.0, 3.0, 0.5, 65504.0], np.float16)
     frame = FrameFeatures(beauty=np.tile(values, (3, 1, 1)), albedo=np.tile(values, (3, 1, 1)),
