@@ -46,8 +46,9 @@ EMPTY_LOCK_SECONDS = 10.0
 # The file `_FolderClock` makes and removes at once to read the folder's time; one a killed run
 # left behind is removed, once older than EMPTY_LOCK_SECONDS, with the temp files.
 CLOCK_PROBE = ".vfxdenoise-clock."
-# A dead run's lock is moved aside under its lock name + host, pid and this, then removed; one a
-# run killed in between left is removed with the stale locks once EMPTY_LOCK_SECONDS old.
+# A run removing a dead run's lock first takes `<lock>.mark` + this (`_take_over`); one a run
+# killed in between left is removed with the stale locks once EMPTY_LOCK_SECONDS old, as are the
+# `<lock>.<host>.<pid>` + this files older versions moved dead locks aside to.
 TAKEOVER_SUFFIX = ".takeover"
 
 
@@ -154,29 +155,30 @@ def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
     return info.st_ino, info.st_dev, info.st_mtime_ns
 
 
-def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict) -> None:
+def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _FolderClock) -> None:
     """Remove the dead run's lock that was `seen` with `owner` in it, unless another run has
     replaced it since.
 
-    Two runs that judge the same dead lock at once must not both take it over, the second
-    unlinking the first's fresh lock: the lock is moved aside under a name of this process's own
-    (a rename is atomic), and put back when what was moved is not the file judged dead."""
-    aside = lock.with_name(f"{lock.name}.{socket.gethostname()}.{os.getpid()}{TAKEOVER_SUFFIX}")
+    Runs that judge the same dead lock at once take turns: each takes the lock's take-over mark
+    (`<lock>.mark.takeover`, created exclusively), checks the lock is still the one judged dead,
+    removes it and lets go of the mark; a run that finds the mark taken claims again later. Only a
+    claim can replace a lock, and only once it is gone, so the check and the removal see one file.
+    (Moving the lock aside and back instead lets a third run claim the frame while it is aside,
+    and the first run's fresh lock is then removed: two runs hold the frame.) A mark left by a run
+    killed in between is removed once EMPTY_LOCK_SECONDS old."""
+    mark = lock.with_name(f"{lock.name}.mark{TAKEOVER_SUFFIX}")
     try:
-        os.rename(lock, aside)
-    except FileNotFoundError:
-        return  # another run removed it first: claiming again decides
-    if _lock_seen(aside) == seen and _lock_owner(aside) == owner:
-        aside.unlink(missing_ok=True)
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            if clock.now() - mark.stat().st_mtime > EMPTY_LOCK_SECONDS:
+                mark.unlink()
         return
     try:
-        os.link(aside, lock)  # another run's fresh lock, back where it was; fails if a third claimed
-    except FileExistsError:
-        pass
-    except OSError:  # a file system without hard links
-        if not lock.exists():
-            os.replace(aside, lock)
-    aside.unlink(missing_ok=True)
+        if _lock_seen(lock) == seen and _lock_owner(lock) == owner:
+            lock.unlink(missing_ok=True)
+    finally:
+        mark.unlink(missing_ok=True)
 
 
 class _FolderClock:
@@ -298,7 +300,7 @@ class FrameLocks:
 
     def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
         """Create the lock; return the other owner's record when someone holds it."""
-        for _ in range(2):
+        for _ in range(3):  # a stale take-over mark removed, the dead lock removed, the claim
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
@@ -309,7 +311,7 @@ class FrameLocks:
                 if not _owner_dead(other, lock, clock):
                     return other
                 log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
-                _take_over(lock, seen, other)
+                _take_over(lock, seen, other, clock)
                 continue
             except OSError as exc:
                 raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "

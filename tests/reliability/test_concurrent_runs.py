@@ -331,7 +331,8 @@ def test_a_dead_lock_judged_by_two_runs_at_once_is_taken_over_by_one(tmp_path):
     os.utime(lock, (old, old))
     seen_by_b, owner_seen_by_b = frame_locks._lock_seen(lock), frame_locks._lock_owner(lock)
     with FrameLocks([frame]):  # run A
-        frame_locks._take_over(lock, seen_by_b, owner_seen_by_b)  # run B, a moment late
+        clock = frame_locks._FolderClock(tmp_path)
+        frame_locks._take_over(lock, seen_by_b, owner_seen_by_b, clock)  # run B, a moment late
         assert json.loads(lock.read_text())["pid"] == os.getpid()
         assert [p.name for p in tmp_path.iterdir()] == [lock.name]
     assert not lock.exists()
@@ -360,7 +361,7 @@ def test_runs_racing_for_a_dead_lock_never_both_hold_it(tmp_path, monkeypatch):
     frame = tmp_path / "o.0001.exr"
     lock = frame.with_name(frame.name + LOCK_SUFFIX)
     context = multiprocessing.get_context("fork")
-    runs, rounds = 4, 60
+    runs, rounds = 6, 60  # a third run claiming while two take over is what went wrong once
     barrier, holders = context.Barrier(runs + 1, timeout=60), context.Value("i", 0)
     workers = [context.Process(target=_claim_rounds, args=(frame, rounds, barrier, holders))
                for _ in range(runs)]
