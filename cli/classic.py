@@ -18,7 +18,12 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import POSITIVE, FiniteFloatRange, device_option, training_run_record
+from vfxdenoise.cli.options import (
+    NON_NEGATIVE,
+    POSITIVE,
+    device_option,
+    training_run_record,
+)
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.errors import DatasetError, ModelError
@@ -141,7 +146,7 @@ def classic() -> None:
                    "(repeatable).")
 @click.option("--batch", default=16, show_default=True)
 @click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
-@click.option("--lr", default=LoopConfig.lr, show_default=True, type=FiniteFloatRange(min=0.0))
+@click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE)
 @click.option("--val-images", default=16, show_default=True,
               help="Images of the test split used for validation (0: none).")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)

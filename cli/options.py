@@ -42,6 +42,7 @@ DEVICES = click.Choice(list(seq_options.DEVICES))  # every --device
 # CUDA when PyTorch sees a GPU, else the CPU.
 device_option = click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
 POSITIVE = FiniteFloatRange(min=0, min_open=True)  # memory budgets, scales, noise levels
+NON_NEGATIVE = FiniteFloatRange(min=0.0)  # learning rates (0: a fine-tune that only converts), loss weights
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
 # What a feature's option adds to its help: no shipped network reads depth (`info` shows its layer).
 _NOTES = {"depth": " No shipped network reads depth; `info` shows which layer it is."}

@@ -14,7 +14,7 @@ import click
 import torch
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import FiniteFloatRange, device_option, training_run_record
+from vfxdenoise.cli.options import NON_NEGATIVE, device_option, training_run_record
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
@@ -46,9 +46,6 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
 DEFAULTS = {"lr": 2e-3, **asdict(LossWeights())}
 INIT_OWN = "with --init, the init model's own, from its model card"
-# A learning rate or loss weight: NaN and inf pass click's FloatRange(min=0). A rate of 0 is kept:
-# a fine-tune at --lr 0 converts the --init model (a wider window, slot distances) unchanged.
-NON_NEGATIVE = FiniteFloatRange(min=0.0)
 
 
 def _dataset_record(folder: Path | None) -> dict | None:

@@ -286,13 +286,13 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
 # Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 16 samples, pooled
 # over 3x3 blocks (24x24 pixels, 144 samples), so that a 4 spp render's noise, caustics' included,
 # moves a patch's level by well under the jump (with 36 samples, caustic patches were flagged).
+LIGHT_BLOCK = 8
+LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
 # A neighbour's pixel this many times as bright as frame t around it is a firefly of its own
 # frame (`_leave_out_outliers`): 16 kept the held-out shots' scores (BENCHMARKS.md). Frame t's
 # brightest is taken per block of OUTLIER_BLOCK x OUTLIER_BLOCK pixels of the frame.
 OUTLIER_RATIO = 16.0
 OUTLIER_BLOCK = 4
-LIGHT_BLOCK = 8
-LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
 
 
 def _samples(values, device: torch.device) -> torch.Tensor:
@@ -520,12 +520,12 @@ def _leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) 
         if plan.firsts.get(offset) != index:
             continue  # a repeated slot: already inconsistent throughout
         beauty, consistency = _slot_views(out, layout, index)
-        slot_blocks = F.max_pool2d(beauty.amax(1, keepdim=True).float(), block, ceil_mode=True)
-        if not (slot_blocks > bound).any():
+        peak = beauty.amax(1, keepdim=True).float()
+        if not (F.max_pool2d(peak, block, ceil_mode=True) > bound).any():
             continue
         height, width = beauty.shape[-2:]
         full = bound.repeat_interleave(block, -2).repeat_interleave(block, -1)[..., :height, :width]
-        outlier = F.max_pool2d((beauty.amax(1, keepdim=True) > full).float(), 3, 1, 1) > 0
+        outlier = F.max_pool2d((peak > full).float(), 3, 1, 1) > 0
         consistency.masked_fill_(outlier, 0.0)
 
 
