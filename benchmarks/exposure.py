@@ -1,16 +1,17 @@
-"""A shot exposed down: what `seq` makes of it with the shot lifted for the network (the default,
-`core.exposure`) and as rendered.
+"""A shot exposed down or up: what `seq` makes of it with the shot scaled for the network (the
+default, `core.exposure`) and as rendered.
 
     python benchmarks/exposure.py [--sample samples/demo] [--stops 0,4,8,12,16,20] [--lamp 300]
                                   [--work DIR]
 
-Writes the sample's noisy frames with their beauty 2^-stops as bright, stored as float (half
-would round a render this dark itself), denoises each with `seq`'s engine both ways, and scores
-the result, brought back up by 2^stops, against the sample's reference: mean PSNR (tonemapped),
-relMSE, temporal error, and the mean brightness of the result over the reference's. With
---lamp, every frame also holds a lamp of 3x3 pixels that bright (before the 2^-stops; the
-reference lacks it, so the scores count it as error alike both ways) and the last number of each
-cell is the lamp's mean brought back over what was rendered (1: kept; below: clipped).
+Writes the sample's noisy frames with their beauty 2^-stops as bright (negative stops: up),
+stored as float (half would round a render this dark itself), denoises each with `seq`'s engine
+both ways, and scores the result, brought back up by 2^stops, against the sample's reference:
+mean PSNR (tonemapped), relMSE, temporal error, and the mean brightness of the result over the
+reference's. With --lamp, every frame also holds a lamp of 3x3 pixels that bright (before the
+2^-stops; the reference lacks it, so the scores count it as error alike both ways) and the last
+number of each cell is the lamp's mean brought back over what was rendered (1: kept; below:
+clipped).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from vfxdenoise.core.io.sequence import find_sequence
 
 BEAUTY = ["R", "G", "B"]
 LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame
-WAYS = {"lifted for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
+WAYS = {"scaled for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
 
 
 def _darkened(noisy: Path, gain: float, folder: Path, lamp: float | None) -> str:

@@ -1,4 +1,5 @@
-"""Exposure: a dark shot brought to the brightness the networks were trained at, and back.
+"""Exposure: a dark or very bright shot brought to the brightness the networks were trained at,
+and back.
 
 The networks see the beauty as log(1 + x) (`models.temporal_unet.to_log`), which is nearly x below
 about 0.01: a render exposed far down (a night shot, physical units, a plate darkened for comp)
@@ -6,9 +7,10 @@ reaches them as noise on an almost flat signal and comes out undenoised or biase
 shot (24.2 dB noisy, 34.4 dB denoised) denoised to 23.6 dB 8 stops down (a mean of 9e-4) and came
 out 1.4x too bright at 10.8 dB 12 stops down (benchmarks/exposure.py). So a shot darker than nearly
 all training renders is scaled by a power of two (exact in half and float), denoised, and scaled
-back: 34.4 dB at every exposure. The factor is fixed per shot, from its first window of frames,
-so that frames never flicker between factors and every farm chunk of the shot, and a host's
-per-frame hook, decide alike whenever they run.
+back: 34.4 dB at every exposure. A shot exposed far up (physical units, a sun-lit exterior) loses
+less, 0.3 dB 6 stops up and 1.1 dB 10 stops up, and is brought down alike. The factor is fixed
+per shot, from its first window of frames, so that frames never flicker between factors and every
+farm chunk of the shot, and a host's per-frame hook, decide alike whenever they run.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness, luminance_samples
 
 # `features.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
@@ -30,6 +32,11 @@ from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness
 # features are held; a brighter lamp in a frame the lift was not sized on keeps its radiance.
 DARK_LEVEL = 0.04
 TARGET_LEVEL = 0.18
+# A shot whose median luminance is above BRIGHT_LEVEL, past the 8x the training augments exposure
+# by (the sample's median is 0.20), is brought down to about TARGET_LEVEL. A median, not the mean
+# `brightness` the lift reads: a lamp or sun over a few percent of a normally exposed frame moves
+# a mean far, and bringing such a shot down would sink its midtones into noise.
+BRIGHT_LEVEL = 2.0
 HEADROOM = 4096.0
 # The output header attribute holding the scale a frame was denoised with.
 HEADER_ATTRIBUTE = "vfxdenoise/exposure"
@@ -41,7 +48,7 @@ class Exposure:
     by on the way into the network and divided by on the way out; 1 leaves it as rendered."""
 
     scale: float = 1.0
-    level: float | None = None  # the shot's brightness it was found from
+    level: float | None = None  # the shot's level it was found from (`shot_exposure`)
 
     def apply(self, features: FrameFeatures) -> FrameFeatures:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""
@@ -56,12 +63,13 @@ class Exposure:
         clipped at MAX_RADIANCE (2x2 pixels or more: brighter than half floats hold, in a float
         beauty, or than the highlights the lift was sized on) keep their `rendered` radiance: the
         network would give them back at MAX_RADIANCE / scale. A lone firefly so bright is left
-        denoised. Without `rendered`, nothing is kept."""
+        denoised. Without `rendered`, nothing is kept. A shot brought down saw them clipped at
+        MAX_RADIANCE before it was scaled, as features are held in half floats."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
         rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
-        clipped = rendered.max(axis=0) >= MAX_RADIANCE / self.scale
+        clipped = rendered.max(axis=0) >= MAX_RADIANCE / max(self.scale, 1.0)
         if not clipped.any():
             return back
         lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
@@ -75,15 +83,28 @@ class Exposure:
         scaled = f"x{self.scale:.10g} ({math.log2(self.scale):.3g} stops) into the network and back"
         if self.level is None:  # as asked (`EngineConfig.exposure`)
             return scaled
+        if self.scale < 1.0:
+            return f"{scaled}: the shot's median luminance {self.level:.3g} is above {BRIGHT_LEVEL:g}"
         return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
 
 
+@dataclass(frozen=True)
+class FrameLight:
+    """What `shot_exposure` weighs of a frame: its `features.brightness`, the median of its
+    luminance (both over the display window when known, so that an auto-cropped frame weighs as
+    its full render does) and its `highlight`."""
+
+    brightness: float
+    median: float
+    highlight: float
+
+
 def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
-                display_window: tuple[int, int, int, int] | None = None) -> tuple[float, float]:
-    """A frame's (C, H, W) beauty as `shot_exposure` weighs it: its brightness (`features.
-    brightness`, over the display window when the windows are given, so that an auto-cropped
-    frame weighs as its full render does) and its `highlight`."""
-    return brightness(beauty, data_window, display_window), highlight(beauty)
+                display_window: tuple[int, int, int, int] | None = None) -> FrameLight:
+    """A frame's (C, H, W) beauty as `shot_exposure` weighs it."""
+    luminance = luminance_samples(beauty, data_window, display_window)
+    median = float(np.median(luminance)) if luminance.size else 0.0
+    return FrameLight(brightness(beauty, data_window, display_window), median, highlight(beauty))
 
 
 def highlight(beauty: np.ndarray) -> float:
@@ -104,18 +125,23 @@ def _opened(mask: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(F.pad(eroded, (1, 1, 1, 1)), 2, stride=1)[0, 0]
 
 
-def shot_exposure(lights: Sequence[tuple[float, float]]) -> Exposure:
-    """The exposure for a shot, from a few of its frames' `frame_light`: as rendered unless the
-    median brightness of those not black (a shot fading in) is below DARK_LEVEL; then lifted by
-    the power of two nearest to TARGET_LEVEL that keeps the highlights within HEADROOM."""
-    lit = [light[0] for light in lights if light[0] > 0.0]
+def shot_exposure(lights: Sequence[FrameLight]) -> Exposure:
+    """The exposure for a shot, from a few of its frames' `frame_light`, weighing those not black
+    (a shot fading in): lifted by the power of two nearest to TARGET_LEVEL that keeps the
+    highlights within HEADROOM where their median brightness is below DARK_LEVEL; brought down
+    by the power of two that brings their median luminance nearest TARGET_LEVEL where that is
+    above BRIGHT_LEVEL; else as rendered."""
+    lit = [light for light in lights if light.brightness > 0.0]
     if not lit:
         return Exposure()
-    level = float(np.median(lit))
-    if not 0.0 < level < DARK_LEVEL:
-        return Exposure(level=level)
-    brightest = max(light[1] for light in lights)
-    stops = round(math.log2(TARGET_LEVEL / level))
-    if brightest > 0.0:
-        stops = min(stops, math.floor(math.log2(HEADROOM / brightest)))
-    return Exposure(2.0 ** max(stops, 0), level)
+    level = float(np.median([light.brightness for light in lit]))
+    if level < DARK_LEVEL:
+        brightest = max(light.highlight for light in lights)
+        stops = round(math.log2(TARGET_LEVEL / level))
+        if brightest > 0.0:
+            stops = min(stops, math.floor(math.log2(HEADROOM / brightest)))
+        return Exposure(2.0 ** max(stops, 0), level)
+    median = float(np.median([light.median for light in lit]))
+    if median > BRIGHT_LEVEL:
+        return Exposure(2.0 ** round(math.log2(TARGET_LEVEL / median)), median)
+    return Exposure(level=level)

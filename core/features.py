@@ -167,10 +167,19 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
 def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
                display_window: tuple[int, int, int, int] | None = None) -> float:
     """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
-    the mean luminance of the pixels of its (sanitised) beauty at even display coordinates, each
-    pixel at most the 99.9th percentile of them, so that the fireflies of a few samples do not
-    move it. Over the display window when the windows are given: pixels outside the data
-    window count as black, so an auto-cropped frame measures as its full render does."""
+    the mean of its `luminance_samples`, each at most their 99.9th percentile, so that the
+    fireflies of a few samples do not move it."""
+    luminance = luminance_samples(beauty, data_window, display_window)
+    if not luminance.size:
+        return 0.0
+    return float(np.minimum(luminance, np.quantile(luminance, 0.999)).mean())
+
+
+def luminance_samples(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
+                      display_window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The luminance of a frame's (sanitised) beauty at even display coordinates, flat. Over the
+    display window when the windows are given: pixels outside the data window count as black, so
+    an auto-cropped frame measures as its full render does."""
     height, width = beauty.shape[1:]
     data = data_window or (0, 0, width - 1, height - 1)
     display = display_window or data
@@ -178,13 +187,9 @@ def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None
     x0, y0 = x0 + (x0 - display[0]) % 2, y0 + (y0 - display[1]) % 2
     x1, y1 = min(data[2], display[2]), min(data[3], display[3])
     samples = -(-(display[2] - display[0] + 1) // 2) * -(-(display[3] - display[1] + 1) // 2)
-    if not samples:
-        return 0.0
     inside = beauty[:, y0 - data[1]:max(y1 - data[1] + 1, 0):2, x0 - data[0]:max(x1 - data[0] + 1, 0):2]
     luminance = np.asarray(inside, np.float32).mean(axis=0).ravel()
-    black = np.zeros(samples - luminance.size, np.float32)
-    cap = np.quantile(np.concatenate([luminance, black]), 0.999)
-    return float(np.minimum(luminance, cap).sum() / samples)
+    return np.concatenate([luminance, np.zeros(max(samples - luminance.size, 0), np.float32)])
 
 
 def _owned(values: np.ndarray, in_place: bool) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""A dark shot's exposure for the network: lifted by a power of two to where the networks were
-trained, within its highlights' headroom, and brought back exactly."""
+"""A dark or very bright shot's exposure for the network: scaled by a power of two to where the
+networks were trained (a lift within its highlights' headroom), and brought back exactly."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.exposure import (
+    BRIGHT_LEVEL,
     DARK_LEVEL,
     HEADROOM,
     TARGET_LEVEL,
@@ -15,7 +16,7 @@ from vfxdenoise.core.exposure import (
     highlight,
     shot_exposure,
 )
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
 
 
 def _beauty(level: float, highlight: float | None = None, size: int = 64) -> np.ndarray:
@@ -25,7 +26,7 @@ def _beauty(level: float, highlight: float | None = None, size: int = 64) -> np.
     return beauty
 
 
-@pytest.mark.parametrize("level", [0.05, 0.18, 3.0, 0.0])
+@pytest.mark.parametrize("level", [0.05, 0.18, 1.5, 0.0])
 def test_shots_at_the_training_renders_brightness_or_black_stay_as_rendered(level):
     exposure = shot_exposure([frame_light(_beauty(level))] * 3)
     assert exposure.scale == 1.0 and exposure.describe() == "as rendered"
@@ -44,6 +45,23 @@ def test_the_lift_keeps_the_shots_highlights_within_headroom():
     assert 1.0 < exposure.scale < 2.0**12
     assert HEADROOM / 2 < lamp * exposure.scale <= HEADROOM
     assert highlight(np.full((3, 1, 5), 7.0)) == 7.0 and highlight(np.zeros((3, 0, 0))) == 0.0
+
+
+@pytest.mark.parametrize("stops", [5, 10, 16])
+def test_a_bright_shot_is_brought_down_by_the_power_of_two_that_brings_its_median_to_the_target(stops):
+    exposure = shot_exposure([frame_light(_beauty(TARGET_LEVEL * 2.0**stops))] * 3)
+    assert exposure.scale == 2.0**-stops
+    assert exposure.level > BRIGHT_LEVEL and f"({-stops} stops)" in exposure.describe()
+    assert "median luminance" in exposure.describe()
+
+
+def test_lamps_or_a_sun_over_part_of_a_normally_exposed_frame_do_not_bring_it_down():
+    """Over 2% of the frame a clipped sun takes the mean far past BRIGHT_LEVEL; not the median."""
+    beauty = _beauty(TARGET_LEVEL, highlight=MAX_RADIANCE, size=128)
+    beauty[:, :28, :12] = MAX_RADIANCE
+    light = frame_light(beauty)
+    assert light.brightness > BRIGHT_LEVEL > light.median
+    assert shot_exposure([light] * 3).scale == 1.0
 
 
 def test_the_median_frame_decides_so_one_black_or_flash_frame_does_not():
@@ -82,6 +100,17 @@ def test_lamps_the_lift_took_past_half_floats_keep_their_rendered_radiance():
     np.testing.assert_allclose(back[:, 0], rendered[:, 0])
 
 
+def test_lamps_clipped_in_a_shot_brought_down_keep_their_rendered_radiance():
+    """Features are held in half floats, so a bright shot's lamps past 65504 reach the network
+    clipped there before it is scaled down, not at 65504 / scale."""
+    rendered = np.full((3, 6, 6), 300.0, np.float32)
+    rendered[:, 1:3, 1:3] = 1e6
+    denoised = np.minimum(rendered, MAX_RADIANCE) / 1024
+    back = Exposure(1 / 1024, 300.0).undo(denoised, rendered)
+    assert (back[:, 1:3, 1:3] == 1e6).all()
+    np.testing.assert_allclose(back[:, 4:], rendered[:, 4:])
+
+
 def test_the_lift_is_sized_on_lamps_not_on_fireflies():
     beauty = _beauty(TARGET_LEVEL * 2.0**-12, size=128)
     beauty[:, 5, 5] = 50.0
@@ -95,5 +124,6 @@ def test_an_auto_cropped_frame_weighs_as_its_full_render_does():
     full[:, 16:32, 8:40] = _beauty(0.2)[:, :16, :32]
     cropped = full[:, 16:32, 8:40]
     light = frame_light(cropped, (8, 16, 39, 31), (0, 0, 63, 63))
-    assert light[0] == pytest.approx(frame_light(full)[0], rel=1e-6)
+    assert light.brightness == pytest.approx(frame_light(full).brightness, rel=1e-6)
+    assert light.median == frame_light(full).median
     assert shot_exposure([light]).scale == shot_exposure([frame_light(full)]).scale > 1
