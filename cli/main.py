@@ -22,6 +22,7 @@ from vfxdenoise import __version__
 from vfxdenoise.cli import commands
 from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
+from vfxdenoise.core.interrupts import InterruptsHeld
 
 
 class _Group(click.Group):
@@ -32,7 +33,10 @@ class _Group(click.Group):
         return commands.command_names()
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return commands.load_command(name)
+        """The command, its modules (torch among them) imported with interrupts held: a cancel
+        in that second is acted on once they are in (`interrupts`)."""
+        with InterruptsHeld():
+            return commands.load_command(name)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -30,11 +30,18 @@ def _emit(event: dict, stream=None) -> None:
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, config: EngineConfig,
                           report, events) -> RunSummary:
-    """`denoise_sequence`; with --progress json (`events` the stream for them) a refusal, a
-    failure or a cancel is an `error` event too, so a pipeline reading the events learns why the
-    run stopped. A cancel (SIGTERM from a farm engine, Ctrl-C) is said on stderr as well."""
+    """`denoise_sequence`, then with --progress json (`events` the stream for them) its `done`
+    event; a refusal, a failure or a cancel is an `error` event instead, so a pipeline reading the
+    events learns why the run stopped: a cancel that comes once the frames are written but before
+    the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
+    Ctrl-C) is said on stderr as well."""
     try:
-        return denoise_sequence(pattern, output, frames, config, progress=report)
+        summary = denoise_sequence(pattern, output, frames, config, progress=report)
+        if events is not None:
+            if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
+                _emit({"event": "start", "total": 0}, events)
+            _emit(_done_event(summary), events)
+        return summary
     except VfxDenoiseError as exc:
         if events is not None:
             _emit({"event": "error", "message": str(exc)}, events)
@@ -142,11 +149,7 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
             summary = _run_reporting_errors(pattern, output, frames, config, report, events)
     finally:
         report.close()
-    if progress == "json":
-        if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
-            _emit({"event": "start", "total": 0})
-        _emit(_done_event(summary))
-    else:
+    if progress != "json":
         _print_summary(summary)
     if summary.frames("failed"):
         _print_failures(summary)

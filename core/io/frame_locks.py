@@ -20,13 +20,13 @@ import glob
 import json
 import logging
 import os
-import signal
 import socket
 import threading
 import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.interrupts import InterruptsHeld
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.sequence import FramePattern
 
@@ -259,30 +259,6 @@ def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
             time.sleep(LOCK_POLL_SECONDS)
 
 
-class _InterruptsHeld:
-    """Ctrl-C and SIGTERM held off (in the main thread, where Python runs its signal handlers)
-    while lock files are created and recorded, so that none is left behind between the two; one
-    that came meanwhile goes to its handler on leaving."""
-
-    def __enter__(self) -> _InterruptsHeld:
-        self.pending: list[int] = []
-        self.saved = {}
-        if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGINT, signal.SIGTERM):
-                self.saved[number] = signal.signal(number, lambda n, _: self.pending.append(n))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for number, handler in self.saved.items():
-            signal.signal(number, handler)
-        if self.pending:
-            handler = self.saved[self.pending[0]]
-            if callable(handler):
-                handler(self.pending[0], None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(self.pending[0])
-
-
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
@@ -333,7 +309,7 @@ class FrameLocks:
         clock = _FolderClock(self.paths[0].parent if self.paths else Path.cwd())
         _wait_for_other_hosts([lock_path(path) for path in self.paths], clock)
         try:
-            with _InterruptsHeld():  # one that comes meanwhile is raised on leaving
+            with InterruptsHeld():  # one that comes meanwhile is raised on leaving
                 for path in self.paths:
                     owner = self._claim(lock_path(path), clock)
                     if owner is not None:

@@ -125,6 +125,36 @@ def test_a_cancel_whose_unwind_hangs_still_ends_and_says_where(tmp_path):
     assert 'File "<string>", line 10 in <module>' in stderr  # where the main thread hung
 
 
+_INTERRUPTED_WHILE_IMPORTING = """
+import os, signal, sys
+from vfxdenoise.cli import main
+
+
+class InterruptNumpysImport:  # a Ctrl-C while torch imports numpy, as a cancel in the first second
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+assert "numpy" not in sys.modules
+sys.meta_path.insert(0, InterruptNumpysImport())
+sys.argv[0] = "vfxdenoise"
+main.main()
+"""
+
+
+def test_a_cancel_while_the_command_imports_torch_ends_the_run(long_shot, tmp_path, tiny_weights):
+    """torch's start-up swallows an exception raised while it imports numpy: a Ctrl-C or SIGTERM
+    then was lost (the run went on to the end, exit 0) or failed it later with exit 1."""
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING, *cli_argv(
+        long_shot.text, "-o", out / "o.####.exr", model=tiny_weights)[1:]],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 128 + signal.SIGINT, run.stderr
+    assert not out.exists() and "Traceback" not in run.stderr
+
+
 def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
     """The host plugins cancel with SIGINT; a process started where SIGINT is ignored (a shell's
     background job, a host application) inherits that, and ran on to the end of the shot."""
