@@ -6,11 +6,11 @@ import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.aovs import unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
-from vfxdenoise.core.io.views import resolve_views, views_of
+from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.shot_settings import find_motion_vectors
 
@@ -18,16 +18,6 @@ from vfxdenoise.core.shot_settings import find_motion_vectors
 def _window(box) -> str:
     xmin, ymin, xmax, ymax = box
     return f"({xmin}, {ymin}) - ({xmax}, {ymax})  {xmax - xmin + 1}x{ymax - ymin + 1}"
-
-
-def _other_rgb_layers(specs: list, overrides: dict[str, str], source: str) -> str:
-    """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no IDs
-    (named as within the default view)."""
-    try:
-        first_view = next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
-    except ChannelError:
-        return "none"
-    return ", ".join(name for name, _ in first_view.aovs)
 
 
 def _first_readable(sequence) -> tuple[int, list]:
@@ -150,4 +140,5 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):
         click.echo(f"note: {hint}")
     if not aovs + radiance_aovs:
-        click.echo(f"other RGB layers (seq --aov): {_other_rgb_layers(specs, overrides, str(first))}")
+        others = other_rgb_layers(specs, overrides, str(first))
+        click.echo(f"other RGB layers (seq --aov): {', '.join(others) or 'none'}")

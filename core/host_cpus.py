@@ -49,6 +49,12 @@ def _cgroup_quota(folder: Path) -> float | None:
     return quota / period if quota > 0 and period > 0 else None
 
 
+# PyTorch's CPU threads as this process had them before any run set its own (one per core its
+# affinity allows, or OMP_NUM_THREADS): each run's default starts from it, not from what an earlier
+# run in the same process (a host's in-process runner) left set.
+PROCESS_THREADS = torch.get_num_threads()
+
+
 def use_cpu_threads(device: torch.device, threads: int | None = None) -> int | None:
     """For a run on the CPU `device`: PyTorch's CPU operators on `threads` threads, or, if None,
     on its default (one per CPU the process's affinity allows, or OMP_NUM_THREADS) capped at the
@@ -57,7 +63,7 @@ def use_cpu_threads(device: torch.device, threads: int | None = None) -> int | N
     `eval` set it). Returns the threads set; None, changing nothing, on another device."""
     if device.type != "cpu":
         return None
-    threads = threads or min(torch.get_num_threads(), available_cpus())
+    threads = threads or min(PROCESS_THREADS, available_cpus())
     if threads != torch.get_num_threads():
         torch.set_num_threads(threads)
     return threads

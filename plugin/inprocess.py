@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
@@ -12,6 +14,8 @@ from vfxdenoise.plugin.runner import (
     cancel_message,
 )
 
+ENGINE_LOGGER = "vfxdenoise"  # the engine's modules log under it (vfxdenoise.core...)
+
 
 class _Stop(Exception):
     """Raised from the engine's progress callback to stop it. Not a VfxDenoiseError on purpose:
@@ -20,7 +24,10 @@ class _Stop(Exception):
 
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
                   cancelled: CancelCheck | None = None) -> RunResult:
-    """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel."""
+    """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel.
+    The host's PyTorch CPU threads, which a CPU run sets for the process, are given back after."""
+    import torch
+
     from vfxdenoise.core.engine import denoise_sequence
 
     done: list[int] = []
@@ -32,10 +39,28 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         if cancelled and cancelled():
             raise _Stop
 
+    host_threads = torch.get_num_threads()
+    warnings = _Warnings()
+    logging.getLogger(ENGINE_LOGGER).addHandler(warnings)
     try:
         summary = denoise_sequence(request.input_pattern, request.output_pattern, request.frames,
                                    request.engine_config(), progress=report)
     except _Stop:
         raise DenoiseCancelled(cancel_message(request, done)) from None
-    return RunResult(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"))
+    finally:
+        logging.getLogger(ENGINE_LOGGER).removeHandler(warnings)
+        torch.set_num_threads(host_threads)
+    return RunResult(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"),
+                     warnings.messages)
+
+
+class _Warnings(logging.Handler):
+    """The engine's warnings of one run, as the CLI prints them (without its `warning: `)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -205,14 +206,18 @@ def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
 
 
 def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: RunnerConfig | None = None,
-                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
-                   ) -> str:
-    """Denoise here (return the output pattern) or write a farm job (return the job's path)."""
+                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
+                   warned: Callable[[str], None] | None = None) -> str:
+    """Denoise here (return the output pattern, each of the run's warnings given to `warned`) or
+    write a farm job (return the job's path)."""
     runner = runner or RunnerConfig()
     if settings.farm:
         destination = settings.farm_dir or _default_job_path(request.input_pattern, settings.farm)
         return str(submit_farm_job(request, settings.farm, destination, settings.chunk, runner))
-    return run_request(request, runner, progress, cancelled).output_pattern
+    result = run_request(request, runner, progress, cancelled)
+    for warning in result.warnings if warned else ():
+        warned(warning)
+    return result.output_pattern
 
 
 def per_frame_settings(settings: HookSettings) -> HookSettings:

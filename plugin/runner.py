@@ -126,11 +126,14 @@ class Progress:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a finished run wrote: the output pattern and the frames by outcome."""
+    """What a finished run wrote: the output pattern and the frames by outcome, and what it
+    warned of (the CLI's `warning:` lines, without the prefix: a guide layer not found, a
+    window cut short, values replaced), for the host to show its artist."""
 
     output_pattern: str
     written: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -1,14 +1,15 @@
 """Run a request as `vfxdenoise seq ... --progress json` and follow its JSON lines.
 
 The CLI prints one JSON object per line on stdout (start, one per frame, done; see ARCHITECTURE.md)
-and `error: ...` lines on stderr; a refusal (an option's bad value, missing frames) is an `error`
-event too, whose message is what the artist is shown. Pipes are read by threads so that a cancel
-is noticed even while one frame takes minutes. A cancel sends SIGINT first, so the CLI unwinds like
-Ctrl-C (its frame locks are released and no partial EXR is left), and kills it only if it has not
-stopped in time. On POSIX the command runs in a session of its own and both go to its whole
-process group: $VFXDENOISE_COMMAND may be a wrapper (rez env, a site script) that runs the CLI as
-its child rather than exec'ing it, and that child must stop too. The cancel message lists the
-frames on disk once every process of the group has ended.
+and `warning: ...` and `error: ...` lines on stderr; the warnings come back with the result, and a
+refusal (an option's bad value, missing frames) is an `error` event too, whose message is what the
+artist is shown. Pipes are read by threads so that a cancel is noticed even while one frame takes
+minutes. A cancel sends SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released
+and no partial EXR is left), and kills it only if it has not stopped in time. On POSIX the command
+runs in a session of its own and both go to its whole process group: $VFXDENOISE_COMMAND may be a
+wrapper (rez env, a site script) that runs the CLI as its child rather than exec'ing it, and that
+child must stop too. The cancel message lists the frames on disk once every process of the group
+has ended.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from vfxdenoise.plugin.runner import (
 )
 
 STDERR_LINES = 40  # the tail of stderr kept for error messages
+WARNING_PREFIX = "warning: "  # how the CLI's warnings begin on stderr (cli/main.py `_Prefixed`)
 KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
 _POLL_SECONDS = 0.02  # how often a stopping process group is looked at
 _POSIX = os.name == "posix"
@@ -57,8 +59,15 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()
     errors: deque[str] = deque(maxlen=STDERR_LINES)
+    warnings: list[str] = []
+
+    def on_stderr(line) -> None:
+        errors.append(line)
+        if isinstance(line, str) and line.startswith(WARNING_PREFIX):
+            warnings.append(line[len(WARNING_PREFIX):])
+
     readers = [threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-               threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True)]
+               threading.Thread(target=_pump, args=(process.stderr, on_stderr), daemon=True)]
     for reader in readers:
         reader.start()
     done: list[int] = []
@@ -87,7 +96,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     if process.returncode != 0 or not final:
         raise RunnerError(_failure_message(argv, process.returncode, list(errors), refusals))
     return RunResult(final.get("output") or request.output_pattern or "", final.get("written", []),
-                     final.get("skipped", []))
+                     final.get("skipped", []), warnings)
 
 
 class _Cancelled(Exception):

@@ -61,6 +61,19 @@ def store_as_float(path: Path) -> None:
                                            pixel_types=dict.fromkeys(names, "float")))
 
 
+def rename_layer(pattern: str, layer: str, name: str) -> str:
+    """Rename `layer` of every frame of `pattern` (its channels `layer.R`... become `name.R`...),
+    as a host that renames layers writes them; return the pattern."""
+    sequence = parse_pattern(pattern)
+    for frame in sequence.frames_on_disk():
+        image = read_exr(sequence.path(frame))
+        names = image.channel_names
+        write_exr(sequence.path(frame), ExrImage.from_channels(
+            {f"{name}.{c[len(layer) + 1:]}" if c.startswith(f"{layer}.") else c: values
+             for c, values in zip(names, image.get(names))}, pixel_types=FLOAT_CHANNELS))
+    return pattern
+
+
 def write_render_dataset(root: Path, sequences: int = 2, frames=range(1001, 1005), size: int = 40,
                          second_noisy: bool = False) -> Path:
     """A make-dataset style folder: <seq>/spp4 (noisy), <seq>/reference (clean), optional spp4b."""

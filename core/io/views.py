@@ -146,6 +146,17 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
     return found
 
 
+def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
+                     source: str | None = None) -> list[str]:
+    """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no IDs
+    (named as within the default view); none where no view maps."""
+    try:
+        first_view = next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
+    except ChannelError:
+        return []
+    return [name for name, _ in first_view.aovs]
+
+
 def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]:
     """The view's channels (its own names) that hold IDs rather than light, which `--aov` never
     denoises: those stored as uint (object IDs), and a Cryptomatte's, which its header names

@@ -332,7 +332,8 @@ def _denoise(rop, pattern: str, frames: list[int], rendered: list[int], hook: Ho
             operation.updateLongProgress(*shown)  # raises hou.OperationInterrupted on cancel
             return False
 
-        return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted)
+        return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted,
+                              warned=lambda message: _log(rop, f"warning: {message}"))
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
 WRITE_NODE = "CacheWrite"
 READ_NODE = "CacheRead"
+WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many there were
 
 
 def denoise(node=None) -> str | None:
@@ -153,4 +154,17 @@ def _show_result(node, result: RunResult, first: int, last: int) -> None:
         read = nuke.toNode(READ_NODE)
     read["reload"].execute()
     node["denoised"].setValue(True)
-    node["status"].setValue(f"denoised frames {first}-{last}: {result.output_pattern}")
+    status = f"denoised frames {first}-{last}: {result.output_pattern}"
+    if result.warnings:
+        status += f"; {len(result.warnings)} warning(s), the first: {result.warnings[0]}"
+        nuke.alert(_warnings_text(node, result.warnings, first, last))
+    node["status"].setValue(status)
+
+
+def _warnings_text(node, warnings: list[str], first: int, last: int) -> str:
+    """The warning box after a denoise that warned (a guide layer not found, a window cut short):
+    the first WARNINGS_SHOWN of them, and how many more."""
+    shown = "\n".join(f"- {warning}" for warning in warnings[:WARNINGS_SHOWN])
+    more = len(warnings) - WARNINGS_SHOWN
+    return (f"VfxDenoise {node.name()} denoised frames {first}-{last}, with warnings:\n{shown}"
+            + (f"\n... and {more} more" if more > 0 else ""))

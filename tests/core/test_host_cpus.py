@@ -58,3 +58,12 @@ def test_pytorch_threads_are_capped_at_the_cpus_or_set_as_asked(monkeypatch, tor
     assert use_cpu_threads(cpu, 3) == 3 == torch.get_num_threads()  # asked: even above the CPUs
     assert use_cpu_threads(torch.device("cuda"), 2) is None  # a GPU run: left as it is
     assert torch.get_num_threads() == 3
+
+
+def test_a_runs_default_does_not_follow_the_threads_an_earlier_run_set(torch_threads):
+    """A host's in-process runner runs many requests in one Python: one asking for a thread left
+    every later run that asked for none on one thread."""
+    cpu = torch.device("cpu")
+    default = use_cpu_threads(cpu)
+    use_cpu_threads(cpu, default + 1)
+    assert use_cpu_threads(cpu) == default == torch.get_num_threads()

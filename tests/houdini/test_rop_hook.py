@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exr_sequences import write_sequence
+from exr_sequences import rename_layer, write_sequence
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
@@ -141,6 +141,21 @@ def test_post_render_after_one_chunk_of_a_farm_render_warns_and_denoises_nothing
     assert "farm='openjd'" in message and "/out/karma1" in log
     # No hook installed (or one from before the frame record): the range, and the log says why.
     assert "the frames this render wrote are not recorded" in log
+
+
+def test_the_denoisers_warnings_go_to_the_render_log(hou, tmp_path, capsys):
+    """A render whose albedo goes by a name no renderer gives one is denoised without it: the
+    render log says so, where the run's own warnings went nowhere."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.render()
+    rename_layer(str(tmp_path / "hip/render/shot.karma1.####.exr"), "albedo", "surface_colour")
+
+    assert vfxdenoise_houdini.post_render(rop)
+    log = capsys.readouterr().err
+    assert "vfxdenoise /out/karma1: warning: shot.karma1.1001.exr: no albedo layer found" in log
+    assert "surface_colour" in log
 
 
 def test_hook_errors_name_the_rop(hou):

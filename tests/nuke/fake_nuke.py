@@ -327,7 +327,7 @@ def reset(nuke_path: list[str], root_name: str = "") -> None:
     STATE.clear()
     sys.path[:0] = nuke_path
     STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, menus={},
-                 messages=[], executed=[], tasks=[], cancel_after=None, created=[], reads=[],
+                 messages=[], alerts=[], executed=[], tasks=[], cancel_after=None, created=[], reads=[],
                  clipboard="")
     STATE["root"] = Node("Root", {"name": "Root", "proxy": False, "proxy_scale": 0.5})
 
@@ -351,6 +351,11 @@ def menu(name: str) -> Menu:
 
 def message(text: str) -> None:
     STATE["messages"].append(text)
+
+
+def alert(text: str) -> None:
+    """Nuke's warning box."""
+    STATE["alerts"].append(text)
 
 
 def root() -> Node:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exr_sequences import write_sequence
+from exr_sequences import rename_layer, write_sequence
 
 from vfxdenoise.core.io.exr import read_exr
 
@@ -60,6 +60,24 @@ def test_denoise_renders_the_input_range_denoises_it_and_rewires_the_read(nuke, 
     task = nuke.STATE["tasks"][-1]
     assert task.progress == [25, 50, 75, 100]
     assert task.messages[-1] == "frame 1004 (4 of 4)"
+
+
+def test_the_denoisers_warnings_show_in_a_box_and_the_status(nuke, gizmo, render):
+    """Left to find the albedo itself in a render whose albedo goes by another name, the
+    denoiser goes without it and says so: the artist saw a plain success."""
+    rename_layer(render, "albedo", "surface_colour")
+
+    gizmo["denoise"].execute()
+
+    assert gizmo["denoised"].value() is True and nuke.STATE["messages"] == []
+    assert "warning(s), the first: " in gizmo["status"].value()
+    box = nuke.STATE["alerts"][-1]
+    assert box.startswith("VfxDenoise VfxDenoise denoised frames 1001-1004, with warnings:\n- ")
+    assert "no albedo layer found" in box and "surface_colour" in box
+    gizmo["albedo"].setValue("surface_colour")
+    alerts = len(nuke.STATE["alerts"])
+    gizmo["denoise"].execute()
+    assert len(nuke.STATE["alerts"]) == alerts and "warning(s)" not in gizmo["status"].value()
 
 
 def test_layer_picks_reach_the_denoiser_as_the_channels_nuke_wrote(nuke, gizmo, monkeypatch):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from exr_sequences import rename_layer
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr
@@ -254,6 +255,29 @@ def test_in_process_run_and_cancel(shot, tiny_weights, tmp_path):
         run_request(_request(shot, tiny_weights, tmp_path), config, None, lambda: True)
     assert isinstance(cancelled.value, VfxDenoiseError)
     assert not list((tmp_path / "out").glob("*.lock"))
+
+
+def test_an_in_process_run_gives_the_host_its_cpu_threads_back(shot, tiny_weights, tmp_path,
+                                                              torch_threads):
+    """A CPU run sets PyTorch's threads for the whole process: the host's own, and the default of
+    every later request, were left at what one request asked for."""
+    import torch
+
+    torch.set_num_threads(2)
+    run_request(_request(shot, tiny_weights, tmp_path, cpu_threads=1), RunnerConfig(mode="inprocess"))
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])
+def test_the_runs_warnings_come_back_with_its_result(shot, tiny_weights, tmp_path, config):
+    """For the host to show its artist: a run that warned ended as a plain success there."""
+    result = run_request(_request(rename_layer(shot, "albedo", "surface_colour"), tiny_weights, tmp_path),
+                         config)
+    assert result.written == [1001, 1002, 1003, 1004]
+    assert [w for w in result.warnings if "no albedo layer found" in w and "surface_colour" in w]
+    clean = run_request(_request(shot, tiny_weights, tmp_path, layers={"albedo": "surface_colour"}),
+                        config)
+    assert clean.warnings == []
 
 
 def test_settings_from_the_environment():
