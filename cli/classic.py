@@ -22,11 +22,12 @@ from vfxdenoise.cli.options import (
     NON_NEGATIVE,
     POSITIVE,
     device_option,
+    refuse_resume_with_overwrite,
     training_run_record,
 )
 from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.errors import DatasetError, ModelError
+from vfxdenoise.core.errors import DatasetError, ModelError, UsageError
 from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.image_evaluation import (
     REAL,
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 
 ARCHITECTURES = CLASSIC_ARCHITECTURES
 CLASSIC_STEPS = 2000  # optimiser steps without --steps or --epochs
+# The smallest --patch: every classic network trains on patches down to 1 pixel, but below 8 their
+# 3x3 convolutions see mostly padding (the same floor as `train --crop`). Smaller images still
+# train on patches of their own side (`_patch_used`).
+MIN_PATCH = 8
 
 
 def _data_options(command):
@@ -59,8 +64,9 @@ def _data_options(command):
                      help="Folder holding the dataset (nothing is downloaded)."),
         click.option("--channels", type=click.Choice(["1", "3"]), default=None,
                      help="Convert images to gray (1) or colour (3); default: as stored."),
-        click.option("--limit", type=int, default=None, help="Use at most this many images."),
-        click.option("--max-side", type=int, default=None,
+        click.option("--limit", type=click.IntRange(min=1), default=None,
+                     help="Use at most this many images."),
+        click.option("--max-side", type=click.IntRange(min=1), default=None,
                      help="Centre-crop larger images to this side (e.g. 512 for SIDD's 12 MP frames)."),
     ]
     for option in reversed(options):
@@ -117,9 +123,11 @@ def check_model_options(arch: str, config: dict) -> None:
 
 
 def _noise_or_real(dataset: str, spec: str | None) -> Noise | None:
+    """The synthetic noise of `spec`, or None for the dataset's own noisy captures; a dataset
+    without captures needs a spec: a command line no run can take (exit 2)."""
     if spec is None or spec == REAL:
         if dataset not in REAL_NOISE:
-            raise DatasetError(f"--noise is required for {dataset}: it has no real noisy images "
+            raise UsageError(f"--noise is required for {dataset}: it has no real noisy images "
                                "(e.g. --noise gaussian:25)")
         return None
     return parse_noise(spec)
@@ -144,12 +152,14 @@ def classic() -> None:
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
               help="Architecture constructor argument, e.g. features=32, depth=17, widths=[32,64] "
                    "(repeatable).")
-@click.option("--batch", default=16, show_default=True)
-@click.option("--patch", default=40, show_default=True, help="Training patch side in pixels.")
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--patch", default=40, show_default=True, type=click.IntRange(min=MIN_PATCH),
+              help="Training patch side in pixels.")
 @click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE)
-@click.option("--val-images", default=16, show_default=True,
+@click.option("--val-images", default=16, show_default=True, type=click.IntRange(min=0),
               help="Images of the test split used for validation (0: none).")
-@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
+@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True,
+              type=click.IntRange(min=1))
 @device_option
 @click.option("--amp", is_flag=True,
               help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
@@ -162,6 +172,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
           val_images: int, validate_every: int, device: str, amp: bool, resume: bool,
           overwrite: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
+    refuse_resume_with_overwrite(resume, overwrite)
     check_out_dir(out_dir, resume, overwrite)
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")

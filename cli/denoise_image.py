@@ -10,7 +10,7 @@ import click
 
 from vfxdenoise.cli.options import POSITIVE, TILE, device_option
 from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.errors import ModelError, OutputError
+from vfxdenoise.core.errors import ModelError, OutputError, UsageError
 from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array, within_display_range
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
@@ -26,18 +26,37 @@ def _output_type(input_type: str) -> str:
     return input_type if input_type in KEPT_TYPES else "uint16"
 
 
-def _load_classic(arch: str | None, model_path: str | None, device: str) -> LoadedModel:
-    """The classic weights of --model, of the architecture the file names; an --arch given must be
-    it. No classic weights ship with vfxdenoise, so a run without --model is refused; the hints of a
-    refusal name classic weights (`classic train`): render models (default, fast) run on EXR
-    sequences."""
-    example = arch or "dncnn"
-    train = (f"train one with `vfxdenoise classic train --arch {example} ... --out DIR` and pass "
-             "--model DIR, or use --arch bm3d --sigma S")
+def _train_hint(arch: str | None) -> str:
+    """How to get classic weights (`classic train`): render models (default, fast) run on EXR
+    sequences, not here."""
+    return (f"train one with `vfxdenoise classic train --arch {arch or 'dncnn'} ... --out DIR` and pass "
+            "--model DIR, or use --arch bm3d --sigma S")
+
+
+def _check_options(arch: str | None, model_path: str | None, sigma: float | None) -> None:
+    """Refuse, before any file is touched, what no run can take (exit 2): BM3D without its noise
+    level or with a --model it would not use, a network without weights (none ship with
+    vfxdenoise) or with a --sigma it would ignore (a network reads the noise from the image)."""
+    if arch == "bm3d":
+        if sigma is None:
+            raise UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
+        if model_path is not None:
+            raise UsageError(f"--model {model_path} is not used by --arch bm3d (it needs no weights); "
+                             "leave --model out, or --arch for the model's network")
+        return
     if model_path is None:
         needs = f"--arch {arch} needs --model: no {arch} weights" if arch else (
             f"denoise-image needs --model (or --arch bm3d): no classic ({', '.join(ARCHITECTURES)}) weights")
-        raise ModelError(f"{needs} ship with vfxdenoise; {train}")
+        raise UsageError(f"{needs} ship with vfxdenoise; {_train_hint(arch)}")
+    if sigma is not None:
+        raise UsageError(f"--sigma {sigma:g} is BM3D's noise level (--arch bm3d); the model of --model "
+                         "reads the noise from the image: leave --sigma out")
+
+
+def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel:
+    """The classic weights of --model, of the architecture the file names; an --arch given must be
+    it. The hints of a refusal name classic weights (`classic train`)."""
+    train = _train_hint(arch)
     try:
         path = resolve_weights(model_path)
     except ModelError as exc:
@@ -61,9 +80,10 @@ def _load_classic(arch: str | None, model_path: str | None, device: str) -> Load
               help="bm3d, or the classic architecture --model must hold (a check) [default: the "
                    "architecture its weights file names].")
 @click.option("--model", "model_path", default=None,
-              help="Model folder or .safetensors from `classic train` [required unless --arch bm3d].")
+              help="Model folder or .safetensors from `classic train` [required unless --arch bm3d; "
+                   "refused with it].")
 @click.option("--sigma", type=POSITIVE, default=None,
-              help="BM3D only: noise sigma on the 0-255 scale (above 0).")
+              help="BM3D only (refused with --model): noise sigma on the 0-255 scale (above 0).")
 @click.option("--tile", type=TILE, default=DEFAULT_TILE, show_default=True, metavar="PX",
               help=f"Tile side in pixels for large images (at least {MIN_TILE}).")
 @device_option
@@ -75,6 +95,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
     Float pixels stay float, unclipped, where OUTPUT's format holds float (TIFF). The alpha channel
     and the display metadata (ICC profile, EXIF orientation) are kept where OUTPUT's format holds them.
     """
+    _check_options(arch, model_path, sigma)
     if output_path.resolve() == input_path.resolve():
         raise OutputError(f"{output_path} is the input image; choose another output path")
     if output_path.exists() and not overwrite:
@@ -88,8 +109,6 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
                           "read-only mount); choose another output path")
     image = read_image(input_path)
     if arch == "bm3d":
-        if sigma is None:
-            raise click.UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         denoise = partial(bm3d_denoise, sigma=sigma / 255.0, name=str(input_path))
     else:
         device = str(pick_device(device))

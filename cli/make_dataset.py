@@ -7,40 +7,62 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.errors import DatasetError, UsageError
+
+MIN_SIDE = 8  # the smallest frame side the generator renders (DatasetConfig)
 
 
 def _size(ctx, param, value: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", value)
     if not match:
         raise click.BadParameter(f"{value!r}: expected WIDTHxHEIGHT, e.g. 160x160")
-    return int(match.group(1)), int(match.group(2))
+    width, height = int(match.group(1)), int(match.group(2))
+    if min(width, height) < MIN_SIDE:
+        raise click.BadParameter(f"{value!r} is too small; use at least {MIN_SIDE}x{MIN_SIDE}")
+    return width, height
 
 
 def _spp_list(ctx, param, value: str) -> tuple[int, ...]:
+    """--spp as distinct sample counts of 1 or more: 0 and repeats are refused here, naming the
+    option, not once the renderer's settings are built."""
     try:
         levels = tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
         raise click.BadParameter(f"{value!r}: expected comma-separated sample counts, e.g. 4,16") from None
     if not levels:
         raise click.BadParameter("give at least one sample count")
+    if min(levels) < 1 or len(set(levels)) != len(levels):
+        raise click.BadParameter(f"{value!r}: give distinct sample counts of 1 or more, e.g. 4,16")
     return levels
+
+
+def _check_together(sequences: int, spp: tuple[int, ...], ref_spp: int, single: bool) -> None:
+    """Refuse options that no run can take together (exit 2, before Mitsuba is imported)."""
+    if ref_spp <= max(spp):
+        raise UsageError(f"--ref-spp {ref_spp} must exceed the noisy levels "
+                         f"(--spp {','.join(map(str, spp))})")
+    if single and sequences != 1:
+        raise UsageError("--single writes one sequence into the output folder; use --sequences 1")
 
 
 @click.command("make-dataset")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--sequences", default=8, show_default=True, help="Number of animated sequences.")
-@click.option("--frames", default=8, show_default=True, help="Frames per sequence (numbered from 1001).")
+@click.option("--sequences", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Number of animated sequences.")
+@click.option("--frames", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Frames per sequence (numbered from 1001).")
 @click.option("--size", "size", default="128x128", show_default=True, callback=_size, help="WIDTHxHEIGHT.")
 @click.option("--spp", default="4,16", show_default=True, callback=_spp_list,
               help="Noisy sample counts; each gets a folder sppN/.")
-@click.option("--ref-spp", default=512, show_default=True, help="Samples per pixel of reference/.")
+@click.option("--ref-spp", default=512, show_default=True, type=click.IntRange(min=2),
+              help="Samples per pixel of reference/ (more than every --spp).")
 @click.option("--seed", default=0, show_default=True, help="Dataset seed: scenes and noise follow from it.")
-@click.option("--jobs", "-j", default=1, show_default=True, help="Sequences rendered in parallel processes.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Sequences rendered in parallel processes.")
 @click.option("--second-noisy", is_flag=True, help="Also write sppNb/: a second independent noisy render.")
-@click.option("--static-camera-every", default=0, show_default=True,
+@click.option("--static-camera-every", default=0, show_default=True, type=click.IntRange(min=0),
               help="Every K-th sequence has a locked-off camera (flicker tests); 0 = none.")
-@click.option("--hard-every", default=0, show_default=True,
+@click.option("--hard-every", default=0, show_default=True, type=click.IntRange(min=0),
               help="Every K-th sequence is a hard scene (glass, caustics, mirrors, thin rods); 0 = none.")
 @click.option("--validation", is_flag=True,
               help="Held-out set: other scene seeds; sequence 0 is hard, sequence 1 static-camera.")
@@ -66,6 +88,7 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
 
     Resumable: rerun the same command and finished sequences (see OUT_DIR/manifest.json) are skipped.
     """
+    _check_together(sequences, spp, ref_spp, single)
     try:
         import mitsuba  # noqa: F401
     except ImportError:

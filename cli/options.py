@@ -16,6 +16,7 @@ import torch
 
 from vfxdenoise.core.device import PRECISIONS
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.host_memory import AVAILABLE_SHARE
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
@@ -62,6 +63,16 @@ def training_run_record(device: str, history: list[dict], started: float) -> dic
         "torch": torch.__version__,
         "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
     }
+
+
+def refuse_resume_with_overwrite(resume: bool, overwrite: bool) -> None:
+    """Refuse --resume with --overwrite (train, classic train) as a command line no run can take,
+    exit 2, as seq refuses the pair. A run already in --out without either is the folder's state,
+    not the command line's: the training loop refuses it with exit 1, as seq refuses outputs that
+    exist."""
+    if resume and overwrite:
+        raise UsageError("--resume continues the training run in --out and --overwrite starts "
+                         "again over it; pass one of them")
 
 
 def layer_options(command):

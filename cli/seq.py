@@ -135,8 +135,8 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "`openjd_progress: PERCENT` on stdout (Open Job Description's progress, which "
                    "Deadline Cloud shows as a task's; farm jobs use it).")
 @click.option("--io-threads", type=click.IntRange(1, 64),
-              help="EXR decode/encode threads [default: one per CPU this process may use, at most "
-                   f"{MAX_IO_THREADS}].")
+              help="EXR decode/encode threads [default: one per CPU this process may use, at least 2 "
+                   f"and at most {MAX_IO_THREADS}].")
 def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     # The other options are the engine's settings, by their names (`engine_settings`).
@@ -177,7 +177,9 @@ class _FrameReporter:
                    "status": result.status, "path": str(result.path),
                    "seconds": round(result.seconds, 3), "message": result.message}, self.events)
             return
-        line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s -> {result.path}"
+        line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s"
+        if result.status != "failed":  # a failed frame's output was never written
+            line += f" -> {result.path}"
         if self.progress == "bar":
             self.bar = self.bar or tqdm(total=total, unit="frame", file=sys.stderr)
             self.bar.update(1)

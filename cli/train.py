@@ -14,7 +14,12 @@ import click
 import torch
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import NON_NEGATIVE, device_option, training_run_record
+from vfxdenoise.cli.options import (
+    NON_NEGATIVE,
+    device_option,
+    refuse_resume_with_overwrite,
+    training_run_record,
+)
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
@@ -46,6 +51,7 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
 DEFAULTS = {"lr": 2e-3, **asdict(LossWeights())}
 INIT_OWN = "with --init, the init model's own, from its model card"
+MAX_TRAIN_RADIUS = 8  # the widest window train builds: 17 frames
 
 
 def _dataset_record(folder: Path | None) -> dict | None:
@@ -248,16 +254,23 @@ def _model_card(slot_distances: bool, record: dict, device: str, history: list[d
     }
 
 
-def _network_radius(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """Refuse --temporal-radius 0: a network without neighbour slots gets no input here (the
-    input builder plans the slots' frames from at least one), so it could not be trained, scored
-    or run. Frame by frame is how `seq --temporal-radius 0` runs a model of any radius."""
-    if value == 0:
-        raise click.BadParameter(
-            "0 would train a network without neighbour frames, which vfxdenoise cannot build the "
-            "input of; train with 1 or more: `seq --temporal-radius 0` denoises frame by frame with "
-            "any model (the frame itself, shifted, stands in for its neighbours)", ctx, param)
-    return value
+class _NetworkRadius(click.IntRange):
+    """--temporal-radius: 1 to MAX_TRAIN_RADIUS (the help shows the range), refusing 0 with why.
+    A network without neighbour slots gets no input here (the input builder plans the slots'
+    frames from at least one), so it could not be trained, scored or run. Frame by frame is how
+    `seq --temporal-radius 0` runs a model of any radius."""
+
+    def __init__(self) -> None:
+        super().__init__(1, MAX_TRAIN_RADIUS)
+
+    def convert(self, value, param, ctx):
+        number = click.INT.convert(value, param, ctx)
+        if number == 0:
+            self.fail("0 would train a network without neighbour frames, which vfxdenoise cannot build "
+                      "the input of; train with 1 or more: `seq --temporal-radius 0` denoises frame by "
+                      "frame with any model (the frame itself, shifted, stands in for its neighbours)",
+                      param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def _distinct_folders(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
@@ -302,8 +315,8 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--crop", default=RenderDataConfig.crop, show_default=True, type=click.IntRange(min=8))
 @click.option("--lr", default=DEFAULTS["lr"], type=NON_NEGATIVE,
               help=f"Peak learning rate [default: {DEFAULTS['lr']:g}; {INIT_OWN}].")
-@click.option("--temporal-radius", type=click.IntRange(0, 8), callback=_network_radius,
-              help=f"Neighbours on each side, 1 to 8 [default: {InputLayout.temporal_radius}, or the "
+@click.option("--temporal-radius", type=_NetworkRadius(),
+              help=f"Neighbours on each side [default: {InputLayout.temporal_radius}, or the "
                    "--init model's]; with --init, a wider window than the loaded model's adds slots that "
                    "start from its outermost.")
 @click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
@@ -341,7 +354,8 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help="temporal-kpn: also filter at 1/2, 1/4, ... resolution and blend those frequency "
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")
-@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True)
+@click.option("--validate-every", default=LoopConfig.validate_every, show_default=True,
+              type=click.IntRange(min=1))
 @device_option
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
@@ -355,6 +369,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
           seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card. Checkpoints
     (checkpoint-N.safetensors) load as models too."""
+    refuse_resume_with_overwrite(resume, overwrite)
     check_out_dir(out_dir, resume, overwrite)
     torch.manual_seed(seed)
     where = pick_device(device)

@@ -44,7 +44,7 @@ class EngineConfig:
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, at most MAX_IO_THREADS
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, 2 to MAX_IO_THREADS
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names

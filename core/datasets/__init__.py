@@ -54,6 +54,11 @@ class ReadOptions:
             raise DatasetError(f"unknown split '{self.split}'; use one of {', '.join(SPLITS)}")
         if self.channels not in (None, 1, 3):
             raise DatasetError(f"channels must be 1 or 3, got {self.channels}")
+        # A limit of 0 or less read nothing, or (as a slice's end) dropped the last images.
+        for name in ("limit", "max_side"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise DatasetError(f"{name} must be at least 1 (or None: no {name}), got {value}")
 
 
 def to_channels(image: np.ndarray, channels: int | None) -> np.ndarray:

@@ -397,7 +397,9 @@ def _padding_meaning(padding: int) -> str:
 def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
     """Raise MissingFramesError for the frames of `wanted` that are not on disk (`--missing
     error`), saying what to do: hold and skip are offered for a gap in the shot, not for a
-    --frames typo (`refuse_frames_off_the_shot`) nor for a stray frame's span (`refuse_stray_span`).
+    --frames typo (`refuse_frames_off_the_shot`) nor for a stray frame's span (`refuse_stray_span`);
+    for a render on twos (every Nth frame on disk) `--frames A-BxN` comes first, since hold would
+    write a rendered frame under each number between.
     Takes as long as the frames on disk do when `wanted` is a range, however long."""
     asked = _sorted_unique(wanted)
     missing = sequence.missing(asked)
@@ -406,15 +408,51 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
     refuse_frames_off_the_shot(sequence, asked)
     refuse_stray_span(sequence, asked, missing)
     if len(missing) < len(asked):
+        text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
+        stepped = _stepped_on_disk(sequence, asked)
+        if stepped:
+            raise MissingFramesError(
+                f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
+                f"pass --frames {stepped[0]} to denoise just those (each without temporal "
+                "context), or re-render the frames between; --missing hold would write the nearest "
+                "frame under each missing number, --missing skip would leave them unwritten.", missing)
         raise MissingFramesError(
-            f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}. "
-            "Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
             "--missing skip (do not write them).", missing)
     raise MissingFramesError(
         f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames "
-        f"{sequence.first}-{sequence.last}), or pass --missing hold (use the nearest frame) or "
-        "--missing skip to fill the gap", asked)
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)}), "
+        "or pass --missing hold (use the nearest frame) or --missing skip to fill the gap", asked)
+
+
+def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
+    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
+    threes...), and at least 3 of them (two frames with a gap may be one frame failing to render);
+    else None."""
+    if len(frames) < 3:
+        return None
+    step = frames[1] - frames[0]
+    if step < 2 or any(later - earlier != step for earlier, later in zip(frames, frames[1:])):
+        return None
+    return f"{frames[0]}-{frames[-1]}x{step}", step
+
+
+def _stepped_on_disk(sequence: Sequence, asked: abc.Sequence[int]) -> tuple[str, int] | None:
+    """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
+    are asked: then the missing frames are those between, and that spec narrows --frames to the
+    frames rendered."""
+    on_disk = sequence.frames[bisect.bisect_left(sequence.frames, asked[0]):
+                              bisect.bisect_right(sequence.frames, asked[-1])]
+    stepped = _stepped_spec(on_disk)
+    members = asked if isinstance(asked, FrameRuns) else set(asked)
+    return stepped if stepped and all(frame in members for frame in on_disk) else None
+
+
+def _shot_spec(sequence: Sequence) -> str:
+    """The --frames spec of the frames on disk: 'A-BxN' for a render on twos (threes...), else
+    first to last."""
+    stepped = _stepped_spec(sequence.frames)
+    return stepped[0] if stepped else f"{sequence.first}-{sequence.last}"
 
 
 def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> None:
@@ -429,8 +467,8 @@ def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> Non
         return
     raise MissingFramesError(
         f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames "
-        f"{sequence.first}-{sequence.last})", asked)
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)})",
+        asked)
 
 
 def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],

@@ -28,6 +28,10 @@ CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
 JOB_NAME = re.compile(r"[A-Za-z0-9_.-]{3,}")
 SHOT = JOB_NAME
 TAG = re.compile(r"[A-Za-z0-9_.]{3,}")
+# A layer's GPU memory where a task books GPUs but no --gpu-memory: none. pyoutline writes 1g
+# whenever the layer books a GPU and is given no (or a zero) gpu_memory; Cuebot reads '0m' as 0,
+# its minimum (dispatcher.memory.mem_gpu_reserved_min; a farm that raises it books that instead).
+NO_GPU_MEMORY = "0m"
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,8 @@ def launch(job: FarmJob, options: OpenCueOptions | None = None,
 
 
 def _booking(options: OpenCueOptions) -> dict:
-    """The Shell layer's booking arguments: those `options` give, memory in whole megabytes."""
+    """The Shell layer's booking arguments: those `options` give, memory in whole megabytes; GPU
+    memory only as --gpu-memory books it (`NO_GPU_MEMORY` without)."""
     check_gpu_booking(options.gpus, options.gpu_memory)
     args: dict = {}
     if options.cores is not None:
@@ -152,8 +157,7 @@ def _booking(options: OpenCueOptions) -> dict:
         args["memory"] = megabytes(options.memory)
     if options.gpus:
         args["gpus"] = options.gpus
-    if options.gpu_memory:
-        args["gpu_memory"] = megabytes(options.gpu_memory)
+        args["gpu_memory"] = megabytes(options.gpu_memory) if options.gpu_memory else NO_GPU_MEMORY
     if options.tags:
         args["tags"] = list(options.tags)
     if options.service:

@@ -106,10 +106,23 @@ def test_eval_refuses_a_model_of_another_architecture(trained, tmp_path):
     (["--epochs", "nan"], "Invalid value for '--epochs': 'nan' is not a finite number."),
     (["--lr", "-1"], "Invalid value for '--lr': -1.0 is not in the range x>=0."),
     (["--lr", "inf"], "Invalid value for '--lr': 'inf' is not a finite number."),
+    (["--batch", "0"], "Invalid value for '--batch': 0 is not in the range x>=1."),
+    (["--batch", "-3"], "Invalid value for '--batch': -3 is not in the range x>=1."),
+    (["--patch", "0"], "Invalid value for '--patch': 0 is not in the range x>=8."),
+    (["--patch", "7"], "Invalid value for '--patch': 7 is not in the range x>=8."),
+    (["--max-side", "0"], "Invalid value for '--max-side': 0 is not in the range x>=1."),
+    (["--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=1."),
+    (["--limit", "0"], "Invalid value for '--limit': 0 is not in the range x>=1."),
+    (["--val-images", "-1"], "Invalid value for '--val-images': -1 is not in the range x>=0."),
+    (["--validate-every", "0"], "Invalid value for '--validate-every': 0 is not in the range x>=1."),
+    (["--resume", "--overwrite"], "--resume continues the training run in --out and --overwrite starts "
+                                  "again over it; pass one of them"),
 ])
 def test_step_counts_and_rates_no_run_can_take_are_usage_errors(tmp_path, args, words):
     """Refused before the data is read: `--steps 0` trained the default 2000 steps, `--epochs 0`
-    one step, and `--steps -5` was refused only once the data had loaded."""
+    one step, and `--steps -5` was refused only once the data had loaded; `--batch 0`, `--patch 0`
+    and `--max-side 0` were tracebacks, `--limit -1` left out the last image, `--validate-every 0`
+    failed once the data had loaded, all with exit status 1."""
     write_idx_dataset(tmp_path / "d", train=4, test=1)
     result = run("classic", "train", "--arch", "dncnn", "--dataset", "mnist", "--data", tmp_path / "d",
                  "--noise", "gaussian:25", "--out", tmp_path / "m", "--device", "cpu", "--batch", "1",
@@ -157,3 +170,23 @@ def test_an_empty_split_names_only_options_the_command_has(tmp_path):
     evaluated = run("classic", "eval", "--model", tmp_path / "m4", "--data", tmp_path / "four", *common,
                     "--out", tmp_path / "e")
     assert evaluated.exit_code == 1 and "add data or use --split all" in evaluated.output
+
+
+def test_synthetic_noise_a_dataset_needs_and_eval_crops_are_usage_errors(tmp_path):
+    """A folder or MNIST has no noisy captures: --noise left out (or `real`) no run can take, so
+    it exits 2 as other usage errors do; `eval --max-side 0` failed as a RuntimeError."""
+    (tmp_path / "f").mkdir()
+    for i in range(5):
+        write_image(tmp_path / "f" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
+    write_idx_dataset(tmp_path / "d", train=2, test=1)
+    common = ["--out", tmp_path / "m", "--device", "cpu", *TINY]
+    folder = run("classic", "train", "--arch", "dncnn", "--dataset", "folder", "--data", tmp_path / "f",
+                 *common)
+    assert folder.exit_code == 2 and "error: --noise is required for folder" in folder.output
+    real = run("classic", "eval", "--model", tmp_path / "m", "--dataset", "mnist", "--data", tmp_path / "d",
+               "--noise", "real", "--out", tmp_path / "e")
+    assert real.exit_code == 2 and "--noise is required for mnist" in real.output
+    crop = run("classic", "eval", "--model", tmp_path / "m", "--dataset", "mnist", "--data", tmp_path / "d",
+               "--noise", "gaussian:25", "--max-side", "0", "--out", tmp_path / "e")
+    assert crop.exit_code == 2 and "Invalid value for '--max-side'" in crop.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "e").exists()

@@ -126,12 +126,26 @@ def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     ([], "denoise-image needs --model (or --arch bm3d): no classic (dae, dncnn, resnet-sd) weights ship"),
 ])
 def test_a_classic_arch_without_a_model_is_refused_with_how_to_get_one(tmp_path, arch, words):
-    """No classic weights ship: a run without --model says so and how to train them."""
+    """No classic weights ship: a run without --model says so and how to train them, as a usage
+    error (exit 2, as `--arch bm3d` without `--sigma`; it exited 1, which farm engines retry)."""
     write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
     result = run(tmp_path / "in.png", tmp_path / "o.png", *arch, "--device", "cpu")
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
     assert words in result.output
     assert "vfxdenoise classic train --arch dncnn" in result.output and "--arch bm3d" in result.output
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_options_the_method_would_not_use_are_usage_errors(tmp_path):
+    """--sigma beside --model was ignored without a word (its help says BM3D only), as was
+    --model beside --arch bm3d."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    model = identity_model(tmp_path)
+    sigma = run(tmp_path / "in.png", tmp_path / "o.png", "--model", model, "--sigma", "10", "--device", "cpu")
+    assert sigma.exit_code == 2, sigma.output
+    assert sigma.output.startswith("error: --sigma 10 is BM3D's noise level (--arch bm3d)")
+    bm3d = run(tmp_path / "in.png", tmp_path / "o.png", "--arch", "bm3d", "--sigma", "10", "--model", model)
+    assert bm3d.exit_code == 2 and f"error: --model {model} is not used by --arch bm3d" in bm3d.output
     assert not (tmp_path / "o.png").exists()
 
 

@@ -35,12 +35,30 @@ def test_single_sequence_sample_layout(run, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("--size", "128"), "expected WIDTHxHEIGHT"),
     (("--spp", "4,x"), "comma-separated"),
+    (("--size", "4x64"), "Invalid value for '--size': '4x64' is too small; use at least 8x8"),
+    (("--spp", "0"), "Invalid value for '--spp': '0': give distinct sample counts of 1 or more, e.g. 4,16"),
+    (("--spp", "4,4"), "Invalid value for '--spp': '4,4': give distinct sample counts"),
+    (("--sequences", "0"), "Invalid value for '--sequences': 0 is not in the range x>=1."),
+    (("--frames", "0"), "Invalid value for '--frames': 0 is not in the range x>=1."),
+    (("--jobs", "0"), "Invalid value for '--jobs' / '-j': 0 is not in the range x>=1."),
+    (("--ref-spp", "0"), "Invalid value for '--ref-spp': 0 is not in the range x>=2."),
+    (("--hard-every", "-1"), "Invalid value for '--hard-every': -1 is not in the range x>=0."),
+    (("--static-camera-every", "-2"), "Invalid value for '--static-camera-every': -2 is not in the range "
+                                      "x>=0."),
 ])
 def test_bad_options_are_reported(run, tmp_path, args, message):
+    """Usage errors (exit 2), naming the option: `--sequences 0` and `--spp 0` exited 1, the
+    latter as `--spp (0,)`; `--jobs 0` was taken."""
     result = run(tmp_path / "x", *args)
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert "(0,)" not in result.output and not (tmp_path / "x").exists()
 
 
-def test_settings_error_is_one_line(run, tmp_path):
-    result = run(tmp_path / "x", "--spp", "4", "--ref-spp", "4")
-    assert result.exit_code == 1 and result.output.strip().startswith("error: --ref-spp 4 must exceed")
+@pytest.mark.parametrize("args, message", [
+    (("--spp", "4", "--ref-spp", "4"), "error: --ref-spp 4 must exceed the noisy levels (--spp 4)"),
+    (("--single", "--sequences", "2"), "error: --single writes one sequence into the output folder"),
+])
+def test_options_no_run_can_take_together_are_one_line_usage_errors(run, tmp_path, args, message):
+    result = run(tmp_path / "x", *args)
+    assert result.exit_code == 2 and result.output.strip().startswith(message), result.output
+    assert not (tmp_path / "x").exists()

@@ -157,6 +157,32 @@ def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequen
     assert events[-1]["event"] == "done" and events[-1]["failed"] == [3]
 
 
+def test_a_failed_frames_progress_line_points_at_no_output(sequence_factory, tmp_path):
+    """`frame 3: failed in 0.12 s -> render_denoised.0003.exr` named a file never written."""
+    pattern = sequence_factory(frames=range(1, 5))
+    damaged = Path(pattern.replace("####", "0003"))
+    damaged.write_bytes(damaged.read_bytes()[:2000])
+    result = run_vfxdenoise("seq", pattern, "--keep-going", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = {line.split(":")[0]: line for line in result.stderr.splitlines() if line.startswith("frame ")}
+    assert re.fullmatch(r"frame 3: failed in \d+\.\d\d s", lines["frame 3"]), lines["frame 3"]
+    assert not Path(pattern.replace("render.####", "render_denoised.0003")).exists()
+    assert lines["frame 2"].endswith("-> " + pattern.replace("render.####", "render_denoised.0002"))
+
+
+def test_the_io_threads_default_is_described_as_the_engine_picks_it():
+    """Help and README said "at most 16"; EngineConfig.threads() also takes at least 2."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+    from vfxdenoise.core.engine_config import MAX_IO_THREADS, EngineConfig
+
+    assert EngineConfig(io_threads=None).threads() >= 2
+    said = f"one per CPU this process may use, at least 2 and at most {MAX_IO_THREADS}"
+    assert said in " ".join(CliRunner().invoke(cli, ["seq", "--help"]).output.split())
+    assert said in (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
 def test_the_seq_contract_in_architecture_lists_every_option():
     from vfxdenoise.cli.seq import seq
 

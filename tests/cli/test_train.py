@@ -278,9 +278,10 @@ def test_the_card_counts_the_seconds_of_every_process_of_a_resumed_run(dataset, 
 
 
 def test_resume_and_overwrite_together_are_refused(dataset, trained, tmp_path):
+    """A command line no run can take: exit 2, as seq's same pair (a farm engine retries exit 1)."""
     result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY, "--resume",
                             "--overwrite", cwd=tmp_path)
-    assert result.returncode == 1 and "pass one of them" in result.stderr
+    assert result.returncode == 2 and "pass one of them" in result.stderr
 
 
 def test_train_loop_option_defaults_are_the_loops():
@@ -305,6 +306,11 @@ def test_train_loop_option_defaults_are_the_loops():
     (["--widths", "8,,8"], "Invalid value for '--widths': '8,,8' is not"),
     (["--temporal-radius", "0"], "Invalid value for '--temporal-radius': 0 would train a network without "
                                  "neighbour frames"),
+    (["--temporal-radius", "9"], "Invalid value for '--temporal-radius': 9 is not in the range 1<=x<=8."),
+    (["--temporal-radius", "two"], "Invalid value for '--temporal-radius': 'two' is not a valid integer."),
+    (["--validate-every", "0"], "Invalid value for '--validate-every': 0 is not in the range x>=1."),
+    (["--resume", "--overwrite"], "--resume continues the training run in --out and --overwrite starts "
+                                  "again over it; pass one of them"),
 ])
 def test_option_values_no_run_can_take_are_usage_errors(tmp_path, args, words):
     """Refused as the command line is read (exit 2), not as a traceback once training starts."""
@@ -318,6 +324,16 @@ def test_option_values_no_run_can_take_are_usage_errors(tmp_path, args, words):
     assert words in " ".join(result.output.split()) and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
 
+
+
+def test_the_temporal_radius_help_shows_the_range_it_takes():
+    """The help said "1 to 8" beside click's [0<=x<=8] (0 refused by a callback)."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+
+    shown = " ".join(CliRunner().invoke(cli, ["train", "--help"]).output.split())
+    assert "1<=x<=8" in shown and "0<=x<=8" not in shown
 
 
 def test_each_mode_drops_only_sequences_broken_in_folders_it_reads(tmp_path):

@@ -58,3 +58,12 @@ def test_an_empty_split_ends_with_the_callers_hint(tmp_path):
         load_dataset("folder", tmp_path, ReadOptions(split="test", empty_hint="pass --val-images 0"))
     with pytest.raises(DatasetError, match=r"every 5th\); add data$"):
         load_dataset("folder", tmp_path, ReadOptions(split="test"))
+
+
+@pytest.mark.parametrize(("option", "value"), [("limit", -1), ("limit", 0), ("max_side", 0)])
+def test_a_limit_or_crop_below_1_is_refused_not_read_as_a_slice(tmp_path, option, value):
+    """limit -1 read all the images but the last (a slice's end), max_side 0 empty images."""
+    write_folder(tmp_path)
+    with pytest.raises(DatasetError, match=f"{option} must be at least 1 .*got {value}"):
+        load_dataset("folder", tmp_path, ReadOptions(split="all", **{option: value}))
+    assert len(load_dataset("folder", tmp_path, ReadOptions(split="all", limit=1))) == 1

@@ -404,6 +404,43 @@ def test_frames_of_which_some_are_on_disk_are_refused_offering_hold_and_skip(tmp
     refuse_missing_frames(find_sequence(pattern), [1, 2])  # all on disk
 
 
+@pytest.mark.parametrize(("on_disk", "asked", "spec"), [
+    ([1001, 1003, 1005, 1007], range(1001, 1008), "1001-1007x2"),
+    ([1001, 1003, 1005, 1007], range(1001, 1006), "1001-1005x2"),
+    ([1, 4, 7, 10, 20], range(1, 11), "1-10x3"),
+])
+def test_a_render_on_twos_is_pointed_at_a_stepped_frame_range_first(tmp_path, on_disk, asked, spec):
+    """The frames between a render's frames on twos counted as missing, and the refusal offered
+    --missing hold first, which writes a rendered frame under each number between."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, on_disk)
+    with pytest.raises(MissingFramesError) as info:
+        refuse_missing_frames(find_sequence(pattern), asked)
+    message = str(info.value)
+    assert f"pass --frames {spec} to denoise just those" in message, message
+    assert message.index(f"--frames {spec}") < message.index("--missing hold")
+
+
+def test_a_shot_on_twos_is_suggested_as_a_stepped_range_where_no_frame_asked_is_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1003, 1005, 1007])
+    for asked in ([1002, 1004], range(101, 111)):
+        with pytest.raises(MissingFramesError, match=r"Fix --frames \(e\.g\. --frames 1001-1007x2\)"):
+            refuse_missing_frames(find_sequence(pattern), asked)
+
+
+@pytest.mark.parametrize(("on_disk", "asked"), [
+    ([1, 3], range(1, 4)),  # two frames a gap apart: a frame that failed to render, as likely
+    ([1, 3, 5, 6], range(1, 7)),  # not evenly stepped
+    ([1, 3, 5], [1, 2, 4, 5]),  # frame 3 on disk is not asked: the stepped spec would add it
+])
+def test_frames_not_evenly_stepped_get_the_plain_refusal(tmp_path, on_disk, asked):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, on_disk)
+    with pytest.raises(MissingFramesError, match=r"are missing: .*\. Re-render them, narrow --frames"):
+        refuse_missing_frames(find_sequence(pattern), asked)
+
+
 def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
     monkeypatch.setattr("fileseq.constants.MAX_FRAME_SIZE", 50)  # as 20 million frames would be
     pattern = parse_pattern(tmp_path / "render.####.exr")

@@ -69,3 +69,12 @@ def test_the_farm_job_writes_files_without_torch_or_numpy():
               "print(sorted({'torch', 'numpy', 'OpenImageIO'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_seq_checks_import_the_engine_only_when_they_run():
+    """The plugin layer is standard library only at import (ARCHITECTURE.md): seq_checks imported
+    numpy, OpenImageIO and OpenEXR (through the engine) as it was imported."""
+    script = ("import sys; import vfxdenoise.plugin.farm.seq_checks; "
+              "print(sorted({'torch', 'numpy', 'OpenImageIO', 'OpenEXR'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -141,6 +141,15 @@ def test_gpu_memory_without_a_gpu_is_refused(tmp_path):
         serialize(job, OpenCueOptions(gpus=0, gpu_memory=4))
 
 
+@pytest.mark.parametrize(("gpus", "gpu_memory", "booked"), [
+    (1, None, ("1", "0m")), (2, 4, ("2", "4096m")), (0, None, (None, None))])
+def test_gpu_memory_is_booked_only_as_asked(tmp_path, gpus, gpu_memory, booked):
+    """A layer booking a GPU without --gpu-memory booked 1g of it (pyoutline's default)."""
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2)
+    layer = _layers(serialize(job, OpenCueOptions(gpus=gpus, gpu_memory=gpu_memory)))["denoise"]
+    assert (layer.findtext("gpus"), layer.findtext("gpu_memory")) == booked
+
+
 def test_serializing_leaves_no_session_folder_in_home(tmp_path, monkeypatch):
     import outline
 
