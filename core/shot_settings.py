@@ -17,7 +17,7 @@ from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.io.aovs import LayerMap, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
-from vfxdenoise.core.io.views import other_rgb_layers, resolve_views
+from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 
@@ -45,6 +45,7 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
         try:
             views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
             _warn_of_missing_guides(views, specs, path, config)
+            _warn_of_beauty_by_order(specs, path, config)
             return
         except ChannelError as exc:
             if not config.keep_going:
@@ -70,6 +71,15 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
                     "other RGB layers: %s", path.name, " or ".join(missing),
                     "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
                     ", ".join(others) or "none")
+
+
+def _warn_of_beauty_by_order(specs: list, path: Path, config: EngineConfig) -> None:
+    """Warn where the frame at `path` holds its beauty's bare R,G,B in one of several parts that
+    could hold it, taken by their order alone (`views.View.beauty_by_order`): a part of AOVs
+    taken for the beauty would be denoised as one, and the beauty left noisy."""
+    for note in dict.fromkeys(view.beauty_by_order for view in views_of(specs, config.layers.get("beauty"))):
+        if note:
+            log.warning("%s: %s", path.name, note)
 
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig

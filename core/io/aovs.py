@@ -36,6 +36,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "alpha": (),
 }
 # Component namings, in order of preference; a feature of size n uses the first n of one naming.
+# The first three name a colour's.
 COMPONENTS: tuple[tuple[str, ...], ...] = (
     ("R", "G", "B"), ("r", "g", "b"), ("red", "green", "blue"), ("X", "Y", "Z"),
     ("x", "y", "z"), ("U", "V", "W"), ("u", "v", "w"), ("0", "1", "2"),
@@ -139,6 +140,13 @@ def _components(layers: Mapping[str, list[str]], layer: str, feature: str) -> tu
         if all(c in present for c in naming[:size]):
             return tuple(prefix + c for c in naming[:size])
     return None
+
+
+def holds_bare_rgb(channels: Sequence[str]) -> bool:
+    """Whether `channels` (a part's own names) hold an unlayered colour (R,G,B, r,g,b or
+    red,green,blue; not a position's X,Y,Z), as a beauty, or an AOV in a part of its own, does."""
+    bare = {channel for channel in channels if "." not in channel}
+    return any(all(c in bare for c in naming) for naming in COMPONENTS[:3])
 
 
 def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, ...] | None:

@@ -21,10 +21,17 @@ from dataclasses import dataclass
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, resolve_layers
+from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, holds_bare_rgb, resolve_layers
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
+from vfxdenoise.core.layer_denoise import RADIANCE_LAYERS
 
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
+# Names (lower case) of the guides and features the network reads, which no beauty's part bears.
+_GUIDE_NAMES = frozenset(name for feature, names in CANDIDATES.items() if feature != "beauty"
+                         for name in names)
+# Light a render writes in a part of its own that the albedo tints (`layer_denoise.RADIANCE_LAYERS`
+# names the light it does not): no beauty's part bears these in its name either.
+_LIGHT_PARTS = re.compile(r"diffuse|sss|subsurface")
 
 
 @dataclass(frozen=True)
@@ -34,24 +41,29 @@ class View:
 
     name: str
     channels: Mapping[str, str]
+    beauty_by_order: str = ""  # why its beauty's part was taken by the parts' order alone (`_order_note`)
 
 
 def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tuple[View, ...]:
     """The views of a file (one spec per part), the default view first; `beauty` is the --beauty
-    the user gave, if any (`_first_part_as_its_layer`)."""
+    the user gave, if any (`_part_layers`)."""
     in_file = channel_names_by_part(specs)
     listed = _listed_views(specs)
     if not listed:
-        local = _first_part_as_its_layer([part_name(spec) for spec in specs], in_file, beauty)
+        local, note = _part_layers([part_name(spec) for spec in specs], in_file,
+                                   [spec.channelnames for spec in specs], beauty)
         return (View("", {own: name for names, owns in zip(in_file, local)
-                          for own, name in zip(owns, names)}),)
+                          for own, name in zip(owns, names)}, note),)
     channels: dict[str, dict[str, str]] = {view: {} for view in listed}
+    notes: dict[str, str] = {}
     for view in listed:
         parts = [p for p, spec in enumerate(specs) if spec.get_string_attribute("view") == view]
         view_specs = [specs[p] for p in parts]
         view_parts = [_without_view(part_name(spec), view) for spec in view_specs]
         local = channel_names_by_part(view_specs, view_parts)
-        for p, owns in zip(parts, _first_part_as_its_layer(view_parts, local, beauty)):
+        own = [spec.channelnames for spec in view_specs]
+        named, notes[view] = _part_layers(view_parts, local, own, beauty)
+        for p, owns in zip(parts, named):
             for own, name in zip(owns, in_file[p]):
                 channels[view].setdefault(own, name)
     for spec, names in zip(specs, in_file):
@@ -59,7 +71,7 @@ def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tupl
             for own, name in zip(spec.channelnames, names):
                 view, local_name = _split(own, listed)
                 channels[view].setdefault(local_name, name)
-    return tuple(View(view, channels[view]) for view in listed)
+    return tuple(View(view, channels[view], notes.get(view, "")) for view in listed)
 
 
 def _without_view(part: str, view: str) -> str:
@@ -67,25 +79,70 @@ def _without_view(part: str, view: str) -> str:
     return ".".join(piece for piece in part.split(".") if piece != view)
 
 
-def _first_part_as_its_layer(part_names: Sequence[str], names: list[list[str]],
-                             beauty: str | None = None) -> list[list[str]]:
-    """`names` (one list per part), with the first part's unlayered channels taken as its part's
-    layer (`R` of a first part `diffuse_albedo` as `diffuse_albedo.R`) where that part is no
-    beauty: named for a guide or an AOV of a feature (albedo, N...), or not named as a beauty
-    while a later part is (`rgba`, `C`...), or when the user's `beauty` names a layer (not the
-    bare `R,G,B`). An AOV-per-part render need not put its beauty first, and an AOV taken for the
-    beauty would be denoised while the beauty stayed noisy. Otherwise (a first part `subimage00`
-    or `main` of a file whose parts were never named for what they hold) its bare R,G,B are the
-    beauty."""
+def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequence[Sequence[str]],
+                 beauty: str | None = None) -> tuple[list[list[str]], str]:
+    """`names` (one list per part, as `channel_names_by_part` gives them; `own`: each part's own
+    channel names) as the view names them. In a multi-part file the first part's bare R,G,B are
+    the beauty, unless:
+    - a later part is named as a beauty (`rgba`, `C`...), or the user's `beauty` names a layer
+      (not the bare `R,G,B`), or the first part is named for a guide (albedo, N...): the first
+      part's channels take its name as their layer (`R` of a first part `diffuse_albedo` as
+      `diffuse_albedo.R`);
+    - no beauty is named (by a part or the user) and the first part is named for an AOV
+      (`_named_for_an_aov`: a guide, specular, diffuse, emission...) while a later part holding
+      bare R,G,B is not: the first part's channels take its name, and the first such later part's
+      bare channels are the beauty's (`R` of a part `masterLayer` as `R`).
+    An AOV-per-part render need not put its beauty first, and an AOV taken for the beauty would
+    be denoised while the beauty stayed noisy. Otherwise (a first part `subimage00` or `main` of
+    a file whose parts were never named for what they hold) its bare R,G,B are the beauty. With
+    the names, why the beauty's part was chosen among parts holding bare R,G,B by their order
+    alone, for a warning (`_order_note`; "" where it was not)."""
     first = part_names[0].lower() if len(part_names) > 1 else ""
     if not first or first in CANDIDATES["beauty"]:
-        return names
-    guide_names = {name for feature, names_of in CANDIDATES.items() if feature != "beauty"
-                   for name in names_of}
+        return names, ""
     beauty_later = any(name.lower() in CANDIDATES["beauty"] for name in part_names[1:])
-    if not (first in guide_names or beauty_later or _names_a_layer(beauty)):
-        return names
+    if beauty or beauty_later:
+        named = beauty_later or _names_a_layer(beauty) or first in _GUIDE_NAMES
+        return (_first_as_its_layer(part_names, names) if named else names), ""
+    candidates = [p for p, (name, channels) in enumerate(zip(part_names, own))
+                  if holds_bare_rgb(channels) and not _named_for_an_aov(name)]
+    if not _named_for_an_aov(first):
+        by_order = candidates[0] == 0 if candidates else False
+        return names, _order_note(part_names, candidates, "the first part") if by_order else ""
+    later = [p for p in candidates if p > 0]
+    if not later:  # no part can be the beauty: a light AOV's is taken, a guide's is not
+        return (_first_as_its_layer(part_names, names) if first in _GUIDE_NAMES else names), ""
+    found = _first_as_its_layer(part_names, names)
+    taken = later[0]
+    found[taken] = [mine if "." not in mine else name for mine, name in zip(own[taken], names[taken])]
+    return found, _order_note(part_names, later, "the first part holding bare R,G,B not named for an AOV")
+
+
+def _first_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> list[list[str]]:
+    """`names` with the first part's unlayered channels taken as its part's layer."""
     return [[f"{part_names[0]}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
+
+
+def _named_for_an_aov(part: str) -> bool:
+    """Whether a part's name says it holds an AOV rather than the beauty: a guide or a feature
+    the network reads (albedo, N, Z, motion...), or light of one kind (specular, reflection,
+    coat, emission, volume...: `layer_denoise.RADIANCE_LAYERS`; diffuse, subsurface:
+    `_LIGHT_PARTS`). Light groups (`key`, `RGBA_rim`) are not told from a beauty by name."""
+    name = part.lower()
+    return (name in _GUIDE_NAMES or RADIANCE_LAYERS.search(name) is not None
+            or _LIGHT_PARTS.search(name) is not None)
+
+
+def _order_note(part_names: Sequence[str], candidates: Sequence[int], taken_as: str) -> str:
+    """That the beauty is the part `candidates[0]` by its place among the parts holding bare
+    R,G,B that may be the beauty (`candidates`), and how to pick another; "" for one candidate."""
+    if len(candidates) < 2:
+        return ""
+    taken, others = part_names[candidates[0]], [part_names[p] for p in candidates[1:]]
+    return (f"parts {', '.join([taken, *others])} hold bare R,G,B and none is named as a beauty "
+            f"(rgba, C, beauty...): the beauty is taken from part '{taken}', {taken_as}. If another "
+            f"is the beauty, name it with --beauty LAYER (e.g. --beauty {others[0]}); --beauty "
+            f"{taken} keeps this one without this warning")
 
 
 def _names_a_layer(beauty: str | None) -> bool:

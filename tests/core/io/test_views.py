@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, write_exr
 from vfxdenoise.core.io.views import resolve_views, views_of
 
 EYE = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
@@ -178,3 +180,85 @@ def test_a_cryptomatte_named_with_digits_keeps_its_preview_out_too():
     spec = _spec(EYE + ["crypto01.R", "crypto01.G", "crypto01.B", "crypto0100.R", "crypto0100.G",
                         "crypto0100.B", "crypto0100.A"], **{"cryptomatte/3ae2c1b/name": "crypto01"})
     assert [name for name, _ in resolve_views([spec], aovs=["*"])[""].aovs] == ["key"]
+
+
+# --- which part of an AOV-per-part render is the beauty ------------------------------------------
+
+LIGHT_AOVS = ["specular", "diffuse", "reflection", "refraction", "emission", "sss", "transmission",
+              "volume", "coat", "sheen", "RGBA_specular_indirect"]
+
+
+def _write_parts(path, parts: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """A real multi-part EXR, one part per `parts` item (name -> its channels), each part's
+    pixels distinct; returns each part's pixels, (C, H, W)."""
+    values, written = {}, []
+    for index, (name, channels) in enumerate(parts.items()):
+        spec = oiio.ImageSpec(8, 4, len(channels), oiio.HALF)
+        spec.channelnames = tuple(channels)
+        spec.attribute("oiio:subimagename", name)
+        values[name] = np.full((len(channels), 4, 8), index + 1, np.float32)
+        written.append(ExrPart(spec, np.moveaxis(values[name], 0, -1).copy()))
+    write_exr(path, ExrImage(written))
+    return values
+
+
+@pytest.mark.parametrize("first", LIGHT_AOVS)
+@pytest.mark.parametrize("beauty", ["masterLayer", "primary"])
+def test_a_first_part_named_for_a_light_aov_leaves_the_beauty_to_a_later_part(tmp_path, first, beauty):
+    """A specular (or diffuse, emission...) written first, then the beauty in a part of a name no
+    renderer gives a beauty: the specular was taken for the beauty and denoised as such, the
+    beauty left noisy. Its bare R,G,B are its own layer now, and the later part's the beauty."""
+    path = tmp_path / "render.0001.exr"
+    values = _write_parts(path, {first: ["R", "G", "B"], beauty: ["R", "G", "B", "A"],
+                                 "N": ["X", "Y", "Z"], "P": ["X", "Y", "Z"]})
+    image = read_exr(path)
+    specs = [part.spec for part in image.parts]
+    layers = resolve_views(specs, source=str(path), aovs=[first])[""]
+    np.testing.assert_array_equal(image.get(list(layers.beauty)), values[beauty][:3])
+    np.testing.assert_array_equal(image.get(list(layers.alpha)), values[beauty][3:])
+    assert layers.aovs == ((first, ("R", "G", "B")),)  # the first part's, by its name
+    assert layers.normal == ("N.X", "N.Y", "N.Z")
+    assert views_of(specs)[0].beauty_by_order == ""  # one part may be the beauty: no choice by order
+
+
+def test_a_first_part_named_for_a_light_aov_stays_the_beauty_when_no_other_part_can_be():
+    """No later part holds bare R,G,B but for a position's X,Y,Z: as before, the first part's are
+    the beauty (the user names another with --beauty)."""
+    specs = [_spec(["R", "G", "B", "A"], name="specular"), _spec(["X", "Y", "Z"], name="P"),
+             _spec(["R", "G", "B"], name="diffuse")]
+    assert resolve_views(specs)[""].beauty == ("R", "G", "B")
+
+
+def test_a_guide_first_leaves_the_beauty_to_a_later_part_that_is_no_aov():
+    specs = [_spec(["R", "G", "B"], name="albedo"), _spec(["R", "G", "B"], name="specular"),
+             _spec(["R", "G", "B", "A"], name="main"), _spec(["X", "Y", "Z"], name="N")]
+    layers = resolve_views(specs)[""]
+    assert layers.beauty == ("main.R", "main.G", "main.B") and layers.alpha == ("main.A",)
+    assert layers.albedo == ("R", "G", "B") and views_of(specs)[0].beauty_by_order == ""
+
+
+def test_a_beauty_chosen_among_parts_by_their_order_alone_is_said(tmp_path):
+    """Light groups each in a part, the beauty first in one of no beauty's name: the first is
+    taken, and the view says why, naming the parts and how to pick another, for the run (and
+    `info`) to warn of once (`shot_settings.check_layers`)."""
+    path = tmp_path / "render.0001.exr"
+    values = _write_parts(path, {"main": ["R", "G", "B"], "key": ["R", "G", "B"], "rim": ["R", "G", "B"]})
+    specs = [part.spec for part in read_exr(path).parts]
+    layers = resolve_views(specs, source=str(path))[""]
+    np.testing.assert_array_equal(read_exr(path).get(list(layers.beauty)), values["main"])
+    note = views_of(specs)[0].beauty_by_order
+    assert note.startswith("parts main, key, rim hold bare R,G,B")
+    assert "taken from part 'main', the first part" in note and "--beauty key" in note
+    named = resolve_views(specs, {"beauty": "main"})[""]
+    assert resolve_views(specs, {"beauty": "rim"})[""].beauty == ("rim.R", "rim.G", "rim.B")
+    assert named.beauty == ("R", "G", "B")  # named as in the file
+    assert views_of(specs, "main")[0].beauty_by_order == views_of(specs, "rim")[0].beauty_by_order == ""
+
+
+def test_a_beauty_chosen_among_later_parts_by_their_order_is_said():
+    specs = [_spec(["R", "G", "B"], name="specular"), _spec(["R", "G", "B"], name="masterLayer"),
+             _spec(["R", "G", "B"], name="primary")]
+    layers = resolve_views(specs, source="a.exr")[""]
+    assert layers.beauty == ("masterLayer.R", "masterLayer.G", "masterLayer.B")
+    note = views_of(specs)[0].beauty_by_order
+    assert "parts masterLayer, primary hold bare R,G,B" in note and "--beauty primary" in note
