@@ -36,26 +36,64 @@ _LIMITS: dict[str, tuple[float, float]] = {
 NETWORK_FEATURES = ("beauty", "albedo", "normal", "motion")
 
 
+# What becomes of radiance above MAX_RADIANCE once denoised (`exposure.Exposure.undo`), for reports.
+CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the output, a lone pixel "
+                "comes out denoised")
+
+
 @dataclass
 class SanitizeReport:
-    """How many values of each feature were not finite, negative or out of range and got replaced."""
+    """How many values of each feature were not finite, negative or out of range and got replaced
+    (`counts`: the run's `sanitized` in JSON), and of those how many were finite radiance above
+    MAX_RADIANCE (`clipped`): a sun or lamp in a float beauty, which the network sees clipped but
+    which is no broken value (CLIPPED_FATE)."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    clipped: dict[str, int] = field(default_factory=dict)
 
-    def add(self, feature: str, count: int) -> None:
+    def add(self, feature: str, count: int, clipped: int = 0) -> None:
+        """Count `count` values of `feature` sanitised, `clipped` of them above MAX_RADIANCE."""
         if count:
             self.counts[feature] = self.counts.get(feature, 0) + int(count)
+        if clipped:
+            self.clipped[feature] = self.clipped.get(feature, 0) + int(clipped)
 
-    def merge(self, other: SanitizeReport) -> None:
+    def merge(self, other: SanitizeReport, prefix: str = "") -> None:
+        """Add `other`'s counts, each feature named after `prefix` (a stereo file's view)."""
         for name, count in other.counts.items():
-            self.add(name, count)
+            self.add(f"{prefix}{name}", count, other.clipped.get(name, 0))
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def replaced(self) -> dict[str, int]:
+        """Feature -> values replaced as broken (NaN, Inf, negative...): those not `clipped`."""
+        left = {name: count - self.clipped.get(name, 0) for name, count in self.counts.items()}
+        return {name: count for name, count in left.items() if count}
+
     def describe(self) -> str:
-        return ", ".join(f"{n} {name}" for name, n in sorted(self.counts.items())) or "none"
+        """Every sanitised value per feature, then how many of them were clipped radiance."""
+        counted = _per_feature(self.counts) or "none"
+        if not self.clipped:
+            return counted
+        return (f"{counted} (of which above {MAX_RADIANCE:g}, clipped for the network only: "
+                f"{_per_feature(self.clipped)}; {CLIPPED_FATE})")
+
+    def describe_frame(self) -> str:
+        """A frame's report: the values replaced, then those clipped for the network."""
+        said = []
+        if self.replaced:
+            said.append(f"replaced non-finite/negative values: {_per_feature(self.replaced)}")
+        if self.clipped:
+            said.append(f"clipped values above {MAX_RADIANCE:g} for the network only: "
+                        f"{_per_feature(self.clipped)} ({CLIPPED_FATE})")
+        return "; ".join(said) or "none"
+
+
+def _per_feature(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
 @dataclass
@@ -149,8 +187,9 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
             return values
         inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
         if inside < values.size:
-            if radiance:  # every value outside the range counts as replaced
-                report.add(name, values.size - inside)
+            if radiance:  # every value outside the range counts, a finite one above it as clipped
+                report.add(name, values.size - inside,
+                           np.count_nonzero(np.isfinite(values) & (values > high)))
                 values[np.isposinf(values)] = high
             else:  # AOVs: only non-finite values count; the rest is clipped to the range
                 report.add(name, np.count_nonzero(~np.isfinite(values)))

@@ -86,8 +86,7 @@ class FrameSource:
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             _refuse_broken_beauty(path, view, found, sanitized)
-            for feature, count in sanitized.counts.items():  # which eye, in a stereo file
-                report.add(f"{view} {feature}" if view else feature, count)
+            report.merge(sanitized, f"{view} " if view else "")  # which eye, in a stereo file
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)
@@ -116,8 +115,7 @@ class FrameSource:
             self.layers = self.layers or loaded.layers
             self.sanitized.merge(report)
             if report.total and not self.quiet:
-                log.warning("frame %d: replaced non-finite/out-of-range values: %s",
-                            frame, report.describe())
+                log.warning("frame %d: %s", frame, report.describe_frame())
             self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]

@@ -7,6 +7,7 @@ import torch
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
     FrameFeatures,
+    SanitizeReport,
     brightness,
     sanitize,
 )
@@ -66,3 +67,28 @@ def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
     assert brightness(cropped, (11, 6, 37, 25), display) == pytest.approx(brightness(full, display, display))
     overscan = np.pad(full, ((0, 0), (4, 4), (4, 4)), constant_values=100.0)  # outside: not counted
     assert brightness(overscan, (-4, -4, 51, 35), display) == pytest.approx(brightness(full))
+
+
+def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_values():
+    """A sun of 1e6 in a float beauty is no broken value: the network sees it clipped and the
+    output keeps it (a lamp of 2x2 pixels or more). The frame's warning says so, apart from the
+    NaN and negatives replaced; the counts (the run's JSON `sanitized`) hold both, as before."""
+    beauty = np.ones((3, 4, 6), np.float32)
+    beauty[:, :2, :2] = 1e6  # a 2x2 sun: 12 values
+    beauty[0, 3, 5], beauty[1, 3, 4] = np.nan, -1.0
+    layer = np.ones((3, 4, 6), np.float32)
+    layer[:, 0, 0] = 2e5
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}))
+    assert cleaned.beauty.max() == MAX_RADIANCE
+    assert report.counts == {"beauty": 14, "aov key": 3} and report.total == 17
+    assert report.clipped == {"beauty": 12, "aov key": 3} and report.replaced == {"beauty": 2}
+    said = report.describe_frame()
+    assert said.startswith("replaced non-finite/negative values: 2 beauty; clipped values above "
+                           "65504 for the network only: 3 aov key, 12 beauty (lamps of 2x2 pixels "
+                           "or more keep their rendered radiance in the output")
+    assert report.describe().startswith("3 aov key, 14 beauty (of which above 65504, clipped")
+    sun_alone = sanitize(FrameFeatures(beauty=np.where(beauty > 1e5, beauty, 1.0)))[1]
+    assert "replaced" not in sun_alone.describe_frame() and sun_alone.replaced == {}
+    merged = SanitizeReport()
+    merged.merge(report, "left ")
+    assert merged.clipped == {"left beauty": 12, "left aov key": 3} and merged.counts["left beauty"] == 14

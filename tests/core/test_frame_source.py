@@ -1,0 +1,42 @@
+"""The engine's input frames: what reading them reports."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+from exr_sequences import store_as_float, write_sequence
+
+from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
+
+
+def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_replaced(tmp_path, caplog):
+    """A legitimate sun of 1e6 (2x2 pixels, kept in the output) was reported every frame as
+    'replaced non-finite/out-of-range values'; a NaN beside it is still said to be replaced."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2]))
+    for frame, broken in ((1, False), (2, True)):
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        beauty[:, 4:6, 4:6] = 1e6
+        if broken:
+            beauty[1, 0, 0] = np.nan
+        image.set(["R", "G", "B"], beauty)
+        write_exr(pattern.path(frame), image)
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+            source.get(1)
+            source.get(2)
+    finally:
+        source.close()
+    sun, both = caplog.messages
+    assert sun.startswith("frame 1: clipped values above 65504 for the network only: 12 beauty (lamps "
+                          "of 2x2 pixels or more keep their rendered radiance in the output")
+    assert "replaced" not in sun
+    assert both.startswith("frame 2: replaced non-finite/negative values: 1 beauty; clipped values "
+                           "above 65504 for the network only: 12 beauty")
+    assert source.sanitized.counts == {"beauty": 25} and source.sanitized.clipped == {"beauty": 24}
