@@ -3,8 +3,9 @@ network's result (back in the render's exposure, empty pixels kept empty, layers
 beauty), everything else kept as rendered, and what made it recorded in the header:
 `vfxdenoise/version`, `vfxdenoise/model`, `vfxdenoise/exposure`, `vfxdenoise/made_from`
 (`provenance`), `vfxdenoise/motion_vectors` (with a motion layer) and, on a frame --missing hold
-filled from another, `vfxdenoise/held_from` (that frame: its header, timeCode and `frame`
-attributes included, is the held frame's)."""
+filled from another, `vfxdenoise/held_from` (that frame: its header, `frame` attribute included,
+is the held frame's, but for its timeCode, advanced to the frame it stands for or left out:
+`timecode.advanced`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import MAX_RADIANCE
+from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr_header, storage_changes, write_exr
 from vfxdenoise.core.layer_denoise import reconcile
@@ -37,9 +39,11 @@ class MadeWith:
     exposure: Exposure
     made_from: str  # `provenance.record`: of its input frames, the run's settings and the code
     held_from: int | None = None  # for a missing frame held (--missing hold): the frame it was made from
+    frame: int | None = None  # the frame the output stands for: a held frame's timeCode is advanced to it
 
 
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
+
 
 
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
@@ -90,11 +94,22 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         image.set_attribute(provenance.MOTION_ATTRIBUTE, made_with.motion_vectors)
     if made_with.held_from is not None:  # its header is the held frame's: say it is no render of its own
         image.set_attribute(HELD_FROM_ATTRIBUTE, int(made_with.held_from))
+        _advance_timecodes(image, None if made_with.frame is None else made_with.frame - made_with.held_from)
     if config.compression is not None:
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
     return image
+
+
+def _advance_timecodes(image: ExrImage, frames: int | None) -> None:
+    """Each part's timeCode advanced by `frames` (`timecode.advanced`; a part without a frame rate
+    takes the first one another part has), or left out where it cannot be (`frames` unknown)."""
+    rates = [rate for part in image.parts if (rate := part.frame_rate) is not None]
+    for part in image.parts:
+        if part.timecode is not None:
+            rate = part.frame_rate or (rates[0] if rates else None)
+            part.set_timecode(None if frames is None else timecode.advanced(part.timecode, frames, rate))
 
 
 def _stored_as_float(image: ExrImage, names: list[list[str]]) -> bool:

@@ -378,7 +378,7 @@ def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: Frame
                             for view, window in views.items()}
                 held = windows.source(t)  # t itself, or the frame held in its place
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
-                                     records[t], held_from=held if held != t else None)
+                                     records[t], held_from=held if held != t else None, frame=t)
                 outcomes.writing(result, started, writer.submit(
                     write_denoised, result.path, source.image(held), layers, denoised, config,
                     made_with))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
@@ -42,6 +44,8 @@ _UINT_MAX = 4294967295.0
 _FLOAT32_EXACT = 2**24  # the largest of the integers float32 holds all of
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
 _FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount", "oiio:miplevels")
+# OpenImageIO's name for OpenEXR's `timeCode` attribute.
+TIMECODE = "smpte:TimeCode"
 # What `maketx` records of the pixels it wrote, false once they are denoised.
 PIXEL_DIGEST_ATTRIBUTES = ("oiio:SHA-1", "oiio:AverageColor", "oiio:ConstantColor",
                            "oiio:ConstantAlpha")
@@ -153,6 +157,33 @@ class ExrPart:
             spec.erase_attribute("openexr:dwaCompressionLevel")
         self._edit_header(edit, {"compression": OUTPUT_COMPRESSIONS[name]},
                           erased=("dwaCompressionLevel",))
+
+    @property
+    def timecode(self) -> tuple[int, int] | None:
+        """The part's `timeCode` (an SMPTE time code) as OpenImageIO holds it: (time and flags,
+        packed as SMPTE 12M's 60-field code is, and user data); None without one."""
+        value = self.spec.getattribute(TIMECODE)
+        return None if value is None else (int(value[0]), int(value[1]))
+
+    def set_timecode(self, value: tuple[int, int] | None) -> None:
+        """Write the part with `timeCode` `value` (as `timecode` gives it), or without one (None)."""
+        def edit(spec: oiio.ImageSpec) -> None:
+            if value is None:
+                spec.erase_attribute(TIMECODE)
+            else:
+                spec.attribute(TIMECODE, oiio.TypeDesc("timecode"), value)
+        if value is None:
+            self._edit_header(edit, {}, erased=("timeCode",))
+        else:
+            self._edit_header(edit, {"timeCode": timecode.to_openexr(*value)})
+
+    @property
+    def frame_rate(self) -> Fraction | None:
+        """The part's `framesPerSecond`, None without one (or a rate of 0)."""
+        value = self.spec.getattribute("framesPerSecond")
+        if not value or not value[1] or not value[0]:
+            return None
+        return Fraction(int(value[0]), int(value[1]))
 
     def erase_attributes(self, names: Sequence[str]) -> None:
         """Leave header attributes `names` (as OpenEXR names them) out of what is written."""

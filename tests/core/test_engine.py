@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -382,6 +383,35 @@ def test_held_frames_say_in_their_header_which_frame_they_hold(sequence_factory,
     for frame, source in ((1, None), (2, None), (3, 2), (4, None), (6, 5)):
         spec = read_exr(held.output_pattern.path(frame)).parts[0].spec
         assert spec.getattribute("vfxdenoise/held_from") == source, frame
+
+
+def _stamp_timecodes(pattern: str, frames) -> None:
+    """Give each frame the time code a 24 fps render writes: 01:00:00:00 plus the frame number."""
+    for frame in frames:
+        path = parse_pattern(pattern).path(frame)
+        with OpenEXR.File(str(path), separate_channels=True) as exr:
+            header, channels = dict(exr.header()), dict(exr.channels())
+        header["timeCode"] = OpenEXR.TimeCode(1, 0, frame // 24, frame % 24, *[0] * 14)
+        header["framesPerSecond"] = Fraction(24)
+        OpenEXR.File(header, channels).write(str(path))
+
+
+def test_held_frames_carry_the_time_code_of_their_own_frame(sequence_factory, tmp_path, tiny_weights):
+    """Frames held from another carried its timeCode: editorial tools saw two frames at one time.
+    A held frame's is now that of a render of its own frame (`denoised_frame.held_timecode`)."""
+    pattern = sequence_factory(frames=[1, 2, 4, 5])
+    _stamp_timecodes(pattern, [1, 2, 4, 5])
+    held = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), frames="1-6",
+                            config=_config(tiny_weights, missing="hold"))
+    def timecode(path: Path) -> tuple[int, int] | None:
+        return read_exr(path).parts[0].spec.getattribute("smpte:TimeCode")
+
+    codes = {frame: timecode(held.output_pattern.path(frame)) for frame in range(1, 7)}
+    rendered = {frame: timecode(parse_pattern(pattern).path(frame)) for frame in (1, 2, 4, 5)}
+    assert {frame: codes[frame] for frame in rendered} == rendered
+    for frame in (3, 6):
+        assert codes[frame] is not None and codes[frame][0] == 0x01000000 | frame, (frame, codes[frame])
+    assert len(set(codes.values())) == len(codes)
 
 
 def test_hold_over_the_shot_beside_a_far_stray_frame_holds_only_what_windows_read(

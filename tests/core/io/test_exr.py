@@ -834,3 +834,27 @@ def test_a_temp_name_too_long_for_the_folder_is_an_exr_error_naming_the_file(tmp
     with pytest.raises(ExrError, match=f"{path.name}: "):
         write_exr(path, ExrImage.from_channels(planes("RGB")))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_time_code_set_or_left_out_is_written_so_by_openimageio_and_openexr(tmp_path):
+    """`timeCode` is OpenImageIO's `smpte:TimeCode` and OpenEXR's `TimeCode`: an image built in
+    memory is written through the first, a frame read back through the second."""
+    code = (0x01235921 | 1 << 7, 0xBEEF)  # 01:23:59:21, colour frame, user data
+    image = ExrImage.from_channels({"R": np.zeros((H, W), np.float32)})
+    image.parts[0].set_timecode(code)
+    write_exr(tmp_path / "oiio.exr", image)
+    read = read_exr(tmp_path / "oiio.exr")
+    assert read.parts[0].timecode == code and read.parts[0].native_header() is not None
+    written = openexr_header(tmp_path / "oiio.exr")["timeCode"]
+    assert (written.hours, written.minutes, written.seconds, written.frame, written.dropFrame,
+            written.colorFrame, written.userData) == (1, 23, 59, 21, False, True, 0xBEEF)
+    read.parts[0].set_timecode((0x01235922, 7))
+    write_exr(tmp_path / "openexr.exr", read)
+    assert read_exr(tmp_path / "openexr.exr").parts[0].timecode == (0x01235922, 7)
+    assert openexr_header(tmp_path / "openexr.exr")["timeCode"].userData == 7
+    for name in ("oiio.exr", "openexr.exr"):
+        again = read_exr(tmp_path / name)
+        again.parts[0].set_timecode(None)
+        write_exr(tmp_path / f"without_{name}", again)
+        assert read_exr(tmp_path / f"without_{name}").parts[0].timecode is None
+        assert "timeCode" not in openexr_header(tmp_path / f"without_{name}")

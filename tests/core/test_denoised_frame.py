@@ -1,0 +1,109 @@
+"""A denoised frame's EXR: what its header says of the frame it stands for."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import OpenEXR
+import pytest
+
+from vfxdenoise.core.denoised_frame import MadeWith, denoised_image
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.exr import read_exr, write_exr
+
+H, W = 4, 6
+START = {24: (1, 0, 59, 22), 30: (0, 9, 59, 27)}  # the first frame's time code at each rate
+
+
+def _timecode_of(frame: int, rate: Fraction, drop: bool) -> OpenEXR.TimeCode:
+    """The time code a renderer writes on `frame` of a shot starting at START, counted as
+    editorial tools count it: one frame label after another, drop-frame skipping ;00 and ;01."""
+    hours, minutes, seconds, label = START.get(round(rate), START[24])
+    for _ in range(frame):
+        label += 1
+        if label == round(rate):
+            label, seconds = 0, seconds + 1
+            if seconds == 60:
+                seconds, minutes = 0, minutes + 1
+                label = 2 if drop and minutes % 10 else 0
+    code = OpenEXR.TimeCode(hours, minutes, seconds, label, drop, 1, 0, 0, 0, 1, *[0] * 8)
+    code.userData = 0x1234
+    return code
+
+
+def _render(path, frame: int, rate: Fraction | None, drop: bool = False, parts: int = 1) -> None:
+    """A frame with a timeCode (and, with `rate`, framesPerSecond) in the first part's header."""
+    headers = [{"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+               for _ in range(parts)]
+    headers[0]["timeCode"] = _timecode_of(frame, rate or Fraction(24), drop)
+    if rate is not None:
+        headers[0]["framesPerSecond"] = rate
+    channels = {c: np.full((H, W), 0.5, np.float32) for c in "RGB"}
+    exr = (OpenEXR.File([OpenEXR.Part(header, channels, f"part{n}") for n, header in enumerate(headers)])
+           if parts > 1 else OpenEXR.File(headers[0], channels))
+    exr.write(str(path))
+
+
+def _held(tmp_path, source: int, frame: int | None, rate: Fraction | None, drop: bool = False,
+          parts: int = 1) -> OpenEXR.File:
+    """Frame `frame`'s output held from frame `source`, as written, read back by OpenEXR."""
+    _render(tmp_path / "in.exr", source, rate, drop, parts)
+    image = read_exr(tmp_path / "in.exr")
+    made_with = MadeWith("model", "", Exposure(), "record", held_from=source, frame=frame)
+    layers = {"": LayerMap(beauty=("R", "G", "B"))}
+    out = denoised_image(image, layers, {"": np.full((3, H, W), 0.25, np.float32)}, EngineConfig(),
+                         made_with)
+    write_exr(tmp_path / "out.exr", out)
+    return OpenEXR.File(str(tmp_path / "out.exr"), header_only=True)
+
+
+@pytest.mark.parametrize(("rate", "drop", "source", "frame"), [
+    (Fraction(24), False, 3, 5),  # 01:00:59:23 on the way
+    (Fraction(24000, 1001), False, 1, 3),
+    (Fraction(30000, 1001), True, 1, 4),  # 00:09:59;29 then 00:10:00;00
+    (Fraction(30000, 1001), True, 5, 1900),  # past 00:11:00;02, after the labels it skips
+    (Fraction(24), False, 10, 2),  # held from a later frame (the shot's first frame is missing)
+])
+def test_a_held_frames_time_code_is_the_one_a_render_of_its_frame_would_carry(tmp_path, rate, drop,
+                                                                              source, frame):
+    """Frames 4 and 5 held from 3 read frame 3's time code: editorial tools saw duplicates."""
+    held = _held(tmp_path, source, frame, rate, drop).parts[0].header
+    _render(tmp_path / "rendered.exr", frame, rate, drop)
+    rendered = OpenEXR.File(str(tmp_path / "rendered.exr"), header_only=True).parts[0].header
+    assert held["timeCode"] == rendered["timeCode"], (held["timeCode"], rendered["timeCode"])
+    assert held["timeCode"].userData == 0x1234 and held["vfxdenoise/held_from"] == source
+    assert read_exr(tmp_path / "out.exr").parts[0].timecode == read_exr(tmp_path / "rendered.exr"
+                                                                         ).parts[0].timecode
+
+
+def test_each_part_takes_the_rate_another_part_gives(tmp_path):
+    """The first part holds both time code and rate; a multi-part frame is advanced as one."""
+    held = _held(tmp_path, 3, 5, Fraction(24), parts=2)
+    _render(tmp_path / "rendered.exr", 5, Fraction(24))
+    rendered = OpenEXR.File(str(tmp_path / "rendered.exr"), header_only=True).parts[0].header
+    assert held.parts[0].header["timeCode"] == rendered["timeCode"]
+
+
+@pytest.mark.parametrize(("rate", "drop", "frame"), [
+    (None, False, 5),  # the rate unknown: no framesPerSecond
+    (Fraction(24), False, None),  # the frame it stands for unknown
+    (Fraction(50), False, 5),  # a code of frame pairs
+    (Fraction(25), True, 5),  # drop-frame but at 25
+])
+def test_a_held_frames_time_code_that_cannot_be_advanced_is_left_out(tmp_path, rate, drop, frame):
+    held = _held(tmp_path, 3, frame, rate, drop).parts[0].header
+    assert "timeCode" not in held and held["vfxdenoise/held_from"] == 3
+    assert read_exr(tmp_path / "out.exr").parts[0].timecode is None
+
+
+def test_a_frame_that_is_not_held_keeps_its_time_code(tmp_path):
+    _render(tmp_path / "in.exr", 3, Fraction(24))
+    image = read_exr(tmp_path / "in.exr")
+    before = image.parts[0].timecode
+    out = denoised_image(image, {"": LayerMap(beauty=("R", "G", "B"))},
+                         {"": np.zeros((3, H, W), np.float32)}, EngineConfig(),
+                         MadeWith("model", "", Exposure(), "record", frame=3))
+    assert out.parts[0].timecode == before
