@@ -139,7 +139,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     hint = unread_motion(list(views[0].channels))
     if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):
         click.echo(f"note: {hint}")
-    for note in dict.fromkeys(view.beauty_by_order for view in views if view.beauty_by_order):
+    for note in dict.fromkeys(view.beauty_note for view in views if view.beauty_note):
         click.echo(f"note: {note}")
     if not aovs + radiance_aovs:
         others = other_rgb_layers(specs, overrides, str(first))

@@ -45,7 +45,7 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
         try:
             views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
             _warn_of_missing_guides(views, specs, path, config)
-            _warn_of_beauty_by_order(specs, path, config)
+            _warn_of_beauty_note(specs, path, config)
             return
         except ChannelError as exc:
             if not config.keep_going:
@@ -73,11 +73,11 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
                     ", ".join(others) or "none")
 
 
-def _warn_of_beauty_by_order(specs: list, path: Path, config: EngineConfig) -> None:
+def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
     """Warn where the frame at `path` holds its beauty's bare R,G,B in one of several parts that
-    could hold it, taken by their order alone (`views.View.beauty_by_order`): a part of AOVs
+    could hold it, taken by their order alone (`views.View.beauty_note`): a part of AOVs
     taken for the beauty would be denoised as one, and the beauty left noisy."""
-    for note in dict.fromkeys(view.beauty_by_order for view in views_of(specs, config.layers.get("beauty"))):
+    for note in dict.fromkeys(view.beauty_note for view in views_of(specs, config.layers.get("beauty"))):
         if note:
             log.warning("%s: %s", path.name, note)
 

@@ -23,15 +23,21 @@ import OpenImageIO as oiio
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, holds_bare_rgb, resolve_layers
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
-from vfxdenoise.core.layer_denoise import RADIANCE_LAYERS
 
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
 # Names (lower case) of the guides and features the network reads, which no beauty's part bears.
 _GUIDE_NAMES = frozenset(name for feature, names in CANDIDATES.items() if feature != "beauty"
                          for name in names)
-# Light a render writes in a part of its own that the albedo tints (`layer_denoise.RADIANCE_LAYERS`
-# names the light it does not): no beauty's part bears these in its name either.
-_LIGHT_PARTS = re.compile(r"diffuse|sss|subsurface")
+# The words of a part's name (`_named_for_an_aov`): runs of letters as camelCase and snake_case
+# spell them (`RGBA_specular_indirect`, `directDiffuse`), and digits.
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Words (lower case) that name light of one kind, which a renderer writes in a part of its own and
+# no beauty's part bears as a word: a whole word, so `perspective` or `specialFX` is no `spec`.
+_AOV_WORDS = frozenset({
+    "spec", "specular", "refl", "reflect", "reflection", "refr", "refract", "refraction", "gloss",
+    "glossy", "coat", "clearcoat", "sheen", "trans", "transmission", "emit", "emission", "emissive",
+    "volume", "diff", "diffuse", "sss", "subsurface",
+})
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class View:
 
     name: str
     channels: Mapping[str, str]
-    beauty_by_order: str = ""  # why its beauty's part was taken by the parts' order alone (`_order_note`)
+    beauty_note: str = ""  # how its beauty's part was chosen, where names did not say (`_part_layers`)
 
 
 def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tuple[View, ...]:
@@ -95,8 +101,9 @@ def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequenc
     An AOV-per-part render need not put its beauty first, and an AOV taken for the beauty would
     be denoised while the beauty stayed noisy. Otherwise (a first part `subimage00` or `main` of
     a file whose parts were never named for what they hold) its bare R,G,B are the beauty. With
-    the names, why the beauty's part was chosen among parts holding bare R,G,B by their order
-    alone, for a warning (`_order_note`; "" where it was not)."""
+    the names, how the beauty's part was chosen where no name said it was the beauty's, for a
+    warning: among parts holding bare R,G,B by their order (`_order_note`), or a later part over
+    a first one named for an AOV (`_later_part_note`); "" where names said."""
     first = part_names[0].lower() if len(part_names) > 1 else ""
     if not first or first in CANDIDATES["beauty"]:
         return names, ""
@@ -115,7 +122,9 @@ def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequenc
     found = _first_as_its_layer(part_names, names)
     taken = later[0]
     found[taken] = [mine if "." not in mine else name for mine, name in zip(own[taken], names[taken])]
-    return found, _order_note(part_names, later, "the first part holding bare R,G,B not named for an AOV")
+    if first in _GUIDE_NAMES:  # a guide's part is plainly no beauty: only an order to say
+        return found, _order_note(part_names, later, "the first holding bare R,G,B not named for an AOV")
+    return found, _later_part_note(part_names, later)
 
 
 def _first_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> list[list[str]]:
@@ -125,12 +134,11 @@ def _first_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> li
 
 def _named_for_an_aov(part: str) -> bool:
     """Whether a part's name says it holds an AOV rather than the beauty: a guide or a feature
-    the network reads (albedo, N, Z, motion...), or light of one kind (specular, reflection,
-    coat, emission, volume...: `layer_denoise.RADIANCE_LAYERS`; diffuse, subsurface:
-    `_LIGHT_PARTS`). Light groups (`key`, `RGBA_rim`) are not told from a beauty by name."""
-    name = part.lower()
-    return (name in _GUIDE_NAMES or RADIANCE_LAYERS.search(name) is not None
-            or _LIGHT_PARTS.search(name) is not None)
+    the network reads (albedo, N, Z, motion...), or a word of it names light of one kind
+    (specular, diffuse, reflection, coat, emission, volume...: `_AOV_WORDS`). Light groups
+    (`key`, `RGBA_rim`) are not told from a beauty by name."""
+    return (part.lower() in _GUIDE_NAMES
+            or any(word.lower() in _AOV_WORDS for word in _WORD.findall(part)))
 
 
 def _order_note(part_names: Sequence[str], candidates: Sequence[int], taken_as: str) -> str:
@@ -143,6 +151,18 @@ def _order_note(part_names: Sequence[str], candidates: Sequence[int], taken_as: 
             f"(rgba, C, beauty...): the beauty is taken from part '{taken}', {taken_as}. If another "
             f"is the beauty, name it with --beauty LAYER (e.g. --beauty {others[0]}); --beauty "
             f"{taken} keeps this one without this warning")
+
+
+def _later_part_note(part_names: Sequence[str], later: Sequence[int]) -> str:
+    """That the beauty is the part `later[0]`, not the first part, whose name is an AOV's: a name
+    can mislead, so it is always said (with the other `later` parts that might be the beauty)."""
+    if len(later) > 1:
+        return _order_note(part_names, later, f"not the first part '{part_names[0]}', whose name "
+                                              "is an AOV's, but the next holding bare R,G,B")
+    taken = part_names[later[0]]
+    return (f"the beauty is taken from part '{taken}', not from the first part '{part_names[0]}', "
+            f"whose name is an AOV's. If the first is the beauty, name it with --beauty "
+            f"{part_names[0]}; --beauty {taken} keeps this one without this warning")
 
 
 def _names_a_layer(beauty: str | None) -> bool:

@@ -218,7 +218,18 @@ def test_a_first_part_named_for_a_light_aov_leaves_the_beauty_to_a_later_part(tm
     np.testing.assert_array_equal(image.get(list(layers.alpha)), values[beauty][3:])
     assert layers.aovs == ((first, ("R", "G", "B")),)  # the first part's, by its name
     assert layers.normal == ("N.X", "N.Y", "N.Z")
-    assert views_of(specs)[0].beauty_by_order == ""  # one part may be the beauty: no choice by order
+    note = views_of(specs)[0].beauty_note  # a name can mislead: said, with how to pick the first
+    assert note.startswith(f"the beauty is taken from part '{beauty}', not from the first part '{first}'")
+    assert f"--beauty {first}" in note
+
+
+@pytest.mark.parametrize("first", ["perspective", "specialFX", "transparent_layer", "volumes", "raincoat"])
+def test_a_beauty_whose_name_holds_an_aovs_letters_stays_the_beauty(first):
+    """A whole word of the name says AOV (`RGBA_specular_indirect`), not letters within one:
+    `perspective` holds `spec`, and its light group was taken for the beauty, the alpha lost."""
+    specs = [_spec(["R", "G", "B", "A"], name=first), _spec(["R", "G", "B"], name="key")]
+    layers = resolve_views(specs)[""]
+    assert layers.beauty == ("R", "G", "B") and layers.alpha == ("A",)
 
 
 def test_a_first_part_named_for_a_light_aov_stays_the_beauty_when_no_other_part_can_be():
@@ -234,7 +245,7 @@ def test_a_guide_first_leaves_the_beauty_to_a_later_part_that_is_no_aov():
              _spec(["R", "G", "B", "A"], name="main"), _spec(["X", "Y", "Z"], name="N")]
     layers = resolve_views(specs)[""]
     assert layers.beauty == ("main.R", "main.G", "main.B") and layers.alpha == ("main.A",)
-    assert layers.albedo == ("R", "G", "B") and views_of(specs)[0].beauty_by_order == ""
+    assert layers.albedo == ("R", "G", "B") and views_of(specs)[0].beauty_note == ""
 
 
 def test_a_beauty_chosen_among_parts_by_their_order_alone_is_said(tmp_path):
@@ -246,13 +257,13 @@ def test_a_beauty_chosen_among_parts_by_their_order_alone_is_said(tmp_path):
     specs = [part.spec for part in read_exr(path).parts]
     layers = resolve_views(specs, source=str(path))[""]
     np.testing.assert_array_equal(read_exr(path).get(list(layers.beauty)), values["main"])
-    note = views_of(specs)[0].beauty_by_order
+    note = views_of(specs)[0].beauty_note
     assert note.startswith("parts main, key, rim hold bare R,G,B")
     assert "taken from part 'main', the first part" in note and "--beauty key" in note
     named = resolve_views(specs, {"beauty": "main"})[""]
     assert resolve_views(specs, {"beauty": "rim"})[""].beauty == ("rim.R", "rim.G", "rim.B")
     assert named.beauty == ("R", "G", "B")  # named as in the file
-    assert views_of(specs, "main")[0].beauty_by_order == views_of(specs, "rim")[0].beauty_by_order == ""
+    assert views_of(specs, "main")[0].beauty_note == views_of(specs, "rim")[0].beauty_note == ""
 
 
 def test_a_beauty_chosen_among_later_parts_by_their_order_is_said():
@@ -260,5 +271,5 @@ def test_a_beauty_chosen_among_later_parts_by_their_order_is_said():
              _spec(["R", "G", "B"], name="primary")]
     layers = resolve_views(specs, source="a.exr")[""]
     assert layers.beauty == ("masterLayer.R", "masterLayer.G", "masterLayer.B")
-    note = views_of(specs)[0].beauty_by_order
+    note = views_of(specs)[0].beauty_note
     assert "parts masterLayer, primary hold bare R,G,B" in note and "--beauty primary" in note
