@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
-from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
 from vfxdenoise.core.features import (
     NETWORK_FEATURES,
     FrameFeatures,
@@ -74,6 +74,7 @@ class FrameSource:
         # window around a frame compares the pairs within it again
         self.cuts: dict[tuple[int, int], str] = {}
         self.peak = 0
+        self.warned_dim = False  # `_warn_if_sunk`: once a run
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
         path = self.pattern.path(frame)
@@ -116,9 +117,26 @@ class FrameSource:
             self.sanitized.merge(report)
             if report.total and not self.quiet:
                 log.warning("frame %d: %s", frame, report.describe_frame())
+            if not self.quiet and not self.warned_dim:
+                self.warned_dim = self._warn_if_sunk(frame, loaded)
             self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]
+
+    def _warn_if_sunk(self, frame: int, loaded: LoadedFrame) -> bool:
+        """Warn (and say so) where a shot brought down (`exposure`: found from its first frames,
+        bright) sinks `frame` below DARK_LEVEL, where the networks denoise less well: a shot that
+        opens sun-lit and turns dark, whose dark frames came out 2-3 times further from the clean
+        image than denoised as rendered."""
+        level = min(loaded.brightness.values(), default=0.0)
+        if self.exposure.scale >= 1.0 or not 0.0 < level < DARK_LEVEL:
+            return False
+        log.warning("frame %d: at the shot's exposure for the network (x%g, found from its first "
+                    "frames, which are far brighter) it reaches the network at a brightness of %.2g, "
+                    "below %g, where it denoises less well; denoise the frames from here on as a "
+                    "shot of their own (--context-frames from %d on finds their exposure from them)",
+                    frame, self.exposure.scale, level, DARK_LEVEL, frame)
+        return True
 
     def image(self, frame: int) -> ExrImage:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""

@@ -1135,6 +1135,23 @@ def test_a_shot_exposed_far_down_or_up_denoises_as_it_does_exposed_normally(
                                    normal, rtol=1e-6, atol=1e-12)
 
 
+def test_frames_a_bright_shots_exposure_sinks_below_the_dark_level_are_warned_of(
+        sequence_factory, tiny_weights, caplog):
+    """A shot that opens sun-lit and turns dark is brought down for its first frames, which sinks
+    the dark ones where the networks denoise less well: said once, with how to part them."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9)))
+    for frame in range(1, 9):
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        image.set(["R", "G", "B"], _beauty(pattern.text, frame) * np.float32(100 if frame <= 5 else 0.5))
+        write_exr(pattern.path(frame), image)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
+    assert summary.exposure.startswith("x0.00")
+    (warning,) = [m for m in caplog.messages if "reaches the network at a brightness" in m]
+    assert warning.startswith("frame 6: ") and "--context-frames from 6 on" in warning
+
+
 def test_the_kept_noisy_beauty_is_stored_as_the_beauty_is(sequence_factory, tiny_weights):
     """A float beauty's noisy copy stays float: in half 1e5 became Inf and 0.1234568 0.1234741."""
     pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
