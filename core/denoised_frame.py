@@ -45,7 +45,6 @@ class MadeWith:
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
 
 
-
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> float:
     """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
@@ -105,11 +104,12 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
 def _advance_timecodes(image: ExrImage, frames: int | None) -> None:
     """Each part's timeCode advanced by `frames` (`timecode.advanced`; a part without a frame rate
     takes the first one another part has), or left out where it cannot be (`frames` unknown)."""
-    rates = [rate for part in image.parts if (rate := part.frame_rate) is not None]
-    for part in image.parts:
+    rates = [part.frame_rate for part in image.parts]
+    fallback = next((rate for rate in rates if rate is not None), None)
+    for part, rate in zip(image.parts, rates):
         if part.timecode is not None:
-            rate = part.frame_rate or (rates[0] if rates else None)
-            part.set_timecode(None if frames is None else timecode.advanced(part.timecode, frames, rate))
+            advanced = None if frames is None else timecode.advanced(part.timecode, frames, rate or fallback)
+            part.set_timecode(advanced)
 
 
 def _stored_as_float(image: ExrImage, names: list[list[str]]) -> bool:

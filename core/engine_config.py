@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.device import PRECISIONS
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.host_cpus import available_cpus
-from vfxdenoise.core.io.aovs import SIZES
+from vfxdenoise.core.io.aovs import SIZES, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
@@ -102,7 +102,7 @@ class EngineConfig:
         for feature, value in self.layers.items():
             if not value:
                 continue
-            if feature == "beauty" and value.strip().lower() == "none":
+            if feature == "beauty" and names_none(value):
                 raise UsageError("--beauty cannot be 'none': the beauty is what gets denoised; "
                                  "name its layer or channels instead")
             names = [name.strip() for name in value.split(",")]
@@ -110,7 +110,7 @@ class EngineConfig:
                 raise UsageError(f"--{feature} {value}: {feature} needs {SIZES[feature]} channel(s), "
                                  f"got {len(names)}; name its layer or its {SIZES[feature]} channels")
         for option, names in (("--aov", self.aovs), ("--aov-radiance", self.radiance_aovs)):
-            if any(name.strip().lower() == "none" for name in names):
+            if any(names_none(name) for name in names):
                 raise UsageError(f"{option} none: 'none' is not a layer; leave {option} out instead")
 
     def all_aovs(self) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, brightness, luminance_samples
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, capped_mean, luminance_samples
 
 # `features.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
@@ -104,7 +104,7 @@ def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | Non
     """A frame's (C, H, W) beauty as `shot_exposure` weighs it."""
     luminance = luminance_samples(beauty, data_window, display_window)
     median = float(np.median(luminance)) if luminance.size else 0.0
-    return FrameLight(brightness(beauty, data_window, display_window), median, highlight(beauty))
+    return FrameLight(capped_mean(luminance), median, highlight(beauty))
 
 
 def highlight(beauty: np.ndarray) -> float:

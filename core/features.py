@@ -206,9 +206,13 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
 def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
                display_window: tuple[int, int, int, int] | None = None) -> float:
     """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
-    the mean of its `luminance_samples`, each at most their 99.9th percentile, so that the
-    fireflies of a few samples do not move it."""
-    luminance = luminance_samples(beauty, data_window, display_window)
+    the `capped_mean` of its `luminance_samples`."""
+    return capped_mean(luminance_samples(beauty, data_window, display_window))
+
+
+def capped_mean(luminance: np.ndarray) -> float:
+    """The mean of `luminance_samples`, each at most their 99.9th percentile, so that the
+    fireflies of a few samples do not move it; 0 for none."""
     if not luminance.size:
         return 0.0
     return float(np.minimum(luminance, np.quantile(luminance, 0.999)).mean())

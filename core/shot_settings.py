@@ -14,7 +14,7 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.frame_source import FrameSource
-from vfxdenoise.core.io.aovs import LayerMap, unread_motion
+from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
@@ -62,7 +62,7 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
     nothing else to show for it. Names the RGB layers the frame has."""
-    missing = [guide for guide in GUIDES if (config.layers.get(guide) or "").strip().lower() != "none"
+    missing = [guide for guide in GUIDES if not names_none(config.layers.get(guide))
                and any(getattr(layers, guide) is None for layers in views.values())]
     if missing:
         others = other_rgb_layers(specs, config.layers, str(path))
@@ -74,9 +74,9 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
 
 
 def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
-    """Warn where the frame at `path` holds its beauty's bare R,G,B in one of several parts that
-    could hold it, taken by their order alone (`views.View.beauty_note`): a part of AOVs
-    taken for the beauty would be denoised as one, and the beauty left noisy."""
+    """Warn where the frame at `path` holds its beauty in a part no name said was the beauty's
+    (`views.View.beauty_note`: taken by the parts' order, or a later part over a first named for
+    an AOV): a part of AOVs taken for the beauty would be denoised as one, the beauty left noisy."""
     for note in dict.fromkeys(view.beauty_note for view in views_of(specs, config.layers.get("beauty"))):
         if note:
             log.warning("%s: %s", path.name, note)

@@ -142,6 +142,12 @@ def _components(layers: Mapping[str, list[str]], layer: str, feature: str) -> tu
     return None
 
 
+def names_none(value: str | None) -> bool:
+    """Whether a layer option's value is `none` (any case, spaces around): the feature turned off
+    (`--albedo none`), which no layer is named."""
+    return value is not None and value.strip().lower() == "none"
+
+
 def holds_bare_rgb(channels: Sequence[str]) -> bool:
     """Whether `channels` (a part's own names) hold an unlayered colour (R,G,B, r,g,b or
     red,green,blue; not a position's X,Y,Z), as a beauty, or an AOV in a part of its own, does."""
@@ -198,7 +204,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     size = SIZES[feature]
     option = option or f"--{feature}"
     flag = f"{option} {value}"
-    if value.strip().lower() == "none":
+    if names_none(value):
         if feature == "beauty":
             raise ChannelError("--beauty cannot be 'none': the beauty is what gets denoised; "
                                "name its layer or channels instead")
@@ -289,7 +295,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
     order, that has three components, feeds no feature and holds no IDs."""
     found: dict[str, tuple[str, ...]] = {}
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        if name.lower() == "none":
+        if names_none(name):
             raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
         if any(c in name for c in "*?["):
             found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"]), data))

@@ -11,8 +11,11 @@ import OpenEXR
 
 # SMPTE time code (`ExrPart.timecode`, packed as SMPTE 12M's 60-field code): the flag bits, kept
 # as they are when a time code is advanced (drop frame, colour frame, field phase, binary groups).
-_TIMECODE_FLAGS = 1 << 6 | 1 << 7 | 1 << 15 | 1 << 23 | 1 << 30 | 1 << 31
-_DROP_FRAME = 1 << 6
+_DROP_FRAME, _COLOR_FRAME, _FIELD_PHASE = 1 << 6, 1 << 7, 1 << 15
+_BGF0, _BGF1, _BGF2 = 1 << 23, 1 << 30, 1 << 31
+_TIMECODE_FLAGS = _DROP_FRAME | _COLOR_FRAME | _FIELD_PHASE | _BGF0 | _BGF1 | _BGF2
+# Where each field's two binary-coded decimal digits sit, and the bits its tens digit has.
+_FIELDS = {"hours": (24, 0x3), "minutes": (16, 0x7), "seconds": (8, 0x7), "frame": (0, 0x3)}
 _DROP_FRAME_RATE = 30  # the nominal rate of the one drop-frame code advanced, 29.97's
 _MAX_FRAME_RATE = 30  # time codes above count frame pairs, by conventions that vary
 # How far a rate may be from its time code's whole number of frames a second (23.976 from 24).
@@ -38,19 +41,17 @@ def advanced(timecode: tuple[int, int], frames: int, rate: Fraction | None) -> t
     count = _count(packed, nominal, drop)
     if count is None:
         return None
-    fields = _fields(count + frames, nominal, drop)
     packed = packed & _TIMECODE_FLAGS
-    for shift, value in zip((24, 16, 8, 0), fields):
-        packed |= (value // 10 << 4 | value % 10) << shift  # two digits in binary-coded decimal
+    for (shift, _), value in zip(_FIELDS.values(), _fields(count + frames, nominal, drop)):
+        packed |= (value // 10 << 4 | value % 10) << shift
     return packed, user_data
 
 
 def _count(packed: int, nominal: int, drop: bool) -> int | None:
     """Frames since 00:00:00:00 of a packed time code; None if it is no valid code at the rate."""
-    digits = [packed >> shift & 0xF for shift in range(0, 32, 4)]  # units and tens, frame first
-    frame, seconds = digits[0] + 10 * (digits[1] & 0x3), digits[2] + 10 * (digits[3] & 0x7)
-    minutes, hours = digits[4] + 10 * (digits[5] & 0x7), digits[6] + 10 * (digits[7] & 0x3)
-    if (max(digits[0::2]) > 9 or hours > 23 or minutes > 59 or seconds > 59 or frame >= nominal
+    hours, minutes, seconds, frame = _decoded(packed)
+    units = (packed >> shift & 0xF for shift, _ in _FIELDS.values())
+    if (max(units) > 9 or hours > 23 or minutes > 59 or seconds > 59 or frame >= nominal
             or (drop and seconds == 0 and minutes % 10 and frame < 2)):  # labels drop-frame skips
         return None
     total_minutes = 60 * hours + minutes
@@ -70,15 +71,19 @@ def _fields(count: int, nominal: int, drop: bool) -> tuple[int, int, int, int]:
     return count // (3600 * nominal), count // (60 * nominal) % 60, count // nominal % 60, count % nominal
 
 
+def _decoded(packed: int) -> tuple[int, int, int, int]:
+    """(hours, minutes, seconds, frame) of a packed time code, each from its two binary-coded
+    decimal digits."""
+    return tuple((packed >> shift & 0xF) + 10 * (packed >> shift + 4 & tens)
+                 for shift, tens in _FIELDS.values())
+
+
 def to_openexr(packed: int, user_data: int) -> OpenEXR.TimeCode:
     """The OpenEXR `TimeCode` of an OpenImageIO `smpte:TimeCode` (`ExrPart.timecode`)."""
     code = OpenEXR.TimeCode()
-    code.hours = (packed >> 24 & 0xF) + 10 * (packed >> 28 & 0x3)
-    code.minutes = (packed >> 16 & 0xF) + 10 * (packed >> 20 & 0x7)
-    code.seconds = (packed >> 8 & 0xF) + 10 * (packed >> 12 & 0x7)
-    code.frame = (packed & 0xF) + 10 * (packed >> 4 & 0x3)
-    code.dropFrame, code.colorFrame = bool(packed & 1 << 6), bool(packed & 1 << 7)
-    code.fieldPhase, code.bgf0 = bool(packed & 1 << 15), bool(packed & 1 << 23)
-    code.bgf1, code.bgf2 = bool(packed & 1 << 30), bool(packed & 1 << 31)
+    code.hours, code.minutes, code.seconds, code.frame = _decoded(packed)
+    code.dropFrame, code.colorFrame = bool(packed & _DROP_FRAME), bool(packed & _COLOR_FRAME)
+    code.fieldPhase, code.bgf0 = bool(packed & _FIELD_PHASE), bool(packed & _BGF0)
+    code.bgf1, code.bgf2 = bool(packed & _BGF1), bool(packed & _BGF2)
     code.userData = user_data
     return code

@@ -146,11 +146,17 @@ def test_view_flag_denoises_only_that_view_of_a_stereo_sequence(sequence_factory
     assert "--view centre: no such view" in unknown.stderr and "views: left, right" in unknown.stderr
 
 
-def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequence_factory, tmp_path):
-    """OpenEXR's C++ warnings about a damaged frame went to stdout between the events."""
+def _shot_with_frame_3_damaged(sequence_factory) -> str:
+    """Frames 1-4, frame 3 cut short (a copy that stopped): its reading fails, the others' do not."""
     pattern = sequence_factory(frames=range(1, 5))
     damaged = Path(pattern.replace("####", "0003"))
     damaged.write_bytes(damaged.read_bytes()[:2000])
+    return pattern
+
+
+def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequence_factory, tmp_path):
+    """OpenEXR's C++ warnings about a damaged frame went to stdout between the events."""
+    pattern = _shot_with_frame_3_damaged(sequence_factory)
     result = run_vfxdenoise("seq", pattern, "--keep-going", "--progress", "json", cwd=tmp_path)
     assert result.returncode == 1
     events = [json.loads(line) for line in result.stdout.splitlines()]  # every line an event
@@ -159,9 +165,7 @@ def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequen
 
 def test_a_failed_frames_progress_line_points_at_no_output(sequence_factory, tmp_path):
     """`frame 3: failed in 0.12 s -> render_denoised.0003.exr` named a file never written."""
-    pattern = sequence_factory(frames=range(1, 5))
-    damaged = Path(pattern.replace("####", "0003"))
-    damaged.write_bytes(damaged.read_bytes()[:2000])
+    pattern = _shot_with_frame_3_damaged(sequence_factory)
     result = run_vfxdenoise("seq", pattern, "--keep-going", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 1
     lines = {line.split(":")[0]: line for line in result.stderr.splitlines() if line.startswith("frame ")}
