@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.aovs import unread_motion
-from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
+from vfxdenoise.core.io.exr import data_window, display_window, read_exr_header, typed_channels
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
@@ -33,60 +35,68 @@ def _first_readable(sequence) -> tuple[int, list]:
     raise first_error
 
 
+@dataclass
+class _HeaderDifferences:
+    """How other frames' headers differ from the reference frame's (`_header_check`)."""
+
+    unreadable: list[int] = field(default_factory=list)
+    resized: list[int] = field(default_factory=list)  # another display window
+    cropped: list[int] = field(default_factory=list)  # another data window (auto-crop, overscan)
+    changed: dict[int, set[str]] = field(default_factory=dict)  # frame -> channels one of the two lacks
+    retyped: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'name type' stored otherwise
+
+    def add(self, frame: int, specs: list, first: list) -> None:
+        """Note how `frame`'s header (`specs`) differs from the reference frame's (`first`)."""
+        if display_window(specs[0]) != display_window(first[0]):
+            self.resized.append(frame)
+        elif [data_window(spec) for spec in specs] != [data_window(spec) for spec in first]:
+            self.cropped.append(frame)
+        ours, theirs = dict(typed_channels(first)), dict(typed_channels(specs))
+        if set(ours) ^ set(theirs):
+            self.changed[frame] = set(ours) ^ set(theirs)
+        other_types = [f"{name} {theirs[name]}" for name in ours
+                       if name in theirs and ours[name] != theirs[name]]
+        if other_types:
+            self.retyped[frame] = other_types
+
+    def describe(self, reference: int) -> str:
+        """The differences found, '; '-separated, with a few examples; '' when there are none."""
+        since = f"from frame {reference}'s"
+        problems = []
+        if self.unreadable:
+            problems.append(f"unreadable: {format_frames(self.unreadable)}")
+        if self.resized:
+            problems.append(f"resolution differs {since}: {format_frames(self.resized)}")
+        if self.changed:
+            examples = sorted(next(iter(self.changed.values())))[:4]
+            problems.append(f"channels differ {since}: {format_frames(list(self.changed))} "
+                            f"(e.g. {', '.join(examples)})")
+        if self.cropped:
+            problems.append(f"data window differs {since}: {format_frames(self.cropped)} "
+                            "(auto-crop or overscan: seq lines the frames up in display space)")
+        if self.retyped:
+            examples = next(iter(self.retyped.values()))[:3]
+            problems.append(f"pixel types differ {since}: {format_frames(list(self.retyped))} "
+                            f"(e.g. {', '.join(examples)})")
+        return "; ".join(problems)
+
+
 def _header_check(sequence, reference: int, first: list) -> str:
     """Every frame's header against the `reference` frame's (`first`, the first that reads): the
     frames that cannot be read, and those whose resolution or channels differ (where `seq` stops a
     temporal window, or fails), whose data window differs (auto-crop, overscan: lined up in
     display space) or whose channels are stored in other pixel types."""
-    def shape(specs) -> tuple:
-        spec = specs[0]
-        return (spec.full_x, spec.full_y, spec.full_width, spec.full_height)
-
-    def window(specs) -> tuple:
-        return tuple((spec.x, spec.y, spec.width, spec.height) for spec in specs)
-
-    def types(specs) -> dict[str, str]:
-        return {name: str(spec.channelformat(index))
-                for spec, names in zip(specs, channel_names_by_part(specs))
-                for index, name in enumerate(names)}
-
-    unreadable, resized, cropped, changed, retyped = [], [], [], {}, {}
+    found = _HeaderDifferences()
     for frame in sequence.frames:
         if frame == reference:
             continue
         try:
             specs = read_exr_header(sequence.pattern.path(frame))
         except VfxDenoiseError:
-            unreadable.append(frame)
+            found.unreadable.append(frame)
             continue
-        if shape(specs) != shape(first):
-            resized.append(frame)
-        elif window(specs) != window(first):
-            cropped.append(frame)
-        ours, theirs = types(first), types(specs)
-        if set(ours) ^ set(theirs):
-            changed[frame] = set(ours) ^ set(theirs)
-        other_types = [f"{name} {theirs[name]}" for name in ours
-                       if name in theirs and ours[name] != theirs[name]]
-        if other_types:
-            retyped[frame] = other_types
-    problems = []
-    if unreadable:
-        problems.append(f"unreadable: {format_frames(unreadable)}")
-    if resized:
-        problems.append(f"resolution differs from frame {reference}'s: {format_frames(resized)}")
-    if changed:
-        examples = sorted(next(iter(changed.values())))[:4]
-        problems.append(f"channels differ from frame {reference}'s: {format_frames(list(changed))} "
-                        f"(e.g. {', '.join(examples)})")
-    if cropped:
-        problems.append(f"data window differs from frame {reference}'s: {format_frames(cropped)} "
-                        "(auto-crop or overscan: seq lines the frames up in display space)")
-    if retyped:
-        examples = next(iter(retyped.values()))[:3]
-        problems.append(f"pixel types differ from frame {reference}'s: {format_frames(list(retyped))} "
-                        f"(e.g. {', '.join(examples)})")
-    return "; ".join(problems) or f"all {len(sequence.frames)} frame(s) alike"
+        found.add(frame, specs, first)
+    return found.describe(reference) or f"all {len(sequence.frames)} frame(s) alike"
 
 
 def _views_line(names: list[str], denoised: dict) -> str:
@@ -116,18 +126,14 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     gaps = sequence.gaps()
     click.echo(f"gaps:       {format_frames(gaps) if gaps else 'none'}")
     click.echo(f"headers:    {_header_check(sequence, reference, specs)}")
-    click.echo(f"data:       {_window((spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1))}")
-    display = (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
-               spec.full_y + spec.full_height - 1)
-    click.echo(f"display:    {_window(display)}")
+    click.echo(f"data:       {_window(data_window(spec))}")
+    click.echo(f"display:    {_window(display_window(spec))}")
     click.echo(f"parts:      {len(specs)}")
     if views[0].name:
         click.echo(f"views:      {_views_line([view.name for view in views], mappings)}")
     click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
-    for part_spec, names in zip(specs, channel_names_by_part(specs)):  # multi-part clashes qualified
-        formats = part_spec.channelformats or [part_spec.format] * part_spec.nchannels
-        for name, fmt in zip(names, formats):
-            click.echo(f"  {name:<24} {fmt}")
+    for name, pixel_type in typed_channels(specs):  # multi-part clashes qualified
+        click.echo(f"  {name:<24} {pixel_type}")
     if any(mapping.motion for mapping in mappings.values()):
         found = find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
         click.echo(f"motion vectors: {found.describe()}")

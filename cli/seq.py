@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -19,12 +18,13 @@ from vfxdenoise.core.engine_config import MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
 from vfxdenoise.plugin.seq_options import engine_settings
 
 
 def _emit(event: dict, stream=None) -> None:
     stream = stream or sys.stdout
-    stream.write(json.dumps(event) + "\n")
+    stream.write(encode(event) + "\n")
     stream.flush()
 
 
@@ -39,19 +39,19 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         summary = denoise_sequence(pattern, output, frames, config, progress=report)
         if events is not None:
             if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
-                _emit({"event": "start", "total": 0}, events)
+                _emit(start_event(0), events)
             _emit(_done_event(summary), events)
         return summary
     except VfxDenoiseError as exc:
         if events is not None:
-            _emit({"event": "error", "message": str(exc)}, events)
+            _emit(error_event(str(exc)), events)
         raise
     except (KeyboardInterrupt, SystemExit) as exc:
         how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"signal (exit status {exc.code})"
         message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
                    "again with --resume to finish")
         if events is not None:
-            _emit({"event": "error", "message": message}, events)
+            _emit(error_event(message), events)
         click.echo(f"error: {message}", err=True)
         raise
 
@@ -97,7 +97,7 @@ class _SeqCommand(click.Command):
             return super().make_context(info_name, list(args), parent, **extra)
         except click.UsageError as exc:
             if _wants_events(list(args)):
-                _emit({"event": "error", "message": exc.format_message()})
+                _emit(error_event(exc.format_message()))
             raise
 
 
@@ -171,11 +171,10 @@ class _FrameReporter:
     def __call__(self, result: FrameResult, index: int, total: int) -> None:
         if self.events is not None:
             if index == 1:
-                _emit({"event": "start", "total": total}, self.events)
+                _emit(start_event(total), self.events)
                 self.started = True
-            _emit({"event": "frame", "frame": result.frame, "index": index, "total": total,
-                   "status": result.status, "path": str(result.path),
-                   "seconds": round(result.seconds, 3), "message": result.message}, self.events)
+            _emit(frame_event(result.frame, index, total, result.status, str(result.path),
+                              result.seconds, result.message), self.events)
             return
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s"
         if result.status != "failed":  # a failed frame's output was never written
@@ -196,14 +195,13 @@ class _FrameReporter:
 
 def _done_event(summary: RunSummary) -> dict:
     """The JSON `done` event of --progress json: the frames by outcome and what the run found."""
-    return {"event": "done", "output": summary.output_pattern.text,
-            "written": summary.frames("written"), "skipped": summary.frames("skipped"),
-            "missing": summary.frames("missing"), "failed": summary.frames("failed"),
-            "sanitized": summary.sanitized.counts, "memory": summary.memory,
-            "device": summary.device, "views": [view for view in summary.layers if view],
-            "motion_vectors": summary.motion_vectors, "exposure": summary.exposure,
-            "storage": summary.storage, "peak_host_bytes": summary.peak_host_bytes,
-            "peak_gpu_bytes": summary.peak_gpu_bytes, "seconds": round(summary.seconds, 3)}
+    return done_event(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"),
+                      missing=summary.frames("missing"), failed=summary.frames("failed"),
+                      sanitized=summary.sanitized.counts, memory=summary.memory, device=summary.device,
+                      views=[view for view in summary.layers if view],
+                      motion_vectors=summary.motion_vectors, exposure=summary.exposure,
+                      storage=summary.storage, peak_host_bytes=summary.peak_host_bytes,
+                      peak_gpu_bytes=summary.peak_gpu_bytes, seconds=round(summary.seconds, 3))
 
 
 def _print_summary(summary: RunSummary) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from vfxdenoise.core import neighbours
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
 from vfxdenoise.core.features import (
@@ -70,9 +71,7 @@ class FrameSource:
         self.failed: dict[int, VfxDenoiseError] = {}
         self.layers: dict[str, LayerMap] = {}  # of the first frame read, for the summary
         self.sanitized = SanitizeReport()
-        # (earlier, later) frame -> `neighbours.cut_between`'s answer, found once per pair: each
-        # window around a frame compares the pairs within it again
-        self.cuts: dict[tuple[int, int], str] = {}
+        self._cuts: dict[tuple[int, int], str] = {}  # (earlier, later) -> `cut_between`'s answer
         self.peak = 0
         self.warned_dim = False  # `_warn_if_sunk`: once a run
 
@@ -137,6 +136,15 @@ class FrameSource:
                     "shot of their own (--context-frames from %d on finds their exposure from them)",
                     frame, self.exposure.scale, level, DARK_LEVEL, frame)
         return True
+
+    def cut_between(self, earlier: int, later: int) -> str:
+        """Why consecutive frames `earlier` and `later` seem to show different shots ('' when they
+        do not: `neighbours.cut_between`), found once per pair: each window around a frame compares
+        the pairs within it again."""
+        pair = (earlier, later)
+        if pair not in self._cuts:
+            self._cuts[pair] = neighbours.cut_between(self.get(earlier), self.get(later))
+        return self._cuts[pair]
 
     def image(self, frame: int) -> ExrImage:
         """The full EXR of a frame to be written; handed over once (it is modified for output)."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import NETWORK_FEATURES
-from vfxdenoise.core.io.exr import channel_names_by_part, held_dtype
+from vfxdenoise.core.io.exr import held_dtype, typed_channels
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
 if TYPE_CHECKING:
@@ -195,8 +195,7 @@ class FrameCost:
 def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
     """Bytes per pixel of the features a run holds per frame, in the types
     `features_from_exr(keep_half=True)` gives them (`held_dtype`)."""
-    types = {name: str(spec.channelformat(c))
-             for spec, names in zip(specs, channel_names_by_part(specs)) for c, name in enumerate(names)}
+    types = dict(typed_channels(specs))
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
     features += [channels for _, channels in layers.aovs]
     return sum(len(channels) * held_dtype(types.get(c) for c in channels).itemsize

@@ -4,15 +4,19 @@ on t's data window, as far as the neighbours allow."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
 from vfxdenoise.core.io.exr import placed_on_window, window_shape
 from vfxdenoise.core.warp import warp
+
+if TYPE_CHECKING:  # frame_source imports this module (`FrameSource.cut_between`)
+    from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
 
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 
@@ -100,8 +104,8 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
 def _unusable(frame: int, reader: FrameSource, centre: LoadedFrame, keep_going: bool,
               brightness_jump: float, nearer: int) -> str:
     """Why `frame` cannot be temporal context for `centre` ('' when it can), nor follow `nearer`,
-    the frame beside it towards the centre (a cut between them: `cut_between`, found once per pair
-    in `reader.cuts`); unreadable frames raise their error unless `keep_going`."""
+    the frame beside it towards the centre (a cut between them: `FrameSource.cut_between`, found
+    once per pair); unreadable frames raise their error unless `keep_going`."""
     try:
         reason = context_mismatch(reader.get(frame), centre, brightness_jump)
     except VfxDenoiseError as exc:
@@ -112,10 +116,7 @@ def _unusable(frame: int, reader: FrameSource, centre: LoadedFrame, keep_going: 
         return "unreadable"
     if reason or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason
-    pair = (min(nearer, frame), max(nearer, frame))
-    if pair not in reader.cuts:
-        reader.cuts[pair] = cut_between(reader.get(pair[0]), reader.get(pair[1]))
-    return reader.cuts[pair]
+    return reader.cut_between(min(nearer, frame), max(nearer, frame))
 
 
 def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:

@@ -25,7 +25,8 @@ class _Stop(Exception):
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
                   cancelled: CancelCheck | None = None) -> RunResult:
     """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel.
-    The host's PyTorch CPU threads, which a CPU run sets for the process, are given back after."""
+    What a run sets for the whole process is given back after: the host's PyTorch CPU threads (a
+    CPU run sets them) and cuDNN's benchmark mode (a half-precision CUDA run turns it on)."""
     import torch
 
     from vfxdenoise.core.engine import denoise_sequence
@@ -39,7 +40,7 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         if cancelled and cancelled():
             raise _Stop
 
-    host_threads = torch.get_num_threads()
+    host_threads, host_benchmark = torch.get_num_threads(), torch.backends.cudnn.benchmark
     warnings = _Warnings()
     logging.getLogger(ENGINE_LOGGER).addHandler(warnings)
     try:
@@ -50,6 +51,7 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
     finally:
         logging.getLogger(ENGINE_LOGGER).removeHandler(warnings)
         torch.set_num_threads(host_threads)
+        torch.backends.cudnn.benchmark = host_benchmark
     return RunResult(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"),
                      warnings.messages)
 

@@ -1,6 +1,6 @@
 """Run a request as `vfxdenoise seq ... --progress json` and follow its JSON lines.
 
-The CLI prints one JSON object per line on stdout (start, one per frame, done; see ARCHITECTURE.md)
+The CLI prints one JSON object per line on stdout (start, one per frame, done: `events`)
 and `warning: ...` and `error: ...` lines on stderr; the warnings come back with the result, and a
 refusal (an option's bad value, missing frames) is an `error` event too, whose message is what the
 artist is shown. Pipes are read by threads so that a cancel is noticed even while one frame takes
@@ -14,7 +14,6 @@ has ended.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import signal
@@ -23,6 +22,7 @@ import threading
 import time
 from collections import deque
 
+from vfxdenoise.plugin import events
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
@@ -75,19 +75,18 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     refusals: list[str] = []
     try:
         for event in _events(lines, process, config, cancelled):
-            if event.get("event") == "frame":
-                done.append(event["frame"])
+            if events.kind(event) == events.FRAME:
+                done.append(event[events.FRAME_NUMBER])
                 if progress:
-                    progress(Progress(event["index"], event["total"], event["frame"], event["path"],
-                                      event.get("status", "written")))
-            elif event.get("event") == "done":
+                    progress(_progress(event))
+            elif events.kind(event) == events.DONE:
                 final = event
-            elif event.get("event") == "error" and event.get("message"):
-                refusals.append(str(event["message"]))
+            elif events.kind(event) == events.ERROR and event.get(events.MESSAGE):
+                refusals.append(str(event[events.MESSAGE]))
     except _Cancelled:
         _stop(process, config)
         _join(readers, config)
-        done += [event["frame"] for event in _rest(lines) if event.get("event") == "frame"]
+        done += [event[events.FRAME_NUMBER] for event in _rest(lines) if events.kind(event) == events.FRAME]
         kept = done + frames_written_since(before, request.output_pattern)
         raise DenoiseCancelled(cancel_message(request, kept)) from None
     finally:
@@ -95,8 +94,14 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         _join(readers, config)
     if process.returncode != 0 or not final:
         raise RunnerError(_failure_message(argv, process.returncode, list(errors), refusals))
-    return RunResult(final.get("output") or request.output_pattern or "", final.get("written", []),
-                     final.get("skipped", []), warnings)
+    return RunResult(final.get(events.OUTPUT) or request.output_pattern or "",
+                     final.get(events.WRITTEN, []), final.get(events.SKIPPED, []), warnings)
+
+
+def _progress(event: dict) -> Progress:
+    """What a `frame` event tells the host."""
+    return Progress(event[events.INDEX], event[events.TOTAL], event[events.FRAME_NUMBER], event[events.PATH],
+                    event.get(events.STATUS, "written"))
 
 
 class _Cancelled(Exception):
@@ -135,7 +140,7 @@ def _events(lines: queue.Queue, process: subprocess.Popen, config: RunnerConfig,
         if line is _EOF:
             process.wait()
             return
-        event = _event(line)
+        event = events.decode(line)
         if event is not None:
             yield event
 
@@ -148,19 +153,9 @@ def _rest(lines: queue.Queue):
             line = lines.get_nowait()
         except queue.Empty:
             return
-        event = None if line is _EOF else _event(line)
+        event = None if line is _EOF else events.decode(line)
         if event is not None:
             yield event
-
-
-def _event(line: str) -> dict | None:
-    """The JSON event a stdout line holds; None for anything else (a stray print of a library:
-    progress lines are always whole JSON objects)."""
-    try:
-        event = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return event if isinstance(event, dict) else None
 
 
 def _join(readers: list[threading.Thread], config: RunnerConfig) -> None:

@@ -236,19 +236,17 @@ class ExrImage:
     @property
     def data_window(self) -> tuple[int, int, int, int]:
         """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
-        return _data_window(self.parts[0].spec)
+        return data_window(self.parts[0].spec)
 
     def data_window_of(self, name: str) -> tuple[int, int, int, int]:
         """The data window of the part holding channel `name` (the views of a multi-part stereo
         file can be cropped differently)."""
-        return _data_window(self.parts[self._locate([name])[0][0]].spec)
+        return data_window(self.parts[self._locate([name])[0][0]].spec)
 
     @property
     def display_window(self) -> tuple[int, int, int, int]:
         """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
-        spec = self.parts[0].spec
-        return (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
-                spec.full_y + spec.full_height - 1)
+        return display_window(self.parts[0].spec)
 
     @property
     def width(self) -> int:
@@ -279,7 +277,7 @@ class ExrImage:
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
         dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half)
-        windows = {_data_window(self.parts[p].spec) for p, _ in located}
+        windows = {data_window(self.parts[p].spec) for p, _ in located}
         if len(windows) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
                                f"windows{f' in {self.source}' if self.source else ''}; "
@@ -302,7 +300,7 @@ class ExrImage:
         values = np.asarray(values)
         for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
             part = self.parts[p]
-            own = _data_window(part.spec)
+            own = data_window(part.spec)
             if window is not None and window != own and plane.shape == window_shape(window):
                 kept = np.empty(part.shape, np.float32)
                 part.read_channel(c, kept)
@@ -477,8 +475,15 @@ def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None) ->
     return changes
 
 
-def _data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
+def data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
+    """A part's data window (the pixels it stores): (xmin, ymin, xmax, ymax), inclusive."""
     return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
+
+
+def display_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
+    """A part's display window (the frame it shows): (xmin, ymin, xmax, ymax), inclusive."""
+    return (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
+            spec.full_y + spec.full_height - 1)
 
 
 def window_shape(window: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -521,10 +526,18 @@ def channel_names_by_part(specs: Sequence[oiio.ImageSpec],
     return names
 
 
+def typed_channels(specs: Sequence[oiio.ImageSpec]) -> list[tuple[str, str]]:
+    """(name, pixel type) of every channel of every part, in file order: the name `ExrImage` gives
+    it (`channel_names_by_part`) and its stored type, 'half', 'float' or 'uint'. Pairs rather than
+    a map: two parts can give channels one name (`ExrImage` reads the first's); `dict()` of them
+    keeps the last's."""
+    return [(name, _pixel_type(spec, index)) for spec, names in zip(specs, channel_names_by_part(specs))
+            for index, name in enumerate(names)]
+
+
 def uint_channels(specs: Sequence[oiio.ImageSpec]) -> set[str]:
     """The channels stored as uint (object IDs), by the names `ExrImage` gives them."""
-    return {name for spec, names in zip(specs, channel_names_by_part(specs))
-            for index, name in enumerate(names) if _pixel_type(spec, index) == "uint"}
+    return {name for name, pixel_type in typed_channels(specs) if pixel_type == "uint"}
 
 
 def held_dtype(pixel_types: Iterable[str], keep_half: bool = True) -> np.dtype:

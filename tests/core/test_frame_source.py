@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 import torch
 from exr_sequences import store_as_float, write_sequence
 
+from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -40,3 +42,25 @@ def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_repl
     assert both.startswith("frame 2: replaced non-finite/negative values: 1 beauty; clipped values "
                            "above 65504 for the network only: 12 beauty")
     assert source.sanitized.counts == {"beauty": 25} and source.sanitized.clipped == {"beauty": 24}
+
+
+def test_a_cut_between_two_frames_is_found_once_per_pair(tmp_path):
+    """Each window around a frame asks again about the pairs within it: the answer is kept, and
+    given again without the frames (here no longer held, nor on disk)."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2, 3]))
+    image = read_exr(pattern.path(3))  # another set: its albedo's blue inverted
+    image.set(["albedo.B"], 1.0 - image.get(["albedo.B"]))
+    write_exr(pattern.path(3), image)
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    try:
+        assert source.cut_between(1, 2) == ""
+        cut = source.cut_between(2, 3)
+        assert cut.startswith("a cut? its albedo matches the frame beside it in only 0%")
+        source.keep_only(set())
+        for frame in (1, 2, 3):
+            pattern.path(frame).unlink()
+        assert (source.cut_between(1, 2), source.cut_between(2, 3)) == ("", cut)
+        with pytest.raises(ExrError, match="not found"):  # what finding it again would meet
+            source.get(2)
+    finally:
+        source.close()

@@ -454,6 +454,32 @@ def test_unnamed_colliding_parts_are_qualified_by_index_and_windows_are_not_mixe
         image.get(["Z", "part1.Z"])
 
 
+def test_a_headers_channel_types_and_windows_are_told_without_its_pixels(tmp_path):
+    """What `info`, the host memory plan and the views read of a header alone: each channel's
+    stored type under the name ExrImage gives it, in file order, and each part's windows."""
+    image, _ = multipart_image()
+    ids = oiio.ImageSpec(W // 2, H // 2, 2, oiio.FLOAT)
+    ids.channelnames = ("R", "id")
+    ids.channelformats = (oiio.TypeDesc("half"), oiio.TypeDesc("uint"))
+    ids.x, ids.y = 5, 7
+    ids.full_width, ids.full_height = W, H
+    ids.attribute("oiio:subimagename", "key")
+    image.parts.append(ExrPart(ids, np.ones((H // 2, W // 2, 2), np.float32)))
+    write_exr(tmp_path / "ids.exr", image)
+    specs = read_exr_header(tmp_path / "ids.exr")
+
+    assert exr.typed_channels(specs) == [
+        *[(c, "half") for c in "RGB"], *[(f"diffuse.{c}", "float") for c in "RGB"],
+        ("key.R", "half"), ("key.id", "uint")]
+    assert exr.uint_channels(specs) == {"key.id"}
+    assert [exr.data_window(spec) for spec in specs] == [(0, 0, W - 1, H - 1)] * 2 + [
+        (5, 7, 5 + W // 2 - 1, 7 + H // 2 - 1)]
+    assert {exr.display_window(spec) for spec in specs} == {(0, 0, W - 1, H - 1)}
+    read = read_exr(tmp_path / "ids.exr")
+    assert read.data_window_of("key.id") == exr.data_window(specs[2])
+    assert read.display_window == exr.display_window(specs[0])
+
+
 def test_a_cropped_parts_channels_are_got_and_set_over_another_data_window():
     """An AOV part cropped to what it shows is read over the beauty's window (0 outside its
     own) and written back from it (keeping its own pixels outside the beauty's)."""

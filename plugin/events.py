@@ -1,0 +1,68 @@
+"""The JSON progress events of `vfxdenoise seq --progress json`, once for both ends: `cli/seq.py`
+writes them on stdout, one object a line, and the subprocess runner (`seqprocess`) reads them back.
+ARCHITECTURE.md describes each; a key only one end uses (the `done` event's findings) is named
+there. Only the standard library is imported here: hosts often run a Python without torch, numpy
+or fileseq.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+EVENT = "event"  # every event's key naming it, one of:
+START = "start"  # before the first frame event: `total`
+FRAME = "frame"  # a frame on disk, or failed under --keep-going
+DONE = "done"  # the run's end: the frames by outcome and what the run found
+ERROR = "error"  # why the run stopped (a refusal, a failure, a cancel): `message`
+
+# Keys.
+TOTAL = "total"  # frames to denoise now (start, frame)
+FRAME_NUMBER = "frame"  # the frame's number (frame)
+INDEX = "index"  # counts the frame events, from 1
+STATUS = "status"  # 'written' or 'failed' (frame)
+PATH = "path"  # the output frame's file (frame)
+SECONDS = "seconds"
+MESSAGE = "message"  # a frame's note or failure (frame), why the run stopped (error)
+OUTPUT = "output"  # the output frame pattern (done)
+WRITTEN = "written"  # frames written (done)
+SKIPPED = "skipped"  # frames kept by --resume (done)
+
+
+def start_event(total: int) -> dict[str, Any]:
+    return {EVENT: START, TOTAL: total}
+
+
+def frame_event(frame: int, index: int, total: int, status: str, path: str, seconds: float,
+                message: str) -> dict[str, Any]:
+    return {EVENT: FRAME, FRAME_NUMBER: frame, INDEX: index, TOTAL: total, STATUS: status, PATH: path,
+            SECONDS: round(seconds, 3), MESSAGE: message}
+
+
+def done_event(output: str, written: list[int], skipped: list[int], **found: Any) -> dict[str, Any]:
+    """The `done` event; `found` holds the other outcomes and findings, written in their order."""
+    return {EVENT: DONE, OUTPUT: output, WRITTEN: written, SKIPPED: skipped, **found}
+
+
+def error_event(message: str) -> dict[str, Any]:
+    return {EVENT: ERROR, MESSAGE: message}
+
+
+def encode(event: dict[str, Any]) -> str:
+    """An event as its line on stdout, without the newline."""
+    return json.dumps(event)
+
+
+def decode(line: str) -> dict[str, Any] | None:
+    """The event a stdout line holds; None for anything else (a stray print of a library:
+    events are always whole JSON objects)."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def kind(event: dict[str, Any]) -> str | None:
+    """START, FRAME, DONE or ERROR (None for an object without one)."""
+    return event.get(EVENT)

@@ -1,0 +1,50 @@
+"""The JSON progress events both ends of `seq --progress json` share: their lines as pipelines read
+them (ARCHITECTURE.md), and what the runner makes of other lines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from vfxdenoise.plugin.events import (
+    DONE,
+    ERROR,
+    FRAME,
+    START,
+    decode,
+    done_event,
+    encode,
+    error_event,
+    frame_event,
+    kind,
+    start_event,
+)
+
+
+def test_each_event_is_the_line_pipelines_read():
+    assert encode(start_event(3)) == '{"event": "start", "total": 3}'
+    assert encode(frame_event(1001, 1, 3, "written", "/o/d.1001.exr", 1.23456, "")) == (
+        '{"event": "frame", "frame": 1001, "index": 1, "total": 3, "status": "written", '
+        '"path": "/o/d.1001.exr", "seconds": 1.235, "message": ""}')
+    assert encode(done_event("/o/d.####.exr", [1001], [], missing=[], failed=[1002], seconds=2.5)) == (
+        '{"event": "done", "output": "/o/d.####.exr", "written": [1001], "skipped": [], '
+        '"missing": [], "failed": [1002], "seconds": 2.5}')
+    assert encode(error_event('frame 1002: "bad"')) == (
+        '{"event": "error", "message": "frame 1002: \\"bad\\""}')
+
+
+def test_a_line_is_read_back_as_its_event_and_other_lines_as_none():
+    for event, name in ((start_event(0), START), (frame_event(1, 1, 1, "failed", "p", 0.0, "why"), FRAME),
+                        (done_event("o", [], [1]), DONE), (error_event("no"), ERROR)):
+        assert decode(encode(event)) == event and kind(event) == name
+    for stray in ("", "Warning: damaged chunk", "[1, 2]", '"done"', "{"):
+        assert decode(stray) is None
+    assert kind({"total": 1}) is None
+
+
+def test_hosts_read_the_events_without_torch_numpy_or_fileseq():
+    code = ("import sys\n"
+            "import vfxdenoise.plugin.events, vfxdenoise.plugin.seqprocess\n"
+            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
