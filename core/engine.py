@@ -54,22 +54,22 @@ from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import (
-    MAX_FRAMES,
     FramePattern,
-    Sequence,
+    check_missing,
     default_output_pattern,
     find_sequence,
     format_frames,
+    frames_in_context,
+    frames_to_write,
     parse_frame_spec,
     parse_pattern,
-    refuse_frames_off_the_shot,
-    refuse_missing_frames,
-    refuse_stray_span,
+    refuse_outside_context,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
+from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.shot_settings import (
     check_layers,
     exposure_frames,
@@ -131,20 +131,6 @@ class RunSummary:
 ProgressCallback = Callable[[FrameResult, int, int], None]
 
 
-def _in_context(on_disk: list[int], wanted: list[int] | range, context: list[int] | None) -> list[int]:
-    """The frames on disk that may be temporal context: those of `context` (a render's own range,
-    so that frames an older render left beside it are never read), or all of them."""
-    if context is None:
-        return on_disk
-    outside = sorted(set(wanted) - set(context))
-    if outside:
-        raise UsageError(f"frames {format_frames(outside)} lie outside --context-frames "
-                         f"{format_frames(context)}: pass --frames within it (without --frames, "
-                         "the frames of --context-frames are denoised), or widen it to the "
-                         "render's range")
-    return sorted(set(on_disk) & set(context))
-
-
 def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict[int, int],
                            context: list[int], radius: int) -> None:
     """Refuse when frames of the render's range (--context-frames) that the windows of `todo`
@@ -165,33 +151,9 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
 
-def _frames_asked(frames: str | list[int] | None, context: list[int] | None,
-                  sequence: Sequence) -> list[int] | range:
-    """The frames to write as asked: `frames`, else the render's range (--context-frames),
-    else first to last on disk, as a range: a stray frame's span of millions is refused from
-    the frames on disk (`_check_missing`), never listed."""
-    if isinstance(frames, str):
-        return parse_frame_spec(frames)
-    return list(frames or context or []) or range(sequence.first, sequence.last + 1)
-
-
-def _check_missing(sequence: Sequence, asked: list[int] | range, policy: str,
-                   context: list[int] | None) -> None:
-    """Refuse frames asked that are not on disk: under every policy, frames none of which is on
-    disk or within the shot (a --frames typo; with --context-frames, which names the render's
-    range, frames in it may all be still to render) and a stray frame's span beyond what a frame
-    spec may name; under `error`, any."""
-    if context is None:
-        refuse_frames_off_the_shot(sequence, asked)
-    if policy == "error":
-        refuse_missing_frames(sequence, asked)
-    else:
-        refuse_stray_span(sequence, asked, limit=MAX_FRAMES)
-
-
 def temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
     """The radius to run with: the model's own unless a smaller one is asked for."""
-    trained = loaded.config.get("temporal_radius", 2)
+    trained = loaded.config.get("temporal_radius", InputLayout.temporal_radius)
     if config.temporal_radius is None:
         return trained
     if not 0 <= config.temporal_radius <= trained:
@@ -304,9 +266,10 @@ def denoise_sequence(
     context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
     sequence = find_sequence(in_pattern)
     # The render's own range, or first to last on disk: gaps within either are missing frames.
-    asked = _frames_asked(frames, context, sequence)
-    usable = _in_context(sequence.frames, asked, context)
-    _check_missing(sequence, asked, config.missing, context)
+    asked = frames_to_write(frames, context, sequence)
+    refuse_outside_context(asked, context)
+    usable = frames_in_context(sequence, context)
+    check_missing(sequence, asked, config.missing, context)
     wanted = list(asked)
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first

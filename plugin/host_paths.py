@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from vfxdenoise.core.io.frame_pattern import frame_number
 from vfxdenoise.plugin.errors import PluginError
 
 _FRAME_TOKENS = (  # in this order: the $F inside `padzero(4, $F)` is part of that token
@@ -45,6 +46,7 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
 
 
 def frame_path(pattern: str, frame: int) -> str:
-    """The file of `frame` in a pattern with one `#` run, padded as the denoiser pads it (-5 in
-    `####` is -005)."""
-    return re.sub(r"#+", lambda m: f"{frame:0{len(m.group())}d}", pattern, count=1)
+    """The file of `frame` in a pattern with one `#` run, numbered as the denoiser numbers it
+    (`frame_number`: -5 in `####` is -005); the rest of `pattern` kept as written, to compare
+    with the paths a host gives."""
+    return re.sub(r"#+", lambda m: frame_number(frame, len(m.group())), pattern, count=1)

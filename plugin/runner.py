@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import shlex
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.io.frame_pattern import pattern_from_text
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 
@@ -164,33 +165,26 @@ def cancel_message(request: DenoiseRequest, done: list[int]) -> str:
     return f"denoise of {request.input_pattern} cancelled; {kept}"
 
 
-# A frame token of an output pattern (sequence.py's, without fileseq): ####, @@@@, %04d, $F4, ${F4}.
-_FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*")
-
 OutputFiles = dict[int, tuple[int, int, int]]  # frame -> (inode, size, mtime in ns)
 
 
 def output_files(pattern: str | None) -> OutputFiles | None:
-    """The frames of output `pattern` on disk now, each with what tells a rewrite of it apart
-    (a frame is written to a temp file and renamed over: a new inode); None where the pattern is
-    not known (the CLI's default beside the input) or has its frame token in a folder."""
-    if not pattern:
+    """The frames of output `pattern` on disk now, found as seq finds a sequence's frames
+    (`FramePattern.files_on_disk`: render.01002.exr is no frame of render.####.exr), each with
+    what tells a rewrite of it apart (a frame is written to a temp file and renamed over: a new
+    inode); None where the pattern is not known (the CLI's default beside the input) or has no
+    single frame token in its file name."""
+    parsed = pattern_from_text(pattern) if pattern else None
+    if parsed is None:
         return None
-    folder, name = os.path.split(pattern)
-    token = _FRAME_TOKEN.search(name)
-    if token is None or len(_FRAME_TOKEN.findall(name)) > 1 or _FRAME_TOKEN.search(folder):
-        return None
-    matcher = re.compile(re.escape(name[:token.start()]) + r"(-?\d+)" + re.escape(name[token.end():]))
-    found: OutputFiles = {}
     try:
-        entries = list(os.scandir(folder or "."))
-    except OSError:
-        return found
-    for entry in entries:
-        match = matcher.fullmatch(entry.name)
-        if match and entry.is_file():
-            stat = entry.stat()
-            found[int(match.group(1))] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        entries = parsed.files_on_disk()
+    except (SequenceError, OSError):
+        return {}
+    found: OutputFiles = {}
+    for frame, entry in entries.items():
+        stat = entry.stat()
+        found[frame] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
     return found
 
 

@@ -9,6 +9,10 @@ Pattern tokens (exactly one per pattern, in the file name):
 Frame specs: `1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005,1010-1012`,
 negative frames `-5--1`, `-10-10`. Frame numbers are written like printf('%0Nd'): frame -5 with
 padding 4 is `-005`, frame 10000 with padding 4 is `10000`.
+
+`FramePattern` itself is in frame_pattern.py, standard library only, and imported from here too.
+Which frames a run writes and which missing ones it refuses (`frames_to_write`,
+`refuse_outside_context`, `check_missing`) are here for `vfxdenoise seq` and the farm jobs alike.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import os
 import re
 from collections import abc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import fileseq
 
-from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
+from vfxdenoise.core.io.frame_pattern import FramePattern  # its home: without fileseq, for the plugin
 
 ACCEPTED_PATTERNS = (
     "render.####.exr (one # per digit), render.%04d.exr, render.$F4.exr, render.${F4}.exr or "
@@ -44,81 +49,6 @@ _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _SPEC_CHARS = frozenset("0123456789-,x:")
 _EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
 """Where a token the shell expanded to nothing leaves a name: render..exr, render_.exr, render."""
-
-
-@dataclass(frozen=True)
-class FramePattern:
-    """A frame-numbered path pattern such as /shots/a/render.####.exr.
-
-    `prefix` and `suffix` are the file name around the frame number; `padding` is the minimum number
-    of characters of the number (printf's %0Nd, so a minus sign counts).
-    """
-
-    directory: Path
-    prefix: str
-    suffix: str
-    padding: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "directory", Path(self.directory))
-        if self.padding < 1:
-            raise SequenceError(f"padding of {self.prefix}<frame>{self.suffix} must be at least 1, "
-                                f"got {self.padding}")
-
-    def __str__(self) -> str:
-        return self.text
-
-    @property
-    def text(self) -> str:
-        """Canonical form with one `#` per digit, e.g. '/shots/a/render.####.exr'."""
-        return str(self.directory / f"{self.prefix}{'#' * self.padding}{self.suffix}")
-
-    def name(self, frame: int) -> str:
-        """File name of `frame`, zero padded like printf('%0Nd') (frame -5, padding 4: '-005')."""
-        return f"{self.prefix}{frame:0{self.padding}d}{self.suffix}"
-
-    def path(self, frame: int) -> Path:
-        """Path of `frame`, zero padded like printf('%0Nd') (frame -5, padding 4: '-005')."""
-        return self.directory / self.name(frame)
-
-    def frame_of(self, name: str) -> int | None:
-        """The frame whose file is called `name`, or None when `name` is not a file of this pattern.
-
-        A name counts only if `path(frame)` spells it exactly, so render.01001.exr is not frame 1001
-        of render.####.exr, while render.10000.exr (wider than the padding) is frame 10000.
-        """
-        end = len(name) - len(self.suffix)
-        if end <= len(self.prefix) or not (name.startswith(self.prefix) and name.endswith(self.suffix)):
-            return None
-        number = name[len(self.prefix):end]
-        digits = number[1:] if number.startswith("-") else number
-        if not (digits.isascii() and digits.isdigit()):
-            return None
-        frame = int(number)
-        return frame if self.name(frame) == name else None
-
-    def frames_on_disk(self) -> list[int]:
-        """Sorted frame numbers whose files exist; [] when the folder does not exist."""
-        try:
-            with os.scandir(self.directory) as entries:
-                frames = {frame for entry in entries
-                          if (frame := self.frame_of(entry.name)) is not None and entry.is_file()}
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        except PermissionError as exc:
-            raise SequenceError(f"cannot list folder {self.directory} of {self.text}: permission "
-                                "denied; check its permissions") from exc
-        return sorted(frames)
-
-    def with_name(self, prefix: str | None = None, suffix: str | None = None,
-                  directory: Path | str | None = None) -> FramePattern:
-        """A copy with another prefix, suffix and/or folder (same padding)."""
-        return replace(
-            self,
-            prefix=self.prefix if prefix is None else prefix,
-            suffix=self.suffix if suffix is None else suffix,
-            directory=self.directory if directory is None else Path(directory),
-        )
 
 
 def parse_pattern(text: str | Path) -> FramePattern:
@@ -494,6 +424,60 @@ def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
         f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
         f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.",
         missing)
+
+
+def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
+                    sequence: Sequence | None) -> list[int] | range:
+    """The frames a run writes, as asked: `frames` (a spec or a list), else the render's range
+    (`context`, --context-frames), else first to last on disk, as a range: a stray frame's span of
+    millions is refused from the frames on disk (`check_missing`), never listed. `sequence` is
+    read only in that last case (a farm job over a render not written yet passes None)."""
+    if isinstance(frames, str):
+        return parse_frame_spec(frames)
+    listed = list(frames or context or [])
+    if listed:
+        return listed
+    if sequence is None:
+        raise SequenceError("no frames to write: give --frames or --context-frames, or the frames "
+                            "on disk to take them from")
+    return range(sequence.first, sequence.last + 1)
+
+
+def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of: str = "") -> None:
+    """Raise UsageError for frames of `wanted` outside `context` (--context-frames, the render's
+    range: the only frames read as neighbours), naming them and whose they are (`of`, e.g. 'the
+    job'); nothing without a context."""
+    if context is None:
+        return
+    members = set(context)
+    outside = [frame for frame in wanted if frame not in members]
+    if outside:
+        raise UsageError(f"frames {format_frames(outside)}{f' of {of}' if of else ''} lie outside "
+                         f"--context-frames {format_frames(context)}: pass --frames within it (without "
+                         "--frames, the frames of --context-frames are denoised), or widen it to the "
+                         "render's range")
+
+
+def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int]:
+    """The frames on disk that may be temporal context: those of `context` (a render's own range,
+    so that frames an older render left beside it are never read), or all of them."""
+    if context is None:
+        return sequence.frames
+    return sorted(set(sequence.frames) & set(context))
+
+
+def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context: list[int] | None) -> None:
+    """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
+    frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
+    names the render's range, frames in it may all be still to render) and a stray frame's span
+    beyond what a frame spec may name; under `error`, any. As fast as the frames on disk are
+    few, for a range however long."""
+    if context is None:
+        refuse_frames_off_the_shot(sequence, asked)
+    if policy == "error":
+        refuse_missing_frames(sequence, asked)
+    else:
+        refuse_stray_span(sequence, asked, limit=MAX_FRAMES)
 
 
 def _sequences_hint(folder: Path, limit: int = 5) -> str:

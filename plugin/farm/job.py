@@ -17,17 +17,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError
+from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError, UsageError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     Sequence,
+    check_missing,
     default_output_pattern,
     find_sequence,
     format_frames,
+    frames_to_write,
     parse_frame_spec,
     parse_pattern,
-    refuse_missing_frames,
+    refuse_outside_context,
 )
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -77,9 +79,9 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
         raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
-    wanted = _job_frames(pattern, frames, options.context_frames)
-    _check_context(wanted, options.context_frames)
-    _check_on_disk(pattern, wanted, options.missing or "error", options.context_frames)
+    context = _context_frames(options.context_frames)
+    wanted = _job_frames(pattern, frames, context)
+    _check_on_disk(pattern, wanted, options.missing or "error", context)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
@@ -152,40 +154,51 @@ def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
                         "give --gpus 1 or more for a task that runs on a GPU")
 
 
-def _job_frames(pattern: FramePattern, frames: str | None, context: str | None) -> list[int]:
-    """The frames to write, as seq picks them: `frames`, else the render's range (--context-frames:
-    the job may be submitted before the render has written them), else first to last on disk (a
-    gap in the render is then a missing frame, refused, held or skipped as the policy says)."""
-    if frames is None and context is not None:
-        try:
-            return parse_frame_spec(context)
-        except SequenceError as exc:
-            raise FarmError(f"--context-frames: {exc}") from exc
-    if frames is None:
-        sequence = find_sequence(pattern)
-        return list(range(sequence.first, sequence.last + 1))
-    return parse_frame_spec(frames)
+def _context_frames(spec: str | None) -> list[int] | None:
+    """The render's range (--context-frames) as frames; a spec every task would refuse is a
+    FarmError now."""
+    if spec is None:
+        return None
+    try:
+        return parse_frame_spec(spec)
+    except SequenceError as exc:
+        raise FarmError(f"--context-frames: {exc}") from exc
 
 
-def _check_on_disk(pattern: FramePattern, wanted: list[int], missing_policy: str,
-                   context: str | None) -> None:
-    """Refuse, under --missing error, job frames not on disk, as every task would refuse them.
-    With --context-frames the job may be submitted with the render (README, farm jobs): its tasks
-    refuse until their frames and neighbours are rendered and are retried, so only warn."""
+def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None) -> list[int] | range:
+    """The frames to write, as seq picks them (`frames_to_write`): `frames`, else the render's
+    range (`context`: the job may be submitted before the render has written them), else first
+    to last on disk (a gap in the render is then a missing frame, refused, held or skipped as the
+    policy says; a stray frame's span, a range, is refused by `_check_on_disk` before it is
+    listed). Frames outside `context` are refused, as every task would refuse them."""
+    sequence = find_sequence(pattern) if frames is None and context is None else None
+    wanted = frames_to_write(frames, context, sequence)
+    try:
+        refuse_outside_context(wanted, context, of="the job")
+    except UsageError as exc:
+        raise FarmError(str(exc)) from exc
+    return wanted
+
+
+def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_policy: str,
+                   context: list[int] | None) -> None:
+    """Refuse job frames not on disk where every task's seq would (`check_missing`, under
+    --missing `missing_policy`). Where seq would refuse but the farm need not: with --context-frames
+    under --missing error the job may be submitted with the render (README, farm jobs), and its
+    tasks refuse until their frames and neighbours are rendered and are retried, so only warn;
+    an input folder not visible here is left to the tasks, with a warning."""
     if not pattern.directory.is_dir():
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
         return
-    if missing_policy != "error":
-        return
     on_disk = pattern.frames_on_disk()
-    if context is not None:
+    if context is not None and missing_policy == "error":
         _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk)))
-        return
-    if not on_disk:
+    elif on_disk:
+        check_missing(Sequence(pattern, on_disk), wanted, missing_policy, context)
+    elif missing_policy == "error":
         raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
                                  "yet: render them first", wanted)
-    refuse_missing_frames(Sequence(pattern, on_disk), wanted)
 
 
 def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:
@@ -194,21 +207,6 @@ def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:
         log.warning("%d frame(s) of %s are not rendered yet (%s): the job is written anyway "
                     "(--context-frames); their tasks fail and are retried until the frames and "
                     "their neighbours are on disk", len(absent), pattern.text, format_frames(absent))
-
-
-def _check_context(wanted: list[int], spec: str | None) -> None:
-    """Refuse --context-frames now that every task would refuse: unreadable, or not holding the
-    job's frames."""
-    if spec is None:
-        return
-    try:
-        context = set(parse_frame_spec(spec))
-    except SequenceError as exc:
-        raise FarmError(f"--context-frames: {exc}") from exc
-    outside = sorted(set(wanted) - context)
-    if outside:
-        raise FarmError(f"frames {format_frames(outside)} of the job lie outside --context-frames "
-                        f"{spec}: pass --frames within it, or widen it to the render's range")
 
 
 def _absolute(pattern: FramePattern) -> FramePattern:

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.host_paths import frame_pattern
+from vfxdenoise.plugin.host_paths import frame_path, frame_pattern
 
 VARIABLES = {"$HIP": "/job/sh010", "$OS": "karma1", "${OS}": "karma1", "$HIPNAME": "shot"}
 
@@ -36,3 +37,9 @@ def test_frame_variables_become_hashes(raw, pattern):
 def test_paths_that_are_no_sequence_are_refused(raw, problem):
     with pytest.raises(PluginError, match=f"/out/karma1 picture '.*' {problem}"):
         frame_pattern(raw, expand, where="/out/karma1 picture")
+
+
+@pytest.mark.parametrize("frame", [7, -5, 1001, 10000])
+def test_a_frame_path_is_the_file_seq_reads_the_rest_kept_as_the_host_wrote_it(frame):
+    pattern = "/job//sh010/./render.####.exr"  # compared with the host's own paths: not normalised
+    assert frame_path(pattern, frame) == f"/job//sh010/./{parse_pattern(pattern).name(frame)}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,17 @@ from exr_sequences import rename_layer
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.plugin.errors import DenoiseCancelled, PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
-from vfxdenoise.plugin.runner import RunnerConfig, check_runner, command_words, run_request
+from vfxdenoise.plugin.runner import (
+    RunnerConfig,
+    check_runner,
+    command_words,
+    frames_written_since,
+    output_files,
+    run_request,
+)
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 CLI = RunnerConfig(command=(str(Path(sys.executable).with_name("vfxdenoise")),))
@@ -190,6 +200,32 @@ def test_the_cancel_message_lists_the_frames_on_disk_when_the_process_ended(tmp_
     assert str(cancelled.value).endswith("cancelled; frames finished before it are kept: 1001, 1002, 1003")
 
 
+@pytest.mark.parametrize("spelling", ["r.####.exr", "r.%04d.exr", "r.$F4.exr", "r.${F4}.exr", "r.@@@@.exr"])
+def test_the_output_files_a_cancel_reports_are_the_frames_seq_finds(tmp_path, spelling):
+    """render.01002.exr is no frame of render.####.exr for seq (`FramePattern.frames_on_disk`):
+    the runner's own matching took it for frame 1002, which a cancel then said was finished."""
+    for name in ("r.1001.exr", "r.01002.exr", "r.10000.exr", "r.-005.exr", "r.1003.exr.tmp", "r.x.exr"):
+        (tmp_path / name).write_text("frame")
+    pattern = str(tmp_path / spelling)
+    assert sorted(output_files(pattern)) == parse_pattern(pattern).frames_on_disk() == [-5, 1001, 10000]
+    assert frames_written_since({}, pattern) == [-5, 1001, 10000]
+    assert output_files(str(tmp_path / "r.exr")) is None and output_files(None) is None
+    assert output_files(str(tmp_path / "absent" / spelling)) == {}
+
+
+def test_the_runner_and_host_paths_work_without_fileseq_torch_or_numpy(tmp_path):
+    """Plugins are standard library only at import (ARCHITECTURE.md), and so is what a host
+    calls as a run ends: the frames written, the host's frame paths."""
+    code = ("import sys\n"
+            "from vfxdenoise.plugin.host_paths import frame_path\n"
+            "from vfxdenoise.plugin.runner import frames_written_since, output_files\n"
+            f"frames_written_since(output_files({str(tmp_path / 'r.####.exr')!r}), 'r.%04d.exr')\n"
+            "frame_path('/r/a.####.exr', -5)\n"
+            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_cancel_before_any_frame_says_none_was_finished(tmp_path):
     request = DenoiseRequest(str(tmp_path / "render.####.exr"), output_pattern=str(tmp_path / "o.####.exr"))
     config = RunnerConfig(command=(sys.executable, "-c", "import time; time.sleep(60)"))
@@ -266,6 +302,38 @@ def test_an_in_process_run_gives_the_host_its_cpu_threads_back(shot, tiny_weight
     torch.set_num_threads(2)
     run_request(_request(shot, tiny_weights, tmp_path, cpu_threads=1), RunnerConfig(mode="inprocess"))
     assert torch.get_num_threads() == 2
+
+
+@pytest.fixture
+def cudnn_benchmark():
+    """cuDNN's benchmark mode restored after the test as it was."""
+    import torch
+
+    before = torch.backends.cudnn.benchmark
+    yield
+    torch.backends.cudnn.benchmark = before
+
+
+def test_an_in_process_run_gives_the_host_its_cudnn_benchmark_mode_back(shot, tiny_weights, tmp_path,
+                                                                       cudnn_benchmark):
+    """A half-precision CUDA run turns cuDNN's benchmark mode on for the whole process: the host's
+    own convolutions, whose sizes change, were left benchmarked again at each new size. Without a
+    GPU the run's progress callback turns it on instead, as such a run does."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    during = []
+
+    def progress(_) -> None:
+        if not cuda:
+            torch.backends.cudnn.benchmark = True
+        during.append(torch.backends.cudnn.benchmark)
+
+    request = _request(shot, tiny_weights, tmp_path)
+    request = replace(request, options=replace(request.options, device="cuda" if cuda else "cpu"))
+    torch.backends.cudnn.benchmark = False
+    run_request(request, RunnerConfig(mode="inprocess"), progress)
+    assert during == [True] * 4 and torch.backends.cudnn.benchmark is False
 
 
 @pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])

@@ -10,19 +10,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vfxdenoise.core.errors import MissingFramesError, SequenceError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
     FrameRuns,
     Sequence,
+    check_missing,
     default_output_pattern,
     find_sequence,
     format_frames,
+    frames_in_context,
+    frames_to_write,
     parse_frame_spec,
     parse_pattern,
     refuse_frames_off_the_shot,
     refuse_missing_frames,
+    refuse_outside_context,
     refuse_stray_span,
 )
 
@@ -554,3 +558,48 @@ def test_a_pattern_that_is_not_utf8_is_a_clear_error(tmp_path):
     text = os.fsdecode(bytes(tmp_path) + b"/lat\xe9in/render.####.exr")
     with pytest.raises(SequenceError, match=r"lat\\xe9in/render.####.exr'?: the path is not valid UTF-8"):
         parse_pattern(text)
+
+
+# --- which frames a run writes: seq and the farm jobs alike -------------------------------------------
+
+
+def test_the_frames_to_write_are_those_asked_else_the_renders_range_else_those_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 20_000_000])
+    sequence = find_sequence(pattern)
+    assert frames_to_write("1001-1002", [1001, 1002, 1003], sequence) == [1001, 1002]
+    assert frames_to_write([1003], None, sequence) == [1003]
+    assert frames_to_write(None, [1001, 1002], None) == [1001, 1002]  # no frame need be on disk yet
+    assert frames_to_write(None, None, sequence) == range(1001, 20_000_001)  # not listed
+    with pytest.raises(SequenceError, match="give --frames or --context-frames"):
+        frames_to_write(None, None, None)
+
+
+def test_a_stray_frames_span_is_refused_under_every_policy_as_fast_as_the_frames_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 20_000_000])
+    sequence = find_sequence(pattern)
+    started = time.perf_counter()
+    for policy in ("error", "hold", "skip"):
+        with pytest.raises(MissingFramesError, match="Move render.20000000.exr out of"):
+            check_missing(sequence, frames_to_write(None, None, sequence), policy, None)
+    assert time.perf_counter() - started < 1.0
+    check_missing(sequence, [1001, 1002, 1003, 1004], "hold", None)  # a frame to hold: passes
+    with pytest.raises(MissingFramesError, match="missing: 1004"):
+        check_missing(sequence, [1001, 1002, 1003, 1004], "error", None)
+    check_missing(sequence, [101, 102], "skip", [101, 102])  # the render's range, still to render
+
+
+def test_frames_outside_the_renders_range_are_a_usage_error_naming_whose_they_are():
+    refuse_outside_context([1, 2, 3], None)
+    refuse_outside_context([2, 3], [1, 2, 3])
+    with pytest.raises(UsageError, match="frames 4-5 of the job lie outside --context-frames 1-3: "):
+        refuse_outside_context([3, 4, 5], [1, 2, 3], of="the job")
+
+
+def test_the_frames_read_as_context_are_those_on_disk_of_the_renders_range(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 7])
+    sequence = find_sequence(pattern)
+    assert frames_in_context(sequence, None) == [1, 2, 3, 7]
+    assert frames_in_context(sequence, [2, 3, 4, 5]) == [2, 3]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
+from exr_sequences import write_sequence
 
-from vfxdenoise.core.errors import FarmError
+from vfxdenoise.core.errors import FarmError, MissingFramesError
 from vfxdenoise.plugin.farm.job import build_job, write_text_atomic
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def _job(tmp_path, command):
@@ -78,3 +81,31 @@ def test_the_seq_checks_import_the_engine_only_when_they_run():
               "print(sorted({'torch', 'numpy', 'OpenImageIO', 'OpenEXR'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_job_over_a_stray_frame_far_from_the_shot_is_refused_as_seq_refuses_it(tmp_path, policy):
+    """render.20000000.exr beside 1001-1003: seq refuses it in a second under every --missing
+    policy; under hold and skip the job listed the 20 million frames between (minutes, over a
+    gigabyte), with its own copy of seq's frame choice, and wrote a job of them."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003, 20_000_000], height=4, width=4)
+    started = time.perf_counter()
+    with pytest.raises(MissingFramesError) as info:
+        build_job(pattern, options=SeqOptions(missing=policy))
+    assert time.perf_counter() - started < 5.0
+    message = str(info.value)
+    assert "a stray frame far from the shot?" in message and "Move render.20000000.exr out of" in message
+    assert "--context-frames 1001-1003" in message
+    within = SeqOptions(missing=policy, context_frames="1001-1003")
+    assert build_job(pattern, options=within).frames == (1001, 1002, 1003)
+
+
+@pytest.mark.parametrize("policy", ["hold", "skip"])
+def test_job_frames_off_the_shot_are_refused_under_hold_and_skip_too(sequence_factory, policy):
+    """As seq refuses them (a --frames typo, which hold would fill with the shot's end frame):
+    the job's own copy of seq's checks let them through, and every task would have failed."""
+    shot = sequence_factory(frames=range(1001, 1004), height=4, width=4)
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-103 .* on disk: 1001-1003"):
+        build_job(shot, frames="101-103", options=SeqOptions(missing=policy))
+    assert build_job(shot, frames="1001-1005", options=SeqOptions(missing=policy)).frames == tuple(
+        range(1001, 1006))

@@ -1,0 +1,31 @@
+"""The frame pattern without fileseq: what the plugin layer reads a host's output pattern with."""
+
+from __future__ import annotations
+
+import pytest
+
+from vfxdenoise.core.io.frame_pattern import frame_number, pattern_from_text
+from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
+
+
+@pytest.mark.parametrize("text", [
+    "/s/r.####.exr", "/s/r.#.exr", "r.%04d.exr", "/s/r.%d.exr", "/s/r.%0d.exr", "/s/r.$F4.exr",
+    "/s/r.${F4}.exr", "/s/r.$F.exr", "/s/r.${F}.exr", "/s/r.@@@@.exr", "/s/####.exr", "~/r.####.exr",
+])
+def test_a_pattern_reads_as_parse_pattern_reads_it(text):
+    assert pattern_from_text(text) == parse_pattern(text)
+
+
+@pytest.mark.parametrize("text", ["/s/r.exr", "/s/r.####.####.exr", "/s/r.%4d.exr", "/s/r.$F4x.exr",
+                                  "/s/r.$F4_a.exr", "/s/r.<UDIM>.exr", "/s/r#/a.####.exr"])
+def test_what_is_no_pattern_of_one_token_in_the_file_name_is_none(text):
+    assert pattern_from_text(text) is None
+
+
+def test_the_pattern_is_the_one_sequence_gives():
+    """One class: frames are found and named alike wherever the pattern comes from."""
+    assert type(pattern_from_text("/s/r.####.exr")) is FramePattern is type(parse_pattern("/s/r.####.exr"))
+
+
+def test_a_frame_number_is_padded_like_printf():
+    assert [frame_number(frame, 4) for frame in (7, -5, 10000)] == ["0007", "-005", "10000"]
