@@ -152,9 +152,9 @@ def classic() -> None:
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
               help="Architecture constructor argument, e.g. features=32, depth=17, widths=[32,64] "
                    "(repeatable).")
-@click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1))
-@click.option("--patch", default=40, show_default=True, type=click.IntRange(min=MIN_PATCH),
-              help="Training patch side in pixels.")
+@click.option("--batch", default=ClassicDataConfig.batch, show_default=True, type=click.IntRange(min=1))
+@click.option("--patch", default=ClassicDataConfig.patch, show_default=True,
+              type=click.IntRange(min=MIN_PATCH), help="Training patch side in pixels.")
 @click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE)
 @click.option("--val-images", default=16, show_default=True, type=click.IntRange(min=0),
               help="Images of the test split used for validation (0: none).")

@@ -11,6 +11,7 @@ from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.io.preview import write_contact_sheet
@@ -56,7 +57,7 @@ def _means(rows: list[dict]) -> list[dict]:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
               show_default=True)
 @device_option
-@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision, show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
              precision: str) -> None:

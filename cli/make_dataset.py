@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from vfxdenoise.core.data.generate import BACKGROUNDS, MIN_SIDE, DatasetConfig, generate
+from vfxdenoise.core.data.scenes import LIGHT_GROUPS, STYLES
 from vfxdenoise.core.errors import DatasetError, UsageError
-
-MIN_SIDE = 8  # the smallest frame side the generator renders (DatasetConfig)
 
 
 def _size(ctx, param, value: str) -> tuple[int, int]:
@@ -47,35 +47,39 @@ def _check_together(sequences: int, spp: tuple[int, ...], ref_spp: int, single: 
 
 @click.command("make-dataset")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--sequences", default=8, show_default=True, type=click.IntRange(min=1),
+@click.option("--sequences", default=DatasetConfig.sequences, show_default=True, type=click.IntRange(min=1),
               help="Number of animated sequences.")
-@click.option("--frames", default=8, show_default=True, type=click.IntRange(min=1),
+@click.option("--frames", default=DatasetConfig.frames, show_default=True, type=click.IntRange(min=1),
               help="Frames per sequence (numbered from 1001).")
-@click.option("--size", "size", default="128x128", show_default=True, callback=_size, help="WIDTHxHEIGHT.")
-@click.option("--spp", default="4,16", show_default=True, callback=_spp_list,
+@click.option("--size", "size", default=f"{DatasetConfig.width}x{DatasetConfig.height}", show_default=True,
+              callback=_size, help="WIDTHxHEIGHT.")
+@click.option("--spp", default=",".join(map(str, DatasetConfig.spp)), show_default=True, callback=_spp_list,
               help="Noisy sample counts; each gets a folder sppN/.")
-@click.option("--ref-spp", default=512, show_default=True, type=click.IntRange(min=2),
+@click.option("--ref-spp", default=DatasetConfig.reference_spp, show_default=True, type=click.IntRange(min=2),
               help="Samples per pixel of reference/ (more than every --spp).")
-@click.option("--seed", default=0, show_default=True, help="Dataset seed: scenes and noise follow from it.")
+@click.option("--seed", default=DatasetConfig.seed, show_default=True,
+              help="Dataset seed: scenes and noise follow from it.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Sequences rendered in parallel processes.")
 @click.option("--second-noisy", is_flag=True, help="Also write sppNb/: a second independent noisy render.")
-@click.option("--static-camera-every", default=0, show_default=True, type=click.IntRange(min=0),
+@click.option("--static-camera-every", default=DatasetConfig.static_camera_every, show_default=True,
+              type=click.IntRange(min=0),
               help="Every K-th sequence has a locked-off camera (flicker tests); 0 = none.")
-@click.option("--hard-every", default=0, show_default=True, type=click.IntRange(min=0),
+@click.option("--hard-every", default=DatasetConfig.hard_every, show_default=True, type=click.IntRange(min=0),
               help="Every K-th sequence is a hard scene (glass, caustics, mirrors, thin rods); 0 = none.")
 @click.option("--validation", is_flag=True,
               help="Held-out set: other scene seeds; sequence 0 is hard, sequence 1 static-camera.")
-@click.option("--style", type=click.Choice(["random", "hard", "demo"]), default="random", show_default=True,
+@click.option("--style", type=click.Choice(STYLES), default=DatasetConfig.style, show_default=True,
               help="Scene family of every sequence.")
 @click.option("--single", is_flag=True, help="Write one sequence straight into OUT_DIR (spp4/, reference/).")
-@click.option("--float-bits", default=23, show_default=True, type=click.IntRange(1, 23),
+@click.option("--float-bits", default=DatasetConfig.float_bits, show_default=True, type=click.IntRange(1, 23),
               help="Mantissa bits kept in the float channels Z and motion (23 = exact; 12 makes files "
                    "much smaller at 2.4e-4 relative precision).")
-@click.option("--lights", type=click.Choice(["all", "local", "sky"]), default="all", show_default=True,
+@click.option("--lights", type=click.Choice(LIGHT_GROUPS), default=DatasetConfig.lights, show_default=True,
               help="Lights the scenes keep: local (area, point, spot) or sky renders one light group "
                    "of scenes that have it, for training on light groups (seq --aov).")
-@click.option("--background", type=click.Choice(["sky", "transparent"]), default="sky", show_default=True,
+@click.option("--background", type=click.Choice(BACKGROUNDS), default=DatasetConfig.background,
+              show_default=True,
               help="What the camera sees where no surface is: the sky, or nothing (alpha 0: a CG "
                    "element for compositing, with noisy alpha at its silhouettes).")
 @click.option("--variant", type=click.Choice(["auto", "llvm_ad_rgb", "scalar_rgb"]), default="auto",
@@ -94,8 +98,6 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
     except ImportError:
         raise DatasetError("make-dataset renders with Mitsuba 3, which is not installed; "
                            "install it with: pip install 'vfxdenoise[data]'") from None
-    from vfxdenoise.core.data.generate import DatasetConfig, generate
-
     config = DatasetConfig(
         sequences=sequences, frames=frames, width=size[0], height=size[1], spp=spp, reference_spp=ref_spp,
         seed=seed, second_noisy=second_noisy, static_camera_every=static_camera_every, hard_every=hard_every,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import shlex
 import time
@@ -25,6 +26,7 @@ from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.evaluation import evaluate_sequences
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
+from vfxdenoise.core.models.temporal_kpn import TemporalKPN
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
 from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
@@ -52,6 +54,9 @@ FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
 DEFAULTS = {"lr": 2e-3, **asdict(LossWeights())}
 INIT_OWN = "with --init, the init model's own, from its model card"
 MAX_TRAIN_RADIUS = 8  # the widest window train builds: 17 frames
+DEFAULT_ARCH = RENDER_ARCHITECTURES[0]  # the registry's first render network, temporal-unet
+# The KPN's own: none (the network's constructor default).
+DEFAULT_COARSE_LEVELS = inspect.signature(TemporalKPN).parameters["coarse_levels"].default
 
 
 def _dataset_record(folder: Path | None) -> dict | None:
@@ -319,7 +324,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help=f"Neighbours on each side [default: {InputLayout.temporal_radius}, or the "
                    "--init model's]; with --init, a wider window than the loaded model's adds slots that "
                    "start from its outermost.")
-@click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default="temporal-unet",
+@click.option("--arch", type=click.Choice(RENDER_ARCHITECTURES), default=DEFAULT_ARCH,
               show_default=True, help="Blend weight per frame (unet) or 3x3 kernel per frame (kpn); "
                                       "with --init, the loaded model's (another is refused).")
 @click.option("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), show_default=True, callback=_widths,
@@ -350,7 +355,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help="Tell the network how many frames from t each neighbour slot's frame lies (at a "
                    "shot's ends slots reach further); with --init, adds these inputs to the loaded "
                    "model, starting ignored.")
-@click.option("--coarse-levels", default=0, show_default=True, type=click.IntRange(0, 3),
+@click.option("--coarse-levels", default=DEFAULT_COARSE_LEVELS, show_default=True, type=click.IntRange(0, 3),
               help="temporal-kpn: also filter at 1/2, 1/4, ... resolution and blend those frequency "
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")

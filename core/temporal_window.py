@@ -95,14 +95,28 @@ def window_centres(todo: list[int], sources: dict[int, int]) -> tuple[dict[int, 
     return {t: t if t in context else sources[t] for t in todo}, context
 
 
+def planned_reads(frames: Iterable[int], on_disk: Iterable[int], radius: int) -> dict[int, dict[int, int]]:
+    """Output frame -> offset -> frame for the window of each of `frames` when `on_disk` are the
+    frames windows may read, none held (`window_frames`): the windows the engine plans for them,
+    found before a render ends or without torch (a host hook)."""
+    sources = {frame: frame for frame in on_disk}
+    return {t: window_frames(t, radius, sources) for t in frames}
+
+
+def frames_without_context(reads: dict[int, dict[int, int]]) -> list[int]:
+    """The output frames whose windows (output frame -> offset -> frame) read nothing but the
+    frame itself: denoised without temporal context, their neighbours' slots filled by
+    themselves, short of a full window by about LONE_FRAME_LOSS_DB."""
+    return sorted(t for t, window in reads.items() if list(window.values()) == [t])
+
+
 def stepped_without_context(reads: dict[int, dict[int, int]]) -> int:
     """The step of output frames that are evenly stepped (every other frame, every third...) and
     whose windows (`window_frames`, output frame -> offset -> frame) read nothing but the frame
-    itself: a shot rendered on twos, each frame denoised without temporal context. 0 otherwise,
-    and for fewer than two frames."""
+    itself (`frames_without_context`): a shot rendered on twos, each frame denoised without
+    temporal context. 0 otherwise, and for fewer than two frames."""
     frames = sorted(reads)
     steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
     if len(steps) != 1 or min(steps) < 2:
         return 0
-    alone = all(list(window.values()) == [t] for t, window in reads.items())
-    return steps.pop() if alone else 0
+    return steps.pop() if frames_without_context(reads) == frames else 0

@@ -6,18 +6,27 @@ temporal radius K, frame t needs frames t-K..t+K on disk (near the range's start
 rendered, and the post-render hook finishes the last K frames. Only the render's own range is
 temporal context (`--context-frames`): frames an older render left beside it are never read.
 Windows hold consecutive frames only (`window_frames`, as the engine plans them): a range rendered
-on twos is denoised frame by frame, which `lone_frames_note` says.
+on twos is denoised frame by frame, which `lone_frames_warning` says where the denoise's own
+warning (`temporal_window.stepped_without_context`, the same check) does not reach the artist.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from vfxdenoise.core.temporal_window import LONE_FRAME_LOSS_DB, window_frames
+from vfxdenoise.core.temporal_window import (
+    LONE_FRAME_LOSS_DB,
+    frames_without_context,
+    planned_reads,
+    stepped_without_context,
+    window_frames,
+)
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
@@ -25,7 +34,12 @@ from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
 
-PER_FRAME_RADIUS = 2  # the shipped model's temporal radius; per-frame hooks need it up front
+# The shipped models' temporal radius (network_input.InputLayout.temporal_radius, which needs torch:
+# tests hold the two equal, and to each shipped model's weights), for per-frame hooks, which need a
+# radius before the render ends, where the model is named by a shipped name or none (`model_radius`).
+PER_FRAME_RADIUS = 2
+# The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
+_MAX_HEADER_BYTES = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,7 @@ class HookSettings:
     options: SeqOptions = field(default_factory=SeqOptions)  # temporal_radius None: the model's own
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: <render name>_vfxdenoise_job/ (openjd) or .xml beside the render
-    chunk: int = 10
+    chunk: int | None = None  # frames per farm task; None: `vfxdenoise farm`'s own (farm.job.DEFAULT_CHUNK)
 
     @classmethod
     def from_keywords(cls, **settings) -> HookSettings:
@@ -160,23 +174,39 @@ def _left_at_end(frames: list[int], radius: int) -> list[int]:
 
 def lone_frames_note(frames: list[int], radius: int | None) -> str | None:
     """Why frames of a render will be denoised without temporal neighbours, for the artist: the
-    engine's windows take consecutive frames only, so a range rendered on twos (or a frame with
-    no rendered frame beside it) gets none, and comes out about 2.5 dB worse than with its
-    window. None when every frame has a neighbour, or when radius 0 asks for frame by frame."""
+    engine's windows take consecutive frames only (`frames_without_context`), so a range rendered
+    on twos (`stepped_without_context`, the engine's own check) or a frame with no rendered frame
+    beside it gets none, and comes out about 2.5 dB worse than with its window. None when every
+    frame has a neighbour, or when radius 0 asks for frame by frame."""
     if radius == 0 or len(frames) < 2:
         return None
-    present = set(frames)
-    lone = [frame for frame in frames if frame - 1 not in present and frame + 1 not in present]
+    reads = planned_reads(frames, frames, radius or 1)  # None: the model's; any radius finds the same
+    lone = frames_without_context(reads)
     if not lone:
         return None
-    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
-    what = (f"frames {frame_spec(frames)} are rendered with a frame step of {steps.pop()}"
-            if len(steps) == 1 else f"frame(s) {frame_spec(lone)} have no rendered frame beside them")
+    step = stepped_without_context(reads)
+    what = (f"frames {frame_spec(frames)} are rendered with a frame step of {step}"
+            if step else f"frame(s) {frame_spec(lone)} have no rendered frame beside them")
     alone = "each frame is denoised on its own" if len(lone) == len(frames) else "they are denoised alone"
     return (f"{what}: the denoiser's temporal windows take consecutive frames only, so {alone}"
             f", without neighbours (about {LONE_FRAME_LOSS_DB:g} dB worse than with them). Render "
             "every frame (step 1) for temporal denoising, or pass temporal_radius=0 "
             "to denoise frame by frame without this warning")
+
+
+def lone_frames_warning(rendered: list[int], frames: list[int], settings: HookSettings) -> str | None:
+    """`lone_frames_note` for the artist before a hook denoises `frames` of a render that wrote
+    `rendered`, unless the denoise says it itself: one on this machine warns of frames rendered on
+    twos (`stepped_without_context` over the windows it plans, as here), and hosts relay its
+    warnings (`denoise_render`'s `warned`), so the artist would be told twice. Said here for a
+    farm job (its warnings stay in the farm's logs), for frames alone but not evenly stepped
+    (which the engine does not warn of), and for per-frame hooks, whose denoises of a frame or
+    so at a time never hold two frames rendered on twos."""
+    radius = settings.options.temporal_radius
+    if not settings.farm and radius != 0 and stepped_without_context(
+            planned_reads(frames, rendered, radius or 1)):
+        return None
+    return lone_frames_note(rendered, radius)
 
 
 def pattern_from_paths(paths: dict[int, str]) -> str | None:
@@ -220,15 +250,41 @@ def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: Runn
     return result.output_pattern
 
 
-def per_frame_settings(settings: HookSettings) -> HookSettings:
-    """Per-frame hooks must know the radius before the render ends: the model default if unset.
-    They denoise here: a farm job per frame would be a job for every frame."""
+def per_frame_settings(settings: HookSettings, default_model: str | None = None) -> HookSettings:
+    """Per-frame hooks must know the radius before the render ends: the model's own if unset (the
+    request's model, else `default_model`, the runner's: `model_radius`), as a denoise without
+    one runs. They denoise here: a farm job per frame would be a job for every frame."""
     if settings.farm:
         raise PluginError(f"per-frame hooks denoise on this machine (farm='{settings.farm}' given); "
                           "to hand the render to the farm, call post_render with farm= once it ends")
     if settings.options.temporal_radius is None:
-        return replace(settings, options=replace(settings.options, temporal_radius=PER_FRAME_RADIUS))
+        radius = model_radius(settings.options.model or default_model)
+        radius = PER_FRAME_RADIUS if radius is None else radius
+        return replace(settings, options=replace(settings.options, temporal_radius=radius))
     return settings
+
+
+def model_radius(model: str | None) -> int | None:
+    """The temporal radius of model weights given as a path (a .safetensors file, or a folder
+    holding model.safetensors, as `weights.resolve_weights` takes them), read from the config in
+    the safetensors header's metadata (`weights.weights_metadata`) without torch, which a host's
+    Python may lack. None for a shipped model's name or none (the shipped default: their radius
+    is PER_FRAME_RADIUS) and for weights this cannot read, which the denoise itself reports."""
+    path = Path(model).expanduser() if model else None
+    if path is None or (path.suffix != ".safetensors" and len(path.parts) == 1):
+        return None  # a shipped model's name
+    path = path / "model.safetensors" if path.is_dir() else path
+    try:
+        with path.open("rb") as handle:
+            (size,) = struct.unpack("<Q", handle.read(8))
+            if size > _MAX_HEADER_BYTES:
+                return None
+            metadata = json.loads(handle.read(size)).get("__metadata__") or {}
+        config = json.loads(metadata.get("config", "{}"))
+    except (OSError, ValueError, AttributeError, struct.error):
+        return None
+    radius = config.get("temporal_radius", PER_FRAME_RADIUS) if isinstance(config, dict) else None
+    return radius if isinstance(radius, int) and radius >= 0 else None
 
 
 def _default_job_path(input_pattern: str, engine: str) -> Path:

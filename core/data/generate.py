@@ -40,6 +40,7 @@ PARTIAL = ".partial"
 # What the camera sees where no surface is: the sky, or nothing (alpha 0, as a CG element rendered
 # to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
 BACKGROUNDS = ("sky", "transparent")
+MIN_SIDE = 8  # the smallest frame side rendered (pixels)
 
 
 @dataclass
@@ -75,8 +76,9 @@ class DatasetConfig:
         self.spp = tuple(int(s) for s in self.spp)
         if self.sequences < 1 or self.frames < 1:
             raise DatasetError("--sequences and --frames must be at least 1")
-        if self.width < 8 or self.height < 8:
-            raise DatasetError(f"--size {self.width}x{self.height} is too small; use at least 8x8")
+        if min(self.width, self.height) < MIN_SIDE:
+            raise DatasetError(f"--size {self.width}x{self.height} is too small; use at least "
+                               f"{MIN_SIDE}x{MIN_SIDE}")
         if not self.spp or min(self.spp) < 1 or len(set(self.spp)) != len(self.spp):
             raise DatasetError(f"--spp {self.spp}: give distinct positive sample counts, e.g. 4,16")
         if self.reference_spp <= max(self.spp):

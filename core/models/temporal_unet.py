@@ -147,9 +147,9 @@ class TemporalUNet(nn.Module):
     band_pixels = 16384
     device_band_pixels = 2**21
 
-    def __init__(self, temporal_radius: int = 2, widths: tuple[int, ...] = DEFAULT_WIDTHS,
-                 demodulate: bool = False, temporal_albedo: bool = False,
-                 slot_distances: bool = False):
+    def __init__(self, temporal_radius: int = InputLayout.temporal_radius,
+                 widths: tuple[int, ...] = DEFAULT_WIDTHS, demodulate: bool = False,
+                 temporal_albedo: bool = False, slot_distances: bool = False):
         super().__init__()
         self.layout = InputLayout(temporal_radius, temporal_albedo, slot_distances)
         self.temporal_radius = temporal_radius

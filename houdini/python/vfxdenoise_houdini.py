@@ -33,7 +33,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     frame_spec,
     incomplete_render,
     left_after_render,
-    lone_frames_note,
+    lone_frames_warning,
     pattern_from_paths,
     per_frame_settings,
     ready_after_frame,
@@ -75,7 +75,7 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     When frames to denoise are not on disk nothing is denoised, with a warning."""
     with _reported(rop):
         hook = HookSettings.from_keywords(**settings)
-        hook = per_frame_settings(hook) if after_post_frame else hook
+        hook = _per_frame(hook) if after_post_frame else hook
         in_range = rop_frames(rop)
         rendered = _frames_written(rop, in_range)
         pattern = output_pattern(rop, rendered[0], rendered[-1])
@@ -83,11 +83,11 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
         if incomplete:
             _warn(rop, incomplete)
             return None
-        lone = lone_frames_note(rendered, hook.options.temporal_radius)
-        if lone:
-            _warn(rop, lone)
         frames = (left_after_render(in_range, hook.options.temporal_radius, rendered)
                   if after_post_frame else rendered)
+        lone = lone_frames_warning(rendered, frames, hook)
+        if lone:
+            _warn(rop, lone)
         return _denoise(rop, pattern, frames, rendered, hook) if frames else None
 
 
@@ -97,7 +97,7 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
     It plans over the ROP's range: a render of other frames (a farm chunk that does not start the
     range) is left whole to the post-render call."""
     with _reported(rop):
-        hook = per_frame_settings(HookSettings.from_keywords(**settings))
+        hook = _per_frame(HookSettings.from_keywords(**settings))
         frame = int(round(hou.frame() if frame is None else frame))
         _record_frame(rop, frame)
         rendered = rop_frames(rop)
@@ -111,6 +111,12 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
         # disk may be an older render's, which motion-vector detection must not read either.
         so_far = rendered[:rendered.index(frame) + 1]
         return _denoise(rop, output_pattern(rop, so_far[0], frame), ready, so_far, hook)
+
+
+def _per_frame(hook: HookSettings) -> HookSettings:
+    """`per_frame_settings`, the radius unset taken from the model the denoise runs: the hook's,
+    else the site's ($VFXDENOISE_MODEL, the runner's default)."""
+    return per_frame_settings(hook, RunnerConfig.from_environment().model)
 
 
 def render_started(rop) -> None:

@@ -2,6 +2,8 @@
 
 from vfxdenoise.core.temporal_window import (
     frame_sources,
+    frames_without_context,
+    planned_reads,
     stepped_without_context,
     window_around,
     window_centres,
@@ -65,6 +67,22 @@ def test_frames_rendered_on_twos_or_threes_without_neighbours_on_disk_are_told_b
     assert stepped_without_context(reads([1001, 1003, 1007], [1001, 1003, 1007])) == 0  # uneven
     assert stepped_without_context(reads([1001], [1001])) == 0  # a one-frame shot
     assert stepped_without_context(reads([1001, 1003, 1005], [1001, 1003, 1004, 1005])) == 0
+
+
+def test_frames_without_a_neighbour_on_disk_are_found_from_the_windows_planned_for_them():
+    """The check the engine's warning and the render hooks' note share: planned from the frames
+    alone (no torch), as the engine plans its windows."""
+    frames = [1001, 1002, 1005, 1007, 1008]
+    reads = planned_reads(frames, frames, 2)
+    assert reads == {t: window_frames(t, 2, {f: f for f in frames}) for t in frames}
+    assert frames_without_context(reads) == [1005]
+    assert stepped_without_context(reads) == 0  # alone, but not evenly stepped
+    twos = [1001, 1003, 1005]
+    assert frames_without_context(planned_reads(twos, twos, 1)) == twos
+    assert stepped_without_context(planned_reads(twos, twos, 1)) == 2
+    # The last frame of a render on twos, planned with the whole render as context: alone still.
+    assert frames_without_context(planned_reads([1005], twos, 2)) == [1005]
+    assert frames_without_context(planned_reads(twos, range(1001, 1006), 1)) == []
 
 
 def test_frames_held_within_a_windows_reach_give_every_window_as_all_held_frames_do():

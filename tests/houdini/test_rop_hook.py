@@ -13,6 +13,8 @@ from exr_sequences import rename_layer, write_sequence
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import save_weights
 
 HOUDINI_DIR = Path(__file__).resolve().parents[2] / "houdini"
 
@@ -414,19 +416,20 @@ def test_a_render_whose_frames_went_unrecorded_denoises_the_range_and_says_why(h
     assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) == 3
 
 
-def test_a_range_rendered_on_twos_says_it_is_denoised_frame_by_frame(hou, tmp_path, tiny_weights):
+def test_a_range_rendered_on_twos_says_it_is_denoised_frame_by_frame(hou, tmp_path, tiny_weights, capsys):
     """The engine's windows take consecutive frames: on twos each frame is denoised alone, as
-    with temporal radius 0, and the artist is told so, with the step."""
+    with temporal radius 0, and the artist is told so once, with the step: by the denoise's own
+    warning in the render log (the hook's note said it a second time)."""
     import vfxdenoise_houdini
 
     rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
     vfxdenoise_houdini.install_hook([rop])
     rop.render()
 
-    warnings = [message for severity, message in hou.STATE["messages"] if severity == "Warning"]
-    assert len(warnings) == 1
-    assert "frames 1001-1005x2 are rendered with a frame step of 2" in warnings[0]
-    assert "each frame is denoised on its own, without neighbours" in warnings[0]
+    log = capsys.readouterr().err
+    assert log.count("every 2nd frame (1001-1005x2)") == 1 and "without temporal context" in log
+    assert "frame step of 2" not in log
+    assert [message for severity, message in hou.STATE["messages"] if severity == "Warning"] == []
     render = tmp_path / "hip/render"
     alone = denoise_sequence(str(render / "shot.karma1.####.exr"), str(tmp_path / "r0/x.####.exr"),
                              frames=[1001, 1003, 1005], config=EngineConfig(
@@ -454,6 +457,63 @@ def test_per_frame_hook_on_twos_denoises_each_frame_once_it_is_written(hou, tmp_
                     (1003, ["shot.karma1_denoised.1001.exr", "shot.karma1_denoised.1003.exr"]),
                     (1005, ["shot.karma1_denoised.1001.exr", "shot.karma1_denoised.1003.exr"])]
     assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in (1001, 1003, 1005)]
+
+
+def test_per_frame_hooks_on_twos_say_so_once_the_render_ends(hou, tmp_path, capsys):
+    """Per-frame hooks denoise a frame at a time, so the denoise never warns of the step: the
+    post-render call says it, once."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
+    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame())")
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True)")
+    vfxdenoise_houdini.install_hook([rop])
+    rop.render()
+
+    warnings = [message for severity, message in hou.STATE["messages"] if severity == "Warning"]
+    assert len(warnings) == 1 and "frames 1001-1005x2 are rendered with a frame step of 2" in warnings[0]
+    assert "every 2nd frame" not in capsys.readouterr().err
+    assert len(_frames(tmp_path / "hip/render", "*_denoised.*")) == 3
+
+
+def test_a_farm_job_for_a_range_rendered_on_twos_says_so_before_it_is_written(hou, tmp_path):
+    """The job's own warning stays in the farm's logs: the hook's note is what the artist sees."""
+    pytest.importorskip("openjd", reason="needs the farm extra (openjd-cli)")
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
+    rop.render()
+    vfxdenoise_houdini.post_render(rop, farm="openjd", farm_dir=str(tmp_path / "job"))
+
+    warnings = [message for severity, message in hou.STATE["messages"] if severity == "Warning"]
+    assert len(warnings) == 1 and "frames 1001-1005x2 are rendered with a frame step of 2" in warnings[0]
+    assert (tmp_path / "job" / "template.yaml").is_file()
+
+
+def test_per_frame_hooks_plan_with_the_site_models_own_radius(hou, tmp_path, monkeypatch):
+    """A model of radius 1 ($VFXDENOISE_MODEL, or model=): per-frame hooks gave the shipped
+    radius 2, which the engine refused for it ('outside 0..1')."""
+    import vfxdenoise_houdini
+
+    config = {"temporal_radius": 1, "widths": [8, 8, 8, 8]}
+    weights = tmp_path / "r1.safetensors"
+    save_weights(build_model("temporal-unet", **config), weights, "temporal-unet", config)
+    monkeypatch.setenv("VFXDENOISE_MODEL", str(weights))
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1004, 1))
+    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame())")
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True)")
+    vfxdenoise_houdini.install_hook([rop])
+    seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
+    rop.render()
+
+    # Radius 1: frames 1001 and 1002 read 1001-1003, so both are done once 1003 is written.
+    assert seen[2] == (1003, ["shot.karma1_denoised.1001.exr", "shot.karma1_denoised.1002.exr"])
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1005)]
 
 
 def _pipeline_rop(hou, out_path: str, picture: str | None = None, expression: str | None = None):

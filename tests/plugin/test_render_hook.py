@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from vfxdenoise.core.io.sequence import parse_frame_spec
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.temporal_window import window_frames
+from vfxdenoise.core.weights import SHIPPED_DIR, load_weights, save_weights
 from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK
+from vfxdenoise.plugin.farm_submit import farm_command
 from vfxdenoise.plugin.render_hook import (
     PER_FRAME_RADIUS,
     HookSettings,
@@ -16,12 +25,23 @@ from vfxdenoise.plugin.render_hook import (
     incomplete_render,
     left_after_render,
     lone_frames_note,
+    lone_frames_warning,
+    model_radius,
     pattern_from_paths,
     per_frame_settings,
     ready_after_frame,
     request_for,
 )
+from vfxdenoise.plugin.runner import RunnerConfig
 from vfxdenoise.plugin.seq_options import SeqOptions
+
+
+def _weights(folder: Path, radius: int, name: str = "model.safetensors") -> Path:
+    """A small untrained temporal model of this radius, saved as `train` saves one."""
+    config = {"temporal_radius": radius, "widths": [8, 8, 8, 8]}
+    folder.mkdir(parents=True, exist_ok=True)
+    save_weights(build_model("temporal-unet", **config), folder / name, "temporal-unet", config)
+    return folder / name
 
 
 def test_frame_specs_of_rop_ranges():
@@ -144,6 +164,72 @@ def test_per_frame_hooks_take_the_shipped_models_radius_unless_given_one():
     assert per_frame_settings(HookSettings()).options.temporal_radius == PER_FRAME_RADIUS
     given = HookSettings(options=SeqOptions(temporal_radius=0, model="fast"))
     assert per_frame_settings(given) == given
+
+
+def test_the_per_frame_radius_is_the_shipped_models():
+    """A plain constant (render_hook imports no torch), held to the one the network owns and to
+    each shipped model's weights."""
+    assert PER_FRAME_RADIUS == InputLayout.temporal_radius == build_model("temporal-unet").temporal_radius
+    shipped = sorted(SHIPPED_DIR.glob("*.safetensors"))
+    assert shipped
+    for path in shipped:
+        assert model_radius(str(path)) == load_weights(path).config["temporal_radius"] == PER_FRAME_RADIUS
+
+
+def test_a_models_radius_is_read_from_its_weights_without_torch(tmp_path):
+    one = _weights(tmp_path / "r1", 1)
+    assert model_radius(str(one)) == 1
+    assert model_radius(str(one.parent)) == 1  # a folder holding model.safetensors, as seq takes
+    assert model_radius(str(_weights(tmp_path, 3, "r3.safetensors"))) == 3
+    assert model_radius("fast") is None and model_radius(None) is None  # shipped: PER_FRAME_RADIUS
+    assert model_radius(str(tmp_path / "absent.safetensors")) is None  # the denoise says why
+    (tmp_path / "junk.safetensors").write_bytes(b"not weights")
+    assert model_radius(str(tmp_path / "junk.safetensors")) is None
+
+
+def test_per_frame_hooks_take_a_custom_models_radius(tmp_path):
+    """A radius-1 model run with the shipped radius 2 is refused by the engine ('outside 0..1')."""
+    one = str(_weights(tmp_path, 1))
+    mine = HookSettings(options=SeqOptions(model=one))
+    assert per_frame_settings(mine).options.temporal_radius == 1
+    assert per_frame_settings(HookSettings(), default_model=one).options.temporal_radius == 1  # the site's
+    three = str(_weights(tmp_path, 3, "r3.safetensors"))
+    assert per_frame_settings(HookSettings(options=SeqOptions(model=three)), one).options.temporal_radius == 3
+
+
+def test_render_hook_imports_no_torch_numpy_or_fileseq():
+    code = ("import sys\n"
+            "import vfxdenoise.plugin.render_hook\n"
+            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_farm_job_takes_the_farm_commands_chunk_unless_given_one():
+    request = request_for("/r/x.####.exr", [1001, 1002], HookSettings())
+    argv = farm_command(request, "openjd", HookSettings().chunk, RunnerConfig(), Path("/j"))
+    assert "--chunk" not in argv  # `vfxdenoise farm`'s own: DEFAULT_CHUNK
+    assert DEFAULT_CHUNK == 10
+    given = farm_command(request, "openjd", HookSettings(chunk=4).chunk, RunnerConfig(), Path("/j"))
+    assert given[given.index("--chunk") + 1] == "4"
+
+
+def test_frames_on_twos_are_told_once_where_the_artist_sees_it():
+    """A denoise on this machine warns of a range rendered on twos itself (relayed to the host):
+    the hook says nothing more. A farm job's warning stays on the farm, per-frame hooks' denoises
+    never hold two such frames, and the engine says nothing of frames alone but not evenly
+    stepped: there the hook's note is the artist's only word."""
+    twos = frame_list(1001, 1009, 2)
+    here, farm = HookSettings(), HookSettings(farm="openjd")
+    assert lone_frames_warning(twos, twos, here) is None
+    assert lone_frames_warning(twos, twos, farm) == lone_frames_note(twos, None)
+    assert lone_frames_warning(twos, [1009], per_frame_settings(here)) == lone_frames_note(twos, 2)
+    assert lone_frames_warning(twos, [], per_frame_settings(here)) == lone_frames_note(twos, 2)
+    uneven = [1001, 1002, 1005, 1007, 1008]
+    assert "frame(s) 1005 have no rendered frame beside them" in lone_frames_warning(uneven, uneven, here)
+    zero = HookSettings(options=SeqOptions(temporal_radius=0))
+    assert lone_frames_warning(twos, twos, zero) is None
+    assert lone_frames_warning(frame_list(1001, 1009), frame_list(1001, 1009), farm) is None
 
 
 def test_per_frame_hooks_do_not_write_farm_jobs():
