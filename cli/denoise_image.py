@@ -37,12 +37,12 @@ def _check_options(arch: str | None, model_path: str | None, sigma: float | None
     """Refuse, before any file is touched, what no run can take (exit 2): BM3D without its noise
     level or with a --model it would not use, a network without weights (none ship with
     vfxdenoise) or with a --sigma it would ignore (a network reads the noise from the image)."""
-    if arch == "bm3d":
-        if sigma is None:
-            raise UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
+    if arch == "bm3d":  # --model first: with one, the run asked for is a network, not BM3D
         if model_path is not None:
             raise UsageError(f"--model {model_path} is not used by --arch bm3d (it needs no weights); "
                              "leave --model out, or --arch for the model's network")
+        if sigma is None:
+            raise UsageError("--arch bm3d needs --sigma (noise level on the 0-255 scale)")
         return
     if model_path is None:
         needs = f"--arch {arch} needs --model: no {arch} weights" if arch else (

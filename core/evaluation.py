@@ -6,7 +6,8 @@ are computed on tonemapped frames (`metrics.tonemap`) except relMSE, which is HD
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -14,6 +15,7 @@ from torch import nn
 
 from vfxdenoise.core import coverage, metrics
 from vfxdenoise.core.dataset_layout import REFERENCE
+from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input, with_stand_ins
@@ -65,7 +67,8 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
           frames: list[FrameFeatures] | None = None) -> dict:
     """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
     temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`),
-    optionally HDR-FLIP; sequence means.
+    optionally HDR-FLIP; sequence means. The temporal scores are NaN (none) for a single frame
+    (`metrics.NO_SCORE`): average rows with `mean_scores`.
 
     With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
     along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
@@ -99,9 +102,48 @@ def _warped_temporal_error(denoised: list[np.ndarray], references: list[np.ndarr
     return metrics.warped_temporal_error(denoised, references, [f.motion for f in frames], guides)
 
 
+def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> None:
+    """Refuse, before any is denoised, sequences whose frames are smaller than SSIM's window
+    (`metrics.SSIM_WINDOW`) on a side, naming the set (`what`: "--val", say), the sequence, its
+    folder and its frame size: scoring them fails, and `train` validating them lost its steps."""
+    for seq in sequences:
+        width, height = seq.noisy_size
+        if min(width, height) < metrics.SSIM_WINDOW:
+            where = f" ({seq.folder})" if seq.folder else ""
+            raise DatasetError(
+                f"{what + ': ' if what else ''}sequence {seq.name}{where} has frames of {width}x{height} "
+                f"pixels, under the {metrics.SSIM_WINDOW}-pixel SSIM window on a side: it cannot be "
+                f"scored; render its frames at least {metrics.SSIM_WINDOW}x{metrics.SSIM_WINDOW} or "
+                "leave it out")
+
+
+def mean_scores(rows: Iterable[dict], keys: Iterable[str]) -> dict[str, float]:
+    """Each key's mean over the rows that have a score (not NaN: a temporal score of a single
+    frame, the warped one without motion vectors); NaN where none has. A NaN averaged in made
+    the whole mean NaN, a 0.0 lowered it."""
+    rows = list(rows)
+    means = {}
+    for key in keys:
+        values = [row[key] for row in rows if not math.isnan(row[key])]
+        means[key] = sum(values) / len(values) if values else metrics.NO_SCORE
+    return means
+
+
+# How a table shows a score that does not exist (NaN: `mean_scores`).
+NO_SCORE_CELL = "n/a"
+
+
+def format_score(value: float, decimals: int = 4) -> str:
+    """A score as a table cell: `decimals` places, or `NO_SCORE_CELL` where there is none."""
+    return NO_SCORE_CELL if math.isnan(value) else f"{value:.{decimals}f}"
+
+
 def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[RenderSequence],
-                       device: str = "cpu", with_flip: bool = False) -> list[dict]:
-    """One row per (sequence, noisy level): the scores of the given denoiser."""
+                       device: str = "cpu", with_flip: bool = False, what: str | None = None
+                       ) -> list[dict]:
+    """One row per (sequence, noisy level): the scores of the given denoiser; sequences that
+    cannot be scored refused first (`check_scorable`, naming them as `what`)."""
+    check_scorable(sequences, what)
     denoise = (model_denoiser(model_or_denoiser, device)
                if isinstance(model_or_denoiser, nn.Module) else model_or_denoiser)
     rows = []

@@ -31,9 +31,14 @@ from vfxdenoise.core.warp import warp
 SSIM_SIGMA = 1.5
 SSIM_RADIUS = int(3.5 * SSIM_SIGMA + 0.5)
 SSIM_K1, SSIM_K2 = 0.01, 0.03
+SSIM_WINDOW = 2 * SSIM_RADIUS + 1  # the smallest side SSIM scores
 TONEMAP_GAMMA = 2.2
 
 ArrayLike = np.ndarray | torch.Tensor
+
+# The score of a metric that does not apply, such as a temporal one for a single frame: means
+# over sequences leave it out (`evaluation.mean_scores`), tables show it as 'n/a'.
+NO_SCORE = float("nan")
 
 
 def _tensor(x: ArrayLike) -> torch.Tensor:
@@ -86,9 +91,9 @@ def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     """
     ta, tb = _pair(a, b, "ssim")
     height, width = ta.shape[-2:]
-    if min(height, width) < 2 * SSIM_RADIUS + 1:
-        raise ImageError(f"ssim: images of {width}x{height} are smaller than the "
-                         f"{2 * SSIM_RADIUS + 1}-pixel window; use larger crops")
+    if min(height, width) < SSIM_WINDOW:
+        raise ImageError(f"ssim: images of {width}x{height} are smaller than the {SSIM_WINDOW}-pixel "
+                         f"window; score images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
     x = ta.reshape(-1, 1, height, width)
     y = tb.reshape(-1, 1, height, width)
     kernel = _gaussian_kernel()
@@ -176,14 +181,15 @@ def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Seque
     """Mean |(d_t - d_{t-1}) - (r_t - r_{t-1})| over consecutive tonemapped frames.
 
     Zero when the denoised sequence changes exactly as the reference does; flicker raises it.
-    A sequence of fewer than two frames has no frame-to-frame change and scores 0.0. `masks`
+    A sequence of fewer than two frames has no frame-to-frame change and no score: NaN (0.0
+    would read as no flicker and lower a mean over sequences: `evaluation.mean_scores`). `masks`
     (one (H, W) boolean array per frame; the first frame's is unused) restricts the mean to the
     pixels of frame t marked True; NaN when none is.
     """
     _check_frame_counts("temporal_error", denoised=denoised_frames, reference=reference_frames,
                         masks=masks)
     if len(denoised_frames) < 2:
-        return 0.0
+        return NO_SCORE
     total, count = 0.0, 0
     for t, change in _changes("temporal_error", denoised_frames, reference_frames):
         if masks is not None:
@@ -201,7 +207,7 @@ def temporal_error_bands(denoised_frames: Sequence[ArrayLike], reference_frames:
     Coarse change is patches that brighten and darken from frame to frame, the boiling a viewer
     calls flicker. Fine change is grain, and on a moving shot also any fine error (a softened
     texture, a noisy edge) that travels with the picture, and the reference's own noise, which
-    no denoiser can follow. (0.0, 0.0) for fewer than two frames.
+    no denoiser can follow. (NaN, NaN) for fewer than two frames, as `temporal_error`.
     """
     _check_frame_counts("temporal_error_bands", denoised=denoised_frames, reference=reference_frames)
     coarse_total, fine_total, count = 0.0, 0.0, 0
@@ -212,7 +218,7 @@ def temporal_error_bands(denoised_frames: Sequence[ArrayLike], reference_frames:
         coarse_total += float(coarse.abs().sum())
         fine_total += float((planes - coarse).abs().sum())
         count += planes.numel()
-    return (coarse_total / count, fine_total / count) if count else (0.0, 0.0)
+    return (coarse_total / count, fine_total / count) if count else (NO_SCORE, NO_SCORE)
 
 
 def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
@@ -227,7 +233,7 @@ def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames
     surface from frame to frame (the warping error of video-consistency work). Only pixels
     visible in both frames count: in bounds and, with `guides` (per-frame (C, H, W) albedo and
     normal, say), whose warped guides match within `tolerance`; bilinear blends across edges and
-    disocclusions fail that test. NaN when no pixel qualifies.
+    disocclusions fail that test. NaN when no pixel qualifies, as for fewer than two frames.
     """
     _check_frame_counts("warped_temporal_error", denoised=denoised_frames, reference=reference_frames,
                         motion=motion, guides=guides)
@@ -246,7 +252,7 @@ def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames
         change = change[:channels] - change[channels:]
         total += float(change[:, valid].abs().sum())
         pixels += int(valid.sum()) * channels
-    return total / pixels if pixels else float("nan")
+    return total / pixels if pixels else NO_SCORE
 
 
 def _check_frame_counts(what: str, **sequences: Sequence | None) -> None:

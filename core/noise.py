@@ -18,8 +18,9 @@ Specs (the CLI's `--noise`) are `name:args`, args positional or `key=value`, com
     gaussian:0-55|saltpepper:0-0.2   a choice: one of them, picked uniformly per call
     none                     the clean image itself
 
-Any numeric parameter can be a range `lo-hi`, drawn uniformly per call. Impulse and salt-and-pepper
-corrupt each value independently (each channel of each pixel), as scikit-image's `random_noise` does.
+Any numeric parameter but Gaussian's `scale` can be a range `lo-hi`, drawn uniformly per call.
+Impulse and salt-and-pepper corrupt each value independently (each channel of each pixel), as
+scikit-image's `random_noise` does.
 """
 
 from __future__ import annotations
@@ -230,9 +231,14 @@ def _check_limits(kind: _Kind, values: dict[str, Param], text: str) -> None:
 
 def _gaussian_on_unit_scale(values: dict[str, Param], text: str) -> dict[str, Param]:
     """Gaussian's sigma moved from the spec's scale (0-255 unless `scale=` says) to 0-1, the
-    scale `Gaussian` takes; a sigma above its scale is refused."""
+    scale `Gaussian` takes; a sigma above its scale is refused, and a scale that is a range: it
+    is the unit sigma is written in, not a value drawn per call (a range of sigma is)."""
     values = dict(values)
     scale = values.pop("scale", GAUSSIAN_SCALE)
+    if isinstance(scale, tuple):
+        raise NoiseSpecError(f"noise '{text}': scale is the scale sigma is written on (255, or 1), one "
+                             "number, not a range; give sigma the range instead, e.g. "
+                             "gaussian:sigma=0.05-0.1,scale=1")
     sigma = values["sigma"]
     if max(_ends(sigma)) > scale:
         raise NoiseSpecError(f"noise '{text}': sigma must lie in [0, {scale:g}] (it is on the "

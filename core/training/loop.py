@@ -41,7 +41,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
@@ -54,7 +54,7 @@ WEIGHTS_NAME = "checkpoint.safetensors"  # before step-named files: still read
 OPTIMIZER_NAME = "optimizer.safetensors"
 STATE_NAME = "checkpoint.json"
 
-Batch = dict[str, torch.Tensor]
+Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
 Validate = Callable[[nn.Module], dict[str, float]]
 
@@ -373,11 +373,20 @@ def _changed_settings(state: dict, cfg: LoopConfig, settings: dict) -> str:
                      if json.dumps(then) != json.dumps(now))
 
 
-def _run_validation(model: nn.Module, validate: Validate) -> dict[str, float]:
+def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) -> dict[str, float]:
+    """`validate`'s scores of the model at `step`, in eval mode and on forked random generators
+    (validation draws none of training's numbers: a run resumed from the checkpoint saved before
+    it goes on as the run that validated). A VfxDenoiseError becomes a TrainingError saying that
+    the checkpoint (`kept`) holds the steps trained."""
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        result = validate(model)
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=range(torch.cuda.device_count())
+                                                    if torch.cuda.is_available() else ()):
+            result = validate(model)
+    except VfxDenoiseError as exc:
+        raise TrainingError(f"validation at step {step} failed: {exc}. {kept}; once the validation "
+                            "data is mended, run the same command with --resume to continue") from exc
     model.train(was_training)
     return {key: float(value) for key, value in result.items()}
 
@@ -445,7 +454,8 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     """Train `model` for `cfg.steps` optimiser steps; returns the log rows (also in log.csv).
 
     A row is logged every `log_every` steps and at the last step; validation (when given) runs
-    every `validate_every` steps and at the end, its metrics joining that step's row. Steps whose
+    every `validate_every` steps and at the end, its metrics joining that step's row, after that
+    step's checkpoint is saved (a validation that fails loses no training). Steps whose
     loss or gradients are NaN/Inf are skipped without updating; `max_bad_steps` of them in a row
     raise `TrainingError`, as does a step that leaves NaN/Inf in the weights, and no checkpoint
     holding NaN/Inf is written (the last good one stays). With `resume`, training continues from
@@ -467,12 +477,14 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     parts = _Parts(model, optimizer, _scheduler(optimizer, cfg),
                    torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16))
     step, seconds, history = 0, 0.0, []
+    saved = 0  # the step of the last checkpoint
     if resume:
         restored = load_checkpoint(out_dir, parts, cfg, batches, settings)
         if restored is None:
             log.info("no checkpoint in %s; starting from step 0", out_dir)
         else:
             step, seconds = restored
+            saved = step
             history = _read_log(out_dir, step)
             log.info("resuming %s at step %d", out_dir, step)
     model.train()
@@ -509,13 +521,18 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
         row = {"step": step, "loss": running.item() / count if count else math.nan,
                "lr": step_lr, "seconds": round(time.perf_counter() - started, 3)}
         running, count = torch.zeros((), device=device), 0
-        if validating:
-            row.update(_run_validation(model, validate))
         history.append(row)
-        log.info(_describe(row, cfg.steps))
-        _write_log(out_dir, history)
-        if checkpointing:
+        if checkpointing:  # before validating: a validation that fails loses no step
+            _write_log(out_dir, history)
             save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings, metadata)
+            saved = step
+        if validating:
+            kept = (f"The step-{saved} checkpoint in {out_dir} is kept" if saved else
+                    f"No checkpoint in {out_dir} holds the steps trained")
+            row.update(_run_validation(model, validate, step, kept))
+        log.info(_describe(row, cfg.steps))
+        if validating or not checkpointing:
+            _write_log(out_dir, history)
         if (validating or checkpointing) and not write_curves(out_dir, history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
     if bad:

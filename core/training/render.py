@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -281,13 +282,15 @@ def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.
     return x[:, index], y[:, perm]
 
 
-def sample(sequences: list[RenderSequence], config: RenderDataConfig,
-           rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
-    """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1."""
+def sample(sequences: list[RenderSequence], config: RenderDataConfig, rng: random.Random,
+           max_frames: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1:
+    one frame from a sequence of one frame, without `config.temporal_pairs`, or where the batch
+    has room for one frame only (`max_frames`)."""
     layout = config.layout
     seq = rng.choice(sequences)
     level = rng.choice(sorted(seq.noisy))
-    span = 2 if config.temporal_pairs and seq.length > 1 else 1
+    span = 2 if config.temporal_pairs and seq.length > 1 and max_frames > 1 else 1
     t = rng.randrange(seq.length - span + 1)
     dropped = [name for name in DROPPABLE if rng.random() < config.aux_dropout]
     frames = [f.without(*dropped) for f in seq.noisy[level]]
@@ -308,9 +311,29 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig,
     return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
 
 
+# Sequences a warning names (of those that cannot join the temporal term); the rest are counted.
+NAMED_SEQUENCES = 5
+
+
 def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> bool:
-    """Whether batches hold consecutive frame pairs (every sequence has at least two frames)."""
-    return config.temporal_pairs and all(s.length > 1 for s in sequences)
+    """Whether batches hold consecutive frame pairs, for `supervised_loss`'s temporal term: those
+    drawn from any sequence of two frames or more. A sequence of one frame has no pair and is left
+    out of that term only (its frames train the other terms): said in one warning, as training
+    without flicker in its frames is not what --temporal-weight asks for."""
+    if not config.temporal_pairs:
+        return False
+    single = [str(s.folder or s.name) for s in sequences if s.length < 2]
+    if single:
+        named = ", ".join(single[:NAMED_SEQUENCES])
+        more = f" and {len(single) - NAMED_SEQUENCES} more" if len(single) > NAMED_SEQUENCES else ""
+        if len(single) == len(sequences):
+            log.warning("no training sequence holds two frames or more (%s%s): the run trains without "
+                        "the temporal (flicker) term, --temporal-weight is not used", named, more)
+        else:
+            log.warning("%d training sequence(s) hold a single frame (%s%s): with no frame pair they "
+                        "are left out of the temporal (flicker) term, which the other sequences' pairs "
+                        "train; render them with two frames or more to join it", len(single), named, more)
+    return len(single) < len(sequences)
 
 
 def crop_side(sequences: list[RenderSequence], crop: int) -> int:
@@ -327,17 +350,27 @@ def crop_side(sequences: list[RenderSequence], crop: int) -> int:
     return side
 
 
+def draw_batch(sequences: list[RenderSequence], config: RenderDataConfig, rng: random.Random
+               ) -> dict[str, torch.Tensor | int]:
+    """One batch {"input", "target", "pairs"} of `config.batch` frames: samples (`sample`) drawn
+    until it holds that many, the last one frame where only one more fits, and at least one
+    sample (a pair at batch 1). Frame pairs come first: "pairs" counts them, the frames
+    0..2*pairs-1 that `supervised_loss`'s temporal term compares; single frames follow."""
+    pairs, singles, frames = [], [], 0
+    while frames < config.batch or not (pairs or singles):
+        x, y = sample(sequences, config, rng, max_frames=config.batch - frames if frames else 2)
+        (pairs if x.shape[0] == 2 else singles).append((x, y))
+        frames += x.shape[0]
+    samples = pairs + singles
+    return {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples]),
+            "pairs": len(pairs)}
+
+
 def batches(sequences: list[RenderSequence], config: RenderDataConfig, seed: int = 0) -> Batches:
-    """Endless stream of training batches {"input", "target"}, which checkpoints can resume; crops
-    of `config.crop`, or of the smallest frames' side where that is smaller (`crop_side`)."""
+    """Endless stream of training batches (`draw_batch`), which checkpoints can resume; crops of
+    `config.crop`, or of the smallest frames' side where that is smaller (`crop_side`)."""
     config = replace(config, crop=crop_side(sequences, config.crop))
-    count = max(1, config.batch // 2) if uses_pairs(sequences, config) else config.batch
-
-    def draw(rng: random.Random) -> dict[str, torch.Tensor]:
-        samples = [sample(sequences, config, rng) for _ in range(count)]
-        return {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples])}
-
-    return Batches(draw, random.Random(seed))
+    return Batches(partial(draw_batch, sequences, config), random.Random(seed))
 
 
 def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -376,7 +409,7 @@ def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((linear - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).mean()
 
 
-def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
+def supervised_loss(model, batch: dict[str, torch.Tensor | int], pairs: bool = False,
                     temporal_weight: float = LossWeights.temporal_weight,
                     energy_weight: float = LossWeights.energy_weight,
                     relmse_weight: float = LossWeights.relmse_weight) -> torch.Tensor:
@@ -386,7 +419,8 @@ def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
 
     With `pairs` (see `uses_pairs`), a temporal term compares the change between consecutive
     denoised frames with the change between the reference frames: flicker is change the
-    reference does not have.
+    reference does not have. It reads the batch's frame pairs, its first `batch["pairs"]`
+    (`draw_batch`), or every frame as pairs where the batch does not count them.
     """
     pred = model.forward_log(batch["input"])
     target = to_log(batch["target"])
@@ -397,8 +431,9 @@ def supervised_loss(model, batch: dict[str, torch.Tensor], pairs: bool = False,
         loss = loss + energy_weight * energy_loss(pred, target)
     if relmse_weight:
         loss = loss + relmse_weight * relmse_loss(pred, target)
-    if pairs:
-        pred_pairs, target_pairs = pred.unflatten(0, (-1, 2)), target.unflatten(0, (-1, 2))
+    paired = 2 * int(batch.get("pairs", pred.shape[0] // 2)) if pairs else 0
+    if paired:
+        pred_pairs, target_pairs = pred[:paired].unflatten(0, (-1, 2)), target[:paired].unflatten(0, (-1, 2))
         loss = loss + temporal_weight * F.l1_loss(pred_pairs[:, 1] - pred_pairs[:, 0],
                                                   target_pairs[:, 1] - target_pairs[:, 0])
     return loss

@@ -146,6 +146,9 @@ def test_options_the_method_would_not_use_are_usage_errors(tmp_path):
     assert sigma.output.startswith("error: --sigma 10 is BM3D's noise level (--arch bm3d)")
     bm3d = run(tmp_path / "in.png", tmp_path / "o.png", "--arch", "bm3d", "--sigma", "10", "--model", model)
     assert bm3d.exit_code == 2 and f"error: --model {model} is not used by --arch bm3d" in bm3d.output
+    # without --sigma too: "needs --sigma" asked for what BM3D would need, not that --model is unused
+    no_sigma = run(tmp_path / "in.png", tmp_path / "o.png", "--arch", "bm3d", "--model", model)
+    assert no_sigma.exit_code == 2 and f"error: --model {model} is not used by --arch bm3d" in no_sigma.output
     assert not (tmp_path / "o.png").exists()
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from exr_sequences import element_over_transparency, store_as_float, write_sequence
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.evaluation import model_denoiser
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.evaluation import (
+    evaluate_sequences,
+    format_score,
+    mean_scores,
+    model_denoiser,
+    noisy_denoiser,
+)
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 from vfxdenoise.core.training.render import load_dataset
@@ -77,3 +86,29 @@ def _darken(pattern: FramePattern, frames: range, gain: float) -> None:
         image = read_exr(pattern.path(frame))
         image.set(["R", "G", "B"], image.get(["R", "G", "B"]) * np.float32(gain))
         write_exr(pattern.path(frame), image)
+
+
+def test_a_single_frame_sequence_has_no_temporal_score_and_leaves_the_means_alone(tmp_path):
+    """Its temporal error was 0.0, averaged into the mean (lower flicker), and the warped one NaN,
+    which wiped the whole mean."""
+    for name, frames in (("long", range(1001, 1005)), ("one", [1001])):
+        for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+            write_sequence(tmp_path / name / level, frames, noise=noise)
+    rows = evaluate_sequences(noisy_denoiser, load_dataset(tmp_path))
+    long, one = rows
+    keys = ("psnr", "temporal", "temporal_coarse", "temporal_warped")
+    assert all(math.isnan(one[key]) for key in keys[1:]) and long["temporal"] > 0
+    means = mean_scores(rows, keys)
+    assert means["psnr"] == pytest.approx((long["psnr"] + one["psnr"]) / 2)
+    assert {key: means[key] for key in keys[1:]} == {key: long[key] for key in keys[1:]}
+    assert math.isnan(mean_scores([one], ["temporal"])["temporal"])
+    assert format_score(one["temporal"]) == "n/a" and format_score(0.12345, 2) == "0.12"
+
+
+def test_frames_under_the_ssim_window_are_refused_naming_the_set_and_size(tmp_path):
+    for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+        write_sequence(tmp_path / "val" / "small" / level, range(1001, 1003), height=8, width=10, noise=noise)
+    sequences = load_dataset(tmp_path / "val")
+    with pytest.raises(DatasetError, match=r"--val: sequence small \(.*val/small\) has frames of 10x8 "
+                                           r"pixels, under the 11-pixel SSIM window"):
+        evaluate_sequences(noisy_denoiser, sequences, what="--val")

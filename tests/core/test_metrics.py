@@ -91,9 +91,17 @@ def test_temporal_error_bands_separate_boiling_patches_from_grain():
     grain = [r + 0.1 * _image(t) for t, r in enumerate(refs)]  # fresh noise every frame
     coarse, fine = metrics.temporal_error_bands(grain, refs)
     assert fine > 0.005 and coarse < fine / 3
-    assert metrics.temporal_error_bands(refs[:1], refs[:1]) == (0.0, 0.0)
     with pytest.raises(ImageError, match="temporal_error_bands"):
         metrics.temporal_error_bands(refs[:2], refs)
+
+
+def test_a_single_frame_has_no_temporal_score():
+    """No frame-to-frame change exists: NaN from all three, as the warped one always gave (0.0
+    from the others read as no flicker and lowered a mean over sequences)."""
+    refs, motion = _moving()
+    assert np.isnan(metrics.temporal_error(refs[:1], refs[:1]))
+    assert all(np.isnan(band) for band in metrics.temporal_error_bands(refs[:1], refs[:1]))
+    assert np.isnan(metrics.warped_temporal_error(refs[:1], refs[:1], motion[:1]))
 
 
 def test_hdr_flip_orders_errors():

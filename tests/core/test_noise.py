@@ -152,6 +152,7 @@ def test_salt_pepper_class_keeps_its_spec():
     ("gaussian:25,sigma=3", "given twice"),
     ("gaussian:25+", "not a number"),
     ("gaussian:0.2,scale=0.5", "scale must lie in"),
+    ("gaussian:sigma=0.1,scale=1-2", "scale is the scale sigma is written on .* not a range"),
 ])
 def test_bad_specs_raise_noise_spec_errors_naming_the_problem(spec, words):
     with pytest.raises(NoiseSpecError, match=words):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -12,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.errors import ImageError, TrainingError
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training import loop
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
@@ -60,6 +61,37 @@ def test_a_resumed_run_ends_where_the_uninterrupted_run_does(tmp_path, kind):
     resumed = _fit(tmp_path / "resumed", _stream(kind), resume=True)
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def _validation_drawing_numbers(model: nn.Module) -> dict[str, float]:
+    return {"score": float(torch.rand(()) + model.weight.sum())}
+
+
+def _failing_validation(model: nn.Module) -> dict[str, float]:
+    raise ImageError("ssim: images of 10x8 are smaller than the 11-pixel window")
+
+
+def test_a_validation_that_fails_keeps_the_checkpoint_of_its_step(tmp_path):
+    """Validation ran before the checkpoint was saved: one that failed lost every step since the
+    last checkpoint. Resumed from the one it keeps, the run ends as the run that validated."""
+    whole = _fit(tmp_path / "whole", _stream("python"), validate=_validation_drawing_numbers)
+    out = tmp_path / "failed"
+    with pytest.raises(TrainingError, match=r"validation at step 3 failed: ssim: images of 10x8 .*\. "
+                                            r"The step-3 checkpoint in .* is kept; .* --resume"):
+        _fit(out, _stream("python"), validate=_failing_validation)
+    assert json.loads((out / "checkpoint.json").read_text())["step"] == 3
+    assert (out / "log.csv").read_text().splitlines()[-1].startswith("3,")
+    resumed = _fit(out, _stream("python"), resume=True, validate=_validation_drawing_numbers)
+    for ours, theirs in zip(resumed.parameters(), whole.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    assert "score" in (out / "log.csv").read_text().splitlines()[0]
+
+
+def test_validation_draws_none_of_the_training_random_numbers(tmp_path):
+    _fit(tmp_path / "plain", _stream("python"))
+    plain = torch.get_rng_state()
+    _fit(tmp_path / "validated", _stream("python"), validate=_validation_drawing_numbers)
+    assert torch.equal(torch.get_rng_state(), plain)
 
 
 def test_a_run_over_a_checkpoint_needs_resume_or_overwrite(tmp_path):

@@ -269,3 +269,61 @@ def test_a_crop_larger_than_the_frames_is_one_side_for_all_said_in_a_warning(tmp
     assert "crop 32 is larger than the 24x24 frames of sequence seq0: training on 24x24 crops" in caplog.text
     batch = next(batches(seqs, RenderDataConfig(crop=32, batch=16, layout=InputLayout(1)), seed=0))
     assert batch["input"].shape[-2:] == (24, 24) and batch["target"].shape[-2:] == (24, 24)
+
+
+def _one_frame(seq):
+    """The sequence cut to its first frame: no frame pair to draw from it."""
+    seq.noisy = {level: frames[:1] for level, frames in seq.noisy.items()}
+    seq.targets = {name: frames[:1] for name, frames in seq.targets.items()}
+    return seq
+
+
+def test_a_single_frame_sequence_leaves_the_temporal_term_to_the_others(tmp_path, caplog):
+    """One sequence of one frame turned the temporal term off for the whole run, and batches of
+    single frames plus pairs held up to twice --batch frames."""
+    seqs = _dataset(tmp_path, sequences=3)
+    _one_frame(seqs[2])
+    config = RenderDataConfig(crop=24, batch=6, layout=InputLayout(1))
+    with caplog.at_level(logging.WARNING):
+        assert uses_pairs(seqs, config)
+    assert "1 training sequence(s) hold a single frame" in caplog.text and "seq2" in caplog.text
+    stream = batches(seqs, config, seed=5)
+    drawn = [next(stream) for _ in range(8)]
+    assert all(b["input"].shape[0] == b["target"].shape[0] == 6 for b in drawn)
+    assert 0 < sum(b["pairs"] for b in drawn) < 3 * len(drawn)  # pairs and single frames both drawn
+    batch = next(b for b in drawn if 0 < b["pairs"] < 3)
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, pairs=True, temporal_weight=w).item() for w in (0, 5)}
+        pred, target = model.forward_log(batch["input"]), torch.log1p(batch["target"])
+    paired = 2 * batch["pairs"]
+    change = (pred[1:paired:2] - pred[:paired:2]) - (target[1:paired:2] - target[:paired:2])
+    assert loss[5] - loss[0] == pytest.approx(5 * change.abs().mean().item(), rel=1e-4)
+
+
+def test_no_sequence_of_two_frames_means_no_temporal_term_said(tmp_path, caplog):
+    seqs = [_one_frame(seq) for seq in _dataset(tmp_path)]
+    config = RenderDataConfig(crop=24, batch=3, layout=InputLayout(1))
+    with caplog.at_level(logging.WARNING):
+        assert not uses_pairs(seqs, config)
+    assert "no training sequence holds two frames" in caplog.text
+    batch = next(batches(seqs, config, seed=1))
+    assert batch["input"].shape[0] == 3 and batch["pairs"] == 0
+
+
+@pytest.mark.parametrize(("batch", "frames"), [(1, 2), (4, 4), (5, 5)])
+def test_batches_of_multi_frame_sequences_are_pairs_of_the_frames_asked(tmp_path, caplog, batch, frames):
+    """--batch frames (a pair at 1): pairs, and a single frame where only one more fits."""
+    seqs = _dataset(tmp_path)
+    config = RenderDataConfig(crop=24, batch=batch, layout=InputLayout(1))
+    with caplog.at_level(logging.WARNING):
+        assert uses_pairs(seqs, config)
+    assert not caplog.text
+    drawn = next(batches(seqs, config, seed=2))
+    assert drawn["input"].shape[0] == frames and drawn["pairs"] == frames // 2
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    if frames % 2 == 0:  # every frame paired: as a batch that does not count its pairs
+        with torch.no_grad():
+            counted = supervised_loss(model, drawn, pairs=True)
+            uncounted = supervised_loss(model, {k: drawn[k] for k in ("input", "target")}, pairs=True)
+        assert counted.item() == uncounted.item()
