@@ -122,6 +122,11 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="The render's own range, e.g. 1001-1100: the frames written when --frames is not "
                    "given, and the only frames read as temporal neighbours, so that frames an older "
                    "render left beside it are never blended in [default: every frame on disk].")
+@click.option("--job-frames", metavar="FRAMES", multiple=True, callback=_one_spec,
+              help="The frames of the farm job this run is one task of, which farm jobs pass "
+                   "(--frames then some of them): the --frames typo check (frames none of which is "
+                   "on disk or within the shot) looks at them, so a task of handles held past the "
+                   "render's ends runs as the whole job does [default: --frames].")
 @seq_pass_through_options(for_farm=False)
 @click.option("--resume", is_flag=True,
               help="Skip frames already written, readable, and made from the inputs on disk now "

@@ -34,6 +34,7 @@ from vfxdenoise.core.errors import (
     DeviceError,
     MissingFramesError,
     OutputError,
+    SequenceUsageError,
     UsageError,
     VfxDenoiseError,
 )
@@ -64,6 +65,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
     refuse_outside_context,
+    refuse_outside_job,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
@@ -145,6 +147,29 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
             f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "
             "Denoise once the render has written them (a job that depends on the whole render), "
             "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
+
+
+def _job_frames(spec: str | None) -> list[int] | None:
+    """--job-frames as frames (None without it); a spec that does not parse names the option."""
+    if spec is None:
+        return None
+    try:
+        return parse_frame_spec(spec)
+    except SequenceUsageError as exc:
+        raise SequenceUsageError(f"--job-frames: {exc}") from exc
+
+
+def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
+                       config: EngineConfig) -> bool:
+    """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
+    write (those on disk, and under --missing hold the others) has an output on disk already. Its
+    outputs' folder then need not be writable unless the plan does a frame again (a farm retry
+    of a chunk whose folder was published read-only since has nothing to do, and succeeds)."""
+    if not config.resume:
+        return False
+    readable = set(usable)
+    return all(out_pattern.path(frame).is_file() for frame in wanted
+               if frame in readable or config.missing == "hold")
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -253,9 +278,12 @@ def denoise_sequence(
     given, else first to last on disk); see module docstring.
 
     Everything that can be refused is checked before the first frame is read: first what no run
-    can take whatever the frames hold (option values, patterns, frame specs: `UsageError`), then
-    missing frames, outputs over inputs, unwritable folders, layer options the frames lack (on
-    the first frame's header), unreadable weights, existing outputs.
+    can take whatever the frames hold (option values, patterns, frame specs, --frames outside
+    --context-frames or --job-frames: `UsageError`), then missing frames, outputs over inputs,
+    unwritable folders, layer options the frames lack (on the first frame's header), unreadable
+    weights, existing outputs. An unwritable folder is let through to the plan where --resume
+    may keep every output (all are on disk): it is refused there if a frame is to be done again,
+    and a run that keeps them all writes nothing (no folder, lock or temp file) and succeeds.
     """
     config = config or EngineConfig()
     started = time.perf_counter()
@@ -264,14 +292,17 @@ def denoise_sequence(
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
     context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
+    job = _job_frames(config.job_frames)
     sequence = find_sequence(in_pattern)
     # The render's own range, or first to last on disk: gaps within either are missing frames.
     asked = frames_to_write(frames, context, sequence)
     refuse_outside_context(asked, context)
+    refuse_outside_job(asked, job)
     usable = frames_in_context(sequence, context)
-    check_missing(sequence, asked, config.missing, context)
+    check_missing(sequence, asked, config.missing, context, job)
     wanted = list(asked)
-    outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted)
+    maybe_nothing = _may_write_nothing(wanted, usable, out_pattern, config)
+    outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted, folder_needed=not maybe_nothing)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     check_layers(in_pattern, itertools.chain((f for f in wanted if f in readable), usable), config)
     loaded = load_weights(config.model, track=RENDER)
@@ -283,6 +314,8 @@ def denoise_sequence(
     windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
     records = _records(windows, radius, in_pattern, config, loaded.path)
     todo = _plan(wanted, sources, out_pattern, config, summary, records)
+    if todo and maybe_nothing:  # a frame --resume does again after all
+        outputs.check_folder_writable(out_pattern)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
     _warn_of_frames_without_context(windows, radius)

@@ -23,7 +23,8 @@ MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`Engine
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing): every other one is in `output_settings`.
 RUN_ONLY = frozenset({"device", "resume", "overwrite", "tile", "max_gpu_mem_gb", "max_mem_gb",
-                      "missing", "keep_going", "io_threads", "cpu_threads", "context_frames"})
+                      "missing", "keep_going", "io_threads", "cpu_threads", "context_frames",
+                      "job_frames"})
 
 
 @dataclass
@@ -55,6 +56,9 @@ class EngineConfig:
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
+    # Frame spec: the frames of the farm job this run is one task of, whose --frames typo check
+    # (`sequence.check_missing`) looks at them; None: a run of its own.
+    job_frames: str | None = None
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
 
     def output_settings(self, **resolved: object) -> str:

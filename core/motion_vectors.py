@@ -113,8 +113,9 @@ def known_writer(specs: Sequence, scale: float = 1.0) -> MotionVectors | None:
 
 def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tuple[int, int]]:
     """Up to `count` pairs (t-1, t) of consecutive frames in `frames`, taken at the middle, then a
-    quarter and three quarters of the way through. Chosen from the frames on disk alone, so
-    every chunk of a shot split across farm tasks reads the same pairs and decides alike."""
+    quarter and three quarters of the way through. Chosen from `frames` alone (the render's range
+    when known, else the frames on disk: `shot_settings.motion_pairs`), so every chunk of a shot
+    split across farm tasks reads the same pairs and decides alike."""
     present = set(frames)
     pairs: list[tuple[int, int]] = []
     for t in spread_frames(present):

@@ -1,6 +1,7 @@
 """What a run finds out about the whole shot before it denoises a frame: which way its motion vectors
 point and how far, and its exposure for the network. Each is found from the same frames whichever
-chunk of the shot a run denoises, so farm chunks decide as one run would."""
+chunk of the shot a run denoises, so farm chunks decide as one run would: of the render's range
+(--context-frames) when given, which a run started before they are rendered waits for (`_on_disk`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
-from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs
+from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs, known_writer
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,9 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig
                         ) -> MotionVectors | None:
-    """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from a few
-    pairs of its frames on disk (`motion_vectors.detect`; a pair that cannot be read is left
-    out, and the run reports that frame itself). None when the frames have no motion layer."""
+    """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from the
+    pairs of frames `_pairs_to_read` chooses (`motion_vectors.detect`; a pair that cannot be read
+    is left out, and the run reports that frame itself). None when the frames have no motion layer."""
     try:
         specs = read_exr_header(pattern.path(on_disk[0]))
     except VfxDenoiseError:  # the run reports that frame
@@ -95,10 +96,14 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         return None
     if config.motion_vectors != AUTO:
         return MotionVectors(config.motion_vectors, config.motion_scale)
+    known = known_writer(specs, config.motion_scale)
+    if known is not None:  # read as written: no pair is read, so none need be on disk
+        return known
+    chosen = _pairs_to_read(pattern, on_disk, config)
     source = _probe(pattern, config, threads=2)
 
     def pairs():  # one pair in memory at a time
-        for earlier, later in detection_pairs(on_disk):
+        for earlier, later in chosen:
             source.keep_only(set())
             try:
                 previous, current = source.get(earlier), source.get(later)
@@ -115,6 +120,27 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         return detect(pairs(), config.motion_scale, specs)
     finally:
         source.close()
+
+
+def motion_pairs(on_disk: list[int], config: EngineConfig) -> list[tuple[int, int]]:
+    """The pairs of frames (t-1, t) `--motion-vectors auto` finds the shot's motion from
+    (`motion_vectors.detection_pairs`): of --context-frames (the render's own range) when given,
+    else of the frames on disk; as `exposure_frames`, so that farm chunks decide as one run over
+    the whole render does, whenever they run."""
+    return detection_pairs(parse_frame_spec(config.context_frames) if config.context_frames else on_disk)
+
+
+def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConfig) -> list[tuple[int, int]]:
+    """The pairs of `motion_pairs`, when all their frames are on disk. A render still being
+    written that lacks some is refused (`--missing error`) until it has them; under hold or skip
+    the motion is found from the pairs spread over the frames on disk instead, as without
+    --context-frames, so chunks run before the render ends may read the motion otherwise."""
+    pairs = motion_pairs(on_disk, config)
+    frames = sorted({frame for pair in pairs for frame in pair})
+    found_from = ("which way the shot's motion vectors point (--motion-vectors auto) is found from "
+                  f"its frames {', '.join(f'{earlier}-{later}' for earlier, later in pairs)}")
+    present = _on_disk(pattern, frames, on_disk, config, found_from, "give --motion-vectors, or ")
+    return pairs if len(present) == len(frames) else detection_pairs(on_disk)
 
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
@@ -153,17 +179,28 @@ def _probe(pattern: FramePattern, config: EngineConfig, threads: int) -> FrameSo
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                   radius: int) -> list[int]:
-    """The frames of `exposure_frames` on disk. A render still being written that lacks some of
-    them is refused (`--missing error`) until it has them."""
+    """The frames of `exposure_frames` on disk (`_on_disk`: refused until a render still being
+    written has them all, under `--missing error`)."""
     first = exposure_frames(on_disk, config, radius)
+    return _on_disk(pattern, first, on_disk, config,
+                    f"the shot's exposure is found from its first frames {format_frames(first)}")
+
+
+def _on_disk(pattern: FramePattern, frames: list[int], on_disk: list[int], config: EngineConfig,
+             found_from: str, remedy: str = "") -> list[int]:
+    """The frames of `frames`, those a decision for the whole shot is made from (`found_from`
+    says which), that are on disk. Frames of the render's range (--context-frames) that it
+    lacks yet are refused under `--missing error`, naming them, so that every run on the shot
+    decides alike (a run started with the render is retried once they are rendered); under hold
+    or skip the run decides without them. `remedy`: another way out, said first."""
     present = set(on_disk)
-    absent = [frame for frame in first if frame not in present]
+    absent = [frame for frame in frames if frame not in present]
     if absent and config.missing == "error":
         raise MissingFramesError(
-            f"frames {format_frames(absent)} of {pattern.text} are not on disk: the shot's exposure "
-            f"is found from its first frames {format_frames(first)}, so that every run on it decides "
-            "alike; run again once they are rendered, or pass --missing hold or skip", absent)
-    return [frame for frame in first if frame in present]
+            f"frames {format_frames(absent)} of {pattern.text} are not on disk: {found_from}, so that "
+            f"every run on it decides alike; run again once they are rendered, or {remedy}pass "
+            "--missing hold or skip", absent)
+    return [frame for frame in frames if frame in present]
 
 
 def exposure_frames(on_disk: list[int], config: EngineConfig, radius: int) -> list[int]:

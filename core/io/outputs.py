@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
-                   input_frames: list[int], wanted: list[int]) -> None:
+                   input_frames: list[int], wanted: list[int], folder_needed: bool = True) -> None:
     """Refuse, before any work, outputs that would replace inputs, become frames of the input
     sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
-    unwritable folder."""
+    unwritable folder: that last one only where the folder is `folder_needed` (a --resume run
+    whose every output is on disk may find nothing to write: it calls `check_folder_writable`
+    once it knows it has something)."""
     inputs = {in_pattern.path(f).resolve() for f in input_frames}
     same_folder = _same_folder(out_pattern.directory, in_pattern.directory)
     names = {in_pattern.name(f) for f in input_frames} if same_folder else set()
@@ -47,15 +49,25 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     _check_name_length(out_pattern, wanted, existing)
     if not existing.is_dir():
         raise OutputError(f"cannot create output folder {folder}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        if existing == folder:
-            raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
-        raise OutputError(f"cannot create output folder {folder}: {existing} is not writable; fix its "
-                          "permissions or use -o")
+    if folder_needed:
+        check_folder_writable(out_pattern)
     folders = [f for f in wanted if out_pattern.path(f).is_dir()] if existing == folder else []
     if folders:
         raise OutputError(f"{out_pattern.path(folders[0])} is a folder where output frame {folders[0]} "
                           f"would be written ({len(folders)} such); remove it or use -o")
+
+
+def check_folder_writable(out_pattern: FramePattern) -> None:
+    """Refuse an output folder that cannot be written to, or made where it does not exist (the
+    nearest folder above it that exists cannot be written to)."""
+    folder = out_pattern.directory
+    existing = _nearest_existing(folder)
+    if os.access(existing, os.W_OK | os.X_OK):
+        return
+    if existing == folder:
+        raise OutputError(f"output folder {folder} is not writable; fix its permissions or use -o")
+    raise OutputError(f"cannot create output folder {folder}: {existing} is not writable; fix its "
+                      "permissions or use -o")
 
 
 def _nearest_existing(folder: Path) -> Path:

@@ -12,7 +12,8 @@ padding 4 is `-005`, frame 10000 with padding 4 is `10000`.
 
 `FramePattern` itself is in frame_pattern.py, standard library only, and imported from here too.
 Which frames a run writes and which missing ones it refuses (`frames_to_write`,
-`refuse_outside_context`, `check_missing`) are here for `vfxdenoise seq` and the farm jobs alike.
+`refuse_outside_context`, `refuse_outside_job`, `check_missing`) are here for `vfxdenoise seq` and
+the farm jobs alike.
 """
 
 from __future__ import annotations
@@ -270,17 +271,7 @@ class Sequence:
     def missing(self, wanted: Iterable[int]) -> abc.Sequence:
         """Frames of `wanted` that are not on disk, sorted: a FrameRuns for a step-1 range or
         FrameRuns (found from the frames on disk within it, not by listing it), else a list."""
-        asked = _sorted_unique(wanted)
-        if not isinstance(asked, FrameRuns):
-            return sorted(set(asked).difference(self.frames))
-        return FrameRuns(gap for run in asked.runs for gap in self._gaps_within(run))
-
-    def _gaps_within(self, run: range) -> Iterator[range]:
-        """The runs of frames of step-1 range `run` that are not on disk."""
-        inside = self.frames[bisect.bisect_left(self.frames, run.start):
-                             bisect.bisect_left(self.frames, run.stop)]
-        for before, after in zip([run.start - 1, *inside], [*inside, run.stop]):
-            yield range(before + 1, after)
+        return _not_among(self.frames, wanted)
 
     def split_at_stray(self) -> tuple[list[int], list[int]] | None:
         """(the shot, the stray frames) where the widest gap between frames on disk holds more
@@ -293,6 +284,22 @@ class Sequence:
             return None
         before, after = self.frames[:widest + 1], self.frames[widest + 1:]
         return (before, after) if len(before) >= len(after) else (after, before)
+
+
+def _not_among(frames: list[int], wanted: Iterable[int]) -> abc.Sequence:
+    """Frames of `wanted` that are not among sorted, unique `frames`, sorted: a FrameRuns for a
+    step-1 range or FrameRuns (found from `frames` within it, not by listing it), else a list."""
+    asked = _sorted_unique(wanted)
+    if not isinstance(asked, FrameRuns):
+        return sorted(set(asked).difference(frames))
+    return FrameRuns(gap for run in asked.runs for gap in _gaps_within(frames, run))
+
+
+def _gaps_within(frames: list[int], run: range) -> Iterator[range]:
+    """The runs of frames of step-1 range `run` that are not among sorted `frames`."""
+    inside = frames[bisect.bisect_left(frames, run.start):bisect.bisect_left(frames, run.stop)]
+    for before, after in zip([run.start - 1, *inside], [*inside, run.stop]):
+        yield range(before + 1, after)
 
 
 def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
@@ -324,10 +331,12 @@ def _padding_meaning(padding: int) -> str:
             "wider numbers as they are")
 
 
-def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
+def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int],
+                          job: Iterable[int] | None = None) -> None:
     """Raise MissingFramesError for the frames of `wanted` that are not on disk (`--missing
     error`), saying what to do: hold and skip are offered for a gap in the shot, not for a
-    --frames typo (`refuse_frames_off_the_shot`) nor for a stray frame's span (`refuse_stray_span`);
+    --frames typo (`refuse_frames_off_the_shot`, of the farm `job`'s frames when `wanted` is one
+    of its tasks') nor for a stray frame's span (`refuse_stray_span`);
     for a render on twos (every Nth frame on disk) `--frames A-BxN` comes first, since hold would
     write a rendered frame under each number between.
     Takes as long as the frames on disk do when `wanted` is a range, however long."""
@@ -335,7 +344,7 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int]) -> None:
     missing = sequence.missing(asked)
     if not missing:
         return
-    refuse_frames_off_the_shot(sequence, asked)
+    refuse_frames_off_the_shot(sequence, asked if job is None else job)
     refuse_stray_span(sequence, asked, missing)
     if len(missing) < len(asked):
         text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
@@ -458,6 +467,19 @@ def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of:
                          "render's range")
 
 
+def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
+    """Raise UsageError for frames of `wanted` (--frames) that are not frames of `job`
+    (--job-frames: the farm job's, which a task's frames are some of); nothing without a job.
+    As fast as `job` is short, for a range however long (`_not_among`)."""
+    if job is None:
+        return
+    outside = _not_among(sorted(set(job)), wanted)
+    if outside:
+        raise UsageError(f"frames {format_frames(outside)} lie outside --job-frames {format_frames(job)}, "
+                         "the frames of the farm job this run is one task of: pass the task's frames "
+                         "as --frames and the whole job's as --job-frames, or leave --job-frames out")
+
+
 def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int]:
     """The frames on disk that may be temporal context: those of `context` (a render's own range,
     so that frames an older render left beside it are never read), or all of them."""
@@ -466,16 +488,19 @@ def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int
     return sorted(set(sequence.frames) & set(context))
 
 
-def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context: list[int] | None) -> None:
+def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context: list[int] | None,
+                  job: list[int] | None = None) -> None:
     """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
     frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
     names the render's range, frames in it may all be still to render) and a stray frame's span
-    beyond what a frame spec may name; under `error`, any. As fast as the frames on disk are
-    few, for a range however long."""
+    beyond what a frame spec may name; under `error`, any. The typo is looked for in the frames
+    of the farm `job` that `asked` is a task of, when given (--job-frames): a task of handles
+    held or skipped past the render's ends then runs as the whole job does. As fast as the
+    frames on disk are few, for a range however long."""
     if context is None:
-        refuse_frames_off_the_shot(sequence, asked)
+        refuse_frames_off_the_shot(sequence, asked if job is None else job)
     if policy == "error":
-        refuse_missing_frames(sequence, asked)
+        refuse_missing_frames(sequence, asked, job)
     else:
         refuse_stray_span(sequence, asked, limit=MAX_FRAMES)
 

@@ -2,8 +2,10 @@
 
 Farm engines (Open Job Description / Deadline Cloud, OpenCue) only differ in how they hand a chunk's
 frames to the command; everything else about the job lives here, so both writers run the same thing.
-Each chunk runs `vfxdenoise seq INPUT --frames=CHUNK -o OUTPUT --resume`: seq writes only the chunk's
-frames but reads the temporal halo around them, so any chunking gives the same pixels as one run.
+Each chunk runs `vfxdenoise seq INPUT --frames=CHUNK --job-frames=JOB -o OUTPUT --resume`: seq writes only
+the chunk's frames but reads the temporal halo around them, and checks --frames for a typo as the
+whole job's frames (handles held past the render's ends), so any chunking gives the same pixels as
+one run.
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ class FarmJob:
     existing: str = "resume"
 
     def seq_command(self, frames: str) -> list[str]:
-        """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token)."""
-        return [*self.command, "seq", self.input.text, f"--frames={frames}", "-o", self.output.text,
+        """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
+        a task of this job: with the job's frames (`--job-frames`, compact: runs and steps), so
+        that a task of handles held past the render's ends is not taken for a --frames typo."""
+        return [*self.command, "seq", self.input.text, f"--frames={frames}",
+                f"--job-frames={format_frames(self.frames)}", "-o", self.output.text,
                 f"--{self.existing}", "--progress", "none", *self.seq_args]
 
 

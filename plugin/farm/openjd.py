@@ -30,8 +30,9 @@ FRAME_PARAM = "Frame"
 MAX_STRING = 1024  # OpenJD's longest STRING parameter value: longer seq options take several
 
 # Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
-# "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them. "--frames=" keeps a negative
-# first frame from being read as an option. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ...
+# "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them, and its --job-frames the job's
+# Frames parameter (the chunk is one task of them: `FarmJob.seq_command`). "--frames=" keeps a
+# negative first frame from being read as an option. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ...
 # where the options are longer than one parameter holds) are shell-quoted text (shlex.join), so a
 # job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
 # seq prints a line per frame and a summary, and `openjd_progress: PERCENT` lines, which Deadline
@@ -42,13 +43,13 @@ CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
 set -euo pipefail
-input=$2 frames=$3 output=$4 existing=$5
+input=$2 frames=$3 output=$4 existing=$5 job_frames=$6
 eval "command=($1)"
-eval "extra=(${*:6})"
+eval "extra=(${*:7})"
 echo "openjd_status: denoising frames $frames"
 echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
-exec "${command[@]}" seq "$input" "--frames=$frames" -o "$output" "--$existing" --progress openjd \\
-    ${extra[@]+"${extra[@]}"}
+exec "${command[@]}" seq "$input" "--frames=$frames" "--job-frames=$job_frames" -o "$output" \\
+    "--$existing" --progress openjd ${extra[@]+"${extra[@]}"}
 """
 
 
@@ -89,7 +90,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
                     "command": "bash",
                     "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
                              "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
-                             "{{Param.OutputPattern}}", "{{Param.Existing}}",
+                             "{{Param.OutputPattern}}", "{{Param.Existing}}", "{{Param.Frames}}",
                              *(f"{{{{Param.{name}}}}}" for name in _seq_args_values(job))],
                     # Outputs are renamed into place whole, so stopping a task at once is safe.
                     "cancelation": {"mode": "NOTIFY_THEN_TERMINATE"},
@@ -173,7 +174,8 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
          "description": "Absolute frame pattern the denoised EXRs are written to."},
         {"name": "Frames", "type": "STRING", "minLength": 1, "default": values["Frames"],
          "description": "Frames to write, as an OpenJD range expression (1001-1100, 1001-1100:2, "
-                        "1001,1005). Neighbouring frames are still read for temporal denoising."},
+                        "1001,1005). Neighbouring frames are still read for temporal denoising; "
+                        "each task's seq is told them as the job's (--job-frames)."},
         {"name": "ChunkSize", "type": "INT", "minValue": 1, "default": values["ChunkSize"],
          "description": "Frames per task. Each task also reads the temporal radius K frames on "
                         "either side, an overhead of about 2K/ChunkSize reads."},

@@ -163,6 +163,27 @@ def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
     assert layer.findtext("gpus") == "1" and layer.findtext("gpu_memory") == "8192m"
 
 
+def test_tasks_are_told_the_jobs_frames_compactly_so_handles_past_the_renders_ends_run(
+        shot, tmp_path, tiny_weights):
+    """`farm --frames 998-1010 --missing hold` over a render of 1001-1007 was written, but its
+    tasks over frames none of which is rendered were refused as a --frames typo on every retry:
+    each Cuebot command now carries the job's frames (runs and steps, not a list of them)."""
+    out = tmp_path / "farm out" / "den.####.exr"
+    result = _invoke("opencue", shot, "--frames", "998-1010", "--missing", "hold", "--chunk", "3",
+                     "-o", out, "--device", "cpu", "--model", tiny_weights)
+    assert result.exit_code == 0, result.output
+    command = ET.fromstring(result.output).find("job/layers/layer").findtext("cmd")
+    argv = shlex.split(command.replace("#FRAME_START#", "998").replace("#FRAME_END#", "1000"))
+    assert "--job-frames=998-1010" in argv
+    task = run_vfxdenoise(*argv[1:])  # the task, as a worker runs it
+    assert task.returncode == 0, task.stderr
+    assert "written: 3 frame(s) 998-1000" in task.stderr
+    stepped = _invoke("opencue", shot, "--frames", "1001-1007,1009-1999x2", "--missing", "hold")
+    assert stepped.exit_code == 0, stepped.output
+    commands = [layer.findtext("cmd") for layer in ET.fromstring(stepped.output).iter("layer")]
+    assert len(commands) == 2 and all("--job-frames=1001-1007,1009-1999x2 " in c for c in commands)
+
+
 def test_opencue_books_fractional_gigabytes_in_whole_megabytes(shot):
     """Cuebot reads '1.5g' with Long.valueOf: it failed, and the layer booked Cuebot's default
     memory, saying so only in Cuebot's log."""

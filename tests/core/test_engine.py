@@ -306,8 +306,8 @@ def test_frames_of_the_context_that_a_window_reads_must_be_on_disk(sequence_fact
     only frames on disk; 1004 would read 1005, not rendered yet, and is refused."""
     pattern = sequence_factory(frames=range(1001, 1005))
     out = str(tmp_path / "out" / "o.####.exr")
-    done = denoise_sequence(pattern, out, "1001-1003",
-                            config=_config(tiny_weights, context_frames="1001-1008", temporal_radius=1))
+    done = denoise_sequence(pattern, out, "1001-1003", config=_config(  # auto waits for 1005-1007
+        tiny_weights, context_frames="1001-1008", temporal_radius=1, motion_vectors="previous"))
     assert done.frames("written") == [1001, 1002, 1003]
     with pytest.raises(MissingFramesError, match="within --context-frames are not on disk: 1005") as info:
         denoise_sequence(pattern, out, "1004", config=_config(tiny_weights, context_frames="1001-1008",
@@ -371,6 +371,31 @@ def test_frames_held_past_the_shots_ends_change_no_frame_on_disk(sequence_factor
         source = min(max(frame, 3), 8)
         assert np.array_equal(_beauty(wide.output_pattern.text, frame),
                               _beauty(plain.output_pattern.text, source)), frame
+
+
+@pytest.mark.parametrize("missing", ["hold", "skip"])
+def test_a_farm_task_of_handles_past_the_shots_ends_runs_as_its_whole_job(sequence_factory, tmp_path,
+                                                                          tiny_weights, missing):
+    """A farm job over 1-10 of a shot of 3-8: its tasks over 1-2 and 9-10, none of whose frames
+    is on disk, were refused as a --frames typo on every retry. Told the job's frames, each
+    writes (or skips) what one run over the job does, held frames pixel for pixel."""
+    pattern = sequence_factory(frames=range(3, 9))
+    whole = denoise_sequence(pattern, str(tmp_path / "whole" / "o.####.exr"), "1-10",
+                             config=_config(tiny_weights, missing=missing))
+    chunked = str(tmp_path / "chunked" / "o.####.exr")
+    statuses = {r.frame: r.status for r in whole.results}
+    for first, last in ((1, 2), (9, 10)):
+        task = f"{first}-{last}"
+        with pytest.raises(MissingFramesError, match="Fix --frames"):  # a run of its own: a typo
+            denoise_sequence(pattern, chunked, task, config=_config(tiny_weights, missing=missing))
+        ran = denoise_sequence(pattern, chunked, task,
+                               config=_config(tiny_weights, missing=missing, job_frames="1-10"))
+        assert {r.frame: r.status for r in ran.results} == {f: statuses[f] for f in (first, last)}
+    for frame in (1, 2, 9, 10):
+        if missing == "hold":
+            assert np.array_equal(_beauty(chunked, frame), _beauty(whole.output_pattern.text, frame)), frame
+        else:
+            assert not parse_pattern(chunked).path(frame).exists()
 
 
 def test_held_frames_say_in_their_header_which_frame_they_hold(sequence_factory, tmp_path,
@@ -527,6 +552,9 @@ def test_resume_says_nothing_of_its_plan_before_refusing_a_layer(sequence_factor
     (None, {"missing": "fill"}, "--missing must be one of error, hold, skip"),
     (None, {"precision": "half"}, "--precision must be one of auto, float32"),
     ("5-8", {"context_frames": "1-4"}, "frames 5-8 lie outside --context-frames 1-4"),
+    (None, {"job_frames": "1-x"}, "--job-frames: cannot parse frame range '1-x'"),
+    ("3-6", {"job_frames": "1-4"}, "frames 5-6 lie outside --job-frames 1-4"),
+    (None, {"job_frames": "2-7"}, "frames 1,8 lie outside --job-frames 2-7"),  # first to last on disk
 ])
 def test_option_values_no_run_can_take_are_usage_errors_before_any_work(sequence_factory, tmp_path,
                                                                         frames, settings, message):
@@ -1188,8 +1216,8 @@ def test_every_run_on_a_shot_finds_its_exposure_as_one_run_does(sequence_factory
     end = denoise_sequence(pattern.text, str(tmp_path / "b" / "o.####.exr"), "7-8", config=config)
     for frame in range(6, 9):
         os.rename(pattern.path(frame), tmp_path / f"held{frame}.exr")
-    early = denoise_sequence(pattern.text, str(tmp_path / "c" / "o.####.exr"), "1",
-                             config=_config(tiny_weights, context_frames="1-8"))
+    started = _config(tiny_weights, context_frames="1-8", motion_vectors="previous")  # auto waits for 6-7
+    early = denoise_sequence(pattern.text, str(tmp_path / "c" / "o.####.exr"), "1", config=started)
     assert whole.exposure.startswith("x") and whole.exposure == end.exposure == early.exposure
     for frame in (7, 8):
         assert np.array_equal(*(_beauty(run.output_pattern.text, frame) for run in (end, whole)))
@@ -1200,8 +1228,7 @@ def test_every_run_on_a_shot_finds_its_exposure_as_one_run_does(sequence_factory
     os.rename(pattern.path(2), tmp_path / "held2.exr")  # not in frame 8's window, only in the first
     with pytest.raises(MissingFramesError, match=r"frames 2 of .* are not on disk: the shot's exposure is "
                                                  r"found from its first frames 1-5"):
-        denoise_sequence(pattern.text, str(tmp_path / "d" / "o.####.exr"), "8",
-                         config=_config(tiny_weights, context_frames="1-8"))
+        denoise_sequence(pattern.text, str(tmp_path / "d" / "o.####.exr"), "8", config=started)
 
 
 def test_a_lamp_in_a_dark_shot_keeps_its_radiance(sequence_factory, tmp_path, tiny_weights):

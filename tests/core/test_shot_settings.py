@@ -8,10 +8,10 @@ import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.errors import ChannelError, MissingFramesError
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.shot_settings import check_layers, exposure_frames
+from vfxdenoise.core.shot_settings import check_layers, exposure_frames, find_motion_vectors, motion_pairs
 
 
 def test_the_exposure_is_found_from_the_shots_first_window_whatever_the_run_reads():
@@ -21,6 +21,52 @@ def test_the_exposure_is_found_from_the_shots_first_window_whatever_the_run_read
     # the render's own range decides, not the frames it has written yet
     assert exposure_frames([1003, 1004], EngineConfig(context_frames="1001-1100"), 1) == [1001, 1002, 1003]
     assert exposure_frames(on_disk, EngineConfig(exposure=4.0), 2) == []  # given: found from none
+
+
+
+def _still_then_panning(sequence_factory) -> str:
+    """Frames 1-6 still, 7-12 panning 2 px a frame, motion written to the next frame: found from the
+    pairs of 1-8 alone (4-5, 2-3, 6-7) it reads as the default, from those of 1-12 as `next`."""
+    sequence_factory(frames=range(1, 7), height=40, width=40, motion=0.0, convention="next", seed=1)
+    return sequence_factory(frames=range(7, 13), height=40, width=40, motion=2.0, convention="next",
+                            seed=2)
+
+
+def test_motion_is_found_from_the_pairs_of_the_renders_range(sequence_factory):
+    """README (farm jobs): with --context-frames, every chunk finds the motion as one run over the
+    whole render does; without it, from the frames on disk, as before."""
+    pattern = parse_pattern(_still_then_panning(sequence_factory))
+    on_disk = list(range(1, 13))
+    context = EngineConfig(context_frames="1-12")
+    whole_run = [(6, 7), (3, 4), (9, 10)]
+    assert motion_pairs(on_disk[:8], context) == motion_pairs(on_disk, EngineConfig()) == whole_run
+    assert motion_pairs(on_disk[:8], EngineConfig()) == [(4, 5), (2, 3), (6, 7)]  # no context: on disk
+    whole = find_motion_vectors(pattern, on_disk, EngineConfig())
+    assert whole.convention == "next" and whole.evidence == "found from frames 6-7, 3-4, 9-10"
+    assert find_motion_vectors(pattern, on_disk, context) == whole  # any chunk, once all are rendered
+    early = find_motion_vectors(pattern, on_disk[:8], EngineConfig())  # no context: as before
+    assert (early.convention, early.evidence) == ("previous", "default: too little motion to tell in "
+                                                               "frames 4-5, 2-3, 6-7")
+
+
+def test_a_render_lacking_the_frames_motion_is_found_from_is_refused_until_it_has_them(
+        sequence_factory):
+    """A task started with the render (frames 1-8 of 1-12 written) is refused under --missing
+    error, naming the frames of the pairs not on disk; under hold or skip it decides from the
+    pairs on disk (and may differ from one run); a reading given or a known writer needs none."""
+    pattern = parse_pattern(_still_then_panning(sequence_factory))
+    for frame in range(9, 13):
+        pattern.path(frame).unlink()
+    on_disk = list(range(1, 9))
+    with pytest.raises(MissingFramesError, match=r"frames 9-10 of .* are not on disk: which way the shot's "
+                                                 r"motion vectors point .* is found from its frames 6-7, "
+                                                 r"3-4, 9-10, .* run again once they are rendered") as info:
+        find_motion_vectors(pattern, on_disk, EngineConfig(context_frames="1-12"))
+    assert info.value.missing == [9, 10]
+    held = find_motion_vectors(pattern, on_disk, EngineConfig(context_frames="1-12", missing="hold"))
+    assert held.evidence == "default: too little motion to tell in frames 4-5, 2-3, 6-7"
+    given = EngineConfig(context_frames="1-12", motion_vectors="next")
+    assert find_motion_vectors(pattern, on_disk, given).convention == "next"
 
 
 def _key(value: float = 0.25) -> dict:

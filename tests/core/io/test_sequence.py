@@ -27,6 +27,7 @@ from vfxdenoise.core.io.sequence import (
     refuse_frames_off_the_shot,
     refuse_missing_frames,
     refuse_outside_context,
+    refuse_outside_job,
     refuse_stray_span,
 )
 
@@ -588,6 +589,37 @@ def test_a_stray_frames_span_is_refused_under_every_policy_as_fast_as_the_frames
     with pytest.raises(MissingFramesError, match="missing: 1004"):
         check_missing(sequence, [1001, 1002, 1003, 1004], "error", None)
     check_missing(sequence, [101, 102], "skip", [101, 102])  # the render's range, still to render
+
+
+@pytest.mark.parametrize("policy", ["hold", "skip"])
+def test_a_task_of_handles_past_the_renders_ends_is_checked_for_a_typo_as_its_whole_job(tmp_path, policy):
+    """A farm job over 998-1015 of a render of 1001-1012 passes (handles held or skipped): its
+    tasks over 998-1000 and 1013-1015 were refused as a --frames typo, and failed every retry."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1013))
+    sequence = find_sequence(pattern)
+    job = list(range(998, 1016))
+    check_missing(sequence, job, policy, None)  # the whole job
+    for task in ([998, 999, 1000], [1013, 1014, 1015]):
+        with pytest.raises(MissingFramesError, match="Fix --frames"):
+            check_missing(sequence, task, policy, None)  # a run of its own: a typo
+        check_missing(sequence, task, policy, None, job)  # a task of the job: as the job
+    with pytest.raises(MissingFramesError, match="none of frames 101-103 .* Fix --frames"):
+        check_missing(sequence, [101], policy, None, [101, 102, 103])  # a job that is the typo
+    with pytest.raises(MissingFramesError, match=r"none of frames 998-1000 .*--missing hold"):
+        check_missing(sequence, [998, 999, 1000], "error", None, job)  # missing, not a typo
+
+
+def test_frames_outside_the_farm_jobs_are_a_usage_error_as_fast_as_the_job_is_short():
+    refuse_outside_job([1, 2, 3], None)
+    refuse_outside_job([2, 3], [1, 2, 3, 4])
+    with pytest.raises(UsageError, match=r"frames 5-6 lie outside --job-frames 1-4, the frames of the farm "
+                                         r"job this run is one task of: pass the task's frames"):
+        refuse_outside_job([3, 4, 5, 6], [1, 2, 3, 4])
+    started = time.perf_counter()
+    with pytest.raises(UsageError, match="lie outside --job-frames 1-4"):
+        refuse_outside_job(range(1, 20_000_001), [1, 2, 3, 4])  # first to last beside a stray frame
+    assert time.perf_counter() - started < 1.0
 
 
 def test_frames_outside_the_renders_range_are_a_usage_error_naming_whose_they_are():

@@ -250,6 +250,28 @@ def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, ti
         assert _same(out, reference, frame), frame
 
 
+def test_tasks_of_handles_held_past_the_renders_ends_write_what_one_run_writes(shot, tmp_path,
+                                                                               tiny_weights):
+    """A job over 999-1009 of a render of 1001-1007 under --missing hold: its tasks over 999-1000
+    and 1009, none of whose frames is rendered, were refused as a --frames typo on every retry.
+    The task script now hands seq the job's Frames as --job-frames."""
+    whole = str(tmp_path / "whole" / "den.####.exr")
+    result = _run([BIN / "vfxdenoise", "seq", shot, "--frames", "999-1009", "--missing", "hold", "-o",
+                   whole, "--device", "cpu", "--model", tiny_weights, "--progress", "none"])
+    assert result.returncode == 0, result.stderr
+    out = str(tmp_path / "farm out" / "den.####.exr")
+    job = build_job(shot, out, "999-1009", 2, options=SeqOptions(device="cpu", model=str(tiny_weights),
+                                                                 missing="hold"))
+    write_bundle(job, tmp_path / "bundle")
+
+    tasks = [{"Frame": "999-1000"}, {"Frame": "1009"}]
+    _openjd("run", tmp_path / "bundle" / "template.yaml", "--tasks", json.dumps(tasks))
+
+    assert parse_pattern(out).frames_on_disk() == [999, 1000, 1009]
+    assert all(alike_but_inputs(parse_pattern(out).path(frame), parse_pattern(whole).path(frame))
+               for frame in (999, 1000, 1009))
+
+
 def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot, reference, tmp_path,
                                                                            tiny_weights):
     """Submitted while only 1001-1003 are rendered: the first chunk fails while the neighbours it
