@@ -256,6 +256,8 @@ class SlotPlan:
     use_motion: bool
     # offset -> (1, 1, H, W) bool: where that frame is lit otherwise than t (`lighting_changes`)
     relit: dict[int, torch.Tensor] = field(default_factory=dict)
+    # offset -> what that frame's radiance is multiplied by to be exposed as t is (`exposure_gains`)
+    gains: dict[int, torch.Tensor] = field(default_factory=dict)
 
 
 def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
@@ -279,8 +281,10 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
         if id(window[offset]) not in seen:
             seen.add(id(window[offset]))
             firsts[offset] = index
-    relit = lighting_changes(window, list(firsts), flows, brightness_jump, device)
-    return SlotPlan(offsets, firsts, flows, use_motion, relit)
+    blocks = _Blocks(window, flows, device)
+    relit = lighting_changes(blocks, list(firsts), brightness_jump)
+    gains = exposure_gains(blocks, list(firsts), relit)
+    return SlotPlan(offsets, firsts, flows, use_motion, relit, gains)
 
 
 # Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 16 samples, pooled
@@ -296,8 +300,10 @@ OUTLIER_BLOCK = 4
 
 
 def _samples(values, device: torch.device) -> torch.Tensor:
-    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block."""
-    return torch.as_tensor(values)[:, 1::2, 1::2].to(device, torch.float32)[None]
+    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block.
+    Rows are taken and converted first, then columns: half floats converted at strided pixels,
+    or pooled strided, took tens of times as long."""
+    return torch.as_tensor(values)[:, 1::2].to(device, torch.float32)[..., 1::2].contiguous()[None]
 
 
 def _per_block(samples: torch.Tensor) -> torch.Tensor:
@@ -305,19 +311,165 @@ def _per_block(samples: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(samples, LIGHT_BLOCK // 2, ceil_mode=True)
 
 
-def _log_brightness(beauty, floor: torch.Tensor | None, device: torch.device
+class _Blocks:
+    """A window's frames as the block-level comparisons with frame t read them (`exposure_gains`,
+    `lighting_changes`), each found once per frame whichever comparisons read it: a frame's
+    luminance at its `_samples`, its albedo and normal per block, a neighbour's flow at each
+    block's centre (in blocks)."""
+
+    def __init__(self, window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
+                 device: torch.device):
+        self.window, self.flows, self.device = window, flows, device
+        self._luminance: dict[int, torch.Tensor] = {}
+        self._guides: dict[int, torch.Tensor | None] = {}
+        self._block_flows: dict[int, torch.Tensor | None] = {}
+        centre = window[0]
+        blocks = _per_block(self.luminance(0)).shape[-2:]
+        # Each block's centre pixel (where the flows are read), and each pixel's block (the last
+        # block also stands for the few pixels past its samples).
+        self.centres = [torch.arange(n, device=device).mul_(LIGHT_BLOCK).add_(LIGHT_BLOCK // 2)
+                        .clamp_(max=size - 1) for n, size in zip(blocks, (centre.height, centre.width))]
+        self.owners = [torch.arange(size, device=device).div_(LIGHT_BLOCK, rounding_mode="floor")
+                       .clamp_(max=n - 1) for n, size in zip(blocks, (centre.height, centre.width))]
+
+    def luminance(self, offset: int) -> torch.Tensor:
+        """(1, 1, H/2, W/2): the frame's mean of its channels at its `_samples` (not to be
+        modified: it is kept for the next reader)."""
+        if offset not in self._luminance:
+            samples = _samples(self.window[offset].beauty, self.device)
+            self._luminance[offset] = samples.mean(dim=1, keepdim=True)
+        return self._luminance[offset]
+
+    def flow(self, offset: int) -> torch.Tensor | None:
+        """The flow from t to the frame at each block's centre, in blocks; None where unmoved."""
+        if offset not in self._block_flows:
+            flow = self.flows.get(offset)
+            self._block_flows[offset] = (None if flow is None else
+                                         flow[..., self.centres[0], :][..., self.centres[1]] / LIGHT_BLOCK)
+        return self._block_flows[offset]
+
+    def brought_to_t(self, per_block: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A frame's per-block values warped to t by its `flow`, and where they land in bounds
+        (1) or not (0)."""
+        flow = self.flow(offset)
+        return (per_block, torch.ones_like(per_block)) if flow is None else warp(per_block, flow)
+
+    def _guides_of(self, offset: int) -> torch.Tensor | None:
+        if offset not in self._guides:
+            guides = _guide_channels(self.window[offset])
+            self._guides[offset] = (torch.cat([_per_block(_samples(a, self.device)) for a in guides], 1)
+                                    if guides else None)
+        return self._guides[offset]
+
+    def guides_match(self, offset: int) -> torch.Tensor:
+        """Per block, whether the frame's albedo and normal, brought to t, match t's in every block
+        of the patch, as `_aligned` judges a pixel's (consistency above 0.5): one block of a moving
+        object the flow does not align is enough to doubt the patch. True where the frames lack
+        comparable guides."""
+        ours, theirs = (_guide_channels(self.window[o]) for o in (0, offset))
+        if not ours or [a.shape[0] for a in ours] != [a.shape[0] for a in theirs]:
+            return torch.ones((), dtype=torch.bool, device=self.device)
+        theirs = self._guides_of(offset)
+        flow = self.flow(offset)
+        if flow is not None:
+            theirs = sample_at(theirs, flow)
+        mismatch = F.max_pool2d(torch.sub(theirs, self._guides_of(0)).abs_().mean(dim=1, keepdim=True),
+                                3, stride=1, padding=1)
+        return mismatch.mul_(-8.0).exp_() > 0.5
+
+
+def _log_brightness(luminance: torch.Tensor, floor: torch.Tensor | None
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per 8x8 block, the mean log of (luminance + floor) at its `_samples`: a geometric mean,
-    which the few bright samples of a firefly barely move. Also the floor (the given one, else
-    LIGHT_FLOOR of these samples' mean)."""
-    luminance = _samples(beauty, device).mean(dim=1, keepdim=True)
+    """Per 8x8 block, the mean log of (luminance + floor) at a frame's `_samples`
+    (`_Blocks.luminance`): a geometric mean, which the few bright samples of a firefly barely
+    move. Also the floor (the given one, else LIGHT_FLOOR of these samples' mean)."""
     floor = luminance.mean() * LIGHT_FLOOR + 1e-12 if floor is None else floor
-    return _per_block(luminance.add_(floor).log_()), floor
+    return _per_block(torch.add(luminance, floor).log_()), floor
 
 
-def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
-                     flows: dict[int, torch.Tensor], jump: float, device: torch.device | str = "cpu"
-                     ) -> dict[int, torch.Tensor]:
+# A neighbour exposed otherwise than frame t (a fade, an exposure or light ramp) is brought to t's
+# exposure by one gain per frame (`exposure_gains`), where that gain is told apart from the noise
+# by this many standard errors of the median it is found as: a shot lit alike from frame to frame
+# keeps gains of exactly 1. Within the jump that leaves a frame out, the networks took such a
+# neighbour's radiance as t's: a 2-stop ramp over 8 frames came out up to 14% off at the shot's
+# ends, whose windows reach all one way (benchmarks/exposure_ramp.py).
+GAIN_SIGNIFICANCE = 3.0
+GAIN_MIN_BLOCKS = 16  # fewer blocks lit in both frames: no gain is told
+
+
+def exposure_gains(blocks: _Blocks, offsets: list[int], relit: dict[int, torch.Tensor]
+                   ) -> dict[int, torch.Tensor]:
+    """Offset -> 0-d gain, for the frames of `offsets` exposed otherwise than frame t as a whole:
+    the median, over the 8x8 blocks lit in both once brought to t and whose guides match t's
+    there, of t's block luminance over theirs, where it changes alike over the frame
+    (`_throughout`) and nowhere by the jump `lighting_changes` finds (`relit`: a flash over much
+    of a noisy frame moved the median, and the gain then hid the flash from that check). A
+    median of ratios: a moving object or a firefly moves it little, and for two frames alike
+    but for their noise it is 1, where a ratio of means is not. Frames whose median is within
+    GAIN_SIGNIFICANCE standard errors (from the ratios' spread) of 1 have no entry, nor do any
+    on a GPU that are not found (a gain of exactly 1 there: no wait for it)."""
+    if not offsets or min(blocks.window[0].height, blocks.window[0].width) < 3:
+        return {}
+    on_cpu = blocks.device.type == "cpu"
+    ours = _per_block(blocks.luminance(0))
+    floor = ours.mean() * LIGHT_FLOOR + 1e-12
+    gains = {}
+    for offset in offsets:
+        if on_cpu and offset in relit:  # (on a GPU an entry may mark nothing: no wait for it)
+            continue
+        theirs = _per_block(blocks.luminance(offset))
+        quick = _log_ratios(ours, theirs, floor)
+        if on_cpu and not bool(_median_of(quick, ~quick.isnan())[1]):
+            continue  # as in most shots, told without warping it or reading the guides
+        theirs, inside = blocks.brought_to_t(theirs, offset)
+        ratios = _log_ratios(ours, theirs, floor)
+        lit = (inside > 0.999) & ~ratios.isnan() & blocks.guides_match(offset)
+        median, significant = _median_of(ratios, lit)
+        found = significant & _throughout(ratios, lit, median)
+        if offset in relit:
+            found &= ~relit[offset].any()
+        if on_cpu and not bool(found):
+            continue
+        gains[offset] = torch.where(found, median.exp(), torch.ones_like(median))
+    return gains
+
+
+def _log_ratios(ours: torch.Tensor, theirs: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """Per block, log(ours / theirs), NaN where either is no brighter than `floor` (left out
+    of the medians: what is that dark barely shows an exposure, and its noise is mostly zeros)."""
+    ratios = (ours / theirs).log_()
+    return ratios.masked_fill_((ours <= floor) | (theirs <= floor), math.nan)
+
+
+def _median_of(ratios: torch.Tensor, lit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The median of the `lit` blocks' (log) `ratios`, and whether it lies more than
+    GAIN_SIGNIFICANCE standard errors (from their spread) from 0, with GAIN_MIN_BLOCKS or more."""
+    chosen = ratios[lit]
+    if chosen.numel() < GAIN_MIN_BLOCKS:
+        return torch.zeros((), device=ratios.device), torch.zeros((), dtype=torch.bool, device=ratios.device)
+    median = chosen.median()
+    spread = (chosen - median).abs_().median() * 1.4826  # the MAD as a standard deviation
+    error = 1.2533 * spread / math.sqrt(chosen.numel())  # of a median
+    return median, median.abs() > GAIN_SIGNIFICANCE * error
+
+
+def _throughout(ratios: torch.Tensor, lit: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
+    """Whether the (log) `ratios` of the `lit` blocks change alike over the frame, as an exposure
+    does: in each quarter of it (those with any lit blocks), their median lies on the same side of
+    0 as the whole frame's `median` and within a factor of 2 of it. A light changed or a shadow
+    moved over part of the frame moves the whole frame's median a little, and its quarters apart."""
+    height, width = ratios.shape[-2:]
+    agree = torch.ones((), dtype=torch.bool, device=ratios.device)
+    for rows in (slice(0, height // 2 or 1), slice(height // 2, height)):
+        for columns in (slice(0, width // 2 or 1), slice(width // 2, width)):
+            quarter = ratios[..., rows, columns][lit[..., rows, columns]]
+            if quarter.numel():
+                ratio = quarter.median() / median
+                agree &= (ratio >= 0.5) & (ratio <= 2.0)
+    return agree
+
+
+def lighting_changes(blocks: _Blocks, offsets: list[int], jump: float) -> dict[int, torch.Tensor]:
     """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere lit otherwise
     than frame t (a muzzle flash, lightning through a window, a light switched on): the patches
     (24x24 pixels) whose level, once brought to t, lies more than `jump` times above or below
@@ -328,54 +480,25 @@ def lighting_changes(window: dict[int, FrameFeatures], offsets: list[int],
     the guides keep out what the motion vectors do not align (where a bright object was, a
     disocclusion); the widening covers the flash's rim, whose patches straddle its edge. A lit
     area must span about 48x48 pixels to be found."""
-    centre = window[0]
-    height, width = centre.height, centre.width
-    if not math.isfinite(jump) or not offsets or min(height, width) < 3:
+    centre = blocks.window[0]
+    if not math.isfinite(jump) or not offsets or min(centre.height, centre.width) < 3:
         return {}
-    device = torch.device(device)
-    level, floor = _log_brightness(centre.beauty, None, device)
-    blocks = level.shape[-2:]
-    # Each block's centre pixel (where the flows are read), and each pixel's block (the last block
-    # also stands for the few pixels past its samples).
-    centres = [torch.arange(n, device=device).mul_(LIGHT_BLOCK).add_(LIGHT_BLOCK // 2).clamp_(max=size - 1)
-               for n, size in zip(blocks, (height, width))]
-    owners = [torch.arange(size, device=device).div_(LIGHT_BLOCK, rounding_mode="floor").clamp_(max=n - 1)
-              for n, size in zip(blocks, (height, width))]
+    level, floor = _log_brightness(blocks.luminance(0), None)
     around = _patches(level)
     relit = {}
     for offset in offsets:
-        frame = window[offset]
-        theirs, _ = _log_brightness(frame.beauty, floor, device)
-        flow = (flows[offset][..., centres[0], :][..., centres[1]] / LIGHT_BLOCK if offset in flows
-                else None)  # the flow at each block's centre, in blocks
-        theirs, inside = (theirs, torch.ones_like(theirs)) if flow is None else warp(theirs, flow)
+        theirs, _ = _log_brightness(blocks.luminance(offset), floor)
+        theirs, inside = blocks.brought_to_t(theirs, offset)
         theirs = _patches(theirs)
         lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
         highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
         changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
         if changed.device.type == "cpu" and not bool(changed.any()):  # (on a GPU: no wait for it)
             continue
-        changed &= _guides_match(centre, frame, flow, device)
+        changed &= blocks.guides_match(offset)
         changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
-        relit[offset] = changed[..., owners[0], :][..., owners[1]]
+        relit[offset] = changed[..., blocks.owners[0], :][..., blocks.owners[1]]
     return relit
-
-
-def _guides_match(centre: FrameFeatures, frame: FrameFeatures, flow: torch.Tensor | None,
-                  device: torch.device) -> torch.Tensor:
-    """Per block, whether `frame`'s albedo and normal, brought to t by `flow` (in blocks), match
-    t's in every block of the patch, as `_aligned` judges a pixel's (consistency above 0.5): one
-    block of a moving object the flow does not align is enough to doubt the patch. True where the
-    frames lack comparable guides."""
-    ours, theirs = _guide_channels(centre), _guide_channels(frame)
-    if not ours or [a.shape[0] for a in ours] != [a.shape[0] for a in theirs]:
-        return torch.ones((), dtype=torch.bool, device=device)
-    ours = torch.cat([_per_block(_samples(a, device)) for a in ours], 1)
-    theirs = torch.cat([_per_block(_samples(a, device)) for a in theirs], 1)
-    if flow is not None:
-        theirs = sample_at(theirs, flow)
-    mismatch = F.max_pool2d((theirs - ours).abs_().mean(dim=1, keepdim=True), 3, stride=1, padding=1)
-    return mismatch.mul_(-8.0).exp_() > 0.5
 
 
 def _patches(level: torch.Tensor) -> torch.Tensor:
@@ -408,6 +531,8 @@ def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
             start = 3 * (layer * len(slot_frames) + slot)
             out[0, start:start + 3] = (warped[offset][3 * layer:3 * layer + 3] if from_warp
                                        else torch.as_tensor(frame.aovs[name]))
+            if slot and offset in plan.gains:  # exposed as the beauty is (`_expose_slots`)
+                out[0, start:start + 3] *= plan.gains[offset]
     return out
 
 
@@ -484,6 +609,13 @@ def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: In
     return albedo_sum
 
 
+def _expose_slots(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Bring each neighbour slot's beauty to frame t's exposure (`plan.gains`)."""
+    for index, offset in enumerate(plan.offsets):
+        if offset in plan.gains:
+            out[:, layout.slot_beauty(1 + index)] *= plan.gains[offset]
+
+
 def _leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
     """Where a slot's frame is lit otherwise than t (`plan.relit`) and its guides match t's
     (consistency above 0.5: where they do not, the consistency already says so, as at a moving
@@ -557,6 +689,7 @@ def build_input(
         else:
             out[0, channels] = torch.as_tensor(array)
     albedo_sum = _fill_slots(out, window, layout, plan, kernel)
+    _expose_slots(out, layout, plan)
     _leave_out_relit(out, layout, plan)
     _leave_out_outliers(out, layout, plan)
     if albedo_sum is not None:

@@ -293,6 +293,7 @@ def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
     plan = plan_slots(window, layout)
 
     assert set(plan.relit) == {1}
+    assert set(plan.gains) == {2} and abs(float(plan.gains[2]) * 2.5 - 1) < 0.05  # not the flash's
     relit = plan.relit[1][0, 0]
     assert relit[16:80, 8:72].all()  # the flash, widened by at most a patch and three blocks
     assert not relit[:, 104:].any() and relit.float().mean() < 0.8
@@ -340,6 +341,52 @@ def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
         window[d] = frame
     plan = plan_slots(window, InputLayout(temporal_radius=2))
     assert not any(mask.any() for mask in plan.relit.values())
+
+
+def _shading(height: int = 96, width: int = 128) -> np.ndarray:
+    """A wall lit more to the right and at the bottom, (3, H, W)."""
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.broadcast_to(0.1 + 0.4 * columns / width + 0.2 * rows / height, (3, height, width)).copy()
+
+
+def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
+    """A fade or exposure ramp of 1.25x a frame: each neighbour and its layers come to the network
+    at frame t's exposure, where it saw the neighbours' own (a 2-stop ramp came out up to 14%
+    off at a shot's ends, whose windows reach all one way)."""
+    rng = np.random.default_rng(5)
+    window = {}
+    for d in range(-2, 3):
+        frame = _render_like(rng, _shading() * 1.25 ** d)
+        frame.aovs = {"key": frame.beauty * 0.5}
+        window[d] = frame
+    layout = InputLayout(temporal_radius=2)
+    plan = plan_slots(window, layout)
+
+    assert sorted(plan.gains) == [-2, -1, 1, 2]
+    for offset, gain in plan.gains.items():
+        assert abs(float(gain) * 1.25 ** offset - 1) < 0.03
+    x = build_input(window, layout, plan=plan)
+    layers = aligned_aovs(window, plan)
+    centre = float(x[0, 0:3].mean())
+    for index in range(1, 5):
+        assert abs(float(x[0, 3 * index:3 * index + 3].mean()) / centre - 1) < 0.03
+        assert abs(float(layers[0, 3 * index:3 * index + 3].mean()) / centre - 0.5) < 0.015
+    assert not plan.relit
+
+
+def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
+    """Frames alike but for their noise (each of several seeds), or one whose light changed over a
+    quarter of the frame only (a lamp, a moving shadow), get no gain: the input is as rendered."""
+    layout = InputLayout(temporal_radius=1)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        window = {d: _render_like(rng, _shading()) for d in (-1, 0, 1)}
+        window[1].beauty[:, :48, :64] *= 1.6
+        plan = plan_slots(window, layout)
+        assert plan.gains == {}
+        x = build_input(window, layout, plan=plan)
+        slot = 3 * layout.slots.index(-1)
+        torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
 
 
 def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
