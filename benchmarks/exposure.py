@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,24 +35,26 @@ LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame
 WAYS = {"scaled for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
 
 
-def _darkened(noisy: Path, gain: float, folder: Path, lamp: float | None) -> str:
-    """The frames of `noisy`/render.####.exr with the beauty times `gain` (and a `lamp` first), as
-    float; their pattern."""
+def write_scaled(noisy: Path, gains: Callable[[int, int], float], folder: Path,
+                 lamp: float | None = None) -> str:
+    """The frames of `noisy`/render.####.exr with the k-th of n frames' beauty times gains(k, n)
+    (and a `lamp` first), as float; their pattern. Also used by exposure_ramp.py."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted(noisy.glob("render.*.exr")):
+    paths = sorted(noisy.glob("render.*.exr"))
+    for index, path in enumerate(paths):
         image = read_exr(path)
         channels = dict(zip(image.channel_names, image.get(image.channel_names)))
         for name in BEAUTY:
             if lamp is not None:
                 channels[name][LAMP[1:]] = lamp
-            channels[name] = channels[name] * np.float32(gain)
+            channels[name] = channels[name] * np.float32(gains(index, len(paths)))
         write_exr(folder / path.name, ExrImage.from_channels(
             channels, pixel_types={**dict.fromkeys(image.channel_names, "half"),
                                    **dict.fromkeys(BEAUTY, "float")}))
     return str(folder / "render.####.exr")
 
 
-def _beauties(pattern: str, gain: float = 1.0) -> list[np.ndarray]:
+def beauties(pattern: str, gain: float = 1.0) -> list[np.ndarray]:
     sequence = find_sequence(pattern)
     return [read_exr(sequence.pattern.path(f)).get(BEAUTY) * np.float32(gain) for f in sequence.frames]
 
@@ -64,19 +67,20 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="scratch folder [default: a temporary one]")
     args = parser.parse_args()
     keep_freed_memory()
-    references = _beauties(str(args.sample / "reference" / "render.####.exr"))
+    references = beauties(str(args.sample / "reference" / "render.####.exr"))
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         work = args.work or Path(scratch)
         for stops in (int(s) for s in args.stops.split(",")):
-            pattern = _darkened(args.sample / "spp4", 2.0**-stops, work / f"minus{stops}", args.lamp)
-            level = statistics.mean(float(b.mean()) for b in _beauties(pattern))
+            pattern = write_scaled(args.sample / "spp4", lambda k, n, stops=stops: 2.0**-stops,
+                                   work / f"minus{stops}", args.lamp)
+            level = statistics.mean(float(b.mean()) for b in beauties(pattern))
             cells = []
             for way, exposure in WAYS.items():
                 out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
                 denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
                                                                    exposure=exposure))
-                denoised = _beauties(out, 2.0**stops)
+                denoised = beauties(out, 2.0**stops)
                 scores = score(denoised, references)
                 brightness = np.mean([d.mean() / r.mean() for d, r in zip(denoised, references)])
                 lamp = (f" / {np.mean([d[LAMP].mean() for d in denoised]) / args.lamp:.3f}"
@@ -84,7 +88,7 @@ def main() -> None:
                 cells.append(f"{scores['psnr']:.2f} / {scores['relmse']:.4f} / "
                              f"{scores['temporal']:.4f} / {brightness:.3f}{lamp}")
             rows.append((stops, level, cells))
-    noisy = score(_beauties(str(args.sample / "spp4" / "render.####.exr")), references)
+    noisy = score(beauties(str(args.sample / "spp4" / "render.####.exr")), references)
     print(f"{args.sample}: noisy input PSNR {noisy['psnr']:.2f}, relMSE {noisy['relmse']:.4f}")
     lamp = " / lamp" if args.lamp is not None else ""
     print("| stops down | beauty mean | " + " | ".join(
