@@ -199,9 +199,11 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
                       channels_last=device == "cpu", validate_every=validate_every,
                       checkpoint_every=validate_every, seed=seed)
     started = time.time()
+    # What --resume refuses to change: what the run trains and validates on, and how.
     settings = {"arch": arch, "model": model_config, "dataset": dataset,
                 "data": str(Path(data_dir).resolve()), "noise": noise.spec if noise else REAL,
-                "batch": batch, "patch": patch}
+                "batch": batch, "patch": patch, "channels": channels, "limit": limit,
+                "max_side": max_side, "val_images": val_images, "amp": amp}
     model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume,
                                          overwrite=overwrite, settings=settings, **model_config)
     card = {

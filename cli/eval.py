@@ -12,7 +12,14 @@ from vfxdenoise.core.baselines import oidn_denoiser
 from vfxdenoise.core.dataset_layout import REFERENCE
 from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.evaluation import model_denoiser, noisy_denoiser, score
+from vfxdenoise.core.evaluation import (
+    check_scorable,
+    format_score,
+    mean_scores,
+    model_denoiser,
+    noisy_denoiser,
+    score,
+)
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.training.render import RenderDataConfig, check_targets, load_dataset
@@ -28,18 +35,19 @@ def _table(rows: list[dict], with_flip: bool) -> str:
     head = "| sequence | spp | method | " + " | ".join(metrics) + " |"
     lines = [head, "|" + "---|" * (3 + len(metrics))]
     for row in rows:
-        cells = [f"{row[m]:.{DECIMALS.get(m, 4)}f}" for m in metrics]
+        cells = [format_score(row[m], DECIMALS.get(m, 4)) for m in metrics]
         lines.append(f"| {row['sequence']} | {row['level']} | {row['method']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def _means(rows: list[dict]) -> list[dict]:
-    """One "**mean**" row per noisy level and method: the mean of each metric its rows hold."""
+    """One "**mean**" row per noisy level and method: the mean of each metric its rows hold, over
+    the rows that have it (`mean_scores`: a single-frame sequence has no temporal score)."""
     out = []
     for level in sorted({r["level"] for r in rows}):
         for method in dict.fromkeys(r["method"] for r in rows):
             subset = [r for r in rows if r["level"] == level and r["method"] == method]
-            mean = {m: float(np.mean([r[m] for r in subset])) for m in METRICS if m in subset[0]}
+            mean = mean_scores(subset, [m for m in METRICS if m in subset[0]])
             out.append({"sequence": "**mean**", "level": level, "method": method, **mean})
     return out
 
@@ -70,6 +78,7 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
     loaded = load_weights(model, where, track=RENDER)
     sequences = load_dataset(data_dir)
     check_targets(sequences, RenderDataConfig(), what="--data")
+    check_scorable(sequences, what="--data")
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
     methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}

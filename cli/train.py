@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import logging
 import shlex
 import time
@@ -21,16 +22,18 @@ from vfxdenoise.cli.options import (
     refuse_resume_with_overwrite,
     training_run_record,
 )
+from vfxdenoise.core.data.generate import rendered_scene
 from vfxdenoise.core.dataset_layout import read_manifest
 from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.evaluation import evaluate_sequences
+from vfxdenoise.core.evaluation import check_scorable, evaluate_sequences, mean_scores
 from vfxdenoise.core.host_cpus import use_cpu_threads
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
 from vfxdenoise.core.models.temporal_kpn import TemporalKPN
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
 from vfxdenoise.core.network_input import InputLayout
-from vfxdenoise.core.training.loop import LoopConfig, check_out_dir, fit
+from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
+    NAMED_SEQUENCES,
     LossWeights,
     RenderDataConfig,
     batches,
@@ -168,6 +171,20 @@ def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
     return records[0] if len(records) == 1 else records
 
 
+def _check_coarse_levels(coarse_levels: int, widths: list[int], init_model: str | None) -> None:
+    """Refuse --coarse-levels at or beyond the U-Net's levels (one per --widths entry): each coarse
+    level filters at a U-Net level below the full-resolution one. The network refused it with a
+    traceback."""
+    if coarse_levels >= len(widths):
+        network = (f"the --init {init_model} network has" if init_model
+                   else f"--widths {','.join(map(str, widths))} gives")
+        fewer = (f"give --coarse-levels {len(widths) - 1} or less" if len(widths) > 1
+                 else "leave out --coarse-levels")
+        raise click.UsageError(
+            f"--coarse-levels {coarse_levels} needs a U-Net of {coarse_levels + 1} levels or more, and "
+            f"{network} {len(widths)}: {fewer}" + ("" if init_model else ", or give more --widths"))
+
+
 def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, temporal_radius: int | None,
            widths: str, demodulate: bool, temporal_albedo: bool, coarse_levels: int, slot_distances: bool
            ) -> tuple[torch.nn.Module, str, dict]:
@@ -194,6 +211,7 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
         if arch != "temporal-kpn":
             raise click.UsageError("--coarse-levels needs --arch temporal-kpn: the coarse levels "
                                    "apply kernels, and temporal-unet predicts blend weights")
+        _check_coarse_levels(coarse_levels, config.get("widths", DEFAULT_WIDTHS), init_model)
         config["coarse_levels"] = coarse_levels
     model = build_model(arch, **config)
     if loaded is not None:
@@ -207,14 +225,48 @@ def _model(arch: str, loaded: LoadedModel | None, init_model: str | None, tempor
 
 
 def _shared_sequences(sequences: list, val_sequences: list) -> None:
-    """Warn when --val holds sequences (the same folders) that --data trains on: their scores
-    measure how well the network fits its training data, not how it denoises shots it never saw."""
+    """Warn when --val holds sequences that --data trains on, the same folders or other renders of
+    the same scenes (`_shared_scenes`): their scores measure how well the network fits its training
+    data, not how it denoises shots it never saw."""
     trained = {seq.folder for seq in sequences}
     shared = [seq.name for seq in val_sequences if seq.folder in trained]
     if shared:
         log.warning("--val shares %d of its %d sequences with --data (%s): validation scores on them "
                     "measure the fit to the training data, not denoising unseen shots; hold out other "
                     "sequences for --val", len(shared), len(val_sequences), ", ".join(shared))
+    scenes = _shared_scenes(sequences, [seq for seq in val_sequences if seq.folder not in trained])
+    if scenes:
+        more = f"; and {len(scenes) - NAMED_SEQUENCES} more" if len(scenes) > NAMED_SEQUENCES else ""
+        log.warning("--val renders %d of its %d sequences from scenes --data trains on (%s%s): validation "
+                    "scores on them measure the fit to the training data, not denoising unseen shots; "
+                    "render --val with make-dataset --validation (scene seeds of its own) or another "
+                    "--seed", len(scenes), len(val_sequences), "; ".join(scenes[:NAMED_SEQUENCES]), more)
+
+
+def _shared_scenes(sequences: list, val_sequences: list) -> list[str]:
+    """Each --val sequence that renders the scene of a --data sequence in another folder, named
+    with it and the scene: make-dataset's scene seed and style, from the frames' headers
+    (`rendered_scene`), so a copied dataset, or one rendered again with the same --seed without
+    --validation, is told. Sequences from elsewhere have no such headers and are not compared."""
+    if not val_sequences:
+        return []
+    trained: dict[tuple[int, str], Path] = {}
+    for seq in sequences:
+        scene = rendered_scene(seq.folder)
+        if scene is not None:
+            trained.setdefault(scene, seq.folder)
+    found = []
+    for seq in val_sequences:
+        scene = rendered_scene(seq.folder)
+        if scene in trained:
+            found.append(f"{_named(seq.folder)} as {_named(trained[scene])}: scene seed {scene[0]}, "
+                         f"style {scene[1]}")
+    return found
+
+
+def _named(folder: Path) -> str:
+    """A sequence folder as its dataset folder's name and its own: `train/seq0000`."""
+    return f"{folder.parent.name}/{folder.name}"
 
 
 def _training_data(data_dirs: tuple[Path, ...], val_dir: Path | None, data_config: RenderDataConfig
@@ -228,6 +280,7 @@ def _training_data(data_dirs: tuple[Path, ...], val_dir: Path | None, data_confi
     val_sequences = load_dataset(val_dir, skip_broken=True) if val_dir else []
     check_targets(sequences, data_config)
     check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
+    check_scorable(val_sequences, what="--val")
     _shared_sequences(sequences, val_sequences)
     data_config.crop = crop_side(sequences, data_config.crop)
     frames = sum(s.length for s in sequences)
@@ -239,11 +292,35 @@ def _training_data(data_dirs: tuple[Path, ...], val_dir: Path | None, data_confi
     return sequences, val_sequences
 
 
+def _mixed_precision(device: str, out_dir: Path, resume: bool) -> bool:
+    """Whether the run trains in mixed precision (`LoopConfig.amp`): on CUDA, not elsewhere; but a
+    resumed run keeps its checkpoint's, said in a note where this device would pick the other. A
+    checkpoint resumes on another device (its tensors are saved from the CPU), and a CPU run resumed
+    on a GPU switched to mixed precision without a word (on a GPU without bfloat16 it failed: its
+    float16 loss scaler has no state in a full-precision checkpoint)."""
+    amp = device == "cuda"
+    state = out_dir / STATE_NAME
+    if not resume or not state.is_file():
+        return amp
+    try:
+        saved = json.loads(state.read_text()).get("config", {})
+    except (OSError, ValueError, AttributeError):
+        return amp  # the loop refuses a damaged checkpoint, naming it
+    if not isinstance(saved.get("amp"), bool) or saved["amp"] == amp:
+        return amp
+    precision = {True: "in mixed precision", False: "at full precision"}
+    click.echo(f"note: the run in {out_dir} was trained {precision[saved['amp']]} on "
+               f"{saved.get('device', 'another device')}: it resumes {precision[saved['amp']]} on {device}, "
+               "as it started", err=True)
+    return saved["amp"]
+
+
 def _validate(net, sequences: list, device: str) -> dict[str, float]:
-    """The validation scores `fit` logs and the model card keeps: means over the sequences."""
-    rows = evaluate_sequences(net, sequences, device=device)
+    """The validation scores `fit` logs and the model card keeps: means over the sequences that
+    have each (`mean_scores`: a single-frame sequence has no temporal score)."""
+    rows = evaluate_sequences(net, sequences, device=device, what="--val")
     keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse", "temporal_warped")
-    return {key: sum(r[key] for r in rows) / len(rows) for key in keys}
+    return mean_scores(rows, keys)
 
 
 def _model_card(slot_distances: bool, record: dict, device: str, history: list[dict],
@@ -393,12 +470,12 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     data_config = RenderDataConfig(crop=crop, batch=batch, layout=model.layout,
                                    self_supervised=self_supervised)
     sequences, val_sequences = _training_data(data_dirs, val_dir, data_config)
-    loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=device == "cuda", channels_last=True,
-                             validate_every=validate_every, checkpoint_every=validate_every,
-                             out_dir=out_dir, seed=seed)
+    loop_config = LoopConfig(steps=steps, lr=lr, device=device, amp=_mixed_precision(device, out_dir, resume),
+                             channels_last=True, validate_every=validate_every,
+                             checkpoint_every=validate_every, out_dir=out_dir, seed=seed)
     started = time.time()
     loss = (self_supervised_loss if self_supervised
-            else partial(supervised_loss, pairs=uses_pairs(sequences, data_config),
+            else partial(supervised_loss, pairs=temporal_weight > 0 and uses_pairs(sequences, data_config),
                          temporal_weight=temporal_weight, energy_weight=energy_weight,
                          relmse_weight=relmse_weight))
     init = _init_record(init_model, loaded)
@@ -419,7 +496,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     record = {"data": _datasets_record(data_dirs), "validation_data": _dataset_record(val_dir),
               "sequences": len(sequences), "steps": steps, "batch": batch,
               "crop": data_config.crop,  # the side used: the frames' where they are smaller than --crop
-              "self_supervised": self_supervised, "init": init, "lr": lr,
+              "self_supervised": self_supervised, "init": init, "lr": lr, "amp": loop_config.amp,
               **{name: None if self_supervised else settings[name] for name in LOSS_WEIGHTS}}
     card = _model_card(model.layout.slot_distances, record, device, history, started)
     save_weights(model.cpu(), out_dir / "model.safetensors", arch, config, card)

@@ -23,11 +23,13 @@ import numpy as np
 
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
 from vfxdenoise.core.dataset_layout import (
+    FRAME_PATTERN,
     MANIFEST,
     NOISY_PREFIX,
     REFERENCE,
     SECOND_NOISY_SUFFIX,
     frame_name,
+    noisy_levels,
     read_manifest,
 )
 from vfxdenoise.core.errors import DatasetError
@@ -41,6 +43,10 @@ PARTIAL = ".partial"
 # to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
 BACKGROUNDS = ("sky", "transparent")
 MIN_SIDE = 8  # the smallest frame side rendered (pixels)
+# The header attributes that name the scene a frame renders (`generate_scene`'s seed and style).
+SCENE_SEED_ATTRIBUTE = "vfxdenoise:sceneSeed"
+STYLE_ATTRIBUTE = "vfxdenoise:style"
+FRAME_GLOB = FRAME_PATTERN.replace("####", "*")  # every frame of a level folder
 
 
 @dataclass
@@ -206,14 +212,14 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
     """Render every missing frame of one sequence; return its manifest entry (complete)."""
     import mitsuba as mi
 
-    from vfxdenoise.core.data.render import FrameRenderer, sample_seed
+    from vfxdenoise.core.data.render import FrameRenderer
 
     desc = light_group(generate_scene(plan.scene_seed, plan.style, plan.static_camera), config.lights)
     levels = config.levels()
     seconds = {level: 0.0 for level in levels} | {"geometry": 0.0}
     rendered = reused = 0
     started = time.perf_counter()
-    base_attributes = {"vfxdenoise:sceneSeed": int(plan.scene_seed), "vfxdenoise:style": plan.style,
+    base_attributes = {SCENE_SEED_ATTRIBUTE: int(plan.scene_seed), STYLE_ATTRIBUTE: plan.style,
                        "vfxdenoise:renderer": f"mitsuba {mi.__version__} {mi.variant()}",
                        "software": "vfxdenoise make-dataset"}
     work = work_folder(root, plan)
@@ -225,22 +231,11 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
             reused += len(levels) - len(missing)
             if not missing:
                 continue
-            clock = time.perf_counter()
-            geometry = renderer.geometry(t) if set(missing) - {REFERENCE} else None
-            seconds["geometry"] += time.perf_counter() - clock
-            for level, path in missing.items():
-                clock = time.perf_counter()
-                seed = sample_seed(plan.scene_seed, frame, level)
-                if level == REFERENCE:
-                    channels = renderer.beauty(t, levels[level], seed)
-                else:
-                    channels = renderer.noisy(t, levels[level], seed, geometry)
-                seconds[level] += time.perf_counter() - clock
-                _write(path, channels, base_attributes | {"vfxdenoise:spp": int(levels[level]),
-                                                          "vfxdenoise:sampleSeed": int(seed),
-                                                          "vfxdenoise:frameTime": float(t)},
-                       config.float_bits)
-                rendered += 1
+            try:
+                _render_frame(renderer, plan, config, t, frame, missing, seconds, base_attributes)
+            except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
+                raise _render_failure(plan, config, frame, exc) from exc
+            rendered += len(missing)
             log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
     if work != root / plan.folder:
         os.replace(work, root / plan.folder)
@@ -252,6 +247,46 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
         "wall_seconds": round(time.perf_counter() - started, 3),
         "images_rendered": rendered, "images_reused": reused,
     }
+
+
+def _render_frame(renderer, plan: SequencePlan, config: DatasetConfig, t: int, frame: int,
+                  missing: dict[str, Path], seconds: dict[str, float], attributes: dict) -> None:
+    """Render and write the `missing` levels (folder -> path) of one frame at time `t`, adding
+    each pass's time to `seconds`."""
+    from vfxdenoise.core.data.render import sample_seed
+
+    levels = config.levels()
+    clock = time.perf_counter()
+    geometry = renderer.geometry(t) if set(missing) - {REFERENCE} else None
+    seconds["geometry"] += time.perf_counter() - clock
+    for level, path in missing.items():
+        clock = time.perf_counter()
+        seed = sample_seed(plan.scene_seed, frame, level)
+        if level == REFERENCE:
+            channels = renderer.beauty(t, levels[level], seed)
+        else:
+            channels = renderer.noisy(t, levels[level], seed, geometry)
+        seconds[level] += time.perf_counter() - clock
+        _write(path, channels, attributes | {"vfxdenoise:spp": int(levels[level]),
+                                             "vfxdenoise:sampleSeed": int(seed),
+                                             "vfxdenoise:frameTime": float(t)},
+               config.float_bits)
+
+
+def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: BaseException
+                    ) -> DatasetError:
+    """A render that Mitsuba failed, as one line naming the sequence, frame and frame size, with
+    the failure's first cause (Dr.Jit wraps it in 'error while performing a custom differentiable
+    operation'): a frame too large for this machine printed a traceback."""
+    cause = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    message = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return DatasetError(
+        f"Mitsuba could not render frame {frame} of {plan.name} at {config.width}x{config.height} pixels "
+        f"({message}); frames already written are kept (a rerun of the same command resumes from "
+        "them); to render with other settings (a smaller --size, say) choose a new output folder, or "
+        "this one while it holds no frame")
 
 
 def _worker_init(variant: str | None, threads: int) -> None:
@@ -271,6 +306,22 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
+def rendered_scene(folder: Path) -> tuple[int, str] | None:
+    """The scene a make-dataset sequence folder renders, as (scene seed, style) from the header of
+    its first noisy frame; None for frames without them (not rendered by make-dataset). The pair
+    fixes the scene's objects, materials and lights (`generate_scene`): sequences sharing it show
+    one scene, whatever their folder or dataset, camera move (static or not) or light group."""
+    from vfxdenoise.core.io.exr import read_exr_header
+
+    levels = noisy_levels(folder)
+    frames = sorted((Path(folder) / levels[0]).glob(FRAME_GLOB)) if levels else []
+    if not frames:
+        return None
+    header = read_exr_header(frames[0])[0]
+    seed, style = header.getattribute(SCENE_SEED_ATTRIBUTE), header.getattribute(STYLE_ATTRIBUTE)
+    return None if seed is None or style is None else (int(seed), str(style))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Manifest
 
@@ -283,16 +334,28 @@ def write_manifest(root: Path, manifest: dict) -> None:
 
 def _start_manifest(root: Path, config: DatasetConfig) -> dict:
     existing = read_manifest(root)
+    fresh = {"format": MANIFEST_FORMAT, "generator": "vfxdenoise make-dataset",
+             "config": config.render_key(), "sequences": {}}
     if existing is None:
-        return {"format": MANIFEST_FORMAT, "generator": "vfxdenoise make-dataset",
-                "config": config.render_key(), "sequences": {}}
+        return fresh
     if existing.get("config") != config.render_key():
         old = existing.get("config", {})
         differing = sorted(k for k, v in config.render_key().items() if old.get(k) != v)
+        if not _holds_frames(root):
+            log.info("%s was made with other settings (%s differ), but no frame was rendered with them "
+                     "(the run stopped or failed first): starting it again with these", root / MANIFEST,
+                     ", ".join(differing))
+            return fresh
         raise DatasetError(
             f"{root / MANIFEST} was made with other settings ({', '.join(differing)} differ); "
             "resume with the same options or choose a new output folder")
     return existing
+
+
+def _holds_frames(root: Path) -> bool:
+    """Whether the dataset folder holds any rendered frame, finished or in .partial/: those of a
+    run with other settings must not be resumed (or mixed with) by this one."""
+    return next(root.rglob(FRAME_GLOB), None) is not None
 
 
 def _is_complete(root: Path, plan: SequencePlan, config: DatasetConfig, manifest: dict) -> bool:

@@ -190,3 +190,20 @@ def test_synthetic_noise_a_dataset_needs_and_eval_crops_are_usage_errors(tmp_pat
                "--noise", "gaussian:25", "--max-side", "0", "--out", tmp_path / "e")
     assert crop.exit_code == 2 and "Invalid value for '--max-side'" in crop.output
     assert not (tmp_path / "m").exists() and not (tmp_path / "e").exists()
+
+
+def test_resume_refuses_other_data_or_precision_than_the_interrupted_runs(trained):
+    """--limit, --max-side, --val-images and --amp changed on --resume were taken without a word:
+    the resumed run trained on other images, or at another precision, than the run it continued."""
+    data, model = trained
+    common = ["classic", "train", "--arch", "dncnn", "--dataset", "fashion-mnist", "--data", data,
+              "--noise", "gaussian:25", "--steps", "12", "--batch", "4", "--val-images", "2",
+              "--out", model, "--device", "cpu", *TINY, "--resume"]
+    assert run(*common).exit_code == 0  # the same settings: resumed (at its last step)
+    for option, change in ((["--limit", "8"], "limit: None -> 8"),
+                           (["--max-side", "16"], "max_side: None -> 16"),
+                           (["--val-images", "1"], "val_images: 2 -> 1"),
+                           (["--amp"], "amp: False -> True")):
+        result = run(*common, *option)
+        assert result.exit_code == 1, (option, result.output)
+        assert f"was made with other settings ({change})" in result.output, result.output

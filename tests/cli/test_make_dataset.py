@@ -62,3 +62,22 @@ def test_options_no_run_can_take_together_are_one_line_usage_errors(run, tmp_pat
     result = run(tmp_path / "x", *args)
     assert result.exit_code == 2 and result.output.strip().startswith(message), result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_failed_render_is_one_line_and_leaves_the_folder_to_a_corrected_rerun(run, tmp_path):
+    """A frame Mitsuba cannot render (--size 100000x100000) printed a drjit traceback, and the
+    manifest written before it refused the corrected rerun ("made with other settings")."""
+    import drjit as dr
+
+    if not dr.has_backend(dr.JitBackend.LLVM):  # scalar_rgb allocates some 16 GB before refusing
+        pytest.skip("needs the llvm_ad_rgb variant, which refuses the frame at once")
+    out = tmp_path / "d"
+    common = ("--sequences", 1, "--frames", 1, "--spp", "2", "--ref-spp", 4, "--style", "demo",
+              "--variant", "llvm_ad_rgb")
+    failed = run(out, "--size", "100000x100000", *common)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output, failed.output
+    assert "error: Mitsuba could not render frame 1001 of seq0000 at 100000x100000 pixels (" in failed.output
+    corrected = run(out, "--size", "24x16", *common)
+    assert corrected.exit_code == 0, corrected.output
+    assert "1 sequence(s) rendered" in corrected.output
+    assert json.loads((out / "manifest.json").read_text())["config"]["width"] == 24

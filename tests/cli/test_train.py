@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from cli_process import run_vfxdenoise
-from exr_sequences import write_render_dataset
+from exr_sequences import write_render_dataset, write_sequence
 
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights
 
@@ -379,3 +381,120 @@ def test_validation_on_training_sequences_and_a_crop_beyond_the_frames_are_warne
     assert ("warning: crop 64 is larger than the 32x32 frames of sequence seq0: training on 32x32 crops"
             in result.stderr)
     assert json.loads((tmp_path / "m" / "model.json").read_text())["training"]["crop"] == 32
+
+
+def _add_single_frame_sequence(root: Path, name: str = "single", size: int = 32) -> Path:
+    """A sequence of one frame beside a dataset's others: it has no temporal score."""
+    write_sequence(root / name / "spp4", range(1001, 1002), size, size, seed=7)
+    write_sequence(root / name / "reference", range(1001, 1002), size, size, noise=0.0)
+    return root
+
+
+def test_a_single_frame_sequence_has_no_temporal_scores_in_eval_and_validation(trained, tmp_path):
+    """Its temporal error, NaN, made train's validation means NaN (a 0.0 before lowered them);
+    eval showed 'nan' in its cells; at --temporal-weight 0 the run warned that it is left out of
+    a temporal term the run does not have."""
+    data = _add_single_frame_sequence(write_render_dataset(tmp_path / "data", sequences=1, size=32))
+    result = run_vfxdenoise("train", "--data", data, "--val", data, "--out", tmp_path / "m", *TINY,
+                            "--temporal-weight", "0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "flicker" not in result.stderr
+    validation = json.loads((tmp_path / "m" / "model.json").read_text())["validation"]
+    assert all(math.isfinite(validation[key]) for key in ("temporal", "temporal_coarse", "temporal_warped"))
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", data, "--model", trained / "model.safetensors", "--no-oidn",
+                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = (out / "results.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| sequence")).split("|")
+    temporal = [header.index(f" {m} ") for m in ("temporal", "temporal_coarse", "temporal_warped")]
+    single = next(line for line in lines if line.startswith("| single | spp4 | ours |")).split("|")
+    assert [single[i].strip() for i in temporal] == ["n/a"] * 3
+    assert single[header.index(" psnr ")].strip() != "n/a"
+    other = next(line for line in lines if line.startswith("| seq0 | spp4 | ours |")).split("|")
+    mean = next(line for line in lines if line.startswith("| **mean** | spp4 | ours |")).split("|")
+    assert [mean[i] for i in temporal] == [other[i] for i in temporal]  # the mean of the others
+    assert "nan" not in "\n".join(lines)
+
+
+def test_frames_too_small_to_score_are_refused_before_training_or_denoising(dataset, trained, tmp_path):
+    """--val frames under SSIM's 11-pixel window failed at the first validation, after the
+    steps before it; eval failed after denoising."""
+    small = write_render_dataset(tmp_path / "small", sequences=1, size=8)
+    result = run_vfxdenoise("train", "--data", dataset, "--val", small, "--out", tmp_path / "m", *TINY,
+                            cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: --val: sequence seq0" in result.stderr and "8x8 pixels" in result.stderr
+    assert not (tmp_path / "m" / "checkpoint.json").exists()
+    result = run_vfxdenoise("eval", "--data", small, "--model", trained / "model.safetensors", "--no-oidn",
+                            "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "error: --data: sequence seq0" in result.stderr
+    assert not list((tmp_path / "e").glob("*.png"))
+
+
+def test_coarse_levels_the_unet_has_no_level_for_are_usage_errors(tmp_path):
+    """`--coarse-levels 3 --widths 8,8,8` printed the network's ValueError as a traceback."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+
+    kpn = tmp_path / "kpn.safetensors"
+    config = {"temporal_radius": 2, "widths": [8, 8]}
+    save_weights(build_model("temporal-kpn", **config), kpn, "temporal-kpn", config)
+    for args, words in ((["--arch", "temporal-kpn", "--coarse-levels", "3", "--widths", "8,8,8"],
+                         "--coarse-levels 3 needs a U-Net of 4 levels or more, and --widths 8,8,8 gives 3: "
+                         "give --coarse-levels 2 or less, or give more --widths"),
+                        (["--init", str(kpn), "--coarse-levels", "2"],
+                         f"--coarse-levels 2 needs a U-Net of 3 levels or more, and the --init {kpn} "
+                         "network has 2: give --coarse-levels 1 or less")):
+        result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
+                                          "--device", "cpu", *args])
+        assert result.exit_code == 2, result.output
+        assert words in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def _stamp_scene(folder: Path, seed: int, style: str) -> None:
+    """Give a sequence's first noisy frame the scene header make-dataset writes."""
+    path = folder / "spp4" / "render.1001.exr"
+    image = read_exr(path)
+    image.set_attribute("vfxdenoise:sceneSeed", seed)
+    image.set_attribute("vfxdenoise:style", style)
+    write_exr(path, image)
+
+
+def test_validation_rendering_the_training_scenes_in_other_folders_is_warned_of(tmp_path):
+    """A copy of the training set, or one rendered again with its --seed but without --validation,
+    validated without a word: only the same folders were spotted."""
+    data = write_render_dataset(tmp_path / "train", sequences=2, size=24)
+    val = write_render_dataset(tmp_path / "val", sequences=2, size=24)
+    for folder, seed, style in ((data / "seq0", 11, "random"), (data / "seq1", 12, "random"),
+                                (val / "seq0", 12, "random"), (val / "seq1", 11, "hard")):
+        _stamp_scene(folder, seed, style)
+    result = run_vfxdenoise("train", "--data", data, "--val", val, "--out", tmp_path / "m", "--steps", "1",
+                            "--batch", "1", "--crop", "16", "--widths", "8,8", "--device", "cpu",
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("warning: --val renders 1 of its 2 sequences from scenes --data trains on (val/seq0 as "
+            "train/seq1: scene seed 12, style random): validation scores" in result.stderr)
+    assert "val/seq1" not in result.stderr  # another style: another scene
+    assert "--val shares" not in result.stderr  # no folder in common
+
+
+def test_a_resumed_run_keeps_the_precision_it_started_with_on_another_device(dataset, tmp_path):
+    """A CPU run resumed on a GPU switched to mixed precision without a word (on a GPU without
+    bfloat16 it failed: the full-precision checkpoint has no loss scaler state). Here the run's
+    checkpoint says it was trained in mixed precision on CUDA, and it resumes on the CPU."""
+    out = tmp_path / "m"
+    args = ("train", "--data", dataset, "--out", out, "--steps", "1", "--crop", "16", "--batch", "2",
+            "--widths", "8,8", "--device", "cpu")
+    assert run_vfxdenoise(*args, cwd=tmp_path).returncode == 0
+    assert json.loads((out / "model.json").read_text())["training"]["amp"] is False
+    state = json.loads((out / "checkpoint.json").read_text())
+    state["config"]["amp"], state["config"]["device"] = True, "cuda"
+    (out / "checkpoint.json").write_text(json.dumps(state))
+    result = run_vfxdenoise(*args, "--resume", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (f"note: the run in {out} was trained in mixed precision on cuda: it resumes in mixed "
+            "precision on cpu, as it started") in result.stderr
+    assert json.loads((out / "model.json").read_text())["training"]["amp"] is True

@@ -18,6 +18,7 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
     DatasetConfig,
     generate,
     plan_sequences,
+    rendered_scene,
     round_mantissa,
 )
 from vfxdenoise.core.dataset_layout import MANIFEST  # noqa: E402
@@ -117,6 +118,32 @@ def test_folder_made_with_other_settings_is_refused(tmp_path):
     generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1}))
     with pytest.raises(DatasetError, match="width differ"):
         generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 32}))
+
+
+def test_a_folder_holding_no_frame_is_started_again_with_other_settings(tmp_path):
+    """A run that failed before its first frame (a --size Mitsuba cannot render) left a manifest
+    that refused the corrected rerun; a folder holding a frame of other settings, finished or in
+    .partial/, is still refused."""
+    from vfxdenoise.core.data.generate import write_manifest
+
+    failed = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 100000, "height": 100000})
+    write_manifest(tmp_path, {"format": 1, "generator": "vfxdenoise make-dataset",
+                              "config": failed.render_key(), "sequences": {}})
+    (tmp_path / PARTIAL / "seq0000" / "spp2").mkdir(parents=True)  # folders, no frame
+    config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1})
+    assert generate(tmp_path, config).rendered == ["seq0000"]
+    assert json.loads((tmp_path / MANIFEST).read_text())["config"] == config.render_key()
+    (tmp_path / "seq0000").rename(tmp_path / PARTIAL / "seq0000")
+    with pytest.raises(DatasetError, match="width differ"):
+        generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 32}))
+
+
+def test_the_scene_a_sequence_renders_is_read_from_its_frames(dataset, tmp_path):
+    root, result = dataset
+    plans = plan_sequences(DatasetConfig(**TINY))
+    assert [rendered_scene(root / plan.folder) for plan in plans] == [
+        (plan.scene_seed, "demo") for plan in plans]
+    assert rendered_scene(tmp_path) is None  # no level folder
 
 
 def test_plans_validation_seeds_differ_and_include_hard_and_static():
