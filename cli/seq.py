@@ -17,6 +17,7 @@ from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denois
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
 from vfxdenoise.plugin.seq_options import engine_settings
@@ -156,7 +157,7 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
         report.close()
     if progress != "json":
         _print_summary(summary)
-    if summary.frames("failed"):
+    if summary.frames(FrameStatus.FAILED):
         _print_failures(summary)
         sys.exit(1)
 
@@ -182,7 +183,7 @@ class _FrameReporter:
                               result.seconds, result.message), self.events)
             return
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s"
-        if result.status != "failed":  # a failed frame's output was never written
+        if result.status != FrameStatus.FAILED:  # a failed frame's output was never written
             line += f" -> {result.path}"
         if self.progress == "bar":
             self.bar = self.bar or tqdm(total=total, unit="frame", file=sys.stderr)
@@ -200,8 +201,9 @@ class _FrameReporter:
 
 def _done_event(summary: RunSummary) -> dict:
     """The JSON `done` event of --progress json: the frames by outcome and what the run found."""
-    return done_event(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"),
-                      missing=summary.frames("missing"), failed=summary.frames("failed"),
+    return done_event(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
+                      summary.frames(FrameStatus.SKIPPED), missing=summary.frames(FrameStatus.MISSING),
+                      failed=summary.frames(FrameStatus.FAILED),
                       sanitized=summary.sanitized.counts, memory=summary.memory, device=summary.device,
                       views=[view for view in summary.layers if view],
                       motion_vectors=summary.motion_vectors, exposure=summary.exposure,
@@ -216,13 +218,13 @@ def _print_summary(summary: RunSummary) -> None:
         click.echo(text, err=True)
 
     say(f"output: {summary.output_pattern.text}")
-    for label, status in (("written", "written"), ("skipped (already done)", "skipped"),
-                          ("missing (not written)", "missing"), ("FAILED", "failed")):
+    for label, status in (("written", FrameStatus.WRITTEN), ("skipped (already done)", FrameStatus.SKIPPED),
+                          ("missing (not written)", FrameStatus.MISSING), ("FAILED", FrameStatus.FAILED)):
         frame_list = summary.frames(status)
         if frame_list:
             say(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}")
     for result in summary.results:
-        if result.status == "written" and result.message:
+        if result.status == FrameStatus.WRITTEN and result.message:
             say(f"note: frame {result.frame}: {result.message}")
     if summary.sanitized.total:
         say(f"sanitised input values: {summary.sanitized.describe()}")
@@ -246,5 +248,5 @@ def _print_summary(summary: RunSummary) -> None:
 def _print_failures(summary: RunSummary) -> None:
     """An `error:` line on stderr for each frame that failed (under --keep-going)."""
     for result in summary.results:
-        if result.status == "failed":
+        if result.status == FrameStatus.FAILED:
             click.echo(f"error: frame {result.frame}: {result.message}", err=True)

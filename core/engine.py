@@ -14,11 +14,12 @@ with keep_going), so each frame comes out as if the shot had been split there.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from vfxdenoise.core.errors import (
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, SanitizeReport
 from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.host_memory import (
     AVAILABLE_SHARE,
     GIVEN_SHARE,
@@ -97,7 +99,7 @@ class FrameResult:
 
     frame: int
     path: Path
-    status: str  # "written", "skipped" (resume), "missing", "failed"
+    status: str  # a `FrameStatus`: written, skipped (resume), missing, failed
     seconds: float = 0.0
     message: str = ""
 
@@ -123,11 +125,8 @@ class RunSummary:
     peak_gpu_bytes: int = 0
 
     def frames(self, status: str) -> list[int]:
+        """The frames whose result has `status` (a `FrameStatus`)."""
         return [r.frame for r in self.results if r.status == status]
-
-    @property
-    def ok(self) -> bool:
-        return not self.frames("failed")
 
 
 ProgressCallback = Callable[[FrameResult, int, int], None]
@@ -224,20 +223,20 @@ def _records(windows: _Windows, radius: int, pattern: FramePattern, config: Engi
 
 
 def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-          config: EngineConfig, summary: RunSummary, records: dict[int, str]) -> dict[int, str]:
-    """The frames to denoise now, each with a note for its result ('' or why it is done again);
-    records the missing and already-finished ones in the summary. With --resume a finished frame
-    is one made from the inputs on disk now, with these settings and code (`provenance`), that
-    reads back whole; the others are done again, saying why (a frame rendered again, or one its
-    window reads...)."""
+          config: EngineConfig, records: dict[int, str]) -> tuple[dict[int, str], list[FrameResult]]:
+    """The frames to denoise now, each with a note for its result ('' or why it is done again),
+    and the results of the missing and already-finished ones. With --resume a finished frame is
+    one made from the inputs on disk now, with these settings and code (`provenance`), that reads
+    back whole; the others are done again, saying why (a frame rendered again, or one its window
+    reads...)."""
     kept = _finished(wanted, sources, out_pattern, records, config) if config.resume else {}
-    todo = {}
+    todo, settled = {}, []
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
-            summary.results.append(FrameResult(frame, path, "missing", message="not on disk"))
+            settled.append(FrameResult(frame, path, FrameStatus.MISSING, message="not on disk"))
         elif kept.get(frame) == "":
-            summary.results.append(FrameResult(frame, path, "skipped", message="already written"))
+            settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
         elif path.exists() and not (config.overwrite or config.resume):
             raise OutputError(
                 f"{path} already exists; pass --resume to keep finished frames or --overwrite "
@@ -245,7 +244,7 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
             )
         else:
             todo[frame] = f"denoised again: {kept[frame]}" if kept.get(frame) else ""
-    return todo
+    return todo, settled
 
 
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
@@ -265,6 +264,22 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
         if reason:
             log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame), reason)
     return why
+
+
+@dataclass(frozen=True)
+class _RunPlan:
+    """What `denoise_sequence` settles before the first frame is read (`_prepare`): the run's
+    patterns, settings and network, each output frame's window, and which frames it writes."""
+
+    in_pattern: FramePattern
+    out_pattern: FramePattern
+    config: EngineConfig
+    denoiser: Denoiser
+    radius: int  # the temporal radius run with (`temporal_radius`)
+    windows: _Windows
+    records: dict[int, str]  # output frame -> its `provenance.record`
+    todo: dict[int, str]  # the frames to denoise now, each with a note for its result
+    settled: tuple[FrameResult, ...]  # the missing frames and those --resume keeps
 
 
 def denoise_sequence(
@@ -288,6 +303,20 @@ def denoise_sequence(
     config = config or EngineConfig()
     started = time.perf_counter()
     config.check()  # option values no run can take, before anything is read
+    plan = _prepare(input_pattern, output_pattern, frames, config)
+    summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
+                         results=list(plan.settled))
+    with _outputs_held(plan):
+        _run(plan, summary, progress)
+    _add_totals(summary, started, plan.denoiser)
+    return summary
+
+
+def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePattern | None,
+             frames: str | list[int] | None, config: EngineConfig) -> _RunPlan:
+    """Check and plan a run of `denoise_sequence`, refusing in the order its docstring gives
+    (after the option values): the frames asked for and their outputs, the layers, the model,
+    then each frame's window and whether it is done now; warns of frames without context."""
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
@@ -309,39 +338,47 @@ def denoise_sequence(
     radius = temporal_radius(loaded, config)
     denoiser = Denoiser(loaded, pick_device(config.device), config)
 
-    summary = RunSummary(output_pattern=out_pattern, device=denoiser.describe())
     sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
     windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
     records = _records(windows, radius, in_pattern, config, loaded.path)
-    todo = _plan(wanted, sources, out_pattern, config, summary, records)
+    todo, settled = _plan(wanted, sources, out_pattern, config, records)
     if todo and maybe_nothing:  # a frame --resume does again after all
         outputs.check_folder_writable(out_pattern)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
     _warn_of_frames_without_context(windows, radius)
-    with outputs.output_folder(out_pattern, needed=bool(todo)), \
-            frame_locks.FrameLocks([out_pattern.path(f) for f in todo]):
-        if todo:
-            frame_locks.remove_stale_temp_files(out_pattern)
-            frame_locks.remove_stale_locks(out_pattern)
-        _run(todo, windows, radius, in_pattern, out_pattern, config, denoiser, summary, progress,
-             records)
+    return _RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, records, todo,
+                    tuple(settled))
+
+
+@contextlib.contextmanager
+def _outputs_held(plan: _RunPlan) -> Iterator[None]:
+    """The outputs' folder (made only if a frame is to be written) and a lock on each frame to
+    write, held while the run writes them; temp files and locks dead runs left there go first."""
+    with outputs.output_folder(plan.out_pattern, needed=bool(plan.todo)), \
+            frame_locks.FrameLocks([plan.out_pattern.path(f) for f in plan.todo]):
+        if plan.todo:
+            frame_locks.remove_stale_temp_files(plan.out_pattern)
+            frame_locks.remove_stale_locks(plan.out_pattern)
+        yield
+
+
+def _add_totals(summary: RunSummary, started: float, denoiser: Denoiser) -> None:
+    """The run's time and peak memory in its summary, its results in frame order."""
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
     summary.peak_host_bytes = peak_resident_bytes()
     if denoiser.device.type == "cuda":
         summary.peak_gpu_bytes = torch.cuda.max_memory_reserved(denoiser.device)
-    return summary
 
 
-def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: FramePattern,
-         out_pattern: FramePattern, config: EngineConfig, denoiser: Denoiser,
-         summary: RunSummary, progress: ProgressCallback | None, records: dict[int, str]) -> None:
-    """The streaming loop over the frames to write (`todo`: each with a note for its result); a
-    frame counts as done once it is on disk."""
-    frames = list(todo)
+def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None) -> None:
+    """The streaming loop over the frames to write (`plan.todo`: each with a note for its result);
+    a frame counts as done once it is on disk."""
+    config, windows, radius, in_pattern = plan.config, plan.windows, plan.radius, plan.in_pattern
+    frames = list(plan.todo)
     reads = sorted({f for t in frames for f in windows.reads[t].values()})
-    host = _host_plan(reads, in_pattern, config, radius, denoiser) if todo else None
+    host = _host_plan(reads, in_pattern, config, radius, plan.denoiser) if plan.todo else None
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
@@ -356,25 +393,25 @@ def _run(todo: dict[int, str], windows: _Windows, radius: int, in_pattern: Frame
     ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows.source(t) for t in frames} if host is None or host.keep_images else set()
     source = FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
-                         device=denoiser.input_device, motion=motion, views=config.views,
+                         device=plan.denoiser.input_device, motion=motion, views=config.views,
                          exposure=exposure)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
-    outcomes = _Outcomes(summary, progress, len(todo), config.keep_going)
+    outcomes = _Outcomes(summary, progress, len(plan.todo), config.keep_going)
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
-            result = FrameResult(t, out_pattern.path(t), "written")
+            result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN)
             source.prefetch([f for u in frames[index:index + 1 + ahead] for f in windows.reads[u].values()])
             try:
                 views, notes = _window_of(t, windows, radius, source, config)
-                result.message = "; ".join(note for note in (todo[t], notes) if note)
+                result.message = "; ".join(note for note in (plan.todo[t], notes) if note)
                 layers = source.get(windows.source(t)).layers
-                denoised = {view: denoised_beauty(denoiser, window, host,
+                denoised = {view: denoised_beauty(plan.denoiser, window, host,
                                                   _radiance(layers[view], config.radiance_aovs), t)
                             for view, window in views.items()}
                 held = windows.source(t)  # t itself, or the frame held in its place
                 made_with = MadeWith(config.model, motion.reading if motion else "", exposure,
-                                     records[t], held_from=held if held != t else None, frame=t)
+                                     plan.records[t], held_from=held if held != t else None, frame=t)
                 outcomes.writing(result, started, writer.submit(
                     write_denoised, result.path, source.image(held), layers, denoised, config,
                     made_with))
@@ -430,7 +467,7 @@ def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:
     """Warn of the frames --resume kept that record another reading of the motion vectors than
     this run's: it is found from frames spread over those on disk (`motion_vectors.detect`), so
     it can change as a shot is rendered further, while the kept frames' own inputs did not."""
-    other = [r.frame for r in summary.results if r.status == "skipped"
+    other = [r.frame for r in summary.results if r.status == FrameStatus.SKIPPED
              and provenance.recorded_motion(r.path) not in (None, reading)]
     if other:
         log.warning("frames %s, kept by --resume, were made reading the motion vectors otherwise than "
@@ -485,7 +522,7 @@ class _Outcomes:
             except VfxDenoiseError as exc:
                 if not self.keep_going:
                     raise
-                result.status, result.message = "failed", str(exc)
+                result.status, result.message = FrameStatus.FAILED, str(exc)
                 log.warning("frame %d failed (the run goes on: --keep-going): %s", result.frame, exc)
                 self._report(result, started, time.perf_counter())
 

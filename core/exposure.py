@@ -87,6 +87,20 @@ class Exposure:
             return f"{scaled}: the shot's median luminance {self.level:.3g} is above {BRIGHT_LEVEL:g}"
         return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
 
+    def sunk_warning(self, frame: int, level: float) -> str | None:
+        """What to warn of where this exposure, bringing a shot down (found from its first frames,
+        bright), sinks `frame` to `level` (its `features.brightness` as scaled, its darkest view's)
+        below DARK_LEVEL, where the networks denoise less well: a shot that opens sun-lit and turns
+        dark, whose dark frames came out 2-3 times further from the clean image than denoised as
+        rendered. None where it does not (a black frame is not sunk)."""
+        if self.scale >= 1.0 or not 0.0 < level < DARK_LEVEL:
+            return None
+        return (f"frame {frame}: at the shot's exposure for the network (x{self.scale:g}, found from "
+                f"its first frames, which are far brighter) it reaches the network at a brightness of "
+                f"{level:.2g}, below {DARK_LEVEL:g}, where it denoises less well; denoise the frames "
+                f"from here on as a shot of their own (--context-frames from {frame} on finds their "
+                "exposure from them)")
+
 
 @dataclass(frozen=True)
 class FrameLight:

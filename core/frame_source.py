@@ -13,7 +13,7 @@ import torch
 
 from vfxdenoise.core import neighbours
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
-from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
+from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import (
     NETWORK_FEATURES,
     FrameFeatures,
@@ -73,7 +73,7 @@ class FrameSource:
         self.sanitized = SanitizeReport()
         self._cuts: dict[tuple[int, int], str] = {}  # (earlier, later) -> `cut_between`'s answer
         self.peak = 0
-        self.warned_dim = False  # `_warn_if_sunk`: once a run
+        self.warned_dim = False  # `Exposure.sunk_warning`: given once a run
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
         path = self.pattern.path(frame)
@@ -117,25 +117,17 @@ class FrameSource:
             if report.total and not self.quiet:
                 log.warning("frame %d: %s", frame, report.describe_frame())
             if not self.quiet and not self.warned_dim:
-                self.warned_dim = self._warn_if_sunk(frame, loaded)
+                self._warn_if_sunk(frame, loaded)
             self.cache[frame] = loaded
             self.peak = max(self.peak, len(self.cache) + len(self.pending))
         return self.cache[frame]
 
-    def _warn_if_sunk(self, frame: int, loaded: LoadedFrame) -> bool:
-        """Warn (and say so) where a shot brought down (`exposure`: found from its first frames,
-        bright) sinks `frame` below DARK_LEVEL, where the networks denoise less well: a shot that
-        opens sun-lit and turns dark, whose dark frames came out 2-3 times further from the clean
-        image than denoised as rendered."""
-        level = min(loaded.brightness.values(), default=0.0)
-        if self.exposure.scale >= 1.0 or not 0.0 < level < DARK_LEVEL:
-            return False
-        log.warning("frame %d: at the shot's exposure for the network (x%g, found from its first "
-                    "frames, which are far brighter) it reaches the network at a brightness of %.2g, "
-                    "below %g, where it denoises less well; denoise the frames from here on as a "
-                    "shot of their own (--context-frames from %d on finds their exposure from them)",
-                    frame, self.exposure.scale, level, DARK_LEVEL, frame)
-        return True
+    def _warn_if_sunk(self, frame: int, loaded: LoadedFrame) -> None:
+        """Log the shot's `Exposure.sunk_warning` for `frame` (its darkest view), if it has one."""
+        warning = self.exposure.sunk_warning(frame, min(loaded.brightness.values(), default=0.0))
+        if warning:
+            log.warning(warning)
+            self.warned_dim = True
 
     def cut_between(self, earlier: int, later: int) -> str:
         """Why consecutive frames `earlier` and `later` seem to show different shots ('' when they

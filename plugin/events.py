@@ -1,14 +1,16 @@
 """The JSON progress events of `vfxdenoise seq --progress json`, once for both ends: `cli/seq.py`
 writes them on stdout, one object a line, and the subprocess runner (`seqprocess`) reads them back.
 ARCHITECTURE.md describes each; a key only one end uses (the `done` event's findings) is named
-there. Only the standard library is imported here: hosts often run a Python without torch, numpy
-or fileseq.
+there. Only the standard library is imported here (and `core.frame_status`, standard library
+only too): hosts often run a Python without torch, numpy or fileseq.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from vfxdenoise.core.frame_status import FrameStatus
 
 EVENT = "event"  # every event's key naming it, one of:
 START = "start"  # before the first frame event: `total`
@@ -20,13 +22,14 @@ ERROR = "error"  # why the run stopped (a refusal, a failure, a cancel): `messag
 TOTAL = "total"  # frames to denoise now (start, frame)
 FRAME_NUMBER = "frame"  # the frame's number (frame)
 INDEX = "index"  # counts the frame events, from 1
-STATUS = "status"  # 'written' or 'failed' (frame)
+STATUS = "status"  # FrameStatus.WRITTEN or FAILED (frame)
 PATH = "path"  # the output frame's file (frame)
 SECONDS = "seconds"
 MESSAGE = "message"  # a frame's note or failure (frame), why the run stopped (error)
 OUTPUT = "output"  # the output frame pattern (done)
-WRITTEN = "written"  # frames written (done)
-SKIPPED = "skipped"  # frames kept by --resume (done)
+# The frames by outcome, each under its FrameStatus (done): the others are `done_event`'s `found`.
+WRITTEN = FrameStatus.WRITTEN  # frames written
+SKIPPED = FrameStatus.SKIPPED  # frames kept by --resume
 
 
 def start_event(total: int) -> dict[str, Any]:

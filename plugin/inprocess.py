@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
@@ -52,8 +53,8 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         logging.getLogger(ENGINE_LOGGER).removeHandler(warnings)
         torch.set_num_threads(host_threads)
         torch.backends.cudnn.benchmark = host_benchmark
-    return RunResult(summary.output_pattern.text, summary.frames("written"), summary.frames("skipped"),
-                     warnings.messages)
+    return RunResult(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
+                     summary.frames(FrameStatus.SKIPPED), warnings.messages)
 
 
 class _Warnings(logging.Handler):

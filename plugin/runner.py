@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -118,7 +119,7 @@ class Progress:
     total: int
     frame: int
     path: str
-    status: str = "written"
+    status: str = FrameStatus.WRITTEN
 
     @property
     def fraction(self) -> float:

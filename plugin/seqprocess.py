@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin import events
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -101,7 +102,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
 def _progress(event: dict) -> Progress:
     """What a `frame` event tells the host."""
     return Progress(event[events.INDEX], event[events.TOTAL], event[events.FRAME_NUMBER], event[events.PATH],
-                    event.get(events.STATUS, "written"))
+                    event.get(events.STATUS, FrameStatus.WRITTEN))
 
 
 class _Cancelled(Exception):

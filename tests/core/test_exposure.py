@@ -127,3 +127,16 @@ def test_an_auto_cropped_frame_weighs_as_its_full_render_does():
     assert light.brightness == pytest.approx(frame_light(full).brightness, rel=1e-6)
     assert light.median == frame_light(full).median
     assert shot_exposure([light]).scale == shot_exposure([frame_light(full)]).scale > 1
+
+
+def test_a_frame_a_shot_brought_down_sinks_below_the_dark_level_is_warned_of_with_how_to_part_it():
+    """The warning FrameSource gives once a run: only where the shot is brought down and the frame,
+    not black, reaches the network below DARK_LEVEL."""
+    down = Exposure(2.0**-6, 3.0)
+    assert down.sunk_warning(1006, 0.0123456) == (
+        "frame 1006: at the shot's exposure for the network (x0.015625, found from its first frames, "
+        "which are far brighter) it reaches the network at a brightness of 0.012, below 0.04, where it "
+        "denoises less well; denoise the frames from here on as a shot of their own (--context-frames "
+        "from 1006 on finds their exposure from them)")
+    for exposure, level in ((down, DARK_LEVEL), (down, 0.0), (Exposure(), 0.01), (Exposure(2.0**4), 0.01)):
+        assert exposure.sunk_warning(7, level) is None

@@ -10,6 +10,7 @@ import torch
 from exr_sequences import store_as_float, write_sequence
 
 from vfxdenoise.core.errors import ExrError
+from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -64,3 +65,22 @@ def test_a_cut_between_two_frames_is_found_once_per_pair(tmp_path):
             source.get(2)
     finally:
         source.close()
+
+
+def test_frames_a_shot_brought_down_sinks_below_the_dark_level_are_warned_of_once(tmp_path, caplog):
+    """`Exposure.sunk_warning` for the first frame read that it sinks, not for every one after;
+    nothing from a source reading for another run's checks (quiet)."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2, 3]))
+    down = Exposure(2.0**-8, 30.0)  # the sample's brightness, about 0.2, reaches it below 1e-3
+    for quiet in (False, True):
+        caplog.clear()
+        source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"), quiet=quiet, exposure=down)
+        try:
+            with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+                for frame in (2, 1, 3):
+                    source.get(frame)
+            level = min(source.get(2).brightness.values())
+        finally:
+            source.close()
+        assert caplog.messages == ([] if quiet else [down.sunk_warning(2, level)])
+        assert 0.0 < level < DARK_LEVEL

@@ -6,11 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin.events import (
     DONE,
     ERROR,
     FRAME,
+    SKIPPED,
     START,
+    WRITTEN,
     decode,
     done_event,
     encode,
@@ -40,6 +43,17 @@ def test_a_line_is_read_back_as_its_event_and_other_lines_as_none():
     for stray in ("", "Warning: damaged chunk", "[1, 2]", '"done"', "{"):
         assert decode(stray) is None
     assert kind({"total": 1}) is None
+
+
+def test_frame_statuses_are_the_words_the_events_and_the_cli_print():
+    """One name per outcome for the engine, the CLI and the events, printed as the word itself by
+    JSON, str() and f-strings alike (a (str, Enum) member's f-string is 'FrameStatus.WRITTEN' from
+    Python 3.12 on); the done event lists the frames under their status."""
+    statuses = (FrameStatus.WRITTEN, FrameStatus.SKIPPED, FrameStatus.MISSING, FrameStatus.FAILED)
+    words = ("written", "skipped", "missing", "failed")
+    assert tuple(f"{s}" for s in statuses) == tuple(map(str, statuses)) == words
+    assert '"status": "failed"' in encode(frame_event(1, 1, 1, FrameStatus.FAILED, "p", 0.0, ""))
+    assert (WRITTEN, SKIPPED) == statuses[:2]
 
 
 def test_hosts_read_the_events_without_torch_numpy_or_fileseq():
