@@ -18,6 +18,7 @@ from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.frame_source import file_stamp
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.preview import write_contact_sheet
@@ -102,7 +103,8 @@ def _denoise(noisy: Sequence, output: Path, reference: Sequence, out_dir: Path, 
     """Denoise the sample into `output`, print PSNR per frame before and after, write the PNG."""
     summary = denoise_sequence(noisy.pattern, str(output),
                                config=EngineConfig(device=device, overwrite=True))
-    click.echo(f"denoised {len(summary.frames('written'))} frames in {summary.seconds:.1f} s -> {output}")
+    written = summary.frames(FrameStatus.WRITTEN)
+    click.echo(f"denoised {len(written)} frames in {summary.seconds:.1f} s -> {output}")
     click.echo(f"{'frame':>6}  {'PSNR noisy':>10}  {'PSNR denoised':>13}")
     before, after = [], []
     for frame in noisy.frames:

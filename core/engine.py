@@ -35,7 +35,6 @@ from vfxdenoise.core.errors import (
     DeviceError,
     MissingFramesError,
     OutputError,
-    SequenceUsageError,
     UsageError,
     VfxDenoiseError,
 )
@@ -64,7 +63,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     frames_in_context,
     frames_to_write,
-    parse_frame_spec,
+    option_frames,
     parse_pattern,
     refuse_outside_context,
     refuse_outside_job,
@@ -146,16 +145,6 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
             f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "
             "Denoise once the render has written them (a job that depends on the whole render), "
             "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
-
-
-def _job_frames(spec: str | None) -> list[int] | None:
-    """--job-frames as frames (None without it); a spec that does not parse names the option."""
-    if spec is None:
-        return None
-    try:
-        return parse_frame_spec(spec)
-    except SequenceUsageError as exc:
-        raise SequenceUsageError(f"--job-frames: {exc}") from exc
 
 
 def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
@@ -320,8 +309,8 @@ def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
-    context = None if config.context_frames is None else parse_frame_spec(config.context_frames)
-    job = _job_frames(config.job_frames)
+    context = option_frames(config.context_frames, "--context-frames")
+    job = option_frames(config.job_frames, "--job-frames")
     sequence = find_sequence(in_pattern)
     # The render's own range, or first to last on disk: gaps within either are missing frames.
     asked = frames_to_write(frames, context, sequence)

@@ -435,6 +435,17 @@ def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
         missing)
 
 
+def option_frames(spec: str | None, option: str) -> list[int] | None:
+    """The frames a frame-spec option gives (--context-frames, --job-frames); None when it is not
+    given. A spec that does not parse is a SequenceUsageError naming the option."""
+    if spec is None:
+        return None
+    try:
+        return parse_frame_spec(spec)
+    except SequenceUsageError as exc:
+        raise SequenceUsageError(f"{option}: {exc}") from exc
+
+
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
                     sequence: Sequence | None) -> list[int] | range:
     """The frames a run writes, as asked: `frames` (a spec or a list), else the render's range

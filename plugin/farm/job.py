@@ -29,7 +29,7 @@ from vfxdenoise.core.io.sequence import (
     find_sequence,
     format_frames,
     frames_to_write,
-    parse_frame_spec,
+    option_frames,
     parse_pattern,
     refuse_outside_context,
 )
@@ -162,12 +162,10 @@ def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
 def _context_frames(spec: str | None) -> list[int] | None:
     """The render's range (--context-frames) as frames; a spec every task would refuse is a
     FarmError now."""
-    if spec is None:
-        return None
     try:
-        return parse_frame_spec(spec)
+        return option_frames(spec, "--context-frames")
     except SequenceError as exc:
-        raise FarmError(f"--context-frames: {exc}") from exc
+        raise FarmError(str(exc)) from exc
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None) -> list[int] | range:
