@@ -453,19 +453,29 @@ def _median_of(ratios: torch.Tensor, lit: torch.Tensor) -> tuple[torch.Tensor, t
     return median, median.abs() > GAIN_SIGNIFICANCE * error
 
 
+GAIN_CELLS = 4  # `_throughout` compares the gain with each of 4 x 4 parts of the frame
+GAIN_CELL_BLOCKS = 12  # a part with fewer lit blocks is not compared (its error is not told)
+GAIN_CELL_ERRORS = 3.0  # a part agrees within this many of its standard errors (or half the gain)
+
+
 def _throughout(ratios: torch.Tensor, lit: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
     """Whether the (log) `ratios` of the `lit` blocks change alike over the frame, as an exposure
-    does: in each quarter of it (those with any lit blocks), their median lies on the same side of
-    0 as the whole frame's `median` and within a factor of 2 of it. A light changed or a shadow
-    moved over part of the frame moves the whole frame's median a little, and its quarters apart."""
+    does: in each of GAIN_CELLS x GAIN_CELLS parts of it, their median lies within GAIN_SIGNIFICANCE
+    of its own standard errors, or half the frame's, of the frame's `median`. A light ramping on a
+    large object, or a shadow crossing the frame, moves the frame's median (over more than half of
+    it, to its own ratio) while the parts it does not cover keep 1: quarters of the frame, each
+    half covered, agreed with such a gain and the background flickered 3-4% with it."""
     height, width = ratios.shape[-2:]
     agree = torch.ones((), dtype=torch.bool, device=ratios.device)
-    for rows in (slice(0, height // 2 or 1), slice(height // 2, height)):
-        for columns in (slice(0, width // 2 or 1), slice(width // 2, width)):
-            quarter = ratios[..., rows, columns][lit[..., rows, columns]]
-            if quarter.numel():
-                ratio = quarter.median() / median
-                agree &= (ratio >= 0.5) & (ratio <= 2.0)
+    rows, columns = (torch.linspace(0, n, GAIN_CELLS + 1).round().long().tolist() for n in (height, width))
+    for top, bottom in zip(rows, rows[1:]):
+        for left, right in zip(columns, columns[1:]):
+            part = ratios[..., top:bottom, left:right][lit[..., top:bottom, left:right]]
+            if part.numel() < GAIN_CELL_BLOCKS:
+                continue
+            own = part.median()
+            error = 1.2533 * 1.4826 * (part - own).abs_().median() / math.sqrt(part.numel())
+            agree &= (own - median).abs() <= torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
     return agree
 
 

@@ -376,7 +376,8 @@ def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
 
 def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
     """Frames alike but for their noise (each of several seeds), or one whose light changed over a
-    quarter of the frame only (a lamp, a moving shadow), get no gain: the input is as rendered."""
+    quarter of the frame only (a lamp, a moving shadow) or over more than half of each quarter (a
+    key light on an object in close-up), get no gain: the input is as rendered."""
     layout = InputLayout(temporal_radius=1)
     for seed in range(6):
         rng = np.random.default_rng(seed)
@@ -384,6 +385,10 @@ def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
         window[1].beauty[:, :48, :64] *= 1.6
         plan = plan_slots(window, layout)
         assert plan.gains == {}
+        # a light ramping on an object over more than half of every quarter, the rest unchanged
+        window[1] = _render_like(rng, _shading())
+        window[1].beauty[:, 12:84, 20:108] *= 1.5
+        assert plan_slots(window, layout).gains == {}
         x = build_input(window, layout, plan=plan)
         slot = 3 * layout.slots.index(-1)
         torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
