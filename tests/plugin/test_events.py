@@ -3,8 +3,7 @@ them (ARCHITECTURE.md), and what the runner makes of other lines."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin.events import (
@@ -57,8 +56,4 @@ def test_frame_statuses_are_the_words_the_events_and_the_cli_print():
 
 
 def test_hosts_read_the_events_without_torch_numpy_or_fileseq():
-    code = ("import sys\n"
-            "import vfxdenoise.plugin.events, vfxdenoise.plugin.seqprocess\n"
-            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert heavy_modules_after("import vfxdenoise.plugin.events, vfxdenoise.plugin.seqprocess") == []

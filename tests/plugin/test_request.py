@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from stdlib_only import heavy_modules_after
 
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -66,10 +64,7 @@ def test_a_sites_model_is_used_only_where_a_request_names_none():
 
 
 def test_hosts_can_build_a_request_without_torch_numpy_or_fileseq():
-    code = ("import sys\n"
-            "from vfxdenoise.plugin.request import DenoiseRequest\n"
-            "from vfxdenoise.plugin.seq_options import SeqOptions\n"
-            "DenoiseRequest('/r/a.####.exr', options=SeqOptions(model='m.safetensors')).seq_args()\n"
-            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert heavy_modules_after(
+        "from vfxdenoise.plugin.request import DenoiseRequest\n"
+        "from vfxdenoise.plugin.seq_options import SeqOptions\n"
+        "DenoiseRequest('/r/a.####.exr', options=SeqOptions(model='m.safetensors')).seq_args()") == []

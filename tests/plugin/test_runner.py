@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from exr_sequences import rename_layer
+from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr
@@ -216,14 +216,11 @@ def test_the_output_files_a_cancel_reports_are_the_frames_seq_finds(tmp_path, sp
 def test_the_runner_and_host_paths_work_without_fileseq_torch_or_numpy(tmp_path):
     """Plugins are standard library only at import (ARCHITECTURE.md), and so is what a host
     calls as a run ends: the frames written, the host's frame paths."""
-    code = ("import sys\n"
-            "from vfxdenoise.plugin.host_paths import frame_path\n"
-            "from vfxdenoise.plugin.runner import frames_written_since, output_files\n"
-            f"frames_written_since(output_files({str(tmp_path / 'r.####.exr')!r}), 'r.%04d.exr')\n"
-            "frame_path('/r/a.####.exr', -5)\n"
-            "print(sorted({'torch', 'numpy', 'fileseq'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert heavy_modules_after(
+        "from vfxdenoise.plugin.host_paths import frame_path\n"
+        "from vfxdenoise.plugin.runner import frames_written_since, output_files\n"
+        f"frames_written_since(output_files({str(tmp_path / 'r.####.exr')!r}), 'r.%04d.exr')\n"
+        "frame_path('/r/a.####.exr', -5)") == []
 
 
 def test_a_cancel_before_any_frame_says_none_was_finished(tmp_path):
