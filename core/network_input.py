@@ -443,14 +443,21 @@ def _log_ratios(ours: torch.Tensor, theirs: torch.Tensor, floor: torch.Tensor) -
 
 def _median_of(ratios: torch.Tensor, lit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The median of the `lit` blocks' (log) `ratios`, and whether it lies more than
-    GAIN_SIGNIFICANCE standard errors (from their spread) from 0, with GAIN_MIN_BLOCKS or more."""
-    chosen = ratios[lit]
-    if chosen.numel() < GAIN_MIN_BLOCKS:
-        return torch.zeros((), device=ratios.device), torch.zeros((), dtype=torch.bool, device=ratios.device)
-    median = chosen.median()
-    spread = (chosen - median).abs_().median() * 1.4826  # the MAD as a standard deviation
-    error = 1.2533 * spread / math.sqrt(chosen.numel())  # of a median
-    return median, median.abs() > GAIN_SIGNIFICANCE * error
+    GAIN_SIGNIFICANCE standard errors from 0, with GAIN_MIN_BLOCKS or more."""
+    median, error, count = _median_and_error(ratios, lit)
+    return median, (count >= GAIN_MIN_BLOCKS) & (median.abs() > GAIN_SIGNIFICANCE * error)
+
+
+def _median_and_error(ratios: torch.Tensor, lit: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The median of the `lit` values of `ratios` (NaN for none), its standard error (from their
+    median absolute deviation, as a normal spread's) and their count, all 0-d tensors: NaN marks
+    what is left out, so a GPU need not say how many there are before it goes on."""
+    values = torch.where(lit, ratios, math.nan).flatten()
+    count = lit.sum()
+    median = values.nanmedian()
+    spread = (values - median).abs_().nanmedian() * 1.4826
+    return median, 1.2533 * spread / count.clamp(min=1).sqrt(), count
 
 
 GAIN_CELLS = 4  # `_throughout` compares the gain with each of 4 x 4 parts of the frame
@@ -460,22 +467,20 @@ GAIN_CELL_ERRORS = 3.0  # a part agrees within this many of its standard errors 
 
 def _throughout(ratios: torch.Tensor, lit: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
     """Whether the (log) `ratios` of the `lit` blocks change alike over the frame, as an exposure
-    does: in each of GAIN_CELLS x GAIN_CELLS parts of it, their median lies within GAIN_SIGNIFICANCE
-    of its own standard errors, or half the frame's, of the frame's `median`. A light ramping on a
-    large object, or a shadow crossing the frame, moves the frame's median (over more than half of
-    it, to its own ratio) while the parts it does not cover keep 1: quarters of the frame, each
-    half covered, agreed with such a gain and the background flickered 3-4% with it."""
+    does: in each of GAIN_CELLS x GAIN_CELLS parts of it, their median lies within GAIN_CELL_ERRORS
+    of the part's standard errors, or half the frame's `median`, of that median. A light ramping
+    on a large object, or a shadow crossing the frame, moves the frame's median (over more than
+    half of it, to its own ratio) while the parts it does not cover keep 1: quarters of the
+    frame, each half covered, agreed with such a gain and the background flickered 3-4% with it."""
     height, width = ratios.shape[-2:]
     agree = torch.ones((), dtype=torch.bool, device=ratios.device)
     rows, columns = (torch.linspace(0, n, GAIN_CELLS + 1).round().long().tolist() for n in (height, width))
     for top, bottom in zip(rows, rows[1:]):
         for left, right in zip(columns, columns[1:]):
-            part = ratios[..., top:bottom, left:right][lit[..., top:bottom, left:right]]
-            if part.numel() < GAIN_CELL_BLOCKS:
-                continue
-            own = part.median()
-            error = 1.2533 * 1.4826 * (part - own).abs_().median() / math.sqrt(part.numel())
-            agree &= (own - median).abs() <= torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
+            own, error, count = _median_and_error(ratios[..., top:bottom, left:right],
+                                                  lit[..., top:bottom, left:right])
+            tolerance = torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
+            agree &= (count < GAIN_CELL_BLOCKS) | ((own - median).abs() <= tolerance)
     return agree
 
 
