@@ -454,8 +454,9 @@ def _ordinal(number: int) -> str:
 
 def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:
     """Warn of the frames --resume kept that record another reading of the motion vectors than
-    this run's: it is found from frames spread over those on disk (`motion_vectors.detect`), so
-    it can change as a shot is rendered further, while the kept frames' own inputs did not."""
+    this run's: without --context-frames it is found from frames spread over those on disk
+    (`shot_settings.motion_pairs`), so it can change as a shot is rendered further, while the
+    kept frames' own inputs did not."""
     other = [r.frame for r in summary.results if r.status == FrameStatus.SKIPPED
              and provenance.recorded_motion(r.path) not in (None, reading)]
     if other:
