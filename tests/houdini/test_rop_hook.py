@@ -97,14 +97,7 @@ def test_per_frame_hook_denoises_each_frame_once_its_window_is_rendered_as_after
     write_sequence(render, frames=range(998, 1010), name="shot.karma1", seed=99)  # an older render
     rop = _rop(hou, "karma", pan=(1.0, "next"))  # its vectors the other way than the older render's
     rop.range = (1001, 1006, 1)
-    settings = "temporal_radius=1"  # and the motion vectors' convention found from the frames
-    rop.parm("postframe").set("import vfxdenoise_houdini\n"
-                              f"vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), {settings})")
-    rop.parm("postrender").set("import vfxdenoise_houdini\nvfxdenoise_houdini.post_render("
-                               f"hou.pwd(), after_post_frame=True, {settings})")
-    for slot in ("postframe", "postrender"):
-        rop.parm(f"l{slot}").set("python")
-        rop.parm(f"t{slot}").set(True)
+    _per_frame_scripts(rop, "temporal_radius=1")  # the motion vectors' convention found from the frames
     seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
     rop.render()
 
@@ -277,6 +270,16 @@ def _denoised_after_each_post_frame(module, render: Path) -> list:
     return seen
 
 
+def _per_frame_scripts(rop, settings: str = "") -> None:
+    """The ROP's post-frame and post-render scripts calling the per-frame hooks with `settings`
+    (keyword arguments as Python source)."""
+    extra = f", {settings}" if settings else ""
+    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
+                f"vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(){extra})")
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                f"vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True{extra})")
+
+
 def _set_script(rop, slot: str, script: str, language: str = "python", on: bool = True) -> None:
     """The artist's own script in one of the ROP's script slots (Scripts tab)."""
     rop.parm(slot).set(script)
@@ -445,10 +448,7 @@ def test_per_frame_hook_on_twos_denoises_each_frame_once_it_is_written(hou, tmp_
 
     render = tmp_path / "hip/render"
     rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
-    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)")
-    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True, temporal_radius=1)")
+    _per_frame_scripts(rop, "temporal_radius=1")
     vfxdenoise_houdini.install_hook([rop])
     seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
     rop.render()
@@ -465,10 +465,7 @@ def test_per_frame_hooks_on_twos_say_so_once_the_render_ends(hou, tmp_path, caps
     import vfxdenoise_houdini
 
     rop = _rop(hou, "karma", frame_range=(1001, 1005, 2))
-    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame())")
-    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True)")
+    _per_frame_scripts(rop)
     vfxdenoise_houdini.install_hook([rop])
     rop.render()
 
@@ -503,10 +500,7 @@ def test_per_frame_hooks_plan_with_the_site_models_own_radius(hou, tmp_path, mon
     monkeypatch.setenv("VFXDENOISE_MODEL", str(weights))
     render = tmp_path / "hip/render"
     rop = _rop(hou, "karma", frame_range=(1001, 1004, 1))
-    _set_script(rop, "postframe", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame())")
-    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True)")
+    _per_frame_scripts(rop)
     vfxdenoise_houdini.install_hook([rop])
     seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
     rop.render()
