@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 LAYERS = {  # name -> (kind, how its name makes seq filter it)
     "diffuse": ("diffuse", "as the beauty"), "diffuse_coat": ("diffuse", "as radiance"),

@@ -31,10 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vfxdenoise.core.datasets import ImagePair, ReadOptions, load_dataset, to_channels
-from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
-from vfxdenoise.core.image_evaluation import (
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset, to_channels
+from vfxdenoise.core.classic.image_denoise import bm3d_denoise, denoise_array
+from vfxdenoise.core.classic.image_evaluation import (
     Condition,
     Method,
     evaluate,
@@ -43,8 +42,9 @@ from vfxdenoise.core.image_evaluation import (
     markdown_table,
     noise_sigma,
 )
+from vfxdenoise.core.classic.noise import noisy_inputs, parse_noise
 from vfxdenoise.core.io.images import write_image
-from vfxdenoise.core.noise import noisy_inputs, parse_noise
+from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.training.classic import ClassicDataConfig, train_model
 from vfxdenoise.core.training.loop import LoopConfig
 from vfxdenoise.core.weights import save_weights

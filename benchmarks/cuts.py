@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.dataset_layout import noisy_levels, sequence_folders
+from vfxdenoise.core.io.dataset_layout import noisy_levels, sequence_folders
 from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.training.render import read_frames
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core import coverage, metrics
-from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.dataset_layout import REFERENCE
-from vfxdenoise.core.evaluation import model_denoiser
+from vfxdenoise.core import coverage
+from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.evaluation.scoring import model_denoiser
+from vfxdenoise.core.io.dataset_layout import REFERENCE
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.training.render import load_dataset, read_frames
 from vfxdenoise.core.weights import load_weights
 

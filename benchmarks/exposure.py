@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.evaluation.scoring import score
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 BEAUTY = ["R", "G", "B"]
 LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame

@@ -24,9 +24,9 @@ import numpy as np
 from exposure import beauties, write_scaled  # benchmarks/exposure.py, beside this script
 
 from vfxdenoise.core import network_input
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.evaluation.scoring import score
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 # way -> (the significance a gain needs: infinite turns them off, the temporal radius)
 WAYS = {"brought to t's exposure": (network_input.GAIN_SIGNIFICANCE, None),

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core import network_input
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.evaluation.scoring import score
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 BEAUTY = ["R", "G", "B"]
 PIXEL = (20, 31)  # in the sample's sky, where the shot is about 0.3

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from aov_layers import write_pan_frame
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 
 CHANGES = {"as rendered": 1.0, "frame 3 x4": 4.0, "frame 3 black": 0.0, "a patch of frame 3 x4": 4.0}

@@ -13,11 +13,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.evaluation.scoring import score
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import find_sequence
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 WAYS = {"both guides": {}, "no albedo": {"albedo": "none"}, "no normal": {"normal": "none"},
         "neither": {"albedo": "none", "normal": "none"}}

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from speed import _write_sequence
 
-from vfxdenoise.core.host_memory import available_bytes
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
+from vfxdenoise.core.runtime.host_memory import available_bytes
 
 _PLAN = re.compile(r"host memory: (.*)")
 

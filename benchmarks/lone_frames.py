@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core import metrics
-from vfxdenoise.core.baselines import oidn_frame
-from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.evaluation.baselines import oidn_frame
+from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.training.render import read_frames
 
 METHODS = ("noisy", "ours, full window", "ours, alone", "OIDN")

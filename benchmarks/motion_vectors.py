@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
-from vfxdenoise.core.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence, find_motion_vectors
-from vfxdenoise.core.evaluation import score
+from vfxdenoise.core.evaluation.scoring import score
+from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, sequence_folders
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.motion_vectors import CONVENTIONS
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 MOTION = ["motion.X", "motion.Y"]
 # How the motion is written: factors of the engine's own vectors.

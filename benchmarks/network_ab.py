@@ -29,11 +29,11 @@ import numpy as np
 import torch
 from speed import _frame
 
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.denoiser import Denoiser
-from vfxdenoise.core.device import PRECISIONS, pick_device
 from vfxdenoise.core.engine import EngineConfig
 from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
+from vfxdenoise.core.runtime.device import PRECISIONS, pick_device
 from vfxdenoise.core.weights import load_weights
 
 _REPO = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core import metrics
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around

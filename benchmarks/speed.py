@@ -39,9 +39,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.core import fused_input
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
-from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
@@ -49,6 +47,8 @@ from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
+from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
 
 

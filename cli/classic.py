@@ -25,11 +25,9 @@ from vfxdenoise.cli.options import (
     refuse_resume_with_overwrite,
     training_run_record,
 )
-from vfxdenoise.core.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
-from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.errors import DatasetError, ModelError, UsageError
-from vfxdenoise.core.image_denoise import bm3d_denoise, denoise_array
-from vfxdenoise.core.image_evaluation import (
+from vfxdenoise.core.classic.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
+from vfxdenoise.core.classic.image_denoise import bm3d_denoise, denoise_array
+from vfxdenoise.core.classic.image_evaluation import (
     REAL,
     Condition,
     Method,
@@ -38,9 +36,11 @@ from vfxdenoise.core.image_evaluation import (
     grid_legend,
     markdown_table,
 )
+from vfxdenoise.core.classic.noise import Noise, parse_noise
+from vfxdenoise.core.errors import DatasetError, ModelError, UsageError
 from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
-from vfxdenoise.core.noise import Noise, parse_noise
+from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.training.classic import ClassicDataConfig, patch_size, steps_per_epoch, train_model
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
@@ -234,7 +234,7 @@ def model_method(model_path: str, expected_arch: str | None, device: str) -> Met
 
 
 def bm3d_method() -> Method:
-    """BM3D given the noise level (core.image_evaluation.noise_sigma)."""
+    """BM3D given the noise level (core.classic.image_evaluation.noise_sigma)."""
     return Method("BM3D", "- (given sigma)", bm3d_denoise)
 
 

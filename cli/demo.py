@@ -14,9 +14,9 @@ import click
 import numpy as np
 
 from vfxdenoise.cli.options import device_option
-from vfxdenoise.core import metrics
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_source import file_stamp
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.atomic import write_atomically

@@ -9,11 +9,16 @@ from pathlib import Path
 import click
 
 from vfxdenoise.cli.options import POSITIVE, TILE, device_option
-from vfxdenoise.core.device import pick_device
+from vfxdenoise.core.classic.image_denoise import (
+    DEFAULT_TILE,
+    bm3d_denoise,
+    denoise_array,
+    within_display_range,
+)
 from vfxdenoise.core.errors import ModelError, OutputError, UsageError
-from vfxdenoise.core.image_denoise import DEFAULT_TILE, bm3d_denoise, denoise_array, within_display_range
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
+from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.tiling import MIN_TILE
 from vfxdenoise.core.weights import LoadedModel, load_weights, resolve_weights
 

@@ -8,11 +8,9 @@ import click
 import numpy as np
 
 from vfxdenoise.cli.options import device_option
-from vfxdenoise.core.baselines import oidn_denoiser
-from vfxdenoise.core.dataset_layout import REFERENCE
-from vfxdenoise.core.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.evaluation import (
+from vfxdenoise.core.evaluation.baselines import oidn_denoiser
+from vfxdenoise.core.evaluation.scoring import (
     check_scorable,
     format_score,
     mean_scores,
@@ -20,8 +18,10 @@ from vfxdenoise.core.evaluation import (
     noisy_denoiser,
     score,
 )
-from vfxdenoise.core.host_cpus import use_cpu_threads
+from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.io.preview import write_contact_sheet
+from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
 from vfxdenoise.core.training.render import RenderDataConfig, check_targets, load_dataset
 from vfxdenoise.core.weights import DEFAULT_MODEL, RENDER, load_weights
 

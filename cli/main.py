@@ -20,9 +20,9 @@ import click
 
 from vfxdenoise import __version__
 from vfxdenoise.cli import commands
-from vfxdenoise.core.cpu_memory import keep_freed_memory
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
-from vfxdenoise.core.interrupts import InterruptsHeld
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
+from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 
 
 class _Group(click.Group):

@@ -14,13 +14,13 @@ from typing import Any
 import click
 import torch
 
-from vfxdenoise.core.device import PRECISIONS
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import UsageError
-from vfxdenoise.core.host_memory import AVAILABLE_SHARE
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
+from vfxdenoise.core.runtime.device import PRECISIONS
+from vfxdenoise.core.runtime.host_memory import AVAILABLE_SHARE
 from vfxdenoise.core.tiling import MIN_TILE
 from vfxdenoise.plugin import seq_options
 

@@ -23,14 +23,14 @@ from vfxdenoise.cli.options import (
     training_run_record,
 )
 from vfxdenoise.core.data.generate import rendered_scene
-from vfxdenoise.core.dataset_layout import read_manifest
-from vfxdenoise.core.device import pick_device
-from vfxdenoise.core.evaluation import check_scorable, evaluate_sequences, mean_scores
-from vfxdenoise.core.host_cpus import use_cpu_threads
+from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
+from vfxdenoise.core.io.dataset_layout import read_manifest
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
 from vfxdenoise.core.models.temporal_kpn import TemporalKPN
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
 from vfxdenoise.core.network_input import InputLayout
+from vfxdenoise.core.runtime.device import pick_device
+from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
 from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, check_out_dir, fit
 from vfxdenoise.core.training.render import (
     NAMED_SEQUENCES,

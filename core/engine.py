@@ -29,7 +29,6 @@ import torch
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
-from vfxdenoise.core.device import pick_device
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import (
     DeviceError,
@@ -42,16 +41,6 @@ from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, SanitizeReport
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.frame_status import FrameStatus
-from vfxdenoise.core.host_memory import (
-    AVAILABLE_SHARE,
-    GIVEN_SHARE,
-    FrameCost,
-    HostPlan,
-    available_bytes,
-    peak_resident_bytes,
-    plan_host_memory,
-    resident_bytes,
-)
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import read_exr_header
@@ -73,6 +62,17 @@ from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
 from vfxdenoise.core.network_input import InputLayout
+from vfxdenoise.core.runtime.device import pick_device
+from vfxdenoise.core.runtime.host_memory import (
+    AVAILABLE_SHARE,
+    GIVEN_SHARE,
+    FrameCost,
+    HostPlan,
+    available_bytes,
+    peak_resident_bytes,
+    plan_host_memory,
+    resident_bytes,
+)
 from vfxdenoise.core.shot_settings import (
     check_layers,
     exposure_frames,

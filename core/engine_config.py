@@ -8,13 +8,13 @@ import json
 import math
 from dataclasses import dataclass, field, fields
 
-from vfxdenoise.core.device import PRECISIONS
 from vfxdenoise.core.errors import UsageError
-from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.aovs import SIZES, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
+from vfxdenoise.core.runtime.device import PRECISIONS
+from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.weights import DEFAULT_MODEL
 

@@ -17,7 +17,7 @@ path). Slots that repeat a frame are plain copies with consistency 0 either way.
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.triton_runtime import KernelFallback, tl, triton
+from vfxdenoise.core.runtime.triton_runtime import KernelFallback, tl, triton
 
 BLOCK = 512
 FALLBACK = KernelFallback("the fused CUDA kernel for the network input")

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
-from vfxdenoise.core.dataset_layout import (
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     MANIFEST,
     NOISY_PREFIX,
@@ -32,8 +34,6 @@ from vfxdenoise.core.dataset_layout import (
     noisy_levels,
     read_manifest,
 )
-from vfxdenoise.core.errors import DatasetError
-from vfxdenoise.core.io.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 

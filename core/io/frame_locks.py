@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.interrupts import InterruptsHeld
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.sequence import FramePattern
+from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 
 log = logging.getLogger(__name__)
 

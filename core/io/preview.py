@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import OpenImageIO as oiio
 
-from vfxdenoise.core import metrics
 from vfxdenoise.core.errors import ExrError
+from vfxdenoise.core.evaluation import metrics
 
 GAP = 4
 

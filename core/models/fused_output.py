@@ -15,7 +15,7 @@ backward); `available` says whether this one can run.
 # No `from __future__ import annotations`: Triton reads the `tl.constexpr` annotations.
 import torch
 
-from vfxdenoise.core.triton_runtime import KernelFallback, tl, triton
+from vfxdenoise.core.runtime.triton_runtime import KernelFallback, tl, triton
 
 BLOCK = 256
 FALLBACK = KernelFallback("the networks' fused CUDA output kernel")

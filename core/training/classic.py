@@ -16,12 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core import metrics
-from vfxdenoise.core.datasets import ImagePair
+from vfxdenoise.core.classic.datasets import ImagePair
+from vfxdenoise.core.classic.image_denoise import denoise_array
+from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.errors import DatasetError
-from vfxdenoise.core.image_denoise import denoise_array
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 from vfxdenoise.core.weights import weights_metadata
 

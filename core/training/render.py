@@ -22,7 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.dataset_layout import (
+from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
+from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON
+from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     LAYOUT,
     REFERENCE,
@@ -30,12 +34,8 @@ from vfxdenoise.core.dataset_layout import (
     noisy_levels,
     sequence_folders,
 )
-from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
-from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
-from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
-from vfxdenoise.core.metrics import RELMSE_EPSILON
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import InputLayout, build_input

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from still_images import read_raw, write_raw
 
 from vfxdenoise.cli.main import cli
-from vfxdenoise.core import metrics
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights

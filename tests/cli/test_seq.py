@@ -14,7 +14,7 @@ import pytest
 from cli_process import VFXDENOISE, run_vfxdenoise
 from exr_sequences import clean_frame, write_stereo_sequence
 
-from vfxdenoise.core import metrics
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.weights import SHIPPED_DIR

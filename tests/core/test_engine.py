@@ -24,7 +24,6 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core.device import cpu_has_bfloat16
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
@@ -35,9 +34,10 @@ from vfxdenoise.core.errors import (
     VfxDenoiseError,
 )
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
-from vfxdenoise.core.host_cpus import available_cpus
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.runtime.device import cpu_has_bfloat16
+from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.weights import load_weights
 
 

@@ -17,16 +17,16 @@ from exr_sequences import store_as_float
 from vfxdenoise.core import engine, frame_source, models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.host_memory import (
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.models.temporal_unet import TemporalUNet
+from vfxdenoise.core.runtime.host_memory import (
     GIVEN_SHARE,
     MIN_PLANNED_TILE,
     PLANNED_MARGIN,
     FrameCost,
     resident_bytes,
 )
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
-from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.weights import load_weights, save_weights
 
 CONFIG = {"temporal_radius": 2, "widths": [8, 8, 8, 8]}

@@ -21,9 +21,9 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
     rendered_scene,
     round_mantissa,
 )
-from vfxdenoise.core.dataset_layout import MANIFEST  # noqa: E402
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
 from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
+from vfxdenoise.core.io.dataset_layout import MANIFEST  # noqa: E402
 from vfxdenoise.core.io.exr import read_exr, read_exr_header  # noqa: E402
 
 # The fixed demo scene keeps the tests to one set of JIT kernels; other styles are covered (slow) below.

@@ -9,9 +9,9 @@ from classic_data import (
     write_sidd_dataset,
 )
 
-from vfxdenoise.core.datasets import ImagePair, ReadOptions, load_dataset
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
+from vfxdenoise.core.classic.noise import parse_noise
 from vfxdenoise.core.errors import DatasetError
-from vfxdenoise.core.noise import parse_noise
 from vfxdenoise.core.training.classic import (
     ClassicDataConfig,
     batches,

@@ -13,11 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfxdenoise.core import coverage, metrics
-from vfxdenoise.core.dataset_layout import REFERENCE
+from vfxdenoise.core import coverage
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.network_input import build_input, with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.render import RenderSequence

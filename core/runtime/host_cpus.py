@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core.cgroups import CGROUPS, PROC, controller_folders
+from vfxdenoise.core.runtime.cgroups import CGROUPS, PROC, controller_folders
 
 
 def available_cpus(proc: Path = PROC, cgroups: Path = CGROUPS) -> int:

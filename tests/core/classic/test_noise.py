@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from vfxdenoise.core.datasets import ImagePair
-from vfxdenoise.core.errors import DatasetError, NoiseSpecError
-from vfxdenoise.core.noise import (
+from vfxdenoise.core.classic.datasets import ImagePair
+from vfxdenoise.core.classic.noise import (
     Chain,
     Choice,
     Gaussian,
@@ -18,6 +17,7 @@ from vfxdenoise.core.noise import (
     parse_noise,
     refuse_missing_captures,
 )
+from vfxdenoise.core.errors import DatasetError, NoiseSpecError
 
 N = 200_000  # values per statistical check: standard errors well under 1% of the checked quantities
 

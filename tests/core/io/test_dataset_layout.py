@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from vfxdenoise.core.dataset_layout import (
+from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     MANIFEST,
     frame_name,
@@ -18,7 +19,6 @@ from vfxdenoise.core.dataset_layout import (
     read_manifest,
     sequence_folders,
 )
-from vfxdenoise.core.errors import DatasetError
 
 
 def _sequence(root, name, *levels):
@@ -79,7 +79,7 @@ def test_a_damaged_manifest_beside_sequences_is_a_dataset_error(tmp_path):
 
 def test_reading_the_layout_imports_neither_torch_nor_mitsuba():
     """Scripts that only list a dataset's sequences stay light."""
-    code = ("import sys, vfxdenoise.core.dataset_layout; "
+    code = ("import sys, vfxdenoise.core.io.dataset_layout; "
             "print(sorted(m for m in ('torch', 'mitsuba') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vfxdenoise.core import metrics
-from vfxdenoise.core.datasets import ImagePair
+from vfxdenoise.core.classic.datasets import ImagePair
+from vfxdenoise.core.classic.noise import Noise, gaussian_sigma, noisy_inputs
 from vfxdenoise.core.errors import ImageError
-from vfxdenoise.core.noise import Noise, gaussian_sigma, noisy_inputs
+from vfxdenoise.core.evaluation import metrics
 
 REAL = "real"  # condition label for datasets with real noisy captures
 

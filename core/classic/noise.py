@@ -34,7 +34,7 @@ import numpy as np
 from vfxdenoise.core.errors import DatasetError, NoiseSpecError
 
 if TYPE_CHECKING:
-    from vfxdenoise.core.datasets import ImagePair
+    from vfxdenoise.core.classic.datasets import ImagePair
 
 Param = float | tuple[float, float]  # a value, or a (lo, hi) range drawn uniformly per call
 

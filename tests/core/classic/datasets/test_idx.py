@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from classic_data import idx_bytes, write_idx_dataset
 
-from vfxdenoise.core.datasets import ReadOptions, load_dataset
-from vfxdenoise.core.datasets.idx import read_idx
+from vfxdenoise.core.classic.datasets import ReadOptions, load_dataset
+from vfxdenoise.core.classic.datasets.idx import read_idx
 from vfxdenoise.core.errors import DatasetError
 
 

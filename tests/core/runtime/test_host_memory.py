@@ -8,16 +8,16 @@ import pytest
 from exr_sequences import store_as_float, write_sequence, write_stereo_sequence
 
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.host_memory import (
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.runtime.host_memory import (
     FrameCost,
     available_bytes,
     peak_resident_bytes,
     plan_host_memory,
     resident_bytes,
 )
-from vfxdenoise.core.io.aovs import resolve_layers
-from vfxdenoise.core.io.exr import read_exr_header
-from vfxdenoise.core.io.views import resolve_views
 
 GIB = 2**30
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.datasets import ImagePair, ReadOptions, shape_image
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, shape_image
 from vfxdenoise.core.errors import DatasetError
 
 GZIP_MAGIC = b"\x1f\x8b"

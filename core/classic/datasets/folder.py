@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vfxdenoise.core.datasets import ImagePair, ReadOptions, select, shape_image
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, select, shape_image
 from vfxdenoise.core.io.images import read_image
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}

@@ -11,7 +11,7 @@ import pytest
 
 _PROBE = """
 import resource, sys, torch
-from vfxdenoise.core.cpu_memory import keep_freed_memory
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 kept = keep_freed_memory() if sys.argv[1] == "keep" else None
 def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vfxdenoise.core.datasets import ImagePair, ReadOptions, select
-from vfxdenoise.core.datasets.folder import EXTENSIONS
-from vfxdenoise.core.datasets.sidd import read_pair
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, select
+from vfxdenoise.core.classic.datasets.folder import EXTENSIONS
+from vfxdenoise.core.classic.datasets.sidd import read_pair
 from vfxdenoise.core.errors import DatasetError
 
 

@@ -10,7 +10,7 @@ from exr_sequences import element_over_transparency, store_as_float, write_seque
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DatasetError
-from vfxdenoise.core.evaluation import (
+from vfxdenoise.core.evaluation.scoring import (
     evaluate_sequences,
     format_score,
     mean_scores,

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from vfxdenoise.core.device import cpu_has_bfloat16, model_dtypes, pick_device
 from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.runtime.device import cpu_has_bfloat16, model_dtypes, pick_device
 
 
 def test_precision_picks_each_devices_types():

@@ -33,7 +33,7 @@ def oidn_frame(frame: FrameFeatures, with_aux: bool = True, quality: str = "high
 
 
 def oidn_denoiser(with_aux: bool = True, quality: str = "high"):
-    """A `Denoiser` (see core.evaluation) running OIDN on every frame independently."""
+    """A `Denoiser` (see core.evaluation.scoring) running OIDN on every frame independently."""
 
     def run(seq, level: str) -> list[np.ndarray]:
         return [oidn_frame(f, with_aux, quality) for f in seq.noisy[level]]

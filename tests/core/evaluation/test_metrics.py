@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfxdenoise.core import metrics
 from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.evaluation import metrics
 
 
 def _image(seed: int = 0, shape=(3, 24, 32)) -> np.ndarray:

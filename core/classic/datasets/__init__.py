@@ -103,7 +103,7 @@ def select(groups: list, options: ReadOptions, root: Path, what: str) -> list:
 
 
 def _readers() -> dict[str, Callable[[Path, ReadOptions], list[ImagePair]]]:
-    from vfxdenoise.core.datasets import folder, idx, renoir, sidd
+    from vfxdenoise.core.classic.datasets import folder, idx, renoir, sidd
 
     return {"mnist": idx.read, "fashion-mnist": idx.read, "sidd": sidd.read, "renoir": renoir.read,
             "folder": folder.read}

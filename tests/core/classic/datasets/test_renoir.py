@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from classic_data import write_renoir_dataset
 
-from vfxdenoise.core.datasets import ReadOptions, load_dataset
+from vfxdenoise.core.classic.datasets import ReadOptions, load_dataset
 from vfxdenoise.core.errors import DatasetError
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vfxdenoise.core.host_cpus import available_cpus, use_cpu_threads
+from vfxdenoise.core.runtime.host_cpus import available_cpus, use_cpu_threads
 
 
 @pytest.fixture

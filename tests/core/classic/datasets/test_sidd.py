@@ -3,7 +3,7 @@
 import pytest
 from classic_data import write_sidd_dataset
 
-from vfxdenoise.core.datasets import ReadOptions, load_dataset
+from vfxdenoise.core.classic.datasets import ReadOptions, load_dataset
 from vfxdenoise.core.errors import DatasetError
 
 
