@@ -32,8 +32,8 @@ def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     """Whether the kernel can fill `out` from `frames` (frame t first): a CUDA tensor on a GPU
     Triton supports, every frame's beauty and guides contiguous float32 or float16 planes on it
     (the kernel computes in float32 either way), and every frame with the guides frame t has (so
-    each is compared with t as the PyTorch path does). The kernel has no backward, which the
-    input, read from files, never needs."""
+    each is compared with t as the PyTorch path does: `network_input.StackedFrame.compares_with`).
+    The kernel has no backward, which the input, read from files, never needs."""
     if not FALLBACK.can_run(out):
         return False
     centre = frames[0]
@@ -53,7 +53,8 @@ def align_slot(beauty_out: torch.Tensor, valid_out: torch.Tensor, frame: FrameFe
     """Write `frame` brought to t into one slot: its beauty into `beauty_out` (1, 3, H, W) and its
     consistency into `valid_out` (1, 1, H, W), both views of the network input. `flow` (1, 2, H,
     W) warps it (None: the frame as it is, in bounds everywhere); with `albedo_sum` (1, 4, H, W
-    float32: albedo sum, then weight) its albedo is added, weighted by the consistency."""
+    float32: the colour, then the weight, as `network_input.ALBEDO_SUM_COLOUR` and
+    `ALBEDO_SUM_WEIGHT` lie) its albedo is added, weighted by the consistency."""
     height, width = frame.height, frame.width
     beauty = frame.beauty
     # Absent guides are never read (the constexpr flags drop that code); any pointer fills in.

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfxdenoise.core.network_input import InputLayout
+from vfxdenoise.core.network_input import AovStack, InputLayout
 
 # A pixel's layers make up its beauty where their sum in frame t's render is within this fraction
 # of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.
@@ -49,7 +49,8 @@ def filtered_as_radiance(name: str, asked: tuple[str, ...] = ()) -> bool:
 
 
 def with_beauty(x: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-    """The network input `x` with its beauty slots (the first `slots.shape[1]` channels) replaced."""
+    """The network input `x` with its beauty slots (`InputLayout.beauties`, the first
+    `slots.shape[1]` channels) replaced by `slots` (one layer of `AovStack`)."""
     out = x.clone()
     out[:, :slots.shape[1]] = slots
     return out
@@ -103,10 +104,10 @@ def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
     albedo (`as_radiance`). One network pass after another, so a frame with layers needs no
     more device memory than one without (the tile size and `--max-gpu-mem` budget hold), and
     the beauty comes out as without layers, bit for bit."""
-    per_layer = model.layout.beauty_channels
+    stack = AovStack.of(aovs, model.layout)
     outputs = [model(x)]
-    for index, start in enumerate(range(0, aovs.shape[1], per_layer)):
-        layer_input = with_beauty(x, aovs[:, start:start + per_layer])
+    for index in range(stack.layers):
+        layer_input = with_beauty(x, aovs[:, stack.layer(index)])
         if index < len(radiance) and radiance[index]:
             layer_input = as_radiance(layer_input, model.layout)
         outputs.append(model(layer_input))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -31,6 +32,14 @@ from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.warp import flows_from_motion, sample_at, warp
 
 FLAG_NAMES = ("albedo", "normal", "motion")
+# The guides: what should match between a pixel and its warped neighbour, in the order a frame's
+# are stacked after its beauty (`StackedFrame`).
+GUIDE_NAMES = ("albedo", "normal")
+# The temporal albedo's running sum (`_albedo_sum`), one (1, 4, H, W) float32 tensor: each
+# consistent frame's albedo times its consistency, then the sum of those consistencies (its
+# weight, which the colour is divided by); `fused_input.align_slot` adds to it as well.
+ALBEDO_SUM_COLOUR = slice(0, 3)
+ALBEDO_SUM_WEIGHT = slice(3, 4)
 
 
 @dataclass(frozen=True)
@@ -194,9 +203,61 @@ def _tensor(array, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(array).to(device=device, dtype=torch.float32).unsqueeze(0)
 
 
-def _guide_channels(frame: FrameFeatures) -> list:
-    """Albedo and normal, when present: what should match between a pixel and its warped neighbour."""
-    return [a for a in (frame.albedo, frame.normal) if a is not None]
+def _named_guides(frame: FrameFeatures) -> dict[str, object]:
+    """The guides the frame has, by name, in `GUIDE_NAMES` order (its albedo and normal arrays)."""
+    return {name: getattr(frame, name) for name in GUIDE_NAMES if getattr(frame, name) is not None}
+
+
+@dataclass(frozen=True)
+class StackedFrame:
+    """Where a frame's beauty and guides lie in the tensor `_stacked` writes them into: the
+    beauty's 3 channels, then each guide the frame has, in `GUIDE_NAMES` order. A guide the frame
+    lacks has no channels (its slice is None) and those after it move up: a frame with a normal
+    alone holds it where another frame's albedo lies, so the channels are read by name."""
+
+    guides: tuple[tuple[str, int], ...]  # (name, channels) of each guide the frame has, stacked order
+
+    @classmethod
+    def of(cls, frame: FrameFeatures) -> StackedFrame:
+        return cls(tuple((name, values.shape[0]) for name, values in _named_guides(frame).items()))
+
+    @property
+    def beauty(self) -> slice:
+        return slice(0, 3)
+
+    def _guide(self, name: str) -> slice | None:
+        start = self.beauty.stop
+        for guide, channels in self.guides:
+            if guide == name:
+                return slice(start, start + channels)
+            start += channels
+        return None
+
+    @property
+    def albedo(self) -> slice | None:
+        return self._guide("albedo")
+
+    @property
+    def normal(self) -> slice | None:
+        return self._guide("normal")
+
+    @property
+    def guide_channels(self) -> slice:
+        """Every guide's channels (none when the frame has no guide), after the beauty."""
+        return slice(self.beauty.stop, self.beauty.stop + sum(channels for _, channels in self.guides))
+
+    def guide_arrays(self, frame: FrameFeatures) -> list:
+        """`frame`'s arrays of this stack's guides, in its order (`frame`: one stacked so)."""
+        return [getattr(frame, name) for name, _ in self.guides]
+
+    def arrays(self, frame: FrameFeatures) -> list:
+        """`frame`'s beauty and guides in this order, for `_stacked` (`frame`: one stacked so)."""
+        return [frame.beauty, *self.guide_arrays(frame)]
+
+    def compares_with(self, centre: StackedFrame) -> bool:
+        """Whether a frame stacked so has guides to compare with frame t's (stacked as `centre`):
+        t has guides, and the frame has the same ones, at the same channels."""
+        return bool(centre.guides) and self == centre
 
 
 def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
@@ -214,33 +275,44 @@ def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
     return out
 
 
+class _Aligned(NamedTuple):
+    """A frame brought to t by `_aligned`."""
+
+    image: torch.Tensor  # (1, C, H, W): its beauty and guides, where `stack` says
+    consistency: torch.Tensor  # (1, 1, H, W)
+    stack: StackedFrame
+    comparable: bool  # whether its guides were compared with t's (`StackedFrame.compares_with`)
+
+
 def _aligned(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
-             centre_guide: torch.Tensor | None, device: torch.device
-             ) -> dict[int, tuple[torch.Tensor, torch.Tensor, bool]]:
+             centre: FrameFeatures, device: torch.device) -> dict[int, _Aligned]:
     """Each frame's beauty and guide channels brought to t (warped by the flow of its offset where
     there is one), its consistency with t, and whether its guides were comparable with t's.
 
     Consistency: in bounds after warping, times exp(-8 x the mean absolute difference of the
-    guides) where they have t's channels. Frames with the same channels share one batched warp
-    (the CPU runs one frame per thread) and one pass of each operation, which at 4K is what costs:
-    each pass over a many-channel batch moves about a gigabyte."""
-    groups: dict[tuple[int, bool], list[int]] = {}
+    guides) where the frame has t's guides. Frames stacked alike share one batched warp (the CPU
+    runs one frame per thread) and one pass of each operation, which at 4K is what costs: each
+    pass over a many-channel batch moves about a gigabyte."""
+    ours = StackedFrame.of(centre)
+    centre_guide = _stacked([ours.guide_arrays(centre)], device) if ours.guides else None
+    groups: dict[tuple[StackedFrame, bool], list[int]] = {}
     for offset, frame in frames.items():
-        channels = 3 + sum(a.shape[0] for a in _guide_channels(frame))
-        groups.setdefault((channels, offset in flows), []).append(offset)
+        groups.setdefault((StackedFrame.of(frame), offset in flows), []).append(offset)
     aligned = {}
-    for (channels, moved), offsets in groups.items():
-        images = _stacked([[frames[o].beauty, *_guide_channels(frames[o])] for o in offsets], device)
+    for (stack, moved), offsets in groups.items():
+        images = _stacked([stack.arrays(frames[o]) for o in offsets], device)
         if moved:
             images, consistency = warp(images, torch.cat([flows[o] for o in offsets]))
         else:
             consistency = torch.ones_like(images[:, :1])
-        comparable = centre_guide is not None and channels - 3 == centre_guide.shape[1]
+        comparable = stack.compares_with(ours)
         if comparable:
-            mismatch = torch.sub(images[:, 3:], centre_guide).abs_().sum(dim=1, keepdim=True)
-            consistency.mul_(mismatch.mul_(-8.0 / (channels - 3)).exp_())
+            guides = stack.guide_channels
+            mismatch = torch.sub(images[:, guides], centre_guide).abs_().sum(dim=1, keepdim=True)
+            consistency.mul_(mismatch.mul_(-8.0 / (guides.stop - guides.start)).exp_())
         for index, offset in enumerate(offsets):
-            aligned[offset] = images[index:index + 1], consistency[index:index + 1], comparable
+            aligned[offset] = _Aligned(images[index:index + 1], consistency[index:index + 1], stack,
+                                       comparable)
     return aligned
 
 
@@ -356,7 +428,7 @@ class _Blocks:
 
     def _guides_of(self, offset: int) -> torch.Tensor | None:
         if offset not in self._guides:
-            guides = _guide_channels(self.window[offset])
+            guides = list(_named_guides(self.window[offset]).values())
             self._guides[offset] = (torch.cat([_per_block(_samples(a, self.device)) for a in guides], 1)
                                     if guides else None)
         return self._guides[offset]
@@ -365,9 +437,9 @@ class _Blocks:
         """Per block, whether the frame's albedo and normal, brought to t, match t's in every block
         of the patch, as `_aligned` judges a pixel's (consistency above 0.5): one block of a moving
         object the flow does not align is enough to doubt the patch. True where the frames lack
-        comparable guides."""
-        ours, theirs = (_guide_channels(self.window[o]) for o in (0, offset))
-        if not ours or [a.shape[0] for a in ours] != [a.shape[0] for a in theirs]:
+        comparable guides (`StackedFrame.compares_with`)."""
+        ours, theirs = (StackedFrame.of(self.window[o]) for o in (0, offset))
+        if not theirs.compares_with(ours):
             return torch.ones((), dtype=torch.bool, device=self.device)
         theirs = self._guides_of(offset)
         flow = self.flow(offset)
@@ -521,44 +593,72 @@ def _patches(level: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(level, 3, stride=1, padding=1, count_include_pad=False)
 
 
+@dataclass(frozen=True)
+class AovStack:
+    """Where `aligned_aovs` puts the layers' frames: layer after layer, each as the network input
+    holds its beauties (3 channels per slot, in `InputLayout.slots` order), so that one layer's
+    channels stand in for them (`layer_denoise.with_beauty`). With one slot: a frame's layers
+    stacked one after another (the warped frames `aligned_aovs` reads)."""
+
+    slots: int
+    layers: int
+
+    @classmethod
+    def of(cls, aovs: torch.Tensor, layout: InputLayout) -> AovStack:
+        """How `aovs`, `aligned_aovs`' output for a model of `layout`, is stacked."""
+        return cls(len(layout.slots), aovs.shape[1] // layout.beauty_channels)
+
+    @property
+    def channels(self) -> int:
+        return 3 * self.slots * self.layers
+
+    def layer(self, layer: int) -> slice:
+        """Every slot of layer `layer`."""
+        return slice(3 * self.slots * layer, 3 * self.slots * (layer + 1))
+
+    def slot(self, layer: int, slot: int) -> slice:
+        """Layer `layer` of the frame in slot `slot` (slot 0: frame t)."""
+        start = self.layer(layer).start + 3 * slot
+        return slice(start, start + 3)
+
+
 def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
                  ) -> torch.Tensor:
     """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
-    warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, layer by layer, each in slot
-    order. A slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel
-    reads it)."""
+    warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, laid out as `AovStack` says. A
+    slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it)."""
     device = torch.device(device)
     names = list(window[0].aovs)
     slot_frames = [window[0], *(window[o] for o in plan.offsets)]
+    stack, frame_stack = AovStack(len(slot_frames), len(names)), AovStack(1, len(names))
     warped = {}
     moved = [o for o in plan.firsts if o in plan.flows]
     if moved:
         stacked = _stacked([[window[o].aovs[n] for n in names] for o in moved], device)
         images = sample_at(stacked, torch.cat([plan.flows[o] for o in moved]))
         warped = {o: images[i] for i, o in enumerate(moved)}
-    out = torch.empty((1, 3 * len(slot_frames) * len(names), window[0].height, window[0].width),
-                      device=device, dtype=dtype)
+    out = torch.empty((1, stack.channels, window[0].height, window[0].width), device=device, dtype=dtype)
     for slot, frame in enumerate(slot_frames):
         offset = plan.offsets[slot - 1] if slot else 0
         from_warp = slot and plan.firsts.get(offset) == slot - 1 and offset in warped
         for layer, name in enumerate(names):
-            start = 3 * (layer * len(slot_frames) + slot)
-            out[0, start:start + 3] = (warped[offset][3 * layer:3 * layer + 3] if from_warp
-                                       else torch.as_tensor(frame.aovs[name]))
+            channels = stack.slot(layer, slot)
+            out[0, channels] = (warped[offset][frame_stack.slot(layer, 0)] if from_warp
+                                else torch.as_tensor(frame.aovs[name]))
             if slot and offset in plan.gains:  # exposed as the beauty is (`_expose_slots`)
-                out[0, start:start + 3] *= plan.gains[offset]
+                out[0, channels] *= plan.gains[offset]
     return out
 
 
 def _albedo_sum(centre: FrameFeatures, layout: InputLayout, device: torch.device
                 ) -> torch.Tensor | None:
-    """With `temporal_albedo`, the window's albedo sum and weight (1, 4, H, W) as frame t alone
-    gives them; the slots add theirs."""
+    """With `temporal_albedo`, the window's albedo sum and weight (`ALBEDO_SUM_COLOUR`,
+    `ALBEDO_SUM_WEIGHT`) as frame t alone gives them; the slots add theirs."""
     if not layout.temporal_albedo or centre.albedo is None:
         return None
-    albedo_sum = torch.ones((1, 4, centre.height, centre.width), device=device)
-    albedo_sum[0, :3] = torch.as_tensor(centre.albedo)
+    albedo_sum = torch.ones((1, ALBEDO_SUM_WEIGHT.stop, centre.height, centre.width), device=device)
+    albedo_sum[0, ALBEDO_SUM_COLOUR] = torch.as_tensor(centre.albedo)
     return albedo_sum
 
 
@@ -594,20 +694,19 @@ def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: 
     """`_fill_slots` in PyTorch."""
     centre = window[0]
     albedo_sum = _albedo_sum(centre, layout, out.device)
-    centre_guide = _guide_channels(centre)
-    centre_guide = _stacked([centre_guide], out.device) if centre_guide else None
-    aligned = _aligned({o: window[o] for o in plan.firsts}, plan.flows, centre_guide, out.device)
+    aligned = _aligned({o: window[o] for o in plan.firsts}, plan.flows, centre, out.device)
     for index, offset in enumerate(plan.offsets):
         if plan.firsts.get(offset) != index:
             _repeated_slot(out, layout, index, window[offset])
             continue
         beauty_out, valid = _slot_views(out, layout, index)
-        image, consistency, comparable = aligned[offset]
-        beauty_out.copy_(image[:, :3])
-        valid.copy_(consistency)
-        if albedo_sum is not None and comparable:  # the guide starts with the albedo, as t's
-            albedo_sum[:, :3].addcmul_(image[:, 3:6], consistency)
-            albedo_sum[:, 3:].add_(consistency)
+        frame = aligned[offset]
+        beauty_out.copy_(frame.image[:, frame.stack.beauty])
+        valid.copy_(frame.consistency)
+        # Only a frame compared with t adds its albedo (taken by name), weighted by that comparison.
+        if albedo_sum is not None and frame.comparable and frame.stack.albedo is not None:
+            albedo_sum[:, ALBEDO_SUM_COLOUR].addcmul_(frame.image[:, frame.stack.albedo], frame.consistency)
+            albedo_sum[:, ALBEDO_SUM_WEIGHT].add_(frame.consistency)
     return albedo_sum
 
 
@@ -708,7 +807,8 @@ def build_input(
     _leave_out_relit(out, layout, plan)
     _leave_out_outliers(out, layout, plan)
     if albedo_sum is not None:
-        torch.div(albedo_sum[:, :3], albedo_sum[:, 3:], out=out[:, layout.albedo])
+        torch.div(albedo_sum[:, ALBEDO_SUM_COLOUR], albedo_sum[:, ALBEDO_SUM_WEIGHT],
+                  out=out[:, layout.albedo])
     present = {"albedo": centre.albedo is not None, "normal": centre.normal is not None,
                "motion": plan.use_motion}
     for i, name in enumerate(FLAG_NAMES):
@@ -738,7 +838,7 @@ class InputByRegion:
         centre = window[0]
         layers = len(centre.aovs) if with_aovs else 0
         self.with_aovs = layers > 0
-        channels = layout.in_channels + 3 * (1 + len(plan.offsets)) * layers
+        channels = layout.in_channels + AovStack(1 + len(plan.offsets), layers).channels
         self.shape = torch.Size((1, channels, centre.height, centre.width))
         reach = max((float(flow.abs().amax()) for flow in plan.flows.values()), default=None)
         # Bilinear sampling reads one pixel beyond where a flow lands.

@@ -6,7 +6,7 @@ import torch
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile, with_beauty
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import InputLayout, aligned_aovs, build_input, plan_slots
+from vfxdenoise.core.network_input import AovStack, InputLayout, aligned_aovs, build_input, plan_slots
 
 
 def _window(rng, layout_radius: int = 2) -> dict[int, FrameFeatures]:
@@ -28,8 +28,8 @@ def test_a_layers_input_is_the_input_built_with_the_layer_as_beauty():
     x, aovs = build_input(window, layout, plan=plan), aligned_aovs(window, plan)
     as_beauty = {d: FrameFeatures(beauty=f.aovs["fill"], albedo=f.albedo, normal=f.normal, motion=f.motion)
                  for d, f in window.items()}
-    slots = layout.beauty_channels
-    torch.testing.assert_close(with_beauty(x, aovs[:, slots:]), build_input(as_beauty, layout))
+    fill = AovStack.of(aovs, layout).layer(1)
+    torch.testing.assert_close(with_beauty(x, aovs[:, fill]), build_input(as_beauty, layout))
 
 
 def test_reconciled_layers_sum_to_the_beauty_and_keep_their_proportions():
@@ -77,11 +77,11 @@ def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_laye
     window = _window(np.random.default_rng(1))
     plan = plan_slots(window, model.layout)
     x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
-    slots = model.layout.beauty_channels
+    stack = AovStack.of(aovs, model.layout)
     with torch.no_grad():
         out = denoise_layers(model, x, aovs)
         beauty = model(x)
-        own = [model(with_beauty(x, aovs[:, i * slots:(i + 1) * slots])) for i in range(2)]
+        own = [model(with_beauty(x, aovs[:, stack.layer(i)])) for i in range(2)]
     torch.testing.assert_close(out, torch.cat([beauty, *own], dim=1))
     key, fill = out[0, 3:6].numpy(), out[0, 6:9].numpy()
     summed = key + fill
@@ -98,15 +98,15 @@ def test_a_layer_filtered_as_radiance_sees_an_albedo_of_one():
     window = _window(np.random.default_rng(2))
     plan = plan_slots(window, model.layout)
     x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
-    slots, albedo = model.layout.beauty_channels, model.layout.albedo_start
+    stack, albedo = AovStack.of(aovs, model.layout), model.layout.albedo
     with torch.no_grad():
         out = denoise_layers(model, x, aovs, radiance=(False, True))
-        flat_input = with_beauty(x, aovs[:, slots:])
-        flat_input[:, albedo:albedo + 3] = 1
+        flat_input = with_beauty(x, aovs[:, stack.layer(1)])
+        flat_input[:, albedo] = 1
         torch.testing.assert_close(out[:, 6:9], model(flat_input))
-        torch.testing.assert_close(out[:, 3:6], model(with_beauty(x, aovs[:, :slots])))
-        assert not torch.allclose(out[:, 6:9], model(with_beauty(x, aovs[:, slots:])))
-    assert x[:, albedo:albedo + 3].ne(1).any()  # the beauty's input is left as it was
+        torch.testing.assert_close(out[:, 3:6], model(with_beauty(x, aovs[:, stack.layer(0)])))
+        assert not torch.allclose(out[:, 6:9], model(with_beauty(x, aovs[:, stack.layer(1)])))
+    assert x[:, albedo].ne(1).any()  # the beauty's input is left as it was
 
 
 def test_layers_named_for_light_the_albedo_does_not_tint_are_filtered_as_radiance():

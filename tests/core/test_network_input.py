@@ -7,8 +7,10 @@ import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import (
+    AovStack,
     InputByRegion,
     InputLayout,
+    StackedFrame,
     aligned_aovs,
     build_input,
     channel_sources,
@@ -175,10 +177,12 @@ def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
     x = build_input(window, layout, plan=plan)
     torch.testing.assert_close(x, build_input(window, layout))
     aovs = aligned_aovs(window, plan)
-    slots = layout.beauty_channels
-    assert aovs.shape == (1, 2 * slots, 8, 8)
-    torch.testing.assert_close(aovs[:, :slots], x[:, :slots] / 2)
-    torch.testing.assert_close(aovs[:, slots:], x[:, :slots])
+    stack = AovStack.of(aovs, layout)
+    assert stack == AovStack(slots=5, layers=2)
+    assert aovs.shape == (1, stack.channels, 8, 8)
+    torch.testing.assert_close(aovs[:, stack.layer(0)], x[:, layout.beauties] / 2)
+    torch.testing.assert_close(aovs[:, stack.layer(1)], x[:, layout.beauties])
+    torch.testing.assert_close(aovs[:, stack.slot(1, 3)], x[:, layout.slot_beauty(3)])  # t+1's
 
 
 def _random_window(seed: int, dtype: type = np.float32) -> dict[int, FrameFeatures]:
@@ -419,3 +423,33 @@ def test_a_window_of_a_frame_and_held_copies_of_it_gets_stand_ins():
     assert sorted(with_stand_ins({0: frame, 1: frame}, layout)) == [-2, -1, 0, 1, 2]
     window = {0: frame, 1: other}
     assert with_stand_ins(window, layout) is window
+
+
+def test_a_neighbour_whose_guides_differ_from_ts_is_neither_compared_nor_averaged_as_albedo():
+    """Frame t has an albedo alone and t-1 a normal alone (3 channels each, so the same count):
+    t-1's normal is no albedo, neither compared with t's nor taken into the window's mean."""
+    layout = InputLayout(temporal_radius=1, temporal_albedo=True)
+    plane = partial(np.full, (3, 8, 8), dtype=np.float32)
+    window = {-1: FrameFeatures(beauty=plane(1.0), normal=plane(0.9)),
+              0: FrameFeatures(beauty=plane(1.0), albedo=plane(0.4)),
+              1: FrameFeatures(beauty=plane(1.0), albedo=plane(0.6))}
+    x = build_input(window, layout)
+    w_next = np.exp(-8 * 0.2)  # t+1's albedo compared with t's (3 channels)
+    consistency = x[0, layout.consistency].mean(dim=(1, 2))  # slots t-1, t+1
+    torch.testing.assert_close(consistency, torch.tensor([1.0, w_next], dtype=torch.float32))
+    expected = float((0.4 + 0.6 * w_next) / (1 + w_next))
+    torch.testing.assert_close(x[0, layout.albedo], torch.full((3, 8, 8), expected))
+
+
+def test_a_stacked_frame_names_where_each_guide_it_has_lies():
+    plane = np.zeros((3, 4, 4), np.float32)
+    both = StackedFrame.of(FrameFeatures(beauty=plane, albedo=plane, normal=plane))
+    assert (both.beauty, both.albedo, both.normal) == (slice(0, 3), slice(3, 6), slice(6, 9))
+    assert both.guide_channels == slice(3, 9)
+    normal_alone = StackedFrame.of(FrameFeatures(beauty=plane, normal=plane))
+    assert (normal_alone.albedo, normal_alone.normal) == (None, slice(3, 6))
+    albedo_alone = StackedFrame.of(FrameFeatures(beauty=plane, albedo=plane))
+    assert not normal_alone.compares_with(albedo_alone)  # 3 guide channels each, other guides
+    assert albedo_alone.compares_with(StackedFrame.of(FrameFeatures(beauty=plane + 1, albedo=plane)))
+    bare = StackedFrame.of(FrameFeatures(beauty=plane))
+    assert bare.guide_channels == slice(3, 3) and not bare.compares_with(bare)
