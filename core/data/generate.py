@@ -4,6 +4,8 @@
 Sequences render in parallel processes (`jobs`). The run is resumable: a sequence whose manifest
 entry is complete (and whose files exist) is skipped, and inside an unfinished sequence every frame
 already on disk (written atomically) is kept. A folder made with other render settings is refused.
+A sequence that fails ends the run once those already rendering have finished and are recorded
+(`generate`), so the rerun renders only what is missing.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
-from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.errors import DatasetError, VfxDenoiseError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
@@ -235,10 +237,15 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
                 _render_frame(renderer, plan, config, t, frame, missing, seconds, base_attributes)
             except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
                 raise _render_failure(plan, config, frame, exc) from exc
+            except OSError as exc:  # a level folder that cannot be made (a file in its way, no space)
+                raise _write_failure(plan, f"frame {frame}", exc) from exc
             rendered += len(missing)
             log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
     if work != root / plan.folder:
-        os.replace(work, root / plan.folder)
+        try:
+            os.replace(work, root / plan.folder)
+        except OSError as exc:
+            raise _write_failure(plan, f"its folder {root / plan.folder}", exc) from exc
     return {
         "name": plan.name, "folder": plan.folder, "scene_seed": plan.scene_seed, "complete": True,
         "frames": config.frame_numbers, "resolution": [config.width, config.height],
@@ -287,6 +294,14 @@ def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: 
         f"({message}); frames already written are kept (a rerun of the same command resumes from "
         "them); to render with other settings (a smaller --size, say) choose a new output folder, or "
         "this one while it holds no frame")
+
+
+def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:
+    """A sequence whose frame or folder could not be written, naming both and what to do."""
+    return DatasetError(
+        f"could not write {what} of {plan.name} ({exc.strerror or exc}"
+        f"{f': {exc.filename}' if exc.filename else ''}); frames already written are kept, for the "
+        "rerun to resume from once there is space or the way is clear")
 
 
 def _worker_init(variant: str | None, threads: int) -> None:
@@ -374,8 +389,19 @@ class GenerateResult:
 
 def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
              on_sequence: Callable[[dict], None] | None = None) -> GenerateResult:
-    """Render every unfinished sequence of `config` into `root`; update the manifest as they finish."""
-    from vfxdenoise.core.data.render import default_threads, init_mitsuba
+    """Render every unfinished sequence of `config` into `root`; update the manifest as they finish.
+
+    A sequence that fails stops the run from starting others, and the run ends with a `DatasetError`
+    naming each failed sequence, after every sequence that finished is in the manifest. Sequences
+    already handed to a render process (`jobs` of them, and the one more the process pool queues)
+    are completed and recorded rather than abandoned: a process cannot be stopped mid-frame without
+    killing it (which breaks the pool), and their finished frames would otherwise wait for the
+    rerun. Sequences not yet handed over are cancelled; the rerun renders them, and the failed ones
+    from the frames they left in .partial/. The manifest lists sequences in plan order, whatever
+    order they finished in, so a resumed run's equals one that never failed (but for the render
+    times and the counts of images rendered and reused).
+    """
+    from vfxdenoise.core.data.render import init_mitsuba
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -387,7 +413,7 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     jobs = max(1, min(jobs, len(todo) or 1))
 
     def finished(entry: dict) -> None:
-        manifest["sequences"][entry["name"]] = entry
+        manifest["sequences"] = _in_plan_order(manifest["sequences"] | {entry["name"]: entry}, plans)
         write_manifest(root, manifest)
         result.rendered.append(entry["name"])
         if on_sequence:
@@ -396,15 +422,75 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     write_manifest(root, manifest)
     if jobs == 1:
         init_mitsuba(config.variant)
-        for plan in todo:
-            finished(render_sequence(root, plan, config))
+        failures = _render_one_by_one(root, todo, config, finished)
     else:
-        context = multiprocessing.get_context("spawn")  # never fork a process holding JIT threads
-        init_args = (config.variant, default_threads(jobs))
-        with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
-            futures = [pool.submit(render_sequence, root, plan, config) for plan in todo]
-            for future in as_completed(futures):
-                finished(future.result())
+        failures = _render_in_parallel(root, todo, config, jobs, finished)
     result.seconds = time.perf_counter() - started
+    if failures:
+        not_started = len(todo) - len(failures) - len(result.rendered)
+        raise _failure_report(root, failures, len(result.rendered), not_started) from failures[0][1]
     return result
 
+
+Failures = list[tuple[SequencePlan, Exception]]
+
+
+def _render_one_by_one(root: Path, todo: list[SequencePlan], config: DatasetConfig,
+                       finished: Callable[[dict], None]) -> Failures:
+    """Render `todo` in this process, up to the first sequence that fails: [(it, its error)]."""
+    for plan in todo:
+        try:
+            entry = render_sequence(root, plan, config)
+        except Exception as exc:  # reported with the sequence named (_failure_report)
+            return [(plan, exc)]
+        finished(entry)
+    return []
+
+
+def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetConfig, jobs: int,
+                        finished: Callable[[dict], None]) -> Failures:
+    """Render `todo` in `jobs` processes, passing each sequence to `finished` as it completes; after
+    a failure, cancel those not yet started and wait for the rest (`generate`). [(plan, error)]."""
+    from vfxdenoise.core.data.render import default_threads
+
+    failures: Failures = []
+    context = multiprocessing.get_context("spawn")  # never fork a process holding JIT threads
+    init_args = (config.variant, default_threads(jobs))
+    with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
+        pending: dict[Future, SequencePlan] = {
+            pool.submit(render_sequence, root, plan, config): plan for plan in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                plan = pending.pop(future)
+                try:
+                    entry = future.result()
+                except Exception as exc:  # a worker's error, or a worker that died
+                    failures.append((plan, exc))
+                    pending = {f: p for f, p in pending.items() if not f.cancel()}
+                    if pending:
+                        log.warning("%s failed; finishing the %d sequence(s) already rendering so the "
+                                    "manifest records them, starting no other", plan.name, len(pending))
+                    continue
+                finished(entry)
+    return failures
+
+
+def _in_plan_order(entries: dict, plans: list[SequencePlan]) -> dict:
+    """Manifest entries in the order of `plans` (those of sequences no longer planned, from a run
+    with more --sequences, after them by name): the manifest does not depend on which finished first."""
+    order = {plan.name: index for index, plan in enumerate(plans)}
+    return dict(sorted(entries.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
+
+
+def _failure_report(root: Path, failures: Failures, recorded: int, not_started: int) -> DatasetError:
+    """One error for the sequences that failed, each named with its cause, and what the rerun does."""
+    causes = []
+    for plan, exc in failures:
+        text = str(exc).strip() if isinstance(exc, VfxDenoiseError) else f"{type(exc).__name__}: {exc}"
+        causes.append(text if plan.name in text else f"{plan.name}: {text}")
+    names = ", ".join(plan.name for plan, _ in failures)
+    return DatasetError(
+        f"{'; '.join(causes)}. {len(failures)} sequence(s) failed ({names}); {recorded} finished and "
+        f"are recorded in {root / MANIFEST}; {not_started} not started. Rerun the same command, once "
+        "the cause is mended, to render only what is missing")

@@ -114,6 +114,44 @@ def test_interrupted_sequence_resumes_from_its_partial_folder(tmp_path):
     assert not (tmp_path / PARTIAL / "seq0000").exists()
 
 
+# What a manifest entry says of the run that rendered it, not of the sequence.
+RUN_RECORD = ("render_seconds", "wall_seconds", "images_rendered", "images_reused")
+
+
+def _without_run_record(manifest: dict) -> dict:
+    sequences = {name: {k: v for k, v in entry.items() if k not in RUN_RECORD}
+                 for name, entry in manifest["sequences"].items()}
+    return {**manifest, "sequences": sequences}
+
+
+@pytest.mark.slow  # two render processes
+def test_a_failed_sequence_leaves_the_others_recorded_and_the_rerun_renders_only_it(tmp_path):
+    """With --jobs 2, seq0001 failing (a file where its reference/ folder goes) left seq0000 and
+    seq0002, rendering beside it, finished in their folders but out of the manifest (and raised the
+    bare OSError); the rerun then took them for unfinished."""
+    config = DatasetConfig(sequences=3, frames=2, width=16, height=16, spp=(1,), reference_spp=2, seed=3,
+                           style="demo")
+    blocker = tmp_path / "data" / PARTIAL / "seq0001" / "reference"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    with pytest.raises(DatasetError, match=r"could not write frame 1001 of seq0001 .*1 sequence\(s\) "
+                                           r"failed \(seq0001\); 2 finished and are recorded"):
+        generate(tmp_path / "data", config, jobs=2)
+    recorded = json.loads((tmp_path / "data" / MANIFEST).read_text())["sequences"]
+    assert list(recorded) == ["seq0000", "seq0002"] and all(e["complete"] for e in recorded.values())
+    assert not (tmp_path / "data" / "seq0001").exists()
+
+    blocker.unlink()
+    resumed = generate(tmp_path / "data", config, jobs=2)
+    assert resumed.rendered == ["seq0001"] and resumed.skipped == ["seq0000", "seq0002"]
+    entry = resumed.manifest["sequences"]["seq0001"]
+    assert entry["images_rendered"] == 3 and entry["images_reused"] == 1  # its spp1 frame 1001 kept
+    never_failed = generate(tmp_path / "clean", config).manifest
+    text = (tmp_path / "data" / MANIFEST).read_text()
+    assert list(json.loads(text)["sequences"]) == ["seq0000", "seq0001", "seq0002"]
+    assert _without_run_record(json.loads(text)) == _without_run_record(never_failed)
+
+
 def test_folder_made_with_other_settings_is_refused(tmp_path):
     generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1}))
     with pytest.raises(DatasetError, match="width differ"):
