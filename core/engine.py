@@ -147,7 +147,7 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
             "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
 
 
-def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
+def may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
                        config: EngineConfig) -> bool:
     """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
     write (those on disk, and under --missing hold the others) has an output on disk already. Its
@@ -319,7 +319,7 @@ def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     usable = frames_in_context(sequence, context)
     check_missing(sequence, asked, config.missing, context, job)
     wanted = list(asked)
-    maybe_nothing = _may_write_nothing(wanted, usable, out_pattern, config)
+    maybe_nothing = may_write_nothing(wanted, usable, out_pattern, config)
     outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted, folder_needed=not maybe_nothing)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     check_layers(in_pattern, itertools.chain((f for f in wanted if f in readable), usable), config)

@@ -21,9 +21,9 @@ _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
 # (`frame_locks.remove_stale_temp_files` through `temp_target`).
 TEMP_SUFFIX = ".tmp.exr"
 _TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
-# What an output frame's temp name adds to the frame's name at most: '.<pid>-<8 hex>.tmp.exr'
-# (not hidden: no leading dot), a pid of up to 7 digits (Linux's largest pid_max is 2**22).
-TEMP_NAME_EXTRA = len(".4194304-") + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX)
+# What an output frame's temp name adds to the frame's name at most: a leading dot (hidden) and
+# '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits (Linux's largest pid_max is 2**22).
+TEMP_NAME_EXTRA = len(".") + len(".4194304-") + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX)
 
 
 def temp_path_beside(path: Path, suffix: str = ".tmp", hidden: bool = True) -> Path:
@@ -33,21 +33,29 @@ def temp_path_beside(path: Path, suffix: str = ".tmp", hidden: bool = True) -> P
 
     The default `.tmp` suffix keeps globs for the final files' suffix from picking it up; a writer
     that picks the format from the extension passes one ending in it ('.tmp.png'). `hidden` (a
-    leading dot) keeps it out of folder listings such as a dataset's; output frames' temp files are
-    not hidden (`TEMP_SUFFIX`, `temp_target`), the shape the frame lock protocol recognises.
+    leading dot) keeps it out of folder listings such as a dataset's, and out of the `*.exr` globs
+    and sequence finders (ls, Nuke's Read, fileseq) that would take an output frame's temp file
+    (`TEMP_SUFFIX`, `temp_target`) for a frame while a killed run's is left over.
     """
     dot = "." if hidden else ""
     return path.with_name(f"{dot}{path.name}.{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}{suffix}")
 
 
-def temp_target(temp: Path) -> Path | None:
-    """The frame an output frame's temp file was to become (o.0005.exr.<pid>-<id>.tmp.exr ->
-    o.0005.exr), or None for a name `temp_path_beside(..., TEMP_SUFFIX, hidden=False)` does not
-    make: someone else's file. Whether one is stale is the frame lock's to say."""
-    match = _TEMP_TAIL.search(temp.name)
-    if not match or match.start() == 0:
+def temp_target(temp: Path, hidden: bool = True) -> Path | None:
+    """The frame an output frame's temp file was to become (.o.0005.exr.<pid>-<id>.tmp.exr ->
+    o.0005.exr), or None for a name `temp_path_beside(..., TEMP_SUFFIX, hidden)` does not make:
+    someone else's file. `hidden=False` reads the shape earlier versions wrote, without the
+    leading dot (o.0005.exr.<pid>-<id>.tmp.exr), which a killed run of one may have left behind.
+    Whether one is stale is the frame lock's to say."""
+    name = temp.name
+    if hidden:
+        if not name.startswith("."):
+            return None
+        name = name[1:]
+    match = _TEMP_TAIL.search(name)
+    if not match or not name[: match.start()].strip("."):  # no name, or '.' or '..': no file's
         return None
-    return temp.with_name(temp.name[: match.start()])
+    return temp.with_name(name[: match.start()])
 
 
 def _create_empty(temp: Path) -> int:

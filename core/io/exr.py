@@ -868,9 +868,10 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def write_exr(path: str | Path, image: ExrImage) -> None:
-    """Write atomically: temp file in the same folder (`atomic.write_atomically`, named with
-    TEMP_SUFFIX so that the frame lock protocol can find it if a run dies), fsync, rename over
-    `path`, fsync the folder.
+    """Write atomically: temp file in the same folder (`atomic.write_atomically`: hidden, so that
+    a `*.exr` glob or sequence finder never takes a killed run's for a frame, and ending in
+    TEMP_SUFFIX, so that the writer picks EXR from the extension and the frame lock protocol can
+    find it if a run dies), fsync, rename over `path`, fsync the folder.
 
     On any failure the temp file is removed, an existing file at `path` is left untouched and
     ExrError names `path`.
@@ -888,7 +889,7 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
         _fsync(temp)
 
     try:
-        write_atomically(path, encode, suffix=TEMP_SUFFIX, hidden=False)
+        write_atomically(path, encode, suffix=TEMP_SUFFIX)
         _fsync(path.parent, directory=True)
     except OSError as exc:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "

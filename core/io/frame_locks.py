@@ -352,10 +352,7 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
     me = _owner_record()
     clock = _FolderClock(out_pattern.directory)
     removed = []
-    for temp in out_pattern.directory.glob(f"{glob.escape(out_pattern.prefix)}*{TEMP_SUFFIX}"):
-        frame = temp_target(temp)
-        if frame is None or out_pattern.frame_of(frame.name) is None:
-            continue  # not a temp file of ours (another application's, a user's x.tmp.exr)
+    for temp, frame in _temp_files(out_pattern).items():
         lock = lock_path(frame)
         if lock.exists():
             owner = _lock_owner(lock)
@@ -367,6 +364,21 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
     if removed:
         log.info("removed %d temp file(s) left by an interrupted run", len(removed))
     return removed
+
+
+def _temp_files(out_pattern: FramePattern) -> dict[Path, Path]:
+    """The output frames' temp files beside our outputs, each with the frame it was to become
+    (`atomic.temp_target`): of the hidden shape runs write, and of the shape without the leading
+    dot that earlier versions wrote (a killed run of one leaves them). Another application's temp
+    files and a user's x.tmp.exr are not ours: no frame of `out_pattern`."""
+    prefix = glob.escape(out_pattern.prefix)
+    found: dict[Path, Path] = {}
+    for hidden, pattern in ((True, f".{prefix}*{TEMP_SUFFIX}"), (False, f"{prefix}*{TEMP_SUFFIX}")):
+        for temp in out_pattern.directory.glob(pattern):
+            frame = temp_target(temp, hidden)
+            if temp not in found and frame is not None and out_pattern.frame_of(frame.name) is not None:
+                found[temp] = frame
+    return found
 
 
 def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:

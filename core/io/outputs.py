@@ -143,8 +143,9 @@ def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePatter
 
 def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Path) -> None:
     """Refuse output names whose temp file (`atomic.temp_path_beside`) the file system would refuse
-    only once a frame is denoised: the longest frame number, plus what the temp name adds. The
-    limit is `folder`'s (the output folder, or the nearest one above it that exists)."""
+    only once a frame is denoised: the longest frame number, plus what the temp name adds (its
+    leading dot and tail, TEMP_NAME_EXTRA). The limit is `folder`'s (the output folder, or the
+    nearest one above it that exists)."""
     if not wanted:
         return
     try:

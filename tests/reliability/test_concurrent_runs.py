@@ -96,13 +96,15 @@ def test_a_live_run_on_another_host_keeps_its_lock_and_temp_file(shot, tmp_path,
     out.directory.mkdir()
     lock = out.path(6).with_name(out.path(6).name + LOCK_SUFFIX)
     lock.write_text(json.dumps({"pid": 999999, "host": "render-node-17", "started": 0}))
-    theirs = out.path(6).with_name(f"{out.path(6).name}.999999-0badc0de{TEMP_SUFFIX}")
+    theirs = out.path(6).with_name(f".{out.path(6).name}.999999-0badc0de{TEMP_SUFFIX}")
     theirs.write_bytes(b"being written")
-    orphan = out.path(2).with_name(f"{out.path(2).name}.999999-0badc0de{TEMP_SUFFIX}")
-    orphan.write_bytes(b"left by a killed run")
+    orphans = [out.path(2).with_name(f".{out.path(2).name}.999999-0badc0de{TEMP_SUFFIX}"),
+               out.path(3).with_name(f"{out.path(3).name}.999999-0badc0de{TEMP_SUFFIX}")]  # earlier shape
+    for orphan in orphans:
+        orphan.write_bytes(b"left by a killed run")
     summary = denoise_sequence(shot, out, "1-5", config=config())
     assert summary.frames("written") == [1, 2, 3, 4, 5]
-    assert lock.exists() and theirs.exists() and not orphan.exists()
+    assert lock.exists() and theirs.exists() and not any(orphan.exists() for orphan in orphans)
     refused = r"o.0006.exr is being written by another run \(pid 999999 on render-node-17\)"
     with _heartbeat(lock, every=0.2), pytest.raises(OutputError, match=refused):
         denoise_sequence(shot, out, "6", config=config())
@@ -239,7 +241,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
     record = {"pid": 999999, "host": socket.gethostname(), "started": 0, "start": 1, **_this_machine()}
     record[elsewhere] = 1 if elsewhere == "pidns" else "another-boot"
     lock.write_text(json.dumps(record))
-    theirs = out.path(1).with_name(f"{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
+    theirs = out.path(1).with_name(f".{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
     theirs.write_bytes(b"being written")
     frame_locks.remove_stale_temp_files(out)
     frame_locks.remove_stale_locks(out)

@@ -53,8 +53,10 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_result(long_shot, tm
     for path in done:  # whatever carries a final name is a whole frame
         read_exr(path)
     assert any(n.endswith(LOCK_SUFFIX) for n in files_in(out))  # the killed run held locks
-    # a temp file of the killed writer, as if it died inside write_exr
-    (out / f"o.0012.exr.{run.pid}-0badc0de{TEMP_SUFFIX}").write_bytes(b"half a frame")
+    # a temp file of the killed writer, as if it died inside write_exr (hidden), and one of the
+    # shape earlier versions wrote (not hidden), as if a run of one had been killed before it
+    (out / f".o.0012.exr.{run.pid}-0badc0de{TEMP_SUFFIX}").write_bytes(b"half a frame")
+    (out / f"o.0011.exr.{run.pid}-0badc0de{TEMP_SUFFIX}").write_bytes(b"half a frame")
 
     resumed = run_cli(*args, "--resume", model=tiny_weights)
     assert resumed.returncode == 0, resumed.stderr

@@ -64,19 +64,34 @@ def test_two_temp_names_for_one_file_differ_and_hide_beside_it(tmp_path):
         assert temp.suffix == ".tmp"
 
 
-def test_an_output_frames_temp_name_is_visible_and_leads_back_to_the_frame(tmp_path):
-    """The shape the frame lock protocol recognises (`temp_target`), within TEMP_NAME_EXTRA."""
+def test_an_output_frames_temp_name_is_hidden_and_leads_back_to_the_frame(tmp_path, monkeypatch):
+    """The shape the frame lock protocol recognises (`temp_target`): hidden (a leading dot), so a
+    `*.exr` glob never takes a killed run's for a frame, and within TEMP_NAME_EXTRA, the largest
+    pid's included (the dot was not counted: a name the length check let through was refused)."""
     frame = tmp_path / "o.0005.exr"
-    temp = temp_path_beside(frame, TEMP_SUFFIX, hidden=False)
-    assert temp.name.startswith(f"o.0005.exr.{os.getpid()}-") and temp.name.endswith(TEMP_SUFFIX)
-    assert temp_target(temp) == frame
-    assert len(temp.name) - len(frame.name) <= TEMP_NAME_EXTRA
+    temp = temp_path_beside(frame, TEMP_SUFFIX)
+    assert temp.name.startswith(f".o.0005.exr.{os.getpid()}-") and temp.name.endswith(TEMP_SUFFIX)
+    assert temp_target(temp) == frame and temp not in set(tmp_path.glob("*.exr")) | {frame}
+    monkeypatch.setattr(os, "getpid", lambda: 2**22)  # Linux's largest pid_max
+    assert len(temp_path_beside(frame, TEMP_SUFFIX).name) - len(frame.name) == TEMP_NAME_EXTRA
+
+
+def test_an_earlier_versions_output_temp_name_still_leads_back_to_its_frame(tmp_path):
+    """A killed run of an earlier version left `o.0005.exr.<pid>-<hex>.tmp.exr` (not hidden): read
+    as that shape it is frame o.0005.exr's, for the cleanup; as the hidden shape it is no one's."""
+    old = tmp_path / f"o.0005.exr.123-0badc0de{TEMP_SUFFIX}"
+    assert temp_target(old, hidden=False) == tmp_path / "o.0005.exr"
+    assert temp_target(old) is None
+    assert temp_target(tmp_path / f".o.0005.exr.123-0badc0de{TEMP_SUFFIX}", hidden=False) \
+        == tmp_path / ".o.0005.exr"  # a hidden output's, where its pattern starts with a dot
 
 
 @pytest.mark.parametrize("name", ["o.0005.exr", "shot.tmp.exr", ".o.0005.exr.1-0badc0de.tmp",
-                                  "o.0005.exr.backup.tmp.exr", ".1234-0badc0de.tmp.exr"])
-def test_names_no_frame_temp_file_has_lead_nowhere(tmp_path, name):
-    assert temp_target(tmp_path / name) is None
+                                  "o.0005.exr.backup.tmp.exr", ".1234-0badc0de.tmp.exr",
+                                  ".o.0005.exr.backup.tmp.exr", "..1234-0badc0de.tmp.exr"])
+@pytest.mark.parametrize("hidden", [True, False])
+def test_names_no_frame_temp_file_has_lead_nowhere(tmp_path, name, hidden):
+    assert temp_target(tmp_path / name, hidden) is None
 
 
 def test_a_temp_name_keeps_the_extension_it_is_given(tmp_path):

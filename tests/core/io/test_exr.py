@@ -558,7 +558,9 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path):
 
 def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tmp_path, monkeypatch):
     """The temp file beside the frame names its process and ends in TEMP_SUFFIX, so that
-    `frame_locks.remove_stale_temp_files` finds it (through `temp_target`) if the run dies."""
+    `frame_locks.remove_stale_temp_files` finds it (through `temp_target`) if the run dies; it is
+    hidden, so that a `*.exr` glob (ls, a publish script, a sequence finder) never takes one a
+    killed run left for a frame."""
     synced = []
     real_fsync = exr._fsync
     monkeypatch.setattr(exr, "_fsync", lambda p, directory=False: (synced.append(p),
@@ -567,7 +569,7 @@ def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tm
     write_exr(path, ExrImage.from_channels(planes("RGB")))
     temp = synced[0]
     assert temp.parent == tmp_path and temp.name.endswith(TEMP_SUFFIX)
-    assert temp.name.startswith(f"frame.1001.exr.{__import__('os').getpid()}-")
+    assert temp.name.startswith(f".frame.1001.exr.{__import__('os').getpid()}-")
     assert temp_target(temp) == path and synced[1] == tmp_path
 
 

@@ -29,18 +29,22 @@ def _write(folder, *names):
         (folder / name).write_text(f"{name} belongs to someone")
 
 
-@pytest.mark.parametrize("token", ["shot.####.exr", "####.exr"])
+@pytest.mark.parametrize("token", ["shot.####.exr", "####.exr", ".shot.####.exr"])
 def test_only_temp_files_our_writer_named_are_removed(tmp_path, token):
     """Other applications' temp files and a user's `x.tmp.exr` beside the outputs are not ours,
-    even when the output pattern's prefix is empty; our writer's name for a frame's temp file
-    (<frame>.exr.<pid>-<hex>.tmp.exr) is."""
+    even when the output pattern's prefix is empty or starts with a dot; our writer's names for a
+    frame's temp file are: hidden (.<frame>.exr.<pid>-<hex>.tmp.exr), and not hidden, as earlier
+    versions wrote it (a killed run of one left it: still removed)."""
     out = parse_pattern(tmp_path / token)
     foreign = ["shot.comp.1001.tmp.exr", "shot.tmp.exr", "shot.plate_v3.tmp.exr", "anything.tmp.exr",
                f"other.1001.exr.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",
-               f"{out.name(1001)}.backup{TEMP_SUFFIX}"]
-    ours = f"{out.name(1001)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}"
-    _write(tmp_path, *foreign, ours)
-    assert remove_stale_temp_files(out) == [tmp_path / ours]
+               f".other.1001.exr.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",
+               f"{out.name(1001)}.backup{TEMP_SUFFIX}", f".{out.name(1001)}.backup{TEMP_SUFFIX}",
+               f"..{DEAD_PID}-0badc0de{TEMP_SUFFIX}"]
+    ours = [f".{out.name(1001)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",  # this version's
+            f"{out.name(1002)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}"]  # an earlier version's
+    _write(tmp_path, *foreign, *ours)
+    assert sorted(remove_stale_temp_files(out)) == sorted(tmp_path / name for name in ours)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
 
 

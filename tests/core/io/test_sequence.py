@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import secrets
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.io.exr import ExrImage, write_exr
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
@@ -318,6 +322,30 @@ def test_find_sequence_with_gaps_and_missing(tmp_path):
     assert sequence.gaps() == [1003, 1004, 1007, 1008]
     assert sequence.missing(parse_frame_spec("999-1003")) == [999, 1000, 1003]
     assert sequence.missing([1001, 1009]) == []
+
+
+def test_a_killed_runs_temp_file_is_no_frame_for_a_glob_a_sequence_finder_or_the_reader(tmp_path,
+                                                                                         monkeypatch):
+    """A run killed between writing a frame's temp file and renaming it leaves the temp file. It
+    is hidden: `*.exr` (a publish script, ls) and fileseq (Nuke's Read, the 'found:' hint) took
+    one for a frame, one whose random part was all digits for a sequence (frames -1230123);
+    the pattern reader never does, nor of the shape earlier versions left."""
+    out = parse_pattern(tmp_path / "o.####.exr")
+    image = ExrImage.from_channels({"R": np.ones((4, 4), np.float32)})
+    write_exr(out.path(1), image)
+    monkeypatch.setattr(secrets, "token_hex", lambda n: "0123" * (n // 2))  # 1 in 40 names are so
+    monkeypatch.setattr(os, "replace", lambda src, dst: None)  # killed before the rename
+    write_exr(out.path(2), image)
+    monkeypatch.undo()
+    earlier = tmp_path / f"o.0003.exr.{os.getpid()}-0badc0de.tmp.exr"
+    earlier.touch()
+    (left,) = set(tmp_path.iterdir()) - {out.path(1), earlier}
+    assert left.name.endswith("-01230123.tmp.exr")
+    assert str(left) not in glob.glob(str(tmp_path / "*.exr"))
+    assert out.frames_on_disk() == [1]
+    with pytest.raises(SequenceError) as info:
+        find_sequence(tmp_path / "render.####.exr")
+    assert str(info.value).endswith("found: o.####.exr (frames 1)")
 
 
 def test_find_sequence_negative_frames_across_zero(tmp_path):

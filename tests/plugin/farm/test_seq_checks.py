@@ -1,0 +1,62 @@
+"""The checks a farm job runs when it is written (`seq_checks`) against seq itself: the same options
+and frames are refused, or let through, by both, with the same message."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_process import VFXDENOISE, run_vfxdenoise
+
+
+def _where_read_only(folder: Path, *args: object) -> subprocess.CompletedProcess:
+    """`vfxdenoise ARGS` run where `folder` cannot be written: in a private mount namespace with it
+    bind-mounted read-only when we are root (root ignores permission bits), else with its write
+    permission taken away (given back by the caller)."""
+    argv = [str(VFXDENOISE), *map(str, args)]
+    if os.geteuid() != 0:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    else:
+        probe = subprocess.run(["unshare", "-m", "--", "true"], capture_output=True)
+        if probe.returncode != 0:
+            pytest.skip(f"running as root and cannot make a read-only mount: {probe.stderr!r}")
+        argv = ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
+                str(folder), *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+
+
+def _outcome(run: subprocess.CompletedProcess) -> tuple[int, list[str]]:
+    """The exit status and the error lines of a run."""
+    return run.returncode, [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_a_read_only_output_folder_is_refused_at_submission_only_where_seq_refuses_it(
+        sequence_factory, tmp_path, tiny_weights):
+    """A job submitted again over an output folder published read-only since, every frame done:
+    its tasks (seq --resume) write nothing and succeed, but the submission refused it. Now the
+    submission agrees with seq on each: a frame still to write, or --overwrite, is refused before
+    submission with seq's message."""
+    pattern = sequence_factory(frames=range(1, 5), height=32, width=32)
+    out = tmp_path / "published"
+    common = [pattern, "-o", out / "den.####.exr", "--device", "cpu", "--model", tiny_weights]
+    done = run_vfxdenoise("seq", *common, "--frames", "1-2", "--progress", "none")
+    assert done.returncode == 0, done.stderr
+    before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
+    cases = {"every frame done": ["--frames", "1-2"], "a frame to write": ["--frames", "1-3"]}
+    try:
+        runs = {name: (_where_read_only(out, "seq", *common, *frames, "--resume", "--progress", "none"),
+                       _where_read_only(out, "farm", "opencue", *common, *frames))
+                for name, frames in cases.items()}
+        overwrite = _where_read_only(out, "farm", "opencue", *common, "--frames", "1-2", "--overwrite")
+    finally:
+        out.chmod(stat.S_IRWXU)
+    for name, (seq, farm) in runs.items():
+        assert _outcome(farm) == _outcome(seq), (name, seq.stderr, farm.stderr)
+    assert runs["every frame done"][1].returncode == 0 and "<job" in runs["every frame done"][1].stdout
+    refusal = f"error: output folder {out} is not writable; fix its permissions or use -o"
+    assert _outcome(runs["a frame to write"][1]) == (1, [refusal])
+    assert _outcome(overwrite) == (1, [refusal])
+    assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
