@@ -85,6 +85,27 @@ def write_render_dataset(root: Path, sequences: int = 2, frames=range(1001, 1005
     return root
 
 
+def beauty_of(pattern: str, frame: int) -> np.ndarray:
+    """The (3, H, W) beauty of `frame` of the sequence `pattern` (a run's output, say)."""
+    return read_exr(parse_pattern(pattern).path(frame)).get(["R", "G", "B"])
+
+
+def with_light_groups(pattern: str, frames) -> np.ndarray:
+    """Split each frame's beauty into `key` and `fill` layers (float) by a mask varying across the
+    frame; return the mask."""
+    sequence = parse_pattern(pattern)
+    mask = None
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        if mask is None:
+            mask = np.linspace(0.0, 1.0, beauty.shape[2], dtype=np.float32)[None, None, :] ** 2
+        image.add_channels(["key.R", "key.G", "key.B"], beauty * mask, pixel_type="float")
+        image.add_channels(["fill.R", "fill.G", "fill.B"], beauty * (1 - mask), pixel_type="float")
+        write_exr(sequence.path(frame), image)
+    return mask
+
+
 def element_over_transparency(pattern: str, frames, empty_alpha: float = 0.0) -> None:
     """Turn each frame into an element (columns 16-31) over nothing (0-15: no light, no AOVs,
     alpha `empty_alpha`) beside a sky (32-47: light, alpha `empty_alpha`), with a `key` layer."""

@@ -16,10 +16,12 @@ import OpenImageIO as oiio
 import pytest
 import torch
 from exr_sequences import (
+    beauty_of,
     clean_frame,
     element_over_transparency,
     store_as_float,
     view_channel,
+    with_light_groups,
     write_sequence,
     write_stereo_sequence,
 )
@@ -36,17 +38,12 @@ from vfxdenoise.core.errors import (
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.runtime.device import cpu_has_bfloat16
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.weights import load_weights
 
 
 def _config(weights, **kwargs) -> EngineConfig:
     return EngineConfig(model=str(weights), device="cpu", **kwargs)
-
-
-def _beauty(pattern: str, frame: int) -> np.ndarray:
-    return read_exr(parse_pattern(pattern).path(frame)).get(["R", "G", "B"])
 
 
 def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
@@ -57,7 +54,7 @@ def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_we
     for chunk in ("1001-1003", "1004-1004", "1005-1007"):
         denoise_sequence(pattern, chunked, chunk, config=_config(tiny_weights))
     for frame in range(1001, 1008):
-        assert np.array_equal(_beauty(whole, frame), _beauty(chunked, frame)), frame
+        assert np.array_equal(beauty_of(whole, frame), beauty_of(chunked, frame)), frame
 
 
 def test_a_shots_first_frame_draws_on_the_four_frames_after_it(sequence_factory, tmp_path,
@@ -74,7 +71,7 @@ def test_a_shots_first_frame_draws_on_the_four_frames_after_it(sequence_factory,
             shutil.copy(source.path(frame), shot / f"render.{frame:04d}.exr")
         out = str(tmp_path / f"out{changed}" / "out.####.exr")
         denoise_sequence(str(shot / "render.####.exr"), out, "1001", config=_config(tiny_weights))
-        first[changed] = _beauty(out, 1001)
+        first[changed] = beauty_of(out, 1001)
     assert not np.array_equal(first[None], first[1005])  # t+4 is in its window
     assert np.array_equal(first[None], first[1006])  # t+5 is not
 
@@ -120,7 +117,7 @@ def test_io_threads_do_not_change_the_output(sequence_factory, tmp_path, tiny_we
     denoise_sequence(pattern, one, config=_config(tiny_weights, io_threads=1))
     denoise_sequence(pattern, four, config=_config(tiny_weights, io_threads=4))
     for frame in range(1, 9):
-        assert np.array_equal(_beauty(one, frame), _beauty(four, frame)), frame
+        assert np.array_equal(beauty_of(one, frame), beauty_of(four, frame)), frame
 
 
 def test_output_keeps_channels_windows_types_and_header(sequence_factory, tmp_path, tiny_weights):
@@ -164,14 +161,14 @@ def test_resume_skips_finished_frames_and_redoes_damaged_ones(sequence_factory, 
     pattern = sequence_factory(frames=range(1, 6))
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
-    expected = _beauty(out, 3)
+    expected = beauty_of(out, 3)
     damaged = parse_pattern(out).path(3)
     damaged.write_bytes(damaged.read_bytes()[:200])
     parse_pattern(out).path(5).unlink()
     summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
     assert summary.frames("written") == [3, 5]
     assert summary.frames("skipped") == [1, 2, 4]
-    assert np.array_equal(_beauty(out, 3), expected)
+    assert np.array_equal(beauty_of(out, 3), expected)
 
 
 def test_resume_redoes_the_frames_whose_window_reads_a_frame_rendered_again(sequence_factory, tmp_path,
@@ -186,7 +183,7 @@ def test_resume_redoes_the_frames_whose_window_reads_a_frame_rendered_again(sequ
     assert summary.frames("written") == list(range(7, 13)) and summary.frames("skipped") == list(range(1, 7))
     fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
     for frame in range(1, 13):
-        assert np.array_equal(_beauty(out, frame), _beauty(fresh.output_pattern.text, frame)), frame
+        assert np.array_equal(beauty_of(out, frame), beauty_of(fresh.output_pattern.text, frame)), frame
 
 
 def test_resume_redoes_every_frame_when_the_frames_the_exposure_is_found_from_change(
@@ -251,7 +248,7 @@ def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tin
     summary = denoise_sequence(pattern, str(linked / "d.####.exr"), config=_config(tiny_weights, resume=True))
     assert summary.frames("written") == [1, 2, 3]
     assert all(pattern.path(f).read_bytes() == rendered[f] for f in range(1, 4))  # links replaced, not inputs
-    denoised = _beauty(str(linked / "d.####.exr"), 2)
+    denoised = beauty_of(str(linked / "d.####.exr"), 2)
     assert not np.array_equal(denoised, read_exr(pattern.path(2)).get(list("RGB")))
     other = denoise_sequence(pattern, str(linked / "d.####.exr"), config=EngineConfig(
         model="fast", device="cpu", resume=True))
@@ -285,11 +282,11 @@ def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, t
     mixed, kept = (denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / name / "o.####.exr"),
                                     "1001-1004", config=_config(tiny_weights, context_frames=context))
                    for name, context in (("mixed", None), ("kept", "1001-1004")))
-    assert not np.array_equal(_beauty(mixed.output_pattern.text, 1004),
-                              _beauty(alone.output_pattern.text, 1004))
+    assert not np.array_equal(beauty_of(mixed.output_pattern.text, 1004),
+                              beauty_of(alone.output_pattern.text, 1004))
     for frame in range(1001, 1005):
-        assert np.array_equal(_beauty(kept.output_pattern.text, frame),
-                              _beauty(alone.output_pattern.text, frame)), frame
+        assert np.array_equal(beauty_of(kept.output_pattern.text, frame),
+                              beauty_of(alone.output_pattern.text, frame)), frame
     by_default = denoise_sequence(str(shot / "render.####.exr"), str(tmp_path / "default" / "o.####.exr"),
                                   config=_config(tiny_weights, context_frames="1001-1004"))
     assert by_default.frames("written") == [1001, 1002, 1003, 1004]  # the render's range, not the folder's
@@ -336,7 +333,7 @@ def test_a_flash_in_part_of_one_frame_does_not_light_the_frames_beside_it(sequen
         out = str(tmp_path / name / "o.####.exr")
         denoise_sequence(pattern, out, config=EngineConfig(device="cpu", brightness_jump=jump,
                                                            motion_vectors="previous"))
-        return [float(_beauty(out, frame)[patch].mean()) for frame in (2, 4)]
+        return [float(beauty_of(out, frame)[patch].mean()) for frame in (2, 4)]
 
     without = frames_beside(plain.text, "without", 3.0)
     checked = frames_beside(str(flash / "render.####.exr"), "checked", 3.0)
@@ -369,8 +366,8 @@ def test_frames_held_past_the_shots_ends_change_no_frame_on_disk(sequence_factor
     assert wide.frames("written") == list(range(1, 11))
     for frame in range(1, 11):
         source = min(max(frame, 3), 8)
-        assert np.array_equal(_beauty(wide.output_pattern.text, frame),
-                              _beauty(plain.output_pattern.text, source)), frame
+        assert np.array_equal(beauty_of(wide.output_pattern.text, frame),
+                              beauty_of(plain.output_pattern.text, source)), frame
 
 
 @pytest.mark.parametrize("missing", ["hold", "skip"])
@@ -393,7 +390,8 @@ def test_a_farm_task_of_handles_past_the_shots_ends_runs_as_its_whole_job(sequen
         assert {r.frame: r.status for r in ran.results} == {f: statuses[f] for f in (first, last)}
     for frame in (1, 2, 9, 10):
         if missing == "hold":
-            assert np.array_equal(_beauty(chunked, frame), _beauty(whole.output_pattern.text, frame)), frame
+            assert np.array_equal(beauty_of(chunked, frame),
+                                  beauty_of(whole.output_pattern.text, frame)), frame
         else:
             assert not parse_pattern(chunked).path(frame).exists()
 
@@ -456,8 +454,8 @@ def test_hold_over_the_shot_beside_a_far_stray_frame_holds_only_what_windows_rea
     assert outputs[20_000_000].frames("written") == list(range(1, 8))
     assert seconds[20_000_000] < 10 * seconds[40] + 5  # holding 20 million frames took 25 s more
     for frame in range(1, 8):
-        assert np.array_equal(_beauty(outputs[40].output_pattern.text, frame),
-                              _beauty(outputs[20_000_000].output_pattern.text, frame)), frame
+        assert np.array_equal(beauty_of(outputs[40].output_pattern.text, frame),
+                              beauty_of(outputs[20_000_000].output_pattern.text, frame)), frame
 
 
 @pytest.mark.parametrize("missing", ["error", "hold", "skip"])
@@ -592,17 +590,7 @@ def test_nan_inf_and_huge_values_never_reach_the_output(sequence_factory, tmp_pa
     summary = denoise_sequence(pattern, config=_config(tiny_weights))
     assert summary.sanitized.counts["beauty"] >= 3 * 4
     for frame in range(1, 4):
-        assert np.isfinite(_beauty(summary.output_pattern.text, frame)).all()
-
-
-def test_tiled_run_matches_untiled(sequence_factory, tmp_path, tiny_weights):
-    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
-    whole = str(tmp_path / "a" / "o.####.exr")
-    tiled = str(tmp_path / "b" / "o.####.exr")
-    denoise_sequence(pattern, whole, config=_config(tiny_weights))
-    denoise_sequence(pattern, tiled, config=_config(tiny_weights, tile=32))
-    # outputs are half floats: allow one half-float step
-    np.testing.assert_allclose(_beauty(tiled, 2), _beauty(whole, 2), rtol=2e-3, atol=1e-3)
+        assert np.isfinite(beauty_of(summary.output_pattern.text, frame)).all()
 
 
 def test_tiled_renders_give_tiled_outputs_with_the_scanline_renders_pixels(sequence_factory, tmp_path,
@@ -633,26 +621,10 @@ def test_half_channels_stay_half(sequence_factory, tiny_weights):
     assert formats["R"] == oiio.TypeDesc("half") and formats["Z"] == oiio.TypeDesc("float")
 
 
-def _with_light_groups(pattern: str, frames) -> np.ndarray:
-    """Split each frame's beauty into `key` and `fill` layers (float) by a mask varying across the
-    frame; return the mask."""
-    sequence = parse_pattern(pattern)
-    mask = None
-    for frame in frames:
-        image = read_exr(sequence.path(frame))
-        beauty = image.get(["R", "G", "B"])
-        if mask is None:
-            mask = np.linspace(0.0, 1.0, beauty.shape[2], dtype=np.float32)[None, None, :] ** 2
-        image.add_channels(["key.R", "key.G", "key.B"], beauty * mask, pixel_type="float")
-        image.add_channels(["fill.R", "fill.G", "fill.B"], beauty * (1 - mask), pixel_type="float")
-        write_exr(sequence.path(frame), image)
-    return mask
-
-
 def test_aov_layers_are_denoised_and_sum_to_the_denoised_beauty(sequence_factory, tmp_path):
     frames = range(1, 6)
     pattern = sequence_factory(frames=frames, noise=0.3)
-    mask = _with_light_groups(pattern, frames)
+    mask = with_light_groups(pattern, frames)
     config = EngineConfig(model="default", device="cpu", aovs=("key", "fill"))
     plain = denoise_sequence(pattern, str(tmp_path / "plain" / "o.####.exr"),
                              config=EngineConfig(model="default", device="cpu"))
@@ -662,7 +634,7 @@ def test_aov_layers_are_denoised_and_sum_to_the_denoised_beauty(sequence_factory
         source = read_exr(parse_pattern(pattern).path(frame))
         key, fill = out.get(["key.R", "key.G", "key.B"]), out.get(["fill.R", "fill.G", "fill.B"])
         beauty = out.get(["R", "G", "B"])
-        np.testing.assert_array_equal(beauty, _beauty(plain.output_pattern.text, frame))
+        np.testing.assert_array_equal(beauty, beauty_of(plain.output_pattern.text, frame))
         # The beauty is stored as half: the layers (float) sum to it within its rounding.
         np.testing.assert_allclose(key + fill, beauty, rtol=2e-3, atol=1e-3)
         clean = clean_frame(32, 48, frame - 1)
@@ -729,24 +701,12 @@ def test_a_specular_layer_is_filtered_without_the_albedo(sequence_factory, tmp_p
                                   out.get([f"specular.{c}" for c in "RGB"]))
 
 
-def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
-    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
-    _with_light_groups(pattern, range(1, 4))
-    outputs = {}
-    for tile in (None, 32):
-        folder = tmp_path / f"tile{tile}"
-        summary = denoise_sequence(pattern, str(folder / "o.####.exr"), config=EngineConfig(
-            model="default", device="cpu", aovs=("key",), tile=tile))
-        outputs[tile] = read_exr(summary.output_pattern.path(2)).get(["key.R", "key.G", "key.B"])
-    np.testing.assert_allclose(outputs[32], outputs[None], rtol=1e-4, atol=1e-4)
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(),
                     reason="needs a CUDA GPU: benchmarks/gpu_check.sh runs it on a lent machine")
 def test_cuda_output_matches_the_cpu_with_aov_layers(sequence_factory, tmp_path):
     frames = range(1, 6)
     pattern = sequence_factory(frames=frames, noise=0.3)
-    _with_light_groups(pattern, frames)
+    with_light_groups(pattern, frames)
     written = {}
     for device, precision in (("cpu", "float32"), ("cuda", "auto"), ("cuda", "float32")):
         summary = denoise_sequence(pattern, str(tmp_path / device / precision / "o.####.exr"),
@@ -763,25 +723,6 @@ def test_cuda_output_matches_the_cpu_with_aov_layers(sequence_factory, tmp_path)
                 assert difference < 0.01, (precision, layer)
             summed = cuda.get(["key.R", "key.G", "key.B"]) + cuda.get(["fill.R", "fill.G", "fill.B"])
             np.testing.assert_allclose(summed, cuda.get(["R", "G", "B"]), rtol=4e-3, atol=1e-3)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason="needs a CUDA GPU: benchmarks/gpu_check.sh runs it on a lent machine")
-def test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs(sequence_factory, tmp_path):
-    """--max-gpu-mem: frames in host memory, the input built tile by tile there, each tile's
-    network on the GPU; the same output as whole frames on the GPU, layers included."""
-    frames = range(1, 6)
-    pattern = sequence_factory(frames=frames, height=160, width=1200, motion=3.0, noise=0.3)
-    _with_light_groups(pattern, frames)
-    written = {}
-    for budget in (None, 0.05):  # 0.05 GB: tiles of a few hundred px
-        summary = denoise_sequence(pattern, str(tmp_path / str(budget) / "o.####.exr"),
-                                   config=EngineConfig(model="default", device="cuda",
-                                                       aovs=("key",), max_gpu_mem_gb=budget))
-        written[budget] = [read_exr(summary.output_pattern.path(frame)) for frame in frames]
-    for whole, tiled in zip(written[None], written[0.05]):
-        for names in (["R", "G", "B"], ["key.R", "key.G", "key.B"]):
-            assert np.abs(np.log1p(tiled.get(names)) - np.log1p(whole.get(names))).max() < 0.01
 
 
 @pytest.mark.parametrize("compression", ["dwaa", "pxr24"])
@@ -826,7 +767,7 @@ def test_an_unknown_output_compression_is_refused_before_any_frame(sequence_fact
 
 def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, tiny_weights):
     pattern = sequence_factory(frames=range(1, 4))
-    _with_light_groups(pattern, [1, 3])
+    with_light_groups(pattern, [1, 3])
     with pytest.raises(ChannelError, match=r"--aov key: no layer 'key' in .*shot/render\.0002\.exr"):
         denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))
 
@@ -834,30 +775,12 @@ def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, ti
 def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_say_why(
         sequence_factory, tiny_weights, tmp_path):
     pattern = sequence_factory(frames=range(1, 4))
-    _with_light_groups(pattern, [1, 3])
+    with_light_groups(pattern, [1, 3])
     summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
                                config=_config(tiny_weights, aovs=("key",), keep_going=True))
     assert summary.frames("failed") == [2] and summary.frames("written") == [1, 3]
     first = next(r for r in summary.results if r.frame == 1)
     assert "temporal context stops before frame 2: its channels do not map" in first.message
-
-
-def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):
-    # The shipped model (an untrained one gives the same output whatever its convolutions compute).
-    pattern = sequence_factory(frames=range(1, 4), height=48, width=64)
-    outputs, devices = {}, {}
-    for precision in ("float32", "auto"):
-        out = str(tmp_path / precision / "o.####.exr")
-        summary = denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
-        outputs[precision], devices[precision] = np.log1p(_beauty(out, 2)), summary.device
-    difference = np.abs(outputs["auto"] - outputs["float32"])
-    cpu = f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
-    assert devices["float32"] == f"{cpu}, float32"
-    if cpu_has_bfloat16():  # auto ran the convolutions in bfloat16
-        assert devices["auto"] == f"{cpu}, float32, convolutions in bfloat16"
-        assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
-    else:
-        assert devices["auto"] == f"{cpu}, float32" and difference.max() == 0
 
 
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
@@ -891,7 +814,7 @@ def test_motion_vectors_to_the_next_frame_are_found_and_read_as_the_engines(sequ
                                     ("ignored", theirs, {"layers": {"motion": "none"}})):
         out = str(tmp_path / name / "out.####.exr")
         summary = denoise_sequence(pattern, out, config=_config(tiny_weights, **settings))
-        runs[name] = summary.motion_vectors, _beauty(out, 1003)
+        runs[name] = summary.motion_vectors, beauty_of(out, 1003)
         header = read_exr(parse_pattern(out).path(1003)).parts[0].spec
         if name == "auto":
             assert header.getattribute("vfxdenoise/motion_vectors") == "next"  # no evidence: a
@@ -980,7 +903,7 @@ def test_aov_parts_cropped_to_their_content_are_read_and_written_over_the_beauty
     in one part with those layers 0 outside the crop, and each part keeps its data window."""
     frames = range(1, 5)
     pattern = sequence_factory(frames=frames, noise=0.3)
-    _with_light_groups(pattern, frames)
+    with_light_groups(pattern, frames)
     crop = (10, 6, 37, 25)
     runs, shots = {}, {}
     for whole in (False, True):
@@ -1018,8 +941,8 @@ def test_a_flash_frame_is_not_context_for_its_neighbours_nor_they_for_it(sequenc
             shutil.copy(pattern.path(f), alone / f"render.{f:04d}.exr")
         out = denoise_sequence(str(alone / "render.####.exr"), str(alone / "o.####.exr"),
                                config=_config(tiny_weights))
-        assert np.array_equal(_beauty(summary.output_pattern.text, frame),
-                              _beauty(out.output_pattern.text, frame)), frame
+        assert np.array_equal(beauty_of(summary.output_pattern.text, frame),
+                              beauty_of(out.output_pattern.text, frame)), frame
 
 
 @pytest.mark.parametrize("alone", ["radius 0", "flash"])
@@ -1040,8 +963,8 @@ def test_a_frame_with_no_usable_neighbour_is_denoised_from_its_own_pixels(sequen
 
     out = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"), "3",
                            EngineConfig(model="default", device="cpu", temporal_radius=radius))
-    reference = np.log1p(_beauty(clean.text, 3))
-    denoised, noisy = (np.log1p(_beauty(p.text, 3)) for p in (out.output_pattern, pattern))
+    reference = np.log1p(beauty_of(clean.text, 3))
+    denoised, noisy = (np.log1p(beauty_of(p.text, 3)) for p in (out.output_pattern, pattern))
     assert np.mean((denoised - reference) ** 2) < 0.35 * np.mean((noisy - reference) ** 2)
 
 
@@ -1068,7 +991,7 @@ def test_a_cut_between_shots_of_like_brightness_ends_the_window(sequence_factory
         shutil.copy(pattern.path(f), alone / f"render.{f:04d}.exr")
     out = denoise_sequence(str(alone / "render.####.exr"), str(alone / "o.####.exr"),
                            config=_config(tiny_weights))
-    assert np.array_equal(_beauty(summary.output_pattern.text, 3), _beauty(out.output_pattern.text, 3))
+    assert np.array_equal(beauty_of(summary.output_pattern.text, 3), beauty_of(out.output_pattern.text, 3))
 
 
 @pytest.fixture
@@ -1142,7 +1065,7 @@ def test_a_shot_exposed_far_down_or_up_denoises_as_it_does_exposed_normally(
     rendered = parse_pattern(sequence_factory(frames=frames))
     for frame in frames:  # half floats would round a render this dark or bright itself
         store_as_float(rendered.path(frame))
-    light = frame_light(_beauty(rendered.text, 2))  # the level each way is judged by
+    light = frame_light(beauty_of(rendered.text, 2))  # the level each way is judged by
     normal = TARGET_LEVEL / (light.brightness if stops < 0 else light.median)
     shots = {}
     for name, gain in (("normal", normal), ("exposed", normal * 2.0**stops)):
@@ -1158,8 +1081,8 @@ def test_a_shot_exposed_far_down_or_up_denoises_as_it_does_exposed_normally(
     assert shots["normal"].exposure == "as rendered"
     assert shots["exposed"].exposure.startswith(f"x{2.0**-stops:.10g} ({-stops} stops)")
     for frame in frames:
-        normal = _beauty(shots["normal"].output_pattern.text, frame)
-        np.testing.assert_allclose(_beauty(shots["exposed"].output_pattern.text, frame) * 2.0**-stops,
+        normal = beauty_of(shots["normal"].output_pattern.text, frame)
+        np.testing.assert_allclose(beauty_of(shots["exposed"].output_pattern.text, frame) * 2.0**-stops,
                                    normal, rtol=1e-6, atol=1e-12)
 
 
@@ -1171,7 +1094,7 @@ def test_frames_a_bright_shots_exposure_sinks_below_the_dark_level_are_warned_of
     for frame in range(1, 9):
         store_as_float(pattern.path(frame))
         image = read_exr(pattern.path(frame))
-        image.set(["R", "G", "B"], _beauty(pattern.text, frame) * np.float32(100 if frame <= 5 else 0.5))
+        image.set(["R", "G", "B"], beauty_of(pattern.text, frame) * np.float32(100 if frame <= 5 else 0.5))
         write_exr(pattern.path(frame), image)
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
         summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
@@ -1220,7 +1143,7 @@ def test_every_run_on_a_shot_finds_its_exposure_as_one_run_does(sequence_factory
     early = denoise_sequence(pattern.text, str(tmp_path / "c" / "o.####.exr"), "1", config=started)
     assert whole.exposure.startswith("x") and whole.exposure == end.exposure == early.exposure
     for frame in (7, 8):
-        assert np.array_equal(*(_beauty(run.output_pattern.text, frame) for run in (end, whole)))
+        assert np.array_equal(*(beauty_of(run.output_pattern.text, frame) for run in (end, whole)))
     header = read_exr(whole.output_pattern.path(1)).parts[0].spec.getattribute("vfxdenoise/exposure")
     assert header == float(whole.exposure.split()[0][1:])
     for frame in range(6, 9):
@@ -1249,7 +1172,7 @@ def test_a_lamp_in_a_dark_shot_keeps_its_radiance(sequence_factory, tmp_path, ti
     scale = float(summary.exposure.split()[0][1:])
     assert 65504 / scale < 2000, summary.exposure
     for frame in (6, 7):
-        assert (_beauty(summary.output_pattern.text, frame)[:, 30:32, 40:42] == 2000.0).all()
+        assert (beauty_of(summary.output_pattern.text, frame)[:, 30:32, 40:42] == 2000.0).all()
 
 
 def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(sequence_factory,
@@ -1269,7 +1192,7 @@ def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(s
         write_exr(pattern.path(frame), image)
     summary = denoise_sequence(pattern.text, config=_config(tiny_weights))
     for frame in frames:
-        out = _beauty(summary.output_pattern.text, frame)
+        out = beauty_of(summary.output_pattern.text, frame)
         assert (out[:, 10:14, 10:14] == 2e5).all()
         assert np.isfinite(out).all() and out[:, 30, 40].max() <= 65504
     # light groups stored as half beside it, summing to it: the lamp's share stays within half
