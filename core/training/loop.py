@@ -466,76 +466,134 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
     processes before a resume too.
     """
-    out_dir = cfg.out_dir
-    check_out_dir(out_dir, resume, overwrite)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_out_dir(cfg.out_dir, resume, overwrite)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device)
-    model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    amp_dtype = _amp_dtype(device, cfg)
-    parts = _Parts(model, optimizer, _scheduler(optimizer, cfg),
-                   torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16))
-    step, seconds, history = 0, 0.0, []
-    saved = 0  # the step of the last checkpoint
+    run = _Run(model, batches, loss_fn, cfg, validate, settings, metadata)
     if resume:
-        restored = load_checkpoint(out_dir, parts, cfg, batches, settings)
+        run.resume()
+    run.start()
+    while run.step < cfg.steps:
+        run.train_step()
+        run.log_row()
+    run.warn_of_skipped_steps()
+    return run.history
+
+
+class _Run:
+    """One `fit` call: what it trains with (`_Parts`, the batches, the loss, validation) and where
+    it stands (step, log rows, last checkpoint, the losses since the last row), in the steps it
+    takes in turn."""
+
+    def __init__(self, model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
+                 validate: Validate | None, settings: dict | None, metadata: dict[str, str] | None):
+        self.device = torch.device(cfg.device)
+        layout = torch.channels_last if cfg.channels_last else torch.preserve_format
+        model.to(self.device, memory_format=layout)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.amp_dtype = _amp_dtype(self.device, cfg)
+        self.parts = _Parts(model, optimizer, _scheduler(optimizer, cfg),
+                            torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16))
+        self.batches, self.loss_fn, self.cfg, self.validate = batches, loss_fn, cfg, validate
+        self.settings, self.metadata = settings, metadata
+        self.step, self.seconds, self.history = 0, 0.0, []
+        self.saved = 0  # the step of the last checkpoint
+        self.bad = 0  # NaN/Inf steps in a row
+        self.step_lr = cfg.lr  # the rate the step ran at (the scheduler steps after its update)
+        self.started = 0.0  # when the run started by time.perf_counter, counting processes before a resume
+        self._new_row()
+
+    def resume(self) -> None:
+        """Continue from the checkpoint in `out_dir`: its step, time and log rows (a fresh start
+        where there is none)."""
+        out_dir = self.cfg.out_dir
+        restored = load_checkpoint(out_dir, self.parts, self.cfg, self.batches, self.settings)
         if restored is None:
             log.info("no checkpoint in %s; starting from step 0", out_dir)
-        else:
-            step, seconds = restored
-            saved = step
-            history = _read_log(out_dir, step)
-            log.info("resuming %s at step %d", out_dir, step)
-    model.train()
-    started = time.perf_counter() - seconds
-    running, count, bad = torch.zeros((), device=device), 0, 0
-    while step < cfg.steps:
-        step += 1
-        step_lr = optimizer.param_groups[0]["lr"]  # the scheduler steps after the update
-        batch = _to_device(next(batches), device, cfg.channels_last)
-        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-            loss = loss_fn(model, batch)
-        optimizer.zero_grad(set_to_none=True)
+            return
+        self.step, self.seconds = restored
+        self.saved = self.step
+        self.history = _read_log(out_dir, self.step)
+        log.info("resuming %s at step %d", out_dir, self.step)
+
+    def start(self) -> None:
+        """Put the model in training mode and start the clock (counting the seconds before a resume)."""
+        self.parts.model.train()
+        self.started = time.perf_counter() - self.seconds
+
+    def _new_row(self) -> None:
+        """Start the sum of the losses of the next log row (on the device: no sync per step)."""
+        self.running, self.count = torch.zeros((), device=self.device), 0
+
+    def train_step(self) -> None:
+        """The next optimiser step on the next batch: its loss joins the row's, or, where the loss
+        or its gradients are NaN/Inf, the step is skipped (`_skip`)."""
+        self.step += 1
+        self.step_lr = self.parts.optimizer.param_groups[0]["lr"]
+        batch = _to_device(next(self.batches), self.device, self.cfg.channels_last)
+        dtype = self.amp_dtype
+        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            loss = self.loss_fn(self.parts.model, batch)
+        self.parts.optimizer.zero_grad(set_to_none=True)
         if not torch.isfinite(loss):
-            skipped = "the loss is"
+            self._skip("the loss is")
+        elif not _update(self.parts.model, self.parts, self.cfg, loss):
+            self._skip("its gradients are")
         else:
-            skipped = None if _update(model, parts, cfg, loss) else "its gradients are"
-        if skipped:
-            bad += 1
-            log.warning("step %d: %s NaN/Inf; step skipped", step, skipped)
-            if bad >= cfg.max_bad_steps:
-                raise TrainingError(f"the loss or its gradients were NaN/Inf for {bad} steps in a row "
-                                    f"(last at step {step}); lower the learning rate or check the data "
-                                    "for NaN/Inf")
-        else:
-            bad = 0
-            _check_weights(model, step, out_dir)
-            running += loss.detach().float()
-            count += 1
-        last = step == cfg.steps
-        validating = validate is not None and (step % cfg.validate_every == 0 or last)
-        checkpointing = step % cfg.checkpoint_every == 0 or last
-        if step % cfg.log_every and not (validating or checkpointing):
-            continue
-        row = {"step": step, "loss": running.item() / count if count else math.nan,
-               "lr": step_lr, "seconds": round(time.perf_counter() - started, 3)}
-        running, count = torch.zeros((), device=device), 0
-        history.append(row)
-        if checkpointing:  # before validating: a validation that fails loses no step
-            _write_log(out_dir, history)
-            save_checkpoint(out_dir, parts, cfg, step, row["seconds"], batches, settings, metadata)
-            saved = step
+            self.bad = 0
+            _check_weights(self.parts.model, self.step, self.cfg.out_dir)
+            self.running += loss.detach().float()
+            self.count += 1
+
+    def _skip(self, what: str) -> None:
+        """Count a step skipped for NaN/Inf (`what` was); `max_bad_steps` in a row stop the run."""
+        self.bad += 1
+        log.warning("step %d: %s NaN/Inf; step skipped", self.step, what)
+        if self.bad >= self.cfg.max_bad_steps:
+            raise TrainingError(f"the loss or its gradients were NaN/Inf for {self.bad} steps in a row "
+                                f"(last at step {self.step}); lower the learning rate or check the data "
+                                "for NaN/Inf")
+
+    def log_row(self) -> None:
+        """The step's log row where one is due (every `log_every` steps, a checkpoint's or a
+        validation's step, the last): the checkpoint saved first (a validation that fails loses no
+        step), then the validation scores; log.csv and curves.png written."""
+        cfg, last = self.cfg, self.step == self.cfg.steps
+        validating = self.validate is not None and (self.step % cfg.validate_every == 0 or last)
+        checkpointing = self.step % cfg.checkpoint_every == 0 or last
+        if self.step % cfg.log_every and not (validating or checkpointing):
+            return
+        row = {"step": self.step, "loss": self.running.item() / self.count if self.count else math.nan,
+               "lr": self.step_lr, "seconds": round(time.perf_counter() - self.started, 3)}
+        self._new_row()
+        self.history.append(row)
+        if checkpointing:
+            self._checkpoint(row["seconds"])
         if validating:
-            kept = (f"The step-{saved} checkpoint in {out_dir} is kept" if saved else
-                    f"No checkpoint in {out_dir} holds the steps trained")
-            row.update(_run_validation(model, validate, step, kept))
+            row.update(self._validation())
         log.info(_describe(row, cfg.steps))
         if validating or not checkpointing:
-            _write_log(out_dir, history)
-        if (validating or checkpointing) and not write_curves(out_dir, history) and last:
+            _write_log(cfg.out_dir, self.history)
+        if (validating or checkpointing) and not write_curves(cfg.out_dir, self.history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
-    if bad:
-        log.warning("the last %d step(s) were skipped (NaN/Inf): the weights are those of step %d; "
-                    "lower the learning rate or check the data for NaN/Inf", bad, cfg.steps - bad)
-    return history
+
+    def _checkpoint(self, seconds: float) -> None:
+        """The log and a checkpoint of this step."""
+        _write_log(self.cfg.out_dir, self.history)
+        save_checkpoint(self.cfg.out_dir, self.parts, self.cfg, self.step, seconds, self.batches,
+                        self.settings, self.metadata)
+        self.saved = self.step
+
+    def _validation(self) -> dict[str, float]:
+        """This step's validation scores (`_run_validation`), saying which checkpoint a failure keeps."""
+        out_dir = self.cfg.out_dir
+        kept = (f"The step-{self.saved} checkpoint in {out_dir} is kept" if self.saved else
+                f"No checkpoint in {out_dir} holds the steps trained")
+        return _run_validation(self.parts.model, self.validate, self.step, kept)
+
+    def warn_of_skipped_steps(self) -> None:
+        """Say whose weights the run keeps when its last steps were skipped."""
+        if self.bad:
+            log.warning("the last %d step(s) were skipped (NaN/Inf): the weights are those of step %d; "
+                        "lower the learning rate or check the data for NaN/Inf", self.bad,
+                        self.cfg.steps - self.bad)

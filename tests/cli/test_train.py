@@ -13,7 +13,6 @@ import torch
 from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset, write_sequence
 
-from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights
 
@@ -452,33 +451,6 @@ def test_coarse_levels_the_unet_has_no_level_for_are_usage_errors(tmp_path):
         assert result.exit_code == 2, result.output
         assert words in " ".join(result.output.split()) and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
-
-
-def _stamp_scene(folder: Path, seed: int, style: str) -> None:
-    """Give a sequence's first noisy frame the scene header make-dataset writes."""
-    path = folder / "spp4" / "render.1001.exr"
-    image = read_exr(path)
-    image.set_attribute("vfxdenoise:sceneSeed", seed)
-    image.set_attribute("vfxdenoise:style", style)
-    write_exr(path, image)
-
-
-def test_validation_rendering_the_training_scenes_in_other_folders_is_warned_of(tmp_path):
-    """A copy of the training set, or one rendered again with its --seed but without --validation,
-    validated without a word: only the same folders were spotted."""
-    data = write_render_dataset(tmp_path / "train", sequences=2, size=24)
-    val = write_render_dataset(tmp_path / "val", sequences=2, size=24)
-    for folder, seed, style in ((data / "seq0", 11, "random"), (data / "seq1", 12, "random"),
-                                (val / "seq0", 12, "random"), (val / "seq1", 11, "hard")):
-        _stamp_scene(folder, seed, style)
-    result = run_vfxdenoise("train", "--data", data, "--val", val, "--out", tmp_path / "m", "--steps", "1",
-                            "--batch", "1", "--crop", "16", "--widths", "8,8", "--device", "cpu",
-                            cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert ("warning: --val renders 1 of its 2 sequences from scenes --data trains on (val/seq0 as "
-            "train/seq1: scene seed 12, style random): validation scores" in result.stderr)
-    assert "val/seq1" not in result.stderr  # another style: another scene
-    assert "--val shares" not in result.stderr  # no folder in common
 
 
 def test_a_resumed_run_keeps_the_precision_it_started_with_on_another_device(dataset, tmp_path):

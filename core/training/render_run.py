@@ -1,0 +1,312 @@
+"""A render training run assembled from its settings (`RenderRun`, which `train`'s options fill):
+the network (`render_network`), the training and validation sequences and their checks, the loss,
+the loop's settings (`loop.fit`: checkpoints, resuming, validation), and the weights saved with
+their model card. `train_render` runs it.
+
+A fine-tune (`RenderNetwork.init`) takes the learning rate and loss weights the init model was
+trained with from its model card unless they are given: the defaults suit training anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from functools import partial
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
+from vfxdenoise.core.io.dataset_layout import read_manifest
+from vfxdenoise.core.runtime.device import pick_device
+from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
+from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, LossFn, check_out_dir, fit
+from vfxdenoise.core.training.render import (
+    LossWeights,
+    RenderDataConfig,
+    RenderSequence,
+    batches,
+    check_targets,
+    crop_side,
+    dark_sequences,
+    load_dataset,
+    self_supervised_loss,
+    supervised_loss,
+    uses_pairs,
+)
+from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
+from vfxdenoise.core.training.scene_repeats import warn_of_repeated_scenes
+from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LR = 2e-3  # the peak learning rate of a run trained anew
+# The supervised loss's weights, which a self-supervised run does not use.
+LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
+# What a fine-tune takes from the init model's card unless given: the rate and loss weights the
+# model was trained with (the defaults suit training anew).
+FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
+WEIGHTS_NAME = "model.safetensors"
+
+# What the model card records of the process that trained it: (device, log rows, start time) ->
+# the command, the machine, torch, the training time (the CLI's `training_run_record`).
+RunRecord = Callable[[str, list[dict], float], dict]
+
+
+@dataclass(frozen=True)
+class RenderRun:
+    """The settings of a render training run and their defaults (`train`'s options read them).
+    `lr` and the loss weights left None are DEFAULT_LR and LossWeights' defaults, or with
+    `network.init` those its model card records."""
+
+    data: tuple[Path, ...]  # make-dataset folders trained on together
+    out_dir: Path  # weights, model card, log, curves and checkpoints
+    val: Path | None = None  # held-out validation dataset
+    steps: int = 4000
+    batch: int = RenderDataConfig.batch
+    crop: int = RenderDataConfig.crop
+    network: RenderNetwork = field(default_factory=RenderNetwork)
+    self_supervised: bool = False  # Noise2Noise against the second noisy render
+    lr: float | None = None
+    temporal_weight: float | None = None
+    energy_weight: float | None = None
+    relmse_weight: float | None = None
+    validate_every: int = LoopConfig.validate_every  # and checkpoint every as many steps
+    device: str = EngineConfig.device
+    resume: bool = False  # continue the run in `out_dir` from its checkpoint
+    overwrite: bool = False  # start again over the run in `out_dir`
+    seed: int = LoopConfig.seed
+
+
+def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], None] = log.info) -> Path:
+    """Train the network `run` asks for and save it with its model card; returns the weights' path.
+
+    Refuses a run over another one's checkpoint before loading anything (`loop.check_out_dir`),
+    and options the network cannot take (`render_network`: a `UsageError`). `say` is told what the
+    run trains on and takes from an init model's card (`train` prints it); notes and warnings are
+    logged. Ctrl-C keeps the last checkpoint (`loop.fit`)."""
+    check_out_dir(run.out_dir, run.resume, run.overwrite)
+    torch.manual_seed(run.seed)
+    where = pick_device(run.device)
+    use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
+    device = str(where)
+    loaded = load_weights(run.network.init, track=RENDER) if run.network.init else None
+    if loaded is not None:
+        check_init_network(run.network, loaded)
+    values = _fine_tune_settings(run, loaded, say)
+    _note_unused_weights(run)
+    model, arch, config = build_network(run.network, loaded)
+    data_config = RenderDataConfig(crop=run.crop, batch=run.batch, layout=model.layout,
+                                   self_supervised=run.self_supervised)
+    sequences, val_sequences = _training_data(run, data_config, say)
+    loop_config = LoopConfig(steps=run.steps, lr=values["lr"], device=device,
+                             amp=_mixed_precision(device, run.out_dir, run.resume), channels_last=True,
+                             validate_every=run.validate_every, checkpoint_every=run.validate_every,
+                             out_dir=run.out_dir, seed=run.seed)
+    started = time.time()
+    loss = _loss(run.self_supervised, values, sequences, data_config)
+    init = _init_record(run.network.init, loaded)
+    validate = partial(_validate, sequences=val_sequences, device=device) if val_sequences else None
+    history = fit(model, batches(sequences, data_config, run.seed), loss, loop_config, validate,
+                  resume=run.resume, overwrite=run.overwrite,
+                  settings=_checkpoint_settings(run, arch, config, init, values),
+                  metadata=weights_metadata(arch, config))
+    training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
+                **run_record(device, history, started)}
+    card = _model_card(model.layout.slot_distances, training, history)
+    weights = run.out_dir / WEIGHTS_NAME
+    save_weights(model.cpu(), weights, arch, config, card)
+    return weights
+
+
+def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | None,
+                         values: dict[str, float]) -> dict:
+    """The settings a resumed run must share with its checkpoint (beside the loop's own)."""
+    return {"data": [str(folder.resolve()) for folder in run.data],
+            "val": str(run.val.resolve()) if run.val else None, "batch": run.batch, "crop": run.crop,
+            "arch": arch, "model": config, "init": init, "self_supervised": run.self_supervised,
+            **{name: values[name] for name in LOSS_WEIGHTS}}
+
+
+def _training_record(run: RenderRun, sequences: int, crop: int, init: dict | None, values: dict[str, float],
+                     amp: bool) -> dict:
+    """How the weights were trained, for the model card: the data (`_dataset_record`), the number of
+    sequences, the crop side used (the frames' where they are smaller than `run.crop`), the init
+    weights, the rate and loss weights (none for a self-supervised run's loss) and the precision."""
+    return {"data": _datasets_record(run.data), "validation_data": _dataset_record(run.val),
+            "sequences": sequences, "steps": run.steps, "batch": run.batch, "crop": crop,
+            "self_supervised": run.self_supervised, "init": init, "lr": values["lr"], "amp": amp,
+            **{name: None if run.self_supervised else values[name] for name in LOSS_WEIGHTS}}
+
+
+def _loss(self_supervised: bool, values: dict[str, float], sequences: list[RenderSequence],
+          data_config: RenderDataConfig) -> LossFn:
+    """The loss trained: Noise2Noise's, or the supervised one with the loss weights `values` (its
+    temporal term where the weight and the batches' frame pairs allow: `uses_pairs`)."""
+    if self_supervised:
+        return self_supervised_loss
+    pairs = values["temporal_weight"] > 0 and uses_pairs(sequences, data_config)
+    return partial(supervised_loss, pairs=pairs, **{name: values[name] for name in LOSS_WEIGHTS})
+
+
+def _fine_tune_settings(run: RenderRun, loaded: LoadedModel | None, say: Callable[[str], None]
+                        ) -> dict[str, float]:
+    """The FINE_TUNE_SETTINGS the run trains with: those given; for `init`, the init model's own
+    from its card in place of those not given (said); the defaults for the rest."""
+    given = {name: getattr(run, name) for name in FINE_TUNE_SETTINGS if getattr(run, name) is not None}
+    values = {"lr": DEFAULT_LR, **asdict(LossWeights()), **given}
+    if loaded is None:
+        return values
+    if not loaded.card:
+        log.info("note: --init %s has no model card beside it (a checkpoint, or weights copied alone): "
+                 "--lr and the loss weights not given are the defaults for training anew; give those the "
+                 "model was trained with", run.network.init)
+    taken = {name: value for name, value in _card_settings(loaded.card).items() if name not in given}
+    if taken:
+        say(f"--init {run.network.init}: " + ", ".join(f"--{name.replace('_', '-')} {value:g}"
+                                                       for name, value in taken.items())
+            + " from its model card (the settings it was trained with; give them to override)")
+    return {**values, **taken}
+
+
+def _card_settings(card: dict) -> dict[str, float]:
+    """The rate and loss weights the card's model was trained with: its training record, or,
+    in cards from before it recorded the rate, the flags of its recorded command (the shipped
+    default's lr 3e-4). A self-supervised model's loss had no weights."""
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    flags = _command_flags(str(training.get("command", "")))
+    found = {}
+    for name in FINE_TUNE_SETTINGS:
+        if name != "lr" and training.get("self_supervised"):
+            continue
+        value = training[name] if training.get(name) is not None else flags.get(name)
+        if isinstance(value, (int, float)):
+            found[name] = float(value)
+    return found
+
+
+def _command_flags(command: str) -> dict[str, float]:
+    """The FINE_TUNE_SETTINGS a card's recorded command gave as flags (`--lr 3e-4`, `--lr=3e-4`)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}
+    flags = {"--" + name.replace("_", "-"): name for name in FINE_TUNE_SETTINGS}
+    found = {}
+    for word, following in zip(words, [*words[1:], ""]):
+        flag, equals, value = word.partition("=")
+        if flag in flags:
+            try:
+                found[flags[flag]] = float(value if equals else following)
+            except ValueError:
+                pass
+    return found
+
+
+def _note_unused_weights(run: RenderRun) -> None:
+    """Say that a self-supervised run does not use the loss weights given."""
+    unused = [f"--{name.replace('_', '-')}" for name in LOSS_WEIGHTS if getattr(run, name) is not None]
+    if run.self_supervised and unused:
+        log.info("note: --self-supervised trains with a relative L2 loss against the second noisy "
+                 "render, which has no such term: %s is not used", ", ".join(unused))
+
+
+def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[[str], None]
+                   ) -> tuple[list[RenderSequence], list[RenderSequence]]:
+    """The training and validation sequences (broken ones left out, each named in a warning), each
+    read with the targets it is compared with, checked for them, with scenes read twice warned of
+    (`scene_repeats`) and what they hold said on the way; `data_config.crop` fitted to the frames
+    (`crop_side`: a smaller crop is warned of)."""
+    sequences = [seq for folder in run.data
+                 for seq in load_dataset(folder, skip_broken=True, self_supervised=run.self_supervised)]
+    val_sequences = load_dataset(run.val, skip_broken=True) if run.val else []
+    check_targets(sequences, data_config)
+    check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
+    check_scorable(val_sequences, what="--val")
+    warn_of_repeated_scenes(sequences, val_sequences)
+    data_config.crop = crop_side(sequences, data_config.crop)
+    frames = sum(s.length for s in sequences)
+    say(f"training on {len(sequences)} sequences ({frames} frames per level)")
+    dark = dark_sequences(sequences)
+    if dark:
+        say(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
+            f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
+    return sequences, val_sequences
+
+
+def _mixed_precision(device: str, out_dir: Path, resume: bool) -> bool:
+    """Whether the run trains in mixed precision (`LoopConfig.amp`): on CUDA, not elsewhere; but a
+    resumed run keeps its checkpoint's, said in a note where this device would pick the other. A
+    checkpoint resumes on another device (its tensors are saved from the CPU), and a CPU run resumed
+    on a GPU switched to mixed precision without a word (on a GPU without bfloat16 it failed: its
+    float16 loss scaler has no state in a full-precision checkpoint)."""
+    amp = device == "cuda"
+    state = out_dir / STATE_NAME
+    if not resume or not state.is_file():
+        return amp
+    try:
+        saved = json.loads(state.read_text()).get("config", {})
+    except (OSError, ValueError, AttributeError):
+        return amp  # the loop refuses a damaged checkpoint, naming it
+    if not isinstance(saved.get("amp"), bool) or saved["amp"] == amp:
+        return amp
+    precision = {True: "in mixed precision", False: "at full precision"}
+    log.info("note: the run in %s was trained %s on %s: it resumes %s on %s, as it started", out_dir,
+             precision[saved["amp"]], saved.get("device", "another device"), precision[saved["amp"]], device)
+    return saved["amp"]
+
+
+def _validate(net: nn.Module, sequences: list[RenderSequence], device: str) -> dict[str, float]:
+    """The validation scores `fit` logs and the model card keeps: means over the sequences that
+    have each (`mean_scores`: a single-frame sequence has no temporal score)."""
+    rows = evaluate_sequences(net, sequences, device=device, what="--val")
+    keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse", "temporal_warped")
+    return mean_scores(rows, keys)
+
+
+def _dataset_record(folder: Path | None) -> dict | None:
+    """Where the data came from, for the model card: the folder and, for make-dataset folders,
+    the generator settings and render time from its manifest (enough to render it again)."""
+    if folder is None:
+        return None
+    record: dict = {"path": str(folder.resolve())}
+    content = read_manifest(folder)
+    if content is not None:
+        record["make_dataset"] = content.get("config", {})
+        record["render_seconds"] = round(sum(sum(s.get("render_seconds", {}).values())
+                                             for s in content.get("sequences", {}).values()), 1)
+    return record
+
+
+def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
+    """The record of each training folder; one folder's alone, as model cards always had it."""
+    records = [_dataset_record(folder) for folder in folders]
+    return records[0] if len(records) == 1 else records
+
+
+def _init_record(init: str | None, loaded: LoadedModel | None) -> dict | None:
+    """The weights a fine-tune started from: as given, their file and its SHA-256 (a shipped
+    name means other weights once the shipped model is retrained)."""
+    if loaded is None:
+        return None
+    return {"given": init, "path": str(loaded.path.resolve()),
+            "sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest()}
+
+
+def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> dict:
+    """What the weights are: their inputs, how they were trained (`training`: the run's settings,
+    the command, the machine and torch) and their last validation scores."""
+    return {
+        "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
+                  "consistency masks, albedo, normal, flags"
+                  + (", each slot's distance from t" if slot_distances else ""),
+        "training": training,
+        "validation": history[-1] if history else {},
+    }
