@@ -30,7 +30,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                "base_color", "vraydiffusefilter", "diffusefilter"),
     "normal": ("n", "denoising normal", "normal", "normals", "nn", "sh_normal", "vraybumpnormals",
                "bumpnormals", "vraynormals"),
-    "depth": ("z", "depth", "zfiltered", "pz"),
+    "depth": ("z", "depth", "zfiltered", "pz", "vrayzdepth", "zdepth"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
                "forward", "mv", "motionback", "motionfore"),
     "alpha": (),
@@ -50,6 +50,29 @@ SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha"
 UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
                                  "settings"}
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
+# Layers that hold data rather than light, by what they hold (lower case, without a view-layer
+# prefix or leading underscores: RenderMan's `__Pworld`): never denoised as light (`--aov`,
+# `--beauty`) nor taken by `--aov '*'`, but written as rendered. The normal, depth and motion
+# names are data too where the network reads another layer (Blender's `Normal` beside its
+# `Denoising Normal`). Layers holding IDs are told by their header too (`views.data_channels`).
+DATA_LAYERS: dict[str, tuple[str, ...]] = {
+    "positions": ("p", "pref", "wpref", "pworld", "pobject", "position", "worldposition",
+                  "objectspacepositions", "vrayworldpositions", "vraysamplerinfo"),
+    "normals": (*CANDIDATES["normal"], "ng", "nt", "nf", "nworld", "nref", "wnref", "tn",
+                "objectbumpnormals", "objectspacebumpnormals"),
+    "depths": (*CANDIDATES["depth"], "mist", "denoising depth", "vlen"),
+    "motion": (*CANDIDATES["motion"], "vrayvelocity", "dpdtime", "dpcameradtime"),
+    "texture coordinates": ("uv", "st", "vrayuvw"),
+    "sample statistics": ("mse", "diffuse_mse", "specular_mse", "albedo_var", "normal_var",
+                          "zfiltered_var", "variance", "samplecount", "vraynoiselevel"),
+    "IDs": ("id", "objectid", "object_id", "materialid", "material_id", "vrayobjectid",
+            "vrayrenderid", "vraymtlid", "indexob", "indexma", "op_id", "prim_id", "primid",
+            "puzzlematte", "vraymultimatte", "vraycoverage", "coverage"),
+}
+DATA_KINDS = {name: kind for kind, names in DATA_LAYERS.items() for name in names}
+# Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
+# when the one view layer beside it holds guides (`_past_composite`).
+COMPOSITE = "composite"
 
 
 @dataclass(frozen=True)
@@ -108,15 +131,57 @@ def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, wh
     """The first of the channels `found` for `what`, refusing a choice between view layers (a
     Blender render's `FG.Combined` and `BG.Combined`): one layer's guides with another's beauty
     would be wrong, and only the user knows which view layer to denoise. The example offered is
-    one whose view layer holds guides (not a `Composite` that holds only the comp's result)."""
+    one whose view layer holds guides (not a `Composite` that holds only the comp's result). Of a
+    `Composite` and one view layer, the view layer is taken where it holds guides and the
+    `Composite` none (`_past_composite`; `composite_note` says so)."""
     prefixes = list(dict.fromkeys(_view_layer(channels) for channels in found))
     if len(prefixes) > 1:
+        rendered = _past_composite(found, layers)
+        if rendered:
+            return rendered
         names = [_split(channels[0])[0] for channels in found]
         guided = [name for name in names if _has_guides(layers, name.rpartition(".")[0])]
         raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}; pick one "
                            f"with {option} (e.g. {option} {(guided or names)[0]}); the guides come "
                            "from the beauty's view layer, so denoise the others in runs of their own")
     return found[0]
+
+
+def _past_composite(found: Sequence[tuple[str, ...]], layers: Mapping[str, list[str]]
+                    ) -> tuple[str, ...] | None:
+    """The one view layer's channels among `found` (channels of like layers of several view layers)
+    beside Blender's `Composite` (the compositor's result, graded, with no AOVs to denoise it by),
+    where that view layer holds guides and the `Composite` none; None where the choice is the
+    user's (two view layers, or guides in neither)."""
+    composite = [channels for channels in found if _view_layer(channels).lower() == COMPOSITE]
+    rendered = [channels for channels in found if _view_layer(channels).lower() != COMPOSITE]
+    if (len(composite) == 1 and len(rendered) == 1 and _has_guides(layers, _view_layer(rendered[0]))
+            and not _has_guides(layers, _view_layer(composite[0]))):
+        return rendered[0]
+    return None
+
+
+def composite_note(channel_names: Sequence[str], beauty: str | None = None) -> str:
+    """That the beauty is taken from a view layer over Blender's `Composite` beside it
+    (`_past_composite`), and how to pick the other; "" where it is not, or `beauty` (the user's
+    --beauty) names the layer in full. Said once a run, as a part's beauty note is."""
+    channels = list(channel_names)
+    layers = _layers(channels)
+    try:
+        picked = (_override(channels, layers, "beauty", beauty, "") if beauty
+                  else _find(channels, layers, "beauty"))
+    except ChannelError:
+        return ""  # resolving the layers says why
+    taken = _split(picked[0])[0] if picked else ""
+    owner, _, own = taken.rpartition(".")
+    named = beauty is not None and ("," in beauty or beauty.strip().lower() == taken.lower())
+    composite = next((layer for layer in _matching_layers(layers, own)
+                      if layer.rpartition(".")[0].lower() == COMPOSITE), None)
+    if not owner or owner.lower() == COMPOSITE or named or composite is None:
+        return ""
+    return (f"the beauty is taken from {taken}, the render's view layer with its guides, not from "
+            f"{composite}, the compositor's result (graded, with no albedo or normal of its own): to "
+            f"denoise that instead, name it with --beauty {composite}")
 
 
 def _has_guides(layers: Mapping[str, list[str]], view_layer: str) -> bool:
@@ -254,8 +319,9 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
-    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty; never one of
-    `data`'s channels, which hold IDs rather than light (`views.data_channels`).
+    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty; never one that
+    holds data rather than light (`_data_kind`): `data`'s channels, which hold IDs
+    (`views.data_channels`), or a layer `DATA_LAYERS` names (positions, normals, motion...).
     """
     channels = list(channel_names)
     layers = _layers(channels)
@@ -275,7 +341,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
         else:
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
         if feature == "beauty" and mapping["beauty"] is not None:
-            _refuse_ids("--beauty", overrides.get("beauty", "R,G,B"), mapping["beauty"], where, data)
+            _refuse_data("--beauty", overrides.get("beauty", "R,G,B"), mapping["beauty"], where, data)
             view_layer = _view_layer(mapping["beauty"])
         if feature == "beauty" and mapping["beauty"] is None:
             raise ChannelError(
@@ -290,9 +356,10 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
                 mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
-    layer that is missing, lacks three components, is a feature the network reads, or holds IDs
-    (`data`). A name with wildcards (`RGBA_*`) stands for every layer it matches, in channel
-    order, that has three components, feeds no feature and holds no IDs."""
+    layer that is missing, lacks three components, is a feature the network reads, or holds data
+    (`_data_kind`: IDs, positions, normals, motion...). A name with wildcards (`RGBA_*`) stands for
+    every layer it matches, in channel order, that has three components, feeds no feature and
+    holds no data."""
     found: dict[str, tuple[str, ...]] = {}
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
         if names_none(name):
@@ -306,18 +373,33 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if taken:
             raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
-        _refuse_ids("--aov", name, picked, where, data)
+        _refuse_data("--aov", name, picked, where, data)
         found[name] = picked
     return tuple(found.items())
 
 
-def _refuse_ids(option: str, name: str, picked: Sequence[str], where: str, data: Collection[str]
-                ) -> None:
-    """ChannelError if a layer to denoise (`option name`) holds IDs (`data`) rather than light."""
+def _data_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
+    """What the layer of channels `picked` holds where it is data rather than light: 'IDs' for
+    `data`'s channels (uint, a Cryptomatte's), else its name's kind in `DATA_LAYERS`; None for light."""
+    if set(picked) & set(data):
+        return "IDs"
+    own = _split(picked[0])[0].rpartition(".")[2]
+    return DATA_KINDS.get(own.lower().lstrip("_"))
+
+
+def _refuse_data(option: str, name: str, picked: Sequence[str], where: str, data: Collection[str]
+                 ) -> None:
+    """ChannelError if a layer to denoise (`option name`) holds data (`_data_kind`: IDs,
+    positions, normals, motion...) rather than light."""
     if set(picked) & set(data):
         raise ChannelError(f"{option} {name}: {','.join(picked)}{where} holds IDs, not light (a "
                            "Cryptomatte layer, or stored as uint), which denoising would "
                            "corrupt; name light layers only")
+    kind = _data_kind(picked, data)
+    if kind:
+        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} holds {kind}, not light, "
+                           "which denoising would alter; it is written as rendered anyway, so "
+                           "name light layers only")
 
 
 def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:
@@ -329,10 +411,12 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               mapping: Mapping[str, tuple[str, ...] | None], where: str,
               view_layer: str = "", data: Collection[str] = ()) -> dict[str, tuple[str, ...]]:
-    """The RGB layers whose names match the wildcard `pattern`, but those holding IDs (`data`);
+    """The RGB layers whose names match the wildcard `pattern`, but those holding data (`_data_kind`:
+    IDs, `data`'s among them; positions, normals, motion...);
     ChannelError when none does. In a render of view layers only `view_layer`'s (the beauty's),
     matched with or without its prefix (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
-    found, skipped = {}, {}
+    found: dict[str, tuple[str, ...]] = {}
+    skipped: dict[str, list[str]] = {}  # what they hold -> the layers
     for layer in layers:
         owner, _, own = layer.rpartition(".")
         if view_layer and owner != view_layer:
@@ -341,9 +425,14 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
             picked = _components(layers, layer, "beauty")
             if picked and not _taken(picked, mapping):
-                (skipped if set(picked) & set(data) else found)[layer] = picked
+                kind = _data_kind(picked, data)
+                if kind:
+                    skipped.setdefault(kind, []).append(layer)
+                else:
+                    found[layer] = picked
     if not found:
-        left_out = f" but those holding IDs, not light ({', '.join(skipped)})" if skipped else ""
+        left_out = (f" but those holding {', '.join(skipped)}, not light "
+                    f"({'; '.join(', '.join(held) for held in skipped.values())})" if skipped else "")
         raise ChannelError(f"--aov {pattern}: no layer{where} with 3 components matches it{left_out}; "
                            f"layers: {_describe_layers(layers)}")
     return found

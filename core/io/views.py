@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import CANDIDATES, FEATURES, LayerMap, holds_bare_rgb, resolve_layers
+from vfxdenoise.core.io.aovs import (
+    CANDIDATES,
+    FEATURES,
+    LayerMap,
+    composite_note,
+    holds_bare_rgb,
+    resolve_layers,
+)
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
 
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
@@ -47,7 +54,9 @@ class View:
 
     name: str
     channels: Mapping[str, str]
-    beauty_note: str = ""  # how its beauty's part was chosen, where names did not say (`_part_layers`)
+    # How its beauty was chosen, where names did not say: its part (`_part_layers`), a view layer
+    # over Blender's `Composite` (`aovs.composite_note`).
+    beauty_note: str = ""
 
 
 def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tuple[View, ...]:
@@ -58,8 +67,8 @@ def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tupl
     if not listed:
         local, note = _part_layers([part_name(spec) for spec in specs], in_file,
                                    [spec.channelnames for spec in specs], beauty)
-        return (View("", {own: name for names, owns in zip(in_file, local)
-                          for own, name in zip(owns, names)}, note),)
+        own_names = {own: name for names, owns in zip(in_file, local) for own, name in zip(owns, names)}
+        return (View("", own_names, _with_composite_note(note, own_names, beauty)),)
     channels: dict[str, dict[str, str]] = {view: {} for view in listed}
     notes: dict[str, str] = {}
     for view in listed:
@@ -77,7 +86,13 @@ def views_of(specs: Sequence[oiio.ImageSpec], beauty: str | None = None) -> tupl
             for own, name in zip(spec.channelnames, names):
                 view, local_name = _split(own, listed)
                 channels[view].setdefault(local_name, name)
-    return tuple(View(view, channels[view], notes.get(view, "")) for view in listed)
+    return tuple(View(view, channels[view], _with_composite_note(notes.get(view, ""), channels[view], beauty))
+                 for view in listed)
+
+
+def _with_composite_note(note: str, channels: Mapping[str, str], beauty: str | None) -> str:
+    """A view's beauty `note` and its `aovs.composite_note`, where it has one."""
+    return "; ".join(part for part in (note, composite_note(list(channels), beauty)) if part)
 
 
 def _without_view(part: str, view: str) -> str:

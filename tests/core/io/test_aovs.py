@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import FEATURES, LayerMap, resolve_layers
+from vfxdenoise.core.io.aovs import FEATURES, LayerMap, composite_note, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -119,6 +119,9 @@ def test_component_suffixes(components):
 @pytest.mark.parametrize("channels, expected", [
     (["Z"], "Z"), (["z"], "z"), (["depth"], "depth"), (["depth.Z"], "depth.Z"),
     (["depth.V"], "depth.V"), (["Depth.Z"], "Depth.Z"), (["Z", "depth.Z"], "Z"), (["Pz"], "Pz"),
+    # V-Ray, Redshift, RenderMan's denoise AOVs, Blender
+    (["VRayZDepth.Z"], "VRayZDepth.Z"), (["zDepth.R", "zDepth.G", "zDepth.B"], "zDepth.R"),
+    (["Z.Z"], "Z.Z"), (["zfiltered.z"], "zfiltered.z"), (["ViewLayer.Depth.Z"], "ViewLayer.Depth.Z"),
 ])
 def test_depth_names(channels, expected):
     assert resolve_layers(layer("", "RGB") + channels).depth == (expected,)
@@ -324,12 +327,42 @@ def test_several_blender_view_layers_are_refused_until_one_is_named_then_its_gui
 
 
 def test_the_view_layer_offered_is_one_that_holds_guides():
-    """Blender's compositor result `Composite.Combined` beside the render's view layer: offering
-    the first by name would denoise without albedo and normal."""
-    channels = layer("Composite.Combined", "RGBA") + _blender("ViewLayer")
-    with pytest.raises(ChannelError, match=r"Composite.Combined, ViewLayer.Combined; pick one with "
-                                           r"--beauty \(e.g. --beauty ViewLayer.Combined\)"):
+    """Blender's compositor result `Composite.Combined` beside two view layers: offering the first
+    by name would denoise without albedo and normal."""
+    channels = layer("Composite.Combined", "RGBA") + _blender("ViewLayer", "VL2")
+    with pytest.raises(ChannelError, match=r"Composite.Combined, ViewLayer.Combined, VL2.Combined; pick "
+                                           r"one with --beauty \(e.g. --beauty ViewLayer.Combined\)"):
         resolve_layers(channels)
+
+
+def test_a_blender_render_with_its_compositor_result_denoises_the_view_layer_and_says_so():
+    """Blender writes the compositor's result `Composite.Combined` (graded, no AOVs of its own)
+    beside the render's one view layer when the compositor is on: every such render was refused
+    without --beauty, though only the view layer has the guides to denoise by."""
+    channels = layer("Composite.Combined", "RGBA") + _blender("ViewLayer")
+    layers = resolve_layers(channels, aovs=["*"])
+    assert layers.beauty == tuple(layer("ViewLayer.Combined", "RGB"))
+    assert layers.albedo[0] == "ViewLayer.Denoising Albedo.R"
+    assert [name for name, _ in layers.aovs] == ["ViewLayer.key"]
+    note = composite_note(channels)
+    assert "taken from ViewLayer.Combined" in note and "--beauty Composite.Combined" in note
+    assert resolve_layers(channels, {"beauty": "Combined"}).beauty == layers.beauty
+    assert composite_note(channels, "Combined") == note  # not named in full: still said
+    for named in ("ViewLayer.Combined", "Composite.Combined"):  # the user's choice: nothing to say
+        assert composite_note(channels, named) == ""
+        assert resolve_layers(channels, {"beauty": named}).beauty[0] == f"{named}.R"
+    assert composite_note(_blender("ViewLayer")) == ""
+
+
+@pytest.mark.parametrize("channels", [
+    layer("Composite.Combined", "RGBA") + layer("ViewLayer.Combined", "RGBA"),  # no guides to go by
+    layer("Composite.Combined", "RGBA") + layer("Composite.Denoising Albedo", "RGB") + _blender("ViewLayer"),
+])
+def test_a_compositor_result_is_passed_over_only_where_the_view_layer_alone_holds_guides(channels):
+    with pytest.raises(ChannelError, match="several view layers hold a beauty: Composite.Combined, "
+                                           "ViewLayer.Combined"):
+        resolve_layers(channels)
+    assert composite_note(channels) == ""
 
 
 def test_a_view_layers_beauty_never_takes_another_view_layers_guides():
@@ -340,3 +373,61 @@ def test_a_view_layers_beauty_never_takes_another_view_layers_guides():
 
 def _view_layer(channels: tuple[str, ...]) -> str:
     return channels[0].split(".")[0]
+
+
+# --- data passes: never denoised as light ----------------------------------------------------------
+
+RENDERS_WITH_DATA = {  # renderer conventions: the light layer, then data passes a wildcard once took
+    "Karma": layer("C", "RGBA") + layer("albedo", "RGB") + layer("N", "xyz") + ["Pz"]
+    + layer("P", "xyz") + layer("motionvector", "xy") + layer("spec", "RGB"),
+    "RenderMan": layer("Ci", "rgb") + ["a", "z"] + layer("albedo", "rgb") + layer("Nn", "xyz")
+    + layer("motionBack", "xy") + layer("specular", "rgb") + layer("dPdtime", "xyz")
+    + layer("__Pworld", "xyz") + layer("mse", "rgb"),
+    "V-Ray": layer("", "RGBA") + layer("VRayDiffuseFilter", "RGB") + layer("VRayNormals", "XYZ")
+    + layer("VRayReflection", "RGB") + layer("VRayVelocity", "RGB") + ["VRayZDepth.Z"]
+    + layer("VRayRenderID", "RGB") + layer("VRaySamplerInfo", "XYZ"),
+    "Blender": _blender("ViewLayer") + layer("ViewLayer.Normal", "XYZ") + layer("ViewLayer.Position", "XYZ")
+    + layer("ViewLayer.UV", "UVA"),
+    "Redshift": layer("", "RGBA") + layer("DiffuseFilter", "RGB") + layer("BumpNormals", "XYZ")
+    + layer("Reflections", "RGB") + layer("P", "XYZ") + layer("N", "XYZ") + layer("MotionVectors", "RGB")
+    + layer("ObjectID", "RGB"),
+}
+
+
+@pytest.mark.parametrize("renderer, light", [("Karma", "spec"), ("RenderMan", "specular"),
+                                             ("V-Ray", "VRayReflection"), ("Blender", "ViewLayer.key"),
+                                             ("Redshift", "Reflections")])
+def test_data_passes_are_left_out_of_wildcards(renderer, light):
+    """`--aov '*'` (and `info`'s "other RGB layers") took positions, normals, motion, UVs and
+    IDs, which a filter for light would blur: only light layers are taken."""
+    layers = resolve_layers(RENDERS_WITH_DATA[renderer], aovs=["*"])
+    assert [name for name, _ in layers.aovs] == [light]
+
+
+@pytest.mark.parametrize("renderer, name, kind", [
+    ("Karma", "P", "positions"), ("RenderMan", "dPdtime", "motion"), ("RenderMan", "__Pworld", "positions"),
+    ("RenderMan", "mse", "sample statistics"), ("V-Ray", "VRayVelocity", "motion"),
+    ("V-Ray", "VRayRenderID", "IDs"), ("Blender", "Normal", "normals"), ("Blender", "Position", "positions"),
+    ("Redshift", "P", "positions"), ("Redshift", "BumpNormals", "normals"), ("Redshift", "ObjectID", "IDs"),
+])
+def test_naming_a_data_pass_to_denoise_is_refused_with_what_it_holds(renderer, name, kind):
+    for option, asked in (("--aov", {"aovs": [name]}), ("--beauty", {"overrides": {"beauty": name}})):
+        with pytest.raises(ChannelError, match=rf"{option} {name}: .* in r\.exr holds {kind}, not light"
+                                               r".*written as rendered anyway"):
+            resolve_layers(RENDERS_WITH_DATA[renderer], source="r.exr", **asked)
+
+
+def test_a_wildcard_matching_only_data_passes_says_what_they_hold():
+    with pytest.raises(ChannelError, match=r"--aov P\*: no layer with 3 components matches it but those "
+                                           r"holding positions, not light \(P\)"):
+        resolve_layers(RENDERS_WITH_DATA["Karma"], aovs=["P*"])
+    with pytest.raises(ChannelError, match=r"but those holding motion, positions, sample statistics, not "
+                                           r"light \(dPdtime; __Pworld; mse\)"):
+        resolve_layers(RENDERS_WITH_DATA["RenderMan"], aovs=["[d_m]*"])
+
+
+def test_a_data_pass_the_network_reads_is_still_read():
+    """The data table keeps layers out of `--aov`, not out of the features: V-Ray's velocity, named,
+    is the motion, and a depth named in it is found."""
+    layers = resolve_layers(RENDERS_WITH_DATA["V-Ray"], {"motion": "VRayVelocity"})
+    assert layers.motion == ("VRayVelocity.R", "VRayVelocity.G") and layers.depth == ("VRayZDepth.Z",)

@@ -7,8 +7,8 @@ import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, write_exr
-from vfxdenoise.core.io.views import resolve_views, views_of
+from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, read_exr_header, write_exr
+from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 
 EYE = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
        "key.R", "key.G", "key.B"]
@@ -180,6 +180,38 @@ def test_a_cryptomatte_named_with_digits_keeps_its_preview_out_too():
     spec = _spec(EYE + ["crypto01.R", "crypto01.G", "crypto01.B", "crypto0100.R", "crypto0100.G",
                         "crypto0100.B", "crypto0100.A"], **{"cryptomatte/3ae2c1b/name": "crypto01"})
     assert [name for name, _ in resolve_views([spec], aovs=["*"])[""].aovs] == ["key"]
+
+
+def _blender_render(path, views: tuple[str, ...] = ()) -> list[oiio.ImageSpec]:
+    """The header of a Blender multilayer EXR written with the compositor on (a real file's, but
+    for stereo `views`, each eye's channels named with the eye before the component): its result
+    `Composite.Combined` beside `ViewLayer`'s render, guides and data passes."""
+    own = ([f"Composite.Combined.{c}" for c in "RGBA"]
+           + [f"ViewLayer.{name}.{c}" for name, components in (
+               ("Combined", "RGBA"), ("Denoising Albedo", "RGB"), ("Denoising Normal", "XYZ"),
+               ("Normal", "XYZ"), ("Position", "XYZ"), ("Vector", "XYZW"), ("Depth", "Z"),
+               ("Emit", "RGB")) for c in components])
+    if views:
+        return [_spec([_in(view, c) for view in views for c in own], multiView=views)]
+    write_exr(path, ExrImage.from_channels({c: np.zeros((4, 8), np.float32) for c in own}))
+    return read_exr_header(path)
+
+
+@pytest.mark.parametrize("views", [(), ("left", "right")])
+def test_a_blender_render_with_its_compositor_result_is_denoised_from_its_view_layer(tmp_path, views):
+    """Every Blender render written with the compositor on was refused without --beauty; its view
+    layer is taken (the run and `info` say so once, from the view's note), and its data passes
+    (`Normal`, `Position`, `Vector`) are not offered to `--aov` as light."""
+    specs = _blender_render(tmp_path / "blend_0001.exr", views)
+    mapped = resolve_views(specs, source="blend_0001.exr")
+    assert list(mapped) == list(views or [""])
+    for view, layers in mapped.items():
+        assert layers.beauty[0] == (_in(view, "ViewLayer.Combined.R") if view else "ViewLayer.Combined.R")
+        assert "Denoising Albedo" in layers.albedo[0] and "Denoising Normal" in layers.normal[0]
+    notes = {view.beauty_note for view in views_of(specs)}
+    assert len(notes) == 1 and "taken from ViewLayer.Combined" in notes.pop()
+    assert {view.beauty_note for view in views_of(specs, "Composite.Combined")} == {""}
+    assert other_rgb_layers(specs) == ["ViewLayer.Emit"]
 
 
 # --- which part of an AOV-per-part render is the beauty ------------------------------------------
