@@ -78,7 +78,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
         while not stopped[sign] and reach[sign] < limit:
             offset = sign * (reach[sign] + 1)
             frame = sources.get(t + offset)
-            reason = "" if frame is None else _unusable(frame, reader, centre, keep_going,
+            reason = "" if frame is None else _unusable(frame, reader, t, centre, keep_going,
                                                         brightness_jump, sources[t + offset - sign])
             if frame is None or reason:
                 if reason:
@@ -101,18 +101,26 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
             for view in centre.features}, unused
 
 
-def _unusable(frame: int, reader: FrameSource, centre: LoadedFrame, keep_going: bool,
+def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep_going: bool,
               brightness_jump: float, nearer: int) -> str:
-    """Why `frame` cannot be temporal context for `centre` ('' when it can), nor follow `nearer`,
-    the frame beside it towards the centre (a cut between them: `FrameSource.cut_between`, found
-    once per pair); unreadable frames raise their error unless `keep_going`."""
+    """Why `frame` cannot be temporal context for `centre`, frame t's ('' when it can), nor follow
+    `nearer`, the frame beside it towards the centre (a cut between them:
+    `FrameSource.cut_between`, found once per pair); unreadable frames raise their error unless
+    `keep_going`. A neighbour lacking channels the run asks for (an --aov layer rendered on some
+    frames only) is named as frame t's neighbour: its own error names a frame the user never
+    asked to denoise."""
     try:
         reason = context_mismatch(reader.get(frame), centre, brightness_jump)
-    except VfxDenoiseError as exc:
+    except ChannelError as exc:
+        if keep_going:
+            return f"its channels do not map: {exc}"
+        raise ChannelError(
+            f"frame {t}'s window reads frame {frame} as a neighbour, which does not have what this run "
+            f"asks for: {exc}. Every frame of a window needs it: render it on frame {frame} too, or "
+            f"pass --keep-going to denoise frame {t} without that neighbour") from exc
+    except VfxDenoiseError:
         if not keep_going:
             raise
-        if isinstance(exc, ChannelError):
-            return "its channels do not map (its own error says why)"
         return "unreadable"
     if reason or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason

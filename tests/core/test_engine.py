@@ -772,6 +772,16 @@ def test_a_frame_without_an_aov_layer_fails_naming_its_file(sequence_factory, ti
         denoise_sequence(pattern, config=_config(tiny_weights, aovs=("key",)))
 
 
+def test_a_frame_whose_neighbour_lacks_an_aov_layer_is_refused_naming_both(sequence_factory, tiny_weights):
+    """Only frame 2 is asked for and has the layer: the error is about its window, not about a
+    frame 1 the user never asked to denoise."""
+    pattern = sequence_factory(frames=range(1, 4))
+    with_light_groups(pattern, [2])
+    with pytest.raises(ChannelError, match=r"frame 2's window reads frame 1 as a neighbour.*"
+                                           r"no layer 'key' in .*render\.0001\.exr.*--keep-going"):
+        denoise_sequence(pattern, frames=[2], config=_config(tiny_weights, aovs=("key",)))
+
+
 def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_say_why(
         sequence_factory, tiny_weights, tmp_path):
     pattern = sequence_factory(frames=range(1, 4))
@@ -780,7 +790,8 @@ def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_s
                                config=_config(tiny_weights, aovs=("key",), keep_going=True))
     assert summary.frames("failed") == [2] and summary.frames("written") == [1, 3]
     first = next(r for r in summary.results if r.frame == 1)
-    assert "temporal context stops before frame 2: its channels do not map" in first.message
+    assert "temporal context stops before frame 2: its channels do not map: --aov key: no layer 'key'" in (
+        first.message)
 
 
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
