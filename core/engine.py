@@ -54,6 +54,7 @@ from vfxdenoise.core.io.sequence import (
     frames_to_write,
     option_frames,
     parse_pattern,
+    refuse_other_padding,
     refuse_outside_context,
     refuse_outside_job,
 )
@@ -140,6 +141,7 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
     absent = {frame for t in todo for frame in window_frames(t, radius, render).values()
               if frame not in sources}
     if absent:
+        refuse_other_padding(pattern, absent)  # a neighbour on disk as r.01002.exr: rename, not wait
         raise MissingFramesError(
             f"{len(absent)} frame(s) of {pattern.text} within --context-frames are not on disk: "
             f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Container
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -65,15 +66,18 @@ class FramePattern:
         A name counts only if `path(frame)` spells it exactly, so render.01001.exr is not frame 1001
         of render.####.exr, while render.10000.exr (wider than the padding) is frame 10000.
         """
+        number = self._number_in(name)
+        return None if number is None or self.name(int(number)) != name else int(number)
+
+    def _number_in(self, name: str) -> str | None:
+        """The frame number `name` holds between this pattern's prefix and suffix, as written (any
+        padding, a minus sign kept); None when `name` is not so made."""
         end = len(name) - len(self.suffix)
         if end <= len(self.prefix) or not (name.startswith(self.prefix) and name.endswith(self.suffix)):
             return None
         number = name[len(self.prefix):end]
         digits = number[1:] if number.startswith("-") else number
-        if not (digits.isascii() and digits.isdigit()):
-            return None
-        frame = int(number)
-        return frame if self.name(frame) == name else None
+        return number if digits.isascii() and digits.isdigit() else None
 
     def files_on_disk(self) -> dict[int, os.DirEntry]:
         """The files of this pattern in its folder, by frame (`frame_of` names them); {} when the
@@ -87,6 +91,27 @@ class FramePattern:
         except PermissionError as exc:
             raise SequenceError(f"cannot list folder {self.directory} of {self.text}: permission "
                                 "denied; check its permissions") from exc
+
+    def other_padding(self, frames: Container[int]) -> dict[int, str]:
+        """File names in this pattern's folder that hold frames of `frames` under another padding
+        (render.01002.exr or render.1002.exr for render.####.exr or render.#####.exr), by frame, in
+        frame order (of two names for one frame, the first in sort order). `files_on_disk` rightly
+        does not read them, but a message about missing frames must name them: re-rendering is the
+        wrong advice for a frame on disk, and holding a neighbour over it loses the render. One
+        listing of the folder, however many `frames` (a `sequence.FrameRuns` of millions tests
+        membership fast); {} when the folder cannot be listed."""
+        found: dict[int, list[str]] = {}
+        try:
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    number = self._number_in(entry.name)
+                    if number is None or (frame := int(number)) not in frames:
+                        continue
+                    if self.name(frame) != entry.name and entry.is_file():
+                        found.setdefault(frame, []).append(entry.name)
+        except OSError:
+            return {}
+        return {frame: min(names) for frame, names in sorted(found.items())}
 
     def frames_on_disk(self) -> list[int]:
         """Sorted frame numbers whose files exist; [] when the folder does not exist."""

@@ -334,7 +334,8 @@ def _padding_meaning(padding: int) -> str:
 def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int],
                           job: Iterable[int] | None = None) -> None:
     """Raise MissingFramesError for the frames of `wanted` that are not on disk (`--missing
-    error`), saying what to do: hold and skip are offered for a gap in the shot, not for a
+    error`), saying what to do: renaming those on disk under another padding
+    (`refuse_other_padding`); hold and skip are offered for a gap in the shot, not for a
     --frames typo (`refuse_frames_off_the_shot`, of the farm `job`'s frames when `wanted` is one
     of its tasks') nor for a stray frame's span (`refuse_stray_span`);
     for a render on twos (every Nth frame on disk) `--frames A-BxN` comes first, since hold would
@@ -344,6 +345,7 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int],
     missing = sequence.missing(asked)
     if not missing:
         return
+    refuse_other_padding(sequence.pattern, missing)
     refuse_frames_off_the_shot(sequence, asked if job is None else job)
     refuse_stray_span(sequence, asked, missing)
     if len(missing) < len(asked):
@@ -362,6 +364,55 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int],
         f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
         f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)}), "
         "or pass --missing hold (use the nearest frame) or --missing skip to fill the gap", asked)
+
+
+def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int = 3) -> str:
+    """Which frames of `missing` (not on disk under `pattern`'s padding) are on disk under another
+    (`FramePattern.other_padding`: one listing of the folder), and to rename them, e.g. '1002 is
+    on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr'; '' for none."""
+    return _other_padding_text(pattern, pattern.other_padding(_members(missing)), limit)
+
+
+def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
+    """Raise MissingFramesError, whatever --missing says, when frames of `missing` (not on disk
+    under `pattern`'s padding) are on disk under another (a frame re-rendered as r.01002.exr
+    beside r.1001.exr): re-rendering is the wrong advice, and --missing hold would write a
+    neighbour in place of the render beside it, skip leave it out. Renaming is the user's to do.
+    One listing of the folder, as fast for a stray frame's millions of missing frames."""
+    missing = _sorted_unique(missing)
+    found = pattern.other_padding(_members(missing)) if missing else {}  # no listing for none
+    if not found:
+        return
+    if len(found) < len(missing):
+        which = f"{len(found)} of them {'is' if len(found) == 1 else 'are'}"
+    else:
+        which = "it is" if len(found) == 1 else "they are"
+    them = "it" if len(found) == 1 else "them"
+    raise MissingFramesError(
+        f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} on "
+        f"disk under another padding, not read as frames of the pattern: "
+        f"{_other_padding_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
+        "hold or skip would stand another frame in for the render, or leave it out)", missing)
+
+
+def _members(frames: Iterable[int]) -> abc.Container:
+    """`frames` for fast membership tests: a FrameRuns (a stray frame's span) as it is, else a set."""
+    return frames if isinstance(frames, FrameRuns) else set(frames)
+
+
+def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
+    """'1002 is on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr' for the first
+    `limit` frames of `found` (frame -> its name on disk), how many more, and to rename them."""
+    if not found:
+        return ""
+    width = len(pattern.prefix) + len(pattern.suffix)
+    (first, name), *others = itertools.islice(found.items(), limit)
+    listed = [f"{first} is on disk as {name} ({len(name) - width}-digit padding)",
+              *(f"{frame} as {other} ({len(other) - width}-digit padding)" for frame, other in others)]
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
+              f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
+    return f"{', '.join(listed)}{more}: {rename}"
 
 
 def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
@@ -507,7 +558,9 @@ def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context
     beyond what a frame spec may name; under `error`, any. The typo is looked for in the frames
     of the farm `job` that `asked` is a task of, when given (--job-frames): a task of handles
     held or skipped past the render's ends then runs as the whole job does. As fast as the
-    frames on disk are few, for a range however long."""
+    frames on disk are few, for a range however long. Missing frames on disk under another
+    padding are refused first, under every policy (`refuse_other_padding`)."""
+    refuse_other_padding(sequence.pattern, sequence.missing(asked))
     if context is None:
         refuse_frames_off_the_shot(sequence, asked if job is None else job)
     if policy == "error":

@@ -30,6 +30,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     frames_to_write,
     option_frames,
+    other_padding_note,
     parse_pattern,
     refuse_outside_context,
 )
@@ -205,11 +206,14 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
 
 
 def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:
-    """Say how many job frames a render still has to write before their tasks can succeed."""
+    """Say how many job frames a render still has to write before their tasks can succeed, and
+    which of them are on disk under another padding (read only once renamed)."""
     if absent:
-        log.warning("%d frame(s) of %s are not rendered yet (%s): the job is written anyway "
+        note = other_padding_note(pattern, absent)
+        log.warning("%d frame(s) of %s are not rendered yet (%s%s): the job is written anyway "
                     "(--context-frames); their tasks fail and are retried until the frames and "
-                    "their neighbours are on disk", len(absent), pattern.text, format_frames(absent))
+                    "their neighbours are on disk", len(absent), pattern.text, format_frames(absent),
+                    f"; {note}" if note else "")
 
 
 def _absolute(pattern: FramePattern) -> FramePattern:

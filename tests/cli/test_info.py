@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 from cli_process import run_vfxdenoise
 from exr_sequences import write_stereo_sequence
 
@@ -143,3 +144,48 @@ def test_info_of_a_pattern_the_shell_expanded_says_to_quote_it(tmp_path):
     """Unquoted, render.$F4.exr reaches vfxdenoise as render..exr."""
     shown = run_vfxdenoise("info", "render..exr", cwd=tmp_path)
     assert shown.returncode == 2 and "quote the pattern" in shown.stderr
+
+
+def _split_into_parts(path: Path) -> None:
+    """Rewrite the single-part frame at `path` as two parts, 'rgba' and 'albedo' (its albedo.R,G,B
+    as R,G,B: read back under the same names), with the same pixels and windows."""
+    image = read_exr(path)
+    dtypes = {"half": np.float16, "float": np.float32, "uint": np.uint32}
+    planes = {name: values.astype(dtypes[image.pixel_type(name)])
+              for name, values in zip(image.channel_names, image.get(image.channel_names))}
+    albedo = {c: planes.pop(f"albedo.{c}") for c in "RGB"}
+    parts = [OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                          channels, name) for name, channels in (("rgba", planes), ("albedo", albedo))]
+    OpenEXR.File(parts).write(str(path))
+
+
+def test_info_names_frames_on_disk_under_another_padding_among_the_gaps(sequence_factory, tmp_path):
+    """r.01002.exr beside r.1001.exr and r.1003.exr was a bare gap, which seq refused with 're-render'."""
+    pattern = parse_pattern(sequence_factory(frames=range(1001, 1004), height=16, width=16))
+    pattern.path(1002).rename(pattern.directory / "render.01002.exr")
+
+    for token in ("####", "#"):
+        lines = run_vfxdenoise("info", pattern.text.replace("####", token), cwd=tmp_path).stdout.splitlines()
+        assert ("gaps:       1002; 1002 is on disk as render.01002.exr (5-digit padding): rename it "
+                "to render.1002.exr") in lines
+
+
+def test_info_tells_a_change_of_parts_or_storage_from_a_cropped_frame(sequence_factory, tmp_path):
+    """A frame going single- to multi-part mid-shot read 'data window differs (auto-crop or
+    overscan)' with every window alike; one stored with piz among zip frames read 'all alike',
+    and no frame's compression or tiling was shown."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4), height=16, width=16))
+    _split_into_parts(pattern.path(2))
+    image = read_exr(pattern.path(3))
+    image.set_compression("piz")
+    write_exr(pattern.path(3), image)
+
+    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+
+    assert ("headers:    parts differ from frame 1's: 2 (e.g. 2 part(s) for 1: seq reads channels by "
+            "name, outputs keep each frame's parts); storage differs from frame 1's: 3 (e.g. piz, "
+            "scanlines for zip, scanlines: outputs keep each frame's own)") in lines
+    assert "storage:    zip, scanlines" in lines
+    shutil.copy(pattern.path(2), pattern.directory / "two.0001.exr")  # described from the 2-part frame
+    two = run_vfxdenoise("info", str(pattern.directory / "two.####.exr"), cwd=tmp_path).stdout.splitlines()
+    assert "parts:      2" in two and "storage:    zip, scanlines (all 2 parts)" in two

@@ -252,3 +252,19 @@ def test_resume_with_nothing_left_to_write_succeeds_in_a_read_only_folder(sequen
         assert refused.returncode == 1, refused.stderr
         assert f"error: output folder {out} is not writable" in refused.stderr
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
+
+
+def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequence_factory, tiny_weights,
+                                                                           tmp_path):
+    """r.01002.exr beside r.1001.exr and r.1003.exr: seq said 'missing: re-render it', and with
+    --missing hold wrote frame 1001 as 1002 while the render of 1002 lay beside it; a farm chunk's
+    neighbour so named was waited for (--context-frames), as if not rendered yet."""
+    pattern = parse_pattern(sequence_factory(frames=range(1001, 1004), height=16, width=16))
+    pattern.path(1002).rename(pattern.directory / "render.01002.exr")
+    rename = "1002 is on disk as render.01002.exr (5-digit padding): rename it to render.1002.exr"
+
+    for options in ((), ("--missing", "hold"), ("--frames", "1001", "--context-frames", "1001-1003")):
+        ran = run_vfxdenoise("seq", pattern.text, "--model", str(tiny_weights), "--progress", "none",
+                             *options, cwd=tmp_path)
+        assert ran.returncode == 1 and rename in ran.stderr and "Re-render them" not in ran.stderr, options
+        assert not list(pattern.directory.glob("render_denoised*")), options

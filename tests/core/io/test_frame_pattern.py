@@ -29,3 +29,22 @@ def test_the_pattern_is_the_one_sequence_gives():
 
 def test_a_frame_number_is_padded_like_printf():
     assert [frame_number(frame, 4) for frame in (7, -5, 10000)] == ["0007", "-005", "10000"]
+
+
+def test_frames_on_disk_under_another_padding_are_found_by_one_listing(tmp_path):
+    """A frame re-rendered as r.01002.exr beside r.1001.exr is not a frame of r.####.exr (rightly:
+    it is not read), but a message about frame 1002 missing must name it."""
+    for name in ("r.1001.exr", "r.01002.exr", "r.001002.exr", "r.0000003.exr", "r.-0005.exr",
+                 "r.1004.exr.tmp", "s.01005.exr", "r.x1006.exr"):
+        (tmp_path / name).touch()
+    (tmp_path / "r.01007.exr").mkdir()  # a folder is no frame
+    padded, unpadded = FramePattern(tmp_path, "r.", ".exr", 4), FramePattern(tmp_path, "r.", ".exr", 1)
+
+    everything = range(-10, 2000)
+    assert padded.other_padding(everything) == {-5: "r.-0005.exr", 3: "r.0000003.exr", 1002: "r.001002.exr"}
+    assert padded.other_padding({1002, 1004, 1005, 1006, 1007}) == {1002: "r.001002.exr"}
+    assert padded.other_padding({1001}) == {}  # on disk as the pattern spells it
+    assert unpadded.other_padding(everything) == {-5: "r.-0005.exr", 3: "r.0000003.exr",
+                                                  1002: "r.001002.exr"}
+    assert FramePattern(tmp_path, "r.", ".exr", 5).other_padding({1001}) == {1001: "r.1001.exr"}
+    assert FramePattern(tmp_path / "nowhere", "r.", ".exr", 4).other_padding(everything) == {}

@@ -26,6 +26,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     frames_in_context,
     frames_to_write,
+    other_padding_note,
     parse_frame_spec,
     parse_pattern,
     refuse_frames_off_the_shot,
@@ -663,3 +664,50 @@ def test_the_frames_read_as_context_are_those_on_disk_of_the_renders_range(tmp_p
     sequence = find_sequence(pattern)
     assert frames_in_context(sequence, None) == [1, 2, 3, 7]
     assert frames_in_context(sequence, [2, 3, 4, 5]) == [2, 3]
+
+
+@pytest.mark.parametrize("token", ["####", "#"])
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_missing_frame_on_disk_under_another_padding_is_named_under_every_policy(tmp_path, token, policy):
+    """r.01002.exr beside r.1001.exr and r.1003.exr: 'missing, re-render it' was the wrong advice,
+    and --missing hold wrote frame 1001 as 1002 beside the render of 1002."""
+    pattern = parse_pattern(tmp_path / f"r.{token}.exr")
+    touch_frames(pattern, [1001, 1003])
+    (tmp_path / "r.01002.exr").touch()
+    sequence = find_sequence(pattern)
+    rename = r"1002 is on disk as r\.01002\.exr \(5-digit padding\): rename it to r\.1002\.exr"
+
+    for asked in (frames_to_write(None, None, sequence), [1002]):
+        with pytest.raises(MissingFramesError, match=rename) as refused:
+            check_missing(sequence, asked, policy, None)
+        assert refused.value.missing == [1002]
+    check_missing(sequence, [1001, 1003], policy, None)  # not asked: not refused
+    assert other_padding_note(pattern, sequence.gaps()) == rename.replace("\\", "")
+
+
+def test_frames_on_disk_under_another_padding_are_listed_among_others_missing(tmp_path):
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1010])
+    for name in ("r.01002.exr", "r.01003.exr", "r.001004.exr", "r.01005.exr"):
+        (tmp_path / name).touch()
+
+    with pytest.raises(MissingFramesError) as refused:
+        refuse_missing_frames(find_sequence(pattern), range(1001, 1011))
+
+    assert str(refused.value).startswith(
+        "8 frame(s) of " + pattern.text + " are missing: 1002-1009; 4 of them are on disk under "
+        "another padding, not read as frames of the pattern: 1002 is on disk as r.01002.exr "
+        "(5-digit padding), 1003 as r.01003.exr (5-digit padding), 1004 as r.001004.exr (6-digit "
+        "padding) and 1 more: rename them to " + pattern.text + "'s padding (e.g. r.01002.exr to r.1002.exr)")
+    assert other_padding_note(pattern, [1006, 1007]) == ""
+
+
+def test_another_padding_is_looked_for_as_fast_as_the_frames_on_disk_beside_a_stray_frame(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1003, 20_000_000])
+    (tmp_path / "render.01002.exr").touch()
+    sequence = find_sequence(pattern)
+    started = time.perf_counter()
+    with pytest.raises(MissingFramesError, match="1002 is on disk as render.01002.exr"):
+        check_missing(sequence, frames_to_write(None, None, sequence), "hold", None)
+    assert time.perf_counter() - started < 1.0

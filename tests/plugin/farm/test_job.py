@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -109,3 +110,18 @@ def test_job_frames_off_the_shot_are_refused_under_hold_and_skip_too(sequence_fa
         build_job(shot, frames="101-103", options=SeqOptions(missing=policy))
     assert build_job(shot, frames="1001-1005", options=SeqOptions(missing=policy)).frames == tuple(
         range(1001, 1006))
+
+
+def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_for(tmp_path, caplog):
+    """render.01002.exr beside render.1001.exr and render.1003.exr: the job held or skipped 1002
+    as seq did (now refused with the name to rename), and a job submitted with the render said 1002
+    was not rendered yet."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=4, width=4)
+    (tmp_path / "shot" / "render.1002.exr").rename(tmp_path / "shot" / "render.01002.exr")
+    rename = "1002 is on disk as render.01002.exr (5-digit padding): rename it to render.1002.exr"
+    for policy in ("error", "hold", "skip"):
+        with pytest.raises(MissingFramesError, match=re.escape(rename)):
+            build_job(pattern, options=SeqOptions(missing=policy))
+    with caplog.at_level("WARNING"):
+        build_job(pattern, options=SeqOptions(context_frames="1001-1003"))
+    assert "are not rendered yet (1002; " + rename in caplog.text
