@@ -26,7 +26,13 @@ from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import ExrImage, read_exr_header, storage_changes, write_exr
+from vfxdenoise.core.io.exr import (
+    ExrImage,
+    read_exr_header,
+    storage_changes,
+    write_exr,
+    written_by_openimageio,
+)
 from vfxdenoise.core.layer_denoise import reconcile
 
 
@@ -85,20 +91,26 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         if view == next(iter(views)):
             image.redraw_previews(results[0])
     image.forget_pixel_digests()
-    image.set_attribute("vfxdenoise/version", __version__)
-    image.set_attribute("vfxdenoise/model", made_with.model)
-    image.set_attribute(EXPOSURE_ATTRIBUTE, float(exposure.scale))
-    image.set_attribute(provenance.ATTRIBUTE, made_with.made_from)
-    if made_with.motion_vectors:
-        image.set_attribute(provenance.MOTION_ATTRIBUTE, made_with.motion_vectors)
-    if made_with.held_from is not None:  # its header is the held frame's: say it is no render of its own
-        image.set_attribute(HELD_FROM_ATTRIBUTE, int(made_with.held_from))
+    image.set_attributes(_made_with_attributes(made_with))
+    if made_with.held_from is not None:  # its header is the held frame's: its time code is advanced
         _advance_timecodes(image, None if made_with.frame is None else made_with.frame - made_with.held_from)
     if config.compression is not None:
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
     return image
+
+
+def _made_with_attributes(made_with: MadeWith) -> dict[str, str | int | float]:
+    """The `vfxdenoise/*` header attributes recording what made a frame (set in one edit)."""
+    attributes = {"vfxdenoise/version": __version__, "vfxdenoise/model": made_with.model,
+                  EXPOSURE_ATTRIBUTE: float(made_with.exposure.scale),
+                  provenance.ATTRIBUTE: made_with.made_from}
+    if made_with.motion_vectors:
+        attributes[provenance.MOTION_ATTRIBUTE] = made_with.motion_vectors
+    if made_with.held_from is not None:  # its header is the held frame's: say it is no render of its own
+        attributes[HELD_FROM_ATTRIBUTE] = int(made_with.held_from)
+    return attributes
 
 
 def _advance_timecodes(image: ExrImage, frames: int | None) -> None:
@@ -144,6 +156,7 @@ def storage_changes_of(path: Path, compression: str | None) -> list[str]:
     """How the outputs are stored otherwise than the frame at `path` (`exr.storage_changes`);
     none when its header cannot be read (reading the frame then says why)."""
     try:
-        return storage_changes(read_exr_header(path), compression)
+        specs = read_exr_header(path)
+        return storage_changes(specs, compression, written_by_openimageio(path, len(specs)))
     except VfxDenoiseError:
         return []

@@ -11,18 +11,24 @@ OpenEXR with its header verbatim (tiles included) and the untouched planes as th
 a 1080p render with half and float channels that is ~0.4 s of CPU per frame read, mapped and
 written, against ~1.4 s through OpenImageIO's float32 path with its per-channel conversion (the
 largest cost of a `seq` run); a MIP- or RIP-mapped file is read and written as its first level alone
-(`storage_changes`). Files OpenEXR cannot decode (subsampled channels), images built in memory and
-headers edited other than through `ExrImage` take the OpenImageIO path.
+(`storage_changes`). A header string that is not UTF-8 (Latin-1 from a Windows application), which
+OpenEXR's Python module cannot decode, is read as an ASCII stand-in of the same length and its
+bytes put back in the file written. Files OpenEXR cannot decode (subsampled channels, a name in
+the header that is not UTF-8), images built in memory and parts whose layout was edited other than
+through `ExrImage` take the OpenImageIO path, which warns of each header attribute it leaves out,
+adds or retypes (a double-precision matrix, say).
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
 They round-trip exactly up to 2**24 there; OpenImageIO's Python API passes pixels through float32,
 so a file on that path holding larger IDs is refused (files OpenEXR decodes keep them exact). It
-cannot write a file mixing tiled and scanline parts either: such a file is written as scanlines.
+cannot write a file mixing tiled and scanline parts either: such a file is written as scanlines
+(`storage_changes`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +42,10 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, ExrError
-from vfxdenoise.core.io import timecode
+from vfxdenoise.core.io import exr_bytes, timecode
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
+
+log = logging.getLogger(__name__)
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
@@ -49,6 +57,8 @@ TIMECODE = "smpte:TimeCode"
 # What `maketx` records of the pixels it wrote, false once they are denoised.
 PIXEL_DIGEST_ATTRIBUTES = ("oiio:SHA-1", "oiio:AverageColor", "oiio:ConstantColor",
                            "oiio:ConstantAlpha")
+# Header attributes that say how a part is stored (reported by `storage_changes`), not what it shows.
+_STORAGE_ATTRIBUTES = frozenset({"chunkCount", "type", "tiles"})
 # What an output may be switched to (`seq --compression`): the lossless compressions only, so data
 # channels (depth, motion, cryptomatte IDs) stay exact. zstd needs OpenEXR 3.5 or later to read.
 OUTPUT_COMPRESSIONS = {"none": OpenEXR.NO_COMPRESSION, "rle": OpenEXR.RLE_COMPRESSION,
@@ -65,6 +75,14 @@ def _validate_pixel_type(pixel_type: str) -> oiio.TypeDesc:
     if pixel_type not in PIXEL_TYPES:
         raise ValueError(f"pixel type {pixel_type!r} is not one of {', '.join(PIXEL_TYPES)}")
     return oiio.TypeDesc(PIXEL_TYPES[pixel_type])
+
+
+def _layout(spec: oiio.ImageSpec) -> tuple:
+    """What of a spec an OpenEXR header kept beside it must still describe: its windows, tiles
+    and channels (cheap to compare, unlike its attributes)."""
+    return (spec.x, spec.y, spec.width, spec.height, spec.full_x, spec.full_y, spec.full_width,
+            spec.full_height, spec.tile_width, spec.tile_height, tuple(spec.channelnames),
+            tuple(str(spec.channelformat(c)) for c in range(spec.nchannels)))
 
 
 def _set_channel_formats(spec: oiio.ImageSpec, formats: Sequence[oiio.TypeDesc]) -> None:
@@ -84,20 +102,32 @@ class ExrPart:
     its channels as `planes` (name -> (H, W) array in the stored pixel type) instead: channels are
     read and replaced plane by plane and written back without conversion, and `pixels` is only
     built (and the planes dropped) when something asks for it.
+
+    Header attributes are changed through its methods (`set_attributes`, `set_compression`, ...),
+    which make each change to `spec` and to the OpenEXR header kept for writing alike, and note
+    the attributes changed (`edited`). That header is dropped, and OpenImageIO writes the part
+    from `spec`, when the spec's layout (windows, tiles, channels) was changed directly. Nothing
+    compares whole headers: OpenImageIO's serialisation of one takes seconds for a Cryptomatte
+    manifest of a megabyte (it grows with the square of a string's length).
     """
 
     def __init__(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
-                 exr_header: dict | None = None, spec_seen: str = "",
-                 planes: dict[str, np.ndarray] | None = None):
+                 exr_header: dict | None = None, planes: dict[str, np.ndarray] | None = None,
+                 kept_strings: Mapping[str, tuple[bytes, bytes]] | None = None,
+                 edited: Iterable[str] = ()):
         if (pixels is None) == (planes is None):
             raise ValueError("an ExrPart holds either pixels or planes")
         self.spec = spec
         self._pixels = pixels
         self.planes = planes
-        # The header as OpenEXR read it (see module docstring), and `spec` as it was when the two
-        # last agreed: a spec changed behind ExrImage's back no longer matches and is not used.
+        # The header as OpenEXR read it (see module docstring), and the layout of `spec` it
+        # describes: a layout changed behind ExrImage's back no longer matches and it is dropped.
         self.exr_header = exr_header
-        self.spec_seen = spec_seen
+        self._layout = _layout(spec) if exr_header is not None else None
+        # Strings of the header that are not UTF-8, which OpenEXR's Python module cannot hold:
+        # name -> (the ASCII stand-in `exr_header` holds, the bytes read), put back on writing.
+        self.kept_strings = dict(kept_strings or {})
+        self.edited = set(edited)  # OpenEXR names of the attributes set or left out
 
     @property
     def pixels(self) -> np.ndarray:
@@ -135,20 +165,26 @@ class ExrPart:
         self.planes[name] = _stored(plane, _pixel_type(self.spec, index))
 
     def native_header(self) -> dict | None:
-        """The OpenEXR header to write this part with, if it still describes `spec`."""
-        if self.exr_header is None or self.spec.serialize("xml") != self.spec_seen:
-            return None
+        """The OpenEXR header to write this part with, if it still describes `spec` (dropped for
+        good once the spec's layout was changed other than through ExrImage)."""
+        if self.exr_header is not None and _layout(self.spec) != self._layout:
+            self.exr_header = None
         return self.exr_header
 
     def with_spec(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
                   planes: dict[str, np.ndarray] | None = None) -> ExrPart:
         """This part with a new spec (same attributes) and pixels, its OpenEXR header kept."""
-        header = self.native_header()
-        seen = spec.serialize("xml") if header is not None else ""
-        return ExrPart(spec, pixels, header, seen, planes)
+        return ExrPart(spec, pixels, self.native_header(), planes, self.kept_strings, self.edited)
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
-        self._edit_header(lambda spec: spec.attribute(name, value), {name: value})
+        self.set_attributes({name: value})
+
+    def set_attributes(self, values: Mapping[str, str | int | float]) -> None:
+        """Set header attributes `values` (name -> value), in one edit."""
+        def edit(spec: oiio.ImageSpec) -> None:
+            for name, value in values.items():
+                spec.attribute(name, value)
+        self._edit_header(edit, dict(values))
 
     def set_compression(self, name: str) -> None:
         """Write this part with `name`, one of OUTPUT_COMPRESSIONS."""
@@ -194,12 +230,15 @@ class ExrPart:
 
     def _edit_header(self, edit, native: dict, erased: Sequence[str] = ()) -> None:
         """`edit` the spec, and make the same change (`native` set, `erased` left out) to the
-        OpenEXR header kept for writing, where that header still describes the spec."""
+        OpenEXR header kept for writing, where that header still describes the spec; either way
+        the attributes are noted as `edited`, and no string read is put back over them."""
         header = self.native_header()
         edit(self.spec)
+        self.edited.update(native, erased)
+        for name in (*native, *erased):
+            self.kept_strings.pop(name, None)
         if header is not None:
             self.exr_header = {k: v for k, v in {**header, **native}.items() if k not in erased}
-            self.spec_seen = self.spec.serialize("xml")
 
     @property
     def name(self) -> str:
@@ -355,11 +394,16 @@ class ExrImage:
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
         """Set a header attribute on every part."""
-        if not isinstance(value, (str, int, float)):
-            raise TypeError(f"attribute {name}: value must be str, int or float, not "
-                            f"{type(value).__name__}")
+        self.set_attributes({name: value})
+
+    def set_attributes(self, values: Mapping[str, str | int | float]) -> None:
+        """Set header attributes `values` (name -> value) on every part, in one edit of each."""
+        for name, value in values.items():
+            if not isinstance(value, (str, int, float)):
+                raise TypeError(f"attribute {name}: value must be str, int or float, not "
+                                f"{type(value).__name__}")
         for part in self.parts:
-            part.set_attribute(name, value)
+            part.set_attributes(values)
 
     def set_compression(self, name: str) -> None:
         """Write every part with compression `name` (one of OUTPUT_COMPRESSIONS) instead of its own."""
@@ -459,11 +503,17 @@ def _alters_on_encoding(spec: oiio.ImageSpec) -> bool:
     return spec.get_string_attribute("compression").startswith("dwa")
 
 
-def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None) -> list[str]:
+def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None,
+                    openimageio_writes: str = "") -> list[str]:
     """How a frame with these parts is written back otherwise than it was read, its pixels aside:
     DWA parts stored with zip (`ExrImage.keep_pixels_exact`) unless `compression` names the
-    outputs' own, and a MIP- or RIP-mapped part's smaller levels, which are not written."""
+    outputs' own, a MIP- or RIP-mapped part's smaller levels, which are not written, and, where
+    OpenImageIO writes the frame (`openimageio_writes` says why: `written_by_openimageio`), tiled
+    parts beside scanline ones written as scanlines."""
     changes = []
+    if openimageio_writes and len({spec.tile_width > 0 for spec in specs}) > 1:
+        changes.append(f"tiled parts written as scanlines: OpenImageIO, which writes one kind of part "
+                       f"per file, writes these frames ({openimageio_writes})")
     dwa = sorted({spec.get_string_attribute("compression").split(":")[0]
                   for spec in specs if _alters_on_encoding(spec)})
     if dwa and compression is None:
@@ -679,27 +729,26 @@ def read_exr(path: str | Path) -> ExrImage:
     handle = _open(path)
     try:
         specs = _specs(handle, path)
-        why, headers = _openexr_layout(path, len(specs))
-        parts = None if why else _decode_native(path, specs, headers)
+        why, headers, kept = _openexr_layout(path, len(specs))
+        parts = None if why else _decode_native(path, specs, headers, kept)
         if parts is None:
             why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
-            parts = [ExrPart(spec, _read_part(handle, i, spec, path, why))
+            parts = [ExrPart(spec, _read_part(handle, i, spec, path, why), headers[i],
+                             kept_strings=exr_bytes.stand_ins(kept[i]))
                      for i, spec in enumerate(specs)]
-            for part, header in zip(parts, headers):
-                if header is not None:
-                    part.exr_header, part.spec_seen = header, part.spec.serialize("xml")
     finally:
         handle.close()
     return ExrImage(parts, source=path)
 
 
-def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict | None]
-                   ) -> list[ExrPart] | None:
+def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict | None],
+                   kept: list[dict[str, exr_bytes.KeptString]]) -> list[ExrPart] | None:
     """The parts as OpenEXR decodes them (planes in their stored types, header kept for writing
     where OpenEXR can write the part), when it can and its channels are the ones OpenImageIO
     lists; else None (OpenImageIO decodes)."""
     try:
-        with OpenEXR.File(str(path), separate_channels=True) as exr:
+        exr = exr_bytes.openexr_file(path, kept, separate_channels=True)
+        with exr:
             decoded = [{name: channel.pixels for name, channel in part.channels.items()}
                        for part in exr.parts]
     except Exception:  # damaged: OpenImageIO's decode reports it
@@ -707,27 +756,36 @@ def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict |
     if len(decoded) != len(specs):  # OpenEXR drops a part it cannot decode (and prints why)
         return None
     parts = []
-    for spec, header, planes in zip(specs, headers, decoded):
+    for spec, header, planes, strings in zip(specs, headers, decoded, kept):
         if (sorted(planes) != sorted(spec.channelnames)
                 or any(p.shape != (spec.height, spec.width) for p in planes.values())):
             return None
-        seen = spec.serialize("xml") if header is not None else ""
-        parts.append(ExrPart(spec, None, header, seen, planes))
+        parts.append(ExrPart(spec, None, header, planes, exr_bytes.stand_ins(strings)))
     return parts
 
 
-def _openexr_layout(path: Path, count: int) -> tuple[str, list[dict | None]]:
+def _openexr_layout(path: Path, count: int
+                    ) -> tuple[str, list[dict | None], list[dict[str, exr_bytes.KeptString]]]:
     """Why OpenEXR cannot decode every part ('' when it can: scanline or tiled, channels at full
-    resolution), and each part's header as OpenEXR reads it, to write the part back with (a tiled
-    one as one level: `_one_level`). None for a part it cannot write."""
+    resolution), each part's header as OpenEXR reads it, to write the part back with (a tiled
+    one as one level: `_one_level`; None for a part it cannot write), and each part's strings
+    that are not UTF-8 (`exr_bytes.non_utf8_strings`: the header holds ASCII stand-ins for them)."""
+    kept: list[dict[str, exr_bytes.KeptString]] = [{} for _ in range(count)]
     try:
-        parts = OpenEXR.File(str(path), header_only=True).parts
+        try:
+            parts = OpenEXR.File(str(path), header_only=True).parts
+        except UnicodeDecodeError:  # a Latin-1 string from a Windows application, say
+            kept = exr_bytes.non_utf8_strings(path, count)
+            parts = exr_bytes.openexr_file(path, kept, header_only=True).parts
     except UnicodeDecodeError:  # OpenImageIO read it; OpenImageIO will write it
-        return "a string in its header is not UTF-8, which OpenEXR's Python module needs", [None] * count
+        why = ("a name in its header (of an attribute or channel) is not UTF-8, which OpenEXR's "
+               "Python module needs")
+        return why, [None] * count, kept
     except Exception as exc:
-        return f"OpenEXR's Python module cannot read its header ({_one_line(str(exc))})", [None] * count
+        why = f"OpenEXR's Python module cannot read its header ({_one_line(str(exc))})"
+        return why, [None] * count, kept
     if len(parts) != count:
-        return "OpenEXR's Python module reads another number of parts", [None] * count
+        return "OpenEXR's Python module reads another number of parts", [None] * count, kept
     decodable, headers = True, []
     for part in parts:
         header = dict(part.header)
@@ -740,7 +798,13 @@ def _openexr_layout(path: Path, count: int) -> tuple[str, list[dict | None]]:
         if tiled:
             header["tiles"] = _one_level(header["tiles"])
         headers.append(header if full and (scanline or tiled) else None)
-    return "" if decodable else "it has subsampled channels or deep parts", headers
+    return "" if decodable else "it has subsampled channels or deep parts", headers, kept
+
+
+def written_by_openimageio(path: str | Path, parts: int) -> str:
+    """Why OpenImageIO rather than OpenEXR writes back the frame at `path` (with `parts` parts,
+    as OpenImageIO reads it), as far as its header tells; '' when OpenEXR does."""
+    return _openexr_layout(Path(path), parts)[0]
 
 
 def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
@@ -751,6 +815,41 @@ def _one_level(tiles: OpenEXR.TileDescription) -> OpenEXR.TileDescription:
     one.xSize, one.ySize, one.mode, one.roundingMode = (
         tiles.xSize, tiles.ySize, OpenEXR.ONE_LEVEL, tiles.roundingMode)
     return one
+
+
+def _restore_kept_strings(temp: Path, image: ExrImage, path: Path) -> None:
+    """Put the strings read that are not UTF-8 back in the file OpenEXR wrote at `temp` in place
+    of their stand-ins (as long, so nothing else moves): the header keeps the bytes read."""
+    kept = [part.kept_strings for part in image.parts]
+    if not any(kept):
+        return
+    if not exr_bytes.put_back(temp, kept):
+        raise ExrError(f"{path}: cannot read back the header just written to put its non-UTF-8 "
+                       "strings back; check free space and permissions of the folder")
+
+
+def _warn_of_header_changes(temp: Path, image: ExrImage, path: Path) -> None:
+    """A warning for each attribute of a part's header as read (`image.source`) that the file
+    OpenImageIO wrote at `temp` leaves out, adds or stores as another type, but for those set or
+    left out on purpose (`ExrPart.edited`) and the storage ones (`_STORAGE_ATTRIBUTES`)."""
+    read = exr_bytes.raw_headers(image.source) if image.source is not None else None
+    written = exr_bytes.raw_headers(temp)
+    if read is None or written is None or len(read) != len(written):
+        return
+    for index, (part, before, after) in enumerate(zip(image.parts, read, written)):
+        ours = part.edited | _STORAGE_ATTRIBUTES
+        where = f"{path}: part {index}{f' ({part.name})' if part.name else ''}"
+        for name in sorted(before.keys() - after.keys() - ours):
+            log.warning("%s: header attribute %s (%s) left out: OpenImageIO, which writes this "
+                        "frame, cannot write it", where, name, before[name].type)
+        for name in sorted(after.keys() - before.keys() - ours):
+            log.warning("%s: header attribute %s (%s) added by OpenImageIO, which writes this "
+                        "frame", where, name, after[name].type)
+        for name in sorted((before.keys() & after.keys()) - ours):
+            if before[name].type != after[name].type:
+                log.warning("%s: header attribute %s written as %s, not %s: OpenImageIO, which "
+                            "writes this frame, cannot write a %s", where, name, after[name].type,
+                            before[name].type, before[name].type)
 
 
 def _output_spec(part: ExrPart) -> oiio.ImageSpec:
@@ -832,6 +931,7 @@ def _encode_native(temp: Path, image: ExrImage, headers: list[dict], path: Path)
             exr = OpenEXR.File([OpenEXR.Part(dict(h), p, h.get("name", f"part{i}"))
                                 for i, (h, p) in enumerate(zip(headers, planes))])
         exr.write(str(temp))
+        _restore_kept_strings(temp, image, path)
     except (ExrError, OSError):
         raise
     except Exception as exc:  # OpenEXR raises RuntimeError for I/O and header problems
@@ -850,6 +950,7 @@ def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> None:
         closed = True
         if not handle.close():
             raise ExrError(f"{path}: write failed ({_one_line(handle.geterror())})")
+        _warn_of_header_changes(temp, image, path)
     except (ExrError, OSError):
         raise
     except Exception as exc:  # OIIO binding errors (bad buffers, types): still name the file

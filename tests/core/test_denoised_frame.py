@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import time
 from fractions import Fraction
 
 import numpy as np
 import OpenEXR
+import OpenImageIO as oiio
 import pytest
 
-from vfxdenoise.core.denoised_frame import MadeWith, denoised_image
+from vfxdenoise.core.denoised_frame import MadeWith, denoised_image, storage_changes_of
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.aovs import LayerMap
@@ -107,3 +110,79 @@ def test_a_frame_that_is_not_held_keeps_its_time_code(tmp_path):
                          {"": np.zeros((3, H, W), np.float32)}, EngineConfig(),
                          MadeWith("model", "", Exposure(), "record", frame=3))
     assert out.parts[0].timecode == before
+
+
+MANIFEST = "cryptomatte/abcdef0/manifest"
+
+
+def _manifest(size: int) -> str:
+    """A Cryptomatte manifest (object name -> hash, JSON) of about `size` characters, as a shot
+    with tens of thousands of objects carries."""
+    count = size // 40
+    return json.dumps({f"/obj/g\u00e9o_{i:06d}/shape": f"{(i * 2654435761) & 0xFFFFFFFF:08x}"
+                       for i in range(count)})
+
+
+def _denoised_with_manifest(tmp_path, manifest: str) -> None:
+    """A frame carrying `manifest` read, given what `seq` gives a frame, and written."""
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, MANIFEST: manifest,
+              "cryptomatte/abcdef0/name": "CryptoObject", "cryptomatte/abcdef0/hash": "MurmurHash3_32"}
+    channels = {c: np.full((H, W), 0.5, np.float16) for c in "RGB"}
+    channels.update({f"CryptoObject00.{c}": np.full((H, W), 0.25, np.float32) for c in "RGBA"})
+    OpenEXR.File(header, channels).write(str(tmp_path / "in.exr"))
+    image = read_exr(tmp_path / "in.exr")
+    out = denoised_image(image, {"": LayerMap(beauty=("R", "G", "B"))},
+                         {"": np.full((3, H, W), 0.25, np.float32)}, EngineConfig(keep_noisy=True),
+                         MadeWith("model", "next", Exposure(), "record", frame=1))
+    write_exr(tmp_path / "out.exr", out)
+
+
+def test_a_megabyte_cryptomatte_manifest_is_written_back_as_read_without_serialising_headers(
+        tmp_path, monkeypatch):
+    """Each header edit compared OpenImageIO's XML serialisation of the whole header, which takes
+    seconds for a manifest of a megabyte (its time grows with the square of the length): a 96x64
+    frame took minutes. OpenImageIO's own method is counted, nothing of ours replaced."""
+    calls = []
+    serialize = oiio.ImageSpec.serialize
+
+    def counted(spec, *args, **kwargs):
+        calls.append(args)
+        return serialize(spec, *args, **kwargs)
+
+    monkeypatch.setattr(oiio.ImageSpec, "serialize", counted)
+    manifest = _manifest(1_000_000)
+    _denoised_with_manifest(tmp_path, manifest)
+    header = OpenEXR.File(str(tmp_path / "out.exr"), header_only=True).parts[0].header
+    assert header[MANIFEST] == manifest and header["vfxdenoise/model"] == "model"
+    assert calls == []
+
+
+@pytest.mark.slow
+def test_a_frames_header_work_grows_with_its_manifest_not_its_square(tmp_path):
+    """Benchmark-style: twice the manifest, well under four times the time (best of three)."""
+    def seconds(size: int) -> float:
+        manifest, best = _manifest(size), float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            _denoised_with_manifest(tmp_path, manifest)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = seconds(1_000_000), seconds(2_000_000)
+    assert large < 3 * small, (small, large)
+
+
+def test_tiled_parts_beside_scanline_ones_are_said_to_be_written_as_scanlines_by_openimageio(tmp_path):
+    """Where OpenImageIO writes a frame (a name in its header is not UTF-8) it writes one kind of
+    part per file: the tiled part became scanlines unsaid. OpenEXR keeps the tiles."""
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize = tiles.ySize = 2
+    channels = {c: np.full((H, W), 0.5, np.float32) for c in "RGB"}
+    parts = [OpenEXR.Part({"JXrg": "artist"}, channels, "rgba"),
+             OpenEXR.Part({"type": OpenEXR.tiledimage, "tiles": tiles}, channels, "albedo")]
+    OpenEXR.File(parts).write(str(tmp_path / "in.exr"))
+    assert storage_changes_of(tmp_path / "in.exr", None) == []
+    latin1 = (tmp_path / "in.exr").read_bytes().replace(b"JXrg", "J\u00f6rg".encode("latin-1"))
+    (tmp_path / "in.exr").write_bytes(latin1)
+    changes = storage_changes_of(tmp_path / "in.exr", None)
+    assert len(changes) == 1 and changes[0].startswith("tiled parts written as scanlines: OpenImageIO")

@@ -682,15 +682,111 @@ def test_a_preview_is_redrawn_from_the_new_pixels_keeping_its_size_and_alpha(tmp
     assert {int(v) for c in "rgb" for v in np.unique(redrawn[c])} == {84}
 
 
-def _with_latin1_artist(path, parts: list) -> None:
-    """Write `parts` (OpenEXR.Part) with an `artist` in Latin-1, as some Windows applications
-    write header strings: OpenEXR's Python module cannot read such a header, OpenImageIO can."""
+LATIN1 = "J\u00f6rg".encode("latin-1")
+
+
+def _with_latin1(path, parts: list, name: str = "artist", value: str | list = "JXrg") -> None:
+    """Write `parts` (OpenEXR.Part) with attribute `name`: `value` in each header, 'JXrg' in either
+    then written 'Jörg' in Latin-1, as some Windows applications write header text: OpenEXR's
+    Python module cannot read such a header, OpenImageIO can."""
     for part in parts:
-        part.header["artist"] = "JXrg"
+        part.header[name] = value
     OpenEXR.File(parts).write(str(path))
-    path.write_bytes(path.read_bytes().replace(b"JXrg", "J\u00f6rg".encode("latin-1")))
+    path.write_bytes(path.read_bytes().replace(b"JXrg", LATIN1))
     with pytest.raises(UnicodeDecodeError):
         OpenEXR.File(str(path), header_only=True)
+
+
+def _with_latin1_attribute_name(path, parts: list) -> None:
+    """`parts` written with an attribute whose *name* is Latin-1, which keeps the file on the
+    OpenImageIO path (`_with_latin1`)."""
+    _with_latin1(path, parts, name="JXrg", value="artist")
+
+
+def raw_headers(path) -> list[dict[str, tuple[str, bytes]]]:
+    """Each part's attributes as the file stores them: name -> (type, value bytes), read byte for
+    byte (OpenEXR's file layout), so that no reader's decoding hides a change."""
+    data = path.read_bytes()
+    multipart, pos, headers = bool(int.from_bytes(data[4:8], "little") & 0x1000), 8, []
+    while True:
+        header = {}
+        while data[pos]:
+            name_end = data.index(b"\0", pos)
+            type_end = data.index(b"\0", name_end + 1)
+            size = int.from_bytes(data[type_end + 1:type_end + 5], "little")
+            value = data[type_end + 5:type_end + 5 + size]
+            header[data[pos:name_end].decode("latin-1")] = (data[name_end + 1:type_end].decode(), value)
+            pos = type_end + 5 + size
+        headers.append(header)
+        pos += 1
+        if not multipart or not data[pos]:
+            return headers
+
+
+def _latin1_render(path) -> None:
+    """A frame of a scanline part (a Latin-1 artist and string vector, a double-precision
+    worldToNDC) and a tiled one."""
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize = tiles.ySize = 16
+    beauty = {c: v.astype(np.float16) for c, v in planes("RGB").items()}
+    _with_latin1(path, [OpenEXR.Part({"worldToNDC": np.eye(4) * 3, "names": ["a", "JXrg"]}, beauty, "rgba"),
+                        OpenEXR.Part({"type": OpenEXR.tiledimage, "tiles": tiles}, planes("XYZ"), "N")])
+
+
+def test_a_latin1_header_string_is_written_back_by_openexr_byte_for_byte(tmp_path):
+    """OpenImageIO wrote such a file: it left the double-precision worldToNDC out, added
+    textureformat and capDate and wrote the tiled part as scanlines, without a word."""
+    path = tmp_path / "render.1001.exr"
+    _latin1_render(path)
+    image = read_exr(path)
+    assert all(part.native_header() is not None for part in image.parts)
+    image.set_attributes({"vfxdenoise/version": "1", "vfxdenoise/model": "m"})
+    write_exr(tmp_path / "out.exr", image)
+    read, written = raw_headers(path), raw_headers(tmp_path / "out.exr")
+    for before, after in zip(read, written):
+        assert after.pop("vfxdenoise/version") == ("string", b"1")
+        assert after.pop("vfxdenoise/model") == ("string", b"m")
+        assert after == before
+    assert read[0]["artist"] == ("string", LATIN1) and read[0]["worldToNDC"][0] == "m44d"
+    assert LATIN1 in read[0]["names"][1]
+    out = read_exr(tmp_path / "out.exr")
+    for name in image.channel_names:
+        np.testing.assert_array_equal(out.get([name]), image.get([name]), err_msg=name)
+    assert exr.written_by_openimageio(path, 2) == ""
+    assert storage_changes(read_exr_header(path), None, exr.written_by_openimageio(path, 2)) == []
+
+
+def test_a_latin1_string_set_anew_is_written_as_set(tmp_path):
+    path = tmp_path / "render.1001.exr"
+    _latin1_render(path)
+    image = read_exr(path)
+    image.set_attribute("artist", "Jorg")
+    image.parts[0].erase_attributes(["names"])
+    write_exr(tmp_path / "out.exr", image)
+    written = raw_headers(tmp_path / "out.exr")
+    assert [header["artist"] for header in written] == [("string", b"Jorg")] * 2
+    assert "names" not in written[0] and LATIN1 not in (tmp_path / "out.exr").read_bytes()
+
+
+def test_openimageio_writing_a_frame_warns_of_each_attribute_it_leaves_out_or_adds(tmp_path, caplog):
+    """Its writes went unsaid: a double-precision worldToNDC left out, capDate added."""
+    path = tmp_path / "render.1001.exr"
+    beauty = {c: v.astype(np.float16) for c, v in planes("RGB").items()}
+    _with_latin1_attribute_name(path, [OpenEXR.Part({"worldToNDC": np.eye(4) * 3}, beauty, "rgba"),
+                                       OpenEXR.Part({}, planes("XYZ"), "N")])
+    image = read_exr(path)
+    assert [part.native_header() for part in image.parts] == [None, None]
+    image.set_attributes({"vfxdenoise/version": "1"})
+    image.forget_pixel_digests()
+    with caplog.at_level("WARNING", logger="vfxdenoise.core.io.exr"):
+        write_exr(tmp_path / "out.exr", image)
+    warned = [record.getMessage() for record in caplog.records]
+    out = tmp_path / "out.exr"
+    assert (f"{out}: part 0 (rgba): header attribute worldToNDC (m44d) left out: OpenImageIO, which "
+            "writes this frame, cannot write it") in warned
+    assert any(f"{out}: part 1 (N): header attribute capDate (string) added" in m for m in warned)
+    assert not [m for m in warned if "vfxdenoise" in m or "oiio:" in m or "chunkCount" in m]
+    assert len(warned) == len(set(warned))
 
 
 def test_ids_openimageio_would_alter_are_refused_naming_the_channel_and_why(tmp_path):
@@ -698,9 +794,9 @@ def test_ids_openimageio_would_alter_are_refused_naming_the_channel_and_why(tmp_
     3029 of 3072 hashed IDs back altered without a word."""
     ids = np.random.default_rng(1).integers(2**24, 2**32, (H, W), dtype=np.uint32)
     path = tmp_path / "render.1001.exr"
-    _with_latin1_artist(path, [OpenEXR.Part({}, {"R": np.ones((H, W), np.float16), "id": ids})])
+    _with_latin1_attribute_name(path, [OpenEXR.Part({}, {"R": np.ones((H, W), np.float16), "id": ids})])
     with pytest.raises(ExrError, match=r"render.1001.exr: uint channel 'id' holds IDs above 2\^24.*"
-                                       r"a string in its header is not UTF-8"):
+                                       r"a name in its header \(of an attribute or channel\) is not UTF-8"):
         read_exr(path)
 
 
@@ -712,14 +808,20 @@ def test_a_file_mixing_tiled_and_scanline_parts_is_written_through_openimageio(t
     rgb = planes("RGB")
     spec = {"R": planes("R", seed=1)["R"], "id": np.arange(H * W, dtype=np.uint32).reshape(H, W)}
     path = tmp_path / "render.1001.exr"
-    _with_latin1_artist(path, [OpenEXR.Part({}, {k: v.astype(np.float16) for k, v in rgb.items()}, "rgba"),
-                               OpenEXR.Part({"type": OpenEXR.tiledimage, "tiles": tiles},
-                                            {"R": spec["R"].astype(np.float32), "id": spec["id"]}, "spec")])
+    _with_latin1_attribute_name(path, [
+        OpenEXR.Part({}, {k: v.astype(np.float16) for k, v in rgb.items()}, "rgba"),
+        OpenEXR.Part({"type": OpenEXR.tiledimage, "tiles": tiles},
+                     {"R": spec["R"].astype(np.float32), "id": spec["id"]}, "spec")])
     image = read_exr(path)
     write_exr(tmp_path / "out.exr", image)
     out = read_exr(tmp_path / "out.exr")
     assert [p.spec.tile_width for p in out.parts] == [0, 0]
-    assert out.parts[0].spec.get_string_attribute("artist") == "J\udcf6rg"  # its bytes kept
+    assert raw_headers(tmp_path / "out.exr")[0]["J\u00f6rg"] == ("string", b"artist")  # its bytes kept
+    why = exr.written_by_openimageio(path, 2)
+    assert why.startswith("a name in its header")
+    assert storage_changes(read_exr_header(path), None, why) == [
+        f"tiled parts written as scanlines: OpenImageIO, which writes one kind of part per file, writes "
+        f"these frames ({why})"]
     for name in image.channel_names:
         np.testing.assert_array_equal(out.get([name]), image.get([name]), err_msg=name)
 
@@ -846,13 +948,17 @@ def test_both_writers_store_the_same_pixels(mixed, tmp_path):
         np.testing.assert_array_equal(native.get([name]), oiio_written.get([name]), err_msg=name)
 
 
-def test_a_header_edited_behind_exr_image_is_written_from_the_edited_spec(mixed, tmp_path):
+def test_a_layout_edited_behind_exr_image_is_written_from_the_edited_spec(mixed, tmp_path):
+    """Attributes are changed through ExrPart (which keeps the OpenEXR header in step); a spec
+    whose tiles, windows or channels were changed directly is written by OpenImageIO from it."""
     path, _, _ = mixed
     image = read_exr(path)
-    image.parts[0].spec.attribute("compression", "piz")  # not through ExrImage
+    image.parts[0].spec.tile_width = image.parts[0].spec.tile_height = 16  # not through ExrImage
+    image.set_compression("piz")
     assert image.parts[0].native_header() is None
     write_exr(tmp_path / "edited.exr", image)
-    assert compression_of(read_exr_header(tmp_path / "edited.exr")[0]) == "piz"
+    written = read_exr_header(tmp_path / "edited.exr")[0]
+    assert (written.tile_width, compression_of(written)) == (16, "piz")
 
 
 def test_a_temp_name_too_long_for_the_folder_is_an_exr_error_naming_the_file(tmp_path):

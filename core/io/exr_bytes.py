@@ -1,0 +1,177 @@
+"""EXR headers byte for byte, for what OpenEXR's Python module cannot decode: a string attribute
+whose value is not UTF-8 (Latin-1 from a Windows application, say). Such a file is read through a
+stand-in of each of those strings (as long, its bytes above 127 as '?'), so it stays on the native
+OpenEXR path (every attribute, tiling and part kept, where OpenImageIO would drop some), and the
+strings read are put back, byte for byte, into the file written (`exr.write_exr`)."""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+import OpenEXR
+
+# OpenEXR's file layout, as far as reading headers byte for byte needs it.
+_EXR_MAGIC = b"\x76\x2f\x31\x01"
+_MULTIPART_FLAG = 0x1000  # in the version field
+_ASCII_ONLY = bytes(range(128)) + b"?" * 128  # a `bytes.translate` table
+
+
+class RawAttribute(NamedTuple):
+    """One attribute of a header as the file stores it."""
+
+    type: str  # OpenEXR's name of its type: 'string', 'm44d', ...
+    offset: int  # where its value starts in the file
+    value: bytes
+
+
+class KeptString(NamedTuple):
+    """A string attribute's value that is not UTF-8, and the ASCII stand-in of it OpenEXR reads."""
+
+    offset: int  # in the file read
+    stand_in: bytes  # as long as `original`: the file's layout is unchanged
+    original: bytes
+
+
+def raw_headers(path: Path) -> list[dict[str, RawAttribute]] | None:
+    """Each part's header attributes as stored in the EXR at `path` (name -> type, offset, value),
+    read without decoding any of them (OpenEXR's file layout); None if it cannot be read so."""
+    try:
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[:4] != _EXR_MAGIC:
+                return None
+            multipart = bool(int.from_bytes(data[4:8], "little") & _MULTIPART_FLAG)
+            headers, pos = [], 8
+            while True:
+                header, pos = _raw_header(data, pos)
+                headers.append(header)
+                if not multipart or data[pos] == 0:  # an empty header ends a multi-part file's
+                    return headers
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _raw_header(data: mmap.mmap, pos: int) -> tuple[dict[str, RawAttribute], int]:
+    """The attributes of the header at `pos` (name, type, int32 size, value; a null byte ends
+    them), and where it ends. Names are decoded as UTF-8, any other bytes escaped."""
+    attributes = {}
+    while data[pos] != 0:
+        end = _null_after(data, pos)
+        name = data[pos:end].decode("utf-8", "backslashreplace")
+        pos = _null_after(data, end + 1)
+        kind = data[end + 1:pos].decode("latin-1")
+        size = int.from_bytes(data[pos + 1:pos + 5], "little", signed=True)
+        pos += 5
+        if size < 0 or pos + size > len(data):
+            raise ValueError(f"attribute {name} runs past the end of the file")
+        attributes[name] = RawAttribute(kind, pos, data[pos:pos + size])
+        pos += size
+    return attributes, pos + 1
+
+
+def _null_after(data: mmap.mmap, pos: int) -> int:
+    """Where the null byte ending the text at `pos` is."""
+    end = data.find(b"\0", pos)
+    if end < 0:
+        raise ValueError("header text runs past the end of the file")
+    return end
+
+
+def non_utf8_strings(path: Path, count: int) -> list[dict[str, KeptString]]:
+    """Each part's string (and string vector) attributes whose value is not UTF-8 (Latin-1 from a
+    Windows application, say), with the stand-in OpenEXR's Python module can read in its place:
+    the same bytes, but those above 127 as '?'."""
+    headers = raw_headers(path)
+    if headers is None or len(headers) != count:
+        return [{} for _ in range(count)]
+    kept = []
+    for header in headers:
+        kept.append({name: KeptString(found.offset, _ascii_stand_in(found), found.value)
+                     for name, found in header.items()
+                     if found.type in ("string", "stringvector") and not _is_utf8(found.value)})
+    return kept
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _ascii_stand_in(found: RawAttribute) -> bytes:
+    """A string's (or string vector's) value with each byte above 127 of its text replaced by '?'
+    (a vector's int32 lengths kept)."""
+    if found.type == "string":
+        return found.value.translate(_ASCII_ONLY)
+    out, pos = bytearray(found.value), 0
+    while pos + 4 <= len(out):
+        size = int.from_bytes(found.value[pos:pos + 4], "little")
+        pos += 4
+        out[pos:pos + size] = found.value[pos:pos + size].translate(_ASCII_ONLY)
+        pos += size
+    return bytes(out)
+
+
+def stand_ins(kept: dict[str, KeptString]) -> dict[str, tuple[bytes, bytes]]:
+    """`ExrPart.kept_strings` of a part's kept strings: name -> (stand-in, original)."""
+    return {name: (string.stand_in, string.original) for name, string in kept.items()}
+
+
+class _SubstitutedFile:
+    """The file at `path` for OpenEXR's Python module to read (`read`, `seek`, `tell`), with each
+    kept string's bytes replaced by its stand-in of the same length."""
+
+    def __init__(self, path: Path, kept: Iterable[KeptString]):
+        self._file = open(path, "rb")  # closed by `close`, as a file is
+        self._kept = list(kept)
+
+    def read(self, size: int = -1) -> bytes:
+        start = self._file.tell()
+        data = self._file.read(size)
+        for offset, stand_in, _ in self._kept:
+            lo, hi = max(offset, start), min(offset + len(stand_in), start + len(data))
+            if lo < hi:
+                data = data[:lo - start] + stand_in[lo - offset:hi - offset] + data[hi - start:]
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def openexr_file(path: Path, kept: list[dict[str, KeptString]], **options) -> OpenEXR.File:
+    """`OpenEXR.File(path, **options)`, reading the kept strings' stand-ins in their place."""
+    strings = [string for part in kept for string in part.values()]
+    if not strings:
+        return OpenEXR.File(str(path), **options)
+    stream = _SubstitutedFile(path, strings)
+    try:
+        return OpenEXR.File(stream, **options)
+    finally:
+        stream.close()
+
+
+def put_back(path: Path, kept: list[dict[str, tuple[bytes, bytes]]]) -> bool:
+    """Put each part's kept strings (name -> (stand-in, original), `stand_ins`) back in the file
+    at `path` where it holds their stand-ins (as long, so nothing else moves); False if its
+    headers cannot be read back."""
+    headers = raw_headers(path)
+    if headers is None or len(headers) != len(kept):
+        return False
+    with open(path, "r+b") as file:
+        for header, strings in zip(headers, kept):
+            for name, (stand_in, original) in strings.items():
+                found = header.get(name)
+                if found is not None and found.value == stand_in:
+                    file.seek(found.offset)
+                    file.write(original)
+    return True
