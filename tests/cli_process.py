@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # The console script of the environment running the tests (.venv/bin/vfxdenoise).
 VFXDENOISE = Path(sys.executable).with_name("vfxdenoise")
@@ -15,3 +19,19 @@ def run_vfxdenoise(*args: object, cwd: Path | None = None, timeout: float = 600
     """`vfxdenoise ARGS` to completion, with its stdout and stderr as text."""
     return subprocess.run([str(VFXDENOISE), *map(str, args)], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def run_where_read_only(folder: Path, *args: object) -> subprocess.CompletedProcess:
+    """`vfxdenoise ARGS` run where `folder` cannot be written: in a private mount namespace with
+    it bind-mounted read-only when we are root (root ignores permission bits), else with its
+    write permission taken away (given back by the caller)."""
+    argv = [str(VFXDENOISE), *map(str, args)]
+    if os.geteuid() != 0:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    else:
+        probe = subprocess.run(["unshare", "-m", "--", "true"], capture_output=True)
+        if probe.returncode != 0:
+            pytest.skip(f"running as root and cannot make a read-only mount: {probe.stderr!r}")
+        argv = ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
+                str(folder), *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300)

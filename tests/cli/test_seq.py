@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
-import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
-from cli_process import VFXDENOISE, run_vfxdenoise
+from cli_process import run_vfxdenoise, run_where_read_only
 from exr_sequences import clean_frame, write_stereo_sequence
 
 from vfxdenoise.core.evaluation import metrics
@@ -213,22 +210,6 @@ def test_seq_option_defaults_are_the_engines():
         assert defaults[name] == getattr(EngineConfig(), name), name
 
 
-def _where_read_only(folder: Path, *args: object) -> subprocess.CompletedProcess:
-    """`vfxdenoise ARGS` run where `folder` cannot be written: in a private mount namespace with
-    it bind-mounted read-only when we are root (root ignores permission bits), else with its
-    write permission taken away (given back by the caller)."""
-    argv = [str(VFXDENOISE), *map(str, args)]
-    if os.geteuid() != 0:
-        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    else:
-        probe = subprocess.run(["unshare", "-m", "--", "true"], capture_output=True)
-        if probe.returncode != 0:
-            pytest.skip(f"running as root and cannot make a read-only mount: {probe.stderr!r}")
-        argv = ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
-                str(folder), *argv]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
-
-
 def test_resume_with_nothing_left_to_write_succeeds_in_a_read_only_folder(sequence_factory, tmp_path,
                                                                            tiny_weights):
     """A farm retry over an output folder published read-only since, every frame done: refused
@@ -240,10 +221,10 @@ def test_resume_with_nothing_left_to_write_succeeds_in_a_read_only_folder(sequen
     assert run_vfxdenoise(*args, "--frames", "1-2", "--model", tiny_weights).returncode == 0
     before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
     try:
-        done = _where_read_only(out, *args, "--frames", "1-2", "--model", tiny_weights)
-        more = _where_read_only(out, *args, "--frames", "1-3", "--model", tmp_path / "never.safetensors")
+        done = run_where_read_only(out, *args, "--frames", "1-2", "--model", tiny_weights)
+        more = run_where_read_only(out, *args, "--frames", "1-3", "--model", tmp_path / "never.safetensors")
         parse_pattern(pattern).path(2).touch()  # rendered again: frames 1-2 are to be done again
-        again = _where_read_only(out, *args, "--frames", "1-2", "--model", tiny_weights)
+        again = run_where_read_only(out, *args, "--frames", "1-2", "--model", tiny_weights)
     finally:
         out.chmod(stat.S_IRWXU)
     assert done.returncode == 0, done.stderr

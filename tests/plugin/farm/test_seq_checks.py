@@ -3,29 +3,10 @@ and frames are refused, or let through, by both, with the same message."""
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
-from pathlib import Path
 
-import pytest
-from cli_process import VFXDENOISE, run_vfxdenoise
-
-
-def _where_read_only(folder: Path, *args: object) -> subprocess.CompletedProcess:
-    """`vfxdenoise ARGS` run where `folder` cannot be written: in a private mount namespace with it
-    bind-mounted read-only when we are root (root ignores permission bits), else with its write
-    permission taken away (given back by the caller)."""
-    argv = [str(VFXDENOISE), *map(str, args)]
-    if os.geteuid() != 0:
-        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    else:
-        probe = subprocess.run(["unshare", "-m", "--", "true"], capture_output=True)
-        if probe.returncode != 0:
-            pytest.skip(f"running as root and cannot make a read-only mount: {probe.stderr!r}")
-        argv = ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
-                str(folder), *argv]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+from cli_process import run_vfxdenoise, run_where_read_only
 
 
 def _outcome(run: subprocess.CompletedProcess) -> tuple[int, list[str]]:
@@ -47,10 +28,10 @@ def test_a_read_only_output_folder_is_refused_at_submission_only_where_seq_refus
     before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
     cases = {"every frame done": ["--frames", "1-2"], "a frame to write": ["--frames", "1-3"]}
     try:
-        runs = {name: (_where_read_only(out, "seq", *common, *frames, "--resume", "--progress", "none"),
-                       _where_read_only(out, "farm", "opencue", *common, *frames))
+        runs = {name: (run_where_read_only(out, "seq", *common, *frames, "--resume", "--progress", "none"),
+                       run_where_read_only(out, "farm", "opencue", *common, *frames))
                 for name, frames in cases.items()}
-        overwrite = _where_read_only(out, "farm", "opencue", *common, "--frames", "1-2", "--overwrite")
+        overwrite = run_where_read_only(out, "farm", "opencue", *common, "--frames", "1-2", "--overwrite")
     finally:
         out.chmod(stat.S_IRWXU)
     for name, (seq, farm) in runs.items():
