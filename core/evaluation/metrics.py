@@ -37,7 +37,7 @@ TONEMAP_GAMMA = 2.2
 ArrayLike = np.ndarray | torch.Tensor
 
 # The score of a metric that does not apply, such as a temporal one for a single frame: means
-# over sequences leave it out (`evaluation.mean_scores`), tables show it as 'n/a'.
+# over sequences leave it out (`scoring.mean_scores`), tables show it as 'n/a'.
 NO_SCORE = float("nan")
 
 
@@ -182,7 +182,7 @@ def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Seque
 
     Zero when the denoised sequence changes exactly as the reference does; flicker raises it.
     A sequence of fewer than two frames has no frame-to-frame change and no score: NaN (0.0
-    would read as no flicker and lower a mean over sequences: `evaluation.mean_scores`). `masks`
+    would read as no flicker and lower a mean over sequences: `scoring.mean_scores`). `masks`
     (one (H, W) boolean array per frame; the first frame's is unused) restricts the mean to the
     pixels of frame t marked True; NaN when none is.
     """
