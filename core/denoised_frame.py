@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import (
     ExrImage,
+    HeaderChange,
     read_exr_header,
     storage_changes,
     write_exr,
@@ -51,13 +53,20 @@ class MadeWith:
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
 
 
+class Written(NamedTuple):
+    """A denoised frame on disk: when it got there, and how OpenImageIO, where it wrote the frame,
+    changed its header (`exr.write_exr`), for the run to tell once for all its frames."""
+
+    at: float  # time.perf_counter()
+    header_changes: list[HeaderChange]
+
+
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
-                   denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> float:
-    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it; when
-    it was on disk."""
+                   denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> Written:
+    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it."""
     pixels = {view: beauty.result() for view, beauty in denoised.items()}
-    write_exr(path, denoised_image(image, views, pixels, config, made_with))
-    return time.perf_counter()
+    changes = write_exr(path, denoised_image(image, views, pixels, config, made_with))
+    return Written(time.perf_counter(), changes)
 
 
 def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],

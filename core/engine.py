@@ -19,7 +19,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.exr import HeaderChange, read_exr_header
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     check_missing,
@@ -118,7 +118,8 @@ class RunSummary:
     device: str = ""  # where and in which precision the network ran (`Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
-    storage: list[str] = field(default_factory=list)  # outputs stored otherwise than the inputs
+    # Outputs stored otherwise than the inputs, and header attributes OpenImageIO changed writing them
+    storage: list[str] = field(default_factory=list)
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
     # farm task should book (in a host application's process, the host's own peak is included).
     peak_host_bytes: int = 0
@@ -415,6 +416,7 @@ def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None)
     finally:
         writer.shutdown(wait=True)
         outcomes.report_on_disk()
+        summary.storage += outcomes.header_notes()
         source.close()
         summary.sanitized = source.sanitized
         summary.layers = source.layers
@@ -485,16 +487,18 @@ def _window_of(t: int, windows: _Windows, radius: int, source: FrameSource, conf
 class _Outcomes:
     """Each frame's outcome, reported in frame order (the summary's results and the progress
     callback) once it is on disk, or has failed under keep_going; a failure without keep_going
-    is raised at once."""
+    is raised at once. How OpenImageIO changed the headers of the frames it wrote is gathered
+    for the run's summary (`header_notes`), each change once, rather than said frame by frame."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
                  keep_going: bool):
         self.summary, self.progress, self.total, self.keep_going = summary, progress, total, keep_going
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
+        self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
 
     def writing(self, result: FrameResult, started: float, written: Future) -> None:
-        """A frame on its way to disk; `written` gives the time it got there."""
+        """A frame on its way to disk; `written` gives its `denoised_frame.Written`."""
         self.pending.append((result, written, started))
 
     def failed(self, result: FrameResult, started: float, error: VfxDenoiseError) -> None:
@@ -510,7 +514,7 @@ class _Outcomes:
         while self.pending and (len(self.pending) > waiting_beyond or self.pending[0][1].done()):
             result, future, started = self.pending.popleft()
             try:
-                self._report(result, started, future.result())
+                self._report(result, started, *future.result())
             except VfxDenoiseError as exc:
                 if not self.keep_going:
                     raise
@@ -522,10 +526,19 @@ class _Outcomes:
         """A run stopped early: the frames that reached the disk still count."""
         for result, future, started in self.pending:
             if future.done() and future.exception() is None:
-                self._report(result, started, future.result())
+                self._report(result, started, *future.result())
         self.pending.clear()
 
-    def _report(self, result: FrameResult, started: float, ended: float) -> None:
+    def header_notes(self) -> list[str]:
+        """Each way OpenImageIO changed the headers of the frames it wrote, once, with the frames
+        it concerns (`exr.HeaderChange`), for the summary's storage notes."""
+        return [f"{change.describe()} (frame(s) {format_frames(sorted(frames))})"
+                for change, frames in self.header_changes.items()]
+
+    def _report(self, result: FrameResult, started: float, ended: float,
+                header_changes: Sequence[HeaderChange] = ()) -> None:
+        for change in header_changes:
+            self.header_changes.setdefault(change, []).append(result.frame)
         result.seconds = ended - started
         self.summary.results.append(result)
         self.reported += 1

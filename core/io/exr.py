@@ -15,8 +15,9 @@ largest cost of a `seq` run); a MIP- or RIP-mapped file is read and written as i
 OpenEXR's Python module cannot decode, is read as an ASCII stand-in of the same length and its
 bytes put back in the file written. Files OpenEXR cannot decode (subsampled channels, a name in
 the header that is not UTF-8), images built in memory and parts whose layout was edited other than
-through `ExrImage` take the OpenImageIO path, which warns of each header attribute it leaves out,
-adds or retypes (a double-precision matrix, say).
+through `ExrImage`, or whose spec took an attribute directly that the OpenEXR header cannot take
+exactly (`ExrPart.native_header`), take the OpenImageIO path; `write_exr` then returns each header
+attribute it left out, added or retyped (a double-precision matrix, say), for the caller to tell.
 
 OpenImageIO converts integer pixels to and from floats as *normalised* values (uint 7 reads as
 7/4294967295), so `uint` channels (object IDs) are read as integers and encoded back on writing.
@@ -28,7 +29,6 @@ cannot write a file mixing tiled and scanline parts either: such a file is writt
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +45,6 @@ from vfxdenoise.core.errors import ChannelError, ExrError
 from vfxdenoise.core.io import exr_bytes, timecode
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
 
-log = logging.getLogger(__name__)
-
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
 _FLOAT32_EXACT = 2**24  # the largest of the integers float32 holds all of
@@ -59,6 +57,14 @@ PIXEL_DIGEST_ATTRIBUTES = ("oiio:SHA-1", "oiio:AverageColor", "oiio:ConstantColo
                            "oiio:ConstantAlpha")
 # Header attributes that say how a part is stored (reported by `storage_changes`), not what it shows.
 _STORAGE_ATTRIBUTES = frozenset({"chunkCount", "type", "tiles"})
+# OpenImageIO's names of OpenEXR's attributes where the two differ: what an attribute set on
+# `ExrPart.spec` directly is called in the header OpenImageIO writes (`ExrPart.spec_edits`).
+_OPENEXR_NAMES = {"worldtocamera": "worldToCamera", "worldtoNDC": "worldToNDC",
+                  "worldtoscreen": "worldToScreen", "DateTime": "capDate", "ImageDescription": "comments",
+                  "description": "comments", "Copyright": "owner", "PixelAspectRatio": "pixelAspectRatio",
+                  "XResolution": "xDensity", "ExposureTime": "expTime", "FNumber": "aperture",
+                  "oiio:subimagename": "name", "openexr:dwaCompressionLevel": "dwaCompressionLevel",
+                  "smpte:TimeCode": "timeCode", "smpte:KeyCode": "keyCode"}
 # What an output may be switched to (`seq --compression`): the lossless compressions only, so data
 # channels (depth, motion, cryptomatte IDs) stay exact. zstd needs OpenEXR 3.5 or later to read.
 OUTPUT_COMPRESSIONS = {"none": OpenEXR.NO_COMPRESSION, "rle": OpenEXR.RLE_COMPRESSION,
@@ -85,6 +91,27 @@ def _layout(spec: oiio.ImageSpec) -> tuple:
             tuple(str(spec.channelformat(c)) for c in range(spec.nchannels)))
 
 
+def _attributes(spec: oiio.ImageSpec) -> dict[str, tuple[str, object]]:
+    """Each attribute of `spec`: name -> (OpenImageIO's name of its type, value). One pass, each
+    value copied once (a megabyte Cryptomatte manifest in a millisecond), where OpenImageIO's XML
+    serialisation of a header takes time growing with the square of a string's length."""
+    return {attribute.name: (str(attribute.type), attribute.value) for attribute in spec.extra_attribs}
+
+
+def _changed(before: Mapping[str, tuple], after: Mapping[str, tuple]) -> list[str]:
+    """The attributes (`_attributes`) set, changed or left out from `before` to `after`."""
+    return ([name for name, value in after.items() if not _same(before.get(name), value)]
+            + [name for name in before if name not in after])
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two attribute values (scalars, tuples of them; None for none) are equal, a NaN
+    equal to a NaN (a header attribute holding NaN is as it was)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return a == b or (a != a and b != b)
+
+
 def _set_channel_formats(spec: oiio.ImageSpec, formats: Sequence[oiio.TypeDesc]) -> None:
     """Per-channel pixel types; one shared type goes in `format`, where OIIO's writer looks for it
     (it ignores a `channelformats` list whose entries are all the same)."""
@@ -105,10 +132,13 @@ class ExrPart:
 
     Header attributes are changed through its methods (`set_attributes`, `set_compression`, ...),
     which make each change to `spec` and to the OpenEXR header kept for writing alike, and note
-    the attributes changed (`edited`). That header is dropped, and OpenImageIO writes the part
-    from `spec`, when the spec's layout (windows, tiles, channels) was changed directly. Nothing
-    compares whole headers: OpenImageIO's serialisation of one takes seconds for a Cryptomatte
-    manifest of a megabyte (it grows with the square of a string's length).
+    the attributes changed (`edited`). One set or left out on `spec` directly is found against
+    the spec's attributes as that header has them (`_attributes`, compared value by value) and made
+    to the header too where that can be done exactly (`native_header`). That header is dropped,
+    and OpenImageIO writes the part from `spec`, when it cannot, or when the spec's layout
+    (windows, tiles, channels) was changed directly. Nothing serialises whole headers:
+    OpenImageIO's XML of one takes seconds for a Cryptomatte manifest of a megabyte (it grows with
+    the square of a string's length).
     """
 
     def __init__(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
@@ -128,6 +158,9 @@ class ExrPart:
         # name -> (the ASCII stand-in `exr_header` holds, the bytes read), put back on writing.
         self.kept_strings = dict(kept_strings or {})
         self.edited = set(edited)  # OpenEXR names of the attributes set or left out
+        # The spec's attributes as `exr_header` has them (as read, or as last edited through this
+        # part): one that differs was set or left out on `spec` directly (`native_header`).
+        self._attributes = _attributes(spec)
 
     @property
     def pixels(self) -> np.ndarray:
@@ -165,16 +198,25 @@ class ExrPart:
         self.planes[name] = _stored(plane, _pixel_type(self.spec, index))
 
     def native_header(self) -> dict | None:
-        """The OpenEXR header to write this part with, if it still describes `spec` (dropped for
-        good once the spec's layout was changed other than through ExrImage)."""
-        if self.exr_header is not None and _layout(self.spec) != self._layout:
+        """The OpenEXR header to write this part with, while it still describes `spec`; dropped for
+        good (OpenImageIO writes the part from `spec`, as it writes any edited header) once the
+        spec's layout or an attribute was changed on `spec` directly, not through ExrPart or
+        ExrImage, whose edits keep both alike."""
+        if self.exr_header is not None and (_layout(self.spec) != self._layout or self.spec_edits()):
             self.exr_header = None
         return self.exr_header
 
+    def spec_edits(self) -> set[str]:
+        """The OpenEXR names of the attributes set or left out on `spec` directly (compared with
+        what was read and edited through this part: one linear pass, no serialisation)."""
+        return {_OPENEXR_NAMES.get(name, name) for name in _changed(self._attributes, _attributes(self.spec))}
+
     def with_spec(self, spec: oiio.ImageSpec, pixels: np.ndarray | None = None,
                   planes: dict[str, np.ndarray] | None = None) -> ExrPart:
-        """This part with a new spec (same attributes) and pixels, its OpenEXR header kept."""
-        return ExrPart(spec, pixels, self.native_header(), planes, self.kept_strings, self.edited)
+        """This part with a new spec (its attributes) and pixels, its OpenEXR header kept."""
+        header = self.native_header()
+        edited = self.edited if header is not None else self.edited | self.spec_edits()
+        return ExrPart(spec, pixels, header, planes, self.kept_strings, edited)
 
     def set_attribute(self, name: str, value: str | int | float) -> None:
         self.set_attributes({name: value})
@@ -230,15 +272,22 @@ class ExrPart:
 
     def _edit_header(self, edit, native: dict, erased: Sequence[str] = ()) -> None:
         """`edit` the spec, and make the same change (`native` set, `erased` left out) to the
-        OpenEXR header kept for writing, where that header still describes the spec; either way
-        the attributes are noted as `edited`, and no string read is put back over them."""
+        OpenEXR header kept for writing, where that header still describes the spec (`_note_edit`)."""
         header = self.native_header()
         edit(self.spec)
+        self._note_edit(native, erased)
+        if header is not None:
+            self._attributes = _attributes(self.spec)
+
+    def _note_edit(self, native: Mapping[str, object], erased: Sequence[str]) -> None:
+        """Note attributes `native` (OpenEXR name -> value) set and `erased` left out as `edited`,
+        make the change to the OpenEXR header where there is one, and put no string read back
+        over them."""
         self.edited.update(native, erased)
         for name in (*native, *erased):
             self.kept_strings.pop(name, None)
-        if header is not None:
-            self.exr_header = {k: v for k, v in {**header, **native}.items() if k not in erased}
+        if self.exr_header is not None:
+            self.exr_header = {k: v for k, v in {**self.exr_header, **native}.items() if k not in erased}
 
     @property
     def name(self) -> str:
@@ -828,28 +877,47 @@ def _restore_kept_strings(temp: Path, image: ExrImage, path: Path) -> None:
                        "strings back; check free space and permissions of the folder")
 
 
-def _warn_of_header_changes(temp: Path, image: ExrImage, path: Path) -> None:
-    """A warning for each attribute of a part's header as read (`image.source`) that the file
-    OpenImageIO wrote at `temp` leaves out, adds or stores as another type, but for those set or
-    left out on purpose (`ExrPart.edited`) and the storage ones (`_STORAGE_ATTRIBUTES`)."""
+@dataclass(frozen=True)
+class HeaderChange:
+    """An attribute of a part's header as read that OpenImageIO, writing the frame, left out, added
+    or stored as another type (`write_exr`)."""
+
+    part: int  # its index
+    part_name: str  # '' for a part without one
+    attribute: str
+    read_as: str  # OpenEXR's name of its type as read ('' for one added)
+    written_as: str  # ... as written ('' for one left out)
+
+    def describe(self) -> str:
+        """The change in words, for the frames OpenImageIO writes."""
+        where = f"part {self.part}{f' ({self.part_name})' if self.part_name else ''}: header attribute"
+        if not self.written_as:
+            return f"{where} {self.attribute} ({self.read_as}) left out by OpenImageIO, which cannot write it"
+        if not self.read_as:
+            return f"{where} {self.attribute} ({self.written_as}) added by OpenImageIO"
+        return (f"{where} {self.attribute} written as {self.written_as}, not {self.read_as}, by "
+                f"OpenImageIO, which cannot write a {self.read_as}")
+
+
+def _header_changes(temp: Path, image: ExrImage) -> list[HeaderChange]:
+    """Each attribute of a part's header as read (`image.source`) that the file OpenImageIO wrote
+    at `temp` leaves out, adds or stores as another type, but for those set or left out on purpose
+    (`ExrPart.edited`, `ExrPart.spec_edits`) and the storage ones (`_STORAGE_ATTRIBUTES`)."""
     read = exr_bytes.raw_headers(image.source) if image.source is not None else None
     written = exr_bytes.raw_headers(temp)
     if read is None or written is None or len(read) != len(written):
-        return
+        return []
+    changes = []
     for index, (part, before, after) in enumerate(zip(image.parts, read, written)):
-        ours = part.edited | _STORAGE_ATTRIBUTES
-        where = f"{path}: part {index}{f' ({part.name})' if part.name else ''}"
-        for name in sorted(before.keys() - after.keys() - ours):
-            log.warning("%s: header attribute %s (%s) left out: OpenImageIO, which writes this "
-                        "frame, cannot write it", where, name, before[name].type)
-        for name in sorted(after.keys() - before.keys() - ours):
-            log.warning("%s: header attribute %s (%s) added by OpenImageIO, which writes this "
-                        "frame", where, name, after[name].type)
-        for name in sorted((before.keys() & after.keys()) - ours):
-            if before[name].type != after[name].type:
-                log.warning("%s: header attribute %s written as %s, not %s: OpenImageIO, which "
-                            "writes this frame, cannot write a %s", where, name, after[name].type,
-                            before[name].type, before[name].type)
+        ours = part.edited | part.spec_edits() | _STORAGE_ATTRIBUTES
+        kept = (before.keys() & after.keys()) - ours
+        changes += [HeaderChange(index, part.name, name, before[name].type, "")
+                    for name in sorted(before.keys() - after.keys() - ours)]
+        changes += [HeaderChange(index, part.name, name, "", after[name].type)
+                    for name in sorted(after.keys() - before.keys() - ours)]
+        changes += [HeaderChange(index, part.name, name, before[name].type, after[name].type)
+                    for name in sorted(kept) if before[name].type != after[name].type]
+    return changes
 
 
 def _output_spec(part: ExrPart) -> oiio.ImageSpec:
@@ -939,8 +1007,9 @@ def _encode_native(temp: Path, image: ExrImage, headers: list[dict], path: Path)
                        "permissions of the folder") from exc
 
 
-def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> None:
-    """Encode `image` into `temp` through OpenImageIO, from each part's spec."""
+def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> list[HeaderChange]:
+    """Encode `image` into `temp` through OpenImageIO, from each part's spec; how that changed
+    the headers as read (`_header_changes`)."""
     handle = oiio.ImageOutput.create(str(temp))
     if handle is None:
         raise ExrError(f"{path}: cannot create an EXR writer ({_one_line(oiio.geterror())})")
@@ -950,7 +1019,7 @@ def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> None:
         closed = True
         if not handle.close():
             raise ExrError(f"{path}: write failed ({_one_line(handle.geterror())})")
-        _warn_of_header_changes(temp, image, path)
+        return _header_changes(temp, image)
     except (ExrError, OSError):
         raise
     except Exception as exc:  # OIIO binding errors (bad buffers, types): still name the file
@@ -968,25 +1037,28 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def write_exr(path: str | Path, image: ExrImage) -> None:
+def write_exr(path: str | Path, image: ExrImage) -> list[HeaderChange]:
     """Write atomically: temp file in the same folder (`atomic.write_atomically`: hidden, so that
     a `*.exr` glob or sequence finder never takes a killed run's for a frame, and ending in
     TEMP_SUFFIX, so that the writer picks EXR from the extension and the frame lock protocol can
     find it if a run dies), fsync, rename over `path`, fsync the folder.
 
-    On any failure the temp file is removed, an existing file at `path` is left untouched and
-    ExrError names `path`.
+    Returns how the header as read was changed, where OpenImageIO writes the file
+    (`HeaderChange`: none where OpenEXR does), for the caller to tell once for all the frames it
+    writes (the engine does in its run's summary). On any failure the temp file is removed, an
+    existing file at `path` is left untouched and ExrError names `path`.
     """
     path = Path(path)
     if not image.parts:
         raise ExrError(f"{path}: nothing to write (image has no parts)")
     headers = [part.native_header() for part in image.parts]
+    changes: list[HeaderChange] = []
 
     def encode(temp: Path) -> None:
         if all(header is not None for header in headers):
             _encode_native(temp, image, headers, path)
         else:
-            _encode_oiio(temp, image, path)
+            changes.extend(_encode_oiio(temp, image, path))
         _fsync(temp)
 
     try:
@@ -995,3 +1067,4 @@ def write_exr(path: str | Path, image: ExrImage) -> None:
     except OSError as exc:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
                        "permissions of the folder") from exc
+    return changes

@@ -748,6 +748,29 @@ def test_channels_written_back_stay_as_decoded_from_a_lossy_compression(sequence
         ["dwaa parts written with zip"] if compression == "dwaa" else [])
 
 
+def test_what_openimageio_changes_in_the_headers_it_writes_is_said_once_a_run_with_its_frames(
+        sequence_factory, tiny_weights, caplog):
+    """A frame whose header holds a name that is not UTF-8 is written by OpenImageIO, which leaves
+    a double-precision matrix out: a shot of 240 such frames gave 480 identical warnings, two a
+    frame. Each change is said once, in the summary, naming the frames it concerns."""
+    frames = range(1, 4)
+    pattern = parse_pattern(sequence_factory(frames=frames))
+    for frame in frames:
+        path = pattern.path(frame)
+        with OpenEXR.File(str(path), separate_channels=True) as exr:
+            header = dict(exr.header())
+            channels = {name: channel.pixels for name, channel in exr.channels().items()}
+        header.update({"JXrg": "artist", "worldToNDC": np.eye(4) * 3, "worldToCamera": np.eye(4) * 2})
+        OpenEXR.File(header, channels).write(str(path))
+        path.write_bytes(path.read_bytes().replace(b"JXrg", "J\u00f6rg".encode("latin-1")))
+    with caplog.at_level(logging.WARNING):
+        summary = denoise_sequence(pattern, config=_config(tiny_weights))
+    assert [note for note in summary.storage if "header attribute" in note] == [
+        f"part 0: header attribute {name} (m44d) left out by OpenImageIO, which cannot write it "
+        "(frame(s) 1-3)" for name in ("worldToCamera", "worldToNDC")]
+    assert "worldToNDC" not in caplog.text
+
+
 def test_resume_and_overwrite_together_are_refused(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 3))
     with pytest.raises(UsageError, match="pass one of them"):

@@ -12,7 +12,7 @@ import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import ChannelError, ExrError
-from vfxdenoise.core.io import exr
+from vfxdenoise.core.io import exr, exr_bytes
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.exr import (
     ExrImage,
@@ -704,23 +704,10 @@ def _with_latin1_attribute_name(path, parts: list) -> None:
 
 
 def raw_headers(path) -> list[dict[str, tuple[str, bytes]]]:
-    """Each part's attributes as the file stores them: name -> (type, value bytes), read byte for
-    byte (OpenEXR's file layout), so that no reader's decoding hides a change."""
-    data = path.read_bytes()
-    multipart, pos, headers = bool(int.from_bytes(data[4:8], "little") & 0x1000), 8, []
-    while True:
-        header = {}
-        while data[pos]:
-            name_end = data.index(b"\0", pos)
-            type_end = data.index(b"\0", name_end + 1)
-            size = int.from_bytes(data[type_end + 1:type_end + 5], "little")
-            value = data[type_end + 5:type_end + 5 + size]
-            header[data[pos:name_end].decode("latin-1")] = (data[name_end + 1:type_end].decode(), value)
-            pos = type_end + 5 + size
-        headers.append(header)
-        pos += 1
-        if not multipart or not data[pos]:
-            return headers
+    """Each part's attributes as the file stores them: name -> (type, value bytes), so that no
+    reader's decoding hides a change (`exr_bytes.raw_headers`, tested in test_exr_bytes)."""
+    return [{name: (found.type, found.value) for name, found in header.items()}
+            for header in exr_bytes.raw_headers(path)]
 
 
 def _latin1_render(path) -> None:
@@ -768,8 +755,9 @@ def test_a_latin1_string_set_anew_is_written_as_set(tmp_path):
     assert "names" not in written[0] and LATIN1 not in (tmp_path / "out.exr").read_bytes()
 
 
-def test_openimageio_writing_a_frame_warns_of_each_attribute_it_leaves_out_or_adds(tmp_path, caplog):
-    """Its writes went unsaid: a double-precision worldToNDC left out, capDate added."""
+def test_openimageio_writing_a_frame_returns_each_attribute_it_leaves_out_or_adds(tmp_path, caplog):
+    """Its writes went unsaid: a double-precision worldToNDC left out, capDate added. They are
+    returned, for the run to say once for all its frames, not warned of frame after frame."""
     path = tmp_path / "render.1001.exr"
     beauty = {c: v.astype(np.float16) for c, v in planes("RGB").items()}
     _with_latin1_attribute_name(path, [OpenEXR.Part({"worldToNDC": np.eye(4) * 3}, beauty, "rgba"),
@@ -778,15 +766,15 @@ def test_openimageio_writing_a_frame_warns_of_each_attribute_it_leaves_out_or_ad
     assert [part.native_header() for part in image.parts] == [None, None]
     image.set_attributes({"vfxdenoise/version": "1"})
     image.forget_pixel_digests()
-    with caplog.at_level("WARNING", logger="vfxdenoise.core.io.exr"):
-        write_exr(tmp_path / "out.exr", image)
-    warned = [record.getMessage() for record in caplog.records]
-    out = tmp_path / "out.exr"
-    assert (f"{out}: part 0 (rgba): header attribute worldToNDC (m44d) left out: OpenImageIO, which "
-            "writes this frame, cannot write it") in warned
-    assert any(f"{out}: part 1 (N): header attribute capDate (string) added" in m for m in warned)
-    assert not [m for m in warned if "vfxdenoise" in m or "oiio:" in m or "chunkCount" in m]
-    assert len(warned) == len(set(warned))
+    with caplog.at_level("WARNING"):
+        changes = write_exr(tmp_path / "out.exr", image)
+    assert caplog.records == []
+    assert exr.HeaderChange(0, "rgba", "worldToNDC", "m44d", "") in changes
+    assert changes[changes.index(exr.HeaderChange(0, "rgba", "worldToNDC", "m44d", ""))].describe() == (
+        "part 0 (rgba): header attribute worldToNDC (m44d) left out by OpenImageIO, which cannot write it")
+    assert exr.HeaderChange(1, "N", "capDate", "", "string") in changes
+    assert not [c for c in changes if c.attribute.startswith(("vfxdenoise", "oiio:", "chunkCount"))]
+    assert len(changes) == len(set(changes))
 
 
 def test_ids_openimageio_would_alter_are_refused_naming_the_channel_and_why(tmp_path):
@@ -816,7 +804,7 @@ def test_a_file_mixing_tiled_and_scanline_parts_is_written_through_openimageio(t
     write_exr(tmp_path / "out.exr", image)
     out = read_exr(tmp_path / "out.exr")
     assert [p.spec.tile_width for p in out.parts] == [0, 0]
-    assert raw_headers(tmp_path / "out.exr")[0]["J\u00f6rg"] == ("string", b"artist")  # its bytes kept
+    assert raw_headers(tmp_path / "out.exr")[0]["J\\xf6rg"] == ("string", b"artist")  # its bytes kept
     why = exr.written_by_openimageio(path, 2)
     assert why.startswith("a name in its header")
     assert storage_changes(read_exr_header(path), None, why) == [
@@ -959,6 +947,88 @@ def test_a_layout_edited_behind_exr_image_is_written_from_the_edited_spec(mixed,
     write_exr(tmp_path / "edited.exr", image)
     written = read_exr_header(tmp_path / "edited.exr")[0]
     assert (written.tile_width, compression_of(written)) == (16, "piz")
+
+
+def _render_with_attributes(path) -> None:
+    """A frame with custom attributes of each kind, a NaN among them, and a double-precision
+    worldToNDC, which OpenImageIO's writer leaves out (so a header it wrote is told apart)."""
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+              "software": "renderer 1.0", "studio:take": 7, "studio:focal": 35.5,
+              "studio:unset": float("nan"), "worldToNDC": np.eye(4) * 3}
+    OpenEXR.File(header, {c: v.astype(np.float16) for c, v in planes("RGB").items()}).write(str(path))
+
+
+def test_attributes_set_or_left_out_on_a_parts_spec_directly_reach_the_output(tmp_path):
+    """`ExrPart.spec` is public: an attribute set or left out on it directly reached the output
+    until edits were tracked instead of found by comparing serialised headers, then went unwritten
+    without a word. Such a part is written by OpenImageIO from its spec again, and what that
+    writer cannot keep (a double-precision worldToNDC) is returned to the caller."""
+    path = tmp_path / "render.1001.exr"
+    _render_with_attributes(path)
+    image = read_exr(path)
+    image.parts[0].spec.attribute("studio/grade", "v2")
+    image.parts[0].spec.erase_attribute("software")
+    image.set_attribute("vfxdenoise/model", "m")  # an edit through ExrImage after them
+    image.parts[0].spec.attribute("studio:take", 8)  # and one after that
+    assert image.parts[0].native_header() is None
+    changes = write_exr(tmp_path / "out.exr", image)
+    written = raw_headers(tmp_path / "out.exr")[0]
+    assert written["studio/grade"] == ("string", b"v2")
+    assert written["studio:take"] == ("int", (8).to_bytes(4, "little"))
+    assert written["vfxdenoise/model"] == ("string", b"m")
+    assert "software" not in written
+    assert "worldToNDC" in {change.attribute for change in changes}
+    assert not {"studio/grade", "studio:take", "software"} & {change.attribute for change in changes}
+
+
+def test_a_part_whose_spec_is_left_alone_keeps_the_native_header(tmp_path):
+    """Edits through ExrPart/ExrImage keep the OpenEXR header read (worldToNDC a double), and
+    OpenEXR writes it: nothing to tell."""
+    path = tmp_path / "render.1001.exr"
+    _render_with_attributes(path)
+    image = read_exr(path)
+    image.set_attribute("vfxdenoise/model", "m")
+    assert image.parts[0].native_header() is not None
+    changes = write_exr(tmp_path / "out.exr", image)
+    read, written = raw_headers(path)[0], raw_headers(tmp_path / "out.exr")[0]
+    assert written.pop("vfxdenoise/model") == ("string", b"m")
+    assert written == read and written["worldToNDC"][0] == "m44d"
+    assert changes == []
+
+
+@pytest.mark.parametrize("edit", ["compression", "matrix"])
+def test_an_attribute_openexrs_header_cannot_take_exactly_is_written_by_openimageio(tmp_path, edit):
+    """A compression (OpenImageIO's name for an OpenEXR setting) or a matrix set on the spec
+    directly is written as the spec has it, by OpenImageIO, as before; what was changed on purpose
+    is not told as OpenImageIO's doing."""
+    path = tmp_path / "render.1001.exr"
+    _render_with_attributes(path)
+    image = read_exr(path)
+    spec = image.parts[0].spec
+    if edit == "compression":
+        spec.attribute("compression", "piz")
+    else:
+        spec.attribute("studio/camera", oiio.TypeDesc("matrix"), tuple(float(v) for v in range(16)))
+    spec.erase_attribute("software")
+    assert image.parts[0].native_header() is None
+    changes = write_exr(tmp_path / "out.exr", image)
+    written = read_exr_header(tmp_path / "out.exr")[0]
+    if edit == "compression":
+        assert compression_of(written) == "piz"
+    else:
+        assert written.getattribute("studio/camera") == tuple(float(v) for v in range(16))
+    assert written.getattribute("software") is None
+    assert [change.attribute for change in changes if not change.written_as] == ["worldToNDC"]
+
+
+def test_a_latin1_string_set_on_a_parts_spec_directly_is_written_as_set(tmp_path):
+    path = tmp_path / "render.1001.exr"
+    _latin1_render(path)
+    image = read_exr(path)
+    image.parts[1].spec.attribute("artist", "Jorg")
+    write_exr(tmp_path / "out.exr", image)
+    written = raw_headers(tmp_path / "out.exr")
+    assert [header["artist"] for header in written] == [("string", LATIN1), ("string", b"Jorg")]
 
 
 def test_a_temp_name_too_long_for_the_folder_is_an_exr_error_naming_the_file(tmp_path):
