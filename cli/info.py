@@ -64,11 +64,11 @@ class _HeaderDifferences:
 
     unreadable: list[int] = field(default_factory=list)
     resized: list[int] = field(default_factory=list)  # another display window
-    relaid: dict[int, int] = field(default_factory=dict)  # frame -> its parts, where count or names differ
+    parts_differ: dict[int, int] = field(default_factory=dict)  # frame -> its parts, where count/names differ
     cropped: list[int] = field(default_factory=list)  # another data window (auto-crop, overscan)
     changed: dict[int, set[str]] = field(default_factory=dict)  # frame -> channels one of the two lacks
     retyped: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'name type' stored otherwise
-    restored: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'theirs for ours' storages
+    storage_differs: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'theirs for ours' each
 
     def add(self, frame: int, specs: list, first: list) -> None:
         """Note how `frame`'s header (`specs`) differs from the reference frame's (`first`). Where
@@ -76,7 +76,7 @@ class _HeaderDifferences:
         sets of the frame's, since no part pairs with another by position."""
         same_parts = _layout(specs) == _layout(first)
         if not same_parts:
-            self.relaid[frame] = len(specs)
+            self.parts_differ[frame] = len(specs)
         if display_window(specs[0]) != display_window(first[0]):
             self.resized.append(frame)
         elif _paired(data_window, specs, first, same_parts):
@@ -90,7 +90,7 @@ class _HeaderDifferences:
             self.retyped[frame] = other_types
         stored = _paired(_storage, specs, first, same_parts)
         if stored:
-            self.restored[frame] = stored
+            self.storage_differs[frame] = stored
 
     def describe(self, reference: int, parts: int) -> str:
         """The differences found, '; '-separated, with a few examples; '' when there are none.
@@ -101,10 +101,10 @@ class _HeaderDifferences:
             problems.append(f"unreadable: {format_frames(self.unreadable)}")
         if self.resized:
             problems.append(f"resolution differs {since}: {format_frames(self.resized)}")
-        if self.relaid:
-            count = next(iter(self.relaid.values()))
-            problems.append(f"parts differ {since}: {format_frames(list(self.relaid))} (e.g. {count} "
-                            f"part(s) for {parts}: seq reads channels by name, outputs keep each "
+        if self.parts_differ:
+            count = next(iter(self.parts_differ.values()))
+            problems.append(f"parts differ {since}: {format_frames(list(self.parts_differ))} (e.g. "
+                            f"{count} part(s) for {parts}: seq reads channels by name, outputs keep each "
                             "frame's parts)")
         if self.changed:
             examples = sorted(next(iter(self.changed.values())))[:4]
@@ -117,9 +117,9 @@ class _HeaderDifferences:
             examples = next(iter(self.retyped.values()))[:3]
             problems.append(f"pixel types differ {since}: {format_frames(list(self.retyped))} "
                             f"(e.g. {', '.join(examples)})")
-        if self.restored:
-            example = next(iter(self.restored.values()))[0]
-            problems.append(f"storage differs {since}: {format_frames(list(self.restored))} "
+        if self.storage_differs:
+            example = next(iter(self.storage_differs.values()))[0]
+            problems.append(f"storage differs {since}: {format_frames(list(self.storage_differs))} "
                             f"(e.g. {example}: outputs keep each frame's own)")
         return "; ".join(problems)
 

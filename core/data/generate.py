@@ -10,6 +10,7 @@ A sequence that fails ends the run once those already rendering have finished an
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import multiprocessing
@@ -49,6 +50,10 @@ MIN_SIDE = 8  # the smallest frame side rendered (pixels)
 SCENE_SEED_ATTRIBUTE = "vfxdenoise:sceneSeed"
 STYLE_ATTRIBUTE = "vfxdenoise:style"
 FRAME_GLOB = FRAME_PATTERN.replace("####", "*")  # every frame of a level folder
+# The errors of a frame or folder not written that `_write_advice` says what to do about.
+IN_THE_WAY = frozenset({errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOTEMPTY})
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+NOT_PERMITTED = frozenset({errno.EACCES, errno.EPERM})
 
 
 @dataclass
@@ -297,11 +302,37 @@ def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: 
 
 
 def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:
-    """A sequence whose frame or folder could not be written, naming both and what to do."""
+    """A sequence whose frame or folder could not be written, naming both and what to do about
+    the error at hand (`_write_advice`)."""
     return DatasetError(
         f"could not write {what} of {plan.name} ({exc.strerror or exc}"
-        f"{f': {exc.filename}' if exc.filename else ''}); frames already written are kept, for the "
-        "rerun to resume from once there is space or the way is clear")
+        f"{f': {exc.filename}' if exc.filename else ''}); {_write_advice(exc)}, then rerun the same "
+        "command: frames already written are kept, for it to resume from")
+
+
+def _write_advice(exc: OSError) -> str:
+    """What to do about `exc`, a frame or folder not written: move what is in the way, free
+    space, or mend permissions. The path is the destination where there are two (os.replace)."""
+    target = Path(exc.filename2 or exc.filename or ".")
+    if exc.errno in IN_THE_WAY:
+        return f"remove or rename {_in_the_way(target)}, which is in the way"
+    if exc.errno in NO_SPACE:
+        return f"free space (or raise the quota) on the disk holding {target.parent}"
+    if exc.errno == errno.EROFS:
+        return f"{target.parent} is on a read-only disk: mount it writable"
+    if exc.errno in NOT_PERMITTED:
+        return f"give this user write permission on {target.parent}"
+    return "mend the cause"
+
+
+def _in_the_way(path: Path) -> Path:
+    """The file at `path` or nearest above it where a folder must go (mkdir's ENOTDIR names the
+    folder it could not make, not the file among its parents); `path` when there is none (a
+    folder in the way, not empty)."""
+    for candidate in (path, *path.parents):
+        if (candidate.is_symlink() or candidate.exists()) and not candidate.is_dir():
+            return candidate
+    return path
 
 
 def _worker_init(variant: str | None, threads: int) -> None:

@@ -71,13 +71,24 @@ class FramePattern:
 
     def _number_in(self, name: str) -> str | None:
         """The frame number `name` holds between this pattern's prefix and suffix, as written (any
-        padding, a minus sign kept); None when `name` is not so made."""
+        padding, a minus sign kept); None when `name` is not so made, or holds a negative zero
+        (r.-000.exr), which no frame is written as."""
         end = len(name) - len(self.suffix)
         if end <= len(self.prefix) or not (name.startswith(self.prefix) and name.endswith(self.suffix)):
             return None
         number = name[len(self.prefix):end]
-        digits = number[1:] if number.startswith("-") else number
-        return number if digits.isascii() and digits.isdigit() else None
+        signed = number.startswith("-")
+        digits = number[1:] if signed else number
+        if not (digits.isascii() and digits.isdigit()) or (signed and not digits.strip("0")):
+            return None  # not a number, or a negative zero
+        return number
+
+    def digits_in(self, name: str) -> int | None:
+        """How many digits the frame number in `name` has, a minus sign not counted (r.-0005.exr:
+        4), as a message about a file under another padding names it; None when `name` is not a
+        file of this pattern under any padding."""
+        number = self._number_in(name)
+        return None if number is None else len(number.lstrip("-"))
 
     def files_on_disk(self) -> dict[int, os.DirEntry]:
         """The files of this pattern in its folder, by frame (`frame_of` names them); {} when the

@@ -343,9 +343,16 @@ def refuse_missing_frames(sequence: Sequence, wanted: Iterable[int],
     Takes as long as the frames on disk do when `wanted` is a range, however long."""
     asked = _sorted_unique(wanted)
     missing = sequence.missing(asked)
+    refuse_other_padding(sequence.pattern, missing)
+    _refuse_missing(sequence, asked, missing, job)
+
+
+def _refuse_missing(sequence: Sequence, asked: abc.Sequence[int], missing: abc.Sequence[int],
+                    job: Iterable[int] | None) -> None:
+    """`refuse_missing_frames` once `refuse_other_padding` has passed `missing` (the frames of
+    sorted `asked` not on disk): the folder is not listed again."""
     if not missing:
         return
-    refuse_other_padding(sequence.pattern, missing)
     refuse_frames_off_the_shot(sequence, asked if job is None else job)
     refuse_stray_span(sequence, asked, missing)
     if len(missing) < len(asked):
@@ -405,10 +412,9 @@ def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int
     `limit` frames of `found` (frame -> its name on disk), how many more, and to rename them."""
     if not found:
         return ""
-    width = len(pattern.prefix) + len(pattern.suffix)
     (first, name), *others = itertools.islice(found.items(), limit)
-    listed = [f"{first} is on disk as {name} ({len(name) - width}-digit padding)",
-              *(f"{frame} as {other} ({len(other) - width}-digit padding)" for frame, other in others)]
+    listed = [f"{first} is on disk as {name} ({pattern.digits_in(name)}-digit padding)",
+              *(f"{frame} as {other} ({pattern.digits_in(other)}-digit padding)" for frame, other in others)]
     more = f" and {len(found) - limit} more" if len(found) > limit else ""
     rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
               f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
@@ -559,14 +565,17 @@ def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context
     of the farm `job` that `asked` is a task of, when given (--job-frames): a task of handles
     held or skipped past the render's ends then runs as the whole job does. As fast as the
     frames on disk are few, for a range however long. Missing frames on disk under another
-    padding are refused first, under every policy (`refuse_other_padding`)."""
-    refuse_other_padding(sequence.pattern, sequence.missing(asked))
+    padding are refused first, under every policy (`refuse_other_padding`: the one listing of
+    the folder)."""
+    asked = _sorted_unique(asked)
+    missing = sequence.missing(asked)
+    refuse_other_padding(sequence.pattern, missing)
     if context is None:
         refuse_frames_off_the_shot(sequence, asked if job is None else job)
     if policy == "error":
-        refuse_missing_frames(sequence, asked, job)
+        _refuse_missing(sequence, asked, missing, job)
     else:
-        refuse_stray_span(sequence, asked, limit=MAX_FRAMES)
+        refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
 
 def _sequences_hint(folder: Path, limit: int = 5) -> str:

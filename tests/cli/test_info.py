@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -189,3 +190,27 @@ def test_info_tells_a_change_of_parts_or_storage_from_a_cropped_frame(sequence_f
     shutil.copy(pattern.path(2), pattern.directory / "two.0001.exr")  # described from the 2-part frame
     two = run_vfxdenoise("info", str(pattern.directory / "two.####.exr"), cwd=tmp_path).stdout.splitlines()
     assert "parts:      2" in two and "storage:    zip, scanlines (all 2 parts)" in two
+
+
+def test_info_lists_the_folder_once_for_the_frames_and_once_for_those_under_another_padding(
+        sequence_factory, tmp_path, monkeypatch):
+    """On a network folder of 100k files each listing is slow: info lists it for the frames on disk
+    and for the gaps' frames under another padding, no more (os.scandir, the standard library's,
+    counted on the real folder)."""
+    from click.testing import CliRunner
+
+    from vfxdenoise.cli.main import cli
+
+    pattern = parse_pattern(sequence_factory(frames=[1001, 1003], height=16, width=16))
+    listings = []
+    scandir = os.scandir
+
+    def counted(path=".", *args, **kwargs):
+        if Path(path) == pattern.directory:
+            listings.append(path)
+        return scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    shown = CliRunner().invoke(cli, ["info", pattern.text])
+    assert shown.exit_code == 0, shown.output
+    assert "gaps:       1002" in shown.output.splitlines() and len(listings) == 2

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +19,7 @@ pytest.importorskip("mitsuba")
 from vfxdenoise.core.data.generate import (  # noqa: E402
     PARTIAL,
     DatasetConfig,
+    _write_failure,
     generate,
     plan_sequences,
     rendered_scene,
@@ -128,28 +132,73 @@ def _without_run_record(manifest: dict) -> dict:
 def test_a_failed_sequence_leaves_the_others_recorded_and_the_rerun_renders_only_it(tmp_path):
     """With --jobs 2, seq0001 failing (a file where its reference/ folder goes) left seq0000 and
     seq0002, rendering beside it, finished in their folders but out of the manifest (and raised the
-    bare OSError); the rerun then took them for unfinished."""
-    config = DatasetConfig(sequences=3, frames=2, width=16, height=16, spp=(1,), reference_spp=2, seed=3,
+    bare OSError); the rerun then took them for unfinished. The process pool hands sequences to
+    its workers ahead of time, and those cannot be cancelled: at seq0001's failure at most 7 are
+    handed over (seq0000 done, seq0001, one running in each worker, 3 queued), so of 8 one or
+    more are never started, and are neither recorded nor in a folder until the rerun renders them."""
+    config = DatasetConfig(sequences=8, frames=2, width=16, height=16, spp=(1,), reference_spp=2, seed=3,
                            style="demo")
-    blocker = tmp_path / "data" / PARTIAL / "seq0001" / "reference"
+    names = [plan.name for plan in plan_sequences(config)]
+    data = tmp_path / "data"
+    blocker = data / PARTIAL / "seq0001" / "reference"
     blocker.parent.mkdir(parents=True)
     blocker.write_text("in the way")
     with pytest.raises(DatasetError, match=r"could not write frame 1001 of seq0001 .*1 sequence\(s\) "
-                                           r"failed \(seq0001\); 2 finished and are recorded"):
-        generate(tmp_path / "data", config, jobs=2)
-    recorded = json.loads((tmp_path / "data" / MANIFEST).read_text())["sequences"]
-    assert list(recorded) == ["seq0000", "seq0002"] and all(e["complete"] for e in recorded.values())
-    assert not (tmp_path / "data" / "seq0001").exists()
+                                           r"failed \(seq0001\); \d+ finished and are recorded") as failed:
+        generate(data, config, jobs=2)
+    recorded = json.loads((data / MANIFEST).read_text())["sequences"]
+    finished, not_started = map(int, re.search(r"(\d+) finished and are recorded in .*; (\d+) not started",
+                                               str(failed.value)).groups())
+    assert all(e["complete"] for e in recorded.values()) and "seq0001" not in recorded
+    assert list(recorded) == [name for name in names if name in recorded]  # in plan order
+    assert len(recorded) == finished and finished + 1 + not_started == len(names) and not_started >= 1
+    never = [name for name in names if name not in recorded and name != "seq0001"]
+    assert not any((data / name).exists() or (data / PARTIAL / name).exists() for name in never)
+    assert all((data / name).is_dir() for name in recorded) and not (data / "seq0001").exists()
 
     blocker.unlink()
-    resumed = generate(tmp_path / "data", config, jobs=2)
-    assert resumed.rendered == ["seq0001"] and resumed.skipped == ["seq0000", "seq0002"]
+    resumed = generate(data, config, jobs=2)
+    assert sorted(resumed.rendered) == sorted(["seq0001", *never]) and resumed.skipped == list(recorded)
     entry = resumed.manifest["sequences"]["seq0001"]
     assert entry["images_rendered"] == 3 and entry["images_reused"] == 1  # its spp1 frame 1001 kept
+    assert all(resumed.manifest["sequences"][name]["images_reused"] == 0 for name in never)
     never_failed = generate(tmp_path / "clean", config).manifest
-    text = (tmp_path / "data" / MANIFEST).read_text()
-    assert list(json.loads(text)["sequences"]) == ["seq0000", "seq0001", "seq0002"]
+    text = (data / MANIFEST).read_text()
+    assert list(json.loads(text)["sequences"]) == names
     assert _without_run_record(json.loads(text)) == _without_run_record(never_failed)
+
+
+def test_a_file_in_the_way_of_a_sequence_is_named_to_be_moved(tmp_path):
+    """'(File exists: .../reference) ... once there is space or the way is clear' left the user
+    to tell which of the two, and what clears the way."""
+    config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "second_noisy": False})
+    blocker = tmp_path / PARTIAL / "seq0000" / "reference"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    with pytest.raises(DatasetError) as failed:
+        generate(tmp_path, config)
+    assert str(failed.value).startswith(
+        f"could not write frame 1001 of seq0000 (File exists: {blocker}); remove or rename {blocker}, "
+        "which is in the way, then rerun the same command: frames already written are kept")
+    assert "space" not in str(failed.value)
+
+
+@pytest.mark.parametrize("number, advice", [
+    (errno.ENOSPC, "free space (or raise the quota) on the disk holding {folder}, then rerun"),
+    (errno.EDQUOT, "free space (or raise the quota) on the disk holding {folder}, then rerun"),
+    (errno.EACCES, "give this user write permission on {folder}, then rerun"),
+    (errno.EROFS, "{folder} is on a read-only disk: mount it writable, then rerun"),
+    (errno.ENOTDIR, "remove or rename {file}, which is in the way, then rerun"),
+    (errno.EIO, "mend the cause, then rerun"),
+])
+def test_a_frame_not_written_says_what_to_do_for_its_error(tmp_path, number, advice):
+    file = tmp_path / "seq0000"  # a file where a folder goes: mkdir names the folder below it
+    file.write_text("in the way")
+    path = file / "reference" / "render.1001.exr"
+    error = OSError(number, os.strerror(number), str(path))
+    message = str(_write_failure(plan_sequences(DatasetConfig(**TINY))[0], "frame 1001", error))
+    assert message.startswith(f"could not write frame 1001 of seq0000 ({os.strerror(number)}: {path}); "
+                              + advice.format(folder=path.parent, file=file))
 
 
 def test_folder_made_with_other_settings_is_refused(tmp_path):

@@ -35,7 +35,7 @@ def test_frames_on_disk_under_another_padding_are_found_by_one_listing(tmp_path)
     """A frame re-rendered as r.01002.exr beside r.1001.exr is not a frame of r.####.exr (rightly:
     it is not read), but a message about frame 1002 missing must name it."""
     for name in ("r.1001.exr", "r.01002.exr", "r.001002.exr", "r.0000003.exr", "r.-0005.exr",
-                 "r.1004.exr.tmp", "s.01005.exr", "r.x1006.exr"):
+                 "r.1004.exr.tmp", "s.01005.exr", "r.x1006.exr", "r.-000.exr"):
         (tmp_path / name).touch()
     (tmp_path / "r.01007.exr").mkdir()  # a folder is no frame
     padded, unpadded = FramePattern(tmp_path, "r.", ".exr", 4), FramePattern(tmp_path, "r.", ".exr", 1)
@@ -48,3 +48,21 @@ def test_frames_on_disk_under_another_padding_are_found_by_one_listing(tmp_path)
                                                   1002: "r.001002.exr"}
     assert FramePattern(tmp_path, "r.", ".exr", 5).other_padding({1001}) == {1001: "r.1001.exr"}
     assert FramePattern(tmp_path / "nowhere", "r.", ".exr", 4).other_padding(everything) == {}
+
+
+@pytest.mark.parametrize("name", ["r.-000.exr", "r.-0.exr", "r.-00000.exr"])
+def test_a_negative_zero_is_no_frame_under_any_padding(tmp_path, name):
+    """r.-000.exr was named as frame 0 on disk under another padding: printf writes 0 unsigned."""
+    (tmp_path / name).touch()
+    for padding in (1, 4, 5):
+        pattern = FramePattern(tmp_path, "r.", ".exr", padding)
+        assert pattern.other_padding(range(-10, 10)) == {} and pattern.frame_of(name) is None
+        assert pattern.digits_in(name) is None
+
+
+def test_the_digits_of_a_frame_number_are_counted_without_its_sign():
+    """r.-0005.exr was said to be of '5-digit padding', its minus sign counted as a digit."""
+    pattern = FramePattern("/s", "r.", ".exr", 4)
+    assert [pattern.digits_in(name) for name in ("r.-0005.exr", "r.-005.exr", "r.01002.exr", "r.7.exr")] \
+        == [4, 3, 5, 1]
+    assert [pattern.digits_in(name) for name in ("r.-.exr", "r.x1.exr", "s.0001.exr", "r..exr")] == [None] * 4

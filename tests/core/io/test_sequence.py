@@ -711,3 +711,72 @@ def test_another_padding_is_looked_for_as_fast_as_the_frames_on_disk_beside_a_st
     with pytest.raises(MissingFramesError, match="1002 is on disk as render.01002.exr"):
         check_missing(sequence, frames_to_write(None, None, sequence), "hold", None)
     assert time.perf_counter() - started < 1.0
+
+
+def count_listings(monkeypatch, folder: Path) -> list[str]:
+    """The listings of `folder` made from now on, one entry each: os.scandir (the standard
+    library's, listing the real folder) wrapped to count its calls."""
+    listings: list[str] = []
+    scandir = os.scandir
+
+    def counted(path=".", *args, **kwargs):
+        if Path(path) == folder:
+            listings.append(str(path))
+        return scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    return listings
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+@pytest.mark.parametrize("job", [None, list(range(1001, 1011))])
+def test_missing_frames_are_looked_for_under_another_padding_in_one_listing(tmp_path, monkeypatch, policy,
+                                                                             job):
+    """Under --missing error the folder was listed twice for frames under another padding, on a
+    network folder of 100k files a second slow listing: seq (and a farm task) list it once for the
+    frames on disk and once for the frames missing, under every policy."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1002, 1004, 1005])
+    (tmp_path / "r.0001003.exr").mkdir()  # a folder, no frame: passed over, but listed
+    listings = count_listings(monkeypatch, tmp_path)
+    sequence = find_sequence(pattern)
+    asked = frames_to_write(None, None, sequence)
+    if policy == "error":
+        with pytest.raises(MissingFramesError, match=r"1 frame\(s\) of .* are missing: 1003\. Re-render"):
+            check_missing(sequence, asked, policy, None, job)
+    else:
+        check_missing(sequence, asked, policy, None, job)
+    assert len(listings) == 2
+
+    del listings[:]
+    (tmp_path / "r.0001003.exr").rmdir()
+    (tmp_path / "r.01003.exr").touch()
+    with pytest.raises(MissingFramesError, match="1003 is on disk as r.01003.exr"):
+        check_missing(sequence, asked, policy, None, job)
+    assert len(listings) == 1
+    del listings[:]
+    check_missing(sequence, [1001, 1002], policy, None, job)  # none missing: no listing
+    assert listings == []
+
+
+def test_refusing_missing_frames_lists_the_folder_once(tmp_path, monkeypatch):
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1003])
+    sequence = find_sequence(pattern)
+    listings = count_listings(monkeypatch, tmp_path)
+    with pytest.raises(MissingFramesError, match="missing: 1002"):
+        refuse_missing_frames(sequence, range(1001, 1004))
+    assert len(listings) == 1
+
+
+def test_a_frame_on_disk_with_a_minus_sign_is_named_by_its_digits_and_negative_zero_by_none(tmp_path):
+    """r.-000.exr was named as frame 0 under another padding (no frame is written so: frame 0 is
+    r.0000.exr), and r.-0005.exr as of '5-digit padding', its minus sign counted as a digit."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [-6, 1])
+    for name in ("r.-0005.exr", "r.-000.exr", "r.-0.exr", "r.-00000.exr"):
+        (tmp_path / name).touch()
+    sequence = find_sequence(pattern)
+    assert sequence.frames == [-6, 1]
+    assert other_padding_note(pattern, sequence.gaps()) == (
+        "-5 is on disk as r.-0005.exr (4-digit padding): rename it to r.-005.exr")

@@ -1,0 +1,127 @@
+"""A render training run (`train_render`) on a tiny dataset: what a fine-tune takes from the init
+model's card, the checks on the run's --out folder, the data it trains on and its model card."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+
+import pytest
+from exr_sequences import write_render_dataset
+
+from vfxdenoise.core.errors import TrainingError, UsageError
+from vfxdenoise.core.training.render_network import RenderNetwork
+from vfxdenoise.core.training.render_run import RenderRun, train_render
+
+NEW = RenderNetwork(widths=(8, 8))  # the smallest network trained anew here
+
+
+def _no_record(device: str, history: list[dict], started: float) -> dict:
+    """The CLI's record of the command and machine, which these runs have none of."""
+    return {}
+
+
+def _run(data, out, **settings) -> RenderRun:
+    """One step of `NEW` on `data` on the CPU, unless `settings` say otherwise."""
+    return RenderRun(data=data if isinstance(data, tuple) else (data,), out_dir=out,
+                     **{"steps": 1, "crop": 16, "batch": 2, "network": NEW, "device": "cpu", **settings})
+
+
+def _card(out) -> dict:
+    return json.loads((out / "model.json").read_text())
+
+
+def test_init_takes_the_rate_and_loss_weights_from_the_init_models_card_unless_given(render_data, tmp_path):
+    """The shipped default was fine-tuned at lr 3e-4 with temporal, energy and relMSE terms
+    (its card); the training defaults (lr 2e-3, no energy or relMSE term) undid much of it."""
+    said = []
+    run = _run(render_data, tmp_path / "ft", network=RenderNetwork(init="default"), energy_weight=0.0)
+    train_render(run, _no_record, said.append)
+    assert any(line.startswith("--init default: --lr 0.0003, --temporal-weight 2, --relmse-weight 0.1 "
+                               "from its model card") for line in said), said
+    training = _card(tmp_path / "ft")["training"]
+    assert training["lr"] == 3e-4 and training["temporal_weight"] == 2.0
+    assert training["relmse_weight"] == 0.1 and training["energy_weight"] == 0.0  # given: kept
+
+
+def test_init_from_weights_without_a_card_says_the_defaults_apply(render_data, saved_network, tmp_path,
+                                                                  caplog):
+    """A checkpoint (it loads as a model) has no card: its run's rate and loss weights are
+    unknown, and the defaults for training anew applied without a word."""
+    caplog.set_level(logging.INFO)
+    init = saved_network()
+    train_render(_run(render_data, tmp_path / "ft", network=RenderNetwork(init=str(init))), _no_record)
+    assert f"note: --init {init} has no model card beside it" in caplog.text
+    assert _card(tmp_path / "ft")["training"]["lr"] == 2e-3
+
+
+def test_a_run_into_a_trained_folder_needs_resume_or_overwrite_before_anything_is_loaded(render_data,
+                                                                                        tmp_path):
+    out = tmp_path / "m"
+    run = _run(render_data, out, steps=2, validate_every=1)
+    train_render(run, _no_record)
+    unloadable = replace(run, network=RenderNetwork(init=str(tmp_path / "nowhere.safetensors")))
+    with pytest.raises(TrainingError, match=r"holds a training run \(checkpoint.json\): pass --resume to "
+                                            "continue it, or --overwrite"):
+        train_render(unloadable, _no_record)
+    with pytest.raises(TrainingError, match="crop: 16 -> 24"):
+        train_render(replace(run, crop=24, resume=True), _no_record)
+
+
+def test_a_network_refused_leaves_no_out_folder(render_data, saved_network, tmp_path):
+    init = RenderNetwork(init=str(saved_network()), arch="temporal-kpn")
+    with pytest.raises(UsageError, match="--arch temporal-kpn differs"):
+        train_render(_run(render_data, tmp_path / "m", network=init), _no_record)
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_resumed_run_keeps_the_precision_it_started_with_on_another_device(render_data, tmp_path, caplog):
+    """A CPU run resumed on a GPU switched to mixed precision without a word (on a GPU without
+    bfloat16 it failed: the full-precision checkpoint has no loss scaler state). Here the run's
+    checkpoint says it was trained in mixed precision on CUDA, and it resumes on the CPU."""
+    out = tmp_path / "m"
+    run = _run(render_data, out)
+    train_render(run, _no_record)
+    assert _card(out)["training"]["amp"] is False
+    state = json.loads((out / "checkpoint.json").read_text())
+    state["config"]["amp"], state["config"]["device"] = True, "cuda"
+    (out / "checkpoint.json").write_text(json.dumps(state))
+    caplog.set_level(logging.INFO)
+    train_render(replace(run, resume=True), _no_record)
+    assert (f"note: the run in {out} was trained in mixed precision on cuda: it resumes in mixed "
+            "precision on cpu, as it started") in caplog.text
+    assert _card(out)["training"]["amp"] is True
+
+
+def test_several_data_folders_train_together_and_are_recorded(render_data, tmp_path):
+    more = write_render_dataset(tmp_path / "more", sequences=1, size=32)
+    said = []
+    train_render(_run((render_data, more), tmp_path / "both"), _no_record, said.append)
+    assert "training on 3 sequences (12 frames per level)" in said
+    training = _card(tmp_path / "both")["training"]
+    assert training["sequences"] == 3
+    assert [record["path"] for record in training["data"]] == [str(render_data), str(more)]
+
+
+def test_each_mode_drops_only_sequences_broken_in_folders_it_reads(tmp_path, caplog):
+    """A frame missing from reference/ left a sequence out of a self-supervised run (which never
+    reads it), and one missing from spp4b/ left it out of a supervised run."""
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=24, second_noisy=True)
+    (data / "seq0" / "spp4b" / "render.1003.exr").unlink()
+    (data / "seq1" / "reference" / "render.1002.exr").unlink()
+    for self_supervised, kept, dropped in ((False, "seq0", "seq1"), (True, "seq1", "seq0")):
+        caplog.clear()
+        said = []
+        run = _run(data, tmp_path / f"m{self_supervised}", batch=1, self_supervised=self_supervised)
+        train_render(run, _no_record, said.append)
+        assert said[0].startswith("training on 1 sequences")
+        assert f"sequence {dropped} is left out" in caplog.text
+        assert f"sequence {kept} is left out" not in caplog.text
+
+
+def test_the_card_says_a_model_reads_each_slots_distance(render_data, tmp_path):
+    for distances in (False, True):
+        out = tmp_path / f"m{distances}"
+        train_render(_run(render_data, out, network=replace(NEW, slot_distances=distances)), _no_record)
+        assert ("distance" in _card(out)["inputs"]) is distances
