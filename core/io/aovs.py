@@ -63,6 +63,9 @@ DATA_LAYERS: dict[str, tuple[str, ...]] = {
     "depths": (*CANDIDATES["depth"], "mist", "denoising depth", "vlen"),
     "motion": (*CANDIDATES["motion"], "vrayvelocity", "dpdtime", "dpcameradtime"),
     "texture coordinates": ("uv", "st", "vrayuvw"),
+    # what light is multiplied by at a surface (Blender's colour passes, renderers' filters)
+    "surface colours": (*CANDIDATES["albedo"], "diffcol", "glosscol", "transcol", "reflectionfilter",
+                        "refractionfilter", "vrayreflectionfilter", "vrayrefractionfilter"),
     "sample statistics": ("mse", "diffuse_mse", "specular_mse", "albedo_var", "normal_var",
                           "zfiltered_var", "variance", "samplecount", "vraynoiselevel"),
     "IDs": ("id", "objectid", "object_id", "materialid", "material_id", "vrayobjectid",

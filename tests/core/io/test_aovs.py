@@ -387,7 +387,7 @@ RENDERS_WITH_DATA = {  # renderer conventions: the light layer, then data passes
     + layer("VRayReflection", "RGB") + layer("VRayVelocity", "RGB") + ["VRayZDepth.Z"]
     + layer("VRayRenderID", "RGB") + layer("VRaySamplerInfo", "XYZ"),
     "Blender": _blender("ViewLayer") + layer("ViewLayer.Normal", "XYZ") + layer("ViewLayer.Position", "XYZ")
-    + layer("ViewLayer.UV", "UVA"),
+    + layer("ViewLayer.UV", "UVA") + layer("ViewLayer.DiffCol", "RGB") + layer("ViewLayer.GlossCol", "RGB"),
     "Redshift": layer("", "RGBA") + layer("DiffuseFilter", "RGB") + layer("BumpNormals", "XYZ")
     + layer("Reflections", "RGB") + layer("P", "XYZ") + layer("N", "XYZ") + layer("MotionVectors", "RGB")
     + layer("ObjectID", "RGB"),
@@ -398,8 +398,8 @@ RENDERS_WITH_DATA = {  # renderer conventions: the light layer, then data passes
                                              ("V-Ray", "VRayReflection"), ("Blender", "ViewLayer.key"),
                                              ("Redshift", "Reflections")])
 def test_data_passes_are_left_out_of_wildcards(renderer, light):
-    """`--aov '*'` (and `info`'s "other RGB layers") took positions, normals, motion, UVs and
-    IDs, which a filter for light would blur: only light layers are taken."""
+    """`--aov '*'` (and `info`'s "other RGB layers") took positions, normals, motion, UVs, surface
+    colours and IDs, which a filter for light would blur: only light layers are taken."""
     layers = resolve_layers(RENDERS_WITH_DATA[renderer], aovs=["*"])
     assert [name for name, _ in layers.aovs] == [light]
 
@@ -409,6 +409,7 @@ def test_data_passes_are_left_out_of_wildcards(renderer, light):
     ("RenderMan", "mse", "sample statistics"), ("V-Ray", "VRayVelocity", "motion"),
     ("V-Ray", "VRayRenderID", "IDs"), ("Blender", "Normal", "normals"), ("Blender", "Position", "positions"),
     ("Redshift", "P", "positions"), ("Redshift", "BumpNormals", "normals"), ("Redshift", "ObjectID", "IDs"),
+    ("Blender", "DiffCol", "surface colours"), ("Blender", "GlossCol", "surface colours"),
 ])
 def test_naming_a_data_pass_to_denoise_is_refused_with_what_it_holds(renderer, name, kind):
     for option, asked in (("--aov", {"aovs": [name]}), ("--beauty", {"overrides": {"beauty": name}})):
