@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from exposure import beauties  # benchmarks/exposure.py, beside this script
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence, find_motion_vectors
 from vfxdenoise.core.evaluation.scoring import score
@@ -61,11 +62,6 @@ def _reading_error(pattern: str, factors: tuple[float, float]) -> float:
                           .sum(axis=0).mean() for f in sequence.frames]))
 
 
-def _beauties(pattern: str) -> list[np.ndarray]:
-    sequence = find_sequence(pattern)
-    return [read_exr(sequence.pattern.path(f)).get(["R", "G", "B"]) for f in sequence.frames]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/val"))
@@ -80,7 +76,7 @@ def main() -> None:
         for case, factors in CASES.items():
             errors, scores = [], {way: [] for way in WAYS}
             for shot in shots:
-                references = _beauties(str(shot / REFERENCE / FRAME_PATTERN))
+                references = beauties(str(shot / REFERENCE / FRAME_PATTERN))
                 for level in args.levels.split(","):
                     folder = work / shot.name / level / case.replace(", ", "-").replace(" ", "-")
                     pattern = _rewrite(shot / level, factors, folder)
@@ -89,7 +85,7 @@ def main() -> None:
                         out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
                         denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
                                                                            **settings))
-                        scores[way].append(score(_beauties(out), references))
+                        scores[way].append(score(beauties(out), references))
             rows[case] = (errors, scores)
     print(f"{len(shots)} shots of {args.data}, levels {args.levels}; means over shots and levels")
     print("| motion written as | auto read it right | its largest reading error, px | " + " | ".join(

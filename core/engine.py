@@ -151,7 +151,7 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
 
 
 def may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
-                       config: EngineConfig) -> bool:
+                      config: EngineConfig) -> bool:
     """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
     write (those on disk, and under --missing hold the others) has an output on disk already. Its
     outputs' folder then need not be writable unless the plan does a frame again (a farm retry
