@@ -86,8 +86,9 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     if output.text == pattern.text:
         raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
     context = _context_frames(options.context_frames)
-    wanted = _job_frames(pattern, frames, context)
-    _check_on_disk(pattern, wanted, options.missing or "error", context)
+    on_disk = _frames_on_disk(pattern, frames, context)
+    wanted = _job_frames(pattern, frames, context, on_disk)
+    _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
@@ -169,13 +170,24 @@ def _context_frames(spec: str | None) -> list[int] | None:
         raise FarmError(str(exc)) from exc
 
 
-def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None) -> list[int] | range:
+def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int] | None
+                    ) -> list[int] | None:
+    """The frames of `pattern` on disk, from the one listing of the input folder a submission
+    makes; None when the folder is not visible here. Without `frames` or `context` the job's frames
+    are those on disk, so none is a SequenceError (`find_sequence`), as seq's."""
+    if frames is None and context is None:
+        return find_sequence(pattern).frames
+    return pattern.frames_on_disk() if pattern.directory.is_dir() else None
+
+
+def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None,
+                on_disk: list[int] | None) -> list[int] | range:
     """The frames to write, as seq picks them (`frames_to_write`): `frames`, else the render's
     range (`context`: the job may be submitted before the render has written them), else first
-    to last on disk (a gap in the render is then a missing frame, refused, held or skipped as the
-    policy says; a stray frame's span, a range, is refused by `_check_on_disk` before it is
+    to last of `on_disk` (a gap in the render is then a missing frame, refused, held or skipped as
+    the policy says; a stray frame's span, a range, is refused by `_check_on_disk` before it is
     listed). Frames outside `context` are refused, as every task would refuse them."""
-    sequence = find_sequence(pattern) if frames is None and context is None else None
+    sequence = Sequence(pattern, on_disk) if frames is None and context is None else None
     wanted = frames_to_write(frames, context, sequence)
     try:
         refuse_outside_context(wanted, context, of="the job")
@@ -185,17 +197,16 @@ def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | 
 
 
 def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_policy: str,
-                   context: list[int] | None) -> None:
+                   context: list[int] | None, on_disk: list[int] | None) -> None:
     """Refuse job frames not on disk where every task's seq would (`check_missing`, under
     --missing `missing_policy`). Where seq would refuse but the farm need not: with --context-frames
     under --missing error the job may be submitted with the render (README, farm jobs), and its
     tasks refuse until their frames and neighbours are rendered and are retried, so only warn;
-    an input folder not visible here is left to the tasks, with a warning."""
-    if not pattern.directory.is_dir():
+    an input folder not visible here (`on_disk` None) is left to the tasks, with a warning."""
+    if on_disk is None:
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
         return
-    on_disk = pattern.frames_on_disk()
     if context is not None and missing_policy == "error":
         _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk)))
     elif on_disk:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from folder_listings import count_listings
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -711,21 +712,6 @@ def test_another_padding_is_looked_for_as_fast_as_the_frames_on_disk_beside_a_st
     with pytest.raises(MissingFramesError, match="1002 is on disk as render.01002.exr"):
         check_missing(sequence, frames_to_write(None, None, sequence), "hold", None)
     assert time.perf_counter() - started < 1.0
-
-
-def count_listings(monkeypatch, folder: Path) -> list[str]:
-    """The listings of `folder` made from now on, one entry each: os.scandir (the standard
-    library's, listing the real folder) wrapped to count its calls."""
-    listings: list[str] = []
-    scandir = os.scandir
-
-    def counted(path=".", *args, **kwargs):
-        if Path(path) == folder:
-            listings.append(str(path))
-        return scandir(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "scandir", counted)
-    return listings
 
 
 @pytest.mark.parametrize("policy", ["error", "hold", "skip"])

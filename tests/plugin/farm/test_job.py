@@ -9,6 +9,7 @@ import time
 
 import pytest
 from exr_sequences import write_sequence
+from folder_listings import count_listings
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError
 from vfxdenoise.plugin.farm.job import build_job, write_text_atomic
@@ -125,3 +126,14 @@ def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_f
     with caplog.at_level("WARNING"):
         build_job(pattern, options=SeqOptions(context_frames="1001-1003"))
     assert "are not rendered yet (1002; " + rename in caplog.text
+
+
+@pytest.mark.parametrize(("frames", "context"), [(None, None), ("1001-1003", None), (None, "1001-1003")])
+def test_a_job_lists_its_input_folder_once_at_submission(tmp_path, monkeypatch, frames, context):
+    """A job without --frames listed the input folder three times (its frames, then each check),
+    on a network folder of 100k files minutes at the submitting artist's desk."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=4, width=4)
+    listings = count_listings(monkeypatch, tmp_path / "shot")
+    job = build_job(pattern, frames=frames, options=SeqOptions(context_frames=context))
+    assert job.frames == (1001, 1002, 1003)
+    assert len(listings) == 1
