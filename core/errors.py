@@ -52,7 +52,8 @@ class OutputError(VfxDenoiseError):
 
 
 class DatasetError(VfxDenoiseError):
-    """Training data cannot be generated: renderer missing, bad options, or a folder of other settings."""
+    """Training or image data cannot be generated or read: renderer missing, bad options, a folder of
+    other settings, a damaged or unreadable dataset file."""
 
 
 class FarmError(VfxDenoiseError):
@@ -60,7 +61,8 @@ class FarmError(VfxDenoiseError):
 
 
 class DeviceError(VfxDenoiseError):
-    """The compute device cannot run the model (out of memory even with the smallest tiles)."""
+    """The compute device asked for is not there, or cannot run the model (out of memory even with
+    the smallest tiles)."""
 
 
 class ImageError(VfxDenoiseError):

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.sequence import spread_frames
 from vfxdenoise.core.warp import warp
@@ -71,10 +71,10 @@ class MotionVectors:
 
     def __post_init__(self) -> None:
         if self.convention not in CONVENTIONS:
-            raise VfxDenoiseError(f"--motion-vectors must be one of {', '.join(CHOICES)} "
+            raise UsageError(f"--motion-vectors must be one of {', '.join(CHOICES)} "
                                   f"(got '{self.convention}')")
         if not self.scale > 0:
-            raise VfxDenoiseError(f"--motion-scale must be above 0 (got {self.scale})")
+            raise UsageError(f"--motion-scale must be above 0 (got {self.scale})")
 
     @property
     def factors(self) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError
 
 # auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
 # (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
@@ -34,7 +34,7 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise VfxDenoiseError(
+        raise DeviceError(
             "--device cuda was requested but PyTorch sees no CUDA GPU here; use --device cpu"
         )
     return device

@@ -6,7 +6,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.motion_vectors import (
     CONVENTIONS,
@@ -112,9 +112,10 @@ def test_apply_turns_motion_into_the_engines_convention_in_its_own_type():
 
 
 def test_unknown_conventions_and_scales_not_above_zero_are_refused_naming_the_flag():
-    with pytest.raises(VfxDenoiseError, match="--motion-vectors must be one of auto, previous"):
+    """Usage errors (exit 2, not retried by a farm engine), as EngineConfig.check refuses them."""
+    with pytest.raises(UsageError, match="--motion-vectors must be one of auto, previous"):
         MotionVectors("forward")
-    with pytest.raises(VfxDenoiseError, match="--motion-scale must be above 0"):
+    with pytest.raises(UsageError, match="--motion-scale must be above 0"):
         MotionVectors(scale=0.0)
 
 

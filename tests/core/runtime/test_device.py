@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.runtime.device import cpu_has_bfloat16, model_dtypes, pick_device
 
 
@@ -20,5 +20,5 @@ def test_auto_picks_cuda_only_where_pytorch_sees_it():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is here")
 def test_cuda_asked_for_without_a_gpu_is_refused_with_what_to_do():
-    with pytest.raises(VfxDenoiseError, match="--device cuda was requested .* use --device cpu"):
+    with pytest.raises(DeviceError, match="--device cuda was requested .* use --device cpu"):
         pick_device("cuda")
