@@ -1,6 +1,6 @@
 """A shot whose exposure ramps from frame to frame (a fade, an exposure or light ramp): what `seq`
 makes of it with each neighbour brought to its frame's exposure (the default,
-`network_input.exposure_gains`), with the neighbours as rendered, and frame by frame.
+`neighbour_patches.exposure_gains`), with the neighbours as rendered, and frame by frame.
 
     python benchmarks/exposure_ramp.py [--sample samples/demo] [--stops 2,-2,6,-6] [--work DIR]
 
@@ -23,15 +23,15 @@ from pathlib import Path
 import numpy as np
 from exposure import beauties, write_scaled  # benchmarks/exposure.py, beside this script
 
-from vfxdenoise.core import network_input
+from vfxdenoise.core import neighbour_patches
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation.scoring import score
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 # way -> (the significance a gain needs: infinite turns them off, the temporal radius)
-WAYS = {"brought to t's exposure": (network_input.GAIN_SIGNIFICANCE, None),
+WAYS = {"brought to t's exposure": (neighbour_patches.GAIN_SIGNIFICANCE, None),
         "as rendered": (math.inf, None),
-        "frame by frame": (network_input.GAIN_SIGNIFICANCE, 0)}
+        "frame by frame": (neighbour_patches.GAIN_SIGNIFICANCE, 0)}
 
 
 def _gain(k: int, n: int, stops: float) -> float:
@@ -63,12 +63,12 @@ def main() -> None:
             cells = [_cell(beauties(pattern), references)]
             for way, (significance, radius) in WAYS.items():
                 out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
-                network_input.GAIN_SIGNIFICANCE = significance
+                neighbour_patches.GAIN_SIGNIFICANCE = significance
                 try:
                     denoise_sequence(pattern, out, config=EngineConfig(
                         device="cpu", overwrite=True, temporal_radius=radius))
                 finally:
-                    network_input.GAIN_SIGNIFICANCE = WAYS["brought to t's exposure"][0]
+                    neighbour_patches.GAIN_SIGNIFICANCE = WAYS["brought to t's exposure"][0]
                 cells.append(_cell(beauties(out), references))
             rows.append((stops, cells))
     print(f"{args.sample}: each cell PSNR / relMSE / first frame's brightness / last frame's")

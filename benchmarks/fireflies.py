@@ -5,8 +5,9 @@
 Writes the sample's noisy frames with one pixel of one channel of `--frame` set to each value
 (a firefly: a single sample far brighter than the shot around it), denoises the shot with and
 without it, and prints, per frame, the largest change the firefly made to the denoised beauty;
-then the same with the neighbour slots' firefly check turned off (`network_input.
-_leave_out_outliers`, replaced by a no-op for that row), and the sample's scores both ways.
+then the same with the neighbour slots' firefly check turned off (`neighbour_patches.
+leave_out_outliers`, which `network_input.build_input` calls, replaced there by a no-op for that
+row), and the sample's scores both ways.
 """
 
 from __future__ import annotations
@@ -55,19 +56,19 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()
     references = [read_exr(p).get(BEAUTY) for p in sorted((args.sample / "reference").glob("*.exr"))]
-    check = network_input._leave_out_outliers
+    check = network_input.leave_out_outliers
     rows, scores = [], {}
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         for way, leave_out in (("with the check", check), ("without", lambda *_: None)):
-            network_input._leave_out_outliers = leave_out
+            network_input.leave_out_outliers = leave_out
             clean = _denoised(str(args.sample / "spp4" / "render.####.exr"), work / "clean")
             scores[way] = score(clean, references)
             for value in (float(v) for v in args.values.split(",")):
                 pattern = _with_firefly(args.sample / "spp4", args.frame, value, work / f"in{value:g}")
                 changed = _denoised(pattern, work / f"out{value:g}")
                 rows.append((way, value, [float(np.abs(a - b).max()) for a, b in zip(changed, clean)]))
-        network_input._leave_out_outliers = check
+        network_input.leave_out_outliers = check
     print(f"largest change of each denoised frame, firefly in frame {args.frame} at {PIXEL}:")
     print("| firefly | " + " | ".join(str(f) for f in range(1001, 1001 + len(rows[0][2]))) + " |")
     print("|---|" + "---|" * len(rows[0][2]))

@@ -5,7 +5,7 @@
 Writes a synthetic shot (a camera panning 1 px a frame over a textured image, gamma noise of
 4 spp's spread) four times: as rendered, with frame 3's beauty 4x as bright (lightning), with it
 black (lights off, a broken beauty), and with a patch of it 4x as bright (a muzzle flash on a
-wall, too small for the whole-frame check: `network_input.lighting_changes`). Each is denoised
+wall, too small for the whole-frame check: `neighbour_patches.lighting_changes`). Each is denoised
 with the brightness checks (`EngineConfig.brightness_jump`, the default) and without them.
 Prints, per frame, the denoised mean (over the patch for the patch's shot) against the same frame
 of the shot as rendered.
@@ -22,9 +22,9 @@ import numpy as np
 from aov_layers import write_pan_frame
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 
 CHANGES = {"as rendered": 1.0, "frame 3 x4": 4.0, "frame 3 black": 0.0, "a patch of frame 3 x4": 4.0}
 

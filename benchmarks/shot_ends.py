@@ -3,7 +3,7 @@
     python benchmarks/shot_ends.py --data data/test [--model default]
 
 At a shot's first and last frames the window reaches further to the other side
-(`network_input.window_reach`: the first frame's t-1 and t-2 slots show t+3 and t+4). This script
+(`temporal_window.window_reach`: the first frame's t-1 and t-2 slots show t+3 and t+4). This script
 denoises each sequence's two end frames twice, with that window and with the one-sided window of
 before (t, t+1, t+2 at the first frame; the empty slots repeat frame t and are marked
 inconsistent), and prints the PSNR of each (tonemapped, against the reference) and the difference,

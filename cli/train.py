@@ -17,9 +17,9 @@ from vfxdenoise.cli.options import (
     training_run_record,
 )
 from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
-from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render

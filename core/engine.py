@@ -41,6 +41,7 @@ from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, SanitizeReport
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import HeaderChange, read_exr_header
@@ -62,7 +63,6 @@ from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
-from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import (
     AVAILABLE_SHARE,

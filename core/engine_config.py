@@ -9,13 +9,13 @@ import math
 from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.aovs import SIZES, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
 from vfxdenoise.core.runtime.device import PRECISIONS
 from vfxdenoise.core.runtime.host_cpus import available_cpus
-from vfxdenoise.core.temporal_window import BRIGHTNESS_JUMP
 from vfxdenoise.core.weights import DEFAULT_MODEL
 
 MISSING_POLICIES = ("error", "hold", "skip")

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, capped_mean, luminance_samples
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
+from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
 
-# `features.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
+# `frame_brightness.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
 # TARGET_LEVEL, but never so far that its highlights (`highlight`: a lamp of 2x2 pixels or more,
 # not a lone firefly) pass HEADROOM, which keeps them well inside half floats (65504), where
@@ -89,7 +90,7 @@ class Exposure:
 
     def sunk_warning(self, frame: int, level: float) -> str | None:
         """What to warn of where this exposure, bringing a shot down (found from its first frames,
-        bright), sinks `frame` to `level` (its `features.brightness` as scaled, its darkest view's)
+        bright), sinks `frame` to `level` (its `frame_brightness.brightness` as scaled, its darkest view's)
         below DARK_LEVEL, where the networks denoise less well: a shot that opens sun-lit and turns
         dark, whose dark frames came out 2-3 times further from the clean image than denoised as
         rendered. None where it does not (a black frame is not sunk)."""
@@ -104,7 +105,7 @@ class Exposure:
 
 @dataclass(frozen=True)
 class FrameLight:
-    """What `shot_exposure` weighs of a frame: its `features.brightness`, the median of its
+    """What `shot_exposure` weighs of a frame: its `frame_brightness.brightness`, the median of its
     luminance (both over the display window when known, so that an auto-cropped frame weighs as
     its full render does) and its `highlight`."""
 

@@ -1,4 +1,4 @@
-"""Named per-frame features (beauty + AOVs), their sanitising, and a frame's brightness.
+"""Named per-frame features (beauty + AOVs) and their sanitising.
 
 A `FrameFeatures` is built from one EXR frame and a `LayerMap`; everything downstream (warping, model
 inputs, training) addresses features by name, never by channel index.
@@ -201,38 +201,6 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
                else clean(name, getattr(features, name), name == "beauty") for name in FEATURES}
     aovs = {name: clean(f"aov {name}", values, True) for name, values in features.aovs.items()}
     return FrameFeatures(**cleaned, aovs=aovs), report
-
-
-def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
-               display_window: tuple[int, int, int, int] | None = None) -> float:
-    """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
-    the `capped_mean` of its `luminance_samples`."""
-    return capped_mean(luminance_samples(beauty, data_window, display_window))
-
-
-def capped_mean(luminance: np.ndarray) -> float:
-    """The mean of `luminance_samples`, each at most their 99.9th percentile, so that the
-    fireflies of a few samples do not move it; 0 for none."""
-    if not luminance.size:
-        return 0.0
-    return float(np.minimum(luminance, np.quantile(luminance, 0.999)).mean())
-
-
-def luminance_samples(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
-                      display_window: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """The luminance of a frame's (sanitised) beauty at even display coordinates, flat. Over the
-    display window when the windows are given: pixels outside the data window count as black, so
-    an auto-cropped frame measures as its full render does."""
-    height, width = beauty.shape[1:]
-    data = data_window or (0, 0, width - 1, height - 1)
-    display = display_window or data
-    x0, y0 = max(data[0], display[0]), max(data[1], display[1])
-    x0, y0 = x0 + (x0 - display[0]) % 2, y0 + (y0 - display[1]) % 2
-    x1, y1 = min(data[2], display[2]), min(data[3], display[3])
-    samples = -(-(display[2] - display[0] + 1) // 2) * -(-(display[3] - display[1] + 1) // 2)
-    inside = beauty[:, y0 - data[1]:max(y1 - data[1] + 1, 0):2, x0 - data[0]:max(x1 - data[0] + 1, 0):2]
-    luminance = np.asarray(inside, np.float32).mean(axis=0).ravel()
-    return np.concatenate([luminance, np.zeros(max(samples - luminance.size, 0), np.float32)])
 
 
 def _owned(values: np.ndarray, in_place: bool) -> np.ndarray:

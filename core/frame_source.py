@@ -14,13 +14,8 @@ import torch
 from vfxdenoise.core import neighbours
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import (
-    NETWORK_FEATURES,
-    FrameFeatures,
-    SanitizeReport,
-    brightness,
-    features_from_exr,
-)
+from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, SanitizeReport, features_from_exr
+from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
@@ -40,7 +35,7 @@ class LoadedFrame:
     layers: dict[str, LayerMap]
     data_windows: dict[str, tuple[int, int, int, int]]  # each view's: its beauty's part
     display_window: tuple[int, int, int, int]
-    brightness: dict[str, float]  # each view's (`features.brightness`)
+    brightness: dict[str, float]  # each view's (`frame_brightness.brightness`)
     stamp: tuple[int, ...] | None  # the file's as its features were read (`file_stamp`)
 
 

@@ -32,7 +32,7 @@ def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     """Whether the kernel can fill `out` from `frames` (frame t first): a CUDA tensor on a GPU
     Triton supports, every frame's beauty and guides contiguous float32 or float16 planes on it
     (the kernel computes in float32 either way), and every frame with the guides frame t has (so
-    each is compared with t as the PyTorch path does: `network_input.StackedFrame.compares_with`).
+    each is compared with t as the PyTorch path does: `input_layout.StackedFrame.compares_with`).
     The kernel has no backward, which the input, read from files, never needs."""
     if not FALLBACK.can_run(out):
         return False

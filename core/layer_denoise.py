@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfxdenoise.core.network_input import AovStack, InputLayout
+from vfxdenoise.core.input_layout import AovStack, InputLayout
 
 # A pixel's layers make up its beauty where their sum in frame t's render is within this fraction
 # of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.

@@ -10,16 +10,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxdenoise.core import frame_brightness
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.exr import placed_on_window, window_shape
+from vfxdenoise.core.temporal_window import window_walk
 from vfxdenoise.core.warp import warp
 
 if TYPE_CHECKING:  # frame_source imports this module (`FrameSource.cut_between`)
     from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
-
-BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
-
 
 # A cut between shots of like brightness passes the brightness check: frame t's albedo is
 # compared with the frame before's where t's motion vectors say each pixel was (every 4th pixel of
@@ -65,38 +64,34 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
     resolution (display window) or channel mapping differs from t's, whose brightness is more
     than `brightness_jump` times t's or less than its inverse (a flash, a cut, a broken frame),
     or, with keep_going, that cannot be read: t is then denoised as if the shot ended there, and
-    the other side reaches further (`window_reach`). A neighbour whose data window differs
-    (overscan, auto-crop) is placed onto t's data window in display space, zero outside its own,
-    as compositors read it.
+    the other side reaches further (`temporal_window.window_walk`, as `window_frames` plans it
+    from the frames on disk alone). A neighbour whose data window differs (overscan, auto-crop)
+    is placed onto t's data window in display space, zero outside its own, as compositors read it.
     """
     centre = reader.get(sources[t])
     placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
     window, unused = {0: centre.features}, []
-    reach, stopped = {-1: 0, 1: 0}, {-1: False, 1: False}
 
-    def walk(sign: int, limit: int) -> None:
-        while not stopped[sign] and reach[sign] < limit:
-            offset = sign * (reach[sign] + 1)
-            frame = sources.get(t + offset)
-            reason = "" if frame is None else _unusable(frame, reader, t, centre, keep_going,
-                                                        brightness_jump, sources[t + offset - sign])
-            if frame is None or reason:
-                if reason:
-                    unused.append(f"frame {frame}: {reason}")
-                stopped[sign] = True
-                return
-            if frame not in placed:
-                other = reader.get(frame)
-                placed[frame] = {view: on_data_window(features, other.data_windows[view],
-                                                      centre.data_windows[view])
-                                 for view, features in other.features.items()}
-            window[offset] = placed[frame]
-            reach[sign] += 1
+    def usable(offset: int) -> bool:
+        """Whether the frame at `offset` can be context (placed into `window` if so, its reason
+        noted in `unused` if it has one)."""
+        frame = sources.get(t + offset)
+        if frame is None:
+            return False
+        nearer = sources[t + offset - (1 if offset > 0 else -1)]
+        reason = _unusable(frame, reader, t, centre, keep_going, brightness_jump, nearer)
+        if reason:
+            unused.append(f"frame {frame}: {reason}")
+            return False
+        if frame not in placed:
+            other = reader.get(frame)
+            placed[frame] = {view: on_data_window(features, other.data_windows[view],
+                                                  centre.data_windows[view])
+                             for view, features in other.features.items()}
+        window[offset] = placed[frame]
+        return True
 
-    for sign in (-1, 1):
-        walk(sign, radius)
-    for sign in (-1, 1):
-        walk(sign, 2 * radius - reach[-sign])
+    window_walk(radius, usable)
     return {view: {offset: frame[view] for offset, frame in window.items()}
             for view in centre.features}, unused
 
@@ -159,20 +154,8 @@ def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: f
         return "its channels differ (" + "; ".join(changed) + ")"
     return next((f"{jump}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"
                  for view, theirs in other.brightness.items()
-                 if (jump := _brightness_jump(theirs, centre.brightness[view], brightness_jump))), "")
-
-
-def _brightness_jump(theirs: float, ours: float, limit: float) -> str:
-    """How a neighbour's brightness (`theirs`) differs from frame t's when by more than `limit`
-    times either way ('' when it does not)."""
-    brighter = max(theirs, ours)
-    if not (brighter > BRIGHTNESS_FLOOR and brighter > limit * min(theirs, ours)):  # inf * 0: NaN
-        return ""
-    if theirs <= BRIGHTNESS_FLOOR:
-        return "it is black"
-    if ours <= BRIGHTNESS_FLOOR:
-        return "this frame is black"
-    return f"its brightness is {theirs / ours:.2g} times this frame's"
+                 if (jump := frame_brightness.brightness_jump(theirs, centre.brightness[view],
+                                                              brightness_jump))), "")
 
 
 def _box(window: tuple[int, int, int, int]) -> str:

@@ -5,18 +5,11 @@ torch, so that host hooks (whose Python may lack it) plan per-frame denoising as
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
 
-# A neighbour this many times brighter or darker than frame t, over the whole frame
-# (`features.brightness`: a flash, a cut or a broken frame) or over a patch of it
-# (`network_input.lighting_changes`: a muzzle flash, a light switched on), is no context there:
-# blended in, the flash's light ghosts onto the frames around it. Rendered shots' frames within a
-# window differed by at most 2.0x (the training sequences) and 1.34x (the held-out sets) over the
-# whole frame (BENCHMARKS.md).
-BRIGHTNESS_JUMP = 3.0
 # How far a frame denoised without neighbours falls short of its full window: 32.9 against 35.4 dB
 # on the held-out test set at 4 spp (BENCHMARKS.md, "A frame without neighbours").
 LONE_FRAME_LOSS_DB = 2.5
@@ -32,15 +25,34 @@ def window_reach(radius: int, past: int, future: int) -> tuple[int, int]:
     return min(past, radius + future_short), min(future, radius + past_short)
 
 
+def window_walk(radius: int, usable: Callable[[int], bool]) -> tuple[int, int]:
+    """How many frames before and after t its window uses (`window_reach`), where `usable(offset)`
+    says whether the frame at that offset can be context (asking may read it). Each side goes
+    outwards from t up to the first frame that cannot: first as far as `radius`, then, where one
+    side fell short, the other on as far as `window_reach` lets it. No frame is asked twice, nor
+    any beyond what the window may use."""
+    found, stopped = {-1: 0, 1: 0}, {-1: False, 1: False}
+
+    def walk(sign: int, limit: int) -> None:
+        while not stopped[sign] and found[sign] < limit:
+            if usable(sign * (found[sign] + 1)):
+                found[sign] += 1
+            else:
+                stopped[sign] = True
+
+    for sign in (-1, 1):
+        walk(sign, radius)
+    # A side that stopped short has all it can have; the other may have up to 2 x radius.
+    known = [found[sign] if stopped[sign] else 2 * radius for sign in (-1, 1)]
+    for sign, limit in zip((-1, 1), window_reach(radius, *known)):
+        walk(sign, limit)
+    return found[-1], found[1]
+
+
 def window_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int]:
     """Offset -> frame on disk for the window around t: contiguous, stopping at ends and gaps,
-    reaching further on one side where the other stops early (`window_reach`)."""
-    found = {}
-    for sign in (-1, 1):
-        found[sign] = 0
-        while found[sign] < 2 * radius and t + sign * (found[sign] + 1) in sources:
-            found[sign] += 1
-    past, future = window_reach(radius, found[-1], found[1])
+    reaching further on one side where the other stops early (`window_walk`)."""
+    past, future = window_walk(radius, lambda offset: t + offset in sources)
     return {d: sources[t + d] for d in range(-past, future + 1)}
 
 

@@ -23,8 +23,10 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import InputLayout, build_input, plan_slots
+from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.weights import load_weights
 
 

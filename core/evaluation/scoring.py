@@ -19,7 +19,8 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import REFERENCE
-from vfxdenoise.core.network_input import build_input, with_stand_ins
+from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.render import RenderSequence
 

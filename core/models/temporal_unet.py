@@ -1,6 +1,6 @@
 """Temporal residual U-Net: the shipped `fast` render denoiser, and the body `TemporalKPN` extends.
 
-Input: the channel layout of `vfxdenoise.core.network_input` (the noisy beauty of frames t-k..t+k
+Input: the channel layout of `vfxdenoise.core.input_layout` (the noisy beauty of frames t-k..t+k
 warped to t, consistency masks, albedo, normal, presence flags). The network sees the beauty through
 a fixed log transfer (no per-frame autoexposure, which would itself flicker).
 
@@ -34,8 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.features import MAX_RADIANCE
+from vfxdenoise.core.input_layout import InputLayout, channel_sources
 from vfxdenoise.core.models import fused_output
-from vfxdenoise.core.network_input import InputLayout, channel_sources
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
 _MAX_LOG = math.log1p(MAX_RADIANCE)

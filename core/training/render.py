@@ -24,7 +24,9 @@ import torch.nn.functional as F
 
 from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
 from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON
-from vfxdenoise.core.features import FrameFeatures, brightness, features_from_exr
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.frame_brightness import brightness
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
@@ -38,7 +40,7 @@ from vfxdenoise.core.io.exr import read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
-from vfxdenoise.core.network_input import InputLayout, build_input
+from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.loop import Batches
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from torch import nn
 
 from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES, build_model
 from vfxdenoise.core.models.temporal_kpn import TemporalKPN
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
-from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.weights import LoadedModel
 
 DEFAULT_ARCH = RENDER_ARCHITECTURES[0]  # the registry's first render network, temporal-unet

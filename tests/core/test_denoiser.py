@@ -20,9 +20,10 @@ from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
-from vfxdenoise.core.network_input import build_input, plan_slots
+from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.runtime.device import cpu_has_bfloat16
 from vfxdenoise.core.runtime.host_memory import FrameCost, HostPlan
+from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.tiling import MIN_TILE, tile_for_budget
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 

@@ -1,14 +1,12 @@
 """Named per-frame features: sanitising, and the layers carried along with the beauty."""
 
 import numpy as np
-import pytest
 import torch
 
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
     FrameFeatures,
     SanitizeReport,
-    brightness,
     sanitize,
 )
 
@@ -44,29 +42,6 @@ def test_moving_and_cropping_carry_the_layers():
     assert isinstance(moved.aovs["key"], torch.Tensor)
     np.testing.assert_array_equal(moved.aovs["key"].numpy(), frame.aovs["key"][:, 1:3, 2:5])
     assert frame.without("albedo").aovs is frame.aovs and moved.available() == ("beauty",)
-
-
-def test_brightness_follows_exposure_and_not_a_few_fireflies():
-    rng = np.random.default_rng(0)
-    beauty = rng.gamma(4.0, 0.125, (3, 64, 96)).astype(np.float32)
-    base = brightness(beauty)
-    assert brightness(beauty * 4) == pytest.approx(4 * base, rel=1e-5)
-    fireflies = beauty.copy()
-    hits = rng.choice(64 * 96, size=5, replace=False)  # under a thousandth of the pixels
-    fireflies[:, hits // 96, hits % 96] = 10_000.0
-    assert brightness(fireflies) == pytest.approx(base, rel=0.1)
-    assert brightness(np.zeros((3, 4, 4), np.float16)) == 0.0
-
-
-def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
-    rng = np.random.default_rng(1)
-    full = np.zeros((3, 32, 48), np.float32)
-    full[:, 6:26, 11:38] = rng.gamma(4.0, 0.25, (3, 20, 27))  # black outside x 11-37, y 6-25
-    display = (0, 0, 47, 31)
-    cropped = full[:, 6:26, 11:38]
-    assert brightness(cropped, (11, 6, 37, 25), display) == pytest.approx(brightness(full, display, display))
-    overscan = np.pad(full, ((0, 0), (4, 4), (4, 4)), constant_values=100.0)  # outside: not counted
-    assert brightness(overscan, (-4, -4, 51, 35), display) == pytest.approx(brightness(full))
 
 
 def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_values():

@@ -11,7 +11,9 @@ import torch
 
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.network_input import InputLayout, build_input, plan_slots
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.slot_plan import plan_slots
 
 
 def _window(device: str, height: int = 37, width: int = 131, planes: type = np.float32

@@ -4,9 +4,11 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import AovStack, InputLayout
 from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile, with_beauty
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import AovStack, InputLayout, aligned_aovs, build_input, plan_slots
+from vfxdenoise.core.network_input import aligned_aovs, build_input
+from vfxdenoise.core.slot_plan import plan_slots
 
 
 def _window(rng, layout_radius: int = 2) -> dict[int, FrameFeatures]:

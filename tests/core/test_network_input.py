@@ -1,4 +1,5 @@
-"""The network input layout: channel count, repeated slots, presence flags."""
+"""The network input as built: channel order, repeated slots, presence flags, the temporal albedo,
+the layers aligned as the beauty, half precision, region by region."""
 
 from functools import partial
 
@@ -6,19 +7,9 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.network_input import (
-    AovStack,
-    InputByRegion,
-    InputLayout,
-    StackedFrame,
-    aligned_aovs,
-    build_input,
-    channel_sources,
-    lone_frame_window,
-    plan_slots,
-    slot_offsets,
-    with_stand_ins,
-)
+from vfxdenoise.core.input_layout import AovStack, InputLayout
+from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
+from vfxdenoise.core.slot_plan import plan_slots
 
 
 def _frame(value: float, aux: bool = True) -> FrameFeatures:
@@ -103,15 +94,6 @@ def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
     assert bare[0, albedo].abs().sum() == 0.0
 
 
-def test_slots_past_an_end_show_frames_beyond_the_radius_on_the_other_side():
-    layout = InputLayout(temporal_radius=2)  # slots t-1, t-2, t+1, t+2
-    assert slot_offsets(layout, -2, 2) == [-1, -2, 1, 2]
-    assert slot_offsets(layout, 0, 4) == [3, 4, 1, 2]
-    assert slot_offsets(layout, -1, 3) == [-1, 3, 1, 2]
-    assert slot_offsets(layout, -4, 0) == [-1, -2, -3, -4]
-    assert slot_offsets(layout, 0, 1) == [1, 1, 1, 0]  # too few frames: repeats
-
-
 def test_the_first_frame_pools_four_distinct_neighbours_warped_along_chained_motion():
     # Content moves right by 1 px per frame; motion points to the previous frame (-1 px in x).
     height, width = 4, 16
@@ -144,21 +126,6 @@ def test_slot_distances_say_how_far_each_slot_reaches_and_come_last():
     # Everything before them is the plain layout's input.
     torch.testing.assert_close(first[:, :plain.in_channels],
                                build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, plain))
-
-
-def test_channel_sources_find_every_input_of_a_narrower_window_where_it_now_lies():
-    old, new = (InputLayout(temporal_radius=r, temporal_albedo=True, slot_distances=True) for r in (2, 3))
-    window = {d: _frame(float(d + 10)) for d in range(-3, 4)}
-    x_old, x_new = build_input(window, old), build_input(window, new)
-    sources = channel_sources(old, new)
-    assert len(sources) == new.in_channels
-    for channel, source in enumerate(sources):
-        if source is not None:  # a weight times `factor` on the new channel sees the old value
-            torch.testing.assert_close(x_new[0, channel] * source[1], x_old[0, source[0]])
-    added = [c for c, source in enumerate(sources) if source is None]
-    # t-3 and t+3: their beauty, consistency and distance.
-    assert added == [9, 10, 11, 18, 19, 20, 23, 26, 38, 41]
-    assert channel_sources(new, new) == [(c, 1.0) for c in range(new.in_channels)]
 
 
 def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
@@ -278,153 +245,6 @@ def test_a_region_finds_the_fireflies_the_whole_input_finds():
         torch.testing.assert_close(regions[..., :, columns], whole[..., :, columns])
 
 
-def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
-    """A 4 spp-like noisy frame of `shading` (3, H, W), with an albedo and a normal."""
-    height, width = shading.shape[1:]
-    return FrameFeatures(beauty=(shading * rng.gamma(4.0, 0.25, shading.shape)).astype(np.float32),
-                         albedo=np.full((3, height, width), 0.5, np.float32),
-                         normal=np.zeros((3, height, width), np.float32))
-
-
-def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
-    rng = np.random.default_rng(3)
-    shading = np.full((3, 96, 128), 0.3, np.float32)
-    window = {d: _render_like(rng, shading) for d in (-1, 0, 1, 2)}
-    window[1].beauty[:, 16:80, 8:72] *= 4.0  # a muzzle flash on the wall, in frame t+1 only
-    window[-1].beauty[:, 10:12, 60:62] = 1000.0  # fireflies
-    window[2].beauty[:, :, :] *= 2.5  # brighter all over, but by less than 3x
-    layout = InputLayout(temporal_radius=2)
-    plan = plan_slots(window, layout)
-
-    assert set(plan.relit) == {1}
-    assert set(plan.gains) == {2} and abs(float(plan.gains[2]) * 2.5 - 1) < 0.05  # not the flash's
-    relit = plan.relit[1][0, 0]
-    assert relit[16:80, 8:72].all()  # the flash, widened by at most a patch and three blocks
-    assert not relit[:, 104:].any() and relit.float().mean() < 0.8
-    x = build_input(window, layout, plan=plan)
-    slot = layout.slots.index(1)
-    consistency = x[0, layout.beauty_channels + slot - 1]
-    assert (consistency[relit] == 0).all() and (consistency[~relit] == 1).all()
-    torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, relit], x[0, 0:3][:, relit])
-    assert plan_slots(window, layout, brightness_jump=float("inf")).relit == {}
-
-
-def test_a_neighbours_firefly_is_left_out_where_the_kernels_would_read_it():
-    """One frame's firefly, blended into the frames around it, comes out in each of them: the
-    neighbour slot is inconsistent over the 3x3 pixels whose kernels read it. Noise, a lamp frame
-    t shows too and a frame brighter all over are not fireflies."""
-    rng = np.random.default_rng(4)
-    shading = np.full((3, 48, 64), 0.3, np.float32)
-    shading[:, 30:34, 40:44] = 200.0  # a lamp in every frame
-    window = {d: _render_like(rng, shading) for d in (-1, 0, 1)}
-    window[-1].beauty[1, 10, 20] = 100.0  # a firefly in one channel of frame t-1
-    window[1].beauty *= 2.5
-    layout = InputLayout(temporal_radius=1)
-    x = build_input(window, layout)
-    before, after = (x[0, layout.neighbour_consistency(layout.slots.index(d) - 1)] for d in (-1, 1))
-    left_out = before == 0
-    assert left_out[9:12, 19:22].all() and left_out.sum() == 9
-    assert (after == 1).all()
-
-
-def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
-    """A lamp 20x the wall's brightness crossing it at 12 px a frame, its motion vectors on it
-    alone: where the forward flows miss it (they are the next frame's vectors, negated) its
-    own albedo tells the patch apart, so nothing is left out."""
-    rng = np.random.default_rng(4)
-    height, width, speed = 96, 128, 12
-    window = {}
-    for d in range(-2, 3):
-        x0 = 40 + speed * d
-        shading = np.full((3, height, width), 0.1, np.float32)
-        shading[:, 36:60, x0:x0 + 24] = 20.0
-        frame = _render_like(rng, shading)
-        frame.albedo[:, 36:60, x0:x0 + 24] = 0.9
-        frame.motion = np.zeros((2, height, width), np.float32)
-        frame.motion[0, 36:60, x0:x0 + 24] = -speed  # to where it was the frame before
-        window[d] = frame
-    plan = plan_slots(window, InputLayout(temporal_radius=2))
-    assert not any(mask.any() for mask in plan.relit.values())
-
-
-def _shading(height: int = 96, width: int = 128) -> np.ndarray:
-    """A wall lit more to the right and at the bottom, (3, H, W)."""
-    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
-    return np.broadcast_to(0.1 + 0.4 * columns / width + 0.2 * rows / height, (3, height, width)).copy()
-
-
-def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
-    """A fade or exposure ramp of 1.25x a frame: each neighbour and its layers come to the network
-    at frame t's exposure, where it saw the neighbours' own (a 2-stop ramp came out up to 14%
-    off at a shot's ends, whose windows reach all one way)."""
-    rng = np.random.default_rng(5)
-    window = {}
-    for d in range(-2, 3):
-        frame = _render_like(rng, _shading() * 1.25 ** d)
-        frame.aovs = {"key": frame.beauty * 0.5}
-        window[d] = frame
-    layout = InputLayout(temporal_radius=2)
-    plan = plan_slots(window, layout)
-
-    assert sorted(plan.gains) == [-2, -1, 1, 2]
-    for offset, gain in plan.gains.items():
-        assert abs(float(gain) * 1.25 ** offset - 1) < 0.03
-    x = build_input(window, layout, plan=plan)
-    layers = aligned_aovs(window, plan)
-    centre = float(x[0, 0:3].mean())
-    for index in range(1, 5):
-        assert abs(float(x[0, 3 * index:3 * index + 3].mean()) / centre - 1) < 0.03
-        assert abs(float(layers[0, 3 * index:3 * index + 3].mean()) / centre - 0.5) < 0.015
-    assert not plan.relit
-
-
-def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
-    """Frames alike but for their noise (each of several seeds), or one whose light changed over a
-    quarter of the frame only (a lamp, a moving shadow) or over more than half of each quarter (a
-    key light on an object in close-up), get no gain: the input is as rendered."""
-    layout = InputLayout(temporal_radius=1)
-    for seed in range(6):
-        rng = np.random.default_rng(seed)
-        window = {d: _render_like(rng, _shading()) for d in (-1, 0, 1)}
-        window[1].beauty[:, :48, :64] *= 1.6
-        plan = plan_slots(window, layout)
-        assert plan.gains == {}
-        # a light ramping on an object over more than half of every quarter, the rest unchanged
-        window[1] = _render_like(rng, _shading())
-        window[1].beauty[:, 12:84, 20:108] *= 1.5
-        assert plan_slots(window, layout).gains == {}
-        x = build_input(window, layout, plan=plan)
-        slot = 3 * layout.slots.index(-1)
-        torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
-
-
-def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
-    """Each neighbour slot holds frame t moved two pixels a different way, edge pixels repeated,
-    every feature (layers too) alike; the same for arrays and tensors (frames uploaded to a GPU)."""
-    ramp = np.arange(64, dtype=np.float32).reshape(1, 8, 8).repeat(3, axis=0)
-    frame = FrameFeatures(beauty=ramp, albedo=ramp / 64, normal=ramp * 0, motion=ramp[:2],
-                          aovs={"key": ramp + 1})
-    window = lone_frame_window(frame, InputLayout(temporal_radius=2))
-    assert sorted(window) == [-2, -1, 0, 1, 2] and all(f.motion is None for f in window.values())
-    # at (4, 4): 34 = ramp[4, 2], moved 2 columns right; 38 = ramp[4, 6], 2 left; 20 and 52: 2 rows
-    # down and up
-    centres = {offset: f.beauty[0, 4, 4] for offset, f in window.items()}
-    assert centres == {-2: 34, -1: 38, 0: 36, 1: 20, 2: 52}
-    np.testing.assert_array_equal(window[-2].beauty[:, :, :2], ramp[:, :, :1].repeat(2, axis=2))
-    np.testing.assert_array_equal(window[1].aovs["key"], window[1].beauty + 1)
-    on_device = lone_frame_window(frame.map(torch.from_numpy), InputLayout(temporal_radius=2))
-    for offset, features in window.items():
-        np.testing.assert_array_equal(on_device[offset].beauty.numpy(), features.beauty)
-
-
-def test_a_window_of_a_frame_and_held_copies_of_it_gets_stand_ins():
-    """--missing hold repeats a frame's own features in a window: it is still alone."""
-    frame, other, layout = _frame(1.0), _frame(2.0), InputLayout(temporal_radius=2)
-    assert sorted(with_stand_ins({0: frame, 1: frame}, layout)) == [-2, -1, 0, 1, 2]
-    window = {0: frame, 1: other}
-    assert with_stand_ins(window, layout) is window
-
-
 def test_a_neighbour_whose_guides_differ_from_ts_is_neither_compared_nor_averaged_as_albedo():
     """Frame t has an albedo alone and t-1 a normal alone (3 channels each, so the same count):
     t-1's normal is no albedo, neither compared with t's nor taken into the window's mean."""
@@ -439,17 +259,3 @@ def test_a_neighbour_whose_guides_differ_from_ts_is_neither_compared_nor_average
     torch.testing.assert_close(consistency, torch.tensor([1.0, w_next], dtype=torch.float32))
     expected = float((0.4 + 0.6 * w_next) / (1 + w_next))
     torch.testing.assert_close(x[0, layout.albedo], torch.full((3, 8, 8), expected))
-
-
-def test_a_stacked_frame_names_where_each_guide_it_has_lies():
-    plane = np.zeros((3, 4, 4), np.float32)
-    both = StackedFrame.of(FrameFeatures(beauty=plane, albedo=plane, normal=plane))
-    assert (both.beauty, both.albedo, both.normal) == (slice(0, 3), slice(3, 6), slice(6, 9))
-    assert both.guide_channels == slice(3, 9)
-    normal_alone = StackedFrame.of(FrameFeatures(beauty=plane, normal=plane))
-    assert (normal_alone.albedo, normal_alone.normal) == (None, slice(3, 6))
-    albedo_alone = StackedFrame.of(FrameFeatures(beauty=plane, albedo=plane))
-    assert not normal_alone.compares_with(albedo_alone)  # 3 guide channels each, other guides
-    assert albedo_alone.compares_with(StackedFrame.of(FrameFeatures(beauty=plane + 1, albedo=plane)))
-    bare = StackedFrame.of(FrameFeatures(beauty=plane))
-    assert bare.guide_channels == slice(3, 3) and not bare.compares_with(bare)

@@ -1,5 +1,7 @@
 """Which frames a frame's temporal window reads: how far it reaches, gaps, held frames."""
 
+import random
+
 from vfxdenoise.core.temporal_window import (
     frame_sources,
     frames_without_context,
@@ -9,6 +11,7 @@ from vfxdenoise.core.temporal_window import (
     window_centres,
     window_frames,
     window_reach,
+    window_walk,
 )
 
 
@@ -18,6 +21,63 @@ def test_windows_reach_further_in_at_a_shots_ends():
     assert window_reach(2, past=1, future=10) == (1, 3)
     assert window_reach(2, past=10, future=0) == (4, 0)
     assert window_reach(2, past=0, future=2) == (0, 2)  # a 3-frame shot has no more
+
+
+def _walked(radius: int, usable: set[int]) -> tuple[tuple[int, int], list[int]]:
+    """`window_walk`'s reach over the `usable` offsets, and the offsets it asked, in order."""
+    asked: list[int] = []
+
+    def ask(offset: int) -> bool:
+        asked.append(offset)
+        return offset in usable
+
+    return window_walk(radius, ask), asked
+
+
+def _walked_as_before(radius: int, usable: set[int]) -> tuple[tuple[int, int], list[int]]:
+    """How far the window reaches and the offsets asked, walked as `neighbours.usable_window` did
+    before `window_walk` (each side to `radius`, then each to 2 x radius less the other's reach)."""
+    reach, stopped, asked = {-1: 0, 1: 0}, {-1: False, 1: False}, []
+
+    def walk(sign: int, limit: int) -> None:
+        while not stopped[sign] and reach[sign] < limit:
+            offset = sign * (reach[sign] + 1)
+            asked.append(offset)
+            if offset not in usable:
+                stopped[sign] = True
+                return
+            reach[sign] += 1
+
+    for sign in (-1, 1):
+        walk(sign, radius)
+    for sign in (-1, 1):
+        walk(sign, 2 * radius - reach[-sign])
+    return (reach[-1], reach[1]), asked
+
+
+def _scanned_as_before(radius: int, usable: set[int]) -> tuple[int, int]:
+    """How far the window reaches, as `window_frames` found it before `window_walk`: every frame
+    up to 2 x radius each side, then `window_reach`."""
+    found = {}
+    for sign in (-1, 1):
+        found[sign] = 0
+        while found[sign] < 2 * radius and sign * (found[sign] + 1) in usable:
+            found[sign] += 1
+    return window_reach(radius, found[-1], found[1])
+
+
+def test_a_walked_window_reaches_and_asks_as_both_former_walks_did():
+    """One rule for the windows of frames on disk and of frames read (`neighbours.usable_window`):
+    over random radii and usable frames, the reach of both former walks, and no frame asked
+    (read) that the former walk of read frames did not ask, in its order."""
+    rng = random.Random(7)
+    for _ in range(3000):
+        radius = rng.randint(0, 4)
+        share = rng.random()
+        usable = {offset for offset in range(-10, 11) if offset and rng.random() < share}
+        reach, asked = _walked(radius, usable)
+        assert (reach, asked) == _walked_as_before(radius, usable), (radius, sorted(usable))
+        assert reach == _scanned_as_before(radius, usable), (radius, sorted(usable))
 
 
 def test_a_shot_in_memory_gets_the_windows_of_frames_on_disk():

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from stdlib_only import heavy_modules_after
 
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.sequence import parse_frame_spec
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.temporal_window import window_frames
 from vfxdenoise.core.weights import SHIPPED_DIR, load_weights, save_weights
 from vfxdenoise.plugin.errors import PluginError

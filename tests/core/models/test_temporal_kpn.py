@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from vfxdenoise.core.input_layout import InputLayout, channel_sources
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.models.temporal_kpn import apply_kernels
 from vfxdenoise.core.models.temporal_unet import ALBEDO_EPSILON
-from vfxdenoise.core.network_input import InputLayout, channel_sources
 
 
 def _input(layout: InputLayout, height=32, width=48, seed=0) -> torch.Tensor:

@@ -11,9 +11,9 @@ import torch
 from exr_sequences import write_render_dataset, write_sequence
 
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import InputLayout
 from vfxdenoise.core.training.render import (
     RenderDataConfig,
     batches,

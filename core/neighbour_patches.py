@@ -1,0 +1,318 @@
+"""Where, patch by patch, a neighbour's light differs from frame t's once brought to it, and its slot
+of the network input mended there: a patch lit otherwise (a muzzle flash, a light switched on:
+`lighting_changes`, by the jump `frame_brightness` applies to whole frames; left out,
+`leave_out_relit`), a frame exposed otherwise as a whole (a fade: `exposure_gains`; brought to t's
+exposure, `expose_slots`), and a neighbour's firefly frame t lacks (`leave_out_outliers`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import InputLayout, StackedFrame, named_guides
+from vfxdenoise.core.warp import sample_at, warp
+
+if TYPE_CHECKING:  # slot_plan imports this module (`plan_slots`)
+    from vfxdenoise.core.slot_plan import SlotPlan
+
+
+# Patches compared for `lighting_changes`: 8x8-pixel blocks, each the mean of 16 samples, pooled
+# over 3x3 blocks (24x24 pixels, 144 samples), so that a 4 spp render's noise, caustics' included,
+# moves a patch's level by well under the jump (with 36 samples, caustic patches were flagged).
+LIGHT_BLOCK = 8
+LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equally dark
+# A neighbour's pixel this many times as bright as frame t around it is a firefly of its own
+# frame (`leave_out_outliers`): 16 kept the held-out shots' scores (BENCHMARKS.md). Frame t's
+# brightest is taken per block of OUTLIER_BLOCK x OUTLIER_BLOCK pixels of the frame.
+OUTLIER_RATIO = 16.0
+OUTLIER_BLOCK = 4
+
+
+def neighbour_light(window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor], offsets: list[int],
+                    device: torch.device, jump: float
+                    ) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
+    """Where the window's frames of `offsets` are lit otherwise than frame t (`lighting_changes`,
+    by `jump`), and the gains that bring those exposed otherwise to t's exposure
+    (`exposure_gains`): both read one `_Blocks` of the window, each frame's found once."""
+    blocks = _Blocks(window, flows, device)
+    relit = lighting_changes(blocks, offsets, jump)
+    return relit, exposure_gains(blocks, offsets, relit)
+
+
+def _samples(values, device: torch.device) -> torch.Tensor:
+    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block.
+    Rows are taken and converted first, then columns: half floats converted at strided pixels,
+    or pooled strided, took tens of times as long."""
+    return torch.as_tensor(values)[:, 1::2].to(device, torch.float32)[..., 1::2].contiguous()[None]
+
+
+def _per_block(samples: torch.Tensor) -> torch.Tensor:
+    """Each 8x8 block's mean of `_samples`."""
+    return F.avg_pool2d(samples, LIGHT_BLOCK // 2, ceil_mode=True)
+
+
+class _Blocks:
+    """A window's frames as the block-level comparisons with frame t read them (`exposure_gains`,
+    `lighting_changes`), each found once per frame whichever comparisons read it: a frame's
+    luminance at its `_samples`, its albedo and normal per block, a neighbour's flow at each
+    block's centre (in blocks)."""
+
+    def __init__(self, window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
+                 device: torch.device):
+        self.window, self.flows, self.device = window, flows, device
+        self._luminance: dict[int, torch.Tensor] = {}
+        self._guides: dict[int, torch.Tensor | None] = {}
+        self._block_flows: dict[int, torch.Tensor | None] = {}
+        centre = window[0]
+        blocks = _per_block(self.luminance(0)).shape[-2:]
+        # Each block's centre pixel (where the flows are read), and each pixel's block (the last
+        # block also stands for the few pixels past its samples).
+        self.centres = [torch.arange(n, device=device).mul_(LIGHT_BLOCK).add_(LIGHT_BLOCK // 2)
+                        .clamp_(max=size - 1) for n, size in zip(blocks, (centre.height, centre.width))]
+        self.owners = [torch.arange(size, device=device).div_(LIGHT_BLOCK, rounding_mode="floor")
+                       .clamp_(max=n - 1) for n, size in zip(blocks, (centre.height, centre.width))]
+
+    def luminance(self, offset: int) -> torch.Tensor:
+        """(1, 1, H/2, W/2): the frame's mean of its channels at its `_samples` (not to be
+        modified: it is kept for the next reader)."""
+        if offset not in self._luminance:
+            samples = _samples(self.window[offset].beauty, self.device)
+            self._luminance[offset] = samples.mean(dim=1, keepdim=True)
+        return self._luminance[offset]
+
+    def flow(self, offset: int) -> torch.Tensor | None:
+        """The flow from t to the frame at each block's centre, in blocks; None where unmoved."""
+        if offset not in self._block_flows:
+            flow = self.flows.get(offset)
+            self._block_flows[offset] = (None if flow is None else
+                                         flow[..., self.centres[0], :][..., self.centres[1]] / LIGHT_BLOCK)
+        return self._block_flows[offset]
+
+    def brought_to_t(self, per_block: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A frame's per-block values warped to t by its `flow`, and where they land in bounds
+        (1) or not (0)."""
+        flow = self.flow(offset)
+        return (per_block, torch.ones_like(per_block)) if flow is None else warp(per_block, flow)
+
+    def _guides_of(self, offset: int) -> torch.Tensor | None:
+        if offset not in self._guides:
+            guides = list(named_guides(self.window[offset]).values())
+            self._guides[offset] = (torch.cat([_per_block(_samples(a, self.device)) for a in guides], 1)
+                                    if guides else None)
+        return self._guides[offset]
+
+    def guides_match(self, offset: int) -> torch.Tensor:
+        """Per block, whether the frame's albedo and normal, brought to t, match t's in every block
+        of the patch, as `network_input` judges a pixel's (consistency above 0.5): one block of a moving
+        object the flow does not align is enough to doubt the patch. True where the frames lack
+        comparable guides (`StackedFrame.compares_with`)."""
+        ours, theirs = (StackedFrame.of(self.window[o]) for o in (0, offset))
+        if not theirs.compares_with(ours):
+            return torch.ones((), dtype=torch.bool, device=self.device)
+        theirs = self._guides_of(offset)
+        flow = self.flow(offset)
+        if flow is not None:
+            theirs = sample_at(theirs, flow)
+        mismatch = F.max_pool2d(torch.sub(theirs, self._guides_of(0)).abs_().mean(dim=1, keepdim=True),
+                                3, stride=1, padding=1)
+        return mismatch.mul_(-8.0).exp_() > 0.5
+
+
+def _log_brightness(luminance: torch.Tensor, floor: torch.Tensor | None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per 8x8 block, the mean log of (luminance + floor) at a frame's `_samples`
+    (`_Blocks.luminance`): a geometric mean, which the few bright samples of a firefly barely
+    move. Also the floor (the given one, else LIGHT_FLOOR of these samples' mean)."""
+    floor = luminance.mean() * LIGHT_FLOOR + 1e-12 if floor is None else floor
+    return _per_block(torch.add(luminance, floor).log_()), floor
+
+
+# A neighbour exposed otherwise than frame t (a fade, an exposure or light ramp) is brought to t's
+# exposure by one gain per frame (`exposure_gains`), where that gain is told apart from the noise
+# by this many standard errors of the median it is found as: a shot lit alike from frame to frame
+# keeps gains of exactly 1. Within the jump that leaves a frame out, the networks took such a
+# neighbour's radiance as t's: a 2-stop ramp over 8 frames came out up to 14% off at the shot's
+# ends, whose windows reach all one way (benchmarks/exposure_ramp.py).
+GAIN_SIGNIFICANCE = 3.0
+GAIN_MIN_BLOCKS = 16  # fewer blocks lit in both frames: no gain is told
+
+
+def exposure_gains(blocks: _Blocks, offsets: list[int], relit: dict[int, torch.Tensor]
+                   ) -> dict[int, torch.Tensor]:
+    """Offset -> 0-d gain, for the frames of `offsets` exposed otherwise than frame t as a whole:
+    the median, over the 8x8 blocks lit in both once brought to t and whose guides match t's
+    there, of t's block luminance over theirs, where it changes alike over the frame
+    (`_throughout`) and nowhere by the jump `lighting_changes` finds (`relit`: a flash over much
+    of a noisy frame moved the median, and the gain then hid the flash from that check). A
+    median of ratios: a moving object or a firefly moves it little, and for two frames alike
+    but for their noise it is 1, where a ratio of means is not. Frames whose median is within
+    GAIN_SIGNIFICANCE standard errors (from the ratios' spread) of 1 have no entry, nor do any
+    on a GPU that are not found (a gain of exactly 1 there: no wait for it)."""
+    if not offsets or min(blocks.window[0].height, blocks.window[0].width) < 3:
+        return {}
+    on_cpu = blocks.device.type == "cpu"
+    ours = _per_block(blocks.luminance(0))
+    floor = ours.mean() * LIGHT_FLOOR + 1e-12
+    gains = {}
+    for offset in offsets:
+        if on_cpu and offset in relit:  # (on a GPU an entry may mark nothing: no wait for it)
+            continue
+        theirs = _per_block(blocks.luminance(offset))
+        quick = _log_ratios(ours, theirs, floor)
+        if on_cpu and not bool(_median_of(quick, ~quick.isnan())[1]):
+            continue  # as in most shots, told without warping it or reading the guides
+        theirs, inside = blocks.brought_to_t(theirs, offset)
+        ratios = _log_ratios(ours, theirs, floor)
+        lit = (inside > 0.999) & ~ratios.isnan() & blocks.guides_match(offset)
+        median, significant = _median_of(ratios, lit)
+        found = significant & _throughout(ratios, lit, median)
+        if offset in relit:
+            found &= ~relit[offset].any()
+        if on_cpu and not bool(found):
+            continue
+        gains[offset] = torch.where(found, median.exp(), torch.ones_like(median))
+    return gains
+
+
+def _log_ratios(ours: torch.Tensor, theirs: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """Per block, log(ours / theirs), NaN where either is no brighter than `floor` (left out
+    of the medians: what is that dark barely shows an exposure, and its noise is mostly zeros)."""
+    ratios = (ours / theirs).log_()
+    return ratios.masked_fill_((ours <= floor) | (theirs <= floor), math.nan)
+
+
+def _median_of(ratios: torch.Tensor, lit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The median of the `lit` blocks' (log) `ratios`, and whether it lies more than
+    GAIN_SIGNIFICANCE standard errors from 0, with GAIN_MIN_BLOCKS or more."""
+    median, error, count = _median_and_error(ratios, lit)
+    return median, (count >= GAIN_MIN_BLOCKS) & (median.abs() > GAIN_SIGNIFICANCE * error)
+
+
+def _median_and_error(ratios: torch.Tensor, lit: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The median of the `lit` values of `ratios` (NaN for none), its standard error (from their
+    median absolute deviation, as a normal spread's) and their count, all 0-d tensors: NaN marks
+    what is left out, so a GPU need not say how many there are before it goes on."""
+    values = torch.where(lit, ratios, math.nan).flatten()
+    count = lit.sum()
+    median = values.nanmedian()
+    spread = (values - median).abs_().nanmedian() * 1.4826
+    return median, 1.2533 * spread / count.clamp(min=1).sqrt(), count
+
+
+GAIN_CELLS = 4  # `_throughout` compares the gain with each of 4 x 4 parts of the frame
+GAIN_CELL_BLOCKS = 12  # a part with fewer lit blocks is not compared (its error is not told)
+GAIN_CELL_ERRORS = 3.0  # a part agrees within this many of its standard errors (or half the gain)
+
+
+def _throughout(ratios: torch.Tensor, lit: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
+    """Whether the (log) `ratios` of the `lit` blocks change alike over the frame, as an exposure
+    does: in each of GAIN_CELLS x GAIN_CELLS parts of it, their median lies within GAIN_CELL_ERRORS
+    of the part's standard errors, or half the frame's `median`, of that median. A light ramping
+    on a large object, or a shadow crossing the frame, moves the frame's median (over more than
+    half of it, to its own ratio) while the parts it does not cover keep 1: quarters of the
+    frame, each half covered, agreed with such a gain and the background flickered 3-4% with it."""
+    height, width = ratios.shape[-2:]
+    agree = torch.ones((), dtype=torch.bool, device=ratios.device)
+    rows, columns = (torch.linspace(0, n, GAIN_CELLS + 1).round().long().tolist() for n in (height, width))
+    for top, bottom in zip(rows, rows[1:]):
+        for left, right in zip(columns, columns[1:]):
+            own, error, count = _median_and_error(ratios[..., top:bottom, left:right],
+                                                  lit[..., top:bottom, left:right])
+            tolerance = torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
+            agree &= (count < GAIN_CELL_BLOCKS) | ((own - median).abs() <= tolerance)
+    return agree
+
+
+def lighting_changes(blocks: _Blocks, offsets: list[int], jump: float) -> dict[int, torch.Tensor]:
+    """Offset -> (1, 1, H, W) bool, for the frames of `offsets` that are somewhere lit otherwise
+    than frame t (a muzzle flash, lightning through a window, a light switched on): the patches
+    (24x24 pixels) whose level, once brought to t, lies more than `jump` times above or below
+    every level of that frame's patches around them, whose guides match t's, widened by three
+    blocks; there that frame is no context for t. A frame with no such patch has no entry.
+
+    The patches around (one block each way) forgive the coarse warp at a moving object's edge;
+    the guides keep out what the motion vectors do not align (where a bright object was, a
+    disocclusion); the widening covers the flash's rim, whose patches straddle its edge. A lit
+    area must span about 48x48 pixels to be found."""
+    centre = blocks.window[0]
+    if not math.isfinite(jump) or not offsets or min(centre.height, centre.width) < 3:
+        return {}
+    level, floor = _log_brightness(blocks.luminance(0), None)
+    around = _patches(level)
+    relit = {}
+    for offset in offsets:
+        theirs, _ = _log_brightness(blocks.luminance(offset), floor)
+        theirs, inside = blocks.brought_to_t(theirs, offset)
+        theirs = _patches(theirs)
+        lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
+        highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
+        changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
+        if changed.device.type == "cpu" and not bool(changed.any()):  # (on a GPU: no wait for it)
+            continue
+        changed &= blocks.guides_match(offset)
+        changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
+        relit[offset] = changed[..., blocks.owners[0], :][..., blocks.owners[1]]
+    return relit
+
+
+def _patches(level: torch.Tensor) -> torch.Tensor:
+    """Each block's level pooled with the blocks around it (3x3, fewer at the frame's edges)."""
+    return F.avg_pool2d(level, 3, stride=1, padding=1, count_include_pad=False)
+
+
+def expose_slots(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Bring each neighbour slot's beauty to frame t's exposure (`plan.gains`)."""
+    for index, offset in enumerate(plan.offsets):
+        if offset in plan.gains:
+            out[:, layout.slot_beauty(1 + index)] *= plan.gains[offset]
+
+
+def leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a slot's frame is lit otherwise than t (`plan.relit`) and its guides match t's
+    (consistency above 0.5: where they do not, the consistency already says so, as at a moving
+    silhouette, whose patches the coarse comparison cannot align), the slot is inconsistent and
+    shows frame t's own beauty: the network's kernels then take nothing from it, and nothing of
+    the flash reaches the network's features either (with only the consistency at 0, a 4x flash
+    still lifted the frames beside it by 2-3% there). The window's mean albedo keeps that frame:
+    light does not change it."""
+    for index, offset in enumerate(plan.offsets):
+        relit = plan.relit.get(offset)
+        if relit is None or plan.firsts.get(offset) != index:
+            continue
+        beauty, consistency = layout.neighbour_views(out, index)
+        relit = relit & (consistency > 0.5)
+        consistency.masked_fill_(relit, 0.0)
+        beauty.copy_(torch.where(relit, out[:, layout.slot_beauty(0)], beauty))
+
+
+def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a neighbour slot's pixel is more than OUTLIER_RATIO times as bright as frame t's
+    brightest around it (in its OUTLIER_BLOCK-pixel block of the frame and the blocks beside it),
+    it holds a firefly of its own frame, not light frame t lacks: the slot is inconsistent there,
+    over the 3x3 pixels whose kernels read it. Otherwise the networks' kernels, which weigh the
+    aligned frames with nothing bounding one against frame t, carry a firefly of one frame into
+    the output of every frame whose window holds it (BENCHMARKS.md). Only the consistency is set,
+    as the networks were trained with; replacing the slot's beauty as well (as `leave_out_relit`
+    does) took a little more of the glass shots' caustics. Blocks, not a sliding window: on a CPU
+    at 1080p a 9x9 pooling of frame t alone took 85 ms."""
+    block = OUTLIER_BLOCK
+    brightest = F.max_pool2d(out[:, layout.slot_beauty(0)].amax(1, keepdim=True).float(), block,
+                             ceil_mode=True)
+    bound = OUTLIER_RATIO * F.max_pool2d(brightest, 3, 1, 1)  # (1, 1, H / block, W / block)
+    for index, offset in enumerate(plan.offsets):
+        if plan.firsts.get(offset) != index:
+            continue  # a repeated slot: already inconsistent throughout
+        beauty, consistency = layout.neighbour_views(out, index)
+        peak = beauty.amax(1, keepdim=True).float()
+        if not (F.max_pool2d(peak, block, ceil_mode=True) > bound).any():
+            continue
+        height, width = beauty.shape[-2:]
+        full = bound.repeat_interleave(block, -2).repeat_interleave(block, -1)[..., :height, :width]
+        outlier = F.max_pool2d((peak > full).float(), 3, 1, 1) > 0
+        consistency.masked_fill_(outlier, 0.0)

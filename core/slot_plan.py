@@ -1,0 +1,125 @@
+"""Which frame each neighbour slot of the network input shows, and how it is brought to frame t
+(`SlotPlan`, `plan_slots`): the offsets a window's slots show (`slot_offsets`: at a shot's ends,
+frames beyond the radius on the other side), the flows that warp them to t, and where each is lit
+or exposed otherwise than t (`neighbour_patches`); and the stand-ins for a frame with no usable
+neighbour (`with_stand_ins`: itself, shifted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.neighbour_patches import neighbour_light
+from vfxdenoise.core.warp import flows_from_motion
+
+
+@dataclass
+class SlotPlan:
+    """Which frame each neighbour slot shows and how it is brought to t: shared by the network
+    input and the layers denoised along with the beauty (`network_input.aligned_aovs`), so both
+    see the same frames through the same flows."""
+
+    offsets: list[int]  # the frame offset each neighbour slot (`layout.slots[1:]`) shows
+    firsts: dict[int, int]  # offset -> the slot showing it first; other slots showing it repeat it
+    flows: dict[int, torch.Tensor]  # offset -> flow from t, for the offsets motion reaches
+    use_motion: bool
+    # offset -> (1, 1, H, W) bool: where that frame is lit otherwise than t
+    # (`neighbour_patches.lighting_changes`)
+    relit: dict[int, torch.Tensor] = field(default_factory=dict)
+    # offset -> what that frame's radiance is multiplied by to be exposed as t is
+    # (`neighbour_patches.exposure_gains`)
+    gains: dict[int, torch.Tensor] = field(default_factory=dict)
+
+
+def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
+               device: torch.device | str = "cpu", brightness_jump: float = BRIGHTNESS_JUMP) -> SlotPlan:
+    """The slots' frames for the window's centre (offset 0), the flows that warp them to it, and
+    where each is lit or exposed otherwise than it (`neighbour_light`, with `brightness_jump`)."""
+    device = torch.device(device)
+    lo, hi = min(window), max(window)
+    offsets = slot_offsets(layout, lo, hi)
+    back, forward = max(0, -min(offsets)), max(0, max(offsets))
+    use_motion = all(window[d].motion is not None for d in window)
+    flows = {}
+    if use_motion and (back or forward):
+        motions = {d: _tensor(window[d].motion, device) for d in range(1 - back, forward + 1)}
+        flows = flows_from_motion(motions, back, forward)
+    # The slot showing each frame, its own slot first: a slot repeating a frame adds nothing.
+    firsts: dict[int, int] = {}
+    seen = {id(window[0])}
+    for index in sorted(range(len(offsets)), key=lambda i: offsets[i] != layout.slots[i + 1]):
+        offset = offsets[index]
+        if id(window[offset]) not in seen:
+            seen.add(id(window[offset]))
+            firsts[offset] = index
+    relit, gains = neighbour_light(window, flows, list(firsts), device, brightness_jump)
+    return SlotPlan(offsets, firsts, flows, use_motion, relit, gains)
+
+
+def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
+    """The frame offset each neighbour slot (`layout.slots[1:]`) shows, for a window spanning
+    offsets lo..hi (lo <= 0 <= hi). A slot past one end shows a frame beyond `radius` on the other
+    side (t+3 and t+4 at a shot's first frame for radius 2), and where the window has no such
+    frame, the nearest one again (`network_input.build_input` marks such repeats)."""
+    offsets = []
+    for slot in layout.slots[1:]:
+        if lo <= slot <= hi:
+            offsets.append(slot)
+            continue
+        own_side = -lo if slot < 0 else hi
+        far = (abs(slot) - own_side + layout.temporal_radius) * (1 if slot < 0 else -1)
+        offsets.append(max(lo, min(hi, far)))
+    return offsets
+
+
+# A frame with no usable neighbour (a flash or a cut on both sides, a one-frame shot,
+# --temporal-radius 0) has its neighbour slots filled with itself shifted this many pixels, each
+# slot another way, as neighbours with no motion: the kernels then pool 33 of its pixels instead
+# of 9, and the consistency keeps them off edges. The held-out test set's middle frames alone:
+# 32.9 / 35.5 dB at 4 / 16 spp, where 9 pixels gave 26.2 / 31.2 (OIDN 34.6 / 37.1; BENCHMARKS.md).
+LONE_FRAME_SHIFT = 2
+_LONE_FRAME_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+
+
+def with_stand_ins(window: dict[int, FrameFeatures], layout: InputLayout) -> dict[int, FrameFeatures]:
+    """The window as the network gets it: a window that shows no frame but its centre (alone,
+    or with held copies of itself: --missing hold) becomes `lone_frame_window`."""
+    if len({id(frame) for frame in window.values()}) > 1:
+        return window
+    return lone_frame_window(window[0], layout)
+
+
+def lone_frame_window(centre: FrameFeatures, layout: InputLayout) -> dict[int, FrameFeatures]:
+    """A window for a frame that has no usable neighbour: itself, and in each neighbour slot
+    itself shifted by `LONE_FRAME_SHIFT` pixels (edge pixels repeated), none with motion."""
+    still = replace(centre, motion=None)
+    window = {0: still}
+    for index, offset in enumerate(sorted(layout.slots[1:])):
+        dy, dx = _LONE_FRAME_DIRECTIONS[index % 4]
+        distance = LONE_FRAME_SHIFT * (1 + index // 4)
+        window[offset] = still.map(lambda values, dy=dy * distance, dx=dx * distance:
+                                   _shifted(values, dy, dx))
+    return window
+
+
+def _shifted(values, dy: int, dx: int):
+    """A (C, H, W) array or tensor moved `dy` rows down and `dx` columns right, its edge repeated."""
+    height, width = values.shape[-2:]
+    if isinstance(values, torch.Tensor):
+        rows = torch.arange(height, device=values.device).sub_(dy).clamp_(0, height - 1)
+        columns = torch.arange(width, device=values.device).sub_(dx).clamp_(0, width - 1)
+        return values.index_select(-2, rows).index_select(-1, columns)
+    rows = (np.arange(height) - dy).clip(0, height - 1)
+    columns = (np.arange(width) - dx).clip(0, width - 1)
+    return values.take(rows, axis=-2).take(columns, axis=-1)
+
+
+def _tensor(array, device: torch.device) -> torch.Tensor:
+    """(1, C, H, W) float32 on `device` from a (C, H, W) array or tensor (no copy if already there)."""
+    return torch.as_tensor(array).to(device=device, dtype=torch.float32).unsqueeze(0)

@@ -1,0 +1,39 @@
+"""A frame's brightness, and when a neighbour's differs from frame t's by too much to be context."""
+
+import numpy as np
+import pytest
+
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP, brightness, brightness_jump
+
+
+def test_brightness_follows_exposure_and_not_a_few_fireflies():
+    rng = np.random.default_rng(0)
+    beauty = rng.gamma(4.0, 0.125, (3, 64, 96)).astype(np.float32)
+    base = brightness(beauty)
+    assert brightness(beauty * 4) == pytest.approx(4 * base, rel=1e-5)
+    fireflies = beauty.copy()
+    hits = rng.choice(64 * 96, size=5, replace=False)  # under a thousandth of the pixels
+    fireflies[:, hits // 96, hits % 96] = 10_000.0
+    assert brightness(fireflies) == pytest.approx(base, rel=0.1)
+    assert brightness(np.zeros((3, 4, 4), np.float16)) == 0.0
+
+
+def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
+    rng = np.random.default_rng(1)
+    full = np.zeros((3, 32, 48), np.float32)
+    full[:, 6:26, 11:38] = rng.gamma(4.0, 0.25, (3, 20, 27))  # black outside x 11-37, y 6-25
+    display = (0, 0, 47, 31)
+    cropped = full[:, 6:26, 11:38]
+    assert brightness(cropped, (11, 6, 37, 25), display) == pytest.approx(brightness(full, display, display))
+    overscan = np.pad(full, ((0, 0), (4, 4), (4, 4)), constant_values=100.0)  # outside: not counted
+    assert brightness(overscan, (-4, -4, 51, 35), display) == pytest.approx(brightness(full))
+
+
+def test_a_neighbour_brighter_or_darker_than_the_jump_is_told_and_black_frames_are_alike():
+    assert brightness_jump(0.3, 0.1, BRIGHTNESS_JUMP) == ""  # 3x: within
+    assert brightness_jump(0.31, 0.1, BRIGHTNESS_JUMP) == "its brightness is 3.1 times this frame's"
+    assert brightness_jump(0.1, 0.31, BRIGHTNESS_JUMP) == "its brightness is 0.32 times this frame's"
+    assert brightness_jump(0.0, 0.1, BRIGHTNESS_JUMP) == "it is black"
+    assert brightness_jump(0.1, 0.0, BRIGHTNESS_JUMP) == "this frame is black"
+    assert brightness_jump(0.0, 1e-7, BRIGHTNESS_JUMP) == ""  # both black
+    assert brightness_jump(0.0, 0.1, float("inf")) == ""  # the check turned off

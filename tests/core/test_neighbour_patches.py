@@ -1,0 +1,131 @@
+"""A neighbour's light against frame t's, patch by patch: a patch lit otherwise left out, a frame
+exposed otherwise brought to t's exposure, a neighbour's firefly left out; noise, motion and
+partial changes of light left alone."""
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.network_input import aligned_aovs, build_input
+from vfxdenoise.core.slot_plan import plan_slots
+
+
+def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
+    """A 4 spp-like noisy frame of `shading` (3, H, W), with an albedo and a normal."""
+    height, width = shading.shape[1:]
+    return FrameFeatures(beauty=(shading * rng.gamma(4.0, 0.25, shading.shape)).astype(np.float32),
+                         albedo=np.full((3, height, width), 0.5, np.float32),
+                         normal=np.zeros((3, height, width), np.float32))
+
+
+def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
+    rng = np.random.default_rng(3)
+    shading = np.full((3, 96, 128), 0.3, np.float32)
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1, 2)}
+    window[1].beauty[:, 16:80, 8:72] *= 4.0  # a muzzle flash on the wall, in frame t+1 only
+    window[-1].beauty[:, 10:12, 60:62] = 1000.0  # fireflies
+    window[2].beauty[:, :, :] *= 2.5  # brighter all over, but by less than 3x
+    layout = InputLayout(temporal_radius=2)
+    plan = plan_slots(window, layout)
+
+    assert set(plan.relit) == {1}
+    assert set(plan.gains) == {2} and abs(float(plan.gains[2]) * 2.5 - 1) < 0.05  # not the flash's
+    relit = plan.relit[1][0, 0]
+    assert relit[16:80, 8:72].all()  # the flash, widened by at most a patch and three blocks
+    assert not relit[:, 104:].any() and relit.float().mean() < 0.8
+    x = build_input(window, layout, plan=plan)
+    slot = layout.slots.index(1)
+    consistency = x[0, layout.beauty_channels + slot - 1]
+    assert (consistency[relit] == 0).all() and (consistency[~relit] == 1).all()
+    torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, relit], x[0, 0:3][:, relit])
+    assert plan_slots(window, layout, brightness_jump=float("inf")).relit == {}
+
+
+def test_a_neighbours_firefly_is_left_out_where_the_kernels_would_read_it():
+    """One frame's firefly, blended into the frames around it, comes out in each of them: the
+    neighbour slot is inconsistent over the 3x3 pixels whose kernels read it. Noise, a lamp frame
+    t shows too and a frame brighter all over are not fireflies."""
+    rng = np.random.default_rng(4)
+    shading = np.full((3, 48, 64), 0.3, np.float32)
+    shading[:, 30:34, 40:44] = 200.0  # a lamp in every frame
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1)}
+    window[-1].beauty[1, 10, 20] = 100.0  # a firefly in one channel of frame t-1
+    window[1].beauty *= 2.5
+    layout = InputLayout(temporal_radius=1)
+    x = build_input(window, layout)
+    before, after = (x[0, layout.neighbour_consistency(layout.slots.index(d) - 1)] for d in (-1, 1))
+    left_out = before == 0
+    assert left_out[9:12, 19:22].all() and left_out.sum() == 9
+    assert (after == 1).all()
+
+
+def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():
+    """A lamp 20x the wall's brightness crossing it at 12 px a frame, its motion vectors on it
+    alone: where the forward flows miss it (they are the next frame's vectors, negated) its
+    own albedo tells the patch apart, so nothing is left out."""
+    rng = np.random.default_rng(4)
+    height, width, speed = 96, 128, 12
+    window = {}
+    for d in range(-2, 3):
+        x0 = 40 + speed * d
+        shading = np.full((3, height, width), 0.1, np.float32)
+        shading[:, 36:60, x0:x0 + 24] = 20.0
+        frame = _render_like(rng, shading)
+        frame.albedo[:, 36:60, x0:x0 + 24] = 0.9
+        frame.motion = np.zeros((2, height, width), np.float32)
+        frame.motion[0, 36:60, x0:x0 + 24] = -speed  # to where it was the frame before
+        window[d] = frame
+    plan = plan_slots(window, InputLayout(temporal_radius=2))
+    assert not any(mask.any() for mask in plan.relit.values())
+
+
+def _shading(height: int = 96, width: int = 128) -> np.ndarray:
+    """A wall lit more to the right and at the bottom, (3, H, W)."""
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.broadcast_to(0.1 + 0.4 * columns / width + 0.2 * rows / height, (3, height, width)).copy()
+
+
+def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
+    """A fade or exposure ramp of 1.25x a frame: each neighbour and its layers come to the network
+    at frame t's exposure, where it saw the neighbours' own (a 2-stop ramp came out up to 14%
+    off at a shot's ends, whose windows reach all one way)."""
+    rng = np.random.default_rng(5)
+    window = {}
+    for d in range(-2, 3):
+        frame = _render_like(rng, _shading() * 1.25 ** d)
+        frame.aovs = {"key": frame.beauty * 0.5}
+        window[d] = frame
+    layout = InputLayout(temporal_radius=2)
+    plan = plan_slots(window, layout)
+
+    assert sorted(plan.gains) == [-2, -1, 1, 2]
+    for offset, gain in plan.gains.items():
+        assert abs(float(gain) * 1.25 ** offset - 1) < 0.03
+    x = build_input(window, layout, plan=plan)
+    layers = aligned_aovs(window, plan)
+    centre = float(x[0, 0:3].mean())
+    for index in range(1, 5):
+        assert abs(float(x[0, 3 * index:3 * index + 3].mean()) / centre - 1) < 0.03
+        assert abs(float(layers[0, 3 * index:3 * index + 3].mean()) / centre - 0.5) < 0.015
+    assert not plan.relit
+
+
+def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
+    """Frames alike but for their noise (each of several seeds), or one whose light changed over a
+    quarter of the frame only (a lamp, a moving shadow) or over more than half of each quarter (a
+    key light on an object in close-up), get no gain: the input is as rendered."""
+    layout = InputLayout(temporal_radius=1)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        window = {d: _render_like(rng, _shading()) for d in (-1, 0, 1)}
+        window[1].beauty[:, :48, :64] *= 1.6
+        plan = plan_slots(window, layout)
+        assert plan.gains == {}
+        # a light ramping on an object over more than half of every quarter, the rest unchanged
+        window[1] = _render_like(rng, _shading())
+        window[1].beauty[:, 12:84, 20:108] *= 1.5
+        assert plan_slots(window, layout).gains == {}
+        x = build_input(window, layout, plan=plan)
+        slot = 3 * layout.slots.index(-1)
+        torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
