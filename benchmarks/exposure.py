@@ -26,37 +26,41 @@ import numpy as np
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation.scoring import score
+from vfxdenoise.core.frame_reading import layers_by_view, read_beauty
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
-BEAUTY = ["R", "G", "B"]
 LAMP = (slice(None), slice(40, 43), slice(60, 63))  # 3x3 pixels of the frame
 WAYS = {"scaled for the network": None, "as rendered": 1.0}  # EngineConfig.exposure
 
 
 def write_scaled(noisy: Path, gains: Callable[[int, int], float], folder: Path,
                  lamp: float | None = None) -> str:
-    """The frames of `noisy`/render.####.exr with the k-th of n frames' beauty times gains(k, n)
-    (and a `lamp` first), as float; their pattern. Also used by exposure_ramp.py."""
+    """The frames of `noisy`/render.####.exr with the k-th of n frames' beauty (each view's, as
+    `seq` finds it: `frame_reading.layers_by_view`) times gains(k, n) (and a `lamp` first), as
+    float, in one part; their pattern. Also used by exposure_ramp.py."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = sorted(noisy.glob("render.*.exr"))
     for index, path in enumerate(paths):
         image = read_exr(path)
         channels = dict(zip(image.channel_names, image.get(image.channel_names)))
-        for name in BEAUTY:
+        beauty = [name for layers in layers_by_view(image, path).values() for name in layers.beauty]
+        for name in beauty:
             if lamp is not None:
                 channels[name][LAMP[1:]] = lamp
             channels[name] = channels[name] * np.float32(gains(index, len(paths)))
         write_exr(folder / path.name, ExrImage.from_channels(
             channels, pixel_types={**dict.fromkeys(image.channel_names, "half"),
-                                   **dict.fromkeys(BEAUTY, "float")}))
+                                   **dict.fromkeys(beauty, "float")}))
     return str(folder / "render.####.exr")
 
 
 def beauties(pattern: str, gain: float = 1.0) -> list[np.ndarray]:
+    """The beauty of every frame of `pattern` as `seq` finds it (`frame_reading.read_beauty`),
+    times `gain`. Also used by exposure_ramp.py and motion_vectors.py."""
     sequence = find_sequence(pattern)
-    return [read_exr(sequence.pattern.path(f)).get(BEAUTY) * np.float32(gain) for f in sequence.frames]
+    return [read_beauty(sequence.pattern.path(f)) * np.float32(gain) for f in sequence.frames]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation.scoring import score
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
@@ -25,7 +25,7 @@ WAYS = {"both guides": {}, "no albedo": {"albedo": "none"}, "no normal": {"norma
 
 def _beauties(pattern: str) -> list:
     sequence = find_sequence(pattern)
-    return [read_exr(sequence.pattern.path(f)).get(["R", "G", "B"]) for f in sequence.frames]
+    return [read_beauty(sequence.pattern.path(f)) for f in sequence.frames]
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from speed import _write_sequence
 
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 from vfxdenoise.core.runtime.host_memory import available_bytes
 
@@ -58,7 +58,7 @@ def _run(folder: Path, budget: str, precision: str) -> tuple[str, float, float, 
 def _difference(a: FramePattern, b: FramePattern, frames: int) -> float:
     worst = 0.0
     for frame in range(1, frames + 1):
-        x, y = (read_exr(p.path(frame)).get(["R", "G", "B"]) for p in (a, b))
+        x, y = (read_beauty(p.path(frame)) for p in (a, b))
         worst = max(worst, float(np.abs(np.log1p(x) - np.log1p(y)).max()))
     return worst
 

@@ -17,20 +17,16 @@ from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.frame_source import file_stamp
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, parse_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
 SHEET = "before_after.png"
 WRITTEN = ".vfxdenoise_demo.json"  # in --out: each file the demo wrote there, as it left it
-
-
-def _beauty(path: Path) -> np.ndarray:
-    return read_exr(path).get(["R", "G", "B"])
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -108,15 +104,15 @@ def _denoise(noisy: Sequence, output: Path, reference: Sequence, out_dir: Path, 
     click.echo(f"{'frame':>6}  {'PSNR noisy':>10}  {'PSNR denoised':>13}")
     before, after = [], []
     for frame in noisy.frames:
-        ref = metrics.tonemap(_beauty(reference.pattern.path(frame)))
-        before.append(metrics.psnr(metrics.tonemap(_beauty(noisy.pattern.path(frame))), ref))
-        after.append(metrics.psnr(metrics.tonemap(_beauty(summary.output_pattern.path(frame))), ref))
+        ref = metrics.tonemap(read_beauty(reference.pattern.path(frame)))
+        before.append(metrics.psnr(metrics.tonemap(read_beauty(noisy.pattern.path(frame))), ref))
+        after.append(metrics.psnr(metrics.tonemap(read_beauty(summary.output_pattern.path(frame))), ref))
         click.echo(f"{frame:>6}  {before[-1]:>10.2f}  {after[-1]:>13.2f}")
     click.echo(f"{'mean':>6}  {np.mean(before):>10.2f}  {np.mean(after):>13.2f}  "
                f"(+{np.mean(after) - np.mean(before):.2f} dB)")
     middle = noisy.frames[len(noisy.frames) // 2]
     sheet = out_dir / SHEET
-    write_contact_sheet(sheet, [_beauty(noisy.pattern.path(middle)),
-                                _beauty(summary.output_pattern.path(middle)),
-                                _beauty(reference.pattern.path(middle))])
+    write_contact_sheet(sheet, [read_beauty(noisy.pattern.path(middle)),
+                                read_beauty(summary.output_pattern.path(middle)),
+                                read_beauty(reference.pattern.path(middle))])
     click.echo(f"before/after (noisy | denoised | reference, frame {middle}): {sheet}")

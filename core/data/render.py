@@ -26,10 +26,14 @@ from vfxdenoise.core.data.meshes import write_meshes
 from vfxdenoise.core.data.motion import motion_vectors
 from vfxdenoise.core.data.scenes import SceneDescription
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.features import FrameFeatures, sanitize
 
 VARIANTS = ("llvm_ad_rgb", "scalar_rgb")
 BACKGROUND_DEPTH = 1.0e10  # Z where a pixel sees only the environment (finite: no Inf in outputs)
-HALF_MAX = 65504.0
+# Our albedo is a reflectance, at most 1: each surface's albedo proxy has the reflectance of
+# `Material.albedo`, clipped to [0,1], as ARCHITECTURE.md's canonical layout says. The engine
+# reads other renderers' albedo up to 2 (`features.sanitize`), which ours never reaches.
+ALBEDO_RANGE = (0.0, 1.0)
 NOISY_CHANNELS = ("R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z", "Z",
                   "motion.X", "motion.Y")
 FLOAT_CHANNELS = ("Z", "motion.X", "motion.Y")
@@ -83,7 +87,9 @@ class Geometry:
     part_id: np.ndarray  # (H, W) int, 0 = environment
 
 
-def _sanitize(values: np.ndarray, low: float, high: float) -> np.ndarray:
+def _within(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """`values` as float32 without NaN (0) or Inf (`low`, `high`), clipped to [low, high]: for the
+    generator's own conventions (`ALBEDO_RANGE`, `BACKGROUND_DEPTH`)."""
     return np.clip(np.nan_to_num(values, nan=0.0, posinf=high, neginf=low), low, high).astype(np.float32)
 
 
@@ -165,7 +171,9 @@ class FrameRenderer:
         return Geometry(np.where(hit[..., None], position, 0.0), distance, part)
 
     def beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp."""
+        """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp,
+        sanitised as the engine sanitises what it reads (`features.sanitize`: NaN and negatives 0,
+        anything above the half-float range MAX_RADIANCE; alpha within [0,1])."""
         scene = self._scene(t, "beauty")
         total = {c: np.zeros((self.height, self.width), np.float64) for c in "RGBA"}
         done, chunk = 0, 0
@@ -175,12 +183,15 @@ class FrameRenderer:
             for c in "RGBA":
                 total[c] += out[c] * count
             done, chunk = done + count, chunk + 1
-        return {c: _sanitize(total[c] / spp, 0.0, 1.0 if c == "A" else HALF_MAX) for c in "RGBA"}
+        mean = {c: (total[c] / spp).astype(np.float32) for c in "RGBA"}
+        clean, _ = sanitize(FrameFeatures(np.stack([mean[c] for c in "RGB"]), alpha=mean["A"][None]),
+                            in_place=True)
+        return {**dict(zip("RGB", clean.beauty)), "A": clean.alpha[0]}
 
     def features(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """albedo.* in [0,1] and unit-length N.* (zero where no surface), at `spp` samples."""
+        """albedo.* in `ALBEDO_RANGE` and unit-length N.* (zero where no surface), at `spp` samples."""
         out = self._render(self._scene(t, "albedo"), spp, seed)
-        albedo = {f"albedo.{c}": _sanitize(out[f"albedo.{c}"], 0.0, 1.0) for c in "RGB"}
+        albedo = {f"albedo.{c}": _within(out[f"albedo.{c}"], *ALBEDO_RANGE) for c in "RGB"}
         normal = np.nan_to_num(np.stack([out["N.X"], out["N.Y"], out["N.Z"]], -1))
         length = np.linalg.norm(normal, axis=-1, keepdims=True)
         normal = np.where(length > 1e-6, normal / np.maximum(length, 1e-12), 0.0).astype(np.float32)
@@ -191,7 +202,7 @@ class FrameRenderer:
         geometry = geometry or self.geometry(t)
         channels = self.beauty(t, spp, seed)
         channels.update(self.features(t, spp, seed ^ 0x5BD1E995))
-        channels["Z"] = _sanitize(geometry.distance, 0.0, BACKGROUND_DEPTH)
+        channels["Z"] = _within(geometry.distance, 0.0, BACKGROUND_DEPTH)
         mx, my = motion_vectors(self.desc, t, geometry.position, geometry.part_id, self.width, self.height)
         channels["motion.X"], channels["motion.Y"] = mx, my
         return {name: channels[name] for name in NOISY_CHANNELS}

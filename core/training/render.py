@@ -2,12 +2,15 @@
 
 A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITECTURE.md):
 `<seq>/spp4/`, `<seq>/spp16/`, `<seq>/spp4b/` (a second independent noisy render) and
-`<seq>/reference/`. A sequence's motion vectors are read as `seq --motion-vectors auto` reads a
-shot's (found from its noisy frames by `motion_vectors.detect`), so a studio render whose vectors
-point to the next frame trains and scores as it will be denoised. Each training sample is one
-centre frame: its network input is built by the same `build_input` the engine uses (so warping
-and masks match inference exactly), then cropped and augmented. The target is the reference
-beauty, or, self-supervised (Noise2Noise), the independent second noisy render of the same frame.
+`<seq>/reference/`. Frames are mapped as `seq` maps them (`frame_reading.layers_by_view`): a
+studio's multi-part or stereo renders train on the layers `seq` denoises, each eye of a stereo
+render as a sequence of its own. A sequence's motion vectors are read as `seq --motion-vectors
+auto` reads a shot's (found from its noisy frames by `motion_vectors.detect`), so a studio render
+whose vectors point to the next frame trains and scores as it will be denoised. Each training
+sample is one centre frame: its network input is built by the same `build_input` the engine uses
+(so warping and masks match inference exactly), then cropped and augmented. The target is the
+reference beauty, or, self-supervised (Noise2Noise), the independent second noisy render of the
+same frame.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDen
 from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
+from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     LAYOUT,
@@ -90,34 +93,66 @@ class RenderSequence:
 
     @property
     def noisy_size(self) -> tuple[int, int]:
-        """Width and height of the frames (one resolution in every folder: `load_sequence`)."""
+        """Width and height of the frames (one resolution in every folder: `view_sequence`)."""
         frame = next(iter(self.noisy.values()))[0]
         return frame.width, frame.height
 
 
-def read_frames(folder: Path) -> list[FrameFeatures]:
-    """Every frame of the `render.####.exr` sequence in `folder`, as features."""
-    return read_frames_checked(folder)[0]
+# One view of a folder's frames: their features, the sequence on disk (its frame numbers), and
+# how many of their beauty values were NaN or Inf (sanitised in the features).
+ViewFrames = tuple[list[FrameFeatures], Sequence, int]
 
 
-def read_frames_checked(folder: Path) -> tuple[list[FrameFeatures], Sequence, int]:
-    """Every frame of the `render.####.exr` sequence in `folder`, as features; the sequence on
-    disk (its frame numbers); how many of their beauty values were NaN or Inf (sanitised in the
-    features). A folder without such frames is a DatasetError that says the layout expected."""
+def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
+    """Every frame of the `render.####.exr` sequence in `folder`, as features: of its default
+    view (the only one of frames without views), or of `view`."""
+    return next(iter(read_frames_checked(folder, () if view is None else (view,)).values()))[0]
+
+
+def read_frames_checked(folder: Path, only: tuple[str, ...] = ()) -> dict[str, ViewFrames]:
+    """Each view of the `render.####.exr` sequence in `folder` ('' for frames without views; the
+    default view first), or the views `only`, mapped as `seq` maps them (`frame_reading.
+    layers_by_view`: a beauty in any part of a multi-part render, each eye of a stereo one,
+    renderer layer names). A folder without such frames, or whose frames hold other views than
+    its first frame's, is a DatasetError that says why."""
     try:
         sequence = find_sequence(folder / FRAME_PATTERN)
     except SequenceError as exc:
         raise DatasetError(f"{exc}. A dataset is laid out as {LAYOUT}") from exc
-    frames, not_finite = [], 0
+    frames: dict[str, list[FrameFeatures]] = {}
+    not_finite: dict[str, int] = {}
     for frame in sequence.frames:
-        image = read_exr(sequence.pattern.path(frame))
-        layers = resolve_layers(image.channel_names, None, str(sequence.pattern.path(frame)))
-        not_finite += int(np.count_nonzero(~np.isfinite(image.get(list(layers.beauty)))))
-        frames.append(features_from_exr(image, layers)[0])
-    return frames, sequence, not_finite
+        path = sequence.pattern.path(frame)
+        image = read_exr(path)
+        layers = layers_by_view(image, path, only=only)
+        if frames and layers.keys() != frames.keys():
+            raise DatasetError(f"{path} holds {_views_named(layers)}, frame {sequence.frames[0]} "
+                               f"{_views_named(frames)}: every frame of a sequence holds the same views")
+        for view, mapping in layers.items():
+            beauty = image.get(list(mapping.beauty))
+            not_finite[view] = not_finite.get(view, 0) + int(np.count_nonzero(~np.isfinite(beauty)))
+            frames.setdefault(view, []).append(features_from_exr(image, mapping)[0])
+    return {view: (frames[view], sequence, not_finite[view]) for view in frames}
 
 
-def _refuse_other_frames(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]]) -> None:
+def _views_named(views) -> str:
+    """The views (names, '' for a file without views) as a message says them."""
+    return f"views {', '.join(views)}" if any(views) else "no views"
+
+
+def _refuse_other_views(name: str, read: dict[str, dict[str, ViewFrames]]) -> None:
+    """Refuse a sequence whose folders' frames hold other views (a stereo noisy render beside a
+    reference of one eye): each view is a sequence of its own, compared with its own targets."""
+    first, views = next(iter(read.items()))
+    other = {folder: found for folder, found in read.items() if found.keys() != views.keys()}
+    if other:
+        folder, found = next(iter(other.items()))
+        raise DatasetError(f"sequence {name}: {folder}/ frames hold {_views_named(found)}, its {first}/ "
+                           f"frames {_views_named(views)}. Every folder of a sequence holds the same "
+                           "views: render them again alike, or remove the sequence")
+
+
+def _refuse_other_frames(name: str, read: dict[str, ViewFrames]) -> None:
     """Refuse a sequence whose folders hold different frame numbers (frames are paired by
     position: a frame missing in one folder would pair every later noisy frame with the
     reference of another), or the same ones with a gap (`Sequence.gaps`): the frames either
@@ -141,7 +176,7 @@ def _size(frame: FrameFeatures) -> str:
     return f"{frame.width}x{frame.height}"
 
 
-def _refuse_other_sizes(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]]) -> None:
+def _refuse_other_sizes(name: str, read: dict[str, ViewFrames]) -> None:
     """Refuse a sequence whose frames differ in resolution (a reference rendered larger would be
     cropped elsewhere than its noisy frame; a smaller one cannot be cropped at all), naming the
     sizes of the first noisy level and of the folder and frames that differ."""
@@ -156,7 +191,7 @@ def _refuse_other_sizes(name: str, read: dict[str, tuple[list[FrameFeatures], Se
                 "holds frames of one resolution: render them again at one size, or remove the sequence")
 
 
-def _refuse_broken_targets(name: str, read: dict[str, tuple[list[FrameFeatures], Sequence, int]],
+def _refuse_broken_targets(name: str, read: dict[str, ViewFrames],
                            levels: tuple[str, ...]) -> None:
     """Refuse targets holding NaN or Inf (sanitised to 0 and 65504, a broken reference teaches the
     network fireflies: training loss doubled and validation relMSE reached 6e6 in a probe)."""
@@ -192,12 +227,12 @@ def target_folders(levels: tuple[str, ...], self_supervised: bool = False) -> tu
     return (REFERENCE,)
 
 
-def load_sequence(folder: Path, spp_levels: tuple[str, ...] = (), self_supervised: bool = False
-                  ) -> RenderSequence:
+def load_sequences(folder: Path, spp_levels: tuple[str, ...] = (), self_supervised: bool = False
+                   ) -> list[RenderSequence]:
     """Read every noisy level of one generated sequence folder and the targets the run compares
-    them with (`target_folders`: the reference, or self-supervised the second renders), the motion
-    vectors read as `seq` reads them (`motion_reading`); refuse one whose folders read hold
-    different frames or a gap, frames of another resolution, or targets holding NaN or Inf."""
+    them with (`target_folders`: the reference, or self-supervised the second renders): one
+    sequence per view of its frames, as `seq` denoises each eye of a stereo render on its own
+    (`view_sequence`). Refuse one whose folders hold other views (`_refuse_other_views`)."""
     levels = spp_levels or tuple(noisy_levels(folder))
     if not levels:
         raise DatasetError(f"{folder} holds no sppN/ folders; a dataset is laid out as {LAYOUT}")
@@ -205,16 +240,27 @@ def load_sequence(folder: Path, spp_levels: tuple[str, ...] = (), self_supervise
     for name in target_folders(levels, self_supervised):
         if (folder / name).is_dir():
             read[name] = read_frames_checked(folder / name)
-    _refuse_other_frames(folder.name, read)
-    _refuse_other_sizes(folder.name, read)
-    _refuse_broken_targets(folder.name, read, levels)
+    _refuse_other_views(folder.name, read)
+    return [view_sequence(folder, view, {name: views[view] for name, views in read.items()}, levels)
+            for view in read[levels[0]]]
+
+
+def view_sequence(folder: Path, view: str, read: dict[str, ViewFrames], levels: tuple[str, ...]
+                  ) -> RenderSequence:
+    """One view of a sequence folder as `read` (folder -> that view's frames): named as the folder,
+    with the view's name after a dot for a file with views (`shot.left`), the motion vectors
+    read as `seq` reads them (`motion_reading`); refuse one whose folders read hold different
+    frames or a gap, frames of another resolution, or targets holding NaN or Inf."""
+    name = f"{folder.name}.{view}" if view else folder.name
+    _refuse_other_frames(name, read)
+    _refuse_other_sizes(name, read)
+    _refuse_broken_targets(name, read, levels)
     frames, sequence, _ = read[levels[0]]
-    reading = motion_reading(folder.name, frames, sequence)
+    reading = motion_reading(name, frames, sequence)
     noisy = {level: [reading.apply(f) for f in read[level][0]] if reading else read[level][0]
              for level in levels}
-    return RenderSequence(folder.name, noisy,
-                          {name: [f.beauty for f in read[name][0]] for name in read if name not in levels},
-                          folder.resolve())
+    targets = {target: [f.beauty for f in read[target][0]] for target in read if target not in levels}
+    return RenderSequence(name, noisy, targets, folder.resolve())
 
 
 def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool = False,
@@ -222,11 +268,12 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
     """All sequences under a dataset folder (each sub-folder with sppN/ inside), with the targets
     of a supervised or `self_supervised` run (`target_folders`), but those its manifest marks
     incomplete (make-dataset stopped while rendering them), and, with `skip_broken`, those
-    `load_sequence` refuses, each named in a warning."""
+    `load_sequences` refuses, each named in a warning. A folder of stereo renders gives a sequence
+    per view."""
     sequences = []
     for folder in sequence_folders(root):
         try:
-            sequences.append(load_sequence(folder, spp_levels, self_supervised))
+            sequences.extend(load_sequences(folder, spp_levels, self_supervised))
         except (DatasetError, ExrError) as exc:
             if not skip_broken:
                 raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from aov_parts import split_into_parts
 from cli_process import run_vfxdenoise
 from exr_sequences import write_sequence
 
@@ -68,3 +69,20 @@ def test_an_out_folder_that_cannot_be_made_is_named_by_its_option(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: cannot create --out folder {tmp_path / 'taken' / 'demo'}")
     assert "use -o" not in result.stderr and result.stderr.rstrip().endswith("pick another --out folder")
+
+
+def _scores(stdout: str) -> list[str]:
+    """The PSNR table a demo run printed (its rows after the header, the mean's included)."""
+    return [line for line in stdout.splitlines() if re.match(r"^\s*(\d+|mean)\s+[\d.]+\s+[\d.]+", line)]
+
+
+def test_a_sample_rendered_with_an_aov_per_part_is_scored_on_the_beauty_seq_denoises(tmp_path):
+    """Scored on bare R,G,B, the demo compared a first part of diffuse light with the reference's."""
+    one = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "one"), "--out", tmp_path / "out1",
+                         "--device", "cpu")
+    parts = _sample(tmp_path / "parts")
+    for folder in ("spp4", "reference"):
+        split_into_parts(str(parts / folder / "render.####.exr"))
+    split = run_vfxdenoise("demo", "--sample", parts, "--out", tmp_path / "out2", "--device", "cpu")
+    assert one.returncode == split.returncode == 0, one.stderr + split.stderr
+    assert len(_scores(one.stdout)) == 6 and _scores(split.stdout) == _scores(one.stdout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,7 @@ from vfxdenoise.core.data.scenes import (  # noqa: E402
 )
 from vfxdenoise.core.data.textures import Sky  # noqa: E402
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
+from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, sanitize  # noqa: E402
 
 W, H = 32, 33  # odd height: the middle row passes through the optical axis
 FOV = 50.0
@@ -150,6 +153,18 @@ def test_reference_is_closer_to_the_truth_than_the_noisy_input():
         return np.mean([(x[c] - truth[c]) ** 2 for c in "RGB"])
 
     assert mse(reference) < 0.3 * mse(noisy)
+
+
+def test_a_sky_brighter_than_half_floats_is_written_as_the_engine_reads_it():
+    """Rendered radiance is sanitised by the engine's rule (`features.sanitize`): above the half
+    float range, MAX_RADIANCE, which the half EXR holds; alpha within [0,1]."""
+    scene = replace(_cards_scene(), environment=replace(SKY, scale=1e6))
+    with FrameRenderer(scene, W, H) as renderer:
+        frame = renderer.beauty(0, 2, 1)
+    beauty = np.stack([frame[c] for c in "RGB"])
+    assert beauty.max() == MAX_RADIANCE and (beauty < MAX_RADIANCE).any() and beauty.min() >= 0
+    assert frame["A"].min() >= 0 and frame["A"].max() == 1
+    np.testing.assert_array_equal(sanitize(FrameFeatures(beauty))[0].beauty, beauty)
 
 
 def test_unknown_variant_is_a_dataset_error():

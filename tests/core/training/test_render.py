@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from aov_parts import split_into_parts, stereo_as_render
 from exr_sequences import write_render_dataset, write_sequence
 
 from vfxdenoise.core.errors import DatasetError
@@ -38,6 +39,62 @@ def test_dataset_loads_levels_and_targets(tmp_path):
     assert [s.name for s in seqs] == ["seq0", "seq1"]
     assert list(seqs[0].noisy) == ["spp4"] and seqs[0].length == 4
     assert seqs[0].targets["reference"][0].shape == (3, 40, 40)
+
+
+def test_renders_with_an_aov_per_part_train_on_the_layers_seq_denoises(tmp_path):
+    """Read as bare R,G,B, a first part of diffuse light was trained on as the beauty, without
+    the albedo; every feature now is the one-part render's."""
+    ours = _dataset(tmp_path / "ours", 1)[0]
+    root = write_render_dataset(tmp_path / "parts", 1)
+    for folder in (root / "seq0").iterdir():
+        split_into_parts(str(folder / "render.####.exr"))
+    (theirs,) = load_dataset(root, self_supervised=False)
+    for mine, read in zip(ours.noisy["spp4"], theirs.noisy["spp4"]):
+        for name in ("beauty", "albedo", "normal", "motion", "depth", "alpha"):
+            np.testing.assert_array_equal(getattr(read, name), getattr(mine, name), err_msg=name)
+    np.testing.assert_array_equal(theirs.targets["reference"], ours.targets["reference"])
+
+
+def _stereo_dataset(root, mono_reference=False):
+    """A dataset of one stereo sequence (spp4, spp4b, reference) whose eyes are the frames of two
+    one-view datasets, `left/` (`write_render_dataset`) and `right/` (further along the pan, other
+    noise), its reference of no views with `mono_reference`; returns the three datasets' folders."""
+    frames = range(1001, 1005)
+    folders = {"left": write_render_dataset(root / "left", 1, frames, second_noisy=True),
+               "right": root / "right"}
+    for folder, seed in (("spp4", 7), ("spp4b", 8), ("reference", 0)):
+        write_sequence(root / "right" / "seq0" / folder, frames, 40, 40, noise=0.2 if seed else 0.0,
+                       seed=seed, start=3)
+        left, right = (str(folders[eye] / "seq0" / folder / "render.####.exr") for eye in ("left", "right"))
+        if folder == "reference" and mono_reference:
+            write_sequence(root / "stereo" / "seq0" / folder, frames, 40, 40, noise=0.0)
+        else:
+            stereo_as_render(left, right, root / "stereo" / "seq0" / folder, frames)
+    return {"stereo": root / "stereo", **folders}
+
+
+def test_each_eye_of_a_stereo_dataset_is_a_sequence_of_its_own(tmp_path):
+    """`seq` denoises each view on its own: training read only the first, as if it were mono."""
+    folders = _stereo_dataset(tmp_path)
+    for self_supervised, target in ((False, "reference"), (True, "spp4b")):
+        sequences = load_dataset(folders["stereo"], self_supervised=self_supervised)
+        assert [seq.name for seq in sequences] == ["seq0.left", "seq0.right"]
+        for seq, eye in zip(sequences, ("left", "right")):
+            (one,) = load_dataset(folders[eye], self_supervised=self_supervised)
+            np.testing.assert_array_equal(seq.targets[target], one.targets[target], err_msg=f"{eye} {target}")
+            np.testing.assert_array_equal([f.beauty for f in seq.noisy["spp4"]],
+                                          [f.beauty for f in one.noisy["spp4"]])
+        assert not np.array_equal(sequences[0].targets[target], sequences[1].targets[target])
+    assert sequences[0].folder == sequences[1].folder == (folders["stereo"] / "seq0").resolve()
+
+
+def test_a_sequence_whose_folders_hold_other_views_is_refused(tmp_path):
+    """A stereo noisy render beside a reference of one eye: which eye it is, nothing says."""
+    stereo = _stereo_dataset(tmp_path, mono_reference=True)["stereo"]
+    with pytest.raises(DatasetError, match=r"sequence seq0: reference/ frames hold no views, its spp4/ "
+                                           r"frames views left, right\. Every folder of a sequence holds"):
+        load_dataset(stereo)
+    assert len(load_dataset(stereo, self_supervised=True)) == 2  # reference/ is not read
 
 
 def test_a_sequence_missing_a_frame_is_refused_or_left_out_by_name(tmp_path, caplog):
