@@ -39,6 +39,7 @@ from vfxdenoise.core.classic.image_evaluation import (
 from vfxdenoise.core.classic.noise import Noise, parse_noise
 from vfxdenoise.core.errors import DatasetError, ModelError, UsageError
 from vfxdenoise.core.io.images import write_image
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.training.classic import ClassicDataConfig, patch_size, steps_per_epoch, train_model
@@ -216,8 +217,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
         },
         "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
     }
-    save_weights(model, out_dir / "model.safetensors", arch, config, card)
-    click.echo(f"weights: {out_dir / 'model.safetensors'}")
+    save_weights(model, out_dir / FOLDER_WEIGHTS, arch, config, card)
+    click.echo(f"weights: {out_dir / FOLDER_WEIGHTS}")
 
 
 def model_method(model_path: str, expected_arch: str | None, device: str) -> Method:

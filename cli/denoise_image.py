@@ -17,10 +17,11 @@ from vfxdenoise.core.classic.image_denoise import (
 )
 from vfxdenoise.core.errors import ModelError, OutputError, UsageError
 from vfxdenoise.core.io.images import read_image, write_image
+from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.tiling import MIN_TILE
-from vfxdenoise.core.weights import LoadedModel, load_weights, resolve_weights
+from vfxdenoise.core.weights import LoadedModel, load_weights
 
 KEPT_TYPES = ("uint8", "uint16", "half", "float", "double")
 

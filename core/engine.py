@@ -19,7 +19,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,8 +150,8 @@ def _check_context_on_disk(pattern: FramePattern, todo: list[int], sources: dict
             "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
 
 
-def may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
-                      config: EngineConfig) -> bool:
+def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
+                       config: EngineConfig) -> bool:
     """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
     write (those on disk, and under --missing hold the others) has an output on disk already. Its
     outputs' folder then need not be writable unless the plan does a frame again (a farm retry
@@ -167,7 +167,7 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
     return parse_pattern(value) if isinstance(value, str) else value
 
 
-def temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
+def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
     """The radius to run with: the model's own unless a smaller one is asked for."""
     trained = loaded.config.get("temporal_radius", InputLayout.temporal_radius)
     if config.temporal_radius is None:
@@ -178,6 +178,55 @@ def temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
             f"model '{config.model}' was trained for"
         )
     return config.temporal_radius
+
+
+@dataclass(frozen=True)
+class RunFrames:
+    """The frames of a run (or of a farm job's tasks) as the checks before its first frame take
+    them (`check_before_first_frame`)."""
+
+    on_disk: list[int]  # the input frames on disk, which outputs must not replace
+    wanted: list[int]  # the frames to write
+    usable: list[int]  # the frames windows may read
+    first_reads: Iterable[int]  # frames in the order the run reads them: layers are checked on the first
+
+
+@dataclass(frozen=True)
+class CheckedRun:
+    """What `check_before_first_frame` found: the model and radius to run with, and whether the
+    output folder was let through unwritable (--resume may find it has nothing to write)."""
+
+    maybe_nothing: bool
+    loaded: LoadedModel | None  # None: the model is left to the machines that run (a farm's workers)
+    radius: int | None  # None with `loaded`
+
+
+ModelLoader = Callable[[EngineConfig], LoadedModel | None]  # a model, or None: left to those that run
+
+
+def load_render_model(config: EngineConfig) -> LoadedModel:
+    """The render model of `config.model`, refusing weights of the classic track."""
+    return load_weights(config.model, track=RENDER)
+
+
+def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern, frames: RunFrames | None,
+                             config: EngineConfig, load: ModelLoader = load_render_model) -> CheckedRun:
+    """Refuse what seq refuses before its first frame, in its order, once for `denoise_sequence`
+    and for farm jobs when they are written (`plugin.farm.seq_checks`): option values no run can
+    take (`config.check`, which seq runs before it reads the patterns too), outputs that replace
+    inputs or land in a folder that cannot be written (unless --resume may write nothing), layer
+    options the first frame read lacks, then the model (`load`; a farm's loader leaves a path
+    only its workers see to them) and the temporal radius. `frames` None: the input folder is not
+    visible here, and only the options and model are checked."""
+    config.check()
+    maybe_nothing = False
+    if frames is not None:
+        maybe_nothing = _may_write_nothing(frames.wanted, frames.usable, out_pattern, config)
+        outputs.check_writable(in_pattern, out_pattern, frames.on_disk, frames.wanted,
+                               folder_needed=not maybe_nothing)
+        check_layers(in_pattern, frames.first_reads, config)
+    loaded = load(config)
+    return CheckedRun(maybe_nothing, loaded, None if loaded is None else _temporal_radius(loaded, config))
 
 
 @dataclass(frozen=True)
@@ -267,7 +316,7 @@ class _RunPlan:
     out_pattern: FramePattern
     config: EngineConfig
     denoiser: Denoiser
-    radius: int  # the temporal radius run with (`temporal_radius`)
+    radius: int  # the temporal radius run with (`_temporal_radius`)
     windows: _Windows
     records: dict[int, str]  # output frame -> its `provenance.record`
     todo: dict[int, str]  # the frames to denoise now, each with a note for its result
@@ -307,8 +356,9 @@ def denoise_sequence(
 def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePattern | None,
              frames: str | list[int] | None, config: EngineConfig) -> _RunPlan:
     """Check and plan a run of `denoise_sequence`, refusing in the order its docstring gives
-    (after the option values): the frames asked for and their outputs, the layers, the model,
-    then each frame's window and whether it is done now; warns of frames without context."""
+    (after the option values): the frames asked for, then what a farm job is refused for when it
+    is written too (`check_before_first_frame`: outputs, layers, model), then each frame's window
+    and whether it is done now; warns of frames without context."""
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
@@ -322,19 +372,18 @@ def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     usable = frames_in_context(sequence, context)
     check_missing(sequence, asked, config.missing, context, job)
     wanted = list(asked)
-    maybe_nothing = may_write_nothing(wanted, usable, out_pattern, config)
-    outputs.check_writable(in_pattern, out_pattern, sequence.frames, wanted, folder_needed=not maybe_nothing)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
-    check_layers(in_pattern, itertools.chain((f for f in wanted if f in readable), usable), config)
-    loaded = load_weights(config.model, track=RENDER)
-    radius = temporal_radius(loaded, config)
+    reads = itertools.chain((f for f in wanted if f in readable), usable)
+    run_frames = RunFrames(sequence.frames, wanted, usable, reads)
+    checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config)
+    loaded, radius = checked.loaded, checked.radius
     denoiser = Denoiser(loaded, pick_device(config.device), config)
 
     sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
     windows = _Windows.plan([f for f in wanted if f in sources], sources, radius)
     records = _records(windows, radius, in_pattern, config, loaded.path)
     todo, settled = _plan(wanted, sources, out_pattern, config, records)
-    if todo and maybe_nothing:  # a frame --resume does again after all
+    if todo and checked.maybe_nothing:  # a frame --resume does again after all
         outputs.check_folder_writable(out_pattern)
     if context is not None and config.missing == "error":
         _check_context_on_disk(in_pattern, todo, sources, context, radius)
@@ -439,7 +488,7 @@ def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config
 def _warn_of_frames_without_context(windows: _Windows, radius: int) -> None:
     """Warn once when the frames to write are rendered on twos (every other frame, every
     third...) with no frame beside any of them on disk: each is denoised alone, its neighbours'
-    slots filled by itself shifted (`network_input`), which is short of a full window
+    slots filled by itself shifted (`slot_plan.with_stand_ins`), which is short of a full window
     (LONE_FRAME_LOSS_DB)."""
     step = stepped_without_context(windows.reads) if radius else 0
     if step:

@@ -12,11 +12,11 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.aovs import SIZES, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
+from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.motion_vectors import AUTO
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
 from vfxdenoise.core.runtime.device import PRECISIONS
 from vfxdenoise.core.runtime.host_cpus import available_cpus
-from vfxdenoise.core.weights import DEFAULT_MODEL
 
 MISSING_POLICIES = ("error", "hold", "skip")
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)

@@ -19,10 +19,9 @@ from torch import nn
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
 
-SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
-DEFAULT_MODEL = "default"
 RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
 
 
@@ -35,24 +34,6 @@ class LoadedModel:
     config: dict
     card: dict = field(default_factory=dict)
     path: Path | None = None
-
-
-def resolve_weights(name_or_path: str | Path) -> Path:
-    """Map a shipped model name (e.g. 'default') or a path to an existing .safetensors file."""
-    candidate = Path(name_or_path).expanduser()  # a quoted ~ reaches us as it was typed
-    if candidate.suffix != ".safetensors":
-        shipped = SHIPPED_DIR / f"{name_or_path}.safetensors"
-        if shipped.is_file():
-            return shipped
-    if candidate.is_dir():
-        candidate = candidate / "model.safetensors"
-    if candidate.is_file():
-        return candidate
-    shipped_names = sorted(p.stem for p in SHIPPED_DIR.glob("*.safetensors"))
-    raise ModelError(
-        f"model weights not found: '{name_or_path}'. Give a .safetensors file, a folder holding "
-        f"model.safetensors, or a shipped model name ({', '.join(shipped_names) or 'none shipped'})."
-    )
 
 
 def weights_metadata(architecture: str, config: dict) -> dict[str, str]:

@@ -12,14 +12,15 @@ warning (`temporal_window.stepped_without_context`, the same check) does not rea
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.model_files import DEFAULT_MODEL, model_ref, recorded_config
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
     frames_without_context,
@@ -34,12 +35,10 @@ from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
 
-# The shipped models' temporal radius (network_input.InputLayout.temporal_radius, which needs torch:
-# tests hold the two equal, and to each shipped model's weights), for per-frame hooks, which need a
-# radius before the render ends, where the model is named by a shipped name or none (`model_radius`).
-PER_FRAME_RADIUS = 2
-# The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
-_MAX_HEADER_BYTES = 100_000_000
+# The networks' default temporal radius, for per-frame hooks, which need a radius before the render
+# ends: that of weights whose config records none, as the engine takes it, and of weights that
+# cannot be read here, which the denoise reports (`model_radius`).
+PER_FRAME_RADIUS = InputLayout.temporal_radius
 
 
 @dataclass(frozen=True)
@@ -265,26 +264,19 @@ def per_frame_settings(settings: HookSettings, default_model: str | None = None)
 
 
 def model_radius(model: str | None) -> int | None:
-    """The temporal radius of model weights given as a path (a .safetensors file, or a folder
-    holding model.safetensors, as `weights.resolve_weights` takes them), read from the config in
-    the safetensors header's metadata (`weights.weights_metadata`) without torch, which a host's
-    Python may lack. None for a shipped model's name or none (the shipped default: their radius
-    is PER_FRAME_RADIUS) and for weights this cannot read, which the denoise itself reports."""
-    path = Path(model).expanduser() if model else None
-    if path is None or (path.suffix != ".safetensors" and len(path.parts) == 1):
-        return None  # a shipped model's name
-    path = path / "model.safetensors" if path.is_dir() else path
-    try:
-        with path.open("rb") as handle:
-            (size,) = struct.unpack("<Q", handle.read(8))
-            if size > _MAX_HEADER_BYTES:
-                return None
-            metadata = json.loads(handle.read(size)).get("__metadata__") or {}
-        config = json.loads(metadata.get("config", "{}"))
-    except (OSError, ValueError, AttributeError, struct.error):
+    """The temporal radius of the model weights `model` names (None: the shipped default), as
+    the denoise finds them (`model_files.model_ref`: a shipped name, a folder, a file), read
+    from the config their header records (`model_files.recorded_config`) without torch, which a
+    host's Python may lack. None for weights not on this machine or that this cannot read,
+    which the denoise itself reports."""
+    weights = model_ref(model or DEFAULT_MODEL).weights
+    if weights is None:
         return None
-    radius = config.get("temporal_radius", PER_FRAME_RADIUS) if isinstance(config, dict) else None
-    return radius if isinstance(radius, int) and radius >= 0 else None
+    try:
+        radius = recorded_config(weights).get("temporal_radius", PER_FRAME_RADIUS)
+    except ModelError:
+        return None
+    return radius if isinstance(radius, int) and not isinstance(radius, bool) and radius >= 0 else None
 
 
 def _default_job_path(input_pattern: str, engine: str) -> Path:

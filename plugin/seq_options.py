@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vfxdenoise.core.model_files import model_ref
 from vfxdenoise.plugin.errors import PluginError
 
 if TYPE_CHECKING:
@@ -119,10 +119,10 @@ def _value_options() -> list[str]:
 
 
 def absolute_model(model: str | None) -> str | None:
-    """Model weights given as a path, made absolute; shipped model names stay names."""
+    """Model weights given as a path, made absolute; shipped model names (and names that are no
+    path, which seq refuses naming the shipped ones) stay names, as `model_files.model_ref`
+    decides for seq."""
     if model is None:
         return None
-    path = Path(model).expanduser()
-    if path.exists() or path.suffix == ".safetensors" or len(path.parts) > 1:
-        return str(path.absolute())
-    return model
+    ref = model_ref(model)
+    return str(ref.path.absolute()) if ref.is_path else model

@@ -50,7 +50,7 @@ from vfxdenoise.core.training.loop import Batches
 log = logging.getLogger(__name__)
 
 DROPPABLE = ("albedo", "normal", "motion")
-# A sequence whose frames are all darker than this (`features.brightness`) is reported by `train`:
+# A sequence whose frames are all darker than this (`frame_brightness.brightness`) is reported by `train`:
 # 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
 DARK = 1e-3
 
@@ -304,7 +304,7 @@ def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, wha
 
 
 def dark_sequences(sequences: list[RenderSequence]) -> list[str]:
-    """Names of the sequences dark in every frame (`features.brightness` of their noisy frames
+    """Names of the sequences dark in every frame (`frame_brightness.brightness` of their noisy frames
     under `DARK`): a camera inside an object, lights hidden. They teach the network little."""
     return [sequence.name for sequence in sequences
             if all(brightness(frame.beauty) < DARK for frame in next(iter(sequence.noisy.values())))]

@@ -25,6 +25,7 @@ from torch import nn
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
 from vfxdenoise.core.io.dataset_layout import read_manifest
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
 from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, LossFn, check_out_dir, fit
@@ -53,7 +54,6 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 # What a fine-tune takes from the init model's card unless given: the rate and loss weights the
 # model was trained with (the defaults suit training anew).
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
-WEIGHTS_NAME = "model.safetensors"
 
 # What the model card records of the process that trained it: (device, log rows, start time) ->
 # the command, the machine, torch, the training time (the CLI's `training_run_record`).
@@ -121,7 +121,7 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
                 **run_record(device, history, started)}
     card = _model_card(model.layout.slot_distances, training, history)
-    weights = run.out_dir / WEIGHTS_NAME
+    weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
     save_weights(model.cpu(), weights, arch, config, card)
     return weights
 

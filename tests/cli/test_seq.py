@@ -14,7 +14,7 @@ from exr_sequences import clean_frame, write_stereo_sequence
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.weights import SHIPPED_DIR
+from vfxdenoise.core.model_files import SHIPPED_DIR
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo"
 

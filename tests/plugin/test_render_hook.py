@@ -9,9 +9,10 @@ from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.sequence import parse_frame_spec
+from vfxdenoise.core.model_files import SHIPPED_DIR
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.temporal_window import window_frames
-from vfxdenoise.core.weights import SHIPPED_DIR, load_weights, save_weights
+from vfxdenoise.core.weights import load_weights, save_weights
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK
 from vfxdenoise.plugin.farm_submit import farm_command
@@ -180,7 +181,7 @@ def test_a_models_radius_is_read_from_its_weights_without_torch(tmp_path):
     assert model_radius(str(one)) == 1
     assert model_radius(str(one.parent)) == 1  # a folder holding model.safetensors, as seq takes
     assert model_radius(str(_weights(tmp_path, 3, "r3.safetensors"))) == 3
-    assert model_radius("fast") is None and model_radius(None) is None  # shipped: PER_FRAME_RADIUS
+    assert model_radius("fast") == model_radius(None) == PER_FRAME_RADIUS  # shipped; None: the default
     assert model_radius(str(tmp_path / "absent.safetensors")) is None  # the denoise says why
     (tmp_path / "junk.safetensors").write_bytes(b"not weights")
     assert model_radius(str(tmp_path / "junk.safetensors")) is None
@@ -194,6 +195,20 @@ def test_per_frame_hooks_take_a_custom_models_radius(tmp_path):
     assert per_frame_settings(HookSettings(), default_model=one).options.temporal_radius == 1  # the site's
     three = str(_weights(tmp_path, 3, "r3.safetensors"))
     assert per_frame_settings(HookSettings(options=SeqOptions(model=three)), one).options.temporal_radius == 3
+
+
+def test_per_frame_hooks_take_the_radius_of_a_model_folder_named_as_seq_takes_it(tmp_path, monkeypatch):
+    """`model='mymodel'`, a training run's folder beside the scene: seq loaded its radius-1 weights,
+    but the hook took a bare name for a shipped model's and ran every frame with radius 2, which the
+    engine refused ('outside 0..1'; a radius-3 model ran at 2 without a word)."""
+    monkeypatch.chdir(tmp_path)
+    _weights(tmp_path / "mymodel", 1)
+    _weights(tmp_path / "wide", 3)
+    for name, radius in (("mymodel", 1), ("wide", 3)):
+        given = HookSettings(options=SeqOptions(model=name))
+        assert per_frame_settings(given).options.temporal_radius == radius
+        assert per_frame_settings(HookSettings(), default_model=name).options.temporal_radius == radius
+        assert load_weights(name).config["temporal_radius"] == radius  # what seq runs
 
 
 def test_render_hook_imports_no_torch_numpy_or_fileseq():

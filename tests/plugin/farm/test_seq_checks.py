@@ -6,7 +6,14 @@ from __future__ import annotations
 import stat
 import subprocess
 
+import pytest
 from cli_process import run_vfxdenoise, run_where_read_only
+
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.plugin.farm.job import build_job
+from vfxdenoise.plugin.farm.seq_checks import check_as_seq
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def _outcome(run: subprocess.CompletedProcess) -> tuple[int, list[str]]:
@@ -41,3 +48,23 @@ def test_a_read_only_output_folder_is_refused_at_submission_only_where_seq_refus
     assert _outcome(runs["a frame to write"][1]) == (1, [refusal])
     assert _outcome(overwrite) == (1, [refusal])
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
+
+
+@pytest.mark.parametrize(("output", "aovs", "refusal"), [
+    ("den.####.png", (), "does not end in .exr"),
+    ("den.####.exr", ("nope",), "--aov nope: no layer 'nope' in "),
+])
+def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
+        sequence_factory, tmp_path, output, aovs, refusal):
+    """A mistyped model and an output not ending in .exr (or a layer the frames lack): seq refused
+    the output, the submission the model. Both now run the one sequence of checks
+    (`engine.check_before_first_frame`)."""
+    pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
+    out = str(tmp_path / "out" / output)
+    options = SeqOptions(device="cpu", model="defualt", aovs=aovs)
+    with pytest.raises(VfxDenoiseError) as seq:
+        denoise_sequence(pattern, out, config=options.engine_config(resume=True))
+    with pytest.raises(VfxDenoiseError) as farm:
+        check_as_seq(build_job(pattern, out, options=options), options)
+    assert refusal in str(seq.value)
+    assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))

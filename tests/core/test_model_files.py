@@ -1,0 +1,111 @@
+"""What a --model value names (`model_files`), decided once: the weights seq loads, the path a farm
+job or host request passes on, the radius a render hook reads and what a farm job leaves to its
+workers all agree, for a shipped name, a folder, a file, a path not here and an unknown name."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from stdlib_only import heavy_modules_after
+
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.model_files import (
+    ELSEWHERE,
+    FILE,
+    FOLDER,
+    SHIPPED,
+    SHIPPED_DIR,
+    UNKNOWN,
+    model_ref,
+    recorded_config,
+    resolve_weights,
+)
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import load_weights, save_weights
+from vfxdenoise.plugin.farm.seq_checks import _render_model
+from vfxdenoise.plugin.render_hook import PER_FRAME_RADIUS, model_radius
+from vfxdenoise.plugin.seq_options import absolute_model
+
+
+def _save(path: Path, radius: int) -> Path:
+    """A small untrained temporal model of this radius, saved as `train` saves one."""
+    config = {"temporal_radius": radius, "widths": [8, 8, 8, 8]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(build_model("temporal-unet", **config), path, "temporal-unet", config)
+    return path
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch) -> Path:
+    """In the working folder: mymodel/ (radius 1, as `train` writes a run's folder), r3.safetensors
+    (radius 3) and fast/, a folder named as a shipped model, which the shipped one wins over."""
+    monkeypatch.chdir(tmp_path)
+    _save(tmp_path / "mymodel" / "model.safetensors", 1)
+    _save(tmp_path / "r3.safetensors", 3)
+    _save(tmp_path / "fast" / "model.safetensors", 1)
+    return tmp_path
+
+
+# value -> (kind, weights seq loads or None, what a job passes on ({cwd}: absolute), radius read)
+CASES = {
+    "fast": (SHIPPED, str(SHIPPED_DIR / "fast.safetensors"), "fast", PER_FRAME_RADIUS),
+    "mymodel": (FOLDER, "{cwd}/mymodel/model.safetensors", "{cwd}/mymodel", 1),
+    "r3.safetensors": (FILE, "{cwd}/r3.safetensors", "{cwd}/r3.safetensors", 3),
+    "farm/models/mine.safetensors": (ELSEWHERE, None, "{cwd}/farm/models/mine.safetensors", None),
+    "defualt": (UNKNOWN, None, "defualt", None),
+}
+
+
+@pytest.mark.parametrize("value", list(CASES))
+def test_every_caller_takes_a_model_value_as_seq_loads_it(models, value, caplog):
+    kind, weights, passed_on, radius = (
+        item.format(cwd=models) if isinstance(item, str) else item for item in CASES[value])
+    assert model_ref(value).kind == kind
+    assert absolute_model(value) == passed_on
+    assert model_radius(value) == radius
+    config = EngineConfig(model=value)
+    if weights is None:
+        with pytest.raises(ModelError, match=f"model weights not found: '{value}'. Give a .safetensors"):
+            load_weights(value)
+        with caplog.at_level(logging.WARNING):
+            if kind == ELSEWHERE:  # a farm job leaves it to its workers, who may see it
+                assert _render_model(config) is None
+            else:
+                with pytest.raises(ModelError, match=f"model weights not found: '{value}'"):
+                    _render_model(config)
+        assert ("is not on this machine" in caplog.text) == (kind == ELSEWHERE)
+        return
+    loaded = load_weights(value)
+    assert loaded.path == resolve_weights(value) and loaded.path.absolute() == Path(weights)
+    assert loaded.config["temporal_radius"] == radius
+    assert _render_model(config).path == loaded.path  # the farm checks what seq loads
+
+
+def test_a_folder_without_weights_is_refused_naming_what_it_lacks(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match=rf"model weights not found: '{tmp_path / 'empty'}': folder "
+                                         rf"{tmp_path / 'empty'} holds no model\.safetensors\. Give"):
+        resolve_weights(tmp_path / "empty")
+    assert model_radius(str(tmp_path / "empty")) is None
+
+
+def test_the_recorded_config_is_read_without_torch_and_damage_is_a_model_error(tmp_path):
+    path = _save(tmp_path / "r1.safetensors", 1)
+    assert recorded_config(path) == load_weights(path).config == {"temporal_radius": 1,
+                                                                   "widths": [8, 8, 8, 8]}
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not weights")
+    with pytest.raises(ModelError, match=f"cannot read the config recorded in model weights {junk}"):
+        recorded_config(junk)
+    huge = tmp_path / "huge.safetensors"
+    huge.write_bytes((10**12).to_bytes(8, "little"))
+    with pytest.raises(ModelError, match="a header of 1000000000000 bytes"):
+        recorded_config(huge)
+
+
+def test_model_files_import_no_torch_or_numpy():
+    """Hosts' Pythons decide what --model names with it (ARCHITECTURE.md: the plugin layer)."""
+    assert heavy_modules_after("import vfxdenoise.core.model_files") == []
