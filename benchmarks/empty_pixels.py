@@ -35,7 +35,7 @@ def _rows(data: Path, model_name: str) -> dict[tuple[str, int | None], list[tupl
     rows: dict[tuple[str, int | None], list[tuple[float, ...]]] = {}
     for seq in load_dataset(data):
         references = seq.targets[REFERENCE]
-        reference_alpha = [f.alpha[0] for f in read_frames(data / seq.name / REFERENCE)]
+        reference_alpha = [f.alpha[0] for f in read_frames(seq.folder / REFERENCE)]
         for level, frames in sorted(seq.noisy.items()):
             raw = denoise(seq, level)
             for margin in MARGINS:

@@ -21,11 +21,11 @@ import numpy as np
 from vfxdenoise.core import network_input
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation.scoring import score
+from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
-BEAUTY = ["R", "G", "B"]
 PIXEL = (20, 31)  # in the sample's sky, where the shot is about 0.3
 
 
@@ -45,7 +45,7 @@ def _denoised(pattern: str, out: Path) -> list[np.ndarray]:
     summary = denoise_sequence(pattern, str(out / "d.####.exr"),
                                config=EngineConfig(device="cpu", overwrite=True))
     sequence = find_sequence(summary.output_pattern)
-    return [read_exr(sequence.pattern.path(f)).get(BEAUTY) for f in sequence.frames]
+    return [read_beauty(sequence.pattern.path(f)) for f in sequence.frames]
 
 
 def main() -> None:
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--frame", type=int, default=1004)
     args = parser.parse_args()
     keep_freed_memory()
-    references = [read_exr(p).get(BEAUTY) for p in sorted((args.sample / "reference").glob("*.exr"))]
+    references = [read_beauty(p) for p in sorted((args.sample / "reference").glob("*.exr"))]
     check = network_input.leave_out_outliers
     rows, scores = [], {}
     with tempfile.TemporaryDirectory() as scratch:

@@ -43,7 +43,7 @@ from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
-from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import build_input
@@ -267,7 +267,7 @@ def _copy_frame(path: Path, target: Path, compression: str | None) -> dict[str, 
     start = time.perf_counter()
     image = read_exr(path)
     decoded = time.perf_counter()
-    features_from_exr(image, resolve_layers(image.channel_names, None, str(path)), NETWORK_FEATURES,
+    features_from_exr(image, next(iter(layers_by_view(image, path).values())), NETWORK_FEATURES,
                       keep_half=True)  # as seq maps them
     mapped = time.perf_counter()
     if compression:
