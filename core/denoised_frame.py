@@ -80,11 +80,9 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
         uncovered = _uncovered(image, layers, window)
-        may_hold_lamps = exposure.scale != 1 or _stored_as_float(image, names)  # `Exposure.undo`
-        noisy = ([image.get(channels, window=window) for channels in names]
-                 if config.keep_noisy or uncovered is not None or layers.aovs or may_hold_lamps
-                 else [])
-        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index] if noisy else None)
+        # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
+        noisy = [image.get(channels, window=window) for channels in names]
+        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index])
                    for index in range(len(names))]
         if config.keep_noisy:
             _keep_noisy(image, view, layers.beauty, noisy[0])

@@ -41,6 +41,21 @@ BRIGHT_LEVEL = 2.0
 HEADROOM = 4096.0
 # The output header attribute holding the scale a frame was denoised with.
 HEADER_ATTRIBUTE = "vfxdenoise/exposure"
+# A lamp smaller than 2x2 pixels past the clip (a sub-pixel bulb in a float beauty) keeps its rendered
+# radiance where the network gave back at least this share of the clip: it keeps what the frames
+# around show too (a bulb of 1-4 px at 1e5-7.5e5 came back at 0.57-1.0 of it with radius 2, all
+# but two frames' at r0) and takes a firefly in one frame far down (1e5 or 1e6: by 16.6 of 65504 at
+# most, benchmarks/fireflies.py on the sample stored as float). It lost 70% of its light otherwise.
+KEPT_AT_CLIP = 0.5
+# Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
+# as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
+# 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
+# outline of -34 beside a lamp of 200 whose converged outline is -0.05, with Lanczos). On Mitsuba
+# shots filtered so (6-8 frames at 8 spp, README.md), 1/192 had the lowest relMSE of 1/64-1/1024 with
+# Catmull-Rom and Lanczos, within 10% of it with Mitchell, and raised tonemapped PSNR with all three;
+# keeping every negative value whole gave Lanczos 3.5x the relMSE.
+LOBE_REACH = 2
+LOBE_DEPTH = 192.0
 
 
 @dataclass(frozen=True)
@@ -64,16 +79,28 @@ class Exposure:
         clipped at MAX_RADIANCE (2x2 pixels or more: brighter than half floats hold, in a float
         beauty, or than the highlights the lift was sized on) keep their `rendered` radiance: the
         network would give them back at MAX_RADIANCE / scale. A lone firefly so bright is left
-        denoised. Without `rendered`, nothing is kept. A shot brought down saw them clipped at
-        MAX_RADIANCE before it was scaled, as features are held in half floats."""
+        denoised. A shot brought down saw them clipped at MAX_RADIANCE before it was scaled, as
+        features are held in half floats. Then the negative lobes of `rendered`, which the network
+        saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
+        nothing is kept."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
-        rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
-        clipped = rendered.max(axis=0) >= MAX_RADIANCE / max(self.scale, 1.0)
-        if not clipped.any():
+        return with_lobes(self._with_lamps(back, denoised, rendered), rendered)
+
+    def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+        """`back` with the lamps the network saw clipped at their `rendered` radiance (`undo`):
+        those of 2x2 pixels or more, and smaller ones (a bulb of a pixel or two) where the network
+        gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too;
+        it takes a lone firefly far down. Not where the render holds Inf there (a broken value)."""
+        cap = MAX_RADIANCE / max(self.scale, 1.0)
+        if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
             return back
+        finite = np.isfinite(rendered).all(axis=0)
+        rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+        clipped = rendered.max(axis=0) >= cap
         lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
+        lamps |= clipped & finite & (back.max(axis=0) >= np.float32(KEPT_AT_CLIP * cap))
         back = back.copy() if back is denoised else back
         back[:, lamps] = rendered[:, lamps]
         return back
@@ -130,6 +157,25 @@ def highlight(beauty: np.ndarray) -> float:
         return float(brightest.max()) if brightest.numel() else 0.0
     filled = -F.max_pool2d(-brightest[None, None], 2, stride=1)  # each 2x2 block's least
     return float(filled.max())
+
+
+def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+    """(3, H, W) denoised radiance `back` plus the finite negative values of `rendered` (frame t's
+    input, at the same exposure), each no deeper than 1/LOBE_DEPTH of the brightest pixel of `back`
+    within LOBE_REACH pixels (its largest channel). A Mitchell, Catmull-Rom or Lanczos pixel filter
+    draws such a dark outline round a bright edge; the network, which sees only non-negative
+    radiance, would erase it. Bounded so, a lobe stays where its edge survives denoising (not round
+    a firefly the network removed), noise negatives in the dark add almost nothing back, and the
+    few samples' deepest lobes are not kept whole. `back` itself where `rendered` holds no negative
+    value (a box filter's render: one pass to find none)."""
+    if not (rendered < 0).any():  # NaN compares False
+        return back
+    lobes = np.nan_to_num(np.minimum(rendered, 0.0), nan=0.0, neginf=0.0)  # -Inf is broken, not a lobe
+    size = 2 * LOBE_REACH + 1
+    brightest = torch.as_tensor(np.ascontiguousarray(back.max(axis=0)), dtype=torch.float32)
+    near = F.max_pool2d(brightest[None, None], size, stride=1, padding=LOBE_REACH)[0, 0].numpy()
+    np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
+    return (back + lobes).astype(back.dtype, copy=False)
 
 
 def _opened(mask: torch.Tensor) -> torch.Tensor:

@@ -37,8 +37,13 @@ NETWORK_FEATURES = ("beauty", "albedo", "normal", "motion")
 
 
 # What becomes of radiance above MAX_RADIANCE once denoised (`exposure.Exposure.undo`), for reports.
-CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the output, a lone pixel "
-                "comes out denoised")
+CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the output, and so do "
+                "smaller ones the network keeps near the clip (a bulb the frames around show too); a lone "
+                "pixel it takes down (a firefly) comes out denoised")
+# What finite negative radiance most likely is, and what becomes of it (`exposure.with_lobes`), for reports.
+NEGATIVE_FATE = ("most likely the negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round "
+                 "bright edges, not broken values: the network sees them as 0, the output keeps them "
+                 "where a pixel within 2 px of them stays bright once denoised")
 
 
 @dataclass
@@ -46,22 +51,33 @@ class SanitizeReport:
     """How many values of each feature were not finite, negative or out of range and got replaced
     (`counts`: the run's `sanitized` in JSON), and of those how many were finite radiance above
     MAX_RADIANCE (`clipped`): a sun or lamp in a float beauty, which the network sees clipped but
-    which is no broken value (CLIPPED_FATE)."""
+    which is no broken value (CLIPPED_FATE), and how many finite negative radiance (`negative`):
+    a pixel filter's lobes, which the network sees as 0 (NEGATIVE_FATE). `negative_frames`: of the
+    frames added (`add_frame`), how many held negative radiance."""
 
     counts: dict[str, int] = field(default_factory=dict)
     clipped: dict[str, int] = field(default_factory=dict)
+    negative: dict[str, int] = field(default_factory=dict)
+    negative_frames: int = 0
 
-    def add(self, feature: str, count: int, clipped: int = 0) -> None:
-        """Count `count` values of `feature` sanitised, `clipped` of them above MAX_RADIANCE."""
-        if count:
-            self.counts[feature] = self.counts.get(feature, 0) + int(count)
-        if clipped:
-            self.clipped[feature] = self.clipped.get(feature, 0) + int(clipped)
+    def add(self, feature: str, count: int, clipped: int = 0, negative: int = 0) -> None:
+        """Count `count` values of `feature` sanitised, `clipped` of them above MAX_RADIANCE and
+        `negative` of them finite and below 0."""
+        for counted, number in ((self.counts, count), (self.clipped, clipped), (self.negative, negative)):
+            if number:
+                counted[feature] = counted.get(feature, 0) + int(number)
 
     def merge(self, other: SanitizeReport, prefix: str = "") -> None:
         """Add `other`'s counts, each feature named after `prefix` (a stereo file's view)."""
         for name, count in other.counts.items():
-            self.add(f"{prefix}{name}", count, other.clipped.get(name, 0))
+            self.add(f"{prefix}{name}", count, other.clipped.get(name, 0), other.negative.get(name, 0))
+        self.negative_frames += other.negative_frames
+
+    def add_frame(self, frame: SanitizeReport) -> None:
+        """Add one frame's report (its views' merged), counting it in `negative_frames` if it held
+        negative radiance."""
+        self.merge(frame)
+        self.negative_frames += bool(frame.negative)
 
     @property
     def total(self) -> int:
@@ -69,23 +85,36 @@ class SanitizeReport:
 
     @property
     def replaced(self) -> dict[str, int]:
-        """Feature -> values replaced as broken (NaN, Inf, negative...): those not `clipped`."""
-        left = {name: count - self.clipped.get(name, 0) for name, count in self.counts.items()}
+        """Feature -> values replaced as broken (NaN, Inf): those neither `clipped` nor `negative`."""
+        left = {name: count - self.clipped.get(name, 0) - self.negative.get(name, 0)
+                for name, count in self.counts.items()}
         return {name: count for name, count in left.items() if count}
 
     def describe(self) -> str:
-        """Every sanitised value per feature, then how many of them were clipped radiance."""
+        """Every sanitised value per feature, then how many of them were clipped radiance and
+        how many negative radiance (in how many frames)."""
         counted = _per_feature(self.counts) or "none"
-        if not self.clipped:
-            return counted
-        return (f"{counted} (of which above {MAX_RADIANCE:g}, clipped for the network only: "
-                f"{_per_feature(self.clipped)}; {CLIPPED_FATE})")
+        of_which = []
+        if self.clipped:
+            of_which.append(f"above {MAX_RADIANCE:g}, clipped for the network only: "
+                            f"{_per_feature(self.clipped)}; {CLIPPED_FATE}")
+        if self.negative:
+            frames = f", in {self.negative_frames} frame(s)" if self.negative_frames else ""
+            of_which.append(f"negative{frames}: {_per_feature(self.negative)}; {NEGATIVE_FATE}")
+        return f"{counted} (of which {'; and '.join(of_which)})" if of_which else counted
+
+    @property
+    def broken_or_clipped(self) -> bool:
+        """Whether a frame's report has something to say for that frame (`describe_frame`):
+        negative radiance, a pixel filter's lobes in every frame, is said once for the run."""
+        return bool(self.replaced or self.clipped)
 
     def describe_frame(self) -> str:
-        """A frame's report: the values replaced, then those clipped for the network."""
+        """A frame's report: the values replaced, then those clipped for the network (its negative
+        radiance is left to the run's `describe`)."""
         said = []
         if self.replaced:
-            said.append(f"replaced non-finite/negative values: {_per_feature(self.replaced)}")
+            said.append(f"replaced non-finite values: {_per_feature(self.replaced)}")
         if self.clipped:
             said.append(f"clipped values above {MAX_RADIANCE:g} for the network only: "
                         f"{_per_feature(self.clipped)} ({CLIPPED_FATE})")
@@ -158,15 +187,18 @@ def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = 
     them")."""
     window = image.data_window_of(layers.beauty[0])  # AOV parts may be cropped otherwise
     raw = {name: None if name not in names or getattr(layers, name) is None
-           else image.get(list(getattr(layers, name)), keep_half, window) for name in FEATURES}
-    aovs = {name: image.get(list(channels), keep_half, window) for name, channels in layers.aovs}
+           else image.get(list(getattr(layers, name)), keep_half=keep_half, window=window)
+           for name in FEATURES}
+    aovs = {name: image.get(list(channels), keep_half=keep_half, window=window)
+            for name, channels in layers.aovs}
     return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True)  # `get` returned fresh copies
 
 
 def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
     """Replace NaN/Inf and out-of-range values so nothing non-finite reaches the network.
 
-    Beauty: NaN -> 0, negatives -> 0, +Inf and values above the half-float range -> MAX_RADIANCE.
+    Beauty: NaN -> 0, negatives -> 0 (finite ones, a pixel filter's lobes, counted apart: the
+    output gets them back, NEGATIVE_FATE), +Inf and values above the half-float range -> MAX_RADIANCE.
     AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
     Layers denoised along with the beauty (`aovs`) are radiance too: treated as the beauty.
     The arrays of `features` are left alone unless `in_place` (float32 or float16 arrays the
@@ -187,9 +219,10 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
             return values
         inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
         if inside < values.size:
-            if radiance:  # every value outside the range counts, a finite one above it as clipped
-                report.add(name, values.size - inside,
-                           np.count_nonzero(np.isfinite(values) & (values > high)))
+            if radiance:  # every value outside the range counts; finite ones as clipped or negative too
+                finite = np.isfinite(values)
+                report.add(name, values.size - inside, np.count_nonzero(finite & (values > high)),
+                           np.count_nonzero(finite & (values < low)))
                 values[np.isposinf(values)] = high
             else:  # AOVs: only non-finite values count; the rest is clipped to the range
                 report.add(name, np.count_nonzero(~np.isfinite(values)))

@@ -186,3 +186,20 @@ def test_tiled_parts_beside_scanline_ones_are_said_to_be_written_as_scanlines_by
     (tmp_path / "in.exr").write_bytes(latin1)
     changes = storage_changes_of(tmp_path / "in.exr", None)
     assert len(changes) == 1 and changes[0].startswith("tiled parts written as scanlines: OpenImageIO")
+
+
+def test_a_half_beauty_keeps_its_pixel_filters_negative_lobes(tmp_path):
+    """A Mitchell, Catmull-Rom or Lanczos beauty stored as half, without alpha or layers: its
+    negative outline round a bright edge is read back from the frame and kept (it was erased)."""
+    beauty = np.full((3, 8, 8), 0.5, np.float32)
+    beauty[:, 3:5] = 200.0
+    beauty[:, 2] = -1.5
+    exr = OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                       {c: beauty[i].astype(np.float16) for i, c in enumerate("RGB")})
+    exr.write(str(tmp_path / "in.exr"))
+    made_with = MadeWith("model", "", Exposure(), "record")
+    denoised = np.maximum(beauty, 0.0)
+    out = denoised_image(read_exr(tmp_path / "in.exr"), {"": LayerMap(beauty=("R", "G", "B"))},
+                         {"": denoised.copy()}, EngineConfig(), made_with).get(["R", "G", "B"])
+    assert (out[:, 2] < -1.0).all() and (out[:, 2] >= -1.5).all()
+    np.testing.assert_array_equal(out[:, 3:], denoised[:, 3:])

@@ -10,11 +10,13 @@ from vfxdenoise.core.exposure import (
     BRIGHT_LEVEL,
     DARK_LEVEL,
     HEADROOM,
+    LOBE_DEPTH,
     TARGET_LEVEL,
     Exposure,
     frame_light,
     highlight,
     shot_exposure,
+    with_lobes,
 )
 from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
 
@@ -140,3 +142,70 @@ def test_a_frame_a_shot_brought_down_sinks_below_the_dark_level_is_warned_of_wit
         "from 1006 on finds their exposure from them)")
     for exposure, level in ((down, DARK_LEVEL), (down, 0.0), (Exposure(), 0.01), (Exposure(2.0**4), 0.01)):
         assert exposure.sunk_warning(7, level) is None
+
+
+def _edge_with_lobes() -> tuple[np.ndarray, np.ndarray]:
+    """A lamp strip of 200 whose 1-px outline a Mitchell filter drew at -1.7 (rendered), and what
+    the network made of it, seeing the outline as 0: the strip, a little light spilt round it."""
+    rendered = np.full((3, 16, 16), 0.2, np.float32)
+    rendered[:, 6:9, :] = 200.0
+    rendered[:, (5, 9), :] = -1.7
+    denoised = np.maximum(rendered, 0.0)
+    denoised[:, (5, 9), :] = 0.16
+    return rendered, denoised
+
+
+def test_a_pixel_filters_dark_outline_round_a_bright_edge_is_kept():
+    """The probe's Mitchell shot: the outline (reference -1.72, input -1.77) came out +0.16, erased.
+    It comes back, no deeper than 1/LOBE_DEPTH of the edge, at the shot's own exposure."""
+    rendered, denoised = _edge_with_lobes()
+    back = Exposure().undo(denoised, rendered)
+    np.testing.assert_allclose(back[:, (5, 9)], 0.16 - 200.0 / LOBE_DEPTH, rtol=1e-6)
+    np.testing.assert_array_equal(back[:, :5], denoised[:, :5])
+    np.testing.assert_array_equal(back[:, 6:9], denoised[:, 6:9])
+    lifted = Exposure(64.0, 1e-3).undo(denoised * 64, rendered)
+    np.testing.assert_allclose(lifted, back, rtol=1e-6)
+    shallow = rendered.copy()
+    shallow[:, 5] = -0.5  # shallower than the bound: kept whole
+    np.testing.assert_allclose(Exposure().undo(denoised, shallow)[:, 5], 0.16 - 0.5, rtol=1e-6)
+
+
+def test_no_lobe_is_kept_round_what_the_network_removed_nor_in_the_dark():
+    """A firefly's ring (it is gone once denoised) and noise negatives far from anything bright
+    add back at most 1/LOBE_DEPTH of what stays within reach; NaN and -Inf are broken, no lobes."""
+    rendered = np.full((3, 16, 16), 0.1, np.float32)
+    rendered[:, 4, 4] = 1000.0
+    rendered[:, 3, 3:6] = rendered[:, 5, 3:6] = -30.0
+    rendered[:, 12, 12] = -0.05
+    rendered[0, 14, 1], rendered[1, 14, 2] = np.nan, -np.inf
+    denoised = np.full((3, 16, 16), 0.1, np.float32)
+    back = with_lobes(denoised, rendered)
+    assert back.min() >= np.float32(0.1 - 0.1 / LOBE_DEPTH) and back.dtype == np.float32
+    assert back[0, 14, 1] == back[1, 14, 2] == np.float32(0.1)
+
+
+def test_a_render_without_negative_values_comes_back_as_it_was():
+    """A box-filtered render (the demo's) holds no negative value: nothing is added, not a bit."""
+    rendered, denoised = _edge_with_lobes()
+    rendered = np.maximum(rendered, 0.0)
+    rendered[0, 0, 0] = np.nan
+    assert Exposure().undo(denoised, rendered) is denoised
+
+
+def test_a_bulb_smaller_than_2x2_pixels_the_network_kept_keeps_its_rendered_radiance():
+    """The probe's sub-pixel bulb of 1e5-7.5e5 in a float beauty (1-3 pixels past 65504, no 2x2
+    block) came back at most 65504: 70% of the shot's light lost. Where the network kept it near
+    the clip (it is in the frames around), it keeps its rendered radiance; a firefly the network
+    took down stays denoised, and an Inf is a broken value, not a bulb."""
+    rendered = np.full((3, 8, 8), 0.5, np.float32)
+    rendered[:, 2, 2], rendered[:, 2, 3] = 5e5, 2.5e5  # the bulb: two pixels
+    rendered[:, 6, 6] = 1e6  # a firefly
+    rendered[:, 0, 7] = np.inf
+    denoised = np.minimum(rendered, MAX_RADIANCE)
+    denoised[:, 2, 3] = 0.6 * MAX_RADIANCE
+    denoised[:, 6, 6] = 3000.0  # as the sample's firefly of 1e6 came out at temporal radius 0
+    back = Exposure().undo(denoised, rendered)
+    assert (back[:, 2, 2] == 5e5).all() and (back[:, 2, 3] == 2.5e5).all()
+    assert (back[:, 6, 6] == 3000.0).all() and (back[:, 0, 7] == MAX_RADIANCE).all()
+    lifted = Exposure(4.0, 0.03).undo(np.minimum(rendered * 4, MAX_RADIANCE), rendered)
+    assert lifted[0, 2, 2] == 5e5 and lifted[0, 0, 7] == MAX_RADIANCE / 4  # the clip is 65504 / 4 there

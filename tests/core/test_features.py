@@ -47,7 +47,7 @@ def test_moving_and_cropping_carry_the_layers():
 def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_values():
     """A sun of 1e6 in a float beauty is no broken value: the network sees it clipped and the
     output keeps it (a lamp of 2x2 pixels or more). The frame's warning says so, apart from the
-    NaN and negatives replaced; the counts (the run's JSON `sanitized`) hold both, as before."""
+    NaN replaced; the counts (the run's JSON `sanitized`) hold both, and the negative value, as before."""
     beauty = np.ones((3, 4, 6), np.float32)
     beauty[:, :2, :2] = 1e6  # a 2x2 sun: 12 values
     beauty[0, 3, 5], beauty[1, 3, 4] = np.nan, -1.0
@@ -56,9 +56,9 @@ def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_valu
     cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}))
     assert cleaned.beauty.max() == MAX_RADIANCE
     assert report.counts == {"beauty": 14, "aov key": 3} and report.total == 17
-    assert report.clipped == {"beauty": 12, "aov key": 3} and report.replaced == {"beauty": 2}
+    assert report.clipped == {"beauty": 12, "aov key": 3} and report.replaced == {"beauty": 1}
     said = report.describe_frame()
-    assert said.startswith("replaced non-finite/negative values: 2 beauty; clipped values above "
+    assert said.startswith("replaced non-finite values: 1 beauty; clipped values above "
                            "65504 for the network only: 3 aov key, 12 beauty (lamps of 2x2 pixels "
                            "or more keep their rendered radiance in the output")
     assert report.describe().startswith("3 aov key, 14 beauty (of which above 65504, clipped")
@@ -67,3 +67,31 @@ def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_valu
     merged = SanitizeReport()
     merged.merge(report, "left ")
     assert merged.clipped == {"left beauty": 12, "left aov key": 3} and merged.counts["left beauty"] == 14
+
+
+def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
+    """A Mitchell, Catmull-Rom or Lanczos filter leaves negative pixels round bright edges in every
+    frame: the network sees them as 0 as before, but they are no broken values, so no frame's
+    warning names them (one with only those has nothing to say); the run's report says how many,
+    in how many frames, what they likely are and what becomes of them. NaN and -Inf stay broken."""
+    beauty = np.ones((3, 4, 6), np.float32)
+    beauty[:, 1, :] = -0.5  # a lobe: 18 values
+    beauty[0, 3, 5], beauty[1, 3, 4] = np.nan, -np.inf
+    layer = np.ones((3, 4, 6), np.float16)
+    layer[0, 0, :2] = -2.0
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}))
+    assert cleaned.beauty.min() == 0 and cleaned.aovs["key"].min() == 0  # the network never sees them
+    assert report.counts == {"beauty": 20, "aov key": 2}  # the JSON `sanitized` counts them, as before
+    assert report.negative == {"beauty": 18, "aov key": 2} and report.replaced == {"beauty": 2}
+    assert report.broken_or_clipped and "negative" not in report.describe_frame()
+    lobes_only = sanitize(FrameFeatures(beauty=np.where(np.isfinite(beauty), beauty, 1.0)))[1]
+    assert lobes_only.total == 18 and not lobes_only.broken_or_clipped and lobes_only.replaced == {}
+    run = SanitizeReport()
+    for frame in (report, lobes_only, SanitizeReport()):
+        run.add_frame(frame)
+    assert run.negative_frames == 2 and run.negative == {"beauty": 36, "aov key": 2}
+    assert run.describe() == (
+        "2 aov key, 38 beauty (of which negative, in 2 frame(s): 2 aov key, 36 beauty; most likely the "
+        "negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round bright edges, not broken "
+        "values: the network sees them as 0, the output keeps them where a pixel within 2 px of them "
+        "stays bright once denoised)")

@@ -40,7 +40,7 @@ def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_repl
     assert sun.startswith("frame 1: clipped values above 65504 for the network only: 12 beauty (lamps "
                           "of 2x2 pixels or more keep their rendered radiance in the output")
     assert "replaced" not in sun
-    assert both.startswith("frame 2: replaced non-finite/negative values: 1 beauty; clipped values "
+    assert both.startswith("frame 2: replaced non-finite values: 1 beauty; clipped values "
                            "above 65504 for the network only: 12 beauty")
     assert source.sanitized.counts == {"beauty": 25} and source.sanitized.clipped == {"beauty": 24}
 
