@@ -52,12 +52,14 @@ class SanitizeReport:
     (`counts`: the run's `sanitized` in JSON), and of those how many were finite radiance above
     MAX_RADIANCE (`clipped`): a sun or lamp in a float beauty, which the network sees clipped but
     which is no broken value (CLIPPED_FATE), and how many finite negative radiance (`negative`):
-    a pixel filter's lobes, which the network sees as 0 (NEGATIVE_FATE). `negative_frames`: of the
-    frames added (`add_frame`), how many held negative radiance."""
+    a pixel filter's lobes, which the network sees as 0 (NEGATIVE_FATE). `clipped_frames` and
+    `negative_frames`: of the frames added (`add_frame`), how many held each. Both are said once
+    for a run (a sun or a filter's lobes are in every frame of a shot), broken values per frame."""
 
     counts: dict[str, int] = field(default_factory=dict)
     clipped: dict[str, int] = field(default_factory=dict)
     negative: dict[str, int] = field(default_factory=dict)
+    clipped_frames: int = 0
     negative_frames: int = 0
 
     def add(self, feature: str, count: int, clipped: int = 0, negative: int = 0) -> None:
@@ -71,12 +73,14 @@ class SanitizeReport:
         """Add `other`'s counts, each feature named after `prefix` (a stereo file's view)."""
         for name, count in other.counts.items():
             self.add(f"{prefix}{name}", count, other.clipped.get(name, 0), other.negative.get(name, 0))
+        self.clipped_frames += other.clipped_frames
         self.negative_frames += other.negative_frames
 
     def add_frame(self, frame: SanitizeReport) -> None:
-        """Add one frame's report (its views' merged), counting it in `negative_frames` if it held
-        negative radiance."""
+        """Add one frame's report (its views' merged), counting it in `clipped_frames` and
+        `negative_frames` if it held such radiance."""
         self.merge(frame)
+        self.clipped_frames += bool(frame.clipped)
         self.negative_frames += bool(frame.negative)
 
     @property
@@ -96,7 +100,8 @@ class SanitizeReport:
         counted = _per_feature(self.counts) or "none"
         of_which = []
         if self.clipped:
-            of_which.append(f"above {MAX_RADIANCE:g}, clipped for the network only: "
+            frames = f", in {self.clipped_frames} frame(s)" if self.clipped_frames else ""
+            of_which.append(f"above {MAX_RADIANCE:g}{frames}, clipped for the network only: "
                             f"{_per_feature(self.clipped)}; {CLIPPED_FATE}")
         if self.negative:
             frames = f", in {self.negative_frames} frame(s)" if self.negative_frames else ""
@@ -104,21 +109,15 @@ class SanitizeReport:
         return f"{counted} (of which {'; and '.join(of_which)})" if of_which else counted
 
     @property
-    def broken_or_clipped(self) -> bool:
-        """Whether a frame's report has something to say for that frame (`describe_frame`):
-        negative radiance, a pixel filter's lobes in every frame, is said once for the run."""
-        return bool(self.replaced or self.clipped)
+    def broken(self) -> bool:
+        """Whether a frame's report has something to say for that frame (`describe_frame`): NaN or
+        Inf replaced. Radiance above MAX_RADIANCE (a sun) and negative radiance (a pixel filter's
+        lobes), in every frame of a shot that has them, are said once for the run (`describe`)."""
+        return bool(self.replaced)
 
     def describe_frame(self) -> str:
-        """A frame's report: the values replaced, then those clipped for the network (its negative
-        radiance is left to the run's `describe`)."""
-        said = []
-        if self.replaced:
-            said.append(f"replaced non-finite values: {_per_feature(self.replaced)}")
-        if self.clipped:
-            said.append(f"clipped values above {MAX_RADIANCE:g} for the network only: "
-                        f"{_per_feature(self.clipped)} ({CLIPPED_FATE})")
-        return "; ".join(said) or "none"
+        """A frame's report: the values replaced as broken."""
+        return f"replaced non-finite values: {_per_feature(self.replaced)}" if self.replaced else "none"
 
 
 def _per_feature(counts: dict[str, int]) -> str:

@@ -108,8 +108,8 @@ class FrameSource:
                 self.failed[frame] = exc
                 raise
             self.layers = self.layers or loaded.layers
-            self.sanitized.add_frame(report)  # negative radiance (lobes) is said once, in the run's summary
-            if report.broken_or_clipped and not self.quiet:
+            self.sanitized.add_frame(report)  # a sun, a filter's lobes: said once, in the run's summary
+            if report.broken and not self.quiet:
                 log.warning("frame %d: %s", frame, report.describe_frame())
             if not self.quiet and not self.warned_dim:
                 self._warn_if_sunk(frame, loaded)

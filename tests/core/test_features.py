@@ -46,8 +46,9 @@ def test_moving_and_cropping_carry_the_layers():
 
 def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_values():
     """A sun of 1e6 in a float beauty is no broken value: the network sees it clipped and the
-    output keeps it (a lamp of 2x2 pixels or more). The frame's warning says so, apart from the
-    NaN replaced; the counts (the run's JSON `sanitized`) hold both, and the negative value, as before."""
+    output keeps it (a lamp of 2x2 pixels or more). A frame's warning names only the NaN replaced;
+    the run's report says the clipped values once, with how many frames held them; the counts (the
+    run's JSON `sanitized`) hold both, and the negative value, as before."""
     beauty = np.ones((3, 4, 6), np.float32)
     beauty[:, :2, :2] = 1e6  # a 2x2 sun: 12 values
     beauty[0, 3, 5], beauty[1, 3, 4] = np.nan, -1.0
@@ -57,13 +58,16 @@ def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_valu
     assert cleaned.beauty.max() == MAX_RADIANCE
     assert report.counts == {"beauty": 14, "aov key": 3} and report.total == 17
     assert report.clipped == {"beauty": 12, "aov key": 3} and report.replaced == {"beauty": 1}
-    said = report.describe_frame()
-    assert said.startswith("replaced non-finite values: 1 beauty; clipped values above "
-                           "65504 for the network only: 3 aov key, 12 beauty (lamps of 2x2 pixels "
-                           "or more keep their rendered radiance in the output")
-    assert report.describe().startswith("3 aov key, 14 beauty (of which above 65504, clipped")
+    assert report.broken and report.describe_frame() == "replaced non-finite values: 1 beauty"
     sun_alone = sanitize(FrameFeatures(beauty=np.where(beauty > 1e5, beauty, 1.0)))[1]
-    assert "replaced" not in sun_alone.describe_frame() and sun_alone.replaced == {}
+    assert not sun_alone.broken and sun_alone.replaced == {}  # a sun in every frame: said for the run
+    run = SanitizeReport()
+    for frame in (report, sun_alone, SanitizeReport()):
+        run.add_frame(frame)
+    assert run.clipped_frames == 2
+    assert run.describe().startswith("3 aov key, 26 beauty (of which above 65504, in 2 frame(s), clipped "
+                                     "for the network only: 3 aov key, 24 beauty; lamps of 2x2 pixels "
+                                     "or more keep their rendered radiance in the output")
     merged = SanitizeReport()
     merged.merge(report, "left ")
     assert merged.clipped == {"left beauty": 12, "left aov key": 3} and merged.counts["left beauty"] == 14
@@ -83,9 +87,9 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
     assert cleaned.beauty.min() == 0 and cleaned.aovs["key"].min() == 0  # the network never sees them
     assert report.counts == {"beauty": 20, "aov key": 2}  # the JSON `sanitized` counts them, as before
     assert report.negative == {"beauty": 18, "aov key": 2} and report.replaced == {"beauty": 2}
-    assert report.broken_or_clipped and "negative" not in report.describe_frame()
+    assert report.broken and "negative" not in report.describe_frame()
     lobes_only = sanitize(FrameFeatures(beauty=np.where(np.isfinite(beauty), beauty, 1.0)))[1]
-    assert lobes_only.total == 18 and not lobes_only.broken_or_clipped and lobes_only.replaced == {}
+    assert lobes_only.total == 18 and not lobes_only.broken and lobes_only.replaced == {}
     run = SanitizeReport()
     for frame in (report, lobes_only, SanitizeReport()):
         run.add_frame(frame)
