@@ -21,7 +21,7 @@ import numpy as np
 from vfxdenoise.core.io.dataset_layout import noisy_levels, sequence_folders
 from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render import read_frames
+from vfxdenoise.core.training.render_data import read_frames
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",
                 "data/test", "data/test3")

@@ -23,7 +23,7 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.scoring import model_denoiser
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render import load_dataset, read_frames
+from vfxdenoise.core.training.render_data import load_dataset, read_frames
 from vfxdenoise.core.weights import load_weights
 
 MARGINS = (None, 0, 1, 2, 3)

@@ -24,7 +24,7 @@ from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render import read_frames
+from vfxdenoise.core.training.render_data import read_frames
 
 METHODS = ("noisy", "ours, full window", "ours, alone", "OIDN")
 

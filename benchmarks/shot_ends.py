@@ -22,7 +22,7 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
-from vfxdenoise.core.training.render import load_dataset
+from vfxdenoise.core.training.render_data import load_dataset
 from vfxdenoise.core.weights import load_weights
 
 

@@ -46,7 +46,7 @@ from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_f
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import SlotFill, build_input
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
@@ -185,14 +185,14 @@ def _input_paths(window: dict, layout, device: torch.device, dtype: torch.dtype,
     """The network input's build time (flows included), its neighbour slots filled by the
     PyTorch path and, where it can run, by the fused kernel, with how far the two inputs differ."""
     frames = [window[0], *(window[d] for d in window if d)]
-    paths = {"PyTorch path": False}
+    paths = {"PyTorch path": SlotFill.PYTORCH}
     if fused_input.available(torch.empty(1, device=device), frames):
-        paths = {"fused slot kernel": True, **paths}
+        paths = {"fused slot kernel": SlotFill.FUSED_KERNEL, **paths}
     times, inputs = {}, {}
-    for name, kernel in paths.items():
-        times[name] = _median_ms(lambda kernel=kernel: build_input(
-            window, layout, device, dtype=dtype, kernel=kernel), repeats)
-        inputs[name] = build_input(window, layout, device, dtype=dtype, kernel=kernel).float()
+    for name, fill in paths.items():
+        times[name] = _median_ms(lambda fill=fill: build_input(
+            window, layout, device, dtype=dtype, fill=fill), repeats)
+        inputs[name] = build_input(window, layout, device, dtype=dtype, fill=fill).float()
     line = ", ".join(f"{name} {ms:.2f} ms" for name, ms in times.items())
     if len(inputs) == 2:
         first, second = inputs.values()

@@ -23,7 +23,7 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
-from vfxdenoise.core.training.render import RenderDataConfig, check_targets, load_dataset
+from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets, load_dataset
 from vfxdenoise.core.weights import RENDER, load_weights
 
 METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",

@@ -20,7 +20,7 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
-from vfxdenoise.core.training.render import LossWeights
+from vfxdenoise.core.training.render_losses import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render
 

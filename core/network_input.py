@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from enum import Enum
 from typing import NamedTuple
 
 import torch
@@ -25,6 +26,19 @@ from vfxdenoise.core.warp import sample_at, warp
 # weight, which the colour is divided by); `fused_input.align_slot` adds to it as well.
 ALBEDO_SUM_COLOUR = slice(0, 3)
 ALBEDO_SUM_WEIGHT = slice(3, 4)
+
+
+class SlotFill(Enum):
+    """How `build_input` fills the neighbour slots (beauty and consistency)."""
+
+    # The fused CUDA kernel where `fused_input.available` says it can run, else PyTorch; should the
+    # kernel fail to compile or launch, PyTorch from then on (`fused_input.FALLBACK`). What runs use.
+    AUTO = "auto"
+    # PyTorch only: the reference the kernel is checked against, and the path on the CPU.
+    PYTORCH = "pytorch"
+    # The fused kernel only, its failures raised, for checking it (on the CPU it runs under
+    # Triton's interpreter only).
+    FUSED_KERNEL = "fused kernel"
 
 
 def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
@@ -124,14 +138,14 @@ def _albedo_sum(centre: FrameFeatures, layout: InputLayout, device: torch.device
 
 
 def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
-                plan: SlotPlan, kernel: bool | None) -> torch.Tensor | None:
-    """Fill the neighbour slots (beauty and consistency), by the fused kernel or in PyTorch (see
-    `build_input`); the temporal albedo's sum and weight, if the layout has it."""
-    frames = [window[0], *(window[o] for o in plan.firsts)]
-    if kernel is False or (kernel is None and not fused_input.available(out, frames)):
-        return _aligned_slots(out, window, layout, plan)
-    if kernel:  # forced, for checking the kernel: its failures are raised
+                plan: SlotPlan, fill: SlotFill) -> torch.Tensor | None:
+    """Fill the neighbour slots (beauty and consistency) by the fused kernel or in PyTorch, as
+    `fill` says; the temporal albedo's sum and weight, if the layout has it."""
+    if fill is SlotFill.FUSED_KERNEL:
         return _fused_slots(out, window, layout, plan)
+    frames = [window[0], *(window[o] for o in plan.firsts)]
+    if fill is SlotFill.PYTORCH or not fused_input.available(out, frames):
+        return _aligned_slots(out, window, layout, plan)
     return fused_input.FALLBACK.attempt(lambda: _fused_slots(out, window, layout, plan),
                                         lambda: _aligned_slots(out, window, layout, plan))
 
@@ -179,7 +193,7 @@ def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: In
 
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
-    plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, kernel: bool | None = None,
+    plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, fill: SlotFill = SlotFill.AUTO,
 ) -> torch.Tensor:
     """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
 
@@ -187,11 +201,9 @@ def build_input(
     `temporal_window.window_reach` sizes it; `plan` (default: `plan_slots`) says which frame each
     slot shows. A slot that repeats a frame another slot shows is marked inconsistent. The result
     is filled in place into one preallocated tensor of `dtype` (the model's: no conversion pass
-    after; the arithmetic stays in float32): at 1080p every copy costs ~10 ms. The neighbour slots are
-    filled by the fused CUDA kernel where it can run (`kernel` None: `fused_input.available`;
-    should it fail to compile or launch, in PyTorch from then on), else in PyTorch; `kernel` True
-    or False forces one (True on the CPU runs under Triton's interpreter only, for checking the
-    kernel, and its failures are raised).
+    after; the arithmetic stays in float32): at 1080p every copy costs ~10 ms. `fill` says how the
+    neighbour slots are filled (`SlotFill`): by default by the fused CUDA kernel where it can run,
+    else in PyTorch.
     """
     device = torch.device(device)
     centre = window[0]
@@ -204,7 +216,7 @@ def build_input(
             out[:, channels] = 0.0
         else:
             out[0, channels] = torch.as_tensor(array)
-    albedo_sum = _fill_slots(out, window, layout, plan, kernel)
+    albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)
     leave_out_outliers(out, layout, plan)

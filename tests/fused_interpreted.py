@@ -25,7 +25,7 @@ import torch
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import SlotFill, build_input
 from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.weights import load_weights
 
@@ -110,11 +110,11 @@ def input_differences() -> dict[str, float]:
         for height, width in ((13, 31), (24, 20)):
             window = _smooth_window(height, width, offsets, **options)
             plan = plan_slots(window, layout)
-            reference = build_input(window, layout, plan=plan, kernel=False)
-            fused = build_input(window, layout, plan=plan, kernel=True)
+            reference = build_input(window, layout, plan=plan, fill=SlotFill.PYTORCH)
+            fused = build_input(window, layout, plan=plan, fill=SlotFill.FUSED_KERNEL)
             results[f"{name} {height}x{width}"] = (fused - reference).abs().max().item()
     # In half precision, as on CUDA: the two differ by at most the rounding of one value.
-    half = build_input(window, layout, plan=plan, dtype=torch.float16, kernel=True).float()
+    half = build_input(window, layout, plan=plan, dtype=torch.float16, fill=SlotFill.FUSED_KERNEL).float()
     relative = (half - reference).abs() / reference.abs().clamp(min=1.0)
     results["half precision, relative"] = relative.max().item()
     return results

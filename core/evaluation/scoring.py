@@ -22,7 +22,7 @@ from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
-from vfxdenoise.core.training.render import RenderSequence
+from vfxdenoise.core.training.render_data import RenderSequence
 
 # A denoiser maps a sequence's frames (one noisy level) to denoised beauties, frame by frame.
 Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]

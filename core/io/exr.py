@@ -355,7 +355,7 @@ class ExrImage:
             )
         return [self._index[n] for n in names]
 
-    def get(self, names: Sequence[str], keep_half: bool = False,
+    def get(self, names: Sequence[str], *, keep_half: bool = False,
             window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """The named channels as a (C, H, W) float32 copy; float16 when `keep_half` and all of them
         are stored as half, which holds them exactly in half the memory. With `window` (xmin,
@@ -364,7 +364,7 @@ class ExrImage:
         shows)."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
-        dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half)
+        dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half=keep_half)
         windows = {data_window(self.parts[p].spec) for p, _ in located}
         if len(windows) > 1:
             raise ChannelError(f"channels {', '.join(names)} come from parts with different data "
@@ -639,9 +639,11 @@ def uint_channels(specs: Sequence[oiio.ImageSpec]) -> set[str]:
     return {name for name, pixel_type in typed_channels(specs) if pixel_type == "uint"}
 
 
-def held_dtype(pixel_types: Iterable[str], keep_half: bool = True) -> np.dtype:
+def held_dtype(pixel_types: Iterable[str], *, keep_half: bool) -> np.dtype:
     """The type `ExrImage.get` gives channels stored in `pixel_types` ('half', 'float', 'uint'):
-    float16 when `keep_half` and all of them are half, else float32."""
+    float16 when `keep_half` and all of them are half, else float32. `keep_half` has no default:
+    `get` gives float32 unless asked, while a run keeps its frames' half features as stored
+    (`features_from_exr(keep_half=True)`, which `host_memory` counts)."""
     half = keep_half and all(pixel_type == "half" for pixel_type in pixel_types)
     return np.dtype(np.float16 if half else np.float32)
 

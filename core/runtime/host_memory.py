@@ -198,7 +198,7 @@ def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
     types = dict(typed_channels(specs))
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
     features += [channels for _, channels in layers.aovs]
-    return sum(len(channels) * held_dtype(types.get(c) for c in channels).itemsize
+    return sum(len(channels) * held_dtype((types.get(c) for c in channels), keep_half=True).itemsize
                for channels in features)
 
 

@@ -29,8 +29,7 @@ from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
 from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, LossFn, check_out_dir, fit
-from vfxdenoise.core.training.render import (
-    LossWeights,
+from vfxdenoise.core.training.render_data import (
     RenderDataConfig,
     RenderSequence,
     batches,
@@ -38,10 +37,9 @@ from vfxdenoise.core.training.render import (
     crop_side,
     dark_sequences,
     load_dataset,
-    self_supervised_loss,
-    supervised_loss,
     uses_pairs,
 )
+from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
 from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
 from vfxdenoise.core.training.scene_repeats import warn_of_repeated_scenes
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vfxdenoise.core.data.generate import DatasetConfig, rendered_scene
 from vfxdenoise.core.io.dataset_layout import read_manifest
-from vfxdenoise.core.training.render import NAMED_SEQUENCES, RenderSequence
+from vfxdenoise.core.training.render_data import NAMED_SEQUENCES, RenderSequence
 
 log = logging.getLogger(__name__)
 

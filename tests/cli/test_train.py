@@ -1,11 +1,10 @@
-"""`vfxdenoise train` and `vfxdenoise eval` through the real executable on a tiny dataset."""
+"""`vfxdenoise train` through the real executable on a tiny dataset (`eval`: test_eval.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -103,35 +102,11 @@ def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
 def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path):
-    for command in (["train", "--data", str(dataset), "--out", str(tmp_path / "m"), "--steps", "1"],
-                    ["eval", "--data", str(dataset), "--no-oidn", "--out", str(tmp_path / "e")]):
-        result = run_vfxdenoise(*command, "--device", "cuda", cwd=tmp_path)
-        assert result.returncode == 1, command
-        assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
-        assert "Traceback" not in result.stderr
-
-
-def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, trained, tmp_path):
-    out = tmp_path / "eval"
-    result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(trained / "model.safetensors"),
-                            "--no-flip", "--out", str(out), "--device", "auto", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    table = (out / "results.md").read_text()
-    for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):
-        assert f"| seq0 | spp4 | {method} |" in table
-    assert "| **mean** | spp4 | ours |" in table
-    header = next(line for line in table.splitlines() if line.startswith("| sequence"))
-    assert header.split("|")[-2].strip() == "temporal_warped"
-    energy = header.split("|").index(" energy ")
-    ours = next(line for line in table.splitlines() if line.startswith("| seq0 | spp4 | ours |"))
-    assert 0.5 < float(ours.split("|")[energy]) < 1.5  # mean radiance over the reference's
-    assert float(ours.split("|")[header.split("|").index(" sparkles ")]) >= 0.0  # per million pixels
-    coarse, temporal = (float(ours.split("|")[header.split("|").index(f" {m} ")])
-                        for m in ("temporal_coarse", "temporal"))
-    assert 0.0 < coarse < temporal  # the boiling part of the frame-to-frame error
-    mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
-    assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
-    assert (out / "seq0_spp4.png").stat().st_size > 0
+    result = run_vfxdenoise("train", "--data", str(dataset), "--out", str(tmp_path / "m"), "--steps", "1",
+                            "--device", "cuda", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("option", [("--arch", "temporal-kpn"), ("--widths", "16,16")])
@@ -144,28 +119,15 @@ def test_init_with_another_network_asked_for_is_refused(dataset, trained, tmp_pa
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.parametrize("command", ["eval", "train"])
-def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset, tmp_path, command):
+def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset, tmp_path):
     classic = tmp_path / "dncnn.safetensors"
     save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
                  {"channels": 1, "depth": 3, "features": 4})
-    given = (["--model", classic, "--no-oidn", "--out", tmp_path / "e"] if command == "eval"
-             else ["--init", classic, "--out", tmp_path / "m"])
-    result = run_vfxdenoise(command, "--data", dataset, *given, "--device", "cpu", cwd=tmp_path)
+    result = run_vfxdenoise("train", "--data", dataset, "--init", classic, "--out", tmp_path / "m",
+                            "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
     assert "denoise-image" in result.stderr
-
-
-def test_eval_refuses_a_sequence_without_reference_before_denoising_any(tmp_path, trained):
-    data = write_render_dataset(tmp_path / "data", sequences=2, size=32)
-    shutil.rmtree(data / "seq1" / "reference")
-    out = tmp_path / "eval"
-    result = run_vfxdenoise("eval", "--data", data, "--model", trained / "model.safetensors", "--no-oidn",
-                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "error: --data: sequence seq1 has no reference/ frames to compare with" in result.stderr
-    assert not list(out.glob("*.png"))  # no sequence was denoised
 
 
 def test_a_checkpoint_loads_as_the_model_of_its_step(trained):
@@ -282,10 +244,10 @@ def _add_single_frame_sequence(root: Path, name: str = "single", size: int = 32)
     return root
 
 
-def test_a_single_frame_sequence_has_no_temporal_scores_in_eval_and_validation(trained, tmp_path):
-    """Its temporal error, NaN, made train's validation means NaN (a 0.0 before lowered them);
-    eval showed 'nan' in its cells; at --temporal-weight 0 the run warned that it is left out of
-    a temporal term the run does not have."""
+def test_a_single_frame_sequence_has_no_temporal_scores_in_validation(tmp_path):
+    """Its temporal error, NaN, made train's validation means NaN (a 0.0 before lowered them); at
+    --temporal-weight 0 the run warned that it is left out of a temporal term the run does not have
+    (eval: test_eval.py)."""
     data = _add_single_frame_sequence(write_render_dataset(tmp_path / "data", sequences=1, size=32))
     result = run_vfxdenoise("train", "--data", data, "--val", data, "--out", tmp_path / "m", *TINY,
                             "--temporal-weight", "0", cwd=tmp_path)
@@ -293,35 +255,17 @@ def test_a_single_frame_sequence_has_no_temporal_scores_in_eval_and_validation(t
     assert "flicker" not in result.stderr
     validation = json.loads((tmp_path / "m" / "model.json").read_text())["validation"]
     assert all(math.isfinite(validation[key]) for key in ("temporal", "temporal_coarse", "temporal_warped"))
-    out = tmp_path / "eval"
-    result = run_vfxdenoise("eval", "--data", data, "--model", trained / "model.safetensors", "--no-oidn",
-                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    lines = (out / "results.md").read_text().splitlines()
-    header = next(line for line in lines if line.startswith("| sequence")).split("|")
-    temporal = [header.index(f" {m} ") for m in ("temporal", "temporal_coarse", "temporal_warped")]
-    single = next(line for line in lines if line.startswith("| single | spp4 | ours |")).split("|")
-    assert [single[i].strip() for i in temporal] == ["n/a"] * 3
-    assert single[header.index(" psnr ")].strip() != "n/a"
-    other = next(line for line in lines if line.startswith("| seq0 | spp4 | ours |")).split("|")
-    mean = next(line for line in lines if line.startswith("| **mean** | spp4 | ours |")).split("|")
-    assert [mean[i] for i in temporal] == [other[i] for i in temporal]  # the mean of the others
-    assert "nan" not in "\n".join(lines)
 
 
-def test_frames_too_small_to_score_are_refused_before_training_or_denoising(dataset, trained, tmp_path):
+def test_frames_too_small_to_score_are_refused_before_training(dataset, tmp_path):
     """--val frames under SSIM's 11-pixel window failed at the first validation, after the
-    steps before it; eval failed after denoising."""
+    steps before it (eval: test_eval.py)."""
     small = write_render_dataset(tmp_path / "small", sequences=1, size=8)
     result = run_vfxdenoise("train", "--data", dataset, "--val", small, "--out", tmp_path / "m", *TINY,
                             cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: --val: sequence seq0" in result.stderr and "8x8 pixels" in result.stderr
     assert not (tmp_path / "m" / "checkpoint.json").exists()
-    result = run_vfxdenoise("eval", "--data", small, "--model", trained / "model.safetensors", "--no-oidn",
-                            "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
-    assert result.returncode == 1 and "error: --data: sequence seq0" in result.stderr
-    assert not list((tmp_path / "e").glob("*.png"))
 
 
 def test_coarse_levels_the_unet_has_no_level_for_are_usage_errors(tmp_path):

@@ -12,7 +12,7 @@ import torch
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.network_input import SlotFill, build_input
 from vfxdenoise.core.slot_plan import plan_slots
 
 
@@ -66,7 +66,7 @@ def test_cuda_kernel_matches_the_pytorch_path(dtype, planes):
     assert fused_input.available(torch.empty(1, device="cuda"), list(window.values()))
     fused = build_input(window, layout, "cuda", plan, dtype).float()  # as `seq` builds it
     assert fused_input.FALLBACK.failure is None  # it ran, rather than falling back to PyTorch
-    reference = build_input(window, layout, "cuda", plan, dtype, kernel=False).float()
+    reference = build_input(window, layout, "cuda", plan, dtype, fill=SlotFill.PYTORCH).float()
     assert torch.isfinite(fused).all()
     # Random motion over random frames: rounding of the sample positions shows (CPU: 1e-2).
     assert (fused - reference).abs().max().item() < 0.05
@@ -103,7 +103,7 @@ def test_a_kernel_that_cannot_launch_here_falls_back_to_pytorch_once(monkeypatch
                         lambda _out, _frames: fused_input.FALLBACK.failure is None)
     window = _window("cpu", 12, 20)
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
-    reference = build_input(window, layout, kernel=False)
+    reference = build_input(window, layout, fill=SlotFill.PYTORCH)
     with caplog.at_level("WARNING"):
         first = build_input(window, layout)
         second = build_input(window, layout)
@@ -112,4 +112,4 @@ def test_a_kernel_that_cannot_launch_here_falls_back_to_pytorch_once(monkeypatch
     warnings = [r for r in caplog.records if "fused CUDA kernel for the network input" in r.message]
     assert len(warnings) == 1  # disabled for the process after the first failure
     with pytest.raises(RuntimeError):  # forced, as the interpreter check forces it: not hidden
-        build_input(window, layout, kernel=True)
+        build_input(window, layout, fill=SlotFill.FUSED_KERNEL)

@@ -1,10 +1,9 @@
-"""Running requests: the runner's settings and command, the frames a run wrote, runs in this
-process, and what both ways of running give a host alike (the `vfxdenoise seq` subprocess's own
-behaviour: test_seqprocess.py)."""
+"""Running requests: the runner's settings and command, the frames a run wrote, and what both ways
+of running give a host alike (the `vfxdenoise seq` subprocess's own behaviour: test_seqprocess.py;
+the in-process run's: test_inprocess.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
-from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.plugin.errors import DenoiseCancelled, PluginError, RunnerError
+from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
     RunnerConfig,
@@ -102,62 +100,6 @@ def test_check_runner_accepts_what_can_run():
     check_runner(CLI)
     check_runner(MODULE)
     check_runner(RunnerConfig(mode="inprocess"))  # this Python has torch
-
-
-def test_in_process_run_and_cancel(shot, tiny_weights, tmp_path):
-    config = RunnerConfig(mode="inprocess")
-    seen = []
-
-    result = run_request(cpu_request(shot, tiny_weights, tmp_path), config, seen.append)
-    assert result.written == [1001, 1002, 1003, 1004] and len(seen) == 4
-
-    with pytest.raises(DenoiseCancelled) as cancelled:
-        run_request(cpu_request(shot, tiny_weights, tmp_path), config, None, lambda: True)
-    assert isinstance(cancelled.value, VfxDenoiseError)
-    assert not list((tmp_path / "out").glob("*.lock"))
-
-
-def test_an_in_process_run_gives_the_host_its_cpu_threads_back(shot, tiny_weights, tmp_path,
-                                                              torch_threads):
-    """A CPU run sets PyTorch's threads for the whole process: the host's own, and the default of
-    every later request, were left at what one request asked for."""
-    import torch
-
-    torch.set_num_threads(2)
-    run_request(cpu_request(shot, tiny_weights, tmp_path, cpu_threads=1), RunnerConfig(mode="inprocess"))
-    assert torch.get_num_threads() == 2
-
-
-@pytest.fixture
-def cudnn_benchmark():
-    """cuDNN's benchmark mode restored after the test as it was."""
-    import torch
-
-    before = torch.backends.cudnn.benchmark
-    yield
-    torch.backends.cudnn.benchmark = before
-
-
-def test_an_in_process_run_gives_the_host_its_cudnn_benchmark_mode_back(shot, tiny_weights, tmp_path,
-                                                                       cudnn_benchmark):
-    """A half-precision CUDA run turns cuDNN's benchmark mode on for the whole process: the host's
-    own convolutions, whose sizes change, were left benchmarked again at each new size. Without a
-    GPU the run's progress callback turns it on instead, as such a run does."""
-    import torch
-
-    cuda = torch.cuda.is_available()
-    during = []
-
-    def progress(_) -> None:
-        if not cuda:
-            torch.backends.cudnn.benchmark = True
-        during.append(torch.backends.cudnn.benchmark)
-
-    request = cpu_request(shot, tiny_weights, tmp_path)
-    request = replace(request, options=replace(request.options, device="cuda" if cuda else "cpu"))
-    torch.backends.cudnn.benchmark = False
-    run_request(request, RunnerConfig(mode="inprocess"), progress)
-    assert during == [True] * 4 and torch.backends.cudnn.benchmark is False
 
 
 @pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])

@@ -19,7 +19,7 @@ from vfxdenoise.core.evaluation.scoring import (
 )
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
-from vfxdenoise.core.training.render import load_dataset
+from vfxdenoise.core.training.render_data import load_dataset
 from vfxdenoise.core.weights import load_weights
 
 

@@ -1,4 +1,5 @@
-"""Training data and losses for the temporal render denoiser.
+"""Training data for the temporal render denoiser: sequences read from a dataset folder, and
+batches of augmented crops drawn from them (the losses they train are `render_losses`).
 
 A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITECTURE.md):
 `<seq>/spp4/`, `<seq>/spp16/`, `<seq>/spp4b/` (a second independent noisy render) and
@@ -23,10 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
-from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.frame_reading import layers_by_view
@@ -41,7 +40,6 @@ from vfxdenoise.core.io.dataset_layout import (
 )
 from vfxdenoise.core.io.exr import read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
-from vfxdenoise.core.models.temporal_unet import from_log, to_log
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
@@ -66,16 +64,6 @@ class RenderDataConfig:
     aux_dropout: float = 0.1  # chance per sample to drop each of albedo / normal / motion
     self_supervised: bool = False
     temporal_pairs: bool = True  # samples are frames (t, t+1) with identical crops, for the temporal loss
-
-
-@dataclass(frozen=True)
-class LossWeights:
-    """Weights of `supervised_loss`'s terms beside the L1 ones (defaults in one place: `train`'s
-    options take theirs from here)."""
-
-    temporal_weight: float = 0.5  # frame-to-frame change the reference lacks (flicker)
-    energy_weight: float = 0.0  # local mean radiance (`energy_loss`)
-    relmse_weight: float = 0.0  # relative MSE of linear radiance (`relmse_loss`)
 
 
 @dataclass
@@ -365,10 +353,10 @@ NAMED_SEQUENCES = 5
 
 
 def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> bool:
-    """Whether batches hold consecutive frame pairs, for `supervised_loss`'s temporal term: those
-    drawn from any sequence of two frames or more. A sequence of one frame has no pair and is left
-    out of that term only (its frames train the other terms): said in one warning, as training
-    without flicker in its frames is not what --temporal-weight asks for."""
+    """Whether batches hold consecutive frame pairs, for `render_losses.supervised_loss`'s temporal
+    term: those drawn from any sequence of two frames or more. A sequence of one frame has no pair
+    and is left out of that term only (its frames train the other terms): said in one warning, as
+    training without flicker in its frames is not what --temporal-weight asks for."""
     if not config.temporal_pairs:
         return False
     single = [str(s.folder or s.name) for s in sequences if s.length < 2]
@@ -404,7 +392,8 @@ def draw_batch(sequences: list[RenderSequence], config: RenderDataConfig, rng: r
     """One batch {"input", "target", "pairs"} of `config.batch` frames: samples (`sample`) drawn
     until it holds that many, the last one frame where only one more fits, and at least one
     sample (a pair at batch 1). Frame pairs come first: "pairs" counts them, the frames
-    0..2*pairs-1 that `supervised_loss`'s temporal term compares; single frames follow."""
+    0..2*pairs-1 that `render_losses.supervised_loss`'s temporal term compares; single frames
+    follow."""
     pairs, singles, frames = [], [], 0
     while frames < config.batch or not (pairs or singles):
         x, y = sample(sequences, config, rng, max_frames=config.batch - frames if frames else 2)
@@ -420,76 +409,3 @@ def batches(sequences: list[RenderSequence], config: RenderDataConfig, seed: int
     `config.crop`, or of the smallest frames' side where that is smaller (`crop_side`)."""
     config = replace(config, crop=crop_side(sequences, config.crop))
     return Batches(partial(draw_batch, sequences, config), random.Random(seed))
-
-
-def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
-
-
-# Block sizes (pixels) of the local means that the energy term compares.
-ENERGY_BLOCKS = (8, 32)
-
-
-def _local_means(log_image: torch.Tensor, block: int) -> torch.Tensor:
-    """The mean linear radiance of each `block` x `block` block, in the log transfer."""
-    return to_log(F.avg_pool2d(from_log(log_image.float()), block, ceil_mode=True))
-
-
-def energy_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """L1 between the log of the output's and the reference's local mean radiance.
-
-    An L1 loss on log radiance is minimised by a median-like estimate, which for heavy-tailed
-    noise (caustics and glossy paths at a few spp, seen in the references too) is darker than the
-    mean: the network learns to drop energy. Block means are averages of many samples, close to
-    the true mean; matching them asks for the energy back without asking for the noise.
-    """
-    terms = [F.l1_loss(_local_means(pred, b), _local_means(target, b)) for b in ENERGY_BLOCKS]
-    return sum(terms) / len(terms)
-
-
-def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Relative MSE of the linear radiance (as `metrics.relmse`) of log-space `pred` and `target`.
-
-    The L1 loss in log space barely notices a lone pixel many times too bright (a sparkle: one
-    bright sample let through), since the log compresses it; relative to the reference's squared
-    radiance, such a pixel costs more than all the small errors around it, as it does in a comp.
-    """
-    linear, reference = from_log(pred.float()), from_log(target.float())
-    return ((linear - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).mean()
-
-
-def supervised_loss(model, batch: dict[str, torch.Tensor | int], pairs: bool = False,
-                    temporal_weight: float = LossWeights.temporal_weight,
-                    energy_weight: float = LossWeights.energy_weight,
-                    relmse_weight: float = LossWeights.relmse_weight) -> torch.Tensor:
-    """L1 + gradient L1 in the log space, plus a temporal term when the batch holds frame pairs
-    and, with `energy_weight` and `relmse_weight`, the energy term (`energy_loss`) and the
-    relative MSE (`relmse_loss`).
-
-    With `pairs` (see `uses_pairs`), a temporal term compares the change between consecutive
-    denoised frames with the change between the reference frames: flicker is change the
-    reference does not have. It reads the batch's frame pairs, its first `batch["pairs"]`
-    (`draw_batch`), or every frame as pairs where the batch does not count them.
-    """
-    pred = model.forward_log(batch["input"])
-    target = to_log(batch["target"])
-    loss = F.l1_loss(pred, target)
-    for p, t in zip(_gradients(pred), _gradients(target)):
-        loss = loss + 0.5 * F.l1_loss(p, t)
-    if energy_weight:
-        loss = loss + energy_weight * energy_loss(pred, target)
-    if relmse_weight:
-        loss = loss + relmse_weight * relmse_loss(pred, target)
-    paired = 2 * int(batch.get("pairs", pred.shape[0] // 2)) if pairs else 0
-    if paired:
-        pred_pairs, target_pairs = pred[:paired].unflatten(0, (-1, 2)), target[:paired].unflatten(0, (-1, 2))
-        loss = loss + temporal_weight * F.l1_loss(pred_pairs[:, 1] - pred_pairs[:, 0],
-                                                  target_pairs[:, 1] - target_pairs[:, 0])
-    return loss
-
-
-def self_supervised_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Noise2Noise for HDR: relative L2 against an independent noisy render (unbiased in the mean)."""
-    pred = model(batch["input"])
-    target = batch["target"]
-    return (((pred - target) ** 2) / (pred.detach() ** 2 + 0.01)).mean()

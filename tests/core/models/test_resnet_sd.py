@@ -1,4 +1,4 @@
-"""DAE, DnCNN and ResNet-SD: registry, shapes for gray and colour, DnCNN's layout, stochastic depth."""
+"""ResNet-SD: registered, shapes for gray and colour, stochastic depth."""
 
 import numpy as np
 import pytest
@@ -7,41 +7,18 @@ from classic_data import one_torch_thread  # noqa: F401 (autouse fixture)
 from torch import nn
 
 from vfxdenoise.core.models import MODELS, build_model
-from vfxdenoise.core.models.dncnn import DnCNN
 from vfxdenoise.core.models.resnet_sd import ResNetSD, StochasticDepthBlock, linear_decay
 
-SMALL = {"dae": {"widths": (8, 16)}, "dncnn": {"depth": 5, "features": 8},
-         "resnet-sd": {"features": 8, "blocks": 3}}
 
-
-@pytest.mark.parametrize("arch", ["dae", "dncnn", "resnet-sd"])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_registered_and_keeps_shape_for_odd_sizes(arch, channels):
-    assert arch in MODELS
+def test_registered_and_keeps_shape_for_odd_sizes(channels):
+    assert "resnet-sd" in MODELS
     torch.manual_seed(0)
-    model = build_model(arch, channels=channels, **SMALL[arch]).eval()
+    model = build_model("resnet-sd", channels=channels, features=8, blocks=3).eval()
     x = torch.rand(2, channels, 29, 35)
     y = model(x)
     assert y.shape == x.shape and torch.isfinite(y).all()
     assert model.channels == channels
-
-
-def test_dncnn_has_17_convs_15_batch_norms_and_starts_as_the_identity():
-    model = DnCNN(channels=1).eval()
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    assert len(convs) == 17 and all(c.kernel_size == (3, 3) for c in convs)
-    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 15
-    assert convs[0].in_channels == 1 and convs[-1].out_channels == 1 and convs[1].out_channels == 64
-    x = torch.rand(1, 1, 24, 24)
-    assert torch.equal(model(x), x)  # residual: output = input - predicted noise (zero at start)
-
-
-def test_dncnn_is_residual():
-    torch.manual_seed(1)
-    model = DnCNN(channels=3, depth=4, features=8).eval()
-    nn.init.normal_(model.body[-1].weight, std=0.1)
-    x = torch.rand(1, 3, 16, 16)
-    torch.testing.assert_close(model(x), x - model.body(x))
 
 
 def test_linear_decay_rule():

@@ -1,0 +1,113 @@
+"""`vfxdenoise eval` through the real executable on a tiny dataset."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from cli_process import run_vfxdenoise
+from exr_sequences import write_render_dataset, write_sequence
+
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.weights import save_weights
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    return write_render_dataset(tmp_path_factory.mktemp("data"), sequences=2, size=32)
+
+
+@pytest.fixture
+def model(tiny_weights) -> Path:
+    """Eval scores any render model: the untrained test weights are a consistency-weighted
+    temporal mean of the window (tests/core/training/test_render_data.py)."""
+    return tiny_weights
+
+
+def _column(header: list[str], metric: str) -> int:
+    return header.index(f" {metric} ")
+
+
+def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, model, tmp_path):
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(model),
+                            "--no-flip", "--out", str(out), "--device", "auto", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    table = (out / "results.md").read_text()
+    for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):
+        assert f"| seq0 | spp4 | {method} |" in table
+    assert "| **mean** | spp4 | ours |" in table
+    header = next(line for line in table.splitlines() if line.startswith("| sequence")).split("|")
+    assert header[-2].strip() == "temporal_warped"
+    ours = next(line for line in table.splitlines() if line.startswith("| seq0 | spp4 | ours |")).split("|")
+    assert 0.5 < float(ours[_column(header, "energy")]) < 1.5  # mean radiance over the reference's
+    assert float(ours[_column(header, "sparkles")]) >= 0.0  # per million pixels
+    coarse, temporal = (float(ours[_column(header, m)]) for m in ("temporal_coarse", "temporal"))
+    assert 0.0 < coarse < temporal  # the boiling part of the frame-to-frame error
+    mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
+    assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
+    assert (out / "seq0_spp4.png").stat().st_size > 0
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
+def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path):
+    result = run_vfxdenoise("eval", "--data", str(dataset), "--no-oidn", "--out", str(tmp_path / "e"),
+                            "--device", "cuda", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset, tmp_path):
+    classic = tmp_path / "dncnn.safetensors"
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
+                 {"channels": 1, "depth": 3, "features": 4})
+    result = run_vfxdenoise("eval", "--data", dataset, "--model", classic, "--no-oidn",
+                            "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
+    assert "denoise-image" in result.stderr
+
+
+def test_eval_refuses_a_sequence_without_reference_before_denoising_any(tmp_path, model):
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=32)
+    shutil.rmtree(data / "seq1" / "reference")
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", data, "--model", model, "--no-oidn",
+                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: --data: sequence seq1 has no reference/ frames to compare with" in result.stderr
+    assert not list(out.glob("*.png"))  # no sequence was denoised
+
+
+def test_a_single_frame_sequence_has_no_temporal_scores(model, tmp_path):
+    """eval showed 'nan' in its cells (its temporal error is NaN); the mean is the others'."""
+    data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
+    write_sequence(data / "single" / "spp4", range(1001, 1002), 32, 32, seed=7)
+    write_sequence(data / "single" / "reference", range(1001, 1002), 32, 32, noise=0.0)
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", data, "--model", model, "--no-oidn",
+                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = (out / "results.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| sequence")).split("|")
+    temporal = [_column(header, m) for m in ("temporal", "temporal_coarse", "temporal_warped")]
+    single = next(line for line in lines if line.startswith("| single | spp4 | ours |")).split("|")
+    assert [single[i].strip() for i in temporal] == ["n/a"] * 3
+    assert single[_column(header, "psnr")].strip() != "n/a"
+    other = next(line for line in lines if line.startswith("| seq0 | spp4 | ours |")).split("|")
+    mean = next(line for line in lines if line.startswith("| **mean** | spp4 | ours |")).split("|")
+    assert [mean[i] for i in temporal] == [other[i] for i in temporal]  # the mean of the others
+    assert "nan" not in "\n".join(lines)
+
+
+def test_frames_too_small_to_score_are_refused_before_denoising(model, tmp_path):
+    """Frames under SSIM's 11-pixel window: eval failed after denoising."""
+    small = write_render_dataset(tmp_path / "small", sequences=1, size=8)
+    result = run_vfxdenoise("eval", "--data", small, "--model", model, "--no-oidn",
+                            "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "error: --data: sequence seq0" in result.stderr
+    assert "8x8 pixels" in result.stderr and "Traceback" not in result.stderr
+    assert not list((tmp_path / "e").glob("*.png"))

@@ -1,0 +1,106 @@
+"""Render training losses: falling when fitting a batch, each weight scaling its own term, the
+temporal term reading the frame pairs a batch counts."""
+
+import pytest
+import torch
+from exr_sequences import write_render_dataset
+
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.models import build_model
+from vfxdenoise.core.training.render_data import RenderDataConfig, batches, load_dataset, uses_pairs
+from vfxdenoise.core.training.render_losses import energy_loss, relmse_loss, supervised_loss
+
+
+def _dataset(root, sequences=2):
+    return load_dataset(write_render_dataset(root, sequences))
+
+
+def test_supervised_loss_falls_when_fitting_a_batch(tmp_path):
+    torch.manual_seed(0)
+    seqs = _dataset(tmp_path, 1)
+    config = RenderDataConfig(crop=32, batch=8, layout=InputLayout(1))
+    batch = next(batches(seqs, config, seed=99))
+    pairs = uses_pairs(seqs, config)
+    model = build_model("temporal-unet", temporal_radius=1, widths=(16, 16, 16, 16))
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(300):
+        loss = supervised_loss(model, batch, pairs=pairs)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.9 * losses[0]
+
+
+def test_temporal_weight_scales_the_flicker_term_only(tmp_path):
+    seqs = _dataset(tmp_path, 1)
+    config = RenderDataConfig(crop=24, batch=4, layout=InputLayout(1))
+    batch = next(batches(seqs, config, seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, pairs=True, temporal_weight=w).item() for w in (0, 1, 2)}
+    assert loss[1] > loss[0]
+    assert loss[2] - loss[0] == pytest.approx(2 * (loss[1] - loss[0]), rel=1e-4)
+
+
+def test_energy_loss_prefers_the_noisy_mean_to_a_darker_smooth_image():
+    """Heavy-tailed noise: a few bright samples carry much of the energy. The median-like image an
+    L1 loss favours drops that energy, which the energy term sees and plain L1 does not."""
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.full((1, 3, 64, 64), 0.5)
+    fireflies = (torch.rand(reference.shape, generator=generator) < 0.02).float() * 20.0
+    noisy = reference * 0.2 + fireflies  # mean 0.1 + 0.4 = 0.5, median 0.1
+    dark = torch.full_like(reference, 0.1)
+    log = torch.log1p
+    assert (log(dark) - log(reference)).abs().mean() < (log(noisy) - log(reference)).abs().mean()
+    assert energy_loss(log(noisy), log(reference)) < 0.5 * energy_loss(log(dark), log(reference))
+
+
+@pytest.mark.parametrize(("weight", "term"), [("energy_weight", energy_loss), ("relmse_weight", relmse_loss)])
+def test_a_loss_weight_adds_its_term(tmp_path, weight, term):
+    seqs = _dataset(tmp_path, 1)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, layout=InputLayout(1)), seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, **{weight: w}).item() for w in (0, 2)}
+        expected = term(model.forward_log(batch["input"]), torch.log1p(batch["target"]))
+    assert loss[2] - loss[0] == pytest.approx(2 * expected.item(), rel=1e-4)
+
+
+def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
+    """One pixel at 12 on a 0.05 background (a bright sample let through) against an image 20%
+    too dark everywhere: log-space L1 prefers the sparkle, relative MSE does not."""
+    reference = torch.full((1, 3, 64, 64), 0.05)
+    sparkle = reference.clone()
+    sparkle[..., 10, 20] = 12.0
+    dark = reference * 0.8
+    log = torch.log1p
+    assert (log(sparkle) - log(reference)).abs().mean() < (log(dark) - log(reference)).abs().mean()
+    assert relmse_loss(log(sparkle), log(reference)) > 100 * relmse_loss(log(dark), log(reference))
+
+
+def test_the_temporal_term_compares_the_pairs_the_batch_counts_only(tmp_path):
+    """Pairs come first in a batch (`render_data.draw_batch`), single frames after them: only the
+    first `batch["pairs"]` pairs are compared frame to frame."""
+    seqs = _dataset(tmp_path)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=6, layout=InputLayout(1)), seed=5))
+    batch["pairs"] = 1  # frames 2..5 read as single frames
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        loss = {w: supervised_loss(model, batch, pairs=True, temporal_weight=w).item() for w in (0, 5)}
+        pred, target = model.forward_log(batch["input"]), torch.log1p(batch["target"])
+    change = (pred[1] - pred[0]) - (target[1] - target[0])
+    assert loss[5] - loss[0] == pytest.approx(5 * change.abs().mean().item(), rel=1e-4)
+
+
+def test_a_batch_of_pairs_only_need_not_count_them(tmp_path):
+    """Every frame paired: the loss of a batch that counts its pairs and of one that does not agree."""
+    seqs = _dataset(tmp_path)
+    drawn = next(batches(seqs, RenderDataConfig(crop=24, batch=4, layout=InputLayout(1)), seed=2))
+    assert drawn["pairs"] == 2
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    with torch.no_grad():
+        counted = supervised_loss(model, drawn, pairs=True)
+        uncounted = supervised_loss(model, {k: drawn[k] for k in ("input", "target")}, pairs=True)
+    assert counted.item() == uncounted.item()
