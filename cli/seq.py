@@ -137,7 +137,8 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none", "openjd"]), default="bar",
               show_default=True,
-              help="A bar, JSON events on stdout, plain lines, or plain lines and "
+              help="A bar (on a terminal; elsewhere, such as a farm's log, plain lines), JSON events "
+                   "on stdout, plain lines, or plain lines and "
                    "`openjd_progress: PERCENT` on stdout (Open Job Description's progress, which "
                    "Deadline Cloud shows as a task's; farm jobs use it).")
 @click.option("--io-threads", type=click.IntRange(1, 64),
@@ -166,10 +167,11 @@ class _FrameReporter:
     """The engine's progress callback for seq: each finished frame as a JSON `frame` event (after
     a `start` event) on `events` with --progress json, else as a line on stderr, under a tqdm
     bar with --progress bar, followed by an `openjd_progress:` line on stdout with --progress
-    openjd."""
+    openjd. The bar is drawn on a terminal only: elsewhere (a farm's log, a pipe) its redraws
+    would fill the log, and the lines come alone, as with --progress none."""
 
     def __init__(self, progress: str):
-        self.progress = progress
+        self.progress = "none" if progress == "bar" and not _is_terminal(sys.stderr) else progress
         self.events = None  # the JSON events' stream, once open
         self.bar: tqdm | None = None
         self.started = False  # whether the `start` event is out
@@ -197,6 +199,14 @@ class _FrameReporter:
     def close(self) -> None:
         if self.bar:
             self.bar.close()
+
+
+def _is_terminal(stream) -> bool:
+    """Whether `stream` is a terminal (a closed or detached one is not)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _done_event(summary: RunSummary) -> dict:

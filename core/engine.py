@@ -291,8 +291,8 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
               records: dict[int, str], config: EngineConfig) -> dict[int, str]:
     """For each output on disk, why --resume may not keep it ('' when it may): what its header
-    records against `records`, then, for those that match, whether it reads back whole (every
-    output decoded, on the reader threads: a long shot's are read in parallel)."""
+    records against `records`, then, for those that match, whether every chunk is on disk
+    (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader threads)."""
     present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
     why = {f: provenance.why_not_made_from(out_pattern.path(f), records[f]) for f in present}
     matching = [f for f in present if not why[f]]
@@ -347,8 +347,8 @@ def denoise_sequence(
     plan = _prepare(input_pattern, output_pattern, frames, config)
     summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
                          results=list(plan.settled))
-    with _outputs_held(plan):
-        _run(plan, summary, progress)
+    with _outputs_held(plan) as locks:
+        _run(plan, summary, progress, locks.release_frame)
     _add_totals(summary, started, plan.denoiser)
     return summary
 
@@ -393,15 +393,15 @@ def _prepare(input_pattern: str | FramePattern, output_pattern: str | FramePatte
 
 
 @contextlib.contextmanager
-def _outputs_held(plan: _RunPlan) -> Iterator[None]:
+def _outputs_held(plan: _RunPlan) -> Iterator[frame_locks.FrameLocks]:
     """The outputs' folder (made only if a frame is to be written) and a lock on each frame to
-    write, held while the run writes them; temp files and locks dead runs left there go first."""
+    write, held until the frame is on disk (`FrameLocks.release_frame`) or the run ends; temp
+    files and locks dead runs left there go first."""
     with outputs.output_folder(plan.out_pattern, needed=bool(plan.todo)), \
-            frame_locks.FrameLocks([plan.out_pattern.path(f) for f in plan.todo]):
+            frame_locks.FrameLocks([plan.out_pattern.path(f) for f in plan.todo]) as locks:
         if plan.todo:
-            frame_locks.remove_stale_temp_files(plan.out_pattern)
-            frame_locks.remove_stale_locks(plan.out_pattern)
-        yield
+            frame_locks.remove_dead_runs_files(plan.out_pattern, locks.held)
+        yield locks
 
 
 def _add_totals(summary: RunSummary, started: float, denoiser: Denoiser) -> None:
@@ -413,9 +413,10 @@ def _add_totals(summary: RunSummary, started: float, denoiser: Denoiser) -> None
         summary.peak_gpu_bytes = torch.cuda.max_memory_reserved(denoiser.device)
 
 
-def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None) -> None:
+def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None,
+         on_disk: Callable[[Path], None]) -> None:
     """The streaming loop over the frames to write (`plan.todo`: each with a note for its result);
-    a frame counts as done once it is on disk."""
+    a frame counts as done once it is on disk, and is then handed to `on_disk` (its lock let go)."""
     config, windows, radius, in_pattern = plan.config, plan.windows, plan.radius, plan.in_pattern
     frames = list(plan.todo)
     reads = sorted({f for t in frames for f in windows.reads[t].values()})
@@ -437,7 +438,7 @@ def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None)
                          device=plan.denoiser.input_device, motion=motion, views=config.views,
                          exposure=exposure)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
-    outcomes = _Outcomes(summary, progress, len(plan.todo), config.keep_going)
+    outcomes = _Outcomes(summary, progress, len(plan.todo), config.keep_going, on_disk)
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
@@ -535,13 +536,16 @@ def _window_of(t: int, windows: _Windows, radius: int, source: FrameSource, conf
 
 class _Outcomes:
     """Each frame's outcome, reported in frame order (the summary's results and the progress
-    callback) once it is on disk, or has failed under keep_going; a failure without keep_going
-    is raised at once. How OpenImageIO changed the headers of the frames it wrote is gathered
-    for the run's summary (`header_notes`), each change once, rather than said frame by frame."""
+    callback) once it is on disk, or has failed under keep_going, after `on_disk` is told its
+    path (its lock is let go: a long run holds only the frames it has still to write); a failure
+    without keep_going is raised at once. How OpenImageIO changed the headers of the frames it
+    wrote is gathered for the run's summary (`header_notes`), each change once, rather than said
+    frame by frame."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
-                 keep_going: bool):
+                 keep_going: bool, on_disk: Callable[[Path], None]):
         self.summary, self.progress, self.total, self.keep_going = summary, progress, total, keep_going
+        self.on_disk = on_disk
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
@@ -589,6 +593,7 @@ class _Outcomes:
         for change in header_changes:
             self.header_changes.setdefault(change, []).append(result.frame)
         result.seconds = ended - started
+        self.on_disk(result.path)
         self.summary.results.append(result)
         self.reported += 1
         if self.progress:

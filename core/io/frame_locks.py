@@ -1,10 +1,11 @@
 """The frame lock protocol: one writer per output frame, and what dead runs leave removed.
 
 A run claims its output frames with `<frame>.lock` files created exclusively (`FrameLocks`); a
-second run wanting any of them refuses, farm chunks with disjoint frames run side by side. A crash
-can leave a lock file and a temp file (frames are written as temp file + rename, `exr.write_exr`);
-the next run removes both once the run that made them is gone (`remove_stale_locks`,
-`remove_stale_temp_files`).
+second run wanting any of them refuses, farm chunks with disjoint frames run side by side. A run
+lets go of each frame's lock once the frame is on disk (`FrameLocks.release_frame`), so a long
+run holds only the frames it has still to write. A crash can leave a lock file and a temp file
+(frames are written as temp file + rename, `exr.write_exr`); the next run removes both once the
+run that made them is gone (`remove_dead_runs_files`, from one listing of the folder).
 
 A lock names its process by host and pid, and on Linux also by what makes that pair unique:
 the boot, the pid namespace (containers on one host often share its name and reuse small pids)
@@ -15,6 +16,7 @@ is judged by its pid; any other is judged by its heartbeat, as another host's.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
 import glob
 import json
@@ -23,6 +25,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
@@ -155,9 +158,9 @@ def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
     return info.st_ino, info.st_dev, info.st_mtime_ns
 
 
-def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _FolderClock) -> None:
+def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _FolderClock) -> bool:
     """Remove the dead run's lock that was `seen` with `owner` in it, unless another run has
-    replaced it since.
+    replaced it since; whether this call removed it.
 
     Runs that judge the same dead lock at once take turns: each takes the lock's take-over mark
     (`<lock>.mark.takeover`, created exclusively), checks the lock is still the one judged dead,
@@ -173,10 +176,12 @@ def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _Fold
         with contextlib.suppress(OSError):
             if clock.now() - mark.stat().st_mtime > EMPTY_LOCK_SECONDS:
                 mark.unlink()
-        return
+        return False
     try:
         if _lock_seen(lock) == seen and _lock_owner(lock) == owner:
             lock.unlink(missing_ok=True)
+            return True
+        return False
     finally:
         mark.unlink(missing_ok=True)
 
@@ -264,15 +269,21 @@ class FrameLocks:
 
     A second run that wants any of the same frames refuses with the owner's pid and host; farm chunks
     with disjoint frames run side by side. Locks of dead processes are taken over (`_owner_dead`):
-    while it holds them, a run touches its locks every `heartbeat` seconds.
+    while it holds them, a run touches its locks every `heartbeat` seconds. Each frame's lock is
+    let go as soon as the frame is on disk (`release_frame`), the others when the run ends.
     """
 
     def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS):
         self.paths = paths
-        self.held: list[Path] = []
+        self.held: dict[Path, None] = {}  # the locks held, in the order claimed
         self.owner = _owner_record(started=time.time())
         self.heartbeat = heartbeat
         self._stop = threading.Event()
+        # Guards `held` between the run's thread, which lets go of locks, and the heartbeat's, which
+        # touches them: a lock let go of is never touched again (another run may have claimed it).
+        # Reentrant: a signal's exception inside `release_frame` goes on to `release`.
+        self._guard = threading.RLock()
+        self._taken_over: list[object] = []  # the pids of the dead runs whose locks were taken over
 
     def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
         """Create the lock; return the other owner's record when someone holds it."""
@@ -286,13 +297,15 @@ class FrameLocks:
                 other = _lock_owner(lock)
                 if not _owner_dead(other, lock, clock):
                     return other
-                log.info("removing stale lock %s of dead process %s", lock, other.get("pid"))
-                _take_over(lock, seen, other, clock)
+                if _take_over(lock, seen, other, clock):
+                    log.debug("took over lock %s of dead process %s", lock, other.get("pid"))
+                    self._taken_over.append(other.get("pid"))
                 continue
             except OSError as exc:
                 raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
                                   "output folder is writable (permissions, read-only mount)") from exc
-            self.held.append(lock)  # before anything can interrupt: released with the others
+            with self._guard:
+                self.held[lock] = None  # before anything can interrupt: released with the others
             try:
                 with os.fdopen(fd, "w") as handle:
                     json.dump(self.owner, handle)
@@ -321,38 +334,91 @@ class FrameLocks:
         except BaseException:
             self.release()
             raise
+        finally:
+            self._say_taken_over()
         return self
 
+    def _say_taken_over(self) -> None:
+        """One line for the locks of dead runs taken over while claiming (after a kill -9, each
+        frame the killed run had still to write), rather than one per lock."""
+        if self._taken_over:
+            pids = ", ".join(sorted({str(pid) for pid in self._taken_over}))
+            log.info("took over %d lock(s) left by dead run(s) (pid %s)", len(self._taken_over), pids)
+            self._taken_over.clear()
+
     def _touch_held(self) -> None:
-        """Show the locks' run is alive to runs on other hosts, until released."""
+        """Show the locks' run is alive to runs on other hosts, until released: only the locks
+        still held (the frames not yet on disk)."""
         while not self._stop.wait(self.heartbeat):
-            for lock in list(self.held):
-                try:
-                    os.utime(lock)
-                except OSError:
-                    pass
+            with self._guard:
+                held = list(self.held)
+            for lock in held:
+                with self._guard:
+                    if lock in self.held:
+                        with contextlib.suppress(OSError):
+                            os.utime(lock)
+
+    def release_frame(self, frame: Path) -> None:
+        """Let go of output frame `frame`'s lock: the frame is on disk (or failed, under
+        --keep-going), and this run does not write it again. Another run may claim it from now on;
+        the heartbeat no longer touches it. A frame not held is left alone."""
+        lock = lock_path(frame)
+        with self._guard:
+            if lock in self.held:
+                del self.held[lock]
+                lock.unlink(missing_ok=True)
 
     def release(self) -> None:
+        """Let go of every lock still held (the run ends, is refused, or is interrupted)."""
         self._stop.set()
-        for lock in self.held:
-            lock.unlink(missing_ok=True)
-        self.held.clear()
+        with self._guard:
+            for lock in self.held:
+                lock.unlink(missing_ok=True)
+            self.held.clear()
 
     def __exit__(self, *exc) -> None:
         self.release()
 
 
-def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
+def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = ()) -> list[Path]:
+    """Delete what dead runs left beside our outputs (`remove_stale_temp_files`,
+    `remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
+    which are not looked into. The files removed."""
+    names = _listing(out_pattern.directory)
+    clock = _FolderClock(out_pattern.directory)
+    return (remove_stale_temp_files(out_pattern, names, clock)
+            + remove_stale_locks(out_pattern, names, clock, held))
+
+
+def _listing(folder: Path) -> list[str]:
+    """The names in `folder` ([] when it cannot be listed: nothing there to clean up)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries]
+    except OSError:
+        return []
+
+
+def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
+    """The files of `folder` among `names` that the glob `pattern` matches (as `Path.glob` would,
+    case-sensitively, from a listing made once)."""
+    return [folder / name for name in names if fnmatch.fnmatchcase(name, pattern)]
+
+
+def remove_stale_temp_files(out_pattern: FramePattern, names: Iterable[str] | None = None,
+                            clock: _FolderClock | None = None) -> list[Path]:
     """Delete temp files that interrupted runs left beside our outputs (never a live writer's),
-    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock.
+    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock. `names`:
+    the output folder's listing, when made already.
 
     A temp file is live while another run holds the lock of its frame: that run may be writing it
     right now, perhaps on another host sharing the folder, where its pid means nothing here.
     """
+    names = _listing(out_pattern.directory) if names is None else names
     me = _owner_record()
-    clock = _FolderClock(out_pattern.directory)
+    clock = clock or _FolderClock(out_pattern.directory)
     removed = []
-    for temp, frame in _temp_files(out_pattern).items():
+    for temp, frame in _temp_files(out_pattern, names).items():
         lock = lock_path(frame)
         if lock.exists():
             owner = _lock_owner(lock)
@@ -360,55 +426,59 @@ def remove_stale_temp_files(out_pattern: FramePattern) -> list[Path]:
                 continue
         temp.unlink(missing_ok=True)
         removed.append(temp)
-    removed += _remove_aged(out_pattern.directory, f"{glob.escape(CLOCK_PROBE)}*", clock, "st_mtime")
+    removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
+                            clock, "st_mtime")
     if removed:
         log.info("removed %d temp file(s) left by an interrupted run", len(removed))
     return removed
 
 
-def _temp_files(out_pattern: FramePattern) -> dict[Path, Path]:
-    """The output frames' temp files beside our outputs, each with the frame it was to become
-    (`atomic.temp_target`): of the hidden shape runs write, and of the shape without the leading
-    dot that earlier versions wrote (a killed run of one leaves them). Another application's temp
-    files and a user's x.tmp.exr are not ours: no frame of `out_pattern`."""
+def _temp_files(out_pattern: FramePattern, names: Iterable[str]) -> dict[Path, Path]:
+    """The output frames' temp files among the output folder's `names`, each with the frame it
+    was to become (`atomic.temp_target`): of the hidden shape runs write, and of the shape without
+    the leading dot that earlier versions wrote (a killed run of one leaves them). Another
+    application's temp files and a user's x.tmp.exr are not ours: no frame of `out_pattern`."""
     prefix = glob.escape(out_pattern.prefix)
     found: dict[Path, Path] = {}
     for hidden, pattern in ((True, f".{prefix}*{TEMP_SUFFIX}"), (False, f"{prefix}*{TEMP_SUFFIX}")):
-        for temp in out_pattern.directory.glob(pattern):
+        for temp in _matching(out_pattern.directory, names, pattern):
             frame = temp_target(temp, hidden)
             if temp not in found and frame is not None and out_pattern.frame_of(frame.name) is not None:
                 found[temp] = frame
     return found
 
 
-def remove_stale_locks(out_pattern: FramePattern) -> list[Path]:
+def remove_stale_locks(out_pattern: FramePattern, names: Iterable[str] | None = None,
+                       clock: _FolderClock | None = None, held: Collection[Path] = ()) -> list[Path]:
     """Delete lock files that killed runs left beside our outputs (never a live run's, nor
-    another tool's lock of a file that is no frame of `out_pattern`)."""
-    clock = _FolderClock(out_pattern.directory)
+    another tool's lock of a file that is no frame of `out_pattern`). `names`: the output
+    folder's listing, when made already; `held`: this run's own locks, not looked into."""
+    names = _listing(out_pattern.directory) if names is None else names
+    clock = clock or _FolderClock(out_pattern.directory)
     removed = []
-    for lock in out_pattern.directory.glob(
-            f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"):
-        if out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
+    pattern = f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"
+    for lock in _matching(out_pattern.directory, names, pattern):
+        if lock in held or out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
             continue
         if _owner_dead(_lock_owner(lock), lock, clock):
             lock.unlink(missing_ok=True)
             removed.append(lock)
     # left by runs killed while taking a lock over: aged by ctime, which the rename aside stamped
     # (its mtime is the dead lock's, old even while a take-over is under way)
-    removed += _remove_aged(out_pattern.directory,
-                            f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}",
+    removed += _remove_aged(_matching(out_pattern.directory, names,
+                                      f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"),
                             clock, "st_ctime")
     if removed:
         log.info("removed %d lock file(s) left by an interrupted run", len(removed))
     return removed
 
 
-def _remove_aged(folder: Path, pattern: str, clock: _FolderClock, stamp: str) -> list[Path]:
-    """Delete the files of `folder` matching the glob `pattern` whose `stamp` ('st_mtime' or
-    'st_ctime') is over EMPTY_LOCK_SECONDS old on the folder's clock; those deleted. One another
-    run removes meanwhile is skipped."""
+def _remove_aged(paths: Iterable[Path], clock: _FolderClock, stamp: str) -> list[Path]:
+    """Delete the files among `paths` whose `stamp` ('st_mtime' or 'st_ctime') is over
+    EMPTY_LOCK_SECONDS old on the folder's clock; those deleted. One another run removes
+    meanwhile is skipped."""
     removed = []
-    for path in folder.glob(pattern):
+    for path in paths:
         with contextlib.suppress(OSError):
             if clock.now() - getattr(path.stat(), stamp) > EMPTY_LOCK_SECONDS:
                 path.unlink()

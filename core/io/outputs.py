@@ -3,7 +3,8 @@ input pattern would read as frames, refuse unwritable folders and too-long names
 tell a finished frame (what --resume skips) from a damaged one.
 
 Frames themselves are written atomically by `exr.write_exr` (temp file + rename), so a file under a
-final name is always complete; one writer per frame is `frame_locks`'s.
+final name is complete unless something else damaged it or copied it partially (`is_complete`
+looks only for that); one writer per frame is `frame_locks`'s.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from vfxdenoise.core.errors import ExrError, OutputError
+import OpenImageIO as oiio
+
+from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
-from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,9 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     unwritable folder: that last one only where the folder is `folder_needed` (a --resume run
     whose every output is on disk may find nothing to write: it calls `check_folder_writable`
     once it knows it has something)."""
-    inputs = {in_pattern.path(f).resolve() for f in input_frames}
-    same_folder = _same_folder(out_pattern.directory, in_pattern.directory)
-    names = {in_pattern.name(f) for f in input_frames} if same_folder else set()
-    clashes = [f for f in wanted
-               if out_pattern.path(f).resolve() in inputs or out_pattern.name(f) in names]
+    lookups = _Folders()
+    same_folder = lookups.same(out_pattern.directory, in_pattern.directory)
+    clashes = _over_inputs(in_pattern, out_pattern, input_frames, wanted, lookups)
     if clashes:
         raise OutputError(
             f"output pattern {out_pattern.text} would overwrite input frames "
@@ -115,16 +115,66 @@ def output_folder(out_pattern: FramePattern, needed: bool = True) -> Iterator[No
                 break
 
 
-def _same_folder(a: Path, b: Path) -> bool:
-    """Whether two paths name one folder: the same path once links are resolved, or, where both
-    exist, the same device and inode (a bind mount, or one NFS export mounted at two paths, reaches
-    one folder by two paths that resolve apart)."""
-    if a.resolve() == b.resolve():
-        return True
+class _Folders:
+    """Folders compared by what they are, each looked up once however many frames ask (a farm
+    chunk of a long shot checks a few frames against thousands of inputs)."""
+
+    def __init__(self):
+        self._real: dict[Path, Path] = {}
+        self._same: dict[tuple[Path, Path], bool] = {}
+
+    def real(self, folder: Path) -> Path:
+        """`folder` with its links resolved."""
+        if folder not in self._real:
+            self._real[folder] = folder.resolve()
+        return self._real[folder]
+
+    def same(self, a: Path, b: Path) -> bool:
+        """Whether two paths name one folder: the same path once links are resolved, or, where
+        both exist, the same device and inode (a bind mount, or one NFS export mounted at two
+        paths, reaches one folder by two paths that resolve apart)."""
+        if (a, b) not in self._same:
+            self._same[a, b] = self.real(a) == self.real(b) or _same_inode(a, b)
+        return self._same[a, b]
+
+    @staticmethod
+    def file(path: Path) -> tuple[Path, str]:
+        """The folder and name of the file `path` reaches: its own, or where it is a link itself,
+        those of what the link leads to (one lstat for a path that is no link, not one per folder
+        above it: its folder is compared by `same`)."""
+        if os.path.islink(path):  # False where it cannot be looked at: refused later, saying why
+            path = path.resolve()
+        return path.parent, path.name
+
+
+def _same_inode(a: Path, b: Path) -> bool:
+    """Whether two paths reach one file system object (device and inode)."""
     try:
         return os.path.samefile(a, b)
     except OSError:  # one does not exist (yet): not the other
         return False
+
+
+def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, input_frames: list[int],
+                 wanted: list[int], folders: _Folders) -> list[int]:
+    """The frames of `wanted` whose output would replace an input frame's file: one whose file
+    (`_Folders.file`: a link followed) lies in the inputs' folder, by whatever path
+    (`_Folders.same`), under an input frame's name; or that is the file of the input frame of the
+    same number (an input that is a link to it: a folder of links to the renders, given the
+    renders' folder as -o). Each folder is compared once, and only the wanted frames' files are
+    looked up, not every input frame's."""
+    names = {in_pattern.name(f) for f in input_frames}
+    on_disk = set(input_frames)
+    clashes = []
+    for frame in wanted:
+        folder, name = folders.file(out_pattern.path(frame))
+        if name in names and folders.same(folder, in_pattern.directory):
+            clashes.append(frame)
+        elif frame in on_disk:
+            input_folder, input_name = folders.file(in_pattern.path(frame))
+            if name == input_name and folders.same(folder, input_folder):
+                clashes.append(frame)
+    return clashes
 
 
 def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePattern,
@@ -163,12 +213,63 @@ def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Pat
 
 
 def is_complete(path: Path) -> bool:
-    """True when `path` is an EXR that reads back whole (what --resume may skip)."""
+    """True when `path` is an EXR with every chunk on disk (what --resume may skip), told without
+    decoding its pixels: an output is written whole (temp file + rename), so one under its final
+    name is short only where something else damaged it or copied it partially, and a file cut
+    short loses the chunk it stores last. That is one of the chunks at the ends of each part's
+    image, which are read (`_unreadable_ends`) after its header."""
     if not path.is_file():
         return False
-    try:
-        read_exr(path)
-    except ExrError as exc:
-        log.warning("%s is damaged (%s); it will be denoised again", path, exc)
+    reason = _unreadable_ends(path)
+    if reason:
+        log.warning("%s is damaged (%s); it will be denoised again", path, reason)
         return False
     return True
+
+
+def _unreadable_ends(path: Path) -> str:
+    """Why the EXR at `path` cannot be read at the ends of each part's image ('' when it can): the
+    first and last scanline, or the top-right and bottom-right tiles (of the full-size level).
+    One of them is the chunk stored last in every line order OpenEXR writes (increasing or
+    decreasing y; tiles written in random order are stored as in increasing y)."""
+    handle = oiio.ImageInput.open(str(path))
+    if handle is None:
+        return f"not a readable OpenEXR file: {_error_text(oiio)}"
+    try:
+        if handle.format_name() != "openexr":
+            return f"a {handle.format_name()} file, not an OpenEXR file"
+        part = 0
+        while handle.seek_subimage(part, 0):
+            spec = handle.spec()
+            if spec.deep:
+                return f"part {part} holds deep data"
+            if not all(pixels is not None for pixels in _read_ends(handle, part, spec)) or handle.has_error:
+                return f"part {part} is truncated or damaged: {_error_text(handle)}"
+            part += 1
+        return "" if part else f"no readable image part: {_error_text(handle)}"
+    finally:
+        handle.close()
+
+
+def _read_ends(handle: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> Iterator[object]:
+    """The pixels of the chunks at the ends of `part`'s image (None for one that cannot be read)."""
+    x_end, y_end = spec.x + spec.width, spec.y + spec.height
+    if not spec.tile_width:
+        for y in (spec.y, y_end - 1):
+            yield handle.read_scanlines(part, 0, y, y + 1, spec.z, 0, 1, oiio.FLOAT)
+        return
+    last_x = spec.x + (spec.width - 1) // spec.tile_width * spec.tile_width
+    last_y = spec.y + (spec.height - 1) // spec.tile_height * spec.tile_height
+    for y in (spec.y, last_y):
+        yield handle.read_tiles(part, 0, last_x, x_end, y, min(y + spec.tile_height, y_end),
+                                spec.z, spec.z + max(spec.depth, 1), 0, 1, oiio.FLOAT)
+
+
+def _error_text(source: object) -> str:
+    """OpenImageIO's pending error on one line (a damaged header can put bytes in it that are not
+    UTF-8)."""
+    try:
+        text = source.geterror()
+    except UnicodeDecodeError:
+        text = "OpenImageIO's message holds undecodable bytes"
+    return " ".join((text or "unknown error").split())[:300]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import stat
+import sys
 from pathlib import Path
 
 import numpy as np
 from cli_process import run_vfxdenoise, run_where_read_only
 from exr_sequences import clean_frame, write_stereo_sequence
 
+from vfxdenoise.cli.seq import _FrameReporter
+from vfxdenoise.core.engine import FrameResult
 from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.model_files import SHIPPED_DIR
@@ -174,6 +179,35 @@ def test_a_failed_frames_progress_line_points_at_no_output(sequence_factory, tmp
     assert re.fullmatch(r"frame 3: failed in \d+\.\d\d s", lines["frame 3"]), lines["frame 3"]
     assert not Path(pattern.replace("render.####", "render_denoised.0003")).exists()
     assert lines["frame 2"].endswith("-> " + pattern.replace("render.####", "render_denoised.0002"))
+
+
+def test_the_default_progress_in_a_farms_log_is_the_lines_without_the_bars_redraws(sequence_factory,
+                                                                                  tiny_weights, tmp_path):
+    """--progress bar (the default) wrote its carriage-return redraws into a farm's log (stderr
+    a file or pipe, not a terminal): about 200 bytes a frame. There it prints what --progress
+    none prints."""
+    pattern = sequence_factory(frames=range(1, 4))
+    result = run_vfxdenoise("seq", pattern, "--model", str(tiny_weights), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr and "frame/s" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("frame ")]
+    assert [line.split(":")[0] for line in lines] == ["frame 1", "frame 2", "frame 3"]
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(monkeypatch):
+    """On a terminal the bar stays, each frame's line written above it."""
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, drawn in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        report = _FrameReporter("bar")
+        for index, frame in enumerate((1001, 1002), start=1):
+            report(FrameResult(frame, Path(f"o.{frame}.exr"), FrameStatus.WRITTEN, 0.5), index, 2)
+        report.close()
+        assert ("2/2" in stream.getvalue()) == drawn
+        assert "frame 1002: written in 0.50 s -> o.1002.exr\n" in stream.getvalue()
 
 
 def test_the_io_threads_default_is_described_as_the_engine_picks_it():

@@ -383,3 +383,21 @@ def test_runs_racing_for_a_dead_lock_never_both_hold_it(tmp_path, monkeypatch):
             worker.join(10)
             worker.kill()
     assert held == [1] * rounds
+
+
+def test_a_frame_on_disk_is_let_go_while_the_run_goes_on(shot, tmp_path, config):
+    """Each frame's lock goes once the frame is reported written: mid-run only the frames still to
+    write are locked, and another run may take one written (a 3000-frame run had kept all 3000
+    locked to its end, and refused a second command on a frame it had long finished)."""
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    locked = {}
+
+    def progress(result, index, total):
+        locked[result.frame] = sorted(int(lock.name.split(".")[1])
+                                      for lock in out.directory.glob(f"*{LOCK_SUFFIX}"))
+        with FrameLocks([out.path(1)]):  # another run, on a frame the first has written
+            pass
+
+    summary = denoise_sequence(shot, out, config=config(), progress=progress)
+    assert summary.frames("written") == [1, 2, 3, 4, 5, 6]
+    assert locked == {frame: list(range(frame + 1, 7)) for frame in range(1, 7)}

@@ -1,13 +1,17 @@
-"""The frame locks' cleanup on small folders built per test: which temp files, lock files and
-folder-clock probes a run may delete as left by dead runs."""
+"""The frame locks on small folders built per test: which temp files, lock files and folder-clock
+probes a run may delete as left by dead runs, and how long a run holds each frame's lock."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import socket
+import subprocess
 import time
 
 import pytest
+from folder_listings import count_listings
 
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX
@@ -16,6 +20,7 @@ from vfxdenoise.core.io.frame_locks import (
     LOCK_SUFFIX,
     STALE_LOCK_SECONDS,
     TAKEOVER_SUFFIX,
+    FrameLocks,
     remove_stale_locks,
     remove_stale_temp_files,
 )
@@ -89,3 +94,66 @@ def test_a_lock_left_aside_by_a_run_killed_taking_it_over_is_removed_once_old(tm
 
 def test_a_frames_lock_is_its_name_and_lock_suffix_beside_it(tmp_path):
     assert frame_locks.lock_path(tmp_path / "o.0001.exr") == tmp_path / f"o.0001.exr{LOCK_SUFFIX}"
+
+
+def _dead_run() -> dict:
+    """The lock record of a run on this host that has exited (its pid gone)."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return {"pid": gone.pid, "host": socket.gethostname(), "started": 0}
+
+
+def test_a_frame_on_disk_is_let_go_and_no_longer_touched(tmp_path):
+    """A frame's lock goes as soon as the frame is on disk: another run may claim it while this
+    one writes the rest, and the heartbeat touches only the locks still held (a 3000-frame run
+    had kept every frame locked to its end, touching all 3000 every 15 s)."""
+    frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2, 3)]
+    locks = [frame_locks.lock_path(frame) for frame in frames]
+    with FrameLocks(frames, heartbeat=0.02) as run:
+        run.release_frame(frames[0])
+        assert [lock.exists() for lock in locks] == [False, True, True]
+        with FrameLocks(frames[:1]):  # a second run, on the frame the first has written
+            os.utime(locks[0], (0, 0))
+            os.utime(locks[1], (0, 0))
+            deadline = time.monotonic() + 10
+            while locks[1].stat().st_mtime == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.1)  # heartbeats enough to have touched the first lock too, were it held
+            assert locks[1].stat().st_mtime > 0 and locks[0].stat().st_mtime == 0
+        run.release_frame(frames[0])  # let go of already: the second run's claim is not ours
+        assert list(run.held) == locks[1:]
+    assert not any(lock.exists() for lock in locks)
+
+
+def test_locks_of_dead_runs_taken_over_are_said_in_one_line(tmp_path, caplog):
+    """After a kill -9 the next run takes over a lock per frame the dead run had still to write:
+    one line says how many, not one per lock (1400 lines after a killed 3000-frame run)."""
+    frames = [tmp_path / f"o.000{n}.exr" for n in range(1, 6)]
+    dead = _dead_run()
+    for frame in frames:
+        frame_locks.lock_path(frame).write_text(json.dumps(dead))
+    with caplog.at_level(logging.INFO, logger=frame_locks.__name__), FrameLocks(frames):
+        pass
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [f"took over 5 lock(s) left by dead run(s) (pid {dead['pid']})"]
+
+
+def test_what_dead_runs_left_is_found_from_one_listing_of_the_folder(tmp_path, monkeypatch):
+    """Temp files, locks, take-over marks and clock probes of dead runs go, this run's own
+    locks and other tools' files stay, from one listing of the output folder (a farm task had
+    listed it five times)."""
+    out = parse_pattern(tmp_path / "o.####.exr")
+    ours = frame_locks.lock_path(out.path(5))
+    ours.write_text(json.dumps(frame_locks._owner_record(started=0)))
+    dead = frame_locks.lock_path(out.path(1))
+    dead.write_text(json.dumps(_dead_run()))
+    left = [dead, tmp_path / f".{out.name(2)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",
+            tmp_path / f"{CLOCK_PROBE}render-node-17.{DEAD_PID}.1",
+            tmp_path / f"{out.name(3)}{LOCK_SUFFIX}.mark{TAKEOVER_SUFFIX}"]
+    _write(tmp_path, *(path.name for path in left[1:]), "notes.exr.lock")
+    monkeypatch.setattr(frame_locks, "EMPTY_LOCK_SECONDS", 0.0)  # the mark's age is its ctime
+    time.sleep(0.05)
+    listings = count_listings(monkeypatch, tmp_path)
+    assert sorted(frame_locks.remove_dead_runs_files(out, held=[ours])) == sorted(left)
+    assert len(listings) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["notes.exr.lock", ours.name])

@@ -1,17 +1,18 @@
 """Output safety checks on small folders built per test: which output names check_writable
-refuses before any work."""
+refuses before any work, and which finished outputs --resume takes for whole (is_complete)."""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
+import OpenEXR
 import pytest
 
-from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.errors import ExrError, OutputError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
-from vfxdenoise.core.io.outputs import check_writable, output_folder
+from vfxdenoise.core.io.outputs import check_writable, is_complete, output_folder
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -68,3 +69,101 @@ def test_an_output_folder_a_run_made_and_wrote_nothing_into_is_removed_again(tmp
     with output_folder(out.with_name(directory=tmp_path / "unused"), needed=False):
         pass  # nothing to write (all kept by --resume): no folder made
     assert not (tmp_path / "unused").exists()
+
+
+def test_a_chunk_of_a_long_shot_looks_up_its_own_frames_not_every_input(tmp_path, monkeypatch):
+    """A farm task of 10 frames of a 3000-frame shot compares the two folders once and looks at
+    its 10 outputs, where it resolved every input frame (6000 lstat and 3000 stat per task)."""
+    shot = parse_pattern(tmp_path / "in" / "render.####.exr")
+    shot.directory.mkdir()
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    looked_up = []
+
+    def counting(real):
+        def counted(path, *args, **kwargs):
+            looked_up.append(path)
+            return real(path, *args, **kwargs)
+        return counted
+    monkeypatch.setattr(os, "stat", counting(os.stat))
+    monkeypatch.setattr(os, "lstat", counting(os.lstat))
+    check_writable(shot, out, list(range(1001, 4001)), list(range(3001, 3011)))
+    assert len(looked_up) < 200, len(looked_up)
+
+
+@pytest.mark.parametrize("link", ["output to input", "input to output"])
+def test_an_output_that_is_an_input_frames_file_through_a_link_is_refused(tmp_path, link):
+    """Folders apart, files one: an output name that is a link to an input frame, or an input
+    folder of links to the renders with the renders' folder given as the output."""
+    shot = parse_pattern(tmp_path / "in" / "render.####.exr")
+    out = parse_pattern(tmp_path / "out" / "render.####.exr")
+    for folder in (shot.directory, out.directory):
+        folder.mkdir()
+    for frame in (1, 2):
+        target, name = (shot, out) if link == "output to input" else (out, shot)
+        target.path(frame).write_bytes(b"exr")
+        name.path(frame).symlink_to(target.path(frame))
+    with pytest.raises(OutputError, match="would overwrite input frames 1-2"):
+        check_writable(shot, out, [1, 2], [1, 2, 3])
+    check_writable(shot, out.with_name(prefix="den."), [1, 2], [1, 2, 3])
+
+
+def _tiles(order: OpenEXR.LineOrder) -> dict:
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize, tiles.ySize, tiles.mode = 16, 16, OpenEXR.ONE_LEVEL
+    return {"type": OpenEXR.tiledimage, "tiles": tiles, "lineOrder": order}
+
+
+LAYOUTS = {  # header entries of each way an output can be stored
+    "scanlines": {},
+    "scanlines bottom up": {"lineOrder": OpenEXR.DECREASING_Y},
+    "tiles": _tiles(OpenEXR.INCREASING_Y),
+    "tiles bottom up": _tiles(OpenEXR.DECREASING_Y),
+    "tiles in random order": _tiles(OpenEXR.RANDOM_Y),
+    "two parts": None,
+}
+
+
+def _stored(path, layout: str) -> None:
+    """An EXR at `path` of 40x72 smooth pixels stored as LAYOUTS[layout] (zip: a chunk of 16
+    lines, whose compressed bytes do not decode once any is changed)."""
+    def planes():
+        ramp = np.linspace(0.0, 4.0, 40 * 72, dtype=np.float32).reshape(40, 72)
+        return {c: ramp * (i + 1) for i, c in enumerate("RGBA")}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION}
+    if LAYOUTS[layout] is None:
+        exr = OpenEXR.File([OpenEXR.Part({**header, "name": name}, planes()) for name in ("a", "b")])
+    else:
+        exr = OpenEXR.File({**header, **LAYOUTS[layout]}, planes())
+    exr.write(str(path))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_an_output_cut_short_is_not_complete_in_any_layout(tmp_path, layout, caplog):
+    """A copy cut short (anywhere, by a byte too) loses the chunk stored last, which --resume's
+    check reads whichever way the output is stored."""
+    whole = tmp_path / "whole.exr"
+    _stored(whole, layout)
+    assert is_complete(whole)
+    data = whole.read_bytes()
+    for kept in (len(data) - 1, len(data) * 3 // 4, len(data) // 2, 400):
+        cut = tmp_path / f"cut{kept}.exr"
+        cut.write_bytes(data[:kept])
+        assert not is_complete(cut), kept
+        assert f"{cut} is damaged" in caplog.text
+    assert not is_complete(tmp_path / "none.exr")
+
+
+def test_the_check_of_a_finished_output_decodes_only_the_chunks_a_cut_loses(tmp_path):
+    """--resume over a long HD shot checked each output by decoding it whole (0.14 s a 1080p
+    frame: minutes before the first new frame). A chunk damaged in the middle of a file of full
+    length is not looked for: outputs are written whole (temp file + rename), so what befalls
+    them is a copy cut short."""
+    path = tmp_path / "o.exr"
+    _stored(path, "scanlines")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExrError):
+        read_exr(path)
+    assert is_complete(path)
