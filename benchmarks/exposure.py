@@ -82,7 +82,7 @@ def main() -> None:
             cells = []
             for way, exposure in WAYS.items():
                 out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
-                denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
+                denoise_sequence(pattern, out, config=EngineConfig(device="cpu", existing="overwrite",
                                                                    exposure=exposure))
                 denoised = beauties(out, 2.0**stops)
                 scores = score(denoised, references)

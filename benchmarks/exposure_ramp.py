@@ -66,7 +66,7 @@ def main() -> None:
                 neighbour_patches.GAIN_SIGNIFICANCE = significance
                 try:
                     denoise_sequence(pattern, out, config=EngineConfig(
-                        device="cpu", overwrite=True, temporal_radius=radius))
+                        device="cpu", existing="overwrite", temporal_radius=radius))
                 finally:
                     neighbour_patches.GAIN_SIGNIFICANCE = WAYS["brought to t's exposure"][0]
                 cells.append(_cell(beauties(out), references))

@@ -43,7 +43,7 @@ def _with_firefly(noisy: Path, frame: int, value: float, folder: Path) -> str:
 
 def _denoised(pattern: str, out: Path) -> list[np.ndarray]:
     summary = denoise_sequence(pattern, str(out / "d.####.exr"),
-                               config=EngineConfig(device="cpu", overwrite=True))
+                               config=EngineConfig(device="cpu", existing="overwrite"))
     sequence = find_sequence(summary.output_pattern)
     return [read_beauty(sequence.pattern.path(f)) for f in sequence.frames]
 

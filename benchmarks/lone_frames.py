@@ -42,7 +42,7 @@ def _middle_frame(shot: Path, level: str, model: str, out: Path) -> dict[str, tu
     scores = {"noisy": _scores(read_exr(pattern.path(t)).get(list("RGB")), reference)}
     for method, radius in (("ours, full window", None), ("ours, alone", 0)):
         summary = denoise_sequence(pattern.text, str(out / "den.####.exr"), str(t), EngineConfig(
-            model=model, device="cpu", temporal_radius=radius, overwrite=True))
+            model=model, device="cpu", temporal_radius=radius, existing="overwrite"))
         scores[method] = _scores(read_exr(summary.output_pattern.path(t)).get(list("RGB")), reference)
     features = read_frames(shot / level)[frames.index(t)]
     scores["OIDN"] = _scores(oidn_frame(features), reference)

@@ -83,7 +83,7 @@ def main() -> None:
                     errors.append(_reading_error(pattern, factors))
                     for way, settings in WAYS.items():
                         out = str(Path(pattern).parent / way.replace(" ", "-") / "out.####.exr")
-                        denoise_sequence(pattern, out, config=EngineConfig(device="cpu", overwrite=True,
+                        denoise_sequence(pattern, out, config=EngineConfig(device="cpu", existing="overwrite",
                                                                            **settings))
                         scores[way].append(score(beauties(out), references))
             rows[case] = (errors, scores)

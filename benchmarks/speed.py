@@ -301,7 +301,7 @@ def _codec_stages(frame: Path, target: Path, compression: str | None, repeats: i
 def _end_to_end(model: str, frames: int, device: torch.device, folder: Path, args) -> None:
     described = _write_sequence(folder, frames)
     compression = args.compression
-    config = EngineConfig(model=model, device=str(device), overwrite=True, io_threads=args.io_threads,
+    config = EngineConfig(model=model, device=str(device), existing="overwrite", io_threads=args.io_threads,
                           compression=compression, precision=args.precision)
     codec = _codec_fps(folder, frames, config.threads(), compression)
     stages = _codec_stages(folder / "in.0001.exr", folder / "stage.exr", compression)

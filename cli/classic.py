@@ -21,8 +21,9 @@ from click.core import ParameterSource
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
     POSITIVE,
+    TRAINING_FLAGS,
     device_option,
-    refuse_resume_with_overwrite,
+    existing_policy,
     training_run_record,
 )
 from vfxdenoise.core.classic.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
@@ -173,8 +174,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
           val_images: int, validate_every: int, device: str, amp: bool, resume: bool,
           overwrite: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
-    refuse_resume_with_overwrite(resume, overwrite)
-    check_out_dir(out_dir, resume, overwrite)
+    existing = existing_policy(resume, overwrite, TRAINING_FLAGS)
+    check_out_dir(out_dir, existing)
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")
     model_config = parse_model_options(model_options)
@@ -205,8 +206,8 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
                 "data": str(Path(data_dir).resolve()), "noise": noise.spec if noise else REAL,
                 "batch": batch, "patch": patch, "channels": channels, "limit": limit,
                 "max_side": max_side, "val_images": val_images, "amp": amp}
-    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, resume,
-                                         overwrite=overwrite, settings=settings, **model_config)
+    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, existing,
+                                         settings=settings, **model_config)
     card = {
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": {

@@ -89,7 +89,7 @@ def demo(sample: Path, out_dir: Path, device: str) -> None:
     ours = [parse_pattern(str(output)).path(frame) for frame in noisy.frames] + [out_dir / SHEET]
     _refuse_others_files(out_dir, ours)
     _make_out_folder(out_dir)
-    try:  # overwrite=True replaces only what an earlier demo wrote (`_refuse_others_files`)
+    try:  # existing="overwrite" replaces only what an earlier demo wrote (`_refuse_others_files`)
         _denoise(noisy, output, reference, out_dir, device)
     finally:  # an interrupted run's files too: they are the demo's
         _record_written(out_dir, ours)
@@ -98,7 +98,7 @@ def demo(sample: Path, out_dir: Path, device: str) -> None:
 def _denoise(noisy: Sequence, output: Path, reference: Sequence, out_dir: Path, device: str) -> None:
     """Denoise the sample into `output`, print PSNR per frame before and after, write the PNG."""
     summary = denoise_sequence(noisy.pattern, str(output),
-                               config=EngineConfig(device=device, overwrite=True))
+                               config=EngineConfig(device=device, existing="overwrite"))
     written = summary.frames(FrameStatus.WRITTEN)
     click.echo(f"denoised {len(written)} frames in {summary.seconds:.1f} s -> {output}")
     click.echo(f"{'frame':>6}  {'PSNR noisy':>10}  {'PSNR denoised':>13}")

@@ -14,6 +14,7 @@ from xml.dom.minidom import parseString
 import click
 
 from vfxdenoise.cli.options import POSITIVE, FiniteFloatRange, layer_overrides, seq_pass_through_options
+from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
 from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -39,7 +40,7 @@ def job_options(command):
                      help="The vfxdenoise command on the workers: its executable, or an interpreter "
                           "and its arguments ('/opt/py/bin/python -m vfxdenoise.cli.main') "
                           "[default: this one's executable, absolute]."),
-        click.option("--overwrite", is_flag=True,
+        click.option("--overwrite", "existing", flag_value=OVERWRITE, default=RESUME,
                      help="Tasks rewrite all their frames [default: resume, keep frames already "
                           "written]."),
         seq_pass_through_options(for_farm=True),
@@ -67,7 +68,7 @@ def _job(values: dict, gpus: int) -> FarmJob:
     options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                     values.pop("chunk"), options, command=values.pop("command_path"),
-                    name=values.pop("name"), overwrite=values.pop("overwrite"))
+                    name=values.pop("name"), existing=values.pop("existing"))
     check_as_seq(job, options)
     return job
 

@@ -9,9 +9,10 @@ import click
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.frame_choice import other_padding_note
 from vfxdenoise.core.io.aovs import unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
-from vfxdenoise.core.io.sequence import find_sequence, format_frames, other_padding_note
+from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.shot_settings import find_motion_vectors

@@ -16,6 +16,7 @@ import torch
 
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
@@ -65,14 +66,20 @@ def training_run_record(device: str, history: list[dict], started: float) -> dic
     }
 
 
-def refuse_resume_with_overwrite(resume: bool, overwrite: bool) -> None:
-    """Refuse --resume with --overwrite (train, classic train) as a command line no run can take,
-    exit 2, as seq refuses the pair. A run already in --out without either is the folder's state,
-    not the command line's: the training loop refuses it with exit 1, as seq refuses outputs that
-    exist."""
+# What --resume and --overwrite each do, said when both are given (`existing_policy`).
+SEQ_FLAGS = "--resume keeps the frames already written and --overwrite replaces them"
+TRAINING_FLAGS = "--resume continues the training run in --out and --overwrite starts again over it"
+
+
+def existing_policy(resume: bool, overwrite: bool, flags: str) -> str:
+    """The one `existing` setting (existing_outputs.EXISTING) the --resume and --overwrite flags
+    give: resume, overwrite, or refuse without either. Both at once is a command line no run can
+    take (seq, train, classic train): a UsageError, exit 2, saying what each does (`flags`:
+    SEQ_FLAGS or TRAINING_FLAGS). Outputs already there under `refuse` are the folder's state,
+    not the command line's: the run refuses them with exit 1."""
     if resume and overwrite:
-        raise UsageError("--resume continues the training run in --out and --overwrite starts "
-                         "again over it; pass one of them")
+        raise UsageError(f"{flags}; pass one of them")
+    return RESUME if resume else OVERWRITE if overwrite else REFUSE
 
 
 def layer_options(command):

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.options import layer_overrides, seq_pass_through_options
+from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
@@ -29,15 +29,16 @@ def _emit(event: dict, stream=None) -> None:
     stream.flush()
 
 
-def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, config: EngineConfig,
+def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, options: dict[str, Any],
                           report, events) -> RunSummary:
-    """`denoise_sequence`, then with --progress json (`events` the stream for them) its `done`
-    event; a refusal, a failure or a cancel is an `error` event instead, so a pipeline reading the
+    """`denoise_sequence` with the settings seq's `options` give (`_engine_config`), then with
+    --progress json (`events` the stream for them) its `done` event; a refusal (--resume with
+    --overwrite too), a failure or a cancel is an `error` event instead, so a pipeline reading the
     events learns why the run stopped: a cancel that comes once the frames are written but before
     the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
     Ctrl-C) is said on stderr as well."""
     try:
-        summary = denoise_sequence(pattern, output, frames, config, progress=report)
+        summary = denoise_sequence(pattern, output, frames, _engine_config(options), progress=report)
         if events is not None:
             if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
                 _emit(start_event(0), events)
@@ -55,6 +56,13 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
             _emit(error_event(message), events)
         click.echo(f"error: {message}", err=True)
         raise
+
+
+def _engine_config(options: dict[str, Any]) -> EngineConfig:
+    """The engine's settings: seq's options by their names (`engine_settings`), --resume and
+    --overwrite as the one `existing` setting (`existing_policy`: both is a UsageError)."""
+    existing = existing_policy(options.pop("resume"), options.pop("overwrite"), SEQ_FLAGS)
+    return EngineConfig(**engine_settings(options), existing=existing)
 
 
 @contextlib.contextmanager
@@ -146,14 +154,13 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    f"and at most {MAX_IO_THREADS}].")
 def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
-    # The other options are the engine's settings, by their names (`engine_settings`).
+    # The other options are the engine's settings (`_engine_config`).
     options["layers"] = layer_overrides(options)
-    config = EngineConfig(**engine_settings(options))
     report = _FrameReporter(progress)
     try:
         with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
             report.events = events
-            summary = _run_reporting_errors(pattern, output, frames, config, report, events)
+            summary = _run_reporting_errors(pattern, output, frames, options, report, events)
     finally:
         report.close()
     if progress != "json":

@@ -12,8 +12,9 @@ from click.core import ParameterSource
 
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
+    TRAINING_FLAGS,
     device_option,
-    refuse_resume_with_overwrite,
+    existing_policy,
     training_run_record,
 )
 from vfxdenoise.core.errors import UsageError
@@ -148,7 +149,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
           validate_every: int, device: str, resume: bool, overwrite: bool, seed: int) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card. Checkpoints
     (checkpoint-N.safetensors) load as models too."""
-    refuse_resume_with_overwrite(resume, overwrite)
+    existing = existing_policy(resume, overwrite, TRAINING_FLAGS)
     network = RenderNetwork(arch=arch if _given(ctx, "arch") else None,
                             widths=widths if _given(ctx, "widths") else None,
                             temporal_radius=temporal_radius, init=init_model, demodulate=demodulate,
@@ -157,7 +158,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     run = RenderRun(data=data_dirs, out_dir=out_dir, val=val_dir, steps=steps, batch=batch, crop=crop,
                     network=network, self_supervised=self_supervised, lr=lr, temporal_weight=temporal_weight,
                     energy_weight=energy_weight, relmse_weight=relmse_weight, validate_every=validate_every,
-                    device=device, resume=resume, overwrite=overwrite, seed=seed)
+                    device=device, existing=existing, seed=seed)
     try:
         weights = train_render(run, training_run_record, say=click.echo)
     except UsageError as exc:  # the network cannot take the options: said as click says its own

@@ -37,8 +37,17 @@ from vfxdenoise.core.errors import (
     UsageError,
     VfxDenoiseError,
 )
+from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, SanitizeReport
+from vfxdenoise.core.frame_choice import (
+    check_missing,
+    frames_in_context,
+    frames_to_write,
+    refuse_other_padding,
+    refuse_outside_context,
+    refuse_outside_job,
+)
 from vfxdenoise.core.frame_source import FrameSource
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.input_layout import InputLayout
@@ -47,17 +56,11 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import HeaderChange, read_exr_header
 from vfxdenoise.core.io.sequence import (
     FramePattern,
-    check_missing,
     default_output_pattern,
     find_sequence,
     format_frames,
-    frames_in_context,
-    frames_to_write,
     option_frames,
     parse_pattern,
-    refuse_other_padding,
-    refuse_outside_context,
-    refuse_outside_job,
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
@@ -156,7 +159,7 @@ def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FrameP
     write (those on disk, and under --missing hold the others) has an output on disk already. Its
     outputs' folder then need not be writable unless the plan does a frame again (a farm retry
     of a chunk whose folder was published read-only since has nothing to do, and succeeds)."""
-    if not config.resume:
+    if config.existing != RESUME:
         return False
     readable = set(usable)
     return all(out_pattern.path(frame).is_file() for frame in wanted
@@ -270,7 +273,7 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
     one made from the inputs on disk now, with these settings and code (`provenance`), that reads
     back whole; the others are done again, saying why (a frame rendered again, or one its window
     reads...)."""
-    kept = _finished(wanted, sources, out_pattern, records, config) if config.resume else {}
+    kept = _finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME else {}
     todo, settled = {}, []
     for frame in wanted:
         path = out_pattern.path(frame)
@@ -278,7 +281,7 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
             settled.append(FrameResult(frame, path, FrameStatus.MISSING, message="not on disk"))
         elif kept.get(frame) == "":
             settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
-        elif path.exists() and not (config.overwrite or config.resume):
+        elif path.exists() and config.existing == REFUSE:
             raise OutputError(
                 f"{path} already exists; pass --resume to keep finished frames or --overwrite "
                 "to replace them"

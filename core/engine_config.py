@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
 from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.aovs import SIZES, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
@@ -22,7 +23,7 @@ MISSING_POLICIES = ("error", "hold", "skip")
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing): every other one is in `output_settings`.
-RUN_ONLY = frozenset({"device", "resume", "overwrite", "tile", "max_gpu_mem_gb", "max_mem_gb",
+RUN_ONLY = frozenset({"device", "existing", "tile", "max_gpu_mem_gb", "max_mem_gb",
                       "missing", "keep_going", "io_threads", "cpu_threads", "context_frames",
                       "job_frames"})
 
@@ -38,8 +39,7 @@ class EngineConfig:
     temporal_radius: int | None = None  # None: the model's own radius
     layers: dict[str, str] = field(default_factory=dict)  # feature -> layer/channels override
     keep_noisy: bool = False
-    resume: bool = False
-    overwrite: bool = False
+    existing: str = REFUSE  # output frames already on disk: existing_outputs.EXISTING (--resume, --overwrite)
     tile: int | None = None  # pixels; None: whole frame, or from max_gpu_mem on CUDA
     max_gpu_mem_gb: float | None = None
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
@@ -57,7 +57,7 @@ class EngineConfig:
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
     # Frame spec: the frames of the farm job this run is one task of, whose --frames typo check
-    # (`sequence.check_missing`) looks at them; None: a run of its own.
+    # (`frame_choice.check_missing`) looks at them; None: a run of its own.
     job_frames: str | None = None
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
 
@@ -77,14 +77,13 @@ class EngineConfig:
 
     def check(self) -> None:
         """Refuse (UsageError) values no run can take, whatever its frames hold, before anything
-        is read: options that contradict each other, unknown choices, scales and memory budgets
+        is read: unknown choices (`existing` too: --resume with --overwrite is refused as the
+        command line is read, `cli/options.existing_policy`), scales and memory budgets
         that are not finite numbers above 0 (NaN and inf pass click's ranges), layer options
         wrong by their form (`--beauty R,G`: two channels for three). What the frames hold
         (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
-        if self.resume and self.overwrite:
-            raise UsageError("--resume keeps the frames already written and --overwrite replaces "
-                             "them; pass one of them")
-        for option, value, choices in (("--missing", self.missing, MISSING_POLICIES),
+        for option, value, choices in (("existing", self.existing, EXISTING),
+                                       ("--missing", self.missing, MISSING_POLICIES),
                                        ("--precision", self.precision, PRECISIONS),
                                        ("--motion-vectors", self.motion_vectors, MOTION_CHOICES)):
             if value not in choices:

@@ -60,5 +60,4 @@ class DenoiseRequest:
     def engine_config(self) -> EngineConfig:
         """The engine's `EngineConfig` for an in-process run: the options' (`SeqOptions.engine_config`),
         with this request's policy for existing outputs."""
-        return self.options.engine_config(resume=self.existing == "resume",
-                                          overwrite=self.existing == "overwrite")
+        return self.options.engine_config(existing=self.existing)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
+from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
 from vfxdenoise.core.model_files import model_ref
 from vfxdenoise.plugin.errors import PluginError
 
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
     from vfxdenoise.core.engine_config import EngineConfig
 
 DEVICES = ("auto", "cpu", "cuda")  # every --device; auto: CUDA when PyTorch sees one
-# What a run does with output frames already on disk: `seq --resume` keeps them, `--overwrite`
-# replaces them (hosts' requests and farm jobs both offer these).
-EXISTING_POLICIES = ("resume", "overwrite")
+# What hosts' requests and farm jobs may do with output frames already on disk (of
+# existing_outputs.EXISTING: a re-render or a retried task must not stop at them): `seq --resume`
+# keeps them, `--overwrite` replaces them.
+EXISTING_POLICIES = (RESUME, OVERWRITE)
 
 # Options given once per value: option attribute -> seq flag (`--aov A --aov B`).
 _REPEATED_FLAGS = {"aovs": "--aov", "radiance_aovs": "--aov-radiance", "views": "--view"}
@@ -84,7 +86,7 @@ class SeqOptions:
     def engine_config(self, **settings: object) -> EngineConfig:
         """The engine's `EngineConfig` for a run with these options, as seq builds it: each option
         that is set under the engine's name for it, the rest the engine's (seq's) defaults, and
-        `settings` (EngineConfig fields that are no pass-through option: resume, overwrite...).
+        `settings` (EngineConfig fields that are no pass-through option: existing...).
         EngineConfig is imported here, not at the top: hosts build options without torch."""
         from vfxdenoise.core.engine_config import EngineConfig
 

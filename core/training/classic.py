@@ -21,6 +21,7 @@ from vfxdenoise.core.classic.image_denoise import denoise_array
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.existing_outputs import REFUSE
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
 from vfxdenoise.core.weights import weights_metadata
@@ -114,7 +115,7 @@ def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", 
 
 def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: ClassicDataConfig,
                 loop: LoopConfig, val_pairs: list[ImagePair] | None = None,
-                resume: bool = False, *, overwrite: bool = False, settings: dict | None = None,
+                existing: str = REFUSE, *, settings: dict | None = None,
                 **model_config) -> tuple[nn.Module, dict, list[dict]]:
     """Build registry architecture `arch` for the images' channel count and train it with `fit`.
 
@@ -126,6 +127,6 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     torch.manual_seed(loop.seed)
     model = build_model(arch, **config)
     validate = validator(val_pairs, noise, loop.device) if val_pairs else None
-    history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, resume,
-                  overwrite, settings, weights_metadata(arch, config))
+    history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, existing,
+                  settings, weights_metadata(arch, config))
     return model.cpu(), config, history

@@ -20,7 +20,7 @@ Resuming restores weights, optimiser, schedule, step counter, log and RNG states
 when the batches come from a `Batches` stream, its generator's state: the resumed run draws the
 batches the uninterrupted run would have (restarting the stream drew the first ones again). It
 also refuses settings other than the checkpoint's (`settings`), and a run that would start over
-a checkpoint without `overwrite`.
+a checkpoint unless `existing` says to (resume or overwrite: existing_outputs.EXISTING).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
+from vfxdenoise.core.existing_outputs import EXISTING, REFUSE, RESUME
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
@@ -437,19 +438,19 @@ def _check_weights(model: nn.Module, step: int, out_dir: Path) -> None:
                             f"The last checkpoint in {out_dir} is kept")
 
 
-def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to start a run over another one's checkpoint unless asked to, and both asks at once
-    (`fit` checks; callers may check first, before they spend minutes loading data)."""
-    if resume and overwrite:
-        raise TrainingError("--resume continues the training run in --out and --overwrite starts "
-                            "again over it; pass one of them")
-    if not resume and not overwrite and (Path(out_dir) / STATE_NAME).is_file():
+def check_out_dir(out_dir: Path, existing: str) -> None:
+    """Refuse to start a run over another one's checkpoint unless `existing` says what to do with
+    it (resume or overwrite; `fit` checks; callers may check first, before they spend minutes
+    loading data), and an `existing` that is none of existing_outputs.EXISTING."""
+    if existing not in EXISTING:
+        raise TrainingError(f"existing must be one of {', '.join(EXISTING)} (got '{existing}')")
+    if existing == REFUSE and (Path(out_dir) / STATE_NAME).is_file():
         raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
                             "continue it, or --overwrite to start again and replace it")
 
 
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
-        validate: Validate | None = None, resume: bool = False, overwrite: bool = False,
+        validate: Validate | None = None, existing: str = REFUSE,
         settings: dict | None = None, metadata: dict[str, str] | None = None) -> list[dict]:
     """Train `model` for `cfg.steps` optimiser steps; returns the log rows (also in log.csv).
 
@@ -458,19 +459,19 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     step's checkpoint is saved (a validation that fails loses no training). Steps whose
     loss or gradients are NaN/Inf are skipped without updating; `max_bad_steps` of them in a row
     raise `TrainingError`, as does a step that leaves NaN/Inf in the weights, and no checkpoint
-    holding NaN/Inf is written (the last good one stays). With `resume`, training continues from
-    the checkpoint in `out_dir` (or starts fresh when there is none), refusing `settings`
-    (JSON-able, the caller's: data, batch...) other than the checkpoint's; without it, a
-    checkpoint there is refused unless `overwrite`.
+    holding NaN/Inf is written (the last good one stays). With `existing` resume, training
+    continues from the checkpoint in `out_dir` (or starts fresh when there is none), refusing
+    `settings` (JSON-able, the caller's: data, batch...) other than the checkpoint's; with
+    refuse, a checkpoint there is refused (`check_out_dir`); overwrite starts again over it.
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
     they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
     processes before a resume too.
     """
-    check_out_dir(cfg.out_dir, resume, overwrite)
+    check_out_dir(cfg.out_dir, existing)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     run = _Run(model, batches, loss_fn, cfg, validate, settings, metadata)
-    if resume:
+    if existing == RESUME:
         run.resume()
     run.start()
     while run.step < cfg.steps:

@@ -24,6 +24,7 @@ from torch import nn
 
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
+from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.io.dataset_layout import read_manifest
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
@@ -78,8 +79,7 @@ class RenderRun:
     relmse_weight: float | None = None
     validate_every: int = LoopConfig.validate_every  # and checkpoint every as many steps
     device: str = EngineConfig.device
-    resume: bool = False  # continue the run in `out_dir` from its checkpoint
-    overwrite: bool = False  # start again over the run in `out_dir`
+    existing: str = REFUSE  # a run in `out_dir`: refuse it, resume from its checkpoint or overwrite it
     seed: int = LoopConfig.seed
 
 
@@ -90,7 +90,7 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     and options the network cannot take (`render_network`: a `UsageError`). `say` is told what the
     run trains on and takes from an init model's card (`train` prints it); notes and warnings are
     logged. Ctrl-C keeps the last checkpoint (`loop.fit`)."""
-    check_out_dir(run.out_dir, run.resume, run.overwrite)
+    check_out_dir(run.out_dir, run.existing)
     torch.manual_seed(run.seed)
     where = pick_device(run.device)
     use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
@@ -105,7 +105,7 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
                                    self_supervised=run.self_supervised)
     sequences, val_sequences = _training_data(run, data_config, say)
     loop_config = LoopConfig(steps=run.steps, lr=values["lr"], device=device,
-                             amp=_mixed_precision(device, run.out_dir, run.resume), channels_last=True,
+                             amp=_mixed_precision(device, run.out_dir, run.existing), channels_last=True,
                              validate_every=run.validate_every, checkpoint_every=run.validate_every,
                              out_dir=run.out_dir, seed=run.seed)
     started = time.time()
@@ -113,7 +113,7 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     init = _init_record(run.network.init, loaded)
     validate = partial(_validate, sequences=val_sequences, device=device) if val_sequences else None
     history = fit(model, batches(sequences, data_config, run.seed), loss, loop_config, validate,
-                  resume=run.resume, overwrite=run.overwrite,
+                  existing=run.existing,
                   settings=_checkpoint_settings(run, arch, config, init, values),
                   metadata=weights_metadata(arch, config))
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
@@ -239,7 +239,7 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
     return sequences, val_sequences
 
 
-def _mixed_precision(device: str, out_dir: Path, resume: bool) -> bool:
+def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
     """Whether the run trains in mixed precision (`LoopConfig.amp`): on CUDA, not elsewhere; but a
     resumed run keeps its checkpoint's, said in a note where this device would pick the other. A
     checkpoint resumes on another device (its tensors are saved from the CPU), and a CPU run resumed
@@ -247,7 +247,7 @@ def _mixed_precision(device: str, out_dir: Path, resume: bool) -> bool:
     float16 loss scaler has no state in a full-precision checkpoint)."""
     amp = device == "cuda"
     state = out_dir / STATE_NAME
-    if not resume or not state.is_file():
+    if existing != RESUME or not state.is_file():
         return amp
     try:
         saved = json.loads(state.read_text()).get("config", {})

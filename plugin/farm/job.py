@@ -20,21 +20,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.existing_outputs import RESUME
+from vfxdenoise.core.frame_choice import (
+    check_missing,
+    frames_to_write,
+    other_padding_note,
+    refuse_outside_context,
+)
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     Sequence,
-    check_missing,
     default_output_pattern,
     find_sequence,
     format_frames,
-    frames_to_write,
     option_frames,
-    other_padding_note,
     parse_pattern,
-    refuse_outside_context,
 )
-from vfxdenoise.plugin.seq_options import SeqOptions
+from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ class FarmJob:
     seq_args: tuple[str, ...] = ()
     command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
-    existing: str = "resume"
+    existing: str = RESUME  # seq_options.EXISTING_POLICIES: tasks keep frames written, or rewrite them
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
@@ -70,17 +73,20 @@ class FarmJob:
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
               chunk: int = DEFAULT_CHUNK, options: SeqOptions | None = None, command: str | None = None,
-              name: str | None = None, overwrite: bool = False) -> FarmJob:
+              name: str | None = None, existing: str = RESUME) -> FarmJob:
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 
     Frames default to the render's range (--context-frames), else to those on disk. When the
     input folder is visible here, requested frames that are missing are reported now, not by a
     failed task an hour later; with --context-frames (a job submitted with the render) they may
-    not be rendered yet, and are only counted in a warning.
+    not be rendered yet, and are only counted in a warning. `existing` is what each task does with
+    the frames already written: resume (a retry redoes only those not finished) or overwrite.
     """
     options = options or SeqOptions()
     if chunk < 1:
         raise FarmError(f"--chunk must be at least 1 frame (got {chunk})")
+    if existing not in EXISTING_POLICIES:
+        raise FarmError(f"existing outputs: '{existing}' is not one of {', '.join(EXISTING_POLICIES)}")
     pattern = _absolute(parse_pattern(input_pattern))
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
@@ -93,7 +99,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=tuple(options.to_args()),
         command=worker_command(command),
-        name=name or default_job_name(pattern), existing="overwrite" if overwrite else "resume",
+        name=name or default_job_name(pattern), existing=existing,
     )
 
 

@@ -38,7 +38,7 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     nothing."""
     from vfxdenoise.core.engine import check_before_first_frame
 
-    config = options.engine_config(resume=job.existing == "resume", overwrite=job.existing == "overwrite")
+    config = options.engine_config(existing=job.existing)
     check_before_first_frame(job.input, job.output, _job_frames(job, config), config, load=_render_model)
 
 

@@ -8,9 +8,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from vfxdenoise.cli.options import seq_pass_through_options
+from vfxdenoise.cli.options import SEQ_FLAGS, TRAINING_FLAGS, existing_policy, seq_pass_through_options
 from vfxdenoise.cli.seq import seq
 from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.existing_outputs import EXISTING
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.plugin.seq_options import SeqOptions, engine_settings
 
@@ -50,3 +52,25 @@ def test_the_pass_through_options_are_seq_options_farm_leaves_to_seqs_defaults()
         if default is not None:
             setting = next(iter(engine_settings({name: default})))
             assert default == getattr(engine, setting), name
+
+
+@pytest.mark.parametrize(("resume", "overwrite", "existing"), [
+    (False, False, "refuse"), (True, False, "resume"), (False, True, "overwrite"),
+])
+def test_the_resume_and_overwrite_flags_are_one_setting(resume, overwrite, existing):
+    assert existing_policy(resume, overwrite, SEQ_FLAGS) == existing
+    assert existing_policy(resume, overwrite, TRAINING_FLAGS) == existing
+    assert existing in EXISTING
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (SEQ_FLAGS, "--resume keeps the frames already written and --overwrite replaces them; pass one of them"),
+    (TRAINING_FLAGS, "--resume continues the training run in --out and --overwrite starts again over it; "
+                     "pass one of them"),
+])
+def test_resume_with_overwrite_is_a_usage_error_saying_what_each_does(flags, message):
+    """Exit 2 wherever the pair is given (seq, train, classic train), as the command line is read:
+    no engine or training setting can hold both."""
+    with pytest.raises(UsageError) as refused:
+        existing_policy(True, True, flags)
+    assert str(refused.value) == message

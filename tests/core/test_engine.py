@@ -165,7 +165,7 @@ def test_resume_skips_finished_frames_and_redoes_damaged_ones(sequence_factory, 
     damaged = parse_pattern(out).path(3)
     damaged.write_bytes(damaged.read_bytes()[:200])
     parse_pattern(out).path(5).unlink()
-    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
     assert summary.frames("written") == [3, 5]
     assert summary.frames("skipped") == [1, 2, 4]
     assert np.array_equal(beauty_of(out, 3), expected)
@@ -179,7 +179,7 @@ def test_resume_redoes_the_frames_whose_window_reads_a_frame_rendered_again(sequ
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
     shutil.copy(pattern.path(8), pattern.path(9))  # the re-render
-    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
     assert summary.frames("written") == list(range(7, 13)) and summary.frames("skipped") == list(range(1, 7))
     fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
     for frame in range(1, 13):
@@ -194,9 +194,9 @@ def test_resume_redoes_every_frame_when_the_frames_the_exposure_is_found_from_ch
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
     shutil.copy(pattern.path(1), pattern.path(2))
-    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
     assert summary.frames("written") == list(range(1, 13))
-    changed = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, keep_noisy=True))
+    changed = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume", keep_noisy=True))
     assert changed.frames("written") == list(range(1, 13))  # made under other settings
 
 
@@ -212,10 +212,11 @@ def test_resume_keeps_what_one_model_made_under_any_spelling_and_redoes_a_retrai
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(model))
     radius = load_weights(str(model)).config.get("temporal_radius", 2)
-    same = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, temporal_radius=radius))
+    same = denoise_sequence(pattern, out,
+                            config=_config(tiny_weights, existing="resume", temporal_radius=radius))
     assert same.frames("skipped") == [1, 2, 3, 4]
     shutil.copy(Path(load_weights("fast").path), model)  # retrained, same path
-    retrained = denoise_sequence(pattern, out, config=_config(model, resume=True))
+    retrained = denoise_sequence(pattern, out, config=_config(model, existing="resume"))
     assert retrained.frames("written") == [1, 2, 3, 4]
     assert all(r.message.startswith("denoised again: it was made with other settings or another model")
                for r in retrained.results)
@@ -232,7 +233,7 @@ def test_resume_warns_of_kept_frames_made_with_another_motion_reading(tmp_path, 
     write_sequence(tmp_path / "shot", frames=range(9, 31), height=32, width=48, motion=3.0, start=8,
                    convention="next")
     with caplog.at_level(logging.WARNING):
-        later = denoise_sequence(shot, out, config=_config(tiny_weights, resume=True))
+        later = denoise_sequence(shot, out, config=_config(tiny_weights, existing="resume"))
     assert later.motion_vectors.startswith("next") and later.frames("skipped") == [1, 2, 3, 4]
     assert "frames 1-4, kept by --resume, were made reading the motion vectors otherwise" in caplog.text
 
@@ -245,13 +246,14 @@ def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tin
     rendered = {frame: pattern.path(frame).read_bytes() for frame in range(1, 4)}
     for frame in range(1, 4):
         os.link(pattern.path(frame), linked / f"d.{frame:04d}.exr")
-    summary = denoise_sequence(pattern, str(linked / "d.####.exr"), config=_config(tiny_weights, resume=True))
+    summary = denoise_sequence(pattern, str(linked / "d.####.exr"),
+                               config=_config(tiny_weights, existing="resume"))
     assert summary.frames("written") == [1, 2, 3]
     assert all(pattern.path(f).read_bytes() == rendered[f] for f in range(1, 4))  # links replaced, not inputs
     denoised = beauty_of(str(linked / "d.####.exr"), 2)
     assert not np.array_equal(denoised, read_exr(pattern.path(2)).get(list("RGB")))
     other = denoise_sequence(pattern, str(linked / "d.####.exr"), config=EngineConfig(
-        model="fast", device="cpu", resume=True))
+        model="fast", device="cpu", existing="resume"))
     assert other.frames("written") == [1, 2, 3]
 
 
@@ -260,13 +262,13 @@ def test_existing_outputs_are_not_replaced_without_a_flag(sequence_factory, tmp_
     denoise_sequence(pattern, config=_config(tiny_weights))
     with pytest.raises(OutputError, match="--resume"):
         denoise_sequence(pattern, config=_config(tiny_weights))
-    denoise_sequence(pattern, config=_config(tiny_weights, overwrite=True))
+    denoise_sequence(pattern, config=_config(tiny_weights, existing="overwrite"))
 
 
 def test_refuses_to_write_over_its_inputs(sequence_factory, tiny_weights):
     pattern = sequence_factory(frames=range(1, 3))
     with pytest.raises(OutputError, match="overwrite input"):
-        denoise_sequence(pattern, pattern, config=_config(tiny_weights, overwrite=True))
+        denoise_sequence(pattern, pattern, config=_config(tiny_weights, existing="overwrite"))
 
 
 def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, tiny_weights):
@@ -351,7 +353,7 @@ def test_missing_frames_error_hold_and_skip(sequence_factory, tiny_weights):
     assert skipped.frames("missing") == [3]
     assert not parse_pattern(skipped.output_pattern.text).path(3).exists()
     held = denoise_sequence(pattern, frames="1-5",
-                            config=_config(tiny_weights, missing="hold", overwrite=True))
+                            config=_config(tiny_weights, missing="hold", existing="overwrite"))
     assert held.frames("written") == [1, 2, 3, 4, 5]
 
 
@@ -497,7 +499,7 @@ def test_a_run_with_nothing_left_to_do_says_what_a_run_on_the_shot_finds(sequenc
     pattern = sequence_factory(frames=range(1, 5))
     out = str(tmp_path / "out" / "o.####.exr")
     first = denoise_sequence(pattern, out, config=_config(tiny_weights))
-    kept = denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True))
+    kept = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
     assert kept.frames("skipped") == [1, 2, 3, 4] and not kept.frames("written")
     assert (kept.motion_vectors, kept.exposure) == (first.motion_vectors, first.exposure)
     assert kept.exposure == "as rendered" and kept.motion_vectors.startswith("previous")
@@ -530,12 +532,12 @@ def test_resume_says_nothing_of_its_plan_before_refusing_a_layer(sequence_factor
     out = str(tmp_path / "o.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
     with caplog.at_level(logging.INFO), pytest.raises(ChannelError, match="--aov key: no layer 'key'"):
-        denoise_sequence(pattern, out, config=_config(tiny_weights, resume=True, aovs=("key",)))
+        denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume", aovs=("key",)))
     assert "denoised again" not in caplog.text
 
 
 @pytest.mark.parametrize("frames, settings, message", [
-    (None, {"resume": True, "overwrite": True}, "pass one of them"),
+    (None, {"existing": "keep"}, "existing must be one of refuse, resume, overwrite (got 'keep')"),
     ("abc", {}, "cannot parse frame range 'abc'"),
     (None, {"context_frames": "1-x"}, "cannot parse frame range '1-x'"),
     (None, {"temporal_radius": -1}, "--temporal-radius must be 0 or more"),
@@ -771,11 +773,11 @@ def test_what_openimageio_changes_in_the_headers_it_writes_is_said_once_a_run_wi
     assert "worldToNDC" not in caplog.text
 
 
-def test_resume_and_overwrite_together_are_refused(sequence_factory, tmp_path, tiny_weights):
+def test_an_unknown_policy_for_existing_outputs_is_refused(sequence_factory, tmp_path, tiny_weights):
+    """--resume with --overwrite is the command line's to refuse (`cli/options.existing_policy`)."""
     pattern = sequence_factory(frames=range(1, 3))
-    with pytest.raises(UsageError, match="pass one of them"):
-        denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
-                         config=_config(tiny_weights, resume=True, overwrite=True))
+    with pytest.raises(UsageError, match="existing must be one of refuse, resume, overwrite"):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights, existing="keep"))
     assert not list(tmp_path.glob("o.*"))
 
 
@@ -1237,7 +1239,7 @@ def test_a_lamp_brighter_than_half_floats_keeps_its_radiance_in_a_float_beauty(s
         image.add_channels([f"fill.{c}" for c in "RGB"], beauty * np.float32(0.5), "half")
         write_exr(pattern.path(frame), image)
     summary = denoise_sequence(pattern.text, config=_config(tiny_weights, aovs=("key", "fill"),
-                                                            overwrite=True))
+                                                            existing="overwrite"))
     out = read_exr(summary.output_pattern.path(2))
     assert np.isfinite(out.get(["key.R", "key.G", "key.B", "fill.R", "fill.G", "fill.B"])).all()
 

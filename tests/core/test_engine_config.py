@@ -18,7 +18,8 @@ def test_a_setting_the_pixels_or_channels_depend_on_changes_the_output_settings(
     assert replace(EngineConfig(), **change).output_settings() != EngineConfig().output_settings()
 
 
-@pytest.mark.parametrize("change", [{"device": "cpu"}, {"resume": True}, {"tile": 256},
+@pytest.mark.parametrize("change", [{"device": "cpu"}, {"existing": "resume"}, {"existing": "overwrite"},
+                                    {"tile": 256},
                                     {"max_mem_gb": 4.0}, {"io_threads": 3}, {"cpu_threads": 1},
                                     {"keep_going": True}, {"missing": "hold"},
                                     {"context_frames": "1-10"}])

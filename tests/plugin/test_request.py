@@ -37,7 +37,7 @@ def test_engine_config_matches_the_request():
                          cpu_threads=2, motion_vectors="next", motion_scale=0.5, context_frames="1-9")
     config = DenoiseRequest("/r/a.####.exr", existing="resume", options=options).engine_config()
 
-    assert (config.temporal_radius, config.device, config.resume, config.overwrite) == (0, "cpu", True, False)
+    assert (config.temporal_radius, config.device, config.existing) == (0, "cpu", "resume")
     assert config.layers == {"normal": "N"} and config.aovs == ("key",) and config.views == ("left",)
     assert config.compression == "piz" and config.max_mem_gb == 6 and config.precision == "float32"
     assert config.cpu_threads == 2 and (config.motion_vectors, config.motion_scale) == ("next", 0.5)

@@ -36,10 +36,10 @@ def test_each_option_reaches_the_engine_config_under_its_name():
                          tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
                          precision="float32", cpu_threads=2, motion_vectors="next", motion_scale=2.0,
                          context_frames="1-10")
-    config, default = options.engine_config(resume=True), EngineConfig()
+    config, default = options.engine_config(existing="resume"), EngineConfig()
     for field in fields(SeqOptions):
         name = _ENGINE_NAMES.get(field.name, field.name)
         assert getattr(config, name) == getattr(options, field.name) != getattr(default, name), field.name
-    assert config.resume
+    assert config.existing == "resume"
     assert SeqOptions().engine_config() == default
     assert SeqOptions(aovs=["key"]).engine_config().all_aovs() == ("key",)  # a host's list

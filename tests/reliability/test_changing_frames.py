@@ -94,5 +94,5 @@ def test_a_layer_override_missing_from_one_frame_names_that_frame(shot, config):
     with pytest.raises(ChannelError, match="render.0004.exr"):
         denoise_sequence(shot, config=config(layers={"albedo": "albedo"}))
     summary = denoise_sequence(shot, config=config(layers={"albedo": "albedo"}, keep_going=True,
-                                                  overwrite=True))
+                                                  existing="overwrite"))
     assert summary.frames("failed") == [4] and summary.frames("written") == [1, 2, 3, 5, 6]

@@ -66,7 +66,7 @@ def test_a_second_run_on_the_same_frames_refuses_naming_the_first(long_shot, tmp
                                       out, [12])
     with pytest.raises(OutputError) as refused:
         # --resume: a farm retry that would skip what is finished and redo the rest
-        denoise_sequence(long_shot, out, config=config(resume=True))
+        denoise_sequence(long_shot, out, config=config(existing="resume"))
     assert first.poll() is None, "the first run must still be going when the second is refused"
     assert f"(pid {first.pid} on {socket.gethostname()})" in str(refused.value)
     assert "Wait for it" in str(refused.value)
@@ -128,7 +128,7 @@ def test_a_lock_another_host_stopped_touching_is_taken_over(shot, tmp_path, conf
     just_killed = time.time() - STALE_LOCK_SECONDS + 1.0
     os.utime(lock, (just_killed, just_killed))
     started = time.monotonic()
-    summary = denoise_sequence(shot, out, "6", config=config(overwrite=True))
+    summary = denoise_sequence(shot, out, "6", config=config(existing="overwrite"))
     assert summary.frames("written") == [6] and not lock.exists()
     assert time.monotonic() - started >= 0.9  # it waited for the lock to go stale
 

@@ -190,7 +190,7 @@ def test_a_full_disk_leaves_no_partial_frame_and_resume_finishes(shot, tmp_path,
     assert "check free space" in full.stderr
     assert "Traceback" not in full.stderr
     assert files_in(out) == set()  # no partial frame, temp file or lock
-    resumed = denoise_sequence(shot, str(out / "o.####.exr"), config=config(resume=True))
+    resumed = denoise_sequence(shot, str(out / "o.####.exr"), config=config(existing="resume"))
     assert resumed.frames("written") == [1, 2, 3, 4, 5, 6]
     reference = denoise_sequence(shot, str(tmp_path / "ref" / "o.####.exr"), config=config())
     for frame in range(1, 7):

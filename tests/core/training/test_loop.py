@@ -58,7 +58,7 @@ def test_a_resumed_run_ends_where_the_uninterrupted_run_does(tmp_path, kind):
     whole = _fit(tmp_path / "whole", _stream(kind))
     with pytest.raises(_Interrupted):  # killed after the step-3 checkpoint
         _fit(tmp_path / "resumed", _stream(kind, stop_at=4))
-    resumed = _fit(tmp_path / "resumed", _stream(kind), resume=True)
+    resumed = _fit(tmp_path / "resumed", _stream(kind), existing="resume")
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
 
@@ -81,7 +81,7 @@ def test_a_validation_that_fails_keeps_the_checkpoint_of_its_step(tmp_path):
         _fit(out, _stream("python"), validate=_failing_validation)
     assert json.loads((out / "checkpoint.json").read_text())["step"] == 3
     assert (out / "log.csv").read_text().splitlines()[-1].startswith("3,")
-    resumed = _fit(out, _stream("python"), resume=True, validate=_validation_drawing_numbers)
+    resumed = _fit(out, _stream("python"), existing="resume", validate=_validation_drawing_numbers)
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
     assert "score" in (out / "log.csv").read_text().splitlines()[0]
@@ -99,15 +99,15 @@ def test_a_run_over_a_checkpoint_needs_resume_or_overwrite(tmp_path):
     with pytest.raises(TrainingError, match="holds a training run .*--resume to continue it, or "
                                             "--overwrite to start again"):
         _fit(tmp_path, _stream("python"))
-    _fit(tmp_path, _stream("python"), overwrite=True)
+    _fit(tmp_path, _stream("python"), existing="overwrite")
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path):
     with pytest.raises(_Interrupted):
         _fit(tmp_path, _stream("python", stop_at=4), settings={"batch": 2, "data": ["/a"]})
     with pytest.raises(TrainingError, match=r"other settings \(batch: 2 -> 4\)"):
-        _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 4, "data": ["/a"]})
-    _fit(tmp_path, _stream("python"), resume=True, settings={"batch": 2, "data": ["/a"]})
+        _fit(tmp_path, _stream("python"), existing="resume", settings={"batch": 4, "data": ["/a"]})
+    _fit(tmp_path, _stream("python"), existing="resume", settings={"batch": 2, "data": ["/a"]})
 
 
 def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_path, monkeypatch):
@@ -128,7 +128,7 @@ def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_
         _fit(tmp_path, _stream("python"))  # checkpoint 3 saved; killed while saving 6
     monkeypatch.setattr(os, "replace", real_replace)
     whole = _fit(tmp_path / "whole", _stream("python"))
-    resumed = _fit(tmp_path, _stream("python"), resume=True)
+    resumed = _fit(tmp_path, _stream("python"), existing="resume")
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
     assert sorted(p.name for p in tmp_path.glob("*.safetensors")) == [
@@ -152,10 +152,11 @@ def test_the_log_shows_the_rate_each_step_ran_at(tmp_path):
     assert rows[0]["lr"] == pytest.approx(0.05 / 25)
 
 
-def test_resume_and_overwrite_together_are_refused(tmp_path):
-    with pytest.raises(TrainingError, match="--resume continues .* --overwrite starts again .* one of them"):
-        _fit(tmp_path, _stream("python"), resume=True, overwrite=True)
-    assert not (tmp_path / "checkpoint.json").exists()
+def test_an_unknown_policy_for_a_run_in_out_is_refused_before_anything_is_written(tmp_path):
+    """--resume with --overwrite is the command line's to refuse (`cli/options.existing_policy`)."""
+    with pytest.raises(TrainingError, match=r"must be one of refuse, resume, overwrite \(got 'keep'\)"):
+        _fit(tmp_path / "out", _stream("python"), existing="keep")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_checkpoint_with_the_model_metadata_loads_as_a_model(tmp_path):

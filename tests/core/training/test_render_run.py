@@ -66,7 +66,7 @@ def test_a_run_into_a_trained_folder_needs_resume_or_overwrite_before_anything_i
                                             "continue it, or --overwrite"):
         train_render(unloadable, _no_record)
     with pytest.raises(TrainingError, match="crop: 16 -> 24"):
-        train_render(replace(run, crop=24, resume=True), _no_record)
+        train_render(replace(run, crop=24, existing="resume"), _no_record)
 
 
 def test_a_network_refused_leaves_no_out_folder(render_data, saved_network, tmp_path):
@@ -88,7 +88,7 @@ def test_a_resumed_run_keeps_the_precision_it_started_with_on_another_device(ren
     state["config"]["amp"], state["config"]["device"] = True, "cuda"
     (out / "checkpoint.json").write_text(json.dumps(state))
     caplog.set_level(logging.INFO)
-    train_render(replace(run, resume=True), _no_record)
+    train_render(replace(run, existing="resume"), _no_record)
     assert (f"note: the run in {out} was trained in mixed precision on cuda: it resumes in mixed "
             "precision on cpu, as it started") in caplog.text
     assert _card(out)["training"]["amp"] is True

@@ -33,6 +33,18 @@ def test_a_command_that_names_nothing_to_run_is_refused_saying_what_to_give(tmp_
     assert "an interpreter and its arguments, shell-quoted" in message
 
 
+@pytest.mark.parametrize("existing", ["resume", "overwrite"])
+def test_each_task_runs_seq_with_the_jobs_policy_for_existing_outputs(tmp_path, existing):
+    job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", 2, existing=existing)
+    assert f"--{existing}" in job.seq_command("1-2")
+
+
+def test_a_job_whose_tasks_would_stop_at_frames_written_is_refused(tmp_path):
+    """`refuse` would fail every retried task at the frames its first try wrote."""
+    with pytest.raises(FarmError, match="existing outputs: 'refuse' is not one of resume, overwrite"):
+        build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", 2, existing="refuse")
+
+
 def test_a_command_not_on_this_machine_is_written_with_a_warning(tmp_path, caplog):
     """The workers may have what this machine lacks: not refused."""
     with caplog.at_level("WARNING"):

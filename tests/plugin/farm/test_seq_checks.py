@@ -63,7 +63,7 @@ def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
     out = str(tmp_path / "out" / output)
     options = SeqOptions(device="cpu", model="defualt", aovs=aovs)
     with pytest.raises(VfxDenoiseError) as seq:
-        denoise_sequence(pattern, out, config=options.engine_config(resume=True))
+        denoise_sequence(pattern, out, config=options.engine_config(existing="resume"))
     with pytest.raises(VfxDenoiseError) as farm:
         check_as_seq(build_job(pattern, out, options=options), options)
     assert refusal in str(seq.value)

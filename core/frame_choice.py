@@ -1,0 +1,258 @@
+"""Which frames a run writes, which it reads as temporal context, and which missing ones it
+refuses, for `vfxdenoise seq` (the engine) and the farm jobs alike (`plugin/farm/job.py`, which
+refuses a job as every one of its tasks' seq would).
+
+A run writes the frames asked (`frames_to_write`): --frames, else the render's range
+(--context-frames), else first to last on disk; none outside the render's range or the farm job's
+(`refuse_outside_context`, `refuse_outside_job`: usage errors). Its neighbours are the frames on
+disk within the render's range (`frames_in_context`). Frames asked but not on disk are refused as
+--missing says (`check_missing`); under every policy, those on disk under another padding
+(`refuse_other_padding`), a --frames typo (`refuse_frames_off_the_shot`) and a stray frame's span of
+millions (`refuse_stray_span`). Each refusal says what to do, and takes as long as the frames on
+disk do, however long the range asked. The patterns, frame specs and frames on disk these read are
+`core.io.sequence`'s.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import abc
+from collections.abc import Iterable
+
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.io.sequence import (
+    MAX_FRAMES,
+    FramePattern,
+    FrameRuns,
+    Sequence,
+    format_frames,
+    not_among,
+    parse_frame_spec,
+    sorted_unique,
+)
+
+
+def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
+                    sequence: Sequence | None) -> list[int] | range:
+    """The frames a run writes, as asked: `frames` (a spec or a list), else the render's range
+    (`context`, --context-frames), else first to last on disk, as a range: a stray frame's span of
+    millions is refused from the frames on disk (`check_missing`), never listed. `sequence` is
+    read only in that last case (a farm job over a render not written yet passes None)."""
+    if isinstance(frames, str):
+        return parse_frame_spec(frames)
+    listed = list(frames or context or [])
+    if listed:
+        return listed
+    if sequence is None:
+        raise SequenceError("no frames to write: give --frames or --context-frames, or the frames "
+                            "on disk to take them from")
+    return range(sequence.first, sequence.last + 1)
+
+
+def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of: str = "") -> None:
+    """Raise UsageError for frames of `wanted` outside `context` (--context-frames, the render's
+    range: the only frames read as neighbours), naming them and whose they are (`of`, e.g. 'the
+    job'); nothing without a context."""
+    if context is None:
+        return
+    members = set(context)
+    outside = [frame for frame in wanted if frame not in members]
+    if outside:
+        raise UsageError(f"frames {format_frames(outside)}{f' of {of}' if of else ''} lie outside "
+                         f"--context-frames {format_frames(context)}: pass --frames within it (without "
+                         "--frames, the frames of --context-frames are denoised), or widen it to the "
+                         "render's range")
+
+
+def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
+    """Raise UsageError for frames of `wanted` (--frames) that are not frames of `job`
+    (--job-frames: the farm job's, which a task's frames are some of); nothing without a job.
+    As fast as `job` is short, for a range however long (`not_among`)."""
+    if job is None:
+        return
+    outside = not_among(sorted(set(job)), wanted)
+    if outside:
+        raise UsageError(f"frames {format_frames(outside)} lie outside --job-frames {format_frames(job)}, "
+                         "the frames of the farm job this run is one task of: pass the task's frames "
+                         "as --frames and the whole job's as --job-frames, or leave --job-frames out")
+
+
+def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int]:
+    """The frames on disk that may be temporal context: those of `context` (a render's own range,
+    so that frames an older render left beside it are never read), or all of them."""
+    if context is None:
+        return sequence.frames
+    return sorted(set(sequence.frames) & set(context))
+
+
+def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context: list[int] | None,
+                  job: list[int] | None = None) -> None:
+    """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
+    frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
+    names the render's range, frames in it may all be still to render) and a stray frame's span
+    beyond what a frame spec may name; under `error`, any. The typo is looked for in the frames
+    of the farm `job` that `asked` is a task of, when given (--job-frames): a task of handles
+    held or skipped past the render's ends then runs as the whole job does. As fast as the
+    frames on disk are few, for a range however long. Missing frames on disk under another
+    padding are refused first, under every policy (`refuse_other_padding`: the one listing of
+    the folder)."""
+    asked = sorted_unique(asked)
+    missing = sequence.missing(asked)
+    refuse_other_padding(sequence.pattern, missing)
+    if context is None:
+        refuse_frames_off_the_shot(sequence, asked if job is None else job)
+    if policy == "error":
+        _refuse_missing(sequence, asked, missing, job)
+    else:
+        refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
+
+
+def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
+    """Raise MissingFramesError, whatever --missing says, when frames of `missing` (not on disk
+    under `pattern`'s padding) are on disk under another (a frame re-rendered as r.01002.exr
+    beside r.1001.exr): re-rendering is the wrong advice, and --missing hold would write a
+    neighbour in place of the render beside it, skip leave it out. Renaming is the user's to do.
+    One listing of the folder, as fast for a stray frame's millions of missing frames."""
+    missing = sorted_unique(missing)
+    found = pattern.other_padding(_members(missing)) if missing else {}  # no listing for none
+    if not found:
+        return
+    if len(found) < len(missing):
+        which = f"{len(found)} of them {'is' if len(found) == 1 else 'are'}"
+    else:
+        which = "it is" if len(found) == 1 else "they are"
+    them = "it" if len(found) == 1 else "them"
+    raise MissingFramesError(
+        f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} on "
+        f"disk under another padding, not read as frames of the pattern: "
+        f"{_other_padding_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
+        "hold or skip would stand another frame in for the render, or leave it out)", missing)
+
+
+def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int = 3) -> str:
+    """Which frames of `missing` (not on disk under `pattern`'s padding) are on disk under another
+    (`FramePattern.other_padding`: one listing of the folder), and to rename them, e.g. '1002 is
+    on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr'; '' for none."""
+    return _other_padding_text(pattern, pattern.other_padding(_members(missing)), limit)
+
+
+def _members(frames: Iterable[int]) -> abc.Container:
+    """`frames` for fast membership tests: a FrameRuns (a stray frame's span) as it is, else a set."""
+    return frames if isinstance(frames, FrameRuns) else set(frames)
+
+
+def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
+    """'1002 is on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr' for the first
+    `limit` frames of `found` (frame -> its name on disk), how many more, and to rename them."""
+    if not found:
+        return ""
+    (first, name), *others = itertools.islice(found.items(), limit)
+    listed = [f"{first} is on disk as {name} ({pattern.digits_in(name)}-digit padding)",
+              *(f"{frame} as {other} ({pattern.digits_in(other)}-digit padding)" for frame, other in others)]
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
+              f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
+    return f"{', '.join(listed)}{more}: {rename}"
+
+
+def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> None:
+    """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
+    between the first and last frame on disk: a --frames typo (101-110 for a shot of
+    1001-1010), which --missing hold would fill with the shot's end frame under every number and
+    --missing skip would answer by writing nothing. Frames in a gap of the shot pass (a farm
+    chunk over frames that failed to render is held or skipped)."""
+    asked = sorted_unique(wanted)
+    nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
+    if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
+        return
+    raise MissingFramesError(
+        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)})",
+        asked)
+
+
+def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
+                      missing: abc.Sequence | None = None, limit: int = 0) -> None:
+    """Raise MissingFramesError when `wanted` spans a stray frame's gap (`split_at_stray`) and
+    more than `limit` of its frames are `missing` (found if not given): holding or skipping the
+    millions of frames between would write them all or take tens of minutes, so only moving the
+    stray frame or narrowing the range is offered. `limit` 0 (--missing error) refuses any such
+    span; hold and skip pass MAX_FRAMES, the most a frame spec may name."""
+    split = sequence.split_at_stray()
+    asked = sorted_unique(wanted)
+    if split is None or not asked:
+        return
+    shot, strays = split
+    gap = (shot[-1], strays[0]) if shot[-1] < strays[0] else (strays[-1], shot[0])
+    missing = sequence.missing(asked) if missing is None else missing
+    if not (asked[0] <= gap[0] and asked[-1] >= gap[1]) or len(missing) <= limit:
+        return
+    names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
+    raise MissingFramesError(
+        f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
+        f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
+        f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
+        f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.",
+        missing)
+
+
+def _refuse_missing(sequence: Sequence, asked: abc.Sequence[int], missing: abc.Sequence[int],
+                    job: Iterable[int] | None) -> None:
+    """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
+    `refuse_other_padding` has passed them (`--missing error`; the folder is not listed again),
+    saying what to do: hold and skip are offered for a gap in the shot, not for a --frames typo
+    (`refuse_frames_off_the_shot`, of the farm `job`'s frames when `asked` is one of its tasks')
+    nor for a stray frame's span (`refuse_stray_span`); for a render on twos (every Nth frame on
+    disk) `--frames A-BxN` comes first, since hold would write a rendered frame under each number
+    between."""
+    if not missing:
+        return
+    refuse_frames_off_the_shot(sequence, asked if job is None else job)
+    refuse_stray_span(sequence, asked, missing)
+    if len(missing) < len(asked):
+        text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
+        stepped = _stepped_on_disk(sequence, asked)
+        if stepped:
+            raise MissingFramesError(
+                f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
+                f"pass --frames {stepped[0]} to denoise just those (each without temporal "
+                "context), or re-render the frames between; --missing hold would write the nearest "
+                "frame under each missing number, --missing skip would leave them unwritten.", missing)
+        raise MissingFramesError(
+            f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            "--missing skip (do not write them).", missing)
+    raise MissingFramesError(
+        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)}), "
+        "or pass --missing hold (use the nearest frame) or --missing skip to fill the gap", asked)
+
+
+def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
+    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
+    threes...), and at least 3 of them (two frames with a gap may be one frame failing to render);
+    else None."""
+    if len(frames) < 3:
+        return None
+    step = frames[1] - frames[0]
+    if step < 2 or any(later - earlier != step for earlier, later in zip(frames, frames[1:])):
+        return None
+    return f"{frames[0]}-{frames[-1]}x{step}", step
+
+
+def _stepped_on_disk(sequence: Sequence, asked: abc.Sequence[int]) -> tuple[str, int] | None:
+    """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
+    are asked: then the missing frames are those between, and that spec narrows --frames to the
+    frames rendered."""
+    on_disk = sequence.frames[bisect.bisect_left(sequence.frames, asked[0]):
+                              bisect.bisect_right(sequence.frames, asked[-1])]
+    stepped = _stepped_spec(on_disk)
+    members = asked if isinstance(asked, FrameRuns) else set(asked)
+    return stepped if stepped and all(frame in members for frame in on_disk) else None
+
+
+def _shot_spec(sequence: Sequence) -> str:
+    """The --frames spec of the frames on disk: 'A-BxN' for a render on twos (threes...), else
+    first to last."""
+    stepped = _stepped_spec(sequence.frames)
+    return stepped[0] if stepped else f"{sequence.first}-{sequence.last}"

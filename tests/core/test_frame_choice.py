@@ -1,0 +1,347 @@
+"""Which frames a run writes and reads, and which missing ones it refuses (real files under tmp_path)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from folder_listings import count_listings
+
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.frame_choice import (
+    check_missing,
+    frames_in_context,
+    frames_to_write,
+    other_padding_note,
+    refuse_frames_off_the_shot,
+    refuse_outside_context,
+    refuse_outside_job,
+    refuse_stray_span,
+)
+from vfxdenoise.core.io.sequence import (
+    MAX_FRAMES,
+    FramePattern,
+    Sequence,
+    find_sequence,
+    format_frames,
+    parse_pattern,
+)
+
+
+def touch_frames(pattern: FramePattern, frames) -> None:
+    pattern.directory.mkdir(parents=True, exist_ok=True)
+    for frame in frames:
+        pattern.path(frame).touch()
+
+
+# --- which frames a run writes and reads: seq and the farm jobs alike ---------------------------------
+
+def test_the_frames_to_write_are_those_asked_else_the_renders_range_else_those_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 20_000_000])
+    sequence = find_sequence(pattern)
+    assert frames_to_write("1001-1002", [1001, 1002, 1003], sequence) == [1001, 1002]
+    assert frames_to_write([1003], None, sequence) == [1003]
+    assert frames_to_write(None, [1001, 1002], None) == [1001, 1002]  # no frame need be on disk yet
+    assert frames_to_write(None, None, sequence) == range(1001, 20_000_001)  # not listed
+    with pytest.raises(SequenceError, match="give --frames or --context-frames"):
+        frames_to_write(None, None, None)
+
+
+def test_a_stray_frames_span_is_refused_under_every_policy_as_fast_as_the_frames_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 20_000_000])
+    sequence = find_sequence(pattern)
+    started = time.perf_counter()
+    for policy in ("error", "hold", "skip"):
+        with pytest.raises(MissingFramesError, match="Move render.20000000.exr out of"):
+            check_missing(sequence, frames_to_write(None, None, sequence), policy, None)
+    assert time.perf_counter() - started < 1.0
+    check_missing(sequence, [1001, 1002, 1003, 1004], "hold", None)  # a frame to hold: passes
+    with pytest.raises(MissingFramesError, match="missing: 1004"):
+        check_missing(sequence, [1001, 1002, 1003, 1004], "error", None)
+    check_missing(sequence, [101, 102], "skip", [101, 102])  # the render's range, still to render
+
+
+@pytest.mark.parametrize("policy", ["hold", "skip"])
+def test_a_task_of_handles_past_the_renders_ends_is_checked_for_a_typo_as_its_whole_job(tmp_path, policy):
+    """A farm job over 998-1015 of a render of 1001-1012 passes (handles held or skipped): its
+    tasks over 998-1000 and 1013-1015 were refused as a --frames typo, and failed every retry."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1013))
+    sequence = find_sequence(pattern)
+    job = list(range(998, 1016))
+    check_missing(sequence, job, policy, None)  # the whole job
+    for task in ([998, 999, 1000], [1013, 1014, 1015]):
+        with pytest.raises(MissingFramesError, match="Fix --frames"):
+            check_missing(sequence, task, policy, None)  # a run of its own: a typo
+        check_missing(sequence, task, policy, None, job)  # a task of the job: as the job
+    with pytest.raises(MissingFramesError, match="none of frames 101-103 .* Fix --frames"):
+        check_missing(sequence, [101], policy, None, [101, 102, 103])  # a job that is the typo
+    with pytest.raises(MissingFramesError, match=r"none of frames 998-1000 .*--missing hold"):
+        check_missing(sequence, [998, 999, 1000], "error", None, job)  # missing, not a typo
+
+
+def test_frames_outside_the_farm_jobs_are_a_usage_error_as_fast_as_the_job_is_short():
+    refuse_outside_job([1, 2, 3], None)
+    refuse_outside_job([2, 3], [1, 2, 3, 4])
+    with pytest.raises(UsageError, match=r"frames 5-6 lie outside --job-frames 1-4, the frames of the farm "
+                                         r"job this run is one task of: pass the task's frames"):
+        refuse_outside_job([3, 4, 5, 6], [1, 2, 3, 4])
+    started = time.perf_counter()
+    with pytest.raises(UsageError, match="lie outside --job-frames 1-4"):
+        refuse_outside_job(range(1, 20_000_001), [1, 2, 3, 4])  # first to last beside a stray frame
+    assert time.perf_counter() - started < 1.0
+
+
+def test_frames_outside_the_renders_range_are_a_usage_error_naming_whose_they_are():
+    refuse_outside_context([1, 2, 3], None)
+    refuse_outside_context([2, 3], [1, 2, 3])
+    with pytest.raises(UsageError, match="frames 4-5 of the job lie outside --context-frames 1-3: "):
+        refuse_outside_context([3, 4, 5], [1, 2, 3], of="the job")
+
+
+def test_the_frames_read_as_context_are_those_on_disk_of_the_renders_range(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 7])
+    sequence = find_sequence(pattern)
+    assert frames_in_context(sequence, None) == [1, 2, 3, 7]
+    assert frames_in_context(sequence, [2, 3, 4, 5]) == [2, 3]
+
+
+# --- missing frames refused (--missing) ------------------------------------------------------------
+
+def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp_path):
+    """--frames 101-110 on a shot of 1001-1010 is a typo: show what is on disk and point at
+    --frames, not at --missing hold, which would write frame 1001 under every number."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1011))
+    with pytest.raises(MissingFramesError) as info:
+        check_missing(find_sequence(pattern), range(101, 111), "error", None)
+    message = str(info.value)
+    assert "none of frames 101-110" in message and "on disk: 1001-1010" in message
+    assert "--frames" in message and "--missing" not in message
+    assert info.value.missing == list(range(101, 111))
+
+
+def test_a_frame_in_a_gap_is_refused_with_hold_and_skip_still_offered(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 4, 5])
+    with pytest.raises(MissingFramesError, match=r"none of frames 3 .* on disk: 1-2,4-5.*--missing hold"):
+        check_missing(find_sequence(pattern), [3], "error", None)
+
+
+def test_frames_of_which_some_are_on_disk_are_refused_offering_hold_and_skip(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2])
+    with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* are missing: 3-4\. Re-render them, "
+                                                 r"narrow --frames, or pass --missing hold"):
+        check_missing(find_sequence(pattern), [2, 3, 4], "error", None)
+    check_missing(find_sequence(pattern), [1, 2], "error", None)  # all on disk
+
+
+@pytest.mark.parametrize(("on_disk", "asked", "spec"), [
+    ([1001, 1003, 1005, 1007], range(1001, 1008), "1001-1007x2"),
+    ([1001, 1003, 1005, 1007], range(1001, 1006), "1001-1005x2"),
+    ([1, 4, 7, 10, 20], range(1, 11), "1-10x3"),
+])
+def test_a_render_on_twos_is_pointed_at_a_stepped_frame_range_first(tmp_path, on_disk, asked, spec):
+    """The frames between a render's frames on twos counted as missing, and the refusal offered
+    --missing hold first, which writes a rendered frame under each number between."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, on_disk)
+    with pytest.raises(MissingFramesError) as info:
+        check_missing(find_sequence(pattern), asked, "error", None)
+    message = str(info.value)
+    assert f"pass --frames {spec} to denoise just those" in message, message
+    assert message.index(f"--frames {spec}") < message.index("--missing hold")
+
+
+def test_a_shot_on_twos_is_suggested_as_a_stepped_range_where_no_frame_asked_is_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1003, 1005, 1007])
+    for asked in ([1002, 1004], range(101, 111)):
+        with pytest.raises(MissingFramesError, match=r"Fix --frames \(e\.g\. --frames 1001-1007x2\)"):
+            check_missing(find_sequence(pattern), asked, "error", None)
+
+
+@pytest.mark.parametrize(("on_disk", "asked"), [
+    ([1, 3], range(1, 4)),  # two frames a gap apart: a frame that failed to render, as likely
+    ([1, 3, 5, 6], range(1, 7)),  # not evenly stepped
+    ([1, 3, 5], [1, 2, 4, 5]),  # frame 3 on disk is not asked: the stepped spec would add it
+])
+def test_frames_not_evenly_stepped_get_the_plain_refusal(tmp_path, on_disk, asked):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, on_disk)
+    with pytest.raises(MissingFramesError, match=r"are missing: .*\. Re-render them, narrow --frames"):
+        check_missing(find_sequence(pattern), asked, "error", None)
+
+
+def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
+    monkeypatch.setattr("fileseq.constants.MAX_FRAME_SIZE", 50)  # as 20 million frames would be
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 100])
+    sequence = find_sequence(pattern)
+    assert format_frames(sequence.gaps()) == "96 frames from 4 to 99"
+    with pytest.raises(MissingFramesError, match=r"96 frame\(s\) .* missing: 96 frames from 4 to 99 \(frames "
+                                                 r"on disk: 1-3,100: a stray frame far from the shot\?\)"):
+        check_missing(sequence, range(1, 101), "error", None)
+
+
+def test_a_stray_frame_is_refused_pointing_at_it_not_at_hold_or_skip(tmp_path):
+    """Holding or skipping the millions of frames before render.20000000.exr would write them
+    all or run for tens of minutes: the refusal names the file and the shot's own range."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 1004, 1005, 20_000_000])
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError) as info:
+        check_missing(sequence, range(1001, 20_000_001), "error", None)
+    message = str(info.value)
+    assert "a stray frame far from the shot?" in message and "--missing" not in message
+    assert f"Move render.20000000.exr out of {tmp_path}" in message
+    assert "--context-frames 1001-1005" in message and "--frames within it" in message
+    assert len(info.value.missing) == 20_000_000 - 1006
+    check_missing(sequence, range(1001, 1006), "error", None)  # the shot itself is all there
+
+
+def test_under_hold_and_skip_only_a_span_longer_than_a_frame_spec_may_be_is_refused(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1, 2, 3, 4, 5, 200, 20_000_000])
+    far = find_sequence(pattern)
+    with pytest.raises(MissingFramesError, match="Move render.20000000.exr out of"):
+        refuse_stray_span(far, range(1, 20_000_001), limit=MAX_FRAMES)
+    near = Sequence(pattern, [1, 2, 3, 4, 5, 200])  # 194 frames to hold: what --missing hold asked
+    refuse_stray_span(near, range(1, 201), limit=MAX_FRAMES)
+    with pytest.raises(MissingFramesError, match="Move render.0200.exr out of"):
+        refuse_stray_span(near, range(1, 201))
+
+
+def test_refusing_a_stray_frames_span_takes_what_the_frames_on_disk_do(tmp_path):
+    """`info` and `seq` took 10-12 s to refuse render.20000000.exr beside 1001-1005, listing and
+    comparing the 20 million frames between; the gaps are runs of frames now."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003, 1004, 1005, 20_000_000])
+    started = time.perf_counter()
+    sequence = find_sequence(pattern)
+    gaps = sequence.gaps()
+    assert format_frames(gaps) == "19998994 frames from 1006 to 19999999"
+    with pytest.raises(MissingFramesError):
+        check_missing(sequence, range(sequence.first, sequence.last + 1), "error", None)
+    assert time.perf_counter() - started < 1.0
+    assert gaps[0] == 1006 and gaps[-1] == 19_999_999 and 20_000_000 not in gaps and 1006 in gaps
+
+
+@pytest.mark.parametrize("wanted", [range(101, 111), [1, 2], [2000]])
+def test_frames_none_of_which_lies_in_the_shot_are_refused_whatever_the_policy(tmp_path, wanted):
+    """--frames 101-110 for a shot of 1001-1010: --missing hold would write frame 1001's output
+    under every number and --missing skip nothing; both exited 0."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [*range(1001, 1005), *range(1006, 1011)])
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError) as info:
+        refuse_frames_off_the_shot(sequence, wanted)
+    assert f"none of frames {format_frames(wanted)}" in str(info.value)
+    assert "frames on disk: 1001-1004,1006-1010. Fix --frames" in str(info.value)
+    for inside in ([1005], range(1004, 1007), [1000, 1005], range(990, 1100)):  # a gap, or the shot
+        refuse_frames_off_the_shot(sequence, inside)
+
+
+@pytest.mark.parametrize("token", ["####", "#"])
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_missing_frame_on_disk_under_another_padding_is_named_under_every_policy(tmp_path, token, policy):
+    """r.01002.exr beside r.1001.exr and r.1003.exr: 'missing, re-render it' was the wrong advice,
+    and --missing hold wrote frame 1001 as 1002 beside the render of 1002."""
+    pattern = parse_pattern(tmp_path / f"r.{token}.exr")
+    touch_frames(pattern, [1001, 1003])
+    (tmp_path / "r.01002.exr").touch()
+    sequence = find_sequence(pattern)
+    rename = r"1002 is on disk as r\.01002\.exr \(5-digit padding\): rename it to r\.1002\.exr"
+
+    for asked in (frames_to_write(None, None, sequence), [1002]):
+        with pytest.raises(MissingFramesError, match=rename) as refused:
+            check_missing(sequence, asked, policy, None)
+        assert refused.value.missing == [1002]
+    check_missing(sequence, [1001, 1003], policy, None)  # not asked: not refused
+    assert other_padding_note(pattern, sequence.gaps()) == rename.replace("\\", "")
+
+
+def test_frames_on_disk_under_another_padding_are_listed_among_others_missing(tmp_path):
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1010])
+    for name in ("r.01002.exr", "r.01003.exr", "r.001004.exr", "r.01005.exr"):
+        (tmp_path / name).touch()
+
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(find_sequence(pattern), range(1001, 1011), "error", None)
+
+    assert str(refused.value).startswith(
+        "8 frame(s) of " + pattern.text + " are missing: 1002-1009; 4 of them are on disk under "
+        "another padding, not read as frames of the pattern: 1002 is on disk as r.01002.exr "
+        "(5-digit padding), 1003 as r.01003.exr (5-digit padding), 1004 as r.001004.exr (6-digit "
+        "padding) and 1 more: rename them to " + pattern.text + "'s padding (e.g. r.01002.exr to r.1002.exr)")
+    assert other_padding_note(pattern, [1006, 1007]) == ""
+
+
+def test_another_padding_is_looked_for_as_fast_as_the_frames_on_disk_beside_a_stray_frame(tmp_path):
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1003, 20_000_000])
+    (tmp_path / "render.01002.exr").touch()
+    sequence = find_sequence(pattern)
+    started = time.perf_counter()
+    with pytest.raises(MissingFramesError, match="1002 is on disk as render.01002.exr"):
+        check_missing(sequence, frames_to_write(None, None, sequence), "hold", None)
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+@pytest.mark.parametrize("job", [None, list(range(1001, 1011))])
+def test_missing_frames_are_looked_for_under_another_padding_in_one_listing(tmp_path, monkeypatch, policy,
+                                                                             job):
+    """Under --missing error the folder was listed twice for frames under another padding, on a
+    network folder of 100k files a second slow listing: seq (and a farm task) list it once for the
+    frames on disk and once for the frames missing, under every policy."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1002, 1004, 1005])
+    (tmp_path / "r.0001003.exr").mkdir()  # a folder, no frame: passed over, but listed
+    listings = count_listings(monkeypatch, tmp_path)
+    sequence = find_sequence(pattern)
+    asked = frames_to_write(None, None, sequence)
+    if policy == "error":
+        with pytest.raises(MissingFramesError, match=r"1 frame\(s\) of .* are missing: 1003\. Re-render"):
+            check_missing(sequence, asked, policy, None, job)
+    else:
+        check_missing(sequence, asked, policy, None, job)
+    assert len(listings) == 2
+
+    del listings[:]
+    (tmp_path / "r.0001003.exr").rmdir()
+    (tmp_path / "r.01003.exr").touch()
+    with pytest.raises(MissingFramesError, match="1003 is on disk as r.01003.exr"):
+        check_missing(sequence, asked, policy, None, job)
+    assert len(listings) == 1
+    del listings[:]
+    check_missing(sequence, [1001, 1002], policy, None, job)  # none missing: no listing
+    assert listings == []
+
+
+def test_refusing_missing_frames_lists_the_folder_once(tmp_path, monkeypatch):
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1003])
+    sequence = find_sequence(pattern)
+    listings = count_listings(monkeypatch, tmp_path)
+    with pytest.raises(MissingFramesError, match="missing: 1002"):
+        check_missing(sequence, range(1001, 1004), "error", None)
+    assert len(listings) == 1
+
+
+def test_a_frame_on_disk_with_a_minus_sign_is_named_by_its_digits_and_negative_zero_by_none(tmp_path):
+    """r.-000.exr was named as frame 0 under another padding (no frame is written so: frame 0 is
+    r.0000.exr), and r.-0005.exr as of '5-digit padding', its minus sign counted as a digit."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [-6, 1])
+    for name in ("r.-0005.exr", "r.-000.exr", "r.-0.exr", "r.-00000.exr"):
+        (tmp_path / name).touch()
+    sequence = find_sequence(pattern)
+    assert sequence.frames == [-6, 1]
+    assert other_padding_note(pattern, sequence.gaps()) == (
+        "-5 is on disk as r.-0005.exr (4-digit padding): rename it to r.-005.exr")
