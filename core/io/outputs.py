@@ -163,12 +163,11 @@ def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, input_fram
     same number (an input that is a link to it: a folder of links to the renders, given the
     renders' folder as -o). Each folder is compared once, and only the wanted frames' files are
     looked up, not every input frame's."""
-    names = {in_pattern.name(f) for f in input_frames}
     on_disk = set(input_frames)
     clashes = []
     for frame in wanted:
         folder, name = folders.file(out_pattern.path(frame))
-        if name in names and folders.same(folder, in_pattern.directory):
+        if in_pattern.frame_of(name) in on_disk and folders.same(folder, in_pattern.directory):
             clashes.append(frame)
         elif frame in on_disk:
             input_folder, input_name = folders.file(in_pattern.path(frame))
