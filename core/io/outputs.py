@@ -159,21 +159,31 @@ def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, input_fram
                  wanted: list[int], folders: _Folders) -> list[int]:
     """The frames of `wanted` whose output would replace an input frame's file: one whose file
     (`_Folders.file`: a link followed) lies in the inputs' folder, by whatever path
-    (`_Folders.same`), under an input frame's name; or that is the file of the input frame of the
-    same number (an input that is a link to it: a folder of links to the renders, given the
-    renders' folder as -o). Each folder is compared once, and only the wanted frames' files are
-    looked up, not every input frame's."""
+    (`_Folders.same`), under an input frame's name; or that is the file an input frame links to,
+    whatever its number (a folder of links to the renders, retimed or not, given the renders'
+    folder as -o). Each folder is compared once, and only the inputs that are links are
+    resolved (`_linked_inputs`), not every input frame's path."""
     on_disk = set(input_frames)
+    linked = _linked_inputs(in_pattern, on_disk)
     clashes = []
     for frame in wanted:
         folder, name = folders.file(out_pattern.path(frame))
         if in_pattern.frame_of(name) in on_disk and folders.same(folder, in_pattern.directory):
             clashes.append(frame)
-        elif frame in on_disk:
-            input_folder, input_name = folders.file(in_pattern.path(frame))
-            if name == input_name and folders.same(folder, input_folder):
-                clashes.append(frame)
+        elif any(folders.same(folder, target) for target in linked.get(name, ())):
+            clashes.append(frame)
     return clashes
+
+
+def _linked_inputs(in_pattern: FramePattern, frames: set[int]) -> dict[str, list[Path]]:
+    """The files the input frames of `frames` that are links lead to: name -> their folders. One
+    listing of the inputs' folder tells the links apart without a stat per frame."""
+    linked: dict[str, list[Path]] = {}
+    for frame, entry in in_pattern.files_on_disk().items():
+        if frame in frames and entry.is_symlink():
+            target = Path(entry.path).resolve()
+            linked.setdefault(target.name, []).append(target.parent)
+    return linked
 
 
 def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePattern,

@@ -107,6 +107,23 @@ def test_an_output_that_is_an_input_frames_file_through_a_link_is_refused(tmp_pa
     check_writable(shot, out.with_name(prefix="den."), [1, 2], [1, 2, 3])
 
 
+def test_an_output_over_an_input_linked_under_another_number_is_refused(tmp_path):
+    """A folder of links that retimes a render (s.1 -> render.2, ...), denoised with the renders'
+    folder as the output, wrote over renders other frames' windows read: only the input of the
+    output's own number was looked at."""
+    renders = parse_pattern(tmp_path / "renders" / "render.####.exr")
+    links = parse_pattern(tmp_path / "links" / "s.####.exr")
+    for folder in (renders.directory, links.directory):
+        folder.mkdir()
+    for frame in (1, 2, 3, 4):
+        renders.path(frame).write_bytes(b"exr")
+    for frame in (1, 2, 3):
+        links.path(frame).symlink_to(renders.path(frame + 1))
+    with pytest.raises(OutputError, match="would overwrite input frames 2-3"):
+        check_writable(links, renders, [1, 2, 3], [1, 2, 3])
+    check_writable(links, renders, [1, 2, 3], [1])  # render.1 is no input's file
+
+
 def _tiles(order: OpenEXR.LineOrder) -> dict:
     tiles = OpenEXR.TileDescription()
     tiles.xSize, tiles.ySize, tiles.mode = 16, 16, OpenEXR.ONE_LEVEL
