@@ -47,6 +47,10 @@ HEADER_ATTRIBUTE = "vfxdenoise/exposure"
 # but two frames' at r0) and takes a firefly in one frame far down (1e5 or 1e6: by 16.6 of 65504 at
 # most, benchmarks/fireflies.py on the sample stored as float). It lost 70% of its light otherwise.
 KEPT_AT_CLIP = 0.5
+# ... and at least this many times as bright as anything 2 px round it (`_standing_out`).
+LAMP_STANDS_OUT = 4.0
+# The pixels 2 px from a pixel (Chebyshev): the 5x5 round it but the 3x3.
+_RING = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), abs(dx)) == 2]
 # Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
 # as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
 # 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
@@ -91,8 +95,10 @@ class Exposure:
     def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
         """`back` with the lamps the network saw clipped at their `rendered` radiance (`undo`):
         those of 2x2 pixels or more, and smaller ones (a bulb of a pixel or two) where the network
-        gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too;
-        it takes a lone firefly far down. Not where the render holds Inf there (a broken value)."""
+        gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too
+        (it takes a lone firefly far down), and that stand out from what lies round them
+        (`_standing_out`: a firefly in a bright area keeps a value near the clip from its
+        surroundings). Not where the render holds Inf there (a broken value)."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
         if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
             return back
@@ -100,7 +106,8 @@ class Exposure:
         rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
         clipped = rendered.max(axis=0) >= cap
         lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
-        lamps |= clipped & finite & (back.max(axis=0) >= np.float32(KEPT_AT_CLIP * cap))
+        brightest = back.max(axis=0)
+        lamps |= _standing_out(clipped & finite & (brightest >= np.float32(KEPT_AT_CLIP * cap)), brightest)
         back = back.copy() if back is denoised else back
         back[:, lamps] = rendered[:, lamps]
         return back
@@ -176,6 +183,21 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     near = F.max_pool2d(brightest[None, None], size, stride=1, padding=LOBE_REACH)[0, 0].numpy()
     np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
     return (back + lobes).astype(back.dtype, copy=False)
+
+
+def _standing_out(candidates: np.ndarray, brightest: np.ndarray) -> np.ndarray:
+    """Of the (H, W) `candidates`, those at least LAMP_STANDS_OUT times as bright (`brightest`:
+    each pixel's brightest channel, denoised) as anything 2 px away: a bulb of a pixel or two
+    over its own glow, not a firefly in a bright area. The ring leaves out the 3x3 round a pixel,
+    where the rest of a two-pixel bulb lies."""
+    ys, xs = np.nonzero(candidates)
+    if not len(ys):
+        return candidates
+    padded = np.pad(brightest, 2, mode="edge")
+    ring = np.max([padded[ys + 2 + dy, xs + 2 + dx] for dy, dx in _RING], axis=0)
+    kept = np.zeros_like(candidates)
+    kept[ys, xs] = brightest[ys, xs] >= LAMP_STANDS_OUT * ring
+    return kept
 
 
 def _opened(mask: torch.Tensor) -> torch.Tensor:

@@ -209,3 +209,15 @@ def test_a_bulb_smaller_than_2x2_pixels_the_network_kept_keeps_its_rendered_radi
     assert (back[:, 6, 6] == 3000.0).all() and (back[:, 0, 7] == MAX_RADIANCE).all()
     lifted = Exposure(4.0, 0.03).undo(np.minimum(rendered * 4, MAX_RADIANCE), rendered)
     assert lifted[0, 2, 2] == 5e5 and lifted[0, 0, 7] == MAX_RADIANCE / 4  # the clip is 65504 / 4 there
+
+
+def test_a_firefly_in_a_bright_area_comes_out_denoised_not_as_rendered():
+    """A 1e6 firefly in a sun's 50000 reflection came out at 1e6, a new hot pixel each frame: the
+    network gives back near the clip there from the area alone. A bulb is only one that stands
+    out from what lies 2 px round it (its own glow)."""
+    rendered = np.full((3, 12, 12), 0.5, np.float32)
+    rendered[:, 2:10, 2:10] = 50000.0
+    rendered[:, 5, 5] = 1e6
+    denoised = np.minimum(rendered, 52000.0)
+    back = Exposure().undo(denoised, rendered)
+    assert (back[:, 5, 5] == 52000.0).all()
