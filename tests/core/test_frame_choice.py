@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from folder_listings import count_listings
+from sequence_folders import count_listings, touch_frames
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
 from vfxdenoise.core.frame_choice import (
@@ -20,19 +20,11 @@ from vfxdenoise.core.frame_choice import (
 )
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
-    FramePattern,
     Sequence,
     find_sequence,
     format_frames,
     parse_pattern,
 )
-
-
-def touch_frames(pattern: FramePattern, frames) -> None:
-    pattern.directory.mkdir(parents=True, exist_ok=True)
-    for frame in frames:
-        pattern.path(frame).touch()
-
 
 # --- which frames a run writes and reads: seq and the farm jobs alike ---------------------------------
 

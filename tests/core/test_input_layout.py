@@ -3,25 +3,16 @@ where a stacked frame's guides lie, a neighbour slot's channels."""
 
 import numpy as np
 import torch
+from flat_frames import flat_frame
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout, StackedFrame, channel_sources
 from vfxdenoise.core.network_input import build_input
 
 
-def _frame(value: float, aux: bool = True) -> FrameFeatures:
-    plane = np.full((3, 8, 8), value, np.float32)
-    return FrameFeatures(
-        beauty=plane,
-        albedo=np.full((3, 8, 8), 0.5, np.float32) if aux else None,
-        normal=np.zeros((3, 8, 8), np.float32) if aux else None,
-        motion=np.zeros((2, 8, 8), np.float32) if aux else None,
-    )
-
-
 def test_channel_sources_find_every_input_of_a_narrower_window_where_it_now_lies():
     old, new = (InputLayout(temporal_radius=r, temporal_albedo=True, slot_distances=True) for r in (2, 3))
-    window = {d: _frame(float(d + 10)) for d in range(-3, 4)}
+    window = {d: flat_frame(float(d + 10)) for d in range(-3, 4)}
     x_old, x_new = build_input(window, old), build_input(window, new)
     sources = channel_sources(old, new)
     assert len(sources) == new.in_channels

@@ -5,6 +5,7 @@ from functools import partial
 
 import numpy as np
 import torch
+from flat_frames import flat_frame
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
@@ -12,19 +13,9 @@ from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_inp
 from vfxdenoise.core.slot_plan import plan_slots
 
 
-def _frame(value: float, aux: bool = True) -> FrameFeatures:
-    plane = np.full((3, 8, 8), value, np.float32)
-    return FrameFeatures(
-        beauty=plane,
-        albedo=np.full((3, 8, 8), 0.5, np.float32) if aux else None,
-        normal=np.zeros((3, 8, 8), np.float32) if aux else None,
-        motion=np.zeros((2, 8, 8), np.float32) if aux else None,
-    )
-
-
 def test_channel_count_and_order():
     layout = InputLayout(temporal_radius=2)
-    window = {d: _frame(float(d + 10)) for d in range(-2, 3)}
+    window = {d: flat_frame(float(d + 10)) for d in range(-2, 3)}
     x = build_input(window, layout)
     assert x.shape == (1, layout.in_channels, 8, 8)
     beauty_means = [x[0, 3 * i].mean().item() for i in range(5)]
@@ -33,7 +24,7 @@ def test_channel_count_and_order():
 
 def test_slots_past_the_sequence_end_repeat_a_frame_and_are_marked_inconsistent():
     layout = InputLayout(temporal_radius=2)
-    x = build_input({0: _frame(1.0), 1: _frame(2.0)}, layout)
+    x = build_input({0: flat_frame(1.0), 1: flat_frame(2.0)}, layout)
     consistency = x[0, layout.beauty_channels:layout.beauty_channels + 4].mean(dim=(1, 2))
     # slots: t-1, t-2 (both repeat t), t+1 (real), t+2 (repeats t+1)
     assert consistency.tolist() == [0.0, 0.0, 1.0, 0.0]
@@ -41,9 +32,9 @@ def test_slots_past_the_sequence_end_repeat_a_frame_and_are_marked_inconsistent(
 
 def test_missing_aux_features_clear_their_flags():
     layout = InputLayout(temporal_radius=1)
-    x = build_input({0: _frame(1.0, aux=False)}, layout)
+    x = build_input({0: flat_frame(1.0, aux=False)}, layout)
     assert x[0, -3:].sum().item() == 0.0
-    y = build_input({0: _frame(1.0)}, layout)
+    y = build_input({0: flat_frame(1.0)}, layout)
     assert y[0, -3:].mean(dim=(1, 2)).tolist() == [1.0, 1.0, 1.0]
 
 
@@ -67,8 +58,8 @@ def _with_albedo(frame: FrameFeatures, value: float) -> FrameFeatures:
 
 
 def test_temporal_albedo_is_the_consistency_weighted_mean_of_the_window():
-    window = {-1: _with_albedo(_frame(1.0), 0.5), 0: _with_albedo(_frame(1.0), 0.4),
-              1: _with_albedo(_frame(1.0), 0.6)}
+    window = {-1: _with_albedo(flat_frame(1.0), 0.5), 0: _with_albedo(flat_frame(1.0), 0.4),
+              1: _with_albedo(flat_frame(1.0), 0.6)}
     own = InputLayout(temporal_radius=1)
     mean = InputLayout(temporal_radius=1, temporal_albedo=True)
     x, y = build_input(window, own), build_input(window, mean)
@@ -86,11 +77,12 @@ def test_temporal_albedo_is_the_consistency_weighted_mean_of_the_window():
 def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
     layout = InputLayout(temporal_radius=1, temporal_albedo=True)
     albedo = layout.albedo
-    at_end = build_input({-1: _with_albedo(_frame(1.0), 0.5), 0: _with_albedo(_frame(1.0), 0.4)}, layout)
+    at_end = build_input({-1: _with_albedo(flat_frame(1.0), 0.5), 0: _with_albedo(flat_frame(1.0), 0.4)},
+                         layout)
     w_prev = np.exp(-8 * 0.05)
     expected = float((0.4 + 0.5 * w_prev) / (1 + w_prev))
     torch.testing.assert_close(at_end[0, albedo], torch.full((3, 8, 8), expected))
-    bare = build_input({d: _frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
+    bare = build_input({d: flat_frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
     assert bare[0, albedo].abs().sum() == 0.0
 
 
@@ -119,13 +111,13 @@ def test_slot_distances_say_how_far_each_slot_reaches_and_come_last():
     plain = InputLayout(temporal_radius=2)
     layout = InputLayout(temporal_radius=2, slot_distances=True)
     assert layout.in_channels == plain.in_channels + 4
-    interior = build_input({d: _frame(float(d + 10)) for d in range(-2, 3)}, layout)
-    first = build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, layout)
+    interior = build_input({d: flat_frame(float(d + 10)) for d in range(-2, 3)}, layout)
+    first = build_input({d: flat_frame(float(d + 10)) for d in range(0, 5)}, layout)
     distances = [x[0, layout.distance_start:].mean(dim=(1, 2)).tolist() for x in (interior, first)]
     assert distances == [[0.5, 1.0, 0.5, 1.0], [1.5, 2.0, 0.5, 1.0]]  # first frame: t+3, t+4, t+1, t+2
     # Everything before them is the plain layout's input.
     torch.testing.assert_close(first[:, :plain.in_channels],
-                               build_input({d: _frame(float(d + 10)) for d in range(0, 5)}, plain))
+                               build_input({d: flat_frame(float(d + 10)) for d in range(0, 5)}, plain))
 
 
 def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():

@@ -3,20 +3,11 @@ no usable neighbour."""
 
 import numpy as np
 import torch
+from flat_frames import flat_frame
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.slot_plan import lone_frame_window, slot_offsets, with_stand_ins
-
-
-def _frame(value: float, aux: bool = True) -> FrameFeatures:
-    plane = np.full((3, 8, 8), value, np.float32)
-    return FrameFeatures(
-        beauty=plane,
-        albedo=np.full((3, 8, 8), 0.5, np.float32) if aux else None,
-        normal=np.zeros((3, 8, 8), np.float32) if aux else None,
-        motion=np.zeros((2, 8, 8), np.float32) if aux else None,
-    )
 
 
 def test_slots_past_an_end_show_frames_beyond_the_radius_on_the_other_side():
@@ -49,7 +40,7 @@ def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
 
 def test_a_window_of_a_frame_and_held_copies_of_it_gets_stand_ins():
     """--missing hold repeats a frame's own features in a window: it is still alone."""
-    frame, other, layout = _frame(1.0), _frame(2.0), InputLayout(temporal_radius=2)
+    frame, other, layout = flat_frame(1.0), flat_frame(2.0), InputLayout(temporal_radius=2)
     assert sorted(with_stand_ins({0: frame, 1: frame}, layout)) == [-2, -1, 0, 1, 2]
     window = {0: frame, 1: other}
     assert with_stand_ins(window, layout) is window

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from folder_listings import count_listings
+from sequence_folders import count_listings
 
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sequence_folders import touch_frames
 
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.io.exr import ExrImage, write_exr
@@ -24,13 +25,6 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     parse_pattern,
 )
-
-
-def touch_frames(pattern: FramePattern, frames) -> None:
-    pattern.directory.mkdir(parents=True, exist_ok=True)
-    for frame in frames:
-        pattern.path(frame).touch()
-
 
 # --- parse_pattern: token forms -------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from exr_sequences import write_sequence
-from folder_listings import count_listings
+from sequence_folders import count_listings
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError
 from vfxdenoise.plugin.farm.job import build_job, write_text_atomic

@@ -1,9 +1,19 @@
-"""How often a test's code lists a folder: the standard library's os.scandir, counted."""
+"""Frame folders for tests: empty frame files, and how often the code under test lists a folder
+(the standard library's os.scandir, counted)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from vfxdenoise.core.io.frame_pattern import FramePattern
+
+
+def touch_frames(pattern: FramePattern, frames) -> None:
+    """An empty file for each of `frames` of `pattern` (its folder made)."""
+    pattern.directory.mkdir(parents=True, exist_ok=True)
+    for frame in frames:
+        pattern.path(frame).touch()
 
 
 def count_listings(monkeypatch, folder: Path) -> list[str]:
