@@ -30,7 +30,7 @@ cannot write a file mixing tiled and scanline parts either: such a file is writt
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -772,6 +772,38 @@ def _refuse_inexact_ids(ints: np.ndarray, uints: list[int], spec: oiio.ImageSpec
                 f"{path}: uint channel '{spec.channelnames[c]}' holds IDs above 2^24, which "
                 f"OpenImageIO would write back altered; it reads this file because {why}. "
                 "Render the file so that OpenEXR reads it, or its IDs into a file of their own")
+
+
+def check_chunk_ends(path: str | Path) -> None:
+    """Raise ExrError where the chunks at the ends of a part's image cannot be read (the first and
+    last scanline, or the top-right and bottom-right tiles of the full-size level), after its
+    header: one of them is the chunk stored last in every line order OpenEXR writes (increasing
+    or decreasing y; tiles written in random order are stored as in increasing y), so a file cut
+    short anywhere fails, at the cost of a chunk or two, not of decoding it (`outputs.is_complete`)."""
+    path = Path(path)
+    handle = _open(path)
+    try:
+        for part, spec in enumerate(_specs(handle, path)):
+            handle.seek_subimage(part, 0)
+            if any(pixels is None for pixels in _end_chunks(handle, part, spec)) or handle.has_error:
+                raise ExrError(f"{path}: part {part} is truncated or damaged "
+                               f"({_one_line(_error_of(handle) or 'unknown error')})")
+    finally:
+        handle.close()
+
+
+def _end_chunks(handle: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> Iterator[object]:
+    """The pixels of the chunks at the ends of `part`'s image (None for one that cannot be read)."""
+    x_end, y_end = spec.x + spec.width, spec.y + spec.height
+    if not spec.tile_width:
+        for y in (spec.y, y_end - 1):
+            yield handle.read_scanlines(part, 0, y, y + 1, spec.z, 0, 1, oiio.FLOAT)
+        return
+    last_x = spec.x + (spec.width - 1) // spec.tile_width * spec.tile_width
+    last_y = spec.y + (spec.height - 1) // spec.tile_height * spec.tile_height
+    for y in (spec.y, last_y):
+        yield handle.read_tiles(part, 0, last_x, x_end, y, min(y + spec.tile_height, y_end),
+                                spec.z, spec.z + max(spec.depth, 1), 0, 1, oiio.FLOAT)
 
 
 def read_exr(path: str | Path) -> ExrImage:

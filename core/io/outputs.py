@@ -15,10 +15,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import OpenImageIO as oiio
-
-from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.errors import ExrError, OutputError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
+from vfxdenoise.core.io.exr import check_chunk_ends
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 
 log = logging.getLogger(__name__)
@@ -223,62 +222,14 @@ def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Pat
 
 def is_complete(path: Path) -> bool:
     """True when `path` is an EXR with every chunk on disk (what --resume may skip), told without
-    decoding its pixels: an output is written whole (temp file + rename), so one under its final
-    name is short only where something else damaged it or copied it partially, and a file cut
-    short loses the chunk it stores last. That is one of the chunks at the ends of each part's
-    image, which are read (`_unreadable_ends`) after its header."""
+    decoding its pixels (`exr.check_chunk_ends`): an output is written whole (temp file + rename),
+    so one under its final name is short only where something else damaged it or copied it
+    partially, and a file cut short loses the chunk it stores last."""
     if not path.is_file():
         return False
-    reason = _unreadable_ends(path)
-    if reason:
-        log.warning("%s is damaged (%s); it will be denoised again", path, reason)
+    try:
+        check_chunk_ends(path)
+    except ExrError as exc:
+        log.warning("%s is damaged (%s); it will be denoised again", path, exc)
         return False
     return True
-
-
-def _unreadable_ends(path: Path) -> str:
-    """Why the EXR at `path` cannot be read at the ends of each part's image ('' when it can): the
-    first and last scanline, or the top-right and bottom-right tiles (of the full-size level).
-    One of them is the chunk stored last in every line order OpenEXR writes (increasing or
-    decreasing y; tiles written in random order are stored as in increasing y)."""
-    handle = oiio.ImageInput.open(str(path))
-    if handle is None:
-        return f"not a readable OpenEXR file: {_error_text(oiio)}"
-    try:
-        if handle.format_name() != "openexr":
-            return f"a {handle.format_name()} file, not an OpenEXR file"
-        part = 0
-        while handle.seek_subimage(part, 0):
-            spec = handle.spec()
-            if spec.deep:
-                return f"part {part} holds deep data"
-            if not all(pixels is not None for pixels in _read_ends(handle, part, spec)) or handle.has_error:
-                return f"part {part} is truncated or damaged: {_error_text(handle)}"
-            part += 1
-        return "" if part else f"no readable image part: {_error_text(handle)}"
-    finally:
-        handle.close()
-
-
-def _read_ends(handle: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> Iterator[object]:
-    """The pixels of the chunks at the ends of `part`'s image (None for one that cannot be read)."""
-    x_end, y_end = spec.x + spec.width, spec.y + spec.height
-    if not spec.tile_width:
-        for y in (spec.y, y_end - 1):
-            yield handle.read_scanlines(part, 0, y, y + 1, spec.z, 0, 1, oiio.FLOAT)
-        return
-    last_x = spec.x + (spec.width - 1) // spec.tile_width * spec.tile_width
-    last_y = spec.y + (spec.height - 1) // spec.tile_height * spec.tile_height
-    for y in (spec.y, last_y):
-        yield handle.read_tiles(part, 0, last_x, x_end, y, min(y + spec.tile_height, y_end),
-                                spec.z, spec.z + max(spec.depth, 1), 0, 1, oiio.FLOAT)
-
-
-def _error_text(source: object) -> str:
-    """OpenImageIO's pending error on one line (a damaged header can put bytes in it that are not
-    UTF-8)."""
-    try:
-        text = source.geterror()
-    except UnicodeDecodeError:
-        text = "OpenImageIO's message holds undecodable bytes"
-    return " ".join((text or "unknown error").split())[:300]
