@@ -18,7 +18,7 @@ from pathlib import Path
 _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
 # The suffix of an output frame's temp file (`exr.write_exr`): it keeps the extension last, so the
 # writer picks the format from it, and the frame lock protocol finds stale ones by it
-# (`frame_locks.remove_stale_temp_files` through `temp_target`).
+# (`frame_locks.remove_dead_runs_files` through `temp_target`).
 TEMP_SUFFIX = ".tmp.exr"
 _TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
 # What an output frame's temp name adds to the frame's name at most: a leading dot (hidden) and

@@ -381,13 +381,13 @@ class FrameLocks:
 
 
 def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = ()) -> list[Path]:
-    """Delete what dead runs left beside our outputs (`remove_stale_temp_files`,
-    `remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
+    """Delete what dead runs left beside our outputs (`_remove_stale_temp_files`,
+    `_remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
     which are not looked into. The files removed."""
     names = _listing(out_pattern.directory)
     clock = _FolderClock(out_pattern.directory)
-    return (remove_stale_temp_files(out_pattern, names, clock)
-            + remove_stale_locks(out_pattern, names, clock, held))
+    return (_remove_stale_temp_files(out_pattern, names, clock)
+            + _remove_stale_locks(out_pattern, names, clock, held))
 
 
 def _listing(folder: Path) -> list[str]:
@@ -405,18 +405,15 @@ def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
     return [folder / name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
 
-def remove_stale_temp_files(out_pattern: FramePattern, names: Iterable[str] | None = None,
-                            clock: _FolderClock | None = None) -> list[Path]:
+def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: _FolderClock) -> list[Path]:
     """Delete temp files that interrupted runs left beside our outputs (never a live writer's),
-    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock. `names`:
-    the output folder's listing, when made already.
+    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock; `names`:
+    the output folder's listing.
 
     A temp file is live while another run holds the lock of its frame: that run may be writing it
     right now, perhaps on another host sharing the folder, where its pid means nothing here.
     """
-    names = _listing(out_pattern.directory) if names is None else names
     me = _owner_record()
-    clock = clock or _FolderClock(out_pattern.directory)
     removed = []
     for temp, frame in _temp_files(out_pattern, names).items():
         lock = lock_path(frame)
@@ -448,13 +445,11 @@ def _temp_files(out_pattern: FramePattern, names: Iterable[str]) -> dict[Path, P
     return found
 
 
-def remove_stale_locks(out_pattern: FramePattern, names: Iterable[str] | None = None,
-                       clock: _FolderClock | None = None, held: Collection[Path] = ()) -> list[Path]:
+def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _FolderClock,
+                        held: Collection[Path]) -> list[Path]:
     """Delete lock files that killed runs left beside our outputs (never a live run's, nor
-    another tool's lock of a file that is no frame of `out_pattern`). `names`: the output
-    folder's listing, when made already; `held`: this run's own locks, not looked into."""
-    names = _listing(out_pattern.directory) if names is None else names
-    clock = clock or _FolderClock(out_pattern.directory)
+    another tool's lock of a file that is no frame of `out_pattern`); `names`: the output
+    folder's listing; `held`: this run's own locks, not looked into."""
     removed = []
     pattern = f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"
     for lock in _matching(out_pattern.directory, names, pattern):

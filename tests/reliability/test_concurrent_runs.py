@@ -243,8 +243,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
     lock.write_text(json.dumps(record))
     theirs = out.path(1).with_name(f".{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
     theirs.write_bytes(b"being written")
-    frame_locks.remove_stale_temp_files(out)
-    frame_locks.remove_stale_locks(out)
+    frame_locks.remove_dead_runs_files(out)
     assert theirs.exists() and lock.exists()
     with _heartbeat(lock), pytest.raises(
             OutputError, match=rf"being written by another run \(pid 999999 on {socket.gethostname()}\)"):

@@ -21,8 +21,7 @@ from vfxdenoise.core.io.frame_locks import (
     STALE_LOCK_SECONDS,
     TAKEOVER_SUFFIX,
     FrameLocks,
-    remove_stale_locks,
-    remove_stale_temp_files,
+    remove_dead_runs_files,
 )
 from vfxdenoise.core.io.sequence import parse_pattern
 
@@ -49,7 +48,7 @@ def test_only_temp_files_our_writer_named_are_removed(tmp_path, token):
     ours = [f".{out.name(1001)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}",  # this version's
             f"{out.name(1002)}.{DEAD_PID}-0badc0de{TEMP_SUFFIX}"]  # an earlier version's
     _write(tmp_path, *foreign, *ours)
-    assert sorted(remove_stale_temp_files(out)) == sorted(tmp_path / name for name in ours)
+    assert sorted(remove_dead_runs_files(out)) == sorted(tmp_path / name for name in ours)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
 
 
@@ -61,7 +60,7 @@ def test_a_folder_clock_probe_a_killed_run_left_is_removed_once_old(tmp_path):
     _write(tmp_path, old.name, fresh.name)
     long_ago = time.time() - 60
     os.utime(old, (long_ago, long_ago))
-    assert remove_stale_temp_files(out) == [old]
+    assert remove_dead_runs_files(out) == [old]
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]
 
 
@@ -75,7 +74,7 @@ def test_only_lock_files_of_our_frames_are_removed(tmp_path):
     long_ago = time.time() - STALE_LOCK_SECONDS - 60
     for path in tmp_path.iterdir():
         os.utime(path, (long_ago, long_ago))
-    assert remove_stale_locks(out) == [ours]
+    assert remove_dead_runs_files(out) == [ours]
     assert sorted(p.name for p in tmp_path.iterdir()) == foreign
 
 
@@ -85,10 +84,10 @@ def test_a_lock_left_aside_by_a_run_killed_taking_it_over_is_removed_once_old(tm
     out = parse_pattern(tmp_path / "o.####.exr")
     aside = tmp_path / f"{out.name(1001)}{LOCK_SUFFIX}.render-node-17.{DEAD_PID}{TAKEOVER_SUFFIX}"
     _write(tmp_path, aside.name, "notes.exr.lock.backup.takeover")
-    assert remove_stale_locks(out) == []
+    assert remove_dead_runs_files(out) == []
     monkeypatch.setattr(frame_locks, "EMPTY_LOCK_SECONDS", 0.0)
     time.sleep(0.05)
-    assert remove_stale_locks(out) == [aside]
+    assert remove_dead_runs_files(out) == [aside]
     assert [p.name for p in tmp_path.iterdir()] == ["notes.exr.lock.backup.takeover"]
 
 
