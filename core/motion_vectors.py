@@ -144,6 +144,13 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     return F.avg_pool2d(guides, 3, stride=1, padding=1, count_include_pad=False)[..., ::stride, ::stride]
 
 
+def _guide_kinds(features: FrameFeatures) -> tuple[bool, bool]:
+    """Which of the albedo and normal `features` holds: the guides `_guides` builds from them. Two
+    frames of a pair whose kinds differ (one rendered again without its AOVs) have nothing to
+    compare: `detect` skips the pair."""
+    return features.albedo is not None, features.normal is not None
+
+
 def _matcher(earlier: FrameFeatures, later: FrameFeatures
              ) -> Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, tuple[float, ...]]]:
     """A function giving, per reading (factors for X and Y), the mean absolute difference between
@@ -212,9 +219,10 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     """The reading that best aligns the pairs ((t-1, t), frame t-1, frame t on t's data window):
     each sign, taking pairs until both are decided, and a factor of `scale` (1 or one of SCALES),
     tried with the signs found so far on each of those pairs until one is decisive (no pair is
-    read for it alone; 1 if none is). Both signs undecided: the engine's own convention. Frames
-    of a known writer (`known_writer`, from a frame's header `specs`) are read as it writes
-    them, and no pair is read."""
+    read for it alone; 1 if none is). A pair whose frames hold other guides (`_guide_kinds`) is
+    skipped. Both signs undecided: the engine's own convention. Frames of a known writer
+    (`known_writer`, from a frame's header `specs`) are read as it writes them, and no pair is
+    read."""
     known = known_writer(specs, scale)
     if known is not None:
         return known
@@ -223,6 +231,10 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     seen: list[str] = []
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
+            continue
+        if _guide_kinds(previous) != _guide_kinds(current):
+            log.debug("motion vectors, frames %d-%d: not compared, their albedo and normal layers differ",
+                      earlier, later)
             continue
         mismatches = _matcher(previous, current)
         errors = mismatches({name: (sx * scale, sy * scale) for name, (sx, sy) in CONVENTIONS.items()})

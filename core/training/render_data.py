@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -25,11 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vfxdenoise.core.errors import DatasetError, ExrError, SequenceError, VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, DatasetError, ExrError, SequenceError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.frame_reading import layers_by_view
-from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.input_layout import FLAG_NAMES, InputLayout
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     LAYOUT,
@@ -38,7 +40,7 @@ from vfxdenoise.core.io.dataset_layout import (
     noisy_levels,
     sequence_folders,
 )
-from vfxdenoise.core.io.exr import read_exr, read_exr_header
+from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import build_input
@@ -51,6 +53,8 @@ DROPPABLE = ("albedo", "normal", "motion")
 # A sequence whose frames are all darker than this (`frame_brightness.brightness`) is reported by `train`:
 # 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
 DARK = 1e-3
+# Sequences a warning or note names (single-frame ones, those lacking AOVs); the rest are counted.
+NAMED_SEQUENCES = 5
 
 
 @dataclass
@@ -86,9 +90,28 @@ class RenderSequence:
         return frame.width, frame.height
 
 
+@dataclass
+class NotFinite:
+    """The NaN or Inf beauty values of one view of a folder's frames (sanitised in the features):
+    how many, and where the first are, so a refusal can name the frame to render again."""
+
+    count: int = 0
+    first: str = ""  # 'frame 1003 (<path>: 1 in R)': the first frame holding any, per channel
+
+    def add(self, number: int, path: Path, beauty: np.ndarray, channels: tuple[str, ...]) -> None:
+        """Count frame `number`'s (read from `path`) `beauty` values, of `channels`."""
+        per_channel = np.count_nonzero(~np.isfinite(beauty), axis=(1, 2))
+        if per_channel.any() and not self.count:
+            held = ", ".join(f"{int(n)} in {c}" for c, n in zip(channels, per_channel) if n)
+            self.first = f"frame {number} ({path}: {held})"
+        self.count += int(per_channel.sum())
+
+
 # One view of a folder's frames: their features, the sequence on disk (its frame numbers), and
-# how many of their beauty values were NaN or Inf (sanitised in the features).
-ViewFrames = tuple[list[FrameFeatures], Sequence, int]
+# their NaN or Inf beauty values (sanitised in the features).
+ViewFrames = tuple[list[FrameFeatures], Sequence, NotFinite]
+# The option hints of `aovs.resolve_layers`' errors: train and eval have no --beauty to give.
+_OPTION_HINT = re.compile(r"[.;] (?:Name it|pick one) with --.*$", re.S)
 
 
 def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
@@ -97,30 +120,86 @@ def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
     return next(iter(read_frames_checked(folder, () if view is None else (view,)).values()))[0]
 
 
-def read_frames_checked(folder: Path, only: tuple[str, ...] = ()) -> dict[str, ViewFrames]:
+def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: bool = True
+                        ) -> dict[str, ViewFrames]:
     """Each view of the `render.####.exr` sequence in `folder` ('' for frames without views; the
     default view first), or the views `only`, mapped as `seq` maps them (`frame_reading.
     layers_by_view`: a beauty in any part of a multi-part render, each eye of a stereo one,
-    renderer layer names). A folder without such frames, or whose frames hold other views than
-    its first frame's, is a DatasetError that says why."""
+    renderer layer names). A folder without such frames, with a frame `seq` finds no beauty in
+    (`_unmapped`), whose frames hold other views than its first frame's, or, `layers_alike`, other
+    layers (`_refuse_other_layers`: a frame rendered again without its AOVs; of a target folder,
+    whose beauty alone is read, they may differ), is a DatasetError that says why."""
     try:
         sequence = find_sequence(folder / FRAME_PATTERN)
     except SequenceError as exc:
         raise DatasetError(f"{exc}. A dataset is laid out as {LAYOUT}") from exc
     frames: dict[str, list[FrameFeatures]] = {}
-    not_finite: dict[str, int] = {}
+    not_finite: dict[str, NotFinite] = {}
+    mapped: dict[int, dict[str, LayerMap]] = {}
     for frame in sequence.frames:
         path = sequence.pattern.path(frame)
         image = read_exr(path)
-        layers = layers_by_view(image, path, only=only)
+        try:
+            layers = layers_by_view(image, path, only=only)
+        except ChannelError as exc:
+            raise _unmapped(image, exc) from exc
         if frames and layers.keys() != frames.keys():
             raise DatasetError(f"{path} holds {_views_named(layers)}, frame {sequence.frames[0]} "
                                f"{_views_named(frames)}: every frame of a sequence holds the same views")
+        mapped[frame] = layers
         for view, mapping in layers.items():
-            beauty = image.get(list(mapping.beauty))
-            not_finite[view] = not_finite.get(view, 0) + int(np.count_nonzero(~np.isfinite(beauty)))
+            not_finite.setdefault(view, NotFinite()).add(frame, path, image.get(list(mapping.beauty)),
+                                                         mapping.beauty)
             frames.setdefault(view, []).append(features_from_exr(image, mapping)[0])
+    if layers_alike:
+        _refuse_other_layers(folder, sequence, mapped)
     return {view: (frames[view], sequence, not_finite[view]) for view in frames}
+
+
+def _unmapped(image: ExrImage, exc: ChannelError) -> DatasetError:
+    """A frame `seq` finds no beauty in (or one in several view layers), said without the hint to
+    name it with --beauty, which train and eval do not take; naming the components of R, G, B it
+    lacks where it holds some (a reference written without its B)."""
+    names = image.channel_names
+    rgb = [c for c in "RGB" if c not in names]
+    lacking = f" (it lacks {', '.join(rgb)})" if 0 < len(rgb) < 3 else ""
+    return DatasetError(f"{_OPTION_HINT.sub('', str(exc))}{lacking}. Training and evaluation read the "
+                        "beauty `seq` finds on its own (R,G,B or a layer named RGBA, C, Ci or Combined): "
+                        "render the frame again with it, or remove the sequence")
+
+
+def _layer_differences(mapping: LayerMap, first: LayerMap, number: int) -> list[str]:
+    """How the layers `mapping` of a frame differ from `first`'s, the layers of frame `number`:
+    the features it lacks, those it holds besides, those it reads from other channels."""
+    ours, theirs = mapping.describe(), first.describe()
+    names = [name for name in dict.fromkeys([*theirs, *ours])
+             if ours.get(name, "(none)") != theirs.get(name, "(none)")]
+    lacks = [name for name in names if ours.get(name, "(none)") == "(none)"]
+    extra = [name for name in names if theirs.get(name, "(none)") == "(none)"]
+    said = [f"lacks {', '.join(lacks)}, which frame {number} holds "
+            f"({'; '.join(theirs[name] for name in lacks)})"] if lacks else []
+    said += [f"holds {', '.join(extra)} ({'; '.join(ours[name] for name in extra)}), which frame "
+             f"{number} lacks"] if extra else []
+    return said + [f"holds {name} as {ours[name]}, frame {number} as {theirs[name]}"
+                   for name in names if name not in lacks and name not in extra]
+
+
+def _refuse_other_layers(folder: Path, sequence: Sequence, mapped: dict[int, dict[str, LayerMap]]) -> None:
+    """Refuse frames whose layers differ from the first frame's (a frame rendered again without its
+    albedo, normal and motion): `seq` never reads them as one another's neighbours, and training
+    on a window mixing them failed (the guides of its frames differ in channels). Names the frames
+    that differ, and what the first of them lacks or holds besides."""
+    first = sequence.frames[0]
+    other = [number for number in sequence.frames[1:] if mapped[number] != mapped[first]]
+    if not other:
+        return
+    said = [f"{f'view {view} ' if view else ''}{difference}"
+            for view, mapping in mapped[other[0]].items()
+            for difference in _layer_differences(mapping, mapped[first][view], first)]
+    raise DatasetError(f"{folder}/ frame(s) {format_frames(other)} hold other layers than frame {first}: "
+                       f"{sequence.pattern.path(other[0])} {'; '.join(said)}. Every frame of a sequence "
+                       "holds the same layers (`seq` never reads frames whose layers differ as "
+                       "neighbours): render them again alike, or remove the sequence")
 
 
 def _views_named(views) -> str:
@@ -182,12 +261,13 @@ def _refuse_other_sizes(name: str, read: dict[str, ViewFrames]) -> None:
 def _refuse_broken_targets(name: str, read: dict[str, ViewFrames],
                            levels: tuple[str, ...]) -> None:
     """Refuse targets holding NaN or Inf (sanitised to 0 and 65504, a broken reference teaches the
-    network fireflies: training loss doubled and validation relMSE reached 6e6 in a probe)."""
-    broken = {folder: read[folder][2] for folder in read if folder not in levels and read[folder][2]}
+    network fireflies: training loss doubled and validation relMSE reached 6e6 in a probe), naming
+    how many, and the first frame and channels holding them (`NotFinite`)."""
+    broken = {folder: read[folder][2] for folder in read if folder not in levels and read[folder][2].count}
     if broken:
         raise DatasetError(f"sequence {name}: " + "; ".join(
-            f"{folder}/ holds {count} NaN or Inf beauty value(s)" for folder, count in broken.items())
-            + ". Render it again or remove the sequence")
+            f"{folder}/ holds {found.count} NaN or Inf beauty value(s), the first in {found.first}"
+            for folder, found in broken.items()) + ". Render it again or remove the sequence")
 
 
 def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -> MotionVectors | None:
@@ -220,14 +300,15 @@ def load_sequences(folder: Path, spp_levels: tuple[str, ...] = (), self_supervis
     """Read every noisy level of one generated sequence folder and the targets the run compares
     them with (`target_folders`: the reference, or self-supervised the second renders): one
     sequence per view of its frames, as `seq` denoises each eye of a stereo render on its own
-    (`view_sequence`). Refuse one whose folders hold other views (`_refuse_other_views`)."""
+    (`view_sequence`). Refuse one whose folders hold other views (`_refuse_other_views`), or a
+    noisy level whose frames hold other layers (`read_frames_checked`)."""
     levels = spp_levels or tuple(noisy_levels(folder))
     if not levels:
         raise DatasetError(f"{folder} holds no sppN/ folders; a dataset is laid out as {LAYOUT}")
     read = {level: read_frames_checked(folder / level) for level in levels}
     for name in target_folders(levels, self_supervised):
         if (folder / name).is_dir():
-            read[name] = read_frames_checked(folder / name)
+            read[name] = read_frames_checked(folder / name, layers_alike=False)  # their beauty alone is read
     _refuse_other_views(folder.name, read)
     return [view_sequence(folder, view, {name: views[view] for name, views in read.items()}, levels)
             for view in read[levels[0]]]
@@ -268,7 +349,38 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
             log.warning("sequence %s is left out: %s", folder.name, exc)
     if not sequences:
         raise DatasetError(f"no usable sequences in {root} (see the warnings above)")
+    _note_missing_guides(root, sequences)
     return sequences
+
+
+def missing_guides(sequence: RenderSequence) -> tuple[str, ...]:
+    """The AOVs the network is told of (`input_layout.FLAG_NAMES`: albedo, normal, motion) that no
+    noisy frame of `sequence` holds (its frames hold the same layers: `_refuse_other_layers`)."""
+    frames = [frames[0] for frames in sequence.noisy.values()]
+    return tuple(name for name in FLAG_NAMES if all(getattr(frame, name) is None for frame in frames))
+
+
+def _note_missing_guides(root: Path, sequences: list[RenderSequence]) -> None:
+    """Say, in one note, which sequences of `root` lack some of the AOVs the network reads
+    (`missing_guides`): they train (and score) as the renders they are, but a layer named other
+    than `seq` expects (a studio's `diffuse_color` albedo) goes unread without a word otherwise."""
+    lacking = {seq.name: missing for seq in sequences if (missing := missing_guides(seq))}
+    if not lacking:
+        return
+    named = "; ".join(f"{name} ({', '.join(missing)})"
+                      for name, missing in list(lacking.items())[:NAMED_SEQUENCES])
+    more = f"; and {len(lacking) - NAMED_SEQUENCES} more" if len(lacking) > NAMED_SEQUENCES else ""
+    log.info("note: %d of the %d sequences of %s have no %s in any frame: %s%s. They are read without "
+             "them, as `seq` denoises such renders; where the frames hold them under layer names `seq` "
+             "does not know, `vfxdenoise info` on a frame shows the layers it finds", len(lacking),
+             len(sequences), root,
+             _either([name for name in FLAG_NAMES if any(name in missing for missing in lacking.values())]),
+             named, more)
+
+
+def _either(names: list[str]) -> str:
+    """'albedo', 'albedo or normal', 'albedo, normal or motion'."""
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
 def target_name(level: str, config: RenderDataConfig) -> str:
@@ -346,10 +458,6 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig, rng: rando
         xs.append(build_input(window_around(frames, u, layout.temporal_radius), layout)[region])
         ys.append(torch.from_numpy(seq.targets[target][u]).unsqueeze(0)[region])
     return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
-
-
-# Sequences a warning names (of those that cannot join the temporal term); the rest are counted.
-NAMED_SEQUENCES = 5
 
 
 def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> bool:

@@ -74,6 +74,20 @@ def test_without_motion_the_engines_own_convention_is_kept():
     assert detect([]).evidence.startswith("default: no pair of consecutive frames to tell from")
 
 
+@pytest.mark.parametrize("rendered_again", ["earlier", "later"])
+def test_a_pair_whose_frames_hold_other_guides_is_skipped(rendered_again):
+    """A frame rendered again without its albedo: its guides (log beauty) had other channels than
+    its neighbour's (albedo) and matching them crashed `train` (a size mismatch in PyTorch)."""
+    (frames, earlier, later) = _pair((1.5, -2.0), "next")
+    if rendered_again == "earlier":
+        earlier = FrameFeatures(beauty=earlier.beauty)
+    else:
+        later = FrameFeatures(beauty=later.beauty, motion=later.motion)
+    found = detect([(frames, earlier, later), _pair((1.5, -2.0), "next", 1003)])
+    assert found.describe() == "next (found from frames 1002-1003)"
+    assert detect([(frames, earlier, later)]).evidence.startswith("default: no pair of consecutive frames")
+
+
 @pytest.mark.parametrize("gain", [5.0, 0.002], ids=["bright", "a night shot"])
 def test_the_log_beauty_guides_a_render_without_albedo_and_normal(gain):
     """Dark or bright alike: at 0.002 the log beauty was nearly flat, every mismatch under the

@@ -14,7 +14,7 @@ from exr_sequences import write_render_dataset, write_sequence
 
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.render_data import (
     RenderDataConfig,
@@ -120,6 +120,94 @@ def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
     assert "sequence seq0 is left out" in caplog.text
+
+
+def _keep_only(path, names):
+    """Write the frame at `path` again with only the channels `names` (a frame rendered again
+    without its AOVs, a reference written without a channel)."""
+    image = read_exr(path)
+    write_exr(path, ExrImage.from_channels({name: image.get([name])[0] for name in names}))
+
+
+def test_a_nan_in_the_targets_is_named_by_frame_and_channel(tmp_path):
+    """It said only how many: which of hundreds of frames to render again, nothing told."""
+    root = write_render_dataset(tmp_path, sequences=1, second_noisy=True)
+    for folder, frame, channel in (("reference", 1003, 0), ("spp4b", 1002, 2)):
+        path = root / "seq0" / folder / f"render.{frame}.exr"
+        image = read_exr(path)
+        beauty = image.get(["R", "G", "B"])
+        beauty[channel, 4, 4:6] = np.nan
+        image.set(["R", "G", "B"], beauty)
+        write_exr(path, image)
+    path = root / "seq0" / "reference" / "render.1003.exr"
+    with pytest.raises(DatasetError, match=re.escape(f"sequence seq0: reference/ holds 2 NaN or Inf beauty "
+                                                     f"value(s), the first in frame 1003 ({path}: 2 in R)")):
+        load_dataset(root)
+    path = root / "seq0" / "spp4b" / "render.1002.exr"
+    with pytest.raises(DatasetError, match=re.escape(f"spp4b/ holds 2 NaN or Inf beauty value(s), the first "
+                                                     f"in frame 1002 ({path}: 2 in B)")):
+        load_dataset(root, self_supervised=True)
+
+
+@pytest.mark.parametrize("rendered_again", [1001, 1003])
+def test_a_frame_rendered_again_without_its_aovs_is_refused_or_left_out_naming_it(
+        tmp_path, caplog, rendered_again):
+    """Its guides had other channels than its neighbours': detecting the motion vectors crashed
+    `train` and `eval` with a size mismatch in PyTorch. `seq` never mixes such frames in a window."""
+    root = write_render_dataset(tmp_path, sequences=2)
+    path = root / "seq1" / "spp4" / f"render.{rendered_again}.exr"
+    _keep_only(path, ["R", "G", "B", "A"])
+    if rendered_again == 1003:
+        said = (f"spp4/ frame(s) 1003 hold other layers than frame 1001: {path} lacks albedo, normal, "
+                "depth, motion, which frame 1001 holds (albedo.R,albedo.G,albedo.B; N.X,N.Y,N.Z; Z; "
+                "motion.X,motion.Y). Every frame of a sequence holds the same layers")
+    else:
+        said = (f"spp4/ frame(s) 1002-1004 hold other layers than frame 1001: "
+                f"{root / 'seq1' / 'spp4' / 'render.1002.exr'} holds albedo, normal, depth, motion "
+                "(albedo.R,albedo.G,albedo.B; N.X,N.Y,N.Z; Z; motion.X,motion.Y), which frame 1001 lacks")
+    with pytest.raises(DatasetError, match=re.escape(said)):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert "sequence seq1 is left out" in caplog.text and said in caplog.text
+    _keep_only(root / "seq0" / "reference" / f"render.{rendered_again}.exr", ["R", "G", "B", "A"])
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]  # its beauty alone is read
+
+
+def test_a_reference_without_a_beauty_channel_is_left_out_naming_it_without_option_hints(tmp_path, caplog):
+    """A reference of R,G,A aborted the whole run with a hint to give --beauty, which train and
+    eval do not take; other broken sequences are left out."""
+    root = write_render_dataset(tmp_path, sequences=2)
+    path = root / "seq1" / "reference" / "render.1002.exr"
+    _keep_only(path, ["R", "G", "A"])
+    said = f"no beauty (R,G,B / RGBA / C / Ci / Combined) in {path}; layers: (unnamed): R,G,A (it lacks B)."
+    with pytest.raises(DatasetError, match=re.escape(said)) as refused:
+        load_dataset(root)
+    assert "--beauty" not in str(refused.value)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert f"sequence seq1 is left out: no beauty (R,G,B / RGBA / C / Ci / Combined) in {path}" in caplog.text
+
+
+def test_sequences_without_albedo_or_normal_are_named_in_one_note(tmp_path, caplog):
+    """They trained without a word: a studio's albedo under a name `seq` does not know goes unread."""
+    caplog.set_level(logging.INFO)
+    root = write_render_dataset(tmp_path, sequences=8)
+    for i in range(1, 8):
+        for folder in ("spp4", "reference"):
+            for frame in range(1001, 1005):
+                normal = ["N.X", "N.Y", "N.Z"] if i == 1 else []
+                _keep_only(root / f"seq{i}" / folder / f"render.{frame}.exr",
+                           ["R", "G", "B", "A", "motion.X", "motion.Y", *normal])
+    sequences = load_dataset(root)
+    notes = [r.getMessage() for r in caplog.records if "in any frame" in r.getMessage()]
+    assert notes == [f"note: 7 of the 8 sequences of {root} have no albedo or normal in any frame: "
+                     "seq1 (albedo); seq2 (albedo, normal); seq3 (albedo, normal); seq4 (albedo, normal); "
+                     "seq5 (albedo, normal); and 2 more. They are read without them, as `seq` denoises "
+                     "such renders; where the frames hold them under layer names `seq` does not know, "
+                     "`vfxdenoise info` on a frame shows the layers it finds"]
+    assert len(sequences) == 8
+    caplog.clear()
+    load_dataset(write_render_dataset(tmp_path / "full", sequences=1))
+    assert "in any frame" not in caplog.text
 
 
 def test_only_the_folders_a_run_reads_are_read_and_checked(tmp_path, caplog):
