@@ -12,6 +12,7 @@ list, or 'none'.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -45,16 +46,20 @@ SINGLE_COMPONENTS = {
     "depth": ("Z", "z", "V", "v", "T", "t", "R", "r", "Y", "y", "0"),
     "alpha": ("A", "a", "alpha"),
 }
+# Features no two of which may read the same channel (`_refuse_shared`); a depth may be a
+# position's Z (`--depth P`).
+SHARED_FEATURES = ("beauty", "albedo", "normal", "motion")
 SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha": 1}
 # Motion layers read only when named (`--motion`), and why.
 UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
                                  "settings"}
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 # Layers that hold data rather than light, by what they hold (lower case, without a view-layer
-# prefix or leading underscores: RenderMan's `__Pworld`): never denoised as light (`--aov`,
-# `--beauty`) nor taken by `--aov '*'`, but written as rendered. The normal, depth and motion
-# names are data too where the network reads another layer (Blender's `Normal` beside its
-# `Denoising Normal`). Layers holding IDs are told by their header too (`views.data_channels`).
+# prefix; compared squashed, `_squash`: without separators, so `__Pworld`, `P_world` and `pworld`
+# are one name): never denoised as light (`--aov`, `--beauty`) nor taken by `--aov '*'`, but
+# written as rendered. The normal, depth and motion names are data too where the network reads
+# another layer (Blender's `Normal` beside its `Denoising Normal`). Names beyond these are told by
+# `DATA_PATTERNS` and `DATA_WORDS`; layers holding IDs by their header too (`views.data_channels`).
 DATA_LAYERS: dict[str, tuple[str, ...]] = {
     "positions": ("p", "pref", "wpref", "pworld", "pobject", "position", "worldposition",
                   "objectspacepositions", "vrayworldpositions", "vraysamplerinfo"),
@@ -72,7 +77,34 @@ DATA_LAYERS: dict[str, tuple[str, ...]] = {
             "vrayrenderid", "vraymtlid", "indexob", "indexma", "op_id", "prim_id", "primid",
             "puzzlematte", "vraymultimatte", "vraycoverage", "coverage"),
 }
-DATA_KINDS = {name: kind for kind, names in DATA_LAYERS.items() for name in names}
+_SEPARATORS = re.compile(r"[^0-9a-z]")  # what `_squash` drops from a lower-case name
+DATA_KINDS = {_SEPARATORS.sub("", name): kind for kind, names in DATA_LAYERS.items() for name in names}
+# The spaces a studio names a position or normal pass for after its P or N (`P_world`, `Ncam`, `Pw`,
+# `Nobject`, `Prest`), and the longer of them before it (`worldP`): a bare leading letter is not
+# enough (`Nlight` is a light group).
+DATA_SPACES = ("world", "wld", "w", "camera", "cam", "c", "object", "obj", "o", "local", "ref", "rest",
+               "eye", "screen", "ndc")
+_SPACES = "|".join(DATA_SPACES)
+_SPACES_BEFORE = "world|wld|camera|object|obj|local|rest"
+# Data layers by the pattern of their squashed name (`_squash`), after `DATA_LAYERS`.
+DATA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("positions", re.compile(rf"p(?:{_SPACES})|(?:{_SPACES_BEFORE})p")),
+    ("normals", re.compile(rf"n(?:{_SPACES})|(?:{_SPACES_BEFORE})n|.*normal.*")),
+    ("tangents", re.compile(r".*tangent.*")),
+    ("surface derivatives", re.compile(r"d[pn]d.*")),  # dPdu, dNdv
+    ("IDs", re.compile(r"crypto.*")),  # crypto_asset, CryptoObject00
+)
+# ... and by one of the words of their name (`_WORD`, lower case), where a part of a word would
+# catch light (`emotion`, `fluid`, `composition`).
+DATA_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("positions", re.compile(r"positions?")),  # worldPosition, position_cam
+    ("motion", re.compile(r"motion.*|velocit.*|vel")),  # motion_world, objectMotion, velocity_cam
+    ("IDs", re.compile(r"ids?")),  # asset_id, objId
+)
+# The words of a layer's name: runs of letters as camelCase and snake_case spell them, and digits.
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# What the wildcard takes a layer of three components other than a colour's (X,Y,Z, U,V,W...) for.
+VECTORS = "vectors (components other than R,G,B)"
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
 # when the one view layer beside it holds guides (`_past_composite`).
 COMPOSITE = "composite"
@@ -290,19 +322,55 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     candidates = _matching_layers(layers, value, view_layer)
     if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
         candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
+    hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
+    role = "an --aov layer" if option == "--aov" else f"the {feature}"  # what the layer is taken as
     if not candidates:
-        hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
-        raise ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
-                           f" ({hint})")
+        raise (_channel_error(channels, layers, value, option, where, size, role)
+               or ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
+                               f" ({hint})"))
     found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
     if found:
         whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
         return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where, layers)
-    raise ChannelError(
-        f"{flag}: layer '{candidates[0]}'{where} has no {size}-component {feature} "
-        f"(components: {','.join(layers[candidates[0]])}); list the channels instead, e.g. "
-        f"{option} {','.join(f'{candidates[0]}.{c}' for c in layers[candidates[0]][:size])}"
-    )
+    raise _components_error(flag, option, candidates[0], layers[candidates[0]], where, size, role)
+
+
+def _channel_error(channels: Sequence[str], layers: Mapping[str, list[str]], value: str, option: str,
+                   where: str, size: int, role: str) -> ChannelError | None:
+    """The error for `option value`, which names no layer, where `value` is a channel (a bare `Z`, a
+    layer's `diffuse.R`): one component, not a layer of the `size` components `role` needs; None
+    where it is no channel either."""
+    channel = next((c for c in channels if c.lower() == value.lower()), None)
+    if channel is None:
+        return None
+    flag = f"{option} {value}"
+    if size == 1:  # spelt in another case: `value in channels` takes it as spelt
+        return ChannelError(f"{flag}: no channel '{value}'{where}; channel names are case-sensitive: "
+                            f"{option} {channel}")
+    owner = _split(channel)[0]
+    of = f"layer '{owner}'" if owner else "the unnamed layer"
+    listed = ",".join(f"{owner}.{c}" if owner else c for c in layers[owner])
+    layer = f" (e.g. {option} {owner})" if owner and len(layers[owner]) >= size else ""
+    return ChannelError(f"{flag}: '{channel}' is a channel{where}, one component of {of} ({listed}), not "
+                        f"a layer: {role} needs {size}; name a layer of {size} components{layer} or "
+                        f"list {size} channels, comma-separated")
+
+
+def _components_error(flag: str, option: str, layer: str, components: Sequence[str], where: str, size: int,
+                      role: str) -> ChannelError:
+    """The error for `flag` (`option` and a value), which named `layer`, whose components are not
+    recognised as `role`'s: listing `size` of them is offered where it has that many, else that it
+    cannot serve as `role`."""
+    named = f"layer '{layer}'{where}"
+    if len(components) >= size:
+        return ChannelError(
+            f"{flag}: {named} has no components recognised for {role} (components: "
+            f"{','.join(components)}); list {size} of them instead, e.g. "
+            f"{option} {','.join(f'{layer}.{c}' if layer else c for c in components[:size])}")
+    held = f"{len(components)} component{'s' if len(components) != 1 else ''} ({','.join(components)})"
+    rest = ("so it cannot be denoised: it is written as rendered" if option == "--aov"
+            else f"so it cannot be {role}: name another layer")
+    return ChannelError(f"{flag}: {named} has {held}, and {role} needs {size}, {rest}")
 
 
 def unread_motion(channel_names: Sequence[str]) -> str | None:
@@ -352,7 +420,27 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 f"{_describe_layers(layers) or '(no channels)'}. Name it with --beauty LAYER or "
                 "--beauty LAYER.R,LAYER.G,LAYER.B"
             )
+    _refuse_shared(mapping, overrides, where)
     return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where, data))
+
+
+def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Mapping[str, str],
+                   where: str) -> None:
+    """ChannelError where a layer flag picked channels another feature reads (`--motion N`: the
+    normal's X,Y taken as motion, the normal read as well), among `SHARED_FEATURES`: a layer cannot
+    be two of them. Turning the other off (`--normal none`) or naming it elsewhere clears it."""
+    for feature in (f for f in SHARED_FEATURES if f in overrides and mapping[f]):
+        picked = mapping[feature] or ()
+        other = next((o for o in SHARED_FEATURES if o != feature and set(picked) & set(mapping[o] or ())),
+                     None)
+        if other is None:
+            continue
+        how = (f"name different layers with --{feature} and --{other}" if other in overrides
+               else f"name another layer, or another {other} with --{other} LAYER"
+               + ("" if other == "beauty" else f" (or turn it off with --{other} none)"))
+        raise ChannelError(f"--{feature} {overrides[feature]}: {','.join(picked)}{where} are channels of "
+                           f"the {other} ({','.join(mapping[other] or ())}), which a layer cannot be as "
+                           f"well as the {feature}; {how}")
 
 
 def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str],
@@ -381,13 +469,38 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
     return tuple(found.items())
 
 
+def _squash(name: str) -> str:
+    """`name` in lower case without separators (`_`, `-`, spaces...): `P_world` and `pworld` alike."""
+    return _SEPARATORS.sub("", name.lower())
+
+
+def _kind_by_name(layer: str) -> str | None:
+    """What a layer holds, by its name (a view-layer prefix aside), where that is data rather than
+    light (`DATA_LAYERS`, then `DATA_PATTERNS`, then `DATA_WORDS`): 'positions' for `P_world`,
+    'normals' for `bentNormal`...; None for a name that says nothing of data (`RGBA_key`, `N_light`)."""
+    own = layer.rpartition(".")[2]
+    squashed = _squash(own)
+    if not squashed:
+        return None
+    kind = DATA_KINDS.get(squashed)
+    kind = kind or next((kind for kind, pattern in DATA_PATTERNS if pattern.fullmatch(squashed)), None)
+    words = [word.lower() for word in _WORD.findall(own)]
+    return kind or next((kind for kind, pattern in DATA_WORDS
+                         if any(pattern.fullmatch(word) for word in words)), None)
+
+
 def _data_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
     """What the layer of channels `picked` holds where it is data rather than light: 'IDs' for
-    `data`'s channels (uint, a Cryptomatte's), else its name's kind in `DATA_LAYERS`; None for light."""
+    `data`'s channels (uint, a Cryptomatte's), else its name's kind (`_kind_by_name`); None for light."""
     if set(picked) & set(data):
         return "IDs"
-    own = _split(picked[0])[0].rpartition(".")[2]
-    return DATA_KINDS.get(own.lower().lstrip("_"))
+    return _kind_by_name(_split(picked[0])[0])
+
+
+def _colour(picked: Sequence[str]) -> bool:
+    """Whether channels `picked` are a colour's components (R,G,B, r,g,b or red,green,blue), not a
+    vector's (X,Y,Z, U,V,W, 0,1,2)."""
+    return tuple(_split(channel)[1] for channel in picked) in {naming[:3] for naming in COMPONENTS[:3]}
 
 
 def _refuse_data(option: str, name: str, picked: Sequence[str], where: str, data: Collection[str]
@@ -415,8 +528,9 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               mapping: Mapping[str, tuple[str, ...] | None], where: str,
               view_layer: str = "", data: Collection[str] = ()) -> dict[str, tuple[str, ...]]:
     """The RGB layers whose names match the wildcard `pattern`, but those holding data (`_data_kind`:
-    IDs, `data`'s among them; positions, normals, motion...);
-    ChannelError when none does. In a render of view layers only `view_layer`'s (the beauty's),
+    IDs, `data`'s among them; positions, normals, motion...) and those whose components are not a
+    colour's (X,Y,Z, U,V,W: `VECTORS`, most likely data under a name not known; named alone, one is
+    taken); ChannelError when none does. In a render of view layers only `view_layer`'s (the beauty's),
     matched with or without its prefix (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
     found: dict[str, tuple[str, ...]] = {}
     skipped: dict[str, list[str]] = {}  # what they hold -> the layers
@@ -428,7 +542,7 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
             picked = _components(layers, layer, "beauty")
             if picked and not _taken(picked, mapping):
-                kind = _data_kind(picked, data)
+                kind = _data_kind(picked, data) or (None if _colour(picked) else VECTORS)
                 if kind:
                     skipped.setdefault(kind, []).append(layer)
                 else:

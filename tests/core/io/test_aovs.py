@@ -206,9 +206,21 @@ def test_unknown_override_layer_names_the_flag_and_lists_layers():
     assert "diffuse: R,G,B" in message and "customMV: U,V" in message
 
 
-def test_override_layer_without_enough_components():
-    with pytest.raises(ChannelError, match="--normal customMV.*customMV.U,customMV.V"):
+def test_override_layer_without_enough_components_cannot_serve_and_offers_no_channel_list():
+    """Offering `--normal customMV.U,customMV.V` sent users to a second error (3 channels needed)."""
+    with pytest.raises(ChannelError, match=r"--normal customMV: layer 'customMV' has 2 components \(U,V\), "
+                                           r"and the normal needs 3, so it cannot be the normal") as error:
         resolve_layers(CHANNELS, {"normal": "customMV"})
+    assert "customMV.U,customMV.V" not in str(error.value)
+
+
+def test_override_layer_with_unknown_components_offers_as_many_as_needed_and_that_works():
+    channels = layer("", "RGB") + layer("nrm", ["a", "b", "c", "d"])
+    with pytest.raises(ChannelError, match=r"--normal nrm: layer 'nrm' has no components recognised for the "
+                                           r"normal \(components: a,b,c,d\); list 3 of them instead, e\.g\. "
+                                           r"--normal nrm\.a,nrm\.b,nrm\.c$"):
+        resolve_layers(channels, {"normal": "nrm"})
+    assert resolve_layers(channels, {"normal": "nrm.a,nrm.b,nrm.c"}).normal == ("nrm.a", "nrm.b", "nrm.c")
 
 
 def test_override_channel_list_errors():
@@ -275,7 +287,9 @@ def test_aov_errors_name_the_file_the_layer_and_what_there_is():
     channels = layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("mask", "A")
     with pytest.raises(ChannelError, match=r"--aov diffuse: no layer 'diffuse' in f\.exr.*albedo: R,G,B"):
         resolve_layers(channels, source="f.exr", aovs=["diffuse"])
-    with pytest.raises(ChannelError, match=r"--aov mask: layer 'mask' in f\.exr has no 3-component"):
+    with pytest.raises(ChannelError, match=r"--aov mask: layer 'mask' in f\.exr has 1 component \(A\), and "
+                                           r"an --aov layer needs 3, so it cannot be denoised: it is "
+                                           r"written as rendered$"):
         resolve_layers(channels, source="f.exr", aovs=["mask"])
     with pytest.raises(ChannelError, match="is the normal, which the denoiser reads"):
         resolve_layers(channels, aovs=["N"])
@@ -432,3 +446,105 @@ def test_a_data_pass_the_network_reads_is_still_read():
     is the motion, and a depth named in it is found."""
     layers = resolve_layers(RENDERS_WITH_DATA["V-Ray"], {"motion": "VRayVelocity"})
     assert layers.motion == ("VRayVelocity.R", "VRayVelocity.G") and layers.depth == ("VRayZDepth.Z",)
+
+
+# Studio names of data passes, which `--aov '*'` took as light and denoised (positions came out
+# clamped and shrunk, normals' negatives zeroed); components R,G,B here, so the name alone tells.
+STUDIO_DATA = {
+    "positions": ["P_world", "Pw", "Pcam", "Pobj", "worldP", "p-world", "P World", "Prest",
+                  "VRayWorldPositions"],
+    "normals": ["N_world", "N_cam", "Ncam", "Nw", "Nobject", "normal_world", "bentNormal", "worldN"],
+    "tangents": ["tangent", "bitangent", "tangentU"],
+    "surface derivatives": ["dPdu", "dNdv"],
+    "motion": ["motion_world", "objectMotion", "velocity_cam"],
+    "IDs": ["crypto_asset", "CryptoObject00", "asset_id", "objId"],
+}
+# Light layers whose names come near those: none is data.
+STUDIO_LIGHT = ["RGBA_key", "diffuse", "specular_indirect", "emission", "N_light", "Nlight", "Pool",
+                "RGBA_fluid", "composition", "RGBA_emotion", "indirect", "camp", "Nebula"]
+
+
+def test_wildcards_leave_out_studio_named_data_passes_and_keep_light_near_their_names():
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ")
+                + [c for names in STUDIO_DATA.values() for name in names for c in layer(name, "RGB")]
+                + [c for name in STUDIO_LIGHT for c in layer(name, "RGB")])
+    assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == STUDIO_LIGHT
+
+
+@pytest.mark.parametrize("kind, name", [(kind, name) for kind, names in STUDIO_DATA.items()
+                                        for name in names])
+def test_naming_a_studio_data_pass_is_refused_with_what_it_holds(kind, name):
+    channels = layer("", "RGBA") + layer(name, "XYZ")
+    with pytest.raises(ChannelError, match=rf"--aov {name}: {name}\.X,{name}\.Y,{name}\.Z in r\.exr holds "
+                                           rf"{kind}, not light.*written as rendered anyway"):
+        resolve_layers(channels, source="r.exr", aovs=[name])
+    with pytest.raises(ChannelError, match=rf"holds {kind}, not light"):  # its channels, listed
+        resolve_layers(channels, aovs=[",".join(layer(name, "XYZ"))])
+
+
+def test_wildcards_leave_out_vectors_by_their_components_but_a_named_one_is_taken():
+    """A layer of X,Y,Z (U,V,W, 0,1,2) under a name not known is most likely data; one named
+    is the user's to take."""
+    channels = layer("", "RGBA") + layer("albedo", "RGB") + layer("myPass", "xyz") + layer("hair", "RGB")
+    assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == ["hair"]
+    with pytest.raises(ChannelError, match=r"--aov my\*: no layer with 3 components matches it but those "
+                                           r"holding vectors \(components other than R,G,B\), not light "
+                                           r"\(myPass\)"):
+        resolve_layers(channels, aovs=["my*"])
+    assert resolve_layers(channels, aovs=["myPass"]).aovs == (("myPass", tuple(layer("myPass", "xyz"))),)
+
+
+# --- a layer flag naming a channel, or another feature's channels ----------------------------------
+
+BARE = layer("", ["R", "G", "B", "A", "Z", "id"]) + layer("albedo", "RGB") + layer("N", "XYZ") \
+    + layer("diffuse", "RGB") + layer("motionvector", "XY")
+
+
+@pytest.mark.parametrize("asked, message", [
+    ({"overrides": {"motion": "Z"}}, r"--motion Z: 'Z' is a channel in f\.exr, one component of the unnamed "
+                                     r"layer \(R,G,B,A,Z,id\), not a layer: the motion needs 2; name a layer "
+                                     r"of 2 components or list 2 channels, comma-separated$"),
+    ({"aovs": ["id"]}, r"--aov id: 'id' is a channel in f\.exr, one component of the unnamed layer "
+                       r"\(R,G,B,A,Z,id\), not a layer: an --aov layer needs 3"),
+    ({"aovs": ["diffuse.g"]}, r"--aov diffuse\.g: 'diffuse\.G' is a channel in f\.exr, one component of "
+                              r"layer 'diffuse' \(diffuse\.R,diffuse\.G,diffuse\.B\), not a layer: an --aov "
+                              r"layer needs 3; name a layer of 3 components \(e\.g\. --aov diffuse\)"),
+    ({"overrides": {"depth": "z"}}, r"--depth z: no channel 'z' in f\.exr; channel names are case-sensitive: "
+                                    r"--depth Z$"),
+])
+def test_a_channel_named_as_a_layer_is_said_to_be_a_channel(asked, message):
+    """`no layer 'Z'` read as though the render lacked it, though `(unnamed): ...,Z` was listed."""
+    with pytest.raises(ChannelError, match=message):
+        resolve_layers(BARE, source="f.exr", **asked)
+
+
+def test_a_one_channel_layer_asked_for_as_an_aov_is_not_called_a_beauty():
+    with pytest.raises(ChannelError, match=r"--aov crypto_object: layer 'crypto_object' has 1 component "
+                                           r"\(R\), and an --aov layer needs 3") as error:
+        resolve_layers(BARE + ["crypto_object.R"], aovs=["crypto_object"])
+    assert "beauty" not in str(error.value) and "crypto_object.R" not in str(error.value)
+    with pytest.raises(ChannelError, match=r"--normal motionvector: layer 'motionvector' has 2 components "
+                                           r"\(X,Y\), and the normal needs 3, so it cannot be the normal"):
+        resolve_layers(BARE, {"normal": "motionvector"})
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"motion": "N"}, r"--motion N: N\.X,N\.Y in f\.exr are channels of the normal \(N\.X,N\.Y,N\.Z\), which "
+                      r"a layer cannot be as well as the motion; name another layer, or another normal "
+                      r"with --normal LAYER \(or turn it off with --normal none\)"),
+    ({"normal": "N", "motion": "N"}, r"--normal N: .* name different layers with --normal and --motion"),
+    ({"normal": "albedo"}, r"--normal albedo: albedo\.R,albedo\.G,albedo\.B in f\.exr are channels of the "
+                           r"albedo"),
+    ({"beauty": "diffuse", "albedo": "diffuse"}, r"--beauty diffuse: .* name different layers with --beauty "
+                                                 r"and --albedo"),
+])
+def test_a_layer_flag_naming_another_features_channels_is_refused(overrides, message):
+    """`--motion N` took the normal's X,Y as motion, silently, while the normal was read too."""
+    with pytest.raises(ChannelError, match=message):
+        resolve_layers(BARE, overrides, source="f.exr")
+
+
+def test_a_feature_turned_off_frees_its_layer_for_another():
+    layers = resolve_layers(BARE, {"motion": "N", "normal": "none"})
+    assert layers.motion == ("N.X", "N.Y") and layers.normal is None
+    assert resolve_layers(BARE, {"depth": "N"}).depth == ("N.Z",)  # unchecked: a position's Z is a depth
