@@ -6,7 +6,7 @@ inputs, training) addresses features by name, never by channel index.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -191,21 +191,37 @@ def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = 
            for name in FEATURES}
     aovs = {name: image.get(list(channels), keep_half=keep_half, window=window)
             for name, channels in layers.aovs}
-    return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True)  # `get` returned fresh copies
+    stored_as_float = {"beauty": _float_channels(image, layers.beauty),
+                       **{f"aov {name}": _float_channels(image, channels) for name, channels in layers.aovs}}
+    # `get` returned fresh copies
+    return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True, stored_as_float=stored_as_float)
 
 
-def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
+def _float_channels(image: ExrImage, channels: Sequence[str]) -> tuple[bool, ...]:
+    """Per channel, whether the frame stores it as float (where +Inf is a broken value, not a lamp)."""
+    return tuple(image.pixel_type(channel) == "float" for channel in channels)
+
+
+def sanitize(features: FrameFeatures, in_place: bool = False,
+             stored_as_float: Mapping[str, Sequence[bool]] | None = None
+             ) -> tuple[FrameFeatures, SanitizeReport]:
     """Replace NaN/Inf and out-of-range values so nothing non-finite reaches the network.
 
     Beauty: NaN -> 0, negatives -> 0 (finite ones, a pixel filter's lobes, counted apart: the
-    output gets them back, NEGATIVE_FATE), +Inf and values above the half-float range -> MAX_RADIANCE.
-    AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion: NaN/Inf -> 0 (no motion).
-    Layers denoised along with the beauty (`aovs`) are radiance too: treated as the beauty.
-    The arrays of `features` are left alone unless `in_place` (float32 or float16 arrays the
-    caller owns, which stay in their type). Clean frames, the common case, cost one pass for their
-    minimum and maximum.
+    output gets them back, NEGATIVE_FATE), values above the half-float range -> MAX_RADIANCE, and
+    +Inf -> MAX_RADIANCE where stored as half (a lamp brighter than half floats hold: the renderer
+    wrote Inf) but -> 0 where stored as float, which holds any lamp (to 3e38): there +Inf is a broken
+    value, as NaN is, that the network would spread into a blob of thousands round it.
+    `stored_as_float`: per channel, whether the frame stores it as float, by the name the report
+    gives the feature ('beauty', 'aov NAME'); a feature not named is taken as half (a frame not
+    read from an EXR). AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion:
+    NaN/Inf -> 0 (no motion). Layers denoised along with the beauty (`aovs`) are radiance too:
+    treated as the beauty. The arrays of `features` are left alone unless `in_place` (float32
+    or float16 arrays the caller owns, which stay in their type). Clean frames, the common case,
+    cost one pass for their minimum and maximum.
     """
     report = SanitizeReport()
+    stored_as_float = stored_as_float or {}
 
     def clean(name: str, values: np.ndarray, radiance: bool) -> np.ndarray:
         values = _owned(values, in_place)
@@ -223,7 +239,10 @@ def sanitize(features: FrameFeatures, in_place: bool = False) -> tuple[FrameFeat
                 finite = np.isfinite(values)
                 report.add(name, values.size - inside, np.count_nonzero(finite & (values > high)),
                            np.count_nonzero(finite & (values < low)))
-                values[np.isposinf(values)] = high
+                lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
+                if any(stored_as_float.get(name, ())):  # in a float one: broken, -> 0 below
+                    lamps[np.asarray(stored_as_float[name], dtype=bool)] = False
+                values[lamps] = high
             else:  # AOVs: only non-finite values count; the rest is clipped to the range
                 report.add(name, np.count_nonzero(~np.isfinite(values)))
             values[~np.isfinite(values)] = 0.0

@@ -147,19 +147,19 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
                   radius: int) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does, else found from the
     beauty of its first window (`_first_window`; the first view's in a stereo render) by
-    `exposure.shot_exposure`."""
+    `exposure.shot_exposure`, without the frames that cannot be read (`_found_without`)."""
     if config.exposure is not None:
         return Exposure(config.exposure)
     frames = _first_window(pattern, on_disk, config, radius)
     source = _probe(pattern, config, threads=len(frames) or 1)
-    lights = []
+    lights, unread = [], []
     try:
         source.prefetch(frames)  # read side by side: a window's frames, held briefly
         for frame in frames:
             try:
                 loaded = source.get(frame)
             except VfxDenoiseError as exc:
-                log.warning("the shot's exposure is found without frame %d: %s", frame, exc)
+                unread.append((frame, exc))
                 continue
             view = next(iter(loaded.features))
             lights.append(frame_light(loaded.features[view].beauty, loaded.data_windows[view],
@@ -167,7 +167,27 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
             source.keep_only(set())
     finally:
         source.close()
+    _found_without(unread, frames, config)
     return shot_exposure(lights)
+
+
+def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
+                   config: EngineConfig) -> None:
+    """Warn of each frame of `frames` (those the exposure is found from) that could not be read
+    (`unread`: with its error), which the run then reports itself. Where none could be, the shot
+    has nothing to find its exposure from, and a render that none of its frames gets past (deep
+    data, another format) would be told once per frame before the run fails at the first: the
+    first frame's error is raised instead, once, before any frame is denoised; with --keep-going,
+    where other frames may yet be read, one warning says the shot is denoised as rendered."""
+    if not unread or len(unread) < len(frames):
+        for frame, exc in unread:
+            log.warning("the shot's exposure is found without frame %d: %s", frame, exc)
+        return
+    first, exc = unread[0]
+    if not config.keep_going:
+        raise exc
+    log.warning("the shot's exposure is found from none of its first frames %s, which cannot be read "
+                "(frame %d: %s), so it goes into the network as rendered", format_frames(frames), first, exc)
 
 
 def _probe(pattern: FramePattern, config: EngineConfig, threads: int) -> FrameSource:

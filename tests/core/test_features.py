@@ -1,14 +1,23 @@
 """Named per-frame features: sanitising, and the layers carried along with the beauty."""
 
 import numpy as np
+import pytest
 import torch
+from exr_sequences import store_as_float, write_sequence
+from reliability.damage import poison
 
+from vfxdenoise.core.engine import denoise_sequence
+from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.features import (
     MAX_RADIANCE,
+    NETWORK_FEATURES,
     FrameFeatures,
     SanitizeReport,
+    features_from_exr,
     sanitize,
 )
+from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
 def test_aov_layers_are_sanitised_as_the_beauty_is():
@@ -99,3 +108,49 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
         "negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round bright edges, not broken "
         "values: the network sees them as 0, the output keeps them where a pixel within 2 px of them "
         "stays bright once denoised)")
+
+
+def test_inf_is_a_lamp_in_a_channel_stored_as_half_but_broken_in_one_stored_as_float(tmp_path):
+    """A half channel holds nothing above 65504: a renderer writes a brighter lamp there as +Inf,
+    which the network sees clipped. A float channel holds any lamp (to 3e38): +Inf there is a
+    broken value, as NaN is, and the network sees 0 (at 65504 it spread it into a blob of 1e4)."""
+    plane = np.ones((8, 8), np.float32)
+    channels = {name: plane.copy() for name in ("R", "G", "B", "key.R", "key.G", "key.B")}
+    for name in ("R", "G", "key.R"):
+        channels[name][6, 6] = np.inf
+    types = {"R": "half", "G": "float", "B": "float", **dict.fromkeys(("key.R", "key.G", "key.B"), "float")}
+    write_exr(tmp_path / "f.exr", ExrImage.from_channels(channels, pixel_types=types))
+    image = read_exr(tmp_path / "f.exr")
+    layers = resolve_layers(image.channel_names, aovs=("key",))
+    features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True)
+    assert features.beauty[:, 6, 6].tolist() == [MAX_RADIANCE, 0.0, 1.0]
+    assert features.aovs["key"][:, 6, 6].tolist() == [0.0, 1.0, 1.0]
+    assert report.replaced == {"beauty": 2, "aov key": 1} and report.clipped == {}
+    assert report.describe_frame() == "replaced non-finite values: 1 aov key, 2 beauty"
+    beauty = np.array(channels["R"])[None].repeat(3, axis=0)  # no storage said: Inf is a lamp, as before
+    assert sanitize(FrameFeatures(beauty=beauty))[0].beauty[:, 6, 6].tolist() == [MAX_RADIANCE] * 3
+
+
+@pytest.mark.usefixtures("torch_threads")
+@pytest.mark.parametrize("stored", ["float", "half"])
+def test_a_broken_pixel_in_a_float_beauty_is_no_streak_of_thousands_once_denoised(tmp_path, stored):
+    """The probe's shot: +Inf in G and -1e9 in B from a bad shader, in every frame of a float
+    beauty, came out as a streak of 874-17564 along the motion and -91 beside it (a lobe bounded by
+    the streak). Now the round of the pixels stays at the shot's level. Stored as half, +Inf is a
+    lamp brighter than half floats hold, seen clipped by the network, as before."""
+    pattern = write_sequence(tmp_path / stored, frames=range(1, 4), height=32, width=32)
+    for frame in range(1, 4):
+        path = tmp_path / stored / f"render.{frame:04d}.exr"
+        if stored == "float":
+            store_as_float(path)
+        poison(path, "G", {(6, 6): np.inf})
+        poison(path, "B", {(7, 7): -1e9 if stored == "float" else -60000.0})
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / f"{stored}.####.exr"),
+                               config=EngineConfig(model="default", device="cpu", precision="float32"))
+    beauty = read_exr(summary.output_pattern.path(2)).get(["R", "G", "B"])
+    assert np.isfinite(beauty).all()
+    near = beauty[:, 3:11, 3:11]
+    if stored == "float":
+        assert near.max() < 10.0 and near.min() > -0.5, (near.max(), near.min())
+    else:
+        assert near.max() > 100.0  # a lamp, as before

@@ -7,11 +7,18 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError, MissingFramesError
+from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.shot_settings import check_layers, exposure_frames, find_motion_vectors, motion_pairs
+from vfxdenoise.core.shot_settings import (
+    check_layers,
+    exposure_frames,
+    find_exposure,
+    find_motion_vectors,
+    motion_pairs,
+)
 
 
 def test_the_exposure_is_found_from_the_shots_first_window_whatever_the_run_reads():
@@ -122,3 +129,48 @@ def test_guides_not_found_and_a_beauty_taken_by_the_parts_order_are_warned_of_on
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
         check_layers(pattern, [1, 2], EngineConfig(layers={"albedo": "none", "beauty": "main"}))
     assert caplog.messages == []
+
+
+def _deep_frame(path) -> None:
+    """A real deep EXR (one RGBA sample per pixel), as OpenImageIO writes one."""
+    spec = oiio.ImageSpec(16, 8, 4, oiio.FLOAT)
+    spec.channelnames = ("R", "G", "B", "A")
+    spec.deep = True
+    deep = oiio.DeepData()
+    deep.init(spec)
+    for pixel in range(16 * 8):
+        deep.set_samples(pixel, 1)
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_deep_image(deep) and out.close()
+
+
+def test_a_shot_none_of_whose_first_frames_can_be_read_is_refused_once(tmp_path, tiny_weights, caplog):
+    """A deep render: every frame fails alike. The exposure probe raises the first frame's error
+    rather than warning that the exposure is found without each frame before the run fails at
+    the first anyway; with --keep-going one warning says so and each frame then fails alone."""
+    for frame in (1, 2, 3):
+        _deep_frame(tmp_path / f"deep.{frame:04d}.exr")
+    pattern = parse_pattern(str(tmp_path / "deep.####.exr"))
+    refused = r"deep\.0001\.exr: part 0 holds deep data"
+    with caplog.at_level(logging.WARNING), pytest.raises(ExrError, match=refused):
+        find_exposure(pattern, [1, 2, 3], EngineConfig(), radius=1)
+    assert caplog.messages == []
+    with caplog.at_level(logging.WARNING), pytest.raises(ExrError, match=refused):
+        denoise_sequence(pattern.text, str(tmp_path / "out" / "d.####.exr"),
+                         config=EngineConfig(model=str(tiny_weights), device="cpu"))
+    assert caplog.messages == []  # the error, once: nothing said before it
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_exposure(pattern, [1, 2, 3], EngineConfig(keep_going=True), radius=1).scale == 1.0
+    [warning] = caplog.messages
+    assert warning.startswith("the shot's exposure is found from none of its first frames 1-3")
+    assert "holds deep data" in warning
+
+
+def test_the_exposure_is_found_without_a_frame_that_cannot_be_read(sequence_factory, caplog):
+    """One frame of the window damaged: warned of, the exposure found from the others."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    pattern.path(2).write_bytes(b"not an exr")
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_exposure(pattern, [1, 2, 3], EngineConfig(), radius=1).level is not None
+    [warning] = caplog.messages
+    assert warning.startswith("the shot's exposure is found without frame 2: ")
