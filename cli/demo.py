@@ -15,7 +15,7 @@ import numpy as np
 
 from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.errors import OutputError, UsageError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.frame_source import file_stamp
@@ -25,6 +25,7 @@ from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.io.sequence import Sequence, find_sequence, parse_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
+SAMPLE_SHOWN = "the checkout's samples/demo"  # --help's default: SAMPLE, installed, is in site-packages
 SHEET = "before_after.png"
 WRITTEN = ".vfxdenoise_demo.json"  # in --out: each file the demo wrote there, as it left it
 
@@ -73,16 +74,27 @@ def _make_out_folder(out_dir: Path) -> None:
                           "--out folder") from exc
 
 
+def _bundled_sample() -> Path:
+    """The checkout's sample folder, when --sample names none. An editable install (`make demo`)
+    has it; a wheel's install has not (samples/ is 5 MB and ships with the source only)."""
+    if not SAMPLE.is_dir():
+        raise UsageError(f"no bundled sample here ({SAMPLE} does not exist): the sample sequence ships "
+                         "with the source checkout (samples/demo, 5 MB), not an installed package; "
+                         "pass --sample DIR naming one (a folder with spp4/ and reference/ sequences)")
+    return SAMPLE
+
+
 @click.command("demo")
-@click.option("--sample", type=click.Path(exists=True, file_okay=False, path_type=Path), default=SAMPLE,
-              show_default=True, help="Sample folder with spp4/ and reference/ sequences.")
+@click.option("--sample", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              show_default=SAMPLE_SHOWN, help="Sample folder with spp4/ and reference/ sequences.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path("out/demo"), show_default=True,
               help="Folder for the denoised frames and the PNG; it may hold only what the demo wrote "
                    "there before.")
 @device_option
-def demo(sample: Path, out_dir: Path, device: str) -> None:
+def demo(sample: Path | None, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
+    sample = sample or _bundled_sample()
     noisy = find_sequence(sample / "spp4" / "render.####.exr")
     reference = find_sequence(sample / "reference" / "render.####.exr")
     output = out_dir / "render.####.exr"

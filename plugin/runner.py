@@ -8,12 +8,16 @@ poll `cancelled` between events; both return the output pattern or raise a `Plug
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
+import re
 import shlex
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.frame_status import FrameStatus
@@ -81,19 +85,49 @@ def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...
 
 
 def check_runner(config: RunnerConfig) -> None:
-    """Raise RunnerError now if `config` cannot run any request: the in-process runner without
-    torch, or a command that is not an executable file. Hosts call it before their own long work
-    (Nuke renders the whole input first), so a setup mistake is reported in seconds."""
+    """Raise RunnerError now if `config` cannot run any request: the in-process runner where torch
+    or the engine does not import, or a command that is not an executable file. Hosts call it
+    before their own long work (Nuke renders the whole input first), so a setup mistake is
+    reported in seconds."""
     if config.mode == "inprocess":
-        if importlib.util.find_spec("torch") is None:
-            raise RunnerError(f"${MODE_ENV}=inprocess needs torch in this Python, which has none: "
-                              f"unset ${MODE_ENV} to run the vfxdenoise command (${COMMAND_ENV})")
+        _check_inprocess()
         return
     path = {**os.environ, **(config.env or {})}.get("PATH")
     program = config.command[0]
     if shutil.which(program, path=path) is None:
         where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
         raise RunnerError(command_problem(config, where))
+
+
+def _check_inprocess() -> None:
+    """Import what `run_inprocess` needs (torch, the engine), as it would: torch can be found and
+    still not load, e.g. an install's torch built for Python 3.11 appended to Nuke's 3.10 by
+    $VFXDENOISE_SITE ("Failed to load PyTorch C extensions")."""
+    here = "this Python ({}.{})".format(*sys.version_info[:2])
+    advice = (f"unset ${MODE_ENV} to run the default subprocess runner, the vfxdenoise command of "
+              f"an install with torch (${COMMAND_ENV})")
+    if importlib.util.find_spec("torch") is None:
+        raise RunnerError(f"${MODE_ENV}=inprocess needs torch in {here}, which has none: {advice}")
+    try:
+        importlib.import_module("torch")
+        importlib.import_module("vfxdenoise.core.engine")
+    except (ImportError, OSError) as exc:  # OSError: a shared library torch loads is missing
+        first = next((line.strip(" :") for line in str(exc).splitlines() if line.strip(" :")),
+                     type(exc).__name__)  # torch's own advice after it is on building from source
+        raise RunnerError(f"${MODE_ENV}=inprocess cannot import the denoiser in {here}: {first} "
+                          f"({_torch_built_for()}): {advice}") from exc
+
+
+def _torch_built_for() -> str:
+    """Which Python the torch found on sys.path was built for, read from the file name of its C
+    extension (`_C.cpython-311-x86_64-linux-gnu.so`, `_C.cp311-win_amd64.pyd`) without importing it."""
+    spec = importlib.util.find_spec("torch")
+    folder = Path(spec.origin).parent if spec and spec.origin else None
+    for extension in sorted(folder.glob("_C.*")) if folder else []:
+        found = re.search(r"\.(?:cpython-|cp)3(\d+)", extension.name)
+        if found:
+            return f"torch at {folder} is built for Python 3.{found.group(1)}"
+    return f"torch at {folder or 'an unknown place'}, of an install whose Python may differ"
 
 
 def command_problem(config: RunnerConfig, reason: str) -> str:

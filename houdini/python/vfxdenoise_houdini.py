@@ -13,6 +13,7 @@ range (`rop.render(frame_range=...)`) then denoises its chunk, not the whole ran
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import site
@@ -20,8 +21,27 @@ import sys
 
 import hou
 
-if os.environ.get("VFXDENOISE_SITE"):  # the install holding vfxdenoise, appended: Houdini's packages win
-    site.addsitedir(os.environ["VFXDENOISE_SITE"])
+SITE_ENV = "VFXDENOISE_SITE"
+
+
+def _add_vfxdenoise_site() -> None:
+    """Append $VFXDENOISE_SITE (the install holding vfxdenoise; Houdini's own packages win) to
+    sys.path, or say how to set it where vfxdenoise cannot be found, rather than a bare
+    "No module named 'vfxdenoise'" at Houdini's start-up or a ROP's first render."""
+    folder = os.environ.get(SITE_ENV, "").strip()
+    if folder:
+        site.addsitedir(folder)
+    if importlib.util.find_spec("vfxdenoise") is None:
+        where = (f"${SITE_ENV}='{folder}' holds no vfxdenoise package" if folder
+                 else f"${SITE_ENV} is not set")
+        raise ModuleNotFoundError(
+            f"vfxdenoise_houdini cannot import vfxdenoise: {where}. Set ${SITE_ENV} to the "
+            "site-packages folder of the vfxdenoise install (its python -c \"import sysconfig; "
+            "print(sysconfig.get_paths()['purelib'])\"), or install vfxdenoise into Houdini's Python",
+            name="vfxdenoise")
+
+
+_add_vfxdenoise_site()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError  # noqa: E402

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from aov_parts import split_into_parts
@@ -86,3 +90,37 @@ def test_a_sample_rendered_with_an_aov_per_part_is_scored_on_the_beauty_seq_deno
     split = run_vfxdenoise("demo", "--sample", parts, "--out", tmp_path / "out2", "--device", "cpu")
     assert one.returncode == split.returncode == 0, one.stderr + split.stderr
     assert len(_scores(one.stdout)) == 6 and _scores(split.stdout) == _scores(one.stdout)
+
+
+def _installed_package(root: Path) -> Path:
+    """vfxdenoise laid out under `root` as a wheel installs it into site-packages: the packages
+    only, no samples/ beside them. cli/ is copied (demo finds its sample from its own file's
+    place), the rest linked."""
+    package = root / "vfxdenoise"
+    shutil.copytree(ROOT / "src" / "vfxdenoise", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "cli", package / "cli", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("core", "plugin"):
+        (package / name).symlink_to(ROOT / name, target_is_directory=True)
+    return root
+
+
+def test_an_install_without_the_sample_says_where_it_ships_and_how_to_pass_one(tmp_path):
+    """A wheel's `vfxdenoise demo` said only that a site-packages folder does not exist."""
+    site = _installed_package(tmp_path / "site-packages")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    def demo(*args: object) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "demo",
+                               *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
+
+    result = demo("--out", tmp_path / "out", "--device", "cpu")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    missing = site / "vfxdenoise" / "samples" / "demo"
+    assert result.stderr.startswith(f"error: no bundled sample here ({missing} does not exist): the "
+                                    "sample sequence ships with the source checkout (samples/demo, 5 MB)"), \
+        result.stderr
+    assert "pass --sample DIR" in result.stderr and not (tmp_path / "out").exists()
+    shown = demo("--help").stdout
+    assert "[default: (the checkout's samples/demo)]" in " ".join(shown.split()) and str(site) not in shown
+    given = demo("--sample", _sample(tmp_path / "sample"), "--out", tmp_path / "out", "--device", "cpu")
+    assert given.returncode == 0 and "mean" in given.stdout, given.stderr

@@ -4,6 +4,8 @@ the in-process run's: test_inprocess.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,24 @@ def test_command_words_split_as_the_systems_shell_does(tmp_path):
         assert command_words(str(program), windows=windows) == (str(program),)
     with pytest.raises(PluginError, match=r"VFXDENOISE_COMMAND '\"/opt/py' cannot be split"):
         command_words('"/opt/py', windows=False)
+
+
+@pytest.mark.parametrize("broken", ["torch._C", "vfxdenoise.core.engine"])
+def test_an_inprocess_runner_whose_torch_is_found_but_does_not_import_is_refused_by_the_check(broken):
+    """Found on sys.path and not loading (an install's torch for Python 3.11 in Nuke's 3.10),
+    torch passed the check and failed in run_inprocess with a raw ImportError."""
+    probe = (f"import sys; sys.modules[{broken!r}] = None  # its import fails, as a foreign build's does\n"
+             "from vfxdenoise.plugin.errors import RunnerError\n"
+             "from vfxdenoise.plugin.runner import RunnerConfig, check_runner\n"
+             "try:\n    check_runner(RunnerConfig(mode='inprocess'))\n"
+             "except RunnerError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    here = "{}.{}".format(*sys.version_info[:2])
+    assert done.stdout.startswith(f"$VFXDENOISE_RUNNER=inprocess cannot import the denoiser in this Python "
+                                  f"({here}): import of {broken} halted"), done.stdout
+    assert f"is built for Python {here}" in done.stdout  # the install's, from its C extension's name
+    assert "unset $VFXDENOISE_RUNNER to run the default subprocess runner" in done.stdout
 
 
 def test_check_runner_accepts_what_can_run():
