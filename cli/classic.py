@@ -26,6 +26,7 @@ from vfxdenoise.cli.options import (
     existing_policy,
     training_run_record,
 )
+from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.classic.image_evaluation import (
@@ -43,7 +44,13 @@ from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.training.classic import ClassicDataConfig, patch_size, steps_per_epoch, train_model
+from vfxdenoise.core.training.classic import (
+    ClassicDataConfig,
+    data_digest,
+    patch_size,
+    steps_per_epoch,
+    train_model,
+)
 from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
 from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
 
@@ -215,6 +222,7 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
             "dataset": dataset, "data": settings["data"], "images": len(pairs),
             "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": data.patch,
             "lr": lr, "amp": amp, **training_run_record(device, history, started),
+            **provenance.training_record(seed, data_digest(pairs)),
         },
         "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
     }

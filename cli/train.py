@@ -21,6 +21,7 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
+from vfxdenoise.core.training.loop import interrupted_note
 from vfxdenoise.core.training.render_losses import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render
@@ -164,7 +165,6 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     except UsageError as exc:  # the network cannot take the options: said as click says its own
         raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt:
-        click.echo(f"interrupted: the last checkpoint in {out_dir} is kept; run the same command "
-                   "with --resume to continue from it", err=True)
+        click.echo(f"interrupted: {interrupted_note(out_dir)}", err=True)
         raise
     click.echo(f"weights: {weights}")

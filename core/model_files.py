@@ -6,7 +6,8 @@ else, then a folder holding FOLDER_WEIGHTS (what `vfxdenoise train` writes), the
 A value that is none of those here is a path not on this machine (a farm's workers may see it)
 when it reads as one, else an unknown name (a typo of a shipped one). A weights file's header
 records the network's config (`weights.weights_metadata`), read here as JSON without torch, which
-hosts' Pythons often lack (`recorded_config`).
+hosts' Pythons often lack (`recorded_config`); the whole header, with each tensor's dtype, shape
+and place in the file, is `read_header`'s (what outputs know a model by: `provenance.file_digest`).
 """
 
 from __future__ import annotations
@@ -86,17 +87,38 @@ def resolve_weights(model: str | Path) -> Path:
     )
 
 
+def _header(path: Path) -> tuple[dict, int]:
+    """The JSON header of the safetensors file `path` and the offset its tensor data starts at;
+    OSError, ValueError or struct.error where it has none (its header: an 8-byte little-endian
+    size, then JSON)."""
+    with Path(path).open("rb") as handle:
+        (size,) = struct.unpack("<Q", handle.read(8))
+        if size > _MAX_HEADER_BYTES:
+            raise ValueError(f"a header of {size} bytes")
+        header = json.loads(handle.read(size))
+    if not isinstance(header, dict):
+        raise ValueError(f"a header that is no JSON object: {type(header).__name__}")
+    return header, 8 + size
+
+
+def read_header(path: Path) -> tuple[dict, int]:
+    """The header of the safetensors file `path` (tensor name -> dtype, shape and data_offsets;
+    '__metadata__' -> the metadata) and the offset its tensor data starts at, read without torch;
+    a ModelError naming the file where it cannot be read or is no safetensors file."""
+    try:
+        return _header(path)
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"cannot read the header of model weights {path} ({exc}); the file is damaged "
+                         "or no safetensors file") from exc
+
+
 def recorded_config(path: Path) -> dict:
     """The network config a weights file records in its safetensors header (`weights_metadata`),
     read as JSON without torch; {} where it records none. A ModelError naming the file where it
-    cannot be read or is no safetensors file (its header: an 8-byte little-endian size, then JSON)."""
+    cannot be read or is no safetensors file."""
     try:
-        with Path(path).open("rb") as handle:
-            (size,) = struct.unpack("<Q", handle.read(8))
-            if size > _MAX_HEADER_BYTES:
-                raise ValueError(f"a header of {size} bytes")
-            metadata = json.loads(handle.read(size)).get("__metadata__") or {}
-            config = json.loads(metadata.get("config", "{}"))
+        metadata = _header(path)[0].get("__metadata__") or {}
+        config = json.loads(metadata.get("config", "{}"))
     except (OSError, ValueError, AttributeError, struct.error) as exc:
         raise ModelError(f"cannot read the config recorded in model weights {path} ({exc}); the file "
                          "is damaged or no safetensors file written by vfxdenoise") from exc

@@ -5,15 +5,21 @@ modification time of those its window reads and of the shot's first frames, whic
 found from), of the settings its pixels depend on (`EngineConfig.output_settings`, with the model as
 the contents of its weights and the temporal radius as run) and of the code that made it. --resume
 keeps an output only while all three match the run's; otherwise it says which changed.
+
+A model card records how its weights were made with the same digests (`training_record`: the
+training data as `folders_digest`, the code as `code_digest`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise import __version__
+from vfxdenoise.core.errors import ModelError, VfxDenoiseError
 from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.model_files import read_header
 
 ATTRIBUTE = "vfxdenoise/made_from"
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
@@ -25,16 +31,45 @@ _PARTS = {
 _CORE = Path(__file__).resolve().parent  # the engine's code: what its outputs' pixels come from
 
 
-def _digest(chunks: list[bytes]) -> str:
+def _digest(chunks: list[bytes | memoryview]) -> str:
     hashed = hashlib.sha1()
     for chunk in chunks:
-        hashed.update(len(chunk).to_bytes(8, "little") + chunk)
+        hashed.update(len(chunk).to_bytes(8, "little"))
+        hashed.update(chunk)
     return hashed.hexdigest()[:10]
 
 
 def file_digest(path: Path) -> str:
-    """A hash of a file's contents (model weights: the same file under any path or name)."""
-    return _digest([Path(path).read_bytes()])
+    """What outputs record model weights by: the same model under any path or name, and from any
+    save of the same network. For a safetensors file, a hash of its architecture, its config and
+    its tensors (names, dtypes, shapes, bytes) only (`_model_chunks`): saving the same weights
+    again orders the header otherwise, and the metadata saying how they were trained (command,
+    seed, data, version: `weights.training_metadata`) changes no pixel. Another file: a hash of
+    its bytes. About the cost of hashing the file."""
+    data = Path(path).read_bytes()
+    try:
+        chunks = _model_chunks(*read_header(path), data)
+    except (ModelError, KeyError, TypeError, ValueError, AttributeError):
+        chunks = [data]  # no safetensors file: the loader says why
+    return _digest(chunks)
+
+
+def _model_chunks(header: dict, start: int, data: bytes) -> list[bytes | memoryview]:
+    """What a weights file's pixels come from, in an order of its own: the architecture, the config
+    (keys sorted) and each tensor by name with its dtype, shape and bytes."""
+    metadata = header.get("__metadata__") or {}
+    try:
+        config = json.dumps(json.loads(metadata.get("config", "{}")), sort_keys=True)
+    except ValueError:
+        config = metadata["config"]  # damaged: the loader refuses it
+    chunks: list[bytes | memoryview] = [metadata.get("architecture", "").encode(), config.encode()]
+    view = memoryview(data)
+    for name in sorted(key for key in header if key != "__metadata__"):
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        chunks += [name.encode(), str(entry["dtype"]).encode(), json.dumps(entry["shape"]).encode(),
+                   view[start + begin:start + end]]
+    return chunks
 
 
 def code_digest() -> str:
@@ -45,17 +80,37 @@ def code_digest() -> str:
                     for chunk in (path.relative_to(_CORE).as_posix().encode(), path.read_bytes())])
 
 
-def frames_digest(paths: list[Path]) -> str:
-    """A hash of the input frames as they are on disk now: name, size, modification time (a
-    frame not there counts as such; reading it says why)."""
+def frames_digest(paths: list[Path], root: Path | None = None) -> str:
+    """A hash of the input frames as they are on disk now: name (the path below `root` where
+    given), size, modification time (a frame not there counts as such; reading it says why)."""
     stamps = []
     for path in paths:
+        name = path.relative_to(root).as_posix() if root is not None else path.name
         try:
             stat = path.stat()
-            stamps.append(f"{path.name} {stat.st_size} {stat.st_mtime_ns}".encode())
+            stamps.append(f"{name} {stat.st_size} {stat.st_mtime_ns}".encode())
         except OSError:
-            stamps.append(f"{path.name} absent".encode())
+            stamps.append(f"{name} absent".encode())
     return _digest(stamps)
+
+
+def folders_digest(folders: list[tuple[str, Path | None]], suffix: str = ".exr") -> str:
+    """A hash of the files ending in `suffix` below each of `folders` (a name, and the folder or
+    None) as they are on disk now (`frames_digest`: paths, sizes, times; hidden temp files left
+    out): training data, which changes when a sequence is added, removed or rendered again."""
+    chunks = []
+    for name, folder in folders:
+        files = sorted(path for path in folder.rglob(f"*{suffix}")
+                       if not path.name.startswith(".")) if folder is not None else []
+        chunks += [name.encode(), frames_digest(files, folder).encode()]
+    return _digest(chunks)
+
+
+def training_record(seed: int, data: str) -> dict:
+    """What a model card records, beside the command, to tell how its weights were made: the seed
+    (also when left at its default, which the command then does not show), the training data's
+    digest `data` (`folders_digest`), the vfxdenoise version and the code's digest (`code_digest`)."""
+    return {"seed": seed, "data_digest": data, "vfxdenoise": __version__, "code": code_digest()}
 
 
 def record(frames: str, settings: str, code: str) -> str:

@@ -1,8 +1,10 @@
 """Model weights on disk: safetensors for tensors, a JSON model card beside them. Never pickle.
 
 A weights file `NAME.safetensors` is self-describing: its metadata holds the registry architecture
-name and constructor config, so it loads without the card. The card `NAME.json` records how the
-weights were made (exact training command, data, scores) for people.
+name and constructor config, so it loads without the card, and the vfxdenoise version that wrote it
+and how it was trained (`training_metadata`), so a file shipped alone still says how it was made.
+The card `NAME.json` records how the weights were made (exact training command, data, scores) for
+people.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError
@@ -23,6 +26,8 @@ from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
 
 RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
+# What a weights file's metadata repeats of its model card's training record (`training_metadata`).
+TRAINING_METADATA = ("command", "seed", "data_digest", "code")
 
 
 @dataclass
@@ -40,6 +45,15 @@ def weights_metadata(architecture: str, config: dict) -> dict[str, str]:
     """The safetensors metadata that makes a file of tensors load as a model (`load_weights`):
     written with the weights, and with a training run's checkpoints."""
     return {"architecture": architecture, "config": json.dumps(config)}
+
+
+def training_metadata(training: dict | None) -> dict[str, str]:
+    """The safetensors metadata that says how weights were made, beside `weights_metadata`: the
+    vfxdenoise version writing them and, under 'training' (JSON), the TRAINING_METADATA entries of
+    the card's `training` record (command, seed, data digest, code digest) that it has. None of it
+    is part of what outputs know the model by (`provenance.file_digest`): it changes no pixel."""
+    record = {key: training[key] for key in TRAINING_METADATA if key in (training or {})}
+    return {"vfxdenoise": __version__, **({"training": json.dumps(record, sort_keys=True)} if record else {})}
 
 
 def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -61,8 +75,9 @@ def non_finite(tensors: dict[str, torch.Tensor]) -> tuple[str, int, int] | None:
 
 def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
                  card: dict | None = None) -> None:
-    """Write `path` (.safetensors) and, when given, the model card beside it (.json); refuse
-    weights holding NaN or Inf (a diverged training run), writing nothing."""
+    """Write `path` (.safetensors) and, when given, the model card beside it (.json), the card's
+    essentials in the weights' metadata too (`training_metadata`); refuse weights holding NaN or
+    Inf (a diverged training run), writing nothing."""
     path = Path(path)
     state = cpu_state_dict(model)
     bad = non_finite(state)
@@ -71,7 +86,9 @@ def save_weights(model: nn.Module, path: Path, architecture: str, config: dict,
         raise ModelError(f"not writing {path}: tensor '{name}' holds {count} NaN or Inf value(s) of "
                          f"{size} (training diverged); retrain with a lower learning rate")
     path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = weights_metadata(architecture, config)
+    training = (card or {}).get("training")
+    metadata = {**weights_metadata(architecture, config),
+                **training_metadata(training if isinstance(training, dict) else None)}
     write_atomically(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     if card is not None:
         full_card = {"architecture": architecture, "config": config, **card}
@@ -121,21 +138,48 @@ def _check_track(path: Path, architecture: str, track: str | None) -> None:
             "from `vfxdenoise classic train`")
 
 
-def _build(path: Path, architecture: str, metadata: dict[str, str]) -> tuple[nn.Module, dict]:
-    """The network the metadata describes, and its config; a config this version cannot read
-    (damaged JSON, or keys of a newer vfxdenoise) is a ModelError naming the file."""
+class _Skeleton(TorchFunctionMode):
+    """Inside `torch.device("meta")`: in-place operations on meta tensors (the constructors'
+    initialisation: normal_, uniform_, zero_...) do nothing at once. They compute nothing on meta
+    tensors anyway, but PyTorch's meta normal_ imports torch._dynamo first: seconds on every load."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if (name.endswith("_") and not name.endswith("__") and args
+                and isinstance(args[0], torch.Tensor) and args[0].is_meta):
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
+def _build(path: Path, architecture: str, metadata: dict[str, str],
+           state: dict[str, torch.Tensor]) -> tuple[nn.Module, dict]:
+    """The network the metadata describes, with its config, once its tensors are known to be the
+    file's `state`'s: it is first built on the meta device (no memory), as a config read from a file
+    may ask for any size (a width of 100000 asked for 360 GB before the shapes were compared). A
+    config this version cannot build (damaged JSON, keys of a newer vfxdenoise, values its
+    constructor fails on) is a ModelError naming the file, as are tensors of other names or shapes."""
     try:
         config = json.loads(metadata.get("config", "{}"))
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: its 'config' metadata is not JSON ({exc}); the file is damaged "
                          "or was not written by vfxdenoise: re-copy it, or retrain") from exc
     try:
-        return build_model(architecture, **config), config
-    except (TypeError, ValueError) as exc:
+        with torch.device("meta"), _Skeleton():
+            skeleton = build_model(architecture, **config)
+    except Exception as exc:  # a constructor given a file's config can fail anywhere
         raise ModelError(
             f"{path}: this vfxdenoise ({__version__}) cannot build its '{architecture}' network "
-            f"with config {config} ({exc}); it was probably made by a newer vfxdenoise: upgrade, or "
-            "use weights made by this version") from exc
+            f"with config {config} ({type(exc).__name__}: {exc}); it was probably made by a newer "
+            "vfxdenoise, or the file is damaged: upgrade, re-copy it, or use weights made by this "
+            "version") from exc
+    mismatch = _state_mismatch(skeleton.state_dict(), state)
+    if mismatch:
+        raise ModelError(
+            f"weights {path} do not match architecture '{architecture}' with config {config}: "
+            f"{mismatch}. They were saved from another network or version; use weights made for "
+            "this one, or retrain."
+        )
+    return build_model(architecture, **config), config
 
 
 def _card(path: Path) -> dict:
@@ -179,14 +223,7 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
         ) from exc
     architecture = _architecture(path, metadata)
     _check_track(path, architecture, track)
-    model, config = _build(path, architecture, metadata)
-    mismatch = _state_mismatch(model.state_dict(), state)
-    if mismatch:
-        raise ModelError(
-            f"weights {path} do not match architecture '{architecture}' with config {config}: "
-            f"{mismatch}. They were saved from another network or version; use weights made for "
-            "this one, or retrain."
-        )
+    model, config = _build(path, architecture, metadata, state)
     _refuse_non_finite(path, state)
     model.load_state_dict(state, strict=True)
     return LoadedModel(model.to(device).eval(), architecture, config, _card(path), path)

@@ -4,10 +4,13 @@ Batches are random square patches of the clean images with flips and 90-degree t
 is the real noisy capture of the same patch (SIDD, RENOIR) or, with a noise model, a freshly
 drawn synthetic noise sample on every step (so a blind range such as `gaussian:0-55` trains one
 model for every level). The loss is the mean squared error against the clean patch, DnCNN's loss.
+A run's checkpoints record a digest of the images it trains on (`data_digest`): --resume refuses
+other images, and its weights record it with the seed (`provenance.training_record`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -16,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import ImagePair
 from vfxdenoise.core.classic.image_denoise import denoise_array
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
@@ -24,7 +28,7 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.existing_outputs import REFUSE
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
-from vfxdenoise.core.weights import weights_metadata
+from vfxdenoise.core.weights import training_metadata, weights_metadata
 
 
 @dataclass
@@ -46,6 +50,22 @@ def steps_per_epoch(pairs: list[ImagePair], config: ClassicDataConfig) -> int:
     side = patch_size(pairs, config)
     patches = sum(math.ceil(p.clean.shape[-2] / side) * math.ceil(p.clean.shape[-1] / side) for p in pairs)
     return max(1, math.ceil(patches / config.batch))
+
+
+def data_digest(pairs: list[ImagePair]) -> str:
+    """A hash of the training images as read (names, shapes, dtypes and pixels of the clean images
+    and of their real noisy captures), which model cards and checkpoints record: the images a
+    dataset folder gives depend on its files and on the reading options (--limit, --max-side...)."""
+    hashed = hashlib.sha1()
+    for pair in pairs:
+        for image in (pair.clean, pair.noisy):
+            if image is None:
+                hashed.update(b"none")
+                continue
+            image = np.ascontiguousarray(image)
+            hashed.update(f"{pair.name} {image.shape} {image.dtype}".encode())
+            hashed.update(memoryview(image).cast("B"))
+    return hashed.hexdigest()[:10]
 
 
 def _check(pairs: list[ImagePair], noise: Noise | None) -> None:
@@ -120,13 +140,18 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     """Build registry architecture `arch` for the images' channel count and train it with `fit`.
 
     Returns the model (on the CPU), the constructor config to save with it, and the log rows.
-    Its checkpoints load as models (`weights.weights_metadata`).
+    Its checkpoints load as models (`weights.weights_metadata`) and record how they were made
+    (`weights.training_metadata`: the seed and `data_digest`); --resume refuses `settings`, or
+    images (`data_digest`), other than the checkpoint's.
     """
     _check(pairs, noise)
     config = {"channels": pairs[0].channels, **model_config}
     torch.manual_seed(loop.seed)
     model = build_model(arch, **config)
     validate = validator(val_pairs, noise, loop.device) if val_pairs else None
+    digest = data_digest(pairs)
+    metadata = {**weights_metadata(arch, config),
+                **training_metadata(provenance.training_record(loop.seed, digest))}
     history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, existing,
-                  settings, weights_metadata(arch, config))
+                  {**(settings or {}), "data_digest": digest}, metadata)
     return model.cpu(), config, history

@@ -16,6 +16,12 @@ resuming. Everything it writes goes to `LoopConfig.out_dir`:
                                     last, so it marks a complete checkpoint: a run killed while
                                     saving leaves the previous one whole
 
+and its callers write the model there at the end (model_files.FOLDER_WEIGHTS and its card). Each file
+is written through a temp file (`atomic.write_atomically`); those a killed run leaves are removed
+when the next run starts (`remove_dead_temp_files`), as an --overwrite run removes the previous
+run's files (`clear_run_files`): an overwrite interrupted before its first checkpoint left the
+previous run there, which --resume then resumed.
+
 Resuming restores weights, optimiser, schedule, step counter, log and RNG states exactly, and,
 when the batches come from a `Batches` stream, its generator's state: the resumed run draws the
 batches the uninterrupted run would have (restarting the stream drew the first ones again). It
@@ -29,7 +35,9 @@ import csv
 import json
 import logging
 import math
+import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -42,8 +50,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
-from vfxdenoise.core.existing_outputs import EXISTING, REFUSE, RESUME
+from vfxdenoise.core.existing_outputs import EXISTING, OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
 log = logging.getLogger(__name__)
@@ -54,6 +63,15 @@ LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
 WEIGHTS_NAME = "checkpoint.safetensors"  # before step-named files: still read
 OPTIMIZER_NAME = "optimizer.safetensors"
 STATE_NAME = "checkpoint.json"
+# A checkpoint's step-named files: checkpoint-<step>.safetensors, optimizer-<step>.safetensors.
+STEP_FILE = re.compile(r"(checkpoint|optimizer)-\d+\.safetensors")
+# Every other file a run writes in its folder: the loop's, and the model and card its caller writes.
+RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
+             str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
+# A temp file `atomic.write_atomically` writes one through: .<name>.<pid>-<8 hex>.tmp
+_TEMP_FILE = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp")
+# A temp file written since the process holding its pid started is that process's (clock slack).
+_START_SLACK_SECONDS = 2.0
 
 Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
@@ -281,7 +299,7 @@ def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, se
         write_atomically(out_dir / name,
                          lambda t, kind=kind: save_file(tensors[kind], str(t), metadata_of[kind]))
     write_atomically(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n"))
-    for older in {*out_dir.glob("checkpoint-*.safetensors"), *out_dir.glob("optimizer-*.safetensors"),
+    for older in {*(path for path in out_dir.iterdir() if STEP_FILE.fullmatch(path.name)),
                   out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
         if older.name not in files.values():
             older.unlink(missing_ok=True)
@@ -336,9 +354,16 @@ def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, batches: Iter
             f"'{saved.get('lr_schedule')}' schedule, not {cfg.steps} with '{cfg.lr_schedule}'; resume with "
             "the same steps and schedule, or start a fresh run in another folder")
     changed = _changed_settings(state, cfg, settings or {})
+    others = "; ".join(change for name, change in changed.items() if name not in DATA_SETTINGS)
+    if others:
+        raise TrainingError(f"the checkpoint in {out_dir} was made with other settings ({others}); "
+                            "resume with the same ones, or start again with --overwrite (or in "
+                            "another folder)")
     if changed:
-        raise TrainingError(f"the checkpoint in {out_dir} was made with other settings ({changed}); "
-                            "resume with the same ones, or start a fresh run in another folder")
+        raise TrainingError(f"the training data changed since the checkpoint in {out_dir} was written "
+                            f"({'; '.join(changed.values())}): the steps to come would train on other "
+                            "data than those before. Resume with the data as it was, or start again "
+                            "with --overwrite")
     files = state.get("files", {"weights": WEIGHTS_NAME, "optimizer": OPTIMIZER_NAME})
     weights = _load_tensors(out_dir / files["weights"], step)
     try:
@@ -361,17 +386,27 @@ def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, batches: Iter
 
 # Loop settings a resumed run must share with its checkpoint (steps and schedule are checked apart).
 _RESUMED_ALIKE = ("lr", "weight_decay", "grad_clip", "seed")
+# The callers' settings recording the data read (render: {"sequences", "digest"}; classic: a
+# digest), which the other settings (a data folder, --limit...) change too: said, as changed data,
+# only when no other setting changed.
+DATA_SETTINGS = ("training_data", "data_digest")
 
 
-def _changed_settings(state: dict, cfg: LoopConfig, settings: dict) -> str:
-    """What differs between the checkpoint's settings and this run's, as 'name: then -> now'."""
+def _changed_settings(state: dict, cfg: LoopConfig, settings: dict) -> dict[str, str]:
+    """What differs between the checkpoint's settings and this run's: name -> 'name: then -> now'
+    (a data setting by its digest)."""
     saved_config, saved_settings = state.get("config", {}), state.get("settings", {})
     pairs = [(name, saved_config.get(name), getattr(cfg, name)) for name in _RESUMED_ALIKE
              if name in saved_config]
     pairs += [(name, saved_settings[name], value) for name, value in settings.items()
               if name in saved_settings]
-    return "; ".join(f"{name}: {then} -> {now}" for name, then, now in pairs
-                     if json.dumps(then) != json.dumps(now))
+    return {name: f"{name}: {_shown(then)} -> {_shown(now)}" for name, then, now in pairs
+            if json.dumps(then) != json.dumps(now)}
+
+
+def _shown(value: object) -> object:
+    """A setting's value as a message shows it: a data record by its digest."""
+    return value.get("digest", value) if isinstance(value, dict) else value
 
 
 def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) -> dict[str, float]:
@@ -449,6 +484,93 @@ def check_out_dir(out_dir: Path, existing: str) -> None:
                             "continue it, or --overwrite to start again and replace it")
 
 
+def is_run_file(name: str) -> bool:
+    """Whether a file of this name in a run's folder is one the run writes (RUN_FILES, STEP_FILE)."""
+    return name in RUN_FILES or STEP_FILE.fullmatch(name) is not None
+
+
+def clear_run_files(out_dir: Path) -> list[Path]:
+    """Remove the files a run writes (`is_run_file`) from `out_dir`, before an --overwrite run
+    trains: left there, an interrupted overwrite kept the previous run's checkpoint, which --resume
+    then resumed under the new command, and its model. Other files are left alone. Those removed."""
+    removed = [path for path in _listing(out_dir) if is_run_file(path.name)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    if removed:
+        log.info("--overwrite: removed the previous run's %d file(s) from %s", len(removed), out_dir)
+    return removed
+
+
+def remove_dead_temp_files(out_dir: Path) -> list[Path]:
+    """Remove the temp files (`_TEMP_FILE`) of run files (`is_run_file`) in `out_dir` that a killed
+    process left (`_writer_gone`), never a live writer's; those removed."""
+    removed = []
+    for path in _listing(out_dir):
+        match = _TEMP_FILE.fullmatch(path.name)
+        if match and is_run_file(match["name"]) and _writer_gone(int(match["pid"]), path):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        log.info("removed %d temp file(s) a killed run left in %s", len(removed), out_dir)
+    return removed
+
+
+def _listing(folder: Path) -> list[Path]:
+    """The files in `folder` ([] where it cannot be listed)."""
+    try:
+        return [path for path in folder.iterdir() if path.is_file()]
+    except OSError:
+        return []
+
+
+def _writer_gone(pid: int, temp: Path) -> bool:
+    """Whether the process that wrote `temp` (named by its `pid`) is gone: it is this process, which
+    writes none before it trains; no process has the pid; or the one that has it started after the
+    file was last written (pids are reused: in a container each run may be the same pid). A run
+    folder is one run's, on this host: another host's writer would be a second run clobbering
+    the first's checkpoints."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        pass  # another user's process, or no pid: judged by its start time
+    started = _process_start(pid)
+    try:
+        return started is not None and temp.stat().st_mtime < started - _START_SLACK_SECONDS
+    except OSError:
+        return False
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from Linux's /proc (field 22 of
+    /proc/<pid>/stat, in clock ticks since boot, and the boot time); None where it cannot be read."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def interrupted_note(out_dir: Path) -> str:
+    """What an interrupted run leaves in `out_dir` and how to go on, for the command to say: the
+    step of the checkpoint kept and --resume, or that no checkpoint was written yet."""
+    step = None
+    try:
+        step = int(json.loads((Path(out_dir) / STATE_NAME).read_text())["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if step is None:
+        return (f"no checkpoint was written in {out_dir} yet: run the same command again to start "
+                "the run (with --resume it starts from step 0)")
+    return (f"the step-{step} checkpoint in {out_dir} is kept; run the same command with --resume to "
+            "continue from it")
+
+
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
         validate: Validate | None = None, existing: str = REFUSE,
         settings: dict | None = None, metadata: dict[str, str] | None = None) -> list[dict]:
@@ -462,13 +584,18 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     holding NaN/Inf is written (the last good one stays). With `existing` resume, training
     continues from the checkpoint in `out_dir` (or starts fresh when there is none), refusing
     `settings` (JSON-able, the caller's: data, batch...) other than the checkpoint's; with
-    refuse, a checkpoint there is refused (`check_out_dir`); overwrite starts again over it.
+    refuse, a checkpoint there is refused (`check_out_dir`); overwrite starts again over it,
+    removing the files the previous run wrote first (`clear_run_files`). Temp files a killed run
+    left are removed (`remove_dead_temp_files`).
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
     they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
     processes before a resume too.
     """
     check_out_dir(cfg.out_dir, existing)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    remove_dead_temp_files(cfg.out_dir)
+    if existing == OVERWRITE:
+        clear_run_files(cfg.out_dir)
     torch.manual_seed(cfg.seed)
     run = _Run(model, batches, loss_fn, cfg, validate, settings, metadata)
     if existing == RESUME:

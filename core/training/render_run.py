@@ -5,6 +5,10 @@ their model card. `train_render` runs it.
 
 A fine-tune (`RenderNetwork.init`) takes the learning rate and loss weights the init model was
 trained with from its model card unless they are given: the defaults suit training anew.
+
+The checkpoints record the training data as a digest of its sequences' frames (`_data_record`:
+names, sizes, times), and --resume refuses data that changed since: the steps before and after
+would have trained on different data, and the card would name only the second.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from vfxdenoise.core import provenance
 from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.io.dataset_layout import read_manifest
@@ -43,7 +49,14 @@ from vfxdenoise.core.training.render_data import (
 from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
 from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
 from vfxdenoise.core.training.scene_repeats import warn_of_repeated_scenes
-from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights, save_weights, weights_metadata
+from vfxdenoise.core.weights import (
+    RENDER,
+    LoadedModel,
+    load_weights,
+    save_weights,
+    training_metadata,
+    weights_metadata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +66,9 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 # What a fine-tune takes from the init model's card unless given: the rate and loss weights the
 # model was trained with (the defaults suit training anew).
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
+
+# The most sequence names an error message lists.
+NAMES_SAID = 5
 
 # What the model card records of the process that trained it: (device, log rows, start time) ->
 # the command, the machine, torch, the training time (the CLI's `training_run_record`).
@@ -104,6 +120,10 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     data_config = RenderDataConfig(crop=run.crop, batch=run.batch, layout=model.layout,
                                    self_supervised=run.self_supervised)
     sequences, val_sequences = _training_data(run, data_config, say)
+    data = _data_record(sequences)
+    if run.existing == RESUME:
+        _refuse_changed_data(run.out_dir, data)
+    made = provenance.training_record(run.seed, data["digest"])
     loop_config = LoopConfig(steps=run.steps, lr=values["lr"], device=device,
                              amp=_mixed_precision(device, run.out_dir, run.existing), channels_last=True,
                              validate_every=run.validate_every, checkpoint_every=run.validate_every,
@@ -114,10 +134,10 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     validate = partial(_validate, sequences=val_sequences, device=device) if val_sequences else None
     history = fit(model, batches(sequences, data_config, run.seed), loss, loop_config, validate,
                   existing=run.existing,
-                  settings=_checkpoint_settings(run, arch, config, init, values),
-                  metadata=weights_metadata(arch, config))
+                  settings=_checkpoint_settings(run, arch, config, init, values, data),
+                  metadata={**weights_metadata(arch, config), **training_metadata(made)})
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
-                **run_record(device, history, started)}
+                **made, **run_record(device, history, started)}
     card = _model_card(model.layout.slot_distances, training, history)
     weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
     save_weights(model.cpu(), weights, arch, config, card)
@@ -125,12 +145,44 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
 
 
 def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | None,
-                         values: dict[str, float]) -> dict:
-    """The settings a resumed run must share with its checkpoint (beside the loop's own)."""
-    return {"data": [str(folder.resolve()) for folder in run.data],
+                         values: dict[str, float], data: dict) -> dict:
+    """The settings a resumed run must share with its checkpoint (beside the loop's own), the
+    training data's record (`_data_record`) among them."""
+    return {"data": [str(folder.resolve()) for folder in run.data], "training_data": data,
             "val": str(run.val.resolve()) if run.val else None, "batch": run.batch, "crop": run.crop,
             "arch": arch, "model": config, "init": init, "self_supervised": run.self_supervised,
             **{name: values[name] for name in LOSS_WEIGHTS}}
+
+
+def _data_record(sequences: list[RenderSequence]) -> dict:
+    """The training data as the checkpoints record it: the sequences' names, and a digest of their
+    frames as they are on disk (`provenance.folders_digest`: paths, sizes, modification times)."""
+    return {"sequences": [sequence.name for sequence in sequences],
+            "digest": provenance.folders_digest([(sequence.name, sequence.folder) for sequence in sequences])}
+
+
+def _refuse_changed_data(out_dir: Path, data: dict) -> None:
+    """Refuse to resume the run in `out_dir` on training data other than its checkpoint's (a
+    sequence added, removed or rendered again), saying what changed; a checkpoint without the
+    record (an older vfxdenoise's) or none at all is not refused here."""
+    saved = _checkpoint_state(out_dir).get("settings", {}).get("training_data")
+    if not isinstance(saved, dict) or saved.get("digest") == data["digest"]:
+        return
+    then, now = list(saved.get("sequences", [])), data["sequences"]
+    changes = [f"{len(then)} sequences then, {len(now)} now"]
+    gone, new = [n for n in then if n not in now], [n for n in now if n not in then]
+    changes += [f"{what}: {_some(names)}" for what, names in (("gone", gone), ("new", new)) if names]
+    if len(changes) == 1:
+        changes.append("frames of theirs were rendered again, added or removed")
+    raise TrainingError(
+        f"the training data changed since the checkpoint in {out_dir} was written ({'; '.join(changes)}): "
+        "the steps to come would train on other data than those before. Resume with the data as it "
+        "was, or start again with --overwrite")
+
+
+def _some(names: list[str]) -> str:
+    """The first NAMES_SAID of `names`, comma-separated, with '...' for the rest."""
+    return ", ".join(names[:NAMES_SAID]) + (", ..." if len(names) > NAMES_SAID else "")
 
 
 def _training_record(run: RenderRun, sequences: int, crop: int, init: dict | None, values: dict[str, float],
@@ -246,19 +298,26 @@ def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
     on a GPU switched to mixed precision without a word (on a GPU without bfloat16 it failed: its
     float16 loss scaler has no state in a full-precision checkpoint)."""
     amp = device == "cuda"
-    state = out_dir / STATE_NAME
-    if existing != RESUME or not state.is_file():
-        return amp
-    try:
-        saved = json.loads(state.read_text()).get("config", {})
-    except (OSError, ValueError, AttributeError):
-        return amp  # the loop refuses a damaged checkpoint, naming it
+    saved = _checkpoint_state(out_dir).get("config", {}) if existing == RESUME else {}
     if not isinstance(saved.get("amp"), bool) or saved["amp"] == amp:
         return amp
     precision = {True: "in mixed precision", False: "at full precision"}
     log.info("note: the run in %s was trained %s on %s: it resumes %s on %s, as it started", out_dir,
              precision[saved["amp"]], saved.get("device", "another device"), precision[saved["amp"]], device)
     return saved["amp"]
+
+
+def _checkpoint_state(out_dir: Path) -> dict:
+    """The checkpoint.json in `out_dir`, or {} where there is none or it is damaged (the loop
+    refuses a damaged one, naming it); its "config" and "settings" are dicts."""
+    try:
+        state = json.loads((out_dir / STATE_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(state, dict):
+        return {}
+    return {**state, **{key: state[key] if isinstance(state.get(key), dict) else {}
+                        for key in ("config", "settings")}}
 
 
 def _validate(net: nn.Module, sequences: list[RenderSequence], device: str) -> dict[str, float]:

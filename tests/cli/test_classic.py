@@ -40,6 +40,9 @@ def test_train_writes_safetensors_card_and_log(trained):
     assert card["architecture"] == "dncnn" and card["config"] == {"channels": 1, "depth": 4, "features": 8}
     assert card["training"]["noise"] == "gaussian:25" and card["training"]["steps"] == 12
     assert card["training"]["patch"] == 28  # the default 40, on 28-pixel images
+    # How to make it again: the seed at its default, the images' digest, the code
+    assert card["training"]["seed"] == 0 and len(card["training"]["data_digest"]) >= 10
+    assert card["training"]["vfxdenoise"] and card["training"]["code"]
     assert set(card["validation"]) == {"psnr", "ssim"}
     assert (model / "model.safetensors").is_file() and (model / "log.csv").is_file()
     assert not list(model.glob("*.pt*"))

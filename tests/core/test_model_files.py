@@ -20,6 +20,7 @@ from vfxdenoise.core.model_files import (
     SHIPPED_DIR,
     UNKNOWN,
     model_ref,
+    read_header,
     recorded_config,
     resolve_weights,
 )
@@ -109,3 +110,17 @@ def test_the_recorded_config_is_read_without_torch_and_damage_is_a_model_error(t
 def test_model_files_import_no_torch_or_numpy():
     """Hosts' Pythons decide what --model names with it (ARCHITECTURE.md: the plugin layer)."""
     assert heavy_modules_after("import vfxdenoise.core.model_files") == []
+
+
+def test_the_header_is_read_without_torch_and_damage_is_a_model_error_naming_the_file(tmp_path):
+    path = _save(tmp_path / "r1.safetensors", 1)
+    header, start = read_header(path)
+    shapes = {name: tuple(entry["shape"]) for name, entry in header.items() if name != "__metadata__"}
+    assert shapes == {name: tuple(t.shape) for name, t in load_weights(path).model.state_dict().items()}
+    assert start == 8 + int.from_bytes(path.read_bytes()[:8], "little")
+    assert header["__metadata__"]["architecture"] == "temporal-unet"
+    for junk, why in ((b"[1]", "no JSON object"), (b"{", "Expecting")):
+        damaged = tmp_path / "damaged.safetensors"
+        damaged.write_bytes(len(junk).to_bytes(8, "little") + junk)
+        with pytest.raises(ModelError, match=f"cannot read the header of model weights {damaged} .*{why}"):
+            read_header(damaged)

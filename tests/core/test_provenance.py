@@ -1,7 +1,9 @@
 """What a denoised frame records of what made it, and how --resume reads it back."""
 
+import json
 import os
 
+import numpy as np
 from exr_sequences import write_sequence
 
 from vfxdenoise.core import provenance
@@ -46,3 +48,74 @@ def test_an_output_says_which_of_what_made_it_changed(tmp_path):
         "it was made with other settings or another model; another version of vfxdenoise made it")
     assert "records nothing" in provenance.why_not_made_from(rendered, recorded)  # a render
     assert provenance.why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
+
+
+def _write_safetensors(path, tensors: dict, metadata: dict, reverse: bool = False) -> None:
+    """A safetensors file written by hand: `tensors` (name -> float32 numpy array) with
+    `metadata`, header keys and tensor data in sorted order, or the reverse."""
+    names = sorted(tensors, reverse=reverse)
+    header, data, offset = {}, b"", 0
+    for name in names:
+        raw = tensors[name].astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        data, offset = data + raw, offset + len(raw)
+    meta = dict(sorted(metadata.items(), reverse=reverse))
+    text = json.dumps({"__metadata__": meta, **header} if not reverse else {**header, "__metadata__": meta})
+    text += " " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text.encode() + data)
+
+
+def test_weights_are_known_by_their_network_and_tensors_not_by_how_the_file_was_saved(tmp_path):
+    """Saving the same weights again gave another file (metadata in another order), and seq
+    --resume denoised again for nothing; nor do the command, seed, data or version the weights
+    record change a pixel. The network and the tensors do."""
+    rng = np.random.default_rng(0)
+    tensors = {"a.weight": rng.random((2, 3)), "b.bias": rng.random(4)}
+    network = {"architecture": "temporal-unet", "config": '{"widths": [8], "temporal_radius": 1}'}
+    files = {
+        "saved": (tensors, network, False),
+        "again": (tensors, {**network, "config": '{"temporal_radius": 1, "widths": [8]}', "step": "3",
+                            "vfxdenoise": "9.9", "training": '{"seed": 1, "command": "x"}'}, True),
+        "retrained": ({**tensors, "b.bias": tensors["b.bias"] + 1}, network, False),
+        "reshaped": ({**tensors, "b.bias": tensors["b.bias"].reshape(2, 2)}, network, False),
+        "wider": (tensors, {**network, "config": '{"widths": [16], "temporal_radius": 1}'}, False),
+        "kpn": (tensors, {**network, "architecture": "temporal-kpn"}, False),
+    }
+    digests = {}
+    for name, (values, metadata, reverse) in files.items():
+        _write_safetensors(tmp_path / f"{name}.safetensors", values, metadata, reverse)
+        digests[name] = provenance.file_digest(tmp_path / f"{name}.safetensors")
+    assert (tmp_path / "saved.safetensors").read_bytes() != (tmp_path / "again.safetensors").read_bytes()
+    assert digests["saved"] == digests["again"]
+    assert len({digests[name] for name in ("saved", "retrained", "reshaped", "wider", "kpn")}) == 5
+
+
+def test_a_checkpoint_and_the_model_of_the_same_weights_are_one_model(tmp_path):
+    """A run's checkpoint of its last step holds the weights its model.safetensors does."""
+    from safetensors.torch import save_file
+
+    from vfxdenoise.core.models import build_model
+    from vfxdenoise.core.weights import cpu_state_dict, save_weights, weights_metadata
+
+    config = {"channels": 1, "depth": 3, "features": 4}
+    model = build_model("dncnn", **config)
+    save_weights(model, tmp_path / "model.safetensors", "dncnn", config,
+                 {"training": {"command": "vfxdenoise classic train", "seed": 0}})
+    save_file(cpu_state_dict(model), str(tmp_path / "checkpoint-3.safetensors"),
+              {**weights_metadata("dncnn", config), "step": "3"})
+    assert provenance.file_digest(tmp_path / "model.safetensors") == provenance.file_digest(
+        tmp_path / "checkpoint-3.safetensors")
+
+
+def test_the_data_digest_follows_each_sequences_files_below_its_folder(tmp_path):
+    for level in ("spp4", "reference"):
+        (tmp_path / "s" / level).mkdir(parents=True)
+        (tmp_path / "s" / level / "render.0001.exr").write_bytes(b"0123")
+    folders = [("s", tmp_path / "s")]
+    first = provenance.folders_digest(folders)
+    (tmp_path / "s" / "spp4" / ".render.0002.exr.12-0123abcd.tmp.exr").write_bytes(b"x")  # a writer's
+    assert provenance.folders_digest(folders) == first
+    assert provenance.folders_digest([("t", tmp_path / "s")]) != first
+    (tmp_path / "s" / "reference" / "render.0001.exr").rename(tmp_path / "s" / "render.0001.exr")
+    assert provenance.folders_digest(folders) != first  # the same name, size and time elsewhere

@@ -163,3 +163,58 @@ def test_weights_and_card_follow_the_umask(tmp_path):
         os.umask(previous)
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()} == {
         "m.safetensors": "0o644", "m.json": "0o644"}
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    # built before its shapes were compared: 360 GB asked for, a RuntimeError traceback
+    ({"temporal_radius": 1, "widths": [100000, 8]},
+     r"^weights {path} do not match architecture 'temporal-unet' with config .*100000.* of the wrong shape"),
+    ({"temporal_radius": 1, "widths": []}, r"^{path}: this vfxdenoise .* cannot build its 'temporal-unet' "
+                                           r"network with config .* \(IndexError: .*\)"),  # was a traceback
+    ({"temporal_radius": 1, "widths": [8, -8]}, r"^{path}: this vfxdenoise .* cannot build"),
+])
+def test_a_config_asking_for_another_network_is_refused_before_it_is_built(tmp_path, config, expected):
+    path = tmp_path / "evil.safetensors"
+    _tiny_file(path, {"architecture": "temporal-unet", "config": json.dumps(config)})
+    with pytest.raises(ModelError, match=expected.format(path=path)):
+        load_weights(path)
+
+
+def test_an_unknown_architecture_is_a_model_error_naming_the_file(tmp_path):
+    path = tmp_path / "m.safetensors"
+    _tiny_file(path, {"architecture": "temporal-transformer", "config": "{}"})
+    with pytest.raises(ModelError, match=f"^{path}: .*unknown architecture 'temporal-transformer'"):
+        load_weights(path)
+
+
+def test_weights_record_how_they_were_made_and_load_with_or_without_it(tmp_path):
+    """A model file shipped alone says how it was made; the shipped ones, which record none of
+    it, load as before."""
+    from vfxdenoise import __version__
+    from vfxdenoise.core.model_files import read_header
+
+    config = {"channels": 1, "depth": 3, "features": 4}
+    training = {"command": "vfxdenoise classic train", "seed": 3, "data_digest": "abc", "lr": 0.1}
+    path = tmp_path / "m.safetensors"
+    save_weights(build_model("dncnn", **config), path, "dncnn", config, {"training": training})
+    metadata = read_header(path)[0]["__metadata__"]
+    assert metadata["vfxdenoise"] == __version__
+    assert json.loads(metadata["training"]) == {"command": "vfxdenoise classic train", "seed": 3,
+                                                "data_digest": "abc"}
+    assert load_weights(path).config == config
+    for shipped in ("default", "fast"):
+        loaded = load_weights(shipped)
+        assert "training" not in read_header(loaded.path)[0]["__metadata__"]
+        assert loaded.architecture in ("temporal-kpn", "temporal-unet")
+
+
+def test_loading_weights_imports_no_compiler():
+    """Built first on the meta device, where PyTorch's normal_ imports torch._dynamo: seconds on
+    every load (`weights._Skeleton`)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from vfxdenoise.core.weights import load_weights; load_weights('default'); "
+            "print('torch._dynamo' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

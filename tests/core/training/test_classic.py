@@ -1,5 +1,7 @@
 """Classic training: patch batches (aligned, augmented, fresh noise) and each architecture learning."""
 
+import json
+
 import numpy as np
 import pytest
 from classic_data import (
@@ -11,10 +13,12 @@ from classic_data import (
 
 from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.noise import parse_noise
-from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.errors import DatasetError, TrainingError
+from vfxdenoise.core.model_files import read_header
 from vfxdenoise.core.training.classic import (
     ClassicDataConfig,
     batches,
+    data_digest,
     steps_per_epoch,
     train_model,
 )
@@ -99,3 +103,22 @@ def test_dncnn_learns_renoir_pairs(tmp_path):
     pairs = load_dataset("renoir", tmp_path / "data", ReadOptions(split="all"))
     _, _, history = _train("dncnn", pairs, None, tmp_path)
     _assert_loss_falls(history)
+
+
+def test_a_resumed_run_refuses_other_images_and_checkpoints_say_how_they_were_made(tmp_path):
+    """Checkpoints recorded the dataset folder's path only: images changed in it, or read with
+    other options, trained the rest of a resumed run on other data without a word."""
+    rng = np.random.default_rng(0)
+    pairs = [ImagePair(f"i{n}", rng.random((1, 16, 16), dtype=np.float32)) for n in range(3)]
+    loop = LoopConfig(steps=1, out_dir=tmp_path, seed=5)
+    train_model("dncnn", pairs, parse_noise("gaussian:25"), ClassicDataConfig(patch=16, batch=2), loop,
+                **SMALL["dncnn"])
+    metadata = read_header(tmp_path / "checkpoint-1.safetensors")[0]["__metadata__"]
+    recorded = json.loads(metadata["training"])
+    assert recorded["seed"] == 5 and recorded["data_digest"] == data_digest(pairs)
+    assert data_digest(pairs[:2]) != data_digest(pairs) == data_digest([ImagePair(p.name, p.clean.copy())
+                                                                        for p in pairs])
+    with pytest.raises(TrainingError, match=r"the training data changed since .* \(data_digest: \w+ -> \w+\)"
+                                            ".*--overwrite$"):
+        train_model("dncnn", pairs[:2], parse_noise("gaussian:25"), ClassicDataConfig(patch=16, batch=2),
+                    loop, existing="resume", **SMALL["dncnn"])

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,6 +109,18 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     with pytest.raises(TrainingError, match=r"other settings \(batch: 2 -> 4\)"):
         _fit(tmp_path, _stream("python"), existing="resume", settings={"batch": 4, "data": ["/a"]})
     _fit(tmp_path, _stream("python"), existing="resume", settings={"batch": 2, "data": ["/a"]})
+
+
+def test_resuming_on_other_data_is_refused_as_such_unless_a_setting_explains_it(tmp_path):
+    """The data read follows from settings (a folder, --limit): a change of those is said alone."""
+    settings = {"limit": None, "data_digest": "aaa"}
+    with pytest.raises(_Interrupted):
+        _fit(tmp_path, _stream("python", stop_at=4), settings=settings)
+    with pytest.raises(TrainingError, match=r"other settings \(limit: None -> 8\); resume"):
+        _fit(tmp_path, _stream("python"), existing="resume", settings={"limit": 8, "data_digest": "bbb"})
+    with pytest.raises(TrainingError, match=r"the training data changed since the checkpoint in .* was "
+                                            r"written \(data_digest: aaa -> bbb\).* --overwrite$"):
+        _fit(tmp_path, _stream("python"), existing="resume", settings={**settings, "data_digest": "bbb"})
 
 
 def test_a_run_killed_while_saving_a_checkpoint_resumes_from_the_one_before(tmp_path, monkeypatch):
@@ -251,3 +264,52 @@ def test_a_run_ending_in_skipped_steps_says_whose_weights_it_keeps(tmp_path, cap
         fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients,
             LoopConfig(steps=2, out_dir=tmp_path, lr=0.05))
     assert "the last 2 step(s) were skipped (NaN/Inf): the weights are those of step 0" in caplog.text
+
+
+def test_an_overwrite_removes_the_previous_runs_files_before_it_trains(tmp_path):
+    """Interrupted before its first checkpoint, an --overwrite run left the previous run's
+    checkpoint and model, which --resume then resumed under the new command. Files a run does
+    not write stay."""
+    _fit(tmp_path, _stream("python"))
+    for name in ("model.safetensors", "model.json", "notes.txt", "checkpoint-best.safetensors"):
+        (tmp_path / name).write_text("x")
+    with pytest.raises(_Interrupted):  # Ctrl-C at the first step
+        _fit(tmp_path, _stream("python", stop_at=1), existing="overwrite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-best.safetensors", "notes.txt"]
+    assert loop.interrupted_note(tmp_path) == (
+        f"no checkpoint was written in {tmp_path} yet: run the same command again to start the run "
+        "(with --resume it starts from step 0)")
+    with pytest.raises(_Interrupted):
+        _fit(tmp_path, _stream("python", stop_at=4), existing="resume")  # from step 0, to step 3
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 3
+    assert loop.interrupted_note(tmp_path).startswith(f"the step-3 checkpoint in {tmp_path} is kept; run "
+                                                      "the same command with --resume")
+    assert (tmp_path / "checkpoint-best.safetensors").read_text() == "x"  # not a step's checkpoint
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_files_killed_runs_left_are_removed_when_a_run_starts(tmp_path):
+    """A run killed while writing leaves .<file>.<pid>-<hex>.tmp; only a gone writer's are
+    removed, and only those of the run's own files."""
+    dead, live = _dead_pid(), os.getppid()
+    stale = [f".checkpoint-5.safetensors.{dead}-0123abcd.tmp", f".curves.png.{dead}-0123abcd.tmp",
+             f".model.json.{os.getpid()}-0123abcd.tmp"]  # this process writes none before it trains
+    kept = [f".log.csv.{live}-0123abcd.tmp", f".notes.txt.{dead}-0123abcd.tmp", "curves.png.tmp"]
+    if Path(f"/proc/{live}/stat").is_file():  # the live pid started after the file: reused
+        stale.append(f".checkpoint.json.{live}-4567abcd.tmp")
+    for name in stale + kept:
+        (tmp_path / name).write_text("x")
+    if stale[-1].startswith(".checkpoint.json"):
+        os.utime(tmp_path / stale[-1], (1e9, 1e9))  # 2001
+    _fit(tmp_path, _stream("python"))
+    assert not [name for name in stale if (tmp_path / name).exists()]
+    assert all((tmp_path / name).exists() for name in kept)

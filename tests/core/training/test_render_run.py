@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 from dataclasses import replace
 
 import pytest
 from exr_sequences import write_render_dataset
 
+from vfxdenoise import __version__
+from vfxdenoise.core import provenance
 from vfxdenoise.core.errors import TrainingError, UsageError
+from vfxdenoise.core.model_files import read_header
 from vfxdenoise.core.training.render_network import RenderNetwork
 from vfxdenoise.core.training.render_run import RenderRun, train_render
 
@@ -125,3 +130,45 @@ def test_the_card_says_a_model_reads_each_slots_distance(render_data, tmp_path):
         out = tmp_path / f"m{distances}"
         train_render(_run(render_data, out, network=replace(NEW, slot_distances=distances)), _no_record)
         assert ("distance" in _card(out)["inputs"]) is distances
+
+
+def test_resume_refuses_training_data_changed_since_the_checkpoint(tmp_path):
+    """The checkpoint recorded only the data folders' paths: killed with 2 sequences, one removed,
+    --resume went on silently, and the card said 1 sequence though the first steps trained on 2."""
+    data = write_render_dataset(tmp_path / "data", sequences=3, size=24)
+    run = _run(data, tmp_path / "m", batch=1)
+    train_render(run, _no_record)
+    resumed = replace(run, existing="resume")
+    train_render(resumed, _no_record)  # the same data: resumes
+    shutil.rmtree(data / "seq2")
+    with pytest.raises(TrainingError, match=r"the training data changed since the checkpoint in .*m was "
+                                            r"written \(3 sequences then, 2 now; gone: seq2\).*"
+                                            r"start again with --overwrite$"):
+        train_render(resumed, _no_record)
+    train_render(replace(run, existing="overwrite"), _no_record)
+    frame = data / "seq1" / "reference" / "render.1002.exr"
+    os.utime(frame, ns=(frame.stat().st_atime_ns, frame.stat().st_mtime_ns + 1000))  # rendered again
+    with pytest.raises(TrainingError, match=r"\(2 sequences then, 2 now; frames of theirs were rendered "
+                                            r"again, added or removed\)"):
+        train_render(resumed, _no_record)
+
+
+def _command(device: str, history: list[dict], started: float) -> dict:
+    return {"command": "vfxdenoise train --data d --out m"}
+
+
+def test_the_card_and_the_weights_say_how_the_model_was_made(render_data, tmp_path):
+    """The card lacked the seed when it was not typed, the version, the code and the data; a model
+    file shipped alone said nothing of how it was made."""
+    out = tmp_path / "m"
+    train_render(_run(render_data, out), _command)
+    training = _card(out)["training"]
+    assert training["seed"] == 0 and training["vfxdenoise"] == __version__
+    assert training["code"] == provenance.code_digest() and len(training["data_digest"]) == 10
+    for name, command in (("model.safetensors", "vfxdenoise train --data d --out m"),
+                          ("checkpoint-1.safetensors", None)):
+        metadata = read_header(out / name)[0]["__metadata__"]
+        assert metadata["vfxdenoise"] == __version__
+        recorded = json.loads(metadata["training"])
+        assert recorded == {"seed": 0, "data_digest": training["data_digest"], "code": training["code"],
+                            **({"command": command} if command else {})}
