@@ -10,7 +10,7 @@ from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
-from vfxdenoise.core.io.aovs import unread_motion
+from vfxdenoise.core.io.aovs import given_with, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
@@ -187,7 +187,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     first = sequence.pattern.path(reference)
     overrides = layer_overrides(layers)
     views = views_of(specs, overrides.get("beauty"))
-    mappings = resolve_views(specs, overrides, str(first), aovs + radiance_aovs)
+    mappings = resolve_views(specs, overrides, str(first), aovs + given_with("--aov-radiance", radiance_aovs))
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")

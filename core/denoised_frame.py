@@ -82,8 +82,9 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         uncovered = _uncovered(image, layers, window)
         # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
         noisy = [image.get(channels, window=window) for channels in names]
-        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index])
-                   for index in range(len(names))]
+        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index],
+                                 [image.pixel_type(channel) == "float" for channel in channels])
+                   for index, channels in enumerate(names)]
         if config.keep_noisy:
             _keep_noisy(image, view, layers.beauty, noisy[0])
         if uncovered is not None:

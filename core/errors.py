@@ -40,7 +40,14 @@ class ExrError(VfxDenoiseError):
 
 
 class ChannelError(VfxDenoiseError):
-    """Required channels are missing or inconsistent across frames."""
+    """Required channels are missing or inconsistent across frames. `hint`: which option to name
+    them with (`--beauty LAYER`), said after the `message`, following `separator`, where the error
+    is printed; a command without that option (train, eval) says the `message` alone."""
+
+    def __init__(self, message: str, hint: str = "", separator: str = "; "):
+        super().__init__(f"{message}{separator}{hint}" if hint else message)
+        self.message = message
+        self.hint = hint
 
 
 class ModelError(VfxDenoiseError):

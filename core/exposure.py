@@ -78,7 +78,8 @@ class Exposure:
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
         return features
 
-    def undo(self, denoised: np.ndarray, rendered: np.ndarray | None) -> np.ndarray:
+    def undo(self, denoised: np.ndarray, rendered: np.ndarray | None,
+             stored_as_float: Sequence[bool] = ()) -> np.ndarray:
         """(3, H, W) denoised radiance back at the shot's own exposure. The lamps the network saw
         clipped at MAX_RADIANCE (2x2 pixels or more: brighter than half floats hold, in a float
         beauty, or than the highlights the lift was sized on) keep their `rendered` radiance: the
@@ -86,24 +87,30 @@ class Exposure:
         denoised. A shot brought down saw them clipped at MAX_RADIANCE before it was scaled, as
         features are held in half floats. Then the negative lobes of `rendered`, which the network
         saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
-        nothing is kept."""
+        nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it
+        as float, where +Inf is a broken value the network saw as 0 (`features.sanitize`), not a
+        lamp: it is left denoised; a channel not said is taken as half, where +Inf is a lamp."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
-        return with_lobes(self._with_lamps(back, denoised, rendered), rendered)
+        return with_lobes(self._with_lamps(back, denoised, rendered, stored_as_float), rendered)
 
-    def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+    def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
+                    stored_as_float: Sequence[bool] = ()) -> np.ndarray:
         """`back` with the lamps the network saw clipped at their `rendered` radiance (`undo`):
         those of 2x2 pixels or more, and smaller ones (a bulb of a pixel or two) where the network
         gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too
         (it takes a lone firefly far down), and that stand out from what lies round them
         (`_standing_out`: a firefly in a bright area keeps a value near the clip from its
-        surroundings). Not where the render holds Inf there (a broken value)."""
+        surroundings), but not where the render holds Inf there (a broken value). +Inf in a channel
+        `stored_as_float` is no lamp at all (`undo`)."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
         if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
             return back
         finite = np.isfinite(rendered).all(axis=0)
+        broken = _broken_inf(rendered, stored_as_float)
         rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+        rendered[broken] = 0.0
         clipped = rendered.max(axis=0) >= cap
         lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
         brightest = back.max(axis=0)
@@ -183,6 +190,14 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     near = F.max_pool2d(brightest[None, None], size, stride=1, padding=LOBE_REACH)[0, 0].numpy()
     np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
     return (back + lobes).astype(back.dtype, copy=False)
+
+
+def _broken_inf(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
+    """Where (C, H, W) `rendered` holds +Inf in a channel `stored_as_float`, which holds any lamp
+    (to 3e38): a broken value, not a lamp beyond what half floats hold."""
+    if not any(stored_as_float):
+        return np.zeros(rendered.shape, dtype=bool)
+    return np.isposinf(rendered) & np.asarray(stored_as_float, dtype=bool)[:, None, None]
 
 
 def _standing_out(candidates: np.ndarray, brightest: np.ndarray) -> np.ndarray:

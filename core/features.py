@@ -6,6 +6,7 @@ inputs, training) addresses features by name, never by channel index.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,14 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "depth": (0.0, 3.0e38),
     "alpha": (0.0, 1.0),
 }
+# How far past its `_LIMITS` range a guide the networks read may lie before its value is out of range:
+# broken (a bad shader, a pass in other units), counted apart and said once for the run. Nearer (a
+# pixel filter's lobes overshooting an edge: albedo -0.1 beside a white wall) it is clipped unsaid.
+GUIDE_SLACK = {"albedo": 0.5, "normal": 0.5}
+# A motion vector longer than this many times its frame's diagonal points nowhere a frame could
+# have been (a pass in other units, a broken value): warped from there, a neighbour brings in nothing
+# of the frame (1e9 over two frames of a 64x64 shot changed 4068 of its 4096 output pixels, by up to 7.6).
+MOTION_REACH = 10.0
 # The features the networks read; depth and alpha stay in the files and feed none (at 4K,
 # leaving them out of a run's frames saves a sixth of their memory and mapping time).
 NETWORK_FEATURES = ("beauty", "albedo", "normal", "motion")
@@ -47,42 +56,73 @@ NEGATIVE_FATE = ("most likely the negative lobes of a Mitchell, Catmull-Rom or L
                  "where a pixel within 2 px of them stays bright once denoised")
 
 
+def _out_of_range_fates() -> dict[str, str]:
+    (low, high), (albedo_low, albedo_high) = _LIMITS["normal"], _plausible("albedo")
+    normal_low, normal_high = _plausible("normal")
+    return {"albedo": (f"albedo outside {albedo_low:g}..{albedo_high:g}, which no render writes: such a "
+                       "pixel takes the mean albedo of the pixels round it, as a NaN one does"),
+            "normal": (f"normal components outside {normal_low:g}..{normal_high:g}, which no render "
+                       f"writes: clipped to {low:g}..{high:g}"),
+            "motion": (f"motion vectors longer than {MOTION_REACH:g} times the frame's diagonal, which point "
+                       "nowhere a frame could be: taken as no motion")}
+
+
+def _plausible(guide: str) -> tuple[float, float]:
+    """The values of `guide` (a GUIDE_SLACK one) not out of range: its `_LIMITS` widened by its slack."""
+    low, high = _LIMITS[guide]
+    return low - GUIDE_SLACK[guide], high + GUIDE_SLACK[guide]
+
+
+# What guide values out of range are, and what becomes of them (`sanitize`), by feature, for reports.
+OUT_OF_RANGE_FATES = _out_of_range_fates()
+
+
 @dataclass
 class SanitizeReport:
     """How many values of each feature were not finite, negative or out of range and got replaced
     (`counts`: the run's `sanitized` in JSON), and of those how many were finite radiance above
     MAX_RADIANCE (`clipped`): a sun or lamp in a float beauty, which the network sees clipped but
-    which is no broken value (CLIPPED_FATE), and how many finite negative radiance (`negative`):
-    a pixel filter's lobes, which the network sees as 0 (NEGATIVE_FATE). `clipped_frames` and
-    `negative_frames`: of the frames added (`add_frame`), how many held each. Both are said once
-    for a run (a sun or a filter's lobes are in every frame of a shot), broken values per frame."""
+    which is no broken value (CLIPPED_FATE), how many finite negative radiance (`negative`):
+    a pixel filter's lobes, which the network sees as 0 (NEGATIVE_FATE), and how many finite guide
+    values out of range (`out_of_range`: albedo or normals far past their range, motion vectors
+    far longer than the frame, OUT_OF_RANGE_FATES). `clipped_frames`, `negative_frames` and
+    `out_of_range_frames`: of the frames added (`add_frame`), how many held each. All three are said
+    once for a run (a sun or a filter's lobes are in every frame of a shot), broken values per frame."""
 
     counts: dict[str, int] = field(default_factory=dict)
     clipped: dict[str, int] = field(default_factory=dict)
     negative: dict[str, int] = field(default_factory=dict)
+    out_of_range: dict[str, int] = field(default_factory=dict)
     clipped_frames: int = 0
     negative_frames: int = 0
+    out_of_range_frames: int = 0
 
-    def add(self, feature: str, count: int, clipped: int = 0, negative: int = 0) -> None:
-        """Count `count` values of `feature` sanitised, `clipped` of them above MAX_RADIANCE and
-        `negative` of them finite and below 0."""
-        for counted, number in ((self.counts, count), (self.clipped, clipped), (self.negative, negative)):
+    def add(self, feature: str, count: int, clipped: int = 0, negative: int = 0, out_of_range: int = 0
+            ) -> None:
+        """Count `count` values of `feature` sanitised, `clipped` of them above MAX_RADIANCE,
+        `negative` of them finite and below 0 and `out_of_range` of them finite guide values out of
+        range."""
+        for counted, number in ((self.counts, count), (self.clipped, clipped), (self.negative, negative),
+                                (self.out_of_range, out_of_range)):
             if number:
                 counted[feature] = counted.get(feature, 0) + int(number)
 
     def merge(self, other: SanitizeReport, prefix: str = "") -> None:
         """Add `other`'s counts, each feature named after `prefix` (a stereo file's view)."""
         for name, count in other.counts.items():
-            self.add(f"{prefix}{name}", count, other.clipped.get(name, 0), other.negative.get(name, 0))
+            self.add(f"{prefix}{name}", count, other.clipped.get(name, 0), other.negative.get(name, 0),
+                     other.out_of_range.get(name, 0))
         self.clipped_frames += other.clipped_frames
         self.negative_frames += other.negative_frames
+        self.out_of_range_frames += other.out_of_range_frames
 
     def add_frame(self, frame: SanitizeReport) -> None:
-        """Add one frame's report (its views' merged), counting it in `clipped_frames` and
-        `negative_frames` if it held such radiance."""
+        """Add one frame's report (its views' merged), counting it in `clipped_frames`,
+        `negative_frames` and `out_of_range_frames` if it held such values."""
         self.merge(frame)
         self.clipped_frames += bool(frame.clipped)
         self.negative_frames += bool(frame.negative)
+        self.out_of_range_frames += bool(frame.out_of_range)
 
     @property
     def total(self) -> int:
@@ -90,14 +130,15 @@ class SanitizeReport:
 
     @property
     def replaced(self) -> dict[str, int]:
-        """Feature -> values replaced as broken (NaN, Inf): those neither `clipped` nor `negative`."""
+        """Feature -> values replaced as broken (NaN, Inf): those neither `clipped`, `negative` nor
+        `out_of_range`."""
         left = {name: count - self.clipped.get(name, 0) - self.negative.get(name, 0)
-                for name, count in self.counts.items()}
+                - self.out_of_range.get(name, 0) for name, count in self.counts.items()}
         return {name: count for name, count in left.items() if count}
 
     def describe(self) -> str:
-        """Every sanitised value per feature, then how many of them were clipped radiance and
-        how many negative radiance (in how many frames)."""
+        """Every sanitised value per feature, then how many of them were clipped radiance, how
+        many negative radiance and how many guide values out of range (in how many frames)."""
         counted = _per_feature(self.counts) or "none"
         of_which = []
         if self.clipped:
@@ -107,13 +148,20 @@ class SanitizeReport:
         if self.negative:
             frames = f", in {self.negative_frames} frame(s)" if self.negative_frames else ""
             of_which.append(f"negative{frames}: {_per_feature(self.negative)}; {NEGATIVE_FATE}")
+        if self.out_of_range:
+            frames = f", in {self.out_of_range_frames} frame(s)" if self.out_of_range_frames else ""
+            guides = sorted(self.out_of_range)  # as `_per_feature` lists them; a view's named after it
+            fates = dict.fromkeys(OUT_OF_RANGE_FATES[name.rpartition(" ")[2]] for name in guides)
+            of_which.append(f"guides out of range{frames}: {_per_feature(self.out_of_range)}; "
+                            f"{'; '.join(fates)}")
         return f"{counted} (of which {'; and '.join(of_which)})" if of_which else counted
 
     @property
     def broken(self) -> bool:
         """Whether a frame's report has something to say for that frame (`describe_frame`): NaN or
         Inf replaced. Radiance above MAX_RADIANCE (a sun) and negative radiance (a pixel filter's
-        lobes), in every frame of a shot that has them, are said once for the run (`describe`)."""
+        lobes), in every frame of a shot that has them, are said once for the run (`describe`), and
+        so are guides out of range (a pass in other units is so in every frame)."""
         return bool(self.replaced)
 
     def describe_frame(self) -> str:
@@ -214,8 +262,12 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
     value, as NaN is, that the network would spread into a blob of thousands round it.
     `stored_as_float`: per channel, whether the frame stores it as float, by the name the report
     gives the feature ('beauty', 'aov NAME'); a feature not named is taken as half (a frame not
-    read from an EXR). AOVs: NaN/Inf -> 0, then clipped to their meaningful range. Motion:
-    NaN/Inf -> 0 (no motion). Layers denoised along with the beauty (`aovs`) are radiance too:
+    read from an EXR). AOVs: NaN/Inf -> 0, then clipped to their meaningful range; albedo and
+    normal values further than GUIDE_SLACK past it are counted as out of range. Albedo: a pixel
+    holding such a value or a NaN/Inf takes the mean albedo round it (`_fill_albedo`): at 0 it came
+    out a dark hole, clipped to 2 a bright speck. Motion: NaN/Inf -> 0 (no motion), and vectors
+    longer than MOTION_REACH times the frame's diagonal too, counted as out of range
+    (`_drop_far_motion`). Layers denoised along with the beauty (`aovs`) are radiance too:
     treated as the beauty. The arrays of `features` are left alone unless `in_place` (float32
     or float16 arrays the caller owns, which stay in their type). Clean frames, the common case,
     cost one pass for their minimum and maximum.
@@ -230,29 +282,93 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
         low, high = max(low, -largest), min(high, largest)
         if not values.size:
             return values
-        least, most = torch.from_numpy(values).aminmax()  # NumPy's float16 min is 20x slower
-        if low <= least and most <= high:  # NaN fails both
-            return values
-        inside = np.count_nonzero((values >= low) & (values <= high))  # False for NaN
-        if inside < values.size:
-            if radiance:  # every value outside the range counts; finite ones as clipped or negative too
-                finite = np.isfinite(values)
-                report.add(name, values.size - inside, np.count_nonzero(finite & (values > high)),
-                           np.count_nonzero(finite & (values < low)))
-                lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
-                if any(stored_as_float.get(name, ())):  # in a float one: broken, -> 0 below
-                    lamps[np.asarray(stored_as_float[name], dtype=bool)] = False
-                values[lamps] = high
-            else:  # AOVs: only non-finite values count; the rest is clipped to the range
-                report.add(name, np.count_nonzero(~np.isfinite(values)))
+        least, most = (float(v) for v in torch.from_numpy(values).aminmax())  # NumPy's float16: 20x slower
+        if not (low <= least and most <= high):  # NaN fails both
+            if radiance:
+                _count_radiance(name, values, low, high, stored_as_float.get(name, ()), report)
+            else:
+                _count_guide(name, values, low, high, report)
             values[~np.isfinite(values)] = 0.0
             np.clip(values, low, high, out=values)
+        if name == "motion" and not max(-least, most) <= _motion_reach(values) / math.sqrt(2.0):
+            _drop_far_motion(values, report)
         return values
 
     cleaned = {name: None if getattr(features, name) is None
                else clean(name, getattr(features, name), name == "beauty") for name in FEATURES}
     aovs = {name: clean(f"aov {name}", values, True) for name, values in features.aovs.items()}
     return FrameFeatures(**cleaned, aovs=aovs), report
+
+
+def _count_radiance(name: str, values: np.ndarray, low: float, high: float, stored_as_float: Sequence[bool],
+                    report: SanitizeReport) -> None:
+    """Count radiance `values` outside [low, high] in `report` (every one; finite ones as clipped or
+    negative too) and set its +Inf to `high` where a channel is stored as half (`sanitize`)."""
+    finite = np.isfinite(values)
+    outside = values.size - np.count_nonzero((values >= low) & (values <= high))  # NaN: outside
+    report.add(name, outside, np.count_nonzero(finite & (values > high)),
+               np.count_nonzero(finite & (values < low)))
+    lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
+    if any(stored_as_float):  # in a float one: broken, -> 0 after
+        lamps[np.asarray(stored_as_float, dtype=bool)] = False
+    values[lamps] = high
+
+
+def _count_guide(name: str, values: np.ndarray, low: float, high: float, report: SanitizeReport) -> None:
+    """Count a guide's non-finite `values` in `report`, and those further than GUIDE_SLACK outside
+    [low, high] as out of range too (values nearer are clipped unsaid); an albedo's pixels holding
+    either take the albedo round them (`_fill_albedo`)."""
+    broken = ~np.isfinite(values)
+    far = np.zeros_like(broken)
+    if name in GUIDE_SLACK:
+        least, most = _plausible(name)
+        far = (values < least) | (values > most)  # False for NaN
+    out_of_range = np.count_nonzero(far)
+    report.add(name, np.count_nonzero(broken) + out_of_range, out_of_range=out_of_range)
+    if name == "albedo":
+        _fill_albedo(values, (broken | far).any(axis=0), low, high)
+
+
+# The 8 pixels round a pixel.
+_AROUND = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+
+def _fill_albedo(albedo: np.ndarray, broken: np.ndarray, low: float, high: float) -> None:
+    """Each pixel of the (C, H, W) `albedo` that (H, W) `broken` marks set, in place, to the mean of
+    the pixels of its 3x3 that are not, clipped to [low, high]: an albedo broken there, the best guess
+    of it is what surrounds it. 0, a render's without an albedo, where all are. The networks divide
+    the beauty by the albedo: a lit pixel at albedo 0 came out a dark hole (0.43 for 0.98), at 2
+    (1e30 clipped) a bright speck (2.96)."""
+    ys, xs = np.nonzero(broken)
+    if not len(ys):
+        return
+    height, width = broken.shape
+    total = np.zeros((albedo.shape[0], len(ys)), np.float32)
+    weight = np.zeros(len(ys), np.float32)
+    for dy, dx in _AROUND:
+        y, x = ys + dy, xs + dx
+        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+        y, x = y.clip(0, height - 1), x.clip(0, width - 1)
+        usable = inside & ~broken[y, x]
+        total += np.where(usable, np.clip(albedo[:, y, x], low, high), 0.0)
+        weight += usable
+    albedo[:, ys, xs] = total / np.maximum(weight, 1.0)
+
+
+def _motion_reach(motion: np.ndarray) -> float:
+    """How long a motion vector of a (2, H, W) frame may be: MOTION_REACH times its diagonal."""
+    return MOTION_REACH * math.hypot(*motion.shape[-2:])
+
+
+def _drop_far_motion(motion: np.ndarray, report: SanitizeReport) -> None:
+    """The (2, H, W) `motion`'s vectors longer than `_motion_reach` set to 0 (no motion), in place,
+    their components not 0 counted as out of range."""
+    wide = motion.astype(np.float32, copy=False)
+    far = np.hypot(wide[0], wide[1]) > _motion_reach(motion)
+    count = np.count_nonzero(motion[:, far])
+    if count:
+        motion[:, far] = 0.0
+        report.add("motion", count, out_of_range=count)
 
 
 def _owned(values: np.ndarray, in_place: bool) -> np.ndarray:

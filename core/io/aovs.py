@@ -105,6 +105,8 @@ DATA_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # What the wildcard takes a layer of three components other than a colour's (X,Y,Z, U,V,W...) for.
 VECTORS = "vectors (components other than R,G,B)"
+# The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
+AOV_OPTIONS = ("--aov", "--aov-radiance")
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
 # when the one view layer beside it holds guides (`_past_composite`).
 COMPOSITE = "composite"
@@ -129,6 +131,32 @@ class LayerMap:
         named = {name: ",".join(getattr(self, name)) if getattr(self, name) else "(none)"
                  for name in FEATURES}
         return {**named, **{f"aov {name}": ",".join(channels) for name, channels in self.aovs}}
+
+
+class GivenWith(str):
+    """A layer name of `resolve_layers`' `aovs` given with `option` (one of AOV_OPTIONS): its
+    errors name the option the user typed. A plain str is a name given with --aov."""
+
+    option: str
+
+    def __new__(cls, name: str, option: str) -> GivenWith:
+        given = super().__new__(cls, name)
+        given.option = option
+        return given
+
+    def __getnewargs__(self) -> tuple[str, str]:  # pickled and copied with its option
+        return str(self), self.option
+
+
+def given_with(option: str, names: Sequence[str]) -> tuple[str, ...]:
+    """`names` as given with `option` (`--aov-radiance`), for `resolve_layers`' `aovs` beside
+    --aov's plain names."""
+    return tuple(GivenWith(name, option) for name in names)
+
+
+def _option_of(name: str) -> str:
+    """The option a name of `resolve_layers`' `aovs` was given with (`GivenWith`; --aov's otherwise)."""
+    return getattr(name, "option", AOV_OPTIONS[0])
 
 
 def _split(channel: str) -> tuple[str, str]:
@@ -176,9 +204,9 @@ def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, wh
             return rendered
         names = [_split(channels[0])[0] for channels in found]
         guided = [name for name in names if _has_guides(layers, name.rpartition(".")[0])]
-        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}; pick one "
-                           f"with {option} (e.g. {option} {(guided or names)[0]}); the guides come "
-                           "from the beauty's view layer, so denoise the others in runs of their own")
+        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}",
+                           f"pick one with {option} (e.g. {option} {(guided or names)[0]}); the guides "
+                           "come from the beauty's view layer, so denoise the others in runs of their own")
     return found[0]
 
 
@@ -323,7 +351,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
         candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
     hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
-    role = "an --aov layer" if option == "--aov" else f"the {feature}"  # what the layer is taken as
+    role = f"an {option} layer" if option in AOV_OPTIONS else f"the {feature}"  # what the layer is taken as
     if not candidates:
         raise (_channel_error(channels, layers, value, option, where, size, role)
                or ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
@@ -368,7 +396,7 @@ def _components_error(flag: str, option: str, layer: str, components: Sequence[s
             f"{','.join(components)}); list {size} of them instead, e.g. "
             f"{option} {','.join(f'{layer}.{c}' if layer else c for c in components[:size])}")
     held = f"{len(components)} component{'s' if len(components) != 1 else ''} ({','.join(components)})"
-    rest = ("so it cannot be denoised: it is written as rendered" if option == "--aov"
+    rest = ("so it cannot be denoised: it is written as rendered" if option in AOV_OPTIONS
             else f"so it cannot be {role}: name another layer")
     return ChannelError(f"{flag}: {named} has {held}, and {role} needs {size}, {rest}")
 
@@ -390,7 +418,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
-    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty; never one that
+    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty, as given with
+    --aov or, `given_with`, another of AOV_OPTIONS, which their errors name; never one that
     holds data rather than light (`_data_kind`): `data`'s channels, which hold IDs
     (`views.data_channels`), or a layer `DATA_LAYERS` names (positions, normals, motion...).
     """
@@ -417,9 +446,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
         if feature == "beauty" and mapping["beauty"] is None:
             raise ChannelError(
                 f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
-                f"{_describe_layers(layers) or '(no channels)'}. Name it with --beauty LAYER or "
-                "--beauty LAYER.R,LAYER.G,LAYER.B"
-            )
+                f"{_describe_layers(layers) or '(no channels)'}",
+                "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     _refuse_shared(mapping, overrides, where)
     return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where, data))
 
@@ -452,19 +480,20 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
     every layer it matches, in channel order, that has three components, feeds no feature and
     holds no data."""
     found: dict[str, tuple[str, ...]] = {}
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+    for option, name in dict.fromkeys((_option_of(n), n.strip()) for n in names if n.strip()):
         if names_none(name):
-            raise ChannelError("--aov none: 'none' is not a layer; leave --aov out instead")
+            raise ChannelError(f"{option} none: 'none' is not a layer; leave {option} out instead")
         if any(c in name for c in "*?["):
-            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"]), data))
+            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"]), data,
+                                   option))
             continue
-        picked = _override(channels, layers, "beauty", name, where, option="--aov",
+        picked = _override(channels, layers, "beauty", name, where, option=option,
                            view_layer=_view_layer(mapping["beauty"]))
         taken = _taken(picked, mapping)
         if taken:
-            raise ChannelError(f"--aov {name}: {','.join(picked)}{where} is the {taken}, "
+            raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
-        _refuse_data("--aov", name, picked, where, data)
+        _refuse_data(option, name, picked, where, data)
         found[name] = picked
     return tuple(found.items())
 
@@ -526,12 +555,14 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               mapping: Mapping[str, tuple[str, ...] | None], where: str,
-              view_layer: str = "", data: Collection[str] = ()) -> dict[str, tuple[str, ...]]:
-    """The RGB layers whose names match the wildcard `pattern`, but those holding data (`_data_kind`:
-    IDs, `data`'s among them; positions, normals, motion...) and those whose components are not a
-    colour's (X,Y,Z, U,V,W: `VECTORS`, most likely data under a name not known; named alone, one is
-    taken); ChannelError when none does. In a render of view layers only `view_layer`'s (the beauty's),
-    matched with or without its prefix (`Combined_*` or `FG.Combined_*` for FG's `FG.Combined_key`)."""
+              view_layer: str = "", data: Collection[str] = (), option: str = AOV_OPTIONS[0]
+              ) -> dict[str, tuple[str, ...]]:
+    """The RGB layers whose names match the wildcard `pattern` (given with `option`), but those
+    holding data (`_data_kind`: IDs, `data`'s among them; positions, normals, motion...) and those
+    whose components are not a colour's (X,Y,Z, U,V,W: `VECTORS`, most likely data under a name not
+    known; named alone, one is taken); ChannelError when none does. In a render of view layers only
+    `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or `FG.Combined_*`
+    for FG's `FG.Combined_key`)."""
     found: dict[str, tuple[str, ...]] = {}
     skipped: dict[str, list[str]] = {}  # what they hold -> the layers
     for layer in layers:
@@ -550,6 +581,6 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
     if not found:
         left_out = (f" but those holding {', '.join(skipped)}, not light "
                     f"({'; '.join(', '.join(held) for held in skipped.values())})" if skipped else "")
-        raise ChannelError(f"--aov {pattern}: no layer{where} with 3 components matches it{left_out}; "
+        raise ChannelError(f"{option} {pattern}: no layer{where} with 3 components matches it{left_out}; "
                            f"layers: {_describe_layers(layers)}")
     return found

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -110,8 +109,6 @@ class NotFinite:
 # One view of a folder's frames: their features, the sequence on disk (its frame numbers), and
 # their NaN or Inf beauty values (sanitised in the features).
 ViewFrames = tuple[list[FrameFeatures], Sequence, NotFinite]
-# The option hints of `aovs.resolve_layers`' errors: train and eval have no --beauty to give.
-_OPTION_HINT = re.compile(r"[.;] (?:Name it|pick one) with --.*$", re.S)
 
 
 def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
@@ -157,13 +154,13 @@ def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: 
 
 
 def _unmapped(image: ExrImage, exc: ChannelError) -> DatasetError:
-    """A frame `seq` finds no beauty in (or one in several view layers), said without the hint to
-    name it with --beauty, which train and eval do not take; naming the components of R, G, B it
-    lacks where it holds some (a reference written without its B)."""
+    """A frame `seq` finds no beauty in (or one in several view layers), said without the error's
+    hint (`ChannelError.hint`) to name it with --beauty, which train and eval do not take; naming
+    the components of R, G, B it lacks where it holds some (a reference written without its B)."""
     names = image.channel_names
     rgb = [c for c in "RGB" if c not in names]
     lacking = f" (it lacks {', '.join(rgb)})" if 0 < len(rgb) < 3 else ""
-    return DatasetError(f"{_OPTION_HINT.sub('', str(exc))}{lacking}. Training and evaluation read the "
+    return DatasetError(f"{exc.message}{lacking}. Training and evaluation read the "
                         "beauty `seq` finds on its own (R,G,B or a layer named RGBA, C, Ci or Combined): "
                         "render the frame again with it, or remove the sequence")
 

@@ -118,6 +118,10 @@ def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_fa
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: --aov diffuse: no layer 'diffuse' in ")
     assert "spec: R,G,B" in missing.stderr
+    radiance = run_vfxdenoise("seq", pattern, "--aov", "spec", "--aov-radiance", "diffuse", "-o",
+                              str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
+    assert radiance.stderr.startswith("error: --aov-radiance diffuse: no layer 'diffuse' in "), \
+        radiance.stderr
 
 
 def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_refused(

@@ -10,8 +10,11 @@ import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
 import pytest
+from exr_sequences import store_as_float, write_sequence
+from reliability.damage import poison
 
 from vfxdenoise.core.denoised_frame import MadeWith, denoised_image, storage_changes_of
+from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.aovs import LayerMap
@@ -203,3 +206,43 @@ def test_a_half_beauty_keeps_its_pixel_filters_negative_lobes(tmp_path):
                          {"": denoised.copy()}, EngineConfig(), made_with).get(["R", "G", "B"])
     assert (out[:, 2] < -1.0).all() and (out[:, 2] >= -1.5).all()
     np.testing.assert_array_equal(out[:, 3:], denoised[:, 3:])
+
+
+@pytest.mark.parametrize("stored", ["float", "half"])
+def test_inf_in_a_float_beauty_is_no_lamp_put_back_but_in_a_half_one_is(tmp_path, stored):
+    """A 2x2 block of +Inf in a beauty stored as float is a broken value the network saw as 0
+    (`features.sanitize`), not a lamp: the output keeps the denoised pixels there (it put back
+    65504). Stored as half, +Inf is a lamp brighter than half floats hold, put back as before."""
+    beauty = np.full((3, 8, 8), 0.5, np.float32)
+    beauty[1, 3:5, 3:5] = np.inf
+    dtype = np.float32 if stored == "float" else np.float16
+    exr = OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                       {c: beauty[i].astype(dtype) for i, c in enumerate("RGB")})
+    exr.write(str(tmp_path / "in.exr"))
+    denoised = np.full((3, 8, 8), 0.5, np.float32)
+    out = denoised_image(read_exr(tmp_path / "in.exr"), {"": LayerMap(beauty=("R", "G", "B"))},
+                         {"": denoised.copy()}, EngineConfig(), MadeWith("model", "", Exposure(), "record"))
+    block = out.get(["R", "G", "B"])[:, 3:5, 3:5]
+    if stored == "float":
+        np.testing.assert_array_equal(block, 0.5)
+    else:
+        assert (block[1] == 65504.0).all()
+
+
+@pytest.mark.usefixtures("torch_threads")
+def test_a_block_of_inf_in_a_float_beauty_comes_out_near_what_surrounds_it(tmp_path):
+    """A bad shader's 2x2 block of +Inf in every frame of a float beauty: the network sees 0 there
+    and the output keeps what it made of it, near the shot's level round it (it was 65504)."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 4), height=32, width=32)
+    for frame in range(1, 4):
+        path = tmp_path / "shot" / f"render.{frame:04d}.exr"
+        store_as_float(path)
+        for channel in "RGB":
+            poison(path, channel, {(y, x): np.inf for y in (12, 13) for x in (12, 13)})
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "den.####.exr"),
+                               config=EngineConfig(model="default", device="cpu", precision="float32"))
+    beauty = read_exr(summary.output_pattern.path(2)).get(["R", "G", "B"])
+    assert np.isfinite(beauty).all()
+    around = beauty[:, 8:18, 8:18].copy()
+    around[:, 4:6, 4:6] = np.nan
+    assert beauty[:, 12:14, 12:14].max() < 2 * np.nanmax(around), beauty[:, 12:14, 12:14]

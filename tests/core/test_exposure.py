@@ -221,3 +221,26 @@ def test_a_firefly_in_a_bright_area_comes_out_denoised_not_as_rendered():
     denoised = np.minimum(rendered, 52000.0)
     back = Exposure().undo(denoised, rendered)
     assert (back[:, 5, 5] == 52000.0).all()
+
+
+def test_inf_in_a_channel_stored_as_float_is_no_lamp_put_back():
+    """A 2x2 block of +Inf in a float beauty is a broken value the network saw as 0
+    (`features.sanitize`), not a lamp: it stays as denoised (it was put back at 65504, at 65504 / 4
+    lifted). In a channel stored as half, or where the storage is not said, +Inf is a lamp beyond
+    what half floats hold and is put back as before; a float channel's finite lamp is kept too."""
+    rendered = np.full((3, 8, 8), 0.5, np.float32)
+    rendered[:, 1:3, 1:3] = np.inf
+    rendered[:, 5:7, 5:7] = 1e6  # a lamp
+    rendered[1, 5:7, 1:3] = np.inf  # Inf in G alone, the others as the shot round it
+    denoised = np.minimum(np.nan_to_num(rendered, posinf=0.0), MAX_RADIANCE)
+    back = Exposure().undo(denoised, rendered, [True, True, True])
+    np.testing.assert_array_equal(back[:, 1:3, 1:3], 0.0)
+    np.testing.assert_array_equal(back[:, 5:7, 1:3], denoised[:, 5:7, 1:3])
+    assert (back[:, 5:7, 5:7] == 1e6).all()
+    lifted = Exposure(4.0, 0.03).undo(np.minimum(denoised * 4, MAX_RADIANCE), rendered, [True] * 3)
+    assert (lifted[:, 1:3, 1:3] == 0.0).all() and (lifted[:, 5:7, 5:7] == 1e6).all()
+    for half in ((), [False] * 3):
+        assert (Exposure().undo(denoised, rendered, half)[:, 1:3, 1:3] == MAX_RADIANCE).all()
+    mixed = Exposure().undo(denoised, rendered, [False, True, False])  # G alone stored as float
+    np.testing.assert_array_equal(mixed[:, 5:7, 1:3], denoised[:, 5:7, 1:3])
+    assert mixed[:, 1, 1].tolist() == [MAX_RADIANCE, 0.0, MAX_RADIANCE]  # a lamp in R and B, not in G

@@ -15,6 +15,7 @@ from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
 
 BEAUTY_POISON = {(0, 0): np.nan, (1, 1): np.inf, (2, 2): -np.inf, (3, 3): -4.0, (4, 4): 1e6,
                  (10, 20): np.nan}
@@ -87,3 +88,33 @@ def test_a_frame_whose_beauty_holds_no_usable_value_fails_as_broken(shot, config
         denoise_sequence(shot, config=config())
     summary = denoise_sequence(shot, config=config(keep_going=True))
     assert summary.frames("failed") == [3] and summary.frames("written") == [1, 2, 4, 5, 6]
+
+
+def _set_motion(path, value: float) -> None:
+    image = read_exr(path)
+    motion = image.get(["motion.X", "motion.Y"])
+    image.set(["motion.X", "motion.Y"], np.full_like(motion, value))
+    write_exr(path, image)
+
+
+def test_motion_vectors_far_longer_than_the_frame_are_said_once_and_taken_as_no_motion(sequence_factory, cli):
+    """Motion of 1e9 px over a frame (a pass in other units) was warped from without a word and
+    changed nearly every output pixel. Now the run's summary counts it as out of range, no frame's
+    warning names it, and the frame comes out as one rendered without motion would."""
+    outputs = {}
+    for value in (1e9, 0.0):
+        shot = parse_pattern(sequence_factory(f"m{value:g}", frames=range(1, 7)))
+        _set_motion(shot.path(3), value)
+        result = cli(shot.text, "--progress", "none")
+        assert result.exit_code == 0, result.output
+        outputs[value] = [read_exr(shot.text.replace("render.####", f"render_denoised.{frame:04d}"))
+                          .get(["R", "G", "B"]) for frame in range(1, 7)]
+        if value:
+            assert (f"sanitised input values: {32 * 48 * 2} motion (of which guides out of range, in 1 "
+                    "frame(s): 3072 motion; motion vectors longer than 10 times the frame's diagonal, "
+                    "which point nowhere a frame could be: taken as no motion)") in result.stderr
+            assert "replaced" not in result.stderr
+        else:
+            assert "sanitised input values" not in result.stderr
+    for far, none in zip(outputs[1e9], outputs[0.0]):
+        np.testing.assert_array_equal(far, none)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import FEATURES, LayerMap, composite_note, resolve_layers
+from vfxdenoise.core.io.aovs import FEATURES, LayerMap, composite_note, given_with, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -247,6 +247,10 @@ def test_missing_beauty_lists_layers_and_names_the_flag():
     message = str(error.value)
     assert "no beauty" in message and "/shots/render.1001.exr" in message
     assert "diffuse: R,G,B" in message and "(unnamed): Z" in message and "--beauty" in message
+    # the option to name it is a hint of its own, which train and eval (no --beauty) leave out
+    assert message == (f"{error.value.message}. Name it with --beauty LAYER or "
+                       "--beauty LAYER.R,LAYER.G,LAYER.B")
+    assert "--beauty" not in error.value.message and error.value.message.endswith("(unnamed): Z")
     # ... and following its advice works:
     assert resolve_layers(channels, {"beauty": "diffuse"}).beauty == tuple(layer("diffuse", "RGB"))
 
@@ -299,6 +303,31 @@ def test_aov_errors_name_the_file_the_layer_and_what_there_is():
         resolve_layers(channels, aovs=["none"])
 
 
+def test_aov_radiance_errors_name_the_option_the_user_typed():
+    """`seq --aov-radiance NAME`'s layers are resolved with --aov's, in one list: their errors said
+    '--aov NAME', an option the user never typed."""
+    channels = (layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("mask", "A")
+                + layer("P_world", "RGB") + layer("key", "RGB"))
+
+    def refused(name: str) -> str:
+        with pytest.raises(ChannelError) as error:
+            resolve_layers(channels, source="f.exr", aovs=["key", *given_with("--aov-radiance", [name])])
+        return str(error.value)
+
+    assert refused("diffuse").startswith("--aov-radiance diffuse: no layer 'diffuse' in f.exr")
+    assert refused("mask") == ("--aov-radiance mask: layer 'mask' in f.exr has 1 component (A), and an "
+                               "--aov-radiance layer needs 3, so it cannot be denoised: it is written as "
+                               "rendered")
+    assert refused("light_*").startswith("--aov-radiance light_*: no layer in f.exr with 3 components")
+    assert refused("N").startswith("--aov-radiance N: N.X,N.Y,N.Z in f.exr is the normal")
+    assert refused("P_world").startswith("--aov-radiance P_world: P_world.R,P_world.G,P_world.B in f.exr "
+                                         "holds positions, not light")
+    assert refused("none") == "--aov-radiance none: 'none' is not a layer; leave --aov-radiance out instead"
+    layers = resolve_layers(channels, aovs=given_with("--aov-radiance", ["key"]))
+    assert layers.aovs == (("key", ("key.R", "key.G", "key.B")),)
+    assert type(layers.aovs[0][0]) is str  # the name as asked for, as --aov's
+
+
 def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
     channels = (layer("", "RGBA") + layer("RGBA_key", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ")
                 + layer("RGBA_fill", "RGB") + layer("RGBA_mask", "A") + layer("specular", "RGB"))
@@ -324,8 +353,12 @@ def test_several_blender_view_layers_are_refused_until_one_is_named_then_its_gui
     channels = _blender("BG", "FG")
     with pytest.raises(ChannelError, match=r"several view layers in a.exr hold a beauty: BG.Combined, "
                                            r"FG.Combined; pick one with --beauty \(e.g. --beauty "
-                                           r"BG.Combined\)"):
+                                           r"BG.Combined\)") as refused:
         resolve_layers(channels, source="a.exr")
+    assert refused.value.message == "several view layers in a.exr hold a beauty: BG.Combined, FG.Combined"
+    assert str(refused.value) == (f"{refused.value.message}; pick one with --beauty (e.g. --beauty "
+                                  "BG.Combined); the guides come from the beauty's view layer, so denoise "
+                                  "the others in runs of their own")
     for name in ("FG.Combined", "FG.Combined.R,FG.Combined.G,FG.Combined.B"):
         layers = resolve_layers(channels, {"beauty": name}, aovs=["key"])
         assert {_view_layer(c) for c in (layers.albedo, layers.normal, layers.motion, layers.alpha)} == {"FG"}

@@ -187,6 +187,23 @@ def test_a_reference_without_a_beauty_channel_is_left_out_naming_it_without_opti
     assert f"sequence seq1 is left out: no beauty (R,G,B / RGBA / C / Ci / Combined) in {path}" in caplog.text
 
 
+def test_a_reference_of_two_view_layers_is_named_without_the_hint_to_pick_one(tmp_path):
+    """Of a Blender render whose reference holds two view layers' beauties, `seq` says to pick one
+    with --beauty; train and eval, which take no --beauty, name the layers and stop there (the
+    error's hint, `ChannelError.hint`, left out: no wording of it is matched)."""
+    root = write_render_dataset(tmp_path, sequences=1)
+    path = root / "seq0" / "reference" / "render.1002.exr"
+    beauty = read_exr(path).get(["R", "G", "B"])
+    write_exr(path, ExrImage.from_channels({f"{view}.Combined.{c}": beauty[i]
+                                            for view in ("BG", "FG") for i, c in enumerate("RGB")}))
+    with pytest.raises(DatasetError) as refused:
+        load_dataset(root)
+    said = str(refused.value)
+    assert said.startswith(f"several view layers in {path} hold a beauty: BG.Combined, FG.Combined. "
+                           "Training and evaluation read the beauty `seq` finds on its own"), said
+    assert "--beauty" not in said and "pick one" not in said
+
+
 def test_sequences_without_albedo_or_normal_are_named_in_one_note(tmp_path, caplog):
     """They trained without a word: a studio's albedo under a name `seq` does not know goes unread."""
     caplog.set_level(logging.INFO)
