@@ -2,12 +2,15 @@
 
 User errors (`VfxDenoiseError`) are printed as one line without a traceback; `--debug` shows it.
 They exit 1, but for a `UsageError` (a command line no run can take), which exits 2 as click's own
-refusals do: a farm engine retries a task that exits 1. Ctrl-C exits 130 (128 + SIGINT), as shells
-and farm engines read an interrupt, where click would print "Aborted!" and exit 1.
+refusals do: a farm engine retries a task that exits 1. An OSError no check foresaw (a folder made
+read-only mid-run) is one `error:` line too, naming the file, as is a stdout closed by its reader.
+Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
+print "Aborted!" and exit 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import logging
 import os
@@ -15,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
 import click
 
@@ -39,17 +43,48 @@ class _Group(click.Group):
             return commands.load_command(name)
 
     def invoke(self, ctx: click.Context):
+        def debug() -> bool:  # set by `cli`, once the group's own options are read
+            return bool(ctx.obj and ctx.obj.get("debug"))
+
         try:
             return super().invoke(ctx)
         except VfxDenoiseError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, UsageError) else 1)
         except KeyboardInterrupt:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
             sys.exit(128 + signal.SIGINT)
+        except BrokenPipeError:  # click would exit 1 saying nothing
+            if debug():
+                with contextlib.suppress(OSError):
+                    traceback.print_exc()
+            _say_stdout_closed("stdout was closed (the program reading it exited); stopped")
+        except OSError as exc:
+            if debug():
+                raise
+            click.echo(f"error: {os_error_message(exc)} (--debug shows where)", err=True)
+            sys.exit(1)
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OSError no check foresaw (a folder made read-only mid-run, a disk gone), as a line that
+    names the file: 'cannot go on: o.0004.exr: Permission denied'."""
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"cannot go on: {where}{exc.strerror or exc}"
+
+
+def _say_stdout_closed(message: str) -> None:
+    """Say on stderr why the process stops when its stdout's reader went away (`... | head`),
+    and exit 1. Stdout is pointed at /dev/null first, so that Python's flush of it at exit does
+    not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    with contextlib.suppress(OSError):
+        click.echo(f"error: {message}", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Group)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from vfxdenoise.cli.main import os_error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
@@ -23,10 +24,23 @@ from vfxdenoise.plugin.events import done_event, encode, error_event, frame_even
 from vfxdenoise.plugin.seq_options import engine_settings
 
 
+class _EventsClosed(VfxDenoiseError):
+    """The JSON events cannot be written to stdout (its reader went away, a full disk): no event
+    can say why the run stopped, stderr does."""
+
+
 def _emit(event: dict, stream=None) -> None:
     stream = stream or sys.stdout
-    stream.write(encode(event) + "\n")
-    stream.flush()
+    try:
+        stream.write(encode(event) + "\n")
+        stream.flush()
+    except OSError as exc:
+        why = ("stdout was closed while --progress json wrote its events (the program reading them "
+               "exited)" if isinstance(exc, BrokenPipeError) else
+               f"cannot write the --progress json events to stdout ({exc.strerror or exc})")
+        raise _EventsClosed(f"{why}: the run stopped. The frames written are complete on disk (each "
+                            "is written whole: a frame stopped mid-way leaves no file); run again with "
+                            "--resume to finish") from exc
 
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, options: dict[str, Any],
@@ -44,9 +58,15 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
                 _emit(start_event(0), events)
             _emit(_done_event(summary), events)
         return summary
+    except _EventsClosed:
+        raise
     except VfxDenoiseError as exc:
         if events is not None:
             _emit(error_event(str(exc)), events)
+        raise
+    except OSError as exc:  # no check foresaw it (a folder made read-only mid-run): `main` says it
+        if events is not None:
+            _emit(error_event(os_error_message(exc)), events)
         raise
     except (KeyboardInterrupt, SystemExit) as exc:
         how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"signal (exit status {exc.code})"
@@ -85,10 +105,12 @@ def _events_alone_on_stdout() -> Iterator:
     try:
         yield events
     finally:
-        events.flush()
+        with contextlib.suppress(OSError):  # its reader gone (`_EventsClosed`)
+            events.flush()
         os.dup2(events.fileno(), 1)
         sys.stdout = previous
-        events.close()
+        with contextlib.suppress(OSError):
+            events.close()
 
 
 def _wants_events(args: list[str]) -> bool:

@@ -6,11 +6,11 @@ A run writes the frames asked (`frames_to_write`): --frames, else the render's r
 (--context-frames), else first to last on disk; none outside the render's range or the farm job's
 (`refuse_outside_context`, `refuse_outside_job`: usage errors). Its neighbours are the frames on
 disk within the render's range (`frames_in_context`). Frames asked but not on disk are refused as
---missing says (`check_missing`); under every policy, those on disk under another padding
-(`refuse_other_padding`), a --frames typo (`refuse_frames_off_the_shot`) and a stray frame's span of
-millions (`refuse_stray_span`). Each refusal says what to do, and takes as long as the frames on
-disk do, however long the range asked. The patterns, frame specs and frames on disk these read are
-`core.io.sequence`'s.
+--missing says (`check_missing`); under every policy, those on disk under another padding or
+as what is no file at their name, a folder or a broken link (`refuse_other_padding`), a --frames
+typo (`refuse_frames_off_the_shot`) and a stray frame's span of millions (`refuse_stray_span`).
+Each refusal says what to do, and takes as long as the frames on disk do, however long the range
+asked. The patterns, frame specs and frames on disk these read are `core.io.sequence`'s.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections import abc
 from collections.abc import Iterable
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.io.frame_pattern import NotRead
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
@@ -111,35 +112,49 @@ def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context
 def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
     """Raise MissingFramesError, whatever --missing says, when frames of `missing` (not on disk
     under `pattern`'s padding) are on disk under another (a frame re-rendered as r.01002.exr
-    beside r.1001.exr): re-rendering is the wrong advice, and --missing hold would write a
-    neighbour in place of the render beside it, skip leave it out. Renaming is the user's to do.
-    One listing of the folder, as fast for a stray frame's millions of missing frames."""
+    beside r.1001.exr), or something that is no file is at their name (a folder, a broken link:
+    `FramePattern.not_read`): re-rendering is the wrong advice, and --missing hold would write a
+    neighbour in place of the render beside it, skip leave it out. Renaming, or fixing the link,
+    is the user's to do. One listing of the folder, as fast for a stray frame's millions of
+    missing frames."""
     missing = sorted_unique(missing)
-    found = pattern.other_padding(_members(missing)) if missing else {}  # no listing for none
+    found = pattern.not_read(_members(missing)) if missing else NotRead()  # no listing for none
     if not found:
         return
-    if len(found) < len(missing):
-        which = f"{len(found)} of them {'is' if len(found) == 1 else 'are'}"
+    count = len(found.other_padding) + len(found.not_files)
+    if count < len(missing):
+        which = f"{count} of them {'is' if count == 1 else 'are'}"
     else:
-        which = "it is" if len(found) == 1 else "they are"
-    them = "it" if len(found) == 1 else "them"
+        which = "it is" if count == 1 else "they are"
+    them = "it" if count == 1 else "them"
+    how = {(True, False): "on disk under another padding, not read as frames of the pattern",
+           (False, True): "not a file" if count == 1 else "not files",
+           (True, True): "on disk under another padding or not files, not read as frames of the "
+                         "pattern"}[bool(found.other_padding), bool(found.not_files)]
     raise MissingFramesError(
-        f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} on "
-        f"disk under another padding, not read as frames of the pattern: "
-        f"{_other_padding_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
+        f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
+        f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
         "hold or skip would stand another frame in for the render, or leave it out)", missing)
 
 
 def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int = 3) -> str:
-    """Which frames of `missing` (not on disk under `pattern`'s padding) are on disk under another
-    (`FramePattern.other_padding`: one listing of the folder), and to rename them, e.g. '1002 is
-    on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr'; '' for none."""
-    return _other_padding_text(pattern, pattern.other_padding(_members(missing)), limit)
+    """Which frames of `missing` (not on disk under `pattern`'s padding) are on disk under another,
+    or have something that is no file at their name (`FramePattern.not_read`: one listing of the
+    folder), and what to do, e.g. '1002 is on disk as r.01002.exr (5-digit padding): rename it to
+    r.1002.exr'; '' for none."""
+    return _not_read_text(pattern, pattern.not_read(_members(missing)), limit)
 
 
 def _members(frames: Iterable[int]) -> abc.Container:
     """`frames` for fast membership tests: a FrameRuns (a stray frame's span) as it is, else a set."""
     return frames if isinstance(frames, FrameRuns) else set(frames)
+
+
+def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:
+    """The frames of `found` under another padding (`_other_padding_text`) and those with what is
+    no file at their name (`_not_files_text`), '; ' between."""
+    return "; ".join(text for text in (_other_padding_text(pattern, found.other_padding, limit),
+                                       _not_files_text(pattern, found.not_files, limit)) if text)
 
 
 def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
@@ -154,6 +169,25 @@ def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int
     rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
               f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
     return f"{', '.join(listed)}{more}: {rename}"
+
+
+def _not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
+    """'r.1003.exr is a broken link to /x.exr: make it lead to the rendered frame' for the first
+    `limit` frames of `found` (frame -> what is at its name, `what_is_at`), how many more, and
+    what to do: fix the links, replace the rest with the rendered frames."""
+    if not found:
+        return ""
+    listed = [f"{pattern.name(frame)} is {what}" for frame, what in itertools.islice(found.items(), limit)]
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    links = [" link" in what for what in found.values()]
+    one = len(found) == 1
+    if all(links):
+        fix = "make it lead to the rendered frame" if one else "make them lead to the rendered frames"
+    elif any(links):
+        fix = "make the links lead to the rendered frames, and replace the rest with them"
+    else:
+        fix = "replace it with the rendered frame" if one else "replace them with the rendered frames"
+    return f"{', '.join(listed)}{more}: {fix}"
 
 
 def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> None:

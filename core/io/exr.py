@@ -701,6 +701,7 @@ def _open(path: Path) -> oiio.ImageInput:
     handle = oiio.ImageInput.open(str(path))
     if handle is None:
         reason = _one_line(_error_of(oiio) or "unknown format")
+        _refuse_unreadable(path)
         if "ubsampled channels" in reason:  # a valid file: re-rendering it as it was won't help
             raise ExrError(f"{path}: holds subsampled channels (a luminance/chroma Y, RY, BY image), "
                            "which this denoiser does not read; write the render as RGB, or convert "
@@ -711,6 +712,19 @@ def _open(path: Path) -> oiio.ImageInput:
         handle.close()
         raise ExrError(f"{path}: is a {name} file, not an OpenEXR file")
     return handle
+
+
+def _refuse_unreadable(path: Path) -> None:
+    """ExrError where a file OpenImageIO could not open cannot be opened at all for lack of
+    permission: fixing the permissions is the answer, not re-rendering it."""
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError as exc:
+        raise ExrError(f"{path}: cannot be read ({exc.strerror}); fix its permissions (or the "
+                       "folder's), or run as a user who may read it") from exc
+    except OSError:
+        pass  # OpenImageIO's own message says more
 
 
 def _specs(handle: oiio.ImageInput, path: Path) -> list[oiio.ImageSpec]:
@@ -783,13 +797,21 @@ def check_chunk_ends(path: str | Path) -> None:
     path = Path(path)
     handle = _open(path)
     try:
-        for part, spec in enumerate(_specs(handle, path)):
-            handle.seek_subimage(part, 0)
-            if any(pixels is None for pixels in _end_chunks(handle, part, spec)) or handle.has_error:
-                raise ExrError(f"{path}: part {part} is truncated or damaged "
-                               f"({_one_line(_error_of(handle) or 'unknown error')})")
+        cut = _cut_short(handle, _specs(handle, path))
+        if cut is not None:
+            raise ExrError(f"{path}: part {cut[0]} is truncated or damaged ({_one_line(cut[1])})")
     finally:
         handle.close()
+
+
+def _cut_short(handle: oiio.ImageInput, specs: list[oiio.ImageSpec]) -> tuple[int, str] | None:
+    """The first part whose end chunks cannot be read (`_end_chunks`: a file cut short anywhere)
+    and why; None where they all can."""
+    for part, spec in enumerate(specs):
+        handle.seek_subimage(part, 0)
+        if any(pixels is None for pixels in _end_chunks(handle, part, spec)) or handle.has_error:
+            return part, _error_of(handle) or "unknown error"
+    return None
 
 
 def _end_chunks(handle: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> Iterator[object]:
@@ -813,7 +835,10 @@ def read_exr(path: str | Path) -> ExrImage:
     try:
         specs = _specs(handle, path)
         why, headers, kept = _openexr_layout(path, len(specs))
-        parts = None if why else _decode_native(path, specs, headers, kept)
+        # OpenEXR's Python module, given a file cut short, prints a dozen lines of its own on stdout
+        # and stderr before failing; OpenImageIO reads it quietly and reports it as damaged.
+        not_native = why or _cut_short(handle, specs) is not None
+        parts = None if not_native else _decode_native(path, specs, headers, kept)
         if parts is None:
             why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
             parts = [ExrPart(spec, _read_part(handle, i, spec, path, why), headers[i],
@@ -834,6 +859,8 @@ def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict |
         with exr:
             decoded = [{name: channel.pixels for name, channel in part.channels.items()}
                        for part in exr.parts]
+    except MemoryError:
+        return None
     except Exception:  # damaged: OpenImageIO's decode reports it
         return None
     if len(decoded) != len(specs):  # OpenEXR drops a part it cannot decode (and prints why)

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import threading
 import time
 from collections.abc import Collection, Iterable
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
+from vfxdenoise.core.io.frame_pattern import what_is_at
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 
@@ -149,6 +151,43 @@ def _lock_owner(lock: Path) -> dict:
     return owner if isinstance(owner, dict) else {}
 
 
+def _lock_exists(lock: Path) -> bool:
+    """Whether there is a lock at `lock`; OutputError at once where what is there is no file (a
+    folder, a link): no run made it, none would ever remove it, and waiting for it to go stale
+    (or taking it over) could only fail later."""
+    try:
+        info = lock.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # cannot be looked at: claiming it says why
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"{lock} is {what_is_at(lock)} where a lock file of this run's output frames "
+                          f"goes (no run made it); remove it, or use -o")
+    return True
+
+
+def _names_a_run(owner: dict) -> bool:
+    """Whether a lock's record names its run: not {} (a lock empty or unreadable: being written,
+    or damaged)."""
+    return "pid" in owner or "host" in owner
+
+
+def _owner_text(owner: dict) -> str:
+    """The run a lock's record names, as 'pid 123 on render-node-17'; 'an unreadable lock file'
+    for a record that names none (`_names_a_run`)."""
+    if not _names_a_run(owner):
+        return "an unreadable lock file"
+    return f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}"
+
+
+def _held_text(lock: Path, owner: dict) -> str:
+    """'<lock> is held by pid 123 on render-node-17', or '<lock> is an unreadable lock file (...)'."""
+    if _names_a_run(owner):
+        return f"{lock} is held by {_owner_text(owner)}"
+    return f"{lock} is an unreadable lock file (empty, or not a record of a run)"
+
+
 def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
     """Which file `lock` is now (inode, device, modification time), None when there is none."""
     try:
@@ -237,7 +276,7 @@ def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
     failing and using up the farm's retries."""
     watched = {}
     for lock in locks:
-        if not lock.exists():
+        if not _lock_exists(lock):
             continue
         owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
         if not _pid_checkable(owner):
@@ -246,9 +285,8 @@ def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
             except OSError:
                 continue
             watched[lock] = (info.st_mtime, _stale_after(info))
-            log.warning("%s is held by pid %s on %s: waiting until it is touched (that run is alive), "
-                        "released, or %.0f s untouched (that run is dead)", lock, owner.get("pid", "?"),
-                        owner.get("host", "?"), watched[lock][1])
+            log.warning("%s: waiting until it is touched (that run is alive), released, or %.0f s "
+                        "untouched (that run is dead)", _held_text(lock, owner), watched[lock][1])
     give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
     while watched and time.monotonic() < give_up:
         for lock, (first, stale_after) in list(watched.items()):
@@ -284,6 +322,7 @@ class FrameLocks:
         # Reentrant: a signal's exception inside `release_frame` goes on to `release`.
         self._guard = threading.RLock()
         self._taken_over: list[object] = []  # the pids of the dead runs whose locks were taken over
+        self._unremovable_said = False  # whether a lock that could not be deleted was said (`_remove`)
 
     def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
         """Create the lock; return the other owner's record when someone holds it."""
@@ -291,14 +330,14 @@ class FrameLocks:
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                seen = _lock_seen(lock)
+                seen = _lock_seen(lock) if _lock_exists(lock) else None
                 if seen is None:
                     continue  # released meanwhile
                 other = _lock_owner(lock)
                 if not _owner_dead(other, lock, clock):
                     return other
                 if _take_over(lock, seen, other, clock):
-                    log.debug("took over lock %s of dead process %s", lock, other.get("pid"))
+                    log.debug("took over lock %s of dead run (%s)", lock, _owner_text(other))
                     self._taken_over.append(other.get("pid"))
                 continue
             except OSError as exc:
@@ -327,9 +366,8 @@ class FrameLocks:
                     owner = self._claim(lock_path(path), clock)
                     if owner is not None:
                         raise OutputError(
-                            f"{path} is being written by another run (pid {owner.get('pid', '?')} "
-                            f"on {owner.get('host', '?')}). Wait for it, or delete the "
-                            f"'{LOCK_SUFFIX}' files if that run is dead.")
+                            f"{path} is being written by another run ({_owner_text(owner)}). Wait for "
+                            f"it, or delete the '{LOCK_SUFFIX}' files if that run is dead.")
                 threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         except BaseException:
             self.release()
@@ -342,8 +380,10 @@ class FrameLocks:
         """One line for the locks of dead runs taken over while claiming (after a kill -9, each
         frame the killed run had still to write), rather than one per lock."""
         if self._taken_over:
-            pids = ", ".join(sorted({str(pid) for pid in self._taken_over}))
-            log.info("took over %d lock(s) left by dead run(s) (pid %s)", len(self._taken_over), pids)
+            pids = sorted({str(pid) for pid in self._taken_over if pid is not None})
+            whose = ([f"pid {', '.join(pids)}"] if pids else []) + \
+                (["unreadable lock files"] if None in self._taken_over else [])
+            log.info("took over %d lock(s) left by dead run(s) (%s)", len(self._taken_over), "; ".join(whose))
             self._taken_over.clear()
 
     def _touch_held(self) -> None:
@@ -366,15 +406,30 @@ class FrameLocks:
         with self._guard:
             if lock in self.held:
                 del self.held[lock]
-                lock.unlink(missing_ok=True)
+                self._remove(lock)
 
     def release(self) -> None:
         """Let go of every lock still held (the run ends, is refused, or is interrupted)."""
         self._stop.set()
         with self._guard:
             for lock in self.held:
-                lock.unlink(missing_ok=True)
+                self._remove(lock)
             self.held.clear()
+
+    def _remove(self, lock: Path) -> None:
+        """Delete one of this run's locks. One that cannot be deleted (the output folder made
+        read-only while the run writes, a full or failing disk) is said once, and never fails the
+        run: its frame is on disk (or the run is ending anyway), and the lock names a process that
+        will be gone, which a later run takes over (`_owner_dead`) once it can write there."""
+        try:
+            lock.unlink(missing_ok=True)
+        except OSError as exc:
+            if not self._unremovable_said:
+                self._unremovable_said = True
+                log.warning("cannot delete lock file %s (%s): this run's lock files are left in %s; a "
+                            "later run takes them over once that folder can be written to again, or "
+                            "delete the '%s' files there once this run has ended", lock,
+                            exc.strerror or exc, lock.parent, LOCK_SUFFIX)
 
     def __exit__(self, *exc) -> None:
         self.release()
@@ -421,8 +476,8 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
             owner = _lock_owner(lock)
             if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock, clock):
                 continue
-        temp.unlink(missing_ok=True)
-        removed.append(temp)
+        if _deleted(temp):
+            removed.append(temp)
     removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
                             clock, "st_mtime")
     if removed:
@@ -455,8 +510,7 @@ def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _Fol
     for lock in _matching(out_pattern.directory, names, pattern):
         if lock in held or out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
             continue
-        if _owner_dead(_lock_owner(lock), lock, clock):
-            lock.unlink(missing_ok=True)
+        if _owner_dead(_lock_owner(lock), lock, clock) and _deleted(lock):
             removed.append(lock)
     # left by runs killed while taking a lock over: aged by ctime, which the rename aside stamped
     # (its mtime is the dead lock's, old even while a take-over is under way)
@@ -466,6 +520,17 @@ def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _Fol
     if removed:
         log.info("removed %d lock file(s) left by an interrupted run", len(removed))
     return removed
+
+
+def _deleted(path: Path) -> bool:
+    """Delete what a dead run left at `path`; whether it is gone. One that cannot be deleted (a
+    folder of that name, an output folder that cannot be written to) is left: clearing up after
+    dead runs never fails a run."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def _remove_aged(paths: Iterable[Path], clock: _FolderClock, stamp: str) -> list[Path]:

@@ -7,10 +7,12 @@ checks a pattern a run is given, with fileseq, and returns this same `FramePatte
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Container
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vfxdenoise.core.errors import SequenceError
@@ -92,37 +94,49 @@ class FramePattern:
 
     def files_on_disk(self) -> dict[int, os.DirEntry]:
         """The files of this pattern in its folder, by frame (`frame_of` names them); {} when the
-        folder does not exist."""
+        folder does not exist. Regular files only (or links to one): what else is at a frame's
+        name (a folder, a broken link, a link that loops) is no frame; `not_read` says what."""
         try:
             with os.scandir(self.directory) as entries:
                 return {frame: entry for entry in entries
-                        if (frame := self.frame_of(entry.name)) is not None and entry.is_file()}
+                        if (frame := self.frame_of(entry.name)) is not None and _is_file(entry)}
         except (FileNotFoundError, NotADirectoryError):
             return {}
-        except PermissionError as exc:
-            raise SequenceError(f"cannot list folder {self.directory} of {self.text}: permission "
-                                "denied; check its permissions") from exc
+        except OSError as exc:
+            why = ("permission denied; check its permissions" if isinstance(exc, PermissionError)
+                   else f"{exc.strerror or exc}")
+            raise SequenceError(f"cannot list folder {self.directory} of {self.text}: {why}") from exc
 
     def other_padding(self, frames: Container[int]) -> dict[int, str]:
-        """File names in this pattern's folder that hold frames of `frames` under another padding
-        (render.01002.exr or render.1002.exr for render.####.exr or render.#####.exr), by frame, in
-        frame order (of two names for one frame, the first in sort order). `files_on_disk` rightly
-        does not read them, but a message about missing frames must name them: re-rendering is the
-        wrong advice for a frame on disk, and holding a neighbour over it loses the render. One
-        listing of the folder, however many `frames` (a `sequence.FrameRuns` of millions tests
-        membership fast); {} when the folder cannot be listed."""
-        found: dict[int, list[str]] = {}
+        """File names in this pattern's folder that hold frames of `frames` under another padding,
+        by frame (`not_read`, which says more)."""
+        return self.not_read(frames).other_padding
+
+    def not_read(self, frames: Container[int]) -> NotRead:
+        """What this pattern's folder holds of frames of `frames` that `files_on_disk` rightly does
+        not read, but a message about those frames missing must name (re-rendering is the wrong
+        advice for a frame on disk, and holding a neighbour over it loses the render): files that
+        hold them under another padding (render.01002.exr or render.1002.exr for render.####.exr
+        or render.#####.exr), and what is at a frame's own name that is no file (a folder, a broken
+        link: `what_is_at`). One listing of the folder, however many `frames` (a
+        `sequence.FrameRuns` of millions tests membership fast); nothing when it cannot be listed."""
+        padded: dict[int, list[str]] = {}
+        odd: dict[int, str] = {}
         try:
             with os.scandir(self.directory) as entries:
                 for entry in entries:
                     number = self._number_in(entry.name)
                     if number is None or (frame := int(number)) not in frames:
                         continue
-                    if self.name(frame) != entry.name and entry.is_file():
-                        found.setdefault(frame, []).append(entry.name)
+                    if self.name(frame) == entry.name:
+                        if not _is_file(entry):
+                            odd[frame] = what_is_at(Path(entry.path))
+                    elif _is_file(entry):
+                        padded.setdefault(frame, []).append(entry.name)
         except OSError:
-            return {}
-        return {frame: min(names) for frame, names in sorted(found.items())}
+            return NotRead()
+        return NotRead({frame: min(names) for frame, names in sorted(padded.items())},
+                       dict(sorted(odd.items())))
 
     def frames_on_disk(self) -> list[int]:
         """Sorted frame numbers whose files exist; [] when the folder does not exist."""
@@ -137,6 +151,63 @@ class FramePattern:
             suffix=self.suffix if suffix is None else suffix,
             directory=self.directory if directory is None else Path(directory),
         )
+
+
+@dataclass(frozen=True)
+class NotRead:
+    """Frames of a pattern that are on disk in some form its files are not read in
+    (`FramePattern.not_read`), each in frame order."""
+
+    other_padding: dict[int, str] = field(default_factory=dict)  # frame -> its file's name
+    not_files: dict[int, str] = field(default_factory=dict)  # frame -> what is at its name, in words
+
+    def __bool__(self) -> bool:
+        return bool(self.other_padding or self.not_files)
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    """Whether a listed entry is a regular file, or a link to one (a link that loops, or one
+    that cannot be followed, is not)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISREG, "a file"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def what_is_at(path: Path) -> str:
+    """What is at `path`, in words, for a message about something at a frame's name that is no
+    file: 'a folder', 'a named pipe (FIFO)', 'a broken link to /x.exr' (it leads nowhere), 'a link
+    to /dev/zero, a device', 'a link to r.1003.exr that never reaches a file (the links loop)',
+    'nothing'."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "nothing"
+    except OSError as exc:
+        return f"something that cannot be looked at ({exc.strerror})"
+    if not stat.S_ISLNK(info.st_mode):
+        return _kind(info.st_mode)
+    try:
+        target = os.readlink(path)
+    except OSError as exc:
+        return f"a link that cannot be read ({exc.strerror})"
+    try:
+        followed = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return f"a broken link to {target}"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a link to {target} that never reaches a file (the links loop)"
+        return f"a link to {target}, which cannot be followed ({exc.strerror})"
+    return f"a link to {target}, {_kind(followed.st_mode)}"
 
 
 def token_padding(token: str) -> int:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from vfxdenoise.core.errors import ExrError, OutputError
+from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import check_chunk_ends
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
@@ -29,31 +30,100 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
     sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
     unwritable folder: that last one only where the folder is `folder_needed` (a --resume run
     whose every output is on disk may find nothing to write: it calls `check_folder_writable`
-    once it knows it has something)."""
+    once it knows it has something). An output pattern no run can take (the input pattern
+    itself, not .exr, names too long) is a UsageError; the rest, found on disk, OutputError."""
+    _refuse_output_pattern(in_pattern, out_pattern, wanted)
     lookups = _Folders()
-    same_folder = lookups.same(out_pattern.directory, in_pattern.directory)
-    clashes = _over_inputs(in_pattern, out_pattern, input_frames, wanted, lookups)
+    on_disk = set(input_frames)
+    inputs = {frame: entry for frame, entry in in_pattern.files_on_disk().items() if frame in on_disk}
+    clashes = _over_inputs(in_pattern, out_pattern, on_disk, inputs, wanted, lookups)
     if clashes:
         raise OutputError(
             f"output pattern {out_pattern.text} would overwrite input frames "
             f"{format_frames(clashes)}; choose another -o/--output"
         )
-    if same_folder:
+    if lookups.same(out_pattern.directory, in_pattern.directory):
         _check_not_read_as_inputs(in_pattern, out_pattern, wanted)
-    if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
-        raise OutputError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
-                          "are OpenEXR files; name them .exr")
     folder = out_pattern.directory
     existing = _nearest_existing(folder)
     _check_name_length(out_pattern, wanted, existing)
     if not existing.is_dir():
         raise OutputError(f"cannot create output folder {folder}: {existing} is a file, not a folder")
+    found = _outputs_on_disk(out_pattern, wanted) if existing == folder else {}
+    _refuse_inputs_by_other_names(out_pattern, inputs, found)
     if folder_needed:
         check_folder_writable(out_pattern)
-    folders = [f for f in wanted if out_pattern.path(f).is_dir()] if existing == folder else []
+    folders = [frame for frame, info in found.items() if stat.S_ISDIR(info.st_mode)]
     if folders:
         raise OutputError(f"{out_pattern.path(folders[0])} is a folder where output frame {folders[0]} "
                           f"would be written ({len(folders)} such); remove it or use -o")
+
+
+def _refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern, wanted: list[int]) -> None:
+    """Raise UsageError for an output pattern no run can take, as written: the input pattern
+    itself (however its frame token is spelled), or one not ending in .exr."""
+    if out_pattern.with_name(directory=out_pattern.directory.absolute()) == \
+            in_pattern.with_name(directory=in_pattern.directory.absolute()):
+        raise UsageError(f"-o/--output {out_pattern.text} is the input pattern: the outputs would "
+                         "replace the renders; choose another -o/--output (without it they are written "
+                         "beside the inputs as <name>_denoised.####.exr)")
+    if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
+        raise UsageError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
+                         "are OpenEXR files; name them .exr")
+
+
+def _outputs_on_disk(out_pattern: FramePattern, wanted: list[int]) -> dict[int, os.stat_result]:
+    """The output frames of `wanted` something is at already (a link followed), by frame: one
+    stat each, only of the frames this run writes."""
+    found = {}
+    for frame in wanted:
+        with contextlib.suppress(OSError):  # nothing there (or unreachable: writing it says why)
+            found[frame] = os.stat(out_pattern.path(frame))
+    return found
+
+
+def _refuse_inputs_by_other_names(out_pattern: FramePattern, inputs: dict[int, os.DirEntry],
+                                  found: dict[int, os.stat_result]) -> None:
+    """Refuse outputs on disk (`found`) that are input frames' files reached by another spelling:
+    on a file system that ignores case (SMB shares, macOS), R.1001.exr beside r.1001.exr is that
+    file's one name, which --overwrite would replace. Told by device and inode: the listing of
+    `inputs` gives each input's inode without a stat, and only an output with an input's inode
+    is looked at further (`_one_name_of`). A hard link is a name of its own, which a frame
+    written over replaces, leaving the input as it was: it passes."""
+    if not found:
+        return
+    by_inode: dict[int, list[os.DirEntry]] = {}
+    for entry in inputs.values():
+        with contextlib.suppress(OSError):
+            by_inode.setdefault(entry.inode(), []).append(entry)
+    listed: list[set[str]] = []  # the output folder's names, listed once where needed
+    same = {}
+    for frame, info in found.items():
+        for entry in by_inode.get(info.st_ino, ()):
+            path = out_pattern.path(frame)
+            if _same_inode(Path(entry.path), path) and _one_name_of(path, info, listed):
+                same[frame] = entry.name
+    if same:
+        frame, name = next(iter(same.items()))
+        raise OutputError(
+            f"output pattern {out_pattern.text} would overwrite input frames {format_frames(sorted(same))}: "
+            f"{out_pattern.name(frame)} is the input file {name} under another spelling (a file system "
+            "that ignores case); choose another -o/--output")
+
+
+def _one_name_of(path: Path, info: os.stat_result, listed: list[set[str]]) -> bool:
+    """Whether `path`, the file of an input by another path, reaches the input's own name (the
+    folder holds no entry spelt as `path`: a file system that ignores case found it), rather
+    than being a hard link of its own. A file of one link has no other name; for one of more,
+    the folder is listed (once, into `listed`) for the name as spelt."""
+    if info.st_nlink <= 1:
+        return True
+    if not listed:
+        try:
+            listed.append(set(os.listdir(path.parent)))
+        except OSError:
+            listed.append(set())
+    return path.name not in listed[0]
 
 
 def check_folder_writable(out_pattern: FramePattern) -> None:
@@ -125,7 +195,7 @@ class _Folders:
     def real(self, folder: Path) -> Path:
         """`folder` with its links resolved."""
         if folder not in self._real:
-            self._real[folder] = folder.resolve()
+            self._real[folder] = _resolved(folder)
         return self._real[folder]
 
     def same(self, a: Path, b: Path) -> bool:
@@ -142,8 +212,18 @@ class _Folders:
         those of what the link leads to (one lstat for a path that is no link, not one per folder
         above it: its folder is compared by `same`)."""
         if os.path.islink(path):  # False where it cannot be looked at: refused later, saying why
-            path = path.resolve()
+            path = _resolved(path)
         return path.parent, path.name
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with its links resolved; OutputError naming it where links loop (Python raises
+    RuntimeError, or from 3.13 OSError, rather than say where)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise OutputError(f"{path} cannot be followed to a folder or file: its links loop ({exc}); "
+                          "fix or remove the link, or use -o") from exc
 
 
 def _same_inode(a: Path, b: Path) -> bool:
@@ -154,16 +234,15 @@ def _same_inode(a: Path, b: Path) -> bool:
         return False
 
 
-def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, input_frames: list[int],
-                 wanted: list[int], folders: _Folders) -> list[int]:
-    """The frames of `wanted` whose output would replace an input frame's file: one whose file
-    (`_Folders.file`: a link followed) lies in the inputs' folder, by whatever path
-    (`_Folders.same`), under an input frame's name; or that is the file an input frame links to,
-    whatever its number (a folder of links to the renders, retimed or not, given the renders'
-    folder as -o). Each folder is compared once, and only the inputs that are links are
-    resolved (`_linked_inputs`), not every input frame's path."""
-    on_disk = set(input_frames)
-    linked = _linked_inputs(in_pattern, on_disk)
+def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, on_disk: set[int],
+                 inputs: dict[int, os.DirEntry], wanted: list[int], folders: _Folders) -> list[int]:
+    """The frames of `wanted` whose output would replace an input frame's file (frames `on_disk`;
+    `inputs`, their files from one listing): one whose file (`_Folders.file`: a link followed)
+    lies in the inputs' folder, by whatever path (`_Folders.same`), under an input frame's name;
+    or that is the file an input frame links to, whatever its number (a folder of links to the
+    renders, retimed or not, given the renders' folder as -o). Each folder is compared once, and
+    only the inputs that are links are resolved (`_linked_inputs`), not every input frame's path."""
+    linked = _linked_inputs(inputs)
     clashes = []
     for frame in wanted:
         folder, name = folders.file(out_pattern.path(frame))
@@ -174,13 +253,13 @@ def _over_inputs(in_pattern: FramePattern, out_pattern: FramePattern, input_fram
     return clashes
 
 
-def _linked_inputs(in_pattern: FramePattern, frames: set[int]) -> dict[str, list[Path]]:
-    """The files the input frames of `frames` that are links lead to: name -> their folders. One
+def _linked_inputs(inputs: dict[int, os.DirEntry]) -> dict[str, list[Path]]:
+    """The files the input frames of `inputs` that are links lead to: name -> their folders. One
     listing of the inputs' folder tells the links apart without a stat per frame."""
     linked: dict[str, list[Path]] = {}
-    for frame, entry in in_pattern.files_on_disk().items():
-        if frame in frames and entry.is_symlink():
-            target = Path(entry.path).resolve()
+    for entry in inputs.values():
+        if entry.is_symlink():
+            target = _resolved(Path(entry.path))
             linked.setdefault(target.name, []).append(target.parent)
     return linked
 
@@ -213,7 +292,7 @@ def _check_name_length(out_pattern: FramePattern, wanted: list[int], folder: Pat
     name = max((out_pattern.name(f) for f in (min(wanted), max(wanted))), key=len)  # widest number
     length = len(os.fsencode(name))
     if length + TEMP_NAME_EXTRA > limit:
-        raise OutputError(
+        raise UsageError(
             f"output file name {name} is {length} bytes long; each frame is first written to a temp "
             f"file whose name is {TEMP_NAME_EXTRA} bytes longer, more than the {limit} bytes a file "
             f"name may have in {folder}; shorten the output name (-o) to at most "

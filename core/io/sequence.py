@@ -45,6 +45,7 @@ _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
 _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
+_RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
 _SPEC_CHARS = frozenset("0123456789-,x:")
 _EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
 """Where a token the shell expanded to nothing leaves a name: render..exr, render_.exr, render."""
@@ -148,8 +149,17 @@ def parse_frame_spec(spec: str) -> list[int]:
 
 
 def _fileseq_part(part: str, spec: str) -> str:
-    """One comma-separated part of a frame spec in fileseq syntax (OpenJD steps converted)."""
+    """One comma-separated part of a frame spec in fileseq syntax (OpenJD steps converted). A
+    range written backwards (1004-1002, which fileseq reads as 1004,1003,1002) is refused, as a
+    typo may be: the frames are written in order whichever way they are named."""
     if ":" not in part:
+        ranged = _RANGE.match(part)
+        start, end, step = (int(n) for n in ranged.groups("1")) if ranged else (0, 0, 1)
+        if start > end and step > 0:  # a zero step is fileseq's to refuse
+            first = start - (start - end) // step * step  # the lowest frame it names
+            raise SequenceUsageError(f"'{part}' in frame range '{spec}' runs backwards; write it "
+                                     f"{first}-{start}{f'x{step}' if step > 1 else ''} (frames are "
+                                     "written in order)")
         return part
     match = _OPENJD_STEP.match(part)
     if not match:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-from cli_process import run_vfxdenoise, run_where_read_only
+import pytest
+from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from exr_sequences import clean_frame, write_stereo_sequence
 
 from vfxdenoise.cli.seq import _FrameReporter
@@ -287,3 +290,83 @@ def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequenc
                              *options, cwd=tmp_path)
         assert ran.returncode == 1 and rename in ran.stderr and "Re-render them" not in ran.stderr, options
         assert not list(pattern.directory.glob("render_denoised*")), options
+
+
+def _events_until_frames(process: subprocess.Popen, count: int) -> list[dict]:
+    """The JSON events `process` writes until its `count`th frame event (or its stdout ends)."""
+    events: list[dict] = []
+    while sum(event["event"] == "frame" for event in events) < count:
+        line = process.stdout.readline()
+        if not line:
+            break
+        events.append(json.loads(line))
+    return events
+
+
+def test_a_stdout_closed_by_its_reader_stops_the_run_saying_so(sequence_factory, tiny_weights, tmp_path):
+    """`seq --progress json | head -2` ended the run with exit 1 and not a word, even with
+    --debug: stderr says why, and what is on disk is whole (no lock or temp file left)."""
+    pattern = sequence_factory(frames=range(1, 31), height=32, width=48)
+    out = tmp_path / "out"
+    process = subprocess.Popen([str(VFXDENOISE), "seq", pattern, "-o", out / "o.####.exr", "--model",
+                                tiny_weights, "--progress", "json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert _events_until_frames(process, 1)[-1]["event"] == "frame"
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 1, stderr
+    assert stderr.startswith("error: stdout was closed while --progress json wrote its events (the "
+                             "program reading them exited): the run stopped."), stderr
+    written = sorted(path.name for path in out.iterdir())
+    assert written and all(re.fullmatch(r"o\.\d{4}\.exr", name) for name in written), written
+    for name in written:
+        read_exr(out / name)  # whole
+
+
+def test_an_output_folder_made_read_only_mid_run_ends_it_with_an_error_not_a_traceback(
+        sequence_factory, tiny_weights, tmp_path):
+    """Deleting a written frame's lock raised PermissionError: a traceback, that frame never
+    reported, no `error` event. Now the frames on disk are reported, the lock files left are
+    said once, and the frame that cannot be written ends the run as any failure does."""
+    pattern = sequence_factory(frames=range(1, 31), height=32, width=48)
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [str(VFXDENOISE), "seq", pattern, "-o", out / "o.####.exr", "--model", tiny_weights,
+            "--progress", "json"]
+    if os.geteuid() == 0:  # root writes whatever the permission bits say: drop that capability
+        drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search"]
+        if subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
+            pytest.skip("running as root without setpriv to drop the capability to write anywhere")
+        argv = drop + argv
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        events = _events_until_frames(process, 1)
+        out.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+        events += [json.loads(line) for line in process.stdout]
+        stderr = process.stderr.read()
+        assert process.wait(timeout=300) == 1, stderr
+    finally:
+        out.chmod(stat.S_IRWXU)
+    assert "Traceback" not in stderr
+    assert events[-1]["event"] == "error" and "cannot write (Permission denied)" in events[-1]["message"]
+    assert stderr.count("warning: cannot delete lock file ") == 1, stderr
+    assert f"this run's lock files are left in {out}" in stderr
+    reported = [Path(event["path"]) for event in events if event["event"] == "frame"]
+    assert reported
+    for path in reported:
+        read_exr(path)  # whole
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device always full")
+def test_events_that_cannot_be_written_stop_the_run_saying_why_on_stderr(sequence_factory, tiny_weights,
+                                                                       tmp_path):
+    """Any error writing the JSON events (here a full disk) is said as a closed stdout is."""
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([str(VFXDENOISE), "seq", pattern, "-o", tmp_path / "out" / "o.####.exr",
+                                 "--model", tiny_weights, "--progress", "json"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot write the --progress json events to stdout (No space "
+                                    "left on device): the run stopped."), result.stderr

@@ -265,10 +265,14 @@ def test_existing_outputs_are_not_replaced_without_a_flag(sequence_factory, tmp_
     denoise_sequence(pattern, config=_config(tiny_weights, existing="overwrite"))
 
 
-def test_refuses_to_write_over_its_inputs(sequence_factory, tiny_weights):
+def test_refuses_to_write_over_its_inputs(sequence_factory, tiny_weights, tmp_path):
     pattern = sequence_factory(frames=range(1, 3))
-    with pytest.raises(OutputError, match="overwrite input"):
+    with pytest.raises(UsageError, match="is the input pattern: the outputs would replace the renders"):
         denoise_sequence(pattern, pattern, config=_config(tiny_weights, existing="overwrite"))
+    (tmp_path / "alias").symlink_to(Path(pattern).parent)  # the same files, found on disk
+    with pytest.raises(OutputError, match="overwrite input"):
+        denoise_sequence(pattern, str(tmp_path / "alias" / Path(pattern).name),
+                         config=_config(tiny_weights, existing="overwrite"))
 
 
 def test_frames_outside_the_context_are_never_read(sequence_factory, tmp_path, tiny_weights):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -337,3 +338,29 @@ def test_a_frame_on_disk_with_a_minus_sign_is_named_by_its_digits_and_negative_z
     assert sequence.frames == [-6, 1]
     assert other_padding_note(pattern, sequence.gaps()) == (
         "-5 is on disk as r.-0005.exr (4-digit padding): rename it to r.-005.exr")
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_what_is_no_file_at_a_missing_frames_name_is_named_under_every_policy(tmp_path, policy):
+    """A broken link, a folder or a FIFO at r.1003.exr was 'missing: 1003. Re-render them', and
+    --missing hold silently stood frame 1002 in for it: the refusal says what is there and what
+    to do, as for a frame under another padding."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1001, 1002, 1006])
+    (tmp_path / "r.1003.exr").symlink_to("/nonexistent/x.exr")
+    (tmp_path / "r.1004.exr").mkdir()
+    os.mkfifo(tmp_path / "r.1005.exr")
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(sequence, range(1001, 1007), policy, None)
+    assert str(refused.value) == (
+        f"3 frame(s) of {pattern.text} are missing: 1003-1005; they are not files: r.1003.exr is a "
+        "broken link to /nonexistent/x.exr, r.1004.exr is a folder, r.1005.exr is a named pipe "
+        "(FIFO): make the links lead to the rendered frames, and replace the rest with them, or "
+        f"re-render them as {pattern.text} (--missing hold or skip would stand another frame in "
+        "for the render, or leave it out)")
+    assert refused.value.missing == [1003, 1004, 1005]
+    with pytest.raises(MissingFramesError, match=r"missing: 1003; it is not a file: r\.1003\.exr is a "
+                                                 r"broken link to /nonexistent/x\.exr: make it lead to"):
+        check_missing(sequence, [1003], policy, None)
+    assert other_padding_note(pattern, [1004]) == "r.1004.exr is a folder: replace it with the rendered frame"

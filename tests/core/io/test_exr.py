@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -842,6 +843,57 @@ def test_truncated_file_raises(tmp_path, keep):
     with pytest.raises(ExrError) as error:
         read_exr(path)
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("layout", ["scanlines", "bottom up", "two parts", "two tiled parts"])
+def test_a_truncated_frame_is_reported_once_by_us_and_not_by_openexrs_own_printing(tmp_path, capfd, layout):
+    """OpenEXR's Python module, handed a frame cut short, printed a dozen lines of its own for
+    each read, on stderr and on stdout ('Warning: Exception raised reading pixel data...'): it
+    is not handed one (`exr._cut_short`: its end chunks are read first), and OpenImageIO, which
+    reads it quietly, reports it."""
+    shape = (64, 48)
+    header = {"compression": OpenEXR.ZIP_COMPRESSION}
+    if layout == "bottom up":
+        header["lineOrder"] = OpenEXR.DECREASING_Y
+    good = tmp_path / "good.exr"
+    if layout.startswith("two"):
+        tiled = {}
+        if "tiled" in layout:
+            tiles = OpenEXR.TileDescription()
+            tiles.xSize, tiles.ySize, tiles.mode = 16, 16, OpenEXR.ONE_LEVEL
+            tiled = {"type": OpenEXR.tiledimage, "tiles": tiles}
+        parts = [OpenEXR.Part({**header, **tiled, "name": name}, planes("RGBA", seed=i, shape=shape))
+                 for i, name in enumerate("ab")]
+        OpenEXR.File(parts).write(str(good))
+    else:
+        OpenEXR.File(header, planes("RGBA", shape=shape)).write(str(good))
+    assert read_exr(good).parts[0].planes is not None  # whole: decoded by OpenEXR
+    data = good.read_bytes()
+    capfd.readouterr()
+    for kept in (len(data) - 1, len(data) * 3 // 4, len(data) // 2):
+        path = tmp_path / f"cut{kept}.exr"
+        path.write_bytes(data[:kept])
+        with pytest.raises(ExrError, match="damaged or truncated"):
+            read_exr(path)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_frame_the_run_may_not_read_says_to_fix_its_permissions(tmp_path):
+    """'not a readable OpenEXR file (... Permission denied); re-render or re-copy it': the
+    frame is fine. Root reads whatever the permission bits say: as root, the check runs in a
+    process without that capability (setpriv), where there is one."""
+    path = _good_file(tmp_path)
+    path.chmod(0)
+    argv = [sys.executable, "-c", "import sys; from vfxdenoise.core.io.exr import read_exr_header\n"
+            "try: read_exr_header(sys.argv[1])\nexcept Exception as e: print(e)", str(path)]
+    if os.geteuid() == 0:
+        argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search", *argv]
+        if subprocess.run([*argv[:3], "true"], capture_output=True).returncode != 0:
+            pytest.skip("running as root without setpriv to drop the capability to read any file")
+    said = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout.strip()
+    assert said == (f"{path}: cannot be read (Permission denied); fix its permissions (or the "
+                    "folder's), or run as a user who may read it")
 
 
 def test_deep_files_are_refused_by_name(tmp_path):

@@ -13,6 +13,7 @@ import time
 import pytest
 from sequence_folders import count_listings
 
+from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX
 from vfxdenoise.core.io.frame_locks import (
@@ -156,3 +157,49 @@ def test_what_dead_runs_left_is_found_from_one_listing_of_the_folder(tmp_path, m
     assert sorted(frame_locks.remove_dead_runs_files(out, held=[ours])) == sorted(left)
     assert len(listings) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["notes.exr.lock", ours.name])
+
+
+def test_a_lock_that_cannot_be_deleted_is_said_once_and_never_fails_the_run(tmp_path, caplog):
+    """The output folder made read-only mid-run: deleting a written frame's lock raised
+    PermissionError, which lost that frame's report and every later lock's clean-up. Here the
+    lock files become folders (which unlink refuses, as root too): one warning, naming the
+    folder, and the run goes on."""
+    frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2, 3)]
+    with caplog.at_level(logging.WARNING, logger=frame_locks.__name__), FrameLocks(frames) as run:
+        for frame in frames[:2]:
+            frame_locks.lock_path(frame).unlink()
+            frame_locks.lock_path(frame).mkdir()
+        run.release_frame(frames[0])
+        assert list(run.held) == [frame_locks.lock_path(frame) for frame in frames[1:]]
+    said = [record.getMessage() for record in caplog.records]
+    first = frame_locks.lock_path(frames[0])
+    assert len(said) == 1 and said[0].startswith(f"cannot delete lock file {first} (")
+    assert f"this run's lock files are left in {tmp_path}" in said[0]
+    assert not frame_locks.lock_path(frames[2]).exists()  # the others are still let go of
+
+
+def test_a_folder_at_a_lock_files_name_is_refused_at_once(tmp_path):
+    """It waited 120 s (no record to tell its run by), then failed with IsADirectoryError."""
+    frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
+    frame_locks.lock_path(frames[1]).mkdir()
+    started = time.monotonic()
+    with pytest.raises(OutputError, match=rf"{frame_locks.lock_path(frames[1])} is a folder where a lock "
+                                          r"file of this run's output frames goes .*remove it, or use -o"):
+        FrameLocks(frames).__enter__()
+    assert time.monotonic() - started < 5
+    assert not frame_locks.lock_path(frames[0]).exists()
+
+
+def test_a_lock_without_a_readable_record_is_said_as_such(tmp_path, caplog, monkeypatch):
+    """'held by pid ? on ?', 'took over ... (pid None)': a lock whose record cannot be read is
+    said to be an unreadable lock file."""
+    monkeypatch.setattr(frame_locks, "STALE_LOCK_SECONDS", 0.3)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
+    frame = tmp_path / "o.0001.exr"
+    frame_locks.lock_path(frame).write_text("{not json")
+    with caplog.at_level(logging.INFO, logger=frame_locks.__name__), FrameLocks([frame]):
+        pass
+    said = [record.getMessage() for record in caplog.records]
+    assert said[0].startswith(f"{frame_locks.lock_path(frame)} is an unreadable lock file (empty, or not a "
+                              "record of a run): waiting")
+    assert said[1] == "took over 1 lock(s) left by dead run(s) (unreadable lock files)"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from vfxdenoise.core.io.frame_pattern import frame_number, pattern_from_text
+from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.io.frame_pattern import NotRead, frame_number, pattern_from_text, what_is_at
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 
 
@@ -66,3 +69,40 @@ def test_the_digits_of_a_frame_number_are_counted_without_its_sign():
     assert [pattern.digits_in(name) for name in ("r.-0005.exr", "r.-005.exr", "r.01002.exr", "r.7.exr")] \
         == [4, 3, 5, 1]
     assert [pattern.digits_in(name) for name in ("r.-.exr", "r.x1.exr", "s.0001.exr", "r..exr")] == [None] * 4
+
+
+def _odd_entries(folder):
+    """A frame file, a link to one, and at frame names what is no file: a link that loops, a
+    broken link, a folder, a FIFO and a link to a device."""
+    (folder / "r.1001.exr").write_bytes(b"exr")
+    (folder / "r.1002.exr").symlink_to("r.1002.exr")
+    (folder / "r.1003.exr").symlink_to("/nonexistent/x.exr")
+    (folder / "r.1004.exr").mkdir()
+    os.mkfifo(folder / "r.1005.exr")
+    (folder / "r.1006.exr").symlink_to("/dev/zero")
+    (folder / "r.1007.exr").symlink_to("r.1001.exr")
+
+
+def test_what_is_no_file_at_a_frames_name_is_no_frame_and_is_said(tmp_path):
+    """A link that loops at a frame's name stopped seq and info with OSError ELOOP; the rest
+    counted as missing with 'Re-render them' as the only advice."""
+    _odd_entries(tmp_path)
+    pattern = FramePattern(tmp_path, "r.", ".exr", 4)
+    assert sorted(pattern.files_on_disk()) == [1001, 1007]
+    assert pattern.not_read(range(1000, 1010)) == NotRead({}, {
+        1002: "a link to r.1002.exr that never reaches a file (the links loop)",
+        1003: "a broken link to /nonexistent/x.exr",
+        1004: "a folder",
+        1005: "a named pipe (FIFO)",
+        1006: "a link to /dev/zero, a device"})
+    assert pattern.not_read({1001, 1007}) == NotRead()  # frames read are not named
+    assert what_is_at(tmp_path / "r.1008.exr") == "nothing"
+
+
+def test_a_folder_that_cannot_be_listed_is_said_naming_why(tmp_path):
+    """A pattern's folder that is a link looping back on itself: SequenceError naming the folder
+    (was an OSError's traceback); a folder that does not exist holds no frames."""
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(SequenceError, match=r"cannot list folder .*loop of .*: Too many levels of symbolic"):
+        FramePattern(tmp_path / "loop", "r.", ".exr", 4).files_on_disk()
+    assert FramePattern(tmp_path / "none", "r.", ".exr", 4).files_on_disk() == {}

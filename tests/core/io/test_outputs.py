@@ -4,12 +4,15 @@ refuses before any work, and which finished outputs --resume takes for whole (is
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import OpenEXR
 import pytest
 
-from vfxdenoise.core.errors import ExrError, OutputError
+from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.outputs import check_writable, is_complete, output_folder
@@ -22,7 +25,7 @@ def test_an_output_name_too_long_for_its_temp_file_is_refused(tmp_path):
     shot = parse_pattern(tmp_path / "in" / "render.####.exr")
     prefix = "x" * 230 + "."
     out = parse_pattern(tmp_path / "out" / f"{prefix}####.exr")
-    with pytest.raises(OutputError, match=rf"{out.name(1001)} is 239 bytes long.*shorten"):
+    with pytest.raises(UsageError, match=rf"{out.name(1001)} is 239 bytes long.*shorten"):
         check_writable(shot, out, [1001], [1001])
     assert not (tmp_path / "out").exists()
     check_writable(shot, out.with_name(prefix="x" * 200 + "."), [1001], [1001])
@@ -35,7 +38,7 @@ def test_the_longest_output_name_let_through_is_written_by_the_largest_pid(tmp_p
     limit = os.pathconf(tmp_path, "PC_NAME_MAX")
     longest = parse_pattern(tmp_path / f"{'x' * (limit - TEMP_NAME_EXTRA - len('.1001.exr'))}.####.exr")
     check_writable(shot, longest, [1001], [1001])
-    with pytest.raises(OutputError, match=f"at most {limit - TEMP_NAME_EXTRA} bytes"):
+    with pytest.raises(UsageError, match=f"at most {limit - TEMP_NAME_EXTRA} bytes"):
         check_writable(shot, longest.with_name(prefix="x" + longest.prefix), [1001], [1001])
     monkeypatch.setattr(os, "getpid", lambda: 2**22)  # Linux's largest pid_max: the longest temp name
     write_exr(longest.path(1001), ExrImage.from_channels({"R": np.ones((4, 4), np.float32)}))
@@ -184,3 +187,68 @@ def test_the_check_of_a_finished_output_decodes_only_the_chunks_a_cut_loses(tmp_
     with pytest.raises(ExrError):
         read_exr(path)
     assert is_complete(path)
+
+
+@pytest.mark.parametrize("where", ["output frame", "output folder"])
+def test_an_output_that_is_a_link_looping_back_on_itself_is_refused_naming_it(tmp_path, where):
+    """Path.resolve raised RuntimeError('Symlink loop from ...'): a traceback, not a refusal."""
+    shot = parse_pattern(tmp_path / "in" / "render.####.exr")
+    shot.directory.mkdir()
+    if where == "output folder":
+        (tmp_path / "out").symlink_to("out")
+        looping = tmp_path / "out"
+    else:
+        (tmp_path / "out").mkdir()
+        looping = tmp_path / "out" / "o.0002.exr"
+        looping.symlink_to("o.0002.exr")
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    with pytest.raises(OutputError, match=rf"{looping} cannot be followed to a folder or file: its links "
+                                          r"loop .*fix or remove the link, or use -o"):
+        check_writable(shot, out, [1, 2], [1, 2])
+
+
+@pytest.mark.parametrize("spelling", ["render.####.exr", "render.%04d.exr", "./render.$F4.exr"])
+def test_the_input_pattern_itself_as_the_output_is_a_usage_error(tmp_path, monkeypatch, spelling):
+    """No run can take it, whatever the frames on disk (none here): exit 2, not retried by a farm."""
+    monkeypatch.chdir(tmp_path)
+    shot = parse_pattern("render.####.exr")
+    with pytest.raises(UsageError, match="render.####.exr is the input pattern: the outputs would replace"):
+        check_writable(shot, parse_pattern(spelling), [], [1, 2])
+    with pytest.raises(UsageError, match="does not end in .exr"):
+        check_writable(shot, parse_pattern(tmp_path / "den.####.png"), [], [1, 2])
+    check_writable(shot, parse_pattern(tmp_path / "den" / "render.####.exr"), [], [1, 2])
+
+
+def test_an_output_that_is_an_input_files_one_name_spelt_otherwise_is_refused(tmp_path):
+    """On a file system that ignores case (SMB, macOS), R.0002.exr beside r.0002.exr is that
+    file: --overwrite replaced the render. Told by device and inode, and the file having no
+    other name: here the input bind-mounted over an output (a private mount namespace: root),
+    this file system having case. A hard link, a name of its own, passes: writing the frame
+    replaces the link, not the input (`test_engine`'s --resume over hard links)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "--", "true"]).returncode != 0:
+        pytest.skip("a file bind mount needs root and mount namespaces")
+    shot = parse_pattern(tmp_path / "in" / "r.####.exr")
+    out = parse_pattern(tmp_path / "out" / "R.####.exr")
+    for path in (shot.directory, out.directory):
+        path.mkdir()
+    for frame in (1, 2, 3):
+        shot.path(frame).write_bytes(b"exr")
+        out.path(frame).write_bytes(b"earlier output")
+    os.unlink(out.path(3))
+    os.link(shot.path(3), out.path(3))
+    check = textwrap.dedent(f"""
+        from vfxdenoise.core.io.outputs import check_writable
+        from vfxdenoise.core.io.sequence import parse_pattern
+        shot, out = parse_pattern({str(shot)!r}), parse_pattern({str(out)!r})
+        check_writable(shot, out, [1, 2, 3], [1, 3])  # a hard link, and an earlier output
+        try:
+            check_writable(shot, out, [1, 2, 3], [1, 2, 3])
+        except Exception as exc:
+            print(exc)""")
+    run = subprocess.run(["unshare", "-m", "--", "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"',
+                          str(shot.path(2)), str(out.path(2)), sys.executable, "-c", check],
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == (
+        f"output pattern {out.text} would overwrite input frames 2: R.0002.exr is the input file "
+        "r.0002.exr under another spelling (a file system that ignores case); choose another "
+        "-o/--output"), run.stderr

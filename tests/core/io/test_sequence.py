@@ -7,13 +7,14 @@ import os
 import secrets
 from pathlib import Path
 
+import fileseq
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sequence_folders import touch_frames
 
-from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.exr import ExrImage, write_exr
 from vfxdenoise.core.io.sequence import (
     FramePattern,
@@ -251,6 +252,19 @@ def test_frame_specs(spec, frames):
             parse_frame_spec(spec)
     else:
         assert parse_frame_spec(spec) == frames
+
+
+@pytest.mark.parametrize("spec, written", [
+    ("1004-1002", "1002-1004"), ("1010-1001x2", "1002-1010x2"), ("-1--5", "-5--1"), ("3--2", "-2-3"),
+    ("1001,1010-1001x3", "1001-1010x3"),
+])
+def test_a_range_written_backwards_is_a_usage_error_saying_how_to_write_it(spec, written):
+    """1004-1002 was read as 1002-1004 without a word, where :-steps written so are refused:
+    a typo, perhaps. Each suggestion names the frames fileseq read from it."""
+    with pytest.raises(SequenceUsageError, match=f"runs backwards; write it {written} ") as info:
+        parse_frame_spec(spec)
+    part = spec.split(",")[-1]
+    assert parse_frame_spec(written) == sorted(set(fileseq.FrameSet(part))), str(info.value)
 
 
 def test_huge_range_is_refused_as_a_typo():

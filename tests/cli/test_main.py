@@ -1,0 +1,57 @@
+"""The `vfxdenoise` group's handling of what no command catches: an OSError, a closed stdout."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import click
+from cli_process import VFXDENOISE
+from click.testing import CliRunner
+
+from vfxdenoise.cli.main import _Group
+
+
+class _Listed(_Group):
+    """The group's error handling (`_Group.invoke`) over commands added here, not looked up
+    among vfxdenoise's own (`_Group.get_command`)."""
+
+    get_command = click.Group.get_command
+    list_commands = click.Group.list_commands
+
+
+@click.group(cls=_Listed)
+@click.option("--debug", is_flag=True)
+@click.pass_context
+def _group(ctx: click.Context, debug: bool) -> None:
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@_group.command("read")
+@click.argument("path")
+def _read(path: str) -> None:
+    Path(path).read_bytes()
+
+
+def test_an_os_error_no_check_foresaw_is_one_error_line_naming_the_file(tmp_path):
+    """A lock file left undeletable by a folder made read-only mid-run ended the run with a
+    traceback: such an error is one `error:` line, exit 1; --debug shows the traceback."""
+    missing = tmp_path / "gone" / "o.0004.exr.lock"
+    result = CliRunner().invoke(_group, ["read", str(missing)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: cannot go on: {missing}: No such file or directory "
+                             "(--debug shows where)\n")
+    debug = CliRunner().invoke(_group, ["--debug", "read", str(missing)])
+    assert isinstance(debug.exception, FileNotFoundError)
+
+
+def test_a_stdout_its_reader_closed_is_said_on_stderr(sequence_factory):
+    """`vfxdenoise info ... | head -0`: click ended the process with exit 1 and not a word."""
+    pattern = sequence_factory(frames=[1, 2])
+    process = subprocess.Popen([str(VFXDENOISE), "info", pattern], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 1
+    assert stderr == "error: stdout was closed (the program reading it exited); stopped\n"
