@@ -34,6 +34,7 @@ from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
 from vfxdenoise.core.io.frame_pattern import what_is_at
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
+from vfxdenoise.core.runtime.processes import pid_alive, proc_stat
 
 log = logging.getLogger(__name__)
 
@@ -62,30 +63,10 @@ def lock_path(frame: Path) -> Path:
     return frame.with_name(frame.name + LOCK_SUFFIX)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _proc_stat(pid: int | str) -> tuple[int, int] | None:
-    """(pid, start time in clock ticks after boot) of process `pid` as /proc shows them (fields 1
-    and 22 of /proc/<pid>/stat), or None where they cannot be read (no /proc, no such process)."""
-    try:
-        head, _, tail = Path(f"/proc/{pid}/stat").read_text().rpartition(")")  # after the command
-        return int(head.partition(" ")[0]), int(tail.split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def _this_process() -> dict:
     """What tells this process apart beside host and pid, where Linux's /proc shows it: `boot`
     (the boot id), `pidns` (its pid namespace) and `start` (its start time; only where /proc is
-    this pid namespace's, which `_proc_stat` of another pid needs). {} without /proc (macOS).
+    this pid namespace's, which `processes.proc_stat` of another pid needs). {} without /proc (macOS).
     Read once per process (a forked child, another pid, reads its own)."""
     return dict(_process_identity(os.getpid()))
 
@@ -104,7 +85,7 @@ def _process_identity(pid: int) -> tuple[tuple[str, object], ...]:
         identity["boot"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     with contextlib.suppress(OSError):
         identity["pidns"] = os.stat("/proc/self/ns/pid").st_ino
-    stat = _proc_stat("self")
+    stat = proc_stat("self")
     if stat is not None and stat[0] == pid:
         identity["start"] = stat[1]
     return tuple(identity.items())
@@ -123,12 +104,12 @@ def _process_gone(owner: dict) -> bool:
     """True when the process a checkable lock names is gone: no process has its pid, or the one
     that has it started at another time than the lock's (the pid was reused)."""
     pid = owner.get("pid")
-    if not (isinstance(pid, int) and pid > 0 and _pid_alive(pid)):
+    if not (isinstance(pid, int) and pid > 0 and pid_alive(pid)):
         return True
     start = owner.get("start")
     if start is None or "start" not in _this_process():
         return False
-    stat = _proc_stat(pid)
+    stat = proc_stat(pid)
     return stat is not None and stat[1] != start  # None: hidden from us (hidepid), so trusted
 
 

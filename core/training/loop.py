@@ -53,6 +53,7 @@ from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import EXISTING, OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
+from vfxdenoise.core.runtime.processes import pid_alive, started_at
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
 log = logging.getLogger(__name__)
@@ -529,31 +530,13 @@ def _writer_gone(pid: int, temp: Path) -> bool:
     file was last written (pids are reused: in a container each run may be the same pid). A run
     folder is one run's, on this host: another host's writer would be a second run clobbering
     the first's checkpoints."""
-    if pid == os.getpid():
+    if pid == os.getpid() or not pid_alive(pid):
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):
-        pass  # another user's process, or no pid: judged by its start time
-    started = _process_start(pid)
+    started = started_at(pid)  # the pid may be another process's since
     try:
         return started is not None and temp.stat().st_mtime < started - _START_SLACK_SECONDS
     except OSError:
         return False
-
-
-def _process_start(pid: int) -> float | None:
-    """When process `pid` started (seconds since the epoch), from Linux's /proc (field 22 of
-    /proc/<pid>/stat, in clock ticks since boot, and the boot time); None where it cannot be read."""
-    try:
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
 
 
 def interrupted_note(out_dir: Path) -> str:
