@@ -8,9 +8,16 @@ sys.path, so Nuke's own Python packages keep priority; denoising itself runs in 
 
 import os
 import site
+import sys
 
 import nuke
 
 nuke.pluginAddPath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 if os.environ.get("VFXDENOISE_SITE"):
     site.addsitedir(os.environ["VFXDENOISE_SITE"])
+try:  # said at start-up too, where a farm's or a TD's log shows it before anyone presses Denoise
+    import vfxdenoise_nuke  # noqa: F401
+except ModuleNotFoundError as exc:
+    if exc.name != "vfxdenoise":
+        raise
+    sys.stderr.write(f"warning: {exc}\n")

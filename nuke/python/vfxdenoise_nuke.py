@@ -10,15 +10,36 @@ pasted, and saves only the gizmo's own knobs: so the result lives in the hidden 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import nuke
-from vfxdenoise.core.errors import VfxDenoiseError
-from vfxdenoise.plugin.channels import nuke_layer_channels
-from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.request import DenoiseRequest
-from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, check_runner, run_request
-from vfxdenoise.plugin.seq_options import SeqOptions
+
+SITE_ENV = "VFXDENOISE_SITE"
+
+
+def _check_vfxdenoise_importable() -> None:
+    """ModuleNotFoundError saying how to set $VFXDENOISE_SITE where vfxdenoise cannot be imported
+    (init.py appends it to sys.path), rather than a bare "No module named 'vfxdenoise'"."""
+    if importlib.util.find_spec("vfxdenoise") is not None:
+        return
+    folder = os.environ.get(SITE_ENV, "").strip()
+    where = f"${SITE_ENV}='{folder}' holds no vfxdenoise package" if folder else f"${SITE_ENV} is not set"
+    raise ModuleNotFoundError(
+        f"the VfxDenoise node cannot import vfxdenoise: {where}. Set ${SITE_ENV} to the site-packages "
+        "folder of the vfxdenoise install (its python -c \"import sysconfig; "
+        "print(sysconfig.get_paths()['purelib'])\") before Nuke starts, or install vfxdenoise into "
+        "Nuke's Python", name="vfxdenoise")
+
+
+_check_vfxdenoise_importable()
+
+from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
+from vfxdenoise.plugin.channels import nuke_layer_channels  # noqa: E402
+from vfxdenoise.plugin.errors import PluginError  # noqa: E402
+from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
+from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, check_runner, run_request  # noqa: E402
+from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
 LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
 WRITE_NODE = "CacheWrite"
