@@ -797,21 +797,13 @@ def check_chunk_ends(path: str | Path) -> None:
     path = Path(path)
     handle = _open(path)
     try:
-        cut = _cut_short(handle, _specs(handle, path))
-        if cut is not None:
-            raise ExrError(f"{path}: part {cut[0]} is truncated or damaged ({_one_line(cut[1])})")
+        for part, spec in enumerate(_specs(handle, path)):
+            handle.seek_subimage(part, 0)
+            if any(pixels is None for pixels in _end_chunks(handle, part, spec)) or handle.has_error:
+                raise ExrError(f"{path}: part {part} is truncated or damaged "
+                               f"({_one_line(_error_of(handle) or 'unknown error')})")
     finally:
         handle.close()
-
-
-def _cut_short(handle: oiio.ImageInput, specs: list[oiio.ImageSpec]) -> tuple[int, str] | None:
-    """The first part whose end chunks cannot be read (`_end_chunks`: a file cut short anywhere)
-    and why; None where they all can."""
-    for part, spec in enumerate(specs):
-        handle.seek_subimage(part, 0)
-        if any(pixels is None for pixels in _end_chunks(handle, part, spec)) or handle.has_error:
-            return part, _error_of(handle) or "unknown error"
-    return None
 
 
 def _end_chunks(handle: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> Iterator[object]:
@@ -837,7 +829,7 @@ def read_exr(path: str | Path) -> ExrImage:
         why, headers, kept = _openexr_layout(path, len(specs))
         # OpenEXR's Python module, given a file cut short, prints a dozen lines of its own on stdout
         # and stderr before failing; OpenImageIO reads it quietly and reports it as damaged.
-        not_native = why or _cut_short(handle, specs) is not None
+        not_native = why or exr_bytes.cut_short(path)
         parts = None if not_native else _decode_native(path, specs, headers, kept)
         if parts is None:
             why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"

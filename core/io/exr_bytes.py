@@ -6,6 +6,7 @@ strings read are put back, byte for byte, into the file written (`exr.write_exr`
 
 from __future__ import annotations
 
+import itertools
 import mmap
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,12 @@ import OpenEXR
 _EXR_MAGIC = b"\x76\x2f\x31\x01"
 _MULTIPART_FLAG = 0x1000  # in the version field
 _ASCII_ONLY = bytes(range(128)) + b"?" * 128  # a `bytes.translate` table
+# Scanlines per chunk of the compressions by OpenEXR's number for them (none, rle, zips, zip, piz,
+# pxr24, b44, b44a, dwaa, dwab); a part of another is not looked at by `cut_short`.
+_LINES_PER_CHUNK = (1, 1, 1, 16, 32, 16, 32, 32, 32, 256)
+# Bytes of a chunk before its data, its packed size last: y and size; tile x, y, levels and size
+# (a multi-part file's chunks start with their part's number besides).
+_SCANLINE_LEADER, _TILE_LEADER = 8, 20
 
 
 class RawAttribute(NamedTuple):
@@ -40,17 +47,71 @@ def raw_headers(path: Path) -> list[dict[str, RawAttribute]] | None:
     read without decoding any of them (OpenEXR's file layout); None if it cannot be read so."""
     try:
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if data[:4] != _EXR_MAGIC:
-                return None
-            multipart = bool(int.from_bytes(data[4:8], "little") & _MULTIPART_FLAG)
-            headers, pos = [], 8
-            while True:
-                header, pos = _raw_header(data, pos)
-                headers.append(header)
-                if not multipart or data[pos] == 0:  # an empty header ends a multi-part file's
-                    return headers
+            found = _headers(data)
     except (OSError, ValueError, IndexError):
         return None
+    return None if found is None else found[0]
+
+
+def _headers(data: mmap.mmap) -> tuple[list[dict[str, RawAttribute]], int, bool] | None:
+    """The headers of the EXR in `data`, where its chunk offset tables start and whether it is a
+    multi-part file; None where it is no EXR."""
+    if data[:4] != _EXR_MAGIC:
+        return None
+    multipart = bool(int.from_bytes(data[4:8], "little") & _MULTIPART_FLAG)
+    headers, pos = [], 8
+    while True:
+        header, pos = _raw_header(data, pos)
+        headers.append(header)
+        if not multipart:
+            return headers, pos, multipart
+        if data[pos] == 0:  # an empty header ends a multi-part file's
+            return headers, pos + 1, multipart
+
+
+def cut_short(path: Path) -> bool:
+    """Whether the EXR at `path` is plainly cut short, told from its chunk offset tables without
+    decoding a chunk: an offset outside its chunks, or the chunk stored last ending past the end
+    of the file. False where the tables' length cannot be told from the headers (a single-part
+    tiled file, deep data) or the file cannot be read so: decoding it says what is wrong."""
+    try:
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            found = _headers(data)
+            if found is None:
+                return False
+            headers, start, multipart = found
+            counts = [_chunk_count(header) for header in headers]
+            if None in counts:
+                return False
+            end = start + 8 * sum(counts)
+            if end > len(data):
+                return True
+            table = [int.from_bytes(data[at:at + 8], "little") for at in range(start, end, 8)]
+            if not table or min(table) < end or max(table) >= len(data):
+                return bool(table)
+            last = max(range(len(table)), key=table.__getitem__)
+            part = next(i for i, upto in enumerate(itertools.accumulate(counts)) if last < upto)
+            leader = _TILE_LEADER if "tiles" in headers[part] else _SCANLINE_LEADER
+            at = table[last] + 4 * multipart + leader  # where the chunk's data starts
+            return at + int.from_bytes(data[at - 4:at], "little", signed=True) > len(data)
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _chunk_count(header: dict[str, RawAttribute]) -> int | None:
+    """How many chunks a part's offset table lists: its `chunkCount` (every part of a multi-part
+    file has one), else for scanlines its lines over those of a chunk; None where that cannot be
+    told (tiles without `chunkCount`, deep data, a compression not in `_LINES_PER_CHUNK`)."""
+    if b"deep" in header.get("type", RawAttribute("", 0, b"")).value:
+        return None
+    if "chunkCount" in header:
+        return int.from_bytes(header["chunkCount"].value[:4], "little", signed=True)
+    compression, window = header.get("compression"), header.get("dataWindow")
+    if "tiles" in header or compression is None or window is None or \
+            compression.value[0] >= len(_LINES_PER_CHUNK):
+        return None
+    y_min, y_max = (int.from_bytes(window.value[i:i + 4], "little", signed=True) for i in (4, 12))
+    return -(-(y_max - y_min + 1) // _LINES_PER_CHUNK[compression.value[0]])
 
 
 def _raw_header(data: mmap.mmap, pos: int) -> tuple[dict[str, RawAttribute], int]:

@@ -161,3 +161,37 @@ def test_put_back_refuses_a_file_whose_headers_are_not_where_it_reads_them_and_l
         assert other.read_bytes() == before
     assert LATIN1 not in out.read_bytes() and exr_bytes.put_back(out, kept)
     assert out.read_bytes().count(LATIN1) == 3
+
+
+@pytest.mark.parametrize("compression", ["NO", "RLE", "ZIPS", "ZIP", "PIZ", "PXR24", "B44", "DWAA", "DWAB"])
+@pytest.mark.parametrize("layout", ["scanlines", "bottom up", "two parts"])
+def test_cut_short_tells_a_file_cut_anywhere_from_a_whole_one(tmp_path, compression, layout):
+    """From the chunk offset tables alone: a whole file is not cut short whatever its compression
+    (chunks of 1 to 256 lines) and line order; cut at its end, its middle or within its tables,
+    it is."""
+    ys, xs = np.mgrid[0:300, 0:40].astype(np.float32)
+    planes = {c: np.sin(xs / (3 + i)) + ys / 300 for i, c in enumerate("RGB")}
+    header = {"compression": getattr(OpenEXR, f"{compression}_COMPRESSION")}
+    if layout == "bottom up":
+        header["lineOrder"] = OpenEXR.DECREASING_Y
+    path = tmp_path / "whole.exr"
+    if layout == "two parts":
+        OpenEXR.File([OpenEXR.Part({**header, "name": n}, planes) for n in "ab"]).write(str(path))
+    else:
+        OpenEXR.File(header, planes).write(str(path))
+    assert not exr_bytes.cut_short(path)
+    data = path.read_bytes()
+    for kept in (len(data) - 1, len(data) // 2, len(data) // 4):
+        (tmp_path / "cut.exr").write_bytes(data[:kept])
+        assert exr_bytes.cut_short(tmp_path / "cut.exr"), kept
+
+
+def test_cut_short_does_not_judge_what_its_tables_do_not_tell(tmp_path):
+    """A single-part tiled file's table length depends on its levels, which it does not work out:
+    decoding says whether it is whole. Nor is a file that is no EXR cut short."""
+    path = tmp_path / "tiled.exr"
+    OpenEXR.File(_tiled(), _planes("RGB")).write(str(path))
+    (tmp_path / "cut.exr").write_bytes(path.read_bytes()[:-10])
+    assert not exr_bytes.cut_short(path) and not exr_bytes.cut_short(tmp_path / "cut.exr")
+    (tmp_path / "text.exr").write_text("not an exr")
+    assert not exr_bytes.cut_short(tmp_path / "text.exr")
