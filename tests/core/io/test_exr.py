@@ -849,7 +849,7 @@ def test_truncated_file_raises(tmp_path, keep):
 def test_a_truncated_frame_is_reported_once_by_us_and_not_by_openexrs_own_printing(tmp_path, capfd, layout):
     """OpenEXR's Python module, handed a frame cut short, printed a dozen lines of its own for
     each read, on stderr and on stdout ('Warning: Exception raised reading pixel data...'): it
-    is not handed one (`exr._cut_short`: its end chunks are read first), and OpenImageIO, which
+    is not handed one (`exr_bytes.cut_short`: its offset tables say so), and OpenImageIO, which
     reads it quietly, reports it."""
     shape = (64, 48)
     header = {"compression": OpenEXR.ZIP_COMPRESSION}
