@@ -10,10 +10,10 @@ from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
-from vfxdenoise.core.io.aovs import given_with, unread_motion
+from vfxdenoise.core.io.aovs import aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
 from vfxdenoise.core.io.sequence import find_sequence, format_frames
-from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
+from vfxdenoise.core.io.views import layer_notes, resolve_views, views_of, wildcard_layers
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.shot_settings import find_motion_vectors
 
@@ -187,7 +187,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     first = sequence.pattern.path(reference)
     overrides = layer_overrides(layers)
     views = views_of(specs, overrides.get("beauty"))
-    mappings = resolve_views(specs, overrides, str(first), aovs + given_with("--aov-radiance", radiance_aovs))
+    mappings = resolve_views(specs, overrides, str(first), aov_names(aovs, radiance_aovs))
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
@@ -215,6 +215,11 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
         click.echo(f"note: {hint}")
     for note in dict.fromkeys(view.beauty_note for view in views if view.beauty_note):
         click.echo(f"note: {note}")
+    for note in layer_notes(mappings):  # what --aov wildcards leave out, named layers that look like data
+        click.echo(f"note: {note}")
     if not aovs + radiance_aovs:
-        others = other_rgb_layers(specs, overrides, str(first))
+        wildcard = wildcard_layers(specs, overrides, str(first))
+        others = [name for name, _ in wildcard.aovs] if wildcard else []
         click.echo(f"other RGB layers (seq --aov): {', '.join(others) or 'none'}")
+        for note in wildcard.notes if wildcard else ():  # what `--aov '*'` would leave out
+            click.echo(f"note: {note}")

@@ -48,7 +48,7 @@ from vfxdenoise.core.frame_choice import (
     refuse_outside_context,
     refuse_outside_job,
 )
-from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io import frame_locks, outputs
@@ -62,7 +62,7 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
-from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.io.views import layer_notes, resolve_views
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
@@ -427,26 +427,27 @@ def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     summary.memory = host.describe() if host else ""
     if summary.memory:
         log.info("host memory: %s", summary.memory)
+    threads = host.threads if host else config.threads()
+    ahead = host.read_ahead if host else config.read_ahead()
     # After the memory plan, which counts what the process holds already (not these frames). Found
     # with nothing to do too (all kept by --resume), so the summary says what a run on it finds.
     first = windows.source(frames[0]) if frames else windows.on_disk[0] if windows.on_disk else None
-    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, first, config, radius, summary)
+    probed = ProbedImages(_handed_over(_batch(frames, 0, ahead, windows), host))
+    motion, exposure = (_shot_settings(in_pattern, windows.on_disk, first, config, radius, summary, probed)
                         if first is not None else (None, Exposure()))
     if motion:
         _warn_of_other_readings(summary, motion.reading)
-    threads = host.threads if host else config.threads()
-    ahead = host.read_ahead if host else config.read_ahead()
     keep = {windows.source(t) for t in frames} if host is None or host.keep_images else set()
     source = FrameSource(in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                          device=plan.denoiser.input_device, motion=motion, views=config.views,
-                         exposure=exposure)
+                         exposure=exposure, decode=probed.take)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
     outcomes = _Outcomes(summary, progress, len(plan.todo), config.keep_going, on_disk)
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
             result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN)
-            source.prefetch([f for u in frames[index:index + 1 + ahead] for f in windows.reads[u].values()])
+            source.prefetch(_batch(frames, index, ahead, windows))
             try:
                 views, notes = _window_of(t, windows, radius, source, config)
                 result.message = "; ".join(note for note in (plan.todo[t], notes) if note)
@@ -462,8 +463,7 @@ def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None,
                     made_with))
             except VfxDenoiseError as exc:
                 outcomes.failed(result, started, exc)
-            source.keep_only({f for u in frames[index + 1:index + 2 + ahead]
-                              for f in windows.reads[u].values()})
+            source.keep_only(set(_batch(frames, index + 1, ahead, windows)))
             outcomes.report(waiting_beyond=threads)
         outcomes.report(waiting_beyond=0)
     finally:
@@ -474,16 +474,38 @@ def _run(plan: _RunPlan, summary: RunSummary, progress: ProgressCallback | None,
         summary.sanitized = source.sanitized
         summary.layers = source.layers
         summary.peak_frames_in_memory = source.peak
+    for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
+        log.info("%s", note)
+
+
+def _batch(frames: list[int], index: int, ahead: int, windows: _Windows) -> list[int]:
+    """The frames read for output frame `frames[index]` and the `ahead` after it, in the order
+    their windows read them (each once)."""
+    return list(dict.fromkeys(f for u in frames[index:index + 1 + ahead] for f in windows.reads[u].values()))
+
+
+def _handed_over(first: list[int], host: HostPlan | None) -> list[int]:
+    """The frames of the run's `first` reads whose EXRs the probes of the shot's settings keep
+    for it (`frame_source.ProbedImages`), from the first: as many whole EXRs as the bytes a CPU
+    run's plan holds for its frames (`FrameCost.held`), none of which it holds before its first
+    frame, where the probes run; all of them without a plan (a GPU run, or where the memory free
+    cannot be told: the run then holds whole frames)."""
+    if host is None:
+        return first
+    whole = max(1, host.cost.stored_bytes_per_pixel * host.cost.pixels)
+    return first[:host.cost.held(host.read_ahead, host.keep_images) // whole]
 
 
 def _shot_settings(pattern: FramePattern, on_disk: list[int], first: int, config: EngineConfig,
-                   radius: int, summary: RunSummary) -> tuple[MotionVectors | None, Exposure]:
+                   radius: int, summary: RunSummary, probed: ProbedImages | None = None
+                   ) -> tuple[MotionVectors | None, Exposure]:
     """How the shot's motion vectors read and its exposure (`shot_settings`), recorded in the
-    summary with how the outputs are stored otherwise than frame `first`, the first read."""
-    motion = find_motion_vectors(pattern, on_disk, config)
+    summary with how the outputs are stored otherwise than frame `first`, the first read. The
+    probes keep in `probed` the EXRs they decode that the run reads first."""
+    motion = find_motion_vectors(pattern, on_disk, config, probed)
     summary.motion_vectors = (motion.describe() if motion
                               else no_motion_summary(pattern.path(on_disk[0]), config))
-    exposure = find_exposure(pattern, on_disk, config, radius)
+    exposure = find_exposure(pattern, on_disk, config, radius, probed)
     summary.exposure = exposure.describe()
     summary.storage = storage_changes_of(pattern.path(first), config.compression)
     return motion, exposure

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
 from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
-from vfxdenoise.core.io.aovs import SIZES, given_with, names_none
+from vfxdenoise.core.io.aovs import SIZES, AovName, aov_names, names_none
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
 from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.motion_vectors import AUTO
@@ -116,10 +116,10 @@ class EngineConfig:
             if any(names_none(name) for name in names):
                 raise UsageError(f"{option} none: 'none' is not a layer; leave {option} out instead")
 
-    def all_aovs(self) -> tuple[str, ...]:
-        """Every layer to denoise along with the beauty (`aovs`, then `radiance_aovs`, whose errors
-        name --aov-radiance: `aovs.given_with`)."""
-        return self.aovs + given_with("--aov-radiance", self.radiance_aovs)
+    def all_aovs(self) -> tuple[AovName, ...]:
+        """Every layer to denoise along with the beauty, with the option it was given with, which
+        its errors name (`aovs`, then `radiance_aovs`: `aovs.aov_names`)."""
+        return aov_names(self.aovs, self.radiance_aovs)
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,41 @@ from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
 
 log = logging.getLogger(__name__)
+
+
+# A frame's file stamp (`file_stamp`, taken before it is read) and its EXR, from its number and path.
+Decode = Callable[[int, Path], tuple[tuple[int, ...] | None, ExrImage]]
+
+
+def decode_exr(frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
+    """The frame's file stamp and its EXR, decoded from `path`."""
+    return file_stamp(path), read_exr(path)
+
+
+class ProbedImages:
+    """EXRs that the probes of the shot's settings (`shot_settings`: its motion, its exposure)
+    decode and the run reads first, kept for the run's reader to take rather than decode again:
+    a 4K frame's decode and a shot's first window are seconds on a CPU, and a one-frame farm task
+    or a host's per-frame hook decoded its window twice. Only the frames of `frames` are kept,
+    each until the run takes it (the caller bounds how many); the run's features, stamps and
+    written frames are those of the probe's decode, as they would be of its own."""
+
+    def __init__(self, frames: Iterable[int] = ()):
+        self.frames = set(frames)
+        self._held: dict[int, tuple[tuple[int, ...] | None, ExrImage]] = {}  # one thread per frame at once
+
+    def read(self, frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
+        """A probe's read (`Decode`): the frame's EXR, held for the run if it is one of `frames`.
+        The probes only read the EXR's channels, which leaves it as decoded."""
+        held = self._held.get(frame) or decode_exr(frame, path)
+        if frame in self.frames:
+            self._held[frame] = held
+        return held
+
+    def take(self, frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
+        """The run's read (`Decode`): the frame's EXR as a probe decoded it, let go here, or
+        decoded now."""
+        return self._held.pop(frame, None) or decode_exr(frame, path)
 
 
 @dataclass
@@ -50,8 +86,10 @@ class FrameSource:
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
                  threads: int, keep_images: set[int], device: torch.device,
                  motion: MotionVectors | None = None, quiet: bool = False,
-                 views: tuple[str, ...] = (), exposure: Exposure | None = None):
+                 views: tuple[str, ...] = (), exposure: Exposure | None = None,
+                 decode: Decode | None = None):
         self.pattern = pattern
+        self.decode = decode or decode_exr  # or a `ProbedImages`' read (its probes) or take (the run)
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
         self.quiet = quiet  # no warnings: the run reads these frames again and reports them
@@ -72,8 +110,7 @@ class FrameSource:
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
         path = self.pattern.path(frame)
-        stamp = file_stamp(path)
-        image = read_exr(path)
+        stamp, image = self.decode(frame, path)
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}

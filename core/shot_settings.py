@@ -14,7 +14,7 @@ import torch
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
-from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
@@ -83,11 +83,12 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
             log.warning("%s: %s", path.name, note)
 
 
-def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig
-                        ) -> MotionVectors | None:
+def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                        probed: ProbedImages | None = None) -> MotionVectors | None:
     """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from the
     pairs of frames `_pairs_to_read` chooses (`motion_vectors.detect`; a pair that cannot be read
-    is left out, and the run reports that frame itself). None when the frames have no motion layer."""
+    is left out, and the run reports that frame itself). None when the frames have no motion layer.
+    The frames it decodes that the run reads first are kept in `probed` for the run."""
     try:
         specs = read_exr_header(pattern.path(on_disk[0]))
     except VfxDenoiseError:  # the run reports that frame
@@ -100,7 +101,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     if known is not None:  # read as written: no pair is read, so none need be on disk
         return known
     chosen = _pairs_to_read(pattern, on_disk, config)
-    source = _probe(pattern, config, threads=2)
+    source = _probe(pattern, config, threads=2, probed=probed)
 
     def pairs():  # one pair in memory at a time
         for earlier, later in chosen:
@@ -144,14 +145,16 @@ def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConf
 
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                  radius: int) -> Exposure:
+                  radius: int, probed: ProbedImages | None = None) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does, else found from the
     beauty of its first window (`_first_window`; the first view's in a stereo render) by
-    `exposure.shot_exposure`, without the frames that cannot be read (`_found_without`)."""
+    `exposure.shot_exposure`, without the frames that cannot be read (`_found_without`). The
+    frames it decodes that the run reads first are kept in `probed` for the run (the shot's first
+    frame reads them all)."""
     if config.exposure is not None:
         return Exposure(config.exposure)
     frames = _first_window(pattern, on_disk, config, radius)
-    source = _probe(pattern, config, threads=len(frames) or 1)
+    source = _probe(pattern, config, threads=len(frames) or 1, probed=probed)
     lights, unread = [], []
     try:
         source.prefetch(frames)  # read side by side: a window's frames, held briefly
@@ -190,11 +193,14 @@ def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
                 "(frame %d: %s), so it goes into the network as rendered", format_frames(frames), first, exc)
 
 
-def _probe(pattern: FramePattern, config: EngineConfig, threads: int) -> FrameSource:
+def _probe(pattern: FramePattern, config: EngineConfig, threads: int,
+           probed: ProbedImages | None = None) -> FrameSource:
     """A reader of the shot's frames to decide from: their features on the CPU, no layers beside
-    the beauty, no EXR kept, no warnings (the run reads these frames again and reports them)."""
+    the beauty, no warnings (the run reads these frames again and reports them), their EXRs kept
+    only for the run to take where `probed` holds them (`ProbedImages`)."""
     return FrameSource(pattern, config.layers, (), threads=threads, keep_images=set(),
-                       device=torch.device("cpu"), quiet=True, views=config.views)
+                       device=torch.device("cpu"), quiet=True, views=config.views,
+                       decode=probed.read if probed is not None else None)
 
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,

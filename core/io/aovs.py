@@ -14,7 +14,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vfxdenoise.core.errors import ChannelError
 
@@ -58,8 +59,9 @@ FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 # prefix; compared squashed, `_squash`: without separators, so `__Pworld`, `P_world` and `pworld`
 # are one name): never denoised as light (`--aov`, `--beauty`) nor taken by `--aov '*'`, but
 # written as rendered. The normal, depth and motion names are data too where the network reads
-# another layer (Blender's `Normal` beside its `Denoising Normal`). Names beyond these are told by
-# `DATA_PATTERNS` and `DATA_WORDS`; layers holding IDs by their header too (`views.data_channels`).
+# another layer (Blender's `Normal` beside its `Denoising Normal`). Layers holding IDs are told by
+# their header too (`views.data_channels`). Names beyond these are guessed at (`DATA_PATTERNS`,
+# `DATA_WORDS`), for the wildcard only: one named is the user's to take (`_guessed_kind`).
 DATA_LAYERS: dict[str, tuple[str, ...]] = {
     "positions": ("p", "pref", "wpref", "pworld", "pobject", "position", "worldposition",
                   "objectspacepositions", "vrayworldpositions", "vraysamplerinfo"),
@@ -105,6 +107,16 @@ DATA_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # What the wildcard takes a layer of three components other than a colour's (X,Y,Z, U,V,W...) for.
 VECTORS = "vectors (components other than R,G,B)"
+# Names that read as light, which no guess at data (`DATA_PATTERNS`, `DATA_WORDS`, `VECTORS`) overrides:
+# a beauty's name and a separator, as renderers name a beauty split by light group (Arnold's
+# `RGBA_key`, Karma's `C_key`, RenderMan's `Ci_key`, Blender's `Combined_key`) or an LPE's (`lpe:`,
+# `lpe_`): `RGBA_car_vel`, `Ci_normal` and `C_sky` (even of X,Y,Z) are light...
+LIGHT_PREFIX = re.compile("(?:" + "|".join(name for name in CANDIDATES["beauty"] if name) + r"|lpe)[_:\-\s]",
+                          re.IGNORECASE)
+# ... and a word of the name (`_WORD`, lower case) that names a light, a light group or a light
+# rig's role (V-Ray's `VRayLightSelect`, `LG_key`, `motionLight`, `Vel_key`, `tangent_light`).
+LIGHT_WORDS = frozenset({"light", "lights", "lgt", "lg", "lightgroup", "key", "fill", "rim", "kick",
+                         "bounce", "sky", "sun", "env", "dome"})
 # The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
 AOV_OPTIONS = ("--aov", "--aov-radiance")
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
@@ -115,7 +127,10 @@ COMPOSITE = "composite"
 @dataclass(frozen=True)
 class LayerMap:
     """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
-    RGB layers denoised along with the beauty: (name as asked for, its three channels)."""
+    RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
+    say what a wildcard left out as data and which layers named to denoise look like data
+    (`_left_out_note`, `_looks_like_data_note`), for a run to say once (`views.layer_notes`): no
+    part of what a frame reads, so two maps differing only there are equal."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -124,6 +139,7 @@ class LayerMap:
     motion: tuple[str, ...] | None = None
     alpha: tuple[str, ...] | None = None
     aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def describe(self) -> dict[str, str]:
         """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', then 'aov NAME' -> its channels,
@@ -133,30 +149,26 @@ class LayerMap:
         return {**named, **{f"aov {name}": ",".join(channels) for name, channels in self.aovs}}
 
 
-class GivenWith(str):
-    """A layer name of `resolve_layers`' `aovs` given with `option` (one of AOV_OPTIONS): its
-    errors name the option the user typed. A plain str is a name given with --aov."""
+class AovName(NamedTuple):
+    """A layer name (a wildcard, or channels `a.R,a.G,a.B`) of `resolve_layers`' `aovs` and the
+    option it was given with (one of AOV_OPTIONS), which its errors and notes name: the same name
+    given with --aov and --aov-radiance is two requests, not one."""
 
     option: str
-
-    def __new__(cls, name: str, option: str) -> GivenWith:
-        given = super().__new__(cls, name)
-        given.option = option
-        return given
-
-    def __getnewargs__(self) -> tuple[str, str]:  # pickled and copied with its option
-        return str(self), self.option
+    name: str
 
 
-def given_with(option: str, names: Sequence[str]) -> tuple[str, ...]:
-    """`names` as given with `option` (`--aov-radiance`), for `resolve_layers`' `aovs` beside
-    --aov's plain names."""
-    return tuple(GivenWith(name, option) for name in names)
+def aov_names(aovs: Sequence[str] = (), radiance_aovs: Sequence[str] = ()) -> tuple[AovName, ...]:
+    """The names given with --aov (`aovs`), then those given with --aov-radiance, for `resolve_layers`."""
+    return tuple(AovName(option, name) for option, names in zip(AOV_OPTIONS, (aovs, radiance_aovs))
+                 for name in names)
 
 
-def _option_of(name: str) -> str:
-    """The option a name of `resolve_layers`' `aovs` was given with (`GivenWith`; --aov's otherwise)."""
-    return getattr(name, "option", AOV_OPTIONS[0])
+def _given(name: str | AovName) -> AovName:
+    """A name of `resolve_layers`' `aovs` with its option (a plain str is one given with --aov),
+    stripped of spaces."""
+    given = name if isinstance(name, AovName) else AovName(AOV_OPTIONS[0], name)
+    return AovName(given.option, given.name.strip())
 
 
 def _split(channel: str) -> tuple[str, str]:
@@ -413,15 +425,17 @@ def unread_motion(channel_names: Sequence[str]) -> str | None:
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
-                   source: str | None = None, aovs: Sequence[str] = (),
+                   source: str | None = None, aovs: Sequence[str | AovName] = (),
                    data: Collection[str] = ()) -> LayerMap:
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
-    `aovs` names RGB layers (or 'a.R,a.G,a.B') to denoise along with the beauty, as given with
-    --aov or, `given_with`, another of AOV_OPTIONS, which their errors name; never one that
-    holds data rather than light (`_data_kind`): `data`'s channels, which hold IDs
-    (`views.data_channels`), or a layer `DATA_LAYERS` names (positions, normals, motion...).
+    `aovs` names RGB layers (or 'a.R,a.G,a.B', or wildcards) to denoise along with the beauty: a
+    plain name as given with --aov, an `AovName` (`aov_names`) with the option it was given with,
+    which its errors name. Never one that holds data rather than light (`_known_kind`): `data`'s
+    channels, which hold IDs (`views.data_channels`), or a layer `DATA_LAYERS` names (positions,
+    normals, motion...). One only guessed to hold data (`_guessed_kind`: `P_cam`, `crowd_ID`, X,Y,Z)
+    is left out of wildcards, and taken where named; the map's `notes` say both.
     """
     channels = list(channel_names)
     layers = _layers(channels)
@@ -431,6 +445,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     if unknown:
         raise ValueError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     mapping: dict[str, tuple[str, ...] | None] = {}
+    notes: list[str] = []
     view_layer = ""  # the beauty's, once found: the guides come from the same view layer
     for feature in FEATURES:
         if feature in overrides:
@@ -441,7 +456,10 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
         else:
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
         if feature == "beauty" and mapping["beauty"] is not None:
-            _refuse_data("--beauty", overrides.get("beauty", "R,G,B"), mapping["beauty"], where, data)
+            flag = f"--beauty {overrides.get('beauty', 'R,G,B')}"
+            guessed = _refuse_data(flag, mapping["beauty"], where, data)
+            if guessed and "beauty" in overrides:
+                notes.append(_looks_like_data_note(flag, mapping["beauty"], guessed))
             view_layer = _view_layer(mapping["beauty"])
         if feature == "beauty" and mapping["beauty"] is None:
             raise ChannelError(
@@ -449,7 +467,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 f"{_describe_layers(layers) or '(no channels)'}",
                 "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     _refuse_shared(mapping, overrides, where)
-    return LayerMap(**mapping, aovs=_aov_layers(channels, layers, aovs, mapping, where, data))
+    taken, aov_notes = _aov_layers(channels, layers, aovs, mapping, where, data)
+    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes))
 
 
 def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Mapping[str, str],
@@ -471,21 +490,35 @@ def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Map
                            f"well as the {feature}; {how}")
 
 
-def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str],
+class _LeftOut(NamedTuple):
+    """A layer a wildcard matched and left out as data: what it holds (`_known_kind`, or
+    `_guessed_kind`'s guess), and whether naming it is refused too (`known`)."""
+
+    layer: str
+    channels: tuple[str, ...]
+    kind: str
+    known: bool
+
+
+def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str | AovName],
                 mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
-                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+                ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str]]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
     layer that is missing, lacks three components, is a feature the network reads, or holds data
-    (`_data_kind`: IDs, positions, normals, motion...). A name with wildcards (`RGBA_*`) stands for
+    (`_known_kind`: IDs, positions, normals, motion...). A name with wildcards (`RGBA_*`) stands for
     every layer it matches, in channel order, that has three components, feeds no feature and
-    holds no data."""
+    holds no data, not even by a guess (`_aov_glob`). With them, the notes to say: what each
+    wildcard left out (`_left_out_note`), and each named layer that looks like data."""
     found: dict[str, tuple[str, ...]] = {}
-    for option, name in dict.fromkeys((_option_of(n), n.strip()) for n in names if n.strip()):
+    left_out: dict[AovName, list[_LeftOut]] = {}
+    notes: list[str] = []
+    for option, name in dict.fromkeys(given for given in map(_given, names) if given.name):
         if names_none(name):
             raise ChannelError(f"{option} none: 'none' is not a layer; leave {option} out instead")
         if any(c in name for c in "*?["):
-            found.update(_aov_glob(layers, name, mapping, where, _view_layer(mapping["beauty"]), data,
-                                   option))
+            matched, left_out[AovName(option, name)] = _aov_glob(
+                layers, name, mapping, where, _view_layer(mapping["beauty"]), data, option)
+            found.update(matched)
             continue
         picked = _override(channels, layers, "beauty", name, where, option=option,
                            view_layer=_view_layer(mapping["beauty"]))
@@ -493,9 +526,37 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         if taken:
             raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
                                "which the denoiser reads; name the other layers only")
-        _refuse_data(option, name, picked, where, data)
+        guessed = _refuse_data(f"{option} {name}", picked, where, data)
+        if guessed and picked not in found.values():  # said once, of the first name for it
+            notes.append(_looks_like_data_note(f"{option} {name}", picked, guessed))
         found[name] = picked
-    return tuple(found.items())
+    denoised = {channel for picked in found.values() for channel in picked}
+    for (option, pattern), left in left_out.items():
+        left = [item for item in left if not set(item.channels) <= denoised]  # taken by another name
+        if left:
+            notes.append(_left_out_note(option, pattern, left))
+    return tuple(found.items()), notes
+
+
+def _left_out_note(option: str, pattern: str, left: Sequence[_LeftOut]) -> str:
+    """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
+    one that holds light all the same: name it (where naming it is not refused, `_LeftOut.known`)."""
+    held: dict[str, list[str]] = {}
+    for item in left:
+        held.setdefault(item.kind, []).append(item.layer)
+    listed = "; ".join(f"{', '.join(layers)} ({kind})" for kind, layers in held.items())
+    named = [item.layer for item in left if not item.known]
+    how = f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
+    return f"{option} {pattern}: left out as data, not light: {listed}{how}"
+
+
+def _looks_like_data_note(flag: str, picked: Sequence[str], kind: str) -> str:
+    """That the layer of channels `picked`, named with `flag`, is denoised as asked though it looks
+    like data (`_guessed_kind`: `kind`), which a wildcard would have left out."""
+    layer = _split(picked[0])[0] or "the unnamed layer"
+    basis = "components suggest" if kind == VECTORS else "name suggests"
+    return (f"{flag}: {layer} is denoised as light, as named, though its {basis} it holds {kind} "
+            "(a wildcard leaves it out)")
 
 
 def _squash(name: str) -> str:
@@ -503,27 +564,40 @@ def _squash(name: str) -> str:
     return _SEPARATORS.sub("", name.lower())
 
 
-def _kind_by_name(layer: str) -> str | None:
-    """What a layer holds, by its name (a view-layer prefix aside), where that is data rather than
-    light (`DATA_LAYERS`, then `DATA_PATTERNS`, then `DATA_WORDS`): 'positions' for `P_world`,
-    'normals' for `bentNormal`...; None for a name that says nothing of data (`RGBA_key`, `N_light`)."""
+def _reads_as_light(layer: str) -> bool:
+    """Whether a layer's name (a view-layer prefix aside) says it holds light: a beauty's name, or
+    one with a beauty's prefix (`LIGHT_PREFIX`: `RGBA_key`, `C_sky`) or a word of light
+    (`LIGHT_WORDS`: `motionLight`, `Vel_key`), which no guess at data overrides."""
     own = layer.rpartition(".")[2]
-    squashed = _squash(own)
-    if not squashed:
-        return None
-    kind = DATA_KINDS.get(squashed)
-    kind = kind or next((kind for kind, pattern in DATA_PATTERNS if pattern.fullmatch(squashed)), None)
-    words = [word.lower() for word in _WORD.findall(own)]
-    return kind or next((kind for kind, pattern in DATA_WORDS
-                         if any(pattern.fullmatch(word) for word in words)), None)
+    return (own.lower() in CANDIDATES["beauty"] or LIGHT_PREFIX.match(own) is not None
+            or any(word.lower() in LIGHT_WORDS for word in _WORD.findall(own)))
 
 
-def _data_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
-    """What the layer of channels `picked` holds where it is data rather than light: 'IDs' for
-    `data`'s channels (uint, a Cryptomatte's), else its name's kind (`_kind_by_name`); None for light."""
+def _known_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
+    """What the layer of channels `picked` is known to hold where that is data rather than light,
+    which no request denoises: 'IDs' for `data`'s channels (uint, a Cryptomatte's), else its name's
+    kind in `DATA_LAYERS` (compared squashed, a view-layer prefix aside); None otherwise."""
     if set(picked) & set(data):
         return "IDs"
-    return _kind_by_name(_split(picked[0])[0])
+    return DATA_KINDS.get(_squash(_split(picked[0])[0].rpartition(".")[2]))
+
+
+def _guessed_kind(picked: Sequence[str]) -> str | None:
+    """What the layer of channels `picked`, under a name `DATA_LAYERS` does not list, looks like it
+    holds where that is data: by its name (`DATA_PATTERNS`, then `DATA_WORDS`: 'positions' for
+    `P_cam`, 'normals' for `bentNormal`), else `VECTORS` where its components are not a colour's;
+    None for light, and for a name that reads as light (`_reads_as_light`: `RGBA_car_vel`). A guess:
+    the wildcard leaves such a layer out, but one named is taken (`_looks_like_data_note`)."""
+    layer = _split(picked[0])[0]
+    if _reads_as_light(layer):
+        return None
+    own = layer.rpartition(".")[2]
+    squashed = _squash(own)
+    kind = next((kind for kind, pattern in DATA_PATTERNS if squashed and pattern.fullmatch(squashed)), None)
+    words = [word.lower() for word in _WORD.findall(own)]
+    kind = kind or next((kind for kind, pattern in DATA_WORDS
+                         if any(pattern.fullmatch(word) for word in words)), None)
+    return kind or (None if _colour(picked) else VECTORS)
 
 
 def _colour(picked: Sequence[str]) -> bool:
@@ -532,19 +606,20 @@ def _colour(picked: Sequence[str]) -> bool:
     return tuple(_split(channel)[1] for channel in picked) in {naming[:3] for naming in COMPONENTS[:3]}
 
 
-def _refuse_data(option: str, name: str, picked: Sequence[str], where: str, data: Collection[str]
-                 ) -> None:
-    """ChannelError if a layer to denoise (`option name`) holds data (`_data_kind`: IDs,
-    positions, normals, motion...) rather than light."""
-    if set(picked) & set(data):
-        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} holds IDs, not light (a "
+def _refuse_data(flag: str, picked: Sequence[str], where: str, data: Collection[str]) -> str | None:
+    """ChannelError if a layer to denoise, named with `flag` (`--aov NAME`), is known to hold data
+    (`_known_kind`: IDs, positions, normals, motion...) rather than light; what it only looks like
+    it holds (`_guessed_kind`), else None."""
+    kind = _known_kind(picked, data)
+    if kind and set(picked) & set(data):
+        raise ChannelError(f"{flag}: {','.join(picked)}{where} holds IDs, not light (a "
                            "Cryptomatte layer, or stored as uint), which denoising would "
                            "corrupt; name light layers only")
-    kind = _data_kind(picked, data)
     if kind:
-        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} holds {kind}, not light, "
+        raise ChannelError(f"{flag}: {','.join(picked)}{where} holds {kind}, not light, "
                            "which denoising would alter; it is written as rendered anyway, so "
                            "name light layers only")
+    return _guessed_kind(picked)
 
 
 def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:
@@ -556,15 +631,15 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               mapping: Mapping[str, tuple[str, ...] | None], where: str,
               view_layer: str = "", data: Collection[str] = (), option: str = AOV_OPTIONS[0]
-              ) -> dict[str, tuple[str, ...]]:
+              ) -> tuple[dict[str, tuple[str, ...]], list[_LeftOut]]:
     """The RGB layers whose names match the wildcard `pattern` (given with `option`), but those
-    holding data (`_data_kind`: IDs, `data`'s among them; positions, normals, motion...) and those
-    whose components are not a colour's (X,Y,Z, U,V,W: `VECTORS`, most likely data under a name not
-    known; named alone, one is taken); ChannelError when none does. In a render of view layers only
-    `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or `FG.Combined_*`
-    for FG's `FG.Combined_key`)."""
+    holding data, known (`_known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
+    guessed (`_guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`), which
+    are returned apart, as left out; ChannelError when none is taken. In a render of view layers
+    only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
+    `FG.Combined_*` for FG's `FG.Combined_key`)."""
     found: dict[str, tuple[str, ...]] = {}
-    skipped: dict[str, list[str]] = {}  # what they hold -> the layers
+    left_out: list[_LeftOut] = []
     for layer in layers:
         owner, _, own = layer.rpartition(".")
         if view_layer and owner != view_layer:
@@ -573,14 +648,18 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
             picked = _components(layers, layer, "beauty")
             if picked and not _taken(picked, mapping):
-                kind = _data_kind(picked, data) or (None if _colour(picked) else VECTORS)
+                known = _known_kind(picked, data)
+                kind = known or _guessed_kind(picked)
                 if kind:
-                    skipped.setdefault(kind, []).append(layer)
+                    left_out.append(_LeftOut(layer, picked, kind, known is not None))
                 else:
                     found[layer] = picked
     if not found:
-        left_out = (f" but those holding {', '.join(skipped)}, not light "
-                    f"({'; '.join(', '.join(held) for held in skipped.values())})" if skipped else "")
-        raise ChannelError(f"{option} {pattern}: no layer{where} with 3 components matches it{left_out}; "
+        skipped: dict[str, list[str]] = {}  # what they hold -> the layers
+        for item in left_out:
+            skipped.setdefault(item.kind, []).append(item.layer)
+        held = (f" but those holding {', '.join(skipped)}, not light "
+                f"({'; '.join(', '.join(layers) for layers in skipped.values())})" if skipped else "")
+        raise ChannelError(f"{option} {pattern}: no layer{where} with 3 components matches it{held}; "
                            f"layers: {_describe_layers(layers)}")
-    return found
+    return found, left_out

@@ -24,6 +24,7 @@ from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import (
     CANDIDATES,
     FEATURES,
+    AovName,
     LayerMap,
     composite_note,
     holds_bare_rgb,
@@ -207,11 +208,12 @@ def _split(channel: str, views: Sequence[str]) -> tuple[str, str]:
 
 
 def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
-                  source: str | None = None, aovs: Sequence[str] = (),
+                  source: str | None = None, aovs: Sequence[str | AovName] = (),
                   only: Sequence[str] = ()) -> dict[str, LayerMap]:
     """Each view to denoise -> its `LayerMap` in the file's channel names, default view first.
 
-    `overrides` and `aovs` (as for `resolve_layers`) name channels as a one-view file would.
+    `overrides` and `aovs` (as for `resolve_layers`: plain names, or `AovName`s) name channels as
+    a one-view file would; the maps' `notes` too (`layer_notes`).
     `only` picks views by name (ChannelError for one the file lacks); without it every view is
     denoised, except a view other than the default that has no beauty (say, only a depth),
     whose channels are written as rendered.
@@ -240,13 +242,26 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
 
 def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
                      source: str | None = None) -> list[str]:
-    """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no IDs
+    """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no data
     (named as within the default view); none where no view maps."""
+    taken = wildcard_layers(specs, overrides, source)
+    return [name for name, _ in taken.aovs] if taken else []
+
+
+def wildcard_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
+                    source: str | None = None) -> LayerMap | None:
+    """The default view's `LayerMap` under `seq --aov '*'`: the layers it would take, and in its
+    `notes` those it would leave out as data; None where no view maps or no layer would be taken."""
     try:
-        first_view = next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
+        return next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
     except ChannelError:
-        return []
-    return [name for name, _ in first_view.aovs]
+        return None
+
+
+def layer_notes(mappings: Mapping[str, LayerMap]) -> list[str]:
+    """The notes of the views' maps (`LayerMap.notes`: what a wildcard left out as data, a layer
+    named that looks like data), each once, in order: a stereo file's eyes say the same."""
+    return list(dict.fromkeys(note for mapping in mappings.values() for note in mapping.notes))
 
 
 def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]:
@@ -279,4 +294,4 @@ def _in_file(layers: LayerMap, view: View) -> LayerMap:
         return None if channels is None else tuple(view.channels[c] for c in channels)
 
     return LayerMap(**{feature: named(getattr(layers, feature)) for feature in FEATURES},
-                    aovs=tuple((name, named(channels)) for name, channels in layers.aovs))
+                    aovs=tuple((name, named(channels)) for name, channels in layers.aovs), notes=layers.notes)

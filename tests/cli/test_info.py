@@ -40,6 +40,24 @@ def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_
     assert missing.returncode == 1 and missing.stderr.startswith("error: --aov diffuse: no layer")
 
 
+def test_info_says_what_an_aov_wildcard_leaves_out_as_data_and_notes_a_named_one(sequence_factory, tmp_path):
+    extra = {f"{layer}.{c}": np.full((32, 48), 0.5, np.float32) for layer in ("RGBA_key", "P_cam", "LightVel")
+             for c in "RGB"}
+    pattern = sequence_factory(frames=[1001, 1002], extra=extra)
+    left_out = ("note: --aov *: left out as data, not light: P_cam (positions); to denoise one that holds "
+                "light all the same, name it (--aov P_cam)")
+
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-2:] == ["other RGB layers (seq --aov): LightVel, RGBA_key", left_out]
+    asked = run_vfxdenoise("info", pattern, "--aov", "*", cwd=tmp_path).stdout.splitlines()
+    assert asked.count(left_out) == 1 and any(line.split()[:2] == ["aov", "LightVel"] for line in asked)
+    named = run_vfxdenoise("info", pattern, "--aov-radiance", "P_cam", cwd=tmp_path)
+    assert named.stdout.splitlines()[-1] == ("note: --aov-radiance P_cam: P_cam is denoised as light, as "
+                                             "named, though its name suggests it holds positions (a wildcard "
+                                             "leaves it out)"), named.stderr
+
+
 def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_factory, tmp_path):
     left = sequence_factory("left", frames=[1, 2])
     right = sequence_factory("right", frames=[1, 2], seed=1)

@@ -127,6 +127,26 @@ def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_fa
         radiance.stderr
 
 
+def test_aov_wildcard_says_once_what_it_left_out_and_a_named_layer_that_looks_like_data(sequence_factory,
+                                                                                       tmp_path):
+    """`--aov '*'` left data passes out without a word; a light group named like data (`crowd_ID`)
+    was refused when named. The run says each once, and denoises what was named."""
+    extra = {f"{layer}.{c}": np.full((32, 48), 0.25, np.float32) for layer in ("spec", "Pcam", "crowd_ID")
+             for c in "RGB"}
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
+    result = run_vfxdenoise("seq", pattern, "--aov", "*", "--aov-radiance", "crowd_ID", "--progress", "none",
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines.count("--aov *: left out as data, not light: Pcam (positions); to denoise one that holds "
+                       "light all the same, name it (--aov Pcam)") == 1, result.stderr
+    assert lines.count("--aov-radiance crowd_ID: crowd_ID is denoised as light, as named, though its name "
+                       "suggests it holds IDs (a wildcard leaves it out)") == 1, result.stderr
+    out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
+    assert not np.array_equal(out.get(["crowd_ID.R"]), np.full((1, 32, 48), 0.25, np.float32))
+    assert np.array_equal(out.get(["Pcam.R"]), np.full((1, 32, 48), 0.25, np.float32))
+
+
 def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_refused(
         sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, convention="next")

@@ -16,6 +16,7 @@ import OpenImageIO as oiio
 import pytest
 import torch
 from exr_sequences import (
+    alike_but_inputs,
     beauty_of,
     clean_frame,
     element_over_transparency,
@@ -26,7 +27,7 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.engine import EngineConfig, _handed_over, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
     MissingFramesError,
@@ -39,6 +40,7 @@ from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.host_cpus import available_cpus
+from vfxdenoise.core.runtime.host_memory import FrameCost, plan_host_memory
 from vfxdenoise.core.weights import load_weights
 
 
@@ -1273,3 +1275,40 @@ def test_the_digests_maketx_recorded_of_the_noisy_pixels_are_left_out(sequence_f
     with OpenEXR.File(str(summary.output_pattern.path(2)), header_only=True) as out:
         assert not {"oiio:SHA-1", "oiio:AverageColor"} & set(out.header())
         assert out.header()["shot"] == "sh020"
+
+
+def test_a_run_given_the_frames_its_probes_decoded_writes_what_it_would_decoding_them_itself(
+        sequence_factory, tmp_path, tiny_weights):
+    """The probes of a dark shot's exposure (lifted x128) and motion (found, at half the length
+    written) hand the EXRs of the frames the run reads first to its reader
+    (`frame_source.ProbedImages`): it writes every channel and header as a run given those
+    settings, whose probes decode nothing, does decoding every frame itself."""
+    frames = range(1, 7)
+    pattern = parse_pattern(sequence_factory(frames=frames, motion=2.0))
+    for frame in frames:
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        image.set(["R", "G", "B"], image.get(["R", "G", "B"]) * np.float32(2.0**-9))
+        image.set(["motion.X"], image.get(["motion.X"]) * 2)  # over two frames
+        write_exr(pattern.path(frame), image)
+    found = denoise_sequence(pattern.text, str(tmp_path / "found" / "o.####.exr"),
+                             config=_config(tiny_weights))
+    assert found.exposure.startswith("x128 ") and found.motion_vectors.startswith("previous, scale 0.5")
+    given = denoise_sequence(pattern.text, str(tmp_path / "given" / "o.####.exr"), config=_config(
+        tiny_weights, exposure=128.0, motion_vectors="previous", motion_scale=0.5))
+    for frame in frames:
+        assert alike_but_inputs(found.output_pattern.path(frame), given.output_pattern.path(frame)), frame
+
+
+def test_the_probes_keep_no_more_exrs_for_a_cpu_run_than_its_memory_plan_holds():
+    """The EXRs the probes keep for the run (`_handed_over`): those of its first reads, from the
+    first, as many whole EXRs as the bytes its host memory plan holds for its frames, none of
+    which the run holds before its first frame; all of them on a GPU (no plan)."""
+    first = [1, 2, 3, 4, 5, 6]
+    cost = FrameCost(3840, 2160, feature_bytes_per_pixel=26, stored_bytes_per_pixel=200,
+                     thread_bytes_per_pixel=0, layers=0, radius=2, read_ahead=1, threads=2, frames=100)
+    plan = plan_host_memory(cost.held(1, False) + cost.whole_bytes(), cost, 1)  # EXRs read again
+    held = plan.cost.held(plan.read_ahead, plan.keep_images) / (200 * 3840 * 2160)
+    assert not plan.keep_images and 2 <= held < 5
+    assert _handed_over(first, plan) == first[:int(held)]
+    assert _handed_over(first, None) == first

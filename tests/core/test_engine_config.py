@@ -5,6 +5,7 @@ from dataclasses import fields, replace
 import pytest
 
 from vfxdenoise.core.engine_config import RUN_ONLY, EngineConfig
+from vfxdenoise.core.io.aovs import AovName
 
 
 def test_run_only_names_fields_of_the_config():
@@ -34,3 +35,12 @@ def test_one_setting_spelt_two_ways_reads_alike():
     assert (EngineConfig(temporal_radius=2).output_settings(temporal_radius=2)
             == EngineConfig().output_settings(temporal_radius=2))  # the radius as run
     assert EngineConfig(model="x").output_settings(model="w") == EngineConfig().output_settings(model="w")
+
+
+def test_every_layer_to_denoise_keeps_the_option_it_was_given_with():
+    """A name given with --aov and with --aov-radiance is two requests, whose errors name each its
+    option: a str subclass tagged with the option compared equal to the plain name and lost the
+    tag to any string operation."""
+    asked = EngineConfig(aovs=("key", "spec"), radiance_aovs=("key",)).all_aovs()
+    assert asked == (AovName("--aov", "key"), AovName("--aov", "spec"), AovName("--aov-radiance", "key"))
+    assert len(set(asked)) == 3 and asked[0] != asked[2]

@@ -11,7 +11,7 @@ from exr_sequences import store_as_float, write_sequence
 
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
-from vfxdenoise.core.frame_source import FrameSource
+from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 
@@ -81,3 +81,17 @@ def test_frames_a_shot_brought_down_sinks_below_the_dark_level_are_warned_of_onc
             source.close()
         assert caplog.messages == ([] if quiet else [down.sunk_warning(2, level)])
         assert 0.0 < level < DARK_LEVEL
+
+
+def test_an_exr_a_probe_decodes_for_the_run_is_taken_once_as_the_probe_decoded_it(tmp_path):
+    """`ProbedImages`: a probe's decode of a frame the run reads first is held, for the other probe
+    and then the run's reader, which takes it in place of a decode of its own and lets it go;
+    other frames are not held."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2]))
+    probed = ProbedImages([1])
+    first, second = (probed.read(frame, pattern.path(frame)) for frame in (1, 2))
+    assert probed.read(1, pattern.path(1)) is first  # the other probe decodes it no more
+    assert probed.read(2, pattern.path(2)) is not second
+    assert probed.take(1, pattern.path(1)) is first
+    assert probed.take(1, pattern.path(1)) is not first  # let go: decoded again
+    assert probed.take(2, pattern.path(2)) is not second

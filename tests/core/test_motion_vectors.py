@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+import torch
 
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.motion_vectors import (
     CONVENTIONS,
     MotionVectors,
+    _guides,
     detect,
     detection_pairs,
     known_writer,
@@ -176,3 +178,23 @@ def test_noisy_guides_still_tell_the_convention():
     for frame in (earlier, later):
         frame.albedo = frame.albedo + rng.normal(0, 0.3, frame.albedo.shape).astype(np.float32)
     assert detect([(frames, earlier, later)]).describe() == "next (found from frames 1000-1001)"
+
+
+@pytest.mark.parametrize(("height", "width", "stride"), [(48, 48, 1), (49, 50, 2), (97, 130, 3),
+                                                         (1081, 1920, 4), (540, 961, 16), (33, 7, 5)])
+@pytest.mark.parametrize("guides", ["albedo and normal", "log beauty"])
+def test_guides_pooled_at_the_kept_pixels_alone_are_the_same(height, width, stride, guides):
+    """The target's guides are pooled only at every stride-th pixel of every stride-th row: the
+    same float32 values, bit for bit, as pooling every pixel and keeping those (stride^2 the
+    work), at the edges and in half-float frames too."""
+    rng = np.random.default_rng(height * width + stride)
+
+    def plane(dtype: type = np.float32) -> np.ndarray:
+        return rng.uniform(-1, 4, (3, height, width)).astype(dtype)
+
+    if guides == "log beauty":
+        features = FrameFeatures(beauty=np.abs(plane(np.float16)))
+    else:
+        features = FrameFeatures(beauty=plane(), albedo=plane(np.float16), normal=plane())
+    every_pixel = _guides(features)
+    assert torch.equal(_guides(features, stride), every_pixel[..., ::stride, ::stride])

@@ -6,11 +6,13 @@ import logging
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+import torch
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError
-from vfxdenoise.core.io.exr import ExrImage, ExrPart, write_exr
+from vfxdenoise.core.frame_source import FrameSource, ProbedImages
+from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.shot_settings import (
     check_layers,
@@ -174,3 +176,33 @@ def test_the_exposure_is_found_without_a_frame_that_cannot_be_read(sequence_fact
         assert find_exposure(pattern, [1, 2, 3], EngineConfig(), radius=1).level is not None
     [warning] = caplog.messages
     assert warning.startswith("the shot's exposure is found without frame 2: ")
+
+
+def test_the_frames_the_probes_decode_that_the_run_reads_first_are_handed_to_it(sequence_factory):
+    """The probes of the shot's motion (its first pair is always read) and of its exposure (its
+    first window) keep their decodes of the frames the run reads first (`ProbedImages`), which
+    the run's reader takes rather than decode them again (a one-frame 4K task decoded 13 frames
+    for the 5 it reads). A frame rendered again since reaches the run as the probes decoded it,
+    with the stamp it had then (writing it finds the change); the others are decoded anew."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 13)))
+    on_disk, config = list(range(1, 13)), EngineConfig()
+    earlier, later = motion_pairs(on_disk, config)[0]
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    rendered = {frame: source.get(frame) for frame in (1, 2, 3, earlier, later)}
+    source.close()
+    probed = ProbedImages([1, 2, later])
+    find_motion_vectors(pattern, on_disk, config, probed)
+    find_exposure(pattern, on_disk, config, radius=1, probed=probed)  # frames 1-3
+    for frame in rendered:  # rendered again, twice as bright
+        image = read_exr(pattern.path(frame))
+        image.set(["R", "G", "B"], image.get(["R", "G", "B"]) * 2)
+        write_exr(pattern.path(frame), image)
+    run = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"), decode=probed.take)
+    try:
+        for frame, first in rendered.items():
+            loaded = run.get(frame)
+            handed = np.array_equal(loaded.features[""].beauty, first.features[""].beauty)
+            assert handed == (frame in (1, 2, later)), frame
+            assert (loaded.stamp == first.stamp) == handed, frame
+    finally:
+        run.close()

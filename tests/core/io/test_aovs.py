@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import FEATURES, LayerMap, composite_note, given_with, resolve_layers
+from vfxdenoise.core.io.aovs import FEATURES, AovName, LayerMap, aov_names, composite_note, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -311,7 +311,7 @@ def test_aov_radiance_errors_name_the_option_the_user_typed():
 
     def refused(name: str) -> str:
         with pytest.raises(ChannelError) as error:
-            resolve_layers(channels, source="f.exr", aovs=["key", *given_with("--aov-radiance", [name])])
+            resolve_layers(channels, source="f.exr", aovs=aov_names(["key"], [name]))
         return str(error.value)
 
     assert refused("diffuse").startswith("--aov-radiance diffuse: no layer 'diffuse' in f.exr")
@@ -323,9 +323,25 @@ def test_aov_radiance_errors_name_the_option_the_user_typed():
     assert refused("P_world").startswith("--aov-radiance P_world: P_world.R,P_world.G,P_world.B in f.exr "
                                          "holds positions, not light")
     assert refused("none") == "--aov-radiance none: 'none' is not a layer; leave --aov-radiance out instead"
-    layers = resolve_layers(channels, aovs=given_with("--aov-radiance", ["key"]))
+    layers = resolve_layers(channels, aovs=aov_names(radiance_aovs=["key"]))
     assert layers.aovs == (("key", ("key.R", "key.G", "key.B")),)
     assert type(layers.aovs[0][0]) is str  # the name as asked for, as --aov's
+
+
+def test_the_same_name_given_with_aov_and_aov_radiance_stays_two_requests():
+    """A str subclass carrying its option compared and hashed equal to the plain name, so the same
+    name given with both options collapsed into one in sets and dicts, and string operations lost
+    the option. Each is (option, name) now: both are resolved, the layer denoised once."""
+    asked = aov_names(["key"], ["key"])
+    assert asked == (AovName("--aov", "key"), AovName("--aov-radiance", "key")) and len(set(asked)) == 2
+    channels = layer("", "RGB") + layer("key", "RGB") + layer("mask", "A")
+    assert resolve_layers(channels, aovs=asked).aovs == (("key", ("key.R", "key.G", "key.B")),)
+    with pytest.raises(ChannelError, match=r"^--aov-radiance mask: layer 'mask' has 1 component"):
+        resolve_layers(channels, aovs=[*asked, AovName("--aov-radiance", " mask ")])
+    looks = layer("", "RGB") + layer("crowd_ID", "RGB")  # noted once, of the name given first
+    assert resolve_layers(looks, aovs=aov_names(["crowd_ID"], ["crowd_ID"])).notes == (
+        "--aov crowd_ID: crowd_ID is denoised as light, as named, though its name suggests it holds IDs "
+        "(a wildcard leaves it out)",)
 
 
 def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
@@ -504,15 +520,71 @@ def test_wildcards_leave_out_studio_named_data_passes_and_keep_light_near_their_
     assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == STUDIO_LIGHT
 
 
+# Of those, the names `DATA_LAYERS` lists (compared squashed): naming them is refused; the others
+# are guessed at by pattern, and a guess decides only what a wildcard takes.
+LISTED_STUDIO_DATA = {"P_world", "p-world", "P World", "VRayWorldPositions", "N_world"}
+
+
 @pytest.mark.parametrize("kind, name", [(kind, name) for kind, names in STUDIO_DATA.items()
-                                        for name in names])
-def test_naming_a_studio_data_pass_is_refused_with_what_it_holds(kind, name):
+                                        for name in names if name in LISTED_STUDIO_DATA])
+def test_naming_a_listed_studio_data_pass_is_refused_with_what_it_holds(kind, name):
     channels = layer("", "RGBA") + layer(name, "XYZ")
     with pytest.raises(ChannelError, match=rf"--aov {name}: {name}\.X,{name}\.Y,{name}\.Z in r\.exr holds "
                                            rf"{kind}, not light.*written as rendered anyway"):
         resolve_layers(channels, source="r.exr", aovs=[name])
     with pytest.raises(ChannelError, match=rf"holds {kind}, not light"):  # its channels, listed
         resolve_layers(channels, aovs=[",".join(layer(name, "XYZ"))])
+
+
+@pytest.mark.parametrize("kind, name", [(kind, name) for kind, names in STUDIO_DATA.items()
+                                        for name in names if name not in LISTED_STUDIO_DATA])
+def test_naming_a_pass_only_guessed_to_be_data_takes_it_and_says_what_it_looks_like(kind, name):
+    """A guess by pattern refused a light group a studio happened to name so (`tangent_light`,
+    `LightVel`) with no way to denoise it: named, a layer is the user's to take."""
+    channels = layer("", "RGBA") + layer(name, "RGB")
+    for option, asked in (("--aov", aov_names([name])), ("--aov-radiance", aov_names(radiance_aovs=[name]))):
+        layers = resolve_layers(channels, source="r.exr", aovs=asked)
+        assert layers.aovs == ((name, tuple(layer(name, "RGB"))),)
+        assert layers.notes == (f"{option} {name}: {name} is denoised as light, as named, though its name "
+                                f"suggests it holds {kind} (a wildcard leaves it out)",)
+    assert resolve_layers(channels, {"beauty": name}).notes[0].startswith(f"--beauty {name}: {name} is")
+
+
+# Light layers that the patterns for data passes caught (a reviewer's sweep of renderer names): a
+# beauty's prefix (Arnold's `RGBA_`, Karma's `C_`, RenderMan's `Ci_`), or a word of light. Taken by
+# the wildcard and when named, without a note: `C_sky` even of X,Y,Z.
+LIGHT_NEAR_DATA = ["RGBA_window_ID", "RGBA_car_vel", "RGBA_motion_gfx", "RGBA_normal_fill", "Ci_normal",
+                   "motionLight", "LightVel", "Vel_key", "tangent_light", "Ids_key", "C_sky",
+                   "Combined_rim_N", "VRayLightSelect_P", "LG_tangent"]
+
+
+def test_light_layers_with_a_beauty_prefix_or_a_word_of_light_are_never_taken_for_data():
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ")
+                + [c for name in LIGHT_NEAR_DATA for c in layer(name, "XYZ" if name == "C_sky" else "RGB")])
+    layers = resolve_layers(channels, aovs=["*"])
+    assert [name for name, _ in layers.aovs] == LIGHT_NEAR_DATA and layers.notes == ()
+    for name in LIGHT_NEAR_DATA:
+        named = resolve_layers(channels, aovs=aov_names([name], [name]))
+        assert [asked for asked, _ in named.aovs] == [name] and named.notes == (), name
+
+
+def test_a_wildcard_says_what_it_left_out_and_how_to_denoise_one_all_the_same():
+    """The wildcard left data passes out silently: a light group taken for one stayed noisy beside a
+    denoised beauty, and the light groups no longer summed to it."""
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("key", "RGB")
+                + layer("P", "XYZ") + layer("crowd_ID", "RGB") + layer("Pcam", "RGB") + layer("myVec", "xyz"))
+    layers = resolve_layers(channels, source="r.exr", aovs=["*"])
+    assert [name for name, _ in layers.aovs] == ["key"]
+    assert layers.notes == ("--aov *: left out as data, not light: P, Pcam (positions); crowd_ID (IDs); "
+                            "myVec (vectors (components other than R,G,B)); to denoise one that holds light "
+                            "all the same, name it (--aov crowd_ID)",)
+    only_listed = resolve_layers(channels, aovs=aov_names(radiance_aovs=["[Pk]*"]))
+    assert only_listed.notes == ("--aov-radiance [Pk]*: left out as data, not light: P, Pcam (positions); to "
+                                 "denoise one that holds light all the same, name it (--aov-radiance Pcam)",)
+    named = resolve_layers(channels, aovs=["*", "crowd_ID", "Pcam", "myVec"])  # not left out: taken
+    assert named.notes[-1] == "--aov *: left out as data, not light: P (positions)"
+    assert resolve_layers(channels, aovs=["key"]).notes == ()
+    assert resolve_layers(channels, aovs=["*"]) == resolve_layers(channels, aovs=["key"])  # notes aside
 
 
 def test_wildcards_leave_out_vectors_by_their_components_but_a_named_one_is_taken():

@@ -8,7 +8,7 @@ import pytest
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, read_exr_header, write_exr
-from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
+from vfxdenoise.core.io.views import layer_notes, other_rgb_layers, resolve_views, views_of, wildcard_layers
 
 EYE = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
        "key.R", "key.G", "key.B"]
@@ -49,6 +49,23 @@ def test_single_part_views_are_told_by_the_name_before_the_component():
     assert layers["right"].alpha == ("right.A",)
     assert layers["right"].aovs == (("key", ("key.right.R", "key.right.G", "key.right.B")),)
     assert layers["left"].depth == ("left.Z",) and layers["right"].depth is None
+
+
+def test_each_view_says_what_a_wildcard_left_out_once_for_both_eyes():
+    """What `--aov '*'` leaves out as data is said once a run (`layer_notes`), in a view's own
+    names, as `--aov` names them; `info` shows the same under `wildcard_layers`."""
+    eye = EYE + ["Pcam.R", "Pcam.G", "Pcam.B", "RGBA_car_vel.R", "RGBA_car_vel.G", "RGBA_car_vel.B"]
+    specs = [_spec(eye + [_in("right", c) for c in eye], multiView=("left", "right"))]
+    layers = resolve_views(specs, aovs=["*"])
+    assert [[name for name, _ in view.aovs] for view in layers.values()] == [["key", "RGBA_car_vel"]] * 2
+    said = ("--aov *: left out as data, not light: Pcam (positions); to denoise one that holds light all "
+            "the same, name it (--aov Pcam)")
+    assert layers["right"].notes == (said,) and layer_notes(layers) == [said]
+    assert layer_notes(resolve_views(specs, aovs=["key"])) == []
+    wildcard = wildcard_layers(specs)
+    assert wildcard is not None and wildcard.notes == (said,)
+    assert other_rgb_layers(specs) == ["key", "RGBA_car_vel"]
+    assert wildcard_layers([_spec(["R", "G", "B", "P.X", "P.Y", "P.Z"])]) is None  # nothing to take
 
 
 def test_multi_part_views_are_told_by_each_parts_view_attribute():
