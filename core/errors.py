@@ -39,6 +39,11 @@ class ExrError(VfxDenoiseError):
     """An EXR file cannot be read or written."""
 
 
+class UnsupportedExrError(ExrError):
+    """A whole EXR file holding what the denoiser does not read (deep data, subsampled channels):
+    rendering it again as it was will not help, nor will any other frame of its shot get past it."""
+
+
 class ChannelError(VfxDenoiseError):
     """Required channels are missing or inconsistent across frames. `hint`: which option to name
     them with (`--beauty LAYER`), said after the `message`, following `separator`, where the error

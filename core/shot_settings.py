@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError, MissingFramesError, VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, MissingFramesError, UnsupportedExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
@@ -177,12 +177,14 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
 def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
                    config: EngineConfig) -> None:
     """Warn of each frame of `frames` (those the exposure is found from) that could not be read
-    (`unread`: with its error), which the run then reports itself. Where none could be, the shot
-    has nothing to find its exposure from, and a render that none of its frames gets past (deep
-    data, another format) would be told once per frame before the run fails at the first: the
-    first frame's error is raised instead, once, before any frame is denoised; with --keep-going,
-    where other frames may yet be read, one warning says the shot is denoised as rendered."""
-    if not unread or len(unread) < len(frames):
+    (`unread`: with its error), which the run then reports itself (a farm chunk of later frames
+    goes on past damaged first frames). But where none could be read for holding what no frame of
+    the shot gets past (deep data: `UnsupportedExrError`), that is said once, before any frame is
+    denoised, not once per frame before the run fails at the first; with --keep-going, where
+    other frames may yet be read, one warning says the shot is denoised as rendered."""
+    unsupported = len(unread) == len(frames) > 0 and all(
+        isinstance(exc, UnsupportedExrError) for _, exc in unread)
+    if not unsupported:
         for frame, exc in unread:
             log.warning("the shot's exposure is found without frame %d: %s", frame, exc)
         return

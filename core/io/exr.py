@@ -41,7 +41,7 @@ import OpenImageIO as oiio
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.errors import ChannelError, ExrError, UnsupportedExrError
 from vfxdenoise.core.io import exr_bytes, timecode
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
 
@@ -703,9 +703,9 @@ def _open(path: Path) -> oiio.ImageInput:
         reason = _one_line(_error_of(oiio) or "unknown format")
         _refuse_unreadable(path)
         if "ubsampled channels" in reason:  # a valid file: re-rendering it as it was won't help
-            raise ExrError(f"{path}: holds subsampled channels (a luminance/chroma Y, RY, BY image), "
-                           "which this denoiser does not read; write the render as RGB, or convert "
-                           f"it (e.g. in Nuke) ({reason})")
+            raise UnsupportedExrError(f"{path}: holds subsampled channels (a luminance/chroma Y, RY, BY "
+                                      "image), which this denoiser does not read; write the render as "
+                                      f"RGB, or convert it (e.g. in Nuke) ({reason})")
         raise ExrError(f"{path}: not a readable OpenEXR file ({reason}); re-render or re-copy it")
     if handle.format_name() != "openexr":
         name = handle.format_name()
@@ -732,7 +732,7 @@ def _specs(handle: oiio.ImageInput, path: Path) -> list[oiio.ImageSpec]:
     while handle.seek_subimage(index, 0):
         spec = oiio.ImageSpec(handle.spec())
         if spec.deep:
-            raise ExrError(f"{path}: part {index} holds deep data, which is not supported; "
+            raise UnsupportedExrError(f"{path}: part {index} holds deep data, which is not supported; "
                            "flatten it first (e.g. oiiotool --flatten)")
         specs.append(spec)
         index += 1

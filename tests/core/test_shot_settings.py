@@ -178,6 +178,24 @@ def test_the_exposure_is_found_without_a_frame_that_cannot_be_read(sequence_fact
     assert warning.startswith("the shot's exposure is found without frame 2: ")
 
 
+def test_a_chunk_of_later_frames_goes_on_past_damaged_first_frames(sequence_factory, tiny_weights, caplog):
+    """Every frame the exposure is found from cut short (a copy in progress, a crashed render):
+    a farm chunk of later frames, whose own frames are whole, warns of each and denoises its
+    own, as before, where raising the first's error failed every task of the job."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9)))
+    for frame in (1, 2, 3):
+        data = pattern.path(frame).read_bytes()
+        pattern.path(frame).write_bytes(data[:len(data) // 2])
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_exposure(pattern, list(range(1, 9)), EngineConfig(), radius=1).scale == 1.0
+    assert [m.split(":")[0] for m in caplog.messages] == [
+        f"the shot's exposure is found without frame {frame}" for frame in (1, 2, 3)]
+    out = pattern.directory / "out" / "d.####.exr"
+    denoise_sequence(pattern.text, str(out), frames="7-8",
+                     config=EngineConfig(model=str(tiny_weights), device="cpu"))
+    assert sorted(p.name for p in out.parent.glob("*.exr")) == ["d.0007.exr", "d.0008.exr"]
+
+
 def test_the_frames_the_probes_decode_that_the_run_reads_first_are_handed_to_it(sequence_factory):
     """The probes of the shot's motion (its first pair is always read) and of its exposure (its
     first window) keep their decodes of the frames the run reads first (`ProbedImages`), which
