@@ -3,7 +3,11 @@
 User errors (`VfxDenoiseError`) are printed as one line without a traceback; `--debug` shows it.
 They exit 1, but for a `UsageError` (a command line no run can take), which exits 2 as click's own
 refusals do: a farm engine retries a task that exits 1. An OSError no check foresaw (a folder made
-read-only mid-run) is one `error:` line too, naming the file, as is a stdout closed by its reader.
+read-only mid-run) is one `error:` line too, naming the file. A stdout closed by its reader
+(`vfxdenoise info ... | head -1`) ends the process quietly with exit status 141, as a shell reports a
+Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipeline fails as
+`cat ... | head -1` does); `--debug` shows where. `seq --progress json` says it on stderr
+(`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
 print "Aborted!" and exit 1.
 """
@@ -27,6 +31,10 @@ from vfxdenoise.cli import commands
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
+
+# The exit status of a process whose stdout's reader went away: 128 + SIGPIPE (13 on Linux and
+# macOS), as a shell reports a tool that SIGPIPE ended (Python ignores the signal and raises instead).
+STDOUT_CLOSED_STATUS = 128 + 13
 
 
 class _Group(click.Group):
@@ -57,11 +65,11 @@ class _Group(click.Group):
             if debug():
                 raise
             sys.exit(128 + signal.SIGINT)
-        except BrokenPipeError:  # click would exit 1 saying nothing
+        except BrokenPipeError:  # stdout's reader went away: quiet, as a Unix tool (module docstring)
             if debug():
                 with contextlib.suppress(OSError):
                     traceback.print_exc()
-            _say_stdout_closed("stdout was closed (the program reading it exited); stopped")
+            _exit_stdout_closed()
         except OSError as exc:
             if debug():
                 raise
@@ -76,15 +84,13 @@ def os_error_message(exc: OSError) -> str:
     return f"cannot go on: {where}{exc.strerror or exc}"
 
 
-def _say_stdout_closed(message: str) -> None:
-    """Say on stderr why the process stops when its stdout's reader went away (`... | head`),
-    and exit 1. Stdout is pointed at /dev/null first, so that Python's flush of it at exit does
-    not fail again."""
+def _exit_stdout_closed() -> None:
+    """Exit with STDOUT_CLOSED_STATUS, saying nothing, where stdout's reader went away (`... | head`).
+    Stdout is pointed at /dev/null first, so that Python's flush of it at exit does not fail
+    again (a second traceback)."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    with contextlib.suppress(OSError):
-        click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(STDOUT_CLOSED_STATUS)
 
 
 @click.group(cls=_Group)

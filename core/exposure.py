@@ -88,8 +88,9 @@ class Exposure:
         features are held in half floats. Then the negative lobes of `rendered`, which the network
         saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
         nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it
-        as float, where +Inf is a broken value the network saw as 0 (`features.sanitize`), not a
-        lamp: it is left denoised; a channel not said is taken as half, where +Inf is a lamp."""
+        as float, where +Inf is a broken value, as NaN and -Inf are, that the network saw filled from
+        the values round it (`features.sanitize`), not a lamp: it is left denoised, never put back
+        (nothing non-finite is); a channel not said is taken as half, where +Inf is a lamp."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
@@ -102,13 +103,13 @@ class Exposure:
         gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too
         (it takes a lone firefly far down), and that stand out from what lies round them
         (`_standing_out`: a firefly in a bright area keeps a value near the clip from its
-        surroundings), but not where the render holds Inf there (a broken value). +Inf in a channel
-        `stored_as_float` is no lamp at all (`undo`)."""
+        surroundings), but not where the render holds Inf there (a broken value). A channel holding a
+        broken value (`_broken`: +Inf in a channel `stored_as_float` is no lamp at all) stays denoised."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
         if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
             return back
         finite = np.isfinite(rendered).all(axis=0)
-        broken = _broken_inf(rendered, stored_as_float)
+        broken = _broken(rendered, stored_as_float)
         rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
         rendered[broken] = 0.0
         clipped = rendered.max(axis=0) >= cap
@@ -116,7 +117,8 @@ class Exposure:
         brightest = back.max(axis=0)
         lamps |= _standing_out(clipped & finite & (brightest >= np.float32(KEPT_AT_CLIP * cap)), brightest)
         back = back.copy() if back is denoised else back
-        back[:, lamps] = rendered[:, lamps]
+        # A broken value in a lamp's pixel stays as denoised (the network saw it filled from round it)
+        back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], rendered[:, lamps])
         return back
 
     def describe(self) -> str:
@@ -192,12 +194,13 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     return (back + lobes).astype(back.dtype, copy=False)
 
 
-def _broken_inf(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
-    """Where (C, H, W) `rendered` holds +Inf in a channel `stored_as_float`, which holds any lamp
-    (to 3e38): a broken value, not a lamp beyond what half floats hold."""
-    if not any(stored_as_float):
-        return np.zeros(rendered.shape, dtype=bool)
-    return np.isposinf(rendered) & np.asarray(stored_as_float, dtype=bool)[:, None, None]
+def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
+    """Where (C, H, W) `rendered` holds a broken value (`features.sanitize`): NaN, -Inf, and +Inf in a
+    channel `stored_as_float`, which holds any lamp (to 3e38), not a lamp beyond what half floats hold."""
+    broken = np.isnan(rendered) | np.isneginf(rendered)
+    if any(stored_as_float):
+        broken |= np.isposinf(rendered) & np.asarray(stored_as_float, dtype=bool)[:, None, None]
+    return broken
 
 
 def _standing_out(candidates: np.ndarray, brightest: np.ndarray) -> np.ndarray:

@@ -40,6 +40,10 @@ GUIDE_SLACK = {"albedo": 0.5, "normal": 0.5}
 # have been (a pass in other units, a broken value): warped from there, a neighbour brings in nothing
 # of the frame (1e9 over two frames of a 64x64 shot changed 4068 of its 4096 output pixels, by up to 7.6).
 MOTION_REACH = 10.0
+# How far round a broken value (NaN, Inf, an albedo far out of range) `_fill_from_around` looks for
+# good ones, a ring of pixels at a time: out to a 7x7, so a bad shader's 4x4 block is filled too (at 0
+# a float beauty's block of NaN or +Inf came out a dark hole: 0.0-0.03 in a shot at 0.25).
+FILL_REACH = 3
 # The features the networks read; depth and alpha stay in the files and feed none (at 4K,
 # leaving them out of a run's frames saves a sixth of their memory and mapping time).
 NETWORK_FEATURES = ("beauty", "albedo", "normal", "motion")
@@ -255,19 +259,21 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
              ) -> tuple[FrameFeatures, SanitizeReport]:
     """Replace NaN/Inf and out-of-range values so nothing non-finite reaches the network.
 
-    Beauty: NaN -> 0, negatives -> 0 (finite ones, a pixel filter's lobes, counted apart: the
-    output gets them back, NEGATIVE_FATE), values above the half-float range -> MAX_RADIANCE, and
-    +Inf -> MAX_RADIANCE where stored as half (a lamp brighter than half floats hold: the renderer
-    wrote Inf) but -> 0 where stored as float, which holds any lamp (to 3e38): there +Inf is a broken
-    value, as NaN is, that the network would spread into a blob of thousands round it.
+    Beauty: negatives -> 0 (finite ones, a pixel filter's lobes, counted apart: the output gets
+    them back, NEGATIVE_FATE), values above the half-float range -> MAX_RADIANCE, and +Inf ->
+    MAX_RADIANCE where stored as half (a lamp brighter than half floats hold: the renderer wrote
+    Inf). Broken values take the mean of the good values of their channel round them
+    (`_fill_from_around`; 0 where none lies within FILL_REACH): NaN, -Inf, and +Inf where stored as
+    float, which holds any lamp (to 3e38), so that +Inf there is no lamp, and at 65504 the network
+    spread it into a blob of thousands round it (at 0, a dark hole).
     `stored_as_float`: per channel, whether the frame stores it as float, by the name the report
     gives the feature ('beauty', 'aov NAME'); a feature not named is taken as half (a frame not
     read from an EXR). AOVs: NaN/Inf -> 0, then clipped to their meaningful range; albedo and
     normal values further than GUIDE_SLACK past it are counted as out of range. Albedo: a pixel
-    holding such a value or a NaN/Inf takes the mean albedo round it (`_fill_albedo`): at 0 it came
-    out a dark hole, clipped to 2 a bright speck. Motion: NaN/Inf -> 0 (no motion), and vectors
-    longer than MOTION_REACH times the frame's diagonal too, counted as out of range
-    (`_drop_far_motion`). Layers denoised along with the beauty (`aovs`) are radiance too:
+    holding such a value or a NaN/Inf takes the mean albedo round it (`_fill_from_around`, every
+    channel): at 0 it came out a dark hole, clipped to 2 a bright speck. Motion: NaN/Inf -> 0 (no
+    motion), and vectors longer than MOTION_REACH times the frame's diagonal too, counted as out of
+    range (`_drop_far_motion`). Layers denoised along with the beauty (`aovs`) are radiance too:
     treated as the beauty. The arrays of `features` are left alone unless `in_place` (float32
     or float16 arrays the caller owns, which stay in their type). Clean frames, the common case,
     cost one pass for their minimum and maximum.
@@ -285,11 +291,13 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
         least, most = (float(v) for v in torch.from_numpy(values).aminmax())  # NumPy's float16: 20x slower
         if not (low <= least and most <= high):  # NaN fails both
             if radiance:
-                _count_radiance(name, values, low, high, stored_as_float.get(name, ()), report)
+                broken = _count_radiance(name, values, low, high, stored_as_float.get(name, ()), report)
             else:
-                _count_guide(name, values, low, high, report)
+                broken = _count_guide(name, values, low, high, report)
             values[~np.isfinite(values)] = 0.0
             np.clip(values, low, high, out=values)
+            if broken is not None:
+                _fill_from_around(values, broken)
         if name == "motion" and not max(-least, most) <= _motion_reach(values) / math.sqrt(2.0):
             _drop_far_motion(values, report)
         return values
@@ -301,23 +309,26 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
 
 
 def _count_radiance(name: str, values: np.ndarray, low: float, high: float, stored_as_float: Sequence[bool],
-                    report: SanitizeReport) -> None:
+                    report: SanitizeReport) -> np.ndarray:
     """Count radiance `values` outside [low, high] in `report` (every one; finite ones as clipped or
-    negative too) and set its +Inf to `high` where a channel is stored as half (`sanitize`)."""
+    negative too), set its +Inf to `high` where a channel is stored as half (`sanitize`), and return
+    where the (C, H, W) values are broken: NaN, -Inf, and +Inf in a channel stored as float."""
     finite = np.isfinite(values)
     outside = values.size - np.count_nonzero((values >= low) & (values <= high))  # NaN: outside
     report.add(name, outside, np.count_nonzero(finite & (values > high)),
                np.count_nonzero(finite & (values < low)))
     lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
-    if any(stored_as_float):  # in a float one: broken, -> 0 after
+    if any(stored_as_float):  # in a float one: broken
         lamps[np.asarray(stored_as_float, dtype=bool)] = False
     values[lamps] = high
+    return ~(finite | lamps)
 
 
-def _count_guide(name: str, values: np.ndarray, low: float, high: float, report: SanitizeReport) -> None:
+def _count_guide(name: str, values: np.ndarray, low: float, high: float, report: SanitizeReport
+                 ) -> np.ndarray | None:
     """Count a guide's non-finite `values` in `report`, and those further than GUIDE_SLACK outside
-    [low, high] as out of range too (values nearer are clipped unsaid); an albedo's pixels holding
-    either take the albedo round them (`_fill_albedo`)."""
+    [low, high] as out of range too (values nearer are clipped unsaid); for an albedo, return its
+    pixels holding either (every channel of them: they take the albedo round them), else None."""
     broken = ~np.isfinite(values)
     far = np.zeros_like(broken)
     if name in GUIDE_SLACK:
@@ -325,34 +336,46 @@ def _count_guide(name: str, values: np.ndarray, low: float, high: float, report:
         far = (values < least) | (values > most)  # False for NaN
     out_of_range = np.count_nonzero(far)
     report.add(name, np.count_nonzero(broken) + out_of_range, out_of_range=out_of_range)
-    if name == "albedo":
-        _fill_albedo(values, (broken | far).any(axis=0), low, high)
+    if name != "albedo":
+        return None
+    return np.broadcast_to((broken | far).any(axis=0), values.shape)
 
 
-# The 8 pixels round a pixel.
-_AROUND = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+def _fill_from_around(values: np.ndarray, broken: np.ndarray) -> None:
+    """Each value of the (C, H, W) `values` that `broken` (of the same shape) marks set, in place, to
+    the mean of the values of its channel round it that are not: those of its 3x3 or, where all of
+    those are broken, of the nearest ring of pixels round it that holds one, out to FILL_REACH; 0
+    where none does. What surrounds a broken value is the best guess of it: an albedo of 0, or a
+    beauty's NaN or +Inf at 0, came out a dark hole (a lit pixel at albedo 0: 0.43 for 0.98), an
+    albedo clipped to 2 a bright speck (2.96). `values` outside `broken` must be finite (clipped to
+    their range)."""
+    for plane, marked in zip(values, broken):
+        ys, xs = np.nonzero(marked)
+        if len(ys):  # over what lies within FILL_REACH of them: a shader's block costs what it covers
+            around = (slice(max(ys.min() - FILL_REACH, 0), ys.max() + FILL_REACH + 1),
+                      slice(max(xs.min() - FILL_REACH, 0), xs.max() + FILL_REACH + 1))
+            part, within = plane[around], marked[around]
+            part[within] = _window_means(part, within)[within]
 
 
-def _fill_albedo(albedo: np.ndarray, broken: np.ndarray, low: float, high: float) -> None:
-    """Each pixel of the (C, H, W) `albedo` that (H, W) `broken` marks set, in place, to the mean of
-    the pixels of its 3x3 that are not, clipped to [low, high]: an albedo broken there, the best guess
-    of it is what surrounds it. 0, a render's without an albedo, where all are. The networks divide
-    the beauty by the albedo: a lit pixel at albedo 0 came out a dark hole (0.43 for 0.98), at 2
-    (1e30 clipped) a bright speck (2.96)."""
-    ys, xs = np.nonzero(broken)
-    if not len(ys):
-        return
-    height, width = broken.shape
-    total = np.zeros((albedo.shape[0], len(ys)), np.float32)
-    weight = np.zeros(len(ys), np.float32)
-    for dy, dx in _AROUND:
-        y, x = ys + dy, xs + dx
-        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-        y, x = y.clip(0, height - 1), x.clip(0, width - 1)
-        usable = inside & ~broken[y, x]
-        total += np.where(usable, np.clip(albedo[:, y, x], low, high), 0.0)
-        weight += usable
-    albedo[:, ys, xs] = total / np.maximum(weight, 1.0)
+def _window_means(plane: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """(H, W): at each `broken` pixel of the (H, W) `plane`, the mean of the pixels not broken in the
+    smallest window round it (3x3 to FILL_REACH's) holding any, which are those of its nearest such
+    ring (the rings within hold none); 0 where none does. From box sums over the plane (a frame
+    half NaN, a render cut off, costs as much as one broken pixel: 4K, ~0.1 s a channel)."""
+    good = torch.from_numpy(~broken).to(torch.float32)[None, None]
+    values = torch.from_numpy(np.where(broken, 0.0, plane).astype(np.float32))[None, None]
+    means, pending = np.zeros(plane.shape, np.float32), broken.copy()
+    for reach in range(1, FILL_REACH + 1):
+        side = 2 * reach + 1  # window sums: means over side x side, 0 outside the plane, times its area
+        total, weight = (torch.nn.functional.avg_pool2d(image, side, 1, reach, count_include_pad=True)[0, 0]
+                         .numpy() for image in (values, good))
+        found = pending & (weight * side * side > 0.5)
+        means[found] = total[found] / weight[found]
+        pending &= ~found
+        if not pending.any():
+            break
+    return means
 
 
 def _motion_reach(motion: np.ndarray) -> float:

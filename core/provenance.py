@@ -7,7 +7,7 @@ the contents of its weights and the temporal radius as run) and of the code that
 keeps an output only while all three match the run's; otherwise it says which changed.
 
 A model card records how its weights were made with the same digests (`training_record`: the
-training data as `folders_digest`, the code as `code_digest`).
+training data as `frame_sizes_digest`, the code as `code_digest`).
 """
 
 from __future__ import annotations
@@ -94,22 +94,28 @@ def frames_digest(paths: list[Path], root: Path | None = None) -> str:
     return _digest(stamps)
 
 
-def folders_digest(folders: list[tuple[str, Path | None]], suffix: str = ".exr") -> str:
-    """A hash of the files ending in `suffix` below each of `folders` (a name, and the folder or
-    None) as they are on disk now (`frames_digest`: paths, sizes, times; hidden temp files left
-    out): training data, which changes when a sequence is added, removed or rendered again."""
+def frame_sizes_digest(groups: list[tuple[str, list[Path]]]) -> str:
+    """A hash of training data's frames as they are on disk now: per group (a name, and the frames
+    read: a sequence's folder), each frame's file name and size (a frame not there counts as such).
+    Not their modification times, which a copy (`cp -r`, a restore) changes, nor their folder's
+    path, nor any other file: it changes when a frame is added, removed, or rendered again or
+    copied with another size (a frame rendered again to the very same size goes unseen)."""
     chunks = []
-    for name, folder in folders:
-        files = sorted(path for path in folder.rglob(f"*{suffix}")
-                       if not path.name.startswith(".")) if folder is not None else []
-        chunks += [name.encode(), frames_digest(files, folder).encode()]
+    for name, frames in groups:
+        sizes = []
+        for path in sorted(frames):
+            try:
+                sizes.append(f"{path.name} {path.stat().st_size}".encode())
+            except OSError:
+                sizes.append(f"{path.name} absent".encode())
+        chunks += [name.encode(), _digest(sizes).encode()]
     return _digest(chunks)
 
 
 def training_record(seed: int, data: str) -> dict:
     """What a model card records, beside the command, to tell how its weights were made: the seed
     (also when left at its default, which the command then does not show), the training data's
-    digest `data` (`folders_digest`), the vfxdenoise version and the code's digest (`code_digest`)."""
+    digest `data` (`frame_sizes_digest`), the vfxdenoise version and the code's digest (`code_digest`)."""
     return {"seed": seed, "data_digest": data, "vfxdenoise": __version__, "code": code_digest()}
 
 

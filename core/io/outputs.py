@@ -84,12 +84,15 @@ def _outputs_on_disk(out_pattern: FramePattern, wanted: list[int]) -> dict[int, 
 
 def _refuse_inputs_by_other_names(out_pattern: FramePattern, inputs: dict[int, os.DirEntry],
                                   found: dict[int, os.stat_result]) -> None:
-    """Refuse outputs on disk (`found`) that are input frames' files reached by another spelling:
-    on a file system that ignores case (SMB shares, macOS), R.1001.exr beside r.1001.exr is that
-    file's one name, which --overwrite would replace. Told by device and inode: the listing of
-    `inputs` gives each input's inode without a stat, and only an output with an input's inode
-    is looked at further (`_one_name_of`). A hard link is a name of its own, which a frame
-    written over replaces, leaving the input as it was: it passes."""
+    """Refuse outputs on disk (`found`) that are input frames' files reached under another name or
+    path, which --overwrite would replace: on a file system that ignores case (SMB shares, macOS),
+    R.1001.exr beside r.1001.exr is that file's one name; through another mount of the inputs'
+    folder (a bind mount), or of a frame, another path reaches it. Told by device and inode: the
+    listing of `inputs` gives each input's inode without a stat, and only an output with an
+    input's inode is looked at further, both paths' devices and inodes compared (`_same_inode`:
+    an inode number alone may be another device's file) and the name checked (`_one_name_of`).
+    A hard link is a name of its own, which a frame written over replaces, leaving the input as
+    it was: it passes."""
     if not found:
         return
     by_inode: dict[int, list[os.DirEntry]] = {}
@@ -107,8 +110,9 @@ def _refuse_inputs_by_other_names(out_pattern: FramePattern, inputs: dict[int, o
         frame, name = next(iter(same.items()))
         raise OutputError(
             f"output pattern {out_pattern.text} would overwrite input frames {format_frames(sorted(same))}: "
-            f"{out_pattern.name(frame)} is the input file {name} under another spelling (a file system "
-            "that ignores case); choose another -o/--output")
+            f"{out_pattern.name(frame)} is the input file {name} reached under another name or path (a "
+            "file system that ignores case, or another mount of the inputs' folder); choose another "
+            "-o/--output")
 
 
 def _one_name_of(path: Path, info: os.stat_result, listed: list[set[str]]) -> bool:

@@ -6,9 +6,10 @@ their model card. `train_render` runs it.
 A fine-tune (`RenderNetwork.init`) takes the learning rate and loss weights the init model was
 trained with from its model card unless they are given: the defaults suit training anew.
 
-The checkpoints record the training data as a digest of its sequences' frames (`_data_record`:
-names, sizes, times), and --resume refuses data that changed since: the steps before and after
-would have trained on different data, and the card would name only the second.
+The checkpoints record the training data as a digest of the frames it reads (`_data_record`: their
+names and sizes, so that a copy of the data, with new modification times, resumes), and --resume
+refuses data that changed since: the steps before and after would have trained on different data,
+and the card would name only the second.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
-from vfxdenoise.core.io.dataset_layout import read_manifest
+from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
@@ -155,16 +157,27 @@ def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | N
 
 
 def _data_record(sequences: list[RenderSequence]) -> dict:
-    """The training data as the checkpoints record it: the sequences' names, and a digest of their
-    frames as they are on disk (`provenance.folders_digest`: paths, sizes, modification times)."""
+    """The training data as the checkpoints record it: the sequences' names, and a digest of the
+    frames they read as they are on disk (`provenance.frame_sizes_digest`: each folder's
+    `render.####.exr` frames, by name and size; no other file of theirs)."""
     return {"sequences": [sequence.name for sequence in sequences],
-            "digest": provenance.folders_digest([(sequence.name, sequence.folder) for sequence in sequences])}
+            "digest": provenance.frame_sizes_digest(
+                [(f"{sequence.name}/{name}", _frames_read(sequence.folder / name))
+                 for sequence in sequences if sequence.folder is not None
+                 for name in (*sequence.noisy, *sequence.targets)])}
+
+
+def _frames_read(folder: Path) -> list[Path]:
+    """The frame files training reads in one of a sequence's folders (`render_data.read_frames_checked`):
+    its `render.####.exr` sequence."""
+    pattern = parse_pattern(folder / FRAME_PATTERN)
+    return [pattern.path(frame) for frame in pattern.frames_on_disk()]
 
 
 def _refuse_changed_data(out_dir: Path, data: dict) -> None:
     """Refuse to resume the run in `out_dir` on training data other than its checkpoint's (a
-    sequence added, removed or rendered again), saying what changed; a checkpoint without the
-    record (an older vfxdenoise's) or none at all is not refused here."""
+    sequence added or removed, a frame added, removed or of another size), saying what changed; a
+    checkpoint without the record (an older vfxdenoise's) or none at all is not refused here."""
     saved = _checkpoint_state(out_dir).get("settings", {}).get("training_data")
     if not isinstance(saved, dict) or saved.get("digest") == data["digest"]:
         return
@@ -173,7 +186,8 @@ def _refuse_changed_data(out_dir: Path, data: dict) -> None:
     gone, new = [n for n in then if n not in now], [n for n in now if n not in then]
     changes += [f"{what}: {_some(names)}" for what, names in (("gone", gone), ("new", new)) if names]
     if len(changes) == 1:
-        changes.append("frames of theirs were rendered again, added or removed")
+        changes.append("frames of theirs were added or removed, or changed size (rendered again, or "
+                       "copied with other sizes)")
     raise TrainingError(
         f"the training data changed since the checkpoint in {out_dir} was written ({'; '.join(changes)}): "
         "the steps to come would train on other data than those before. Resume with the data as it "

@@ -244,3 +244,21 @@ def test_inf_in_a_channel_stored_as_float_is_no_lamp_put_back():
     mixed = Exposure().undo(denoised, rendered, [False, True, False])  # G alone stored as float
     np.testing.assert_array_equal(mixed[:, 5:7, 1:3], denoised[:, 5:7, 1:3])
     assert mixed[:, 1, 1].tolist() == [MAX_RADIANCE, 0.0, MAX_RADIANCE]  # a lamp in R and B, not in G
+
+
+def test_a_broken_value_in_a_lamp_stays_as_denoised_never_put_back():
+    """A lamp's pixel (a 2x2 block of 1e6 in a float beauty) with a NaN, -Inf or +Inf in one channel:
+    the network saw that value filled from round it (`features.sanitize`); the lamp's other channels
+    keep their rendered radiance, the broken one what the network made of it (it was put back as 0:
+    a coloured speck in the lamp), and nothing non-finite comes back."""
+    rendered = np.full((3, 8, 8), 0.5, np.float32)
+    rendered[:, 2:4, 2:4] = 1e6
+    rendered[1, 2, 2], rendered[2, 3, 3], rendered[0, 2, 3] = np.nan, -np.inf, np.inf
+    denoised = np.full((3, 8, 8), 0.5, np.float32)
+    denoised[:, 2:4, 2:4] = MAX_RADIANCE
+    back = Exposure().undo(denoised, rendered, [True] * 3)
+    assert np.isfinite(back).all()
+    assert back[:, 2, 2].tolist() == [1e6, MAX_RADIANCE, 1e6]
+    assert back[:, 3, 3].tolist() == [1e6, 1e6, MAX_RADIANCE]
+    assert back[:, 2, 3].tolist() == [MAX_RADIANCE, 1e6, 1e6]
+    assert (back[:, 3, 2] == 1e6).all()

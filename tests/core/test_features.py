@@ -6,6 +6,7 @@ import torch
 from exr_sequences import store_as_float, write_sequence
 from reliability.damage import poison
 
+from vfxdenoise.core import features
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.features import (
@@ -24,7 +25,9 @@ def test_aov_layers_are_sanitised_as_the_beauty_is():
     layer = np.array([[[np.nan, np.inf, -np.inf, -2.0, 1e6, 0.5]]], np.float32).repeat(3, axis=0)
     frame = FrameFeatures(beauty=np.ones((3, 1, 6), np.float32), aovs={"key": layer})
     cleaned, report = sanitize(frame)
-    np.testing.assert_array_equal(cleaned.aovs["key"][0, 0], [0.0, MAX_RADIANCE, 0.0, 0.0, MAX_RADIANCE, 0.5])
+    # NaN and -Inf take the mean of the good values beside them (+Inf not said to be stored as float: a lamp)
+    np.testing.assert_array_equal(cleaned.aovs["key"][0, 0],
+                                  [MAX_RADIANCE, MAX_RADIANCE, MAX_RADIANCE / 2, 0.0, MAX_RADIANCE, 0.5])
     assert report.counts == {"aov key": 15}  # five values replaced in each channel
     assert np.isnan(layer[0, 0, 0])  # the caller's array is left alone
 
@@ -113,7 +116,8 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
 def test_inf_is_a_lamp_in_a_channel_stored_as_half_but_broken_in_one_stored_as_float(tmp_path):
     """A half channel holds nothing above 65504: a renderer writes a brighter lamp there as +Inf,
     which the network sees clipped. A float channel holds any lamp (to 3e38): +Inf there is a
-    broken value, as NaN is, and the network sees 0 (at 65504 it spread it into a blob of 1e4)."""
+    broken value, as NaN is, and the network sees the value round it (at 65504 it spread it into a
+    blob of 1e4, at 0 it made a dark hole)."""
     plane = np.ones((8, 8), np.float32)
     channels = {name: plane.copy() for name in ("R", "G", "B", "key.R", "key.G", "key.B")}
     for name in ("R", "G", "key.R"):
@@ -123,12 +127,95 @@ def test_inf_is_a_lamp_in_a_channel_stored_as_half_but_broken_in_one_stored_as_f
     image = read_exr(tmp_path / "f.exr")
     layers = resolve_layers(image.channel_names, aovs=("key",))
     features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True)
-    assert features.beauty[:, 6, 6].tolist() == [MAX_RADIANCE, 0.0, 1.0]
-    assert features.aovs["key"][:, 6, 6].tolist() == [0.0, 1.0, 1.0]
+    assert features.beauty[:, 6, 6].tolist() == [MAX_RADIANCE, 1.0, 1.0]
+    assert features.aovs["key"][:, 6, 6].tolist() == [1.0, 1.0, 1.0]
     assert report.replaced == {"beauty": 2, "aov key": 1} and report.clipped == {}
     assert report.describe_frame() == "replaced non-finite values: 1 aov key, 2 beauty"
     beauty = np.array(channels["R"])[None].repeat(3, axis=0)  # no storage said: Inf is a lamp, as before
     assert sanitize(FrameFeatures(beauty=beauty))[0].beauty[:, 6, 6].tolist() == [MAX_RADIANCE] * 3
+
+
+def test_broken_beauty_values_take_the_values_round_them_a_block_too():
+    """NaN, -Inf and a float channel's +Inf were 0 for the network: a bad shader's block came out a
+    dark hole. Each broken value takes the mean of its channel's good values round it, looking out
+    to a 7x7 for a block (a 4x4 one is filled); 0 only where none lies that near. A half channel's
+    +Inf is a lamp (65504), a good value its neighbours may take, and layers are filled alike."""
+    beauty = np.full((3, 16, 16), 0.25, np.float32)
+    beauty[:, 2:6, 2:6] = np.inf  # a 4x4 block, every channel
+    beauty[0, 10, 10], beauty[1, 10, 11] = np.nan, -np.inf
+    beauty[0, 13, 2] = np.inf  # R stored as half: a lamp
+    layer = beauty.copy()
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}),
+                               stored_as_float={"beauty": (False, True, True), "aov key": (True,) * 3})
+    np.testing.assert_array_equal(cleaned.beauty[1:, 2:6, 2:6], 0.25)
+    np.testing.assert_array_equal(cleaned.aovs["key"][:, 2:6, 2:6], 0.25)
+    assert cleaned.beauty[0, 13, 2] == MAX_RADIANCE and cleaned.beauty[0, 2:6, 2:6].min() == MAX_RADIANCE
+    assert cleaned.beauty[0, 10, 10] == cleaned.beauty[1, 10, 11] == 0.25
+    assert cleaned.aovs["key"][0, 13, 2] == 0.25  # stored as float there: broken
+    assert report.replaced == {"beauty": 51, "aov key": 51}  # every non-finite value, a lamp's too
+    wide = np.full((3, 11, 11), np.nan, np.float32)  # a 9x9 block: its centre is 5 px from a good value
+    wide[:, [0, -1], :] = wide[:, :, [0, -1]] = 0.5
+    filled = sanitize(FrameFeatures(beauty=wide))[0].beauty
+    assert filled[0, 5, 5] == 0.0 and filled[0, 4, 1] == filled[0, 3, 3] == 0.5
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, 0.95])
+def test_many_broken_values_are_filled_as_a_few_are(share):
+    """A frame mostly broken (a render cut off half-way: half its pixels NaN) is filled to the
+    means of the good values of each broken one's nearest ring holding any, as one with a few is
+    (told here pixel by pixel); 0 beyond FILL_REACH of any good value."""
+    rng = np.random.default_rng(7)
+    beauty = rng.random((3, 23, 31)).astype(np.float32)
+    beauty[rng.random(beauty.shape) < share] = np.nan
+    beauty[:, 2:12, 3:13] = np.nan  # a block: 0 at its middle, beyond a 7x7's reach
+    filled = sanitize(FrameFeatures(beauty=beauty.copy()))[0].beauty
+    for c, y, x in zip(*np.nonzero(np.isnan(beauty))):
+        expected = 0.0
+        for reach in range(1, features.FILL_REACH + 1):
+            window = beauty[c, max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1]
+            if np.isfinite(window).any():  # the nearest ring holding one: those within hold none
+                expected = float(np.nanmean(window))
+                break
+        assert filled[c, y, x] == pytest.approx(expected, rel=1e-5, abs=1e-6), (c, y, x)
+    assert (filled[:, 6:8, 7:9] == 0).all() and np.isfinite(filled).all()
+
+
+def _flat_shot(folder, stored: str, value: float, height: int = 48, width: int = 48) -> str:
+    """Three noisy frames at a level of 0.25 (beauty and a layer `key` alike), stored as `stored`,
+    with a 4x4 block of `value` in every channel of both, as a bad shader leaves."""
+    folder.mkdir(parents=True)
+    for frame in range(1, 4):
+        beauty = 0.25 * np.random.default_rng(frame).gamma(4.0, 0.25, (3, height, width)).astype(np.float32)
+        beauty[:, 20:24, 20:24] = value
+        channels = {**{c: beauty[i] for i, c in enumerate("RGB")},
+                    **{f"key.{c}": beauty[i] for i, c in enumerate("RGB")}}
+        write_exr(folder / f"render.{frame:04d}.exr",
+                  ExrImage.from_channels(channels, pixel_types=dict.fromkeys(channels, stored)))
+    return str(folder / "render.####.exr")
+
+
+@pytest.mark.usefixtures("torch_threads")
+@pytest.mark.parametrize(("stored", "value"), [("float", np.inf), ("float", np.nan), ("half", np.inf)])
+def test_a_broken_block_in_a_beauty_comes_out_as_what_surrounds_it(tmp_path, stored, value):
+    """A 4x4 block of NaN, or of +Inf in a float beauty, came out a dark hole (0.0-0.03 in a shot
+    at 0.25: the network saw 0 there); now near the shot round it, in the beauty and in a layer
+    denoised with it, and finite. +Inf in a half beauty is a lamp, kept at 65504 as before."""
+    pattern = _flat_shot(tmp_path / "shot", stored, value)
+    config = EngineConfig(model="default", device="cpu", precision="float32",
+                          layers={"albedo": "none", "normal": "none"}, aovs=("key",))
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "den.####.exr"), config=config)
+    image = read_exr(summary.output_pattern.path(2))
+    for channels in (["R", "G", "B"], ["key.R", "key.G", "key.B"]):
+        out = image.get(channels)
+        block = out[:, 20:24, 20:24]
+        if stored == "half":
+            assert (block == MAX_RADIANCE).all(), channels
+            continue
+        assert np.isfinite(out).all(), channels
+        around = out[:, 14:30, 14:30].copy()
+        around[:, 6:10, 6:10] = np.nan
+        level = np.nanmean(around)
+        assert 0.5 * level < block.min() and block.max() < 2 * level, (channels, block.min(), block.max())
 
 
 @pytest.mark.usefixtures("torch_threads")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 from exr_sequences import write_sequence
@@ -108,14 +109,24 @@ def test_a_checkpoint_and_the_model_of_the_same_weights_are_one_model(tmp_path):
         tmp_path / "checkpoint-3.safetensors")
 
 
-def test_the_data_digest_follows_each_sequences_files_below_its_folder(tmp_path):
-    for level in ("spp4", "reference"):
-        (tmp_path / "s" / level).mkdir(parents=True)
-        (tmp_path / "s" / level / "render.0001.exr").write_bytes(b"0123")
-    folders = [("s", tmp_path / "s")]
-    first = provenance.folders_digest(folders)
-    (tmp_path / "s" / "spp4" / ".render.0002.exr.12-0123abcd.tmp.exr").write_bytes(b"x")  # a writer's
-    assert provenance.folders_digest(folders) == first
-    assert provenance.folders_digest([("t", tmp_path / "s")]) != first
-    (tmp_path / "s" / "reference" / "render.0001.exr").rename(tmp_path / "s" / "render.0001.exr")
-    assert provenance.folders_digest(folders) != first  # the same name, size and time elsewhere
+def test_the_data_digest_follows_the_frames_names_and_sizes_not_their_times_or_folders(tmp_path):
+    """A copy of the training data (new modification times, another folder) has the digest of the
+    data; a frame of another size, one added or removed, or one in another group has another."""
+    def frames(root, numbers=(1, 2)):
+        return [("s/spp4", [root / f"render.{n:04d}.exr" for n in numbers])]
+
+    (tmp_path / "a").mkdir()
+    for number in (1, 2, 3):
+        (tmp_path / "a" / f"render.{number:04d}.exr").write_bytes(b"0123")
+    first = provenance.frame_sizes_digest(frames(tmp_path / "a"))
+    shutil.copytree(tmp_path / "a", tmp_path / "b", copy_function=shutil.copyfile)
+    os.utime(tmp_path / "b" / "render.0001.exr", ns=(0, 0))
+    assert provenance.frame_sizes_digest(frames(tmp_path / "b")) == first
+    assert provenance.frame_sizes_digest(frames(tmp_path / "a", (2, 1))) == first  # any order
+    assert provenance.frame_sizes_digest(frames(tmp_path / "a", (1, 2, 3))) != first  # added
+    assert provenance.frame_sizes_digest(frames(tmp_path / "a", (1,))) != first  # removed
+    assert provenance.frame_sizes_digest([("t/spp4", frames(tmp_path / "a")[0][1])]) != first
+    (tmp_path / "b" / "render.0002.exr").write_bytes(b"01234")  # rendered again
+    assert provenance.frame_sizes_digest(frames(tmp_path / "b")) != first
+    (tmp_path / "b" / "render.0002.exr").unlink()
+    assert provenance.frame_sizes_digest(frames(tmp_path / "b")) != first  # absent: no error

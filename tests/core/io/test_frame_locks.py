@@ -178,15 +178,27 @@ def test_a_lock_that_cannot_be_deleted_is_said_once_and_never_fails_the_run(tmp_
     assert not frame_locks.lock_path(frames[2]).exists()  # the others are still let go of
 
 
-def test_a_folder_at_a_lock_files_name_is_refused_at_once(tmp_path):
-    """It waited 120 s (no record to tell its run by), then failed with IsADirectoryError."""
+class _TimeWithoutWaiting:
+    """The `time` module as `frame_locks` sees it, but waiting fails the test at once (where the
+    run would wait minutes for a lock to go stale) rather than after those minutes."""
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        raise AssertionError(f"the run waited ({seconds} s)")
+
+
+def test_a_folder_at_a_lock_files_name_is_refused_at_once(tmp_path, monkeypatch):
+    """It waited 120 s (no record to tell its run by), then failed with IsADirectoryError: now it
+    is refused without waiting at all."""
+    monkeypatch.setattr(frame_locks, "time", _TimeWithoutWaiting())
     frames = [tmp_path / f"o.000{n}.exr" for n in (1, 2)]
     frame_locks.lock_path(frames[1]).mkdir()
-    started = time.monotonic()
     with pytest.raises(OutputError, match=rf"{frame_locks.lock_path(frames[1])} is a folder where a lock "
                                           r"file of this run's output frames goes .*remove it, or use -o"):
         FrameLocks(frames).__enter__()
-    assert time.monotonic() - started < 5
     assert not frame_locks.lock_path(frames[0]).exists()
 
 

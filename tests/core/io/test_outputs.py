@@ -15,7 +15,12 @@ import pytest
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
-from vfxdenoise.core.io.outputs import check_writable, is_complete, output_folder
+from vfxdenoise.core.io.outputs import (
+    _refuse_inputs_by_other_names,
+    check_writable,
+    is_complete,
+    output_folder,
+)
 from vfxdenoise.core.io.sequence import parse_pattern
 
 
@@ -250,5 +255,25 @@ def test_an_output_that_is_an_input_files_one_name_spelt_otherwise_is_refused(tm
                          capture_output=True, text=True, timeout=120)
     assert run.stdout.strip() == (
         f"output pattern {out.text} would overwrite input frames 2: R.0002.exr is the input file "
-        "r.0002.exr under another spelling (a file system that ignores case); choose another "
-        "-o/--output"), run.stderr
+        "r.0002.exr reached under another name or path (a file system that ignores case, or another "
+        "mount of the inputs' folder); choose another -o/--output"), run.stderr
+
+
+def test_an_output_of_an_inputs_inode_number_on_another_device_is_no_input(tmp_path):
+    """An inode number is unique on its device only: an output in another file system may have an
+    input's. It is refused only where its path reaches the input's file (device and inode)."""
+    shot = parse_pattern(tmp_path / "in" / "r.####.exr")
+    out = parse_pattern(tmp_path / "out" / "R.####.exr")
+    for path in (shot.directory, out.directory):
+        path.mkdir()
+    shot.path(2).write_bytes(b"exr")
+    out.path(2).write_bytes(b"earlier output")
+    inputs = {2: next(os.scandir(shot.directory))}
+    info = os.stat(out.path(2))
+    elsewhere = os.stat_result((info.st_mode, inputs[2].inode(), info.st_dev + 1, 1, info.st_uid,
+                                info.st_gid, info.st_size, 0, 0, 0))  # the input's inode number, one name
+    _refuse_inputs_by_other_names(out, inputs, {2: elsewhere})
+    out.path(2).unlink()
+    out.path(2).symlink_to(shot.path(2))  # another path to the input's file
+    with pytest.raises(OutputError, match="R.0002.exr is the input file r.0002.exr reached under another"):
+        _refuse_inputs_by_other_names(out, inputs, {2: os.stat(out.path(2))})

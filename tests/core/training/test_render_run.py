@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import replace
 
@@ -15,6 +14,7 @@ from exr_sequences import write_render_dataset
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
 from vfxdenoise.core.errors import TrainingError, UsageError
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.model_files import read_header
 from vfxdenoise.core.training.render_network import RenderNetwork
 from vfxdenoise.core.training.render_run import RenderRun, train_render
@@ -147,10 +147,29 @@ def test_resume_refuses_training_data_changed_since_the_checkpoint(tmp_path):
         train_render(resumed, _no_record)
     train_render(replace(run, existing="overwrite"), _no_record)
     frame = data / "seq1" / "reference" / "render.1002.exr"
-    os.utime(frame, ns=(frame.stat().st_atime_ns, frame.stat().st_mtime_ns + 1000))  # rendered again
-    with pytest.raises(TrainingError, match=r"\(2 sequences then, 2 now; frames of theirs were rendered "
-                                            r"again, added or removed\)"):
+    image = read_exr(frame)
+    image.set_compression("none")
+    write_exr(frame, image)  # rendered again: the same pixels, another size
+    with pytest.raises(TrainingError, match=r"\(2 sequences then, 2 now; frames of theirs were added or "
+                                            r"removed, or changed size \(rendered again, or copied with "
+                                            r"other sizes\)\)"):
         train_render(resumed, _no_record)
+
+
+def test_resume_takes_a_copy_of_the_training_data_and_files_it_does_not_read(tmp_path):
+    """The checkpoint recorded the modification times of every .exr below each sequence's folder:
+    the data copied back in place (`cp -r`: new times) or a comp's .exr beside the renders made
+    --resume refuse, saying frames were rendered again. Only the frames read count, by name and size."""
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=24)
+    run = _run(data, tmp_path / "m", batch=1)
+    train_render(run, _no_record)
+    shutil.copytree(data, tmp_path / "copy", copy_function=shutil.copyfile)  # new modification times
+    shutil.rmtree(data)
+    (tmp_path / "copy").rename(data)
+    (data / "seq0" / "comp").mkdir()
+    (data / "seq0" / "comp" / "slap.1001.exr").write_bytes(b"not read")
+    (data / "seq1" / "spp4" / "thumbnail.exr").write_bytes(b"not read")
+    train_render(replace(run, existing="resume"), _no_record)
 
 
 def _command(device: str, history: list[dict], started: float) -> dict:
