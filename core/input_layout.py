@@ -183,6 +183,15 @@ class StackedFrame:
         """Every guide's channels (none when the frame has no guide), after the beauty."""
         return slice(self.beauty.stop, self.beauty.stop + sum(channels for _, channels in self.guides))
 
+    def guide_in(self, name: str, guides: torch.Tensor | None) -> torch.Tensor | None:
+        """Guide `name`'s channels of `guides` (N, guide channels, H, W: a frame's guides alone,
+        stacked in this order), a view; None where the frame lacks that guide."""
+        channels = self._guide(name)
+        if channels is None or guides is None:
+            return None
+        start = self.guide_channels.start
+        return guides[:, channels.start - start:channels.stop - start]
+
     def guide_arrays(self, frame: FrameFeatures) -> list:
         """`frame`'s arrays of this stack's guides, in its order (`frame`: one stacked so)."""
         return [getattr(frame, name) for name, _ in self.guides]

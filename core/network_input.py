@@ -56,44 +56,79 @@ def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
     return out
 
 
-class _Aligned(NamedTuple):
-    """A frame brought to t by `_aligned`."""
+# Pixels per frame that the PyTorch path brings the neighbours to t at a time (`_aligned_slots`), on
+# the CPU and on a GPU: band by band of rows, the neighbours' warped beauty and guides and the
+# guides' difference never exist for the whole frame (at 4K, for four neighbours, 1.2 and
+# 0.8 GB: `build_input`'s peak went from 3.5 to 2.1 GB over the frames', and its time on a
+# 2-core CPU from 4.1 to 3.1 s; BENCHMARKS.md).
+ALIGN_BAND_PIXELS = 2**18
+DEVICE_ALIGN_BAND_PIXELS = 2**22
+# A band's rows are a multiple of this many: its pixels then fall into the vector steps of the
+# CPU's element-wise loops as the whole frame's do, and at the usual frame sizes the input is the
+# one built in a single band bit for bit (bands of other heights can round the exp of a few
+# pixels per band 1 ulp apart: its vectorised and scalar code differ).
+ALIGN_BAND_ROWS = 32
 
-    image: torch.Tensor  # (1, C, H, W): its beauty and guides, where `stack` says
-    consistency: torch.Tensor  # (1, 1, H, W)
+
+class _Stack(NamedTuple):
+    """Frames stacked alike (`StackedFrame`) and warped or not alike, in one tensor: `_aligned`
+    brings them to t together (the CPU warps one frame per thread)."""
+
+    offsets: list[int]
+    images: torch.Tensor  # (len(offsets), C, H, W): their beauty and guides, where `stack` says
+    stack: StackedFrame
+    moved: bool  # warped by the flow of its offset
+    comparable: bool  # whether their guides are compared with t's (`StackedFrame.compares_with`)
+
+
+def _stacks(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor], centre: StackedFrame,
+            device: torch.device) -> list[_Stack]:
+    """The frames of `frames` in `_Stack`s, each frame once."""
+    groups: dict[tuple[StackedFrame, bool], list[int]] = {}
+    for offset, frame in frames.items():
+        groups.setdefault((StackedFrame.of(frame), offset in flows), []).append(offset)
+    return [_Stack(offsets, _stacked([stack.arrays(frames[o]) for o in offsets], device), stack,
+                   moved, stack.compares_with(centre))
+            for (stack, moved), offsets in groups.items()]
+
+
+class _Aligned(NamedTuple):
+    """A band of rows of a frame brought to t by `_aligned`."""
+
+    image: torch.Tensor  # (1, C, rows, W): its beauty and guides, where `stack` says
+    consistency: torch.Tensor  # (1, 1, rows, W)
     stack: StackedFrame
     comparable: bool  # whether its guides were compared with t's (`StackedFrame.compares_with`)
 
 
-def _aligned(frames: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
-             centre: FrameFeatures, device: torch.device) -> dict[int, _Aligned]:
-    """Each frame's beauty and guide channels brought to t (warped by the flow of its offset where
-    there is one), its consistency with t, and whether its guides were comparable with t's.
+def _aligned(stacks: list[_Stack], flows: dict[int, torch.Tensor], centre_guides: torch.Tensor | None,
+             rows: slice) -> dict[int, _Aligned]:
+    """Rows `rows` of each frame's beauty and guide channels brought to t (warped by the flow of
+    its offset where there is one), its consistency with t, and whether its guides were
+    comparable with t's (`centre_guides`: t's guides alone, stacked as t's frame stacks them).
 
     Consistency: in bounds after warping, times exp(-8 x the mean absolute difference of the
-    guides) where the frame has t's guides. Frames stacked alike share one batched warp (the CPU
-    runs one frame per thread) and one pass of each operation, which at 4K is what costs: each
-    pass over a many-channel batch moves about a gigabyte."""
-    ours = StackedFrame.of(centre)
-    centre_guide = _stacked([ours.guide_arrays(centre)], device) if ours.guides else None
-    groups: dict[tuple[StackedFrame, bool], list[int]] = {}
-    for offset, frame in frames.items():
-        groups.setdefault((StackedFrame.of(frame), offset in flows), []).append(offset)
+    guides) where the frame has t's guides. Frames stacked alike share one batched warp and one
+    pass of each operation; a band of rows at a time, so that no warped copy or difference of the
+    whole frame is made (`ALIGN_BAND_PIXELS`). A band is that band of the whole frame's result
+    (up to `ALIGN_BAND_ROWS`' rounding): each pixel's sample and comparison read only its own
+    position."""
     aligned = {}
-    for (stack, moved), offsets in groups.items():
-        images = _stacked([stack.arrays(frames[o]) for o in offsets], device)
-        if moved:
-            images, consistency = warp(images, torch.cat([flows[o] for o in offsets]))
+    for group in stacks:
+        if group.moved:
+            flow = torch.cat([flows[o][..., rows, :] for o in group.offsets])
+            images, consistency = warp(group.images, flow, top=rows.start)
         else:
-            consistency = torch.ones_like(images[:, :1])
-        comparable = stack.compares_with(ours)
-        if comparable:
-            guides = stack.guide_channels
-            mismatch = torch.sub(images[:, guides], centre_guide).abs_().sum(dim=1, keepdim=True)
+            images = group.images[..., rows, :]
+            consistency = images.new_ones((images.shape[0], 1, *images.shape[-2:]))
+        if group.comparable:
+            guides = group.stack.guide_channels
+            mismatch = torch.sub(images[:, guides], centre_guides[..., rows, :]).abs_()
+            mismatch = mismatch.sum(dim=1, keepdim=True)
             consistency.mul_(mismatch.mul_(-8.0 / (guides.stop - guides.start)).exp_())
-        for index, offset in enumerate(offsets):
-            aligned[offset] = _Aligned(images[index:index + 1], consistency[index:index + 1], stack,
-                                       comparable)
+        for index, offset in enumerate(group.offsets):
+            aligned[offset] = _Aligned(images[index:index + 1], consistency[index:index + 1], group.stack,
+                                       group.comparable)
     return aligned
 
 
@@ -126,21 +161,32 @@ def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
     return out
 
 
-def _albedo_sum(centre: FrameFeatures, layout: InputLayout, device: torch.device
-                ) -> torch.Tensor | None:
+def _albedo_sum(albedo, layout: InputLayout, device: torch.device) -> torch.Tensor | None:
     """With `temporal_albedo`, the window's albedo sum and weight (`ALBEDO_SUM_COLOUR`,
-    `ALBEDO_SUM_WEIGHT`) as frame t alone gives them; the slots add theirs."""
-    if not layout.temporal_albedo or centre.albedo is None:
+    `ALBEDO_SUM_WEIGHT`) as frame t alone gives them (`albedo`: its albedo, an array or a
+    tensor, None where it has none); the slots add theirs."""
+    if not layout.temporal_albedo or albedo is None:
         return None
-    albedo_sum = torch.ones((1, ALBEDO_SUM_WEIGHT.stop, centre.height, centre.width), device=device)
-    albedo_sum[0, ALBEDO_SUM_COLOUR] = torch.as_tensor(centre.albedo)
+    albedo_sum = torch.empty((1, ALBEDO_SUM_WEIGHT.stop, *albedo.shape[-2:]), device=device)
+    albedo_sum[:, ALBEDO_SUM_COLOUR] = torch.as_tensor(albedo)
+    albedo_sum[:, ALBEDO_SUM_WEIGHT] = 1.0
     return albedo_sum
+
+
+def _centre_guides(out: torch.Tensor, layout: InputLayout, albedo, normal) -> None:
+    """Frame t's albedo and normal (arrays or tensors; None where it lacks one: zeros) into the
+    input; the albedo not where the window's mean will replace it (`_albedo_sum`)."""
+    for channels, values in ((layout.albedo, albedo), (layout.normal, normal)):
+        if values is None:
+            out[:, channels] = 0.0
+        elif not (layout.temporal_albedo and channels == layout.albedo):
+            out[:, channels] = torch.as_tensor(values)
 
 
 def _fill_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
                 plan: SlotPlan, fill: SlotFill) -> torch.Tensor | None:
-    """Fill the neighbour slots (beauty and consistency) by the fused kernel or in PyTorch, as
-    `fill` says; the temporal albedo's sum and weight, if the layout has it."""
+    """Fill the neighbour slots (beauty and consistency) and frame t's guides by the fused kernel
+    or in PyTorch, as `fill` says; the temporal albedo's sum and weight, if the layout has it."""
     if fill is SlotFill.FUSED_KERNEL:
         return _fused_slots(out, window, layout, plan)
     frames = [window[0], *(window[o] for o in plan.firsts)]
@@ -159,35 +205,51 @@ def _repeated_slot(out: torch.Tensor, layout: InputLayout, index: int, frame: Fr
 
 def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
                    plan: SlotPlan) -> torch.Tensor | None:
-    """`_fill_slots` in PyTorch."""
+    """`_fill_slots` in PyTorch, band by band of rows (`_aligned`). Frame t's guides are converted
+    to float32 once, and what reads them (the comparisons, the input's guide channels, the
+    albedo sum) reads that."""
     centre = window[0]
-    albedo_sum = _albedo_sum(centre, layout, out.device)
-    aligned = _aligned({o: window[o] for o in plan.firsts}, plan.flows, centre, out.device)
+    ours = StackedFrame.of(centre)
+    centre_guides = _stacked([ours.guide_arrays(centre)], out.device) if ours.guides else None
+    albedo = ours.guide_in("albedo", centre_guides)
+    _centre_guides(out, layout, albedo, ours.guide_in("normal", centre_guides))
+    albedo_sum = _albedo_sum(albedo, layout, out.device)
+    stacks = _stacks({o: window[o] for o in plan.firsts}, plan.flows, ours, out.device)
     for index, offset in enumerate(plan.offsets):
         if plan.firsts.get(offset) != index:
             _repeated_slot(out, layout, index, window[offset])
-            continue
-        beauty_out, valid = layout.neighbour_views(out, index)
-        frame = aligned[offset]
-        beauty_out.copy_(frame.image[:, frame.stack.beauty])
-        valid.copy_(frame.consistency)
-        # Only a frame compared with t adds its albedo (taken by name), weighted by that comparison.
-        if albedo_sum is not None and frame.comparable and frame.stack.albedo is not None:
-            albedo_sum[:, ALBEDO_SUM_COLOUR].addcmul_(frame.image[:, frame.stack.albedo], frame.consistency)
-            albedo_sum[:, ALBEDO_SUM_WEIGHT].add_(frame.consistency)
+    band = ALIGN_BAND_PIXELS if out.device.type == "cpu" else DEVICE_ALIGN_BAND_PIXELS
+    height, step = centre.height, max(1, band // centre.width // ALIGN_BAND_ROWS) * ALIGN_BAND_ROWS
+    for rows in (slice(top, min(top + step, height)) for top in range(0, height, step)):
+        aligned = _aligned(stacks, plan.flows, centre_guides, rows)
+        for index, offset in enumerate(plan.offsets):
+            if plan.firsts.get(offset) != index:
+                continue
+            beauty_out, valid = (view[..., rows, :] for view in layout.neighbour_views(out, index))
+            frame = aligned[offset]
+            beauty_out.copy_(frame.image[:, frame.stack.beauty])
+            valid.copy_(frame.consistency)
+            # Only a frame compared with t adds its albedo (taken by name), weighted by that
+            # comparison.
+            if albedo_sum is not None and frame.comparable and frame.stack.albedo is not None:
+                albedo_sum[:, ALBEDO_SUM_COLOUR, rows].addcmul_(frame.image[:, frame.stack.albedo],
+                                                                frame.consistency)
+                albedo_sum[:, ALBEDO_SUM_WEIGHT, rows].add_(frame.consistency)
     return albedo_sum
 
 
 def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: InputLayout,
                  plan: SlotPlan) -> torch.Tensor | None:
     """`_fill_slots` by one Triton kernel per slot (`fused_input`)."""
-    albedo_sum = _albedo_sum(window[0], layout, out.device)
+    centre = window[0]
+    _centre_guides(out, layout, centre.albedo, centre.normal)
+    albedo_sum = _albedo_sum(centre.albedo, layout, out.device)
     for index, offset in enumerate(plan.offsets):
         if plan.firsts.get(offset) != index:
             _repeated_slot(out, layout, index, window[offset])
             continue
         fused_input.align_slot(*layout.neighbour_views(out, index), window[offset],
-                               plan.flows.get(offset), window[0], albedo_sum)
+                               plan.flows.get(offset), centre, albedo_sum)
     return albedo_sum
 
 
@@ -211,11 +273,6 @@ def build_input(
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
                       dtype=dtype)
     out[0, layout.slot_beauty(0)] = torch.as_tensor(centre.beauty)
-    for channels, array in ((layout.albedo, centre.albedo), (layout.normal, centre.normal)):
-        if array is None:
-            out[:, channels] = 0.0
-        else:
-            out[0, channels] = torch.as_tensor(array)
     albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)

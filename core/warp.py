@@ -11,15 +11,18 @@ import torch
 import torch.nn.functional as F
 
 
-def _grid(flow: torch.Tensor, stride: int = 1, size: tuple[int, int] | None = None) -> torch.Tensor:
+def _grid(flow: torch.Tensor, stride: int = 1, size: tuple[int, int] | None = None,
+          top: int = 0) -> torch.Tensor:
     """Positions p + flow(p), (N,H,W,2), in grid_sample's [-1, 1] coordinates at pixel centres
     (align_corners=True): 2p / extent - 1 plus the flow scaled alike, in one pass over the batch.
     With `stride`, p is every stride-th pixel of every stride-th row of an image of `size`
-    (height, width), and `flow` holds only those pixels."""
+    (height, width), and `flow` holds only those pixels. With `top`, the flow's first row is
+    the image's row `top` (a band of rows of it)."""
     height, width = size or flow.shape[-2:]
     scales = [2.0 / max(extent - 1, 1) for extent in (width, height)]
-    xs, ys = (torch.arange(0, extent, stride, device=flow.device, dtype=flow.dtype)
-              .mul_(scale).sub_(1.0) for extent, scale in zip((width, height), scales))
+    xs, ys = (torch.arange(start, start + stride * count, stride, device=flow.device, dtype=flow.dtype)
+              .mul_(scale).sub_(1.0)
+              for start, count, scale in zip((0, top), (flow.shape[-1], flow.shape[-2]), scales))
     base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)
     # Built on the device from Python numbers: a tensor copied from the host would make the host
     # wait for the GPU's queue at every warp.
@@ -36,13 +39,16 @@ def sample_at(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return _sample(image, _grid(flow))
 
 
-def warp(image: torch.Tensor, flow: torch.Tensor, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def warp(image: torch.Tensor, flow: torch.Tensor, stride: int = 1, top: int = 0
+         ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bilinearly sample `image` (N,C,H,W) at p + flow(p); also return a (N,1,H,W) in-bounds mask.
     With `stride`, only at every stride-th pixel p of every stride-th row (`flow` holds those).
+    With `top`, only at the rows of `image` from `top` on that `flow` holds (a band of them):
+    that band of the whole warp, without the whole warped copy.
 
     Batch several images into one call where possible: on the CPU grid sampling spreads a batch
     over threads, one image per thread."""
-    grid = _grid(flow, stride, image.shape[-2:])
+    grid = _grid(flow, stride, image.shape[-2:], top)
     # In bounds: the nearest pixel centre lies in the frame (within half a pixel of the outermost
     # ones), sampled from a frame of ones with zeros outside: one pass, against four for
     # comparing the coordinates.

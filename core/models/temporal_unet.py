@@ -273,8 +273,12 @@ class TemporalUNet(nn.Module):
             bottom = min(top + rows, height)
             first, last = top // 2, (bottom + 1) // 2  # the rows of `h` under the band
             head_in = _rows(h, first - 1, last + 1, "constant")  # the head's zero padding
-            out = F.conv_transpose2d(head_in, weight, stride=2, padding=(4, 2)).contiguous()
-            out = (out.unflatten(2, (-1, 2)) + bias).flatten(2, 3)[..., :bottom - top, :width]
+            out = F.conv_transpose2d(head_in, weight, stride=2, padding=(4, 2))
+            # One pass to the type the bias is added in and a plain layout (from bfloat16
+            # channels-last on the CPU), then the bias in place: the same values as a copy to
+            # the plain layout and an add into a new tensor, with one pass less.
+            out = out.to(torch.promote_types(out.dtype, bias.dtype), memory_format=torch.contiguous_format)
+            out = out.unflatten(2, (-1, 2)).add_(bias).flatten(2, 3)[..., :bottom - top, :width]
             frames = _rows(beauty, top - self.halo, bottom + self.halo, "replicate", self.halo)
             frames = frames.clamp(min=0.0)
             if self.demodulate:

@@ -32,6 +32,10 @@ def test_a_stacked_frame_names_where_each_guide_it_has_lies():
     assert both.guide_channels == slice(3, 9)
     normal_alone = StackedFrame.of(FrameFeatures(beauty=plane, normal=plane))
     assert (normal_alone.albedo, normal_alone.normal) == (None, slice(3, 6))
+    guides = torch.arange(6.0).view(1, 6, 1, 1)  # a frame's guides alone, stacked as it stacks them
+    assert both.guide_in("normal", guides).flatten().tolist() == [3.0, 4.0, 5.0]
+    assert normal_alone.guide_in("normal", guides[:, :3]).flatten().tolist() == [0.0, 1.0, 2.0]
+    assert normal_alone.guide_in("albedo", guides[:, :3]) is None
     albedo_alone = StackedFrame.of(FrameFeatures(beauty=plane, albedo=plane))
     assert not normal_alone.compares_with(albedo_alone)  # 3 guide channels each, other guides
     assert albedo_alone.compares_with(StackedFrame.of(FrameFeatures(beauty=plane + 1, albedo=plane)))

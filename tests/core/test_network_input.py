@@ -1,12 +1,15 @@
 """The network input as built: channel order, repeated slots, presence flags, the temporal albedo,
 the layers aligned as the beauty, half precision, region by region."""
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
+import pytest
 import torch
 from flat_frames import flat_frame
 
+from vfxdenoise.core import network_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
@@ -183,6 +186,50 @@ def test_features_held_in_half_give_the_input_of_the_same_values_in_float():
     moved = {d: frame.to("cpu") for d, frame in window.items()}  # as seq uploads them to a GPU
     assert moved[0].beauty.dtype == moved[0].aovs["key"].dtype == torch.float16
     assert torch.equal(build_input(moved, layout), build_input(wide, layout))
+
+
+def test_frame_ts_own_guides_fill_their_channels_whichever_it_has():
+    """Frame t's albedo and normal, held in half, fill their channels as they are (its albedo
+    replaced by the window's mean with `temporal_albedo`); a guide it lacks is zeros."""
+    window = _random_window(9, np.float16)
+    own = InputLayout(temporal_radius=2)
+    x = build_input(window, own)
+    assert torch.equal(x[0, own.albedo], torch.from_numpy(window[0].albedo).float())
+    assert torch.equal(x[0, own.normal], torch.from_numpy(window[0].normal).float())
+    normal_alone = {d: replace(frame, albedo=None) for d, frame in window.items()}
+    mean = InputLayout(temporal_radius=2, temporal_albedo=True)
+    y = build_input(normal_alone, mean)
+    assert (y[0, mean.albedo] == 0).all()
+    assert torch.equal(y[0, mean.normal], torch.from_numpy(window[0].normal).float())
+
+
+@pytest.mark.parametrize("width", [11, 32])
+def test_neighbours_brought_to_t_band_by_band_give_the_input_brought_whole(monkeypatch, width):
+    """The neighbours are warped and compared with t a band of rows at a time
+    (`ALIGN_BAND_PIXELS`): bands, the last one shorter, give the input of one band bit for bit,
+    for a shot's first frame (t+3 and t+4 along chained motion), a neighbour whose guides differ
+    from t's (stacked and warped apart, not compared) and frames without motion."""
+    rng = np.random.default_rng(8)
+    height = 2 * network_input.ALIGN_BAND_ROWS + 6
+
+    def frame(albedo: bool = True) -> FrameFeatures:
+        planes = {name: rng.uniform(0, 1, (3, height, width)).astype(np.float16)
+                  for name in ("beauty", "albedo", "normal")}
+        return FrameFeatures(beauty=planes["beauty"], albedo=planes["albedo"] if albedo else None,
+                             normal=planes["normal"],
+                             motion=rng.normal(0, 2, (2, height, width)).astype(np.float32))
+
+    frames = [frame(), frame(), frame(albedo=False), frame(), frame()]
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
+    windows = [{d: f for d, f in enumerate(frames)}, {d - 2: f for d, f in enumerate(frames)},
+               {d - 2: replace(f, motion=None) for d, f in enumerate(frames)}]
+    for window in windows:
+        plan = plan_slots(window, layout)
+        monkeypatch.setattr(network_input, "ALIGN_BAND_PIXELS", 10**9)
+        whole = build_input(window, layout, plan=plan)
+        monkeypatch.setattr(network_input, "ALIGN_BAND_PIXELS", width)  # bands of the fewest rows
+        assert torch.equal(build_input(window, layout, plan=plan), whole)
+    assert plan.flows == {} and len(plan.firsts) == 4
 
 
 def _smooth(rng: np.random.Generator, channels: int, height: int, width: int, scale: float

@@ -37,3 +37,13 @@ def test_a_strided_warp_is_the_full_warp_at_every_strideth_pixel():
     assert strided.shape == (2, 3, 6, 7)
     assert torch.allclose(strided, full[..., ::4, ::4], atol=1e-6)
     assert torch.equal(strided_inside, inside[..., ::4, ::4]) and not inside.all()
+
+
+def test_a_band_of_rows_warped_alone_is_that_band_of_the_whole_warp():
+    torch.manual_seed(1)
+    image, flow = torch.rand(2, 3, 21, 27), torch.randn(2, 2, 21, 27) * 4
+    full, inside = warp(image, flow)
+    for top, bottom in ((0, 5), (5, 13), (20, 21)):
+        band, band_inside = warp(image, flow[..., top:bottom, :], top=top)
+        assert torch.equal(band, full[..., top:bottom, :])
+        assert torch.equal(band_inside, inside[..., top:bottom, :])

@@ -141,6 +141,23 @@ def test_bfloat16_convolutions_leave_the_filtering_of_the_frames_in_float32(arch
     torch.testing.assert_close(out, expected, rtol=1e-6, atol=1e-5)
 
 
+def test_the_heads_bias_is_added_in_the_inputs_type_after_bfloat16_convolutions():
+    """With bfloat16 convolutions the head's output is taken to the input's float32 before its
+    bias is added: a residual of 1 + 2**-10, which bfloat16 would round to 1, comes out whole."""
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 12)).eval()
+    with torch.no_grad():  # residual channels (RGB x 4 phases): the head's first feature, plus the bias
+        model.head.weight[:12, 0, 1, 1] = 1.0
+        model.head.bias[:12] = 2.0 ** -10
+    model.run_convolutions_in(torch.bfloat16)
+    x = torch.rand(1, model.layout.in_channels, 16, 24) + 0.5
+    h = torch.zeros(1, 8, 8, 12, dtype=torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        without = model._output(h, x)  # the filtered frames, plus the bias alone
+        h[:, 0] = 1.0
+        residual = model._output(h, x) - without
+    torch.testing.assert_close(residual, torch.ones_like(residual), rtol=0, atol=1e-6)
+
+
 def test_shipped_model_with_bfloat16_convolutions_stays_within_rounding_of_float32():
     from vfxdenoise.core.weights import load_weights
 
