@@ -7,6 +7,7 @@ from dataclasses import fields
 import pytest
 
 from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.io.aovs import AovName
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, SeqOptions
 
@@ -42,4 +43,5 @@ def test_each_option_reaches_the_engine_config_under_its_name():
         assert getattr(config, name) == getattr(options, field.name) != getattr(default, name), field.name
     assert config.existing == "resume"
     assert SeqOptions().engine_config() == default
-    assert SeqOptions(aovs=["key"]).engine_config().all_aovs() == ("key",)  # a host's list
+    from_host = SeqOptions(aovs=["key"]).engine_config()  # a host's list
+    assert from_host.aovs == ("key",) and from_host.all_aovs() == (AovName("--aov", "key"),)
