@@ -259,7 +259,7 @@ def _records(windows: _Windows, radius: int, pattern: FramePattern, config: Engi
     the radius as run) and of the code."""
     shot = exposure_frames(windows.on_disk, config, radius)
     settings = provenance.settings_digest(config.output_settings(
-        model=provenance.file_digest(weights) if weights else config.model, temporal_radius=radius))
+        model=provenance.model_digest(weights) if weights else config.model, temporal_radius=radius))
     code = provenance.code_digest()
     return {t: provenance.record(provenance.frames_digest(
         [pattern.path(f) for f in sorted({*reads.values(), *shot})]), settings, code)

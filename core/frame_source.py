@@ -17,7 +17,7 @@ from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, SanitizeReport, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
-from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.aovs import AovName, LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.io.views import resolve_views
@@ -83,8 +83,8 @@ class FrameSource:
     threads also upload the features to the GPU (about 0.1 GB per 1080p frame).
     """
 
-    def __init__(self, pattern: FramePattern, layers_override: dict[str, str], aovs: tuple[str, ...],
-                 threads: int, keep_images: set[int], device: torch.device,
+    def __init__(self, pattern: FramePattern, layers_override: dict[str, str],
+                 aovs: tuple[str | AovName, ...], threads: int, keep_images: set[int], device: torch.device,
                  motion: MotionVectors | None = None, quiet: bool = False,
                  views: tuple[str, ...] = (), exposure: Exposure | None = None,
                  decode: Decode | None = None):

@@ -7,7 +7,7 @@ A value that is none of those here is a path not on this machine (a farm's worke
 when it reads as one, else an unknown name (a typo of a shipped one). A weights file's header
 records the network's config (`weights.weights_metadata`), read here as JSON without torch, which
 hosts' Pythons often lack (`recorded_config`); the whole header, with each tensor's dtype, shape
-and place in the file, is `read_header`'s (what outputs know a model by: `provenance.file_digest`).
+and place in the file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def _digest(chunks: list[bytes | memoryview]) -> str:
     return hashed.hexdigest()[:10]
 
 
-def file_digest(path: Path) -> str:
+def model_digest(path: Path) -> str:
     """What outputs record model weights by: the same model under any path or name, and from any
     save of the same network. For a safetensors file, a hash of its architecture, its config and
     its tensors (names, dtypes, shapes, bytes) only (`_model_chunks`): saving the same weights

@@ -51,7 +51,7 @@ def training_metadata(training: dict | None) -> dict[str, str]:
     """The safetensors metadata that says how weights were made, beside `weights_metadata`: the
     vfxdenoise version writing them and, under 'training' (JSON), the TRAINING_METADATA entries of
     the card's `training` record (command, seed, data digest, code digest) that it has. None of it
-    is part of what outputs know the model by (`provenance.file_digest`): it changes no pixel."""
+    is part of what outputs know the model by (`provenance.model_digest`): it changes no pixel."""
     record = {key: training[key] for key in TRAINING_METADATA if key in (training or {})}
     return {"vfxdenoise": __version__, **({"training": json.dumps(record, sort_keys=True)} if record else {})}
 

@@ -31,7 +31,7 @@ def test_weights_are_known_by_their_contents_not_their_path(tmp_path):
     (tmp_path / "a.safetensors").write_bytes(b"weights")
     (tmp_path / "b.safetensors").write_bytes(b"weights")
     (tmp_path / "c.safetensors").write_bytes(b"retrained")
-    digests = [provenance.file_digest(tmp_path / f"{name}.safetensors") for name in "abc"]
+    digests = [provenance.model_digest(tmp_path / f"{name}.safetensors") for name in "abc"]
     assert digests[0] == digests[1] != digests[2]
 
 
@@ -86,7 +86,7 @@ def test_weights_are_known_by_their_network_and_tensors_not_by_how_the_file_was_
     digests = {}
     for name, (values, metadata, reverse) in files.items():
         _write_safetensors(tmp_path / f"{name}.safetensors", values, metadata, reverse)
-        digests[name] = provenance.file_digest(tmp_path / f"{name}.safetensors")
+        digests[name] = provenance.model_digest(tmp_path / f"{name}.safetensors")
     assert (tmp_path / "saved.safetensors").read_bytes() != (tmp_path / "again.safetensors").read_bytes()
     assert digests["saved"] == digests["again"]
     assert len({digests[name] for name in ("saved", "retrained", "reshaped", "wider", "kpn")}) == 5
@@ -105,7 +105,7 @@ def test_a_checkpoint_and_the_model_of_the_same_weights_are_one_model(tmp_path):
                  {"training": {"command": "vfxdenoise classic train", "seed": 0}})
     save_file(cpu_state_dict(model), str(tmp_path / "checkpoint-3.safetensors"),
               {**weights_metadata("dncnn", config), "step": "3"})
-    assert provenance.file_digest(tmp_path / "model.safetensors") == provenance.file_digest(
+    assert provenance.model_digest(tmp_path / "model.safetensors") == provenance.model_digest(
         tmp_path / "checkpoint-3.safetensors")
 
 
