@@ -20,7 +20,14 @@ _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
 # writer picks the format from it, and the frame lock protocol finds stale ones by it
 # (`frame_locks.remove_dead_runs_files` through `temp_target`).
 TEMP_SUFFIX = ".tmp.exr"
-_TEMP_TAIL = re.compile(r"\.\d+-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def _temp_tail(suffix: str) -> re.Pattern:
+    """What `temp_path_beside` adds after a file's name: '.<pid>-<hex><suffix>'."""
+    return re.compile(r"\.(?P<pid>\d+)-[0-9a-f]+" + re.escape(suffix) + "$")
+
+
+_TEMP_TAIL = _temp_tail(TEMP_SUFFIX)
 # What an output frame's temp name adds to the frame's name at most: a leading dot (hidden) and
 # '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits (Linux's largest pid_max is 2**22).
 TEMP_NAME_EXTRA = len(".") + len(".4194304-") + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX)
@@ -56,6 +63,15 @@ def temp_target(temp: Path, hidden: bool = True) -> Path | None:
     if not match or not name[: match.start()].strip("."):  # no name, or '.' or '..': no file's
         return None
     return temp.with_name(name[: match.start()])
+
+
+def temp_writer(temp: Path, suffix: str = ".tmp") -> tuple[Path, int] | None:
+    """The file a hidden temp file of `temp_path_beside(..., suffix)` was to become, and the pid of
+    the process that wrote it (whether that one is gone is the caller's to say); None for a name
+    it does not make."""
+    match = _temp_tail(suffix).search(temp.name)
+    name = temp.name[1:match.start()] if match and temp.name.startswith(".") else ""
+    return (temp.with_name(name), int(match["pid"])) if name.strip(".") else None
 
 
 def _create_empty(temp: Path) -> int:

@@ -51,7 +51,7 @@ from torch import nn
 
 from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import EXISTING, OVERWRITE, REFUSE, RESUME
-from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.io.atomic import temp_writer, write_atomically
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.processes import pid_alive, started_at
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
@@ -70,7 +70,6 @@ STEP_FILE = re.compile(r"(checkpoint|optimizer)-\d+\.safetensors")
 RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
              str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
 # A temp file `atomic.write_atomically` writes one through: .<name>.<pid>-<8 hex>.tmp
-_TEMP_FILE = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp")
 # A temp file written since the process holding its pid started is that process's (clock slack).
 _START_SLACK_SECONDS = 2.0
 
@@ -503,12 +502,12 @@ def clear_run_files(out_dir: Path) -> list[Path]:
 
 
 def remove_dead_temp_files(out_dir: Path) -> list[Path]:
-    """Remove the temp files (`_TEMP_FILE`) of run files (`is_run_file`) in `out_dir` that a killed
-    process left (`_writer_gone`), never a live writer's; those removed."""
+    """Remove the temp files (`atomic.temp_writer`) of run files (`is_run_file`) in `out_dir` that a
+    killed process left (`_writer_gone`), never a live writer's; those removed."""
     removed = []
     for path in _listing(out_dir):
-        match = _TEMP_FILE.fullmatch(path.name)
-        if match and is_run_file(match["name"]) and _writer_gone(int(match["pid"]), path):
+        found = temp_writer(path)
+        if found and is_run_file(found[0].name) and _writer_gone(found[1], path):
             path.unlink(missing_ok=True)
             removed.append(path)
     if removed:

@@ -11,6 +11,7 @@ from vfxdenoise.core.io.atomic import (
     TEMP_SUFFIX,
     temp_path_beside,
     temp_target,
+    temp_writer,
     write_atomically,
 )
 
@@ -139,3 +140,13 @@ def test_safetensors_files_follow_the_umask(tmp_path, umask_027):
 
     write_atomically(tmp_path / "w.safetensors", lambda temp: save_file({"w": torch.zeros(2)}, str(temp)))
     assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == umask_027
+
+
+def test_temp_writer_gives_the_file_and_pid_of_a_temp_name_it_makes_and_none_of_others(tmp_path):
+    temp = temp_path_beside(tmp_path / "checkpoint-5.safetensors")
+    assert temp_writer(temp) == (tmp_path / "checkpoint-5.safetensors", os.getpid())
+    png = temp_path_beside(tmp_path / "curves.png", suffix=".tmp.png")
+    assert temp_writer(png, ".tmp.png") == (tmp_path / "curves.png", os.getpid())
+    for other in ("checkpoint-5.safetensors.12-abcd0123.tmp", ".x.tmp", "..12-abcd0123.tmp",
+                  ".model.json.12-xyz.tmp", png.name):
+        assert temp_writer(tmp_path / other) is None, other
