@@ -11,7 +11,7 @@ import torch
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
-from vfxdenoise.core.layer_denoise import denoise_layers
+from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
 from vfxdenoise.core.runtime.device import model_dtypes
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
@@ -86,12 +86,10 @@ class Denoiser:
         return self.dtype if self.input_device == self.device else torch.float32
 
     def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = ()) -> torch.Tensor:
-        x = x.to(self.device, self.dtype)
-        channels = self.model.layout.in_channels
-        if x.shape[1] == channels:
-            return self.model(x).to(self.input_device)
-        return denoise_layers(self.model, x[:, :channels], x[:, channels:],
-                              radiance).to(self.input_device)
+        network_input, aovs = split_layers(x.to(self.device, self.dtype), self.model.layout)
+        if aovs is None:
+            return self.model(network_input).to(self.input_device)
+        return denoise_layers(self.model, network_input, aovs, radiance).to(self.input_device)
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
                  aovs: torch.Tensor | None = None, tile: int | None = None,
@@ -99,7 +97,7 @@ class Denoiser:
         """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
         (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`);
         in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile."""
-        if aovs is not None:  # tiled together: one tensor, split again by `_run_tile`
+        if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
             x = torch.cat([x, aovs], dim=1)
         if isinstance(x, torch.Tensor):
             x = x.to(self.input_device, self.dtype)
@@ -130,7 +128,7 @@ class Denoiser:
 
     def _copy_to_host(self, out: torch.Tensor) -> DenoisedBeauty:
         """Start the device-to-host copy into pinned memory (PyTorch recycles the buffers): a
-        pageable copy blocked this thread for 77 of 94 ms per 4K frame on an H200."""
+        pageable copy would block this thread for most of a frame's time."""
         host = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
         self.copy_stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(self.copy_stream):

@@ -12,9 +12,9 @@ denoised beauty and a comp that rebuilds the beauty from them gets it back. Else
 or specular layer on its own, light groups that leave a light out) each layer is what the
 network made of it.
 
-Measured against filtering each layer with the weights predicted for the beauty (exactly additive
-too, but the beauty's weights are too narrow for a layer whose noise the beauty hides): 0.3-0.6 dB
-better per light group (BENCHMARKS.md, benchmarks/light_groups.py).
+Better than filtering each layer with the weights predicted for the beauty (exactly additive too,
+but the beauty's weights are too narrow for a layer whose noise the beauty hides: BENCHMARKS.md,
+benchmarks/light_groups.py).
 """
 
 from __future__ import annotations
@@ -43,17 +43,29 @@ def filtered_as_radiance(name: str, asked: tuple[str, ...] = ()) -> bool:
     transmission, refraction, emission, volumes, as Arnold, RenderMan, V-Ray, Redshift and
     Cycles name them), and those `asked` for so (`--aov-radiance`, wildcards allowed). Other
     layers (light groups, diffuse) are filtered as the beauty is, which on light groups scores
-    0.06-0.22 dB higher (BENCHMARKS.md)."""
+    higher (BENCHMARKS.md)."""
     return (RADIANCE_LAYERS.search(name.lower()) is not None
             or any(fnmatch.fnmatchcase(name, pattern) for pattern in asked))
 
 
-def with_beauty(x: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-    """The network input `x` with its beauty slots (`InputLayout.beauties`, the first
-    `slots.shape[1]` channels) replaced by `slots` (one layer of `AovStack`)."""
+def with_beauty(x: torch.Tensor, slots: torch.Tensor, layout: InputLayout | None = None) -> torch.Tensor:
+    """The network input `x` of a model of `layout` with its beauty slots (`layout.beauties`)
+    replaced by `slots` (one layer of `AovStack`). Without `layout`, a layout of as many slots as
+    `slots` holds, 3 channels each (whatever else a layout holds, its beauties lie first)."""
+    if layout is None:
+        layout = InputLayout(temporal_radius=slots.shape[1] // 3 // 2)
     out = x.clone()
-    out[:, :slots.shape[1]] = slots
+    out[:, layout.beauties] = slots
     return out
+
+
+def split_layers(x: torch.Tensor, layout: InputLayout) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The network input of a model of `layout` and the layers' aligned frames (None without
+    layers) from `x`, the two joined along channels in that order (`Denoiser` and
+    `network_input.InputByRegion` join them so that tiles cut both alike): views."""
+    if x.shape[1] == layout.in_channels:
+        return x, None
+    return x[:, :layout.in_channels], x[:, layout.in_channels:]
 
 
 def reconcile(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.ndarray,
@@ -107,7 +119,7 @@ def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
     stack = AovStack.of(aovs, model.layout)
     outputs = [model(x)]
     for index in range(stack.layers):
-        layer_input = with_beauty(x, aovs[:, stack.layer(index)])
+        layer_input = with_beauty(x, aovs[:, stack.layer(index)], model.layout)
         if index < len(radiance) and radiance[index]:
             layer_input = as_radiance(layer_input, model.layout)
         outputs.append(model(layer_input))

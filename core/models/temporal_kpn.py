@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.models.temporal_unet import TemporalUNet, from_log, kernel_weights
+from vfxdenoise.core.models.temporal_unet import HeadLayout, TemporalUNet, from_log, kernel_weights
 
-# Initial blend weight of each coarse level: sigmoid(0) = 0.5. Started near 0 (sigmoid(-3)) to
-# stay close to a loaded model, a 3000-step fine-tune at lr 3e-4 left it there (0.046).
+# Initial blend weight of each coarse level: sigmoid(0) = 0.5. Started near 0, to stay close to a
+# loaded model, a fine-tune left it there (BENCHMARKS.md).
 _COARSE_BLEND_BIAS = 0.0
 
 
@@ -35,8 +35,8 @@ def apply_kernels(padded: torch.Tensor, consistency: torch.Tensor, logits: torch
     (N, slots - 1, H, W) as for `blend_aligned`.
 
     One pass per tap over all slots at once (9 passes, not 45), accumulating each slot's sum in
-    place, then one sum over the slots (summing over the slots at every tap took 200 instead of
-    125 ms per 1080p frame on a 2-core CPU).
+    place, then one sum over the slots: faster than summing over the slots at every tap
+    (BENCHMARKS.md).
     """
     slots = padded.shape[1] // 3
     height, width = logits.shape[-2:]
@@ -65,17 +65,18 @@ class TemporalKPN(TemporalUNet):
             raise ValueError(f"coarse_levels must be below the U-Net's {len(self.widths)} levels")
         self.coarse_levels = coarse_levels
         # Per coarse level: the kernels' logits, then the logit of its blend weight.
+        self.coarse_head_layout = HeadLayout(self.slot_count, self.taps, blend_channels=1)
         self.coarse_heads = nn.ModuleList(
-            nn.Conv2d(self.widths[0], self.taps * self.slots + 1, 3, padding=1)
+            nn.Conv2d(self.widths[0], self.coarse_head_layout.conv_channels, 3, padding=1)
             for _ in range(coarse_levels))
         for head in self.coarse_heads:
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
-            nn.init.constant_(head.bias[-1:], _COARSE_BLEND_BIAS)
+            nn.init.constant_(head.bias[self.coarse_head_layout.blend], _COARSE_BLEND_BIAS)
 
-    def _head_layouts(self) -> dict[str, tuple[int, int, int]]:
-        """The full-resolution head, and each coarse level's: its kernels, then its blend weight."""
-        return {**super()._head_layouts(), **{f"coarse_heads.{i}": (0, 1, 1)
+    def _head_layouts(self) -> dict[str, HeadLayout]:
+        """The full-resolution head, and each coarse level's."""
+        return {**super()._head_layouts(), **{f"coarse_heads.{i}": self.coarse_head_layout
                                               for i in range(self.coarse_levels)}}
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,13 +97,13 @@ class TemporalKPN(TemporalUNet):
             frames, divisor = self._shading(frames, albedo)
         frames, consistency, divisor = (F.pad(t.float(), pads, mode="replicate")
                                         for t in (frames, consistency, divisor))
-        levels = []
+        parts, levels = self.coarse_head_layout, []
         for level, head in enumerate(self.coarse_heads):
             factor = 2 ** (level + 1)
             out = head(F.avg_pool2d(h, factor // 2) if factor > 2 else h).float()
             padded = F.pad(F.avg_pool2d(frames, factor), (1, 1, 1, 1), mode="replicate")
-            filtered = apply_kernels(padded, F.avg_pool2d(consistency, factor), out[:, :-1])
-            levels.append((filtered * F.avg_pool2d(divisor, factor), torch.sigmoid(out[:, -1:])))
+            filtered = apply_kernels(padded, F.avg_pool2d(consistency, factor), out[:, parts.weights])
+            levels.append((filtered * F.avg_pool2d(divisor, factor), torch.sigmoid(out[:, parts.blend])))
         result, blend = levels[-1]
         for filtered, alpha in reversed([(fine, None), *levels[:-1]]):
             result = filtered + _upsample(blend * (result - F.avg_pool2d(filtered, 2)))

@@ -19,15 +19,16 @@ For speed the first layer is a stride-2 4x4 convolution, so every convolution ru
 resolution or less, and the head, a 3x3 convolution to 4x the output channels whose pixel shuffle
 brings them back to full resolution, runs as the equivalent stride-2 transposed convolution
 (`head_transposed`), which writes full resolution directly. The head and `combine` run over bands
-of rows, so their many-channel full-resolution intermediates stay in cache on the CPU (on a 2-core
-CPU at 1080p the KPN's output stage went from 2.1 s to 0.55 s, with identical results) and within
-bounded memory when training on a GPU. For inference on CUDA one Triton kernel replaces that stage
-(`fused_output`).
+of rows, so their many-channel full-resolution intermediates stay in cache on the CPU (several
+times faster, with identical results: BENCHMARKS.md) and within bounded memory when training on a
+GPU. For inference on CUDA one Triton kernel replaces that stage (`fused_output`). Where the
+head's output channels lie is `HeadLayout`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -97,13 +98,56 @@ def head_transposed(head: nn.Conv2d, width: int, dtype: torch.dtype) -> tuple[to
     below, padding (4, 2): kernel element (2(2-a) + py, 2(2-c) + px) is tap (a, c) of output
     pixel (2i + py, 2j + px). The bias differs by output phase, which a transposed convolution's
     own cannot: it comes in `dtype` as (C, 1, 2, 2 * width) for an input `width` wide, to add to
-    the output viewed as (N, C, rows / 2, 2, 2 * width). On a 2-core CPU at 1080p with bfloat16
-    convolutions the KPN's output stage went from 564 to 433 ms (BENCHMARKS.md)."""
+    the output viewed as (N, C, rows / 2, 2, 2 * width). Faster than the convolution and a
+    shuffle's copy (BENCHMARKS.md)."""
     out_ch, in_ch = head.out_channels // 4, head.in_channels
     taps = head.weight.unflatten(0, (out_ch, 2, 2)).flip(4, 5)  # (C, py, px, in, 2-a, 2-c)
     weight = taps.permute(3, 0, 4, 1, 5, 2).reshape(in_ch, out_ch, 6, 6)
     bias = head.bias.to(dtype).view(out_ch, 1, 2, 1, 2).expand(out_ch, 1, 2, width, 2)
     return weight, bias.flatten(3)
+
+
+@dataclass(frozen=True)
+class HeadLayout:
+    """Where a head's output channels lie (after the pixel shuffle): the log-space residual, then
+    `taps` weight logits per slot (slot-major, in `InputLayout.slots` order), then a coarse
+    level's blend-weight logit (`TemporalKPN`). The head convolution writes `phases` channels
+    (consecutive pixel-shuffle phases) for each of these."""
+
+    slots: int
+    taps: int
+    residual_channels: int = 0
+    blend_channels: int = 0
+    phases: int = 1
+
+    @property
+    def residual(self) -> slice:
+        """The residual added to the filtered frames in log space (`lit_or_black`)."""
+        return slice(0, self.residual_channels)
+
+    @property
+    def weights(self) -> slice:
+        """Every slot's weight logits (`combine`'s `logits`)."""
+        return slice(self.residual.stop, self.residual.stop + self.slots * self.taps)
+
+    def slot_weights(self, slot: int) -> slice:
+        """The weight logits of the frame in slot `slot` (slot 0: frame t)."""
+        start = self.weights.start + slot * self.taps
+        return slice(start, start + self.taps)
+
+    @property
+    def blend(self) -> slice:
+        """A coarse level's blend-weight logit (none on the full-resolution head)."""
+        return slice(self.weights.stop, self.weights.stop + self.blend_channels)
+
+    @property
+    def channels(self) -> int:
+        return self.blend.stop
+
+    @property
+    def conv_channels(self) -> int:
+        """The head convolution's output channels: `phases` per channel."""
+        return self.phases * self.channels
 
 
 # How much lower a slot added by widening a loaded model's window starts in the softmax than the
@@ -169,8 +213,10 @@ class TemporalUNet(nn.Module):
         self.decoders = nn.ModuleList(
             _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(levels))
         )
-        self.slots = 2 * temporal_radius + 1
-        self.head = nn.Conv2d(widths[0], 4 * (3 + self.taps * self.slots), 3, padding=1)
+        self.slot_count = len(self.layout.slots)
+        # An RGB residual and the slots' weights, at half resolution: 4 pixel-shuffle phases each.
+        self.head_layout = HeadLayout(self.slot_count, self.taps, residual_channels=3, phases=4)
+        self.head = nn.Conv2d(widths[0], self.head_layout.conv_channels, 3, padding=1)
         # He initialisation keeps the signal alive through the ~15 convolutions (PyTorch's default
         # shrinks it at every layer); the head starts at zero so the untrained network is exactly
         # the consistency-weighted temporal mean.
@@ -194,34 +240,34 @@ class TemporalUNet(nn.Module):
             if source is not None:
                 stem[:, column] = old_stem[:, source[0]] * source[1]
         state["stem.0.weight"] = stem
-        for name, (lead, trail, phases) in self._head_layouts().items():
+        for name, head in self._head_layouts().items():
             if f"{name}.weight" not in state:  # coarse levels the fine-tune adds: built afresh
                 continue
-            rows = self._head_sources(layout.slots, lead, trail)
+            rows = self._head_sources(layout.slots, head)
             for suffix in ("weight", "bias"):
-                old = state[f"{name}.{suffix}"].unflatten(0, (-1, phases))
+                old = state[f"{name}.{suffix}"].unflatten(0, (-1, head.phases))
                 new = old[[source for source, _ in rows]].clone()
                 if suffix == "bias":
                     new[[added for _, added in rows]] -= NEW_SLOT_LOGIT_OFFSET
                 state[f"{name}.{suffix}"] = new.flatten(0, 1)
         return state
 
-    def _head_layouts(self) -> dict[str, tuple[int, int, int]]:
-        """Per head predicting per-slot weights: its channels before the slots' (the residual),
-        after them, and its pixel-shuffle phases per channel."""
-        return {"head": (3, 0, 4)}
+    def _head_layouts(self) -> dict[str, HeadLayout]:
+        """Each head predicting per-slot weights, by its name in the state dict."""
+        return {"head": self.head_layout}
 
-    def _head_sources(self, old_slots: list[int], lead: int, trail: int) -> list[tuple[int, bool]]:
-        """Per channel of a head (before pixel-shuffle phases): the loaded head's channel it
-        takes, and whether it belongs to a slot the loaded model lacked."""
-        rows = [(c, False) for c in range(lead)]
+    def _head_sources(self, old_slots: list[int], head: HeadLayout) -> list[tuple[int, bool]]:
+        """Per channel of `head` (before pixel-shuffle phases): the channel it takes of the
+        loaded head, whose slots were `old_slots`, and whether it belongs to a slot the loaded
+        model lacked."""
+        old = replace(head, slots=len(old_slots))
+        rows = [(c, False) for c in range(old.residual.start, old.residual.stop)]
         for slot in self.layout.slots:
             known = slot in old_slots
             source = slot if known else (max(old_slots) if slot > 0 else min(old_slots))
-            start = lead + old_slots.index(source) * self.taps
-            rows += [(start + k, not known) for k in range(self.taps)]
-        end = lead + len(old_slots) * self.taps
-        return rows + [(end + c, False) for c in range(trail)]
+            taken = old.slot_weights(old_slots.index(source))
+            rows += [(c, not known) for c in range(taken.start, taken.stop)]
+        return rows + [(c, False) for c in range(old.blend.start, old.blend.stop)]
 
     def forward_log(self, x: torch.Tensor) -> torch.Tensor:
         """Denoised beauty of frame t in the log transfer space (what the loss compares)."""
@@ -268,6 +314,7 @@ class TemporalUNet(nn.Module):
         pixels = self.band_pixels if x.device.type == "cpu" else self.device_band_pixels
         rows = max(2, pixels // (n * width) // 2 * 2)
         weight, bias = head_transposed(self.head, h.shape[3], x.dtype)
+        parts = self.head_layout
         bands = []
         for top in range(0, height, rows):
             bottom = min(top + rows, height)
@@ -284,10 +331,11 @@ class TemporalUNet(nn.Module):
             if self.demodulate:
                 band_albedo = _rows(albedo, top - self.halo, bottom + self.halo, "replicate", self.halo)
                 filtered = self._demodulated(frames, band_albedo, consistency[:, :, top:bottom],
-                                             out[:, 3:])
+                                             out[:, parts.weights])
             else:
-                filtered = torch.log1p(self.combine(frames, consistency[:, :, top:bottom], out[:, 3:]))
-            bands.append(lit_or_black(filtered, out[:, :3]))
+                filtered = torch.log1p(self.combine(frames, consistency[:, :, top:bottom],
+                                                    out[:, parts.weights]))
+            bands.append(lit_or_black(filtered, out[:, parts.residual]))
         return torch.cat(bands, dim=2) if len(bands) > 1 else bands[0]
 
     def _frame_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -299,12 +347,12 @@ class TemporalUNet(nn.Module):
         """The aligned frames divided by the albedo (+ `ALBEDO_EPSILON`), in float32, and that
         divisor: what demodulated filtering filters, and what it multiplies back."""
         divisor = albedo.float() + ALBEDO_EPSILON
-        shading = frames.float().unflatten(1, (self.slots, 3)) / divisor.unsqueeze(1)
+        shading = frames.float().unflatten(1, (self.slot_count, 3)) / divisor.unsqueeze(1)
         return shading.flatten(1, 2), divisor
 
     def fused_output(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """What `_output` gives, from the fused Triton kernel (see `fused_output.available`)."""
-        return fused_output.fused_output(self.head(h), x, self.slots, 2 * self.halo + 1,
+        return fused_output.fused_output(self.head(h), x, self.slot_count, 2 * self.halo + 1,
                                          ALBEDO_EPSILON if self.demodulate else None)
 
     def _demodulated(self, frames: torch.Tensor, albedo: torch.Tensor, consistency: torch.Tensor,
@@ -330,8 +378,7 @@ class TemporalUNet(nn.Module):
         bottom and right to a multiple of `self.multiple`, written into one channels-last buffer
         (no concatenation, padded copy or layout conversion of the full-resolution input). The log
         is taken in the input's layout and type, band by band, before the buffer's conversion:
-        faster than in the buffer (on a 2-core CPU at 1080p 118 -> 91 ms in float32, 183 -> 112 ms
-        into bfloat16) and, into bfloat16, rounded once instead of twice."""
+        faster than in the buffer (BENCHMARKS.md) and, into bfloat16, rounded once, not twice."""
         height, width = x.shape[-2:]
         padded = (height + -height % self.multiple, width + -width % self.multiple)
         features = torch.empty((x.shape[0], x.shape[1], *padded), dtype=dtype, device=x.device,

@@ -5,7 +5,13 @@ import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
-from vfxdenoise.core.layer_denoise import denoise_layers, filtered_as_radiance, reconcile, with_beauty
+from vfxdenoise.core.layer_denoise import (
+    denoise_layers,
+    filtered_as_radiance,
+    reconcile,
+    split_layers,
+    with_beauty,
+)
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import aligned_aovs, build_input
 from vfxdenoise.core.slot_plan import plan_slots
@@ -32,6 +38,18 @@ def test_a_layers_input_is_the_input_built_with_the_layer_as_beauty():
                  for d, f in window.items()}
     fill = AovStack.of(aovs, layout).layer(1)
     torch.testing.assert_close(with_beauty(x, aovs[:, fill]), build_input(as_beauty, layout))
+    assert torch.equal(with_beauty(x, aovs[:, fill], layout), with_beauty(x, aovs[:, fill]))
+
+
+def test_an_input_joined_with_its_layers_splits_back_into_the_two():
+    window = _window(np.random.default_rng(0), layout_radius=1)
+    layout = InputLayout(temporal_radius=1, slot_distances=True)
+    plan = plan_slots(window, layout)
+    x, aovs = build_input(window, layout, plan=plan), aligned_aovs(window, plan)
+    network_input, layers = split_layers(torch.cat([x, aovs], dim=1), layout)
+    assert torch.equal(network_input, x) and torch.equal(layers, aovs)
+    alone, none = split_layers(x, layout)
+    assert alone is x and none is None
 
 
 def test_reconciled_layers_sum_to_the_beauty_and_keep_their_proportions():

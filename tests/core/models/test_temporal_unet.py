@@ -9,7 +9,24 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.models.temporal_unet import head_transposed, kernel_weights
+from vfxdenoise.core.models.temporal_unet import HeadLayout, head_transposed, kernel_weights
+
+
+def test_a_heads_layout_names_its_residual_then_each_slots_weights_then_its_blend_weight():
+    head = HeadLayout(slots=3, taps=9, residual_channels=3, blend_channels=1, phases=4)
+    assert (head.residual, head.weights, head.blend) == (slice(0, 3), slice(3, 30), slice(30, 31))
+    assert [head.slot_weights(slot) for slot in range(3)] == [slice(3, 12), slice(12, 21), slice(21, 30)]
+    assert (head.channels, head.conv_channels) == (31, 124)
+    assert HeadLayout(slots=5, taps=1).weights == slice(0, 5)  # no residual, no blend weight
+
+
+def test_each_heads_convolution_writes_the_channels_its_layout_names():
+    model = build_model("temporal-kpn", temporal_radius=1, widths=(8, 12), coarse_levels=1)
+    layouts = model._head_layouts()
+    assert set(layouts) == {"head", "coarse_heads.0"}
+    assert model.head.out_channels == layouts["head"].conv_channels == 4 * (3 + 9 * 3)
+    assert model.coarse_heads[0].out_channels == layouts["coarse_heads.0"].conv_channels == 9 * 3 + 1
+    assert model.slot_count == len(model.layout.slots) == 3
 
 
 @pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
