@@ -1,4 +1,6 @@
-"""Write a file so that readers see the old one or the whole new one, never a half-written one.
+"""Write a file so that readers see the old one or the whole new one, never a half-written one,
+after a power cut too: the temp file's data is flushed to disk before it is renamed into place, and
+the folder's entry after (`write_atomically`).
 
 The one place temp files are named: every atomic write (weights, checkpoints, manifests, still
 images, EXR frames, farm job files) goes through `temp_path_beside`. Standard library only, so data
@@ -90,16 +92,32 @@ def _keep_mode(temp: Path, mode: int) -> None:
             os.chmod(temp, mode)
 
 
+def _flush(path: Path, folder: bool = False) -> None:
+    """Have the system write `path`'s data (a folder's: its entries) to disk now rather than
+    later: a file renamed into place unflushed can be found empty after a power cut, and a rename
+    not flushed undone. On POSIX systems only: Windows flushes only files open for writing, and
+    no folders, so there the rename alone orders the write, as before."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_atomically(path: str | Path, write: Callable[[Path], None], suffix: str = ".tmp",
                      hidden: bool = True) -> Path:
     """Call `write` with a temp file beside `path` (`temp_path_beside(path, suffix, hidden)`),
-    then rename the temp file over `path`.
+    flush it to disk, rename it over `path`, and flush the folder, so that after a power cut
+    `path` holds the old content or the whole new one (`_flush`).
 
     The temp file exists, empty, when `write` gets it, created as open() creates files; the file
     renamed into place has its permissions (the umask's) whichever way `write` wrote it.
-    On any failure (`write` raising, the rename refused, an interrupt) the temp file is removed
-    and the error goes on; `path` keeps what it held before. A failure to remove the temp file
-    (a name too long, a read-only folder) never hides that error. Returns `path`.
+    On any failure (`write` raising, the flush or the rename refused, an interrupt) the temp file
+    is removed and the error goes on; `path` keeps what it held before. A failure to remove the
+    temp file (a name too long, a read-only folder) never hides that error. A failure to flush the
+    folder is raised too, the new file already in place. Returns `path`.
     """
     path = Path(path)
     temp = temp_path_beside(path, suffix, hidden)
@@ -107,9 +125,11 @@ def write_atomically(path: str | Path, write: Callable[[Path], None], suffix: st
         mode = _create_empty(temp)
         write(temp)
         _keep_mode(temp, mode)
+        _flush(temp)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
         raise
+    _flush(path.parent, folder=True)
     return path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 import pytest
 
@@ -150,3 +152,51 @@ def test_temp_writer_gives_the_file_and_pid_of_a_temp_name_it_makes_and_none_of_
     for other in ("checkpoint-5.safetensors.12-abcd0123.tmp", ".x.tmp", "..12-abcd0123.tmp",
                   ".model.json.12-xyz.tmp", png.name):
         assert temp_writer(tmp_path / other) is None, other
+
+
+@pytest.fixture
+def disk_events(monkeypatch):
+    """What reaches the disk, in order: ('fsync', inode, size, is a folder) for each os.fsync,
+    ('replace', source name, target name) for each os.replace."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def recorded_fsync(fd):
+        info = os.fstat(fd)
+        events.append(("fsync", info.st_ino, info.st_size, stat.S_ISDIR(info.st_mode)))
+        fsync(fd)
+
+    def recorded_replace(source, target):
+        events.append(("replace", os.fspath(source), os.fspath(target)))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    monkeypatch.setattr(os, "replace", recorded_replace)
+    return events
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flushed on POSIX systems only")
+def test_the_written_data_is_flushed_before_the_rename_and_the_folder_after(tmp_path, disk_events):
+    """Renamed into place unflushed, a manifest or weights file could be found empty after a power
+    cut: its data reaches the disk first, then the rename, then the folder's entry."""
+    target = tmp_path / "manifest.json"
+    write_atomically(target, lambda temp: temp.write_text("{}\n"))
+    (_, flushed, size, folder), (_, temp, renamed), (_, entries, _, is_folder) = disk_events
+    assert (flushed, size, folder) == (target.stat().st_ino, 3, False)  # the temp file, written
+    assert os.path.dirname(temp) == str(tmp_path) and renamed == str(target)
+    assert (entries, is_folder) == (tmp_path.stat().st_ino, True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flushed on POSIX systems only")
+def test_a_failed_flush_keeps_the_old_file_and_removes_the_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "model.json"
+    target.write_text("old")
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="I/O error"):
+        write_atomically(target, lambda temp: temp.write_text("new"))
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
