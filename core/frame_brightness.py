@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vfxdenoise.core.io.pixel_box import Box
+
 # A neighbour this many times brighter or darker than frame t, over the whole frame (`brightness`:
 # a flash, a cut or a broken frame) or over a patch of it (`neighbour_patches.lighting_changes`: a
 # muzzle flash, a light switched on), is no context there: blended in, the flash's light ghosts
@@ -19,8 +21,8 @@ BRIGHTNESS_JUMP = 3.0
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 
 
-def brightness(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
-               display_window: tuple[int, int, int, int] | None = None) -> float:
+def brightness(beauty: np.ndarray, data_window: Box | None = None,
+               display_window: Box | None = None) -> float:
     """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
     the `capped_mean` of its `luminance_samples`."""
     return capped_mean(luminance_samples(beauty, data_window, display_window))
@@ -34,19 +36,20 @@ def capped_mean(luminance: np.ndarray) -> float:
     return float(np.minimum(luminance, np.quantile(luminance, 0.999)).mean())
 
 
-def luminance_samples(beauty: np.ndarray, data_window: tuple[int, int, int, int] | None = None,
-                      display_window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+def luminance_samples(beauty: np.ndarray, data_window: Box | None = None,
+                      display_window: Box | None = None) -> np.ndarray:
     """The luminance of a frame's (sanitised) beauty at even display coordinates, flat. Over the
     display window when the windows are given: pixels outside the data window count as black, so
     an auto-cropped frame measures as its full render does."""
-    height, width = beauty.shape[1:]
-    data = data_window or (0, 0, width - 1, height - 1)
-    display = display_window or data
-    x0, y0 = max(data[0], display[0]), max(data[1], display[1])
-    x0, y0 = x0 + (x0 - display[0]) % 2, y0 + (y0 - display[1]) % 2
-    x1, y1 = min(data[2], display[2]), min(data[3], display[3])
-    samples = -(-(display[2] - display[0] + 1) // 2) * -(-(display[3] - display[1] + 1) // 2)
-    inside = beauty[:, y0 - data[1]:max(y1 - data[1] + 1, 0):2, x0 - data[0]:max(x1 - data[0] + 1, 0):2]
+    data = Box(*data_window) if data_window else Box.of_shape(*beauty.shape[1:])
+    display = Box(*display_window) if display_window else data
+    samples = -(-display.width // 2) * -(-display.height // 2)
+    overlap = data.intersect(display)
+    if overlap is None:
+        return np.zeros(samples, np.float32)
+    rows, columns = overlap.within(data)
+    odd_row, odd_column = (overlap.y0 - display.y0) % 2, (overlap.x0 - display.x0) % 2  # skipped
+    inside = beauty[:, rows.start + odd_row:rows.stop:2, columns.start + odd_column:columns.stop:2]
     luminance = np.asarray(inside, np.float32).mean(axis=0).ravel()
     return np.concatenate([luminance, np.zeros(max(samples - luminance.size, 0), np.float32)])
 

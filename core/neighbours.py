@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from vfxdenoise.core import frame_brightness
 from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.io.exr import placed_on_window, window_shape
+from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 from vfxdenoise.core.temporal_window import window_walk
 from vfxdenoise.core.warp import warp
 
@@ -139,8 +139,9 @@ def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
 def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: float) -> str:
     """Why `other` cannot be temporal context for `centre` ('' when it can)."""
     if other.display_window != centre.display_window:
-        return (f"resolution (display window) {_box(other.display_window)} differs from "
-                f"{_box(centre.display_window)}")
+        theirs, ours = Box(*other.display_window), Box(*centre.display_window)
+        return (f"resolution (display window) {theirs.width}x{theirs.height} differs from "
+                f"{ours.width}x{ours.height}")
     if other.layers.keys() != centre.layers.keys():
         return (f"its views differ ({', '.join(other.layers)} there, "
                 f"{', '.join(centre.layers)} here)")
@@ -158,19 +159,14 @@ def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: f
                                                               brightness_jump))), "")
 
 
-def _box(window: tuple[int, int, int, int]) -> str:
-    return f"{window[2] - window[0] + 1}x{window[3] - window[1] + 1}"
-
-
-def on_data_window(features: FrameFeatures, window: tuple[int, int, int, int],
-                   onto: tuple[int, int, int, int]) -> FrameFeatures:
+def on_data_window(features: FrameFeatures, window: Box, onto: Box) -> FrameFeatures:
     """`features` over data window `window` placed onto data window `onto` (zero elsewhere)."""
     if window == onto:
         return features
 
     def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
         values = torch.as_tensor(values)
-        out = values.new_zeros((values.shape[0], *window_shape(onto)), dtype=torch.float32)
+        out = values.new_zeros((values.shape[0], *Box(*onto).shape), dtype=torch.float32)
         return placed_on_window(values, window, out, onto)
 
     return features.map(place)

@@ -2,8 +2,8 @@
 
 An `ExrImage` keeps each part's full header (`ImageSpec`: data and display windows, channel names and
 per-channel pixel types, compression, every attribute) next to its pixels, so writing it back changes
-nothing but the pixels we replaced. Writes are atomic: a temp file in the destination folder, fsync,
-then rename.
+nothing but the pixels we replaced. Writes are atomic (`atomic.write_atomically`): a temp file in the
+destination folder, flushed to disk, then renamed, and the folder flushed.
 
 OpenImageIO reads every header (and reports damaged files). A scanline or tiled file is then
 decoded by the OpenEXR library into one plane per channel in its stored type, and written back by
@@ -29,7 +29,6 @@ cannot write a file mixing tiled and scanline parts either: such a file is writt
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -39,11 +38,12 @@ import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
 import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ChannelError, ExrError, UnsupportedExrError
 from vfxdenoise.core.io import exr_bytes, timecode
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, write_atomically
+from vfxdenoise.core.io.pixel_box import Box, placed_on_window
+from vfxdenoise.core.io.preview import redrawn_exr_preview
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 _UINT_MAX = 4294967295.0
@@ -322,18 +322,18 @@ class ExrImage:
         return list(self._index)
 
     @property
-    def data_window(self) -> tuple[int, int, int, int]:
-        """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
+    def data_window(self) -> Box:
+        """The data window of the first part."""
         return data_window(self.parts[0].spec)
 
-    def data_window_of(self, name: str) -> tuple[int, int, int, int]:
+    def data_window_of(self, name: str) -> Box:
         """The data window of the part holding channel `name` (the views of a multi-part stereo
         file can be cropped differently)."""
         return data_window(self.parts[self._locate([name])[0][0]].spec)
 
     @property
-    def display_window(self) -> tuple[int, int, int, int]:
-        """(xmin, ymin, xmax, ymax), inclusive, of the first part."""
+    def display_window(self) -> Box:
+        """The display window of the first part."""
         return display_window(self.parts[0].spec)
 
     @property
@@ -356,12 +356,11 @@ class ExrImage:
         return [self._index[n] for n in names]
 
     def get(self, names: Sequence[str], *, keep_half: bool = False,
-            window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+            window: Box | None = None) -> np.ndarray:
         """The named channels as a (C, H, W) float32 copy; float16 when `keep_half` and all of them
-        are stored as half, which holds them exactly in half the memory. With `window` (xmin,
-        ymin, xmax, ymax), over that data window instead of their part's: their pixels where the
-        two overlap, 0 elsewhere (an AOV's part in a multi-part render may be cropped to what it
-        shows)."""
+        are stored as half, which holds them exactly in half the memory. With `window`, over that
+        data window instead of their part's: their pixels where the two overlap, 0 elsewhere (an
+        AOV's part in a multi-part render may be cropped to what it shows)."""
         names = [names] if isinstance(names, str) else list(names)
         located = self._locate(names)
         dtype = held_dtype((_pixel_type(self.parts[p].spec, c) for p, c in located), keep_half=keep_half)
@@ -371,15 +370,15 @@ class ExrImage:
                                f"windows{f' in {self.source}' if self.source else ''}; "
                                "read them separately")
         own = windows.pop()
-        out = np.empty((len(located), *window_shape(own)), dtype)
+        out = np.empty((len(located), *own.shape), dtype)
         for i, (p, c) in enumerate(located):
             self.parts[p].read_channel(c, out[i])
         if window is None or window == own:
             return out
-        return placed_on_window(out, own, np.zeros((len(located), *window_shape(window)), dtype), window)
+        return placed_on_window(out, own, np.zeros((len(located), *Box(*window).shape), dtype), window)
 
     def set(self, names: Sequence[str], values: np.ndarray,
-            window: tuple[int, int, int, int] | None = None) -> None:
+            window: Box | None = None) -> None:
         """Replace the pixels of existing channels; their pixel types stay as they are. With
         `window`, `values` lie over that data window: each channel takes them where it overlaps
         its part's and keeps its own pixels elsewhere."""
@@ -389,7 +388,7 @@ class ExrImage:
         for (p, c), name, plane in zip(located, names, _planes(values, len(names))):
             part = self.parts[p]
             own = data_window(part.spec)
-            if window is not None and window != own and plane.shape == window_shape(window):
+            if window is not None and window != own and plane.shape == Box(*window).shape:
                 kept = np.empty(part.shape, np.float32)
                 part.read_channel(c, kept)
                 plane = placed_on_window(plane[None], window, kept[None], own)[0]
@@ -475,15 +474,8 @@ class ExrImage:
         for part in self.parts:
             header = part.native_header()
             preview = header.get("preview") if header is not None else None
-            if preview is None:
-                continue
-            pixels = np.array(preview.pixels)
-            height, width = pixels.shape
-            small = F.adaptive_avg_pool2d(torch.as_tensor(np.asarray(rgb, np.float32))[None],
-                                          (height, width))[0]
-            for channel, values in zip("rgb", _preview_levels(small.numpy())):
-                pixels[channel] = values
-            part.exr_header = {**header, "preview": OpenEXR.PreviewImage(pixels)}
+            if preview is not None:
+                part.exr_header = {**header, "preview": redrawn_exr_preview(preview, rgb)}
 
     def keep_pixels_exact(self, instead: str = "zip") -> None:
         """Switch the parts stored with a compression that alters pixels each time it encodes them
@@ -500,8 +492,8 @@ class ExrImage:
         pixel_types: str | Mapping[str, str] = "half",
         compression: str = "zip",
         attributes: Mapping[str, str | int | float] | None = None,
-        data_window: tuple[int, int, int, int] | None = None,
-        display_window: tuple[int, int, int, int] | None = None,
+        data_window: Box | None = None,
+        display_window: Box | None = None,
     ) -> ExrImage:
         """A single-part image from 2-D arrays (all the shape of the data window).
 
@@ -515,8 +507,8 @@ class ExrImage:
         height, width = shapes[names[0]]
         if any(shape != (height, width) for shape in shapes.values()):
             raise ValueError(f"channels differ in shape: {shapes}")
-        if data_window and (data_window[2] - data_window[0] + 1, data_window[3] - data_window[1] + 1) \
-                != (width, height):
+        data = Box(*data_window) if data_window else None
+        if data and data.shape != (height, width):
             raise ValueError(f"data window {data_window} is not {width}x{height} like the pixels")
         types = (dict(pixel_types) if isinstance(pixel_types, Mapping)
                  else {name: pixel_types for name in names})
@@ -524,27 +516,18 @@ class ExrImage:
         spec.channelnames = tuple(names)
         _set_channel_formats(spec, [_validate_pixel_type(types.get(n, "half")) for n in names])
         spec.attribute("compression", compression)
-        if data_window:
-            spec.x, spec.y = data_window[0], data_window[1]
+        if data:
+            spec.x, spec.y = data.x0, data.y0
         if display_window:
-            spec.full_x, spec.full_y = display_window[0], display_window[1]
-            spec.full_width = display_window[2] - display_window[0] + 1
-            spec.full_height = display_window[3] - display_window[1] + 1
+            display = Box(*display_window)
+            spec.full_x, spec.full_y, spec.full_width, spec.full_height = (
+                display.x0, display.y0, display.width, display.height)
         else:
             spec.full_x, spec.full_y, spec.full_width, spec.full_height = spec.x, spec.y, width, height
         for key, value in (attributes or {}).items():
             spec.attribute(key, value)
         pixels = np.stack([np.asarray(channels[n], np.float32) for n in names], axis=-1)
         return cls([ExrPart(spec, pixels)])
-
-
-def _preview_levels(linear: np.ndarray) -> np.ndarray:
-    """8-bit preview levels of linear values, as OpenEXR's `exrmakepreview` maps them at exposure
-    0: scaled by 2^2.47393, a knee above 1, a 2.2 gamma."""
-    x = np.maximum(np.nan_to_num(linear, posinf=0.0), 0.0) * np.float32(2.0 ** 2.47393)
-    knee = 0.184874
-    x = np.where(x > 1.0, 1.0 + np.log1p((x - 1.0) * knee) / knee, x)
-    return np.clip(np.power(x, 0.4545) * 84.66, 0, 255).astype(np.uint8)
 
 
 def _alters_on_encoding(spec: oiio.ImageSpec) -> bool:
@@ -574,33 +557,15 @@ def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None,
     return changes
 
 
-def data_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
-    """A part's data window (the pixels it stores): (xmin, ymin, xmax, ymax), inclusive."""
-    return spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1
+def data_window(spec: oiio.ImageSpec) -> Box:
+    """A part's data window: the pixels it stores."""
+    return Box(spec.x, spec.y, spec.x + spec.width - 1, spec.y + spec.height - 1)
 
 
-def display_window(spec: oiio.ImageSpec) -> tuple[int, int, int, int]:
-    """A part's display window (the frame it shows): (xmin, ymin, xmax, ymax), inclusive."""
-    return (spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
-            spec.full_y + spec.full_height - 1)
-
-
-def window_shape(window: tuple[int, int, int, int]) -> tuple[int, int]:
-    """(height, width) of a data window (xmin, ymin, xmax, ymax), inclusive."""
-    return window[3] - window[1] + 1, window[2] - window[0] + 1
-
-
-def placed_on_window(values: np.ndarray | torch.Tensor, source: tuple[int, int, int, int],
-                     out: np.ndarray | torch.Tensor, target: tuple[int, int, int, int]
-                     ) -> np.ndarray | torch.Tensor:
-    """`out` (C, H, W over data window `target`) with `values` (C, h, w over `source`) copied in
-    where the two windows overlap, in display space; NumPy arrays or torch tensors alike."""
-    x0, y0 = max(source[0], target[0]), max(source[1], target[1])
-    x1, y1 = min(source[2], target[2]) + 1, min(source[3], target[3]) + 1
-    if x0 < x1 and y0 < y1:
-        out[:, y0 - target[1]:y1 - target[1], x0 - target[0]:x1 - target[0]] = (
-            values[:, y0 - source[1]:y1 - source[1], x0 - source[0]:x1 - source[0]])
-    return out
+def display_window(spec: oiio.ImageSpec) -> Box:
+    """A part's display window: the frame it shows."""
+    return Box(spec.full_x, spec.full_y, spec.full_x + spec.full_width - 1,
+               spec.full_y + spec.full_height - 1)
 
 
 def part_name(spec: oiio.ImageSpec) -> str:
@@ -1082,19 +1047,11 @@ def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> list[HeaderChange]:
             handle.close()
 
 
-def _fsync(path: Path, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_exr(path: str | Path, image: ExrImage) -> list[HeaderChange]:
     """Write atomically: temp file in the same folder (`atomic.write_atomically`: hidden, so that
     a `*.exr` glob or sequence finder never takes a killed run's for a frame, and ending in
     TEMP_SUFFIX, so that the writer picks EXR from the extension and the frame lock protocol can
-    find it if a run dies), fsync, rename over `path`, fsync the folder.
+    find it if a run dies), flushed to disk, renamed over `path`, the folder flushed.
 
     Returns how the header as read was changed, where OpenImageIO writes the file
     (`HeaderChange`: none where OpenEXR does), for the caller to tell once for all the frames it
@@ -1112,11 +1069,9 @@ def write_exr(path: str | Path, image: ExrImage) -> list[HeaderChange]:
             _encode_native(temp, image, headers, path)
         else:
             changes.extend(_encode_oiio(temp, image, path))
-        _fsync(temp)
 
     try:
         write_atomically(path, encode, suffix=TEMP_SUFFIX)
-        _fsync(path.parent, directory=True)
     except OSError as exc:
         raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
                        "permissions of the folder") from exc

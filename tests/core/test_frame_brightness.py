@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP, brightness, brightness_jump
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP, brightness, brightness_jump, luminance_samples
 
 
 def test_brightness_follows_exposure_and_not_a_few_fireflies():
@@ -27,6 +27,21 @@ def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
     assert brightness(cropped, (11, 6, 37, 25), display) == pytest.approx(brightness(full, display, display))
     overscan = np.pad(full, ((0, 0), (4, 4), (4, 4)), constant_values=100.0)  # outside: not counted
     assert brightness(overscan, (-4, -4, 51, 35), display) == pytest.approx(brightness(full))
+
+
+def test_luminance_is_sampled_at_even_display_coordinates_of_any_crop():
+    """A crop starting at an odd display coordinate is sampled where its full render is, the
+    pixels outside it counted black; a data window outside the display window counts as black."""
+    full = np.arange(3 * 7 * 9, dtype=np.float32).reshape(3, 7, 9)
+    display = (10, 20, 18, 26)  # 9x7, where `full` lies
+    samples = luminance_samples(full, display, display)
+    assert samples.size == 5 * 4 and (samples == full.mean(axis=0)[::2, ::2].ravel()).all()
+    crop = full[:, 3:6, 1:8]  # display x 11-17, y 23-25: starts at odd x and odd y
+    cropped = luminance_samples(crop, (11, 23, 17, 25), display)
+    assert cropped.size == samples.size
+    assert sorted(cropped[cropped > 0]) == sorted(full.mean(axis=0)[4:6:2, 2:8:2].ravel())
+    outside = luminance_samples(full, (30, 20, 38, 26), display)
+    assert outside.size == samples.size and not outside.any()
 
 
 def test_a_neighbour_brighter_or_darker_than_the_jump_is_told_and_black_frames_are_alike():

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.neighbours import albedo_match
+from vfxdenoise.core.io.pixel_box import Box
+from vfxdenoise.core.neighbours import albedo_match, on_data_window
 
 
 def _panned(shift: float, pattern: int = 0, size: int = 64, motion: float | None = None) -> FrameFeatures:
@@ -30,3 +31,17 @@ def test_the_albedo_across_a_cut_does_not_match():
     assert albedo_match(_panned(0), _panned(8, pattern=1)) == 0.0  # another set
     assert albedo_match(_panned(0), _panned(8, motion=200.0)) is None  # all outside the frame before
     assert albedo_match(_panned(0), FrameFeatures(beauty=np.zeros((3, 4, 4), np.float32))) is None
+
+
+def test_a_neighbour_on_another_data_window_is_placed_on_frame_ts_zero_outside_its_own():
+    """An auto-cropped or overscanned neighbour is read over frame t's data window, in display
+    space, as compositors read it; on the same window it is the very same features."""
+    beauty = np.ones((3, 4, 5), np.float32)
+    features = FrameFeatures(beauty=beauty, albedo=beauty * 0.5)
+    assert on_data_window(features, (0, 0, 4, 3), Box(0, 0, 4, 3)) is features
+    placed = on_data_window(features, Box(2, 1, 6, 4), (0, 0, 7, 5))
+    assert tuple(placed.beauty.shape) == (3, 6, 8)
+    expected = np.zeros((6, 8), np.float32)
+    expected[1:5, 2:7] = 1.0
+    np.testing.assert_array_equal(np.asarray(placed.beauty[0]), expected)
+    np.testing.assert_array_equal(np.asarray(placed.albedo[1]), expected * 0.5)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import OpenEXR
@@ -479,6 +480,8 @@ def test_a_headers_channel_types_and_windows_are_told_without_its_pixels(tmp_pat
     read = read_exr(tmp_path / "ids.exr")
     assert read.data_window_of("key.id") == exr.data_window(specs[2])
     assert read.display_window == exr.display_window(specs[0])
+    assert read.data_window_of("key.id").shape == (H // 2, W // 2)  # a Box, read by name
+    assert (read.display_window.width, read.display_window.x0) == (W, 0)
 
 
 def test_a_cropped_parts_channels_are_got_and_set_over_another_data_window():
@@ -561,17 +564,20 @@ def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tm
     """The temp file beside the frame names its process and ends in TEMP_SUFFIX, so that
     `frame_locks.remove_dead_runs_files` finds it (through `temp_target`) if the run dies; it is
     hidden, so that a `*.exr` glob (ls, a publish script, a sequence finder) never takes one a
-    killed run left for a frame."""
-    synced = []
-    real_fsync = exr._fsync
-    monkeypatch.setattr(exr, "_fsync", lambda p, directory=False: (synced.append(p),
-                                                                   real_fsync(p, directory)))
+    killed run left for a frame. Its data is flushed to disk before it is renamed over the frame,
+    and the folder after."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(os.fstat(fd).st_ino), fsync(fd)))
+    monkeypatch.setattr(os, "replace", lambda source, target: (events.append(Path(source)),
+                                                               replace(source, target)))
     path = tmp_path / "frame.1001.exr"
     write_exr(path, ExrImage.from_channels(planes("RGB")))
-    temp = synced[0]
+    synced, temp, folder = events
     assert temp.parent == tmp_path and temp.name.endswith(TEMP_SUFFIX)
-    assert temp.name.startswith(f".frame.1001.exr.{__import__('os').getpid()}-")
-    assert temp_target(temp) == path and synced[1] == tmp_path
+    assert temp.name.startswith(f".frame.1001.exr.{os.getpid()}-")
+    assert temp_target(temp) == path
+    assert (synced, folder) == (path.stat().st_ino, tmp_path.stat().st_ino)
 
 
 def test_failure_mid_write_keeps_old_file_and_removes_temp(tmp_path):
