@@ -208,7 +208,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **
     for view, mapping in mappings.items():
         click.echo(f"features{f' (view {view})' if view else ''}:")
         for feature, channel_list in mapping.describe().items():
-            radiance = feature.startswith("aov ") and filtered_as_radiance(feature[4:], radiance_aovs)
+            radiance = bool(feature.aov) and filtered_as_radiance(feature.aov, radiance_aovs)
             click.echo(f"  {feature:<8} {channel_list}{'  (as radiance)' if radiance else ''}")
     hint = unread_motion(list(views[0].channels))
     if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):

@@ -15,13 +15,14 @@ import torch
 from vfxdenoise.core import neighbours
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, SanitizeReport, features_from_exr
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
-from vfxdenoise.core.io.aovs import AovName, LayerMap
+from vfxdenoise.core.io.aovs import NETWORK_FEATURES, AovName, LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
+from vfxdenoise.core.sanitize import SanitizeReport
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class FrameSource:
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
             _refuse_broken_beauty(path, view, found, sanitized)
-            report.merge(sanitized, f"{view} " if view else "")  # which eye, in a stereo file
+            report.merge(sanitized, view)  # which eye, in a stereo file
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)

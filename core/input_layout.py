@@ -25,15 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vfxdenoise.core.io.aovs import FEATURE_TABLE, NETWORK_FEATURES
+
 if TYPE_CHECKING:
     import torch
 
     from vfxdenoise.core.features import FrameFeatures
 
-FLAG_NAMES = ("albedo", "normal", "motion")
+# The presence flags: one per feature the networks read that a render may lack (all but the beauty).
+FLAG_NAMES = tuple(name for name in NETWORK_FEATURES if name != "beauty")
 # The guides: what should match between a pixel and its warped neighbour, in the order a frame's
 # are stacked after its beauty (`StackedFrame`).
-GUIDE_NAMES = ("albedo", "normal")
+GUIDE_NAMES = tuple(feature.name for feature in FEATURE_TABLE if feature.guide)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,36 @@ from typing import NamedTuple
 
 from vfxdenoise.core.errors import ChannelError
 
-FEATURES = ("beauty", "albedo", "normal", "depth", "motion", "alpha")
-# The features a user picks a layer for (seq's --albedo... flags, a host's layer knobs); the alpha
-# is the beauty layer's own and has no flag.
-LAYER_FEATURES = tuple(feature for feature in FEATURES if feature != "alpha")
+
+class Feature(NamedTuple):
+    """What the denoiser knows of one named feature (`FEATURE_TABLE`): how many channels it has
+    (`size`); whether a user picks a layer for it (`picked`: seq's --albedo... flags, a host's layer
+    knobs; the alpha is the beauty layer's own and has no flag); whether the networks read it
+    (`network`: depth and alpha stay in the files and feed none, and leaving them out of a run's
+    frames saves a sixth of their memory and mapping time at 4K); and whether it is a guide
+    (`guide`: what should match between a pixel and its warped neighbour, stacked after the beauty)."""
+
+    name: str
+    size: int
+    picked: bool
+    network: bool
+    guide: bool
+
+
+# Every named feature, in the order the features, LayerMap and FrameFeatures list them. The lists
+# below, `input_layout`'s guides and presence flags and the hosts' layer knobs are drawn from it.
+FEATURE_TABLE = (
+    Feature("beauty", 3, picked=True, network=True, guide=False),
+    Feature("albedo", 3, picked=True, network=True, guide=True),
+    Feature("normal", 3, picked=True, network=True, guide=True),
+    Feature("depth", 1, picked=True, network=False, guide=False),
+    Feature("motion", 2, picked=True, network=True, guide=False),
+    Feature("alpha", 1, picked=False, network=False, guide=False),
+)
+FEATURES = tuple(feature.name for feature in FEATURE_TABLE)
+SIZES = {feature.name: feature.size for feature in FEATURE_TABLE}
+LAYER_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.picked)
+NETWORK_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.network)
 
 # Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
 # Blender's `Denoising Normal` beats its `Normal`: it pairs with `Denoising Albedo`.
@@ -47,10 +73,9 @@ SINGLE_COMPONENTS = {
     "depth": ("Z", "z", "V", "v", "T", "t", "R", "r", "Y", "y", "0"),
     "alpha": ("A", "a", "alpha"),
 }
-# Features no two of which may read the same channel (`_refuse_shared`); a depth may be a
-# position's Z (`--depth P`).
-SHARED_FEATURES = ("beauty", "albedo", "normal", "motion")
-SIZES = {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha": 1}
+# Features no two of which may read the same channel (`_refuse_shared`): those the networks read,
+# which would see one pass as two things; a depth may be a position's Z (`--depth P`).
+SHARED_FEATURES = NETWORK_FEATURES
 # Motion layers read only when named (`--motion`), and why.
 UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
                                  "settings"}
@@ -124,6 +149,30 @@ AOV_OPTIONS = ("--aov", "--aov-radiance")
 COMPOSITE = "composite"
 
 
+class FeatureKey(str):
+    """A feature as reports and `LayerMap.describe` name it: `feature` (a FEATURES name) or `aov`,
+    a layer denoised along with the beauty (named as asked for), of `view` (a stereo file's eye;
+    '' for none). The str is its text ('albedo', 'aov key', 'left beauty'), so that JSON, messages and
+    lookups by text see it as they would that text; its parts are kept, never parsed back from it."""
+
+    __slots__ = ("feature", "aov", "view")
+
+    def __new__(cls, feature: str = "", aov: str = "", view: str = "") -> FeatureKey:
+        if bool(feature) == bool(aov):
+            raise ValueError(f"a FeatureKey names a feature or a layer, not {feature!r} and {aov!r}")
+        named = f"aov {aov}" if aov else feature
+        key = super().__new__(cls, f"{view} {named}" if view else named)
+        key.feature, key.aov, key.view = feature, aov, view
+        return key
+
+    def __getnewargs__(self) -> tuple[str, str, str]:  # pickled and copied by its parts
+        return self.feature, self.aov, self.view
+
+    def in_view(self, view: str) -> FeatureKey:
+        """The same feature of `view`; itself where `view` is ''."""
+        return FeatureKey(self.feature, self.aov, view) if view else self
+
+
 @dataclass(frozen=True)
 class LayerMap:
     """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
@@ -141,12 +190,12 @@ class LayerMap:
     aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
 
-    def describe(self) -> dict[str, str]:
-        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', then 'aov NAME' -> its channels,
-        for `vfxdenoise info`."""
-        named = {name: ",".join(getattr(self, name)) if getattr(self, name) else "(none)"
+    def describe(self) -> dict[FeatureKey, str]:
+        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', then each layer ('aov NAME') -> its
+        channels, for `vfxdenoise info`."""
+        named = {FeatureKey(name): ",".join(getattr(self, name)) if getattr(self, name) else "(none)"
                  for name in FEATURES}
-        return {**named, **{f"aov {name}": ",".join(channels) for name, channels in self.aovs}}
+        return {**named, **{FeatureKey(aov=name): ",".join(channels) for name, channels in self.aovs}}
 
 
 class AovName(NamedTuple):

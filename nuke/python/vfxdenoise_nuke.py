@@ -35,13 +35,15 @@ def _check_vfxdenoise_importable() -> None:
 _check_vfxdenoise_importable()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
+from vfxdenoise.core.io.aovs import NETWORK_FEATURES  # noqa: E402
 from vfxdenoise.plugin.channels import nuke_layer_channels  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError  # noqa: E402
 from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
 from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, check_runner, run_request  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
-LAYER_KNOBS = ("beauty", "albedo", "normal", "motion")
+# The gizmo's layer pickers (VfxDenoise.gizmo): one per feature the networks read, knob named after it.
+LAYER_KNOBS = NETWORK_FEATURES
 WRITE_NODE = "CacheWrite"
 READ_NODE = "CacheRead"
 WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many there were

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
 import pytest
 import torch
-from exr_sequences import store_as_float, write_sequence
+from exr_sequences import store_as_float, write_sequence, write_stereo_sequence
+from reliability.damage import poison
 
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.sanitize import OUT_OF_RANGE_FATES
 
 
 def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_replaced(tmp_path, caplog):
@@ -95,3 +98,26 @@ def test_an_exr_a_probe_decodes_for_the_run_is_taken_once_as_the_probe_decoded_i
     assert probed.take(1, pattern.path(1)) is first
     assert probed.take(1, pattern.path(1)) is not first  # let go: decoded again
     assert probed.take(2, pattern.path(2)) is not second
+
+
+def test_a_stereo_frames_values_are_counted_and_said_by_view(tmp_path, caplog):
+    """A stereo file's replaced values are named after their view, in a frame's warning and in the
+    run's counts (the JSON `sanitized`); a view's guide far out of range is said with its fate."""
+    left = write_sequence(tmp_path / "left", frames=[1], height=16, width=16)
+    right = write_sequence(tmp_path / "right", frames=[1], height=16, width=16, seed=1)
+    poison(parse_pattern(right).path(1), "R", {(3, 3): np.nan})
+    poison(parse_pattern(right).path(1), "albedo.R", {(5, 5): -5.0})
+    pattern = parse_pattern(write_stereo_sequence(left, right, tmp_path / "stereo", [1]))
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+            source.get(1)
+    finally:
+        source.close()
+    assert caplog.messages == ["frame 1: replaced non-finite values: 1 right beauty"]
+    assert source.sanitized.counts == {"right beauty": 1, "right albedo": 1}
+    assert json.dumps(source.sanitized.counts) == '{"right beauty": 1, "right albedo": 1}'
+    [guide] = source.sanitized.out_of_range
+    assert (guide.view, guide.feature, guide.aov) == ("right", "albedo", "")
+    assert source.sanitized.describe().endswith(f"guides out of range, in 1 frame(s): 1 right albedo; "
+                                                f"{OUT_OF_RANGE_FATES['albedo']})")

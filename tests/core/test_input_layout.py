@@ -6,7 +6,7 @@ import torch
 from flat_frames import flat_frame
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.input_layout import InputLayout, StackedFrame, channel_sources
+from vfxdenoise.core.input_layout import FLAG_NAMES, GUIDE_NAMES, InputLayout, StackedFrame, channel_sources
 from vfxdenoise.core.network_input import build_input
 
 
@@ -51,3 +51,11 @@ def test_a_neighbour_slots_views_are_its_beauty_and_consistency_channels():
     consistency.fill_(2.0)
     assert (x[0, 9:12] == 1.0).all() and (x[0, layout.beauty_channels + 2] == 2.0).all()
     assert x.sum() == 3 * 4 * 1.0 + 4 * 2.0  # nothing else written
+
+
+def test_the_guides_and_presence_flags_keep_the_order_trained_models_read_them_in():
+    """Drawn from the feature table (`aovs.FEATURE_TABLE`), they lay out a model's input channels:
+    a reordered table must not move them."""
+    assert GUIDE_NAMES == ("albedo", "normal") and FLAG_NAMES == ("albedo", "normal", "motion")
+    layout = InputLayout(temporal_radius=1)
+    assert (layout.albedo, layout.normal, layout.flags) == (slice(11, 14), slice(14, 17), slice(17, 20))

@@ -44,6 +44,17 @@ def test_gizmo_file_is_a_group_with_the_artist_knobs(nuke):
     assert "+INVISIBLE" in knobs["denoised"].spec["flags"] and node["denoised"].value() is False
 
 
+def test_the_gizmo_has_a_layer_picker_for_every_layer_the_button_reads(nuke):
+    """The Denoise button reads a layer knob per feature the networks read (`LAYER_KNOBS`, drawn
+    from the feature table): the .gizmo file holds each."""
+    import vfxdenoise_nuke
+
+    knobs = nuke.createNode("VfxDenoise").knobs()
+    assert vfxdenoise_nuke.LAYER_KNOBS == ("beauty", "albedo", "normal", "motion")
+    for layer in vfxdenoise_nuke.LAYER_KNOBS:
+        assert knobs[layer].Class() == "Link_Knob" and knobs[layer].target().name() == "channels"
+
+
 def test_gizmo_internals_write_all_channels_and_blend_the_read_by_strength(nuke):
     node = nuke.createNode("VfxDenoise")
     classes = {n.name(): n.Class() for n in node.nodes()}

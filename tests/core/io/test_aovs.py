@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import FEATURES, AovName, LayerMap, aov_names, composite_note, resolve_layers
+from vfxdenoise.core.io.aovs import (
+    FEATURES,
+    LAYER_FEATURES,
+    NETWORK_FEATURES,
+    SHARED_FEATURES,
+    SIZES,
+    AovName,
+    FeatureKey,
+    LayerMap,
+    aov_names,
+    composite_note,
+    resolve_layers,
+)
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -285,6 +301,40 @@ def test_aov_layers_resolve_by_name_or_channels_in_the_order_asked():
                            ("RGBA_key", ("RGBA_key.R", "RGBA_key.G", "RGBA_key.B")))
     assert layers.describe()["aov specular"] == "specular.r,specular.g,specular.b"
     assert resolve_layers(channels) != layers  # frames asked for other layers never share a window
+
+
+def test_described_layers_say_which_are_layers_denoised_with_the_beauty():
+    """`vfxdenoise info` marks layers filtered as radiance by the layer's name, which it takes from
+    the key, not from its text: a name with spaces (Blender's) comes whole."""
+    channels = layer("", "RGB") + layer("ViewLayer.Diffuse Color", "RGB")
+    described = resolve_layers(channels, aovs=["ViewLayer.Diffuse Color"]).describe()
+    assert [(key, key.aov) for key in described if key.aov] == [("aov ViewLayer.Diffuse Color",
+                                                               "ViewLayer.Diffuse Color")]
+    assert [key.feature for key in described if not key.aov] == list(FEATURES)
+
+
+def test_a_feature_key_is_its_text_and_keeps_its_parts():
+    """Reports and `LayerMap.describe` key their counts by a FeatureKey: its text is what JSON and
+    messages show, and lookups by that text find it; its parts are never parsed back from it."""
+    key = FeatureKey(aov="diffuse key", view="left")
+    assert key == "left aov diffuse key" and {"left aov diffuse key": 1}[key] == 1
+    assert json.dumps({key: 1, FeatureKey("albedo"): 2}) == '{"left aov diffuse key": 1, "albedo": 2}'
+    assert (key.view, key.feature, key.aov) == ("left", "", "diffuse key")
+    albedo = FeatureKey("albedo")
+    assert albedo.in_view("right") == "right albedo" and albedo.in_view("") is albedo
+    copied = pickle.loads(pickle.dumps(key))
+    assert copied == key and (copied.view, copied.feature, copied.aov) == ("left", "", "diffuse key")
+    with pytest.raises(ValueError, match="a feature or a layer"):
+        FeatureKey("albedo", aov="key")
+
+
+def test_the_feature_lists_are_drawn_from_one_table():
+    """The lists the layer flags, the networks and the hosts read keep their features and order."""
+    assert FEATURES == ("beauty", "albedo", "normal", "depth", "motion", "alpha")
+    assert [field.name for field in fields(LayerMap)][:len(FEATURES)] == list(FEATURES)
+    assert SIZES == {"beauty": 3, "albedo": 3, "normal": 3, "depth": 1, "motion": 2, "alpha": 1}
+    assert LAYER_FEATURES == ("beauty", "albedo", "normal", "depth", "motion")
+    assert NETWORK_FEATURES == SHARED_FEATURES == ("beauty", "albedo", "normal", "motion")
 
 
 def test_aov_errors_name_the_file_the_layer_and_what_there_is():
