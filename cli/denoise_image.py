@@ -96,10 +96,11 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_path: str | None,
                   sigma: float | None, tile: int, device: str, overwrite: bool) -> None:
-    """Denoise INPUT (PNG/JPEG/TIFF/BMP) into OUTPUT, keeping the input's bit depth where possible.
+    """Denoise INPUT (PNG/JPEG/TIFF/BMP/EXR) into OUTPUT, keeping the input's bit depth where possible.
 
-    Float pixels stay float, unclipped, where OUTPUT's format holds float (TIFF). The alpha channel
-    and the display metadata (ICC profile, EXIF orientation) are kept where OUTPUT's format holds them.
+    Float pixels stay float, unclipped, where OUTPUT's format holds float (TIFF, EXR). The alpha
+    channel and the display metadata (ICC profile, EXIF orientation) are kept where OUTPUT's format
+    holds them. For EXR sequences of renders, use `vfxdenoise seq`.
     """
     _check_options(arch, model_path, sigma)
     if output_path.resolve() == input_path.resolve():

@@ -58,13 +58,15 @@ def _means(rows: list[dict]) -> list[dict]:
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "
                    "per sequence (make-dataset's layout).")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True)
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Model to score: a shipped one (default, fast), or a model `vfxdenoise train` wrote: "
+                   "its --out folder or a .safetensors file.")
 @click.option("--oidn/--no-oidn", default=True, show_default=True,
-              help="Include Intel OIDN (pyoidn) baselines.")
+              help="Include Intel OIDN baselines (needs pyoidn: the bench extra).")
 @click.option("--flip/--no-flip", "with_flip", default=True, show_default=True,
-              help="Compute HDR-FLIP (slow).")
+              help="Compute HDR-FLIP (slow; needs flip-evaluator: the metrics or bench extra).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/eval"),
-              show_default=True)
+              show_default=True, help="Folder for results.md and the contact sheets.")
 @device_option
 @click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision, show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")

@@ -40,9 +40,10 @@ class FiniteFloatRange(click.FloatRange):
 
 
 DEVICES = click.Choice(list(seq_options.DEVICES))  # every --device
-# --device of the commands that run a network (seq's is among its pass-through options): auto is
-# CUDA when PyTorch sees a GPU, else the CPU.
-device_option = click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True)
+DEVICE_HELP = "Where the network runs: auto is CUDA when PyTorch sees a GPU, else the CPU."
+# --device of the commands that run a network (seq's is among its pass-through options).
+device_option = click.option("--device", type=DEVICES, default=EngineConfig.device, show_default=True,
+                             help=DEVICE_HELP)
 POSITIVE = FiniteFloatRange(min=0, min_open=True)  # memory budgets, scales, noise levels
 NON_NEGATIVE = FiniteFloatRange(min=0.0)  # learning rates (0: a fine-tune that only converts), loss weights
 TILE = click.IntRange(min=MIN_TILE)  # smaller tiles would mostly compute their own overlap
@@ -135,12 +136,17 @@ def _seq_option(*decls: str, seq_help: str | None = None, default: Any = None,
 
 # In seq's --help order.
 _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
-    _seq_option("--device", type=DEVICES, default=EngineConfig.device,
+    _seq_option("--device", type=DEVICES, default=EngineConfig.device, seq_help=DEVICE_HELP,
                 farm_help=f"seq --device on the workers [default: seq's, {EngineConfig.device}]."),
     _seq_option("--temporal-radius", type=int, farm_type=click.IntRange(min=0),
-                seq_help="Neighbouring frames used on each side [default: the model's]."),
-    _seq_option("--model", default=EngineConfig.model, seq_help="Shipped model name or .safetensors path.",
-                farm_help="seq --model: shipped name or .safetensors path the workers see."),
+                seq_help="Neighbouring frames used on each side, from 0 to the model's own (2 for the "
+                         "shipped models); 0 denoises frame by frame [default: the model's]."),
+    _seq_option("--model", default=EngineConfig.model,
+                seq_help="A shipped model, default (best quality) or fast (quicker, less clean), or a "
+                         "model `vfxdenoise train` wrote: its --out folder or a .safetensors file (a "
+                         "checkpoint too).",
+                farm_help="seq --model: shipped name, or training folder or .safetensors path the "
+                          "workers see."),
     lambda for_farm: layer_options,
     _seq_option("--aov", "aovs", multiple=True, metavar="LAYER",
                 seq_help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "

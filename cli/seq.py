@@ -147,8 +147,9 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("-o", "--output",
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")
 @click.option("--frames", multiple=True, callback=_one_spec,
-              help="Frames to write, e.g. 1001-1100, 1001-1100x2, 1001,1005; given once "
-                   "[default: those of --context-frames, else first to last on disk].")
+              help="Frames to write, e.g. 1001-1100, 1001-1100x2 or 1001-1100:2 (every other frame), "
+                   "1001,1005, -5--1 (negative frames); given once [default: those of "
+                   "--context-frames, else first to last on disk].")
 @click.option("--context-frames", metavar="FRAMES", multiple=True, callback=_one_spec,
               help="The render's own range, e.g. 1001-1100: the frames written when --frames is not "
                    "given, and the only frames read as temporal neighbours, so that frames an older "
@@ -161,16 +162,19 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @seq_pass_through_options(for_farm=False)
 @click.option("--resume", is_flag=True,
               help="Skip frames already written, readable, and made from the inputs on disk now "
-                   "(re-rendered frames and their neighbours' outputs are denoised again).")
+                   "(re-rendered frames and their neighbours' outputs are denoised again; every "
+                   "frame, when a re-rendered frame is one of the shot's first 2K+1, from which its "
+                   "exposure is found).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
 @click.option("--keep-going", is_flag=True,
               help="Denoise the other frames when one fails; exit 1 at the end.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none", "openjd"]), default="bar",
               show_default=True,
-              help="A bar (on a terminal; elsewhere, such as a farm's log, plain lines), JSON events "
-                   "on stdout, plain lines, or plain lines and "
-                   "`openjd_progress: PERCENT` on stdout (Open Job Description's progress, which "
-                   "Deadline Cloud shows as a task's; farm jobs use it).")
+              help="none: a line per frame, then the summary, on stderr; bar: the same under a bar "
+                   "(on a terminal; elsewhere, such as a farm's log, as none); openjd: as none, and "
+                   "`openjd_progress: PERCENT` lines on stdout (Open Job Description's progress, which "
+                   "Deadline Cloud shows as a task's; farm jobs use it); json: JSON events alone on "
+                   "stdout. Warnings and errors go to stderr.")
 @click.option("--io-threads", type=click.IntRange(1, 64),
               help="EXR decode/encode threads [default: one per CPU this process may use, at least 2 "
                    f"and at most {MAX_IO_THREADS}].")

@@ -91,9 +91,13 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
               help="Held-out validation dataset folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for model.safetensors, model.json, log.csv, curves.png and checkpoints.")
-@click.option("--steps", default=RenderRun.steps, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch", default=RenderRun.batch, show_default=True, type=click.IntRange(min=1))
-@click.option("--crop", default=RenderRun.crop, show_default=True, type=click.IntRange(min=8))
+@click.option("--steps", default=RenderRun.steps, show_default=True, type=click.IntRange(min=1),
+              help="Training steps, one batch each.")
+@click.option("--batch", default=RenderRun.batch, show_default=True, type=click.IntRange(min=1),
+              help="Crops per step, each of a temporal window of a training sequence.")
+@click.option("--crop", default=RenderRun.crop, show_default=True, type=click.IntRange(min=8),
+              help="Side in pixels of the square crops trained on (frames smaller than it train on "
+                   "crops of their shorter side).")
 @click.option("--lr", type=NON_NEGATIVE, help=f"Peak learning rate [default: {DEFAULT_LR:g}; {INIT_OWN}].")
 @click.option("--temporal-radius", type=_NetworkRadius(),
               help=f"Neighbours on each side [default: {InputLayout.temporal_radius}, or the "
@@ -136,11 +140,15 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
                    "bands in (averages heavy-tailed noise over many more samples); with --init, "
                    "adds them to the loaded model.")
 @click.option("--validate-every", default=RenderRun.validate_every, show_default=True,
-              type=click.IntRange(min=1))
+              type=click.IntRange(min=1),
+              help="Steps between checkpoints (what --resume continues from), each scored on --val "
+                   "when given.")
 @device_option
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out, with the same settings.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
-@click.option("--seed", default=RenderRun.seed, show_default=True)
+@click.option("--seed", default=RenderRun.seed, show_default=True,
+              help="Seed of the initial weights and of the training batches (which crops, in which "
+                   "order).")
 @click.pass_context
 def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None, out_dir: Path, steps: int,
           batch: int, crop: int, lr: float | None, temporal_radius: int | None, arch: str,

@@ -74,3 +74,24 @@ def test_resume_with_overwrite_is_a_usage_error_saying_what_each_does(flags, mes
     with pytest.raises(UsageError) as refused:
         existing_policy(True, True, flags)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("name", ["seq", "train", "eval", "denoise-image", "make-dataset", "demo"])
+def test_every_option_of_the_documented_commands_says_what_it_does(name):
+    """`--device`, `eval --model` and train's --steps, --batch, --crop, --validate-every and --seed
+    showed only their default in --help."""
+    from vfxdenoise.cli.main import cli
+
+    command = cli.get_command(click.Context(cli), name)
+    bare = [param.opts[-1] for param in command.params if isinstance(param, click.Option) and not param.help]
+    assert bare == []
+
+
+def test_seq_help_names_the_shipped_models_and_the_temporal_radius_range():
+    from vfxdenoise.core.model_files import shipped_names
+
+    shown = " ".join(CliRunner().invoke(seq, ["--help"]).output.split())
+    model_help = shown.split("--model TEXT", 1)[1].split("--beauty", 1)[0]
+    assert all(name in model_help for name in shipped_names()) and "folder" in model_help
+    assert "from 0 to the model's own" in shown and "0 denoises frame by frame" in shown
+    assert "1001-1100:2" in shown and "-5--1" in shown
