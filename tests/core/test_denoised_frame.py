@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -158,21 +157,6 @@ def test_a_megabyte_cryptomatte_manifest_is_written_back_as_read_without_seriali
     header = OpenEXR.File(str(tmp_path / "out.exr"), header_only=True).parts[0].header
     assert header[MANIFEST] == manifest and header["vfxdenoise/model"] == "model"
     assert calls == []
-
-
-@pytest.mark.slow
-def test_a_frames_header_work_grows_with_its_manifest_not_its_square(tmp_path):
-    """Benchmark-style: twice the manifest, well under four times the time (best of three)."""
-    def seconds(size: int) -> float:
-        manifest, best = _manifest(size), float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            _denoised_with_manifest(tmp_path, manifest)
-            best = min(best, time.perf_counter() - start)
-        return best
-
-    small, large = seconds(1_000_000), seconds(2_000_000)
-    assert large < 3 * small, (small, large)
 
 
 def test_tiled_parts_beside_scanline_ones_are_said_to_be_written_as_scanlines_by_openimageio(tmp_path):
