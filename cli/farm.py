@@ -1,7 +1,8 @@
 """`vfxdenoise farm`: write a chunked denoise as a job for a render farm engine.
 
 `farm openjd` writes an Open Job Description bundle (Deadline Cloud, `openjd run`); `farm opencue`
-prints or launches an OpenCue outline. Each task runs `vfxdenoise seq --frames=CHUNK --resume`.
+prints or launches an OpenCue outline. Each task runs `vfxdenoise seq --frames=CHUNK --resume` (and
+--keep-going where the job is written with it).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def job_options(command):
         click.option("--overwrite", "existing", flag_value=OVERWRITE, default=RESUME,
                      help="Tasks rewrite all their frames [default: resume, keep frames already "
                           "written]."),
+        click.option("--keep-going", is_flag=True,
+                     help="seq --keep-going: a task denoises its chunk's other frames when one "
+                          "fails, then still exits 1, so the farm marks it failed and retries it "
+                          "(under resume, the retry redoes only the frames not written)."),
         seq_pass_through_options(for_farm=True),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
@@ -68,7 +73,8 @@ def _job(values: dict, gpus: int) -> FarmJob:
     options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                     values.pop("chunk"), options, command=values.pop("command_path"),
-                    name=values.pop("name"), existing=values.pop("existing"))
+                    name=values.pop("name"), existing=values.pop("existing"),
+                    keep_going=values.pop("keep_going"))
     check_as_seq(job, options)
     return job
 

@@ -5,7 +5,8 @@ frames to the command; everything else about the job lives here, so both writers
 Each chunk runs `vfxdenoise seq INPUT --frames=CHUNK --job-frames=JOB -o OUTPUT --resume`: seq writes only
 the chunk's frames but reads the temporal halo around them, and checks --frames for a typo as the
 whole job's frames (handles held past the render's ends), so any chunking gives the same pixels as
-one run.
+one run. With --keep-going a task writes its chunk's other frames past one that fails, and still
+exits 1: the farm marks it failed and retries it, and a retry (--resume) redoes the frames not written.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 EXECUTABLE = "vfxdenoise"
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
+KEEP_GOING = "--keep-going"  # seq's flag: a frame that fails fails alone, and seq exits 1 at the end
 DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk`)
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
                 "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
@@ -70,10 +72,15 @@ class FarmJob:
                 f"--job-frames={format_frames(self.frames)}", "-o", self.output.text,
                 f"--{self.existing}", "--progress", "none", *self.seq_args]
 
+    @property
+    def keep_going(self) -> bool:
+        """Whether its tasks run seq --keep-going (a seq option, among `seq_args`)."""
+        return KEEP_GOING in self.seq_args
+
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
               chunk: int = DEFAULT_CHUNK, options: SeqOptions | None = None, command: str | None = None,
-              name: str | None = None, existing: str = RESUME) -> FarmJob:
+              name: str | None = None, existing: str = RESUME, keep_going: bool = False) -> FarmJob:
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 
     Frames default to the render's range (--context-frames), else to those on disk. When the
@@ -81,6 +88,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     failed task an hour later; with --context-frames (a job submitted with the render) they may
     not be rendered yet, and are only counted in a warning. `existing` is what each task does with
     the frames already written: resume (a retry redoes only those not finished) or overwrite.
+    `keep_going`: each task runs seq --keep-going, after the other seq options (`options`), so
+    that a frame that fails does not stop its chunk's others; the task still fails (exit 1).
     """
     options = options or SeqOptions()
     if chunk < 1:
@@ -97,7 +106,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
-        seq_args=tuple(options.to_args()),
+        seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
     )

@@ -28,6 +28,9 @@ VALUES_FILE = "parameter_values.yaml"
 STEP_NAME = "Denoise"
 FRAME_PARAM = "Frame"
 MAX_STRING = 1024  # OpenJD's longest STRING parameter value: longer seq options take several
+# Said of SeqArgs: a value given at submission replaces the options the job was written with.
+SEQ_ARGS_NOTE = (". A value given at submission replaces the options written here: give them too "
+                 "(or write the job again with `vfxdenoise farm openjd`).")
 
 # Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
 # "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them, and its --job-frames the job's
@@ -181,7 +184,7 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
                         "either side, an overhead of about 2K/ChunkSize reads."},
         *({"name": name, "type": "STRING", "default": values[name],
            "description": "Further `vfxdenoise seq` options, shell-quoted (e.g. --device cuda "
-                          "--temporal-radius 2)" + ("." if name == "SeqArgs" else
+                          "--temporal-radius 2)" + (SEQ_ARGS_NOTE if name == "SeqArgs" else
                                                     ", continuing the previous SeqArgs.")}
           for name in _seq_args_values(job)),
         {"name": "Existing", "type": "STRING", "allowedValues": list(EXISTING_POLICIES),

@@ -18,6 +18,7 @@ pytest.importorskip("outline", reason="needs the farm extra")
 
 from vfxdenoise.cli.commands import COMMANDS  # noqa: E402
 from vfxdenoise.cli.farm import farm  # noqa: E402
+from vfxdenoise.cli.main import cli  # noqa: E402
 from vfxdenoise.cli.seq import seq  # noqa: E402
 from vfxdenoise.core.errors import FarmError  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
@@ -146,6 +147,32 @@ def test_a_cpu_job_books_cores_and_runs_that_many_threads(shot, tmp_path):
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--cores", "2.5").output)
     layer = spec.find("job/layers/layer")
     assert layer.findtext("cores") == "2.5" and "--cpu-threads 2" in layer.findtext("cmd")
+
+
+def test_keep_going_reaches_every_task_after_the_options_the_job_is_written_with(shot, tmp_path,
+                                                                                  tiny_weights):
+    """README told users to add --keep-going in SeqArgs at submission, which replaced the options
+    written there (--precision float32, a CPU task's --max-mem): farm takes it, as seq does. An
+    OpenCue task runs seq itself: a damaged frame fails alone, and the task still exits 1."""
+    bundle = tmp_path / "bundle"
+    result = _invoke("openjd", shot, "--bundle", bundle, "--keep-going", "--precision", "float32")
+    assert result.exit_code == 0, result.output
+    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--precision", "float32", "--keep-going"]
+    without = _invoke("openjd", shot, "--bundle", bundle, "--replace-bundle")
+    assert without.exit_code == 0 and "--keep-going" not in _defaults(bundle)["SeqArgs"]
+
+    out = tmp_path / "out" / "den.####.exr"
+    spec = _invoke("opencue", shot, "--frames", "1001-1004", "--chunk", "4", "-o", out, "--keep-going",
+                   "--precision", "float32", "--device", "cpu", "--model", tiny_weights)
+    assert spec.exit_code == 0, spec.output
+    command = ET.fromstring(spec.output).find("job/layers/layer").findtext("cmd")
+    argv = shlex.split(command.replace("#FRAME_START#", "1001").replace("#FRAME_END#", "1004"))
+    assert argv[-7:] == ["--device", "cpu", "--model", str(tiny_weights), "--precision", "float32",
+                         "--keep-going"]
+    Path(shot.replace("####", "1002")).write_bytes(b"")
+    task = run_vfxdenoise(*argv[1:])  # the task, as a worker runs it
+    assert task.returncode == 1 and "error: frame 1002: " in task.stderr, task.stderr
+    assert "written: 3 frame(s) 1001,1003-1004" in task.stderr
 
 
 def test_opencue_prints_the_job_spec_with_booking(shot, tmp_path):
@@ -304,9 +331,19 @@ def test_what_seq_refuses_before_its_first_frame_is_refused_when_the_job_is_writ
     assert not (tmp_path / "bundle").exists() and "<job" not in result.output
 
 
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_an_unknown_model_name_is_a_usage_error_of_the_submission(shot, tmp_path, engine):
+    """Exit 2, as seq's: a host submitting the job, or a pipeline retrying on exit 1, is told no
+    submission of that command line can succeed."""
+    where = ["--bundle", str(tmp_path / "bundle")] if engine == "openjd" else []
+    result = CliRunner().invoke(cli, ["farm", engine, shot, *where, "--model", "defualt"])
+    assert result.exit_code == 2 and "error: model weights not found: 'defualt'" in result.output
+    assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+
+
 def test_layers_are_checked_on_the_first_frame_that_reads_and_a_model_only_workers_see_is_not(
         shot, tmp_path, caplog):
-    """A damaged frame is its task's to report (README: --keep-going through SeqArgs)."""
+    """A damaged frame is its task's to report (README: farm --keep-going)."""
     Path(shot.replace("####", "1001")).write_bytes(b"")
     refused = _invoke("opencue", shot, "--beauty", "nope")
     assert refused.exit_code == 1 and "render.1002.exr" in str(refused.exception)

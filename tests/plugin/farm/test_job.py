@@ -39,6 +39,17 @@ def test_each_task_runs_seq_with_the_jobs_policy_for_existing_outputs(tmp_path, 
     assert f"--{existing}" in job.seq_command("1-2")
 
 
+def test_each_task_runs_seq_keep_going_only_when_the_job_asks(tmp_path):
+    """README told users to put --keep-going in a job's SeqArgs at submission, which replaced the
+    seq options the job was written with: the job carries it itself, after the other options."""
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+    job = build_job(pattern, None, "1-4", 2, options=SeqOptions(precision="float32"), keep_going=True)
+    assert job.keep_going and job.seq_args == ("--precision", "float32", "--keep-going")
+    assert job.seq_command("1-2")[-3:] == ["--precision", "float32", "--keep-going"]
+    plain = build_job(pattern, None, "1-4", 2, options=SeqOptions(precision="float32"))
+    assert not plain.keep_going and "--keep-going" not in plain.seq_command("1-2")
+
+
 def test_a_job_whose_tasks_would_stop_at_frames_written_is_refused(tmp_path):
     """`refuse` would fail every retried task at the frames its first try wrote."""
     with pytest.raises(FarmError, match="existing outputs: 'refuse' is not one of resume, overwrite"):

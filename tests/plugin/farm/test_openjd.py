@@ -331,6 +331,27 @@ def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(s
     assert "exited with code: 1 " in failed.stdout  # seq's exit status is the task's
 
 
+def test_under_keep_going_a_task_writes_its_other_frames_and_still_fails(shot, tmp_path, tiny_weights):
+    """A job written with --keep-going: its task denoises the chunk's frames past a damaged one,
+    and still exits 1, so the farm marks it failed and retries it (a retry redoes only that frame).
+    The option reaches the task in SeqArgs, which says that a value given at submission replaces
+    the options written there."""
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=4, keep_going=True), tmp_path / "bundle")
+    template = yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())
+    seq_args = next(p for p in template["parameterDefinitions"] if p["name"] == "SeqArgs")
+    assert shlex.split(seq_args["default"]) == ["--device", "cpu", "--model", str(tiny_weights),
+                                                "--keep-going"]
+    assert "A value given at submission replaces the options written here" in seq_args["description"]
+
+    parse_pattern(shot).path(1006).write_bytes(b"")
+    failed = _run([BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml",
+                   "--tasks", json.dumps([{"Frame": "1004-1007"}])])
+    assert failed.returncode != 0 and "exited with code: 1 " in failed.stdout, failed.stdout
+    assert parse_pattern(out).frames_on_disk() == [1004, 1005, 1007]
+    assert any(line.startswith("error: frame 1006: ") for line in _task_output(failed))
+
+
 def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_path, tiny_weights):
     """A site without a `vfxdenoise` script on the workers (rez, a host's Python) runs the module."""
     python = tmp_path / "site python" / "python"  # a path with a space, quoted in the parameter
