@@ -59,6 +59,12 @@ class ModelError(VfxDenoiseError):
     """Model weights are missing, damaged or do not match the architecture/inputs."""
 
 
+class UnknownModelError(ModelError, UsageError):
+    """A --model value that is no shipped model's name and no path (a typo of 'default'): no run
+    can load it whatever the farm's workers see, so it exits 2 and is not retried. A path not
+    there is a plain ModelError: a mount may bring it yet."""
+
+
 class OutputError(VfxDenoiseError):
     """Outputs cannot be written safely (would overwrite inputs, folder not writable, locked)."""
 

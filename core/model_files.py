@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.errors import ModelError, UnknownModelError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
 DEFAULT_MODEL = "default"
@@ -75,13 +75,15 @@ def model_ref(model: str | Path) -> ModelRef:
 
 def resolve_weights(model: str | Path) -> Path:
     """The existing weights file `model` names (`model_ref`); a ModelError saying what it
-    names and what to give instead where there is none."""
+    names and what to give instead where there is none: an UnknownModelError (a usage error,
+    exit 2) for a name that is no shipped model's and no path, which no machine can load."""
     ref = model_ref(model)
     if ref.weights is not None and ref.weights.is_file():
         return ref.weights
     why = {FOLDER: f": folder {ref.path} holds no {FOLDER_WEIGHTS}",
            FILE: f": {ref.path} is not a file"}.get(ref.kind, "")
-    raise ModelError(
+    error = UnknownModelError if ref.kind == UNKNOWN else ModelError
+    raise error(
         f"model weights not found: '{model}'{why}. Give a {WEIGHTS_SUFFIX} file, a folder holding "
         f"{FOLDER_WEIGHTS}, or a shipped model name ({', '.join(shipped_names()) or 'none shipped'})."
     )

@@ -9,7 +9,8 @@ import click
 from cli_process import VFXDENOISE
 from click.testing import CliRunner
 
-from vfxdenoise.cli.main import STDOUT_CLOSED_STATUS, _Group
+from vfxdenoise.cli.main import STDOUT_CLOSED_STATUS, _Group, cli
+from vfxdenoise.core.model_files import shipped_names
 
 
 class _Listed(_Group):
@@ -61,3 +62,18 @@ def test_a_stdout_its_reader_closed_ends_the_process_quietly_as_a_unix_tool(sequ
             assert "Traceback" in stderr and "BrokenPipeError" in stderr and "error:" not in stderr
         else:
             assert stderr == ""
+
+
+def test_an_unknown_model_name_exits_2_and_a_model_path_not_there_exits_1(sequence_factory, tmp_path):
+    """`seq --model defualt` exited 1, which farm engines retry, though no run could load it: a
+    name that is no shipped model's and no path is a usage error (exit 2) naming the shipped ones.
+    A path not there stays 1: a mount may bring it by the retry."""
+    pattern = sequence_factory(frames=[1, 2], height=16, width=16)
+    unknown = CliRunner().invoke(cli, ["seq", pattern, "--model", "defualt", "--device", "cpu"])
+    assert unknown.exit_code == 2, unknown.output
+    assert "error: model weights not found: 'defualt'. Give a .safetensors file" in unknown.output
+    assert f"shipped model name ({', '.join(shipped_names())})" in unknown.output
+    absent = tmp_path / "mnt" / "models" / "mine.safetensors"
+    missing = CliRunner().invoke(cli, ["seq", pattern, "--model", str(absent), "--device", "cpu"])
+    assert missing.exit_code == 1, missing.output
+    assert f"error: model weights not found: '{absent}'" in missing.output

@@ -11,7 +11,7 @@ import pytest
 from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.errors import ModelError, UnknownModelError, UsageError
 from vfxdenoise.core.model_files import (
     ELSEWHERE,
     FILE,
@@ -83,6 +83,19 @@ def test_every_caller_takes_a_model_value_as_seq_loads_it(models, value, caplog)
     assert loaded.path == resolve_weights(value) and loaded.path.absolute() == Path(weights)
     assert loaded.config["temporal_radius"] == radius
     assert _render_model(config).path == loaded.path  # the farm checks what seq loads
+
+
+def test_only_a_name_that_is_no_shipped_model_and_no_path_is_a_usage_error(models):
+    """No run can load an unknown name (exit 2: a farm does not retry it); a path not here, or a
+    folder without its weights, may be there by a retry (a mount, a training run): exit 1."""
+    with pytest.raises(UnknownModelError) as unknown:
+        load_weights("defualt")
+    assert isinstance(unknown.value, UsageError) and isinstance(unknown.value, ModelError)
+    (models / "empty").mkdir()
+    for value in ("farm/models/mine.safetensors", "/mnt/models/mine", str(models / "empty")):
+        with pytest.raises(ModelError, match=f"model weights not found: '{value}'") as info:
+            resolve_weights(value)
+        assert not isinstance(info.value, UsageError), value
 
 
 def test_a_folder_without_weights_is_refused_naming_what_it_lacks(tmp_path):
