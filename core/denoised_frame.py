@@ -10,6 +10,7 @@ is the held frame's, but for its timeCode, advanced to the frame it stands for o
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -82,7 +83,7 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         uncovered = _uncovered(image, layers, window)
         # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
         noisy = [image.get(channels, window=window) for channels in names]
-        results = [exposure.undo(denoised[view][3 * index:3 * index + 3], noisy[index],
+        results = [exposure.undo(_layer_result(denoised[view], index), noisy[index],
                                  [image.pixel_type(channel) == "float" for channel in channels])
                    for index, channels in enumerate(names)]
         if config.keep_noisy:
@@ -107,6 +108,12 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
     return image
+
+
+def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:
+    """Layer `index`'s RGB of the network's result for a view (`DenoisedBeauty.result`: 3
+    channels a layer, the beauty's first, then each `--aov` layer's in order)."""
+    return stacked[3 * index:3 * index + 3]
 
 
 def _made_with_attributes(made_with: MadeWith) -> dict[str, str | int | float]:
@@ -160,11 +167,13 @@ def _uncovered(image: ExrImage, layers: LayerMap, window: tuple[int, int, int, i
     return empty_pixels(image.get(list(layers.alpha), window=window))
 
 
-def storage_changes_of(path: Path, compression: str | None) -> list[str]:
-    """How the outputs are stored otherwise than the frame at `path` (`exr.storage_changes`);
-    none when its header cannot be read (reading the frame then says why)."""
+def storage_changes_of(path: Path, compression: str | None,
+                       read_header: Callable[[Path], list] = read_exr_header) -> list[str]:
+    """How the outputs are stored otherwise than the frame at `path` (`exr.storage_changes`), from
+    its header (`read_header`: a run's gives the one it read before its first frame); none when
+    that cannot be read (reading the frame then says why)."""
     try:
-        specs = read_exr_header(path)
+        specs = read_header(path)
         return storage_changes(specs, compression, written_by_openimageio(path, len(specs)))
     except VfxDenoiseError:
         return []

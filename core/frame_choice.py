@@ -10,7 +10,9 @@ disk within the render's range (`frames_in_context`). Frames asked but not on di
 as what is no file at their name, a folder or a broken link (`refuse_other_padding`), a --frames
 typo (`refuse_frames_off_the_shot`) and a stray frame's span of millions (`refuse_stray_span`).
 Each refusal says what to do, and takes as long as the frames on disk do, however long the range
-asked. The patterns, frame specs and frames on disk these read are `core.io.sequence`'s.
+asked. Once a run has planned its windows, frames of the render's range they would read that are not
+on disk yet are refused under --missing error (`refuse_context_not_on_disk`). The patterns, frame
+specs and frames on disk these read are `core.io.sequence`'s.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     sorted_unique,
 )
+from vfxdenoise.core.temporal_window import window_frames
 
 
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
@@ -107,6 +110,25 @@ def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context
         _refuse_missing(sequence, asked, missing, job)
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
+
+
+def refuse_context_not_on_disk(pattern: FramePattern, todo: Iterable[int], sources: dict[int, int],
+                               context: list[int], radius: int) -> None:
+    """Raise MissingFramesError (--missing error) when frames of the render's range
+    (--context-frames) that the windows of `todo` would read are not on disk (`sources`: the
+    frames that are, or stand in for others): a farm chunk run before the render wrote its
+    neighbours would otherwise take the render's leading edge for the shot's end, and differ from
+    one run. A neighbour on disk under another padding is refused as such first."""
+    render = {frame: frame for frame in context}  # the windows the whole render would give
+    absent = {frame for t in todo for frame in window_frames(t, radius, render).values()
+              if frame not in sources}
+    if absent:
+        refuse_other_padding(pattern, absent)  # a neighbour on disk as r.01002.exr: rename, not wait
+        raise MissingFramesError(
+            f"{len(absent)} frame(s) of {pattern.text} within --context-frames are not on disk: "
+            f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "
+            "Denoise once the render has written them (a job that depends on the whole render), "
+            "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
 
 
 def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:

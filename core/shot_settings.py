@@ -6,8 +6,9 @@ chunk of the shot a run denoises, so farm chunks decide as one run would: of the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -15,20 +16,24 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, UnsupportedExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
+from vfxdenoise.core.input_layout import GUIDE_NAMES
 from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
-from vfxdenoise.core.io.sequence import FramePattern, format_frames, parse_frame_spec
+from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs, known_writer
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 
 log = logging.getLogger(__name__)
 
-# The guides whose absence a run warns of: motion has its own line in the summary (`no_motion_summary`).
-GUIDES = ("albedo", "normal")
+# An EXR's header (one spec per part) by its path: `exr.read_exr_header`, or a run's, which reads
+# each once for all the decisions made from it (`run_plan.FrameHeaders`).
+HeaderReader = Callable[[Path], list]
+Frame = TypeVar("Frame")
 
 
-def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineConfig) -> None:
+def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineConfig,
+                 read_header: HeaderReader = read_exr_header) -> None:
     """Refuse, before the model loads, the output folder is made or any frame is read, layer
     options (--beauty, --aov, --view...) that the frames do not hold, from the header of the
     first of `frames` (those the run denoises first) that can be read: once, where the probes
@@ -40,7 +45,7 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
     for frame in frames:
         path = pattern.path(frame)
         try:
-            specs = read_exr_header(path)
+            specs = read_header(path)
         except VfxDenoiseError:
             continue
         try:
@@ -62,8 +67,9 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     none` says it does: the network does less well without them (the sample shot: 34.38 dB with
     both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
-    nothing else to show for it. Names the RGB layers the frame has."""
-    missing = [guide for guide in GUIDES if not names_none(config.layers.get(guide))
+    nothing else to show for it (motion has its own line in the summary: `no_motion_summary`).
+    Names the RGB layers the frame has."""
+    missing = [guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
                and any(getattr(layers, guide) is None for layers in views.values())]
     if missing:
         others = other_rgb_layers(specs, config.layers, str(path))
@@ -84,13 +90,16 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
 
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                        probed: ProbedImages | None = None) -> MotionVectors | None:
+                        probed: ProbedImages | None = None, *, shot: list[int] | None = None,
+                        read_header: HeaderReader = read_exr_header) -> MotionVectors | None:
     """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from the
-    pairs of frames `_pairs_to_read` chooses (`motion_vectors.detect`; a pair that cannot be read
-    is left out, and the run reports that frame itself). None when the frames have no motion layer.
-    The frames it decodes that the run reads first are kept in `probed` for the run."""
+    pairs of frames `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
+    `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
+    frame itself). None when the frames have no motion layer (on the header of the first on disk,
+    by `read_header`). The frames it decodes that the run reads first are kept in `probed` for
+    the run."""
     try:
-        specs = read_exr_header(pattern.path(on_disk[0]))
+        specs = read_header(pattern.path(on_disk[0]))
     except VfxDenoiseError:  # the run reports that frame
         specs = []
     if specs and not _has_motion(specs, pattern.path(on_disk[0]), config):
@@ -100,7 +109,7 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     known = known_writer(specs, config.motion_scale)
     if known is not None:  # read as written: no pair is read, so none need be on disk
         return known
-    chosen = _pairs_to_read(pattern, on_disk, config)
+    chosen = _pairs_to_read(pattern, on_disk, config, _shot(on_disk, config, shot))
     source = _probe(pattern, config, threads=2, probed=probed)
 
     def pairs():  # one pair in memory at a time
@@ -123,20 +132,35 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         source.close()
 
 
-def motion_pairs(on_disk: list[int], config: EngineConfig) -> list[tuple[int, int]]:
+def shot_frames(on_disk: list[int], config: EngineConfig) -> list[int]:
+    """The frames the shot's settings are found from: --context-frames (the render's own range)
+    when given, else the frames on disk; so that farm chunks decide as one run over the whole
+    render does, whenever they run. A run parses --context-frames once and passes these on (the
+    `shot` of `find_motion_vectors`, `find_exposure`, `exposure_frames`)."""
+    context = option_frames(config.context_frames or None, "--context-frames")
+    return on_disk if context is None else context
+
+
+def _shot(on_disk: list[int], config: EngineConfig, shot: list[int] | None) -> list[int]:
+    """`shot` as given, else `shot_frames`."""
+    return shot_frames(on_disk, config) if shot is None else shot
+
+
+def motion_pairs(on_disk: list[int], config: EngineConfig, *,
+                 shot: list[int] | None = None) -> list[tuple[int, int]]:
     """The pairs of frames (t-1, t) `--motion-vectors auto` finds the shot's motion from
-    (`motion_vectors.detection_pairs`): of --context-frames (the render's own range) when given,
-    else of the frames on disk; as `exposure_frames`, so that farm chunks decide as one run over
-    the whole render does, whenever they run."""
-    return detection_pairs(parse_frame_spec(config.context_frames) if config.context_frames else on_disk)
+    (`motion_vectors.detection_pairs`): of the `shot`'s frames (`shot_frames` when not given: the
+    render's range, else the frames on disk), as `exposure_frames`."""
+    return detection_pairs(_shot(on_disk, config, shot))
 
 
-def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConfig) -> list[tuple[int, int]]:
+def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                   shot: list[int]) -> list[tuple[int, int]]:
     """The pairs of `motion_pairs`, when all their frames are on disk. A render still being
     written that lacks some is refused (`--missing error`) until it has them; under hold or skip
     the motion is found from the pairs spread over the frames on disk instead, as without
     --context-frames, so chunks run before the render ends may read the motion otherwise."""
-    pairs = motion_pairs(on_disk, config)
+    pairs = motion_pairs(on_disk, config, shot=shot)
     frames = sorted({frame for pair in pairs for frame in pair})
     found_from = ("which way the shot's motion vectors point (--motion-vectors auto) is found from "
                   f"its frames {', '.join(f'{earlier}-{later}' for earlier, later in pairs)}")
@@ -145,15 +169,16 @@ def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConf
 
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                  radius: int, probed: ProbedImages | None = None) -> Exposure:
+                  radius: int, probed: ProbedImages | None = None, *,
+                  shot: list[int] | None = None) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does, else found from the
-    beauty of its first window (`_first_window`; the first view's in a stereo render) by
-    `exposure.shot_exposure`, without the frames that cannot be read (`_found_without`). The
-    frames it decodes that the run reads first are kept in `probed` for the run (the shot's first
-    frame reads them all)."""
+    beauty of its first window (`_first_window`, of the `shot`'s frames: `shot_frames` when not
+    given; the first view's in a stereo render) by `exposure.shot_exposure`, without the frames
+    that cannot be read (`_found_without`). The frames it decodes that the run reads first are
+    kept in `probed` for the run (the shot's first frame reads them all)."""
     if config.exposure is not None:
         return Exposure(config.exposure)
-    frames = _first_window(pattern, on_disk, config, radius)
+    frames = _first_window(pattern, on_disk, config, radius, _shot(on_disk, config, shot))
     source = _probe(pattern, config, threads=len(frames) or 1, probed=probed)
     lights, unread = [], []
     try:
@@ -206,10 +231,10 @@ def _probe(pattern: FramePattern, config: EngineConfig, threads: int,
 
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
-                  radius: int) -> list[int]:
+                  radius: int, shot: list[int]) -> list[int]:
     """The frames of `exposure_frames` on disk (`_on_disk`: refused until a render still being
     written has them all, under `--missing error`)."""
-    first = exposure_frames(on_disk, config, radius)
+    first = exposure_frames(on_disk, config, radius, shot=shot)
     return _on_disk(pattern, first, on_disk, config,
                     f"the shot's exposure is found from its first frames {format_frames(first)}")
 
@@ -231,16 +256,24 @@ def _on_disk(pattern: FramePattern, frames: list[int], on_disk: list[int], confi
     return [frame for frame in frames if frame in present]
 
 
-def exposure_frames(on_disk: list[int], config: EngineConfig, radius: int) -> list[int]:
-    """The frames the shot's exposure is found from (none when `config` gives it): its first
-    2 x radius + 1, of --context-frames (the render's own range) when given, else of the frames on
-    disk. Every run on the shot finds its exposure from these, so that farm chunks and a host's
-    per-frame hook decide as one run does, whenever they run and whatever else is rendered by
-    then: the shot's first frame needs them all anyway."""
+def exposure_frames(on_disk: list[int], config: EngineConfig, radius: int, *,
+                    shot: list[int] | None = None) -> list[int]:
+    """The frames the shot's exposure is found from (none when `config` gives it): the
+    `exposure_window` of the `shot`'s frames (`shot_frames` when not given: --context-frames, the
+    render's own range, when given, else the frames on disk). Every run on the shot finds its
+    exposure from these, so that farm chunks and a host's per-frame hook decide as one run does,
+    whenever they run and whatever else is rendered by then: the shot's first frame needs them all
+    anyway."""
     if config.exposure is not None:
         return []
-    shot = sorted(parse_frame_spec(config.context_frames)) if config.context_frames else on_disk
-    return shot[:2 * radius + 1]
+    return exposure_window(_shot(on_disk, config, shot), radius)
+
+
+def exposure_window(frames: Sequence[Frame], radius: int) -> list[Frame]:
+    """The first 2 x radius + 1 of a shot's `frames` (its first window, at `radius`), which its
+    exposure is found from (`exposure.shot_exposure`): in the engine (`exposure_frames`) and in
+    evaluation alike (`evaluation.scoring.model_denoiser`)."""
+    return list(frames[:2 * radius + 1])
 
 
 def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
@@ -253,12 +286,13 @@ def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
         return True
 
 
-def no_motion_summary(path: Path, config: EngineConfig) -> str:
-    """The summary of a run without motion vectors: why, and a motion layer it could name."""
+def no_motion_summary(path: Path, config: EngineConfig, read_header: HeaderReader = read_exr_header) -> str:
+    """The summary of a run without motion vectors: why, and a motion layer it could name (from
+    the header at `path`, by `read_header`)."""
     hint = None
     if not config.layers.get("motion"):  # not `--motion none`
         try:
-            hint = unread_motion([name for names in channel_names_by_part(read_exr_header(path))
+            hint = unread_motion([name for names in channel_names_by_part(read_header(path))
                                   for name in names])
         except VfxDenoiseError:
             pass

@@ -20,16 +20,18 @@ from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.shot_settings import exposure_window
 from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.render_data import RenderSequence
 
-# A denoiser maps a sequence's frames (one noisy level) to denoised beauties, frame by frame.
-Denoiser = Callable[[RenderSequence, str], list[np.ndarray]]
+# A denoiser of in-memory sequences: a sequence's frames (one noisy level) to denoised beauties,
+# frame by frame (not the engine's `core.denoiser.Denoiser`, the model on its device).
+SequenceDenoiser = Callable[[RenderSequence, str], list[np.ndarray]]
 
 
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                   empty_margin: int | None = coverage.MARGIN) -> Denoiser:
+                   empty_margin: int | None = coverage.MARGIN) -> SequenceDenoiser:
     """Wrap a temporal model so it denoises an in-memory sequence as the engine denoises one clean
     shot: the same windows (`window_around`), stand-ins and exposure lift (`exposure`), from inputs
     in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty to the
@@ -41,7 +43,7 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         was_training = model.training
         model.eval()
         rendered = seq.noisy[level]
-        first_window = rendered[:2 * model.temporal_radius + 1]  # as `shot_settings.exposure_frames`
+        first_window = exposure_window(rendered, model.temporal_radius)
         exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
         frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
         outputs = []
@@ -140,7 +142,7 @@ def format_score(value: float, decimals: int = 4) -> str:
     return NO_SCORE_CELL if math.isnan(value) else f"{value:.{decimals}f}"
 
 
-def evaluate_sequences(model_or_denoiser: nn.Module | Denoiser, sequences: list[RenderSequence],
+def evaluate_sequences(model_or_denoiser: nn.Module | SequenceDenoiser, sequences: list[RenderSequence],
                        device: str = "cpu", with_flip: bool = False, what: str | None = None
                        ) -> list[dict]:
     """One row per (sequence, noisy level): the scores of the given denoiser; sequences that

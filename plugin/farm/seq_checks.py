@@ -3,9 +3,10 @@
 Every task of a job runs seq with the job's options, so what seq refuses before it denoises a frame
 (the model and its temporal radius, an output pattern over the inputs or not ending in .exr, an
 output folder it cannot write to, layers and views the frames do not hold) would fail every task,
-on the farm, after submission. These are seq's own checks, in seq's order: the one function seq
-runs them with (`engine.check_before_first_frame`), not copies of them. What this machine cannot
-see (the input folder, a model path only the workers have) is left to the tasks, with a warning.
+on the farm, after submission. These are seq's own checks, in seq's order: the functions seq runs
+them with (`EngineConfig.check`, then `run_plan.check_before_first_frame`), not copies of them.
+What this machine cannot see (the input folder, a model path only the workers have) is left to the
+tasks, with a warning.
 The checks import the engine (torch, numpy, OpenImageIO) when they run, not when this module is
 imported: the plugin layer stays standard library only at import (ARCHITECTURE.md).
 """
@@ -20,8 +21,8 @@ from vfxdenoise.plugin.farm.job import FarmJob
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 if TYPE_CHECKING:
-    from vfxdenoise.core.engine import RunFrames
     from vfxdenoise.core.engine_config import EngineConfig
+    from vfxdenoise.core.run_plan import RunFrames
     from vfxdenoise.core.weights import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -29,29 +30,34 @@ log = logging.getLogger(__name__)
 
 def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     """Refuse `job` where seq, run by each of its tasks with `options`, would refuse before its
-    first frame; raises the VfxDenoiseError seq would. Seq's own checks, in its order
-    (`engine.check_before_first_frame`), over the job's frames (`_job_frames`). The config is the
-    one seq builds from `options` (`SeqOptions.engine_config`) and the job's --resume or
-    --overwrite: what is not given (the model) is seq's default. An output folder that cannot be
-    written is refused as seq refuses it: unless under --resume every frame's output is on disk
-    already (a job submitted again over a folder published read-only since), where seq writes
-    nothing."""
-    from vfxdenoise.core.engine import check_before_first_frame
+    first frame; raises the VfxDenoiseError seq would. Seq's own checks, in its order (its option
+    values, `EngineConfig.check`, then `run_plan.check_before_first_frame`), over the job's frames
+    (`_job_frames`). The config is the one seq builds from `options` (`SeqOptions.engine_config`)
+    and the job's --resume or --overwrite: what is not given (the model) is seq's default. An
+    output folder that cannot be written is refused as seq refuses it: unless under --resume
+    every frame's output is on disk already (a job submitted again over a folder published
+    read-only since), where seq writes nothing."""
+    from vfxdenoise.core.run_plan import check_before_first_frame
 
     config = options.engine_config(existing=job.existing)
-    check_before_first_frame(job.input, job.output, _job_frames(job, config), config, load=_render_model)
+    frames = _job_frames(job, config)
+    config.check()
+    check_before_first_frame(job.input, job.output, frames, config, load=_render_model)
 
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     """The job's frames as its tasks' seq checks them; None where the input folder is not visible
-    here (`build_job` has warned: nothing on disk to check against). A task reads the frames of
-    the render's range (--context-frames) when given, those not rendered yet too (they are by the
-    time it runs), else those on disk; the layers are checked on the job's first frame on disk.
-    Seq finds an output it does again (damaged, or made from other frames or settings) only once
-    it plans, with the workers' code and model: such a task refuses an unwritable folder then,
-    on the farm."""
-    from vfxdenoise.core.engine import RunFrames
+    here (`build_job` has warned: nothing on disk to check against). Worked out otherwise than
+    seq does (`run_plan.plan_run`), for what is on disk now is not what the tasks will find: a
+    task reads the frames of the render's range (--context-frames) when given, those not rendered
+    yet too (they are by the time it runs), else those on disk; the layers are checked on the
+    job's own frames on disk, first to last, and on no other (a job submitted before its frames
+    are rendered has none of its own to check yet; seq, which runs once they are, goes on to its
+    neighbours only where none of its frames reads). Seq finds an output it does again (damaged,
+    or made from other frames or settings) only once it plans, with the workers' code and model:
+    such a task refuses an unwritable folder then, on the farm."""
     from vfxdenoise.core.io.sequence import option_frames
+    from vfxdenoise.core.run_plan import RunFrames
 
     if not job.input.directory.is_dir():
         return None
@@ -59,13 +65,13 @@ def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     context = option_frames(config.context_frames, "--context-frames")
     rendered = set(on_disk)
     return RunFrames(on_disk, list(job.frames), on_disk if context is None else context,
-                     (f for f in job.frames if f in rendered))
+                     tuple(f for f in job.frames if f in rendered))
 
 
 def _render_model(config: EngineConfig) -> LoadedModel | None:
-    """The render model seq loads (`engine.load_render_model`); None, with a warning, for a model
+    """The render model seq loads (`run_plan.load_render_model`); None, with a warning, for a model
     path that is not on this machine (`model_files.ELSEWHERE`: the path the workers see)."""
-    from vfxdenoise.core.engine import load_render_model
+    from vfxdenoise.core.run_plan import load_render_model
 
     if model_ref(config.model).kind == ELSEWHERE:
         log.warning("model %s is not on this machine; it is not checked before submission", config.model)

@@ -14,6 +14,7 @@ from vfxdenoise.core.frame_choice import (
     frames_in_context,
     frames_to_write,
     other_padding_note,
+    refuse_context_not_on_disk,
     refuse_frames_off_the_shot,
     refuse_outside_context,
     refuse_outside_job,
@@ -364,3 +365,21 @@ def test_what_is_no_file_at_a_missing_frames_name_is_named_under_every_policy(tm
                                                  r"broken link to /nonexistent/x\.exr: make it lead to"):
         check_missing(sequence, [1003], policy, None)
     assert other_padding_note(pattern, [1004]) == "r.1004.exr is a folder: replace it with the rendered frame"
+
+
+def test_neighbours_of_the_renders_range_not_on_disk_yet_are_refused_naming_them(tmp_path):
+    """A chunk run before the render wrote its neighbours would take the render's leading edge
+    for the shot's end; one on disk under another padding is to be renamed, not waited for."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    on_disk = [1, 2, 3, 4, 5, 6, 9, 10]
+    touch_frames(pattern, on_disk)
+    sources, context = {frame: frame for frame in on_disk}, list(range(1, 11))
+    refuse_context_not_on_disk(pattern, [1, 4], sources, context, 2)  # windows 1-5, 2-6
+    with pytest.raises(MissingFramesError) as refused:
+        refuse_context_not_on_disk(pattern, [5, 6], sources, context, 2)
+    assert str(refused.value).startswith(f"2 frame(s) of {pattern.text} within --context-frames are not "
+                                         "on disk: 7-8, and the frames to denoise read them as neighbours")
+    assert refused.value.missing == [7, 8]
+    (tmp_path / "r.00007.exr").touch()
+    with pytest.raises(MissingFramesError, match=r"7 is on disk as r\.00007\.exr"):
+        refuse_context_not_on_disk(pattern, [5], sources, context, 2)

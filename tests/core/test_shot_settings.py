@@ -10,16 +10,18 @@ import torch
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError
+from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError, UsageError
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.shot_settings import (
     check_layers,
     exposure_frames,
+    exposure_window,
     find_exposure,
     find_motion_vectors,
     motion_pairs,
+    shot_frames,
 )
 
 
@@ -30,6 +32,19 @@ def test_the_exposure_is_found_from_the_shots_first_window_whatever_the_run_read
     # the render's own range decides, not the frames it has written yet
     assert exposure_frames([1003, 1004], EngineConfig(context_frames="1001-1100"), 1) == [1001, 1002, 1003]
     assert exposure_frames(on_disk, EngineConfig(exposure=4.0), 2) == []  # given: found from none
+
+
+def test_a_shot_given_is_what_its_settings_are_found_from_and_its_range_is_parsed_naming_the_option():
+    """A run parses --context-frames once and passes the shot on (`shot`): what `config` says
+    is then not parsed again. Where none is given it is parsed as the run parses it."""
+    context = EngineConfig(context_frames="1-100")
+    assert exposure_frames([1, 2], context, 1, shot=[5, 6, 7, 8]) == [5, 6, 7]
+    assert exposure_window(["a", "b", "c", "d"], 1) == ["a", "b", "c"]  # eval's frames too
+    assert motion_pairs([1, 2], context, shot=[5, 6]) == [(5, 6)]
+    assert shot_frames([3, 4], EngineConfig()) == [3, 4]
+    assert shot_frames([3, 4], EngineConfig(context_frames="1-3,7")) == [1, 2, 3, 7]
+    with pytest.raises(UsageError, match="^--context-frames: cannot parse frame range 'x'"):
+        shot_frames([3, 4], EngineConfig(context_frames="x"))
 
 
 

@@ -58,7 +58,7 @@ def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
         sequence_factory, tmp_path, output, aovs, refusal):
     """A mistyped model and an output not ending in .exr (or a layer the frames lack): seq refused
     the output, the submission the model. Both now run the one sequence of checks
-    (`engine.check_before_first_frame`)."""
+    (`run_plan.check_before_first_frame`)."""
     pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
     out = str(tmp_path / "out" / output)
     options = SeqOptions(device="cpu", model="defualt", aovs=aovs)
@@ -67,4 +67,19 @@ def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
     with pytest.raises(VfxDenoiseError) as farm:
         check_as_seq(build_job(pattern, out, options=options), options)
     assert refusal in str(seq.value)
+    assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
+
+
+def test_an_option_value_no_run_takes_is_refused_by_the_farm_as_by_seq_before_the_model(
+        sequence_factory, tmp_path):
+    """The option values are checked first (`EngineConfig.check`), by seq and by the submission
+    alike: a mistyped model is not what either says."""
+    pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
+    out = str(tmp_path / "out" / "den.####.exr")
+    options = SeqOptions(device="cpu", model="defualt", motion_scale=float("nan"))
+    with pytest.raises(VfxDenoiseError) as seq:
+        denoise_sequence(pattern, out, config=options.engine_config(existing="resume"))
+    with pytest.raises(VfxDenoiseError) as farm:
+        check_as_seq(build_job(pattern, out, options=options), options)
+    assert str(seq.value) == "--motion-scale must be a finite number above 0 (got nan)"
     assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))

@@ -1,0 +1,355 @@
+"""What a run of `engine.denoise_sequence` settles before it reads its first frame (`plan_run`).
+
+Refused in this order, each before what follows is read: the frames asked for (`frame_choice`),
+then what a farm job is refused for when it is written too (`check_before_first_frame`: outputs
+over inputs or in a folder that cannot be written, layer options the first frames lack, the model
+and its temporal radius), then, once each output frame's window is planned (`Windows`), outputs
+already there (--resume keeps those made from what this run would make them from: `provenance`)
+and frames of the render's range a window would read that are not on disk yet. The EXR headers
+these look at are read once each (`FrameHeaders`), and passed on to the run.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vfxdenoise.core import provenance
+from vfxdenoise.core.denoiser import Denoiser
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import OutputError, UsageError, VfxDenoiseError
+from vfxdenoise.core.existing_outputs import REFUSE, RESUME
+from vfxdenoise.core.frame_choice import (
+    check_missing,
+    frames_in_context,
+    frames_to_write,
+    refuse_context_not_on_disk,
+    refuse_outside_context,
+    refuse_outside_job,
+)
+from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.io import outputs
+from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.sequence import (
+    FramePattern,
+    default_output_pattern,
+    find_sequence,
+    format_frames,
+    option_frames,
+    parse_pattern,
+)
+from vfxdenoise.core.runtime.device import pick_device
+from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames
+from vfxdenoise.core.temporal_window import (
+    LONE_FRAME_LOSS_DB,
+    frame_sources,
+    stepped_without_context,
+    window_centres,
+    window_frames,
+)
+from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
+
+if TYPE_CHECKING:
+    import OpenImageIO as oiio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FrameResult:
+    """What happened to one output frame."""
+
+    frame: int
+    path: Path
+    status: str  # a `FrameStatus`: written, skipped (resume), missing, failed
+    seconds: float = 0.0
+    message: str = ""
+
+
+class FrameHeaders:
+    """The EXR headers a run looks at before its first frame, each read once: the layers of the
+    frames it reads first (`shot_settings.check_layers`), the shot's motion layer
+    (`find_motion_vectors`, `no_motion_summary`), how its outputs are stored
+    (`denoised_frame.storage_changes_of`) and what each frame holds in memory (`engine`) all look
+    at the run's first frame. Called with a frame's path: its header (one spec per part), kept;
+    one that cannot be read raises its error each time (the run reports that frame). `peek`
+    keeps none it reads: each frame's memory cost reads every frame's header, and a long shot's
+    (megabyte cryptomatte manifests among them) are not all held."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Path, list[oiio.ImageSpec] | VfxDenoiseError] = {}
+
+    def __call__(self, path: Path) -> list[oiio.ImageSpec]:
+        if path not in self._kept:
+            self._kept[path] = _header_or_error(path)
+        return _given(self._kept[path])
+
+    def peek(self, path: Path) -> list[oiio.ImageSpec]:
+        """The header at `path`: the one kept, else read and not kept."""
+        return _given(self._kept[path] if path in self._kept else _header_or_error(path))
+
+
+def _header_or_error(path: Path) -> list[oiio.ImageSpec] | VfxDenoiseError:
+    try:
+        return read_exr_header(path)
+    except VfxDenoiseError as exc:
+        return exc
+
+
+def _given(read: list[oiio.ImageSpec] | VfxDenoiseError) -> list[oiio.ImageSpec]:
+    if isinstance(read, VfxDenoiseError):
+        raise read
+    return read
+
+
+@dataclass(frozen=True)
+class RunFrames:
+    """The frames of a run (or of a farm job's tasks) as the checks before its first frame take
+    them (`check_before_first_frame`). Seq and a farm job work these out from what each sees
+    (`plan_run`, `seq_checks._job_frames`)."""
+
+    on_disk: list[int]  # the input frames on disk, which outputs must not replace
+    wanted: list[int]  # the frames to write
+    usable: list[int]  # the frames windows may read
+    first_reads: tuple[int, ...]  # frames in the order the run reads them: layers are checked on the first
+
+
+@dataclass(frozen=True)
+class CheckedRun:
+    """What `check_before_first_frame` found: the model and radius to run with, and whether the
+    output folder was let through unwritable (--resume may find it has nothing to write)."""
+
+    maybe_nothing: bool
+    loaded: LoadedModel | None  # None: the model is left to the machines that run (a farm's workers)
+    radius: int | None  # None with `loaded`
+
+
+ModelLoader = Callable[[EngineConfig], LoadedModel | None]  # a model, or None: left to those that run
+
+
+def load_render_model(config: EngineConfig) -> LoadedModel:
+    """The render model of `config.model`, refusing weights of the classic track."""
+    return load_weights(config.model, track=RENDER)
+
+
+def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern, frames: RunFrames | None,
+                             config: EngineConfig, load: ModelLoader = load_render_model,
+                             read_header: HeaderReader = read_exr_header) -> CheckedRun:
+    """Refuse what seq refuses before its first frame once its option values pass
+    (`config.check`, which seq runs before it reads the patterns, and a farm job before these), in
+    its order, for `denoise_sequence` and for farm jobs when they are written
+    (`plugin.farm.seq_checks`): outputs that replace inputs or land in a folder that cannot be
+    written (unless --resume may write nothing), layer options the first frame read lacks (its
+    header by `read_header`), then the model (`load`; a farm's loader leaves a path only its
+    workers see to them) and the temporal radius. `frames` None: the input folder is not visible
+    here, and only the model is checked."""
+    maybe_nothing = False
+    if frames is not None:
+        maybe_nothing = _may_write_nothing(frames.wanted, frames.usable, out_pattern, config)
+        outputs.check_writable(in_pattern, out_pattern, frames.on_disk, frames.wanted,
+                               folder_needed=not maybe_nothing)
+        check_layers(in_pattern, frames.first_reads, config, read_header)
+    loaded = load(config)
+    return CheckedRun(maybe_nothing, loaded, None if loaded is None else _temporal_radius(loaded, config))
+
+
+def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
+                       config: EngineConfig) -> bool:
+    """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
+    write (those on disk, and under --missing hold the others) has an output on disk already. Its
+    outputs' folder then need not be writable unless the plan does a frame again (a farm retry
+    of a chunk whose folder was published read-only since has nothing to do, and succeeds)."""
+    if config.existing != RESUME:
+        return False
+    readable = set(usable)
+    return all(out_pattern.path(frame).is_file() for frame in wanted
+               if frame in readable or config.missing == "hold")
+
+
+def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
+    """The radius to run with: the model's own unless a smaller one is asked for."""
+    trained = loaded.config.get("temporal_radius", InputLayout.temporal_radius)
+    if config.temporal_radius is None:
+        return trained
+    if not 0 <= config.temporal_radius <= trained:
+        raise UsageError(
+            f"--temporal-radius {config.temporal_radius} is outside 0..{trained}, the range "
+            f"model '{config.model}' was trained for"
+        )
+    return config.temporal_radius
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The frames each output frame's window reads (`temporal_window`), planned before any is."""
+
+    centres: dict[int, int]  # output frame -> the file frame its window is centred on
+    drawable: dict[int, int]  # frame -> the file frame windows may draw on for it (held ones too)
+    reads: dict[int, dict[int, int]]  # output frame -> offset -> file frame
+    on_disk: list[int]  # the frames on disk windows may read, each standing for itself
+
+    @classmethod
+    def plan(cls, frames: list[int], sources: dict[int, int], radius: int) -> Windows:
+        centres, drawable = window_centres(frames, sources)
+        return cls(centres, drawable, {t: window_frames(centres[t], radius, drawable) for t in frames},
+                   sorted(set(sources.values())))
+
+    def source(self, t: int) -> int:
+        """The file frame output frame t is made from: itself, or one held in its place."""
+        return self.reads[t][0]
+
+    def first_read(self, frames: list[int]) -> int | None:
+        """The frame a run over `frames` (output frames, in order) reads first: the first one's
+        source; with none to write (all kept by --resume), the first on disk, which the summary
+        still describes; None with none on disk."""
+        if frames:
+            return self.source(frames[0])
+        return self.on_disk[0] if self.on_disk else None
+
+    def read_by(self, frames: Iterable[int]) -> list[int]:
+        """The file frames the windows of output `frames` read, sorted, each once."""
+        return sorted({f for t in frames for f in self.reads[t].values()})
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What `denoise_sequence` settles before the first frame is read (`plan_run`): the run's
+    patterns, settings and network, each output frame's window, and which frames it writes."""
+
+    in_pattern: FramePattern
+    out_pattern: FramePattern
+    config: EngineConfig
+    denoiser: Denoiser
+    radius: int  # the temporal radius run with (`_temporal_radius`)
+    windows: Windows
+    shot: list[int]  # the frames the shot's settings are found from (`shot_settings.shot_frames`)
+    headers: FrameHeaders  # those read so far: the run's first frames'
+    records: dict[int, str]  # output frame -> its `provenance.record`
+    todo: dict[int, str]  # the frames to denoise now, each with a note for its result
+    settled: tuple[FrameResult, ...]  # the missing frames and those --resume keeps
+
+
+def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePattern | None,
+             frames: str | list[int] | None, config: EngineConfig) -> RunPlan:
+    """Check and plan a run of `denoise_sequence` whose option values passed (`config.check`),
+    refusing in the order the module docstring gives; warns of frames without context."""
+    in_pattern = _as_pattern(input_pattern)
+    out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
+                   else _as_pattern(output_pattern))
+    context = option_frames(config.context_frames, "--context-frames")
+    job = option_frames(config.job_frames, "--job-frames")
+    sequence = find_sequence(in_pattern)
+    # The render's own range, or first to last on disk: gaps within either are missing frames.
+    asked = frames_to_write(frames, context, sequence)
+    refuse_outside_context(asked, context)
+    refuse_outside_job(asked, job)
+    usable = frames_in_context(sequence, context)
+    check_missing(sequence, asked, config.missing, context, job)
+    wanted = list(asked)
+    readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
+    first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))
+    headers = FrameHeaders()
+    checked = check_before_first_frame(in_pattern, out_pattern,
+                                       RunFrames(sequence.frames, wanted, usable, first_reads),
+                                       config, read_header=headers)
+    loaded, radius = checked.loaded, checked.radius
+    denoiser = Denoiser(loaded, pick_device(config.device), config)
+
+    sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
+    windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
+    shot = windows.on_disk if context is None else context
+    records = _records(windows, radius, shot, in_pattern, config, loaded.path)
+    todo, settled = _plan(wanted, sources, out_pattern, config, records)
+    if todo and checked.maybe_nothing:  # a frame --resume does again after all
+        outputs.check_folder_writable(out_pattern)
+    if context is not None and config.missing == "error":
+        refuse_context_not_on_disk(in_pattern, todo, sources, context, radius)
+    _warn_of_frames_without_context(windows, radius)
+    return RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
+                   todo, tuple(settled))
+
+
+def _as_pattern(value: str | FramePattern) -> FramePattern:
+    return parse_pattern(value) if isinstance(value, str) else value
+
+
+def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePattern,
+             config: EngineConfig, weights: Path | None) -> dict[int, str]:
+    """Each planned frame's `provenance.record`: of the frames its window reads and those the
+    shot's exposure is found from (of `shot`), of the settings its pixels depend on (the model as
+    its weights, the radius as run) and of the code."""
+    exposed = exposure_frames(windows.on_disk, config, radius, shot=shot)
+    settings = provenance.settings_digest(config.output_settings(
+        model=provenance.model_digest(weights) if weights else config.model, temporal_radius=radius))
+    code = provenance.code_digest()
+    return {t: provenance.record(provenance.frames_digest(
+        [pattern.path(f) for f in sorted({*reads.values(), *exposed})]), settings, code)
+        for t, reads in windows.reads.items()}
+
+
+def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
+          config: EngineConfig, records: dict[int, str]) -> tuple[dict[int, str], list[FrameResult]]:
+    """The frames to denoise now, each with a note for its result ('' or why it is done again),
+    and the results of the missing and already-finished ones. With --resume a finished frame is
+    one made from the inputs on disk now, with these settings and code (`provenance`), that reads
+    back whole; the others are done again, saying why (a frame rendered again, or one its window
+    reads...)."""
+    kept = _finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME else {}
+    todo, settled = {}, []
+    for frame in wanted:
+        path = out_pattern.path(frame)
+        if frame not in sources:
+            settled.append(FrameResult(frame, path, FrameStatus.MISSING, message="not on disk"))
+        elif kept.get(frame) == "":
+            settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
+        elif path.exists() and config.existing == REFUSE:
+            raise OutputError(
+                f"{path} already exists; pass --resume to keep finished frames or --overwrite "
+                "to replace them"
+            )
+        else:
+            todo[frame] = f"denoised again: {kept[frame]}" if kept.get(frame) else ""
+    return todo, settled
+
+
+def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
+              records: dict[int, str], config: EngineConfig) -> dict[int, str]:
+    """For each output on disk, why --resume may not keep it ('' when it may): what its header
+    records against `records`, then, for those that match, whether every chunk is on disk
+    (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader threads)."""
+    present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
+    why = {f: provenance.why_not_made_from(out_pattern.path(f), records[f]) for f in present}
+    matching = [f for f in present if not why[f]]
+    with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
+        whole = dict(zip(matching, pool.map(outputs.is_complete, map(out_pattern.path, matching))))
+    for frame in matching:
+        if not whole[frame]:
+            why[frame] = "it is damaged"
+    for frame, reason in why.items():
+        if reason:
+            log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame), reason)
+    return why
+
+
+def _warn_of_frames_without_context(windows: Windows, radius: int) -> None:
+    """Warn once when the frames to write are rendered on twos (every other frame, every
+    third...) with no frame beside any of them on disk: each is denoised alone, its neighbours'
+    slots filled by itself shifted (`slot_plan.with_stand_ins`), which is short of a full window
+    (LONE_FRAME_LOSS_DB)."""
+    step = stepped_without_context(windows.reads) if radius else 0
+    if step:
+        frames = sorted(windows.reads)
+        log.warning("frames are rendered every %s frame (%s): each is denoised without temporal "
+                    "context (no frame beside it on disk), about %g dB short of a full window; "
+                    "render every frame for temporally stable results",
+                    _ordinal(step), format_frames(frames), LONE_FRAME_LOSS_DB)
+
+
+def _ordinal(number: int) -> str:
+    """2 -> '2nd', 3 -> '3rd', 11 -> '11th', 21 -> '21st'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

@@ -1,0 +1,81 @@
+"""What a run settles before its first frame (`run_plan`): the headers it reads once, the frames it
+checks, the shot its settings are found from (real EXRs under tmp_path)."""
+
+from __future__ import annotations
+
+import pytest
+from exr_sequences import write_sequence
+
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.io.exr import read_exr_header
+from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.run_plan import FrameHeaders, RunFrames, check_before_first_frame, plan_run
+
+pytestmark = pytest.mark.usefixtures("torch_threads")  # a CPU Denoiser sets PyTorch's threads
+
+
+def _unreadable(path) -> None:
+    path.write_bytes(b"not an exr")
+
+
+def test_a_header_is_read_once_and_kept_and_one_peeked_at_is_not(tmp_path):
+    """The first frames' headers serve every decision made from them; a header peeked at (each
+    frame's memory cost) is read again next time, and is not held."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2], height=8, width=8))
+    headers = FrameHeaders()
+    kept = headers(pattern.path(1))
+    read = read_exr_header(pattern.path(1))
+    assert [spec.channelnames for spec in kept] == [spec.channelnames for spec in read]
+    assert headers.peek(pattern.path(2))
+    _unreadable(pattern.path(1))
+    _unreadable(pattern.path(2))
+    assert headers(pattern.path(1)) is kept and headers.peek(pattern.path(1)) is kept
+    with pytest.raises(ExrError):
+        headers.peek(pattern.path(2))
+
+
+def test_a_header_that_cannot_be_read_raises_its_error_each_time_it_is_asked_for(tmp_path):
+    path = tmp_path / "r.0001.exr"
+    _unreadable(path)
+    headers = FrameHeaders()
+    with pytest.raises(ExrError) as first:
+        headers(path)
+    with pytest.raises(ExrError) as again:
+        headers(path)
+    assert again.value is first.value
+
+
+def test_the_frames_read_first_are_checked_each_time_the_checks_run(tmp_path):
+    """`RunFrames.first_reads` is a tuple: the checks read it as often as they run (a generator
+    checked the layers once, and let a second check through)."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2], height=8, width=8))
+    frames = RunFrames([1, 2], [1, 2], [1, 2], (1, 2))
+    out = parse_pattern(tmp_path / "out" / "d.####.exr")
+    config = EngineConfig(aovs=("nope",))
+    for _ in range(2):
+        with pytest.raises(ChannelError, match="--aov nope"):
+            check_before_first_frame(pattern, out, frames, config, load=lambda _: None)
+
+
+def test_a_plan_keeps_the_header_of_the_frame_it_reads_first_for_the_run(tmp_path, tiny_weights):
+    """The layers checked, the motion layer, the outputs' storage and the memory plan look at the
+    run's first frame: its header is read once, in planning, and the run is handed it."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 6), height=8, width=8)
+    plan = plan_run(pattern, str(tmp_path / "out" / "d.####.exr"), "2-3",
+                    EngineConfig(device="cpu", model=str(tiny_weights)))
+    first = plan.in_pattern.path(plan.windows.first_read(list(plan.todo)))
+    assert first.name == "render.0002.exr"
+    _unreadable(first)
+    assert plan.headers.peek(first)  # kept: the run does not read it again
+
+
+def test_the_shot_is_the_renders_range_when_given_else_the_frames_on_disk(tmp_path, tiny_weights):
+    """--context-frames is parsed once, in planning: the shot's settings (motion, exposure) and
+    each frame's record are found from what the plan hands on, frames still to render included."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 9), height=8, width=8)
+    out = str(tmp_path / "out" / "d.####.exr")
+    config = EngineConfig(device="cpu", model=str(tiny_weights))
+    assert plan_run(pattern, out, "1-2", config).shot == list(range(1, 9))
+    given = EngineConfig(device="cpu", model=str(tiny_weights), context_frames="1-10")
+    assert plan_run(pattern, out, "1-2", given).shot == list(range(1, 11))
