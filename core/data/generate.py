@@ -5,7 +5,8 @@ Sequences render in parallel processes (`jobs`). The run is resumable: a sequenc
 entry is complete (and whose files exist) is skipped, and inside an unfinished sequence every frame
 already on disk (written atomically) is kept. A folder made with other render settings is refused.
 A sequence that fails ends the run once those already rendering have finished and are recorded
-(`generate`), so the rerun renders only what is missing.
+(`generate`), so the rerun renders only what is missing. A sequence whose reference shows nothing
+(`empty_frame`) is left out of the dataset, in `.left-out/`, and named in a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxdenoise.core.data.scenes import LIGHT_GROUPS, generate_scene, has_light_group, light_group
+from vfxdenoise.core.data.scenes import (
+    LIGHT_GROUPS,
+    SceneDescription,
+    as_element,
+    generate_scene,
+    has_light_group,
+    light_group,
+)
 from vfxdenoise.core.errors import DatasetError, VfxDenoiseError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.dataset_layout import (
@@ -42,6 +51,11 @@ log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 1
 PARTIAL = ".partial"
+# Where a sequence whose reference shows nothing goes (`empty_frame`): out of the dataset, which
+# readers take as the folders holding sppN/ at its top, but kept for a look.
+LEFT_OUT = ".left-out"
+# A reference frame with light in fewer of its pixels than this shows nothing to learn or score.
+MIN_LIT_SHARE = 0.01
 # What the camera sees where no surface is: the sky, or nothing (alpha 0, as a CG element rendered
 # to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
 BACKGROUNDS = ("sky", "transparent")
@@ -165,7 +179,8 @@ def _scene_seed(config: DatasetConfig, stream: int, index: int, style: str, stat
     while True:
         key = [config.seed, stream, index] + ([draw] if draw else [])
         seed = int(np.random.SeedSequence(key).generate_state(1)[0] & 0x7FFFFFFF)
-        if config.lights == "all" or has_light_group(generate_scene(seed, style, static), config.lights):
+        if config.lights == "all" or has_light_group(generate_scene(seed, style, static, config.frames),
+                                                     config.lights):
             return seed
         draw += 1
 
@@ -215,16 +230,46 @@ def _write(path: Path, channels: dict[str, np.ndarray], attributes: dict, float_
     write_exr(path, ExrImage.from_channels(channels, types, "zip", attributes))
 
 
+def sequence_scene(plan: SequencePlan, config: DatasetConfig) -> SceneDescription:
+    """The scene one sequence renders: its plan's, lit by `config.lights`, and without the backdrop
+    wall over a transparent background (`scenes.as_element`)."""
+    desc = generate_scene(plan.scene_seed, plan.style, plan.static_camera, config.frames)
+    desc = light_group(desc, config.lights)
+    return as_element(desc) if config.background == "transparent" else desc
+
+
+def empty_frame(rgb: np.ndarray) -> str | None:
+    """Why a reference frame (3, H, W) shows nothing to train or score on, or None where it does:
+    black, or light in fewer than MIN_LIT_SHARE of its pixels. Such a shot teaches nothing and
+    makes `eval`'s relative errors infinite."""
+    lit = float(np.any(np.asarray(rgb) > 0, axis=0).mean())
+    if lit == 0:
+        return "is black (no pixel holds light)"
+    if lit < MIN_LIT_SHARE:
+        return f"holds light in only {lit:.2%} of its pixels"
+    return None
+
+
+def _empty_reference(path: Path) -> str | None:
+    """`empty_frame` of the reference frame at `path`."""
+    from vfxdenoise.core.io.exr import read_exr
+
+    return empty_frame(read_exr(path).get(["R", "G", "B"]))
+
+
 def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> dict:
-    """Render every missing frame of one sequence; return its manifest entry (complete)."""
+    """Render every missing frame of one sequence; return its manifest entry (complete). A
+    sequence whose reference frame shows nothing (`empty_frame`) stops there and is left out of
+    the dataset (`_leave_out`): its entry says why."""
     import mitsuba as mi
 
     from vfxdenoise.core.data.render import FrameRenderer
 
-    desc = light_group(generate_scene(plan.scene_seed, plan.style, plan.static_camera), config.lights)
+    desc = sequence_scene(plan, config)
     levels = config.levels()
     seconds = {level: 0.0 for level in levels} | {"geometry": 0.0}
     rendered = reused = 0
+    empty = None
     started = time.perf_counter()
     base_attributes = {SCENE_SEED_ATTRIBUTE: int(plan.scene_seed), STYLE_ATTRIBUTE: plan.style,
                        "vfxdenoise:renderer": f"mitsuba {mi.__version__} {mi.variant()}",
@@ -236,29 +281,58 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
             paths = {lv: work / lv / frame_name(frame) for lv in levels}
             missing = {lv: path for lv, path in paths.items() if not path.is_file()}
             reused += len(levels) - len(missing)
-            if not missing:
-                continue
-            try:
-                _render_frame(renderer, plan, config, t, frame, missing, seconds, base_attributes)
-            except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
-                raise _render_failure(plan, config, frame, exc) from exc
-            except OSError as exc:  # a level folder that cannot be made (a file in its way, no space)
-                raise _write_failure(plan, f"frame {frame}", exc) from exc
-            rendered += len(missing)
-            log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
-    if work != root / plan.folder:
-        try:
-            os.replace(work, root / plan.folder)
-        except OSError as exc:
-            raise _write_failure(plan, f"its folder {root / plan.folder}", exc) from exc
-    return {
+            if missing:
+                try:
+                    _render_frame(renderer, plan, config, t, frame, missing, seconds, base_attributes)
+                except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
+                    raise _render_failure(plan, config, frame, exc) from exc
+                except OSError as exc:  # a level folder that cannot be made (a file in its way, no space)
+                    raise _write_failure(plan, f"frame {frame}", exc) from exc
+                rendered += len(missing)
+                log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
+            if reason := _empty_reference(paths[REFERENCE]):
+                empty = f"its reference frame {frame} {reason}"
+                break
+    frames = config.frame_numbers[:t + 1]  # a shot left out stops at the frame showing nothing
+    entry = {
         "name": plan.name, "folder": plan.folder, "scene_seed": plan.scene_seed, "complete": True,
-        "frames": config.frame_numbers, "resolution": [config.width, config.height],
+        "frames": frames, "resolution": [config.width, config.height],
         "spp": levels, "scene": desc.summary(), "variant": mi.variant(),
         "render_seconds": {k: round(v, 3) for k, v in seconds.items()},
         "wall_seconds": round(time.perf_counter() - started, 3),
         "images_rendered": rendered, "images_reused": reused,
     }
+    if empty:
+        return entry | _leave_out(root, plan, work, empty)
+    if work != root / plan.folder:
+        try:
+            os.replace(work, root / plan.folder)
+        except OSError as exc:
+            raise _write_failure(plan, f"its folder {root / plan.folder}", exc) from exc
+    return entry
+
+
+def _leave_out(root: Path, plan: SequencePlan, work: Path, reason: str) -> dict:
+    """Move the frames of a sequence that shows nothing from `work` to LEFT_OUT/, out of the
+    dataset, and warn, naming it: the manifest fields saying so. Left in, such a shot would train
+    the network on black silently and make `eval`'s means infinite. Drawing another scene in its
+    place would change the scene seeds of the sequences after it, which the manifests of shipped
+    weights record. A --single sequence has no other place: the DatasetError says what to do."""
+    what = f"{plan.name} (scene seed {plan.scene_seed}, style {plan.style}): {reason}"
+    if plan.folder == ".":
+        raise DatasetError(f"{what}; a shot that shows nothing is no sample: render another --seed "
+                           f"into a new folder (or remove {root})")
+    kept = root / LEFT_OUT / plan.name
+    try:
+        if kept.exists():  # an earlier run's frames of it, left before the manifest said so
+            shutil.rmtree(kept)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(work, kept)
+    except OSError as exc:
+        raise _write_failure(plan, f"its folder {kept}", exc) from exc
+    log.warning("%s: left out of the dataset, which has one sequence fewer than asked; its frames "
+                "are in %s", what, kept)
+    return {"folder": f"{LEFT_OUT}/{plan.name}", "left_out": reason}
 
 
 def _render_frame(renderer, plan: SequencePlan, config: DatasetConfig, t: int, frame: int,
@@ -405,9 +479,10 @@ def _holds_frames(root: Path) -> bool:
 
 
 def _is_complete(root: Path, plan: SequencePlan, config: DatasetConfig, manifest: dict) -> bool:
+    """Whether the manifest records the sequence as done: its frames all in place, or left out."""
     entry = manifest["sequences"].get(plan.name)
-    return bool(entry and entry.get("complete")) and all(
-        p.is_file() for p in _expected_paths(root, plan, config))
+    return bool(entry and entry.get("complete")) and (bool(entry.get("left_out")) or all(
+        p.is_file() for p in _expected_paths(root, plan, config)))
 
 
 @dataclass
@@ -415,6 +490,7 @@ class GenerateResult:
     manifest: dict
     rendered: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # rendered this run, but showing nothing
     seconds: float = 0.0
 
 
@@ -446,7 +522,7 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     def finished(entry: dict) -> None:
         manifest["sequences"] = _in_plan_order(manifest["sequences"] | {entry["name"]: entry}, plans)
         write_manifest(root, manifest)
-        result.rendered.append(entry["name"])
+        (result.left_out if entry.get("left_out") else result.rendered).append(entry["name"])
         if on_sequence:
             on_sequence(entry)
 
@@ -457,8 +533,9 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     else:
         failures = _render_in_parallel(root, todo, config, jobs, finished)
     result.seconds = time.perf_counter() - started
+    _warn_of_left_out(root, manifest)
     if failures:
-        not_started = len(todo) - len(failures) - len(result.rendered)
+        not_started = len(todo) - len(failures) - len(result.rendered) - len(result.left_out)
         raise _failure_report(root, failures, len(result.rendered), not_started) from failures[0][1]
     return result
 
@@ -505,6 +582,16 @@ def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetCon
                     continue
                 finished(entry)
     return failures
+
+
+def _warn_of_left_out(root: Path, manifest: dict) -> None:
+    """Warn, at the end of every run, of the sequences left out of the dataset as showing nothing
+    (this run's or an earlier one's), each named with where its frames are."""
+    left = [entry for entry in manifest["sequences"].values() if entry.get("left_out")]
+    if left:
+        named = "; ".join(f"{e['name']} ({e['left_out']}; frames in {root / e['folder']})" for e in left)
+        log.warning("%d sequence(s) of %s show nothing and are left out of it: %s. Training and eval "
+                    "read the others; for more, rerun with a larger --sequences", len(left), root, named)
 
 
 def _in_plan_order(entries: dict, plans: list[SequencePlan]) -> dict:

@@ -19,6 +19,9 @@ from vfxdenoise.core.data import transforms as tf
 from vfxdenoise.core.data.textures import Color, Sky, Texture
 
 STYLES = ("random", "hard", "demo")
+# The shot length (frames) `generate_scene` keeps the camera before the set for when it is not
+# told one: make-dataset's default --frames.
+SHOT_FRAMES = 8
 SHAPES = ("sphere", "cube", "rectangle", "disk", "torus", "rod")
 MATERIAL_KINDS = ("diffuse", "plastic", "roughplastic", "conductor", "roughconductor", "dielectric",
                   "roughdielectric")
@@ -468,14 +471,80 @@ def _demo_scene(seed: int, static_camera: bool) -> SceneDescription:
                             max_depth=8, tags=("demo",))
 
 
-def generate_scene(seed: int, style: str = "random", static_camera: bool = False) -> SceneDescription:
-    """The scene of one sequence, fully determined by (seed, style, static_camera)."""
+def generate_scene(seed: int, style: str = "random", static_camera: bool = False,
+                   frames: int = SHOT_FRAMES) -> SceneDescription:
+    """The scene of one sequence, fully determined by (seed, style, static_camera). `frames`, the
+    shot's length, only mends a scene whose camera would see the set from behind in one of its
+    frames (`_camera_before_the_set`): a scene whose camera stays before it is as the seed drew it,
+    whatever the length."""
     if style not in STYLES:
         raise ValueError(f"unknown scene style {style!r}; choose one of {', '.join(STYLES)}")
+    if frames < 1:
+        raise ValueError(f"a shot of {frames} frames: give at least 1")
     if style == "demo":
-        return _demo_scene(seed, static_camera)
+        return _camera_before_the_set(_demo_scene(seed, static_camera), frames)
     builder = _Builder(seed)
-    return (_hard_scene if style == "hard" else _random_scene)(builder, static_camera)
+    scene = (_hard_scene if style == "hard" else _random_scene)(builder, static_camera)
+    return _camera_before_the_set(scene, frames)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The set's one-sided surfaces: the camera must stay on their lit side
+
+
+def _plane(obj: SceneObject) -> tuple[np.ndarray, np.ndarray]:
+    """A rectangle's centre and unit normal (its lit side: Mitsuba's rectangle faces local +Z)."""
+    world = obj.to_world(0.0)
+    normal = np.linalg.inv(world[:3, :3]).T @ (0.0, 0.0, 1.0)
+    return world[:3, 3], normal / np.linalg.norm(normal)
+
+
+def _camera_origins(desc: SceneDescription, frames: int) -> np.ndarray:
+    """(frames, 3) camera positions at frame times 0 .. frames-1."""
+    return np.stack([desc.camera.to_world(t)[:3, 3] for t in range(frames)])
+
+
+def _behind(desc: SceneDescription, name: str, frames: int) -> bool:
+    """Whether the camera is behind the set surface `name` (floor or wall: not on the side it is
+    lit from, or in its plane) in any of the shot's `frames`; False for a scene without it."""
+    surface = next((o for o in desc.objects if o.name == name), None)
+    if surface is None:
+        return False
+    centre, normal = _plane(surface)
+    return bool(((_camera_origins(desc, frames) - centre) @ normal <= 0.0).any())
+
+
+def _camera_before_the_set(desc: SceneDescription, frames: int) -> SceneDescription:
+    """`desc` with the camera on the lit side of the floor and the wall in every frame of the shot.
+
+    The camera's place and the wall's angle are drawn independently, so about one random scene in
+    twenty put the camera behind the wall (the camera then sees its unlit back: a black shot), and
+    a long shot's crane or dolly could take it under the floor. Such a scene is mended without
+    drawing again (every other scene, and everything else in this one, stays as its seed made
+    it): a camera going under the floor moves the other way (its height changes linearly; an
+    orbit keeps it); a camera behind the wall has the wall turned to the opposite side of the set,
+    facing it, or, where the camera would still pass behind it (a long orbit), no wall.
+    """
+    if _behind(desc, "floor", frames):
+        camera = desc.camera
+        desc = replace(desc, camera=replace(
+            camera, origin_velocity=tuple(-v for v in camera.origin_velocity),
+            target_velocity=tuple(-v for v in camera.target_velocity)))
+    if not _behind(desc, "wall", frames):
+        return desc
+    turned = tuple(replace(o, animation=replace(o.animation, angle=o.animation.angle + 180.0))
+                   if o.name == "wall" else o for o in desc.objects)
+    desc = replace(desc, objects=turned)
+    if _behind(desc, "wall", frames):
+        desc = replace(desc, objects=tuple(o for o in desc.objects if o.name != "wall"))
+    return desc
+
+
+def as_element(desc: SceneDescription) -> SceneDescription:
+    """`desc` as a CG element rendered over transparency (make-dataset --background transparent):
+    without its backdrop wall, which would fill the frame behind the objects where the empty
+    background (alpha 0) should be. The floor stays: it holds the objects' shadows and contact."""
+    return replace(desc, objects=tuple(o for o in desc.objects if o.name != "wall"))
 
 
 # Which lights a light-group render keeps: every light, the local ones (area, point, spot), the sky.

@@ -17,9 +17,13 @@ import pytest
 pytest.importorskip("mitsuba")
 
 from vfxdenoise.core.data.generate import (  # noqa: E402
+    LEFT_OUT,
+    MIN_LIT_SHARE,
     PARTIAL,
     DatasetConfig,
+    _write,
     _write_failure,
+    empty_frame,
     generate,
     plan_sequences,
     rendered_scene,
@@ -27,7 +31,7 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
 )
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
 from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
-from vfxdenoise.core.io.dataset_layout import MANIFEST  # noqa: E402
+from vfxdenoise.core.io.dataset_layout import MANIFEST, sequence_folders  # noqa: E402
 from vfxdenoise.core.io.exr import read_exr, read_exr_header  # noqa: E402
 
 # The fixed demo scene keeps the tests to one set of JIT kernels; other styles are covered (slow) below.
@@ -348,8 +352,9 @@ def test_light_group_plans_keep_to_scenes_that_group_lights():
 @pytest.mark.slow  # a random-style scene: the demo shot sees no sky
 def test_a_transparent_background_leaves_the_sky_unseen_but_lighting(tmp_path):
     """A random shot as a CG element: where the camera saw the sky, alpha and the beauty are 0; its
-    surfaces are still lit by the sky, as brightly as when it is seen."""
-    config = dict(TINY, sequences=1, frames=1, second_noisy=False, reference_spp=32, style="random")
+    surfaces are still lit by the sky, as brightly as when it is seen. (Seed 5's scene is lit by its
+    sky alone and has no backdrop wall, which an element leaves out: both renders show one set.)"""
+    config = dict(TINY, sequences=1, frames=1, second_noisy=False, reference_spp=32, style="random", seed=5)
     frames = {}
     for background in ("sky", "transparent"):
         result = generate(tmp_path / background, DatasetConfig(**config, background=background))
@@ -363,3 +368,79 @@ def test_a_transparent_background_leaves_the_sky_unseen_but_lighting(tmp_path):
     surfaces = frames["sky"].get(["R", "G", "B"])[:, alpha == 1]
     lit = frames["transparent"].get(["R", "G", "B"])[:, alpha == 1]
     assert abs(lit.mean() - surfaces.mean()) < 0.1 * surfaces.mean()
+
+
+def test_a_transparent_background_renders_the_set_without_its_backdrop_wall(dataset, tmp_path):
+    """The demo shot's wall fills the frame behind its objects: over transparency it is left out,
+    so the element has an empty background (alpha 0) above its floor's horizon."""
+    root, result = dataset
+    assert "wall:rectangle:diffuse" in result.manifest["sequences"]["seq0000"]["scene"]["objects"]
+    config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "second_noisy": False},
+                           background="transparent")
+    element = generate(tmp_path, config).manifest["sequences"]["seq0000"]["scene"]["objects"]
+    assert not [o for o in element if o.startswith("wall")] and element[0].startswith("floor")
+    alpha = read_exr(tmp_path / "seq0000" / "reference" / "render.1001.exr").get(["A"])
+    assert 0.05 < (alpha == 0).mean() < 0.95
+
+
+@pytest.mark.slow  # a random-style scene (JIT kernels of their own)
+def test_a_transparent_random_shot_whose_wall_filled_the_frame_has_an_empty_background(tmp_path):
+    """Sequence 0 of --seed 12: its wall faced the camera and filled the whole frame behind the
+    objects, leaving no pixel empty over a transparent background."""
+    config = DatasetConfig(sequences=1, frames=1, width=32, height=32, spp=(1,), reference_spp=2, seed=12,
+                           background="transparent")
+    entry = generate(tmp_path, config).manifest["sequences"]["seq0000"]
+    assert entry["scene_seed"] == 99104069
+    alpha = read_exr(tmp_path / "seq0000" / "reference" / "render.1001.exr").get(["A"])
+    assert (alpha == 0).mean() > 0.05
+
+
+def test_empty_frame_names_black_and_nearly_black_references():
+    frame = np.zeros((3, 20, 50), np.float32)
+    assert "black" in empty_frame(frame)
+    frame[1, 0, :int(MIN_LIT_SHARE * 1000) - 1] = 0.2  # just under the share, in one channel
+    assert "only 0.90% of its pixels" in empty_frame(frame)
+    frame[0, 1, :2] = 1.0
+    assert empty_frame(frame) is None
+
+
+def _black_frame(folder: Path, frame: int, levels=("spp2", "spp2b", "reference")) -> None:
+    """What a camera behind the wall rendered: every level of `frame` black, alpha 1."""
+    plane = np.zeros((16, 24), np.float32)
+    for level in levels:
+        _write(folder / level / f"render.{frame}.exr", {"R": plane, "G": plane, "B": plane, "A": plane + 1},
+               {}, 23)
+
+
+def test_a_black_shot_is_left_out_of_the_dataset_named_and_not_rendered_again(tmp_path, caplog):
+    """A sequence whose reference comes out black (here its first frame, left by an earlier run)
+    stops there: its frames go to .left-out/, a warning names it, the manifest says why, the
+    others render as before and the dataset's readers see them only; a rerun renders nothing."""
+    config = DatasetConfig(**TINY)
+    _black_frame(tmp_path / PARTIAL / "seq0000", 1001)
+    with caplog.at_level("WARNING"):
+        result = generate(tmp_path, config)
+    assert result.left_out == ["seq0000"] and result.rendered == ["seq0001"]
+    kept = tmp_path / LEFT_OUT / "seq0000"
+    assert (kept / "reference" / "render.1001.exr").is_file()
+    assert not (kept / "spp2" / "render.1002.exr").exists()  # no frame rendered after the black one
+    assert not (tmp_path / "seq0000").exists() and not (tmp_path / PARTIAL / "seq0000").exists()
+    entry = result.manifest["sequences"]["seq0000"]
+    assert entry["left_out"] == "its reference frame 1001 is black (no pixel holds light)"
+    assert entry["folder"] == f"{LEFT_OUT}/seq0000" and entry["frames"] == [1001]
+    assert sequence_folders(tmp_path) == [tmp_path / "seq0001"]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("seq0000" in w and "left out" in w and str(kept) in w for w in warned)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        again = generate(tmp_path, config)
+    assert again.rendered == again.left_out == [] and again.skipped == ["seq0000", "seq0001"]
+    assert any("seq0000" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+def test_a_single_black_shot_is_an_error_saying_to_render_another_seed(tmp_path):
+    config = DatasetConfig(**{**TINY, "sequences": 1, "static_camera_every": 0}, single=True)
+    _black_frame(tmp_path, 1001)
+    with pytest.raises(DatasetError, match=r"seq0000 \(scene seed \d+, style demo\): its reference "
+                                           r"frame 1001 is black.*another --seed"):
+        generate(tmp_path, config)
