@@ -177,9 +177,10 @@ class FeatureKey(str):
 class LayerMap:
     """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
     RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
-    say what a wildcard left out as data and which layers named to denoise look like data
-    (`_left_out_note`, `_looks_like_data_note`), for a run to say once (`views.layer_notes`): no
-    part of what a frame reads, so two maps differing only there are equal."""
+    say which wildcard matched no layer of light, what a wildcard left out as data and which layers
+    named to denoise look like data (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`),
+    for a run to say once (`views.layer_notes`): no part of what a frame reads, so two maps
+    differing only there are equal."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -408,9 +409,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
         return names
     if size == 1 and value in channels:
         return (value,)
-    candidates = _matching_layers(layers, value, view_layer)
-    if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
-        candidates = [""]  # Nuke calls the unnamed R,G,B,A layer 'rgba'
+    candidates = _candidates(layers, value, view_layer)
     hint = FLAG_HELP if option == f"--{feature}" else "pass a layer name or its 3 channels"
     role = f"an {option} layer" if option in AOV_OPTIONS else f"the {feature}"  # what the layer is taken as
     if not candidates:
@@ -422,6 +421,15 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
         whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
         return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where, layers)
     raise _components_error(flag, option, candidates[0], layers[candidates[0]], where, size, role)
+
+
+def _candidates(layers: Mapping[str, list[str]], value: str, view_layer: str = "") -> list[str]:
+    """The layers a layer flag's `value` names (`_matching_layers`); the unnamed layer for `rgba`
+    or `rgb`, as Nuke calls it, where no layer bears that name."""
+    candidates = _matching_layers(layers, value, view_layer)
+    if not candidates and value.lower() in ("rgba", "rgb") and "" in layers:
+        candidates = [""]
+    return candidates
 
 
 def _channel_error(channels: Sequence[str], layers: Mapping[str, list[str]], value: str, option: str,
@@ -549,28 +557,43 @@ class _LeftOut(NamedTuple):
     known: bool
 
 
+class _Matched(NamedTuple):
+    """What a wildcard matched among the layers of three components (`_aov_glob`): the layers of
+    light it takes (layer -> its channels), those it leaves out as data, and those a feature
+    already reads (layer -> the feature: the beauty, the albedo, the normal...)."""
+
+    found: dict[str, tuple[str, ...]]
+    left_out: list[_LeftOut]
+    read: dict[str, str]
+
+
 def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str | AovName],
                 mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
                 ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str]]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
-    layer that is missing, lacks three components, is a feature the network reads, or holds data
-    (`_known_kind`: IDs, positions, normals, motion...). A name with wildcards (`RGBA_*`) stands for
-    every layer it matches, in channel order, that has three components, feeds no feature and
-    holds no data, not even by a guess (`_aov_glob`). With them, the notes to say: what each
-    wildcard left out (`_left_out_note`), and each named layer that looks like data."""
+    layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
+    reads, or holds data (`_known_kind`: IDs, positions, normals, motion...). A name with wildcards
+    (`RGBA_*`) stands for every layer it matches, in channel order, that has three components,
+    feeds no feature and holds no data, not even by a guess (`_aov_glob`); one matching no layer of
+    light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
+    beauty is denoised as without it. With them, the notes to say: each wildcard that matched no
+    layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_note`), and
+    each named layer that looks like data."""
     found: dict[str, tuple[str, ...]] = {}
-    left_out: dict[AovName, list[_LeftOut]] = {}
+    matched: dict[AovName, _Matched] = {}
     notes: list[str] = []
+    view_layer = _view_layer(mapping["beauty"])
     for option, name in dict.fromkeys(given for given in map(_given, names) if given.name):
         if names_none(name):
             raise ChannelError(f"{option} none: 'none' is not a layer; leave {option} out instead")
         if any(c in name for c in "*?["):
-            matched, left_out[AovName(option, name)] = _aov_glob(
-                layers, name, mapping, where, _view_layer(mapping["beauty"]), data, option)
-            found.update(matched)
+            matched[AovName(option, name)] = glob = _aov_glob(layers, name, mapping, view_layer, data)
+            found.update(glob.found)
             continue
-        picked = _override(channels, layers, "beauty", name, where, option=option,
-                           view_layer=_view_layer(mapping["beauty"]))
+        if _names_nothing(channels, layers, name, view_layer):
+            everything = _aov_glob(layers, "*", mapping, view_layer, data)
+            raise _no_layer_error(option, name, where, layers, everything)
+        picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
         taken = _taken(picked, mapping)
         if taken:
             raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
@@ -580,23 +603,80 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
             notes.append(_looks_like_data_note(f"{option} {name}", picked, guessed))
         found[name] = picked
     denoised = {channel for picked in found.values() for channel in picked}
-    for (option, pattern), left in left_out.items():
-        left = [item for item in left if not set(item.channels) <= denoised]  # taken by another name
-        if left:
+    for (option, pattern), glob in matched.items():
+        left = [item for item in glob.left_out if not set(item.channels) <= denoised]  # taken by another name
+        if not glob.found:
+            notes.append(_no_light_note(option, pattern, where, glob.read, left, others=bool(found)))
+        elif left:
             notes.append(_left_out_note(option, pattern, left))
     return tuple(found.items()), notes
 
 
-def _left_out_note(option: str, pattern: str, left: Sequence[_LeftOut]) -> str:
-    """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
-    one that holds light all the same: name it (where naming it is not refused, `_LeftOut.known`)."""
+def _names_nothing(channels: Sequence[str], layers: Mapping[str, list[str]], name: str,
+                   view_layer: str) -> bool:
+    """Whether `name`, given to denoise and no wildcard, names neither a layer nor a channel nor a
+    list of channels: what `_no_layer_error` refuses."""
+    return ("," not in name and not _candidates(layers, name, view_layer)
+            and not any(channel.lower() == name.lower() for channel in channels))
+
+
+def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
+                    everything: _Matched) -> ChannelError:
+    """The error for `option name`, which names no layer: the layers of light it might have meant
+    (those `--aov '*'` takes, `everything`), with their components, and apart from them what is no
+    light (the beauty, guides, data: `_not_light`); where there is no layer of light at all, that a
+    wildcard would not fail the render."""
+    flag = f"{option} {name}"
+    not_light = _not_light(everything.read, everything.left_out)
+    aside = f"; not light: {not_light}" if not_light else ""
+    if everything.found:
+        light = _describe_layers({layer: layers[layer] for layer in everything.found})
+        return ChannelError(f"{flag}: no layer '{name}'{where}; layers of light: {light}{aside}",
+                            "name one of those, or list a layer's 3 channels (a.R,a.G,a.B)")
+    return ChannelError(f"{flag}: no layer '{name}'{where}, nor any other layer of light{aside}",
+                        f"leave {option} out, or pass a wildcard ({option} 'RGBA_*'), which notes a "
+                        "render without a layer it matches instead of refusing it")
+
+
+def _not_light(read: Mapping[str, str], left: Sequence[_LeftOut]) -> str:
+    """The layers `read` (layer -> the feature reading it) and `left` (left out as data), grouped
+    by what they are, for notes and errors to say apart from light: `albedo, N (guides); P
+    (positions)`; '' for none."""
     held: dict[str, list[str]] = {}
+    for layer, feature in read.items():
+        held.setdefault("the beauty" if feature == "beauty" else "guides", []).append(layer)
     for item in left:
         held.setdefault(item.kind, []).append(item.layer)
-    listed = "; ".join(f"{', '.join(layers)} ({kind})" for kind, layers in held.items())
+    return "; ".join(f"{', '.join(layers)} ({'a guide' if kind == 'guides' and len(layers) == 1 else kind})"
+                     for kind, layers in held.items())
+
+
+def _naming_hint(option: str, left: Sequence[_LeftOut]) -> str:
+    """How to denoise a layer a wildcard left out that holds light all the same: name it (where
+    naming it is not refused, `_LeftOut.known`); '' where every one is refused."""
     named = [item.layer for item in left if not item.known]
-    how = f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
-    return f"{option} {pattern}: left out as data, not light: {listed}{how}"
+    return f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
+
+
+def _left_out_note(option: str, pattern: str, left: Sequence[_LeftOut]) -> str:
+    """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
+    one that holds light all the same (`_naming_hint`)."""
+    listed = _not_light({}, left)
+    return f"{option} {pattern}: left out as data, not light: {listed}{_naming_hint(option, left)}"
+
+
+def _no_light_note(option: str, pattern: str, where: str, read: Mapping[str, str], left: Sequence[_LeftOut],
+                   others: bool) -> str:
+    """That the wildcard `option pattern` matched no layer of light `where` (in which file), which
+    is no error: the beauty is denoised as without it, and the `others` layers asked for where
+    there are any; what it matched that is not light (`_not_light`: a feature reads it, `read`, or
+    it holds data, `left`), and how to denoise one only guessed to hold data (`_naming_hint`)."""
+    denoised = ("the beauty and the other layers asked for are denoised" if others
+                else "only the beauty is denoised")
+    matched = _not_light(read, left)
+    but = f"; it matched only what is not light: {matched}" if matched else ""
+    how = _naming_hint(option, left)
+    return f"{option} {pattern}: matched no layer of light{where}, so {denoised}{but}{how}"
 
 
 def _looks_like_data_note(flag: str, picked: Sequence[str], kind: str) -> str:
@@ -678,37 +758,32 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 
 
 def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
-              mapping: Mapping[str, tuple[str, ...] | None], where: str,
-              view_layer: str = "", data: Collection[str] = (), option: str = AOV_OPTIONS[0]
-              ) -> tuple[dict[str, tuple[str, ...]], list[_LeftOut]]:
-    """The RGB layers whose names match the wildcard `pattern` (given with `option`), but those
+              mapping: Mapping[str, tuple[str, ...] | None], view_layer: str = "",
+              data: Collection[str] = ()) -> _Matched:
+    """The layers of three components whose names match the wildcard `pattern`: the RGB layers of
+    light, and apart from them those a feature reads (the beauty, albedo, normal...) and those
     holding data, known (`_known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
-    guessed (`_guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`), which
-    are returned apart, as left out; ChannelError when none is taken. In a render of view layers
-    only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
+    guessed (`_guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
+    which are left out. None taken is no error here (`_aov_layers` notes it). In a render of view
+    layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
     `FG.Combined_*` for FG's `FG.Combined_key`)."""
-    found: dict[str, tuple[str, ...]] = {}
-    left_out: list[_LeftOut] = []
+    matched = _Matched({}, [], {})
     for layer in layers:
         owner, _, own = layer.rpartition(".")
         if view_layer and owner != view_layer:
             continue
         names = (layer, own) if view_layer else (layer,)
-        if layer and any(fnmatch.fnmatchcase(name, pattern) for name in names):
-            picked = _components(layers, layer, "beauty")
-            if picked and not _taken(picked, mapping):
-                known = _known_kind(picked, data)
-                kind = known or _guessed_kind(picked)
-                if kind:
-                    left_out.append(_LeftOut(layer, picked, kind, known is not None))
-                else:
-                    found[layer] = picked
-    if not found:
-        skipped: dict[str, list[str]] = {}  # what they hold -> the layers
-        for item in left_out:
-            skipped.setdefault(item.kind, []).append(item.layer)
-        held = (f" but those holding {', '.join(skipped)}, not light "
-                f"({'; '.join(', '.join(layers) for layers in skipped.values())})" if skipped else "")
-        raise ChannelError(f"{option} {pattern}: no layer{where} with 3 components matches it{held}; "
-                           f"layers: {_describe_layers(layers)}")
-    return found, left_out
+        if not layer or not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            continue
+        picked = _components(layers, layer, "beauty")
+        feature = _taken(picked, mapping) if picked else None
+        if feature:
+            matched.read[layer] = feature
+        elif picked:
+            known = _known_kind(picked, data)
+            kind = known or _guessed_kind(picked)
+            if kind:
+                matched.left_out.append(_LeftOut(layer, picked, kind, known is not None))
+            else:
+                matched.found[layer] = picked
+    return matched

@@ -251,11 +251,13 @@ def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, st
 def wildcard_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
                     source: str | None = None) -> LayerMap | None:
     """The default view's `LayerMap` under `seq --aov '*'`: the layers it would take, and in its
-    `notes` those it would leave out as data; None where no view maps or no layer would be taken."""
+    `notes` those it would leave out as data; None where no view maps or no layer would be taken
+    (where `--aov '*'` only notes that it matched no layer of light)."""
     try:
-        return next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
+        taken = next(iter(resolve_views(specs, overrides, source, ["*"]).values()))
     except ChannelError:
         return None
+    return taken if taken.aovs else None
 
 
 def layer_notes(mappings: Mapping[str, LayerMap]) -> list[str]:

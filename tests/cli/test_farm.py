@@ -311,7 +311,7 @@ def test_values_seq_would_refuse_are_refused_when_the_job_is_written(shot, tmp_p
     (["--temporal-radius", "3"], "--temporal-radius 3 is outside 0..2, the range model"),
     (["--beauty", "nope"], "--beauty nope: no layer 'nope' in "),
     (["--aov", "nope"], "--aov nope: no layer 'nope' in "),
-    (["--aov-radiance", "RGBA_nope*"], "--aov-radiance RGBA_nope*: no layer in "),
+    (["--aov-radiance", "RGBA_nope"], "--aov-radiance RGBA_nope: no layer 'RGBA_nope' in "),
     (["--view", "left"], "--view left: no such view in "),
     (["-o", "{shot}/den.####.png"], "does not end in .exr"),
     (["-o", "{shot}/../shot/render.####.exr"], "would overwrite input frames 1001-1007"),

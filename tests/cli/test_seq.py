@@ -147,6 +147,28 @@ def test_aov_wildcard_says_once_what_it_left_out_and_a_named_layer_that_looks_li
     assert np.array_equal(out.get(["Pcam.R"]), np.full((1, 32, 48), 0.25, np.float32))
 
 
+def test_a_wildcard_matching_no_light_group_denoises_the_beauty_and_says_so_once(sequence_factory, tmp_path):
+    """`--aov 'RGBA_*'` (as a pipeline or Nuke's "also denoise" knob passes to every shot) failed a
+    shot rendered without light groups, exit 1; the beauty is denoised and the log says once that
+    the wildcard matched no layer of light. A layer named outright that the frames lack is still
+    refused, without listing guides as layers it might have meant."""
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
+    result = run_vfxdenoise("seq", pattern, "--aov", "RGBA_*", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    first = pattern.replace("####", "0001")
+    said = f"--aov RGBA_*: matched no layer of light in {first}, so only the beauty is denoised"
+    assert result.stderr.splitlines().count(said) == 1, result.stderr
+    out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
+    noisy = read_exr(pattern.replace("####", "0002"))
+    assert not np.array_equal(out.get(["R"]), noisy.get(["R"]))
+    named = run_vfxdenoise("seq", pattern, "--aov", "*", "--aov", "RGBA_key", "-o",
+                           str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
+    assert named.returncode == 1 and "Traceback" not in named.stderr
+    assert named.stderr.startswith(f"error: --aov RGBA_key: no layer 'RGBA_key' in {first}, nor any other "
+                                   "layer of light; not light: N, albedo (guides)"), named.stderr
+    assert "albedo: R,G,B" not in named.stderr
+
+
 def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_refused(
         sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, convention="next")

@@ -339,7 +339,8 @@ def test_the_feature_lists_are_drawn_from_one_table():
 
 def test_aov_errors_name_the_file_the_layer_and_what_there_is():
     channels = layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("mask", "A")
-    with pytest.raises(ChannelError, match=r"--aov diffuse: no layer 'diffuse' in f\.exr.*albedo: R,G,B"):
+    with pytest.raises(ChannelError, match=r"--aov diffuse: no layer 'diffuse' in f\.exr.*not light: "
+                                           r"albedo, N \(guides\)"):
         resolve_layers(channels, source="f.exr", aovs=["diffuse"])
     with pytest.raises(ChannelError, match=r"--aov mask: layer 'mask' in f\.exr has 1 component \(A\), and "
                                            r"an --aov layer needs 3, so it cannot be denoised: it is "
@@ -368,7 +369,9 @@ def test_aov_radiance_errors_name_the_option_the_user_typed():
     assert refused("mask") == ("--aov-radiance mask: layer 'mask' in f.exr has 1 component (A), and an "
                                "--aov-radiance layer needs 3, so it cannot be denoised: it is written as "
                                "rendered")
-    assert refused("light_*").startswith("--aov-radiance light_*: no layer in f.exr with 3 components")
+    assert resolve_layers(channels, source="f.exr", aovs=aov_names(["key"], ["light_*"])).notes == (
+        "--aov-radiance light_*: matched no layer of light in f.exr, so the beauty and the other layers "
+        "asked for are denoised",)
     assert refused("N").startswith("--aov-radiance N: N.X,N.Y,N.Z in f.exr is the normal")
     assert refused("P_world").startswith("--aov-radiance P_world: P_world.R,P_world.G,P_world.B in f.exr "
                                          "holds positions, not light")
@@ -402,8 +405,57 @@ def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
     assert dict(layers.aovs)["RGBA_fill"] == ("RGBA_fill.R", "RGBA_fill.G", "RGBA_fill.B")
     assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == [
         "RGBA_key", "RGBA_fill", "specular"]  # not albedo or N: the denoiser reads them
-    with pytest.raises(ChannelError, match=r"--aov light_\*: no layer in f\.exr with 3 components"):
-        resolve_layers(channels, aovs=["light_*"], source="f.exr")
+    matched_none = resolve_layers(channels, aovs=["light_*"], source="f.exr")
+    assert matched_none.aovs == () and matched_none.notes == (
+        "--aov light_*: matched no layer of light in f.exr, so only the beauty is denoised",)
+
+
+# A render without light groups, as the docs probe's (`(unnamed): R,G,B,A,Z; N: X,Y,Z; albedo: R,G,B; ...`).
+NO_LIGHT_GROUPS = (layer("", "RGBAZ") + layer("N", "XYZ") + layer("albedo", "RGB") + layer("motion", "XY")
+                   + layer("Pcam", "RGB") + layer("P", "XYZ"))
+
+
+def test_a_wildcard_matching_no_layer_of_light_is_a_note_not_a_refusal():
+    """A pipeline (or Nuke's "also denoise" knob) passing `--aov 'RGBA_*'` to every shot failed each
+    shot rendered without light groups. The beauty is denoised as without the wildcard; a note says
+    the wildcard matched no layer of light, naming what it matched that is not light."""
+    plain = resolve_layers(NO_LIGHT_GROUPS, source="s1/render.1001.exr")
+    for wildcard in ("RGBA_*", "*", "[Rr]*"):
+        found = resolve_layers(NO_LIGHT_GROUPS, source="s1/render.1001.exr", aovs=[wildcard])
+        assert found == plain and found.aovs == ()
+        assert found.notes[0].startswith(f"--aov {wildcard}: matched no layer of light in "
+                                         "s1/render.1001.exr, so only the beauty is denoised")
+    assert resolve_layers(NO_LIGHT_GROUPS, aovs=["RGBA_*"]).notes == (
+        "--aov RGBA_*: matched no layer of light, so only the beauty is denoised",)
+    assert resolve_layers(NO_LIGHT_GROUPS, aovs=["*"]).notes == (
+        "--aov *: matched no layer of light, so only the beauty is denoised; it matched only what is not "
+        "light: N, albedo (guides); Pcam, P (positions); to denoise one that holds light all the same, name "
+        "it (--aov Pcam)",)
+    assert resolve_layers(NO_LIGHT_GROUPS, aovs=["alb*"]).notes[0].endswith(
+        "it matched only what is not light: albedo (a guide)")
+    with_named = resolve_layers(NO_LIGHT_GROUPS, aovs=["RGBA_*", "Pcam"])
+    assert [name for name, _ in with_named.aovs] == ["Pcam"]
+    assert ("--aov RGBA_*: matched no layer of light, so the beauty and the other layers asked for are "
+            "denoised") in with_named.notes
+
+
+def test_a_layer_named_outright_that_the_render_lacks_is_refused_naming_only_layers_of_light():
+    """An explicit name still refused beside a wildcard, in words that do not contradict
+    themselves: the layers of light it might have meant, the guides and data said apart as not light
+    (the refusal listed `albedo: R,G,B` right after saying no layer had 3 components)."""
+    with pytest.raises(ChannelError) as refused:
+        resolve_layers(NO_LIGHT_GROUPS, source="f.exr", aovs=["RGBA_*", "RGBA_key"])
+    assert str(refused.value) == (
+        "--aov RGBA_key: no layer 'RGBA_key' in f.exr, nor any other layer of light; not light: N, albedo "
+        "(guides); Pcam, P (positions); leave --aov out, or pass a wildcard (--aov 'RGBA_*'), which notes a "
+        "render without a layer it matches instead of refusing it")
+    channels = NO_LIGHT_GROUPS + layer("RGBA_fill", "RGB") + layer("spec", "RGBA")
+    with pytest.raises(ChannelError) as refused:
+        resolve_layers(channels, source="f.exr", aovs=aov_names(["RGBA_*"], ["RGBA_kye"]))
+    message = str(refused.value)
+    assert message.startswith("--aov-radiance RGBA_kye: no layer 'RGBA_kye' in f.exr; layers of light: "
+                              "RGBA_fill: R,G,B; spec: R,G,B,A; not light: N, albedo (guides)")
+    assert "albedo: R,G,B" not in message and "(unnamed)" not in message
 
 
 def _blender(*view_layers: str) -> list[str]:
@@ -532,12 +584,15 @@ def test_naming_a_data_pass_to_denoise_is_refused_with_what_it_holds(renderer, n
 
 
 def test_a_wildcard_matching_only_data_passes_says_what_they_hold():
-    with pytest.raises(ChannelError, match=r"--aov P\*: no layer with 3 components matches it but those "
-                                           r"holding positions, not light \(P\)"):
-        resolve_layers(RENDERS_WITH_DATA["Karma"], aovs=["P*"])
-    with pytest.raises(ChannelError, match=r"but those holding motion, positions, sample statistics, not "
-                                           r"light \(dPdtime; __Pworld; mse\)"):
-        resolve_layers(RENDERS_WITH_DATA["RenderMan"], aovs=["[d_m]*"])
+    """A wildcard matching data passes only is no error (only the beauty is denoised) but a note
+    saying what they hold."""
+    karma = resolve_layers(RENDERS_WITH_DATA["Karma"], aovs=["P*"])
+    assert karma.aovs == () and karma.notes == (
+        "--aov P*: matched no layer of light, so only the beauty is denoised; it matched only what is "
+        "not light: P (positions)",)
+    renderman = resolve_layers(RENDERS_WITH_DATA["RenderMan"], aovs=["[d_m]*"])
+    assert renderman.aovs == () and renderman.notes[0].endswith(
+        "it matched only what is not light: dPdtime (motion); __Pworld (positions); mse (sample statistics)")
 
 
 def test_a_data_pass_the_network_reads_is_still_read():
@@ -642,10 +697,10 @@ def test_wildcards_leave_out_vectors_by_their_components_but_a_named_one_is_take
     is the user's to take."""
     channels = layer("", "RGBA") + layer("albedo", "RGB") + layer("myPass", "xyz") + layer("hair", "RGB")
     assert [name for name, _ in resolve_layers(channels, aovs=["*"]).aovs] == ["hair"]
-    with pytest.raises(ChannelError, match=r"--aov my\*: no layer with 3 components matches it but those "
-                                           r"holding vectors \(components other than R,G,B\), not light "
-                                           r"\(myPass\)"):
-        resolve_layers(channels, aovs=["my*"])
+    assert resolve_layers(channels, aovs=["my*"]).notes == (
+        "--aov my*: matched no layer of light, so only the beauty is denoised; it matched only what is not "
+        "light: myPass (vectors (components other than R,G,B)); to denoise one that holds light all the "
+        "same, name it (--aov myPass)",)
     assert resolve_layers(channels, aovs=["myPass"]).aovs == (("myPass", tuple(layer("myPass", "xyz"))),)
 
 

@@ -68,6 +68,21 @@ def test_each_view_says_what_a_wildcard_left_out_once_for_both_eyes():
     assert wildcard_layers([_spec(["R", "G", "B", "P.X", "P.Y", "P.Z"])]) is None  # nothing to take
 
 
+def test_a_wildcard_matching_no_layer_of_light_in_either_eye_is_a_note_for_each():
+    """`--aov 'RGBA_*'` over a stereo render without light groups: each eye's beauty is denoised
+    as without it, and each view's map notes it, naming its file and view (what `seq` and `info`
+    print); `info`'s "other RGB layers" line still finds none to take."""
+    eye = [c for c in EYE if not c.startswith("key.")]
+    specs = [_spec(eye + [_in("right", c) for c in eye], multiView=("left", "right"))]
+    layers = resolve_views(specs, source="a.exr", aovs=["RGBA_*"])
+    assert layers == resolve_views(specs, source="a.exr")
+    assert [view.aovs for view in layers.values()] == [()] * 2
+    assert layer_notes(layers) == [
+        f"--aov RGBA_*: matched no layer of light in a.exr, view {view}, so only the beauty is denoised"
+        for view in ("left", "right")]
+    assert wildcard_layers(specs) is None and other_rgb_layers(specs) == []
+
+
 def test_multi_part_views_are_told_by_each_parts_view_attribute():
     specs = [_spec(EYE, view="left", name="rgba.left"), _spec(EYE, view="right", name="rgba.right"),
              _spec(["id.R"], name="ids")]
@@ -181,8 +196,10 @@ def test_layers_holding_ids_are_never_denoised_as_light(prefix):
     for layer in (f"{prefix}CryptoObject00", f"{prefix}CryptoObject", "objid"):
         with pytest.raises(ChannelError, match=rf"--aov {layer}: .* holds IDs, not light"):
             resolve_views([spec], aovs=[layer])
-    with pytest.raises(ChannelError, match=r"matches it but those holding IDs, not light \(.*CryptoObject00"):
-        resolve_views([spec], aovs=["*Crypto*"])
+    matte = resolve_views([spec], aovs=["*Crypto*"])[""]
+    assert matte.aovs == () and matte.notes == (
+        f"--aov *Crypto*: matched no layer of light, so only the beauty is denoised; it matched only what is "
+        f"not light: {prefix}CryptoObject, {prefix}CryptoObject00, {prefix}CryptoObject01 (IDs)",)
 
 
 @pytest.mark.parametrize("layer", ["CryptoObject00", "objid"])
