@@ -107,9 +107,11 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
 
     def report(entry: dict) -> None:
         times = ", ".join(f"{k} {v:.1f}s" for k, v in entry["render_seconds"].items())
+        left_out = f"; left out: {entry['left_out']}" if entry.get("left_out") else ""
         click.echo(f"{entry['name']}: {entry['scene']['style']}"
-                   f"{' static-camera' if entry['scene']['static_camera'] else ''}, {times}")
+                   f"{' static-camera' if entry['scene']['static_camera'] else ''}, {times}{left_out}")
 
     result = generate(out_dir, config, jobs, report)
-    click.echo(f"{len(result.rendered)} sequence(s) rendered, {len(result.skipped)} already complete, "
-               f"{result.seconds:.1f}s; manifest: {out_dir / 'manifest.json'}")
+    left_out = f", {len(result.left_out)} left out (nothing to see)" if result.left_out else ""
+    click.echo(f"{len(result.rendered)} sequence(s) rendered{left_out}, {len(result.skipped)} already "
+               f"complete, {result.seconds:.1f}s; manifest: {out_dir / 'manifest.json'}")

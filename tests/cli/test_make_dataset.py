@@ -81,3 +81,23 @@ def test_a_failed_render_is_one_line_and_leaves_the_folder_to_a_corrected_rerun(
     assert corrected.exit_code == 0, corrected.output
     assert "1 sequence(s) rendered" in corrected.output
     assert json.loads((out / "manifest.json").read_text())["config"]["width"] == 24
+
+
+def test_a_sequence_left_out_for_showing_nothing_is_said_per_sequence_and_counted(run, tmp_path):
+    """A shot whose reference is black (its first frame, left in the partial folder by an earlier
+    run) is left out: its line and the closing count say so."""
+    import numpy as np
+
+    from vfxdenoise.core.data.generate import PARTIAL, _write
+
+    out = tmp_path / "d"
+    black = np.zeros((16, 24), np.float32)
+    for level in ("spp2", "reference"):
+        _write(out / PARTIAL / "seq0000" / level / "render.1001.exr",
+               {"R": black, "G": black, "B": black, "A": black + 1}, {}, 23)
+    result = run(out, "--sequences", 2, "--frames", 2, "--size", "24x16", "--spp", "2", "--ref-spp", 8,
+                 "--style", "demo", "--static-camera-every", 2, "--seed", 3)
+    assert result.exit_code == 0, result.output
+    assert "seq0000: demo" in result.output
+    assert "; left out: its reference frame 1001 is black" in result.output
+    assert "1 sequence(s) rendered, 1 left out (nothing to see), 0 already complete" in result.output
