@@ -31,11 +31,12 @@ $(STAMP): pyproject.toml src/vfxdenoise/__init__.py
 demo: $(STAMP)
 	$(BIN)/vfxdenoise demo
 
+# pytest-xdist: one test process per core, at most 4 (each may hold a few GB of frames and tensors).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses 4
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check core cli plugin nuke houdini tests benchmarks
