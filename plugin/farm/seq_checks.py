@@ -33,13 +33,14 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     first frame; raises the VfxDenoiseError seq would. Seq's own checks, in its order (its option
     values, `EngineConfig.check`, then `run_plan.check_before_first_frame`), over the job's frames
     (`_job_frames`). The config is the one seq builds from `options` (`SeqOptions.engine_config`)
-    and the job's --resume or --overwrite: what is not given (the model) is seq's default. An
+    and the job's --resume or --overwrite and --keep-going (with which seq refuses a layer only
+    where no frame holds it): what is not given (the model) is seq's default. An
     output folder that cannot be written is refused as seq refuses it: unless under --resume
     every frame's output is on disk already (a job submitted again over a folder published
     read-only since), where seq writes nothing."""
     from vfxdenoise.core.run_plan import check_before_first_frame
 
-    config = options.engine_config(existing=job.existing)
+    config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
     frames = _job_frames(job, config)
     config.check()
     check_before_first_frame(job.input, job.output, frames, config, load=_render_model)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 import subprocess
 
+import numpy as np
 import pytest
 from cli_process import run_vfxdenoise, run_where_read_only
 
@@ -82,4 +83,25 @@ def test_an_option_value_no_run_takes_is_refused_by_the_farm_as_by_seq_before_th
     with pytest.raises(VfxDenoiseError) as farm:
         check_as_seq(build_job(pattern, out, options=options), options)
     assert str(seq.value) == "--motion-scale must be a finite number above 0 (got nan)"
+    assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
+
+
+def test_with_keep_going_the_farm_lets_through_a_layer_the_first_frame_lacks_as_seq_does(
+        sequence_factory, tmp_path, tiny_weights):
+    """Under --keep-going seq refuses a layer option only where no frame holds the layer (a frame
+    that lacks it fails alone): a job whose first frame lacks an --aov layer its others hold was
+    refused at submission, its tasks' --keep-going left out of the checks. Without it, both refuse."""
+    spec = {f"spec.{c}": np.full((8, 8), 0.5, np.float32) for c in "RGB"}
+    sequence_factory(frames=[1], height=8, width=8)
+    pattern = sequence_factory(frames=[2, 3], height=8, width=8, extra=spec)
+    out = str(tmp_path / "out" / "den.####.exr")
+    options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("spec",))
+    summary = denoise_sequence(pattern, out, config=options.engine_config(existing="resume", keep_going=True))
+    assert summary.frames("failed") == [1]
+    check_as_seq(build_job(pattern, out, options=options, keep_going=True), options)
+    with pytest.raises(VfxDenoiseError) as seq:
+        denoise_sequence(pattern, out, config=options.engine_config(existing="overwrite"))
+    with pytest.raises(VfxDenoiseError) as farm:
+        check_as_seq(build_job(pattern, out, options=options), options)
+    assert "--aov spec" in str(seq.value)
     assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
