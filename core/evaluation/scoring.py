@@ -107,18 +107,40 @@ def _warped_temporal_error(denoised: list[np.ndarray], references: list[np.ndarr
 
 
 def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> None:
-    """Refuse, before any is denoised, sequences whose frames are smaller than SSIM's window
-    (`metrics.SSIM_WINDOW`) on a side, naming the set (`what`: "--val", say), the sequence, its
-    folder and its frame size: scoring them fails, and `train` validating them lost its steps."""
+    """Refuse, before any is denoised, sequences that cannot be scored, naming the set (`what`:
+    "--val", say), the sequence and its folder: frames smaller than SSIM's window
+    (`metrics.SSIM_WINDOW`) on a side, with their size (scoring them fails, and `train`
+    validating them lost its steps), and a reference without light (`_refuse_black`)."""
     for seq in sequences:
         width, height = seq.noisy_size
         if min(width, height) < metrics.SSIM_WINDOW:
-            where = f" ({seq.folder})" if seq.folder else ""
             raise DatasetError(
-                f"{what + ': ' if what else ''}sequence {seq.name}{where} has frames of {width}x{height} "
+                f"{_named(seq, what)} has frames of {width}x{height} "
                 f"pixels, under the {metrics.SSIM_WINDOW}-pixel SSIM window on a side: it cannot be "
                 f"scored; render its frames at least {metrics.SSIM_WINDOW}x{metrics.SSIM_WINDOW} or "
                 "leave it out")
+        _refuse_black(seq, what)
+
+
+def _refuse_black(seq: RenderSequence, what: str | None) -> None:
+    """Refuse a sequence whose reference holds no light (no value above 0 in any frame: a scene
+    rendered empty, or a generator's failure). A denoiser that leaves it black, as the noisy input
+    is, scores an infinite PSNR on it, and one that does not a PSNR against nothing (OIDN scored
+    82.8 dB on one, lifting its mean to 47 dB): the means over the set, the table's point, are
+    infinite or not comparable. Refused rather than left out, so that a mean always covers the
+    whole set as given (and `train` --val the same sequences each time)."""
+    references = seq.targets.get(REFERENCE)
+    if references and not any(np.any(frame > 0) for frame in references):
+        raise DatasetError(
+            f"{_named(seq, what)} has a reference without light (its {len(references)} "
+            f"{REFERENCE}/ frames are black): a denoiser's PSNR on it is infinite or meaningless, "
+            "and so would the means over the set be; render its reference again or leave it out")
+
+
+def _named(seq: RenderSequence, what: str | None) -> str:
+    """'--val: sequence NAME (FOLDER)': how a refusal names a sequence of the set `what`."""
+    where = f" ({seq.folder})" if seq.folder else ""
+    return f"{what + ': ' if what else ''}sequence {seq.name}{where}"
 
 
 def mean_scores(rows: Iterable[dict], keys: Iterable[str]) -> dict[str, float]:

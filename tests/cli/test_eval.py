@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset, write_sequence
 
+from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
 
@@ -111,3 +114,24 @@ def test_frames_too_small_to_score_are_refused_before_denoising(model, tmp_path)
     assert result.returncode == 1 and "error: --data: sequence seq0" in result.stderr
     assert "8x8 pixels" in result.stderr and "Traceback" not in result.stderr
     assert not list((tmp_path / "e").glob("*.png"))
+
+
+def test_a_sequence_whose_reference_has_no_light_is_refused_naming_its_folder(model, tmp_path):
+    """A black sequence (reference 0 everywhere) scored an infinite PSNR for ours and the noisy
+    input, and 82.8 dB for OIDN, which lifted its mean to 47 dB: the means were infinite or not
+    comparable. It is refused before any sequence is denoised, as a sequence that cannot be
+    scored is, so that a mean always covers the whole set."""
+    data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
+    for level in ("spp4", "reference"):
+        pattern = parse_pattern(write_sequence(data / "black" / level, range(1001, 1004), 32, 32, noise=0.0))
+        for frame in range(1001, 1004):
+            image = read_exr(pattern.path(frame))
+            image.set(list("RGB"), np.zeros_like(image.get(list("RGB"))))
+            write_exr(pattern.path(frame), image)
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", data, "--model", model, "--no-oidn",
+                            "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (f"error: --data: sequence black ({(data / 'black').resolve()}) has a reference without light "
+            "(its 3 reference/ frames are black)") in result.stderr
+    assert not list(out.glob("*.png"))  # no sequence was denoised

@@ -112,3 +112,19 @@ def test_frames_under_the_ssim_window_are_refused_naming_the_set_and_size(tmp_pa
     with pytest.raises(DatasetError, match=r"--val: sequence small \(.*val/small\) has frames of 10x8 "
                                            r"pixels, under the 11-pixel SSIM window"):
         evaluate_sequences(noisy_denoiser, sequences, what="--val")
+
+
+def test_a_reference_without_light_is_refused_naming_the_set_and_folder(tmp_path):
+    """A black reference scores an infinite PSNR wherever a denoiser leaves it black (the noisy
+    input does): `train --val` is refused it as eval is, before a step is taken."""
+    for level in ("spp4", "reference"):
+        pattern = parse_pattern(write_sequence(tmp_path / "val" / "black" / level, range(1001, 1003),
+                                               height=16, width=16, noise=0.0))
+        for frame in range(1001, 1003):
+            image = read_exr(pattern.path(frame))
+            image.set(["R", "G", "B"], np.zeros_like(image.get(["R", "G", "B"])))
+            write_exr(pattern.path(frame), image)
+    sequences = load_dataset(tmp_path / "val")
+    with pytest.raises(DatasetError, match=r"--val: sequence black \(.*val/black\) has a reference without "
+                                           r"light \(its 2 reference/ frames are black\)"):
+        evaluate_sequences(noisy_denoiser, sequences, what="--val")
