@@ -163,8 +163,7 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--resume", is_flag=True,
               help="Skip frames already written, readable, and made from the inputs on disk now "
                    "(re-rendered frames and their neighbours' outputs are denoised again; every "
-                   "frame, when a re-rendered frame is one of the shot's first 2K+1, from which its "
-                   "exposure is found).")
+                   "frame, when the exposure found from the shot's first 2K+1 frames changes).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output frames.")
 @click.option("--keep-going", is_flag=True,
               help="Denoise the other frames when one fails; exit 1 at the end.")

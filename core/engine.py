@@ -155,15 +155,24 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
          on_disk: Callable[[Path], None]) -> None:
     """The streaming loop over the frames to write (`plan.todo`: each with a note for its result),
     within the host memory a CPU run has (`_host_plan`) and once what holds for the whole shot is
-    found (`_shot_settings`); a frame counts as done once it is on disk, and is then handed to
-    `on_disk` (its lock let go)."""
-    frames = list(plan.todo)
+    found (`_shot_settings`), which settles the frames --resume keeps where the exposure found is
+    the one they were made at (`RunPlan.at_exposure`: before the first frame is reported, so the
+    progress events count only the frames denoised); a frame counts as done once it is on disk,
+    and is then handed to `on_disk` (its lock let go)."""
+    frames = list(plan.todo)  # all the run may denoise: the memory plan is made for as many
     host = _host_plan(plan, frames)
     threads = host.threads if host else plan.config.threads()
     ahead = host.read_ahead if host else plan.config.read_ahead()
-    # After the memory plan, which counts what the process holds already (not these frames).
-    probed = ProbedImages(_handed_over(_batch(frames, 0, ahead, plan.windows), host))
+    # After the memory plan, which counts what the process holds already (not these frames); of
+    # the frames surely denoised where there are any, so that every EXR kept is taken by the run.
+    first = _batch(plan.surely_done() or frames, 0, ahead, plan.windows)
+    probed = ProbedImages(_handed_over(first, host))
     shot = _shot_settings(plan, probed)
+    todo, kept = plan.at_exposure(shot.exposure)
+    for result in kept:
+        summary.results.append(result)
+        on_disk(result.path)
+    frames = list(todo)
     storage = _storage_notes(plan, frames)
     summary.memory = host.describe() if host else ""
     summary.motion_vectors, summary.exposure = shot.motion_summary, shot.exposure_summary
@@ -175,7 +184,7 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
-            result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN)
+            result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
             source.prefetch(_batch(frames, index, ahead, plan.windows))
             try:
                 outcomes.writing(result, started, _denoise_frame(t, result, plan, source, host, shot, writer))
@@ -262,10 +271,11 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,
                    shot: _Shot, writer: ThreadPoolExecutor) -> Future:
     """Denoise output frame t over its window, each view's, and hand it to a `writer` thread: the
-    future of its `denoised_frame.Written`. Its `result` takes the notes it carries."""
+    future of its `denoised_frame.Written`. Its `result` takes the notes it carries, after its
+    plan's (why it is denoised again)."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
     views, notes = _window_of(t, held, plan, source)
-    result.message = "; ".join(note for note in (plan.todo[t], notes) if note)
+    result.message = "; ".join(note for note in (result.message, notes) if note)
     layers = source.get(held).layers
     denoised = {view: denoised_beauty(plan.denoiser, window, host,
                                       _radiance(layers[view], plan.config.radiance_aovs), t)

@@ -1,10 +1,13 @@
 """What a denoised frame was made from, recorded in its header, and how --resume reads it back.
 
-The record (`vfxdenoise/made_from`) holds three short hashes: of the input frames (name, size and
-modification time of those its window reads and of the shot's first frames, which its exposure is
-found from), of the settings its pixels depend on (`EngineConfig.output_settings`, with the model as
-the contents of its weights and the temporal radius as run) and of the code that made it. --resume
-keeps an output only while all three match the run's; otherwise it says which changed.
+The record (`vfxdenoise/made_from`) holds short hashes: of the input frames its window reads (name,
+size and modification time), of the shot's first frames, which its exposure is found from (the
+same; none where the exposure is given), of the settings its pixels depend on
+(`EngineConfig.output_settings`, with the model as the contents of its weights and the temporal
+radius as run) and of the code that made it. --resume keeps an output while all match the run's,
+and one whose exposure frames alone changed where the exposure found from them now is the one its
+header records (`run_plan`: its pixels would come out the same); otherwise it says which changed
+(`differences`).
 
 A model card records how its weights were made with the same digests (`training_record`: the
 training data as `frame_sizes_digest`, the code as `code_digest`).
@@ -18,13 +21,17 @@ from pathlib import Path
 
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError, VfxDenoiseError
+from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.model_files import read_header
 
 ATTRIBUTE = "vfxdenoise/made_from"
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
+EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
+UNKNOWN = "record"  # `differences`' key where the output's record cannot be compared
 _PARTS = {
     "frames": "its input frames changed (rendered again since?)",
+    EXPOSURE_FRAMES: "the frames the shot's exposure is found from changed (rendered again since?)",
     "settings": "it was made with other settings or another model",
     "code": "another version of vfxdenoise made it",
 }
@@ -119,10 +126,14 @@ def training_record(seed: int, data: str) -> dict:
     return {"seed": seed, "data_digest": data, "vfxdenoise": __version__, "code": code_digest()}
 
 
-def record(frames: str, settings: str, code: str) -> str:
-    """The header record of an output made from these (`frames_digest`, a digest of the settings,
-    `code_digest`)."""
-    return f"frames={frames} settings={settings} code={code}"
+def record(frames: str, settings: str, code: str, exposure_frames: str = "") -> str:
+    """The header record of an output made from these: the `frames_digest` of the frames its
+    window reads, a digest of the settings, `code_digest`, and the `frames_digest` of the frames
+    the shot's exposure is found from (`exposure_frames`; '' where the exposure is given and none
+    are: the part is left out). The two digests of frames are kept apart so that --resume can tell
+    an output whose exposure frames alone changed (`differences`)."""
+    exposure = f" {EXPOSURE_FRAMES}={exposure_frames}" if exposure_frames else ""
+    return f"frames={frames}{exposure} settings={settings} code={code}"
 
 
 def settings_digest(settings: str) -> str:
@@ -144,16 +155,37 @@ def recorded_motion(path: Path) -> str | None:
     return found[0] if found else None
 
 
-def why_not_made_from(path: Path, expected: str) -> str:
-    """Why the output at `path` was not made from what `expected` (a `record`) describes, for
-    --resume: '' when it was. An output whose header cannot be read, or that records nothing
-    (another tool's, an older vfxdenoise's, a link to an input), is not known to be."""
+def recorded_exposure(path: Path) -> float | None:
+    """The exposure scale the output at `path` records it was denoised at (None: it records none,
+    or its header cannot be read)."""
+    found = _recorded(path, EXPOSURE_ATTRIBUTE)
+    return float(found[0]) if found else None
+
+
+def differences(path: Path, expected: str) -> dict[str, str]:
+    """What tells the output at `path` from one made from what `expected` (a `record`) describes,
+    for --resume: each part of its record that differs, by name, with why it is denoised again
+    (`_PARTS`); empty when none does. The frames the exposure is found from are compared only
+    where both records hold them (where one has the exposure given, their settings differ). An
+    output whose header cannot be read, or that records nothing (another tool's, an older
+    vfxdenoise's, a link to an input), is not known to be made so: UNKNOWN says why."""
     found = _recorded(path, ATTRIBUTE)
     if found is None:
-        return "it cannot be read"
+        return {UNKNOWN: "it cannot be read"}
     if not found:
-        return "it records nothing of what made it (another tool's, or an older vfxdenoise's)"
-    ours = dict(part.split("=", 1) for part in expected.split())
-    theirs = dict(part.split("=", 1) for part in found[0].split() if "=" in part)
-    changed = [reason for part, reason in _PARTS.items() if theirs.get(part) != ours[part]]
-    return "; ".join(changed)
+        return {UNKNOWN: "it records nothing of what made it (another tool's, or an older vfxdenoise's)"}
+    ours = _parts(expected)
+    theirs = _parts(found[0])
+    compared = [part for part in _PARTS if part != EXPOSURE_FRAMES or part in ours and part in theirs]
+    return {part: _PARTS[part] for part in compared if theirs.get(part) != ours.get(part)}
+
+
+def _parts(made_from: str) -> dict[str, str]:
+    """A `record`'s parts by name."""
+    return dict(part.split("=", 1) for part in made_from.split() if "=" in part)
+
+
+def why_not_made_from(path: Path, expected: str) -> str:
+    """Why the output at `path` was not made from what `expected` (a `record`) describes, for
+    --resume: each of its `differences`, or '' when it was."""
+    return "; ".join(differences(path, expected).values())

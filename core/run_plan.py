@@ -6,7 +6,9 @@ over inputs or in a folder that cannot be written, layer options the first frame
 and its temporal radius), then, once each output frame's window is planned (`Windows`), outputs
 already there (--resume keeps those made from what this run would make them from: `provenance`)
 and frames of the render's range a window would read that are not on disk yet. The EXR headers
-these look at are read once each (`FrameHeaders`), and passed on to the run.
+these look at are read once each (`FrameHeaders`), and passed on to the run. An output whose
+record differs only in the frames the shot's exposure is found from is settled once the run has
+found that exposure (`RunPlan.at_exposure`), which it does anyway where such a frame changed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import OutputError, UsageError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
+from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
     check_missing,
     frames_in_context,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     import OpenImageIO as oiio
 
 log = logging.getLogger(__name__)
+_DAMAGED = "damaged"  # beside `provenance.differences`: an output whose chunks are not all on disk
 
 
 @dataclass
@@ -229,8 +233,39 @@ class RunPlan:
     shot: list[int]  # the frames the shot's settings are found from (`shot_settings.shot_frames`)
     headers: FrameHeaders  # those read so far: the run's first frames'
     records: dict[int, str]  # output frame -> its `provenance.record`
-    todo: dict[int, str]  # the frames to denoise now, each with a note for its result
+    todo: dict[int, str]  # the frames to denoise now, each with a note for its result, but that...
+    # ...--resume keeps those of these made at the exposure the run finds (`at_exposure`): frame ->
+    # the exposure scale its output records
+    exposure_kept: dict[int, float]
     settled: tuple[FrameResult, ...]  # the missing frames and those --resume keeps
+
+    def surely_done(self) -> list[int]:
+        """The frames of `todo` the run denoises whatever exposure it finds."""
+        return [frame for frame in self.todo if frame not in self.exposure_kept]
+
+    def at_exposure(self, exposure: Exposure) -> tuple[dict[int, str], list[FrameResult]]:
+        """The frames to denoise, with the notes for their results, once the shot's `exposure` is
+        found, and the results of those --resume keeps after all: the frames of `exposure_kept`
+        made at that exposure, whose pixels would come out the same (of the frames it is found
+        from, only those in a frame's window change its pixels otherwise, and these were not).
+        The others say what they were made at; each kept frame is logged, as is each done again."""
+        todo, kept = {}, []
+        for frame, note in self.todo.items():
+            made_at = self.exposure_kept.get(frame)
+            path = self.out_pattern.path(frame)
+            if made_at is None:
+                todo[frame] = note
+            elif made_at == exposure.scale:
+                kept.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
+            else:
+                todo[frame] = (f"{note}, and so did the exposure found from them (x{made_at:g} "
+                               f"then, x{exposure.scale:g} now)")
+                log.info("frame %d: %s is %s", frame, path, todo[frame])
+        if kept:
+            log.info("frames %s are kept: the frames the shot's exposure is found from changed, but "
+                     "not that exposure (x%g), which they were made at",
+                     format_frames([r.frame for r in kept]), exposure.scale)
+        return todo, kept
 
 
 def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePattern | None,
@@ -263,14 +298,14 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
     shot = windows.on_disk if context is None else context
     records = _records(windows, radius, shot, in_pattern, config, loaded.path)
-    todo, settled = _plan(wanted, sources, out_pattern, config, records)
-    if todo and checked.maybe_nothing:  # a frame --resume does again after all
+    todo, exposure_kept, settled = _plan(wanted, sources, out_pattern, config, records)
+    if todo and checked.maybe_nothing:  # a frame --resume does again after all, or may (its lock)
         outputs.check_folder_writable(out_pattern)
     if context is not None and config.missing == "error":
         refuse_context_not_on_disk(in_pattern, todo, sources, context, radius)
     _warn_of_frames_without_context(windows, radius)
     return RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   todo, tuple(settled))
+                   todo, exposure_kept, tuple(settled))
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -279,32 +314,37 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
 
 def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePattern,
              config: EngineConfig, weights: Path | None) -> dict[int, str]:
-    """Each planned frame's `provenance.record`: of the frames its window reads and those the
-    shot's exposure is found from (of `shot`), of the settings its pixels depend on (the model as
-    its weights, the radius as run) and of the code."""
+    """Each planned frame's `provenance.record`: of the frames its window reads, of those the
+    shot's exposure is found from (of `shot`; none where it is given), of the settings its pixels
+    depend on (the model as its weights, the radius as run) and of the code."""
     exposed = exposure_frames(windows.on_disk, config, radius, shot=shot)
     settings = provenance.settings_digest(config.output_settings(
         model=provenance.model_digest(weights) if weights else config.model, temporal_radius=radius))
     code = provenance.code_digest()
-    return {t: provenance.record(provenance.frames_digest(
-        [pattern.path(f) for f in sorted({*reads.values(), *exposed})]), settings, code)
-        for t, reads in windows.reads.items()}
+
+    def digest(frames: Iterable[int]) -> str:
+        return provenance.frames_digest([pattern.path(f) for f in sorted(set(frames))])
+
+    exposure = digest(exposed) if exposed else ""
+    return {t: provenance.record(digest(reads.values()), settings, code, exposure_frames=exposure)
+            for t, reads in windows.reads.items()}
 
 
-def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-          config: EngineConfig, records: dict[int, str]) -> tuple[dict[int, str], list[FrameResult]]:
+def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern, config: EngineConfig,
+          records: dict[int, str]) -> tuple[dict[int, str], dict[int, float], list[FrameResult]]:
     """The frames to denoise now, each with a note for its result ('' or why it is done again),
-    and the results of the missing and already-finished ones. With --resume a finished frame is
-    one made from the inputs on disk now, with these settings and code (`provenance`), that reads
-    back whole; the others are done again, saying why (a frame rendered again, or one its window
-    reads...)."""
-    kept = _finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME else {}
-    todo, settled = {}, []
+    those of them --resume keeps where the run finds the exposure each records
+    (`RunPlan.exposure_kept`), and the results of the missing and already-finished ones. With
+    --resume a finished frame is one made from the inputs on disk now, with these settings and
+    code (`provenance`), that reads back whole; the others are done again, saying why (a frame
+    rendered again, or one its window reads...)."""
+    differ = _finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME else {}
+    todo, exposure_kept, settled = {}, {}, []
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
             settled.append(FrameResult(frame, path, FrameStatus.MISSING, message="not on disk"))
-        elif kept.get(frame) == "":
+        elif differ.get(frame) == {}:
             settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
         elif path.exists() and config.existing == REFUSE:
             raise OutputError(
@@ -312,27 +352,40 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
                 "to replace them"
             )
         else:
-            todo[frame] = f"denoised again: {kept[frame]}" if kept.get(frame) else ""
-    return todo, settled
+            reasons = differ.get(frame)
+            todo[frame] = f"denoised again: {'; '.join(reasons.values())}" if reasons else ""
+            made_at = provenance.recorded_exposure(path) if _exposure_only(reasons) else None
+            if made_at is not None:
+                exposure_kept[frame] = made_at
+    return todo, exposure_kept, settled
+
+
+def _exposure_only(reasons: dict[str, str] | None) -> bool:
+    """Whether an output's `provenance.differences` are in the frames the exposure is found from
+    alone."""
+    return reasons is not None and set(reasons) == {provenance.EXPOSURE_FRAMES}
 
 
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-              records: dict[int, str], config: EngineConfig) -> dict[int, str]:
-    """For each output on disk, why --resume may not keep it ('' when it may): what its header
-    records against `records`, then, for those that match, whether every chunk is on disk
-    (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader threads)."""
+              records: dict[int, str], config: EngineConfig) -> dict[int, dict[str, str]]:
+    """For each output on disk, what keeps --resume from keeping it (none when nothing does):
+    where its header's record differs from `records` (`provenance.differences`), then, for those
+    that match, perhaps but for the frames the exposure is found from, whether every chunk is on
+    disk (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader
+    threads). Those done again whatever the run's exposure are logged."""
     present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
-    why = {f: provenance.why_not_made_from(out_pattern.path(f), records[f]) for f in present}
-    matching = [f for f in present if not why[f]]
+    differ = {f: provenance.differences(out_pattern.path(f), records[f]) for f in present}
+    matching = [f for f in present if not differ[f] or _exposure_only(differ[f])]
     with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
         whole = dict(zip(matching, pool.map(outputs.is_complete, map(out_pattern.path, matching))))
     for frame in matching:
         if not whole[frame]:
-            why[frame] = "it is damaged"
-    for frame, reason in why.items():
-        if reason:
-            log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame), reason)
-    return why
+            differ[frame][_DAMAGED] = "it is damaged"
+    for frame, reasons in differ.items():
+        if reasons and not _exposure_only(reasons):
+            log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame),
+                     "; ".join(reasons.values()))
+    return differ
 
 
 def _warn_of_frames_without_context(windows: Windows, radius: int) -> None:

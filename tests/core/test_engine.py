@@ -27,6 +27,7 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
+from vfxdenoise.core import frame_source
 from vfxdenoise.core.engine import EngineConfig, _handed_over, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
@@ -188,18 +189,91 @@ def test_resume_redoes_the_frames_whose_window_reads_a_frame_rendered_again(sequ
         assert np.array_equal(beauty_of(out, frame), beauty_of(fresh.output_pattern.text, frame)), frame
 
 
-def test_resume_redoes_every_frame_when_the_frames_the_exposure_is_found_from_change(
+def test_resume_redoes_only_the_window_of_a_frame_the_exposure_is_found_from_when_the_exposure_stays(
         sequence_factory, tmp_path, tiny_weights):
-    """The shot's exposure comes from its first window (frames 1-5): a re-render there may change
-    every frame's, so nothing made before is kept."""
+    """The shot's exposure comes from its first window (frames 1-5), in whole stops: frame 2
+    rendered again (with frame 1's pixels) leaves it as it was. Only the frames whose window reads
+    frame 2 are denoised again (1-4), not every frame: the others, made at the exposure found now,
+    would come out the same. Chunks of the shot decide as one run does; the progress counts
+    only the frames denoised."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9), height=16, width=16))
+    out, chunked = str(tmp_path / "out" / "d.####.exr"), str(tmp_path / "chunked" / "d.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    shutil.copytree(tmp_path / "out", tmp_path / "chunked")
+    shutil.copy(pattern.path(1), pattern.path(2))
+    resume = _config(tiny_weights, existing="resume")
+    totals: list[int] = []
+    summary = denoise_sequence(pattern, out, config=resume,
+                               progress=lambda result, index, total: totals.append(total))
+    assert summary.frames("written") == [1, 2, 3, 4] and summary.frames("skipped") == [5, 6, 7, 8]
+    assert totals == [4] * 4  # the progress counts the frames denoised, from the first
+    assert all(r.message.startswith("denoised again: its input frames changed") for r in summary.results
+               if r.status == "written")
+    chunks = [denoise_sequence(pattern, chunked, chunk, config=resume) for chunk in ("1-3", "4-6", "7-8")]
+    assert [run.frames("written") for run in chunks] == [[1, 2, 3], [4], []]
+    fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
+    for frame in range(1, 9):
+        expected = beauty_of(fresh.output_pattern.text, frame)
+        assert np.array_equal(beauty_of(out, frame), expected), frame
+        assert np.array_equal(beauty_of(chunked, frame), expected), frame
+    changed = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume", keep_noisy=True))
+    assert changed.frames("written") == list(range(1, 9))  # made under other settings
+
+
+def test_resume_redoes_every_frame_when_a_frame_rendered_again_changes_the_shots_exposure(
+        sequence_factory, tmp_path, tiny_weights):
+    """A dark shot (lifted x128) whose frame 2, one of those its exposure is found from, is
+    rendered again with a lamp: the lift is held to x4 to keep the lamp within half floats.
+    Every frame was denoised at x128, and each is denoised again, saying why."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9), height=16, width=16))
+    for frame in range(1, 9):
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        image.set(list("RGB"), image.get(list("RGB")) * np.float32(2.0**-9))
+        write_exr(pattern.path(frame), image)
+    out = str(tmp_path / "out" / "d.####.exr")
+    first = denoise_sequence(pattern, out, config=_config(tiny_weights))
+    image = read_exr(pattern.path(2))
+    lit = image.get(list("RGB"))
+    lit[:, 4:6, 4:6] = 1000.0
+    image.set(list("RGB"), lit)
+    write_exr(pattern.path(2), image)
+    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
+    assert first.exposure.startswith("x128 ") and summary.exposure.startswith("x4 ")
+    assert summary.frames("written") == list(range(1, 9))
+    assert [r.message for r in summary.results if r.frame >= 5] == 4 * [
+        "denoised again: the frames the shot's exposure is found from changed (rendered again since?), "
+        "and so did the exposure found from them (x128 then, x4 now)"]
+    fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
+    for frame in range(1, 9):
+        assert np.array_equal(beauty_of(out, frame), beauty_of(fresh.output_pattern.text, frame)), frame
+
+
+def test_resume_settles_the_frames_by_the_shots_exposure_decoding_no_frame_more(
+        sequence_factory, tmp_path, tiny_weights, monkeypatch):
+    """Where a chunk's frames differ from what made them only in the frames the exposure is found
+    from (frame 5 rendered again, outside their windows), the run decides from the exposure it
+    finds anyway (`shot_settings`): it decodes the frames a run with nothing changed does, no
+    more, and keeps them all; the progress counts no frame to do."""
     pattern = parse_pattern(sequence_factory(frames=range(1, 13), height=16, width=16))
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
-    shutil.copy(pattern.path(1), pattern.path(2))
-    summary = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
-    assert summary.frames("written") == list(range(1, 13))
-    changed = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume", keep_noisy=True))
-    assert changed.frames("written") == list(range(1, 13))  # made under other settings
+    decoded: list[str] = []
+
+    def counted(path, *args, **kwargs):
+        decoded.append(Path(path).name)
+        return read_exr(path, *args, **kwargs)
+
+    monkeypatch.setattr(frame_source, "read_exr", counted)
+    nothing = denoise_sequence(pattern, out, "9-12", config=_config(tiny_weights, existing="resume"))
+    unchanged, decoded[:] = sorted(decoded), []
+    stat = pattern.path(5).stat()
+    os.utime(pattern.path(5), ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # rendered again
+    progress: list[tuple[int, int]] = []
+    touched = denoise_sequence(pattern, out, "9-12", config=_config(tiny_weights, existing="resume"),
+                               progress=lambda result, index, total: progress.append((index, total)))
+    assert nothing.frames("skipped") == touched.frames("skipped") == [9, 10, 11, 12]
+    assert sorted(decoded) == unchanged and not progress
 
 
 def test_resume_keeps_what_one_model_made_under_any_spelling_and_redoes_a_retrained_one(

@@ -51,6 +51,34 @@ def test_an_output_says_which_of_what_made_it_changed(tmp_path):
     assert provenance.why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
 
 
+def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_window(tmp_path):
+    """Frame 8's window, the shot's last frames, does not reach its first, which its exposure is
+    found from: the two are recorded apart, so that --resume can tell a change in the latter alone
+    (`run_plan`); with the exposure given there are none to record."""
+    shot = write_sequence(tmp_path / "shot", frames=range(1, 9), height=16, width=16)
+    found = denoise_sequence(shot, str(tmp_path / "found" / "o.####.exr"), "8",
+                             config=EngineConfig(model="fast", device="cpu"))
+    output = found.output_pattern.path(8)
+    recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
+    parts = dict(part.split("=") for part in recorded.split())
+    assert list(parts) == ["frames", provenance.EXPOSURE_FRAMES, "settings", "code"]
+    exposure_frames = "the frames the shot's exposure is found from changed (rendered again since?)"
+    assert provenance.differences(output, provenance.record(
+        parts["frames"], parts["settings"], parts["code"], exposure_frames="0")) == {
+        provenance.EXPOSURE_FRAMES: exposure_frames}
+    assert provenance.differences(output, provenance.record("0", parts["settings"], parts["code"], "0")) == {
+        "frames": "its input frames changed (rendered again since?)",
+        provenance.EXPOSURE_FRAMES: exposure_frames}
+    assert provenance.recorded_exposure(output) == 1.0
+    given = denoise_sequence(shot, str(tmp_path / "given" / "o.####.exr"), "8",
+                             config=EngineConfig(model="fast", device="cpu", exposure=2.0))
+    output = given.output_pattern.path(8)
+    recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
+    assert [part.split("=")[0] for part in recorded.split()] == ["frames", "settings", "code"]
+    assert provenance.recorded_exposure(output) == 2.0
+    assert provenance.recorded_exposure(tmp_path / "none.exr") is None
+
+
 def _write_safetensors(path, tensors: dict, metadata: dict, reverse: bool = False) -> None:
     """A safetensors file written by hand: `tensors` (name -> float32 numpy array) with
     `metadata`, header keys and tensor data in sorted order, or the reverse."""

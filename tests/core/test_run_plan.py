@@ -3,11 +3,16 @@ checks, the shot its settings are found from (real EXRs under tmp_path)."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+
 import pytest
 from exr_sequences import write_sequence
 
+from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.run_plan import FrameHeaders, RunFrames, check_before_first_frame, plan_run
@@ -79,3 +84,28 @@ def test_the_shot_is_the_renders_range_when_given_else_the_frames_on_disk(tmp_pa
     assert plan_run(pattern, out, "1-2", config).shot == list(range(1, 9))
     given = EngineConfig(device="cpu", model=str(tiny_weights), context_frames="1-10")
     assert plan_run(pattern, out, "1-2", given).shot == list(range(1, 11))
+
+
+def test_resume_plans_a_frame_whose_exposure_frames_alone_changed_to_be_settled_by_the_exposure(
+        tmp_path, tiny_weights):
+    """Frame 5, one of the shot's first 5 (its exposure's), rendered again: frames 1-7 read it
+    and are denoised again whatever; frames 8-10 only once the run finds another exposure than the
+    one they record (x1), saying so. With the exposure given, no frame depends on it."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=range(1, 11), height=16, width=16))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, config=EngineConfig(device="cpu", model=str(tiny_weights)))
+    stat = pattern.path(5).stat()
+    os.utime(pattern.path(5), ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # rendered again
+    resume = EngineConfig(device="cpu", model=str(tiny_weights), existing="resume")
+    plan = plan_run(pattern, out, None, resume)
+    assert list(plan.todo) == list(range(1, 11)) and plan.surely_done() == list(range(1, 8))
+    assert plan.exposure_kept == {8: 1.0, 9: 1.0, 10: 1.0}
+    todo, kept = plan.at_exposure(Exposure(1.0))
+    assert list(todo) == list(range(1, 8)) and [(r.frame, r.status) for r in kept] == [
+        (8, "skipped"), (9, "skipped"), (10, "skipped")]
+    todo, kept = plan.at_exposure(Exposure(2.0, 0.01))
+    assert list(todo) == list(range(1, 11)) and not kept
+    assert todo[8] == ("denoised again: the frames the shot's exposure is found from changed (rendered again "
+                       "since?), and so did the exposure found from them (x1 then, x2 now)")
+    given = plan_run(pattern, out, None, dataclasses.replace(resume, exposure=1.0))
+    assert list(given.todo) == list(range(1, 11)) and not given.exposure_kept  # other settings
