@@ -36,10 +36,11 @@ import torch
 from vfxdenoise.core.data.scenes import generate_scene, has_light_group, light_group
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_frame
-from vfxdenoise.core.features import FrameFeatures, sanitize
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.layer_denoise import denoise_layers, reconcile, with_beauty
 from vfxdenoise.core.network_input import aligned_aovs, build_input
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
+from vfxdenoise.core.sanitize import sanitize
 from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.weights import load_weights

@@ -42,8 +42,9 @@ from vfxdenoise.core import fused_input
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import ModelError
-from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
+from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import SlotFill, build_input

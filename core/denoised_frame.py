@@ -25,7 +25,6 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import (
@@ -37,6 +36,7 @@ from vfxdenoise.core.io.exr import (
     written_by_openimageio,
 )
 from vfxdenoise.core.layer_denoise import reconcile
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ import torch
 
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
 from vfxdenoise.core.runtime.device import model_dtypes
 from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
 from vfxdenoise.core.runtime.host_memory import HostPlan
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 from vfxdenoise.core.tiling import MIN_TILE, out_of_memory, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import LoadedModel

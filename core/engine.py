@@ -33,7 +33,7 @@ from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import FrameFeatures, SanitizeReport
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
@@ -55,6 +55,7 @@ from vfxdenoise.core.runtime.host_memory import (
     plan_host_memory,
     resident_bytes,
 )
+from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
 
 log = logging.getLogger(__name__)

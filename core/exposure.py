@@ -23,8 +23,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 # `frame_brightness.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
@@ -89,7 +90,7 @@ class Exposure:
         saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
         nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it
         as float, where +Inf is a broken value, as NaN and -Inf are, that the network saw filled from
-        the values round it (`features.sanitize`), not a lamp: it is left denoised, never put back
+        the values round it (`sanitize.sanitize`), not a lamp: it is left denoised, never put back
         (nothing non-finite is); a channel not said is taken as half, where +Inf is a lamp."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
@@ -195,7 +196,7 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
 
 
 def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
-    """Where (C, H, W) `rendered` holds a broken value (`features.sanitize`): NaN, -Inf, and +Inf in a
+    """Where (C, H, W) `rendered` holds a broken value (`sanitize.sanitize`): NaN, -Inf, and +Inf in a
     channel `stored_as_float`, which holds any lamp (to 3e38), not a lamp beyond what half floats hold."""
     broken = np.isnan(rendered) | np.isneginf(rendered)
     if any(stored_as_float):

@@ -14,17 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from vfxdenoise.core.io.aovs import FEATURES, NETWORK_FEATURES, FeatureKey
-from vfxdenoise.core.sanitize import MAX_RADIANCE, SanitizeReport, sanitize
+from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
     from vfxdenoise.core.io.exr import ExrImage
-
-# MAX_RADIANCE and `sanitize` live in `sanitize`, NETWORK_FEATURES in `aovs.FEATURE_TABLE`; modules
-# that build on the features import them from here too.
-__all__ = ["MAX_RADIANCE", "NETWORK_FEATURES", "FrameFeatures", "SanitizeReport", "features_from_exr",
-           "sanitize"]
 
 
 @dataclass

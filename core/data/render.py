@@ -26,13 +26,14 @@ from vfxdenoise.core.data.meshes import write_meshes
 from vfxdenoise.core.data.motion import motion_vectors
 from vfxdenoise.core.data.scenes import SceneDescription
 from vfxdenoise.core.errors import DatasetError
-from vfxdenoise.core.features import FrameFeatures, sanitize
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.sanitize import sanitize
 
 VARIANTS = ("llvm_ad_rgb", "scalar_rgb")
 BACKGROUND_DEPTH = 1.0e10  # Z where a pixel sees only the environment (finite: no Inf in outputs)
 # Our albedo is a reflectance, at most 1: each surface's albedo proxy has the reflectance of
 # `Material.albedo`, clipped to [0,1], as ARCHITECTURE.md's canonical layout says. The engine
-# reads other renderers' albedo up to 2 (`features.sanitize`), which ours never reaches.
+# reads other renderers' albedo up to 2 (`sanitize.sanitize`), which ours never reaches.
 ALBEDO_RANGE = (0.0, 1.0)
 NOISY_CHANNELS = ("R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z", "Z",
                   "motion.X", "motion.Y")
@@ -172,7 +173,7 @@ class FrameRenderer:
 
     def beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
         """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp,
-        sanitised as the engine sanitises what it reads (`features.sanitize`: NaN and negatives 0,
+        sanitised as the engine sanitises what it reads (`sanitize.sanitize`: NaN and negatives 0,
         anything above the half-float range MAX_RADIANCE; alpha within [0,1])."""
         scene = self._scene(t, "beauty")
         total = {c: np.zeros((self.height, self.width), np.float64) for c in "RGBA"}

@@ -20,8 +20,8 @@ import numpy as np
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ImageError
-from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 # In a StillImage's attributes: the colour beside its alpha is straight, so the writer stores it as
 # it is (or premultiplies it, for a format that holds no other: ASSOCIATED_ONLY).

@@ -34,9 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.input_layout import InputLayout, channel_sources
 from vfxdenoise.core.models import fused_output
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 # log1p of the largest half float: outputs are clamped so they stay finite when written as half.
 _MAX_LOG = math.log1p(MAX_RADIANCE)

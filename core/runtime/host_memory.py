@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.features import NETWORK_FEATURES
+from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import held_dtype, typed_channels
 from vfxdenoise.core.runtime.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE

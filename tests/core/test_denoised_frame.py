@@ -195,7 +195,7 @@ def test_a_half_beauty_keeps_its_pixel_filters_negative_lobes(tmp_path):
 @pytest.mark.parametrize("stored", ["float", "half"])
 def test_inf_in_a_float_beauty_is_no_lamp_put_back_but_in_a_half_one_is(tmp_path, stored):
     """A 2x2 block of +Inf in a beauty stored as float is a broken value the network saw as 0
-    (`features.sanitize`), not a lamp: the output keeps the denoised pixels there (it put back
+    (`sanitize.sanitize`), not a lamp: the output keeps the denoised pixels there (it put back
     65504). Stored as half, +Inf is a lamp brighter than half floats hold, put back as before."""
     beauty = np.full((3, 8, 8), 0.5, np.float32)
     beauty[1, 3:5, 3:5] = np.inf

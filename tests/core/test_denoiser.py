@@ -15,14 +15,15 @@ from exr_sequences import beauty_of, clean_frame, with_light_groups
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.features import MAX_RADIANCE, NETWORK_FEATURES, FrameFeatures, features_from_exr
-from vfxdenoise.core.io.aovs import resolve_layers
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.io.aovs import NETWORK_FEATURES, resolve_layers
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.runtime.device import cpu_has_bfloat16
 from vfxdenoise.core.runtime.host_memory import FrameCost, HostPlan
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.tiling import MIN_TILE, tile_for_budget
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights

@@ -18,7 +18,8 @@ from vfxdenoise.core.exposure import (
     shot_exposure,
     with_lobes,
 )
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 
 def _beauty(level: float, highlight: float | None = None, size: int = 64) -> np.ndarray:
@@ -225,7 +226,7 @@ def test_a_firefly_in_a_bright_area_comes_out_denoised_not_as_rendered():
 
 def test_inf_in_a_channel_stored_as_float_is_no_lamp_put_back():
     """A 2x2 block of +Inf in a float beauty is a broken value the network saw as 0
-    (`features.sanitize`), not a lamp: it stays as denoised (it was put back at 65504, at 65504 / 4
+    (`sanitize.sanitize`), not a lamp: it stays as denoised (it was put back at 65504, at 65504 / 4
     lifted). In a channel stored as half, or where the storage is not said, +Inf is a lamp beyond
     what half floats hold and is put back as before; a float channel's finite lamp is kept too."""
     rendered = np.full((3, 8, 8), 0.5, np.float32)
@@ -248,7 +249,7 @@ def test_inf_in_a_channel_stored_as_float_is_no_lamp_put_back():
 
 def test_a_broken_value_in_a_lamp_stays_as_denoised_never_put_back():
     """A lamp's pixel (a 2x2 block of 1e6 in a float beauty) with a NaN, -Inf or +Inf in one channel:
-    the network saw that value filled from round it (`features.sanitize`); the lamp's other channels
+    the network saw that value filled from round it (`sanitize.sanitize`); the lamp's other channels
     keep their rendered radiance, the broken one what the network made of it (it was put back as 0:
     a coloured speck in the lamp), and nothing non-finite comes back."""
     rendered = np.full((3, 8, 8), 0.5, np.float32)

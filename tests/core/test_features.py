@@ -5,8 +5,8 @@ from dataclasses import fields
 import numpy as np
 import torch
 
-from vfxdenoise.core.features import NETWORK_FEATURES, FrameFeatures, features_from_exr
-from vfxdenoise.core.io.aovs import FEATURES, resolve_layers
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.io.aovs import FEATURES, NETWORK_FEATURES, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE, sanitize
 

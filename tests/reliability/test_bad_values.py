@@ -13,9 +13,9 @@ from reliability.damage import poison
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import ExrError
-from vfxdenoise.core.features import MAX_RADIANCE
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 BEAUTY_POISON = {(0, 0): np.nan, (1, 1): np.inf, (2, 2): -np.inf, (3, 3): -4.0, (4, 4): 1e6,
                  (10, 20): np.nan}

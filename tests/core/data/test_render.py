@@ -28,7 +28,8 @@ from vfxdenoise.core.data.scenes import (  # noqa: E402
 )
 from vfxdenoise.core.data.textures import Sky  # noqa: E402
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
-from vfxdenoise.core.features import MAX_RADIANCE, FrameFeatures, sanitize  # noqa: E402
+from vfxdenoise.core.features import FrameFeatures  # noqa: E402
+from vfxdenoise.core.sanitize import MAX_RADIANCE, sanitize  # noqa: E402
 
 W, H = 32, 33  # odd height: the middle row passes through the optical axis
 FOV = 50.0
@@ -156,7 +157,7 @@ def test_reference_is_closer_to_the_truth_than_the_noisy_input():
 
 
 def test_a_sky_brighter_than_half_floats_is_written_as_the_engine_reads_it():
-    """Rendered radiance is sanitised by the engine's rule (`features.sanitize`): above the half
+    """Rendered radiance is sanitised by the engine's rule (`sanitize.sanitize`): above the half
     float range, MAX_RADIANCE, which the half EXR holds; alpha within [0,1]."""
     scene = replace(_cards_scene(), environment=replace(SKY, scale=1e6))
     with FrameRenderer(scene, W, H) as renderer:
