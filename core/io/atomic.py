@@ -10,6 +10,7 @@ generation, training, weights and the farm plugin share it without importing mor
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -92,16 +93,25 @@ def _keep_mode(temp: Path, mode: int) -> None:
             os.chmod(temp, mode)
 
 
+# What a file system that cannot flush says (some FUSE and network mounts, for folders): nothing to
+# wait for there, so the write goes on as it would without the flush.
+_CANNOT_FLUSH = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
 def _flush(path: Path, folder: bool = False) -> None:
     """Have the system write `path`'s data (a folder's: its entries) to disk now rather than
     later: a file renamed into place unflushed can be found empty after a power cut, and a rename
     not flushed undone. On POSIX systems only: Windows flushes only files open for writing, and
-    no folders, so there the rename alone orders the write, as before."""
+    no folders, so there the rename alone orders the write, as before; nor where the file system
+    says it cannot (`_CANNOT_FLUSH`)."""
     if os.name != "posix":
         return
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _CANNOT_FLUSH:
+            raise
     finally:
         os.close(fd)
 

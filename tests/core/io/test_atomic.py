@@ -200,3 +200,18 @@ def test_a_failed_flush_keeps_the_old_file_and_removes_the_temp_file(tmp_path, m
         write_atomically(target, lambda temp: temp.write_text("new"))
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+@pytest.mark.parametrize("refusal", [errno.EINVAL, errno.ENOTSUP])
+def test_a_file_system_that_cannot_flush_still_gets_the_write(tmp_path, monkeypatch, refusal):
+    """Some FUSE and network mounts refuse fsync (a folder's above all) as unsupported: the write
+    goes on as without the flush, where it failed with the file already in place."""
+    target = tmp_path / "model.json"
+
+    def unsupported(fd):
+        raise OSError(refusal, os.strerror(refusal))
+
+    monkeypatch.setattr(os, "fsync", unsupported)
+    write_atomically(target, lambda temp: temp.write_text("new"))
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
