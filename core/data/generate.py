@@ -28,6 +28,7 @@ import numpy as np
 
 from vfxdenoise.core.data.scenes import (
     LIGHT_GROUPS,
+    SCENES_VERSION,
     SceneDescription,
     as_element,
     generate_scene,
@@ -126,6 +127,7 @@ class DatasetConfig:
             key["lights"] = self.lights
         if self.background != "sky":
             key["background"] = self.background
+        key["scenes"] = SCENES_VERSION  # absent: version 1
         return key
 
     @property
@@ -466,6 +468,11 @@ def _start_manifest(root: Path, config: DatasetConfig) -> dict:
                      "(the run stopped or failed first): starting it again with these", root / MANIFEST,
                      ", ".join(differing))
             return fresh
+        if old.get("scenes", 1) != SCENES_VERSION:
+            raise DatasetError(
+                f"{root / MANIFEST} was made by an earlier make-dataset, whose scenes differ from "
+                f"this one's for some seeds (version {old.get('scenes', 1)}, now {SCENES_VERSION}): "
+                "resuming would mix the two; render into a new output folder")
         raise DatasetError(
             f"{root / MANIFEST} was made with other settings ({', '.join(differing)} differ); "
             "resume with the same options or choose a new output folder")

@@ -22,6 +22,10 @@ STYLES = ("random", "hard", "demo")
 # The shot length (frames) `generate_scene` keeps the camera before the set for when it is not
 # told one: make-dataset's default --frames.
 SHOT_FRAMES = 8
+# Which scenes the seeds give: raised whenever a seed's scene changes, so that a dataset is never
+# resumed with scenes of two versions (2: the camera kept in front of the wall and above the floor;
+# an element without the wall).
+SCENES_VERSION = 2
 SHAPES = ("sphere", "cube", "rectangle", "disk", "torus", "rod")
 MATERIAL_KINDS = ("diffuse", "plastic", "roughplastic", "conductor", "roughconductor", "dielectric",
                   "roughdielectric")

@@ -211,6 +211,22 @@ def test_folder_made_with_other_settings_is_refused(tmp_path):
         generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 32}))
 
 
+def test_a_folder_an_earlier_scene_version_began_is_refused_not_mixed(tmp_path):
+    """Scenes changed for some seeds (the camera behind the wall): a folder begun before, frames in
+    .partial/ and none of this version's key in its manifest, would have had a sequence finish on
+    another scene than it began."""
+    from vfxdenoise.core.data.generate import write_manifest
+
+    config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1})
+    before = {k: v for k, v in config.render_key().items() if k != "scenes"}
+    write_manifest(tmp_path, {"format": 1, "generator": "vfxdenoise make-dataset", "config": before,
+                              "sequences": {}})
+    (tmp_path / PARTIAL / "seq0000" / "spp2").mkdir(parents=True)
+    (tmp_path / PARTIAL / "seq0000" / "spp2" / "render.1001.exr").write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"whose scenes differ .*\(version 1, now 2\)"):
+        generate(tmp_path, config)
+
+
 def test_a_folder_holding_no_frame_is_started_again_with_other_settings(tmp_path):
     """A run that failed before its first frame (a --size Mitsuba cannot render) left a manifest
     that refused the corrected rerun; a folder holding a frame of other settings, finished or in
