@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import OutputError, UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import OutputError, UsageError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
@@ -80,34 +80,22 @@ class FrameHeaders:
     (`find_motion_vectors`, `no_motion_summary`), how its outputs are stored
     (`denoised_frame.storage_changes_of`) and what each frame holds in memory (`engine`) all look
     at the run's first frame. Called with a frame's path: its header (one spec per part), kept;
-    one that cannot be read raises its error each time (the run reports that frame). `peek`
-    keeps none it reads: each frame's memory cost reads every frame's header, and a long shot's
-    (megabyte cryptomatte manifests among them) are not all held."""
+    one that cannot be read is read again at each call and raises its error then (a frame the
+    renderer is still writing may be whole by the next look). `peek` keeps none it reads: each
+    frame's memory cost reads every frame's header, and a long shot's (megabyte cryptomatte
+    manifests among them) are not all held."""
 
     def __init__(self) -> None:
-        self._kept: dict[Path, list[oiio.ImageSpec] | VfxDenoiseError] = {}
+        self._kept: dict[Path, list[oiio.ImageSpec]] = {}
 
     def __call__(self, path: Path) -> list[oiio.ImageSpec]:
         if path not in self._kept:
-            self._kept[path] = _header_or_error(path)
-        return _given(self._kept[path])
+            self._kept[path] = read_exr_header(path)
+        return self._kept[path]
 
     def peek(self, path: Path) -> list[oiio.ImageSpec]:
         """The header at `path`: the one kept, else read and not kept."""
-        return _given(self._kept[path] if path in self._kept else _header_or_error(path))
-
-
-def _header_or_error(path: Path) -> list[oiio.ImageSpec] | VfxDenoiseError:
-    try:
-        return read_exr_header(path)
-    except VfxDenoiseError as exc:
-        return exc
-
-
-def _given(read: list[oiio.ImageSpec] | VfxDenoiseError) -> list[oiio.ImageSpec]:
-    if isinstance(read, VfxDenoiseError):
-        raise read
-    return read
+        return self._kept[path] if path in self._kept else read_exr_header(path)
 
 
 @dataclass(frozen=True)
