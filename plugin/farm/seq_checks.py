@@ -41,8 +41,8 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     from vfxdenoise.core.run_plan import check_before_first_frame
 
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
-    frames = _job_frames(job, config)
     config.check()
+    frames = _job_frames(job, config)
     check_before_first_frame(job.input, job.output, frames, config, load=_render_model)
 
 
