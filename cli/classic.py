@@ -148,7 +148,7 @@ def classic() -> None:
 
 
 @classic.command("train")
-@click.option("--arch", required=True, type=click.Choice(ARCHITECTURES))
+@click.option("--arch", required=True, type=click.Choice(ARCHITECTURES), help="Architecture to train.")
 @_data_options
 @click.option("--noise", "noise_spec", default=None,
               help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'. "
@@ -161,20 +161,23 @@ def classic() -> None:
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
               help="Architecture constructor argument, e.g. features=32, depth=17, widths=[32,64] "
                    "(repeatable).")
-@click.option("--batch", default=ClassicDataConfig.batch, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch", default=ClassicDataConfig.batch, show_default=True, type=click.IntRange(min=1),
+              help="Patches per step.")
 @click.option("--patch", default=ClassicDataConfig.patch, show_default=True,
               type=click.IntRange(min=MIN_PATCH), help="Training patch side in pixels.")
-@click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE)
+@click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE, help="Peak learning rate.")
 @click.option("--val-images", default=16, show_default=True, type=click.IntRange(min=0),
               help="Images of the test split used for validation (0: none).")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True,
-              type=click.IntRange(min=1))
+              type=click.IntRange(min=1),
+              help="Steps between checkpoints (what --resume continues from), each scored on --val-images.")
 @device_option
 @click.option("--amp", is_flag=True,
               help="bfloat16 mixed precision (about 3x faster on CPUs with AMX/AVX-512 BF16, and on GPUs).")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in --out.")
 @click.option("--overwrite", is_flag=True, help="Start again over the training run in --out.")
-@click.option("--seed", default=LoopConfig.seed, show_default=True)
+@click.option("--seed", default=LoopConfig.seed, show_default=True,
+              help="Seed of the initial weights, the patches and the synthetic noise.")
 def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: int | None,
           max_side: int | None, noise_spec: str | None, steps: int | None, epochs: float | None,
           out_dir: Path, model_options: tuple[str, ...], batch: int, patch: int, lr: float,
@@ -258,9 +261,11 @@ def bm3d_method() -> Method:
               help="Noise condition (repeat for several); 'real' = the dataset's own noisy images.")
 @click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True,
               help="'all' for a folder that is only an evaluation set.")
-@click.option("--bm3d/--no-bm3d", "with_bm3d", default=True, show_default=True)
+@click.option("--bm3d/--no-bm3d", "with_bm3d", default=True, show_default=True,
+              help="Score BM3D (given the noise level) beside the models.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/classic-eval"), show_default=True)
+              default=Path("out/classic-eval"), show_default=True,
+              help="Folder for results.md, results.json and examples.png.")
 @device_option
 @click.option("--seed", default=0, show_default=True, help="Seed of the noise added to image i (+ i).")
 def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: str, data_dir: Path,

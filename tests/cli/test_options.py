@@ -76,13 +76,17 @@ def test_resume_with_overwrite_is_a_usage_error_saying_what_each_does(flags, mes
     assert str(refused.value) == message
 
 
-@pytest.mark.parametrize("name", ["seq", "train", "eval", "denoise-image", "make-dataset", "demo"])
+@pytest.mark.parametrize("name", ["seq", "train", "eval", "denoise-image", "make-dataset", "demo",
+                                  "classic train", "classic eval"])
 def test_every_option_of_the_documented_commands_says_what_it_does(name):
     """`--device`, `eval --model` and train's --steps, --batch, --crop, --validate-every and --seed
-    showed only their default in --help."""
+    showed only their default in --help, as did classic train's --arch, --batch, --lr,
+    --validate-every, --seed and classic eval's --bm3d and --out."""
     from vfxdenoise.cli.main import cli
 
-    command = cli.get_command(click.Context(cli), name)
+    command = cli
+    for word in name.split():
+        command = command.get_command(click.Context(command), word)
     bare = [param.opts[-1] for param in command.params if isinstance(param, click.Option) and not param.help]
     assert bare == []
 
