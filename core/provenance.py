@@ -183,9 +183,3 @@ def differences(path: Path, expected: str) -> dict[str, str]:
 def _parts(made_from: str) -> dict[str, str]:
     """A `record`'s parts by name."""
     return dict(part.split("=", 1) for part in made_from.split() if "=" in part)
-
-
-def why_not_made_from(path: Path, expected: str) -> str:
-    """Why the output at `path` was not made from what `expected` (a `record`) describes, for
-    --resume: each of its `differences`, or '' when it was."""
-    return "; ".join(differences(path, expected).values())

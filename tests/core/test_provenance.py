@@ -35,20 +35,25 @@ def test_weights_are_known_by_their_contents_not_their_path(tmp_path):
     assert digests[0] == digests[1] != digests[2]
 
 
+def _why_not_made_from(path, expected: str) -> str:
+    """What --resume says of an output not kept: its `differences`, joined as the run notes them."""
+    return "; ".join(provenance.differences(path, expected).values())
+
+
 def test_an_output_says_which_of_what_made_it_changed(tmp_path):
     shot = write_sequence(tmp_path / "shot", frames=range(1, 4), height=16, width=16)
     summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"),
                                config=EngineConfig(model="fast", device="cpu"))
     output, rendered = summary.output_pattern.path(2), parse_pattern(shot).path(2)
     recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
-    assert provenance.why_not_made_from(output, recorded) == ""
+    assert _why_not_made_from(output, recorded) == ""
     parts = dict(part.split("=") for part in recorded.split())
-    assert provenance.why_not_made_from(output, provenance.record("0", parts["settings"], parts["code"])) \
+    assert _why_not_made_from(output, provenance.record("0", parts["settings"], parts["code"])) \
         == "its input frames changed (rendered again since?)"
-    assert provenance.why_not_made_from(output, provenance.record(parts["frames"], "0", "0")) == (
+    assert _why_not_made_from(output, provenance.record(parts["frames"], "0", "0")) == (
         "it was made with other settings or another model; another version of vfxdenoise made it")
-    assert "records nothing" in provenance.why_not_made_from(rendered, recorded)  # a render
-    assert provenance.why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
+    assert "records nothing" in _why_not_made_from(rendered, recorded)  # a render
+    assert _why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
 
 
 def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_window(tmp_path):
