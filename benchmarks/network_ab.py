@@ -78,7 +78,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         window = {offset: _frame(height, width, rng).to(denoiser.device) for offset in range(-2, 3)}
         x = build_input(window, denoiser.model.layout, denoiser.device, dtype=denoiser.dtype)
-        with torch.inference_mode():
+        with torch.inference_mode(), denoiser.settings():
             h = denoiser.model.body(x)
             calls = {name: (lambda net=net: net(x)) if args.part == "whole" else
                      (lambda net=net: net._output(h, x)) for name, net in networks.items()}

@@ -209,11 +209,12 @@ def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
           f"OIDN 2.x ms/frame (HDR+albedo+normal, {args.oidn_quality}) | engine / OIDN | "
           "network / OIDN | peak GPU MB |")
     print("|---|---|---|---|---|---|---|")
-    for size in args.sizes.split(","):
-        width, height = map(int, size.split("x"))
-        print(_size_row(denoiser, loaded.model.layout, device, width, height, args, rng))
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
+    with denoiser.settings():  # its threads (and cuDNN tuning) as seq runs it
+        for size in args.sizes.split(","):
+            width, height = map(int, size.split("x"))
+            print(_size_row(denoiser, loaded.model.layout, device, width, height, args, rng))
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
 
 
 def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precision: str, rng) -> None:
@@ -227,13 +228,15 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precisio
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    tiled = budgeted(build_input(window, loaded.model.layout, budgeted.input_device)).result()
+    with budgeted.settings():
+        tiled = budgeted(build_input(window, loaded.model.layout, budgeted.input_device)).result()
     _sync()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
     whole = Denoiser(loaded, device, EngineConfig(device=str(device), precision=precision))
     try:
-        untiled = whole(build_input(window, loaded.model.layout, whole.input_device)).result()
+        with whole.settings():
+            untiled = whole(build_input(window, loaded.model.layout, whole.input_device)).result()
         diff = f"{np.abs(np.log1p(tiled) - np.log1p(untiled)).max():.2e}"
     except Exception as exc:  # the untiled frame may simply not fit: report, don't fail
         diff = f"untiled run failed: {type(exc).__name__}"

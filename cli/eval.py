@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+import torch
 
 from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine_config import EngineConfig
@@ -22,7 +23,8 @@ from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.io.preview import write_contact_sheet
 from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
-from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
+from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
+from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets, load_dataset
 from vfxdenoise.core.weights import RENDER, load_weights
 
@@ -77,7 +79,12 @@ def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: P
     Every sequence is read and checked before any is denoised (frames, sizes, references); their
     motion vectors are read as `seq --motion-vectors auto` reads a shot's."""
     where = pick_device(device)
-    use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
+    with torch_settings(cpu_threads_for(where)):  # the CPUs this process may use (a container's quota)
+        _evaluate(data_dir, model, oidn, with_flip, out_dir, where, precision)
+
+
+def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path,
+              where: torch.device, precision: str) -> None:
     loaded = load_weights(model, where, track=RENDER)
     sequences = load_dataset(data_dir)
     check_targets(sequences, RenderDataConfig(), what="--data")

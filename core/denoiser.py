@@ -3,6 +3,7 @@ tile by tile, tiling and out-of-memory fallback, the result cleaned and on its w
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import partial
 
 import numpy as np
@@ -14,8 +15,9 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
 from vfxdenoise.core.runtime.device import model_dtypes
-from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
+from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.host_memory import HostPlan
+from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 from vfxdenoise.core.tiling import MIN_TILE, out_of_memory, run_with_oom_retry, tile_for_budget
@@ -56,16 +58,20 @@ class Denoiser:
         self.model = loaded.model.to(device, self.dtype, memory_format=torch.channels_last)
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
-        self.cpu_threads = use_cpu_threads(device, config.cpu_threads)
+        self.cpu_threads = cpu_threads_for(device, config.cpu_threads)
         self.brightness_jump = config.brightness_jump
-        if self.half:
-            torch.backends.cudnn.benchmark = True  # frames of one shot share a size: tune once
         self.multiple = getattr(self.model, "multiple", 16)
         self.tile = config.tile
         budgeted = bool(config.max_gpu_mem_gb) and device.type == "cuda"
         self.input_device = torch.device("cpu") if budgeted else device
         if self.tile is None and budgeted:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
+
+    def settings(self) -> AbstractContextManager[None]:
+        """PyTorch's process-wide settings this denoiser's frames run with, for a `with` block
+        around them: its CPU threads, and on a GPU in half precision cuDNN's benchmark mode (the
+        frames of a shot share a size, so its convolutions are tuned once)."""
+        return torch_settings(self.cpu_threads, cudnn_benchmark=self.half and self.device.type == "cuda")
 
     def describe(self) -> str:
         """Where and in which precision the network runs, for the run's summary (on a farm whose

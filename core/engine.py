@@ -114,7 +114,7 @@ def denoise_sequence(
     plan = plan_run(input_pattern, output_pattern, frames, config)
     summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
                          results=list(plan.settled))
-    with _outputs_held(plan) as locks:
+    with plan.denoiser.settings(), _outputs_held(plan) as locks:
         _run(plan, summary, progress, locks.release_frame)
     _add_totals(summary, started, plan.denoiser)
     return summary

@@ -25,11 +25,9 @@ class _Stop(Exception):
 
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
                   cancelled: CancelCheck | None = None) -> RunResult:
-    """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel.
-    What a run sets for the whole process is given back after: the host's PyTorch CPU threads (a
-    CPU run sets them) and cuDNN's benchmark mode (a half-precision CUDA run turns it on)."""
-    import torch
-
+    """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel,
+    and the host's PyTorch settings (CPU threads, cuDNN's benchmark mode) are as they were after
+    (`Denoiser.settings`)."""
     from vfxdenoise.core.engine import denoise_sequence
 
     done: list[int] = []
@@ -41,7 +39,6 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         if cancelled and cancelled():
             raise _Stop
 
-    host_threads, host_benchmark = torch.get_num_threads(), torch.backends.cudnn.benchmark
     warnings = _Warnings()
     logging.getLogger(ENGINE_LOGGER).addHandler(warnings)
     try:
@@ -51,8 +48,6 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         raise DenoiseCancelled(cancel_message(request, done)) from None
     finally:
         logging.getLogger(ENGINE_LOGGER).removeHandler(warnings)
-        torch.set_num_threads(host_threads)
-        torch.backends.cudnn.benchmark = host_benchmark
     return RunResult(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
                      summary.frames(FrameStatus.SKIPPED), warnings.messages)
 

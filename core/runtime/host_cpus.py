@@ -49,21 +49,11 @@ def _cgroup_quota(folder: Path) -> float | None:
     return quota / period if quota > 0 and period > 0 else None
 
 
-# PyTorch's CPU threads as this process had them before any run set its own (one per core its
-# affinity allows, or OMP_NUM_THREADS): each run's default starts from it, not from what an earlier
-# run in the same process (a host's in-process runner) left set.
-PROCESS_THREADS = torch.get_num_threads()
-
-
-def use_cpu_threads(device: torch.device, threads: int | None = None) -> int | None:
-    """For a run on the CPU `device`: PyTorch's CPU operators on `threads` threads, or, if None,
-    on its default (one per CPU the process's affinity allows, or OMP_NUM_THREADS) capped at the
-    CPUs it may use: a container or farm task with a 4-CPU quota on a 64-core node would otherwise
-    run 64. The setting is PyTorch's, for the whole process (the engine's CPU runs, `train` and
-    `eval` set it). Returns the threads set; None, changing nothing, on another device."""
+def cpu_threads_for(device: torch.device, threads: int | None = None) -> int | None:
+    """The threads a run on the CPU `device` gives PyTorch's CPU operators: `threads` if asked,
+    else the process's (by default one per CPU its affinity allows, or OMP_NUM_THREADS) capped
+    at the CPUs it may use: a container or farm task with a 4-CPU quota on a 64-core node would
+    otherwise run 64. None on another device. A run sets them for itself: `torch_settings`."""
     if device.type != "cpu":
         return None
-    threads = threads or min(PROCESS_THREADS, available_cpus())
-    if threads != torch.get_num_threads():
-        torch.set_num_threads(threads)
-    return threads
+    return threads or min(torch.get_num_threads(), available_cpus())

@@ -36,7 +36,8 @@ from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.runtime.host_cpus import use_cpu_threads
+from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
+from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, LossFn, check_out_dir, fit
 from vfxdenoise.core.training.render_data import (
     RenderDataConfig,
@@ -111,8 +112,11 @@ def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], Non
     check_out_dir(run.out_dir, run.existing)
     torch.manual_seed(run.seed)
     where = pick_device(run.device)
-    use_cpu_threads(where)  # the CPUs this process may use (a container's quota), not the machine's
-    device = str(where)
+    with torch_settings(cpu_threads_for(where)):  # the CPUs this process may use (a container's quota)
+        return _train(run, run_record, str(where), say)
+
+
+def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[str], None]) -> Path:
     loaded = load_weights(run.network.init, track=RENDER) if run.network.init else None
     if loaded is not None:
         check_init_network(run.network, loaded)

@@ -213,7 +213,6 @@ def test_inf_in_a_float_beauty_is_no_lamp_put_back_but_in_a_half_one_is(tmp_path
         assert (block[1] == 65504.0).all()
 
 
-@pytest.mark.usefixtures("torch_threads")
 def test_a_block_of_inf_in_a_float_beauty_comes_out_near_what_surrounds_it(tmp_path):
     """A bad shader's 2x2 block of +Inf in every frame of a float beauty: the network sees 0 there
     and the output keeps what it made of it, near the shot's level round it (it was 65504)."""

@@ -22,13 +22,12 @@ from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.runtime.device import cpu_has_bfloat16
+from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.host_memory import FrameCost, HostPlan
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots
 from vfxdenoise.core.tiling import MIN_TILE, tile_for_budget
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
-
-pytestmark = pytest.mark.usefixtures("torch_threads")  # a CPU Denoiser sets PyTorch's threads
 
 CPU = torch.device("cpu")
 
@@ -240,6 +239,17 @@ def test_a_cpu_run_says_its_threads_and_precision(tiny_weights):
     assert (auto.dtype, auto.input_device, auto.input_dtype) == (torch.float32, CPU, torch.float32)
 
 
+def test_a_denoiser_sets_pytorchs_threads_only_inside_its_settings_block(tiny_weights, torch_threads):
+    """A Denoiser is built before a run's checks pass: building one set the threads of the whole
+    process, where a refused run (or a host that only asked what it would run on) left them set."""
+    torch.set_num_threads(2)
+    denoiser = _denoiser(load_weights(tiny_weights), cpu_threads=1)
+    assert torch.get_num_threads() == 2
+    with denoiser.settings():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+
+
 def test_a_gpu_memory_budget_leaves_a_cpu_run_on_whole_frames(tiny_weights):
     """--max-gpu-mem bounds a GPU: a CPU run keeps whole frames (its own budget is --max-mem)."""
     denoiser = _denoiser(load_weights(tiny_weights), max_gpu_mem_gb=0.05)
@@ -277,7 +287,8 @@ def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory,
         summary = denoise_sequence(pattern, out, config=EngineConfig(device="cpu", precision=precision))
         outputs[precision], devices[precision] = np.log1p(beauty_of(out, 2)), summary.device
     difference = np.abs(outputs["auto"] - outputs["float32"])
-    cpu = f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+    threads = cpu_threads_for(CPU)
+    cpu = f"cpu ({threads} thread{'s' if threads > 1 else ''})"
     assert devices["float32"] == f"{cpu}, float32"
     if cpu_has_bfloat16():  # auto ran the convolutions in bfloat16
         assert devices["auto"] == f"{cpu}, float32, convolutions in bfloat16"

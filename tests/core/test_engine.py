@@ -907,16 +907,21 @@ def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_
     assert not list(tmp_path.glob("o.*"))
 
 
-def test_a_cpu_run_uses_the_cpus_it_may_and_the_threads_asked(sequence_factory, tmp_path,
-                                                             tiny_weights, monkeypatch, torch_threads):
+def test_a_cpu_run_uses_the_cpus_it_may_and_the_threads_asked_for_the_run_only(
+        sequence_factory, tmp_path, tiny_weights, monkeypatch, torch_threads):
     pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
-    pinned = denoise_sequence(pattern, str(tmp_path / "a" / "o.####.exr"),
-                              config=EngineConfig(model=str(tiny_weights), device="cpu"))
-    assert pinned.device.startswith("cpu (1 thread),") and torch.get_num_threads() == 1
-    asked = denoise_sequence(pattern, str(tmp_path / "b" / "o.####.exr"),
-                             config=EngineConfig(model=str(tiny_weights), device="cpu", cpu_threads=3))
-    assert asked.device.startswith("cpu (3 threads),") and torch.get_num_threads() == 3
+    torch.set_num_threads(2)
+    during = []
+
+    def run(name: str, **settings) -> str:
+        return denoise_sequence(pattern, str(tmp_path / name / "o.####.exr"),
+                                config=EngineConfig(model=str(tiny_weights), device="cpu", **settings),
+                                progress=lambda *_: during.append(torch.get_num_threads())).device
+
+    assert run("pinned").startswith("cpu (1 thread),") and during == [1, 1]
+    assert run("asked", cpu_threads=3).startswith("cpu (3 threads),") and during[2:] == [3, 3]
+    assert torch.get_num_threads() == 2  # the caller's, after each run
 
 
 def test_motion_vectors_to_the_next_frame_are_found_and_read_as_the_engines(sequence_factory,

@@ -17,8 +17,6 @@ from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.run_plan import FrameHeaders, RunFrames, check_before_first_frame, plan_run
 
-pytestmark = pytest.mark.usefixtures("torch_threads")  # a CPU Denoiser sets PyTorch's threads
-
 
 def _unreadable(path) -> None:
     path.write_bytes(b"not an exr")

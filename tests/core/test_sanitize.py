@@ -154,7 +154,6 @@ def _flat_shot(folder, stored: str, value: float, height: int = 48, width: int =
     return str(folder / "render.####.exr")
 
 
-@pytest.mark.usefixtures("torch_threads")
 @pytest.mark.parametrize(("stored", "value"), [("float", np.inf), ("float", np.nan), ("half", np.inf)])
 def test_a_broken_block_in_a_beauty_comes_out_as_what_surrounds_it(tmp_path, stored, value):
     """A 4x4 block of NaN, or of +Inf in a float beauty, came out a dark hole (0.0-0.03 in a shot
@@ -178,7 +177,6 @@ def test_a_broken_block_in_a_beauty_comes_out_as_what_surrounds_it(tmp_path, sto
         assert 0.5 * level < block.min() and block.max() < 2 * level, (channels, block.min(), block.max())
 
 
-@pytest.mark.usefixtures("torch_threads")
 @pytest.mark.parametrize("stored", ["float", "half"])
 def test_a_broken_pixel_in_a_float_beauty_is_no_streak_of_thousands_once_denoised(tmp_path, stored):
     """The probe's shot: +Inf in G and -1e9 in B from a bad shader, in every frame of a float
@@ -256,7 +254,6 @@ def test_a_broken_albedo_pixel_takes_the_albedo_round_it():
     assert (sanitize(FrameFeatures(beauty=np.ones((3, 4, 4), np.float32), albedo=lost))[0].albedo == 0).all()
 
 
-@pytest.mark.usefixtures("torch_threads")
 def test_an_albedo_far_out_of_range_is_no_dark_hole_once_denoised(tmp_path):
     """The probe's shot: albedo -5 (or NaN) at one pixel of two frames came out 0.43 where the shot
     without it is 0.98, its 3x3 round it darkened too; now within a few percent of it."""

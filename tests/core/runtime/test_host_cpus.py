@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vfxdenoise.core.runtime.host_cpus import available_cpus, use_cpu_threads
+from vfxdenoise.core.runtime.host_cpus import available_cpus, cpu_threads_for
 
 
 @pytest.fixture
@@ -53,17 +53,9 @@ def test_a_cgroup_quota_below_the_affinity_bounds_it_rounded_up(tmp_path, eight_
 
 def test_pytorch_threads_are_capped_at_the_cpus_or_set_as_asked(monkeypatch, torch_threads):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})  # a task pinned to one core
+    torch.set_num_threads(2)
     cpu = torch.device("cpu")
-    assert use_cpu_threads(cpu) == 1 == torch.get_num_threads()
-    assert use_cpu_threads(cpu, 3) == 3 == torch.get_num_threads()  # asked: even above the CPUs
-    assert use_cpu_threads(torch.device("cuda"), 2) is None  # a GPU run: left as it is
-    assert torch.get_num_threads() == 3
-
-
-def test_a_runs_default_does_not_follow_the_threads_an_earlier_run_set(torch_threads):
-    """A host's in-process runner runs many requests in one Python: one asking for a thread left
-    every later run that asked for none on one thread."""
-    cpu = torch.device("cpu")
-    default = use_cpu_threads(cpu)
-    use_cpu_threads(cpu, default + 1)
-    assert use_cpu_threads(cpu) == default == torch.get_num_threads()
+    assert cpu_threads_for(cpu) == 1
+    assert cpu_threads_for(cpu, 3) == 3  # asked: even above the CPUs
+    assert cpu_threads_for(torch.device("cuda"), 2) is None  # a GPU run: left as it is
+    assert torch.get_num_threads() == 2  # chosen, not set: the run sets them (torch_settings)
