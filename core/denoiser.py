@@ -12,6 +12,7 @@ import torch
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
 from vfxdenoise.core.runtime.device import model_dtypes
@@ -59,7 +60,6 @@ class Denoiser:
         self.model.run_convolutions_in(self.convolution_dtype)
         self.copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         self.cpu_threads = cpu_threads_for(device, config.cpu_threads)
-        self.brightness_jump = config.brightness_jump
         self.multiple = getattr(self.model, "multiple", 16)
         self.tile = config.tile
         budgeted = bool(config.max_gpu_mem_gb) and device.type == "cuda"
@@ -147,14 +147,16 @@ class Denoiser:
 
 
 def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
-                    radiance: tuple[bool, ...] = (), frame: int | None = None) -> DenoisedBeauty:
+                    radiance: tuple[bool, ...] = (), frame: int | None = None,
+                    brightness_jump: float = BRIGHTNESS_JUMP) -> DenoisedBeauty:
     """Frame t's denoised beauty and its `--aov` layers' (one `radiance` flag each): from an input
     built whole, or, where tiles are denoised from host memory, built tile by tile, so that no
-    whole input is held."""
+    whole input is held. A neighbour `brightness_jump` times brighter or darker is relit
+    (`slot_plan.plan_slots`)."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
     window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
-    plan = plan_slots(window, layout, device, denoiser.brightness_jump)
+    plan = plan_slots(window, layout, device, brightness_jump)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None

@@ -279,7 +279,8 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     result.message = "; ".join(note for note in (result.message, notes) if note)
     layers = source.get(held).layers
     denoised = {view: denoised_beauty(plan.denoiser, window, host,
-                                      _radiance(layers[view], plan.config.radiance_aovs), t)
+                                      _radiance(layers[view], plan.config.radiance_aovs), t,
+                                      plan.config.brightness_jump)
                 for view, window in views.items()}
     made_with = MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
                          plan.records[t], held_from=held if held != t else None, frame=t)
