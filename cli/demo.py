@@ -22,7 +22,7 @@ from vfxdenoise.core.frame_source import file_stamp
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.preview import write_contact_sheet
-from vfxdenoise.core.io.sequence import Sequence, find_sequence, parse_pattern
+from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, parse_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
 SAMPLE_SHOWN = "the checkout's samples/demo"  # --help's default: SAMPLE, installed, is in site-packages
@@ -107,7 +107,8 @@ def demo(sample: Path | None, out_dir: Path, device: str) -> None:
         _record_written(out_dir, ours)
 
 
-def _denoise(noisy: Sequence, output: Path, reference: Sequence, out_dir: Path, device: str) -> None:
+def _denoise(noisy: SequenceOnDisk, output: Path, reference: SequenceOnDisk, out_dir: Path,
+            device: str) -> None:
     """Denoise the sample into `output`, print PSNR per frame before and after, write the PNG."""
     summary = denoise_sequence(noisy.pattern, str(output),
                                config=EngineConfig(device=device, existing="overwrite"))

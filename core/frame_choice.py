@@ -28,7 +28,7 @@ from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
     FrameRuns,
-    Sequence,
+    SequenceOnDisk,
     format_frames,
     not_among,
     parse_frame_spec,
@@ -38,7 +38,7 @@ from vfxdenoise.core.temporal_window import window_frames
 
 
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
-                    sequence: Sequence | None) -> list[int] | range:
+                    sequence: SequenceOnDisk | None) -> list[int] | range:
     """The frames a run writes, as asked: `frames` (a spec or a list), else the render's range
     (`context`, --context-frames), else first to last on disk, as a range: a stray frame's span of
     millions is refused from the frames on disk (`check_missing`), never listed. `sequence` is
@@ -82,7 +82,7 @@ def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
                          "as --frames and the whole job's as --job-frames, or leave --job-frames out")
 
 
-def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int]:
+def frames_in_context(sequence: SequenceOnDisk, context: list[int] | None) -> list[int]:
     """The frames on disk that may be temporal context: those of `context` (a render's own range,
     so that frames an older render left beside it are never read), or all of them."""
     if context is None:
@@ -90,7 +90,7 @@ def frames_in_context(sequence: Sequence, context: list[int] | None) -> list[int
     return sorted(set(sequence.frames) & set(context))
 
 
-def check_missing(sequence: Sequence, asked: Iterable[int], policy: str, context: list[int] | None,
+def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, context: list[int] | None,
                   job: list[int] | None = None) -> None:
     """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
     frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
@@ -212,7 +212,7 @@ def _not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3
     return f"{', '.join(listed)}{more}: {fix}"
 
 
-def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> None:
+def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int]) -> None:
     """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
     between the first and last frame on disk: a --frames typo (101-110 for a shot of
     1001-1010), which --missing hold would fill with the shot's end frame under every number and
@@ -228,7 +228,7 @@ def refuse_frames_off_the_shot(sequence: Sequence, wanted: Iterable[int]) -> Non
         asked)
 
 
-def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
+def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
                       missing: abc.Sequence | None = None, limit: int = 0) -> None:
     """Raise MissingFramesError when `wanted` spans a stray frame's gap (`split_at_stray`) and
     more than `limit` of its frames are `missing` (found if not given): holding or skipping the
@@ -253,7 +253,7 @@ def refuse_stray_span(sequence: Sequence, wanted: Iterable[int],
         missing)
 
 
-def _refuse_missing(sequence: Sequence, asked: abc.Sequence[int], missing: abc.Sequence[int],
+def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
                     job: Iterable[int] | None) -> None:
     """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
     `refuse_other_padding` has passed them (`--missing error`; the folder is not listed again),
@@ -296,7 +296,7 @@ def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
     return f"{frames[0]}-{frames[-1]}x{step}", step
 
 
-def _stepped_on_disk(sequence: Sequence, asked: abc.Sequence[int]) -> tuple[str, int] | None:
+def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tuple[str, int] | None:
     """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
     are asked: then the missing frames are those between, and that spec narrows --frames to the
     frames rendered."""
@@ -307,7 +307,7 @@ def _stepped_on_disk(sequence: Sequence, asked: abc.Sequence[int]) -> tuple[str,
     return stepped if stepped and all(frame in members for frame in on_disk) else None
 
 
-def _shot_spec(sequence: Sequence) -> str:
+def _shot_spec(sequence: SequenceOnDisk) -> str:
     """The --frames spec of the frames on disk: 'A-BxN' for a render on twos (threes...), else
     first to last."""
     stepped = _stepped_spec(sequence.frames)

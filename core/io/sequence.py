@@ -252,7 +252,7 @@ def format_frames(frames: Iterable[int]) -> str:
 
 
 @dataclass(frozen=True)
-class Sequence:
+class SequenceOnDisk:
     """A pattern and the frames of it that exist on disk (sorted, unique, at least one)."""
 
     pattern: FramePattern
@@ -310,7 +310,7 @@ def _gaps_within(frames: list[int], run: range) -> Iterator[range]:
         yield range(before + 1, after)
 
 
-def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
+def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
     """The frames of `pattern` on disk.
 
     Raises SequenceError naming the pattern and folder when the folder is missing or holds no frame
@@ -328,7 +328,7 @@ def find_sequence(pattern: FramePattern | str | Path) -> Sequence:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
             f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
-    return Sequence(pattern, frames)
+    return SequenceOnDisk(pattern, frames)
 
 
 def _padding_meaning(padding: int) -> str:

@@ -40,7 +40,7 @@ from vfxdenoise.core.io.dataset_layout import (
     sequence_folders,
 )
 from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header
-from vfxdenoise.core.io.sequence import Sequence, find_sequence, format_frames
+from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
@@ -108,7 +108,7 @@ class NotFinite:
 
 # One view of a folder's frames: their features, the sequence on disk (its frame numbers), and
 # their NaN or Inf beauty values (sanitised in the features).
-ViewFrames = tuple[list[FrameFeatures], Sequence, NotFinite]
+ViewFrames = tuple[list[FrameFeatures], SequenceOnDisk, NotFinite]
 
 
 def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
@@ -181,7 +181,8 @@ def _layer_differences(mapping: LayerMap, first: LayerMap, number: int) -> list[
                    for name in names if name not in lacks and name not in extra]
 
 
-def _refuse_other_layers(folder: Path, sequence: Sequence, mapped: dict[int, dict[str, LayerMap]]) -> None:
+def _refuse_other_layers(folder: Path, sequence: SequenceOnDisk,
+                         mapped: dict[int, dict[str, LayerMap]]) -> None:
     """Refuse frames whose layers differ from the first frame's (a frame rendered again without its
     albedo, normal and motion): `seq` never reads them as one another's neighbours, and training
     on a window mixing them failed (the guides of its frames differ in channels). Names the frames
@@ -219,7 +220,7 @@ def _refuse_other_views(name: str, read: dict[str, dict[str, ViewFrames]]) -> No
 def _refuse_other_frames(name: str, read: dict[str, ViewFrames]) -> None:
     """Refuse a sequence whose folders hold different frame numbers (frames are paired by
     position: a frame missing in one folder would pair every later noisy frame with the
-    reference of another), or the same ones with a gap (`Sequence.gaps`): the frames either
+    reference of another), or the same ones with a gap (`SequenceOnDisk.gaps`): the frames either
     side of it would be read as neighbours, which `seq` never does (a gap ends a window)."""
     numbers = {folder: sequence.frames for folder, (_, sequence, _) in read.items()}
     every = sorted(set().union(*numbers.values()))
@@ -267,7 +268,7 @@ def _refuse_broken_targets(name: str, read: dict[str, ViewFrames],
             for folder, found in broken.items()) + ". Render it again or remove the sequence")
 
 
-def motion_reading(name: str, frames: list[FrameFeatures], sequence: Sequence) -> MotionVectors | None:
+def motion_reading(name: str, frames: list[FrameFeatures], sequence: SequenceOnDisk) -> MotionVectors | None:
     """How the sequence's motion vectors are read, as `seq --motion-vectors auto` reads a shot's:
     as their writer writes them where it is known (`motion_vectors.known_writer`: make-dataset's
     renders), else found from its noisy `frames` (`motion_vectors.detect` on `detection_pairs`);

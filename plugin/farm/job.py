@@ -31,7 +31,7 @@ from vfxdenoise.core.frame_choice import (
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.io.sequence import (
     FramePattern,
-    Sequence,
+    SequenceOnDisk,
     default_output_pattern,
     find_sequence,
     format_frames,
@@ -202,7 +202,7 @@ def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | 
     to last of `on_disk` (a gap in the render is then a missing frame, refused, held or skipped as
     the policy says; a stray frame's span, a range, is refused by `_check_on_disk` before it is
     listed). Frames outside `context` are refused, as every task would refuse them."""
-    sequence = Sequence(pattern, on_disk) if frames is None and context is None else None
+    sequence = SequenceOnDisk(pattern, on_disk) if frames is None and context is None else None
     wanted = frames_to_write(frames, context, sequence)
     try:
         refuse_outside_context(wanted, context, of="the job")
@@ -225,7 +225,7 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
     if context is not None and missing_policy == "error":
         _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk)))
     elif on_disk:
-        check_missing(Sequence(pattern, on_disk), wanted, missing_policy, context)
+        check_missing(SequenceOnDisk(pattern, on_disk), wanted, missing_policy, context)
     elif missing_policy == "error":
         raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
                                  "yet: render them first", wanted)

@@ -22,7 +22,7 @@ from vfxdenoise.core.frame_choice import (
 )
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
-    Sequence,
+    SequenceOnDisk,
     find_sequence,
     format_frames,
     parse_pattern,
@@ -204,7 +204,7 @@ def test_under_hold_and_skip_only_a_span_longer_than_a_frame_spec_may_be_is_refu
     far = find_sequence(pattern)
     with pytest.raises(MissingFramesError, match="Move render.20000000.exr out of"):
         refuse_stray_span(far, range(1, 20_000_001), limit=MAX_FRAMES)
-    near = Sequence(pattern, [1, 2, 3, 4, 5, 200])  # 194 frames to hold: what --missing hold asked
+    near = SequenceOnDisk(pattern, [1, 2, 3, 4, 5, 200])  # 194 frames to hold: what --missing hold asked
     refuse_stray_span(near, range(1, 201), limit=MAX_FRAMES)
     with pytest.raises(MissingFramesError, match="Move render.0200.exr out of"):
         refuse_stray_span(near, range(1, 201))

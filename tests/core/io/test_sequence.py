@@ -19,7 +19,7 @@ from vfxdenoise.core.io.exr import ExrImage, write_exr
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     FrameRuns,
-    Sequence,
+    SequenceOnDisk,
     default_output_pattern,
     find_sequence,
     format_frames,
@@ -363,7 +363,7 @@ def test_find_sequence_without_gaps(tmp_path):
 
 def test_sequence_needs_frames():
     with pytest.raises(SequenceError, match=r"r\.####\.exr"):
-        Sequence(parse_pattern("/a/r.####.exr"), [])
+        SequenceOnDisk(parse_pattern("/a/r.####.exr"), [])
 
 
 def test_missing_folder_names_pattern_and_folder(tmp_path):
@@ -415,7 +415,7 @@ def test_frame_runs_read_as_the_list_of_their_frames():
     assert format_frames(runs) == "3-5,8,20-21" and not FrameRuns([range(4, 4)])
     with pytest.raises(IndexError):
         runs[6]
-    sequence = Sequence(parse_pattern("/s/r.####.exr"), [1, 4, 5, 9])
+    sequence = SequenceOnDisk(parse_pattern("/s/r.####.exr"), [1, 4, 5, 9])
     assert sequence.missing(range(0, 11)) == [0, 2, 3, 6, 7, 8, 10] == sequence.missing(list(range(11)))
 
 
