@@ -65,9 +65,9 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
     train = _train_hint(arch)
     try:
         path = resolve_weights(model_path)
-    except ModelError as exc:
-        raise ModelError(f"--model '{model_path}': no such .safetensors file or folder holding "
-                         f"model.safetensors; {train}") from exc
+    except ModelError as exc:  # of its kind: an unknown name is a usage error (exit 2), as in seq
+        raise type(exc)(f"--model '{model_path}': no such .safetensors file or folder holding "
+                        f"model.safetensors; {train}") from exc
     loaded = load_weights(path, device)
     if loaded.architecture not in ARCHITECTURES:
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' render model, which "

@@ -118,6 +118,8 @@ def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     assert missing.exit_code == 1 and "Traceback" not in missing.output
     assert str(tmp_path / "nothing") in missing.output and "default, fast" not in missing.output
     assert "vfxdenoise classic train --arch dncnn" in missing.output
+    typo = run(tmp_path / "in.png", tmp_path / "o.png", "--model", "dncn", "--device", "cpu")
+    assert typo.exit_code == 2 and "'dncn': no such" in typo.output  # a name, as seq: not retried
     assert not (tmp_path / "o.png").exists()
 
 
