@@ -118,7 +118,7 @@ def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:
 
 def _made_with_attributes(made_with: MadeWith) -> dict[str, str | int | float]:
     """The `vfxdenoise/*` header attributes recording what made a frame (set in one edit)."""
-    attributes = {"vfxdenoise/version": __version__, "vfxdenoise/model": made_with.model,
+    attributes = {"vfxdenoise/version": __version__, provenance.MODEL_ATTRIBUTE: made_with.model,
                   EXPOSURE_ATTRIBUTE: float(made_with.exposure.scale),
                   provenance.ATTRIBUTE: made_with.made_from}
     if made_with.motion_vectors:

@@ -26,6 +26,7 @@ from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.model_files import read_header
 
 ATTRIBUTE = "vfxdenoise/made_from"
+MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
 EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
 UNKNOWN = "record"  # `differences`' key where the output's record cannot be compared
@@ -178,6 +179,15 @@ def differences(path: Path, expected: str) -> dict[str, str]:
     theirs = _parts(found[0])
     compared = [part for part in _PARTS if part != EXPOSURE_FRAMES or part in ours and part in theirs]
     return {part: _PARTS[part] for part in compared if theirs.get(part) != ours.get(part)}
+
+
+def denoised_by(specs: list) -> str | None:
+    """The model a frame's header says vfxdenoise denoised it with ('' where it names none), or
+    None for a frame no vfxdenoise run wrote: a render, not an output."""
+    for spec in specs:
+        if spec.getattribute(ATTRIBUTE) is not None:
+            return spec.getattribute(MODEL_ATTRIBUTE) or ""
+    return None
 
 
 def _parts(made_from: str) -> dict[str, str]:

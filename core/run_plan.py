@@ -280,6 +280,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
                                        RunFrames(sequence.frames, wanted, usable, first_reads),
                                        config, read_header=headers)
     loaded, radius = checked.loaded, checked.radius
+    _warn_if_denoised_already(in_pattern, first_reads, headers)
     denoiser = Denoiser(loaded, pick_device(config.device), config)
 
     sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
@@ -374,6 +375,20 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
             log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame),
                      "; ".join(reasons.values()))
     return differ
+
+
+def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],
+                              headers: FrameHeaders) -> None:
+    """Warn when the first frame read is a vfxdenoise output, not a render (a comp's or farm
+    template's path one folder off): denoised again, it loses detail the first pass kept."""
+    if not first_reads:
+        return
+    path = in_pattern.path(first_reads[0])
+    model = provenance.denoised_by(headers(path))
+    if model is not None:
+        log.warning("%s was written by vfxdenoise (denoised with model '%s'), not by a renderer: "
+                    "denoising it again softens detail; give the render's own frames as input",
+                    path.name, model)
 
 
 def _warn_of_frames_without_context(windows: Windows, radius: int) -> None:

@@ -112,3 +112,17 @@ def test_resume_plans_a_frame_whose_exposure_frames_alone_changed_to_be_settled_
                        "since?), and so did the exposure found from them (x1 then, x2 now)")
     given = plan_run(pattern, out, None, dataclasses.replace(resume, exposure=1.0))
     assert list(given.todo) == list(range(1, 11)) and not given.exposure_kept  # other settings
+
+
+def test_a_run_on_denoised_frames_warns_that_they_are_no_render(tmp_path, tiny_weights, caplog):
+    """A comp's or farm template's path one folder off: the outputs denoised again lost detail
+    with no word said, though their headers record what made them."""
+    shot = write_sequence(tmp_path / "shot", frames=[1, 2], height=16, width=16)
+    config = EngineConfig(model=str(tiny_weights), device="cpu")
+    with caplog.at_level("WARNING", logger="vfxdenoise"):
+        denoise_sequence(shot, str(tmp_path / "once" / "o.####.exr"), config=config)
+        assert "written by vfxdenoise" not in caplog.text
+        denoise_sequence(str(tmp_path / "once" / "o.####.exr"), str(tmp_path / "twice" / "o.####.exr"),
+                         config=config)
+    assert f"o.0001.exr was written by vfxdenoise (denoised with model '{tiny_weights}')" in caplog.text
+    assert "give the render's own frames as input" in caplog.text
