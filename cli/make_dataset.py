@@ -7,42 +7,42 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.core.data.generate import BACKGROUNDS, MIN_SIDE, DatasetConfig, generate
+from vfxdenoise.core.data.generate import BACKGROUNDS, DatasetConfig, DatasetConfigError, generate
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, STYLES
-from vfxdenoise.core.errors import DatasetError, UsageError
+from vfxdenoise.core.errors import DatasetError
+
+# Parsing only: which values a dataset can take (a side of MIN_SIDE pixels or more, distinct sample
+# counts, --ref-spp above them) is `DatasetConfig`'s to say, for this command and scripts alike.
 
 
 def _size(ctx, param, value: str) -> tuple[int, int]:
+    """--size WIDTHxHEIGHT as (width, height)."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", value)
     if not match:
         raise click.BadParameter(f"{value!r}: expected WIDTHxHEIGHT, e.g. 160x160")
-    width, height = int(match.group(1)), int(match.group(2))
-    if min(width, height) < MIN_SIDE:
-        raise click.BadParameter(f"{value!r} is too small; use at least {MIN_SIDE}x{MIN_SIDE}")
-    return width, height
+    return int(match.group(1)), int(match.group(2))
 
 
 def _spp_list(ctx, param, value: str) -> tuple[int, ...]:
-    """--spp as distinct sample counts of 1 or more: 0 and repeats are refused here, naming the
-    option, not once the renderer's settings are built."""
+    """--spp as a tuple of sample counts."""
     try:
-        levels = tuple(int(v) for v in value.split(",") if v.strip())
+        return tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
         raise click.BadParameter(f"{value!r}: expected comma-separated sample counts, e.g. 4,16") from None
-    if not levels:
-        raise click.BadParameter("give at least one sample count")
-    if min(levels) < 1 or len(set(levels)) != len(levels):
-        raise click.BadParameter(f"{value!r}: give distinct sample counts of 1 or more, e.g. 4,16")
-    return levels
 
 
-def _check_together(sequences: int, spp: tuple[int, ...], ref_spp: int, single: bool) -> None:
-    """Refuse options that no run can take together (exit 2, before Mitsuba is imported)."""
-    if ref_spp <= max(spp):
-        raise UsageError(f"--ref-spp {ref_spp} must exceed the noisy levels "
-                         f"(--spp {','.join(map(str, spp))})")
-    if single and sequences != 1:
-        raise UsageError("--single writes one sequence into the output folder; use --sequences 1")
+def _config(**settings) -> DatasetConfig:
+    """The DatasetConfig of the command line, made before Mitsuba is imported or a folder made: a
+    value it refuses is click's refusal of that option (`Invalid value for '--size': ...`), options
+    it refuses together one `error:` line; both exit 2."""
+    try:
+        return DatasetConfig(**settings)
+    except DatasetConfigError as exc:
+        if exc.option is None:
+            raise
+        ctx = click.get_current_context()
+        param = next(p for p in ctx.command.params if exc.option in p.opts)
+        raise click.BadParameter(f"{exc.value!r}{exc.problem}", ctx, param) from None
 
 
 @click.command("make-dataset")
@@ -92,18 +92,17 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
 
     Resumable: rerun the same command and finished sequences (see OUT_DIR/manifest.json) are skipped.
     """
-    _check_together(sequences, spp, ref_spp, single)
-    try:
-        import mitsuba  # noqa: F401
-    except ImportError:
-        raise DatasetError("make-dataset renders with Mitsuba 3, which is not installed; "
-                           "install it with: pip install 'vfxdenoise[data]'") from None
-    config = DatasetConfig(
+    config = _config(
         sequences=sequences, frames=frames, width=size[0], height=size[1], spp=spp, reference_spp=ref_spp,
         seed=seed, second_noisy=second_noisy, static_camera_every=static_camera_every, hard_every=hard_every,
         validation=validation, style=style, single=single, float_bits=float_bits, lights=lights,
         background=background,
         variant=None if variant == "auto" else variant)
+    try:
+        import mitsuba  # noqa: F401
+    except ImportError:
+        raise DatasetError("make-dataset renders with Mitsuba 3, which is not installed; "
+                           "install it with: pip install 'vfxdenoise[data]'") from None
 
     def report(entry: dict) -> None:
         times = ", ".join(f"{k} {v:.1f}s" for k, v in entry["render_seconds"].items())

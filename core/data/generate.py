@@ -1,5 +1,5 @@
 """Dataset driver: render many animated sequences into the layout of ARCHITECTURE.md
-(`dataset_layout`: the folder and file names, the manifest).
+(`dataset_layout`: the folder and file names, the manifest and its reading and writing).
 
 Sequences render in parallel processes (`jobs`). The run is resumable: a sequence whose manifest
 entry is complete (and whose files exist) is skipped, and inside an unfinished sequence every frame
@@ -11,8 +11,6 @@ A sequence that fails ends the run once those already rendering have finished an
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
 import multiprocessing
 import os
@@ -29,24 +27,29 @@ import numpy as np
 from vfxdenoise.core.data.scenes import (
     LIGHT_GROUPS,
     SCENES_VERSION,
+    STYLES,
     SceneDescription,
     as_element,
     generate_scene,
     has_light_group,
     light_group,
 )
-from vfxdenoise.core.errors import DatasetError, VfxDenoiseError
-from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.errors import DatasetError, UsageError, VfxDenoiseError
 from vfxdenoise.core.io.dataset_layout import (
-    FRAME_PATTERN,
+    DEFAULT_BACKGROUND,
+    DEFAULT_LIGHTS,
+    FRAME_GLOB,
     MANIFEST,
     NOISY_PREFIX,
     REFERENCE,
+    SCENE_SEED_ATTRIBUTE,
     SECOND_NOISY_SUFFIX,
+    STYLE_ATTRIBUTE,
     frame_name,
-    noisy_levels,
     read_manifest,
+    write_manifest,
 )
+from vfxdenoise.core.io.write_advice import write_advice
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +62,26 @@ LEFT_OUT = ".left-out"
 MIN_LIT_SHARE = 0.01
 # What the camera sees where no surface is: the sky, or nothing (alpha 0, as a CG element rendered
 # to be composited over a plate, whose silhouettes' alpha is as noisy as its colour).
-BACKGROUNDS = ("sky", "transparent")
+BACKGROUNDS = (DEFAULT_BACKGROUND, "transparent")
 MIN_SIDE = 8  # the smallest frame side rendered (pixels)
-# The header attributes that name the scene a frame renders (`generate_scene`'s seed and style).
-SCENE_SEED_ATTRIBUTE = "vfxdenoise:sceneSeed"
-STYLE_ATTRIBUTE = "vfxdenoise:style"
-FRAME_GLOB = FRAME_PATTERN.replace("####", "*")  # every frame of a level folder
-# The errors of a frame or folder not written that `_write_advice` says what to do about.
-IN_THE_WAY = frozenset({errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOTEMPTY})
-NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
-NOT_PERMITTED = frozenset({errno.EACCES, errno.EPERM})
+
+
+class DatasetConfigError(DatasetError, UsageError):
+    """Dataset settings no run can take, refused as the `DatasetConfig` is made, before Mitsuba is
+    imported or a folder made (the CLI exits 2, so a farm engine does not retry it). `option`: the
+    one option whose `value` is at fault, said before the `problem` (`--size 4x64 is too small`),
+    for the CLI to name as click names its own refusals; None where options contradict each other."""
+
+    def __init__(self, message: str, option: str | None = None, value: str = "", problem: str = ""):
+        super().__init__(message)
+        self.option = option
+        self.value = value
+        self.problem = problem  # said right after the value, with its own separator (": choose ...")
+
+
+def _bad_value(option: str, value: object, problem: str) -> DatasetConfigError:
+    """The refusal of one option's `value`: `{option} {value}{problem}`."""
+    return DatasetConfigError(f"{option} {value}{problem}", option, str(value), problem)
 
 
 @dataclass
@@ -92,8 +105,8 @@ class DatasetConfig:
     reference_chunk: int = 64
     float_bits: int = 23  # mantissa bits kept in the float channels (Z, motion); 23 = exact
     variant: str | None = None  # None: llvm_ad_rgb when usable, else scalar_rgb
-    lights: str = "all"  # light group the scenes keep (scenes.LIGHT_GROUPS): all, local or sky
-    background: str = "sky"  # BACKGROUNDS: the sky seen by the camera, or transparent (alpha 0)
+    lights: str = DEFAULT_LIGHTS  # light group the scenes keep (scenes.LIGHT_GROUPS): all, local or sky
+    background: str = DEFAULT_BACKGROUND  # BACKGROUNDS: the sky seen by the camera, or transparent (alpha 0)
 
     # Fields that change pixels: a folder may only be resumed or extended with the same values.
     RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
@@ -101,31 +114,45 @@ class DatasetConfig:
                    "float_bits")
 
     def __post_init__(self) -> None:
+        """Refuse settings no run can take (`DatasetConfigError`, named by make-dataset's options):
+        the one place these rules live, for the CLI and for scripts alike."""
         self.spp = tuple(int(s) for s in self.spp)
-        if self.sequences < 1 or self.frames < 1:
-            raise DatasetError("--sequences and --frames must be at least 1")
-        if min(self.width, self.height) < MIN_SIDE:
-            raise DatasetError(f"--size {self.width}x{self.height} is too small; use at least "
-                               f"{MIN_SIDE}x{MIN_SIDE}")
-        if not self.spp or min(self.spp) < 1 or len(set(self.spp)) != len(self.spp):
-            raise DatasetError(f"--spp {self.spp}: give distinct positive sample counts, e.g. 4,16")
+        self._check_values()
         if self.reference_spp <= max(self.spp):
-            raise DatasetError(f"--ref-spp {self.reference_spp} must exceed the noisy levels {self.spp}")
-        if not 1 <= self.float_bits <= 23:
-            raise DatasetError(f"--float-bits {self.float_bits}: choose 1..23 (23 keeps floats exact)")
+            raise DatasetConfigError(f"--ref-spp {self.reference_spp} must exceed the noisy levels "
+                                     f"(--spp {','.join(map(str, self.spp))})")
         if self.single and self.sequences != 1:
-            raise DatasetError("--single writes one sequence into the output folder; use --sequences 1")
-        if self.lights not in LIGHT_GROUPS:
-            raise DatasetError(f"--lights {self.lights}: choose one of {', '.join(LIGHT_GROUPS)}")
-        if self.background not in BACKGROUNDS:
-            raise DatasetError(f"--background {self.background}: choose one of {', '.join(BACKGROUNDS)}")
+            raise DatasetConfigError("--single writes one sequence into the output folder; use --sequences 1")
+
+    def _check_values(self) -> None:
+        """Refuse a value no run can take, whatever the others: `_bad_value` naming its option."""
+        for option, count, least in (("--sequences", self.sequences, 1), ("--frames", self.frames, 1),
+                                     ("--static-camera-every", self.static_camera_every, 0),
+                                     ("--hard-every", self.hard_every, 0)):
+            if count < least:
+                raise _bad_value(option, count, f" must be at least {least}")
+        if min(self.width, self.height) < MIN_SIDE:
+            raise _bad_value("--size", f"{self.width}x{self.height}",
+                             f" is too small; use at least {MIN_SIDE}x{MIN_SIDE}")
+        if not self.spp:
+            raise _bad_value("--spp", "", ": give at least one sample count, e.g. 4,16")
+        if min(self.spp) < 1 or len(set(self.spp)) != len(self.spp):
+            raise _bad_value("--spp", ",".join(map(str, self.spp)),
+                             ": give distinct sample counts of 1 or more, e.g. 4,16")
+        if not 1 <= self.float_bits <= 23:
+            raise _bad_value("--float-bits", self.float_bits, ": choose 1..23 (23 keeps floats exact)")
+        for option, value, choices in (("--style", self.style, STYLES),
+                                       ("--lights", self.lights, LIGHT_GROUPS),
+                                       ("--background", self.background, BACKGROUNDS)):
+            if value not in choices:
+                raise _bad_value(option, value, f": choose one of {', '.join(choices)}")
 
     def render_key(self) -> dict:
         values = asdict(self)
         key = {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in self.RENDER_KEYS}
-        if self.lights != "all":  # absent for every light, as in manifests from before the option
+        if self.lights != DEFAULT_LIGHTS:  # absent for every light, as in manifests from before the option
             key["lights"] = self.lights
-        if self.background != "sky":
+        if self.background != DEFAULT_BACKGROUND:
             key["background"] = self.background
         key["scenes"] = SCENES_VERSION  # absent: version 1
         return key
@@ -379,36 +406,11 @@ def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: 
 
 def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:
     """A sequence whose frame or folder could not be written, naming both and what to do about
-    the error at hand (`_write_advice`)."""
+    the error at hand (`write_advice`)."""
     return DatasetError(
         f"could not write {what} of {plan.name} ({exc.strerror or exc}"
-        f"{f': {exc.filename}' if exc.filename else ''}); {_write_advice(exc)}, then rerun the same "
+        f"{f': {exc.filename}' if exc.filename else ''}); {write_advice(exc)}, then rerun the same "
         "command: frames already written are kept, for it to resume from")
-
-
-def _write_advice(exc: OSError) -> str:
-    """What to do about `exc`, a frame or folder not written: move what is in the way, free
-    space, or mend permissions. The path is the destination where there are two (os.replace)."""
-    target = Path(exc.filename2 or exc.filename or ".")
-    if exc.errno in IN_THE_WAY:
-        return f"remove or rename {_in_the_way(target)}, which is in the way"
-    if exc.errno in NO_SPACE:
-        return f"free space (or raise the quota) on the disk holding {target.parent}"
-    if exc.errno == errno.EROFS:
-        return f"{target.parent} is on a read-only disk: mount it writable"
-    if exc.errno in NOT_PERMITTED:
-        return f"give this user write permission on {target.parent}"
-    return "mend the cause"
-
-
-def _in_the_way(path: Path) -> Path:
-    """The file at `path` or nearest above it where a folder must go (mkdir's ENOTDIR names the
-    folder it could not make, not the file among its parents); `path` when there is none (a
-    folder in the way, not empty)."""
-    for candidate in (path, *path.parents):
-        if (candidate.is_symlink() or candidate.exists()) and not candidate.is_dir():
-            return candidate
-    return path
 
 
 def _worker_init(variant: str | None, threads: int) -> None:
@@ -428,30 +430,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def rendered_scene(folder: Path) -> tuple[int, str] | None:
-    """The scene a make-dataset sequence folder renders, as (scene seed, style) from the header of
-    its first noisy frame; None for frames without them (not rendered by make-dataset). The pair
-    fixes the scene's objects, materials and lights (`generate_scene`): sequences sharing it show
-    one scene, whatever their folder or dataset, camera move (static or not) or light group."""
-    from vfxdenoise.core.io.exr import read_exr_header
-
-    levels = noisy_levels(folder)
-    frames = sorted((Path(folder) / levels[0]).glob(FRAME_GLOB)) if levels else []
-    if not frames:
-        return None
-    header = read_exr_header(frames[0])[0]
-    seed, style = header.getattribute(SCENE_SEED_ATTRIBUTE), header.getattribute(STYLE_ATTRIBUTE)
-    return None if seed is None or style is None else (int(seed), str(style))
-
-
 # ---------------------------------------------------------------------------------------------------
 # Manifest
-
-
-def write_manifest(root: Path, manifest: dict) -> None:
-    """Write the manifest atomically: a run stopped mid-write leaves the previous one whole."""
-    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
-    write_atomically(root / MANIFEST, lambda temp: temp.write_text(text))
 
 
 def _start_manifest(root: Path, config: DatasetConfig) -> dict:

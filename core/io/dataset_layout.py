@@ -7,7 +7,9 @@ benchmarks read it. One place for its names, its manifest and which sequence fol
 <root>/<seq>/spp4b/render.1001.exr         second independent noisy render (--second-noisy)
 <root>/<seq>/reference/render.1001.exr     high-spp beauty (R,G,B,A)
 ```
-Standard library only: reading a dataset's layout needs neither Mitsuba nor PyTorch.
+make-dataset also writes the scene each sequence renders into its frames' headers
+(`SCENE_SEED_ATTRIBUTE`, `STYLE_ATTRIBUTE`; `rendered_scene` reads them back).
+Standard library only at import: reading a dataset's layout needs neither Mitsuba nor PyTorch.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from pathlib import Path
 
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.io.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,14 @@ REFERENCE = "reference"
 SECOND_NOISY_SUFFIX = "b"  # spp4b/: the second noisy render of spp4/
 NOISY_PREFIX = "spp"
 FRAME_PATTERN = "render.####.exr"
+FRAME_GLOB = FRAME_PATTERN.replace("####", "*")  # every frame of a level folder
+# The header attributes that name the scene a frame renders (`generate_scene`'s seed and style).
+SCENE_SEED_ATTRIBUTE = "vfxdenoise:sceneSeed"
+STYLE_ATTRIBUTE = "vfxdenoise:style"
+# The light group and background a manifest's config records only where they differ from these,
+# make-dataset's defaults (manifests from before --lights and --background have neither).
+DEFAULT_LIGHTS = "all"
+DEFAULT_BACKGROUND = "sky"
 _NOISY_LEVEL = re.compile(re.escape(NOISY_PREFIX) + r"(\d+)")
 # The layout told whenever a folder differs from it.
 LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_PATTERN} (noisy, N samples per pixel), "
@@ -57,6 +68,30 @@ def read_manifest(root: Path) -> dict | None:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: unreadable manifest ({exc}); fix or delete it to start over") from exc
+
+
+def write_manifest(root: Path, manifest: dict) -> None:
+    """Write the manifest of the dataset at `root` atomically: a run stopped mid-write leaves the
+    previous one whole."""
+    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    write_atomically(Path(root) / MANIFEST, lambda temp: temp.write_text(text))
+
+
+def rendered_scene(folder: Path) -> tuple[int, str] | None:
+    """The scene a make-dataset sequence folder renders, as (scene seed, style) from the header of
+    its first noisy frame; None for frames without them (not rendered by make-dataset). The pair
+    fixes the scene's objects, materials and lights (`data.scenes.generate_scene`): sequences
+    sharing it show one scene, whatever their folder or dataset, camera move (static or not) or
+    light group."""
+    from vfxdenoise.core.io.exr import read_exr_header  # OpenEXR/OIIO: only once a header is read
+
+    levels = noisy_levels(folder)
+    frames = sorted((Path(folder) / levels[0]).glob(FRAME_GLOB)) if levels else []
+    if not frames:
+        return None
+    header = read_exr_header(frames[0])[0]
+    seed, style = header.getattribute(SCENE_SEED_ATTRIBUTE), header.getattribute(STYLE_ATTRIBUTE)
+    return None if seed is None or style is None else (int(seed), str(style))
 
 
 def sequence_folders(root: Path) -> list[Path]:

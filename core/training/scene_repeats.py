@@ -1,7 +1,7 @@
 """Scenes a render training run reads twice, each kind said in one warning.
 
 make-dataset writes each sequence's scene (its scene seed and style) into the headers of its
-frames (`data.generate.rendered_scene`), so a copied dataset, or one rendered again with the same
+frames (`dataset_layout.rendered_scene`), so a copied dataset, or one rendered again with the same
 --seed, is told from its frames wherever it lies. Two kinds are warned of:
 
 - --data scenes repeated, across its folders or within one: the run trains on those scenes twice
@@ -19,8 +19,12 @@ import logging
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from vfxdenoise.core.data.generate import DatasetConfig, rendered_scene
-from vfxdenoise.core.io.dataset_layout import read_manifest
+from vfxdenoise.core.io.dataset_layout import (
+    DEFAULT_BACKGROUND,
+    DEFAULT_LIGHTS,
+    read_manifest,
+    rendered_scene,
+)
 from vfxdenoise.core.training.render_data import NAMED_SEQUENCES, RenderSequence
 
 log = logging.getLogger(__name__)
@@ -92,12 +96,11 @@ def _repeats(sequences: list[RenderSequence], scene_of: SceneOf,
 
 def _lit(sequences: list[RenderSequence], scenes: dict[Path, tuple | None]) -> SceneOf:
     """A sequence's scene with the light group and background its dataset's manifest records
-    (make-dataset --lights, --background; DatasetConfig's defaults where it records none)."""
+    (make-dataset --lights, --background; their defaults where it records none)."""
     lighting = {}
     for root in {seq.folder.parent for seq in sequences}:
         config = (read_manifest(root) or {}).get("config", {})
-        lighting[root] = (config.get("lights", DatasetConfig.lights),
-                          config.get("background", DatasetConfig.background))
+        lighting[root] = (config.get("lights", DEFAULT_LIGHTS), config.get("background", DEFAULT_BACKGROUND))
     return lambda folder: None if scenes[folder] is None else (*scenes[folder], *lighting[folder.parent])
 
 

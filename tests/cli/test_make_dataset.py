@@ -38,6 +38,7 @@ def test_single_sequence_sample_layout(run, tmp_path):
     (("--size", "4x64"), "Invalid value for '--size': '4x64' is too small; use at least 8x8"),
     (("--spp", "0"), "Invalid value for '--spp': '0': give distinct sample counts of 1 or more, e.g. 4,16"),
     (("--spp", "4,4"), "Invalid value for '--spp': '4,4': give distinct sample counts"),
+    (("--spp", ","), "Invalid value for '--spp': '': give at least one sample count, e.g. 4,16"),
     (("--sequences", "0"), "Invalid value for '--sequences': 0 is not in the range x>=1."),
     (("--frames", "0"), "Invalid value for '--frames': 0 is not in the range x>=1."),
     (("--jobs", "0"), "Invalid value for '--jobs' / '-j': 0 is not in the range x>=1."),

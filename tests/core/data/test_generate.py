@@ -21,17 +21,22 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
     MIN_LIT_SHARE,
     PARTIAL,
     DatasetConfig,
+    DatasetConfigError,
     _write,
     _write_failure,
     empty_frame,
     generate,
     plan_sequences,
-    rendered_scene,
     round_mantissa,
 )
-from vfxdenoise.core.errors import DatasetError  # noqa: E402
+from vfxdenoise.core.errors import DatasetError, UsageError  # noqa: E402
 from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
-from vfxdenoise.core.io.dataset_layout import MANIFEST, sequence_folders  # noqa: E402
+from vfxdenoise.core.io.dataset_layout import (  # noqa: E402
+    MANIFEST,
+    rendered_scene,
+    sequence_folders,
+    write_manifest,
+)
 from vfxdenoise.core.io.exr import read_exr, read_exr_header  # noqa: E402
 
 # The fixed demo scene keeps the tests to one set of JIT kernels; other styles are covered (slow) below.
@@ -215,8 +220,6 @@ def test_a_folder_an_earlier_scene_version_began_is_refused_not_mixed(tmp_path):
     """Scenes changed for some seeds (the camera behind the wall): a folder begun before, frames in
     .partial/ and none of this version's key in its manifest, would have had a sequence finish on
     another scene than it began."""
-    from vfxdenoise.core.data.generate import write_manifest
-
     config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1})
     before = {k: v for k, v in config.render_key().items() if k != "scenes"}
     write_manifest(tmp_path, {"format": 1, "generator": "vfxdenoise make-dataset", "config": before,
@@ -231,8 +234,6 @@ def test_a_folder_holding_no_frame_is_started_again_with_other_settings(tmp_path
     """A run that failed before its first frame (a --size Mitsuba cannot render) left a manifest
     that refused the corrected rerun; a folder holding a frame of other settings, finished or in
     .partial/, is still refused."""
-    from vfxdenoise.core.data.generate import write_manifest
-
     failed = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 100000, "height": 100000})
     write_manifest(tmp_path, {"format": 1, "generator": "vfxdenoise make-dataset",
                               "config": failed.render_key(), "sequences": {}})
@@ -270,6 +271,34 @@ def test_plans_validation_seeds_differ_and_include_hard_and_static():
 def test_bad_settings_are_dataset_errors(bad, message):
     with pytest.raises(DatasetError, match=message):
         DatasetConfig(**bad)
+
+
+@pytest.mark.parametrize("bad, message, option", [
+    (dict(style="nope"), "--style nope: choose one of random, hard, demo", "--style"),
+    (dict(width=4, height=64), "--size 4x64 is too small; use at least 8x8", "--size"),
+    (dict(spp=(0,)), "--spp 0: give distinct sample counts of 1 or more, e.g. 4,16", "--spp"),
+    (dict(spp=()), "--spp : give at least one sample count, e.g. 4,16", "--spp"),
+    (dict(sequences=0), "--sequences 0 must be at least 1", "--sequences"),
+    (dict(frames=0), "--frames 0 must be at least 1", "--frames"),
+    (dict(hard_every=-1), "--hard-every -1 must be at least 0", "--hard-every"),
+    (dict(static_camera_every=-2), "--static-camera-every -2 must be at least 0", "--static-camera-every"),
+    (dict(float_bits=0), "--float-bits 0: choose 1..23 (23 keeps floats exact)", "--float-bits"),
+    (dict(lights="moon"), "--lights moon: choose one of all, local, sky", "--lights"),
+    (dict(spp=(4, 16), reference_spp=16), "--ref-spp 16 must exceed the noisy levels (--spp 4,16)", None),
+    (dict(single=True, sequences=2),
+     "--single writes one sequence into the output folder; use --sequences 1", None),
+])
+def test_dataset_config_refuses_what_no_run_can_take_as_a_usage_error_naming_the_option(bad, message,
+                                                                                        option):
+    """The rules make-dataset's options follow live in DatasetConfig alone, worded as the CLI
+    says them and exiting 2 there (a UsageError). `style='nope'` was taken, to fail later inside
+    generate_scene with a bare ValueError; `--ref-spp` named the noisy levels as `(4, 16)`."""
+    with pytest.raises(DatasetConfigError) as refused:
+        DatasetConfig(**bad)
+    assert str(refused.value) == message and isinstance(refused.value, UsageError)
+    assert refused.value.option == option
+    if option:  # the value and what is wrong with it, for the CLI's "Invalid value for '--x': 'v'..."
+        assert f"{option} {refused.value.value}{refused.value.problem}" == message
 
 
 @pytest.mark.slow

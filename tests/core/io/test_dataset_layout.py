@@ -8,16 +8,21 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     MANIFEST,
+    SCENE_SEED_ATTRIBUTE,
+    STYLE_ATTRIBUTE,
     frame_name,
     noisy_levels,
     read_manifest,
+    rendered_scene,
     sequence_folders,
+    write_manifest,
 )
 
 
@@ -46,6 +51,39 @@ def test_a_missing_manifest_is_none_and_a_damaged_one_a_dataset_error_naming_the
         read_manifest(tmp_path)
     (tmp_path / MANIFEST).write_text(json.dumps({"sequences": {}}))
     assert read_manifest(tmp_path) == {"sequences": {}}
+
+
+def test_a_written_manifest_reads_back_whole_and_replaces_the_last(tmp_path):
+    first = {"format": 1, "config": {"spp": [4]}, "sequences": {}}
+    write_manifest(tmp_path, first)
+    assert read_manifest(tmp_path) == first
+    second = {**first, "sequences": {"seq0000": {"complete": True}}}
+    write_manifest(tmp_path, second)
+    assert read_manifest(tmp_path) == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]  # no temp file left beside it
+
+
+def _frame(path, attributes: dict) -> None:
+    """A small frame at `path` whose header holds `attributes`."""
+    from vfxdenoise.core.io.exr import ExrImage, write_exr
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plane = np.zeros((4, 6), np.float32)
+    write_exr(path, ExrImage.from_channels({"R": plane, "G": plane, "B": plane}, attributes=attributes))
+
+
+def test_the_scene_a_sequence_renders_is_read_from_its_first_noisy_frame(tmp_path):
+    """make-dataset's scene seed and style, from the level with fewest samples; None where the
+    frames do not say (renders from elsewhere) or there are none."""
+    shot = tmp_path / "seq0"
+    _frame(shot / "spp16" / frame_name(1001), {SCENE_SEED_ATTRIBUTE: 99, STYLE_ATTRIBUTE: "hard"})
+    _frame(shot / "spp4" / frame_name(1002), {SCENE_SEED_ATTRIBUTE: 7, STYLE_ATTRIBUTE: "hard"})
+    _frame(shot / "spp4" / frame_name(1001), {SCENE_SEED_ATTRIBUTE: 12, STYLE_ATTRIBUTE: "random"})
+    assert rendered_scene(shot) == (12, "random")
+    _frame(tmp_path / "other" / "spp4" / frame_name(1001), {STYLE_ATTRIBUTE: "random"})
+    assert rendered_scene(tmp_path / "other") is None  # no scene seed: not make-dataset's
+    (tmp_path / "empty" / "spp4").mkdir(parents=True)
+    assert rendered_scene(tmp_path / "empty") is None and rendered_scene(tmp_path) is None
 
 
 def test_sequence_folders_hold_spp_levels_and_leave_out_those_marked_incomplete(tmp_path, caplog):

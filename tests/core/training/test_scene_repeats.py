@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from exr_sequences import write_render_dataset
@@ -72,3 +74,11 @@ def test_training_data_without_scene_headers_is_not_compared(tmp_path, caplog):
     copy = shutil.copytree(data, tmp_path / "copy")
     warn_of_repeated_scenes([*load_dataset(data), *load_dataset(copy)], [])
     assert _warnings(caplog) == []
+
+
+def test_reading_scenes_imports_no_dataset_generator():
+    """Reading a scene from a header imported the Mitsuba dataset generator (data.generate)."""
+    code = ("import sys, vfxdenoise.core.training.scene_repeats; "
+            "print('vfxdenoise.core.data.generate' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
