@@ -45,10 +45,13 @@ def neighbour_light(window: dict[int, FrameFeatures], flows: dict[int, torch.Ten
 
 
 def _samples(values, device: torch.device) -> torch.Tensor:
-    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block.
-    Rows are taken and converted first, then columns: half floats converted at strided pixels,
-    or pooled strided, took tens of times as long."""
-    return torch.as_tensor(values)[:, 1::2].to(device, torch.float32)[..., 1::2].contiguous()[None]
+    """(1, C, H/2, W/2) float32: a (C, H, W) array at its pixels (2i + 1, 2j + 1), 16 per block;
+    along an axis one pixel long (an autocropped render's element leaving frame), its one pixel:
+    from 1 there is none, and the empty blocks failed the run. Rows are taken and converted first,
+    then columns: half floats converted at strided pixels, or pooled strided, took tens of times
+    as long."""
+    rows, columns = (slice(min(1, size - 1), None, 2) for size in values.shape[-2:])
+    return torch.as_tensor(values)[:, rows].to(device, torch.float32)[..., columns].contiguous()[None]
 
 
 def _per_block(samples: torch.Tensor) -> torch.Tensor:

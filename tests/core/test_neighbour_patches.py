@@ -129,3 +129,22 @@ def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
         x = build_input(window, layout, plan=plan)
         slot = 3 * layout.slots.index(-1)
         torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
+
+
+def test_frames_a_pixel_wide_or_tall_are_planned_and_built():
+    """An autocropped render whose element leaves frame writes a data window of 1x1, 1xN or Nx1:
+    its blocks are its one row or column (from the second pixel on there are none, and the run
+    failed); moving or not, such frames are neither relit nor exposed otherwise."""
+    rng = np.random.default_rng(6)
+    for height, width in ((1, 1), (1, 40), (40, 1), (2, 1), (1, 2)):
+        window = {}
+        for d in range(-2, 3):
+            frame = _render_like(rng, np.full((3, height, width), 0.3, np.float32))
+            frame.motion = np.full((2, height, width), -1.0, np.float32)
+            window[d] = frame
+        layout = InputLayout(temporal_radius=2)
+        for frames in (window, {0: window[0]}):  # with neighbours and moving, and alone
+            plan = plan_slots(frames, layout)
+            assert not plan.relit and not plan.gains
+            x = build_input(frames, layout, plan=plan)
+            assert x.shape[-2:] == (height, width) and torch.isfinite(x).all()
