@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 
@@ -39,8 +40,10 @@ GUIDE_SLACK = {"albedo": 0.5, "normal": 0.5}
 # of the frame (1e9 over two frames of a 64x64 shot changed 4068 of its 4096 output pixels, by up to 7.6).
 MOTION_REACH = 10.0
 # How far round a broken value (NaN, Inf, an albedo far out of range) `_fill_from_around` looks for
-# good ones, a ring of pixels at a time: out to a 7x7, so a bad shader's 4x4 block is filled too (at 0
-# a float beauty's block of NaN or +Inf came out a dark hole: 0.0-0.03 in a shot at 0.25).
+# good ones a ring of pixels at a time, their mean its value: out to a 7x7, so a bad shader's 4x4 block
+# is filled too (at 0 a float beauty's block of NaN or +Inf came out a dark hole: 0.0-0.03 in a shot at
+# 0.25). Further in, a wider hole is filled from what rings it at coarser and coarser scales
+# (`_pulled_means`): at 0 a 10x10 block of NaN in R came out a cyan spot.
 FILL_REACH = 3
 
 # What becomes of radiance above MAX_RADIANCE once denoised (`exposure.Exposure.undo`), for reports.
@@ -257,10 +260,12 @@ def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, r
 def _fill_from_around(values: np.ndarray, broken: np.ndarray) -> None:
     """Each value of the (C, H, W) `values` that `broken` (of the same shape) marks set, in place, to
     the mean of the values of its channel round it that are not: those of its 3x3 or, where all of
-    those are broken, of the nearest ring of pixels round it that holds one, out to FILL_REACH; 0
-    where none does. What surrounds a broken value is the best guess of it: an albedo of 0, or a
-    beauty's NaN or +Inf at 0, came out a dark hole (a lit pixel at albedo 0: 0.43 for 0.98), an
-    albedo clipped to 2 a bright speck (2.96). `values` outside `broken` must be finite (clipped to
+    those are broken, of the nearest ring of pixels round it that holds one, out to FILL_REACH;
+    further in (a hole wider than a 7x7), what those leave round it, at the scale the hole needs
+    (`_pulled_means`); 0 only where its channel holds no good value at all. What surrounds a broken
+    value is the best guess of it: an albedo of 0, or a beauty's NaN or +Inf at 0, came out a dark
+    hole (a lit pixel at albedo 0: 0.43 for 0.98), an albedo clipped to 2 a bright speck (2.96), a
+    10x10 block of NaN in R alone a cyan spot. `values` outside `broken` must be finite (clipped to
     their range)."""
     for plane, marked in zip(values, broken):
         ys, xs = np.nonzero(marked)
@@ -268,14 +273,18 @@ def _fill_from_around(values: np.ndarray, broken: np.ndarray) -> None:
             around = (slice(max(ys.min() - FILL_REACH, 0), ys.max() + FILL_REACH + 1),
                       slice(max(xs.min() - FILL_REACH, 0), xs.max() + FILL_REACH + 1))
             part, within = plane[around], marked[around]
-            part[within] = _window_means(part, within)[within]
+            means, unfilled = _window_means(part, within)
+            part[within] = means[within]
+            if unfilled.any():  # no good value within FILL_REACH: filled from those just filled round it
+                part[unfilled] = _pulled_means(part, unfilled)[unfilled]
 
 
-def _window_means(plane: np.ndarray, broken: np.ndarray) -> np.ndarray:
+def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(H, W): at each `broken` pixel of the (H, W) `plane`, the mean of the pixels not broken in the
     smallest window round it (3x3 to FILL_REACH's) holding any, which are those of its nearest such
-    ring (the rings within hold none); 0 where none does. From box sums over the plane (a frame
-    half NaN, a render cut off, costs as much as one broken pixel: 4K, ~0.1 s a channel)."""
+    ring (the rings within hold none); 0 where none does. And (H, W) bool: the pixels where none
+    does. From box sums over the plane (a frame half NaN, a render cut off, costs as much as one
+    broken pixel: 4K, ~0.1 s a channel)."""
     good = torch.from_numpy(~broken).to(torch.float32)[None, None]
     values = torch.from_numpy(np.where(broken, 0.0, plane).astype(np.float32))[None, None]
     means, pending = np.zeros(plane.shape, np.float32), broken.copy()
@@ -288,7 +297,34 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> np.ndarray:
         pending &= ~found
         if not pending.any():
             break
-    return means
+    return means, pending
+
+
+def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the (H, W) `plane` with its `holes` filled by push-pull: the good values'
+    means over 2x2, 4x4... blocks (halving until every block holds one), then, from the coarsest
+    scale down, each hole's value interpolated (bilinearly) from the scale above, so that a hole
+    takes what rings it, smoothly, however wide; its good values as they are. 0 throughout where no
+    value is good. Linear in the plane's pixels, and run only on those round holes wider than a
+    7x7 (`_fill_from_around`)."""
+    weight = torch.from_numpy(~holes).to(torch.float32)[None, None]
+    total = torch.from_numpy(np.where(holes, 0.0, plane).astype(np.float32))[None, None]
+    scales = [(total, weight)]
+    while not bool((weight > 0).all()) and max(weight.shape[-2:]) > 1:
+        total, weight = (F.avg_pool2d(image, 2, ceil_mode=True, count_include_pad=False)
+                         for image in (total, weight))
+        scales.append((total, weight))
+    if not bool((weight > 0).any()):
+        return np.zeros(plane.shape, np.float32)
+    filled = None
+    for total, weight in reversed(scales):  # pulled down: a scale's holes from the one above
+        own = total / weight.clamp(min=1e-30)
+        if filled is not None:
+            height, width = own.shape[-2:]
+            coarse = F.interpolate(filled, scale_factor=2.0, mode="bilinear", align_corners=False)
+            own = torch.where(weight > 0, own, coarse[..., :height, :width])
+        filled = own
+    return filled[0, 0].numpy()
 
 
 def _motion_reach(motion: np.ndarray) -> float:

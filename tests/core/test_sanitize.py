@@ -98,8 +98,9 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
 def test_broken_beauty_values_take_the_values_round_them_a_block_too():
     """NaN, -Inf and a float channel's +Inf were 0 for the network: a bad shader's block came out a
     dark hole. Each broken value takes the mean of its channel's good values round it, looking out
-    to a 7x7 for a block (a 4x4 one is filled); 0 only where none lies that near. A half channel's
-    +Inf is a lamp (65504), a good value its neighbours may take, and layers are filled alike."""
+    to a 7x7 for a block (a 4x4 one is filled), and a wider block's middle what rings it. A half
+    channel's +Inf is a lamp (65504), a good value its neighbours may take, and layers are filled
+    alike."""
     beauty = np.full((3, 16, 16), 0.25, np.float32)
     beauty[:, 2:6, 2:6] = np.inf  # a 4x4 block, every channel
     beauty[0, 10, 10], beauty[1, 10, 11] = np.nan, -np.inf
@@ -116,28 +117,73 @@ def test_broken_beauty_values_take_the_values_round_them_a_block_too():
     wide = np.full((3, 11, 11), np.nan, np.float32)  # a 9x9 block: its centre is 5 px from a good value
     wide[:, [0, -1], :] = wide[:, :, [0, -1]] = 0.5
     filled = sanitize(FrameFeatures(beauty=wide))[0].beauty
-    assert filled[0, 5, 5] == 0.0 and filled[0, 4, 1] == filled[0, 3, 3] == 0.5
+    assert filled[0, 5, 5] == pytest.approx(0.5) and filled[0, 4, 1] == filled[0, 3, 3] == 0.5
+
+
+@pytest.mark.parametrize("channels", [[0], [0, 1, 2]], ids=["R", "RGB"])
+@pytest.mark.parametrize("side", [10, 24])
+def test_a_block_wider_than_a_7x7_is_filled_from_what_rings_it(channels, side):
+    """A bad shader's block past FILL_REACH of any good value (its middle 3 px or more in) was 0 there:
+    NaN in R alone over 10x10 came out a cyan spot. Its middle now takes what rings it, smoothly:
+    on a wall lit more to the right, near the light it would have had; a frame with no good value
+    in a channel stays 0 there."""
+    rows, columns = np.mgrid[0:48, 0:64].astype(np.float32)
+    clean = np.stack([0.2 + 0.004 * columns, 0.24 + 0.002 * rows, np.full_like(rows, 0.3)])
+    beauty = clean.copy()
+    top, left = 12, 20
+    beauty[channels, top:top + side, left:left + side] = np.nan
+    filled, report = sanitize(FrameFeatures(beauty=beauty))
+    block = (slice(None), slice(top, top + side), slice(left, left + side))
+    np.testing.assert_allclose(filled.beauty[block], clean[block], rtol=0.12)
+    assert report.replaced == {"beauty": len(channels) * side * side}
+    lost = clean.copy()
+    lost[0] = np.nan
+    assert (sanitize(FrameFeatures(beauty=lost))[0].beauty[0] == 0).all()
+
+
+@pytest.mark.parametrize("channels", ["R", "RGB"])
+def test_a_wide_broken_block_comes_out_as_what_surrounds_it_once_denoised(tmp_path, channels):
+    """The probe's shot: R (or R, G and B) NaN over a 10x10 block in every frame of a float
+    beauty came out 0.0-0.009 in the block's middle, a cyan (or dark) spot, at 0.29 round it; now
+    the block's middle keeps the light and the colour round it."""
+    folder = tmp_path / "shot"
+    folder.mkdir()
+    level = np.array([0.29, 0.24, 0.2], np.float32)[:, None, None]
+    for frame in range(1, 4):
+        beauty = level * np.random.default_rng(frame).gamma(4.0, 0.25, (3, 40, 40)).astype(np.float32)
+        for c in channels:
+            beauty["RGB".index(c), 15:25, 15:25] = np.nan
+        write_exr(folder / f"render.{frame:04d}.exr", ExrImage.from_channels(
+            {c: beauty[i] for i, c in enumerate("RGB")}, pixel_types=dict.fromkeys("RGB", "float")))
+    config = EngineConfig(model="default", device="cpu", precision="float32",
+                          layers={"albedo": "none", "normal": "none"})
+    summary = denoise_sequence(str(folder / "render.####.exr"), str(tmp_path / "out" / "den.####.exr"),
+                               config=config)
+    out = read_exr(summary.output_pattern.path(2)).get(["R", "G", "B"])
+    middle = out[:, 18:22, 18:22].mean(axis=(1, 2))
+    np.testing.assert_allclose(middle, level[:, 0, 0], rtol=0.3)
 
 
 @pytest.mark.parametrize("share", [0.05, 0.5, 0.95])
 def test_many_broken_values_are_filled_as_a_few_are(share):
     """A frame mostly broken (a render cut off half-way: half its pixels NaN) is filled to the
     means of the good values of each broken one's nearest ring holding any, as one with a few is
-    (told here pixel by pixel); 0 beyond FILL_REACH of any good value."""
+    (told here pixel by pixel); beyond FILL_REACH of any good value, to what those leave round it."""
     rng = np.random.default_rng(7)
     beauty = rng.random((3, 23, 31)).astype(np.float32)
     beauty[rng.random(beauty.shape) < share] = np.nan
     beauty[:, 2:12, 3:13] = np.nan  # a block: 0 at its middle, beyond a 7x7's reach
     filled = sanitize(FrameFeatures(beauty=beauty.copy()))[0].beauty
     for c, y, x in zip(*np.nonzero(np.isnan(beauty))):
-        expected = 0.0
         for reach in range(1, FILL_REACH + 1):
             window = beauty[c, max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1]
             if np.isfinite(window).any():  # the nearest ring holding one: those within hold none
                 expected = float(np.nanmean(window))
+                assert filled[c, y, x] == pytest.approx(expected, rel=1e-5, abs=1e-6), (c, y, x)
                 break
-        assert filled[c, y, x] == pytest.approx(expected, rel=1e-5, abs=1e-6), (c, y, x)
-    assert (filled[:, 6:8, 7:9] == 0).all() and np.isfinite(filled).all()
+        else:  # none that near: a mean of good values further off
+            assert np.nanmin(beauty[c]) <= filled[c, y, x] <= np.nanmax(beauty[c]), (c, y, x)
+    assert (filled[:, 6:8, 7:9] > 0.1).all() and np.isfinite(filled).all()
 
 
 def _flat_shot(folder, stored: str, value: float, height: int = 48, width: int = 48) -> str:
