@@ -3,24 +3,9 @@
 `fit` knows nothing about images: the caller passes an endless iterator of batches (dicts of
 tensors) and a loss function of (model, batch). The loop owns the optimiser (AdamW), the learning
 rate schedule, gradient clipping, mixed precision on CUDA, logging, validation, checkpoints and
-resuming. Everything it writes goes to `LoopConfig.out_dir`:
-
-    log.csv                  step, loss (mean since the previous row), lr (the rate the row's step ran
-                             at), seconds (of every process of the run), validation metrics
-    curves.png               loss and validation curves (only when matplotlib is installed)
-    checkpoint-<step>.safetensors   model weights at the last checkpoint; with `fit`'s `metadata`
-                                    (weights.weights_metadata) they load as a model
-    optimizer-<step>.safetensors    optimiser moments and RNG states (tensors only, no pickle)
-    checkpoint.json                 step, the two files' names, elapsed seconds, config, and the
-                                    non-tensor optimiser, scheduler and grad-scaler state; written
-                                    last, so it marks a complete checkpoint: a run killed while
-                                    saving leaves the previous one whole
-
-and its callers write the model there at the end (model_files.FOLDER_WEIGHTS and its card). Each file
-is written through a temp file (`atomic.write_atomically`); those a killed run leaves are removed
-when the next run starts (`remove_dead_temp_files`), as an --overwrite run removes the previous
-run's files (`clear_run_files`): an overwrite interrupted before its first checkpoint left the
-previous run there, which --resume then resumed.
+resuming. It writes into `LoopConfig.out_dir` (the run folder, `run_folder`: what it holds and
+the clean-up when a run starts) a log (log.csv), its curves (curves.png) and, every
+`checkpoint_every` steps, a checkpoint (`checkpoint`: its files and format).
 
 Resuming restores weights, optimiser, schedule, step counter, log and RNG states exactly, and,
 when the batches come from a `Batches` stream, its generator's state: the resumed run draws the
@@ -32,46 +17,34 @@ a checkpoint unless `existing` says to (resume or overwrite: existing_outputs.EX
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
-import os
 import random
-import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
-from vfxdenoise.core.existing_outputs import EXISTING, OVERWRITE, REFUSE, RESUME
-from vfxdenoise.core.io.atomic import temp_writer, write_atomically
-from vfxdenoise.core.model_files import FOLDER_WEIGHTS
-from vfxdenoise.core.runtime.processes import pid_alive, started_at
-from vfxdenoise.core.weights import cpu_state_dict, non_finite
+from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
+from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.training.checkpoint import CheckpointParts, load_checkpoint, save_checkpoint
+from vfxdenoise.core.training.run_folder import (
+    CURVES_NAME,
+    LOG_NAME,
+    check_out_dir,
+    clear_run_files,
+    remove_dead_temp_files,
+)
+from vfxdenoise.core.weights import non_finite
 
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("onecycle", "cosine", "constant")
-CHECKPOINT_FORMAT = 1
-LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
-WEIGHTS_NAME = "checkpoint.safetensors"  # before step-named files: still read
-OPTIMIZER_NAME = "optimizer.safetensors"
-STATE_NAME = "checkpoint.json"
-# A checkpoint's step-named files: checkpoint-<step>.safetensors, optimizer-<step>.safetensors.
-STEP_FILE = re.compile(r"(checkpoint|optimizer)-\d+\.safetensors")
-# Every other file a run writes in its folder: the loop's, and the model and card its caller writes.
-RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
-             str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
-# A temp file `atomic.write_atomically` writes one through: .<name>.<pid>-<8 hex>.tmp
-# A temp file written since the process holding its pid started is that process's (clock slack).
-_START_SLACK_SECONDS = 2.0
 
 Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
@@ -226,189 +199,6 @@ def write_curves(out_dir: Path, history: list[dict]) -> bool:
     return True
 
 
-def _split_optimizer_state(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
-    """Optimiser state_dict -> (tensors keyed 'state.<param>.<name>', JSON-able remainder)."""
-    tensors, scalars = {}, {}
-    for index, entries in state["state"].items():
-        for name, value in entries.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"state.{index}.{name}"] = value.detach().contiguous().cpu()
-            else:
-                scalars.setdefault(str(index), {})[name] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
-
-
-def _join_optimizer_state(tensors: dict[str, torch.Tensor], rest: dict) -> dict:
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("state."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    for index, entries in rest["scalars"].items():
-        state.setdefault(int(index), {}).update(entries)
-    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in rest["param_groups"]]
-    return {"state": state, "param_groups": groups}
-
-
-def _rng_tensors() -> dict[str, torch.Tensor]:
-    tensors = {"rng.cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        for index, rng in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"rng.cuda.{index}"] = rng
-    return tensors
-
-
-def _restore_rng(tensors: dict[str, torch.Tensor]) -> None:
-    if "rng.cpu" in tensors:
-        torch.set_rng_state(tensors["rng.cpu"])
-    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("rng.cuda.")]
-    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda)
-
-
-@dataclass
-class _Parts:
-    """Everything a checkpoint saves and restores."""
-
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    scaler: torch.amp.GradScaler
-
-
-def save_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, step: int, seconds: float,
-                    batches: Iterator[Batch] | None = None, settings: dict | None = None,
-                    model_metadata: dict[str, str] | None = None) -> None:
-    """Write the three checkpoint files; checkpoint.json goes last and names the step of the others.
-    `model_metadata` joins the weights file's metadata (what makes it load as a model)."""
-    metadata = {"step": str(step)}
-    weights = cpu_state_dict(parts.model)
-    optimizer_tensors, optimizer_rest = _split_optimizer_state(parts.optimizer.state_dict())
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
-    state = {"format": CHECKPOINT_FORMAT, "step": step, "seconds": seconds, "config": config,
-             "optimizer": optimizer_rest, "scheduler": parts.scheduler.state_dict(),
-             "scaler": parts.scaler.state_dict(), "settings": settings or {}}
-    if isinstance(batches, Batches):
-        state["batches"] = batches.state()
-    files = state["files"] = {"weights": f"checkpoint-{step}.safetensors",
-                              "optimizer": f"optimizer-{step}.safetensors"}
-    tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
-    _refuse_non_finite(out_dir, step, tensors)
-    metadata_of = {"weights": {**(model_metadata or {}), **metadata}, "optimizer": metadata}
-    for kind, name in files.items():
-        write_atomically(out_dir / name,
-                         lambda t, kind=kind: save_file(tensors[kind], str(t), metadata_of[kind]))
-    write_atomically(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n"))
-    for older in {*(path for path in out_dir.iterdir() if STEP_FILE.fullmatch(path.name)),
-                  out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
-        if older.name not in files.values():
-            older.unlink(missing_ok=True)
-
-
-def _refuse_non_finite(out_dir: Path, step: int, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
-    """Refuse a checkpoint holding NaN or Inf (`weights.non_finite`) before any of its files is
-    written: the previous checkpoint stays whole, and no diverged weights load as a model."""
-    for kind, group in tensors.items():
-        bad = non_finite(group)
-        if bad:
-            name, count, size = bad
-            raise TrainingError(
-                f"not writing the step-{step} checkpoint in {out_dir}: its {kind} tensor '{name}' holds "
-                f"{count} NaN or Inf value(s) of {size} (training diverged); lower the learning rate "
-                "and start again (--overwrite), or resume from the last checkpoint")
-
-
-def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
-    from safetensors import safe_open
-
-    try:
-        tensors = load_file(str(path), device="cpu")
-        with safe_open(str(path), framework="pt") as handle:
-            saved_step = (handle.metadata() or {}).get("step")
-    except (SafetensorError, OSError) as exc:
-        raise TrainingError(f"cannot read checkpoint file {path}: {exc}; delete the checkpoint "
-                            "files in that folder to start again") from exc
-    if saved_step != str(step):
-        raise TrainingError(f"{path} is from step {saved_step} but {path.parent / STATE_NAME} says "
-                            f"step {step} (interrupted while saving?); delete the checkpoint files "
-                            "to restart")
-    return tensors
-
-
-def load_checkpoint(out_dir: Path, parts: _Parts, cfg: LoopConfig, batches: Iterator[Batch] | None = None,
-                    settings: dict | None = None) -> tuple[int, float] | None:
-    """Restore a checkpoint from out_dir; returns (step, seconds), or None when there is none."""
-    state_path = out_dir / STATE_NAME
-    if not state_path.is_file():
-        return None
-    try:
-        state = json.loads(state_path.read_text())
-        step = int(state["step"])
-    except (ValueError, KeyError) as exc:
-        raise TrainingError(f"{state_path} is damaged ({exc}); delete it to start again") from exc
-    saved = state.get("config", {})
-    if cfg.lr_schedule != "constant" and (saved.get("steps"), saved.get("lr_schedule")) != (
-            cfg.steps, cfg.lr_schedule):
-        raise TrainingError(
-            f"the checkpoint in {out_dir} was made for {saved.get('steps')} steps with the "
-            f"'{saved.get('lr_schedule')}' schedule, not {cfg.steps} with '{cfg.lr_schedule}'; resume with "
-            "the same steps and schedule, or start a fresh run in another folder")
-    changed = _changed_settings(state, cfg, settings or {})
-    others = "; ".join(change for name, change in changed.items() if name not in DATA_SETTINGS)
-    if others:
-        raise TrainingError(f"the checkpoint in {out_dir} was made with other settings ({others}); "
-                            "resume with the same ones, or start again with --overwrite (or in "
-                            "another folder)")
-    if changed:
-        raise TrainingError(f"the training data changed since the checkpoint in {out_dir} was written "
-                            f"({'; '.join(changed.values())}): the steps to come would train on other "
-                            "data than those before. Resume with the data as it was, or start again "
-                            "with --overwrite")
-    files = state.get("files", {"weights": WEIGHTS_NAME, "optimizer": OPTIMIZER_NAME})
-    weights = _load_tensors(out_dir / files["weights"], step)
-    try:
-        parts.model.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        raise TrainingError(f"the checkpoint in {out_dir} holds weights of another model: {exc}") from exc
-    extra = _load_tensors(out_dir / files["optimizer"], step)
-    parts.optimizer.load_state_dict(_join_optimizer_state(extra, state["optimizer"]))
-    parts.scheduler.load_state_dict(state["scheduler"])
-    parts.scaler.load_state_dict(state["scaler"])
-    _restore_rng(extra)
-    if isinstance(batches, Batches):
-        if "batches" in state:
-            batches.restore(state["batches"])
-        else:
-            log.warning("the checkpoint in %s does not record where its batches were: the resumed "
-                        "run draws them from the start again", out_dir)
-    return step, float(state.get("seconds", 0.0))
-
-
-# Loop settings a resumed run must share with its checkpoint (steps and schedule are checked apart).
-_RESUMED_ALIKE = ("lr", "weight_decay", "grad_clip", "seed")
-# The callers' settings recording the data read (render: {"sequences", "digest"}; classic: a
-# digest), which the other settings (a data folder, --limit...) change too: said, as changed data,
-# only when no other setting changed.
-DATA_SETTINGS = ("training_data", "data_digest")
-
-
-def _changed_settings(state: dict, cfg: LoopConfig, settings: dict) -> dict[str, str]:
-    """What differs between the checkpoint's settings and this run's: name -> 'name: then -> now'
-    (a data setting by its digest)."""
-    saved_config, saved_settings = state.get("config", {}), state.get("settings", {})
-    pairs = [(name, saved_config.get(name), getattr(cfg, name)) for name in _RESUMED_ALIKE
-             if name in saved_config]
-    pairs += [(name, saved_settings[name], value) for name, value in settings.items()
-              if name in saved_settings]
-    return {name: f"{name}: {_shown(then)} -> {_shown(now)}" for name, then, now in pairs
-            if json.dumps(then) != json.dumps(now)}
-
-
-def _shown(value: object) -> object:
-    """A setting's value as a message shows it: a data record by its digest."""
-    return value.get("digest", value) if isinstance(value, dict) else value
-
-
 def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) -> dict[str, float]:
     """`validate`'s scores of the model at `step`, in eval mode and on forked random generators
     (validation draws none of training's numbers: a run resumed from the checkpoint saved before
@@ -444,7 +234,7 @@ def _gradient_norm(model: nn.Module, grad_clip: float) -> float:
     return float(nn.utils.get_total_norm(grads))
 
 
-def _update(model: nn.Module, parts: _Parts, cfg: LoopConfig, loss: torch.Tensor) -> bool:
+def _update(model: nn.Module, parts: CheckpointParts, cfg: LoopConfig, loss: torch.Tensor) -> bool:
     """Backpropagate `loss` and take the optimiser and schedule steps; False, with nothing
     applied, when the gradients are NaN or Inf: AdamW would write NaN into every weight, and
     the network, black where its output is NaN (`lit_or_black`), would go on with a finite
@@ -471,86 +261,6 @@ def _check_weights(model: nn.Module, step: int, out_dir: Path) -> None:
         raise TrainingError(f"step {step} left NaN or Inf in the weights (tensor '{bad[0]}'): the "
                             f"learning rate is too high; lower it and start again (--overwrite). "
                             f"The last checkpoint in {out_dir} is kept")
-
-
-def check_out_dir(out_dir: Path, existing: str) -> None:
-    """Refuse to start a run over another one's checkpoint unless `existing` says what to do with
-    it (resume or overwrite; `fit` checks; callers may check first, before they spend minutes
-    loading data), and an `existing` that is none of existing_outputs.EXISTING."""
-    if existing not in EXISTING:
-        raise TrainingError(f"existing must be one of {', '.join(EXISTING)} (got '{existing}')")
-    if existing == REFUSE and (Path(out_dir) / STATE_NAME).is_file():
-        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
-                            "continue it, or --overwrite to start again and replace it")
-
-
-def is_run_file(name: str) -> bool:
-    """Whether a file of this name in a run's folder is one the run writes (RUN_FILES, STEP_FILE)."""
-    return name in RUN_FILES or STEP_FILE.fullmatch(name) is not None
-
-
-def clear_run_files(out_dir: Path) -> list[Path]:
-    """Remove the files a run writes (`is_run_file`) from `out_dir`, before an --overwrite run
-    trains: left there, an interrupted overwrite kept the previous run's checkpoint, which --resume
-    then resumed under the new command, and its model. Other files are left alone. Those removed."""
-    removed = [path for path in _listing(out_dir) if is_run_file(path.name)]
-    for path in removed:
-        path.unlink(missing_ok=True)
-    if removed:
-        log.info("--overwrite: removed the previous run's %d file(s) from %s", len(removed), out_dir)
-    return removed
-
-
-def remove_dead_temp_files(out_dir: Path) -> list[Path]:
-    """Remove the temp files (`atomic.temp_writer`) of run files (`is_run_file`) in `out_dir` that a
-    killed process left (`_writer_gone`), never a live writer's; those removed."""
-    removed = []
-    for path in _listing(out_dir):
-        found = temp_writer(path)
-        if found and is_run_file(found[0].name) and _writer_gone(found[1], path):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    if removed:
-        log.info("removed %d temp file(s) a killed run left in %s", len(removed), out_dir)
-    return removed
-
-
-def _listing(folder: Path) -> list[Path]:
-    """The files in `folder` ([] where it cannot be listed)."""
-    try:
-        return [path for path in folder.iterdir() if path.is_file()]
-    except OSError:
-        return []
-
-
-def _writer_gone(pid: int, temp: Path) -> bool:
-    """Whether the process that wrote `temp` (named by its `pid`) is gone: it is this process, which
-    writes none before it trains; no process has the pid; or the one that has it started after the
-    file was last written (pids are reused: in a container each run may be the same pid). A run
-    folder is one run's, on this host: another host's writer would be a second run clobbering
-    the first's checkpoints."""
-    if pid == os.getpid() or not pid_alive(pid):
-        return True
-    started = started_at(pid)  # the pid may be another process's since
-    try:
-        return started is not None and temp.stat().st_mtime < started - _START_SLACK_SECONDS
-    except OSError:
-        return False
-
-
-def interrupted_note(out_dir: Path) -> str:
-    """What an interrupted run leaves in `out_dir` and how to go on, for the command to say: the
-    step of the checkpoint kept and --resume, or that no checkpoint was written yet."""
-    step = None
-    try:
-        step = int(json.loads((Path(out_dir) / STATE_NAME).read_text())["step"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    if step is None:
-        return (f"no checkpoint was written in {out_dir} yet: run the same command again to start "
-                "the run (with --resume it starts from step 0)")
-    return (f"the step-{step} checkpoint in {out_dir} is kept; run the same command with --resume to "
-            "continue from it")
 
 
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
@@ -591,7 +301,7 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
 
 
 class _Run:
-    """One `fit` call: what it trains with (`_Parts`, the batches, the loss, validation) and where
+    """One `fit` call: what it trains with (`CheckpointParts`, the batches, the loss, validation) and where
     it stands (step, log rows, last checkpoint, the losses since the last row), in the steps it
     takes in turn."""
 
@@ -602,7 +312,7 @@ class _Run:
         model.to(self.device, memory_format=layout)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.amp_dtype = _amp_dtype(self.device, cfg)
-        self.parts = _Parts(model, optimizer, _scheduler(optimizer, cfg),
+        self.parts = CheckpointParts(model, optimizer, _scheduler(optimizer, cfg),
                             torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16))
         self.batches, self.loss_fn, self.cfg, self.validate = batches, loss_fn, cfg, validate
         self.settings, self.metadata = settings, metadata
@@ -614,14 +324,20 @@ class _Run:
         self._new_row()
 
     def resume(self) -> None:
-        """Continue from the checkpoint in `out_dir`: its step, time and log rows (a fresh start
-        where there is none)."""
+        """Continue from the checkpoint in `out_dir` (`checkpoint.load_checkpoint`): its step, time,
+        log rows and, for a `Batches` stream, where the stream was (a fresh start where there is none)."""
         out_dir = self.cfg.out_dir
-        restored = load_checkpoint(out_dir, self.parts, self.cfg, self.batches, self.settings)
-        if restored is None:
+        resumed = load_checkpoint(out_dir, self.parts, self.cfg, self.settings)
+        if resumed is None:
             log.info("no checkpoint in %s; starting from step 0", out_dir)
             return
-        self.step, self.seconds = restored
+        if isinstance(self.batches, Batches):
+            if resumed.batches is not None:
+                self.batches.restore(resumed.batches)
+            else:
+                log.warning("the checkpoint in %s does not record where its batches were: the resumed "
+                            "run draws them from the start again", out_dir)
+        self.step, self.seconds = resumed.step, resumed.seconds
         self.saved = self.step
         self.history = _read_log(out_dir, self.step)
         log.info("resuming %s at step %d", out_dir, self.step)
@@ -690,7 +406,8 @@ class _Run:
     def _checkpoint(self, seconds: float) -> None:
         """The log and a checkpoint of this step."""
         _write_log(self.cfg.out_dir, self.history)
-        save_checkpoint(self.cfg.out_dir, self.parts, self.cfg, self.step, seconds, self.batches,
+        batches_state = self.batches.state() if isinstance(self.batches, Batches) else None
+        save_checkpoint(self.cfg.out_dir, self.parts, self.cfg, self.step, seconds, batches_state,
                         self.settings, self.metadata)
         self.saved = self.step
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 from pathlib import Path
@@ -16,8 +15,8 @@ from torch import nn
 
 from vfxdenoise.core.errors import ImageError, TrainingError
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.training import loop
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+from vfxdenoise.core.training.run_folder import interrupted_note
 from vfxdenoise.core.weights import load_weights, weights_metadata
 
 
@@ -226,26 +225,6 @@ def test_a_step_that_leaves_inf_in_the_weights_stops_the_run(tmp_path):
     assert not list(tmp_path.glob("*.safetensors")) and not (tmp_path / "checkpoint.json").exists()
 
 
-def _parts(model: nn.Module, config: LoopConfig) -> loop._Parts:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    return loop._Parts(model, optimizer, loop._scheduler(optimizer, config),
-                       torch.amp.GradScaler("cpu", enabled=False))
-
-
-def test_a_checkpoint_holding_nan_is_not_written_and_the_one_before_stays(tmp_path):
-    model = nn.Conv2d(1, 1, 3, padding=1)
-    config = LoopConfig(steps=6, out_dir=tmp_path)
-    parts = _parts(model, config)
-    loop.save_checkpoint(tmp_path, parts, config, 1, 1.0)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with torch.no_grad():
-        model.bias.fill_(math.nan)
-    with pytest.raises(TrainingError, match=r"not writing the step-2 checkpoint .* weights tensor 'bias' "
-                                            r"holds 1 NaN or Inf value\(s\) of 1 .* lower the learning rate"):
-        loop.save_checkpoint(tmp_path, parts, config, 2, 2.0)
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
-
-
 def test_checkpoint_files_follow_the_umask(tmp_path):
     """safetensors writes 0600 files; the farm's other users must be able to read a run's files."""
     previous = os.umask(0o022)
@@ -276,13 +255,13 @@ def test_an_overwrite_removes_the_previous_runs_files_before_it_trains(tmp_path)
     with pytest.raises(_Interrupted):  # Ctrl-C at the first step
         _fit(tmp_path, _stream("python", stop_at=1), existing="overwrite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-best.safetensors", "notes.txt"]
-    assert loop.interrupted_note(tmp_path) == (
+    assert interrupted_note(tmp_path) == (
         f"no checkpoint was written in {tmp_path} yet: run the same command again to start the run "
         "(with --resume it starts from step 0)")
     with pytest.raises(_Interrupted):
         _fit(tmp_path, _stream("python", stop_at=4), existing="resume")  # from step 0, to step 3
     assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 3
-    assert loop.interrupted_note(tmp_path).startswith(f"the step-3 checkpoint in {tmp_path} is kept; run "
+    assert interrupted_note(tmp_path).startswith(f"the step-3 checkpoint in {tmp_path} is kept; run "
                                                       "the same command with --resume")
     assert (tmp_path / "checkpoint-best.safetensors").read_text() == "x"  # not a step's checkpoint
 

@@ -1,0 +1,108 @@
+"""A training run's folder (`LoopConfig.out_dir`): which files a run writes there, and the
+housekeeping around them when a run starts or is interrupted.
+
+    log.csv                  step, loss (mean since the previous row), lr (the rate the row's step ran
+                             at), seconds (of every process of the run), validation metrics
+    curves.png               loss and validation curves (only when matplotlib is installed)
+    checkpoint-<step>.safetensors, optimizer-<step>.safetensors, checkpoint.json
+                             the last checkpoint (`checkpoint`)
+
+and its callers write the model there at the end (model_files.FOLDER_WEIGHTS and its card). Each file
+is written through a temp file (`atomic.write_atomically`); those a killed run leaves are removed
+when the next run starts (`remove_dead_temp_files`), as an --overwrite run removes the previous
+run's files (`clear_run_files`): an overwrite interrupted before its first checkpoint left the
+previous run there, which --resume then resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
+from vfxdenoise.core.io.atomic import folder_names, remove_dead_temps
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
+from vfxdenoise.core.runtime.processes import pid_alive, started_at
+from vfxdenoise.core.training.checkpoint import OPTIMIZER_NAME, STATE_NAME, STEP_FILE, WEIGHTS_NAME
+
+log = logging.getLogger(__name__)
+
+LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
+# Every file a run writes in its folder but a checkpoint's step-named ones (STEP_FILE): the loop's,
+# and the model and card its caller writes.
+RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
+             str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
+# A temp file written since the process holding its pid started is that process's (clock slack).
+_START_SLACK_SECONDS = 2.0
+
+
+def check_out_dir(out_dir: Path, existing: str) -> None:
+    """Refuse to start a run over another one's checkpoint unless `existing` says what to do with
+    it (resume or overwrite; `fit` checks; callers may check first, before they spend minutes
+    loading data), and an `existing` that is none of existing_outputs.EXISTING."""
+    if existing not in EXISTING:
+        raise TrainingError(f"existing must be one of {', '.join(EXISTING)} (got '{existing}')")
+    if existing == REFUSE and (Path(out_dir) / STATE_NAME).is_file():
+        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
+                            "continue it, or --overwrite to start again and replace it")
+
+
+def is_run_file(name: str) -> bool:
+    """Whether a file of this name in a run's folder is one the run writes (RUN_FILES, STEP_FILE)."""
+    return name in RUN_FILES or STEP_FILE.fullmatch(name) is not None
+
+
+def clear_run_files(out_dir: Path) -> list[Path]:
+    """Remove the files a run writes (`is_run_file`) from `out_dir`, before an --overwrite run
+    trains: left there, an interrupted overwrite kept the previous run's checkpoint, which --resume
+    then resumed under the new command, and its model. Other files are left alone. Those removed."""
+    removed = [out_dir / name for name in folder_names(out_dir)
+               if is_run_file(name) and (out_dir / name).is_file()]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    if removed:
+        log.info("--overwrite: removed the previous run's %d file(s) from %s", len(removed), out_dir)
+    return removed
+
+
+def remove_dead_temp_files(out_dir: Path) -> list[Path]:
+    """Remove the temp files (`atomic.remove_dead_temps`) of run files (`is_run_file`) in `out_dir`
+    that a killed process left (`_writer_gone`), never a live writer's; those removed."""
+    removed = remove_dead_temps(out_dir, folder_names(out_dir), lambda target: is_run_file(target.name),
+                                lambda temp, _target, pid: _writer_gone(pid, temp))
+    if removed:
+        log.info("removed %d temp file(s) a killed run left in %s", len(removed), out_dir)
+    return removed
+
+
+def _writer_gone(pid: int, temp: Path) -> bool:
+    """Whether the process that wrote `temp` (named by its `pid`) is gone: it is this process, which
+    writes none before it trains; no process has the pid; or the one that has it started after the
+    file was last written (pids are reused: in a container each run may be the same pid). A run
+    folder is one run's, on this host: another host's writer would be a second run clobbering
+    the first's checkpoints."""
+    if pid == os.getpid() or not pid_alive(pid):
+        return True
+    started = started_at(pid)  # the pid may be another process's since
+    try:
+        return started is not None and temp.stat().st_mtime < started - _START_SLACK_SECONDS
+    except OSError:
+        return False
+
+
+def interrupted_note(out_dir: Path) -> str:
+    """What an interrupted run leaves in `out_dir` and how to go on, for the command to say: the
+    step of the checkpoint kept and --resume, or that no checkpoint was written yet."""
+    step = None
+    try:
+        step = int(json.loads((Path(out_dir) / STATE_NAME).read_text())["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if step is None:
+        return (f"no checkpoint was written in {out_dir} yet: run the same command again to start "
+                "the run (with --resume it starts from step 0)")
+    return (f"the step-{step} checkpoint in {out_dir} is kept; run the same command with --resume to "
+            "continue from it")

@@ -1,0 +1,103 @@
+"""The checkpoint format on its own: what is refused before writing or resuming, what a restore
+brings back, and the order the CUDA RNG states go back in."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.training.checkpoint import (
+    STATE_NAME,
+    CheckpointParts,
+    _cuda_rng_states,
+    _rng_tensors,
+    check_resumable,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from vfxdenoise.core.training.loop import LoopConfig
+
+
+def _parts(model: nn.Module, config: LoopConfig) -> CheckpointParts:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    return CheckpointParts(model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0),
+                           torch.amp.GradScaler("cpu", enabled=False))
+
+
+def test_a_checkpoint_holding_nan_is_not_written_and_the_one_before_stays(tmp_path):
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    parts = _parts(model, config)
+    save_checkpoint(tmp_path, parts, config, 1, 1.0)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with torch.no_grad():
+        model.bias.fill_(math.nan)
+    with pytest.raises(TrainingError, match=r"not writing the step-2 checkpoint .* weights tensor 'bias' "
+                                            r"holds 1 NaN or Inf value\(s\) of 1 .* lower the learning rate"):
+        save_checkpoint(tmp_path, parts, config, 2, 2.0)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_restored_checkpoint_brings_back_the_weights_rng_and_where_the_run_stood(tmp_path):
+    torch.manual_seed(0)
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    saved = nn.Conv2d(1, 1, 3, padding=1)
+    save_checkpoint(tmp_path, _parts(saved, config), config, 3, 12.5, batches_state=[3, [1, 2], None])
+    drawn = torch.rand(4)
+    restored = nn.Conv2d(1, 1, 3, padding=1)
+    resumed = load_checkpoint(tmp_path, _parts(restored, config), config)
+    assert resumed == (3, 12.5, [3, [1, 2], None])
+    assert torch.equal(torch.rand(4), drawn)  # the RNG is where it was when saved
+    for ours, theirs in zip(restored.parameters(), saved.parameters()):
+        assert torch.equal(ours, theirs)
+    assert load_checkpoint(tmp_path / "none", _parts(restored, config), config) is None
+
+
+def test_a_checkpoint_file_of_another_step_is_refused(tmp_path):
+    """checkpoint.json names the step of the files it goes with; a file's metadata that says
+    another (a run killed while saving, files mixed by hand) is not resumed."""
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    save_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config, 1, 1.0)
+    state = json.loads((tmp_path / STATE_NAME).read_text())
+    (tmp_path / STATE_NAME).write_text(json.dumps({**state, "step": 2}))
+    with pytest.raises(TrainingError, match=r"checkpoint-1.safetensors is from step 1 but .*checkpoint.json "
+                                            r"says step 2 \(interrupted while saving\?\)"):
+        load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)
+
+
+def test_a_damaged_checkpoint_state_is_refused_naming_it(tmp_path):
+    (tmp_path / STATE_NAME).write_text('{"format": 1}')
+    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; delete it to start again"):
+        read_checkpoint(tmp_path)
+
+
+def test_resuming_with_other_steps_or_schedule_is_refused_but_for_a_constant_rate(tmp_path):
+    """The one-cycle and cosine schedules are laid out over the run's steps: another number of
+    steps would go on along another curve. A constant rate has none to keep."""
+    state = {"step": 3, "config": {"steps": 6, "lr_schedule": "onecycle", "lr": 1e-3}}
+    check_resumable(tmp_path, state, LoopConfig(steps=6, out_dir=tmp_path), {})
+    with pytest.raises(TrainingError, match=r"made for 6 steps with the 'onecycle' schedule, not 8 with "
+                                            r"'onecycle'; resume with the same steps and schedule"):
+        check_resumable(tmp_path, state, LoopConfig(steps=8, out_dir=tmp_path), {})
+    check_resumable(tmp_path, state, LoopConfig(steps=8, out_dir=tmp_path, lr_schedule="constant"), {})
+
+
+def test_cuda_rng_states_go_back_in_device_order_past_ten_devices():
+    """The file lists its tensors by name: rng.cuda.10 and .11 before rng.cuda.2. Restored in that
+    order, a process seeing 11 or more GPUs gave device 2 device 10's state."""
+    by_name = {name: torch.tensor([int(name.rsplit(".", 1)[1])])
+               for name in sorted(f"rng.cuda.{index}" for index in range(12))}
+    tensors = {"rng.cpu": torch.tensor([-1]), **by_name, "state.0.exp_avg": torch.tensor([-2])}
+    assert [int(state) for state in _cuda_rng_states(tensors)] == list(range(12))
+
+
+def test_the_saved_rng_states_are_the_cpus_and_each_cuda_devices():
+    names = list(_rng_tensors())
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    assert names == ["rng.cpu", *(f"rng.cuda.{index}" for index in range(count))]
