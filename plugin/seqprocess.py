@@ -23,6 +23,7 @@ import time
 from collections import deque
 
 from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.runtime.processes import proc_state
 from vfxdenoise.plugin import events
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -223,12 +224,8 @@ def _group_runs(group: int) -> bool:
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            continue  # ended meanwhile
-        if len(fields) > 2 and int(fields[2]) == group and fields[0] not in ("Z", "X"):
+        found = proc_state(entry.name)  # None: ended meanwhile
+        if found is not None and found[1] == group and found[0] not in ("Z", "X"):
             return True
     return False
 

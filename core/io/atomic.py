@@ -3,8 +3,9 @@ after a power cut too: the temp file's data is flushed to disk before it is rena
 the folder's entry after (`write_atomically`).
 
 The one place temp files are named: every atomic write (weights, checkpoints, manifests, still
-images, EXR frames, farm job files) goes through `temp_path_beside`. Standard library only, so data
-generation, training, weights and the farm plugin share it without importing more.
+images, EXR frames, farm job files) goes through `temp_path_beside`, and the temp files writers
+killed before the rename left are found by those names and removed (`remove_dead_temps`). Standard
+library only, so data generation, training, weights and the farm plugin share it without importing more.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
@@ -30,7 +31,6 @@ def _temp_tail(suffix: str) -> re.Pattern:
     return re.compile(r"\.(?P<pid>\d+)-[0-9a-f]+" + re.escape(suffix) + "$")
 
 
-_TEMP_TAIL = _temp_tail(TEMP_SUFFIX)
 # What an output frame's temp name adds to the frame's name at most: a leading dot (hidden) and
 # '.<pid>-<8 hex>.tmp.exr', a pid of up to 7 digits (Linux's largest pid_max is 2**22).
 TEMP_NAME_EXTRA = len(".") + len(".4194304-") + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX)
@@ -51,30 +51,77 @@ def temp_path_beside(path: Path, suffix: str = ".tmp", hidden: bool = True) -> P
     return path.with_name(f"{dot}{path.name}.{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}{suffix}")
 
 
+def _temp_parts(temp: Path, suffix: str, hidden: bool) -> tuple[Path, int] | None:
+    """The file a temp name of `temp_path_beside(..., suffix, hidden)` was to become, and the pid of
+    the process that wrote it; None for a name it does not make (no name before the tail, or '.'
+    or '..': no file's)."""
+    name = temp.name
+    if hidden:
+        if not name.startswith("."):
+            return None
+        name = name[1:]
+    match = _temp_tail(suffix).search(name)
+    if not match or not name[: match.start()].strip("."):
+        return None
+    return temp.with_name(name[: match.start()]), int(match["pid"])
+
+
 def temp_target(temp: Path, hidden: bool = True) -> Path | None:
     """The frame an output frame's temp file was to become (.o.0005.exr.<pid>-<id>.tmp.exr ->
     o.0005.exr), or None for a name `temp_path_beside(..., TEMP_SUFFIX, hidden)` does not make:
     someone else's file. `hidden=False` reads the shape earlier versions wrote, without the
     leading dot (o.0005.exr.<pid>-<id>.tmp.exr), which a killed run of one may have left behind.
     Whether one is stale is the frame lock's to say."""
-    name = temp.name
-    if hidden:
-        if not name.startswith("."):
-            return None
-        name = name[1:]
-    match = _TEMP_TAIL.search(name)
-    if not match or not name[: match.start()].strip("."):  # no name, or '.' or '..': no file's
-        return None
-    return temp.with_name(name[: match.start()])
+    found = _temp_parts(temp, TEMP_SUFFIX, hidden)
+    return None if found is None else found[0]
 
 
 def temp_writer(temp: Path, suffix: str = ".tmp") -> tuple[Path, int] | None:
     """The file a hidden temp file of `temp_path_beside(..., suffix)` was to become, and the pid of
     the process that wrote it (whether that one is gone is the caller's to say); None for a name
     it does not make."""
-    match = _temp_tail(suffix).search(temp.name)
-    name = temp.name[1:match.start()] if match and temp.name.startswith(".") else ""
-    return (temp.with_name(name), int(match["pid"])) if name.strip(".") else None
+    return _temp_parts(temp, suffix, hidden=True)
+
+
+def folder_names(folder: Path) -> list[str]:
+    """The names in `folder`, from one listing ([] where it cannot be listed: nothing there to
+    clean up)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries]
+    except OSError:
+        return []
+
+
+def delete_left(path: Path) -> bool:
+    """Delete what a dead process left at `path`; whether it is gone. One that cannot be deleted (a
+    folder of that name, a folder that cannot be written to) is left: clearing up after dead
+    runs never fails a run."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
+
+
+def remove_dead_temps(folder: Path, names: Iterable[str], is_ours: Callable[[Path], bool],
+                      writer_gone: Callable[[Path, Path, int], bool], suffix: str = ".tmp",
+                      hidden: tuple[bool, ...] = (True,)) -> list[Path]:
+    """Delete the temp files among `names` (`folder`'s listing, `folder_names`) that writers killed
+    before the rename left; those deleted. A temp file is one `temp_path_beside(target, suffix, h)`
+    names, for `h` in `hidden` (the first shape whose target is ours: False reads the shape without
+    the leading dot that earlier versions wrote); it is deleted when its target `is_ours` and
+    `writer_gone(temp, target, pid)` (the pid in its name) says no live writer may still rename it.
+    Whose a temp file is and when its writer is gone is the caller's rule; one that cannot be deleted
+    is left (`delete_left`)."""
+    removed = []
+    for name in names:
+        temp = folder / name
+        found = next((parts for shape in hidden if (parts := _temp_parts(temp, suffix, shape)) is not None
+                      and is_ours(parts[0])), None)
+        if found is not None and writer_gone(temp, *found) and delete_left(temp):
+            removed.append(temp)
+    return removed
 
 
 def _create_empty(temp: Path) -> int:

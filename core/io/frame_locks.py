@@ -7,17 +7,17 @@ run holds only the frames it has still to write. A crash can leave a lock file a
 (frames are written as temp file + rename, `exr.write_exr`); the next run removes both once the
 run that made them is gone (`remove_dead_runs_files`, from one listing of the folder).
 
-A lock names its process by host and pid, and on Linux also by what makes that pair unique:
-the boot, the pid namespace (containers on one host often share its name and reuse small pids)
-and the process's start time (pids are reused). Only a lock made in this boot and pid namespace
-is judged by its pid; any other is judged by its heartbeat, as another host's.
+A lock names its process by host and pid, and on Linux also by what makes that pair unique
+(`processes.this_process`): the boot, the pid namespace (containers on one host often share its
+name and reuse small pids) and the process's start time (pids are reused). Only a lock made in
+this boot and pid namespace is judged by its pid (`processes.pid_checkable`); any other is judged
+by its heartbeat, as another host's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
-import functools
 import glob
 import json
 import logging
@@ -30,11 +30,11 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX, delete_left, folder_names, remove_dead_temps
 from vfxdenoise.core.io.frame_pattern import what_is_at
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
-from vfxdenoise.core.runtime.processes import pid_alive, proc_stat
+from vfxdenoise.core.runtime.processes import pid_checkable, process_gone, this_process
 
 log = logging.getLogger(__name__)
 
@@ -63,54 +63,11 @@ def lock_path(frame: Path) -> Path:
     return frame.with_name(frame.name + LOCK_SUFFIX)
 
 
-def _this_process() -> dict:
-    """What tells this process apart beside host and pid, where Linux's /proc shows it: `boot`
-    (the boot id), `pidns` (its pid namespace) and `start` (its start time; only where /proc is
-    this pid namespace's, which `processes.proc_stat` of another pid needs). {} without /proc (macOS).
-    Read once per process (a forked child, another pid, reads its own)."""
-    return dict(_process_identity(os.getpid()))
-
-
 def _owner_record(**extra: object) -> dict:
     """This process as a lock's record names it: pid, host, `extra` (a lock's "started") and
-    `_this_process`'s identity. Written into the locks a run claims, and compared with a lock's
-    record to tell this run's own locks from others'."""
-    return {"pid": os.getpid(), "host": socket.gethostname(), **extra, **_this_process()}
-
-
-@functools.lru_cache(maxsize=4)
-def _process_identity(pid: int) -> tuple[tuple[str, object], ...]:
-    identity = {}
-    with contextlib.suppress(OSError):
-        identity["boot"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    with contextlib.suppress(OSError):
-        identity["pidns"] = os.stat("/proc/self/ns/pid").st_ino
-    stat = proc_stat("self")
-    if stat is not None and stat[0] == pid:
-        identity["start"] = stat[1]
-    return tuple(identity.items())
-
-
-def _pid_checkable(owner: dict) -> bool:
-    """True when the pid in a lock's record can be checked from here: the lock was made on this
-    host, in this boot and pid namespace (a record without them, of an older version, counts)."""
-    if owner.get("host") != socket.gethostname():
-        return False
-    mine = _this_process()
-    return all(owner.get(key, mine.get(key)) == mine.get(key) for key in ("boot", "pidns"))
-
-
-def _process_gone(owner: dict) -> bool:
-    """True when the process a checkable lock names is gone: no process has its pid, or the one
-    that has it started at another time than the lock's (the pid was reused)."""
-    pid = owner.get("pid")
-    if not (isinstance(pid, int) and pid > 0 and pid_alive(pid)):
-        return True
-    start = owner.get("start")
-    if start is None or "start" not in _this_process():
-        return False
-    stat = proc_stat(pid)
-    return stat is not None and stat[1] != start  # None: hidden from us (hidepid), so trusted
+    `processes.this_process`'s identity. Written into the locks a run claims, and compared with a
+    lock's record to tell this run's own locks from others'."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), **extra, **this_process()}
 
 
 def _stale_after(info: os.stat_result) -> float:
@@ -235,12 +192,12 @@ class _FolderClock:
 
 
 def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
-    """True when the lock's run is gone: where its pid can be checked (`_pid_checkable`), its
-    process is; elsewhere (another host, boot or pid namespace) it has not touched the lock for
-    `_stale_after` by the folder's `clock`: a host that crashed, or a run killed with kill -9,
-    cannot release its locks."""
-    if _pid_checkable(owner):
-        return _process_gone(owner)
+    """True when the lock's run is gone: where its pid can be checked (`processes.pid_checkable`),
+    its process is (`processes.process_gone`); elsewhere (another host, boot or pid namespace) it
+    has not touched the lock for `_stale_after` by the folder's `clock`: a host that crashed, or a
+    run killed with kill -9, cannot release its locks."""
+    if pid_checkable(owner):
+        return process_gone(owner)
     try:
         info = lock.stat()
     except OSError:
@@ -250,17 +207,29 @@ def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
 
 def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
     """Wait while locks among `locks` are held by runs whose processes cannot be checked from
-    here (on other hosts, boots or pid namespaces: `_pid_checkable`), until each is touched (its
-    run is alive: claiming it then refuses), released, or left untouched for `_stale_after` (its
-    run is dead: it is taken over). A task requeued at once on another host or container after
-    its node crashed or it was killed with kill -9 then waits at most that long, instead of
-    failing and using up the farm's retries."""
+    here (on other hosts, boots or pid namespaces: `processes.pid_checkable`), until each is
+    touched (its run is alive: claiming it then refuses), released, or left untouched for
+    `_stale_after` (its run is dead: it is taken over). A task requeued at once on another host or
+    container after its node crashed or it was killed with kill -9 then waits at most that long,
+    instead of failing and using up the farm's retries."""
+    watched = _watched(locks)
+    give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
+    while watched and time.monotonic() < give_up:
+        if _poll(watched, clock):
+            return  # a live run: claiming its frame refuses, whatever the other locks are
+        if watched:
+            time.sleep(LOCK_POLL_SECONDS)
+
+
+def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
+    """The locks among `locks` held by runs whose pid cannot be checked from here, each with its
+    modification time now and how long it may go untouched (`_stale_after`); each said as waited on."""
     watched = {}
     for lock in locks:
         if not _lock_exists(lock):
             continue
         owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
-        if not _pid_checkable(owner):
+        if not pid_checkable(owner):
             try:
                 info = lock.stat()
             except OSError:
@@ -268,19 +237,23 @@ def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
             watched[lock] = (info.st_mtime, _stale_after(info))
             log.warning("%s: waiting until it is touched (that run is alive), released, or %.0f s "
                         "untouched (that run is dead)", _held_text(lock, owner), watched[lock][1])
-    give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
-    while watched and time.monotonic() < give_up:
-        for lock, (first, stale_after) in list(watched.items()):
-            try:
-                touched = lock.stat().st_mtime
-            except OSError:
-                touched = None
-            if touched is not None and touched != first:
-                return  # a live run: claiming its frame refuses, whatever the other locks are
-            if touched is None or clock.now() - touched > stale_after:
-                del watched[lock]
-        if watched:
-            time.sleep(LOCK_POLL_SECONDS)
+    return watched
+
+
+def _poll(watched: dict[Path, tuple[float, float]], clock: _FolderClock) -> bool:
+    """Look at each lock `_watched` once: True as soon as one was touched (its run is alive); one
+    released, or untouched for longer than it may be by the folder's `clock`, is watched no more
+    (taken out of `watched`)."""
+    for lock, (first, stale_after) in list(watched.items()):
+        try:
+            touched = lock.stat().st_mtime
+        except OSError:
+            touched = None
+        if touched is not None and touched != first:
+            return True
+        if touched is None or clock.now() - touched > stale_after:
+            del watched[lock]
+    return False
 
 
 class FrameLocks:
@@ -420,19 +393,10 @@ def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = (
     """Delete what dead runs left beside our outputs (`_remove_stale_temp_files`,
     `_remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
     which are not looked into. The files removed."""
-    names = _listing(out_pattern.directory)
+    names = folder_names(out_pattern.directory)
     clock = _FolderClock(out_pattern.directory)
     return (_remove_stale_temp_files(out_pattern, names, clock)
             + _remove_stale_locks(out_pattern, names, clock, held))
-
-
-def _listing(folder: Path) -> list[str]:
-    """The names in `folder` ([] when it cannot be listed: nothing there to clean up)."""
-    try:
-        with os.scandir(folder) as entries:
-            return [entry.name for entry in entries]
-    except OSError:
-        return []
 
 
 def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
@@ -442,23 +406,20 @@ def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
 
 
 def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: _FolderClock) -> list[Path]:
-    """Delete temp files that interrupted runs left beside our outputs (never a live writer's),
-    and the folder-clock probes (`CLOCK_PROBE`) of runs killed while reading the clock; `names`:
-    the output folder's listing.
+    """Delete the output frames' temp files that interrupted runs left beside our outputs (never a
+    live writer's: `_frame_unclaimed`), and the folder-clock probes (`CLOCK_PROBE`) of runs killed
+    while reading the clock; `names`: the output folder's listing.
 
-    A temp file is live while another run holds the lock of its frame: that run may be writing it
-    right now, perhaps on another host sharing the folder, where its pid means nothing here.
+    An output frame's temp file (`atomic.remove_dead_temps`) is of the hidden shape runs write, or
+    of the shape without the leading dot that earlier versions wrote (a killed run of one leaves
+    them). Another application's temp files and a user's x.tmp.exr are not ours: no frame of
+    `out_pattern`.
     """
     me = _owner_record()
-    removed = []
-    for temp, frame in _temp_files(out_pattern, names).items():
-        lock = lock_path(frame)
-        if lock.exists():
-            owner = _lock_owner(lock)
-            if {k: owner.get(k) for k in me} != me and not _owner_dead(owner, lock, clock):
-                continue
-        if _deleted(temp):
-            removed.append(temp)
+    removed = remove_dead_temps(out_pattern.directory, names,
+                                lambda frame: out_pattern.frame_of(frame.name) is not None,
+                                lambda _temp, frame, _pid: _frame_unclaimed(frame, me, clock),
+                                TEMP_SUFFIX, hidden=(True, False))
     removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
                             clock, "st_mtime")
     if removed:
@@ -466,19 +427,16 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     return removed
 
 
-def _temp_files(out_pattern: FramePattern, names: Iterable[str]) -> dict[Path, Path]:
-    """The output frames' temp files among the output folder's `names`, each with the frame it
-    was to become (`atomic.temp_target`): of the hidden shape runs write, and of the shape without
-    the leading dot that earlier versions wrote (a killed run of one leaves them). Another
-    application's temp files and a user's x.tmp.exr are not ours: no frame of `out_pattern`."""
-    prefix = glob.escape(out_pattern.prefix)
-    found: dict[Path, Path] = {}
-    for hidden, pattern in ((True, f".{prefix}*{TEMP_SUFFIX}"), (False, f"{prefix}*{TEMP_SUFFIX}")):
-        for temp in _matching(out_pattern.directory, names, pattern):
-            frame = temp_target(temp, hidden)
-            if temp not in found and frame is not None and out_pattern.frame_of(frame.name) is not None:
-                found[temp] = frame
-    return found
+def _frame_unclaimed(frame: Path, me: dict, clock: _FolderClock) -> bool:
+    """Whether no other live run may be writing output frame `frame`: its lock is gone, this
+    process's (`me`: `_owner_record`), or a dead run's (`_owner_dead`). The pid in a temp file's
+    name says nothing here: the run holding the frame's lock may be writing it right now on
+    another host sharing the folder, where its pid means nothing."""
+    lock = lock_path(frame)
+    if not lock.exists():
+        return True
+    owner = _lock_owner(lock)
+    return {k: owner.get(k) for k in me} == me or _owner_dead(owner, lock, clock)
 
 
 def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _FolderClock,
@@ -491,27 +449,19 @@ def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _Fol
     for lock in _matching(out_pattern.directory, names, pattern):
         if lock in held or out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
             continue
-        if _owner_dead(_lock_owner(lock), lock, clock) and _deleted(lock):
+        if _owner_dead(_lock_owner(lock), lock, clock) and delete_left(lock):
             removed.append(lock)
-    # left by runs killed while taking a lock over: aged by ctime, which the rename aside stamped
-    # (its mtime is the dead lock's, old even while a take-over is under way)
+    # Left by runs killed while taking a lock over: take-over marks (`<lock>.mark.takeover`, made
+    # empty and never written, so their ctime is their mtime, which `_take_over` ages them by), and
+    # the `<lock>.<host>.<pid>.takeover` copies older versions rename dead locks aside to, whose
+    # mtime is the dead lock's (old even while that take-over is under way) but whose ctime the
+    # rename stamped. Aged by ctime, which is right for both.
     removed += _remove_aged(_matching(out_pattern.directory, names,
                                       f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"),
                             clock, "st_ctime")
     if removed:
         log.info("removed %d lock file(s) left by an interrupted run", len(removed))
     return removed
-
-
-def _deleted(path: Path) -> bool:
-    """Delete what a dead run left at `path`; whether it is gone. One that cannot be deleted (a
-    folder of that name, an output folder that cannot be written to) is left: clearing up after
-    dead runs never fails a run."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        return False
-    return True
 
 
 def _remove_aged(paths: Iterable[Path], clock: _FolderClock, stamp: str) -> list[Path]:

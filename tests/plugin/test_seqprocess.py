@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,11 +17,12 @@ import pytest
 from plugin_requests import CLI, MODULE, cpu_request, output_names, site_wrapper
 
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.runtime.processes import proc_state
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import RunnerConfig, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
-from vfxdenoise.plugin.seqprocess import error_lines, run_subprocess, seq_command
+from vfxdenoise.plugin.seqprocess import _group_runs, error_lines, run_subprocess, seq_command
 
 PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc to list processes")
 
@@ -88,12 +90,30 @@ def _processes_naming(text: str) -> list[str]:
     for entry in os.scandir("/proc"):
         try:
             cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = Path(entry.path, "stat").read_text().rpartition(")")[2].split()[0]
-        except (OSError, IndexError):
+        except OSError:
             continue
-        if text in cmdline and state not in "ZX":
+        state = proc_state(entry.name)
+        if text in cmdline and state is not None and state[0] not in "ZX":
             found.append(cmdline)
     return found
+
+
+@PROC
+def test_a_process_group_runs_until_only_zombies_are_left_of_it():
+    """A cancel waits for the CLI a wrapper started too: its group runs while any process of it
+    does; an orphan ended but not yet reaped (a zombie) writes nothing and does not count."""
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)  # the leader of group child.pid
+    try:
+        assert _group_runs(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while proc_state(child.pid)[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _group_runs(child.pid)  # a zombie: signal 0 still finds it
+    finally:
+        child.kill()
+        child.wait()
+    assert not _group_runs(child.pid)
 
 
 def _frames_on_disk(folder: Path) -> dict[str, int]:

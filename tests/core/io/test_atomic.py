@@ -11,6 +11,9 @@ import pytest
 from vfxdenoise.core.io.atomic import (
     TEMP_NAME_EXTRA,
     TEMP_SUFFIX,
+    delete_left,
+    folder_names,
+    remove_dead_temps,
     temp_path_beside,
     temp_target,
     temp_writer,
@@ -152,6 +155,54 @@ def test_temp_writer_gives_the_file_and_pid_of_a_temp_name_it_makes_and_none_of_
     for other in ("checkpoint-5.safetensors.12-abcd0123.tmp", ".x.tmp", "..12-abcd0123.tmp",
                   ".model.json.12-xyz.tmp", png.name):
         assert temp_writer(tmp_path / other) is None, other
+
+
+def test_dead_writers_temp_files_are_removed_by_the_callers_rules(tmp_path):
+    """Whose a temp file is (its target) and whether its writer is gone are the caller's to say;
+    names no writer of ours makes are never asked about, and each temp file is asked about once."""
+    names = [".log.csv.12-0123abcd.tmp", ".log.csv.34-0123abcd.tmp", ".notes.txt.12-0123abcd.tmp",
+             "log.csv.12-0123abcd.tmp", ".log.csv.tmp", "log.csv"]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    asked = []
+
+    def writer_gone(temp, target, pid) -> bool:
+        asked.append((temp.name, target.name, pid))
+        return pid == 12
+
+    removed = remove_dead_temps(tmp_path, folder_names(tmp_path), lambda target: target.name == "log.csv",
+                                writer_gone)
+    assert removed == [tmp_path / ".log.csv.12-0123abcd.tmp"]
+    assert sorted(asked) == [(".log.csv.12-0123abcd.tmp", "log.csv", 12),
+                             (".log.csv.34-0123abcd.tmp", "log.csv", 34)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {".log.csv.12-0123abcd.tmp"})
+
+
+def test_the_shape_earlier_versions_wrote_is_read_where_asked(tmp_path):
+    """Only the hidden shape is ours unless the caller reads the one without the leading dot too
+    (output frames: a killed run of an earlier version left it)."""
+    hidden, old = f".o.0001.exr.12-0badc0de{TEMP_SUFFIX}", f"o.0002.exr.12-0badc0de{TEMP_SUFFIX}"
+    for name in (hidden, old):
+        (tmp_path / name).write_text("x")
+    targets = []
+
+    def gone(temp, target, pid) -> bool:
+        targets.append(target.name)
+        return True
+
+    names = folder_names(tmp_path)
+    assert remove_dead_temps(tmp_path, names, lambda t: True, gone, TEMP_SUFFIX) == [tmp_path / hidden]
+    assert targets == ["o.0001.exr"]
+    assert remove_dead_temps(tmp_path, folder_names(tmp_path), lambda t: True, gone, TEMP_SUFFIX,
+                             hidden=(True, False)) == [tmp_path / old]
+    assert targets == ["o.0001.exr", "o.0002.exr"]
+
+
+def test_what_cannot_be_listed_or_deleted_is_left_without_failing(tmp_path):
+    assert folder_names(tmp_path / "missing") == []
+    (tmp_path / "a.tmp").mkdir()
+    assert not delete_left(tmp_path / "a.tmp") and (tmp_path / "a.tmp").is_dir()
+    assert delete_left(tmp_path / "gone")  # nothing there: gone
 
 
 @pytest.fixture

@@ -80,8 +80,9 @@ def test_only_lock_files_of_our_frames_are_removed(tmp_path):
 
 
 def test_a_lock_left_aside_by_a_run_killed_taking_it_over_is_removed_once_old(tmp_path, monkeypatch):
-    """A dead run's lock is renamed aside, then removed; a run killed in between leaves the
-    aside copy, removed by later runs once seconds old (a fresh one is a take-over under way)."""
+    """Earlier versions renamed a dead run's lock aside, then removed it; one killed in between
+    left the aside copy, removed by later runs once seconds old by its ctime (a fresh one is a
+    take-over under way)."""
     out = parse_pattern(tmp_path / "o.####.exr")
     aside = tmp_path / f"{out.name(1001)}{LOCK_SUFFIX}.render-node-17.{DEAD_PID}{TAKEOVER_SUFFIX}"
     _write(tmp_path, aside.name, "notes.exr.lock.backup.takeover")

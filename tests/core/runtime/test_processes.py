@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from vfxdenoise.core.runtime.processes import pid_alive, proc_stat, started_at
+from vfxdenoise.core.runtime.processes import (
+    pid_alive,
+    pid_checkable,
+    proc_stat,
+    proc_state,
+    process_gone,
+    started_at,
+    this_process,
+)
+
+linux_proc = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="no /proc (macOS)")
 
 
 def test_a_process_is_alive_until_it_ends_and_a_pid_none_can_have_is_not():
@@ -23,7 +34,7 @@ def test_a_process_is_alive_until_it_ends_and_a_pid_none_can_have_is_not():
     assert not pid_alive(2**70)
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="no /proc (macOS)")
+@linux_proc
 def test_a_process_started_later_is_told_apart_by_its_start():
     """A pid reused by a later process (one per run in a container) starts after the files the
     earlier one left."""
@@ -37,3 +48,51 @@ def test_a_process_started_later_is_told_apart_by_its_start():
         child.kill()
         child.wait()
     assert started_at(child.pid) is None and proc_stat(child.pid) is None
+
+
+@linux_proc
+def test_a_process_state_and_group_are_read_whatever_its_command_name(tmp_path):
+    """The command in /proc/<pid>/stat may hold spaces, ')' and bytes of any encoding: the state and
+    group are read after it. A process ended but not reaped is a zombie ('Z')."""
+    odd = tmp_path / os.fsdecode(b"a) b\xe9")  # not UTF-8
+    os.symlink("/bin/sleep", odd)
+    child = subprocess.Popen([odd, "30"], start_new_session=True)
+    try:
+        assert proc_state(child.pid) in {("S", child.pid), ("R", child.pid)}
+        assert proc_stat(child.pid)[0] == child.pid
+        child.kill()
+        deadline = time.monotonic() + 10
+        while proc_state(child.pid)[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc_state(child.pid) == ("Z", child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert proc_state(child.pid) is None
+
+
+@linux_proc
+def test_this_process_is_told_apart_by_boot_pid_namespace_and_start():
+    mine = this_process()
+    assert set(mine) == {"boot", "pidns", "start"} and mine["start"] == proc_stat("self")[1]
+
+
+@linux_proc
+def test_a_record_is_judged_by_its_pid_only_from_its_own_host_boot_and_pid_namespace():
+    """Two containers with one host name, or a host rebooted: the record's pid names no process here."""
+    record = {"pid": os.getpid(), "host": socket.gethostname(), **this_process()}
+    assert pid_checkable(record) and pid_checkable({"pid": 1, "host": socket.gethostname()})  # older
+    assert not pid_checkable({**record, "host": "render-node-17"})
+    assert not pid_checkable({**record, "pidns": 1})
+    assert not pid_checkable({**record, "boot": "another-boot"})
+
+
+@linux_proc
+def test_a_record_of_a_pid_reused_since_names_a_process_gone():
+    record = {"pid": os.getpid(), "host": socket.gethostname(), **this_process()}
+    assert not process_gone(record)
+    assert not process_gone({key: value for key, value in record.items() if key != "start"})
+    assert process_gone({**record, "start": record["start"] - 1})  # another process has the pid
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_gone({**record, "pid": child.pid}) and process_gone({"pid": "x"})
