@@ -9,10 +9,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import shlex
-import sys
-import time
 from pathlib import Path
 
 import click
@@ -24,9 +20,8 @@ from vfxdenoise.cli.options import (
     TRAINING_FLAGS,
     device_option,
     existing_policy,
-    training_run_record,
+    stack,
 )
-from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import bm3d_denoise, denoise_array
 from vfxdenoise.core.classic.image_evaluation import (
@@ -39,34 +34,30 @@ from vfxdenoise.core.classic.image_evaluation import (
     markdown_table,
 )
 from vfxdenoise.core.classic.noise import Noise, parse_noise
-from vfxdenoise.core.errors import DatasetError, ModelError, UsageError
+from vfxdenoise.core.errors import ModelError, UsageError
 from vfxdenoise.core.io.images import write_image
-from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.training.classic import (
+    CLASSIC_STEPS,
+    VAL_IMAGES,
     ClassicDataConfig,
-    data_digest,
-    patch_size,
-    steps_per_epoch,
-    train_model,
+    ClassicRun,
+    train_classic,
 )
-from vfxdenoise.core.training.loop import LoopConfig, check_out_dir
-from vfxdenoise.core.weights import CLASSIC, load_weights, save_weights
-
-log = logging.getLogger(__name__)
+from vfxdenoise.core.training.loop import LoopConfig
+from vfxdenoise.core.weights import CLASSIC, load_weights
 
 ARCHITECTURES = CLASSIC_ARCHITECTURES
-CLASSIC_STEPS = 2000  # optimiser steps without --steps or --epochs
 # The smallest --patch: every classic network trains on patches down to 1 pixel, but below 8 their
 # 3x3 convolutions see mostly padding (the same floor as `train --crop`). Smaller images still
-# train on patches of their own side (`_patch_used`).
+# train on patches of their own side (`training.classic.patch_size`).
 MIN_PATCH = 8
 
 
 def _data_options(command):
     """--dataset/--data/--channels/--limit/--max-side, shared by train and eval."""
-    options = [
+    return stack(
         click.option("--dataset", required=True, type=click.Choice(DATASETS), help="Dataset layout."),
         click.option("--data", "data_dir", required=True,
                      type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -77,10 +68,7 @@ def _data_options(command):
                      help="Use at most this many images."),
         click.option("--max-side", type=click.IntRange(min=1), default=None,
                      help="Centre-crop larger images to this side (e.g. 512 for SIDD's 12 MP frames)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    )(command)
 
 
 def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit: int | None,
@@ -92,20 +80,10 @@ def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit:
     return load_dataset(dataset, data_dir, options)
 
 
-def _patch_used(pairs: list, patch: int) -> int:
-    """The patch side training draws (`patch_size`): --patch, or the smallest image side where that
-    is smaller, said when so: a warning where --patch was given, a plain line for the default 40
-    (DnCNN's), which (Fashion-)MNIST's 28-pixel images always make 28. The card records it."""
-    side = patch_size(pairs, ClassicDataConfig(patch=patch))
-    if side < patch:
-        smallest = min(pairs, key=lambda pair: min(pair.clean.shape[-2:]))
-        height, width = smallest.clean.shape[-2:]
-        given = click.get_current_context().get_parameter_source("patch") not in (
-            ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
-        (log.warning if given else log.info)(
-            "--patch %d is larger than the smallest training image (%s, %dx%d pixels): training on "
-            "%dx%d patches", patch, smallest.name, width, height, side, side)
-    return side
+def _given(name: str) -> bool:
+    """Whether the option `name` was given (command line or environment), not left at its default."""
+    return click.get_current_context().get_parameter_source(name) not in (
+        ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 def parse_model_options(items: tuple[str, ...]) -> dict:
@@ -166,7 +144,7 @@ def classic() -> None:
 @click.option("--patch", default=ClassicDataConfig.patch, show_default=True,
               type=click.IntRange(min=MIN_PATCH), help="Training patch side in pixels.")
 @click.option("--lr", default=LoopConfig.lr, show_default=True, type=NON_NEGATIVE, help="Peak learning rate.")
-@click.option("--val-images", default=16, show_default=True, type=click.IntRange(min=0),
+@click.option("--val-images", default=VAL_IMAGES, show_default=True, type=click.IntRange(min=0),
               help="Images of the test split used for validation (0: none).")
 @click.option("--validate-every", default=LoopConfig.validate_every, show_default=True,
               type=click.IntRange(min=1),
@@ -185,52 +163,18 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
           overwrite: bool, seed: int) -> None:
     """Train a classic denoiser; writes safetensors weights and a model card to --out."""
     existing = existing_policy(resume, overwrite, TRAINING_FLAGS)
-    check_out_dir(out_dir, existing)
     if steps is not None and epochs is not None:
         raise click.UsageError("give --steps or --epochs, not both")
     model_config = parse_model_options(model_options)
     check_model_options(arch, model_config)
-    device = str(pick_device(device))
-    noise = _noise_or_real(dataset, noise_spec)
-    pairs = _read(dataset, data_dir, "train", channels, limit, max_side)
-    val_pairs = []
-    if val_images > 0:
-        try:
-            val_pairs = _read(dataset, data_dir, "test", channels, val_images, max_side or 256,
-                              empty_hint="add data, or pass --val-images 0 to train without it")
-        except DatasetError as exc:
-            click.echo(f"note: training without validation: {exc}", err=True)
-    data = ClassicDataConfig(patch=_patch_used(pairs, patch), batch=batch)
-    if epochs is not None:
-        steps = max(1, round(epochs * steps_per_epoch(pairs, data)))
-    if steps is None:
-        steps = CLASSIC_STEPS
-    click.echo(f"training {arch} on {len(pairs)} {dataset} images for {steps} steps "
-               f"({noise.spec if noise else 'real noise'}) on {device}", err=True)
-    loop = LoopConfig(steps=steps, out_dir=out_dir, lr=lr, device=device, amp=amp,
-                      channels_last=device == "cpu", validate_every=validate_every,
-                      checkpoint_every=validate_every, seed=seed)
-    started = time.time()
-    # What --resume refuses to change: what the run trains and validates on, and how.
-    settings = {"arch": arch, "model": model_config, "dataset": dataset,
-                "data": str(Path(data_dir).resolve()), "noise": noise.spec if noise else REAL,
-                "batch": batch, "patch": patch, "channels": channels, "limit": limit,
-                "max_side": max_side, "val_images": val_images, "amp": amp}
-    model, config, history = train_model(arch, pairs, noise, data, loop, val_pairs, existing,
-                                         settings=settings, **model_config)
-    card = {
-        "task": "classic image denoising: input and output are display-referred images in [0, 1]",
-        "training": {
-            "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-            "dataset": dataset, "data": settings["data"], "images": len(pairs),
-            "noise": noise.spec if noise else REAL, "steps": steps, "batch": batch, "patch": data.patch,
-            "lr": lr, "amp": amp, **training_run_record(device, history, started),
-            **provenance.training_record(seed, data_digest(pairs)),
-        },
-        "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
-    }
-    save_weights(model, out_dir / FOLDER_WEIGHTS, arch, config, card)
-    click.echo(f"weights: {out_dir / FOLDER_WEIGHTS}")
+    run = ClassicRun(arch=arch, dataset=dataset, data=data_dir, out_dir=out_dir,
+                     noise=_noise_or_real(dataset, noise_spec), model=model_config,
+                     channels=int(channels) if channels else None, limit=limit, max_side=max_side,
+                     steps=steps, epochs=epochs, batch=batch, patch=patch if _given("patch") else None,
+                     lr=lr, val_images=val_images, validate_every=validate_every, device=device, amp=amp,
+                     existing=existing, seed=seed)
+    weights = train_classic(run, say=lambda text: click.echo(text, err=True))
+    click.echo(f"weights: {weights}")
 
 
 def model_method(model_path: str, expected_arch: str | None, device: str) -> Method:

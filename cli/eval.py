@@ -12,12 +12,14 @@ from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation.scoring import (
+    SCORES,
+    OutputsHook,
     check_scorable,
+    evaluate_sequences,
     format_score,
     mean_scores,
     model_denoiser,
     noisy_denoiser,
-    score,
 )
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.io.preview import write_contact_sheet
@@ -25,16 +27,14 @@ from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
-from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets, load_dataset
+from vfxdenoise.core.training.render_data import RenderDataConfig, RenderSequence, check_targets, load_dataset
 from vfxdenoise.core.weights import RENDER, load_weights
 
-METRICS = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",
-           "temporal_warped")
 DECIMALS = {"psnr": 2, "sparkles": 1}
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:
-    metrics = [m for m in METRICS if with_flip or m != "flip"]
+    metrics = [m for m in SCORES if with_flip or m != "flip"]
     head = "| sequence | spp | method | " + " | ".join(metrics) + " |"
     lines = [head, "|" + "---|" * (3 + len(metrics))]
     for row in rows:
@@ -50,9 +50,26 @@ def _means(rows: list[dict]) -> list[dict]:
     for level in sorted({r["level"] for r in rows}):
         for method in dict.fromkeys(r["method"] for r in rows):
             subset = [r for r in rows if r["level"] == level and r["method"] == method]
-            mean = mean_scores(subset, [m for m in METRICS if m in subset[0]])
+            mean = mean_scores(subset, [m for m in SCORES if m in subset[0]])
             out.append({"sequence": "**mean**", "level": level, "method": method, **mean})
     return out
+
+
+def _contact_sheets(out_dir: Path, oidn: bool) -> OutputsHook:
+    """Write each (sequence, level)'s middle frame as a contact sheet in `out_dir` (noisy, OIDN with
+    its guides where scored, ours, the reference, 4x the absolute error of ours), and say it is done."""
+
+    def write(seq: RenderSequence, level: str, outputs: dict[str, list[np.ndarray]]) -> None:
+        middle = seq.length // 2
+        columns = [outputs["noisy"][middle]]
+        if oidn:
+            columns.append(outputs["oidn (albedo+normal)"][middle])
+        ours, ref = outputs["ours"][middle], seq.targets[REFERENCE][middle]
+        columns += [ours, ref, np.abs(ours - ref).mean(axis=0, keepdims=True).repeat(3, 0) * 4]
+        write_contact_sheet(out_dir / f"{seq.name}_{level}.png", columns)
+        click.echo(f"{seq.name} {level}: done", err=True)
+
+    return write
 
 
 @click.command("eval")
@@ -88,7 +105,7 @@ def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: 
     loaded = load_weights(model, where, track=RENDER)
     sequences = load_dataset(data_dir)
     check_targets(sequences, RenderDataConfig(), what="--data")
-    check_scorable(sequences, what="--data")
+    check_scorable(sequences, what="--data")  # before --out is made (evaluate_sequences checks too)
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
     methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
@@ -96,22 +113,8 @@ def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: 
         methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for seq in sequences:
-        for level in sorted(seq.noisy):
-            outputs = {name: run(seq, level) for name, run in methods.items()}
-            reference = seq.targets[REFERENCE]
-            for name, frames in outputs.items():
-                rows.append({"sequence": seq.name, "level": level, "method": name,
-                             **score(frames, reference, with_flip, seq.noisy[level])})
-            middle = seq.length // 2
-            columns = [outputs["noisy"][middle]]
-            if oidn:
-                columns.append(outputs["oidn (albedo+normal)"][middle])
-            ours, ref = outputs["ours"][middle], reference[middle]
-            columns += [ours, ref, np.abs(ours - ref).mean(axis=0, keepdims=True).repeat(3, 0) * 4]
-            write_contact_sheet(out_dir / f"{seq.name}_{level}.png", columns)
-            click.echo(f"{seq.name} {level}: done", err=True)
+    rows = evaluate_sequences(methods, sequences, with_flip, what="--data",
+                              on_outputs=_contact_sheets(out_dir, oidn))
     table = _table(rows + _means(rows), with_flip)
     (out_dir / "results.md").write_text(
         f"Model: {loaded.path}\n\nContact sheets: noisy | "

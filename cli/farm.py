@@ -14,7 +14,13 @@ from xml.dom.minidom import parseString
 
 import click
 
-from vfxdenoise.cli.options import POSITIVE, FiniteFloatRange, layer_overrides, seq_pass_through_options
+from vfxdenoise.cli.options import (
+    POSITIVE,
+    FiniteFloatRange,
+    layer_overrides,
+    seq_pass_through_options,
+    stack,
+)
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
 from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -25,7 +31,7 @@ CORES = FiniteFloatRange(min=0.1)
 
 def job_options(command):
     """PATTERN, the chunking, and the `vfxdenoise seq` options each task passes on."""
-    decorators = [
+    return stack(
         click.argument("pattern"),
         click.option("-o", "--output", help="Output frame pattern [default: <name>_denoised.####.exr "
                                             "beside the input]."),
@@ -58,10 +64,7 @@ def job_options(command):
         click.option("--cores", type=CORES,
                      help="CPU cores each task books; tasks on the CPU also run that many threads "
                           "(seq --cpu-threads) unless --cpu-threads says otherwise."),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    )(command)
 
 
 def _job(values: dict, gpus: int) -> FarmJob:

@@ -1,18 +1,14 @@
 """Click options shared by several commands: the device, finite number ranges, the layers of a
-sequence (seq, info, farm, train), and the `seq` options farm jobs pass through (seq, farm)."""
+sequence (seq, info, farm, train), and the `seq` options farm jobs pass through (seq, farm); and
+`stack`, options written once as one decorator."""
 
 from __future__ import annotations
 
 import math
-import platform
-import shlex
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import click
-import torch
 
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import UsageError
@@ -56,17 +52,6 @@ def _layer_help(feature: str) -> str:
     return f"EXR layer (or comma-separated channels) to use as {feature}.{ignore}{_NOTES.get(feature, '')}"
 
 
-def training_run_record(device: str, history: list[dict], started: float) -> dict:
-    """What a model card records of the run that trained it: the command as typed, the machine,
-    torch and the training time (the loop's own count, which excludes time before a resume)."""
-    return {
-        "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
-        "torch": torch.__version__,
-        "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
-    }
-
-
 # What --resume and --overwrite each do, said when both are given (`existing_policy`).
 SEQ_FLAGS = "--resume keeps the frames already written and --overwrite replaces them"
 TRAINING_FLAGS = "--resume continues the training run in --out and --overwrite starts again over it"
@@ -83,16 +68,21 @@ def existing_policy(resume: bool, overwrite: bool, flags: str) -> str:
     return RESUME if resume else OVERWRITE if overwrite else REFUSE
 
 
+def stack(*decorators: Callable) -> Callable:
+    """One decorator applying `decorators` as if written one above the other in this order (click
+    lists options in --help in the order they are written)."""
+    def decorate(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return decorate
+
+
 def layer_options(command):
     """--beauty/--albedo/--normal/--depth/--motion: override which EXR layer feeds each feature."""
-    for feature in reversed(LAYER_FEATURES):
-        command = click.option(
-            f"--{feature}",
-            f"layer_{feature}",
-            metavar="LAYER",
-            help=_layer_help(feature),
-        )(command)
-    return command
+    return stack(*(click.option(f"--{feature}", f"layer_{feature}", metavar="LAYER",
+                                help=_layer_help(feature))
+                   for feature in LAYER_FEATURES))(command)
 
 
 def layer_overrides(values: dict) -> dict[str, str]:
@@ -110,11 +100,7 @@ def seq_pass_through_options(for_farm: bool) -> Callable:
     `SeqOptions` field but --context-frames, which each command declares beside its --frames):
     seq's own (`for_farm` False), or farm's, which default to None so that the tasks' seq
     applies its own default, and whose help points to seq's."""
-    def decorate(command):
-        for option in reversed(_PASS_THROUGH):
-            command = option(for_farm)(command)
-        return command
-    return decorate
+    return stack(*(option(for_farm) for option in _PASS_THROUGH))
 
 
 def _seq_option(*decls: str, seq_help: str | None = None, default: Any = None,

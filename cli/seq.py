@@ -6,8 +6,8 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import click
 from tqdm import tqdm
@@ -241,50 +241,79 @@ def _is_terminal(stream) -> bool:
         return False
 
 
+class _Finding(NamedTuple):
+    """One thing a run's summary tells: its key in the `done` event (None: said to people only)
+    with its value there, and the lines it prints on stderr (none where it is not worth a line)."""
+
+    key: str | None
+    value: Callable[[RunSummary], Any]
+    lines: Callable[[RunSummary], list[str]]
+
+
+def _frames(label: str, status: str) -> _Finding:
+    """The frames of one outcome: listed in the event, counted and spanned in a line where any."""
+    def lines(summary: RunSummary) -> list[str]:
+        frame_list = summary.frames(status)
+        return [f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}"] if frame_list else []
+    return _Finding(status, lambda summary: summary.frames(status), lines)
+
+
+def _line(key: str, label: str, shown: Callable[[Any], bool] = bool) -> _Finding:
+    """A finding whose value is the summary's attribute `key`, said as 'label: value' where `shown`."""
+    def lines(summary: RunSummary) -> list[str]:
+        value = getattr(summary, key)
+        return [f"{label}: {value}"] if shown(value) else []
+    return _Finding(key, lambda summary: getattr(summary, key), lines)
+
+
+def _notes(summary: RunSummary) -> list[str]:
+    return [f"note: frame {result.frame}: {result.message}" for result in summary.results
+            if result.status == FrameStatus.WRITTEN and result.message]
+
+
+def _peak_memory(summary: RunSummary) -> list[str]:
+    if not summary.peak_host_bytes:
+        return []
+    gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
+    return [f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}"]
+
+
+# What the `done` event and the printed summary say, in their order.
+_SUMMARY: tuple[_Finding, ...] = (
+    _Finding("output", lambda s: s.output_pattern.text, lambda s: [f"output: {s.output_pattern.text}"]),
+    _frames("written", FrameStatus.WRITTEN),
+    _frames("skipped (already done)", FrameStatus.SKIPPED),
+    _frames("missing (not written)", FrameStatus.MISSING),
+    _frames("FAILED", FrameStatus.FAILED),
+    _Finding(None, lambda s: None, _notes),
+    _Finding("sanitized", lambda s: s.sanitized.counts,
+             lambda s: [f"sanitised input values: {s.sanitized.describe()}"] if s.sanitized.total else []),
+    _line("memory", "host memory"),
+    _line("device", "device", shown=lambda value: True),
+    _Finding("views", lambda s: [view for view in s.layers if view],
+             lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),
+    _line("motion_vectors", "motion vectors"),
+    _line("exposure", "exposure", shown=lambda value: value not in ("", Exposure().describe())),
+    _Finding("storage", lambda s: s.storage, lambda s: [f"outputs: {change}" for change in s.storage]),
+    _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),
+    _Finding("peak_gpu_bytes", lambda s: s.peak_gpu_bytes, lambda s: []),  # in the peak memory line
+    _Finding("seconds", lambda s: round(s.seconds, 3), lambda s: [f"time: {s.seconds:.1f} s"]),
+)
+
+
 def _done_event(summary: RunSummary) -> dict:
     """The JSON `done` event of --progress json: the frames by outcome and what the run found."""
-    return done_event(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
-                      summary.frames(FrameStatus.SKIPPED), missing=summary.frames(FrameStatus.MISSING),
-                      failed=summary.frames(FrameStatus.FAILED),
-                      sanitized=summary.sanitized.counts, memory=summary.memory, device=summary.device,
-                      views=[view for view in summary.layers if view],
-                      motion_vectors=summary.motion_vectors, exposure=summary.exposure,
-                      storage=summary.storage, peak_host_bytes=summary.peak_host_bytes,
-                      peak_gpu_bytes=summary.peak_gpu_bytes, seconds=round(summary.seconds, 3))
+    found = {finding.key: finding.value(summary) for finding in _SUMMARY if finding.key is not None}
+    return done_event(found.pop("output"), found.pop(FrameStatus.WRITTEN), found.pop(FrameStatus.SKIPPED),
+                      **found)
 
 
 def _print_summary(summary: RunSummary) -> None:
     """The run's summary on stderr, for people: the frames by outcome, then only what is worth
     a line (notes, sanitised values, a view, motion vectors or exposure found), device and time."""
-    def say(text: str) -> None:
-        click.echo(text, err=True)
-
-    say(f"output: {summary.output_pattern.text}")
-    for label, status in (("written", FrameStatus.WRITTEN), ("skipped (already done)", FrameStatus.SKIPPED),
-                          ("missing (not written)", FrameStatus.MISSING), ("FAILED", FrameStatus.FAILED)):
-        frame_list = summary.frames(status)
-        if frame_list:
-            say(f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}")
-    for result in summary.results:
-        if result.status == FrameStatus.WRITTEN and result.message:
-            say(f"note: frame {result.frame}: {result.message}")
-    if summary.sanitized.total:
-        say(f"sanitised input values: {summary.sanitized.describe()}")
-    if summary.memory:
-        say(f"host memory: {summary.memory}")
-    say(f"device: {summary.device}")
-    if any(summary.layers):
-        say(f"views denoised: {', '.join(summary.layers)}")
-    if summary.motion_vectors:
-        say(f"motion vectors: {summary.motion_vectors}")
-    if summary.exposure not in ("", Exposure().describe()):
-        say(f"exposure: {summary.exposure}")
-    for change in summary.storage:
-        say(f"outputs: {change}")
-    if summary.peak_host_bytes:
-        gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
-        say(f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}")
-    say(f"time: {summary.seconds:.1f} s")
+    for finding in _SUMMARY:
+        for line in finding.lines(summary):
+            click.echo(line, err=True)
 
 
 def _print_failures(summary: RunSummary) -> None:

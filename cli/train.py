@@ -10,21 +10,16 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from vfxdenoise.cli.options import (
-    NON_NEGATIVE,
-    TRAINING_FLAGS,
-    device_option,
-    existing_policy,
-    training_run_record,
-)
+from vfxdenoise.cli.options import NON_NEGATIVE, TRAINING_FLAGS, device_option, existing_policy
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
-from vfxdenoise.core.training.loop import interrupted_note
+from vfxdenoise.core.provenance import training_run_record
 from vfxdenoise.core.training.render_losses import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render
+from vfxdenoise.core.training.run_folder import interrupted_note
 
 INIT_OWN = "with --init, the init model's own, from its model card"
 MAX_TRAIN_RADIUS = 8  # the widest window train builds: 17 frames

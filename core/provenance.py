@@ -10,14 +10,21 @@ header records (`run_plan`: its pixels would come out the same); otherwise it sa
 (`differences`).
 
 A model card records how its weights were made with the same digests (`training_record`: the
-training data as `frame_sizes_digest`, the code as `code_digest`).
+training data as `frame_sizes_digest`, the code as `code_digest`), and the run that made them
+(`training_run_record`: the command, the machine, torch, the time).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import platform
+import shlex
+import sys
+import time
 from pathlib import Path
+
+import torch
 
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError, VfxDenoiseError
@@ -125,6 +132,19 @@ def training_record(seed: int, data: str) -> dict:
     (also when left at its default, which the command then does not show), the training data's
     digest `data` (`frame_sizes_digest`), the vfxdenoise version and the code's digest (`code_digest`)."""
     return {"seed": seed, "data_digest": data, "vfxdenoise": __version__, "code": code_digest()}
+
+
+def training_run_record(device: str, history: list[dict], started: float) -> dict:
+    """What a model card records of the run that trained it: the command as typed, the machine
+    (`device`: where it trained), torch and the training time: the loop's own count in the last
+    row of `history` (a resumed run's covers the processes before the resume too, not the time
+    spent loading data), else the time since `started`."""
+    return {
+        "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
+        "torch": torch.__version__,
+        "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
+    }
 
 
 def record(frames: str, settings: str, code: str, exposure_frames: str = "") -> str:

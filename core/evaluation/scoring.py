@@ -7,7 +7,7 @@ are computed on tonemapped frames (`metrics.tonemap`) except relMSE, which is HD
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -28,6 +28,14 @@ from vfxdenoise.core.training.render_data import RenderSequence
 # A denoiser of in-memory sequences: a sequence's frames (one noisy level) to denoised beauties,
 # frame by frame (not the engine's `core.denoiser.Denoiser`, the model on its device).
 SequenceDenoiser = Callable[[RenderSequence, str], list[np.ndarray]]
+# Told each (sequence, noisy level)'s outputs by method as they are scored (`evaluate_sequences`):
+# eval's contact sheets.
+OutputsHook = Callable[[RenderSequence, str, dict[str, list[np.ndarray]]], None]
+
+# Every score `score` gives, in the order tables show them: FLIP only when asked for, the
+# temporal error along motion vectors only given the input frames.
+SCORES = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",
+          "temporal_warped")
 
 
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -71,8 +79,8 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
           frames: list[FrameFeatures] | None = None) -> dict:
     """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
     temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`),
-    optionally HDR-FLIP; sequence means. The temporal scores are NaN (none) for a single frame
-    (`metrics.NO_SCORE`): average rows with `mean_scores`.
+    optionally HDR-FLIP; sequence means, by their names in `SCORES`. The temporal scores are NaN
+    (none) for a single frame (`metrics.NO_SCORE`): average rows with `mean_scores`.
 
     With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
     along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
@@ -164,18 +172,21 @@ def format_score(value: float, decimals: int = 4) -> str:
     return NO_SCORE_CELL if math.isnan(value) else f"{value:.{decimals}f}"
 
 
-def evaluate_sequences(model_or_denoiser: nn.Module | SequenceDenoiser, sequences: list[RenderSequence],
-                       device: str = "cpu", with_flip: bool = False, what: str | None = None
-                       ) -> list[dict]:
-    """One row per (sequence, noisy level): the scores of the given denoiser; sequences that
-    cannot be scored refused first (`check_scorable`, naming them as `what`)."""
+def evaluate_sequences(methods: Mapping[str, SequenceDenoiser], sequences: list[RenderSequence],
+                       with_flip: bool = False, what: str | None = None,
+                       on_outputs: OutputsHook | None = None) -> list[dict]:
+    """One row per (sequence, noisy level, method): the scores (`score`) of each denoiser of
+    `methods` (name -> denoiser, `model_denoiser` for a network), under "sequence", "level" and
+    "method"; sequences that cannot be scored refused first (`check_scorable`, naming them as
+    `what`). `on_outputs` is told each (sequence, level)'s outputs by method once they are scored."""
     check_scorable(sequences, what)
-    denoise = (model_denoiser(model_or_denoiser, device)
-               if isinstance(model_or_denoiser, nn.Module) else model_or_denoiser)
     rows = []
     for seq in sequences:
         for level in sorted(seq.noisy):
-            result = score(denoise(seq, level), seq.targets[REFERENCE], with_flip,
-                           seq.noisy[level])
-            rows.append({"sequence": seq.name, "level": level, **result})
+            outputs = {name: denoise(seq, level) for name, denoise in methods.items()}
+            for name, frames in outputs.items():
+                rows.append({"sequence": seq.name, "level": level, "method": name,
+                             **score(frames, seq.targets[REFERENCE], with_flip, seq.noisy[level])})
+            if on_outputs is not None:
+                on_outputs(seq, level, outputs)
     return rows

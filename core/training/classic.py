@@ -6,13 +6,21 @@ drawn synthetic noise sample on every step (so a blind range such as `gaussian:0
 model for every level). The loss is the mean squared error against the clean patch, DnCNN's loss.
 A run's checkpoints record a digest of the images it trains on (`data_digest`): --resume refuses
 other images, and its weights record it with the seed (`provenance.training_record`).
+
+A run is assembled from its settings (`ClassicRun`, which `classic train`'s options fill: their
+defaults) by `train_classic`: the images read, the steps, the loop's settings and the weights saved
+with their model card.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,15 +28,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core import provenance
-from vfxdenoise.core.classic.datasets import ImagePair
+from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import denoise_array
+from vfxdenoise.core.classic.image_evaluation import REAL
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
+from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.existing_outputs import REFUSE
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.models import build_model
+from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
-from vfxdenoise.core.weights import training_metadata, weights_metadata
+from vfxdenoise.core.training.run_folder import check_out_dir
+from vfxdenoise.core.weights import save_weights, training_metadata, weights_metadata
+
+log = logging.getLogger(__name__)
+
+CLASSIC_STEPS = 2000  # optimiser steps without `steps` or `epochs`
+VAL_IMAGES = 16  # images of the test split validated on
+VAL_MAX_SIDE = 256  # the side validation images are centre-cropped to without `max_side`
 
 
 @dataclass
@@ -155,3 +174,121 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, existing,
                   {**(settings or {}), "data_digest": digest}, metadata)
     return model.cpu(), config, history
+
+
+@dataclass(frozen=True)
+class ClassicRun:
+    """The settings of a classic training run and their defaults (`classic train`'s options read
+    them)."""
+
+    arch: str  # a classic architecture of the models registry
+    dataset: str  # its layout (`classic.datasets.DATASETS`)
+    data: Path  # the dataset's folder
+    out_dir: Path  # weights, model card, log, curves and checkpoints
+    noise: Noise | None = None  # drawn afresh every step; None: the dataset's real noisy captures
+    model: dict = field(default_factory=dict)  # the architecture's constructor arguments
+    channels: int | None = None  # images read as gray (1) or colour (3); None: as stored
+    limit: int | None = None  # at most this many training images
+    max_side: int | None = None  # larger images centre-cropped to this side
+    steps: int | None = None  # None: CLASSIC_STEPS
+    epochs: float | None = None  # passes over the training images' area: the steps, where given
+    batch: int = ClassicDataConfig.batch
+    patch: int | None = None  # None: ClassicDataConfig's, cut to the smallest image without a warning
+    lr: float = LoopConfig.lr
+    val_images: int = VAL_IMAGES  # 0: no validation
+    validate_every: int = LoopConfig.validate_every  # and checkpoint every as many steps
+    device: str = EngineConfig.device
+    amp: bool = False  # bfloat16 mixed precision
+    existing: str = REFUSE  # a run in `out_dir`: refuse it, resume from its checkpoint or overwrite it
+    seed: int = LoopConfig.seed  # of the initial weights, the patches and the synthetic noise
+
+
+def train_classic(run: ClassicRun, say: Callable[[str], None] = log.info) -> Path:
+    """Train the classic network `run` asks for and save it with its model card; returns the
+    weights' path.
+
+    Refuses a run over another one's checkpoint before reading anything (`run_folder.check_out_dir`).
+    `say` is told what the run trains on, and that it trains without validation where the test split
+    holds no image (`classic train` prints both on stderr). Ctrl-C keeps the last checkpoint
+    (`loop.fit`)."""
+    check_out_dir(run.out_dir, run.existing)
+    device = str(pick_device(run.device))
+    pairs = load_dataset(run.dataset, run.data, ReadOptions(split="train", limit=run.limit,
+                                                            channels=run.channels, max_side=run.max_side))
+    val_pairs = _validation_images(run, say)
+    data = ClassicDataConfig(patch=_patch_used(pairs, run.patch), batch=run.batch)
+    steps = _steps(run, pairs, data)
+    say(f"training {run.arch} on {len(pairs)} {run.dataset} images for {steps} steps "
+        f"({run.noise.spec if run.noise else 'real noise'}) on {device}")
+    loop = LoopConfig(steps=steps, out_dir=run.out_dir, lr=run.lr, device=device, amp=run.amp,
+                      channels_last=device == "cpu", validate_every=run.validate_every,
+                      checkpoint_every=run.validate_every, seed=run.seed)
+    started = time.time()
+    settings = _checkpoint_settings(run)
+    model, config, history = train_model(run.arch, pairs, run.noise, data, loop, val_pairs, run.existing,
+                                         settings=settings, **run.model)
+    training = {"dataset": run.dataset, "data": settings["data"], "images": len(pairs),
+                "noise": settings["noise"], "steps": steps, "batch": run.batch, "patch": data.patch,
+                "lr": run.lr, "amp": run.amp, **provenance.training_run_record(device, history, started),
+                **provenance.training_record(run.seed, data_digest(pairs))}
+    weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
+    save_weights(model, weights, run.arch, config, _model_card(training, history))
+    return weights
+
+
+def _validation_images(run: ClassicRun, say: Callable[[str], None]) -> list[ImagePair]:
+    """The first `val_images` images of the test split, centre-cropped to `max_side` or
+    VAL_MAX_SIDE; none where `val_images` is 0, or where the split holds none (said)."""
+    if run.val_images <= 0:
+        return []
+    options = ReadOptions(split="test", limit=run.val_images, channels=run.channels,
+                          max_side=run.max_side or VAL_MAX_SIDE,
+                          empty_hint="add data, or pass --val-images 0 to train without it")
+    try:
+        return load_dataset(run.dataset, run.data, options)
+    except DatasetError as exc:
+        say(f"note: training without validation: {exc}")
+        return []
+
+
+def _patch_used(pairs: list[ImagePair], patch: int | None) -> int:
+    """The patch side training draws (`patch_size`): `patch` (ClassicDataConfig's where None), or
+    the smallest image side where that is smaller, said when so: a warning where `patch` was given,
+    a plain line for the default 40 (DnCNN's), which (Fashion-)MNIST's 28-pixel images always make
+    28. The card records it."""
+    asked = ClassicDataConfig.patch if patch is None else patch
+    side = patch_size(pairs, ClassicDataConfig(patch=asked))
+    if side < asked:
+        smallest = min(pairs, key=lambda pair: min(pair.clean.shape[-2:]))
+        height, width = smallest.clean.shape[-2:]
+        (log.info if patch is None else log.warning)(
+            "--patch %d is larger than the smallest training image (%s, %dx%d pixels): training on "
+            "%dx%d patches", asked, smallest.name, width, height, side, side)
+    return side
+
+
+def _steps(run: ClassicRun, pairs: list[ImagePair], data: ClassicDataConfig) -> int:
+    """The optimiser steps: `epochs`' worth where given, else `steps`, else CLASSIC_STEPS."""
+    if run.epochs is not None:
+        return max(1, round(run.epochs * steps_per_epoch(pairs, data)))
+    return CLASSIC_STEPS if run.steps is None else run.steps
+
+
+def _checkpoint_settings(run: ClassicRun) -> dict:
+    """What --resume refuses to change: what the run trains and validates on, and how (beside the
+    loop's own settings). The channels as the option's text, as checkpoints have recorded them."""
+    return {"arch": run.arch, "model": run.model, "dataset": run.dataset,
+            "data": str(Path(run.data).resolve()), "noise": run.noise.spec if run.noise else REAL,
+            "batch": run.batch, "patch": ClassicDataConfig.patch if run.patch is None else run.patch,
+            "channels": None if run.channels is None else str(run.channels), "limit": run.limit,
+            "max_side": run.max_side, "val_images": run.val_images, "amp": run.amp}
+
+
+def _model_card(training: dict, history: list[dict]) -> dict:
+    """What the weights are: the images they take and give, how they were trained (`training`: the
+    data, the settings, the command, the machine and torch) and their last validation PSNR and SSIM."""
+    return {
+        "task": "classic image denoising: input and output are display-referred images in [0, 1]",
+        "training": training,
+        "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
+    }

@@ -30,7 +30,13 @@ from torch import nn
 from vfxdenoise.core import provenance
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import TrainingError
-from vfxdenoise.core.evaluation.scoring import check_scorable, evaluate_sequences, mean_scores
+from vfxdenoise.core.evaluation.scoring import (
+    SCORES,
+    check_scorable,
+    evaluate_sequences,
+    mean_scores,
+    model_denoiser,
+)
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -38,7 +44,8 @@ from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
-from vfxdenoise.core.training.loop import STATE_NAME, LoopConfig, LossFn, check_out_dir, fit
+from vfxdenoise.core.training.checkpoint import STATE_NAME
+from vfxdenoise.core.training.loop import LoopConfig, LossFn, fit
 from vfxdenoise.core.training.render_data import (
     RenderDataConfig,
     RenderSequence,
@@ -51,6 +58,7 @@ from vfxdenoise.core.training.render_data import (
 )
 from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
 from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
+from vfxdenoise.core.training.run_folder import check_out_dir
 from vfxdenoise.core.training.scene_repeats import warn_of_repeated_scenes
 from vfxdenoise.core.weights import (
     RENDER,
@@ -69,6 +77,9 @@ LOSS_WEIGHTS = tuple(f.name for f in fields(LossWeights))
 # What a fine-tune takes from the init model's card unless given: the rate and loss weights the
 # model was trained with (the defaults suit training anew).
 FINE_TUNE_SETTINGS = ("lr", *LOSS_WEIGHTS)
+
+# The scores validation logs and the model card keeps: all but SSIM, and FLIP, which it does not compute.
+VALIDATION_SCORES = tuple(name for name in SCORES if name not in ("ssim", "flip"))
 
 # The most sequence names an error message lists.
 NAMES_SAID = 5
@@ -341,9 +352,8 @@ def _checkpoint_state(out_dir: Path) -> dict:
 def _validate(net: nn.Module, sequences: list[RenderSequence], device: str) -> dict[str, float]:
     """The validation scores `fit` logs and the model card keeps: means over the sequences that
     have each (`mean_scores`: a single-frame sequence has no temporal score)."""
-    rows = evaluate_sequences(net, sequences, device=device, what="--val")
-    keys = ("psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse", "temporal_warped")
-    return mean_scores(rows, keys)
+    rows = evaluate_sequences({"ours": model_denoiser(net, device)}, sequences, what="--val")
+    return mean_scores(rows, VALIDATION_SCORES)
 
 
 def _dataset_record(folder: Path | None) -> dict | None:

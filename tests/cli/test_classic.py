@@ -12,8 +12,10 @@ from classic_data import (
 )
 from click.testing import CliRunner
 
+from vfxdenoise.cli.classic import train
 from vfxdenoise.cli.main import cli
 from vfxdenoise.core.io.images import read_image, write_image
+from vfxdenoise.core.training.classic import CLASSIC_STEPS, ClassicDataConfig, ClassicRun
 
 TINY = ["--model-option", "depth=4", "--model-option", "features=8"]
 
@@ -210,3 +212,12 @@ def test_resume_refuses_other_data_or_precision_than_the_interrupted_runs(traine
         result = run(*common, *option)
         assert result.exit_code == 1, (option, result.output)
         assert f"was made with other settings ({change})" in result.output, result.output
+
+
+def test_train_options_default_to_the_settings_of_the_run_they_fill():
+    """The defaults `classic train` kept itself (2000 steps, 16 validation images) are the run's."""
+    options = {param.name: param for param in train.params}
+    for name in ("batch", "lr", "val_images", "validate_every", "seed"):
+        assert options[name].default == getattr(ClassicRun, name), name
+    assert options["patch"].default == ClassicDataConfig.patch and ClassicRun.patch is None  # None: that
+    assert f"(default {CLASSIC_STEPS})" in options["steps"].help and ClassicRun.steps is None

@@ -8,7 +8,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from vfxdenoise.cli.options import SEQ_FLAGS, TRAINING_FLAGS, existing_policy, seq_pass_through_options
+from vfxdenoise.cli.options import (
+    SEQ_FLAGS,
+    TRAINING_FLAGS,
+    existing_policy,
+    seq_pass_through_options,
+    stack,
+)
 from vfxdenoise.cli.seq import seq
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import UsageError
@@ -99,3 +105,13 @@ def test_seq_help_names_the_shipped_models_and_the_temporal_radius_range():
     assert all(name in model_help for name in shipped_names()) and "folder" in model_help
     assert "from 0 to the model's own" in shown and "0 denoises frame by frame" in shown
     assert "1001-1100:2" in shown and "-5--1" in shown
+
+
+def test_stacked_options_are_listed_in_the_order_written_and_reusable():
+    """`stack` is the options written one above the other, as farm's, classic's and seq's shared
+    options are; one stack decorates several commands (farm openjd and opencue)."""
+    options = stack(click.argument("pattern"), click.option("--first"), click.option("--second"))
+    commands = [click.command(name)(options(lambda **values: None)) for name in ("a", "b")]
+    for command in commands:
+        assert [param.name for param in command.params] == ["pattern", "first", "second"]
+    assert commands[0].params[1] is not commands[1].params[1]

@@ -16,13 +16,15 @@ import pytest
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from exr_sequences import clean_frame, write_stereo_sequence
 
-from vfxdenoise.cli.seq import _FrameReporter
-from vfxdenoise.core.engine import FrameResult
+from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
+from vfxdenoise.core.engine import FrameResult, RunSummary
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.frame_pattern import FramePattern
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.model_files import SHIPPED_DIR
+from vfxdenoise.core.sanitize import SanitizeReport
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo"
 
@@ -412,3 +414,35 @@ def test_events_that_cannot_be_written_stop_the_run_saying_why_on_stderr(sequenc
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot write the --progress json events to stdout (No space "
                                     "left on device): the run stopped."), result.stderr
+
+
+def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_order(capsys):
+    """Both are drawn from one table of the summary's findings: the event's keys in the order the
+    `seq` contract documents, the printed lines (only those worth one) in the same order."""
+    results = [FrameResult(1001, Path("o.1001.exr"), FrameStatus.WRITTEN, 1.0, "held 1000"),
+               FrameResult(1002, Path("o.1002.exr"), FrameStatus.WRITTEN),
+               FrameResult(1003, Path("o.1003.exr"), FrameStatus.SKIPPED),
+               FrameResult(1004, Path("o.1004.exr"), FrameStatus.MISSING),
+               FrameResult(1005, Path("o.1005.exr"), FrameStatus.FAILED, 0.0, "damaged")]
+    summary = RunSummary(output_pattern=FramePattern(Path("out"), "o.", ".exr", 4), results=results,
+                         sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": {}, "right": {}},
+                         seconds=12.3456, memory="tiles of 512", device="cpu (2 threads), float32",
+                         motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
+                         peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29)
+    event = _done_event(summary)
+    assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "sanitized",
+                           "memory", "device", "views", "motion_vectors", "exposure", "storage",
+                           "peak_host_bytes", "peak_gpu_bytes", "seconds"]
+    assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
+                                                                                   ["left", "right"], 12.346)
+    _print_summary(summary)
+    assert capsys.readouterr().err.splitlines() == [
+        f"output: {Path('out') / 'o.####.exr'}", "written: 2 frame(s) 1001-1002",
+        "skipped (already done): 1 frame(s) 1003", "missing (not written): 1 frame(s) 1004",
+        "FAILED: 1 frame(s) 1005", "note: frame 1001: held 1000", "sanitised input values: 3 beauty",
+        "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
+        "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
+        "peak memory: 3.00 GB host, 0.50 GB GPU", "time: 12.3 s"]
+    _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
+    assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
+                                                    "device: cuda", "time: 0.0 s"]

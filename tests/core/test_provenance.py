@@ -3,8 +3,11 @@
 import json
 import os
 import shutil
+import sys
+import time
 
 import numpy as np
+import torch
 from exr_sequences import write_sequence
 
 from vfxdenoise.core import provenance
@@ -163,3 +166,14 @@ def test_the_data_digest_follows_the_frames_names_and_sizes_not_their_times_or_f
     assert provenance.frame_sizes_digest(frames(tmp_path / "b")) != first
     (tmp_path / "b" / "render.0002.exr").unlink()
     assert provenance.frame_sizes_digest(frames(tmp_path / "b")) != first  # absent: no error
+
+
+def test_a_model_card_records_the_command_the_machine_torch_and_the_loops_training_time(monkeypatch):
+    """The loop's own count of seconds where it logged any (a resumed run's covers the processes
+    before the resume too), else the time since the run started."""
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/vfxdenoise", "train", "--out", "my model"])
+    record = provenance.training_run_record("cpu", [{"seconds": 1.0}, {"seconds": 61.26}], time.time() - 5)
+    assert record == {"command": "vfxdenoise train --out 'my model'", "machine": record["machine"],
+                      "torch": torch.__version__, "seconds": 61.3}
+    assert record["machine"].endswith(" cpu")
+    assert 4.5 < provenance.training_run_record("cuda", [], time.time() - 5)["seconds"] < 60

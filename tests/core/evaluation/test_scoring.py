@@ -11,11 +11,13 @@ from exr_sequences import element_over_transparency, store_as_float, write_seque
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation.scoring import (
+    SCORES,
     evaluate_sequences,
     format_score,
     mean_scores,
     model_denoiser,
     noisy_denoiser,
+    score,
 )
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
@@ -94,7 +96,7 @@ def test_a_single_frame_sequence_has_no_temporal_score_and_leaves_the_means_alon
     for name, frames in (("long", range(1001, 1005)), ("one", [1001])):
         for level, noise in (("spp4", 0.3), ("reference", 0.0)):
             write_sequence(tmp_path / name / level, frames, noise=noise)
-    rows = evaluate_sequences(noisy_denoiser, load_dataset(tmp_path))
+    rows = evaluate_sequences({"noisy": noisy_denoiser}, load_dataset(tmp_path))
     long, one = rows
     keys = ("psnr", "temporal", "temporal_coarse", "temporal_warped")
     assert all(math.isnan(one[key]) for key in keys[1:]) and long["temporal"] > 0
@@ -111,7 +113,7 @@ def test_frames_under_the_ssim_window_are_refused_naming_the_set_and_size(tmp_pa
     sequences = load_dataset(tmp_path / "val")
     with pytest.raises(DatasetError, match=r"--val: sequence small \(.*val/small\) has frames of 10x8 "
                                            r"pixels, under the 11-pixel SSIM window"):
-        evaluate_sequences(noisy_denoiser, sequences, what="--val")
+        evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
 
 
 def test_a_reference_without_light_is_refused_naming_the_set_and_folder(tmp_path):
@@ -127,4 +129,31 @@ def test_a_reference_without_light_is_refused_naming_the_set_and_folder(tmp_path
     sequences = load_dataset(tmp_path / "val")
     with pytest.raises(DatasetError, match=r"--val: sequence black \(.*val/black\) has a reference without "
                                            r"light \(its 2 reference/ frames are black\)"):
-        evaluate_sequences(noisy_denoiser, sequences, what="--val")
+        evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
+
+
+def test_each_method_is_scored_per_sequence_and_level_and_its_outputs_handed_on(tmp_path):
+    """eval scored its methods in a loop of its own beside this one; one loop now serves eval and
+    train's validation, the hook seeing each (sequence, level)'s outputs once they are scored."""
+    for name in ("a", "b"):
+        for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+            write_sequence(tmp_path / name / level, range(1001, 1004), noise=noise)
+    sequences = load_dataset(tmp_path)
+    halved = {"noisy": noisy_denoiser,
+              "halved": lambda seq, level: [f.beauty / 2 for f in seq.noisy[level]]}
+    seen = []
+    rows = evaluate_sequences(halved, sequences, what="--data",
+                              on_outputs=lambda seq, level, outputs: seen.append((seq.name, level, outputs)))
+    assert [(r["sequence"], r["level"], r["method"]) for r in rows] == [
+        ("a", "spp4", "noisy"), ("a", "spp4", "halved"), ("b", "spp4", "noisy"), ("b", "spp4", "halved")]
+    assert [(name, level, list(outputs)) for name, level, outputs in seen] == [
+        ("a", "spp4", ["noisy", "halved"]), ("b", "spp4", ["noisy", "halved"])]
+    np.testing.assert_array_equal(seen[0][2]["halved"][0], sequences[0].noisy["spp4"][0].beauty / 2)
+    assert rows[1]["energy"] == pytest.approx(rows[0]["energy"] / 2, rel=1e-3)
+
+
+def test_scores_are_named_in_one_place():
+    """The names eval's table and train's validation list are the keys `score` gives."""
+    rng = np.random.default_rng(0)
+    frames = [rng.random((3, 16, 16), dtype=np.float32) for _ in range(3)]
+    assert set(score(frames, [f + 0.1 for f in frames])) | {"flip", "temporal_warped"} == set(SCORES)

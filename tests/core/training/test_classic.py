@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from classic_data import (
     one_torch_thread,  # noqa: F401 (autouse fixture)
+    pattern,
+    quantise,
     write_idx_dataset,
     write_renoir_dataset,
     write_sidd_dataset,
@@ -14,12 +16,15 @@ from classic_data import (
 from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.noise import parse_noise
 from vfxdenoise.core.errors import DatasetError, TrainingError
+from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.model_files import read_header
 from vfxdenoise.core.training.classic import (
     ClassicDataConfig,
+    ClassicRun,
     batches,
     data_digest,
     steps_per_epoch,
+    train_classic,
     train_model,
 )
 from vfxdenoise.core.training.loop import LoopConfig
@@ -122,3 +127,28 @@ def test_a_resumed_run_refuses_other_images_and_checkpoints_say_how_they_were_ma
                                             ".*--overwrite$"):
         train_model("dncnn", pairs[:2], parse_noise("gaussian:25"), ClassicDataConfig(patch=16, batch=2),
                     loop, existing="resume", **SMALL["dncnn"])
+
+
+def test_a_classic_run_trains_an_epochs_steps_on_the_images_it_reads_and_saves_their_card(tmp_path, caplog):
+    """What `classic train` assembled itself: the images read, the patch cut to the smallest (a
+    plain note where the run leaves it at its default), the steps of an epoch, no validation where
+    the test split holds no image (said), and the weights saved with their card."""
+    caplog.set_level("INFO")
+    (tmp_path / "d").mkdir()
+    for i in range(4):  # every fifth image is the test split: it holds none
+        write_image(tmp_path / "d" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
+    said: list[str] = []
+    run = ClassicRun(arch="dncnn", dataset="folder", data=tmp_path / "d", out_dir=tmp_path / "m",
+                     noise=parse_noise("gaussian:25"), model=SMALL["dncnn"], epochs=1, batch=2, device="cpu")
+    weights = train_classic(run, said.append)
+    assert weights == tmp_path / "m" / "model.safetensors" and weights.is_file()
+    assert said[0].startswith("note: training without validation: no images in the 'test' split")
+    assert said[1] == "training dncnn on 4 folder images for 2 steps (gaussian:25) on cpu"  # 1 patch each
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    training = card["training"]
+    assert (training["steps"], training["patch"], training["noise"]) == (2, 16, "gaussian:25")
+    assert training["data"] == str((tmp_path / "d").resolve())
+    assert training["command"].startswith("vfxdenoise ")
+    assert card["config"] == {"channels": 1, **SMALL["dncnn"]} and card["validation"] == {}
+    patch_notes = [r.levelname for r in caplog.records if r.getMessage().startswith("--patch 40 is larger")]
+    assert patch_notes == ["INFO"]
