@@ -1,10 +1,16 @@
 """Denoise what a render just wrote: the host-neutral half of post-render / post-frame hooks.
 
-A host hook (the Houdini ROP scripts) turns its node into a `DenoiseRequest` and calls these. With
-temporal radius K, frame t needs frames t-K..t+K on disk (near the range's start, up to t+2K:
-`window_reach`), so a per-frame hook denoises frame t once the last frame of its window is
-rendered, and the post-render hook finishes the last K frames. Only the render's own range is
-temporal context (`--context-frames`): frames an older render left beside it are never read.
+A host hook (the Houdini ROP scripts) reads its node's state (the node's frame range, the frames
+this render wrote, its output image) and calls these to plan what to denoise, then to build the
+`DenoiseRequest` and run it. With temporal radius K, frame t needs frames t-K..t+K on disk (near the
+range's start, up to t+2K: `window_reach`), so a per-frame hook denoises frame t once the last frame
+of its window is rendered (`plan_frame`), and the post-render hook (`plan_post_render`) finishes the
+rest. Only the node's own range is temporal context (`--context-frames`): frames an older render
+left beside it, outside that range, are never read. Within it, frames rendered before this render
+are the shot's too: a re-render of part of the range reads them as neighbours, and `seq --resume`
+denoises again exactly the outputs whose windows (or exposure) read frames it changed, so that the
+result is a whole render's (`context='range'`); frames another render writes while this one runs
+(another farm task's chunk) are not read. `context='rendered'` keeps to the frames this render wrote.
 Windows hold consecutive frames only (`window_frames`, as the engine plans them): a range rendered
 on twos is denoised frame by frame, which `lone_frames_warning` says where the denoise's own
 warning (`temporal_window.stepped_without_context`, the same check) does not reach the artist.
@@ -14,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -39,6 +45,18 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 # ends: that of weights whose config records none, as the engine takes it, and of weights that
 # cannot be read here, which the denoise reports (`model_radius`).
 PER_FRAME_RADIUS = InputLayout.temporal_radius
+# What a post-render hook reads as temporal context (`HookSettings.context`): the render node's
+# whole range (the frames this render wrote, and those of the range an earlier render left), or
+# only the frames this render wrote.
+CONTEXTS = ("range", "rendered")
+# A frame of the node's range last written this long before the render started, or later, counts
+# as written while it ran (by another farm task): file times are the file server's clock, which may
+# run a little behind this machine's, and some file systems keep whole seconds.
+WRITTEN_MEANWHILE_SLACK_SECONDS = 2.0
+# Output image extensions a renderer may write -> the format, for the refusal of what is no EXR.
+IMAGE_FORMATS = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG",
+                 ".rat": "RAT", ".pic": "PIC", ".dpx": "DPX", ".hdr": "Radiance HDR", ".tga": "Targa",
+                 ".sgi": "SGI", ".cin": "Cineon", ".bmp": "BMP"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,7 @@ class HookSettings:
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: <render name>_vfxdenoise_job/ (openjd) or .xml beside the render
     chunk: int | None = None  # frames per farm task; None: `vfxdenoise farm`'s own (farm.job.DEFAULT_CHUNK)
+    context: str = "range"  # of CONTEXTS: what a post-render hook reads as temporal context
 
     @classmethod
     def from_keywords(cls, **settings) -> HookSettings:
@@ -71,6 +90,10 @@ class HookSettings:
         if self.farm is not None and self.farm not in FARM_ENGINES:
             raise PluginError(f"farm '{self.farm}' is not one of {', '.join(FARM_ENGINES)} (or None "
                               "to denoise on this machine)")
+        if self.context not in CONTEXTS:
+            raise PluginError(f"context={self.context!r} is not one of {', '.join(map(repr, CONTEXTS))}: "
+                              "'range' reads the frames of the render node's range rendered before "
+                              "as neighbours, 'rendered' only the frames this render wrote")
 
 
 def _own_settings() -> list[str]:
@@ -136,18 +159,199 @@ def ready_after_frame(frames: list[int], rendered: int, radius: int) -> list[int
             if t not in left and window_end(frames, t, radius) == rendered]
 
 
+def frames_not_on_disk(pattern: str, frames: Sequence[int]) -> list[int]:
+    """The frames of `frames` whose file (`pattern`, render.####.exr) is not on disk."""
+    return [frame for frame in frames if not os.path.exists(frame_path(pattern, frame))]
+
+
 def incomplete_render(pattern: str, frames: list[int]) -> str | None:
-    """Why a render's frames (`pattern`, render.####.exr) cannot all be denoised after it: those
-    not on disk, as after one chunk of a farm render, which runs post-render scripts after each
-    chunk; None when every frame is there."""
-    absent = [frame for frame in frames if not os.path.exists(frame_path(pattern, frame))]
+    """Why the frames of a render whose written frames are not recorded (the node's range is
+    taken for them) cannot all be denoised after it: those not on disk, which are either another
+    farm task's (a farm that renders in chunks runs post-render scripts after each chunk) or
+    failed frames; None when every frame is there."""
+    absent = frames_not_on_disk(pattern, frames)
     if not absent:
         return None
-    listed = ", ".join(map(str, absent[:5])) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
-    return (f"not denoised: frame(s) {listed} of {pattern} are not rendered. A farm that renders "
-            "in chunks runs post-render scripts after each chunk: denoise the whole range once it "
-            "is rendered, with a job that depends on the render (farm='openjd' or 'opencue' "
-            "writes one)")
+    return (f"not denoised: frame(s) {_listed(absent)} of {pattern} are not rendered. Which frames "
+            "this render wrote is not recorded, so these are either the frames of other chunks of "
+            "a farm render (which runs post-render scripts after each chunk: denoise the whole "
+            "range once it is rendered, with a job that depends on the render; farm='openjd' or "
+            "'opencue' writes one), or frames whose render failed: re-render them")
+
+
+def failed_frames_error(pattern: str, failed: Sequence[int], done: str | None) -> PluginError:
+    """The error a post-render hook raises, after denoising the others (`done`: their denoised
+    pattern or farm job, None when there were none), for frames this render recorded as written
+    that are not on disk: their render failed, or they were moved or deleted since. Raised, so that
+    a farm task running the render fails rather than passing with frames missing."""
+    others = (f"the other frames are done ({done})" if done else "no other frame was rendered")
+    return PluginError(f"frame(s) {_listed(failed)} of {pattern} are not on disk, although this "
+                       "render recorded writing them (after each frame): their render failed, or "
+                       f"they were moved or deleted since; {others}. Re-render "
+                       f"{frame_spec(list(failed))}: the post-render hook then denoises them, and "
+                       "the frames whose windows read them")
+
+
+def _listed(frames: Sequence[int]) -> str:
+    """Frames for a message: the first five, and how many more."""
+    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
+    return ", ".join(map(str, frames[:5])) + more
+
+
+@dataclass(frozen=True)
+class WrittenFrames:
+    """The frames a render wrote, by the host's record of them (made as each frame is written)."""
+
+    frames: list[int]  # the record's; the node's range when there is none
+    recorded: bool  # False: no record (or an empty one), so the node's range is taken for them
+    warning: str | None = None  # for the artist: a record that holds no frame
+
+
+def frames_written(record: Sequence[int] | None, in_range: list[int]) -> WrittenFrames:
+    """What a render wrote, from its record (None: none was made, as by a hook installed before
+    the record, or a call by hand) and the frames of the node's range (`in_range`): the record's
+    frames, or the range when there is no record or the record holds no frame (the per-frame
+    call that adds to it was turned off, or not run by the renderer), which is said."""
+    if record is None:
+        return WrittenFrames(list(in_range), recorded=False)
+    if not record:
+        return WrittenFrames(list(in_range), recorded=False, warning=(
+            "no frame was recorded by the Post-Frame Script (turned off, or not run by this "
+            f"renderer): denoising the ROP's whole range {frame_spec(in_range)}; turn the script "
+            "on, or click Denoise After Render again"))
+    return WrittenFrames(sorted(set(record)), recorded=True)
+
+
+@dataclass(frozen=True)
+class PostRenderPlan:
+    """What a post-render hook denoises: `frames`, reading `context` (--context-frames), with
+    outputs already there resumed or overwritten (`existing`); warnings for the artist, notes for
+    the render log only, and the frames the render recorded but did not write (`failed`), for
+    which the hook raises `failed_frames_error` once the others are done."""
+
+    frames: list[int]
+    context: list[int]
+    existing: str = "overwrite"
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    failed: tuple[int, ...] = ()
+
+
+def plan_post_render(pattern: str, written: WrittenFrames, in_range: list[int], settings: HookSettings,
+                     started: float | None = None, after_post_frame: bool = False) -> PostRenderPlan:
+    """The denoise after a render of the frames of the node's range `in_range` that wrote
+    `written` (of `pattern`), which started at `started` (time.time(); None: not known).
+
+    Without a record of what it wrote, a frame of the range not on disk means nothing is denoised
+    (`incomplete_render`). Recorded frames not on disk are `failed`, and the others are denoised.
+    With `settings.context` 'range', the frames of the range an earlier render left on disk are
+    its frames' neighbours (`_range_context`) and every frame of that context is asked for with
+    --resume, which denoises again only those made from frames this render changed; with
+    'rendered', only the frames it wrote are denoised and read, their earlier outputs overwritten.
+    With `after_post_frame`, frames a per-frame hook denoised (`plan_frame`) are not asked again."""
+    absent = frames_not_on_disk(pattern, written.frames)
+    if absent and not written.recorded:
+        return PostRenderPlan([], [], warnings=(incomplete_render(pattern, written.frames),))
+    present = [frame for frame in written.frames if frame not in absent]
+    if settings.context == "rendered":
+        plan = _rendered_only(present, in_range, written, settings, after_post_frame and not absent)
+    else:
+        plan = _range_context(pattern, present, in_range, written, started, settings,
+                              after_post_frame and not absent)
+    lone = lone_frames_warning(plan.context, plan.frames, settings) if plan.frames else None
+    return replace(plan, failed=tuple(absent), warnings=plan.warnings + ((lone,) if lone else ()))
+
+
+def _rendered_only(present: list[int], in_range: list[int], written: WrittenFrames,
+                   settings: HookSettings, after_post_frame: bool) -> PostRenderPlan:
+    """`plan_post_render` with context 'rendered': the frames this render wrote, alone."""
+    frames = (left_after_render(in_range, settings.options.temporal_radius, present)
+              if after_post_frame else present)
+    older = [frame for frame in in_range if frame not in written.frames] if written.recorded else []
+    warning = (f"not rendered by this render: {frame_spec(older)} (of the ROP's range "
+               f"{frame_spec(in_range)}); only the frames it wrote, {frame_spec(written.frames)}, "
+               "are denoised, and the others are not read as their neighbours (context='rendered')")
+    return PostRenderPlan(frames, present, warnings=(warning,) if older else ())
+
+
+def _range_context(pattern: str, present: list[int], in_range: list[int], written: WrittenFrames,
+                   started: float | None, settings: HookSettings, after_post_frame: bool) -> PostRenderPlan:
+    """`plan_post_render` with context 'range': this render's frames and those of the node's
+    range an earlier render left on disk (`frames_rendered_before`), every one asked for with
+    --resume, which keeps the outputs still made from what is on disk and denoises the others
+    again (a frame whose window, or the exposure, reads a frame this render changed). After a
+    per-frame hook that denoised the whole range as it rendered, only the frames it left."""
+    before, meanwhile = frames_rendered_before(pattern, [f for f in in_range if f not in written.frames],
+                                               started)
+    context = sorted({*present, *before})
+    frames = (left_after_render(in_range, settings.options.temporal_radius, present)
+              if after_post_frame and not before else context)
+    warnings = (f"not rendered by this render: {frame_spec(meanwhile)} (of the ROP's range "
+                f"{frame_spec(in_range)}), written while it ran (by another farm task?), so not "
+                "read as its frames' neighbours: their windows end at them",) if meanwhile else ()
+    notes = (f"frames {frame_spec(before)} of the ROP's range, rendered before this render, are "
+             "read as its frames' neighbours; of their denoised frames, those whose windows read "
+             "frames it wrote are denoised again (--resume)",) if before else ()
+    return PostRenderPlan(frames, context, "resume", warnings, notes)
+
+
+def frames_rendered_before(pattern: str, frames: Sequence[int], started: float | None
+                           ) -> tuple[list[int], list[int]]:
+    """Of `frames` (of `pattern`; not this render's), those on disk that an earlier render wrote,
+    and those last written after this render started at `started` (less
+    WRITTEN_MEANWHILE_SLACK_SECONDS), by another render running meanwhile (another farm task's
+    chunk, perhaps still being written), which are not to be read. With `started` None, every
+    frame on disk is an earlier render's."""
+    before, meanwhile = [], []
+    for frame in frames:
+        try:
+            written_at = os.stat(frame_path(pattern, frame)).st_mtime
+        except OSError:
+            continue
+        late = started is not None and written_at >= started - WRITTEN_MEANWHILE_SLACK_SECONDS
+        (meanwhile if late else before).append(frame)
+    return before, meanwhile
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """What a per-frame hook denoises once a frame is written: `ready`, reading `so_far`."""
+
+    ready: list[int]
+    so_far: list[int]  # the frames rendered so far: the windows of `ready` end within them
+
+
+def plan_frame(pattern: str, in_range: list[int], record: Sequence[int] | None, frame: int,
+               radius: int) -> FramePlan:
+    """What a per-frame hook denoises once `frame` of the node's range `in_range` is written (to
+    `pattern`), the render having recorded `record` so far (None: no record): the frames whose
+    windows it completes (`ready_after_frame`), reading only the frames rendered so far (those
+    after it on disk may be an older render's, which motion-vector detection must not read
+    either). Nothing for a render that did not start at the range's start (a farm chunk), nor
+    once a frame rendered so far is not on disk (a failed frame): the post-render call does
+    those frames, and names the failed one."""
+    if record is not None and list(record) != in_range[:len(record)]:
+        return FramePlan([], [])
+    ready = ready_after_frame(in_range, frame, radius)
+    so_far = in_range[:in_range.index(frame) + 1] if ready else []
+    reads = {read for window in planned_reads(ready, so_far, radius).values() for read in window.values()}
+    if frames_not_on_disk(pattern, sorted(reads)):
+        return FramePlan([], [])
+    return FramePlan(ready, so_far)
+
+
+def refuse_other_formats(pattern: str, where: str) -> None:
+    """A PluginError when a render's output (`pattern`, from the host's `where`) is no OpenEXR:
+    the denoiser reads EXR only, and said so of the denoised pattern's name, which the artist
+    never set (`render_denoised.####.tif does not end in .exr`)."""
+    found = re.search(r"\.[A-Za-z0-9]+$", pattern)  # not '.####' of a name without one
+    extension = found.group().lower() if found else ""
+    if extension == ".exr":
+        return
+    written = (f"{IMAGE_FORMATS[extension]} images" if extension in IMAGE_FORMATS
+               else f"'{extension}' files" if extension else "files with no extension")
+    raise PluginError(f"{where} writes {written} ({pattern}), and the denoiser reads OpenEXR only: "
+                      "set it to write .exr, e.g. $HIP/render/$HIPNAME.$OS.$F4.exr")
 
 
 def left_after_render(frames: list[int], radius: int, rendered: list[int] | None = None) -> list[int]:
@@ -224,13 +428,13 @@ def pattern_from_paths(paths: dict[int, str]) -> str | None:
 
 
 def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
-                rendered: list[int] | None = None) -> DenoiseRequest:
-    """The request denoising `frames` of a render's output, with the frames the render wrote
-    (`rendered`, default `frames`) as the only temporal context; outputs of an earlier render
-    are replaced."""
+                rendered: list[int] | None = None, existing: str = "overwrite") -> DenoiseRequest:
+    """The request denoising `frames` of a render's output, with `rendered` (default `frames`:
+    the frames of the render, `PostRenderPlan.context`) as the only temporal context; outputs of
+    an earlier render are replaced, or resumed (`existing`)."""
     options = replace(settings.options, context_frames=frame_spec(rendered or frames))
     return DenoiseRequest(input_pattern=input_pattern, frames=frame_spec(frames),
-                          output_pattern=settings.output_pattern, existing="overwrite",
+                          output_pattern=settings.output_pattern, existing=existing,
                           options=options)
 
 

@@ -11,6 +11,7 @@ torch, numpy or fileseq.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
@@ -38,9 +39,10 @@ _ENGINE_NAMES = {"max_gpu_mem": "max_gpu_mem_gb", "max_mem": "max_mem_gb"}
 
 @dataclass(frozen=True)
 class SeqOptions:
-    """`vfxdenoise seq` options; None (or empty) leaves seq's own default. A device or temporal
-    radius seq would refuse is a PluginError here, when a host request or a farm job is built,
-    not once the command runs."""
+    """`vfxdenoise seq` options; None (or empty) leaves seq's own default. A value of the wrong
+    type, or a device or temporal radius seq would refuse, is a PluginError naming the option
+    here, when a host request or a farm job is built, not once the command runs; a lone string
+    for aovs, radiance_aovs or views is one item, as a list is a tuple (`_checked`)."""
 
     device: str | None = None
     temporal_radius: int | None = None
@@ -62,6 +64,8 @@ class SeqOptions:
     context_frames: str | None = None  # frames that may be temporal neighbours (a render's own range)
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _checked(f.name, f.type, getattr(self, f.name)))
         if self.device is not None and self.device not in DEVICES:
             raise PluginError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
         if self.temporal_radius is not None and self.temporal_radius < 0:
@@ -92,6 +96,44 @@ class SeqOptions:
 
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return EngineConfig(**engine_settings(values), **settings)
+
+
+def _checked(name: str, kind: str, value: object) -> object:
+    """`value` for the option `name` whose field is annotated `kind` (a key of `_KINDS`), as the
+    options hold it: a lone string where strings are taken (`aovs='RGBA_key'`) as one item (it
+    was split into letters, `--aov R --aov G ...`), a list as a tuple, a path as its text; a
+    PluginError naming the option for a value of another type (`temporal_radius='1'` and a list
+    among the layers raised bare TypeErrors, or failed in seq)."""
+    takes, what = _KINDS[kind]
+    if takes == _STRINGS:
+        value = (value,) if isinstance(value, str) else value
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+    elif takes == _LAYERS:
+        if isinstance(value, Mapping) and all(isinstance(key, str) and isinstance(layer, str)
+                                              for key, layer in value.items()):
+            return value
+    elif value is None and kind.endswith("| None"):
+        return value
+    elif str in takes and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    elif isinstance(value, takes) and (bool in takes or not isinstance(value, bool)):
+        return value
+    raise PluginError(f"{name}={value!r} ({type(value).__name__}): {name} takes {what}")
+
+
+_STRINGS, _LAYERS = "strings", "layers"  # collections whose items `_checked` checks
+# Each SeqOptions field's annotation -> the types its value may have (or the collection it is)
+# and how a message says so; a field of another annotation fails `_checked` with a KeyError, so a
+# new option's type is added here.
+_KINDS: dict[str, tuple[object, str]] = {
+    "str | None": ((str,), "a string, or None"),
+    "int | None": ((int,), "a whole number, or None"),
+    "float | None": ((int, float), "a number, or None"),
+    "bool": ((bool,), "True or False"),
+    "tuple[str, ...]": (_STRINGS, "a string, or a tuple or list of strings"),
+    "dict[str, str]": (_LAYERS, "a dict of strings: feature -> layer, e.g. {'albedo': 'diffuse_albedo'}"),
+}
 
 
 def engine_settings(options: Mapping[str, object]) -> dict[str, object]:

@@ -6,8 +6,9 @@ the request, running the denoiser or writing a farm job are `vfxdenoise.plugin`'
 calls `install_on_selected()`, which adds three calls to each selected ROP's scripts, beside what is
 there: `render_started` (Pre-Render) starts a record of the frames this render writes, on the node
 for this session only (cached user data), `frame_rendered` (Post-Frame) adds each frame to it, and
-`post_render` (Post-Render) denoises those frames. A farm task rendering one chunk of the ROP's
-range (`rop.render(frame_range=...)`) then denoises its chunk, not the whole range.
+`post_render` (Post-Render) denoises those frames, reading the frames of the ROP's range an
+earlier render left as their neighbours. Which frames to denoise and read is planned by
+`vfxdenoise.plugin.render_hook` (`plan_post_render`, `plan_frame`) from what this module reads.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import re
 import site
 import sys
+import time
 
 import hou
 
@@ -48,15 +50,17 @@ from vfxdenoise.plugin.errors import PluginError  # noqa: E402
 from vfxdenoise.plugin.host_paths import frame_path, frame_pattern  # noqa: E402
 from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
+    WrittenFrames,
     denoise_render,
+    failed_frames_error,
     frame_list,
     frame_spec,
-    incomplete_render,
-    left_after_render,
-    lone_frames_warning,
+    frames_written,
     pattern_from_paths,
     per_frame_settings,
-    ready_after_frame,
+    plan_frame,
+    plan_post_render,
+    refuse_other_formats,
     request_for,
 )
 from vfxdenoise.plugin.runner import Progress, RunnerConfig  # noqa: E402
@@ -79,58 +83,56 @@ _OUR_LINE = re.compile(r"\s*(import vfxdenoise_houdini|vfxdenoise_houdini\.\w+\(
 # The frames the current render wrote, as the node's cached user data: kept for this session
 # only, never saved with the .hip (https://www.sidefx.com/docs/houdini/hom/nodeuserdata.html).
 RENDER_RECORD = "vfxdenoise_rendered_frames"
+RENDER_STARTED = "vfxdenoise_render_started"  # when the render began (time.time()), likewise
 
 
 def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     """Denoise the frames this render of `rop` wrote (its output image); return the denoised
     pattern, or the farm job written with farm='openjd'/'opencue'. Keyword arguments are
-    `HookSettings.from_keywords`' (output_pattern, farm, farm_dir, chunk, and the `seq` options:
-    device, model, temporal_radius, layers, aovs, radiance_aovs, compression, motion_vectors,
-    motion_scale...).
-    The frames are those `render_started` and `frame_rendered` recorded; frames of the ROP's range
-    this render did not write (an earlier render's, another farm chunk's) are named in a warning,
-    and neither denoised nor read as neighbours. Without a record (a hook installed before the
-    record, or a call by hand) they are the ROP's frame range.
-    With after_post_frame=True only the frames that `post_frame` could not do are denoised.
-    When frames to denoise are not on disk nothing is denoised, with a warning."""
+    `HookSettings.from_keywords`' (output_pattern, farm, farm_dir, chunk, context, and the `seq`
+    options: device, model, temporal_radius, layers, aovs, radiance_aovs, compression,
+    motion_vectors, motion_scale...).
+    The frames are those `render_started` and `frame_rendered` recorded (without a record, the
+    ROP's range). By default (context='range') the frames of the ROP's range an earlier render
+    left on disk are their neighbours, and earlier denoised frames whose windows read frames this
+    render changed are denoised again, so a re-render of part of the range comes out as a whole
+    render would; context='rendered' denoises and reads only the frames this render wrote
+    (`render_hook.plan_post_render`). With after_post_frame=True the frames `post_frame` did are
+    not denoised again. A recorded frame not on disk (a failed frame) is raised as an error once
+    the others are denoised; without a record, frames not on disk mean nothing is denoised, with
+    a warning."""
     with _reported(rop):
         hook = HookSettings.from_keywords(**settings)
         hook = _per_frame(hook) if after_post_frame else hook
         in_range = rop_frames(rop)
-        rendered = _frames_written(rop, in_range)
-        pattern = output_pattern(rop, rendered[0], rendered[-1])
-        incomplete = incomplete_render(pattern, rendered)
-        if incomplete:
-            _warn(rop, incomplete)
-            return None
-        frames = (left_after_render(in_range, hook.options.temporal_radius, rendered)
-                  if after_post_frame else rendered)
-        lone = lone_frames_warning(rendered, frames, hook)
-        if lone:
-            _warn(rop, lone)
-        return _denoise(rop, pattern, frames, rendered, hook) if frames else None
+        written, started = _frames_written(rop, in_range)
+        pattern = output_pattern(rop, written.frames[0], written.frames[-1])
+        plan = plan_post_render(pattern, written, in_range, hook, started, after_post_frame)
+        for note in plan.notes:
+            _log(rop, note)
+        for warning in plan.warnings:
+            _warn(rop, warning)
+        done = (_denoise(rop, pattern, plan.frames, plan.context, hook, plan.existing)
+                if plan.frames else None)
+        if plan.failed:
+            raise failed_frames_error(pattern, plan.failed, done)
+        return done
 
 
 def post_frame(rop, frame: float | None = None, **settings) -> str | None:
     """Per-frame hook: when `frame` is rendered, denoise the frames whose temporal windows it
     completes; pair it with post_render(rop, after_post_frame=True) for the last K frames.
     It plans over the ROP's range: a render of other frames (a farm chunk that does not start the
-    range) is left whole to the post-render call."""
+    range) is left whole to the post-render call (`render_hook.plan_frame`)."""
     with _reported(rop):
         hook = _per_frame(HookSettings.from_keywords(**settings))
         frame = int(round(hou.frame() if frame is None else frame))
         _record_frame(rop, frame)
-        rendered = rop_frames(rop)
-        recorded = rop.cachedUserData(RENDER_RECORD)
-        if recorded is not None and list(recorded) != rendered[:len(recorded)]:
-            return None
-        ready = ready_after_frame(rendered, frame, hook.options.temporal_radius)
-        if not ready:
-            return None
-        # The frames rendered so far: the windows of `ready` end here, and the frames after it on
-        # disk may be an older render's, which motion-vector detection must not read either.
-        so_far = rendered[:rendered.index(frame) + 1]
-        return _denoise(rop, output_pattern(rop, so_far[0], frame), ready, so_far, hook)
+        in_range = rop_frames(rop)
+        pattern = output_pattern(rop, in_range[0], frame)
+        plan = plan_frame(pattern, in_range, rop.cachedUserData(RENDER_RECORD), frame,
+                          hook.options.temporal_radius)
+        return _denoise(rop, pattern, plan.ready, plan.so_far, hook) if plan.ready else None
 
 
 def _per_frame(hook: HookSettings) -> HookSettings:
@@ -141,9 +143,11 @@ def _per_frame(hook: HookSettings) -> HookSettings:
 
 def render_started(rop) -> None:
     """Pre-render script: start the record of the frames this render of `rop` writes, replacing
-    any an earlier (perhaps interrupted) render left."""
+    any an earlier (perhaps interrupted) render left, and note when it started (frames of the
+    range written after that are another render's, running meanwhile)."""
     with _reported(rop):
         rop.setCachedUserData(RENDER_RECORD, ())
+        rop.setCachedUserData(RENDER_STARTED, time.time())
 
 
 def frame_rendered(rop, frame: float | None = None) -> None:
@@ -160,28 +164,21 @@ def _record_frame(rop, frame: int) -> None:
         rop.setCachedUserData(RENDER_RECORD, tuple(sorted({*record, frame})))
 
 
-def _frames_written(rop, in_range: list[int]) -> list[int]:
-    """The frames this render wrote, by its record (taken, so the next render starts afresh), with
-    a warning naming the frames of the ROP's range it did not write; the range without a record."""
-    record = rop.cachedUserData(RENDER_RECORD)
-    if record is None:
-        if not _has_our_call(rop, "prerender"):
-            _log(rop, f"denoising the ROP's whole range {frame_spec(in_range)}: the frames this render "
-                      "wrote are not recorded (no vfxdenoise call in its Pre-Render Script); click "
-                      "Denoise After Render again to add it")
-        return in_range
-    rop.destroyCachedUserData(RENDER_RECORD)
-    if not record:
-        _warn(rop, f"no frame was recorded by the Post-Frame Script (turned off, or not run by this "
-                   f"renderer): denoising the ROP's whole range {frame_spec(in_range)}; turn the "
-                   "script on, or click Denoise After Render again")
-        return in_range
-    older = [frame for frame in in_range if frame not in record]
-    if older:
-        _warn(rop, f"not rendered by this render: {frame_spec(older)} (of the ROP's range "
-                   f"{frame_spec(in_range)}); only the frames it wrote, {frame_spec(list(record))}, are "
-                   "denoised, and the others are not read as their neighbours")
-    return list(record)
+def _frames_written(rop, in_range: list[int]) -> tuple[WrittenFrames, float | None]:
+    """This render's record (`render_hook.frames_written`) and when it started, both taken, so
+    the next render starts afresh; a render without a record says why in the log."""
+    record, started = rop.cachedUserData(RENDER_RECORD), rop.cachedUserData(RENDER_STARTED)
+    for key, value in ((RENDER_RECORD, record), (RENDER_STARTED, started)):
+        if value is not None:
+            rop.destroyCachedUserData(key)
+    written = frames_written(record, in_range)
+    if record is None and not _has_our_call(rop, "prerender"):
+        _log(rop, f"denoising the ROP's whole range {frame_spec(in_range)}: the frames this render "
+                  "wrote are not recorded (no vfxdenoise call in its Pre-Render Script); click "
+                  "Denoise After Render again to add it")
+    if written.warning:
+        _warn(rop, written.warning)
+    return written, started
 
 
 def rop_frames(rop) -> list[int]:
@@ -214,7 +211,9 @@ def output_pattern(rop, at_frame: int, last_frame: int | None = None) -> str:
         where += f" (referencing {source.path()})" if source is not parm else ""
         text = _unexpanded(source)
         values = {frame: parm.evalAsStringAtFrame(frame) for frame in (at_frame, other)}
-        return _pattern_of(parm, source, text, values, where)
+        pattern = _pattern_of(parm, source, text, values, where)
+    refuse_other_formats(pattern, where)
+    return pattern
 
 
 def _pattern_of(parm, source, text: str | None, values: dict[int, str], where: str) -> str:
@@ -341,11 +340,13 @@ def install_on_selected() -> list[str]:
     return installed
 
 
-def _denoise(rop, pattern: str, frames: list[int], rendered: list[int], hook: HookSettings) -> str:
+def _denoise(rop, pattern: str, frames: list[int], context: list[int], hook: HookSettings,
+             existing: str = "overwrite") -> str:
     """Run (or submit) the denoise of `frames` of `pattern` with Houdini's interruptible progress
-    bar, the frames the ROP renders (`rendered`) its only temporal context."""
+    bar, `context` (frames of the ROP's range) its only temporal context, outputs already there
+    replaced or resumed (`existing`)."""
     label = f"vfxdenoise {rop.path()}"
-    request = request_for(pattern, frames, hook, rendered)
+    request = request_for(pattern, frames, hook, context, existing)
     with hou.InterruptableOperation(label, long_operation_name=label,
                                     open_interrupt_dialog=True) as operation:
         shown = [0.0, "starting"]

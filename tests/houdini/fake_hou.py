@@ -16,6 +16,9 @@ what real Houdini does is modelled, as its documentation describes it:
   whose parm is evaluated;
 - cached user data (`setCachedUserData`) lives on the node for the session and is not saved.
 
+`STATE["scene"]` (0 by default) stands for the scene: a render after it is changed writes other
+noise into every frame (a re-render with the lighting changed), one with it unchanged the same.
+
 Backticks and expressions understand `chs("path")` and `padzero(n, $F)` only: anything else
 raises NotImplementedError, so a test never relies on HScript this stand-in does not model.
 """
@@ -35,7 +38,7 @@ STATE: dict = {}
 def reset(variables: dict[str, str], frame: float = 1) -> None:
     STATE.clear()
     STATE.update(variables=dict(variables), frame=frame, selected=[], pwd=None, messages=[],
-                 progress=[], nodes={})
+                 progress=[], nodes={}, scene=0)
 
 
 class OperationFailed(Exception):
@@ -186,11 +189,12 @@ class RopNode(Node):
             self._run_script("preframe")
             path = Path(self._parms[self.output_parm].evalAsStringAtFrame(frame))
             name = path.name.removesuffix(".exr").removesuffix(f".{frame:04d}")
+            seed = frame + 100_000 * STATE["scene"]
             if self.pan:
-                write_sequence(path.parent, frames=[frame], name=name, seed=frame, motion=self.pan[0],
+                write_sequence(path.parent, frames=[frame], name=name, seed=seed, motion=self.pan[0],
                                convention=self.pan[1], start=frame - int(self.range[0]))
             else:
-                write_sequence(path.parent, frames=[frame], name=name, seed=frame)
+                write_sequence(path.parent, frames=[frame], name=name, seed=seed)
             self._run_script("postframe")
         self._run_script("postrender")
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -295,8 +298,7 @@ def _shelf_click(hou, rops) -> None:
 
 def _alone(tmp_path: Path, render: Path, frames, tiny_weights) -> dict[int, np.ndarray]:
     """Each frame's beauty denoised by one run over copies of `frames` alone (nothing else there)."""
-    alone = tmp_path / f"alone{min(frames)}"
-    alone.mkdir()
+    alone = Path(tempfile.mkdtemp(prefix=f"alone{min(frames)}-", dir=tmp_path))
     for frame in frames:
         shutil.copy(render / f"shot.karma1.{frame}.exr", alone)
     summary = denoise_sequence(str(alone / "shot.karma1.####.exr"),
@@ -371,15 +373,18 @@ def test_install_does_not_turn_on_a_script_the_artist_turned_off(hou):
 
 
 def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weights, capsys):
-    """A farm task rendering part of the ROP's range (hython: rop.render(frame_range=...)) denoises
-    the frames it wrote: not yesterday's render of the rest of the range, nor frames another
-    task writes meanwhile, which are not read as neighbours either."""
+    """With context='rendered', a farm task rendering part of the ROP's range (hython:
+    rop.render(frame_range=...)) denoises the frames it wrote: not yesterday's render of the rest
+    of the range, nor frames another task writes meanwhile, which are not read as neighbours
+    either; nor, later, the frames of the chunk before."""
     import vfxdenoise_houdini
 
     render = tmp_path / "hip/render"
     write_sequence(render, frames=range(1001, 1007), name="shot.karma1", seed=7)  # yesterday's
     rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
     vfxdenoise_houdini.install_hook([rop])
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), context='rendered')")
     another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
                     "    from exr_sequences import write_sequence\n"
                     f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
@@ -397,6 +402,7 @@ def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weight
                                       alone)
 
     _set_script(rop, "preframe", "")
+    _age(render, "shot.karma1.100[1-3].exr")  # whenever it runs, chunk 1's frames are not read
     rop.render(frame_range=(1004, 1006))  # the next chunk: its own frames, chunk 1's left alone
 
     assert "not rendered by this render: 1001-1003" in hou.STATE["messages"][-1][1]
@@ -563,3 +569,172 @@ def test_an_output_expression_houdini_cannot_evaluate_is_our_error_naming_the_ro
             r"^vfxdenoise /out/pipeline1/karma1: /out/pipeline1/karma1 picture: Houdini could not "
             r"evaluate it \(Invalid channel reference ../out_pth")):
         vfxdenoise_houdini.post_render(rop)
+
+
+def _age(folder: Path, glob: str, seconds: float = 3600) -> None:
+    """Make the files `glob` matches in `folder` as old as if written `seconds` ago."""
+    when = time.time() - seconds
+    for path in folder.glob(glob):
+        os.utime(path, (when, when))
+
+
+def _written_at(folder: Path, glob: str) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in sorted(folder.glob(glob))}
+
+
+def _rendered_yesterday(hou, rop, module) -> dict[int, np.ndarray]:
+    """Render the ROP's range without the hooks, as a render of yesterday (its files an hour
+    old), and denoise it by hand as the whole render; return the denoised beauty per frame."""
+    rop.render()
+    render = Path(module.output_pattern(rop, 1001)).parent
+    _age(render, "shot.karma1.*.exr")
+    pattern = module.post_render(rop)
+    frames = module.rop_frames(rop)
+    return {f: read_exr(pattern.replace("####", f"{f:04d}")).get(list("RGB")) for f in frames}
+
+
+def test_a_fix_up_render_of_part_of_the_range_comes_out_as_the_whole_render(hou, tmp_path):
+    """Re-rendering 1003-1005 of a ROP rendered 1001-1008: its frames' windows read the frames
+    rendered before (they were cut at 1002 and 1006, about 2.5 dB worse), and the frames whose
+    windows read them are denoised again; the same pixels give the same denoised frames."""
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1008, 1))
+    whole = _rendered_yesterday(hou, rop, vfxdenoise_houdini)
+    vfxdenoise_houdini.install_hook([rop])
+    before = _written_at(render, "*_denoised.*")
+
+    rop.render(frame_range=(1003, 1005))  # the same scene: the same pixels
+
+    for frame, beauty in whole.items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      beauty)
+    after = _written_at(render, "*_denoised.*")
+    # Radius 2: every frame of 1001-1008 reads one of 1003-1005 (the first and last reach 4 frames in).
+    assert [name for name in after if after[name] != before[name]] == list(before)
+    assert [severity for severity, _ in hou.STATE["messages"]] == []
+
+
+def test_a_frame_rendered_again_redoes_the_frames_whose_windows_read_it_and_keeps_the_rest(
+        hou, tmp_path, tiny_weights, capsys):
+    """The scene changed and 1006 of 1001-1010 was rendered again: 1004-1010 read it (1009 and
+    1010 reach further back at the range's end) and are denoised again, 1001-1003 are kept as
+    they were, and every frame is as one run over the frames on disk now makes it."""
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1010, 1))
+    _rendered_yesterday(hou, rop, vfxdenoise_houdini)
+    vfxdenoise_houdini.install_hook([rop])
+    before = _written_at(render, "*_denoised.*")
+    hou.STATE["scene"] = 1
+
+    rop.render(frame_range=(1006, 1006))
+
+    after = _written_at(render, "*_denoised.*")
+    assert [name for name in after if after[name] == before[name]] == [
+        f"shot.karma1_denoised.{f}.exr" for f in (1001, 1002, 1003)]
+    for frame, alone in _alone(tmp_path, render, range(1001, 1011), tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+    assert "frames 1001-1005,1007-1010 of the ROP's range, rendered before this render, are read" in (
+        capsys.readouterr().err)
+
+
+def test_a_chunk_does_not_read_frames_another_task_writes_meanwhile_and_the_next_chunk_reads_it(
+        hou, tmp_path, tiny_weights):
+    """Farm tasks rendering chunks of the ROP's range side by side: frames written while this
+    render ran are another task's, perhaps half written, and are not read; a chunk rendered
+    after another reads its frames, and redoes those whose windows read its own, as one render."""
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
+                    "    from exr_sequences import write_sequence\n"
+                    f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
+                    "name='shot.karma1', seed=55)\n")
+    _set_script(rop, "preframe", another_task)
+
+    rop.render(frame_range=(1001, 1003))
+
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1004)]
+    severity, message = hou.STATE["messages"][-1]
+    assert severity == "Warning" and "/out/karma1: not rendered by this render: 1004-1006" in message
+    assert "written while it ran (by another farm task?)" in message
+    for frame, alone in _alone(tmp_path, render, range(1001, 1004), tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+
+    _set_script(rop, "preframe", "")
+    _age(render, "shot.karma1.100[1-3].exr")  # chunk 1 ended before chunk 2 started
+    rop.render(frame_range=(1004, 1006))
+
+    for frame, alone in _alone(tmp_path, render, range(1001, 1007), tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+
+
+def _failing(rop, frame: int, call: str) -> None:
+    """The ROP's post-frame script finds `frame`'s file gone (its render failed) before `call`."""
+    _set_script(rop, "postframe", f"import os\nif hou.frame() == {frame}:\n"
+                f"    os.remove(hou.pwd().parm('picture').evalAsStringAtFrame({frame}))\n"
+                f"import vfxdenoise_houdini\n{call}\n")
+
+
+def test_a_frame_that_failed_to_render_fails_the_hook_once_the_others_are_denoised(hou, tmp_path):
+    """A frame the render recorded but did not write is a failed frame, not a farm chunk: the
+    other frames are denoised (their windows stop at it), and the hook raises Houdini's error
+    naming it, so that a farm task running the render fails."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    _failing(rop, 1004, "vfxdenoise_houdini.frame_rendered(hou.pwd(), hou.frame())")
+
+    with pytest.raises(hou.OperationFailed, match=(
+            r"^vfxdenoise /out/karma1: frame\(s\) 1004 of .*/shot.karma1.####.exr are not on disk, "
+            r"although this render recorded writing them .*: their render failed.*; the other frames "
+            r"are done \(.*/shot.karma1_denoised.####.exr\). Re-render 1004")):
+        rop.render()
+
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in (1001, 1002, 1003, 1005, 1006)]
+    assert "farm" not in str(hou.STATE["messages"])
+
+
+def test_per_frame_hooks_leave_the_frames_after_a_failed_frame_to_the_post_render_call(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
+    _per_frame_scripts(rop, "temporal_radius=1")
+    vfxdenoise_houdini.install_hook([rop])
+    _failing(rop, 1004, "vfxdenoise_houdini.post_frame(hou.pwd(), hou.frame(), temporal_radius=1)")
+    seen = _denoised_after_each_post_frame(vfxdenoise_houdini, render)
+
+    with pytest.raises(hou.OperationFailed, match=r"frame\(s\) 1004 of .* are not on disk"):
+        rop.render()
+
+    assert [len(denoised) for _, denoised in seen] == [0, 0, 2, 2, 2, 2]  # nothing read 1004
+    assert _frames(render, "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in (1001, 1002, 1003, 1005, 1006)]
+
+
+def test_a_rop_writing_tiff_is_told_the_denoiser_reads_exr_only(hou):
+    import vfxdenoise_houdini
+
+    rop = hou.RopNode("/out/karma1", "karma", "picture", "$HIP/render/beauty.$F4.tif")
+    with pytest.raises(hou.OperationFailed, match=(
+            r"/out/karma1 picture writes TIFF images \(.*/render/beauty.####.tif\), and the denoiser "
+            r"reads OpenEXR only: set it to write .exr")):
+        vfxdenoise_houdini.post_render(rop)
+
+
+def test_an_unknown_context_is_refused_naming_the_ones_there_are(hou):
+    import vfxdenoise_houdini
+
+    with pytest.raises(hou.OperationFailed, match="context='shot' is not one of 'range', 'rendered'"):
+        vfxdenoise_houdini.post_render(_rop(hou, "karma"), context="shot")

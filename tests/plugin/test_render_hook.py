@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,10 +21,14 @@ from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK
 from vfxdenoise.plugin.farm_submit import farm_command
 from vfxdenoise.plugin.render_hook import (
     PER_FRAME_RADIUS,
+    WRITTEN_MEANWHILE_SLACK_SECONDS,
     HookSettings,
+    WrittenFrames,
     _default_job_path,
+    failed_frames_error,
     frame_list,
     frame_spec,
+    frames_written,
     incomplete_render,
     left_after_render,
     lone_frames_note,
@@ -29,7 +36,10 @@ from vfxdenoise.plugin.render_hook import (
     model_radius,
     pattern_from_paths,
     per_frame_settings,
+    plan_frame,
+    plan_post_render,
     ready_after_frame,
+    refuse_other_formats,
     request_for,
 )
 from vfxdenoise.plugin.runner import RunnerConfig
@@ -259,3 +269,142 @@ def test_an_incomplete_render_names_the_frames_not_on_disk(tmp_path):
     assert incomplete_render(f"{tmp_path}/r.####.exr", [1, 2]) is None
     message = incomplete_render(f"{tmp_path}/r.####.exr", list(range(1, 10)))
     assert message.startswith("not denoised: frame(s) 3, 4, 5, 6, 7 and 2 more of ")
+
+
+def _files(folder: Path, frames, written_at: float | None = None) -> str:
+    """Empty frame files r.####.exr (a plan reads no pixels), last written at `written_at`."""
+    for frame in frames:
+        path = folder / f"r.{frame:04d}.exr"
+        path.write_bytes(b"")
+        if written_at is not None:
+            os.utime(path, (written_at, written_at))
+    return f"{folder}/r.####.exr"
+
+
+def test_what_a_render_wrote_is_its_record_else_the_range():
+    in_range = frame_list(1001, 1008)
+    assert frames_written(None, in_range) == WrittenFrames(in_range, recorded=False)
+    empty = frames_written((), in_range)
+    assert (empty.frames, empty.recorded) == (in_range, False)
+    assert empty.warning.startswith("no frame was recorded by the Post-Frame Script")
+    assert frames_written((1005, 1003, 1004), in_range) == WrittenFrames([1003, 1004, 1005], recorded=True)
+
+
+def test_a_render_of_part_of_the_range_reads_the_frames_rendered_before_and_resumes(tmp_path):
+    """The frames of the range an earlier render left are the shot's: every frame is asked for
+    with --resume, which denoises again those made from frames this render changed."""
+    started = time.time() - 10
+    pattern = _files(tmp_path, [1001, 1002, 1006, 1007, 1008], written_at=started - 3600)
+    _files(tmp_path, [1003, 1004, 1005])
+    in_range, written = frame_list(1001, 1008), WrittenFrames([1003, 1004, 1005], recorded=True)
+
+    plan = plan_post_render(pattern, written, in_range, HookSettings(), started)
+
+    assert (plan.frames, plan.context, plan.existing) == (in_range, in_range, "resume")
+    assert plan.warnings == () and plan.failed == ()
+    assert plan.notes[0].startswith("frames 1001-1002,1006-1008 of the ROP's range, rendered before "
+                                    "this render, are read as its frames' neighbours")
+    request = request_for(pattern, plan.frames, HookSettings(), plan.context, plan.existing)
+    assert "--frames=1001-1008 --resume" in " ".join(request.seq_args())
+    assert request.options.context_frames == "1001-1008"
+
+
+def test_frames_another_render_writes_meanwhile_are_not_read(tmp_path):
+    """Another farm task's chunk, written while this render ran (perhaps half written): not read,
+    nor denoised again here; said. Frames outside the range are never read."""
+    started = time.time() - 60
+    pattern = _files(tmp_path, [1001, 1002, 1003, 1009], written_at=started - 3600)
+    _files(tmp_path, [1004, 1005, 1006, 1007, 1008], written_at=started + 5)
+    _files(tmp_path, [1006], written_at=started - WRITTEN_MEANWHILE_SLACK_SECONDS / 2)  # a clock behind
+    in_range = frame_list(1001, 1008)
+
+    plan = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range, HookSettings(), started)
+
+    assert plan.context == plan.frames == [1001, 1002, 1003, 1004, 1005]
+    assert plan.warnings == ("not rendered by this render: 1006-1008 (of the ROP's range 1001-1008), "
+                             "written while it ran (by another farm task?), so not read as its "
+                             "frames' neighbours: their windows end at them",)
+    # Without the time the render started, every frame of the range on disk is read.
+    unknown = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range, HookSettings())
+    assert unknown.context == in_range and unknown.warnings == ()
+
+
+def test_context_rendered_denoises_and_reads_only_what_the_render_wrote(tmp_path):
+    pattern = _files(tmp_path, frame_list(1001, 1008), written_at=time.time() - 3600)
+    in_range = frame_list(1001, 1008)
+    rendered = HookSettings(context="rendered")
+
+    plan = plan_post_render(pattern, WrittenFrames([1003, 1004, 1005], True), in_range, rendered, time.time())
+
+    assert (plan.frames, plan.context, plan.existing) == ([1003, 1004, 1005], [1003, 1004, 1005], "overwrite")
+    assert plan.warnings[0].startswith("not rendered by this render: 1001-1002,1006-1008 (of the ROP's "
+                                       "range 1001-1008); only the frames it wrote, 1003-1005, are denoised")
+    assert HookSettings.from_keywords(context="rendered") == rendered
+    with pytest.raises(PluginError, match="context='rop' is not one of 'range', 'rendered'"):
+        HookSettings.from_keywords(context="rop")
+
+
+def test_a_recorded_frame_not_on_disk_is_a_failed_frame_and_the_others_are_denoised(tmp_path):
+    pattern = _files(tmp_path, [1001, 1002, 1003, 1005, 1006])
+    in_range = frame_list(1001, 1006)
+    for settings in (HookSettings(), HookSettings(context="rendered")):
+        plan = plan_post_render(pattern, WrittenFrames(in_range, True), in_range, settings, time.time() - 60)
+        assert plan.failed == (1004,)
+        assert plan.frames == plan.context == [1001, 1002, 1003, 1005, 1006]
+        assert plan.warnings == ()  # not blamed on farm chunks
+    error = failed_frames_error(pattern, [1004], f"{tmp_path}/r_denoised.####.exr")
+    assert str(error) == (
+        f"frame(s) 1004 of {pattern} are not on disk, although this render recorded writing them "
+        "(after each frame): their render failed, or they were moved or deleted since; the other "
+        f"frames are done ({tmp_path}/r_denoised.####.exr). Re-render 1004: the post-render hook "
+        "then denoises them, and the frames whose windows read them")
+    assert "no other frame was rendered" in str(failed_frames_error(pattern, [1004], None))
+
+
+def test_frames_not_on_disk_without_a_record_denoise_nothing(tmp_path):
+    """Without a record, frames of the range not on disk may be other farm chunks' (hooks
+    installed before the record): nothing is denoised, and the warning names both causes."""
+    pattern = _files(tmp_path, [1001, 1002, 1003])
+    plan = plan_post_render(pattern, WrittenFrames(frame_list(1001, 1006), False), frame_list(1001, 1006),
+                            HookSettings())
+    assert (plan.frames, plan.failed) == ([], ())
+    assert plan.warnings[0].startswith("not denoised: frame(s) 1004, 1005, 1006 of ")
+    assert "farm='openjd'" in plan.warnings[0] and "frames whose render failed" in plan.warnings[0]
+
+
+def test_after_per_frame_hooks_the_post_render_call_asks_only_for_what_they_left(tmp_path):
+    pattern = _files(tmp_path, frame_list(1001, 1008))
+    in_range, radius = frame_list(1001, 1008), HookSettings(options=SeqOptions(temporal_radius=2))
+    for settings in (radius, replace(radius, context="rendered")):
+        plan = plan_post_render(pattern, WrittenFrames(in_range, True), in_range, settings, time.time() - 60,
+                                after_post_frame=True)
+        assert (plan.frames, plan.context) == ([1007, 1008], in_range)
+    # A render of part of the range, frames of the range rendered before beside it: --resume
+    # keeps what per-frame hooks did, and does the rest.
+    started = time.time() + 60
+    plan = plan_post_render(pattern, WrittenFrames([1003, 1004], True), in_range, radius, started,
+                            after_post_frame=True)
+    assert plan.frames == plan.context == in_range and plan.existing == "resume"
+
+
+def test_a_per_frame_hook_plans_over_the_range_from_its_start_and_reads_what_is_rendered(tmp_path):
+    pattern = _files(tmp_path, frame_list(1001, 1005))
+    in_range = frame_list(1001, 1008)
+    assert plan_frame(pattern, in_range, (1001, 1002, 1003, 1004, 1005), 1005, 2) == (
+        plan_frame(pattern, in_range, None, 1005, 2))
+    plan = plan_frame(pattern, in_range, None, 1005, 2)
+    assert (plan.ready, plan.so_far) == ([1001, 1002, 1003], frame_list(1001, 1005))
+    assert plan_frame(pattern, in_range, (1004, 1005), 1005, 2).ready == []  # a chunk: post-render's
+    assert plan_frame(pattern, in_range, None, 1004, 2).ready == []  # no window ends there
+    os.remove(pattern.replace("####", "1003"))  # a failed frame: nothing that reads it, nor after
+    assert plan_frame(pattern, in_range, None, 1005, 2).ready == []
+
+
+def test_a_render_that_is_no_exr_is_named_by_its_format():
+    refuse_other_formats("/r/beauty.####.exr", "/out/karma1 picture")
+    refuse_other_formats("/r/beauty.####.EXR", "/out/karma1 picture")
+    for pattern, written in (("/r/beauty.####.tif", "TIFF images"), ("/r/b.####.jpg", "JPEG images"),
+                             ("/r/b.####.xyz", "'.xyz' files"), ("/r/b.####", "files with no extension")):
+        with pytest.raises(PluginError, match=f"^/out/karma1 picture writes {written} "
+                                              r"\(.*\), and the denoiser reads OpenEXR only"):
+            refuse_other_formats(pattern, "/out/karma1 picture")

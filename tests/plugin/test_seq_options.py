@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.io.aovs import AovName
 from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, SeqOptions
+from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, _KINDS, SeqOptions
 
 
 @pytest.mark.parametrize(("setting", "words"), [
@@ -45,3 +46,41 @@ def test_each_option_reaches_the_engine_config_under_its_name():
     assert SeqOptions().engine_config() == default
     from_host = SeqOptions(aovs=["key"]).engine_config()  # a host's list
     assert from_host.aovs == ("key",) and from_host.all_aovs() == (AovName("--aov", "key"),)
+
+
+@pytest.mark.parametrize("name", ["aovs", "radiance_aovs", "views"])
+def test_a_lone_string_where_strings_are_taken_is_one_item(name):
+    """`aovs=('albedo')` is a string in Python: it was split into letters (`--aov a --aov l ...`)."""
+    options = SeqOptions(**{name: "RGBA_key"})
+    assert getattr(options, name) == ("RGBA_key",)
+    flag = {"aovs": "--aov", "radiance_aovs": "--aov-radiance", "views": "--view"}[name]
+    assert options.to_args() == [flag, "RGBA_key"]
+    assert getattr(SeqOptions(**{name: ["a", "b"]}), name) == ("a", "b")  # a list: a tuple
+
+
+@pytest.mark.parametrize(("setting", "words"), [
+    ({"temporal_radius": "1"}, "temporal_radius='1' (str): temporal_radius takes a whole number, or None"),
+    ({"temporal_radius": True}, "temporal_radius=True (bool): temporal_radius takes a whole number"),
+    ({"layers": {"albedo": ["diffuse_albedo"]}},
+     "layers={'albedo': ['diffuse_albedo']} (dict): layers takes a dict of strings"),
+    ({"layers": "diffuse_albedo"}, "layers='diffuse_albedo' (str): layers takes a dict of strings"),
+    ({"aovs": ["key", 2]}, "aovs=['key', 2] (list): aovs takes a string, or a tuple or list of strings"),
+    ({"keep_noisy": "yes"}, "keep_noisy='yes' (str): keep_noisy takes True or False"),
+    ({"max_mem": "8"}, "max_mem='8' (str): max_mem takes a number, or None"),
+    ({"device": 0}, "device=0 (int): device takes a string, or None"),
+])
+def test_a_value_of_the_wrong_type_is_refused_naming_the_option(setting, words):
+    """They raised bare TypeErrors (`'<' not supported between instances of 'str' and 'int'`), or
+    reached seq."""
+    with pytest.raises(PluginError, match=re.escape(words)):
+        SeqOptions(**setting)
+
+
+def test_numbers_and_paths_are_taken_as_seq_takes_them(tmp_path):
+    options = SeqOptions(max_mem=8, motion_scale=2, model=tmp_path / "m.safetensors")
+    assert (options.max_mem, options.motion_scale, options.model) == (8, 2, str(tmp_path / "m.safetensors"))
+
+
+def test_every_options_type_is_one_the_options_check():
+    """A new option of a type `_KINDS` does not know fails every SeqOptions built, here first."""
+    assert {f.type for f in fields(SeqOptions)} <= set(_KINDS)
