@@ -20,6 +20,7 @@ NUKE_RGBA_PARTS = {"rgba": ("red", "green", "blue", "alpha"), "rgb": ("red", "gr
                    "alpha": ("alpha",)}
 FEATURE_SIZES = {feature: SIZES[feature] for feature in LAYER_FEATURES}  # the features hosts pick
 NO_LAYER = ("", "none")
+LAYERS_LISTED = 20  # of the input's, in a message about a layer it does not have
 
 
 def nuke_to_exr_channel(channel: str) -> str:
@@ -53,9 +54,22 @@ def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str],
     if len(own) < size:
         found = f" ({', '.join(own)})" if own else ""
         other = "another layer" if feature == "beauty" else "another layer or 'none'"
+        advice = f"pick {other}" if own else _no_such_layer(layer, channels, size, other)
         raise PluginError(f"{label or feature + ' layer'} '{layer}' needs {size} channel(s) but has "
-                          f"{len(own)}{found} in the node's input; pick {other}")
+                          f"{len(own)}{found} in the node's input; {advice}")
     return ",".join(nuke_to_exr_channel(c) for c in own[:size])
+
+
+def _no_such_layer(layer: str, channels: Sequence[str], size: int, other: str) -> str:
+    """What to give instead of `layer`, which the input has no channel of: Nuke's name for it
+    where it is an EXR layer name with dots (`diffuse.direct` shows in Nuke as `diffuse_direct`),
+    else `other` ('another layer'), with the input's layers for a typo."""
+    nuke_name = layer.replace(".", "_")
+    if nuke_name != layer and len(layer_channels(nuke_name, channels)) >= size:
+        return f"Nuke names the EXR layer '{layer}' '{nuke_name}': give that"
+    layers = list(dict.fromkeys(c.rpartition(".")[0] for c in channels if "." in c))
+    shown = ", ".join(layers[:LAYERS_LISTED]) + (", ..." if len(layers) > LAYERS_LISTED else "")
+    return f"pick {other}; the input's layers: {shown or 'none'}"
 
 
 def layer_channels(layer: str, channels: Sequence[str]) -> list[str]:

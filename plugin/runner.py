@@ -4,25 +4,21 @@ Hosts often ship their own Python without torch, so by default the request runs 
 `vfxdenoise` command of an install that has it; `RunnerConfig.command` names that executable (or an
 interpreter plus `-m vfxdenoise.cli.main`). Both ways report each finished frame to `progress` and
 poll `cancelled` between events; both return the output pattern or raise a `PluginError`.
+What a host checks before its own long work (the runner's setup, what a run would refuse without
+reading a frame) is `runner_setup`'s.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
-import re
 import shlex
-import shutil
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
-from vfxdenoise.plugin.errors import PluginError, RunnerError
+from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
 
 MODES = ("subprocess", "inprocess")
@@ -63,8 +59,10 @@ class RunnerConfig:
                    command_setting=command or None)
 
 
-def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
-    """The argv that a $VFXDENOISE_COMMAND `value` names.
+def split_command(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
+    """The argv that command text `value` names, for every place a command is given as text
+    ($VFXDENOISE_COMMAND, `vfxdenoise farm --command`); ValueError where it does not split (an
+    unclosed quote), which the caller words for its setting.
 
     A value that names an existing file is that one program, spaces and backslashes included
     (`/opt/my tools/bin/vfxdenoise`, `C:\\Program Files\\vfxdenoise\\vfxdenoise.exe`), so a path
@@ -73,61 +71,21 @@ def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...
     """
     if os.path.isfile(value):
         return (value,)
-    try:
-        words = shlex.split(value, posix=not windows)
-    except ValueError as exc:
-        raise PluginError(f"${COMMAND_ENV} '{value}' cannot be split into words ({exc}): "
-                          "close its quotes") from exc
+    words = shlex.split(value, posix=not windows)
     if windows:
         words = [word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'" else word
                  for word in words]
     return tuple(words)
 
 
-def check_runner(config: RunnerConfig) -> None:
-    """Raise RunnerError now if `config` cannot run any request: the in-process runner where torch
-    or the engine does not import, or a command that is not an executable file. Hosts call it
-    before their own long work (Nuke renders the whole input first), so a setup mistake is
-    reported in seconds."""
-    if config.mode == "inprocess":
-        _check_inprocess()
-        return
-    path = {**os.environ, **(config.env or {})}.get("PATH")
-    program = config.command[0]
-    if shutil.which(program, path=path) is None:
-        where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
-        raise RunnerError(command_problem(config, where))
-
-
-def _check_inprocess() -> None:
-    """Import what `run_inprocess` needs (torch, the engine), as it would: torch can be found and
-    still not load, e.g. an install's torch built for Python 3.11 appended to Nuke's 3.10 by
-    $VFXDENOISE_SITE ("Failed to load PyTorch C extensions")."""
-    here = "this Python ({}.{})".format(*sys.version_info[:2])
-    advice = (f"unset ${MODE_ENV} to run the default subprocess runner, the vfxdenoise command of "
-              f"an install with torch (${COMMAND_ENV})")
-    if importlib.util.find_spec("torch") is None:
-        raise RunnerError(f"${MODE_ENV}=inprocess needs torch in {here}, which has none: {advice}")
+def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
+    """The argv that a $VFXDENOISE_COMMAND `value` names (`split_command`); a PluginError saying
+    to close its quotes where it does not split."""
     try:
-        importlib.import_module("torch")
-        importlib.import_module("vfxdenoise.core.engine")
-    except (ImportError, OSError) as exc:  # OSError: a shared library torch loads is missing
-        first = next((line.strip(" :") for line in str(exc).splitlines() if line.strip(" :")),
-                     type(exc).__name__)  # torch's own advice after it is on building from source
-        raise RunnerError(f"${MODE_ENV}=inprocess cannot import the denoiser in {here}: {first} "
-                          f"({_torch_built_for()}): {advice}") from exc
-
-
-def _torch_built_for() -> str:
-    """Which Python the torch found on sys.path was built for, read from the file name of its C
-    extension (`_C.cpython-311-x86_64-linux-gnu.so`, `_C.cp311-win_amd64.pyd`) without importing it."""
-    spec = importlib.util.find_spec("torch")
-    folder = Path(spec.origin).parent if spec and spec.origin else None
-    for extension in sorted(folder.glob("_C.*")) if folder else []:
-        found = re.search(r"\.(?:cpython-|cp)3(\d+)", extension.name)
-        if found:
-            return f"torch at {folder} is built for Python 3.{found.group(1)}"
-    return f"torch at {folder or 'an unknown place'}, of an install whose Python may differ"
+        return split_command(value, windows)
+    except ValueError as exc:
+        raise PluginError(f"${COMMAND_ENV} '{value}' cannot be split into words ({exc}): "
+                          "close its quotes") from exc
 
 
 def command_problem(config: RunnerConfig, reason: str) -> str:

@@ -1,7 +1,8 @@
 """The VfxDenoise gizmo's Denoise button: Nuke state in, a plugin request out, the result read back.
 
-Only Nuke translation lives here (knobs, the internal Write/Read nodes, ProgressTask, messages);
-the request, the layer-name mapping and running the denoiser are `vfxdenoise.plugin`'s.
+Only Nuke translation lives here (knobs, the internal Write/Read nodes, ProgressTask, messages in
+knob names); the request, the layer-name mapping, the checks before the input renders and running
+the denoiser are `vfxdenoise.plugin`'s.
 
 Nuke rebuilds a gizmo's internal nodes from the .gizmo file whenever a script is opened or a node
 pasted, and saves only the gizmo's own knobs: so the result lives in the hidden knobs
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import shlex
 
 import nuke
 
@@ -37,44 +40,51 @@ _check_vfxdenoise_importable()
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES  # noqa: E402
 from vfxdenoise.plugin.channels import nuke_layer_channels  # noqa: E402
-from vfxdenoise.plugin.errors import PluginError  # noqa: E402
+from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
-from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, check_runner, run_request  # noqa: E402
+from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request  # noqa: E402
+from vfxdenoise.plugin.runner_setup import check_request, check_runner  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
+from vfxdenoise.plugin.seqprocess import seq_command  # noqa: E402
 
 # The gizmo's layer pickers (VfxDenoise.gizmo): one per feature the networks read, knob named after it.
 LAYER_KNOBS = NETWORK_FEATURES
 WRITE_NODE = "CacheWrite"
 READ_NODE = "CacheRead"
 WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many there were
+# The denoiser's messages name `vfxdenoise seq` flags: each flag a knob of this node sets, as that
+# knob (and -o, the output, as what sets it here); the flags the node sets itself are left as they are.
+FLAG_KNOBS = {"--temporal-radius": "temporal radius", "--device": "device", "--model": "model",
+              "--motion-vectors": "motion vectors", "--beauty": "beauty layer",
+              "--albedo": "albedo layer", "--normal": "normal layer", "--motion": "motion layer",
+              "--aov": "also denoise", "--aov-radiance": "also denoise", "-o": "another cache folder"}
+_FLAG = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-o)(?![\w-])")
 
 
 def denoise(node=None) -> str | None:
     """Button callback: denoise the node's input frame range; show any error as a Nuke message.
 
-    Returns the denoised frame pattern, or None after an error or a cancel (the node then passes
-    its input through, so a failure never looks like a black or stale frame).
+    Returns the denoised frame pattern, or None after an error or a cancel. Once the input's cache
+    is being replaced, the node passes its input through until the denoise succeeds, so a failure
+    never looks like a black or stale frame; a press refused before that keeps the last result.
     """
     node = node or nuke.thisNode()
     try:
         return _denoise(node)
     except VfxDenoiseError as exc:
-        node["denoised"].setValue(False)
-        node["status"].setValue(f"not denoised: {exc}")
-        nuke.message(f"VfxDenoise {node.name()}: {exc}")
+        _show_error(node, exc)
         return None
 
 
 def _denoise(node) -> str:
     source = node.input(0)
     if source is None:
-        raise PluginError(f"{node.name()} has no input: connect the render to denoise")
-    _refuse_proxy_mode(node)
+        raise PluginError("the node has no input: connect the render to denoise")
+    _refuse_proxy_mode()
     runner = RunnerConfig.from_environment()
     check_runner(runner)  # a setup mistake is told before the input's frames are rendered
     first, last = source.frameRange().first(), source.frameRange().last()
     cache, stem = _cache_folder(node), _cache_stem(node)
-    noisy = f"{cache}/{stem}_input.####.exr"
     options = SeqOptions(
         context_frames=f"{first}-{last}", layers=_layers(node, source.channels()),
         aovs=_aovs(node, source.channels()),
@@ -82,21 +92,41 @@ def _denoise(node) -> str:
         motion_vectors=node["motion_vectors"].value(),
         model=node["model"].value().strip() or None,
     )
-    request = DenoiseRequest(input_pattern=noisy, frames=f"{first}-{last}",
+    request = DenoiseRequest(input_pattern=f"{cache}/{stem}_input.####.exr", frames=f"{first}-{last}",
                              output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)
-    _render_input(node, noisy, first, last)
+    check_request(request, runner)  # so is what the run would refuse without reading a frame
+    node["denoised"].setValue(False)  # the cache is replaced from here: the input passes until done
+    _render_input(node, request.input_pattern, first, last)
     result = _run_with_progress(node, request, runner)
     _show_result(node, result, first, last)
     return result.output_pattern
 
 
-def _refuse_proxy_mode(node) -> None:
+def _show_error(node, error: VfxDenoiseError) -> None:
+    """Tell the artist why the press did nothing, in the node's terms (`in_knob_terms`), as a
+    message and in the status knob; the whole error, with a failed run's exit status and command,
+    goes to Nuke's terminal for a TD."""
+    reason = in_knob_terms(error.reason if isinstance(error, RunnerError) else str(error))
+    nuke.tprint(f"VfxDenoise {node.name()}: {error}")
+    kept = "; the last denoised result is still shown" if node["denoised"].value() else ""
+    node["status"].setValue(f"not denoised: {reason}{kept}")
+    nuke.message(f"VfxDenoise {node.name()}: {reason}")
+
+
+def in_knob_terms(message: str) -> str:
+    """`message` with each `vfxdenoise seq` flag it names that a knob of this node sets named as
+    that knob (FLAG_KNOBS): '--temporal-radius 5 is outside 0..2' -> 'temporal radius 5 is outside
+    0..2', '... or use -o' -> '... or use another cache folder'."""
+    return _FLAG.sub(lambda flag: FLAG_KNOBS.get(flag.group(), flag.group()), message)
+
+
+def _refuse_proxy_mode() -> None:
     """Refuse while proxy mode is on: the cache Write would render the input at proxy size, and
     the full-size comp would blend a smaller denoised image."""
     proxy = nuke.root().knob("proxy")
     if proxy is not None and proxy.value():
-        raise PluginError(f"{node.name()}: proxy mode is on, so the input would be rendered and "
-                          "denoised at proxy size; turn proxy mode off and press Denoise again")
+        raise PluginError("proxy mode is on, so the input would be rendered and denoised at proxy "
+                          "size; turn proxy mode off and press Denoise again")
 
 
 def _cache_folder(node) -> str:
@@ -146,12 +176,16 @@ def _render_input(node, pattern: str, first: int, last: int) -> None:
     try:
         nuke.execute(write, first, last)
     except RuntimeError as exc:
-        raise PluginError(f"rendering the input of {node.name()} to {pattern} (frames {first}-{last}) "
+        raise PluginError(f"rendering the node's input to {pattern} (frames {first}-{last}) "
                           f"failed: {exc}") from exc
 
 
 def _run_with_progress(node, request: DenoiseRequest, runner: RunnerConfig) -> RunResult:
-    """Run the request with a Nuke progress bar whose Cancel button stops the denoiser."""
+    """Run the request with a Nuke progress bar whose Cancel button stops the denoiser; the command
+    line of a subprocess run goes to Nuke's terminal, for a TD."""
+    if runner.mode == "subprocess":
+        argv = seq_command(request.with_default_model(runner.model), runner)
+        nuke.tprint(f"VfxDenoise {node.name()}: running {shlex.join(argv)}")
     # Nuke closes a ProgressTask when it is deleted: hold it in a list emptied on the way out, so
     # an error's traceback does not keep the bar open behind the message box.
     tasks = [nuke.ProgressTask(f"VfxDenoise {node.name()}")]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import logging
 import re
-import shlex
 import shutil
 import sys
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
+from vfxdenoise.plugin.runner import split_command
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,16 @@ def import_farm_library(module: str):
 
 
 def worker_command(command: str | None) -> tuple[str, ...]:
-    """The vfxdenoise command the workers run: `command` split into words as a shell would, or
-    without one this machine's (`default_command`). Text that does not split (an unclosed quote)
-    or holds no word is refused: the job's every task would run nothing, or another program (the
-    seq options would follow an empty command). A first word that is not an executable here is
-    only warned about: the workers may have what this machine lacks."""
+    """The vfxdenoise command the workers run: `command` split into words as the hosts'
+    $VFXDENOISE_COMMAND is (`runner.split_command`: a path to a file here is one word, spaces
+    included; Windows' rules on Windows), or without one this machine's (`default_command`). Text
+    that does not split (an unclosed quote) or holds no word is refused: the job's every task would
+    run nothing, or another program (the seq options would follow an empty command). A first word
+    that is not an executable here is only warned about: the workers may have what this machine lacks."""
     if command is None:
         return default_command()
     try:
-        words = tuple(shlex.split(command))
+        words = split_command(command)
     except ValueError as exc:
         raise FarmError(f"--command {command!r} cannot be split into words ({exc}): {COMMAND_FORM}") from exc
     if not words:

@@ -327,8 +327,8 @@ def reset(nuke_path: list[str], root_name: str = "") -> None:
     STATE.clear()
     sys.path[:0] = nuke_path
     STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, menus={},
-                 messages=[], alerts=[], executed=[], tasks=[], cancel_after=None, created=[], reads=[],
-                 clipboard="")
+                 messages=[], alerts=[], terminal=[], executed=[], tasks=[], cancel_after=None, created=[],
+                 reads=[], clipboard="")
     STATE["root"] = Node("Root", {"name": "Root", "proxy": False, "proxy_scale": 0.5})
 
 
@@ -356,6 +356,11 @@ def message(text: str) -> None:
 def alert(text: str) -> None:
     """Nuke's warning box."""
     STATE["alerts"].append(text)
+
+
+def tprint(*values) -> None:
+    """Print to the terminal Nuke was started from (its log), as print() joins its values."""
+    STATE["terminal"].append(" ".join(str(value) for value in values))
 
 
 def root() -> Node:

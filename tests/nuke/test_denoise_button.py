@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from exr_sequences import rename_layer, write_sequence
 from vfxdenoise.core.io.exr import read_exr
 
 FRAMES = range(1001, 1005)
+VFXDENOISE_COMMAND = Path(sys.executable).with_name("vfxdenoise")  # conftest's $VFXDENOISE_COMMAND
 
 
 @pytest.fixture
@@ -301,3 +304,135 @@ def test_nukes_rgb_and_rgba_layers_denoise_the_beauty(nuke, gizmo, render, layer
     assert nuke.STATE["messages"] == [] and gizmo["denoised"].value() is True
     out = read_exr(_frame(gizmo.child("CacheRead")["file"].evaluate(), 1002)).get(["R", "G", "B"])
     assert not np.allclose(out, read_exr(_frame(render, 1002)).get(["R", "G", "B"]))
+
+
+HOLD_LOCKS = """
+import sys
+from pathlib import Path
+from vfxdenoise.core.io.frame_locks import FrameLocks
+with FrameLocks([Path(p) for p in sys.argv[1:]]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _denoised_once(nuke, gizmo) -> tuple[str, int]:
+    """Press Denoise on a fresh node: the pattern shown, and the cache renders so far."""
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == [] and gizmo["denoised"].value() is True
+    return gizmo.child("CacheRead")["file"].evaluate(), len(nuke.STATE["executed"])
+
+
+def _refused_keeping_the_result(nuke, gizmo, shown: str, renders: int) -> str:
+    """Press again, expecting a refusal before the cache render that leaves the last result
+    shown; the message."""
+    assert gizmo["denoise"].execute() is None
+    assert len(nuke.STATE["executed"]) == renders  # no cache render before the message
+    assert gizmo["denoised"].value() is True and gizmo.child("Blend")["disable"].value() is False
+    assert gizmo.child("CacheRead")["file"].evaluate() == shown
+    assert gizmo["status"].value().endswith("; the last denoised result is still shown")
+    message = nuke.STATE["messages"].pop()
+    assert nuke.STATE["messages"] == []
+    return message
+
+
+@pytest.mark.parametrize(("knob", "value", "environment", "says"), [
+    ("temporal_radius", 5, {}, "VfxDenoise VfxDenoise: temporal radius 5 is outside 0..2, the range model "),
+    ("model", "fsat", {}, "VfxDenoise VfxDenoise: model weights not found: 'fsat'"),
+    ("device", "cuda", {"VFXDENOISE_RUNNER": "", "CUDA_VISIBLE_DEVICES": ""},
+     "VfxDenoise VfxDenoise: device cuda was requested but CUDA_VISIBLE_DEVICES='' hides every GPU; "
+     "use device cpu"),
+], ids=["radius above the model's", "model typo", "cuda without a GPU"])
+def test_what_the_run_would_refuse_is_told_before_the_input_is_rendered(nuke, gizmo, monkeypatch, knob,
+                                                                        value, environment, says):
+    """Each came after the whole input had rendered to the cache (minutes on a real shot), in
+    seq's flags, and switched a good result off."""
+    shown, renders = _denoised_once(nuke, gizmo)
+    for name, setting in environment.items():
+        monkeypatch.setenv(name, setting)
+    gizmo[knob].setValue(value)
+
+    message = _refused_keeping_the_result(nuke, gizmo, shown, renders)
+
+    assert message.startswith(says), message
+    assert "--" not in message and "exited with status" not in message
+
+
+def test_a_second_sessions_press_while_a_run_writes_the_nodes_outputs_leaves_its_input_alone(
+        nuke, gizmo, tmp_path):
+    """Another session pressing Denoise on the same node (a run holding the output frames' locks):
+    the press rewrote the cache that run was reading, then was refused by the locks."""
+    shown, renders = _denoised_once(nuke, gizmo)
+    cached = tmp_path / "cache" / "VfxDenoise_input.1003.exr"
+    written = cached.stat().st_mtime_ns
+    other = subprocess.Popen([sys.executable, "-c", HOLD_LOCKS, str(_frame(shown, 1004))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline() == "held\n"
+        message = _refused_keeping_the_result(nuke, gizmo, shown, renders)
+    finally:
+        other.communicate("", timeout=60)
+
+    assert f"VfxDenoise_denoised.1004.exr is being written by another run (pid {other.pid} on " in message
+    assert cached.stat().st_mtime_ns == written
+    gizmo["denoise"].execute()  # that run is done
+    assert nuke.STATE["messages"] == [] and cached.stat().st_mtime_ns != written
+
+
+def test_a_press_refused_before_anything_renders_keeps_the_last_result(nuke, gizmo):
+    """Proxy mode, a layer pick the input lacks: the denoised frames on disk are still good."""
+    shown, renders = _denoised_once(nuke, gizmo)
+    nuke.root()["proxy"].setValue(True)
+    assert _refused_keeping_the_result(nuke, gizmo, shown, renders) == (
+        "VfxDenoise VfxDenoise: proxy mode is on, so the input would be rendered and denoised at proxy "
+        "size; turn proxy mode off and press Denoise again")  # the node's name once
+    nuke.root()["proxy"].setValue(False)
+    gizmo["normal"].setValue("depth")
+    refused = _refused_keeping_the_result(nuke, gizmo, shown, renders)
+    assert "normal layer 'depth' needs 3 channel(s)" in refused
+    gizmo["normal"].setValue("none")
+    gizmo["aovs"].setValue("diffuse.direct")  # the EXR's name for Nuke's diffuse_direct
+    assert _refused_keeping_the_result(nuke, gizmo, shown, renders).endswith(
+        "also denoise layer 'diffuse.direct' needs 3 channel(s) but has 0 in the node's input; Nuke "
+        "names the EXR layer 'diffuse.direct' 'diffuse_direct': give that")
+
+
+def test_a_failed_run_is_told_in_knob_terms_and_its_command_goes_to_the_terminal(nuke, gizmo, monkeypatch,
+                                                                                  tmp_path):
+    """The message ended in '(vfxdenoise exited with status 1: <command> ...)' and told the
+    artist to 'use -o'; the TD looks for the command line in the terminal."""
+    monkeypatch.delenv("VFXDENOISE_RUNNER")
+    blocked = tmp_path / "cache" / "VfxDenoise_denoised.1003.exr"
+    blocked.mkdir(parents=True)  # an output frame the run cannot write
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == [
+        f"VfxDenoise VfxDenoise: {blocked} is a folder where output frame 1003 would be written (1 such); "
+        "remove it or use another cache folder"]
+    reason = nuke.STATE["messages"][0].removeprefix("VfxDenoise VfxDenoise: ")
+    assert gizmo["status"].value() == f"not denoised: {reason}"
+    assert gizmo["denoised"].value() is False  # the cache was rendered anew
+    started, failed = nuke.STATE["terminal"]
+    assert started.startswith(f"VfxDenoise VfxDenoise: running {VFXDENOISE_COMMAND} seq ")
+    assert started.endswith(" --progress json") and "--model" in started
+    assert failed.startswith(f"VfxDenoise VfxDenoise: {blocked} is a folder")
+    assert f"(vfxdenoise exited with status 1: {VFXDENOISE_COMMAND} seq " in failed
+
+
+@pytest.mark.parametrize(("message", "in_knob_terms"), [
+    ("--temporal-radius 5 is outside 0..2", "temporal radius 5 is outside 0..2"),
+    ("--device cuda was requested but PyTorch sees no CUDA GPU here; use --device cpu",
+     "device cuda was requested but PyTorch sees no CUDA GPU here; use device cpu"),
+    ("output folder /c is not writable; fix its permissions or use -o",
+     "output folder /c is not writable; fix its permissions or use another cache folder"),
+    ("--motion motion.X,motion.Y: --motion-vectors next",
+     "motion layer motion.X,motion.Y: motion vectors next"),
+    ("--aov RGBA_key and --aov-radiance spec", "also denoise RGBA_key and also denoise spec"),
+    ("free memory, or give --max-mem; --frames=1001-1004 of /a--b/x-o.exr",
+     "free memory, or give --max-mem; --frames=1001-1004 of /a--b/x-o.exr"),  # no knob sets them
+])
+def test_seq_flags_in_messages_are_named_as_the_knobs_that_set_them(nuke, message, in_knob_terms):
+    import vfxdenoise_nuke
+
+    assert vfxdenoise_nuke.in_knob_terms(message) == in_knob_terms

@@ -65,6 +65,9 @@ def test_gizmo_internals_write_all_channels_and_blend_the_read_by_strength(nuke)
     assert write["file_type"].value() == "exr" and write["datatype"].value() == "32 bit float"
     assert read.Class() == "Read" and read["on_error"].value() == "error"
     assert blend["which"].toScript() == "{parent.strength}" and blend["which"].value() == 1
+    # Every layer: only the beauty and the also-denoised layers differ from the input (the denoiser
+    # writes the others back as rendered), and one Dissolve cannot name a list of layers.
+    assert blend["channels"].value() == "all"
     assert blend["disable"].toScript() == "{!parent.denoised}"  # the input passes until denoised
     assert blend["disable"].value() is True
 

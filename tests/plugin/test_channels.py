@@ -52,3 +52,23 @@ def test_none_is_never_suggested_where_it_is_refused():
     assert "also denoise layer 'none' is not a layer" in str(aov.value)
     with pytest.raises(PluginError, match=r"pick another layer or 'none'$"):
         nuke_layer_channels("motion", "alpha", NUKE_CHANNELS)  # one channel; motion may be 'none'
+
+
+def test_an_exr_layer_name_with_dots_is_answered_with_nukes_name_for_it():
+    """A render's diffuse.direct shows in Nuke as diffuse_direct; typed as the EXR spells it in
+    "also denoise", it was 'needs 3 channel(s) but has 0' and nothing more."""
+    channels = [*NUKE_CHANNELS, "diffuse_direct.red", "diffuse_direct.green", "diffuse_direct.blue"]
+    with pytest.raises(PluginError) as info:
+        nuke_layer_channels("beauty", "diffuse.direct", channels, label="also denoise layer")
+    assert str(info.value) == ("also denoise layer 'diffuse.direct' needs 3 channel(s) but has 0 in the "
+                               "node's input; Nuke names the EXR layer 'diffuse.direct' 'diffuse_direct': "
+                               "give that")
+    assert nuke_layer_channels("beauty", "diffuse_direct", channels) == (
+        "diffuse_direct.R,diffuse_direct.G,diffuse_direct.B")
+
+
+def test_a_layer_the_input_does_not_have_is_answered_with_the_layers_it_has():
+    with pytest.raises(PluginError, match=r"also denoise layer 'RGBA_kye' needs 3 channel\(s\) but has 0 in "
+                                          r"the node's input; pick another layer; the input's layers: "
+                                          r"rgba, albedo, N, forward, depth$"):
+        nuke_layer_channels("beauty", "RGBA_kye", NUKE_CHANNELS, label="also denoise layer")

@@ -4,8 +4,12 @@ the in-process run's: test_inprocess.py)."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,17 +17,22 @@ from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
+from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.plugin import runner_setup
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
     RunnerConfig,
-    check_runner,
     command_words,
     frames_written_since,
     output_files,
     run_request,
+    split_command,
 )
+from vfxdenoise.plugin.runner_setup import check_request, check_runner, no_cuda_gpu
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 
 def test_a_missing_command_says_how_to_configure_it(shot, tmp_path):
@@ -104,7 +113,8 @@ def test_an_inprocess_runner_whose_torch_is_found_but_does_not_import_is_refused
     torch passed the check and failed in run_inprocess with a raw ImportError."""
     probe = (f"import sys; sys.modules[{broken!r}] = None  # its import fails, as a foreign build's does\n"
              "from vfxdenoise.plugin.errors import RunnerError\n"
-             "from vfxdenoise.plugin.runner import RunnerConfig, check_runner\n"
+             "from vfxdenoise.plugin.runner import RunnerConfig\n"
+             "from vfxdenoise.plugin.runner_setup import check_runner\n"
              "try:\n    check_runner(RunnerConfig(mode='inprocess'))\n"
              "except RunnerError as exc:\n    print(exc)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
@@ -142,3 +152,158 @@ def test_settings_from_the_environment():
     assert config.command == ("/opt/py/bin/python", "-m", "vfxdenoise.cli.main")
     assert (config.mode, config.model) == ("inprocess", "/m/a.safetensors")
     assert RunnerConfig.from_environment({}) == RunnerConfig()
+
+
+def test_command_text_is_split_once_for_hosts_and_farm_jobs(tmp_path):
+    """$VFXDENOISE_COMMAND and `farm --command` are read alike (`split_command`); only the error
+    names the setting."""
+    assert split_command("'/opt/my tools/python' -m vfxdenoise.cli.main", windows=False) == (
+        "/opt/my tools/python", "-m", "vfxdenoise.cli.main")
+    assert split_command("C:\\vfx\\vfxdenoise.exe --x", windows=True) == ("C:\\vfx\\vfxdenoise.exe", "--x")
+    assert split_command("   ", windows=False) == ()
+    with pytest.raises(ValueError, match="No closing quotation"):
+        split_command("'/opt/py", windows=False)
+
+
+def test_a_failed_runs_error_tells_its_reason_apart_from_its_exit_status_and_command(tmp_path):
+    """Hosts show the reason to the artist and log the exit note (status and command) for a TD."""
+    with pytest.raises(RunnerError) as info:
+        run_request(DenoiseRequest(str(tmp_path / "none.####.exr")), CLI)
+    error = info.value
+    assert error.exit_note.startswith(f"vfxdenoise exited with status 1: {CLI.command[0]} seq ")
+    assert str(error) == f"{error.reason} ({error.exit_note})"
+    assert "exited with status" not in error.reason and "none.####.exr" in error.reason
+    plain = RunnerError("cannot start the denoiser 'x' (not found on PATH)")
+    assert (plain.reason, plain.exit_note) == (str(plain), None)
+
+
+def _request(tmp_path, model, **options) -> DenoiseRequest:
+    return DenoiseRequest(str(tmp_path / "in.####.exr"), output_pattern=str(tmp_path / "out" / "o.####.exr"),
+                          options=SeqOptions(model=str(model), **options))
+
+
+def test_check_request_accepts_what_the_run_takes(tmp_path, tiny_weights):
+    check_request(_request(tmp_path, tiny_weights, temporal_radius=2, device="cpu"), CLI)
+    check_request(_request(tmp_path, "fast", temporal_radius=0), CLI)
+    check_request(DenoiseRequest(str(tmp_path / "in.####.exr")), RunnerConfig(model=str(tiny_weights)))
+
+
+def test_check_request_refuses_a_model_that_is_not_there_or_a_radius_above_its_own(tmp_path, tiny_weights):
+    with pytest.raises(ModelError, match=r"model weights not found: 'fsat'.*shipped model name \(default"):
+        check_request(_request(tmp_path, "fsat"), CLI)
+    with pytest.raises(ModelError, match="model weights not found: 'fsat'"):  # the site's default model
+        check_request(DenoiseRequest(str(tmp_path / "in.####.exr")), RunnerConfig(model="fsat"))
+    with pytest.raises(PluginError, match=r"^--temporal-radius 3 is outside 0\.\.2, the range model "
+                                          rf"'{tiny_weights}' was trained for$"):
+        check_request(_request(tmp_path, tiny_weights, temporal_radius=3), CLI)
+
+
+def test_check_request_refuses_device_cuda_where_the_run_can_see_no_gpu(tmp_path, tiny_weights):
+    hidden = RunnerConfig(command=CLI.command, env={"CUDA_VISIBLE_DEVICES": ""})
+    with pytest.raises(PluginError, match=r"^--device cuda was requested but CUDA_VISIBLE_DEVICES='' "
+                                          r"hides every GPU; use --device cpu$"):
+        check_request(_request(tmp_path, tiny_weights, device="cuda"), hidden)
+    check_request(_request(tmp_path, tiny_weights, device="cpu"), hidden)
+
+
+def _machine(root: Path, *paths: str, vendors: tuple[str, ...] = ()) -> Path:
+    """A file system root with `paths` (device files) and PCI devices of `vendors`."""
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("")
+    (root / runner_setup.PCI_DEVICES).mkdir(parents=True, exist_ok=True)
+    for index, vendor in enumerate(vendors):
+        device = root / runner_setup.PCI_DEVICES / f"0000:00:0{index}.0"
+        device.mkdir()
+        (device / "vendor").write_text(f"{vendor}\n")
+    return root
+
+
+def test_no_cuda_gpu_is_said_only_where_it_is_sure(tmp_path):
+    bare = _machine(tmp_path / "bare", vendors=("0x8086", "0x1af4"))
+    assert no_cuda_gpu({}, bare, "linux").startswith("this machine has no NVIDIA GPU")
+    assert no_cuda_gpu({"CUDA_VISIBLE_DEVICES": "-1"}, bare, "linux") == \
+        "CUDA_VISIBLE_DEVICES='-1' hides every GPU"
+    assert no_cuda_gpu({}, bare, "darwin") == "PyTorch has no CUDA on macOS"
+    assert no_cuda_gpu({}, bare, "win32") is None  # not looked at
+    assert no_cuda_gpu({}, _machine(tmp_path / "pci", vendors=("0x8086", "0x10de")), "linux") is None
+    for driver in runner_setup.GPU_PATHS:  # NVIDIA's driver, Jetson's, WSL's, ROCm's
+        assert no_cuda_gpu({}, _machine(tmp_path / driver.replace("/", "_"), driver), "linux") is None
+    assert no_cuda_gpu({}, tmp_path / "no_sys", "linux") is None  # the PCI bus cannot be listed
+    driver = _machine(tmp_path / "driver", "dev/nvidia0")
+    assert no_cuda_gpu({"CUDA_VISIBLE_DEVICES": "0"}, driver, "linux") is None
+
+
+HOLD_LOCKS = """
+import sys
+from pathlib import Path
+from vfxdenoise.core.io.frame_locks import FrameLocks
+with FrameLocks([Path(p) for p in sys.argv[1:]]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_output_frames_another_live_run_writes_are_refused_by_the_check(tmp_path, tiny_weights):
+    """The run would refuse them once started; a host would first have rewritten the input that
+    run reads (Nuke: the whole cache render)."""
+    request = _request(tmp_path, tiny_weights)
+    frame = tmp_path / "out" / "o.1003.exr"
+    frame.parent.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", HOLD_LOCKS, str(frame)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline() == "held\n"
+        held = rf"^{frame} is being written by another run \(pid {other.pid} on "
+        with pytest.raises(PluginError, match=held):
+            check_request(request, CLI)
+    finally:
+        other.communicate("", timeout=60)
+    check_request(request, CLI)
+
+
+def test_locks_of_dead_runs_and_this_process_are_left_to_the_run(tmp_path, tiny_weights):
+    request = _request(tmp_path, tiny_weights)
+    out = tmp_path / "out"
+    out.mkdir()
+    record = ("import json, os, socket; from vfxdenoise.core.runtime.processes import this_process; "
+              "print(json.dumps({'pid': os.getpid(), 'host': socket.gethostname(), **this_process()}))")
+    gone = json.loads(subprocess.run([sys.executable, "-c", record], capture_output=True, text=True,
+                                     check=True).stdout)  # a record as a run writes it, its start too
+    host = socket.gethostname()
+
+    def lock(frame: int, owner: dict, age: float = 0.0) -> Path:
+        path = out / f"o.{frame}.exr{runner_setup.LOCK_SUFFIX}"
+        path.write_text(json.dumps(owner))
+        os.utime(path, (time.time() - age, time.time() - age))
+        return path
+
+    lock(1001, gone)  # its process is gone
+    lock(1002, {"pid": os.getpid(), "host": host})  # this process's own (an in-process run's)
+    lock(1003, {"pid": 4242, "host": "elsewhere"}, age=runner_setup.STALE_LOCK_SECONDS + 30)  # untouched
+    lock(1004, {})  # being written: the run judges it
+    check_request(request, CLI)
+    lock(1005, {"pid": 4242, "host": "elsewhere"}, age=20)
+    held = r"o\.1005\.exr is being written by another run \(pid 4242 on elsewhere\)"
+    with pytest.raises(PluginError, match=held):
+        check_request(request, CLI)
+
+
+def test_the_lock_format_read_is_frame_locks_own():
+    assert runner_setup.LOCK_SUFFIX == frame_locks.LOCK_SUFFIX
+    assert runner_setup.STALE_LOCK_SECONDS == frame_locks.STALE_LOCK_SECONDS
+
+
+def test_the_checks_before_a_run_need_no_fileseq_torch_or_numpy(tmp_path):
+    assert heavy_modules_after(
+        "from vfxdenoise.plugin.request import DenoiseRequest\n"
+        "from vfxdenoise.plugin.runner import RunnerConfig\n"
+        "from vfxdenoise.plugin.runner_setup import check_request, check_runner\n"
+        "from vfxdenoise.plugin.errors import PluginError\n"
+        "from vfxdenoise.plugin.seq_options import SeqOptions\n"
+        "config = RunnerConfig(command=('sh',))\n"
+        "check_runner(config)\n"
+        f"request = DenoiseRequest('/r/a.####.exr', output_pattern={str(tmp_path / 'o.####.exr')!r}, "
+        "options=SeqOptions(temporal_radius=1, device='cuda'))\n"
+        "try:\n    check_request(request, config)\n"
+        "except PluginError as exc:  # no GPU here\n    assert 'cuda' in str(exc), exc\n") == []

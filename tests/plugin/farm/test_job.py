@@ -56,6 +56,18 @@ def test_a_job_whose_tasks_would_stop_at_frames_written_is_refused(tmp_path):
         build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", 2, existing="refuse")
 
 
+def test_a_command_path_with_spaces_is_one_program_as_in_vfxdenoise_command(tmp_path, caplog):
+    """`--command` is split as the hosts' $VFXDENOISE_COMMAND is (`runner.split_command`): a file
+    here is one word, unquoted; it was split at its space into a program not there and an argument."""
+    program = tmp_path / "my tools" / "vfxdenoise"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    with caplog.at_level("WARNING"):
+        assert _job(tmp_path, str(program)).command == (str(program),)
+    assert "--command" not in caplog.text
+
+
 def test_a_command_not_on_this_machine_is_written_with_a_warning(tmp_path, caplog):
     """The workers may have what this machine lacks: not refused."""
     with caplog.at_level("WARNING"):

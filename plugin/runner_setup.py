@@ -1,0 +1,195 @@
+"""What a host checks in seconds before its own long work (Nuke renders the node's whole input to
+its cache first, minutes on a real shot): that the runner can start (`check_runner`), and that the
+run would not refuse the request for a reason known without reading a frame (`check_request`).
+
+Standard library only, like the rest of the plugin: the model is read from its file's header
+(`model_files`, `render_hook.model_radius`), a GPU is looked for without torch where the run is a
+subprocess, and the output frames' locks are read as `core.io.frame_locks` writes them. A check
+that cannot be sure says nothing: the run itself then refuses, as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.io.frame_pattern import pattern_from_text
+from vfxdenoise.core.model_files import DEFAULT_MODEL, resolve_weights
+from vfxdenoise.core.runtime.processes import pid_checkable, process_gone
+from vfxdenoise.plugin.errors import PluginError, RunnerError
+from vfxdenoise.plugin.render_hook import model_radius
+from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
+
+# How `core.io.frame_locks` marks a frame a run is writing (`<frame>.lock`, a JSON record naming the
+# run's process, touched every 15 s), and how long another host's lock may go untouched before its
+# run counts as dead (its LOCK_SUFFIX and STALE_LOCK_SECONDS; that module imports fileseq, which
+# hosts may lack; tests/plugin/test_runner.py checks that they agree).
+LOCK_SUFFIX = ".lock"
+STALE_LOCK_SECONDS = 120.0
+# What shows a GPU that PyTorch's `cuda` device may use on Linux, relative to the root: NVIDIA's
+# driver (its device files, /proc entry, Jetson's), WSL's GPU, ROCm's (PyTorch's cuda on AMD).
+GPU_PATHS = ("dev/nvidiactl", "dev/nvidia0", "proc/driver/nvidia", "dev/nvhost-ctrl-gpu", "dev/dxg",
+             "dev/kfd")
+PCI_DEVICES = "sys/bus/pci/devices"
+NVIDIA_PCI_VENDOR = "0x10de"
+
+
+def check_runner(config: RunnerConfig) -> None:
+    """Raise RunnerError now if `config` cannot run any request: the in-process runner where torch
+    or the engine does not import, or a command that is not an executable file."""
+    if config.mode == "inprocess":
+        _check_inprocess()
+        return
+    path = {**os.environ, **(config.env or {})}.get("PATH")
+    program = config.command[0]
+    if shutil.which(program, path=path) is None:
+        where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
+        raise RunnerError(command_problem(config, where))
+
+
+def _check_inprocess() -> None:
+    """Import what `run_inprocess` needs (torch, the engine), as it would: torch can be found and
+    still not load, e.g. an install's torch built for Python 3.11 appended to Nuke's 3.10 by
+    $VFXDENOISE_SITE ("Failed to load PyTorch C extensions")."""
+    here = "this Python ({}.{})".format(*sys.version_info[:2])
+    advice = (f"unset ${MODE_ENV} to run the default subprocess runner, the vfxdenoise command of "
+              f"an install with torch (${COMMAND_ENV})")
+    if importlib.util.find_spec("torch") is None:
+        raise RunnerError(f"${MODE_ENV}=inprocess needs torch in {here}, which has none: {advice}")
+    try:
+        importlib.import_module("torch")
+        importlib.import_module("vfxdenoise.core.engine")
+    except (ImportError, OSError) as exc:  # OSError: a shared library torch loads is missing
+        first = next((line.strip(" :") for line in str(exc).splitlines() if line.strip(" :")),
+                     type(exc).__name__)  # torch's own advice after it is on building from source
+        raise RunnerError(f"${MODE_ENV}=inprocess cannot import the denoiser in {here}: {first} "
+                          f"({_torch_built_for()}): {advice}") from exc
+
+
+def _torch_built_for() -> str:
+    """Which Python the torch found on sys.path was built for, read from the file name of its C
+    extension (`_C.cpython-311-x86_64-linux-gnu.so`, `_C.cp311-win_amd64.pyd`) without importing it."""
+    spec = importlib.util.find_spec("torch")
+    folder = Path(spec.origin).parent if spec and spec.origin else None
+    for extension in sorted(folder.glob("_C.*")) if folder else []:
+        found = re.search(r"\.(?:cpython-|cp)3(\d+)", extension.name)
+        if found:
+            return f"torch at {folder} is built for Python 3.{found.group(1)}"
+    return f"torch at {folder or 'an unknown place'}, of an install whose Python may differ"
+
+
+def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
+    """Raise now what running `request` the way `config` says would refuse before its first frame,
+    where it is known without reading a frame: a model that is not there (ModelError), a temporal
+    radius above the model's, device cuda where no GPU can be (PluginError, both worded with seq's
+    flags, as the run's own refusals are), output frames another live run is writing (another
+    session's press of the same node). Its messages are the run's, so a host shows them alike."""
+    model = request.with_default_model(config.model).options.model or DEFAULT_MODEL
+    resolve_weights(model)
+    _check_radius(request.options.temporal_radius, model)
+    if request.options.device == "cuda":
+        _check_cuda(config)
+    _check_output_locks(request.output_pattern)
+
+
+def _check_radius(radius: int | None, model: str) -> None:
+    """Refuse a temporal radius above the one `model` was trained for (as `run_plan` does)."""
+    trained = model_radius(model)
+    if radius is not None and trained is not None and radius > trained:
+        raise PluginError(f"--temporal-radius {radius} is outside 0..{trained}, the range model "
+                          f"'{model}' was trained for")
+
+
+def _check_cuda(config: RunnerConfig) -> None:
+    """Refuse device cuda where the run would find no CUDA GPU: in this process, as PyTorch sees
+    it; in a subprocess, where `no_cuda_gpu` is sure of it from its environment."""
+    if config.mode == "inprocess":
+        import torch  # check_runner has imported it: the in-process runner needs it
+
+        why = None if torch.cuda.is_available() else "PyTorch sees no CUDA GPU here"
+    else:
+        why = no_cuda_gpu({**os.environ, **(config.env or {})})
+    if why:
+        raise PluginError(f"--device cuda was requested but {why}; use --device cpu")
+
+
+def no_cuda_gpu(environ: Mapping[str, str], root: Path = Path("/"), platform: str = sys.platform
+                ) -> str | None:
+    """Why a process with `environ` on this machine (`root`: its file system's root, `platform`:
+    sys.platform) can have no CUDA GPU, told without torch; None where it may have one. Only
+    what is sure: CUDA_VISIBLE_DEVICES hiding every GPU, macOS (no CUDA build of PyTorch), and a
+    Linux machine showing no GPU (`_linux_gpu_seen`); Windows is not looked at."""
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.split(",")[0].strip() in ("", "-1"):
+        return f"CUDA_VISIBLE_DEVICES='{visible}' hides every GPU"
+    if platform == "darwin":
+        return "PyTorch has no CUDA on macOS"
+    if platform.startswith("linux") and _linux_gpu_seen(root) is False:
+        return "this machine has no NVIDIA GPU (none on its PCI bus, no GPU driver loaded)"
+    return None
+
+
+def _linux_gpu_seen(root: Path) -> bool | None:
+    """Whether Linux at `root` shows a GPU PyTorch's cuda device may use (`GPU_PATHS`, an NVIDIA
+    device on the PCI bus); None where its PCI bus cannot be listed (a sandbox hiding /sys)."""
+    if any((root / path).exists() for path in GPU_PATHS):
+        return True
+    try:
+        devices = list((root / PCI_DEVICES).iterdir())
+    except OSError:
+        return None
+    for device in devices:
+        try:
+            if (device / "vendor").read_text().strip().lower() == NVIDIA_PCI_VENDOR:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _check_output_locks(output_pattern: str | None) -> None:
+    """Refuse output frames another live run holds the lock of (`_live_owner`): that run reads the
+    input the host would rewrite first, and the run would refuse them anyway once it starts."""
+    pattern = pattern_from_text(output_pattern) if output_pattern else None
+    if pattern is None:
+        return
+    try:
+        locks = pattern.with_name(suffix=pattern.suffix + LOCK_SUFFIX).files_on_disk()
+    except SequenceError:
+        return  # the folder cannot be listed: the run says why
+    for frame, entry in sorted(locks.items()):
+        owner = _live_owner(Path(entry.path))
+        if owner:
+            raise PluginError(f"{pattern.path(frame)} is being written by another run ({owner}). Wait "
+                              f"for it to finish, or delete the '{LOCK_SUFFIX}' files if that run is dead")
+
+
+def _live_owner(lock: Path) -> str | None:
+    """The run holding `lock` ('pid 123 on host'), where it is alive and not this process: its
+    process is there (where its pid can be checked from here: `processes.pid_checkable`), else it
+    touched the lock within STALE_LOCK_SECONDS. None for a dead run's lock, this process's, and one
+    naming no run yet (being written): the run judges those itself."""
+    try:
+        touched = lock.stat().st_mtime
+        owner = json.loads(lock.read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or "pid" not in owner:
+        return None
+    if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
+        return None
+    who = f"pid {owner['pid']} on {owner.get('host', '?')}"
+    if pid_checkable(owner):
+        return None if process_gone(owner) else who
+    return who if time.time() - touched <= STALE_LOCK_SECONDS else None
