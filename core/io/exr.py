@@ -62,6 +62,7 @@ from vfxdenoise.core.io.exr_image import (
     uint_indices,
     uint_values,
 )
+from vfxdenoise.core.io.write_advice import MEND_THE_CAUSE, write_advice
 
 # The in-memory model's names (`exr_image`) are imported from here too, as before it moved there.
 __all__ = [
@@ -552,6 +553,11 @@ def write_exr(path: str | Path, image: ExrImage) -> list[HeaderChange]:
     try:
         write_atomically(path, encode, suffix=TEMP_SUFFIX)
     except OSError as exc:
-        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); check free space and "
-                       "permissions of the folder") from exc
+        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); {_advice(exc, path)}") from exc
     return changes
+
+
+def _advice(exc: OSError, path: Path) -> str:
+    """`write_advice`'s, or the free space and permissions to check where the errno says nothing."""
+    advice = write_advice(exc, path)
+    return "check free space and permissions of the folder" if advice == MEND_THE_CAUSE else advice

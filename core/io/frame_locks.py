@@ -33,6 +33,7 @@ from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, delete_left, folder_names, remove_dead_temps
 from vfxdenoise.core.io.frame_pattern import what_is_at
 from vfxdenoise.core.io.sequence import FramePattern
+from vfxdenoise.core.io.write_advice import write_advice
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 from vfxdenoise.core.runtime.processes import pid_checkable, process_gone, this_process
 
@@ -295,16 +296,16 @@ class FrameLocks:
                     self._taken_over.append(other.get("pid"))
                 continue
             except OSError as exc:
-                raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; check that the "
-                                  "output folder is writable (permissions, read-only mount)") from exc
+                raise OutputError(f"cannot create lock file {lock}: {exc.strerror}; "
+                                  f"{write_advice(exc, lock)}") from exc
             with self._guard:
                 self.held[lock] = None  # before anything can interrupt: released with the others
             try:
                 with os.fdopen(fd, "w") as handle:
                     json.dump(self.owner, handle)
             except OSError as exc:  # a full disk: the lock's file was made, its record not written
-                raise OutputError(f"cannot write lock file {lock}: {exc.strerror}; free space in the "
-                                  "output folder, or use -o") from exc
+                raise OutputError(f"cannot write lock file {lock}: {exc.strerror}; "
+                                  f"{write_advice(exc, lock)}, or use -o") from exc
             return None
         return {}
 

@@ -14,22 +14,26 @@ from pathlib import Path
 IN_THE_WAY = frozenset({errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOTEMPTY})
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 NOT_PERMITTED = frozenset({errno.EACCES, errno.EPERM})
+MEND_THE_CAUSE = "mend the cause"  # the advice for any other error
 
 
-def write_advice(exc: OSError) -> str:
+def write_advice(exc: OSError, path: Path | None = None) -> str:
     """What to do about `exc`, a file or folder not written, as a clause to follow the error: move
     what is in the way, free space, or mend permissions; "mend the cause" for any other error. The
-    path is the destination where there are two (os.replace)."""
-    target = Path(exc.filename2 or exc.filename or ".")
+    path is the destination where there are two (os.replace); `path` where the error names none (a
+    write to an open file)."""
+    target = Path(exc.filename2 or exc.filename or path or ".")
     if exc.errno in IN_THE_WAY:
         return f"remove or rename {_in_the_way(target)}, which is in the way"
     if exc.errno in NO_SPACE:
         return f"free space (or raise the quota) on the disk holding {target.parent}"
     if exc.errno == errno.EROFS:
         return f"{target.parent} is on a read-only disk: mount it writable"
+    if exc.errno == errno.ENOENT:
+        return f"{target.parent} is not there (removed meanwhile?): make it again, or fix the path"
     if exc.errno in NOT_PERMITTED:
         return f"give this user write permission on {target.parent}"
-    return "mend the cause"
+    return MEND_THE_CAUSE
 
 
 def _in_the_way(path: Path) -> Path:

@@ -16,6 +16,7 @@ from vfxdenoise.core.io.write_advice import write_advice
     (errno.EACCES, "give this user write permission on {folder}"),
     (errno.EPERM, "give this user write permission on {folder}"),
     (errno.EROFS, "{folder} is on a read-only disk: mount it writable"),
+    (errno.ENOENT, "{folder} is not there (removed meanwhile?): make it again, or fix the path"),
     (errno.EIO, "mend the cause"),
 ])
 def test_each_error_gets_its_own_advice_naming_the_folder(tmp_path, number, advice):
@@ -43,3 +44,10 @@ def test_a_rename_is_advised_on_by_its_destination(tmp_path):
 def test_an_error_naming_no_path_still_advises():
     assert write_advice(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) == (
         "free space (or raise the quota) on the disk holding .")
+
+
+def test_an_error_naming_no_path_is_advised_on_by_the_path_given(tmp_path):
+    """A write to a file already open (a lock's record on a full disk) names no path."""
+    error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert write_advice(error, tmp_path / "o.1001.exr.lock") == (
+        f"free space (or raise the quota) on the disk holding {tmp_path}")
