@@ -85,7 +85,7 @@ VALIDATION_SCORES = tuple(name for name in SCORES if name not in ("ssim", "flip"
 NAMES_SAID = 5
 
 # What the model card records of the process that trained it: (device, log rows, start time) ->
-# the command, the machine, torch, the training time (the CLI's `training_run_record`).
+# the command, the machine, torch, the training time (`provenance.training_run_record`).
 RunRecord = Callable[[str, list[dict], float], dict]
 
 
@@ -116,7 +116,7 @@ class RenderRun:
 def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], None] = log.info) -> Path:
     """Train the network `run` asks for and save it with its model card; returns the weights' path.
 
-    Refuses a run over another one's checkpoint before loading anything (`loop.check_out_dir`),
+    Refuses a run over another one's checkpoint before loading anything (`run_folder.check_out_dir`),
     and options the network cannot take (`render_network`: a `UsageError`). `say` is told what the
     run trains on and takes from an init model's card (`train` prints it); notes and warnings are
     logged. Ctrl-C keeps the last checkpoint (`loop.fit`)."""
