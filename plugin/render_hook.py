@@ -6,11 +6,13 @@ this render wrote, its output image) and calls these to plan what to denoise, th
 range's start, up to t+2K: `window_reach`), so a per-frame hook denoises frame t once the last frame
 of its window is rendered (`plan_frame`), and the post-render hook (`plan_post_render`) finishes the
 rest. Only the node's own range is temporal context (`--context-frames`): frames an older render
-left beside it, outside that range, are never read. Within it, frames rendered before this render
-are the shot's too: a re-render of part of the range reads them as neighbours, and `seq --resume`
-denoises again exactly the outputs whose windows (or exposure) read frames it changed, so that the
-result is a whole render's (`context='range'`); frames another render writes while this one runs
-(another farm task's chunk) are not read. `context='rendered'` keeps to the frames this render wrote.
+left beside it, outside that range, are never read. By default (`context='rendered'`) a hook
+denoises and reads only the frames its render wrote: farm tasks rendering chunks side by side never
+touch each other's frames. A fix-up re-render of part of the range on one machine may take
+`context='range'`: the frames rendered before it are the shot's too, read as neighbours, and
+`seq --resume` denoises again exactly the outputs whose windows (or exposure) read frames it
+changed, so that the result is a whole render's; frames another render writes while this one runs
+are not read. It is not for chunks run side by side: their plans overlap at the chunks' ends.
 Windows hold consecutive frames only (`window_frames`, as the engine plans them): a range rendered
 on twos is denoised frame by frame, which `lone_frames_warning` says where the denoise's own
 warning (`temporal_window.stepped_without_context`, the same check) does not reach the artist.
@@ -46,8 +48,8 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 # cannot be read here, which the denoise reports (`model_radius`).
 PER_FRAME_RADIUS = InputLayout.temporal_radius
 # What a post-render hook reads as temporal context (`HookSettings.context`): the render node's
-# whole range (the frames this render wrote, and those of the range an earlier render left), or
-# only the frames this render wrote.
+# whole range (the frames this render wrote, and those of the range an earlier render left: a fix-up
+# render on one machine), or only the frames this render wrote (the default: farm chunks).
 CONTEXTS = ("range", "rendered")
 # A frame of the node's range last written this long before the render started, or later, counts
 # as written while it ran (by another farm task): file times are the file server's clock, which may
@@ -70,7 +72,7 @@ class HookSettings:
     farm: str | None = None  # None: denoise here; "openjd" or "opencue": write a farm job
     farm_dir: str | None = None  # None: <render name>_vfxdenoise_job/ (openjd) or .xml beside the render
     chunk: int | None = None  # frames per farm task; None: `vfxdenoise farm`'s own (farm.job.DEFAULT_CHUNK)
-    context: str = "range"  # of CONTEXTS: what a post-render hook reads as temporal context
+    context: str = "rendered"  # of CONTEXTS: what a post-render hook reads as temporal context
 
     @classmethod
     def from_keywords(cls, **settings) -> HookSettings:
@@ -270,7 +272,10 @@ def _rendered_only(present: list[int], in_range: list[int], written: WrittenFram
     older = [frame for frame in in_range if frame not in written.frames] if written.recorded else []
     warning = (f"not rendered by this render: {frame_spec(older)} (of the ROP's range "
                f"{frame_spec(in_range)}); only the frames it wrote, {frame_spec(written.frames)}, "
-               "are denoised, and the others are not read as their neighbours (context='rendered')")
+               "are denoised, and the others are not read as their neighbours (context='rendered'): "
+               "the windows at its ends are cut, about 2 dB short of a whole render's; for a fix-up "
+               "render of part of the range on this machine, context='range' reads them and redoes "
+               "exactly the frames whose windows change")
     return PostRenderPlan(frames, present, warnings=(warning,) if older else ())
 
 

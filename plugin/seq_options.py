@@ -11,6 +11,7 @@ torch, numpy or fileseq.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -118,8 +119,16 @@ def _checked(name: str, kind: str, value: object) -> object:
     elif str in takes and isinstance(value, os.PathLike):
         return os.fspath(value)
     elif isinstance(value, takes) and (bool in takes or not isinstance(value, bool)):
-        return value
+        return _plain_number(value)
     raise PluginError(f"{name}={value!r} ({type(value).__name__}): {name} takes {what}")
+
+
+def _plain_number(value: object) -> object:
+    """A number as Python's own int or float (a numpy scalar a host computed, `np.int64(2)`, is
+    written into the command line and the request as a plain number); anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 _STRINGS, _LAYERS = "strings", "layers"  # collections whose items `_checked` checks
@@ -128,8 +137,8 @@ _STRINGS, _LAYERS = "strings", "layers"  # collections whose items `_checked` ch
 # new option's type is added here.
 _KINDS: dict[str, tuple[object, str]] = {
     "str | None": ((str,), "a string, or None"),
-    "int | None": ((int,), "a whole number, or None"),
-    "float | None": ((int, float), "a number, or None"),
+    "int | None": ((numbers.Integral,), "a whole number, or None"),
+    "float | None": ((numbers.Real,), "a number, or None"),
     "bool": ((bool,), "True or False"),
     "tuple[str, ...]": (_STRINGS, "a string, or a tuple or list of strings"),
     "dict[str, str]": (_LAYERS, "a dict of strings: feature -> layer, e.g. {'albedo': 'diffuse_albedo'}"),

@@ -373,7 +373,7 @@ def test_install_does_not_turn_on_a_script_the_artist_turned_off(hou):
 
 
 def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weights, capsys):
-    """With context='rendered', a farm task rendering part of the ROP's range (hython:
+    """By default (context='rendered'), a farm task rendering part of the ROP's range (hython:
     rop.render(frame_range=...)) denoises the frames it wrote: not yesterday's render of the rest
     of the range, nor frames another task writes meanwhile, which are not read as neighbours
     either; nor, later, the frames of the chunk before."""
@@ -383,8 +383,6 @@ def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weight
     write_sequence(render, frames=range(1001, 1007), name="shot.karma1", seed=7)  # yesterday's
     rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
     vfxdenoise_houdini.install_hook([rop])
-    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
-                "vfxdenoise_houdini.post_render(hou.pwd(), context='rendered')")
     another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
                     "    from exr_sequences import write_sequence\n"
                     f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
@@ -603,6 +601,8 @@ def test_a_fix_up_render_of_part_of_the_range_comes_out_as_the_whole_render(hou,
     rop = _rop(hou, "karma", frame_range=(1001, 1008, 1))
     whole = _rendered_yesterday(hou, rop, vfxdenoise_houdini)
     vfxdenoise_houdini.install_hook([rop])
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), context='range')")
     before = _written_at(render, "*_denoised.*")
 
     rop.render(frame_range=(1003, 1005))  # the same scene: the same pixels
@@ -627,6 +627,8 @@ def test_a_frame_rendered_again_redoes_the_frames_whose_windows_read_it_and_keep
     rop = _rop(hou, "karma", frame_range=(1001, 1010, 1))
     _rendered_yesterday(hou, rop, vfxdenoise_houdini)
     vfxdenoise_houdini.install_hook([rop])
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), context='range')")
     before = _written_at(render, "*_denoised.*")
     hou.STATE["scene"] = 1
 
@@ -652,6 +654,8 @@ def test_a_chunk_does_not_read_frames_another_task_writes_meanwhile_and_the_next
     render = tmp_path / "hip/render"
     rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
     vfxdenoise_houdini.install_hook([rop])
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), context='range')")
     another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
                     "    from exr_sequences import write_sequence\n"
                     f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "

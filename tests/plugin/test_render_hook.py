@@ -298,13 +298,13 @@ def test_a_render_of_part_of_the_range_reads_the_frames_rendered_before_and_resu
     _files(tmp_path, [1003, 1004, 1005])
     in_range, written = frame_list(1001, 1008), WrittenFrames([1003, 1004, 1005], recorded=True)
 
-    plan = plan_post_render(pattern, written, in_range, HookSettings(), started)
+    plan = plan_post_render(pattern, written, in_range, HookSettings(context="range"), started)
 
     assert (plan.frames, plan.context, plan.existing) == (in_range, in_range, "resume")
     assert plan.warnings == () and plan.failed == ()
     assert plan.notes[0].startswith("frames 1001-1002,1006-1008 of the ROP's range, rendered before "
                                     "this render, are read as its frames' neighbours")
-    request = request_for(pattern, plan.frames, HookSettings(), plan.context, plan.existing)
+    request = request_for(pattern, plan.frames, HookSettings(context="range"), plan.context, plan.existing)
     assert "--frames=1001-1008 --resume" in " ".join(request.seq_args())
     assert request.options.context_frames == "1001-1008"
 
@@ -318,14 +318,16 @@ def test_frames_another_render_writes_meanwhile_are_not_read(tmp_path):
     _files(tmp_path, [1006], written_at=started - WRITTEN_MEANWHILE_SLACK_SECONDS / 2)  # a clock behind
     in_range = frame_list(1001, 1008)
 
-    plan = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range, HookSettings(), started)
+    plan = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range,
+                            HookSettings(context="range"), started)
 
     assert plan.context == plan.frames == [1001, 1002, 1003, 1004, 1005]
     assert plan.warnings == ("not rendered by this render: 1006-1008 (of the ROP's range 1001-1008), "
                              "written while it ran (by another farm task?), so not read as its "
                              "frames' neighbours: their windows end at them",)
     # Without the time the render started, every frame of the range on disk is read.
-    unknown = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range, HookSettings())
+    unknown = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range,
+                               HookSettings(context="range"))
     assert unknown.context == in_range and unknown.warnings == ()
 
 
@@ -333,6 +335,7 @@ def test_context_rendered_denoises_and_reads_only_what_the_render_wrote(tmp_path
     pattern = _files(tmp_path, frame_list(1001, 1008), written_at=time.time() - 3600)
     in_range = frame_list(1001, 1008)
     rendered = HookSettings(context="rendered")
+    assert HookSettings() == rendered  # the default: farm chunks side by side never overlap
 
     plan = plan_post_render(pattern, WrittenFrames([1003, 1004, 1005], True), in_range, rendered, time.time())
 
@@ -374,7 +377,8 @@ def test_frames_not_on_disk_without_a_record_denoise_nothing(tmp_path):
 
 def test_after_per_frame_hooks_the_post_render_call_asks_only_for_what_they_left(tmp_path):
     pattern = _files(tmp_path, frame_list(1001, 1008))
-    in_range, radius = frame_list(1001, 1008), HookSettings(options=SeqOptions(temporal_radius=2))
+    in_range = frame_list(1001, 1008)
+    radius = HookSettings(options=SeqOptions(temporal_radius=2), context="range")
     for settings in (radius, replace(radius, context="rendered")):
         plan = plan_post_render(pattern, WrittenFrames(in_range, True), in_range, settings, time.time() - 60,
                                 after_post_frame=True)

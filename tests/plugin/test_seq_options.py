@@ -81,6 +81,18 @@ def test_numbers_and_paths_are_taken_as_seq_takes_them(tmp_path):
     assert (options.max_mem, options.motion_scale, options.model) == (8, 2, str(tmp_path / "m.safetensors"))
 
 
+def test_numpy_numbers_a_host_computed_are_taken_as_plain_numbers():
+    """A radius or budget a host script worked out with numpy was refused as of the wrong type."""
+    import numpy as np
+
+    options = SeqOptions(temporal_radius=np.int64(1), max_gpu_mem=np.float32(8), max_mem=np.int32(6))
+    assert (options.temporal_radius, options.max_gpu_mem, options.max_mem) == (1, 8.0, 6)
+    assert [type(value) for value in (options.temporal_radius, options.max_gpu_mem, options.max_mem)] == [
+        int, float, int]
+    with pytest.raises(PluginError, match="temporal_radius=True"):
+        SeqOptions(temporal_radius=True)
+
+
 def test_every_options_type_is_one_the_options_check():
     """A new option of a type `_KINDS` does not know fails every SeqOptions built, here first."""
     assert {f.type for f in fields(SeqOptions)} <= set(_KINDS)
