@@ -283,6 +283,14 @@ def _per_frame_scripts(rop, settings: str = "") -> None:
                 f"vfxdenoise_houdini.post_render(hou.pwd(), after_post_frame=True{extra})")
 
 
+def _another_task_writes_1004_1006(rop, render: Path) -> None:
+    """Another farm task's chunk, 1004-1006, written while this render is at frame 1002."""
+    _set_script(rop, "preframe", "if hou.frame() == 1002:\n    from pathlib import Path\n"
+                "    from exr_sequences import write_sequence\n"
+                f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
+                "name='shot.karma1', seed=55)\n")
+
+
 def _set_script(rop, slot: str, script: str, language: str = "python", on: bool = True) -> None:
     """The artist's own script in one of the ROP's script slots (Scripts tab)."""
     rop.parm(slot).set(script)
@@ -383,11 +391,7 @@ def test_a_chunk_denoises_only_the_frames_it_rendered(hou, tmp_path, tiny_weight
     write_sequence(render, frames=range(1001, 1007), name="shot.karma1", seed=7)  # yesterday's
     rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
     vfxdenoise_houdini.install_hook([rop])
-    another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
-                    "    from exr_sequences import write_sequence\n"
-                    f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
-                    "name='shot.karma1', seed=55)\n")
-    _set_script(rop, "preframe", another_task)
+    _another_task_writes_1004_1006(rop, render)
 
     rop.render(frame_range=(1001, 1003))
 
@@ -656,11 +660,7 @@ def test_a_chunk_does_not_read_frames_another_task_writes_meanwhile_and_the_next
     vfxdenoise_houdini.install_hook([rop])
     _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
                 "vfxdenoise_houdini.post_render(hou.pwd(), context='range')")
-    another_task = ("if hou.frame() == 1002:\n    from pathlib import Path\n"
-                    "    from exr_sequences import write_sequence\n"
-                    f"    write_sequence(Path({str(render)!r}), frames=range(1004, 1007), "
-                    "name='shot.karma1', seed=55)\n")
-    _set_script(rop, "preframe", another_task)
+    _another_task_writes_1004_1006(rop, render)
 
     rop.render(frame_range=(1001, 1003))
 
