@@ -12,31 +12,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import re
 import shutil
 import socket
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.io.frame_locks import LOCK_SUFFIX, FolderClock, lock_owner, owner_dead
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
 from vfxdenoise.core.model_files import DEFAULT_MODEL, resolve_weights
-from vfxdenoise.core.runtime.processes import pid_checkable, process_gone
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.render_hook import model_radius
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
 
-# How `core.io.frame_locks` marks a frame a run is writing (`<frame>.lock`, a JSON record naming the
-# run's process, touched every 15 s), and how long another host's lock may go untouched before its
-# run counts as dead (its LOCK_SUFFIX and STALE_LOCK_SECONDS; that module imports fileseq, which
-# hosts may lack; tests/plugin/test_runner.py checks that they agree).
-LOCK_SUFFIX = ".lock"
-STALE_LOCK_SECONDS = 120.0
 # What shows a GPU that PyTorch's `cuda` device may use on Linux, relative to the root: NVIDIA's
 # driver (its device files, /proc entry, Jetson's), WSL's GPU, ROCm's (PyTorch's cuda on AMD).
 GPU_PATHS = ("dev/nvidiactl", "dev/nvidia0", "proc/driver/nvidia", "dev/nvhost-ctrl-gpu", "dev/dxg",
@@ -168,28 +160,21 @@ def _check_output_locks(output_pattern: str | None) -> None:
         locks = pattern.with_name(suffix=pattern.suffix + LOCK_SUFFIX).files_on_disk()
     except SequenceError:
         return  # the folder cannot be listed: the run says why
+    clock = FolderClock(pattern.directory)
     for frame, entry in sorted(locks.items()):
-        owner = _live_owner(Path(entry.path))
+        owner = _live_owner(Path(entry.path), clock)
         if owner:
             raise PluginError(f"{pattern.path(frame)} is being written by another run ({owner}). Wait "
                               f"for it to finish, or delete the '{LOCK_SUFFIX}' files if that run is dead")
 
 
-def _live_owner(lock: Path) -> str | None:
-    """The run holding `lock` ('pid 123 on host'), where it is alive and not this process: its
-    process is there (where its pid can be checked from here: `processes.pid_checkable`), else it
-    touched the lock within STALE_LOCK_SECONDS. None for a dead run's lock, this process's, and one
-    naming no run yet (being written): the run judges those itself."""
-    try:
-        touched = lock.stat().st_mtime
-        owner = json.loads(lock.read_text() or "{}")
-    except (OSError, ValueError):
-        return None
-    if not isinstance(owner, dict) or "pid" not in owner:
+def _live_owner(lock: Path, clock: FolderClock) -> str | None:
+    """The run holding `lock` ('pid 123 on host'), where it is alive (`frame_locks.owner_dead`, on
+    the folder's `clock`, as the run itself judges it) and not this process. None for a dead run's
+    lock, this process's, and one naming no run yet (being written): the run judges those itself."""
+    owner = lock_owner(lock)
+    if "pid" not in owner:
         return None
     if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
         return None
-    who = f"pid {owner['pid']} on {owner.get('host', '?')}"
-    if pid_checkable(owner):
-        return None if process_gone(owner) else who
-    return who if time.time() - touched <= STALE_LOCK_SECONDS else None
+    return None if owner_dead(owner, lock, clock) else f"pid {owner['pid']} on {owner.get('host', '?')}"

@@ -31,8 +31,7 @@ from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, delete_left, folder_names, remove_dead_temps
-from vfxdenoise.core.io.frame_pattern import what_is_at
-from vfxdenoise.core.io.sequence import FramePattern
+from vfxdenoise.core.io.frame_pattern import FramePattern, what_is_at
 from vfxdenoise.core.io.write_advice import write_advice
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 from vfxdenoise.core.runtime.processes import pid_checkable, process_gone, this_process
@@ -41,7 +40,7 @@ log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
 # A run touches its lock files this often; a lock from another host untouched for longer than
-# STALE_LOCK_SECONDS is a dead run's (its age is measured on the folder's own clock, `_FolderClock`;
+# STALE_LOCK_SECONDS is a dead run's (its age is measured on the folder's own clock, `FolderClock`;
 # NFS clients may see a file's time up to 60 s late, their attribute cache). A run that finds such a
 # lock on its frames watches it every LOCK_POLL_SECONDS until it is touched, released or stale.
 LOCK_HEARTBEAT_SECONDS = 15.0
@@ -50,7 +49,7 @@ LOCK_POLL_SECONDS = 5.0
 # A run writes its record into a lock right after creating it: one still empty this long after
 # was made by a run killed in between (kill -9), which no heartbeat will ever touch.
 EMPTY_LOCK_SECONDS = 10.0
-# The file `_FolderClock` makes and removes at once to read the folder's time; one a killed run
+# The file `FolderClock` makes and removes at once to read the folder's time; one a killed run
 # left behind is removed, once older than EMPTY_LOCK_SECONDS, with the temp files.
 CLOCK_PROBE = ".vfxdenoise-clock."
 # A run removing a dead run's lock first takes `<lock>.mark` + this (`_take_over`); one a run
@@ -81,7 +80,7 @@ def _stale_after(info: os.stat_result) -> float:
     return min(EMPTY_LOCK_SECONDS, STALE_LOCK_SECONDS) if info.st_size == 0 else STALE_LOCK_SECONDS
 
 
-def _lock_owner(lock: Path) -> dict:
+def lock_owner(lock: Path) -> dict:
     """The owner record in a lock file ({} while it is being written or when unreadable)."""
     try:
         owner = json.loads(lock.read_text() or "{}")
@@ -136,7 +135,7 @@ def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
     return info.st_ino, info.st_dev, info.st_mtime_ns
 
 
-def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _FolderClock) -> bool:
+def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: FolderClock) -> bool:
     """Remove the dead run's lock that was `seen` with `owner` in it, unless another run has
     replaced it since; whether this call removed it.
 
@@ -156,7 +155,7 @@ def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _Fold
                 mark.unlink()
         return False
     try:
-        if _lock_seen(lock) == seen and _lock_owner(lock) == owner:
+        if _lock_seen(lock) == seen and lock_owner(lock) == owner:
             lock.unlink(missing_ok=True)
             return True
         return False
@@ -164,7 +163,7 @@ def _take_over(lock: Path, seen: tuple[int, int, int], owner: dict, clock: _Fold
         mark.unlink(missing_ok=True)
 
 
-class _FolderClock:
+class FolderClock:
     """Now, as the file system holding `folder` stamps the files it writes: read from a file made
     there when first asked, then advanced by this host's monotonic clock. Another host's lock is
     aged on it rather than on this host's clock: on a shared folder the file server stamps both,
@@ -192,7 +191,7 @@ class _FolderClock:
                 probe.unlink()
 
 
-def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
+def owner_dead(owner: dict, lock: Path, clock: FolderClock) -> bool:
     """True when the lock's run is gone: where its pid can be checked (`processes.pid_checkable`),
     its process is (`processes.process_gone`); elsewhere (another host, boot or pid namespace) it
     has not touched the lock for `_stale_after` by the folder's `clock`: a host that crashed, or a
@@ -206,7 +205,7 @@ def _owner_dead(owner: dict, lock: Path, clock: _FolderClock) -> bool:
     return clock.now() - info.st_mtime > _stale_after(info)
 
 
-def _wait_for_other_hosts(locks: list[Path], clock: _FolderClock) -> None:
+def _wait_for_other_hosts(locks: list[Path], clock: FolderClock) -> None:
     """Wait while locks among `locks` are held by runs whose processes cannot be checked from
     here (on other hosts, boots or pid namespaces: `processes.pid_checkable`), until each is
     touched (its run is alive: claiming it then refuses), released, or left untouched for
@@ -229,7 +228,7 @@ def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
     for lock in locks:
         if not _lock_exists(lock):
             continue
-        owner = _lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
+        owner = lock_owner(lock)  # {} for a lock whose owner was still writing it, or crashed then
         if not pid_checkable(owner):
             try:
                 info = lock.stat()
@@ -241,7 +240,7 @@ def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
     return watched
 
 
-def _poll(watched: dict[Path, tuple[float, float]], clock: _FolderClock) -> bool:
+def _poll(watched: dict[Path, tuple[float, float]], clock: FolderClock) -> bool:
     """Look at each lock `_watched` once: True as soon as one was touched (its run is alive); one
     released, or untouched for longer than it may be by the folder's `clock`, is watched no more
     (taken out of `watched`)."""
@@ -261,7 +260,7 @@ class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
     A second run that wants any of the same frames refuses with the owner's pid and host; farm chunks
-    with disjoint frames run side by side. Locks of dead processes are taken over (`_owner_dead`):
+    with disjoint frames run side by side. Locks of dead processes are taken over (`owner_dead`):
     while it holds them, a run touches its locks every `heartbeat` seconds. Each frame's lock is
     let go as soon as the frame is on disk (`release_frame`), the others when the run ends.
     """
@@ -279,7 +278,7 @@ class FrameLocks:
         self._taken_over: list[object] = []  # the pids of the dead runs whose locks were taken over
         self._unremovable_said = False  # whether a lock that could not be deleted was said (`_remove`)
 
-    def _claim(self, lock: Path, clock: _FolderClock) -> dict | None:
+    def _claim(self, lock: Path, clock: FolderClock) -> dict | None:
         """Create the lock; return the other owner's record when someone holds it."""
         for _ in range(3):  # a stale take-over mark removed, the dead lock removed, the claim
             try:
@@ -288,8 +287,8 @@ class FrameLocks:
                 seen = _lock_seen(lock) if _lock_exists(lock) else None
                 if seen is None:
                     continue  # released meanwhile
-                other = _lock_owner(lock)
-                if not _owner_dead(other, lock, clock):
+                other = lock_owner(lock)
+                if not owner_dead(other, lock, clock):
                     return other
                 if _take_over(lock, seen, other, clock):
                     log.debug("took over lock %s of dead run (%s)", lock, _owner_text(other))
@@ -313,7 +312,7 @@ class FrameLocks:
         """Claim every frame, in order, or none: at the first frame another run holds, the locks
         taken so far are let go (two runs started on the same frames at once: the first to
         claim the first frame goes on), as they are when anything interrupts the claiming."""
-        clock = _FolderClock(self.paths[0].parent if self.paths else Path.cwd())
+        clock = FolderClock(self.paths[0].parent if self.paths else Path.cwd())
         _wait_for_other_hosts([lock_path(path) for path in self.paths], clock)
         try:
             with InterruptsHeld():  # one that comes meanwhile is raised on leaving
@@ -375,7 +374,7 @@ class FrameLocks:
         """Delete one of this run's locks. One that cannot be deleted (the output folder made
         read-only while the run writes, a full or failing disk) is said once, and never fails the
         run: its frame is on disk (or the run is ending anyway), and the lock names a process that
-        will be gone, which a later run takes over (`_owner_dead`) once it can write there."""
+        will be gone, which a later run takes over (`owner_dead`) once it can write there."""
         try:
             lock.unlink(missing_ok=True)
         except OSError as exc:
@@ -395,7 +394,7 @@ def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = (
     `_remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
     which are not looked into. The files removed."""
     names = folder_names(out_pattern.directory)
-    clock = _FolderClock(out_pattern.directory)
+    clock = FolderClock(out_pattern.directory)
     return (_remove_stale_temp_files(out_pattern, names, clock)
             + _remove_stale_locks(out_pattern, names, clock, held))
 
@@ -406,7 +405,7 @@ def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
     return [folder / name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
 
-def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: _FolderClock) -> list[Path]:
+def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: FolderClock) -> list[Path]:
     """Delete the output frames' temp files that interrupted runs left beside our outputs (never a
     live writer's: `_frame_unclaimed`), and the folder-clock probes (`CLOCK_PROBE`) of runs killed
     while reading the clock; `names`: the output folder's listing.
@@ -428,19 +427,19 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     return removed
 
 
-def _frame_unclaimed(frame: Path, me: dict, clock: _FolderClock) -> bool:
+def _frame_unclaimed(frame: Path, me: dict, clock: FolderClock) -> bool:
     """Whether no other live run may be writing output frame `frame`: its lock is gone, this
-    process's (`me`: `_owner_record`), or a dead run's (`_owner_dead`). The pid in a temp file's
+    process's (`me`: `_owner_record`), or a dead run's (`owner_dead`). The pid in a temp file's
     name says nothing here: the run holding the frame's lock may be writing it right now on
     another host sharing the folder, where its pid means nothing."""
     lock = lock_path(frame)
     if not lock.exists():
         return True
-    owner = _lock_owner(lock)
-    return {k: owner.get(k) for k in me} == me or _owner_dead(owner, lock, clock)
+    owner = lock_owner(lock)
+    return {k: owner.get(k) for k in me} == me or owner_dead(owner, lock, clock)
 
 
-def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _FolderClock,
+def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: FolderClock,
                         held: Collection[Path]) -> list[Path]:
     """Delete lock files that killed runs left beside our outputs (never a live run's, nor
     another tool's lock of a file that is no frame of `out_pattern`); `names`: the output
@@ -450,7 +449,7 @@ def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _Fol
     for lock in _matching(out_pattern.directory, names, pattern):
         if lock in held or out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
             continue
-        if _owner_dead(_lock_owner(lock), lock, clock) and delete_left(lock):
+        if owner_dead(lock_owner(lock), lock, clock) and delete_left(lock):
             removed.append(lock)
     # Left by runs killed while taking a lock over: take-over marks (`<lock>.mark.takeover`, made
     # empty and never written, so their ctime is their mtime, which `_take_over` ages them by), and
@@ -465,7 +464,7 @@ def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: _Fol
     return removed
 
 
-def _remove_aged(paths: Iterable[Path], clock: _FolderClock, stamp: str) -> list[Path]:
+def _remove_aged(paths: Iterable[Path], clock: FolderClock, stamp: str) -> list[Path]:
     """Delete the files among `paths` whose `stamp` ('st_mtime' or 'st_ctime') is over
     EMPTY_LOCK_SECONDS old on the folder's clock; those deleted. One another run removes
     meanwhile is skipped."""

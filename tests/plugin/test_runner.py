@@ -273,25 +273,20 @@ def test_locks_of_dead_runs_and_this_process_are_left_to_the_run(tmp_path, tiny_
     host = socket.gethostname()
 
     def lock(frame: int, owner: dict, age: float = 0.0) -> Path:
-        path = out / f"o.{frame}.exr{runner_setup.LOCK_SUFFIX}"
+        path = out / f"o.{frame}.exr{frame_locks.LOCK_SUFFIX}"
         path.write_text(json.dumps(owner))
         os.utime(path, (time.time() - age, time.time() - age))
         return path
 
     lock(1001, gone)  # its process is gone
     lock(1002, {"pid": os.getpid(), "host": host})  # this process's own (an in-process run's)
-    lock(1003, {"pid": 4242, "host": "elsewhere"}, age=runner_setup.STALE_LOCK_SECONDS + 30)  # untouched
+    lock(1003, {"pid": 4242, "host": "elsewhere"}, age=frame_locks.STALE_LOCK_SECONDS + 30)  # untouched
     lock(1004, {})  # being written: the run judges it
     check_request(request, CLI)
     lock(1005, {"pid": 4242, "host": "elsewhere"}, age=20)
     held = r"o\.1005\.exr is being written by another run \(pid 4242 on elsewhere\)"
     with pytest.raises(PluginError, match=held):
         check_request(request, CLI)
-
-
-def test_the_lock_format_read_is_frame_locks_own():
-    assert runner_setup.LOCK_SUFFIX == frame_locks.LOCK_SUFFIX
-    assert runner_setup.STALE_LOCK_SECONDS == frame_locks.STALE_LOCK_SECONDS
 
 
 def test_the_checks_before_a_run_need_no_fileseq_torch_or_numpy(tmp_path):

@@ -330,9 +330,9 @@ def test_a_dead_lock_judged_by_two_runs_at_once_is_taken_over_by_one(tmp_path):
     lock.write_text(json.dumps(_dead_lock_record()))
     old = time.time() - 5
     os.utime(lock, (old, old))
-    seen_by_b, owner_seen_by_b = frame_locks._lock_seen(lock), frame_locks._lock_owner(lock)
+    seen_by_b, owner_seen_by_b = frame_locks._lock_seen(lock), frame_locks.lock_owner(lock)
     with FrameLocks([frame]):  # run A
-        clock = frame_locks._FolderClock(tmp_path)
+        clock = frame_locks.FolderClock(tmp_path)
         frame_locks._take_over(lock, seen_by_b, owner_seen_by_b, clock)  # run B, a moment late
         assert json.loads(lock.read_text())["pid"] == os.getpid()
         assert [p.name for p in tmp_path.iterdir()] == [lock.name]
