@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import click
@@ -10,12 +11,17 @@ from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
-from vfxdenoise.core.io.aovs import aov_names, unread_motion
+from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
-from vfxdenoise.core.io.sequence import find_sequence, format_frames
-from vfxdenoise.core.io.views import layer_notes, resolve_views, views_of, wildcard_layers
+from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
+from vfxdenoise.core.io.views import View, layer_notes, resolve_views, views_of, wildcard_layers
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
+from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.shot_settings import find_motion_vectors
+
+# What a part holds unless its header says otherwise: `info` names only other values.
+DEFAULT_PIXEL_ASPECT = 1.0
+DEFAULT_LINE_ORDER = "increasingY"
 
 
 def _window(box) -> str:
@@ -36,22 +42,69 @@ def _first_readable(sequence) -> tuple[int, list]:
     raise first_error
 
 
+def _storage_facts(spec) -> dict:
+    """How a part is stored: its compression, its tile size ([w, h]; None for scanlines) and its
+    MIP/RIP levels (1 for none; seq writes only the first)."""
+    return {"compression": spec.get_string_attribute("compression") or "none",
+            "tiles": [spec.tile_width, spec.tile_height] if spec.tile_width else None,
+            "mip_levels": spec.get_int_attribute("oiio:miplevels", 1)}
+
+
 def _storage(spec) -> str:
-    """How a part is stored: its compression, scanlines or tiles, and MIP/RIP levels past the
-    first (which seq does not write), e.g. 'piz, tiled 64x64, 7 MIP/RIP levels'."""
-    layout = f"tiled {spec.tile_width}x{spec.tile_height}" if spec.tile_width else "scanlines"
-    levels = spec.get_int_attribute("oiio:miplevels", 1)
-    return (f"{spec.get_string_attribute('compression') or 'none'}, {layout}"
-            f"{f', {levels} MIP/RIP levels' if levels > 1 else ''}")
+    """`_storage_facts` as text, MIP/RIP levels past the first only, e.g. 'piz, tiled 64x64, 7
+    MIP/RIP levels'."""
+    facts = _storage_facts(spec)
+    layout = "tiled {}x{}".format(*facts["tiles"]) if facts["tiles"] else "scanlines"
+    levels = facts["mip_levels"]
+    return f"{facts['compression']}, {layout}{f', {levels} MIP/RIP levels' if levels > 1 else ''}"
+
+
+def _label(spec, index: int) -> str:
+    """A part as `info` names it: its name, or `part<index>` where it has none."""
+    return part_name(spec) or f"part{index}"
+
+
+def _per_part_line(specs: list, read) -> str:
+    """What `read` gives each part, named by part where the parts differ; once where all are alike."""
+    values = [read(spec) for spec in specs]
+    if len(set(values)) == 1:
+        return values[0] + (f" (all {len(specs)} parts)" if len(specs) > 1 else "")
+    return "; ".join(f"{_label(spec, index)}: {text}"
+                     for index, (spec, text) in enumerate(zip(specs, values)))
 
 
 def _storage_line(specs: list) -> str:
     """Each part's `_storage`, named by part where they differ; once where all parts are alike."""
-    stored = [_storage(spec) for spec in specs]
-    if len(set(stored)) == 1:
-        return stored[0] + (f" (all {len(specs)} parts)" if len(specs) > 1 else "")
-    return "; ".join(f"{part_name(spec) or f'part{index}'}: {text}"
-                     for index, (spec, text) in enumerate(zip(specs, stored)))
+    return _per_part_line(specs, _storage)
+
+
+def _pixel_aspect(spec) -> float:
+    """A part's pixelAspectRatio (1.0 where its header has none)."""
+    return spec.get_float_attribute("PixelAspectRatio", DEFAULT_PIXEL_ASPECT)
+
+
+def _line_order(spec) -> str:
+    """A part's lineOrder: 'increasingY', 'decreasingY' or 'randomY' (tiles written in any order)."""
+    return spec.get_string_attribute("openexr:lineOrder") or DEFAULT_LINE_ORDER
+
+
+def _unusual_layout_lines(specs: list) -> list[str]:
+    """'pixel aspect: 2' and 'line order: decreasingY' where a part is not stored square or top
+    down: facts a compositor reading the output must honour, which outputs keep; none otherwise."""
+    lines = []
+    if any(_pixel_aspect(spec) != DEFAULT_PIXEL_ASPECT for spec in specs):
+        lines.append(f"pixel aspect: {_per_part_line(specs, lambda spec: f'{_pixel_aspect(spec):g}')}")
+    if any(_line_order(spec) != DEFAULT_LINE_ORDER for spec in specs):
+        lines.append(f"line order: {_per_part_line(specs, _line_order)}")
+    return lines
+
+
+def _part_windows(specs: list) -> list[str]:
+    """A line per part with its data window, where the parts' windows differ (a part per view,
+    autocropped AOV parts): the `data:` line is the first part's. None where they are alike."""
+    if len({data_window(spec) for spec in specs}) < 2:
+        return []
+    return [f"  {_label(spec, index):<24} {_window(data_window(spec))}" for index, spec in enumerate(specs)]
 
 
 def _layout(specs: list) -> list[str]:
@@ -124,6 +177,15 @@ class _HeaderDifferences:
                             f"(e.g. {example}: outputs keep each frame's own)")
         return "; ".join(problems)
 
+    def as_json(self, reference: int, parts: int) -> dict:
+        """The differences for `info --json`: each kind's frames ([] for none), and the text line."""
+        differing = {"unreadable": self.unreadable, "resolution_differs": self.resized,
+                     "parts_differ": list(self.parts_differ), "channels_differ": list(self.changed),
+                     "data_window_differs": self.cropped, "pixel_types_differ": list(self.retyped),
+                     "storage_differs": list(self.storage_differs)}
+        return {"reference_frame": reference, "alike": not any(differing.values()), **differing,
+                "differences": self.describe(reference, parts)}
+
 
 def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
     """'theirs for ours' for each value `read` gives a part of `specs` otherwise than the same
@@ -137,7 +199,7 @@ def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
     return [f"{theirs} for {ours}" for theirs, ours in pairs if theirs != ours]
 
 
-def _header_check(sequence, reference: int, first: list) -> str:
+def _header_check(sequence, reference: int, first: list) -> _HeaderDifferences:
     """Every frame's header against the `reference` frame's (`first`, the first that reads): the
     frames that cannot be read, and those whose resolution or channels differ (where `seq` stops a
     temporal window, or fails), whose parts differ (multi- to single-part mid-shot), whose data
@@ -154,16 +216,20 @@ def _header_check(sequence, reference: int, first: list) -> str:
             found.unreadable.append(frame)
             continue
         found.add(frame, specs, first)
-    return found.describe(reference, len(first)) or f"all {len(sequence.frames)} frame(s) alike"
+    return found
 
 
-def _gaps_line(sequence) -> str:
-    """The frames missing between the first and last on disk, 'none', and those of them on disk
-    under another padding (r.01002.exr of r.####.exr), which seq refuses until they are renamed."""
+def _gaps(sequence) -> tuple[list[int], str]:
+    """The frames missing between the first and last on disk, and which of them are on disk under
+    another padding (r.01002.exr of r.####.exr), which seq refuses until they are renamed ('')."""
     gaps = sequence.gaps()
+    return gaps, other_padding_note(sequence.pattern, gaps) if gaps else ""
+
+
+def _gaps_line(gaps, note: str) -> str:
+    """`_gaps` as text: 'none', or the frames and the note."""
     if not gaps:
         return "none"
-    note = other_padding_note(sequence.pattern, gaps)
     return f"{format_frames(gaps)}{f'; {note}' if note else ''}"
 
 
@@ -173,6 +239,154 @@ def _views_line(names: list[str], denoised: dict) -> str:
                      for name in names)
 
 
+@dataclass
+class _Shot:
+    """What `info` found of a sequence, read once and shown as text or as JSON (`--json`)."""
+
+    sequence: SequenceOnDisk
+    reference: int  # the first frame whose header reads: the shot is described from it
+    specs: list  # its parts' headers
+    headers: _HeaderDifferences  # how the other frames' headers differ from it
+    views: tuple[View, ...]
+    mappings: dict[str, LayerMap]  # view -> the channels seq reads for each feature
+    motion: MotionVectors | None  # None where no view has a motion layer
+    notes: list[str]
+    other_layers: list[str] | None  # what `seq --aov '*'` would take; None when --aov was given
+    wildcard_notes: list[str]  # what `seq --aov '*'` would leave out, when --aov was not given
+    radiance_aovs: tuple[str, ...]
+
+    def as_radiance(self, aov: str) -> bool:
+        """Whether the `--aov` layer `aov` is filtered as radiance (`filtered_as_radiance`)."""
+        return bool(aov) and filtered_as_radiance(aov, self.radiance_aovs)
+
+
+def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict) -> _Shot:
+    """Everything `info` shows of the sequence `pattern`, read before any of it is printed: a
+    refusal leaves stdout empty (a pipeline reading `--json` gets one object or none)."""
+    sequence = find_sequence(pattern)
+    reference, specs = _first_readable(sequence)
+    first = str(sequence.pattern.path(reference))
+    overrides = layer_overrides(layers)
+    views = views_of(specs, overrides.get("beauty"))
+    mappings = resolve_views(specs, overrides, first, aov_names(aovs, radiance_aovs))
+    headers = _header_check(sequence, reference, specs)
+    with_motion = any(mapping.motion for mapping in mappings.values())
+    motion = (find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
+              if with_motion else None)
+    hint = unread_motion(list(views[0].channels))
+    notes = [hint] if hint and "motion" not in overrides and not with_motion else []
+    notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
+    notes += layer_notes(mappings)  # what --aov wildcards leave out, named layers that look like data
+    other_layers, wildcard_notes = None, []
+    if not aovs + radiance_aovs:
+        wildcard = wildcard_layers(specs, overrides, first)
+        other_layers = [name for name, _ in wildcard.aovs] if wildcard else []
+        wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
+    return _Shot(sequence, reference, specs, headers, views, mappings, motion, notes, other_layers,
+                 wildcard_notes, radiance_aovs)
+
+
+def _echo_text(shot: _Shot) -> None:
+    """The shot for people, a fact a line."""
+    sequence, specs = shot.sequence, shot.specs
+    spec = specs[0]
+    click.echo(f"sequence:   {sequence.pattern.text}")
+    click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
+    click.echo(f"gaps:       {_gaps_line(*_gaps(sequence))}")
+    headers = shot.headers.describe(shot.reference, len(specs))
+    click.echo(f"headers:    {headers or f'all {len(sequence.frames)} frame(s) alike'}")
+    click.echo(f"data:       {_window(data_window(spec))}")
+    for line in _part_windows(specs):
+        click.echo(line)
+    click.echo(f"display:    {_window(display_window(spec))}")
+    for line in _unusual_layout_lines(specs):
+        click.echo(line)
+    click.echo(f"parts:      {len(specs)}")
+    click.echo(f"storage:    {_storage_line(specs)}")
+    if shot.views[0].name:
+        click.echo(f"views:      {_views_line([view.name for view in shot.views], shot.mappings)}")
+    click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
+    for name, pixel_type in typed_channels(specs):  # multi-part clashes qualified
+        click.echo(f"  {name:<24} {pixel_type}")
+    if shot.motion is not None:
+        click.echo(f"motion vectors: {shot.motion.describe()}")
+    for view, mapping in shot.mappings.items():
+        click.echo(f"features{f' (view {view})' if view else ''}:")
+        for feature, channel_list in mapping.describe().items():
+            radiance = "  (as radiance)" if shot.as_radiance(feature.aov) else ""
+            click.echo(f"  {feature:<8} {channel_list}{radiance}")
+    for note in shot.notes:
+        click.echo(f"note: {note}")
+    if shot.other_layers is not None:
+        click.echo(f"other RGB layers (seq --aov): {', '.join(shot.other_layers) or 'none'}")
+    for note in shot.wildcard_notes:
+        click.echo(f"note: {note}")
+
+
+def _box_json(box) -> dict:
+    """A window for `--json`: its corners (inclusive) and size."""
+    xmin, ymin, xmax, ymax = box
+    return {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
+            "width": xmax - xmin + 1, "height": ymax - ymin + 1}
+
+
+def _part_json(spec) -> dict:
+    """One part's header facts for `--json`."""
+    return {"name": part_name(spec) or None, "data_window": _box_json(data_window(spec)),
+            "display_window": _box_json(display_window(spec)), "storage": _storage_facts(spec),
+            "pixel_aspect_ratio": _pixel_aspect(spec), "line_order": _line_order(spec),
+            "channels": spec.nchannels}
+
+
+def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
+    """One view's feature mapping for `--json`: each feature's channels (None where the render
+    lacks it), then the layers denoised along with the beauty."""
+    features = {name: list(getattr(mapping, name)) if getattr(mapping, name) else None for name in FEATURES}
+    aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name)}
+            for name, channels in mapping.aovs]
+    return {"view": view or None, **features, "aovs": aovs}
+
+
+def _json_of(shot: _Shot) -> dict:
+    """The facts `info` prints, as one JSON object (keys: JSON_HELP)."""
+    sequence, specs = shot.sequence, shot.specs
+    gaps, padding_note = _gaps(sequence)
+    parts_of = [index for index, spec in enumerate(specs) for _ in range(spec.nchannels)]
+    motion = shot.motion
+    return {
+        "sequence": sequence.pattern.text,
+        "frames": {"count": len(sequence.frames), "spec": format_frames(sequence.frames),
+                   "list": list(sequence.frames)},
+        "gaps": {"count": len(gaps), "spec": format_frames(gaps), "other_padding": padding_note or None},
+        "headers": shot.headers.as_json(shot.reference, len(specs)),
+        "parts": [_part_json(spec) for spec in specs],
+        "channels": [{"name": name, "type": pixel_type, "part": part}
+                     for (name, pixel_type), part in zip(typed_channels(specs), parts_of)],
+        "views": [{"name": view.name, "denoised": view.name in shot.mappings}
+                  for view in shot.views if view.name],
+        "motion_vectors": None if motion is None else {
+            "convention": motion.convention, "scale": motion.scale, "evidence": motion.evidence or None,
+            "description": motion.describe()},
+        "features": [_features_json(shot, view, mapping) for view, mapping in shot.mappings.items()],
+        "other_rgb_layers": shot.other_layers,
+        "notes": shot.notes + shot.wildcard_notes,
+    }
+
+
+JSON_HELP = (
+    "Print one JSON object on stdout instead of the text (errors: stderr, exit 1 or 2 as without "
+    "it). Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
+    "{reference_frame (the frame described), alike, unreadable, resolution_differs, parts_differ, "
+    "channels_differ, data_window_differs, pixel_types_differ, storage_differs (frame lists), "
+    "differences (text)}; parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, "
+    "width, height}), storage {compression, tiles ([w, h] or null), mip_levels}, "
+    "pixel_aspect_ratio, line_order, channels (count)}]; channels [{name, type, part (index)}]; "
+    "views [{name, denoised}] ([] for one view); motion_vectors {convention, scale, evidence, "
+    "description} (null without a motion layer); features, a view each [{view, beauty, albedo, "
+    "normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, as_radiance}]}]; "
+    "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
+
+
 @click.command("info")
 @click.argument("pattern")
 @layer_options
@@ -180,46 +394,12 @@ def _views_line(names: list[str], denoised: dict) -> str:
               help="Show the channels `seq --aov LAYER` would denoise (repeatable; wildcards).")
 @click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
               help="The same for `seq --aov-radiance LAYER`: marked as filtered as radiance.")
-def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], **layers) -> None:
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], as_json: bool,
+         **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
-    sequence = find_sequence(pattern)
-    reference, specs = _first_readable(sequence)
-    first = sequence.pattern.path(reference)
-    overrides = layer_overrides(layers)
-    views = views_of(specs, overrides.get("beauty"))
-    mappings = resolve_views(specs, overrides, str(first), aov_names(aovs, radiance_aovs))
-    spec = specs[0]
-    click.echo(f"sequence:   {sequence.pattern.text}")
-    click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
-    click.echo(f"gaps:       {_gaps_line(sequence)}")
-    click.echo(f"headers:    {_header_check(sequence, reference, specs)}")
-    click.echo(f"data:       {_window(data_window(spec))}")
-    click.echo(f"display:    {_window(display_window(spec))}")
-    click.echo(f"parts:      {len(specs)}")
-    click.echo(f"storage:    {_storage_line(specs)}")
-    if views[0].name:
-        click.echo(f"views:      {_views_line([view.name for view in views], mappings)}")
-    click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
-    for name, pixel_type in typed_channels(specs):  # multi-part clashes qualified
-        click.echo(f"  {name:<24} {pixel_type}")
-    if any(mapping.motion for mapping in mappings.values()):
-        found = find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
-        click.echo(f"motion vectors: {found.describe()}")
-    for view, mapping in mappings.items():
-        click.echo(f"features{f' (view {view})' if view else ''}:")
-        for feature, channel_list in mapping.describe().items():
-            radiance = bool(feature.aov) and filtered_as_radiance(feature.aov, radiance_aovs)
-            click.echo(f"  {feature:<8} {channel_list}{'  (as radiance)' if radiance else ''}")
-    hint = unread_motion(list(views[0].channels))
-    if hint and "motion" not in overrides and not any(mapping.motion for mapping in mappings.values()):
-        click.echo(f"note: {hint}")
-    for note in dict.fromkeys(view.beauty_note for view in views if view.beauty_note):
-        click.echo(f"note: {note}")
-    for note in layer_notes(mappings):  # what --aov wildcards leave out, named layers that look like data
-        click.echo(f"note: {note}")
-    if not aovs + radiance_aovs:
-        wildcard = wildcard_layers(specs, overrides, str(first))
-        others = [name for name, _ in wildcard.aovs] if wildcard else []
-        click.echo(f"other RGB layers (seq --aov): {', '.join(others) or 'none'}")
-        for note in wildcard.notes if wildcard else ():  # what `--aov '*'` would leave out
-            click.echo(f"note: {note}")
+    shot = _read_shot(pattern, aovs, radiance_aovs, layers)
+    if as_json:
+        click.echo(json.dumps(_json_of(shot)))  # one line: JSON Lines readers and `jq` take it alike
+    else:
+        _echo_text(shot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -69,6 +70,10 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
     right_features = lines[lines.index("features (view right):") + 1:]
     assert right_features[0].split() == ["beauty", "right.R,right.G,right.B"]
     assert right_features[1].split() == ["albedo", "albedo.right.R,albedo.right.G,albedo.right.B"]
+    facts = json.loads(run_vfxdenoise("info", stereo, "--json", cwd=tmp_path).stdout)
+    assert facts["views"] == [{"name": "left", "denoised": True}, {"name": "right", "denoised": True}]
+    assert [(view["view"], view["beauty"]) for view in facts["features"]] == [
+        ("left", ["R", "G", "B"]), ("right", ["right.R", "right.G", "right.B"])]
 
 
 def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp_path):
@@ -232,3 +237,119 @@ def test_info_lists_the_folder_once_for_the_frames_and_once_for_those_under_anot
     shown = CliRunner().invoke(cli, ["info", pattern.text])
     assert shown.exit_code == 0, shown.output
     assert "gaps:       1002" in shown.output.splitlines() and len(listings) == 2
+
+
+def _write_two_part_frames(folder: Path, frames) -> str:
+    """Frames of two parts as an autocropping renderer writes them, both with pixels twice as wide
+    as tall (pixelAspectRatio 2): 'rgba' (the 48x32 frame, R,G,B,A) and 'albedo' (R,G,B, half,
+    cropped to (8, 4)-(39, 19) and written bottom up). Returns the pattern."""
+    folder.mkdir(parents=True)
+    display = (np.array([0, 0], np.int32), np.array([47, 31], np.int32))
+    cropped = (np.array([8, 4], np.int32), np.array([39, 19], np.int32))
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+              "displayWindow": display, "pixelAspectRatio": 2.0}
+    for frame in frames:
+        rgba = {c: np.full((32, 48), 0.5, np.float32) for c in "RGBA"}
+        albedo = {c: np.full((16, 32), 0.25, np.float16) for c in "RGB"}
+        OpenEXR.File([
+            OpenEXR.Part({**header, "dataWindow": display}, rgba, "rgba"),
+            OpenEXR.Part({**header, "dataWindow": cropped, "lineOrder": OpenEXR.DECREASING_Y}, albedo,
+                         "albedo"),
+        ]).write(str(folder / f"plate.{frame:04d}.exr"))
+    return str(folder / "plate.####.exr")
+
+
+def test_info_shows_each_parts_data_window_where_they_differ_and_an_unusual_aspect_or_line_order(
+        sequence_factory, tmp_path):
+    """Only the first part's data window was shown, so an autocropped part (or a right eye with its
+    own window) went unseen; pixelAspectRatio and lineOrder were never shown."""
+    pattern = _write_two_part_frames(tmp_path / "plate", [1, 2])
+
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    data = lines.index("data:       (0, 0) - (47, 31)  48x32")
+    assert lines[data + 1:data + 6] == ["  rgba                     (0, 0) - (47, 31)  48x32",
+                                        "  albedo                   (8, 4) - (39, 19)  32x16",
+                                        "display:    (0, 0) - (47, 31)  48x32",
+                                        "pixel aspect: 2 (all 2 parts)",
+                                        "line order: rgba: increasingY; albedo: decreasingY"]
+    assert lines[data + 6] == "parts:      2"
+    plain = run_vfxdenoise("info", sequence_factory(frames=[1, 2]), cwd=tmp_path).stdout.splitlines()
+    data = plain.index("data:       (0, 0) - (47, 31)  48x32")  # one part, square, top down: as before
+    assert plain[data + 1:data + 3] == ["display:    (0, 0) - (47, 31)  48x32", "parts:      1"]
+
+
+def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
+    """`info --json`: one object on stdout a pipeline's pre-flight check reads, its values those of
+    the files."""
+    key = {f"RGBA_key.{c}": np.full((32, 48), 0.5, np.float32) for c in "RGB"}
+    pattern = parse_pattern(sequence_factory(frames=[1001, 1002, 1004], extra=key))
+    crop = read_exr(pattern.path(1004))
+    names = crop.channel_names
+    write_exr(pattern.path(1004), ExrImage.from_channels(
+        {name: values[4:20, 8:40] for name, values in zip(names, crop.get(names))},
+        {name: crop.pixel_type(name) for name in names}, data_window=(8, 4, 39, 19),
+        display_window=(0, 0, 47, 31)))
+
+    shown = run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert facts["sequence"] == pattern.text
+    assert facts["frames"] == {"count": 3, "spec": "1001-1002,1004", "list": [1001, 1002, 1004]}
+    assert facts["gaps"] == {"count": 1, "spec": "1003", "other_padding": None}
+    headers = facts["headers"]
+    assert headers["reference_frame"] == 1001 and headers["alike"] is False
+    assert headers["data_window_differs"] == [1004] and headers["unreadable"] == []
+    assert headers["differences"].startswith("data window differs from frame 1001's: 1004")
+    with OpenEXR.File(str(pattern.path(1001)), separate_channels=True) as exr:
+        header = dict(exr.header())  # closing the file empties its own
+        stored = {name: channel.type().name.lower() for name, channel in exr.channels().items()}
+    (part,) = facts["parts"]
+    (xmin, ymin), (xmax, ymax) = header["dataWindow"]
+    assert part["data_window"] == {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
+                                   "width": 48, "height": 32}
+    assert part["display_window"] == part["data_window"] and part["name"] is None
+    assert part["storage"] == {"compression": "zip", "tiles": None, "mip_levels": 1}
+    assert part["pixel_aspect_ratio"] == header["pixelAspectRatio"] == 1.0
+    assert part["line_order"] == "increasingY" and part["channels"] == len(stored)
+    types = {channel["name"]: channel["type"] for channel in facts["channels"]}
+    assert types == stored and types["Z"] == "float" and types["R"] == "half"
+    assert all(channel["part"] == 0 for channel in facts["channels"])
+    assert facts["views"] == [] and facts["motion_vectors"]["convention"] == "previous"
+    (features,) = facts["features"]
+    assert features["view"] is None and features["beauty"] == ["R", "G", "B"]
+    assert features["albedo"] == ["albedo.R", "albedo.G", "albedo.B"] and features["alpha"] == ["A"]
+    assert features["aovs"] == [] and facts["other_rgb_layers"] == ["RGBA_key"]
+
+    asked = json.loads(run_vfxdenoise("info", pattern.text, "--json", "--aov-radiance", "RGBA_*",
+                                      cwd=tmp_path).stdout)
+    assert asked["features"][0]["aovs"] == [{"layer": "RGBA_key", "as_radiance": True,
+                                             "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"]}]
+    assert asked["other_rgb_layers"] is None
+    missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.startswith("error: --aov diffuse: no layer")
+
+
+def test_info_json_gives_each_parts_window_aspect_and_line_order(tmp_path):
+    """A two-part render: each part's window, aspect and line order, and which part holds each channel."""
+    pattern = _write_two_part_frames(tmp_path / "plate", [1, 2])
+
+    shown = run_vfxdenoise("info", pattern, "--json", cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert [part["name"] for part in facts["parts"]] == ["rgba", "albedo"]
+    rgba, albedo = facts["parts"]
+    assert albedo["data_window"] == {"xmin": 8, "ymin": 4, "xmax": 39, "ymax": 19, "width": 32, "height": 16}
+    assert rgba["data_window"] == albedo["display_window"] == rgba["display_window"]
+    assert rgba["pixel_aspect_ratio"] == albedo["pixel_aspect_ratio"] == 2.0
+    assert (rgba["line_order"], albedo["line_order"]) == ("increasingY", "decreasingY")
+    assert {(channel["name"], channel["type"], channel["part"]) for channel in facts["channels"]
+            if channel["part"] == 1} == {(f"albedo.{c}", "half", 1) for c in "RGB"}
+    assert facts["headers"]["alike"] is True and facts["headers"]["differences"] == ""
+    assert facts["features"][0]["albedo"] == ["albedo.R", "albedo.G", "albedo.B"]
+    assert facts["motion_vectors"] is None and facts["features"][0]["motion"] is None
