@@ -166,12 +166,11 @@ def frames_not_on_disk(pattern: str, frames: Sequence[int]) -> list[int]:
     return [frame for frame in frames if not os.path.exists(frame_path(pattern, frame))]
 
 
-def incomplete_render(pattern: str, frames: list[int]) -> str | None:
+def incomplete_render(pattern: str, absent: Sequence[int]) -> str | None:
     """Why the frames of a render whose written frames are not recorded (the node's range is
-    taken for them) cannot all be denoised after it: those not on disk, which are either another
-    farm task's (a farm that renders in chunks runs post-render scripts after each chunk) or
-    failed frames; None when every frame is there."""
-    absent = frames_not_on_disk(pattern, frames)
+    taken for them) cannot all be denoised after it: those not on disk (`absent`:
+    `frames_not_on_disk`), which are either another farm task's (a farm that renders in chunks
+    runs post-render scripts after each chunk) or failed frames; None when every frame is there."""
     if not absent:
         return None
     return (f"not denoised: frame(s) {_listed(absent)} of {pattern} are not rendered. Which frames "
@@ -190,8 +189,8 @@ def failed_frames_error(pattern: str, failed: Sequence[int], done: str | None) -
     return PluginError(f"frame(s) {_listed(failed)} of {pattern} are not on disk, although this "
                        "render recorded writing them (after each frame): their render failed, or "
                        f"they were moved or deleted since; {others}. Re-render "
-                       f"{frame_spec(list(failed))}: the post-render hook then denoises them, and "
-                       "the frames whose windows read them")
+                       f"{frame_spec(list(failed))}: the post-render hook then denoises them (with "
+                       "context='range', the frames whose windows read them too)")
 
 
 def _listed(frames: Sequence[int]) -> str:
@@ -253,7 +252,7 @@ def plan_post_render(pattern: str, written: WrittenFrames, in_range: list[int], 
     With `after_post_frame`, frames a per-frame hook denoised (`plan_frame`) are not asked again."""
     absent = frames_not_on_disk(pattern, written.frames)
     if absent and not written.recorded:
-        return PostRenderPlan([], [], warnings=(incomplete_render(pattern, written.frames),))
+        return PostRenderPlan([], [], warnings=(incomplete_render(pattern, absent),))
     present = [frame for frame in written.frames if frame not in absent]
     if settings.context == "rendered":
         plan = _rendered_only(present, in_range, written, settings, after_post_frame and not absent)

@@ -28,6 +28,7 @@ from vfxdenoise.plugin.render_hook import (
     failed_frames_error,
     frame_list,
     frame_spec,
+    frames_not_on_disk,
     frames_written,
     incomplete_render,
     left_after_render,
@@ -266,8 +267,9 @@ def test_each_render_in_a_folder_gets_its_own_default_farm_job(tmp_path):
 def test_an_incomplete_render_names_the_frames_not_on_disk(tmp_path):
     for frame in (1, 2):
         (tmp_path / f"r.{frame:04d}.exr").write_bytes(b"")
-    assert incomplete_render(f"{tmp_path}/r.####.exr", [1, 2]) is None
-    message = incomplete_render(f"{tmp_path}/r.####.exr", list(range(1, 10)))
+    pattern = f"{tmp_path}/r.####.exr"
+    assert incomplete_render(pattern, frames_not_on_disk(pattern, [1, 2])) is None
+    message = incomplete_render(pattern, frames_not_on_disk(pattern, list(range(1, 10))))
     assert message.startswith("not denoised: frame(s) 3, 4, 5, 6, 7 and 2 more of ")
 
 
@@ -350,7 +352,7 @@ def test_context_rendered_denoises_and_reads_only_what_the_render_wrote(tmp_path
 def test_a_recorded_frame_not_on_disk_is_a_failed_frame_and_the_others_are_denoised(tmp_path):
     pattern = _files(tmp_path, [1001, 1002, 1003, 1005, 1006])
     in_range = frame_list(1001, 1006)
-    for settings in (HookSettings(), HookSettings(context="rendered")):
+    for settings in (HookSettings(context="range"), HookSettings()):
         plan = plan_post_render(pattern, WrittenFrames(in_range, True), in_range, settings, time.time() - 60)
         assert plan.failed == (1004,)
         assert plan.frames == plan.context == [1001, 1002, 1003, 1005, 1006]
@@ -360,7 +362,7 @@ def test_a_recorded_frame_not_on_disk_is_a_failed_frame_and_the_others_are_denoi
         f"frame(s) 1004 of {pattern} are not on disk, although this render recorded writing them "
         "(after each frame): their render failed, or they were moved or deleted since; the other "
         f"frames are done ({tmp_path}/r_denoised.####.exr). Re-render 1004: the post-render hook "
-        "then denoises them, and the frames whose windows read them")
+        "then denoises them (with context='range', the frames whose windows read them too)")
     assert "no other frame was rendered" in str(failed_frames_error(pattern, [1004], None))
 
 
