@@ -22,7 +22,7 @@ from pathlib import Path
 _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
 # The suffix of an output frame's temp file (`exr.write_exr`): it keeps the extension last, so the
 # writer picks the format from it, and the frame lock protocol finds stale ones by it
-# (`frame_locks.remove_dead_runs_files` through `temp_target`).
+# (`frame_locks.remove_dead_runs_files` through `temp_parts`).
 TEMP_SUFFIX = ".tmp.exr"
 
 
@@ -45,16 +45,18 @@ def temp_path_beside(path: Path, suffix: str = ".tmp", hidden: bool = True) -> P
     that picks the format from the extension passes one ending in it ('.tmp.png'). `hidden` (a
     leading dot) keeps it out of folder listings such as a dataset's, and out of the `*.exr` globs
     and sequence finders (ls, Nuke's Read, fileseq) that would take an output frame's temp file
-    (`TEMP_SUFFIX`, `temp_target`) for a frame while a killed run's is left over.
+    (`TEMP_SUFFIX`, `temp_parts`) for a frame while a killed run's is left over.
     """
     dot = "." if hidden else ""
     return path.with_name(f"{dot}{path.name}.{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}{suffix}")
 
 
-def _temp_parts(temp: Path, suffix: str, hidden: bool) -> tuple[Path, int] | None:
+def temp_parts(temp: Path, suffix: str = ".tmp", hidden: bool = True) -> tuple[Path, int] | None:
     """The file a temp name of `temp_path_beside(..., suffix, hidden)` was to become, and the pid of
-    the process that wrote it; None for a name it does not make (no name before the tail, or '.'
-    or '..': no file's)."""
+    the process that wrote it (whether that one is gone is the caller's to say); None for a name it
+    does not make (no name before the tail, or '.' or '..': no file's, someone else's). An output
+    frame's (`TEMP_SUFFIX`) with `hidden=False` is the shape earlier versions wrote, without the
+    leading dot, which a killed run of one may have left behind."""
     name = temp.name
     if hidden:
         if not name.startswith("."):
@@ -64,23 +66,6 @@ def _temp_parts(temp: Path, suffix: str, hidden: bool) -> tuple[Path, int] | Non
     if not match or not name[: match.start()].strip("."):
         return None
     return temp.with_name(name[: match.start()]), int(match["pid"])
-
-
-def temp_target(temp: Path, hidden: bool = True) -> Path | None:
-    """The frame an output frame's temp file was to become (.o.0005.exr.<pid>-<id>.tmp.exr ->
-    o.0005.exr), or None for a name `temp_path_beside(..., TEMP_SUFFIX, hidden)` does not make:
-    someone else's file. `hidden=False` reads the shape earlier versions wrote, without the
-    leading dot (o.0005.exr.<pid>-<id>.tmp.exr), which a killed run of one may have left behind.
-    Whether one is stale is the frame lock's to say."""
-    found = _temp_parts(temp, TEMP_SUFFIX, hidden)
-    return None if found is None else found[0]
-
-
-def temp_writer(temp: Path, suffix: str = ".tmp") -> tuple[Path, int] | None:
-    """The file a hidden temp file of `temp_path_beside(..., suffix)` was to become, and the pid of
-    the process that wrote it (whether that one is gone is the caller's to say); None for a name
-    it does not make."""
-    return _temp_parts(temp, suffix, hidden=True)
 
 
 def folder_names(folder: Path) -> list[str]:
@@ -117,7 +102,7 @@ def remove_dead_temps(folder: Path, names: Iterable[str], is_ours: Callable[[Pat
     removed = []
     for name in names:
         temp = folder / name
-        found = next((parts for shape in hidden if (parts := _temp_parts(temp, suffix, shape)) is not None
+        found = next((parts for shape in hidden if (parts := temp_parts(temp, suffix, shape)) is not None
                       and is_ours(parts[0])), None)
         if found is not None and writer_gone(temp, *found) and delete_left(temp):
             removed.append(temp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -14,9 +15,8 @@ from vfxdenoise.core.io.atomic import (
     delete_left,
     folder_names,
     remove_dead_temps,
+    temp_parts,
     temp_path_beside,
-    temp_target,
-    temp_writer,
     write_atomically,
 )
 
@@ -71,13 +71,13 @@ def test_two_temp_names_for_one_file_differ_and_hide_beside_it(tmp_path):
 
 
 def test_an_output_frames_temp_name_is_hidden_and_leads_back_to_the_frame(tmp_path, monkeypatch):
-    """The shape the frame lock protocol recognises (`temp_target`): hidden (a leading dot), so a
+    """The shape the frame lock protocol recognises (`temp_parts`): hidden (a leading dot), so a
     `*.exr` glob never takes a killed run's for a frame, and within TEMP_NAME_EXTRA, the largest
     pid's included (the dot was not counted: a name the length check let through was refused)."""
     frame = tmp_path / "o.0005.exr"
     temp = temp_path_beside(frame, TEMP_SUFFIX)
     assert temp.name.startswith(f".o.0005.exr.{os.getpid()}-") and temp.name.endswith(TEMP_SUFFIX)
-    assert temp_target(temp) == frame and temp not in set(tmp_path.glob("*.exr")) | {frame}
+    assert _frame_of(temp) == frame and temp not in set(tmp_path.glob("*.exr")) | {frame}
     monkeypatch.setattr(os, "getpid", lambda: 2**22)  # Linux's largest pid_max
     assert len(temp_path_beside(frame, TEMP_SUFFIX).name) - len(frame.name) == TEMP_NAME_EXTRA
 
@@ -86,9 +86,9 @@ def test_an_earlier_versions_output_temp_name_still_leads_back_to_its_frame(tmp_
     """A killed run of an earlier version left `o.0005.exr.<pid>-<hex>.tmp.exr` (not hidden): read
     as that shape it is frame o.0005.exr's, for the cleanup; as the hidden shape it is no one's."""
     old = tmp_path / f"o.0005.exr.123-0badc0de{TEMP_SUFFIX}"
-    assert temp_target(old, hidden=False) == tmp_path / "o.0005.exr"
-    assert temp_target(old) is None
-    assert temp_target(tmp_path / f".o.0005.exr.123-0badc0de{TEMP_SUFFIX}", hidden=False) \
+    assert _frame_of(old, hidden=False) == tmp_path / "o.0005.exr"
+    assert _frame_of(old) is None
+    assert _frame_of(tmp_path / f".o.0005.exr.123-0badc0de{TEMP_SUFFIX}", hidden=False) \
         == tmp_path / ".o.0005.exr"  # a hidden output's, where its pattern starts with a dot
 
 
@@ -97,7 +97,7 @@ def test_an_earlier_versions_output_temp_name_still_leads_back_to_its_frame(tmp_
                                   ".o.0005.exr.backup.tmp.exr", "..1234-0badc0de.tmp.exr"])
 @pytest.mark.parametrize("hidden", [True, False])
 def test_names_no_frame_temp_file_has_lead_nowhere(tmp_path, name, hidden):
-    assert temp_target(tmp_path / name, hidden) is None
+    assert _frame_of(tmp_path / name, hidden) is None
 
 
 def test_a_temp_name_keeps_the_extension_it_is_given(tmp_path):
@@ -147,14 +147,14 @@ def test_safetensors_files_follow_the_umask(tmp_path, umask_027):
     assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == umask_027
 
 
-def test_temp_writer_gives_the_file_and_pid_of_a_temp_name_it_makes_and_none_of_others(tmp_path):
+def test_temp_parts_gives_the_file_and_pid_of_a_temp_name_it_makes_and_none_of_others(tmp_path):
     temp = temp_path_beside(tmp_path / "checkpoint-5.safetensors")
-    assert temp_writer(temp) == (tmp_path / "checkpoint-5.safetensors", os.getpid())
+    assert temp_parts(temp) == (tmp_path / "checkpoint-5.safetensors", os.getpid())
     png = temp_path_beside(tmp_path / "curves.png", suffix=".tmp.png")
-    assert temp_writer(png, ".tmp.png") == (tmp_path / "curves.png", os.getpid())
+    assert temp_parts(png, ".tmp.png") == (tmp_path / "curves.png", os.getpid())
     for other in ("checkpoint-5.safetensors.12-abcd0123.tmp", ".x.tmp", "..12-abcd0123.tmp",
                   ".model.json.12-xyz.tmp", png.name):
-        assert temp_writer(tmp_path / other) is None, other
+        assert temp_parts(tmp_path / other) is None, other
 
 
 def test_dead_writers_temp_files_are_removed_by_the_callers_rules(tmp_path):
@@ -266,3 +266,9 @@ def test_a_file_system_that_cannot_flush_still_gets_the_write(tmp_path, monkeypa
     write_atomically(target, lambda temp: temp.write_text("new"))
     assert target.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+def _frame_of(temp: Path, hidden: bool = True) -> Path | None:
+    """The output frame an output frame's temp name leads back to (`temp_parts`), or None."""
+    found = temp_parts(temp, TEMP_SUFFIX, hidden)
+    return None if found is None else found[0]

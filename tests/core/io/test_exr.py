@@ -15,7 +15,7 @@ import pytest
 
 from vfxdenoise.core.errors import ChannelError, ExrError
 from vfxdenoise.core.io import exr, exr_bytes
-from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_target
+from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_parts
 from vfxdenoise.core.io.exr import (
     ExrImage,
     ExrPart,
@@ -575,7 +575,7 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path):
 
 def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tmp_path, monkeypatch):
     """The temp file beside the frame names its process and ends in TEMP_SUFFIX, so that
-    `frame_locks.remove_dead_runs_files` finds it (through `temp_target`) if the run dies; it is
+    `frame_locks.remove_dead_runs_files` finds it (through `temp_parts`) if the run dies; it is
     hidden, so that a `*.exr` glob (ls, a publish script, a sequence finder) never takes one a
     killed run left for a frame. Its data is flushed to disk before it is renamed over the frame,
     and the folder after."""
@@ -589,7 +589,7 @@ def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tm
     synced, temp, folder = events
     assert temp.parent == tmp_path and temp.name.endswith(TEMP_SUFFIX)
     assert temp.name.startswith(f".frame.1001.exr.{os.getpid()}-")
-    assert temp_target(temp) == path
+    assert temp_parts(temp, TEMP_SUFFIX) == (path, os.getpid())
     assert (synced, folder) == (path.stat().st_ino, tmp_path.stat().st_ino)
 
 
