@@ -539,9 +539,7 @@ def _camera_before_the_set(desc: SceneDescription, frames: int) -> SceneDescript
     turned = tuple(replace(o, animation=replace(o.animation, angle=o.animation.angle + 180.0))
                    if o.name == "wall" else o for o in desc.objects)
     desc = replace(desc, objects=turned)
-    if _behind(desc, "wall", frames):
-        desc = replace(desc, objects=tuple(o for o in desc.objects if o.name != "wall"))
-    return desc
+    return as_element(desc) if _behind(desc, "wall", frames) else desc
 
 
 def as_element(desc: SceneDescription) -> SceneDescription:
