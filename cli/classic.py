@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
@@ -20,6 +19,7 @@ from vfxdenoise.cli.options import (
     TRAINING_FLAGS,
     device_option,
     existing_policy,
+    given,
     stack,
 )
 from vfxdenoise.core.classic.datasets import DATASETS, REAL_NOISE, ReadOptions, load_dataset
@@ -78,12 +78,6 @@ def _read(dataset: str, data_dir: Path, split: str, channels: str | None, limit:
     options = ReadOptions(split=split, limit=limit, channels=int(channels) if channels else None,
                           max_side=max_side, empty_hint=empty_hint)
     return load_dataset(dataset, data_dir, options)
-
-
-def _given(name: str) -> bool:
-    """Whether the option `name` was given (command line or environment), not left at its default."""
-    return click.get_current_context().get_parameter_source(name) not in (
-        ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 def parse_model_options(items: tuple[str, ...]) -> dict:
@@ -167,10 +161,11 @@ def train(arch: str, dataset: str, data_dir: Path, channels: str | None, limit: 
         raise click.UsageError("give --steps or --epochs, not both")
     model_config = parse_model_options(model_options)
     check_model_options(arch, model_config)
+    patch_given = given(click.get_current_context(), "patch")
     run = ClassicRun(arch=arch, dataset=dataset, data=data_dir, out_dir=out_dir,
                      noise=_noise_or_real(dataset, noise_spec), model=model_config,
                      channels=int(channels) if channels else None, limit=limit, max_side=max_side,
-                     steps=steps, epochs=epochs, batch=batch, patch=patch if _given("patch") else None,
+                     steps=steps, epochs=epochs, batch=batch, patch=patch if patch_given else None,
                      lr=lr, val_images=val_images, validate_every=validate_every, device=device, amp=amp,
                      existing=existing, seed=seed)
     weights = train_classic(run, say=lambda text: click.echo(text, err=True))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import UsageError
@@ -181,3 +182,8 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="Multiplies the motion vectors: 2 for vectors measured over a half-frame "
                          "shutter (auto also tries 2 and 0.5 times it)."),
 )
+
+
+def given(ctx: click.Context, name: str) -> bool:
+    """Whether the option `name` was given (command line or environment), not left at its default."""
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)

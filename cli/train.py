@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
-from vfxdenoise.cli.options import NON_NEGATIVE, TRAINING_FLAGS, device_option, existing_policy
+from vfxdenoise.cli.options import NON_NEGATIVE, TRAINING_FLAGS, device_option, existing_policy, given
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
@@ -23,11 +22,6 @@ from vfxdenoise.core.training.run_folder import interrupted_note
 
 INIT_OWN = "with --init, the init model's own, from its model card"
 MAX_TRAIN_RADIUS = 8  # the widest window train builds: 17 frames
-
-
-def _given(ctx: click.Context, name: str) -> bool:
-    """Whether the option `name` was given (command line or environment), not left at its default."""
-    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 class _NetworkRadius(click.IntRange):
@@ -154,8 +148,8 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     """Train the temporal denoiser; writes safetensors weights and a model card. Checkpoints
     (checkpoint-N.safetensors) load as models too."""
     existing = existing_policy(resume, overwrite, TRAINING_FLAGS)
-    network = RenderNetwork(arch=arch if _given(ctx, "arch") else None,
-                            widths=widths if _given(ctx, "widths") else None,
+    network = RenderNetwork(arch=arch if given(ctx, "arch") else None,
+                            widths=widths if given(ctx, "widths") else None,
                             temporal_radius=temporal_radius, init=init_model, demodulate=demodulate,
                             temporal_albedo=temporal_albedo, slot_distances=slot_distances,
                             coarse_levels=coarse_levels)
