@@ -46,6 +46,11 @@ class RunnerConfig:
         if not self.command:
             raise PluginError(f"empty vfxdenoise command (check ${COMMAND_ENV})")
 
+    @property
+    def environment(self) -> dict[str, str]:
+        """The environment the command runs in: this process's, with `env` over it."""
+        return {**os.environ, **(self.env or {})}
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> RunnerConfig:
         """Settings for hosts: $VFXDENOISE_COMMAND (e.g. '/opt/vfxdenoise/bin/vfxdenoise' or

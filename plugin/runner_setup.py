@@ -43,7 +43,7 @@ def check_runner(config: RunnerConfig) -> None:
     if config.mode == "inprocess":
         _check_inprocess()
         return
-    path = {**os.environ, **(config.env or {})}.get("PATH")
+    path = config.environment.get("PATH")
     program = config.command[0]
     if shutil.which(program, path=path) is None:
         where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
@@ -111,7 +111,7 @@ def _check_cuda(config: RunnerConfig) -> None:
 
         why = None if torch.cuda.is_available() else "PyTorch sees no CUDA GPU here"
     else:
-        why = no_cuda_gpu({**os.environ, **(config.env or {})})
+        why = no_cuda_gpu(config.environment)
     if why:
         raise PluginError(f"--device cuda was requested but {why}; use --device cpu")
 

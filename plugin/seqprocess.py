@@ -113,7 +113,7 @@ class _Cancelled(Exception):
 def _start(argv: list[str], config: RunnerConfig) -> subprocess.Popen:
     """Start `argv` with piped output; on POSIX as the leader of a new session and process group,
     so that a cancel reaches every process the command starts (`_stop`)."""
-    env = {**os.environ, **(config.env or {})}
+    env = config.environment
     try:
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 bufsize=1, env=env, stdin=subprocess.DEVNULL,
