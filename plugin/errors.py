@@ -4,35 +4,21 @@ from __future__ import annotations
 
 from vfxdenoise.core.errors import VfxDenoiseError
 
-# How a failed `vfxdenoise seq` run's message ends (`seqprocess._failure_message`): its exit status
-# and command line, for a TD, after the reason, for the artist.
-EXIT_NOTE = " (vfxdenoise exited with status "
-
 
 class PluginError(VfxDenoiseError):
     """A host request cannot be turned into a denoise (bad layer choice, no frame token, no ROP output)."""
 
 
 class RunnerError(PluginError):
-    """The denoiser could not be started, or it stopped with an error (its message is included)."""
+    """The denoiser could not be started, or it stopped with an error (its message is included).
+    `reason` is what the artist needs to read; `exit_note`, for a run that failed, its exit status
+    and command line ('vfxdenoise exited with status 2: <command> ...'), what a host writes to its
+    log rather than its artist's message. The error's text holds both."""
 
-    @property
-    def reason(self) -> str:
-        """The message without its exit note (`exit_note`): what the artist needs to read."""
-        return self._split()[0]
-
-    @property
-    def exit_note(self) -> str | None:
-        """'vfxdenoise exited with status 2: <command> ...' where the message ends in one (a run
-        that failed), else None: what a host writes to its log rather than its artist's message."""
-        return self._split()[1]
-
-    def _split(self) -> tuple[str, str | None]:
-        message = str(self)
-        reason, note, rest = message.rpartition(EXIT_NOTE)
-        if not note or not rest.endswith(")"):
-            return message, None
-        return reason, note.removeprefix(" (") + rest[:-1]
+    def __init__(self, reason: str, exit_note: str | None = None):
+        super().__init__(f"{reason} ({exit_note})" if exit_note else reason)
+        self.reason = reason
+        self.exit_note = exit_note
 
 
 class DenoiseCancelled(PluginError):

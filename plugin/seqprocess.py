@@ -95,7 +95,8 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         _stop(process, config)  # also when a progress callback raised
         _join(readers, config)
     if process.returncode != 0 or not final:
-        raise RunnerError(_failure_message(argv, process.returncode, list(errors), refusals))
+        raise RunnerError(_failure_reason(list(errors), refusals),
+                          f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...")
     return RunResult(final.get(events.OUTPUT) or request.output_pattern or "",
                      final.get(events.WRITTEN, []), final.get(events.SKIPPED, []), warnings)
 
@@ -230,14 +231,12 @@ def _group_runs(group: int) -> bool:
     return False
 
 
-def _failure_message(argv: list[str], returncode: int | None, stderr: list[str],
-                     refusals: list[str]) -> str:
+def _failure_reason(stderr: list[str], refusals: list[str]) -> str:
     """Why the CLI stopped: its `error` events (they name the option, file or frame), else its
-    stderr's error lines, else the tail of its stderr; and the exit status and command."""
+    stderr's error lines, else the tail of its stderr."""
     text = [line for line in stderr if isinstance(line, str) and line.strip()]
     reasons = list(dict.fromkeys(refusals)) or error_lines(text)
-    detail = "; ".join(reasons) if reasons else " | ".join(text[-5:]) or "no message"
-    return f"{detail} (vfxdenoise exited with status {returncode}: {' '.join(argv[:3])} ...)"
+    return "; ".join(reasons) if reasons else " | ".join(text[-5:]) or "no message"
 
 
 def error_lines(lines: list[str]) -> list[str]:
