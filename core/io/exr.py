@@ -62,7 +62,7 @@ from vfxdenoise.core.io.exr_image import (
     uint_indices,
     uint_values,
 )
-from vfxdenoise.core.io.write_advice import MEND_THE_CAUSE, write_advice
+from vfxdenoise.core.io.write_advice import write_advice
 
 # The in-memory model's names (`exr_image`) are imported from here too, as before it moved there.
 __all__ = [
@@ -73,6 +73,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# What to check where a write fails and nothing says why (the libraries' errors carry no errno).
+CHECK_FOLDER = "check free space and permissions of the folder"
 
 _FLOAT32_EXACT = 2**24  # the largest of the integers float32 holds all of
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
@@ -377,7 +380,7 @@ def _restore_kept_strings(temp: Path, image: ExrImage, path: Path) -> None:
         return
     if not exr_bytes.put_back(temp, kept):
         raise ExrError(f"{path}: cannot read back the header just written to put its non-UTF-8 "
-                       "strings back; check free space and permissions of the folder")
+                       f"strings back; {CHECK_FOLDER}")
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,7 @@ def _write_parts(handle: oiio.ImageOutput, target: Path, image: ExrImage, path: 
             raise ExrError(f"{path}: cannot append part {index} ({_one_line(handle.geterror())})")
         if not handle.write_image(pixels):
             raise ExrError(f"{path}: writing part {index} failed ({_one_line(handle.geterror())}); "
-                           "check free space and permissions of the folder")
+                           + CHECK_FOLDER)
 
 
 def _native_planes(part: ExrPart, path: Path, index: int) -> dict[str, np.ndarray]:
@@ -503,8 +506,7 @@ def _encode_native(temp: Path, image: ExrImage, headers: list[dict], path: Path)
         exr.write(str(temp))
         _restore_kept_strings(temp, image, path)
     except RuntimeError as exc:  # what OpenEXR raises for I/O and header problems
-        raise ExrError(f"{path}: writing failed ({_one_line(str(exc))}); check free space and "
-                       "permissions of the folder") from exc
+        raise ExrError(f"{path}: writing failed ({_one_line(str(exc))}); {CHECK_FOLDER}") from exc
 
 
 def _encode_oiio(temp: Path, image: ExrImage, path: Path) -> list[HeaderChange]:
@@ -553,11 +555,6 @@ def write_exr(path: str | Path, image: ExrImage) -> list[HeaderChange]:
     try:
         write_atomically(path, encode, suffix=TEMP_SUFFIX)
     except OSError as exc:
-        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); {_advice(exc, path)}") from exc
+        advice = write_advice(exc, path, otherwise=CHECK_FOLDER)
+        raise ExrError(f"{path}: cannot write ({exc.strerror or exc}); {advice}") from exc
     return changes
-
-
-def _advice(exc: OSError, path: Path) -> str:
-    """`write_advice`'s, or the free space and permissions to check where the errno says nothing."""
-    advice = write_advice(exc, path)
-    return "check free space and permissions of the folder" if advice == MEND_THE_CAUSE else advice

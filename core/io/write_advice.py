@@ -14,12 +14,11 @@ from pathlib import Path
 IN_THE_WAY = frozenset({errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOTEMPTY})
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 NOT_PERMITTED = frozenset({errno.EACCES, errno.EPERM})
-MEND_THE_CAUSE = "mend the cause"  # the advice for any other error
 
 
-def write_advice(exc: OSError, path: Path | None = None) -> str:
+def write_advice(exc: OSError, path: Path | None = None, otherwise: str = "mend the cause") -> str:
     """What to do about `exc`, a file or folder not written, as a clause to follow the error: move
-    what is in the way, free space, or mend permissions; "mend the cause" for any other error. The
+    what is in the way, free space, or mend permissions; `otherwise` for any other error. The
     path is the destination where there are two (os.replace); `path` where the error names none (a
     write to an open file)."""
     target = Path(exc.filename2 or exc.filename or path or ".")
@@ -33,7 +32,7 @@ def write_advice(exc: OSError, path: Path | None = None) -> str:
         return f"{target.parent} is not there (removed meanwhile?): make it again, or fix the path"
     if exc.errno in NOT_PERMITTED:
         return f"give this user write permission on {target.parent}"
-    return MEND_THE_CAUSE
+    return otherwise
 
 
 def _in_the_way(path: Path) -> Path:
