@@ -14,7 +14,6 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
-from vfxdenoise.core.provenance import training_run_record
 from vfxdenoise.core.training.render_losses import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render
@@ -158,7 +157,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                     energy_weight=energy_weight, relmse_weight=relmse_weight, validate_every=validate_every,
                     device=device, existing=existing, seed=seed)
     try:
-        weights = train_render(run, training_run_record, say=click.echo)
+        weights = train_render(run, say=click.echo)
     except UsageError as exc:  # the network cannot take the options: said as click says its own
         raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt:

@@ -113,13 +113,15 @@ class RenderRun:
     seed: int = LoopConfig.seed
 
 
-def train_render(run: RenderRun, run_record: RunRecord, say: Callable[[str], None] = log.info) -> Path:
+def train_render(run: RenderRun, run_record: RunRecord = provenance.training_run_record,
+                 say: Callable[[str], None] = log.info) -> Path:
     """Train the network `run` asks for and save it with its model card; returns the weights' path.
 
     Refuses a run over another one's checkpoint before loading anything (`run_folder.check_out_dir`),
     and options the network cannot take (`render_network`: a `UsageError`). `say` is told what the
     run trains on and takes from an init model's card (`train` prints it); notes and warnings are
-    logged. Ctrl-C keeps the last checkpoint (`loop.fit`)."""
+    logged. `run_record` is what the card records of the process (tests pass a fixed one). Ctrl-C
+    keeps the last checkpoint (`loop.fit`)."""
     check_out_dir(run.out_dir, run.existing)
     torch.manual_seed(run.seed)
     where = pick_device(run.device)
