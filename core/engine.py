@@ -248,7 +248,7 @@ def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:
     (`shot_settings.motion_pairs`), so it can change as a shot is rendered further, while the
     kept frames' own inputs did not."""
     other = [r.frame for r in summary.results if r.status == FrameStatus.SKIPPED
-             and provenance.recorded_motion(r.path) not in (None, reading)]
+             and provenance.recorded_motion(provenance.output_header(r.path)) not in (None, reading)]
     if other:
         log.warning("frames %s, kept by --resume, were made reading the motion vectors otherwise than "
                     "this run does (%s, found from other frames of the shot): run with --overwrite, "

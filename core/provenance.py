@@ -23,6 +23,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -31,6 +32,9 @@ from vfxdenoise.core.errors import ModelError, VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.model_files import read_header
+
+if TYPE_CHECKING:
+    import OpenImageIO as oiio
 
 ATTRIBUTE = "vfxdenoise/made_from"
 MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with
@@ -161,36 +165,46 @@ def settings_digest(settings: str) -> str:
     return _digest([settings.encode()])
 
 
-def _recorded(path: Path, name: str) -> list[str] | None:
-    """The values the parts of the output at `path` hold for header attribute `name`; None when
-    its header cannot be read."""
+def output_header(path: Path) -> list[oiio.ImageSpec] | None:
+    """The header of the output at `path` (one spec per part), read once for what it records;
+    None when it cannot be read."""
     try:
-        return [found for spec in read_exr_header(path) if (found := spec.getattribute(name)) is not None]
+        return read_exr_header(path)
     except VfxDenoiseError:
         return None
 
 
-def recorded_motion(path: Path) -> str | None:
-    """How the output at `path` records its motion vectors were read (None: it records none)."""
-    found = _recorded(path, MOTION_ATTRIBUTE)
+def _recorded(header: list[oiio.ImageSpec] | None, name: str) -> list[str] | None:
+    """The values the parts of an output's `header` hold for attribute `name`; None when its
+    header could not be read."""
+    if header is None:
+        return None
+    return [found for spec in header if (found := spec.getattribute(name)) is not None]
+
+
+def recorded_motion(header: list[oiio.ImageSpec] | None) -> str | None:
+    """How an output's `header` (`output_header`) records its motion vectors were read (None: it
+    records none)."""
+    found = _recorded(header, MOTION_ATTRIBUTE)
     return found[0] if found else None
 
 
-def recorded_exposure(path: Path) -> float | None:
-    """The exposure scale the output at `path` records it was denoised at (None: it records none,
-    or its header cannot be read)."""
-    found = _recorded(path, EXPOSURE_ATTRIBUTE)
+def recorded_exposure(header: list[oiio.ImageSpec] | None) -> float | None:
+    """The exposure scale an output's `header` (`output_header`) records it was denoised at (None:
+    it records none, or its header cannot be read)."""
+    found = _recorded(header, EXPOSURE_ATTRIBUTE)
     return float(found[0]) if found else None
 
 
-def differences(path: Path, expected: str) -> dict[str, str]:
-    """What tells the output at `path` from one made from what `expected` (a `record`) describes,
-    for --resume: each part of its record that differs, by name, with why it is denoised again
-    (`_PARTS`); empty when none does. The frames the exposure is found from are compared only
-    where both records hold them (where one has the exposure given, their settings differ). An
-    output whose header cannot be read, or that records nothing (another tool's, an older
-    vfxdenoise's, a link to an input), is not known to be made so: UNKNOWN says why."""
-    found = _recorded(path, ATTRIBUTE)
+def differences(header: list[oiio.ImageSpec] | None, expected: str) -> dict[str, str]:
+    """What tells the output whose header is `header` (`output_header`) from one made from what
+    `expected` (a `record`) describes, for --resume: each part of its record that differs, by name,
+    with why it is denoised again (`_PARTS`); empty when none does. The frames the exposure is
+    found from are compared only where both records hold them (where one has the exposure given,
+    their settings differ). An output whose header cannot be read, or that records nothing
+    (another tool's, an older vfxdenoise's, a link to an input), is not known to be made so:
+    UNKNOWN says why."""
+    found = _recorded(header, ATTRIBUTE)
     if found is None:
         return {UNKNOWN: "it cannot be read"}
     if not found:

@@ -327,7 +327,8 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
     --resume a finished frame is one made from the inputs on disk now, with these settings and
     code (`provenance`), that reads back whole; the others are done again, saying why (a frame
     rendered again, or one its window reads...)."""
-    differ = _finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME else {}
+    differ, exposures = (_finished(wanted, sources, out_pattern, records, config)
+                         if config.existing == RESUME else ({}, {}))
     todo, exposure_kept, settled = {}, {}, []
     for frame in wanted:
         path = out_pattern.path(frame)
@@ -343,7 +344,7 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
         else:
             reasons = differ.get(frame)
             todo[frame] = f"denoised again: {'; '.join(reasons.values())}" if reasons else ""
-            made_at = provenance.recorded_exposure(path) if _exposure_only(reasons) else None
+            made_at = exposures.get(frame) if _exposure_only(reasons) else None
             if made_at is not None:
                 exposure_kept[frame] = made_at
     return todo, exposure_kept, settled
@@ -356,14 +357,17 @@ def _exposure_only(reasons: dict[str, str] | None) -> bool:
 
 
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-              records: dict[int, str], config: EngineConfig) -> dict[int, dict[str, str]]:
+              records: dict[int, str], config: EngineConfig
+              ) -> tuple[dict[int, dict[str, str]], dict[int, float | None]]:
     """For each output on disk, what keeps --resume from keeping it (none when nothing does):
     where its header's record differs from `records` (`provenance.differences`), then, for those
     that match, perhaps but for the frames the exposure is found from, whether every chunk is on
     disk (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader
-    threads). Those done again whatever the run's exposure are logged."""
+    threads). Those done again whatever the run's exposure are logged. And the exposure each
+    records (`provenance.recorded_exposure`), from the header read once for both."""
     present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
-    differ = {f: provenance.differences(out_pattern.path(f), records[f]) for f in present}
+    headers = {f: provenance.output_header(out_pattern.path(f)) for f in present}
+    differ = {f: provenance.differences(headers[f], records[f]) for f in present}
     matching = [f for f in present if not differ[f] or _exposure_only(differ[f])]
     with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
         whole = dict(zip(matching, pool.map(outputs.is_complete, map(out_pattern.path, matching))))
@@ -374,7 +378,7 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
         if reasons and not _exposure_only(reasons):
             log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame),
                      "; ".join(reasons.values()))
-    return differ
+    return differ, {f: provenance.recorded_exposure(headers[f]) for f in present}
 
 
 def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],

@@ -40,7 +40,7 @@ def test_weights_are_known_by_their_contents_not_their_path(tmp_path):
 
 def _why_not_made_from(path, expected: str) -> str:
     """What --resume says of an output not kept: its `differences`, joined as the run notes them."""
-    return "; ".join(provenance.differences(path, expected).values())
+    return "; ".join(provenance.differences(provenance.output_header(path), expected).values())
 
 
 def test_an_output_says_which_of_what_made_it_changed(tmp_path):
@@ -71,20 +71,21 @@ def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_win
     parts = dict(part.split("=") for part in recorded.split())
     assert list(parts) == ["frames", provenance.EXPOSURE_FRAMES, "settings", "code"]
     exposure_frames = "the frames the shot's exposure is found from changed (rendered again since?)"
-    assert provenance.differences(output, provenance.record(
+    assert provenance.differences(provenance.output_header(output), provenance.record(
         parts["frames"], parts["settings"], parts["code"], exposure_frames="0")) == {
         provenance.EXPOSURE_FRAMES: exposure_frames}
-    assert provenance.differences(output, provenance.record("0", parts["settings"], parts["code"], "0")) == {
+    header = provenance.output_header(output)
+    assert provenance.differences(header, provenance.record("0", parts["settings"], parts["code"], "0")) == {
         "frames": "its input frames changed (rendered again since?)",
         provenance.EXPOSURE_FRAMES: exposure_frames}
-    assert provenance.recorded_exposure(output) == 1.0
+    assert provenance.recorded_exposure(provenance.output_header(output)) == 1.0
     given = denoise_sequence(shot, str(tmp_path / "given" / "o.####.exr"), "8",
                              config=EngineConfig(model="fast", device="cpu", exposure=2.0))
     output = given.output_pattern.path(8)
     recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
     assert [part.split("=")[0] for part in recorded.split()] == ["frames", "settings", "code"]
-    assert provenance.recorded_exposure(output) == 2.0
-    assert provenance.recorded_exposure(tmp_path / "none.exr") is None
+    assert provenance.recorded_exposure(provenance.output_header(output)) == 2.0
+    assert provenance.recorded_exposure(provenance.output_header(tmp_path / "none.exr")) is None
 
 
 def _write_safetensors(path, tensors: dict, metadata: dict, reverse: bool = False) -> None:
