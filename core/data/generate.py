@@ -248,12 +248,18 @@ def round_mantissa(values: np.ndarray, bits: int) -> np.ndarray:
     return raw.astype(np.uint32).view(np.float32)
 
 
-def _write(path: Path, channels: dict[str, np.ndarray], attributes: dict, float_bits: int) -> None:
+def _pixel_type(name: str) -> str:
+    """The pixel type a frame stores channel `name` as: float for Z and motion, else half."""
     from vfxdenoise.core.data.render import FLOAT_CHANNELS
+
+    return "float" if name in FLOAT_CHANNELS else "half"
+
+
+def _write(path: Path, channels: dict[str, np.ndarray], attributes: dict, float_bits: int) -> None:
     from vfxdenoise.core.io.exr import ExrImage, write_exr
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    types = {name: "float" if name in FLOAT_CHANNELS else "half" for name in channels}
+    types = {name: _pixel_type(name) for name in channels}
     channels = {name: round_mantissa(plane, float_bits) if types[name] == "float" else plane
                 for name, plane in channels.items()}
     write_exr(path, ExrImage.from_channels(channels, types, "zip", attributes))
@@ -279,11 +285,16 @@ def empty_frame(rgb: np.ndarray) -> str | None:
     return None
 
 
-def _empty_reference(path: Path) -> str | None:
-    """`empty_frame` of the reference frame at `path`."""
-    from vfxdenoise.core.io.exr import read_exr
+def _empty_reference(path: Path, rendered: dict[str, np.ndarray] | None) -> str | None:
+    """`empty_frame` of a reference frame: judged from the channels just `rendered`, as its file
+    stores them (`_pixel_type`: a value under half's least rounds to 0 there), or, where an earlier
+    run rendered it, read from `path`."""
+    if rendered is None:
+        from vfxdenoise.core.io.exr import read_exr
 
-    return empty_frame(read_exr(path).get(["R", "G", "B"]))
+        return empty_frame(read_exr(path).get(["R", "G", "B"]))
+    return empty_frame(np.stack([rendered[c].astype(np.float16) if _pixel_type(c) == "half" else rendered[c]
+                                 for c in "RGB"]))
 
 
 def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> dict:
@@ -310,16 +321,18 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
             paths = {lv: work / lv / frame_name(frame) for lv in levels}
             missing = {lv: path for lv, path in paths.items() if not path.is_file()}
             reused += len(levels) - len(missing)
+            reference = None  # its channels, where this frame's reference is rendered now
             if missing:
                 try:
-                    _render_frame(renderer, plan, config, t, frame, missing, seconds, base_attributes)
+                    reference = _render_frame(renderer, plan, config, t, frame, missing, seconds,
+                                              base_attributes)
                 except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
                     raise _render_failure(plan, config, frame, exc) from exc
                 except OSError as exc:  # a level folder that cannot be made (a file in its way, no space)
                     raise _write_failure(plan, f"frame {frame}", exc) from exc
                 rendered += len(missing)
                 log.info("%s frame %d: %s", plan.name, frame, ", ".join(missing))
-            if reason := _empty_reference(paths[REFERENCE]):
+            if reason := _empty_reference(paths[REFERENCE], reference):
                 empty = f"its reference frame {frame} {reason}"
                 break
     frames = config.frame_numbers[:t + 1]  # a shot left out stops at the frame showing nothing
@@ -343,7 +356,9 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
 
 def _leave_out(root: Path, plan: SequencePlan, work: Path, reason: str) -> dict:
     """Move the frames of a sequence that shows nothing from `work` to LEFT_OUT/, out of the
-    dataset, and warn, naming it: the manifest fields saying so. Left in, such a shot would train
+    dataset: the manifest fields saying so. It is said once in each place: make-dataset's line for
+    the sequence as it finishes (`generate`'s `on_sequence`: why), and the run's closing warning
+    (`_warn_of_left_out`: why and where its frames are). Left in, such a shot would train
     the network on black silently and make `eval`'s means infinite. Drawing another scene in its
     place would change the scene seeds of the sequences after it, which the manifests of shipped
     weights record. A --single sequence has no other place: the DatasetError says what to do."""
@@ -359,18 +374,19 @@ def _leave_out(root: Path, plan: SequencePlan, work: Path, reason: str) -> dict:
         os.replace(work, kept)
     except OSError as exc:
         raise _write_failure(plan, f"its folder {kept}", exc) from exc
-    log.warning("%s: left out of the dataset, which has one sequence fewer than asked; its frames "
-                "are in %s", what, kept)
     return {"folder": f"{LEFT_OUT}/{plan.name}", "left_out": reason}
 
 
 def _render_frame(renderer, plan: SequencePlan, config: DatasetConfig, t: int, frame: int,
-                  missing: dict[str, Path], seconds: dict[str, float], attributes: dict) -> None:
+                  missing: dict[str, Path], seconds: dict[str, float], attributes: dict
+                  ) -> dict[str, np.ndarray] | None:
     """Render and write the `missing` levels (folder -> path) of one frame at time `t`, adding
-    each pass's time to `seconds`."""
+    each pass's time to `seconds`; the reference's channels as rendered, where it is missing (for
+    `_empty_reference`, which need not read back the file just written), else None."""
     from vfxdenoise.core.data.render import sample_seed
 
     levels = config.levels()
+    reference = None
     clock = time.perf_counter()
     geometry = renderer.geometry(t) if set(missing) - {REFERENCE} else None
     seconds["geometry"] += time.perf_counter() - clock
@@ -378,7 +394,7 @@ def _render_frame(renderer, plan: SequencePlan, config: DatasetConfig, t: int, f
         clock = time.perf_counter()
         seed = sample_seed(plan.scene_seed, frame, level)
         if level == REFERENCE:
-            channels = renderer.beauty(t, levels[level], seed)
+            channels = reference = renderer.beauty(t, levels[level], seed)
         else:
             channels = renderer.noisy(t, levels[level], seed, geometry)
         seconds[level] += time.perf_counter() - clock
@@ -386,6 +402,7 @@ def _render_frame(renderer, plan: SequencePlan, config: DatasetConfig, t: int, f
                                              "vfxdenoise:sampleSeed": int(seed),
                                              "vfxdenoise:frameTime": float(t)},
                config.float_bits)
+    return reference
 
 
 def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: BaseException

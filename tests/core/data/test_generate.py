@@ -22,6 +22,7 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
     PARTIAL,
     DatasetConfig,
     DatasetConfigError,
+    _empty_reference,
     _write,
     _write_failure,
     empty_frame,
@@ -449,6 +450,21 @@ def test_empty_frame_names_black_and_nearly_black_references():
     assert empty_frame(frame) is None
 
 
+@pytest.mark.parametrize("light", [0.0, 2.0**-26, 2.0**-25, 2.0**-24 * 0.75, 0.2])
+def test_a_reference_just_rendered_is_judged_as_its_file_stores_it(tmp_path, light):
+    """Whether a reference frame shows anything is judged from the channels just rendered, not
+    from the file read back: alike, for light too faint for its half channels too (2**-25 and
+    under rounds to 0 there), in 2% of the pixels (over MIN_LIT_SHARE)."""
+    plane = np.zeros((16, 24), np.float32)
+    plane[0, :8] = light
+    channels = {"R": plane, "G": plane, "B": plane, "A": plane + 1}
+    path = tmp_path / "reference" / "render.1001.exr"
+    _write(path, channels, {}, 23)
+    from_file = _empty_reference(path, None)
+    assert _empty_reference(path, channels) == from_file
+    assert (from_file is None) == (light > 2.0**-25)
+
+
 def _black_frame(folder: Path, frame: int, levels=("spp2", "spp2b", "reference")) -> None:
     """What a camera behind the wall rendered: every level of `frame` black, alpha 1."""
     plane = np.zeros((16, 24), np.float32)
@@ -476,6 +492,7 @@ def test_a_black_shot_is_left_out_of_the_dataset_named_and_not_rendered_again(tm
     assert sequence_folders(tmp_path) == [tmp_path / "seq0001"]
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("seq0000" in w and "left out" in w and str(kept) in w for w in warned)
+    assert sum("seq0000" in w for w in warned) == 1  # in the closing warning alone, not as it happened too
     caplog.clear()
     with caplog.at_level("WARNING"):
         again = generate(tmp_path, config)
