@@ -178,14 +178,14 @@ def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
 
 def read_checkpoint(out_dir: Path) -> dict | None:
     """The checkpoint.json in `out_dir` (its "step" an int), or None when there is none; a
-    damaged one is refused, naming it."""
+    damaged one (no JSON object, no step number) is refused, naming it."""
     state_path = out_dir / STATE_NAME
     if not state_path.is_file():
         return None
     try:
         state = json.loads(state_path.read_text())
         state["step"] = int(state["step"])
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # TypeError: a list, or a step of null
         raise TrainingError(f"{state_path} is damaged ({exc}); delete it to start again") from exc
     return state
 

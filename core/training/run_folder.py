@@ -16,7 +16,6 @@ previous run there, which --resume then resumed.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -26,7 +25,13 @@ from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
 from vfxdenoise.core.io.atomic import folder_names, remove_dead_temps
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.processes import pid_alive, started_at
-from vfxdenoise.core.training.checkpoint import OPTIMIZER_NAME, STATE_NAME, STEP_FILE, WEIGHTS_NAME
+from vfxdenoise.core.training.checkpoint import (
+    OPTIMIZER_NAME,
+    STATE_NAME,
+    STEP_FILE,
+    WEIGHTS_NAME,
+    read_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +100,14 @@ def _writer_gone(pid: int, temp: Path) -> bool:
 
 def interrupted_note(out_dir: Path) -> str:
     """What an interrupted run leaves in `out_dir` and how to go on, for the command to say: the
-    step of the checkpoint kept and --resume, or that no checkpoint was written yet."""
-    step = None
+    step of the checkpoint kept (`read_checkpoint`) and --resume, or that no checkpoint was
+    written yet (none there, or one that cannot be read: --resume refuses a damaged one)."""
     try:
-        step = int(json.loads((Path(out_dir) / STATE_NAME).read_text())["step"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    if step is None:
+        state = read_checkpoint(Path(out_dir))
+    except (OSError, TrainingError):
+        state = None
+    if state is None:
         return (f"no checkpoint was written in {out_dir} yet: run the same command again to start "
                 "the run (with --resume it starts from step 0)")
-    return (f"the step-{step} checkpoint in {out_dir} is kept; run the same command with --resume to "
-            "continue from it")
+    return (f"the step-{state['step']} checkpoint in {out_dir} is kept; run the same command with "
+            "--resume to continue from it")

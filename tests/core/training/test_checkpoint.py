@@ -77,6 +77,14 @@ def test_a_damaged_checkpoint_state_is_refused_naming_it(tmp_path):
         read_checkpoint(tmp_path)
 
 
+@pytest.mark.parametrize("text", ["[7]", '"7"', "null", '{"step": null}', '{"step": [7]}'])
+def test_a_checkpoint_state_of_another_shape_is_refused_as_damaged(tmp_path, text):
+    """JSON that is no object, or a step that is no number, raised a TypeError."""
+    (tmp_path / STATE_NAME).write_text(text)
+    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; delete it to start again"):
+        read_checkpoint(tmp_path)
+
+
 def test_resuming_with_other_steps_or_schedule_is_refused_but_for_a_constant_rate(tmp_path):
     """The one-cycle and cosine schedules are laid out over the run's steps: another number of
     steps would go on along another curve. A constant rate has none to keep."""

@@ -57,6 +57,9 @@ def test_an_interrupted_run_says_whether_it_left_a_checkpoint(tmp_path):
     assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
     (tmp_path / "checkpoint.json").write_text("{damaged")
     assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
+    for damaged in ("[7]", '{"step": null}', '{"format": 1}'):  # read as --resume reads it: refused
+        (tmp_path / "checkpoint.json").write_text(damaged)
+        assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
     (tmp_path / "checkpoint.json").write_text('{"step": 7}')
     assert interrupted_note(tmp_path) == (f"the step-7 checkpoint in {tmp_path} is kept; run the same "
                                           "command with --resume to continue from it")
