@@ -387,10 +387,17 @@ def _describe_layers(layers: Mapping[str, list[str]]) -> str:
                      for layer, components in layers.items())
 
 
+class _NoLayerError(ChannelError):
+    """`_override`'s refusal of a value that names no layer, no channel (in any case) and no list
+    of channels: `_aov_layers` refuses such an --aov with the layers of light it might have meant
+    (`_no_layer_error`) instead."""
+
+
 def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
               where: str, option: str | None = None, view_layer: str = "") -> tuple[str, ...] | None:
     """Channels named by a --<feature> flag (or `option`): 'none', 'a.R,a.G,a.B', a channel, or a
-    layer name (a view layer's, `Combined` of `BG.Combined`: `view_layer`'s where given)."""
+    layer name (a view layer's, `Combined` of `BG.Combined`: `view_layer`'s where given); a
+    `_NoLayerError` where it names none of those."""
     size = SIZES[feature]
     option = option or f"--{feature}"
     flag = f"{option} {value}"
@@ -414,8 +421,8 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     role = f"an {option} layer" if option in AOV_OPTIONS else f"the {feature}"  # what the layer is taken as
     if not candidates:
         raise (_channel_error(channels, layers, value, option, where, size, role)
-               or ChannelError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
-                               f" ({hint})"))
+               or _NoLayerError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
+                                f" ({hint})"))
     found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
     if found:
         whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
@@ -590,10 +597,11 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
             matched[AovName(option, name)] = glob = _aov_glob(layers, name, mapping, view_layer, data)
             found.update(glob.found)
             continue
-        if _names_nothing(channels, layers, name, view_layer):
+        try:
+            picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
+        except _NoLayerError:
             everything = _aov_glob(layers, "*", mapping, view_layer, data)
-            raise _no_layer_error(option, name, where, layers, everything)
-        picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
+            raise _no_layer_error(option, name, where, layers, everything) from None
         taken = _taken(picked, mapping)
         if taken:
             raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
@@ -610,14 +618,6 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         elif left:
             notes.append(_left_out_note(option, pattern, left))
     return tuple(found.items()), notes
-
-
-def _names_nothing(channels: Sequence[str], layers: Mapping[str, list[str]], name: str,
-                   view_layer: str) -> bool:
-    """Whether `name`, given to denoise and no wildcard, names neither a layer nor a channel nor a
-    list of channels: what `_no_layer_error` refuses."""
-    return ("," not in name and not _candidates(layers, name, view_layer)
-            and not any(channel.lower() == name.lower() for channel in channels))
 
 
 def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
