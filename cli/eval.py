@@ -105,7 +105,7 @@ def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: 
     loaded = load_weights(model, where, track=RENDER)
     sequences = load_dataset(data_dir)
     check_targets(sequences, RenderDataConfig(), what="--data")
-    check_scorable(sequences, what="--data")  # before --out is made (evaluate_sequences checks too)
+    scorable = check_scorable(sequences, what="--data")  # before --out is made, once
     dtype, convolutions = model_dtypes(where, precision)
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
     methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
@@ -113,8 +113,7 @@ def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: 
         methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = evaluate_sequences(methods, sequences, with_flip, what="--data",
-                              on_outputs=_contact_sheets(out_dir, oidn))
+    rows = evaluate_sequences(methods, scorable, with_flip, on_outputs=_contact_sheets(out_dir, oidn))
     table = _table(rows + _means(rows), with_flip)
     (out_dir / "results.md").write_text(
         f"Model: {loaded.path}\n\nContact sheets: noisy | "

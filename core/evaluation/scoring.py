@@ -6,6 +6,7 @@ are computed on tonemapped frames (`metrics.tonemap`) except relMSE, which is HD
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
 
@@ -24,6 +25,8 @@ from vfxdenoise.core.shot_settings import exposure_window
 from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.render_data import RenderSequence
+
+log = logging.getLogger(__name__)
 
 # A denoiser of in-memory sequences: a sequence's frames (one noisy level) to denoised beauties,
 # frame by frame (not the engine's `core.denoiser.Denoiser`, the model on its device).
@@ -80,15 +83,19 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
     """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
     temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`),
     optionally HDR-FLIP; sequence means, by their names in `SCORES`. The temporal scores are NaN
-    (none) for a single frame (`metrics.NO_SCORE`): average rows with `mean_scores`.
+    (none) for a single frame (`metrics.NO_SCORE`): average rows with `mean_scores`. The PSNR
+    leaves out the frames whose reference is black (`_black_frames`: a fade from black), on which
+    it is infinite or against nothing; NaN (none) where every frame's is.
 
     With the input `frames` (for their motion vectors, albedo and normal) also the temporal error
     along motion (`metrics.warped_temporal_error`); NaN without motion vectors.
     """
     mapped = [metrics.tonemap(d) for d in denoised]
     mapped_ref = [metrics.tonemap(r) for r in references]
+    black = set(_black_frames(references))
+    psnrs = [metrics.psnr(d, r) for t, (d, r) in enumerate(zip(mapped, mapped_ref)) if t not in black]
     row = {
-        "psnr": float(np.mean([metrics.psnr(d, r) for d, r in zip(mapped, mapped_ref)])),
+        "psnr": float(np.mean(psnrs)) if psnrs else metrics.NO_SCORE,
         "ssim": float(np.mean([metrics.ssim(d, r) for d, r in zip(mapped, mapped_ref)])),
         "relmse": float(np.mean([metrics.relmse(d, r) for d, r in zip(denoised, references)])),
         "energy": metrics.energy_ratio(denoised, references),
@@ -114,11 +121,19 @@ def _warped_temporal_error(denoised: list[np.ndarray], references: list[np.ndarr
     return metrics.warped_temporal_error(denoised, references, [f.motion for f in frames], guides)
 
 
-def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> None:
+class ScorableSequences(tuple):
+    """Sequences `check_scorable` let through, in their order: `evaluate_sequences` scores them
+    without scanning them again. A run checks its set once (eval before it makes --out, train its
+    --val set before its first step) and scores it once or at every validation."""
+
+
+def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> ScorableSequences:
     """Refuse, before any is denoised, sequences that cannot be scored, naming the set (`what`:
     "--val", say), the sequence and its folder: frames smaller than SSIM's window
     (`metrics.SSIM_WINDOW`) on a side, with their size (scoring them fails, and `train`
-    validating them lost its steps), and a reference without light (`_refuse_black`)."""
+    validating them lost its steps), and a reference without light (`_refuse_black`); note
+    those whose reference is black in some frames only, which their PSNR leaves out (`score`).
+    The sequences, for `evaluate_sequences` to score unscanned."""
     for seq in sequences:
         width, height = seq.noisy_size
         if min(width, height) < metrics.SSIM_WINDOW:
@@ -128,21 +143,38 @@ def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> 
                 f"scored; render its frames at least {metrics.SSIM_WINDOW}x{metrics.SSIM_WINDOW} or "
                 "leave it out")
         _refuse_black(seq, what)
+    return ScorableSequences(sequences)
+
+
+def _black_frames(references: list[np.ndarray]) -> list[int]:
+    """The indices of the reference frames without light (no value above 0): where a denoiser
+    that leaves them black, as the noisy input is, scores an infinite PSNR, and one that does not
+    a PSNR against nothing."""
+    return [t for t, frame in enumerate(references) if not np.any(frame > 0)]
 
 
 def _refuse_black(seq: RenderSequence, what: str | None) -> None:
-    """Refuse a sequence whose reference holds no light (no value above 0 in any frame: a scene
+    """Refuse a sequence whose reference holds no light (`_black_frames`: every frame; a scene
     rendered empty, or a generator's failure). A denoiser that leaves it black, as the noisy input
     is, scores an infinite PSNR on it, and one that does not a PSNR against nothing (OIDN scored
     82.8 dB on one, lifting its mean to 47 dB): the means over the set, the table's point, are
     infinite or not comparable. Refused rather than left out, so that a mean always covers the
-    whole set as given (and `train` --val the same sequences each time)."""
+    whole set as given (and `train` --val the same sequences each time). One black in some frames
+    only (a fade from black) is scored, its PSNR over the others (`score`), as a note says."""
     references = seq.targets.get(REFERENCE)
-    if references and not any(np.any(frame > 0) for frame in references):
+    if not references:
+        return
+    black = _black_frames(references)
+    if len(black) == len(references):
         raise DatasetError(
             f"{_named(seq, what)} has a reference without light (its {len(references)} "
             f"{REFERENCE}/ frames are black): a denoiser's PSNR on it is infinite or meaningless, "
             "and so would the means over the set be; render its reference again or leave it out")
+    if black:
+        log.info("note: %s: %d of its %d %s/ frames are black (frame %s, counting from 1): its PSNR "
+                 "leaves them out, as it is infinite or against nothing there; its other scores take "
+                 "every frame", _named(seq, what), len(black), len(references), REFERENCE,
+                 ", ".join(str(t + 1) for t in black))
 
 
 def _named(seq: RenderSequence, what: str | None) -> str:
@@ -172,14 +204,16 @@ def format_score(value: float, decimals: int = 4) -> str:
     return NO_SCORE_CELL if math.isnan(value) else f"{value:.{decimals}f}"
 
 
-def evaluate_sequences(methods: Mapping[str, SequenceDenoiser], sequences: list[RenderSequence],
-                       with_flip: bool = False, what: str | None = None,
-                       on_outputs: OutputsHook | None = None) -> list[dict]:
+def evaluate_sequences(methods: Mapping[str, SequenceDenoiser],
+                       sequences: ScorableSequences | list[RenderSequence], with_flip: bool = False,
+                       what: str | None = None, on_outputs: OutputsHook | None = None) -> list[dict]:
     """One row per (sequence, noisy level, method): the scores (`score`) of each denoiser of
     `methods` (name -> denoiser, `model_denoiser` for a network), under "sequence", "level" and
-    "method"; sequences that cannot be scored refused first (`check_scorable`, naming them as
-    `what`). `on_outputs` is told each (sequence, level)'s outputs by method once they are scored."""
-    check_scorable(sequences, what)
+    "method"; sequences not yet checked (no `ScorableSequences`) that cannot be scored refused
+    first (`check_scorable`, naming them as `what`). `on_outputs` is told each (sequence, level)'s
+    outputs by method once they are scored."""
+    if not isinstance(sequences, ScorableSequences):
+        sequences = check_scorable(sequences, what)
     rows = []
     for seq in sequences:
         for level in sorted(seq.noisy):

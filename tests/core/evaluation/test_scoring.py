@@ -10,8 +10,10 @@ from exr_sequences import element_over_transparency, store_as_float, write_seque
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
+    check_scorable,
     evaluate_sequences,
     format_score,
     mean_scores,
@@ -130,6 +132,55 @@ def test_a_reference_without_light_is_refused_naming_the_set_and_folder(tmp_path
     with pytest.raises(DatasetError, match=r"--val: sequence black \(.*val/black\) has a reference without "
                                            r"light \(its 2 reference/ frames are black\)"):
         evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
+
+
+def _black_out(pattern: FramePattern, frames) -> None:
+    """The beauty of `frames` black: a shot fading in from black."""
+    for frame in frames:
+        image = read_exr(pattern.path(frame))
+        image.set(["R", "G", "B"], np.zeros_like(image.get(["R", "G", "B"])))
+        write_exr(pattern.path(frame), image)
+
+
+def test_reference_frames_without_light_are_left_out_of_the_psnr_alone_with_a_note(tmp_path, caplog):
+    """A fade from black: the noisy input, black there as its reference is, scored an infinite
+    PSNR on those frames, and its PSNR over the sequence was infinite; refusing the sequence, as
+    one black in every frame is, would refuse a shot any show has. The other scores take every frame."""
+    frames = range(1001, 1005)
+    for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+        _black_out(parse_pattern(write_sequence(tmp_path / "val" / "fade" / level, frames, height=16,
+                                                width=16, noise=noise)), frames[:2])
+    sequences = load_dataset(tmp_path / "val")
+    with caplog.at_level("INFO"):
+        rows = evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
+    seq = sequences[0]
+    noisy, references = noisy_denoiser(seq, "spp4"), seq.targets["reference"]
+    lit = [metrics.psnr(metrics.tonemap(d), metrics.tonemap(r)) for d, r in zip(noisy[2:], references[2:])]
+    assert math.isinf(metrics.psnr(metrics.tonemap(noisy[0]), metrics.tonemap(references[0])))
+    assert rows[0]["psnr"] == pytest.approx(np.mean(lit)) and math.isfinite(rows[0]["psnr"])
+    assert rows[0]["ssim"] == score(noisy, references)["ssim"]  # every frame
+    notes = [r.getMessage() for r in caplog.records if "fade" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].startswith("note: --val: sequence fade (")
+    assert ("2 of its 4 reference/ frames are black (frame 1, 2, counting from 1): its PSNR leaves them "
+            "out") in notes[0]
+    assert math.isnan(score(noisy[:2], references[:2])["psnr"])  # none to score: n/a, left out of means
+
+
+def test_sequences_checked_once_are_scored_without_scanning_them_again(tmp_path):
+    """eval checked its set before it made --out, and evaluate_sequences scanned every reference
+    again; what check_scorable let through is scored as it is (a reference blackened since is not
+    refused), a plain list checked."""
+    for level, noise in (("spp4", 0.3), ("reference", 0.0)):
+        write_sequence(tmp_path / "data" / "shot" / level, range(1001, 1003), height=16, width=16,
+                       noise=noise)
+    sequences = load_dataset(tmp_path / "data")
+    scorable = check_scorable(sequences, what="--data")
+    assert list(scorable) == sequences
+    for reference in sequences[0].targets["reference"]:
+        reference[:] = 0
+    assert len(evaluate_sequences({"noisy": noisy_denoiser}, scorable)) == 1
+    with pytest.raises(DatasetError, match="has a reference without light"):
+        evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--data")
 
 
 def test_each_method_is_scored_per_sequence_and_level_and_its_outputs_handed_on(tmp_path):
