@@ -73,11 +73,6 @@ def _per_part_line(specs: list, read) -> str:
                      for index, (spec, text) in enumerate(zip(specs, values)))
 
 
-def _storage_line(specs: list) -> str:
-    """Each part's `_storage`, named by part where they differ; once where all parts are alike."""
-    return _per_part_line(specs, _storage)
-
-
 def _pixel_aspect(spec) -> float:
     """A part's pixelAspectRatio (1.0 where its header has none)."""
     return spec.get_float_attribute("PixelAspectRatio", DEFAULT_PIXEL_ASPECT)
@@ -302,7 +297,7 @@ def _echo_text(shot: _Shot) -> None:
     for line in _unusual_layout_lines(specs):
         click.echo(line)
     click.echo(f"parts:      {len(specs)}")
-    click.echo(f"storage:    {_storage_line(specs)}")
+    click.echo(f"storage:    {_per_part_line(specs, _storage)}")
     if shot.views[0].name:
         click.echo(f"views:      {_views_line([view.name for view in shot.views], shot.mappings)}")
     click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
