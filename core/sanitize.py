@@ -290,7 +290,7 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np
     means, pending = np.zeros(plane.shape, np.float32), broken.copy()
     for reach in range(1, FILL_REACH + 1):
         side = 2 * reach + 1  # window sums: means over side x side, 0 outside the plane, times its area
-        total, weight = (torch.nn.functional.avg_pool2d(image, side, 1, reach, count_include_pad=True)[0, 0]
+        total, weight = (F.avg_pool2d(image, side, 1, reach, count_include_pad=True)[0, 0]
                          .numpy() for image in (values, good))
         found = pending & (weight * side * side > 0.5)
         means[found] = total[found] / weight[found]
