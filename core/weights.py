@@ -10,17 +10,19 @@ people.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from vfxdenoise import __version__
-from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.errors import ModelError, UsageError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
@@ -28,6 +30,14 @@ from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, 
 RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
 # What a weights file's metadata repeats of its model card's training record (`training_metadata`).
 TRAINING_METADATA = ("command", "seed", "data_digest", "code")
+_T = TypeVar("_T")
+
+
+class OtherTrackError(ModelError, UsageError):
+    """Weights of the other track than the command runs: classic-track weights (`classic train`)
+    given to `seq`, `eval` or `train --init`, render weights given to `classic eval`. Told from the
+    architecture their header records (`load_weights`), before their tensors are read; no run of
+    that command can take them, so the CLI exits 2 and a farm engine does not retry it."""
 
 
 @dataclass
@@ -124,18 +134,19 @@ def _architecture(path: Path, metadata: dict[str, str]) -> str:
 
 
 def _check_track(path: Path, architecture: str, track: str | None) -> None:
-    """Refuse weights of the other track than `track` asks for (None: either)."""
+    """Refuse weights of the other track than `track` asks for (None: either), by the
+    `architecture` their header records: an `OtherTrackError`."""
     if track == RENDER and architecture in CLASSIC_ARCHITECTURES:
-        raise ModelError(
+        raise OtherTrackError(
             f"{path} holds a '{architecture}' classic-track model (from `vfxdenoise classic train`), "
-            "which denoises still images with `vfxdenoise denoise-image`; EXR sequences need a "
-            f"render model ({', '.join(RENDER_ARCHITECTURES)}): a shipped one (default, fast) or "
-            "one from `vfxdenoise train`")
+            "as its header records: such weights denoise still images, with `vfxdenoise denoise-image`; "
+            f"EXR sequences need a render model ({', '.join(RENDER_ARCHITECTURES)}): a shipped one "
+            "(default, fast) or one from `vfxdenoise train`")
     if track == CLASSIC and architecture in RENDER_ARCHITECTURES:
-        raise ModelError(
-            f"{path} holds a '{architecture}' render model, which `vfxdenoise seq` runs on EXR "
-            f"sequences; still images need a classic model ({', '.join(CLASSIC_ARCHITECTURES)}) "
-            "from `vfxdenoise classic train`")
+        raise OtherTrackError(
+            f"{path} holds a '{architecture}' render model, as its header records, which `vfxdenoise "
+            f"seq` runs on EXR sequences; still images need a classic model "
+            f"({', '.join(CLASSIC_ARCHITECTURES)}) from `vfxdenoise classic train`")
 
 
 class _Skeleton(TorchFunctionMode):
@@ -204,25 +215,35 @@ def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
                          "that wrote it diverged); retrain it, or use another model")
 
 
-def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
-                 track: str | None = None) -> LoadedModel:
-    """Build the registered architecture named in the file and load its tensors (strictly);
-    with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file."""
-    path = resolve_weights(name_or_path)
-    try:
-        state = load_file(str(path), device="cpu")
-        from safetensors import safe_open
+def _metadata(path: Path) -> dict[str, str]:
+    """The safetensors metadata of the weights file `path` (its header's; no tensor is read)."""
+    with safe_open(str(path), framework="pt") as handle:
+        return handle.metadata() or {}
 
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
+
+def _readable(path: Path, read: Callable[[Path], _T]) -> _T:
+    """What `read` reads from the weights file `path`; a ModelError naming it where it is damaged
+    or no safetensors file (a pickle: never unpickled)."""
+    try:
+        return read(path)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(
             f"cannot read model weights {path}: {exc}. The file is damaged or not a safetensors "
             "file (PyTorch .pt/.pth pickles are not loaded: they can run code); re-copy it, or "
             "retrain with `vfxdenoise train`, which writes safetensors."
         ) from exc
+
+
+def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
+                 track: str | None = None) -> LoadedModel:
+    """Build the registered architecture named in the file and load its tensors (strictly);
+    with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file, from its
+    header's metadata before the tensors are read (`OtherTrackError`)."""
+    path = resolve_weights(name_or_path)
+    metadata = _readable(path, _metadata)
     architecture = _architecture(path, metadata)
     _check_track(path, architecture, track)
+    state = _readable(path, lambda file: load_file(str(file), device="cpu"))
     model, config = _build(path, architecture, metadata, state)
     _refuse_non_finite(path, state)
     model.load_state_dict(state, strict=True)

@@ -69,7 +69,7 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
                  {"channels": 1, "depth": 3, "features": 4})
     result = run_vfxdenoise("eval", "--data", dataset, "--model", classic, "--no-oidn",
                             "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # a usage error: never retried
     assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
     assert "denoise-image" in result.stderr
 

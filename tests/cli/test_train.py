@@ -125,8 +125,8 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
                  {"channels": 1, "depth": 3, "features": 4})
     result = run_vfxdenoise("train", "--data", dataset, "--init", classic, "--out", tmp_path / "m",
                             "--device", "cpu", cwd=tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # a usage error: never retried
+    assert f"Error: {classic} holds a 'dncnn' classic-track model" in result.stderr  # as click says its own
     assert "denoise-image" in result.stderr
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.errors import ModelError, UsageError
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import CLASSIC, RENDER, load_weights, save_weights
 
@@ -98,11 +98,15 @@ def test_weights_of_the_other_track_are_refused_naming_the_file(tmp_path):
                  {"channels": 1, "depth": 3, "features": 4})
     with pytest.raises(ModelError, match=f"{classic} holds a 'dncnn' classic-track model .*denoise-image"):
         load_weights(classic, track=RENDER)
+    with pytest.raises(UsageError, match=r"\(from `vfxdenoise classic train`\), as its header records"):
+        load_weights(classic, track=RENDER)  # a usage error: exit 2, never retried by a farm
     assert load_weights(classic, track=CLASSIC).architecture == "dncnn"
     render = tmp_path / "unet.safetensors"
     _tiny_file(render, {"architecture": "temporal-unet", "config": json.dumps({"temporal_radius": 1,
                                                                               "widths": [8, 8]})})
     with pytest.raises(ModelError, match=f"{render} holds a 'temporal-unet' render model"):
+        load_weights(render, track=CLASSIC)
+    with pytest.raises(UsageError, match="render model, as its header records"):
         load_weights(render, track=CLASSIC)
 
 
