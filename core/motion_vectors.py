@@ -9,8 +9,10 @@ the result is worse than with no motion at all (BENCHMARKS.md, "Motion vector co
 A convention is a sign per component; `scale` multiplies both (2 for vectors measured over a
 half-frame shutter). `detect` warps frame t-1 onto frame t under each sign pair and keeps the one
 whose warped guides (albedo and normal, else the log beauty) match frame t best, deciding each
-component on its own: a shot that only pans sideways says nothing about +Y, and keeps the
-default there. With the signs decided, it tries the vectors doubled and halved the same way.
+component on its own. A component left undecided follows the decided one (`_convention`): a shot
+that only pans sideways says nothing about +Y, and reads it as down the image, the common case
+('next' stays 'next', never 'next-y-up'). With the signs decided, it tries the vectors doubled
+and halved the same way.
 """
 
 from __future__ import annotations
@@ -44,9 +46,8 @@ CHOICES = (AUTO, *CONVENTIONS)
 # A component's sign is decided when the better sign's mismatch is at most this fraction of the
 # other's and lower by at least EVIDENCE (the guides' mean absolute difference: albedo 0-1, normals
 # -1-1); anything closer is too little motion (or texture) to tell. Without the floor, moves the
-# guides barely show decided on noise: of our own renders (motion to the previous frame, +Y down),
-# training seq0000 read as +Y up from mismatches of 1.4e-9 against 1.8e-9, and test3 val0006 as
-# to the next frame from 0.0009 against 0.0015 (BENCHMARKS.md).
+# guides barely show decided on noise, and some of our own renders read the wrong way
+# (BENCHMARKS.md, "Moves the guides barely show decide nothing").
 DECISIVE = 0.8
 EVIDENCE = 0.002
 PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are decided
@@ -104,8 +105,7 @@ def known_writer(specs: Sequence, scale: float = 1.0) -> MotionVectors | None:
     """The reading (at `scale`) of frames whose writer (their first part's `software` header) is
     known to write motion in one convention, without detecting it; None for others. Our own
     make-dataset renders hold exact vectors in ours, yet `detect`, which matches guides warped
-    with bilinear sampling, read 9 of its 304 training renders as half their length
-    (BENCHMARKS.md)."""
+    with bilinear sampling, reads some of them as half their length (BENCHMARKS.md)."""
     software = specs[0].get_string_attribute("software") if specs else ""
     convention = KNOWN_WRITERS.get(software)
     return MotionVectors(convention, scale, f"written by {software}") if convention else None
@@ -133,8 +133,7 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     where the render has them, else the log of the beauty over its mean (a dark shot's log beauty
     was nearly flat, its mismatches all under EVIDENCE); each pixel the mean of the 3x3 around it,
     at every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
-    few-sample render's guides hid which reading aligns the frames, and four of our training
-    renders read with +Y flipped (BENCHMARKS.md)."""
+    few-sample render's guides hides which reading aligns the frames (BENCHMARKS.md)."""
     parts = [p for p in (features.albedo, features.normal) if p is not None]
     if parts:
         guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
@@ -211,7 +210,8 @@ def _scale_of(errors: dict[Hashable, tuple[float, ...]]) -> float | None:
 
 
 def _convention(signs: list[float | None]) -> str:
-    """A sign left undecided follows the decided one (+Y down is the common case)."""
+    """The CONVENTIONS name of `signs` (X, Y; None: undecided, not both): a sign left undecided
+    follows the decided one, which reads +Y as down the image, the common case."""
     sx, sy = (signs[0] or signs[1]), (signs[1] or signs[0])
     return next(name for name, pair in CONVENTIONS.items() if pair == (sx, sy))
 
