@@ -22,11 +22,10 @@ if TYPE_CHECKING:  # frame_source imports this module (`FrameSource.cut_between`
 
 # A cut between shots of like brightness passes the brightness check: frame t's albedo is
 # compared with the frame before's where t's motion vectors say each pixel was (every 4th pixel of
-# every 4th row, sampled bilinearly there), per 8x8-pixel block. Of the 2313 consecutive frames of
-# our renders, those that show one shot matched in 84% of their blocks at least (half in over
-# 99%), but for two broken renders; 211 of 240 cuts spliced from held-out shots matched in under
-# 45% (benchmarks/cuts.py). Albedo only: light and a surface's turning change the beauty and
-# the normals.
+# every 4th row, sampled bilinearly there), per 8x8-pixel block. CUT_MATCH lies below what
+# consecutive frames of one shot match in and above what most cuts do (BENCHMARKS.md, "A cut
+# between shots of like brightness"). Albedo only: light and a surface's turning change the
+# beauty and the normals.
 CUT_BLOCK = 8
 CUT_MATCH = 0.45  # a pair matching in fewer blocks than this is a cut
 _CUT_STRIDE = 4  # pixels compared: every 4th of every 4th row, 4 per block
@@ -159,14 +158,19 @@ def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: f
                                                               brightness_jump))), "")
 
 
-def on_data_window(features: FrameFeatures, window: Box, onto: Box) -> FrameFeatures:
-    """`features` over data window `window` placed onto data window `onto` (zero elsewhere)."""
+def on_data_window(features: FrameFeatures, window: tuple[int, int, int, int],
+                   onto: tuple[int, int, int, int]) -> FrameFeatures:
+    """`features` over data window `window` placed onto data window `onto` (zero elsewhere), each
+    array as the type and dtype it is: a neighbour held in half stays half, as frame t does."""
     if window == onto:
         return features
+    shape = Box(*onto).shape
 
-    def place(values: np.ndarray | torch.Tensor) -> torch.Tensor:
-        values = torch.as_tensor(values)
-        out = values.new_zeros((values.shape[0], *Box(*onto).shape), dtype=torch.float32)
+    def place(values: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        if isinstance(values, torch.Tensor):
+            out = values.new_zeros((values.shape[0], *shape))
+        else:
+            out = np.zeros((values.shape[0], *shape), dtype=values.dtype)
         return placed_on_window(values, window, out, onto)
 
     return features.map(place)

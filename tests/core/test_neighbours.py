@@ -3,6 +3,7 @@ tests/core/test_engine.py and tests/reliability)."""
 
 import numpy as np
 import pytest
+import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.pixel_box import Box
@@ -45,3 +46,19 @@ def test_a_neighbour_on_another_data_window_is_placed_on_frame_ts_zero_outside_i
     expected[1:5, 2:7] = 1.0
     np.testing.assert_array_equal(np.asarray(placed.beauty[0]), expected)
     np.testing.assert_array_equal(np.asarray(placed.albedo[1]), expected * 0.5)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_a_half_neighbour_placed_on_another_window_stays_half_in_its_own_type(as_tensor):
+    """Frame t is held as the EXR stores it (half) and so is an unplaced neighbour: a placed one
+    is not widened to float32, nor turned from a NumPy array into a tensor."""
+    beauty = np.arange(3 * 4 * 5, dtype=np.float16).reshape(3, 4, 5)
+    motion = np.full((2, 4, 5), 0.5, np.float32)
+    features = FrameFeatures(beauty=torch.as_tensor(beauty) if as_tensor else beauty,
+                             motion=torch.as_tensor(motion) if as_tensor else motion)
+    placed = on_data_window(features, (2, 1, 6, 4), (0, 0, 7, 5))
+    kind = torch.Tensor if as_tensor else np.ndarray
+    assert isinstance(placed.beauty, kind) and isinstance(placed.motion, kind)
+    assert (str(placed.beauty.dtype), str(placed.motion.dtype)) == (
+        ("torch.float16", "torch.float32") if as_tensor else ("float16", "float32"))
+    np.testing.assert_array_equal(np.asarray(placed.beauty)[:, 1:5, 2:7], beauty)
