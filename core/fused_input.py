@@ -17,6 +17,7 @@ path). Slots that repeat a frame are plain copies with consistency 0 either way.
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import StackedFrame
 from vfxdenoise.core.runtime.triton_runtime import KernelFallback, tl, triton
 
 BLOCK = 512
@@ -31,20 +32,16 @@ def _planes(values) -> bool:
 def available(out: torch.Tensor, frames: list[FrameFeatures]) -> bool:
     """Whether the kernel can fill `out` from `frames` (frame t first): a CUDA tensor on a GPU
     Triton supports, every frame's beauty and guides contiguous float32 or float16 planes on it
-    (the kernel computes in float32 either way), and every frame with the guides frame t has (so
-    each is compared with t as the PyTorch path does: `input_layout.StackedFrame.compares_with`).
-    The kernel has no backward, which the input, read from files, never needs."""
+    (the kernel computes in float32 either way), and every frame stacked as frame t is
+    (`input_layout.StackedFrame`: the same guides, so each is compared with t as the PyTorch path
+    does, `StackedFrame.compares_with`). The kernel has no backward, which the input, read from
+    files, never needs."""
     if not FALLBACK.can_run(out):
         return False
-    centre = frames[0]
-    for frame in frames:
-        guides = (frame.albedo, frame.normal)
-        if any((a is None) != (b is None) for a, b in zip(guides, (centre.albedo, centre.normal))):
-            return False
-        if not all(_planes(v) and v.device == out.device for v in (frame.beauty, *guides)
-                   if v is not None):
-            return False
-    return True
+    centre = StackedFrame.of(frames[0])
+    return all(StackedFrame.of(frame) == centre
+               and all(_planes(v) and v.device == out.device for v in centre.arrays(frame))
+               for frame in frames)
 
 
 def align_slot(beauty_out: torch.Tensor, valid_out: torch.Tensor, frame: FrameFeatures,
