@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 Decode = Callable[[int, Path], tuple[tuple[int, ...] | None, ExrImage]]
 
 
-def decode_exr(frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
-    """The frame's file stamp and its EXR, decoded from `path`."""
+def decode_exr(path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
+    """The file stamp and the EXR of the frame at `path`, decoded from it."""
     return file_stamp(path), read_exr(path)
 
 
@@ -51,7 +51,7 @@ class ProbedImages:
     def read(self, frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
         """A probe's read (`Decode`): the frame's EXR, held for the run if it is one of `frames`.
         The probes only read the EXR's channels, which leaves it as decoded."""
-        held = self._held.get(frame) or decode_exr(frame, path)
+        held = self._held.get(frame) or decode_exr(path)
         if frame in self.frames:
             self._held[frame] = held
         return held
@@ -59,7 +59,7 @@ class ProbedImages:
     def take(self, frame: int, path: Path) -> tuple[tuple[int, ...] | None, ExrImage]:
         """The run's read (`Decode`): the frame's EXR as a probe decoded it, let go here, or
         decoded now."""
-        return self._held.pop(frame, None) or decode_exr(frame, path)
+        return self._held.pop(frame, None) or decode_exr(path)
 
 
 @dataclass
@@ -90,7 +90,7 @@ class FrameSource:
                  views: tuple[str, ...] = (), exposure: Exposure | None = None,
                  decode: Decode | None = None):
         self.pattern = pattern
-        self.decode = decode or decode_exr  # or a `ProbedImages`' read (its probes) or take (the run)
+        self.decode = decode  # a `ProbedImages`' read (its probes) or take (the run); else `decode_exr`
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
         self.quiet = quiet  # no warnings: the run reads these frames again and reports them
@@ -111,7 +111,7 @@ class FrameSource:
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
         path = self.pattern.path(frame)
-        stamp, image = self.decode(frame, path)
+        stamp, image = self.decode(frame, path) if self.decode else decode_exr(path)
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
@@ -135,7 +135,9 @@ class FrameSource:
         self.peak = max(self.peak, len(self.cache) + len(self.pending))
 
     def get(self, frame: int) -> LoadedFrame:
-        """The frame's features; its VfxDenoiseError (raised again on every call) if unreadable."""
+        """The frame as loaded (`LoadedFrame`: each view's features, its EXR while still to be
+        written, its windows and brightness); its VfxDenoiseError (raised again on every call) if
+        unreadable."""
         if frame in self.failed:
             raise self.failed[frame]
         if frame not in self.cache:
