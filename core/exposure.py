@@ -3,14 +3,14 @@ and back.
 
 The networks see the beauty as log(1 + x) (`models.temporal_unet.to_log`), which is nearly x below
 about 0.01: a render exposed far down (a night shot, physical units, a plate darkened for comp)
-reaches them as noise on an almost flat signal and comes out undenoised or biased. The sample
-shot (24.2 dB noisy, 34.4 dB denoised) denoised to 23.6 dB 8 stops down (a mean of 9e-4) and came
-out 1.4x too bright at 10.8 dB 12 stops down (benchmarks/exposure.py). So a shot darker than nearly
-all training renders is scaled by a power of two (exact in half and float), denoised, and scaled
-back: 34.4 dB at every exposure. A shot exposed far up (physical units, a sun-lit exterior) loses
-less, 0.3 dB 6 stops up and 1.1 dB 10 stops up, and is brought down alike. The factor is fixed
-per shot, from its first window of frames, so that frames never flicker between factors and every
-farm chunk of the shot, and a host's per-frame hook, decide alike whenever they run.
+reaches them as noise on an almost flat signal and comes out undenoised or biased. So a shot
+darker than nearly all training renders is scaled by a power of two (exact in half and float),
+denoised, and scaled back, and denoises as it does at its usual exposure. A shot exposed far up
+(physical units, a sun-lit exterior) loses less, and is brought down alike (BENCHMARKS.md, "Dark
+shots" and "Very bright shots brought down by their median": `python benchmarks/exposure.py`).
+The factor is fixed per shot, from its first window of frames, so that frames never flicker
+between factors and every farm chunk of the shot, and a host's per-frame hook, decide alike
+whenever they run.
 """
 
 from __future__ import annotations

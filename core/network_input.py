@@ -59,8 +59,7 @@ def _stacked(frames: list[list], device: torch.device) -> torch.Tensor:
 # Pixels per frame that the PyTorch path brings the neighbours to t at a time (`_aligned_slots`), on
 # the CPU and on a GPU: band by band of rows, the neighbours' warped beauty and guides and the
 # guides' difference never exist for the whole frame (at 4K, for four neighbours, 1.2 and
-# 0.8 GB: `build_input`'s peak went from 3.5 to 2.1 GB over the frames', and its time on a
-# 2-core CPU from 4.1 to 3.1 s; BENCHMARKS.md).
+# 0.8 GB), which lowers `build_input`'s peak memory and, on the CPU, its time (BENCHMARKS.md).
 ALIGN_BAND_PIXELS = 2**18
 DEVICE_ALIGN_BAND_PIXELS = 2**22
 # A band's rows are a multiple of this many: its pixels then fall into the vector steps of the

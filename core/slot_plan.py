@@ -81,8 +81,8 @@ def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
 # A frame with no usable neighbour (a flash or a cut on both sides, a one-frame shot,
 # --temporal-radius 0) has its neighbour slots filled with itself shifted this many pixels, each
 # slot another way, as neighbours with no motion: the kernels then pool 33 of its pixels instead
-# of 9, and the consistency keeps them off edges. The held-out test set's middle frames alone:
-# 32.9 / 35.5 dB at 4 / 16 spp, where 9 pixels gave 26.2 / 31.2 (OIDN 34.6 / 37.1; BENCHMARKS.md).
+# of 9, and the consistency keeps them off edges. 2 scored best of 1, 2 and 3 (BENCHMARKS.md, "A
+# frame without neighbours").
 LONE_FRAME_SHIFT = 2
 _LONE_FRAME_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
