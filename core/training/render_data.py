@@ -1,5 +1,5 @@
-"""Training data for the temporal render denoiser: sequences read from a dataset folder, and
-batches of augmented crops drawn from them (the losses they train are `render_losses`).
+"""Training data for the temporal render denoiser: sequences read from a dataset folder, checked,
+and refused or left out by name (the batches drawn from them are `render_batches`'s).
 
 A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITECTURE.md):
 `<seq>/spp4/`, `<seq>/spp16/`, `<seq>/spp4b/` (a second independent noisy render) and
@@ -7,25 +7,20 @@ A dataset folder holds sequences made by `vfxdenoise make-dataset` (see ARCHITEC
 studio's multi-part or stereo renders train on the layers `seq` denoises, each eye of a stereo
 render as a sequence of its own. A sequence's motion vectors are read as `seq --motion-vectors
 auto` reads a shot's (found from its noisy frames by `motion_vectors.detect`), so a studio render
-whose vectors point to the next frame trains and scores as it will be denoised. Each training
-sample is one centre frame: its network input is built by the same `build_input` the engine uses
-(so warping and masks match inference exactly), then cropped and augmented. The target is the
-reference beauty, or, self-supervised (Noise2Noise), the independent second noisy render of the
-same frame.
+whose vectors point to the next frame trains and scores as it will be denoised. A noisy frame is
+compared with the reference beauty, or, self-supervised (Noise2Noise), with the independent second
+noisy render of the same frame (`target_name`).
 """
 
 from __future__ import annotations
 
 import logging
-import random
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from vfxdenoise.core.errors import ChannelError, DatasetError, ExrError, SequenceError, VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, DatasetError, ExrError, SequenceError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.frame_reading import layers_by_view
@@ -42,13 +37,9 @@ from vfxdenoise.core.io.dataset_layout import (
 from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs
-from vfxdenoise.core.network_input import build_input
-from vfxdenoise.core.temporal_window import window_around
-from vfxdenoise.core.training.loop import Batches
 
 log = logging.getLogger(__name__)
 
-DROPPABLE = ("albedo", "normal", "motion")
 # A sequence whose frames are all darker than this (`frame_brightness.brightness`) is reported by `train`:
 # 21 of the 256 sequences of data/train were (BENCHMARKS.md, "Flash and black frames").
 DARK = 1e-3
@@ -58,7 +49,8 @@ NAMED_SEQUENCES = 5
 
 @dataclass
 class RenderDataConfig:
-    """How training samples are drawn from the sequences."""
+    """How training samples are drawn from the sequences (`render_batches`), and what they are
+    compared with (`target_name`)."""
 
     crop: int = 96
     batch: int = 8
@@ -109,12 +101,6 @@ class NotFinite:
 # One view of a folder's frames: their features, the sequence on disk (its frame numbers), and
 # their NaN or Inf beauty values (sanitised in the features).
 ViewFrames = tuple[list[FrameFeatures], SequenceOnDisk, NotFinite]
-
-
-def read_frames(folder: Path, view: str | None = None) -> list[FrameFeatures]:
-    """Every frame of the `render.####.exr` sequence in `folder`, as features: of its default
-    view (the only one of frames without views), or of `view`."""
-    return next(iter(read_frames_checked(folder, () if view is None else (view,)).values()))[0]
 
 
 def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: bool = True
@@ -284,13 +270,17 @@ def motion_reading(name: str, frames: list[FrameFeatures], sequence: SequenceOnD
     return reading
 
 
+def target_name(level: str, self_supervised: bool = False) -> str:
+    """The target folder a noisy `level` trains against: the reference, or self-supervised
+    (Noise2Noise), the level's second noisy render (spp4b/ for spp4/)."""
+    return level + SECOND_NOISY_SUFFIX if self_supervised else REFERENCE
+
+
 def target_folders(levels: tuple[str, ...], self_supervised: bool = False) -> tuple[str, ...]:
-    """The target folders a run compares the noisy `levels` with: reference/, or self-supervised
-    (Noise2Noise) the levels' second renders (spp4b/). Only these are read and checked beside the
-    levels: a folder the run never reads must not leave a sequence out."""
-    if self_supervised:
-        return tuple(level + SECOND_NOISY_SUFFIX for level in levels)
-    return (REFERENCE,)
+    """The target folders a run compares the noisy `levels` with (`target_name`: reference/ once
+    for them all, or each level's second render), in order. Only these are read and checked beside
+    the levels: a folder the run never reads must not leave a sequence out."""
+    return tuple(dict.fromkeys(target_name(level, self_supervised) for level in levels))
 
 
 def load_sequences(folder: Path, spp_levels: tuple[str, ...] = (), self_supervised: bool = False
@@ -381,18 +371,12 @@ def _either(names: list[str]) -> str:
     return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
-def target_name(level: str, config: RenderDataConfig) -> str:
-    """The target folder a noisy `level` trains against: the reference, or self-supervised
-    (Noise2Noise), the level's second noisy render."""
-    return level + SECOND_NOISY_SUFFIX if config.self_supervised else REFERENCE
-
-
 def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data") -> None:
     """Refuse, before any step, sequences without what training (or validation) compares with:
     the reference, or self-supervised, the second noisy render of every level."""
     for sequence in sequences:
-        wanted = list(dict.fromkeys(target_name(level, config) for level in sequence.noisy))
-        absent = [name for name in wanted if name not in sequence.targets]
+        absent = [name for name in target_folders(tuple(sequence.noisy), config.self_supervised)
+                  if name not in sequence.targets]
         if absent:
             hint = ("render second noisy frames with make-dataset --second-noisy"
                     if config.self_supervised else "render its reference with make-dataset")
@@ -406,112 +390,3 @@ def dark_sequences(sequences: list[RenderSequence]) -> list[str]:
     under `DARK`): a camera inside an object, lights hidden. They teach the network little."""
     return [sequence.name for sequence in sequences
             if all(brightness(frame.beauty) < DARK for frame in next(iter(sequence.noisy.values())))]
-
-
-def _augment(x: torch.Tensor, y: torch.Tensor, layout: InputLayout, rng: random.Random):
-    """Flips, 90-degree turns, exposure scaling and colour permutation of input and target alike.
-
-    Every frame in the batch dimension of x and y gets the same transform (pairs stay aligned).
-    """
-    if rng.random() < 0.5:
-        x, y = x.flip(-1), y.flip(-1)
-    if rng.random() < 0.5:
-        x, y = x.flip(-2), y.flip(-2)
-    turns = rng.randrange(4)
-    x, y = torch.rot90(x, turns, (-2, -1)), torch.rot90(y, turns, (-2, -1))
-    exposure = 2.0 ** rng.uniform(-3.0, 3.0)
-    x = torch.cat([x[:, layout.beauties] * exposure, x[:, layout.beauties.stop:]], 1)
-    y = y * exposure
-    perm = rng.sample(range(3), 3)
-    index = list(range(x.shape[1]))
-    for rgb in [*map(layout.slot_beauty, range(len(layout.slots))), layout.albedo]:
-        index[rgb] = [rgb.start + p for p in perm]
-    return x[:, index], y[:, perm]
-
-
-def sample(sequences: list[RenderSequence], config: RenderDataConfig, rng: random.Random,
-           max_frames: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
-    """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1:
-    one frame from a sequence of one frame, without `config.temporal_pairs`, or where the batch
-    has room for one frame only (`max_frames`)."""
-    layout = config.layout
-    seq = rng.choice(sequences)
-    level = rng.choice(sorted(seq.noisy))
-    span = 2 if config.temporal_pairs and seq.length > 1 and max_frames > 1 else 1
-    t = rng.randrange(seq.length - span + 1)
-    dropped = [name for name in DROPPABLE if rng.random() < config.aux_dropout]
-    frames = [f.without(*dropped) for f in seq.noisy[level]]
-    target = target_name(level, config)
-    if target not in seq.targets:
-        raise VfxDenoiseError(f"sequence {seq.name} has no '{target}' frames to train against")
-    height, width = frames[0].height, frames[0].width
-    crop = config.crop
-    if crop > min(height, width):
-        raise DatasetError(f"crop {crop} is larger than the {width}x{height} frames of sequence {seq.name}; "
-                           "draw samples through `batches`, which fits the crop (`crop_side`)")
-    top, left = rng.randrange(height - crop + 1), rng.randrange(width - crop + 1)
-    region = (..., slice(top, top + crop), slice(left, left + crop))
-    xs, ys = [], []
-    for u in range(t, t + span):
-        xs.append(build_input(window_around(frames, u, layout.temporal_radius), layout)[region])
-        ys.append(torch.from_numpy(seq.targets[target][u]).unsqueeze(0)[region])
-    return _augment(torch.cat(xs), torch.cat(ys), layout, rng)
-
-
-def uses_pairs(sequences: list[RenderSequence], config: RenderDataConfig) -> bool:
-    """Whether batches hold consecutive frame pairs, for `render_losses.supervised_loss`'s temporal
-    term: those drawn from any sequence of two frames or more. A sequence of one frame has no pair
-    and is left out of that term only (its frames train the other terms): said in one warning, as
-    training without flicker in its frames is not what --temporal-weight asks for."""
-    if not config.temporal_pairs:
-        return False
-    single = [str(s.folder or s.name) for s in sequences if s.length < 2]
-    if single:
-        named = ", ".join(single[:NAMED_SEQUENCES])
-        more = f" and {len(single) - NAMED_SEQUENCES} more" if len(single) > NAMED_SEQUENCES else ""
-        if len(single) == len(sequences):
-            log.warning("no training sequence holds two frames or more (%s%s): the run trains without "
-                        "the temporal (flicker) term, --temporal-weight is not used", named, more)
-        else:
-            log.warning("%d training sequence(s) hold a single frame (%s%s): with no frame pair they "
-                        "are left out of the temporal (flicker) term, which the other sequences' pairs "
-                        "train; render them with two frames or more to join it", len(single), named, more)
-    return len(single) < len(sequences)
-
-
-def crop_side(sequences: list[RenderSequence], crop: int) -> int:
-    """The side of the square crops drawn from `sequences`: `crop`, or where a sequence's frames
-    are smaller, their shorter side, one side for every sample (a batch stacks them). A crop made
-    smaller is said in a warning naming the frames: it is not what was asked for, and trains on
-    less context (the model card records the side used)."""
-    smallest = min(sequences, key=lambda seq: min(seq.noisy_size))
-    width, height = smallest.noisy_size
-    side = min(crop, width, height)
-    if side < crop:
-        log.warning("crop %d is larger than the %dx%d frames of sequence %s: training on %dx%d crops",
-                    crop, width, height, smallest.name, side, side)
-    return side
-
-
-def draw_batch(sequences: list[RenderSequence], config: RenderDataConfig, rng: random.Random
-               ) -> dict[str, torch.Tensor | int]:
-    """One batch {"input", "target", "pairs"} of `config.batch` frames: samples (`sample`) drawn
-    until it holds that many, the last one frame where only one more fits, and at least one
-    sample (a pair at batch 1). Frame pairs come first: "pairs" counts them, the frames
-    0..2*pairs-1 that `render_losses.supervised_loss`'s temporal term compares; single frames
-    follow."""
-    pairs, singles, frames = [], [], 0
-    while frames < config.batch or not (pairs or singles):
-        x, y = sample(sequences, config, rng, max_frames=config.batch - frames if frames else 2)
-        (pairs if x.shape[0] == 2 else singles).append((x, y))
-        frames += x.shape[0]
-    samples = pairs + singles
-    return {"input": torch.cat([x for x, _ in samples]), "target": torch.cat([y for _, y in samples]),
-            "pairs": len(pairs)}
-
-
-def batches(sequences: list[RenderSequence], config: RenderDataConfig, seed: int = 0) -> Batches:
-    """Endless stream of training batches (`draw_batch`), which checkpoints can resume; crops of
-    `config.crop`, or of the smallest frames' side where that is smaller (`crop_side`)."""
-    config = replace(config, crop=crop_side(sequences, config.crop))
-    return Batches(partial(draw_batch, sequences, config), random.Random(seed))

@@ -20,7 +20,7 @@ import logging
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
+    ScorableSequences,
     check_scorable,
     evaluate_sequences,
     mean_scores,
@@ -46,15 +47,13 @@ from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.checkpoint import STATE_NAME
 from vfxdenoise.core.training.loop import LoopConfig, LossFn, fit
+from vfxdenoise.core.training.render_batches import batches, crop_side, uses_pairs
 from vfxdenoise.core.training.render_data import (
     RenderDataConfig,
     RenderSequence,
-    batches,
     check_targets,
-    crop_side,
     dark_sequences,
     load_dataset,
-    uses_pairs,
 )
 from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
 from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
@@ -122,6 +121,8 @@ def train_render(run: RenderRun, run_record: RunRecord = provenance.training_run
     run trains on and takes from an init model's card (`train` prints it); notes and warnings are
     logged. `run_record` is what the card records of the process (tests pass a fixed one). Ctrl-C
     keeps the last checkpoint (`loop.fit`)."""
+    # `fit` checks and seeds again, but later: this refusal comes before any loading, and this seed
+    # sets the network's initial weights, built before `fit` runs.
     check_out_dir(run.out_dir, run.existing)
     torch.manual_seed(run.seed)
     where = pick_device(run.device)
@@ -138,7 +139,7 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
     model, arch, config = build_network(run.network, loaded)
     data_config = RenderDataConfig(crop=run.crop, batch=run.batch, layout=model.layout,
                                    self_supervised=run.self_supervised)
-    sequences, val_sequences = _training_data(run, data_config, say)
+    sequences, val_sequences, data_config = _training_data(run, data_config, say)
     data = _data_record(sequences)
     if run.existing == RESUME:
         _refuse_changed_data(run.out_dir, data)
@@ -300,26 +301,26 @@ def _note_unused_weights(run: RenderRun) -> None:
 
 
 def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[[str], None]
-                   ) -> tuple[list[RenderSequence], list[RenderSequence]]:
+                   ) -> tuple[list[RenderSequence], ScorableSequences, RenderDataConfig]:
     """The training and validation sequences (broken ones left out, each named in a warning), each
     read with the targets it is compared with, checked for them, with scenes read twice warned of
-    (`scene_repeats`) and what they hold said on the way; `data_config.crop` fitted to the frames
-    (`crop_side`: a smaller crop is warned of)."""
+    (`scene_repeats`) and what they hold said on the way; and `data_config` with its crop fitted to
+    the frames (`crop_side`: a smaller crop is warned of), a copy: the one given is left as it is."""
     sequences = [seq for folder in run.data
                  for seq in load_dataset(folder, skip_broken=True, self_supervised=run.self_supervised)]
     val_sequences = load_dataset(run.val, skip_broken=True) if run.val else []
     check_targets(sequences, data_config)
     check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
-    check_scorable(val_sequences, what="--val")
+    val_sequences = check_scorable(val_sequences, what="--val")
     warn_of_repeated_scenes(sequences, val_sequences)
-    data_config.crop = crop_side(sequences, data_config.crop)
+    fitted = replace(data_config, crop=crop_side(sequences, data_config.crop))
     frames = sum(s.length for s in sequences)
     say(f"training on {len(sequences)} sequences ({frames} frames per level)")
     dark = dark_sequences(sequences)
     if dark:
         say(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
             f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
-    return sequences, val_sequences
+    return sequences, val_sequences, fitted
 
 
 def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
@@ -327,8 +328,9 @@ def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
     resumed run keeps its checkpoint's, said in a note where this device would pick the other. A
     checkpoint resumes on another device (its tensors are saved from the CPU), and a CPU run resumed
     on a GPU switched to mixed precision without a word (on a GPU without bfloat16 it failed: its
-    float16 loss scaler has no state in a full-precision checkpoint)."""
-    amp = device == "cuda"
+    float16 loss scaler has no state in a full-precision checkpoint). Any CUDA device counts
+    ("cuda", "cuda:1")."""
+    amp = torch.device(device).type == "cuda"
     saved = _checkpoint_state(out_dir).get("config", {}) if existing == RESUME else {}
     if not isinstance(saved.get("amp"), bool) or saved["amp"] == amp:
         return amp
@@ -351,7 +353,7 @@ def _checkpoint_state(out_dir: Path) -> dict:
                         for key in ("config", "settings")}}
 
 
-def _validate(net: nn.Module, sequences: list[RenderSequence], device: str) -> dict[str, float]:
+def _validate(net: nn.Module, sequences: ScorableSequences, device: str) -> dict[str, float]:
     """The validation scores `fit` logs and the model card keeps: means over the sequences that
     have each (`mean_scores`: a single-frame sequence has no temporal score)."""
     rows = evaluate_sequences({"ours": model_denoiser(net, device)}, sequences, what="--val")

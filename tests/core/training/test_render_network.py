@@ -76,6 +76,13 @@ def test_another_network_asked_for_with_init_is_refused(saved_network, asked, di
 
 
 def test_the_init_networks_own_arch_and_widths_asked_for_pass(saved_network):
+    """Asked for again, the loaded network's own arch and widths are no change: the fine-tune loads
+    its weights as they are."""
     path = saved_network()
-    check_init_network(RenderNetwork(init=str(path), arch="temporal-unet", widths=(8, 8, 8, 8)),
-                       load_weights(path))
+    network = RenderNetwork(init=str(path), arch="temporal-unet", widths=(8, 8, 8, 8))
+    loaded = load_weights(path)
+    check_init_network(network, loaded)
+    model, arch, config = build_network(network, loaded)
+    assert arch == "temporal-unet" and config["widths"] == [8, 8, 8, 8]
+    state, theirs = model.state_dict(), loaded.model.state_dict()
+    assert state.keys() == theirs.keys() and all(torch.equal(state[key], theirs[key]) for key in state)

@@ -14,10 +14,13 @@ from exr_sequences import write_render_dataset
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
 from vfxdenoise.core.errors import TrainingError, UsageError
+from vfxdenoise.core.existing_outputs import REFUSE
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.model_files import read_header
+from vfxdenoise.core.training.render_data import RenderDataConfig
 from vfxdenoise.core.training.render_network import RenderNetwork
-from vfxdenoise.core.training.render_run import RenderRun, train_render
+from vfxdenoise.core.training.render_run import RenderRun, _mixed_precision, _training_data, train_render
 
 NEW = RenderNetwork(widths=(8, 8))  # the smallest network trained anew here
 
@@ -99,6 +102,25 @@ def test_a_resumed_run_keeps_the_precision_it_started_with_on_another_device(ren
     assert _card(out)["training"]["amp"] is True
 
 
+def test_any_cuda_device_trains_in_mixed_precision(tmp_path):
+    """Only "cuda" did: a GPU given by index ("cuda:0", which the Python API takes) trained at full
+    precision without a word."""
+    assert all(_mixed_precision(device, tmp_path, REFUSE) for device in ("cuda", "cuda:0", "cuda:1"))
+    assert not _mixed_precision("cpu", tmp_path, REFUSE)
+
+
+def test_a_crop_larger_than_the_frames_trains_on_their_side_once_warned_of(render_data, tmp_path, caplog):
+    """The card records the side trained on; the crop is fitted once, on a copy of the data settings
+    (the ones given were changed in place)."""
+    run = _run(render_data, tmp_path / "m", crop=48)
+    train_render(run, _no_record)
+    assert _card(tmp_path / "m")["training"]["crop"] == 32
+    warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("crop 48 is larger")]
+    assert warned == ["crop 48 is larger than the 32x32 frames of sequence seq0: training on 32x32 crops"]
+    given = RenderDataConfig(crop=48, layout=InputLayout(1))
+    assert _training_data(run, given, [].append)[2] == replace(given, crop=32) and given.crop == 48
+
+
 def test_several_data_folders_train_together_and_are_recorded(render_data, tmp_path):
     more = write_render_dataset(tmp_path / "more", sequences=1, size=32)
     said = []
@@ -156,7 +178,7 @@ def test_resume_refuses_training_data_changed_since_the_checkpoint(tmp_path):
         train_render(resumed, _no_record)
 
 
-def test_resume_takes_a_copy_of_the_training_data_and_files_it_does_not_read(tmp_path):
+def test_resume_takes_a_copy_of_the_training_data_and_files_it_does_not_read(tmp_path, caplog):
     """The checkpoint recorded the modification times of every .exr below each sequence's folder:
     the data copied back in place (`cp -r`: new times) or a comp's .exr beside the renders made
     --resume refuse, saying frames were rendered again. Only the frames read count, by name and size."""
@@ -169,7 +191,11 @@ def test_resume_takes_a_copy_of_the_training_data_and_files_it_does_not_read(tmp
     (data / "seq0" / "comp").mkdir()
     (data / "seq0" / "comp" / "slap.1001.exr").write_bytes(b"not read")
     (data / "seq1" / "spp4" / "thumbnail.exr").write_bytes(b"not read")
+    logged = (tmp_path / "m" / "log.csv").read_text()
+    caplog.set_level(logging.INFO)
     train_render(replace(run, existing="resume"), _no_record)
+    assert f"resuming {tmp_path / 'm'} at step 1" in caplog.text  # not started again from step 0
+    assert (tmp_path / "m" / "log.csv").read_text() == logged
 
 
 def _command(device: str, history: list[dict], started: float) -> dict:
