@@ -18,18 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import noisy_levels, sequence_folders
 from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import read_frames
+from vfxdenoise.core.training.render_data import read_frames_checked
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",
                 "data/test", "data/test3")
 
 
-def _noisy(shot: Path) -> Path:
-    """The shot's noisiest level (fewest samples)."""
-    return shot / noisy_levels(shot)[0]
+def _noisy_frames(shot: Path) -> list[FrameFeatures]:
+    """The frames of the shot's noisiest level (fewest samples), of their first view."""
+    (frames, _, _), *_ = read_frames_checked(shot / noisy_levels(shot)[0]).values()
+    return frames
 
 
 def main() -> None:
@@ -42,7 +44,7 @@ def main() -> None:
     within = []
     for data in args.data or [Path(d) for d in DEFAULT_DATA]:
         for shot in sequence_folders(data):
-            frames = read_frames(_noisy(shot))
+            frames = _noisy_frames(shot)
             within += [(match, str(shot)) for a, b in zip(frames, frames[1:])
                        if (match := albedo_match(a, b)) is not None]
     within.sort()
@@ -53,7 +55,7 @@ def main() -> None:
           + " / ".join(f"{q:.2f}" for q in np.quantile(values, [0.001, 0.01, 0.05, 0.5])))
     cut = sorted({shot for match, shot in within if match < CUT_MATCH})
     print(f"shots with a pair below CUT_MATCH {CUT_MATCH}: {len(cut)} {cut}")
-    ends = [(shot, read_frames(_noisy(shot))) for data in args.cuts or [Path("data/test"), Path("data/test3")]
+    ends = [(shot, _noisy_frames(shot)) for data in args.cuts or [Path("data/test"), Path("data/test3")]
             for shot in sequence_folders(data)]
     spliced = [albedo_match(a[-1], b[0])
                for (name_a, a) in ends for (name_b, b) in ends if name_a != name_b]

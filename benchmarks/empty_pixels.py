@@ -23,7 +23,7 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.scoring import model_denoiser
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import load_dataset, read_frames
+from vfxdenoise.core.training.render_data import load_dataset, read_frames_checked
 from vfxdenoise.core.weights import load_weights
 
 MARGINS = (None, 0, 1, 2, 3)
@@ -35,7 +35,8 @@ def _rows(data: Path, model_name: str) -> dict[tuple[str, int | None], list[tupl
     rows: dict[tuple[str, int | None], list[tuple[float, ...]]] = {}
     for seq in load_dataset(data):
         references = seq.targets[REFERENCE]
-        reference_alpha = [f.alpha[0] for f in read_frames(seq.folder / REFERENCE)]
+        (reference, _, _), *_ = read_frames_checked(seq.folder / REFERENCE).values()  # its first view
+        reference_alpha = [f.alpha[0] for f in reference]
         for level, frames in sorted(seq.noisy.items()):
             raw = denoise(seq, level)
             for margin in MARGINS:

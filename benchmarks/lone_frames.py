@@ -24,7 +24,7 @@ from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import read_frames
+from vfxdenoise.core.training.render_data import read_frames_checked
 
 METHODS = ("noisy", "ours, full window", "ours, alone", "OIDN")
 
@@ -44,7 +44,8 @@ def _middle_frame(shot: Path, level: str, model: str, out: Path) -> dict[str, tu
         summary = denoise_sequence(pattern.text, str(out / "den.####.exr"), str(t), EngineConfig(
             model=model, device="cpu", temporal_radius=radius, existing="overwrite"))
         scores[method] = _scores(read_exr(summary.output_pattern.path(t)).get(list("RGB")), reference)
-    features = read_frames(shot / level)[frames.index(t)]
+    (noisy, _, _), *_ = read_frames_checked(shot / level).values()  # its first view
+    features = noisy[frames.index(t)]
     scores["OIDN"] = _scores(oidn_frame(features), reference)
     return scores
 
