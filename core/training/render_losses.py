@@ -1,4 +1,4 @@
-"""Losses of the temporal render denoiser, on batches `render_data.batches` draws: L1 and gradient
+"""Losses of the temporal render denoiser, on batches `render_batches.batches` draws: L1 and gradient
 L1 of log radiance, a temporal term on frame pairs (flicker), and, weighted in by `LossWeights`, the
 block-mean energy term and a relative MSE; Noise2Noise's relative L2 for self-supervised runs.
 """
@@ -55,6 +55,8 @@ def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     The L1 loss in log space barely notices a lone pixel many times too bright (a sparkle: one
     bright sample let through), since the log compresses it; relative to the reference's squared
     radiance, such a pixel costs more than all the small errors around it, as it does in a comp.
+    The formula is repeated, its epsilon shared (`metrics.RELMSE_EPSILON`): `metrics.relmse` scores
+    detached float64 copies on the CPU, and a loss needs the gradient on the training device.
     """
     linear, reference = from_log(pred.float()), from_log(target.float())
     return ((linear - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).mean()
@@ -68,10 +70,10 @@ def supervised_loss(model, batch: dict[str, torch.Tensor | int], pairs: bool = F
     and, with `energy_weight` and `relmse_weight`, the energy term (`energy_loss`) and the
     relative MSE (`relmse_loss`).
 
-    With `pairs` (see `render_data.uses_pairs`), a temporal term compares the change between
+    With `pairs` (see `render_batches.uses_pairs`), a temporal term compares the change between
     consecutive denoised frames with the change between the reference frames: flicker is change
     the reference does not have. It reads the batch's frame pairs, its first `batch["pairs"]`
-    (`render_data.draw_batch`), or every frame as pairs where the batch does not count them.
+    (`render_batches.draw_batch`), or every frame as pairs where the batch does not count them.
     """
     pred = model.forward_log(batch["input"])
     target = to_log(batch["target"])

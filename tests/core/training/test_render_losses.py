@@ -7,7 +7,8 @@ from exr_sequences import write_render_dataset
 
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.training.render_data import RenderDataConfig, batches, load_dataset, uses_pairs
+from vfxdenoise.core.training.render_batches import batches, uses_pairs
+from vfxdenoise.core.training.render_data import RenderDataConfig, load_dataset
 from vfxdenoise.core.training.render_losses import energy_loss, relmse_loss, supervised_loss
 
 
@@ -81,7 +82,7 @@ def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
 
 
 def test_the_temporal_term_compares_the_pairs_the_batch_counts_only(tmp_path):
-    """Pairs come first in a batch (`render_data.draw_batch`), single frames after them: only the
+    """Pairs come first in a batch (`render_batches.draw_batch`), single frames after them: only the
     first `batch["pairs"]` pairs are compared frame to frame."""
     seqs = _dataset(tmp_path)
     batch = next(batches(seqs, RenderDataConfig(crop=24, batch=6, layout=InputLayout(1)), seed=5))
