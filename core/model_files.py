@@ -8,6 +8,7 @@ when it reads as one, else an unknown name (a typo of a shipped one). A weights 
 records the network's config (`weights.weights_metadata`), read here as JSON without torch, which
 hosts' Pythons often lack (`recorded_config`); the whole header, with each tensor's dtype, shape
 and place in the file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`).
+Which temporal radii a model runs with is `radius_problem`'s, for the run and hosts' checks alike.
 """
 
 from __future__ import annotations
@@ -127,3 +128,13 @@ def recorded_config(path: Path) -> dict:
     if not isinstance(config, dict):
         raise ModelError(f"model weights {path} record a config that is no JSON object: {config!r}")
     return config
+
+
+def radius_problem(radius: int | None, trained: int, model: str | Path) -> str | None:
+    """Why a run cannot take temporal radius `radius` with `model` (as given), trained for radius
+    `trained`, in seq's flags; None where it can (`radius` None: the model's own). One rule and
+    message for the run (`run_plan`, a UsageError) and the checks a host makes before it
+    (`runner_setup`, from the radius the weights header records)."""
+    if radius is None or 0 <= radius <= trained:
+        return None
+    return f"--temporal-radius {radius} is outside 0..{trained}, the range model '{model}' was trained for"

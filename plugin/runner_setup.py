@@ -15,15 +15,21 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from vfxdenoise.core.errors import SequenceError
-from vfxdenoise.core.io.frame_locks import LOCK_SUFFIX, FolderClock, lock_owner, owner_dead
+from vfxdenoise.core.io.frame_locks import (
+    LOCK_SUFFIX,
+    FolderClock,
+    frame_refusal,
+    is_this_process,
+    lock_owner,
+    owner_dead,
+)
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
-from vfxdenoise.core.model_files import DEFAULT_MODEL, resolve_weights
+from vfxdenoise.core.model_files import DEFAULT_MODEL, radius_problem, resolve_weights
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.render_hook import model_radius
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -96,20 +102,23 @@ def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
 
 
 def _check_radius(radius: int | None, model: str) -> None:
-    """Refuse a temporal radius above the one `model` was trained for (as `run_plan` does)."""
+    """Refuse a temporal radius `model` was not trained for (`model_files.radius_problem`, the
+    run's own rule), where its weights here record their radius (`model_radius`)."""
     trained = model_radius(model)
-    if radius is not None and trained is not None and radius > trained:
-        raise PluginError(f"--temporal-radius {radius} is outside 0..{trained}, the range model "
-                          f"'{model}' was trained for")
+    problem = None if trained is None else radius_problem(radius, trained, model)
+    if problem:
+        raise PluginError(problem)
 
 
 def _check_cuda(config: RunnerConfig) -> None:
     """Refuse device cuda where the run would find no CUDA GPU: in this process, as PyTorch sees
-    it; in a subprocess, where `no_cuda_gpu` is sure of it from its environment."""
+    it (`device.cuda_unusable`, the run's own judgement); in a subprocess, where `no_cuda_gpu` is
+    sure of it from its environment."""
     if config.mode == "inprocess":
-        import torch  # check_runner has imported it: the in-process runner needs it
+        # check_runner has imported torch: the in-process runner needs it
+        from vfxdenoise.core.runtime.device import cuda_unusable
 
-        why = None if torch.cuda.is_available() else "PyTorch sees no CUDA GPU here"
+        why = cuda_unusable()
     else:
         why = no_cuda_gpu(config.environment)
     if why:
@@ -164,17 +173,15 @@ def _check_output_locks(output_pattern: str | None) -> None:
     for frame, entry in sorted(locks.items()):
         owner = _live_owner(Path(entry.path), clock)
         if owner:
-            raise PluginError(f"{pattern.path(frame)} is being written by another run ({owner}). Wait "
-                              f"for it to finish, or delete the '{LOCK_SUFFIX}' files if that run is dead")
+            raise PluginError(frame_refusal(pattern.path(frame), owner))
 
 
 def _live_owner(lock: Path, clock: FolderClock) -> str | None:
     """The run holding `lock` ('pid 123 on host'), where it is alive (`frame_locks.owner_dead`, on
-    the folder's `clock`, as the run itself judges it) and not this process. None for a dead run's
-    lock, this process's, and one naming no run yet (being written): the run judges those itself."""
+    the folder's `clock`, as the run itself judges it) and not this process (`is_this_process`:
+    by boot, pid namespace and start time too, as the run tells its own locks). None for a dead
+    run's lock, this process's, and one naming no run yet (being written): the run judges those."""
     owner = lock_owner(lock)
-    if "pid" not in owner:
+    if "pid" not in owner or is_this_process(owner) or owner_dead(owner, lock, clock):
         return None
-    if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
-        return None
-    return None if owner_dead(owner, lock, clock) else f"pid {owner['pid']} on {owner.get('host', '?')}"
+    return f"pid {owner['pid']} on {owner.get('host', '?')}"

@@ -26,7 +26,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError
@@ -66,8 +66,17 @@ def lock_path(frame: Path) -> Path:
 def _owner_record(**extra: object) -> dict:
     """This process as a lock's record names it: pid, host, `extra` (a lock's "started") and
     `processes.this_process`'s identity. Written into the locks a run claims, and compared with a
-    lock's record to tell this run's own locks from others'."""
+    lock's record to tell this run's own locks from others' (`is_this_process`)."""
     return {"pid": os.getpid(), "host": socket.gethostname(), **extra, **this_process()}
+
+
+def is_this_process(owner: dict) -> bool:
+    """Whether a lock's record `owner` names this process: its pid and host, and where /proc
+    shows them its boot, pid namespace and start time (`processes.this_process`), so a lock of
+    another container's run with this pid and host name, or of an earlier process this pid was
+    reused from, is not taken for this one's."""
+    me = _owner_record()
+    return {key: owner.get(key) for key in me} == me
 
 
 def _stale_after(info: os.stat_result) -> float:
@@ -256,6 +265,13 @@ def _poll(watched: dict[Path, tuple[float, float]], clock: FolderClock) -> bool:
     return False
 
 
+def frame_refusal(path: Path, owner: str) -> str:
+    """Why output frame `path` is refused while the live run `owner` names ('pid 123 on host')
+    holds its lock: the run's words, and a host's check's before it (`runner_setup`)."""
+    return (f"{path} is being written by another run ({owner}). Wait for it, or delete the "
+            f"'{LOCK_SUFFIX}' files if that run is dead.")
+
+
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
@@ -263,10 +279,19 @@ class FrameLocks:
     with disjoint frames run side by side. Locks of dead processes are taken over (`owner_dead`):
     while it holds them, a run touches its locks every `heartbeat` seconds. Each frame's lock is
     let go as soon as the frame is on disk (`release_frame`), the others when the run ends.
+
+    Other holders of a path's lock (a host's input cache) claim it alike, saying their refusal
+    (`refusal`: the path and the live run holding it, 'pid 123 on host') and, where an artist
+    waits on the answer, not waiting to see another host's lock touched (`wait=False`): such a
+    lock untouched for STALE_LOCK_SECONDS is taken over as a farm task's would be, any other is
+    refused at once.
     """
 
-    def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS):
+    def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS, wait: bool = True,
+                 refusal: Callable[[Path, str], str] = frame_refusal):
         self.paths = paths
+        self.wait = wait
+        self.refusal = refusal
         self.held: dict[Path, None] = {}  # the locks held, in the order claimed
         self.owner = _owner_record(started=time.time())
         self.heartbeat = heartbeat
@@ -313,15 +338,14 @@ class FrameLocks:
         taken so far are let go (two runs started on the same frames at once: the first to
         claim the first frame goes on), as they are when anything interrupts the claiming."""
         clock = FolderClock(self.paths[0].parent if self.paths else Path.cwd())
-        _wait_for_other_hosts([lock_path(path) for path in self.paths], clock)
+        if self.wait:
+            _wait_for_other_hosts([lock_path(path) for path in self.paths], clock)
         try:
             with InterruptsHeld():  # one that comes meanwhile is raised on leaving
                 for path in self.paths:
                     owner = self._claim(lock_path(path), clock)
                     if owner is not None:
-                        raise OutputError(
-                            f"{path} is being written by another run ({_owner_text(owner)}). Wait for "
-                            f"it, or delete the '{LOCK_SUFFIX}' files if that run is dead.")
+                        raise OutputError(self.refusal(path, _owner_text(owner)))
                 threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         except BaseException:
             self.release()
@@ -415,10 +439,9 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     them). Another application's temp files and a user's x.tmp.exr are not ours: no frame of
     `out_pattern`.
     """
-    me = _owner_record()
     removed = remove_dead_temps(out_pattern.directory, names,
                                 lambda frame: out_pattern.frame_of(frame.name) is not None,
-                                lambda _temp, frame, _pid: _frame_unclaimed(frame, me, clock),
+                                lambda _temp, frame, _pid: _frame_unclaimed(frame, clock),
                                 TEMP_SUFFIX, hidden=(True, False))
     removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
                             clock, "st_mtime")
@@ -427,16 +450,16 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     return removed
 
 
-def _frame_unclaimed(frame: Path, me: dict, clock: FolderClock) -> bool:
+def _frame_unclaimed(frame: Path, clock: FolderClock) -> bool:
     """Whether no other live run may be writing output frame `frame`: its lock is gone, this
-    process's (`me`: `_owner_record`), or a dead run's (`owner_dead`). The pid in a temp file's
+    process's (`is_this_process`), or a dead run's (`owner_dead`). The pid in a temp file's
     name says nothing here: the run holding the frame's lock may be writing it right now on
     another host sharing the folder, where its pid means nothing."""
     lock = lock_path(frame)
     if not lock.exists():
         return True
     owner = lock_owner(lock)
-    return {k: owner.get(k) for k in me} == me or owner_dead(owner, lock, clock)
+    return is_this_process(owner) or owner_dead(owner, lock, clock)
 
 
 def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: FolderClock,

@@ -28,13 +28,19 @@ def model_dtypes(device: torch.device, precision: str) -> tuple[torch.dtype, tor
     return dtype, convolutions
 
 
+def cuda_unusable() -> str | None:
+    """Why this process cannot run on CUDA, as PyTorch sees it; None where it can. The one
+    judgement of the run (`pick_device`) and of a host's check before an in-process run
+    (`runner_setup`), which words it alike."""
+    return None if torch.cuda.is_available() else "PyTorch sees no CUDA GPU here"
+
+
 def pick_device(name: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; explicit names are checked."""
+    """'auto' -> CUDA when available (`cuda_unusable`), else CPU; explicit names are checked."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cpu" if cuda_unusable() else "cuda")
     device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError(
-            "--device cuda was requested but PyTorch sees no CUDA GPU here; use --device cpu"
-        )
+    why = cuda_unusable() if device.type == "cuda" else None
+    if why:
+        raise DeviceError(f"--device cuda was requested but {why}; use --device cpu")
     return device

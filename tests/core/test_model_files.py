@@ -20,6 +20,7 @@ from vfxdenoise.core.model_files import (
     SHIPPED_DIR,
     UNKNOWN,
     model_ref,
+    radius_problem,
     read_header,
     recorded_config,
     resolve_weights,
@@ -137,3 +138,14 @@ def test_the_header_is_read_without_torch_and_damage_is_a_model_error_naming_the
         damaged.write_bytes(len(junk).to_bytes(8, "little") + junk)
         with pytest.raises(ModelError, match=f"cannot read the header of model weights {damaged} .*{why}"):
             read_header(damaged)
+
+
+def test_a_radius_outside_the_models_is_one_problem_in_seqs_flags():
+    """The run (`run_plan`) and hosts' checks before it (`runner_setup`) refuse by this rule."""
+    for radius in (None, 0, 1, 2):
+        assert radius_problem(radius, 2, "fast") is None
+    for radius in (3, -1):
+        assert radius_problem(radius, 2, "fast") == (
+            f"--temporal-radius {radius} is outside 0..2, the range model 'fast' was trained for")
+    assert radius_problem(1, 0, Path("m.safetensors")) == (
+        "--temporal-radius 1 is outside 0..0, the range model 'm.safetensors' was trained for")

@@ -20,6 +20,7 @@ from stdlib_only import heavy_modules_after
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.runtime.processes import this_process
 from vfxdenoise.plugin import runner_setup
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -279,7 +280,7 @@ def test_locks_of_dead_runs_and_this_process_are_left_to_the_run(tmp_path, tiny_
         return path
 
     lock(1001, gone)  # its process is gone
-    lock(1002, {"pid": os.getpid(), "host": host})  # this process's own (an in-process run's)
+    lock(1002, {"pid": os.getpid(), "host": host, **this_process()})  # this process's (an in-process run's)
     lock(1003, {"pid": 4242, "host": "elsewhere"}, age=frame_locks.STALE_LOCK_SECONDS + 30)  # untouched
     lock(1004, {})  # being written: the run judges it
     check_request(request, CLI)
@@ -287,6 +288,38 @@ def test_locks_of_dead_runs_and_this_process_are_left_to_the_run(tmp_path, tiny_
     held = r"o\.1005\.exr is being written by another run \(pid 4242 on elsewhere\)"
     with pytest.raises(PluginError, match=held):
         check_request(request, CLI)
+
+
+@pytest.mark.skipif("pidns" not in this_process(), reason="needs Linux's /proc")
+def test_a_live_lock_naming_this_pid_and_host_in_another_container_is_refused(tmp_path, tiny_weights):
+    """Containers on one host often share its name and reuse small pids: another container's live
+    run, whose lock names this pid and host, was taken for this process and its frames let through
+    (the run itself tells its locks by boot, pid namespace and start time too)."""
+    request = _request(tmp_path, tiny_weights)
+    out = tmp_path / "out"
+    out.mkdir()
+    me = {"pid": os.getpid(), "host": socket.gethostname(), **this_process()}
+    (out / f"o.1001.exr{frame_locks.LOCK_SUFFIX}").write_text(json.dumps({**me, "pidns": me["pidns"] + 1}))
+
+    held = rf"o\.1001\.exr is being written by another run \(pid {os.getpid()} on "
+    with pytest.raises(PluginError, match=held):
+        check_request(request, CLI)
+
+
+def test_the_in_process_check_refuses_cuda_as_the_run_does(tmp_path, tiny_weights, monkeypatch):
+    """One judgement (`device.cuda_unusable`) and one wording for the check and the run."""
+    import torch
+
+    from vfxdenoise.core.errors import DeviceError
+    from vfxdenoise.core.runtime.device import pick_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError) as run:
+        pick_device("cuda")
+    with pytest.raises(PluginError) as check:
+        check_request(_request(tmp_path, tiny_weights, device="cuda"), RunnerConfig(mode="inprocess"))
+    assert str(check.value) == str(run.value) == (
+        "--device cuda was requested but PyTorch sees no CUDA GPU here; use --device cpu")
 
 
 def test_the_checks_before_a_run_need_no_fileseq_torch_or_numpy(tmp_path):

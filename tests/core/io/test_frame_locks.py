@@ -22,9 +22,11 @@ from vfxdenoise.core.io.frame_locks import (
     STALE_LOCK_SECONDS,
     TAKEOVER_SUFFIX,
     FrameLocks,
+    is_this_process,
     remove_dead_runs_files,
 )
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.runtime.processes import this_process
 
 DEAD_PID = 999999  # in names and records only: no check here depends on whether it is running
 
@@ -216,3 +218,14 @@ def test_a_lock_without_a_readable_record_is_said_as_such(tmp_path, caplog, monk
     assert said[0].startswith(f"{frame_locks.lock_path(frame)} is an unreadable lock file (empty, or not a "
                               "record of a run): waiting")
     assert said[1] == "took over 1 lock(s) left by dead run(s) (unreadable lock files)"
+
+
+def test_this_process_is_told_by_every_part_of_its_record():
+    """A lock naming this pid and host from another container (pid namespace), boot or an
+    earlier process this pid was reused from (start) is not this process's."""
+    me = {"pid": os.getpid(), "host": socket.gethostname(), **this_process()}
+    assert is_this_process(me) and is_this_process({**me, "started": 12.5})
+    assert not is_this_process({**me, "pid": DEAD_PID}) and not is_this_process({**me, "host": "elsewhere"})
+    for key in set(this_process()) & {"boot", "pidns", "start"}:
+        assert not is_this_process({**me, key: "other"}), key
+        assert not is_this_process({k: v for k, v in me.items() if k != key}), key

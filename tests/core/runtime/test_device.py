@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.runtime.device import cpu_has_bfloat16, model_dtypes, pick_device
+from vfxdenoise.core.runtime.device import cpu_has_bfloat16, cuda_unusable, model_dtypes, pick_device
 
 
 def test_precision_picks_each_devices_types():
@@ -22,3 +22,12 @@ def test_auto_picks_cuda_only_where_pytorch_sees_it():
 def test_cuda_asked_for_without_a_gpu_is_refused_with_what_to_do():
     with pytest.raises(DeviceError, match="--device cuda was requested .* use --device cpu"):
         pick_device("cuda")
+
+
+def test_why_cuda_is_unusable_is_said_only_where_pytorch_sees_no_gpu(monkeypatch):
+    assert (cuda_unusable() is None) == torch.cuda.is_available()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert cuda_unusable() == "PyTorch sees no CUDA GPU here"
+    assert pick_device("auto") == torch.device("cpu")
+    with pytest.raises(DeviceError, match=r"^--device cuda was requested but PyTorch sees no CUDA GPU here;"):
+        pick_device("cuda:0")
