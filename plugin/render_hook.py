@@ -28,6 +28,7 @@ from pathlib import Path
 
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.io.frame_locks import FolderClock
 from vfxdenoise.core.model_files import DEFAULT_MODEL, model_ref, recorded_config
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
@@ -52,8 +53,9 @@ PER_FRAME_RADIUS = InputLayout.temporal_radius
 # render on one machine), or only the frames this render wrote (the default: farm chunks).
 CONTEXTS = ("range", "rendered")
 # A frame of the node's range last written this long before the render started, or later, counts
-# as written while it ran (by another farm task): file times are the file server's clock, which may
-# run a little behind this machine's, and some file systems keep whole seconds.
+# as written while it ran (by another farm task): the start is read on the file server's clock
+# (`started_by_folder_clock`), but some file systems keep whole seconds, of the frames' times and
+# of the time that clock is read from.
 WRITTEN_MEANWHILE_SLACK_SECONDS = 2.0
 # Output image extensions a renderer may write -> the format, for the refusal of what is no EXR.
 IMAGE_FORMATS = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG",
@@ -241,7 +243,8 @@ class PostRenderPlan:
 def plan_post_render(pattern: str, written: WrittenFrames, in_range: list[int], settings: HookSettings,
                      started: float | None = None, after_post_frame: bool = False) -> PostRenderPlan:
     """The denoise after a render of the frames of the node's range `in_range` that wrote
-    `written` (of `pattern`), which started at `started` (time.time(); None: not known).
+    `written` (of `pattern`), which started at `started` (on the clock of the frames' folder:
+    `started_by_folder_clock`; None: not known).
 
     Without a record of what it wrote, a frame of the range not on disk means nothing is denoised
     (`incomplete_render`). Recorded frames not on disk are `failed`, and the others are denoised.
@@ -299,10 +302,19 @@ def _range_context(pattern: str, present: list[int], in_range: list[int], writte
     return PostRenderPlan(frames, context, "resume", warnings, notes)
 
 
+def started_by_folder_clock(pattern: str, running_for: float) -> float:
+    """When a render that has run for `running_for` seconds (by this host's monotonic clock)
+    started, on the clock that stamps the files in `pattern`'s folder (`frame_locks.FolderClock`):
+    what `frames_rendered_before` compares their times with. This host's own clock may be minutes
+    off the file server's, which would take frames another task wrote meanwhile for an earlier
+    render's (host ahead) or an earlier render's for this one's neighbours' (host behind)."""
+    return FolderClock(Path(pattern).expanduser().parent).now() - running_for
+
+
 def frames_rendered_before(pattern: str, frames: Sequence[int], started: float | None
                            ) -> tuple[list[int], list[int]]:
     """Of `frames` (of `pattern`; not this render's), those on disk that an earlier render wrote,
-    and those last written after this render started at `started` (less
+    and those last written after this render started at `started` (on their folder's clock, less
     WRITTEN_MEANWHILE_SLACK_SECONDS), by another render running meanwhile (another farm task's
     chunk, perhaps still being written), which are not to be read. With `started` None, every
     frame on disk is an earlier render's."""

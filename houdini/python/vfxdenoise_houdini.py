@@ -62,6 +62,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     plan_post_render,
     refuse_other_formats,
     request_for,
+    started_by_folder_clock,
 )
 from vfxdenoise.plugin.runner import Progress, RunnerConfig  # noqa: E402
 
@@ -83,7 +84,9 @@ _OUR_LINE = re.compile(r"\s*(import vfxdenoise_houdini|vfxdenoise_houdini\.\w+\(
 # The frames the current render wrote, as the node's cached user data: kept for this session
 # only, never saved with the .hip (https://www.sidefx.com/docs/houdini/hom/nodeuserdata.html).
 RENDER_RECORD = "vfxdenoise_rendered_frames"
-RENDER_STARTED = "vfxdenoise_render_started"  # when the render began (time.time()), likewise
+# When the render began by this host's monotonic clock, likewise: post_render reads the start on the
+# output folder's clock (`started_by_folder_clock`), which stamps the frames it compares with.
+RENDER_STARTED = "vfxdenoise_render_started"
 
 
 def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
@@ -93,20 +96,21 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     options: device, model, temporal_radius, layers, aovs, radiance_aovs, compression,
     motion_vectors, motion_scale...).
     The frames are those `render_started` and `frame_rendered` recorded (without a record, the
-    ROP's range). By default (context='range') the frames of the ROP's range an earlier render
-    left on disk are their neighbours, and earlier denoised frames whose windows read frames this
-    render changed are denoised again, so a re-render of part of the range comes out as a whole
-    render would; context='rendered' denoises and reads only the frames this render wrote
-    (`render_hook.plan_post_render`). With after_post_frame=True the frames `post_frame` did are
-    not denoised again. A recorded frame not on disk (a failed frame) is raised as an error once
-    the others are denoised; without a record, frames not on disk mean nothing is denoised, with
-    a warning."""
+    ROP's range). By default (context='rendered') only the frames this render wrote are denoised
+    and read; with context='range' the frames of the ROP's range an earlier render left on disk
+    are their neighbours, and earlier denoised frames whose windows read frames this render
+    changed are denoised again, so a re-render of part of the range comes out as a whole render
+    would (`render_hook.plan_post_render`). With after_post_frame=True the frames `post_frame` did
+    are not denoised again. A recorded frame not on disk (a failed frame) is raised as an error
+    once the others are denoised; without a record, frames not on disk mean nothing is denoised,
+    with a warning."""
     with _reported(rop):
         hook = HookSettings.from_keywords(**settings)
         hook = _per_frame(hook) if after_post_frame else hook
         in_range = rop_frames(rop)
-        written, started = _frames_written(rop, in_range)
+        written, running_for = _frames_written(rop, in_range)
         pattern = output_pattern(rop, written.frames[0], written.frames[-1])
+        started = None if running_for is None else started_by_folder_clock(pattern, running_for)
         plan = plan_post_render(pattern, written, in_range, hook, started, after_post_frame)
         for note in plan.notes:
             _log(rop, note)
@@ -147,7 +151,7 @@ def render_started(rop) -> None:
     range written after that are another render's, running meanwhile)."""
     with _reported(rop):
         rop.setCachedUserData(RENDER_RECORD, ())
-        rop.setCachedUserData(RENDER_STARTED, time.time())
+        rop.setCachedUserData(RENDER_STARTED, time.monotonic())
 
 
 def frame_rendered(rop, frame: float | None = None) -> None:
@@ -165,8 +169,9 @@ def _record_frame(rop, frame: int) -> None:
 
 
 def _frames_written(rop, in_range: list[int]) -> tuple[WrittenFrames, float | None]:
-    """This render's record (`render_hook.frames_written`) and when it started, both taken, so
-    the next render starts afresh; a render without a record says why in the log."""
+    """This render's record (`render_hook.frames_written`) and how long ago it started (None: not
+    noted), both taken, so the next render starts afresh; a render without a record says why in
+    the log."""
     record, started = rop.cachedUserData(RENDER_RECORD), rop.cachedUserData(RENDER_STARTED)
     for key, value in ((RENDER_RECORD, record), (RENDER_STARTED, started)):
         if value is not None:
@@ -178,7 +183,7 @@ def _frames_written(rop, in_range: list[int]) -> tuple[WrittenFrames, float | No
                   "Denoise After Render again to add it")
     if written.warning:
         _warn(rop, written.warning)
-    return written, started
+    return written, None if started is None else time.monotonic() - started
 
 
 def rop_frames(rop) -> list[int]:

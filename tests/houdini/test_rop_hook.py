@@ -681,6 +681,40 @@ def test_a_chunk_does_not_read_frames_another_task_writes_meanwhile_and_the_next
                                       alone)
 
 
+@pytest.mark.parametrize("ahead", [600, -600], ids=["host clock ahead", "host clock behind"])
+def test_frames_are_told_apart_by_the_file_servers_clock_not_the_render_hosts(hou, tmp_path, monkeypatch,
+                                                                               tiny_weights, ahead):
+    """A render host whose clock is minutes off the file server's (which stamps the frames): the
+    render's start was this host's time.time(), so frames another task wrote meanwhile were read
+    as an earlier render's (host ahead), or an earlier render's were left out (host behind)."""
+    import vfxdenoise_houdini
+
+    render = tmp_path / "hip/render"
+    rop = _rop(hou, "karma", frame_range=(1001, 1006, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    _set_script(rop, "postrender", "import vfxdenoise_houdini\n"
+                "vfxdenoise_houdini.post_render(hou.pwd(), context='range')")
+    server = time.time  # the file server's clock: this machine's own
+    if ahead > 0:
+        _another_task_writes_1004_1006(rop, render)
+    else:  # an earlier render's, a minute before this one
+        write_sequence(render, frames=range(1004, 1007), name="shot.karma1", seed=55)
+        when = server() - 60
+        for path in render.glob("shot.karma1.100[4-6].exr"):
+            os.utime(path, (when, when))
+    monkeypatch.setattr(time, "time", lambda: server() + ahead)
+
+    rop.render(frame_range=(1001, 1003))
+
+    read = range(1001, 1004) if ahead > 0 else range(1001, 1007)
+    assert _frames(render, "*_denoised.*") == [f"shot.karma1_denoised.{f}.exr" for f in read]
+    meanwhile = [m for _, m in hou.STATE["messages"] if "written while it ran" in m]
+    assert len(meanwhile) == (1 if ahead > 0 else 0), hou.STATE["messages"]
+    for frame, alone in _alone(tmp_path, render, read, tiny_weights).items():
+        np.testing.assert_array_equal(read_exr(render / f"shot.karma1_denoised.{frame}.exr").get(list("RGB")),
+                                      alone)
+
+
 def _failing(rop, frame: int, call: str) -> None:
     """The ROP's post-frame script finds `frame`'s file gone (its render failed) before `call`."""
     _set_script(rop, "postframe", f"import os\nif hou.frame() == {frame}:\n"

@@ -42,6 +42,7 @@ from vfxdenoise.plugin.render_hook import (
     ready_after_frame,
     refuse_other_formats,
     request_for,
+    started_by_folder_clock,
 )
 from vfxdenoise.plugin.runner import RunnerConfig
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -331,6 +332,16 @@ def test_frames_another_render_writes_meanwhile_are_not_read(tmp_path):
     unknown = plan_post_render(pattern, WrittenFrames([1004, 1005], True), in_range,
                                HookSettings(context="range"))
     assert unknown.context == in_range and unknown.warnings == ()
+
+
+def test_a_renders_start_is_read_on_the_clock_of_its_frames_folder(tmp_path, monkeypatch):
+    """Frame times are the file server's: a start on this host's clock, minutes off, took frames
+    written meanwhile for an earlier render's, or an earlier render's for this one's."""
+    pattern = _files(tmp_path, [1001])
+    server = time.time  # this folder's file system stamps files by this host's real clock
+    monkeypatch.setattr(time, "time", lambda: server() + 600)  # this host's clock, 10 minutes ahead
+    started = started_by_folder_clock(pattern, 10.0)
+    assert server() - 10 - WRITTEN_MEANWHILE_SLACK_SECONDS <= started <= server() - 10 + 0.5
 
 
 def test_context_rendered_denoises_and_reads_only_what_the_render_wrote(tmp_path):
