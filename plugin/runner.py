@@ -137,13 +137,17 @@ class RunResult:
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
+CommandCallback = Callable[[list[str]], None]
 
 
 def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
                 progress: ProgressCallback | None = None,
-                cancelled: CancelCheck | None = None) -> RunResult:
+                cancelled: CancelCheck | None = None,
+                announce: CommandCallback | None = None) -> RunResult:
     """Denoise `request` the way `config` says; raise RunnerError, DenoiseCancelled or another
-    VfxDenoiseError (whose message names the file or frame) when it cannot finish."""
+    VfxDenoiseError (whose message names the file or frame) when it cannot finish. `announce` is
+    given the command line of a subprocess run as it starts, for a host's log (an in-process run
+    has none)."""
     config = config or RunnerConfig()
     request = request.with_default_model(config.model)
     if config.mode == "inprocess":
@@ -152,7 +156,7 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
         return run_inprocess(request, progress, cancelled)
     from vfxdenoise.plugin.seqprocess import run_subprocess
 
-    return run_subprocess(request, config, progress, cancelled)
+    return run_subprocess(request, config, progress, cancelled, announce)
 
 
 def cancel_message(request: DenoiseRequest, done: list[int]) -> str:

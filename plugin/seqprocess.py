@@ -29,6 +29,7 @@ from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
     CancelCheck,
+    CommandCallback,
     Progress,
     ProgressCallback,
     RunnerConfig,
@@ -54,9 +55,13 @@ def seq_command(request: DenoiseRequest, config: RunnerConfig) -> list[str]:
 
 def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
                    progress: ProgressCallback | None = None,
-                   cancelled: CancelCheck | None = None) -> RunResult:
-    """Start the CLI, stream its frames to `progress`, stop it on `cancelled()`; see module doc."""
+                   cancelled: CancelCheck | None = None,
+                   announce: CommandCallback | None = None) -> RunResult:
+    """Start the CLI (its command line given to `announce` first), stream its frames to
+    `progress`, stop it on `cancelled()`; see module doc."""
     argv = seq_command(request, config)
+    if announce:
+        announce(list(argv))
     before = output_files(request.output_pattern)
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()

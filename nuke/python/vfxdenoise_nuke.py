@@ -7,6 +7,10 @@ the denoiser are `vfxdenoise.plugin`'s.
 Nuke rebuilds a gizmo's internal nodes from the .gizmo file whenever a script is opened or a node
 pasted, and saves only the gizmo's own knobs: so the result lives in the hidden knobs
 `denoised_file`, `denoised_first`, `denoised_last`, which the internal CacheRead reads by expression.
+
+Nuke imports this module at start-up (init.py), where a comp session may never press Denoise: what
+only a press needs (the checks before the input renders, the frame locks, the subprocess runner) is
+imported by the press.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ import importlib.util
 import os
 import re
 import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nuke
+
+if TYPE_CHECKING:
+    from vfxdenoise.core.io.frame_locks import FrameLocks
 
 SITE_ENV = "VFXDENOISE_SITE"
 
@@ -38,26 +47,27 @@ def _check_vfxdenoise_importable() -> None:
 _check_vfxdenoise_importable()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
-from vfxdenoise.core.io.aovs import NETWORK_FEATURES  # noqa: E402
+from vfxdenoise.core.io.aovs import AOV_OPTIONS, NETWORK_FEATURES  # noqa: E402
 from vfxdenoise.plugin.channels import nuke_layer_channels  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
 from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request  # noqa: E402
-from vfxdenoise.plugin.runner_setup import check_request, check_runner  # noqa: E402
-from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
-from vfxdenoise.plugin.seqprocess import seq_command  # noqa: E402
+from vfxdenoise.plugin.seq_options import SeqOptions, seq_flag  # noqa: E402
 
-# The gizmo's layer pickers (VfxDenoise.gizmo): one per feature the networks read, knob named after it.
+# The gizmo's layer pickers (VfxDenoise.gizmo): one per feature the networks read, knob named after
+# it and labelled '<feature> layer', each setting seq's --<feature>.
 LAYER_KNOBS = NETWORK_FEATURES
+# The knobs that set the `SeqOptions` option of their own name, each labelled as its name reads.
+OPTION_KNOBS = ("temporal_radius", "device", "model", "motion_vectors")
+AOVS_LABEL = "also denoise"  # the label of the `aovs` knob, which sets seq's AOV_OPTIONS
 WRITE_NODE = "CacheWrite"
 READ_NODE = "CacheRead"
 WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many there were
 # The denoiser's messages name `vfxdenoise seq` flags: each flag a knob of this node sets, as that
 # knob (and -o, the output, as what sets it here); the flags the node sets itself are left as they are.
-FLAG_KNOBS = {"--temporal-radius": "temporal radius", "--device": "device", "--model": "model",
-              "--motion-vectors": "motion vectors", "--beauty": "beauty layer",
-              "--albedo": "albedo layer", "--normal": "normal layer", "--motion": "motion layer",
-              "--aov": "also denoise", "--aov-radiance": "also denoise", "-o": "another cache folder"}
+FLAG_KNOBS = {**{seq_flag(knob): knob.replace("_", " ") for knob in OPTION_KNOBS},
+              **{f"--{feature}": f"{feature} layer" for feature in LAYER_KNOBS},
+              **dict.fromkeys(AOV_OPTIONS, AOVS_LABEL), "-o": "another cache folder"}
 _FLAG = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-o)(?![\w-])")
 
 
@@ -77,6 +87,8 @@ def denoise(node=None) -> str | None:
 
 
 def _denoise(node) -> str:
+    from vfxdenoise.plugin.runner_setup import check_request, check_runner
+
     source = node.input(0)
     if source is None:
         raise PluginError("the node has no input: connect the render to denoise")
@@ -95,9 +107,10 @@ def _denoise(node) -> str:
     request = DenoiseRequest(input_pattern=f"{cache}/{stem}_input.####.exr", frames=f"{first}-{last}",
                              output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)
     check_request(request, runner)  # so is what the run would refuse without reading a frame
-    node["denoised"].setValue(False)  # the cache is replaced from here: the input passes until done
-    _render_input(node, request.input_pattern, first, last)
-    result = _run_with_progress(node, request, runner)
+    with _cache_claimed(cache, stem):
+        node["denoised"].setValue(False)  # the cache is replaced from here: the input passes until done
+        _render_input(node, request.input_pattern, first, last)
+        result = _run_with_progress(node, request, runner)
     _show_result(node, result, first, last)
     return result.output_pattern
 
@@ -150,6 +163,21 @@ def _cache_stem(node) -> str:
     return f"{script}.{node.fullName()}" if script and script != "Root" else node.fullName()
 
 
+def _cache_claimed(cache: str, stem: str) -> FrameLocks:
+    """The node's input cache held by this press while it renders and is denoised (the lock file
+    `<stem>_input.lock`, as `frame_locks` claims an output frame: created exclusively, naming this
+    process, taken over from a press whose Nuke is gone), so that a second press of the node (in
+    another Nuke session) is refused rather than rewriting the frames this one renders or reads.
+    Another host's press is refused at once rather than watched (`FrameLocks`' `wait`)."""
+    from vfxdenoise.core.io.frame_locks import FrameLocks
+
+    def refusal(_path, owner: str) -> str:
+        return (f"another press of Denoise on this node ({owner}) is rendering its input to the cache "
+                "folder or denoising it: wait for it to finish, then press Denoise again")
+
+    return FrameLocks([Path(cache) / f"{stem}_input"], wait=False, refusal=refusal)
+
+
 def _layers(node, channels: list[str]) -> dict[str, str]:
     """Layer flags for the picked Nuke layers, as the channel names the Write node gives them."""
     picked = {feature: nuke_layer_channels(feature, node[feature].value(), channels)
@@ -182,10 +210,7 @@ def _render_input(node, pattern: str, first: int, last: int) -> None:
 
 def _run_with_progress(node, request: DenoiseRequest, runner: RunnerConfig) -> RunResult:
     """Run the request with a Nuke progress bar whose Cancel button stops the denoiser; the command
-    line of a subprocess run goes to Nuke's terminal, for a TD."""
-    if runner.mode == "subprocess":
-        argv = seq_command(request.with_default_model(runner.model), runner)
-        nuke.tprint(f"VfxDenoise {node.name()}: running {shlex.join(argv)}")
+    line of a subprocess run goes to Nuke's terminal as it starts, for a TD."""
     # Nuke closes a ProgressTask when it is deleted: hold it in a list emptied on the way out, so
     # an error's traceback does not keep the bar open behind the message box.
     tasks = [nuke.ProgressTask(f"VfxDenoise {node.name()}")]
@@ -196,7 +221,8 @@ def _run_with_progress(node, request: DenoiseRequest, runner: RunnerConfig) -> R
         tasks[0].setProgress(int(100 * progress.fraction))
 
     try:
-        return run_request(request, runner, report, lambda: bool(tasks) and tasks[0].isCancelled())
+        return run_request(request, runner, report, lambda: bool(tasks) and tasks[0].isCancelled(),
+                           lambda argv: nuke.tprint(f"VfxDenoise {node.name()}: running {shlex.join(argv)}"))
     finally:
         tasks.clear()
 

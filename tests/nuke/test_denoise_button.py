@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -377,6 +378,51 @@ def test_a_second_sessions_press_while_a_run_writes_the_nodes_outputs_leaves_its
     assert cached.stat().st_mtime_ns == written
     gizmo["denoise"].execute()  # that run is done
     assert nuke.STATE["messages"] == [] and cached.stat().st_mtime_ns != written
+
+
+def test_a_second_press_while_the_first_renders_the_nodes_cache_is_refused(nuke, gizmo, monkeypatch,
+                                                                           tmp_path):
+    """Two presses of one node (two Nuke sessions on one script) rendering its input cache at once
+    wrote over each other's frames: the check of the outputs' locks sees a run only once it
+    denoises. Here the second press comes while the first renders its cache."""
+    render_cache, pressed, refusals = nuke.execute, [], []
+
+    def render_pressed_again_meanwhile(write, first, last, incr=1):
+        if not pressed:
+            pressed.append(gizmo["denoise"].execute())
+            refusals.extend(nuke.STATE["messages"])
+            nuke.STATE["messages"].clear()
+        render_cache(write, first, last, incr)
+
+    monkeypatch.setattr(nuke, "execute", render_pressed_again_meanwhile)
+
+    gizmo["denoise"].execute()
+
+    assert pressed == [None] and refusals == [
+        f"VfxDenoise VfxDenoise: another press of Denoise on this node (pid {os.getpid()} on "
+        f"{socket.gethostname()}) is rendering its input to the cache folder or denoising it: wait for "
+        "it to finish, then press Denoise again"]
+    assert nuke.STATE["executed"] == [("CacheWrite", 1001, 1004)]  # the second rendered nothing
+    assert nuke.STATE["messages"] == [] and gizmo["denoised"].value() is True
+    assert _frame(gizmo.child("CacheRead")["file"].evaluate(), 1004).is_file()
+    assert not list((tmp_path / "cache").glob("*.lock"))  # let go of once the press is done
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == [] and len(nuke.STATE["executed"]) == 2
+
+
+def test_the_cache_lock_of_a_press_whose_nuke_is_gone_is_taken_over(nuke, gizmo, tmp_path):
+    """A Nuke that crashed while rendering the cache leaves its lock: the next press goes on."""
+    record = ("import json, os, socket; from vfxdenoise.core.runtime.processes import this_process; "
+              "print(json.dumps({'pid': os.getpid(), 'host': socket.gethostname(), **this_process()}))")
+    gone = subprocess.run([sys.executable, "-c", record], capture_output=True, text=True, check=True).stdout
+    lock = tmp_path / "cache" / "VfxDenoise_input.lock"
+    lock.parent.mkdir()
+    lock.write_text(gone)
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == [] and gizmo["denoised"].value() is True
+    assert not lock.exists()
 
 
 def test_a_press_refused_before_anything_renders_keeps_the_last_result(nuke, gizmo):

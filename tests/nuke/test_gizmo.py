@@ -93,3 +93,19 @@ def test_cache_folder_defaults_beside_the_saved_script(nuke):
     node = nuke.createNode("VfxDenoise")
 
     assert node["cache_folder"].evaluate() == "/shows/abc/comp/vfxdenoise_cache"
+
+
+def test_the_seq_flags_in_messages_are_named_by_the_labels_of_the_knobs_that_set_them(nuke):
+    """`in_knob_terms` names each flag as the gizmo labels its knob: the layer pickers' from the
+    features they pick, the also denoise knob's for every flag that names such a layer."""
+    import vfxdenoise_nuke
+
+    from vfxdenoise.core.io.aovs import AOV_OPTIONS
+
+    knobs = nuke.createNode("VfxDenoise").knobs()
+    label = {name: knob.spec.get("l") for name, knob in knobs.items()}
+    expected = {**{f"--{name.replace('_', '-')}": label[name] for name in vfxdenoise_nuke.OPTION_KNOBS},
+                **{f"--{layer}": label[layer] for layer in vfxdenoise_nuke.LAYER_KNOBS},
+                **{flag: label["aovs"] for flag in AOV_OPTIONS}, "-o": "another cache folder"}
+    assert vfxdenoise_nuke.FLAG_KNOBS == expected
+    assert {"--temporal-radius", "--beauty", "--motion", "--aov", "--aov-radiance"} <= set(expected)

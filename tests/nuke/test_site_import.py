@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,3 +45,16 @@ def test_vfxdenoise_site_naming_the_install_makes_the_button_importable():
     done = _start_bare_nuke(sysconfig.get_paths()["purelib"], "import vfxdenoise_nuke; print('ok')")
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_nuke_start_up_leaves_what_only_a_press_needs_unimported():
+    """Every Nuke session runs init.py, most never press Denoise: the runner's checks, the frame
+    locks and the subprocess runner are imported by the press (the start-up imported them all)."""
+    done = _start_bare_nuke(sysconfig.get_paths()["purelib"],
+                            "import json, sys; print(json.dumps(sorted(sys.modules)))")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "vfxdenoise_nuke" in loaded
+    press_only = {"vfxdenoise.plugin.seqprocess", "vfxdenoise.plugin.runner_setup",
+                  "vfxdenoise.plugin.render_hook", "vfxdenoise.core.io.frame_locks"}
+    assert loaded & press_only == set()

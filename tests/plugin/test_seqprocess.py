@@ -6,6 +6,7 @@ wrapper's noise on stdout, a process that will not stop."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -206,6 +207,27 @@ def test_the_command_is_seq_with_the_requests_arguments_and_json_progress(tmp_pa
     assert error_lines(["Usage: vfxdenoise seq [OPTIONS] PATTERN", "", "Error: No such option: --x",
                         "error: frame 3: damaged", "warning: slow", "error: frame 3: damaged"]) == [
         "No such option: --x", "frame 3: damaged"]
+
+
+# Says its arguments (after `-c`: "seq" and the request's) as a warning, and ends as a run with
+# nothing to do.
+_SAYS_ITS_ARGV = """
+import json, sys
+print("warning: " + json.dumps(sys.argv[1:]), file=sys.stderr)
+print(json.dumps({"event": "done", "output": "", "written": [], "skipped": []}))
+"""
+
+
+def test_the_command_line_announced_is_the_one_that_runs(tmp_path):
+    """Nuke printed a command it built a second time to its terminal; the runner tells its own."""
+    announced, config = [], _stand_in(_SAYS_ITS_ARGV)
+    request = _request_to(tmp_path)
+
+    result = run_request(request, config, announce=announced.append)
+
+    assert announced == [seq_command(request, config)]
+    assert announced[0][:3] == [sys.executable, "-c", _SAYS_ITS_ARGV]
+    assert json.loads(result.warnings[0]) == announced[0][3:]
 
 
 @pytest.mark.slow  # two runs of the real CLI
