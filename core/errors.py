@@ -65,6 +65,14 @@ class UnknownModelError(ModelError, UsageError):
     there is a plain ModelError: a mount may bring it yet."""
 
 
+class OtherTrackError(ModelError, UsageError):
+    """Weights of the other track than the command runs: classic-track weights (`classic train`)
+    given to `seq`, `eval` or `train --init`, render weights given to `classic eval` or
+    `denoise-image`. Told from the architecture their header records (`weights.load_weights`),
+    before their tensors are read; no run of that command can take them, so the CLI exits 2 and a
+    farm engine does not retry it."""
+
+
 class OutputError(VfxDenoiseError):
     """Outputs cannot be written safely (would overwrite inputs, folder not writable, locked)."""
 

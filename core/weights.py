@@ -17,12 +17,12 @@ from typing import TypeVar
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from vfxdenoise import __version__
-from vfxdenoise.core.errors import ModelError, UsageError
+from vfxdenoise.core.errors import ModelError, OtherTrackError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
@@ -31,13 +31,6 @@ RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
 # What a weights file's metadata repeats of its model card's training record (`training_metadata`).
 TRAINING_METADATA = ("command", "seed", "data_digest", "code")
 _T = TypeVar("_T")
-
-
-class OtherTrackError(ModelError, UsageError):
-    """Weights of the other track than the command runs: classic-track weights (`classic train`)
-    given to `seq`, `eval` or `train --init`, render weights given to `classic eval`. Told from the
-    architecture their header records (`load_weights`), before their tensors are read; no run of
-    that command can take them, so the CLI exits 2 and a farm engine does not retry it."""
 
 
 @dataclass
@@ -164,10 +157,10 @@ class _Skeleton(TorchFunctionMode):
 
 def _build(path: Path, architecture: str, metadata: dict[str, str],
            state: dict[str, torch.Tensor]) -> tuple[nn.Module, dict]:
-    """The network the metadata describes, with its config, once its tensors are known to be the
-    file's `state`'s: it is first built on the meta device (no memory), as a config read from a file
-    may ask for any size (a width of 100000 asked for 360 GB before the shapes were compared). A
-    config this version cannot build (damaged JSON, keys of a newer vfxdenoise, values its
+    """The network the metadata describes, holding the file's tensors `state`, with its config.
+    Built once, on the meta device (no memory, no initialisation), and given memory only once its
+    tensors' names and shapes are known to be `state`'s: a config read from a file may ask for any
+    size. A config this version cannot build (damaged JSON, keys of a newer vfxdenoise, values its
     constructor fails on) is a ModelError naming the file, as are tensors of other names or shapes."""
     try:
         config = json.loads(metadata.get("config", "{}"))
@@ -190,7 +183,11 @@ def _build(path: Path, architecture: str, metadata: dict[str, str],
             f"{mismatch}. They were saved from another network or version; use weights made for "
             "this one, or retrain."
         )
-    return build_model(architecture, **config), config
+    # Uninitialised memory, all of it overwritten by the strict load: no network holds a tensor
+    # outside its state dict (a non-persistent buffer would stay garbage; test_weights checks).
+    model = skeleton.to_empty(device="cpu")
+    model.load_state_dict(state, strict=True)
+    return model, config
 
 
 def _card(path: Path) -> dict:
@@ -215,17 +212,11 @@ def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
                          "that wrote it diverged); retrain it, or use another model")
 
 
-def _metadata(path: Path) -> dict[str, str]:
-    """The safetensors metadata of the weights file `path` (its header's; no tensor is read)."""
-    with safe_open(str(path), framework="pt") as handle:
-        return handle.metadata() or {}
-
-
-def _readable(path: Path, read: Callable[[Path], _T]) -> _T:
+def _readable(path: Path, read: Callable[[], _T]) -> _T:
     """What `read` reads from the weights file `path`; a ModelError naming it where it is damaged
     or no safetensors file (a pickle: never unpickled)."""
     try:
-        return read(path)
+        return read()
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(
             f"cannot read model weights {path}: {exc}. The file is damaged or not a safetensors "
@@ -234,17 +225,25 @@ def _readable(path: Path, read: Callable[[Path], _T]) -> _T:
         ) from exc
 
 
+def _read(path: Path, track: str | None) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
+    """The architecture, metadata and tensors (on the CPU) of the weights file `path`, through one
+    `safe_open`: its header's metadata first, so that weights of the other track than `track`
+    (`_check_track`) are refused before any tensor is read."""
+    with _readable(path, lambda: safe_open(str(path), framework="pt", device="cpu")) as handle:
+        metadata = handle.metadata() or {}
+        architecture = _architecture(path, metadata)
+        _check_track(path, architecture, track)
+        state = _readable(path, lambda: {name: handle.get_tensor(name) for name in handle.keys()})
+    return architecture, metadata, state
+
+
 def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
                  track: str | None = None) -> LoadedModel:
     """Build the registered architecture named in the file and load its tensors (strictly);
     with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file, from its
     header's metadata before the tensors are read (`OtherTrackError`)."""
     path = resolve_weights(name_or_path)
-    metadata = _readable(path, _metadata)
-    architecture = _architecture(path, metadata)
-    _check_track(path, architecture, track)
-    state = _readable(path, lambda file: load_file(str(file), device="cpu"))
+    architecture, metadata, state = _read(path, track)
     model, config = _build(path, architecture, metadata, state)
     _refuse_non_finite(path, state)
-    model.load_state_dict(state, strict=True)
     return LoadedModel(model.to(device).eval(), architecture, config, _card(path), path)

@@ -110,19 +110,67 @@ def test_weights_of_the_other_track_are_refused_naming_the_file(tmp_path):
         load_weights(render, track=CLASSIC)
 
 
-def test_the_model_card_is_written_atomically_like_the_weights(tmp_path, monkeypatch):
-    """A reader never sees half a card: it goes through a temp file and a rename too."""
-    from vfxdenoise.core import weights
+def test_a_card_whose_writing_fails_midway_leaves_the_previous_card_whole(tmp_path, monkeypatch):
+    """A reader never sees half a card: a disk that fills halfway through writing it leaves the
+    previous card as it was, and no partial file beside it."""
+    import errno
+    from pathlib import Path
 
-    written = []
-    real = weights.write_atomically
-    monkeypatch.setattr(weights, "write_atomically",
-                        lambda path, write: written.append(path) or real(path, write))
     config = {"temporal_radius": 1, "widths": [8, 8]}
-    save_weights(build_model("temporal-unet", **config), tmp_path / "m.safetensors", "temporal-unet",
-                 config, {"note": "x"})
-    assert written == [tmp_path / "m.safetensors", tmp_path / "m.json"]
+    model = build_model("temporal-unet", **config)
+    save_weights(model, tmp_path / "m.safetensors", "temporal-unet", config, {"note": "old"})
+    before = (tmp_path / "m.json").read_text()
+
+    def disk_full_halfway(self, text, *args, **kwargs):
+        with open(self, "w") as handle:
+            handle.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_text", disk_full_halfway)  # the standard library's, not ours
+    with pytest.raises(OSError, match="No space left"):
+        save_weights(model, tmp_path / "m.safetensors", "temporal-unet", config, {"note": "new " * 100})
+    monkeypatch.undo()
+    assert (tmp_path / "m.json").read_text() == before and json.loads(before)["note"] == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
+
+
+# A small config of every registered architecture: a new one must be added here.
+_SMALL_CONFIGS = {
+    "temporal-unet": {"temporal_radius": 1, "widths": [8, 8]},
+    "temporal-kpn": {"temporal_radius": 1, "widths": [8, 8], "coarse_levels": 1, "demodulate": True,
+                     "temporal_albedo": True, "slot_distances": True},
+    "dae": {"channels": 1, "widths": [4, 8]},
+    "dncnn": {"channels": 1, "depth": 3, "features": 4},
+    "resnet-sd": {"channels": 1, "features": 4, "blocks": 1},
+}
+
+
+def test_every_architecture_has_a_small_config_here():
+    from vfxdenoise.core.models import MODELS
+
+    assert set(_SMALL_CONFIGS) == set(MODELS)
+
+
+@pytest.mark.parametrize("architecture", sorted(_SMALL_CONFIGS))
+def test_a_loaded_network_is_the_saved_one_in_every_tensor_and_output(tmp_path, architecture):
+    """The loaded network is built without initialisation (`weights._build`): every tensor it holds,
+    non-persistent buffers too, must come from the file, and it must compute what the saved one did."""
+    config = _SMALL_CONFIGS[architecture]
+    torch.manual_seed(0)
+    saved = build_model(architecture, **config).eval()
+    with torch.no_grad():
+        for parameter in saved.parameters():  # no zero-initialised head: every tensor tells
+            parameter.add_(torch.randn_like(parameter) * 0.01)
+    save_weights(saved, tmp_path / "m.safetensors", architecture, config)
+    loaded = load_weights(tmp_path / "m.safetensors").model
+    for named in ("named_parameters", "named_buffers"):
+        ours, theirs = dict(getattr(loaded, named)()), dict(getattr(saved, named)())
+        assert ours.keys() == theirs.keys()
+        assert all(torch.equal(ours[k], theirs[k]) and ours[k].dtype == theirs[k].dtype for k in ours), named
+    channels = saved.layout.in_channels if hasattr(saved, "layout") else config["channels"]
+    x = torch.rand(1, channels, 16, 24)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), saved(x))
 
 
 def _diverged(model: torch.nn.Module) -> torch.nn.Module:
@@ -213,7 +261,7 @@ def test_weights_record_how_they_were_made_and_load_with_or_without_it(tmp_path)
 
 
 def test_loading_weights_imports_no_compiler():
-    """Built first on the meta device, where PyTorch's normal_ imports torch._dynamo: seconds on
+    """Built on the meta device, where PyTorch's normal_ imports torch._dynamo: seconds on
     every load (`weights._Skeleton`)."""
     import subprocess
     import sys
