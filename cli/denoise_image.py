@@ -15,13 +15,13 @@ from vfxdenoise.core.classic.image_denoise import (
     denoise_array,
     within_display_range,
 )
-from vfxdenoise.core.errors import ModelError, OutputError, UsageError
+from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.tiling import MIN_TILE
-from vfxdenoise.core.weights import LoadedModel, load_weights
+from vfxdenoise.core.weights import CLASSIC, LoadedModel, load_weights
 
 KEPT_TYPES = ("uint8", "uint16", "half", "float", "double")
 
@@ -61,18 +61,19 @@ def _check_options(arch: str | None, model_path: str | None, sigma: float | None
 
 def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel:
     """The classic weights of --model, of the architecture the file names; an --arch given must be
-    it. The hints of a refusal name classic weights (`classic train`)."""
+    it. Render weights are refused as `classic eval` refuses them (`OtherTrackError`, exit 2), from
+    the header before their tensors are read. The hints of a refusal name classic weights
+    (`classic train`)."""
     train = _train_hint(arch)
     try:
         path = resolve_weights(model_path)
     except ModelError as exc:  # of its kind: an unknown name is a usage error (exit 2), as in seq
         raise type(exc)(f"--model '{model_path}': no such .safetensors file or folder holding "
                         f"model.safetensors; {train}") from exc
-    loaded = load_weights(path, device)
-    if loaded.architecture not in ARCHITECTURES:
-        raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' render model, which "
-                         "`vfxdenoise seq` runs on EXR sequences; denoise-image runs classic models "
-                         f"({', '.join(ARCHITECTURES)}): {train}")
+    try:
+        loaded = load_weights(path, device, track=CLASSIC)
+    except OtherTrackError as exc:
+        raise OtherTrackError(f"{exc}; {train}") from exc
     if arch is not None and loaded.architecture != arch:
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
                          f"pass --arch {loaded.architecture}, or leave --arch out")

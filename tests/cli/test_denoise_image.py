@@ -108,12 +108,16 @@ def test_a_noise_level_or_tile_that_denoises_nothing_is_a_usage_error(tmp_path, 
 
 def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     """--model default is a render model: the hint named --arch temporal-kpn, which --arch refuses;
-    a missing --model offered the render models (default, fast), which denoise-image refuses."""
+    a missing --model offered the render models (default, fast), which denoise-image refuses.
+    Render weights are a usage error (exit 2, not retried by a farm), as `classic eval` has them:
+    they exited 1."""
     write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
     render = run(tmp_path / "in.png", tmp_path / "o.png", "--model", "default", "--device", "cpu")
-    assert render.exit_code == 1 and "Traceback" not in render.output
+    assert render.exit_code == 2 and "Traceback" not in render.output
     assert "--arch temporal-kpn" not in render.output
     assert "render model" in render.output and "vfxdenoise classic train --arch dncnn" in render.output
+    assert render.output.startswith("error: ")
+    assert "holds a 'temporal-kpn' render model, as its header records" in render.output
     missing = run(tmp_path / "in.png", tmp_path / "o.png", "--model", tmp_path / "nothing", "--device", "cpu")
     assert missing.exit_code == 1 and "Traceback" not in missing.output
     assert str(tmp_path / "nothing") in missing.output and "default, fast" not in missing.output
