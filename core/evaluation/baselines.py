@@ -1,4 +1,4 @@
-"""Baseline denoisers we measure ourselves against, through the same `Denoiser` interface.
+"""Baseline denoisers we measure ourselves against, as `scoring.SequenceDenoiser`s like our own.
 
 Intel Open Image Denoise via the `pyoidn` wheel (extra `bench`): single-frame, HDR, with or without
 albedo + normal. Imported lazily so the engine never depends on it.
@@ -33,7 +33,7 @@ def oidn_frame(frame: FrameFeatures, with_aux: bool = True, quality: str = "high
 
 
 def oidn_denoiser(with_aux: bool = True, quality: str = "high"):
-    """A `Denoiser` (see core.evaluation.scoring) running OIDN on every frame independently."""
+    """A `scoring.SequenceDenoiser` running OIDN on every frame independently."""
 
     def run(seq, level: str) -> list[np.ndarray]:
         return [oidn_frame(f, with_aux, quality) for f in seq.noisy[level]]

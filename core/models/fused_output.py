@@ -2,11 +2,11 @@
 
 `TemporalUNet._output` in PyTorch runs the pixel shuffle, the softmax of the per-frame weights or
 kernels, their application to the aligned frames and the residual as some 40 memory-bound passes
-over many-channel full-resolution tensors: at 4K on an H200 that was most of the KPN's 23.5 ms. This
-kernel reads the head's half-resolution output and the network input once and writes the result:
-per pixel it picks its sub-pixel phase of the head output (the pixel shuffle), runs an online
-softmax over the slots' weights (so nothing is materialised, in float32), and reads each frame's
-3x3 neighbourhood with replicate borders straight from the input.
+over many-channel full-resolution tensors, most of the KPN's network time at 4K on a GPU
+(BENCHMARKS.md). This kernel reads the head's half-resolution output and the network input once
+and writes the result: per pixel it picks its sub-pixel phase of the head output (the pixel
+shuffle), runs an online softmax over the slots' weights (so nothing is materialised, in
+float32), and reads each frame's 3x3 neighbourhood with replicate borders straight from the input.
 
 The PyTorch path stays the reference and the path for the CPU and for training (this kernel has no
 backward); `available` says whether this one can run.

@@ -124,8 +124,7 @@ def _amp_dtype(device: torch.device, cfg: LoopConfig) -> torch.dtype | None:
     """The autocast dtype, or None for full precision.
 
     CUDA: bfloat16 where the GPU has it (no loss scaling needed), else float16 with a GradScaler.
-    CPU: bfloat16, about 3x faster for convolutions on CPUs with AMX / AVX-512 BF16 (measured on
-    this project's Xeon: DnCNN step 0.35 s vs 1.0 s) but slower on CPUs without them.
+    CPU: bfloat16, faster for convolutions on CPUs with AMX / AVX-512 BF16, slower on CPUs without.
     """
     if not cfg.amp:
         return None
