@@ -20,6 +20,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
 from vfxdenoise.plugin.seq_options import engine_settings
 
@@ -271,6 +272,15 @@ def _notes(summary: RunSummary) -> list[str]:
             if result.status == FrameStatus.WRITTEN and result.message]
 
 
+def _missing_notes(summary: RunSummary) -> dict[int, str]:
+    """The missing frames whose output path holds an earlier run's output, which the run leaves
+    there, each with what its result says of it (`run_plan._missing`): listed as missing, they
+    would seem to have none. Frame events tell of the frames denoised only: the `done` event
+    carries these."""
+    return {result.frame: result.message for result in summary.results
+            if result.status == FrameStatus.MISSING and result.message not in ("", NOT_ON_DISK)}
+
+
 def _peak_memory(summary: RunSummary) -> list[str]:
     if not summary.peak_host_bytes:
         return []
@@ -286,6 +296,8 @@ _SUMMARY: tuple[_Finding, ...] = (
     _frames("missing (not written)", FrameStatus.MISSING),
     _frames("FAILED", FrameStatus.FAILED),
     _Finding(None, lambda s: None, _notes),
+    _Finding("missing_notes", _missing_notes,
+             lambda s: [f"note: frame {frame}: {note}" for frame, note in _missing_notes(s).items()]),
     _Finding("sanitized", lambda s: s.sanitized.counts,
              lambda s: [f"sanitised input values: {s.sanitized.describe()}"] if s.sanitized.total else []),
     _line("memory", "host memory"),

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core import provenance
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
@@ -57,6 +56,7 @@ from vfxdenoise.core.runtime.host_memory import (
 )
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
+from vfxdenoise.core.tiling import out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +178,11 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     summary.memory = host.describe() if host else ""
     summary.motion_vectors, summary.exposure = shot.motion_summary, shot.exposure_summary
     if shot.motion:
-        _warn_of_other_readings(summary, shot.motion.reading)
+        _warn_of_other_readings(summary, shot.motion.reading, plan.recorded_motion)
     source = _open_source(plan, frames, host, threads, shot, probed)
     writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
-    outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk)
+    outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk,
+                         inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)))
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
@@ -189,7 +190,7 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
             source.prefetch(_batch(frames, index, ahead, plan.windows))
             try:
                 outcomes.writing(result, started, _denoise_frame(t, result, plan, source, host, shot, writer))
-            except VfxDenoiseError as exc:
+            except Exception as exc:  # what the frame failed of: `_Outcomes.failed` says if the run goes on
                 outcomes.failed(result, started, exc)
             source.keep_only(set(_batch(frames, index + 1, ahead, plan.windows)))
             outcomes.report(waiting_beyond=threads)
@@ -242,13 +243,14 @@ def _storage_notes(plan: RunPlan, frames: list[int]) -> list[str]:
     return storage_changes_of(plan.in_pattern.path(first), plan.config.compression, plan.headers)
 
 
-def _warn_of_other_readings(summary: RunSummary, reading: str) -> None:
+def _warn_of_other_readings(summary: RunSummary, reading: str, recorded: dict[int, str | None]) -> None:
     """Warn of the frames --resume kept that record another reading of the motion vectors than
-    this run's: without --context-frames it is found from frames spread over those on disk
+    this run's (`recorded`: `RunPlan.recorded_motion`, from the headers its plan read): without
+    --context-frames it is found from frames spread over those on disk
     (`shot_settings.motion_pairs`), so it can change as a shot is rendered further, while the
     kept frames' own inputs did not."""
     other = [r.frame for r in summary.results if r.status == FrameStatus.SKIPPED
-             and provenance.recorded_motion(provenance.output_header(r.path)) not in (None, reading)]
+             and recorded.get(r.frame) not in (None, reading)]
     if other:
         log.warning("frames %s, kept by --resume, were made reading the motion vectors otherwise than "
                     "this run does (%s, found from other frames of the shot): run with --overwrite, "
@@ -321,14 +323,17 @@ class _Outcomes:
     """Each frame's outcome, reported in frame order (the summary's results and the progress
     callback) once it is on disk, or has failed under keep_going, after `on_disk` is told its
     path (its lock is let go: a long run holds only the frames it has still to write); a failure
-    without keep_going is raised at once. How OpenImageIO changed the headers of the frames it
-    wrote is gathered for the run's summary (`header_notes`), each change once, rather than said
-    frame by frame."""
+    without keep_going is raised at once. Under keep_going a frame fails of any error of its own
+    (`_stops_run`), foreseen (a `VfxDenoiseError`) or not (`_why`), but for the progress
+    callback's, which a host raises to cancel the run. How OpenImageIO changed the headers of the
+    frames it wrote is gathered for the run's summary (`header_notes`), each change once, rather
+    than said frame by frame."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
-                 keep_going: bool, on_disk: Callable[[Path], None]):
+                 keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
         self.summary, self.progress, self.total, self.keep_going = summary, progress, total, keep_going
         self.on_disk = on_disk
+        self.inputs = inputs  # output frame -> the input file it is made from
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
@@ -337,10 +342,12 @@ class _Outcomes:
         """A frame on its way to disk; `written` gives its `denoised_frame.Written`."""
         self.pending.append((result, written, started))
 
-    def failed(self, result: FrameResult, started: float, error: VfxDenoiseError) -> None:
-        if not self.keep_going:
+    def failed(self, result: FrameResult, started: float, error: Exception) -> None:
+        """A frame that failed before it reached a writer thread: raised at once where that stops
+        the run (`_stops_run`), else reported in its place, after the frames before it."""
+        if self._stops_run(error):
             raise error
-        failure: Future = Future()  # reported in its place, after the frames before it
+        failure: Future = Future()
         failure.set_exception(error)
         self.pending.append((result, failure, started))
 
@@ -350,13 +357,35 @@ class _Outcomes:
         while self.pending and (len(self.pending) > waiting_beyond or self.pending[0][1].done()):
             result, future, started = self.pending.popleft()
             try:
-                self._report(result, started, *future.result())
-            except VfxDenoiseError as exc:
-                if not self.keep_going:
+                written = future.result()
+            except Exception as exc:
+                if self._stops_run(exc):
                     raise
-                result.status, result.message = FrameStatus.FAILED, str(exc)
-                log.warning("frame %d failed (the run goes on: --keep-going): %s", result.frame, exc)
+                result.status, result.message = FrameStatus.FAILED, self._why(result.frame, exc)
+                log.warning("frame %d failed (the run goes on: --keep-going): %s", result.frame,
+                            result.message)
                 self._report(result, started, time.perf_counter())
+            else:
+                self._report(result, started, *written)
+
+    def _stops_run(self, error: Exception) -> bool:
+        """Whether a frame's `error` stops the run: any without keep_going; with it, memory
+        running out where the network's tiles no longer help (`tiling.out_of_memory`,
+        MemoryError), which the frames after would run into alike (the denoiser's own, in
+        its smallest tiles, is a `DeviceError`: that frame fails)."""
+        return not self.keep_going or isinstance(error, MemoryError) or out_of_memory(error)
+
+    def _why(self, frame: int, error: Exception) -> str:
+        """Why `frame` failed, for its result: a `VfxDenoiseError`'s message; for an error no
+        check foresaw (a fault of vfxdenoise's, or of a library it calls), one naming the frame
+        and its input file that asks for it to be reported, its traceback logged at debug level
+        (`--debug`)."""
+        if isinstance(error, VfxDenoiseError):
+            return str(error)
+        log.debug("frame %d: unexpected error", frame, exc_info=error)
+        return (f"{self.inputs(frame)}: unexpected error denoising frame {frame} "
+                f"({type(error).__name__}: {error}): a bug, please report it, with the traceback "
+                "`vfxdenoise --debug seq ...` logs for it")
 
     def report_on_disk(self) -> None:
         """A run stopped early: the frames that reached the disk still count."""

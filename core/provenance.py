@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 ATTRIBUTE = "vfxdenoise/made_from"
 MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
+HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"  # a frame held in a missing one's place: the frame it is
 EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
 UNKNOWN = "record"  # `differences`' key where the output's record cannot be compared
 _PARTS = {
@@ -194,6 +195,20 @@ def recorded_exposure(header: list[oiio.ImageSpec] | None) -> float | None:
     it records none, or its header cannot be read)."""
     found = _recorded(header, EXPOSURE_ATTRIBUTE)
     return float(found[0]) if found else None
+
+
+def made_of(header: list[oiio.ImageSpec] | None) -> str:
+    """What an output's `header` (`output_header`) says it is, for a frame not on disk now whose
+    output an earlier run left: a copy of another frame held in its place (--missing hold), a
+    denoise of a render of its own no longer on disk, or another tool's."""
+    if header is None:
+        return "its header cannot be read"
+    held = _recorded(header, HELD_FROM_ATTRIBUTE)
+    if held:
+        return f"frame {held[0]} held in its place (--missing hold), per its header"
+    if denoised_by(header) is None:
+        return "not written by vfxdenoise, per its header"
+    return "denoised from a render of this frame, no longer on disk, per its header"
 
 
 def differences(header: list[oiio.ImageSpec] | None, expected: str) -> dict[str, str]:

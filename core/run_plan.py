@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +46,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames
+from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
     frame_sources,
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _DAMAGED = "damaged"  # beside `provenance.differences`: an output whose chunks are not all on disk
+NOT_ON_DISK = "not on disk"  # a missing frame's message, where no output of an earlier run is at its path
 
 
 @dataclass
@@ -226,6 +227,9 @@ class RunPlan:
     # the exposure scale its output records
     exposure_kept: dict[int, float]
     settled: tuple[FrameResult, ...]  # the missing frames and those --resume keeps
+    # --resume: output frame on disk -> how its header records its motion vectors were read
+    # (`provenance.recorded_motion`), from the header read once for all --resume decides
+    recorded_motion: dict[int, str | None]
 
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""
@@ -285,16 +289,18 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
 
     sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
     windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
-    shot = windows.on_disk if context is None else context
+    shot = shot_frames(windows.on_disk, config)
     records = _records(windows, radius, shot, in_pattern, config, loaded.path)
-    todo, exposure_kept, settled = _plan(wanted, sources, out_pattern, config, records)
+    recorded = (_finished(wanted, sources, out_pattern, records, config)
+                if config.existing == RESUME else _Recorded())
+    todo, exposure_kept, settled = _plan(wanted, sources, out_pattern, config, recorded)
     if todo and checked.maybe_nothing:  # a frame --resume does again after all, or may (its lock)
         outputs.check_folder_writable(out_pattern)
     if context is not None and config.missing == "error":
         refuse_context_not_on_disk(in_pattern, todo, sources, context, radius)
     _warn_of_frames_without_context(windows, radius)
     return RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   todo, exposure_kept, tuple(settled))
+                   todo, exposure_kept, tuple(settled), recorded.motion)
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -319,21 +325,30 @@ def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePatte
             for t, reads in windows.reads.items()}
 
 
+@dataclass(frozen=True)
+class _Recorded:
+    """What --resume finds of the outputs on disk (`_finished`), by frame: none without it."""
+
+    # `provenance.differences` from the run's record, and damage: what keeps it from keeping each
+    differences: dict[int, dict[str, str]] = field(default_factory=dict)
+    exposure: dict[int, float | None] = field(default_factory=dict)  # `provenance.recorded_exposure`
+    motion: dict[int, str | None] = field(default_factory=dict)  # `provenance.recorded_motion`
+
+
 def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern, config: EngineConfig,
-          records: dict[int, str]) -> tuple[dict[int, str], dict[int, float], list[FrameResult]]:
+          recorded: _Recorded) -> tuple[dict[int, str], dict[int, float], list[FrameResult]]:
     """The frames to denoise now, each with a note for its result ('' or why it is done again),
     those of them --resume keeps where the run finds the exposure each records
-    (`RunPlan.exposure_kept`), and the results of the missing and already-finished ones. With
-    --resume a finished frame is one made from the inputs on disk now, with these settings and
-    code (`provenance`), that reads back whole; the others are done again, saying why (a frame
-    rendered again, or one its window reads...)."""
-    differ, exposures = (_finished(wanted, sources, out_pattern, records, config)
-                         if config.existing == RESUME else ({}, {}))
+    (`RunPlan.exposure_kept`), and the results of the missing (`_missing`) and already-finished
+    ones. With --resume a finished frame is one made from the inputs on disk now, with these
+    settings and code (`provenance`), that reads back whole (`recorded`: `_finished`); the others
+    are done again, saying why (a frame rendered again, or one its window reads...)."""
+    differ, exposures = recorded.differences, recorded.exposure
     todo, exposure_kept, settled = {}, {}, []
     for frame in wanted:
         path = out_pattern.path(frame)
         if frame not in sources:
-            settled.append(FrameResult(frame, path, FrameStatus.MISSING, message="not on disk"))
+            settled.append(_missing(frame, path))
         elif differ.get(frame) == {}:
             settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
         elif path.exists() and config.existing == REFUSE:
@@ -350,6 +365,18 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
     return todo, exposure_kept, settled
 
 
+def _missing(frame: int, path: Path) -> FrameResult:
+    """The result of a frame not on disk, which the run does not write. An output an earlier run
+    left at its path (a --missing hold run's copy of another frame, say) is left there, but said
+    (`provenance.made_of`, from its header): the summary would otherwise tell of no output where
+    the sequence holds one."""
+    message = NOT_ON_DISK
+    if path.is_file():
+        message += (f"; an earlier run's output remains at {path}: "
+                    f"{provenance.made_of(provenance.output_header(path))}")
+    return FrameResult(frame, path, FrameStatus.MISSING, message=message)
+
+
 def _exposure_only(reasons: dict[str, str] | None) -> bool:
     """Whether an output's `provenance.differences` are in the frames the exposure is found from
     alone."""
@@ -357,14 +384,14 @@ def _exposure_only(reasons: dict[str, str] | None) -> bool:
 
 
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-              records: dict[int, str], config: EngineConfig
-              ) -> tuple[dict[int, dict[str, str]], dict[int, float | None]]:
+              records: dict[int, str], config: EngineConfig) -> _Recorded:
     """For each output on disk, what keeps --resume from keeping it (none when nothing does):
     where its header's record differs from `records` (`provenance.differences`), then, for those
     that match, perhaps but for the frames the exposure is found from, whether every chunk is on
     disk (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader
     threads). Those done again whatever the run's exposure are logged. And the exposure each
-    records (`provenance.recorded_exposure`), from the header read once for both."""
+    records and how it read its motion vectors, from the header read once for all three (the
+    run warns of frames it keeps that read them otherwise: `RunPlan.recorded_motion`)."""
     present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
     headers = {f: provenance.output_header(out_pattern.path(f)) for f in present}
     differ = {f: provenance.differences(headers[f], records[f]) for f in present}
@@ -378,7 +405,8 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
         if reasons and not _exposure_only(reasons):
             log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame),
                      "; ".join(reasons.values()))
-    return differ, {f: provenance.recorded_exposure(headers[f]) for f in present}
+    return _Recorded(differ, {f: provenance.recorded_exposure(headers[f]) for f in present},
+                     {f: provenance.recorded_motion(headers[f]) for f in present})
 
 
 def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],

@@ -135,8 +135,9 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
 def shot_frames(on_disk: list[int], config: EngineConfig) -> list[int]:
     """The frames the shot's settings are found from: --context-frames (the render's own range)
     when given, else the frames on disk; so that farm chunks decide as one run over the whole
-    render does, whenever they run. A run parses --context-frames once and passes these on (the
-    `shot` of `find_motion_vectors`, `find_exposure`, `exposure_frames`)."""
+    render does, whenever they run. A run finds them once, as it plans (`run_plan.RunPlan.shot`),
+    and passes them on (the `shot` of `find_motion_vectors`, `find_exposure`, `exposure_frames`),
+    which find them here where none is given (`_shot`) and hand them down as found."""
     context = option_frames(config.context_frames or None, "--context-frames")
     return on_disk if context is None else context
 
@@ -156,11 +157,12 @@ def motion_pairs(on_disk: list[int], config: EngineConfig, *,
 
 def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                    shot: list[int]) -> list[tuple[int, int]]:
-    """The pairs of `motion_pairs`, when all their frames are on disk. A render still being
-    written that lacks some is refused (`--missing error`) until it has them; under hold or skip
-    the motion is found from the pairs spread over the frames on disk instead, as without
-    --context-frames, so chunks run before the render ends may read the motion otherwise."""
-    pairs = motion_pairs(on_disk, config, shot=shot)
+    """The pairs of `motion_pairs` of the `shot`'s frames, when all their frames are on disk. A
+    render still being written that lacks some is refused (`--missing error`) until it has them;
+    under hold or skip the motion is found from the pairs spread over the frames on disk instead,
+    as without --context-frames, so chunks run before the render ends may read the motion
+    otherwise."""
+    pairs = detection_pairs(shot)
     frames = sorted({frame for pair in pairs for frame in pair})
     found_from = ("which way the shot's motion vectors point (--motion-vectors auto) is found from "
                   f"its frames {', '.join(f'{earlier}-{later}' for earlier, later in pairs)}")
@@ -232,9 +234,10 @@ def _probe(pattern: FramePattern, config: EngineConfig, threads: int,
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                   radius: int, shot: list[int]) -> list[int]:
-    """The frames of `exposure_frames` on disk (`_on_disk`: refused until a render still being
-    written has them all, under `--missing error`)."""
-    first = exposure_frames(on_disk, config, radius, shot=shot)
+    """The frames of `exposure_frames` of the `shot`'s frames (an exposure not given) on disk
+    (`_on_disk`: refused until a render still being written has them all, under `--missing
+    error`)."""
+    first = exposure_window(shot, radius)
     return _on_disk(pattern, first, on_disk, config,
                     f"the shot's exposure is found from its first frames {format_frames(first)}")
 

@@ -12,10 +12,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 import pytest
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
+from click.testing import CliRunner
 from exr_sequences import clean_frame, write_stereo_sequence
 
+from vfxdenoise.cli.main import cli as vfxdenoise_cli
 from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
 from vfxdenoise.core.engine import FrameResult, RunSummary
 from vfxdenoise.core.evaluation import metrics
@@ -232,6 +235,59 @@ def test_a_failed_frames_progress_line_points_at_no_output(sequence_factory, tmp
     assert lines["frame 2"].endswith("-> " + pattern.replace("render.####", "render_denoised.0002"))
 
 
+def _seq_here(*args: object):
+    """`vfxdenoise seq ARGS` in this process (click's runner), its outcome with stdout and stderr."""
+    return CliRunner().invoke(vfxdenoise_cli, ["seq", *map(str, args)], catch_exceptions=False)
+
+
+def test_keep_going_goes_on_past_an_error_no_check_foresaw_and_exits_1(sequence_factory, tiny_weights,
+                                                                      monkeypatch):
+    """OpenEXR's writer raising what vfxdenoise does not foresee for frame 3's output stopped
+    the run with a traceback under --keep-going: now frame 3 fails as a damaged frame does (a
+    `failed` frame event, the `done` event's `failed`, an `error:` line asking for a report) and
+    the others are written."""
+    pattern = sequence_factory(frames=range(1, 6))
+    write = OpenEXR.File.write
+
+    def written(exr, path, *args, **kwargs):
+        if Path(path).name.startswith(".render_denoised.0003.exr"):  # frame 3's temp file
+            raise ValueError("unsupported attribute type")
+        return write(exr, path, *args, **kwargs)
+    monkeypatch.setattr(OpenEXR.File, "write", written)
+    result = _seq_here(pattern, "--keep-going", "--progress", "json", "--model", tiny_weights,
+                       "--device", "cpu")
+    assert result.exit_code == 1
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = next(event for event in events if event.get("frame") == 3)
+    assert failed["status"] == "failed"
+    assert "unexpected error denoising frame 3 (ValueError: " in failed["message"]
+    assert events[-1]["event"] == "done" and events[-1]["failed"] == [3]
+    assert events[-1]["written"] == [1, 2, 4, 5]
+    assert f"error: frame 3: {pattern.replace('####', '0003')}: unexpected error" in result.stderr
+    assert "a bug, please report it" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_frame_whose_output_an_earlier_run_held_says_it_remains(sequence_factory, tiny_weights,
+                                                                          tmp_path):
+    """--missing hold wrote frame 3 from frame 2; a later --missing skip --overwrite leaves that
+    file, and said only `missing (not written)`: the summary and the `done` event now say the
+    earlier output remains, and that it holds frame 2."""
+    pattern = sequence_factory(frames=[1, 2, 4, 5])
+    out = tmp_path / "out" / "o.####.exr"
+    common = ("-o", out, "--frames", "1-5", "--model", tiny_weights, "--device", "cpu")
+    assert _seq_here(pattern, "--missing", "hold", "--progress", "none", *common).exit_code == 0
+    held = parse_pattern(str(out)).path(3)
+    note = (f"not on disk; an earlier run's output remains at {held}: frame 2 held in its place "
+            "(--missing hold)")
+    text = _seq_here(pattern, "--missing", "skip", "--overwrite", "--progress", "none", *common)
+    assert text.exit_code == 0 and held.is_file()
+    assert "missing (not written): 1 frame(s) 3" in text.stderr
+    assert f"note: frame 3: {note}, per its header" in text.stderr.splitlines()
+    events = _seq_here(pattern, "--missing", "skip", "--overwrite", "--progress", "json", *common)
+    done = json.loads(events.stdout.splitlines()[-1])
+    assert done["missing"] == [3] and done["missing_notes"] == {"3": f"{note}, per its header"}
+
+
 def test_the_default_progress_in_a_farms_log_is_the_lines_without_the_bars_redraws(sequence_factory,
                                                                                   tiny_weights, tmp_path):
     """--progress bar (the default) wrote its carriage-return redraws into a farm's log (stderr
@@ -430,8 +486,8 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
                          peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29)
     event = _done_event(summary)
-    assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "sanitized",
-                           "memory", "device", "views", "motion_vectors", "exposure", "storage",
+    assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "missing_notes",
+                           "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
                            "peak_host_bytes", "peak_gpu_bytes", "seconds"]
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)

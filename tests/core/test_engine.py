@@ -38,7 +38,7 @@ from vfxdenoise.core.errors import (
     VfxDenoiseError,
 )
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
-from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import FrameCost, plan_host_memory
@@ -312,6 +312,27 @@ def test_resume_warns_of_kept_frames_made_with_another_motion_reading(tmp_path, 
         later = denoise_sequence(shot, out, config=_config(tiny_weights, existing="resume"))
     assert later.motion_vectors.startswith("next") and later.frames("skipped") == [1, 2, 3, 4]
     assert "frames 1-4, kept by --resume, were made reading the motion vectors otherwise" in caplog.text
+
+
+def test_resume_reads_what_each_kept_output_records_from_one_read_of_its_header(
+        sequence_factory, tmp_path, tiny_weights, monkeypatch):
+    """Its record, its exposure and its motion reading (which the warning of kept frames made
+    reading the motion otherwise compares) come from one read of its header, in planning; its
+    chunks are checked in a read of their own. The warning read each header a second time."""
+    pattern = sequence_factory(frames=range(1, 5))
+    out = str(tmp_path / "out" / "o.####.exr")
+    denoise_sequence(pattern, out, config=_config(tiny_weights))
+    opened: list[str] = []
+    real = oiio.ImageInput.open
+
+    def open_input(name, *args, **kwargs):
+        opened.append(Path(name).name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(oiio.ImageInput, "open", open_input)
+    kept = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
+    assert kept.frames("skipped") == [1, 2, 3, 4] and kept.motion_vectors.startswith("previous")
+    assert {name: opened.count(name) for name in opened if name.startswith("o.")} == {
+        f"o.{frame:04d}.exr": 2 for frame in range(1, 5)}  # the header, then the chunks
 
 
 def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tiny_weights):
@@ -899,6 +920,68 @@ def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_s
         first.message)
 
 
+def _fail_openexr(monkeypatch, frame: int, where: str) -> None:
+    """Make OpenEXR's Python module raise what no check of ours foresees for one frame: decoding
+    its input (`where` 'reading'), or writing its output ('writing'); every other call as it is."""
+    if where == "reading":
+        real = OpenEXR.File
+
+        def file(*args, **kwargs):
+            if kwargs.get("separate_channels") and str(args[0]).endswith(f".{frame:04d}.exr"):
+                raise TypeError("incompatible function arguments")
+            return real(*args, **kwargs)
+        monkeypatch.setattr(OpenEXR, "File", file)
+        return
+    write = OpenEXR.File.write
+
+    def written(exr, path, *args, **kwargs):
+        if Path(path).name.startswith(f".o.{frame:04d}.exr"):  # the frame's temp file
+            raise ValueError("unsupported attribute type")
+        return write(exr, path, *args, **kwargs)
+    monkeypatch.setattr(OpenEXR.File, "write", written)
+
+
+@pytest.mark.parametrize("where", ["reading", "writing"])
+def test_with_keep_going_a_frame_failing_of_an_unforeseen_error_fails_alone(
+        sequence_factory, tiny_weights, tmp_path, monkeypatch, caplog, where):
+    """An error no check foresees (a library's, raised on the engine's thread or a writer's) for
+    frame 4: the run stopped with a traceback, --keep-going or not. Under it now that frame
+    fails, naming its file and asking for a report, its traceback logged for --debug, and the
+    others are written; without it the error stops the run as before. (Radius 0: a neighbour
+    whose read fails so fails the frames whose window reads it, `frame_source`.)"""
+    pattern = sequence_factory(frames=range(1, 7))
+    _fail_openexr(monkeypatch, 4, where)
+    config = _config(tiny_weights, temporal_radius=0, motion_vectors="previous", keep_going=True)
+    with caplog.at_level(logging.DEBUG, logger="vfxdenoise.core.engine"):
+        summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=config)
+    assert summary.frames("failed") == [4] and summary.frames("written") == [1, 2, 3, 5, 6]
+    assert sorted(p.name for p in tmp_path.glob("*.exr")) == [f"o.{f:04d}.exr" for f in (1, 2, 3, 5, 6)]
+    failure = next(r.message for r in summary.results if r.frame == 4)
+    assert failure.startswith(f"{parse_pattern(pattern).path(4)}: unexpected error denoising frame 4 (")
+    assert "a bug, please report it" in failure
+    traceback = next(r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info)
+    assert traceback.getMessage() == "frame 4: unexpected error" and traceback.exc_info[0] in (
+        TypeError, ValueError)
+    with pytest.raises((TypeError, ValueError)):
+        denoise_sequence(pattern, str(tmp_path / "again" / "o.####.exr"),
+                         config=_config(tiny_weights, temporal_radius=0, motion_vectors="previous"))
+
+
+def test_with_keep_going_an_error_of_the_progress_callback_still_ends_the_run(sequence_factory,
+                                                                              tiny_weights, tmp_path):
+    """A host cancels a run by raising from its progress callback: no frame fails of it."""
+    class Cancelled(Exception):
+        pass
+
+    def cancel(result, index, total):
+        raise Cancelled
+
+    pattern = sequence_factory(frames=range(1, 5))
+    with pytest.raises(Cancelled):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                         config=_config(tiny_weights, keep_going=True), progress=cancel)
+
+
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1, 4))
     with pytest.raises(VfxDenoiseError, match="--precision must be one of auto, float32"):
@@ -1113,6 +1196,26 @@ def test_a_cut_between_shots_of_like_brightness_ends_the_window(sequence_factory
     out = denoise_sequence(str(alone / "render.####.exr"), str(alone / "o.####.exr"),
                            config=_config(tiny_weights))
     assert np.array_equal(beauty_of(summary.output_pattern.text, 3), beauty_of(out.output_pattern.text, 3))
+
+
+def test_a_frame_cropped_to_a_pixel_is_no_flash_or_black_frame_to_its_neighbours(sequence_factory, tmp_path,
+                                                                                 tiny_weights, caplog):
+    """An element leaving frame, its render autocropped to one pixel beside whole frames: judged
+    black, or hundreds of times darker, it ended every window round it with a warning of a
+    flash, a cut or a broken frame. Too small to judge a brightness from, it ends none. (Without
+    motion vectors, which the albedo's cut check moves its blocks by.)"""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 6)))
+    image = read_exr(pattern.path(3))
+    names = image.channel_names
+    write_exr(pattern.path(3), ExrImage.from_channels(
+        dict(zip(names, image.get(names)[:, 5:6, 10:11])), data_window=(10, 5, 10, 5),
+        display_window=image.display_window))
+    with caplog.at_level(logging.WARNING):
+        summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"),
+                                   config=_config(tiny_weights, layers={"motion": "none"}))
+    assert summary.frames("written") == [1, 2, 3, 4, 5]
+    assert [r.message for r in summary.results] == [""] * 5
+    assert "temporal context stops" not in caplog.text
 
 
 @pytest.fixture

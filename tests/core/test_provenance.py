@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from exr_sequences import write_sequence
 
-from vfxdenoise.core import provenance
+from vfxdenoise.core import denoised_frame, provenance
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -57,6 +57,24 @@ def test_an_output_says_which_of_what_made_it_changed(tmp_path):
         "it was made with other settings or another model; another version of vfxdenoise made it")
     assert "records nothing" in _why_not_made_from(rendered, recorded)  # a render
     assert _why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
+
+
+def test_an_output_left_for_a_frame_no_longer_on_disk_says_what_it_is(tmp_path, tiny_weights):
+    """A frame held in a missing one's place, a denoise of a render of its own, another tool's
+    file, or one that cannot be read (`made_of`, for the summary of a run that leaves it)."""
+    shot = write_sequence(tmp_path / "shot", frames=[1, 3], height=16, width=16)
+    summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"), "1-3", config=EngineConfig(
+        model=str(tiny_weights), device="cpu", missing="hold"))
+    out, rendered = summary.output_pattern, parse_pattern(shot)
+
+    def made_of(path) -> str:
+        return provenance.made_of(provenance.output_header(path))
+
+    assert made_of(out.path(2)) == "frame 1 held in its place (--missing hold), per its header"
+    assert made_of(out.path(3)) == "denoised from a render of this frame, no longer on disk, per its header"
+    assert made_of(rendered.path(3)) == "not written by vfxdenoise, per its header"
+    assert made_of(tmp_path / "none.exr") == "its header cannot be read"
+    assert provenance.HELD_FROM_ATTRIBUTE == denoised_frame.HELD_FROM_ATTRIBUTE  # what the writer sets
 
 
 def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_window(tmp_path):
