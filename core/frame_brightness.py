@@ -8,6 +8,8 @@ Plain arithmetic on arrays, with no torch.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from vfxdenoise.core.io.pixel_box import Box
@@ -19,13 +21,33 @@ from vfxdenoise.core.io.pixel_box import Box
 # training sequences) and 1.34x (the held-out sets) over the whole frame (BENCHMARKS.md).
 BRIGHTNESS_JUMP = 3.0
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
+# A frame whose data window shows less of its display window than this many pixels across or down
+# (an autocropped element leaving frame, a frame left empty: renderers write at least a pixel) is
+# too small to judge the frame's brightness from: the black taken for the rest of the display
+# window, not its light, would make it black or many times darker than a whole neighbour, a cut.
+JUDGED_SIDE = 8
+UNJUDGED = math.nan  # `brightness` of such a frame: `brightness_jump` tells of no jump to or from it
 
 
 def brightness(beauty: np.ndarray, data_window: Box | None = None,
                display_window: Box | None = None) -> float:
     """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
-    the `capped_mean` of its `luminance_samples`."""
+    the `capped_mean` of its `luminance_samples`; UNJUDGED where its data window shows too little
+    of its display window (`judged`)."""
+    if not judged(Box(*data_window) if data_window else Box.of_shape(*beauty.shape[1:]),
+                  Box(*display_window) if display_window else None):
+        return UNJUDGED
     return capped_mean(luminance_samples(beauty, data_window, display_window))
+
+
+def judged(data: Box, display: Box | None) -> bool:
+    """Whether a frame's brightness can be judged from its `data` window: where it covers its
+    `display` window (or none is given), or shows at least JUDGED_SIDE pixels of it across and
+    down."""
+    if display is None:
+        return True
+    shown = data.intersect(display)
+    return shown == display or (shown is not None and min(shown.width, shown.height) >= JUDGED_SIDE)
 
 
 def capped_mean(luminance: np.ndarray) -> float:
@@ -56,7 +78,9 @@ def luminance_samples(beauty: np.ndarray, data_window: Box | None = None,
 
 def brightness_jump(theirs: float, ours: float, limit: float) -> str:
     """How a neighbour's `brightness` (`theirs`) differs from frame t's (`ours`) when by more than
-    `limit` times either way ('' when it does not)."""
+    `limit` times either way ('' when it does not, or where either is UNJUDGED)."""
+    if math.isnan(theirs) or math.isnan(ours):
+        return ""
     brighter = max(theirs, ours)
     if not (brighter > BRIGHTNESS_FLOOR and brighter > limit * min(theirs, ours)):  # inf * 0: NaN
         return ""

@@ -1,9 +1,17 @@
 """A frame's brightness, and when a neighbour's differs from frame t's by too much to be context."""
 
+import math
+
 import numpy as np
 import pytest
 
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP, brightness, brightness_jump, luminance_samples
+from vfxdenoise.core.frame_brightness import (
+    BRIGHTNESS_JUMP,
+    UNJUDGED,
+    brightness,
+    brightness_jump,
+    luminance_samples,
+)
 
 
 def test_brightness_follows_exposure_and_not_a_few_fireflies():
@@ -52,3 +60,19 @@ def test_a_neighbour_brighter_or_darker_than_the_jump_is_told_and_black_frames_a
     assert brightness_jump(0.1, 0.0, BRIGHTNESS_JUMP) == "this frame is black"
     assert brightness_jump(0.0, 1e-7, BRIGHTNESS_JUMP) == ""  # both black
     assert brightness_jump(0.0, 0.1, float("inf")) == ""  # the check turned off
+
+
+def test_a_frame_showing_too_little_of_its_display_window_is_not_judged():
+    """An autocropped element leaving frame, or a frame left empty (renderers write a pixel at
+    least): measured over the display window, it was black or hundreds of times darker than a
+    whole neighbour, and ended the temporal context as a flash or cut. Under 8 px across or down
+    of the display window its brightness is not judged, and no jump is told to or from it; a
+    whole frame is judged however small, as is a crop of 8x8 px."""
+    display = (0, 0, 47, 31)
+    for window in ((10, 5, 10, 5), (10, 4, 10, 4), (300, 200, 300, 200)):  # the last outside
+        assert math.isnan(brightness(np.full((3, 1, 1), 0.5, np.float32), window, display)), window
+    assert math.isnan(brightness(np.full((3, 7, 48), 0.5, np.float32), (0, 0, 47, 6), display))
+    assert brightness(np.full((3, 8, 8), 0.5, np.float32), (0, 0, 7, 7), display) > 0
+    assert brightness(np.full((3, 4, 4), 0.5, np.float32)) == pytest.approx(0.5)
+    for theirs, ours in ((UNJUDGED, 0.1), (0.1, UNJUDGED), (UNJUDGED, UNJUDGED), (UNJUDGED, 0.0)):
+        assert brightness_jump(theirs, ours, BRIGHTNESS_JUMP) == ""
