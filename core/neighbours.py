@@ -124,8 +124,14 @@ def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep
 def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
     """Why two consecutive frames show different shots ('' when they do not seem to): the later
     one's albedo, moved back by its motion vectors, matches the earlier's in fewer than CUT_MATCH
-    of its blocks (`neighbours.albedo_match`, over the display window), in any view."""
+    of its blocks (`neighbours.albedo_match`, over the display window), in any view. Not told
+    where either frame's data window shows too little of the display window to judge by
+    (`frame_brightness.judged`: an element leaving frame, a frame left empty): the black taken
+    for the rest of it would match nothing."""
     display = later.display_window  # both frames in display space: a cropped one as its full render
+    if not all(frame_brightness.judged(Box(*frame.data_windows[view]), Box(*display))
+               for frame in (earlier, later) for view in frame.data_windows):
+        return ""
     for view, theirs in later.features.items():
         match = albedo_match(on_data_window(earlier.features[view], earlier.data_windows[view], display),
                              on_data_window(theirs, later.data_windows[view], display))

@@ -1198,21 +1198,23 @@ def test_a_cut_between_shots_of_like_brightness_ends_the_window(sequence_factory
     assert np.array_equal(beauty_of(summary.output_pattern.text, 3), beauty_of(out.output_pattern.text, 3))
 
 
-def test_a_frame_cropped_to_a_pixel_is_no_flash_or_black_frame_to_its_neighbours(sequence_factory, tmp_path,
-                                                                                 tiny_weights, caplog):
+@pytest.mark.parametrize("motion", ["none", None], ids=["no-motion", "motion"])
+def test_a_frame_cropped_to_a_pixel_is_no_flash_or_black_frame_to_its_neighbours(
+        sequence_factory, tmp_path, tiny_weights, caplog, motion):
     """An element leaving frame, its render autocropped to one pixel beside whole frames: judged
     black, or hundreds of times darker, it ended every window round it with a warning of a
-    flash, a cut or a broken frame. Too small to judge a brightness from, it ends none. (Without
-    motion vectors, which the albedo's cut check moves its blocks by.)"""
+    flash, a cut or a broken frame. Too small to judge a brightness or a cut from (with motion
+    vectors, the albedo's cut check), it ends none."""
     pattern = parse_pattern(sequence_factory(frames=range(1, 6)))
     image = read_exr(pattern.path(3))
     names = image.channel_names
     write_exr(pattern.path(3), ExrImage.from_channels(
         dict(zip(names, image.get(names)[:, 5:6, 10:11])), data_window=(10, 5, 10, 5),
         display_window=image.display_window))
+    layers = {} if motion is None else {"motion": motion}
     with caplog.at_level(logging.WARNING):
         summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"),
-                                   config=_config(tiny_weights, layers={"motion": "none"}))
+                                   config=_config(tiny_weights, layers=layers))
     assert summary.frames("written") == [1, 2, 3, 4, 5]
     assert [r.message for r in summary.results] == [""] * 5
     assert "temporal context stops" not in caplog.text

@@ -48,8 +48,9 @@ def _run(tmp_path, cropped, window, motion: float = 1.0, radius: int | None = No
                          ids=["1x1", "1x20", "20x1", "2x1"])
 @pytest.mark.parametrize("cropped", [(1003,), tuple(FRAMES)], ids=["frame-t", "every-frame"])
 def test_a_frame_one_pixel_wide_or_tall_is_denoised_and_the_run_goes_on(tmp_path, window, cropped):
-    """One such frame is frame t beside whole ones (which are then no context for it); every
-    frame so is each one's neighbour too, the motion vectors moving them."""
+    """One such frame is frame t beside whole ones (too small to judge a flash or cut from, it
+    stays in their windows); every frame so is each one's neighbour too, the motion vectors
+    moving them."""
     _run(tmp_path, cropped, window)
 
 
