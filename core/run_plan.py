@@ -45,6 +45,7 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
+from vfxdenoise.core.model_files import radius_problem
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
 from vfxdenoise.core.temporal_window import (
@@ -164,16 +165,13 @@ def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FrameP
 
 
 def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
-    """The radius to run with: the model's own unless a smaller one is asked for."""
+    """The radius to run with: the model's own unless a smaller one is asked for
+    (`model_files.radius_problem`, the rule hosts check by too)."""
     trained = loaded.config.get("temporal_radius", InputLayout.temporal_radius)
-    if config.temporal_radius is None:
-        return trained
-    if not 0 <= config.temporal_radius <= trained:
-        raise UsageError(
-            f"--temporal-radius {config.temporal_radius} is outside 0..{trained}, the range "
-            f"model '{config.model}' was trained for"
-        )
-    return config.temporal_radius
+    problem = radius_problem(config.temporal_radius, trained, config.model)
+    if problem:
+        raise UsageError(problem)
+    return trained if config.temporal_radius is None else config.temporal_radius
 
 
 @dataclass(frozen=True)
