@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.dataset_sequences import read_frames_checked
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import noisy_levels, sequence_folders
 from vfxdenoise.core.neighbours import CUT_MATCH, albedo_match
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import read_frames_checked
 
 DEFAULT_DATA = ("data/train", "data/train-elem", "data/val", "data/val-elem", "data/val-ref2k",
                 "data/test", "data/test3")

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core import coverage
+from vfxdenoise.core.dataset_sequences import load_dataset, read_frames_checked
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.scoring import model_denoiser
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import load_dataset, read_frames_checked
 from vfxdenoise.core.weights import load_weights
 
 MARGINS = (None, 0, 1, 2, 3)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.dataset_sequences import read_frames_checked
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_frame
@@ -24,7 +25,6 @@ from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.training.render_data import read_frames_checked
 
 METHODS = ("noisy", "ours, full window", "ours, alone", "OIDN")
 

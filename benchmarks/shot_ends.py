@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
+from vfxdenoise.core.dataset_sequences import load_dataset
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
-from vfxdenoise.core.training.render_data import load_dataset
 from vfxdenoise.core.weights import load_weights
 
 

@@ -39,12 +39,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation.scoring import model_denoiser, score
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import MANIFEST, REFERENCE, read_manifest
-from vfxdenoise.core.training.render_data import RenderSequence, load_dataset
 from vfxdenoise.core.warp import warp
 from vfxdenoise.core.weights import load_weights
 

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.cli.options import device_option
+from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation.scoring import (
@@ -27,7 +28,7 @@ from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
-from vfxdenoise.core.training.render_data import RenderDataConfig, RenderSequence, check_targets, load_dataset
+from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets
 from vfxdenoise.core.weights import RENDER, load_weights
 
 DECIMALS = {"psnr": 2, "sparkles": 1}

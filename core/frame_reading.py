@@ -1,5 +1,5 @@
 """A frame's layers and beauty found as `seq` finds them, for everything that reads frames beside the
-engine: training and `eval` (`training.render_data`), the demo and the benchmarks.
+engine: training and `eval` (`dataset_sequences`), the demo and the benchmarks.
 
 Each view's channels are mapped by `views.resolve_views`, never by fixed names: a render with an
 AOV per part whose beauty is not the first part (`masterLayer` after `diffuse`), a first part

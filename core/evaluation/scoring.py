@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import coverage
+from vfxdenoise.core.dataset_sequences import RenderSequence
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.exposure import frame_light, shot_exposure
@@ -24,7 +25,6 @@ from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.shot_settings import exposure_window
 from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
-from vfxdenoise.core.training.render_data import RenderSequence
 
 log = logging.getLogger(__name__)
 

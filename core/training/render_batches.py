@@ -1,11 +1,11 @@
-"""Training batches for the temporal render denoiser, drawn from the sequences `render_data` reads:
+"""Training batches for the temporal render denoiser, drawn from the sequences `dataset_sequences` reads:
 augmented crops of frame pairs (the losses they train are `render_losses`).
 
 Each training sample is one centre frame, or two consecutive ones for the temporal term: its
 network input is built by the same `build_input` the engine uses (so warping and masks match
 inference exactly), then cropped and augmented. The target is the reference beauty, or,
 self-supervised (Noise2Noise), the independent second noisy render of the same frame
-(`render_data.target_name`).
+(`dataset_sequences.target_name`).
 """
 
 from __future__ import annotations
@@ -16,17 +16,13 @@ from functools import partial
 
 import torch
 
-from vfxdenoise.core.errors import DatasetError, VfxDenoiseError
+from vfxdenoise.core.dataset_sequences import NAMED_SEQUENCES, RenderSequence, target_name
+from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.temporal_window import window_around
 from vfxdenoise.core.training.loop import Batches
-from vfxdenoise.core.training.render_data import (
-    NAMED_SEQUENCES,
-    RenderDataConfig,
-    RenderSequence,
-    target_name,
-)
+from vfxdenoise.core.training.render_data import RenderDataConfig, no_targets
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +54,8 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig, rng: rando
            max_frames: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """One augmented (input, target) crop: (F, C, crop, crop) with F = 2 (frames t, t+1) or 1:
     one frame from a sequence of one frame, without `config.temporal_pairs`, or where the batch
-    has room for one frame only (`max_frames`)."""
+    has room for one frame only (`max_frames`). A sequence without the target its level trains
+    against is a DatasetError naming it and its folder (`render_data.no_targets`)."""
     layout = config.layout
     seq = rng.choice(sequences)
     level = rng.choice(sorted(seq.noisy))
@@ -68,7 +65,7 @@ def sample(sequences: list[RenderSequence], config: RenderDataConfig, rng: rando
     frames = [f.without(*dropped) for f in seq.noisy[level]]
     target = target_name(level, config.self_supervised)
     if target not in seq.targets:
-        raise VfxDenoiseError(f"sequence {seq.name} has no '{target}' frames to train against")
+        raise no_targets(seq, [target], config.self_supervised)
     height, width = frames[0].height, frames[0].width
     crop = config.crop
     if crop > min(height, width):

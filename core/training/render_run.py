@@ -15,7 +15,6 @@ and the card would name only the second.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shlex
 import time
@@ -28,6 +27,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import provenance
+from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.evaluation.scoring import (
@@ -45,16 +45,10 @@ from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
-from vfxdenoise.core.training.checkpoint import STATE_NAME
+from vfxdenoise.core.training.checkpoint import read_checkpoint
 from vfxdenoise.core.training.loop import LoopConfig, LossFn, fit
 from vfxdenoise.core.training.render_batches import batches, crop_side, uses_pairs
-from vfxdenoise.core.training.render_data import (
-    RenderDataConfig,
-    RenderSequence,
-    check_targets,
-    dark_sequences,
-    load_dataset,
-)
+from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets, dark_sequences
 from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
 from vfxdenoise.core.training.render_network import RenderNetwork, build_network, check_init_network
 from vfxdenoise.core.training.run_folder import check_out_dir
@@ -186,8 +180,8 @@ def _data_record(sequences: list[RenderSequence]) -> dict:
 
 
 def _frames_read(folder: Path) -> list[Path]:
-    """The frame files training reads in one of a sequence's folders (`render_data.read_frames_checked`):
-    its `render.####.exr` sequence."""
+    """The frame files training reads in one of a sequence's folders (its `render.####.exr`
+    sequence: `dataset_sequences.read_frames_checked`)."""
     pattern = parse_pattern(folder / FRAME_PATTERN)
     return [pattern.path(frame) for frame in pattern.frames_on_disk()]
 
@@ -325,11 +319,9 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
 
 def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
     """Whether the run trains in mixed precision (`LoopConfig.amp`): on CUDA, not elsewhere; but a
-    resumed run keeps its checkpoint's, said in a note where this device would pick the other. A
-    checkpoint resumes on another device (its tensors are saved from the CPU), and a CPU run resumed
-    on a GPU switched to mixed precision without a word (on a GPU without bfloat16 it failed: its
-    float16 loss scaler has no state in a full-precision checkpoint). Any CUDA device counts
-    ("cuda", "cuda:1")."""
+    resumed run keeps its checkpoint's, said in a note where this device would pick the other: a
+    checkpoint resumes on another device (its tensors are saved from the CPU), and a full-precision
+    checkpoint holds no state for a float16 loss scaler. Any CUDA device counts ("cuda", "cuda:1")."""
     amp = torch.device(device).type == "cuda"
     saved = _checkpoint_state(out_dir).get("config", {}) if existing == RESUME else {}
     if not isinstance(saved.get("amp"), bool) or saved["amp"] == amp:
@@ -341,14 +333,9 @@ def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
 
 
 def _checkpoint_state(out_dir: Path) -> dict:
-    """The checkpoint.json in `out_dir`, or {} where there is none or it is damaged (the loop
-    refuses a damaged one, naming it); its "config" and "settings" are dicts."""
-    try:
-        state = json.loads((out_dir / STATE_NAME).read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(state, dict):
-        return {}
+    """The checkpoint.json in `out_dir` (`checkpoint.read_checkpoint`: a damaged one is refused,
+    naming it), or {} where there is none; its "config" and "settings" are dicts."""
+    state = read_checkpoint(out_dir) or {}
     return {**state, **{key: state[key] if isinstance(state.get(key), dict) else {}
                         for key in ("config", "settings")}}
 

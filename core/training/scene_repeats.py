@@ -19,13 +19,13 @@ import logging
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
+from vfxdenoise.core.dataset_sequences import NAMED_SEQUENCES, RenderSequence
 from vfxdenoise.core.io.dataset_layout import (
     DEFAULT_BACKGROUND,
     DEFAULT_LIGHTS,
     read_manifest,
     rendered_scene,
 )
-from vfxdenoise.core.training.render_data import NAMED_SEQUENCES, RenderSequence
 
 log = logging.getLogger(__name__)
 

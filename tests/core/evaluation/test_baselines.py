@@ -3,9 +3,9 @@ level denoised on its own."""
 
 import numpy as np
 
+from vfxdenoise.core.dataset_sequences import RenderSequence
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser, oidn_frame
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.training.render_data import RenderSequence
 
 
 def _noisy_frame(seed: int) -> tuple[FrameFeatures, np.ndarray]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from exr_sequences import element_over_transparency, store_as_float, write_sequence
 
+from vfxdenoise.core.dataset_sequences import load_dataset
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
@@ -23,7 +26,6 @@ from vfxdenoise.core.evaluation.scoring import (
 )
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
-from vfxdenoise.core.training.render_data import load_dataset
 from vfxdenoise.core.weights import load_weights
 
 
@@ -208,3 +210,12 @@ def test_scores_are_named_in_one_place():
     rng = np.random.default_rng(0)
     frames = [rng.random((3, 16, 16), dtype=np.float32) for _ in range(3)]
     assert set(score(frames, [f + 0.1 for f in frames])) | {"flip", "temporal_warped"} == set(SCORES)
+
+
+def test_scoring_imports_nothing_of_training():
+    """Training validates with eval's scores; scoring imported training's data module for its
+    sequences, so each imported the other. They are `dataset_sequences`' now."""
+    code = ("import sys, vfxdenoise.core.evaluation.scoring; "
+            "print(sorted(m for m in sys.modules if m.startswith('vfxdenoise.core.training')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -3,17 +3,19 @@ for every sample, batches of frame pairs."""
 
 import logging
 import random
+import re
 from dataclasses import replace
 
 import pytest
 import torch
 from exr_sequences import write_render_dataset
 
+from vfxdenoise.core.dataset_sequences import load_dataset
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.render_batches import batches, crop_side, sample, uses_pairs
-from vfxdenoise.core.training.render_data import RenderDataConfig, load_dataset
+from vfxdenoise.core.training.render_data import RenderDataConfig
 from vfxdenoise.core.training.render_losses import supervised_loss
 
 
@@ -57,6 +59,20 @@ def test_a_crop_larger_than_the_frames_is_one_side_for_all_said_in_a_warning(tmp
     assert batch["input"].shape[-2:] == (24, 24) and batch["target"].shape[-2:] == (24, 24)
     with pytest.raises(DatasetError, match=r"crop 32 is larger than the 24x24 frames .* \(`crop_side`\)"):
         next(batches(seqs, replace(config, crop=32), seed=0))  # a crop not fitted is refused, never mixed
+
+
+def test_a_sequence_without_its_target_is_a_dataset_error_naming_it_and_its_folder(tmp_path):
+    """A sequence whose target `check_targets` never saw (a run's own check comes first) was a
+    bare VfxDenoiseError naming neither its folder nor how to render what it lacks."""
+    seqs = _dataset(tmp_path, 1)
+    del seqs[0].targets["reference"]
+    with pytest.raises(DatasetError, match=re.escape(f"sequence seq0 has no reference/ frames to compare "
+                                                     f"with (none in {seqs[0].folder}); render its "
+                                                     "reference with make-dataset")):
+        sample(seqs, RenderDataConfig(crop=24, layout=InputLayout(1)), random.Random(0))
+    with pytest.raises(DatasetError, match=r"has no spp4b/ frames .* --second-noisy"):
+        sample(_dataset(tmp_path / "n2n", 1), RenderDataConfig(crop=24, layout=InputLayout(1),
+                                                                self_supervised=True), random.Random(0))
 
 
 def _one_frame(seq):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ from exr_sequences import write_render_dataset
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
 from vfxdenoise.core.errors import TrainingError, UsageError
-from vfxdenoise.core.existing_outputs import REFUSE
+from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.model_files import read_header
@@ -107,6 +108,15 @@ def test_any_cuda_device_trains_in_mixed_precision(tmp_path):
     precision without a word."""
     assert all(_mixed_precision(device, tmp_path, REFUSE) for device in ("cuda", "cuda:0", "cuda:1"))
     assert not _mixed_precision("cpu", tmp_path, REFUSE)
+
+
+def test_a_damaged_checkpoint_is_refused_naming_it_as_the_run_reads_its_precision(tmp_path):
+    """The run read checkpoint.json by hand, taking a damaged one for none; it reads it as the loop
+    does (`checkpoint.read_checkpoint`)."""
+    (tmp_path / "checkpoint.json").write_text('{"step": ')
+    with pytest.raises(TrainingError, match=re.escape(f"{tmp_path / 'checkpoint.json'} is damaged")):
+        _mixed_precision("cpu", tmp_path, RESUME)
+    assert not _mixed_precision("cpu", tmp_path, REFUSE)  # a run that does not resume never reads it
 
 
 def test_a_crop_larger_than_the_frames_trains_on_their_side_once_warned_of(render_data, tmp_path, caplog):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from exr_sequences import write_render_dataset
 
+from vfxdenoise.core.dataset_sequences import load_dataset
 from vfxdenoise.core.io.dataset_layout import MANIFEST
 from vfxdenoise.core.io.exr import read_exr, write_exr
-from vfxdenoise.core.training.render_data import load_dataset
 from vfxdenoise.core.training.scene_repeats import warn_of_repeated_scenes
 
 
