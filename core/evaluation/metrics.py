@@ -5,7 +5,8 @@ batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
 
 - `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
   `tonemap` first; classic images in [0, 1] are scored as they are.
-- `relmse`: relative MSE on linear HDR values (the rendering literature's metric).
+- `relmse`: relative MSE on linear HDR values (the rendering literature's metric); `relmse_tensor`
+  the same on tensors with their gradient, for the training loss.
 - `energy_ratio`: the output's mean radiance over the reference's: below 1, the denoiser darkens.
 - `sparkle_rate`: pixels per million far brighter than the reference (bright samples let through).
 - `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel;
@@ -60,7 +61,10 @@ def _pair(a: ArrayLike, b: ArrayLike, what: str) -> tuple[torch.Tensor, torch.Te
 def psnr(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB; for a batch (N,C,H,W) the mean of per-image PSNRs.
 
-    Identical images give +inf.
+    Identical images give +inf, and so does a batch holding one identical pair, whatever the others
+    score: the mean of the per-image values, as skimage's and the literature's, has no finite value
+    then. To average over images some of which may come back exactly, score them one by one and
+    count those apart (`classic.image_evaluation.summarize` does).
     """
     ta, tb = _pair(a, b, "psnr")
     dims = tuple(range(1, ta.ndim)) if ta.ndim == 4 else tuple(range(ta.ndim))
@@ -111,9 +115,16 @@ RELMSE_EPSILON = 0.01
 
 
 def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = RELMSE_EPSILON) -> float:
-    """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values."""
+    """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values, in float64
+    (`relmse_tensor` of detached copies)."""
     tp, tr = _pair(pred, ref, "relmse")
-    return float((((tp - tr) ** 2) / (tr**2 + eps)).mean())
+    return float(relmse_tensor(tp, tr, eps))
+
+
+def relmse_tensor(pred: torch.Tensor, ref: torch.Tensor, eps: float = RELMSE_EPSILON) -> torch.Tensor:
+    """`relmse` of tensors as they are: on their device and in their dtype, with the gradient
+    (the training loss `render_losses.relmse_loss` is this score)."""
+    return (((pred - ref) ** 2) / (ref**2 + eps)).mean()
 
 
 def energy_ratio(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]) -> float:

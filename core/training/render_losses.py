@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON
+from vfxdenoise.core.evaluation.metrics import relmse_tensor
 from vfxdenoise.core.models.temporal_unet import from_log, to_log
 
 
@@ -55,11 +55,9 @@ def relmse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     The L1 loss in log space barely notices a lone pixel many times too bright (a sparkle: one
     bright sample let through), since the log compresses it; relative to the reference's squared
     radiance, such a pixel costs more than all the small errors around it, as it does in a comp.
-    The formula is repeated, its epsilon shared (`metrics.RELMSE_EPSILON`): `metrics.relmse` scores
-    detached float64 copies on the CPU, and a loss needs the gradient on the training device.
+    The score's own formula (`metrics.relmse_tensor`), on the training device with the gradient.
     """
-    linear, reference = from_log(pred.float()), from_log(target.float())
-    return ((linear - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).mean()
+    return relmse_tensor(from_log(pred.float()), from_log(target.float()))
 
 
 def supervised_loss(model, batch: dict[str, torch.Tensor | int], pairs: bool = False,

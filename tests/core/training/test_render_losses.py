@@ -5,10 +5,12 @@ import pytest
 import torch
 from exr_sequences import write_render_dataset
 
+from vfxdenoise.core.dataset_sequences import load_dataset
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.render_batches import batches, uses_pairs
-from vfxdenoise.core.training.render_data import RenderDataConfig, load_dataset
+from vfxdenoise.core.training.render_data import RenderDataConfig
 from vfxdenoise.core.training.render_losses import energy_loss, relmse_loss, supervised_loss
 
 
@@ -79,6 +81,17 @@ def test_relmse_loss_sees_a_sparkle_that_log_l1_barely_does():
     log = torch.log1p
     assert (log(sparkle) - log(reference)).abs().mean() < (log(dark) - log(reference)).abs().mean()
     assert relmse_loss(log(sparkle), log(reference)) > 100 * relmse_loss(log(dark), log(reference))
+
+
+def test_relmse_loss_is_the_relmse_score_with_its_gradient():
+    """One formula for the score and the loss: the loss is the score of the linear radiance."""
+    generator = torch.Generator().manual_seed(0)
+    pred = torch.rand((2, 3, 16, 16), generator=generator).mul(4).log1p().requires_grad_()
+    target = torch.rand((2, 3, 16, 16), generator=generator).mul(4).log1p()
+    loss = relmse_loss(pred, target)
+    loss.backward()
+    assert pred.grad is not None and pred.grad.abs().sum() > 0
+    assert loss.item() == pytest.approx(metrics.relmse(torch.expm1(pred), torch.expm1(target)), rel=1e-6)
 
 
 def test_the_temporal_term_compares_the_pairs_the_batch_counts_only(tmp_path):
