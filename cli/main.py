@@ -154,6 +154,6 @@ def main() -> None:
     cli(prog_name="vfxdenoise")
 
 
-# `python -m vfxdenoise.cli.main`: a host's $VFXDENOISE_COMMAND may name an interpreter (README).
+# `python -m vfxdenoise.cli.main`: a host's $VFXDENOISE_COMMAND may name an interpreter (docs/hosts.md).
 if __name__ == "__main__":
     main()

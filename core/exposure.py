@@ -56,7 +56,7 @@ _RING = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), 
 # as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
 # 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
 # outline of -34 beside a lamp of 200 whose converged outline is -0.05, with Lanczos). On Mitsuba
-# shots filtered so (6-8 frames at 8 spp, README.md), 1/192 had the lowest relMSE of 1/64-1/1024 with
+# shots filtered so (6-8 frames at 8 spp, docs/faults.md), 1/192 had the lowest relMSE of 1/64-1/1024 with
 # Catmull-Rom and Lanczos, within 10% of it with Mitchell, and raised tonemapped PSNR with all three;
 # keeping every negative value whole gave Lanczos 3.5x the relMSE.
 LOBE_REACH = 2

@@ -14,7 +14,7 @@ from vfxdenoise.plugin.runner import RunnerConfig
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 CLI = RunnerConfig(command=(str(VFXDENOISE),))
-# The other form README gives for $VFXDENOISE_COMMAND: an interpreter running the CLI module.
+# The other form docs/hosts.md gives for $VFXDENOISE_COMMAND: an interpreter running the CLI module.
 MODULE = RunnerConfig(command=(sys.executable, "-m", "vfxdenoise.cli.main"))
 
 

@@ -216,7 +216,7 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
                    context: list[int] | None, on_disk: list[int] | None) -> None:
     """Refuse job frames not on disk where every task's seq would (`check_missing`, under
     --missing `missing_policy`). Where seq would refuse but the farm need not: with --context-frames
-    under --missing error the job may be submitted with the render (README, farm jobs), and its
+    under --missing error the job may be submitted with the render (docs/farm.md), and its
     tasks refuse until their frames and neighbours are rendered and are retried, so only warn;
     an input folder not visible here (`on_disk` None) is left to the tasks, with a warning."""
     if on_disk is None:

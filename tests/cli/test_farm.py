@@ -343,7 +343,7 @@ def test_an_unknown_model_name_is_a_usage_error_of_the_submission(shot, tmp_path
 
 def test_layers_are_checked_on_the_first_frame_that_reads_and_a_model_only_workers_see_is_not(
         shot, tmp_path, caplog):
-    """A damaged frame is its task's to report (README: farm --keep-going)."""
+    """A damaged frame is its task's to report (docs/farm.md: --keep-going)."""
     Path(shot.replace("####", "1001")).write_bytes(b"")
     refused = _invoke("opencue", shot, "--beauty", "nope")
     assert refused.exit_code == 1 and "render.1002.exr" in str(refused.exception)

@@ -57,7 +57,7 @@ def _still_then_panning(sequence_factory) -> str:
 
 
 def test_motion_is_found_from_the_pairs_of_the_renders_range(sequence_factory):
-    """README (farm jobs): with --context-frames, every chunk finds the motion as one run over the
+    """docs/farm.md: with --context-frames, every chunk finds the motion as one run over the
     whole render does; without it, from the frames on disk, as before."""
     pattern = parse_pattern(_still_then_panning(sequence_factory))
     on_disk = list(range(1, 13))
@@ -109,7 +109,7 @@ def test_layer_options_the_first_frame_lacks_are_refused_from_its_header(sequenc
 
 
 def test_a_frame_that_lacks_a_layer_is_left_to_fail_alone_with_keep_going(sequence_factory):
-    """README: with --keep-going, a frame without a named layer fails alone; the others map."""
+    """docs/faults.md: with --keep-going, a frame without a named layer fails alone; the others map."""
     sequence_factory(frames=[1])
     pattern = parse_pattern(sequence_factory(frames=[2, 3], extra=_key()))
     check_layers(pattern, [1, 2, 3], EngineConfig(aovs=("key",), keep_going=True))

@@ -189,7 +189,7 @@ def test_without_frames_a_job_covers_the_renders_range_as_seq_does(shot, sequenc
 
 def test_a_job_submitted_with_the_render_is_written_before_its_frames_are(shot, sequence_factory,
                                                                           caplog):
-    """README (farm jobs): with the render's range as --context-frames the job may start before
+    """docs/farm.md: with the render's range as --context-frames the job may start before
     the render has written every frame; its tasks refuse and are retried, so it is not refused."""
     context = SeqOptions(context_frames="1001-1010")
     with caplog.at_level("WARNING"):
@@ -319,7 +319,7 @@ def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(s
         assert any(line.startswith(f"frame {frame}: written in ") and
                    line.endswith(str(parse_pattern(out).path(frame))) for line in done), done
     assert "written: 3 frame(s) 1001-1003" in done
-    # the summary's peak memory: what to book with --memory (README, farm jobs)
+    # the summary's peak memory: what to book with --memory (docs/farm.md)
     assert any(re.fullmatch(r"peak memory: \d+\.\d\d GB host", line) for line in done), done
 
     parse_pattern(shot).path(1007).write_bytes(b"")  # read for frame 1005: the chunk fails there
