@@ -8,6 +8,10 @@ clean image. The noisy input is scored the same way (clipped).
 Methods get the noise level as a sigma on the 0-1 scale: the true sigma for plain Gaussian noise,
 otherwise the RMS of (noisy - clean) measured on that image. Only BM3D uses it (an oracle noise
 level, its best case); the networks are blind.
+
+Images under SSIM's window (metrics.SSIM_WINDOW) are refused before any method runs
+(`check_scorable`). An image a method gives back exactly (PSNR +inf) is counted apart in the table:
+the mean PSNR is that of the other images, as one +inf would make the mean +inf and hide them.
 """
 
 from __future__ import annotations
@@ -63,9 +67,25 @@ def noisy_method() -> Method:
     return Method("noisy input", "-", lambda noisy, sigma: noisy)
 
 
+def check_scorable(pairs: list[ImagePair], what: str = "image",
+                   remedy: str = "leave the smaller ones out of the data") -> None:
+    """Refuse images SSIM cannot score (a side under its window), naming the first and its size,
+    so that a run stops before it trains or denoises rather than once it scores. `what` names
+    them in the message ('validation image'), `remedy` ends it."""
+    side = metrics.SSIM_WINDOW
+    for pair in pairs:
+        height, width = pair.clean.shape[-2:]
+        if min(height, width) < side:
+            raise ImageError(f"{what} {pair.name} is {width}x{height} pixels, smaller than SSIM's "
+                             f"{side}-pixel window: PSNR/SSIM scores images of at least {side}x{side} "
+                             f"pixels; {remedy}")
+
+
 def evaluate(pairs: list[ImagePair], conditions: list[Condition], methods: list[Method],
              seed: int = 0, examples: int = 1) -> tuple[list[dict], list[Example]]:
-    """One row per (condition, method, image); plus the first `examples` images for a grid."""
+    """One row per (condition, method, image); plus the first `examples` images for a grid.
+    Images SSIM cannot score are refused first (`check_scorable`)."""
+    check_scorable(pairs)
     rows, kept = [], []
     for condition in conditions:
         noisy_images = noisy_inputs(pairs, condition.noise, seed)
@@ -89,12 +109,35 @@ def evaluate(pairs: list[ImagePair], conditions: list[Condition], methods: list[
 
 
 def summarize(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]:
-    """(noise, method) -> mean psnr, ssim and seconds over the images."""
+    """(noise, method) -> mean psnr, ssim and seconds over the images, and how many images there
+    were ('images') and were given back exactly ('exact'). The psnr is the mean over the others
+    (+inf where all were exact): one exact image's +inf made the mean +inf, whatever the rest scored."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         groups.setdefault((row["noise"], row["method"]), []).append(row)
-    return {key: {m: float(np.mean([r[m] for r in group])) for m in ("psnr", "ssim", "seconds")}
-            for key, group in groups.items()}
+    summary = {}
+    for key, group in groups.items():
+        psnrs = [r["psnr"] for r in group]
+        finite = [value for value in psnrs if not np.isposinf(value)]
+        summary[key] = {"psnr": float(np.mean(finite)) if finite else float("inf"),
+                        "ssim": float(np.mean([r["ssim"] for r in group])),
+                        "seconds": float(np.mean([r["seconds"] for r in group])),
+                        "images": len(group), "exact": len(psnrs) - len(finite)}
+    return summary
+
+
+def _cell(text: str) -> str:
+    """`text` for a Markdown table cell: its '|' escaped (a choice of noises,
+    'gaussian:0-55|saltpepper:0-0.2'), which would otherwise end the cell and break the table."""
+    return str(text).replace("|", "\\|")
+
+
+def _scores(summary: dict[str, float]) -> str:
+    """'PSNR / SSIM', and how many images came back exactly where some did but not all."""
+    text = f"{summary['psnr']:.2f} / {summary['ssim']:.3f}"
+    if 0 < summary["exact"] < summary["images"]:
+        text += f" ({summary['exact']} of {summary['images']} exact, PSNR of the others)"
+    return text
 
 
 def markdown_table(rows: list[dict], methods: list[Method]) -> str:
@@ -104,17 +147,17 @@ def markdown_table(rows: list[dict], methods: list[Method]) -> str:
     names = list(dict.fromkeys(row["method"] for row in rows))
     trained = {m.name: m.trained_on for m in methods}
     best = {c: max(summary[(c, n)]["psnr"] for n in names) for c in conditions}
-    lines = ["| method | trained on | " + " | ".join(f"{c} PSNR / SSIM" for c in conditions)
+    lines = ["| method | trained on | " + " | ".join(f"{_cell(c)} PSNR / SSIM" for c in conditions)
              + " | s / image |",
              "|---|---|" + "---|" * len(conditions) + "---|"]
     for name in names:
         cells = []
         for c in conditions:
-            s = summary[(c, name)]
-            text = f"{s['psnr']:.2f} / {s['ssim']:.3f}"
-            cells.append(f"**{text}**" if s["psnr"] == best[c] else text)
+            text = _scores(summary[(c, name)])
+            cells.append(f"**{text}**" if summary[(c, name)]["psnr"] == best[c] else text)
         seconds = np.mean([summary[(c, name)]["seconds"] for c in conditions])
-        lines.append(f"| {name} | {trained.get(name, '-')} | " + " | ".join(cells) + f" | {seconds:.2f} |")
+        lines.append(f"| {_cell(name)} | {_cell(trained.get(name, '-'))} | " + " | ".join(cells)
+                     + f" | {seconds:.2f} |")
     return "\n".join(lines) + "\n"
 
 
