@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import click
+import torch
 
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
@@ -53,6 +54,9 @@ ARCHITECTURES = CLASSIC_ARCHITECTURES
 # 3x3 convolutions see mostly padding (the same floor as `train --crop`). Smaller images still
 # train on patches of their own side (`training.classic.patch_size`).
 MIN_PATCH = 8
+# The side of the image `check_model_options` runs a network on: small, and any side runs (the
+# DAE pads to its multiple).
+PROBE_SIDE = 16
 
 
 def _data_options(command):
@@ -96,10 +100,21 @@ def parse_model_options(items: tuple[str, ...]) -> dict:
 
 
 def check_model_options(arch: str, config: dict) -> None:
-    """Build the architecture once so a wrong --model-option fails before any data is read."""
+    """Build the architecture once and run it on a tiny image, so that a wrong --model-option fails
+    (exit 2) before any data is read or --out made: values a constructor took but no network runs
+    on (features=0, widths=[], where its own checks miss one) failed at the first training step
+    with a traceback, leaving --out empty. Any exception counts: what the options feed the
+    constructor is the user's. `channels` is refused: it is the images' (--channels), and another
+    count failed at the first step."""
+    if "channels" in config:
+        raise click.BadParameter("channels is not a network option: the network takes the images' "
+                                 "channel count; read them as gray or colour with --channels 1 or 3",
+                                 param_hint="--model-option")
     try:
-        build_model(arch, **config)
-    except (TypeError, ValueError) as exc:
+        model = build_model(arch, **config).eval()
+        with torch.no_grad():
+            model(torch.zeros(1, model.channels, PROBE_SIDE, PROBE_SIDE))
+    except Exception as exc:  # whatever the user's values make the constructor or the network raise
         raise click.BadParameter(f"does not fit {arch}: {exc}", param_hint="--model-option") from exc
 
 
@@ -185,6 +200,11 @@ def model_method(model_path: str, expected_arch: str | None, device: str) -> Met
                   lambda noisy, sigma: denoise_array(loaded.model, noisy, device))
 
 
+# What results.md says of BM3D's noise level, where it is scored.
+BM3D_NOTE = ("; BM3D is given the noise level: the true sigma of plain Gaussian noise, else the RMS "
+             "of noisy - clean measured on each image")
+
+
 def bm3d_method() -> Method:
     """BM3D given the noise level (core.classic.image_evaluation.noise_sigma)."""
     return Method("BM3D", "- (given sigma)", bm3d_denoise)
@@ -230,7 +250,6 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     (out_dir / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out_dir / "results.md").write_text(
         f"{dataset} `{data_dir}` ({split} split, {len(pairs)} images); PSNR dB / SSIM of outputs "
-        f"clipped to [0, 1]; BM3D is given the noise level: the true sigma of plain Gaussian noise, "
-        f"else the RMS of noisy - clean measured on each image.\n\n{table}\n{grid_legend(examples)}\n")
+        f"clipped to [0, 1]{BM3D_NOTE if with_bm3d else ''}.\n\n{table}\n{grid_legend(examples)}\n")
     click.echo(table)
     click.echo(f"written: {out_dir / 'results.md'}, {out_dir / 'examples.png'}", err=True)

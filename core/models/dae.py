@@ -23,6 +23,8 @@ class DenoisingAutoencoder(nn.Module):
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64)):
         super().__init__()
         widths = tuple(widths)
+        if not widths or min(widths) < 1:  # () failed with an IndexError, a 0 at the first image
+            raise ValueError(f"the DAE needs one width or more, each at least 1, got widths={list(widths)}")
         encoder: list[nn.Module] = _conv(channels, widths[0])
         previous = widths[0]
         for width in widths:

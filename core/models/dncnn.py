@@ -1,4 +1,4 @@
-"""DnCNN (Zhang et al. 2016): a plain stack of 3x3 convolutions that predicts the noise.
+"""DnCNN (Zhang et al., IEEE TIP 2017; arXiv 2016): a plain stack of 3x3 convolutions that predicts the noise.
 
 Residual learning: the network estimates the noise map and subtracts it from its input, so the
 output is `x - body(x)`. The first layer is conv + ReLU, the middle ones conv + batch norm + ReLU,
@@ -21,6 +21,8 @@ class DnCNN(nn.Module):
         super().__init__()
         if depth < 3:
             raise ValueError(f"DnCNN needs at least 3 layers, got depth={depth}")
+        if features < 1:  # a network of 0 features builds, and fails at its first image
+            raise ValueError(f"DnCNN needs at least 1 feature per layer, got features={features}")
         layers: list[nn.Module] = [nn.Conv2d(channels, features, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth - 2):
             layers += [nn.Conv2d(features, features, 3, padding=1, bias=False),

@@ -48,6 +48,10 @@ class ResNetSD(nn.Module):
         super().__init__()
         if not 0.0 < final_survival <= 1.0:
             raise ValueError(f"final_survival must be in (0, 1], got {final_survival}")
+        if blocks < 1:  # 0 built a head and a tail alone, which trained without a word
+            raise ValueError(f"ResNet-SD needs at least 1 residual block, got blocks={blocks}")
+        if features < 1:
+            raise ValueError(f"ResNet-SD needs at least 1 feature per layer, got features={features}")
         self.head = nn.Sequential(nn.Conv2d(channels, features, 3, padding=1), nn.ReLU(inplace=True))
         self.blocks = nn.Sequential(*(StochasticDepthBlock(features, p)
                                       for p in linear_decay(blocks, final_survival)))

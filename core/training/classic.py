@@ -30,7 +30,7 @@ from torch import nn
 from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import denoise_array
-from vfxdenoise.core.classic.image_evaluation import REAL
+from vfxdenoise.core.classic.image_evaluation import REAL, check_scorable
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DatasetError
@@ -156,7 +156,8 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
                 loop: LoopConfig, val_pairs: list[ImagePair] | None = None,
                 existing: str = REFUSE, *, settings: dict | None = None,
                 **model_config) -> tuple[nn.Module, dict, list[dict]]:
-    """Build registry architecture `arch` for the images' channel count and train it with `fit`.
+    """Build registry architecture `arch` for the images' channel count and train it with `fit`
+    (a `channels` in `model_config` other than theirs is refused: it failed at the first step).
 
     Returns the model (on the CPU), the constructor config to save with it, and the log rows.
     Its checkpoints load as models (`weights.weights_metadata`) and record how they were made
@@ -164,6 +165,10 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     images (`data_digest`), other than the checkpoint's.
     """
     _check(pairs, noise)
+    if model_config.get("channels", pairs[0].channels) != pairs[0].channels:
+        raise DatasetError(f"the model is asked for {model_config['channels']} channels, the images "
+                           f"hold {pairs[0].channels}: read them as gray or colour (--channels 1 or 3) "
+                           "instead of setting the network's channels")
     config = {"channels": pairs[0].channels, **model_config}
     torch.manual_seed(loop.seed)
     model = build_model(arch, **config)
@@ -238,17 +243,22 @@ def train_classic(run: ClassicRun, say: Callable[[str], None] = log.info) -> Pat
 
 def _validation_images(run: ClassicRun, say: Callable[[str], None]) -> list[ImagePair]:
     """The first `val_images` images of the test split, centre-cropped to `max_side` or
-    VAL_MAX_SIDE; none where `val_images` is 0, or where the split holds none (said)."""
+    VAL_MAX_SIDE; none where `val_images` is 0, or where the split holds none (said). One SSIM
+    cannot score is refused here, before training, not at the first validation
+    (`image_evaluation.check_scorable`)."""
     if run.val_images <= 0:
         return []
     options = ReadOptions(split="test", limit=run.val_images, channels=run.channels,
                           max_side=run.max_side or VAL_MAX_SIDE,
                           empty_hint="add data, or pass --val-images 0 to train without it")
     try:
-        return load_dataset(run.dataset, run.data, options)
+        pairs = load_dataset(run.dataset, run.data, options)
     except DatasetError as exc:
         say(f"note: training without validation: {exc}")
         return []
+    check_scorable(pairs, "validation image", "pass --val-images 0 to train without validation, or "
+                   "leave the smaller images out of the test split")
+    return pairs
 
 
 def _patch_used(pairs: list[ImagePair], patch: int | None) -> int:

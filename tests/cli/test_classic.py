@@ -1,6 +1,7 @@
 """`vfxdenoise classic train|eval`: tiny real runs end to end, and one-line errors."""
 
 import json
+import re
 
 import pytest
 from classic_data import (
@@ -221,3 +222,67 @@ def test_train_options_default_to_the_settings_of_the_run_they_fill():
         assert options[name].default == getattr(ClassicRun, name), name
     assert options["patch"].default == ClassicDataConfig.patch and ClassicRun.patch is None  # None: that
     assert f"(default {CLASSIC_STEPS})" in options["steps"].help and ClassicRun.steps is None
+
+
+@pytest.mark.parametrize("arch, option, words", [
+    ("dncnn", "features=0", "does not fit dncnn: DnCNN needs at least 1 feature per layer"),
+    ("dae", "widths=[0]", "does not fit dae: the DAE needs one width or more"),
+    ("dae", "widths=[]", "does not fit dae: the DAE needs one width or more"),
+    ("resnet-sd", "blocks=0", "does not fit resnet-sd: ResNet-SD needs at least 1 residual block"),
+    ("dncnn", "channels=3", "channels is not a network option: the network takes the images' channel"),
+])
+def test_model_options_no_network_runs_with_are_refused_before_anything_is_read(tmp_path, arch, option,
+                                                                                 words):
+    """They built, then failed at the first step with a traceback (exit 1) and left --out empty;
+    blocks=0 trained a head and tail alone without a word, channels=3 on gray images failed after
+    the data had loaded."""
+    write_idx_dataset(tmp_path / "d", train=4, test=1)
+    result = run("classic", "train", "--arch", arch, "--dataset", "mnist", "--data", tmp_path / "d",
+                 "--noise", "gaussian:25", "--steps", "2", "--val-images", "0", "--out", tmp_path / "m",
+                 "--device", "cpu", "--model-option", option)
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert "training" not in result.output and not (tmp_path / "m").exists()
+
+
+def _tiny_folder(root, sides):
+    root.mkdir()
+    for i, (height, width) in enumerate(sides):
+        write_image(root / f"img{i}.png", quantise(pattern(i, 1, height, width)))
+
+
+def test_images_ssim_cannot_score_are_refused_before_training_or_denoising(tmp_path):
+    """A 9x10 validation image failed at the first validation, after --validate-every steps of
+    training; in eval, after BM3D and every model had run."""
+    _tiny_folder(tmp_path / "f", [(16, 16)] * 4 + [(9, 10)])  # the fifth image is the test split's
+    common = ["--dataset", "folder", "--data", tmp_path / "f", "--noise", "gaussian:25", "--device", "cpu"]
+    trained = run("classic", "train", "--arch", "dncnn", *common, "--steps", "1", "--batch", "2",
+                  "--out", tmp_path / "m", *TINY)
+    assert trained.exit_code == 1, trained.output
+    assert ("validation image img4.png is 10x9 pixels, smaller than SSIM's 11-pixel window"
+            in trained.output) and "pass --val-images 0 to train without validation" in trained.output
+    assert "training dncnn" not in trained.output and not (tmp_path / "m").exists()
+    assert run("classic", "train", "--arch", "dncnn", *common, "--steps", "1", "--batch", "2",
+               "--val-images", "0", "--out", tmp_path / "m", *TINY).exit_code == 0
+    evaluated = run("classic", "eval", "--model", tmp_path / "m", *common, "--split", "all",
+                    "--out", tmp_path / "e")
+    assert evaluated.exit_code == 1 and "image img4.png is 10x9 pixels" in evaluated.output
+    assert not (tmp_path / "e").exists()
+
+
+def test_eval_results_hold_a_whole_table_for_a_choice_of_noises_and_say_bm3d_only_when_scored(
+        trained, tmp_path):
+    """The README's blind spec holds '|', which broke the table's rows (GFM drew none); and
+    results.md described BM3D's noise level under --no-bm3d."""
+    data, model = trained
+    blind = "gaussian:0-55|saltpepper:0-0.2"
+    common = ["--model", model, "--dataset", "fashion-mnist", "--data", data, "--limit", "1",
+              "--device", "cpu", "--noise", blind, "--noise", "none"]
+    assert run("classic", "eval", *common, "--no-bm3d", "--out", tmp_path / "e").exit_code == 0
+    results = (tmp_path / "e" / "results.md").read_text()
+    assert "BM3D" not in results
+    table = [line for line in results.splitlines() if line.startswith("|")]
+    assert {len(re.split(r"(?<!\\)\|", line.strip().strip("|"))) for line in table} == {5}
+    assert "| gaussian:0-55\\|saltpepper:0-0.2 PSNR / SSIM |" in table[0]
+    assert run("classic", "eval", *common, "--out", tmp_path / "b").exit_code == 0
+    assert "BM3D is given the noise level" in (tmp_path / "b" / "results.md").read_text()

@@ -16,3 +16,10 @@ def test_registered_and_keeps_shape_for_odd_sizes(channels):
     y = model(x)
     assert y.shape == x.shape and torch.isfinite(y).all()
     assert model.channels == channels
+
+
+@pytest.mark.parametrize("widths", [(), (0,), (8, 0)])
+def test_widths_no_network_runs_on_are_refused_when_built(widths):
+    """() failed with an IndexError deep in the constructor, a 0 width at the first image."""
+    with pytest.raises(ValueError, match="one width or more, each at least 1"):
+        build_model("dae", widths=widths)

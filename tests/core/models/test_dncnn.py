@@ -36,3 +36,9 @@ def test_dncnn_is_residual():
     nn.init.normal_(model.body[-1].weight, std=0.1)
     x = torch.rand(1, 3, 16, 16)
     torch.testing.assert_close(model(x), x - model.body(x))
+
+
+def test_zero_features_are_refused_when_built():
+    """features=0 built, and failed at the first image with a RuntimeError of torch's."""
+    with pytest.raises(ValueError, match="at least 1 feature per layer, got features=0"):
+        build_model("dncnn", features=0)

@@ -87,3 +87,11 @@ def test_a_dropped_block_is_the_identity():
 def test_bad_final_survival_is_refused():
     with pytest.raises(ValueError, match="final_survival"):
         ResNetSD(final_survival=0.0)
+
+
+@pytest.mark.parametrize("option, words", [({"blocks": 0}, "at least 1 residual block, got blocks=0"),
+                                           ({"features": 0}, "at least 1 feature per layer")])
+def test_networks_without_blocks_or_features_are_refused_when_built(option, words):
+    """blocks=0 built a head and a tail alone, which trained without a word."""
+    with pytest.raises(ValueError, match=words):
+        build_model("resnet-sd", **option)

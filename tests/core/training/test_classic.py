@@ -152,3 +152,16 @@ def test_a_classic_run_trains_an_epochs_steps_on_the_images_it_reads_and_saves_t
     assert card["config"] == {"channels": 1, **SMALL["dncnn"]} and card["validation"] == {}
     patch_notes = [r.levelname for r in caplog.records if r.getMessage().startswith("--patch 40 is larger")]
     assert patch_notes == ["INFO"]
+
+
+def test_a_channel_count_other_than_the_images_is_refused_before_training(tmp_path):
+    """channels=3 for gray images overrode theirs, and failed at the first step, leaving the run's
+    folder behind empty."""
+    pairs = [ImagePair(f"g{i}", pattern(i, 1, 16, 16)) for i in range(2)]
+    noise, data, loop = parse_noise("gaussian:25"), ClassicDataConfig(patch=8, batch=2), LoopConfig(
+        steps=2, out_dir=tmp_path / "run")
+    with pytest.raises(DatasetError, match="the model is asked for 3 channels, the images hold 1"):
+        train_model("dncnn", pairs, noise, data, loop, channels=3, **SMALL["dncnn"])
+    assert not (tmp_path / "run").exists()
+    _, config, _ = train_model("dncnn", pairs, noise, data, loop, channels=1, **SMALL["dncnn"])  # theirs
+    assert config["channels"] == 1
