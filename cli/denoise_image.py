@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.options import POSITIVE, TILE, device_option
+from vfxdenoise.cli.options import TILE, FiniteFloatRange, device_option
 from vfxdenoise.core.classic.image_denoise import (
     DEFAULT_TILE,
     bm3d_denoise,
     denoise_array,
     within_display_range,
 )
+from vfxdenoise.core.classic.noise import GAUSSIAN_SCALE
 from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.model_files import resolve_weights
@@ -89,8 +90,9 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
 @click.option("--model", "model_path", default=None,
               help="Model folder or .safetensors from `classic train` [required unless --arch bm3d; "
                    "refused with it].")
-@click.option("--sigma", type=POSITIVE, default=None,
-              help="BM3D only (refused with --model): noise sigma on the 0-255 scale (above 0).")
+@click.option("--sigma", type=FiniteFloatRange(min=0, max=GAUSSIAN_SCALE, min_open=True), default=None,
+              help="BM3D only (refused with --model): noise sigma on the 0-255 scale (above 0, at "
+                   "most 255, as in --noise specs).")
 @click.option("--tile", type=TILE, default=DEFAULT_TILE, show_default=True, metavar="PX",
               help=f"Tile side in pixels for large images (at least {MIN_TILE}).")
 @device_option
@@ -116,6 +118,8 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
         raise OutputError(f"cannot write {output_path}: its folder is not writable (permissions, a "
                           "read-only mount); choose another output path")
     image = read_image(input_path)
+    for note in image.notes:  # what reading changed or took on trust: NaN/Inf, channels, float values
+        click.echo(f"note: {note}", err=True)
     if arch == "bm3d":
         denoise = partial(bm3d_denoise, sigma=sigma / 255.0, name=str(input_path))
     else:

@@ -2,8 +2,11 @@
 
 Pixels are returned channels-first (C, H, W) as float32, integer formats normalised to [0, 1]
 (as OpenImageIO converts them). Colour (3) or gray (1) channels are kept, with the alpha plane
-beside them; extra channels are dropped. Colour is read as the file stores it: OpenImageIO would
-otherwise premultiply a PNG's (or TIFF's) straight alpha into it, darkening semi-transparent pixels.
+beside them; extra channels are dropped, and a note says which. Colour is read as the file stores
+it: OpenImageIO would otherwise premultiply a PNG's (or TIFF's) straight alpha into it, darkening
+semi-transparent pixels. What reading changed, or took on trust, is said in the image's `notes`
+(non-finite values replaced, channels dropped, float or linear values taken as display-referred),
+which `denoise-image` prints.
 The metadata that matters for display (ICC profile, EXIF orientation and other EXIF tags, colour
 space) is read too, so a denoised copy shows as the input did. Writes are atomic: a temp file with
 the same extension in the target folder, then a rename, so a reader never sees half a file. EXR
@@ -50,12 +53,15 @@ class StillImage:
     pixels: colour (C, H, W) float32, C = 1 or 3, as stored (straight, not premultiplied, where the
     file's alpha is). pixel_type: the file's ('uint8', 'uint16', 'half', 'float', ...). alpha: the
     (H, W) alpha plane, or None. attributes: display metadata, {name: (OpenImageIO type, value)}.
+    notes: one sentence each, naming the file, on what reading changed or took on trust (see
+    `read_image`), for a command to print.
     """
 
     pixels: np.ndarray
     pixel_type: str
     alpha: np.ndarray | None = None
     attributes: dict[str, tuple[str, object]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def channels(self) -> int:
@@ -73,7 +79,19 @@ def _utf8(path: Path) -> Path:
 
 
 def read_image(path: str | Path) -> StillImage:
-    """Read the first subimage of `path`; NaN/Inf (float files) become 0."""
+    """Read the first subimage of `path`, with notes (`StillImage.notes`) on what was changed or
+    taken on trust.
+
+    Non-finite values (float files) are replaced, channel by channel, and counted in a note: +Inf
+    (a highlight brighter than the format held) takes the largest finite value of its channel (1
+    where the channel holds none), NaN and -Inf (broken values, with no brightness to keep) take 0;
+    +Inf at 0 made a black hole in a highlight, which the denoiser then spread. Channels beyond
+    colour (or gray) and alpha are dropped, named in a note (`_split_alpha`). Float pixels, or a
+    colour space that names itself linear, get a note that the values are denoised and written as
+    they are, with no transfer function: the classic networks are made for display-referred values
+    in [0, 1], and a linear image written to an integer format keeps its linear values (it shows
+    darker than it should).
+    """
     path = _utf8(Path(path))
     if not path.is_file():
         raise ImageError(f"image not found: {path}")
@@ -91,19 +109,76 @@ def read_image(path: str | Path) -> StillImage:
     finally:
         handle.close()
     pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
-    pixels = np.nan_to_num(pixels, nan=0.0, posinf=0.0, neginf=0.0)
-    colour, alpha = _split_alpha(pixels, spec.alpha_channel)
-    return StillImage(colour, str(spec.format), alpha, _display_attributes(spec))
+    replaced = _replace_non_finite(pixels)
+    colour, alpha, dropped = _split_alpha(pixels, spec.alpha_channel)
+    attributes = _display_attributes(spec)
+    notes = [note for note in (_non_finite_note(path, replaced), _dropped_note(path, spec, dropped),
+                               _linear_note(path, str(spec.format), attributes)) if note]
+    return StillImage(colour, str(spec.format), alpha, attributes, notes)
 
 
-def _split_alpha(hwc: np.ndarray, alpha_channel: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(H, W, N) pixels -> colour (3 or 1, H, W) and the (H, W) alpha plane (None if the file has none)."""
+def _replace_non_finite(hwc: np.ndarray) -> dict[str, int]:
+    """(H, W, N) pixels' non-finite values replaced in place, as `read_image` says; how many of
+    each kind ('NaN', '+Inf', '-Inf') there were."""
+    finite = np.isfinite(hwc)
+    if finite.all():
+        return {}
+    nan, positive, negative = np.isnan(hwc), np.isposinf(hwc), np.isneginf(hwc)
+    for channel in range(hwc.shape[2]):
+        plane, good = hwc[..., channel], finite[..., channel]
+        plane[positive[..., channel]] = plane[good].max() if good.any() else 1.0
+    hwc[nan | negative] = 0.0
+    return {"NaN": int(nan.sum()), "+Inf": int(positive.sum()), "-Inf": int(negative.sum())}
+
+
+def _non_finite_note(path: Path, counts: dict[str, int]) -> str:
+    """The note on the values `_replace_non_finite` replaced ('' for none)."""
+    fates = {"NaN": "0", "+Inf": "the largest finite value of their channel", "-Inf": "0"}
+    said = "; ".join(f"{count} {kind} set to {fates[kind]}" for kind, count in counts.items() if count)
+    return f"{path} holds values that are no finite number: {said}" if said else ""
+
+
+def _dropped_note(path: Path, spec: oiio.ImageSpec, dropped: list[int]) -> str:
+    """The note naming the channels `_split_alpha` dropped ('' for none)."""
+    if not dropped:
+        return ""
+    names = [_channel_name(spec, c) for c in range(spec.nchannels)]
+    return (f"{path} has {spec.nchannels} channels ({', '.join(names)}): "
+            f"{', '.join(names[c] for c in dropped)} dropped; only colour (3) or gray (1) channels, "
+            "and an alpha, are read")
+
+
+def _linear_note(path: Path, pixel_type: str, attributes: dict[str, tuple[str, object]]) -> str:
+    """The note on values that are likely linear (scene-referred): float pixels, or a colour space
+    that says so ('linear', 'lin_rec709', ...); '' for others."""
+    space = str(attributes.get("oiio:ColorSpace", (None, ""))[1])
+    if pixel_type not in FLOAT_TYPES and not space.lower().startswith("lin"):
+        return ""
+    kind = (f"linear ({space})" if pixel_type not in FLOAT_TYPES
+            else "float" if pixel_type == "float" else f"float ({pixel_type})")
+    return (f"{path} holds {kind} values: they are denoised and written as they are, with no "
+            "transfer function applied, but the classic networks are made for display-referred "
+            "values in 0-1 (sRGB photographs); convert a linear image to sRGB first (written to "
+            "PNG or another integer format, linear values also show too dark)")
+
+
+def _channel_name(spec: oiio.ImageSpec, channel: int) -> str:
+    """The file's name of `channel`, or 'channel N' where it names none."""
+    names = spec.channelnames
+    return names[channel] if channel < len(names) and names[channel] else f"channel {channel}"
+
+
+def _split_alpha(hwc: np.ndarray, alpha_channel: int) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
+    """(H, W, N) pixels -> colour (3 or 1, H, W), the (H, W) alpha plane (None if the file has none),
+    and the channels dropped: those after the first three colour ones, or, with fewer than three,
+    after the first (a 2-channel file without alpha keeps its first as gray)."""
     if alpha_channel < 0 or hwc.shape[2] < 2:
         alpha_channel = -1
     others = [c for c in range(hwc.shape[2]) if c != alpha_channel]
     keep = others[:3] if len(others) >= 3 else others[:1]
     colour = np.ascontiguousarray(np.transpose(hwc[..., keep], (2, 0, 1)))
-    return colour, (np.ascontiguousarray(hwc[..., alpha_channel]) if alpha_channel >= 0 else None)
+    alpha = np.ascontiguousarray(hwc[..., alpha_channel]) if alpha_channel >= 0 else None
+    return colour, alpha, [c for c in others if c not in keep]
 
 
 def _display_attributes(spec: oiio.ImageSpec) -> dict[str, tuple[str, object]]:

@@ -92,7 +92,7 @@ def test_refusals_are_one_clear_line(tmp_path):
 
 
 @pytest.mark.parametrize(("option", "value"), [
-    ("--sigma", "nan"), ("--sigma", "inf"), ("--sigma", "0"), ("--sigma", "-5"),
+    ("--sigma", "nan"), ("--sigma", "inf"), ("--sigma", "0"), ("--sigma", "-5"), ("--sigma", "300"),
     ("--tile", "0"), ("--tile", "-3"), ("--tile", "127"),
 ])
 def test_a_noise_level_or_tile_that_denoises_nothing_is_a_usage_error(tmp_path, option, value):
@@ -230,6 +230,22 @@ def test_float_tiff_stays_float_and_unclipped(tmp_path):
     out, spec = read_raw(tmp_path / "out.tif")
     assert str(spec.format) == "float"
     np.testing.assert_allclose(out, image.transpose(1, 2, 0), atol=1e-5)
+
+
+def test_what_reading_changed_or_took_on_trust_is_noted(tmp_path):
+    """NaN/Inf read as finite values, and float values taken as display-referred, each said in a
+    note (they passed without a word: a +Inf highlight came out black)."""
+    image = np.full((3, 24, 32), 0.5, np.float32)
+    image[:, 3, 4], image[:, 5, 6] = np.nan, np.inf
+    write_raw(tmp_path / "in.tif", np.dstack(image), "float")
+    result = run(tmp_path / "in.tif", tmp_path / "out.tif", "--model", identity_model(tmp_path, channels=3),
+                 "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if line.startswith("note: ")]
+    assert any("NaN" in note for note in notes) and any("Inf" in note for note in notes), notes
+    assert any("transfer function" in note for note in notes), notes
+    out, _ = read_raw(tmp_path / "out.tif")
+    assert np.isfinite(out).all() and out[5, 6, 0] == pytest.approx(0.5, abs=1e-5)  # +Inf: the largest finite
 
 
 def test_a_value_far_beyond_0_1_stays_in_its_pixel(tmp_path):

@@ -5,6 +5,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import OpenImageIO as oiio
 import pytest
 from still_images import read_raw, write_raw
 
@@ -129,3 +130,46 @@ def test_each_write_has_its_own_hidden_temp_file_with_the_extension(tmp_path, mo
     assert temps[0] != temps[1]
     assert all(t.name.startswith(".a.png.") and t.name.endswith(".tmp.png") for t in temps)
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_non_finite_values_are_replaced_and_counted_in_a_note(tmp_path):
+    """NaN, +Inf and -Inf all became 0 without a word: a +Inf highlight came out a black hole,
+    which the denoiser then spread."""
+    hwc = np.full((4, 5, 3), 0.5, np.float32)
+    hwc[0, 0, 0] = 2.0  # the red channel's largest finite value
+    hwc[1, 1] = (np.inf, np.inf, np.nan)
+    hwc[2, 2, 1] = -np.inf
+    write_raw(tmp_path / "in.exr", hwc, "float")
+    image = read_image(tmp_path / "in.exr")
+    assert np.isfinite(image.pixels).all()
+    assert image.pixels[:, 1, 1].tolist() == [2.0, 0.5, 0.0]  # +Inf: its channel's largest value
+    assert image.pixels[1, 2, 2] == 0.0
+    assert (f"{tmp_path / 'in.exr'} holds values that are no finite number: 1 NaN set to 0; 2 +Inf set "
+            "to the largest finite value of their channel; 1 -Inf set to 0") in image.notes
+
+
+@pytest.mark.parametrize("names, alpha_channel, colour, dropped", [
+    (("R", "G"), -1, 1, "G dropped"),  # kept as gray: G was lost without a word
+    (("R", "G", "B", "A", "channel4"), 3, 3, "channel4 dropped"),  # as OpenImageIO names it in a TIFF
+])
+def test_channels_dropped_are_named_in_a_note(tmp_path, names, alpha_channel, colour, dropped):
+    hwc = np.tile(np.linspace(0.1, 0.9, len(names), dtype=np.float32), (4, 5, 1))
+    spec = oiio.ImageSpec(5, 4, len(names), "uint8")
+    spec.channelnames, spec.alpha_channel = names, alpha_channel
+    out = oiio.ImageOutput.create(str(tmp_path / "in.tif"))
+    assert out.open(str(tmp_path / "in.tif"), spec) and out.write_image(hwc), out.geterror()
+    out.close()
+    image = read_image(tmp_path / "in.tif")
+    assert image.channels == colour and (image.alpha is not None) == (alpha_channel >= 0)
+    assert image.notes == [f"{tmp_path / 'in.tif'} has {len(names)} channels ({', '.join(names)}): "
+                           f"{dropped}; only colour (3) or gray (1) channels, and an alpha, are read"]
+
+
+def test_float_pixels_get_a_note_that_they_are_taken_as_display_referred(tmp_path):
+    """A linear EXR was denoised as if display-referred and written linear into a PNG, unsaid."""
+    write_raw(tmp_path / "in.exr", np.full((4, 5, 3), 0.18, np.float32), "half")
+    write_raw(tmp_path / "in.png", np.full((4, 5, 3), 0.18, np.float32), "uint16")
+    (note,) = read_image(tmp_path / "in.exr").notes
+    assert note.startswith(f"{tmp_path / 'in.exr'} holds float (half) values: they are denoised and "
+                           "written as they are, with no transfer function applied")
+    assert read_image(tmp_path / "in.png").notes == []
