@@ -14,7 +14,9 @@ Specs (the CLI's `--noise`) are `name:args`, args positional or `key=value`, com
     impulse:0.2              20% of values replaced by uniform random values in [0, 1]
     saltpepper:0.1           10% of values set to 0 or 1, half each; `saltpepper:0.1,0.7` = 70% salt
     speckle:0.2              multiplicative: clean * (1 + n), n ~ N(0, 0.2^2)
-    gaussian:10+poisson:50   a chain: applied left to right
+    poisson:50+gaussian:10   a chain, applied left to right: shot noise, then read noise (the
+                             camera's order; the other way round, Poisson of values already
+                             noisy and clipped at 0, adds a bias in the dark)
     gaussian:0-55|saltpepper:0-0.2   a choice: one of them, picked uniformly per call
     none                     the clean image itself
 
