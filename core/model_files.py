@@ -5,20 +5,25 @@ value is a shipped model's name (the name of a file in SHIPPED_DIR, e.g. 'defaul
 else, then a folder holding FOLDER_WEIGHTS (what `vfxdenoise train` writes), then a weights file.
 A value that is none of those here is a path not on this machine (a farm's workers may see it)
 when it reads as one, else an unknown name (a typo of a shipped one). A weights file's header
-records the network's config (`weights.weights_metadata`), read here as JSON without torch, which
-hosts' Pythons often lack (`recorded_config`); the whole header, with each tensor's dtype, shape
-and place in the file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`).
-Which temporal radii a model runs with is `radius_problem`'s, for the run and hosts' checks alike.
+metadata records the network's architecture and config (`weights.weights_metadata`), parsed here
+(`parse_architecture`, `parse_config`) for `weights.load_weights` and, read without torch, which
+hosts' Pythons often lack, for hosts' checks (`recorded_config`, `model_radius`,
+`recorded_track_problem`); the whole header, with each tensor's dtype, shape and place in the
+file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`). Which temporal
+radii a model runs with is `radius_problem`'s, and which track its architecture is of
+`track_problem`'s, for the run and hosts' checks alike.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from vfxdenoise.core.errors import ModelError, UnknownModelError
+from vfxdenoise.core.input_layout import InputLayout
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
 DEFAULT_MODEL = "default"
@@ -27,6 +32,12 @@ FOLDER_WEIGHTS = "model.safetensors"  # the weights file in a model folder (a tr
 # What a `ModelRef` names: a shipped model, a folder, a file, a path not on this machine, or a
 # name that is no shipped model's and nothing here.
 SHIPPED, FOLDER, FILE, ELSEWHERE, UNKNOWN = "shipped", "folder", "file", "elsewhere", "unknown"
+# The tracks a command runs (`track_problem`), and the registry's architectures of each (here,
+# without torch, for hosts' checks; `models` imports them): networks over EXR sequences (seq,
+# train, eval) and still-image denoisers (classic train/eval, denoise-image).
+RENDER, CLASSIC = "render", "classic"
+RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
+CLASSIC_ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
 # The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
 _MAX_HEADER_BYTES = 100_000_000
 
@@ -115,19 +126,100 @@ def read_header(path: Path) -> tuple[dict, int]:
                          "or no safetensors file") from exc
 
 
-def recorded_config(path: Path) -> dict:
-    """The network config a weights file records in its safetensors header (`weights_metadata`),
-    read as JSON without torch; {} where it records none. A ModelError naming the file where it
-    cannot be read or is no safetensors file."""
+def _metadata(path: Path) -> dict:
+    """The metadata in the header of the safetensors file `path` ({} where it has none); OSError,
+    ValueError or struct.error where it has no header, or metadata that is no JSON object."""
+    metadata = _header(path)[0].get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"metadata that is no JSON object: {type(metadata).__name__}")
+    return metadata
+
+
+def parse_config(path: Path, metadata: Mapping[str, str]) -> dict:
+    """The network config the weights file `path` records in its header's `metadata` (JSON under
+    'config', `weights.weights_metadata`); {} where it records none. A ModelError naming the file
+    where it is no JSON, or no JSON object. One parser for `weights.load_weights` (the metadata
+    its `safe_open` read) and hosts' checks (`recorded_config`, without torch)."""
     try:
-        metadata = _header(path)[0].get("__metadata__") or {}
         config = json.loads(metadata.get("config", "{}"))
-    except (OSError, ValueError, AttributeError, struct.error) as exc:
-        raise ModelError(f"cannot read the config recorded in model weights {path} ({exc}); the file "
-                         "is damaged or no safetensors file written by vfxdenoise") from exc
+    except (ValueError, TypeError) as exc:  # TypeError: a value no str, in a header read without safetensors
+        raise ModelError(f"{path}: its 'config' metadata is not JSON ({exc}); the file is damaged "
+                         "or was not written by vfxdenoise: re-copy it, or retrain") from exc
     if not isinstance(config, dict):
         raise ModelError(f"model weights {path} record a config that is no JSON object: {config!r}")
     return config
+
+
+def parse_architecture(path: Path, metadata: Mapping[str, str]) -> str:
+    """The registry name the weights file `path` records in its header's `metadata`; a training
+    checkpoint of a version that did not record it is told apart from a foreign file, with what
+    to use instead (ModelErrors naming the file)."""
+    if "architecture" in metadata:
+        return metadata["architecture"]
+    if "step" in metadata:
+        raise ModelError(
+            f"{path} is a training checkpoint (step {metadata['step']}) of an older vfxdenoise, "
+            "which did not record its network, so it cannot run as a model. Use the run's "
+            "model.safetensors, written when it ends: continue an interrupted run with the same "
+            "`vfxdenoise train` command and --resume (checkpoints written since load as models)")
+    raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")
+
+
+def recorded_config(path: Path) -> dict:
+    """The network config a weights file records in its safetensors header (`parse_config`),
+    read without torch; {} where it records none. A ModelError naming the file where it cannot
+    be read or is no safetensors file."""
+    try:
+        metadata = _metadata(path)
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"cannot read the config recorded in model weights {path} ({exc}); the file "
+                         "is damaged or no safetensors file written by vfxdenoise") from exc
+    return parse_config(path, metadata)
+
+
+def model_radius(model: str | None) -> int | None:
+    """The temporal radius of the model weights `model` names (None: the shipped default), as
+    the denoise finds them (`model_ref`: a shipped name, a folder, a file), read from the config
+    their header records (`recorded_config`) without torch, which a host's Python may lack; the
+    networks' default (`InputLayout.temporal_radius`) where it records none, as they are built.
+    None for weights not on this machine or that this cannot read, which the denoise itself
+    reports."""
+    weights = model_ref(model or DEFAULT_MODEL).weights
+    if weights is None:
+        return None
+    try:
+        radius = recorded_config(weights).get("temporal_radius", InputLayout.temporal_radius)
+    except ModelError:
+        return None
+    return radius if isinstance(radius, int) and not isinstance(radius, bool) and radius >= 0 else None
+
+
+def track_problem(path: Path, architecture: str, track: str | None) -> str | None:
+    """Why the weights file `path`, whose header records `architecture`, does not run on `track`
+    (RENDER or CLASSIC; None: either): it holds a network of the other track; None where it runs.
+    One message for loading (`weights.load_weights`, an OtherTrackError) and hosts' checks before
+    a run (`recorded_track_problem`)."""
+    if track == RENDER and architecture in CLASSIC_ARCHITECTURES:
+        return (f"{path} holds a '{architecture}' classic-track model (from `vfxdenoise classic train`), "
+                "as its header records: such weights denoise still images, with `vfxdenoise denoise-image`; "
+                f"EXR sequences need a render model ({', '.join(RENDER_ARCHITECTURES)}): a shipped one "
+                "(default, fast) or one from `vfxdenoise train`")
+    if track == CLASSIC and architecture in RENDER_ARCHITECTURES:
+        return (f"{path} holds a '{architecture}' render model, as its header records, which `vfxdenoise "
+                f"seq` runs on EXR sequences; still images need a classic model "
+                f"({', '.join(CLASSIC_ARCHITECTURES)}) from `vfxdenoise classic train`")
+    return None
+
+
+def recorded_track_problem(path: Path, track: str) -> str | None:
+    """`track_problem` of the weights file `path`, from the architecture its header records, read
+    without torch; None where its header cannot be read or records no architecture, which loading
+    it says (`weights.load_weights`)."""
+    try:
+        architecture = _metadata(path).get("architecture")
+    except (OSError, ValueError, struct.error):
+        return None
+    return None if architecture is None else track_problem(path, architecture, track)
 
 
 def radius_problem(radius: int | None, trained: int, model: str | Path) -> str | None:

@@ -24,10 +24,11 @@ from torch.overrides import TorchFunctionMode
 from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError, OtherTrackError
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.model_files import resolve_weights
-from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES, build_model
+from vfxdenoise.core.model_files import CLASSIC as CLASSIC  # the tracks `load_weights` can insist on
+from vfxdenoise.core.model_files import RENDER as RENDER
+from vfxdenoise.core.model_files import parse_architecture, parse_config, resolve_weights, track_problem
+from vfxdenoise.core.models import build_model
 
-RENDER, CLASSIC = "render", "classic"  # the tracks `load_weights` can insist on
 # What a weights file's metadata repeats of its model card's training record (`training_metadata`).
 TRAINING_METADATA = ("command", "seed", "data_digest", "code")
 _T = TypeVar("_T")
@@ -112,36 +113,6 @@ def _state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Te
     return "; ".join(problems)
 
 
-def _architecture(path: Path, metadata: dict[str, str]) -> str:
-    """The registry name the file's metadata gives; a training checkpoint of a version that did
-    not record it is told apart from a foreign file, with what to use instead."""
-    if "architecture" in metadata:
-        return metadata["architecture"]
-    if "step" in metadata:
-        raise ModelError(
-            f"{path} is a training checkpoint (step {metadata['step']}) of an older vfxdenoise, "
-            "which did not record its network, so it cannot run as a model. Use the run's "
-            "model.safetensors, written when it ends: continue an interrupted run with the same "
-            "`vfxdenoise train` command and --resume (checkpoints written since load as models)")
-    raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")
-
-
-def _check_track(path: Path, architecture: str, track: str | None) -> None:
-    """Refuse weights of the other track than `track` asks for (None: either), by the
-    `architecture` their header records: an `OtherTrackError`."""
-    if track == RENDER and architecture in CLASSIC_ARCHITECTURES:
-        raise OtherTrackError(
-            f"{path} holds a '{architecture}' classic-track model (from `vfxdenoise classic train`), "
-            "as its header records: such weights denoise still images, with `vfxdenoise denoise-image`; "
-            f"EXR sequences need a render model ({', '.join(RENDER_ARCHITECTURES)}): a shipped one "
-            "(default, fast) or one from `vfxdenoise train`")
-    if track == CLASSIC and architecture in RENDER_ARCHITECTURES:
-        raise OtherTrackError(
-            f"{path} holds a '{architecture}' render model, as its header records, which `vfxdenoise "
-            f"seq` runs on EXR sequences; still images need a classic model "
-            f"({', '.join(CLASSIC_ARCHITECTURES)}) from `vfxdenoise classic train`")
-
-
 class _Skeleton(TorchFunctionMode):
     """Inside `torch.device("meta")`: in-place operations on meta tensors (the constructors'
     initialisation: normal_, uniform_, zero_...) do nothing at once. They compute nothing on meta
@@ -157,16 +128,13 @@ class _Skeleton(TorchFunctionMode):
 
 def _build(path: Path, architecture: str, metadata: dict[str, str],
            state: dict[str, torch.Tensor]) -> tuple[nn.Module, dict]:
-    """The network the metadata describes, holding the file's tensors `state`, with its config.
-    Built once, on the meta device (no memory, no initialisation), and given memory only once its
-    tensors' names and shapes are known to be `state`'s: a config read from a file may ask for any
-    size. A config this version cannot build (damaged JSON, keys of a newer vfxdenoise, values its
-    constructor fails on) is a ModelError naming the file, as are tensors of other names or shapes."""
-    try:
-        config = json.loads(metadata.get("config", "{}"))
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: its 'config' metadata is not JSON ({exc}); the file is damaged "
-                         "or was not written by vfxdenoise: re-copy it, or retrain") from exc
+    """The network the metadata describes, holding the file's tensors `state`, with its config
+    (`model_files.parse_config`). Built once, on the meta device (no memory, no initialisation),
+    and given memory only once its tensors' names and shapes are known to be `state`'s: a config
+    read from a file may ask for any size. A config this version cannot build (damaged JSON, keys
+    of a newer vfxdenoise, values its constructor fails on) is a ModelError naming the file, as
+    are tensors of other names or shapes."""
+    config = parse_config(path, metadata)
     try:
         with torch.device("meta"), _Skeleton():
             skeleton = build_model(architecture, **config)
@@ -227,12 +195,15 @@ def _readable(path: Path, read: Callable[[], _T]) -> _T:
 
 def _read(path: Path, track: str | None) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
     """The architecture, metadata and tensors (on the CPU) of the weights file `path`, through one
-    `safe_open`: its header's metadata first, so that weights of the other track than `track`
-    (`_check_track`) are refused before any tensor is read."""
+    `safe_open`: its header's metadata first (`model_files.parse_architecture`), so that weights
+    of the other track than `track` (`model_files.track_problem`) are refused before any tensor is
+    read, an `OtherTrackError`."""
     with _readable(path, lambda: safe_open(str(path), framework="pt", device="cpu")) as handle:
         metadata = handle.metadata() or {}
-        architecture = _architecture(path, metadata)
-        _check_track(path, architecture, track)
+        architecture = parse_architecture(path, metadata)
+        problem = track_problem(path, architecture, track)
+        if problem:
+            raise OtherTrackError(problem)
         state = _readable(path, lambda: {name: handle.get_tensor(name) for name in handle.keys()})
     return architecture, metadata, state
 

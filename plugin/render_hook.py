@@ -26,10 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.frame_locks import FolderClock
-from vfxdenoise.core.model_files import DEFAULT_MODEL, model_ref, recorded_config
+from vfxdenoise.core.model_files import model_radius
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
     frames_without_context,
@@ -46,7 +45,7 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 
 # The networks' default temporal radius, for per-frame hooks, which need a radius before the render
 # ends: that of weights whose config records none, as the engine takes it, and of weights that
-# cannot be read here, which the denoise reports (`model_radius`).
+# cannot be read here, which the denoise reports (`model_files.model_radius`).
 PER_FRAME_RADIUS = InputLayout.temporal_radius
 # What a post-render hook reads as temporal context (`HookSettings.context`): the render node's
 # whole range (the frames this render wrote, and those of the range an earlier render left: a fix-up
@@ -471,8 +470,8 @@ def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: Runn
 
 def per_frame_settings(settings: HookSettings, default_model: str | None = None) -> HookSettings:
     """Per-frame hooks must know the radius before the render ends: the model's own if unset (the
-    request's model, else `default_model`, the runner's: `model_radius`), as a denoise without
-    one runs. They denoise here: a farm job per frame would be a job for every frame."""
+    request's model, else `default_model`, the runner's: `model_files.model_radius`), as a denoise
+    without one runs. They denoise here: a farm job per frame would be a job for every frame."""
     if settings.farm:
         raise PluginError(f"per-frame hooks denoise on this machine (farm='{settings.farm}' given); "
                           "to hand the render to the farm, call post_render with farm= once it ends")
@@ -481,22 +480,6 @@ def per_frame_settings(settings: HookSettings, default_model: str | None = None)
         radius = PER_FRAME_RADIUS if radius is None else radius
         return replace(settings, options=replace(settings.options, temporal_radius=radius))
     return settings
-
-
-def model_radius(model: str | None) -> int | None:
-    """The temporal radius of the model weights `model` names (None: the shipped default), as
-    the denoise finds them (`model_files.model_ref`: a shipped name, a folder, a file), read
-    from the config their header records (`model_files.recorded_config`) without torch, which a
-    host's Python may lack. None for weights not on this machine or that this cannot read,
-    which the denoise itself reports."""
-    weights = model_ref(model or DEFAULT_MODEL).weights
-    if weights is None:
-        return None
-    try:
-        radius = recorded_config(weights).get("temporal_radius", PER_FRAME_RADIUS)
-    except ModelError:
-        return None
-    return radius if isinstance(radius, int) and not isinstance(radius, bool) and radius >= 0 else None
 
 
 def _default_job_path(input_pattern: str, engine: str) -> Path:

@@ -3,9 +3,9 @@ its cache first, minutes on a real shot): that the runner can start (`check_runn
 run would not refuse the request for a reason known without reading a frame (`check_request`).
 
 Standard library only, like the rest of the plugin: the model is read from its file's header
-(`model_files`, `render_hook.model_radius`), a GPU is looked for without torch where the run is a
-subprocess, and the output frames' locks are read as `core.io.frame_locks` writes them. A check
-that cannot be sure says nothing: the run itself then refuses, as before.
+(`model_files`: `model_radius`, `recorded_track_problem`), a GPU is looked for without torch where
+the run is a subprocess, and the output frames' locks are read as `core.io.frame_locks` writes
+them. A check that cannot be sure says nothing: the run itself then refuses, as before.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.errors import OtherTrackError, SequenceError
 from vfxdenoise.core.io.frame_locks import (
     LOCK_SUFFIX,
     FolderClock,
@@ -27,11 +27,18 @@ from vfxdenoise.core.io.frame_locks import (
     is_this_process,
     lock_owner,
     owner_dead,
+    owner_text,
 )
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
-from vfxdenoise.core.model_files import DEFAULT_MODEL, radius_problem, resolve_weights
+from vfxdenoise.core.model_files import (
+    DEFAULT_MODEL,
+    RENDER,
+    model_radius,
+    radius_problem,
+    recorded_track_problem,
+    resolve_weights,
+)
 from vfxdenoise.plugin.errors import PluginError, RunnerError
-from vfxdenoise.plugin.render_hook import model_radius
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
 
@@ -89,16 +96,27 @@ def _torch_built_for() -> str:
 
 def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
     """Raise now what running `request` the way `config` says would refuse before its first frame,
-    where it is known without reading a frame: a model that is not there (ModelError), a temporal
-    radius above the model's, device cuda where no GPU can be (PluginError, both worded with seq's
-    flags, as the run's own refusals are), output frames another live run is writing (another
-    session's press of the same node). Its messages are the run's, so a host shows them alike."""
+    where it is known without reading a frame: a model that is not there (ModelError), weights of
+    the classic track (OtherTrackError), a temporal radius above the model's, device cuda where no
+    GPU can be (PluginError, both worded with seq's flags, as the run's own refusals are), output
+    frames another live run is writing (another session's press of the same node). Its messages
+    are the run's, so a host shows them alike."""
     model = request.with_default_model(config.model).options.model or DEFAULT_MODEL
-    resolve_weights(model)
+    _check_track(resolve_weights(model))
     _check_radius(request.options.temporal_radius, model)
     if request.options.device == "cuda":
         _check_cuda(config)
     _check_output_locks(request.output_pattern)
+
+
+def _check_track(weights: Path) -> None:
+    """Refuse classic-track weights (`vfxdenoise classic train`'s), told from the architecture
+    their header records (`model_files.recorded_track_problem`), as the run refuses them when it
+    loads them (`weights.load_weights`, an OtherTrackError), with its message: it names them by
+    the absolute path a request passes on (`seq_options.absolute_model`)."""
+    problem = recorded_track_problem(weights.absolute(), RENDER)
+    if problem:
+        raise OtherTrackError(problem)
 
 
 def _check_radius(radius: int | None, model: str) -> None:
@@ -180,8 +198,9 @@ def _live_owner(lock: Path, clock: FolderClock) -> str | None:
     """The run holding `lock` ('pid 123 on host'), where it is alive (`frame_locks.owner_dead`, on
     the folder's `clock`, as the run itself judges it) and not this process (`is_this_process`:
     by boot, pid namespace and start time too, as the run tells its own locks). None for a dead
-    run's lock, this process's, and one naming no run yet (being written): the run judges those."""
+    run's lock, this process's, and one naming no run yet (being written): the run judges those.
+    Said as the run says it (`frame_locks.owner_text`)."""
     owner = lock_owner(lock)
     if "pid" not in owner or is_this_process(owner) or owner_dead(owner, lock, clock):
         return None
-    return f"pid {owner['pid']} on {owner.get('host', '?')}"
+    return owner_text(owner)

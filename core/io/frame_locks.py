@@ -120,9 +120,10 @@ def _names_a_run(owner: dict) -> bool:
     return "pid" in owner or "host" in owner
 
 
-def _owner_text(owner: dict) -> str:
+def owner_text(owner: dict) -> str:
     """The run a lock's record names, as 'pid 123 on render-node-17'; 'an unreadable lock file'
-    for a record that names none (`_names_a_run`)."""
+    for a record that names none (`_names_a_run`). The run's refusals say it, and a host's check
+    before a run (`runner_setup`)."""
     if not _names_a_run(owner):
         return "an unreadable lock file"
     return f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}"
@@ -131,7 +132,7 @@ def _owner_text(owner: dict) -> str:
 def _held_text(lock: Path, owner: dict) -> str:
     """'<lock> is held by pid 123 on render-node-17', or '<lock> is an unreadable lock file (...)'."""
     if _names_a_run(owner):
-        return f"{lock} is held by {_owner_text(owner)}"
+        return f"{lock} is held by {owner_text(owner)}"
     return f"{lock} is an unreadable lock file (empty, or not a record of a run)"
 
 
@@ -316,7 +317,7 @@ class FrameLocks:
                 if not owner_dead(other, lock, clock):
                     return other
                 if _take_over(lock, seen, other, clock):
-                    log.debug("took over lock %s of dead run (%s)", lock, _owner_text(other))
+                    log.debug("took over lock %s of dead run (%s)", lock, owner_text(other))
                     self._taken_over.append(other.get("pid"))
                 continue
             except OSError as exc:
@@ -345,7 +346,7 @@ class FrameLocks:
                 for path in self.paths:
                     owner = self._claim(lock_path(path), clock)
                     if owner is not None:
-                        raise OutputError(self.refusal(path, _owner_text(owner)))
+                        raise OutputError(self.refusal(path, owner_text(owner)))
                 threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
         except BaseException:
             self.release()

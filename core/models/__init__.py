@@ -11,6 +11,7 @@ from collections.abc import Callable
 from torch import nn
 
 from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.model_files import CLASSIC_ARCHITECTURES, RENDER_ARCHITECTURES  # the two tracks
 from vfxdenoise.core.models.dae import DenoisingAutoencoder
 from vfxdenoise.core.models.dncnn import DnCNN
 from vfxdenoise.core.models.resnet_sd import ResNetSD
@@ -24,10 +25,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "dncnn": DnCNN,
     "resnet-sd": ResNetSD,
 }
-# The two tracks: networks over EXR sequences (seq, train, eval) and still-image denoisers
-# (classic train/eval, denoise-image). A weights file of one track does not run in the other.
-RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
-CLASSIC_ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
+__all__ = ["CLASSIC_ARCHITECTURES", "MODELS", "RENDER_ARCHITECTURES", "build_model"]
 
 
 def build_model(name: str, **kwargs) -> nn.Module:

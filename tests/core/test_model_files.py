@@ -8,27 +8,35 @@ import logging
 from pathlib import Path
 
 import pytest
+from safetensors.torch import save_file
 from stdlib_only import heavy_modules_after
 
+from vfxdenoise.core import models as registry
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ModelError, UnknownModelError, UsageError
+from vfxdenoise.core.errors import ModelError, OtherTrackError, UnknownModelError, UsageError
 from vfxdenoise.core.model_files import (
+    CLASSIC,
+    CLASSIC_ARCHITECTURES,
     ELSEWHERE,
     FILE,
     FOLDER,
+    RENDER,
+    RENDER_ARCHITECTURES,
     SHIPPED,
     SHIPPED_DIR,
     UNKNOWN,
+    model_radius,
     model_ref,
     radius_problem,
     read_header,
     recorded_config,
+    recorded_track_problem,
     resolve_weights,
 )
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights
 from vfxdenoise.plugin.farm.seq_checks import _render_model
-from vfxdenoise.plugin.render_hook import PER_FRAME_RADIUS, model_radius
+from vfxdenoise.plugin.render_hook import PER_FRAME_RADIUS
 from vfxdenoise.plugin.seq_options import absolute_model
 
 
@@ -119,6 +127,70 @@ def test_the_recorded_config_is_read_without_torch_and_damage_is_a_model_error(t
     huge.write_bytes((10**12).to_bytes(8, "little"))
     with pytest.raises(ModelError, match="a header of 1000000000000 bytes"):
         recorded_config(huge)
+
+
+def test_a_models_radius_is_read_from_its_weights_without_torch(tmp_path):
+    one = _save(tmp_path / "r1" / "model.safetensors", 1)
+    assert model_radius(str(one)) == 1
+    assert model_radius(str(one.parent)) == 1  # a folder holding model.safetensors, as seq takes
+    assert model_radius(str(_save(tmp_path / "r3.safetensors", 3))) == 3
+    assert model_radius("fast") == model_radius(None) == PER_FRAME_RADIUS  # shipped; None: the default
+    assert model_radius(str(tmp_path / "absent.safetensors")) is None  # the denoise says why
+    (tmp_path / "junk.safetensors").write_bytes(b"not weights")
+    assert model_radius(str(tmp_path / "junk.safetensors")) is None
+
+
+def _with_metadata(path: Path, **metadata: str) -> Path:
+    """A safetensors file of one tensor whose header records `metadata`."""
+    import torch
+
+    save_file({"w": torch.zeros(1)}, str(path), metadata=metadata)
+    return path
+
+
+@pytest.mark.parametrize(("config", "said"), [
+    ("{not json", r": its 'config' metadata is not JSON \(Expecting .*re-copy it, or retrain$"),
+    ("[8, 8]", r"^model weights .* record a config that is no JSON object: \[8, 8\]$"),
+])
+def test_a_damaged_config_is_one_refusal_with_torch_and_without(tmp_path, config, said):
+    """`parse_config` reads the config for loading (from safe_open's metadata) and for hosts'
+    checks (from the header read without torch): one message, naming the file."""
+    path = _with_metadata(tmp_path / "m.safetensors", architecture="temporal-unet", config=config)
+    with pytest.raises(ModelError, match=said) as hosts:
+        recorded_config(path)
+    with pytest.raises(ModelError, match=said) as loading:
+        load_weights(path)
+    assert str(hosts.value) == str(loading.value) and str(path) in str(hosts.value)
+    assert model_radius(str(path)) is None  # the denoise says why
+
+
+def test_every_registered_architecture_is_of_one_track():
+    """model_files names the tracks' architectures without torch, for hosts' checks; the registry
+    (`models`, which imports torch) builds them: each it builds is of exactly one track."""
+    assert set(RENDER_ARCHITECTURES) | set(CLASSIC_ARCHITECTURES) == set(registry.MODELS)
+    assert not set(RENDER_ARCHITECTURES) & set(CLASSIC_ARCHITECTURES)
+
+
+def test_weights_of_the_other_track_are_told_from_the_header_without_torch_as_loading_tells_them(tmp_path):
+    config = {"channels": 3, "depth": 3, "features": 8}
+    classic = tmp_path / "dncnn.safetensors"
+    save_weights(build_model("dncnn", **config), classic, "dncnn", config)
+    render = _save(tmp_path / "r1.safetensors", 1)
+    for path, track in ((classic, RENDER), (render, CLASSIC)):
+        problem = recorded_track_problem(path, track)
+        with pytest.raises(OtherTrackError) as loading:
+            load_weights(path, track=track)
+        assert problem == str(loading.value) and problem.startswith(f"{path} holds a '")
+    assert recorded_track_problem(classic, CLASSIC) is recorded_track_problem(render, RENDER) is None
+    assert "classic-track model (from `vfxdenoise classic train`)" in recorded_track_problem(classic, RENDER)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not weights")
+    unrecorded = _with_metadata(tmp_path / "plain.safetensors")
+    for path in (junk, unrecorded):  # loading says why
+        assert recorded_track_problem(path, RENDER) is None
+    assert heavy_modules_after(
+        "from vfxdenoise.core.model_files import RENDER, recorded_track_problem\n"
+        f"assert 'classic-track' in recorded_track_problem({str(classic)!r}, RENDER)") == []
 
 
 def test_model_files_import_no_torch_or_numpy():

@@ -12,7 +12,7 @@ from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.sequence import parse_frame_spec
-from vfxdenoise.core.model_files import SHIPPED_DIR
+from vfxdenoise.core.model_files import SHIPPED_DIR, model_radius
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.temporal_window import window_frames
 from vfxdenoise.core.weights import load_weights, save_weights
@@ -34,7 +34,6 @@ from vfxdenoise.plugin.render_hook import (
     left_after_render,
     lone_frames_note,
     lone_frames_warning,
-    model_radius,
     pattern_from_paths,
     per_frame_settings,
     plan_frame,
@@ -186,17 +185,6 @@ def test_the_per_frame_radius_is_the_shipped_models():
     assert shipped
     for path in shipped:
         assert model_radius(str(path)) == load_weights(path).config["temporal_radius"] == PER_FRAME_RADIUS
-
-
-def test_a_models_radius_is_read_from_its_weights_without_torch(tmp_path):
-    one = _weights(tmp_path / "r1", 1)
-    assert model_radius(str(one)) == 1
-    assert model_radius(str(one.parent)) == 1  # a folder holding model.safetensors, as seq takes
-    assert model_radius(str(_weights(tmp_path, 3, "r3.safetensors"))) == 3
-    assert model_radius("fast") == model_radius(None) == PER_FRAME_RADIUS  # shipped; None: the default
-    assert model_radius(str(tmp_path / "absent.safetensors")) is None  # the denoise says why
-    (tmp_path / "junk.safetensors").write_bytes(b"not weights")
-    assert model_radius(str(tmp_path / "junk.safetensors")) is None
 
 
 def test_per_frame_hooks_take_a_custom_models_radius(tmp_path):

@@ -17,10 +17,12 @@ from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
-from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.errors import ModelError, OtherTrackError, UsageError
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.models import build_model
 from vfxdenoise.core.runtime.processes import this_process
+from vfxdenoise.core.weights import RENDER, load_weights, save_weights
 from vfxdenoise.plugin import runner_setup
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -197,6 +199,25 @@ def test_check_request_refuses_a_model_that_is_not_there_or_a_radius_above_its_o
     with pytest.raises(PluginError, match=r"^--temporal-radius 3 is outside 0\.\.2, the range model "
                                           rf"'{tiny_weights}' was trained for$"):
         check_request(_request(tmp_path, tiny_weights, temporal_radius=3), CLI)
+
+
+def test_check_request_refuses_classic_track_weights_with_the_runs_message(tmp_path, monkeypatch):
+    """Weights from `vfxdenoise classic train` given to a host: refused before the host renders
+    its input (Nuke: minutes), told from their header without torch, as the run refuses them when
+    it loads them, naming them by the absolute path the run is given."""
+    config = {"channels": 3, "depth": 3, "features": 8}
+    classic = tmp_path / "stills" / "model.safetensors"
+    save_weights(build_model("dncnn", **config), classic, "dncnn", config)
+    with pytest.raises(OtherTrackError) as run:
+        load_weights(classic, track=RENDER)  # what the run does (`run_plan`)
+    monkeypatch.chdir(tmp_path)
+    for model in ("stills", "stills/model.safetensors", str(classic)):
+        with pytest.raises(OtherTrackError) as check:
+            check_request(_request(tmp_path, model), CLI)
+        assert str(check.value) == str(run.value), model
+        assert isinstance(check.value, UsageError)  # as the run's: exit 2, not retried
+    assert str(run.value).startswith(f"{classic} holds a 'dncnn' classic-track model (from `vfxdenoise "
+                                     "classic train`)")
 
 
 def test_check_request_refuses_device_cuda_where_the_run_can_see_no_gpu(tmp_path, tiny_weights):
