@@ -25,7 +25,7 @@ from vfxdenoise.core.errors import ChannelError, DatasetError, ExrError, Sequenc
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import FLAG_NAMES
-from vfxdenoise.core.io.aovs import LayerMap
+from vfxdenoise.core.io.aovs import NO_CHANNELS, LayerMap
 from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     LAYOUT,
@@ -137,17 +137,15 @@ def _unmapped(image: ExrImage, exc: ChannelError) -> DatasetError:
 def _layer_differences(mapping: LayerMap, first: LayerMap, number: int) -> list[str]:
     """How the layers `mapping` of a frame differ from `first`'s, the layers of frame `number`:
     the features it lacks, those it holds besides, those it reads from other channels."""
-    ours, theirs = mapping.describe(), first.describe()
-    names = [name for name in dict.fromkeys([*theirs, *ours])
-             if ours.get(name, "(none)") != theirs.get(name, "(none)")]
-    lacks = [name for name in names if ours.get(name, "(none)") == "(none)"]
-    extra = [name for name in names if theirs.get(name, "(none)") == "(none)"]
+    differences = first.differences(mapping)  # name -> (frame `number`'s channels, this frame's)
+    lacks = {name: theirs for name, (theirs, ours) in differences.items() if ours == NO_CHANNELS}
+    extra = {name: ours for name, (theirs, ours) in differences.items() if theirs == NO_CHANNELS}
     said = [f"lacks {', '.join(lacks)}, which frame {number} holds "
-            f"({'; '.join(theirs[name] for name in lacks)})"] if lacks else []
-    said += [f"holds {', '.join(extra)} ({'; '.join(ours[name] for name in extra)}), which frame "
+            f"({'; '.join(lacks.values())})"] if lacks else []
+    said += [f"holds {', '.join(extra)} ({'; '.join(extra.values())}), which frame "
              f"{number} lacks"] if extra else []
-    return said + [f"holds {name} as {ours[name]}, frame {number} as {theirs[name]}"
-                   for name in names if name not in lacks and name not in extra]
+    return said + [f"holds {name} as {ours}, frame {number} as {theirs}"
+                   for name, (theirs, ours) in differences.items() if name not in lacks and name not in extra]
 
 
 def _refuse_other_layers(folder: Path, sequence: SequenceOnDisk,

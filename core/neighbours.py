@@ -152,10 +152,8 @@ def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: f
                 f"{', '.join(centre.layers)} here)")
     changed = []
     for view, layers in centre.layers.items():
-        theirs, ours = other.layers[view].describe(), layers.describe()
-        changed += [f"{f'view {view} ' if view else ''}{name} {theirs.get(name, '(none)')} there, "
-                    f"{ours.get(name, '(none)')} here"
-                    for name in dict.fromkeys([*ours, *theirs]) if theirs.get(name) != ours.get(name)]
+        changed += [f"{f'view {view} ' if view else ''}{name} {theirs} there, {ours} here"
+                    for name, (ours, theirs) in layers.differences(other.layers[view]).items()]
     if changed:
         return "its channels differ (" + "; ".join(changed) + ")"
     return next((f"{jump}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"

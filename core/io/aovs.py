@@ -48,6 +48,7 @@ FEATURE_TABLE = (
 FEATURES = tuple(feature.name for feature in FEATURE_TABLE)
 SIZES = {feature.name: feature.size for feature in FEATURE_TABLE}
 LAYER_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.picked)
+NO_CHANNELS = "(none)"  # what `LayerMap.describe` says of a feature a render lacks
 NETWORK_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.network)
 
 # Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
@@ -192,11 +193,21 @@ class LayerMap:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def describe(self) -> dict[FeatureKey, str]:
-        """feature -> 'albedo.R,albedo.G,albedo.B' or '(none)', then each layer ('aov NAME') -> its
-        channels, for `vfxdenoise info`."""
-        named = {FeatureKey(name): ",".join(getattr(self, name)) if getattr(self, name) else "(none)"
+        """feature -> 'albedo.R,albedo.G,albedo.B' or NO_CHANNELS ('(none)'), then each layer
+        ('aov NAME') -> its channels, for `vfxdenoise info`."""
+        named = {FeatureKey(name): ",".join(getattr(self, name)) if getattr(self, name) else NO_CHANNELS
                  for name in FEATURES}
         return {**named, **{FeatureKey(aov=name): ",".join(channels) for name, channels in self.aovs}}
+
+    def differences(self, other: LayerMap) -> dict[FeatureKey, tuple[str, str]]:
+        """The features and layers read from other channels in `other` than in this map, as
+        `describe` says them: key -> (this map's channels, `other`'s), NO_CHANNELS for one that
+        lacks it; in this map's order, then `other`'s own layers. What messages on frames whose
+        layers differ name (`neighbours.context_mismatch`, `dataset_sequences`)."""
+        ours, theirs = self.describe(), other.describe()
+        return {name: (ours.get(name, NO_CHANNELS), theirs.get(name, NO_CHANNELS))
+                for name in dict.fromkeys([*ours, *theirs])
+                if ours.get(name, NO_CHANNELS) != theirs.get(name, NO_CHANNELS)}
 
 
 class AovName(NamedTuple):

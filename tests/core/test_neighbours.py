@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.frame_source import LoadedFrame
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.pixel_box import Box
-from vfxdenoise.core.neighbours import albedo_match, on_data_window
+from vfxdenoise.core.neighbours import albedo_match, context_mismatch, on_data_window
 
 
 def _panned(shift: float, pattern: int = 0, size: int = 64, motion: float | None = None) -> FrameFeatures:
@@ -62,3 +64,32 @@ def test_a_half_neighbour_placed_on_another_window_stays_half_in_its_own_type(as
     assert (str(placed.beauty.dtype), str(placed.motion.dtype)) == (
         ("torch.float16", "torch.float32") if as_tensor else ("float16", "float32"))
     np.testing.assert_array_equal(np.asarray(placed.beauty)[:, 1:5, 2:7], beauty)
+
+
+def _frame(layers: dict[str, LayerMap]) -> LoadedFrame:
+    """A frame holding `layers` (view -> its map), of one size and brightness: all it differs in."""
+    views = dict.fromkeys(layers)
+    return LoadedFrame({view: FrameFeatures(beauty=np.zeros((3, 2, 2), np.float32)) for view in views},
+                       None, layers, dict.fromkeys(views, (0, 0, 1, 1)), (0, 0, 1, 1),
+                       dict.fromkeys(views, 1.0), None)
+
+
+def test_a_neighbour_whose_channels_differ_is_no_context_naming_each_difference_per_view():
+    """Every feature and --aov layer whose channels differ, in frame t's order then the
+    neighbour's own layers, '(none)' for one a frame lacks (`LayerMap.differences`)."""
+    rgb = ("R", "G", "B")
+    centre = _frame({"left": LayerMap(beauty=rgb, albedo=("albedo.R", "albedo.G", "albedo.B"),
+                                      aovs=(("key", ("key.R", "key.G", "key.B")),)),
+                     "right": LayerMap(beauty=rgb)})
+    other = _frame({"left": LayerMap(beauty=rgb, normal=("N.X", "N.Y", "N.Z"),
+                                     aovs=(("rim", ("rim.R", "rim.G", "rim.B")),)),
+                    "right": LayerMap(beauty=rgb, depth=("Z",))})
+    assert context_mismatch(other, centre, 4.0) == (
+        "its channels differ (view left albedo (none) there, albedo.R,albedo.G,albedo.B here; "
+        "view left normal N.X,N.Y,N.Z there, (none) here; view left aov key (none) there, "
+        "key.R,key.G,key.B here; view left aov rim rim.R,rim.G,rim.B there, (none) here; "
+        "view right depth Z there, (none) here)")
+    assert context_mismatch(_frame({"": LayerMap(beauty=rgb)}),
+                            _frame({"": LayerMap(beauty=rgb, albedo=("a.R", "a.G", "a.B"))}), 4.0) == (
+        "its channels differ (albedo (none) there, a.R,a.G,a.B here)")
+    assert context_mismatch(centre, centre, 4.0) == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -14,6 +14,7 @@ from vfxdenoise.core.io.aovs import (
     FEATURES,
     LAYER_FEATURES,
     NETWORK_FEATURES,
+    NO_CHANNELS,
     SHARED_FEATURES,
     SIZES,
     AovName,
@@ -157,6 +158,24 @@ def test_features_without_channels_are_none():
     layers = resolve_layers(layer("", "RGB"))
     assert layers == LayerMap(beauty=("R", "G", "B"))
     assert layers.describe() == {"beauty": "R,G,B", **{f: "(none)" for f in FEATURES[1:]}}
+
+
+def test_two_maps_differences_are_said_as_describe_says_them_in_the_first_maps_order():
+    """What messages on frames whose layers differ name (`neighbours.context_mismatch`,
+    `dataset_sequences`): key -> (this map's channels, the other's), NO_CHANNELS for one lacking it."""
+    full = LayerMap(beauty=("R", "G", "B"), albedo=("albedo.R", "albedo.G", "albedo.B"),
+                    aovs=(("key", ("key.R", "key.G", "key.B")),))
+    other = LayerMap(beauty=("C.r", "C.g", "C.b"), normal=("N.X", "N.Y", "N.Z"),
+                     aovs=(("rim", ("rim.R", "rim.G", "rim.B")),), notes=("not compared",))
+    assert NO_CHANNELS == "(none)"
+    assert full.differences(other) == {
+        "beauty": ("R,G,B", "C.r,C.g,C.b"), "albedo": ("albedo.R,albedo.G,albedo.B", NO_CHANNELS),
+        "normal": (NO_CHANNELS, "N.X,N.Y,N.Z"), "aov key": ("key.R,key.G,key.B", NO_CHANNELS),
+        "aov rim": (NO_CHANNELS, "rim.R,rim.G,rim.B")}
+    assert list(full.differences(other)) == ["beauty", "albedo", "normal", "aov key", "aov rim"]
+    assert list(other.differences(full)) == ["beauty", "albedo", "normal", "aov rim", "aov key"]
+    assert all(isinstance(key, FeatureKey) for key in full.differences(other))
+    assert full.differences(replace(full, notes=("a note",))) == {}
 
 
 def test_plain_rgb_beats_other_beauty_names_and_whole_names_beat_prefixed_ones():
