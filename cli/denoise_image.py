@@ -64,13 +64,14 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
     """The classic weights of --model, of the architecture the file names; an --arch given must be
     it. Render weights are refused as `classic eval` refuses them (`OtherTrackError`, exit 2), from
     the header before their tensors are read. The hints of a refusal name classic weights
-    (`classic train`)."""
+    (`classic train`). Weights not found are refused as `resolve_weights` says why, and of its
+    kind, as every command has them: an unknown name is a usage error (exit 2), a path not here
+    or a folder without its weights exit 1."""
     train = _train_hint(arch)
     try:
-        path = resolve_weights(model_path)
-    except ModelError as exc:  # of its kind: an unknown name is a usage error (exit 2), as in seq
-        raise type(exc)(f"--model '{model_path}': no such .safetensors file or folder holding "
-                        f"model.safetensors; {train}") from exc
+        path = resolve_weights(model_path, CLASSIC)
+    except ModelError as exc:
+        raise type(exc)(f"{exc} You can {train}.") from exc
     try:
         loaded = load_weights(path, device, track=CLASSIC)
     except OtherTrackError as exc:

@@ -11,14 +11,17 @@ hosts' Pythons often lack, for hosts' checks (`recorded_config`, `model_radius`,
 `recorded_track_problem`); the whole header, with each tensor's dtype, shape and place in the
 file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`). Which temporal
 radii a model runs with is `radius_problem`'s, and which track its architecture is of
-`track_problem`'s, for the run and hosts' checks alike.
+`track_problem`'s, for the run and hosts' checks alike. A file given that holds no network (a
+training run's optimiser state, a model card) is told as what it is, with the file to give
+instead and the command of the track that makes one (`parse_architecture`, `not_weights_hint`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,13 @@ SHIPPED, FOLDER, FILE, ELSEWHERE, UNKNOWN = "shipped", "folder", "file", "elsewh
 RENDER, CLASSIC = "render", "classic"
 RENDER_ARCHITECTURES = ("temporal-unet", "temporal-kpn")
 CLASSIC_ARCHITECTURES = ("dae", "dncnn", "resnet-sd")
+# The command that trains the weights a track runs (None: a caller of either).
+TRAIN_COMMANDS = {RENDER: "vfxdenoise train", CLASSIC: "vfxdenoise classic train"}
+# What `training.checkpoint` writes beside a checkpoint's network: the optimiser's moments
+# ('state.<param>.<name>') and the random generators' states ('rng.cpu', 'rng.cuda.<i>'), in
+# 'optimizer-<step>.safetensors' ('optimizer.safetensors' before step-named files), under 'step'.
+OPTIMIZER_FILE = re.compile(r"optimizer(-\d+)?\.safetensors")
+OPTIMIZER_TENSORS = ("state.", "rng.")
 # The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
 _MAX_HEADER_BYTES = 100_000_000
 
@@ -85,20 +95,37 @@ def model_ref(model: str | Path) -> ModelRef:
     return ModelRef(given, UNKNOWN, None)
 
 
-def resolve_weights(model: str | Path) -> Path:
+def train_command(track: str | None) -> str:
+    """The command that makes weights for `track` (RENDER or CLASSIC; None: either), as a refusal
+    names it: a classic user told to run `vfxdenoise train` got render weights their command refuses."""
+    if track in TRAIN_COMMANDS:
+        return f"`{TRAIN_COMMANDS[track]}`"
+    return f"`{TRAIN_COMMANDS[RENDER]}` (or `{TRAIN_COMMANDS[CLASSIC]}` for still images)"
+
+
+def resolve_weights(model: str | Path, track: str | None = None) -> Path:
     """The existing weights file `model` names (`model_ref`); a ModelError saying what it
     names and what to give instead where there is none: an UnknownModelError (a usage error,
-    exit 2) for a name that is no shipped model's and no path, which no machine can load."""
+    exit 2) for a name that is no shipped model's and no path, which no machine can load; a
+    path not here, or a folder without its weights, is a plain ModelError (exit 1), as a mount or
+    a training run may bring it yet. On the CLASSIC track, where no model ships, what to give
+    names `classic train`'s files, not the shipped (render) models."""
     ref = model_ref(model)
     if ref.weights is not None and ref.weights.is_file():
         return ref.weights
+    # A value naming nothing here: said outright where no model ships (CLASSIC); elsewhere the
+    # shipped names that follow say it (a typo of one, 'defualt').
+    absent = ": no such file or folder" if track == CLASSIC else ""
     why = {FOLDER: f": folder {ref.path} holds no {FOLDER_WEIGHTS}",
-           FILE: f": {ref.path} is not a file"}.get(ref.kind, "")
+           FILE: f": {ref.path} is not a file"}.get(ref.kind, absent)
+    if track == CLASSIC:
+        give = (f"Give a {WEIGHTS_SUFFIX} file or a folder holding {FOLDER_WEIGHTS}, as "
+                f"{train_command(CLASSIC)} writes them (no classic model ships with vfxdenoise).")
+    else:
+        give = (f"Give a {WEIGHTS_SUFFIX} file, a folder holding {FOLDER_WEIGHTS}, or a shipped model "
+                f"name ({', '.join(shipped_names()) or 'none shipped'}).")
     error = UnknownModelError if ref.kind == UNKNOWN else ModelError
-    raise error(
-        f"model weights not found: '{model}'{why}. Give a {WEIGHTS_SUFFIX} file, a folder holding "
-        f"{FOLDER_WEIGHTS}, or a shipped model name ({', '.join(shipped_names()) or 'none shipped'})."
-    )
+    raise error(f"model weights not found: '{model}'{why}. {give}")
 
 
 def _header(path: Path) -> tuple[dict, int]:
@@ -150,19 +177,69 @@ def parse_config(path: Path, metadata: Mapping[str, str]) -> dict:
     return config
 
 
-def parse_architecture(path: Path, metadata: Mapping[str, str]) -> str:
-    """The registry name the weights file `path` records in its header's `metadata`; a training
-    checkpoint of a version that did not record it is told apart from a foreign file, with what
-    to use instead (ModelErrors naming the file)."""
+def parse_architecture(path: Path, metadata: Mapping[str, str], tensors: Iterable[str] = (),
+                       track: str | None = None) -> str:
+    """The registry name the weights file `path` records in its header's `metadata`. A file that
+    records none is told as what it is, with what to use instead (ModelErrors naming the file):
+    the optimiser state of a training run's checkpoint (`optimizer_state`, from its name or its
+    `tensors`' names), a checkpoint of a version that did not record its network (`step` in its
+    metadata; continued with the command of `track`, `train_command`), or a foreign file."""
     if "architecture" in metadata:
         return metadata["architecture"]
-    if "step" in metadata:
+    step = metadata.get("step")
+    if optimizer_state(path, tensors):
+        at = f" (step {step})" if step is not None else ""
+        raise ModelError(f"{path} holds the optimiser state of a training run's checkpoint{at}, which "
+                         f"--resume reads beside the network, and no network: {run_weights_hint(path, step)}")
+    if step is not None:
         raise ModelError(
-            f"{path} is a training checkpoint (step {metadata['step']}) of an older vfxdenoise, "
+            f"{path} is a training checkpoint (step {step}) of an older vfxdenoise, "
             "which did not record its network, so it cannot run as a model. Use the run's "
-            "model.safetensors, written when it ends: continue an interrupted run with the same "
-            "`vfxdenoise train` command and --resume (checkpoints written since load as models)")
+            f"{FOLDER_WEIGHTS}, written when it ends: continue an interrupted run with the same "
+            f"{train_command(track)} command and --resume (checkpoints written since load as models)")
     raise ModelError(f"{path} has no 'architecture' metadata; it was not written by vfxdenoise")
+
+
+def optimizer_state(path: Path, tensors: Iterable[str] = ()) -> bool:
+    """Whether the safetensors file `path`, of tensors named `tensors`, is what a training run's
+    checkpoint writes beside its network (OPTIMIZER_FILE, OPTIMIZER_TENSORS): by its name, or,
+    renamed, by its tensors' names, which no network's state holds."""
+    names = list(tensors)
+    return bool(OPTIMIZER_FILE.fullmatch(Path(path).name)) or (
+        bool(names) and all(name.startswith(OPTIMIZER_TENSORS) for name in names))
+
+
+def run_weights_hint(path: Path, step: str | None) -> str:
+    """What to pass instead of the file `path` of a training run's folder that holds no network
+    (its optimiser state): the run's folder where it holds its FOLDER_WEIGHTS, else the
+    checkpoint's network of `step` beside it where that is there, else the folder once the run
+    has written its weights."""
+    folder = Path(path).parent
+    if (folder / FOLDER_WEIGHTS).is_file():
+        return f"pass the run's folder {folder} (its {FOLDER_WEIGHTS}) instead"
+    network = folder / f"checkpoint-{step}{WEIGHTS_SUFFIX}"
+    if step is not None and network.is_file():
+        return (f"pass {network} (the network at step {step}) instead, or the run's folder {folder} once "
+                f"the run has written its {FOLDER_WEIGHTS}")
+    return f"pass the run's folder {folder} once the run has written its {FOLDER_WEIGHTS} (when it ends)"
+
+
+def not_weights_hint(path: Path, track: str | None) -> str:
+    """What to do about `path`, a file that is no safetensors weights: a model card (NAME.json
+    beside NAME.safetensors) or other JSON (a run's checkpoint.json) is told as such, with the
+    weights to give; anything else is damaged or foreign, to re-copy or make again with the
+    command of `track` (`train_command`)."""
+    path = Path(path)
+    weights = path.with_suffix(WEIGHTS_SUFFIX)
+    if path.suffix == ".json" and weights.is_file():
+        folder = f" (or its folder {weights.parent})" if weights.name == FOLDER_WEIGHTS else ""
+        return f"{path.name} is the model card of {weights}, not weights: pass {weights}{folder} instead"
+    if path.suffix == ".json":
+        return (f"{path.name} is JSON, not weights: pass a {WEIGHTS_SUFFIX} file or a training run's "
+                f"folder holding {FOLDER_WEIGHTS}")
+    return ("The file is damaged or not a safetensors file (PyTorch .pt/.pth pickles are not loaded: "
+            f"they can run code); re-copy it, or retrain with {train_command(track)}, which writes "
+            "safetensors.")
 
 
 def recorded_config(path: Path) -> dict:

@@ -26,7 +26,13 @@ from vfxdenoise.core.errors import ModelError, OtherTrackError
 from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.model_files import CLASSIC as CLASSIC  # the tracks `load_weights` can insist on
 from vfxdenoise.core.model_files import RENDER as RENDER
-from vfxdenoise.core.model_files import parse_architecture, parse_config, resolve_weights, track_problem
+from vfxdenoise.core.model_files import (
+    not_weights_hint,
+    parse_architecture,
+    parse_config,
+    resolve_weights,
+    track_problem,
+)
 from vfxdenoise.core.models import build_model
 
 # What a weights file's metadata repeats of its model card's training record (`training_metadata`).
@@ -180,31 +186,29 @@ def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
                          "that wrote it diverged); retrain it, or use another model")
 
 
-def _readable(path: Path, read: Callable[[], _T]) -> _T:
+def _readable(path: Path, read: Callable[[], _T], track: str | None) -> _T:
     """What `read` reads from the weights file `path`; a ModelError naming it where it is damaged
-    or no safetensors file (a pickle: never unpickled)."""
+    or no safetensors file (a pickle: never unpickled), saying what to do for a command of `track`
+    (`model_files.not_weights_hint`: a model card is told as one; the train command of the track)."""
     try:
         return read()
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelError(
-            f"cannot read model weights {path}: {exc}. The file is damaged or not a safetensors "
-            "file (PyTorch .pt/.pth pickles are not loaded: they can run code); re-copy it, or "
-            "retrain with `vfxdenoise train`, which writes safetensors."
-        ) from exc
+        raise ModelError(f"cannot read model weights {path}: {exc}. {not_weights_hint(path, track)}") from exc
 
 
 def _read(path: Path, track: str | None) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
     """The architecture, metadata and tensors (on the CPU) of the weights file `path`, through one
-    `safe_open`: its header's metadata first (`model_files.parse_architecture`), so that weights
-    of the other track than `track` (`model_files.track_problem`) are refused before any tensor is
-    read, an `OtherTrackError`."""
-    with _readable(path, lambda: safe_open(str(path), framework="pt", device="cpu")) as handle:
+    `safe_open`: its header's metadata and tensor names first (`model_files.parse_architecture`:
+    a file of no network, an optimiser state, is told as one), so that weights of the other track
+    than `track` (`model_files.track_problem`) are refused before any tensor is read, an
+    `OtherTrackError`."""
+    with _readable(path, lambda: safe_open(str(path), framework="pt", device="cpu"), track) as handle:
         metadata = handle.metadata() or {}
-        architecture = parse_architecture(path, metadata)
+        architecture = parse_architecture(path, metadata, handle.keys(), track)
         problem = track_problem(path, architecture, track)
         if problem:
             raise OtherTrackError(problem)
-        state = _readable(path, lambda: {name: handle.get_tensor(name) for name in handle.keys()})
+        state = _readable(path, lambda: {name: handle.get_tensor(name) for name in handle.keys()}, track)
     return architecture, metadata, state
 
 
@@ -212,8 +216,9 @@ def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
                  track: str | None = None) -> LoadedModel:
     """Build the registered architecture named in the file and load its tensors (strictly);
     with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file, from its
-    header's metadata before the tensors are read (`OtherTrackError`)."""
-    path = resolve_weights(name_or_path)
+    header's metadata before the tensors are read (`OtherTrackError`), and say what to give
+    instead, and which command makes weights, for that track's commands."""
+    path = resolve_weights(name_or_path, track)
     architecture, metadata, state = _read(path, track)
     model, config = _build(path, architecture, metadata, state)
     _refuse_non_finite(path, state)

@@ -3,7 +3,9 @@ restores on --resume. Three files in the run folder, all safetensors or JSON (no
 
     checkpoint-<step>.safetensors   model weights; with `fit`'s `metadata` (weights.weights_metadata)
                                     they load as a model
-    optimizer-<step>.safetensors    optimiser moments and RNG states
+    optimizer-<step>.safetensors    optimiser moments ('state.<param>.<name>') and RNG states ('rng.*'):
+                                    no network; a --model given it says which file to pass
+                                    (`model_files.optimizer_state`, from its name or those tensors')
     checkpoint.json                 step, the two files' names, elapsed seconds, config, settings, the
                                     non-tensor optimiser, scheduler and grad-scaler state, and the
                                     batch stream's state; written last, so it marks a complete

@@ -11,6 +11,7 @@ from classic_data import (
     quantise,
 )
 from click.testing import CliRunner
+from safetensors.torch import save_file
 from still_images import read_raw, write_raw
 
 from vfxdenoise.cli.main import cli
@@ -125,6 +126,53 @@ def test_a_render_model_or_a_missing_model_points_at_classic_weights(tmp_path):
     typo = run(tmp_path / "in.png", tmp_path / "o.png", "--model", "dncn", "--device", "cpu")
     assert typo.exit_code == 2 and "'dncn': no such" in typo.output  # a name, as seq: not retried
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_file_of_no_weights_says_what_it_is_and_what_to_pass_with_classic_train(tmp_path):
+    """A run's optimiser file was called a checkpoint of an older vfxdenoise to continue with
+    `vfxdenoise train`; a model card or a damaged file, to retrain with `vfxdenoise train`: render
+    weights, which denoise-image refuses."""
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    (tmp_path / "run").mkdir()
+    run_folder = identity_model(tmp_path / "run")
+    optimizer = run_folder / "optimizer-150.safetensors"
+    save_file({"state.0.exp_avg": torch.zeros(2), "rng.cpu": torch.get_rng_state()}, str(optimizer),
+              metadata={"step": "150"})
+    told = run(tmp_path / "in.png", tmp_path / "o.png", "--model", optimizer, "--device", "cpu")
+    assert told.exit_code == 1 and "Traceback" not in told.output
+    assert (f"error: {optimizer} holds the optimiser state of a training run's checkpoint (step 150)"
+            in told.output) and f"pass the run's folder {run_folder} (its model.safetensors)" in told.output
+    assert "older vfxdenoise" not in told.output
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), run_folder / "model.safetensors",
+                 "dncnn", {"channels": 1, "depth": 3, "features": 4}, {"note": "card"})
+    card = run(tmp_path / "in.png", tmp_path / "o.png", "--model", run_folder / "model.json")
+    assert card.exit_code == 1
+    assert f"model.json is the model card of {run_folder / 'model.safetensors'}" in card.output
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"no weights")
+    damaged = run(tmp_path / "in.png", tmp_path / "o.png", "--model", garbage, "--device", "cpu")
+    assert damaged.exit_code == 1 and "retrain with `vfxdenoise classic train`" in damaged.output
+    assert "`vfxdenoise train`" not in damaged.output
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_folder_without_weights_and_a_name_not_there_say_which_they_are(tmp_path, monkeypatch):
+    """Both said "no such .safetensors file or folder", one exiting 1 and one 2: a folder holding
+    no model.safetensors (a training run may write it yet) exits 1, as a path not here; a bare
+    name nothing here answers exits 2 as in seq (docs/faults.md)."""
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "in.png", quantise(pattern(4, 1, 16, 16)))
+    (tmp_path / "emptydir").mkdir()
+    empty = run("in.png", "o.png", "--model", "emptydir", "--device", "cpu")
+    assert empty.exit_code == 1
+    assert ("error: model weights not found: 'emptydir': folder emptydir holds no model.safetensors"
+            in empty.output)
+    name = run("in.png", "o.png", "--model", "nonexist", "--device", "cpu")
+    assert name.exit_code == 2
+    assert "error: model weights not found: 'nonexist': no such file or folder" in name.output
+    for result in (empty, name):
+        assert "vfxdenoise classic train --arch dncnn" in result.output
+        assert "default, fast" not in result.output
 
 
 @pytest.mark.parametrize(("arch", "words"), [

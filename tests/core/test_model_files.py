@@ -115,6 +115,24 @@ def test_a_folder_without_weights_is_refused_naming_what_it_lacks(tmp_path):
     assert model_radius(str(tmp_path / "empty")) is None
 
 
+def test_weights_not_found_for_a_classic_command_name_what_classic_train_writes(models):
+    """`classic eval --model nothing` offered the shipped models (default, fast), which it refuses;
+    the kinds, and so the exit codes, are the render track's: a name 2, a path or folder 1."""
+    (models / "empty").mkdir()
+    for value, error in (("dncn", UnknownModelError), ("runs/dncnn", ModelError), ("empty", ModelError)):
+        with pytest.raises(error) as info:
+            resolve_weights(value, CLASSIC)
+        said = str(info.value)
+        assert said.startswith(f"model weights not found: '{value}': ") and "default" not in said
+        assert said.endswith("Give a .safetensors file or a folder holding model.safetensors, as `vfxdenoise "
+                             "classic train` writes them (no classic model ships with vfxdenoise).")
+        assert isinstance(info.value, UsageError) == (error is UnknownModelError)
+    with pytest.raises(ModelError, match="'dncn': no such file or folder. Give"):
+        resolve_weights("dncn", CLASSIC)
+    with pytest.raises(ModelError, match="'empty': folder empty holds no model.safetensors. Give"):
+        resolve_weights("empty", CLASSIC)
+
+
 def test_the_recorded_config_is_read_without_torch_and_damage_is_a_model_error(tmp_path):
     path = _save(tmp_path / "r1.safetensors", 1)
     assert recorded_config(path) == load_weights(path).config == {"temporal_radius": 1,

@@ -92,6 +92,41 @@ def test_a_checkpoint_of_an_older_version_says_what_to_use_instead(tmp_path):
         load_weights(path)
 
 
+def test_an_old_checkpoint_names_the_train_command_of_the_track_asked_for(tmp_path):
+    """A classic user was told to continue with `vfxdenoise train`, which makes render weights."""
+    path = tmp_path / "checkpoint-40.safetensors"
+    _tiny_file(path, {"step": "40"})
+    with pytest.raises(ModelError, match=r"the same `vfxdenoise classic train` command and --resume"):
+        load_weights(path, track=CLASSIC)
+    with pytest.raises(ModelError, match=r"the same `vfxdenoise train` command and --resume"):
+        load_weights(path, track=RENDER)
+
+
+@pytest.mark.parametrize(("track", "command"), [(CLASSIC, "`vfxdenoise classic train`"),
+                                                (RENDER, "`vfxdenoise train`")])
+def test_a_file_of_no_weights_names_the_train_command_of_the_track_asked_for(tmp_path, track, command):
+    """Every refusal said "retrain with `vfxdenoise train`", which classic users cannot run on."""
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"not weights at all")
+    with pytest.raises(ModelError, match=rf"damaged or not a safetensors file .* retrain with {command}, "):
+        load_weights(garbage, track=track)
+
+
+def test_a_model_card_or_other_json_is_told_apart_from_weights(tmp_path):
+    """--model m/model.json said the file was damaged, to retrain."""
+    path = tmp_path / "m.safetensors"
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), path, "dncnn",
+                 {"channels": 1, "depth": 3, "features": 4}, {"note": "x"})
+    card = path.with_suffix(".json")
+    with pytest.raises(ModelError, match=rf"m.json is the model card of {path}, not weights: pass {path} "):
+        load_weights(card, track=CLASSIC)
+    state = tmp_path / "checkpoint.json"
+    state.write_text("{}")
+    with pytest.raises(ModelError, match=r"checkpoint.json is JSON, not weights: pass a .safetensors file "
+                                         r"or a training run's folder holding model.safetensors$"):
+        load_weights(state)
+
+
 def test_weights_of_the_other_track_are_refused_naming_the_file(tmp_path):
     classic = tmp_path / "dncnn.safetensors"
     save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",

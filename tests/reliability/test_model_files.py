@@ -41,6 +41,10 @@ def _model_file(kind: str, folder: Path, tiny_weights: Path, marker: Path) -> Pa
     elif kind == "torch-save":
         path = folder / "model.pt"
         torch.save({"state": _Payload(marker)}, path)
+    elif kind == "optimizer-state":  # what a training run's checkpoint writes beside the network
+        path = folder / "optimizer-40.safetensors"
+        save_file({"state.0.exp_avg": torch.zeros(2), "rng.cpu": torch.get_rng_state()}, str(path),
+                  metadata={"step": "40"})
     elif kind == "folder-without-weights":
         return folder
     elif kind == "classic-model":
@@ -71,6 +75,7 @@ EXPECTED = {
     "config-not-json": "{path}: its 'config' metadata is not JSON",
     "config-of-a-newer-version": "{path}: this vfxdenoise (",
     "old-checkpoint": "{path} is a training checkpoint (step 40) of an older vfxdenoise",
+    "optimizer-state": "{path} holds the optimiser state of a training run's checkpoint (step 40)",
     "classic-model": "{path} holds a 'dncnn' classic-track model (from `vfxdenoise classic train`)",
     "diverged": "model weights {path}: tensor 'head.bias' holds",
 }

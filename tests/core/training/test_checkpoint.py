@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.errors import ModelError, TrainingError
+from vfxdenoise.core.model_files import optimizer_state
 from vfxdenoise.core.training.checkpoint import (
     STATE_NAME,
     CheckpointParts,
@@ -22,6 +23,7 @@ from vfxdenoise.core.training.checkpoint import (
     save_checkpoint,
 )
 from vfxdenoise.core.training.loop import LoopConfig
+from vfxdenoise.core.weights import load_weights, weights_metadata
 
 
 def _parts(model: nn.Module, config: LoopConfig) -> CheckpointParts:
@@ -109,3 +111,26 @@ def test_the_saved_rng_states_are_the_cpus_and_each_cuda_devices():
     names = list(_rng_tensors())
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     assert names == ["rng.cpu", *(f"rng.cuda.{index}" for index in range(count))]
+
+
+def test_a_checkpoints_optimizer_file_given_as_a_model_says_which_file_to_give(tmp_path):
+    """--model run/optimizer-150.safetensors was called a checkpoint of an older vfxdenoise, to
+    continue with `vfxdenoise train`: it is the optimiser state a run of this version writes."""
+    torch.manual_seed(0)
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    save_checkpoint(tmp_path, _parts(model, config), config, 3, 1.0,
+                    model_metadata=weights_metadata("dncnn", {"channels": 1}))
+    optimizer, network = tmp_path / "optimizer-3.safetensors", tmp_path / "checkpoint-3.safetensors"
+    with pytest.raises(ModelError, match=rf"^{optimizer} holds the optimiser state of a training run's "
+                                         rf"checkpoint \(step 3\), which --resume reads beside the network, "
+                                         rf"and no network: pass {network} \(the network at step 3\) "):
+        load_weights(optimizer)
+    renamed = tmp_path / "state.safetensors"  # told by its tensors too
+    renamed.write_bytes(optimizer.read_bytes())
+    with pytest.raises(ModelError, match="holds the optimiser state"):
+        load_weights(renamed)
+    (tmp_path / "model.safetensors").write_bytes(network.read_bytes())  # the run has ended
+    with pytest.raises(ModelError, match=rf"pass the run's folder {tmp_path} \(its model.safetensors\)"):
+        load_weights(optimizer)
+    assert not optimizer_state(network, ["weight", "bias"])
