@@ -32,6 +32,7 @@ from vfxdenoise.core.classic.image_evaluation import (
     evaluate,
     example_grid,
     grid_legend,
+    json_rows,
     markdown_table,
 )
 from vfxdenoise.core.classic.noise import Noise, parse_noise
@@ -247,7 +248,7 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     table = markdown_table(rows, methods)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_image(out_dir / "examples.png", example_grid(examples))
-    (out_dir / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (out_dir / "results.json").write_text(json.dumps(json_rows(rows), indent=1, allow_nan=False) + "\n")
     (out_dir / "results.md").write_text(
         f"{dataset} `{data_dir}` ({split} split, {len(pairs)} images); PSNR dB / SSIM of outputs "
         f"clipped to [0, 1]{BM3D_NOTE if with_bm3d else ''}.\n\n{table}\n{grid_legend(examples)}\n")

@@ -11,7 +11,9 @@ level, its best case); the networks are blind.
 
 Images under SSIM's window (metrics.SSIM_WINDOW) are refused before any method runs
 (`check_scorable`). An image a method gives back exactly (PSNR +inf) is counted apart in the table:
-the mean PSNR is that of the other images, as one +inf would make the mean +inf and hide them.
+the mean PSNR is that of the other images, as one +inf would make the mean +inf and hide them
+(`mean_psnr`, which training's validation averages with too). In the rows as JSON (`json_rows`,
+`classic eval`'s results.json) such a PSNR is null: strict JSON has no Infinity.
 """
 
 from __future__ import annotations
@@ -108,6 +110,21 @@ def evaluate(pairs: list[ImagePair], conditions: list[Condition], methods: list[
     return rows, kept
 
 
+def mean_psnr(values: list[float]) -> tuple[float, int]:
+    """The mean of the PSNRs `values` over the images not given back exactly (+inf where all
+    were), and how many were: one exact image's +inf made the mean +inf, whatever the rest scored."""
+    finite = [value for value in values if not np.isposinf(value)]
+    return (float(np.mean(finite)) if finite else float("inf")), len(values) - len(finite)
+
+
+def json_rows(rows: list[dict]) -> list[dict]:
+    """`evaluate`'s rows as strict JSON holds them: a score that is no finite number (the +inf
+    PSNR of an image given back exactly) as None (null), which `json.dumps` wrote as `Infinity`,
+    a token strict parsers (JavaScript's, jq's) refuse."""
+    return [{key: None if isinstance(value, float) and not np.isfinite(value) else value
+             for key, value in row.items()} for row in rows]
+
+
 def summarize(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]:
     """(noise, method) -> mean psnr, ssim and seconds over the images, and how many images there
     were ('images') and were given back exactly ('exact'). The psnr is the mean over the others
@@ -117,12 +134,10 @@ def summarize(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]:
         groups.setdefault((row["noise"], row["method"]), []).append(row)
     summary = {}
     for key, group in groups.items():
-        psnrs = [r["psnr"] for r in group]
-        finite = [value for value in psnrs if not np.isposinf(value)]
-        summary[key] = {"psnr": float(np.mean(finite)) if finite else float("inf"),
-                        "ssim": float(np.mean([r["ssim"] for r in group])),
+        psnr, exact = mean_psnr([r["psnr"] for r in group])
+        summary[key] = {"psnr": psnr, "ssim": float(np.mean([r["ssim"] for r in group])),
                         "seconds": float(np.mean([r["seconds"] for r in group])),
-                        "images": len(group), "exact": len(psnrs) - len(finite)}
+                        "images": len(group), "exact": exact}
     return summary
 
 

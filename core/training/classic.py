@@ -30,7 +30,7 @@ from torch import nn
 from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import denoise_array
-from vfxdenoise.core.classic.image_evaluation import REAL, check_scorable
+from vfxdenoise.core.classic.image_evaluation import REAL, check_scorable, mean_psnr
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DatasetError
@@ -141,13 +141,17 @@ def mse_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", seed: int = 1234):
-    """A `fit` validation callback: mean PSNR/SSIM (outputs clipped to [0, 1]) on fixed noisy images."""
+    """A `fit` validation callback: mean PSNR/SSIM (outputs clipped to [0, 1]) on fixed noisy
+    images. An image given back exactly is counted apart, as `classic eval` counts it
+    (`image_evaluation.mean_psnr`): the PSNR is the mean of the others and 'exact' (in the log
+    and the card where any was) says how many were; one such image made the mean +inf."""
     noisy = noisy_inputs(pairs, noise, seed)
 
     def validate(model: nn.Module) -> dict[str, float]:
         outputs = [np.clip(denoise_array(model, n, device), 0, 1) for n in noisy]
-        return {"psnr": float(np.mean([metrics.psnr(o, p.clean) for o, p in zip(outputs, pairs)])),
-                "ssim": float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(outputs, pairs)]))}
+        psnr, exact = mean_psnr([metrics.psnr(o, p.clean) for o, p in zip(outputs, pairs)])
+        ssim = float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(outputs, pairs)]))
+        return {"psnr": psnr, "ssim": ssim, **({"exact": exact} if exact else {})}
 
     return validate
 
@@ -296,9 +300,11 @@ def _checkpoint_settings(run: ClassicRun) -> dict:
 
 def _model_card(training: dict, history: list[dict]) -> dict:
     """What the weights are: the images they take and give, how they were trained (`training`: the
-    data, the settings, the command, the machine and torch) and their last validation PSNR and SSIM."""
+    data, the settings, the command, the machine and torch) and their last validation PSNR and SSIM
+    (and how many images came back exactly, where any did: `validator`)."""
     return {
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": training,
-        "validation": {k: v for k, v in (history[-1] if history else {}).items() if k in ("psnr", "ssim")},
+        "validation": {k: int(v) if k == "exact" else v for k, v in (history[-1] if history else {}).items()
+                       if k in ("psnr", "ssim", "exact")},
     }

@@ -286,3 +286,40 @@ def test_eval_results_hold_a_whole_table_for_a_choice_of_noises_and_say_bm3d_onl
     assert "| gaussian:0-55\\|saltpepper:0-0.2 PSNR / SSIM |" in table[0]
     assert run("classic", "eval", *common, "--out", tmp_path / "b").exit_code == 0
     assert "BM3D is given the noise level" in (tmp_path / "b" / "results.md").read_text()
+
+
+def test_eval_results_json_is_strict_json_with_null_for_an_exact_image(trained, tmp_path):
+    """An image given back exactly (its PSNR +inf) was written `Infinity`, which strict JSON
+    parsers refuse; the table keeps saying what it says."""
+    data, model = trained
+    result = run("classic", "eval", "--model", model, "--dataset", "fashion-mnist", "--data", data,
+                 "--noise", "none", "--limit", "1", "--no-bm3d", "--device", "cpu", "--out", tmp_path / "e")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "e" / "results.json").read_text()
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    rows = json.loads(text, parse_constant=refuse)
+    exact = [row for row in rows if row["method"] == "noisy input"]
+    assert exact and all(row["psnr"] is None and row["ssim"] == 1.0 for row in exact)
+    assert "| noisy input | - | **inf / 1.000** |" in (tmp_path / "e" / "results.md").read_text()
+
+
+def test_eval_model_files_that_are_no_weights_name_classic_train(trained, tmp_path):
+    """classic eval offered the shipped render models for a --model not found, called a run's
+    optimiser file an older version's checkpoint, and said to retrain with `vfxdenoise train`."""
+    data, model = trained
+    common = ["--dataset", "fashion-mnist", "--data", data, "--noise", "gaussian:25", "--no-bm3d",
+              "--device", "cpu", "--out", tmp_path / "e"]
+    optimizer = next(model.glob("optimizer-*.safetensors"))
+    told = run("classic", "eval", "--model", optimizer, *common)
+    assert told.exit_code == 1 and "holds the optimiser state of a training run's checkpoint" in told.output
+    assert f"pass the run's folder {model} (its model.safetensors)" in told.output
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"no weights")
+    damaged = run("classic", "eval", "--model", garbage, *common)
+    assert damaged.exit_code == 1 and "retrain with `vfxdenoise classic train`" in damaged.output
+    missing = run("classic", "eval", "--model", tmp_path / "nothing", *common)
+    assert missing.exit_code == 1 and "as `vfxdenoise classic train` writes them" in missing.output
+    assert "default, fast" not in missing.output

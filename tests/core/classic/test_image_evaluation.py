@@ -1,6 +1,7 @@
 """Scoring still-image denoisers: one row per condition, method and image, scored clipped; the
 noise level handed to the methods; the table's best cell."""
 
+import json
 import re
 
 import numpy as np
@@ -8,7 +9,15 @@ import pytest
 from classic_data import pattern
 
 from vfxdenoise.core.classic.datasets import ImagePair
-from vfxdenoise.core.classic.image_evaluation import Condition, Method, evaluate, markdown_table, summarize
+from vfxdenoise.core.classic.image_evaluation import (
+    Condition,
+    Method,
+    evaluate,
+    json_rows,
+    markdown_table,
+    mean_psnr,
+    summarize,
+)
 from vfxdenoise.core.classic.noise import parse_noise
 from vfxdenoise.core.errors import ImageError
 from vfxdenoise.core.evaluation import metrics
@@ -67,6 +76,15 @@ def test_images_given_back_exactly_are_counted_apart_from_the_mean_psnr():
             in markdown_table(rows, [first]))
     clean = evaluate(pairs, [Condition("none", parse_noise("none"))], [])[0]
     assert summarize(clean)[("none", "noisy input")]["psnr"] == float("inf")  # all exact: +inf, as it is
+
+
+def test_rows_as_json_hold_null_for_an_exact_images_psnr():
+    """json.dumps wrote +inf as `Infinity`, which strict JSON parsers refuse."""
+    pairs = [ImagePair("img0", pattern(0, 1, 16, 16))]
+    rows, _ = evaluate(pairs, [Condition("none", parse_noise("none"))], [])
+    assert rows[0]["psnr"] == float("inf")
+    assert json.loads(json.dumps(json_rows(rows), allow_nan=False))[0] == {**rows[0], "psnr": None}
+    assert mean_psnr([20.0, float("inf"), 30.0]) == (25.0, 1)
 
 
 def test_images_ssim_cannot_score_are_refused_before_any_method_runs():

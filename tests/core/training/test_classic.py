@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from classic_data import (
     one_torch_thread,  # noqa: F401 (autouse fixture)
     pattern,
@@ -26,6 +27,7 @@ from vfxdenoise.core.training.classic import (
     steps_per_epoch,
     train_classic,
     train_model,
+    validator,
 )
 from vfxdenoise.core.training.loop import LoopConfig
 
@@ -165,3 +167,25 @@ def test_a_channel_count_other_than_the_images_is_refused_before_training(tmp_pa
     assert not (tmp_path / "run").exists()
     _, config, _ = train_model("dncnn", pairs, noise, data, loop, channels=1, **SMALL["dncnn"])  # theirs
     assert config["channels"] == 1
+
+
+class _Dimmer(torch.nn.Module):
+    """Outputs 0.9 times its input: a black image comes back exactly, any other does not."""
+
+    channels = 1
+
+    def forward(self, x):
+        return 0.9 * x
+
+
+def test_validation_counts_images_given_back_exactly_apart_from_the_mean_psnr():
+    """One exact image's +inf made the validation PSNR +inf, whatever the others scored
+    (`classic eval` counts them apart: `image_evaluation.mean_psnr`)."""
+    black = ImagePair("black", np.zeros((1, 16, 16), dtype=np.float32))
+    lit = [ImagePair(f"lit{i}", pattern(i, 1, 16, 16)) for i in range(2)]
+    none = parse_noise("none")
+    scores = validator([black, *lit], none)(_Dimmer())
+    others = validator(lit, none)(_Dimmer())
+    assert scores["exact"] == 1 and np.isfinite(scores["psnr"])
+    assert scores["psnr"] == pytest.approx(others["psnr"]) and "exact" not in others
+    assert validator([black], none)(_Dimmer()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
