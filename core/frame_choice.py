@@ -22,7 +22,7 @@ import itertools
 from collections import abc
 from collections.abc import Iterable
 
-from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
 from vfxdenoise.core.io.frame_pattern import NotRead
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
@@ -34,7 +34,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     sorted_unique,
 )
-from vfxdenoise.core.temporal_window import window_frames
+from vfxdenoise.core.temporal_window import common_step, window_frames
 
 
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
@@ -42,12 +42,18 @@ def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
     """The frames a run writes, as asked: `frames` (a spec or a list), else the render's range
     (`context`, --context-frames), else first to last on disk, as a range: a stray frame's span of
     millions is refused from the frames on disk (`check_missing`), never listed. `sequence` is
-    read only in that last case (a farm job over a render not written yet passes None)."""
+    read only in that last case (a farm job over a render not written yet passes None). An empty
+    list is a SequenceUsageError, as an empty spec is: None, not [], asks for every frame."""
     if isinstance(frames, str):
         return parse_frame_spec(frames)
-    listed = list(frames or context or [])
-    if listed:
+    if frames is not None:
+        listed = list(frames)
+        if not listed:  # never "every frame": a plugin's empty selection must not redo the shot
+            raise SequenceUsageError("frame list [] is empty; pass the frames to write (e.g. [1001, "
+                                     "1002]), or None for the render's range or the frames on disk")
         return listed
+    if context:
+        return list(context)
     if sequence is None:
         raise SequenceError("no frames to write: give --frames or --context-frames, or the frames "
                             "on disk to take them from")
@@ -94,20 +100,20 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
                   job: list[int] | None = None) -> None:
     """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
     frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
-    names the render's range, frames in it may all be still to render) and a stray frame's span
-    beyond what a frame spec may name; under `error`, any. The typo is looked for in the frames
-    of the farm `job` that `asked` is a task of, when given (--job-frames): a task of handles
-    held or skipped past the render's ends then runs as the whole job does. As fast as the
-    frames on disk are few, for a range however long. Missing frames on disk under another
-    padding are refused first, under every policy (`refuse_other_padding`: the one listing of
-    the folder)."""
+    names the render's range, frames in it may all be still to render, so only under `error`,
+    which refuses them anyway) and a stray frame's span beyond what a frame spec may name; under
+    `error`, any. The typo is looked for in the frames of the farm `job` that `asked` is a task
+    of, when given (--job-frames): a task of handles held or skipped past the render's ends then
+    runs as the whole job does. As fast as the frames on disk are few, for a range however long.
+    Missing frames on disk under another padding are refused first, under every policy
+    (`refuse_other_padding`: the one listing of the folder)."""
     asked = sorted_unique(asked)
     missing = sequence.missing(asked)
     refuse_other_padding(sequence.pattern, missing)
-    if context is None:
+    if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, asked if job is None else job)
     if policy == "error":
-        _refuse_missing(sequence, asked, missing, job)
+        _refuse_missing(sequence, asked, missing)
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
@@ -141,22 +147,8 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
     missing frames."""
     missing = sorted_unique(missing)
     found = pattern.not_read(_members(missing)) if missing else NotRead()  # no listing for none
-    if not found:
-        return
-    count = len(found.other_padding) + len(found.not_files)
-    if count < len(missing):
-        which = f"{count} of them {'is' if count == 1 else 'are'}"
-    else:
-        which = "it is" if count == 1 else "they are"
-    them = "it" if count == 1 else "them"
-    how = {(True, False): "on disk under another padding, not read as frames of the pattern",
-           (False, True): "not a file" if count == 1 else "not files",
-           (True, True): "on disk under another padding or not files, not read as frames of the "
-                         "pattern"}[bool(found.other_padding), bool(found.not_files)]
-    raise MissingFramesError(
-        f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
-        f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
-        "hold or skip would stand another frame in for the render, or leave it out)", missing)
+    if found:
+        raise MissingFramesError(_not_read_message(pattern, missing, found), missing)
 
 
 def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int = 3) -> str:
@@ -167,9 +159,133 @@ def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int
     return _not_read_text(pattern, pattern.not_read(_members(missing)), limit)
 
 
+def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int]) -> None:
+    """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
+    between the first and last frame on disk: a --frames typo (101-110 for a shot of
+    1001-1010), which --missing hold would fill with the shot's end frame under every number and
+    --missing skip would answer by writing nothing. Frames in a gap of the shot pass (a farm
+    chunk over frames that failed to render is held or skipped)."""
+    asked = sorted_unique(wanted)
+    nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
+    if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
+        return
+    raise _none_on_disk(sequence, asked)
+
+
+def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
+                      missing: abc.Sequence | None = None, limit: int = 0) -> None:
+    """Raise MissingFramesError when `wanted` spans a stray frame's gap (`split_at_stray`) and
+    more than `limit` of its frames are `missing` (found if not given): holding or skipping the
+    millions of frames between would write them all or take tens of minutes, so only moving the
+    stray frame or narrowing the range is offered. `limit` 0 (--missing error) refuses any such
+    span; hold and skip pass MAX_FRAMES, the most a frame spec may name."""
+    split = sequence.split_at_stray()
+    asked = sorted_unique(wanted)
+    if split is None or not asked:
+        return
+    shot, strays = split
+    gap = (shot[-1], strays[0]) if shot[-1] < strays[0] else (strays[-1], shot[0])
+    missing = sequence.missing(asked) if missing is None else missing
+    if asked[0] <= gap[0] and asked[-1] >= gap[1] and len(missing) > limit:
+        raise MissingFramesError(_stray_span_message(sequence, missing, shot, strays), missing)
+
+
+def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int]) -> None:
+    """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
+    `refuse_other_padding` and `refuse_frames_off_the_shot` have passed them (`--missing error`;
+    the folder is not listed again), saying what to do: hold and skip are offered for a gap in
+    the shot, not for a stray frame's span (`refuse_stray_span`); for a render on twos (every Nth
+    frame on disk) `--frames A-BxN` comes first, since hold would write a rendered frame under
+    each number between."""
+    if not missing:
+        return
+    refuse_stray_span(sequence, asked, missing)
+    if len(missing) == len(asked):
+        raise _none_on_disk(sequence, asked, offer_hold_or_skip=True)
+    raise MissingFramesError(_missing_message(sequence, missing, _stepped_on_disk(sequence, asked)),
+                             missing)
+
+
+def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tuple[str, int] | None:
+    """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
+    are asked: then the missing frames are those between, and that spec narrows --frames to the
+    frames rendered."""
+    on_disk = sequence.frames[bisect.bisect_left(sequence.frames, asked[0]):
+                              bisect.bisect_right(sequence.frames, asked[-1])]
+    stepped = _stepped_spec(on_disk)
+    members = _members(asked)
+    return stepped if stepped and all(frame in members for frame in on_disk) else None
+
+
+def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
+    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
+    threes...: `common_step`), and at least 3 of them (two frames with a gap may be one frame
+    failing to render); else None."""
+    step = common_step(frames) if len(frames) >= 3 else 0
+    return (f"{frames[0]}-{frames[-1]}x{step}", step) if step >= 2 else None
+
+
 def _members(frames: Iterable[int]) -> abc.Container:
     """`frames` for fast membership tests: a FrameRuns (a stray frame's span) as it is, else a set."""
     return frames if isinstance(frames, FrameRuns) else set(frames)
+
+
+# --- the refusals' wording -------------------------------------------------------------------------
+
+def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int],
+                  offer_hold_or_skip: bool = False) -> MissingFramesError:
+    """The refusal of frames `asked` none of which is on disk: the frames that are and the
+    --frames that names them (`_shot_spec`), then, for frames within the shot's gaps
+    (`offer_hold_or_skip`), --missing hold and skip."""
+    hold_or_skip = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
+                    if offer_hold_or_skip else "")
+    return MissingFramesError(
+        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
+        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)})"
+        f"{hold_or_skip}", asked)
+
+
+def _missing_message(sequence: SequenceOnDisk, missing: abc.Sequence[int],
+                     stepped: tuple[str, int] | None) -> str:
+    """Frames `missing` among others on disk: the --frames of a render on twos (`stepped`:
+    `_stepped_on_disk`) offered before hold and skip, which would fill the numbers between."""
+    text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
+    if stepped:
+        return (f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
+                f"pass --frames {stepped[0]} to denoise just those (each without temporal "
+                "context), or re-render the frames between; --missing hold would write the nearest "
+                "frame under each missing number, --missing skip would leave them unwritten.")
+    return (f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
+            "--missing skip (do not write them).")
+
+
+def _stray_span_message(sequence: SequenceOnDisk, missing: abc.Sequence[int], shot: list[int],
+                        strays: list[int]) -> str:
+    """Frames `missing` across a stray frame's gap: the `strays` to move, or the `shot`'s range."""
+    names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
+    return (f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
+            f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
+            f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
+            f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.")
+
+
+def _not_read_message(pattern: FramePattern, missing: abc.Sequence[int], found: NotRead) -> str:
+    """Frames `missing` of which those of `found` are on disk under another padding or are not
+    files (`refuse_other_padding`): which, what to do with them (`_not_read_text`), and why not
+    hold or skip."""
+    count = len(found.other_padding) + len(found.not_files)
+    if count < len(missing):
+        which = f"{count} of them {'is' if count == 1 else 'are'}"
+    else:
+        which = "it is" if count == 1 else "they are"
+    them = "it" if count == 1 else "them"
+    how = {(True, False): "on disk under another padding, not read as frames of the pattern",
+           (False, True): "not a file" if count == 1 else "not files",
+           (True, True): "on disk under another padding or not files, not read as frames of the "
+                         "pattern"}[bool(found.other_padding), bool(found.not_files)]
+    return (f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
+            f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
+            "hold or skip would stand another frame in for the render, or leave it out)")
 
 
 def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:
@@ -210,101 +326,6 @@ def _not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3
     else:
         fix = "replace it with the rendered frame" if one else "replace them with the rendered frames"
     return f"{', '.join(listed)}{more}: {fix}"
-
-
-def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int]) -> None:
-    """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
-    between the first and last frame on disk: a --frames typo (101-110 for a shot of
-    1001-1010), which --missing hold would fill with the shot's end frame under every number and
-    --missing skip would answer by writing nothing. Frames in a gap of the shot pass (a farm
-    chunk over frames that failed to render is held or skipped)."""
-    asked = sorted_unique(wanted)
-    nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
-    if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
-        return
-    raise MissingFramesError(
-        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)})",
-        asked)
-
-
-def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
-                      missing: abc.Sequence | None = None, limit: int = 0) -> None:
-    """Raise MissingFramesError when `wanted` spans a stray frame's gap (`split_at_stray`) and
-    more than `limit` of its frames are `missing` (found if not given): holding or skipping the
-    millions of frames between would write them all or take tens of minutes, so only moving the
-    stray frame or narrowing the range is offered. `limit` 0 (--missing error) refuses any such
-    span; hold and skip pass MAX_FRAMES, the most a frame spec may name."""
-    split = sequence.split_at_stray()
-    asked = sorted_unique(wanted)
-    if split is None or not asked:
-        return
-    shot, strays = split
-    gap = (shot[-1], strays[0]) if shot[-1] < strays[0] else (strays[-1], shot[0])
-    missing = sequence.missing(asked) if missing is None else missing
-    if not (asked[0] <= gap[0] and asked[-1] >= gap[1]) or len(missing) <= limit:
-        return
-    names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
-    raise MissingFramesError(
-        f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
-        f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
-        f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
-        f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.",
-        missing)
-
-
-def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                    job: Iterable[int] | None) -> None:
-    """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
-    `refuse_other_padding` has passed them (`--missing error`; the folder is not listed again),
-    saying what to do: hold and skip are offered for a gap in the shot, not for a --frames typo
-    (`refuse_frames_off_the_shot`, of the farm `job`'s frames when `asked` is one of its tasks')
-    nor for a stray frame's span (`refuse_stray_span`); for a render on twos (every Nth frame on
-    disk) `--frames A-BxN` comes first, since hold would write a rendered frame under each number
-    between."""
-    if not missing:
-        return
-    refuse_frames_off_the_shot(sequence, asked if job is None else job)
-    refuse_stray_span(sequence, asked, missing)
-    if len(missing) < len(asked):
-        text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
-        stepped = _stepped_on_disk(sequence, asked)
-        if stepped:
-            raise MissingFramesError(
-                f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
-                f"pass --frames {stepped[0]} to denoise just those (each without temporal "
-                "context), or re-render the frames between; --missing hold would write the nearest "
-                "frame under each missing number, --missing skip would leave them unwritten.", missing)
-        raise MissingFramesError(
-            f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
-            "--missing skip (do not write them).", missing)
-    raise MissingFramesError(
-        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)}), "
-        "or pass --missing hold (use the nearest frame) or --missing skip to fill the gap", asked)
-
-
-def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
-    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
-    threes...), and at least 3 of them (two frames with a gap may be one frame failing to render);
-    else None."""
-    if len(frames) < 3:
-        return None
-    step = frames[1] - frames[0]
-    if step < 2 or any(later - earlier != step for earlier, later in zip(frames, frames[1:])):
-        return None
-    return f"{frames[0]}-{frames[-1]}x{step}", step
-
-
-def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tuple[str, int] | None:
-    """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
-    are asked: then the missing frames are those between, and that spec narrows --frames to the
-    frames rendered."""
-    on_disk = sequence.frames[bisect.bisect_left(sequence.frames, asked[0]):
-                              bisect.bisect_right(sequence.frames, asked[-1])]
-    stepped = _stepped_spec(on_disk)
-    members = asked if isinstance(asked, FrameRuns) else set(asked)
-    return stepped if stepped and all(frame in members for frame in on_disk) else None
 
 
 def _shot_spec(sequence: SequenceOnDisk) -> str:

@@ -128,7 +128,16 @@ def stepped_without_context(reads: dict[int, dict[int, int]]) -> int:
     itself (`frames_without_context`): a shot rendered on twos, each frame denoised without
     temporal context. 0 otherwise, and for fewer than two frames."""
     frames = sorted(reads)
-    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
-    if len(steps) != 1 or min(steps) < 2:
+    step = common_step(frames)
+    return step if step >= 2 and frames_without_context(reads) == frames else 0
+
+
+def common_step(frames: Sequence[int]) -> int:
+    """The step from each of sorted, unique `frames` to the next where it is one and the same
+    (1001, 1003, 1005: 2); 0 where the steps differ, and for fewer than two frames. A render on
+    twos, threes... is told by a step of 2 or more (`stepped_without_context`,
+    `frame_choice`'s refusals)."""
+    if len(frames) < 2:
         return 0
-    return steps.pop() if frames_without_context(reads) == frames else 0
+    step = frames[1] - frames[0]
+    return step if all(later - earlier == step for earlier, later in zip(frames, frames[1:])) else 0

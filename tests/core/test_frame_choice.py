@@ -8,7 +8,7 @@ import time
 import pytest
 from sequence_folders import count_listings, touch_frames
 
-from vfxdenoise.core.errors import MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
 from vfxdenoise.core.frame_choice import (
     check_missing,
     frames_in_context,
@@ -40,6 +40,21 @@ def test_the_frames_to_write_are_those_asked_else_the_renders_range_else_those_o
     assert frames_to_write(None, None, sequence) == range(1001, 20_000_001)  # not listed
     with pytest.raises(SequenceError, match="give --frames or --context-frames"):
         frames_to_write(None, None, None)
+
+
+def test_an_empty_list_of_frames_to_write_is_refused_as_an_empty_spec_is(tmp_path):
+    """`frames=[]` (a plugin's empty selection) meant "every frame": the whole shot was denoised
+    and its outputs replaced, where `--frames ''` is refused. None, not [], asks for them all."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, [1001, 1002, 1003])
+    sequence = find_sequence(pattern)
+    for empty in ([], range(0)):
+        for context in (None, [1001, 1002]):
+            with pytest.raises(SequenceUsageError, match=r"frame list \[\] is empty; pass the frames"):
+                frames_to_write(empty, context, sequence)
+    with pytest.raises(SequenceUsageError, match="frame range '' is empty"):
+        frames_to_write("", None, sequence)
+    assert frames_to_write(None, None, sequence) == range(1001, 1004)
 
 
 def test_a_stray_frames_span_is_refused_under_every_policy_as_fast_as_the_frames_on_disk(tmp_path):
@@ -116,6 +131,12 @@ def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp
     assert "none of frames 101-110" in message and "on disk: 1001-1010" in message
     assert "--frames" in message and "--missing" not in message
     assert info.value.missing == list(range(101, 111))
+    # With the render's range given, the typo is refused as such under --missing error (under hold
+    # and skip the frames of the range may all be still to render).
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-110 .*Fix --frames \(e\.g\. "
+                                                 r"--frames 1001-1010\)$"):
+        check_missing(find_sequence(pattern), range(101, 111), "error", list(range(101, 111)))
+    check_missing(find_sequence(pattern), range(101, 111), "hold", list(range(101, 111)))
 
 
 def test_a_frame_in_a_gap_is_refused_with_hold_and_skip_still_offered(tmp_path):

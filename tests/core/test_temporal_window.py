@@ -3,6 +3,7 @@
 import random
 
 from vfxdenoise.core.temporal_window import (
+    common_step,
     frame_sources,
     frames_without_context,
     planned_reads,
@@ -127,6 +128,16 @@ def test_frames_rendered_on_twos_or_threes_without_neighbours_on_disk_are_told_b
     assert stepped_without_context(reads([1001, 1003, 1007], [1001, 1003, 1007])) == 0  # uneven
     assert stepped_without_context(reads([1001], [1001])) == 0  # a one-frame shot
     assert stepped_without_context(reads([1001, 1003, 1005], [1001, 1003, 1004, 1005])) == 0
+
+
+def test_the_common_step_of_frames_is_the_one_step_between_each_and_the_next():
+    """The one rule for a render on twos (threes...): the engine's warning and the render hooks'
+    note (`stepped_without_context`) and seq's refusals of missing frames (`frame_choice`)."""
+    assert common_step([1001, 1003, 1005]) == 2 and common_step([1, 4]) == 3
+    assert common_step(list(range(1001, 1010))) == 1
+    assert common_step([1001, 1003, 1007]) == 0  # uneven
+    assert common_step([1001, 1003, 1005, 1006]) == 0  # even but for the last step
+    assert common_step([1001]) == common_step([]) == 0
 
 
 def test_frames_without_a_neighbour_on_disk_are_found_from_the_windows_planned_for_them():
