@@ -14,11 +14,11 @@ from tqdm import tqdm
 
 from vfxdenoise.cli.main import os_error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
-from vfxdenoise.core.engine import EngineConfig, FrameResult, RunSummary, denoise_sequence
+from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event

@@ -30,30 +30,21 @@ import torch
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import DeviceError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
-from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
-from vfxdenoise.core.io.views import layer_notes, resolve_views
+from vfxdenoise.core.io.views import layer_notes
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
-from vfxdenoise.core.run_plan import FrameResult, RunPlan, Windows, plan_run
-from vfxdenoise.core.runtime.host_memory import (
-    AVAILABLE_SHARE,
-    GIVEN_SHARE,
-    FrameCost,
-    HostPlan,
-    available_bytes,
-    peak_resident_bytes,
-    plan_host_memory,
-    resident_bytes,
-)
+from vfxdenoise.core.run_plan import RunPlan, Windows, plan_run
+from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
 from vfxdenoise.core.tiling import out_of_memory
@@ -154,51 +145,113 @@ class _Shot:
 
 def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
          on_disk: Callable[[Path], None]) -> None:
-    """The streaming loop over the frames to write (`plan.todo`: each with a note for its result),
-    within the host memory a CPU run has (`_host_plan`) and once what holds for the whole shot is
-    found (`_shot_settings`), which settles the frames --resume keeps where the exposure found is
-    the one they were made at (`RunPlan.at_exposure`: before the first frame is reported, so the
-    progress events count only the frames denoised); a frame counts as done once it is on disk,
-    and is then handed to `on_disk` (its lock let go)."""
-    frames = list(plan.todo)  # all the run may denoise: the memory plan is made for as many
-    host = _host_plan(plan, frames)
-    threads = host.threads if host else plan.config.threads()
-    ahead = host.read_ahead if host else plan.config.read_ahead()
-    # After the memory plan, which counts what the process holds already (not these frames); of
-    # the frames surely denoised where there are any, so that every EXR kept is taken by the run.
-    first = _batch(plan.surely_done() or frames, 0, ahead, plan.windows)
-    probed = ProbedImages(_handed_over(first, host))
-    shot = _shot_settings(plan, probed)
-    todo, kept = plan.at_exposure(shot.exposure)
+    """The run once planned: the host memory a CPU run has (`_pace`), what holds for the
+    whole shot (`_find_shot`), which settles the frames --resume keeps where the exposure found
+    is the one they were made at (`_keep_made_at`: before the first frame is reported, so the
+    progress events count only the frames denoised), the summary's account of these
+    (`_describe_run`), then the streaming loop over the frames left (`_denoise_all`); `on_disk`
+    is handed each frame's path once it is on disk or kept (its lock let go)."""
+    pace = _pace(plan)
+    shot, probed = _find_shot(plan, pace)
+    todo = _keep_made_at(plan, shot.exposure, summary, on_disk)
+    _describe_run(summary, plan, list(todo), pace.host, shot)
+    _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed)
+    for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
+        log.info("%s", note)
+
+
+@dataclass(frozen=True)
+class _Pace:
+    """How the run reads and writes: its host memory plan (None: whole frames, as on a GPU), the
+    EXR threads and the frames read ahead."""
+
+    host: HostPlan | None
+    threads: int
+    ahead: int
+
+
+def _pace(plan: RunPlan) -> _Pace:
+    """The run's pace: a CPU run's within its host memory (`_host_plan`, made for all the frames
+    it may denoise), else the config's threads and read-ahead."""
+    host = _host_plan(plan, list(plan.todo))
+    if host is None:
+        return _Pace(None, plan.config.threads(), plan.config.read_ahead())
+    return _Pace(host, host.threads, host.read_ahead)
+
+
+def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:
+    """How a CPU run over `frames` keeps within its host memory (`host_memory.plan_cpu_run`),
+    sized on the frames their windows read (`RunPlan.frame_costs`); None with no frame to write,
+    and on a GPU, where --max-mem bounds nothing (said)."""
+    if not frames:
+        return None
+    if plan.denoiser.device.type != "cpu":
+        if plan.config.max_mem_gb:
+            log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
+        return None
+    return plan_cpu_run(plan.config.max_mem_gb, lambda: plan.frame_costs(frames))
+
+
+def _find_shot(plan: RunPlan, pace: _Pace) -> tuple[_Shot, ProbedImages]:
+    """What holds for the whole shot (`_shot_settings`), and the EXRs its probes decoded that
+    the run reads first, kept for it (`_handed_over`). After the memory plan, which counts what
+    the process holds already (not these frames); of the frames surely denoised where there are
+    any, so that every EXR kept is taken by the run."""
+    first = _batch(plan.surely_done() or list(plan.todo), 0, pace.ahead, plan.windows)
+    probed = ProbedImages(_handed_over(first, pace.host))
+    return _shot_settings(plan, probed), probed
+
+
+def _keep_made_at(plan: RunPlan, exposure: Exposure, summary: RunSummary,
+                  on_disk: Callable[[Path], None]) -> dict[int, str]:
+    """The frames to denoise, with the notes for their results, once the shot's `exposure` is
+    found (`RunPlan.at_exposure`); those --resume keeps after all go into the summary and to
+    `on_disk`."""
+    todo, kept = plan.at_exposure(exposure)
     for result in kept:
         summary.results.append(result)
         on_disk(result.path)
-    frames = list(todo)
-    storage = _storage_notes(plan, frames)
+    return todo
+
+
+def _describe_run(summary: RunSummary, plan: RunPlan, frames: list[int], host: HostPlan | None,
+                  shot: _Shot) -> None:
+    """What the summary says of a run over `frames` before its first frame: how the outputs are
+    stored (`_storage_notes`; `_finish` adds how OpenImageIO changed their headers), what a CPU
+    run gave up to fit its memory, how the motion vectors read and the shot's exposure; warns of
+    frames --resume kept that read the motion vectors otherwise."""
+    summary.storage = _storage_notes(plan, frames)
     summary.memory = host.describe() if host else ""
     summary.motion_vectors, summary.exposure = shot.motion_summary, shot.exposure_summary
     if shot.motion:
         _warn_of_other_readings(summary, shot.motion.reading, plan.recorded_motion)
-    source = _open_source(plan, frames, host, threads, shot, probed)
-    writer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="exr-write")
+
+
+def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progress: ProgressCallback | None,
+                 on_disk: Callable[[Path], None], pace: _Pace, shot: _Shot, probed: ProbedImages) -> None:
+    """The streaming loop over the frames to write (`todo`: each with a note for its result):
+    each frame's window read (and the frames after it read ahead), denoised and handed to a
+    writer thread; a frame counts as done once it is on disk (`_Outcomes`)."""
+    frames = list(todo)
+    source = _open_source(plan, frames, pace.host, pace.threads, shot, probed)
+    writer = ThreadPoolExecutor(max_workers=pace.threads, thread_name_prefix="exr-write")
     outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk,
                          inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)))
     try:
         for index, t in enumerate(frames):
             started = time.perf_counter()
             result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
-            source.prefetch(_batch(frames, index, ahead, plan.windows))
+            source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
             try:
-                outcomes.writing(result, started, _denoise_frame(t, result, plan, source, host, shot, writer))
+                outcomes.writing(result, started,
+                                 _denoise_frame(t, result, plan, source, pace.host, shot, writer))
             except Exception as exc:  # what the frame failed of: `_Outcomes.failed` says if the run goes on
                 outcomes.failed(result, started, exc)
-            source.keep_only(set(_batch(frames, index + 1, ahead, plan.windows)))
-            outcomes.report(waiting_beyond=threads)
+            source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
+            outcomes.report(waiting_beyond=pace.threads)
         outcomes.report(waiting_beyond=0)
     finally:
-        _finish(summary, storage, writer, outcomes, source)
-    for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
-        log.info("%s", note)
+        _finish(summary, writer, outcomes, source)
 
 
 def _batch(frames: list[int], index: int, ahead: int, windows: Windows) -> list[int]:
@@ -304,15 +357,15 @@ def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource
     return views, "; ".join(notes)
 
 
-def _finish(summary: RunSummary, storage: list[str], writer: ThreadPoolExecutor, outcomes: _Outcomes,
+def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes,
             source: FrameSource) -> None:
     """Once the loop ends, or stops at an error: wait for the writer threads, report the frames
-    that reached the disk, close the reader, and record in the summary how the outputs are stored
-    (`storage`, from the first frame read, then how OpenImageIO changed the headers it wrote) and
-    what the frames read held."""
+    that reached the disk, close the reader, and record in the summary how OpenImageIO changed
+    the headers it wrote (after how the outputs are stored: `_describe_run`) and what the frames
+    read held."""
     writer.shutdown(wait=True)
     outcomes.report_on_disk()
-    summary.storage = storage + outcomes.header_notes()
+    summary.storage = summary.storage + outcomes.header_notes()
     source.close()
     summary.sanitized = source.sanitized
     summary.layers = source.layers
@@ -411,65 +464,6 @@ class _Outcomes:
         if self.progress:
             self.progress(result, self.reported, self.total)
 
-
-
-def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:
-    """How a CPU run over `frames` keeps within its host memory (`host_memory`; logged where it
-    gives something up), sized on the largest of the frames their windows read (data windows
-    cropped to what a frame shows differ from frame to frame); None with no frame to write, on a
-    GPU, or where neither the memory free nor the frames' size can be told (the run then holds
-    whole frames)."""
-    config = plan.config
-    if not frames:
-        return None
-    if plan.denoiser.device.type != "cpu":
-        if config.max_mem_gb:
-            log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
-        return None
-    budget = _budget(config.max_mem_gb)
-    if budget is None:
-        return None
-    reads = plan.windows.read_by(frames)
-    shared = {"radius": plan.radius, "read_ahead": config.read_ahead(), "threads": config.threads(),
-              "frames": len(reads)}  # the threads once: counting the CPUs reads /proc and cgroups
-    costs = {frame: cost for frame in reads if (cost := _frame_cost(plan, frame, shared)) is not None}
-    if not costs:
-        return None
-    largest = max(costs, key=lambda frame: costs[frame].pixels)
-    host = plan_host_memory(int(budget), costs[largest], largest)
-    if host.describe():
-        log.info("host memory: %s", host.describe())
-    return host
-
-
-def _budget(max_mem_gb: float | None) -> float | None:
-    """The bytes a CPU run may plan its frames within: of --max-mem (GB, for the whole process),
-    what the process does not hold already (`resident_bytes`: Python, PyTorch, the model) less
-    slack (GIVEN_SHARE); without it, a share of the memory available (AVAILABLE_SHARE), or None
-    where that cannot be told. DeviceError where --max-mem leaves nothing."""
-    if not max_mem_gb:
-        available = available_bytes()
-        return None if available is None else available * AVAILABLE_SHARE
-    held = resident_bytes()
-    budget = (max_mem_gb * 2**30 - held) * GIVEN_SHARE
-    if budget <= 0:
-        raise DeviceError(f"--max-mem {max_mem_gb:g} GB is less than this process holds "
-                          f"before reading a frame ({held / 2**30:.2f} GB: Python, PyTorch and "
-                          "the model): --max-mem bounds the whole process, give it more")
-    return budget
-
-
-def _frame_cost(plan: RunPlan, frame: int, shared: dict) -> FrameCost | None:
-    """What `frame` will hold in host memory, from its header (`plan.headers`: not kept, but for
-    the first frames', read already) and the `FrameCost` fields all the run's frames share; None
-    if it cannot be read or mapped (reading the frame then reports why)."""
-    path, config = plan.in_pattern.path(frame), plan.config
-    try:
-        specs = plan.headers.peek(path)
-        views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
-    except VfxDenoiseError:
-        return None
-    return FrameCost.from_header(specs, views, **shared)
 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:

@@ -1,9 +1,12 @@
-"""What became of an output frame (`engine.FrameResult.status`), named once for the engine, the CLI's
-summary and the JSON progress events (`plugin.events`). Only the standard library: the plugin layer
-reads the events in hosts without torch."""
+"""What became of an output frame: its status (`FrameStatus`), named once for the engine, the
+CLI's summary and the JSON progress events (`plugin.events`), and the result that carries it
+(`FrameResult`), which the run's plan, the engine and the summary hand on. Only the standard
+library: the plugin layer reads the events in hosts without torch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 
@@ -16,3 +19,14 @@ class FrameStatus:
     SKIPPED: Final = "skipped"  # finished by an earlier run and kept (--resume)
     MISSING: Final = "missing"  # not written: its input is not on disk (--missing skip)
     FAILED: Final = "failed"  # could not be denoised or written (reported under --keep-going)
+
+
+@dataclass
+class FrameResult:
+    """What happened to one output frame."""
+
+    frame: int
+    path: Path
+    status: str  # a `FrameStatus`: written, skipped (resume), missing, failed
+    seconds: float = 0.0
+    message: str = ""

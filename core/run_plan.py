@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import OutputError, UsageError
+from vfxdenoise.core.errors import OutputError, UsageError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
@@ -33,7 +33,7 @@ from vfxdenoise.core.frame_choice import (
     refuse_outside_context,
     refuse_outside_job,
 )
-from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io import outputs
 from vfxdenoise.core.io.exr import read_exr_header
@@ -45,8 +45,10 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
+from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.model_files import radius_problem
 from vfxdenoise.core.runtime.device import pick_device
+from vfxdenoise.core.runtime.host_memory import FrameCost
 from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
@@ -63,17 +65,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _DAMAGED = "damaged"  # beside `provenance.differences`: an output whose chunks are not all on disk
 NOT_ON_DISK = "not on disk"  # a missing frame's message, where no output of an earlier run is at its path
-
-
-@dataclass
-class FrameResult:
-    """What happened to one output frame."""
-
-    frame: int
-    path: Path
-    status: str  # a `FrameStatus`: written, skipped (resume), missing, failed
-    seconds: float = 0.0
-    message: str = ""
 
 
 class FrameHeaders:
@@ -229,6 +220,25 @@ class RunPlan:
     # (`provenance.recorded_motion`), from the header read once for all --resume decides
     recorded_motion: dict[int, str | None]
 
+    def frame_costs(self, frames: list[int]) -> dict[int, FrameCost]:
+        """What each frame the windows of output `frames` read holds in host memory, from its
+        header (`headers.peek`: not kept, but for the first frames', read already), for a CPU
+        run's memory plan (`host_memory.plan_cpu_run`); none for a frame whose header cannot be
+        read or mapped (reading the frame then says why)."""
+        config, reads = self.config, self.windows.read_by(frames)
+        shared = {"radius": self.radius, "read_ahead": config.read_ahead(), "threads": config.threads(),
+                  "frames": len(reads)}  # the threads once: counting the CPUs reads /proc and cgroups
+        costs = {}
+        for frame in reads:
+            path = self.in_pattern.path(frame)
+            try:
+                specs = self.headers.peek(path)
+                views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+            except VfxDenoiseError:
+                continue
+            costs[frame] = FrameCost.from_header(specs, views, **shared)
+        return costs
+
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""
         return [frame for frame in self.todo if frame not in self.exposure_kept]
@@ -265,6 +275,28 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
+    run_frames, context = _frames_asked(in_pattern, frames, config)
+    headers = FrameHeaders()
+    checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)
+    _warn_if_denoised_already(in_pattern, run_frames.first_reads, headers)
+    denoiser = Denoiser(checked.loaded, pick_device(config.device), config)
+    radius, wanted = checked.radius, run_frames.wanted
+    sources = frame_sources(wanted, run_frames.usable, config.missing, reach=2 * radius)
+    windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
+    shot = shot_frames(windows.on_disk, config)
+    records = _records(windows, radius, shot, in_pattern, config, checked.loaded.path)
+    planned = _plan_outputs(wanted, sources, out_pattern, records, config)
+    plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
+                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion)
+    _refuse_once_planned(plan, checked.maybe_nothing, sources, context)
+    _warn_of_frames_without_context(windows, radius)
+    return plan
+
+
+def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, config: EngineConfig
+                  ) -> tuple[RunFrames, list[int] | None]:
+    """The run's frames (`RunFrames`) once those asked pass `frame_choice`'s refusals, and the
+    render's range (--context-frames; None where not given)."""
     context = option_frames(config.context_frames, "--context-frames")
     job = option_frames(config.job_frames, "--job-frames")
     sequence = find_sequence(in_pattern)
@@ -277,28 +309,19 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))
-    headers = FrameHeaders()
-    checked = check_before_first_frame(in_pattern, out_pattern,
-                                       RunFrames(sequence.frames, wanted, usable, first_reads),
-                                       config, read_header=headers)
-    loaded, radius = checked.loaded, checked.radius
-    _warn_if_denoised_already(in_pattern, first_reads, headers)
-    denoiser = Denoiser(loaded, pick_device(config.device), config)
+    return RunFrames(sequence.frames, wanted, usable, first_reads), context
 
-    sources = frame_sources(wanted, usable, config.missing, reach=2 * radius)
-    windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
-    shot = shot_frames(windows.on_disk, config)
-    records = _records(windows, radius, shot, in_pattern, config, loaded.path)
-    recorded = (_finished(wanted, sources, out_pattern, records, config)
-                if config.existing == RESUME else _Recorded())
-    todo, exposure_kept, settled = _plan(wanted, sources, out_pattern, config, recorded)
-    if todo and checked.maybe_nothing:  # a frame --resume does again after all, or may (its lock)
-        outputs.check_folder_writable(out_pattern)
-    if context is not None and config.missing == "error":
-        refuse_context_not_on_disk(in_pattern, todo, sources, context, radius)
-    _warn_of_frames_without_context(windows, radius)
-    return RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   todo, exposure_kept, tuple(settled), recorded.motion)
+
+def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, sources: dict[int, int],
+                         context: list[int] | None) -> None:
+    """What is refused once each frame's window is planned: an unwritable output folder let
+    through because --resume might keep every output (`maybe_nothing`) where a frame is to be
+    done after all (or may be: its lock), and under --missing error frames of the render's range
+    (`context`) that a window would read and are not on disk yet (`sources`: those that are)."""
+    if plan.todo and maybe_nothing:
+        outputs.check_folder_writable(plan.out_pattern)
+    if context is not None and plan.config.missing == "error":
+        refuse_context_not_on_disk(plan.in_pattern, plan.todo, sources, context, plan.radius)
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
@@ -333,14 +356,27 @@ class _Recorded:
     motion: dict[int, str | None] = field(default_factory=dict)  # `provenance.recorded_motion`
 
 
-def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern, config: EngineConfig,
-          recorded: _Recorded) -> tuple[dict[int, str], dict[int, float], list[FrameResult]]:
+@dataclass(frozen=True)
+class _Outputs:
+    """What becomes of each output frame (`_plan_outputs`): `RunPlan`'s fields of the same names."""
+
+    todo: dict[int, str]
+    exposure_kept: dict[int, float]
+    settled: tuple[FrameResult, ...]
+    recorded_motion: dict[int, str | None]
+
+
+def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
+                  records: dict[int, str], config: EngineConfig) -> _Outputs:
     """The frames to denoise now, each with a note for its result ('' or why it is done again),
     those of them --resume keeps where the run finds the exposure each records
     (`RunPlan.exposure_kept`), and the results of the missing (`_missing`) and already-finished
     ones. With --resume a finished frame is one made from the inputs on disk now, with these
-    settings and code (`provenance`), that reads back whole (`recorded`: `_finished`); the others
-    are done again, saying why (a frame rendered again, or one its window reads...)."""
+    settings and code (`records`, `provenance`), that reads back whole (`_finished`); the others
+    are done again, saying why (a frame rendered again, or one its window reads...). An output
+    there without --resume or --overwrite is refused."""
+    recorded = (_finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME
+                else _Recorded())
     differ, exposures = recorded.differences, recorded.exposure
     todo, exposure_kept, settled = {}, {}, []
     for frame in wanted:
@@ -360,7 +396,7 @@ def _plan(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
             made_at = exposures.get(frame) if _exposure_only(reasons) else None
             if made_at is not None:
                 exposure_kept[frame] = made_at
-    return todo, exposure_kept, settled
+    return _Outputs(todo, exposure_kept, tuple(settled), recorded.motion)
 
 
 def _missing(frame: int, path: Path) -> FrameResult:

@@ -19,9 +19,10 @@ stored as half are held as float16). They overstate whole frames (2-3x at 4K) an
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +68,8 @@ MIN_PLANNED_TILE = 512
 PLANNED_MARGIN = 32
 # A cgroup limit this large or larger means "no limit" (cgroup v1 writes 2^63 rounded to pages).
 _UNLIMITED = 1 << 60
+
+log = logging.getLogger(__name__)
 
 
 def available_bytes(proc: Path = PROC, cgroups: Path = CGROUPS) -> int | None:
@@ -243,6 +246,43 @@ class HostPlan:
             else:
                 high = middle - 1
         return max(MIN_TILE, low * multiple)
+
+
+def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int, FrameCost]]
+                 ) -> HostPlan | None:
+    """How a CPU run keeps within its host memory (`run_budget`: --max-mem `max_mem_gb`, else
+    the memory available), sized on the largest of its frames (`frame_costs`: frame -> what it
+    holds, asked for once the budget is known; data windows cropped to what a frame shows differ
+    from frame to frame) and logged where it gives something up. None where neither the memory
+    free nor any frame's size can be told: the run then holds whole frames."""
+    budget = run_budget(max_mem_gb)
+    if budget is None:
+        return None
+    costs = frame_costs()
+    if not costs:
+        return None
+    largest = max(costs, key=lambda frame: costs[frame].pixels)
+    host = plan_host_memory(int(budget), costs[largest], largest)
+    if host.describe():
+        log.info("host memory: %s", host.describe())
+    return host
+
+
+def run_budget(max_mem_gb: float | None) -> float | None:
+    """The bytes a CPU run may plan its frames within: of --max-mem (GB, for the whole process),
+    what the process does not hold already (`resident_bytes`: Python, PyTorch, the model) less
+    slack (GIVEN_SHARE); without it, a share of the memory available (AVAILABLE_SHARE), or None
+    where that cannot be told. DeviceError where --max-mem leaves nothing."""
+    if not max_mem_gb:
+        available = available_bytes()
+        return None if available is None else available * AVAILABLE_SHARE
+    held = resident_bytes()
+    budget = (max_mem_gb * 2**30 - held) * GIVEN_SHARE
+    if budget <= 0:
+        raise DeviceError(f"--max-mem {max_mem_gb:g} GB is less than this process holds "
+                          f"before reading a frame ({held / 2**30:.2f} GB: Python, PyTorch and "
+                          "the model): --max-mem bounds the whole process, give it more")
+    return budget
 
 
 def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:

@@ -20,9 +20,9 @@ from exr_sequences import clean_frame, write_stereo_sequence
 
 from vfxdenoise.cli.main import cli as vfxdenoise_cli
 from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
-from vfxdenoise.core.engine import FrameResult, RunSummary
+from vfxdenoise.core.engine import RunSummary
 from vfxdenoise.core.evaluation import metrics
-from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.frame_pattern import FramePattern
 from vfxdenoise.core.io.sequence import parse_pattern

@@ -27,7 +27,6 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core import frame_source
 from vfxdenoise.core.engine import EngineConfig, _handed_over, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
@@ -58,6 +57,23 @@ def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_we
         denoise_sequence(pattern, chunked, chunk, config=_config(tiny_weights))
     for frame in range(1001, 1008):
         assert np.array_equal(beauty_of(whole, frame), beauty_of(chunked, frame)), frame
+
+
+def test_an_empty_list_of_frames_is_refused_and_nothing_is_written(sequence_factory, tmp_path, tiny_weights):
+    """`frames=[]`, a plugin's empty selection, meant "every frame": the whole shot was denoised
+    again over the outputs there. It is refused as `--frames ''` is, before anything is written."""
+    pattern = sequence_factory(frames=range(1, 4))
+    out = tmp_path / "out" / "o.####.exr"
+    denoise_sequence(pattern, str(out), "1", config=_config(tiny_weights))
+    before = {path.name: path.read_bytes() for path in out.parent.iterdir()}
+    for existing in ("overwrite", "resume"):
+        with pytest.raises(UsageError, match=r"frame list \[\] is empty"):
+            denoise_sequence(pattern, str(out), [], config=_config(tiny_weights, existing=existing))
+    assert {path.name: path.read_bytes() for path in out.parent.iterdir()} == before == {
+        "o.0001.exr": before["o.0001.exr"]}
+    with pytest.raises(UsageError, match=r"frame list \[\] is empty"):
+        denoise_sequence(pattern, str(tmp_path / "new" / "o.####.exr"), [], config=_config(tiny_weights))
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_shots_first_frame_draws_on_the_four_frames_after_it(sequence_factory, tmp_path,
@@ -259,14 +275,17 @@ def test_resume_settles_the_frames_by_the_shots_exposure_decoding_no_frame_more(
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
     decoded: list[str] = []
+    real = OpenEXR.File
 
-    def counted(path, *args, **kwargs):
-        decoded.append(Path(path).name)
-        return read_exr(path, *args, **kwargs)
+    def counted(*args, **kwargs):
+        if kwargs.get("separate_channels"):  # a frame's pixels, not a header read nor a write
+            decoded.append(Path(args[0]).name)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(frame_source, "read_exr", counted)
+    monkeypatch.setattr(OpenEXR, "File", counted)
     nothing = denoise_sequence(pattern, out, "9-12", config=_config(tiny_weights, existing="resume"))
     unchanged, decoded[:] = sorted(decoded), []
+    assert unchanged  # the frames the shot's settings are found from: decoded here, as any run does
     stat = pattern.path(5).stat()
     os.utime(pattern.path(5), ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # rendered again
     progress: list[tuple[int, int]] = []

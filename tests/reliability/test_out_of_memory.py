@@ -14,12 +14,13 @@ import pytest
 import torch
 from exr_sequences import store_as_float
 
-from vfxdenoise.core import engine, frame_source, models
+from vfxdenoise.core import frame_source, models
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
+from vfxdenoise.core.runtime import host_memory
 from vfxdenoise.core.runtime.host_memory import (
     GIVEN_SHARE,
     MIN_PLANNED_TILE,
@@ -103,7 +104,7 @@ def tight_budget_gb(monkeypatch) -> float:
     read_again, kept = cost.held(1, False), cost.held(1, True)
     budget = (read_again + kept) // 2 + cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
     held = resident_bytes()
-    monkeypatch.setattr(engine, "resident_bytes", lambda: held)
+    monkeypatch.setattr(host_memory, "resident_bytes", lambda: held)
     return (held + budget / GIVEN_SHARE) / 2**30
 
 
@@ -162,7 +163,7 @@ def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, 
 def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(sequence_factory,
                                                                               config, monkeypatch):
     shot = parse_pattern(sequence_factory(frames=range(1, 4), height=160, width=288))
-    monkeypatch.setattr(engine, "resident_bytes", lambda: 0)  # 1 MB left for the frames
+    monkeypatch.setattr(host_memory, "resident_bytes", lambda: 0)  # 1 MB left for the frames
     with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 3-frame window of these "
                                           r"frames needs about \d+ MB of host memory and this "
                                           r"run may use \d+ KB"):
@@ -176,7 +177,7 @@ def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(seq
 
 
 def test_the_cli_says_what_a_window_needs_without_a_traceback(shot, cli, monkeypatch):
-    monkeypatch.setattr(engine, "resident_bytes", lambda: 0)
+    monkeypatch.setattr(host_memory, "resident_bytes", lambda: 0)
     result = cli(shot.text, "--max-mem", "0.001", "--progress", "none")
     assert result.exit_code == 1
     assert result.output.startswith("error: frame 1 (48x32): a 5-frame window of these frames "

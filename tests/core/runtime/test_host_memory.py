@@ -15,6 +15,7 @@ from vfxdenoise.core.runtime.host_memory import (
     FrameCost,
     available_bytes,
     peak_resident_bytes,
+    plan_cpu_run,
     plan_host_memory,
     resident_bytes,
 )
@@ -134,3 +135,22 @@ def test_a_window_that_cannot_fit_is_refused_naming_the_frame_and_what_it_needs(
         plan_host_memory(2 * GIB, _cost(7680, 4320), 1001)
     with pytest.raises(DeviceError, match=r"a 3-frame window"):  # a 3-frame shot
         plan_host_memory(GIB, _cost(7680, 4320, frames=3), 1001)
+
+
+def test_a_cpu_run_is_planned_on_its_largest_frame_once_its_budget_is_known():
+    """Frames cropped to what they show differ in size: the plan is made for the largest, and
+    their headers are read only once --max-mem is known to leave the frames something."""
+    asked: list[bool] = []
+
+    def costs() -> dict[int, FrameCost]:
+        asked.append(True)
+        return {1001: _cost(1920, 1080), 1002: _cost(7680, 4320), 1003: _cost(1920, 1080)}
+
+    with pytest.raises(DeviceError, match=r"--max-mem 0\.001 GB is less than this process holds"):
+        plan_cpu_run(0.001, costs)
+    assert not asked
+    with pytest.raises(DeviceError, match=r"frame 1002 \(7680x4320\): a 5-frame window"):
+        plan_cpu_run(2, costs)
+    roomy = plan_cpu_run(1024, costs)
+    assert roomy is not None and roomy.cost == _cost(7680, 4320) and not roomy.tiled
+    assert plan_cpu_run(1024, dict) is None  # no frame's size told: the run holds whole frames
