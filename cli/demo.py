@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 
 import click
@@ -15,13 +16,15 @@ import numpy as np
 
 from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.errors import OutputError, UsageError
+from vfxdenoise.core.errors import DatasetError, OutputError, UsageError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.frame_source import file_stamp
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.io.preview import write_contact_sheet
+from vfxdenoise.core.io.dataset_layout import read_manifest
+from vfxdenoise.core.io.frame_pattern import FramePattern
+from vfxdenoise.core.io.preview import Column, display, display_error, write_contact_sheet
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, parse_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "demo"  # the checkout's, from any folder
@@ -89,8 +92,8 @@ def _bundled_sample() -> Path:
               show_default=SAMPLE_SHOWN, help="Sample folder with spp4/ and reference/ sequences.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path("out/demo"), show_default=True,
-              help="Folder for the denoised frames and the PNG; it may hold only what the demo wrote "
-                   "there before.")
+              help="Folder for the denoised frames and the PNG; it may hold other files, but none under "
+                   "a name the demo writes unless an earlier demo wrote it.")
 @device_option
 def demo(sample: Path | None, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
@@ -123,9 +126,38 @@ def _denoise(noisy: SequenceOnDisk, output: Path, reference: SequenceOnDisk, out
         click.echo(f"{frame:>6}  {before[-1]:>10.2f}  {after[-1]:>13.2f}")
     click.echo(f"{'mean':>6}  {np.mean(before):>10.2f}  {np.mean(after):>13.2f}  "
                f"(+{np.mean(after) - np.mean(before):.2f} dB)")
-    middle = noisy.frames[len(noisy.frames) // 2]
+    middle = len(noisy.frames) // 2
     sheet = out_dir / SHEET
-    write_contact_sheet(sheet, [read_beauty(noisy.pattern.path(middle)),
-                                read_beauty(summary.output_pattern.path(middle)),
-                                read_beauty(reference.pattern.path(middle))])
-    click.echo(f"before/after (noisy | denoised | reference, frame {middle}): {sheet}")
+    _write_sheet(sheet, noisy, summary.output_pattern, reference, middle, (before[middle], after[middle]))
+    click.echo(f"before/after (noisy | denoised | reference, frame {noisy.frames[middle]}): {sheet}")
+
+
+def _write_sheet(sheet: Path, noisy: SequenceOnDisk, output: FramePattern, reference: SequenceOnDisk,
+                 index: int, psnrs: tuple[float, float]) -> None:
+    """The before/after PNG of frame `index`: noisy | denoised | reference, each labelled (sample
+    counts, this frame's PSNR before and after), zoomed where the denoised frame errs most."""
+    frame = noisy.frames[index]
+    noisy_spp, reference_spp = _sample_counts(noisy, reference)
+    images = [read_beauty(noisy.pattern.path(frame)), read_beauty(output.path(frame)),
+              read_beauty(reference.pattern.path(frame))]
+    labels = [f"noisy{noisy_spp} — {psnrs[0]:.2f} dB", f"vfxdenoise — {psnrs[1]:.2f} dB",
+              f"reference{reference_spp}"]
+    write_contact_sheet(sheet, [Column(label, display(image)) for label, image in zip(labels, images)],
+                        title=f"frame {frame} of {noisy.frames[0]}-{noisy.frames[-1]}  ·  "
+                              "PSNR of this frame against the reference",
+                        zoom_on=display_error(images[1], images[2]), zoom_of="vfxdenoise")
+
+
+def _sample_counts(noisy: SequenceOnDisk, reference: SequenceOnDisk) -> tuple[str, str]:
+    """' 4 spp' and ' 512 spp' for the labels: the noisy folder's name (make-dataset's sppN) and
+    the reference's count in the sample's manifest; '' for a count neither says."""
+    folder = noisy.pattern.directory
+    level = re.fullmatch(r"spp(\d+)", folder.name)
+    try:
+        manifest = read_manifest(reference.pattern.directory.parent) or {}
+    except DatasetError:  # a damaged manifest: the labels go without the count
+        manifest = {}
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    counted = config.get("reference_spp") if isinstance(config, dict) else None
+    return (f" {level[1]} spp" if level else "",
+            f" {counted} spp" if isinstance(counted, int) else "")

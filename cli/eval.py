@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -11,6 +12,8 @@ import torch
 from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
@@ -22,8 +25,17 @@ from vfxdenoise.core.evaluation.scoring import (
     model_denoiser,
     noisy_denoiser,
 )
-from vfxdenoise.core.io.dataset_layout import REFERENCE
-from vfxdenoise.core.io.preview import write_contact_sheet
+from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE
+from vfxdenoise.core.io.preview import (
+    ERROR_GAIN,
+    Column,
+    display,
+    display_error,
+    error_label,
+    error_map,
+    write_contact_sheet,
+)
+from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.model_files import DEFAULT_MODEL
 from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
@@ -32,6 +44,7 @@ from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets
 from vfxdenoise.core.weights import RENDER, load_weights
 
 DECIMALS = {"psnr": 2, "sparkles": 1}
+OIDN = "oidn (albedo+normal)"  # the OIDN a contact sheet shows: with the guides ours reads
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:
@@ -57,20 +70,51 @@ def _means(rows: list[dict]) -> list[dict]:
 
 
 def _contact_sheets(out_dir: Path, oidn: bool) -> OutputsHook:
-    """Write each (sequence, level)'s middle frame as a contact sheet in `out_dir` (noisy, OIDN with
-    its guides where scored, ours, the reference, 4x the absolute error of ours), and say it is done."""
+    """Write each (sequence, level)'s middle frame as a contact sheet in `out_dir` (`_sheet_columns`),
+    zoomed where ours errs most, and say it is done."""
 
     def write(seq: RenderSequence, level: str, outputs: dict[str, list[np.ndarray]]) -> None:
         middle = seq.length // 2
-        columns = [outputs["noisy"][middle]]
+        reference = seq.targets[REFERENCE][middle]
+        shown = {"noisy": outputs["noisy"][middle]}
         if oidn:
-            columns.append(outputs["oidn (albedo+normal)"][middle])
-        ours, ref = outputs["ours"][middle], seq.targets[REFERENCE][middle]
-        columns += [ours, ref, np.abs(ours - ref).mean(axis=0, keepdims=True).repeat(3, 0) * 4]
-        write_contact_sheet(out_dir / f"{seq.name}_{level}.png", columns)
+            shown["OIDN"] = outputs[OIDN][middle]
+        shown["ours"] = outputs["ours"][middle]
+        write_contact_sheet(out_dir / f"{seq.name}_{level}.png", _sheet_columns(shown, reference),
+                            title=f"{seq.name}  ·  {level}  ·  {_frame_named(seq, level, middle)}  ·  "
+                                  "PSNR of this frame against the reference",
+                            zoom_on=display_error(shown["ours"], reference), zoom_of="ours")
         click.echo(f"{seq.name} {level}: done", err=True)
 
     return write
+
+
+def _sheet_columns(shown: dict[str, np.ndarray], reference: np.ndarray) -> list[Column]:
+    """Each of `shown` (noisy first) labelled with its PSNR, the reference, then the error maps of
+    all but the noisy input on one scale (`error_map`), so that OIDN's and ours compare."""
+    mapped_reference = metrics.tonemap(reference)
+    columns = [Column(f"{name} — {metrics.psnr(metrics.tonemap(image), mapped_reference):.2f} dB",
+                      display(image)) for name, image in shown.items()]
+    columns.append(Column("reference", display(reference)))
+    return columns + [Column(error_label(name), error_map(image, reference))
+                      for name, image in shown.items() if name != "noisy"]
+
+
+def _sheets_said(oidn: bool) -> str:
+    """What results.md says the contact sheets show."""
+    denoised = ["OIDN", "ours"] if oidn else ["ours"]
+    columns = ["noisy", *denoised, "reference", *(f"|{name} - ref| x{ERROR_GAIN}" for name in denoised)]
+    return (f"Contact sheets (<sequence>_<level>.png), the middle frame: {' | '.join(columns)} (the frames "
+            "labelled with their PSNR); below them, the window where ours errs most, zoomed")
+
+
+def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
+    """Frame `index` of `seq` by its number on disk ('frame 1004'), else by its place ('frame 4
+    of 8': a sequence not read from a folder)."""
+    if seq.folder is not None:
+        with contextlib.suppress(SequenceError, IndexError):
+            return f"frame {find_sequence(seq.folder / level / FRAME_PATTERN).frames[index]}"
+    return f"frame {index + 1} of {seq.length}"
 
 
 @click.command("eval")
@@ -92,7 +136,8 @@ def _contact_sheets(out_dir: Path, oidn: bool) -> OutputsHook:
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
              precision: str) -> None:
-    """Write a markdown table and a contact sheet per sequence (noisy | OIDN | ours | reference | error).
+    """Write a markdown table and a labelled contact sheet per sequence and level (noisy | OIDN | ours |
+    reference | OIDN's and our error on one scale, a zoom where ours errs most).
 
     Every sequence is read and checked before any is denoised (frames, sizes, references); their
     motion vectors are read as `seq --motion-vectors auto` reads a shot's."""
@@ -111,13 +156,11 @@ def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: 
     loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
     methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
     if oidn:
-        methods["oidn (albedo+normal)"] = oidn_denoiser(with_aux=True)
+        methods[OIDN] = oidn_denoiser(with_aux=True)
         methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = evaluate_sequences(methods, scorable, with_flip, on_outputs=_contact_sheets(out_dir, oidn))
     table = _table(rows + _means(rows), with_flip)
-    (out_dir / "results.md").write_text(
-        f"Model: {loaded.path}\n\nContact sheets: noisy | "
-        f"{'OIDN | ' if oidn else ''}ours | reference | 4x abs error of ours\n\n{table}\n")
+    (out_dir / "results.md").write_text(f"Model: {loaded.path}\n\n{_sheets_said(oidn)}\n\n{table}\n")
     click.echo(table)
     click.echo(f"\nwritten: {out_dir / 'results.md'}", err=True)

@@ -1,8 +1,18 @@
-"""8-bit previews of HDR frames for people: side-by-side contact sheets written as PNG, and the
-thumbnail an EXR keeps in its header (which file browsers show), redrawn from the denoised frame."""
+"""8-bit previews of HDR frames for people: labelled contact sheets written as PNG (demo, eval),
+and the thumbnail an EXR keeps in its header (which file browsers show), redrawn from the denoised
+frame.
+
+A contact sheet is one frame's columns side by side (the noisy input, denoisers, the reference,
+error maps), each labelled, on a dark neutral surround (a white one makes frames look darker than
+they are), a title row above, upscaled (nearest) so that a small frame's grain shows, and a zoom
+row below: the window where a given error is largest, outlined in the full frames, magnified.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,23 +23,207 @@ import torch.nn.functional as F
 
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.evaluation import metrics
+from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.io.write_advice import write_advice
 
-GAP = 4
+log = logging.getLogger(__name__)
+
+GAP = 4  # pixels between columns and rows, and around the sheet
+BAND = 22  # height of a text row: the title, the column labels, the zoom row's caption
+FONT_SIZE = 14
+BACKGROUND = 0.12  # display value of the surround
+TEXT = (0.92, 0.92, 0.92)
+OUTLINE = (1.0, 0.8, 0.0)  # the zoom window, drawn around it in the full frames
+MIN_PANEL_WIDTH = 320  # frames narrower are upscaled (nearest) to at least this width
+ZOOM = 4  # the zoom row shows 1/ZOOM of the frame each way, ZOOM times the full row's size
+ERROR_GAIN = 4  # error maps show |image - reference| (display values) times this: white = 1/4
 
 
-def write_contact_sheet(path: str | Path, columns: list[np.ndarray]) -> None:
-    """Write (3,H,W) HDR images left to right, tonemapped like the metrics, as an 8-bit image."""
-    height = max(c.shape[1] for c in columns)
-    width = sum(c.shape[2] for c in columns) + GAP * (len(columns) - 1)
-    sheet = np.ones((height, width, 3), np.float32)
-    x = 0
-    for column in columns:
-        mapped = np.clip(metrics.tonemap(np.nan_to_num(column)), 0.0, 1.0)
-        sheet[: column.shape[1], x: x + column.shape[2]] = np.moveaxis(mapped, 0, -1)
-        x += column.shape[2] + GAP
-    out = oiio.ImageBuf(np.ascontiguousarray((sheet * 255.0 + 0.5).astype(np.uint8)))
-    if not out.write(str(path)):
-        raise ExrError(f"cannot write preview {path}: {out.geterror()}")
+@dataclass(frozen=True)
+class Column:
+    """One column of a contact sheet: `pixels` (3, H, W) display values in [0, 1] (`display`,
+    `error_map`) and the `label` drawn above them."""
+
+    label: str
+    pixels: np.ndarray
+
+
+def display(hdr: np.ndarray) -> np.ndarray:
+    """(3, H, W) HDR values as a sheet shows them: the metrics' tonemap (`metrics.tonemap`, what
+    PSNR is computed on), NaN drawn black, clipped to [0, 1]."""
+    return np.clip(metrics.tonemap(np.nan_to_num(np.asarray(hdr, np.float32))), 0.0, 1.0)
+
+
+def display_error(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(H, W) |image - reference| of two (3, H, W) HDR frames in display values (`display`, the
+    values PSNR compares), the mean over R, G, B: what a zoom row looks for (`worst_window`)."""
+    return np.abs(display(image) - display(reference)).mean(axis=0)
+
+
+def error_map(image: np.ndarray, reference: np.ndarray, gain: float = ERROR_GAIN) -> np.ndarray:
+    """`display_error` times `gain` as a grey (3, H, W) column, clipped to [0, 1]: black is no
+    error, white an error of 1/`gain` or more. Error maps of one sheet share a gain (the one
+    `error_label` writes), so that they compare."""
+    error = np.clip(display_error(image, reference) * gain, 0.0, 1.0)
+    return np.repeat(error[None], 3, axis=0)
+
+
+def error_label(name: str, gain: float = ERROR_GAIN) -> str:
+    """The label of `error_map(<name's frame>, reference, gain)`: its scale written out."""
+    return f"|{name} - ref| x{gain:g}  (white = {1 / gain:g})"
+
+
+def worst_window(error: np.ndarray, height: int, width: int) -> tuple[int, int]:
+    """Top-left (y, x) of the `height` x `width` window of the (H, W) `error` with the largest sum
+    (the first such, in row order, on a tie): where a reviewer should look."""
+    height, width = min(height, error.shape[0]), min(width, error.shape[1])
+    summed = np.pad(np.nan_to_num(error, nan=0.0).astype(np.float64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    boxes = (summed[height:, width:] - summed[:-height, width:] - summed[height:, :-width]
+             + summed[:-height, :-width])
+    y, x = np.unravel_index(int(np.argmax(boxes)), boxes.shape)
+    return int(y), int(x)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a sheet of `columns` frames of `height` x `width` puts things: each frame upscaled
+    `scale` times; the zoom row (if any) shows a `crop` (height, width) window `scale * ZOOM`
+    times."""
+
+    columns: int
+    height: int
+    width: int
+    title: bool
+    zoom: bool
+
+    @property
+    def scale(self) -> int:
+        return max(1, math.ceil(MIN_PANEL_WIDTH / self.width))
+
+    @property
+    def crop(self) -> tuple[int, int]:
+        return max(1, self.height // ZOOM), max(1, self.width // ZOOM)
+
+    @property
+    def panel(self) -> tuple[int, int]:
+        return self.height * self.scale, self.width * self.scale
+
+    def column_x(self, index: int) -> int:
+        return GAP + index * (self.panel[1] + GAP)
+
+    @property
+    def labels_y(self) -> int:
+        return GAP + (BAND if self.title else 0)
+
+    @property
+    def frames_y(self) -> int:
+        return self.labels_y + BAND
+
+    @property
+    def caption_y(self) -> int:
+        return self.frames_y + self.panel[0] + GAP
+
+    @property
+    def zoom_y(self) -> int:
+        return self.caption_y + BAND
+
+    @property
+    def size(self) -> tuple[int, int]:
+        bottom = self.zoom_y + self.panel[0] if self.zoom else self.frames_y + self.panel[0]
+        return bottom + GAP, self.column_x(self.columns)
+
+
+def write_contact_sheet(path: str | Path, columns: list[Column], title: str = "",
+                        zoom_on: np.ndarray | None = None, zoom_of: str = "") -> None:
+    """Write `columns` (frames of one size) side by side as an 8-bit PNG at `path`, atomically:
+    each under its label, `title` in a row above. Frames narrower than `MIN_PANEL_WIDTH` are
+    upscaled (nearest) to it. With `zoom_on`, an (H, W) error, a zoom row below shows the same
+    window of every column, the one where that error is largest (`worst_window`), outlined in the
+    full frames; its caption says where, how magnified, and whose error (`zoom_of`) it is.
+
+    Text needs OpenImageIO's font: where it draws none (a build without it), the sheet is written
+    without labels and a debug message says so."""
+    if len({column.pixels.shape for column in columns}) != 1:
+        raise ValueError(f"contact sheet columns differ in size: {[c.pixels.shape for c in columns]}")
+    _, height, width = columns[0].pixels.shape
+    layout = _Layout(len(columns), height, width, bool(title), zoom_on is not None)
+    sheet = np.full((*layout.size, 3), BACKGROUND, np.float32)
+    window = worst_window(zoom_on, *layout.crop) if zoom_on is not None else None
+    for index, column in enumerate(columns):
+        _place_column(sheet, layout, index, column.pixels, window)
+    full_width = layout.size[1] - 2 * GAP
+    texts = [(GAP, GAP, full_width, title)] if title else []
+    texts += [(layout.column_x(i), layout.labels_y, layout.panel[1], c.label) for i, c in enumerate(columns)]
+    if window is not None:
+        texts.append((GAP, layout.caption_y, full_width, _zoom_caption(layout, window, zoom_of)))
+    image = oiio.ImageBuf(np.ascontiguousarray((sheet * 255.0 + 0.5).astype(np.uint8)))
+    _draw_texts(image, texts)
+    _write_png(image, Path(path))
+
+
+def _place_column(sheet: np.ndarray, layout: _Layout, index: int, pixels: np.ndarray,
+                  window: tuple[int, int] | None) -> None:
+    """Draw one column's frame (upscaled, the zoom `window` outlined) and, with a window, its zoom."""
+    x0, scale = layout.column_x(index), layout.scale
+    full = _upscaled(np.clip(np.nan_to_num(pixels), 0.0, 1.0), scale)
+    if window is not None:
+        _outline(full, window, layout.crop, scale)
+    sheet[layout.frames_y: layout.frames_y + full.shape[0], x0: x0 + full.shape[1]] = full
+    if window is not None:
+        (y, x), (crop_h, crop_w) = window, layout.crop
+        zoom = _upscaled(np.clip(np.nan_to_num(pixels[:, y: y + crop_h, x: x + crop_w]), 0.0, 1.0),
+                         scale * ZOOM)
+        sheet[layout.zoom_y: layout.zoom_y + zoom.shape[0], x0: x0 + zoom.shape[1]] = zoom
+
+
+def _upscaled(pixels: np.ndarray, factor: int) -> np.ndarray:
+    """(3, H, W) as (H * factor, W * factor, 3), each pixel repeated (nearest: grain stays grain)."""
+    return np.moveaxis(pixels, 0, -1).repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def _outline(full: np.ndarray, window: tuple[int, int], crop: tuple[int, int], scale: int,
+             thickness: int = 2) -> None:
+    """Draw a frame of `thickness` pixels just outside the `crop`-sized `window` (frame pixels)
+    on the upscaled `full` frame, clipped to it, leaving the window's own pixels as they are."""
+    top, left = window[0] * scale, window[1] * scale
+    bottom, right = top + crop[0] * scale, left + crop[1] * scale
+    ring = np.zeros(full.shape[:2], bool)
+    ring[max(0, top - thickness): bottom + thickness, max(0, left - thickness): right + thickness] = True
+    ring[top:bottom, left:right] = False
+    full[ring] = OUTLINE
+
+
+def _zoom_caption(layout: _Layout, window: tuple[int, int], zoom_of: str) -> str:
+    """What the zoom row shows: the window (frame pixels), its magnification, why it was chosen."""
+    (y, x), (crop_h, crop_w) = window, layout.crop
+    whose = f" of {zoom_of}" if zoom_of else ""
+    return (f"x{layout.scale * ZOOM} zoom of the {crop_w}x{crop_h} px window at x={x}, y={y} "
+            f"(outlined above), where the error{whose} is largest")
+
+
+def _draw_texts(image: oiio.ImageBuf, texts: list[tuple[int, int, int, str]]) -> None:
+    """Draw each (x, y, width, text) in the text row of that width whose top-left is (x, y),
+    clipped to it. Where OpenImageIO draws nothing (no font), the rest are left out too."""
+    for x, y, width, text in texts:
+        row = oiio.ROI(x, x + width, y, y + BAND)
+        if not oiio.ImageBufAlgo.render_text(image, x + 2, y + BAND - 6, text, FONT_SIZE,
+                                             textcolor=TEXT, roi=row):
+            log.debug("contact sheet written without its labels: OpenImageIO drew no text (%s)",
+                      image.geterror() or "no font")
+            return
+
+
+def _write_png(image: oiio.ImageBuf, path: Path) -> None:
+    """Write `image` as a PNG at `path` atomically (readers never see half a sheet)."""
+
+    def write(temp: Path) -> None:
+        if not image.write(str(temp), fileformat="png"):
+            raise ExrError(f"cannot write preview {path}: {image.geterror()}")
+
+    try:
+        write_atomically(path, write, suffix=".tmp.png")
+    except OSError as exc:
+        raise ExrError(f"cannot write preview {path} ({exc.strerror}): {write_advice(exc, path)}") from exc
 
 
 def redrawn_exr_preview(preview: OpenEXR.PreviewImage, rgb: np.ndarray) -> OpenEXR.PreviewImage:

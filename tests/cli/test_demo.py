@@ -9,11 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import OpenImageIO as oiio
 from aov_parts import split_into_parts
 from cli_process import run_vfxdenoise
 from exr_sequences import write_sequence
 
+from vfxdenoise.core.io.preview import BACKGROUND, BAND, GAP
+
 ROOT = Path(__file__).resolve().parents[2]
+SURROUND = round(BACKGROUND * 255)
 
 
 def test_demo_prints_a_clear_psnr_gain_and_writes_the_before_after_png(tmp_path):
@@ -26,6 +31,23 @@ def test_demo_prints_a_clear_psnr_gain_and_writes_the_before_after_png(tmp_path)
     png = tmp_path / "demo" / "before_after.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((tmp_path / "demo").glob("render.*.exr"))) == 8
+    _assert_labelled_with_a_zoom_row(oiio.ImageBuf(str(png)).get_pixels(oiio.UINT8))
+
+
+def _assert_labelled_with_a_zoom_row(sheet: np.ndarray) -> None:
+    """The sample's 256x144 frames, 2x (nearest), in three labelled columns (noisy, denoised,
+    reference) under a title row, over a zoom row with its caption: 1552x654. It was 776x144,
+    unlabelled, with no zoom."""
+    panel_h, panel_w = 2 * 144, 2 * 256
+    frames_y = GAP + 2 * BAND
+    zoom_y = frames_y + panel_h + GAP + BAND
+    assert sheet.shape == (zoom_y + panel_h + GAP, GAP + 3 * (panel_w + GAP), 3)
+    assert (sheet[GAP: GAP + BAND] != SURROUND).any()  # the title
+    assert (sheet[zoom_y - BAND: zoom_y] != SURROUND).any()  # the zoom row's caption
+    for index in range(3):
+        x0 = GAP + index * (panel_w + GAP)
+        assert (sheet[GAP + BAND: frames_y, x0: x0 + panel_w] != SURROUND).any()  # its label
+        assert (sheet[zoom_y: zoom_y + panel_h, x0: x0 + panel_w] != SURROUND).mean() > 0.99  # its zoom
 
 
 def _sample(root: Path) -> Path:

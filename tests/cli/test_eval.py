@@ -6,12 +6,14 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import OpenImageIO as oiio
 import pytest
 import torch
 from cli_process import run_vfxdenoise
 from exr_sequences import write_render_dataset, write_sequence
 
 from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.preview import BACKGROUND, BAND, GAP
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
@@ -33,6 +35,23 @@ def _column(header: list[str], metric: str) -> int:
     return header.index(f" {metric} ")
 
 
+def _assert_sheet(path: Path, columns: int) -> None:
+    """A contact sheet of 32x32 frames (10x, nearest: 320 px) in `columns` labelled columns under a
+    title row, over a zoom row with its caption. It was 5 unlabelled 32 px columns, no zoom."""
+    sheet = oiio.ImageBuf(str(path)).get_pixels(oiio.UINT8)
+    surround = round(BACKGROUND * 255)
+    frames_y = GAP + 2 * BAND
+    zoom_y = frames_y + 320 + GAP + BAND
+    assert sheet.shape == (zoom_y + 320 + GAP, GAP + columns * (320 + GAP), 3)
+    assert (sheet[GAP: GAP + BAND] != surround).any()  # the title: sequence, level, frame
+    assert (sheet[zoom_y - BAND: zoom_y] != surround).any()  # the zoom row's caption
+    for index in range(columns):
+        x0 = GAP + index * (320 + GAP)
+        assert (sheet[GAP + BAND: frames_y, x0: x0 + 320] != surround).any()  # its label
+        assert (sheet[frames_y: frames_y + 320, x0: x0 + 320] != surround).any()  # its frame
+        assert (sheet[zoom_y: zoom_y + 320, x0: x0 + 320] != surround).any()  # its zoom
+
+
 def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, model, tmp_path):
     out = tmp_path / "eval"
     result = run_vfxdenoise("eval", "--data", str(dataset), "--model", str(model),
@@ -52,6 +71,20 @@ def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, mode
     mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
     assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
     assert (out / "seq0_spp4.png").stat().st_size > 0
+    _assert_sheet(out / "seq0_spp4.png", 6)  # noisy, OIDN, ours, reference, OIDN's and our error
+    assert ("noisy | OIDN | ours | reference | |OIDN - ref| x4 | |ours - ref| x4 (the frames labelled "
+            "with their PSNR)") in table
+
+
+def test_without_oidn_the_contact_sheets_leave_its_columns_out(dataset, model, tmp_path):
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--no-oidn", "--no-flip",
+                            "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("seq0", "seq1"):
+        _assert_sheet(out / f"{name}_spp4.png", 4)  # noisy, ours, reference, our error
+    said = (out / "results.md").read_text()
+    assert "the middle frame: noisy | ours | reference | |ours - ref| x4 (" in said
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
