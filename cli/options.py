@@ -168,7 +168,7 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="Write the outputs with this lossless compression [default: each input's own; "
                          "zip for DWA parts, whose re-encoding alters the channels written back]; "
                          "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
-                         "but needs OpenEXR 3.5+ to read."),
+                         "but most compositing packages of 2025 cannot read it yet (it needs OpenEXR 3.5+)."),
     _seq_option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision,
                 seq_help="auto: half precision on a GPU; on a CPU with bfloat16 instructions "
                          "(AVX512-BF16, AMX) the network's convolutions in bfloat16, about 1.5x faster, "
