@@ -39,7 +39,8 @@ STDOUT_CLOSED_STATUS = 128 + 13
 
 class _Group(click.Group):
     """Click group with lazily imported subcommands that turns VfxDenoiseError into a clean message
-    and exit code 1, or 2 for a UsageError, and an interrupt into exit code 130."""
+    and exit code 1, or 2 for a UsageError, an interrupt into exit code 130, and any other error
+    (a bug) into one line and exit code 1 (`--debug` shows its traceback)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return commands.command_names()
@@ -75,6 +76,13 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {os_error_message(exc)} (--debug shows where)", err=True)
             sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: a usage error, --help, a prompt's abort
+        except Exception as exc:  # the boundary: a bug is one line, not a traceback
+            if debug():
+                raise
+            click.echo(f"error: {unforeseen_error_message(exc)}", err=True)
+            sys.exit(1)
 
 
 def os_error_message(exc: OSError) -> str:
@@ -82,6 +90,13 @@ def os_error_message(exc: OSError) -> str:
     names the file: 'cannot go on: o.0004.exr: Permission denied'."""
     where = f"{exc.filename}: " if exc.filename is not None else ""
     return f"cannot go on: {where}{exc.strerror or exc}"
+
+
+def unforeseen_error_message(exc: Exception) -> str:
+    """An error vfxdenoise has no message for (a bug, or a library failing unforeseen), as a line
+    that says what to do: 'internal error (TypeError: ...): a bug in vfxdenoise; ...'."""
+    return (f"internal error ({type(exc).__name__}: {exc}): a bug in vfxdenoise; run the command "
+            "again with --debug and report what it prints")
 
 
 def _exit_stdout_closed() -> None:

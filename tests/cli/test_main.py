@@ -47,6 +47,27 @@ def test_an_os_error_no_check_foresaw_is_one_error_line_naming_the_file(tmp_path
     assert isinstance(debug.exception, FileNotFoundError)
 
 
+@_group.command("parse")
+@click.argument("text")
+def _parse(text: str) -> None:
+    int(text)
+
+
+def test_an_error_no_check_foresaw_is_one_line_asking_for_a_report(tmp_path):
+    """A bug (an error with no message of ours) printed a Python traceback, --debug or not: it is
+    one `error:` line saying what to do, exit 1; --debug shows the traceback; click's own usage
+    errors keep exit 2."""
+    result = CliRunner().invoke(_group, ["parse", "x"])
+    assert result.exit_code == 1
+    assert result.output == ("error: internal error (ValueError: invalid literal for int() with base "
+                             "10: 'x'): a bug in vfxdenoise; run the command again with --debug and "
+                             "report what it prints\n")
+    debug = CliRunner().invoke(_group, ["--debug", "parse", "x"])
+    assert isinstance(debug.exception, ValueError)
+    assert CliRunner().invoke(_group, ["parse"]).exit_code == 2  # a missing argument: click's
+    assert CliRunner().invoke(_group, ["parse", "--help"]).exit_code == 0
+
+
 def test_a_stdout_its_reader_closed_ends_the_process_quietly_as_a_unix_tool(sequence_factory):
     """`vfxdenoise info ... | head -1`: click ended the process with exit 1 and not a word; then
     every command said `error: stdout was closed ...`, where Unix tools end quietly. It exits 141
