@@ -109,26 +109,30 @@ def read_image(path: str | Path) -> StillImage:
     finally:
         handle.close()
     pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
-    replaced = _replace_non_finite(pixels)
     colour, alpha, dropped = _split_alpha(pixels, spec.alpha_channel)
+    replaced = _replace_non_finite([*colour, *([] if alpha is None else [alpha])])
     attributes = _display_attributes(spec)
     notes = [note for note in (_non_finite_note(path, replaced), _dropped_note(path, spec, dropped),
                                _linear_note(path, str(spec.format), attributes)) if note]
     return StillImage(colour, str(spec.format), alpha, attributes, notes)
 
 
-def _replace_non_finite(hwc: np.ndarray) -> dict[str, int]:
-    """(H, W, N) pixels' non-finite values replaced in place, as `read_image` says; how many of
-    each kind ('NaN', '+Inf', '-Inf') there were."""
-    finite = np.isfinite(hwc)
-    if finite.all():
-        return {}
-    nan, positive, negative = np.isnan(hwc), np.isposinf(hwc), np.isneginf(hwc)
-    for channel in range(hwc.shape[2]):
-        plane, good = hwc[..., channel], finite[..., channel]
-        plane[positive[..., channel]] = plane[good].max() if good.any() else 1.0
-    hwc[nan | negative] = 0.0
-    return {"NaN": int(nan.sum()), "+Inf": int(positive.sum()), "-Inf": int(negative.sum())}
+def _replace_non_finite(planes: list[np.ndarray]) -> dict[str, int]:
+    """The (H, W) planes' non-finite values replaced in place, as `read_image` says (only the
+    channels it keeps: a dropped depth channel's infinite background is no concern); how many
+    of each kind ('NaN', '+Inf', '-Inf') there were."""
+    counts = {"NaN": 0, "+Inf": 0, "-Inf": 0}
+    for plane in planes:
+        finite = np.isfinite(plane)
+        if finite.all():
+            continue
+        nan, positive, negative = np.isnan(plane), np.isposinf(plane), np.isneginf(plane)
+        counts["NaN"] += int(nan.sum())
+        counts["+Inf"] += int(positive.sum())
+        counts["-Inf"] += int(negative.sum())
+        plane[positive] = plane[finite].max() if finite.any() else 1.0
+        plane[nan | negative] = 0.0
+    return counts if any(counts.values()) else {}
 
 
 def _non_finite_note(path: Path, counts: dict[str, int]) -> str:

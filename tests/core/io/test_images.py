@@ -148,6 +148,21 @@ def test_non_finite_values_are_replaced_and_counted_in_a_note(tmp_path):
             "to the largest finite value of their channel; 1 -Inf set to 0") in image.notes
 
 
+def test_non_finite_values_of_a_dropped_channel_are_not_noted(tmp_path):
+    """A depth channel's infinite background was counted as '+Inf set to the largest finite
+    value' although the channel is dropped: only the channels read are looked at."""
+    hwc = np.full((4, 5, 4), 0.5, np.float32)
+    hwc[..., 3] = np.inf
+    spec = oiio.ImageSpec(5, 4, 4, "float")
+    spec.channelnames, spec.alpha_channel = ["R", "G", "B", "Z"], -1
+    out = oiio.ImageOutput.create(str(tmp_path / "z.exr"))
+    assert out.open(str(tmp_path / "z.exr"), spec) and out.write_image(hwc), out.geterror()
+    out.close()
+    notes = read_image(tmp_path / "z.exr").notes
+    assert not [note for note in notes if "no finite number" in note], notes
+    assert any("Z dropped" in note for note in notes), notes
+
+
 @pytest.mark.parametrize("names, alpha_channel, colour, dropped", [
     (("R", "G"), -1, 1, "G dropped"),  # kept as gray: G was lost without a word
     (("R", "G", "B", "A", "channel4"), 3, 3, "channel4 dropped"),  # as OpenImageIO names it in a TIFF
