@@ -9,9 +9,9 @@ Methods get the noise level as a sigma on the 0-1 scale: the true sigma for plai
 otherwise the RMS of (noisy - clean) measured on that image. Only BM3D uses it (an oracle noise
 level, its best case); the networks are blind.
 
-Images under SSIM's window (metrics.SSIM_WINDOW) are refused before any method runs
-(`check_scorable`). An image a method gives back exactly (PSNR +inf) is counted apart in the table:
-the mean PSNR is that of the other images, as one +inf would make the mean +inf and hide them
+Images under SSIM's window (`metrics.ssim_size_problem`) are refused before any method runs
+(`check_scorable_images`). An image a method gives back exactly (PSNR +inf) is counted apart in the
+table: the mean PSNR is that of the other images, as one +inf would make the mean +inf and hide them
 (`mean_psnr`, which training's validation averages with too). In the rows as JSON (`json_rows`,
 `classic eval`'s results.json) such a PSNR is null: strict JSON has no Infinity.
 """
@@ -69,25 +69,23 @@ def noisy_method() -> Method:
     return Method("noisy input", "-", lambda noisy, sigma: noisy)
 
 
-def check_scorable(pairs: list[ImagePair], what: str = "image",
-                   remedy: str = "leave the smaller ones out of the data") -> None:
-    """Refuse images SSIM cannot score (a side under its window), naming the first and its size,
-    so that a run stops before it trains or denoises rather than once it scores. `what` names
-    them in the message ('validation image'), `remedy` ends it."""
-    side = metrics.SSIM_WINDOW
+def check_scorable_images(pairs: list[ImagePair], what: str = "image",
+                          remedy: str = "leave the smaller ones out of the data") -> None:
+    """Refuse images SSIM cannot score (`metrics.ssim_size_problem`: a side under its window),
+    naming the first and its size, so that a run stops before it trains or denoises rather than
+    once it scores. `what` names them in the message ('validation image'), `remedy` ends it.
+    (The render track's sequences: `scoring.check_scorable`.)"""
     for pair in pairs:
-        height, width = pair.clean.shape[-2:]
-        if min(height, width) < side:
-            raise ImageError(f"{what} {pair.name} is {width}x{height} pixels, smaller than SSIM's "
-                             f"{side}-pixel window: PSNR/SSIM scores images of at least {side}x{side} "
-                             f"pixels; {remedy}")
+        problem = metrics.ssim_size_problem(*pair.clean.shape[-2:])
+        if problem:
+            raise ImageError(f"{what} {pair.name} is {problem}; {remedy}")
 
 
 def evaluate(pairs: list[ImagePair], conditions: list[Condition], methods: list[Method],
              seed: int = 0, examples: int = 1) -> tuple[list[dict], list[Example]]:
     """One row per (condition, method, image); plus the first `examples` images for a grid.
-    Images SSIM cannot score are refused first (`check_scorable`)."""
-    check_scorable(pairs)
+    Images SSIM cannot score are refused first (`check_scorable_images`)."""
+    check_scorable_images(pairs)
     rows, kept = [], []
     for condition in conditions:
         noisy_images = noisy_inputs(pairs, condition.noise, seed)

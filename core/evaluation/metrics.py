@@ -86,6 +86,17 @@ def _blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, kernel.view(1, 1, -1, 1))
 
 
+def ssim_size_problem(height: int, width: int) -> str | None:
+    """Why SSIM cannot score an image of `height` x `width` pixels (a side under its window,
+    `SSIM_WINDOW`), or None where it can. The one size rule, worded once for `ssim` and for the
+    checks that refuse such images before a run denoises them (`scoring.check_scorable`,
+    `image_evaluation.check_scorable_images`): each says whose image it is and what to do."""
+    if min(height, width) >= SSIM_WINDOW:
+        return None
+    return (f"{width}x{height} pixels, smaller than SSIM's {SSIM_WINDOW}-pixel window (it scores "
+            f"images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels)")
+
+
 def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     """Structural similarity with an 11-tap gaussian window (sigma 1.5), averaged over channels.
 
@@ -95,9 +106,9 @@ def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     """
     ta, tb = _pair(a, b, "ssim")
     height, width = ta.shape[-2:]
-    if min(height, width) < SSIM_WINDOW:
-        raise ImageError(f"ssim: images of {width}x{height} are smaller than the {SSIM_WINDOW}-pixel "
-                         f"window; score images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
+    problem = ssim_size_problem(height, width)
+    if problem:
+        raise ImageError(f"ssim: the images are {problem}; score larger images")
     x = ta.reshape(-1, 1, height, width)
     y = tb.reshape(-1, 1, height, width)
     kernel = _gaussian_kernel()

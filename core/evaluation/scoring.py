@@ -129,19 +129,17 @@ class ScorableSequences(tuple):
 
 def check_scorable(sequences: list[RenderSequence], what: str | None = None) -> ScorableSequences:
     """Refuse, before any is denoised, sequences that cannot be scored, naming the set (`what`:
-    "--val", say), the sequence and its folder: frames smaller than SSIM's window
-    (`metrics.SSIM_WINDOW`) on a side, with their size (scoring them fails, and `train`
+    "--val", say), the sequence and its folder: frames smaller than SSIM's window on a side
+    (`metrics.ssim_size_problem`), with their size (scoring them fails, and `train`
     validating them lost its steps), and a reference without light (`_refuse_black`); note
     those whose reference is black in some frames only, which their PSNR leaves out (`score`).
     The sequences, for `evaluate_sequences` to score unscanned."""
     for seq in sequences:
         width, height = seq.noisy_size
-        if min(width, height) < metrics.SSIM_WINDOW:
-            raise DatasetError(
-                f"{_named(seq, what)} has frames of {width}x{height} "
-                f"pixels, under the {metrics.SSIM_WINDOW}-pixel SSIM window on a side: it cannot be "
-                f"scored; render its frames at least {metrics.SSIM_WINDOW}x{metrics.SSIM_WINDOW} or "
-                "leave it out")
+        problem = metrics.ssim_size_problem(height, width)
+        if problem:
+            raise DatasetError(f"{_named(seq, what)} has frames of {problem}: it cannot be scored; "
+                               "render its frames larger or leave it out")
         _refuse_black(seq, what)
     return ScorableSequences(sequences)
 

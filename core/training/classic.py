@@ -30,7 +30,7 @@ from torch import nn
 from vfxdenoise.core import provenance
 from vfxdenoise.core.classic.datasets import ImagePair, ReadOptions, load_dataset
 from vfxdenoise.core.classic.image_denoise import denoise_array
-from vfxdenoise.core.classic.image_evaluation import REAL, check_scorable, mean_psnr
+from vfxdenoise.core.classic.image_evaluation import REAL, check_scorable_images, mean_psnr
 from vfxdenoise.core.classic.noise import Noise, noisy_inputs, refuse_missing_captures
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DatasetError
@@ -249,7 +249,7 @@ def _validation_images(run: ClassicRun, say: Callable[[str], None]) -> list[Imag
     """The first `val_images` images of the test split, centre-cropped to `max_side` or
     VAL_MAX_SIDE; none where `val_images` is 0, or where the split holds none (said). One SSIM
     cannot score is refused here, before training, not at the first validation
-    (`image_evaluation.check_scorable`)."""
+    (`image_evaluation.check_scorable_images`)."""
     if run.val_images <= 0:
         return []
     options = ReadOptions(split="test", limit=run.val_images, channels=run.channels,
@@ -260,8 +260,8 @@ def _validation_images(run: ClassicRun, say: Callable[[str], None]) -> list[Imag
     except DatasetError as exc:
         say(f"note: training without validation: {exc}")
         return []
-    check_scorable(pairs, "validation image", "pass --val-images 0 to train without validation, or "
-                   "leave the smaller images out of the test split")
+    check_scorable_images(pairs, "validation image", "pass --val-images 0 to train without "
+                          "validation, or leave the smaller images out of the test split")
     return pairs
 
 

@@ -92,6 +92,9 @@ def test_images_ssim_cannot_score_are_refused_before_any_method_runs():
     pairs = [ImagePair("big", pattern(0, 1, 16, 16)), ImagePair("tiny.png", pattern(1, 1, 9, 10))]
     ran = []
     method = Method("m", "-", lambda noisy, sigma: ran.append(1) or noisy)
-    with pytest.raises(ImageError, match="image tiny.png is 10x9 pixels, smaller than SSIM's 11-pixel"):
+    with pytest.raises(ImageError, match="image tiny.png is 10x9 pixels, smaller than SSIM's 11-pixel") \
+            as refused:
         evaluate(pairs, [Condition("gaussian:25", parse_noise("gaussian:25"))], [method])
     assert not ran
+    assert str(refused.value) == (f"image tiny.png is {metrics.ssim_size_problem(9, 10)}; "
+                                  "leave the smaller ones out of the data")  # the one rule, worded once

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,21 @@ def test_ssim_is_one_for_identical_images_and_drops_with_noise():
     noisy = a + np.random.default_rng(1).normal(0, 0.2, a.shape).astype(np.float32)
     assert metrics.ssim(a, a) == pytest.approx(1.0, abs=1e-5)
     assert metrics.ssim(noisy, a) < 0.9
+
+
+def test_ssim_refuses_a_side_under_its_window_in_the_one_wording_every_check_uses():
+    """The size rule lived in three places (ssim, eval's and classic eval's checks), each worded
+    differently: `ssim_size_problem` is the one rule, and ssim's own refusal is worded from it."""
+    side = metrics.SSIM_WINDOW
+    assert metrics.ssim_size_problem(side, side) is None and metrics.ssim_size_problem(side, 4000) is None
+    problem = metrics.ssim_size_problem(side, side - 1)
+    assert problem == (f"{side - 1}x{side} pixels, smaller than SSIM's {side}-pixel window (it scores "
+                       f"images of at least {side}x{side} pixels)")
+    assert metrics.ssim_size_problem(side - 1, 500).startswith(f"500x{side - 1} pixels")
+    refusal = f"ssim: the images are {problem}; score larger images"
+    with pytest.raises(ImageError, match=f"^{re.escape(refusal)}$"):
+        metrics.ssim(_image(shape=(3, side, side - 1)), _image(1, shape=(3, side, side - 1)))
+    assert 0.0 < metrics.ssim(_image(shape=(side, side)), _image(1, shape=(side, side))) < 1.0
 
 
 def test_relmse_weights_errors_by_the_reference_brightness():

@@ -116,7 +116,9 @@ def test_frames_under_the_ssim_window_are_refused_naming_the_set_and_size(tmp_pa
         write_sequence(tmp_path / "val" / "small" / level, range(1001, 1003), height=8, width=10, noise=noise)
     sequences = load_dataset(tmp_path / "val")
     with pytest.raises(DatasetError, match=r"--val: sequence small \(.*val/small\) has frames of 10x8 "
-                                           r"pixels, under the 11-pixel SSIM window"):
+                                           r"pixels, smaller than SSIM's 11-pixel window \(it scores "
+                                           r"images of at least 11x11 pixels\): it cannot be scored; "
+                                           r"render its frames larger or leave it out$"):
         evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
 
 
