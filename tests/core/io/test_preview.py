@@ -2,6 +2,7 @@
 an error is largest, as an 8-bit PNG; and the thumbnail an EXR header keeps."""
 
 import logging
+import tracemalloc
 
 import numpy as np
 import OpenEXR
@@ -14,6 +15,8 @@ from vfxdenoise.core.io.preview import (
     BACKGROUND,
     BAND,
     GAP,
+    MAX_PANEL_HEIGHT,
+    MAX_ZOOM_HEIGHT,
     OUTLINE,
     ZOOM,
     Column,
@@ -87,6 +90,53 @@ def test_the_zoom_row_shows_the_window_where_the_error_is_largest_in_every_colum
         ys, xs = np.nonzero(outline)  # a frame just outside the window, cut by the frame's edges
         assert (ys.min(), xs.min()) == (24 * scale - 2, 48 * scale - 2) and (ys.max(), xs.max()) == (159, 319)
         assert not outline[24 * scale:, 48 * scale:].any()  # the window's own pixels are left as they are
+
+
+def test_a_tall_narrow_frame_is_upscaled_no_taller_than_the_panel_height_cap(tmp_path):
+    """The upscale went by width alone: a 10x2000 crop was drawn 32x, 64000 pixels tall, with a
+    zoom row as tall again. Upscaling stops short of MAX_PANEL_HEIGHT (here: none), the zoom row
+    at MAX_ZOOM_HEIGHT; a less tall frame is still upscaled as far as the cap allows."""
+    frame = np.full((3, 2000, 10), 0.5, np.float32)
+    write_contact_sheet(tmp_path / "tall.png", [Column("tall", frame)], zoom_on=frame[0])
+    assert _read(tmp_path / "tall.png").shape == (GAP + BAND + 2000 + GAP + BAND + MAX_ZOOM_HEIGHT + GAP,
+                                                  GAP + 10 + GAP, 3)
+    write_contact_sheet(tmp_path / "narrow.png", [Column("narrow", np.zeros((3, 500, 40), np.float32))])
+    scale = MAX_PANEL_HEIGHT // 500  # 4, not the 8 that 320 wide would take
+    assert _read(tmp_path / "narrow.png").shape == (GAP + BAND + 500 * scale + GAP, GAP + 40 * scale + GAP, 3)
+
+
+def test_the_zoom_row_of_large_frames_is_no_taller_than_its_cap_and_shows_fewer_rows(tmp_path):
+    """The zoom row of 1920x1080 frames was 1080 px tall (a quarter of the frame, 4x): eval's
+    sheet of six columns took 310 MB as floats. Its window is cut to MAX_ZOOM_HEIGHT / ZOOM rows,
+    as wide as before, still at 4x, where the error is largest."""
+    rng = np.random.default_rng(0)
+    frame = rng.random((3, 1080, 1920), dtype=np.float32)
+    error = np.zeros((1080, 1920), np.float32)
+    error[950:, 1500:] = 1.0
+    write_contact_sheet(tmp_path / "sheet.png", [Column("ours", frame)], zoom_on=error)
+    sheet = _read(tmp_path / "sheet.png")
+    frames_y, rows = GAP + BAND, MAX_ZOOM_HEIGHT // ZOOM
+    zoom_y = frames_y + 1080 + GAP + BAND
+    assert sheet.shape == (zoom_y + MAX_ZOOM_HEIGHT + GAP, GAP + 1920 + GAP, 3)
+    crop = np.moveaxis(frame[:, 1080 - rows:, 1440:], 0, -1).repeat(ZOOM, 0).repeat(ZOOM, 1)
+    np.testing.assert_array_equal(sheet[zoom_y: zoom_y + MAX_ZOOM_HEIGHT, GAP: GAP + 1920],
+                                  (crop * 255 + 0.5).astype(np.uint8))
+
+
+def test_a_sheet_is_built_in_8_bit_codes_not_floats(tmp_path):
+    """A float32 sheet, and its float copy turned to codes, took 8 bytes a sheet pixel's channel
+    on top of the PNG's one: the sheet is built in codes, each column turned to codes alone."""
+    columns = [Column(f"c{i}", np.random.default_rng(i).random((3, 270, 480), dtype=np.float32))
+               for i in range(6)]
+    tracemalloc.start()
+    try:
+        write_contact_sheet(tmp_path / "sheet.png", columns, zoom_on=display_error(columns[0].pixels,
+                                                                                   columns[1].pixels))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    codes = _read(tmp_path / "sheet.png").nbytes
+    assert peak < 3 * codes  # the codes and one column's copies (a float sheet: 12x)
 
 
 def test_the_largest_error_window_is_the_first_on_a_tie():
