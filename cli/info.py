@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import click
 
 from vfxdenoise.cli.options import layer_options, layer_overrides
-from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
 from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
@@ -249,13 +249,19 @@ class _Shot:
     other_layers: list[str] | None  # what `seq --aov '*'` would take; None when --aov was given
     wildcard_notes: list[str]  # what `seq --aov '*'` would leave out, when --aov was not given
     radiance_aovs: tuple[str, ...]
+    alpha: str = ALPHA_RENDERED  # what `seq --alpha` would do with it
 
     def as_radiance(self, aov: str) -> bool:
         """Whether the `--aov` layer `aov` is filtered as radiance (`filtered_as_radiance`)."""
         return bool(aov) and filtered_as_radiance(aov, self.radiance_aovs)
 
+    def alpha_denoised(self, mapping: LayerMap) -> bool:
+        """Whether `seq --alpha` as asked denoises the alpha of a view mapped so."""
+        return self.alpha == ALPHA_DENOISE and mapping.alpha is not None
 
-def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict) -> _Shot:
+
+def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict,
+               alpha: str = ALPHA_RENDERED) -> _Shot:
     """Everything `info` shows of the sequence `pattern`, read before any of it is printed: a
     refusal leaves stdout empty (a pipeline reading `--json` gets one object or none)."""
     sequence = find_sequence(pattern)
@@ -272,13 +278,16 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     notes = [hint] if hint and "motion" not in overrides and not with_motion else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     notes += layer_notes(mappings)  # what --aov wildcards leave out, named layers that look like data
+    lacking = [view or "the frames" for view, mapping in mappings.items() if mapping.alpha is None]
+    if alpha == ALPHA_DENOISE and lacking:
+        notes.append(f"--alpha denoise: no alpha channel in {', '.join(lacking)}; nothing to denoise there")
     other_layers, wildcard_notes = None, []
     if not aovs + radiance_aovs:
         wildcard = wildcard_layers(specs, overrides, first)
         other_layers = [name for name, _ in wildcard.aovs] if wildcard else []
         wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
     return _Shot(sequence, reference, specs, headers, views, mappings, motion, notes, other_layers,
-                 wildcard_notes, radiance_aovs)
+                 wildcard_notes, radiance_aovs, alpha)
 
 
 def _echo_text(shot: _Shot) -> None:
@@ -309,7 +318,8 @@ def _echo_text(shot: _Shot) -> None:
         click.echo(f"features{f' (view {view})' if view else ''}:")
         for feature, channel_list in mapping.describe().items():
             radiance = "  (as radiance)" if shot.as_radiance(feature.aov) else ""
-            click.echo(f"  {feature:<8} {channel_list}{radiance}")
+            denoised = "  (denoised)" if feature.feature == "alpha" and shot.alpha_denoised(mapping) else ""
+            click.echo(f"  {feature:<8} {channel_list}{radiance}{denoised}")
     for note in shot.notes:
         click.echo(f"note: {note}")
     if shot.other_layers is not None:
@@ -339,7 +349,7 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
     features = {name: list(getattr(mapping, name)) if getattr(mapping, name) else None for name in FEATURES}
     aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name)}
             for name, channels in mapping.aovs]
-    return {"view": view or None, **features, "aovs": aovs}
+    return {"view": view or None, **features, "aovs": aovs, "alpha_denoised": shot.alpha_denoised(mapping)}
 
 
 def _json_of(shot: _Shot) -> dict:
@@ -378,7 +388,8 @@ JSON_HELP = (
     "pixel_aspect_ratio, line_order, channels (count)}]; channels [{name, type, part (index)}]; "
     "views [{name, denoised}] ([] for one view); motion_vectors {convention, scale, evidence, "
     "description} (null without a motion layer); features, a view each [{view, beauty, albedo, "
-    "normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, as_radiance}]}]; "
+    "normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, as_radiance}], "
+    "alpha_denoised (what seq --alpha as given does)}]; "
     "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
 
 
@@ -389,11 +400,13 @@ JSON_HELP = (
               help="Show the channels `seq --aov LAYER` would denoise (repeatable; wildcards).")
 @click.option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
               help="The same for `seq --aov-radiance LAYER`: marked as filtered as radiance.")
+@click.option("--alpha", type=click.Choice(ALPHA_MODES), default=ALPHA_RENDERED, show_default=True,
+              help="Show what `seq --alpha` would do with the alpha: marked as denoised.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], as_json: bool,
+def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], alpha: str, as_json: bool,
          **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
-    shot = _read_shot(pattern, aovs, radiance_aovs, layers)
+    shot = _read_shot(pattern, aovs, radiance_aovs, layers, alpha)
     if as_json:
         click.echo(json.dumps(_json_of(shot)))  # one line: JSON Lines readers and `jq` take it alike
     else:

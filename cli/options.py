@@ -11,7 +11,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from vfxdenoise.core.engine_config import MISSING_POLICIES, EngineConfig
+from vfxdenoise.core.engine_config import ALPHA_MODES, MISSING_POLICIES, EngineConfig
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
@@ -147,7 +147,15 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="A multi-view (stereo) EXR's view to denoise, e.g. left; repeatable "
                          "[default: every view, each with its own AOVs]. The others are written as "
                          "rendered."),
-    _seq_option("--keep-noisy", is_flag=True, seq_help="Keep the original beauty as a 'noisy' layer."),
+    _seq_option("--keep-noisy", is_flag=True,
+                seq_help="Keep the original beauty as a 'noisy' layer (and with --alpha denoise the "
+                         "rendered alpha, noisy.A)."),
+    _seq_option("--alpha", type=click.Choice(ALPHA_MODES), default=EngineConfig.alpha,
+                seq_help="The alpha of CG elements over transparency: as rendered, or denoise it with the "
+                         "beauty (0 and 1 kept where the render's alpha is 0 or 1 over a pixel's 3x3; "
+                         "halves the edge error and boil of 4-16 spp elements, BENCHMARKS.md). Opt-in: "
+                         "the model never trained on alpha, and a comp may need the rendered alpha to "
+                         "match its holdouts or cryptomatte."),
     _seq_option("--tile", type=TILE, metavar="PX",
                 seq_help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
                          "the smallest the engine picks itself)."),

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.main import os_error_message
+from vfxdenoise.cli.main import os_error_message, unforeseen_error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
@@ -76,6 +76,10 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         if events is not None:
             _emit(error_event(message), events)
         click.echo(f"error: {message}", err=True)
+        raise
+    except Exception as exc:  # a bug: `main` says it in one line, the pipeline in an event
+        if events is not None:
+            _emit(error_event(unforeseen_error_message(exc)), events)
         raise
 
 
@@ -306,6 +310,7 @@ _SUMMARY: tuple[_Finding, ...] = (
              lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),
     _line("motion_vectors", "motion vectors"),
     _line("exposure", "exposure", shown=lambda value: value not in ("", Exposure().describe())),
+    _Finding(None, lambda s: None, lambda s: [f"alpha: {s.alpha}"] if s.alpha else []),  # --alpha denoise
     _Finding("storage", lambda s: s.storage, lambda s: [f"outputs: {change}" for change in s.storage]),
     _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),
     _Finding("peak_gpu_bytes", lambda s: s.peak_gpu_bytes, lambda s: []),  # in the peak memory line

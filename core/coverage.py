@@ -11,6 +11,11 @@ Pixels next to a covered one are left to the network: one may be partly covered 
 of its samples hit (at 4 spp a pixel 30% covered is missed one time in four), and there the
 network's estimate is nearer the truth than zero (BENCHMARKS.md, "Elements over transparency").
 A sky seen over alpha 0 has light in the render and is denoised as any other pixel.
+
+With `seq --alpha denoise` the alpha itself is denoised too, then settled (`settled_alpha`): held
+to [0, 1], and exactly 0 or 1 where the render's alpha is so over a pixel's whole 3x3, so the
+denoised alpha never leaks into what the render left empty nor dents what it covered fully. What
+this module finds empty is found from the alpha as rendered, whichever alpha is written.
 """
 
 from __future__ import annotations
@@ -48,3 +53,19 @@ def keep_empty(denoised: np.ndarray, noisy: np.ndarray, uncovered: np.ndarray | 
             empty &= channel == 0
         denoised *= ~empty
     return denoised
+
+
+def settled_alpha(denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+    """A denoised alpha (1, H, W) settled against frame t's `rendered` one (1, H, W), as float32:
+    clamped to [0, 1]; 0 where the render leaves a pixel and its 3x3 neighbourhood empty
+    (`empty_pixels`), 1 where it covers a pixel and its 3x3 neighbourhood fully (1 or more; the
+    frame's edge counts as either). A render opaque everywhere comes back 1 everywhere, whatever
+    the network made of it."""
+    out = np.clip(denoised, 0.0, 1.0).astype(np.float32)
+    empty = empty_pixels(rendered)
+    if empty is not None:
+        out[0][empty] = 0.0
+    full = empty_pixels((~(rendered >= 1)).astype(np.float32))  # 0 where the render covers fully (not NaN)
+    if full is not None:
+        out[0][full] = 1.0
+    return out

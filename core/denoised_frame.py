@@ -2,7 +2,9 @@
 network's result (back in the render's exposure, empty pixels kept empty, layers summing to the
 beauty), everything else kept as rendered, and what made it recorded in the header:
 `vfxdenoise/version`, `vfxdenoise/model`, `vfxdenoise/exposure`, `vfxdenoise/made_from`
-(`provenance`), `vfxdenoise/motion_vectors` (with a motion layer) and, on a frame --missing hold
+(`provenance`), `vfxdenoise/motion_vectors` (with a motion layer), `vfxdenoise/alpha` ("denoised",
+with --alpha denoise on a frame with an alpha: its alpha denoised and settled,
+`coverage.settled_alpha`) and, on a frame --missing hold
 filled from another, `vfxdenoise/held_from` (that frame: its header, `frame` attribute included,
 is the held frame's, but for its timeCode, advanced to the frame it stands for or left out:
 `timecode.advanced`)."""
@@ -19,7 +21,7 @@ import numpy as np
 
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
-from vfxdenoise.core.coverage import empty_pixels, keep_empty
+from vfxdenoise.core.coverage import empty_pixels, keep_empty, settled_alpha
 from vfxdenoise.core.denoiser import DenoisedBeauty
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
@@ -52,6 +54,7 @@ class MadeWith:
 
 
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
+ALPHA_ATTRIBUTE = "vfxdenoise/alpha"  # "denoised" where --alpha denoise wrote the frame's alpha
 
 
 class Written(NamedTuple):
@@ -74,9 +77,11 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
                    config: EngineConfig, made_with: MadeWith) -> ExrImage:
     """Frame t's EXR with only each view's beauty and `aovs` layers replaced (brought back from
     the network's exposure; black where the render left a pixel empty: `coverage`; the layers
-    summing to the beauty where the render's do: `layer_denoise.reconcile`), the noisy beauty
-    kept when asked, and what made it in the header."""
+    summing to the beauty where the render's do: `layer_denoise.reconcile`), and with --alpha
+    denoise its alpha (`_alpha`), the noisy beauty (and alpha) kept when asked, and what made it
+    in the header."""
     exposure = made_with.exposure
+    alphas = []  # each view's settled alpha, set once every view's rendered one is read
     for view, layers in views.items():
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
@@ -88,6 +93,9 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
                    for index, channels in enumerate(names)]
         if config.keep_noisy:
             _keep_noisy(image, view, layers.beauty, noisy[0])
+        if config.denoises_alpha() and layers.alpha is not None:
+            alphas.append(_alpha(image, view, layers.alpha, window, denoised[view][3 * len(names):],
+                                 exposure, config.keep_noisy))
         if uncovered is not None:
             for result, rendered in zip(results, noisy):
                 keep_empty(result, rendered, uncovered)
@@ -99,8 +107,12 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
             image.set(channels, result, window)
         if view == next(iter(views)):
             image.redraw_previews(results[0])
+    for channels, settled, window in alphas:
+        if settled is not None:
+            image.set(channels, settled, window)
     image.forget_pixel_digests()
-    image.set_attributes(_made_with_attributes(made_with))
+    image.set_attributes({**_made_with_attributes(made_with),
+                          **({ALPHA_ATTRIBUTE: "denoised"} if alphas else {})})
     if made_with.held_from is not None:  # its header is the held frame's: its time code is advanced
         _advance_timecodes(image, None if made_with.frame is None else made_with.frame - made_with.held_from)
     if config.compression is not None:
@@ -114,6 +126,24 @@ def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:
     """Layer `index`'s RGB of the network's result for a view (`DenoisedBeauty.result`: 3
     channels a layer, the beauty's first, then each `--aov` layer's in order)."""
     return stacked[3 * index:3 * index + 3]
+
+
+def _alpha(image: ExrImage, view: str, channels: tuple[str, ...], window: tuple[int, int, int, int],
+           denoised: np.ndarray, exposure: Exposure, keep_noisy: bool
+           ) -> tuple[list[str], np.ndarray | None, tuple[int, int, int, int]]:
+    """A view's alpha (`channels`) for --alpha denoise, over data `window`: the network's result
+    for it (`denoised`, the 3 channels after the beauty's and the layers', filtered as radiance:
+    none where frame t is opaque, which keeps its alpha as rendered, 1 everywhere) back at the
+    render's exposure and settled against the rendered alpha (`coverage.settled_alpha`; None
+    where there is none), with the rendered one kept as `noisy.A` beside it when asked."""
+    rendered = image.get(list(channels), window=window)
+    if keep_noisy:
+        _keep_noisy(image, view, channels, image.get(list(channels)))
+    if not len(denoised):
+        return list(channels), None, window
+    stored_as_float = [image.pixel_type(channels[0]) == "float"] * 3
+    back = exposure.undo(denoised[:3], np.repeat(rendered, 3, axis=0), stored_as_float)[:1]
+    return list(channels), settled_alpha(back, rendered), window
 
 
 def _made_with_attributes(made_with: MadeWith) -> dict[str, str | int | float]:
@@ -148,7 +178,8 @@ def _stored_as_float(image: ExrImage, names: list[list[str]]) -> bool:
 def _keep_noisy(image: ExrImage, view: str, beauty: tuple[str, ...], noisy: np.ndarray) -> None:
     """The noisy beauty as `noisy.R,G,B` beside it, in its part, stored as it is (a float beauty
     in half would turn 1e5 into Inf); a view named in its channels' names (`right.R`) keeps it as
-    `noisy.right.R`, by the same convention."""
+    `noisy.right.R`, by the same convention. The rendered alpha (`beauty` then names its channel)
+    is kept alike, as `noisy.A`."""
     names = []
     for channel in beauty:
         parts = image.part_channel_name(channel).split(".")

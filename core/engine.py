@@ -32,7 +32,7 @@ from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
@@ -66,6 +66,7 @@ class RunSummary:
     device: str = ""  # where and in which precision the network ran (`Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
+    alpha: str = ""  # what became of the frames' alpha with --alpha denoise ('' without: `_alpha_summary`)
     # Outputs stored otherwise than the inputs, and header attributes OpenImageIO changed writing them
     storage: list[str] = field(default_factory=list)
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
@@ -158,6 +159,7 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed)
     for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
         log.info("%s", note)
+    summary.alpha = _alpha_summary(plan.config, summary.layers)
 
 
 @dataclass(frozen=True)
@@ -321,7 +323,7 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
     keep = {plan.windows.source(t) for t in frames} if host is None or host.keep_images else set()
     return FrameSource(plan.in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                        device=plan.denoiser.input_device, motion=shot.motion, views=config.views,
-                       exposure=shot.exposure, decode=probed.take)
+                       exposure=shot.exposure, decode=probed.take, alpha=config.denoises_alpha())
 
 
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,
@@ -332,11 +334,13 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     held = plan.windows.source(t)  # t itself, or the frame held in its place
     views, notes = _window_of(t, held, plan, source)
     result.message = "; ".join(note for note in (result.message, notes) if note)
-    layers = source.get(held).layers
-    denoised = {view: denoised_beauty(plan.denoiser, window, host,
-                                      _radiance(layers[view], plan.config.radiance_aovs), t,
-                                      plan.config.brightness_jump)
-                for view, window in views.items()}
+    loaded = source.get(held)
+    layers = loaded.layers
+    denoised = {}
+    for view, window in views.items():
+        frames, radiance = _layers_of(window, layers[view], plan.config, loaded.opaque.get(view, True))
+        denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
+                                         plan.config.brightness_jump)
     made_with = MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
                          plan.records[t], held_from=held if held != t else None, frame=t)
     return writer.submit(write_denoised, result.path, source.image(held), layers, denoised, plan.config,
@@ -464,6 +468,36 @@ class _Outcomes:
         if self.progress:
             self.progress(result, self.reported, self.total)
 
+
+
+def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: EngineConfig, opaque: bool
+               ) -> tuple[dict[int, FrameFeatures], tuple[bool, ...]]:
+    """Frame t's `window` for the network and the radiance flag of each layer it denoises (`_radiance`):
+    the alpha read for --alpha denoise (`features.ALPHA_LAYER`, last) is filtered as radiance, or left out
+    where frame t is `opaque`, whose settled alpha is 1 everywhere whatever the network makes of
+    it (`coverage.settled_alpha`): an opaque render costs no pass and keeps its alpha bit for bit."""
+    radiance = _radiance(layers, config.radiance_aovs)
+    if ALPHA_LAYER not in window[0].aovs:
+        return window, radiance
+    if opaque:
+        return {offset: frame.without_layer(ALPHA_LAYER) for offset, frame in window.items()}, radiance
+    return window, (*radiance, True)
+
+
+def _alpha_summary(config: EngineConfig, layers: dict[str, LayerMap]) -> str:
+    """What became of the frames' alpha, for the summary: '' unless --alpha denoise; 'denoised',
+    or, where views of the frames read first (`layers`) have no alpha channel (said once, as a
+    warning: not frame by frame), that there was none to denoise there."""
+    if not config.denoises_alpha():
+        return ""
+    lacking = [view for view, mapping in layers.items() if mapping.alpha is None]
+    if not lacking:
+        return "denoised"
+    where = f"view(s) {', '.join(lacking)}" if any(lacking) else "the frames"
+    log.warning("--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
+    if len(lacking) < len(layers):
+        return f"denoised ({where}: no alpha channel)"
+    return f"not denoised: {where} have no alpha channel"
 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:

@@ -20,12 +20,19 @@ from vfxdenoise.core.runtime.device import PRECISIONS
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 
 MISSING_POLICIES = ("error", "hold", "skip")
+# What becomes of the alpha of the frames (`--alpha`): written as rendered, or denoised as a layer
+# of light is and settled (`coverage.settled_alpha`).
+ALPHA_RENDERED, ALPHA_DENOISE = "rendered", "denoise"
+ALPHA_MODES = (ALPHA_RENDERED, ALPHA_DENOISE)
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing): every other one is in `output_settings`.
 RUN_ONLY = frozenset({"device", "existing", "tile", "max_gpu_mem_gb", "max_mem_gb",
                       "missing", "keep_going", "io_threads", "cpu_threads", "context_frames",
                       "job_frames"})
+# Settings added after outputs recorded their settings (`output_settings`): left out of them while
+# they hold their default, so that those records still match a run that leaves them alone.
+LEFT_OUT_AT_DEFAULT = frozenset({"alpha"})
 
 
 @dataclass
@@ -60,16 +67,20 @@ class EngineConfig:
     # (`frame_choice.check_missing`) looks at them; None: a run of its own.
     job_frames: str | None = None
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
+    alpha: str = ALPHA_RENDERED  # ALPHA_MODES: the frames' alpha as rendered, or denoised (--alpha denoise)
 
     def output_settings(self, **resolved: object) -> str:
         """The settings an output's pixels and channels depend on, as text (in its
         `provenance.record`: --resume keeps no frame made under others); `resolved` gives the
         values a run resolved some of them to (the model's weights, the radius run), so that two
-        spellings of one setting read alike, as do 1 and 1.0, a list and a tuple, dict orders."""
+        spellings of one setting read alike, as do 1 and 1.0, a list and a tuple, dict orders.
+        A setting of `LEFT_OUT_AT_DEFAULT` is there only when it is not its default."""
         values = {}
         for f in fields(self):
             if f.name not in RUN_ONLY:
                 value = resolved.get(f.name, getattr(self, f.name))
+                if f.name in LEFT_OUT_AT_DEFAULT and value == f.default:
+                    continue
                 if f.type.startswith("float") and isinstance(value, int):
                     value = float(value)
                 values[f.name] = value
@@ -85,7 +96,8 @@ class EngineConfig:
         for option, value, choices in (("existing", self.existing, EXISTING),
                                        ("--missing", self.missing, MISSING_POLICIES),
                                        ("--precision", self.precision, PRECISIONS),
-                                       ("--motion-vectors", self.motion_vectors, MOTION_CHOICES)):
+                                       ("--motion-vectors", self.motion_vectors, MOTION_CHOICES),
+                                       ("--alpha", self.alpha, ALPHA_MODES)):
             if value not in choices:
                 raise UsageError(f"{option} must be one of {', '.join(choices)} (got '{value}')")
         if self.compression is not None and self.compression not in OUTPUT_COMPRESSIONS:
@@ -120,6 +132,10 @@ class EngineConfig:
         """Every layer to denoise along with the beauty, with the option it was given with, which
         its errors name (`aovs`, then `radiance_aovs`: `aovs.aov_names`)."""
         return aov_names(self.aovs, self.radiance_aovs)
+
+    def denoises_alpha(self) -> bool:
+        """Whether the frames' alpha is denoised (`--alpha denoise`) rather than kept as rendered."""
+        return self.alpha == ALPHA_DENOISE
 
     def threads(self) -> int:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a

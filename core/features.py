@@ -17,6 +17,11 @@ import torch
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 
+# The name under which a frame's alpha, read to be denoised (`seq --alpha denoise`), joins `aovs`:
+# last, as three channels (A, A, A), so it goes through the network as a layer of light does
+# (`layer_denoise`); no EXR layer of that name is ever taken for one.
+ALPHA_LAYER = "alpha (--alpha denoise)"
+
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
     from vfxdenoise.core.io.exr import ExrImage
@@ -28,7 +33,7 @@ class FrameFeatures:
     float16 where the frame stores them as half (`features_from_exr(keep_half=True)`: exact, and
     widened to float32 where the network input is built); AOVs the render lacks are None.
     `aovs` holds the RGB layers (light groups, diffuse, specular...) to be denoised along with
-    the beauty, by name."""
+    the beauty, by name (and the alpha to be denoised, last, under `ALPHA_LAYER`)."""
 
     beauty: np.ndarray
     albedo: np.ndarray | None = None
@@ -69,6 +74,16 @@ class FrameFeatures:
             raise ValueError("beauty cannot be removed")
         return replace(self, **{name: None for name in names})
 
+    def without_layer(self, name: str) -> FrameFeatures:
+        """A copy without the layer `name` of `aovs` (the arrays shared, not copied)."""
+        return replace(self, aovs={key: values for key, values in self.aovs.items() if key != name})
+
+    def opaque(self) -> bool:
+        """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is 1 or more
+        everywhere; True without one."""
+        alpha = self.aovs.get(ALPHA_LAYER)
+        return alpha is None or not alpha.size or float(torch.as_tensor(alpha[0]).amin()) >= 1.0
+
     def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""
         window = (slice(None), slice(y, y + height), slice(x, x + width))
@@ -76,21 +91,26 @@ class FrameFeatures:
 
 
 def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = FEATURES,
-                      keep_half: bool = False) -> tuple[FrameFeatures, SanitizeReport]:
+                      keep_half: bool = False, alpha_layer: bool = False
+                      ) -> tuple[FrameFeatures, SanitizeReport]:
     """Pull the mapped channels of the features `names` out of an EXR frame and sanitise them for
     the network (the others are None), all over the beauty's data window (a feature whose part
     is cropped otherwise is 0 outside its own). With `keep_half`, features stored as half stay
     float16, in half the memory (BENCHMARKS.md, "Host memory: features held as the EXR stores
-    them")."""
+    them"). With `alpha_layer`, a frame with an alpha also holds it as its last layer
+    (`ALPHA_LAYER`: A, A, A), sanitised as the layers are."""
     window = image.data_window_of(layers.beauty[0])  # AOV parts may be cropped otherwise
     raw = {name: None if name not in names or getattr(layers, name) is None
            else image.get(list(getattr(layers, name)), keep_half=keep_half, window=window)
            for name in FEATURES}
+    channels_of = dict(layers.aovs)
+    if alpha_layer and layers.alpha is not None:
+        channels_of[ALPHA_LAYER] = tuple(layers.alpha) * 3
     aovs = {name: image.get(list(channels), keep_half=keep_half, window=window)
-            for name, channels in layers.aovs}
+            for name, channels in channels_of.items()}
     stored_as_float = {FeatureKey("beauty"): _float_channels(image, layers.beauty),
                        **{FeatureKey(aov=name): _float_channels(image, channels)
-                          for name, channels in layers.aovs}}
+                          for name, channels in channels_of.items()}}
     # `get` returned fresh copies
     return sanitize(FrameFeatures(**raw, aovs=aovs), in_place=True, stored_as_float=stored_as_float)
 

@@ -7,7 +7,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -74,6 +74,9 @@ class LoadedFrame:
     display_window: tuple[int, int, int, int]
     brightness: dict[str, float]  # each view's (`frame_brightness.brightness`)
     stamp: tuple[int, ...] | None  # the file's as its features were read (`file_stamp`)
+    # Each view's: whether its alpha is 1 everywhere (`FrameFeatures.opaque`, as rendered): a
+    # frame t so needs no pass of its alpha (--alpha denoise: `coverage.settled_alpha`)
+    opaque: dict[str, bool] = field(default_factory=dict)
 
 
 class FrameSource:
@@ -81,15 +84,17 @@ class FrameSource:
 
     Each frame's channels are mapped on their own (no shared state between reader threads); frames
     whose mapping differs from a neighbour's are never mixed in one network input. The reader
-    threads also upload the features to the GPU (about 0.1 GB per 1080p frame).
+    threads also upload the features to the GPU (about 0.1 GB per 1080p frame). With `alpha`
+    (--alpha denoise), each view's alpha is read as its last layer (`features.ALPHA_LAYER`).
     """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str],
                  aovs: tuple[str | AovName, ...], threads: int, keep_images: set[int], device: torch.device,
                  motion: MotionVectors | None = None, quiet: bool = False,
                  views: tuple[str, ...] = (), exposure: Exposure | None = None,
-                 decode: Decode | None = None):
+                 decode: Decode | None = None, alpha: bool = False):
         self.pattern = pattern
+        self.alpha = alpha
         self.decode = decode  # a `ProbedImages`' read (its probes) or take (the run); else `decode_exr`
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
@@ -115,18 +120,20 @@ class FrameSource:
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
-        features, report, lit = {}, SanitizeReport(), {}
+        features, report, lit, opaque = {}, SanitizeReport(), {}, {}
         for view, mapping in layers.items():
-            found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True)
+            found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True,
+                                                 alpha_layer=self.alpha)
             _refuse_broken_beauty(path, view, found, sanitized)
             report.merge(sanitized, view)  # which eye, in a stereo file
+            opaque[view] = found.opaque()
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(found)
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
-        return LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp), report
+        return LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp, opaque), report
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:

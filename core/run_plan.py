@@ -236,7 +236,7 @@ class RunPlan:
                 views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
             except VfxDenoiseError:
                 continue
-            costs[frame] = FrameCost.from_header(specs, views, **shared)
+            costs[frame] = FrameCost.from_header(specs, views, alpha=config.denoises_alpha(), **shared)
         return costs
 
     def surely_done(self) -> list[int]:

@@ -128,6 +128,31 @@ def element_over_transparency(pattern: str, frames, empty_alpha: float = 0.0) ->
 
 
 
+def element_with_soft_edges(pattern: str, frames, samples: int | None = 4, seed: int = 0,
+                            radius: float = 9.0) -> list[np.ndarray]:
+    """Turn each frame of a `write_sequence` shot (panning 1 px a frame) into a disc of `radius`
+    px moving with the pan over nothing, its edge a 2 px ramp of partial cover; rendered with
+    `samples` per pixel (None: exactly), each pixel's cover drawn from its samples (seeded):
+    alpha, beauty, albedo and normal all carry it, as a render's do. Returns the clean alphas
+    (1, H, W), the reference the noisy edge is measured against."""
+    sequence = parse_pattern(pattern)
+    rng = np.random.default_rng(seed)
+    clean_alphas = []
+    for index, frame in enumerate(frames):
+        image = read_exr(sequence.path(frame))
+        height, width = image.height, image.width
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        distance = np.hypot(ys - height / 2, xs - (width / 2 - 4 + index))
+        clean = np.clip((radius - distance) / 2 + 0.5, 0.0, 1.0).astype(np.float32)[None]
+        cover = clean if samples is None else (rng.binomial(samples, clean) / samples).astype(np.float32)
+        image.set(["A"], cover)
+        for channels in (["R", "G", "B"], ["albedo.R", "albedo.G", "albedo.B"], ["N.X", "N.Y", "N.Z"]):
+            image.set(channels, image.get(channels) * cover)
+        write_exr(sequence.path(frame), image)
+        clean_alphas.append(clean)
+    return clean_alphas
+
+
 def write_stereo_sequence(left: str, right: str, folder: Path, frames, layout: str = "single-part"
                           ) -> str:
     """Merge two one-view sequences into a stereo one (views left and right), written through

@@ -131,7 +131,7 @@ class FrameCost:
     feature_bytes_per_pixel: int  # the network's features: float32, or float16 where stored as half
     stored_bytes_per_pixel: int  # the whole EXR in its own pixel types, kept until written
     thread_bytes_per_pixel: int  # what a thread keeps of a frame it decoded: planes < THREAD_HEAP_BYTES
-    layers: int  # RGB layers denoised along with the beauty (`--aov`)
+    layers: int  # RGB layers denoised along with the beauty (`--aov`; the alpha with --alpha denoise)
     radius: int
     read_ahead: int
     threads: int  # EXR reader (and writer) threads
@@ -139,20 +139,23 @@ class FrameCost:
     views: int = 1  # views of a stereo EXR: each one's features held, denoised one after another
 
     @classmethod
-    def from_header(cls, specs: list[oiio.ImageSpec], views: Mapping[str, LayerMap], **shared: int
-                    ) -> FrameCost:
+    def from_header(cls, specs: list[oiio.ImageSpec], views: Mapping[str, LayerMap], alpha: bool = False,
+                    **shared: int) -> FrameCost:
         """A frame's cost from its EXR header (one spec per part) and each view's channel mapping;
+        with `alpha` (--alpha denoise) a view's alpha is one more layer (`features.ALPHA_LAYER`);
         `shared` holds the fields all frames of a run share (radius, read_ahead, threads, frames)."""
         largest = max(specs, key=lambda spec: spec.width * spec.height)
         pixels = largest.width * largest.height
         planes = [spec.width * spec.height * spec.channelformat(c).size()
                   for spec in specs for c in range(spec.nchannels)]
         kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
+        held = {view: _layers_held(layers, alpha) for view, layers in views.items()}
         return cls(largest.width, largest.height,
-                   sum(_feature_bytes(specs, layers) for layers in views.values()),
+                   sum(_feature_bytes(specs, layers, held[view]) for view, layers in views.items()),
                    stored_bytes_per_pixel=-(-sum(planes) // pixels),
                    thread_bytes_per_pixel=-(-kept // pixels),
-                   layers=max(len(layers.aovs) for layers in views.values()), views=len(views),
+                   layers=max(len(layers) for layers in held.values()),
+                   views=len(views),
                    **shared)
 
     @property
@@ -195,12 +198,20 @@ class FrameCost:
         return (crop * INPUT_BYTES_PER_PIXEL + run * NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
 
 
-def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap) -> int:
+def _layers_held(layers: LayerMap, alpha: bool) -> list[tuple[str, ...]]:
+    """The channels of each layer a view's features hold beside the network's: its `--aov` layers'
+    and, with `alpha` (--alpha denoise), its alpha's three times (`features.ALPHA_LAYER`)."""
+    held = [tuple(channels) for _, channels in layers.aovs]
+    return held + ([tuple(layers.alpha) * 3] if alpha and layers.alpha else [])
+
+
+def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap, held: list[tuple[str, ...]]) -> int:
     """Bytes per pixel of the features a run holds per frame, in the types
-    `features_from_exr(keep_half=True)` gives them (`held_dtype`)."""
+    `features_from_exr(keep_half=True)` gives them (`held_dtype`): the network's and the layers
+    `held` (`_layers_held`)."""
     types = dict(typed_channels(specs))
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
-    features += [channels for _, channels in layers.aovs]
+    features += held
     return sum(len(channels) * held_dtype((types.get(c) for c in channels), keep_half=True).itemsize
                for channels in features)
 

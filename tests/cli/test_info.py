@@ -76,6 +76,25 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
         ("left", ["R", "G", "B"]), ("right", ["right.R", "right.G", "right.B"])]
 
 
+def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_factory, tmp_path):
+    pattern = sequence_factory(frames=[1, 2])
+    plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    assert any(line.split() == ["alpha", "A"] for line in plain)
+    asked = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    assert any(line.split() == ["alpha", "A", "(denoised)"] for line in asked)
+    facts = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json", cwd=tmp_path).stdout)
+    assert facts["features"][0]["alpha_denoised"] is True
+    assert json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["features"][0][
+        "alpha_denoised"] is False
+    for frame in (1, 2):  # the same frames without an alpha channel
+        path = parse_pattern(pattern).path(frame)
+        image = read_exr(path)
+        names = [name for name in image.channel_names if name != "A"]
+        write_exr(path, ExrImage.from_channels(dict(zip(names, image.get(names)))))
+    lacking = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    assert ("note: --alpha denoise: no alpha channel in the frames; nothing to denoise there") in lacking
+
+
 def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 6))
     small = sequence_factory("small", frames=[3], height=16, width=24)

@@ -23,7 +23,7 @@ from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
 from vfxdenoise.core.engine import RunSummary
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
-from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.frame_pattern import FramePattern
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.model_files import SHIPPED_DIR
@@ -502,3 +502,27 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
     _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
     assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
                                                     "device: cuda", "time: 0.0 s"]
+
+
+def test_alpha_denoise_reaches_the_engine_from_the_command_line_and_the_summary_says_so(
+        sequence_factory, tiny_weights, tmp_path):
+    """`seq --alpha denoise` on an element: its alpha written denoised (the header says so) and
+    `alpha: denoised` in the summary; an unknown treatment is refused as a usage error (exit 2)."""
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
+    for frame in range(1, 4):  # a half-covered column: alpha the network has something to do with
+        path = parse_pattern(pattern).path(frame)
+        image = read_exr(path)
+        alpha = image.get(["A"])
+        alpha[0, :, :20] = 0.0
+        alpha[0, :, 20] = 0.5
+        image.set(["A"], alpha)
+        write_exr(path, image)
+    out = tmp_path / "out" / "o.####.exr"
+    result = run_vfxdenoise("seq", pattern, "-o", str(out), "--model", str(tiny_weights),
+                            "--alpha", "denoise", "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "alpha: denoised" in result.stderr.splitlines()
+    written = read_exr(parse_pattern(str(out)).path(2))
+    assert written.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
+    refused = run_vfxdenoise("seq", pattern, "--alpha", "clean", cwd=tmp_path)
+    assert refused.returncode == 2 and "'clean' is not one of 'rendered', 'denoise'" in refused.stderr

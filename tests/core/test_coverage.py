@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vfxdenoise.core.coverage import empty_pixels, keep_empty
+from vfxdenoise.core.coverage import empty_pixels, keep_empty, settled_alpha
 
 
 def test_pixels_next_to_coverage_are_not_counted_empty():
@@ -40,3 +40,24 @@ def test_only_uncovered_pixels_with_no_light_in_the_render_are_zeroed():
 def test_nothing_changes_without_empty_pixels():
     denoised = np.full((3, 2, 2), 0.5, np.float32)
     assert (keep_empty(denoised, np.zeros_like(denoised), None) == 0.5).all()
+
+
+def test_a_settled_alpha_is_clamped_and_exactly_0_or_1_where_the_render_is_so_over_a_3x3():
+    """A render empty in columns 0-2, partly covered in 3, covered in 4-7 (one NaN in column 6):
+    0 only over 0-1, whose 3x3 is all empty, 1 over 5-7 but round the NaN; clamped elsewhere."""
+    rendered = np.zeros((1, 5, 8), np.float32)
+    rendered[0, :, 3] = 0.5
+    rendered[0, :, 4:] = 1.0
+    rendered[0, 2, 6] = np.nan
+    denoised = np.full((1, 5, 8), 0.5, np.float32)
+    denoised[0, 0, :] = (-0.2, 1.3, -0.1, 1.4, -0.3, 0.2, 0.4, 2.0)
+    settled = settled_alpha(denoised, rendered)
+    assert settled.dtype == np.float32 and settled.shape == (1, 5, 8)
+    assert (settled[0, :, :2] == 0).all()
+    assert settled[0, 0, 2] == 0 and settled[0, 0, 3] == 1 and settled[0, 0, 4] == 0
+    assert (settled[0, 1:, 2:5] == 0.5).all()
+    covered = np.ones((5, 8), bool)
+    covered[:, :5] = False
+    covered[1:4, 5:8] = False  # round the NaN
+    assert (settled[0][covered] == 1).all() and (settled[0][~covered & (np.arange(8) >= 5)] == 0.5).all()
+    assert (settled_alpha(np.full((1, 3, 3), 0.7, np.float32), np.ones((1, 3, 3), np.float32)) == 1).all()

@@ -229,3 +229,52 @@ def test_a_block_of_inf_in_a_float_beauty_comes_out_near_what_surrounds_it(tmp_p
     around = beauty[:, 8:18, 8:18].copy()
     around[:, 4:6, 4:6] = np.nan
     assert beauty[:, 12:14, 12:14].max() < 2 * np.nanmax(around), beauty[:, 12:14, 12:14]
+
+
+def _element(tmp_path, alpha_type: str = "half"):
+    """An 8x8 frame over nothing in columns 0-2, partly covered in 3, covered in 4-7: empty over
+    the 3x3 in 0-1, covered over it in 5-7."""
+    alpha = np.zeros((8, 8), np.float32)
+    alpha[:, 3] = 0.5
+    alpha[:, 4:] = 1.0
+    channels = {c: np.full((8, 8), 0.5, np.float32) * alpha for c in "RGB"}
+    exr = OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                       {**{c: v.astype(np.float16) for c, v in channels.items()},
+                        "A": alpha.astype(np.float32 if alpha_type == "float" else np.float16)})
+    exr.write(str(tmp_path / "in.exr"))
+    return read_exr(tmp_path / "in.exr"), alpha
+
+
+@pytest.mark.parametrize("alpha_type", ["half", "float"])
+def test_a_denoised_alpha_is_brought_back_settled_and_written_in_its_own_type(tmp_path, alpha_type):
+    """The network's alpha (3 channels after the beauty's, at the shot's exposure: x4 here) comes
+    back /4, clamped, 0 and 1 where the render's is so over a 3x3, the rest the network's, in the
+    alpha's type; the beauty is as without it; the header says so; noisy.A keeps the rendered one."""
+    image, rendered = _element(tmp_path, alpha_type)
+    beauty = np.full((3, 8, 8), 0.25, np.float32)
+    network = np.concatenate([beauty * 4, np.full((3, 8, 8), 4 * 0.3, np.float32)])
+    layers = {"": LayerMap(beauty=("R", "G", "B"), alpha=("A",))}
+    made_with = MadeWith("model", "", Exposure(4.0), "record")
+    out = denoised_image(image, layers, {"": network}, EngineConfig(alpha="denoise", keep_noisy=True),
+                         made_with)
+    alpha = out.get(["A"])[0]
+    np.testing.assert_array_equal(alpha[:, :2], 0)
+    np.testing.assert_array_equal(alpha[:, 5:], 1)
+    np.testing.assert_allclose(alpha[:, 2:5], 0.3, rtol=1e-3)
+    assert out.pixel_type("A") == out.pixel_type("noisy.A") == alpha_type
+    np.testing.assert_array_equal(out.get(["noisy.A"])[0], rendered)
+    assert out.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
+    plain, _ = _element(tmp_path)
+    plain = denoised_image(plain, layers, {"": beauty * 4}, EngineConfig(), made_with)
+    np.testing.assert_array_equal(out.get(["R", "G", "B"]), plain.get(["R", "G", "B"]))
+    assert plain.parts[0].spec.getattribute("vfxdenoise/alpha") is None
+
+
+def test_an_alpha_the_network_did_not_see_is_written_as_rendered(tmp_path):
+    """Frame t opaque, the engine leaves its alpha out of the network (`engine._layers_of`): the
+    result holds the beauty alone, and the alpha is written as rendered."""
+    image, rendered = _element(tmp_path)
+    out = denoised_image(image, {"": LayerMap(beauty=("R", "G", "B"), alpha=("A",))},
+                         {"": np.full((3, 8, 8), 0.25, np.float32)}, EngineConfig(alpha="denoise"),
+                         MadeWith("model", "", Exposure(), "record"))
+    np.testing.assert_array_equal(out.get(["A"])[0], rendered)

@@ -20,6 +20,7 @@ from exr_sequences import (
     beauty_of,
     clean_frame,
     element_over_transparency,
+    element_with_soft_edges,
     store_as_float,
     view_channel,
     with_light_groups,
@@ -27,7 +28,7 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core.engine import EngineConfig, _handed_over, denoise_sequence
+from vfxdenoise.core.engine import EngineConfig, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
     MissingFramesError,
@@ -37,6 +38,8 @@ from vfxdenoise.core.errors import (
     VfxDenoiseError,
 )
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.host_cpus import available_cpus
@@ -1515,3 +1518,150 @@ def test_the_probes_keep_no_more_exrs_for_a_cpu_run_than_its_memory_plan_holds()
     assert not plan.keep_images and 2 <= held < 5
     assert _handed_over(first, plan) == first[:int(held)]
     assert _handed_over(first, None) == first
+
+
+def _channels(path) -> dict[str, np.ndarray]:
+    """Every channel of the EXR at `path`, by name."""
+    image = read_exr(path)
+    return {name: image.get([name]) for name in image.channel_names}
+
+
+def _over_3x3(mask: np.ndarray) -> np.ndarray:
+    """(H, W): where `mask` holds over a pixel's whole 3x3 (the frame's edge counts as holding)."""
+    padded = np.pad(mask, 1, constant_values=True)
+    height, width = mask.shape
+    return np.all([padded[y:y + height, x:x + width] for y in range(3) for x in range(3)], axis=0)
+
+
+def test_an_opaque_shot_comes_out_bit_identical_with_alpha_denoise_and_at_no_cost(sequence_factory, tmp_path,
+                                                                                  tiny_weights):
+    """Alpha 1 everywhere: every channel as without --alpha denoise, the alpha exactly 1; frame t
+    opaque, its window goes to the network without the alpha (`_layers_of`), as a run without."""
+    pattern = sequence_factory(frames=range(1, 5))
+    runs = {mode: denoise_sequence(pattern, str(tmp_path / mode / "o.####.exr"),
+                                   config=_config(tiny_weights, alpha=mode, keep_noisy=True))
+            for mode in ("rendered", "denoise")}
+    for frame in range(1, 5):
+        plain, denoised = (_channels(run.output_pattern.path(frame)) for run in runs.values())
+        assert (denoised["A"] == 1).all() and (denoised["noisy.A"] == 1).all()
+        assert plain.keys() | {"noisy.A"} == denoised.keys()
+        for name, values in plain.items():
+            assert np.array_equal(values, denoised[name]), (frame, name)
+    assert runs["denoise"].alpha == "denoised" and runs["rendered"].alpha == ""
+    alpha = np.ones((3, 2, 2), np.float32)
+    window = {0: FrameFeatures(beauty=alpha, aovs={"key": alpha, ALPHA_LAYER: alpha})}
+    layers = LayerMap(beauty=("R", "G", "B"), alpha=("A",), aovs=(("key", ("k.R", "k.G", "k.B")),))
+    opaque, radiance = _layers_of(window, layers, EngineConfig(alpha="denoise"), opaque=True)
+    assert list(opaque[0].aovs) == ["key"] and radiance == (False,)
+    partly, radiance = _layers_of(window, layers, EngineConfig(alpha="denoise"), opaque=False)
+    assert partly is window and radiance == (False, True)  # the alpha last, filtered as radiance
+
+
+@pytest.mark.parametrize("stored", ["half", "float"])
+def test_alpha_denoise_changes_the_alpha_alone_and_settles_it_against_the_render(sequence_factory, tmp_path,
+                                                                                tiny_weights, stored):
+    """The beauty, the layers and every other channel come out as without --alpha denoise; the
+    alpha, in its own pixel type, lies in [0, 1], exactly 0 where the render's is 0 over a pixel's
+    3x3 and 1 where it is 1 over it; the rendered one is kept as noisy.A; the header says so."""
+    frames = range(1, 6)
+    pattern = parse_pattern(sequence_factory(frames=frames, noise=0.3))
+    element_with_soft_edges(pattern.text, frames, samples=4)
+    with_light_groups(pattern.text, frames)
+    if stored == "float":
+        for frame in frames:
+            store_as_float(pattern.path(frame))
+    runs = {mode: denoise_sequence(pattern.text, str(tmp_path / mode / "o.####.exr"), config=_config(
+        tiny_weights, alpha=mode, keep_noisy=True, aovs=("key", "fill"))) for mode in ("rendered", "denoise")}
+    for frame in frames:
+        plain, denoised = (_channels(run.output_pattern.path(frame)) for run in runs.values())
+        rendered = read_exr(pattern.path(frame)).get(["A"])
+        assert plain.keys() | {"noisy.A"} == denoised.keys()
+        for name in plain.keys() - {"A"}:
+            assert np.array_equal(plain[name], denoised[name]), (frame, name)
+        assert np.array_equal(plain["A"], rendered) and np.array_equal(denoised["noisy.A"], rendered)
+        alpha = denoised["A"][0]
+        assert 0 <= alpha.min() and alpha.max() <= 1
+        assert (alpha[_over_3x3(rendered[0] == 0)] == 0).all()
+        assert (alpha[_over_3x3(rendered[0] >= 1)] == 1).all()
+        assert not np.array_equal(alpha, rendered[0])  # the edge is the network's
+        written = read_exr(runs["denoise"].output_pattern.path(frame))
+        assert written.pixel_type("A") == written.pixel_type("noisy.A") == stored
+        assert written.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
+        assert read_exr(runs["rendered"].output_pattern.path(frame)).parts[0].spec.getattribute(
+            "vfxdenoise/alpha") is None
+
+
+def test_a_denoised_alpha_is_nearer_a_clean_edge_than_the_rendered_one(sequence_factory, tmp_path):
+    """A disc's 2 px edge of partial cover, drawn from 4 samples a pixel (seeded): the shipped
+    model's alpha lies nearer the exact cover than the render's (RMSE over the edge; about half)."""
+    frames = range(1, 6)
+    pattern = parse_pattern(sequence_factory(frames=frames, noise=0.3))
+    clean = element_with_soft_edges(pattern.text, frames, samples=4, seed=0)
+    summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"),
+                               config=EngineConfig(model="default", device="cpu", alpha="denoise"))
+    errors: dict[str, list[np.ndarray]] = {"rendered": [], "denoised": []}
+    for index, frame in enumerate(frames):
+        edge = ~_over_3x3(clean[index][0] == 0) & ~_over_3x3(clean[index][0] == 1)
+        for name, path in (("rendered", pattern.path(frame)),
+                           ("denoised", summary.output_pattern.path(frame))):
+            errors[name].append((read_exr(path).get(["A"]) - clean[index])[0][edge])
+    rmse = {name: float(np.sqrt(np.mean(np.concatenate(values) ** 2))) for name, values in errors.items()}
+    assert rmse["denoised"] < 0.75 * rmse["rendered"], rmse
+
+
+def test_resume_redoes_the_frames_made_with_the_other_alpha(sequence_factory, tmp_path, tiny_weights):
+    """The alpha's treatment is a setting the outputs depend on (their `made_from` differs), so
+    --resume after switching it denoises every frame again, and keeps them once made so."""
+    frames = range(1, 5)
+    pattern = sequence_factory(frames=frames, noise=0.3)
+    element_with_soft_edges(pattern, frames)
+    out = str(tmp_path / "out" / "o.####.exr")
+    made_from = {}
+    for mode, written in (("rendered", [1, 2, 3, 4]), ("denoise", [1, 2, 3, 4]), ("denoise", []),
+                          ("rendered", [1, 2, 3, 4])):
+        summary = denoise_sequence(pattern, out, config=_config(tiny_weights, alpha=mode, existing="resume"))
+        assert summary.frames("written") == written, mode
+        header = read_exr(parse_pattern(out).path(2)).parts[0].spec
+        made_from[mode] = header.getattribute("vfxdenoise/made_from")
+    assert made_from["rendered"] != made_from["denoise"]
+
+
+def test_each_view_denoises_its_own_alpha(two_eyes, tmp_path, tiny_weights):
+    """An element in the left eye, the right one opaque: the left alpha comes out as the left eye
+    denoised alone gets it, the right one as rendered; each keeps its rendered alpha as its own
+    noisy.A (named by the view as noisy.R is)."""
+    left, right, frames = two_eyes
+    element_with_soft_edges(left, frames)
+    config = _config(tiny_weights, motion_vectors="previous", keep_noisy=True, alpha="denoise")
+    alone = str(tmp_path / "alone" / "o.####.exr")
+    denoise_sequence(left, alone, config=config)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", frames)
+    out = str(tmp_path / "out" / "o.####.exr")
+    denoise_sequence(stereo, out, config=config)
+    for frame in frames:
+        written, rendered = (read_exr(parse_pattern(p).path(frame)) for p in (out, stereo))
+        assert np.array_equal(written.get(["A"]), read_exr(parse_pattern(alone).path(frame)).get(["A"]))
+        assert not np.array_equal(written.get(["A"]), rendered.get(["A"]))
+        assert np.array_equal(written.get(["right.A"]), rendered.get(["right.A"]))
+        assert np.array_equal(written.get(["noisy.A"]), rendered.get(["A"]))
+        assert np.array_equal(written.get(["noisy.right.A"]), rendered.get(["right.A"]))
+
+
+def test_alpha_denoise_on_frames_without_alpha_changes_nothing_and_says_so_once(tmp_path, tiny_weights,
+                                                                                 caplog):
+    frames = range(1, 5)
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=frames))
+    for frame in frames:
+        image = read_exr(pattern.path(frame))
+        names = [name for name in image.channel_names if name != "A"]
+        write_exr(pattern.path(frame), ExrImage.from_channels(
+            dict(zip(names, image.get(names))), {name: image.pixel_type(name) for name in names}))
+    plain = denoise_sequence(pattern.text, str(tmp_path / "plain" / "o.####.exr"),
+                             config=_config(tiny_weights))
+    with caplog.at_level(logging.WARNING):
+        asked = denoise_sequence(pattern.text, str(tmp_path / "asked" / "o.####.exr"),
+                                 config=_config(tiny_weights, alpha="denoise"))
+    assert caplog.text.count("--alpha denoise") == 1 and "no alpha channel" in caplog.text
+    assert asked.alpha == "not denoised: the frames have no alpha channel"
+    for frame in frames:
+        assert alike_but_inputs(plain.output_pattern.path(frame), asked.output_pattern.path(frame)), frame

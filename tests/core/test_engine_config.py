@@ -1,10 +1,12 @@
 """A sequence run's settings: which of them an output's pixels depend on (what --resume checks)."""
 
+import json
 from dataclasses import fields, replace
 
 import pytest
 
 from vfxdenoise.core.engine_config import RUN_ONLY, EngineConfig
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.io.aovs import AovName
 
 
@@ -14,7 +16,7 @@ def test_run_only_names_fields_of_the_config():
 
 @pytest.mark.parametrize("change", [{"model": "fast"}, {"keep_noisy": True}, {"aovs": ("key",)},
                                     {"temporal_radius": 1}, {"motion_vectors": "next"},
-                                    {"compression": "zip"}, {"precision": "float32"}])
+                                    {"compression": "zip"}, {"precision": "float32"}, {"alpha": "denoise"}])
 def test_a_setting_the_pixels_or_channels_depend_on_changes_the_output_settings(change):
     assert replace(EngineConfig(), **change).output_settings() != EngineConfig().output_settings()
 
@@ -44,3 +46,17 @@ def test_every_layer_to_denoise_keeps_the_option_it_was_given_with():
     asked = EngineConfig(aovs=("key", "spec"), radiance_aovs=("key",)).all_aovs()
     assert asked == (AovName("--aov", "key"), AovName("--aov", "spec"), AovName("--aov-radiance", "key"))
     assert len(set(asked)) == 3 and asked[0] != asked[2]
+
+
+def test_the_alpha_enters_the_output_settings_only_when_it_is_denoised():
+    """Outputs made before --alpha existed recorded settings without it: left at its default, the
+    settings read as theirs did, so their records stay valid."""
+    settings = json.loads(EngineConfig().output_settings())
+    assert "alpha" not in settings and EngineConfig(alpha="rendered").output_settings() == json.dumps(
+        settings, sort_keys=True)
+    assert json.loads(EngineConfig(alpha="denoise").output_settings())["alpha"] == "denoise"
+
+
+def test_an_alpha_treatment_no_run_takes_is_refused():
+    with pytest.raises(UsageError, match="--alpha must be one of rendered, denoise"):
+        EngineConfig(alpha="denoised").check()

@@ -5,7 +5,7 @@ from dataclasses import fields
 import numpy as np
 import torch
 
-from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures, features_from_exr
 from vfxdenoise.core.io.aovs import FEATURES, NETWORK_FEATURES, resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE, sanitize
@@ -46,3 +46,27 @@ def test_a_frames_features_are_the_feature_tables_then_its_layers():
     """FrameFeatures holds one field per feature of `aovs.FEATURE_TABLE`, in its order, which `map`
     and `available` walk by name."""
     assert [field.name for field in fields(FrameFeatures)] == [*FEATURES, "aovs"]
+
+
+def test_the_alpha_to_denoise_is_read_as_the_last_layer_and_said_opaque_where_it_is_1(tmp_path):
+    """With `alpha_layer` (seq --alpha denoise) a frame's alpha joins its layers, last, as three
+    channels, in its own type and sanitised as they are; without an alpha, or without the flag,
+    nothing is added."""
+    plane = np.full((4, 4), 0.5, np.float32)
+    channels = {name: plane.copy() for name in ("R", "G", "B", "A", "key.R", "key.G", "key.B")}
+    channels["A"][0, 0] = np.nan
+    write_exr(tmp_path / "f.exr", ExrImage.from_channels(channels))
+    image = read_exr(tmp_path / "f.exr")
+    layers = resolve_layers(image.channel_names, aovs=("key",))
+    features, report = features_from_exr(image, layers, NETWORK_FEATURES, keep_half=True, alpha_layer=True)
+    assert list(features.aovs) == ["key", ALPHA_LAYER]
+    alpha = features.aovs[ALPHA_LAYER]
+    assert alpha.shape == (3, 4, 4) and alpha.dtype == np.float16 and (alpha == 0.5).all()  # NaN filled
+    assert report.replaced == {f"aov {ALPHA_LAYER}": 3}
+    assert not features.opaque()
+    assert list(features_from_exr(image, layers, NETWORK_FEATURES)[0].aovs) == ["key"]
+    without = resolve_layers([name for name in image.channel_names if name != "A"], aovs=("key",))
+    assert list(features_from_exr(image, without, NETWORK_FEATURES, alpha_layer=True)[0].aovs) == ["key"]
+    opaque = FrameFeatures(beauty=alpha, aovs={ALPHA_LAYER: np.ones((3, 2, 2), np.float16)})
+    assert opaque.opaque() and FrameFeatures(beauty=alpha).opaque()
+    assert opaque.without_layer(ALPHA_LAYER).aovs == {} and ALPHA_LAYER in opaque.aovs

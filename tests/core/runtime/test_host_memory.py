@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,23 @@ def test_a_frame_costs_its_features_in_their_stored_types(tmp_path):
     wide = FrameCost.from_header(read_exr_header(path), {"": layers}, radius=2, read_ahead=1, threads=2,
                                  frames=5)
     assert (wide.feature_bytes_per_pixel, wide.stored_bytes_per_pixel) == (44, 52)
+
+
+def test_an_alpha_to_denoise_costs_one_more_layer_where_the_frame_has_one(tmp_path):
+    """--alpha denoise holds a frame's alpha as a layer of three channels (half: 6 B/px) and runs
+    one more network pass on it; a frame without alpha costs what it did."""
+    path = Path(write_sequence(tmp_path, frames=[1]).replace("####", "0001"))
+    specs = read_exr_header(path)
+    layers = resolve_layers([c for spec in specs for c in spec.channelnames], {}, str(path))
+    shared = {"radius": 2, "read_ahead": 1, "threads": 2, "frames": 5}
+    plain = FrameCost.from_header(specs, {"": layers}, **shared)
+    alpha = FrameCost.from_header(specs, {"": layers}, alpha=True, **shared)
+    assert alpha.feature_bytes_per_pixel - plain.feature_bytes_per_pixel == 6
+    assert (plain.layers, alpha.layers) == (0, 1)
+    assert alpha.whole_bytes() == 2 * plain.whole_bytes() and alpha.held(1, True) > plain.held(1, True)
+    no_alpha = dataclasses.replace(layers, alpha=None)
+    assert FrameCost.from_header(specs, {"": no_alpha}, alpha=True, **shared) == FrameCost.from_header(
+        specs, {"": no_alpha}, **shared)
 
 
 def test_a_stereo_frame_costs_both_views_features_and_results(tmp_path):
