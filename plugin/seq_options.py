@@ -53,6 +53,7 @@ class SeqOptions:
     radiance_aovs: tuple[str, ...] = ()  # layers filtered as radiance whatever their names
     views: tuple[str, ...] = ()  # a stereo EXR's views to denoise; (): every view
     keep_noisy: bool = False
+    alpha: str | None = None  # 'denoise': the frames' alpha denoised too (seq --alpha); 'rendered'
     tile: int | None = None
     max_gpu_mem: float | None = None
     max_mem: float | None = None

@@ -60,6 +60,7 @@ LAYER_KNOBS = NETWORK_FEATURES
 # The knobs that set the `SeqOptions` option of their own name, each labelled as its name reads.
 OPTION_KNOBS = ("temporal_radius", "device", "model", "motion_vectors")
 AOVS_LABEL = "also denoise"  # the label of the `aovs` knob, which sets seq's AOV_OPTIONS
+ALPHA_LABEL = "denoise alpha"  # the label of the `denoise_alpha` checkbox, which sets seq --alpha denoise
 WRITE_NODE = "CacheWrite"
 READ_NODE = "CacheRead"
 WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many there were
@@ -67,7 +68,8 @@ WARNINGS_SHOWN = 5  # in the box after a denoise; the status knob says how many 
 # knob (and -o, the output, as what sets it here); the flags the node sets itself are left as they are.
 FLAG_KNOBS = {**{seq_flag(knob): knob.replace("_", " ") for knob in OPTION_KNOBS},
               **{f"--{feature}": f"{feature} layer" for feature in LAYER_KNOBS},
-              **dict.fromkeys(AOV_OPTIONS, AOVS_LABEL), "-o": "another cache folder"}
+              **dict.fromkeys(AOV_OPTIONS, AOVS_LABEL), seq_flag("alpha"): ALPHA_LABEL,
+              "-o": "another cache folder"}
 _FLAG = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-o)(?![\w-])")
 
 
@@ -103,6 +105,7 @@ def _denoise(node) -> str:
         temporal_radius=int(node["temporal_radius"].value()), device=node["device"].value(),
         motion_vectors=node["motion_vectors"].value(),
         model=node["model"].value().strip() or None,
+        alpha="denoise" if node["denoise_alpha"].value() else None,
     )
     request = DenoiseRequest(input_pattern=f"{cache}/{stem}_input.####.exr", frames=f"{first}-{last}",
                              output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)

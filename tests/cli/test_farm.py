@@ -50,8 +50,8 @@ def test_farm_is_a_registered_command():
 # Every pass-through option set, each to a value other than seq's default.
 EVERY_OPTION = SeqOptions(device="cpu", temporal_radius=1, model="default", layers={"albedo": "a"},
                           aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
-                          tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
-                          precision="float32", cpu_threads=2,
+                          alpha="denoise", tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold",
+                          compression="zip", precision="float32", cpu_threads=2,
                           motion_vectors="next", motion_scale=2.0, context_frames="1001-1007")
 
 

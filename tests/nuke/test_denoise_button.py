@@ -136,6 +136,18 @@ def test_the_motion_vectors_knob_says_how_the_motion_layer_is_read(nuke, gizmo):
     assert nuke.STATE["messages"] == [] and read_as() == "next-y-up"
 
 
+def test_the_denoise_alpha_checkbox_denoises_the_alpha(nuke, gizmo):
+    def alpha_in_output() -> str | None:
+        pattern = gizmo.child("CacheRead")["file"].evaluate()
+        return read_exr(_frame(pattern, 1002)).parts[0].spec.getattribute("vfxdenoise/alpha")
+
+    gizmo["denoise"].execute()
+    assert alpha_in_output() is None
+    gizmo["denoise_alpha"].setValue(True)
+    gizmo["denoise"].execute()
+    assert nuke.STATE["messages"] == [] and alpha_in_output() == "denoised"
+
+
 def test_model_knob_picks_the_model_and_empty_means_the_sites(nuke, gizmo):
     def model_in_output() -> str:
         pattern = gizmo.child("CacheRead")["file"].evaluate()

@@ -37,6 +37,7 @@ def test_gizmo_file_is_a_group_with_the_artist_knobs(nuke):
     assert knobs["motion_vectors"].spec["M"].split() == list(MOTION_VECTORS)
     assert node["motion_vectors"].value() == "auto"
     assert knobs["model"].Class() == "String_Knob" and node["model"].value() == ""
+    assert knobs["denoise_alpha"].Class() == "Boolean_Knob" and node["denoise_alpha"].value() is False
     assert knobs["strength"].Class() == "Double_Knob" and node["strength"].value() == 1
     assert knobs["cache_folder"].Class() == "File_Knob"
     assert knobs["denoise"].Class() == "PyScript_Knob"
@@ -106,6 +107,7 @@ def test_the_seq_flags_in_messages_are_named_by_the_labels_of_the_knobs_that_set
     label = {name: knob.spec.get("l") for name, knob in knobs.items()}
     expected = {**{f"--{name.replace('_', '-')}": label[name] for name in vfxdenoise_nuke.OPTION_KNOBS},
                 **{f"--{layer}": label[layer] for layer in vfxdenoise_nuke.LAYER_KNOBS},
-                **{flag: label["aovs"] for flag in AOV_OPTIONS}, "-o": "another cache folder"}
+                **{flag: label["aovs"] for flag in AOV_OPTIONS}, "--alpha": label["denoise_alpha"],
+                "-o": "another cache folder"}
     assert vfxdenoise_nuke.FLAG_KNOBS == expected
     assert {"--temporal-radius", "--beauty", "--motion", "--aov", "--aov-radiance"} <= set(expected)

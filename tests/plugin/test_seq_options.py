@@ -35,9 +35,9 @@ def test_each_option_reaches_the_engine_config_under_its_name():
     engine's defaults are seq's (the shipped model...)."""
     options = SeqOptions(device="cpu", temporal_radius=1, model="mine", layers={"albedo": "a"},
                          aovs=("key",), radiance_aovs=("glint",), views=("left",), keep_noisy=True,
-                         tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold", compression="zip",
-                         precision="float32", cpu_threads=2, motion_vectors="next", motion_scale=2.0,
-                         context_frames="1-10")
+                         alpha="denoise", tile=256, max_gpu_mem=4.0, max_mem=8.0, missing="hold",
+                         compression="zip", precision="float32", cpu_threads=2, motion_vectors="next",
+                         motion_scale=2.0, context_frames="1-10")
     config, default = options.engine_config(existing="resume"), EngineConfig()
     for field in fields(SeqOptions):
         name = _ENGINE_NAMES.get(field.name, field.name)
