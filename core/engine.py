@@ -44,6 +44,7 @@ from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
 from vfxdenoise.core.run_plan import RunPlan, Windows, plan_run
+from vfxdenoise.core.runtime.device import device_broken
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
@@ -428,9 +429,11 @@ class _Outcomes:
     def _stops_run(self, error: Exception) -> bool:
         """Whether a frame's `error` stops the run: any without keep_going; with it, memory
         running out where the network's tiles no longer help (`tiling.out_of_memory`,
-        MemoryError), which the frames after would run into alike (the denoiser's own, in
-        its smallest tiles, is a `DeviceError`: that frame fails)."""
-        return not self.keep_going or isinstance(error, MemoryError) or out_of_memory(error)
+        MemoryError) and a GPU left unusable (`device.device_broken`), which the frames after
+        would run into alike (the denoiser's own out of memory, in its smallest tiles, is a
+        `DeviceError`: that frame fails)."""
+        return (not self.keep_going or isinstance(error, MemoryError) or out_of_memory(error)
+                or device_broken(error))
 
     def _why(self, frame: int, error: Exception) -> str:
         """Why `frame` failed, for its result: a `VfxDenoiseError`'s message; for an error no

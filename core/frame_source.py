@@ -4,6 +4,7 @@ bounded cache while a temporal window needs them."""
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -165,8 +166,11 @@ class FrameSource:
         return self.cache[frame]
 
     def _warn_if_sunk(self, frame: int, loaded: LoadedFrame) -> None:
-        """Log the shot's `Exposure.sunk_warning` for `frame` (its darkest view), if it has one."""
-        warning = self.exposure.sunk_warning(frame, min(loaded.brightness.values(), default=0.0))
+        """Log the shot's `Exposure.sunk_warning` for `frame` (its darkest view judged: a view
+        showing too little of its display window has no brightness, `frame_brightness.UNJUDGED`),
+        if it has one."""
+        judged = [level for level in loaded.brightness.values() if not math.isnan(level)]
+        warning = self.exposure.sunk_warning(frame, min(judged, default=0.0))
         if warning:
             log.warning(warning)
             self.warned_dim = True

@@ -35,6 +35,15 @@ def cuda_unusable() -> str | None:
     return None if torch.cuda.is_available() else "PyTorch sees no CUDA GPU here"
 
 
+def device_broken(error: BaseException) -> bool:
+    """Whether `error` leaves the GPU unusable for the rest of the process (an illegal memory
+    access, a device-side assert: the CUDA context is lost), so every later frame would fail
+    alike and the run should stop for its task to be retried elsewhere."""
+    accelerator_error = getattr(torch, "AcceleratorError", ())  # PyTorch 2.8 on
+    return isinstance(error, accelerator_error) or (
+        isinstance(error, RuntimeError) and str(error).startswith("CUDA error"))
+
+
 def pick_device(name: str) -> torch.device:
     """'auto' -> CUDA when available (`cuda_unusable`), else CPU; explicit names are checked."""
     if name == "auto":

@@ -989,6 +989,21 @@ def test_with_keep_going_a_frame_failing_of_an_unforeseen_error_fails_alone(
                          config=_config(tiny_weights, temporal_radius=0, motion_vectors="previous"))
 
 
+def test_with_keep_going_a_lost_gpu_still_ends_the_run(sequence_factory, tiny_weights, tmp_path,
+                                                     monkeypatch):
+    """A CUDA fault that loses the GPU's context (an illegal memory access) would fail every frame
+    after it alike, each reported as a bug: the run stops at once, for the farm to retry the task
+    on another machine. (Raised by the network's convolutions, as PyTorch raises it.)"""
+    def lost(*args, **kwargs):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+    monkeypatch.setattr(torch.nn.functional, "conv2d", lost)
+    pattern = sequence_factory(frames=range(1, 6))
+    config = _config(tiny_weights, temporal_radius=0, motion_vectors="previous", keep_going=True)
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=config)
+    assert not list(tmp_path.glob("o.*.exr"))
+
+
 def test_with_keep_going_an_error_of_the_progress_callback_still_ends_the_run(sequence_factory,
                                                                               tiny_weights, tmp_path):
     """A host cancels a run by raising from its progress callback: no frame fails of it."""

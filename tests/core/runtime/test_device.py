@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.runtime.device import cpu_has_bfloat16, cuda_unusable, model_dtypes, pick_device
+from vfxdenoise.core.runtime.device import (
+    cpu_has_bfloat16,
+    cuda_unusable,
+    device_broken,
+    model_dtypes,
+    pick_device,
+)
 
 
 def test_precision_picks_each_devices_types():
@@ -31,3 +37,14 @@ def test_why_cuda_is_unusable_is_said_only_where_pytorch_sees_no_gpu(monkeypatch
     assert pick_device("auto") == torch.device("cpu")
     with pytest.raises(DeviceError, match=r"^--device cuda was requested but PyTorch sees no CUDA GPU here;"):
         pick_device("cuda:0")
+
+
+def test_errors_that_lose_the_gpu_are_told_from_others():
+    """An illegal memory access or a device-side assert loses the CUDA context: every later frame
+    would fail alike. Other errors, out of memory included, are not that."""
+    assert device_broken(RuntimeError("CUDA error: an illegal memory access was encountered"))
+    assert device_broken(RuntimeError("CUDA error: device-side assert triggered"))
+    assert device_broken(torch.AcceleratorError("CUDA error: unspecified launch failure"))
+    assert not device_broken(RuntimeError("shape mismatch"))
+    assert not device_broken(torch.OutOfMemoryError("CUDA out of memory"))
+    assert not device_broken(ValueError("CUDA error: not a RuntimeError"))
