@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 import pytest
+import torch
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from click.testing import CliRunner
 from exr_sequences import clean_frame, write_stereo_sequence
@@ -526,3 +527,21 @@ def test_alpha_denoise_reaches_the_engine_from_the_command_line_and_the_summary_
     assert written.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
     refused = run_vfxdenoise("seq", pattern, "--alpha", "clean", cwd=tmp_path)
     assert refused.returncode == 2 and "'clean' is not one of 'rendered', 'denoise'" in refused.stderr
+
+
+def test_an_unforeseen_error_is_one_line_and_a_json_error_event(sequence_factory, tiny_weights, tmp_path,
+                                                                 monkeypatch):
+    """An error no check foresees (a bug; here the network's convolutions failing) printed a
+    Python traceback and left a pipeline reading --progress json without an `error` event."""
+    def failing(*args, **kwargs):
+        raise ValueError("an unforeseen failure")
+    monkeypatch.setattr(torch.nn.functional, "conv2d", failing)
+    pattern = sequence_factory(frames=range(1, 3))
+    result = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", str(tmp_path / "o.####.exr"),
+                                                 "--model", str(tiny_weights), "--device", "cpu",
+                                                 "--progress", "json"])
+    assert result.exit_code == 1, result.output
+    said = "internal error (ValueError: an unforeseen failure): a bug in vfxdenoise"
+    assert f"error: {said}" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "event": "error", "message": f"{said}; run the command again with --debug and report what it prints"}
