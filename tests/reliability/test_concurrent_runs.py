@@ -58,15 +58,22 @@ def _start_and_wait_for_locks(argv, out, frames):
     return run
 
 
+@pytest.fixture
+def longer_shot(sequence_factory):
+    """A shot the tiny model takes seconds over: 12 frames of 48x48 could all be written while a
+    second run in this process was still planning, and then it had nothing to be refused."""
+    return parse_pattern(sequence_factory(frames=range(1, 61), height=96, width=96))
+
+
 @pytest.mark.slow
-def test_a_second_run_on_the_same_frames_refuses_naming_the_first(long_shot, tmp_path,
+def test_a_second_run_on_the_same_frames_refuses_naming_the_first(longer_shot, tmp_path,
                                                                   tiny_weights, config):
     out = parse_pattern(tmp_path / "out" / "o.####.exr")
-    first = _start_and_wait_for_locks(cli_argv(long_shot.text, "-o", out.text, model=tiny_weights),
-                                      out, [12])
+    first = _start_and_wait_for_locks(cli_argv(longer_shot.text, "-o", out.text, model=tiny_weights),
+                                      out, [60])
     with pytest.raises(OutputError) as refused:
         # --resume: a farm retry that would skip what is finished and redo the rest
-        denoise_sequence(long_shot, out, config=config(existing="resume"))
+        denoise_sequence(longer_shot, out, config=config(existing="resume"))
     assert first.poll() is None, "the first run must still be going when the second is refused"
     assert f"(pid {first.pid} on {socket.gethostname()})" in str(refused.value)
     assert "Wait for it" in str(refused.value)
