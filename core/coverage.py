@@ -24,6 +24,10 @@ import numpy as np
 
 # Pixels within this many of a covered one keep the network's value.
 MARGIN = 1
+# An alpha this close to 0 or 1 counts as empty or full where --alpha denoise settles the network's
+# alpha (a float alpha a few ULP off 1, a renderer's jitter, is opaque), and the settled alpha is
+# snapped to 0 or 1 this close to them (an alpha of 6e-5 unpremultiplied a colour of 0.003 to 52).
+ALPHA_TOLERANCE = 1e-3
 
 
 def empty_pixels(alpha: np.ndarray | None, margin: int = MARGIN) -> np.ndarray | None:
@@ -57,15 +61,17 @@ def keep_empty(denoised: np.ndarray, noisy: np.ndarray, uncovered: np.ndarray | 
 
 def settled_alpha(denoised: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     """A denoised alpha (1, H, W) settled against frame t's `rendered` one (1, H, W), as float32:
-    clamped to [0, 1]; 0 where the render leaves a pixel and its 3x3 neighbourhood empty
-    (`empty_pixels`), 1 where it covers a pixel and its 3x3 neighbourhood fully (1 or more; the
-    frame's edge counts as either). A render opaque everywhere comes back 1 everywhere, whatever
-    the network made of it."""
+    clamped to [0, 1] and snapped to 0 or 1 within ALPHA_TOLERANCE of them; 0 where the render
+    leaves a pixel and its 3x3 neighbourhood empty (`empty_pixels`), 1 where it covers a pixel
+    and its 3x3 neighbourhood fully (each within ALPHA_TOLERANCE; the frame's edge counts as
+    either). A render opaque everywhere comes back 1 everywhere, whatever the network made of it."""
     out = np.clip(denoised, 0.0, 1.0).astype(np.float32)
-    empty = empty_pixels(rendered)
+    out[out <= ALPHA_TOLERANCE] = 0.0
+    out[out >= 1.0 - ALPHA_TOLERANCE] = 1.0
+    empty = empty_pixels((~(rendered <= ALPHA_TOLERANCE)).astype(np.float32))  # 0 where empty (not NaN)
     if empty is not None:
         out[0][empty] = 0.0
-    full = empty_pixels((~(rendered >= 1)).astype(np.float32))  # 0 where the render covers fully (not NaN)
+    full = empty_pixels((~(rendered >= 1.0 - ALPHA_TOLERANCE)).astype(np.float32))  # 0 where full
     if full is not None:
         out[0][full] = 1.0
     return out

@@ -112,7 +112,8 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
             image.set(channels, settled, window)
     image.forget_pixel_digests()
     image.set_attributes({**_made_with_attributes(made_with),
-                          **({ALPHA_ATTRIBUTE: "denoised"} if alphas else {})})
+                          **({ALPHA_ATTRIBUTE: "denoised"} if any(settled is not None
+                                                                  for _, settled, _ in alphas) else {})})
     if made_with.held_from is not None:  # its header is the held frame's: its time code is advanced
         _advance_timecodes(image, None if made_with.frame is None else made_with.frame - made_with.held_from)
     if config.compression is not None:

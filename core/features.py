@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from vfxdenoise.core import coverage
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 
@@ -79,10 +80,12 @@ class FrameFeatures:
         return replace(self, aovs={key: values for key, values in self.aovs.items() if key != name})
 
     def opaque(self) -> bool:
-        """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is 1 or more
-        everywhere; True without one."""
+        """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is full everywhere
+        (1 or more, within `coverage.ALPHA_TOLERANCE`, as `coverage.settled_alpha` would settle
+        it); True without one."""
         alpha = self.aovs.get(ALPHA_LAYER)
-        return alpha is None or not alpha.size or float(torch.as_tensor(alpha[0]).amin()) >= 1.0
+        return (alpha is None or not alpha.size
+                or float(torch.as_tensor(alpha[0]).amin()) >= 1.0 - coverage.ALPHA_TOLERANCE)
 
     def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""

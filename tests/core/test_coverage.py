@@ -61,3 +61,19 @@ def test_a_settled_alpha_is_clamped_and_exactly_0_or_1_where_the_render_is_so_ov
     covered[1:4, 5:8] = False  # round the NaN
     assert (settled[0][covered] == 1).all() and (settled[0][~covered & (np.arange(8) >= 5)] == 0.5).all()
     assert (settled_alpha(np.full((1, 3, 3), 0.7, np.float32), np.ones((1, 3, 3), np.float32)) == 1).all()
+
+
+def test_an_alpha_a_hair_off_0_or_1_settles_as_0_or_1():
+    """A float alpha a few ULP below 1 everywhere (or a renderer's jitter of a few 1e-6) let the
+    network's noise into an opaque interior (down to 0.986), and an alpha of 6e-5 next to an
+    empty pixel unpremultiplied a colour of 0.003 to 52: within ALPHA_TOLERANCE of 0 or 1 the
+    render counts as empty or full, and the settled alpha is snapped to 0 or 1."""
+    rendered = np.full((1, 5, 6), np.float32(1) - np.float32(6e-8), np.float32)
+    rendered[0, :, :2] = 2e-6
+    denoised = np.full((1, 5, 6), 0.98, np.float32)
+    denoised[0, :, 2] = 6e-5
+    denoised[0, :, 3] = 0.9995
+    settled = settled_alpha(denoised, rendered)
+    assert (settled[0, :, 0] == 0).all()  # empty over its 3x3
+    assert (settled[0, :, 2] == 0).all() and (settled[0, :, 3] == 1).all()  # snapped
+    assert (settled[0, :, 4:] == 1).all()  # full over the 3x3 (the frame's edge counts as either)

@@ -1562,6 +1562,8 @@ def test_an_opaque_shot_comes_out_bit_identical_with_alpha_denoise_and_at_no_cos
         assert plain.keys() | {"noisy.A"} == denoised.keys()
         for name, values in plain.items():
             assert np.array_equal(values, denoised[name]), (frame, name)
+        spec = read_exr(runs["denoise"].output_pattern.path(frame)).parts[0].spec
+        assert spec.getattribute("vfxdenoise/alpha") is None  # nothing was denoised in it
     assert runs["denoise"].alpha == "denoised" and runs["rendered"].alpha == ""
     alpha = np.ones((3, 2, 2), np.float32)
     window = {0: FrameFeatures(beauty=alpha, aovs={"key": alpha, ALPHA_LAYER: alpha})}
