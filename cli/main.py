@@ -85,6 +85,17 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+def error_message(exc: Exception) -> str:
+    """The line `vfxdenoise` says an error in (after 'error: '), as `_Group.invoke` does: a
+    VfxDenoiseError's own message, an OSError no check foresaw naming its file
+    (`os_error_message`), anything else as a bug (`unforeseen_error_message`)."""
+    if isinstance(exc, VfxDenoiseError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return os_error_message(exc)
+    return unforeseen_error_message(exc)
+
+
 def os_error_message(exc: OSError) -> str:
     """An OSError no check foresaw (a folder made read-only mid-run, a disk gone), as a line that
     names the file: 'cannot go on: o.0004.exr: Permission denied'."""

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.main import os_error_message, unforeseen_error_message
+from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
@@ -61,14 +61,6 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         return summary
     except _EventsClosed:
         raise
-    except VfxDenoiseError as exc:
-        if events is not None:
-            _emit(error_event(str(exc)), events)
-        raise
-    except OSError as exc:  # no check foresaw it (a folder made read-only mid-run): `main` says it
-        if events is not None:
-            _emit(error_event(os_error_message(exc)), events)
-        raise
     except (KeyboardInterrupt, SystemExit) as exc:
         how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"signal (exit status {exc.code})"
         message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
@@ -77,9 +69,9 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
             _emit(error_event(message), events)
         click.echo(f"error: {message}", err=True)
         raise
-    except Exception as exc:  # a bug: `main` says it in one line, the pipeline in an event
+    except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
         if events is not None:
-            _emit(error_event(unforeseen_error_message(exc)), events)
+            _emit(error_event(error_message(exc)), events)
         raise
 
 
