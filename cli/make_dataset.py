@@ -67,6 +67,16 @@ def _config(**settings) -> DatasetConfig:
               help="Every K-th sequence has a locked-off camera (flicker tests); 0 = none.")
 @click.option("--hard-every", default=DatasetConfig.hard_every, show_default=True, type=click.IntRange(min=0),
               help="Every K-th sequence is a hard scene (glass, caustics, mirrors, thin rods); 0 = none.")
+@click.option("--depth-of-field-every", default=DatasetConfig.depth_of_field_every, show_default=True,
+              type=click.IntRange(min=0),
+              help="Every K-th sequence (K-1, 2K-1, ...) is shot through a thin lens focused on its "
+                   "look-at point or an object, blurring a point at infinity 4-12% of the width; its "
+                   "albedo and normal AOVs blur (and are noisy) too; 0 = none.")
+@click.option("--motion-blur-every", default=DatasetConfig.motion_blur_every, show_default=True,
+              type=click.IntRange(min=0),
+              help="Sequences 0, K, 2K, ... have motion blur (a 0.5-1 frame shutter centred on the "
+                   "frame, beauty and AOVs; Z and motion at the frame time); with --depth-of-field-every, "
+                   "some shots have one effect, some both; 0 = none.")
 @click.option("--validation", is_flag=True,
               help="Held-out set: other scene seeds; sequence 0 is hard, sequence 1 static-camera.")
 @click.option("--style", type=click.Choice(STYLES), default=DatasetConfig.style, show_default=True,
@@ -87,7 +97,8 @@ def _config(**settings) -> DatasetConfig:
 def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, int], spp: tuple[int, ...],
                  ref_spp: int, seed: int, jobs: int, second_noisy: bool, static_camera_every: int,
                  hard_every: int, validation: bool, style: str, single: bool, float_bits: int,
-                 lights: str, background: str, variant: str) -> None:
+                 lights: str, background: str, depth_of_field_every: int, motion_blur_every: int,
+                 variant: str) -> None:
     """Render animated Mitsuba scenes into OUT_DIR/<seq>/{sppN,sppNb,reference}/render.####.exr.
 
     Resumable: rerun the same command and finished sequences (see OUT_DIR/manifest.json) are skipped.
@@ -96,7 +107,8 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
         sequences=sequences, frames=frames, width=size[0], height=size[1], spp=spp, reference_spp=ref_spp,
         seed=seed, second_noisy=second_noisy, static_camera_every=static_camera_every, hard_every=hard_every,
         validation=validation, style=style, single=single, float_bits=float_bits, lights=lights,
-        background=background,
+        background=background, depth_of_field_every=depth_of_field_every,
+        motion_blur_every=motion_blur_every,
         variant=None if variant == "auto" else variant)
     try:
         import mitsuba  # noqa: F401
@@ -107,8 +119,10 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
     def report(entry: dict) -> None:
         times = ", ".join(f"{k} {v:.1f}s" for k, v in entry["render_seconds"].items())
         left_out = f"; left out: {entry['left_out']}" if entry.get("left_out") else ""
-        click.echo(f"{entry['name']}: {entry['scene']['style']}"
-                   f"{' static-camera' if entry['scene']['static_camera'] else ''}, {times}{left_out}")
+        effects = "".join(f" {name.replace('_', '-')}" for name in ("depth_of_field", "motion_blur")
+                          if name in entry)
+        static = " static-camera" if entry["scene"]["static_camera"] else ""
+        click.echo(f"{entry['name']}: {entry['scene']['style']}{static}{effects}, {times}{left_out}")
 
     result = generate(out_dir, config, jobs, report)
     left_out = f", {len(result.left_out)} left out (nothing to see)" if result.left_out else ""

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.data.camera_effects import draw_depth_of_field, draw_shutter, motion_blur
 from vfxdenoise.core.data.scenes import (
     LIGHT_GROUPS,
     SCENES_VERSION,
@@ -107,6 +108,8 @@ class DatasetConfig:
     variant: str | None = None  # None: llvm_ad_rgb when usable, else scalar_rgb
     lights: str = DEFAULT_LIGHTS  # light group the scenes keep (scenes.LIGHT_GROUPS): all, local or sky
     background: str = DEFAULT_BACKGROUND  # BACKGROUNDS: the sky seen by the camera, or transparent (alpha 0)
+    depth_of_field_every: int = 0  # sequences K-1, 2K-1, ... are shot through a thin lens (0: none)
+    motion_blur_every: int = 0  # sequences 0, K, 2K, ... have motion blur (0: none)
 
     # Fields that change pixels: a folder may only be resumed or extended with the same values.
     RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
@@ -128,7 +131,9 @@ class DatasetConfig:
         """Refuse a value no run can take, whatever the others: `_bad_value` naming its option."""
         for option, count, least in (("--sequences", self.sequences, 1), ("--frames", self.frames, 1),
                                      ("--static-camera-every", self.static_camera_every, 0),
-                                     ("--hard-every", self.hard_every, 0)):
+                                     ("--hard-every", self.hard_every, 0),
+                                     ("--depth-of-field-every", self.depth_of_field_every, 0),
+                                     ("--motion-blur-every", self.motion_blur_every, 0)):
             if count < least:
                 raise _bad_value(option, count, f" must be at least {least}")
         if min(self.width, self.height) < MIN_SIDE:
@@ -154,6 +159,9 @@ class DatasetConfig:
             key["lights"] = self.lights
         if self.background != DEFAULT_BACKGROUND:
             key["background"] = self.background
+        for effect in ("depth_of_field_every", "motion_blur_every"):  # absent when 0, as before them
+            if getattr(self, effect):
+                key[effect] = getattr(self, effect)
         key["scenes"] = SCENES_VERSION  # absent: version 1
         return key
 
@@ -179,10 +187,15 @@ class SequencePlan:
     scene_seed: int
     style: str
     static_camera: bool
+    depth_of_field: bool = False
+    motion_blur: bool = False
 
 
 def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
-    """Deterministic list of sequences; validation sets draw scene seeds from a separate stream."""
+    """Deterministic list of sequences; validation sets draw scene seeds from a separate stream.
+    Depth of field takes sequences K-1, 2K-1, ... (as --hard-every and --static-camera-every do),
+    motion blur sequences 0, K, 2K, ...: with both, some shots have one, some both (every K of
+    each: 2 and 3 give 1 and 5 a lens, 0 a shutter, 3 both). Neither changes a scene seed."""
     stream = 1 if config.validation else 0
     plans = []
     for index in range(config.sequences):
@@ -197,7 +210,11 @@ def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
             static = True
         name = f"{'val' if config.validation else 'seq'}{index:04d}"
         scene_seed = _scene_seed(config, stream, index, style, static)
-        plans.append(SequencePlan(name, "." if config.single else name, scene_seed, style, static))
+        lens = bool(config.depth_of_field_every) and (
+            index % config.depth_of_field_every == config.depth_of_field_every - 1)
+        shutter = bool(config.motion_blur_every) and index % config.motion_blur_every == 0
+        plans.append(SequencePlan(name, "." if config.single else name, scene_seed, style, static, lens,
+                                  shutter))
     return plans
 
 
@@ -315,8 +332,18 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
                        "vfxdenoise:renderer": f"mitsuba {mi.__version__} {mi.variant()}",
                        "software": "vfxdenoise make-dataset"}
     work = work_folder(root, plan)
+    lens = (draw_depth_of_field(desc, config.frames, config.width, plan.scene_seed)
+            if plan.depth_of_field else None)
     with FrameRenderer(desc, config.width, config.height, config.reference_chunk,
-                       transparent=config.background == "transparent") as renderer:
+                       transparent=config.background == "transparent", lens=lens) as renderer:
+        if plan.motion_blur:  # enough sub-frame times for the fastest motion of the shot
+            clock = time.perf_counter()
+            try:
+                fastest = renderer.fastest_motion(range(config.frames))
+            except (RuntimeError, MemoryError) as exc:
+                raise _render_failure(plan, config, config.first_frame, exc) from exc
+            renderer.shutter = motion_blur(fastest, draw_shutter(plan.scene_seed))
+            seconds["geometry"] += time.perf_counter() - clock
         for t, frame in enumerate(config.frame_numbers):
             paths = {lv: work / lv / frame_name(frame) for lv in levels}
             missing = {lv: path for lv, path in paths.items() if not path.is_file()}
@@ -344,6 +371,10 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
         "wall_seconds": round(time.perf_counter() - started, 3),
         "images_rendered": rendered, "images_reused": reused,
     }
+    if lens:  # what the shot was rendered through, to reproduce and analyse it
+        entry["depth_of_field"] = lens.manifest()
+    if renderer.shutter:
+        entry["motion_blur"] = renderer.shutter.manifest()
     if empty:
         return entry | _leave_out(root, plan, work, empty)
     if work != root / plan.folder:

@@ -18,7 +18,7 @@ from pathlib import Path
 import mitsuba as mi
 import numpy as np
 
-from vfxdenoise.core.data.scenes import METALS, Material, SceneDescription, SceneObject
+from vfxdenoise.core.data.scenes import METALS, Clutter, Material, SceneDescription, SceneObject
 from vfxdenoise.core.data.textures import sky_image, texture_image
 
 MODES = ("beauty", "albedo", "ids")
@@ -116,9 +116,34 @@ def _lights(desc: SceneDescription) -> dict:
     return lights
 
 
+def _clutter(clutter: Clutter, to_world: np.ndarray, mode: str, part_id: int, meshes: dict[str, Path],
+             instanced: bool) -> dict:
+    """The clutter's shapes, named `clutter_{i}`: instances of shapegroups, or shapes of their own."""
+    shapes: dict = {}
+    if not instanced:
+        for i, (p, placement) in enumerate(clutter.placements):
+            prototype = clutter.prototypes[p]
+            matrix = to_world @ np.asarray(placement) @ np.asarray(prototype.local)
+            surface = _surface(prototype.material, mode, part_id)
+            shapes[f"clutter_{i}"] = _shape(prototype, matrix, surface, meshes)
+        return shapes
+    for p, prototype in enumerate(clutter.prototypes):
+        shapes[f"clutter_group_{p}"] = {
+            "type": "shapegroup",
+            "shape": _shape(prototype, np.asarray(prototype.local),
+                            _surface(prototype.material, mode, part_id), meshes)}
+    for i, (p, placement) in enumerate(clutter.placements):
+        shapes[f"clutter_{i}"] = {"type": "instance",
+                                  "shapegroup": {"type": "ref", "id": f"clutter_group_{p}"},
+                                  "to_world": transform(to_world @ np.asarray(placement))}
+    return shapes
+
+
 def scene_dict(desc: SceneDescription, t: float, mode: str, sensor: dict, integrator: dict,
-               meshes: dict[str, Path]) -> dict:
-    """The Mitsuba scene of `desc` at frame time `t` in one of MODES."""
+               meshes: dict[str, Path], instanced_clutter: bool = True) -> dict:
+    """The Mitsuba scene of `desc` at frame time `t` in one of MODES. `instanced_clutter=False`
+    makes each piece of clutter a shape of its own (`clutter_{i}`, the same geometry): Mitsuba's
+    instances cannot be moved once loaded, which `SceneClock` needs of moving clutter."""
     if mode not in MODES:
         raise ValueError(f"unknown scene mode {mode!r}; use one of {MODES}")
     scene: dict = {"type": "scene", "integrator": integrator, "sensor": sensor}
@@ -128,17 +153,8 @@ def scene_dict(desc: SceneDescription, t: float, mode: str, sensor: dict, integr
         scene[obj.name] = _shape(obj, transforms[part_id[obj.name]],
                                  _surface(obj.material, mode, part_id[obj.name]), meshes)
     if desc.clutter:
-        clutter = desc.clutter
-        cid = part_id["clutter"]
-        for p, prototype in enumerate(clutter.prototypes):
-            scene[f"clutter_group_{p}"] = {
-                "type": "shapegroup",
-                "shape": _shape(prototype, np.asarray(prototype.local),
-                                _surface(prototype.material, mode, cid), meshes)}
-        for i, (p, placement) in enumerate(clutter.placements):
-            scene[f"clutter_{i}"] = {"type": "instance",
-                                     "shapegroup": {"type": "ref", "id": f"clutter_group_{p}"},
-                                     "to_world": transform(transforms[cid] @ np.asarray(placement))}
+        scene.update(_clutter(desc.clutter, transforms[part_id["clutter"]], mode, part_id["clutter"], meshes,
+                              instanced_clutter))
     for i, light in enumerate(desc.area_lights):
         name = f"area_light_{i}"
         shape = {"type": "rectangle", "to_world": transform(transforms[part_id[name]])}
@@ -152,3 +168,56 @@ def scene_dict(desc: SceneDescription, t: float, mode: str, sensor: dict, integr
     if mode == "beauty":
         scene.update(_lights(desc))
     return scene
+
+
+class SceneClock:
+    """A loaded scene of `desc` (`scene_dict` at time `t0`, moving clutter not instanced) moved to
+    other frame times by updating its parameters (`mi.traverse`) rather than loading it again: the
+    camera, and every moving object and piece of clutter (builtin shapes by their `to_world`, meshes
+    by their world-space vertices and normals, moved rigidly from where `t0` put them). Loading
+    a scene costs a JIT compile of its kernels per load, which sub-frame times (motion blur) would
+    pay dozens of times a frame."""
+
+    def __init__(self, scene, desc: SceneDescription, t0: float):
+        self.scene, self.desc, self.t0 = scene, desc, t0
+        self.params = mi.traverse(scene)
+        self._start = desc.part_transforms(t0)
+        part_id = {name: i + 1 for i, (name, _) in enumerate(desc.parts())}
+        moving = [(o.name, part_id[o.name]) for o in desc.objects if o.animation.moving]
+        if desc.clutter and desc.clutter.animation.moving:
+            moving += [(f"clutter_{i}", part_id["clutter"]) for i in range(len(desc.clutter.placements))]
+        # name -> (part id, (parameter key, its value at t0 as numpy)) for each parameter moved
+        self._moved: list[tuple[int, str, np.ndarray]] = []
+        for name, pid in moving:
+            if f"{name}.to_world" in self.params:
+                self._moved.append((pid, f"{name}.to_world", self._matrix(self.params[f"{name}.to_world"])))
+            elif f"{name}.vertex_positions" in self.params:
+                for key in (f"{name}.vertex_positions", f"{name}.vertex_normals"):
+                    if key in self.params and len(self.params[key]):
+                        self._moved.append((pid, key, np.array(self.params[key], np.float64).reshape(-1, 3)))
+            else:
+                raise ValueError(f"{name} cannot be moved in a loaded scene (an instance?): load it with "
+                                 "instanced_clutter=False")
+        self.time = t0
+
+    @staticmethod
+    def _matrix(value) -> np.ndarray:
+        return np.array(value.matrix, np.float64).reshape(4, 4)
+
+    def set_time(self, t: float) -> None:
+        """Move the scene to frame time `t`."""
+        if t == self.time:
+            return
+        now = self.desc.part_transforms(t)
+        for pid, key, start in self._moved:
+            step = now[pid] @ np.linalg.inv(self._start[pid])  # rigid: start -> t
+            value = self.params[key]
+            if key.endswith(".to_world"):
+                self.params[key] = type(value)((step @ start).tolist())
+            else:  # vertex positions move, vertex normals turn
+                moved = start @ step[:3, :3].T + (step[:3, 3] if key.endswith(".vertex_positions") else 0.0)
+                self.params[key] = type(value)(moved.ravel().astype(np.float32))
+        self.params["sensor.to_world"] = type(self.params["sensor.to_world"])(
+            self.desc.camera.to_world(t).tolist())
+        self.params.update()
+        self.time = t

@@ -10,6 +10,12 @@ Per frame three scenes of the same geometry are rendered (see `mitsuba_scene.py`
   distance and the rigid part seen; motion vectors and Z come from it, exact per pixel.
 References average several chunks of `reference_chunk` spp (identical to one render with a box filter),
 which bounds memory at high sample counts.
+
+Optional camera effects (`camera_effects.py`): a thin lens (depth of field) for the beauty and the
+features, whose AOVs then blur and turn noisy as a production renderer's do, while the geometry pass
+stays a pinhole at the lens centre (Z and motion vectors stay exact); and a shutter (motion blur):
+beauty and features average renders at the shutter's sub-frame times (`_blurred`), the geometry
+pass stays at the frame time (where renderers write Z and motion by default).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxdenoise.core.data.camera_effects import DepthOfField, MotionBlur, split_samples
 from vfxdenoise.core.data.meshes import write_meshes
 from vfxdenoise.core.data.motion import motion_vectors
 from vfxdenoise.core.data.scenes import SceneDescription
@@ -79,6 +86,11 @@ def sample_seed(scene_seed: int, frame: int, pass_name: str) -> int:
     return int(sequence.generate_state(1)[0] & 0x7FFFFFFF)
 
 
+def _sub_seed(seed: int, *keys: int) -> int:
+    """A 31-bit sampler seed derived from a pass's `seed` for one of its sub-renders."""
+    return int(np.random.SeedSequence([seed & 0xFFFFFFFF, *keys]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
 @dataclass
 class Geometry:
     """What each pixel centre sees at one frame."""
@@ -95,10 +107,12 @@ def _within(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 class FrameRenderer:
-    """Renders frames of one scene description at a fixed resolution; owns a temp folder of meshes."""
+    """Renders frames of one scene description at a fixed resolution; owns a temp folder of meshes.
+    `lens` adds depth of field, `shutter` motion blur (None: a sharp pinhole render, as ever)."""
 
     def __init__(self, desc: SceneDescription, width: int, height: int, reference_chunk: int = 64,
-                 transparent: bool = False):
+                 transparent: bool = False, lens: DepthOfField | None = None,
+                 shutter: MotionBlur | None = None):
         self.mi = _mitsuba()
         if not self.mi.variant():
             init_mitsuba()
@@ -110,10 +124,13 @@ class FrameRenderer:
         self.reference_chunk = max(1, reference_chunk)
         self._tmp = tempfile.TemporaryDirectory(prefix="vfxdenoise-meshes-")
         self.meshes = write_meshes(Path(self._tmp.name))
-        self._scenes: dict[tuple[float, str], object] = {}
+        self._scenes: dict[tuple[float, str, bool], object] = {}
+        self.lens, self.shutter = lens, shutter
+        self._clocks: dict[str, object] = {}  # mode -> SceneClock, for the shutter's sub-frame times
 
     def close(self) -> None:
         self._scenes.clear()
+        self._clocks.clear()
         self._tmp.cleanup()
 
     def __enter__(self) -> FrameRenderer:
@@ -124,9 +141,15 @@ class FrameRenderer:
 
     # --- scenes ---------------------------------------------------------------------------------
 
-    def _sensor(self, t: float, sampler: dict) -> dict:
+    def _sensor(self, t: float, sampler: dict, lens: bool = False) -> dict:
+        """The camera at frame time t: a pinhole, or with `lens` the thin lens of `self.lens`
+        (whose centre is the pinhole)."""
+        optics = {"type": "perspective"}
+        if lens and self.lens:
+            optics = {"type": "thinlens", "aperture_radius": float(self.lens.aperture_radius),
+                      "focus_distance": float(self.lens.focus_distance)}
         return {
-            "type": "perspective", "fov": float(self.desc.camera.fov_degrees), "fov_axis": "x",
+            **optics, "fov": float(self.desc.camera.fov_degrees), "fov_axis": "x",
             "near_clip": 0.01, "far_clip": 1.0e4,
             "to_world": self.scenes.transform(self.desc.camera.to_world(t)),
             "sampler": sampler,
@@ -134,9 +157,11 @@ class FrameRenderer:
                      "rfilter": {"type": "box"}, "sample_border": False},
         }
 
-    def _scene(self, t: float, mode: str):
-        """Load (once per frame time and mode) the Mitsuba scene; keeps only the current frame's."""
-        key = (t, mode)
+    def _scene(self, t: float, mode: str, movable: bool = False):
+        """Load (once per frame time and mode) the Mitsuba scene; keeps only the current frame's.
+        `movable`: every moving shape its own, for `SceneClock` (moving clutter not instanced, and
+        no merging of meshes, which Mitsuba's loader otherwise does to meshes sharing a material)."""
+        key = (t, mode, movable)
         if key not in self._scenes:
             self._scenes = {k: v for k, v in self._scenes.items() if k[0] == t}
             if mode == "beauty":
@@ -149,9 +174,22 @@ class FrameRenderer:
             else:
                 integrator = {"type": "aov", "aovs": "albedo:albedo,depth:depth,P:position"}
                 sampler = {"type": "stratified", "jitter": False}
-            self._scenes[key] = self.mi.load_dict(
-                self.scenes.scene_dict(self.desc, t, mode, self._sensor(t, sampler), integrator, self.meshes))
+            sensor = self._sensor(t, sampler, lens=mode != "ids")
+            moving_clutter = movable and bool(self.desc.clutter and self.desc.clutter.animation.moving)
+            self._scenes[key] = self.mi.load_dict(self.scenes.scene_dict(
+                self.desc, t, mode, sensor, integrator, self.meshes, instanced_clutter=not moving_clutter),
+                optimize=not movable)
         return self._scenes[key]
+
+    def _clock(self, mode: str, t: float):
+        """The scene of `mode`, loaded once for the shot and moved to frame time `t` (motion blur)."""
+        if mode not in self._clocks:
+            scene = self._scene(t, mode, movable=True)
+            self._scenes.pop((t, mode, True))  # the clock's own from now on
+            self._clocks[mode] = self.scenes.SceneClock(scene, self.desc, t)
+        clock = self._clocks[mode]
+        clock.set_time(t)
+        return clock.scene
 
     def _render(self, scene, spp: int, seed: int) -> dict[str, np.ndarray]:
         self.mi.render(scene, spp=int(spp), seed=int(seed))
@@ -171,32 +209,82 @@ class FrameRenderer:
         distance = np.where(hit, out["depth.T"], BACKGROUND_DEPTH)
         return Geometry(np.where(hit[..., None], position, 0.0), distance, part)
 
-    def beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp,
-        sanitised as the engine sanitises what it reads (`sanitize.sanitize`: NaN and negatives 0,
-        anything above the half-float range MAX_RADIANCE; alpha within [0,1])."""
-        scene = self._scene(t, "beauty")
-        total = {c: np.zeros((self.height, self.width), np.float64) for c in "RGBA"}
+    def _mean(self, scene, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """Every channel of `scene` rendered at `spp`, the float64 mean of chunks of at most
+        `reference_chunk` spp (seeds `seed`, then `seed + chunk * 7919`)."""
+        total: dict[str, np.ndarray] = {}
         done, chunk = 0, 0
         while done < spp:
             count = min(self.reference_chunk, spp - done)
             out = self._render(scene, count, seed + chunk * 7919 if chunk else seed)
-            for c in "RGBA":
-                total[c] += out[c] * count
+            for name, plane in out.items():  # float32 products summed in float64, as ever
+                total.setdefault(name, np.zeros(plane.shape, np.float64))
+                total[name] += plane * count
             done, chunk = done + count, chunk + 1
-        mean = {c: (total[c] / spp).astype(np.float32) for c in "RGBA"}
+        return {name: plane / spp for name, plane in total.items()}
+
+    def _blurred(self, mode: str, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """Every channel of `mode` through the open shutter around frame time t: the float64 mean of
+        renders at its sub-frame times (`MotionBlur.times`, stratum centres, so every pass averages
+        the same times as the reference and is an unbiased estimate of it). With `spp` at least the
+        sub-frame count, the samples are split over the times (`split_samples`); with fewer, each time
+        gets one sample and each pixel averages `spp` of them drawn from `seed` (as a renderer
+        gives each sample a time of its own: noise, not `spp` sharp copies)."""
+        times = self.shutter.times(t)
+        rng = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, len(times)]))
+        if spp >= len(times):
+            counts, weights = split_samples(spp, len(times), rng), None
+        else:
+            counts = np.ones(len(times), np.int64)
+            keys = rng.random((len(times), self.height, self.width))
+            weights = keys <= np.partition(keys, spp - 1, axis=0)[spp - 1]  # per pixel, spp of the times
+        total: dict[str, np.ndarray] = {}
+        for k, at in enumerate(times):
+            if counts[k] == 0:
+                continue
+            out = self._mean(self._clock(mode, float(at)), int(counts[k]), _sub_seed(seed, k))
+            weight = counts[k] if weights is None else weights[k]
+            for name, plane in out.items():
+                total[name] = total.get(name, 0.0) + plane * weight  # float64
+        return {name: plane / spp for name, plane in total.items()}
+
+    def beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp
+        (and the shutter's sub-frame times), sanitised as the engine sanitises what it reads
+        (`sanitize.sanitize`: NaN and negatives 0, anything above the half-float range MAX_RADIANCE;
+        alpha within [0,1])."""
+        if self.shutter:
+            mean = {c: plane.astype(np.float32) for c, plane in self._blurred("beauty", t, spp, seed).items()}
+        else:
+            mean = {c: plane.astype(np.float32) for c, plane in self._mean(self._scene(t, "beauty"), spp,
+                                                                            seed).items()}
         clean, _ = sanitize(FrameFeatures(np.stack([mean[c] for c in "RGB"]), alpha=mean["A"][None]),
                             in_place=True)
         return {**dict(zip("RGB", clean.beauty)), "A": clean.alpha[0]}
 
     def features(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """albedo.* in `ALBEDO_RANGE` and unit-length N.* (zero where no surface), at `spp` samples."""
-        out = self._render(self._scene(t, "albedo"), spp, seed)
+        """albedo.* in `ALBEDO_RANGE` and unit-length N.* (zero where no surface), at `spp` samples
+        (through the open shutter with motion blur: the averaged normal made unit length again)."""
+        if self.shutter:
+            out = {c: plane.astype(np.float32) for c, plane in self._blurred("albedo", t, spp, seed).items()}
+        else:
+            out = self._render(self._scene(t, "albedo"), spp, seed)
         albedo = {f"albedo.{c}": _within(out[f"albedo.{c}"], *ALBEDO_RANGE) for c in "RGB"}
         normal = np.nan_to_num(np.stack([out["N.X"], out["N.Y"], out["N.Z"]], -1))
         length = np.linalg.norm(normal, axis=-1, keepdims=True)
         normal = np.where(length > 1e-6, normal / np.maximum(length, 1e-12), 0.0).astype(np.float32)
         return {**albedo, **{f"N.{c}": normal[..., i] for i, c in enumerate("XYZ")}}
+
+    def fastest_motion(self, times) -> float:
+        """The largest screen motion (pixels per frame, `motion_vectors`) any pixel shows at the
+        frame `times`: what a shutter's sub-frame count must resolve (`camera_effects.motion_blur`)."""
+        fastest = 0.0
+        for t in times:
+            geometry = self.geometry(t)
+            mx, my = motion_vectors(self.desc, t, geometry.position, geometry.part_id, self.width,
+                                    self.height)
+            fastest = max(fastest, float(np.hypot(mx, my).max()))
+        return fastest
 
     def noisy(self, t: float, spp: int, seed: int, geometry: Geometry | None = None) -> dict[str, np.ndarray]:
         """Every canonical channel (NOISY_CHANNELS) of one noisy frame."""

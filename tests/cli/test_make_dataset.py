@@ -46,6 +46,9 @@ def test_single_sequence_sample_layout(run, tmp_path):
     (("--hard-every", "-1"), "Invalid value for '--hard-every': -1 is not in the range x>=0."),
     (("--static-camera-every", "-2"), "Invalid value for '--static-camera-every': -2 is not in the range "
                                       "x>=0."),
+    (("--depth-of-field-every", "-1"), "Invalid value for '--depth-of-field-every': -1 is not in the range "
+                                       "x>=0."),
+    (("--motion-blur-every", "-1"), "Invalid value for '--motion-blur-every': -1 is not in the range x>=0."),
 ])
 def test_bad_options_are_reported(run, tmp_path, args, message):
     """Usage errors (exit 2), naming the option: `--sequences 0` and `--spp 0` exited 1, the
@@ -102,3 +105,17 @@ def test_a_sequence_left_out_for_showing_nothing_is_said_per_sequence_and_counte
     assert "seq0000: demo" in result.output
     assert "; left out: its reference frame 1001 is black" in result.output
     assert "1 sequence(s) rendered, 1 left out (nothing to see), 0 already complete" in result.output
+
+
+@pytest.mark.slow  # kernels of their own: a thin lens, and scenes loaded to be moved
+def test_each_sequences_line_names_its_camera_effects(run, tmp_path):
+    """--depth-of-field-every 2 --motion-blur-every 2: shot 0 blurred by motion, shot 1 by the lens;
+    the line of each says so, and the manifest records the options."""
+    out = tmp_path / "fx"
+    result = run(out, "--sequences", 2, "--frames", 1, "--size", "24x16", "--spp", "2", "--ref-spp", 8,
+                 "--style", "demo", "--depth-of-field-every", 2, "--motion-blur-every", 2)
+    assert result.exit_code == 0, result.output
+    assert "seq0000: demo motion-blur, " in result.output
+    assert "seq0001: demo depth-of-field, " in result.output
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    assert (config["depth_of_field_every"], config["motion_blur_every"]) == (2, 2)

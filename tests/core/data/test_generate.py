@@ -284,6 +284,8 @@ def test_bad_settings_are_dataset_errors(bad, message):
     (dict(hard_every=-1), "--hard-every -1 must be at least 0", "--hard-every"),
     (dict(static_camera_every=-2), "--static-camera-every -2 must be at least 0", "--static-camera-every"),
     (dict(float_bits=0), "--float-bits 0: choose 1..23 (23 keeps floats exact)", "--float-bits"),
+    (dict(depth_of_field_every=-1), "--depth-of-field-every -1 must be at least 0", "--depth-of-field-every"),
+    (dict(motion_blur_every=-3), "--motion-blur-every -3 must be at least 0", "--motion-blur-every"),
     (dict(lights="moon"), "--lights moon: choose one of all, local, sky", "--lights"),
     (dict(spp=(4, 16), reference_spp=16), "--ref-spp 16 must exceed the noisy levels (--spp 4,16)", None),
     (dict(single=True, sequences=2),
@@ -506,3 +508,65 @@ def test_a_single_black_shot_is_an_error_saying_to_render_another_seed(tmp_path)
     with pytest.raises(DatasetError, match=r"seq0000 \(scene seed \d+, style demo\): its reference "
                                            r"frame 1001 is black.*another --seed"):
         generate(tmp_path, config)
+
+
+# --- depth of field and motion blur ---------------------------------------------------------------
+
+WEIGHTS = Path(__file__).resolve().parents[3] / "core" / "models" / "weights"
+
+
+def test_depth_of_field_and_motion_blur_take_their_own_sequences_and_change_no_scene():
+    """Lens on sequences K-1, 2K-1, ...; shutter on 0, K, 2K, ...: with 2 and 3 some shots have one
+    effect, one has both, some neither. The scene seeds, styles and cameras are those without them."""
+    plain = plan_sequences(DatasetConfig(sequences=6, seed=4, validation=True))
+    plans = plan_sequences(DatasetConfig(sequences=6, seed=4, validation=True, depth_of_field_every=2,
+                                         motion_blur_every=3))
+    assert [p.depth_of_field for p in plans] == [False, True, False, True, False, True]
+    assert [p.motion_blur for p in plans] == [True, False, False, True, False, False]
+    assert [(p.scene_seed, p.style, p.static_camera) for p in plans] == [
+        (p.scene_seed, p.style, p.static_camera) for p in plain]
+    assert not any(p.depth_of_field or p.motion_blur for p in plain)
+
+
+def test_the_effects_enter_the_manifest_config_only_when_asked_for():
+    """As --lights and --background: a folder made before the options resumes with them at 0."""
+    plain = DatasetConfig().render_key()
+    assert "depth_of_field_every" not in plain and "motion_blur_every" not in plain
+    key = DatasetConfig(depth_of_field_every=2, motion_blur_every=3).render_key()
+    assert key == {**plain, "depth_of_field_every": 2, "motion_blur_every": 3}
+
+
+@pytest.mark.parametrize("manifest", sorted(WEIGHTS.glob("*-manifest.json")), ids=lambda p: p.name)
+def test_the_manifests_of_shipped_weights_still_describe_their_datasets(manifest):
+    """Each shipped dataset's config is a DatasetConfig whose key it is (but for the scenes version)
+    and whose plans draw the scene seeds it records."""
+    recorded = json.loads(manifest.read_text())
+    settings = {k: tuple(v) if k == "spp" else v for k, v in recorded["config"].items() if k != "scenes"}
+    settings["sequences"] = len(recorded["sequences"])
+    config = DatasetConfig(**settings)
+    key = config.render_key()
+    assert {k: v for k, v in key.items() if k != "scenes"} == {
+        k: v for k, v in recorded["config"].items() if k != "scenes"}
+    seeds = {plan.name: plan.scene_seed for plan in plan_sequences(config)}
+    assert {name: entry["scene_seed"] for name, entry in recorded["sequences"].items()} == seeds
+
+
+@pytest.mark.slow  # kernels of their own: a thin lens, and scenes loaded to be moved
+def test_the_manifest_records_each_shots_lens_and_shutter(dataset, tmp_path):
+    """Shot 0 has motion blur, shot 1 depth of field: each entry says with what, to reproduce and
+    analyse it; their scenes are the sharp dataset's, their references differ from its."""
+    sharp_root, sharp = dataset
+    config = DatasetConfig(**{**TINY, "frames": 1, "second_noisy": False}, depth_of_field_every=2,
+                           motion_blur_every=2)
+    result = generate(tmp_path, config)
+    entries = result.manifest["sequences"]
+    assert result.manifest["config"]["depth_of_field_every"] == 2
+    blur, lens = entries["seq0000"]["motion_blur"], entries["seq0001"]["depth_of_field"]
+    assert "depth_of_field" not in entries["seq0000"] and "motion_blur" not in entries["seq0001"]
+    assert 0.5 <= blur["shutter"] <= 1.0 and blur["subframes"] >= 2 and blur["fastest_px"] > 0
+    assert lens["aperture_radius"] > 0 and lens["focus_distance"] > 0 and lens["focus_on"]
+    for name in ("seq0000", "seq0001"):
+        assert entries[name]["scene_seed"] == sharp.manifest["sequences"][name]["scene_seed"]
+        fx = read_exr(tmp_path / name / "reference" / "render.1001.exr").get(["R", "G", "B"])
+        plain = read_exr(sharp_root / name / "reference" / "render.1001.exr").get(["R", "G", "B"])
+        assert not np.array_equal(fx, plain)

@@ -10,11 +10,13 @@ import pytest
 pytest.importorskip("mitsuba")
 
 from vfxdenoise.core.data import transforms as tf  # noqa: E402
+from vfxdenoise.core.data.camera_effects import DepthOfField, MotionBlur, split_samples  # noqa: E402
 from vfxdenoise.core.data.motion import focal_pixels  # noqa: E402
 from vfxdenoise.core.data.render import (  # noqa: E402
     BACKGROUND_DEPTH,
     NOISY_CHANNELS,
     FrameRenderer,
+    _sub_seed,
     init_mitsuba,
     sample_seed,
 )
@@ -171,3 +173,126 @@ def test_a_sky_brighter_than_half_floats_is_written_as_the_engine_reads_it():
 def test_unknown_variant_is_a_dataset_error():
     with pytest.raises(DatasetError, match="no usable Mitsuba variant"):
         init_mitsuba("cuda_spectral_nonexistent")
+
+
+# --- depth of field and motion blur ---------------------------------------------------------------
+
+
+def _lens(focus: float, aperture: float = 0.3) -> DepthOfField:
+    return DepthOfField(aperture, focus, "test", 2 * aperture * focal_pixels(FOV, W) / focus)
+
+
+def _card_edges(albedo_red: np.ndarray) -> np.ndarray:
+    """Pixels within two of a card's outline (where a defocused card spreads)."""
+    near = np.zeros_like(albedo_red)
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            near |= np.roll(np.roll(albedo_red, dy, 0), dx, 1)
+    far = np.ones_like(albedo_red)
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            far &= np.roll(np.roll(albedo_red, dy, 0), dx, 1)
+    return near & ~far
+
+
+def test_depth_of_field_blurs_what_is_off_the_focus_plane_and_keeps_the_geometry_a_pinhole():
+    """Cards 5 units away: a lens focused on them renders them as the pinhole does (within noise); one
+    focused at 2.5 spreads their edges (4 px circle of confusion). Z, motion and ids stay the
+    pinhole's at the lens centre, exactly."""
+    still = _cards_scene((0.0, 0.0, 0.0))
+    with FrameRenderer(still, W, H) as pinhole:
+        sharp, geometry = pinhole.beauty(0, 128, 5), pinhole.geometry(0)
+        sharp_noisy = pinhole.noisy(0, 2, 9)
+    red = geometry.part_id == 1
+    edges = _card_edges(red)
+    errors = {}
+    for focus in (5.0, 2.5):
+        with FrameRenderer(still, W, H, lens=_lens(focus)) as lensed:
+            beauty = lensed.beauty(0, 128, 6)
+            errors[focus] = np.mean([np.abs(beauty[c] - sharp[c])[edges].mean() for c in "RGB"])
+            lensed_geometry, noisy = lensed.geometry(0), lensed.noisy(0, 2, 9)
+        for field in ("position", "distance", "part_id"):
+            np.testing.assert_array_equal(getattr(lensed_geometry, field), getattr(geometry, field))
+        for name in ("Z", "motion.X", "motion.Y"):
+            np.testing.assert_array_equal(noisy[name], sharp_noisy[name])
+        if focus == 2.5:  # the AOVs blur too: red spreads past the card's outline
+            spread = np.stack([noisy[f"albedo.{c}"] for c in "RGB"], -1)
+            assert (np.abs(spread - RED).sum(-1) > 0.05)[red].mean() < 1 and (
+                (spread[..., 0] > 0.2) & ~red & edges).any()
+    assert errors[5.0] < 0.02 and errors[2.5] > 4 * errors[5.0], errors
+
+
+def _blur_scene() -> SceneDescription:
+    """The cards, the red one fast (1 unit a frame, about 7 px), plus a spinning cube sliding above
+    them (a mesh: its vertices and normals are what moves)."""
+    cube = SceneObject("cube", "cube", Material("diffuse", (0.2, 0.3, 0.9)), _matrix(tf.scale(0.3)),
+                       Animation(position=(0.0, 1.5, 0.5), velocity=(-0.8, 0.0, 0.0), spin_axis=(0, 1, 0),
+                                 spin=40.0))
+    scene = _cards_scene((1.0, 0.0, 0.0))
+    return replace(scene, objects=scene.objects + (cube,))
+
+
+def test_the_scene_clock_moves_every_shape_where_loading_the_scene_at_that_time_puts_it():
+    """`SceneClock` moves a loaded scene by its parameters: camera, builtin shapes (to_world) and
+    meshes (vertices, normals) match a scene loaded at that time (a mesh to float rounding)."""
+    import mitsuba as mi
+
+    desc = _blur_scene()
+    with FrameRenderer(desc, W, H) as clocked, FrameRenderer(desc, W, H) as fresh:
+        clocked._clock("beauty", 0.2)
+        moved = mi.traverse(clocked._clock("beauty", 1.7))
+        loaded = mi.traverse(fresh._scene(1.7, "beauty", movable=True))
+        keys = [k for k in loaded.keys() if k.endswith(("to_world", "vertex_positions", "vertex_normals"))]
+        assert {"sensor.to_world", "moving.to_world", "cube.vertex_positions"} <= set(keys)
+        for key in keys:
+            a, b = (np.array(p[key].matrix if "to_world" in key else p[key]) for p in (moved, loaded))
+            np.testing.assert_allclose(a, b, atol=2e-6, err_msg=key)
+        start = mi.traverse(fresh._scene(0.2, "beauty", movable=True))
+        assert not np.allclose(np.array(start["cube.vertex_positions"]),
+                               np.array(loaded["cube.vertex_positions"]))
+
+
+def test_a_motion_blurred_frame_is_the_mean_of_sharp_frames_at_the_sub_frame_times():
+    """With the shutter's samples split evenly, the blurred beauty is the mean of sharp renders of
+    the scene loaded at each sub-frame time with the same seeds (the moved scene is the loaded one:
+    exactly for the cards, to float rounding for the mesh, whose grazing rays may then hit or miss;
+    loaded as the shutter loads it, without Mitsuba's mesh merging, which moves such rays too). The
+    moving card's edges smear; the static card stays sharp; Z and motion stay the frame time's."""
+    desc, seed, spp = _blur_scene(), 41, 32  # frame 0: the red card clear of the green one
+    shutter = MotionBlur(shutter=1.0, subframes=8, fastest_px=7.0)
+    with FrameRenderer(desc, W, H, shutter=shutter) as blurred:
+        beauty = blurred.beauty(0, spp, seed)
+        features = blurred.features(0, spp, seed)
+        noisy = blurred.noisy(0, 2, 3)
+    with FrameRenderer(desc, W, H) as sharp:
+        counts = split_samples(spp, 8, np.random.default_rng(np.random.SeedSequence([seed, 8])))
+        frames = [sharp._mean(sharp._scene(float(t), "beauty", movable=True), int(n), _sub_seed(seed, k))
+                  for k, (t, n) in enumerate(zip(shutter.times(0), counts))]
+        centre, geometry, sharp_noisy = sharp.features(0, spp, seed), sharp.geometry(0), sharp.noisy(0, 2, 3)
+    for c in "RGBA":
+        mean = sum(frame[c] * n for frame, n in zip(frames, counts)) / spp
+        off = np.abs(beauty[c] - mean)
+        assert (off > 1e-5).mean() < 0.01 and off.mean() < 2e-4, (c, (off > 1e-5).mean(), off.mean())
+    moving, still = geometry.part_id == 1, geometry.part_id == 2
+    smear = sum(np.abs(features[f"albedo.{c}"] - centre[f"albedo.{c}"]) for c in "RGB")  # AOVs: little noise
+    assert smear[_card_edges(moving)].mean() > 5 * smear[_card_edges(still)].mean()
+    for name in ("Z", "motion.X", "motion.Y"):
+        np.testing.assert_array_equal(noisy[name], sharp_noisy[name])
+    normal = np.linalg.norm(np.stack([features[f"N.{c}"] for c in "XYZ"]), axis=0)
+    np.testing.assert_allclose(normal[normal > 0], 1.0, atol=2e-3)
+    red = np.stack([features[f"albedo.{c}"] for c in "RGB"], -1)
+    smeared = (np.abs(red - RED).sum(-1) > 0.05) & (red[..., 0] > 0.2) & _card_edges(moving)
+    assert smeared.any()  # the albedo AOV blends the card with what it passes
+
+
+def test_a_pass_with_fewer_samples_than_sub_frames_gives_each_pixel_its_own_times():
+    """2 spp through 8 sub-frame times: each pixel averages 2 of the 8 one-sample renders, drawn from
+    the seed (noise, not two sharp copies of the card): two seeds differ, and the frame averages to
+    the reference."""
+    desc = _blur_scene()
+    shutter = MotionBlur(shutter=0.5, subframes=8, fastest_px=7.0)
+    with FrameRenderer(desc, W, H, shutter=shutter) as blurred:
+        noisy = [blurred.beauty(1, 2, seed)["R"] for seed in range(24)]
+        reference = blurred.beauty(1, 256, 999)["R"]
+    assert not np.array_equal(noisy[0], noisy[1])
+    assert np.abs(np.mean(noisy, 0) - reference).mean() < 0.25 * np.abs(noisy[0] - reference).mean()
