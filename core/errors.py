@@ -6,6 +6,7 @@ no run can take) exits 2, the rest 1: a farm engine retries a task that exits 1.
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class VfxDenoiseError(Exception):
@@ -55,6 +56,12 @@ class ChannelError(VfxDenoiseError):
         self.hint = hint
 
 
+class NoLayerError(ChannelError):
+    """A layer option's value names no layer, no channel (in any case) and no list of channels of
+    the frames (`--albedo diffuse_albedo` where the render has none): a `ChannelError` whose message
+    lists the layers there are."""
+
+
 class ModelError(VfxDenoiseError):
     """Model weights are missing, damaged or do not match the architecture/inputs."""
 
@@ -75,6 +82,17 @@ class OtherTrackError(ModelError, UsageError):
 
 class OutputError(VfxDenoiseError):
     """Outputs cannot be written safely (would overwrite inputs, folder not writable, locked)."""
+
+
+class OutputLockedError(OutputError):
+    """An output frame is being written by another live run, which holds its lock: the same
+    request can succeed once that run is done, so a daemon may retry it later rather than fail.
+    `path`: the frame (or file) locked; `owner`: the run holding it ('pid 123 on render-node-17')."""
+
+    def __init__(self, message: str, path: Path, owner: str):
+        super().__init__(message)
+        self.path = path
+        self.owner = owner
 
 
 class DatasetError(VfxDenoiseError):

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.errors import ChannelError, NoLayerError
 
 
 class Feature(NamedTuple):
@@ -398,17 +398,11 @@ def _describe_layers(layers: Mapping[str, list[str]]) -> str:
                      for layer, components in layers.items())
 
 
-class _NoLayerError(ChannelError):
-    """`_override`'s refusal of a value that names no layer, no channel (in any case) and no list
-    of channels: `_aov_layers` refuses such an --aov with the layers of light it might have meant
-    (`_no_layer_error`) instead."""
-
-
 def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
               where: str, option: str | None = None, view_layer: str = "") -> tuple[str, ...] | None:
     """Channels named by a --<feature> flag (or `option`): 'none', 'a.R,a.G,a.B', a channel, or a
     layer name (a view layer's, `Combined` of `BG.Combined`: `view_layer`'s where given); a
-    `_NoLayerError` where it names none of those."""
+    `NoLayerError` where it names none of those."""
     size = SIZES[feature]
     option = option or f"--{feature}"
     flag = f"{option} {value}"
@@ -432,7 +426,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
     role = f"an {option} layer" if option in AOV_OPTIONS else f"the {feature}"  # what the layer is taken as
     if not candidates:
         raise (_channel_error(channels, layers, value, option, where, size, role)
-               or _NoLayerError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
+               or NoLayerError(f"{flag}: no layer '{value}'{where}; layers: {_describe_layers(layers)}"
                                 f" ({hint})"))
     found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
     if found:
@@ -610,7 +604,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
             continue
         try:
             picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
-        except _NoLayerError:
+        except NoLayerError:
             everything = _aov_glob(layers, "*", mapping, view_layer, data)
             raise _no_layer_error(option, name, where, layers, everything) from None
         taken = _taken(picked, mapping)
@@ -632,7 +626,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
 
 
 def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
-                    everything: _Matched) -> ChannelError:
+                    everything: _Matched) -> NoLayerError:
     """The error for `option name`, which names no layer: the layers of light it might have meant
     (those `--aov '*'` takes, `everything`), with their components, and apart from them what is no
     light (the beauty, guides, data: `_not_light`); where there is no layer of light at all, that a
@@ -642,9 +636,9 @@ def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, lis
     aside = f"; not light: {not_light}" if not_light else ""
     if everything.found:
         light = _describe_layers({layer: layers[layer] for layer in everything.found})
-        return ChannelError(f"{flag}: no layer '{name}'{where}; layers of light: {light}{aside}",
+        return NoLayerError(f"{flag}: no layer '{name}'{where}; layers of light: {light}{aside}",
                             "name one of those, or list a layer's 3 channels (a.R,a.G,a.B)")
-    return ChannelError(f"{flag}: no layer '{name}'{where}, nor any other layer of light{aside}",
+    return NoLayerError(f"{flag}: no layer '{name}'{where}, nor any other layer of light{aside}",
                         f"leave {option} out, or pass a wildcard ({option} 'RGBA_*'), which notes a "
                         "render without a layer it matches instead of refusing it")
 

@@ -29,10 +29,11 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.errors import OutputError, OutputLockedError
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX, delete_left, folder_names, remove_dead_temps
 from vfxdenoise.core.io.frame_pattern import FramePattern, what_is_at
 from vfxdenoise.core.io.write_advice import write_advice
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
 from vfxdenoise.core.runtime.processes import pid_checkable, process_gone, this_process
 
@@ -56,6 +57,9 @@ CLOCK_PROBE = ".vfxdenoise-clock."
 # killed in between left is removed with the stale locks once EMPTY_LOCK_SECONDS old, as are the
 # `<lock>.<host>.<pid>` + this files older versions moved dead locks aside to.
 TAKEOVER_SUFFIX = ".takeover"
+# How long letting go of the locks waits for the heartbeat thread to end (it wakes at once; a
+# touch of a lock on a hung network mount may hold it longer: it is a daemon thread, left then).
+HEARTBEAT_JOIN_SECONDS = 5.0
 
 
 def lock_path(frame: Path) -> Path:
@@ -245,8 +249,8 @@ def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
             except OSError:
                 continue
             watched[lock] = (info.st_mtime, _stale_after(info))
-            log.warning("%s: waiting until it is touched (that run is alive), released, or %.0f s "
-                        "untouched (that run is dead)", _held_text(lock, owner), watched[lock][1])
+            warn(log, "%s: waiting until it is touched (that run is alive), released, or %.0f s "
+                 "untouched (that run is dead)", _held_text(lock, owner), watched[lock][1])
     return watched
 
 
@@ -273,6 +277,14 @@ def frame_refusal(path: Path, owner: str) -> str:
             f"'{LOCK_SUFFIX}' files if that run is dead.")
 
 
+def same_process_refusal(path: Path, owner: str) -> str:
+    """Why output frame `path` is refused while another run of this very process (`owner`: 'pid
+    123 on host', this one's) holds its lock: a host running denoises side by side (a daemon's
+    threads) asked two of them for the same frame; the lock goes when that run ends."""
+    return (f"{path} is being written by another run in this process ({owner}): wait for that run "
+            "to finish, or give the two runs different frames or outputs.")
+
+
 class FrameLocks:
     """Claims output frames for this process with `<frame>.lock` files created exclusively.
 
@@ -281,15 +293,17 @@ class FrameLocks:
     while it holds them, a run touches its locks every `heartbeat` seconds. Each frame's lock is
     let go as soon as the frame is on disk (`release_frame`), the others when the run ends.
 
-    Other holders of a path's lock (a host's input cache) claim it alike, saying their refusal
-    (`refusal`: the path and the live run holding it, 'pid 123 on host') and, where an artist
+    A frame held by a live run is refused with an `OutputLockedError` saying so (`frame_refusal`,
+    or `same_process_refusal` for another run of this process). Other holders of a path's lock (a
+    host's input cache) claim it alike, saying their refusal (`refusal`: the path and the live run
+    holding it, 'pid 123 on host') and, where an artist
     waits on the answer, not waiting to see another host's lock touched (`wait=False`): such a
     lock untouched for STALE_LOCK_SECONDS is taken over as a farm task's would be, any other is
     refused at once.
     """
 
     def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS, wait: bool = True,
-                 refusal: Callable[[Path, str], str] = frame_refusal):
+                 refusal: Callable[[Path, str], str] | None = None):
         self.paths = paths
         self.wait = wait
         self.refusal = refusal
@@ -297,6 +311,7 @@ class FrameLocks:
         self.owner = _owner_record(started=time.time())
         self.heartbeat = heartbeat
         self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None  # touches the locks held, once claimed
         # Guards `held` between the run's thread, which lets go of locks, and the heartbeat's, which
         # touches them: a lock let go of is never touched again (another run may have claimed it).
         # Reentrant: a signal's exception inside `release_frame` goes on to `release`.
@@ -346,14 +361,26 @@ class FrameLocks:
                 for path in self.paths:
                     owner = self._claim(lock_path(path), clock)
                     if owner is not None:
-                        raise OutputError(self.refusal(path, owner_text(owner)))
-                threading.Thread(target=self._touch_held, daemon=True, name="lock-heartbeat").start()
+                        raise OutputLockedError(self._refused(path, owner), path, owner_text(owner))
+                self._heartbeat = threading.Thread(target=self._touch_held, daemon=True,
+                                                   name="lock-heartbeat")
+                self._heartbeat.start()
         except BaseException:
             self.release()
             raise
         finally:
             self._say_taken_over()
         return self
+
+    def _refused(self, path: Path, owner: dict) -> str:
+        """Why `path` is refused while the live run `owner` holds its lock: this holder's own
+        `refusal`, else `frame_refusal`, or `same_process_refusal` where that run is another of
+        this process (its locks are never a dead run's to delete)."""
+        if self.refusal is not None:
+            return self.refusal(path, owner_text(owner))
+        if is_this_process(owner):
+            return same_process_refusal(path, owner_text(owner))
+        return frame_refusal(path, owner_text(owner))
 
     def _say_taken_over(self) -> None:
         """One line for the locks of dead runs taken over while claiming (after a kill -9, each
@@ -388,12 +415,16 @@ class FrameLocks:
                 self._remove(lock)
 
     def release(self) -> None:
-        """Let go of every lock still held (the run ends, is refused, or is interrupted)."""
+        """Let go of every lock still held (the run ends, is refused, or is interrupted), and end
+        the heartbeat thread (waiting for it at most HEARTBEAT_JOIN_SECONDS): a long-running host
+        is left no thread of a run that ended."""
         self._stop.set()
         with self._guard:
             for lock in self.held:
                 self._remove(lock)
             self.held.clear()
+        if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
+            self._heartbeat.join(timeout=HEARTBEAT_JOIN_SECONDS)
 
     def _remove(self, lock: Path) -> None:
         """Delete one of this run's locks. One that cannot be deleted (the output folder made
@@ -405,10 +436,10 @@ class FrameLocks:
         except OSError as exc:
             if not self._unremovable_said:
                 self._unremovable_said = True
-                log.warning("cannot delete lock file %s (%s): this run's lock files are left in %s; a "
-                            "later run takes them over once that folder can be written to again, or "
-                            "delete the '%s' files there once this run has ended", lock,
-                            exc.strerror or exc, lock.parent, LOCK_SUFFIX)
+                warn(log, "cannot delete lock file %s (%s): this run's lock files are left in %s; a "
+                     "later run takes them over once that folder can be written to again, or "
+                     "delete the '%s' files there once this run has ended", lock,
+                     exc.strerror or exc, lock.parent, LOCK_SUFFIX)
 
     def __exit__(self, *exc) -> None:
         self.release()
@@ -420,7 +451,7 @@ def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = (
     which are not looked into. The files removed."""
     names = folder_names(out_pattern.directory)
     clock = FolderClock(out_pattern.directory)
-    return (_remove_stale_temp_files(out_pattern, names, clock)
+    return (_remove_stale_temp_files(out_pattern, names, clock, held)
             + _remove_stale_locks(out_pattern, names, clock, held))
 
 
@@ -430,10 +461,11 @@ def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
     return [folder / name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
 
-def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: FolderClock) -> list[Path]:
+def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: FolderClock,
+                             held: Collection[Path]) -> list[Path]:
     """Delete the output frames' temp files that interrupted runs left beside our outputs (never a
     live writer's: `_frame_unclaimed`), and the folder-clock probes (`CLOCK_PROBE`) of runs killed
-    while reading the clock; `names`: the output folder's listing.
+    while reading the clock; `names`: the output folder's listing; `held`: this run's own locks.
 
     An output frame's temp file (`atomic.remove_dead_temps`) is of the hidden shape runs write, or
     of the shape without the leading dot that earlier versions wrote (a killed run of one leaves
@@ -442,7 +474,7 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     """
     removed = remove_dead_temps(out_pattern.directory, names,
                                 lambda frame: out_pattern.frame_of(frame.name) is not None,
-                                lambda _temp, frame, _pid: _frame_unclaimed(frame, clock),
+                                lambda _temp, frame, _pid: _frame_unclaimed(frame, clock, held),
                                 TEMP_SUFFIX, hidden=(True, False))
     removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
                             clock, "st_mtime")
@@ -451,16 +483,16 @@ def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock:
     return removed
 
 
-def _frame_unclaimed(frame: Path, clock: FolderClock) -> bool:
+def _frame_unclaimed(frame: Path, clock: FolderClock, held: Collection[Path]) -> bool:
     """Whether no other live run may be writing output frame `frame`: its lock is gone, this
-    process's (`is_this_process`), or a dead run's (`owner_dead`). The pid in a temp file's
-    name says nothing here: the run holding the frame's lock may be writing it right now on
-    another host sharing the folder, where its pid means nothing."""
+    run's (among `held`, claimed before it writes anything), or a dead run's (`owner_dead`). The
+    pid in a temp file's name says nothing here: the run holding the frame's lock may be writing
+    it right now on another host sharing the folder, where its pid means nothing, or be another
+    run of this process (a host's thread), whose pid is this one's."""
     lock = lock_path(frame)
-    if not lock.exists():
+    if lock in held or not lock.exists():
         return True
-    owner = lock_owner(lock)
-    return is_this_process(owner) or owner_dead(owner, lock, clock)
+    return owner_dead(lock_owner(lock), lock, clock)
 
 
 def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: FolderClock,

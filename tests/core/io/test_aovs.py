@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 
-from vfxdenoise.core.errors import ChannelError
+from vfxdenoise.core.errors import ChannelError, NoLayerError
 from vfxdenoise.core.io.aovs import (
     FEATURES,
     LAYER_FEATURES,
@@ -777,3 +777,13 @@ def test_a_feature_turned_off_frees_its_layer_for_another():
     layers = resolve_layers(BARE, {"motion": "N", "normal": "none"})
     assert layers.motion == ("N.X", "N.Y") and layers.normal is None
     assert resolve_layers(BARE, {"depth": "N"}).depth == ("N.Z",)  # unchecked: a position's Z is a depth
+
+
+def test_a_layer_option_naming_no_layer_is_a_public_no_layer_error():
+    """It escaped callers as the private `_NoLayerError`: now a documented ChannelError of its own."""
+    channels = layer("", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ")
+    with pytest.raises(NoLayerError, match=r"--albedo diffuse_albedo: no layer 'diffuse_albedo' in f\.exr"):
+        resolve_layers(channels, source="f.exr", overrides={"albedo": "diffuse_albedo"})
+    with pytest.raises(NoLayerError, match=r"--aov diffuse: no layer 'diffuse'"):
+        resolve_layers(channels, source="f.exr", aovs=["diffuse"])
+    assert issubclass(NoLayerError, ChannelError)

@@ -13,7 +13,7 @@ import time
 import pytest
 from sequence_folders import count_listings
 
-from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.errors import OutputError, OutputLockedError
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.atomic import TEMP_SUFFIX
 from vfxdenoise.core.io.frame_locks import (
@@ -229,3 +229,35 @@ def test_this_process_is_told_by_every_part_of_its_record():
     for key in set(this_process()) & {"boot", "pidns", "start"}:
         assert not is_this_process({**me, key: "other"}), key
         assert not is_this_process({k: v for k, v in me.items() if k != key}), key
+
+
+def test_a_frame_another_run_of_this_process_holds_is_refused_saying_so(tmp_path):
+    """Its refusal said to delete the '.lock' files 'if that run is dead', naming this very pid; a
+    daemon catches the refusal by class (`OutputLockedError`) to retry later."""
+    frame = tmp_path / "o.0001.exr"
+    with FrameLocks([frame]), pytest.raises(OutputLockedError) as refused:
+        FrameLocks([frame]).__enter__()
+    assert "another run in this process" in str(refused.value) and ".lock' files" not in str(refused.value)
+    assert isinstance(refused.value, OutputError) and refused.value.path == frame
+    assert refused.value.owner == f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+def test_letting_go_of_the_locks_ends_the_heartbeat_thread(tmp_path):
+    """A long-running host was left a `lock-heartbeat` thread of each run that ended."""
+    with FrameLocks([tmp_path / "o.0001.exr"], heartbeat=30.0) as run:
+        heartbeat = run._heartbeat
+        assert heartbeat.is_alive()
+    assert not heartbeat.is_alive()
+
+
+def test_a_temp_file_of_a_frame_another_run_of_this_process_holds_is_left_to_it(tmp_path):
+    """Two runs of one process on one output folder (a daemon's threads, disjoint frames): the
+    second removed the temp file the first was writing, its lock naming this pid too."""
+    out = parse_pattern(tmp_path / "o.####.exr")
+    with FrameLocks([out.path(1)]):  # the first run, writing frame 1
+        theirs = tmp_path / f".{out.name(1)}.{os.getpid()}-0badc0de{TEMP_SUFFIX}"
+        ours = tmp_path / f".{out.name(2)}.{os.getpid()}-0badc0de{TEMP_SUFFIX}"
+        _write(tmp_path, theirs.name, ours.name)
+        with FrameLocks([out.path(2)]) as second:
+            assert frame_locks.remove_dead_runs_files(out, second.held) == [ours]
+        assert theirs.exists()
