@@ -43,7 +43,8 @@ from vfxdenoise.core.io.views import layer_notes
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
-from vfxdenoise.core.run_plan import RunPlan, Windows, plan_run
+from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
+from vfxdenoise.core.run_warnings import gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
@@ -74,13 +75,47 @@ class RunSummary:
     # farm task should book (in a host application's process, the host's own peak is included).
     peak_host_bytes: int = 0
     peak_gpu_bytes: int = 0
+    # What this run warned of, as logged (without the CLI's 'warning: '), whatever the logging
+    # lets through and apart from other runs in the process (`run_warnings`)
+    warnings: list[str] = field(default_factory=list)
 
     def frames(self, status: str) -> list[int]:
         """The frames whose result has `status` (a `FrameStatus`)."""
         return [r.frame for r in self.results if r.status == status]
 
+    def held(self) -> list[int]:
+        """The frames written from another frame held in place of their missing input (--missing
+        hold), which `frames(WRITTEN)` lists too."""
+        return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.held_from is not None]
+
+    def degraded(self) -> list[int]:
+        """The frames written whose temporal window lost a neighbour that could not be read
+        (--keep-going): written, but not as a run over readable frames writes them."""
+        return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.degraded]
+
+    def notes(self) -> dict[int, str]:
+        """What each frame's result says beyond its status, by frame: a written frame's notes (why
+        it was denoised again, a window cut short, an input held), a failed frame's reason, a
+        missing frame's where an earlier run's output is left at its path. The frames kept by
+        --resume, and missing ones with nothing more to say, have none."""
+        return {r.frame: r.message for r in self.results if r.message and (
+            r.status in (FrameStatus.WRITTEN, FrameStatus.FAILED)
+            or (r.status == FrameStatus.MISSING and r.message != NOT_ON_DISK))}
+
 
 ProgressCallback = Callable[[FrameResult, int, int], None]
+StopCheck = Callable[[], bool]
+
+
+class RunStopped(Exception):
+    """The run's `stop` check said yes (a host cancelled it): raised before anything is read, between
+    the setup steps (weights, the shot's probes) or before a frame is denoised, once the frames
+    already denoised are on disk. Not a VfxDenoiseError: no frame fails of it under keep_going."""
+
+
+def _stop_if_asked(stop: StopCheck | None) -> None:
+    if stop is not None and stop():
+        raise RunStopped
 
 
 def denoise_sequence(
@@ -89,9 +124,13 @@ def denoise_sequence(
     frames: str | list[int] | None = None,
     config: EngineConfig | None = None,
     progress: ProgressCallback | None = None,
+    stop: StopCheck | None = None,
 ) -> RunSummary:
     """Denoise `frames` of a sequence (default: `config.context_frames`, the render's range, if
-    given, else first to last on disk); see module docstring.
+    given, else first to last on disk); see module docstring. `stop` is asked before anything is
+    read, between the setup steps and before each frame is denoised: RunStopped once it says yes
+    (the frames already denoised are written first, whole; locks and temp files are cleaned up).
+    The summary's `warnings` are this run's own (`run_warnings`).
 
     Everything that can be refused is checked before the first frame is read: first what no run
     can take whatever the frames hold (option values, patterns, frame specs, --frames outside
@@ -103,12 +142,15 @@ def denoise_sequence(
     """
     config = config or EngineConfig()
     started = time.perf_counter()
-    config.check()  # option values no run can take, before anything is read
-    plan = plan_run(input_pattern, output_pattern, frames, config)
-    summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
-                         results=list(plan.settled))
-    with plan.denoiser.settings(), _outputs_held(plan) as locks:
-        _run(plan, summary, progress, locks.release_frame)
+    with gathered() as warnings:
+        config.check()  # option values no run can take, before anything is read
+        _stop_if_asked(stop)
+        plan = plan_run(input_pattern, output_pattern, frames, config)
+        _stop_if_asked(stop)  # the weights are loaded: a cancel meanwhile leaves no folder or lock
+        summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
+                             results=list(plan.settled), warnings=warnings)
+        with plan.denoiser.settings(), _outputs_held(plan) as locks:
+            _run(plan, summary, progress, locks.release_frame, stop)
     _add_totals(summary, started, plan.denoiser)
     return summary
 
@@ -146,18 +188,20 @@ class _Shot:
 
 
 def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
-         on_disk: Callable[[Path], None]) -> None:
+         on_disk: Callable[[Path], None], stop: StopCheck | None) -> None:
     """The run once planned: the host memory a CPU run has (`_pace`), what holds for the
     whole shot (`_find_shot`), which settles the frames --resume keeps where the exposure found
     is the one they were made at (`_keep_made_at`: before the first frame is reported, so the
     progress events count only the frames denoised), the summary's account of these
     (`_describe_run`), then the streaming loop over the frames left (`_denoise_all`); `on_disk`
-    is handed each frame's path once it is on disk or kept (its lock let go)."""
+    is handed each frame's path once it is on disk or kept (its lock let go); `stop` is asked
+    between the steps and before each frame."""
     pace = _pace(plan)
-    shot, probed = _find_shot(plan, pace)
+    shot, probed = _find_shot(plan, pace, stop)
+    _stop_if_asked(stop)
     todo = _keep_made_at(plan, shot.exposure, summary, on_disk)
     _describe_run(summary, plan, list(todo), pace.host, shot)
-    _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed)
+    _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed, stop)
     for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
         log.info("%s", note)
     summary.alpha = _alpha_summary(plan.config, summary.layers)
@@ -190,19 +234,19 @@ def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:
         return None
     if plan.denoiser.device.type != "cpu":
         if plan.config.max_mem_gb:
-            log.warning("--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
+            warn(log, "--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
         return None
     return plan_cpu_run(plan.config.max_mem_gb, lambda: plan.frame_costs(frames))
 
 
-def _find_shot(plan: RunPlan, pace: _Pace) -> tuple[_Shot, ProbedImages]:
+def _find_shot(plan: RunPlan, pace: _Pace, stop: StopCheck | None) -> tuple[_Shot, ProbedImages]:
     """What holds for the whole shot (`_shot_settings`), and the EXRs its probes decoded that
     the run reads first, kept for it (`_handed_over`). After the memory plan, which counts what
     the process holds already (not these frames); of the frames surely denoised where there are
     any, so that every EXR kept is taken by the run."""
     first = _batch(plan.surely_done() or list(plan.todo), 0, pace.ahead, plan.windows)
     probed = ProbedImages(_handed_over(first, pace.host))
-    return _shot_settings(plan, probed), probed
+    return _shot_settings(plan, probed, stop), probed
 
 
 def _keep_made_at(plan: RunPlan, exposure: Exposure, summary: RunSummary,
@@ -231,10 +275,12 @@ def _describe_run(summary: RunSummary, plan: RunPlan, frames: list[int], host: H
 
 
 def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progress: ProgressCallback | None,
-                 on_disk: Callable[[Path], None], pace: _Pace, shot: _Shot, probed: ProbedImages) -> None:
+                 on_disk: Callable[[Path], None], pace: _Pace, shot: _Shot, probed: ProbedImages,
+                 stop: StopCheck | None) -> None:
     """The streaming loop over the frames to write (`todo`: each with a note for its result):
     each frame's window read (and the frames after it read ahead), denoised and handed to a
-    writer thread; a frame counts as done once it is on disk (`_Outcomes`)."""
+    writer thread; a frame counts as done once it is on disk (`_Outcomes`). `stop` is asked
+    before each frame: the frames handed to a writer by then are still written."""
     frames = list(todo)
     source = _open_source(plan, frames, pace.host, pace.threads, shot, probed)
     writer = ThreadPoolExecutor(max_workers=pace.threads, thread_name_prefix="exr-write")
@@ -242,6 +288,7 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
                          inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)))
     try:
         for index, t in enumerate(frames):
+            _stop_if_asked(stop)
             started = time.perf_counter()
             result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
             source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
@@ -275,17 +322,20 @@ def _handed_over(first: list[int], host: HostPlan | None) -> list[int]:
     return first[:host.cost.held(host.read_ahead, host.keep_images) // whole]
 
 
-def _shot_settings(plan: RunPlan, probed: ProbedImages) -> _Shot:
+def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) -> _Shot:
     """How the shot's motion vectors read and its exposure (`shot_settings`, found from
     `plan.shot`), and how the summary says so: found with nothing to write too (all kept by
     --resume), so the summary says what a run on it finds; nothing with no frame on disk. The
-    probes keep in `probed` the EXRs they decode that the run reads first."""
+    probes keep in `probed` the EXRs they decode that the run reads first; `stop` is asked
+    before each probe."""
     pattern, on_disk, config = plan.in_pattern, plan.windows.on_disk, plan.config
     if not on_disk:
         return _Shot()
+    _stop_if_asked(stop)
     motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers)
     motion_summary = (motion.describe() if motion
                       else no_motion_summary(pattern.path(on_disk[0]), config, plan.headers))
+    _stop_if_asked(stop)
     exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot)
     return _Shot(motion, exposure, motion_summary, exposure.describe())
 
@@ -308,10 +358,9 @@ def _warn_of_other_readings(summary: RunSummary, reading: str, recorded: dict[in
     other = [r.frame for r in summary.results if r.status == FrameStatus.SKIPPED
              and recorded.get(r.frame) not in (None, reading)]
     if other:
-        log.warning("frames %s, kept by --resume, were made reading the motion vectors otherwise than "
-                    "this run does (%s, found from other frames of the shot): run with --overwrite, "
-                    "or give --motion-vectors, for one reading over the shot",
-                    format_frames(other), reading)
+        warn(log, "frames %s, kept by --resume, were made reading the motion vectors otherwise than "
+             "this run does (%s, found from other frames of the shot): run with --overwrite, "
+             "or give --motion-vectors, for one reading over the shot", format_frames(other), reading)
 
 
 def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, threads: int, shot: _Shot,
@@ -335,6 +384,8 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     held = plan.windows.source(t)  # t itself, or the frame held in its place
     views, notes = _window_of(t, held, plan, source)
     result.message = "; ".join(note for note in (result.message, notes) if note)
+    result.held_from = held if held != t else None
+    result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
     loaded = source.get(held)
     layers = loaded.layers
     denoised = {}
@@ -358,7 +409,7 @@ def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource
                                   plan.config.keep_going, plan.config.brightness_jump)
     if unused:
         notes.append("temporal context stops before " + "; ".join(unused))
-        log.warning("frame %d: %s", t, notes[-1])
+        warn(log, "frame %d: %s", t, notes[-1])
     return views, "; ".join(notes)
 
 
@@ -420,8 +471,8 @@ class _Outcomes:
                 if self._stops_run(exc):
                     raise
                 result.status, result.message = FrameStatus.FAILED, self._why(result.frame, exc)
-                log.warning("frame %d failed (the run goes on: --keep-going): %s", result.frame,
-                            result.message)
+                warn(log, "frame %d failed (the run goes on: --keep-going): %s", result.frame,
+                     result.message)
                 self._report(result, started, time.perf_counter())
             else:
                 self._report(result, started, *written)
@@ -497,7 +548,7 @@ def _alpha_summary(config: EngineConfig, layers: dict[str, LayerMap]) -> str:
     if not lacking:
         return "denoised"
     where = f"view(s) {', '.join(lacking)}" if any(lacking) else "the frames"
-    log.warning("--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
+    warn(log, "--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
     if len(lacking) < len(layers):
         return f"denoised ({where}: no alpha channel)"
     return f"not denoised: {where} have no alpha channel"

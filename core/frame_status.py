@@ -23,10 +23,15 @@ class FrameStatus:
 
 @dataclass
 class FrameResult:
-    """What happened to one output frame."""
+    """What happened to one output frame. A frame written may have been made otherwise than
+    from its own input, each said in its `message` too: `held_from`, the frame held in place of
+    its missing input (--missing hold); `degraded`, its temporal window lost a neighbour that
+    could not be read (--keep-going)."""
 
     frame: int
     path: Path
     status: str  # a `FrameStatus`: written, skipped (resume), missing, failed
     seconds: float = 0.0
     message: str = ""
+    held_from: int | None = None
+    degraded: bool = False

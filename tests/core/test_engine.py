@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +29,7 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 
-from vfxdenoise.core.engine import EngineConfig, _handed_over, _layers_of, denoise_sequence
+from vfxdenoise.core.engine import EngineConfig, RunStopped, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
     MissingFramesError,
@@ -1682,3 +1683,74 @@ def test_alpha_denoise_on_frames_without_alpha_changes_nothing_and_says_so_once(
     assert asked.alpha == "not denoised: the frames have no alpha channel"
     for frame in frames:
         assert alike_but_inputs(plain.output_pattern.path(frame), asked.output_pattern.path(frame)), frame
+
+
+def test_a_stop_asked_before_the_run_reads_nothing_and_writes_nothing(sequence_factory, tiny_weights,
+                                                                       tmp_path):
+    pattern = sequence_factory(frames=range(1, 4))
+    with pytest.raises(RunStopped):
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=_config(tiny_weights),
+                         stop=lambda: True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_stop_asked_once_a_frame_is_written_starts_no_other_and_resume_finishes(sequence_factory,
+                                                                                  tiny_weights, tmp_path):
+    """The frames already handed to a writer are written whole; no frame is denoised after the stop,
+    no lock or temp file is left, and --resume writes the rest."""
+    pattern = sequence_factory(frames=range(1, 7))
+    out = tmp_path / "out" / "o.####.exr"
+    reported = []
+    with pytest.raises(RunStopped):
+        denoise_sequence(pattern, str(out), config=_config(tiny_weights, io_threads=1),
+                         progress=lambda result, index, total: reported.append(result.frame),
+                         stop=lambda: bool(reported))
+    on_disk = sorted(int(p.name.split(".")[1]) for p in (tmp_path / "out").glob("o.*.exr"))
+    assert on_disk == reported and 1 <= len(reported) <= 2  # the first, and one being written then
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"o.{f:04d}.exr" for f in on_disk]
+    resumed = denoise_sequence(pattern, str(out), config=_config(tiny_weights, existing="resume"))
+    assert resumed.frames("skipped") == on_disk
+    assert resumed.frames("written") == [f for f in range(1, 7) if f not in on_disk]
+
+
+def test_the_summary_lists_frames_held_and_frames_whose_window_lost_an_unreadable_neighbour(
+        sequence_factory, tiny_weights, tmp_path):
+    pattern = sequence_factory(frames=[1, 2, 4, 5, 6, 7])
+    parse_pattern(pattern).path(6).write_bytes(b"not an exr")
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), frames="1-7",
+                               config=_config(tiny_weights, missing="hold", keep_going=True))
+    assert summary.frames("failed") == [6]
+    assert summary.held() == [3]
+    assert summary.degraded() == [4, 5, 7]  # radius 2: frame 4 reads frame 6 too
+    assert "frame 2 held in its place" in summary.notes()[3] and 6 in summary.notes()
+
+
+def test_each_runs_warnings_are_its_own_in_threads_and_with_the_logger_quiet(sequence_factory, tiny_weights,
+                                                                            tmp_path):
+    """Two runs at once in one process: each summary holds the warnings of its own run, also when
+    the host has set the vfxdenoise logger to errors only."""
+    warned = sequence_factory("warned", frames=range(1, 4))
+    with_light_groups(warned, [1, 3])
+    clean = sequence_factory("clean", frames=range(1, 4))
+    summaries = {}
+
+    def run(name, pattern, **settings) -> None:
+        summaries[name] = denoise_sequence(pattern, str(tmp_path / name / "o.####.exr"),
+                                           config=_config(tiny_weights, **settings))
+
+    logger = logging.getLogger("vfxdenoise")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        threads = [threading.Thread(target=run, args=("warned", warned), kwargs={"aovs": ("key",),
+                                                                                   "keep_going": True}),
+                   threading.Thread(target=run, args=("clean", clean))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        logger.setLevel(before)
+    assert summaries["clean"].warnings == []
+    assert [w for w in summaries["warned"].warnings if w.startswith("frame 2 failed")]
+    assert [w for w in summaries["warned"].warnings if w.startswith("frame 1: temporal context stops")]

@@ -1,0 +1,60 @@
+"""A run's warnings, gathered for its summary (`RunSummary.warnings`) apart from any other run's.
+
+The engine's modules log their warnings (`logging`, under the `vfxdenoise` logger), which the CLI
+prints; a host running several denoises in one process (a daemon, a review tool) needs each run's
+own, whatever its logging is set to. `gathered()` collects them for the run of the calling thread:
+- `warn` logs a warning and adds it to the run's list, also where the host quieted the logger (its
+  level above WARNING): the way a module warns of something a run's result should say;
+- the other warnings logged under `vfxdenoise` by the run's thread (`logger.warning`) are added as
+  they are logged: those the host's logging lets through.
+Other threads' runs gather their own: each run's list is its thread's (a `ContextVar`). Only the
+standard library: the run's modules import it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+LOGGER = "vfxdenoise"  # the modules of the engine log under it (vfxdenoise.core...)
+_GATHERED = "vfxdenoise_gathered"  # a record's attribute: `warn` has added it already
+
+_current: ContextVar[list[str] | None] = ContextVar("vfxdenoise_run_warnings", default=None)
+
+
+def warn(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log `message % args` as a warning on `logger`, and add it to the warnings of the run
+    gathering them in this thread (`gathered`), if any, whatever the logger's level."""
+    logger.warning(message, *args, extra={_GATHERED: True}, stacklevel=2)  # logged as the caller's
+    found = _current.get()
+    if found is not None:
+        found.append(message % args if args else message)
+
+
+@contextlib.contextmanager
+def gathered() -> Iterator[list[str]]:
+    """The warnings of the run in the calling thread, in the order they came, while it lasts."""
+    found: list[str] = []
+    token = _current.set(found)
+    handler = _ThreadsWarnings(found, threading.get_ident())
+    logging.getLogger(LOGGER).addHandler(handler)
+    try:
+        yield found
+    finally:
+        logging.getLogger(LOGGER).removeHandler(handler)
+        _current.reset(token)
+
+
+class _ThreadsWarnings(logging.Handler):
+    """The warnings logged by one thread (a run's) that `warn` has not added already."""
+
+    def __init__(self, found: list[str], thread: int):
+        super().__init__(logging.WARNING)
+        self.found, self.thread = found, thread
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread and not getattr(record, _GATHERED, False):
+            self.found.append(record.getMessage())
