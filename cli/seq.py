@@ -70,8 +70,9 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         click.echo(f"error: {message}", err=True)
         raise
     except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
-        if events is not None:
-            _emit(error_event(error_message(exc)), events)
+        if events is not None:  # a vfxdenoise error by its class, which the host's runner raises
+            _emit(error_event(error_message(exc),
+                              type(exc).__name__ if isinstance(exc, VfxDenoiseError) else None), events)
         raise
 
 
@@ -211,7 +212,7 @@ class _FrameReporter:
                 _emit(start_event(total), self.events)
                 self.started = True
             _emit(frame_event(result.frame, index, total, result.status, str(result.path),
-                              result.seconds, result.message), self.events)
+                              result.seconds, result.message, result.held_from, result.degraded), self.events)
             return
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s"
         if result.status != FrameStatus.FAILED:  # a failed frame's output was never written
@@ -249,10 +250,16 @@ class _Finding(NamedTuple):
 
 def _frames(label: str, status: str) -> _Finding:
     """The frames of one outcome: listed in the event, counted and spanned in a line where any."""
+    return _frame_list(status, label, lambda summary: summary.frames(status))
+
+
+def _frame_list(key: str, label: str, frames: Callable[[RunSummary], list[int]]) -> _Finding:
+    """Frames the summary lists (`frames`): under `key` in the event, counted and spanned in a
+    line where any."""
     def lines(summary: RunSummary) -> list[str]:
-        frame_list = summary.frames(status)
+        frame_list = frames(summary)
         return [f"{label}: {len(frame_list)} frame(s) {format_frames(frame_list)}"] if frame_list else []
-    return _Finding(status, lambda summary: summary.frames(status), lines)
+    return _Finding(key, frames, lines)
 
 
 def _line(key: str, label: str, shown: Callable[[Any], bool] = bool) -> _Finding:
@@ -291,6 +298,9 @@ _SUMMARY: tuple[_Finding, ...] = (
     _frames("skipped (already done)", FrameStatus.SKIPPED),
     _frames("missing (not written)", FrameStatus.MISSING),
     _frames("FAILED", FrameStatus.FAILED),
+    # Among those written: made of a held input (--missing hold), of a window short of an unreadable frame
+    _frame_list("held", "held (input missing, another frame's in its place)", RunSummary.held),
+    _frame_list("degraded", "degraded (a neighbour unreadable, window cut short)", RunSummary.degraded),
     _Finding(None, lambda s: None, _notes),
     _Finding("missing_notes", _missing_notes,
              lambda s: [f"note: frame {frame}: {note}" for frame, note in _missing_notes(s).items()]),

@@ -26,10 +26,21 @@ STATUS = "status"  # FrameStatus.WRITTEN or FAILED (frame)
 PATH = "path"  # the output frame's file (frame)
 SECONDS = "seconds"
 MESSAGE = "message"  # a frame's note or failure (frame), why the run stopped (error)
+HELD_FROM = "held_from"  # the frame held in place of a missing input (frame; only where one was)
+DEGRADED = "degraded"  # true: the window lost an unreadable neighbour (frame; only where it did)
+ERROR_CLASS = "error_class"  # the class of a vfxdenoise error that stopped the run (error; only then)
 OUTPUT = "output"  # the output frame pattern (done)
 # The frames by outcome, each under its FrameStatus (done): the others are `done_event`'s `found`.
 WRITTEN = FrameStatus.WRITTEN  # frames written
 SKIPPED = FrameStatus.SKIPPED  # frames kept by --resume
+MISSING = FrameStatus.MISSING  # frames not written: input not on disk (--missing skip)
+FAILED = FrameStatus.FAILED  # frames that failed (--keep-going)
+# Findings of the done event hosts read back (`seqprocess`), written by `cli/seq.py`'s table.
+HELD = "held"  # frames written (also in WRITTEN) from a frame held in place of their missing input
+DEGRADED_FRAMES = "degraded"  # frames written (also in WRITTEN) whose window lost an unreadable neighbour
+MISSING_NOTES = "missing_notes"  # missing frame -> why its path still holds an earlier output
+SANITIZED = "sanitized"  # what kind of input value -> how many were replaced
+DEVICE = "device"
 
 
 def start_event(total: int) -> dict[str, Any]:
@@ -37,9 +48,15 @@ def start_event(total: int) -> dict[str, Any]:
 
 
 def frame_event(frame: int, index: int, total: int, status: str, path: str, seconds: float,
-                message: str) -> dict[str, Any]:
-    return {EVENT: FRAME, FRAME_NUMBER: frame, INDEX: index, TOTAL: total, STATUS: status, PATH: path,
-            SECONDS: round(seconds, 3), MESSAGE: message}
+                message: str, held_from: int | None = None, degraded: bool = False) -> dict[str, Any]:
+    """A `frame` event; `held_from` and `degraded` only where the frame was made so."""
+    event = {EVENT: FRAME, FRAME_NUMBER: frame, INDEX: index, TOTAL: total, STATUS: status, PATH: path,
+             SECONDS: round(seconds, 3), MESSAGE: message}
+    if held_from is not None:
+        event[HELD_FROM] = held_from
+    if degraded:
+        event[DEGRADED] = True
+    return event
 
 
 def done_event(output: str, written: list[int], skipped: list[int], **found: Any) -> dict[str, Any]:
@@ -47,8 +64,13 @@ def done_event(output: str, written: list[int], skipped: list[int], **found: Any
     return {EVENT: DONE, OUTPUT: output, WRITTEN: written, SKIPPED: skipped, **found}
 
 
-def error_event(message: str) -> dict[str, Any]:
-    return {EVENT: ERROR, MESSAGE: message}
+def error_event(message: str, error_class: str | None = None) -> dict[str, Any]:
+    """An `error` event; `error_class`: the name of the vfxdenoise error (a `VfxDenoiseError`
+    subclass: 'OutputLockedError', 'MissingFramesError'...) that stopped the run, where one did."""
+    event = {EVENT: ERROR, MESSAGE: message}
+    if error_class is not None:
+        event[ERROR_CLASS] = error_class
+    return event
 
 
 def encode(event: dict[str, Any]) -> str:

@@ -476,8 +476,8 @@ def test_events_that_cannot_be_written_stop_the_run_saying_why_on_stderr(sequenc
 def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_order(capsys):
     """Both are drawn from one table of the summary's findings: the event's keys in the order the
     `seq` contract documents, the printed lines (only those worth one) in the same order."""
-    results = [FrameResult(1001, Path("o.1001.exr"), FrameStatus.WRITTEN, 1.0, "held 1000"),
-               FrameResult(1002, Path("o.1002.exr"), FrameStatus.WRITTEN),
+    results = [FrameResult(1001, Path("o.1001.exr"), FrameStatus.WRITTEN, 1.0, "held 1000", held_from=1000),
+               FrameResult(1002, Path("o.1002.exr"), FrameStatus.WRITTEN, degraded=True),
                FrameResult(1003, Path("o.1003.exr"), FrameStatus.SKIPPED),
                FrameResult(1004, Path("o.1004.exr"), FrameStatus.MISSING),
                FrameResult(1005, Path("o.1005.exr"), FrameStatus.FAILED, 0.0, "damaged")]
@@ -487,16 +487,20 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
                          peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29)
     event = _done_event(summary)
-    assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "missing_notes",
+    assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
+                           "missing_notes",
                            "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
                            "peak_host_bytes", "peak_gpu_bytes", "seconds"]
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)
+    assert (event["held"], event["degraded"]) == ([1001], [1002])
     _print_summary(summary)
     assert capsys.readouterr().err.splitlines() == [
         f"output: {Path('out') / 'o.####.exr'}", "written: 2 frame(s) 1001-1002",
         "skipped (already done): 1 frame(s) 1003", "missing (not written): 1 frame(s) 1004",
-        "FAILED: 1 frame(s) 1005", "note: frame 1001: held 1000", "sanitised input values: 3 beauty",
+        "FAILED: 1 frame(s) 1005", "held (input missing, another frame's in its place): 1 frame(s) 1001",
+        "degraded (a neighbour unreadable, window cut short): 1 frame(s) 1002", "note: frame 1001: held 1000",
+        "sanitised input values: 3 beauty",
         "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
         "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
         "peak memory: 3.00 GB host, 0.50 GB GPU", "time: 12.3 s"]
@@ -545,3 +549,14 @@ def test_an_unforeseen_error_is_one_line_and_a_json_error_event(sequence_factory
     assert f"error: {said}" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
         "event": "error", "message": f"{said}; run the command again with --debug and report what it prints"}
+
+
+def test_a_refusals_error_event_names_its_error_class(sequence_factory, tiny_weights, tmp_path):
+    """So that a host's runner raises an error it can tell apart (`RunnerError.kind`)."""
+    pattern = sequence_factory(frames=[1, 2, 4])
+    result = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", str(tmp_path / "o.####.exr"),
+                                                 "--model", str(tiny_weights), "--device", "cpu",
+                                                 "--frames", "1-4", "--progress", "json"])
+    assert result.exit_code == 1, result.output
+    event = json.loads(result.stdout.splitlines()[-1])
+    assert event["event"] == "error" and event["error_class"] == "MissingFramesError"

@@ -57,3 +57,10 @@ def test_frame_statuses_are_the_words_the_events_and_the_cli_print():
 
 def test_hosts_read_the_events_without_torch_numpy_or_fileseq():
     assert heavy_modules_after("import vfxdenoise.plugin.events, vfxdenoise.plugin.seqprocess") == []
+
+
+def test_a_held_or_degraded_frame_and_an_errors_class_are_said_only_where_there_are_any():
+    assert frame_event(3, 1, 1, "written", "p", 0.0, "", held_from=2, degraded=True) == {
+        **frame_event(3, 1, 1, "written", "p", 0.0, ""), "held_from": 2, "degraded": True}
+    assert error_event("busy", "OutputLockedError") == {"event": "error", "message": "busy",
+                                                        "error_class": "OutputLockedError"}
