@@ -23,7 +23,8 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config
                  destination: Path) -> list[str]:
     """argv of `vfxdenoise farm ENGINE` writing `request` as a job in chunks of `chunk` frames, or
     None: of the command's default (`plugin.farm.job.DEFAULT_CHUNK`, not imported: it needs fileseq,
-    which hosts may lack)."""
+    which hosts may lack). Its tasks resume unless the request overwrites (a retried task must not
+    stop at its own frames: existing='refuse' resumes too)."""
     if engine not in FARM_ENGINES:
         raise PluginError(f"farm '{engine}' is not one of {', '.join(FARM_ENGINES)}")
     argv = [*config.command, "farm", engine, *request.seq_args(existing=False)]
@@ -31,6 +32,8 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config
         argv += ["--chunk", str(chunk)]
     if request.existing == "overwrite":
         argv.append("--overwrite")
+    if request.keep_going:  # the job's: each task runs seq --keep-going (io_threads stays the workers')
+        argv.append("--keep-going")
     if engine == "openjd":  # a render's job, written again when it is rendered again (as opencue's XML)
         argv += ["--bundle", str(destination), "--replace-bundle"]
     return argv

@@ -1,8 +1,12 @@
-"""Run a request through the engine in this Python (needs torch): used by tools and tests."""
+"""Run a request through the engine in this Python (needs torch): used by tools, daemons and tests.
+
+Several runs may go on at once in threads of one process: each gets its own warnings
+(`run_warnings`, whatever the host's logging is set to) and its own frame locks (two runs asking
+for the same frame: the second is refused with an `OutputLockedError`). The model is loaded for
+each run.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin.errors import DenoiseCancelled
@@ -15,50 +19,32 @@ from vfxdenoise.plugin.runner import (
     cancel_message,
 )
 
-ENGINE_LOGGER = "vfxdenoise"  # the engine's modules log under it (vfxdenoise.core...)
-
-
-class _Stop(Exception):
-    """Raised from the engine's progress callback to stop it. Not a VfxDenoiseError on purpose:
-    the engine turns those into failed frames under keep_going, and a cancel must end the run."""
-
 
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
                   cancelled: CancelCheck | None = None) -> RunResult:
-    """Call `denoise_sequence`; the engine's frame locks and temp files are cleaned up on a cancel,
-    and the host's PyTorch settings (CPU threads, cuDNN's benchmark mode) are as they were after
-    (`Denoiser.settings`)."""
-    from vfxdenoise.core.engine import denoise_sequence
+    """Call `denoise_sequence`. `cancelled` is asked before anything is read, between the setup
+    steps (weights, the shot's probes) and before each frame: once it says yes, the frames already
+    denoised are written (whole) and reported, none is started, and DenoiseCancelled is raised;
+    the run's frame locks and temp files are cleaned up. The host's PyTorch settings (CPU
+    threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`)."""
+    from vfxdenoise.core.engine import RunStopped, denoise_sequence
 
     done: list[int] = []
 
     def report(result, index: int, total: int) -> None:
         done.append(result.frame)
         if progress:
-            progress(Progress(index, total, result.frame, str(result.path), result.status))
-        if cancelled and cancelled():
-            raise _Stop
+            progress(Progress(index, total, result.frame, str(result.path), result.status, result.message,
+                              result.seconds, result.held_from, result.degraded))
 
-    warnings = _Warnings()
-    logging.getLogger(ENGINE_LOGGER).addHandler(warnings)
     try:
         summary = denoise_sequence(request.input_pattern, request.output_pattern, request.frames,
-                                   request.engine_config(), progress=report)
-    except _Stop:
+                                   request.engine_config(), progress=report, stop=cancelled)
+    except RunStopped:
         raise DenoiseCancelled(cancel_message(request, done)) from None
-    finally:
-        logging.getLogger(ENGINE_LOGGER).removeHandler(warnings)
     return RunResult(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
-                     summary.frames(FrameStatus.SKIPPED), warnings.messages)
-
-
-class _Warnings(logging.Handler):
-    """The engine's warnings of one run, as the CLI prints them (without its `warning: `)."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
+                     summary.frames(FrameStatus.SKIPPED), list(summary.warnings),
+                     missing=summary.frames(FrameStatus.MISSING), failed=summary.frames(FrameStatus.FAILED),
+                     held=summary.held(), degraded=summary.degraded(), notes=summary.notes(),
+                     sanitized=dict(summary.sanitized.counts), device=summary.device,
+                     seconds=summary.seconds)

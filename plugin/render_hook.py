@@ -39,7 +39,7 @@ from vfxdenoise.core.temporal_window import (
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
-from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.request import DenoiseRequest, frame_spec
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -116,30 +116,6 @@ def frame_list(start: int, end: int, step: int = 1) -> list[int]:
     if end < start:
         raise PluginError(f"frame range {start}-{end} ends before it starts")
     return list(range(start, end + 1, step))
-
-
-def frame_spec(frames: list[int]) -> str:
-    """A `--frames` spec: '1001-1010', '1001-1009x2' (evenly stepped), '1001', or runs of
-    consecutive frames joined by commas for any other set ('1001-1003,1005')."""
-    frames = sorted(set(frames))
-    if len(frames) == 1:
-        return str(frames[0])
-    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
-    if len(steps) == 1:
-        step = steps.pop()
-        return f"{frames[0]}-{frames[-1]}" + (f"x{step}" if step != 1 else "")
-    return ",".join(frame_spec(run) for run in _consecutive_runs(frames))
-
-
-def _consecutive_runs(frames: list[int]) -> list[list[int]]:
-    """Sorted frames split where one is not the next after the one before."""
-    runs: list[list[int]] = []
-    for frame in frames:
-        if runs and frame == runs[-1][-1] + 1:
-            runs[-1].append(frame)
-        else:
-            runs.append([frame])
-    return runs
 
 
 def window_end(frames: list[int], t: int, radius: int) -> int:

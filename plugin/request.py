@@ -7,14 +7,22 @@ here: hosts often run a Python without torch, numpy or fileseq.
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from vfxdenoise.core.existing_outputs import REFUSE
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
 if TYPE_CHECKING:
     from vfxdenoise.core.engine_config import EngineConfig
+
+# What a request may do with output frames already on disk: the farm's (`EXISTING_POLICIES`), and
+# refuse (seq's own default, neither flag): stop before the first frame, naming the output there.
+REQUEST_POLICIES = (*EXISTING_POLICIES, REFUSE)
+IO_THREADS_LIMIT = 64  # the most `seq --io-threads` takes (cli/seq.py)
 
 
 @dataclass(frozen=True)
@@ -23,9 +31,13 @@ class DenoiseRequest:
     the `seq` options in `options` (layers, AOVs, device, model...).
 
     None leaves a setting to `vfxdenoise seq`'s default (output beside the input, every frame on
-    disk; in `options`: the model's temporal radius, the shipped model, device auto...). Hosts
-    re-render and re-denoise the same frames, so existing outputs are replaced by default
-    (`existing`: "overwrite", or "resume" to keep frames already denoised).
+    disk; in `options`: the model's temporal radius, the shipped model, device auto...). `frames`
+    is a `--frames` spec ('1001-1100', '1001,1005', '1001-1100x2'), or frame numbers (a list or
+    range of ints, written as such a spec: `frame_spec`). Hosts re-render and re-denoise the same
+    frames, so existing outputs are replaced by default (`existing`: "overwrite"; "resume" keeps
+    frames already denoised; "refuse", seq's own default, stops at an output already there).
+    `keep_going`: a frame that fails is reported failed and the others are denoised (seq
+    --keep-going); `io_threads`: EXR decode/encode threads (seq --io-threads; None: seq's default).
     """
 
     input_pattern: str
@@ -33,11 +45,22 @@ class DenoiseRequest:
     output_pattern: str | None = None
     existing: str = "overwrite"
     options: SeqOptions = field(default_factory=SeqOptions)
+    keep_going: bool = False
+    io_threads: int | None = None
 
     def __post_init__(self) -> None:  # the options' own checks are SeqOptions'
-        if self.existing not in EXISTING_POLICIES:
+        if self.existing not in REQUEST_POLICIES:
             raise PluginError(f"existing outputs: '{self.existing}' is not one of "
-                              f"{', '.join(EXISTING_POLICIES)}")
+                              f"{', '.join(REQUEST_POLICIES)}")
+        object.__setattr__(self, "frames", _frames_spec(self.frames))
+        if not isinstance(self.keep_going, bool):
+            raise PluginError(f"keep_going={self.keep_going!r}: keep_going takes True or False")
+        if self.io_threads is not None and (isinstance(self.io_threads, bool) or not isinstance(
+                self.io_threads, numbers.Integral) or not 1 <= self.io_threads <= IO_THREADS_LIMIT):
+            raise PluginError(f"io_threads={self.io_threads!r}: io_threads takes a whole number from 1 "
+                              f"to {IO_THREADS_LIMIT}, or None")
+        if self.io_threads is not None:
+            object.__setattr__(self, "io_threads", int(self.io_threads))  # a numpy scalar as a plain int
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
         """This request, with `model` (a site's default) when it names none itself."""
@@ -47,17 +70,58 @@ class DenoiseRequest:
 
     def seq_args(self, existing: bool = True) -> list[str]:
         """Arguments of `vfxdenoise seq` (after the word `seq`) that run this request; without the
-        --overwrite/--resume flag when `existing` is False (farm jobs choose their own)."""
+        run's own settings (--overwrite/--resume, --keep-going, --io-threads) when `existing` is
+        False: farm jobs choose their own (`farm_submit`)."""
         args = [self.input_pattern]
         if self.frames is not None:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
         if self.output_pattern is not None:
             args += ["-o", self.output_pattern]
         if existing:
-            args.append(f"--{self.existing}")
+            args += [f"--{self.existing}"] if self.existing != REFUSE else []  # refuse: neither flag
+            args += ["--keep-going"] if self.keep_going else []
+            args += ["--io-threads", str(self.io_threads)] if self.io_threads is not None else []
         return args + self.options.to_args()
 
     def engine_config(self) -> EngineConfig:
         """The engine's `EngineConfig` for an in-process run: the options' (`SeqOptions.engine_config`),
-        with this request's policy for existing outputs."""
-        return self.options.engine_config(existing=self.existing)
+        with this request's own settings (existing outputs, keep_going, io_threads)."""
+        return self.options.engine_config(existing=self.existing, keep_going=self.keep_going,
+                                          io_threads=self.io_threads)
+
+
+def _frames_spec(frames: object) -> str | None:
+    """A request's `frames` as the `--frames` spec it passes: a spec as it is, frame numbers (a
+    list, tuple, range or set of ints) as `frame_spec` writes them; a PluginError for anything
+    else (a list was written '--frames=[1001, 1002]', which seq refused)."""
+    if frames is None or isinstance(frames, str):
+        return frames
+    if isinstance(frames, (list, tuple, range, set, frozenset)) and frames and all(
+            isinstance(f, numbers.Integral) and not isinstance(f, bool) for f in frames):
+        return frame_spec([int(f) for f in frames])
+    raise PluginError(f"frames={frames!r} ({type(frames).__name__}): frames takes a frame spec such as "
+                      "'1001-1100' or '1001,1005', a non-empty list or range of frame numbers, or None")
+
+
+def frame_spec(frames: Iterable[int]) -> str:
+    """A `--frames` spec: '1001-1010', '1001-1009x2' (evenly stepped), '1001', or runs of
+    consecutive frames joined by commas for any other set ('1001-1003,1005')."""
+    frames = sorted(set(frames))
+    if len(frames) == 1:
+        return str(frames[0])
+    steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
+    if len(steps) == 1:
+        step = steps.pop()
+        return f"{frames[0]}-{frames[-1]}" + (f"x{step}" if step != 1 else "")
+    return ",".join(frame_spec(run) for run in _consecutive_runs(frames))
+
+
+def _consecutive_runs(frames: list[int]) -> list[list[int]]:
+    """Sorted frames split where one is not the next after the one before."""
+    runs: list[list[int]] = []
+    for frame in frames:
+        if runs and frame == runs[-1][-1] + 1:
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+    return runs

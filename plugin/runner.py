@@ -3,7 +3,8 @@
 Hosts often ship their own Python without torch, so by default the request runs as the
 `vfxdenoise` command of an install that has it; `RunnerConfig.command` names that executable (or an
 interpreter plus `-m vfxdenoise.cli.main`). Both ways report each finished frame to `progress` and
-poll `cancelled` between events; both return the output pattern or raise a `PluginError`.
+poll `cancelled` between events; both return a `RunResult` or raise a `VfxDenoiseError`
+(`plugin.errors` names them all).
 What a host checks before its own long work (the runner's setup, what a run would refuse without
 reading a frame) is `runner_setup`'s.
 """
@@ -110,29 +111,59 @@ def command_problem(config: RunnerConfig, reason: str) -> str:
 
 @dataclass(frozen=True)
 class Progress:
-    """One finished output frame: the `index`-th of `total` written this run."""
+    """One finished output frame: the `index`-th of `total` this run denoised, written (`status`
+    FrameStatus.WRITTEN) or failed under keep_going (FAILED), in `seconds`. `message`: its notes
+    (why it was denoised again, a window cut short, an input held) or why it failed;
+    `held_from`: the frame held in place of its missing input (missing='hold'), None for its
+    own; `degraded`: its window lost a neighbour that could not be read (keep_going)."""
 
     index: int
     total: int
     frame: int
     path: str
     status: str = FrameStatus.WRITTEN
+    message: str = ""
+    seconds: float = 0.0
+    held_from: int | None = None
+    degraded: bool = False
 
     @property
     def fraction(self) -> float:
         return self.index / self.total if self.total else 1.0
 
+    @property
+    def held(self) -> bool:
+        """Whether the frame was written from another frame held in place of its missing input."""
+        return self.held_from is not None
+
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a finished run wrote: the output pattern and the frames by outcome, and what it
-    warned of (the CLI's `warning:` lines, without the prefix: a guide layer not found, a
-    window cut short, values replaced), for the host to show its artist."""
+    """What a finished run did, for the host to show its artist, the same in both runner modes
+    (the CLI's `done` event and summary say the same):
+    - `output_pattern`, and the frames by outcome: `written`, `skipped` (kept: existing='resume'),
+      `missing` (input not on disk, missing='skip'), `failed` (keep_going); among those written,
+      `held` (made from a frame held in place of a missing input, missing='hold') and `degraded`
+      (its window lost a neighbour that could not be read, keep_going);
+    - `notes`: frame -> what its result says beyond its status (a written frame's notes, a failed
+      frame's reason, an earlier output left at a missing frame's path);
+    - `warnings`: what this run warned of (the CLI's `warning:` lines, without the prefix: a
+      guide layer not found, a window cut short);
+    - `sanitized`: how many input values of each kind were replaced (not finite, negative...);
+      `device`: where and in which precision the network ran; `seconds`: the run's time."""
 
     output_pattern: str
     written: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    degraded: list[int] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)
+    sanitized: dict[str, int] = field(default_factory=dict)
+    device: str = ""
+    seconds: float = 0.0
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -145,7 +176,8 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
                 cancelled: CancelCheck | None = None,
                 announce: CommandCallback | None = None) -> RunResult:
     """Denoise `request` the way `config` says; raise RunnerError, DenoiseCancelled or another
-    VfxDenoiseError (whose message names the file or frame) when it cannot finish. `announce` is
+    VfxDenoiseError (whose message names the file or frame) when it cannot finish: in a subprocess,
+    a RunnerError whose `kind` names the CLI's error class (`RunnerError.caused_by`). `announce` is
     given the command line of a subprocess run as it starts, for a host's log (an in-process run
     has none)."""
     config = config or RunnerConfig()

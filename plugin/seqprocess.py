@@ -3,9 +3,11 @@
 The CLI prints one JSON object per line on stdout (start, one per frame, done: `events`)
 and `warning: ...` and `error: ...` lines on stderr; the warnings come back with the result, and a
 refusal (an option's bad value, missing frames) is an `error` event too, whose message is what the
-artist is shown. Pipes are read by threads so that a cancel is noticed even while one frame takes
-minutes. A cancel sends SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released
-and no partial EXR is left), and kills it only if it has not stopped in time. On POSIX the command
+artist is shown and whose error class the RunnerError raised keeps (`RunnerError.kind`); the
+result holds what the frame events and the `done` event say, as an in-process run's does. Pipes are
+read by threads so that a cancel is noticed even while one frame takes minutes. A cancel sends
+SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is
+left), and kills it only if it has not stopped in time. On POSIX the command
 runs in a session of its own and both go to its whole process group: $VFXDENOISE_COMMAND may be a
 wrapper (rez env, a site script) that runs the CLI as its child rather than exec'ing it, and that
 child must stop too. The cancel message lists the frames on disk once every process of the group
@@ -78,18 +80,23 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     for reader in readers:
         reader.start()
     done: list[int] = []
+    notes: dict[int, str] = {}
     final: dict = {}
     refusals: list[str] = []
+    kinds: list[str] = []
     try:
         for event in _events(lines, process, config, cancelled):
             if events.kind(event) == events.FRAME:
                 done.append(event[events.FRAME_NUMBER])
+                if event.get(events.MESSAGE):
+                    notes[event[events.FRAME_NUMBER]] = str(event[events.MESSAGE])
                 if progress:
                     progress(_progress(event))
             elif events.kind(event) == events.DONE:
                 final = event
             elif events.kind(event) == events.ERROR and event.get(events.MESSAGE):
                 refusals.append(str(event[events.MESSAGE]))
+                kinds += [event[events.ERROR_CLASS]] if event.get(events.ERROR_CLASS) else []
     except _Cancelled:
         _stop(process, config)
         _join(readers, config)
@@ -99,17 +106,39 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     finally:
         _stop(process, config)  # also when a progress callback raised
         _join(readers, config)
-    if process.returncode != 0 or not final:
+    if not final or (process.returncode != 0 and not _kept_going(final, process.returncode)):
         raise RunnerError(_failure_reason(list(errors), refusals),
-                          f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...")
+                          f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
+                          kinds[0] if kinds else None)
+    return _result(final, request, warnings, notes)
+
+
+def _kept_going(final: dict, returncode: int) -> bool:
+    """Whether a run that exited `returncode` after its `done` event `final` ended as seq
+    --keep-going ends with failed frames (exit 1): a result, as an in-process run's, whose
+    `failed` lists them."""
+    return returncode == 1 and bool(final.get(events.FAILED))
+
+
+def _result(final: dict, request: DenoiseRequest, warnings: list[str], notes: dict[int, str]) -> RunResult:
+    """What the `done` event `final` says of the run, with its `warnings` (stderr's) and the frame
+    events' `notes`, and those of its missing frames."""
+    missing_notes = final.get(events.MISSING_NOTES, {})  # JSON's keys are text
+    notes = {**notes, **{int(frame): str(note) for frame, note in missing_notes.items()}}
     return RunResult(final.get(events.OUTPUT) or request.output_pattern or "",
-                     final.get(events.WRITTEN, []), final.get(events.SKIPPED, []), warnings)
+                     final.get(events.WRITTEN, []), final.get(events.SKIPPED, []), warnings,
+                     missing=final.get(events.MISSING, []), failed=final.get(events.FAILED, []),
+                     held=final.get(events.HELD, []), degraded=final.get(events.DEGRADED_FRAMES, []),
+                     notes=dict(sorted(notes.items())), sanitized=final.get(events.SANITIZED, {}),
+                     device=final.get(events.DEVICE, ""), seconds=final.get(events.SECONDS, 0.0))
 
 
 def _progress(event: dict) -> Progress:
     """What a `frame` event tells the host."""
     return Progress(event[events.INDEX], event[events.TOTAL], event[events.FRAME_NUMBER], event[events.PATH],
-                    event.get(events.STATUS, FrameStatus.WRITTEN))
+                    event.get(events.STATUS, FrameStatus.WRITTEN), event.get(events.MESSAGE, ""),
+                    event.get(events.SECONDS, 0.0), event.get(events.HELD_FROM),
+                    event.get(events.DEGRADED, False))
 
 
 class _Cancelled(Exception):

@@ -3,12 +3,17 @@ leaves no frame locks, and what a run sets for the whole process given back to t
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 from dataclasses import replace
 
 import pytest
-from plugin_requests import cpu_request
+from plugin_requests import cpu_request, output_names
 
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import OutputLockedError, VfxDenoiseError
+from vfxdenoise.core.io.frame_locks import FrameLocks
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.inprocess import run_inprocess
 
@@ -67,3 +72,82 @@ def test_an_in_process_run_gives_the_host_its_cudnn_benchmark_mode_back(shot, ti
     torch.backends.cudnn.benchmark = False
     run_inprocess(request, progress)
     assert during == [True] * 4 and torch.backends.cudnn.benchmark is False
+
+
+def test_a_cancel_asked_before_the_run_writes_nothing(shot, tiny_weights, tmp_path):
+    """Set before the run starts, a cancel stopped it only once two frames were written."""
+    with pytest.raises(DenoiseCancelled, match="no frame was finished"):
+        run_inprocess(cpu_request(shot, tiny_weights, tmp_path), None, lambda: True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cancel_after_the_first_frame_starts_no_other_and_resume_finishes(shot, tiny_weights, tmp_path):
+    """With one writer thread, at most the frame being written when the first is reported follows it."""
+    seen = []
+    request = replace(cpu_request(shot, tiny_weights, tmp_path), io_threads=1)
+    with pytest.raises(DenoiseCancelled):
+        run_inprocess(request, seen.append, lambda: bool(seen))
+    done = [progress.frame for progress in seen]
+    assert 1 <= len(done) <= 2, done
+    assert output_names(tmp_path) == [f"den.{f}.exr" for f in done]
+    resumed = run_inprocess(replace(cpu_request(shot, tiny_weights, tmp_path), existing="resume"))
+    assert resumed.skipped == done and resumed.written == [f for f in range(1001, 1005) if f not in done]
+
+
+def test_runs_in_threads_each_get_their_own_warnings_whatever_the_loggers_level(
+        sequence_factory, tiny_weights, tmp_path):
+    """Warnings were gathered by a handler on the shared logger: two runs each got the other's,
+    and none once the host set the logger to errors only."""
+    held = sequence_factory("held", frames=[1001, 1002, 1004, 1005], height=32, width=32)
+    clean = sequence_factory("clean", frames=range(1001, 1005), height=32, width=32)
+    requests = {"held": replace(cpu_request(held, tiny_weights, tmp_path / "a", frames="1001-1005",
+                                            missing="hold", temporal_radius=0), keep_going=True),
+                "clean": cpu_request(clean, tiny_weights, tmp_path / "b")}
+    parse_pattern(held).path(1005).write_bytes(b"not an exr")
+    results = {}
+    logger = logging.getLogger("vfxdenoise")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        threads = [threading.Thread(target=lambda n=name: results.update({n: run_inprocess(requests[n])}))
+                   for name in requests]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        logger.setLevel(before)
+    assert results["clean"].warnings == [] and results["clean"].written == [1001, 1002, 1003, 1004]
+    assert [w for w in results["held"].warnings if w.startswith("frame 1005 failed")]
+    assert results["held"].failed == [1005] and results["held"].held == [1003]
+
+
+def test_the_result_and_progress_say_what_became_of_each_frame(sequence_factory, tiny_weights, tmp_path):
+    """Held and degraded frames, failures and notes, the run's time, device and sanitised values."""
+    pattern = sequence_factory(frames=[1001, 1002, 1004, 1005, 1006], height=32, width=32)
+    parse_pattern(pattern).path(1006).write_bytes(b"not an exr")
+    request = replace(cpu_request(pattern, tiny_weights, tmp_path, frames="1001-1006", missing="hold",
+                                  temporal_radius=1), keep_going=True)
+    seen = []
+    result = run_inprocess(request, seen.append)
+    assert result.written == [1001, 1002, 1003, 1004, 1005] and result.failed == [1006]
+    assert result.held == [1003] and result.degraded == [1005] and result.missing == []
+    assert "held in its place" in result.notes[1003] and "not a readable OpenEXR" in result.notes[1006]
+    assert result.seconds > 0 and result.device.startswith("cpu") and result.sanitized == {}
+    progress = {p.frame: p for p in seen}
+    assert progress[1003].held and progress[1003].held_from == 1002 and progress[1003].status == "written"
+    assert progress[1005].degraded and not progress[1004].degraded
+    assert progress[1006].status == "failed" and progress[1006].message == result.notes[1006]
+    assert all(p.seconds > 0 for p in seen if p.status == "written")
+
+
+def test_a_frame_another_run_of_this_process_holds_is_refused_as_such(shot, tiny_weights, tmp_path):
+    """Its lock names this process: the refusal said to delete the lock files if 'that run' (pid
+    of this very process) was dead. A daemon tells the refusal by its class, to retry later."""
+    request = cpu_request(shot, tiny_weights, tmp_path)
+    out = parse_pattern(request.output_pattern)
+    out.directory.mkdir(parents=True)
+    with FrameLocks([out.path(1002)]), pytest.raises(OutputLockedError) as refused:
+        run_inprocess(request)
+    assert "another run in this process" in str(refused.value) and ".lock' files" not in str(refused.value)
+    assert refused.value.path == out.path(1002) and f"pid {os.getpid()}" in refused.value.owner

@@ -68,3 +68,50 @@ def test_hosts_can_build_a_request_without_torch_numpy_or_fileseq():
         "from vfxdenoise.plugin.request import DenoiseRequest\n"
         "from vfxdenoise.plugin.seq_options import SeqOptions\n"
         "DenoiseRequest('/r/a.####.exr', options=SeqOptions(model='m.safetensors')).seq_args()") == []
+
+
+def test_frames_given_as_numbers_are_a_frame_spec_and_other_types_are_refused():
+    """A list was written '--frames=[1001, 1002]', which seq refused once the command ran."""
+    assert DenoiseRequest("/r/a.####.exr", frames=[1001, 1002, 1003, 1005]).frames == "1001-1003,1005"
+    stepped = DenoiseRequest("/r/a.####.exr", frames=range(1001, 1010, 2))
+    assert stepped.seq_args()[1] == "--frames=1001-1009x2"
+    for bad in ([], [1001, "1002"], 1001, [True]):
+        with pytest.raises(PluginError, match=r"frames takes a frame spec such as '1001-1100'"):
+            DenoiseRequest("/r/a.####.exr", frames=bad)
+
+
+def test_refuse_keep_going_and_io_threads_reach_seq_and_the_engine():
+    """'refuse' is seq's own default (no flag); keep_going and io_threads are the run's own
+    settings: a farm job leaves io_threads to its workers."""
+    request = DenoiseRequest("/r/a.####.exr", existing="refuse", keep_going=True, io_threads=4)
+    assert request.seq_args() == ["/r/a.####.exr", "--keep-going", "--io-threads", "4"]
+    assert request.seq_args(existing=False) == ["/r/a.####.exr"]
+    config = request.engine_config()
+    assert (config.existing, config.keep_going, config.io_threads) == ("refuse", True, 4)
+    assert DenoiseRequest("/r/a.####.exr").existing == "overwrite"
+    for bad in ({"io_threads": 0}, {"io_threads": "4"}, {"keep_going": "yes"}, {"existing": "keep"}):
+        with pytest.raises(PluginError):
+            DenoiseRequest("/r/a.####.exr", **bad)
+
+
+def test_every_error_a_caller_may_catch_is_in_plugin_errors():
+    from vfxdenoise.core import errors as core_errors
+    from vfxdenoise.plugin import errors
+
+    for name, value in vars(core_errors).items():
+        if isinstance(value, type) and issubclass(value, core_errors.VfxDenoiseError):
+            assert getattr(errors, name) is value and name in errors.__all__, name
+    assert {"PluginError", "RunnerError", "DenoiseCancelled"} <= set(errors.__all__)
+
+
+def test_the_plugin_package_names_its_api_and_imports_no_torch():
+    assert heavy_modules_after("import vfxdenoise.plugin") == []
+    assert heavy_modules_after("from vfxdenoise.plugin import DenoiseRequest, RunnerConfig, RunResult, "
+                               "SeqOptions, OutputLockedError, run_request") == []
+    import vfxdenoise.plugin as plugin
+    from vfxdenoise.plugin.runner import run_request
+
+    assert plugin.run_request is run_request and plugin.DenoiseRequest is DenoiseRequest
+    assert set(plugin.__all__) <= set(dir(plugin))
+    with pytest.raises(AttributeError):
+        plugin.no_such_name  # noqa: B018

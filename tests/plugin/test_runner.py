@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
-from vfxdenoise.core.errors import ModelError, OtherTrackError, UsageError
+from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, OutputLockedError, UsageError
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models import build_model
@@ -356,3 +357,41 @@ def test_the_checks_before_a_run_need_no_fileseq_torch_or_numpy(tmp_path):
         "options=SeqOptions(temporal_radius=1, device='cuda'))\n"
         "try:\n    check_request(request, config)\n"
         "except PluginError as exc:  # no GPU here\n    assert 'cuda' in str(exc), exc\n") == []
+
+
+@pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])
+def test_both_modes_give_the_same_account_of_each_frame(sequence_factory, tiny_weights, tmp_path, config):
+    """Frames held, failed and degraded, notes, device and time: from the engine's summary in
+    process, from the frame and done events of seq (`--keep-going`) in a subprocess."""
+    pattern = sequence_factory(frames=[1001, 1002, 1004, 1005, 1006], height=32, width=32)
+    parse_pattern(pattern).path(1006).write_bytes(b"not an exr")
+    request = DenoiseRequest(pattern, frames=[1001, 1002, 1003, 1004, 1005, 1006],
+                             output_pattern=str(tmp_path / "out" / "den.####.exr"), keep_going=True,
+                             options=SeqOptions(device="cpu", model=str(tiny_weights), missing="hold",
+                                                temporal_radius=1))
+    seen = []
+    result = run_request(request, config, seen.append)
+    assert (result.written, result.failed, result.held, result.degraded) == (
+        [1001, 1002, 1003, 1004, 1005], [1006], [1003], [1005])
+    assert sorted(result.notes) == [1003, 1005, 1006] and "held in its place" in result.notes[1003]
+    assert result.device.startswith("cpu") and result.seconds > 0 and result.sanitized == {}
+    assert [p.frame for p in seen if p.held] == [1003] and [p.frame for p in seen if p.degraded] == [1005]
+    assert {p.frame: p.message for p in seen if p.message} == result.notes
+
+
+def test_a_subprocess_refusal_keeps_the_class_of_its_error(shot, tiny_weights, tmp_path):
+    """Everything became a RunnerError: a daemon could not tell a frame another run holds
+    (retry later) from a request that can never run."""
+    request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
+    out = parse_pattern(request.output_pattern)
+    out.directory.mkdir(parents=True)
+    with frame_locks.FrameLocks([out.path(1002)]), pytest.raises(RunnerError) as locked:
+        run_request(request, CLI)
+    assert locked.value.kind == "OutputLockedError" and "being written by another run" in str(locked.value)
+    assert locked.value.caused_by(OutputLockedError) and locked.value.caused_by(OutputError)
+    assert not locked.value.caused_by(UsageError)
+    run_request(request, CLI)
+    with pytest.raises(RunnerError) as refused:
+        run_request(replace(request, existing="refuse"), CLI)
+    assert refused.value.kind == "OutputError" and not refused.value.caused_by(OutputLockedError)
+    assert "already exists" in refused.value.reason
