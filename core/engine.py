@@ -40,6 +40,7 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import layer_notes
+from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
@@ -480,11 +481,12 @@ class _Outcomes:
     def _stops_run(self, error: Exception) -> bool:
         """Whether a frame's `error` stops the run: any without keep_going; with it, memory
         running out where the network's tiles no longer help (`tiling.out_of_memory`,
-        MemoryError) and a GPU left unusable (`device.device_broken`), which the frames after
-        would run into alike (the denoiser's own out of memory, in its smallest tiles, is a
-        `DeviceError`: that frame fails)."""
+        MemoryError), a GPU left unusable (`device.device_broken`) and a disk that takes no more
+        writes (`write_advice.disk_unwritable`: full, over quota, read-only), which the frames
+        after would run into alike, each after its denoise (the denoiser's own out of memory, in
+        its smallest tiles, is a `DeviceError`: that frame fails)."""
         return (not self.keep_going or isinstance(error, MemoryError) or out_of_memory(error)
-                or device_broken(error))
+                or device_broken(error) or disk_unwritable(error))
 
     def _why(self, frame: int, error: Exception) -> str:
         """Why `frame` failed, for its result: a `VfxDenoiseError`'s message; for an error no

@@ -8,12 +8,15 @@ Standard library only.
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 # The errors of a file or folder not written that `write_advice` says what to do about.
 IN_THE_WAY = frozenset({errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOTEMPTY})
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 NOT_PERMITTED = frozenset({errno.EACCES, errno.EPERM})
+# The errors after which no later file on the same disk can be written either.
+DISK_UNWRITABLE = NO_SPACE | {errno.EROFS}
 
 
 def write_advice(exc: OSError, path: Path | None = None, otherwise: str = "mend the cause") -> str:
@@ -43,3 +46,18 @@ def _in_the_way(path: Path) -> Path:
         if (candidate.is_symlink() or candidate.exists()) and not candidate.is_dir():
             return candidate
     return path
+
+
+def disk_unwritable(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from, says the disk takes no more writes (full,
+    over quota, read-only): every later frame of a run would fail alike, after being denoised.
+    OpenEXR and OpenImageIO report it in their message only, as the C library words the errno."""
+    wordings = tuple(os.strerror(code) for code in DISK_UNWRITABLE)
+    seen = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_UNWRITABLE:
+            return True
+        if any(wording in str(seen) for wording in wordings):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -32,6 +32,7 @@ from exr_sequences import (
 from vfxdenoise.core.engine import EngineConfig, RunStopped, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
     ChannelError,
+    ExrError,
     MissingFramesError,
     OutputError,
     SequenceError,
@@ -1003,6 +1004,31 @@ def test_with_keep_going_a_lost_gpu_still_ends_the_run(sequence_factory, tiny_we
     with pytest.raises(RuntimeError, match="illegal memory access"):
         denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=config)
     assert not list(tmp_path.glob("o.*.exr"))
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EDQUOT", "EROFS"])
+def test_with_keep_going_a_disk_that_takes_no_more_writes_ends_the_run(sequence_factory, tiny_weights,
+                                                                      tmp_path, monkeypatch, errno_name):
+    """A full disk (or quota, or a disk gone read-only) would fail every later frame alike, each
+    only after its denoise: the run stops at the first, the frames before it on disk, as without
+    --keep-going. (OpenEXR words the errno in its message, as its writes raise it.)"""
+    import errno
+    import os
+
+    write = OpenEXR.File.write
+    code = getattr(errno, errno_name)
+
+    def written(exr, path, *args, **kwargs):
+        if Path(path).name.startswith(".o.0003.exr"):
+            raise RuntimeError(f"Cannot write image file {path}. {os.strerror(code)}.")
+        return write(exr, path, *args, **kwargs)
+    monkeypatch.setattr(OpenEXR.File, "write", written)
+    pattern = sequence_factory(frames=range(1, 7))
+    config = _config(tiny_weights, temporal_radius=0, motion_vectors="previous", keep_going=True)
+    with pytest.raises(ExrError, match=os.strerror(code)):  # under --keep-going, the run's end
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=config)
+    written = {p.name for p in tmp_path.glob("o.*.exr")}  # and a frame already being written
+    assert {"o.0001.exr", "o.0002.exr"} <= written and "o.0003.exr" not in written
 
 
 def test_with_keep_going_an_error_of_the_progress_callback_still_ends_the_run(sequence_factory,

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from vfxdenoise.core.io.write_advice import write_advice
+from vfxdenoise.core.errors import ExrError
+from vfxdenoise.core.io.write_advice import disk_unwritable, write_advice
 
 
 @pytest.mark.parametrize("number, advice", [
@@ -51,3 +52,24 @@ def test_an_error_naming_no_path_is_advised_on_by_the_path_given(tmp_path):
     error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert write_advice(error, tmp_path / "o.1001.exr.lock") == (
         f"free space (or raise the quota) on the disk holding {tmp_path}")
+
+
+@pytest.mark.parametrize("number", [errno.ENOSPC, errno.EDQUOT, errno.EROFS])
+def test_a_disk_taking_no_more_writes_is_told_from_the_errno_or_the_words_of_a_library(number):
+    """OSError's errno where there is one; else the C library's wording of it, in the message of the
+    error or of one it was raised from (OpenEXR's RuntimeError, wrapped in our ExrError)."""
+    assert disk_unwritable(OSError(number, os.strerror(number)))
+    try:
+        try:
+            raise RuntimeError(f"Cannot write image file x.exr. {os.strerror(number)}.")
+        except RuntimeError as exc:
+            raise ExrError("x.exr: writing failed; check free space") from exc
+    except ExrError as wrapped:
+        assert disk_unwritable(wrapped)
+
+
+@pytest.mark.parametrize("error", [OSError(errno.EACCES, os.strerror(errno.EACCES)),
+                                   OSError(errno.EIO, os.strerror(errno.EIO)),
+                                   RuntimeError("unsupported attribute type"), MemoryError()])
+def test_other_write_errors_leave_the_disk_usable(error):
+    assert not disk_unwritable(error)
