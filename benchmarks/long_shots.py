@@ -13,9 +13,9 @@ Builds its data in a temp folder:
   (benchmarks/speed.py's sequence), so their header, provenance and compression are real.
 
 Prints one table:
-- is_complete: how --resume tells a finished 1080p output whole (`outputs.is_complete`: its header
-  and the chunks a cut loses), against a full `read_exr` of the same file, the check it replaced
-  (median ms of --repeats, the file in the page cache, OpenImageIO's own threads);
+- is_complete: how --resume tells a finished 1080p output whole (`outputs.is_complete`: every
+  chunk decoded, `exr.check_decodes`), against a full `read_exr` of the same file (median ms of
+  --repeats, the file in the page cache, OpenImageIO's own threads);
 - check_writable: `outputs.check_writable` of a --chunk frame chunk (the middle of the shot, into
   an output folder of its own) of each shot, in ms and in os.stat/os.lstat calls (the standard
   library's, wrapped here to count them), against the shot's length;

@@ -47,6 +47,7 @@ from vfxdenoise.core.io.sequence import (
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.model_files import radius_problem
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost
 from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
@@ -421,11 +422,11 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
               records: dict[int, str], config: EngineConfig) -> _Recorded:
     """For each output on disk, what keeps --resume from keeping it (none when nothing does):
     where its header's record differs from `records` (`provenance.differences`), then, for those
-    that match, perhaps but for the frames the exposure is found from, whether every chunk is on
-    disk (`outputs.is_complete`, which decodes no more than a chunk or two, on the reader
-    threads). Those done again whatever the run's exposure are logged. And the exposure each
-    records and how it read its motion vectors, from the header read once for all three (the
-    run warns of frames it keeps that read them otherwise: `RunPlan.recorded_motion`)."""
+    that match, perhaps but for the frames the exposure is found from, whether every chunk
+    decodes (`outputs.is_complete`, a full decode, on the reader threads). Those done again
+    whatever the run's exposure are logged. And the exposure each records and how it read its
+    motion vectors, from the header read once for all three (the run warns of frames it keeps
+    that read them otherwise: `RunPlan.recorded_motion`)."""
     present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
     headers = {f: provenance.output_header(out_pattern.path(f)) for f in present}
     differ = {f: provenance.differences(headers[f], records[f]) for f in present}
@@ -452,9 +453,9 @@ def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, 
     path = in_pattern.path(first_reads[0])
     model = provenance.denoised_by(headers(path))
     if model is not None:
-        log.warning("%s was written by vfxdenoise (denoised with model '%s'), not by a renderer: "
-                    "denoising it again softens detail; give the render's own frames as input",
-                    path.name, model)
+        warn(log, "%s was written by vfxdenoise (denoised with model '%s'), not by a renderer: "
+                  "denoising it again softens detail; give the render's own frames as input",
+                  path.name, model)
 
 
 def _warn_of_frames_without_context(windows: Windows, radius: int) -> None:
@@ -465,10 +466,10 @@ def _warn_of_frames_without_context(windows: Windows, radius: int) -> None:
     step = stepped_without_context(windows.reads) if radius else 0
     if step:
         frames = sorted(windows.reads)
-        log.warning("frames are rendered every %s frame (%s): each is denoised without temporal "
-                    "context (no frame beside it on disk), about %g dB short of a full window; "
-                    "render every frame for temporally stable results",
-                    _ordinal(step), format_frames(frames), LONE_FRAME_LOSS_DB)
+        warn(log, "frames are rendered every %s frame (%s): each is denoised without temporal "
+                  "context (no frame beside it on disk), about %g dB short of a full window; "
+                  "render every frame for temporally stable results",
+                  _ordinal(step), format_frames(frames), LONE_FRAME_LOSS_DB)
 
 
 def _ordinal(number: int) -> str:

@@ -34,6 +34,21 @@ def replace_with_png(path: Path) -> None:
     png.replace(path)
 
 
+def overwrite_middle(path: Path, length: int, fill) -> None:
+    """Replace `length` bytes in the middle of the file with `fill(bytes)` of as many, keeping its
+    length (a faulty copy, disk or network file system: zeroed blocks, flipped bits)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + length] = fill(bytes(data[middle:middle + length]))
+    path.write_bytes(bytes(data))
+
+
+MID_FILE_DAMAGE = {  # a file of full length damaged in its middle, as a probe did to outputs
+    "zeroed": lambda p: overwrite_middle(p, 4096, lambda chunk: bytes(len(chunk))),
+    "xor 0x5a": lambda p: overwrite_middle(p, 4096, lambda chunk: bytes(b ^ 0x5A for b in chunk)),
+    "0xff": lambda p: overwrite_middle(p, 3000, lambda chunk: b"\xff" * len(chunk)),
+}
+
 DAMAGE = {
     "truncated": lambda p: truncate(p, 0.6),
     "truncated-header": lambda p: truncate(p, 0.02),

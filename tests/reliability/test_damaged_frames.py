@@ -4,13 +4,14 @@ with --keep-going every other frame is still denoised and the exit code is non-z
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import numpy as np
 import pytest
 from cli_process import VFXDENOISE
 from exr_sequences import alike_but_inputs
-from reliability.damage import DAMAGE
+from reliability.damage import DAMAGE, MID_FILE_DAMAGE
 from reliability.runs import files_in
 
 from vfxdenoise.core.engine import denoise_sequence
@@ -22,7 +23,7 @@ REASONS = {
     "truncated-header": "not a readable OpenEXR file",
     "zero-byte": "file is empty (0 bytes)",
     "zero-filled": "not a readable OpenEXR file",
-    "png-named-exr": "is a png file, not an OpenEXR file",
+    "png-named-exr": "is a png file, not an OpenEXR file; re-render or re-copy it",
 }
 
 
@@ -92,3 +93,51 @@ def test_without_keep_going_the_engine_raises_the_readers_error(shot, config):
     DAMAGE["zero-filled"](shot.path(3))
     with pytest.raises(ExrError, match="render.0003.exr: not a readable OpenEXR file"):
         denoise_sequence(shot, config=config())
+
+
+@pytest.mark.parametrize(("compression", "damage"), [("zip", "zeroed"), ("zip", "xor 0x5a"),
+                                                      ("none", "0xff")])
+def test_resume_denoises_again_an_output_damaged_in_the_middle_and_keeps_the_intact_ones(
+        shot, tmp_path, config, compression, damage, caplog):
+    """--resume kept outputs of full length whose middle was zeroed or overwritten (OpenImageIO
+    cannot read them): its check read the chunks at the ends alone. Such an output is denoised
+    again, said as a truncated one is; the intact ones are kept, not rewritten."""
+    out = str(tmp_path / "out" / "o.####.exr")
+    first = denoise_sequence(shot, out, config=config(compression=compression))
+    paths = {frame: first.output_pattern.path(frame) for frame in range(1, 7)}
+    written = {frame: (path.read_bytes(), path.stat()) for frame, path in paths.items()}
+    MID_FILE_DAMAGE[damage](paths[3])
+    with pytest.raises(ExrError):
+        read_exr(paths[3])
+    resumed = denoise_sequence(shot, out, config=config(compression=compression, existing="resume"))
+    assert resumed.frames("written") == [3]
+    assert resumed.frames("skipped") == [1, 2, 4, 5, 6]
+    assert "denoised again: it is damaged" in next(r.message for r in resumed.results if r.frame == 3)
+    assert f"{paths[3]} is damaged" in caplog.text
+    for frame, path in paths.items():
+        assert path.read_bytes() == written[frame][0], frame
+        if frame != 3:  # kept: the very file, untouched
+            stat = path.stat()
+            assert (stat.st_ino, stat.st_mtime_ns) == (written[frame][1].st_ino,
+                                                       written[frame][1].st_mtime_ns), frame
+
+
+def test_a_damaged_neighbour_stops_the_run_naming_the_window_that_reads_it(shot, cli, caplog):
+    """--frames 1-2 with frame 4 cut short: the error named the file alone (the user asked for
+    frames 1-2), and the warning just before it, that the exposure is found without frame 4, read
+    as if the run went on. Now the error says which frame's window reads it and that --keep-going
+    denoises without it, as a neighbour lacking a channel is told."""
+    DAMAGE["truncated"](shot.path(4))
+    result = cli(shot.text, "--frames", "1-2", "--progress", "none")
+    assert result.exit_code == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: {shot.path(4)}: {REASONS['truncated']}"), error
+    assert re.search(r"\. Frame ([12])'s window reads frame 4 as a neighbour, and every frame of a "
+                     r"window is read: fix frame 4, or pass --keep-going to denoise frame \1 without "
+                     r"that neighbour$", error), error
+    assert ("the shot's exposure is found without frame 4: it cannot be read, and a frame whose "
+            "window reads it stops the run (--keep-going denoises without it)") in caplog.text
+    caplog.clear()
+    going = cli(shot.text, "--frames", "1-2", "--keep-going", "--progress", "none")
+    assert going.exit_code == 0, going.stderr
+    assert "the frames whose windows read it are denoised without it (--keep-going)" in caplog.text

@@ -148,13 +148,13 @@ LAYOUTS = {  # header entries of each way an output can be stored
 }
 
 
-def _stored(path, layout: str) -> None:
+def _stored(path, layout: str, compression: OpenEXR.Compression = OpenEXR.ZIP_COMPRESSION) -> None:
     """An EXR at `path` of 40x72 smooth pixels stored as LAYOUTS[layout] (zip: a chunk of 16
     lines, whose compressed bytes do not decode once any is changed)."""
     def planes():
         ramp = np.linspace(0.0, 4.0, 40 * 72, dtype=np.float32).reshape(40, 72)
         return {c: ramp * (i + 1) for i, c in enumerate("RGBA")}
-    header = {"compression": OpenEXR.ZIP_COMPRESSION}
+    header = {"compression": compression}
     if LAYOUTS[layout] is None:
         exr = OpenEXR.File([OpenEXR.Part({**header, "name": name}, planes()) for name in ("a", "b")])
     else:
@@ -178,20 +178,34 @@ def test_an_output_cut_short_is_not_complete_in_any_layout(tmp_path, layout, cap
     assert not is_complete(tmp_path / "none.exr")
 
 
-def test_the_check_of_a_finished_output_decodes_only_the_chunks_a_cut_loses(tmp_path):
-    """--resume over a long HD shot checked each output by decoding it whole (0.14 s a 1080p
-    frame: minutes before the first new frame). A chunk damaged in the middle of a file of full
-    length is not looked for: outputs are written whole (temp file + rename), so what befalls
-    them is a copy cut short."""
+MID_FILE_DAMAGE = {  # what a faulty copy or disk leaves in the middle of a file of full length
+    "zeroed": lambda chunk: bytes(len(chunk)),
+    "xor 0x5a": lambda chunk: bytes(b ^ 0x5A for b in chunk),
+    "0xff": lambda chunk: b"\xff" * len(chunk),
+}
+
+
+@pytest.mark.parametrize("damage", MID_FILE_DAMAGE)
+@pytest.mark.parametrize("compression", [OpenEXR.ZIP_COMPRESSION, OpenEXR.NO_COMPRESSION])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_an_output_damaged_in_the_middle_is_not_complete(tmp_path, layout, compression, damage,
+                                                        caplog):
+    """--resume kept outputs whose middle was zeroed or overwritten, which OpenImageIO cannot read
+    (`Some scanline chunks were missing or corrupted`): its check read only the chunks at the
+    ends. Every chunk is decoded now, whichever way the output is stored: compressed bytes that
+    no longer decode, or uncompressed chunks whose leaders (line or tile, size) were overwritten
+    (uncompressed pixel bytes changed within one chunk decode, and are not told)."""
     path = tmp_path / "o.exr"
-    _stored(path, "scanlines")
+    _stored(path, layout, compression)
+    assert is_complete(path)
     data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 64] = bytes(64)
+    middle, length = len(data) // 2, min(5000, len(data) // 4)  # more than a 16x16 tile of float RGBA
+    data[middle:middle + length] = MID_FILE_DAMAGE[damage](data[middle:middle + length])
     path.write_bytes(bytes(data))
     with pytest.raises(ExrError):
         read_exr(path)
-    assert is_complete(path)
+    assert not is_complete(path)
+    assert f"{path} is damaged" in caplog.text and "denoised again" in caplog.text
 
 
 @pytest.mark.parametrize("where", ["output frame", "output folder"])
