@@ -18,6 +18,7 @@ specs and frames on disk these read are `core.io.sequence`'s.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 from collections import abc
 from collections.abc import Iterable
@@ -106,10 +107,13 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     of, when given (--job-frames): a task of handles held or skipped past the render's ends then
     runs as the whole job does. As fast as the frames on disk are few, for a range however long.
     Missing frames on disk under another padding are refused first, under every policy
-    (`refuse_other_padding`: the one listing of the folder)."""
+    (`refuse_other_padding`: the one listing of the folder), and without a `context` frames
+    under another padding just beside the frames on disk (`refuse_other_padding_beside`)."""
     asked = sorted_unique(asked)
     missing = sequence.missing(asked)
     refuse_other_padding(sequence.pattern, missing)
+    if context is None:
+        refuse_other_padding_beside(sequence)
     if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, asked if job is None else job)
     if policy == "error":
@@ -149,6 +153,43 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
     found = pattern.not_read(_members(missing)) if missing else NotRead()  # no listing for none
     if found:
         raise MissingFramesError(_not_read_message(pattern, missing, found), missing)
+
+
+def refuse_other_padding_beside(sequence: SequenceOnDisk) -> None:
+    """Raise MissingFramesError, whatever --missing says, when frames just before the first frame
+    on disk or just after the last are on disk under another padding (`other_padding_beside`):
+    r.997.exr-r.999.exr beside r.1000.exr-r.1002.exr of r.####.exr, a shot rendered unpadded
+    whose frames below 1000 the pattern does not read. The range a run takes starts at the first
+    frame it reads, so nothing else would tell: the shot's frames there would be left out, and
+    its first frame denoised as the shot's end. As a gap's frames under another padding are
+    refused (`refuse_other_padding`), these are, naming the pattern that reads them all; a
+    render's range (--context-frames) says which frames are the shot's, and is not refused. No
+    listing of its own: `find_sequence`'s found them."""
+    beside = other_padding_beside(sequence)
+    if beside:
+        raise MissingFramesError(_beside_message(sequence, beside), sorted(beside))
+
+
+def other_padding_beside(sequence: SequenceOnDisk) -> dict[int, str]:
+    """Frames of `sequence.pattern` on disk under another padding that extend the frames on disk
+    past either end, each within the shot's step (1, or N for a render on twos...) of the one
+    before it, by frame: file name; {} for none. Found in the listing that found the frames on
+    disk (`SequenceOnDisk.other_padding`): no listing of its own."""
+    found = sequence.other_padding
+    if not found:
+        return {}
+    step = max(common_step(sequence.frames), 1)
+    beside = [*_run_from(sequence.first, -1, found, step), *_run_from(sequence.last, 1, found, step)]
+    return {frame: found[frame] for frame in sorted(beside)}
+
+
+def _run_from(edge: int, direction: int, found: abc.Container[int], step: int) -> list[int]:
+    """Frames of `found` from `edge` on in `direction` (-1, 1), each within `step` of the last."""
+    run, at = [], edge
+    while (at := next((at + direction * d for d in range(1, step + 1)
+                       if at + direction * d in found), None)) is not None:
+        run.append(at)
+    return run
 
 
 def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int = 3) -> str:
@@ -286,6 +327,34 @@ def _not_read_message(pattern: FramePattern, missing: abc.Sequence[int], found: 
     return (f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
             f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
             "hold or skip would stand another frame in for the render, or leave it out)")
+
+
+def _beside_message(sequence: SequenceOnDisk, beside: dict[int, str]) -> str:
+    """Frames `beside` the ones on disk under another padding (`refuse_other_padding_beside`):
+    which, the pattern that reads them with the shot's (`_pattern_reading`), or renaming them;
+    --context-frames where they are another shot's."""
+    pattern = sequence.pattern
+    reading = _pattern_reading(sequence, beside)
+    read_all = f"pass {reading.text}, which reads them and the frames on disk alike, or: " if reading else ""
+    return (f"{len(beside)} frame(s) of {pattern.text} ({format_frames(sorted(beside))}) are on "
+            f"disk just beside its frames {format_frames(sequence.frames)} under another padding, "
+            f"which the pattern does not read, so the shot would be denoised without them: "
+            f"{read_all}{_other_padding_text(pattern, beside)}; if they are not this shot's frames, "
+            f"pass --context-frames {_shot_spec(sequence)} (the render's range)")
+
+
+def _pattern_reading(sequence: SequenceOnDisk, beside: dict[int, str]) -> FramePattern | None:
+    """A pattern of another padding that reads the files `beside` and those of the frames on disk
+    at both ends (`r.#.exr` for r.997.exr beside r.1000.exr), unpadded tried first; None when
+    none does (then the files are to be renamed)."""
+    pattern = sequence.pattern
+    names = [*beside.values(), pattern.name(sequence.first), pattern.name(sequence.last)]
+    paddings = sorted({1, *(pattern.digits_in(name) or 1 for name in beside.values())})
+    for padding in paddings:
+        other = dataclasses.replace(pattern, padding=padding)
+        if padding != pattern.padding and all(other.frame_of(name) is not None for name in names):
+            return other
+    return None
 
 
 def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:

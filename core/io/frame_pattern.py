@@ -96,16 +96,33 @@ class FramePattern:
         """The files of this pattern in its folder, by frame (`frame_of` names them); {} when the
         folder does not exist. Regular files only (or links to one): what else is at a frame's
         name (a folder, a broken link, a link that loops) is no frame; `not_read` says what."""
+        return self.listing()[0]
+
+    def listing(self) -> tuple[dict[int, os.DirEntry], dict[int, str]]:
+        """`files_on_disk`, and from the same listing of the folder the files that hold other
+        frames of this pattern under another padding (render.997.exr of render.####.exr, frame ->
+        its name, the lowest where several: `sequence.find_sequence` keeps them, for frames just
+        beside the shot's, `frame_choice.refuse_other_padding_beside`)."""
+        files: dict[int, os.DirEntry] = {}
+        padded: dict[int, str] = {}
         try:
             with os.scandir(self.directory) as entries:
-                return {frame: entry for entry in entries
-                        if (frame := self.frame_of(entry.name)) is not None and _is_file(entry)}
+                for entry in entries:
+                    number = self._number_in(entry.name)
+                    if number is None or not _is_file(entry):
+                        continue
+                    frame = int(number)
+                    if self.name(frame) == entry.name:
+                        files[frame] = entry
+                    elif frame not in padded or entry.name < padded[frame]:
+                        padded[frame] = entry.name
         except (FileNotFoundError, NotADirectoryError):
-            return {}
+            return {}, {}
         except OSError as exc:
             why = ("permission denied; check its permissions" if isinstance(exc, PermissionError)
                    else f"{exc.strerror or exc}")
             raise SequenceError(f"cannot list folder {self.directory} of {self.text}: {why}") from exc
+        return files, {frame: name for frame, name in sorted(padded.items()) if frame not in files}
 
     def other_padding(self, frames: Container[int]) -> dict[int, str]:
         """File names in this pattern's folder that hold frames of `frames` under another padding,

@@ -22,7 +22,7 @@ import os
 import re
 from collections import abc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import fileseq
@@ -244,19 +244,28 @@ def sorted_unique(frames: Iterable[int]) -> abc.Sequence:
 
 def format_frames(frames: Iterable[int]) -> str:
     """Compact text for a set of frames, e.g. '1001-1010,1012,1020-1030x2'; '' for none. More frames
-    than fileseq holds (a stray frame far from the shot leaves millions missing) read as their span."""
+    than fileseq holds (a stray frame far from the shot leaves millions missing) read as their span.
+    The text is a frame spec too (farm jobs pass it on as --job-frames, OpenJD and OpenCue ranges),
+    so a range across frame 0 is split there: '-3--1,0-2', not '-3-2', which a reader could take
+    for -3 to -2 or a subtraction; a range of negative frames alone, '-5--1', has one reading."""
     unique = sorted_unique(frames)
     if len(unique) > fileseq.constants.MAX_FRAME_SIZE:
         return f"{len(unique)} frames from {unique[0]} to {unique[-1]}"
-    return str(fileseq.FrameSet(list(unique))) if unique else ""
+    if not unique:
+        return ""
+    zero = bisect.bisect_left(unique, 0)
+    return ",".join(str(fileseq.FrameSet(list(part))) for part in (unique[:zero], unique[zero:]) if len(part))
 
 
 @dataclass(frozen=True)
 class SequenceOnDisk:
-    """A pattern and the frames of it that exist on disk (sorted, unique, at least one)."""
+    """A pattern and the frames of it that exist on disk (sorted, unique, at least one), and,
+    where the folder's listing found them (`find_sequence`), the files holding other frames of it
+    under another padding (frame -> name: `FramePattern.listing`)."""
 
     pattern: FramePattern
     frames: list[int]
+    other_padding: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -323,12 +332,13 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise SequenceError(f"folder '{folder}' of {pattern.text} {what}; check the path")
-    frames = pattern.frames_on_disk()
+    files, other_padding = pattern.listing()
+    frames = sorted(files)
     if not frames:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
             f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
-    return SequenceOnDisk(pattern, frames)
+    return SequenceOnDisk(pattern, frames, other_padding)
 
 
 def _padding_meaning(padding: int) -> str:

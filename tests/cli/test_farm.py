@@ -246,7 +246,7 @@ def test_negative_frames_are_refused_for_opencue_and_written_for_openjd(sequence
     assert "<job" not in refused.output
     written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle")
     assert written.exit_code == 0, written.output
-    assert _defaults(tmp_path / "bundle")["Frames"] == "-5-4"
+    assert _defaults(tmp_path / "bundle")["Frames"] == "-5--1,0-4"
 
 
 @pytest.mark.parametrize("no_gpu", [["--gpus", "0"], ["--device", "cpu"]])

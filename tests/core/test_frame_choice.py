@@ -404,3 +404,51 @@ def test_neighbours_of_the_renders_range_not_on_disk_yet_are_refused_naming_them
     (tmp_path / "r.00007.exr").touch()
     with pytest.raises(MissingFramesError, match=r"7 is on disk as r\.00007\.exr"):
         refuse_context_not_on_disk(pattern, [5], sources, context, 2)
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_frames_under_another_padding_just_beside_the_shot_are_refused_naming_the_pattern_reading_them(
+        tmp_path, monkeypatch, policy):
+    """r.997.exr-r.999.exr beside r.1000.exr-r.1002.exr (a shot rendered unpadded): r.####.exr read
+    1000-1002 and wrote them, exit 0, without a word, as its range starts at the first frame on
+    disk. Refused as a gap's frames under another padding are, naming the pattern that reads them
+    all, with no listing of the folder beyond the one that found the frames on disk."""
+    touch_frames(parse_pattern(tmp_path / "r.#.exr"), range(997, 1003))
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    listings = count_listings(monkeypatch, tmp_path)
+    sequence = find_sequence(pattern)
+    assert sequence.frames == [1000, 1001, 1002]
+    for asked in (frames_to_write(None, None, sequence), [1001]):
+        with pytest.raises(MissingFramesError) as refused:
+            check_missing(sequence, asked, policy, None)
+        assert refused.value.missing == [997, 998, 999]
+        assert str(refused.value) == (
+            f"3 frame(s) of {pattern.text} (997-999) are on disk just beside its frames 1000-1002 under "
+            "another padding, which the pattern does not read, so the shot would be denoised without them: "
+            f"pass {tmp_path / 'r.#.exr'}, which reads them and the frames on disk alike, or: 997 is "
+            "on disk as r.997.exr (3-digit padding), 998 as r.998.exr (3-digit padding), 999 as "
+            f"r.999.exr (3-digit padding): rename them to {pattern.text}'s padding (e.g. r.997.exr to "
+            "r.0997.exr); if they are not this shot's frames, pass --context-frames 1000-1002 (the "
+            "render's range)")
+    assert len(listings) == 1
+    check_missing(sequence, [1001], policy, [1000, 1001, 1002])  # the render's range says: not refused
+    check_missing(find_sequence(parse_pattern(tmp_path / "r.#.exr")), range(997, 1003), policy, None)
+
+
+def test_frames_under_another_padding_apart_from_the_shot_are_not_refused(tmp_path):
+    """Only frames that extend the shot on disk are taken for its own: another padding's files
+    past a gap, or of another prefix, are left alone; after the shot's end as before its start,
+    each within the shot's step of the next (a render on twos). Where no pattern reads them and
+    the shot's alike (r.#####.exr does not read r.1000.exr), renaming them is the advice."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1000, 1002, 1004])
+    for name in ("r.995.exr", "r.01010.exr", "s.998.exr", "r.998.exr.bak"):
+        (tmp_path / name).touch()
+    check_missing(find_sequence(pattern), [1000, 1002, 1004], "error", None)
+    (tmp_path / "r.01006.exr").touch()
+    (tmp_path / "r.01008.exr").touch()  # 1010 joins through 1006 and 1008, each two frames on
+    with pytest.raises(MissingFramesError, match=r"\(1006-1010x2\) are on disk just beside its frames "
+                                                 r"1000-1004x2 .*without them: 1006 is on disk as "
+                                                 r"r\.01006\.exr .*--context-frames 1000-1004x2 ") as refused:
+        check_missing(find_sequence(pattern), [1000, 1002, 1004], "error", None)
+    assert refused.value.missing == [1006, 1008, 1010]

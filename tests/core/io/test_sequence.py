@@ -291,6 +291,10 @@ def test_bad_frame_specs_name_the_spec(spec):
     ([1001, 1003, 1005, 1007], "1001-1007x2"),
     ([3, 1, 2, 2], "1-3"),
     ([], ""),
+    ([-5, -4, -3, -2, -1], "-5--1"),
+    ([-3, -2, -1, 0, 1, 2], "-3--1,0-2"),  # was '-3-2': -3 to 2, or to -2?
+    ([-6, -4, -2, 0, 2], "-6--2x2,0,2"),
+    ([-1, 3], "-1,3"),
 ])
 def test_format_frames(frames, text):
     assert format_frames(frames) == text
