@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core import frame_brightness
-from vfxdenoise.core.errors import ChannelError, VfxDenoiseError
+from vfxdenoise.core.errors import ChannelError, ExrError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 from vfxdenoise.core.temporal_window import window_walk
@@ -101,8 +101,8 @@ def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep
     `nearer`, the frame beside it towards the centre (a cut between them:
     `FrameSource.cut_between`, found once per pair); unreadable frames raise their error unless
     `keep_going`. A neighbour lacking channels the run asks for (an --aov layer rendered on some
-    frames only) is named as frame t's neighbour: its own error names a frame the user never
-    asked to denoise."""
+    frames only), or one that cannot be read (damaged), is named as frame t's neighbour: its own
+    error names a frame the user may never have asked to denoise."""
     try:
         reason = context_mismatch(reader.get(frame), centre, brightness_jump)
     except ChannelError as exc:
@@ -112,6 +112,13 @@ def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep
             f"frame {t}'s window reads frame {frame} as a neighbour, which does not have what this run "
             f"asks for: {exc}. Every frame of a window needs it: render it on frame {frame} too, or "
             f"pass --keep-going to denoise frame {t} without that neighbour") from exc
+    except ExrError as exc:
+        if not keep_going:
+            raise type(exc)(
+                f"{exc}. Frame {t}'s window reads frame {frame} as a neighbour, and every frame of a "
+                f"window is read: fix frame {frame}, or pass --keep-going to denoise frame {t} "
+                "without that neighbour") from exc
+        return "unreadable"
     except VfxDenoiseError:
         if not keep_going:
             raise

@@ -23,6 +23,7 @@ from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_fram
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs, known_writer
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
+from vfxdenoise.core.run_warnings import warn
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,11 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
                and any(getattr(layers, guide) is None for layers in views.values())]
     if missing:
         others = other_rgb_layers(specs, config.layers, str(path))
-        log.warning("%s: no %s layer found, so the network denoises without %s, a few tenths of "
-                    "a dB worse: name yours with %s, or 'none' where the render has none; its "
-                    "other RGB layers: %s", path.name, " or ".join(missing),
-                    "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
-                    ", ".join(others) or "none")
+        warn(log, "%s: no %s layer found, so the network denoises without %s, a few tenths of "
+                  "a dB worse: name yours with %s, or 'none' where the render has none; its "
+                  "other RGB layers: %s", path.name, " or ".join(missing),
+                  "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
+                  ", ".join(others) or "none")
 
 
 def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
@@ -86,7 +87,7 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
     an AOV): a part of AOVs taken for the beauty would be denoised as one, the beauty left noisy."""
     for note in dict.fromkeys(view.beauty_note for view in views_of(specs, config.layers.get("beauty"))):
         if note:
-            log.warning("%s: %s", path.name, note)
+            warn(log, "%s: %s", path.name, note)
 
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
@@ -205,21 +206,27 @@ def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
                    config: EngineConfig) -> None:
     """Warn of each frame of `frames` (those the exposure is found from) that could not be read
     (`unread`: with its error), which the run then reports itself (a farm chunk of later frames
-    goes on past damaged first frames). But where none could be read for holding what no frame of
-    the shot gets past (deep data: `UnsupportedExrError`), that is said once, before any frame is
-    denoised, not once per frame before the run fails at the first; with --keep-going, where
-    other frames may yet be read, one warning says the shot is denoised as rendered."""
+    goes on past damaged first frames), saying that a frame whose window reads it stops the run
+    unless --keep-going: the warning came just before the run stopped, as if it went on. But
+    where none could be read for holding what no frame of the shot gets past (deep data:
+    `UnsupportedExrError`), that is said once, before any frame is denoised, not once per frame
+    before the run fails at the first; with --keep-going, where other frames may yet be read, one
+    warning says the shot is denoised as rendered."""
     unsupported = len(unread) == len(frames) > 0 and all(
         isinstance(exc, UnsupportedExrError) for _, exc in unread)
     if not unsupported:
+        then = ("the frames whose windows read it are denoised without it (--keep-going)"
+                if config.keep_going else
+                "a frame whose window reads it stops the run (--keep-going denoises without it)")
         for frame, exc in unread:
-            log.warning("the shot's exposure is found without frame %d: %s", frame, exc)
+            warn(log, "the shot's exposure is found without frame %d: it cannot be read, and %s "
+                      "(%s)", frame, then, exc)
         return
     first, exc = unread[0]
     if not config.keep_going:
         raise exc
-    log.warning("the shot's exposure is found from none of its first frames %s, which cannot be read "
-                "(frame %d: %s), so it goes into the network as rendered", format_frames(frames), first, exc)
+    warn(log, "the shot's exposure is found from none of its first frames %s, which cannot be read "
+              "(frame %d: %s), so it goes into the network as rendered", format_frames(frames), first, exc)
 
 
 def _probe(pattern: FramePattern, config: EngineConfig, threads: int,

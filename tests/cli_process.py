@@ -35,3 +35,11 @@ def run_where_read_only(folder: Path, *args: object) -> subprocess.CompletedProc
         argv = ["unshare", "-m", "--", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
                 str(folder), *argv]
     return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+
+
+def read_only_refusal() -> str:
+    """How seq says `run_where_read_only`'s folder is not writable, and what to do: a read-only
+    mount (root) is not a matter of permissions."""
+    if os.geteuid() == 0:
+        return "is not writable (a read-only file system); mount it writable or use -o"
+    return "is not writable; fix its permissions or use -o"

@@ -7,7 +7,7 @@ from reliability.damage import poison
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import FILL_REACH, MAX_RADIANCE, OUT_OF_RANGE_FATES, SanitizeReport, sanitize
 
@@ -21,6 +21,23 @@ def test_aov_layers_are_sanitised_as_the_beauty_is():
                                   [MAX_RADIANCE, MAX_RADIANCE, MAX_RADIANCE / 2, 0.0, MAX_RADIANCE, 0.5])
     assert report.counts == {"aov key": 15}  # five values replaced in each channel
     assert np.isnan(layer[0, 0, 0])  # the caller's array is left alone
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_the_alpha_to_denoise_is_counted_once_not_once_per_copy_of_its_channel(in_place):
+    """--alpha denoise reads A three times (A, A, A: `ALPHA_LAYER`): 64 NaN pixels of A were
+    reported as '192 aov alpha (--alpha denoise)'. Counted once now, each copy cleaned alike, as
+    a layer of three channels of its own is."""
+    alpha = np.full((1, 16, 16), 0.5, np.float32)
+    alpha[0, 4:12, 4:12] = np.nan
+    alpha[0, 0, 0] = np.inf
+    frame = FrameFeatures(beauty=np.ones((3, 16, 16), np.float32),
+                          aovs={ALPHA_LAYER: alpha.repeat(3, axis=0), "key": alpha.repeat(3, axis=0)})
+    cleaned, report = sanitize(frame, in_place=in_place)
+    assert report.counts == {f"aov {ALPHA_LAYER}": 65, "aov key": 195}
+    np.testing.assert_array_equal(cleaned.aovs[ALPHA_LAYER], cleaned.aovs["key"])
+    assert np.isfinite(cleaned.aovs[ALPHA_LAYER]).all()
+    assert (cleaned.aovs[ALPHA_LAYER] is frame.aovs[ALPHA_LAYER]) == in_place
 
 
 def test_half_features_are_sanitised_in_half_as_the_float_values_are():

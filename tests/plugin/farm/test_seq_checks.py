@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from cli_process import run_vfxdenoise, run_where_read_only
+from cli_process import read_only_refusal, run_vfxdenoise, run_where_read_only
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import VfxDenoiseError
@@ -45,7 +45,7 @@ def test_a_read_only_output_folder_is_refused_at_submission_only_where_seq_refus
     for name, (seq, farm) in runs.items():
         assert _outcome(farm) == _outcome(seq), (name, seq.stderr, farm.stderr)
     assert runs["every frame done"][1].returncode == 0 and "<job" in runs["every frame done"][1].stdout
-    refusal = f"error: output folder {out} is not writable; fix its permissions or use -o"
+    refusal = f"error: output folder {out} {read_only_refusal()}"
     assert _outcome(runs["a frame to write"][1]) == (1, [refusal])
     assert _outcome(overwrite) == (1, [refusal])
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
