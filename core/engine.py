@@ -374,7 +374,8 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
     keep = {plan.windows.source(t) for t in frames} if host is None or host.keep_images else set()
     return FrameSource(plan.in_pattern, config.layers, config.all_aovs(), threads, keep_images=keep,
                        device=plan.denoiser.input_device, motion=shot.motion, views=config.views,
-                       exposure=shot.exposure, decode=probed.take, alpha=config.denoises_alpha())
+                       exposure=shot.exposure, decode=probed.take, alpha=config.denoises_alpha(),
+                       keep_noisy=config.keep_noisy)
 
 
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from vfxdenoise.core import neighbours
+from vfxdenoise.core.denoised_frame import NonFiniteWritten, written_as_rendered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -23,6 +24,7 @@ from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.sanitize import SanitizeReport
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ class LoadedFrame:
     # Each view's: whether its alpha is 1 everywhere (`FrameFeatures.opaque`, as rendered): a
     # frame t so needs no pass of its alpha (--alpha denoise: `coverage.settled_alpha`)
     opaque: dict[str, bool] = field(default_factory=dict)
+    # The NaN and Inf its output would carry as rendered, by output channel (`non_finite_written`),
+    # counted where its EXR is kept to be written; None where it is not
+    non_finite: dict[str, int] | None = None
 
 
 class FrameSource:
@@ -87,15 +92,20 @@ class FrameSource:
     whose mapping differs from a neighbour's are never mixed in one network input. The reader
     threads also upload the features to the GPU (about 0.1 GB per 1080p frame). With `alpha`
     (--alpha denoise), each view's alpha is read as its last layer (`features.ALPHA_LAYER`).
+    The NaN and Inf that the frames handed out to be written (`image`) carry into their outputs
+    as rendered (`keep_noisy`: --keep-noisy's copy of the beauty too) are counted, on the reader
+    threads, and said once as the reader closes (`denoised_frame.NonFiniteWritten`).
     """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str],
                  aovs: tuple[str | AovName, ...], threads: int, keep_images: set[int], device: torch.device,
                  motion: MotionVectors | None = None, quiet: bool = False,
                  views: tuple[str, ...] = (), exposure: Exposure | None = None,
-                 decode: Decode | None = None, alpha: bool = False):
+                 decode: Decode | None = None, alpha: bool = False, keep_noisy: bool = False):
         self.pattern = pattern
         self.alpha = alpha
+        self.keep_noisy = keep_noisy
+        self.non_finite_written = NonFiniteWritten()
         self.decode = decode  # a `ProbedImages`' read (its probes) or take (the run); else `decode_exr`
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
@@ -134,7 +144,15 @@ class FrameSource:
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
-        return LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp, opaque), report
+        counted = self._non_finite(image, layers) if kept is not None else None
+        return (LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp, opaque,
+                            counted), report)
+
+    def _non_finite(self, image: ExrImage, layers: dict[str, LayerMap]) -> dict[str, int]:
+        """Output channel -> the NaN and Inf its output made from `image` carries as rendered."""
+        sources = written_as_rendered(image, layers, self.keep_noisy, self.alpha)
+        counts = image.non_finite(set(sources.values()))
+        return {name: counts[source] for name, source in sources.items() if source in counts}
 
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
@@ -158,7 +176,7 @@ class FrameSource:
             self.layers = self.layers or loaded.layers
             self.sanitized.add_frame(report)  # a sun, a filter's lobes: said once, in the run's summary
             if report.broken and not self.quiet:
-                log.warning("frame %d: %s", frame, report.describe_frame())
+                warn(log, "frame %d: %s", frame, report.describe_frame())
             if not self.quiet and not self.warned_dim:
                 self._warn_if_sunk(frame, loaded)
             self.cache[frame] = loaded
@@ -172,7 +190,7 @@ class FrameSource:
         judged = [level for level in loaded.brightness.values() if not math.isnan(level)]
         warning = self.exposure.sunk_warning(frame, min(judged, default=0.0))
         if warning:
-            log.warning(warning)
+            warn(log, warning)
             self.warned_dim = True
 
     def cut_between(self, earlier: int, later: int) -> str:
@@ -195,6 +213,8 @@ class FrameSource:
                 raise ExrError(f"{path} changed on disk while frame {frame} was being denoised "
                                "(re-rendered?): its denoised beauty would go with another render's "
                                "channels. Denoise it again once its render is written")
+            loaded.non_finite = self._non_finite(image, loaded.layers)
+        self.non_finite_written.add(frame, loaded.non_finite or {})
         loaded.image = None
         return image
 
@@ -204,9 +224,14 @@ class FrameSource:
             del self.cache[frame]
 
     def close(self) -> None:
+        """Stop reading, and say once what NaN and Inf the frames handed out to be written carry
+        into their outputs as rendered (`NonFiniteWritten`), unless `quiet`."""
         for future in self.pending.values():
             future.cancel()
         self.pool.shutdown(wait=True)
+        warning = self.non_finite_written.warning()
+        if warning and not self.quiet:
+            warn(log, warning)
 
 
 def _refuse_broken_beauty(path: Path, view: str, found: FrameFeatures, sanitized: SanitizeReport) -> None:

@@ -399,6 +399,23 @@ class ExrImage:
         p, c = self._locate([name])[0]
         return _pixel_type(self.parts[p].spec, c)
 
+    def non_finite(self, names: Iterable[str]) -> dict[str, int]:
+        """Channel -> how many of its values are NaN or +-Inf, for the named channels that hold
+        any (uint channels never do). Counted on the planes as stored, without converting them:
+        ~0.4 ms a 1080p channel."""
+        counts = {}
+        for name in names:
+            p, c = self._locate([name])[0]
+            part = self.parts[p]
+            if _pixel_type(part.spec, c) == "uint":
+                continue
+            plane = (part.planes[part.spec.channelnames[c]] if part.planes is not None
+                     else part.pixels[:, :, c])
+            count = _non_finite_count(plane)
+            if count:
+                counts[name] = count
+        return counts
+
     def add_channels(self, names: Sequence[str], values: np.ndarray, pixel_type: str = "half",
                      beside: str | None = None) -> None:
         """Append channels to the part holding channel `beside`, by default the first part (e.g.
@@ -590,6 +607,15 @@ def _convert(plane: np.ndarray, out: np.ndarray) -> None:
         torch.from_numpy(out).copy_(torch.from_numpy(plane))
     else:
         np.copyto(out, plane, casting="unsafe")
+
+
+def _non_finite_count(plane: np.ndarray) -> int:
+    """How many values of a float16 or float32 plane are NaN or +-Inf: for half, those whose
+    exponent bits are all set (NumPy's isfinite on float16 is ~15x slower)."""
+    if plane.dtype == np.float16:
+        exponent = np.ascontiguousarray(plane).view(np.uint16) & 0x7C00
+        return int(np.count_nonzero(exponent == 0x7C00))
+    return int(plane.size - np.count_nonzero(np.isfinite(plane)))
 
 
 def _stored(plane: np.ndarray, pixel_type: str) -> np.ndarray:

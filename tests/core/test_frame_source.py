@@ -121,3 +121,36 @@ def test_a_stereo_frames_values_are_counted_and_said_by_view(tmp_path, caplog):
     assert (guide.view, guide.feature, guide.aov) == ("right", "albedo", "")
     assert source.sanitized.describe().endswith(f"guides out of range, in 1 frame(s): 1 right albedo; "
                                                 f"{OUT_OF_RANGE_FATES['albedo']})")
+
+
+@pytest.mark.parametrize("keep_noisy", [False, True])
+def test_nan_and_inf_the_outputs_carry_as_rendered_are_said_once_as_the_reader_closes(tmp_path, caplog,
+                                                                                      keep_noisy):
+    """Every channel but the denoised beauty and layers is written as rendered, and --keep-noisy
+    keeps the beauty as rendered as `noisy.*` (docs/denoising.md): their NaN and Inf reach the
+    outputs. Counted for the frames handed out to be written, said once, by output channel;
+    the beauty's under its noisy names with --keep-noisy alone. A probe (quiet) says nothing."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2, 3]))
+    poison(pattern.path(1), "albedo.R", {(0, 0): np.inf})
+    poison(pattern.path(2), "Z", {(y, 3): np.nan for y in range(4)})
+    poison(pattern.path(2), "R", {(5, 5): np.nan})
+    poison(pattern.path(3), "Z", {(0, 0): np.nan})  # read, never handed out: not said
+    for quiet in (True, False):
+        source = FrameSource(pattern, {}, (), 1, {1, 2}, torch.device("cpu"), keep_noisy=keep_noisy,
+                             quiet=quiet)
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+            caplog.clear()
+            source.get(3)
+            source.image(1)
+            source.image(2)
+            source.close()
+        said = [m for m in caplog.messages if "carry NaN or Inf" in m]
+        if quiet:
+            assert said == []
+            continue
+        noisy = ", noisy.R 1 in frame(s) 2" if keep_noisy else ""
+        assert len(said) == 1
+        assert (f"the outputs of frame(s) 1-2 carry NaN or Inf values as rendered, in channels "
+                f"written as the render has them (all but the denoised beauty and layers; "
+                f"--keep-noisy's copy of the beauty too): Z 4 in frame(s) 2, albedo.R 1 in frame(s) 1"
+                f"{noisy}. The network saw") in said[0]

@@ -57,6 +57,38 @@ def test_aov_channels_are_written_back_exactly_as_rendered(shot, config):
         assert np.array_equal(out.get([channel]), source.get([channel]), equal_nan=True)
 
 
+def test_non_finite_values_written_as_rendered_are_said_once_naming_frames_and_channels(shot, config,
+                                                                                       caplog):
+    """NaN in albedo, N, Z and motion reached the outputs without a word (the summary's sanitised
+    counts say they were replaced, which they are for the network alone). The outputs keep them,
+    as rendered, and one warning for the run names the frames, channels and counts; the beauty,
+    denoised, carries none and is not named."""
+    _poison_shot(shot)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        summary = denoise_sequence(shot, config=config())
+    warnings = [m for m in caplog.messages if "carry NaN or Inf values as rendered" in m]
+    assert warnings == [
+        "the outputs of frame(s) 2 carry NaN or Inf values as rendered, in channels written as the "
+        "render has them (all but the denoised beauty and layers; --keep-noisy's copy of the beauty "
+        "too): N.Y 1 in frame(s) 2, Z 3 in frame(s) 2, albedo.G 2 in frame(s) 2, motion.X 1 in "
+        "frame(s) 2. The network saw none of them (replaced for it), but a comp reading these "
+        "channels gets them: fix them in the render, or clamp them in the comp"]
+    out = read_exr(summary.output_pattern.path(2))
+    assert np.isnan(out.get(["Z"])).sum() == 3
+    assert np.isfinite(read_exr(summary.output_pattern.path(3)).get(["R", "G", "B"])).all()
+
+
+def test_keep_noisy_copies_of_a_beauty_with_nan_are_named_in_that_warning(shot, config, caplog):
+    """--keep-noisy keeps the beauty as rendered, NaN included (docs: "the original beauty"), as
+    noisy.R/G/B: the warning names them too."""
+    _poison_shot(shot)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        summary = denoise_sequence(shot, config=config(keep_noisy=True))
+    warning = next(m for m in caplog.messages if "carry NaN or Inf values as rendered" in m)
+    assert "noisy.G 1 in frame(s) 3" in warning and "noisy.R " in warning
+    assert np.isnan(read_exr(summary.output_pattern.path(3)).get(["noisy.G"])).sum() == 1
+
+
 def test_the_cli_reports_what_was_sanitised(shot, cli):
     bad_beauty = _poison_shot(shot)
     result = cli(shot.text, "--progress", "none")
