@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import torch
 
+from vfxdenoise.core.run_warnings import warn
+
 log = logging.getLogger(__name__)
 
 DEFAULT_OVERLAP = 128
@@ -85,6 +87,6 @@ def run_with_oom_retry(
             if current <= MIN_TILE:
                 raise
             tile = max(MIN_TILE, current // 2 // multiple * multiple)
-            log.warning("out of device memory; retrying with %d px tiles", tile)
+            warn(log, "out of device memory; retrying with %d px tiles", tile)
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import torch
 
+from vfxdenoise.core.run_warnings import warn
+
 try:
     import triton
     import triton.language as tl
@@ -49,5 +51,5 @@ class KernelFallback:
 
     def disable(self, error: Exception) -> None:
         self.failure = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-        log.warning("%s failed (%s); using the PyTorch path instead (slower, same result)",
-                    self.kernel, self.failure)
+        warn(log, "%s failed (%s); using the PyTorch path instead (slower, same result)",
+                  self.kernel, self.failure)
