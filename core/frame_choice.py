@@ -112,7 +112,7 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     asked = sorted_unique(asked)
     missing = sequence.missing(asked)
     refuse_other_padding(sequence.pattern, missing)
-    if context is None:
+    if context is None and _reaches_an_end(sequence, asked):
         refuse_other_padding_beside(sequence)
     if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, asked if job is None else job)
@@ -153,6 +153,17 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
     found = pattern.not_read(_members(missing)) if missing else NotRead()  # no listing for none
     if found:
         raise MissingFramesError(_not_read_message(pattern, missing, found), missing)
+
+
+# Frames from the shot's first or last frame on disk whose windows may read past it (2K at a
+# shot's end, K = 2 for the shipped models): only a run writing them is refused for frames
+# under another padding beside the shot, so a farm chunk in the middle of the shot runs.
+END_REACH = 4
+
+
+def _reaches_an_end(sequence: SequenceOnDisk, asked) -> bool:
+    """Whether any frame of `asked` lies within END_REACH of the first or last frame on disk."""
+    return any(f <= sequence.first + END_REACH or f >= sequence.last - END_REACH for f in asked)
 
 
 def refuse_other_padding_beside(sequence: SequenceOnDisk) -> None:
