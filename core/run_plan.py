@@ -47,7 +47,7 @@ from vfxdenoise.core.io.sequence import (
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.model_files import radius_problem
-from vfxdenoise.core.run_warnings import warn
+from vfxdenoise.core.run_warnings import carried, warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost
 from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
@@ -432,7 +432,7 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
     differ = {f: provenance.differences(headers[f], records[f]) for f in present}
     matching = [f for f in present if not differ[f] or _exposure_only(differ[f])]
     with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
-        whole = dict(zip(matching, pool.map(outputs.is_complete, map(out_pattern.path, matching))))
+        whole = dict(zip(matching, pool.map(carried(outputs.is_complete), map(out_pattern.path, matching))))
     for frame in matching:
         if not whole[frame]:
             differ[frame][_DAMAGED] = "it is damaged"

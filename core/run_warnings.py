@@ -7,7 +7,8 @@ own, whatever its logging is set to. `gathered()` collects them for the run of t
   level above WARNING): the way a module warns of something a run's result should say;
 - the other warnings logged under `vfxdenoise` by the run's thread (`logger.warning`) are added as
   they are logged: those the host's logging lets through.
-Other threads' runs gather their own: each run's list is its thread's (a `ContextVar`). Only the
+Other threads' runs gather their own: each run's list is its thread's (a `ContextVar`); work a run
+hands to a pool's threads gathers into the run's list where it is handed over `carried`. Only the
 standard library: the run's modules import it.
 """
 
@@ -16,13 +17,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import TypeVar
 
 LOGGER = "vfxdenoise"  # the modules of the engine log under it (vfxdenoise.core...)
 _GATHERED = "vfxdenoise_gathered"  # a record's attribute: `warn` has added it already
 
 _current: ContextVar[list[str] | None] = ContextVar("vfxdenoise_run_warnings", default=None)
+
+T = TypeVar("T")
 
 
 def warn(logger: logging.Logger, message: str, *args: object) -> None:
@@ -32,6 +36,20 @@ def warn(logger: logging.Logger, message: str, *args: object) -> None:
     found = _current.get()
     if found is not None:
         found.append(message % args if args else message)
+
+
+def carried(call: Callable[..., T]) -> Callable[..., T]:
+    """`call`, to run on another thread (a pool's, which starts from a context of its own) as part
+    of the calling thread's run: the warnings it gives through `warn` join that run's."""
+    found = _current.get()
+
+    def in_run(*args: object, **kwargs: object) -> T:
+        token = _current.set(found)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            _current.reset(token)
+    return in_run
 
 
 @contextlib.contextmanager
