@@ -53,11 +53,12 @@ def disk_unwritable(error: BaseException) -> bool:
     over quota, read-only): every later frame of a run would fail alike, after being denoised.
     OpenEXR and OpenImageIO report it in their message only, as the C library words the errno."""
     wordings = tuple(os.strerror(code) for code in DISK_UNWRITABLE)
-    seen = error
-    while seen is not None:
+    seen, looked_at = error, set()
+    while seen is not None and id(seen) not in looked_at:  # a chain may loop back on itself
         if isinstance(seen, OSError) and seen.errno in DISK_UNWRITABLE:
             return True
         if any(wording in str(seen) for wording in wordings):
             return True
+        looked_at.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return False

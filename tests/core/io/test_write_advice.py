@@ -73,3 +73,9 @@ def test_a_disk_taking_no_more_writes_is_told_from_the_errno_or_the_words_of_a_l
                                    RuntimeError("unsupported attribute type"), MemoryError()])
 def test_other_write_errors_leave_the_disk_usable(error):
     assert not disk_unwritable(error)
+
+
+def test_an_error_chain_that_loops_back_on_itself_is_looked_at_once():
+    first, second = RuntimeError("first"), RuntimeError("second")
+    first.__cause__, second.__cause__ = second, first
+    assert not disk_unwritable(first)
