@@ -241,7 +241,7 @@ def check_decodes(path: str | Path) -> None:
     """Raise ExrError where any chunk of any part cannot be decoded (`outputs.is_complete`): a
     file cut short, or damaged in the middle (bytes zeroed or overwritten by a faulty copy or
     disk), which a check of its end chunks alone took for whole. Decoded as `read_exr` decodes
-    it: by OpenEXR first (its planes in their stored types, ~0.1 s of CPU a 1080p output),
+    it: by OpenEXR first (its planes in their stored types; the cost: docs/denoising.md),
     and where OpenEXR drops a part or fails, by OpenImageIO, whose verdict is kept: every part
     read, an error reported (`has_error`) or no pixels returned taken for damage. Damage that
     still decodes (uncompressed pixel bytes changed in place) cannot be told from pixels."""

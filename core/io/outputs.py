@@ -321,7 +321,7 @@ def is_complete(path: Path) -> bool:
     `exr.check_decodes`). An output is written whole (temp file + rename), so one under its final
     name is damaged only where something else cut it short, copied it badly or overwrote bytes
     in its middle (a disk or network fault), and a check of its end chunks alone kept the last
-    two; the cost is a decode, ~0.2 s of CPU a 1080p output, on the run's reader threads."""
+    two; the cost is a decode of each (docs/denoising.md), on the run's reader threads."""
     if not path.is_file():
         return False
     try:
