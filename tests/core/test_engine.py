@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +27,7 @@ from exr_sequences import (
     write_sequence,
     write_stereo_sequence,
 )
+from quiet_threads import run_at_once_quietly
 
 from vfxdenoise.core.engine import EngineConfig, RunStopped, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
@@ -1764,19 +1764,8 @@ def test_each_runs_warnings_are_its_own_in_threads_and_with_the_logger_quiet(seq
         summaries[name] = denoise_sequence(pattern, str(tmp_path / name / "o.####.exr"),
                                            config=_config(tiny_weights, **settings))
 
-    logger = logging.getLogger("vfxdenoise")
-    before = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        threads = [threading.Thread(target=run, args=("warned", warned), kwargs={"aovs": ("key",),
-                                                                                   "keep_going": True}),
-                   threading.Thread(target=run, args=("clean", clean))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        logger.setLevel(before)
+    run_at_once_quietly([lambda: run("warned", warned, aovs=("key",), keep_going=True),
+                         lambda: run("clean", clean)])
     assert summaries["clean"].warnings == []
     assert [w for w in summaries["warned"].warnings if w.startswith("frame 2 failed")]
     assert [w for w in summaries["warned"].warnings if w.startswith("frame 1: temporal context stops")]

@@ -3,13 +3,12 @@ leaves no frame locks, and what a run sets for the whole process given back to t
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from dataclasses import replace
 
 import pytest
 from plugin_requests import cpu_request, output_names
+from quiet_threads import run_at_once_quietly
 
 from vfxdenoise.core.errors import OutputLockedError, VfxDenoiseError
 from vfxdenoise.core.io.frame_locks import FrameLocks
@@ -105,18 +104,7 @@ def test_runs_in_threads_each_get_their_own_warnings_whatever_the_loggers_level(
                 "clean": cpu_request(clean, tiny_weights, tmp_path / "b")}
     parse_pattern(held).path(1005).write_bytes(b"not an exr")
     results = {}
-    logger = logging.getLogger("vfxdenoise")
-    before = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        threads = [threading.Thread(target=lambda n=name: results.update({n: run_inprocess(requests[n])}))
-                   for name in requests]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        logger.setLevel(before)
+    run_at_once_quietly([lambda n=name: results.update({n: run_inprocess(requests[n])}) for name in requests])
     assert results["clean"].warnings == [] and results["clean"].written == [1001, 1002, 1003, 1004]
     assert [w for w in results["held"].warnings if w.startswith("frame 1005 failed")]
     assert results["held"].failed == [1005] and results["held"].held == [1003]
