@@ -105,10 +105,15 @@ def _frames_spec(frames: object) -> str | None:
 
 def frame_spec(frames: Iterable[int]) -> str:
     """A `--frames` spec: '1001-1010', '1001-1009x2' (evenly stepped), '1001', or runs of
-    consecutive frames joined by commas for any other set ('1001-1003,1005')."""
+    consecutive frames joined by commas for any other set ('1001-1003,1005'); split at frame 0
+    as `sequence.format_frames` splits it ('-3--1,0-2', not '-3-2'). Standard library only, for
+    hosts without fileseq: `format_frames`' twin."""
     frames = sorted(set(frames))
     if len(frames) == 1:
         return str(frames[0])
+    if frames and frames[0] < 0 <= frames[-1]:
+        negative = [f for f in frames if f < 0]
+        return f"{frame_spec(negative)},{frame_spec(frames[len(negative):])}"
     steps = {later - earlier for earlier, later in zip(frames, frames[1:])}
     if len(steps) == 1:
         step = steps.pop()

@@ -80,6 +80,15 @@ def test_frames_given_as_numbers_are_a_frame_spec_and_other_types_are_refused():
             DenoiseRequest("/r/a.####.exr", frames=bad)
 
 
+def test_frames_across_zero_are_split_there_as_format_frames_splits_them():
+    """'-3-2' reads as -3 to 2 or -3 to -2; seq's own summaries and farm specs say '-3--1,0-2'."""
+    from vfxdenoise.core.io.sequence import format_frames
+
+    for frames in (range(-3, 3), range(-6, 5, 2), [-5, -4, 0, 1, 7]):
+        assert DenoiseRequest("/r/a.####.exr", frames=frames).frames == format_frames(frames)
+    assert DenoiseRequest("/r/a.####.exr", frames=range(-3, 3)).frames == "-3--1,0-2"
+
+
 def test_refuse_keep_going_and_io_threads_reach_seq_and_the_engine():
     """'refuse' is seq's own default (no flag); keep_going and io_threads are the run's own
     settings: a farm job leaves io_threads to its workers."""
