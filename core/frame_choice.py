@@ -161,9 +161,10 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
 END_REACH = 4
 
 
-def _reaches_an_end(sequence: SequenceOnDisk, asked) -> bool:
-    """Whether any frame of `asked` lies within END_REACH of the first or last frame on disk."""
-    return any(f <= sequence.first + END_REACH or f >= sequence.last - END_REACH for f in asked)
+def _reaches_an_end(sequence: SequenceOnDisk, asked: abc.Sequence) -> bool:
+    """Whether any frame of sorted `asked` lies within END_REACH of the first or last frame on
+    disk: its first or last does (a range's ends, not each of its frames)."""
+    return bool(asked) and (asked[0] <= sequence.first + END_REACH or asked[-1] >= sequence.last - END_REACH)
 
 
 def refuse_other_padding_beside(sequence: SequenceOnDisk) -> None:

@@ -10,6 +10,7 @@ from sequence_folders import count_listings, touch_frames
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
 from vfxdenoise.core.frame_choice import (
+    END_REACH,
     check_missing,
     frames_in_context,
     frames_to_write,
@@ -452,3 +453,16 @@ def test_frames_under_another_padding_apart_from_the_shot_are_not_refused(tmp_pa
                                                  r"r\.01006\.exr .*--context-frames 1000-1004x2 ") as refused:
         check_missing(find_sequence(pattern), [1000, 1002, 1004], "error", None)
     assert refused.value.missing == [1006, 1008, 1010]
+
+
+def test_frames_under_another_padding_beside_the_shot_refuse_only_a_run_near_its_ends(tmp_path):
+    """render.1.exr-render.1100.exr read as render.####.exr: every farm chunk of the shot was
+    refused, 1050-1059 too, whose windows reach nowhere near frame 999; now only a run writing a
+    frame within END_REACH of the shot's first or last frame on disk is."""
+    touch_frames(parse_pattern(tmp_path / "r.#.exr"), range(990, 1101))
+    sequence = find_sequence(parse_pattern(tmp_path / "r.####.exr"))
+    check_missing(sequence, range(1050, 1060), "error", None, job=list(range(1000, 1101)))
+    check_missing(sequence, range(1000 + END_REACH + 1, 1010), "error", None)
+    for near_an_end in (range(1000, 1010), range(1000 + END_REACH, 1010)):
+        with pytest.raises(MissingFramesError, match=r"\(990-999\) are on disk just beside"):
+            check_missing(sequence, near_an_end, "error", None)
