@@ -1,6 +1,6 @@
 """Which frames a run writes, which it reads as temporal context, and which missing ones it
 refuses, for `vfxdenoise seq` (the engine) and the farm jobs alike (`plugin/farm/job.py`, which
-refuses a job as every one of its tasks' seq would).
+refuses a job where any of its tasks' seq would).
 
 A run writes the frames asked (`frames_to_write`): --frames, else the render's range
 (--context-frames), else first to last on disk; none outside the render's range or the farm job's

@@ -18,6 +18,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError, UsageError
 from vfxdenoise.core.existing_outputs import RESUME
@@ -186,24 +187,43 @@ def _context_frames(spec: str | None) -> list[int] | None:
         raise FarmError(str(exc)) from exc
 
 
-def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int] | None
-                    ) -> list[int] | None:
-    """The frames of `pattern` on disk, from the one listing of the input folder a submission
-    makes; None when the folder is not visible here. Without `frames` or `context` the job's frames
-    are those on disk, so none is a SequenceError (`find_sequence`), as seq's."""
+class _OnDisk(NamedTuple):
+    """What the one listing of the input folder a submission makes found (`FramePattern.listing`):
+    the frames of the pattern on disk, and the files of other frames of it under another padding
+    (frame -> name), which seq refuses a task near the shot's ends for when they lie just beside
+    it (`frame_choice.refuse_other_padding_beside`)."""
+
+    frames: list[int]
+    other_padding: dict[int, str]
+
+    def sequence(self, pattern: FramePattern) -> SequenceOnDisk:
+        """The frames on disk as seq's own listing finds them (`find_sequence`), other padding
+        included; there must be one."""
+        return SequenceOnDisk(pattern, self.frames, self.other_padding)
+
+
+def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int] | None) -> _OnDisk | None:
+    """The frames of `pattern` on disk and the files under another padding beside them, from the
+    one listing of the input folder a submission makes; None when the folder is not visible here.
+    Without `frames` or `context` the job's frames are those on disk, so none is a SequenceError
+    (`find_sequence`), as seq's."""
     if frames is None and context is None:
-        return find_sequence(pattern).frames
-    return pattern.frames_on_disk() if pattern.directory.is_dir() else None
+        found = find_sequence(pattern)
+        return _OnDisk(found.frames, found.other_padding)
+    if not pattern.directory.is_dir():
+        return None
+    files, other_padding = pattern.listing()
+    return _OnDisk(sorted(files), other_padding)
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None,
-                on_disk: list[int] | None) -> list[int] | range:
+                on_disk: _OnDisk | None) -> list[int] | range:
     """The frames to write, as seq picks them (`frames_to_write`): `frames`, else the render's
     range (`context`: the job may be submitted before the render has written them), else first
     to last of `on_disk` (a gap in the render is then a missing frame, refused, held or skipped as
     the policy says; a stray frame's span, a range, is refused by `_check_on_disk` before it is
     listed). Frames outside `context` are refused, as every task would refuse them."""
-    sequence = SequenceOnDisk(pattern, on_disk) if frames is None and context is None else None
+    sequence = on_disk.sequence(pattern) if frames is None and context is None else None
     wanted = frames_to_write(frames, context, sequence)
     try:
         refuse_outside_context(wanted, context, of="the job")
@@ -213,20 +233,23 @@ def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | 
 
 
 def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_policy: str,
-                   context: list[int] | None, on_disk: list[int] | None) -> None:
-    """Refuse job frames not on disk where every task's seq would (`check_missing`, under
-    --missing `missing_policy`). Where seq would refuse but the farm need not: with --context-frames
-    under --missing error the job may be submitted with the render (docs/farm.md), and its
-    tasks refuse until their frames and neighbours are rendered and are retried, so only warn;
-    an input folder not visible here (`on_disk` None) is left to the tasks, with a warning."""
+                   context: list[int] | None, on_disk: _OnDisk | None) -> None:
+    """Refuse job frames not on disk where some task's seq would (`check_missing`, under
+    --missing `missing_policy`), frames under another padding just beside the shot included: a
+    task refuses those when its frames' first or last lies near the shot's ends, and one task's
+    does exactly when the job's does, its chunks being the job's frames. Where seq would refuse
+    but the farm need not: with --context-frames under --missing error the job may be submitted
+    with the render (docs/farm.md), and its tasks refuse until their frames and neighbours are
+    rendered and are retried, so only warn; an input folder not visible here (`on_disk` None) is
+    left to the tasks, with a warning."""
     if on_disk is None:
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
         return
     if context is not None and missing_policy == "error":
-        _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk)))
-    elif on_disk:
-        check_missing(SequenceOnDisk(pattern, on_disk), wanted, missing_policy, context)
+        _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk.frames)))
+    elif on_disk.frames:
+        check_missing(on_disk.sequence(pattern), wanted, missing_policy, context)
     elif missing_policy == "error":
         raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
                                  "yet: render them first", wanted)

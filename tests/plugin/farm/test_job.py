@@ -8,11 +8,15 @@ import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 from exr_sequences import write_sequence
-from sequence_folders import count_listings
+from sequence_folders import count_listings, touch_frames
 
+from vfxdenoise.cli.main import cli
 from vfxdenoise.core.errors import FarmError, MissingFramesError
-from vfxdenoise.plugin.farm.job import build_job, write_text_atomic
+from vfxdenoise.core.frame_choice import END_REACH
+from vfxdenoise.core.io.sequence import default_output_pattern, format_frames, parse_pattern
+from vfxdenoise.plugin.farm.job import FarmJob, build_job, write_text_atomic
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 
@@ -172,3 +176,65 @@ def test_a_job_lists_its_input_folder_once_at_submission(tmp_path, monkeypatch, 
     job = build_job(pattern, frames=frames, options=SeqOptions(context_frames=context))
     assert job.frames == (1001, 1002, 1003)
     assert len(listings) == 1
+
+
+def _shot_beside_another_padding(tmp_path, last=1010):
+    """render.####.exr frames 1001-`last` (empty files: submission only lists the folder) and,
+    just before them, frame 1000 under another padding: render.01000.exr."""
+    pattern = parse_pattern(tmp_path / "shot" / "render.####.exr")
+    touch_frames(pattern, range(1001, last + 1))
+    (pattern.directory / "render.01000.exr").touch()
+    return pattern
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+@pytest.mark.parametrize("frames", [None, "1001-1010"])
+def test_a_job_over_frames_under_another_padding_beside_the_shot_is_refused_as_its_edge_tasks_are(
+        tmp_path, monkeypatch, policy, frames):
+    """render.01000.exr just before render.1001.exr-render.1010.exr: seq refuses a run writing a
+    frame near the shot's ends (the shot would be denoised without frame 1000), but the job did not
+    pass its listing's files under another padding on, and was written: its first and last tasks
+    failed on the farm. Refused now in the one listing the submission makes, naming the file and
+    what to do."""
+    pattern = _shot_beside_another_padding(tmp_path)
+    listings = count_listings(monkeypatch, pattern.directory)
+    with pytest.raises(MissingFramesError) as refused:
+        build_job(pattern.text, frames=frames, options=SeqOptions(missing=policy))
+    assert len(listings) == 1
+    assert refused.value.missing == [1000]
+    assert str(refused.value) == (
+        f"1 frame(s) of {pattern.text} (1000) are on disk just beside its frames 1001-1010 under "
+        "another padding, which the pattern does not read, so the shot would be denoised without them: "
+        "1000 is on disk as render.01000.exr (5-digit padding): rename it to render.1000.exr; if they "
+        "are not this shot's frames, pass --context-frames 1001-1010 (the render's range)")
+    context = SeqOptions(missing=policy, context_frames="1001-1010")  # the render's range says
+    assert build_job(pattern.text, frames=frames, options=context).frames == tuple(range(1001, 1011))
+
+
+def test_a_job_whose_frames_lie_apart_from_the_shots_ends_or_other_padding_is_accepted(tmp_path):
+    """Only a job with a frame within END_REACH of the shot's first or last frame on disk has a
+    task that refuses; files under another padding past a gap from the shot are left alone."""
+    pattern = _shot_beside_another_padding(tmp_path, last=1030)
+    middle = f"{1001 + END_REACH + 1}-{1030 - END_REACH - 1}"
+    assert build_job(pattern.text, frames=middle, chunk=3).frames == tuple(
+        range(1001 + END_REACH + 1, 1030 - END_REACH))
+    for near_an_end in (f"{1001 + END_REACH}-1010", f"1020-{1030 - END_REACH}"):
+        with pytest.raises(MissingFramesError, match=r"\(1000\) are on disk just beside"):
+            build_job(pattern.text, frames=near_an_end)
+    (pattern.directory / "render.01000.exr").rename(pattern.directory / "render.00990.exr")
+    (pattern.directory / "render.01040.exr").touch()
+    assert build_job(pattern.text).frames == tuple(range(1001, 1031))
+
+
+def test_a_jobs_refusal_over_other_padding_is_what_seq_says_running_its_first_task(tmp_path):
+    """The job is refused exactly as `vfxdenoise seq` refuses its first task (the command the job
+    would give it), not by a copy of seq's checks."""
+    pattern = _shot_beside_another_padding(tmp_path)
+    with pytest.raises(MissingFramesError) as refused:
+        build_job(pattern.text, chunk=2)
+    job = FarmJob(pattern, default_output_pattern(pattern), tuple(range(1001, 1011)), chunk=2)
+    first_task = job.seq_command(format_frames(job.frames[:job.chunk]))
+    assert first_task[1:4] == ["seq", pattern.text, "--frames=1001-1002"]
+    ran = CliRunner().invoke(cli, first_task[1:])
+    assert ran.exit_code == 1
+    assert ran.output == f"error: {refused.value}\n"
