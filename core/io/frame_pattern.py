@@ -103,26 +103,15 @@ class FramePattern:
         frames of this pattern under another padding (render.997.exr of render.####.exr, frame ->
         its name, the lowest where several: `sequence.find_sequence` keeps them, for frames just
         beside the shot's, `frame_choice.refuse_other_padding_beside`)."""
-        files: dict[int, os.DirEntry] = {}
-        padded: dict[int, str] = {}
         try:
-            with os.scandir(self.directory) as entries:
-                for entry in entries:
-                    number = self._number_in(entry.name)
-                    if number is None or not _is_file(entry):
-                        continue
-                    frame = int(number)
-                    if self.name(frame) == entry.name:
-                        files[frame] = entry
-                    elif frame not in padded or entry.name < padded[frame]:
-                        padded[frame] = entry.name
+            found = self._scan()
         except (FileNotFoundError, NotADirectoryError):
             return {}, {}
         except OSError as exc:
             why = ("permission denied; check its permissions" if isinstance(exc, PermissionError)
                    else f"{exc.strerror or exc}")
             raise SequenceError(f"cannot list folder {self.directory} of {self.text}: {why}") from exc
-        return files, {frame: name for frame, name in sorted(padded.items()) if frame not in files}
+        return found.files, {frame: name for frame, name in found.padded.items() if frame not in found.files}
 
     def other_padding(self, frames: Container[int]) -> dict[int, str]:
         """File names in this pattern's folder that hold frames of `frames` under another padding,
@@ -137,23 +126,36 @@ class FramePattern:
         or render.#####.exr), and what is at a frame's own name that is no file (a folder, a broken
         link: `what_is_at`). One listing of the folder, however many `frames` (a
         `sequence.FrameRuns` of millions tests membership fast); nothing when it cannot be listed."""
-        padded: dict[int, list[str]] = {}
-        odd: dict[int, str] = {}
         try:
-            with os.scandir(self.directory) as entries:
-                for entry in entries:
-                    number = self._number_in(entry.name)
-                    if number is None or (frame := int(number)) not in frames:
-                        continue
-                    if self.name(frame) == entry.name:
-                        if not _is_file(entry):
-                            odd[frame] = what_is_at(Path(entry.path))
-                    elif _is_file(entry):
-                        padded.setdefault(frame, []).append(entry.name)
+            found = self._scan(frames)
         except OSError:
             return NotRead()
-        return NotRead({frame: min(names) for frame, names in sorted(padded.items())},
-                       dict(sorted(odd.items())))
+        return NotRead(found.padded, {frame: what_is_at(path) for frame, path in found.not_files.items()})
+
+    def _scan(self, frames: Container[int] | None = None) -> _Scan:
+        """The one listing of the folder that `listing` and `not_read` are both read from: each
+        entry named as a frame of this pattern under some padding (`_number_in`), of `frames`
+        where given (the others are not looked at: no stat of a link), sorted into the files of
+        its frames, the files of frames under another padding (of each frame the lowest name,
+        whether or not its own is there too) and what is at a frame's name that is no file.
+        Raises the OSError of a folder that cannot be listed: each caller says what it means."""
+        files: dict[int, os.DirEntry] = {}
+        padded: dict[int, str] = {}
+        not_files: dict[int, Path] = {}
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                number = self._number_in(entry.name)
+                if number is None or (frames is not None and int(number) not in frames):
+                    continue
+                frame, is_file = int(number), _is_file(entry)
+                if self.name(frame) == entry.name:
+                    if is_file:
+                        files[frame] = entry
+                    else:
+                        not_files[frame] = Path(entry.path)
+                elif is_file and (frame not in padded or entry.name < padded[frame]):
+                    padded[frame] = entry.name
+        return _Scan(files, dict(sorted(padded.items())), dict(sorted(not_files.items())))
 
     def frames_on_disk(self) -> list[int]:
         """Sorted frame numbers whose files exist; [] when the folder does not exist."""
@@ -180,6 +182,17 @@ class NotRead:
 
     def __bool__(self) -> bool:
         return bool(self.other_padding or self.not_files)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """A folder's entries named as frames of a pattern (`FramePattern._scan`), by frame: the
+    pattern's files, the files of frames under another padding (names) and what is at a frame's
+    name that is no file (paths), the last two in frame order."""
+
+    files: dict[int, os.DirEntry]
+    padded: dict[int, str]
+    not_files: dict[int, Path]
 
 
 def _is_file(entry: os.DirEntry) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sequence_folders import count_listings
 
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.io.frame_pattern import NotRead, frame_number, pattern_from_text, what_is_at
@@ -106,3 +107,31 @@ def test_a_folder_that_cannot_be_listed_is_said_naming_why(tmp_path):
     with pytest.raises(SequenceError, match=r"cannot list folder .*loop of .*: Too many levels of symbolic"):
         FramePattern(tmp_path / "loop", "r.", ".exr", 4).files_on_disk()
     assert FramePattern(tmp_path / "none", "r.", ".exr", 4).files_on_disk() == {}
+
+
+def test_the_frames_listed_and_those_not_read_come_from_one_listing_and_agree(tmp_path, monkeypatch):
+    """`listing` and `not_read` read one listing of the folder each (they were two copies of the
+    loop): the files under another padding are the same, of the frames not on disk."""
+    for name in ("r.1001.exr", "r.01001.exr", "r.01002.exr", "r.001002.exr", "r.999.exr", "r.x.exr"):
+        (tmp_path / name).touch()
+    (tmp_path / "r.1003.exr").mkdir()
+    pattern = FramePattern(tmp_path, "r.", ".exr", 4)
+    listings = count_listings(monkeypatch, tmp_path)
+    files, padded = pattern.listing()
+    assert sorted(files) == [1001] and padded == {999: "r.999.exr", 1002: "r.001002.exr"}
+    assert pattern.not_read({999, 1002, 1003, 1004}) == NotRead({999: "r.999.exr", 1002: "r.001002.exr"},
+                                                                {1003: "a folder"})
+    assert len(listings) == 2
+
+
+@pytest.mark.parametrize("name", ["shot_v0021002.exr", "shot_v002.1002.exr.tmp", "shot_v002.01002.exr.bak",
+                                  "shot_v001.01002.exr", "shot_v001.1002.exr", "shot_v002.1002.tmp.exr",
+                                  ".shot_v002.1002.exr.123-0a1b2c3d.tmp.exr", "shot_v002..1002.exr",
+                                  "shot_v002.+1002.exr", "shot_v002. 1002.exr", "SHOT_V002.01002.EXR"])
+def test_a_file_of_another_version_or_name_is_no_frame_under_another_padding(tmp_path, name):
+    """What the rename advice names is this pattern's name around some frame number only: a file
+    of another version, a temp or backup copy of a frame, is neither read nor named."""
+    pattern = parse_pattern(tmp_path / "shot_v002.####.exr")
+    (tmp_path / name).touch()
+    assert pattern.listing() == ({}, {}) and pattern.not_read(range(990, 1010)) == NotRead()
+    assert pattern.digits_in(name) is None and pattern.frame_of(name) is None
