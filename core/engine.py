@@ -45,7 +45,7 @@ from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import usable_window
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
-from vfxdenoise.core.run_warnings import gathered, warn
+from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
@@ -397,8 +397,8 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
                                          plan.config.brightness_jump)
     made_with = MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
                          plan.records[t], held_from=held if held != t else None, frame=t)
-    return writer.submit(write_denoised, result.path, source.image(held), layers, denoised, plan.config,
-                         made_with)
+    return writer.submit(carried(write_denoised), result.path, source.image(held, t), layers, denoised,
+                         plan.config, made_with)
 
 
 def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource

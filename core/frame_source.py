@@ -24,7 +24,7 @@ from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.run_warnings import warn
+from vfxdenoise.core.run_warnings import carried, warn
 from vfxdenoise.core.sanitize import SanitizeReport
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,9 @@ class FrameSource:
         self._cuts: dict[tuple[int, int], str] = {}  # (earlier, later) -> `cut_between`'s answer
         self.peak = 0
         self.warned_dim = False  # `Exposure.sunk_warning`: given once a run
+        # Output frame -> the input frame held in its place (--missing hold), for those handed out
+        # (`image`) carrying NaN or Inf as rendered: `close` says where they came from
+        self.held_from: dict[int, int] = {}
 
     def _load(self, frame: int) -> tuple[LoadedFrame, SanitizeReport]:
         path = self.pattern.path(frame)
@@ -157,7 +160,7 @@ class FrameSource:
     def prefetch(self, frames: list[int]) -> None:
         for frame in frames:
             if frame not in self.cache and frame not in self.pending and frame not in self.failed:
-                self.pending[frame] = self.pool.submit(self._load, frame)
+                self.pending[frame] = self.pool.submit(carried(self._load), frame)  # its warnings: the run's
         self.peak = max(self.peak, len(self.cache) + len(self.pending))
 
     def get(self, frame: int) -> LoadedFrame:
@@ -202,8 +205,12 @@ class FrameSource:
             self._cuts[pair] = neighbours.cut_between(self.get(earlier), self.get(later))
         return self._cuts[pair]
 
-    def image(self, frame: int) -> ExrImage:
-        """The full EXR of a frame to be written; handed over once (it is modified for output)."""
+    def image(self, frame: int, output: int | None = None) -> ExrImage:
+        """The full EXR of `frame`, to be written as output frame `output` (`frame` itself where
+        None; another under --missing hold, whose input `frame` is held in its place): the NaN and
+        Inf it carries into that output are counted for the output written (`NonFiniteWritten`).
+        Handed over once (it is modified for output): asked again, it is read again."""
+        output = frame if output is None else output
         loaded = self.get(frame)
         image = loaded.image
         if image is None:  # not kept (short of memory), or handed out (--missing hold) already
@@ -214,7 +221,9 @@ class FrameSource:
                                "(re-rendered?): its denoised beauty would go with another render's "
                                "channels. Denoise it again once its render is written")
             loaded.non_finite = self._non_finite(image, loaded.layers)
-        self.non_finite_written.add(frame, loaded.non_finite or {})
+        self.non_finite_written.add(output, loaded.non_finite or {})
+        if output != frame and loaded.non_finite:
+            self.held_from[output] = frame
         loaded.image = None
         return image
 
@@ -231,7 +240,16 @@ class FrameSource:
         self.pool.shutdown(wait=True)
         warning = self.non_finite_written.warning()
         if warning and not self.quiet:
-            warn(log, warning)
+            warn(log, warning + _held_note(self.held_from))
+
+
+def _held_note(held_from: dict[int, int]) -> str:
+    """What the NaN and Inf warning adds for outputs written from another frame's input held in
+    their place (`FrameSource.held_from`): '' for none, else which, and from which frames."""
+    if not held_from:
+        return ""
+    held = ", ".join(f"frame {output} from frame {frame}" for output, frame in sorted(held_from.items()))
+    return f"; written from an input held in place of a missing one (--missing hold): {held}"
 
 
 def _refuse_broken_beauty(path: Path, view: str, found: FrameFeatures, sanitized: SanitizeReport) -> None:

@@ -5,18 +5,19 @@ prints; a host running several denoises in one process (a daemon, a review tool)
 own, whatever its logging is set to. `gathered()` collects them for the run of the calling thread:
 - `warn` logs a warning and adds it to the run's list, also where the host quieted the logger (its
   level above WARNING): the way a module warns of something a run's result should say;
-- the other warnings logged under `vfxdenoise` by the run's thread (`logger.warning`) are added as
+- the other warnings logged under `vfxdenoise` within the run (`logger.warning`) are added as
   they are logged: those the host's logging lets through.
-Other threads' runs gather their own: each run's list is its thread's (a `ContextVar`); work a run
-hands to a pool's threads gathers into the run's list where it is handed over `carried`. Only the
-standard library: the run's modules import it.
+A warning is the run's whose context the thread logging it is in: each run's list is a
+`ContextVar`'s value, set on the run's thread and, for the work it hands to a pool's threads
+(reading, writing, --resume's checks), where that work is handed over `carried`; not a thread's,
+as a pool thread serves no run of its own and logs for whichever run handed it the work. Other
+threads' runs gather their own. Only the standard library: the run's modules import it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
@@ -40,7 +41,8 @@ def warn(logger: logging.Logger, message: str, *args: object) -> None:
 
 def carried(call: Callable[..., T]) -> Callable[..., T]:
     """`call`, to run on another thread (a pool's, which starts from a context of its own) as part
-    of the calling thread's run: the warnings it gives through `warn` join that run's."""
+    of the calling thread's run: the warnings it gives, through `warn` or logged plainly under
+    `vfxdenoise`, join that run's."""
     found = _current.get()
 
     def in_run(*args: object, **kwargs: object) -> T:
@@ -57,7 +59,7 @@ def gathered() -> Iterator[list[str]]:
     """The warnings of the run in the calling thread, in the order they came, while it lasts."""
     found: list[str] = []
     token = _current.set(found)
-    handler = _ThreadsWarnings(found, threading.get_ident())
+    handler = _RunsWarnings(found)
     logging.getLogger(LOGGER).addHandler(handler)
     try:
         yield found
@@ -66,13 +68,15 @@ def gathered() -> Iterator[list[str]]:
         _current.reset(token)
 
 
-class _ThreadsWarnings(logging.Handler):
-    """The warnings logged by one thread (a run's) that `warn` has not added already."""
+class _RunsWarnings(logging.Handler):
+    """The warnings logged within one run that `warn` has not added already: by a thread whose
+    context is the run's (`_current` is its list: its own thread, and the pool threads running
+    work it handed over `carried`), told apart in the thread logging them, where `emit` runs."""
 
-    def __init__(self, found: list[str], thread: int):
+    def __init__(self, found: list[str]):
         super().__init__(logging.WARNING)
-        self.found, self.thread = found, thread
+        self.found = found
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread and not getattr(record, _GATHERED, False):
+        if _current.get() is self.found and not getattr(record, _GATHERED, False):
             self.found.append(record.getMessage())

@@ -28,6 +28,7 @@ from exr_sequences import (
     write_stereo_sequence,
 )
 from quiet_threads import run_at_once_quietly
+from reliability.damage import poison
 
 from vfxdenoise.core.engine import EngineConfig, RunStopped, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
@@ -1749,6 +1750,25 @@ def test_the_summary_lists_frames_held_and_frames_whose_window_lost_an_unreadabl
     assert summary.held() == [3]
     assert summary.degraded() == [4, 5, 7]  # radius 2: frame 4 reads frame 6 too
     assert "frame 2 held in its place" in summary.notes()[3] and 6 in summary.notes()
+
+
+def test_nan_a_held_frames_output_carries_as_rendered_is_said_of_that_output(sequence_factory, tiny_weights,
+                                                                            tmp_path):
+    """Frame 3 missing, frame 2 held in its place (--missing hold), frame 2's Z holding NaN: both
+    outputs carry them as rendered, but the warning named frame 2 alone (frame 3's output was
+    counted as frame 2's, under the input held). It names the output written, and says where
+    it was held from."""
+    pattern = sequence_factory(frames=[1, 2, 4, 5])
+    poison(parse_pattern(pattern).path(2), "Z", {(0, 0): np.nan, (1, 1): np.inf})
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), frames="1-5",
+                               config=_config(tiny_weights, missing="hold"))
+    assert summary.held() == [3]
+    [warning] = [w for w in summary.warnings if "carry NaN or Inf values as rendered" in w]
+    assert warning.startswith("the outputs of frame(s) 2-3 carry NaN or Inf values as rendered")
+    assert "Z 4 in frame(s) 2-3" in warning
+    assert warning.endswith("; written from an input held in place of a missing one (--missing hold): "
+                            "frame 3 from frame 2")
+    assert (~np.isfinite(read_exr(summary.output_pattern.path(3)).get(["Z"]))).sum() == 2
 
 
 def test_each_runs_warnings_are_its_own_in_threads_and_with_the_logger_quiet(sequence_factory, tiny_weights,

@@ -154,3 +154,19 @@ def test_nan_and_inf_the_outputs_carry_as_rendered_are_said_once_as_the_reader_c
                 f"written as the render has them (all but the denoised beauty and layers; "
                 f"--keep-noisy's copy of the beauty too): Z 4 in frame(s) 2, albedo.R 1 in frame(s) 1"
                 f"{noisy}. The network saw") in said[0]
+
+
+def test_nan_an_input_held_in_place_of_another_frame_carries_is_counted_for_the_output_written(tmp_path,
+                                                                                              caplog):
+    """Frame 2's input handed out to be written as output frames 2 and 3 (--missing hold): its
+    NaN are in both outputs, said of each, and of frame 3's that it was held from frame 2."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2]))
+    poison(pattern.path(2), "Z", {(0, 0): np.nan})
+    source = FrameSource(pattern, {}, (), 1, {2}, torch.device("cpu"))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        source.image(2)
+        source.image(2, output=3)  # read again: the first was handed over
+        source.close()
+    [said] = [m for m in caplog.messages if "carry NaN or Inf" in m]
+    assert said.startswith("the outputs of frame(s) 2-3 carry NaN or Inf") and "Z 2 in frame(s) 2-3" in said
+    assert said.endswith("(--missing hold): frame 3 from frame 2")
