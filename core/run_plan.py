@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import OutputError, UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError, OutputError, UsageError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
@@ -47,9 +46,9 @@ from vfxdenoise.core.io.sequence import (
 )
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.model_files import radius_problem
-from vfxdenoise.core.run_warnings import carried, warn
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.runtime.host_memory import FrameCost
+from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
 from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
@@ -286,7 +285,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
     shot = shot_frames(windows.on_disk, config)
     records = _records(windows, radius, shot, in_pattern, config, checked.loaded.path)
-    planned = _plan_outputs(wanted, sources, out_pattern, records, config)
+    planned = _plan_outputs(wanted, sources, out_pattern, records, config,
+                            on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
                    planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion)
     _refuse_once_planned(plan, checked.maybe_nothing, sources, context)
@@ -368,7 +368,7 @@ class _Outputs:
 
 
 def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-                  records: dict[int, str], config: EngineConfig) -> _Outputs:
+                  records: dict[int, str], config: EngineConfig, on_cpu: bool) -> _Outputs:
     """The frames to denoise now, each with a note for its result ('' or why it is done again),
     those of them --resume keeps where the run finds the exposure each records
     (`RunPlan.exposure_kept`), and the results of the missing (`_missing`) and already-finished
@@ -376,7 +376,7 @@ def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: Frame
     settings and code (`records`, `provenance`), that reads back whole (`_finished`); the others
     are done again, saying why (a frame rendered again, or one its window reads...). An output
     there without --resume or --overwrite is refused."""
-    recorded = (_finished(wanted, sources, out_pattern, records, config) if config.existing == RESUME
+    recorded = (_finished(wanted, sources, out_pattern, records, config, on_cpu) if config.existing == RESUME
                 else _Recorded())
     differ, exposures = recorded.differences, recorded.exposure
     todo, exposure_kept, settled = {}, {}, []
@@ -419,11 +419,12 @@ def _exposure_only(reasons: dict[str, str] | None) -> bool:
 
 
 def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-              records: dict[int, str], config: EngineConfig) -> _Recorded:
+              records: dict[int, str], config: EngineConfig, on_cpu: bool) -> _Recorded:
     """For each output on disk, what keeps --resume from keeping it (none when nothing does):
     where its header's record differs from `records` (`provenance.differences`), then, for those
     that match, perhaps but for the frames the exposure is found from, whether every chunk
-    decodes (`outputs.is_complete`, a full decode, on the reader threads). Those done again
+    decodes (`outputs.is_complete`, a full decode, on the reader threads, as many at once as the
+    run's host memory holds: `_check_budget`, `outputs.complete`). Those done again
     whatever the run's exposure are logged. And the exposure each records and how it read its
     motion vectors, from the header read once for all three (the run warns of frames it keeps
     that read them otherwise: `RunPlan.recorded_motion`)."""
@@ -431,8 +432,9 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
     headers = {f: provenance.output_header(out_pattern.path(f)) for f in present}
     differ = {f: provenance.differences(headers[f], records[f]) for f in present}
     matching = [f for f in present if not differ[f] or _exposure_only(differ[f])]
-    with ThreadPoolExecutor(max_workers=config.threads(), thread_name_prefix="exr-check") as pool:
-        whole = dict(zip(matching, pool.map(carried(outputs.is_complete), map(out_pattern.path, matching))))
+    whole = dict(zip(matching, outputs.complete([out_pattern.path(f) for f in matching],
+                                                [headers[f] for f in matching], config.threads(),
+                                                _check_budget(config, on_cpu))))
     for frame in matching:
         if not whole[frame]:
             differ[frame][_DAMAGED] = "it is damaged"
@@ -442,6 +444,19 @@ def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePatt
                      "; ".join(reasons.values()))
     return _Recorded(differ, {f: provenance.recorded_exposure(headers[f]) for f in present},
                      {f: provenance.recorded_motion(headers[f]) for f in present})
+
+
+def _check_budget(config: EngineConfig, on_cpu: bool) -> float | None:
+    """The host memory --resume's check of the outputs on disk may decode them within
+    (`outputs.complete`), before the run's memory plan: the run's own (`host_memory.run_budget`:
+    a CPU run's --max-mem, else a share of the memory available); None where that cannot be
+    told. A GPU run's --max-mem bounds nothing (the engine says so): the memory available does.
+    --max-mem below what the process holds leaves none: one output at a time (the run's plan
+    refuses it, saying so, where a frame is to be denoised)."""
+    try:
+        return run_budget(config.max_mem_gb if on_cpu else None)
+    except DeviceError:
+        return 0.0
 
 
 def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],

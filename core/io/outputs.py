@@ -13,14 +13,19 @@ import contextlib
 import logging
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import check_decodes
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
-from vfxdenoise.core.run_warnings import warn
+from vfxdenoise.core.run_warnings import carried, warn
+
+if TYPE_CHECKING:
+    import OpenImageIO as oiio
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +326,8 @@ def is_complete(path: Path) -> bool:
     `exr.check_decodes`). An output is written whole (temp file + rename), so one under its final
     name is damaged only where something else cut it short, copied it badly or overwrote bytes
     in its middle (a disk or network fault), and a check of its end chunks alone kept the last
-    two; the cost is a decode of each (docs/denoising.md), on the run's reader threads."""
+    two; the cost is a decode of each (docs/denoising.md), on pool threads, as many at once as
+    the run's host memory holds (`complete`)."""
     if not path.is_file():
         return False
     try:
@@ -330,3 +336,36 @@ def is_complete(path: Path) -> bool:
         warn(log, "%s is damaged (%s); it will be denoised again", path, exc)
         return False
     return True
+
+
+def decoded_bytes(header: Sequence[oiio.ImageSpec]) -> int:
+    """The bytes `is_complete` holds decoding the output whose `header` (one spec per part) this
+    is: every part's planes in their stored types (`exr.check_decodes` decodes as `read_exr`),
+    over their data windows."""
+    return sum(spec.width * spec.height * spec.channelformat(c).size()
+               for spec in header for c in range(spec.nchannels))
+
+
+def checks_at_once(headers: Sequence[Sequence[oiio.ImageSpec]], threads: int, budget: float | None) -> int:
+    """How many outputs (`headers`: each one's, `decoded_bytes`) --resume's check decodes at once:
+    one per thread of `threads`, but no more than `budget` bytes of host memory hold decodes of
+    the largest (a 4K multi-layer output is gigabytes decoded), and at least one; `threads` where
+    the budget is not known (None)."""
+    if not headers:
+        return 1
+    if budget is None:
+        return max(1, min(threads, len(headers)))
+    largest = max(1, max(decoded_bytes(header) for header in headers))
+    return max(1, min(threads, len(headers), int(budget // largest)))
+
+
+def complete(paths: Sequence[Path], headers: Sequence[Sequence[oiio.ImageSpec]], threads: int,
+             budget: float | None) -> list[bool]:
+    """Whether each output of `paths` is whole (`is_complete`), decoded on pool threads as part
+    of the calling run (its warnings the run's: `run_warnings.carried`), as many at once as
+    `checks_at_once` lets `budget` bytes of host memory hold (`headers`: each output's, read
+    already)."""
+    at_once = checks_at_once(headers, threads, budget)
+    log.debug("--resume: %d output(s) decoded to check them whole, %d at a time", len(paths), at_once)
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="exr-check") as pool:
+        return list(pool.map(carried(is_complete), paths))

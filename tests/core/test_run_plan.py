@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
+import time
 
+import OpenEXR
 import pytest
 from exr_sequences import write_sequence
 
@@ -112,6 +115,49 @@ def test_resume_plans_a_frame_whose_exposure_frames_alone_changed_to_be_settled_
                        "since?), and so did the exposure found from them (x1 then, x2 now)")
     given = plan_run(pattern, out, None, dataclasses.replace(resume, exposure=1.0))
     assert list(given.todo) == list(range(1, 11)) and not given.exposure_kept  # other settings
+
+
+def _decodes_at_once(monkeypatch) -> list[int]:
+    """The most calls into OpenEXR's module at once from --resume's check threads (`exr-check`),
+    each held 50 ms so that the check's threads overlap where the pool lets them: a list of one,
+    updated as the run goes."""
+    real, lock, now, most = OpenEXR.File, threading.Lock(), [0], [0]
+
+    def file(*args, **options):
+        if not threading.current_thread().name.startswith("exr-check"):
+            return real(*args, **options)
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            time.sleep(0.05)
+            return real(*args, **options)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(OpenEXR, "File", file)
+    return most
+
+
+def test_resume_checks_the_outputs_one_at_a_time_where_max_mem_leaves_no_room(tmp_path, tiny_weights,
+                                                                           monkeypatch):
+    """--resume decoded every output on disk on a thread per CPU (here 4) before the memory plan
+    bounded anything, whatever --max-mem said: now as many at once as the run's host memory holds
+    (`outputs.checks_at_once`), here one, where --max-mem is below what the process holds (a run
+    with a frame to denoise is refused for it; one keeping them all is not)."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 5), height=16, width=16)
+    out = str(tmp_path / "out" / "d.####.exr")
+    config = EngineConfig(device="cpu", model=str(tiny_weights), io_threads=4, existing="resume")
+    denoise_sequence(pattern, out, config=config)
+    most = _decodes_at_once(monkeypatch)
+    assert list(plan_run(pattern, out, None, config).todo) == []
+    assert most[0] > 1  # the premise: the check's threads overlap
+    most[0] = 0
+    bounded = dataclasses.replace(config, max_mem_gb=0.01)
+    assert list(plan_run(pattern, out, None, bounded).todo) == []
+    assert most[0] == 1
+    assert denoise_sequence(pattern, out, config=bounded).frames("skipped") == [1, 2, 3, 4]
 
 
 def test_a_run_on_denoised_frames_warns_that_they_are_no_render(tmp_path, tiny_weights, caplog):

@@ -14,10 +14,13 @@ import pytest
 
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header, write_exr
 from vfxdenoise.core.io.outputs import (
     _refuse_inputs_by_other_names,
     check_writable,
+    checks_at_once,
+    complete,
+    decoded_bytes,
     is_complete,
     output_folder,
 )
@@ -206,6 +209,30 @@ def test_an_output_damaged_in_the_middle_is_not_complete(tmp_path, layout, compr
         read_exr(path)
     assert not is_complete(path)
     assert f"{path} is damaged" in caplog.text and "denoised again" in caplog.text
+
+
+def test_resume_decodes_at_once_only_as_many_outputs_as_the_host_memory_budget_holds(tmp_path, caplog):
+    """--resume decoded the outputs on disk on a thread per CPU before the run's memory plan
+    bounded anything: at 4K multi-layer, gigabytes each. As many at once as the budget holds
+    decodes of the largest (from the headers: every part's planes in their stored types), at
+    least one; a thread per CPU where the budget is not known."""
+    paths = [tmp_path / f"o{index}.exr" for index in range(4)]
+    for path in paths[:3]:
+        _stored(path, "scanlines")
+    _stored(paths[3], "two parts")
+    headers = [read_exr_header(path) for path in paths]
+    one = 40 * 72 * 4 * 4  # 40x72 float RGBA
+    assert [decoded_bytes(header) for header in headers] == [one, one, one, 2 * one]
+    assert checks_at_once(headers, threads=4, budget=None) == 4
+    assert checks_at_once(headers, threads=3, budget=1e12) == 3
+    assert checks_at_once(headers, threads=4, budget=2.5 * 2 * one) == 2
+    assert checks_at_once(headers, threads=4, budget=2 * one - 1) == 1
+    assert checks_at_once(headers, threads=4, budget=0.0) == 1
+    assert checks_at_once(headers[:2], threads=8, budget=None) == 2  # no idle threads
+    paths[1].write_bytes(paths[1].read_bytes()[:-1])
+    with caplog.at_level("DEBUG", logger="vfxdenoise.core.io.outputs"):
+        assert complete(paths, headers, threads=4, budget=2 * one) == [True, False, True, True]
+    assert "4 output(s) decoded to check them whole, 1 at a time" in caplog.text
 
 
 @pytest.mark.parametrize("where", ["output frame", "output folder"])
