@@ -32,9 +32,10 @@ cannot write a file mixing tiled and scanline parts either: such a file is writt
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import OpenEXR
@@ -89,6 +90,8 @@ _LEVEL_ATTRIBUTES = frozenset({"textureformat", "openexr:levelmode"})
 # RuntimeError; the stream `exr_bytes` reads through raises OSError) or cannot hold in memory:
 # OpenImageIO then decodes the file, and reports it if damaged. Anything else is a fault of ours.
 _NATIVE_READ_ERRORS = (RuntimeError, OSError, MemoryError)
+
+T = TypeVar("T")
 
 
 def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None,
@@ -241,30 +244,44 @@ def check_decodes(path: str | Path) -> None:
     """Raise ExrError where any chunk of any part cannot be decoded (`outputs.is_complete`): a
     file cut short, or damaged in the middle (bytes zeroed or overwritten by a faulty copy or
     disk), which a check of its end chunks alone took for whole. Decoded as `read_exr` decodes
-    it: by OpenEXR first (its planes in their stored types; the cost: docs/denoising.md),
-    and where OpenEXR drops a part or fails, by OpenImageIO, whose verdict is kept: every part
-    read, an error reported (`has_error`) or no pixels returned taken for damage. Damage that
-    still decodes (uncompressed pixel bytes changed in place) cannot be told from pixels."""
+    it, through the one chain both take (`_decoded`): by OpenEXR first (its planes in their
+    stored types; the cost: docs/denoising.md), and where OpenEXR drops a part or fails, by
+    OpenImageIO, whose verdict is kept: every part read, an error reported (`has_error`) or no
+    pixels returned taken for damage. Damage that still decodes (uncompressed pixel bytes
+    changed in place) cannot be told from pixels."""
     path = Path(path)
-    handle = _open(path)
-    try:
-        specs = _specs(handle, path)
-        why, headers, kept = _openexr_layout(path, len(specs))
-        native = not (why or exr_bytes.cut_short(path))
-        if native and _decode_native(path, specs, headers, kept) is not None:
-            return
-        for part, spec in enumerate(specs):
-            pixels = handle.read_image(part, 0, 0, spec.nchannels, oiio.UNKNOWN)
-            if pixels is None or handle.has_error:
-                raise ExrError(f"{path}: part {part} is truncated or damaged "
-                               f"({_one_line(_error_of(handle) or 'unknown error')})")
-    finally:
-        handle.close()
+
+    def by_openimageio(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, why: str,
+                       header: dict | None, kept: dict[str, exr_bytes.KeptString]) -> None:
+        pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.UNKNOWN)  # as stored: checked only
+        if pixels is None or handle.has_error:
+            raise ExrError(f"{path}: part {index} is truncated or damaged "
+                           f"({_one_line(_error_of(handle) or 'unknown error')})")
+
+    _decoded(path, by_openimageio)
 
 
 def read_exr(path: str | Path) -> ExrImage:
     """Every part of an EXR with its header; ExrError naming the file when it is damaged."""
     path = Path(path)
+
+    def by_openimageio(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, why: str,
+                       header: dict | None, kept: dict[str, exr_bytes.KeptString]) -> ExrPart:
+        return ExrPart(spec, _read_part(handle, index, spec, path, why), header,
+                       kept_strings=exr_bytes.stand_ins(kept))
+
+    return ExrImage(_decoded(path, by_openimageio), source=path)
+
+
+def _decoded(path: Path, by_openimageio: Callable[[oiio.ImageInput, int, oiio.ImageSpec, str, dict | None,
+                                                   dict[str, exr_bytes.KeptString]], T]
+             ) -> list[ExrPart] | list[T]:
+    """The decode chain of `read_exr` and `check_decodes` (one, so that neither can decode a
+    file otherwise than the other): the headers by OpenImageIO (`_specs`), the layout OpenEXR
+    can decode (`_openexr_layout`), the parts as OpenEXR decodes them (`_decode_native`), else
+    each part as `by_openimageio` decodes it (given the open file, the part's index and spec, why
+    OpenEXR did not, and its header and non-UTF-8 strings as OpenEXR read them). ExrError naming
+    the file when it is damaged."""
     handle = _open(path)
     try:
         specs = _specs(handle, path)
@@ -273,14 +290,12 @@ def read_exr(path: str | Path) -> ExrImage:
         # and stderr before failing; OpenImageIO reads it quietly and reports it as damaged.
         not_native = why or exr_bytes.cut_short(path)
         parts = None if not_native else _decode_native(path, specs, headers, kept)
-        if parts is None:
-            why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
-            parts = [ExrPart(spec, _read_part(handle, i, spec, path, why), headers[i],
-                             kept_strings=exr_bytes.stand_ins(kept[i]))
-                     for i, spec in enumerate(specs)]
+        if parts is not None:
+            return parts
+        why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
+        return [by_openimageio(handle, i, spec, why, headers[i], kept[i]) for i, spec in enumerate(specs)]
     finally:
         handle.close()
-    return ExrImage(parts, source=path)
 
 
 def _decode_native(path: Path, specs: list[oiio.ImageSpec], headers: list[dict | None],

@@ -19,6 +19,7 @@ from vfxdenoise.core.io.atomic import TEMP_SUFFIX, temp_parts
 from vfxdenoise.core.io.exr import (
     ExrImage,
     ExrPart,
+    check_decodes,
     read_exr,
     read_exr_header,
     storage_changes,
@@ -673,6 +674,27 @@ def test_a_frame_openexr_fails_to_decode_is_decoded_by_openimageio_saying_why(mi
     assert image.parts[0].planes is None  # OpenImageIO's float32 path
     np.testing.assert_array_equal(image.get(["Z", "id"]), np.stack([channels["Z"], channels["id"]]))
     assert f"{path}: decoded by OpenImageIO: OpenEXR's decode failed ({error.__name__}" in caplog.text
+
+
+@pytest.mark.parametrize("openexr_fails", [False, True])
+def test_resumes_check_decodes_a_frame_by_the_one_chain_read_exr_takes(mixed, tmp_path, monkeypatch, caplog,
+                                                                      openexr_fails):
+    """`check_decodes` (--resume's) repeated `read_exr`'s decode chain (OpenEXR's layout, its
+    decode, OpenImageIO's where that fails): one helper serves both now (`exr._decoded`), so a
+    change to the chain reaches the check. Whole, a frame passes both, by OpenEXR or, where
+    OpenEXR fails, by OpenImageIO alike (said at debug level by each); cut short, both refuse it."""
+    path = mixed[0]
+    cut = tmp_path / "cut.exr"
+    cut.write_bytes(path.read_bytes()[:-100])
+    if openexr_fails:
+        _failing_openexr(monkeypatch, RuntimeError, "Unable to decompress", reading=True)
+    with caplog.at_level("DEBUG", logger="vfxdenoise.core.io.exr"):
+        check_decodes(path)
+        read_exr(path)
+    assert caplog.text.count(f"{path}: decoded by OpenImageIO") == (2 if openexr_fails else 0)
+    for decode in (check_decodes, read_exr):
+        with pytest.raises(ExrError, match="cut.exr"):
+            decode(cut)
 
 
 def test_a_fault_in_decoding_a_frame_is_raised_not_hidden_by_the_slower_path(mixed, monkeypatch):
