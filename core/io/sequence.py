@@ -5,6 +5,7 @@ Pattern tokens (exactly one per pattern, in the file name):
   `%04d`, `%d`      printf style; `%d` is unpadded
   `$F4`, `${F4}`    Houdini; `$F` / `${F}` is unpadded
   `@@@@`            one `@` per digit
+A digit may not follow the token (r.${F4}2.exr: its frame 1001, r.10012.exr, reads as frame 10012).
 
 Frame specs: `1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005,1010-1012`,
 negative frames `-5--1`, `-10-10`. Frame numbers are written like printf('%0Nd'): frame -5 with
@@ -28,7 +29,11 @@ from pathlib import Path
 import fileseq
 
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
-from vfxdenoise.core.io.frame_pattern import FramePattern  # its home: without fileseq, for the plugin
+from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for the plugin
+    FramePattern,
+    frame_number,
+    token_padding,
+)
 
 ACCEPTED_PATTERNS = (
     "render.####.exr (one # per digit), render.%04d.exr, render.$F4.exr, render.${F4}.exr or "
@@ -44,6 +49,8 @@ stray frame's (render.20000000.exr beside 1001-1100), not a shot's."""
 _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
 _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
+_DIGIT_AFTER_TOKEN = re.compile(r"([#@]+|%0?\d*d|\$\{F\d*\})(?=\d)", re.IGNORECASE)
+"""A token a digit follows (r.${F4}2.exr); an unbraced $F42 is Houdini's padding 42, no such case."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
 _SPEC_CHARS = frozenset("0123456789-,x:")
@@ -59,7 +66,8 @@ def parse_pattern(text: str | Path) -> FramePattern:
     pattern as written: exit 2), naming `text` and showing the
     accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
     several tokens, a literal frame number or range instead of a token, or a token in the name of
-    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token).
+    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token), and a digit
+    right after the token (`_refuse_digit_after_token`).
     """
     text = os.path.expanduser(str(text))
     if _undecodable(text):
@@ -76,6 +84,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
                                  "name holds #, %d or $F is read as named once it exists: create it first)")
     if not name:
         raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
+    _refuse_digit_after_token(text, name)
     try:
         seq = fileseq.FileSequence(_HOUDINI_BRACED.sub(r"$F\1", name), pad_style=fileseq.PAD_STYLE_HASH1)
     except fileseq.ParseException as exc:
@@ -83,12 +92,14 @@ def parse_pattern(text: str | Path) -> FramePattern:
         raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
                                  f"{ACCEPTED_PATTERNS}") from exc
     token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
-    _check_token(text, token, prefix, suffix, seq)
+    _check_token(text, token, prefix, suffix, seq, braced=bool(_HOUDINI_BRACED.search(name)))
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
 
 
-def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence) -> None:
-    """Reject what fileseq parses but a frame pattern must not be (see parse_pattern)."""
+def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence,
+                 braced: bool = False) -> None:
+    """Reject what fileseq parses but a frame pattern must not be (see parse_pattern). `braced`:
+    the token was written ${F4}, whose braces end it before a letter or `_` (fileseq is given $F4)."""
     if seq.frameSet() is not None:
         example = f"{prefix}{'#' * max(seq.zfill(), 1)}{suffix}"
         raise SequenceUsageError(
@@ -107,9 +118,29 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
     if token.startswith("%") and not token.startswith("%0") and token != "%d":
         raise SequenceUsageError(f"'{text}': {token} pads with spaces, not zeros; use "
                                  f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
-    if token.startswith("$F") and (suffix[:1].isalnum() or suffix[:1] == "_"):
+    if token.startswith("$F") and not braced and (suffix[:1].isalnum() or suffix[:1] == "_"):
         raise SequenceUsageError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
                                  f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
+
+
+def _refuse_digit_after_token(text: str, name: str) -> None:
+    """Refuse a file name whose one frame token a digit follows (r.${F4}2.exr, r.####2.exr): its
+    files cannot be read back as one frame each, for r.10012.exr is its frame 1001 and frame 10012
+    of r.####.exr, as other tools and folder listings read it, and r.1002.exr (frame 1002 of
+    r.####.exr beside it) is its frame 100 under another padding. Houdini's braces delimit the
+    token in the pattern, not in the files written. Several tokens are left to the message that
+    says so."""
+    found = _DIGIT_AFTER_TOKEN.search(name)
+    if not found or len(_ANY_TOKEN.findall(name)) != 1:
+        return
+    token, cut = found.group(1), found.end()
+    number = frame_number(1001, token_padding(token))
+    written = f"{name[:found.start()]}{number}{name[cut:]}"
+    other = number + re.match(r"\d+", name[cut:]).group()
+    raise SequenceUsageError(
+        f"'{text}': a digit follows the frame token {token}, so frame 1001 would be {written}, "
+        f"which reads as frame {other} too; put a non-digit after the token, e.g. "
+        f"{name[:cut]}.{name[cut:]} (rename the files to it). Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _shell_expanded_hint(name: str) -> str:

@@ -48,6 +48,42 @@ def test_token_forms_give_prefix_suffix_and_padding(text, padding):
     assert pattern.text == "/shots/a/render." + "#" * padding + ".exr"
 
 
+@pytest.mark.parametrize("name, prefix, suffix, padding", [
+    ("r.${F4}a.exr", "r.", "a.exr", 4),
+    ("r.${F4}_beauty.exr", "r.", "_beauty.exr", 4),
+    ("r.${F}.2.exr", "r.", ".2.exr", 1),
+    ("r.$F42.exr", "r.", ".exr", 42),  # unbraced: Houdini's $F42, padding 42, as before
+])
+def test_houdini_braces_end_the_token(name, prefix, suffix, padding):
+    """${F4}a is frame, then `a` in Houdini: the braces end the token. `${F4}` was rewritten to
+    `$F4` for fileseq and then refused as Houdini's variable $F4a, saying to write ${F4}."""
+    assert parse_pattern(name) == FramePattern(Path("."), prefix, suffix, padding)
+
+
+@pytest.mark.parametrize("name, token, written, other", [
+    ("r.${F4}2.exr", "${F4}", "r.10012.exr", "10012"),  # was padding 42: the 2 read into $F42
+    ("r.${F}2.exr", "${F}", "r.10012.exr", "10012"),  # was padding 2
+    ("r.####2.exr", "####", "r.10012.exr", "10012"),  # said: more than one frame token
+    ("r.%04d25.exr", "%04d", "r.100125.exr", "100125"),  # said: cannot be parsed
+    ("r.@@@@2.exr", "@@@@", "r.10012.exr", "10012"),
+    ("r.%d7.exr", "%d", "r.10017.exr", "10017"),
+])
+def test_a_digit_right_after_the_token_is_refused_saying_why_and_what_to_write(name, token, written, other):
+    """The files of r.${F4}2.exr cannot be read back: r.10012.exr is its frame 1001 and frame 10012
+    of r.####.exr, and r.1002.exr of that sequence its frame 100 under another padding. Refused,
+    as a frame number a digit precedes is (shot_v2####.exr), with a pattern that is read."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(f"/shots/a/{name}")
+    message = str(info.value)
+    cut = name.index(token) + len(token)
+    instead = f"{name[:cut]}.{name[cut:]}"
+    assert message.startswith(
+        f"'/shots/a/{name}': a digit follows the frame token {token}, so frame 1001 would be "
+        f"{written}, which reads as frame {other} too; put a non-digit after the token, e.g. {instead} "
+        "(rename the files to it). Accepted: render.####.exr"), message
+    assert parse_pattern(instead).suffix == f".{name[cut:]}"
+
+
 def test_hash_counts_one_digit_each_not_fileseq_default_of_four():
     assert parse_pattern("r.####.exr").path(7).name == "r.0007.exr"
     assert parse_pattern("r.#.exr").path(7).name == "r.7.exr"
