@@ -16,7 +16,7 @@ import logging
 import re
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +64,10 @@ class FarmJob:
     command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
     existing: str = RESUME  # seq_options.EXISTING_POLICIES: tasks keep frames written, or rewrite them
+    on_disk: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    """The frames of `input` on disk when the job was built, from `build_job`'s one listing of the
+    input folder (`seq_checks` checks the job against them, without listing it again); None where
+    the folder was not visible here."""
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
@@ -110,6 +114,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
+        on_disk=None if on_disk is None else tuple(on_disk.frames),
     )
 
 

@@ -48,7 +48,8 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     """The job's frames as its tasks' seq checks them; None where the input folder is not visible
-    here (`build_job` has warned: nothing on disk to check against). Worked out otherwise than
+    here (`build_job` has warned: nothing on disk to check against). The frames on disk are those
+    `build_job` listed (`FarmJob.on_disk`): the folder is not listed again. Worked out otherwise than
     seq does (`run_plan.plan_run`), for what is on disk now is not what the tasks will find: a
     task reads the frames of the render's range (--context-frames) when given, those not rendered
     yet too (they are by the time it runs), else those on disk; the layers are checked on the
@@ -60,9 +61,9 @@ def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     from vfxdenoise.core.io.sequence import option_frames
     from vfxdenoise.core.run_plan import RunFrames
 
-    if not job.input.directory.is_dir():
+    if job.on_disk is None:
         return None
-    on_disk = job.input.frames_on_disk()
+    on_disk = list(job.on_disk)
     context = option_frames(config.context_frames, "--context-frames")
     rendered = set(on_disk)
     return RunFrames(on_disk, list(job.frames), on_disk if context is None else context,
