@@ -248,14 +248,32 @@ def token_padding(token: str) -> int:
     return max(int("".join(filter(str.isdigit, token)) or 1), 1)
 
 
+def digit_beside(name: str, start: int, end: int) -> str | None:
+    """Which side of the frame token `name[start:end]` a digit touches: 'after' (r.${F4}2.exr,
+    r.####2.exr), else 'before' (shot_v2####.exr); None where neither. The files of such a
+    pattern cannot be read back as one frame each: r.10012.exr is frame 1001 of r.${F4}2.exr and
+    frame 10012 of r.####.exr, as other tools and folder listings read it, and shot_v21001.exr
+    frame 1001 of shot_v2####.exr and frame 21001 of shot_v####.exr. The one rule for
+    `sequence.parse_pattern`, which refuses such a pattern saying so, and `pattern_from_text`,
+    which reads none in it. A digit is any Unicode decimal digit, as a regular expression's `\\d`."""
+    if name[end:end + 1].isdecimal():
+        return "after"
+    if name[max(start - 1, 0):start].isdecimal():
+        return "before"
+    return None
+
+
 def pattern_from_text(text: str) -> FramePattern | None:
-    """The pattern `text` names when its file name holds exactly one `FRAME_TOKEN` and its folder
-    none, as `sequence.parse_pattern` reads it; None otherwise. Without parse_pattern's checks and
-    messages: for patterns a run has already been given (a host's output), not for a user's."""
+    """The pattern `text` names when its file name holds exactly one `FRAME_TOKEN`, no digit
+    beside it (`digit_beside`), and its folder none, as `sequence.parse_pattern` reads it; None
+    otherwise, where parse_pattern refuses it. Without parse_pattern's checks and messages: for
+    patterns a run has already been given (a host's output), not for a user's."""
     folder, name = os.path.split(os.path.expanduser(text))
     tokens = list(FRAME_TOKEN.finditer(name))
     if len(tokens) != 1 or FRAME_TOKEN.search(folder):
         return None
     token = tokens[0]
+    if digit_beside(name, token.start(), token.end()):
+        return None
     return FramePattern(Path(folder or "."), name[:token.start()], name[token.end():],
                         token_padding(token.group()))

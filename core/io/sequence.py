@@ -5,7 +5,8 @@ Pattern tokens (exactly one per pattern, in the file name):
   `%04d`, `%d`      printf style; `%d` is unpadded
   `$F4`, `${F4}`    Houdini; `$F` / `${F}` is unpadded
   `@@@@`            one `@` per digit
-A digit may not follow the token (r.${F4}2.exr: its frame 1001, r.10012.exr, reads as frame 10012).
+A digit may not touch the token on either side (r.${F4}2.exr: its frame 1001, r.10012.exr, reads
+as frame 10012; shot_v2####.exr: shot_v21001.exr, as frame 21001): `frame_pattern.digit_beside`.
 
 Frame specs: `1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005,1010-1012`,
 negative frames `-5--1`, `-10-10`. Frame numbers are written like printf('%0Nd'): frame -5 with
@@ -31,6 +32,7 @@ import fileseq
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for the plugin
     FramePattern,
+    digit_beside,
     frame_number,
     token_padding,
 )
@@ -49,8 +51,8 @@ stray frame's (render.20000000.exr beside 1001-1100), not a shot's."""
 _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
 _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
-_DIGIT_AFTER_TOKEN = re.compile(r"([#@]+|%0?\d*d|\$\{F\d*\})(?=\d)", re.IGNORECASE)
-"""A token a digit follows (r.${F4}2.exr); an unbraced $F42 is Houdini's padding 42, no such case."""
+_FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*", re.IGNORECASE)
+"""A frame token as written, a digit beside it or not (an unbraced $F42 is Houdini's padding 42)."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
 _SPEC_CHARS = frozenset("0123456789-,x:")
@@ -67,7 +69,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
     accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
     several tokens, a literal frame number or range instead of a token, or a token in the name of
     a folder that does not exist (`shot #12/` on disk is a folder's name, not a token), and a digit
-    right after the token (`_refuse_digit_after_token`).
+    right after or before the token (`_refuse_digit_after_token`, `_refuse_digit_before_token`).
     """
     text = os.path.expanduser(str(text))
     if _undecodable(text):
@@ -92,6 +94,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
         raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
                                  f"{ACCEPTED_PATTERNS}") from exc
     token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
+    _refuse_digit_before_token(text, name, seq)
     _check_token(text, token, prefix, suffix, seq, braced=bool(_HOUDINI_BRACED.search(name)))
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
 
@@ -130,10 +133,10 @@ def _refuse_digit_after_token(text: str, name: str) -> None:
     r.####.exr beside it) is its frame 100 under another padding. Houdini's braces delimit the
     token in the pattern, not in the files written. Several tokens are left to the message that
     says so."""
-    found = _DIGIT_AFTER_TOKEN.search(name)
-    if not found or len(_ANY_TOKEN.findall(name)) != 1:
+    found = _one_token(name)
+    if not found or digit_beside(name, found.start(), found.end()) != "after":
         return
-    token, cut = found.group(1), found.end()
+    token, cut = found.group(), found.end()
     number = frame_number(1001, token_padding(token))
     written = f"{name[:found.start()]}{number}{name[cut:]}"
     other = number + re.match(r"\d+", name[cut:]).group()
@@ -141,6 +144,39 @@ def _refuse_digit_after_token(text: str, name: str) -> None:
         f"'{text}': a digit follows the frame token {token}, so frame 1001 would be {written}, "
         f"which reads as frame {other} too; put a non-digit after the token, e.g. "
         f"{name[:cut]}.{name[cut:]} (rename the files to it). Accepted: {ACCEPTED_PATTERNS}")
+
+
+def _refuse_digit_before_token(text: str, name: str, seq: fileseq.FileSequence) -> None:
+    """Refuse a file name whose one frame token a digit of the name precedes (shot_v2####.exr):
+    its files cannot be read back as one frame each either, for shot_v21001.exr is its frame 1001
+    and frame 21001 of shot_v####.exr. fileseq reads such digits as a frame written before the
+    token; the advice keeps them in the name, with a `.` after them, as the advice for a digit
+    after the token puts one before it, and names what to write where they were meant as a frame.
+    A frame range before the token (r.1001-1100####.exr: fileseq's range, then its padding) is
+    left to `_check_token`, which says it names frames instead of a token."""
+    found = _one_token(name)
+    if not found or digit_beside(name, found.start(), found.end()) != "before":
+        return
+    start, token = found.start(), found.group()
+    digits = re.search(r"\d+$", name[:start]).group()
+    if seq.frameSet() is not None and name[len(seq.basename()):start] != digits:
+        return  # a frame range: frames named instead of a token
+    number = frame_number(1001, token_padding(token))
+    stem = name[:start - len(digits)]
+    raise SequenceUsageError(
+        f"'{text}': a digit precedes the frame token {token}, so frame 1001 would be "
+        f"{name[:start]}{number}{name[found.end():]}, which reads as frame {digits}{number} too; put a "
+        f"non-digit before the token, e.g. {name[:start]}.{name[start:]} (rename the files to it; "
+        f"where {digits} was meant as a frame, write {stem}{name[start:]} and give the frames "
+        f"separately). Accepted: {ACCEPTED_PATTERNS}")
+
+
+def _one_token(name: str) -> re.Match[str] | None:
+    """The frame token of `name` where it holds exactly one (`_ANY_TOKEN`) and that is a frame
+    token (not <UDIM>); None otherwise, several tokens being left to the message that says so."""
+    if len(_ANY_TOKEN.findall(name)) != 1:
+        return None
+    return _FRAME_TOKEN.search(name)
 
 
 def _shell_expanded_hint(name: str) -> str:

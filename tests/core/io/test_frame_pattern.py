@@ -7,17 +7,47 @@ import os
 import pytest
 from sequence_folders import count_listings
 
-from vfxdenoise.core.errors import SequenceError
-from vfxdenoise.core.io.frame_pattern import NotRead, frame_number, pattern_from_text, what_is_at
+from vfxdenoise.core.errors import SequenceError, SequenceUsageError
+from vfxdenoise.core.io.frame_pattern import (
+    NotRead,
+    digit_beside,
+    frame_number,
+    pattern_from_text,
+    what_is_at,
+)
 from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 
 
 @pytest.mark.parametrize("text", [
     "/s/r.####.exr", "/s/r.#.exr", "r.%04d.exr", "/s/r.%d.exr", "/s/r.%0d.exr", "/s/r.$F4.exr",
     "/s/r.${F4}.exr", "/s/r.$F.exr", "/s/r.${F}.exr", "/s/r.@@@@.exr", "/s/####.exr", "~/r.####.exr",
+    "/s/r.$F42.exr", "/s/r.${F4}.2.exr", "/s/shot_v2.####.exr", "/s/v2_%04d.exr", "/s/r.${F4}a.exr",
+    "/s/1.####.exr",
 ])
 def test_a_pattern_reads_as_parse_pattern_reads_it(text):
     assert pattern_from_text(text) == parse_pattern(text)
+
+
+@pytest.mark.parametrize("text", [
+    "/s/r.${F4}2.exr", "/s/r.${F}2.exr", "/s/r.####2.exr", "/s/r.%04d25.exr", "/s/r.@@@@2.exr",
+    "/s/r.%d7.exr", "/s/r.#\u0662.exr", "/s/shot_v2####.exr", "/s/shot_v2%04d.exr", "/s/shot_v2$F4.exr",
+    "/s/v2${F4}.exr", "/s/v02@@@@.exr", "/s/1####.exr", "/s/r.1001-1100####.exr", "/s/r.1,3#.exr",
+])
+def test_a_digit_beside_the_token_is_no_pattern_to_either_reader(text):
+    """pattern_from_text read r.${F4}2.exr as suffix `2.exr`, which parse_pattern refuses (its frame
+    1001, r.10012.exr, is frame 10012 of r.####.exr): the plugin took a host's output for a
+    pattern the run then refused. One rule (`digit_beside`) for both, after and before the token."""
+    assert pattern_from_text(text) is None
+    with pytest.raises(SequenceUsageError):
+        parse_pattern(text)
+
+
+@pytest.mark.parametrize("name, side", [("r.####2.exr", "after"), ("v2####.exr", "before"),
+                                        ("2####2.exr", "after"), ("r.####.exr", None), ("####", None),
+                                        ("r.#\u0662.exr", "after")])
+def test_digit_beside_names_the_side_a_digit_touches(name, side):
+    start = name.index("#")
+    assert digit_beside(name, start, start + name.count("#")) == side
 
 
 @pytest.mark.parametrize("text", ["/s/r.exr", "/s/r.####.####.exr", "/s/r.%4d.exr", "/s/r.$F4x.exr",

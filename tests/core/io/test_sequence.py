@@ -17,6 +17,7 @@ from sequence_folders import touch_frames
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.exr import ExrImage, write_exr
 from vfxdenoise.core.io.sequence import (
+    ACCEPTED_PATTERNS,
     FramePattern,
     FrameRuns,
     SequenceOnDisk,
@@ -82,6 +83,43 @@ def test_a_digit_right_after_the_token_is_refused_saying_why_and_what_to_write(n
         f"{written}, which reads as frame {other} too; put a non-digit after the token, e.g. {instead} "
         "(rename the files to it). Accepted: render.####.exr"), message
     assert parse_pattern(instead).suffix == f".{name[cut:]}"
+
+
+@pytest.mark.parametrize("name, token, digits, written, other", [
+    ("shot_v2####.exr", "####", "2", "shot_v21001.exr", "21001"),  # was told: use shot_v####.exr
+    ("shot_v2%04d.exr", "%04d", "2", "shot_v21001.exr", "21001"),
+    ("shot_v2$F4.exr", "$F4", "2", "shot_v21001.exr", "21001"),
+    ("shot_v2${F4}.exr", "${F4}", "2", "shot_v21001.exr", "21001"),
+    ("shot_v02@@@@.exr", "@@@@", "02", "shot_v021001.exr", "021001"),
+    ("shot-12#.exr", "#", "12", "shot-121001.exr", "121001"),
+    ("r.1001####.exr", "####", "1001", "r.10011001.exr", "10011001"),
+])
+def test_a_digit_right_before_the_token_is_refused_keeping_it_in_the_advice(
+        name, token, digits, written, other):
+    """shot_v2####.exr was said to name frame 0002 instead of a token and told to use
+    shot_v####.exr, which drops the version's digit: its files are another shot's. The advice
+    keeps the digits and puts a `.` after them, as the advice for a digit after the token puts
+    one before it, and says what to write where they were meant as a frame."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(f"/shots/a/{name}")
+    start = name.index(token)
+    instead, as_frame = f"{name[:start]}.{name[start:]}", name[:start - len(digits)] + name[start:]
+    assert str(info.value) == (
+        f"'/shots/a/{name}': a digit precedes the frame token {token}, so frame 1001 would be "
+        f"{written}, which reads as frame {other} too; put a non-digit before the token, e.g. "
+        f"{instead} (rename the files to it; where {digits} was meant as a frame, write {as_frame} "
+        f"and give the frames separately). Accepted: {ACCEPTED_PATTERNS}")
+    assert parse_pattern(instead).prefix == f"{name[:start]}."
+    assert parse_pattern(instead).name(1001) == f"{name[:start]}.1001{name[start + len(token):]}"
+    assert parse_pattern(as_frame).prefix == name[:start - len(digits)]
+
+
+@pytest.mark.parametrize("name", ["r.1001-1100####.exr", "r.1-3x2####.exr", "r.1,3####.exr"])
+def test_a_frame_range_before_the_token_still_names_frames_instead_of_a_token(name):
+    """fileseq's frame range then padding: the frames are given separately, the range dropped."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(name)
+    assert "instead of a frame token; use a pattern such as r.####.exr and give the frames" in str(info.value)
 
 
 def test_hash_counts_one_digit_each_not_fileseq_default_of_four():
