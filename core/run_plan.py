@@ -13,6 +13,7 @@ found that exposure (`RunPlan.at_exposure`), which it does anyway where such a f
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,9 @@ class RunFrames:
     wanted: list[int]  # the frames to write
     usable: list[int]  # the frames windows may read
     first_reads: tuple[int, ...]  # frames in the order the run reads them: layers are checked on the first
+    # the files of `on_disk` from the listing they were found by (`SequenceOnDisk.files`), for the
+    # output checks (`outputs.check_writable`) not to list the input folder again; None: they list it
+    files: dict[int, os.DirEntry] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern
     if frames is not None:
         maybe_nothing = _may_write_nothing(frames.wanted, frames.usable, out_pattern, config)
         outputs.check_writable(in_pattern, out_pattern, frames.on_disk, frames.wanted,
-                               folder_needed=not maybe_nothing)
+                               folder_needed=not maybe_nothing, listed=frames.files)
         check_layers(in_pattern, frames.first_reads, config, read_header)
     loaded = load(config)
     return CheckedRun(maybe_nothing, loaded, None if loaded is None else _temporal_radius(loaded, config))
@@ -310,7 +314,7 @@ def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, conf
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))
-    return RunFrames(sequence.frames, wanted, usable, first_reads), context
+    return RunFrames(sequence.frames, wanted, usable, first_reads, sequence.files), context
 
 
 def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, sources: dict[int, int],

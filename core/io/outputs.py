@@ -30,18 +30,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def check_writable(in_pattern: FramePattern, out_pattern: FramePattern,
-                   input_frames: list[int], wanted: list[int], folder_needed: bool = True) -> None:
+def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_frames: list[int],
+                   wanted: list[int], folder_needed: bool = True,
+                   listed: dict[int, os.DirEntry] | None = None) -> None:
     """Refuse, before any work, outputs that would replace inputs, become frames of the input
     sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
     unwritable folder: that last one only where the folder is `folder_needed` (a --resume run
     whose every output is on disk may find nothing to write: it calls `check_folder_writable`
     once it knows it has something). An output pattern no run can take (the input pattern
-    itself, not .exr, names too long) is a UsageError; the rest, found on disk, OutputError."""
+    itself, not .exr, names too long) is a UsageError; the rest, found on disk, OutputError.
+    `listed`: the input frames' files from the run's own listing of the input folder
+    (`SequenceOnDisk.files`), whose entries tell links and inodes apart; None lists it here
+    (`FramePattern.files_on_disk`): a folder of 100k files on a network share is listed once."""
     _refuse_output_pattern(in_pattern, out_pattern, wanted)
     lookups = _Folders()
     on_disk = set(input_frames)
-    inputs = {frame: entry for frame, entry in in_pattern.files_on_disk().items() if frame in on_disk}
+    files = in_pattern.files_on_disk() if listed is None else listed
+    inputs = {frame: entry for frame, entry in files.items() if frame in on_disk}
     clashes = _over_inputs(in_pattern, out_pattern, on_disk, inputs, wanted, lookups)
     if clashes:
         raise OutputError(

@@ -249,9 +249,11 @@ def _undecodable(text: str) -> bool:
 
 
 def spread_frames(frames: Iterable[int], fractions: tuple[float, ...] = (0.5, 0.25, 0.75)) -> list[int]:
-    """The frames of `frames` each fraction of the way through them (sorted; one may repeat in a
-    short shot). Chosen from the frames alone, so every farm chunk of a shot that reads them to
-    decide something for the whole shot reads the same ones and decides alike."""
+    """The frames of `frames` each fraction of the way through them, in the order of `fractions`:
+    of the frames sorted and unique, the one with that fraction of them before it (rounded down:
+    6, 3 and 8 of 1-10; one may repeat in a short shot). Chosen from the frames alone, so every
+    farm chunk of a shot that reads them to decide something for the whole shot reads the same
+    ones and decides alike."""
     ordered = sorted(set(frames))
     return [ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
             for fraction in fractions] if ordered else []
@@ -328,11 +330,14 @@ def format_frames(frames: Iterable[int]) -> str:
 class SequenceOnDisk:
     """A pattern and the frames of it that exist on disk (sorted, unique, at least one), and,
     where the folder's listing found them (`find_sequence`), the files holding other frames of it
-    under another padding (frame -> name: `FramePattern.listing`)."""
+    under another padding (frame -> name: `FramePattern.listing`) and the entries of its frames'
+    own files (frame -> entry: `FramePattern.files_on_disk`), which the output checks read
+    (`outputs.check_writable`) instead of listing the folder again."""
 
     pattern: FramePattern
     frames: list[int]
     other_padding: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    files: dict[int, os.DirEntry] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -405,7 +410,7 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
             f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
-    return SequenceOnDisk(pattern, frames, other_padding)
+    return SequenceOnDisk(pattern, frames, other_padding, files)
 
 
 def _padding_meaning(padding: int) -> str:

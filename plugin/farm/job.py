@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import shutil
 import sys
@@ -64,10 +65,17 @@ class FarmJob:
     command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
     existing: str = RESUME  # seq_options.EXISTING_POLICIES: tasks keep frames written, or rewrite them
-    on_disk: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
-    """The frames of `input` on disk when the job was built, from `build_job`'s one listing of the
-    input folder (`seq_checks` checks the job against them, without listing it again); None where
-    the folder was not visible here."""
+    listed: dict[int, os.DirEntry] | None = field(default=None, compare=False, repr=False)
+    """The files of `input` on disk when the job was built, by frame, from `build_job`'s one
+    listing of the input folder (`seq_checks` checks the job against them, without listing it
+    again); None where the folder was not visible here. Directory entries, which do not pickle:
+    a job sent to another process goes as the job files its engine writes, not as itself."""
+
+    @property
+    def on_disk(self) -> tuple[int, ...] | None:
+        """The frames of `input` on disk when the job was built (`listed`), sorted; None where the
+        folder was not visible here."""
+        return None if self.listed is None else tuple(sorted(self.listed))
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
@@ -114,7 +122,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
-        on_disk=None if on_disk is None else tuple(on_disk.frames),
+        listed=None if on_disk is None else on_disk.files,
     )
 
 
@@ -194,17 +202,19 @@ def _context_frames(spec: str | None) -> list[int] | None:
 
 class _OnDisk(NamedTuple):
     """What the one listing of the input folder a submission makes found (`FramePattern.listing`):
-    the frames of the pattern on disk, and the files of other frames of it under another padding
+    the frames of the pattern on disk, the files of other frames of it under another padding
     (frame -> name), which seq refuses a task near the shot's ends for when they lie just beside
-    it (`frame_choice.refuse_other_padding_beside`)."""
+    it (`frame_choice.refuse_other_padding_beside`), and the frames' own files (frame -> entry:
+    `FarmJob.listed`)."""
 
     frames: list[int]
     other_padding: dict[int, str]
+    files: dict[int, os.DirEntry]
 
     def sequence(self, pattern: FramePattern) -> SequenceOnDisk:
         """The frames on disk as seq's own listing finds them (`find_sequence`), other padding
         included; there must be one."""
-        return SequenceOnDisk(pattern, self.frames, self.other_padding)
+        return SequenceOnDisk(pattern, self.frames, self.other_padding, self.files)
 
 
 def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int] | None) -> _OnDisk | None:
@@ -214,11 +224,11 @@ def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int
     (`find_sequence`), as seq's."""
     if frames is None and context is None:
         found = find_sequence(pattern)
-        return _OnDisk(found.frames, found.other_padding)
+        return _OnDisk(found.frames, found.other_padding, found.files)
     if not pattern.directory.is_dir():
         return None
     files, other_padding = pattern.listing()
-    return _OnDisk(sorted(files), other_padding)
+    return _OnDisk(sorted(files), other_padding, files)
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None,

@@ -11,6 +11,7 @@ import time
 import OpenEXR
 import pytest
 from exr_sequences import write_sequence
+from sequence_folders import count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
@@ -79,6 +80,30 @@ def test_a_plan_keeps_the_header_of_the_frame_it_reads_first_for_the_run(tmp_pat
     assert first.name == "render.0002.exr"
     _unreadable(first)
     assert plan.headers.peek(first)  # kept: the run does not read it again
+
+
+def test_a_run_lists_the_input_folder_once(tmp_path, monkeypatch, tiny_weights):
+    """Seq listed the input folder for its frames (`find_sequence`), then again for their files'
+    entries in its output check (`outputs.check_writable`, which tells links and inodes apart):
+    on a network folder of 100k files twice the wait before the first frame. The check now reads
+    the run's own listing (`RunFrames.files`)."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=8, width=8)
+    listings = count_listings(monkeypatch, tmp_path / "shot")
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "d.####.exr"),
+                               config=EngineConfig(device="cpu", model=str(tiny_weights)))
+    assert summary.frames("written") == [1001, 1002, 1003]
+    assert len(listings) == 1
+
+
+def test_a_plan_with_outputs_beside_the_inputs_lists_their_folder_once(tmp_path, monkeypatch, tiny_weights):
+    """Outputs beside the inputs (seq's default): planning lists the folder once for both. (The
+    run lists it again as the output folder once it holds its frames, for what dead runs left
+    there: `frame_locks.remove_dead_runs_files`, which no listing made before can tell.)"""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=8, width=8)
+    listings = count_listings(monkeypatch, tmp_path / "shot")
+    plan = plan_run(pattern, None, None, EngineConfig(device="cpu", model=str(tiny_weights)))
+    assert plan.out_pattern.directory == plan.in_pattern.directory
+    assert len(listings) == 1
 
 
 def test_the_shot_is_the_renders_range_when_given_else_the_frames_on_disk(tmp_path, tiny_weights):

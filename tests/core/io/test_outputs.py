@@ -11,6 +11,7 @@ import textwrap
 import numpy as np
 import OpenEXR
 import pytest
+from sequence_folders import count_listings
 
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
@@ -24,7 +25,7 @@ from vfxdenoise.core.io.outputs import (
     is_complete,
     output_folder,
 )
-from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.io.sequence import find_sequence, parse_pattern
 
 
 def test_an_output_name_too_long_for_its_temp_file_is_refused(tmp_path):
@@ -133,6 +134,27 @@ def test_an_output_over_an_input_linked_under_another_number_is_refused(tmp_path
     with pytest.raises(OutputError, match="would overwrite input frames 2-3"):
         check_writable(links, renders, [1, 2, 3], [1, 2, 3])
     check_writable(links, renders, [1, 2, 3], [1])  # render.1 is no input's file
+
+
+def test_the_inputs_listed_by_the_run_are_checked_without_listing_their_folder_again(tmp_path, monkeypatch):
+    """A run hands the output check its own listing of the input folder (`SequenceOnDisk.files`,
+    `listed`): the links among the inputs are told from those entries as from a listing of its
+    own, and the folder is not listed again."""
+    renders = parse_pattern(tmp_path / "renders" / "render.####.exr")
+    links = parse_pattern(tmp_path / "links" / "s.####.exr")
+    for folder in (renders.directory, links.directory):
+        folder.mkdir()
+    for frame in (1, 2, 3, 4):
+        renders.path(frame).write_bytes(b"exr")
+    for frame in (1, 2, 3):
+        links.path(frame).symlink_to(renders.path(frame + 1))
+    listed = find_sequence(links).files
+    assert sorted(listed) == [1, 2, 3]
+    listings = count_listings(monkeypatch, links.directory)
+    with pytest.raises(OutputError, match="would overwrite input frames 2-3"):
+        check_writable(links, renders, [1, 2, 3], [1, 2, 3], listed=listed)
+    check_writable(links, renders, [1, 2, 3], [1], listed=listed)
+    assert listings == []
 
 
 def _tiles(order: OpenEXR.LineOrder) -> dict:
