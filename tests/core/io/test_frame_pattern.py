@@ -84,6 +84,17 @@ def test_frames_on_disk_under_another_padding_are_found_by_one_listing(tmp_path)
     assert FramePattern(tmp_path / "nowhere", "r.", ".exr", 4).other_padding(everything) == {}
 
 
+def test_of_several_files_of_a_frame_under_other_paddings_the_lowest_name_is_named(tmp_path):
+    """Frame 7 of r.####.exr written three ways, none of them its own: the name said is the
+    lowest, whichever order the folder lists them in (the middle one made here), by `listing`
+    and `not_read` alike."""
+    for name in ("r.007.exr", "r.00007.exr", "r.7.exr"):
+        (tmp_path / name).touch()
+    pattern = FramePattern(tmp_path, "r.", ".exr", 4)
+    assert pattern.listing() == ({}, {7: "r.00007.exr"})
+    assert pattern.not_read({7}) == NotRead({7: "r.00007.exr"})
+
+
 @pytest.mark.parametrize("name", ["r.-000.exr", "r.-0.exr", "r.-00000.exr"])
 def test_a_negative_zero_is_no_frame_under_any_padding(tmp_path, name):
     """r.-000.exr was named as frame 0 on disk under another padding: printf writes 0 unsigned."""

@@ -18,6 +18,7 @@ from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.exr import ExrImage, write_exr
 from vfxdenoise.core.io.sequence import (
     ACCEPTED_PATTERNS,
+    STRAY_GAP,
     FramePattern,
     FrameRuns,
     SequenceOnDisk,
@@ -26,6 +27,7 @@ from vfxdenoise.core.io.sequence import (
     format_frames,
     parse_frame_spec,
     parse_pattern,
+    spread_frames,
 )
 
 # --- parse_pattern: token forms -------------------------------------------------------------------
@@ -495,6 +497,24 @@ def test_frame_runs_read_as_the_list_of_their_frames():
         runs[6]
     sequence = SequenceOnDisk(parse_pattern("/s/r.####.exr"), [1, 4, 5, 9])
     assert sequence.missing(range(0, 11)) == [0, 2, 3, 6, 7, 8, 10] == sequence.missing(list(range(11)))
+
+
+def test_a_gap_of_up_to_stray_gap_times_the_frames_on_disk_is_the_shots_and_one_more_a_strays():
+    """The widest gap's missing frames against STRAY_GAP times the frames on disk, at the bound:
+    a gap of exactly that many is the shot's own, one frame wider makes the far side stray."""
+    pattern = parse_pattern("/s/r.####.exr")
+    bound = STRAY_GAP * 3  # three frames on disk
+    assert SequenceOnDisk(pattern, [1, 2, 2 + bound + 1]).split_at_stray() is None
+    assert SequenceOnDisk(pattern, [1, 2, 2 + bound + 2]).split_at_stray() == ([1, 2], [2 + bound + 2])
+
+
+def test_spread_frames_takes_the_frames_each_fraction_of_the_way_through_the_shot():
+    """Half way through ten frames is the one with five before it (frame 6 of 1-10), a quarter
+    the one with two (int(2.5)), three quarters the one with seven: of the frames sorted and
+    unique, in the order of the fractions."""
+    assert spread_frames(range(1, 11)) == [6, 3, 8]
+    assert spread_frames([1009, 1001, 1005, 1001]) == [1005, 1001, 1009]
+    assert spread_frames([7]) == [7, 7, 7] and spread_frames([]) == []
 
 
 # --- default output pattern -----------------------------------------------------------------------
