@@ -8,10 +8,11 @@ so `$HIP`, `$OS` and other variables get the values the render itself used.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 
-from vfxdenoise.core.io.frame_pattern import frame_number
+from vfxdenoise.core.io.frame_pattern import digit_beside, frame_number
 from vfxdenoise.plugin.errors import PluginError
 
 _FRAME_TOKENS = (  # in this order: the $F inside `padzero(4, $F)` is part of that token
@@ -27,7 +28,8 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
     """`raw` with its frame token as one `#` per digit and every other variable expanded.
 
     Raises PluginError naming `where` when the path has no frame token (a single image) or more
-    than one, or uses a sub-frame variable ($FF) that no sequence of whole frames can match.
+    than one, uses a sub-frame variable ($FF) that no sequence of whole frames can match, or has
+    a digit beside its frame token once expanded (`_refuse_digit_beside`).
     """
     if re.search(r"\$\{?FF\b", raw):
         raise PluginError(f"{where} '{raw}' uses $FF (fractional frames); use $F4 for whole frames")
@@ -42,7 +44,30 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
     expanded = expand(marked)
     if not _MARK_RE.search(expanded):
         raise PluginError(f"{where} '{raw}' lost its frame variable when expanded ('{expanded}')")
+    _refuse_digit_beside(raw, expanded, where)
     return _MARK_RE.sub(lambda m: "#" * int(m.group(1)), expanded)
+
+
+def _refuse_digit_beside(raw: str, expanded: str, where: str) -> None:
+    """Refuse a path whose frame token a digit touches once expanded (`digit_beside`: r.${F4}2.exr,
+    shot_v2$F4.exr, or $OS$F4 where $OS ends in a digit), which the run refuses anyway (its files
+    cannot be read back as one frame each), there in its `####` spelling: said here as written in
+    `raw`, with the fix, a `.` between the token and the digit, written into it."""
+    mark = _MARK_RE.search(expanded)
+    side = digit_beside(expanded, mark.start(), mark.end())
+    if side is None:
+        return
+    token = next(found for found in (t.search(raw) for t in _FRAME_TOKENS) if found)  # the one there
+    before, after = expanded[:mark.start()], expanded[mark.end():]
+    number = frame_number(1001, int(mark.group(1)))
+    if side == "after":
+        verb, cut, other = "follows", token.end(), number + re.match(r"\d+", after).group()
+    else:
+        verb, cut, other = "precedes", token.start(), re.search(r"\d+$", before).group() + number
+    raise PluginError(f"{where} '{raw}': a digit {verb} the frame variable {token.group()}, so frame "
+                      f"1001 is written {os.path.basename(before + number + after)}, which reads as "
+                      f"frame {other} too; write '{raw[:cut]}.{raw[cut:]}' instead (a non-digit "
+                      f"{side} the frame variable)")
 
 
 def frame_path(pattern: str, frame: int) -> str:

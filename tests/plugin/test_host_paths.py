@@ -39,6 +39,30 @@ def test_paths_that_are_no_sequence_are_refused(raw, problem):
         frame_pattern(raw, expand, where="/out/karma1 picture")
 
 
+@pytest.mark.parametrize("raw, said", [
+    ("$HIP/r/r.${F4}2.exr", "a digit follows the frame variable ${F4}, so frame 1001 is written r.10012.exr, "
+                            "which reads as frame 10012 too; write '$HIP/r/r.${F4}.2.exr' instead"),
+    ("$HIP/r/shot_v2$F4.exr", "a digit precedes the frame variable $F4, so frame 1001 is written "
+                              "shot_v21001.exr, which reads as frame 21001 too; write "
+                              "'$HIP/r/shot_v2.$F4.exr' instead"),
+    ("$HIP/r/$OS$F4.exr", "a digit precedes the frame variable $F4, so frame 1001 is written "
+                          "karma11001.exr, which reads as frame 11001 too; write "
+                          "'$HIP/r/$OS.$F4.exr' instead"),
+    ("$HIP/r/a.`padzero(3, $F)`7.exr", "a digit follows the frame variable `padzero(3, $F)`, so frame "
+                                       "1001 is written a.10017.exr, which reads as frame 10017 too; "
+                                       "write '$HIP/r/a.`padzero(3, $F)`.7.exr' instead"),
+])
+def test_a_digit_beside_the_frame_variable_is_refused_as_written(raw, said):
+    """r.${F4}2.exr became r.####2.exr, which the run refused later about a `####` the artist never
+    wrote: the host refuses it first, naming the parm's text and the one to write instead (whose
+    pattern the run takes); a digit that only the expansion puts there ($OS of karma1) too."""
+    with pytest.raises(PluginError) as refused:
+        frame_pattern(raw, expand, where="/out/karma1 picture")
+    assert str(refused.value).startswith(f"/out/karma1 picture '{raw}': {said}")
+    fixed = re.search(r"write '(.*)' instead", said).group(1)
+    assert parse_pattern(frame_pattern(fixed, expand))
+
+
 @pytest.mark.parametrize("frame", [7, -5, 1001, 10000])
 def test_a_frame_path_is_the_file_seq_reads_the_rest_kept_as_the_host_wrote_it(frame):
     pattern = "/job//sh010/./render.####.exr"  # compared with the host's own paths: not normalised
