@@ -34,6 +34,11 @@ def test_a_patch_lit_otherwise_is_left_out_and_noise_and_fireflies_are_not():
     relit = plan.relit[1][0, 0]
     assert relit[16:80, 8:72].all()  # the flash, widened by at most a patch and three blocks
     assert not relit[:, 104:].any() and relit.float().mean() < 0.8
+    # Exactly: the flash covers 8-pixel blocks 2-9 (rows) x 1-8 (columns); a patch (3x3 blocks)
+    # is found where every patch around it (one block each way) is lit, blocks 4-7 x 3-6, then
+    # widened by three blocks to 1-10 x 0-9. True at its edge blocks, false one block beyond.
+    assert relit[8:88, 0:80].all()
+    assert not relit[:8].any() and not relit[88:].any() and not relit[:, 80:].any()
     x = build_input(window, layout, plan=plan)
     slot = layout.slots.index(1)
     consistency = x[0, layout.beauty_channels + slot - 1]

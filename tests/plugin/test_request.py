@@ -6,7 +6,7 @@ import pytest
 from stdlib_only import heavy_modules_after
 
 from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.request import DenoiseRequest
+from vfxdenoise.plugin.request import DenoiseRequest, frame_spec
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 
@@ -84,9 +84,12 @@ def test_frames_across_zero_are_split_there_as_format_frames_splits_them():
     """'-3-2' reads as -3 to 2 or -3 to -2; seq's own summaries and farm specs say '-3--1,0-2'."""
     from vfxdenoise.core.io.sequence import format_frames
 
-    for frames in (range(-3, 3), range(-6, 5, 2), [-5, -4, 0, 1, 7]):
-        assert DenoiseRequest("/r/a.####.exr", frames=frames).frames == format_frames(frames)
+    for frames in (range(-3, 3), range(-6, 5, 2), [-5, -4, 0, 1, 7],
+                   range(-3, 1), range(-6, 1, 2), [-1, 0], [-5, -4, -3, 0, 1, 2]):  # ending at 0 too
+        assert DenoiseRequest("/r/a.####.exr", frames=frames).frames == format_frames(frames), frames
+        assert frame_spec(frames) == format_frames(frames), frames
     assert DenoiseRequest("/r/a.####.exr", frames=range(-3, 3)).frames == "-3--1,0-2"
+    assert frame_spec(range(-3, 1)) == "-3--1,0"
 
 
 def test_refuse_keep_going_and_io_threads_reach_seq_and_the_engine():

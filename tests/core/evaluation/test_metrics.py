@@ -112,6 +112,38 @@ def test_temporal_error_bands_separate_boiling_patches_from_grain():
         metrics.temporal_error_bands(refs[:2], refs)
 
 
+def test_temporal_error_bands_of_one_flash_split_it_by_the_box_size():
+    """One pixel brightens for a frame: the box spreads its change evenly over `size` x `size`
+    pixels, so the coarse band holds all of it and the fine band what the box moved away (the
+    pixel's own 1 - 1/size^2 and as much again around it), frame 1 and frame 2 (back) alike."""
+    refs = [np.full((24, 32), 0.5, np.float32) for _ in range(3)]
+    flash = [r.copy() for r in refs]
+    flash[1][12, 16] = 2.0
+    step = float(metrics.tonemap(2.0) - metrics.tonemap(0.5))
+    count = 2 * 24 * 32
+
+    def expected(size: int) -> tuple[float, float]:
+        return 2 * step / count, 2 * 2 * step * (1 - 1 / size**2) / count
+
+    assert metrics.temporal_error_bands(flash, refs) == pytest.approx(expected(9), rel=1e-5)  # default
+    assert metrics.temporal_error_bands(flash, refs, 3) == pytest.approx(expected(3), rel=1e-5)
+
+
+def test_tonemap_is_reinhard_then_the_display_gamma_for_arrays_and_tensors():
+    torch = pytest.importorskip("torch")
+    assert metrics.TONEMAP_GAMMA == 2.2
+    known = 0.5 ** (1 / 2.2)  # 1 / (1 + 1), then the gamma
+    assert float(metrics.tonemap(np.float32(1.0))) == pytest.approx(known, rel=1e-6)
+    assert float(metrics.tonemap(torch.tensor(1.0))) == pytest.approx(known, rel=1e-6)
+    hdr = np.random.default_rng(0).lognormal(0.0, 2.0, (3, 16, 16)).astype(np.float32) - 0.5
+    as_array = metrics.tonemap(hdr)
+    as_tensor = metrics.tonemap(torch.from_numpy(hdr))
+    assert isinstance(as_array, np.ndarray) and isinstance(as_tensor, torch.Tensor)
+    clamped = np.maximum(hdr.astype(np.float64), 0)
+    np.testing.assert_allclose(as_array, (clamped / (1 + clamped)) ** (1 / 2.2), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(as_tensor.numpy(), as_array, rtol=1e-5, atol=1e-7)
+
+
 def test_a_single_frame_has_no_temporal_score():
     """No frame-to-frame change exists: NaN from all three, as the warped one always gave (0.0
     from the others read as no flicker and lowered a mean over sequences)."""

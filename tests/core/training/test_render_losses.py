@@ -9,16 +9,23 @@ from vfxdenoise.core.dataset_sequences import load_dataset
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import build_model
+from vfxdenoise.core.models.temporal_unet import from_log
 from vfxdenoise.core.training.render_batches import batches, uses_pairs
 from vfxdenoise.core.training.render_data import RenderDataConfig
-from vfxdenoise.core.training.render_losses import energy_loss, relmse_loss, supervised_loss
+from vfxdenoise.core.training.render_losses import (
+    energy_loss,
+    relmse_loss,
+    self_supervised_loss,
+    supervised_loss,
+)
 
 
 def _dataset(root, sequences=2):
     return load_dataset(write_render_dataset(root, sequences))
 
 
-def test_supervised_loss_falls_when_fitting_a_batch(tmp_path):
+def test_supervised_loss_falls_when_fitting_a_batch(tmp_path, torch_threads):
+    torch.set_num_threads(1)  # 80 small steps: more threads' waits spun beside the suite's other processes
     torch.manual_seed(0)
     seqs = _dataset(tmp_path, 1)
     config = RenderDataConfig(crop=32, batch=8, layout=InputLayout(1))
@@ -118,3 +125,42 @@ def test_a_batch_of_pairs_only_need_not_count_them(tmp_path):
         counted = supervised_loss(model, drawn, pairs=True)
         uncounted = supervised_loss(model, {k: drawn[k] for k in ("input", "target")}, pairs=True)
     assert counted.item() == uncounted.item()
+
+
+def test_the_gradient_term_sees_edges_the_plain_l1_does_not(tmp_path):
+    """Two references as far from the output on average (L1 of the log radiance `c` per pixel):
+    one shifted evenly, one shifted by 0 and 2c in a checkerboard. Only the second has edges the
+    output lacks; the gradient term (half the L1 of the x and y differences, 2c each) tells them
+    apart by 0.5 * (2c + 2c)."""
+    seqs = _dataset(tmp_path, 1)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, layout=InputLayout(1)), seed=3))
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    c = 0.1
+    with torch.no_grad():
+        pred = model.forward_log(batch["input"])
+        assert pred.min() >= 0  # both references below stay in the log transfer's range
+        rows, cols = torch.meshgrid(torch.arange(24), torch.arange(24), indexing="ij")
+        checker = ((rows + cols) % 2).float() * 2 - 1  # -1 and 1
+        targets = {"even": from_log(pred + c), "edged": from_log(pred + c * (1 + checker))}
+        loss = {name: supervised_loss(model, {"input": batch["input"], "target": target}).item()
+                for name, target in targets.items()}
+    assert loss["edged"] - loss["even"] == pytest.approx(0.5 * (2 * c + 2 * c), rel=1e-3)
+
+
+def test_the_self_supervised_loss_sends_no_gradient_through_its_denominator(tmp_path):
+    """Noise2Noise's relative L2 divides by the output's square as a weight only: differentiating
+    the denominator too would reward brighter outputs, a bias. The model's gradient is that of
+    (pred - target)^2 over a constant pred^2 + 0.01."""
+    seqs = _dataset(tmp_path, 1)
+    batch = next(batches(seqs, RenderDataConfig(crop=24, batch=4, layout=InputLayout(1)), seed=3))
+    torch.manual_seed(0)
+    model = build_model("temporal-unet", temporal_radius=1, widths=(8, 8))
+    self_supervised_loss(model, batch).backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    pred = model(batch["input"])
+    weight = 1 / (pred.detach() ** 2 + 0.01)
+    (((pred - batch["target"]) ** 2) * weight).mean().backward()
+    assert any(g.abs().sum() > 0 for g in grads)
+    for got, expected in zip(grads, (p.grad for p in model.parameters())):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-7)
