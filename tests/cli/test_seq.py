@@ -61,7 +61,9 @@ def test_shipped_model_denoises_the_bundled_render(tmp_path):
         reference = read_exr(SAMPLE / "reference" / f"render.{frame}.exr").get(["R", "G", "B"])
         noisy = read_exr(SAMPLE / "spp4" / f"render.{frame}.exr").get(["R", "G", "B"])
         denoised = read_exr(tmp_path / f"den.{frame}.exr").get(["R", "G", "B"])
-        assert _psnr(denoised, reference) > _psnr(noisy, reference) + 6.0, frame
+        # Measured: +10.28 dB (24.19 -> 34.47) on 1004, +10.57 dB (24.26 -> 34.83) on 1005, the
+        # same to 0.001 dB with convolutions in bfloat16 or float32; 1.5 dB of headroom below that.
+        assert _psnr(denoised, reference) > _psnr(noisy, reference) + 8.75, frame
 
 
 def test_a_tilde_the_shell_left_is_the_home_folder_on_both_sides(sequence_factory, tiny_weights,
