@@ -12,6 +12,7 @@ import pytest
 import yaml
 from cli_process import run_vfxdenoise
 from click.testing import CliRunner, Result
+from exr_sequences import write_sequence, write_stereo_sequence
 
 pytest.importorskip("openjd.model", reason="needs the farm extra")
 pytest.importorskip("outline", reason="needs the farm extra")
@@ -63,14 +64,22 @@ def test_every_option_hosts_pass_through_is_a_seq_and_a_farm_option():
         assert flags <= {flag for param in command.params for flag in param.opts}, command.name
 
 
-def test_every_option_given_to_farm_reaches_its_tasks(shot, tmp_path, monkeypatch):
+def test_every_option_given_to_farm_reaches_its_tasks(shot, tmp_path):
     """farm builds the tasks' SeqOptions from its parameters by the fields' names: none is left
-    behind. (What seq would refuse of these, e.g. a view the shot lacks, is not checked here.)"""
-    monkeypatch.setattr("vfxdenoise.plugin.farm.seq_checks.check_as_seq", lambda job, options: None)
+    behind. The shot holds what EVERY_OPTION names (views left and right, the layers `key`,
+    `glint` and `a`), so seq's own checks, which farm runs on the job, pass; on a shot without
+    them they refuse it."""
+    layers = {f"{layer}.{c}": np.full((32, 32), 0.25, np.float32) for layer in ("key", "glint", "a")
+              for c in "RGB"}
+    eyes = [write_sequence(tmp_path / eye, frames=range(1001, 1008), height=32, width=32, extra=layers)
+            for eye in ("left", "right")]
+    stereo = write_stereo_sequence(*eyes, tmp_path / "stereo", range(1001, 1008))
     bundle = tmp_path / "bundle"
-    result = _invoke("openjd", shot, "--bundle", bundle, *EVERY_OPTION.to_args())
+    result = _invoke("openjd", stereo, "--bundle", bundle, *EVERY_OPTION.to_args())
     assert result.exit_code == 0, result.output
     assert shlex.split(_defaults(bundle)["SeqArgs"]) == EVERY_OPTION.to_args()
+    refused = _invoke("openjd", shot, "--bundle", tmp_path / "refused", *EVERY_OPTION.to_args())
+    assert refused.exit_code == 1 and "--view left: no such view" in str(refused.exception)
 
 
 def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weights):
