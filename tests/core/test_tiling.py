@@ -9,7 +9,11 @@ from vfxdenoise.core.tiling import run_tiled, run_with_oom_retry, tile_for_budge
 
 @pytest.mark.parametrize("arch, config", [("temporal-unet", {}), ("temporal-kpn", {"demodulate": True}),
                                           ("temporal-kpn", {"coarse_levels": 2})])
-def test_tiles_have_no_seams(arch, config):
+def test_tiles_have_no_seams(arch, config, torch_threads):
+    # One thread: 21 calls of the default-size network on ~200x264 px. Beside the suite's other
+    # processes on 2 cores, two threads' waits spun for 90 s of CPU (the three cases) where one
+    # thread took 5 s.
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     model = build_model(arch, **config).eval()
     for head in [model.head, *getattr(model, "coarse_heads", [])]:
