@@ -33,6 +33,7 @@ AOVS = {"albedo": ["albedo.R", "albedo.G", "albedo.B"], "normal": ["N.X", "N.Y",
 WAYS = {"as rendered": (), "AOVs of --cleaner": ("cleaner",), "albedo prefiltered": ("albedo",),
         "albedo and normal prefiltered": ("albedo", "normal")}
 NO_GUIDES = {"albedo": "none", "normal": "none"}
+SCORES = (("psnr", ".2f"), ("relmse", ".4f"), ("temporal", ".4f"))  # printed, with their formats
 
 
 def _frames(folder: Path) -> list[Path]:
@@ -104,7 +105,7 @@ def main() -> None:
         for way in WAYS:
             values = [scores[way]] if scores else [row[way] for row in rows.values()]
             cells.append(" / ".join(f"{statistics.mean(v[key] for v in values):{fmt}}"
-                                    for key, fmt in (("psnr", ".2f"), ("relmse", ".4f"), ("temporal", ".4f"))))
+                                    for key, fmt in SCORES))
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

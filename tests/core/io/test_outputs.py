@@ -119,10 +119,8 @@ def test_an_output_that_is_an_input_frames_file_through_a_link_is_refused(tmp_pa
     check_writable(shot, out.with_name(prefix="den."), [1, 2], [1, 2, 3])
 
 
-def test_an_output_over_an_input_linked_under_another_number_is_refused(tmp_path):
-    """A folder of links that retimes a render (s.1 -> render.2, ...), denoised with the renders'
-    folder as the output, wrote over renders other frames' windows read: only the input of the
-    output's own number was looked at."""
+def _retimed_links(tmp_path):
+    """Renders 1-4 and a folder of links that retimes them (s.1 -> render.2, ...): the two patterns."""
     renders = parse_pattern(tmp_path / "renders" / "render.####.exr")
     links = parse_pattern(tmp_path / "links" / "s.####.exr")
     for folder in (renders.directory, links.directory):
@@ -131,6 +129,14 @@ def test_an_output_over_an_input_linked_under_another_number_is_refused(tmp_path
         renders.path(frame).write_bytes(b"exr")
     for frame in (1, 2, 3):
         links.path(frame).symlink_to(renders.path(frame + 1))
+    return renders, links
+
+
+def test_an_output_over_an_input_linked_under_another_number_is_refused(tmp_path):
+    """A folder of links that retimes a render (s.1 -> render.2, ...), denoised with the renders'
+    folder as the output, wrote over renders other frames' windows read: only the input of the
+    output's own number was looked at."""
+    renders, links = _retimed_links(tmp_path)
     with pytest.raises(OutputError, match="would overwrite input frames 2-3"):
         check_writable(links, renders, [1, 2, 3], [1, 2, 3])
     check_writable(links, renders, [1, 2, 3], [1])  # render.1 is no input's file
@@ -140,14 +146,7 @@ def test_the_inputs_listed_by_the_run_are_checked_without_listing_their_folder_a
     """A run hands the output check its own listing of the input folder (`SequenceOnDisk.files`,
     `listed`): the links among the inputs are told from those entries as from a listing of its
     own, and the folder is not listed again."""
-    renders = parse_pattern(tmp_path / "renders" / "render.####.exr")
-    links = parse_pattern(tmp_path / "links" / "s.####.exr")
-    for folder in (renders.directory, links.directory):
-        folder.mkdir()
-    for frame in (1, 2, 3, 4):
-        renders.path(frame).write_bytes(b"exr")
-    for frame in (1, 2, 3):
-        links.path(frame).symlink_to(renders.path(frame + 1))
+    renders, links = _retimed_links(tmp_path)
     listed = find_sequence(links).files
     assert sorted(listed) == [1, 2, 3]
     listings = count_listings(monkeypatch, links.directory)
