@@ -21,7 +21,7 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES, AovName, LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
-from vfxdenoise.core.io.sequence import FramePattern
+from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.run_warnings import carried, warn
@@ -248,7 +248,11 @@ def _held_note(held_from: dict[int, int]) -> str:
     their place (`FrameSource.held_from`): '' for none, else which, and from which frames."""
     if not held_from:
         return ""
-    held = ", ".join(f"frame {output} from frame {frame}" for output, frame in sorted(held_from.items()))
+    outputs_of: dict[int, list[int]] = {}
+    for output, frame in held_from.items():
+        outputs_of.setdefault(frame, []).append(output)
+    held = ", ".join(f"frame(s) {format_frames(outputs)} from frame {frame}"
+                     for frame, outputs in sorted(outputs_of.items()))
     return f"; written from an input held in place of a missing one (--missing hold): {held}"
 
 

@@ -1767,7 +1767,7 @@ def test_nan_a_held_frames_output_carries_as_rendered_is_said_of_that_output(seq
     assert warning.startswith("the outputs of frame(s) 2-3 carry NaN or Inf values as rendered")
     assert "Z 4 in frame(s) 2-3" in warning
     assert warning.endswith("; written from an input held in place of a missing one (--missing hold): "
-                            "frame 3 from frame 2")
+                            "frame(s) 3 from frame 2")
     assert (~np.isfinite(read_exr(summary.output_pattern.path(3)).get(["Z"]))).sum() == 2
 
 

@@ -169,4 +169,20 @@ def test_nan_an_input_held_in_place_of_another_frame_carries_is_counted_for_the_
         source.close()
     [said] = [m for m in caplog.messages if "carry NaN or Inf" in m]
     assert said.startswith("the outputs of frame(s) 2-3 carry NaN or Inf") and "Z 2 in frame(s) 2-3" in said
-    assert said.endswith("(--missing hold): frame 3 from frame 2")
+    assert said.endswith("(--missing hold): frame(s) 3 from frame 2")
+
+
+def test_outputs_held_from_one_input_are_said_as_ranges_however_many(tmp_path, caplog):
+    """A long gap held from the one frame before it: its outputs are named as a range, not one by
+    one (a 500-frame gap would make a warning of kilobytes)."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2]))
+    poison(pattern.path(1), "Z", {(0, 0): np.nan})
+    source = FrameSource(pattern, {}, (), 1, {1, 2}, torch.device("cpu"))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        for output in range(3, 503):
+            source.image(1, output=output)
+        source.image(2, output=503)  # frame 2 holds no NaN: not said
+        source.close()
+    [said] = [m for m in caplog.messages if "carry NaN or Inf" in m]
+    assert said.endswith("(--missing hold): frame(s) 3-502 from frame 1")
+    assert len(said) < 500
