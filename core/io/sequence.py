@@ -337,7 +337,7 @@ class SequenceOnDisk:
     pattern: FramePattern
     frames: list[int]
     other_padding: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
-    files: dict[int, os.DirEntry] = field(default_factory=dict, compare=False, repr=False)
+    files: dict[int, os.DirEntry] | None = field(default=None, compare=False, repr=False)  # None: not listed
 
     def __post_init__(self) -> None:
         if not self.frames:

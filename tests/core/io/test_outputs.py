@@ -25,7 +25,7 @@ from vfxdenoise.core.io.outputs import (
     is_complete,
     output_folder,
 )
-from vfxdenoise.core.io.sequence import find_sequence, parse_pattern
+from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, parse_pattern
 
 
 def test_an_output_name_too_long_for_its_temp_file_is_refused(tmp_path):
@@ -154,6 +154,15 @@ def test_the_inputs_listed_by_the_run_are_checked_without_listing_their_folder_a
         check_writable(links, renders, [1, 2, 3], [1, 2, 3], listed=listed)
     check_writable(links, renders, [1, 2, 3], [1], listed=listed)
     assert listings == []
+
+
+def test_a_sequence_not_listed_has_its_inputs_listed_by_the_output_check(tmp_path):
+    """A SequenceOnDisk made by hand, from frame numbers alone, has no files (None, not {}): the
+    output check lists the folder itself, and an output over a linked input is still refused."""
+    renders, links = _retimed_links(tmp_path)
+    assert SequenceOnDisk(links, [1, 2, 3]).files is None
+    with pytest.raises(OutputError, match="would overwrite input frames 2-3"):
+        check_writable(links, renders, [1, 2, 3], [1, 2, 3], listed=SequenceOnDisk(links, [1, 2, 3]).files)
 
 
 def _tiles(order: OpenEXR.LineOrder) -> dict:
