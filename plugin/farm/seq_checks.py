@@ -50,7 +50,7 @@ def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     """The job's frames as its tasks' seq checks them; None where the input folder is not visible
     here (`build_job` has warned: nothing on disk to check against). The frames on disk, and their
     files, are those `build_job` listed (`FarmJob.listed`): the folder is not listed again, by the
-    output checks either. Worked out otherwise than
+    output checks either; a job built otherwise is listed here. Worked out otherwise than
     seq does (`run_plan.plan_run`), for what is on disk now is not what the tasks will find: a
     task reads the frames of the render's range (--context-frames) when given, those not rendered
     yet too (they are by the time it runs), else those on disk; the layers are checked on the
@@ -62,13 +62,16 @@ def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
     from vfxdenoise.core.io.sequence import option_frames
     from vfxdenoise.core.run_plan import RunFrames
 
-    if job.on_disk is None:
+    listed = job.listed
+    if listed is None and job.input.directory.is_dir():  # a job not built by `build_job`
+        listed = job.input.files_on_disk()
+    if listed is None:
         return None
-    on_disk = list(job.on_disk)
+    on_disk = sorted(listed)
     context = option_frames(config.context_frames, "--context-frames")
     rendered = set(on_disk)
     return RunFrames(on_disk, list(job.frames), on_disk if context is None else context,
-                     tuple(f for f in job.frames if f in rendered), job.listed)
+                     tuple(f for f in job.frames if f in rendered), listed)
 
 
 def _render_model(config: EngineConfig) -> LoadedModel | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import subprocess
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -125,3 +126,15 @@ def test_a_submission_lists_the_input_folder_once_for_its_frames(
     assert len(listings) == 1
     check_as_seq(job, options)
     assert len(listings) == 1
+
+
+def test_a_job_built_without_build_job_is_checked_as_seq_on_a_listing_of_its_own(tmp_path, tiny_weights):
+    """A FarmJob made directly (the class is public), with no listing of `build_job`'s: its output
+    that would overwrite an input is refused as seq refuses it, not passed unchecked as if its
+    input folder were out of sight."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1, 2, 3], height=8, width=8)
+    options = SeqOptions(device="cpu", model=str(tiny_weights))
+    built = build_job(pattern, str(tmp_path / "out" / "den.####.exr"), options=options)
+    job = replace(built, output=built.input, listed=None)
+    with pytest.raises(VfxDenoiseError, match="input"):
+        check_as_seq(job, options)
