@@ -5,7 +5,8 @@ lacks (it has torch, numpy, click, tqdm, safetensors, pytest, hypothesis; its Py
 
 A device call carries the checkout and these wheels, 64 MiB at most. pyoidn's wheel alone is
 84 MiB, most of it the HIP, SYCL, Level Zero and CPU devices: it is cut to what its CUDA device
-needs, and every wheel is repacked with LZMA (pip reads it), so all fit. Exits non-zero when the
+needs; OpenImageIO's loses its command-line tools and fonts, which nothing here runs; and every
+wheel is repacked with LZMA (pip reads it), so all fit. Exits non-zero when the
 total would still be over the limit.
 """
 
@@ -22,9 +23,10 @@ WHEELS = Path(".whl")
 PACKAGES = ["openimageio==3.2.2.0", "openexr==3.5.3", "fileseq==3.4.0", "pyoidn==2.5.1.0", "cffi",
             "pycparser"]
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"]
-PYOIDN_KEEP = re.compile(r"pyoidn/[^/]*\.py|pyoidn/oidn/bin/oidnBenchmark"
+PYOIDN_KEEP = re.compile(r"pyoidn/[^/]*\.py"
                          r"|pyoidn/oidn/lib/libOpenImageDenoise(\.so|\.so\.2|_core\.so\..*|_device_cuda\.so\..*)"
                          r"|pyoidn-[^/]*\.dist-info/.*")
+OIIO_DROP = re.compile(r"OpenImageIO/(bin|share/fonts)/.*")
 LIMIT = 64 * 1024 * 1024
 
 
@@ -37,8 +39,13 @@ def download() -> None:
 
 
 def repack(wheel: Path) -> None:
-    """`wheel` rewritten with LZMA; pyoidn's keeps only PYOIDN_KEEP, and its RECORD lists only those."""
-    keep = PYOIDN_KEEP.fullmatch if wheel.name.startswith("pyoidn-") else bool
+    """`wheel` rewritten with LZMA, less what the GPU check never runs; its RECORD lists what is kept."""
+    if wheel.name.startswith("pyoidn-"):
+        keep = PYOIDN_KEEP.fullmatch
+    elif wheel.name.startswith("openimageio-"):
+        keep = lambda name: not OIIO_DROP.fullmatch(name)  # noqa: E731
+    else:
+        keep = bool
     repacked = wheel.with_suffix(".repacked")
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(repacked, "w", zipfile.ZIP_LZMA) as dst:
         for item in src.infolist():
