@@ -19,6 +19,8 @@ from vfxdenoise.core.errors import SequenceError
 
 FRAME_TOKEN = re.compile(r"[#@]+|%0\d*d|%d|\$\{F\d*\}|\$F\d*(?![A-Za-z0-9_])")
 """A frame token as `sequence.ACCEPTED_PATTERNS` lists them: ####, @@@@, %04d, %d, $F4, ${F4}, $F."""
+EXAMPLE_FRAME = 1001
+"""The frame a refusal of a pattern shows its files with, as a shot's first (`digits_beside`)."""
 
 
 def frame_number(frame: int, padding: int) -> str:
@@ -250,17 +252,75 @@ def token_padding(token: str) -> int:
 
 def digit_beside(name: str, start: int, end: int) -> str | None:
     """Which side of the frame token `name[start:end]` a digit touches: 'after' (r.${F4}2.exr,
-    r.####2.exr), else 'before' (shot_v2####.exr); None where neither. The files of such a
-    pattern cannot be read back as one frame each: r.10012.exr is frame 1001 of r.${F4}2.exr and
-    frame 10012 of r.####.exr, as other tools and folder listings read it, and shot_v21001.exr
-    frame 1001 of shot_v2####.exr and frame 21001 of shot_v####.exr. The one rule for
-    `sequence.parse_pattern`, which refuses such a pattern saying so, and `pattern_from_text`,
-    which reads none in it. A digit is any Unicode decimal digit, as a regular expression's `\\d`."""
-    if name[end:end + 1].isdecimal():
-        return "after"
-    if name[max(start - 1, 0):start].isdecimal():
-        return "before"
-    return None
+    r.####2.exr, and v2####2.exr, touched on both), else 'before' (shot_v2####.exr); None where
+    neither. The files of such a pattern cannot be read back as one frame each: r.10012.exr is
+    frame 1001 of r.${F4}2.exr and frame 10012 of r.####.exr, as other tools and folder listings
+    read it, and shot_v21001.exr frame 1001 of shot_v2####.exr and frame 21001 of
+    shot_v####.exr. The one rule for `sequence.parse_pattern`, which refuses such a pattern
+    saying so (`digits_beside`), and `pattern_from_text`, which reads none in it. A digit is any
+    Unicode decimal digit, as a regular expression's `\\d`."""
+    before, after = _digits_around(name, start, end)
+    return "after" if after else "before" if before else None
+
+
+@dataclass(frozen=True)
+class DigitsBeside:
+    """The digits touching a frame token (`digits_beside`), and what a refusal of its pattern
+    says: frame 1001's file name (`written`), the frame other tools read in that name
+    (`read_as`), and the name with a `.` on each side a digit touches (`separated`), which is
+    read. One account for every refusal (`sequence.parse_pattern`'s of a pattern, `host_paths`'
+    of a host's path), each in its own words."""
+
+    before: str  # the digits just before the token, as written ('' where none)
+    after: str  # the digits just after it
+    written: str  # the name with frame 1001 in place of the token: r.10012.exr
+    read_as: str  # the frame number other tools read in `written`, in ASCII digits: 10012
+
+    @property
+    def sides(self) -> str:
+        """Where a non-digit must go: 'before', 'after', or 'before and after' the token."""
+        touched = (("before", self.before), ("after", self.after))
+        return " and ".join(side for side, digits in touched if digits)
+
+    @property
+    def verb(self) -> str:
+        """What the digits do, as 'a digit {verb} the frame token' says it: 'precedes', 'follows',
+        or 'precedes and another follows'."""
+        if self.before and self.after:
+            return "precedes and another follows"
+        return "precedes" if self.before else "follows"
+
+    def separated(self, text: str, start: int, end: int) -> str:
+        """`text` with a `.` between its frame token `text[start:end]` and each side a digit
+        touches (r.####.2.exr, shot_v2.####.exr, v2.####.2.exr): the advice, which no digit
+        touches. `text` may spell the name otherwise than the name looked at, as a host's path
+        before its variables are expanded (its token where it stands in `text`)."""
+        return (f"{text[:start]}{'.' if self.before else ''}{text[start:end]}"
+                f"{'.' if self.after else ''}{text[end:]}")
+
+
+def digits_beside(name: str, start: int, end: int, padding: int) -> DigitsBeside | None:
+    """The digits touching the frame token `name[start:end]` (of `padding`) on either side or
+    both (`digit_beside`'s rule), for a refusal to word; None where none does. The frame shown is
+    `EXAMPLE_FRAME`; `read_as` is in ASCII digits where the name holds others (an Arabic-Indic 3
+    after r.####: 10013, not 1001 and that 3)."""
+    before, after = _digits_around(name, start, end)
+    if not (before or after):
+        return None
+    number = frame_number(EXAMPLE_FRAME, padding)
+    read_as = "".join(str(int(digit)) for digit in f"{before}{number}{after}")
+    return DigitsBeside(before, after, f"{name[:start]}{number}{name[end:]}", read_as)
+
+
+def _digits_around(name: str, start: int, end: int) -> tuple[str, str]:
+    """The runs of digits (any Unicode decimal digit) just before `name[start:end]` and just after
+    it, each '' where none."""
+    first, last = start, end
+    while first > 0 and name[first - 1].isdecimal():
+        first -= 1
+    while last < len(name) and name[last].isdecimal():
+        last += 1
+    return name[first:start], name[end:last]
 
 
 def pattern_from_text(text: str) -> FramePattern | None:

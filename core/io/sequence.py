@@ -6,7 +6,7 @@ Pattern tokens (exactly one per pattern, in the file name):
   `$F4`, `${F4}`    Houdini; `$F` / `${F}` is unpadded
   `@@@@`            one `@` per digit
 A digit may not touch the token on either side (r.${F4}2.exr: its frame 1001, r.10012.exr, reads
-as frame 10012; shot_v2####.exr: shot_v21001.exr, as frame 21001): `frame_pattern.digit_beside`.
+as frame 10012; shot_v2####.exr: shot_v21001.exr, as frame 21001): `frame_pattern.digits_beside`.
 
 Frame specs: `1001-1100`, `1001-1100x2`, `1001-1100:2` (OpenJD step), `1001,1005,1010-1012`,
 negative frames `-5--1`, `-10-10`. Frame numbers are written like printf('%0Nd'): frame -5 with
@@ -31,9 +31,10 @@ import fileseq
 
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for the plugin
+    EXAMPLE_FRAME,
+    DigitsBeside,
     FramePattern,
-    digit_beside,
-    frame_number,
+    digits_beside,
     token_padding,
 )
 
@@ -127,48 +128,53 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
 
 
 def _refuse_digit_after_token(text: str, name: str) -> None:
-    """Refuse a file name whose one frame token a digit follows (r.${F4}2.exr, r.####2.exr): its
-    files cannot be read back as one frame each, for r.10012.exr is its frame 1001 and frame 10012
-    of r.####.exr, as other tools and folder listings read it, and r.1002.exr (frame 1002 of
-    r.####.exr beside it) is its frame 100 under another padding. Houdini's braces delimit the
-    token in the pattern, not in the files written. Several tokens are left to the message that
+    """Refuse a file name whose one frame token a digit follows (r.${F4}2.exr, r.####2.exr, and
+    v2####2.exr, a digit on each side): its files cannot be read back as one frame each, for
+    r.10012.exr is its frame 1001 and frame 10012 of r.####.exr, as other tools and folder
+    listings read it, and r.1002.exr (frame 1002 of r.####.exr beside it) is its frame 100 under
+    another padding. Houdini's braces delimit the token in the pattern, not in the files written.
+    Before fileseq, which cannot parse most of these. Several tokens are left to the message that
     says so."""
     found = _one_token(name)
-    if not found or digit_beside(name, found.start(), found.end()) != "after":
-        return
-    token, cut = found.group(), found.end()
-    number = frame_number(1001, token_padding(token))
-    written = f"{name[:found.start()]}{number}{name[cut:]}"
-    other = number + re.match(r"\d+", name[cut:]).group()
-    raise SequenceUsageError(
-        f"'{text}': a digit follows the frame token {token}, so frame 1001 would be {written}, "
-        f"which reads as frame {other} too; put a non-digit after the token, e.g. "
-        f"{name[:cut]}.{name[cut:]} (rename the files to it). Accepted: {ACCEPTED_PATTERNS}")
+    beside = found and digits_beside(name, found.start(), found.end(), token_padding(found.group()))
+    if beside and beside.after:
+        raise _digit_beside_refusal(text, name, found, beside)
 
 
 def _refuse_digit_before_token(text: str, name: str, seq: fileseq.FileSequence) -> None:
     """Refuse a file name whose one frame token a digit of the name precedes (shot_v2####.exr):
     its files cannot be read back as one frame each either, for shot_v21001.exr is its frame 1001
     and frame 21001 of shot_v####.exr. fileseq reads such digits as a frame written before the
-    token; the advice keeps them in the name, with a `.` after them, as the advice for a digit
-    after the token puts one before it, and names what to write where they were meant as a frame.
-    A frame range before the token (r.1001-1100####.exr: fileseq's range, then its padding) is
-    left to `_check_token`, which says it names frames instead of a token."""
+    token. A frame range before the token (r.1001-1100####.exr: fileseq's range, then its
+    padding) is left to `_check_token`, which says it names frames instead of a token. A digit
+    after the token too was refused before fileseq (`_refuse_digit_after_token`)."""
     found = _one_token(name)
-    if not found or digit_beside(name, found.start(), found.end()) != "before":
+    beside = found and digits_beside(name, found.start(), found.end(), token_padding(found.group()))
+    if not beside:
         return
-    start, token = found.start(), found.group()
-    digits = re.search(r"\d+$", name[:start]).group()
-    if seq.frameSet() is not None and name[len(seq.basename()):start] != digits:
+    if seq.frameSet() is not None and name[len(seq.basename()):found.start()] != beside.before:
         return  # a frame range: frames named instead of a token
-    number = frame_number(1001, token_padding(token))
-    stem = name[:start - len(digits)]
-    raise SequenceUsageError(
-        f"'{text}': a digit precedes the frame token {token}, so frame 1001 would be "
-        f"{name[:start]}{number}{name[found.end():]}, which reads as frame {digits}{number} too; put a "
-        f"non-digit before the token, e.g. {name[:start]}.{name[start:]} (rename the files to it; "
-        f"where {digits} was meant as a frame, write {stem}{name[start:]} and give the frames "
-        f"separately). Accepted: {ACCEPTED_PATTERNS}")
+    raise _digit_beside_refusal(text, name, found, beside)
+
+
+def _digit_beside_refusal(text: str, name: str, found: re.Match[str],
+                          beside: DigitsBeside) -> SequenceUsageError:
+    """The refusal of `text`, whose file name `name` has a digit beside its frame token `found`
+    (`beside`), with a name to write instead that is read: a `.` between the token and each
+    digit, keeping the digits in the name. Where digits precede the token, also what to write
+    where they were meant as a frame (the name without them)."""
+    start, end, token = found.start(), found.end(), found.group()
+    as_frame = ""
+    if beside.before:
+        stem = name[:start - len(beside.before)]
+        without = f"{stem}{name[start:end]}{'.' if beside.after else ''}{name[end:]}"
+        as_frame = (f"; where {beside.before} was meant as a frame, write {without} and give the "
+                    "frames separately")
+    return SequenceUsageError(
+        f"'{text}': a digit {beside.verb} the frame token {token}, so frame {EXAMPLE_FRAME} would be "
+        f"{beside.written}, which reads as frame {beside.read_as} too; put a non-digit {beside.sides} "
+        f"the token, e.g. {beside.separated(name, start, end)} (rename the files to it{as_frame}). "
+        f"Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _one_token(name: str) -> re.Match[str] | None:

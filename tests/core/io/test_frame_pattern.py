@@ -11,6 +11,7 @@ from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.frame_pattern import (
     NotRead,
     digit_beside,
+    digits_beside,
     frame_number,
     pattern_from_text,
     what_is_at,
@@ -48,6 +49,36 @@ def test_a_digit_beside_the_token_is_no_pattern_to_either_reader(text):
 def test_digit_beside_names_the_side_a_digit_touches(name, side):
     start = name.index("#")
     assert digit_beside(name, start, start + name.count("#")) == side
+
+
+@pytest.mark.parametrize("name, before, after, written, read_as, separated", [
+    ("r.####2.exr", "", "2", "r.10012.exr", "10012", "r.####.2.exr"),
+    ("shot_v02####.exr", "02", "", "shot_v021001.exr", "021001", "shot_v02.####.exr"),
+    ("v2####27.exr", "2", "27", "v2100127.exr", "2100127", "v2.####.27.exr"),
+    ("r.##\u0663.exr", "", "\u0663", "r.1001\u0663.exr", "10013", "r.##.\u0663.exr"),
+    ("\u0662##.exr", "\u0662", "", "\u06621001.exr", "21001", "\u0662.##.exr"),
+])
+def test_digits_beside_the_token_are_told_once_for_every_refusal(name, before, after, written, read_as,
+                                                                  separated):
+    """sequence.py and host_paths.py each built the example and the advice around `digit_beside`,
+    three times over; the one account (`digits_beside`) holds both sides' digits, so a digit on
+    each side is advised a `.` on each (v2####.27.exr, the advice given, was refused in turn), and
+    the frame read in a name written with another script's digits in ASCII (1001\u0663 read 10013)."""
+    start = name.index("#")
+    end = start + name.count("#")
+    beside = digits_beside(name, start, end, end - start)
+    assert (beside.before, beside.after, beside.written, beside.read_as) == (before, after, written, read_as)
+    assert beside.separated(name, start, end) == separated
+    assert beside.sides == " and ".join(s for s, d in (("before", before), ("after", after)) if d)
+    assert digit_beside(name, start, end) == ("after" if after else "before")
+    assert digits_beside("r.####.exr", 2, 6, 4) is None and digits_beside("####", 0, 4, 4) is None
+
+
+def test_the_advice_for_a_digit_on_each_side_of_the_token_is_a_pattern_both_readers_take():
+    name = "v2####2.exr"
+    advice = digits_beside(name, 2, 6, 4).separated(name, 2, 6)
+    assert advice == "v2.####.2.exr"
+    assert pattern_from_text(advice) == parse_pattern(advice) == FramePattern(".", "v2.", ".2.exr", 4)
 
 
 @pytest.mark.parametrize("text", ["/s/r.exr", "/s/r.####.####.exr", "/s/r.%4d.exr", "/s/r.$F4x.exr",

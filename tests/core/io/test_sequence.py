@@ -16,6 +16,7 @@ from sequence_folders import touch_frames
 
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.exr import ExrImage, write_exr
+from vfxdenoise.core.io.frame_pattern import pattern_from_text
 from vfxdenoise.core.io.sequence import (
     ACCEPTED_PATTERNS,
     STRAY_GAP,
@@ -114,6 +115,34 @@ def test_a_digit_right_before_the_token_is_refused_keeping_it_in_the_advice(
     assert parse_pattern(instead).prefix == f"{name[:start]}."
     assert parse_pattern(instead).name(1001) == f"{name[:start]}.1001{name[start + len(token):]}"
     assert parse_pattern(as_frame).prefix == name[:start - len(digits)]
+
+
+@pytest.mark.parametrize("name, token, digits, written, other, instead, as_frame", [
+    ("v2####2.exr", "####", "2", "v210012.exr", "210012", "v2.####.2.exr", "v####.2.exr"),
+    ("r.1001%04d25.exr", "%04d", "1001", "r.1001100125.exr", "1001100125", "r.1001.%04d.25.exr",
+     "r.%04d.25.exr"),
+])
+def test_a_digit_on_each_side_of_the_token_is_refused_with_advice_that_is_read(
+        name, token, digits, written, other, instead, as_frame):
+    """v2####2.exr was told to write v2####.2.exr, which is refused in turn (a digit precedes its
+    token): both sides are said and separated, and both names advised are patterns that are read."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(name)
+    assert str(info.value) == (
+        f"'{name}': a digit precedes and another follows the frame token {token}, so frame 1001 would "
+        f"be {written}, which reads as frame {other} too; put a non-digit before and after the token, "
+        f"e.g. {instead} (rename the files to it; where {digits} was meant as a frame, write "
+        f"{as_frame} and give the frames separately). Accepted: {ACCEPTED_PATTERNS}")
+    for advised in (instead, as_frame):
+        assert parse_pattern(advised) == pattern_from_text(advised)
+        assert parse_pattern(advised).padding == 4
+
+
+def test_a_digit_of_another_script_after_the_token_is_read_as_frame_in_ascii_digits():
+    """r.####\u0663.exr (an Arabic-Indic 3) was said to read as frame 1001\u0663: it is frame 10013."""
+    with pytest.raises(SequenceUsageError, match="so frame 1001 would be r.1001\u0663.exr, which reads as "
+                                                 "frame 10013 too; put a non-digit after the token"):
+        parse_pattern("r.####\u0663.exr")
 
 
 @pytest.mark.parametrize("name", ["r.1001-1100####.exr", "r.1-3x2####.exr", "r.1,3####.exr"])
