@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable
 
-from vfxdenoise.core.io.frame_pattern import digit_beside, frame_number
+from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME, digits_beside, frame_number
 from vfxdenoise.plugin.errors import PluginError
 
 _FRAME_TOKENS = (  # in this order: the $F inside `padzero(4, $F)` is part of that token
@@ -20,16 +20,25 @@ _FRAME_TOKENS = (  # in this order: the $F inside `padzero(4, $F)` is part of th
     re.compile(r"\$\{F(\d*)\}"),  # ${F4}, ${F}
     re.compile(r"\$F(\d*)(?![A-Za-z_\d])"),  # $F4, $F; not $FF, $FPS, $FSTART
 )
-_MARK = "__vfxdenoise_frame_{}__"
-_MARK_RE = re.compile(r"__vfxdenoise_frame_(\d+)__")
+# What stands for the frame token while the host expands the rest: no letter, digit or _ starts
+# it, so a variable just before ($OS$F4) ends where it did, as a host reads names (`$OS_x` is one).
+_MARK = "<vfxdenoise-frame-{}>"
+_MARK_RE = re.compile(r"<vfxdenoise-frame-(\d+)>")
+
+
+class DigitBesideFrameError(PluginError):
+    """A path whose frame variable a digit touches once expanded (`frame_pattern`): its own words
+    say what to write instead, where a host that reads the frame from the values the path gives
+    (a parm holding an expression) would otherwise say only that it found no frame number."""
 
 
 def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the output path") -> str:
     """`raw` with its frame token as one `#` per digit and every other variable expanded.
 
     Raises PluginError naming `where` when the path has no frame token (a single image) or more
-    than one, uses a sub-frame variable ($FF) that no sequence of whole frames can match, or has
-    a digit beside its frame token once expanded (`_refuse_digit_beside`).
+    than one, or uses a sub-frame variable ($FF) that no sequence of whole frames can match; its
+    subclass DigitBesideFrameError when a digit is beside its frame token once expanded
+    (`_refuse_digit_beside`).
     """
     if re.search(r"\$\{?FF\b", raw):
         raise PluginError(f"{where} '{raw}' uses $FF (fractional frames); use $F4 for whole frames")
@@ -49,25 +58,21 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
 
 
 def _refuse_digit_beside(raw: str, expanded: str, where: str) -> None:
-    """Refuse a path whose frame token a digit touches once expanded (`digit_beside`: r.${F4}2.exr,
-    shot_v2$F4.exr, or $OS$F4 where $OS ends in a digit), which the run refuses anyway (its files
-    cannot be read back as one frame each), there in its `####` spelling: said here as written in
-    `raw`, with the fix, a `.` between the token and the digit, written into it."""
+    """Refuse a path whose frame token a digit touches once expanded (`digits_beside`:
+    r.${F4}2.exr, shot_v2$F4.exr, v2${F4}2.exr on both sides, or $OS$F4 where $OS ends in a
+    digit), which the run refuses anyway (its files cannot be read back as one frame each), there
+    in its `####` spelling: said here as written in `raw`, with the fix, a `.` between the token
+    and each digit, written into it."""
     mark = _MARK_RE.search(expanded)
-    side = digit_beside(expanded, mark.start(), mark.end())
-    if side is None:
+    beside = digits_beside(expanded, mark.start(), mark.end(), int(mark.group(1)))
+    if beside is None:
         return
     token = next(found for found in (t.search(raw) for t in _FRAME_TOKENS) if found)  # the one there
-    before, after = expanded[:mark.start()], expanded[mark.end():]
-    number = frame_number(1001, int(mark.group(1)))
-    if side == "after":
-        verb, cut, other = "follows", token.end(), number + re.match(r"\d+", after).group()
-    else:
-        verb, cut, other = "precedes", token.start(), re.search(r"\d+$", before).group() + number
-    raise PluginError(f"{where} '{raw}': a digit {verb} the frame variable {token.group()}, so frame "
-                      f"1001 is written {os.path.basename(before + number + after)}, which reads as "
-                      f"frame {other} too; write '{raw[:cut]}.{raw[cut:]}' instead (a non-digit "
-                      f"{side} the frame variable)")
+    raise DigitBesideFrameError(
+        f"{where} '{raw}': a digit {beside.verb} the frame variable {token.group()}, so frame "
+        f"{EXAMPLE_FRAME} is written {os.path.basename(beside.written)}, which reads as frame "
+        f"{beside.read_as} too; write '{beside.separated(raw, token.start(), token.end())}' instead "
+        f"(a non-digit {beside.sides} the frame variable)")
 
 
 def frame_path(pattern: str, frame: int) -> str:

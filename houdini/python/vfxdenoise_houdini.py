@@ -47,7 +47,7 @@ _add_vfxdenoise_site()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError  # noqa: E402
-from vfxdenoise.plugin.host_paths import frame_path, frame_pattern  # noqa: E402
+from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_path, frame_pattern  # noqa: E402
 from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
     WrittenFrames,
@@ -223,21 +223,28 @@ def output_pattern(rop, at_frame: int, last_frame: int | None = None) -> str:
 
 def _pattern_of(parm, source, text: str | None, values: dict[int, str], where: str) -> str:
     """The pattern of the parm's text (`text`, None for an expression) where it gives the files
-    the parm evaluates to (`values`), else one found from those values; or a PluginError."""
+    the parm evaluates to (`values`), else one found from those values; or a PluginError. Where
+    neither gives one, a digit beside the text's frame variable (`DigitBesideFrameError`, which
+    the values cannot show: their frame numbers run into it) is what is said, with what to write."""
     first = min(values)
+    digit_beside = None
     if text is not None:
         try:
             pattern = frame_pattern(text, lambda raw: hou.text.expandStringAtFrame(raw, first),
                                     where=where)
-        except PluginError:
+        except PluginError as refused:
             if "`" not in text and source is parm:  # a plain path: its own message says what is wrong
                 raise
+            # Expanded here, not where a referenced parm evaluates ($OS): the values may still give one.
+            digit_beside = refused if isinstance(refused, DigitBesideFrameError) else None
         else:
             if all(frame_path(pattern, frame) == value for frame, value in values.items()):
                 return pattern
     derived = pattern_from_paths(values)
     if derived is not None:
         return derived
+    if digit_beside is not None:
+        raise digit_beside
     (a, first_value), (b, other_value) = sorted(values.items())
     held = f"'{text}'" if text is not None else f"the expression {_expression(source)!r}"
     raise PluginError(f"{where} holds {held}, which gives '{first_value}' at frame {a} and "

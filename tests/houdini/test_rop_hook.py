@@ -18,6 +18,7 @@ from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
+from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_pattern
 
 HOUDINI_DIR = Path(__file__).resolve().parents[2] / "houdini"
 
@@ -560,6 +561,52 @@ def test_output_expression_without_a_frame_is_refused_naming_rop_parm_and_refere
             r"/out/pipeline1/out_path\) holds '\$HIP/render/still.exr', which gives '.*/still.exr' "
             r"at frame 1001 .* Put \$F4 in /out/pipeline1/out_path")):
         vfxdenoise_houdini.post_render(rop)
+
+
+@pytest.mark.parametrize("out_path, picture, expression, where, written", [
+    # Text with a backtick expression, read from its values where it names no frame variable.
+    (None, "$HIP/render/v2`padzero(4, $F)`.exr", None, "/out/karma1 picture",
+     "$HIP/render/v2.`padzero(4, $F)`.exr"),
+    # A pipeline parm referenced, whose $OS is another node's where it evaluates.
+    ("$HIP/render/v2${F4}2.exr", None, 'chs("../out_path")',
+     "/out/pipeline1/karma1 picture (referencing /out/pipeline1/out_path)", "$HIP/render/v2.${F4}.2.exr"),
+])
+def test_a_digit_beside_the_frame_variable_of_an_expression_or_reference_is_said_as_such(
+        hou, out_path, picture, expression, where, written):
+    """The parm's text with a digit beside its frame variable was refused early (host_paths), the
+    refusal put aside to find the pattern from the values, which have no frame number of their
+    own (v21001.exr): the artist was told to put $F4 in a parm that holds it. The precise
+    refusal, with what to write, is what is said where the values give no pattern."""
+    import vfxdenoise_houdini
+
+    if out_path is None:
+        hou.STATE["variables"]["OS"] = "karma1"
+        rop = hou.RopNode("/out/karma1", "karma", "picture", picture, frame_range=(1001, 1003, 1))
+    else:
+        rop = _pipeline_rop(hou, out_path, expression=expression)
+    raw = picture or out_path
+    with pytest.raises(hou.OperationFailed) as refused:
+        vfxdenoise_houdini.post_render(rop)
+    assert str(refused.value).startswith(
+        f"vfxdenoise {rop.path()}: {where} '{raw}': a digit precedes")
+    assert f"write '{written}' instead" in str(refused.value)
+    assert "Put $F4" not in str(refused.value)
+
+
+def test_a_digit_only_the_rops_own_name_puts_beside_a_referenced_frame_variable_is_not_said(hou, tmp_path):
+    """${OS}${F4} in a pipeline parm expands here to the ROP's name (karma1: a digit beside ${F4}),
+    where it evaluates to the HDA's (pipeline, no digit): the values, whose frame number stands
+    alone, give the pattern, and the refusal put aside is not said."""
+    import vfxdenoise_houdini
+
+    hou.STATE["variables"]["OS"] = "karma1"  # $OS where the hook expands the text: the ROP's
+    hou.Node("/out/pipeline", "pipeline_render", {"out_path": "$HIP/render/${OS}${F4}.exr"})
+    rop = hou.RopNode("/out/pipeline/karma1", "karma", "picture", "", frame_range=(1001, 1003, 1))
+    rop.parm("picture").setExpression('chs("../out_path")', hou.exprLanguage.Hscript)
+
+    with pytest.raises(DigitBesideFrameError):  # the text alone, expanded here
+        frame_pattern("$HIP/render/${OS}${F4}.exr", lambda raw: hou.text.expandStringAtFrame(raw, 1001))
+    assert vfxdenoise_houdini.output_pattern(rop, 1001) == f"{tmp_path}/hip/render/pipeline####.exr"
 
 
 def test_an_output_expression_houdini_cannot_evaluate_is_our_error_naming_the_rop_and_parm(hou):

@@ -8,16 +8,20 @@ import pytest
 
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.host_paths import frame_path, frame_pattern
+from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_path, frame_pattern
 
-VARIABLES = {"$HIP": "/job/sh010", "$OS": "karma1", "${OS}": "karma1", "$HIPNAME": "shot"}
+VARIABLES = {"HIP": "/job/sh010", "OS": "karma1", "HIPNAME": "shot"}
 
 
 def expand(text: str) -> str:
-    """A host expansion that would also expand frame variables, so a leftover one shows up."""
-    for name, value in sorted(VARIABLES.items(), key=lambda item: -len(item[0])):
-        text = text.replace(name, value)
-    return re.sub(r"\$F\d*(?![A-Za-z_])", "1001", text)
+    """A host's expansion, as Houdini's: a variable's name runs over every letter, digit and _
+    after the $ ($OS_v is one name), an unknown one stays; frame variables are expanded too, so a
+    leftover one shows up."""
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        return "1001" if re.fullmatch(r"F\d*", name) else VARIABLES.get(name, match.group())
+
+    return re.sub(r"\$\{(\w+)\}|\$([A-Za-z_]\w*)", value, text)
 
 
 @pytest.mark.parametrize("raw, pattern", [
@@ -51,12 +55,20 @@ def test_paths_that_are_no_sequence_are_refused(raw, problem):
     ("$HIP/r/a.`padzero(3, $F)`7.exr", "a digit follows the frame variable `padzero(3, $F)`, so frame "
                                        "1001 is written a.10017.exr, which reads as frame 10017 too; "
                                        "write '$HIP/r/a.`padzero(3, $F)`.7.exr' instead"),
+    # A digit on each side: the advice was '$HIP/r/v2${F4}.2.exr', itself refused for the 2 before.
+    ("$HIP/r/v2${F4}2.exr", "a digit precedes and another follows the frame variable ${F4}, so frame 1001 "
+                            "is written v210012.exr, which reads as frame 210012 too; write "
+                            "'$HIP/r/v2.${F4}.2.exr' instead (a non-digit before and after the frame "
+                            "variable)"),
+    ("$HIP/r/$OS${F4}2.exr", "a digit precedes and another follows the frame variable ${F4}, so frame "
+                             "1001 is written karma110012.exr, which reads as frame 110012 too; write "
+                             "'$HIP/r/$OS.${F4}.2.exr' instead"),
 ])
 def test_a_digit_beside_the_frame_variable_is_refused_as_written(raw, said):
     """r.${F4}2.exr became r.####2.exr, which the run refused later about a `####` the artist never
     wrote: the host refuses it first, naming the parm's text and the one to write instead (whose
     pattern the run takes); a digit that only the expansion puts there ($OS of karma1) too."""
-    with pytest.raises(PluginError) as refused:
+    with pytest.raises(DigitBesideFrameError) as refused:  # a PluginError, told apart (Houdini's hook)
         frame_pattern(raw, expand, where="/out/karma1 picture")
     assert str(refused.value).startswith(f"/out/karma1 picture '{raw}': {said}")
     fixed = re.search(r"write '(.*)' instead", said).group(1)
