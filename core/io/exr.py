@@ -35,7 +35,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import OpenEXR
@@ -90,8 +89,6 @@ _LEVEL_ATTRIBUTES = frozenset({"textureformat", "openexr:levelmode"})
 # RuntimeError; the stream `exr_bytes` reads through raises OSError) or cannot hold in memory:
 # OpenImageIO then decodes the file, and reports it if damaged. Anything else is a fault of ours.
 _NATIVE_READ_ERRORS = (RuntimeError, OSError, MemoryError)
-
-T = TypeVar("T")
 
 
 def storage_changes(specs: Sequence[oiio.ImageSpec], compression: str | None,
@@ -249,39 +246,39 @@ def check_decodes(path: str | Path) -> None:
     OpenImageIO, whose verdict is kept: every part read, an error reported (`has_error`) or no
     pixels returned taken for damage. Damage that still decodes (uncompressed pixel bytes
     changed in place) cannot be told from pixels."""
-    path = Path(path)
+    _decoded(Path(path), _read_part_as_stored)
 
-    def by_openimageio(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, why: str,
-                       header: dict | None, kept: dict[str, exr_bytes.KeptString]) -> None:
-        pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.UNKNOWN)  # as stored: checked only
-        if pixels is None or handle.has_error:
-            raise ExrError(f"{path}: part {index} is truncated or damaged "
-                           f"({_one_line(_error_of(handle) or 'unknown error')})")
 
-    _decoded(path, by_openimageio)
+def _read_part_as_stored(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: Path,
+                         why: str) -> np.ndarray:
+    """Pixels of one part in their stored type, for `check_decodes`: ExrError where OpenImageIO
+    reports an error or returns none. Unlike `_read_part`, no float32 copy and no refusal of IDs
+    float32 cannot hold (`why` goes unused): the pixels are checked, never written back."""
+    pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.UNKNOWN)
+    if pixels is None or handle.has_error:
+        raise ExrError(f"{path}: part {index} is truncated or damaged "
+                       f"({_one_line(_error_of(handle) or 'unknown error')})")
+    return pixels
 
 
 def read_exr(path: str | Path) -> ExrImage:
     """Every part of an EXR with its header; ExrError naming the file when it is damaged."""
     path = Path(path)
-
-    def by_openimageio(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, why: str,
-                       header: dict | None, kept: dict[str, exr_bytes.KeptString]) -> ExrPart:
-        return ExrPart(spec, _read_part(handle, index, spec, path, why), header,
-                       kept_strings=exr_bytes.stand_ins(kept))
-
-    return ExrImage(_decoded(path, by_openimageio), source=path)
+    return ExrImage(_decoded(path, _read_part), source=path)
 
 
-def _decoded(path: Path, by_openimageio: Callable[[oiio.ImageInput, int, oiio.ImageSpec, str, dict | None,
-                                                   dict[str, exr_bytes.KeptString]], T]
-             ) -> list[ExrPart] | list[T]:
+PartDecoder = Callable[[oiio.ImageInput, int, oiio.ImageSpec, Path, str], np.ndarray]
+"""How OpenImageIO decodes a part's pixels where OpenEXR does not (`_decoded`): given the open
+file, the part's index and spec, the file's path and why OpenImageIO decodes it."""
+
+
+def _decoded(path: Path, by_openimageio: PartDecoder) -> list[ExrPart]:
     """The decode chain of `read_exr` and `check_decodes` (one, so that neither can decode a
     file otherwise than the other): the headers by OpenImageIO (`_specs`), the layout OpenEXR
     can decode (`_openexr_layout`), the parts as OpenEXR decodes them (`_decode_native`), else
-    each part as `by_openimageio` decodes it (given the open file, the part's index and spec, why
-    OpenEXR did not, and its header and non-UTF-8 strings as OpenEXR read them). ExrError naming
-    the file when it is damaged."""
+    each part's pixels as `by_openimageio` decodes them (`_read_part`: float32; `check_decodes`'
+    `_read_part_as_stored`: as stored), with its header and non-UTF-8 strings as OpenEXR read
+    them. ExrError naming the file when it is damaged."""
     handle = _open(path)
     try:
         specs = _specs(handle, path)
@@ -293,7 +290,8 @@ def _decoded(path: Path, by_openimageio: Callable[[oiio.ImageInput, int, oiio.Im
         if parts is not None:
             return parts
         why = why or "OpenEXR's decode of its channels differs from OpenImageIO's"
-        return [by_openimageio(handle, i, spec, why, headers[i], kept[i]) for i, spec in enumerate(specs)]
+        return [ExrPart(spec, by_openimageio(handle, i, spec, path, why), headers[i],
+                        kept_strings=exr_bytes.stand_ins(kept[i])) for i, spec in enumerate(specs)]
     finally:
         handle.close()
 

@@ -688,20 +688,39 @@ def test_resumes_check_decodes_a_frame_by_the_one_chain_read_exr_takes(mixed, tm
                                                                       openexr_fails):
     """`check_decodes` (--resume's) repeated `read_exr`'s decode chain (OpenEXR's layout, its
     decode, OpenImageIO's where that fails): one helper serves both now (`exr._decoded`), so a
-    change to the chain reaches the check. Whole, a frame passes both, by OpenEXR or, where
-    OpenEXR fails, by OpenImageIO alike (said at debug level by each); cut short, both refuse it."""
+    change to the chain reaches the check. Whole, a frame is decoded by OpenEXR first by each,
+    once, and where OpenEXR fails, by OpenImageIO alike (said at debug level by each); cut short,
+    both refuse it. A check by OpenImageIO alone would pass the first case without OpenEXR's
+    decode: the decodes asked of OpenEXR are counted."""
     path = mixed[0]
     cut = tmp_path / "cut.exr"
     cut.write_bytes(path.read_bytes()[:-100])
-    if openexr_fails:
-        _failing_openexr(monkeypatch, RuntimeError, "Unable to decompress", reading=True)
-    with caplog.at_level("DEBUG", logger="vfxdenoise.core.io.exr"):
-        check_decodes(path)
-        read_exr(path)
-    assert caplog.text.count(f"{path}: decoded by OpenImageIO") == (2 if openexr_fails else 0)
+    decodes = _counted_openexr_decodes(monkeypatch, fails=openexr_fails)
+    for decode in (check_decodes, read_exr):
+        decodes.clear()
+        caplog.clear()
+        with caplog.at_level("DEBUG", logger="vfxdenoise.core.io.exr"):
+            decode(path)
+        assert decodes == [str(path)], decode.__name__
+        assert caplog.text.count(f"{path}: decoded by OpenImageIO") == (1 if openexr_fails else 0)
     for decode in (check_decodes, read_exr):
         with pytest.raises(ExrError, match="cut.exr"):
             decode(cut)
+
+
+def _counted_openexr_decodes(monkeypatch, fails: bool) -> list[str]:
+    """The files OpenEXR's Python module is asked to decode pixels of (not headers), in order;
+    each such decode raising as a damaged file does where `fails`."""
+    real, decodes = OpenEXR.File, []
+
+    def file(*file_args, **options):
+        if options.get("separate_channels"):
+            decodes.append(str(getattr(file_args[0], "name", file_args[0])))
+            if fails:
+                raise RuntimeError("Unable to decompress")
+        return real(*file_args, **options)
+    monkeypatch.setattr(OpenEXR, "File", file)
+    return decodes
 
 
 def test_a_fault_in_decoding_a_frame_is_raised_not_hidden_by_the_slower_path(mixed, monkeypatch):
