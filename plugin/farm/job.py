@@ -71,12 +71,6 @@ class FarmJob:
     again); None where the folder was not visible here. Directory entries, which do not pickle:
     a job sent to another process goes as the job files its engine writes, not as itself."""
 
-    @property
-    def on_disk(self) -> tuple[int, ...] | None:
-        """The frames of `input` on disk when the job was built (`listed`), sorted; None where the
-        folder was not visible here."""
-        return None if self.listed is None else tuple(sorted(self.listed))
-
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
         a task of this job: with the job's frames (`--job-frames`, compact: runs and steps), so
