@@ -89,15 +89,34 @@ def parse_pattern(text: str | Path) -> FramePattern:
         raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     _refuse_digit_after_token(text, name)
     try:
-        seq = fileseq.FileSequence(_HOUDINI_BRACED.sub(r"$F\1", name), pad_style=fileseq.PAD_STYLE_HASH1)
+        seq, suffix = _file_sequence(name)
     except fileseq.ParseException as exc:
         problem = "has more than one frame token" if len(_ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
         raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
                                  f"{ACCEPTED_PATTERNS}") from exc
-    token, prefix, suffix = seq.padding(), seq.basename(), seq.extension()
+    token, prefix = seq.padding(), seq.basename()
     _refuse_digit_before_token(text, name, seq)
     _check_token(text, token, prefix, suffix, seq, braced=bool(_HOUDINI_BRACED.search(name)))
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
+
+
+def _file_sequence(name: str) -> tuple[fileseq.FileSequence, str]:
+    """fileseq's reading of the file name `name` (Houdini's ${F4} given to it as $F4), and the
+    text after its token. fileseq sees a token only where letters and `_` alone follow it up to
+    the extension (r.####_beauty.exr): r.####_v2.exr, r.%04d_7.exr or r.####-x.exr it takes for a
+    name without one, or cannot parse. Where `name` holds one frame token, such a name is read as
+    fileseq reads it cut after the token, what follows kept as written."""
+    given = _HOUDINI_BRACED.sub(r"$F\1", name)
+    found = _one_token(given)
+    try:
+        seq = fileseq.FileSequence(given, pad_style=fileseq.PAD_STYLE_HASH1)
+        if seq.padding() or found is None or found.start() >= len(seq.basename()):
+            return seq, seq.extension()
+    except fileseq.ParseException:
+        if found is None:
+            raise
+    cut = fileseq.FileSequence(f"{given[:found.end()]}.exr", pad_style=fileseq.PAD_STYLE_HASH1)
+    return cut, given[found.end():]
 
 
 def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence,

@@ -64,6 +64,39 @@ def test_houdini_braces_end_the_token(name, prefix, suffix, padding):
     assert parse_pattern(name) == FramePattern(Path("."), prefix, suffix, padding)
 
 
+@pytest.mark.parametrize("name, prefix, suffix", [
+    ("r.####_v2.exr", "r.", "_v2.exr"),
+    ("r.####_beauty_v2.exr", "r.", "_beauty_v2.exr"),
+    ("r.%04d_7.exr", "r.", "_7.exr"),
+    ("r.${F4}_7.exr", "r.", "_7.exr"),
+    ("r_v2.@@@@-x.exr", "r_v2.", "-x.exr"),
+    ("r.####.é.exr", "r.", ".é.exr"),
+])
+def test_a_digit_or_dash_in_the_text_after_the_token_is_read(name, prefix, suffix):
+    """fileseq sees a token only where letters and `_` alone follow it up to the extension: it took
+    r.####_v2.exr for a name without one, refused as having "more than one frame token"."""
+    assert parse_pattern(name) == FramePattern(Path("."), prefix, suffix, 4)
+
+
+@pytest.mark.parametrize("name, refused", [
+    ("r.####_####.exr", "more than one frame token"),
+    ("r.$F4_7.exr", r"Houdini reads \$F4_\.\.\. as another variable"),
+    ("r.1001-1100####_v2.exr", "names frame"),
+    ("r.<UDIM>_v2.exr", "cannot be parsed"),
+])
+def test_the_text_after_the_token_read_as_written_keeps_every_refusal(name, refused):
+    with pytest.raises(SequenceUsageError, match=refused):
+        parse_pattern(name)
+
+
+def test_frames_whose_name_has_a_digit_after_the_token_are_found_on_disk(tmp_path):
+    pattern = parse_pattern(tmp_path / "r.####_v2.exr")
+    touch_frames(pattern, [1001, 1002, 1004])
+    (tmp_path / "r.1003_v3.exr").touch()
+    assert pattern.frames_on_disk() == [1001, 1002, 1004]
+    assert pattern.path(1001).name == "r.1001_v2.exr"
+
+
 @pytest.mark.parametrize("name, token, written, other", [
     ("r.${F4}2.exr", "${F4}", "r.10012.exr", "10012"),  # was padding 42: the 2 read into $F42
     ("r.${F}2.exr", "${F}", "r.10012.exr", "10012"),  # was padding 2
