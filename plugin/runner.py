@@ -2,7 +2,8 @@
 
 Hosts often ship their own Python without torch, so by default the request runs as the
 `vfxdenoise` command of an install that has it; `RunnerConfig.command` names that executable (or an
-interpreter plus `-m vfxdenoise.cli.main`). Both ways report each finished frame to `progress` and
+interpreter plus `-m vfxdenoise.cli.main`), else $VFXDENOISE_COMMAND does, else `vfxdenoise` on
+PATH. Both ways report each finished frame to `progress` and
 poll `cancelled` between events; both return a `RunResult` or raise a `VfxDenoiseError`
 (`plugin.errors` names them all).
 What a host checks before its own long work (the runner's setup, what a run would refuse without
@@ -26,14 +27,21 @@ MODES = ("subprocess", "inprocess")
 COMMAND_ENV = "VFXDENOISE_COMMAND"
 MODE_ENV = "VFXDENOISE_RUNNER"
 MODEL_ENV = "VFXDENOISE_MODEL"
+DEFAULT_COMMAND = ("vfxdenoise",)
 
 
 @dataclass(frozen=True)
 class RunnerConfig:
-    """How requests run: `mode`, the command line of `vfxdenoise`, and how a cancel stops it."""
+    """How requests run: `mode`, the command line of `vfxdenoise`, and how a cancel stops it.
+
+    A config that names no `command` runs the one $VFXDENOISE_COMMAND names when the config is
+    made, else `vfxdenoise` on PATH (`environment_command`): `command` always says what a run
+    starts, for a host's log and a farm job alike. Given no config, `run_request` and the hosts
+    make one for each run, so a daemon whose environment changes between runs starts what it
+    names then; a config kept between runs keeps its command, as `from_environment()`'s does."""
 
     mode: str = "subprocess"
-    command: tuple[str, ...] = ("vfxdenoise",)
+    command: tuple[str, ...] | None = None  # None: $VFXDENOISE_COMMAND or `vfxdenoise`; a tuple once made
     env: Mapping[str, str] | None = None  # extra environment of the subprocess
     poll_seconds: float = 0.1  # how often a cancel is noticed while a frame is being denoised
     stop_seconds: float = 10.0  # wait after an interrupt before the process is killed
@@ -44,6 +52,10 @@ class RunnerConfig:
         if self.mode not in MODES:
             raise PluginError(f"runner mode '{self.mode}' is not one of {', '.join(MODES)} "
                               f"(check ${MODE_ENV})")
+        if self.command is None:
+            command, setting = environment_command(os.environ)
+            object.__setattr__(self, "command", command)  # frozen: set once, as it is made
+            object.__setattr__(self, "command_setting", setting)
         if not self.command:
             raise PluginError(f"empty vfxdenoise command (check ${COMMAND_ENV})")
 
@@ -57,12 +69,17 @@ class RunnerConfig:
         """Settings for hosts: $VFXDENOISE_COMMAND (e.g. '/opt/vfxdenoise/bin/vfxdenoise' or
         '/opt/py/bin/python -m vfxdenoise.cli.main'), $VFXDENOISE_RUNNER, $VFXDENOISE_MODEL."""
         environ = os.environ if environ is None else environ
-        defaults = cls()
-        command = environ.get(COMMAND_ENV, "").strip()
-        return cls(mode=environ.get(MODE_ENV, "").strip() or defaults.mode,
-                   command=command_words(command) if command else defaults.command,
-                   model=environ.get(MODEL_ENV, "").strip() or None,
-                   command_setting=command or None)
+        command, setting = environment_command(environ)
+        return cls(mode=environ.get(MODE_ENV, "").strip() or cls.mode,
+                   command=command, model=environ.get(MODEL_ENV, "").strip() or None,
+                   command_setting=setting)
+
+
+def environment_command(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
+    """The command a config naming none runs where the environment is `environ`, and the
+    $VFXDENOISE_COMMAND text it came from (None: not set, or only blanks: `vfxdenoise`)."""
+    setting = environ.get(COMMAND_ENV, "").strip()
+    return (command_words(setting), setting) if setting else (DEFAULT_COMMAND, None)
 
 
 def split_command(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
@@ -179,7 +196,7 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
     VfxDenoiseError (whose message names the file or frame) when it cannot finish: in a subprocess,
     a RunnerError whose `kind` names the CLI's error class (`RunnerError.caused_by`). `announce` is
     given the command line of a subprocess run as it starts, for a host's log (an in-process run
-    has none)."""
+    has none). No `config`: a `RunnerConfig()` made now, which reads $VFXDENOISE_COMMAND now."""
     config = config or RunnerConfig()
     request = request.with_default_model(config.model)
     if config.mode == "inprocess":

@@ -148,7 +148,8 @@ def test_the_runs_warnings_come_back_with_its_result(shot, tiny_weights, tmp_pat
     assert clean.warnings == []
 
 
-def test_settings_from_the_environment():
+def test_settings_from_the_environment(monkeypatch):
+    monkeypatch.delenv("VFXDENOISE_COMMAND", raising=False)  # RunnerConfig() reads this process's
     config = RunnerConfig.from_environment({
         "VFXDENOISE_COMMAND": "/opt/py/bin/python -m vfxdenoise.cli.main",
         "VFXDENOISE_RUNNER": "inprocess", "VFXDENOISE_MODEL": "/m/a.safetensors"})
@@ -156,6 +157,59 @@ def test_settings_from_the_environment():
     assert config.command == ("/opt/py/bin/python", "-m", "vfxdenoise.cli.main")
     assert (config.mode, config.model) == ("inprocess", "/m/a.safetensors")
     assert RunnerConfig.from_environment({}) == RunnerConfig()
+
+
+def _decoy_on_path(tmp_path, monkeypatch) -> None:
+    """Another `vfxdenoise` first on PATH (an old install, another tool's), which refuses every
+    run: a config that ignored $VFXDENOISE_COMMAND ran it silently."""
+    decoy = tmp_path / "decoy" / "vfxdenoise"
+    decoy.parent.mkdir()
+    decoy.write_text("#!/bin/sh\necho 'error: the decoy on PATH ran' >&2\nexit 1\n")
+    decoy.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{decoy.parent}{os.pathsep}/usr/bin{os.pathsep}/bin")
+
+
+@pytest.mark.skipif(not Path("/bin/bash").is_file(), reason="needs bash")
+def test_a_config_naming_no_command_runs_the_one_vfxdenoise_command_names(shot, tiny_weights, tmp_path,
+                                                                          monkeypatch):
+    """docs/python.md: the subprocess runner starts `RunnerConfig.command`, or $VFXDENOISE_COMMAND;
+    run_request(request) and RunnerConfig(mode="subprocess") ran `vfxdenoise` from PATH instead."""
+    _decoy_on_path(tmp_path, monkeypatch)
+    launcher = site_wrapper(tmp_path / "site" / "bin")
+    monkeypatch.setenv("VFXDENOISE_COMMAND", str(launcher))
+    started = []
+
+    for config in (None, RunnerConfig(mode="subprocess"), RunnerConfig.from_environment()):
+        request = cpu_request(shot, tiny_weights, tmp_path / str(len(started)), frames="1001-1002")
+        result = run_request(request, config, announce=started.append)
+        assert result.written == [1001, 1002]
+        assert started[-1][0] == str(launcher)
+    check_runner(RunnerConfig())
+    assert RunnerConfig() == RunnerConfig.from_environment({"VFXDENOISE_COMMAND": str(launcher)})
+
+
+def test_a_config_reads_vfxdenoise_command_when_it_is_made(tmp_path, monkeypatch):
+    """Made with no command, a config takes the environment's of that moment: a daemon that
+    changes $VFXDENOISE_COMMAND gets it in the next config (run_request makes one per run), and a
+    command that cannot start is diagnosed with the setting it came from."""
+    _decoy_on_path(tmp_path, monkeypatch)
+    monkeypatch.delenv("VFXDENOISE_COMMAND", raising=False)
+    kept = RunnerConfig()
+    assert (kept.command, kept.command_setting) == (("vfxdenoise",), None)
+
+    monkeypatch.setenv("VFXDENOISE_COMMAND", "  /nowhere/bin/vfxdenoise ")
+    made_now = RunnerConfig()
+    assert made_now.command == ("/nowhere/bin/vfxdenoise",) and kept.command == ("vfxdenoise",)
+    with pytest.raises(RunnerError, match=r"'/nowhere/bin/vfxdenoise' \(no executable file there\), "
+                                          r"from \$VFXDENOISE_COMMAND='/nowhere/bin/vfxdenoise'"):
+        check_runner(made_now)
+    with pytest.raises(RunnerError, match=r"from \$VFXDENOISE_COMMAND='/nowhere/bin/vfxdenoise'"):
+        run_request(DenoiseRequest(str(tmp_path / "r.####.exr")))
+    explicit = RunnerConfig(command=("/opt/x/vfxdenoise",))  # named: the environment has no say
+    assert (explicit.command, explicit.command_setting) == (("/opt/x/vfxdenoise",), None)
+    monkeypatch.setenv("VFXDENOISE_COMMAND", '"/opt/py')
+    with pytest.raises(PluginError, match="cannot be split into words"):
+        RunnerConfig()
 
 
 def test_command_text_is_split_once_for_hosts_and_farm_jobs(tmp_path):
