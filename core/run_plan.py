@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import DeviceError, OutputError, UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError, OutputError, SequenceError, UsageError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
@@ -138,25 +139,34 @@ def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern
     here, and only the model is checked."""
     maybe_nothing = False
     if frames is not None:
-        maybe_nothing = _may_write_nothing(frames.wanted, frames.usable, out_pattern, config)
-        outputs.check_writable(in_pattern, out_pattern, frames.on_disk, frames.wanted,
+        written = frames_written(frames, config.missing)
+        maybe_nothing = _may_write_nothing(written, out_pattern, config)
+        outputs.check_writable(in_pattern, out_pattern, frames.on_disk, written,
                                folder_needed=not maybe_nothing, listed=frames.files)
         check_layers(in_pattern, frames.first_reads, config, read_header)
     loaded = load(config)
     return CheckedRun(maybe_nothing, loaded, None if loaded is None else _temporal_radius(loaded, config))
 
 
-def _may_write_nothing(wanted: list[int], usable: list[int], out_pattern: FramePattern,
-                       config: EngineConfig) -> bool:
-    """Whether a --resume run may find it has nothing to write: each frame of `wanted` it would
-    write (those on disk, and under --missing hold the others) has an output on disk already. Its
-    outputs' folder then need not be writable unless the plan does a frame again (a farm retry
-    of a chunk whose folder was published read-only since has nothing to do, and succeeds)."""
+def frames_written(frames: RunFrames, missing: str) -> list[int]:
+    """The frames of `frames.wanted` a run may write: those its windows may read (`usable`), and
+    under --missing `hold` the others too (held). The rest are missing frames it settles without
+    looking at their outputs' paths: the output checks look at these alone, so --frames over a
+    million frames around a shot of a hundred costs what the hundred do."""
+    if missing == "hold":
+        return frames.wanted
+    readable = set(frames.usable)
+    return [frame for frame in frames.wanted if frame in readable]
+
+
+def _may_write_nothing(written: list[int], out_pattern: FramePattern, config: EngineConfig) -> bool:
+    """Whether a --resume run may find it has nothing to write: each frame it would write
+    (`written`: `frames_written`) has an output on disk already. Its outputs' folder then need
+    not be writable unless the plan does a frame again (a farm retry of a chunk whose folder was
+    published read-only since has nothing to do, and succeeds)."""
     if config.existing != RESUME:
         return False
-    readable = set(usable)
-    return all(out_pattern.path(frame).is_file() for frame in wanted
-               if frame in readable or config.missing == "hold")
+    return all(out_pattern.path(frame).is_file() for frame in written)
 
 
 def _temporal_radius(loaded: LoadedModel, config: EngineConfig) -> int:
@@ -384,11 +394,13 @@ def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: Frame
                 else _Recorded())
     differ, exposures = recorded.differences, recorded.exposure
     todo, exposure_kept, settled = {}, {}, []
+    left = _outputs_left(out_pattern, any(frame not in sources for frame in wanted))
     for frame in wanted:
-        path = out_pattern.path(frame)
         if frame not in sources:
-            settled.append(_missing(frame, path))
-        elif differ.get(frame) == {}:
+            settled.append(_missing(frame, out_pattern, frame in left))
+            continue
+        path = out_pattern.path(frame)
+        if differ.get(frame) == {}:
             settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
         elif path.exists() and config.existing == REFUSE:
             raise OutputError(
@@ -404,13 +416,27 @@ def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: Frame
     return _Outputs(todo, exposure_kept, tuple(settled), recorded.motion)
 
 
-def _missing(frame: int, path: Path) -> FrameResult:
+def _outputs_left(out_pattern: FramePattern, needed: bool) -> abc.Container[int]:
+    """The output frames on disk, from one listing of their folder (`FramePattern.files_on_disk`:
+    files, or links to one), where a missing frame's is to be looked for (`needed`): not a stat
+    per missing frame, of which a --frames range may name a million. None found where the
+    folder cannot be listed: the run that writes there says why."""
+    if not needed:
+        return ()
+    try:
+        return out_pattern.files_on_disk().keys()
+    except SequenceError:
+        return ()
+
+
+def _missing(frame: int, out_pattern: FramePattern, left: bool) -> FrameResult:
     """The result of a frame not on disk, which the run does not write. An output an earlier run
-    left at its path (a --missing hold run's copy of another frame, say) is left there, but said
+    `left` at its path (a --missing hold run's copy of another frame, say) is left there, but said
     (`provenance.made_of`, from its header): the summary would otherwise tell of no output where
     the sequence holds one."""
+    path = out_pattern.path(frame)
     message = NOT_ON_DISK
-    if path.is_file():
+    if left:
         message += (f"; an earlier run's output remains at {path}: "
                     f"{provenance.made_of(provenance.output_header(path))}")
     return FrameResult(frame, path, FrameStatus.MISSING, message=message)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import check_decodes
+from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.run_warnings import carried, warn
 
@@ -33,12 +34,14 @@ log = logging.getLogger(__name__)
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_frames: list[int],
                    wanted: list[int], folder_needed: bool = True,
                    listed: dict[int, os.DirEntry] | None = None) -> None:
-    """Refuse, before any work, outputs that would replace inputs, become frames of the input
-    sequence (a missing frame's output under --missing hold), are not EXR files, or land in an
-    unwritable folder: that last one only where the folder is `folder_needed` (a --resume run
-    whose every output is on disk may find nothing to write: it calls `check_folder_writable`
-    once it knows it has something). An output pattern no run can take (the input pattern
-    itself, not .exr, names too long) is a UsageError; the rest, found on disk, OutputError.
+    """Refuse, before any work, outputs of the frames the run writes (`wanted`: not those it
+    settles as missing unread, `run_plan.frames_written`) that would replace inputs, become frames
+    of the input sequence (a missing frame's output under --missing hold), are not EXR files, or
+    land in an unwritable folder: that last one only where the folder is `folder_needed` (a
+    --resume run whose every output is on disk may find nothing to write: it calls
+    `check_folder_writable` once it knows it has something). An output pattern no run can take
+    (the input pattern itself, not .exr, names too long) is a UsageError; the rest, found on
+    disk, OutputError.
     `listed`: the input frames' files from the run's own listing of the input folder
     (`SequenceOnDisk.files`), whose entries tell links and inodes apart; None lists it here
     (`FramePattern.files_on_disk`): a folder of 100k files on a network share is listed once."""
@@ -71,14 +74,15 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
 
 
 def _refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern, wanted: list[int]) -> None:
-    """Raise UsageError for an output pattern no run can take, as written: the input pattern
-    itself (however its frame token is spelled), or one not ending in .exr."""
+    """Raise UsageError for an output pattern no run can take, as written, whichever frames it
+    writes (none, all missing, too): the input pattern itself (however its frame token is
+    spelled), or one not ending in .exr."""
     if out_pattern.with_name(directory=out_pattern.directory.absolute()) == \
             in_pattern.with_name(directory=in_pattern.directory.absolute()):
         raise UsageError(f"-o/--output {out_pattern.text} is the input pattern: the outputs would "
                          "replace the renders; choose another -o/--output (without it they are written "
                          "beside the inputs as <name>_denoised.####.exr)")
-    if wanted and out_pattern.path(wanted[0]).suffix.lower() != ".exr":
+    if out_pattern.path(wanted[0] if wanted else EXAMPLE_FRAME).suffix.lower() != ".exr":
         raise UsageError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
                          "are OpenEXR files; name them .exr")
 

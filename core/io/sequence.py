@@ -226,18 +226,49 @@ def parse_frame_spec(spec: str) -> list[int]:
         raise SequenceUsageError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
                                  f"are allowed; use e.g. {ACCEPTED_SPECS}")
     parts = [_fileseq_part(part, spec) for part in text.split(",") if part]
+    _refuse_too_many(parts, spec)
     try:
         frame_set = fileseq.FrameSet(",".join(parts))
         count = len(frame_set)
+    except fileseq.MaxSizeException as exc:  # parts each within MAX_FRAMES, together over fileseq's limit
+        total = sum(_part_count(part) for part in parts)
+        raise SequenceUsageError(f"frame range '{spec}' names {total} frames in its parts together, more "
+                                 f"than {MAX_FRAMES}; check the range for a typo") from exc
     except (fileseq.ParseException, ValueError) as exc:
         raise SequenceUsageError(f"cannot parse frame range '{spec}'; use e.g. {ACCEPTED_SPECS}") from exc
     if count > MAX_FRAMES:
-        raise SequenceUsageError(f"frame range '{spec}' has {count} frames, more than {MAX_FRAMES}; "
-                                 "check the range for a typo")
+        raise SequenceUsageError(_too_many(spec, count))
     frames = sorted(set(frame_set))
     if not frames:
         raise SequenceUsageError(f"frame range '{spec}' contains no frames; use e.g. {ACCEPTED_SPECS}")
     return frames
+
+
+def _refuse_too_many(parts: list[str], spec: str) -> None:
+    """Refuse a part of a frame spec (`_fileseq_part`s) naming more than MAX_FRAMES frames,
+    counted from its text before fileseq expands it: fileseq expands a range into a list first,
+    and refuses one over its own limit (ten million) as if it did not parse."""
+    for part in parts:
+        count = _part_count(part)
+        if count > MAX_FRAMES:
+            raise SequenceUsageError(_too_many(spec, count, part if len(parts) > 1 else None))
+
+
+def _part_count(part: str) -> int:
+    """How many frames one part of a frame spec in fileseq syntax names, from its text: a frame,
+    or `start-end` with a step; 1 for what fileseq is left to read (or refuse)."""
+    ranged = _RANGE.match(part)
+    if not ranged:
+        return 1
+    start, end, step = (int(n) for n in ranged.groups("1"))
+    return abs(end - start) // step + 1 if step else 1
+
+
+def _too_many(spec: str, count: int, part: str | None = None) -> str:
+    """The refusal of frame range `spec` (of its `part`, where one of several) naming `count`
+    frames, more than MAX_FRAMES: a typo, not a shot."""
+    where = f"'{part}' in frame range '{spec}'" if part else f"frame range '{spec}'"
+    return f"{where} has {count} frames, more than {MAX_FRAMES}; check the range for a typo"
 
 
 def _fileseq_part(part: str, spec: str) -> str:

@@ -82,6 +82,36 @@ def test_a_plan_keeps_the_header_of_the_frame_it_reads_first_for_the_run(tmp_pat
     assert plan.headers.peek(first)  # kept: the run does not read it again
 
 
+def test_a_wide_frame_range_around_a_short_shot_looks_only_at_the_outputs_it_writes(tmp_path, monkeypatch,
+                                                                                   tiny_weights):
+    """`--frames 1-999999 --missing skip` over a shot of 8 frames took 25 s and a gigabyte: the
+    output checks looked at every missing frame's output path (an lstat and a stat each), and the
+    plan a stat more for an earlier run's output there. They look at the frames written now (what
+    is at a missing frame's path is no obstacle: a folder there), and one listing of the output
+    folder finds earlier outputs."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=8, width=8)
+    out = parse_pattern(tmp_path / "out" / "d.####.exr")
+    out.path(5).mkdir(parents=True)  # nothing is written there: not refused
+    looked_up = []
+
+    def counting(real):
+        def counted(path, *args, **kwargs):
+            if str(path).startswith(str(out.directory)):
+                looked_up.append(path)
+            return real(path, *args, **kwargs)
+        return counted
+    monkeypatch.setattr(os, "stat", counting(os.stat))
+    monkeypatch.setattr(os, "lstat", counting(os.lstat))
+    plan = plan_run(pattern, out.text, "1-20000",
+                    EngineConfig(device="cpu", model=str(tiny_weights), missing="skip"))
+
+    assert list(plan.todo) == [1001, 1002, 1003]
+    missing = [result for result in plan.settled if result.status == "missing"]
+    assert len(missing) == 19997 and missing[4].path == out.path(5)
+    assert {result.message for result in missing} == {"not on disk"}
+    assert len(looked_up) < 100, len(looked_up)
+
+
 def test_a_run_lists_the_input_folder_once(tmp_path, monkeypatch, tiny_weights):
     """Seq listed the input folder for its frames (`find_sequence`), then again for their files'
     entries in its output check (`outputs.check_writable`, which tells links and inodes apart):

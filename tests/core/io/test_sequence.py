@@ -410,6 +410,29 @@ def test_huge_range_is_refused_as_a_typo():
         parse_frame_spec("1001-2001000")
 
 
+@pytest.mark.parametrize("spec, refusal", [
+    ("1-100000000", "frame range '1-100000000' has 100000000 frames"),
+    ("-100000000--1", "frame range '-100000000--1' has 100000000 frames"),
+    ("1-30000000:3", "frame range '1-30000000:3' has 10000000 frames"),
+    ("1001,1-100000000x2", "'1-100000000x2' in frame range '1001,1-100000000x2' has 50000000 frames"),
+    (",".join(f"{n}-{n + 999_999}" for n in range(1, 22_000_000, 2_000_000)),
+     "names 11000000 frames in its parts together"),
+])
+def test_a_range_past_fileseqs_own_limit_is_refused_as_a_typo_not_as_unparsable(spec, refusal):
+    """Over fileseq's limit (ten million frames) a valid range was 'cannot parse frame range',
+    where one of five million was refused as too long: now both say so, counted from the text."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_frame_spec(spec)
+    assert refusal in str(info.value), str(info.value)
+    assert str(info.value).endswith(", more than 1000000; check the range for a typo")
+
+
+def test_a_range_of_the_most_frames_a_spec_may_name_still_parses():
+    assert len(parse_frame_spec("1-1000000")) == 1_000_000
+    assert len(parse_frame_spec("1-2000000x2")) == 1_000_000
+    assert parse_frame_spec(",".join(["1-900000"] * 12)) == list(range(1, 900_001))  # a frame counted once
+
+
 def test_negative_to_positive_range():
     assert parse_frame_spec("-10-10") == list(range(-10, 11))
 
