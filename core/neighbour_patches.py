@@ -2,7 +2,8 @@
 of the network input mended there: a patch lit otherwise (a muzzle flash, a light switched on:
 `lighting_changes`, by the jump `frame_brightness` applies to whole frames; left out,
 `leave_out_relit`), a frame exposed otherwise as a whole (a fade: `exposure_gains`; brought to t's
-exposure, `expose_slots`), and a neighbour's firefly frame t lacks (`leave_out_outliers`).
+exposure, `expose_slots`), a neighbour's firefly frame t lacks (`leave_out_outliers`), and frame
+t's own firefly, which no neighbour shows (`bound_own_outliers`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ LIGHT_FLOOR = 0.1  # of frame t's mean: darker than that, patches count as equal
 # brightest is taken per block of OUTLIER_BLOCK x OUTLIER_BLOCK pixels of the frame.
 OUTLIER_RATIO = 16.0
 OUTLIER_BLOCK = 4
+# Frame t's own firefly is bounded (`bound_own_outliers`) only where at least this many frames
+# around it, each aligned with t there, agree it is dark: with one, a light that blinks on in t
+# would be judged by a single frame.
+OWN_OUTLIER_FRAMES = 2
 
 
 def neighbour_light(window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor], offsets: list[int],
@@ -294,7 +299,36 @@ def leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> N
         beauty.copy_(torch.where(relit, out[:, layout.slot_beauty(0)], beauty))
 
 
-def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+class SlotPeaks:
+    """Each beauty slot's brightest channel of an input (slot 0: frame t), per pixel and per
+    OUTLIER_BLOCK-pixel block of the frame, the blocks' found once for both outlier checks
+    (`leave_out_outliers`, `bound_own_outliers`), which read the slots before either changes a
+    beauty: on a 2-core CPU at 1080p each slot's took 16-25 ms. The pixels' are found again when
+    asked (only where a check finds an outlier), not held: at 4K each is 33 MB."""
+
+    def __init__(self, out: torch.Tensor, layout: InputLayout):
+        self.out, self.layout = out, layout
+        self._blocks: dict[int, torch.Tensor] = {}
+
+    def pixels(self, slot: int) -> torch.Tensor:
+        """(1, 1, H, W) float32: the slot's brightest channel at each pixel."""
+        return self.out[:, self.layout.slot_beauty(slot)].amax(1, keepdim=True).float()
+
+    def blocks(self, slot: int) -> torch.Tensor:
+        """(1, 1, H / OUTLIER_BLOCK, W / OUTLIER_BLOCK) float32: its brightest in each block."""
+        if slot not in self._blocks:
+            self._blocks[slot] = F.max_pool2d(self.pixels(slot), OUTLIER_BLOCK, ceil_mode=True)
+        return self._blocks[slot]
+
+
+def _per_pixel(per_block: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """A (1, 1, H / OUTLIER_BLOCK, W / OUTLIER_BLOCK) map at each pixel of its blocks."""
+    return (per_block.repeat_interleave(OUTLIER_BLOCK, -2).repeat_interleave(OUTLIER_BLOCK, -1)
+            [..., :height, :width])
+
+
+def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
+                       peaks: SlotPeaks | None = None) -> None:
     """Where a neighbour slot's pixel is more than OUTLIER_RATIO times as bright as frame t's
     brightest around it (in its OUTLIER_BLOCK-pixel block of the frame and the blocks beside it),
     it holds a firefly of its own frame, not light frame t lacks: the slot is inconsistent there,
@@ -303,19 +337,48 @@ def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -
     the output of every frame whose window holds it (BENCHMARKS.md). Only the consistency is set,
     as the networks were trained with; replacing the slot's beauty as well (as `leave_out_relit`
     does) took a little more of the glass shots' caustics. Blocks, not a sliding window: on a CPU
-    at 1080p a 9x9 pooling of frame t alone took 85 ms."""
-    block = OUTLIER_BLOCK
-    brightest = F.max_pool2d(out[:, layout.slot_beauty(0)].amax(1, keepdim=True).float(), block,
-                             ceil_mode=True)
-    bound = OUTLIER_RATIO * F.max_pool2d(brightest, 3, 1, 1)  # (1, 1, H / block, W / block)
+    at 1080p a 9x9 pooling of frame t alone took 85 ms. `peaks`: the slots' brightest, if
+    already found for `bound_own_outliers`."""
+    peaks = peaks or SlotPeaks(out, layout)
+    bound = OUTLIER_RATIO * F.max_pool2d(peaks.blocks(0), 3, 1, 1)  # (1, 1, H / block, W / block)
     for index, offset in enumerate(plan.offsets):
         if plan.firsts.get(offset) != index:
             continue  # a repeated slot: already inconsistent throughout
-        beauty, consistency = layout.neighbour_views(out, index)
-        peak = beauty.amax(1, keepdim=True).float()
-        if not (F.max_pool2d(peak, block, ceil_mode=True) > bound).any():
+        if not (peaks.blocks(1 + index) > bound).any():
             continue
-        height, width = beauty.shape[-2:]
-        full = bound.repeat_interleave(block, -2).repeat_interleave(block, -1)[..., :height, :width]
-        outlier = F.max_pool2d((peak > full).float(), 3, 1, 1) > 0
+        _, consistency = layout.neighbour_views(out, index)
+        peak = peaks.pixels(1 + index)
+        outlier = F.max_pool2d((peak > _per_pixel(bound, *peak.shape[-2:])).float(), 3, 1, 1) > 0
         consistency.masked_fill_(outlier, 0.0)
+
+
+def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
+                       peaks: SlotPeaks | None = None) -> None:
+    """Where frame t's pixel is more than OUTLIER_RATIO times as bright as the brightest that
+    every neighbour slot shows around it (in its OUTLIER_BLOCK-pixel block and the blocks beside
+    it: a glint sliding a few pixels over its surface is still found), and each slot is aligned
+    with t there (consistency above 0.5, after `leave_out_relit` and `leave_out_outliers`), it
+    holds a firefly of frame t's own: its channels are bounded there by that brightest. The
+    symmetric case of `leave_out_outliers`, which cannot mark frame t inconsistent: the networks
+    kept such a pixel as a dot (1e6 in the sample came out up to 883, BENCHMARKS.md). A lamp or
+    glint the frames around show too, and a pixel where any slot is out of bounds, disoccluded or
+    lit otherwise, are left as they are, as are frames with fewer than OWN_OUTLIER_FRAMES
+    distinct neighbours (a lone frame's stand-ins, shifted copies of it, show it anyway). Only
+    frame t's beauty slot changes, after the slots are filled on either path (the fused kernel's
+    or PyTorch's). `peaks`: the slots' brightest, if already found for `leave_out_outliers`."""
+    slots = [1 + index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
+    if len(slots) < OWN_OUTLIER_FRAMES:
+        return
+    peaks = peaks or SlotPeaks(out, layout)
+    around = peaks.blocks(slots[0])
+    for slot in slots[1:]:
+        around = torch.maximum(around, peaks.blocks(slot))
+    around = F.max_pool2d(around, 3, 1, 1)  # (1, 1, H / block, W / block)
+    if not (peaks.blocks(0) > OUTLIER_RATIO * around).any():
+        return
+    centre, peak = out[:, layout.slot_beauty(0)], peaks.pixels(0)
+    around = _per_pixel(around, *peak.shape[-2:])
+    hot = peak > OUTLIER_RATIO * around
+    for slot in slots:
+        hot &= layout.neighbour_views(out, slot - 1)[1] > 0.5
+    centre.copy_(torch.where(hot, torch.minimum(centre, around.to(centre.dtype)), centre))

@@ -1,8 +1,8 @@
 """Build the network input tensor for frame t from the features of frames t-k..t+k (`build_input`):
 laid out as `input_layout.InputLayout` says, each neighbour slot showing the frame `slot_plan`
-chose for it, brought to t by its flow and mended where its light differs from t's
-(`neighbour_patches`); the layers denoised along with the beauty aligned alike (`aligned_aovs`);
-both built one region at a time for tiles (`InputByRegion`).
+chose for it, brought to t by its flow and mended where its light differs from t's, and frame t's
+own firefly bounded (`neighbour_patches`); the layers denoised along with the beauty aligned alike
+(`aligned_aovs`); both built one region at a time for tiles (`InputByRegion`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ import torch
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import FLAG_NAMES, AovStack, InputLayout, StackedFrame
-from vfxdenoise.core.neighbour_patches import OUTLIER_BLOCK, expose_slots, leave_out_outliers, leave_out_relit
+from vfxdenoise.core.neighbour_patches import (
+    OUTLIER_BLOCK,
+    SlotPeaks,
+    bound_own_outliers,
+    expose_slots,
+    leave_out_outliers,
+    leave_out_relit,
+)
 from vfxdenoise.core.slot_plan import SlotPlan, plan_slots
 from vfxdenoise.core.warp import sample_at, warp
 
@@ -275,7 +282,9 @@ def build_input(
     albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)
-    leave_out_outliers(out, layout, plan)
+    peaks = SlotPeaks(out, layout)
+    leave_out_outliers(out, layout, plan, peaks)
+    bound_own_outliers(out, layout, plan, peaks)
     if albedo_sum is not None:
         torch.div(albedo_sum[:, ALBEDO_SUM_COLOUR], albedo_sum[:, ALBEDO_SUM_WEIGHT],
                   out=out[:, layout.albedo])

@@ -1,6 +1,6 @@
 """A neighbour's light against frame t's, patch by patch: a patch lit otherwise left out, a frame
-exposed otherwise brought to t's exposure, a neighbour's firefly left out; noise, motion and
-partial changes of light left alone."""
+exposed otherwise brought to t's exposure, a neighbour's firefly left out and frame t's own
+bounded; noise, motion, lamps, glints and partial changes of light left alone."""
 
 import numpy as np
 import torch
@@ -8,7 +8,7 @@ import torch
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.network_input import aligned_aovs, build_input
-from vfxdenoise.core.slot_plan import plan_slots
+from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 
 
 def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
@@ -63,6 +63,52 @@ def test_a_neighbours_firefly_is_left_out_where_the_kernels_would_read_it():
     left_out = before == 0
     assert left_out[9:12, 19:22].all() and left_out.sum() == 9
     assert (after == 1).all()
+
+
+def _own_firefly_window(rng: np.random.Generator) -> dict[int, FrameFeatures]:
+    """Frames t-1..t+1 of a noisy wall of 0.3 with a lamp in every frame, a glint sliding 3 px a
+    frame over the wall (its motion vectors say the wall is still), and a firefly in one channel
+    of frame t alone."""
+    shading = np.full((3, 48, 64), 0.3, np.float32)
+    shading[:, 30:34, 40:44] = 200.0  # a lamp in every frame
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1)}
+    for d, frame in window.items():
+        frame.beauty[:, 20, 8 + 3 * d] = 50.0  # the glint
+    window[0].beauty[1, 10, 20] = 1000.0  # the firefly
+    return window
+
+
+def test_frame_ts_own_firefly_is_bounded_by_what_the_frames_around_show():
+    """A firefly of frame t that no frame around shows within 4-8 px comes out as a dot unless
+    frame t's pixel is bounded in the input: there, by the brightest those frames show around
+    it. Its other channels, the lamp and the sliding glint (which the frames around show too)
+    and the rest of frame t are as rendered."""
+    rng = np.random.default_rng(7)
+    window = _own_firefly_window(rng)
+    layout = InputLayout(temporal_radius=1)
+    x = build_input(window, layout)
+    centre = x[0, layout.slot_beauty(0)]
+    around = max(float(window[d].beauty[:, 4:16, 16:28].max()) for d in (-1, 1))  # its blocks
+    assert 0.3 < float(centre[1, 10, 20]) == around < 3.0
+    expected = torch.from_numpy(window[0].beauty)
+    expected[1, 10, 20] = around
+    assert torch.equal(centre, expected)
+
+
+def test_frame_ts_firefly_is_left_where_the_frames_around_do_not_agree_on_it():
+    """Frame t's firefly is kept as rendered where a frame around is not aligned with t there
+    (a disocclusion: its albedo differs), and where fewer than two frames are around (a
+    two-frame shot; a lone frame, or --temporal-radius 0, whose stand-ins are itself, shifted)."""
+    rng = np.random.default_rng(8)
+    layout = InputLayout(temporal_radius=1)
+    disoccluded = _own_firefly_window(rng)
+    assert float(build_input(disoccluded, layout)[0, 1, 10, 20]) < 3.0  # bounded, but for:
+    disoccluded[1].albedo[:, 8:13, 18:23] = 0.9
+    two_frames = {d: _own_firefly_window(rng)[d] for d in (0, 1)}
+    alone = with_stand_ins({0: _own_firefly_window(rng)[0]}, layout)
+    for window in (disoccluded, two_frames, alone):
+        x = build_input(window, layout)
+        assert torch.equal(x[0, layout.slot_beauty(0)], torch.from_numpy(window[0].beauty))
 
 
 def test_a_bright_object_moving_fast_is_not_taken_for_a_change_of_light():

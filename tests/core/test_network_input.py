@@ -284,6 +284,25 @@ def test_a_region_finds_the_fireflies_the_whole_input_finds():
         torch.testing.assert_close(regions[..., :, columns], whole[..., :, columns])
 
 
+def test_a_region_bounds_frame_ts_firefly_as_the_whole_input_does():
+    """Frame t's own firefly is judged by the neighbours' brightest per block of pixels
+    (`neighbour_patches.bound_own_outliers`): a region's blocks line up with the whole frame's,
+    so one beside a neighbour's bright pixel is kept in a region as in the whole input (blocks
+    starting at a region's edge, column 11 for columns 23-40, would not reach it), and one in
+    the dark is bounded in both."""
+    frames = {d: FrameFeatures(beauty=np.full((3, 16, 40), 0.3, np.float32)) for d in (-1, 0, 1)}
+    frames[0].beauty[:, 4, 24] = 100.0  # frame t's, within 16x of the neighbour's pixel beside
+    frames[1].beauty[:, 4, 31] = 10.0
+    frames[0].beauty[:, 12, 24] = 100.0  # frame t's, in the dark
+    layout = InputLayout(temporal_radius=1)
+    plan = plan_slots(frames, layout)
+    whole = build_input(frames, layout, plan=plan)
+    assert float(whole[0, 0, 4, 24]) == 100.0 and float(whole[0, 0, 12, 24]) == np.float32(0.3)
+    regions = InputByRegion(frames, layout, plan)
+    for columns in (slice(0, 40), slice(23, 40), slice(21, 30)):
+        torch.testing.assert_close(regions[..., :, columns], whole[..., :, columns])
+
+
 def test_a_neighbour_whose_guides_differ_from_ts_is_neither_compared_nor_averaged_as_albedo():
     """Frame t has an albedo alone and t-1 a normal alone (3 channels each, so the same count):
     t-1's normal is no albedo, neither compared with t's nor taken into the window's mean."""
