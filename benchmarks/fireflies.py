@@ -1,13 +1,17 @@
-"""A firefly in one frame: how much of it reaches the denoised frames around it.
+"""A firefly in one frame: how much of it reaches the denoised frames around it, and its own.
 
     python benchmarks/fireflies.py [--sample samples/demo] [--values 100,1000] [--frame 1004]
+                                   [--positions 20,31] [--channels G] [--float]
 
-Writes the sample's noisy frames with one pixel of one channel of `--frame` set to each value
-(a firefly: a single sample far brighter than the shot around it), denoises the shot with and
-without it, and prints, per frame, the largest change the firefly made to the denoised beauty;
-then the same with the neighbour slots' firefly check turned off (`neighbour_patches.
-leave_out_outliers`, which `network_input.build_input` calls, replaced there by a no-op for that
-row), and the sample's scores both ways.
+Writes the sample's noisy frames with one pixel of `--frame` set to each value in `--channels`
+(a firefly: a single sample far brighter than the shot around it), at each of `--positions`
+(row,column pairs, `:` between them), the beauty stored as float with `--float` (else as the
+sample stores it, half, where a value above 65504 becomes +Inf), denoises the shot with and
+without it, and prints, per frame, the largest change the firefly made to the denoised beauty,
+and the firefly's own frame's brightest channel at its pixel. Three ways: as shipped; with frame
+t's own firefly left as rendered (`neighbour_patches.bound_own_outliers`, which
+`network_input.build_input` calls, replaced there by a no-op); and with the neighbour slots'
+firefly check off as well (`leave_out_outliers`). Then the sample's scores each way.
 """
 
 from __future__ import annotations
@@ -23,20 +27,42 @@ from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation.scoring import score
 from vfxdenoise.core.frame_reading import read_beauty
 from vfxdenoise.core.io.exr import read_exr, write_exr
+from vfxdenoise.core.io.exr_image import ExrImage
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
-PIXEL = (20, 31)  # in the sample's sky, where the shot is about 0.3
+PIXEL = "20,31"  # in the sample's sky, where the shot is about 0.3
+SHIPPED = (network_input.leave_out_outliers, network_input.bound_own_outliers)
 
 
-def _with_firefly(noisy: Path, frame: int, value: float, folder: Path) -> str:
+def _none(*_) -> None:
+    """A check turned off."""
+
+
+WAYS = {"as shipped": SHIPPED, "frame t's own left": (SHIPPED[0], _none), "neither check": (_none, _none)}
+
+
+def _written(image: ExrImage, as_float: bool) -> ExrImage:
+    """`image`, its beauty stored as float with `as_float` (its other channels as they were)."""
+    if not as_float:
+        return image
+    names = image.channel_names
+    types = {name: "float" if name in ("R", "G", "B") else image.pixel_type(name) for name in names}
+    return ExrImage.from_channels(dict(zip(names, image.get(names))), pixel_types=types)
+
+
+def _with_firefly(noisy: Path, frame: int, pixel: tuple[int, int], value: float | None, channels: str,
+                  as_float: bool, folder: Path) -> str:
+    """The sample's frames in `folder`, `frame`'s `pixel` set to `value` in `channels` (None: no
+    firefly, the shot to compare with)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(noisy.glob("render.*.exr")):
-        image = read_exr(path)
-        if path.name == f"render.{frame}.exr":
-            green = image.get(["G"])
-            green[0, PIXEL[0], PIXEL[1]] = value
-            image.set(["G"], green)
+        image = _written(read_exr(path), as_float)
+        if value is not None and path.name == f"render.{frame}.exr":
+            for channel in channels:
+                plane = image.get([channel])
+                plane[0, pixel[0], pixel[1]] = value
+                image.set([channel], plane)
         write_exr(folder / path.name, image)
     return str(folder / "render.####.exr")
 
@@ -53,30 +79,43 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, default=Path("samples/demo"))
     parser.add_argument("--values", default="100,1000")
     parser.add_argument("--frame", type=int, default=1004)
+    parser.add_argument("--positions", default=PIXEL, help="row,column pairs, ':' between them")
+    parser.add_argument("--channels", default="G", help="the beauty channels the firefly is in")
+    parser.add_argument("--float", dest="as_float", action="store_true",
+                        help="store the beauty as float (a value above 65504 is kept, not +Inf)")
     args = parser.parse_args()
     keep_freed_memory()
     references = [read_beauty(p) for p in sorted((args.sample / "reference").glob("*.exr"))]
-    check = network_input.leave_out_outliers
+    positions = [tuple(int(v) for v in p.split(",")) for p in args.positions.split(":")]
+    noisy = args.sample / "spp4"
+    frames = sorted(int(p.name.split(".")[-2]) for p in noisy.glob("render.*.exr"))
+    index = frames.index(args.frame)
     rows, scores = [], {}
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        for way, leave_out in (("with the check", check), ("without", lambda *_: None)):
-            network_input.leave_out_outliers = leave_out
-            clean = _denoised(str(args.sample / "spp4" / "render.####.exr"), work / "clean")
+        clean_input = _with_firefly(noisy, args.frame, (0, 0), None, "", args.as_float, work / "in")
+        for way, (leave_out, bound) in WAYS.items():
+            network_input.leave_out_outliers, network_input.bound_own_outliers = leave_out, bound
+            clean = _denoised(clean_input, work / "clean")
             scores[way] = score(clean, references)
-            for value in (float(v) for v in args.values.split(",")):
-                pattern = _with_firefly(args.sample / "spp4", args.frame, value, work / f"in{value:g}")
-                changed = _denoised(pattern, work / f"out{value:g}")
-                rows.append((way, value, [float(np.abs(a - b).max()) for a, b in zip(changed, clean)]))
-        network_input.leave_out_outliers = check
-    print(f"largest change of each denoised frame, firefly in frame {args.frame} at {PIXEL}:")
-    print("| firefly | " + " | ".join(str(f) for f in range(1001, 1001 + len(rows[0][2]))) + " |")
-    print("|---|" + "---|" * len(rows[0][2]))
-    for way, value, changes in rows:
-        print(f"| {value:g}, {way} | " + " | ".join(f"{c:.3f}" for c in changes) + " |")
+            for pixel in positions:
+                for value in (float(v) for v in args.values.split(",")):
+                    pattern = _with_firefly(noisy, args.frame, pixel, value, args.channels, args.as_float,
+                                            work / f"in{value:g}")
+                    changed = _denoised(pattern, work / f"out{value:g}")
+                    rows.append((way, pixel, value, float(changed[index][:, pixel[0], pixel[1]].max()),
+                                 [float(np.abs(a - b).max()) for a, b in zip(changed, clean)]))
+        network_input.leave_out_outliers, network_input.bound_own_outliers = SHIPPED
+    stored = "float" if args.as_float else "as the sample stores it"
+    print(f"largest change of each denoised frame, firefly in {args.channels} of frame {args.frame} "
+          f"({stored}), and its frame's output at its pixel:")
+    print("| firefly | at its pixel | " + " | ".join(str(f) for f in frames) + " |")
+    print("|---|---|" + "---|" * len(frames))
+    for way, pixel, value, at, changes in rows:
+        print(f"| {value:g} at {pixel}, {way} | {at:.3f} | " + " | ".join(f"{c:.3f}" for c in changes) + " |")
     for way, row in scores.items():
         print(f"sample without a firefly, {way}: PSNR {row['psnr']:.3f}, relMSE {row['relmse']:.4f}, "
-              f"temporal {row['temporal']:.4f}")
+              f"energy {row['energy']:.4f}, temporal {row['temporal']:.4f}")
 
 
 if __name__ == "__main__":
