@@ -464,12 +464,15 @@ class _Outcomes:
 
     def report(self, waiting_beyond: int) -> None:
         """Report the frames done, in order: all that are, and wait for the oldest while more
-        than `waiting_beyond` are still being written."""
+        than `waiting_beyond` are still being written. A frame leaves `pending` only once its
+        write has ended: a cancel (KeyboardInterrupt, SystemExit) raised while waiting on it
+        leaves it there for `report_on_disk`, which reports it if it reached the disk."""
         while self.pending and (len(self.pending) > waiting_beyond or self.pending[0][1].done()):
-            result, future, started = self.pending.popleft()
+            result, future, started = self.pending[0]
             try:
                 written = future.result()
             except Exception as exc:
+                self.pending.popleft()
                 if self._stops_run(exc):
                     raise
                 result.status, result.message = FrameStatus.FAILED, self._why(result.frame, exc)
@@ -477,6 +480,7 @@ class _Outcomes:
                      result.message)
                 self._report(result, started, time.perf_counter())
             else:
+                self.pending.popleft()
                 self._report(result, started, *written)
 
     def _stops_run(self, error: Exception) -> bool:

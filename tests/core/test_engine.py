@@ -6,7 +6,9 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
+from concurrent.futures import Future
 from fractions import Fraction
 from pathlib import Path
 
@@ -1789,3 +1791,29 @@ def test_each_runs_warnings_are_its_own_in_threads_and_with_the_logger_quiet(seq
     assert summaries["clean"].warnings == []
     assert [w for w in summaries["warned"].warnings if w.startswith("frame 2 failed")]
     assert [w for w in summaries["warned"].warnings if w.startswith("frame 1: temporal context stops")]
+
+
+def test_a_cancel_while_waiting_on_a_frames_write_still_reports_it_once_in_order(
+        sequence_factory, tiny_weights, tmp_path, monkeypatch):
+    """Ctrl-C (SIGTERM alike, raised by the CLI as SystemExit) coming while the run waited for
+    frame 1's writer: frame 1 reached the disk, but was never reported (its entry taken off the
+    pending frames before the wait), and the frames after it were numbered from 1, so a pipeline
+    reading --progress json missed a frame on disk. Here the wait itself raises KeyboardInterrupt,
+    as Python raises a signal's there, once."""
+    pattern = sequence_factory(frames=range(1, 7), height=16, width=16)
+    real_result, interrupted = Future.result, []
+
+    def result(future, timeout=None):
+        if not interrupted and sys._getframe(1).f_code.co_name == "report":  # the run's wait on a write
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        return real_result(future, timeout)
+
+    monkeypatch.setattr(Future, "result", result)
+    reported: list[tuple[int, int]] = []
+    with pytest.raises(KeyboardInterrupt):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights, io_threads=1),
+                         progress=lambda result, index, total: reported.append((result.frame, index)))
+    on_disk = sorted(int(p.name.split(".")[1]) for p in tmp_path.glob("o.*.exr"))
+    assert interrupted and 1 in on_disk
+    assert reported == [(frame, index) for index, frame in enumerate(on_disk, start=1)]
