@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 
 import click
 
+from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
 from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
@@ -18,6 +20,7 @@ from vfxdenoise.core.io.views import View, layer_notes, resolve_views, views_of,
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.shot_settings import find_motion_vectors
+from vfxdenoise.plugin.events import encode, error_event
 
 # What a part holds unless its header says otherwise: `info` names only other values.
 DEFAULT_PIXEL_ASPECT = 1.0
@@ -263,7 +266,8 @@ class _Shot:
 def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict,
                alpha: str = ALPHA_RENDERED) -> _Shot:
     """Everything `info` shows of the sequence `pattern`, read before any of it is printed: a
-    refusal leaves stdout empty (a pipeline reading `--json` gets one object or none)."""
+    refusal prints none of it (a pipeline reading `--json` gets one object: the facts, or the error:
+    `_echo_json_error`)."""
     sequence = find_sequence(pattern)
     reference, specs = _first_readable(sequence)
     first = str(sequence.pattern.path(reference))
@@ -379,8 +383,9 @@ def _json_of(shot: _Shot) -> dict:
 
 
 JSON_HELP = (
-    "Print one JSON object on stdout instead of the text (errors: stderr, exit 1 or 2 as without "
-    "it). Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
+    "Print one JSON object on stdout instead of the text; on an error, seq's JSON error event "
+    "{event: error, message, error_class} instead, the error also on stderr, exit 1 or 2 as without "
+    "it. Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
     "{reference_frame (the frame described), alike, unreadable, resolution_differs, parts_differ, "
     "channels_differ, data_window_differs, pixel_types_differ, storage_differs (frame lists), "
     "differences (text)}; parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, "
@@ -393,7 +398,28 @@ JSON_HELP = (
     "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
 
 
-@click.command("info")
+def _echo_json_error(message: str, error_class: str) -> None:
+    """An error as `--json`'s one object on stdout, in the shape of seq's `error` event, so that a
+    pipeline reading stdout alone learns why; stderr and the exit status say it as without --json.
+    A stdout its reader closed takes nothing: the error is still said on stderr."""
+    with contextlib.suppress(OSError):
+        click.echo(encode(error_event(message, error_class)))
+
+
+class _InfoCommand(click.Command):
+    """`info`, whose command line refused (an option's bad value, no PATTERN) is the JSON error
+    object too under --json, as its other errors are (class 'UsageError': it exits 2 alike)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, list(args), parent, **extra)
+        except click.UsageError as exc:
+            if "--json" in args:
+                _echo_json_error(exc.format_message(), UsageError.__name__)
+            raise
+
+
+@click.command("info", cls=_InfoCommand)
 @click.argument("pattern")
 @layer_options
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",
@@ -406,8 +432,14 @@ JSON_HELP = (
 def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], alpha: str, as_json: bool,
          **layers) -> None:
     """Frames, gaps, resolution, windows, channels and the feature mapping of PATTERN."""
-    shot = _read_shot(pattern, aovs, radiance_aovs, layers, alpha)
-    if as_json:
-        click.echo(json.dumps(_json_of(shot)))  # one line: JSON Lines readers and `jq` take it alike
+    try:
+        shot = _read_shot(pattern, aovs, radiance_aovs, layers, alpha)
+        facts = _json_of(shot) if as_json else None
+    except Exception as exc:  # `main` says it on stderr in the same words, and exits 1 or 2
+        if as_json:
+            _echo_json_error(error_message(exc), type(exc).__name__)
+        raise
+    if facts is not None:
+        click.echo(json.dumps(facts))  # one line: JSON Lines readers and `jq` take it alike
     else:
         _echo_text(shot)

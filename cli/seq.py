@@ -16,11 +16,12 @@ from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.run_plan import NOT_ON_DISK
+from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
 from vfxdenoise.plugin.seq_options import engine_settings
 
@@ -51,7 +52,8 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
     --overwrite too), a failure or a cancel is an `error` event instead, so a pipeline reading the
     events learns why the run stopped: a cancel that comes once the frames are written but before
     the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
-    Ctrl-C) is said on stderr as well."""
+    Ctrl-C) is said on stderr as well. Every `error` event names its error's class: a cancel's is
+    'DenoiseCancelled', what a host's runner raises for its own cancel."""
     try:
         summary = denoise_sequence(pattern, output, frames, _engine_config(options), progress=report)
         if events is not None:
@@ -66,13 +68,12 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
                    "again with --resume to finish")
         if events is not None:
-            _emit(error_event(message), events)
+            _emit(error_event(message, DenoiseCancelled.__name__), events)
         click.echo(f"error: {message}", err=True)
         raise
     except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
-        if events is not None:  # a vfxdenoise error by its class, which the host's runner raises
-            _emit(error_event(error_message(exc),
-                              type(exc).__name__ if isinstance(exc, VfxDenoiseError) else None), events)
+        if events is not None:  # by its class, which the host's runner keeps (`RunnerError.kind`)
+            _emit(error_event(error_message(exc), type(exc).__name__), events)
         raise
 
 
@@ -119,14 +120,15 @@ def _wants_events(args: list[str]) -> bool:
 
 class _SeqCommand(click.Command):
     """`seq`, whose command line refused (an option's bad value) is an `error` event too under
-    --progress json, as every other refusal is: a pipeline reading the events alone learns why."""
+    --progress json, as every other refusal is: a pipeline reading the events alone learns why
+    (its class 'UsageError', as a `UsageError` of ours: it exits 2 alike)."""
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, list(args), parent, **extra)
         except click.UsageError as exc:
             if _wants_events(list(args)):
-                _emit(error_event(exc.format_message()))
+                _emit(error_event(exc.format_message(), UsageError.__name__))
             raise
 
 
@@ -317,6 +319,7 @@ _SUMMARY: tuple[_Finding, ...] = (
     _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),
     _Finding("peak_gpu_bytes", lambda s: s.peak_gpu_bytes, lambda s: []),  # in the peak memory line
     _Finding("seconds", lambda s: round(s.seconds, 3), lambda s: [f"time: {s.seconds:.1f} s"]),
+    _Finding("warnings", lambda s: list(s.warnings), lambda s: []),  # on stderr as they came
 )
 
 

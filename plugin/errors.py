@@ -48,9 +48,12 @@ class RunnerError(PluginError):
     """The denoiser could not be started, or it stopped with an error (its message is included).
     `reason` is what the artist needs to read; `exit_note`, for a run that failed, its exit status
     and command line ('vfxdenoise exited with status 2: <command> ...'), what a host writes to its
-    log rather than its artist's message. The error's text holds both. `kind`: the class name of
-    the vfxdenoise error that stopped a `vfxdenoise seq` subprocess ('OutputLockedError'...), where
-    its `error` event named one; `caused_by` tells it as `isinstance` would in this process."""
+    log rather than its artist's message. The error's text holds both. `kind`: the class name its
+    `error` event gave for what stopped a `vfxdenoise seq` subprocess: a vfxdenoise error's
+    ('OutputLockedError'...), 'UsageError' for a command line click refused, 'DenoiseCancelled'
+    for a CLI cancelled by another than this runner (a farm's SIGTERM, Ctrl-C in its terminal),
+    else a Python exception's ('PermissionError'...); None without such an event. `caused_by`
+    tells it as `isinstance` would in this process."""
 
     def __init__(self, reason: str, exit_note: str | None = None, kind: str | None = None):
         super().__init__(f"{reason} ({exit_note})" if exit_note else reason)

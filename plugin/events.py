@@ -16,7 +16,7 @@ EVENT = "event"  # every event's key naming it, one of:
 START = "start"  # before the first frame event: `total`
 FRAME = "frame"  # a frame on disk, or failed under --keep-going
 DONE = "done"  # the run's end: the frames by outcome and what the run found
-ERROR = "error"  # why the run stopped (a refusal, a failure, a cancel): `message`
+ERROR = "error"  # why the run stopped (a refusal, a failure, a cancel): `message`, `error_class`
 
 # Keys.
 TOTAL = "total"  # frames to denoise now (start, frame)
@@ -28,7 +28,7 @@ SECONDS = "seconds"
 MESSAGE = "message"  # a frame's note or failure (frame), why the run stopped (error)
 HELD_FROM = "held_from"  # the frame held in place of a missing input (frame; only where one was)
 DEGRADED = "degraded"  # true: the window lost an unreadable neighbour (frame; only where it did)
-ERROR_CLASS = "error_class"  # the class of a vfxdenoise error that stopped the run (error; only then)
+ERROR_CLASS = "error_class"  # the class of the error that stopped the run (error: `error_event`)
 OUTPUT = "output"  # the output frame pattern (done)
 # The frames by outcome, each under its FrameStatus (done): the others are `done_event`'s `found`.
 WRITTEN = FrameStatus.WRITTEN  # frames written
@@ -41,6 +41,7 @@ DEGRADED_FRAMES = "degraded"  # frames written (also in WRITTEN) whose window lo
 MISSING_NOTES = "missing_notes"  # missing frame -> why its path still holds an earlier output
 SANITIZED = "sanitized"  # what kind of input value -> how many were replaced
 DEVICE = "device"
+WARNINGS = "warnings"  # what the run warned of, as its stderr's `warning:` lines say it (no prefix)
 
 
 def start_event(total: int) -> dict[str, Any]:
@@ -65,8 +66,10 @@ def done_event(output: str, written: list[int], skipped: list[int], **found: Any
 
 
 def error_event(message: str, error_class: str | None = None) -> dict[str, Any]:
-    """An `error` event; `error_class`: the name of the vfxdenoise error (a `VfxDenoiseError`
-    subclass: 'OutputLockedError', 'MissingFramesError'...) that stopped the run, where one did."""
+    """An `error` event; `error_class`: the name of the error's class, which `seq` always gives:
+    a vfxdenoise error's (a `VfxDenoiseError` subclass: 'OutputLockedError',
+    'MissingFramesError'...), 'UsageError' for a command line click refused, 'DenoiseCancelled'
+    for a cancel (SIGTERM, Ctrl-C), else the Python exception's ('PermissionError'...)."""
     event = {EVENT: ERROR, MESSAGE: message}
     if error_class is not None:
         event[ERROR_CLASS] = error_class

@@ -1,17 +1,18 @@
 """Run a request as `vfxdenoise seq ... --progress json` and follow its JSON lines.
 
 The CLI prints one JSON object per line on stdout (start, one per frame, done: `events`)
-and `warning: ...` and `error: ...` lines on stderr; the warnings come back with the result, and a
-refusal (an option's bad value, missing frames) is an `error` event too, whose message is what the
-artist is shown and whose error class the RunnerError raised keeps (`RunnerError.kind`); the
-result holds what the frame events and the `done` event say, as an in-process run's does. Pipes are
-read by threads so that a cancel is noticed even while one frame takes minutes. A cancel sends
-SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is
-left), and kills it only if it has not stopped in time. On POSIX the command
-runs in a session of its own and both go to its whole process group: $VFXDENOISE_COMMAND may be a
-wrapper (rez env, a site script) that runs the CLI as its child rather than exec'ing it, and that
-child must stop too. The cancel message lists the frames on disk once every process of the group
-has ended.
+and `warning: ...` and `error: ...` lines on stderr; a refusal (an option's bad value, missing
+frames) is an `error` event too, whose message is what the artist is shown and whose error class
+the RunnerError raised keeps (`RunnerError.kind`); the result holds what the frame events and the
+`done` event say (its warnings too), as an in-process run's does. Pipes are read by threads so
+that a cancel is noticed even while one frame takes minutes. A cancel sends SIGINT first, so the
+CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is left), and kills it
+only if it has not stopped in time; the frame events it prints meanwhile (frames that reached the
+disk after the cancel) still go to the progress callback, as an in-process run reports them. On
+POSIX the command runs in a session of its own and both go to its whole process group:
+$VFXDENOISE_COMMAND may be a wrapper (rez env, a site script) that runs the CLI as its child
+rather than exec'ing it, and that child must stop too. The cancel message lists the frames on
+disk once every process of the group has ended.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from vfxdenoise.plugin.runner import (
 )
 
 STDERR_LINES = 40  # the tail of stderr kept for error messages
-WARNING_PREFIX = "warning: "  # how the CLI's warnings begin on stderr (cli/main.py `_Prefixed`)
 KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
 _POLL_SECONDS = 0.02  # how often a stopping process group is looked at
 _POSIX = os.name == "posix"
@@ -68,15 +68,8 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()
     errors: deque[str] = deque(maxlen=STDERR_LINES)
-    warnings: list[str] = []
-
-    def on_stderr(line) -> None:
-        errors.append(line)
-        if isinstance(line, str) and line.startswith(WARNING_PREFIX):
-            warnings.append(line[len(WARNING_PREFIX):])
-
     readers = [threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-               threading.Thread(target=_pump, args=(process.stderr, on_stderr), daemon=True)]
+               threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True)]
     for reader in readers:
         reader.start()
     done: list[int] = []
@@ -84,14 +77,18 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     final: dict = {}
     refusals: list[str] = []
     kinds: list[str] = []
+
+    def on_frame(event: dict) -> None:
+        done.append(event[events.FRAME_NUMBER])
+        if event.get(events.MESSAGE):
+            notes[event[events.FRAME_NUMBER]] = str(event[events.MESSAGE])
+        if progress:
+            progress(_progress(event))
+
     try:
         for event in _events(lines, process, config, cancelled):
             if events.kind(event) == events.FRAME:
-                done.append(event[events.FRAME_NUMBER])
-                if event.get(events.MESSAGE):
-                    notes[event[events.FRAME_NUMBER]] = str(event[events.MESSAGE])
-                if progress:
-                    progress(_progress(event))
+                on_frame(event)
             elif events.kind(event) == events.DONE:
                 final = event
             elif events.kind(event) == events.ERROR and event.get(events.MESSAGE):
@@ -100,7 +97,9 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     except _Cancelled:
         _stop(process, config)
         _join(readers, config)
-        done += [event[events.FRAME_NUMBER] for event in _rest(lines) if events.kind(event) == events.FRAME]
+        for event in _rest(lines):  # frames that reached the disk after the cancel: reported too
+            if events.kind(event) == events.FRAME:
+                on_frame(event)
         kept = done + frames_written_since(before, request.output_pattern)
         raise DenoiseCancelled(cancel_message(request, kept)) from None
     finally:
@@ -110,7 +109,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         raise RunnerError(_failure_reason(list(errors), refusals),
                           f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
                           kinds[0] if kinds else None)
-    return _result(final, request, warnings, notes)
+    return _result(final, request, notes)
 
 
 def _kept_going(final: dict, returncode: int) -> bool:
@@ -120,13 +119,14 @@ def _kept_going(final: dict, returncode: int) -> bool:
     return returncode == 1 and bool(final.get(events.FAILED))
 
 
-def _result(final: dict, request: DenoiseRequest, warnings: list[str], notes: dict[int, str]) -> RunResult:
-    """What the `done` event `final` says of the run, with its `warnings` (stderr's) and the frame
+def _result(final: dict, request: DenoiseRequest, notes: dict[int, str]) -> RunResult:
+    """What the `done` event `final` says of the run (its warnings among it), with the frame
     events' `notes`, and those of its missing frames."""
     missing_notes = final.get(events.MISSING_NOTES, {})  # JSON's keys are text
     notes = {**notes, **{int(frame): str(note) for frame, note in missing_notes.items()}}
     return RunResult(final.get(events.OUTPUT) or request.output_pattern or "",
-                     final.get(events.WRITTEN, []), final.get(events.SKIPPED, []), warnings,
+                     final.get(events.WRITTEN, []), final.get(events.SKIPPED, []),
+                     [str(warning) for warning in final.get(events.WARNINGS, [])],
                      missing=final.get(events.MISSING, []), failed=final.get(events.FAILED, []),
                      held=final.get(events.HELD, []), degraded=final.get(events.DEGRADED_FRAMES, []),
                      notes=dict(sorted(notes.items())), sanitized=final.get(events.SANITIZED, {}),

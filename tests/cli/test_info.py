@@ -349,8 +349,10 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
                                              "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"]}]
     assert asked["other_rgb_layers"] is None
     missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
-    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.returncode == 1 and missing.stdout.count("\n") == 1  # the error's one object alone
     assert missing.stderr.startswith("error: --aov diffuse: no layer")
+    assert json.loads(missing.stdout) == {"event": "error", "message": missing.stderr[7:].rstrip("\n"),
+                                          "error_class": "NoLayerError"}
 
 
 def test_info_json_gives_each_parts_window_aspect_and_line_order(tmp_path):
@@ -372,3 +374,19 @@ def test_info_json_gives_each_parts_window_aspect_and_line_order(tmp_path):
     assert facts["headers"]["alike"] is True and facts["headers"]["differences"] == ""
     assert facts["features"][0]["albedo"] == ["albedo.R", "albedo.G", "albedo.B"]
     assert facts["motion_vectors"] is None and facts["features"][0]["motion"] is None
+
+
+def test_info_json_says_an_error_as_one_object_on_stdout_with_the_exit_status_as_without(tmp_path):
+    """A pipeline reading stdout alone got nothing on an error: now the object seq's JSON events
+    end with (`error`, its message and class), while stderr and the exit status say it as before."""
+    absent = run_vfxdenoise("info", tmp_path / "render.####.exr", "--json", cwd=tmp_path)
+    assert absent.returncode == 1 and absent.stderr.startswith("error: no frames of ")
+    assert json.loads(absent.stdout) == {"event": "error", "message": absent.stderr[7:].rstrip("\n"),
+                                         "error_class": "SequenceError"}
+    naming = run_vfxdenoise("info", tmp_path / "render.0003.exr", "--json", cwd=tmp_path)
+    assert naming.returncode == 2 and json.loads(naming.stdout)["error_class"] == "SequenceUsageError"
+    refused = run_vfxdenoise("info", tmp_path / "render.####.exr", "--json", "--alpha", "clean", cwd=tmp_path)
+    event = json.loads(refused.stdout)
+    assert refused.returncode == 2 and "Usage:" in refused.stderr
+    assert event["error_class"] == "UsageError" and "'clean' is not one of" in event["message"]
+    assert run_vfxdenoise("info", tmp_path / "render.####.exr", cwd=tmp_path).stdout == ""  # text: as before

@@ -17,7 +17,7 @@ import pytest
 import torch
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from click.testing import CliRunner
-from exr_sequences import clean_frame, write_stereo_sequence
+from exr_sequences import clean_frame, rename_layer, write_stereo_sequence
 
 from vfxdenoise.cli.main import cli as vfxdenoise_cli
 from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
@@ -487,12 +487,14 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                          sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": {}, "right": {}},
                          seconds=12.3456, memory="tiles of 512", device="cpu (2 threads), float32",
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
-                         peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29)
+                         peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29,
+                         warnings=["no albedo layer found"])
     event = _done_event(summary)
     assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
                            "missing_notes",
                            "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
-                           "peak_host_bytes", "peak_gpu_bytes", "seconds"]
+                           "peak_host_bytes", "peak_gpu_bytes", "seconds", "warnings"]
+    assert event["warnings"] == ["no albedo layer found"]  # printed on stderr as they came, not again
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)
     assert (event["held"], event["degraded"]) == ([1001], [1002])
@@ -550,7 +552,8 @@ def test_an_unforeseen_error_is_one_line_and_a_json_error_event(sequence_factory
     said = "internal error (ValueError: an unforeseen failure): a bug in vfxdenoise"
     assert f"error: {said}" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
-        "event": "error", "message": f"{said}; run the command again with --debug and report what it prints"}
+        "event": "error", "message": f"{said}; run the command again with --debug and report what it prints",
+        "error_class": "ValueError"}
 
 
 def test_a_refusals_error_event_names_its_error_class(sequence_factory, tiny_weights, tmp_path):
@@ -562,3 +565,51 @@ def test_a_refusals_error_event_names_its_error_class(sequence_factory, tiny_wei
     assert result.exit_code == 1, result.output
     event = json.loads(result.stdout.splitlines()[-1])
     assert event["event"] == "error" and event["error_class"] == "MissingFramesError"
+
+
+def test_the_done_event_carries_the_runs_warnings_as_stderr_says_them(sequence_factory, tiny_weights,
+                                                                       tmp_path):
+    """A pipeline reading the events alone (a host's runner among them) had no way to the run's
+    warnings but scraping stderr."""
+    pattern = rename_layer(sequence_factory(frames=range(1, 4), height=16, width=16), "albedo",
+                           "surface_colour")
+    result = run_vfxdenoise("seq", pattern, "-o", tmp_path / "o.####.exr", "--model", tiny_weights,
+                            "--progress", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout.splitlines()[-1])
+    said = [line.removeprefix("warning: ") for line in result.stderr.splitlines()
+            if line.startswith("warning: ")]
+    assert done["event"] == "done" and done["warnings"] == said
+    assert [w for w in done["warnings"] if "no albedo layer found" in w and "surface_colour" in w]
+
+
+def test_a_command_line_click_refuses_is_an_error_event_of_class_usage_error(sequence_factory, tmp_path):
+    """Its class, as every other error event's: it exits 2 as a `UsageError` of ours does."""
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    result = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "--progress", "json", "--framez", "1"])
+    assert result.exit_code == 2
+    event = json.loads(result.stdout)
+    assert (event["event"], event["error_class"]) == ("error", "UsageError")
+    assert "--framez" in event["message"]
+
+
+def test_a_cancel_by_sigterm_mid_run_reports_each_frame_on_disk_once_then_a_cancelled_error_event(
+        sequence_factory, tiny_weights, tmp_path):
+    """A farm engine's SIGTERM: every frame on disk has its frame event, numbered in order (a
+    frame whose write the signal came during was dropped and the rest renumbered), and the last
+    event is the error, of class 'DenoiseCancelled' (a host's runner's cancel) where it had none."""
+    pattern = sequence_factory(frames=range(1, 31), height=32, width=48)
+    out = tmp_path / "out"
+    process = subprocess.Popen([str(VFXDENOISE), "seq", pattern, "-o", out / "o.####.exr", "--model",
+                                tiny_weights, "--progress", "json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    events = _events_until_frames(process, 1)
+    process.terminate()
+    events += [json.loads(line) for line in process.stdout]
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 143, stderr
+    assert events[-1]["event"] == "error" and events[-1]["error_class"] == "DenoiseCancelled"
+    assert events[-1]["message"].startswith("cancelled by signal (exit status 143)")
+    on_disk = sorted(int(path.name.split(".")[1]) for path in out.glob("o.*.exr"))
+    assert [(event["index"], event["frame"]) for event in events if event["event"] == "frame"] == list(
+        enumerate(on_disk, start=1))

@@ -29,7 +29,7 @@ def test_a_refused_option_is_an_error_event_under_progress_json(shot, cli, tmp_p
     result = cli(shot.text, "-o", tmp_path / "o.####.exr", "--tile", "5", *progress)
     assert result.exit_code == 2
     refusal = f"Invalid value for '--tile': 5 is not in the range x>={MIN_TILE}."
-    assert json.loads(result.stdout) == {"event": "error", "message": refusal}
+    assert json.loads(result.stdout) == {"event": "error", "message": refusal, "error_class": "UsageError"}
     assert cli(shot.text, "--tile", "5", "--progress", "none").stdout == ""
 
 
