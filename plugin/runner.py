@@ -164,8 +164,8 @@ class RunResult:
       (its window lost a neighbour that could not be read, keep_going);
     - `notes`: frame -> what its result says beyond its status (a written frame's notes, a failed
       frame's reason, an earlier output left at a missing frame's path);
-    - `warnings`: what this run warned of (the CLI's `warning:` lines, without the prefix: a
-      guide layer not found, a window cut short);
+    - `warnings`: what this run warned of (as the CLI's `warning:` lines say them, without the
+      prefix, and its JSON `done` event lists them: a guide layer not found, a window cut short);
     - `sanitized`: how many input values of each kind were replaced (not finite, negative...);
       `device`: where and in which precision the network ran; `seconds`: the run's time."""
 
