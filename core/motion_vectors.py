@@ -13,6 +13,14 @@ component on its own. A component left undecided follows the decided one (`_conv
 that only pans sideways says nothing about +Y, and reads it as down the image, the common case
 ('next' stays 'next', never 'next-y-up'). With the signs decided, it tries the vectors doubled
 and halved the same way.
+
+Every reading is also held against no motion at all, the guides compared in place over the same
+pixels (`Mismatch.still`). Where no sign can be decided and nothing lines up, each sign pair is
+tried at a quarter of the length too (FAR_SCALES). Vectors that move pixels yet line the frames up
+no better than no motion read any way tried (X and Y swapped, encoded 0-1, eight times too
+long) are ignored: the shot is denoised as without a motion layer, which costs less than
+warping its neighbours away (BENCHMARKS.md, "Vectors that align nothing"). A reading given rather
+than found is checked the same way (`misalignment`), and only warned of.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import logging
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -54,9 +63,30 @@ PAIRS_TRIED = 3  # frame pairs read at most; detection stops once both signs are
 # Factors of the given scale tried against 1 once a sign is decided: 2 finds vectors measured
 # over a half-frame (180 degree) shutter, 0.5 vectors over two frames.
 SCALES = (0.5, 2.0)
+# Factors of the given scale tried with each sign pair on a pair where no sign can be decided and
+# no reading lines the frames up better than no motion (`_far_reading`): vectors three or four
+# times too long (a render's vectors on a proxy a quarter its size) line up nothing read at 1,
+# 2 or 0.5 times their length. Vectors too short still point the right way, and their signs
+# are decided at 1 (then read at 2 times it, as near as SCALES come).
+FAR_SCALES = (0.25,)
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
 MOVING = 0.5  # pixels of motion along an axis that make a pixel tell that axis's sign
 MIN_PIXELS = 64  # fewer such pixels in a pair tell nothing
+# Where the guides of a pair differ by less than this in place, over the pixels the vectors move,
+# no reading failing to beat no motion says the vectors are wrong: the frames say too little to
+# tell (flat walls, a faint texture, smooth guides). Exact vectors pay the warp's own error
+# (bilinear blending, edges, disocclusions): of 40 make-dataset renders read without their
+# writer known, in 2 no reading beat no motion, which differed there by up to 0.0092; a
+# 16-pixel element over nothing panning in a still matte (the tests' `element_over_transparency`)
+# by 0.0199. The bundled sample's vectors written wrong (swapped, encoded 0-1, 8 times too long)
+# differ by 0.035-0.041 (BENCHMARKS.md, "Vectors that align nothing").
+STILL_FLOOR = 0.025
+# What a run's reading says of vectors that line the frames up no better than none (`detect`),
+# in the summary and each output's header (`vfxdenoise/motion_vectors`).
+IGNORED = "ignored: they line the frames up no better than no motion"
+# What to check of vectors that align nothing, for the warnings that say so.
+CHECK = ("Check that the layer holds screen-space motion in pixels per frame (not NDC, pixels / "
+         "width; not encoded 0-1 around 0.5; not a 3D velocity) with X and Y not swapped")
 # Frames' `software` header -> the convention their writer's motion vectors are in (`known_writer`).
 KNOWN_WRITERS = {"vfxdenoise make-dataset": CANONICAL}
 
@@ -69,6 +99,7 @@ class MotionVectors:
     convention: str = CANONICAL
     scale: float = 1.0
     evidence: str = ""
+    ignored: bool = False  # they align the frames no better than none: read as without motion
 
     def __post_init__(self) -> None:
         if self.convention not in CONVENTIONS:
@@ -84,16 +115,22 @@ class MotionVectors:
 
     def apply(self, features: FrameFeatures) -> FrameFeatures:
         """`features` with its motion turned into the engine's convention (a new array; the rest
-        shared)."""
-        if features.motion is None or self.factors == (1.0, 1.0):
+        shared); without motion when the reading is `ignored`, as a render without a motion
+        layer reads (the network's motion flag off, no warp), not with zero motion."""
+        if features.motion is None or (self.factors == (1.0, 1.0) and not self.ignored):
             return features
+        if self.ignored:
+            return replace(features, motion=None)
         motion = features.motion
         factors = np.asarray(self.factors, dtype=motion.dtype).reshape(2, 1, 1)
         return replace(features, motion=motion * factors)
 
     @property
     def reading(self) -> str:
-        """'next', 'next-y-up, scale 2': what the frames were read as (outputs' headers)."""
+        """'next', 'next-y-up, scale 2': what the frames were read as (outputs' headers); IGNORED
+        for vectors ignored."""
+        if self.ignored:
+            return IGNORED
         return self.convention + (f", scale {self.scale:g}" if self.scale != 1.0 else "")
 
     def describe(self) -> str:
@@ -152,35 +189,86 @@ def _guide_kinds(features: FrameFeatures) -> tuple[bool, bool]:
     return features.albedo is not None, features.normal is not None
 
 
+class Mismatch(NamedTuple):
+    """What `_matcher` measures of one reading on a pair: the mean absolute difference of the
+    guides where things move (`moving`: along X or Y; `along_x`; `along_y`; NaN where fewer than
+    MIN_PIXELS do), and `still`, that of no motion at all (the guides compared in place) over the
+    same pixels as `moving`: what the reading must beat to line the frames up at all."""
+
+    moving: float
+    along_x: float
+    along_y: float
+    still: float
+
+
 def _matcher(earlier: FrameFeatures, later: FrameFeatures
-             ) -> Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, tuple[float, ...]]]:
+             ) -> Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]]:
     """A function giving, per reading (factors for X and Y), the mean absolute difference between
     `later`'s guides and `earlier`'s warped onto it by `later`'s motion read so, over the pixels
     that land inside the frame, show something (not the empty background of an element, all
     zero in every reading) and move at least MOVING pixels: along X or Y, along X, along Y (NaN
-    where fewer than MIN_PIXELS do). Pixels that stay put match alike in every reading and would
-    only dilute the difference; a fast sideways pan would drown a slow vertical drift.
+    where fewer than MIN_PIXELS do), and no motion's over the same pixels (`Mismatch`). Pixels
+    that stay put match alike in every reading and would only dilute the difference; a fast
+    sideways pan would drown a slow vertical drift.
     Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
     as many pixels as a 256-pixel-high frame has, whatever the resolution. The guides are built
-    once per pair, whatever the readings asked of it."""
+    once per pair, whatever the readings asked of it, and compared in place once (no warp)."""
     source = _guides(earlier)
     stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
     target = _guides(later, stride)
+    in_place = (source[..., ::stride, ::stride] - target).abs().mean(dim=1)[0]
     motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
     along = (motion[0].abs() >= MOVING) & (target[0].abs().sum(dim=0) > 0)
     moving = torch.stack([along[0] | along[1], along[0], along[1]])
 
-    def mismatches(readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, tuple[float, ...]]:
+    def mean(difference: torch.Tensor, mask: torch.Tensor) -> float:
+        return float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS else float("nan")
+
+    def mismatches(readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, Mismatch]:
         errors = {}
         for key, factors in readings.items():
             warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
             difference = (warped - target).abs().mean(dim=1)[0]
             counted = moving & inside[0].bool()
-            errors[key] = tuple(float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS
-                                else float("nan") for mask in counted)
+            errors[key] = Mismatch(*(mean(difference, mask) for mask in counted),
+                                   still=mean(in_place, counted[0]))
         return errors
 
     return mismatches
+
+
+ALIGNED, MISALIGNED = "aligned", "misaligned"  # `_against_still`'s verdicts on a pair
+
+
+def _against_still(errors: dict[Hashable, Mismatch]) -> str | None:
+    """ALIGNED when a reading of `errors` lines the pair up decisively better than no motion
+    (`_decisive`, each against no motion over its own pixels); MISALIGNED when none does though
+    the frames differ in place by STILL_FLOOR or more where the vectors move pixels; None when
+    fewer than MIN_PIXELS move, or the frames differ in place too little to tell (a faint
+    texture; a frame held, its vectors those of the shot's motion) whatever the readings do."""
+    measured = [e for e in errors.values() if not math.isnan(e.moving)]
+    if not measured:
+        return None
+    if any(_decisive(e.moving, e.still) for e in measured):
+        return ALIGNED
+    return MISALIGNED if max(e.still for e in measured) >= STILL_FLOOR else None
+
+
+def _measured(frames: str, reading: str, error: Mismatch, best: bool) -> str:
+    """What was measured of `reading` (the `best` of those tried, or the one given) on the pair
+    `frames`, which it lines up no better than no motion, for summaries and warnings."""
+    return (f"at frames {frames}, where they move pixels, the guides differ by {error.moving:.3g}"
+            f"{' at best' if best else ''}, read as {reading}, against {error.still:.3g} left in place")
+
+
+def _reading_of(key: Hashable, convention: str, scale: float) -> str:
+    """The reading `detect` matched under `key` (a CONVENTIONS name at `scale`, a factor of `scale`
+    in `convention`, or a name and a factor), as the outputs' headers say one."""
+    if isinstance(key, str):
+        return MotionVectors(key, scale).reading
+    if isinstance(key, tuple):
+        return MotionVectors(key[0], scale * key[1]).reading
+    return MotionVectors(convention, scale * float(key)).reading
 
 
 def _sign_of(errors: dict[str, tuple[float, ...]], component: int) -> float | None:
@@ -209,6 +297,20 @@ def _scale_of(errors: dict[Hashable, tuple[float, ...]]) -> float | None:
     return best if _decisive(moving[best], rival) else None
 
 
+def _far_reading(errors: dict[Hashable, Mismatch]) -> tuple[str, float] | None:
+    """The (CONVENTIONS name, factor) of FAR_SCALES that lines the pair up decisively better
+    than no motion and than every other reading of `errors` (all four sign pairs at 1 and at
+    FAR_SCALES), else None."""
+    far = {key: e.moving for key, e in errors.items() if isinstance(key, tuple) and not math.isnan(e.moving)}
+    if not far:
+        return None
+    best = min(far, key=far.get)
+    others = [e.moving for key, e in errors.items() if key != best and not math.isnan(e.moving)]
+    if _decisive(far[best], errors[best].still) and all(_decisive(far[best], e) for e in others):
+        return best
+    return None
+
+
 def _convention(signs: list[float | None]) -> str:
     """The CONVENTIONS name of `signs` (X, Y; None: undecided, not both): a sign left undecided
     follows the decided one, which reads +Y as down the image, the common case."""
@@ -222,7 +324,11 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     each sign, taking pairs until both are decided, and a factor of `scale` (1 or one of SCALES),
     tried with the signs found so far on each of those pairs until one is decisive (no pair is
     read for it alone; 1 if none is). A pair whose frames hold other guides (`_guide_kinds`) is
-    skipped. Both signs undecided: the engine's own convention. Frames of a known writer
+    skipped. A pair on which no sign can be decided and nothing lines up tries each sign pair at
+    FAR_SCALES too (`_far_reading`). Both signs undecided: the engine's own convention. Vectors
+    that move pixels but that no reading tried lines up decisively better than no motion, on any
+    pair read (all of them, then: `_against_still`), are `ignored`, what was measured said in the
+    evidence; a pair no reading lines up decides no sign nor factor. Frames of a known writer
     (`known_writer`, from a frame's header `specs`) are read as it writes them, and no pair is
     read."""
     known = known_writer(specs, scale)
@@ -231,6 +337,7 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     signs: list[float | None] = [None, None]
     factor: float | None = None
     seen: list[str] = []
+    aligned, misaligned = False, ""  # a pair lined up by a reading; what was measured of one not
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
             continue
@@ -241,25 +348,62 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
         mismatches = _matcher(previous, current)
         errors = mismatches({name: (sx * scale, sy * scale) for name, (sx, sy) in CONVENTIONS.items()})
         seen.append(f"{earlier}-{later}")
+        before = (list(signs), factor)
         for component in (0, 1):
             if signs[component] is None:
                 signs[component] = _sign_of(errors, component)
+        if signs == [None, None] and _against_still(errors) == MISALIGNED:
+            errors |= mismatches({(name, f): (sx * scale * f, sy * scale * f)
+                                  for name, (sx, sy) in CONVENTIONS.items() for f in FAR_SCALES})
+            far = _far_reading(errors)
+            if far is not None:
+                signs, factor = list(CONVENTIONS[far[0]]), far[1]
+        convention = _convention(signs) if signs != [None, None] else CANONICAL
         if signs != [None, None] and factor is None:
-            convention = _convention(signs)
             sx, sy = CONVENTIONS[convention]
             errors |= {1.0: errors[convention]}  # the factor 1 is that reading, already matched
             errors |= mismatches({f: (sx * scale * f, sy * scale * f) for f in SCALES})
             factor = _scale_of(errors)
-        log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y) %s", earlier,
-                  later, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
-                                   for key, error in errors.items()))
-        if None not in signs:
+        log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y, still) %s",
+                  earlier, later, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
+                                                        for key, error in errors.items()))
+        verdict = _against_still(errors)
+        aligned = aligned or verdict == ALIGNED
+        if verdict == MISALIGNED:  # which reading is least wrong tells nothing: decided elsewhere
+            signs, factor = before
+            if not misaligned:
+                best = min(errors, key=lambda key: errors[key].moving)
+                misaligned = _measured(seen[-1], _reading_of(best, convention, scale), errors[best], True)
+        if None not in signs and (aligned or not misaligned):
             break
     frames = f"frames {', '.join(seen)}"
     if not seen:
         return MotionVectors(CANONICAL, scale, "default: no pair of consecutive frames to tell from "
                                                "(gaps, or their channels or brightness differ); give "
                                                "--motion-vectors")
+    if misaligned and not aligned:
+        return MotionVectors(CANONICAL, scale, f"read every way tried on {frames}; {misaligned}",
+                             ignored=True)
     if signs == [None, None]:
         return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
     return MotionVectors(_convention(signs), scale * (factor or 1.0), f"found from {frames}")
+
+
+def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
+                 reading: MotionVectors) -> str:
+    """What was measured where `reading` (one given, not found) lines up none of the pairs (as
+    `detect` takes them) decisively better than no motion, though the frames differ in place
+    enough to tell on one at least (`_against_still`); '' where it lines up one (the pairs after
+    it are not read), or none tells. The same test as `detect`'s for ignoring vectors, of the one
+    reading."""
+    measured = ""
+    for (earlier, later), previous, current in pairs:
+        if current.motion is None or _guide_kinds(previous) != _guide_kinds(current):
+            continue
+        errors = _matcher(previous, current)({reading.reading: reading.factors})
+        verdict = _against_still(errors)
+        if verdict == ALIGNED:
+            return ""
+        if verdict == MISALIGNED and not measured:
+            measured = _measured(f"{earlier}-{later}", reading.reading, errors[reading.reading], False)
+    return measured

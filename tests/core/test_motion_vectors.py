@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import OpenImageIO as oiio
 import pytest
@@ -11,11 +13,14 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.motion_vectors import (
     CONVENTIONS,
+    IGNORED,
     MotionVectors,
     _guides,
+    _matcher,
     detect,
     detection_pairs,
     known_writer,
+    misalignment,
 )
 
 SIZE = 48
@@ -198,3 +203,103 @@ def test_guides_pooled_at_the_kept_pixels_alone_are_the_same(height, width, stri
         features = FrameFeatures(beauty=plane(), albedo=plane(np.float16), normal=plane())
     every_pixel = _guides(features)
     assert torch.equal(_guides(features, stride), every_pixel[..., ::stride, ::stride])
+
+
+def _written(step: tuple[float, float], wrong, patch: bool = False):
+    """Frames t-1 and t, as `detect` takes them, of content moving by `step` px a frame (only a
+    square of it over a still background with `patch`, its albedo noisy as a few-sample render's),
+    t's motion layer holding `wrong` of the right vectors (to the previous frame, in pixels)
+    instead of them."""
+    earlier, moved = _texture(0, 0), _texture(*step)
+    right = np.zeros((2, SIZE, SIZE), np.float32)
+    square = (slice(None), slice(12, 36), slice(12, 36)) if patch else (slice(None),) * 3
+    later = earlier.copy()
+    later[square] = moved[square]
+    right[square] = -np.asarray(step, np.float32).reshape(2, 1, 1)
+    rng = np.random.default_rng(5)
+    albedo = [a + rng.normal(0, 0.1, a.shape).astype(np.float32) if patch else a for a in (earlier, later)]
+    motion = np.ascontiguousarray(wrong(right), dtype=np.float32)
+    return ((1000, 1001), FrameFeatures(beauty=earlier, albedo=albedo[0]),
+            FrameFeatures(beauty=later, albedo=albedo[1], motion=motion))
+
+
+WRONG = {  # (step, patch, what the motion layer holds of the right vectors)
+    "X and Y swapped": ((2.5, 0.0), False, lambda right: right[::-1]),
+    "eight times too long": ((1.5, -2.0), False, lambda right: right * 8),
+    "NDC encoded 0-1 around 0.5": ((1.5, 2.0), True, lambda right: right / SIZE * 0.5 + 0.5),
+}
+
+
+@pytest.mark.parametrize("wrong", list(WRONG))
+def test_vectors_that_line_up_the_frames_no_better_than_no_motion_are_ignored(wrong):
+    """Read every way tried (signs, and scales), each lines up the frames no better than the
+    guides compared in place: the shot reads as without motion, not as the default convention
+    (the probe's sample shot: 28.0-29.2 dB applied, 29.24 ignored, 31.03 read right)."""
+    step, patch, written = WRONG[wrong]
+    pair = _written(step, written, patch)
+    found = detect([pair])
+    assert found.ignored and found.reading == IGNORED
+    assert found.evidence.startswith("read every way tried on frames 1000-1001; at frames 1000-1001, "
+                                     "where they move pixels, the guides differ by ")
+    assert "left in place" in found.evidence and found.describe().startswith(f"{IGNORED} (read every")
+    assert found.apply(pair[2]).motion is None  # as a render without a motion layer reads
+    assert not detect([_written(step, lambda right: right, patch)]).ignored  # the right ones kept
+
+
+def test_vectors_too_small_to_move_a_pixel_are_too_little_motion_not_ignored():
+    """NDC vectors (pixels / width) move no pixel half a pixel: nothing tells them from none, and
+    the default is kept as before (applied, they barely warp)."""
+    found = detect([_written((1.5, -2.0), lambda right: right / SIZE)])
+    assert not found.ignored and found.evidence.startswith("default: too little motion to tell")
+
+
+def test_every_pair_is_read_before_vectors_are_ignored_and_one_that_aligns_keeps_them():
+    """One pair whose vectors line up nothing (a frame rendered again with them wrong) does not
+    outweigh a later one they line up, and decides no sign: the reading is found from the other."""
+    step, patch, swapped = WRONG["X and Y swapped"]
+    found = detect([_written(step, swapped, patch), _pair((1.5, -2.0), "next-y-up", 1003)])
+    assert not found.ignored and found.convention == "next-y-up"
+    assert found.evidence == "found from frames 1000-1001, 1002-1003"
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_vectors_four_times_too_long_are_found_at_a_quarter(convention):
+    """Read at 1, 2 or 0.5 times their length no sign lines anything up; at a quarter (FAR_SCALES)
+    one does, decisively better than no motion and than every other reading."""
+    (frames, earlier, later) = _pair((1.5, -2.0), convention)
+    found = detect([(frames, earlier, replace(later, motion=later.motion * 4))])
+    assert (found.convention, found.scale, found.ignored) == (convention, 0.25, False)
+    assert found.evidence == "found from frames 1000-1001"
+
+
+def test_still_is_the_guides_compared_in_place_over_the_pixels_each_reading_counts():
+    """No motion needs no warp: the guides compared in place match those warped by no motion,
+    over the same moving pixels, whatever the reading."""
+    (frames, earlier, later) = _pair((1.5, -2.0), "next")
+    errors = _matcher(earlier, later)({"none": (0.0, 0.0), "next": CONVENTIONS["next"]})
+    assert errors["none"].moving == pytest.approx(errors["none"].still, abs=1e-6)
+    assert errors["next"].moving < 0.5 * errors["next"].still
+
+
+def test_a_reading_given_is_checked_against_no_motion():
+    """`misalignment`: '' for a reading that lines a pair up (the pairs after it not read) or
+    where nothing moves; what was measured for one that lines none up."""
+    (frames, earlier, later) = _pair((1.5, -2.0), "next")
+    assert misalignment([(frames, earlier, later)], MotionVectors("next")) == ""
+    measured = misalignment([(frames, earlier, later)], MotionVectors("previous"))
+    assert measured.startswith("at frames 1000-1001, where they move pixels, the guides differ by ")
+    assert ", read as previous, against " in measured and measured.endswith(" left in place")
+    assert misalignment([_pair((0.0, 0.0), "next")], MotionVectors("previous")) == ""
+
+    def unread():  # a generator stopped at the first pair lined up: the second is never read
+        yield (frames, earlier, later)
+        raise AssertionError("read past the pair that decided")
+    assert misalignment(unread(), MotionVectors("next")) == ""
+
+
+def test_ignored_vectors_are_applied_as_none_and_said_so():
+    motion = np.ones((2, 2, 2), np.float32)
+    features = FrameFeatures(beauty=np.zeros((3, 2, 2), np.float32), motion=motion)
+    ignored = MotionVectors(ignored=True, evidence="measured")
+    assert ignored.apply(features).motion is None and features.motion is motion
+    assert ignored.reading == IGNORED and ignored.describe() == f"{IGNORED} (measured)"
