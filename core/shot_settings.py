@@ -6,7 +6,7 @@ chunk of the shot a run denoises, so farm chunks decide as one run would: of the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,13 +15,22 @@ import torch
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, UnsupportedExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
+from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.input_layout import GUIDE_NAMES
-from vfxdenoise.core.io.aovs import LayerMap, names_none, unread_motion
+from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
-from vfxdenoise.core.motion_vectors import AUTO, MotionVectors, detect, detection_pairs, known_writer
+from vfxdenoise.core.motion_vectors import (
+    AUTO,
+    CHECK,
+    MotionVectors,
+    detect,
+    detection_pairs,
+    known_writer,
+    misalignment,
+)
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 from vfxdenoise.core.run_warnings import warn
 
@@ -41,7 +50,8 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
     of the shot's exposure and motion would each warn of it and the run fail at its first frame
     anyway. With --keep-going, where a frame that lacks a layer fails alone, only when no frame
     maps (headers read until one does). A header that cannot be read is passed over: the run
-    reports that frame. The guides it finds missing are warned of (`_warn_of_missing_guides`)."""
+    reports that frame. The guides and motion it finds missing are warned of
+    (`_warn_of_missing_guides`, `_warn_of_missing_motion`)."""
     refusal = None
     for frame in frames:
         path = pattern.path(frame)
@@ -52,6 +62,7 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
         try:
             views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
             _warn_of_missing_guides(views, specs, path, config)
+            _warn_of_missing_motion(views, specs, path, config)
             _warn_of_beauty_note(specs, path, config)
             return
         except ChannelError as exc:
@@ -68,8 +79,8 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     none` says it does: the network does less well without them (the sample shot: 34.38 dB with
     both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
-    nothing else to show for it (motion has its own line in the summary: `no_motion_summary`).
-    Names the RGB layers the frame has."""
+    nothing else to show for it (motion: `_warn_of_missing_motion`). Names the RGB layers the
+    frame has."""
     missing = [guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
                and any(getattr(layers, guide) is None for layers in views.values())]
     if missing:
@@ -79,6 +90,26 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
                   "other RGB layers: %s", path.name, " or ".join(missing),
                   "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
                   ", ".join(others) or "none")
+
+
+def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
+                            config: EngineConfig) -> None:
+    """Warn of a motion layer the frame at `path` lacks and no `--motion none` says it does: the
+    neighbours then go unwarped and the network without motion (the sample shot: 1.8 dB worse,
+    BENCHMARKS.md), and a render whose vectors go by another name is denoised so with only the
+    summary's line (`no_motion_summary`) to show for it. Names the layers that could hold them
+    (`aovs.motion_candidates`), and a motion layer read only when named (`aovs.unread_motion`)."""
+    if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
+        return
+    channels = [name for names in channel_names_by_part(specs) for name in names]
+    taken = {channel for layers in views.values() for feature in ("beauty", "albedo", "normal", "depth")
+             for channel in getattr(layers, feature) or ()}
+    candidates = ", ".join(motion_candidates(channels, taken)) or "none"
+    hint = unread_motion(channels)
+    warn(log, "%s: no motion layer found, so the neighbours are not warped and the network denoises "
+              "without motion, over a dB worse where things move: name yours with --motion, or 'none' "
+              "where the render has none; layers that could hold motion: %s%s", path.name, candidates,
+         f"; {hint}" if hint else "")
 
 
 def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
@@ -93,44 +124,105 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                         probed: ProbedImages | None = None, *, shot: list[int] | None = None,
                         read_header: HeaderReader = read_exr_header) -> MotionVectors | None:
-    """How to read the shot's motion vectors: as `config` says, or, with 'auto', found from the
-    pairs of frames `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
+    """How to read the shot's motion vectors: as `config` says, checked on the pairs of frames
+    `detect` would read (`_check_given`), or, with 'auto', found from the pairs of frames
+    `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
     `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
-    frame itself). None when the frames have no motion layer (on the header of the first on disk,
-    by `read_header`). The frames it decodes that the run reads first are kept in `probed` for
-    the run."""
+    frame itself), warning once of vectors it ignores (`_warn_of_ignored`). None when the frames
+    have no motion layer (on the header of the first on disk, by `read_header`). The frames it
+    decodes that the run reads first are kept in `probed` for the run."""
+    path = pattern.path(on_disk[0])
     try:
-        specs = read_header(pattern.path(on_disk[0]))
+        specs = read_header(path)
     except VfxDenoiseError:  # the run reports that frame
         specs = []
-    if specs and not _has_motion(specs, pattern.path(on_disk[0]), config):
+    if specs and not _has_motion(specs, path, config):
         return None
     if config.motion_vectors != AUTO:
-        return MotionVectors(config.motion_vectors, config.motion_scale)
+        given = MotionVectors(config.motion_vectors, config.motion_scale)
+        _check_given(given, pattern, on_disk, config, probed, _shot(on_disk, config, shot), specs)
+        return given
     known = known_writer(specs, config.motion_scale)
     if known is not None:  # read as written: no pair is read, so none need be on disk
         return known
     chosen = _pairs_to_read(pattern, on_disk, config, _shot(on_disk, config, shot))
     source = _probe(pattern, config, threads=2, probed=probed)
-
-    def pairs():  # one pair in memory at a time
-        for earlier, later in chosen:
-            source.keep_only(set())
-            try:
-                previous, current = source.get(earlier), source.get(later)
-            except VfxDenoiseError:
-                continue
-            if not context_mismatch(previous, current, config.brightness_jump):  # first view decides
-                view = next(iter(current.features))
-                yield ((earlier, later), on_data_window(previous.features[view],
-                                                        previous.data_windows[view],
-                                                        current.data_windows[view]),
-                       current.features[view])
-
     try:
-        return detect(pairs(), config.motion_scale, specs)
+        found = detect(_read_pairs(source, chosen, config), config.motion_scale, specs)
     finally:
         source.close()
+    if found.ignored:
+        _warn_of_ignored(found, _motion_layer(specs, path, config))
+    return found
+
+
+def _read_pairs(source: FrameSource, chosen: list[tuple[int, int]], config: EngineConfig
+                ) -> Iterator[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]:
+    """The pairs `chosen` as `motion_vectors.detect` takes them, read by `source` one pair in
+    memory at a time, frame t-1 on t's data window (the first view's), without those that cannot
+    be read or whose frames differ too much to be each other's context (`context_mismatch`)."""
+    for earlier, later in chosen:
+        source.keep_only(set())
+        try:
+            previous, current = source.get(earlier), source.get(later)
+        except VfxDenoiseError:
+            continue
+        if not context_mismatch(previous, current, config.brightness_jump):  # first view decides
+            view = next(iter(current.features))
+            yield ((earlier, later), on_data_window(previous.features[view], previous.data_windows[view],
+                                                    current.data_windows[view]),
+                   current.features[view])
+
+
+def _check_given(given: MotionVectors, pattern: FramePattern, on_disk: list[int], config: EngineConfig,
+                 probed: ProbedImages | None, shot: list[int], specs: list) -> None:
+    """Warn where the reading `config` gives (`--motion-vectors NAME`) lines up none of the
+    pairs `detect` would read (`motion_pairs`; those spread over the frames on disk where a
+    render still being written lacks some: a check, never a reason to refuse) decisively better
+    than no motion (`motion_vectors.misalignment`). Applied all the same: the user may know better
+    than the guides tell (a shot that barely moves, guides too noisy to match), and naming the
+    reading is the way to have vectors that `auto` would ignore read. A frame that fails to read
+    for any reason leaves the reading unchecked: the run reads it and reports it, failing that
+    frame alone under --keep-going."""
+    pairs, present = detection_pairs(shot), set(on_disk)
+    if any(frame not in present for pair in pairs for frame in pair):
+        pairs = detection_pairs(on_disk)
+    source = _probe(pattern, config, threads=2, probed=probed)
+    try:
+        measured = misalignment(_read_pairs(source, pairs, config), given)
+    except Exception:  # a check only: the run reads these frames and reports them itself
+        log.debug("--motion-vectors %s: not checked, a frame of its pairs failed to read", given.reading,
+                  exc_info=True)
+        measured = ""
+    finally:
+        source.close()
+    if measured:
+        layer = _motion_layer(specs, pattern.path(on_disk[0]), config)
+        warn(log, "--motion-vectors %s: read as %s, the motion vectors%s line the frames up no better "
+                  "than no motion (%s), and are applied so all the same, as given. %s; "
+                  "--motion-vectors auto finds the reading (and ignores vectors that align nothing), "
+                  "--motion none goes without", config.motion_vectors, given.reading, layer, measured,
+             CHECK)
+
+
+def _warn_of_ignored(found: MotionVectors, layer: str) -> None:
+    """Warn, once a run, that the motion vectors (`layer`, as `_motion_layer` names it) found
+    `ignored` are: what was measured, what to check, and the options that read them otherwise."""
+    warn(log, "the motion vectors%s are ignored, the shot denoised as without them: they line the "
+              "frames up no better than no motion (%s). %s; then give --motion-vectors and "
+              "--motion-scale to read them, --motion to name another layer, or --motion none",
+         layer, found.evidence, CHECK)
+
+
+def _motion_layer(specs: list, path: Path, config: EngineConfig) -> str:
+    """' (motion.X,motion.Y)': the channels the frame at `path` (header `specs`) reads as motion, for
+    warnings; '' where they cannot be told."""
+    try:
+        views = resolve_views(specs, config.layers, str(path), (), config.views)
+    except VfxDenoiseError:
+        return ""
+    motion = next((layers.motion for layers in views.values() if layers.motion), None)
+    return f" ({','.join(motion)})" if motion else ""
 
 
 def shot_frames(on_disk: list[int], config: EngineConfig) -> list[int]:

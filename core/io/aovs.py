@@ -61,7 +61,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                "bumpnormals", "vraynormals"),
     "depth": ("z", "depth", "zfiltered", "pz", "vrayzdepth", "zdepth"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
-               "forward", "mv", "motionback", "motionfore"),
+               "forward", "mv", "motionback", "motionfore", "motion vectors", "motion vector",
+               "pixelmotion", "velocity2d", "mv2d"),
     "alpha": (),
 }
 # Component namings, in order of preference; a feature of size n uses the first n of one naming.
@@ -80,6 +81,10 @@ SHARED_FEATURES = NETWORK_FEATURES
 # Motion layers read only when named (`--motion`), and why.
 UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
                                  "settings"}
+# CANDIDATES' motion names beyond the renderers' own are those that say screen-space motion (2D,
+# pixels: `pixelMotion`, `velocity2D`, `mv2D`). Not `vel`, `v`, `mvec`: as often a 3D world-space
+# velocity, or of unknown units; a run without a motion layer names such layers as ones that
+# could hold it (`motion_candidates`), and a wrong one named is ignored (`motion_vectors.detect`).
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 # Layers that hold data rather than light, by what they hold (lower case, without a view-layer
 # prefix; compared squashed, `_squash`: without separators, so `__Pworld`, `P_world` and `pworld`
@@ -491,6 +496,24 @@ def unread_motion(channel_names: Sequence[str]) -> str | None:
             return (f"{layer} is not read as motion ({why}): name it with --motion {layer} (and "
                     "--motion-scale) where it holds pixels per frame")
     return None
+
+
+def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
+    """The layers of `channel_names` that could hold motion vectors, for a run that found no motion
+    layer to name as candidates for --motion: those of two components (`mvec.X,Y`, `smvec.U,V`),
+    and those of three whose name reads as motion (`DATA_WORDS`' motion words, `DATA_LAYERS`'
+    motion names: `vel`, `VRayVelocity`), as 'layer (X,Y)'. Not the unnamed layer, a layer any of
+    whose channels are `taken` (read as the beauty or a guide), nor one whose name says it holds
+    other data (texture coordinates, IDs: `crypto_motion`) or light (`RGBA_vel`)."""
+    found = []
+    for name, components in _layers(channel_names).items():
+        channels = [f"{name}.{component}" for component in components]
+        if not name or set(channels) & set(taken) or _reads_as_light(name) or len(components) not in (2, 3):
+            continue
+        kind = _known_kind(channels, ()) or _guessed_kind(channels)
+        if (kind in (None, VECTORS) and len(components) == 2) or kind == "motion":
+            found.append(f"{name} ({','.join(components)})")
+    return found
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,

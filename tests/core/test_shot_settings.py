@@ -7,6 +7,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
+from exr_sequences import rename_layer
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
@@ -14,6 +15,7 @@ from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError, U
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.motion_vectors import IGNORED
 from vfxdenoise.core.shot_settings import (
     check_layers,
     exposure_frames,
@@ -139,12 +141,14 @@ def test_guides_not_found_and_a_beauty_taken_by_the_parts_order_are_warned_of_on
     pattern = parse_pattern(str(tmp_path / "r.####.exr"))
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
         check_layers(pattern, [1, 2], EngineConfig())
-    albedo, order = caplog.messages
+    albedo, motion, order = caplog.messages
     assert albedo.startswith("r.0001.exr: no albedo layer found") and "other RGB layers: key" in albedo
+    assert motion.startswith("r.0001.exr: no motion layer found") and motion.endswith("hold motion: none")
     assert order.startswith("r.0001.exr: parts main, key hold bare R,G,B") and "--beauty key" in order
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
-        check_layers(pattern, [1, 2], EngineConfig(layers={"albedo": "none", "beauty": "main"}))
+        check_layers(pattern, [1, 2], EngineConfig(layers={"albedo": "none", "beauty": "main",
+                                                           "motion": "none"}))
     assert caplog.messages == []
 
 
@@ -239,3 +243,73 @@ def test_the_frames_the_probes_decode_that_the_run_reads_first_are_handed_to_it(
             assert (loaded.stamp == first.stamp) == handed, frame
     finally:
         run.close()
+
+
+def _swapped(sequence_factory, **kwargs) -> str:
+    """A shot panning 2.5 px a frame sideways whose motion layer says it moves down: X and Y
+    swapped, as a wrong guess at a layer's channels writes them."""
+    swapped = {"motion.X": np.zeros((40, 40), np.float32), "motion.Y": np.full((40, 40), -2.5, np.float32)}
+    return sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.5, extra=swapped, **kwargs)
+
+
+def test_vectors_that_align_nothing_are_ignored_once_warned_of_and_read_as_without_motion(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """Read every way tried they line the frames up no better than no motion: one warning naming
+    the layer, what was measured and what to check; the summary and each output's header say
+    they were ignored; the frames are denoised exactly as with `--motion none` (the network's
+    motion flag off, no warp), not warped by them."""
+    pattern = parse_pattern(_swapped(sequence_factory))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        found = find_motion_vectors(pattern, list(range(1, 7)), EngineConfig())
+    [warning] = caplog.messages
+    assert found.ignored and found.evidence.startswith("read every way tried on frames 3-4, 1-2, 4-5")
+    assert warning.startswith("the motion vectors (motion.X,motion.Y) are ignored, the shot denoised as "
+                              "without them: they line the frames up no better than no motion (read every")
+    assert "not NDC" in warning and "--motion-vectors and --motion-scale" in warning
+    runs = {}
+    for name, layers in (("ignored", {}), ("none", {"motion": "none"})):
+        out = str(tmp_path / name / "d.####.exr")
+        config = EngineConfig(model=str(tiny_weights), device="cpu", layers=layers)
+        runs[name] = denoise_sequence(pattern.text, out, config=config), read_exr(parse_pattern(out).path(3))
+    summary, output = runs["ignored"]
+    assert summary.motion_vectors.startswith(f"{IGNORED} (read every way tried")
+    assert output.parts[0].spec.getattribute("vfxdenoise/motion_vectors") == IGNORED
+    assert np.array_equal(output.get(["R", "G", "B"]), runs["none"][1].get(["R", "G", "B"]))
+
+
+def test_a_reading_given_is_applied_and_warned_of_where_it_aligns_nothing(sequence_factory, caplog):
+    """`--motion-vectors previous` on vectors to the next frame: checked on the pairs auto reads,
+    warned of, applied all the same (the user may know better than the guides tell); the right
+    reading given, nothing said. Pairs not yet rendered are no refusal for a check."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.0,
+                                             convention="next"))
+    on_disk = list(range(1, 7))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        given = find_motion_vectors(pattern, on_disk, EngineConfig(motion_vectors="previous"))
+    [warning] = caplog.messages
+    assert (given.convention, given.ignored) == ("previous", False)
+    assert warning.startswith("--motion-vectors previous: read as previous, the motion vectors (motion.X,"
+                              "motion.Y) line the frames up no better than no motion (at frames 3-4")
+    assert "applied so all the same" in warning
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_motion_vectors(pattern, on_disk, EngineConfig(motion_vectors="next")).convention == "next"
+        find_motion_vectors(pattern, on_disk, EngineConfig(motion_vectors="next", context_frames="1-20"))
+    assert caplog.messages == []
+
+
+def test_a_missing_motion_layer_is_warned_of_naming_layers_that_could_hold_it(sequence_factory, caplog):
+    """Like a missing guide's: once, naming the frame and the layers --motion could name; nothing
+    where `--motion none` says the render has none, or --motion names the layer."""
+    pattern = parse_pattern(rename_layer(sequence_factory(frames=range(1, 3)), "motion", "mvec"))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, [1, 2], EngineConfig())
+    [warning] = caplog.messages
+    assert warning.startswith("render.0001.exr: no motion layer found, so the neighbours are not warped")
+    assert warning.endswith("name yours with --motion, or 'none' where the render has none; layers that "
+                            "could hold motion: mvec (X,Y)")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "none"}))
+        check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "mvec"}))
+    assert caplog.messages == []

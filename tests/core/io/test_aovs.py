@@ -22,6 +22,7 @@ from vfxdenoise.core.io.aovs import (
     LayerMap,
     aov_names,
     composite_note,
+    motion_candidates,
     resolve_layers,
 )
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
@@ -152,6 +153,32 @@ def test_depth_names(channels, expected):
 def test_motion_takes_the_first_two_components(name, components):
     layers = resolve_layers(layer("", "RGB") + layer(name, components))
     assert layers.motion == tuple(layer(name, components[:2]))
+
+
+@pytest.mark.parametrize("name, components", [
+    ("Motion Vectors", "XY"), ("motion vector", "RGB"), ("pixelMotion", "XY"), ("velocity2D", "XY"),
+    ("mv2D", "UV"),
+])
+def test_names_that_say_screen_space_motion_are_read_as_motion(name, components):
+    layers = resolve_layers(layer("", "RGB") + layer(name, components))
+    assert layers.motion == tuple(layer(name, components[:2]))
+
+
+@pytest.mark.parametrize("name", ["vel", "Vel", "v", "mvec", "smvec", "ST_motion"])
+def test_names_as_often_a_world_velocity_or_of_unknown_units_are_not_read_as_motion(name):
+    """A 3D world-space velocity read as pixels warps the neighbours away: these are named as
+    candidates for --motion instead (`motion_candidates`)."""
+    assert resolve_layers(layer("", "RGB") + layer(name, "XY")).motion is None
+
+
+def test_motion_candidates_are_two_component_layers_and_velocity_like_ones_of_three():
+    channels = (layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("P", "XYZ")
+                + layer("mvec", "XY") + layer("Vel", "XYZ") + layer("VRayVelocity", "XYZ")
+                + layer("smvec", "UV") + layer("uv", "XY") + layer("crypto_motion", "XY")
+                + layer("RGBA_vel", "XY") + layer("key", "RGB") + layer("bent", "XYZ") + layer("depth", "Z"))
+    assert motion_candidates(channels, taken=layer("N", "XYZ")) == [
+        "mvec (X,Y)", "Vel (X,Y,Z)", "VRayVelocity (X,Y,Z)", "smvec (U,V)"]
+    assert motion_candidates(layer("", "RGB") + layer("N", "XY"), taken=layer("N", "XY")) == []
 
 
 def test_features_without_channels_are_none():
