@@ -375,7 +375,7 @@ def _json_of(shot: _Shot) -> dict:
                   for view in shot.views if view.name],
         "motion_vectors": None if motion is None else {
             "convention": motion.convention, "scale": motion.scale, "evidence": motion.evidence or None,
-            "description": motion.describe()},
+            "ignored": motion.ignored, "description": motion.describe()},
         "features": [_features_json(shot, view, mapping) for view, mapping in shot.mappings.items()],
         "other_rgb_layers": shot.other_layers,
         "notes": shot.notes + shot.wildcard_notes,
@@ -392,9 +392,10 @@ JSON_HELP = (
     "width, height}), storage {compression, tiles ([w, h] or null), mip_levels}, "
     "pixel_aspect_ratio, line_order, channels (count)}]; channels [{name, type, part (index)}]; "
     "views [{name, denoised}] ([] for one view); motion_vectors {convention, scale, evidence, "
-    "description} (null without a motion layer); features, a view each [{view, beauty, albedo, "
-    "normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, as_radiance}], "
-    "alpha_denoised (what seq --alpha as given does)}]; "
+    "ignored (true: they line the frames up no better than no motion, so seq reads the shot as "
+    "without them), description} (null without a motion layer); features, a view each [{view, "
+    "beauty, albedo, normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, "
+    "as_radiance}], alpha_denoised (what seq --alpha as given does)}]; "
     "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
 
 

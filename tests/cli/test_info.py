@@ -338,6 +338,7 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
     assert types == stored and types["Z"] == "float" and types["R"] == "half"
     assert all(channel["part"] == 0 for channel in facts["channels"])
     assert facts["views"] == [] and facts["motion_vectors"]["convention"] == "previous"
+    assert facts["motion_vectors"]["ignored"] is False
     (features,) = facts["features"]
     assert features["view"] is None and features["beauty"] == ["R", "G", "B"]
     assert features["albedo"] == ["albedo.R", "albedo.G", "albedo.B"] and features["alpha"] == ["A"]
@@ -390,3 +391,15 @@ def test_info_json_says_an_error_as_one_object_on_stdout_with_the_exit_status_as
     assert refused.returncode == 2 and "Usage:" in refused.stderr
     assert event["error_class"] == "UsageError" and "'clean' is not one of" in event["message"]
     assert run_vfxdenoise("info", tmp_path / "render.####.exr", cwd=tmp_path).stdout == ""  # text: as before
+
+
+def test_info_json_says_motion_vectors_that_line_nothing_up_are_ignored(sequence_factory, tmp_path):
+    """A pre-flight check reads `ignored`, not a convention and scale seq does not use: a shot
+    panning sideways whose motion layer says it moves down (X and Y swapped)."""
+    swapped = {"motion.X": np.zeros((40, 40), np.float32), "motion.Y": np.full((40, 40), -2.5, np.float32)}
+    pattern = parse_pattern(sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.5,
+                                             extra=swapped))
+    shown = run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    motion = json.loads(shown.stdout)["motion_vectors"]
+    assert motion["ignored"] is True and motion["description"].startswith("ignored")
