@@ -2,6 +2,7 @@
 
     python benchmarks/fireflies.py [--sample samples/demo] [--values 100,1000] [--frame 1004]
                                    [--positions 20,31] [--channels G] [--float]
+                                   [--ways "as shipped"]
 
 Writes the sample's noisy frames with one pixel of `--frame` set to each value in `--channels`
 (a firefly: a single sample far brighter than the shot around it), at each of `--positions`
@@ -11,7 +12,8 @@ without it, and prints, per frame, the largest change the firefly made to the de
 and the firefly's own frame's brightest channel at its pixel. Three ways: as shipped; with frame
 t's own firefly left as rendered (`neighbour_patches.bound_own_outliers`, which
 `network_input.build_input` calls, replaced there by a no-op); and with the neighbour slots'
-firefly check off as well (`leave_out_outliers`). Then the sample's scores each way.
+firefly check off as well (`leave_out_outliers`); `--ways` names which of them to run
+(commas between; default all three). Then the sample's scores each way.
 """
 
 from __future__ import annotations
@@ -83,7 +85,12 @@ def main() -> None:
     parser.add_argument("--channels", default="G", help="the beauty channels the firefly is in")
     parser.add_argument("--float", dest="as_float", action="store_true",
                         help="store the beauty as float (a value above 65504 is kept, not +Inf)")
+    parser.add_argument("--ways", default=",".join(WAYS), help="which of: " + ", ".join(WAYS))
     args = parser.parse_args()
+    ways = [way.strip() for way in args.ways.split(",")]
+    unknown = [way for way in ways if way not in WAYS]
+    if unknown:
+        parser.error(f"--ways: unknown {', '.join(unknown)}; choose from: {', '.join(WAYS)}")
     keep_freed_memory()
     references = [read_beauty(p) for p in sorted((args.sample / "reference").glob("*.exr"))]
     positions = [tuple(int(v) for v in p.split(",")) for p in args.positions.split(":")]
@@ -94,7 +101,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         clean_input = _with_firefly(noisy, args.frame, (0, 0), None, "", args.as_float, work / "in")
-        for way, (leave_out, bound) in WAYS.items():
+        for way in ways:
+            leave_out, bound = WAYS[way]
             network_input.leave_out_outliers, network_input.bound_own_outliers = leave_out, bound
             clean = _denoised(clean_input, work / "clean")
             scores[way] = score(clean, references)

@@ -332,13 +332,17 @@ def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     """Where a neighbour slot's pixel is more than OUTLIER_RATIO times as bright as frame t's
     brightest around it (in its OUTLIER_BLOCK-pixel block of the frame and the blocks beside it),
     it holds a firefly of its own frame, not light frame t lacks: the slot is inconsistent there,
-    over the 3x3 pixels whose kernels read it. Otherwise the networks' kernels, which weigh the
-    aligned frames with nothing bounding one against frame t, carry a firefly of one frame into
-    the output of every frame whose window holds it (BENCHMARKS.md). Only the consistency is set,
-    as the networks were trained with; replacing the slot's beauty as well (as `leave_out_relit`
-    does) took a little more of the glass shots' caustics. Blocks, not a sliding window: on a CPU
-    at 1080p a 9x9 pooling of frame t alone took 85 ms. `peaks`: the slots' brightest, if
-    already found for `bound_own_outliers`."""
+    over the 3x3 pixels whose kernels read it, and the pixel's channels are bounded by that bound.
+    Otherwise the networks' kernels, which weigh the aligned frames with nothing bounding one
+    against frame t, carry a firefly of one frame into the output of every frame whose window
+    holds it; and with the consistency 0 alone its value still reached the networks'
+    convolutions, which spread it over a lit area beside it (BENCHMARKS.md: 1e6 three frames
+    away changed a frame by up to 2.9). Bounded by OUTLIER_RATIO times frame t's brightest, not by
+    that brightest (as `bound_own_outliers` bounds frame t's) nor replaced by frame t's beauty (as
+    `leave_out_relit` does): the less of such a pixel was kept, the more of the glass shots'
+    caustics went with it. Blocks, not a sliding window: on a CPU at 1080p a 9x9 pooling of frame
+    t alone took 85 ms. `peaks`: the slots' brightest, if already found for `bound_own_outliers`
+    (as they were before any slot was bounded)."""
     peaks = peaks or SlotPeaks(out, layout)
     bound = OUTLIER_RATIO * F.max_pool2d(peaks.blocks(0), 3, 1, 1)  # (1, 1, H / block, W / block)
     for index, offset in enumerate(plan.offsets):
@@ -346,10 +350,12 @@ def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
             continue  # a repeated slot: already inconsistent throughout
         if not (peaks.blocks(1 + index) > bound).any():
             continue
-        _, consistency = layout.neighbour_views(out, index)
+        beauty, consistency = layout.neighbour_views(out, index)
         peak = peaks.pixels(1 + index)
-        outlier = F.max_pool2d((peak > _per_pixel(bound, *peak.shape[-2:])).float(), 3, 1, 1) > 0
-        consistency.masked_fill_(outlier, 0.0)
+        limit = _per_pixel(bound, *peak.shape[-2:])
+        outlier = peak > limit
+        consistency.masked_fill_(F.max_pool2d(outlier.float(), 3, 1, 1) > 0, 0.0)
+        beauty.copy_(torch.where(outlier, torch.minimum(beauty, limit.to(beauty.dtype)), beauty))
 
 
 def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,

@@ -65,6 +65,28 @@ def test_a_neighbours_firefly_is_left_out_where_the_kernels_would_read_it():
     assert (after == 1).all()
 
 
+def test_a_neighbours_firefly_is_bounded_where_it_is_left_out():
+    """Left out of the kernels, a neighbour's firefly still reached the networks' convolutions,
+    which spread it into the frame beside it: its channels are bounded by the bound that found
+    it, 16 times frame t's brightest around it (in its 4x4 block and the blocks beside it). Its
+    pixel alone: the rest of the slot, the lamp frame t shows too included, is as rendered."""
+    rng = np.random.default_rng(4)
+    shading = np.full((3, 48, 64), 0.3, np.float32)
+    shading[:, 30:34, 40:44] = 200.0  # a lamp in every frame
+    window = {d: _render_like(rng, shading) for d in (-1, 0, 1)}
+    window[-1].beauty[1, 10, 20] = 65504.0  # a firefly in one channel of frame t-1, half's largest
+    window[-1].beauty[:, 31, 41] = 1000.0  # the lamp, brighter in t-1 but by less than 16x
+    layout = InputLayout(temporal_radius=1)
+    for dtype in (torch.float32, torch.float16):
+        x = build_input(window, layout, dtype=dtype)
+        slot = x[0, layout.slot_beauty(layout.slots.index(-1))].float()
+        around = float(torch.from_numpy(window[0].beauty[:, 4:16, 16:28]).to(dtype).max())  # its blocks
+        assert 5.0 < float(slot[1, 10, 20]) == 16 * around < 50.0
+        expected = torch.from_numpy(window[-1].beauty).to(dtype).float()
+        expected[1, 10, 20] = 16 * around
+        assert torch.equal(slot, expected)
+
+
 def _own_firefly_window(rng: np.random.Generator) -> dict[int, FrameFeatures]:
     """Frames t-1..t+1 of a noisy wall of 0.3 with a lamp in every frame, a glint sliding 3 px a
     frame over the wall (its motion vectors say the wall is still), and a firefly in one channel
