@@ -36,6 +36,10 @@ OUTLIER_BLOCK = 4
 # around it, each aligned with t there, agree it is dark: with one, a light that blinks on in t
 # would be judged by a single frame.
 OWN_OUTLIER_FRAMES = 2
+# ... and only where it is isolated: no 5x5 window round it holds more than this many pixels over
+# the bound (a firefly after the pixel filter covers up to 2x2; a one-frame flash of 3x3 px or more,
+# or a streak of 5 px or more, a spark, is light, kept as rendered).
+OWN_OUTLIER_PIXELS = 4
 
 
 def neighbour_light(window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor], offsets: list[int],
@@ -363,15 +367,18 @@ def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     """Where frame t's pixel is more than OUTLIER_RATIO times as bright as the brightest that
     every neighbour slot shows around it (in its OUTLIER_BLOCK-pixel block and the blocks beside
     it: a glint sliding a few pixels over its surface is still found), and each slot is aligned
-    with t there (consistency above 0.5, after `leave_out_relit` and `leave_out_outliers`), it
-    holds a firefly of frame t's own: its channels are bounded there by that brightest. The
-    symmetric case of `leave_out_outliers`, which cannot mark frame t inconsistent: the networks
-    kept such a pixel as a dot (1e6 in the sample came out up to 883, BENCHMARKS.md). A lamp or
-    glint the frames around show too, and a pixel where any slot is out of bounds, disoccluded or
-    lit otherwise, are left as they are, as are frames with fewer than OWN_OUTLIER_FRAMES
-    distinct neighbours (a lone frame's stand-ins, shifted copies of it, show it anyway). Only
-    frame t's beauty slot changes, after the slots are filled on either path (the fused kernel's
-    or PyTorch's). `peaks`: the slots' brightest, if already found for `leave_out_outliers`."""
+    with t there (consistency above 0.5, after `leave_out_relit` and `leave_out_outliers`), and
+    it is isolated (`_isolated`: at most 2x2 such pixels together, a sampling firefly's footprint),
+    it holds a firefly of frame t's own: its channels are bounded there by OUTLIER_RATIO times
+    that brightest, the bound that found it (no step at the threshold). The symmetric case of
+    `leave_out_outliers`, which cannot mark frame t inconsistent: the networks kept such a pixel
+    as a dot (1e6 in the sample came out up to 883, BENCHMARKS.md). A one-frame light of 3x3
+    pixels or more (a distant flash, a strobe, glitter: `leave_out_relit` finds only lit areas of
+    about 48x48), a lamp or glint the frames around show too, and a pixel where any slot is out of
+    bounds, disoccluded or lit otherwise, are left as they are, as are frames with fewer than
+    OWN_OUTLIER_FRAMES distinct neighbours (a lone frame's stand-ins, shifted copies of it, show
+    it anyway). Only frame t's beauty slot changes, after the slots are filled on either path (the
+    fused kernel's or PyTorch's). `peaks`: the slots' brightest, if already found for `leave_out_outliers`."""
     slots = [1 + index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
     if len(slots) < OWN_OUTLIER_FRAMES:
         return
@@ -383,8 +390,20 @@ def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     if not (peaks.blocks(0) > OUTLIER_RATIO * around).any():
         return
     centre, peak = out[:, layout.slot_beauty(0)], peaks.pixels(0)
-    around = _per_pixel(around, *peak.shape[-2:])
-    hot = peak > OUTLIER_RATIO * around
+    bound = OUTLIER_RATIO * _per_pixel(around, *peak.shape[-2:])
+    over = peak > bound
+    hot = over & _isolated(over)
     for slot in slots:
         hot &= layout.neighbour_views(out, slot - 1)[1] > 0.5
-    centre.copy_(torch.where(hot, torch.minimum(centre, around.to(centre.dtype)), centre))
+    centre.copy_(torch.where(hot, torch.minimum(centre, bound.to(centre.dtype)), centre))
+
+
+def _isolated(over: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) bool: where no pixel of `over` in the pixel's 5x5 has more than
+    OWN_OUTLIER_PIXELS pixels of `over` in its own 5x5. A sampling firefly, after the pixel
+    filter, covers at most 2x2 pixels (4 in any 5x5); every pixel of a light of 3x3 pixels or
+    more (a distant flash, a strobe, glitter), or of a streak of 5 or more (a spark, motion
+    blurred), lies within 2 px of one whose 5x5 holds more."""
+    over = over.float()
+    count = torch.round(25.0 * F.avg_pool2d(over, 5, 1, 2, count_include_pad=True))
+    return F.max_pool2d(count * over, 5, 1, 2) <= OWN_OUTLIER_PIXELS

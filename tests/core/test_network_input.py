@@ -297,7 +297,7 @@ def test_a_region_bounds_frame_ts_firefly_as_the_whole_input_does():
     layout = InputLayout(temporal_radius=1)
     plan = plan_slots(frames, layout)
     whole = build_input(frames, layout, plan=plan)
-    assert float(whole[0, 0, 4, 24]) == 100.0 and float(whole[0, 0, 12, 24]) == np.float32(0.3)
+    assert float(whole[0, 0, 4, 24]) == 100.0 and float(whole[0, 0, 12, 24]) == 16 * np.float32(0.3)
     regions = InputByRegion(frames, layout, plan)
     for columns in (slice(0, 40), slice(23, 40), slice(21, 30)):
         torch.testing.assert_close(regions[..., :, columns], whole[..., :, columns])
