@@ -1,7 +1,9 @@
 """Run a request as `vfxdenoise seq ... --progress json` and follow its JSON lines.
 
 The CLI prints one JSON object per line on stdout (start, one per frame, done: `events`)
-and `warning: ...` and `error: ...` lines on stderr; a refusal (an option's bad value, missing
+and `warning: ...` and `error: ...` lines on stderr; the result's warnings are the `done` event's,
+or, from an older CLI whose `done` event has none ($VFXDENOISE_COMMAND may point at one installed
+apart), its stderr `warning:` lines; a refusal (an option's bad value, missing
 frames) is an `error` event too, whose message is what the artist is shown and whose error class
 the RunnerError raised keeps (`RunnerError.kind`); the result holds what the frame events and the
 `done` event say (its warnings too), as an in-process run's does. Pipes are read by threads so
@@ -44,6 +46,7 @@ from vfxdenoise.plugin.runner import (
 )
 
 STDERR_LINES = 40  # the tail of stderr kept for error messages
+WARNING_PREFIX = "warning: "  # how the CLI's warnings begin on stderr (cli/main.py `_Prefixed`)
 KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
 _POLL_SECONDS = 0.02  # how often a stopping process group is looked at
 _POSIX = os.name == "posix"
@@ -68,8 +71,15 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()
     errors: deque[str] = deque(maxlen=STDERR_LINES)
+    warnings: list[str] = []  # stderr's, for an older CLI whose `done` event has none
+
+    def on_stderr(line) -> None:
+        errors.append(line)
+        if isinstance(line, str) and line.startswith(WARNING_PREFIX):
+            warnings.append(line[len(WARNING_PREFIX):])
+
     readers = [threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-               threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True)]
+               threading.Thread(target=_pump, args=(process.stderr, on_stderr), daemon=True)]
     for reader in readers:
         reader.start()
     done: list[int] = []
@@ -109,7 +119,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         raise RunnerError(_failure_reason(list(errors), refusals),
                           f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
                           kinds[0] if kinds else None)
-    return _result(final, request, notes)
+    return _result(final, request, warnings, notes)
 
 
 def _kept_going(final: dict, returncode: int) -> bool:
@@ -119,14 +129,16 @@ def _kept_going(final: dict, returncode: int) -> bool:
     return returncode == 1 and bool(final.get(events.FAILED))
 
 
-def _result(final: dict, request: DenoiseRequest, notes: dict[int, str]) -> RunResult:
-    """What the `done` event `final` says of the run (its warnings among it), with the frame
+def _result(final: dict, request: DenoiseRequest, stderr_warnings: list[str],
+            notes: dict[int, str]) -> RunResult:
+    """What the `done` event `final` says of the run (its warnings among it; `stderr_warnings`,
+    the `warning:` lines, when it has no warnings key, as an older CLI's has not), with the frame
     events' `notes`, and those of its missing frames."""
     missing_notes = final.get(events.MISSING_NOTES, {})  # JSON's keys are text
     notes = {**notes, **{int(frame): str(note) for frame, note in missing_notes.items()}}
     return RunResult(final.get(events.OUTPUT) or request.output_pattern or "",
                      final.get(events.WRITTEN, []), final.get(events.SKIPPED, []),
-                     [str(warning) for warning in final.get(events.WARNINGS, [])],
+                     [str(warning) for warning in final.get(events.WARNINGS, stderr_warnings)],
                      missing=final.get(events.MISSING, []), failed=final.get(events.FAILED, []),
                      held=final.get(events.HELD, []), degraded=final.get(events.DEGRADED_FRAMES, []),
                      notes=dict(sorted(notes.items())), sanitized=final.get(events.SANITIZED, {}),

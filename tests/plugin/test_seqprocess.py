@@ -281,6 +281,28 @@ def test_lines_that_are_no_event_are_passed_over_and_warnings_come_back(tmp_path
     assert result.warnings == ["no albedo layer found; guides: none"]
 
 
+# An older CLI, installed apart and named by $VFXDENOISE_COMMAND: its warnings are only on stderr,
+# its `done` event has no `warnings` key.
+_OLDER_CLI = """
+import json, sys
+print("warning: no albedo layer found; guides: none", file=sys.stderr)
+print("loading model", file=sys.stderr)
+print("warning: frame 1001: 3 NaN pixels replaced", file=sys.stderr)
+print(json.dumps({"event": "done", "output": "o.####.exr", "written": [1001], "skipped": []}))
+"""
+
+
+def test_an_older_cli_whose_done_event_has_no_warnings_gives_its_stderr_warnings(tmp_path):
+    """Without a `warnings` key the `warning:` lines of stderr are the result's (the artist still
+    sees the missing guides); with one, even empty, the `done` event's are."""
+    older = _stand_in(_OLDER_CLI)
+    empty = _stand_in(_OLDER_CLI.replace('"skipped": []}', '"skipped": [], "warnings": []}'))
+
+    assert run_subprocess(_request_to(tmp_path), older).warnings == [
+        "no albedo layer found; guides: none", "frame 1001: 3 NaN pixels replaced"]
+    assert run_subprocess(_request_to(tmp_path), empty).warnings == []
+
+
 # Stand-ins for a CLI that does not end as it should, after reporting frame 1001.
 _FRAME_1001 = """
 import json, os, signal, sys
