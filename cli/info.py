@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 import click
 
+from vfxdenoise.cli.json_errors import JsonUsageErrors, flag_given
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
-from vfxdenoise.core.errors import UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
 from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
@@ -401,26 +402,24 @@ JSON_HELP = (
 
 def _echo_json_error(message: str, error_class: str) -> None:
     """An error as `--json`'s one object on stdout, in the shape of seq's `error` event, so that a
-    pipeline reading stdout alone learns why; stderr and the exit status say it as without --json.
-    A stdout its reader closed takes nothing: the error is still said on stderr."""
+    pipeline reading stdout alone learns why; stderr and the exit status say it as without --json."""
+    _echo_event(error_event(message, error_class))
+
+
+def _echo_event(event: dict) -> None:
+    """`event` as one JSON line on stdout. A stdout its reader closed takes nothing: the error is
+    still said on stderr."""
     with contextlib.suppress(OSError):
-        click.echo(encode(error_event(message, error_class)))
+        click.echo(encode(event))
 
 
-class _InfoCommand(click.Command):
-    """`info`, whose command line refused (an option's bad value, no PATTERN) is the JSON error
-    object too under --json, as its other errors are (class 'UsageError': it exits 2 alike)."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, list(args), parent, **extra)
-        except click.UsageError as exc:
-            if "--json" in args:
-                _echo_json_error(exc.format_message(), UsageError.__name__)
-            raise
+def _json_given(args: list[str]) -> bool:
+    """Whether info's command line has --json as the flag (not as another option's value), so
+    that a command line click refuses is the JSON error object too (`JsonUsageErrors`)."""
+    return flag_given(info, "--json", args)
 
 
-@click.command("info", cls=_InfoCommand)
+@click.command("info", cls=JsonUsageErrors, wants_json=_json_given, emit=_echo_event)
 @click.argument("pattern")
 @layer_options
 @click.option("--aov", "aovs", multiple=True, metavar="LAYER",

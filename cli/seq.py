@@ -12,11 +12,12 @@ from typing import Any, NamedTuple
 import click
 from tqdm import tqdm
 
+from vfxdenoise.cli.json_errors import JsonUsageErrors
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import MAX_IO_THREADS
-from vfxdenoise.core.errors import UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
@@ -118,20 +119,6 @@ def _wants_events(args: list[str]) -> bool:
         flag == "--progress" and value == "json" for flag, value in zip(args, args[1:]))
 
 
-class _SeqCommand(click.Command):
-    """`seq`, whose command line refused (an option's bad value) is an `error` event too under
-    --progress json, as every other refusal is: a pipeline reading the events alone learns why
-    (its class 'UsageError', as a `UsageError` of ours: it exits 2 alike)."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, list(args), parent, **extra)
-        except click.UsageError as exc:
-            if _wants_events(list(args)):
-                _emit(error_event(exc.format_message(), UsageError.__name__))
-            raise
-
-
 def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
     """A frame spec option's value, given at most once: given twice, the last would win silently
     (a farm task's chunk `--frames` followed by another in the job's further seq options would each
@@ -142,7 +129,9 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
     return values[0] if values else None
 
 
-@click.command("seq", cls=_SeqCommand)
+# A command line click refuses (an option's bad value) is an `error` event too under --progress json,
+# as every other refusal is: a pipeline reading the events alone learns why.
+@click.command("seq", cls=JsonUsageErrors, wants_json=_wants_events, emit=_emit)
 @click.argument("pattern")
 @click.option("-o", "--output",
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")

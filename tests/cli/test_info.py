@@ -393,6 +393,17 @@ def test_info_json_says_an_error_as_one_object_on_stdout_with_the_exit_status_as
     assert run_vfxdenoise("info", tmp_path / "render.####.exr", cwd=tmp_path).stdout == ""  # text: as before
 
 
+def test_json_given_as_another_options_value_is_no_json_flag(tmp_path):
+    """`--aov --json` is the layer '--json' as click reads it, not the flag: whatever the command
+    line comes to, nothing on stdout claims JSON mode (it said a refused one as a JSON object)."""
+    pattern = tmp_path / "render.####.exr"
+    for args, status in [(("--aov", "--json"), 2), ((pattern, "--aov", "--json", "--alpha", "clean"), 2),
+                         ((pattern, "--aov", "--json"), 1)]:
+        shown = run_vfxdenoise("info", *args, cwd=tmp_path)
+        assert (shown.returncode, shown.stdout) == (status, ""), args
+        assert shown.stderr.startswith("Usage:" if status == 2 else "error: no frames of "), args
+
+
 def test_info_json_says_motion_vectors_that_line_nothing_up_are_ignored(sequence_factory, tmp_path):
     """A pre-flight check reads `ignored`, not a convention and scale seq does not use: a shot
     panning sideways whose motion layer says it moves down (X and Y swapped)."""

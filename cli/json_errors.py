@@ -1,0 +1,50 @@
+"""A command line click refuses (an option's bad value, no PATTERN, an unknown option), said as
+the JSON `error` event too when the command line asks for JSON on stdout (seq's --progress json,
+info's --json): a pipeline reading stdout alone learns why. Its class is 'UsageError', as a
+`UsageError` of ours: it exits 2 alike. Stderr and the exit status say it as without JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from vfxdenoise.core.errors import UsageError
+from vfxdenoise.plugin.events import error_event
+
+
+class JsonUsageErrors(click.Command):
+    """A click command whose refused command line is also given to `emit` as an `error` event when
+    `wants_json(args)` says the command line (as typed: it may not parse) asks for JSON. Both are
+    passed through `click.command(..., cls=JsonUsageErrors, wants_json=..., emit=...)`."""
+
+    def __init__(self, *args, wants_json: Callable[[list[str]], bool],
+                 emit: Callable[[dict], None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.wants_json = wants_json
+        self.emit = emit
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, list(args), parent, **extra)
+        except click.UsageError as exc:
+            if self.wants_json(list(args)):
+                self.emit(error_event(exc.format_message(), UsageError.__name__))
+            raise
+
+
+def flag_given(command: click.Command, flag: str, args: list[str]) -> bool:
+    """Whether `flag` (an option of `command` that takes no value) is on `args` as click reads
+    them: not as the value of an option before it (`--aov --json` is the layer '--json'), nor after
+    `--`. An option `command` does not know is taken to have no value, as the typist meant."""
+    takes = {name: param.nargs for param in command.params if isinstance(param, click.Option)
+             and not param.is_flag and not param.count for name in param.opts + param.secondary_opts}
+    position = 0
+    while position < len(args):
+        token = args[position]
+        if token == "--":
+            return False
+        if token == flag:
+            return True
+        position += 1 + takes.get(token, 0)
+    return False
