@@ -55,7 +55,8 @@ class RunnerConfig:
         if self.command is None:
             command, setting = environment_command(os.environ)
             object.__setattr__(self, "command", command)  # frozen: set once, as it is made
-            object.__setattr__(self, "command_setting", setting)
+            if self.command_setting is None:  # one the caller gave is kept
+                object.__setattr__(self, "command_setting", setting)
         if not self.command:
             raise PluginError(f"empty vfxdenoise command (check ${COMMAND_ENV})")
 

@@ -207,6 +207,8 @@ def test_a_config_reads_vfxdenoise_command_when_it_is_made(tmp_path, monkeypatch
         run_request(DenoiseRequest(str(tmp_path / "r.####.exr")))
     explicit = RunnerConfig(command=("/opt/x/vfxdenoise",))  # named: the environment has no say
     assert (explicit.command, explicit.command_setting) == (("/opt/x/vfxdenoise",), None)
+    told = RunnerConfig(command_setting="/site/vfxdenoise")  # a setting given is kept, not the environment's
+    assert (told.command, told.command_setting) == (("/nowhere/bin/vfxdenoise",), "/site/vfxdenoise")
     monkeypatch.setenv("VFXDENOISE_COMMAND", '"/opt/py')
     with pytest.raises(PluginError, match="cannot be split into words"):
         RunnerConfig()
