@@ -16,11 +16,13 @@ and halved the same way.
 
 Every reading is also held against no motion at all, the guides compared in place over the same
 pixels (`Mismatch.still`). Where no sign can be decided and nothing lines up, each sign pair is
-tried at a quarter of the length too (FAR_SCALES). Vectors that move pixels yet line the frames up
-no better than no motion read any way tried (X and Y swapped, encoded 0-1, eight times too
-long) are ignored: the shot is denoised as without a motion layer, which costs less than
-warping its neighbours away (BENCHMARKS.md, "Vectors that align nothing"). A reading given rather
-than found is checked the same way (`misalignment`), and only warned of.
+tried at a quarter of the length too (FAR_SCALES). Where nothing lines up on all the guides, the
+pair is read again on the albedo alone (`_read_pair`): a spinning drum's normals stay put while
+its albedo turns. Vectors that move pixels yet line the frames up no better than no motion read
+any way tried (X and Y swapped, encoded 0-1, eight times too long) are ignored: the shot is
+denoised as without a motion layer, which costs less than warping its neighbours away
+(BENCHMARKS.md, "Vectors that align nothing"). A reading given rather than found is checked the
+same way (`misalignment`), and only warned of.
 """
 
 from __future__ import annotations
@@ -318,6 +320,72 @@ def _convention(signs: list[float | None]) -> str:
     return next(name for name, pair in CONVENTIONS.items() if pair == (sx, sy))
 
 
+ALBEDO_ALONE = ", on the albedo alone"  # said of what was measured so (`_read_pair`)
+
+
+class PairReading(NamedTuple):
+    """What `detect` reads of one pair (`_read_pair`): the signs (X, Y; None: undecided) and factor
+    (None: undecided) so far, the mismatches measured, the pair's verdict against no motion
+    (`_against_still`), and ALBEDO_ALONE where they were measured on the albedo alone, else ''."""
+
+    signs: list[float | None]
+    factor: float | None
+    errors: dict[Hashable, Mismatch]
+    verdict: str | None
+    alone: str
+
+
+def _read_pair(previous: FrameFeatures, current: FrameFeatures, signs: list[float | None],
+               factor: float | None, scale: float) -> PairReading:
+    """`detect`'s reading of one pair, the `signs` and `factor` decided before it given: on all the
+    guides, and, where nothing read so lines up the pixels it moves and the frames hold an albedo
+    and a normal, again on the albedo alone (`_reading_on`), which then decides whether the
+    vectors line up anything (`_on_albedo`). A surface of revolution spinning in place (a
+    turntable, a drum, a wheel) keeps its normals at each pixel while its albedo turns: read
+    right, the normals warped away from where they stay cost about what no motion saves on the
+    albedo, and the right vectors read as aligning nothing. Where the first reading lines up,
+    the second is not made."""
+    reading = _reading_on(_matcher(previous, current), signs, factor, scale)
+    measured = any(not math.isnan(error.moving) for error in reading.errors.values())
+    if reading.verdict == ALIGNED or not measured or _guide_kinds(current) != (True, True):
+        return reading
+    albedo = _matcher(previous.without("normal"), current.without("normal"))
+    return _on_albedo(reading, _reading_on(albedo, signs, factor, scale)._replace(alone=ALBEDO_ALONE))
+
+
+def _on_albedo(guides: PairReading, albedo: PairReading) -> PairReading:
+    """Of a pair's reading on all the guides that lines up nothing (`guides`) and its reading on
+    the albedo alone, the one that decides: the albedo's, where the guides' is MISALIGNED or the
+    albedo tells (ALIGNED or MISALIGNED where the normals, the same in place, left the guides
+    differing too little to tell); else the guides' (signs decided on them stand)."""
+    return albedo if guides.verdict == MISALIGNED or albedo.verdict is not None else guides
+
+
+def _reading_on(mismatches: Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]],
+                signs: list[float | None], factor: float | None, scale: float) -> PairReading:
+    """The signs still undecided of `signs`, decided from the pair `mismatches` matches
+    (`_sign_of`); where neither is and no sign pair lines the pair up, FAR_SCALES tried
+    (`_far_reading`); the factor, undecided, tried once a sign is (`_scale_of`); and the verdict."""
+    signs = list(signs)
+    errors = mismatches({name: (sx * scale, sy * scale) for name, (sx, sy) in CONVENTIONS.items()})
+    for component in (0, 1):
+        if signs[component] is None:
+            signs[component] = _sign_of(errors, component)
+    if signs == [None, None] and _against_still(errors) == MISALIGNED:
+        errors |= mismatches({(name, f): (sx * scale * f, sy * scale * f)
+                              for name, (sx, sy) in CONVENTIONS.items() for f in FAR_SCALES})
+        far = _far_reading(errors)
+        if far is not None:
+            signs, factor = list(CONVENTIONS[far[0]]), far[1]
+    if signs != [None, None] and factor is None:
+        convention = _convention(signs)
+        sx, sy = CONVENTIONS[convention]
+        errors |= {1.0: errors[convention]}  # the factor 1 is that reading, already matched
+        errors |= mismatches({f: (sx * scale * f, sy * scale * f) for f in SCALES})
+        factor = _scale_of(errors)
+    return PairReading(signs, factor, errors, _against_still(errors), "")
+
+
 def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
            scale: float = 1.0, specs: Sequence = ()) -> MotionVectors:
     """The reading that best aligns the pairs ((t-1, t), frame t-1, frame t on t's data window):
@@ -327,8 +395,9 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     skipped. A pair on which no sign can be decided and nothing lines up tries each sign pair at
     FAR_SCALES too (`_far_reading`). Both signs undecided: the engine's own convention. Vectors
     that move pixels but that no reading tried lines up decisively better than no motion, on any
-    pair read (all of them, then: `_against_still`), are `ignored`, what was measured said in the
-    evidence; a pair no reading lines up decides no sign nor factor. Frames of a known writer
+    pair read (all of them, then: `_against_still`; on the albedo alone where the frames hold an
+    albedo and a normal: `_read_pair`), are `ignored`, what was measured said in the evidence; a
+    pair no reading lines up decides no sign nor factor. Frames of a known writer
     (`known_writer`, from a frame's header `specs`) are read as it writes them, and no pair is
     read."""
     known = known_writer(specs, scale)
@@ -345,35 +414,20 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
             log.debug("motion vectors, frames %d-%d: not compared, their albedo and normal layers differ",
                       earlier, later)
             continue
-        mismatches = _matcher(previous, current)
-        errors = mismatches({name: (sx * scale, sy * scale) for name, (sx, sy) in CONVENTIONS.items()})
-        seen.append(f"{earlier}-{later}")
         before = (list(signs), factor)
-        for component in (0, 1):
-            if signs[component] is None:
-                signs[component] = _sign_of(errors, component)
-        if signs == [None, None] and _against_still(errors) == MISALIGNED:
-            errors |= mismatches({(name, f): (sx * scale * f, sy * scale * f)
-                                  for name, (sx, sy) in CONVENTIONS.items() for f in FAR_SCALES})
-            far = _far_reading(errors)
-            if far is not None:
-                signs, factor = list(CONVENTIONS[far[0]]), far[1]
+        signs, factor, errors, verdict, alone = _read_pair(previous, current, signs, factor, scale)
+        seen.append(f"{earlier}-{later}")
         convention = _convention(signs) if signs != [None, None] else CANONICAL
-        if signs != [None, None] and factor is None:
-            sx, sy = CONVENTIONS[convention]
-            errors |= {1.0: errors[convention]}  # the factor 1 is that reading, already matched
-            errors |= mismatches({f: (sx * scale * f, sy * scale * f) for f in SCALES})
-            factor = _scale_of(errors)
-        log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y, still) %s",
-                  earlier, later, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
-                                                        for key, error in errors.items()))
-        verdict = _against_still(errors)
+        log.debug("motion vectors, frames %d-%d: mismatch (moving, along X, along Y, still)%s %s",
+                  earlier, later, alone, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
+                                                   for key, error in errors.items()))
         aligned = aligned or verdict == ALIGNED
         if verdict == MISALIGNED:  # which reading is least wrong tells nothing: decided elsewhere
             signs, factor = before
             if not misaligned:
                 best = min(errors, key=lambda key: errors[key].moving)
-                misaligned = _measured(seen[-1], _reading_of(best, convention, scale), errors[best], True)
+                misaligned = _measured(seen[-1], _reading_of(best, convention, scale), errors[best],
+                                       True) + alone
         if None not in signs and (aligned or not misaligned):
             break
     frames = f"frames {', '.join(seen)}"
@@ -395,15 +449,23 @@ def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeat
     `detect` takes them) decisively better than no motion, though the frames differ in place
     enough to tell on one at least (`_against_still`); '' where it lines up one (the pairs after
     it are not read), or none tells. The same test as `detect`'s for ignoring vectors, of the one
-    reading."""
+    reading: on the albedo alone where it lines up nothing on all the guides of frames holding
+    both (`_read_pair`)."""
     measured = ""
     for (earlier, later), previous, current in pairs:
         if current.motion is None or _guide_kinds(previous) != _guide_kinds(current):
             continue
-        errors = _matcher(previous, current)({reading.reading: reading.factors})
+        errors, alone = _matcher(previous, current)({reading.reading: reading.factors}), ""
         verdict = _against_still(errors)
+        if (verdict != ALIGNED and not math.isnan(errors[reading.reading].moving)
+                and _guide_kinds(current) == (True, True)):  # as `_read_pair`, `_on_albedo`
+            albedo = _matcher(previous.without("normal"), current.without("normal"))
+            on_albedo = albedo({reading.reading: reading.factors})
+            if verdict == MISALIGNED or _against_still(on_albedo) is not None:
+                errors, alone, verdict = on_albedo, ALBEDO_ALONE, _against_still(on_albedo)
         if verdict == ALIGNED:
             return ""
         if verdict == MISALIGNED and not measured:
-            measured = _measured(f"{earlier}-{later}", reading.reading, errors[reading.reading], False)
+            measured = _measured(f"{earlier}-{later}", reading.reading, errors[reading.reading],
+                                 False) + alone
     return measured

@@ -12,7 +12,9 @@ import torch
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.motion_vectors import (
+    ALBEDO_ALONE,
     CONVENTIONS,
+    DECISIVE,
     IGNORED,
     MotionVectors,
     _guides,
@@ -244,6 +246,54 @@ def test_vectors_that_line_up_the_frames_no_better_than_no_motion_are_ignored(wr
     assert "left in place" in found.evidence and found.describe().startswith(f"{IGNORED} (read every")
     assert found.apply(pair[2]).motion is None  # as a render without a motion layer reads
     assert not detect([_written(step, lambda right: right, patch)]).ignored  # the right ones kept
+
+
+@pytest.mark.parametrize("wrong", list(WRONG))
+def test_vectors_wrong_are_ignored_on_the_albedo_alone_where_the_frames_hold_normals_too(wrong):
+    """Frames holding an albedo and a normal that both move with the content: read on all the
+    guides, then on the albedo alone (`_read_pair`), the wrong vectors line up nothing either way,
+    and are ignored as on frames holding only an albedo; the right ones are kept."""
+    step, patch, written = WRONG[wrong]
+
+    def with_normals(pair):
+        frames, earlier, later = pair
+        return (frames, *(replace(frame, normal=frame.beauty[::-1] * 2 - 1) for frame in (earlier, later)))
+    found = detect([with_normals(_written(step, written, patch))])
+    assert found.ignored and found.evidence.endswith(f" left in place{ALBEDO_ALONE}")
+    assert not detect([with_normals(_written(step, lambda right: right, patch))]).ignored
+
+
+def _spinning_drum(degrees: float = 20.0, height: int = 32, width: int = 128, radius: float = 60.0):
+    """Frames t-1 and t, as `detect` takes them, of a striped drum seen side-on turning `degrees` a
+    frame about its vertical axis, t's motion exact (to the previous frame, in pixels): its albedo
+    turns with it, its world-space normals stay the same at each pixel, a surface of revolution's."""
+    xs = np.arange(width, dtype=np.float32)[None, :].repeat(height, 0)
+    centre, turn = width / 2, np.radians(degrees)
+    inside = np.abs(xs - centre) < radius
+    angle = np.arcsin(np.clip((xs - centre) / radius, -1, 1))
+    normal = np.where(inside, np.stack([np.sin(angle), np.zeros_like(angle), np.cos(angle)]), 0)
+
+    def frame(turned: float, motion=None) -> FrameFeatures:
+        albedo = np.where(inside, 0.5 + 0.3 * np.sign(np.sin(20 * (angle + turned))), 0.0)
+        albedo = np.stack([albedo, albedo * 0.8, albedo * 0.6]).astype(np.float32)
+        return FrameFeatures(beauty=albedo, albedo=albedo, normal=normal.astype(np.float32), motion=motion)
+    seen = inside & (np.abs(angle + turn) < np.pi / 2)  # where the point at t was at t-1, on this side
+    motion = np.stack([np.where(seen, centre + radius * np.sin(angle + turn) - xs, 0), np.zeros_like(xs)])
+    return (1000, 1001), frame(0.0), frame(turn, motion.astype(np.float32))
+
+
+def test_exact_vectors_on_a_spinning_drum_are_kept_though_its_normals_stay_put():
+    """A turntable, drum or wheel: read right, the vectors warp the normals away from where they
+    stay, which costs about what no motion saves on the albedo, so on all the guides they line the
+    frames up no better than none. On the albedo alone they do: found, not ignored, and a reading
+    given so is not warned of."""
+    frames, earlier, later = pair = _spinning_drum()
+    exact = _matcher(earlier, later)({"previous": (1.0, 1.0)})["previous"]
+    assert exact.moving > DECISIVE * exact.still  # on all the guides, no better than no motion
+    found = detect([pair])
+    assert not found.ignored and (found.convention, found.scale) == ("previous", 1.0)
+    assert found.evidence == "found from frames 1000-1001"
+    assert misalignment([pair], MotionVectors("previous")) == ""
 
 
 def test_vectors_too_small_to_move_a_pixel_are_too_little_motion_not_ignored():
