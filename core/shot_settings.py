@@ -94,18 +94,22 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
 
 def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
                             config: EngineConfig) -> None:
-    """Warn of a motion layer the frame at `path` lacks and no `--motion none` says it does: the
-    neighbours then go unwarped and the network without motion (the sample shot: 1.8 dB worse,
-    BENCHMARKS.md), and a render whose vectors go by another name is denoised so with only the
-    summary's line (`no_motion_summary`) to show for it. Names the layers that could hold them
-    (`aovs.motion_candidates`), and a motion layer read only when named (`aovs.unread_motion`)."""
+    """Warn of a motion layer the frame at `path` lacks and no `--motion none` says it does, where
+    it holds a layer that could hold the vectors (`aovs.motion_candidates`) or one read as motion
+    only when named (`aovs.unread_motion`), naming them: the neighbours then go unwarped and the
+    network without motion (the sample shot: 1.8 dB worse, BENCHMARKS.md), and a render whose
+    vectors go by another name is denoised so with only the summary's line (`no_motion_summary`)
+    to show for it. A render with nothing to name (a still, lookdev, a matte) is left to that line:
+    warned of, every run and farm chunk of it would warn of what it never had."""
     if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
         return
     channels = [name for names in channel_names_by_part(specs) for name in names]
     taken = {channel for layers in views.values() for feature in ("beauty", "albedo", "normal", "depth")
              for channel in getattr(layers, feature) or ()}
-    candidates = ", ".join(motion_candidates(channels, taken)) or "none"
-    hint = unread_motion(channels)
+    found, hint = motion_candidates(channels, taken), unread_motion(channels)
+    if not found and not hint:
+        return
+    candidates = ", ".join(found) or "none"
     warn(log, "%s: no motion layer found, so the neighbours are not warped and the network denoises "
               "without motion, over a dB worse where things move: name yours with --motion, or 'none' "
               "where the render has none; layers that could hold motion: %s%s", path.name, candidates,
@@ -124,7 +128,7 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                         probed: ProbedImages | None = None, *, shot: list[int] | None = None,
                         read_header: HeaderReader = read_exr_header) -> MotionVectors | None:
-    """How to read the shot's motion vectors: as `config` says, checked on the pairs of frames
+    """How to read the shot's motion vectors: as `config` says, checked on the first pair of frames
     `detect` would read (`_check_given`), or, with 'auto', found from the pairs of frames
     `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
     `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
@@ -176,22 +180,23 @@ def _read_pairs(source: FrameSource, chosen: list[tuple[int, int]], config: Engi
 
 def _check_given(given: MotionVectors, pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                  probed: ProbedImages | None, shot: list[int], specs: list) -> None:
-    """Warn where the reading `config` gives (`--motion-vectors NAME`) lines up none of the
-    pairs `detect` would read (`motion_pairs`; those spread over the frames on disk where a
-    render still being written lacks some: a check, never a reason to refuse) decisively better
-    than no motion (`motion_vectors.misalignment`). Applied all the same: the user may know better
-    than the guides tell (a shot that barely moves, guides too noisy to match), and naming the
-    reading is the way to have vectors that `auto` would ignore read. A frame that fails to read
-    for any reason leaves the reading unchecked: the run reads it and reports it, failing that
-    frame alone under --keep-going."""
-    pairs, present = detection_pairs(shot), set(on_disk)
+    """Warn where the reading `config` gives (`--motion-vectors NAME`) does not line up the first
+    pair `detect` would read (of `motion_pairs`; the first spread over the frames on disk where a
+    render still being written lacks it: a check, never a reason to refuse) decisively better
+    than no motion (`motion_vectors.misalignment`). One pair, decoded by every run and farm chunk:
+    a check, not a search. Applied all the same: the user may know better than the guides tell (a
+    shot that barely moves, guides too noisy to match), and naming the reading is the way to have
+    vectors that `auto` would ignore read. A frame that cannot be read (`VfxDenoiseError`) leaves
+    the reading unchecked: the run reads it and reports it, failing that frame alone under
+    --keep-going."""
+    pairs, present = detection_pairs(shot, count=1), set(on_disk)
     if any(frame not in present for pair in pairs for frame in pair):
-        pairs = detection_pairs(on_disk)
+        pairs = detection_pairs(on_disk, count=1)
     source = _probe(pattern, config, threads=2, probed=probed)
     try:
         measured = misalignment(_read_pairs(source, pairs, config), given)
-    except Exception:  # a check only: the run reads these frames and reports them itself
-        log.debug("--motion-vectors %s: not checked, a frame of its pairs failed to read", given.reading,
+    except VfxDenoiseError:  # a check only: the run reads these frames and reports them itself
+        log.debug("--motion-vectors %s: not checked, a frame of its pair failed to read", given.reading,
                   exc_info=True)
         measured = ""
     finally:

@@ -134,16 +134,17 @@ def _multi_part(path, parts: dict[str, list[str]]) -> None:
 
 def test_guides_not_found_and_a_beauty_taken_by_the_parts_order_are_warned_of_once(tmp_path, caplog):
     """A run says what it could not tell from the frames' names, once, naming the frame: a guide
-    it goes without, a beauty chosen among parts by their order. Named (or `none`), no warning."""
+    it goes without, a beauty chosen among parts by their order. Named (or `none`), no warning. No
+    motion layer and none that could hold it (a still, lookdev): left to the summary's line, not
+    warned of on every run and farm chunk."""
     for frame in (1, 2):
         _multi_part(tmp_path / f"r.{frame:04d}.exr", {"main": ["R", "G", "B"], "key": ["R", "G", "B"],
                                                       "N": ["X", "Y", "Z"]})
     pattern = parse_pattern(str(tmp_path / "r.####.exr"))
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
         check_layers(pattern, [1, 2], EngineConfig())
-    albedo, motion, order = caplog.messages
+    albedo, order = caplog.messages
     assert albedo.startswith("r.0001.exr: no albedo layer found") and "other RGB layers: key" in albedo
-    assert motion.startswith("r.0001.exr: no motion layer found") and motion.endswith("hold motion: none")
     assert order.startswith("r.0001.exr: parts main, key hold bare R,G,B") and "--beauty key" in order
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
@@ -300,7 +301,8 @@ def test_a_reading_given_is_applied_and_warned_of_where_it_aligns_nothing(sequen
 
 def test_a_missing_motion_layer_is_warned_of_naming_layers_that_could_hold_it(sequence_factory, caplog):
     """Like a missing guide's: once, naming the frame and the layers --motion could name; nothing
-    where `--motion none` says the render has none, or --motion names the layer."""
+    where `--motion none` says the render has none, or --motion names the layer (nor where no
+    layer could hold it: `test_guides_not_found_and_a_beauty_taken_by_the_parts_order_...`)."""
     pattern = parse_pattern(rename_layer(sequence_factory(frames=range(1, 3)), "motion", "mvec"))
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
         check_layers(pattern, [1, 2], EngineConfig())
@@ -313,3 +315,19 @@ def test_a_missing_motion_layer_is_warned_of_naming_layers_that_could_hold_it(se
         check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "none"}))
         check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "mvec"}))
     assert caplog.messages == []
+
+
+def test_a_reading_given_is_checked_on_the_first_pair_alone(sequence_factory, caplog):
+    """Every run and farm chunk checks `--motion-vectors NAME`: on the first pair auto reads (3-4
+    of frames 1-6) alone, not on up to three. Here that pair's vectors are to the next frame, the
+    others' to the previous (frames 2 and 5 rendered again): `previous` is warned of, from 3-4."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.0,
+                                             convention="next"))
+    for frame in (2, 5):
+        image = read_exr(pattern.path(frame))
+        image.set(["motion.X"], -image.get(["motion.X"]))
+        write_exr(pattern.path(frame), image)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        find_motion_vectors(pattern, list(range(1, 7)), EngineConfig(motion_vectors="previous"))
+    [warning] = caplog.messages
+    assert "no better than no motion (at frames 3-4" in warning
