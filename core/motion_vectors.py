@@ -355,10 +355,11 @@ def _read_pair(previous: FrameFeatures, current: FrameFeatures, signs: list[floa
 
 def _on_albedo(guides: PairReading, albedo: PairReading) -> PairReading:
     """Of a pair's reading on all the guides that lines up nothing (`guides`) and its reading on
-    the albedo alone, the one that decides: the albedo's, where the guides' is MISALIGNED or the
-    albedo tells (ALIGNED or MISALIGNED where the normals, the same in place, left the guides
-    differing too little to tell); else the guides' (signs decided on them stand)."""
-    return albedo if guides.verdict == MISALIGNED or albedo.verdict is not None else guides
+    the albedo alone, the one that decides: the albedo's where the guides' is MISALIGNED, or where
+    the albedo lines the pair up; else the guides' (signs decided on them stand). Where the
+    guides differ too little to tell, the albedo alone may find vectors right, never wrong: a few
+    samples' noise in the albedo leaves right vectors no decisively better than no motion."""
+    return albedo if guides.verdict == MISALIGNED or albedo.verdict == ALIGNED else guides
 
 
 def _reading_on(mismatches: Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]],
@@ -461,7 +462,7 @@ def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeat
                 and _guide_kinds(current) == (True, True)):  # as `_read_pair`, `_on_albedo`
             albedo = _matcher(previous.without("normal"), current.without("normal"))
             on_albedo = albedo({reading.reading: reading.factors})
-            if verdict == MISALIGNED or _against_still(on_albedo) is not None:
+            if verdict == MISALIGNED or _against_still(on_albedo) == ALIGNED:
                 errors, alone, verdict = on_albedo, ALBEDO_ALONE, _against_still(on_albedo)
         if verdict == ALIGNED:
             return ""

@@ -186,21 +186,23 @@ def _check_given(given: MotionVectors, pattern: FramePattern, on_disk: list[int]
     than no motion (`motion_vectors.misalignment`). One pair, decoded by every run and farm chunk:
     a check, not a search. Applied all the same: the user may know better than the guides tell (a
     shot that barely moves, guides too noisy to match), and naming the reading is the way to have
-    vectors that `auto` would ignore read. A frame that cannot be read (`VfxDenoiseError`) leaves
-    the reading unchecked: the run reads it and reports it, failing that frame alone under
-    --keep-going."""
+    vectors that `auto` would ignore read. A frame that cannot be read (any error, a library's
+    unforeseen one too) leaves the reading unchecked: the run reads it and reports it, failing
+    that frame alone under --keep-going. The pair is read before it is measured, so an error of
+    the measuring itself is not taken for an unreadable frame."""
     pairs, present = detection_pairs(shot, count=1), set(on_disk)
     if any(frame not in present for pair in pairs for frame in pair):
         pairs = detection_pairs(on_disk, count=1)
     source = _probe(pattern, config, threads=2, probed=probed)
     try:
-        measured = misalignment(_read_pairs(source, pairs, config), given)
-    except VfxDenoiseError:  # a check only: the run reads these frames and reports them itself
+        read = list(_read_pairs(source, pairs, config))
+    except Exception:  # a check only: the run reads these frames and reports them itself
         log.debug("--motion-vectors %s: not checked, a frame of its pair failed to read", given.reading,
                   exc_info=True)
-        measured = ""
+        read = []
     finally:
         source.close()
+    measured = misalignment(read, given)
     if measured:
         layer = _motion_layer(specs, pattern.path(on_disk[0]), config)
         warn(log, "--motion-vectors %s: read as %s, the motion vectors%s line the frames up no better "

@@ -248,19 +248,32 @@ def test_vectors_that_line_up_the_frames_no_better_than_no_motion_are_ignored(wr
     assert not detect([_written(step, lambda right: right, patch)]).ignored  # the right ones kept
 
 
-@pytest.mark.parametrize("wrong", list(WRONG))
+def _with_normals(pair):
+    """`pair` whose frames hold a normal too, moving with the content as their albedo does."""
+    frames, earlier, later = pair
+    return (frames, *(replace(frame, normal=frame.beauty[::-1] * 2 - 1) for frame in (earlier, later)))
+
+
+@pytest.mark.parametrize("wrong", ["X and Y swapped", "eight times too long"])
 def test_vectors_wrong_are_ignored_on_the_albedo_alone_where_the_frames_hold_normals_too(wrong):
     """Frames holding an albedo and a normal that both move with the content: read on all the
     guides, then on the albedo alone (`_read_pair`), the wrong vectors line up nothing either way,
     and are ignored as on frames holding only an albedo; the right ones are kept."""
     step, patch, written = WRONG[wrong]
-
-    def with_normals(pair):
-        frames, earlier, later = pair
-        return (frames, *(replace(frame, normal=frame.beauty[::-1] * 2 - 1) for frame in (earlier, later)))
-    found = detect([with_normals(_written(step, written, patch))])
+    found = detect([_with_normals(_written(step, written, patch))])
     assert found.ignored and found.evidence.endswith(f" left in place{ALBEDO_ALONE}")
-    assert not detect([with_normals(_written(step, lambda right: right, patch))]).ignored
+    assert not detect([_with_normals(_written(step, lambda right: right, patch))]).ignored
+
+
+def test_where_the_guides_tell_too_little_the_albedo_alone_never_has_vectors_ignored():
+    """Encoded vectors barely move the pixels: on the albedo and normal together the pair tells
+    too little, and the albedo alone, which would call them wrong, is not asked to (a few samples'
+    noise in a render's albedo leaves right vectors no decisively better than no motion, and they
+    were ignored so): the default reading stands. On frames holding an albedo alone they are
+    ignored, as above."""
+    step, patch, written = WRONG["NDC encoded 0-1 around 0.5"]
+    found = detect([_with_normals(_written(step, written, patch))])
+    assert not found.ignored and found.reading == "previous"
 
 
 def _spinning_drum(degrees: float = 20.0, height: int = 32, width: int = 128, radius: float = 60.0):
