@@ -203,8 +203,11 @@ class Mismatch(NamedTuple):
     still: float
 
 
-def _matcher(earlier: FrameFeatures, later: FrameFeatures
-             ) -> Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]]:
+# What `_matcher` returns: readings (factors for X and Y, by key) -> their `Mismatch` on one pair.
+Mismatches = Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]]
+
+
+def _matcher(earlier: FrameFeatures, later: FrameFeatures) -> Mismatches:
     """A function giving, per reading (factors for X and Y), the mean absolute difference between
     `later`'s guides and `earlier`'s warped onto it by `later`'s motion read so, over the pixels
     that land inside the frame, show something (not the empty background of an element, all
@@ -345,12 +348,22 @@ def _read_pair(previous: FrameFeatures, current: FrameFeatures, signs: list[floa
     right, the normals warped away from where they stay cost about what no motion saves on the
     albedo, and the right vectors read as aligning nothing. Where the first reading lines up,
     the second is not made."""
-    reading = _reading_on(_matcher(previous, current), signs, factor, scale)
+    return _on_guides(previous, current, lambda mismatches: _reading_on(mismatches, signs, factor, scale))
+
+
+def _on_guides(previous: FrameFeatures, current: FrameFeatures,
+               read: Callable[[Mismatches], PairReading]) -> PairReading:
+    """The pair's reading by `read` (given the pair's `_matcher`) on all the guides, and, where it
+    lines up nothing though pixels move and the frames hold an albedo and a normal, by `read` on
+    the albedo alone, of which `_on_albedo` keeps the one that decides. What `detect`
+    (`_read_pair`) and `misalignment` read a pair by, so that a reading given is checked as one
+    found would be."""
+    reading = read(_matcher(previous, current))
     measured = any(not math.isnan(error.moving) for error in reading.errors.values())
     if reading.verdict == ALIGNED or not measured or _guide_kinds(current) != (True, True):
         return reading
     albedo = _matcher(previous.without("normal"), current.without("normal"))
-    return _on_albedo(reading, _reading_on(albedo, signs, factor, scale)._replace(alone=ALBEDO_ALONE))
+    return _on_albedo(reading, read(albedo)._replace(alone=ALBEDO_ALONE))
 
 
 def _on_albedo(guides: PairReading, albedo: PairReading) -> PairReading:
@@ -362,8 +375,8 @@ def _on_albedo(guides: PairReading, albedo: PairReading) -> PairReading:
     return albedo if guides.verdict == MISALIGNED or albedo.verdict == ALIGNED else guides
 
 
-def _reading_on(mismatches: Callable[[dict[Hashable, tuple[float, float]]], dict[Hashable, Mismatch]],
-                signs: list[float | None], factor: float | None, scale: float) -> PairReading:
+def _reading_on(mismatches: Mismatches, signs: list[float | None], factor: float | None,
+                scale: float) -> PairReading:
     """The signs still undecided of `signs`, decided from the pair `mismatches` matches
     (`_sign_of`); where neither is and no sign pair lines the pair up, FAR_SCALES tried
     (`_far_reading`); the factor, undecided, tried once a sign is (`_scale_of`); and the verdict."""
@@ -451,22 +464,19 @@ def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeat
     enough to tell on one at least (`_against_still`); '' where it lines up one (the pairs after
     it are not read), or none tells. The same test as `detect`'s for ignoring vectors, of the one
     reading: on the albedo alone where it lines up nothing on all the guides of frames holding
-    both (`_read_pair`)."""
+    both (`_on_guides`)."""
+    def read(mismatches: Mismatches) -> PairReading:
+        errors = mismatches({reading.reading: reading.factors})
+        return PairReading([None, None], None, errors, _against_still(errors), "")
+
     measured = ""
     for (earlier, later), previous, current in pairs:
         if current.motion is None or _guide_kinds(previous) != _guide_kinds(current):
             continue
-        errors, alone = _matcher(previous, current)({reading.reading: reading.factors}), ""
-        verdict = _against_still(errors)
-        if (verdict != ALIGNED and not math.isnan(errors[reading.reading].moving)
-                and _guide_kinds(current) == (True, True)):  # as `_read_pair`, `_on_albedo`
-            albedo = _matcher(previous.without("normal"), current.without("normal"))
-            on_albedo = albedo({reading.reading: reading.factors})
-            if verdict == MISALIGNED or _against_still(on_albedo) == ALIGNED:
-                errors, alone, verdict = on_albedo, ALBEDO_ALONE, _against_still(on_albedo)
-        if verdict == ALIGNED:
+        found = _on_guides(previous, current, read)
+        if found.verdict == ALIGNED:
             return ""
-        if verdict == MISALIGNED and not measured:
-            measured = _measured(f"{earlier}-{later}", reading.reading, errors[reading.reading],
-                                 False) + alone
+        if found.verdict == MISALIGNED and not measured:
+            measured = _measured(f"{earlier}-{later}", reading.reading, found.errors[reading.reading],
+                                 False) + found.alone
     return measured
