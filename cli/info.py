@@ -268,7 +268,7 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
                alpha: str = ALPHA_RENDERED) -> _Shot:
     """Everything `info` shows of the sequence `pattern`, read before any of it is printed: a
     refusal prints none of it (a pipeline reading `--json` gets one object: the facts, or the error:
-    `_echo_json_error`)."""
+    `_echo_event`)."""
     sequence = find_sequence(pattern)
     reference, specs = _first_readable(sequence)
     first = str(sequence.pattern.path(reference))
@@ -400,15 +400,10 @@ JSON_HELP = (
     "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
 
 
-def _echo_json_error(message: str, error_class: str) -> None:
-    """An error as `--json`'s one object on stdout, in the shape of seq's `error` event, so that a
-    pipeline reading stdout alone learns why; stderr and the exit status say it as without --json."""
-    _echo_event(error_event(message, error_class))
-
-
 def _echo_event(event: dict) -> None:
-    """`event` as one JSON line on stdout. A stdout its reader closed takes nothing: the error is
-    still said on stderr."""
+    """`event` (an error, in the shape of seq's `error` event) as `--json`'s one line on stdout, so
+    that a pipeline reading stdout alone learns why; stderr and the exit status say it as without
+    --json. A stdout its reader closed takes nothing: the error is still said on stderr."""
     with contextlib.suppress(OSError):
         click.echo(encode(event))
 
@@ -437,7 +432,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], al
         facts = _json_of(shot) if as_json else None
     except Exception as exc:  # `main` says it on stderr in the same words, and exits 1 or 2
         if as_json:
-            _echo_json_error(error_message(exc), type(exc).__name__)
+            _echo_event(error_event(error_message(exc), type(exc).__name__))
         raise
     if facts is not None:
         click.echo(json.dumps(facts))  # one line: JSON Lines readers and `jq` take it alike
