@@ -5,7 +5,7 @@ info's --json): a pipeline reading stdout alone learns why. Its class is 'UsageE
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import click
 
@@ -37,14 +37,36 @@ def flag_given(command: click.Command, flag: str, args: list[str]) -> bool:
     """Whether `flag` (an option of `command` that takes no value) is on `args` as click reads
     them: not as the value of an option before it (`--aov --json` is the layer '--json'), nor after
     `--`. An option `command` does not know is taken to have no value, as the typist meant."""
+    return any(name == flag for name, _ in _options_read(command, args))
+
+
+def option_value(command: click.Command, option: str, args: list[str]) -> str | None:
+    """The value `option` (an option of `command` that takes one, by its long name) has on `args`
+    as click reads them: `--progress json` or `--progress=json`, the last given winning as with
+    click, and None where it is not given. Not the value another option before it takes: `-o
+    --progress json` gives -o the value '--progress' (and 'json' is an extra argument)."""
+    values = [value for name, value in _options_read(command, args) if name == option]
+    return values[-1] if values else None
+
+
+def _options_read(command: click.Command, args: list[str]) -> Iterator[tuple[str, str | None]]:
+    """Each option on `args` as click reads them, in order, with its value (None for a flag, or
+    for a value missing at the end): a token another option takes as its value is that value,
+    not an option; nothing after `--` is an option. An option `command` does not know is taken
+    to have no value. A long option's value may follow an `=` (`--progress=json`)."""
     takes = {name: param.nargs for param in command.params if isinstance(param, click.Option)
              and not param.is_flag and not param.count for name in param.opts + param.secondary_opts}
     position = 0
     while position < len(args):
         token = args[position]
         if token == "--":
-            return False
-        if token == flag:
-            return True
-        position += 1 + takes.get(token, 0)
-    return False
+            return
+        name, equals, inline = token.partition("=")
+        if token.startswith("--") and equals and name in takes:
+            yield name, inline
+            position += 1
+            continue
+        nargs = takes.get(token, 0)
+        if token.startswith("-"):
+            yield token, args[position + 1] if nargs == 1 and position + 1 < len(args) else None
+        position += 1 + nargs

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import click
 from tqdm import tqdm
 
-from vfxdenoise.cli.json_errors import JsonUsageErrors
+from vfxdenoise.cli.json_errors import JsonUsageErrors, option_value
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
@@ -114,9 +114,9 @@ def _events_alone_on_stdout() -> Iterator:
 
 
 def _wants_events(args: list[str]) -> bool:
-    """Whether a seq command line asks for --progress json (as typed: it may not parse)."""
-    return "--progress=json" in args or any(
-        flag == "--progress" and value == "json" for flag, value in zip(args, args[1:]))
+    """Whether a seq command line asks for --progress json (as typed: it may not parse) as click
+    reads it: `-o --progress json` is the output '--progress' and an extra argument, no JSON mode."""
+    return option_value(seq, "--progress", args) == "json"
 
 
 def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:

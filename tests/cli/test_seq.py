@@ -379,6 +379,18 @@ def test_resume_with_nothing_left_to_write_succeeds_in_a_read_only_folder(sequen
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
 
 
+def test_an_output_already_there_is_refused_naming_the_flags(sequence_factory, tiny_weights, tmp_path):
+    """The CLI's words for the choice (a host's request says `existing=`: tests/plugin)."""
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "den.0001.exr").touch()
+    result = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", str(tmp_path / "out" / "den.####.exr"),
+                                                 "--model", str(tiny_weights), "--device", "cpu"])
+    assert result.exit_code == 1, result.output
+    assert (f"error: {tmp_path / 'out' / 'den.0001.exr'} already exists; pass --resume to keep finished "
+            "frames or --overwrite to replace them") in result.stderr
+
+
 def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequence_factory, tiny_weights,
                                                                            tmp_path):
     """r.01002.exr beside r.1001.exr and r.1003.exr: seq said 'missing: re-render it', and with
@@ -591,6 +603,23 @@ def test_a_command_line_click_refuses_is_an_error_event_of_class_usage_error(seq
     event = json.loads(result.stdout)
     assert (event["event"], event["error_class"]) == ("error", "UsageError")
     assert "--framez" in event["message"]
+
+
+def test_progress_json_as_another_options_value_is_no_json_mode(sequence_factory, tmp_path):
+    """`-o --progress json` is the output '--progress' and an extra argument 'json' as click reads
+    it: its refusal is said as without --progress json (it was a JSON event on stdout). Given as
+    the option (`--progress json`, `--progress=json`, the last of several), it is the JSON event."""
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    plain = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", "--progress", "json"])
+    assert (plain.exit_code, plain.stdout) == (2, ""), plain.output
+    assert plain.stderr.startswith("Usage:") and "unexpected extra argument (json)" in plain.stderr
+    for args in (["--progress", "json"], ["--progress=json"], ["--progress", "bar", "--progress=json"]):
+        refused = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, *args, "--framez", "1"])
+        assert refused.exit_code == 2, args
+        assert json.loads(refused.stdout)["error_class"] == "UsageError", args
+    last_wins = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "--progress=json", "--progress",
+                                                    "none", "--framez", "1"])
+    assert (last_wins.exit_code, last_wins.stdout) == (2, "")
 
 
 def test_a_cancel_by_sigterm_mid_run_reports_each_frame_on_disk_once_then_a_cancelled_error_event(
