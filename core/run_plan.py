@@ -24,7 +24,7 @@ from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError, OutputError, SequenceError, UsageError, VfxDenoiseError
-from vfxdenoise.core.existing_outputs import REFUSE, RESUME
+from vfxdenoise.core.existing_outputs import REFUSE, RESUME, how_to_choose
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
     check_missing,
@@ -403,10 +403,7 @@ def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: Frame
         if differ.get(frame) == {}:
             settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
         elif path.exists() and config.existing == REFUSE:
-            raise OutputError(
-                f"{path} already exists; pass --resume to keep finished frames or --overwrite "
-                "to replace them"
-            )
+            raise OutputError(f"{path} already exists; {how_to_choose()}")
         else:
             reasons = differ.get(frame)
             todo[frame] = f"denoised again: {'; '.join(reasons.values())}" if reasons else ""

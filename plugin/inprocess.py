@@ -8,6 +8,8 @@ each run.
 
 from __future__ import annotations
 
+from vfxdenoise.core.errors import OutputError
+from vfxdenoise.core.existing_outputs import in_request_words
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.request import DenoiseRequest
@@ -26,7 +28,9 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
     steps (weights, the shot's probes) and before each frame: once it says yes, the frames already
     denoised are written (whole) and reported, none is started, and DenoiseCancelled is raised;
     the run's frame locks and temp files are cleaned up. The host's PyTorch settings (CPU
-    threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`)."""
+    threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`). An output already
+    there that the request's `existing` refuses is said as the request chooses otherwise
+    (existing='resume', `in_request_words`), as a subprocess run says it."""
     from vfxdenoise.core.engine import RunStopped, denoise_sequence
 
     done: list[int] = []
@@ -42,6 +46,11 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
                                    request.engine_config(), progress=report, stop=cancelled)
     except RunStopped:
         raise DenoiseCancelled(cancel_message(request, done)) from None
+    except OutputError as exc:  # an output already there: the choice said as the request's argument
+        said = in_request_words(str(exc))
+        if type(exc) is not OutputError or said == str(exc):
+            raise
+        raise OutputError(said) from None
     return RunResult(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
                      summary.frames(FrameStatus.SKIPPED), list(summary.warnings),
                      missing=summary.frames(FrameStatus.MISSING), failed=summary.frames(FrameStatus.FAILED),

@@ -10,7 +10,7 @@ import pytest
 from plugin_requests import cpu_request, output_names
 from quiet_threads import run_at_once_quietly
 
-from vfxdenoise.core.errors import OutputLockedError, VfxDenoiseError
+from vfxdenoise.core.errors import OutputError, OutputLockedError, VfxDenoiseError
 from vfxdenoise.core.io.frame_locks import FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.plugin.errors import DenoiseCancelled
@@ -28,6 +28,19 @@ def test_in_process_run_and_cancel(shot, tiny_weights, tmp_path):
         run_inprocess(cpu_request(shot, tiny_weights, tmp_path), None, lambda: True)
     assert isinstance(cancelled.value, VfxDenoiseError)
     assert not list((tmp_path / "out").glob("*.lock"))
+
+
+def test_an_output_already_there_is_refused_in_the_requests_words(shot, tiny_weights, tmp_path):
+    """A request's caller chooses by `existing`: the refusal told it to pass --resume or
+    --overwrite, flags it does not have."""
+    request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
+    run_inprocess(request)
+    with pytest.raises(OutputError) as refused:
+        run_inprocess(replace(request, existing="refuse"))
+    assert type(refused.value) is OutputError and "den.1001.exr already exists" in str(refused.value)
+    assert str(refused.value).endswith("; pass existing='resume' to keep finished frames or "
+                                       "existing='overwrite' to replace them")
+    assert "--resume" not in str(refused.value) and "--overwrite" not in str(refused.value)
 
 
 def test_an_in_process_run_gives_the_host_its_cpu_threads_back(shot, tiny_weights, tmp_path,

@@ -451,3 +451,5 @@ def test_a_subprocess_refusal_keeps_the_class_of_its_error(shot, tiny_weights, t
         run_request(replace(request, existing="refuse"), CLI)
     assert refused.value.kind == "OutputError" and not refused.value.caused_by(OutputLockedError)
     assert "already exists" in refused.value.reason
+    assert "pass existing='resume' to keep finished frames or existing='overwrite'" in refused.value.reason
+    assert "--resume" not in refused.value.reason
