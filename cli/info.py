@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
@@ -12,10 +13,11 @@ from vfxdenoise.cli.json_errors import JsonUsageErrors, flag_given
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_note
 from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
+from vfxdenoise.core.io.exr_bytes import cut_short
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.io.views import View, layer_notes, resolve_views, views_of, wildcard_layers
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
@@ -34,16 +36,28 @@ def _window(box) -> str:
 
 
 def _first_readable(sequence) -> tuple[int, list]:
-    """The first frame whose header reads, and its header: the shot is described from it, and a
-    damaged frame before it is listed as unreadable as any later one is. When none reads, the
-    first frame's error."""
+    """The first frame that reads (`_whole_header`), and its header: the shot is described from
+    it, and a damaged frame before it is listed as unreadable as any later one is. When none
+    reads, the first frame's error."""
     first_error: VfxDenoiseError | None = None
     for frame in sequence.frames:
         try:
-            return frame, read_exr_header(sequence.pattern.path(frame))
+            return frame, _whole_header(sequence.pattern.path(frame))
         except VfxDenoiseError as exc:
             first_error = first_error or exc
     raise first_error
+
+
+def _whole_header(path: Path) -> list:
+    """The header of the frame at `path`; ExrError where it does not read, or where the file is
+    plainly cut short (`exr_bytes.cut_short`: its chunks run past its end, a copy that stopped),
+    whose header reads but whose pixels seq cannot read. Damage within the file is not looked
+    for: that takes decoding every frame."""
+    specs = read_exr_header(path)
+    if cut_short(path):
+        raise ExrError(f"{path}: truncated EXR (its pixels run past the end of the file); re-render "
+                       "or re-copy this frame")
+    return specs
 
 
 def _storage_facts(spec) -> dict:
@@ -200,17 +214,17 @@ def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
 
 def _header_check(sequence, reference: int, first: list) -> _HeaderDifferences:
     """Every frame's header against the `reference` frame's (`first`, the first that reads): the
-    frames that cannot be read, and those whose resolution or channels differ (where `seq` stops a
-    temporal window, or fails), whose parts differ (multi- to single-part mid-shot), whose data
-    window differs (auto-crop, overscan: lined up in display space), whose channels are stored in
-    other pixel types or whose parts in another compression, tiling or MIP levels (outputs keep
-    each frame's own)."""
+    frames that cannot be read (`_whole_header`: a file cut short too), and those whose resolution
+    or channels differ (where `seq` stops a temporal window, or fails), whose parts differ (multi-
+    to single-part mid-shot), whose data window differs (auto-crop, overscan: lined up in display
+    space), whose channels are stored in other pixel types or whose parts in another compression,
+    tiling or MIP levels (outputs keep each frame's own)."""
     found = _HeaderDifferences()
     for frame in sequence.frames:
         if frame == reference:
             continue
         try:
-            specs = read_exr_header(sequence.pattern.path(frame))
+            specs = _whole_header(sequence.pattern.path(frame))
         except VfxDenoiseError:
             found.unreadable.append(frame)
             continue

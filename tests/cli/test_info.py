@@ -132,6 +132,23 @@ def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(se
     assert nothing.stderr.startswith("error: ") and "render.1001.exr" in nothing.stderr
 
 
+def test_a_frame_cut_short_after_its_header_is_listed_as_unreadable(sequence_factory, tmp_path):
+    """A copy that stopped mid-file: its header reads, its pixels do not (seq fails on it), and
+    info said 'all 4 frame(s) alike'. The first frame so cut is listed, the shot described from the
+    next."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5)))
+    for frame in (1, 3):
+        data = pattern.path(frame).read_bytes()
+        pattern.path(frame).write_bytes(data[:int(len(data) * 0.6)])
+
+    shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "headers:    unreadable: 1,3" in shown.stdout.splitlines()
+    headers = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)["headers"]
+    assert (headers["unreadable"], headers["alike"], headers["reference_frame"]) == ([1, 3], False, 2)
+    assert headers["differences"] == "unreadable: 1,3"
+
+
 def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_factory, tmp_path):
     """An auto-cropped frame and a frame whose channels are stored as float were reported as
     'all alike'."""
