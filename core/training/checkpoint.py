@@ -7,9 +7,12 @@ restores on --resume. Three files in the run folder, all safetensors or JSON (no
                                     no network; a --model given it says which file to pass
                                     (`model_files.optimizer_state`, from its name or those tensors')
     checkpoint.json                 step, the two files' names, elapsed seconds, config, settings, the
-                                    non-tensor optimiser, scheduler and grad-scaler state, and the
-                                    batch stream's state; written last, so it marks a complete
-                                    checkpoint: a run killed while saving leaves the previous one whole
+                                    non-tensor optimiser, scheduler and grad-scaler state, the
+                                    batch stream's state, and the steps skipped in a row (NaN/Inf)
+                                    before it with the last step applied (a resume goes on counting:
+                                    `loop.LoopConfig.max_bad_steps`); written last, so it marks a
+                                    complete checkpoint: a run killed while saving leaves the
+                                    previous one whole
 
 Loading one first checks that this run may resume it (`check_resumable`: same steps, schedule and
 settings), then restores it (`restore_checkpoint`): weights, optimiser, schedule, grad scaler and
@@ -31,6 +34,7 @@ from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.io.atomic import write_atomically
+from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.weights import cpu_state_dict, non_finite
 
 if TYPE_CHECKING:
@@ -64,11 +68,15 @@ class CheckpointParts:
 
 class Resumed(NamedTuple):
     """Where a restored checkpoint's run stood: its step, the seconds it had trained (of every
-    process before), and its batch stream's state (`loop.Batches.state`; None where it recorded none)."""
+    process before), its batch stream's state (`loop.Batches.state`; None where it recorded none),
+    the steps skipped in a row (NaN/Inf) up to its step and the last step whose update was applied
+    (0 and its step in a checkpoint from before they were recorded)."""
 
     step: int
     seconds: float
     batches: object | None
+    skipped: int = 0
+    applied: int = 0
 
 
 def _split_optimizer_state(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
@@ -120,17 +128,21 @@ def _restore_rng(tensors: dict[str, torch.Tensor]) -> None:
 
 def save_checkpoint(out_dir: Path, parts: CheckpointParts, cfg: LoopConfig, step: int, seconds: float,
                     batches_state: object | None = None, settings: dict | None = None,
-                    model_metadata: dict[str, str] | None = None) -> None:
+                    model_metadata: dict[str, str] | None = None, *, skipped: int = 0,
+                    applied: int | None = None) -> None:
     """Write the three checkpoint files; checkpoint.json goes last and names the step of the others.
     `batches_state` is the batch stream's (`loop.Batches.state`), where it has one;
-    `model_metadata` joins the weights file's metadata (what makes it load as a model)."""
+    `model_metadata` joins the weights file's metadata (what makes it load as a model); `skipped`
+    counts the steps skipped in a row (NaN/Inf) up to `step`, and `applied` is the last step whose
+    update was applied (`step` where None)."""
     metadata = {"step": str(step)}
     weights = cpu_state_dict(parts.model)
     optimizer_tensors, optimizer_rest = _split_optimizer_state(parts.optimizer.state_dict())
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
     state = {"format": CHECKPOINT_FORMAT, "step": step, "seconds": seconds, "config": config,
              "optimizer": optimizer_rest, "scheduler": parts.scheduler.state_dict(),
-             "scaler": parts.scaler.state_dict(), "settings": settings or {}}
+             "scaler": parts.scaler.state_dict(), "settings": settings or {},
+             "skipped_in_a_row": skipped, "applied_step": step if applied is None else applied}
     if batches_state is not None:
         state["batches"] = batches_state
     files = state["files"] = {"weights": f"checkpoint-{step}.safetensors",
@@ -197,12 +209,13 @@ def check_resumable(out_dir: Path, state: dict, cfg: LoopConfig, settings: dict)
     or schedule than it was made for, or other settings (loop settings, and the caller's
     `settings`; a change of the data alone is said as such)."""
     saved = state.get("config", {})
-    if cfg.lr_schedule != "constant" and (saved.get("steps"), saved.get("lr_schedule")) != (
-            cfg.steps, cfg.lr_schedule):
+    if cfg.lr_schedule != "constant" and saved.get("lr_schedule") != cfg.lr_schedule:
         raise TrainingError(
             f"the checkpoint in {out_dir} was made for {saved.get('steps')} steps with the "
             f"'{saved.get('lr_schedule')}' schedule, not {cfg.steps} with '{cfg.lr_schedule}'; resume with "
             "the same steps and schedule, or start a fresh run in another folder")
+    if cfg.lr_schedule != "constant" and saved.get("steps") != cfg.steps:
+        raise TrainingError(_other_steps(out_dir, state, cfg.steps, "init" in settings))
     changed = _changed_settings(state, cfg, settings)
     others = "; ".join(change for name, change in changed.items() if name not in DATA_SETTINGS)
     if others:
@@ -214,6 +227,18 @@ def check_resumable(out_dir: Path, state: dict, cfg: LoopConfig, settings: dict)
                             f"({'; '.join(changed.values())}): the steps to come would train on other "
                             "data than those before. Resume with the data as it was, or start again "
                             "with --overwrite")
+
+
+def _other_steps(out_dir: Path, state: dict, steps: int, fine_tunes: bool) -> str:
+    """Why a checkpoint of a run of other steps does not resume: the learning rate's schedule is
+    laid out over the steps given when the run started. To train a run further, a trainer whose
+    settings record an init model (`fine_tunes`: `train --init`) fine-tunes from its weights."""
+    saved = state.get("config", {}).get("steps")
+    further = (f"; to train it further, fine-tune from its weights in another folder (--init "
+               f"{out_dir / FOLDER_WEIGHTS}, once it has finished)" if fine_tunes else "")
+    return (f"the checkpoint in {out_dir} is of a run of {saved} steps (at step {state['step']}), not "
+            f"{steps}: the learning rate's schedule is laid out over --steps when the run starts, so "
+            f"--resume takes the run's own --steps ({saved}){further}; or start again with --overwrite")
 
 
 def restore_checkpoint(out_dir: Path, state: dict, parts: CheckpointParts) -> Resumed:
@@ -231,7 +256,19 @@ def restore_checkpoint(out_dir: Path, state: dict, parts: CheckpointParts) -> Re
     parts.scheduler.load_state_dict(state["scheduler"])
     parts.scaler.load_state_dict(state["scaler"])
     _restore_rng(extra)
-    return Resumed(step, float(state.get("seconds", 0.0)), state.get("batches"))
+    return Resumed(step, float(state.get("seconds", 0.0)), state.get("batches"),
+                   _count(out_dir, state, "skipped_in_a_row", 0),
+                   _count(out_dir, state, "applied_step", step))
+
+
+def _count(out_dir: Path, state: dict, key: str, default: int) -> int:
+    """The whole number `key` of the checkpoint `state` in `out_dir`, or `default` where it has none
+    (written before it was recorded); one of another kind is refused as damage."""
+    value = state.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TrainingError(f"{out_dir / STATE_NAME} is damaged ({key} is {value!r}, no step count); "
+                            "delete it to start again")
+    return value
 
 
 def load_checkpoint(out_dir: Path, parts: CheckpointParts, cfg: LoopConfig,

@@ -39,7 +39,7 @@ from vfxdenoise.core.existing_outputs import REFUSE
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+from vfxdenoise.core.training.loop import Batches, LoopConfig, check_final_weights, fit
 from vfxdenoise.core.training.run_folder import check_out_dir
 from vfxdenoise.core.weights import save_weights, training_metadata, weights_metadata
 
@@ -236,6 +236,7 @@ def train_classic(run: ClassicRun, say: Callable[[str], None] = log.info) -> Pat
     settings = _checkpoint_settings(run)
     model, config, history = train_model(run.arch, pairs, run.noise, data, loop, val_pairs, run.existing,
                                          settings=settings, **run.model)
+    check_final_weights(history, run.out_dir, "Lower --lr and start again with --overwrite")
     training = {"dataset": run.dataset, "data": settings["data"], "images": len(pairs),
                 "noise": settings["noise"], "steps": steps, "batch": run.batch, "patch": data.patch,
                 "lr": run.lr, "amp": run.amp, **provenance.training_run_record(device, history, started),

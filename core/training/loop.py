@@ -32,7 +32,12 @@ from torch import nn
 from vfxdenoise.core.errors import TrainingError, VfxDenoiseError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.training.checkpoint import CheckpointParts, load_checkpoint, save_checkpoint
+from vfxdenoise.core.training.checkpoint import (
+    CheckpointParts,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 from vfxdenoise.core.training.run_folder import (
     CURVES_NAME,
     LOG_NAME,
@@ -271,8 +276,9 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     every `validate_every` steps and at the end, its metrics joining that step's row, after that
     step's checkpoint is saved (a validation that fails loses no training). Steps whose
     loss or gradients are NaN/Inf are skipped without updating; `max_bad_steps` of them in a row
-    raise `TrainingError`, as does a step that leaves NaN/Inf in the weights, and no checkpoint
-    holding NaN/Inf is written (the last good one stays). With `existing` resume, training
+    (those before a resume counted: the checkpoint records them) raise `TrainingError`, as does
+    a step that leaves NaN/Inf in the weights, and no checkpoint holding NaN/Inf is written (the
+    last good one stays). With `existing` resume, training
     continues from the checkpoint in `out_dir` (or starts fresh when there is none), refusing
     `settings` (JSON-able, the caller's: data, batch...) other than the checkpoint's; with
     refuse, a checkpoint there is refused (`check_out_dir`); overwrite starts again over it,
@@ -280,7 +286,8 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     left are removed (`remove_dead_temp_files`).
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
     they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
-    processes before a resume too.
+    processes before a resume too. A caller writing the weights as a model checks them first
+    (`check_final_weights`).
     """
     check_out_dir(cfg.out_dir, existing)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
@@ -317,7 +324,8 @@ class _Run:
         self.settings, self.metadata = settings, metadata
         self.step, self.seconds, self.history = 0, 0.0, []
         self.saved = 0  # the step of the last checkpoint
-        self.bad = 0  # NaN/Inf steps in a row
+        self.bad = 0  # NaN/Inf steps in a row (a resumed run's counting those before: `resume`)
+        self.applied = 0  # the last step whose update was applied: the weights' step
         self.step_lr = cfg.lr  # the rate the step ran at (the scheduler steps after its update)
         self.started = 0.0  # when the run started by time.perf_counter, counting processes before a resume
         self._new_row()
@@ -337,6 +345,7 @@ class _Run:
                 log.warning("the checkpoint in %s does not record where its batches were: the resumed "
                             "run draws them from the start again", out_dir)
         self.step, self.seconds = resumed.step, resumed.seconds
+        self.bad, self.applied = resumed.skipped, resumed.applied
         self.saved = self.step
         self.history = _read_log(out_dir, self.step)
         log.info("resuming %s at step %d", out_dir, self.step)
@@ -365,19 +374,21 @@ class _Run:
         elif not _update(self.parts.model, self.parts, self.cfg, loss):
             self._skip("its gradients are")
         else:
-            self.bad = 0
+            self.bad, self.applied = 0, self.step
             _check_weights(self.parts.model, self.step, self.cfg.out_dir)
             self.running += loss.detach().float()
             self.count += 1
 
     def _skip(self, what: str) -> None:
-        """Count a step skipped for NaN/Inf (`what` was); `max_bad_steps` in a row stop the run."""
+        """Count a step skipped for NaN/Inf (`what` was); `max_bad_steps` in a row stop the run, those
+        before a resume counted (a diverged run, resumed, went on skipping steps to its end)."""
         self.bad += 1
         log.warning("step %d: %s NaN/Inf; step skipped", self.step, what)
         if self.bad >= self.cfg.max_bad_steps:
             raise TrainingError(f"the loss or its gradients were NaN/Inf for {self.bad} steps in a row "
-                                f"(last at step {self.step}); lower the learning rate or check the data "
-                                "for NaN/Inf")
+                                f"(last at step {self.step}); lower the learning rate and start again "
+                                f"(--overwrite), or check the data for NaN/Inf (the weights last changed "
+                                f"at step {self.applied})")
 
     def log_row(self) -> None:
         """The step's log row where one is due (every `log_every` steps, a checkpoint's or a
@@ -407,7 +418,7 @@ class _Run:
         _write_log(self.cfg.out_dir, self.history)
         batches_state = self.batches.state() if isinstance(self.batches, Batches) else None
         save_checkpoint(self.cfg.out_dir, self.parts, self.cfg, self.step, seconds, batches_state,
-                        self.settings, self.metadata)
+                        self.settings, self.metadata, skipped=self.bad, applied=self.applied)
         self.saved = self.step
 
     def _validation(self) -> dict[str, float]:
@@ -421,5 +432,21 @@ class _Run:
         """Say whose weights the run keeps when its last steps were skipped."""
         if self.bad:
             log.warning("the last %d step(s) were skipped (NaN/Inf): the weights are those of step %d; "
-                        "lower the learning rate or check the data for NaN/Inf", self.bad,
-                        self.cfg.steps - self.bad)
+                        "lower the learning rate or check the data for NaN/Inf", self.bad, self.applied)
+
+
+def check_final_weights(history: list[dict], out_dir: Path, restart: str) -> None:
+    """Refuse (TrainingError) to make a final model of the run in `out_dir` whose last log row
+    (`fit`'s `history`) has a NaN or Inf loss: every step since the row before was skipped (their
+    loss or gradients NaN/Inf, too few in a row for `max_bad_steps`): training had diverged, its
+    weights are those of the last step applied (which its checkpoint records; such weights denoised
+    to black frames), and its model card would record a NaN loss. `restart` says what to do
+    instead (the trainer's options); the checkpoint stays."""
+    last = history[-1] if history else {}
+    if math.isfinite(last.get("loss", 0.0)):
+        return
+    applied = (read_checkpoint(out_dir) or {}).get("applied_step")
+    since = f"; the weights last changed at step {applied}" if isinstance(applied, int) else ""
+    raise TrainingError(f"not writing a model of the run in {out_dir}: the steps of its last log row "
+                        f"(to step {last['step']}) were all skipped, their loss or gradients NaN/Inf: "
+                        f"training diverged{since}. {restart}")

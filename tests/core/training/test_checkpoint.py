@@ -54,7 +54,7 @@ def test_a_restored_checkpoint_brings_back_the_weights_rng_and_where_the_run_sto
     drawn = torch.rand(4)
     restored = nn.Conv2d(1, 1, 3, padding=1)
     resumed = load_checkpoint(tmp_path, _parts(restored, config), config)
-    assert resumed == (3, 12.5, [3, [1, 2], None])
+    assert resumed == (3, 12.5, [3, [1, 2], None], 0, 3)  # none skipped: step 3's update applied
     assert torch.equal(torch.rand(4), drawn)  # the RNG is where it was when saved
     for ours, theirs in zip(restored.parameters(), saved.parameters()):
         assert torch.equal(ours, theirs)
@@ -89,13 +89,43 @@ def test_a_checkpoint_state_of_another_shape_is_refused_as_damaged(tmp_path, tex
 
 def test_resuming_with_other_steps_or_schedule_is_refused_but_for_a_constant_rate(tmp_path):
     """The one-cycle and cosine schedules are laid out over the run's steps: another number of
-    steps would go on along another curve. A constant rate has none to keep."""
+    steps would go on along another curve. A constant rate has none to keep. The commands have no
+    schedule option: other steps are said as such, with how to train further (`--init`, where the
+    run's settings record an init model: `train`'s)."""
     state = {"step": 3, "config": {"steps": 6, "lr_schedule": "onecycle", "lr": 1e-3}}
     check_resumable(tmp_path, state, LoopConfig(steps=6, out_dir=tmp_path), {})
-    with pytest.raises(TrainingError, match=r"made for 6 steps with the 'onecycle' schedule, not 8 with "
-                                            r"'onecycle'; resume with the same steps and schedule"):
+    other_steps = (r"is of a run of 6 steps \(at step 3\), not 8: the learning rate's schedule is laid "
+                   r"out over --steps when the run starts, so --resume takes the run's own --steps \(6\); "
+                   r"or start again")
+    with pytest.raises(TrainingError, match=other_steps) as raised:
         check_resumable(tmp_path, state, LoopConfig(steps=8, out_dir=tmp_path), {})
+    assert "schedule, not" not in str(raised.value) and "--init" not in str(raised.value)
+    with pytest.raises(TrainingError, match=r"not 8: .*; to train it further, fine-tune from its weights in "
+                                            r"another folder \(--init .*model.safetensors, once it has "
+                                            r"finished\); or start again with --overwrite"):
+        check_resumable(tmp_path, state, LoopConfig(steps=8, out_dir=tmp_path), {"init": None})
+    with pytest.raises(TrainingError, match=r"made for 6 steps with the 'onecycle' schedule, not 6 with "
+                                            r"'cosine'; resume with the same steps and schedule"):
+        check_resumable(tmp_path, state, LoopConfig(steps=6, out_dir=tmp_path, lr_schedule="cosine"), {})
     check_resumable(tmp_path, state, LoopConfig(steps=8, out_dir=tmp_path, lr_schedule="constant"), {})
+
+
+def test_a_checkpoint_from_before_the_skipped_steps_were_recorded_resumes(tmp_path):
+    """Older checkpoints hold no count of the NaN/Inf steps skipped in a row, nor the last step
+    applied: they resume with none skipped and their own step's weights; a count of another kind
+    is refused as damage."""
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    save_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config, 4, 1.0, skipped=2, applied=2)
+    state = json.loads((tmp_path / STATE_NAME).read_text())
+    assert (state["skipped_in_a_row"], state["applied_step"]) == (2, 2)
+    assert load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)[3:] == (2, 2)
+    older = {key: value for key, value in state.items() if key not in ("skipped_in_a_row", "applied_step")}
+    (tmp_path / STATE_NAME).write_text(json.dumps(older))
+    assert load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)[3:] == (0, 4)
+    (tmp_path / STATE_NAME).write_text(json.dumps({**older, "skipped_in_a_row": "2"}))
+    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged \(skipped_in_a_row is '2', no step "
+                                            r"count\); delete it to start again"):
+        load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)
 
 
 def test_cuda_rng_states_go_back_in_device_order_past_ten_devices():

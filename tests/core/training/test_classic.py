@@ -189,3 +189,19 @@ def test_validation_counts_images_given_back_exactly_apart_from_the_mean_psnr():
     assert scores["exact"] == 1 and np.isfinite(scores["psnr"])
     assert scores["psnr"] == pytest.approx(others["psnr"]) and "exact" not in others
     assert validator([black], none)(_Dimmer()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
+
+
+def test_a_classic_run_that_diverged_before_its_end_writes_no_model(tmp_path):
+    """Its steps after the second skipped (NaN/Inf gradients at --lr 1e8), too few for the 20 in a
+    row that stop a run, it wrote model.safetensors, with a NaN loss in its card."""
+    (tmp_path / "d").mkdir()
+    for i in range(4):
+        write_image(tmp_path / "d" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
+    run = ClassicRun(arch="dncnn", dataset="folder", data=tmp_path / "d", out_dir=tmp_path / "m",
+                     noise=parse_noise("gaussian:25"), model=SMALL["dncnn"], steps=10, batch=2, lr=1e8,
+                     validate_every=5, device="cpu")
+    with pytest.raises(TrainingError, match=r"the steps of its last log row \(to step 10\) were all skipped, "
+                                            r".*training diverged; the weights last changed at step \d\. "
+                                            r"Lower --lr and start again with --overwrite$"):
+        train_classic(run)
+    assert not (tmp_path / "m" / "model.safetensors").exists()

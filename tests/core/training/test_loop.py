@@ -15,7 +15,7 @@ from torch import nn
 
 from vfxdenoise.core.errors import ImageError, TrainingError
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.training.loop import Batches, LoopConfig, fit
+from vfxdenoise.core.training.loop import Batches, LoopConfig, check_final_weights, fit
 from vfxdenoise.core.training.run_folder import interrupted_note
 from vfxdenoise.core.weights import load_weights, weights_metadata
 
@@ -292,3 +292,56 @@ def test_temp_files_killed_runs_left_are_removed_when_a_run_starts(tmp_path):
     _fit(tmp_path, _stream("python"))
     assert not [name for name in stale if (tmp_path / name).exists()]
     assert all((tmp_path / name).exists() for name in kept)
+
+
+def test_a_resumed_run_goes_on_counting_the_steps_skipped_before_its_checkpoint(tmp_path):
+    """The count of NaN/Inf steps in a row started at 0 in every process: a diverged run, resumed
+    (a farm's retry), skipped its remaining steps without reaching `max_bad_steps`, and ended."""
+    config = LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, max_bad_steps=3, checkpoint_every=2)
+    with pytest.raises(TrainingError, match=r"for 3 steps in a row \(last at step 3\)"):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients, config)
+    state = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert (state["step"], state["skipped_in_a_row"], state["applied_step"]) == (2, 2, 0)
+    with pytest.raises(TrainingError, match=r"for 3 steps in a row \(last at step 3\); lower the learning "
+                                            r"rate and start again \(--overwrite\), or check the data for "
+                                            r"NaN/Inf \(the weights last changed at step 0\)"):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients, config,
+            existing="resume")
+
+
+def _loss_with_nan_gradients_from(first_bad: int):
+    """`_loss`, with NaN gradients (`_loss_with_nan_gradients`) from call `first_bad` on."""
+    calls = [0]
+
+    def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        calls[0] += 1
+        return (_loss_with_nan_gradients if calls[0] >= first_bad else _loss)(model, batch)
+
+    return loss
+
+
+def test_the_weights_of_a_run_ending_in_skipped_steps_are_those_of_the_last_step_applied(tmp_path, caplog):
+    """The warning said step `steps - skipped`: a resumed run counts the steps skipped before, and
+    the weights are those of the last step whose update was applied, recorded in each checkpoint."""
+    config = LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, checkpoint_every=3, log_every=3)
+    with caplog.at_level("WARNING"):
+        history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(3),
+                      config)
+    assert "the last 4 step(s) were skipped (NaN/Inf): the weights are those of step 2" in caplog.text
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["applied_step"] == 2
+    with pytest.raises(TrainingError, match=r"not writing a model of the run in .*: the steps of its "
+                                            r"last log row \(to step 6\) were all skipped, their loss or "
+                                            r"gradients NaN/Inf: training diverged; the weights last "
+                                            r"changed at step 2\. Lower it$"):
+        check_final_weights(history, tmp_path, "Lower it")
+
+
+def test_a_run_whose_last_rows_steps_were_not_all_skipped_makes_a_model(tmp_path, caplog):
+    """A step skipped at the end of a row that trained: the weights are one step short, said in a
+    warning, and their model written."""
+    config = LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, checkpoint_every=3, log_every=3)
+    with caplog.at_level("WARNING"):
+        history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(6),
+                      config)
+    assert "the last 1 step(s) were skipped (NaN/Inf): the weights are those of step 5" in caplog.text
+    check_final_weights(history, tmp_path, "Lower it")
