@@ -9,8 +9,8 @@ import click
 import numpy as np
 import torch
 
-from vfxdenoise.cli.options import device_option
-from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
+from vfxdenoise.cli.options import device_option, layer_options, layer_overrides
+from vfxdenoise.core.dataset_sequences import Layers, RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.evaluation import metrics
@@ -122,6 +122,7 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "
                    "per sequence (make-dataset's layout).")
+@layer_options  # seq's: the layers of renders that name them otherwise
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Model to score: a shipped one (default, fast), or a model `vfxdenoise train` wrote: "
                    "its --out folder or a .safetensors file.")
@@ -135,21 +136,23 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
 @click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision, show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")
 def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
-             precision: str) -> None:
+             precision: str, **layers: str | None) -> None:
     """Write a markdown table and a labelled contact sheet per sequence and level (noisy | OIDN | ours |
     reference | OIDN's and our error on one scale, a zoom where ours errs most).
 
     Every sequence is read and checked before any is denoised (frames, sizes, references); their
-    motion vectors are read as `seq --motion-vectors auto` reads a shot's."""
+    layers are mapped as `seq` maps a shot's, with the layer options given (the references' beauty
+    with --beauty alone), and their motion vectors read as `seq --motion-vectors auto` reads them."""
     where = pick_device(device)
     with torch_settings(cpu_threads_for(where)):  # the CPUs this process may use (a container's quota)
-        _evaluate(data_dir, model, oidn, with_flip, out_dir, where, precision)
+        _evaluate(data_dir, model, oidn, with_flip, out_dir, where, precision, layer_overrides(layers))
 
 
 def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path,
-              where: torch.device, precision: str) -> None:
+              where: torch.device, precision: str, layers: Layers) -> None:
     loaded = load_weights(model, where, track=RENDER)
-    sequences = load_dataset(data_dir)
+    sequences = load_dataset(data_dir, layers=layers, note_guides=False)
+    check_guides(sequences, str(data_dir), layers)
     check_targets(sequences, RenderDataConfig(), what="--data")
     scorable = check_scorable(sequences, what="--data")  # before --out is made, once
     dtype, convolutions = model_dtypes(where, precision)

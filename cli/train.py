@@ -9,7 +9,15 @@ from pathlib import Path
 
 import click
 
-from vfxdenoise.cli.options import NON_NEGATIVE, TRAINING_FLAGS, device_option, existing_policy, given
+from vfxdenoise.cli.options import (
+    NON_NEGATIVE,
+    TRAINING_FLAGS,
+    device_option,
+    existing_policy,
+    given,
+    layer_options,
+    layer_overrides,
+)
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
@@ -77,6 +85,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
                    "(e.g. renders with every light and light-group renders, make-dataset --lights).")
 @click.option("--val", "val_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Held-out validation dataset folder.")
+@layer_options  # seq's: the layers of renders that name them otherwise (their AOVs, --data's and --val's)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for model.safetensors, model.json, log.csv, curves.png and checkpoints.")
 @click.option("--steps", default=RenderRun.steps, show_default=True, type=click.IntRange(min=1),
@@ -143,9 +152,11 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
           widths: tuple[int, ...], self_supervised: bool, temporal_weight: float | None,
           energy_weight: float | None, relmse_weight: float | None, init_model: str | None,
           demodulate: bool, temporal_albedo: bool, slot_distances: bool, coarse_levels: int,
-          validate_every: int, device: str, resume: bool, overwrite: bool, seed: int) -> None:
+          validate_every: int, device: str, resume: bool, overwrite: bool, seed: int,
+          **layers: str | None) -> None:
     """Train the temporal denoiser; writes safetensors weights and a model card. Checkpoints
-    (checkpoint-N.safetensors) load as models too."""
+    (checkpoint-N.safetensors) load as models too. The layer options map the frames' layers as
+    `seq` maps a shot's (the references' beauty with --beauty alone)."""
     existing = existing_policy(resume, overwrite, TRAINING_FLAGS)
     network = RenderNetwork(arch=arch if given(ctx, "arch") else None,
                             widths=widths if given(ctx, "widths") else None,
@@ -155,7 +166,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
     run = RenderRun(data=data_dirs, out_dir=out_dir, val=val_dir, steps=steps, batch=batch, crop=crop,
                     network=network, self_supervised=self_supervised, lr=lr, temporal_weight=temporal_weight,
                     energy_weight=energy_weight, relmse_weight=relmse_weight, validate_every=validate_every,
-                    device=device, existing=existing, seed=seed)
+                    device=device, existing=existing, seed=seed, layers=layer_overrides(layers))
     try:
         weights = train_render(run, say=click.echo)
     except UsageError as exc:  # the network cannot take the options: said as click says its own

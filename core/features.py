@@ -26,6 +26,7 @@ ALPHA_LAYER = "alpha (--alpha denoise)"
 if TYPE_CHECKING:
     from vfxdenoise.core.io.aovs import LayerMap
     from vfxdenoise.core.io.exr import ExrImage
+    from vfxdenoise.core.io.pixel_box import Box
 
 
 @dataclass
@@ -94,15 +95,17 @@ class FrameFeatures:
 
 
 def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = FEATURES,
-                      keep_half: bool = False, alpha_layer: bool = False
+                      keep_half: bool = False, alpha_layer: bool = False, window: Box | None = None
                       ) -> tuple[FrameFeatures, SanitizeReport]:
     """Pull the mapped channels of the features `names` out of an EXR frame and sanitise them for
-    the network (the others are None), all over the beauty's data window (a feature whose part
-    is cropped otherwise is 0 outside its own). With `keep_half`, features stored as half stay
-    float16, in half the memory (BENCHMARKS.md, "Host memory: features held as the EXR stores
-    them"). With `alpha_layer`, a frame with an alpha also holds it as its last layer
-    (`ALPHA_LAYER`: A, A, A), sanitised as the layers are."""
-    window = image.data_window_of(layers.beauty[0])  # AOV parts may be cropped otherwise
+    the network (the others are None), all over the beauty's data window, or `window` (training
+    reads frames over their display window, where frames cropped to other data windows pair);
+    a feature is 0 where its part holds no pixels (an AOV's part cropped otherwise). With
+    `keep_half`, features stored as half stay float16, in half the memory (BENCHMARKS.md, "Host
+    memory: features held as the EXR stores them"). With `alpha_layer`, a frame with an alpha
+    also holds it as its last layer (`ALPHA_LAYER`: A, A, A), sanitised as the layers are."""
+    if window is None:
+        window = image.data_window_of(layers.beauty[0])  # AOV parts may be cropped otherwise
     raw = {name: None if name not in names or getattr(layers, name) is None
            else image.get(list(getattr(layers, name)), keep_half=keep_half, window=window)
            for name in FEATURES}

@@ -94,11 +94,12 @@ def rendered_scene(folder: Path) -> tuple[int, str] | None:
     return None if seed is None or style is None else (int(seed), str(style))
 
 
-def sequence_folders(root: Path) -> list[Path]:
+def sequence_folders(root: Path, left_out: list[tuple[str, str]] | None = None) -> list[Path]:
     """The sequence folders of a dataset, sorted: every folder holding sppN/ (not make-dataset's
     .partial/ of unfinished ones), but those its manifest marks incomplete (make-dataset stopped
-    while rendering them), each named in a warning. A folder holding no sequence at all is a
-    DatasetError that says what it holds instead and the layout expected."""
+    while rendering them), each named in a warning and, as (name, why), added to `left_out`. A
+    folder holding no sequence at all is a DatasetError that says what it holds instead and the
+    layout expected."""
     root = Path(root)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob(f"{NOISY_PREFIX}*")))
     if not folders:
@@ -108,8 +109,10 @@ def sequence_folders(root: Path) -> list[Path]:
     kept = []
     for folder in folders:
         if recorded.get(folder.name, {}).get("complete") is False:
-            log.warning("sequence %s is left out: %s marks it incomplete (re-run make-dataset "
-                        "to finish it)", folder.name, root / MANIFEST)
+            why = f"{root / MANIFEST} marks it incomplete (re-run make-dataset to finish it)"
+            log.warning("sequence %s is left out: %s", folder.name, why)
+            if left_out is not None:
+                left_out.append((folder.name, why))
             continue
         kept.append(folder)
     return kept

@@ -33,23 +33,31 @@ class RenderDataConfig:
     temporal_pairs: bool = True  # samples are frames (t, t+1) with identical crops, for the temporal loss
 
 
-def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data") -> None:
+def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data",
+                  offer_self_supervised: bool = False) -> None:
     """Refuse, before any step, sequences without what training (or validation) compares with:
-    the reference, or self-supervised, the second noisy render of every level (`no_targets`)."""
+    the reference, or self-supervised, the second noisy render of every level (`no_targets`;
+    `offer_self_supervised`: the command takes --self-supervised, train's --data)."""
     for sequence in sequences:
         absent = [name for name in target_folders(tuple(sequence.noisy), config.self_supervised)
                   if name not in sequence.targets]
         if absent:
-            raise no_targets(sequence, absent, config.self_supervised, what)
+            raise no_targets(sequence, absent, config.self_supervised, what, offer_self_supervised)
 
 
 def no_targets(sequence: RenderSequence, absent: list[str], self_supervised: bool,
-               what: str | None = None) -> DatasetError:
+               what: str | None = None, offer_self_supervised: bool = False) -> DatasetError:
     """The refusal of `sequence`, which lacks the target folders `absent` (`target_folders`): named
     as the set `what` ("--val") names it, with the folder they were looked for in and how to render
-    them."""
+    them; and, `offer_self_supervised` (train's --data), where it lacks its reference but holds a
+    second noisy render of every level, that --self-supervised trains on those (Noise2Noise)."""
     hint = ("render second noisy frames with make-dataset --second-noisy"
             if self_supervised else "render its reference with make-dataset")
+    seconds = target_folders(tuple(sequence.noisy), self_supervised=True)
+    if (offer_self_supervised and not self_supervised and sequence.folder is not None
+            and all((sequence.folder / name).is_dir() for name in seconds)):
+        hint += (f", or train with --self-supervised against its {', '.join(f'{n}/' for n in seconds)} "
+                 "frames (Noise2Noise: a second noisy render of each frame stands in for the reference)")
     where = f" (none in {sequence.folder})" if sequence.folder else ""
     return DatasetError(f"{what + ': ' if what else ''}sequence {sequence.name} has no "
                         f"{', '.join(absent)}/ frames to compare with{where}; {hint} (a dataset is "

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core import provenance
-from vfxdenoise.core.dataset_sequences import RenderSequence, load_dataset
+from vfxdenoise.core.dataset_sequences import RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.evaluation.scoring import (
@@ -46,7 +46,7 @@ from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.checkpoint import read_checkpoint
-from vfxdenoise.core.training.loop import LoopConfig, LossFn, fit
+from vfxdenoise.core.training.loop import LoopConfig, LossFn, check_final_weights, fit
 from vfxdenoise.core.training.render_batches import batches, crop_side, uses_pairs
 from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets, dark_sequences
 from vfxdenoise.core.training.render_losses import LossWeights, self_supervised_loss, supervised_loss
@@ -77,6 +77,10 @@ VALIDATION_SCORES = tuple(name for name in SCORES if name not in ("ssim", "flip"
 # The most sequence names an error message lists.
 NAMES_SAID = 5
 
+# What to do instead of writing the model of a run that diverged (`loop.check_final_weights`).
+RESTART = ("Lower --lr and start again with --overwrite, or fine-tune with a lower --lr from weights "
+           "trained before it diverged (--init <model or checkpoint>) in another folder")
+
 # What the model card records of the process that trained it: (device, log rows, start time) ->
 # the command, the machine, torch, the training time (`provenance.training_run_record`).
 RunRecord = Callable[[str, list[dict], float], dict]
@@ -104,6 +108,9 @@ class RenderRun:
     device: str = EngineConfig.device
     existing: str = REFUSE  # a run in `out_dir`: refuse it, resume from its checkpoint or overwrite it
     seed: int = LoopConfig.seed
+    # seq's layer options (--albedo DiffuseColor...): feature -> layer, channels or 'none'; the
+    # noisy frames' layers are mapped with them, the targets' beauty with --beauty
+    layers: dict[str, str] = field(default_factory=dict)
 
 
 def train_render(run: RenderRun, run_record: RunRecord = provenance.training_run_record,
@@ -133,7 +140,7 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
     model, arch, config = build_network(run.network, loaded)
     data_config = RenderDataConfig(crop=run.crop, batch=run.batch, layout=model.layout,
                                    self_supervised=run.self_supervised)
-    sequences, val_sequences, data_config = _training_data(run, data_config, say)
+    sequences, val_sequences, data_config, listed = _training_data(run, data_config, say)
     data = _data_record(sequences)
     if run.existing == RESUME:
         _refuse_changed_data(run.out_dir, data)
@@ -150,8 +157,9 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
                   existing=run.existing,
                   settings=_checkpoint_settings(run, arch, config, init, values, data),
                   metadata={**weights_metadata(arch, config), **training_metadata(made)})
+    check_final_weights(history, run.out_dir, RESTART)
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
-                **made, **run_record(device, history, started)}
+                **listed, **made, **run_record(device, history, started)}
     card = _model_card(model.layout.slot_distances, training, history)
     weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
     save_weights(model.cpu(), weights, arch, config, card)
@@ -161,11 +169,12 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
 def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | None,
                          values: dict[str, float], data: dict) -> dict:
     """The settings a resumed run must share with its checkpoint (beside the loop's own), the
-    training data's record (`_data_record`) among them."""
+    training data's record (`_data_record`) and the layer options (other layers are other data)
+    among them."""
     return {"data": [str(folder.resolve()) for folder in run.data], "training_data": data,
             "val": str(run.val.resolve()) if run.val else None, "batch": run.batch, "crop": run.crop,
             "arch": arch, "model": config, "init": init, "self_supervised": run.self_supervised,
-            **{name: values[name] for name in LOSS_WEIGHTS}}
+            "layers": dict(run.layers), **{name: values[name] for name in LOSS_WEIGHTS}}
 
 
 def _data_record(sequences: list[RenderSequence]) -> dict:
@@ -214,11 +223,13 @@ def _some(names: list[str]) -> str:
 def _training_record(run: RenderRun, sequences: int, crop: int, init: dict | None, values: dict[str, float],
                      amp: bool) -> dict:
     """How the weights were trained, for the model card: the data (`_dataset_record`), the number of
-    sequences, the crop side used (the frames' where they are smaller than `run.crop`), the init
-    weights, the rate and loss weights (none for a self-supervised run's loss) and the precision."""
+    sequences, the crop side used (the frames' where they are smaller than `run.crop`), the layer
+    options, the init weights, the rate and loss weights (none for a self-supervised run's loss) and
+    the precision."""
     return {"data": _datasets_record(run.data), "validation_data": _dataset_record(run.val),
             "sequences": sequences, "steps": run.steps, "batch": run.batch, "crop": crop,
-            "self_supervised": run.self_supervised, "init": init, "lr": values["lr"], "amp": amp,
+            "self_supervised": run.self_supervised, "layers": dict(run.layers), "init": init,
+            "lr": values["lr"], "amp": amp,
             **{name: None if run.self_supervised else values[name] for name in LOSS_WEIGHTS}}
 
 
@@ -291,19 +302,23 @@ def _note_unused_weights(run: RenderRun) -> None:
     unused = [f"--{name.replace('_', '-')}" for name in LOSS_WEIGHTS if getattr(run, name) is not None]
     if run.self_supervised and unused:
         log.info("note: --self-supervised trains with a relative L2 loss against the second noisy "
-                 "render, which has no such term: %s is not used", ", ".join(unused))
+                 "render, which has no such term: %s %s not used", ", ".join(unused),
+                 "is" if len(unused) == 1 else "are")
 
 
 def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[[str], None]
-                   ) -> tuple[list[RenderSequence], ScorableSequences, RenderDataConfig]:
+                   ) -> tuple[list[RenderSequence], ScorableSequences, RenderDataConfig, dict]:
     """The training and validation sequences (broken ones left out, each named in a warning), each
     read with the targets it is compared with, checked for them, with scenes read twice warned of
-    (`scene_repeats`) and what they hold said on the way; and `data_config` with its crop fitted to
-    the frames (`crop_side`: a smaller crop is warned of), a copy: the one given is left as it is."""
-    sequences = [seq for folder in run.data
-                 for seq in load_dataset(folder, skip_broken=True, self_supervised=run.self_supervised)]
-    val_sequences = load_dataset(run.val, skip_broken=True) if run.val else []
-    check_targets(sequences, data_config)
+    (`scene_repeats`) and what they hold said on the way; `data_config` with its crop fitted to
+    the frames (`crop_side`: a smaller crop is warned of), a copy: the one given is left as it is;
+    and the model card's list of the training sequences (`_training_sequences`)."""
+    sequences, listed = _training_sequences(run)
+    check_guides(sequences, ", ".join(str(folder) for folder in run.data), run.layers)
+    val_sequences = (load_dataset(run.val, skip_broken=True, layers=run.layers, note_guides=False)
+                     if run.val else [])
+    check_guides(val_sequences, str(run.val), run.layers, what="--val")
+    check_targets(sequences, data_config, offer_self_supervised=True)
     check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
     val_sequences = check_scorable(val_sequences, what="--val")
     warn_of_repeated_scenes(sequences, val_sequences)
@@ -314,7 +329,22 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
     if dark:
         say(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
             f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
-    return sequences, val_sequences, fitted
+    return sequences, val_sequences, fitted, listed
+
+
+def _training_sequences(run: RenderRun) -> tuple[list[RenderSequence], dict]:
+    """The sequences of the --data folders (`load_dataset`: those it leaves out named in a warning),
+    and what the model card lists of them: "sequences_trained", each as its --data folder as given
+    and its name (`shots/sh010`), and "sequences_left_out", each so named with why."""
+    sequences, trained, left_out = [], [], []
+    for folder in run.data:
+        missed: list[tuple[str, str]] = []  # guides noted by `check_guides`, of all folders together
+        read = load_dataset(folder, skip_broken=True, self_supervised=run.self_supervised,
+                            layers=run.layers, note_guides=False, left_out=missed)
+        sequences += read
+        trained += [str(Path(folder) / sequence.name) for sequence in read]
+        left_out += [{"sequence": str(Path(folder) / name), "reason": reason} for name, reason in missed]
+    return sequences, {"sequences_trained": trained, "sequences_left_out": left_out}
 
 
 def _mixed_precision(device: str, out_dir: Path, existing: str) -> bool:
@@ -378,7 +408,8 @@ def _init_record(init: str | None, loaded: LoadedModel | None) -> dict | None:
 
 def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> dict:
     """What the weights are: their inputs, how they were trained (`training`: the run's settings,
-    the command, the machine and torch) and their last validation scores."""
+    the sequences trained on and those left out, with why: `_training_sequences`, the command, the
+    machine and torch) and their last validation scores."""
     return {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
                   "consistency masks, albedo, normal, flags"

@@ -10,7 +10,7 @@ import OpenImageIO as oiio
 import pytest
 import torch
 from cli_process import run_vfxdenoise
-from exr_sequences import write_render_dataset, write_sequence
+from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.preview import BACKGROUND, BAND, GAP
@@ -168,3 +168,19 @@ def test_a_sequence_whose_reference_has_no_light_is_refused_naming_its_folder(mo
     assert (f"error: --data: sequence black ({(data / 'black').resolve()}) has a reference without light "
             "(its 3 reference/ frames are black)") in result.stderr
     assert not list(out.glob("*.png"))  # no sequence was denoised
+
+
+def test_eval_takes_seqs_layer_options_and_refuses_data_without_guides_naming_them(model, tmp_path):
+    """eval read a studio's DiffuseColor albedo and Nworld normal as missing and scored the model
+    without them; it took no --albedo or --normal."""
+    data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
+    rename_layer(rename_layer(str(data / "seq0" / "spp4" / "render.####.exr"), "albedo", "DiffuseColor"),
+                 "N", "Nworld")
+    args = ["eval", "--data", data, "--model", model, "--no-oidn", "--no-flip", "--out", tmp_path / "eval"]
+    refused = run_vfxdenoise(*args, cwd=tmp_path)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and "--data: none of the 1 sequence(s)" in said, said
+    assert "with --albedo and --normal" in said and not (tmp_path / "eval").exists()
+    result = run_vfxdenoise(*args, "--albedo", "DiffuseColor", "--normal", "Nworld", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "| seq0 | spp4 | ours |" in (tmp_path / "eval" / "results.md").read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from cli_process import run_vfxdenoise
-from exr_sequences import write_render_dataset, write_sequence
+from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights
@@ -288,3 +288,55 @@ def test_coarse_levels_the_unet_has_no_level_for_are_usage_errors(tmp_path):
         assert result.exit_code == 2, result.output
         assert words in " ".join(result.output.split()) and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_a_diverged_run_resumed_stops_again_and_writes_no_model(dataset, tmp_path):
+    """At --lr 1e8 the run stopped at its 20th step skipped in a row; resumed (a farm's retry), it
+    counted from 0 again, skipped its 10 remaining steps and wrote, with exit 0, a model that
+    denoised to black frames, its card's loss nan."""
+    out = tmp_path / "div"
+    args = ["--data", dataset, "--out", out, "--steps", "30", "--validate-every", "5", "--crop", "16",
+            "--batch", "1", "--widths", "8,8", "--device", "cpu", "--lr", "1e8"]
+    first = run_vfxdenoise("train", *args, cwd=tmp_path)
+    stopped = " ".join(first.stderr.split())
+    assert first.returncode == 1 and "NaN/Inf for 20 steps in a row (last at step " in stopped, stopped
+    last = stopped.split("in a row (last at step ")[1].split(")")[0]
+    resumed = run_vfxdenoise("train", *args, "--resume", cwd=tmp_path)
+    said = " ".join(resumed.stderr.split())
+    assert resumed.returncode == 1 and f"NaN/Inf for 20 steps in a row (last at step {last})" in said, said
+    assert not (out / "model.safetensors").exists() and "Traceback" not in said
+
+
+def test_resuming_a_finished_run_for_more_steps_says_how_to_train_it_further(dataset, trained, tmp_path):
+    """It was told of 'the onecycle schedule', which `train` has no option for."""
+    result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY[2:],
+                            "--steps", "8", "--resume", cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "schedule, not" not in said, said
+    assert (f"is of a run of 4 steps (at step 4), not 8: the learning rate's schedule is laid out over "
+            f"--steps when the run starts, so --resume takes the run's own --steps (4); to train it "
+            f"further, fine-tune from its weights in another folder (--init {trained / 'model.safetensors'}"
+            ) in said
+
+
+def _studio_named(root: Path) -> Path:
+    """`root`'s noisy frames with their albedo as DiffuseColor and their normal as Nworld (a studio's
+    names, which `seq` takes with --albedo and --normal); returns `root`."""
+    for folder in root.glob("*/spp4"):
+        rename_layer(rename_layer(str(folder / "render.####.exr"), "albedo", "DiffuseColor"), "N", "Nworld")
+    return root
+
+
+def test_train_takes_seqs_layer_options_and_refuses_data_without_guides_naming_them(tmp_path):
+    """`train --albedo DiffuseColor` was 'No such option', and such data trained without its guides
+    with only a note."""
+    data = _studio_named(write_render_dataset(tmp_path / "data", sequences=2, size=24))
+    refused = run_vfxdenoise("train", "--data", data, "--out", tmp_path / "m", *TINY, cwd=tmp_path)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and "has albedo or normal in any frame" in said, said
+    assert "with --albedo and --normal, as `seq` takes them" in said and not (tmp_path / "m").exists()
+    result = run_vfxdenoise("train", "--data", data, "--out", tmp_path / "m", *TINY, "--albedo",
+                            "DiffuseColor", "--normal", "Nworld", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert card["training"]["layers"] == {"albedo": "DiffuseColor", "normal": "Nworld"}

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 from aov_parts import split_into_parts, stereo_as_render
-from exr_sequences import write_render_dataset, write_sequence
+from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
-from vfxdenoise.core.dataset_sequences import load_dataset, target_folders
-from vfxdenoise.core.errors import DatasetError
+from vfxdenoise.core.dataset_sequences import check_guides, load_dataset, target_folders
+from vfxdenoise.core.errors import DatasetError, UsageError
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -303,3 +303,189 @@ def test_the_targets_are_the_reference_or_each_levels_second_render():
     """One rule names them, for the folders read and the targets checked and trained against."""
     assert target_folders(("spp4", "spp16")) == ("reference",)
     assert target_folders(("spp4", "spp16"), self_supervised=True) == ("spp4b", "spp16b")
+
+
+def _recrop(path, window, black_outside=None, display=None):
+    """Write the frame at `path` again holding only its pixels within the data `window`, its display
+    window as it was (or `display`), its channels' types kept; with `black_outside` (a window), every
+    channel first set to 0 outside it (an element over black, which an auto-cropping renderer crops)."""
+    image = read_exr(path)
+    names = image.channel_names
+    values = image.get(names)
+    if black_outside is not None:
+        x0, y0, x1, y1 = black_outside
+        kept = np.zeros_like(values)
+        kept[:, y0:y1 + 1, x0:x1 + 1] = values[:, y0:y1 + 1, x0:x1 + 1]
+        values = kept
+    x0, y0, x1, y1 = window
+    write_exr(path, ExrImage.from_channels(
+        dict(zip(names, values[:, y0:y1 + 1, x0:x1 + 1])), {name: image.pixel_type(name) for name in names},
+        data_window=window, display_window=display or image.display_window))
+
+
+def _frames(root):
+    """Every folder's frames of `root`'s sequence seq0 (`_recrop` rewrites them)."""
+    return sorted((root / "seq0").glob("*/render.*.exr"))
+
+
+def _features(sequence):
+    """Every array read of `sequence`, by (folder, frame, feature)."""
+    read = {(level, t, name): getattr(frame, name) for level, frames in sequence.noisy.items()
+            for t, frame in enumerate(frames) for name in ("beauty", "albedo", "normal", "motion", "alpha")}
+    return read | {(target, t, "beauty"): beauty for target, beauties in sequence.targets.items()
+                   for t, beauty in enumerate(beauties)}
+
+
+def test_frames_cropped_to_other_data_windows_pair_pixel_for_pixel_on_their_display_window(tmp_path):
+    """Noisy frames cropped to (0,0)-(31,31), references to (8,8)-(39,39): of one size, they were paired
+    by array position, every pixel 8 px from its reference, and trained and scored so without a word.
+    Placed in their 40x40 display window (black outside the data window, as EXR means), they read as
+    the same frames uncropped, black outside the crop."""
+    root = write_render_dataset(tmp_path / "cropped", sequences=1)
+    whole = write_render_dataset(tmp_path / "whole", sequences=1)
+    for path in _frames(whole):
+        crop = (8, 8, 39, 39) if path.parent.name == "reference" else (0, 0, 31, 31)
+        _recrop(path, (0, 0, 39, 39), black_outside=crop)  # the same pixels, uncropped
+    for path in _frames(root):
+        _recrop(path, (8, 8, 39, 39) if path.parent.name == "reference" else (0, 0, 31, 31))
+    (cropped,), (uncropped,) = load_dataset(root), load_dataset(whole)
+    assert cropped.noisy_size == (40, 40)
+    read, expected = _features(cropped), _features(uncropped)
+    assert read.keys() == expected.keys()
+    for key, values in expected.items():
+        np.testing.assert_array_equal(read[key], values, err_msg=str(key))
+
+
+def test_an_auto_cropped_noisy_render_pairs_with_its_whole_reference_without_a_warning(tmp_path, caplog):
+    """It was refused as '40x40 pixels, its spp4/ frames 32x32 ... render them again at one size':
+    a renderer that crops each frame to what it shows writes such frames, and cannot do otherwise."""
+    root = write_render_dataset(tmp_path, sequences=1)
+    for path in _frames(root):
+        _recrop(path, (4, 4, 35, 35) if path.parent.name == "spp4" else (0, 0, 39, 39),
+                black_outside=(4, 4, 35, 35))  # an element over black
+    (sequence,) = load_dataset(root)
+    assert sequence.noisy["spp4"][0].beauty.shape == sequence.targets["reference"][0].shape == (3, 40, 40)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_pair_cropped_past_black_is_warned_of_naming_both_windows(tmp_path, caplog):
+    """Noisy frames cropped where their reference holds light train against that light from black."""
+    root = write_render_dataset(tmp_path, sequences=1)
+    for path in (root / "seq0" / "spp4").glob("render.*.exr"):
+        _recrop(path, (4, 4, 35, 35))
+    load_dataset(root)
+    noisy, reference = (root / "seq0" / folder / "render.1001.exr" for folder in ("spp4", "reference"))
+    assert (f"sequence seq0: spp4/ and reference/ frame(s) 1001-1004 hold light where the other holds no "
+            f"pixels (frame 1001: data window (4, 4)-(35, 35) in {noisy}, (0, 0)-(39, 39) in {reference}; "
+            "outside a data window a frame is black") in caplog.text
+
+
+@pytest.mark.parametrize("display", [(0, 0, 47, 47), (8, 8, 47, 47)])
+def test_frames_of_other_display_windows_are_refused_naming_both_files_and_windows(tmp_path, display):
+    """A display window of another size, or of the same size elsewhere: no placement pairs them."""
+    root = write_render_dataset(tmp_path, sequences=1)
+    for path in (root / "seq0" / "reference").glob("render.*.exr"):
+        _recrop(path, (8, 8, 39, 39), display=display)
+    noisy, reference = (root / "seq0" / folder / "render.1001.exr" for folder in ("spp4", "reference"))
+    differ = ("reference/ frame(s) 1001-1004 are 48x48 pixels, its spp4/ frames 40x40" if display[0] == 0
+              else "reference/ frame(s) 1001-1004 show another display window than its spp4/ frames")
+    with pytest.raises(DatasetError, match=re.escape(
+            f"sequence seq0: {differ}: display window ({display[0]}, {display[1]})-(47, 47) in {reference}, "
+            f"(0, 0)-(39, 39) in {noisy}. Every folder of a sequence holds frames of one display window")):
+        load_dataset(root)
+
+
+def test_folders_numbered_apart_are_said_to_be_offset_and_by_how_much(tmp_path):
+    """A reference numbered 1-4 beside noisy frames 1001-1004 was told 'spp4/ lacks frame(s) 1-4;
+    reference/ lacks frame(s) 1001-1004. Render them again'."""
+    root = write_render_dataset(tmp_path, sequences=1)
+    for frame in range(1001, 1005):
+        path = root / "seq0" / "reference" / f"render.{frame}.exr"
+        path.rename(path.with_name(f"render.{frame - 1000:04d}.exr"))
+    with pytest.raises(DatasetError, match=re.escape(
+            "sequence seq0: reference/ holds frame(s) 1-4, its spp4/ frame(s) 1001-1004: as many frames, "
+            "offset by -1000. Frames are paired by number, and these share none")):
+        load_dataset(root)
+    (root / "seq0" / "reference" / "render.0004.exr").unlink()  # one fewer: a partial render, said so
+    with pytest.raises(DatasetError,
+                       match=r"spp4/ lacks frame\(s\) 1-3; reference/ lacks frame\(s\) 1001-1004"):
+        load_dataset(root)
+
+
+def test_nan_and_inf_in_noisy_frames_are_noted_once_per_sequence_with_what_they_were_set_to(tmp_path, caplog):
+    """`seq` warns of them frame by frame; training sanitised them without a word."""
+    caplog.set_level(logging.INFO)
+    root = write_render_dataset(tmp_path, sequences=1)
+    for frame, (channel, value) in ((1002, ("R", np.nan)), (1003, ("G", np.inf)), (1004, ("N.X", np.nan))):
+        path = root / "seq0" / "spp4" / f"render.{frame}.exr"
+        image = read_exr(path)
+        values = image.get([channel])
+        values[0, 3, 4:6] = value
+        image.set([channel], values)
+        write_exr(path, image)
+    load_dataset(root)
+    notes = [r.getMessage() for r in caplog.records if "NaN or Inf" in r.getMessage()]
+    assert notes == [f"note: sequence seq0: spp4/ holds 6 NaN or Inf value(s) in 3 frame(s) (the first: "
+                     f"{root / 'seq0' / 'spp4' / 'render.1002.exr'}): 2 beauty +Inf in channels stored as "
+                     "half set to 65504, light brighter than half floats hold; 2 beauty set to the mean of "
+                     "the good values round them; 2 normal set to 0. They are trained on and scored so, as "
+                     "`seq` denoises them"]
+
+
+def _renamed_guides(root):
+    """`root`'s sequences with their albedo as DiffuseColor and their normal as Nworld (a studio's
+    names, which `seq` does not know); returns `root`."""
+    for folder in (root / "seq0" / "spp4", root / "seq0" / "reference", root / "seq1" / "spp4"):
+        pattern = str(folder / "render.####.exr")
+        rename_layer(rename_layer(pattern, "albedo", "DiffuseColor"), "N", "Nworld")
+    return root
+
+
+def test_the_layer_options_map_renamed_guides_as_seq_maps_them(tmp_path):
+    """`seq --albedo DiffuseColor --normal Nworld` denoised such renders with their guides; training
+    read them without, with only a note. Named, they read as the renders with the usual names."""
+    ours = load_dataset(write_render_dataset(tmp_path / "ours", sequences=2))
+    root = _renamed_guides(write_render_dataset(tmp_path / "studio", sequences=2))
+    assert load_dataset(root)[0].noisy["spp4"][0].albedo is None
+    layers = {"albedo": "DiffuseColor", "normal": "Nworld"}
+    studio = load_dataset(root, layers=layers)
+    for mine, theirs in zip(ours, studio):
+        read, expected = _features(theirs), _features(mine)
+        for key, values in expected.items():
+            np.testing.assert_array_equal(read[key], values, err_msg=str(key))
+    with pytest.raises(DatasetError, match="--albedo Diffuse: no layer 'Diffuse'"):
+        load_dataset(root, layers={"albedo": "Diffuse"})
+
+
+def test_data_none_of_whose_sequences_has_a_guide_is_refused_naming_the_layer_options(tmp_path, caplog):
+    """A note said they were read without them; a model trained so never learns to read them."""
+    caplog.set_level(logging.INFO)
+    root = _renamed_guides(write_render_dataset(tmp_path, sequences=2))
+    sequences = load_dataset(root, note_guides=False)
+    assert "in any frame" not in caplog.text  # the caller checks all its data together
+    with pytest.raises(DatasetError, match=re.escape(
+            f"--data: none of the 2 sequence(s) of {root} has albedo or normal in any frame (seq0, seq1), "
+            "which the network reads") + ".*" + re.escape(
+            "Name the layers that hold them with --albedo and --normal, as `seq` takes them (`vfxdenoise "
+            "info` on a frame shows the layers it finds), or pass --albedo none --normal none where the "
+            "renders have none")):
+        check_guides(sequences, str(root))
+    none = {"albedo": "none", "normal": "none"}
+    check_guides(load_dataset(root, layers=none, note_guides=False), str(root), none)  # the renders have none
+    caplog.clear()
+    named = load_dataset(root, layers={"albedo": "DiffuseColor"}, note_guides=False)
+    with pytest.raises(DatasetError, match=r"has normal in any frame \(seq0, seq1\).*with --normal"):
+        check_guides(named, str(root), {"albedo": "DiffuseColor"}, what="--val")
+    mixed = named + load_dataset(write_render_dataset(tmp_path / "full", sequences=1))
+    check_guides(mixed, "the data", {"albedo": "DiffuseColor"})  # some have one: a note names the others
+    assert ("note: 2 of the 3 sequences of the data have no normal in any frame: seq0 (normal); seq1 "
+            "(normal). They are read without them, as `seq` denoises such renders; where the frames hold "
+            "them under layer names `seq` does not know, name them with --albedo, --normal or --motion"
+            ) in caplog.text
+
+
+def test_layer_options_no_frame_can_take_are_refused_before_any_is_read(tmp_path):
+    with pytest.raises(UsageError, match="--beauty cannot be 'none'"):
+        load_dataset(tmp_path, layers={"beauty": "none"})
+    with pytest.raises(UsageError, match=r"--albedo a\.R,a\.G: albedo needs 3 channel\(s\), got 2"):
+        load_dataset(tmp_path, layers={"albedo": "a.R,a.G"})

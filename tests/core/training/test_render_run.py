@@ -10,11 +10,11 @@ import shutil
 from dataclasses import replace
 
 import pytest
-from exr_sequences import write_render_dataset
+from exr_sequences import rename_layer, write_render_dataset
 
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
-from vfxdenoise.core.errors import TrainingError, UsageError
+from vfxdenoise.core.errors import DatasetError, TrainingError, UsageError
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.exr import read_exr, write_exr
@@ -227,3 +227,65 @@ def test_the_card_and_the_weights_say_how_the_model_was_made(render_data, tmp_pa
         recorded = json.loads(metadata["training"])
         assert recorded == {"seed": 0, "data_digest": training["data_digest"], "code": training["code"],
                             **({"command": command} if command else {})}
+
+
+def test_a_run_that_diverged_before_its_end_writes_no_model(render_data, tmp_path):
+    """At --lr 1e8 the steps after the second are skipped (NaN/Inf), too few for the 20 in a row
+    that stop a run: it wrote model.safetensors, with a NaN loss in its card, which denoised to
+    black frames."""
+    run = _run(render_data, tmp_path / "m", steps=10, batch=1, lr=1e8, validate_every=5)
+    with pytest.raises(TrainingError, match=r"not writing a model of the run in .*m: the steps of its last "
+                                            r"log row \(to step 10\) were all skipped.*: training diverged; "
+                                            r"the weights last changed at step \d\. Lower --lr and start "
+                                            r"again with --overwrite, or fine-tune .* \(--init "):
+        train_render(run, _no_record)
+    assert not any((tmp_path / "m" / name).exists() for name in ("model.safetensors", "model.json"))
+    assert (tmp_path / "m" / "checkpoint-10.safetensors").is_file()  # the run's state stays
+
+
+def test_the_card_lists_the_sequences_trained_on_and_those_left_out_with_why(tmp_path):
+    """The card said only how many sequences trained: which, and which the run left out (a
+    warning the log may have lost), were not said."""
+    data = write_render_dataset(tmp_path / "data", sequences=4, size=24)
+    (data / "seq1" / "reference" / "render.1002.exr").unlink()
+    (data / "manifest.json").write_text(json.dumps({"sequences": {"seq3": {"complete": False}}}))
+    train_render(_run(data, tmp_path / "m", batch=1), _no_record)
+    training = _card(tmp_path / "m")["training"]
+    assert training["sequences"] == 2
+    assert training["sequences_trained"] == [str(data / "seq0"), str(data / "seq2")]
+    incomplete, broken = training["sequences_left_out"]  # in the order warned of
+    assert incomplete == {"sequence": str(data / "seq3"), "reason": f"{data / 'manifest.json'} marks it "
+                          "incomplete (re-run make-dataset to finish it)"}
+    assert broken["sequence"] == str(data / "seq1")
+    assert broken["reason"].startswith("sequence seq1: reference/ lacks frame(s) 1002")  # the warning's
+
+
+def test_the_unused_loss_weights_of_a_self_supervised_run_are_said_in_agreement(render_data, tmp_path,
+                                                                                caplog):
+    caplog.set_level(logging.INFO)
+    for given, said in (({"energy_weight": 1.0}, "--energy-weight is not used"),
+                        ({"temporal_weight": 1.0, "energy_weight": 1.0},
+                         "--temporal-weight, --energy-weight are not used")):
+        caplog.clear()
+        run = _run(render_data, tmp_path / str(len(given)), batch=1, self_supervised=True, **given)
+        train_render(run, _no_record)
+        assert said in caplog.text
+
+
+def test_the_layer_options_train_renamed_guides_are_recorded_and_a_resume_with_others_is_refused(tmp_path):
+    """train read a studio's DiffuseColor albedo and Nworld normal as missing, with only a note, and
+    took no --albedo or --normal. Named, they train, the card says so, and a resume naming other
+    layers (other data) is refused; named nowhere, the run is refused, naming the options."""
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=24)
+    for folder in ("seq0/spp4", "seq1/spp4"):
+        pattern = str(data / folder / "render.####.exr")
+        rename_layer(rename_layer(pattern, "albedo", "DiffuseColor"), "N", "Nworld")
+    with pytest.raises(DatasetError, match=r"--data: none of the 2 sequence\(s\) of .* has albedo or normal "
+                                           r"in any frame .* with --albedo and --normal"):
+        train_render(_run(data, tmp_path / "m", batch=1), _no_record)
+    layers = {"albedo": "DiffuseColor", "normal": "Nworld"}
+    run = _run(data, tmp_path / "m", batch=1, layers=layers)
+    train_render(run, _no_record)
+    assert _card(tmp_path / "m")["training"]["layers"] == layers
+    with pytest.raises(TrainingError, match="made with other settings \\(layers: "):
+        train_render(replace(run, existing=RESUME, layers={**layers, "albedo": "none"}), _no_record)
