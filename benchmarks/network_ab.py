@@ -31,9 +31,10 @@ from speed import _frame
 
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine import EngineConfig
+from vfxdenoise.core.engine_config import PRECISIONS
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.runtime.device import PRECISIONS, pick_device
+from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.weights import load_weights
 
 _REPO = Path(__file__).resolve().parent.parent

@@ -41,6 +41,7 @@ import torch
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.engine_config import PRECISIONS
 from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
@@ -49,7 +50,7 @@ from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, writ
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import SlotFill, build_input
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.runtime.device import model_dtypes, pick_device
 from vfxdenoise.core.weights import LoadedModel, load_weights, save_weights
 
 

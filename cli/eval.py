@@ -11,7 +11,7 @@ import torch
 
 from vfxdenoise.cli.options import device_option, layer_options, layer_overrides
 from vfxdenoise.core.dataset_sequences import Layers, RenderSequence, check_guides, load_dataset
-from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.engine_config import PRECISIONS, EngineConfig
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
@@ -37,7 +37,7 @@ from vfxdenoise.core.io.preview import (
 )
 from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.model_files import DEFAULT_MODEL
-from vfxdenoise.core.runtime.device import PRECISIONS, model_dtypes, pick_device
+from vfxdenoise.core.runtime.device import model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets

@@ -1,6 +1,14 @@
-"""The knobs of a sequence run (`EngineConfig`), with their defaults in one place. `seq`'s options
-set them (the farm's and the hosts' through `SeqOptions.engine_config`), all but the two that
-`EngineConfig` names."""
+"""The knobs of a sequence run (`EngineConfig`), with their defaults in one place, and the values
+and limits each may take, named once: `EngineConfig.check` refuses others for `seq`, in-process
+runs and farm jobs alike, and hosts' requests run the same check as they are built
+(`plugin.seq_options.check_values`). `seq`'s options set them (the farm's and the hosts' through
+`SeqOptions.engine_config`), all but the two that `EngineConfig` names.
+
+Standard library only at import (`threads` imports the CPU count when asked): hosts build and
+check requests in a Python without torch, numpy or fileseq. The modules that need torch or numpy
+import these values from here; the compressions and motion conventions, which modules needing
+OpenEXR and torch map to what they mean (`exr.OUTPUT_COMPRESSIONS`, `motion_vectors.CONVENTIONS`),
+are named here too, and tests/core/test_engine_config.py holds the names equal."""
 
 from __future__ import annotations
 
@@ -10,20 +18,23 @@ from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
-from vfxdenoise.core.io.aovs import SIZES, AovName, aov_names, names_none
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
+from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES, AovName, aov_names, names_none
 from vfxdenoise.core.model_files import DEFAULT_MODEL
-from vfxdenoise.core.motion_vectors import AUTO
-from vfxdenoise.core.motion_vectors import CHOICES as MOTION_CHOICES
-from vfxdenoise.core.runtime.device import PRECISIONS
-from vfxdenoise.core.runtime.host_cpus import available_cpus
 
 MISSING_POLICIES = ("error", "hold", "skip")
 # What becomes of the alpha of the frames (`--alpha`): written as rendered, or denoised as a layer
 # of light is and settled (`coverage.settled_alpha`).
 ALPHA_RENDERED, ALPHA_DENOISE = "rendered", "denoise"
 ALPHA_MODES = (ALPHA_RENDERED, ALPHA_DENOISE)
+PRECISIONS = ("auto", "float32")  # --precision: what each means, `runtime/device`
+# --motion-vectors: found from the shot's frames, or a renderer's convention (`motion_vectors.CONVENTIONS`).
+MOTION_AUTO = "auto"
+MOTION_CHOICES = (MOTION_AUTO, "previous", "next", "previous-y-up", "next-y-up")
+COMPRESSIONS = ("none", "rle", "zips", "zip", "piz", "zstd")  # --compression: `exr.OUTPUT_COMPRESSIONS`
+MIN_TILE = 128  # --tile's least, and `tiling`'s: smaller tiles would mostly compute their own overlap
+CPU_THREADS_LIMIT = 1024  # the most --cpu-threads takes (from 1)
+IO_THREADS_LIMIT = 64  # the most --io-threads takes (from 1)
+BRIGHTNESS_JUMP = 3.0  # a neighbour this much brighter is no context (`frame_brightness`: why 3)
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing): every other one is in `output_settings`.
@@ -57,9 +68,9 @@ class EngineConfig:
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
     views: tuple[str, ...] = ()  # a multi-view (stereo) EXR's views to denoise; (): every view
-    compression: str | None = None  # outputs' EXR compression (exr.OUTPUT_COMPRESSIONS); None: the input's
-    precision: str = "auto"  # device.PRECISIONS
-    motion_vectors: str = AUTO  # motion_vectors.CHOICES: a convention, or found from the shot's frames
+    compression: str | None = None  # outputs' EXR compression (COMPRESSIONS); None: the input's
+    precision: str = "auto"  # PRECISIONS
+    motion_vectors: str = MOTION_AUTO  # MOTION_CHOICES: a convention, or found from the shot's frames
     motion_scale: float = 1.0  # multiplies the motion vectors (2: measured over a half-frame shutter)
     brightness_jump: float = BRIGHTNESS_JUMP  # a neighbour this much brighter or darker is no context
     context_frames: str | None = None  # frame spec: only these frames are neighbours; None: all on disk
@@ -90,9 +101,10 @@ class EngineConfig:
         """Refuse (UsageError) values no run can take, whatever its frames hold, before anything
         is read: unknown choices (`existing` too: --resume with --overwrite is refused as the
         command line is read, `cli/options.existing_policy`), scales and memory budgets
-        that are not finite numbers above 0 (NaN and inf pass click's ranges), layer options
-        wrong by their form (`--beauty R,G`: two channels for three). What the frames hold
-        (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
+        that are not finite numbers above 0 (NaN and inf pass click's ranges), tile sizes and
+        thread counts out of their ranges (`_check_ranges`), layer options wrong by their form
+        (`--beauty R,G`: two channels for three) or for a feature no option names. What the frames
+        hold (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
         for option, value, choices in (("existing", self.existing, EXISTING),
                                        ("--missing", self.missing, MISSING_POLICIES),
                                        ("--precision", self.precision, PRECISIONS),
@@ -100,20 +112,39 @@ class EngineConfig:
                                        ("--alpha", self.alpha, ALPHA_MODES)):
             if value not in choices:
                 raise UsageError(f"{option} must be one of {', '.join(choices)} (got '{value}')")
-        if self.compression is not None and self.compression not in OUTPUT_COMPRESSIONS:
-            raise UsageError(f"--compression must be one of {', '.join(OUTPUT_COMPRESSIONS)} "
+        if self.compression is not None and self.compression not in COMPRESSIONS:
+            raise UsageError(f"--compression must be one of {', '.join(COMPRESSIONS)} "
                              f"(got '{self.compression}'); leave it out to keep the input's")
         for option, value in (("--motion-scale", self.motion_scale), ("--max-mem", self.max_mem_gb),
                               ("--max-gpu-mem", self.max_gpu_mem_gb)):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise UsageError(f"{option} must be a finite number above 0 (got {value})")
+        self._check_ranges()
+        self._check_layer_values()
+
+    def _check_ranges(self) -> None:
+        """Whole-number settings out of the range seq's options take: the in-process API and farm
+        jobs pass them without click (a tile of -5 px ran as 16 px tiles, 22 times slower)."""
         if self.temporal_radius is not None and self.temporal_radius < 0:
             raise UsageError(f"--temporal-radius must be 0 or more (got {self.temporal_radius})")
-        self._check_layer_values()
+        if self.tile is not None and self.tile < MIN_TILE:
+            raise UsageError(f"--tile must be at least {MIN_TILE} px, the smallest tile the engine picks "
+                             f"itself (got {self.tile}); leave it out to let the memory decide")
+        for option, value, most, default in (
+                ("--cpu-threads", self.cpu_threads, CPU_THREADS_LIMIT, "one per CPU this process may use"),
+                ("--io-threads", self.io_threads, IO_THREADS_LIMIT, f"one per CPU, 2 to {MAX_IO_THREADS}")):
+            if value is not None and not 1 <= value <= most:
+                raise UsageError(f"{option} must be from 1 to {most} (got {value}); leave it out for "
+                                 f"{default}")
 
     def _check_layer_values(self) -> None:
         """Layer options wrong by their form alone: the beauty named 'none', a feature given as
-        channels of the wrong number, --aov none. A name is left to the frames to map."""
+        channels of the wrong number, --aov none, a feature no layer option names (a misspelt
+        key of the in-process API's `layers`). A name is left to the frames to map."""
+        unknown = sorted(set(self.layers) - set(LAYER_FEATURES))
+        if unknown:
+            raise UsageError(f"unknown layer feature(s) {', '.join(map(repr, unknown))}; the features "
+                             f"whose layer can be named are {', '.join(LAYER_FEATURES)}")
         for feature, value in self.layers.items():
             if not value:
                 continue
@@ -141,8 +172,13 @@ class EngineConfig:
         """Reader (and writer) threads: enough to keep a GPU fed on a many-core machine (on a
         16-core H200 host end to end went 12.3 -> 15.5 frames/s from 8 threads to 16, BENCHMARKS.md),
         capped because each thread holds a frame or two in memory. The CPUs are those this
-        process may use (`host_cpus`), not the machine's."""
-        return self.io_threads or max(2, min(MAX_IO_THREADS, available_cpus()))
+        process may use (`host_cpus`, imported here: it needs torch, which hosts building a
+        config to check it may lack)."""
+        if self.io_threads:
+            return self.io_threads
+        from vfxdenoise.core.runtime.host_cpus import available_cpus
+
+        return max(2, min(MAX_IO_THREADS, available_cpus()))
 
     def read_ahead(self) -> int:
         """Output frames whose inputs are read ahead of the one being denoised: one per spare

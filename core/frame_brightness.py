@@ -19,7 +19,7 @@ from vfxdenoise.core.io.pixel_box import Box
 # muzzle flash, a light switched on), is no context there: blended in, the flash's light ghosts
 # onto the frames around it. Rendered shots' frames within a window differed by at most 2.0x (the
 # training sequences) and 1.34x (the held-out sets) over the whole frame (BENCHMARKS.md).
-BRIGHTNESS_JUMP = 3.0
+# BRIGHTNESS_JUMP, --brightness-jump's default, is named with the other options' values (`engine_config`).
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 # A frame whose data window shows less of its display window than this many pixels across or down
 # (an autocropped element leaving frame, a frame left empty: renderers write at least a pixel) is

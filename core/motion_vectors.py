@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxdenoise.core.engine_config import MOTION_AUTO, MOTION_CHOICES
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.sequence import spread_frames
@@ -52,8 +53,8 @@ CONVENTIONS: dict[str, tuple[float, float]] = {
     "next-y-up": (-1.0, 1.0),
 }
 CANONICAL = "previous"
-AUTO = "auto"
-CHOICES = (AUTO, *CONVENTIONS)
+# --motion-vectors' values (`engine_config`, with the other options'): auto, or one of CONVENTIONS.
+AUTO, CHOICES = MOTION_AUTO, MOTION_CHOICES
 # A component's sign is decided when the better sign's mismatch is at most this fraction of the
 # other's and lower by at least EVIDENCE (the guides' mean absolute difference: albedo 0-1, normals
 # -1-1); anything closer is too little motion (or texture) to tell. Without the floor, moves the

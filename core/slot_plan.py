@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.neighbour_patches import neighbour_light
 from vfxdenoise.core.warp import flows_from_motion

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.frame_locks import FolderClock
+from vfxdenoise.core.io.frame_pattern import pattern_problem
 from vfxdenoise.core.model_files import model_radius
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
@@ -36,12 +37,12 @@ from vfxdenoise.core.temporal_window import (
     stepped_without_context,
     window_frames,
 )
-from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
 from vfxdenoise.plugin.request import DenoiseRequest, frame_spec
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
-from vfxdenoise.plugin.seq_options import SeqOptions
+from vfxdenoise.plugin.seq_options import SeqOptions, check_values
 
 # The networks' default temporal radius, for per-frame hooks, which need a radius before the render
 # ends: that of weights whose config records none, as the engine takes it, and of weights that
@@ -66,7 +67,9 @@ IMAGE_FORMATS = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG
 class HookSettings:
     """What a render hook does with the frames: the `seq` options of the denoise (`options`; its
     `context_frames` is the hook's to set, the render's own range) and where the result goes.
-    Hosts pass both as keyword arguments (`from_keywords`)."""
+    Hosts pass both as keyword arguments (`from_keywords`). Values seq would refuse are refused as
+    the settings are made (`check_values`, `pattern_problem`), before the hook reads a frame, in
+    either runner mode."""
 
     output_pattern: str | None = None  # None: <name>_denoised.####.exr beside the render
     options: SeqOptions = field(default_factory=SeqOptions)  # temporal_radius None: the model's own
@@ -97,6 +100,11 @@ class HookSettings:
             raise PluginError(f"context={self.context!r} is not one of {', '.join(map(repr, CONTEXTS))}: "
                               "'range' reads the frames of the render node's range rendered before "
                               "as neighbours, 'rendered' only the frames this render wrote")
+        check_values(self.options.engine_config())
+        problem = pattern_problem(self.output_pattern) if self.output_pattern is not None else None
+        if problem:
+            raise RequestUsageError(f"output_pattern '{self.output_pattern}': {problem}, e.g. "
+                                    "/shots/a/denoised/render.####.exr")
 
 
 def _own_settings() -> list[str]:
@@ -329,6 +337,17 @@ def plan_frame(pattern: str, in_range: list[int], record: Sequence[int] | None, 
     if frames_not_on_disk(pattern, sorted(reads)):
         return FramePlan([], [])
     return FramePlan(ready, so_far)
+
+
+def refuse_unreadable_output(pattern: str, where: str) -> None:
+    """A PluginError when a render's output (`pattern`, the frame pattern of the host's `where`) is
+    no sequence the denoiser reads: one folder per frame (`render/####/beauty.exr`) or no frame
+    token (`pattern_problem`, as seq refuses it), or no OpenEXR (`refuse_other_formats`). The one
+    check of a hook's output, before the render (a pre-render script) and after it."""
+    problem = pattern_problem(pattern)
+    if problem:
+        raise PluginError(f"{where} writes {pattern}: {problem}, e.g. $HIP/render/$HIPNAME.$OS.$F4.exr")
+    refuse_other_formats(pattern, where)
 
 
 def refuse_other_formats(pattern: str, where: str) -> None:

@@ -10,19 +10,16 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
+from vfxdenoise.core.engine_config import IO_THREADS_LIMIT, EngineConfig
 from vfxdenoise.core.existing_outputs import REFUSE
-from vfxdenoise.plugin.errors import PluginError
-from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
-
-if TYPE_CHECKING:
-    from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME, frames_problem, pattern_from_text, pattern_problem
+from vfxdenoise.plugin.errors import PluginError, RequestUsageError
+from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions, check_values
 
 # What a request may do with output frames already on disk: the farm's (`EXISTING_POLICIES`), and
 # refuse (seq's own default, neither flag): stop before the first frame, naming the output there.
 REQUEST_POLICIES = (*EXISTING_POLICIES, REFUSE)
-IO_THREADS_LIMIT = 64  # the most `seq --io-threads` takes (cli/seq.py)
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,10 @@ class DenoiseRequest:
     frames already denoised; "refuse", seq's own default, stops at an output already there).
     `keep_going`: a frame that fails is reported failed and the others are denoised (seq
     --keep-going); `io_threads`: EXR decode/encode threads (seq --io-threads; None: seq's default).
+
+    What no run could take is refused as the request is built, with no frame read and without
+    torch, numpy or fileseq (`__post_init__`): a PluginError for a value of the wrong type, a
+    RequestUsageError (a PluginError and a UsageError) for a value seq refuses.
     """
 
     input_pattern: str
@@ -48,7 +49,14 @@ class DenoiseRequest:
     keep_going: bool = False
     io_threads: int | None = None
 
-    def __post_init__(self) -> None:  # the options' own checks are SeqOptions'
+    def __post_init__(self) -> None:
+        """Refuse what no run could take: values of the wrong type, and what seq refuses before it
+        reads a frame where that is known from the request alone: its option values
+        (`EngineConfig.check`, the run's own check, with its words: `seq_options.check_values`),
+        a frame spec that does not parse (`frames_problem`), patterns that name no frame
+        sequence (`pattern_problem`) and an output pattern over the input or not .exr
+        (`_output_problem`). What needs the frames on disk is the run's (`check_request`
+        says some of it before a long run)."""
         if self.existing not in REQUEST_POLICIES:
             raise PluginError(f"existing outputs: '{self.existing}' is not one of "
                               f"{', '.join(REQUEST_POLICIES)}")
@@ -56,11 +64,16 @@ class DenoiseRequest:
         if not isinstance(self.keep_going, bool):
             raise PluginError(f"keep_going={self.keep_going!r}: keep_going takes True or False")
         if self.io_threads is not None and (isinstance(self.io_threads, bool) or not isinstance(
-                self.io_threads, numbers.Integral) or not 1 <= self.io_threads <= IO_THREADS_LIMIT):
+                self.io_threads, numbers.Integral)):
             raise PluginError(f"io_threads={self.io_threads!r}: io_threads takes a whole number from 1 "
                               f"to {IO_THREADS_LIMIT}, or None")
         if self.io_threads is not None:
             object.__setattr__(self, "io_threads", int(self.io_threads))  # a numpy scalar as a plain int
+        check_values(self.engine_config())
+        problem = (frames_problem(self.frames) if self.frames is not None else None) or _patterns_problem(
+            self.input_pattern, self.output_pattern)
+        if problem:
+            raise RequestUsageError(problem)
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
         """This request, with `model` (a site's default) when it names none itself."""
@@ -84,8 +97,9 @@ class DenoiseRequest:
         return args + self.options.to_args()
 
     def engine_config(self) -> EngineConfig:
-        """The engine's `EngineConfig` for an in-process run: the options' (`SeqOptions.engine_config`),
-        with this request's own settings (existing outputs, keep_going, io_threads)."""
+        """The engine's `EngineConfig` for an in-process run (and the checks as the request is
+        built): the options' (`SeqOptions.engine_config`), with this request's own settings
+        (existing outputs, keep_going, io_threads)."""
         return self.options.engine_config(existing=self.existing, keep_going=self.keep_going,
                                           io_threads=self.io_threads)
 
@@ -130,3 +144,30 @@ def _consecutive_runs(frames: list[int]) -> list[list[int]]:
         else:
             runs.append([frame])
     return runs
+
+
+def _patterns_problem(input_pattern: str, output_pattern: str | None) -> str | None:
+    """`pattern_problem` of either pattern, then `_output_problem`'s, said naming the pattern."""
+    for label, text in (("input_pattern", input_pattern), ("output_pattern", output_pattern)):
+        problem = pattern_problem(text) if text is not None else None
+        if problem:
+            return f"{label} '{text}': {problem}, e.g. /shots/a/render.####.exr"
+    return _output_problem(input_pattern, output_pattern) if output_pattern is not None else None
+
+
+def _output_problem(input_pattern: str, output_pattern: str) -> str | None:
+    """What seq refuses of an output pattern as written (`outputs._refuse_output_pattern`, by the
+    same comparisons): the input pattern itself, however its frame token is spelled, or one
+    not ending in .exr; None where neither (or where a pattern is left to seq to read)."""
+    out, given = pattern_from_text(output_pattern), pattern_from_text(input_pattern)
+    if out is None:
+        return None
+    if given is not None and out.with_name(directory=out.directory.absolute()) == given.with_name(
+            directory=given.directory.absolute()):
+        return (f"output_pattern {out.text} is the input pattern: the outputs would replace the "
+                "renders; choose another (None writes them beside the inputs as "
+                "<name>_denoised.####.exr)")
+    if out.path(EXAMPLE_FRAME).suffix.lower() != ".exr":
+        return (f"output_pattern {out.text} does not end in .exr, and the outputs are OpenEXR "
+                "files; name them .exr")
+    return None

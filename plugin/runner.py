@@ -195,7 +195,9 @@ def run_request(request: DenoiseRequest, config: RunnerConfig | None = None,
                 announce: CommandCallback | None = None) -> RunResult:
     """Denoise `request` the way `config` says; raise RunnerError, DenoiseCancelled or another
     VfxDenoiseError (whose message names the file or frame) when it cannot finish: in a subprocess,
-    a RunnerError whose `kind` names the CLI's error class (`RunnerError.caused_by`). `announce` is
+    a RunnerError whose `kind` names the CLI's error class, and which is an instance of that class
+    where `plugin.errors` has it (`RunnerError.stopped_by`: an OutputLockedError is one in either
+    mode). `announce` is
     given the command line of a subprocess run as it starts, for a host's log (an in-process run
     has none). No `config`: a `RunnerConfig()` made now, which reads $VFXDENOISE_COMMAND now."""
     config = config or RunnerConfig()

@@ -5,8 +5,10 @@ their engine settings.
 the field's name with '-', but those in `_REPEATED_FLAGS` and the layers) and `engine_config` into
 the engine's settings (each under the field's name, but those in `_ENGINE_NAMES`), so a new option
 that follows those names needs only its field here, its click option (`cli/options.py`) and its
-`EngineConfig` field. Only the standard library is imported here: hosts often run a Python without
-torch, numpy or fileseq.
+`EngineConfig` field. The values seq refuses are refused by seq's own check (`check_values`:
+`EngineConfig.check`) when a host's request is built (`DenoiseRequest`, `HookSettings`) and when a
+farm job is written (`farm.seq_checks`). Only the standard library is imported here (the engine's
+config too): hosts often run a Python without torch, numpy or fileseq.
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
 
+from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
 from vfxdenoise.core.model_files import model_ref
-from vfxdenoise.plugin.errors import PluginError
-
-if TYPE_CHECKING:
-    from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 
 DEVICES = ("auto", "cpu", "cuda")  # every --device; auto: CUDA when PyTorch sees one
 # What hosts' requests and farm jobs may do with output frames already on disk (of
@@ -43,7 +43,10 @@ class SeqOptions:
     """`vfxdenoise seq` options; None (or empty) leaves seq's own default. A value of the wrong
     type, or a device or temporal radius seq would refuse, is a PluginError naming the option
     here, when a host request or a farm job is built, not once the command runs; a lone string
-    for aovs, radiance_aovs or views is one item, as a list is a tuple (`_checked`)."""
+    for aovs, radiance_aovs or views is one item, as a list is a tuple (`_checked`). The other
+    values seq refuses (`EngineConfig.check`: choices, ranges, layer features) are refused as a
+    request or a hook's settings holding these options are built (`check_values`), and as a farm
+    job of them is written (`farm.seq_checks`, in seq's words), not by the options alone."""
 
     device: str | None = None
     temporal_radius: int | None = None
@@ -92,12 +95,19 @@ class SeqOptions:
     def engine_config(self, **settings: object) -> EngineConfig:
         """The engine's `EngineConfig` for a run with these options, as seq builds it: each option
         that is set under the engine's name for it, the rest the engine's (seq's) defaults, and
-        `settings` (EngineConfig fields that are no pass-through option: existing...).
-        EngineConfig is imported here, not at the top: hosts build options without torch."""
-        from vfxdenoise.core.engine_config import EngineConfig
-
+        `settings` (EngineConfig fields that are no pass-through option: existing...)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return EngineConfig(**engine_settings(values), **settings)
+
+
+def check_values(config: EngineConfig) -> None:
+    """Refuse what `config.check` refuses, seq's own check of its option values (choices, ranges,
+    layer features and forms), as a RequestUsageError in its words: a host's request is refused as
+    it is built, as seq would refuse it, in either runner mode."""
+    try:
+        config.check()
+    except UsageError as exc:
+        raise RequestUsageError(str(exc)) from None
 
 
 def _checked(name: str, kind: str, value: object) -> object:

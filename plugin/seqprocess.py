@@ -3,19 +3,20 @@
 The CLI prints one JSON object per line on stdout (start, one per frame, done: `events`) and
 `warning: ...` and `error: ...` lines on stderr; the result's warnings are the `done` event's, or,
 from an older CLI whose `done` event has none ($VFXDENOISE_COMMAND may point at one installed
-apart), its stderr `warning:` lines; a refusal (an option's bad value, missing frames) is an
-`error` event too, whose message is what the artist is shown and whose error class the RunnerError
-raised keeps (`RunnerError.kind`), an output already there said as the request chooses otherwise
-(existing='resume', `in_request_words`), not by seq's flags; the result holds what the frame events
-and the `done` event say (its warnings too), as an in-process run's does. Pipes are read by threads
-so that a cancel is noticed even while one frame takes minutes. A cancel sends SIGINT first, so the
-CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is left), and kills it
-only if it has not stopped in time; the frame events it prints meanwhile (frames that reached the
-disk after the cancel) still go to the progress callback, as an in-process run reports them. On
-POSIX the command runs in a session of its own and both go to its whole process group:
-$VFXDENOISE_COMMAND may be a wrapper (rez env, a site script) that runs the CLI as its child rather
-than exec'ing it, and that child must stop too. The cancel message lists the frames on disk once
-every process of the group has ended.
+apart), its stderr `warning:` lines; a refusal (an option's bad value, missing frames) is an `error`
+event too, whose message is what the artist is shown and whose error class the RunnerError raised
+keeps (`RunnerError.kind`) and is an instance of (`RunnerError.stopped_by`: `except
+OutputLockedError` catches it as an in-process run's), an output already there said as the request
+chooses otherwise (existing='resume', `in_request_words`), not by seq's flags; the result holds what
+the frame events and the `done` event say (its warnings too), as an in-process run's does. Pipes are
+read by threads so that a cancel is noticed even while one frame takes minutes. A cancel sends
+SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is
+left), and kills it only if it has not stopped in time; the frame events it prints meanwhile (frames
+that reached the disk after the cancel) still go to the progress callback, as an in-process run
+reports them. On POSIX the command runs in a session of its own and both go to its whole process
+group: $VFXDENOISE_COMMAND may be a wrapper (rez env, a site script) that runs the CLI as its child
+rather than exec'ing it, and that child must stop too. The cancel message lists the frames on disk
+once every process of the group has ended.
 """
 
 from __future__ import annotations
@@ -118,9 +119,10 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         _stop(process, config)  # also when a progress callback raised
         _join(readers, config)
     if not final or (process.returncode != 0 and not _kept_going(final, process.returncode)):
-        raise RunnerError(in_request_words(_failure_reason(list(errors), refusals)),
-                          f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
-                          kinds[0] if kinds else None)
+        raise RunnerError.stopped_by(
+            in_request_words(_failure_reason(list(errors), refusals)),
+            f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
+            kinds[0] if kinds else None)
     return _result(final, request, warnings, notes)
 
 

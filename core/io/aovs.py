@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from vfxdenoise.core.errors import ChannelError, NoLayerError
+from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
 
 
 class Feature(NamedTuple):
@@ -516,10 +516,17 @@ def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ())
     return found
 
 
+class UnknownFeatureError(UsageError, ValueError):
+    """A layer override of a feature there is not (`resolve_layers`; `EngineConfig.check` refuses
+    one first): a UsageError, which `except VfxDenoiseError` (a host's, the API's) catches, and
+    the ValueError of a caller's mistake it was (a misspelt key of the in-process API's layers)."""
+
+
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
                    source: str | None = None, aovs: Sequence[str | AovName] = (),
                    data: Collection[str] = ()) -> LayerMap:
-    """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad.
+    """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad,
+    UnknownFeatureError for an override of a feature there is not (`FEATURES`).
 
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
     `aovs` names RGB layers (or 'a.R,a.G,a.B', or wildcards) to denoise along with the beauty: a
@@ -535,7 +542,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     overrides = {k: v for k, v in (overrides or {}).items() if v}
     unknown = sorted(set(overrides) - set(FEATURES))
     if unknown:
-        raise ValueError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
+        raise UnknownFeatureError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     mapping: dict[str, tuple[str, ...] | None] = {}
     notes: list[str] = []
     view_layer = ""  # the beauty's, once found: the guides come from the same view layer

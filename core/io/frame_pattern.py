@@ -2,7 +2,9 @@
 
 The plugin layer reads the output patterns hosts write (and must not import fileseq, numpy or
 torch: ARCHITECTURE.md), so the pattern itself lives here; `sequence.parse_pattern` reads and
-checks a pattern a run is given, with fileseq, and returns this same `FramePattern`.
+checks a pattern a run is given, with fileseq, and returns this same `FramePattern`. So do the
+checks a host's request is refused by as it is built (`frames_problem`, `pattern_problem`): only
+what `sequence` refuses too, found without fileseq.
 """
 
 from __future__ import annotations
@@ -337,3 +339,67 @@ def pattern_from_text(text: str) -> FramePattern | None:
         return None
     return FramePattern(Path(folder or "."), name[:token.start()], name[token.end():],
                         token_padding(token.group()))
+
+
+# A frame spec as seq reads it (`sequence.parse_frame_spec`): what its characters may be, and each
+# comma-separated part: a frame, start-end, start-endxstep (fileseq's) or start-end:step (OpenJD's).
+_SPEC_CHARS = frozenset("0123456789-,x:")
+_SPEC_PART = re.compile(r"(-?\d+)(?:-(-?\d+)(?:x(-?\d+)|:(-?\d+))?)?")
+_SPEC_EXAMPLES = "'1001-1100', '1001-1100x2', '1001,1005' or '-5--1'"
+
+
+def frames_problem(spec: str) -> str | None:
+    """Why seq cannot read the frame spec `spec` (`frames`), found without fileseq: empty, other
+    characters, a part of another form, a step of 0, a range written backwards; None where it
+    reads as a spec (seq's own parse, `sequence.parse_frame_spec`, then refuses the rest: more
+    than a million frames...). Only what seq refuses too: tests/core/io/test_frame_pattern.py holds
+    it to `parse_frame_spec` over every short spec."""
+    text = "".join(spec.split())
+    if not text:
+        return f"frames={spec!r}: the frame spec is empty; give one such as {_SPEC_EXAMPLES}, or None"
+    if not set(text) <= _SPEC_CHARS:
+        return (f"frames={spec!r}: not a frame spec (only digits, '-', ',', 'x' and ':'); use e.g. "
+                f"{_SPEC_EXAMPLES}")
+    for part in filter(None, text.split(",")):
+        found = _SPEC_PART.fullmatch(part)
+        if not found:
+            return f"frames={spec!r}: cannot read '{part}' as frames; use e.g. {_SPEC_EXAMPLES}"
+        problem = _range_problem(*(None if n is None else int(n) for n in found.groups()))
+        if problem:
+            return f"frames={spec!r}: '{part}' {problem}"
+    return None
+
+
+def _range_problem(start: int, end: int | None, step: int | None, openjd: int | None) -> str | None:
+    """Why seq refuses one part of a frame spec as read by `_SPEC_PART` (a step of 0, a range
+    written backwards), as `sequence._fileseq_part` and fileseq refuse it; None otherwise."""
+    if end is None:
+        return None
+    if 0 in (step, openjd):
+        return "has a step of 0; a step is 1 or more, e.g. '1001-1100x2'"
+    if openjd is not None and ((openjd > 0 and start > end) or (openjd < 0 and start < end)):
+        return "steps the other way than it runs: start-end:step is positive up, negative down (OpenJD)"
+    if openjd is None and start > end and (step is None or step > 0):
+        return "runs backwards; write the lower frame first"
+    return None
+
+
+# A frame token in a folder's name, as seq finds one there (`sequence._FOLDER_TOKEN`): `@` is none.
+_FOLDER_TOKEN_TEXT = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
+_TOKEN_CHARS = re.compile(r"[#@%$]")  # a name without any of these has no frame token in any spelling
+
+
+def pattern_problem(text: str) -> str | None:
+    """What makes `text` no frame pattern seq reads or writes, found without fileseq: a frame token
+    in the name of a folder that does not exist (one folder per frame: `render/####/beauty.exr`),
+    or a file name without one (a single image); None otherwise, where seq checks the rest
+    (`sequence.parse_pattern`, which refuses both alike). Said without the pattern: the caller
+    names it, in its host's words."""
+    folder, name = os.path.split(os.path.expanduser(text))
+    if _FOLDER_TOKEN_TEXT.search(folder) and not os.path.isdir(folder):
+        return (f"the folder '{folder}' holds a frame token: the frames of one folder per frame are no "
+                "sequence the denoiser reads or writes; put the one token in the file name")
+    if not name or not _TOKEN_CHARS.search(name):
+        return (f"the file name '{name}' has no frame token: the denoiser reads and writes one image "
+                "per frame, named with ####, %04d, $F4 or @@@@")
+    return None

@@ -7,9 +7,9 @@ import torch
 
 from vfxdenoise.core.errors import DeviceError
 
-# auto: half precision on CUDA; on a CPU with bfloat16 instructions the convolutions in bfloat16
-# (`TemporalUNet.run_convolutions_in`), else float32. float32: float32 throughout, on every device.
-PRECISIONS = ("auto", "float32")
+# PRECISIONS (named with the other options' values, `engine_config`): auto, half precision on CUDA;
+# on a CPU with bfloat16 instructions the convolutions in bfloat16 (`TemporalUNet.run_convolutions_in`),
+# else float32. float32: float32 throughout, on every device.
 
 
 def cpu_has_bfloat16() -> bool:

@@ -4,8 +4,10 @@ Only Houdini translation lives here (which parm holds the output image, which fr
 wrote, progress and errors in Houdini's UI); turning `$F4` into `####`, planning windows, building
 the request, running the denoiser or writing a farm job are `vfxdenoise.plugin`'s. The shelf tool
 calls `install_on_selected()`, which adds three calls to each selected ROP's scripts, beside what is
-there: `render_started` (Pre-Render) starts a record of the frames this render writes, on the node
-for this session only (cached user data), `frame_rendered` (Post-Frame) adds each frame to it, and
+there: `render_started` (Pre-Render) refuses an output image the denoise could not read (one
+folder per frame, no EXR: the check `post_render` makes), stopping the render before it starts,
+and starts a record of the frames this render writes, on the node for this session only (cached
+user data), `frame_rendered` (Post-Frame) adds each frame to it, and
 `post_render` (Post-Render) denoises those frames, reading the frames of the ROP's range an
 earlier render left as their neighbours. Which frames to denoise and read is planned by
 `vfxdenoise.plugin.render_hook` (`plan_post_render`, `plan_frame`) from what this module reads.
@@ -60,7 +62,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     per_frame_settings,
     plan_frame,
     plan_post_render,
-    refuse_other_formats,
+    refuse_unreadable_output,
     request_for,
     started_by_folder_clock,
 )
@@ -146,10 +148,14 @@ def _per_frame(hook: HookSettings) -> HookSettings:
 
 
 def render_started(rop) -> None:
-    """Pre-render script: start the record of the frames this render of `rop` writes, replacing
-    any an earlier (perhaps interrupted) render left, and note when it started (frames of the
-    range written after that are another render's, running meanwhile)."""
+    """Pre-render script: refuse an output image the denoise could not read, as `post_render`
+    would once the whole render is done (`output_pattern`: one folder per frame, no frame
+    variable, no EXR), which stops the render; then start the record of the frames this render
+    of `rop` writes, replacing any an earlier (perhaps interrupted) render left, and note when it
+    started (frames of the range written after that are another render's, running meanwhile)."""
     with _reported(rop):
+        in_range = rop_frames(rop)
+        output_pattern(rop, in_range[0], in_range[-1])
         rop.setCachedUserData(RENDER_RECORD, ())
         rop.setCachedUserData(RENDER_STARTED, time.monotonic())
 
@@ -217,7 +223,7 @@ def output_pattern(rop, at_frame: int, last_frame: int | None = None) -> str:
         text = _unexpanded(source)
         values = {frame: parm.evalAsStringAtFrame(frame) for frame in (at_frame, other)}
         pattern = _pattern_of(parm, source, text, values, where)
-    refuse_other_formats(pattern, where)
+    refuse_unreadable_output(pattern, where)
     return pattern
 
 

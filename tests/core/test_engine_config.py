@@ -60,3 +60,70 @@ def test_the_alpha_enters_the_output_settings_only_when_it_is_denoised():
 def test_an_alpha_treatment_no_run_takes_is_refused():
     with pytest.raises(UsageError, match="--alpha must be one of rendered, denoise"):
         EngineConfig(alpha="denoised").check()
+
+
+def test_the_config_and_its_check_need_no_torch_numpy_or_fileseq():
+    """Hosts check a request with the run's own check as they build it, in a Python without them."""
+    from stdlib_only import heavy_modules_after
+
+    assert heavy_modules_after("from vfxdenoise.core.engine_config import EngineConfig\n"
+                               "EngineConfig(tile=256, layers={'albedo': 'a'}).check()") == []
+
+
+def test_the_choices_named_here_are_those_the_modules_that_use_them_know():
+    """The compressions and motion conventions are mapped to what they mean by modules that need
+    OpenEXR or torch: the names here are theirs, every one."""
+    from vfxdenoise.core import engine_config, motion_vectors
+    from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
+
+    assert engine_config.MOTION_CHOICES == (engine_config.MOTION_AUTO, *motion_vectors.CONVENTIONS)
+    assert engine_config.COMPRESSIONS == tuple(OUTPUT_COMPRESSIONS)
+
+
+def test_seqs_ranges_and_choices_are_those_the_check_refuses_others_of():
+    """click refuses on seq's command line what the check refuses elsewhere (the in-process API,
+    farm jobs): the same limits."""
+    import click
+
+    from vfxdenoise.cli.seq import seq
+    from vfxdenoise.core import engine_config
+
+    types = {param.opts[0]: param.type for param in seq.params if param.opts}
+    assert (types["--tile"].min, types["--tile"].max) == (engine_config.MIN_TILE, None)
+    assert (types["--cpu-threads"].min, types["--cpu-threads"].max) == (1, engine_config.CPU_THREADS_LIMIT)
+    assert (types["--io-threads"].min, types["--io-threads"].max) == (1, engine_config.IO_THREADS_LIMIT)
+    for option, choices in (("--missing", engine_config.MISSING_POLICIES),
+                            ("--alpha", engine_config.ALPHA_MODES), ("--precision", engine_config.PRECISIONS),
+                            ("--motion-vectors", engine_config.MOTION_CHOICES),
+                            ("--compression", engine_config.COMPRESSIONS)):
+        assert isinstance(types[option], click.Choice) and tuple(types[option].choices) == choices, option
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"tile": -5}, "--tile must be at least 128 px"), ({"tile": 0}, "--tile must be at least 128 px"),
+    ({"tile": 127}, r"--tile must be at least 128 px, the smallest tile the engine picks itself \(got 127\)"),
+    ({"cpu_threads": 0}, r"--cpu-threads must be from 1 to 1024 \(got 0\)"),
+    ({"cpu_threads": 1025}, "--cpu-threads must be from 1 to 1024"),
+    ({"io_threads": 0}, r"--io-threads must be from 1 to 64 \(got 0\)"), ({"io_threads": 65}, "--io-threads"),
+])
+def test_a_tile_or_thread_count_out_of_seqs_range_is_refused(change, words):
+    """click refused them on seq's command line; in process a tile of -5 px ran as 16 px tiles
+    (22 times slower, other pixels) and 0 CPU threads ran as the default."""
+    with pytest.raises(UsageError, match=words):
+        EngineConfig(**change).check()
+
+
+@pytest.mark.parametrize("change", [{"tile": 128}, {"cpu_threads": 1}, {"cpu_threads": 1024},
+                                    {"io_threads": 1}, {"io_threads": 64}])
+def test_the_ends_of_each_range_are_taken(change):
+    EngineConfig(**change).check()
+
+
+@pytest.mark.parametrize("feature", ["albdo", "alpha", "Albedo"])
+def test_a_layer_feature_no_option_names_is_refused_naming_it_and_those_there_are(feature):
+    """A misspelt key of the in-process API's layers raised a bare ValueError once the first frame
+    was read ('alpha' is no layer option: seq's --alpha says what becomes of the alpha)."""
+    with pytest.raises(UsageError) as refused:
+        EngineConfig(layers={feature: "diffuse_albedo"}).check()
+    assert str(refused.value) == (f"unknown layer feature(s) '{feature}'; the features whose layer can be "
+                                  "named are beauty, albedo, normal, depth, motion")

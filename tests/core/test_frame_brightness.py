@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.frame_brightness import (
-    BRIGHTNESS_JUMP,
     UNJUDGED,
     brightness,
     brightness_jump,

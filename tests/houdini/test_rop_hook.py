@@ -823,3 +823,42 @@ def test_an_unknown_context_is_refused_naming_the_ones_there_are(hou):
 
     with pytest.raises(hou.OperationFailed, match="context='shot' is not one of 'range', 'rendered'"):
         vfxdenoise_houdini.post_render(_rop(hou, "karma"), context="shot")
+
+
+def test_an_output_written_one_folder_per_frame_is_refused_before_the_render(hou, tmp_path):
+    """`$HIP/render/`padzero(4,$F)`/$OS.exr` (render/1001/karma1.exr...) was refused only by the
+    denoise, after the whole render; the pre-render script now refuses it with the same message
+    post_render gives, and the render does not start."""
+    import vfxdenoise_houdini
+
+    hou.STATE["variables"]["OS"] = "karma1"
+    rop = hou.RopNode("/out/karma1", "karma", "picture", "$HIP/render/`padzero(4, $F)`/$OS.exr",
+                      frame_range=(1001, 1003, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    with pytest.raises(hou.OperationFailed) as before:
+        rop.render()
+    assert not (tmp_path / "hip" / "render").exists()
+    assert (f"vfxdenoise /out/karma1: /out/karma1 picture writes {tmp_path}/hip/render/####/karma1.exr: the "
+            f"folder '{tmp_path}/hip/render/####' holds a frame token") in str(before.value)
+    with pytest.raises(hou.OperationFailed) as after:
+        vfxdenoise_houdini.post_render(rop)
+    assert str(after.value) == str(before.value)
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+@pytest.mark.parametrize(("setting", "words"), [
+    ({"layers": {"albdo": "diffuse_albedo"}}, "unknown layer feature(s) 'albdo'; the features whose layer"),
+    ({"tile": 64}, "--tile must be at least 128 px"),
+])
+def test_a_setting_seq_refuses_is_said_by_houdini_alike_in_either_runner_mode(hou, monkeypatch, mode,
+                                                                             setting, words):
+    """A misspelt layer feature raised a bare ValueError past the hook's error wrapper in process;
+    tile=64 denoised in process and was refused by the subprocess, after the render either way."""
+    import vfxdenoise_houdini
+
+    monkeypatch.setenv("VFXDENOISE_RUNNER", mode)
+    rop = _rop(hou, "karma")
+    rop.render()
+    with pytest.raises(hou.OperationFailed) as refused:
+        vfxdenoise_houdini.post_render(rop, **setting)
+    assert str(refused.value).startswith(f"vfxdenoise /out/karma1: {words}")

@@ -39,8 +39,11 @@ def test_a_render_written_again_writes_its_job_again(shot, tmp_path):
 
 
 def test_an_option_value_farm_refuses_is_shown_as_its_one_line(shot, tmp_path):
-    """Not click's usage and help lines around it (`Try 'vfxdenoise farm openjd --help'`)."""
-    request = DenoiseRequest(shot, options=SeqOptions(device="cpu", compression="dwaa"))
+    """Not click's usage and help lines around it (`Try 'vfxdenoise farm openjd --help'`). The request
+    refuses the value as it is built now (test_request.py); a CLI of another version may refuse
+    what this plugin lets through, so it is set past that check here."""
+    request = DenoiseRequest(shot, options=SeqOptions(device="cpu"))
+    object.__setattr__(request.options, "compression", "dwaa")  # frozen: past the request's check
     with pytest.raises(RunnerError) as info:
         submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
     assert str(info.value) == (f"farm job for {shot} not written: Invalid value for '--compression': "

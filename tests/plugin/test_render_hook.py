@@ -40,6 +40,7 @@ from vfxdenoise.plugin.render_hook import (
     plan_post_render,
     ready_after_frame,
     refuse_other_formats,
+    refuse_unreadable_output,
     request_for,
     started_by_folder_clock,
 )
@@ -413,3 +414,29 @@ def test_a_render_that_is_no_exr_is_named_by_its_format():
         with pytest.raises(PluginError, match=f"^/out/karma1 picture writes {written} "
                                               r"\(.*\), and the denoiser reads OpenEXR only"):
             refuse_other_formats(pattern, "/out/karma1 picture")
+
+
+def test_a_render_written_one_folder_per_frame_is_refused_as_seq_refuses_it(tmp_path):
+    """`render/1001/beauty.exr`... is no sequence seq reads: refused by the hook's own check (which a
+    pre-render script runs), not only by the denoise once the whole render is done."""
+    refuse_unreadable_output(str(tmp_path / "beauty.####.exr"), "/out/karma1 picture")
+    for pattern, words in ((str(tmp_path / "####" / "karma1.exr"), "holds a frame token"),
+                           (str(tmp_path / "karma1.exr"), "has no frame token"),
+                           (str(tmp_path / "b.####.tif"), "TIFF images")):
+        with pytest.raises(PluginError, match=f"^/out/karma1 picture writes .*{words}"):
+            refuse_unreadable_output(pattern, "/out/karma1 picture")
+
+
+@pytest.mark.parametrize(("setting", "words"), [
+    ({"tile": 64}, "--tile must be at least 128 px"),
+    ({"layers": {"albdo": "a"}}, "unknown layer feature(s) 'albdo'"),
+    ({"output_pattern": "/o/den.exr"}, "has no frame token"),
+])
+def test_a_hooks_settings_seq_would_refuse_are_refused_before_it_reads_a_frame(setting, words):
+    """tile=64 printed ok in process and was refused by the subprocess once the render was done; a
+    misspelt layer feature raised a bare ValueError in process, past the host's error wrapper."""
+    from vfxdenoise.core.errors import UsageError
+
+    with pytest.raises(PluginError) as refused:
+        HookSettings.from_keywords(**setting)
+    assert isinstance(refused.value, UsageError) and words in str(refused.value)

@@ -127,3 +127,86 @@ def test_the_plugin_package_names_its_api_and_imports_no_torch():
     assert set(plugin.__all__) <= set(dir(plugin))
     with pytest.raises(AttributeError):
         plugin.no_such_name  # noqa: B018
+
+
+_REFUSED_AS_BUILT = [  # what seq refuses before it reads a frame, known from the request alone
+    ({"options": {"missing": "bogus"}}, "--missing must be one of error, hold, skip (got 'bogus')"),
+    ({"options": {"compression": "bogus"}}, "--compression must be one of none, rle, zips, zip, piz, zstd"),
+    ({"options": {"precision": "bogus"}}, "--precision must be one of auto, float32 (got 'bogus')"),
+    ({"options": {"motion_vectors": "bogus"}}, "--motion-vectors must be one of auto, previous, next"),
+    ({"options": {"alpha": "bogus"}}, "--alpha must be one of rendered, denoise (got 'bogus')"),
+    ({"options": {"tile": -5}}, "--tile must be at least 128 px"),
+    ({"options": {"tile": 64}}, "--tile must be at least 128 px"),
+    ({"options": {"max_mem": -1.0}}, "--max-mem must be a finite number above 0 (got -1.0)"),
+    ({"options": {"cpu_threads": 0}}, "--cpu-threads must be from 1 to 1024 (got 0)"),
+    ({"options": {"layers": {"albdo": "albedo"}}},
+     "unknown layer feature(s) 'albdo'; the features whose layer can be named are beauty, albedo, normal, "
+     "depth, motion"),
+    ({"options": {"layers": {"beauty": "none"}}}, "--beauty cannot be 'none'"),
+    ({"io_threads": 65}, "--io-threads must be from 1 to 64 (got 65)"),
+    ({"frames": "abc"}, "frames='abc': not a frame spec"),
+    ({"frames": ""}, "frames='': the frame spec is empty"),
+    ({"frames": "1001-1100x0"}, "frames='1001-1100x0': '1001-1100x0' has a step of 0"),
+    ({"frames": "1010-1001"}, "'1010-1001' runs backwards"),
+    ({"output_pattern": "/r/a.####.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
+    ({"output_pattern": "/r/a.%04d.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
+    ({"output_pattern": "/o/a.####.tif"}, "output_pattern /o/a.####.tif does not end in .exr"),
+    ({"output_pattern": "/o/a.exr"}, "output_pattern '/o/a.exr': the file name 'a.exr' has no frame token"),
+    ({"output_pattern": "/o/####/a.exr"}, "output_pattern '/o/####/a.exr': the folder '/o/####' holds a "
+                                          "frame token"),
+]
+
+
+@pytest.mark.parametrize(("setting", "words"), _REFUSED_AS_BUILT,
+                         ids=[str(setting) for setting, _ in _REFUSED_AS_BUILT])
+def test_what_seq_refuses_before_its_first_frame_is_refused_as_the_request_is_built(setting, words):
+    """The in-process runner ran them (a tile of -5 px as 16 px tiles, 22 times slower), the
+    subprocess refused them once started, and `check_request` passed them. Now refused alike by
+    both, before either starts: a PluginError (what docs/python.md promises) and a UsageError (as
+    seq's own refusal is), in the run's own words where the run's check (`EngineConfig.check`) says it."""
+    from vfxdenoise.core.errors import UsageError
+    from vfxdenoise.plugin.errors import RequestUsageError
+
+    built = {name: SeqOptions(**value) if name == "options" else value for name, value in setting.items()}
+    with pytest.raises(RequestUsageError) as refused:
+        DenoiseRequest("/r/a.####.exr", **built)
+    assert isinstance(refused.value, PluginError) and isinstance(refused.value, UsageError)
+    assert words in str(refused.value)
+
+
+def test_the_checks_as_a_request_is_built_need_no_torch_numpy_or_fileseq():
+    assert heavy_modules_after(
+        "from vfxdenoise.plugin import DenoiseRequest, PluginError, SeqOptions\n"
+        "for bad in ({'options': SeqOptions(tile=64)}, {'frames': '1-9x0'},\n"
+        "            {'output_pattern': '/o/a.####.tif'}, {'output_pattern': '/o/a.exr'}):\n"
+        "    try:\n        DenoiseRequest('/r/a.####.exr', **bad)\n"
+        "    except PluginError:\n        pass\n"
+        "    else:\n        raise AssertionError(bad)\n") == []
+
+
+@pytest.mark.parametrize("output", ["in.####.exr", "in.%04d.exr", "./in.$F4.exr", "out.####.tif",
+                                    "out.####", "out.####.EXR", "out.####.exr", "in.#####.exr"])
+def test_an_output_is_refused_as_built_only_where_seq_refuses_it(output, tmp_path, monkeypatch):
+    """The input pattern itself (however its token is spelled) and one not ending .exr: the
+    request's refusal and seq's (`outputs.check_writable`) alike."""
+    from vfxdenoise.core.errors import UsageError
+    from vfxdenoise.core.io import outputs
+    from vfxdenoise.core.io.sequence import parse_pattern
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        DenoiseRequest("in.####.exr", output_pattern=output)
+    except PluginError as exc:
+        refused_here = str(exc)
+    else:
+        refused_here = None
+    try:
+        outputs.check_writable(parse_pattern("in.####.exr"), parse_pattern(output), [], [1001], listed={})
+    except UsageError as exc:
+        refused_by_seq = str(exc)
+    else:
+        refused_by_seq = None
+    assert (refused_here is None) == (refused_by_seq is None), (refused_here, refused_by_seq)
+    for reason in ("is the input pattern: the outputs would replace the renders",
+                   "does not end in .exr, and the outputs are OpenEXR files; name them .exr"):
+        assert (reason in (refused_here or "")) == (reason in (refused_by_seq or ""))

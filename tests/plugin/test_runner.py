@@ -18,7 +18,14 @@ from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
-from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, OutputLockedError, UsageError
+from vfxdenoise.core.errors import (
+    MissingFramesError,
+    ModelError,
+    OtherTrackError,
+    OutputError,
+    OutputLockedError,
+    UsageError,
+)
 from vfxdenoise.core.io import frame_locks
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models import build_model
@@ -453,3 +460,43 @@ def test_a_subprocess_refusal_keeps_the_class_of_its_error(shot, tiny_weights, t
     assert "already exists" in refused.value.reason
     assert "pass existing='resume' to keep finished frames or existing='overwrite'" in refused.value.reason
     assert "--resume" not in refused.value.reason
+
+
+@pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])
+def test_a_locked_output_and_missing_frames_are_their_own_classes_in_either_mode(shot, tiny_weights,
+                                                                                  tmp_path, config):
+    """docs/python.md's `except OutputLockedError: retry later` never fired in the default mode: a
+    subprocess's refusal was a plain RunnerError. It is a RunnerError of that class too now."""
+    request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
+    out = parse_pattern(request.output_pattern)
+    out.directory.mkdir(parents=True)
+    with frame_locks.FrameLocks([out.path(1002)]), pytest.raises(OutputLockedError) as locked:
+        run_request(request, config)
+    assert "being written by another run" in str(locked.value)
+    with pytest.raises(MissingFramesError, match="are missing: 1005-1007"):
+        run_request(cpu_request(shot, tiny_weights, tmp_path, frames="1003-1007"), config)
+    subprocess_run = config is CLI
+    assert isinstance(locked.value, RunnerError) == subprocess_run
+    assert (locked.value.path is None) == subprocess_run  # the CLI's event carries the message alone
+
+
+def test_a_subprocess_error_is_an_instance_of_the_class_its_event_names():
+    """`RunnerError.stopped_by`: the named class of plugin.errors too, pickled and unpickled as such
+    (a farm daemon's worker process); a cancel another than the runner made is no artist's cancel,
+    and a class the plugin does not know (PermissionError) gives a plain RunnerError."""
+    import pickle
+
+    from vfxdenoise.plugin.errors import DenoiseCancelled, NoLayerError
+
+    locked = RunnerError.stopped_by("frame 1002 is being written", "exit 1", "OutputLockedError")
+    assert isinstance(locked, OutputLockedError) and isinstance(locked, OutputError)
+    assert (locked.reason, locked.exit_note, locked.kind, locked.owner) == (
+        "frame 1002 is being written", "exit 1", "OutputLockedError", None)
+    again = pickle.loads(pickle.dumps(locked))
+    assert type(again) is type(locked) and (again.reason, again.kind) == (locked.reason, locked.kind)
+    assert isinstance(RunnerError.stopped_by("bad option", None, "UsageError"), UsageError)
+    no_layer = RunnerError.stopped_by("--albedo x: no such layer", None, "NoLayerError")
+    assert isinstance(no_layer, NoLayerError) and no_layer.message == "--albedo x: no such layer"
+    for kind in ("DenoiseCancelled", "PermissionError", "RunnerError", None):
+        error = RunnerError.stopped_by("stopped", None, kind)
+        assert type(error) is RunnerError and not isinstance(error, DenoiseCancelled), kind

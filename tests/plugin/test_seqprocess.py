@@ -53,9 +53,14 @@ def test_subprocess_errors_carry_the_clis_message(shot, tiny_weights, tmp_path):
                                                   ({"tile": 5}, "--tile")])
 def test_an_option_value_seq_refuses_is_shown_as_its_one_line(shot, tiny_weights, tmp_path, setting,
                                                                 option):
-    """The artist reads what is wrong, not click's usage text around it."""
+    """The artist reads what is wrong, not click's usage text around it. The request refuses these
+    values as it is built now (test_request.py); a CLI of another version may refuse what this
+    plugin lets through, so they are set past its check here."""
+    request = cpu_request(shot, tiny_weights, tmp_path)
+    for name, value in setting.items():
+        object.__setattr__(request.options, name, value)  # frozen: past the request's own check
     with pytest.raises(RunnerError) as info:
-        run_request(cpu_request(shot, tiny_weights, tmp_path, **setting), CLI)
+        run_request(request, CLI)
     message = str(info.value)
     assert message.startswith(f"Invalid value for '{option}': ")
     assert message.count("Invalid value") == 1

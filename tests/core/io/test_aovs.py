@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 
-from vfxdenoise.core.errors import ChannelError, NoLayerError
+from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
 from vfxdenoise.core.io.aovs import (
     FEATURES,
     LAYER_FEATURES,
@@ -814,3 +814,10 @@ def test_a_layer_option_naming_no_layer_is_a_public_no_layer_error():
     with pytest.raises(NoLayerError, match=r"--aov diffuse: no layer 'diffuse'"):
         resolve_layers(channels, source="f.exr", aovs=["diffuse"])
     assert issubclass(NoLayerError, ChannelError)
+
+
+def test_an_override_of_a_feature_there_is_not_is_a_usage_error():
+    """It was a bare ValueError, which `except VfxDenoiseError` (the hosts', the API's) let through;
+    a ValueError still (`test_unknown_feature_is_a_programming_error`)."""
+    with pytest.raises(UsageError, match=r"unknown feature\(s\) albdo; known: beauty, albedo"):
+        resolve_layers(["R", "G", "B"], {"albdo": "albedo"})

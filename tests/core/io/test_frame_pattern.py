@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -13,10 +14,12 @@ from vfxdenoise.core.io.frame_pattern import (
     digit_beside,
     digits_beside,
     frame_number,
+    frames_problem,
     pattern_from_text,
+    pattern_problem,
     what_is_at,
 )
-from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
+from vfxdenoise.core.io.sequence import FramePattern, parse_frame_spec, parse_pattern
 
 
 @pytest.mark.parametrize("text", [
@@ -207,3 +210,36 @@ def test_a_file_of_another_version_or_name_is_no_frame_under_another_padding(tmp
     (tmp_path / name).touch()
     assert pattern.listing() == ({}, {}) and pattern.not_read(range(990, 1010)) == NotRead()
     assert pattern.digits_in(name) is None and pattern.frame_of(name) is None
+
+
+def _short_specs() -> list[str]:
+    """Every spec of up to five characters of '01-,x:', and a few longer ones."""
+    specs = ["".join(chars) for size in range(1, 6) for chars in itertools.product("01-,x:", repeat=size)]
+    return specs + ["abc", "", " ", "1001-1100x0", "1001-1100:0", "1-10:-2", "10-1:2", "10-1:-2", "1-10x-2",
+                    "10-1x-2", "1001 - 1100", "-5--1", "-10-10", "1001,1005,1010-1012", "1001-1100:2"]
+
+
+def test_a_frame_spec_is_refused_as_built_only_where_seq_refuses_it():
+    """`frames_problem` reads specs without fileseq: it must never refuse one seq takes."""
+    refused_here = [spec for spec in _short_specs() if frames_problem(spec)]
+    for spec in refused_here:
+        with pytest.raises(SequenceUsageError):
+            parse_frame_spec(spec)
+    assert {"abc", "", "1001-1100x0", "1001-1100:0", "10-1:2", "1-10:-2"} <= set(refused_here)
+    assert len(refused_here) > len(_short_specs()) // 2
+
+
+@pytest.mark.parametrize("text", [
+    "r.exr", "r", "r.1001.exr", "r.$f4.exr", "r_$F4_beauty.exr", "r.%4d.exr", "r.<UDIM>.exr", "####/r.exr",
+    "a/%04d/r.exr", "a/$F4/r.####.exr", "r.####.exr", "r.%04d.exr", "r.$F4.exr", "r.${F4}.exr", "r.@@@@.exr",
+    "r.%d.exr", "@@/r.####.exr", "~/r.####.exr"])
+def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path, monkeypatch):
+    """`pattern_problem` (one folder per frame, no token in the file name) reads patterns without
+    fileseq: it must never refuse one seq takes (`sequence.parse_pattern`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "@@").mkdir()  # `@` is no token in a folder's name
+    if pattern_problem(text):
+        with pytest.raises(SequenceUsageError):
+            parse_pattern(text)
+    assert bool(pattern_problem(text)) == (text in ("r.exr", "r", "r.1001.exr", "r.<UDIM>.exr", "####/r.exr",
+                                                    "a/%04d/r.exr", "a/$F4/r.####.exr"))
