@@ -11,15 +11,20 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from vfxdenoise.core.engine_config import ALPHA_MODES, MISSING_POLICIES, EngineConfig
+from vfxdenoise.core.engine_config import (
+    ALPHA_MODES,
+    COMPRESSIONS,
+    CPU_THREADS_LIMIT,
+    MIN_TILE,
+    MISSING_POLICIES,
+    MOTION_CHOICES,
+    PRECISIONS,
+    EngineConfig,
+)
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
-from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS
-from vfxdenoise.core.motion_vectors import CHOICES as MOTION_VECTORS
-from vfxdenoise.core.runtime.device import PRECISIONS
 from vfxdenoise.core.runtime.host_memory import AVAILABLE_SHARE
-from vfxdenoise.core.tiling import MIN_TILE
 from vfxdenoise.plugin import seq_options
 
 
@@ -169,10 +174,10 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 farm_help="seq --max-mem (GB): host memory of a CPU task."),
     _seq_option("--missing", type=click.Choice(MISSING_POLICIES), default=EngineConfig.missing,
                 seq_help="Missing input frames: fail, hold the nearest frame, or skip writing them."),
-    _seq_option("--cpu-threads", type=click.IntRange(1, 1024),
+    _seq_option("--cpu-threads", type=click.IntRange(1, CPU_THREADS_LIMIT),
                 seq_help="The network's threads on a CPU [default: one per CPU this process may use: "
                          "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota]."),
-    _seq_option("--compression", type=click.Choice(list(OUTPUT_COMPRESSIONS)),
+    _seq_option("--compression", type=click.Choice(COMPRESSIONS),
                 seq_help="Write the outputs with this lossless compression [default: each input's own; "
                          "zip for DWA parts, whose re-encoding alters the channels written back]; "
                          "zstd writes a render in 2/3 of zip's time, reads it in half and is smaller, "
@@ -182,7 +187,7 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                          "(AVX512-BF16, AMX) the network's convolutions in bfloat16, about 1.5x faster, "
                          "the filtering of the frames in float32. float32: float32 throughout, the same "
                          "precision on every CPU."),
-    _seq_option("--motion-vectors", type=click.Choice(MOTION_VECTORS), default=EngineConfig.motion_vectors,
+    _seq_option("--motion-vectors", type=click.Choice(MOTION_CHOICES), default=EngineConfig.motion_vectors,
                 seq_help="Which way the motion layer points: to the previous frame or the next, +Y "
                          "down the image or up. auto: found from a few pairs of the shot's frames (the "
                          "summary says which)."),

@@ -16,11 +16,12 @@ from vfxdenoise.cli.json_errors import JsonUsageErrors, option_value
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
-from vfxdenoise.core.engine_config import MAX_IO_THREADS
+from vfxdenoise.core.engine_config import IO_THREADS_LIMIT, MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
+from vfxdenoise.core.model_files import SHA256_HEX, check_weights_sha256
 from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
@@ -47,8 +48,10 @@ def _emit(event: dict, stream=None) -> None:
 
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, options: dict[str, Any],
-                          report, events) -> RunSummary:
-    """`denoise_sequence` with the settings seq's `options` give (`_engine_config`), then with
+                          report, events, model_sha256: str | None = None) -> RunSummary:
+    """`denoise_sequence` with the settings seq's `options` give (`_engine_config`), after the
+    weights --model names are checked against `model_sha256` where given (--model-sha256:
+    `model_files.check_weights_sha256`, before any frame is read), then with
     --progress json (`events` the stream for them) its `done` event; a refusal (--resume with
     --overwrite too), a failure or a cancel is an `error` event instead, so a pipeline reading the
     events learns why the run stopped: a cancel that comes once the frames are written but before
@@ -56,6 +59,8 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
     Ctrl-C) is said on stderr as well. Every `error` event names its error's class: a cancel's is
     'DenoiseCancelled', what a host's runner raises for its own cancel."""
     try:
+        if model_sha256 is not None:
+            check_weights_sha256(options["model"], model_sha256)
         summary = denoise_sequence(pattern, output, frames, _engine_config(options), progress=report)
         if events is not None:
             if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
@@ -129,6 +134,16 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
     return values[0] if values else None
 
 
+def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--model-sha256's value, lowercase: 64 hexadecimal digits, as `sha256sum` prints them."""
+    if value is None:
+        return None
+    if not SHA256_HEX.fullmatch(value.strip().lower()):
+        raise click.BadParameter(f"{value!r} is no SHA-256: give its 64 hexadecimal digits, as "
+                                 "`sha256sum WEIGHTS.safetensors` prints them")
+    return value.strip().lower()
+
+
 # A command line click refuses (an option's bad value) is an `error` event too under --progress json,
 # as every other refusal is: a pipeline reading the events alone learns why.
 @click.command("seq", cls=JsonUsageErrors, wants_json=_wants_events, emit=_emit)
@@ -149,6 +164,10 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "on disk or within the shot) looks at them, so a task of handles held past the "
                    "render's ends runs as the whole job does [default: --frames].")
 @seq_pass_through_options(for_farm=False)
+@click.option("--model-sha256", metavar="HEX", callback=_sha256,
+              help="Refuse to run, before any frame is read, unless the weights --model names here "
+                   "have this SHA-256 (`sha256sum` of the .safetensors file): farm jobs pass the "
+                   "submitter's, so a worker with another install never mixes models into a shot.")
 @click.option("--resume", is_flag=True,
               help="Skip frames already written, readable, and made from the inputs on disk now "
                    "(re-rendered frames and their neighbours' outputs are denoised again; every "
@@ -163,18 +182,19 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "`openjd_progress: PERCENT` lines on stdout (Open Job Description's progress, which "
                    "Deadline Cloud shows as a task's; farm jobs use it); json: JSON events alone on "
                    "stdout. Warnings and errors go to stderr.")
-@click.option("--io-threads", type=click.IntRange(1, 64),
+@click.option("--io-threads", type=click.IntRange(1, IO_THREADS_LIMIT),
               help="EXR decode/encode threads [default: one per CPU this process may use, at least 2 "
                    f"and at most {MAX_IO_THREADS}].")
 def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     # The other options are the engine's settings (`_engine_config`).
     options["layers"] = layer_overrides(options)
+    model_sha256 = options.pop("model_sha256")
     report = _FrameReporter(progress)
     try:
         with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
             report.events = events
-            summary = _run_reporting_errors(pattern, output, frames, options, report, events)
+            summary = _run_reporting_errors(pattern, output, frames, options, report, events, model_sha256)
     finally:
         report.close()
     if progress != "json":

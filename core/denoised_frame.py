@@ -1,13 +1,15 @@
 """A denoised frame's EXR: the input frame with each view's beauty and layers replaced by the
 network's result (back in the render's exposure, empty pixels kept empty, layers summing to the
 beauty), everything else kept as rendered, and what made it recorded in the header:
-`vfxdenoise/version`, `vfxdenoise/model`, `vfxdenoise/exposure`, `vfxdenoise/made_from`
-(`provenance`), `vfxdenoise/motion_vectors` (with a motion layer), `vfxdenoise/alpha` ("denoised",
-with --alpha denoise on a frame with an alpha: its alpha denoised and settled,
-`coverage.settled_alpha`) and, on a frame --missing hold
+`vfxdenoise/version`, `vfxdenoise/model` (as given), `vfxdenoise/model_path` and
+`vfxdenoise/model_sha256` (the weights file run and its SHA-256), `vfxdenoise/exposure`,
+`vfxdenoise/made_from` (`provenance`), `vfxdenoise/motion_vectors` (with a motion layer),
+`vfxdenoise/alpha` ("denoised", with --alpha denoise on a frame with an alpha: its alpha denoised
+and settled, `coverage.settled_alpha`) and, on a frame --missing hold
 filled from another, `vfxdenoise/held_from` (that frame: its header, `frame` attribute included,
 is the held frame's, but for its timeCode, advanced to the frame it stands for or left out:
-`timecode.advanced`)."""
+`timecode.advanced`). A frame the network gave NaN or Inf for is checked before it is written
+(`denoiser.NetworkFailures`)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 from vfxdenoise import __version__
 from vfxdenoise.core import provenance
 from vfxdenoise.core.coverage import empty_pixels, keep_empty, settled_alpha
-from vfxdenoise.core.denoiser import DenoisedBeauty
+from vfxdenoise.core.denoiser import DenoisedBeauty, NetworkFailures
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
@@ -53,6 +55,9 @@ class MadeWith:
     made_from: str  # `provenance.record`: of its input frames, the run's settings and the code
     held_from: int | None = None  # for a missing frame held (--missing hold): the frame it was made from
     frame: int | None = None  # the frame the output stands for: a held frame's timeCode is advanced to it
+    # The weights file run (absolute) and its SHA-256 (`provenance.WeightsIdentity`); '' where unknown
+    model_path: str = ""
+    model_sha256: str = ""
 
 
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
@@ -69,8 +74,12 @@ class Written(NamedTuple):
 
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> Written:
-    """On a writer thread: wait for the pixels, put them into the frame's EXR, write it."""
+    """On a writer thread: wait for the pixels, check where the network gave NaN or Inf (the
+    frame fails where too many pixels did: `NetworkFailures.check`), put them into the frame's
+    EXR, write it."""
     pixels = {view: beauty.result() for view, beauty in denoised.items()}
+    failures = NetworkFailures.total(beauty.failures() for beauty in denoised.values())
+    failures.check(made_with.frame, made_with.model, made_with.model_path)
     changes = write_exr(path, denoised_image(image, views, pixels, config, made_with))
     return Written(time.perf_counter(), changes)
 
@@ -154,6 +163,9 @@ def _made_with_attributes(made_with: MadeWith) -> dict[str, str | int | float]:
     attributes = {"vfxdenoise/version": __version__, provenance.MODEL_ATTRIBUTE: made_with.model,
                   EXPOSURE_ATTRIBUTE: float(made_with.exposure.scale),
                   provenance.ATTRIBUTE: made_with.made_from}
+    if made_with.model_sha256:
+        attributes[provenance.MODEL_PATH_ATTRIBUTE] = made_with.model_path
+        attributes[provenance.MODEL_SHA256_ATTRIBUTE] = made_with.model_sha256
     if made_with.motion_vectors:
         attributes[provenance.MOTION_ATTRIBUTE] = made_with.motion_vectors
     if made_with.held_from is not None:  # its header is the held frame's: say it is no render of its own

@@ -1,20 +1,30 @@
 """The model on its device, applied to one frame's temporal window: the network input built whole or
-tile by tile, tiling and out-of-memory fallback, the result cleaned and on its way to host memory."""
+tile by tile, tiling and out-of-memory fallback, the result cleaned and on its way to host memory.
+
+Cleaning the result (NaN black, Inf the half-float maximum) would hide weights that give NaN or
+Inf (a diverged training run's: finite, so loading them passes): the pixels where the network's
+result is NaN or Inf and frame t's noisy beauty holds light are counted first
+(`NetworkFailures`), on the device, and checked once the frame's pixels are on the host: a frame
+whose share of such pixels is above MAX_FAILED_SHARE fails naming the model, a few are warned of.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 import torch
 
-from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import DeviceError
+from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP, EngineConfig
+from vfxdenoise.core.errors import DeviceError, ModelError
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import model_dtypes
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.host_memory import HostPlan
@@ -23,6 +33,73 @@ from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 from vfxdenoise.core.tiling import MIN_TILE, out_of_memory, run_with_oom_retry, tile_for_budget
 from vfxdenoise.core.weights import LoadedModel
+
+log = logging.getLogger(__name__)
+
+# The share of a frame's lit pixels at which the network may give NaN or Inf before the frame
+# fails (`NetworkFailures.check`): 1 in 10,000, some 200 pixels of an HD frame. Fewer are warned of
+# and written black; more say the weights are broken, and a frame of black holes is no result.
+MAX_FAILED_SHARE = 1e-4
+
+
+class NonFiniteNetworkError(ModelError):
+    """The network gave NaN or Inf on more than MAX_FAILED_SHARE of a frame's lit pixels: its
+    weights are broken (a diverged training run's), whatever the frames hold."""
+
+
+@dataclass(frozen=True)
+class NetworkFailures:
+    """A frame's pixels where the network's result was NaN or Inf while the noisy beauty there
+    holds light (`failed`), of the pixels that hold light (`lit`), summed over its views."""
+
+    failed: int = 0
+    lit: int = 0
+
+    @classmethod
+    def total(cls, counts: Iterable[NetworkFailures]) -> NetworkFailures:
+        counts = list(counts)
+        return cls(sum(c.failed for c in counts), sum(c.lit for c in counts))
+
+    @property
+    def share(self) -> float:
+        return self.failed / max(self.lit, 1)
+
+    def check(self, frame: int | None, model: str, weights: str = "") -> None:
+        """Fail frame `frame` (NonFiniteNetworkError) where more than MAX_FAILED_SHARE of its lit
+        pixels failed, naming `model` (as given) and its `weights` file; warn of a few (written
+        black); nothing where none did."""
+        if not self.failed:
+            return
+        what = f"frame {frame}" if frame is not None else "a frame"
+        named = f"model '{model}'" + (f" ({weights})" if weights and weights != model else "")
+        counted = f"{self.failed} of its {self.lit} lit pixels, {100 * self.share:.3g}%"
+        if self.share > MAX_FAILED_SHARE:
+            raise NonFiniteNetworkError(
+                f"{what} not written: {named} gives NaN/Inf on {counted} (not the frames' own: "
+                "those are replaced before the network sees them); its weights are likely from a "
+                "diverged training run. Use another model (--model default), or retrain this one "
+                "with a lower learning rate")
+        warn(log, "%s: %s gave NaN/Inf on %s, written black there; should it recur, its weights may "
+             "be from a diverged training run", what, named, counted)
+
+
+def _failures(y: torch.Tensor, noisy: torch.Tensor | np.ndarray | None) -> torch.Tensor:
+    """(2,) int64 on `y`'s device, without waiting for it: the pixels of the network's result `y`
+    (C, H, W) holding NaN or Inf where the `noisy` beauty of frame t (3, H, W) holds light, and
+    the pixels that hold light (without `noisy`: every pixel counts as lit). Read once on the host
+    (`DenoisedBeauty.failures`). On the CPU, where reading a value costs no wait, a finite sum of
+    the result (the usual case) settles it in one pass, a tenth of counting's cost: about 17 ms
+    of an HD frame the network takes 15 s over on 2 cores (on a GPU all of it is queued there)."""
+    if y.device.type == "cpu" and bool(torch.isfinite(y.sum(dtype=torch.float32))):
+        return torch.zeros(2, dtype=torch.int64)  # no NaN, no Inf: nothing failed (lit untold)
+    failed = ~torch.isfinite(y).all(dim=0)
+    if noisy is None:
+        lit = torch.tensor(failed.numel(), device=y.device)
+    else:
+        lit_pixels = (torch.as_tensor(noisy).to(y.device) > 0).any(dim=0)
+        failed &= lit_pixels
+        lit = lit_pixels.sum()
+    return torch.stack([failed.sum(), lit])
 
 
 class DenoisedBeauty:
@@ -33,15 +110,25 @@ class DenoisedBeauty:
     the next frame while it completes and only the writer thread that needs the pixels waits.
     """
 
-    def __init__(self, host: torch.Tensor, copied: torch.cuda.Event | None = None):
+    def __init__(self, host: torch.Tensor, copied: torch.cuda.Event | None = None,
+                 failures: torch.Tensor | None = None):
         self._host = host
         self._copied = copied
+        self._failures = failures  # (2,) on the host: `_failures`, copied with the pixels
 
     def result(self) -> np.ndarray:
         """(3 + 3 x layers, H, W) float32, finite and within half-float range."""
         if self._copied is not None:
             self._copied.synchronize()
         return self._host.numpy()
+
+    def failures(self) -> NetworkFailures:
+        """Where the network's result was NaN or Inf before it was cleaned (`_failures`), once
+        `result()` has waited for the copy."""
+        if self._failures is None:
+            return NetworkFailures()
+        failed, lit = self._failures.tolist()
+        return NetworkFailures(failed, lit)
 
 
 class Denoiser:
@@ -100,10 +187,13 @@ class Denoiser:
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
                  aovs: torch.Tensor | None = None, tile: int | None = None,
-                 radiance: tuple[bool, ...] = ()) -> DenoisedBeauty:
+                 radiance: tuple[bool, ...] = (), noisy: torch.Tensor | np.ndarray | None = None
+                 ) -> DenoisedBeauty:
         """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
         (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`);
-        in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile."""
+        in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile. The
+        pixels where the network gave NaN or Inf are counted where frame t's `noisy` beauty (in
+        the network's exposure; None: everywhere) holds light (`DenoisedBeauty.failures`)."""
         if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
             x = torch.cat([x, aovs], dim=1)
         if isinstance(x, torch.Tensor):
@@ -115,6 +205,7 @@ class Denoiser:
                                              self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
+                failures = _failures(y[0], noisy)  # before cleaning hides them
                 # Finite, and within half float so outputs stored as half hold no Inf either.
                 # Cleaned and widened to float32 by torch (NumPy's half conversion is slow), on the
                 # GPU unless a memory budget already brought the result to the host.
@@ -130,20 +221,24 @@ class Denoiser:
             raise DeviceError(f"out of {self.device.type} memory on {what} ({x.shape[-1]}x"
                               f"{x.shape[-2]}) even with {MIN_TILE} px tiles; {advice}") from exc
         if out.device.type == "cpu":
-            return DenoisedBeauty(out)
-        return self._copy_to_host(out)
+            return DenoisedBeauty(out, failures=failures)
+        return self._copy_to_host(out, failures)
 
-    def _copy_to_host(self, out: torch.Tensor) -> DenoisedBeauty:
-        """Start the device-to-host copy into pinned memory (PyTorch recycles the buffers): a
-        pageable copy would block this thread for most of a frame's time."""
+    def _copy_to_host(self, out: torch.Tensor, failures: torch.Tensor) -> DenoisedBeauty:
+        """Start the device-to-host copy into pinned memory (PyTorch recycles the buffers), of the
+        result and its `failures` count: a pageable copy would block this thread for most of a
+        frame's time."""
         host = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
+        counts = torch.empty(failures.shape, dtype=failures.dtype, pin_memory=True)
         self.copy_stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(self.copy_stream):
             host.copy_(out, non_blocking=True)
+            counts.copy_(failures, non_blocking=True)
             out.record_stream(self.copy_stream)
+            failures.record_stream(self.copy_stream)
             copied = torch.cuda.Event()
             copied.record(self.copy_stream)
-        return DenoisedBeauty(host, copied)
+        return DenoisedBeauty(host, copied, counts)
 
 
 def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
@@ -155,12 +250,13 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
     (`slot_plan.plan_slots`)."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
+    noisy = window[0].beauty  # where the network's NaN or Inf are counted: frame t's lit pixels
     window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
     plan = plan_slots(window, layout, device, brightness_jump)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None
-        return denoiser(x, frame=frame, tile=tile, radiance=radiance)
+        return denoiser(x, frame=frame, tile=tile, radiance=radiance, noisy=noisy)
     x = build_input(window, layout, device, plan, dtype)
     aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
-    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance)
+    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, noisy=noisy)

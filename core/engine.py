@@ -395,8 +395,11 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
         frames, radiance = _layers_of(window, layers[view], plan.config, loaded.opaque.get(view, True))
         denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                          plan.config.brightness_jump)
+    weights = plan.weights
     made_with = MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
-                         plan.records[t], held_from=held if held != t else None, frame=t)
+                         plan.records[t], held_from=held if held != t else None, frame=t,
+                         model_path=weights.path if weights else "",
+                         model_sha256=weights.sha256 if weights else "")
     return writer.submit(carried(write_denoised), result.path, source.image(held, t), layers, denoised,
                          plan.config, made_with)
 

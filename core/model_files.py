@@ -14,10 +14,13 @@ radii a model runs with is `radius_problem`'s, and which track its architecture 
 `track_problem`'s, for the run and hosts' checks alike. A file given that holds no network (a
 training run's optimiser state, a model card) is told as what it is, with the file to give
 instead and the command of the track that makes one (`parse_architecture`, `not_weights_hint`).
+A weights file's identity is its SHA-256 (`weights_sha256`): what outputs record, what a farm job
+pins its tasks' model to (`seq --model-sha256`, checked by `check_weights_sha256`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
@@ -50,6 +53,12 @@ OPTIMIZER_FILE = re.compile(r"optimizer(-\d+)?\.safetensors")
 OPTIMIZER_TENSORS = ("state.", "rng.")
 # The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
 _MAX_HEADER_BYTES = 100_000_000
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # a weights file's SHA-256 as `weights_sha256` writes it
+
+
+class WeightsMismatchError(ModelError):
+    """The weights a `--model` names here are not those a run was pinned to (`seq --model-sha256`):
+    a farm worker whose install, or model file, differs from the submitter's."""
 
 
 @dataclass(frozen=True)
@@ -307,3 +316,34 @@ def radius_problem(radius: int | None, trained: int, model: str | Path) -> str |
     if radius is None or 0 <= radius <= trained:
         return None
     return f"--temporal-radius {radius} is outside 0..{trained}, the range model '{model}' was trained for"
+
+
+def weights_sha256(path: Path) -> str:
+    """The SHA-256 of the file `path` (lowercase hex, as `sha256sum` prints it): a weights file's
+    identity, whatever it is called or wherever it lies. Read in 1 MiB blocks; a ModelError naming
+    the file where it cannot be read."""
+    hashed = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(2**20), b""):
+                hashed.update(block)
+    except OSError as exc:
+        raise ModelError(f"cannot read model weights {path} ({exc.strerror or exc})") from exc
+    return hashed.hexdigest()
+
+
+def check_weights_sha256(model: str | Path, expected: str, track: str | None = RENDER) -> Path:
+    """The weights file `model` names (`resolve_weights`), refused (WeightsMismatchError) unless its
+    SHA-256 is `expected` (`seq --model-sha256`, which farm jobs pass every task): a worker whose
+    install ships other weights under a shipped name, or that sees another file at a path, would
+    otherwise mix models within one shot without a word."""
+    path = resolve_weights(model, track)
+    found = weights_sha256(path)
+    if found != expected.strip().lower():
+        raise WeightsMismatchError(
+            f"model '{model}': expected weights with SHA-256 {expected} (--model-sha256), but the "
+            f"weights at {path} are {found}: this machine's vfxdenoise install (or model file) "
+            "differs from the one the job was submitted with, or --model was changed without "
+            "--model-sha256. Install the same vfxdenoise version on every worker, or pass the same "
+            "--model file (a path every worker sees)")
+    return path

@@ -9,6 +9,10 @@ and one whose exposure frames alone changed where the exposure found from them n
 header records (`run_plan`: its pixels would come out the same); otherwise it says which changed
 (`differences`).
 
+Outputs also record the weights by their file (absolute) and its SHA-256 (`WeightsIdentity`): the
+record's settings digest holds the weights' contents, but no one could tell from it which file
+made a frame.
+
 A model card records how its weights were made with the same digests (`training_record`: the
 training data as `frame_sizes_digest`, the code as `code_digest`), and the run that made them
 (`training_run_record`: the command, the machine, torch, the time).
@@ -22,6 +26,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,13 +36,15 @@ from vfxdenoise import __version__
 from vfxdenoise.core.errors import ModelError, VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.io.exr import read_exr_header
-from vfxdenoise.core.model_files import read_header
+from vfxdenoise.core.model_files import read_header, weights_sha256
 
 if TYPE_CHECKING:
     import OpenImageIO as oiio
 
 ATTRIBUTE = "vfxdenoise/made_from"
-MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with
+MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with, as given
+MODEL_PATH_ATTRIBUTE = "vfxdenoise/model_path"  # the weights file it names, absolute
+MODEL_SHA256_ATTRIBUTE = "vfxdenoise/model_sha256"  # that file's SHA-256 (`model_files.weights_sha256`)
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"  # a frame held in a missing one's place: the frame it is
 EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
@@ -72,6 +79,19 @@ def model_digest(path: Path) -> str:
     except (ModelError, KeyError, TypeError, ValueError, AttributeError):
         chunks = [data]  # no safetensors file: the loader says why
     return _digest(chunks)
+
+
+@dataclass(frozen=True)
+class WeightsIdentity:
+    """Which weights file made a run's outputs: its absolute path and its SHA-256, found once per
+    run (`of`) and recorded in every output's header (MODEL_PATH_ATTRIBUTE, MODEL_SHA256_ATTRIBUTE)."""
+
+    path: str
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> WeightsIdentity:
+        return cls(str(Path(path).resolve()), weights_sha256(path))
 
 
 def _model_chunks(header: dict, start: int, data: bytes) -> list[bytes | memoryview]:
@@ -139,14 +159,30 @@ def training_record(seed: int, data: str) -> dict:
     return {"seed": seed, "data_digest": data, "vfxdenoise": __version__, "code": code_digest()}
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name, for a model card's record of the machine: Linux's `cpuinfo` "model
+    name" line (platform.processor() is empty there), else platform.processor() ('' where that
+    says nothing either); spaces run together, as some CPUs pad theirs."""
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return " ".join(platform.processor().split())
+
+
 def training_run_record(device: str, history: list[dict], started: float) -> dict:
     """What a model card records of the run that trained it: the command as typed, the machine
-    (`device`: where it trained), torch and the training time: the loop's own count in the last
+    (its architecture, its CPU's model: `cpu_model`, and `device`: where it trained), torch and
+    the training time: the loop's own count in the last
     row of `history` (a resumed run's covers the processes before the resume too, not the time
     spent loading data), else the time since `started`."""
     return {
         "command": "vfxdenoise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {device}".strip(),
+        "machine": " ".join(part for part in (platform.machine(), cpu_model(), device) if part),
         "torch": torch.__version__,
         "seconds": round(history[-1]["seconds"] if history else time.time() - started, 1),
     }

@@ -233,6 +233,8 @@ class RunPlan:
     # --resume: output frame on disk -> how its header records its motion vectors were read
     # (`provenance.recorded_motion`), from the header read once for all --resume decides
     recorded_motion: dict[int, str | None]
+    # the weights file run and its SHA-256, which every output records (found once: `plan_run`)
+    weights: provenance.WeightsIdentity | None = None
 
     def frame_costs(self, frames: list[int]) -> dict[int, FrameCost]:
         """What each frame the windows of output `frames` read holds in host memory, from its
@@ -302,7 +304,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     planned = _plan_outputs(wanted, sources, out_pattern, records, config,
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion)
+                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion,
+                   provenance.WeightsIdentity.of(checked.loaded.path) if checked.loaded.path else None)
     _refuse_once_planned(plan, checked.maybe_nothing, sources, context)
     _warn_of_frames_without_context(windows, radius)
     return plan

@@ -110,12 +110,13 @@ if triton is not None:
         residual_r = tl.load(at_head, mask=mask, other=0.0).to(tl.float32)
         residual_g = tl.load(at_head + 4 * sh_c, mask=mask, other=0.0).to(tl.float32)
         residual_b = tl.load(at_head + 8 * sh_c, mask=mask, other=0.0).to(tl.float32)
-        # No light found in any channel: black, without the residual (`lit_or_black`).
-        lit = red + green + blue > 0.0
+        # No light found in any channel: black, without the residual (`lit_or_black`); a NaN
+        # (weights that give NaN) compares false either way and stays NaN, for the engine to report.
+        unlit = red + green + blue <= 0.0
         dtype = out.dtype.element_ty
-        tl.store(at_out, tl.where(lit, tl.log(1.0 + red) + residual_r, 0.0).to(dtype), mask=mask)
-        tl.store(at_out + so_c, tl.where(lit, tl.log(1.0 + green) + residual_g, 0.0).to(dtype),
+        tl.store(at_out, tl.where(unlit, 0.0, tl.log(1.0 + red) + residual_r).to(dtype), mask=mask)
+        tl.store(at_out + so_c, tl.where(unlit, 0.0, tl.log(1.0 + green) + residual_g).to(dtype),
                  mask=mask)
-        tl.store(at_out + 2 * so_c, tl.where(lit, tl.log(1.0 + blue) + residual_b, 0.0).to(dtype),
+        tl.store(at_out + 2 * so_c, tl.where(unlit, 0.0, tl.log(1.0 + blue) + residual_b).to(dtype),
                  mask=mask)
 

@@ -10,7 +10,8 @@ what blending cannot fix (spatial noise, disocclusions). The weight logits start
 consistency masks and the head starts at zero, so an untrained network already averages the
 consistent neighbours; training refines from there, which converges far faster than a plain residual.
 Where the frames hold no light within the weights' reach (a CG element's empty background), the
-output is black, residual or not (`lit_or_black`).
+output is black, residual or not (`lit_or_black`); where the network itself gives NaN or Inf (weights
+from a diverged training run), the output is NaN, which the engine reports (`denoiser`).
 With `demodulate` the frames are divided by frame t's albedo before they are filtered and the result
 is multiplied by it: the weights then filter shading, and a weight that reaches across a texture
 edge no longer blurs the texture (the albedo demodulation of kernel-predicting denoisers).
@@ -73,9 +74,11 @@ def lit_or_black(filtered_log: torch.Tensor, residual: torch.Tensor) -> torch.Te
     pixels where the filtering found no light in any channel: those stay black. There every
     frame the weights reach is black (the empty background of a CG element rendered over
     transparency), and the residual, which adds what filtering cannot, would lift them by a haze
-    the network learnt on renders that have light everywhere."""
-    lit = filtered_log.sum(dim=1, keepdim=True) > 0
-    return torch.where(lit, filtered_log + residual, 0.0)
+    the network learnt on renders that have light everywhere. A NaN (weights that give NaN: a
+    diverged training run's) is no "no light": it stays NaN, for the engine to tell from black
+    and report (`denoiser.NetworkFailures`), where a test of `> 0` would turn it black unseen."""
+    unlit = filtered_log.sum(dim=1, keepdim=True) <= 0
+    return torch.where(unlit, 0.0, filtered_log + residual)
 
 
 def kernel_weights(logits: torch.Tensor, consistency: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -396,5 +399,9 @@ class TemporalUNet(nn.Module):
         return features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Denoised linear HDR beauty of frame t, (N, 3, H, W)."""
-        return from_log(self.forward_log(x))
+        """Denoised linear HDR beauty of frame t, (N, 3, H, W): NaN wherever the network's log
+        result is NaN or infinite (weights that overflow), which `from_log`'s clamp would
+        otherwise pass off as black or as a 65504 highlight; the engine counts and reports such
+        pixels (`denoiser.NetworkFailures`). One elementwise pass over the output."""
+        log = self.forward_log(x)
+        return from_log(log.nan_to_num(nan=math.nan, posinf=math.nan, neginf=math.nan))

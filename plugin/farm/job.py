@@ -5,8 +5,11 @@ frames to the command; everything else about the job lives here, so both writers
 Each chunk runs `vfxdenoise seq INPUT --frames=CHUNK --job-frames=JOB -o OUTPUT --resume`: seq writes only
 the chunk's frames but reads the temporal halo around them, and checks --frames for a typo as the
 whole job's frames (handles held past the render's ends), so any chunking gives the same pixels as
-one run. With --keep-going a task writes its chunk's other frames past one that fails, and still
-exits 1: the farm marks it failed and retries it, and a retry (--resume) redoes the frames not written.
+one run. Every task also gets `--model-sha256` of the weights the model names here (`model_pin`):
+a worker whose install ships other weights under the same name, or that sees another file at the
+model's path, refuses its task rather than mixing models within the shot. With --keep-going a
+task writes its chunk's other frames past one that fails, and still exits 1: the farm marks it
+failed and retries it, and a retry (--resume) redoes the frames not written.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
+from vfxdenoise.core.model_files import DEFAULT_MODEL, ELSEWHERE, model_ref, weights_sha256
 from vfxdenoise.plugin.runner import split_command
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 EXECUTABLE = "vfxdenoise"
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
 KEEP_GOING = "--keep-going"  # seq's flag: a frame that fails fails alone, and seq exits 1 at the end
+MODEL_SHA256 = "--model-sha256"  # seq's flag: the weights' SHA-256 a task must find (`model_pin`)
 DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk`)
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
                 "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
@@ -65,6 +70,7 @@ class FarmJob:
     command: tuple[str, ...] = (EXECUTABLE,)  # the executable, or an interpreter and its arguments
     name: str = "vfxdenoise"
     existing: str = RESUME  # seq_options.EXISTING_POLICIES: tasks keep frames written, or rewrite them
+    model_sha256: str = ""  # the SHA-256 of the model's weights every task must find (`model_pin`); '': any
     listed: dict[int, os.DirEntry] | None = field(default=None, compare=False, repr=False)
     """The files of `input` on disk when the job was built, by frame, from `build_job`'s one
     listing of the input folder (`seq_checks` checks the job against them, without listing it
@@ -74,10 +80,12 @@ class FarmJob:
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
         a task of this job: with the job's frames (`--job-frames`, compact: runs and steps), so
-        that a task of handles held past the render's ends is not taken for a --frames typo."""
+        that a task of handles held past the render's ends is not taken for a --frames typo, and
+        pinned to the job's weights (`model_pin`)."""
+        pin = [f"{MODEL_SHA256}={self.model_sha256}"] if self.model_sha256 else []
         return [*self.command, "seq", self.input.text, f"--frames={frames}",
                 f"--job-frames={format_frames(self.frames)}", "-o", self.output.text,
-                f"--{self.existing}", "--progress", "none", *self.seq_args]
+                f"--{self.existing}", "--progress", "none", *pin, *self.seq_args]
 
     @property
     def keep_going(self) -> bool:
@@ -97,6 +105,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     the frames already written: resume (a retry redoes only those not finished) or overwrite.
     `keep_going`: each task runs seq --keep-going, after the other seq options (`options`), so
     that a frame that fails does not stop its chunk's others; the task still fails (exit 1).
+    Every task is pinned to the weights the model names here (`model_pin`).
     """
     options = options or SeqOptions()
     if chunk < 1:
@@ -114,10 +123,27 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
+        model_sha256=model_pin(options.model),
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
         listed=None if on_disk is None else on_disk.files,
     )
+
+
+def model_pin(model: str | None) -> str:
+    """The SHA-256 of the weights `model` (None: seq's default) names on this machine, which
+    every task passes seq as --model-sha256 and seq checks before it reads a frame: the job runs
+    one model whatever install or mount a worker has. '' for a model path not on this machine
+    (warned: the workers' file is not pinned) or a model that names nothing here (`seq_checks`
+    refuses it)."""
+    ref = model_ref(model or DEFAULT_MODEL)
+    if ref.kind == ELSEWHERE:
+        log.warning("model %s is not on this machine: its weights' SHA-256 is not pinned, so workers "
+                    "seeing other files at that path would each run their own", ref.given)
+        return ""
+    if ref.weights is None or not ref.weights.is_file():
+        return ""
+    return weights_sha256(ref.weights)
 
 
 def import_farm_library(module: str):

@@ -35,8 +35,10 @@ SEQ_ARGS_NOTE = (". A value given at submission replaces the options written her
 # Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
 # "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them, and its --job-frames the job's
 # Frames parameter (the chunk is one task of them: `FarmJob.seq_command`). "--frames=" keeps a
-# negative first frame from being read as an option. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ...
-# where the options are longer than one parameter holds) are shell-quoted text (shlex.join), so a
+# negative first frame from being read as an option. ModelSha256 pins every task to the weights the
+# model named on the submitting machine (seq --model-sha256; empty: not pinned). VfxdenoiseCommand
+# and SeqArgs (then SeqArgs2, ... where the options are longer than one parameter holds) are
+# shell-quoted text (shlex.join), so a
 # job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
 # seq prints a line per frame and a summary, and `openjd_progress: PERCENT` lines, which Deadline
 # Cloud shows as the task's progress (--progress openjd). exec: seq is the task's process, so its
@@ -46,13 +48,14 @@ CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
 set -euo pipefail
-input=$2 frames=$3 output=$4 existing=$5 job_frames=$6
+input=$2 frames=$3 output=$4 existing=$5 job_frames=$6 model_sha256=$7
 eval "command=($1)"
-eval "extra=(${*:7})"
+eval "extra=(${*:8})"
 echo "openjd_status: denoising frames $frames"
 echo "vfxdenoise chunk $frames: $input -> $output (--$existing)"
 exec "${command[@]}" seq "$input" "--frames=$frames" "--job-frames=$job_frames" -o "$output" \\
-    "--$existing" --progress openjd ${extra[@]+"${extra[@]}"}
+    "--$existing" --progress openjd ${model_sha256:+"--model-sha256=$model_sha256"} \\
+    ${extra[@]+"${extra[@]}"}
 """
 
 
@@ -94,6 +97,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
                     "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
                              "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
                              "{{Param.OutputPattern}}", "{{Param.Existing}}", "{{Param.Frames}}",
+                             "{{Param.ModelSha256}}",
                              *(f"{{{{Param.{name}}}}}" for name in _seq_args_values(job))],
                     # Outputs are renamed into place whole, so stopping a task at once is safe.
                     "cancelation": {"mode": "NOTIFY_THEN_TERMINATE"},
@@ -148,6 +152,7 @@ def _values(job: FarmJob) -> dict[str, Any]:
         "ChunkSize": job.chunk,
         **_seq_args_values(job),
         "Existing": job.existing,
+        "ModelSha256": job.model_sha256,
         "VfxdenoiseCommand": shlex.join(job.command),
     }
 
@@ -191,6 +196,12 @@ def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
          "default": values["Existing"],
          "description": "resume: keep output frames already written (retries redo only missing "
                         "frames); overwrite: rewrite every frame of each task."},
+        {"name": "ModelSha256", "type": "STRING", "default": values["ModelSha256"],
+         "description": "SHA-256 of the model's weights every task must find (seq --model-sha256): "
+                        "the weights the job's --model named where it was written, so a worker "
+                        "with another install refuses its task rather than mix models in the shot. "
+                        "Give the new model's (sha256sum) if SeqArgs changes --model; empty: not "
+                        "checked."},
         {"name": "VfxdenoiseCommand", "type": "STRING", "minLength": 1,
          "default": values["VfxdenoiseCommand"],
          "description": "The vfxdenoise command on the workers, shell-quoted: its executable "

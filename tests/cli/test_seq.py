@@ -338,7 +338,7 @@ def test_the_seq_contract_in_architecture_lists_every_option():
 
     text = (Path(__file__).resolve().parents[2] / "ARCHITECTURE.md").read_text()
     synopsis = text.split("vfxdenoise [--debug] seq INPUT_PATTERN", 1)[1].split("```", 1)[0]
-    documented = set(re.findall(r"--[a-z-]+", synopsis)) | {"-o"}
+    documented = set(re.findall(r"--[a-z0-9-]+", synopsis)) | {"-o"}
     options = {opt for param in seq.params for opt in param.opts if opt.startswith("-")}
     assert options - {"--output"} == documented
 
@@ -642,3 +642,52 @@ def test_a_cancel_by_sigterm_mid_run_reports_each_frame_on_disk_once_then_a_canc
     on_disk = sorted(int(path.name.split(".")[1]) for path in out.glob("o.*.exr"))
     assert [(event["index"], event["frame"]) for event in events if event["event"] == "frame"] == list(
         enumerate(on_disk, start=1))
+
+
+def test_model_sha256_refuses_other_weights_before_reading_a_frame(sequence_factory, tiny_weights, tmp_path):
+    """A farm task pinned to the submitter's weights (`farm` passes --model-sha256) on a worker
+    whose `default`, or file at the model's path, holds other weights refuses, naming both
+    digests and the file, and writes nothing; the right digest (any case) runs."""
+    import hashlib
+
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    other = "0" * 64
+    out = tmp_path / "out" / "o.####.exr"
+    args = ["seq", pattern, "-o", str(out), "--model", str(tiny_weights), "--device", "cpu"]
+    refused = CliRunner().invoke(vfxdenoise_cli, [*args, "--model-sha256", other, "--progress", "json"])
+    assert refused.exit_code == 1, refused.output
+    event = json.loads(refused.stdout.splitlines()[-1])
+    assert event["error_class"] == "WeightsMismatchError"
+    assert event["message"].startswith(
+        f"model '{tiny_weights}': expected weights with SHA-256 {other} (--model-sha256), but the "
+        f"weights at {tiny_weights} are {sha}: this machine's vfxdenoise install (or model file) differs")
+    assert not (tmp_path / "out").exists()
+    bad = CliRunner().invoke(vfxdenoise_cli, [*args, "--model-sha256", "abc"])
+    assert bad.exit_code == 2 and "is no SHA-256: give its 64 hexadecimal digits" in bad.output
+    ran = CliRunner().invoke(vfxdenoise_cli, [*args, "--model-sha256", sha.upper(), "--progress", "none"])
+    assert ran.exit_code == 0, ran.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["o.0001.exr", "o.0002.exr"]
+
+
+def test_weights_that_give_nan_make_seq_exit_1_not_write_black_frames(sequence_factory, tiny_weights,
+                                                                     tmp_path):
+    """`seq --model` of a diverged run's weights wrote all-black frames and exited 0."""
+    from vfxdenoise.core.models import build_model
+    from vfxdenoise.core.weights import load_weights, save_weights
+
+    loaded = load_weights(tiny_weights)
+    diverged = build_model(loaded.architecture, **loaded.config)
+    diverged.load_state_dict(loaded.model.state_dict())
+    with torch.no_grad():
+        for parameter in diverged.parameters():
+            parameter.mul_(1e3)
+        torch.nn.init.normal_(diverged.head.weight, std=1e3)
+    save_weights(diverged, tmp_path / "div" / "model.safetensors", loaded.architecture, loaded.config)
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    result = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", str(tmp_path / "o.####.exr"),
+                                                 "--model", str(tmp_path / "div"), "--device", "cpu",
+                                                 "--progress", "none"])
+    assert result.exit_code == 1
+    assert "error: frame 1 not written: model" in result.output and "diverged training run" in result.output
+    assert not list(tmp_path.glob("o.*.exr"))

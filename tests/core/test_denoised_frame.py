@@ -278,3 +278,41 @@ def test_an_alpha_the_network_did_not_see_is_written_as_rendered(tmp_path):
                          {"": np.full((3, 8, 8), 0.25, np.float32)}, EngineConfig(alpha="denoise"),
                          MadeWith("model", "", Exposure(), "record"))
     np.testing.assert_array_equal(out.get(["A"])[0], rendered)
+
+
+@pytest.mark.parametrize("failed", [1, 12])
+def test_a_frame_is_written_only_where_the_network_failed_on_a_few_of_its_lit_pixels(tmp_path, caplog,
+                                                                                    failed):
+    """The writer checks the count the denoiser took before cleaning (`NetworkFailures`): one
+    pixel of 100,000 lit is warned of, naming the frame, and the frame written; more fail it,
+    naming the model, and nothing is written."""
+    import logging
+
+    import torch
+
+    from vfxdenoise.core.denoised_frame import write_denoised
+    from vfxdenoise.core.denoiser import DenoisedBeauty, NonFiniteNetworkError
+
+    _render(tmp_path / "in.exr", 3, None)
+    denoised = DenoisedBeauty(torch.full((3, H, W), 0.25), failures=torch.tensor([failed, 100_000]))
+    made_with = MadeWith("models/ft", "", Exposure(), "record", frame=3,
+                         model_path="/m/ft/model.safetensors", model_sha256="ab" * 32)
+
+    def write() -> None:
+        write_denoised(tmp_path / "out.exr", read_exr(tmp_path / "in.exr"),
+                       {"": LayerMap(beauty=("R", "G", "B"))}, {"": denoised}, EngineConfig(), made_with)
+
+    if failed > 10:
+        with pytest.raises(NonFiniteNetworkError, match=r"^frame 3 not written: model 'models/ft' "
+                                                        r"\(/m/ft/model.safetensors\) gives NaN/Inf on 12 "):
+            write()
+        assert not (tmp_path / "out.exr").exists()
+        return
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.denoiser"):
+        write()
+    assert [m[:60] for m in caplog.messages] == [
+        "frame 3: model 'models/ft' (/m/ft/model.safetensors) gave Na"]
+    spec = read_exr(tmp_path / "out.exr").parts[0].spec
+    assert spec.getattribute("vfxdenoise/model") == "models/ft"
+    assert spec.getattribute("vfxdenoise/model_path") == "/m/ft/model.safetensors"
+    assert spec.getattribute("vfxdenoise/model_sha256") == "ab" * 32

@@ -257,25 +257,25 @@ def test_a_gpu_memory_budget_leaves_a_cpu_run_on_whole_frames(tiny_weights):
 
 
 def test_tiled_run_matches_untiled(sequence_factory, tmp_path, tiny_weights):
-    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
+    pattern = sequence_factory(frames=range(1, 4), height=80, width=192)  # two tiles of the least side
     whole = str(tmp_path / "a" / "o.####.exr")
     tiled = str(tmp_path / "b" / "o.####.exr")
     denoise_sequence(pattern, whole, config=EngineConfig(model=str(tiny_weights), device="cpu"))
-    denoise_sequence(pattern, tiled, config=EngineConfig(model=str(tiny_weights), device="cpu", tile=32))
+    denoise_sequence(pattern, tiled, config=EngineConfig(model=str(tiny_weights), device="cpu", tile=MIN_TILE))
     # outputs are half floats: allow one half-float step
     np.testing.assert_allclose(beauty_of(tiled, 2), beauty_of(whole, 2), rtol=2e-3, atol=1e-3)
 
 
 def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
-    pattern = sequence_factory(frames=range(1, 4), height=80, width=96)
+    pattern = sequence_factory(frames=range(1, 4), height=80, width=192)
     with_light_groups(pattern, range(1, 4))
     outputs = {}
-    for tile in (None, 32):
+    for tile in (None, MIN_TILE):
         folder = tmp_path / f"tile{tile}"
         summary = denoise_sequence(pattern, str(folder / "o.####.exr"), config=EngineConfig(
             model="default", device="cpu", aovs=("key",), tile=tile))
         outputs[tile] = read_exr(summary.output_pattern.path(2)).get(["key.R", "key.G", "key.B"])
-    np.testing.assert_allclose(outputs[32], outputs[None], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(outputs[MIN_TILE], outputs[None], rtol=1e-4, atol=1e-4)
 
 
 def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):
@@ -336,3 +336,47 @@ def test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs(sequ
     for whole, tiled in zip(written[None], written[0.05]):
         for names in (["R", "G", "B"], ["key.R", "key.G", "key.B"]):
             assert np.abs(np.log1p(tiled.get(names)) - np.log1p(whole.get(names))).max() < 0.01
+
+
+def test_the_pixels_a_network_gave_nan_or_inf_for_are_counted_where_frame_t_holds_light(sequence_factory,
+                                                                                     tiny_weights):
+    """Cleaning the result hides them (the test above): they are counted first, where frame t's
+    noisy beauty holds light, for the writer to fail the frame or warn (`NetworkFailures`)."""
+    from vfxdenoise.core.denoiser import NetworkFailures
+
+    tiny = load_weights(tiny_weights)
+    model = _Emits([float("nan"), float("inf"), float("-inf"), 1e6, -3.0, 0.5], **tiny.config)
+    model.load_state_dict(tiny.model.state_dict())
+    denoiser = _denoiser(LoadedModel(model.eval(), tiny.architecture, tiny.config))
+    window = _window(sequence_factory(frames=range(1, 4)), 2, range(-1, 2))
+    lit = int((window[0].beauty > 0).any(axis=0).sum())
+    assert lit > 1000
+    assert denoised_beauty(denoiser, window, None).failures() == NetworkFailures(3, lit)
+    window[0].beauty[:, 0, 1] = 0.0  # the Inf falls where frame t holds no light: not counted
+    assert denoised_beauty(denoiser, window, None).failures() == NetworkFailures(2, lit - 1)
+    plain = denoised_beauty(_denoiser(tiny), window, None)
+    assert plain.failures().failed == 0
+
+
+def test_a_frame_the_network_failed_on_beyond_a_few_pixels_fails_naming_the_model(caplog):
+    """More than MAX_FAILED_SHARE of its lit pixels: the weights are broken, the frame fails (the
+    run stops, or goes on under --keep-going); fewer are warned of, naming the frame and count."""
+    from vfxdenoise.core.denoiser import MAX_FAILED_SHARE, NetworkFailures, NonFiniteNetworkError
+    from vfxdenoise.core.errors import ModelError
+
+    NetworkFailures(0, 5000).check(7, "default")
+    assert not caplog.messages
+    few = int(MAX_FAILED_SHARE * 100_000)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.denoiser"):
+        NetworkFailures(few, 100_000).check(7, "models/ft", "/shows/x/models/ft/model.safetensors")
+    assert caplog.messages == [
+        f"frame 7: model 'models/ft' (/shows/x/models/ft/model.safetensors) gave NaN/Inf on {few} of "
+        "its 100000 lit pixels, 0.01%, written black there; should it recur, its weights may be from a "
+        "diverged training run"]
+    with pytest.raises(NonFiniteNetworkError, match=(
+            r"^frame 7 not written: model 'models/div' gives NaN/Inf on 11 of its 100000 lit pixels, "
+            r"0.011% \(not the frames' own: .*\); its weights are likely from a diverged training run. "
+            r"Use another model \(--model default\), or retrain this one")) as error:
+        NetworkFailures(few + 1, 100_000).check(7, "models/div")
+    assert isinstance(error.value, ModelError)
+    assert NetworkFailures.total([NetworkFailures(1, 10), NetworkFailures(2, 20)]) == NetworkFailures(3, 30)

@@ -1817,3 +1817,41 @@ def test_a_cancel_while_waiting_on_a_frames_write_still_reports_it_once_in_order
     on_disk = sorted(int(p.name.split(".")[1]) for p in tmp_path.glob("o.*.exr"))
     assert interrupted and 1 in on_disk
     assert reported == [(frame, index) for index, frame in enumerate(on_disk, start=1)]
+
+
+def _diverged_weights(tiny_weights, path: Path) -> Path:
+    """`tiny_weights` scaled far up, as a training run diverging at a huge learning rate leaves
+    them: every value finite, so loading them passes, but the network overflows to Inf and NaN."""
+    from vfxdenoise.core.weights import save_weights
+
+    loaded = load_weights(tiny_weights)
+    with torch.no_grad():
+        for parameter in loaded.model.parameters():
+            parameter.mul_(1e3)
+        torch.nn.init.normal_(loaded.model.head.weight, std=1e3)  # the untrained head is zero
+    save_weights(loaded.model, path, loaded.architecture, loaded.config)
+    return path
+
+
+def test_weights_that_give_nan_fail_the_frame_naming_the_model_rather_than_write_it_black(
+        sequence_factory, tiny_weights, tmp_path):
+    """A diverged run's finite weights gave NaN inside the network, which its output stage turned
+    black: `seq` wrote all-black frames with exit 0 and no word. The frame now fails, naming the
+    model and its weights, and nothing is written; under --keep-going each frame fails so."""
+    from vfxdenoise.core.denoiser import NonFiniteNetworkError
+
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=32)
+    weights = _diverged_weights(tiny_weights, tmp_path / "div.safetensors")
+    with pytest.raises(NonFiniteNetworkError, match=(
+            rf"^frame 1 not written: model '{re.escape(str(weights))}' gives NaN/Inf on 1024 of its "
+            r"1024 lit pixels, 100% \(.*\); its weights are likely from a diverged training run. Use "
+            r"another model \(--model default\)")):
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=_config(weights))
+    assert not list((tmp_path / "out").glob("*.exr"))
+    summary = denoise_sequence(pattern, str(tmp_path / "kept" / "o.####.exr"),
+                               config=_config(weights, keep_going=True))
+    assert summary.frames("failed") == [1, 2, 3] and not list((tmp_path / "kept").glob("*.exr"))
+    assert all("diverged training run" in r.message for r in summary.results)
+    healthy = denoise_sequence(pattern, str(tmp_path / "ok" / "o.####.exr"), config=_config(tiny_weights))
+    assert healthy.frames("written") == [1, 2, 3]
+    assert not [warning for warning in healthy.warnings if "NaN" in warning]

@@ -196,3 +196,57 @@ def test_a_model_card_records_the_command_the_machine_torch_and_the_loops_traini
                       "torch": torch.__version__, "seconds": 61.3}
     assert record["machine"].endswith(" cpu")
     assert 4.5 < provenance.training_run_record("cuda", [], time.time() - 5)["seconds"] < 60
+
+
+def test_a_model_card_names_the_cpus_model_not_an_empty_processor(tmp_path, monkeypatch):
+    """Linux's platform.processor() is empty: the machine read 'x86_64  cpu'. The CPU's model name
+    comes from /proc/cpuinfo (padding run together), else from platform.processor()."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\n"
+                       "model name\t:   Intel(R) Xeon(R)  Gold 6338 CPU @ 2.00GHz  \nflags\t\t: fpu\n")
+    assert provenance.cpu_model(cpuinfo) == "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
+    monkeypatch.setattr(provenance.platform, "processor", lambda: " arm ")
+    assert provenance.cpu_model(tmp_path / "none") == "arm"
+    monkeypatch.setattr(provenance.platform, "processor", lambda: "")
+    monkeypatch.setattr(provenance.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(provenance, "cpu_model", lambda: "")
+    assert provenance.training_run_record("cpu", [], time.time())["machine"] == "x86_64 cpu"
+    monkeypatch.setattr(provenance, "cpu_model", lambda: "AMD EPYC 9654 96-Core Processor")
+    assert (provenance.training_run_record("cuda", [], time.time())["machine"]
+            == "x86_64 AMD EPYC 9654 96-Core Processor cuda")
+
+
+def test_the_machines_own_cpu_model_is_read():
+    """On this machine: a name, or '' where neither /proc/cpuinfo nor the platform says one."""
+    name = provenance.cpu_model()
+    assert name == " ".join(name.split())
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as lines:
+            if any(line.startswith("model name") for line in lines):
+                assert name
+
+
+def test_outputs_record_the_weights_file_and_its_sha256(tmp_path, tiny_weights):
+    """`vfxdenoise/model` is the --model as typed (a cwd-relative path, 'default'): the weights
+    file itself, absolute, and its SHA-256 say which weights made a frame, wherever it goes."""
+    import hashlib
+
+    shot = write_sequence(tmp_path / "shot", frames=range(1, 3), height=16, width=16)
+    copy = tmp_path / "models" / "ft"
+    copy.mkdir(parents=True)
+    shutil.copy(tiny_weights, copy / "model.safetensors")
+    previous = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"),
+                         config=EngineConfig(model="models/ft", device="cpu"))
+    finally:
+        os.chdir(previous)
+    spec = read_exr(parse_pattern(str(tmp_path / "out" / "o.####.exr")).path(2)).parts[0].spec
+    assert spec.getattribute(provenance.MODEL_ATTRIBUTE) == "models/ft"
+    assert spec.getattribute(provenance.MODEL_PATH_ATTRIBUTE) == str(copy / "model.safetensors")
+    assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == hashlib.sha256(
+        tiny_weights.read_bytes()).hexdigest()
+    identity = provenance.WeightsIdentity.of(tiny_weights)
+    assert identity.sha256 == spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE)
+    assert identity.path == str(tiny_weights.resolve())

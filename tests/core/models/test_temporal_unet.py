@@ -188,3 +188,35 @@ def test_shipped_model_with_bfloat16_convolutions_stays_within_rounding_of_float
         model.run_convolutions_in(torch.bfloat16)
         difference = (torch.log1p(model(x)) - expected).abs()
     assert 0 < difference.mean() < 2e-3 and difference.max() < 0.05
+
+
+def test_a_nan_the_filtering_gives_stays_nan_rather_than_black():
+    """`lit_or_black` tested `> 0`, false for NaN: weights that give NaN (a diverged training
+    run's) made black frames no one was told of. NaN stays NaN, for the engine to count."""
+    from vfxdenoise.core.models.temporal_unet import lit_or_black
+
+    filtered = torch.tensor([float("nan"), 0.0, 0.5]).view(1, 1, 1, 3).expand(1, 3, 1, 3)
+    out = lit_or_black(filtered, torch.full((1, 3, 1, 3), 0.25))
+    assert out[..., 0].isnan().all()
+    assert (out[..., 1] == 0).all() and (out[..., 2] == 0.75).all()
+
+
+@pytest.mark.parametrize("arch", ["temporal-unet", "temporal-kpn"])
+@pytest.mark.parametrize("broken", ["overflowing weights", "an infinite residual"])
+def test_weights_that_give_nan_or_inf_make_nan_not_black_or_a_highlight(arch, broken):
+    """Finite weights scaled far up (what a diverged run writes: finite, so loading passes)
+    overflow to Inf and NaN inside the network; a residual of Inf was clamped to the 65504
+    highlight and one of NaN turned black. Both come out NaN at every lit pixel."""
+    torch.manual_seed(0)
+    model = build_model(arch, temporal_radius=1, widths=(8, 12)).eval()
+    with torch.no_grad():
+        if broken == "overflowing weights":
+            for parameter in model.parameters():
+                parameter.mul_(1e6)
+            nn.init.normal_(model.head.weight, std=1e6)
+        else:  # the residual (head channels 0-11: RGB x 4 phases)
+            model.head.bias[:12] = float("inf")
+    x = torch.rand(1, model.layout.in_channels, 16, 24) + 0.1
+    with torch.inference_mode():
+        out = model(x)
+    assert out.isnan().all()

@@ -238,3 +238,25 @@ def test_a_jobs_refusal_over_other_padding_is_what_seq_says_running_its_first_ta
     ran = CliRunner().invoke(cli, first_task[1:])
     assert ran.exit_code == 1
     assert ran.output == f"error: {refused.value}\n"
+
+
+def test_each_task_is_pinned_to_the_sha256_of_the_weights_the_job_names_here(tmp_path, tiny_weights, caplog):
+    """Workers with another install (another `default`) ran their own weights, mixing models in one
+    shot without a word: each task's seq now gets the weights' SHA-256 as found where the job is
+    written. A model path not on this machine cannot be hashed: said, and not pinned."""
+    import hashlib
+
+    from vfxdenoise.core.model_files import SHIPPED_DIR
+
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+    shipped = hashlib.sha256((SHIPPED_DIR / "default.safetensors").read_bytes()).hexdigest()
+    job = build_job(pattern, None, "1-4", 2)
+    assert job.model_sha256 == shipped and f"--model-sha256={shipped}" in job.seq_command("1-2")
+    assert "--model-sha256" not in " ".join(job.seq_args)  # not among the options SeqArgs carries
+    own = build_job(pattern, None, "1-4", 2, options=SeqOptions(model=str(tiny_weights)))
+    assert own.model_sha256 == hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    with caplog.at_level("WARNING"):
+        elsewhere = build_job(pattern, None, "1-4", 2, options=SeqOptions(model="/farm/only/m.safetensors"))
+    assert elsewhere.model_sha256 == "" and "--model-sha256" not in " ".join(elsewhere.seq_command("1-2"))
+    assert "model /farm/only/m.safetensors is not on this machine: its weights' SHA-256 is not pinned" \
+        in caplog.text

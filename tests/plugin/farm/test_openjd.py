@@ -441,3 +441,38 @@ def test_without_a_vfxdenoise_executable_jobs_run_this_interpreter(monkeypatch, 
     monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
     monkeypatch.setenv("PATH", str(tmp_path))
     assert default_command() == (str(tmp_path / "bin" / "python3"), "-m", "vfxdenoise.cli.main")
+
+
+def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(shot, tmp_path, tiny_weights):
+    """The job's ModelSha256 (the weights' SHA-256 where it was written) reaches every task's seq:
+    a worker that finds other weights under the model's name or path (another install, a model
+    retrained since) refuses its chunk before reading a frame, instead of mixing models in the
+    shot; with the weights the job was written with it runs."""
+    import hashlib
+    import shutil
+
+    from vfxdenoise.core.models import build_model
+    from vfxdenoise.core.weights import load_weights, save_weights
+
+    model = tmp_path / "models" / "m.safetensors"
+    model.parent.mkdir()
+    shutil.copy(tiny_weights, model)
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, model, chunk=4), tmp_path / "bundle")
+    template = tmp_path / "bundle" / "template.yaml"
+    written = yaml.safe_load(template.read_text())
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert {p["name"]: p["default"] for p in written["parameterDefinitions"]}["ModelSha256"] == sha
+    assert "{{Param.ModelSha256}}" in written["steps"][0]["script"]["actions"]["onRun"]["args"]
+
+    loaded = load_weights(tiny_weights)
+    other = build_model(loaded.architecture, **loaded.config)  # freshly initialised: other weights
+    save_weights(other, model, loaded.architecture, loaded.config)
+    refused = _run([BIN / "openjd", "run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}])])
+    assert refused.returncode != 0 and "exited with code: 1 " in refused.stdout
+    assert f"expected weights with SHA-256 {sha} (--model-sha256), but the weights at {model} are" \
+        in refused.stdout
+    assert not parse_pattern(out).frames_on_disk()
+    shutil.copy(tiny_weights, model)
+    _openjd("run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}]))
+    assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003]
