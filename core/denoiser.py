@@ -3,9 +3,10 @@ tile by tile, tiling and out-of-memory fallback, the result cleaned and on its w
 
 Cleaning the result (NaN black, Inf the half-float maximum) would hide weights that give NaN or
 Inf (a diverged training run's: finite, so loading them passes): the pixels where the network's
-result is NaN or Inf and frame t's noisy beauty holds light are counted first
-(`NetworkFailures`), on the device, and checked once the frame's pixels are on the host: a frame
-whose share of such pixels is above MAX_FAILED_SHARE fails naming the model, a few are warned of.
+result is NaN or Inf and frame t's beauty holds light are counted first (`NetworkFailures`), on
+the device, from the network input's own frame t (no upload, no wait), and checked once the
+frame's pixels are on the host: a frame with more such pixels than MAX_FAILED_SHARE of its lit
+ones and MIN_FAILED_PIXELS fails naming the model, fewer are warned of.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP, EngineConfig
 from vfxdenoise.core.errors import DeviceError, ModelError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
 from vfxdenoise.core.run_warnings import warn
@@ -38,68 +40,110 @@ log = logging.getLogger(__name__)
 
 # The share of a frame's lit pixels at which the network may give NaN or Inf before the frame
 # fails (`NetworkFailures.check`): 1 in 10,000, some 200 pixels of an HD frame. Fewer are warned of
-# and written black; more say the weights are broken, and a frame of black holes is no result.
+# and cleaned; more say the weights are broken, and a frame of holes is no result.
 MAX_FAILED_SHARE = 1e-4
+# However few pixels hold light (a sparse CG element, a sparks pass, a small crop), up to this many
+# failed are warned of, not failed: one stray overflow would otherwise fail any frame with fewer
+# than 10,000 lit pixels.
+MIN_FAILED_PIXELS = 64
 
 
 class NonFiniteNetworkError(ModelError):
-    """The network gave NaN or Inf on more than MAX_FAILED_SHARE of a frame's lit pixels: its
-    weights are broken (a diverged training run's), whatever the frames hold."""
+    """The network gave NaN or Inf on more of a frame's lit pixels than MAX_FAILED_SHARE of them
+    and MIN_FAILED_PIXELS: its weights are broken (a diverged training run's), or its values
+    overflow the reduced precision it ran in."""
 
 
 @dataclass(frozen=True)
 class NetworkFailures:
-    """A frame's pixels where the network's result was NaN or Inf while the noisy beauty there
-    holds light (`failed`), of the pixels that hold light (`lit`), summed over its views."""
+    """A frame's pixels where the network's result was NaN or Inf while frame t's beauty there
+    holds light (`failed`), of the pixels that hold light (`lit`), summed over its views; and
+    the reduced precision the network ran in (`reduced`, as `Denoiser.reduced_precision` says
+    it; '' in float32), where an overflow rather than broken weights may be the cause."""
 
     failed: int = 0
     lit: int = 0
+    reduced: str = ""
 
     @classmethod
     def total(cls, counts: Iterable[NetworkFailures]) -> NetworkFailures:
         counts = list(counts)
-        return cls(sum(c.failed for c in counts), sum(c.lit for c in counts))
+        return cls(sum(c.failed for c in counts), sum(c.lit for c in counts),
+                   next((c.reduced for c in counts if c.reduced), ""))
 
     @property
     def share(self) -> float:
         return self.failed / max(self.lit, 1)
 
+    @property
+    def fails(self) -> bool:
+        """Whether so many pixels failed that the frame does: more than MAX_FAILED_SHARE of its
+        lit pixels and more than MIN_FAILED_PIXELS."""
+        return self.failed > max(MAX_FAILED_SHARE * self.lit, MIN_FAILED_PIXELS)
+
     def check(self, frame: int | None, model: str, weights: str = "") -> None:
-        """Fail frame `frame` (NonFiniteNetworkError) where more than MAX_FAILED_SHARE of its lit
-        pixels failed, naming `model` (as given) and its `weights` file; warn of a few (written
-        black); nothing where none did."""
+        """Fail frame `frame` (NonFiniteNetworkError) where too many of its lit pixels failed
+        (`fails`), naming `model` (as given) and its `weights` file, and the causes: broken
+        weights, or an overflow of the reduced precision it ran in (then --precision float32 to
+        tell); warn of fewer (cleaned: `Denoiser.__call__`); nothing where none did."""
         if not self.failed:
             return
         what = f"frame {frame}" if frame is not None else "a frame"
         named = f"model '{model}'" + (f" ({weights})" if weights and weights != model else "")
         counted = f"{self.failed} of its {self.lit} lit pixels, {100 * self.share:.3g}%"
-        if self.share > MAX_FAILED_SHARE:
+        if self.fails:
             raise NonFiniteNetworkError(
                 f"{what} not written: {named} gives NaN/Inf on {counted} (not the frames' own: "
-                "those are replaced before the network sees them); its weights are likely from a "
-                "diverged training run. Use another model (--model default), or retrain this one "
-                "with a lower learning rate")
-        warn(log, "%s: %s gave NaN/Inf on %s, written black there; should it recur, its weights may "
-             "be from a diverged training run", what, named, counted)
+                f"those are replaced before the network sees them); {self._causes()}")
+        warn(log, "%s: %s gave NaN/Inf on %s, cleaned there (NaN and -Inf written black, +Inf as "
+             "the half-float maximum, 65504); should it recur, %s", what, named, counted,
+             self._causes(recurring=True))
+
+    def _causes(self, recurring: bool = False) -> str:
+        """What may make a network give NaN or Inf (broken weights; in a reduced precision, its
+        values overflowing it), and what to do."""
+        weights = ("its weights may be from a diverged training run" if recurring
+                   else "its weights are likely from a diverged training run")
+        overflow = f", or its values overflow the {self.reduced} it ran in" if self.reduced else ""
+        if recurring:
+            return weights + overflow + (" (--precision float32 tells)" if self.reduced else "")
+        advice = "use another model (--model default), or retrain this one with a lower learning rate"
+        if self.reduced:
+            advice = f"try --precision float32; failing that, {advice}"
+        return f"{weights}{overflow}. {advice[0].upper()}{advice[1:]}"
 
 
-def _failures(y: torch.Tensor, noisy: torch.Tensor | np.ndarray | None) -> torch.Tensor:
+def _failures(y: torch.Tensor, beauty: torch.Tensor | np.ndarray | None) -> torch.Tensor:
     """(2,) int64 on `y`'s device, without waiting for it: the pixels of the network's result `y`
-    (C, H, W) holding NaN or Inf where the `noisy` beauty of frame t (3, H, W) holds light, and
-    the pixels that hold light (without `noisy`: every pixel counts as lit). Read once on the host
+    (C, H, W) holding NaN or Inf where frame t's `beauty` (3, H, W; None: every pixel counts as
+    lit) holds light, and the pixels that hold light. `beauty` is what lies on `y`'s device
+    already, the network input's frame t (`_frame_t_beauty`): the noisy beauty scaled to the
+    network's exposure, 0 where it is 0 (and where a half-precision input rounds a tiny value to
+    0, or `neighbour_patches.bound_own_outliers` bounds a firefly over black to 0: light the
+    network never saw), so on a GPU nothing is uploaded and nothing waits. Read once on the host
     (`DenoisedBeauty.failures`). On the CPU, where reading a value costs no wait, a finite sum of
     the result (the usual case) settles it in one pass, a tenth of counting's cost: about 17 ms
     of an HD frame the network takes 15 s over on 2 cores (on a GPU all of it is queued there)."""
     if y.device.type == "cpu" and bool(torch.isfinite(y.sum(dtype=torch.float32))):
         return torch.zeros(2, dtype=torch.int64)  # no NaN, no Inf: nothing failed (lit untold)
     failed = ~torch.isfinite(y).all(dim=0)
-    if noisy is None:
-        lit = torch.tensor(failed.numel(), device=y.device)
+    if beauty is None:  # a fill kernel, not a copy from host memory
+        lit = torch.full((), failed.numel(), dtype=torch.int64, device=y.device)
     else:
-        lit_pixels = (torch.as_tensor(noisy).to(y.device) > 0).any(dim=0)
+        lit_pixels = (torch.as_tensor(beauty, device=y.device) > 0).any(dim=0)
         failed &= lit_pixels
         lit = lit_pixels.sum()
     return torch.stack([failed.sum(), lit])
+
+
+def _frame_t_beauty(x: torch.Tensor | InputByRegion, layout: InputLayout) -> torch.Tensor | np.ndarray:
+    """Frame t's beauty (3, H, W) as the network sees it, on the device the result lands on:
+    slot 0 of the input tensor `x` (its layers, if any, follow the network input); an
+    `InputByRegion`, never built whole and only ever on the CPU, gives its frame t's beauty
+    array (no copy). Whole frame either way: tiles are counted on the whole result."""
+    if isinstance(x, InputByRegion):
+        return x.window[0].beauty
+    return x[0, layout.slot_beauty(0)]
 
 
 class DenoisedBeauty:
@@ -111,10 +155,11 @@ class DenoisedBeauty:
     """
 
     def __init__(self, host: torch.Tensor, copied: torch.cuda.Event | None = None,
-                 failures: torch.Tensor | None = None):
+                 failures: torch.Tensor | None = None, reduced: str = ""):
         self._host = host
         self._copied = copied
         self._failures = failures  # (2,) on the host: `_failures`, copied with the pixels
+        self._reduced = reduced  # `Denoiser.reduced_precision`, for `NetworkFailures`
 
     def result(self) -> np.ndarray:
         """(3 + 3 x layers, H, W) float32, finite and within half-float range."""
@@ -128,7 +173,7 @@ class DenoisedBeauty:
         if self._failures is None:
             return NetworkFailures()
         failed, lit = self._failures.tolist()
-        return NetworkFailures(failed, lit)
+        return NetworkFailures(failed, lit, self._reduced)
 
 
 class Denoiser:
@@ -174,6 +219,16 @@ class Denoiser:
         return f"{where}, {precision}"
 
     @property
+    def reduced_precision(self) -> str:
+        """The reduced precision the network runs in, for what a NaN or Inf it gives may come of
+        (`NetworkFailures`): 'half precision', 'bfloat16 convolutions', or '' in float32."""
+        if self.dtype != torch.float32:
+            return "half precision"
+        if self.convolution_dtype != torch.float32:
+            return f"{str(self.convolution_dtype).removeprefix('torch.')} convolutions"
+        return ""
+
+    @property
     def input_dtype(self) -> torch.dtype:
         """The type to build the network input in: the model's where the input lives on the
         model's device; float32 in host memory, whose tiles are converted as they go over."""
@@ -187,13 +242,12 @@ class Denoiser:
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
                  aovs: torch.Tensor | None = None, tile: int | None = None,
-                 radiance: tuple[bool, ...] = (), noisy: torch.Tensor | np.ndarray | None = None
-                 ) -> DenoisedBeauty:
+                 radiance: tuple[bool, ...] = ()) -> DenoisedBeauty:
         """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
         (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`);
         in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile. The
-        pixels where the network gave NaN or Inf are counted where frame t's `noisy` beauty (in
-        the network's exposure; None: everywhere) holds light (`DenoisedBeauty.failures`)."""
+        pixels where the network gave NaN or Inf are counted where frame t's beauty in `x` holds
+        light (`_failures`, `DenoisedBeauty.failures`), over the whole frame, layers' included."""
         if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
             x = torch.cat([x, aovs], dim=1)
         if isinstance(x, torch.Tensor):
@@ -205,7 +259,7 @@ class Denoiser:
                                              self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
-                failures = _failures(y[0], noisy)  # before cleaning hides them
+                failures = _failures(y[0], _frame_t_beauty(x, self.model.layout))  # before cleaning
                 # Finite, and within half float so outputs stored as half hold no Inf either.
                 # Cleaned and widened to float32 by torch (NumPy's half conversion is slow), on the
                 # GPU unless a memory budget already brought the result to the host.
@@ -221,7 +275,7 @@ class Denoiser:
             raise DeviceError(f"out of {self.device.type} memory on {what} ({x.shape[-1]}x"
                               f"{x.shape[-2]}) even with {MIN_TILE} px tiles; {advice}") from exc
         if out.device.type == "cpu":
-            return DenoisedBeauty(out, failures=failures)
+            return DenoisedBeauty(out, failures=failures, reduced=self.reduced_precision)
         return self._copy_to_host(out, failures)
 
     def _copy_to_host(self, out: torch.Tensor, failures: torch.Tensor) -> DenoisedBeauty:
@@ -238,7 +292,7 @@ class Denoiser:
             failures.record_stream(self.copy_stream)
             copied = torch.cuda.Event()
             copied.record(self.copy_stream)
-        return DenoisedBeauty(host, copied, counts)
+        return DenoisedBeauty(host, copied, counts, self.reduced_precision)
 
 
 def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: HostPlan | None,
@@ -250,13 +304,12 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
     (`slot_plan.plan_slots`)."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
-    noisy = window[0].beauty  # where the network's NaN or Inf are counted: frame t's lit pixels
     window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
     plan = plan_slots(window, layout, device, brightness_jump)
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None
-        return denoiser(x, frame=frame, tile=tile, radiance=radiance, noisy=noisy)
+        return denoiser(x, frame=frame, tile=tile, radiance=radiance)
     x = build_input(window, layout, device, plan, dtype)
     aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
-    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, noisy=noisy)
+    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance)

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
-from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
+from vfxdenoise.core.denoiser import Denoiser, NonFiniteNetworkError, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
@@ -489,12 +489,14 @@ class _Outcomes:
     def _stops_run(self, error: Exception) -> bool:
         """Whether a frame's `error` stops the run: any without keep_going; with it, memory
         running out where the network's tiles no longer help (`tiling.out_of_memory`,
-        MemoryError), a GPU left unusable (`device.device_broken`) and a disk that takes no more
-        writes (`write_advice.disk_unwritable`: full, over quota, read-only), which the frames
-        after would run into alike, each after its denoise (the denoiser's own out of memory, in
-        its smallest tiles, is a `DeviceError`: that frame fails)."""
-        return (not self.keep_going or isinstance(error, MemoryError) or out_of_memory(error)
-                or device_broken(error) or disk_unwritable(error))
+        MemoryError), a GPU left unusable (`device.device_broken`), a disk that takes no more
+        writes (`write_advice.disk_unwritable`: full, over quota, read-only) and a network giving
+        NaN or Inf on a frame (`NonFiniteNetworkError`: broken weights, or its precision
+        overflowing), which the frames after would run into alike, each after its denoise (the
+        denoiser's own out of memory, in its smallest tiles, is a `DeviceError`: that frame
+        fails). The frames before it stay written, and the error, raised, says why the run stopped."""
+        return (not self.keep_going or isinstance(error, (MemoryError, NonFiniteNetworkError))
+                or out_of_memory(error) or device_broken(error) or disk_unwritable(error))
 
     def _why(self, frame: int, error: Exception) -> str:
         """Why `frame` failed, for its result: a `VfxDenoiseError`'s message; for an error no

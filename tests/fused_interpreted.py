@@ -3,6 +3,7 @@ kernel, run by Triton's interpreter on the CPU, against the PyTorch path it repl
 
     python tests/fused_interpreted.py output   # the networks' output stage, on the shipped models
     python tests/fused_interpreted.py input    # the network input's neighbour slots
+    python tests/fused_interpreted.py output-nonfinite  # a head giving NaN or Inf: where each path has it
 
 Prints {case: largest difference} as JSON (output: in log(1 + x); input: in the input's values).
 The interpreter executes the kernel's own code (indexing, pixel-shuffle phases, online softmax,
@@ -12,6 +13,7 @@ it would on a GPU; what it cannot check is GPU compilation (tests/triton_compile
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -64,6 +66,36 @@ def output_differences() -> dict[str, float]:
                 reference = model.forward_log(x)  # CPU tensors: the PyTorch path
                 fused = model.fused_output(features, x)
             results[f"{name} {n}x{height}x{width}"] = (fused - reference).abs().max().item()
+    return results
+
+
+def nonfinite_outputs() -> dict[str, dict[str, bool]]:
+    """The output stage of each model whose head gives NaN or Inf (weights that do: its bias set
+    so in the residual's channels, or NaN in the weight logits'), by the fused kernel and by the
+    PyTorch path: per case whether the two agree (NaN, Inf and values alike), whether the
+    kernel's result is 0 where no frame holds light (the input's last rows: the 3x3 kernels reach
+    one row up into the light) and not finite wherever the frames hold light (rows well above)."""
+    results = {}
+    for name, model in _models():
+        head = model.head_layout
+        channels = {"residual": slice(0, head.residual.stop * head.phases),  # head conv channels
+                    "weight logits": slice(head.weights.start * head.phases, head.weights.stop * head.phases)}
+        for part, bias in (("residual", "nan"), ("residual", "inf"), ("residual", "-inf"),
+                           ("weight logits", "nan")):
+            broken = copy.deepcopy(model)
+            with torch.no_grad():
+                broken.head.bias[channels[part]] = float(bias)
+            x = _input(broken, 1, 16, 20)
+            with torch.no_grad():
+                features = broken.body(x)
+                reference = broken.forward_log(x)  # CPU tensors: the PyTorch path
+                fused = broken.fused_output(features, x)
+            same = (torch.equal(fused.isnan(), reference.isnan())
+                    and torch.equal(fused.isinf(), reference.isinf())
+                    and bool((fused.nan_to_num() - reference.nan_to_num()).abs().max() < 1e-4))
+            results[f"{name}, {part} bias {bias}"] = {
+                "same": same, "unlit_zero": bool((fused[..., -3:, :] == 0).all()),
+                "lit_not_finite": bool((~fused[..., :-6, :].isfinite()).all())}
     return results
 
 
@@ -120,9 +152,9 @@ def input_differences() -> dict[str, float]:
     return results
 
 
-def run_interpreted(kernel: str) -> dict[str, float]:
-    """This script's differences for `kernel` ('output' or 'input'), from its own process: Triton
-    decides at import whether it interprets."""
+def run_interpreted(kernel: str) -> dict:
+    """This script's results for `kernel` ('output', 'input' or 'output-nonfinite'), from its own
+    process: Triton decides at import whether it interprets."""
     env = {**os.environ, "TRITON_INTERPRET": "1"}
     done = subprocess.run([sys.executable, __file__, kernel], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -132,7 +164,9 @@ def run_interpreted(kernel: str) -> dict[str, float]:
 
 def main() -> None:
     kernel = sys.argv[1] if len(sys.argv) > 1 else "output"
-    print(json.dumps(output_differences() if kernel == "output" else input_differences()))
+    runs = {"output": output_differences, "input": input_differences,
+            "output-nonfinite": nonfinite_outputs}
+    print(json.dumps(runs[kernel]()))
 
 
 if __name__ == "__main__":

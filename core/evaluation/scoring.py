@@ -22,6 +22,8 @@ from vfxdenoise.core.exposure import frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.network_input import build_input
+from vfxdenoise.core.run_warnings import warn
+from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.shot_settings import exposure_window
 from vfxdenoise.core.slot_plan import with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
@@ -48,7 +50,10 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
     in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty to the
     network (`coverage`). What the engine adds for renders off a farm is left out, as generated
     shots never need it: no window stops at flashes or cuts (`neighbours.usable_window`), no
-    sanitising of NaN, Inf or out-of-range values and no clamp of the output (`denoiser`)."""
+    sanitising of NaN, Inf or out-of-range values in the frames and no clamp of the output
+    (`denoiser`). NaN or Inf the network gives (weights from a diverged run, an overflow of its
+    precision), which its output no longer turns black, is cleaned as the engine writes it and
+    warned of with its count (`_cleaned`): a few such pixels would make a score NaN."""
 
     def run(seq: RenderSequence, level: str) -> list[np.ndarray]:
         was_training = model.training
@@ -57,20 +62,38 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         first_window = exposure_window(rendered, model.temporal_radius)
         exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
         frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
-        outputs = []
+        outputs, failed = [], 0
         with torch.inference_mode():
             for t in range(len(frames)):
                 window = with_stand_ins(window_around(frames, t, model.temporal_radius), model.layout)
                 x = build_input(window, model.layout, device, dtype=dtype)
-                out = exposure.undo(model(x)[0].float().cpu().numpy(), rendered[t].beauty)
+                network, bad = _cleaned(model(x)[0].float())
+                failed += bad
+                out = exposure.undo(network.cpu().numpy(), rendered[t].beauty)
                 if empty_margin is not None:
                     uncovered = coverage.empty_pixels(rendered[t].alpha, empty_margin)
                     coverage.keep_empty(out, rendered[t].beauty, uncovered)
                 outputs.append(out)
         model.train(was_training)
+        if failed:
+            warn(log, "sequence '%s' (%s): the network gave NaN/Inf on %d pixel(s) of its %d frame(s), "
+                 "scored as `seq` writes them (NaN and -Inf black, +Inf %g): should it recur, its "
+                 "weights may be from a diverged training run", seq.name, level, failed, len(frames),
+                 MAX_RADIANCE)
         return outputs
 
     return run
+
+
+def _cleaned(out: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """A network's result `out` (C, H, W) with its NaN and -Inf black and +Inf the half-float
+    maximum, as the engine writes them (`denoiser.Denoiser`), and how many pixels held any. Finite
+    values are kept as they are (the output is not clamped)."""
+    finite = torch.isfinite(out)
+    if bool(finite.all()):
+        return out, 0
+    failed = int((~finite).any(dim=0).sum())
+    return torch.nan_to_num(out, nan=0.0, posinf=MAX_RADIANCE, neginf=0.0), failed
 
 
 def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:

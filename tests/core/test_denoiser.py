@@ -261,7 +261,8 @@ def test_tiled_run_matches_untiled(sequence_factory, tmp_path, tiny_weights):
     whole = str(tmp_path / "a" / "o.####.exr")
     tiled = str(tmp_path / "b" / "o.####.exr")
     denoise_sequence(pattern, whole, config=EngineConfig(model=str(tiny_weights), device="cpu"))
-    denoise_sequence(pattern, tiled, config=EngineConfig(model=str(tiny_weights), device="cpu", tile=MIN_TILE))
+    denoise_sequence(pattern, tiled,
+                     config=EngineConfig(model=str(tiny_weights), device="cpu", tile=MIN_TILE))
     # outputs are half floats: allow one half-float step
     np.testing.assert_allclose(beauty_of(tiled, 2), beauty_of(whole, 2), rtol=2e-3, atol=1e-3)
 
@@ -360,23 +361,111 @@ def test_the_pixels_a_network_gave_nan_or_inf_for_are_counted_where_frame_t_hold
 
 def test_a_frame_the_network_failed_on_beyond_a_few_pixels_fails_naming_the_model(caplog):
     """More than MAX_FAILED_SHARE of its lit pixels: the weights are broken, the frame fails (the
-    run stops, or goes on under --keep-going); fewer are warned of, naming the frame and count."""
+    run stops, --keep-going or not); fewer are warned of, naming the frame and count and what
+    the cleaning made of them."""
     from vfxdenoise.core.denoiser import MAX_FAILED_SHARE, NetworkFailures, NonFiniteNetworkError
     from vfxdenoise.core.errors import ModelError
 
     NetworkFailures(0, 5000).check(7, "default")
     assert not caplog.messages
-    few = int(MAX_FAILED_SHARE * 100_000)
+    few = int(MAX_FAILED_SHARE * 1_000_000)
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.denoiser"):
-        NetworkFailures(few, 100_000).check(7, "models/ft", "/shows/x/models/ft/model.safetensors")
+        NetworkFailures(few, 1_000_000).check(7, "models/ft", "/shows/x/models/ft/model.safetensors")
     assert caplog.messages == [
         f"frame 7: model 'models/ft' (/shows/x/models/ft/model.safetensors) gave NaN/Inf on {few} of "
-        "its 100000 lit pixels, 0.01%, written black there; should it recur, its weights may be from a "
-        "diverged training run"]
+        "its 1000000 lit pixels, 0.01%, cleaned there (NaN and -Inf written black, +Inf as the "
+        "half-float maximum, 65504); should it recur, its weights may be from a diverged training run"]
     with pytest.raises(NonFiniteNetworkError, match=(
-            r"^frame 7 not written: model 'models/div' gives NaN/Inf on 11 of its 100000 lit pixels, "
-            r"0.011% \(not the frames' own: .*\); its weights are likely from a diverged training run. "
+            r"^frame 7 not written: model 'models/div' gives NaN/Inf on 101 of its 1000000 lit pixels, "
+            r"0.0101% \(not the frames' own: .*\); its weights are likely from a diverged training run. "
             r"Use another model \(--model default\), or retrain this one")) as error:
-        NetworkFailures(few + 1, 100_000).check(7, "models/div")
+        NetworkFailures(few + 1, 1_000_000).check(7, "models/div")
     assert isinstance(error.value, ModelError)
     assert NetworkFailures.total([NetworkFailures(1, 10), NetworkFailures(2, 20)]) == NetworkFailures(3, 30)
+
+
+def test_a_frame_with_few_lit_pixels_is_failed_only_beyond_a_floor_of_failed_pixels(caplog):
+    """A sparse CG element, a sparks pass, a small crop: one NaN pixel of fewer than 10,000 lit
+    ones was above MAX_FAILED_SHARE and failed the frame. Up to MIN_FAILED_PIXELS are warned of,
+    whatever the share."""
+    from vfxdenoise.core.denoiser import MIN_FAILED_PIXELS, NetworkFailures, NonFiniteNetworkError
+
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.denoiser"):
+        NetworkFailures(1, 500).check(3, "default")
+        NetworkFailures(MIN_FAILED_PIXELS, 5000).check(4, "default")
+    assert [m.split(":")[0] for m in caplog.messages] == ["frame 3", "frame 4"]
+    assert not NetworkFailures(MIN_FAILED_PIXELS, MIN_FAILED_PIXELS).fails
+    assert NetworkFailures(MIN_FAILED_PIXELS + 1, 5000).fails
+    with pytest.raises(NonFiniteNetworkError, match=rf"^frame 5 not written: .* {MIN_FAILED_PIXELS + 1} of"):
+        NetworkFailures(MIN_FAILED_PIXELS + 1, 5000).check(5, "default")
+
+
+def test_in_a_reduced_precision_an_overflow_is_named_with_broken_weights(caplog):
+    """Half precision on a GPU, bfloat16 convolutions on a CPU: a network's values may overflow
+    there, weights sound. The error said only "a diverged training run"; it now names the
+    precision too and suggests --precision float32 (in float32, not)."""
+    from vfxdenoise.core.denoiser import NetworkFailures, NonFiniteNetworkError
+
+    with pytest.raises(NonFiniteNetworkError, match=(
+            r"; its weights are likely from a diverged training run, or its values overflow the half "
+            r"precision it ran in. Try --precision float32; failing that, use another model "
+            r"\(--model default\), or retrain this one with a lower learning rate$")):
+        NetworkFailures(500, 1000, "half precision").check(2, "default")
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.denoiser"):
+        NetworkFailures(1, 1000, "bfloat16 convolutions").check(2, "default")
+    assert caplog.messages[0].endswith(
+        "should it recur, its weights may be from a diverged training run, or its values overflow "
+        "the bfloat16 convolutions it ran in (--precision float32 tells)")
+    with pytest.raises(NonFiniteNetworkError) as error:
+        NetworkFailures(500, 1000).check(2, "default")
+    assert "precision" not in str(error.value)
+    assert NetworkFailures.total([NetworkFailures(1, 2), NetworkFailures(1, 2, "half precision")]).reduced \
+        == "half precision"
+
+
+def test_a_denoiser_tells_the_reduced_precision_it_runs_in(tiny_weights):
+    tiny = load_weights(tiny_weights)
+    assert _denoiser(tiny).reduced_precision == ""
+    auto = Denoiser(tiny, CPU, EngineConfig(device="cpu", precision="auto"))
+    assert auto.reduced_precision == ("bfloat16 convolutions" if cpu_has_bfloat16() else "")
+
+
+class _NanWhereBright(TemporalUNet):
+    """The tiny network giving NaN wherever frame t's input is brighter than `above` in red
+    (whatever the tile: the same pixels tiled or whole), and +Inf in green where brighter still."""
+
+    def __init__(self, above: float, **config):
+        super().__init__(**config)
+        self.above = above
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = super().forward(x)
+        red = x[:, self.layout.slot_beauty(0)][:, :1]
+        y[:, :1] = torch.where(red > self.above, float("nan"), y[:, :1])
+        y[:, 1:2] = torch.where(red > 2 * self.above, float("inf"), y[:, 1:2])
+        return y
+
+
+@pytest.mark.parametrize("tile", [None, 96])
+def test_the_failed_pixels_are_counted_from_the_network_input_over_the_whole_frame(sequence_factory,
+                                                                                  tiny_weights, tile):
+    """The lit pixels are read from the input the network was given (its frame t), not uploaded
+    from the noisy frame again (a full-frame copy and wait per frame on a GPU): a `Denoiser`
+    called on an input alone counts them, tiled (tile by tile, from host memory) or not, over the
+    whole frame."""
+    from vfxdenoise.core.denoiser import NetworkFailures
+
+    tiny = load_weights(tiny_weights)
+    model = _NanWhereBright(0.6, **tiny.config)
+    model.load_state_dict(tiny.model.state_dict())
+    denoiser = _denoiser(LoadedModel(model.eval(), tiny.architecture, tiny.config), tile=tile)
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=288, motion=3.0)
+    window = _window(pattern, 2, range(-1, 2))
+    window[0].beauty[:, :, :40] = 0.0  # an empty background on the left: no light there
+    lit = int((window[0].beauty > 0).any(axis=0).sum())
+    failed = int((window[0].beauty[0] > 0.6).sum())
+    assert 0 < failed < lit < 32 * 288
+    assert denoised_beauty(denoiser, window, None).failures() == NetworkFailures(failed, lit)
+    if tile is None:  # an input tensor on its own: its frame t says where the light is
+        x = build_input(window, model.layout, CPU, plan_slots(window, model.layout))
+        assert denoiser(x).failures() == NetworkFailures(failed, lit)

@@ -1837,7 +1837,8 @@ def test_weights_that_give_nan_fail_the_frame_naming_the_model_rather_than_write
         sequence_factory, tiny_weights, tmp_path):
     """A diverged run's finite weights gave NaN inside the network, which its output stage turned
     black: `seq` wrote all-black frames with exit 0 and no word. The frame now fails, naming the
-    model and its weights, and nothing is written; under --keep-going each frame fails so."""
+    model and its weights, and nothing is written; under --keep-going too the run stops there
+    (every frame after would fail alike, each after a full network pass)."""
     from vfxdenoise.core.denoiser import NonFiniteNetworkError
 
     pattern = sequence_factory(frames=range(1, 4), height=32, width=32)
@@ -1846,12 +1847,36 @@ def test_weights_that_give_nan_fail_the_frame_naming_the_model_rather_than_write
             rf"^frame 1 not written: model '{re.escape(str(weights))}' gives NaN/Inf on 1024 of its "
             r"1024 lit pixels, 100% \(.*\); its weights are likely from a diverged training run. Use "
             r"another model \(--model default\)")):
-        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=_config(weights))
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"),
+                         config=_config(weights, precision="float32"))
     assert not list((tmp_path / "out").glob("*.exr"))
-    summary = denoise_sequence(pattern, str(tmp_path / "kept" / "o.####.exr"),
-                               config=_config(weights, keep_going=True))
-    assert summary.frames("failed") == [1, 2, 3] and not list((tmp_path / "kept").glob("*.exr"))
-    assert all("diverged training run" in r.message for r in summary.results)
+    with pytest.raises(NonFiniteNetworkError, match=r"^frame 1 not written: .*diverged training run"):
+        denoise_sequence(pattern, str(tmp_path / "kept" / "o.####.exr"),
+                         config=_config(weights, keep_going=True))
+    assert not list((tmp_path / "kept").glob("*.exr"))
     healthy = denoise_sequence(pattern, str(tmp_path / "ok" / "o.####.exr"), config=_config(tiny_weights))
     assert healthy.frames("written") == [1, 2, 3]
     assert not [warning for warning in healthy.warnings if "NaN" in warning]
+
+
+def test_with_keep_going_weights_that_give_nan_stop_the_run_at_the_first_frame_they_fail(
+        tmp_path, tiny_weights):
+    """Under --keep-going a frame the network gave NaN or Inf on failed alone and the run went on:
+    broken weights failed every frame after it alike, each after a full network pass. The run now
+    stops at the first, as for a lost GPU or a full disk, saying why; the frames before it (black
+    here, so nothing of theirs is counted) stay written."""
+    from exr_sequences import write_sequence
+
+    from vfxdenoise.core.denoiser import NonFiniteNetworkError
+
+    folder = tmp_path / "shot"
+    black = {c: np.zeros((32, 32), np.float32) for c in "RGB"}
+    write_sequence(folder, frames=range(1, 3), height=32, width=32, extra=black)
+    pattern = write_sequence(folder, frames=range(3, 7), height=32, width=32)
+    weights = _diverged_weights(tiny_weights, tmp_path / "div.safetensors")
+    config = _config(weights, temporal_radius=0, motion_vectors="previous", keep_going=True,
+                     io_threads=1)
+    with pytest.raises(NonFiniteNetworkError, match=r"^frame 3 not written: .* 1024 of its 1024 lit"):
+        denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=config)
+    # Frame 4, denoised while frame 3 was written, fails alike: no later frame is written.
+    assert sorted(p.name for p in (tmp_path / "out").glob("o.*.exr")) == ["o.0001.exr", "o.0002.exr"]

@@ -221,3 +221,40 @@ def test_scoring_imports_nothing_of_training():
             "print(sorted(m for m in sys.modules if m.startswith('vfxdenoise.core.training')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_network_giving_nan_or_inf_on_a_few_pixels_is_scored_as_seq_writes_it(tiny_weights, caplog):
+    """The network's output no longer turns NaN black (`lit_or_black`), for the engine to report
+    it: a few overflowing pixels made a validation PSNR NaN. They are cleaned as `seq` writes
+    them (NaN and -Inf black, +Inf 65504) and warned of with their count; the scores stay finite."""
+    import logging
+
+    import torch
+
+    from vfxdenoise.core.dataset_sequences import RenderSequence
+    from vfxdenoise.core.features import FrameFeatures
+    from vfxdenoise.core.models.temporal_unet import TemporalUNet
+    from vfxdenoise.core.sanitize import MAX_RADIANCE
+
+    class Overflows(TemporalUNet):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = super().forward(x)
+            y[0, 0, 0, :3] = torch.tensor([float("nan"), float("inf"), float("-inf")])
+            return y
+
+    loaded = load_weights(tiny_weights)
+    model = Overflows(**loaded.config)
+    model.load_state_dict(loaded.model.state_dict())
+    rng = np.random.default_rng(0)
+    clean = np.full((3, 16, 16), 0.5, np.float32)
+    frames = [FrameFeatures(beauty=clean * rng.gamma(4.0, 0.25, clean.shape).astype(np.float32))
+              for _ in range(3)]
+    sequence = RenderSequence("shot", noisy={"spp4": frames}, targets={"reference": [clean] * 3})
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.evaluation.scoring"):
+        outputs = model_denoiser(model.eval())(sequence, "spp4")
+    assert all(np.isfinite(out).all() for out in outputs)
+    assert outputs[0][0, 0, :3].tolist() == [0.0, MAX_RADIANCE, 0.0]
+    assert caplog.messages == ["sequence 'shot' (spp4): the network gave NaN/Inf on 9 pixel(s) of its "
+                               "3 frame(s), scored as `seq` writes them (NaN and -Inf black, +Inf "
+                               "65504): should it recur, its weights may be from a diverged training run"]
+    assert all(math.isfinite(value) for value in score(outputs, [clean] * 3).values() if value is not None)

@@ -27,6 +27,22 @@ def test_interpreted_kernel_matches_the_pytorch_path():
     assert max(differences.values()) < 1e-4, differences
 
 
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None,
+                    reason="Triton is not installed (the dev extra installs it on x86-64 Linux)")
+def test_interpreted_kernel_gives_nan_and_inf_where_the_pytorch_path_does():
+    """Weights that give NaN or Inf: the kernel turned a NaN of the filtered frames black (`lit`
+    tested `> 0`), hiding them from the engine's count (`denoiser.NetworkFailures`) on a GPU
+    alone. Now it keeps them as the PyTorch path does (`lit_or_black`): not finite where the
+    frames hold light, 0 where none does unless the filtering itself is NaN."""
+    from fused_interpreted import run_interpreted
+
+    results = run_interpreted("output-nonfinite")
+    assert len(results) == 12  # 3 models x 4 heads
+    assert all(result["same"] and result["lit_not_finite"] for result in results.values()), results
+    residual = {case: result for case, result in results.items() if "residual bias" in case}
+    assert len(residual) == 9 and all(result["unlit_zero"] for result in residual.values()), results
+
+
 def test_cpu_tensors_and_training_take_the_pytorch_path():
     assert not fused_output.available(torch.zeros(1))
     if torch.cuda.is_available():
