@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP, EngineConfig
-from vfxdenoise.core.errors import DeviceError, ModelError
+from vfxdenoise.core.errors import DeviceError, NonFiniteNetworkError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
@@ -46,12 +46,6 @@ MAX_FAILED_SHARE = 1e-4
 # failed are warned of, not failed: one stray overflow would otherwise fail any frame with fewer
 # than 10,000 lit pixels.
 MIN_FAILED_PIXELS = 64
-
-
-class NonFiniteNetworkError(ModelError):
-    """The network gave NaN or Inf on more of a frame's lit pixels than MAX_FAILED_SHARE of them
-    and MIN_FAILED_PIXELS: its weights are broken (a diverged training run's), or its values
-    overflow the reduced precision it ran in."""
 
 
 @dataclass(frozen=True)

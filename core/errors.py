@@ -66,6 +66,17 @@ class ModelError(VfxDenoiseError):
     """Model weights are missing, damaged or do not match the architecture/inputs."""
 
 
+class NonFiniteNetworkError(ModelError):
+    """The network gave NaN or Inf on more of a frame's lit pixels than MAX_FAILED_SHARE of them
+    and MIN_FAILED_PIXELS (`core.denoiser`): its weights are broken (a diverged training run's), or
+    its values overflow the reduced precision it ran in."""
+
+
+class WeightsMismatchError(ModelError):
+    """The weights a `--model` names here are not those a run was pinned to (`seq --model-sha256`):
+    a farm worker whose install, or model file, differs from the submitter's."""
+
+
 class UnknownModelError(ModelError, UsageError):
     """A --model value that is no shipped model's name and no path (a typo of 'default'): no run
     can load it whatever the farm's workers see, so it exits 2 and is not retried. A path not

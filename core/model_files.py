@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from vfxdenoise.core.errors import ModelError, UnknownModelError
+from vfxdenoise.core.errors import ModelError, UnknownModelError, WeightsMismatchError
 from vfxdenoise.core.input_layout import InputLayout
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
@@ -54,11 +54,6 @@ OPTIMIZER_TENSORS = ("state.", "rng.")
 # The most a safetensors header may hold (the format's own limit): a larger one is no weights file.
 _MAX_HEADER_BYTES = 100_000_000
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # a weights file's SHA-256 as `weights_sha256` writes it
-
-
-class WeightsMismatchError(ModelError):
-    """The weights a `--model` names here are not those a run was pinned to (`seq --model-sha256`):
-    a farm worker whose install, or model file, differs from the submitter's."""
 
 
 @dataclass(frozen=True)

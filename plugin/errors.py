@@ -11,8 +11,6 @@ without torch.
 
 from __future__ import annotations
 
-import functools
-
 from vfxdenoise.core.errors import (
     ChannelError,
     DatasetError,
@@ -24,6 +22,7 @@ from vfxdenoise.core.errors import (
     ModelError,
     NoiseSpecError,
     NoLayerError,
+    NonFiniteNetworkError,
     OtherTrackError,
     OutputError,
     OutputLockedError,
@@ -34,14 +33,15 @@ from vfxdenoise.core.errors import (
     UnsupportedExrError,
     UsageError,
     VfxDenoiseError,
+    WeightsMismatchError,
 )
 
 __all__ = [
     "ChannelError", "DatasetError", "DenoiseCancelled", "DeviceError", "ExrError", "FarmError",
     "ImageError", "MissingFramesError", "ModelError", "NoLayerError", "NoiseSpecError",
-    "OtherTrackError", "OutputError", "OutputLockedError", "PluginError", "RequestUsageError",
-    "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError", "UnknownModelError",
-    "UnsupportedExrError", "UsageError", "VfxDenoiseError",
+    "NonFiniteNetworkError", "OtherTrackError", "OutputError", "OutputLockedError", "PluginError",
+    "RequestUsageError", "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError",
+    "UnknownModelError", "UnsupportedExrError", "UsageError", "VfxDenoiseError", "WeightsMismatchError",
 ]
 
 
@@ -78,13 +78,12 @@ class RunnerError(PluginError):
     @classmethod
     def stopped_by(cls, reason: str, exit_note: str | None = None, kind: str | None = None) -> RunnerError:
         """The RunnerError of a subprocess stopped by a `kind` error: where `kind` names an error
-        class of this module (`_named_class`), an instance of a RunnerError subclass that is that
+        class of this module (`_STOPPED_BY`), an instance of a RunnerError subclass that is that
         class too ('OutputLockedError': `RunnerOutputLockedError`), so a host catches it as an
         in-process run's; otherwise a plain RunnerError. What the event does not carry is None
         (an OutputLockedError's `path` and `owner`, a MissingFramesError's `missing`): the
         message names them."""
-        named = _named_class(kind)
-        return (_stopped_by_class(named) if named else cls)(reason, exit_note, kind)
+        return _STOPPED_BY.get(kind or "", cls)(reason, exit_note, kind)
 
     def caused_by(self, error_class: type[BaseException]) -> bool:
         """Whether the subprocess stopped of an `error_class` error, or a subclass of it:
@@ -98,10 +97,8 @@ class DenoiseCancelled(PluginError):
     """The artist cancelled a running denoise; frames finished before the cancel stay on disk."""
 
 
-# How a `stopped_by` class is named: the prefix, then the class it is too (RunnerOutputLockedError).
-_STOPPED_BY = "Runner"
 # What a subprocess's `error` event does not carry, of the classes that hold more than a message:
-# their attributes on a `stopped_by` error (ChannelError's `message` is the reason, without a hint).
+# their attributes on a Runner class (ChannelError's `message` is the reason, without a hint).
 _NOT_SENT: dict[type, dict[str, object]] = {
     OutputLockedError: {"path": None, "owner": None},
     MissingFramesError: {"missing": None},
@@ -109,37 +106,53 @@ _NOT_SENT: dict[type, dict[str, object]] = {
 }
 
 
-def _named_class(kind: str | None) -> type[VfxDenoiseError] | None:
-    """The error class of this module `kind` names that a `stopped_by` error is an instance of too:
-    a VfxDenoiseError subclass a RunnerError is not already, but DenoiseCancelled: a CLI cancelled
-    by another than this runner (a farm's SIGTERM) is no cancel the artist asked for, which hosts
-    take quietly (`caused_by(DenoiseCancelled)` tells it)."""
-    found = globals().get(kind or "") if kind in __all__ else None
-    if not isinstance(found, type) or not issubclass(found, VfxDenoiseError):
-        return None
-    if issubclass(RunnerError, found) or issubclass(found, (RunnerError, DenoiseCancelled)):
-        return None
-    return found
-
-
-@functools.cache
-def _stopped_by_class(named: type[VfxDenoiseError]) -> type[RunnerError]:
-    """The RunnerError subclass that is `named` too, made once and kept in this module under its
-    name (an error pickled in one process is unpickled by name in another: `__getattr__`)."""
+def _runner_class(named: type[VfxDenoiseError]) -> type[RunnerError]:
+    """The class of a `vfxdenoise seq` subprocess stopped by a `named` error (`RunnerError.stopped_by`):
+    a RunnerError, and a `named` too, what the event does not carry None (`_NOT_SENT`). Each is
+    made once, below, under its name (`Runner<named>`: an error pickled in one process is unpickled
+    by name in another)."""
     attributes = {name: value for base, values in _NOT_SENT.items() if issubclass(named, base)
                   for name, value in values.items()}
-    name = f"{_STOPPED_BY}{named.__name__}"
-    made = type(name, (RunnerError, named), {
+    name = f"Runner{named.__name__}"
+    return type(name, (RunnerError, named), {
         "__module__": __name__, "__qualname__": name, **attributes,
         "__doc__": f"A `vfxdenoise seq` subprocess stopped by a {named.__name__}: a RunnerError, and "
                    f"a {named.__name__} (`RunnerError.stopped_by`)."})
-    globals()[name] = made
-    return made
 
 
-def __getattr__(name: str) -> type[RunnerError]:
-    """A `stopped_by` class not made yet in this process, by its name (`RunnerOutputLockedError`)."""
-    named = _named_class(name.removeprefix(_STOPPED_BY)) if name.startswith(_STOPPED_BY) else None
-    if named is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return _stopped_by_class(named)
+RunnerChannelError = _runner_class(ChannelError)
+RunnerNoLayerError = _runner_class(NoLayerError)
+RunnerDatasetError = _runner_class(DatasetError)
+RunnerDeviceError = _runner_class(DeviceError)
+RunnerExrError = _runner_class(ExrError)
+RunnerUnsupportedExrError = _runner_class(UnsupportedExrError)
+RunnerFarmError = _runner_class(FarmError)
+RunnerImageError = _runner_class(ImageError)
+RunnerSequenceError = _runner_class(SequenceError)
+RunnerSequenceUsageError = _runner_class(SequenceUsageError)
+RunnerMissingFramesError = _runner_class(MissingFramesError)
+RunnerModelError = _runner_class(ModelError)
+RunnerNonFiniteNetworkError = _runner_class(NonFiniteNetworkError)
+RunnerWeightsMismatchError = _runner_class(WeightsMismatchError)
+RunnerUnknownModelError = _runner_class(UnknownModelError)
+RunnerOtherTrackError = _runner_class(OtherTrackError)
+RunnerNoiseSpecError = _runner_class(NoiseSpecError)
+RunnerOutputError = _runner_class(OutputError)
+RunnerOutputLockedError = _runner_class(OutputLockedError)
+RunnerRequestUsageError = _runner_class(RequestUsageError)
+RunnerTrainingError = _runner_class(TrainingError)
+RunnerUsageError = _runner_class(UsageError)
+
+
+# The error class an `error` event names (its `kind`) -> the Runner class of a subprocess it
+# stopped: every VfxDenoiseError of this module a RunnerError is not already, but DenoiseCancelled:
+# a CLI cancelled by another than this runner (a farm's SIGTERM) is no cancel the artist asked
+# for, which hosts take quietly (`caused_by(DenoiseCancelled)` tells it).
+_STOPPED_BY: dict[str, type[RunnerError]] = {
+    runner.__bases__[1].__name__: runner for runner in (
+        RunnerChannelError, RunnerNoLayerError, RunnerDatasetError, RunnerDeviceError, RunnerExrError,
+        RunnerUnsupportedExrError, RunnerFarmError, RunnerImageError, RunnerSequenceError,
+        RunnerSequenceUsageError, RunnerMissingFramesError, RunnerModelError, RunnerNonFiniteNetworkError,
+        RunnerWeightsMismatchError, RunnerUnknownModelError, RunnerOtherTrackError, RunnerNoiseSpecError,
+        RunnerOutputError, RunnerOutputLockedError, RunnerRequestUsageError, RunnerTrainingError,
+        RunnerUsageError)}

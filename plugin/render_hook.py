@@ -37,12 +37,12 @@ from vfxdenoise.core.temporal_window import (
     stepped_without_context,
     window_frames,
 )
-from vfxdenoise.plugin.errors import PluginError, RequestUsageError
+from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
-from vfxdenoise.plugin.request import DenoiseRequest, frame_spec
+from vfxdenoise.plugin.request import DenoiseRequest, frame_spec, refuse_what_seq_refuses
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
-from vfxdenoise.plugin.seq_options import SeqOptions, check_values
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 # The networks' default temporal radius, for per-frame hooks, which need a radius before the render
 # ends: that of weights whose config records none, as the engine takes it, and of weights that
@@ -68,8 +68,8 @@ class HookSettings:
     """What a render hook does with the frames: the `seq` options of the denoise (`options`; its
     `context_frames` is the hook's to set, the render's own range) and where the result goes.
     Hosts pass both as keyword arguments (`from_keywords`). Values seq would refuse are refused as
-    the settings are made (`check_values`, `pattern_problem`), before the hook reads a frame, in
-    either runner mode."""
+    the settings are made (`request.refuse_what_seq_refuses`, as a request's are), before the hook
+    reads a frame, in either runner mode."""
 
     output_pattern: str | None = None  # None: <name>_denoised.####.exr beside the render
     options: SeqOptions = field(default_factory=SeqOptions)  # temporal_radius None: the model's own
@@ -100,11 +100,7 @@ class HookSettings:
             raise PluginError(f"context={self.context!r} is not one of {', '.join(map(repr, CONTEXTS))}: "
                               "'range' reads the frames of the render node's range rendered before "
                               "as neighbours, 'rendered' only the frames this render wrote")
-        check_values(self.options.engine_config())
-        problem = pattern_problem(self.output_pattern) if self.output_pattern is not None else None
-        if problem:
-            raise RequestUsageError(f"output_pattern '{self.output_pattern}': {problem}, e.g. "
-                                    "/shots/a/denoised/render.####.exr")
+        refuse_what_seq_refuses(self.options.engine_config(), None, self.output_pattern)
 
 
 def _own_settings() -> list[str]:

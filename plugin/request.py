@@ -13,7 +13,12 @@ from dataclasses import dataclass, field, replace
 
 from vfxdenoise.core.engine_config import IO_THREADS_LIMIT, EngineConfig
 from vfxdenoise.core.existing_outputs import REFUSE
-from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME, frames_problem, pattern_from_text, pattern_problem
+from vfxdenoise.core.io.frame_pattern import (
+    frames_problem,
+    output_pattern_problem,
+    pattern_from_text,
+    pattern_problem,
+)
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions, check_values
 
@@ -51,12 +56,9 @@ class DenoiseRequest:
 
     def __post_init__(self) -> None:
         """Refuse what no run could take: values of the wrong type, and what seq refuses before it
-        reads a frame where that is known from the request alone: its option values
-        (`EngineConfig.check`, the run's own check, with its words: `seq_options.check_values`),
-        a frame spec that does not parse (`frames_problem`), patterns that name no frame
-        sequence (`pattern_problem`) and an output pattern over the input or not .exr
-        (`_output_problem`). What needs the frames on disk is the run's (`check_request`
-        says some of it before a long run)."""
+        reads a frame where that is known from the request alone (`refuse_what_seq_refuses`: its
+        option values, by the run's own check, its frame spec and patterns). What needs the frames
+        on disk is the run's (`check_request` says some of it before a long run)."""
         if self.existing not in REQUEST_POLICIES:
             raise PluginError(f"existing outputs: '{self.existing}' is not one of "
                               f"{', '.join(REQUEST_POLICIES)}")
@@ -69,11 +71,7 @@ class DenoiseRequest:
                               f"to {IO_THREADS_LIMIT}, or None")
         if self.io_threads is not None:
             object.__setattr__(self, "io_threads", int(self.io_threads))  # a numpy scalar as a plain int
-        check_values(self.engine_config())
-        problem = (frames_problem(self.frames) if self.frames is not None else None) or _patterns_problem(
-            self.input_pattern, self.output_pattern)
-        if problem:
-            raise RequestUsageError(problem)
+        refuse_what_seq_refuses(self.engine_config(), self.input_pattern, self.output_pattern, self.frames)
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
         """This request, with `model` (a site's default) when it names none itself."""
@@ -146,28 +144,43 @@ def _consecutive_runs(frames: list[int]) -> list[list[int]]:
     return runs
 
 
-def _patterns_problem(input_pattern: str, output_pattern: str | None) -> str | None:
+def refuse_what_seq_refuses(config: EngineConfig, input_pattern: str | None, output_pattern: str | None,
+                            frames: str | None = None) -> None:
+    """Raise RequestUsageError (seq's words, naming the value) for what a host gives that seq would
+    refuse, found as a request or a hook's settings are built, before a frame is read, in either
+    runner mode: the options' values (`check_values`), a frame spec that does not parse
+    (`frames_problem`), patterns that name no frame sequence (`pattern_problem`), an output
+    pattern over the input or not .exr (`_output_problem`). None: not given (a hook's settings
+    have no input pattern, the render's)."""
+    check_values(config)
+    problem = (frames_problem(frames) if frames is not None else None) or _patterns_problem(
+        input_pattern, output_pattern)
+    if problem:
+        raise RequestUsageError(problem)
+
+
+# An example of each pattern a request's refusal gives.
+PATTERN_EXAMPLES = {"input_pattern": "/shots/a/render.####.exr",
+                    "output_pattern": "/shots/a/denoised/render.####.exr"}
+
+
+def _patterns_problem(input_pattern: str | None, output_pattern: str | None) -> str | None:
     """`pattern_problem` of either pattern, then `_output_problem`'s, said naming the pattern."""
     for label, text in (("input_pattern", input_pattern), ("output_pattern", output_pattern)):
         problem = pattern_problem(text) if text is not None else None
         if problem:
-            return f"{label} '{text}': {problem}, e.g. /shots/a/render.####.exr"
+            return f"{label} '{text}': {problem}, e.g. {PATTERN_EXAMPLES[label]}"
     return _output_problem(input_pattern, output_pattern) if output_pattern is not None else None
 
 
-def _output_problem(input_pattern: str, output_pattern: str) -> str | None:
-    """What seq refuses of an output pattern as written (`outputs._refuse_output_pattern`, by the
-    same comparisons): the input pattern itself, however its frame token is spelled, or one
-    not ending in .exr; None where neither (or where a pattern is left to seq to read)."""
-    out, given = pattern_from_text(output_pattern), pattern_from_text(input_pattern)
+def _output_problem(input_pattern: str | None, output_pattern: str) -> str | None:
+    """What seq refuses of an output pattern as written (`frame_pattern.output_pattern_problem`,
+    seq's one check): the input pattern itself, or one not ending in .exr; None where neither (or
+    where a pattern is left to seq to read)."""
+    out = pattern_from_text(output_pattern)
     if out is None:
         return None
-    if given is not None and out.with_name(directory=out.directory.absolute()) == given.with_name(
-            directory=given.directory.absolute()):
-        return (f"output_pattern {out.text} is the input pattern: the outputs would replace the "
-                "renders; choose another (None writes them beside the inputs as "
-                "<name>_denoised.####.exr)")
-    if out.path(EXAMPLE_FRAME).suffix.lower() != ".exr":
-        return (f"output_pattern {out.text} does not end in .exr, and the outputs are OpenEXR "
-                "files; name them .exr")
-    return None
+    given = pattern_from_text(input_pattern) if input_pattern is not None else None
+    problem = output_pattern_problem(given, out, "choose another (None writes them beside the inputs "
+                                     "as <name>_denoised.####.exr)")
+    return f"output_pattern {problem}" if problem else None

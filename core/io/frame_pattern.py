@@ -4,7 +4,8 @@ The plugin layer reads the output patterns hosts write (and must not import file
 torch: ARCHITECTURE.md), so the pattern itself lives here; `sequence.parse_pattern` reads and
 checks a pattern a run is given, with fileseq, and returns this same `FramePattern`. So do the
 checks a host's request is refused by as it is built (`frames_problem`, `pattern_problem`): only
-what `sequence` refuses too, found without fileseq.
+what `sequence` refuses too, found without fileseq; and the one check of an output pattern
+against its input both make (`output_pattern_problem`).
 """
 
 from __future__ import annotations
@@ -402,4 +403,20 @@ def pattern_problem(text: str) -> str | None:
     if not name or not _TOKEN_CHARS.search(name):
         return (f"the file name '{name}' has no frame token: the denoiser reads and writes one image "
                 "per frame, named with ####, %04d, $F4 or @@@@")
+    return None
+
+
+def output_pattern_problem(in_pattern: FramePattern | None, out_pattern: FramePattern, instead: str,
+                           frame: int = EXAMPLE_FRAME) -> str | None:
+    """What makes `out_pattern` an output no run can write, whichever frames it writes: the input
+    pattern itself, however its frame token is spelled (`in_pattern`; None: not compared), or a
+    `frame`'s file not ending in .exr; None otherwise. Said from the pattern on (the caller names
+    it: seq's -o/--output, a host request's output_pattern), `instead` saying what to choose in
+    place of the input pattern. seq (`outputs.check_writable`) and a host's request as it is built
+    (`plugin.request`) refuse by this one check."""
+    if in_pattern is not None and out_pattern.with_name(directory=out_pattern.directory.absolute()) == \
+            in_pattern.with_name(directory=in_pattern.directory.absolute()):
+        return f"{out_pattern.text} is the input pattern: the outputs would replace the renders; {instead}"
+    if out_pattern.path(frame).suffix.lower() != ".exr":
+        return f"{out_pattern.text} does not end in .exr, and the outputs are OpenEXR files; name them .exr"
     return None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.errors import ExrError, OutputError, UsageError
 from vfxdenoise.core.io.atomic import TEMP_NAME_EXTRA
 from vfxdenoise.core.io.exr import check_decodes
-from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME
+from vfxdenoise.core.io.frame_pattern import EXAMPLE_FRAME, output_pattern_problem
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.run_warnings import carried, warn
 
@@ -75,16 +75,13 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
 
 def _refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern, wanted: list[int]) -> None:
     """Raise UsageError for an output pattern no run can take, as written, whichever frames it
-    writes (none, all missing, too): the input pattern itself (however its frame token is
-    spelled), or one not ending in .exr."""
-    if out_pattern.with_name(directory=out_pattern.directory.absolute()) == \
-            in_pattern.with_name(directory=in_pattern.directory.absolute()):
-        raise UsageError(f"-o/--output {out_pattern.text} is the input pattern: the outputs would "
-                         "replace the renders; choose another -o/--output (without it they are written "
-                         "beside the inputs as <name>_denoised.####.exr)")
-    if out_pattern.path(wanted[0] if wanted else EXAMPLE_FRAME).suffix.lower() != ".exr":
-        raise UsageError(f"output pattern {out_pattern.text} does not end in .exr, and the outputs "
-                         "are OpenEXR files; name them .exr")
+    writes (none, all missing, too): `output_pattern_problem`'s, which a host's request is
+    refused by as it is built too."""
+    problem = output_pattern_problem(in_pattern, out_pattern, "choose another -o/--output (without it "
+                                     "they are written beside the inputs as <name>_denoised.####.exr)",
+                                     wanted[0] if wanted else EXAMPLE_FRAME)
+    if problem:
+        raise UsageError(f"-o/--output {problem}")
 
 
 def _outputs_on_disk(out_pattern: FramePattern, wanted: list[int]) -> dict[int, os.stat_result]:

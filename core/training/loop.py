@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 SCHEDULES = ("onecycle", "cosine", "constant")
 
+# The columns of a log row the loop writes; validation's scores join them.
+LOOP_COLUMNS = ("step", "loss", "lr", "seconds")
+
 Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
 Validate = Callable[[nn.Module], dict[str, float]]
@@ -186,8 +189,7 @@ def write_curves(out_dir: Path, history: list[dict]) -> bool:
         from matplotlib.figure import Figure
     except ImportError:
         return False
-    metrics = [key for key in dict.fromkeys(k for row in history for k in row)
-               if key not in ("step", "loss", "lr", "seconds")]
+    metrics = [key for key in dict.fromkeys(k for row in history for k in row) if key not in LOOP_COLUMNS]
     figure = Figure(figsize=(4.5 * (1 + len(metrics)), 3.4), layout="constrained")
     axes = figure.subplots(1, 1 + len(metrics), squeeze=False)[0]
     points = [(row["step"], row["loss"]) for row in history if math.isfinite(row.get("loss", math.nan))]
@@ -222,7 +224,7 @@ def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) 
 
 
 def _describe(row: dict, steps: int) -> str:
-    extras = " ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("step", "loss", "lr", "seconds"))
+    extras = " ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in LOOP_COLUMNS)
     return (f"step {row['step']}/{steps} loss {row['loss']:.4g} lr {row['lr']:.2e} "
             f"{row['seconds']:.0f}s {extras}").rstrip()
 
@@ -436,17 +438,24 @@ class _Run:
 
 
 def check_final_weights(history: list[dict], out_dir: Path, restart: str) -> None:
-    """Refuse (TrainingError) to make a final model of the run in `out_dir` whose last log row
-    (`fit`'s `history`) has a NaN or Inf loss: every step since the row before was skipped (their
-    loss or gradients NaN/Inf, too few in a row for `max_bad_steps`): training had diverged, its
-    weights are those of the last step applied (which its checkpoint records; such weights denoised
-    to black frames), and its model card would record a NaN loss. `restart` says what to do
-    instead (the trainer's options); the checkpoint stays."""
+    """Refuse (TrainingError) to make a final model of the run in `out_dir` whose weights are
+    unusable: no step of it was applied (its weights are those it started from), or its last
+    validation (`fit`'s `history`: the last row's scores, where it validated) scored NaN, the
+    network's output NaN. Decided on what the loop records in its last checkpoint (the steps
+    skipped in a row at its end, the last step applied), not on where log rows end: a run whose
+    last steps were skipped, too few in a row to stop it (`max_bad_steps`), keeps the weights of
+    its last step applied, as `fit` warned, and a refused run resumed is refused alike. `restart`
+    says what to do instead (the trainer's options); the checkpoint stays."""
+    state = read_checkpoint(out_dir) or {}
+    skipped, applied = state.get("skipped_in_a_row", 0), state.get("applied_step")
+    if skipped and applied == 0:
+        raise TrainingError(f"not writing a model of the run in {out_dir}: every one of its steps was "
+                            f"skipped, their loss or gradients NaN/Inf: its weights are those it started "
+                            f"from. {restart}")
     last = history[-1] if history else {}
-    if math.isfinite(last.get("loss", 0.0)):
-        return
-    applied = (read_checkpoint(out_dir) or {}).get("applied_step")
-    since = f"; the weights last changed at step {applied}" if isinstance(applied, int) else ""
-    raise TrainingError(f"not writing a model of the run in {out_dir}: the steps of its last log row "
-                        f"(to step {last['step']}) were all skipped, their loss or gradients NaN/Inf: "
-                        f"training diverged{since}. {restart}")
+    scores = [name for name, value in last.items() if name not in LOOP_COLUMNS and math.isnan(value)]
+    if scores:
+        since = f" (the weights of step {applied})" if isinstance(applied, int) else ""
+        raise TrainingError(f"not writing a model of the run in {out_dir}: its last validation, at step "
+                            f"{last['step']}{since}, scored NaN ({', '.join(scores)}): the network's "
+                            f"output was NaN, training diverged. {restart}")

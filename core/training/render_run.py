@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import shlex
 import time
 from collections.abc import Callable
@@ -409,11 +410,14 @@ def _init_record(init: str | None, loaded: LoadedModel | None) -> dict | None:
 def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> dict:
     """What the weights are: their inputs, how they were trained (`training`: the run's settings,
     the sequences trained on and those left out, with why: `_training_sequences`, the command, the
-    machine and torch) and their last validation scores."""
+    machine and torch) and their last validation scores. The last row's loss is left out where
+    all its steps were skipped (NaN: no number strict JSON holds; the weights are an earlier step's)."""
+    last = history[-1] if history else {}
     return {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
                   "consistency masks, albedo, normal, flags"
                   + (", each slot's distance from t" if slot_distances else ""),
         "training": training,
-        "validation": history[-1] if history else {},
+        "validation": {key: value for key, value in last.items()
+                       if not (key == "loss" and math.isnan(value))},
     }

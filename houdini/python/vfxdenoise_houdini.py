@@ -148,16 +148,29 @@ def _per_frame(hook: HookSettings) -> HookSettings:
 
 
 def render_started(rop) -> None:
-    """Pre-render script: refuse an output image the denoise could not read, as `post_render`
-    would once the whole render is done (`output_pattern`: one folder per frame, no frame
-    variable, no EXR), which stops the render; then start the record of the frames this render
-    of `rop` writes, replacing any an earlier (perhaps interrupted) render left, and note when it
-    started (frames of the range written after that are another render's, running meanwhile)."""
+    """Pre-render script: start the record of the frames this render of `rop` writes, replacing
+    any an earlier (perhaps interrupted) render left, and note when it started (frames of the
+    range written after that are another render's, running meanwhile). Then warn, before the
+    render, of what will stop its denoise (`_denoise_problem`); the render runs all the same
+    (the frames are the product, the denoise an add-on), and `post_render` refuses as it would."""
     with _reported(rop):
-        in_range = rop_frames(rop)
-        output_pattern(rop, in_range[0], in_range[-1])
         rop.setCachedUserData(RENDER_RECORD, ())
         rop.setCachedUserData(RENDER_STARTED, time.monotonic())
+    problem = _denoise_problem(rop)
+    if problem:
+        _warn(rop, f"{problem.rstrip('.')}. The render goes on, and its frames will not be denoised after it")
+
+
+def _denoise_problem(rop) -> str | None:
+    """What will stop `post_render` before it reads a frame, said before the render: a frame range
+    the denoiser cannot read (sub-frames: `rop_frames`), or an output image it could not read or
+    Houdini could not evaluate (`output_pattern`: one folder per frame, no frame variable, no EXR)."""
+    try:
+        in_range = rop_frames(rop)
+        output_pattern(rop, in_range[0], in_range[-1])
+    except VfxDenoiseError as exc:
+        return str(exc)
+    return None
 
 
 def frame_rendered(rop, frame: float | None = None) -> None:

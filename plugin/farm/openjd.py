@@ -36,7 +36,9 @@ SEQ_ARGS_NOTE = (". A value given at submission replaces the options written her
 # "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them, and its --job-frames the job's
 # Frames parameter (the chunk is one task of them: `FarmJob.seq_command`). "--frames=" keeps a
 # negative first frame from being read as an option. ModelSha256 pins every task to the weights the
-# model named on the submitting machine (seq --model-sha256; empty: not pinned). VfxdenoiseCommand
+# model named on the submitting machine (seq --model-sha256; empty: not pinned); it arrives as one
+# "--model-sha256=HEX" argument, never empty (a runner may drop an empty argument, which would
+# shift the positions after it), and seq is given it only with a value. VfxdenoiseCommand
 # and SeqArgs (then SeqArgs2, ... where the options are longer than one parameter holds) are
 # shell-quoted text (shlex.join), so a
 # job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
@@ -48,7 +50,7 @@ CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
 set -euo pipefail
-input=$2 frames=$3 output=$4 existing=$5 job_frames=$6 model_sha256=$7
+input=$2 frames=$3 output=$4 existing=$5 job_frames=$6 model_sha256=${7#--model-sha256=}
 eval "command=($1)"
 eval "extra=(${*:8})"
 echo "openjd_status: denoising frames $frames"
@@ -97,7 +99,7 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
                     "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
                              "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
                              "{{Param.OutputPattern}}", "{{Param.Existing}}", "{{Param.Frames}}",
-                             "{{Param.ModelSha256}}",
+                             "--model-sha256={{Param.ModelSha256}}",
                              *(f"{{{{Param.{name}}}}}" for name in _seq_args_values(job))],
                     # Outputs are renamed into place whole, so stopping a task at once is safe.
                     "cancelation": {"mode": "NOTIFY_THEN_TERMINATE"},

@@ -825,24 +825,46 @@ def test_an_unknown_context_is_refused_naming_the_ones_there_are(hou):
         vfxdenoise_houdini.post_render(_rop(hou, "karma"), context="shot")
 
 
-def test_an_output_written_one_folder_per_frame_is_refused_before_the_render(hou, tmp_path):
+def test_an_output_written_one_folder_per_frame_is_warned_of_before_the_render_which_runs(hou, tmp_path,
+                                                                                         capsys):
     """`$HIP/render/`padzero(4,$F)`/$OS.exr` (render/1001/karma1.exr...) was refused only by the
-    denoise, after the whole render; the pre-render script now refuses it with the same message
-    post_render gives, and the render does not start."""
+    denoise, after the whole render; the pre-render script now says so before the render, with the
+    message post_render gives, as a warning: the render, the product, runs (refusing it there
+    stopped the render for the denoise's sake), and post_render refuses as before."""
     import vfxdenoise_houdini
 
     hou.STATE["variables"]["OS"] = "karma1"
     rop = hou.RopNode("/out/karma1", "karma", "picture", "$HIP/render/`padzero(4, $F)`/$OS.exr",
                       frame_range=(1001, 1003, 1))
     vfxdenoise_houdini.install_hook([rop])
-    with pytest.raises(hou.OperationFailed) as before:
+    with pytest.raises(hou.OperationFailed) as after:  # the post-render script's
         rop.render()
-    assert not (tmp_path / "hip" / "render").exists()
+    rendered = sorted(p.parent.name for p in (tmp_path / "hip" / "render").glob("*/*.exr"))
+    assert rendered == ["1001", "1002", "1003"]
     assert (f"vfxdenoise /out/karma1: /out/karma1 picture writes {tmp_path}/hip/render/####/karma1.exr: the "
-            f"folder '{tmp_path}/hip/render/####' holds a frame token") in str(before.value)
-    with pytest.raises(hou.OperationFailed) as after:
+            f"folder '{tmp_path}/hip/render/####' holds a frame token") in str(after.value)
+    [(severity, warning)] = hou.STATE["messages"]
+    assert severity == "Warning" and warning.startswith(str(after.value))
+    assert warning.endswith("The render goes on, and its frames will not be denoised after it")
+    assert warning in capsys.readouterr().err
+    with pytest.raises(hou.OperationFailed) as again:
         vfxdenoise_houdini.post_render(rop)
-    assert str(after.value) == str(before.value)
+    assert str(again.value) == str(after.value)
+
+
+def test_a_sub_frame_render_is_warned_of_and_not_stopped_by_the_pre_render_script(hou):
+    """A retime rendered on steps of 0.5 stopped at its pre-render script, raising the denoise's
+    refusal of sub-frames: the render goes on, warned its frames will not be denoised."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 0.5))
+    vfxdenoise_houdini.render_started(rop)
+    [(severity, warning)] = hou.STATE["messages"]
+    assert severity == "Warning" and warning.startswith(
+        "vfxdenoise /out/karma1: frame step 0.5 is below 1: sub-frames are not an image sequence")
+    assert rop.cachedUserData(vfxdenoise_houdini.RENDER_RECORD) == ()
+    with pytest.raises(hou.OperationFailed, match="frame step 0.5 is below 1"):
+        vfxdenoise_houdini.post_render(rop)
 
 
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])

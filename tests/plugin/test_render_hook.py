@@ -440,3 +440,16 @@ def test_a_hooks_settings_seq_would_refuse_are_refused_before_it_reads_a_frame(s
     with pytest.raises(PluginError) as refused:
         HookSettings.from_keywords(**setting)
     assert isinstance(refused.value, UsageError) and words in str(refused.value)
+
+
+def test_a_hook_output_pattern_seq_refuses_is_refused_as_the_settings_are_made():
+    """The hook's settings were checked by a copy of the request's block (options, then the
+    pattern's form only): an output not .exr was refused only by seq, at the end of the render;
+    now by the request's one check."""
+    with pytest.raises(PluginError, match=r"output_pattern /o/den.####.tif does not end in .exr"):
+        HookSettings(output_pattern="/o/den.####.tif")
+    with pytest.raises(PluginError, match=r"output_pattern '/o/den.exr': the file name 'den.exr' has no "
+                                          r"frame token.*, e.g. /shots/a/denoised/render.####.exr"):
+        HookSettings.from_keywords(output_pattern="/o/den.exr")
+    with pytest.raises(PluginError, match="--tile must be at least 128 px"):
+        HookSettings.from_keywords(tile=64)

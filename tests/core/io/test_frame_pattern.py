@@ -15,6 +15,7 @@ from vfxdenoise.core.io.frame_pattern import (
     digits_beside,
     frame_number,
     frames_problem,
+    output_pattern_problem,
     pattern_from_text,
     pattern_problem,
     what_is_at,
@@ -243,3 +244,43 @@ def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path,
             parse_pattern(text)
     assert bool(pattern_problem(text)) == (text in ("r.exr", "r", "r.1001.exr", "r.<UDIM>.exr", "####/r.exr",
                                                     "a/%04d/r.exr", "a/$F4/r.####.exr"))
+
+
+@pytest.mark.parametrize(("output", "problem"), [
+    ("shot/render.%04d.exr", "{out} is the input pattern: the outputs would replace the renders; pick"),
+    ("shot/render.####.EXR", None),
+    ("shot/den.####.tif", "{out} does not end in .exr, and the outputs are OpenEXR files; name them .exr"),
+    ("shot/den.####", "{out} does not end in .exr, and the outputs are OpenEXR files; name them .exr"),
+    ("other/render.####.exr", None),
+])
+def test_seq_and_a_host_request_refuse_an_output_pattern_by_one_check(tmp_path, monkeypatch, output, problem):
+    """seq (`outputs.check_writable`) and a host's request (`plugin.request`) compared the patterns
+    each in its own code, held alike by no test; now by `output_pattern_problem`, whose words both
+    give after their name for the pattern."""
+    from vfxdenoise.core.errors import UsageError
+    from vfxdenoise.core.io import outputs
+    from vfxdenoise.plugin.errors import PluginError
+    from vfxdenoise.plugin.request import DenoiseRequest
+
+    monkeypatch.chdir(tmp_path)
+    out = parse_pattern(output)
+    said = output_pattern_problem(parse_pattern("shot/render.####.exr"), out, "pick")
+    assert said == (problem.format(out=out.text) if problem else None)
+    try:
+        outputs.check_writable(parse_pattern("shot/render.####.exr"), out, [], [1001], listed={})
+    except UsageError as exc:
+        by_seq = str(exc)
+    else:
+        by_seq = None
+    try:
+        DenoiseRequest("shot/render.####.exr", output_pattern=output)
+    except PluginError as exc:
+        by_request = str(exc)
+    else:
+        by_request = None
+    if problem is None:
+        assert by_seq is None and by_request is None
+    else:
+        reason = said.removesuffix("pick")
+        assert by_seq.startswith(f"-o/--output {reason}")
+        assert by_request.startswith(f"output_pattern {reason}")

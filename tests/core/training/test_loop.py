@@ -322,18 +322,64 @@ def _loss_with_nan_gradients_from(first_bad: int):
 
 def test_the_weights_of_a_run_ending_in_skipped_steps_are_those_of_the_last_step_applied(tmp_path, caplog):
     """The warning said step `steps - skipped`: a resumed run counts the steps skipped before, and
-    the weights are those of the last step whose update was applied, recorded in each checkpoint."""
+    the weights are those of the last step whose update was applied, recorded in each checkpoint.
+    Too few in a row to stop the run, they are its model's (they were refused where the steps of
+    the last log row were all skipped)."""
     config = LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, checkpoint_every=3, log_every=3)
     with caplog.at_level("WARNING"):
         history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(3),
                       config)
     assert "the last 4 step(s) were skipped (NaN/Inf): the weights are those of step 2" in caplog.text
     assert json.loads((tmp_path / "checkpoint.json").read_text())["applied_step"] == 2
-    with pytest.raises(TrainingError, match=r"not writing a model of the run in .*: the steps of its "
-                                            r"last log row \(to step 6\) were all skipped, their loss or "
-                                            r"gradients NaN/Inf: training diverged; the weights last "
-                                            r"changed at step 2\. Lower it$"):
+    check_final_weights(history, tmp_path, "Lower it")
+
+
+@pytest.mark.parametrize("steps, log_every, first_bad", [(7, 6, 7), (7, 1, 7), (12, 6, 8), (12, 5, 8)])
+def test_where_log_rows_end_decides_nothing_and_a_resumed_run_is_decided_alike(tmp_path, caplog, steps,
+                                                                               log_every, first_bad):
+    """Decided on the last log row's loss: one NaN step at step 7 behind a row at step 6 was refused
+    (its weights, step 6's, fine), the last 5 of 12 steps skipped behind a row at step 10 written;
+    and the refused run, resumed, read its NaN row back and was refused again, stuck."""
+    config = LoopConfig(steps=steps, out_dir=tmp_path, lr=0.05, log_every=log_every, checkpoint_every=6)
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(first_bad),
+                  config)
+    check_final_weights(history, tmp_path, "Lower it")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        resumed = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, existing="resume")
+    skipped = steps - first_bad + 1
+    assert (f"the last {skipped} step(s) were skipped (NaN/Inf): the weights are those of step "
+            f"{first_bad - 1}") in caplog.text
+    check_final_weights(resumed, tmp_path, "Lower it")
+
+
+def test_a_run_that_applied_no_step_makes_no_model(tmp_path):
+    """Its weights are those it started from: refused, and again once resumed."""
+    config = LoopConfig(steps=4, out_dir=tmp_path, lr=0.05, checkpoint_every=2)
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients, config)
+    for rows in (history, fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config,
+                              existing="resume")):
+        with pytest.raises(TrainingError, match=r"not writing a model of the run in .*: every one of its "
+                                                r"steps was skipped, their loss or gradients NaN/Inf: its "
+                                                r"weights are those it started from\. Lower it$"):
+            check_final_weights(rows, tmp_path, "Lower it")
+
+
+def test_a_run_whose_last_validation_scored_nan_makes_no_model(tmp_path):
+    """Weights finite but whose output is NaN: the run's last validation says so; a NaN score of an
+    earlier validation, trained past, does not refuse the run."""
+    config = LoopConfig(steps=4, out_dir=tmp_path, lr=0.05, validate_every=2, checkpoint_every=2)
+    scores = iter([{"psnr": float("nan"), "ssim": 0.5}, {"psnr": float("nan"), "ssim": float("nan")}])
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, lambda model: next(scores))
+    with pytest.raises(TrainingError, match=r"not writing a model of the run in .*: its last validation, "
+                                            r"at step 4 \(the weights of step 4\), scored NaN "
+                                            r"\(psnr, ssim\): the network's output was NaN, training "
+                                            r"diverged\. Lower it$"):
         check_final_weights(history, tmp_path, "Lower it")
+    later = iter([{"psnr": float("nan")}, {"psnr": 30.0}])
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, lambda model: next(later),
+                  existing="overwrite")
+    check_final_weights(history, tmp_path, "Lower it")
 
 
 def test_a_run_whose_last_rows_steps_were_not_all_skipped_makes_a_model(tmp_path, caplog):

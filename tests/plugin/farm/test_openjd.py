@@ -463,7 +463,7 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     written = yaml.safe_load(template.read_text())
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
     assert {p["name"]: p["default"] for p in written["parameterDefinitions"]}["ModelSha256"] == sha
-    assert "{{Param.ModelSha256}}" in written["steps"][0]["script"]["actions"]["onRun"]["args"]
+    assert "--model-sha256={{Param.ModelSha256}}" in written["steps"][0]["script"]["actions"]["onRun"]["args"]
 
     loaded = load_weights(tiny_weights)
     other = build_model(loaded.architecture, **loaded.config)  # freshly initialised: other weights
@@ -476,3 +476,23 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     shutil.copy(tiny_weights, model)
     _openjd("run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}]))
     assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003]
+    # not pinned: no --model-sha256 for seq
+    _openjd("run", template, "--tasks", json.dumps([{"Frame": "1004-1005"}]), "-p", "ModelSha256=")
+    assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003, 1004, 1005]
+
+
+def test_no_argument_the_chunk_script_reads_by_position_can_be_empty(shot, tmp_path, tiny_weights):
+    """`{{Param.ModelSha256}}`, empty where the job is not pinned, was an argument of its own in the
+    middle of those the script reads as $2..$7: a runner that drops an empty argument shifted the
+    seq options into its place. Each argument before the seq options (read as `${*:8}`, the
+    tail) is text of its own or a parameter that cannot be empty."""
+    write_bundle(_cpu_job(shot, str(tmp_path / "o" / "den.####.exr"), tiny_weights), tmp_path / "bundle")
+    template = yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())
+    definitions = {p["name"]: p for p in template["parameterDefinitions"]}
+    args = template["steps"][0]["script"]["actions"]["onRun"]["args"]
+    assert args[8:] == ["{{Param.SeqArgs}}"]  # args[0] is the script, args[n] its $n
+    for arg in args[1:8]:
+        name = arg.removeprefix("{{Param.").removesuffix("}}")
+        if name in definitions:  # the argument is the parameter alone
+            param = definitions[name]
+            assert param.get("minLength", 0) >= 1 or "allowedValues" in param, arg
