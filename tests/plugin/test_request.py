@@ -182,31 +182,3 @@ def test_the_checks_as_a_request_is_built_need_no_torch_numpy_or_fileseq():
         "    try:\n        DenoiseRequest('/r/a.####.exr', **bad)\n"
         "    except PluginError:\n        pass\n"
         "    else:\n        raise AssertionError(bad)\n") == []
-
-
-@pytest.mark.parametrize("output", ["in.####.exr", "in.%04d.exr", "./in.$F4.exr", "out.####.tif",
-                                    "out.####", "out.####.EXR", "out.####.exr", "in.#####.exr"])
-def test_an_output_is_refused_as_built_only_where_seq_refuses_it(output, tmp_path, monkeypatch):
-    """The input pattern itself (however its token is spelled) and one not ending .exr: the
-    request's refusal and seq's (`outputs.check_writable`) alike."""
-    from vfxdenoise.core.errors import UsageError
-    from vfxdenoise.core.io import outputs
-    from vfxdenoise.core.io.sequence import parse_pattern
-
-    monkeypatch.chdir(tmp_path)
-    try:
-        DenoiseRequest("in.####.exr", output_pattern=output)
-    except PluginError as exc:
-        refused_here = str(exc)
-    else:
-        refused_here = None
-    try:
-        outputs.check_writable(parse_pattern("in.####.exr"), parse_pattern(output), [], [1001], listed={})
-    except UsageError as exc:
-        refused_by_seq = str(exc)
-    else:
-        refused_by_seq = None
-    assert (refused_here is None) == (refused_by_seq is None), (refused_here, refused_by_seq)
-    for reason in ("is the input pattern: the outputs would replace the renders",
-                   "does not end in .exr, and the outputs are OpenEXR files; name them .exr"):
-        assert (reason in (refused_here or "")) == (reason in (refused_by_seq or ""))

@@ -252,6 +252,8 @@ def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path,
     ("shot/den.####.tif", "{out} does not end in .exr, and the outputs are OpenEXR files; name them .exr"),
     ("shot/den.####", "{out} does not end in .exr, and the outputs are OpenEXR files; name them .exr"),
     ("other/render.####.exr", None),
+    ("./shot/render.$F4.exr", "{out} is the input pattern: the outputs would replace the renders; pick"),
+    ("shot/render.#####.exr", None),  # other padding: other files
 ])
 def test_seq_and_a_host_request_refuse_an_output_pattern_by_one_check(tmp_path, monkeypatch, output, problem):
     """seq (`outputs.check_writable`) and a host's request (`plugin.request`) compared the patterns
