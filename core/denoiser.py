@@ -116,8 +116,9 @@ def _failures(y: torch.Tensor, beauty: torch.Tensor | np.ndarray | None) -> torc
     0, or `neighbour_patches.bound_own_outliers` bounds a firefly over black to 0: light the
     network never saw), so on a GPU nothing is uploaded and nothing waits. Read once on the host
     (`DenoisedBeauty.failures`). On the CPU, where reading a value costs no wait, a finite sum of
-    the result (the usual case) settles it in one pass, a tenth of counting's cost: about 17 ms
-    of an HD frame the network takes 15 s over on 2 cores (on a GPU all of it is queued there)."""
+    the result (the usual case) settles it in one pass, a tenth of counting's cost: at most about
+    17 ms of an HD frame whose network pass takes about 1 s on 2 cores (BENCHMARKS.md; on a GPU all
+    of it is queued there)."""
     if y.device.type == "cpu" and bool(torch.isfinite(y.sum(dtype=torch.float32))):
         return torch.zeros(2, dtype=torch.int64)  # no NaN, no Inf: nothing failed (lit untold)
     failed = ~torch.isfinite(y).all(dim=0)
