@@ -51,6 +51,11 @@ log = logging.getLogger(__name__)
 
 SCHEDULES = ("onecycle", "cosine", "constant")
 
+# Steps skipped in a row at a run's end (each a batch of its own, with the same weights, since none
+# of their updates was applied) from which its final weights are taken to give NaN/Inf rather than
+# one bad batch to have come last: no model is made of them (`check_final_weights`).
+TRAILING_SKIPS_REFUSED = 5
+
 # The columns of a log row the loop writes; validation's scores join them.
 LOOP_COLUMNS = ("step", "loss", "lr", "seconds")
 
@@ -439,19 +444,24 @@ class _Run:
 
 def check_final_weights(history: list[dict], out_dir: Path, restart: str) -> None:
     """Refuse (TrainingError) to make a final model of the run in `out_dir` whose weights are
-    unusable: no step of it was applied (its weights are those it started from), or its last
-    validation (`fit`'s `history`: the last row's scores, where it validated) scored NaN, the
-    network's output NaN. Decided on what the loop records in its last checkpoint (the steps
-    skipped in a row at its end, the last step applied), not on where log rows end: a run whose
-    last steps were skipped, too few in a row to stop it (`max_bad_steps`), keeps the weights of
-    its last step applied, as `fit` warned, and a refused run resumed is refused alike. `restart`
-    says what to do instead (the trainer's options); the checkpoint stays."""
+    unusable: no step of it was applied (its weights are those it started from), its last
+    TRAILING_SKIPS_REFUSED steps or more were skipped (each batch's loss or gradients NaN/Inf with
+    the same weights: the last update applied broke them), or its last validation (`fit`'s
+    `history`: the last row's scores, where it validated) scored NaN. Decided on what the loop
+    records in its last checkpoint (the steps skipped in a row at its end, the last step applied),
+    not on where log rows end: a run whose last few steps were skipped (one bad batch) keeps the
+    weights of its last step applied, as `fit` warned, and a refused run resumed is refused alike.
+    `restart` says what to do instead (the trainer's options); the checkpoint stays."""
     state = read_checkpoint(out_dir) or {}
     skipped, applied = state.get("skipped_in_a_row", 0), state.get("applied_step")
     if skipped and applied == 0:
         raise TrainingError(f"not writing a model of the run in {out_dir}: every one of its steps was "
                             f"skipped, their loss or gradients NaN/Inf: its weights are those it started "
                             f"from. {restart}")
+    if skipped >= TRAILING_SKIPS_REFUSED:
+        raise TrainingError(f"not writing a model of the run in {out_dir}: its last {skipped} steps were "
+                            f"all skipped, their loss or gradients NaN/Inf on {skipped} batches with the "
+                            f"weights of step {applied}: training diverged there. {restart}")
     last = history[-1] if history else {}
     scores = [name for name, value in last.items() if name not in LOOP_COLUMNS and math.isnan(value)]
     if scores:

@@ -192,20 +192,17 @@ def test_validation_counts_images_given_back_exactly_apart_from_the_mean_psnr():
     assert validator([black], none)(_Dimmer()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
 
 
-def test_a_classic_run_ending_in_skipped_steps_writes_the_weights_of_its_last_step_applied(tmp_path, caplog):
+def test_a_classic_run_ending_in_many_skipped_steps_writes_no_model(tmp_path, caplog):
     """Its steps after the second skipped (NaN/Inf gradients at --lr 1e8), too few for the 20 in a
-    row that stop a run: its model holds step 2's weights, as a warning says (it was refused where
-    the last log row's steps were all skipped, and refused again once resumed)."""
+    row that stop a run but too many for bad batches: no model, also once resumed."""
     (tmp_path / "d").mkdir()
     for i in range(4):
         write_image(tmp_path / "d" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
     run = ClassicRun(arch="dncnn", dataset="folder", data=tmp_path / "d", out_dir=tmp_path / "m",
                      noise=parse_noise("gaussian:25"), model=SMALL["dncnn"], steps=10, batch=2, lr=1e8,
                      validate_every=5, device="cpu")
-    with caplog.at_level("WARNING"):
-        train_classic(run)
-    assert "the last 8 step(s) were skipped (NaN/Inf): the weights are those of step 2" in caplog.text
-    assert (tmp_path / "m" / "model.safetensors").is_file()
-    with caplog.at_level("WARNING"):
-        train_classic(replace(run, existing="resume"))
-    assert (tmp_path / "m" / "model.safetensors").is_file()
+    for attempt in (run, replace(run, existing="resume")):
+        with caplog.at_level("WARNING"), pytest.raises(TrainingError, match=r"its last 8 steps were all "
+                                                                            r"skipped.*weights of step 2"):
+            train_classic(attempt)
+    assert not (tmp_path / "m" / "model.safetensors").exists()

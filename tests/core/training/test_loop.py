@@ -334,11 +334,11 @@ def test_the_weights_of_a_run_ending_in_skipped_steps_are_those_of_the_last_step
     check_final_weights(history, tmp_path, "Lower it")
 
 
-@pytest.mark.parametrize("steps, log_every, first_bad", [(7, 6, 7), (7, 1, 7), (12, 6, 8), (12, 5, 8)])
+@pytest.mark.parametrize("steps, log_every, first_bad", [(7, 6, 7), (7, 1, 7), (12, 6, 9), (12, 5, 9)])
 def test_where_log_rows_end_decides_nothing_and_a_resumed_run_is_decided_alike(tmp_path, caplog, steps,
                                                                                log_every, first_bad):
     """Decided on the last log row's loss: one NaN step at step 7 behind a row at step 6 was refused
-    (its weights, step 6's, fine), the last 5 of 12 steps skipped behind a row at step 10 written;
+    (its weights, step 6's, fine), the last 4 of 12 steps skipped behind a row at step 10 written;
     and the refused run, resumed, read its NaN row back and was refused again, stuck."""
     config = LoopConfig(steps=steps, out_dir=tmp_path, lr=0.05, log_every=log_every, checkpoint_every=6)
     history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(first_bad),
@@ -391,3 +391,23 @@ def test_a_run_whose_last_rows_steps_were_not_all_skipped_makes_a_model(tmp_path
                       config)
     assert "the last 1 step(s) were skipped (NaN/Inf): the weights are those of step 5" in caplog.text
     check_final_weights(history, tmp_path, "Lower it")
+
+
+@pytest.mark.parametrize("first_bad, refused", [(8, True), (9, False)])
+def test_a_run_whose_last_steps_all_skipped_are_too_many_for_one_bad_batch_makes_no_model(
+        tmp_path, first_bad, refused):
+    """Five batches in a row NaN/Inf with the same weights: the last update applied broke them (a
+    diverged run's model gave NaN everywhere); four may be bad batches, the weights kept. Resumed,
+    decided alike."""
+    config = LoopConfig(steps=12, out_dir=tmp_path, lr=0.05, log_every=6, checkpoint_every=6)
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_from(first_bad),
+                  config)
+    resumed = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, existing="resume")
+    for rows in (history, resumed):
+        if refused:
+            with pytest.raises(TrainingError, match=r"its last 5 steps were all skipped, their loss or "
+                                                    r"gradients NaN/Inf on 5 batches with the weights of "
+                                                    r"step 7: training diverged there\. Lower it$"):
+                check_final_weights(rows, tmp_path, "Lower it")
+        else:
+            check_final_weights(rows, tmp_path, "Lower it")

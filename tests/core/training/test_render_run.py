@@ -229,19 +229,17 @@ def test_the_card_and_the_weights_say_how_the_model_was_made(render_data, tmp_pa
                             **({"command": command} if command else {})}
 
 
-def test_a_run_ending_in_skipped_steps_writes_the_weights_of_its_last_step_applied(render_data, tmp_path,
-                                                                                   caplog):
+def test_a_run_ending_in_many_skipped_steps_writes_no_model(render_data, tmp_path, caplog):
     """At --lr 1e8 the steps after the second are skipped (NaN/Inf), too few for the 20 in a row
-    that stop a run: its model holds the weights of step 2, as a warning says, and its card's
-    validation row no NaN loss (`NaN`, which strict JSON parsers refuse). Refused where the last
-    log row's steps were all skipped, whatever the weights, such a run, resumed, was refused again."""
+    that stop a run but too many for bad batches: the weights of step 2 broke (such a model wrote
+    black frames), so no model is made, also once resumed; the checkpoint stays."""
     run = _run(render_data, tmp_path / "m", steps=10, batch=1, lr=1e8, validate_every=5)
-    with caplog.at_level("WARNING"):
-        train_render(run, _no_record)
-    assert "the last 8 step(s) were skipped (NaN/Inf): the weights are those of step 2" in caplog.text
-    card = json.loads((tmp_path / "m" / "model.json").read_text(), parse_constant=pytest.fail)
-    assert card["validation"]["step"] == 10 and "loss" not in card["validation"]
-    assert (tmp_path / "m" / "model.safetensors").is_file()
+    for attempt in (run, replace(run, existing="resume")):
+        with caplog.at_level("WARNING"), pytest.raises(TrainingError, match=r"its last 8 steps were all "
+                                                                            r"skipped.*weights of step 2"):
+            train_render(attempt, _no_record)
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+    assert (tmp_path / "m" / "checkpoint.json").is_file()
 
 
 def test_the_card_lists_the_sequences_trained_on_and_those_left_out_with_why(tmp_path):
