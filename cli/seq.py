@@ -24,7 +24,14 @@ from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.core.model_files import SHA256_HEX, check_weights_sha256
 from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.errors import DenoiseCancelled
-from vfxdenoise.plugin.events import done_event, encode, error_event, frame_event, start_event
+from vfxdenoise.plugin.events import (
+    done_event,
+    encode,
+    error_details,
+    error_event,
+    frame_event,
+    start_event,
+)
 from vfxdenoise.plugin.seq_options import engine_settings
 
 
@@ -57,7 +64,9 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
     events learns why the run stopped: a cancel that comes once the frames are written but before
     the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
     Ctrl-C) is said on stderr as well. Every `error` event names its error's class: a cancel's is
-    'DenoiseCancelled', what a host's runner raises for its own cancel."""
+    'DenoiseCancelled', what a host's runner raises for its own cancel; and holds the error's data
+    (`error_details`: a locked frame's path and owner, the missing frames...), which the host's
+    runner gives its error as an in-process run's has it."""
     try:
         if model_sha256 is not None:
             check_weights_sha256(options["model"], model_sha256)
@@ -79,7 +88,7 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
         raise
     except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
         if events is not None:  # by its class, which the host's runner keeps (`RunnerError.kind`)
-            _emit(error_event(error_message(exc), type(exc).__name__), events)
+            _emit(error_event(error_message(exc), type(exc).__name__, error_details(exc)), events)
         raise
 
 

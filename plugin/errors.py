@@ -5,11 +5,14 @@ import ...`): the engine's (`core.errors`, re-exported here) and the runners' ow
 All are `VfxDenoiseError`s, whose message names the file, frame or option and says what to do.
 A subprocess run that stopped of an error of one of these classes raises a `RunnerError` that is an
 instance of that class too (`RunnerError.stopped_by`), so that `except OutputLockedError` catches
-it in both runner modes. Only the standard library is imported here: hosts often run a Python
+it in both runner modes, with the attributes that class holds (`path`, `owner`, `missing`...) as
+seq's `error` event carried them. Only the standard library is imported here: hosts often run a Python
 without torch.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 from vfxdenoise.core.errors import (
     ChannelError,
@@ -74,16 +77,26 @@ class RunnerError(PluginError):
         self.reason = reason
         self.exit_note = exit_note
         self.kind = kind
+        for name, unsent in _carried(type(self)).items():  # until `stopped_by` sets what was sent
+            setattr(self, name, unsent(reason))
 
     @classmethod
-    def stopped_by(cls, reason: str, exit_note: str | None = None, kind: str | None = None) -> RunnerError:
+    def stopped_by(cls, reason: str, exit_note: str | None = None, kind: str | None = None,
+                   details: Mapping[str, object] | None = None) -> RunnerError:
         """The RunnerError of a subprocess stopped by a `kind` error: where `kind` names an error
         class of this module (`_STOPPED_BY`), an instance of a RunnerError subclass that is that
         class too ('OutputLockedError': `RunnerOutputLockedError`), so a host catches it as an
-        in-process run's; otherwise a plain RunnerError. What the event does not carry is None
-        (an OutputLockedError's `path` and `owner`, a MissingFramesError's `missing`): the
-        message names them."""
-        return _STOPPED_BY.get(kind or "", cls)(reason, exit_note, kind)
+        in-process run's; otherwise a plain RunnerError. `details`: the attributes its `error`
+        event carried (`events.read_details`: an OutputLockedError's `path` and `owner`, a
+        MissingFramesError's `missing`...), set as that class has them; what it did not carry (an
+        older CLI's event, more missing frames than `events.MAX_MISSING_SENT`) is None (`_CARRIED`):
+        the message names them."""
+        error = _STOPPED_BY.get(kind or "", cls)(reason, exit_note, kind)
+        carried = _carried(type(error))
+        for name, value in (details or {}).items():
+            if name in carried:
+                setattr(error, name, value)
+        return error
 
     def caused_by(self, error_class: type[BaseException]) -> bool:
         """Whether the subprocess stopped of an `error_class` error, or a subclass of it:
@@ -97,25 +110,31 @@ class DenoiseCancelled(PluginError):
     """The artist cancelled a running denoise; frames finished before the cancel stay on disk."""
 
 
-# What a subprocess's `error` event does not carry, of the classes that hold more than a message:
-# their attributes on a Runner class (ChannelError's `message` is the reason, without a hint).
-_NOT_SENT: dict[type, dict[str, object]] = {
-    OutputLockedError: {"path": None, "owner": None},
-    MissingFramesError: {"missing": None},
-    ChannelError: {"message": property(lambda self: self.reason), "hint": ""},
+# The attributes beside its message of each class that holds some, which a subprocess's `error`
+# event carries (`events.error_details`), each with its value on a Runner class where the event
+# has none (an older CLI's), from the run's reason: None, but a ChannelError's `message`, the
+# reason (its hint said in it), and `hint`, ''.
+_CARRIED: dict[type, dict[str, Callable[[str], object]]] = {
+    OutputLockedError: {"path": lambda reason: None, "owner": lambda reason: None},
+    MissingFramesError: {"missing": lambda reason: None},
+    ChannelError: {"message": lambda reason: reason, "hint": lambda reason: ""},
 }
+
+
+def _carried(runner: type) -> dict[str, Callable[[str], object]]:
+    """The attributes `_CARRIED` names for the classes `runner` is one of, with their values unsent."""
+    return {name: unsent for base, values in _CARRIED.items() if issubclass(runner, base)
+            for name, unsent in values.items()}
 
 
 def _runner_class(named: type[VfxDenoiseError]) -> type[RunnerError]:
     """The class of a `vfxdenoise seq` subprocess stopped by a `named` error (`RunnerError.stopped_by`):
-    a RunnerError, and a `named` too, what the event does not carry None (`_NOT_SENT`). Each is
-    made once, below, under its name (`Runner<named>`: an error pickled in one process is unpickled
-    by name in another)."""
-    attributes = {name: value for base, values in _NOT_SENT.items() if issubclass(named, base)
-                  for name, value in values.items()}
+    a RunnerError, and a `named` too, with its attributes as the event carried them (`_CARRIED`).
+    Each is made once, below, under its name (`Runner<named>`: an error pickled in one process is
+    unpickled by name in another)."""
     name = f"Runner{named.__name__}"
     return type(name, (RunnerError, named), {
-        "__module__": __name__, "__qualname__": name, **attributes,
+        "__module__": __name__, "__qualname__": name,
         "__doc__": f"A `vfxdenoise seq` subprocess stopped by a {named.__name__}: a RunnerError, and "
                    f"a {named.__name__} (`RunnerError.stopped_by`)."})
 

@@ -1,15 +1,17 @@
 """The JSON progress events of `vfxdenoise seq --progress json`, once for both ends: `cli/seq.py`
 writes them on stdout, one object a line, and the subprocess runner (`seqprocess`) reads them back.
 ARCHITECTURE.md describes each; a key only one end uses (the `done` event's findings) is named
-there. Only the standard library is imported here (and `core.frame_status`, standard library
-only too): hosts often run a Python without torch, numpy or fileseq.
+there. Only the standard library is imported here (and `core.frame_status` and `core.errors`,
+standard library only too): hosts often run a Python without torch, numpy or fileseq.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputLockedError
 from vfxdenoise.core.frame_status import FrameStatus
 
 EVENT = "event"  # every event's key naming it, one of:
@@ -29,6 +31,7 @@ MESSAGE = "message"  # a frame's note or failure (frame), why the run stopped (e
 HELD_FROM = "held_from"  # the frame held in place of a missing input (frame; only where one was)
 DEGRADED = "degraded"  # true: the window lost an unreadable neighbour (frame; only where it did)
 ERROR_CLASS = "error_class"  # the class of the error that stopped the run (error: `error_event`)
+DETAILS = "details"  # what that error holds beside its message, by attribute (error: `error_details`)
 OUTPUT = "output"  # the output frame pattern (done)
 # The frames by outcome, each under its FrameStatus (done): the others are `done_event`'s `found`.
 WRITTEN = FrameStatus.WRITTEN  # frames written
@@ -65,15 +68,60 @@ def done_event(output: str, written: list[int], skipped: list[int], **found: Any
     return {EVENT: DONE, OUTPUT: output, WRITTEN: written, SKIPPED: skipped, **found}
 
 
-def error_event(message: str, error_class: str | None = None) -> dict[str, Any]:
+def error_event(message: str, error_class: str | None = None,
+                details: dict[str, Any] | None = None) -> dict[str, Any]:
     """An `error` event; `error_class`: the name of the error's class, which `seq` always gives:
     a vfxdenoise error's (a `VfxDenoiseError` subclass: 'OutputLockedError',
     'MissingFramesError'...), 'UsageError' for a command line click refused, 'DenoiseCancelled'
-    for a cancel (SIGTERM, Ctrl-C), else the Python exception's ('PermissionError'...)."""
+    for a cancel (SIGTERM, Ctrl-C), else the Python exception's ('PermissionError'...).
+    `details`: the error's data (`error_details`), only where it holds some."""
     event = {EVENT: ERROR, MESSAGE: message}
     if error_class is not None:
         event[ERROR_CLASS] = error_class
+    if details:
+        event[DETAILS] = details
     return event
+
+
+# The most missing frames an error event lists (`error_details`): a stray frame far from its shot
+# leaves millions missing, a line of megabytes; beyond it `missing` is left out (the message
+# names the frames, as their span).
+MAX_MISSING_SENT = 100_000
+
+
+def error_details(error: BaseException) -> dict[str, Any]:
+    """The attributes of `error` beside its message that a host's error of its class holds, as
+    JSON: an OutputLockedError's `path` (text) and `owner`, a MissingFramesError's `missing` (a list
+    of frame numbers; left out beyond MAX_MISSING_SENT), a ChannelError's `message` (without its
+    hint) and `hint`. The subprocess runner reads them back (`read_details`) into the error it
+    raises, so a host sees them as an in-process run gives them. {} for any other error."""
+    if isinstance(error, OutputLockedError):
+        return {"path": str(error.path), "owner": error.owner}
+    if isinstance(error, MissingFramesError):
+        return {"missing": [int(frame) for frame in error.missing]} if len(
+            error.missing) <= MAX_MISSING_SENT else {}
+    if isinstance(error, ChannelError):
+        return {"message": error.message, "hint": error.hint}
+    return {}
+
+
+def read_details(event: dict[str, Any]) -> dict[str, Any]:
+    """An `error` event's details (`error_details`) as the error's attributes: `path` a Path,
+    `missing` a list of ints, the others text. What an event has not (an older CLI's), or holds
+    in another form, is left out: the error's class says what it is then (None)."""
+    details = event.get(DETAILS)
+    if not isinstance(details, dict):
+        return {}
+    read = {}
+    for name, value in details.items():
+        if name == "path" and isinstance(value, str):
+            read[name] = Path(value)
+        elif name == "missing" and isinstance(value, list) and all(
+                isinstance(frame, int) and not isinstance(frame, bool) for frame in value):
+            read[name] = value
+        elif name in ("owner", "message", "hint") and isinstance(value, str):
+            read[name] = value
+    return read
 
 
 def encode(event: dict[str, Any]) -> str:

@@ -149,12 +149,14 @@ def refuse_what_seq_refuses(config: EngineConfig, input_pattern: str | None, out
     """Raise RequestUsageError (seq's words, naming the value) for what a host gives that seq would
     refuse, found as a request or a hook's settings are built, before a frame is read, in either
     runner mode: the options' values (`check_values`), a frame spec that does not parse
-    (`frames_problem`), patterns that name no frame sequence (`pattern_problem`), an output
-    pattern over the input or not .exr (`_output_problem`). None: not given (a hook's settings
-    have no input pattern, the render's)."""
+    (`frames_problem`: `frames`, and the options' `context_frames`, seq's --context-frames),
+    patterns that name no frame sequence (`pattern_problem`), an output pattern over the input or
+    not .exr (`_output_problem`). None: not given (a hook's settings have no input pattern, the
+    render's)."""
     check_values(config)
-    problem = (frames_problem(frames) if frames is not None else None) or _patterns_problem(
-        input_pattern, output_pattern)
+    specs = (("frames", frames), ("context_frames", config.context_frames))
+    problems = [frames_problem(spec, name) for name, spec in specs if spec is not None]
+    problem = next(filter(None, problems), None) or _patterns_problem(input_pattern, output_pattern)
     if problem:
         raise RequestUsageError(problem)
 

@@ -6,7 +6,9 @@ from an older CLI whose `done` event has none ($VFXDENOISE_COMMAND may point at 
 apart), its stderr `warning:` lines; a refusal (an option's bad value, missing frames) is an `error`
 event too, whose message is what the artist is shown and whose error class the RunnerError raised
 keeps (`RunnerError.kind`) and is an instance of (`RunnerError.stopped_by`: `except
-OutputLockedError` catches it as an in-process run's), an output already there said as the request
+OutputLockedError` catches it as an in-process run's), with the attributes of that class the event
+carries (`events.read_details`: the locked frame's `path` and `owner`, the `missing` frames...;
+None from an older CLI's event without them), an output already there said as the request
 chooses otherwise (existing='resume', `in_request_words`), not by seq's flags; the result holds what
 the frame events and the `done` event say (its warnings too), as an in-process run's does. Pipes are
 read by threads so that a cancel is noticed even while one frame takes minutes. A cancel sends
@@ -89,7 +91,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     notes: dict[int, str] = {}
     final: dict = {}
     refusals: list[str] = []
-    kinds: list[str] = []
+    stops: list[dict] = []  # the error events naming the class of what stopped the run
 
     def on_frame(event: dict) -> None:
         done.append(event[events.FRAME_NUMBER])
@@ -106,7 +108,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
                 final = event
             elif events.kind(event) == events.ERROR and event.get(events.MESSAGE):
                 refusals.append(str(event[events.MESSAGE]))
-                kinds += [event[events.ERROR_CLASS]] if event.get(events.ERROR_CLASS) else []
+                stops += [event] if event.get(events.ERROR_CLASS) else []
     except _Cancelled:
         _stop(process, config)
         _join(readers, config)
@@ -119,10 +121,11 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         _stop(process, config)  # also when a progress callback raised
         _join(readers, config)
     if not final or (process.returncode != 0 and not _kept_going(final, process.returncode)):
+        stop = stops[0] if stops else {}  # the first: what stopped the run
         raise RunnerError.stopped_by(
             in_request_words(_failure_reason(list(errors), refusals)),
             f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
-            kinds[0] if kinds else None)
+            stop.get(events.ERROR_CLASS), events.read_details(stop))
     return _result(final, request, warnings, notes)
 
 

@@ -349,25 +349,26 @@ _SPEC_PART = re.compile(r"(-?\d+)(?:-(-?\d+)(?:x(-?\d+)|:(-?\d+))?)?")
 _SPEC_EXAMPLES = "'1001-1100', '1001-1100x2', '1001,1005' or '-5--1'"
 
 
-def frames_problem(spec: str) -> str | None:
-    """Why seq cannot read the frame spec `spec` (`frames`), found without fileseq: empty, other
-    characters, a part of another form, a step of 0, a range written backwards; None where it
+def frames_problem(spec: str, name: str = "frames") -> str | None:
+    """Why seq cannot read the frame spec `spec` (a request's `name`: frames, context_frames), found
+    without fileseq: empty, other characters, a part of another form, a step of 0, a range written
+    backwards; None where it
     reads as a spec (seq's own parse, `sequence.parse_frame_spec`, then refuses the rest: more
     than a million frames...). Only what seq refuses too: tests/core/io/test_frame_pattern.py holds
     it to `parse_frame_spec` over every short spec."""
     text = "".join(spec.split())
     if not text:
-        return f"frames={spec!r}: the frame spec is empty; give one such as {_SPEC_EXAMPLES}, or None"
+        return f"{name}={spec!r}: the frame spec is empty; give one such as {_SPEC_EXAMPLES}, or None"
     if not set(text) <= _SPEC_CHARS:
-        return (f"frames={spec!r}: not a frame spec (only digits, '-', ',', 'x' and ':'); use e.g. "
+        return (f"{name}={spec!r}: not a frame spec (only digits, '-', ',', 'x' and ':'); use e.g. "
                 f"{_SPEC_EXAMPLES}")
     for part in filter(None, text.split(",")):
         found = _SPEC_PART.fullmatch(part)
         if not found:
-            return f"frames={spec!r}: cannot read '{part}' as frames; use e.g. {_SPEC_EXAMPLES}"
+            return f"{name}={spec!r}: cannot read '{part}' as frames; use e.g. {_SPEC_EXAMPLES}"
         problem = _range_problem(*(None if n is None else int(n) for n in found.groups()))
         if problem:
-            return f"frames={spec!r}: '{part}' {problem}"
+            return f"{name}={spec!r}: '{part}' {problem}"
     return None
 
 

@@ -691,3 +691,21 @@ def test_weights_that_give_nan_make_seq_exit_1_not_write_black_frames(sequence_f
     assert result.exit_code == 1
     assert "error: frame 1 not written: model" in result.output and "diverged training run" in result.output
     assert not list(tmp_path.glob("o.*.exr"))
+
+
+def test_a_refusals_error_event_carries_the_errors_data(sequence_factory, tiny_weights, tmp_path):
+    """The missing frames and a locked frame's path and owner, as JSON: a host's subprocess runner
+    gives them to the error it raises (`events.read_details`), as an in-process run's has them."""
+    from vfxdenoise.core.io.frame_locks import FrameLocks
+
+    pattern = sequence_factory(frames=[1, 2, 4])
+    args = ["seq", pattern, "-o", str(tmp_path / "o.####.exr"), "--model", str(tiny_weights),
+            "--device", "cpu", "--progress", "json"]
+    missing = CliRunner().invoke(vfxdenoise_cli, [*args, "--frames", "1-4"])
+    assert json.loads(missing.stdout.splitlines()[-1])["details"] == {"missing": [3]}
+    with FrameLocks([tmp_path / "o.0002.exr"]):
+        locked = CliRunner().invoke(vfxdenoise_cli, [*args, "--frames", "1-2"])
+    event = json.loads(locked.stdout.splitlines()[-1])
+    assert event["error_class"] == "OutputLockedError", locked.output
+    assert event["details"]["path"] == str(tmp_path / "o.0002.exr")
+    assert event["details"]["owner"].startswith(f"pid {os.getpid()} on ")

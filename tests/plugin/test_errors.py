@@ -27,3 +27,32 @@ def test_every_engine_error_is_exported_and_a_subprocess_stopped_by_it_raises_on
         assert isinstance(error, named) and isinstance(error, RunnerError), name
         again = pickle.loads(pickle.dumps(error))
         assert type(again) is type(error) and again.reason == "stopped", name
+
+
+def test_what_a_subprocess_error_event_carried_is_set_as_its_class_has_it_and_none_else():
+    """`stopped_by`'s details: a subprocess's OutputLockedError had `path` and `owner` None, a
+    MissingFramesError `missing` None. Without details (an older CLI) they stay None; a detail its
+    class has not is not set; all survive pickling (a farm daemon's worker process)."""
+    from pathlib import Path
+
+    from vfxdenoise.plugin.errors import ChannelError, MissingFramesError, OutputLockedError
+
+    locked = RunnerError.stopped_by("busy", "exit 1", "OutputLockedError",
+                                    {"path": Path("/o/d.1002.exr"), "owner": "pid 7 on node-3"})
+    assert isinstance(locked, OutputLockedError)
+    assert (locked.path, locked.owner) == (Path("/o/d.1002.exr"), "pid 7 on node-3")
+    again = pickle.loads(pickle.dumps(locked))
+    assert (again.path, again.owner, again.reason, again.exit_note) == (
+        locked.path, locked.owner, "busy", "exit 1")
+    older = RunnerError.stopped_by("busy", "exit 1", "OutputLockedError")
+    assert (older.path, older.owner) == (None, None)
+    missing = RunnerError.stopped_by("missing: 5-7", None, "MissingFramesError", {"missing": [5, 6, 7]})
+    assert isinstance(missing, MissingFramesError) and missing.missing == [5, 6, 7]
+    assert RunnerError.stopped_by("missing: 5-7", None, "MissingFramesError").missing is None
+    assert not hasattr(RunnerError.stopped_by("x", None, "ModelError", {"path": Path("/m")}), "path")
+    channels = RunnerError.stopped_by("no layer; use --beauty", None, "NoLayerError",
+                                      {"message": "no layer", "hint": "use --beauty"})
+    assert isinstance(channels, ChannelError)
+    assert (channels.message, channels.hint) == ("no layer", "use --beauty")
+    older = RunnerError.stopped_by("no layer; use --beauty", None, "ChannelError")
+    assert (older.message, older.hint) == ("no layer; use --beauty", "")

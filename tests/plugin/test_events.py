@@ -64,3 +64,30 @@ def test_a_held_or_degraded_frame_and_an_errors_class_are_said_only_where_there_
         **frame_event(3, 1, 1, "written", "p", 0.0, ""), "held_from": 2, "degraded": True}
     assert error_event("busy", "OutputLockedError") == {"event": "error", "message": "busy",
                                                         "error_class": "OutputLockedError"}
+
+
+def test_an_errors_data_is_carried_as_json_and_read_back_as_its_attributes():
+    """A subprocess run's OutputLockedError, MissingFramesError and ChannelError lacked the
+    attributes an in-process run's has: the `error` event carried the message alone."""
+    from pathlib import Path
+
+    from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputLockedError, UsageError
+    from vfxdenoise.core.io.sequence import FrameRuns
+    from vfxdenoise.plugin.events import MAX_MISSING_SENT, error_details, read_details
+
+    locked = OutputLockedError("busy", Path("/o/d.1002.exr"), "pid 7 on node-3")
+    missing = MissingFramesError("missing: 5-7", FrameRuns([range(5, 8)]))
+    channels = ChannelError("no layer 'beauty'", "name it with --beauty LAYER")
+    for error, details in ((locked, {"path": "/o/d.1002.exr", "owner": "pid 7 on node-3"}),
+                           (missing, {"missing": [5, 6, 7]}),
+                           (channels, {"message": "no layer 'beauty'",
+                                       "hint": "name it with --beauty LAYER"})):
+        event = decode(encode(error_event(str(error), type(error).__name__, error_details(error))))
+        assert event["details"] == details
+        read = read_details(event)
+        assert {name: getattr(error, name) for name in details} == read
+    assert read_details(error_event("x", "OutputLockedError")) == {}  # an older CLI's event
+    assert "details" not in error_event("bad", "UsageError", error_details(UsageError("bad")))
+    stray = MissingFramesError("20000000 frames missing", FrameRuns([range(1, MAX_MISSING_SENT + 2)]))
+    assert error_details(stray) == {}  # not a line of megabytes: the message names them
+    assert read_details({"details": {"path": 3, "missing": ["5"], "owner": None, "other": "x"}}) == {}

@@ -148,6 +148,10 @@ _REFUSED_AS_BUILT = [  # what seq refuses before it reads a frame, known from th
     ({"frames": ""}, "frames='': the frame spec is empty"),
     ({"frames": "1001-1100x0"}, "frames='1001-1100x0': '1001-1100x0' has a step of 0"),
     ({"frames": "1010-1001"}, "'1010-1001' runs backwards"),
+    ({"options": {"context_frames": "abc"}}, "context_frames='abc': not a frame spec"),
+    ({"options": {"context_frames": ""}}, "context_frames='': the frame spec is empty"),
+    ({"options": {"context_frames": "1-9x0"}}, "context_frames='1-9x0': '1-9x0' has a step of 0"),
+    ({"options": {"context_frames": "9-1"}}, "context_frames='9-1': '9-1' runs backwards"),
     ({"output_pattern": "/r/a.####.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
     ({"output_pattern": "/r/a.%04d.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
     ({"output_pattern": "/o/a.####.tif"}, "output_pattern /o/a.####.tif does not end in .exr"),
@@ -178,6 +182,7 @@ def test_the_checks_as_a_request_is_built_need_no_torch_numpy_or_fileseq():
     assert heavy_modules_after(
         "from vfxdenoise.plugin import DenoiseRequest, PluginError, SeqOptions\n"
         "for bad in ({'options': SeqOptions(tile=64)}, {'frames': '1-9x0'},\n"
+        "            {'options': SeqOptions(context_frames='abc')},\n"
         "            {'output_pattern': '/o/a.####.tif'}, {'output_pattern': '/o/a.exr'}):\n"
         "    try:\n        DenoiseRequest('/r/a.####.exr', **bad)\n"
         "    except PluginError:\n        pass\n"

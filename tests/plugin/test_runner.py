@@ -477,7 +477,30 @@ def test_a_locked_output_and_missing_frames_are_their_own_classes_in_either_mode
         run_request(cpu_request(shot, tiny_weights, tmp_path, frames="1003-1007"), config)
     subprocess_run = config is CLI
     assert isinstance(locked.value, RunnerError) == subprocess_run
-    assert (locked.value.path is None) == subprocess_run  # the CLI's event carries the message alone
+    assert locked.value.path == out.path(1002)  # the CLI's event carries it (it was None there)
+
+
+def test_a_locked_output_and_missing_frames_hold_the_same_attributes_in_either_mode(shot, tiny_weights,
+                                                                                     tmp_path):
+    """A subprocess run's OutputLockedError had `path` and `owner` None and its MissingFramesError
+    `missing` None (seq's `error` event carried the message alone): a daemon retrying the locked
+    frame, or re-rendering the missing ones, had to parse the message. The event carries them now."""
+    request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
+    out = parse_pattern(request.output_pattern)
+    out.directory.mkdir(parents=True)
+    gappy = cpu_request(shot, tiny_weights, tmp_path, frames="1003-1007")
+    seen = {}
+    for mode, config in (("subprocess", CLI), ("in process", RunnerConfig(mode="inprocess"))):
+        with frame_locks.FrameLocks([out.path(1002)]), pytest.raises(OutputLockedError) as locked:
+            run_request(request, config)
+        with pytest.raises(MissingFramesError) as missing:
+            run_request(gappy, config)
+        seen[mode] = (locked.value.path, locked.value.owner, list(missing.value.missing))
+        assert isinstance(locked.value.path, Path)
+        assert isinstance(missing.value, RunnerError) == (config is CLI)
+    assert seen["subprocess"] == seen["in process"]
+    assert seen["subprocess"][0] == out.path(1002) and seen["subprocess"][2] == [1005, 1006, 1007]
+    assert seen["subprocess"][1].startswith(f"pid {os.getpid()} on ")
 
 
 def test_a_subprocess_error_is_an_instance_of_the_class_its_event_names():

@@ -440,3 +440,36 @@ def test_a_cli_cancelled_by_another_is_a_runner_error_caused_by_a_cancel(tmp_pat
         run_subprocess(_request_to(tmp_path), _stand_in(_CANCELLED_BY_A_SIGNAL))
     assert stopped.value.kind == "DenoiseCancelled" and stopped.value.caused_by(DenoiseCancelled)
     assert "exited with status 143" in str(stopped.value)
+
+
+# A CLI older than the `error` event's details (`events.error_details`): the class alone.
+_LOCKED_WITHOUT_DETAILS = """
+import json, sys
+print(json.dumps({"event": "error", "message": "frame 1002 is being written by another run",
+                  "error_class": "OutputLockedError"}), flush=True)
+sys.exit(1)
+"""
+
+
+def test_an_older_cli_without_an_errors_details_leaves_its_attributes_none(tmp_path):
+    from vfxdenoise.plugin.errors import OutputLockedError
+
+    with pytest.raises(OutputLockedError) as locked:
+        run_subprocess(_request_to(tmp_path), _stand_in(_LOCKED_WITHOUT_DETAILS))
+    assert (locked.value.path, locked.value.owner) == (None, None)
+    assert "being written by another run" in locked.value.reason
+
+
+def test_the_error_events_details_are_the_raised_errors_attributes(tmp_path):
+    """The first error event naming a class is what stopped the run: its details are read back."""
+    from vfxdenoise.plugin.errors import MissingFramesError
+
+    script = """
+import json, sys
+print(json.dumps({"event": "error", "message": "frames missing: 5-7", "error_class": "MissingFramesError",
+                  "details": {"missing": [5, 6, 7]}}), flush=True)
+sys.exit(1)
+"""
+    with pytest.raises(MissingFramesError) as missing:
+        run_subprocess(_request_to(tmp_path), _stand_in(script))
+    assert missing.value.missing == [5, 6, 7] and isinstance(missing.value, RunnerError)
