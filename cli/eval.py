@@ -1,8 +1,11 @@
-"""`vfxdenoise eval`: score our model, the noisy input and OIDN side by side on held-out sequences."""
+"""`vfxdenoise eval`: score our model (or several), the noisy input and OIDN side by side on
+held-out sequences."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -12,9 +15,10 @@ import torch
 from vfxdenoise.cli.options import device_option, layer_options, layer_overrides
 from vfxdenoise.core.dataset_sequences import Layers, RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import PRECISIONS, EngineConfig
-from vfxdenoise.core.errors import SequenceError
+from vfxdenoise.core.errors import ModelError, SequenceError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
+from vfxdenoise.core.evaluation.compared_models import json_rows, model_names, sheet_folders
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
     OutputsHook,
@@ -41,10 +45,24 @@ from vfxdenoise.core.runtime.device import model_dtypes, pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets
-from vfxdenoise.core.weights import RENDER, load_weights
+from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 
 DECIMALS = {"psnr": 2, "sparkles": 1}
 OIDN = "oidn (albedo+normal)"  # the OIDN a contact sheet shows: with the guides ours reads
+OIDN_COLOUR = "oidn (colour only)"
+OURS = "ours"  # the rows of the one model of a run that scores one
+BASELINES = ("noisy", OIDN, OIDN_COLOUR)
+
+
+@dataclass(frozen=True)
+class ScoredModel:
+    """One --model of a run: its rows' method ("ours" alone, else its --model value as given),
+    its weights, and the folder under --out its contact sheets go to ("." alone: --out itself)."""
+
+    method: str
+    given: str
+    loaded: LoadedModel
+    sheets: str
 
 
 def _table(rows: list[dict], with_flip: bool) -> str:
@@ -53,7 +71,8 @@ def _table(rows: list[dict], with_flip: bool) -> str:
     lines = [head, "|" + "---|" * (3 + len(metrics))]
     for row in rows:
         cells = [format_score(row[m], DECIMALS.get(m, 4)) for m in metrics]
-        lines.append(f"| {row['sequence']} | {row['level']} | {row['method']} | " + " | ".join(cells) + " |")
+        method = row["method"].replace("|", "\\|")  # a --model path may hold one
+        lines.append(f"| {row['sequence']} | {row['level']} | {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -69,21 +88,24 @@ def _means(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _contact_sheets(out_dir: Path, oidn: bool) -> OutputsHook:
-    """Write each (sequence, level)'s middle frame as a contact sheet in `out_dir` (`_sheet_columns`),
-    zoomed where ours errs most, and say it is done."""
+def _contact_sheets(out_dir: Path, oidn: bool, models: list[ScoredModel]) -> OutputsHook:
+    """Write each (sequence, level)'s middle frame as a contact sheet per model, in its folder under
+    `out_dir` (`ScoredModel.sheets`; `_sheet_columns`), zoomed where that model errs most, and say
+    it is done. The noisy input and OIDN are the same frames on every model's sheet."""
 
     def write(seq: RenderSequence, level: str, outputs: dict[str, list[np.ndarray]]) -> None:
         middle = seq.length // 2
         reference = seq.targets[REFERENCE][middle]
-        shown = {"noisy": outputs["noisy"][middle]}
-        if oidn:
-            shown["OIDN"] = outputs[OIDN][middle]
-        shown["ours"] = outputs["ours"][middle]
-        write_contact_sheet(out_dir / f"{seq.name}_{level}.png", _sheet_columns(shown, reference),
-                            title=f"{seq.name}  ·  {level}  ·  {_frame_named(seq, level, middle)}  ·  "
-                                  "PSNR of this frame against the reference",
-                            zoom_on=display_error(shown["ours"], reference), zoom_of="ours")
+        title = (f"{seq.name}  ·  {level}  ·  {_frame_named(seq, level, middle)}  ·  "
+                 "PSNR of this frame against the reference")
+        for scored in models:
+            shown = {"noisy": outputs["noisy"][middle]}
+            if oidn:
+                shown["OIDN"] = outputs[OIDN][middle]
+            shown[scored.method] = outputs[scored.method][middle]
+            write_contact_sheet(out_dir / scored.sheets / f"{seq.name}_{level}.png",
+                                _sheet_columns(shown, reference), title=title,
+                                zoom_on=display_error(shown[scored.method], reference), zoom_of=scored.method)
         click.echo(f"{seq.name} {level}: done", err=True)
 
     return write
@@ -100,12 +122,52 @@ def _sheet_columns(shown: dict[str, np.ndarray], reference: np.ndarray) -> list[
                       for name, image in shown.items() if name != "noisy"]
 
 
-def _sheets_said(oidn: bool) -> str:
-    """What results.md says the contact sheets show."""
-    denoised = ["OIDN", "ours"] if oidn else ["ours"]
+def _sheets_said(oidn: bool, models: list[ScoredModel]) -> str:
+    """What results.md says the contact sheets show: one model's in --out, several models' in
+    their folders, each sheet showing one model."""
+    shown = "ours" if len(models) == 1 else "<model>"
+    denoised = ["OIDN", shown] if oidn else [shown]
     columns = ["noisy", *denoised, "reference", *(f"|{name} - ref| x{ERROR_GAIN}" for name in denoised)]
-    return (f"Contact sheets (<sequence>_<level>.png), the middle frame: {' | '.join(columns)} (the frames "
-            "labelled with their PSNR); below them, the window where ours errs most, zoomed")
+    if len(models) == 1:
+        return (f"Contact sheets (<sequence>_<level>.png), the middle frame: {' | '.join(columns)} (the "
+                "frames labelled with their PSNR); below them, the window where ours errs most, zoomed")
+    return (f"Contact sheets, one per model (<folder>/<sequence>_<level>.png, its folder as listed above), "
+            f"the middle frame: {' | '.join(columns)} (the frames labelled with their PSNR); below them, "
+            "the window where that model errs most, zoomed")
+
+
+def _models_said(models: list[ScoredModel]) -> str:
+    """results.md's first lines: the model's weights, or each model's name in the tables, its
+    weights and the folder of its contact sheets."""
+    if len(models) == 1:
+        return f"Model: {models[0].loaded.path}"
+    return "Models:\n" + "\n".join(f"- {m.method}: {m.loaded.path.resolve()} (contact sheets in {m.sheets}/)"
+                                     for m in models)
+
+
+def _tables(rows: list[dict], with_flip: bool, by_level: bool) -> str:
+    """The rows and their means (`_means`) as one table, or with `by_level` (several models) as one
+    table per noisy level under a `### <level>` heading: each sequence's rows of every model, the
+    noisy input and OIDN together, the level's means below them."""
+    if not by_level:
+        return _table(rows + _means(rows), with_flip)
+    tables = []
+    for level in sorted({r["level"] for r in rows}):
+        at_level = [r for r in rows if r["level"] == level]
+        tables.append(f"### {level}\n\n{_table(at_level + _means(at_level), with_flip)}")
+    return "\n\n".join(tables)
+
+
+def _results_json(data_dir: Path, models: list[ScoredModel], rows: list[dict]) -> str:
+    """results.json: the data, each model (its rows' method, --model as given, weights, sheets'
+    folder), every row and the means per level and method, scores that do not exist as null."""
+    means = [{k: v for k, v in row.items() if k != "sequence"} for row in _means(rows)]
+    return json.dumps({
+        "data": str(data_dir),
+        "models": [{"method": m.method, "model": m.given, "weights": str(m.loaded.path.resolve()),
+                    "sheets": m.sheets}
+                   for m in models],
+        "rows": json_rows(rows), "means": json_rows(means)}, indent=1, allow_nan=False) + "\n"
 
 
 def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
@@ -123,9 +185,10 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
               help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "
                    "per sequence (make-dataset's layout).")
 @layer_options  # seq's: the layers of renders that name them otherwise
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+@click.option("--model", "models", multiple=True, default=(DEFAULT_MODEL,), show_default=True,
               help="Model to score: a shipped one (default, fast), or a model `vfxdenoise train` wrote: "
-                   "its --out folder or a .safetensors file.")
+                   "its --out folder or a .safetensors file. Repeat it to compare models on the same "
+                   "frames in one run, each named in the tables by its value as given.")
 @click.option("--oidn/--no-oidn", default=True, show_default=True,
               help="Include Intel OIDN baselines (needs pyoidn: the bench extra).")
 @click.option("--flip/--no-flip", "with_flip", default=True, show_default=True,
@@ -135,35 +198,60 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
 @device_option
 @click.option("--precision", type=click.Choice(PRECISIONS), default=EngineConfig.precision, show_default=True,
               help="seq --precision: score the model as seq runs it on this device.")
-def evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path, device: str,
+def evaluate(data_dir: Path, models: tuple[str, ...], oidn: bool, with_flip: bool, out_dir: Path, device: str,
              precision: str, **layers: str | None) -> None:
     """Write a markdown table and a labelled contact sheet per sequence and level (noisy | OIDN | ours |
-    reference | OIDN's and our error on one scale, a zoom where ours errs most).
+    reference | OIDN's and our error on one scale, a zoom where ours errs most); several --model, each
+    named by its value, in one table per level and a contact sheet per model in a folder of its own.
 
     Every sequence is read and checked before any is denoised (frames, sizes, references); their
     layers are mapped as `seq` maps a shot's, with the layer options given (the references' beauty
     with --beauty alone), and their motion vectors read as `seq --motion-vectors auto` reads them."""
     where = pick_device(device)
     with torch_settings(cpu_threads_for(where)):  # the CPUs this process may use (a container's quota)
-        _evaluate(data_dir, model, oidn, with_flip, out_dir, where, precision, layer_overrides(layers))
+        _evaluate(data_dir, models, oidn, with_flip, out_dir, where, precision, layer_overrides(layers))
 
 
-def _evaluate(data_dir: Path, model: str, oidn: bool, with_flip: bool, out_dir: Path,
+def _evaluate(data_dir: Path, given: tuple[str, ...], oidn: bool, with_flip: bool, out_dir: Path,
               where: torch.device, precision: str, layers: Layers) -> None:
-    loaded = load_weights(model, where, track=RENDER)
+    models = _load_models(given, where)
     sequences = load_dataset(data_dir, layers=layers, note_guides=False)
     check_guides(sequences, str(data_dir), layers)
     check_targets(sequences, RenderDataConfig(), what="--data")
     scorable = check_scorable(sequences, what="--data")  # before --out is made, once
     dtype, convolutions = model_dtypes(where, precision)
-    loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
-    methods = {"noisy": noisy_denoiser, "ours": model_denoiser(loaded.model, where, dtype)}
-    if oidn:
+    methods = {"noisy": noisy_denoiser}
+    for scored in models:  # every model denoises each sequence as it is read, once
+        scored.loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
+        methods[scored.method] = model_denoiser(scored.loaded.model, where, dtype)
+    if oidn:  # once, whatever the number of models
         methods[OIDN] = oidn_denoiser(with_aux=True)
-        methods["oidn (colour only)"] = oidn_denoiser(with_aux=False)
+        methods[OIDN_COLOUR] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = evaluate_sequences(methods, scorable, with_flip, on_outputs=_contact_sheets(out_dir, oidn))
-    table = _table(rows + _means(rows), with_flip)
-    (out_dir / "results.md").write_text(f"Model: {loaded.path}\n\n{_sheets_said(oidn)}\n\n{table}\n")
+    for scored in models:
+        (out_dir / scored.sheets).mkdir(exist_ok=True)
+    rows = evaluate_sequences(methods, scorable, with_flip, on_outputs=_contact_sheets(out_dir, oidn, models))
+    table = _tables(rows, with_flip, by_level=len(models) > 1)
+    said = f"{_models_said(models)}\n\n{_sheets_said(oidn, models)}"
+    (out_dir / "results.md").write_text(f"{said}\n\n{table}\n")
+    (out_dir / "results.json").write_text(_results_json(data_dir, models, rows))
     click.echo(table)
-    click.echo(f"\nwritten: {out_dir / 'results.md'}", err=True)
+    click.echo(f"\nwritten: {out_dir / 'results.md'}, {out_dir / 'results.json'}", err=True)
+
+
+def _load_models(given: tuple[str, ...], where: torch.device) -> list[ScoredModel]:
+    """Each --model's weights, read before any frame is: one is "ours" with its sheets in --out, as
+    a run of one model always wrote; several are named by their values (`model_names`: none given
+    twice) with a folder each (`sheet_folders`), and weights refused name the --model they were."""
+    if len(given) == 1:
+        return [ScoredModel(OURS, given[0], load_weights(given[0], where, track=RENDER), ".")]
+    names = model_names(given, taken=BASELINES)
+    folders = sheet_folders(names)
+    models = []
+    for name in names:
+        try:
+            loaded = load_weights(name, where, track=RENDER)
+        except ModelError as exc:
+            raise type(exc)(f"--model {name}: {exc}") from exc
+        models.append(ScoredModel(name, name, loaded, folders[name]))
+    return models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -184,3 +185,112 @@ def test_eval_takes_seqs_layer_options_and_refuses_data_without_guides_naming_th
     result = run_vfxdenoise(*args, "--albedo", "DiffuseColor", "--normal", "Nworld", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "| seq0 | spp4 | ours |" in (tmp_path / "eval" / "results.md").read_text()
+
+
+def _rows(text: str, method: str, level: str = "spp4") -> dict[str, list[str]]:
+    """Each sequence's (and the mean's) cells of `method` at `level` in a results table."""
+    prefix = f"| {level} | {method} |"
+    return {line.split("|")[1].strip(): line.split("|")[4:-1] for line in text.splitlines()
+            if line.startswith("| ") and line.split("|", 2)[2].startswith(prefix[1:])}
+
+
+def _second_model(path: Path) -> Path:
+    """Another small untrained render model, of another temporal radius than `tiny_weights`'."""
+    torch.manual_seed(1)
+    config = {"temporal_radius": 1, "widths": [8, 8, 8, 8]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(build_model("temporal-unet", **config), path, "temporal-unet", config, {"note": "test"})
+    return path
+
+
+def test_several_models_are_scored_on_the_same_frames_side_by_side(model, tmp_path):
+    """eval took one --model (a second one given replaced the first): comparing a fine-tune with
+    `default` took two runs and two results.md. Each model's rows are named by its --model value,
+    beside one set of noisy and OIDN rows, in one table per level; each has its own sheets."""
+    data = write_render_dataset(tmp_path / "data", sequences=2, size=32)
+    for i in range(2):
+        write_sequence(data / f"seq{i}" / "spp16", range(1001, 1005), 32, 32, seed=20 + i)
+    shutil.copy(model, tmp_path / "base.safetensors")
+    _second_model(tmp_path / "models" / "ft.safetensors")
+    out = tmp_path / "eval"
+    args = ["eval", "--data", data, "--no-flip", "--device", "cpu"]
+    both = run_vfxdenoise(*args, "--model", "base.safetensors", "--model", "models/ft.safetensors",
+                          "--out", out, cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    text = (out / "results.md").read_text()
+    assert text.startswith(f"Models:\n- base.safetensors: {(tmp_path / 'base.safetensors').resolve()} "
+                           "(contact sheets in base.safetensors/)\n- models/ft.safetensors: ")
+    assert "### spp16\n\n| sequence | spp | method |" in text and "### spp4\n\n| sequence |" in text
+    assert text.index("### spp16") < text.index("| seq0 | spp16 |") < text.index("### spp4")
+    assert "| ours |" not in text and both.stdout.strip() == text[text.index("### spp16"):].strip()
+    for level in ("spp4", "spp16"):
+        for method in ("noisy", "base.safetensors", "models/ft.safetensors", "oidn (albedo+normal)",
+                       "oidn (colour only)"):
+            assert set(_rows(text, method, level)) == {"seq0", "seq1", "**mean**"}, (level, method)
+        assert text.count(f"| seq0 | {level} | noisy |") == 1  # the input and OIDN scored once
+        assert text.count(f"| seq0 | {level} | oidn (albedo+normal) |") == 1
+    assert _rows(text, "base.safetensors") != _rows(text, "models/ft.safetensors")
+
+    alone = run_vfxdenoise(*args, "--model", "base.safetensors", "--out", tmp_path / "alone", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    alone_text = (tmp_path / "alone" / "results.md").read_text()
+    for level in ("spp4", "spp16"):  # the same frames, scored alike
+        assert _rows(text, "base.safetensors", level) == _rows(alone_text, "ours", level)
+        assert _rows(text, "noisy", level) == _rows(alone_text, "noisy", level)
+
+    assert sorted(p.name for p in out.iterdir()) == ["base.safetensors", "models_ft.safetensors",
+                                                     "results.json", "results.md"]
+    for folder in ("base.safetensors", "models_ft.safetensors"):
+        for name in ("seq0_spp4.png", "seq0_spp16.png", "seq1_spp4.png", "seq1_spp16.png"):
+            _assert_sheet(out / folder / name, 6)  # noisy, OIDN, the model, reference, 2 errors
+    assert "one per model (<folder>/<sequence>_<level>.png" in text
+    assert "noisy | OIDN | <model> | reference | |OIDN - ref| x4 | |<model> - ref| x4" in text
+
+    results = json.loads((out / "results.json").read_text())
+    assert [(m["method"], m["model"], m["sheets"]) for m in results["models"]] == [
+        ("base.safetensors", "base.safetensors", "base.safetensors"),
+        ("models/ft.safetensors", "models/ft.safetensors", "models_ft.safetensors")]
+    assert results["models"][1]["weights"] == str((tmp_path / "models" / "ft.safetensors").resolve())
+    assert len(results["rows"]) == 2 * 2 * 5  # sequences x levels x (2 models, noisy, 2 OIDN)
+    assert {(r["level"], r["method"]) for r in results["means"]} == {
+        (level, method) for level in ("spp4", "spp16") for method in
+        ("noisy", "base.safetensors", "models/ft.safetensors", "oidn (albedo+normal)", "oidn (colour only)")}
+    seq0 = next(r for r in results["rows"] if (r["sequence"], r["level"], r["method"])
+                == ("seq0", "spp4", "models/ft.safetensors"))
+    assert f"{seq0['psnr']:.2f}" == _rows(text, "models/ft.safetensors")["seq0"][0].strip()
+
+
+def test_one_model_also_writes_its_rows_as_results_json(dataset, model, tmp_path):
+    out = tmp_path / "eval"
+    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--no-oidn", "--no-flip",
+                            "--out", out, "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["models"] == [{"method": "ours", "model": str(model), "weights": str(model.resolve()),
+                                  "sheets": "."}]
+    assert {(r["sequence"], r["method"]) for r in results["rows"]} == {
+        (s, m) for s in ("seq0", "seq1") for m in ("noisy", "ours")}
+    assert all(set(r) >= {"level", "method", "psnr", "temporal_warped"} for r in results["means"])
+
+
+def test_a_model_given_twice_is_refused_before_anything_is_read(dataset, model, tmp_path):
+    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--model", "fast", "--model", model,
+                            "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: --model {model} is given twice" in result.stderr
+    assert not (tmp_path / "e").exists()
+
+
+def test_weights_refused_among_several_name_the_model_they_were_given_as(dataset, model, tmp_path):
+    classic = tmp_path / "dncnn.safetensors"
+    save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
+                 {"channels": 1, "depth": 3, "features": 4})
+    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--model", "dncnn.safetensors",
+                            "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: --model dncnn.safetensors: dncnn.safetensors holds a 'dncnn' classic-track model" \
+        in result.stderr
+    missing = run_vfxdenoise("eval", "--data", dataset, "--model", "gone/model.safetensors", "--model", model,
+                             "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
+    assert missing.returncode == 1 and "error: --model gone/model.safetensors: " in missing.stderr
+    assert not (tmp_path / "e").exists()
