@@ -107,10 +107,10 @@ class NetworkFailures:
         return f"{weights}{overflow}. {advice[0].upper()}{advice[1:]}"
 
 
-def _failures(y: torch.Tensor, beauty: torch.Tensor | np.ndarray | None) -> torch.Tensor:
+def _failures(y: torch.Tensor, beauty: torch.Tensor | np.ndarray) -> torch.Tensor:
     """(2,) int64 on `y`'s device, without waiting for it: the pixels of the network's result `y`
-    (C, H, W) holding NaN or Inf where frame t's `beauty` (3, H, W; None: every pixel counts as
-    lit) holds light, and the pixels that hold light. `beauty` is what lies on `y`'s device
+    (C, H, W) holding NaN or Inf where frame t's `beauty` (3, H, W) holds light, and the pixels
+    that hold light. `beauty` is what lies on `y`'s device
     already, the network input's frame t (`_frame_t_beauty`): the noisy beauty scaled to the
     network's exposure, 0 where it is 0 (and where a half-precision input rounds a tiny value to
     0, or `neighbour_patches.bound_own_outliers` bounds a firefly over black to 0: light the
@@ -121,14 +121,9 @@ def _failures(y: torch.Tensor, beauty: torch.Tensor | np.ndarray | None) -> torc
     of it is queued there)."""
     if y.device.type == "cpu" and bool(torch.isfinite(y.sum(dtype=torch.float32))):
         return torch.zeros(2, dtype=torch.int64)  # no NaN, no Inf: nothing failed (lit untold)
-    failed = ~torch.isfinite(y).all(dim=0)
-    if beauty is None:  # a fill kernel, not a copy from host memory
-        lit = torch.full((), failed.numel(), dtype=torch.int64, device=y.device)
-    else:
-        lit_pixels = (torch.as_tensor(beauty, device=y.device) > 0).any(dim=0)
-        failed &= lit_pixels
-        lit = lit_pixels.sum()
-    return torch.stack([failed.sum(), lit])
+    lit = (torch.as_tensor(beauty, device=y.device) > 0).any(dim=0)
+    failed = ~torch.isfinite(y).all(dim=0) & lit
+    return torch.stack([failed.sum(), lit.sum()])
 
 
 def _frame_t_beauty(x: torch.Tensor | InputByRegion, layout: InputLayout) -> torch.Tensor | np.ndarray:

@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
-from vfxdenoise.core.denoiser import Denoiser, NonFiniteNetworkError, denoised_beauty
+from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import NonFiniteNetworkError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages

@@ -164,14 +164,8 @@ RunnerUsageError = _runner_class(UsageError)
 
 
 # The error class an `error` event names (its `kind`) -> the Runner class of a subprocess it
-# stopped: every VfxDenoiseError of this module a RunnerError is not already, but DenoiseCancelled:
-# a CLI cancelled by another than this runner (a farm's SIGTERM) is no cancel the artist asked
-# for, which hosts take quietly (`caused_by(DenoiseCancelled)` tells it).
+# stopped, each made above: every VfxDenoiseError of this module a RunnerError is not already, but
+# DenoiseCancelled: a CLI cancelled by another than this runner (a farm's SIGTERM) is no cancel the
+# artist asked for, which hosts take quietly (`caused_by(DenoiseCancelled)` tells it).
 _STOPPED_BY: dict[str, type[RunnerError]] = {
-    runner.__bases__[1].__name__: runner for runner in (
-        RunnerChannelError, RunnerNoLayerError, RunnerDatasetError, RunnerDeviceError, RunnerExrError,
-        RunnerUnsupportedExrError, RunnerFarmError, RunnerImageError, RunnerSequenceError,
-        RunnerSequenceUsageError, RunnerMissingFramesError, RunnerModelError, RunnerNonFiniteNetworkError,
-        RunnerWeightsMismatchError, RunnerUnknownModelError, RunnerOtherTrackError, RunnerNoiseSpecError,
-        RunnerOutputError, RunnerOutputLockedError, RunnerRequestUsageError, RunnerTrainingError,
-        RunnerUsageError)}
+    runner.__bases__[1].__name__: runner for runner in RunnerError.__subclasses__()}

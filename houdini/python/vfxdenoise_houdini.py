@@ -4,10 +4,10 @@ Only Houdini translation lives here (which parm holds the output image, which fr
 wrote, progress and errors in Houdini's UI); turning `$F4` into `####`, planning windows, building
 the request, running the denoiser or writing a farm job are `vfxdenoise.plugin`'s. The shelf tool
 calls `install_on_selected()`, which adds three calls to each selected ROP's scripts, beside what is
-there: `render_started` (Pre-Render) refuses an output image the denoise could not read (one
-folder per frame, no EXR: the check `post_render` makes), stopping the render before it starts,
-and starts a record of the frames this render writes, on the node for this session only (cached
-user data), `frame_rendered` (Post-Frame) adds each frame to it, and
+there: `render_started` (Pre-Render) starts a record of the frames this render writes, on the node
+for this session only (cached user data), and warns of what will stop the denoise (an output image
+it could not read: one folder per frame, no EXR; sub-frames), letting the render run,
+`frame_rendered` (Post-Frame) adds each frame to it, and
 `post_render` (Post-Render) denoises those frames, reading the frames of the ROP's range an
 earlier render left as their neighbours. Which frames to denoise and read is planned by
 `vfxdenoise.plugin.render_hook` (`plan_post_render`, `plan_frame`) from what this module reads.
