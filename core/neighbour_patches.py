@@ -163,31 +163,30 @@ def exposure_gains(blocks: _Blocks, offsets: list[int], relit: dict[int, torch.T
     of a noisy frame moved the median, and the gain then hid the flash from that check). A
     median of ratios: a moving object or a firefly moves it little, and for two frames alike
     but for their noise it is 1, where a ratio of means is not. Frames whose median is within
-    GAIN_SIGNIFICANCE standard errors (from the ratios' spread) of 1 have no entry, nor do any
-    on a GPU that are not found (a gain of exactly 1 there: no wait for it)."""
+    GAIN_SIGNIFICANCE standard errors (from the ratios' spread) of 1 have no entry.
+
+    On a GPU too, a frame is passed over as soon as it can be, at the cost of a wait for the
+    device: comparing every frame in full (medians over 16 parts of the frame) took a few hundred
+    launches of small kernels per frame, and building a 1080p network input took 50 ms on an
+    H200, whose network takes 3 (BENCHMARKS.md, GPU 2026-12-04)."""
     if not offsets or min(blocks.window[0].height, blocks.window[0].width) < 3:
         return {}
-    on_cpu = blocks.device.type == "cpu"
     ours = _per_block(blocks.luminance(0))
     floor = ours.mean() * LIGHT_FLOOR + 1e-12
     gains = {}
     for offset in offsets:
-        if on_cpu and offset in relit:  # (on a GPU an entry may mark nothing: no wait for it)
+        if offset in relit:
             continue
         theirs = _per_block(blocks.luminance(offset))
         quick = _log_ratios(ours, theirs, floor)
-        if on_cpu and not bool(_median_of(quick, ~quick.isnan())[1]):
+        if not bool(_median_of(quick, ~quick.isnan())[1]):
             continue  # as in most shots, told without warping it or reading the guides
         theirs, inside = blocks.brought_to_t(theirs, offset)
         ratios = _log_ratios(ours, theirs, floor)
         lit = (inside > 0.999) & ~ratios.isnan() & blocks.guides_match(offset)
         median, significant = _median_of(ratios, lit)
-        found = significant & _throughout(ratios, lit, median)
-        if offset in relit:
-            found &= ~relit[offset].any()
-        if on_cpu and not bool(found):
-            continue
-        gains[offset] = torch.where(found, median.exp(), torch.ones_like(median))
+        if bool(significant & _throughout(ratios, lit, median)):
+            gains[offset] = median.exp()
     return gains
 
 
@@ -265,7 +264,7 @@ def lighting_changes(blocks: _Blocks, offsets: list[int], jump: float) -> dict[i
         lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
         highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
         changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
-        if changed.device.type == "cpu" and not bool(changed.any()):  # (on a GPU: no wait for it)
+        if not bool(changed.any()):  # as in most shots (a wait on a GPU: `exposure_gains`)
             continue
         changed &= blocks.guides_match(offset)
         changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
