@@ -23,10 +23,18 @@ WHEELS = Path(".whl")
 PACKAGES = ["openimageio==3.2.2.0", "openexr==3.5.3", "fileseq==3.4.0", "pyoidn==2.5.1.0", "cffi",
             "pycparser"]
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"]
-PYOIDN_KEEP = re.compile(r"pyoidn/[^/]*\.py"
-                         r"|pyoidn/oidn/lib/libOpenImageDenoise(\.so|\.so\.2|_core\.so\..*|_device_cuda\.so\..*)"
-                         r"|pyoidn-[^/]*\.dist-info/.*")
-OIIO_DROP = re.compile(r"OpenImageIO/(bin|share/fonts)/.*")
+# What each wheel loses, by the name it starts with: pyoidn everything but its Python, the loader
+# it opens by path (libOpenImageDenoise.so) and the CUDA device; OpenImageIO its tools, fonts and
+# type stubs; cffi and pycparser what only compiling C (API mode) needs, since pyoidn uses ABI mode.
+DROP = {
+    "pyoidn-": re.compile(r"pyoidn/oidn/(?!lib/libOpenImageDenoise(\.so|_core\.so\..*|_device_cuda\.so\..*)$)"
+                          r".*"),
+    "openimageio-": re.compile(r"OpenImageIO/(bin/.*|share/fonts/.*|__init__\.pyi)"),
+    "cffi-": re.compile(r"cffi/(.*\.h|_cffi_gen_src|_imp_emulation|_shimmed_dist_utils|backend_ctypes"
+                        r"|cffi_opcode|ffiplatform|gen_src|pkgconfig|recompiler|setuptools_ext"
+                        r"|vengine_cpy|vengine_gen|verifier)(\.py)?"),
+    "pycparser-": re.compile(r"pycparser/(_ast_gen\.py|_c_ast\.cfg|c_generator\.py)"),
+}
 LIMIT = 64 * 1024 * 1024
 
 
@@ -40,12 +48,9 @@ def download() -> None:
 
 def repack(wheel: Path) -> None:
     """`wheel` rewritten with LZMA, less what the GPU check never runs; its RECORD lists what is kept."""
-    if wheel.name.startswith("pyoidn-"):
-        keep = PYOIDN_KEEP.fullmatch
-    elif wheel.name.startswith("openimageio-"):
-        keep = lambda name: not OIIO_DROP.fullmatch(name)  # noqa: E731
-    else:
-        keep = bool
+    drop = next((pattern.fullmatch for start, pattern in DROP.items() if wheel.name.startswith(start)),
+                lambda name: None)
+    keep = lambda name: not drop(name)  # noqa: E731
     repacked = wheel.with_suffix(".repacked")
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(repacked, "w", zipfile.ZIP_LZMA) as dst:
         for item in src.infolist():

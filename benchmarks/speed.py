@@ -137,9 +137,13 @@ def _profile(fn, label: str) -> None:
     with profile(activities=activities) as prof:
         fn()
         _sync()
-    key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
-    print(f"\nprofile of one engine call at {label}:\n"
-          + prof.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=40) + "\n")
+    averages = prof.key_averages()
+    calls = sum(event.count for event in averages if event.key.startswith("aten::"))
+    print(f"\nprofile of one engine call at {label}: {calls} aten operator calls; by self CPU time:\n"
+          + averages.table(sort_by="self_cpu_time_total", row_limit=12, max_name_column_width=40))
+    if torch.cuda.is_available():
+        print("by self CUDA time:\n"
+              + averages.table(sort_by="self_cuda_time_total", row_limit=12, max_name_column_width=40))
 
 
 def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, height: int,
