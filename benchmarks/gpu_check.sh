@@ -3,7 +3,9 @@
 # whose time is short (15 minutes a session, the machine's start included).
 #
 #   python3 benchmarks/gpu_wheels.py   # here: the packages the GPU image lacks, into .whl/
+#   (python3 benchmarks/gpu_wheels.py --set-aside, if it says the call would be over 64 MiB)
 #   bash benchmarks/gpu_check.sh       # there: device run, carry [".whl"], timeout_s 600
+#   (python3 benchmarks/gpu_wheels.py --restore, right after)
 #
 # There, where they are missing, it installs .whl/ into /tmp/site and puts this checkout on the
 # path as the `vfxdenoise` package (as pyproject's package-dir maps it; nothing to build). It runs,
