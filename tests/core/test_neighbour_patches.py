@@ -5,6 +5,7 @@ bounded; noise, motion, lamps, glints and partial changes of light left alone.""
 import numpy as np
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
@@ -232,6 +233,36 @@ def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
         assert abs(float(x[0, 3 * index:3 * index + 3].mean()) / centre - 1) < 0.03
         assert abs(float(layers[0, 3 * index:3 * index + 3].mean()) / centre - 0.5) < 0.015
     assert not plan.relit
+
+
+class _OperatorCalls(TorchDispatchMode):
+    """Counts the tensor operators run inside it: on a GPU each launches a kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def test_a_shot_lit_alike_is_planned_without_the_full_comparisons():
+    """The patch checks pass over a neighbour lit and exposed as frame t as soon as they can, on
+    every device: comparing a frame in full (medians over 16 parts of it) takes hundreds of
+    operators, and on an H200, where the checks did so for every neighbour, the network input
+    took 50 ms at 1080p, the network 3 (BENCHMARKS.md, GPU 2026-12-04)."""
+    calls = {}
+    for fade in (1.0, 1.5):
+        rng = np.random.default_rng(5)
+        window = {d: _render_like(rng, _shading()) for d in range(-2, 3)}
+        window[2].beauty *= fade
+        with _OperatorCalls() as counted:
+            plan = plan_slots(window, InputLayout(temporal_radius=2))
+        calls[fade] = counted.count
+        assert sorted(plan.gains) == ([] if fade == 1.0 else [2]) and not plan.relit
+    # One neighbour compared in full costs more than planning all four of a shot lit alike.
+    assert calls[1.5] - calls[1.0] > calls[1.0]
 
 
 def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
