@@ -292,9 +292,11 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     removing the files the previous run wrote first (`clear_run_files`). Temp files a killed run
     left are removed (`remove_dead_temp_files`).
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
-    they load as a model. A row's `lr` is the rate its step ran at; its `seconds` count the
-    processes before a resume too. A caller writing the weights as a model checks them first
-    (`check_final_weights`).
+    they load as a model. A row's `loss` is the mean of its steps applied since the previous row,
+    its `lr` the rate the last of them ran at, both NaN where every one was skipped (no step ran:
+    the schedule does not advance over a skipped step, and the rate it holds then is the next
+    applied step's); its `seconds` count the processes before a resume too. A caller writing the
+    weights as a model checks them first (`check_final_weights`).
     """
     check_out_dir(cfg.out_dir, existing)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
@@ -333,7 +335,6 @@ class _Run:
         self.saved = 0  # the step of the last checkpoint
         self.bad = 0  # NaN/Inf steps in a row (a resumed run's counting those before: `resume`)
         self.applied = 0  # the last step whose update was applied: the weights' step
-        self.step_lr = cfg.lr  # the rate the step ran at (the scheduler steps after its update)
         self.started = 0.0  # when the run started by time.perf_counter, counting processes before a resume
         self._new_row()
 
@@ -363,14 +364,16 @@ class _Run:
         self.started = time.perf_counter() - self.seconds
 
     def _new_row(self) -> None:
-        """Start the sum of the losses of the next log row (on the device: no sync per step)."""
+        """Start the sum of the losses of the next log row (on the device: no sync per step), and
+        its rate: that of its last step applied (the scheduler steps after an update), NaN until one is."""
         self.running, self.count = torch.zeros((), device=self.device), 0
+        self.row_lr = math.nan
 
     def train_step(self) -> None:
         """The next optimiser step on the next batch: its loss joins the row's, or, where the loss
         or its gradients are NaN/Inf, the step is skipped (`_skip`)."""
         self.step += 1
-        self.step_lr = self.parts.optimizer.param_groups[0]["lr"]
+        lr = self.parts.optimizer.param_groups[0]["lr"]
         batch = _to_device(next(self.batches), self.device, self.cfg.channels_last)
         dtype = self.amp_dtype
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
@@ -381,7 +384,7 @@ class _Run:
         elif not _update(self.parts.model, self.parts, self.cfg, loss):
             self._skip("its gradients are")
         else:
-            self.bad, self.applied = 0, self.step
+            self.bad, self.applied, self.row_lr = 0, self.step, lr
             _check_weights(self.parts.model, self.step, self.cfg.out_dir)
             self.running += loss.detach().float()
             self.count += 1
@@ -407,7 +410,7 @@ class _Run:
         if self.step % cfg.log_every and not (validating or checkpointing):
             return
         row = {"step": self.step, "loss": self.running.item() / self.count if self.count else math.nan,
-               "lr": self.step_lr, "seconds": round(time.perf_counter() - self.started, 3)}
+               "lr": self.row_lr, "seconds": round(time.perf_counter() - self.started, 3)}
         self._new_row()
         self.history.append(row)
         if checkpointing:

@@ -1,8 +1,9 @@
 """A training run's folder (`LoopConfig.out_dir`): which files a run writes there, and the
 housekeeping around them when a run starts or is interrupted.
 
-    log.csv                  step, loss (mean since the previous row), lr (the rate the row's step ran
-                             at), seconds (of every process of the run), validation metrics
+    log.csv                  step, loss (mean of the steps applied since the previous row), lr (the
+                             rate the last of them ran at; both nan where all were skipped: `fit`),
+                             seconds (of every process of the run), validation metrics
     curves.png               loss and validation curves (only when matplotlib is installed)
     checkpoint-<step>.safetensors, optimizer-<step>.safetensors, checkpoint.json
                              the last checkpoint (`checkpoint`)

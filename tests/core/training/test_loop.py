@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import os
 import random
 from pathlib import Path
@@ -351,6 +353,41 @@ def test_where_log_rows_end_decides_nothing_and_a_resumed_run_is_decided_alike(t
     assert (f"the last {skipped} step(s) were skipped (NaN/Inf): the weights are those of step "
             f"{first_bad - 1}") in caplog.text
     check_final_weights(resumed, tmp_path, "Lower it")
+
+
+def _loss_with_nan_gradients_at(*bad: int):
+    """`_loss`, with NaN gradients (`_loss_with_nan_gradients`) at the calls `bad` (1-based)."""
+    calls = [0]
+
+    def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        calls[0] += 1
+        return (_loss_with_nan_gradients if calls[0] in bad else _loss)(model, batch)
+
+    return loss
+
+
+def test_a_log_rows_rate_is_its_last_applied_steps_and_none_where_all_were_skipped(tmp_path):
+    """A skipped step runs at no rate, and the schedule does not advance over it: the row of steps 3
+    and 4, both skipped, said the rate the scheduler held (step 5's), as if they had run at it, and
+    the row of step 6, skipped, step 7's. A row's rate is that of its last step applied; a row
+    whose steps were all skipped has none (nan, as its loss), and its lr leaves a gap in a plot."""
+    torch.manual_seed(0)
+    config = LoopConfig(steps=8, out_dir=tmp_path, lr=0.05, log_every=2)
+    rows = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss_with_nan_gradients_at(3, 4, 6), config)
+    reference = torch.optim.AdamW(nn.Conv2d(1, 1, 1).parameters(), lr=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(reference, max_lr=0.05, total_steps=8)
+    ran_at = []  # the rates of the applied steps, 1, 2, 5, 7 and 8, in turn
+    for _ in range(5):
+        ran_at.append(reference.param_groups[0]["lr"])
+        reference.step()
+        schedule.step()
+    assert [row["step"] for row in rows] == [2, 4, 6, 8]
+    assert [row["lr"] for row in rows] == pytest.approx([ran_at[1], float("nan"), ran_at[2], ran_at[4]],
+                                                         nan_ok=True)
+    assert math.isnan(rows[1]["loss"]) and not any(math.isnan(rows[i]["loss"]) for i in (0, 2, 3))
+    logged = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert (logged[1]["step"], logged[1]["loss"], logged[1]["lr"]) == ("4", "nan", "nan")
+    assert float(logged[2]["lr"]) == pytest.approx(ran_at[2])
 
 
 def test_a_run_that_applied_no_step_makes_no_model(tmp_path):
