@@ -34,25 +34,35 @@ class RenderDataConfig:
 
 
 def check_targets(sequences: list[RenderSequence], config: RenderDataConfig, what: str = "--data",
-                  offer_self_supervised: bool = False) -> None:
+                  offer_self_supervised: bool = False, validation: bool = False) -> None:
     """Refuse, before any step, sequences without what training (or validation) compares with:
     the reference, or self-supervised, the second noisy render of every level (`no_targets`;
-    `offer_self_supervised`: the command takes --self-supervised, train's --data)."""
+    `offer_self_supervised`: the command takes --self-supervised, train's --data; `validation`:
+    the sequences validate a run, against the reference whatever it trains on, train's --val)."""
     for sequence in sequences:
         absent = [name for name in target_folders(tuple(sequence.noisy), config.self_supervised)
                   if name not in sequence.targets]
         if absent:
-            raise no_targets(sequence, absent, config.self_supervised, what, offer_self_supervised)
+            raise no_targets(sequence, absent, config.self_supervised, what, offer_self_supervised,
+                             validation)
 
 
 def no_targets(sequence: RenderSequence, absent: list[str], self_supervised: bool,
-               what: str | None = None, offer_self_supervised: bool = False) -> DatasetError:
+               what: str | None = None, offer_self_supervised: bool = False,
+               validation: bool = False) -> DatasetError:
     """The refusal of `sequence`, which lacks the target folders `absent` (`target_folders`): named
     as the set `what` ("--val") names it, with the folder they were looked for in and how to render
     them; and, `offer_self_supervised` (train's --data), where it lacks its reference but holds a
-    second noisy render of every level, that --self-supervised trains on those (Noise2Noise)."""
+    second noisy render of every level, that --self-supervised trains on those (Noise2Noise).
+    A `validation` sequence (train's --val) is scored against its reference in a self-supervised
+    run too: scored against a second noisy render, that render's noise would count as the
+    network's error. The refusal says so, and that --val may be left out."""
     hint = ("render second noisy frames with make-dataset --second-noisy"
             if self_supervised else "render its reference with make-dataset")
+    if validation:
+        hint = ("validation scores against the reference, in a --self-supervised run too (a second noisy "
+                f"render's noise would count as the network's error): {hint}, or leave {what or '--val'} "
+                "out to train without validation")
     seconds = target_folders(tuple(sequence.noisy), self_supervised=True)
     if (offer_self_supervised and not self_supervised and sequence.folder is not None
             and all((sequence.folder / name).is_dir() for name in seconds)):

@@ -320,7 +320,7 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
                      if run.val else [])
     check_guides(val_sequences, str(run.val), run.layers, what="--val")
     check_targets(sequences, data_config, offer_self_supervised=True)
-    check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val")
+    check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val", validation=True)
     val_sequences = check_scorable(val_sequences, what="--val")
     warn_of_repeated_scenes(sequences, val_sequences)
     fitted = replace(data_config, crop=crop_side(sequences, data_config.crop))
@@ -410,8 +410,9 @@ def _init_record(init: str | None, loaded: LoadedModel | None) -> dict | None:
 def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> dict:
     """What the weights are: their inputs, how they were trained (`training`: the run's settings,
     the sequences trained on and those left out, with why: `_training_sequences`, the command, the
-    machine and torch) and their last validation scores. The last row's loss is left out where
-    all its steps were skipped (NaN: no number strict JSON holds; the weights are an earlier step's)."""
+    machine and torch) and their last validation scores. The last row's loss and rate are left out
+    where all its steps were skipped (NaN: no number strict JSON holds; the weights are an earlier
+    step's)."""
     last = history[-1] if history else {}
     return {
         "inputs": "noisy beauty t-k..t+k (motion-warped; at a shot's ends up to 2k frames to one side), "
@@ -419,5 +420,5 @@ def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> di
                   + (", each slot's distance from t" if slot_distances else ""),
         "training": training,
         "validation": {key: value for key, value in last.items()
-                       if not (key == "loss" and math.isnan(value))},
+                       if not (key in ("loss", "lr") and math.isnan(value))},
     }

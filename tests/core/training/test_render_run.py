@@ -242,6 +242,19 @@ def test_a_run_ending_in_many_skipped_steps_writes_no_model(render_data, tmp_pat
     assert (tmp_path / "m" / "checkpoint.json").is_file()
 
 
+def _refuse_nan(constant: str):
+    raise ValueError(f"{constant} is no number strict JSON holds")
+
+
+def test_a_card_whose_last_rows_steps_were_all_skipped_holds_no_nan(render_data, tmp_path):
+    """At --lr 1e8 step 3 is skipped, the last row's only step (step 2's row a checkpoint's): one bad
+    batch, the weights of step 2 written. That row's loss and rate, NaN (no step ran), are left out
+    of the card's validation, which strict JSON readers must read."""
+    train_render(_run(render_data, tmp_path / "m", steps=3, batch=1, lr=1e8, validate_every=2), _no_record)
+    card = json.loads((tmp_path / "m" / "model.json").read_text(), parse_constant=_refuse_nan)
+    assert card["validation"]["step"] == 3 and not {"loss", "lr"} & set(card["validation"])
+
+
 def test_the_card_lists_the_sequences_trained_on_and_those_left_out_with_why(tmp_path):
     """The card said only how many sequences trained: which, and which the run left out (a
     warning the log may have lost), were not said."""
@@ -269,6 +282,25 @@ def test_the_unused_loss_weights_of_a_self_supervised_run_are_said_in_agreement(
         run = _run(render_data, tmp_path / str(len(given)), batch=1, self_supervised=True, **given)
         train_render(run, _no_record)
         assert said in caplog.text
+
+
+def test_a_self_supervised_run_with_a_val_of_noisy_renders_alone_is_told_to_give_references(render_data,
+                                                                                          tmp_path):
+    """Validation scores against the reference, in a self-supervised run too (a second noisy render's
+    noise would count as the network's error): a --val of spp4/ and spp4b/ alone was told only to
+    render its reference, as if the run could use its second renders as it trains on them."""
+    val = tmp_path / "val"
+    shutil.copytree(render_data / "seq0", val / "seq0")
+    shutil.rmtree(val / "seq0" / "reference")
+    run = _run(render_data, tmp_path / "m", val=val, self_supervised=True)
+    with pytest.raises(DatasetError, match=re.escape(
+            f"--val: sequence seq0 has no reference/ frames to compare with (none in {val / 'seq0'}); "
+            "validation scores against the reference, in a --self-supervised run too (a second noisy "
+            "render's noise would count as the network's error): render its reference with "
+            "make-dataset, or leave --val out to train without validation (a dataset is laid out")):
+        train_render(run, _no_record)
+    assert not (tmp_path / "m").exists()
+    train_render(replace(run, val=None), _no_record)  # as it says
 
 
 def test_the_layer_options_train_renamed_guides_are_recorded_and_a_resume_with_others_is_refused(tmp_path):
