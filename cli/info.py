@@ -23,7 +23,7 @@ from vfxdenoise.core.io.views import View, layer_notes, resolve_views, views_of,
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.shot_settings import find_motion_vectors
-from vfxdenoise.plugin.events import encode, error_event
+from vfxdenoise.plugin.events import encode, error_details, error_event
 
 # What a part holds unless its header says otherwise: `info` names only other values.
 DEFAULT_PIXEL_ASPECT = 1.0
@@ -399,8 +399,9 @@ def _json_of(shot: _Shot) -> dict:
 
 JSON_HELP = (
     "Print one JSON object on stdout instead of the text; on an error, seq's JSON error event "
-    "{event: error, message, error_class} instead, the error also on stderr, exit 1 or 2 as without "
-    "it. Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
+    "{event: error, message, error_class, details (the error's data where it holds some: missing "
+    "frames, a layer option's message and hint)} instead, the error also on stderr, exit 1 or 2 as "
+    "without it. Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
     "{reference_frame (the frame described), alike, unreadable, resolution_differs, parts_differ, "
     "channels_differ, data_window_differs, pixel_types_differ, storage_differs (frame lists), "
     "differences (text)}; parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, "
@@ -415,9 +416,10 @@ JSON_HELP = (
 
 
 def _echo_event(event: dict) -> None:
-    """`event` (an error, in the shape of seq's `error` event) as `--json`'s one line on stdout, so
-    that a pipeline reading stdout alone learns why; stderr and the exit status say it as without
-    --json. A stdout its reader closed takes nothing: the error is still said on stderr."""
+    """`event` (an error, in the shape of seq's `error` event, with the error's data where it holds
+    some: `events.error_details`) as `--json`'s one line on stdout, so that a pipeline reading
+    stdout alone learns why; stderr and the exit status say it as without --json. A stdout its
+    reader closed takes nothing: the error is still said on stderr."""
     with contextlib.suppress(OSError):
         click.echo(encode(event))
 
@@ -446,7 +448,7 @@ def info(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], al
         facts = _json_of(shot) if as_json else None
     except Exception as exc:  # `main` says it on stderr in the same words, and exits 1 or 2
         if as_json:
-            _echo_event(error_event(error_message(exc), type(exc).__name__))
+            _echo_event(error_event(error_message(exc), type(exc).__name__, error_details(exc)))
         raise
     if facts is not None:
         click.echo(json.dumps(facts))  # one line: JSON Lines readers and `jq` take it alike

@@ -369,8 +369,27 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
     missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stdout.count("\n") == 1  # the error's one object alone
     assert missing.stderr.startswith("error: --aov diffuse: no layer")
-    assert json.loads(missing.stdout) == {"event": "error", "message": missing.stderr[7:].rstrip("\n"),
-                                          "error_class": "NoLayerError"}
+    event = json.loads(missing.stdout)
+    assert event == {"event": "error", "message": missing.stderr[7:].rstrip("\n"),
+                     "error_class": "NoLayerError", "details": event["details"]}
+    assert f"{event['details']['message']}; {event['details']['hint']}" == event["message"]
+    assert event["details"]["hint"].startswith("name one of those")  # a ChannelError's data
+
+
+def test_info_json_error_carries_the_errors_data_as_seqs_error_event_does(sequence_factory, tmp_path):
+    """info's `error` object held the message and class alone, where seq's (--progress json) holds
+    the error's data too (`events.error_details`: a ChannelError's message and hint, the missing
+    frames...): a pipeline reading either reads it alike."""
+    pattern = sequence_factory(frames=[1001, 1002])
+    shown = run_vfxdenoise("info", pattern, "--json", "--albedo", "diffuse", cwd=tmp_path)
+    ran = run_vfxdenoise("seq", pattern, "-o", tmp_path / "out" / "d.####.exr", "--albedo", "diffuse",
+                         "--progress", "json", "--device", "cpu", cwd=tmp_path)
+    assert shown.returncode == ran.returncode == 1
+    event = json.loads(shown.stdout)
+    assert event["error_class"] == "NoLayerError" and event["message"].startswith("--albedo diffuse: ")
+    assert event["details"] == {"message": event["message"], "hint": ""}  # a ChannelError's data
+    seq_event = json.loads(ran.stdout.splitlines()[-1])
+    assert seq_event["event"] == "error" and event["details"] == seq_event["details"]
 
 
 def test_info_json_gives_each_parts_window_aspect_and_line_order(tmp_path):
