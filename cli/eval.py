@@ -15,10 +15,16 @@ import torch
 from vfxdenoise.cli.options import device_option, layer_options, layer_overrides
 from vfxdenoise.core.dataset_sequences import Layers, RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import PRECISIONS, EngineConfig
-from vfxdenoise.core.errors import ModelError, SequenceError
+from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.evaluation.baselines import oidn_denoiser
-from vfxdenoise.core.evaluation.compared_models import json_rows, model_names, sheet_folders
+from vfxdenoise.core.evaluation.compared_models import (
+    distinct_weights,
+    json_rows,
+    model_names,
+    named_model,
+    sheet_folders,
+)
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
     OutputsHook,
@@ -242,16 +248,16 @@ def _evaluate(data_dir: Path, given: tuple[str, ...], oidn: bool, with_flip: boo
 def _load_models(given: tuple[str, ...], where: torch.device) -> list[ScoredModel]:
     """Each --model's weights, read before any frame is: one is "ours" with its sheets in --out, as
     a run of one model always wrote; several are named by their values (`model_names`: none given
-    twice) with a folder each (`sheet_folders`), and weights refused name the --model they were."""
+    twice, nor the same weights under two: `distinct_weights`, before any is loaded) with a folder
+    each (`sheet_folders`), and weights refused name the --model they were (`named_model`)."""
     if len(given) == 1:
         return [ScoredModel(OURS, given[0], load_weights(given[0], where, track=RENDER), ".")]
     names = model_names(given, taken=BASELINES)
+    weights = distinct_weights(names, track=RENDER)
     folders = sheet_folders(names)
     models = []
     for name in names:
-        try:
-            loaded = load_weights(name, where, track=RENDER)
-        except ModelError as exc:
-            raise type(exc)(f"--model {name}: {exc}") from exc
+        with named_model(name):
+            loaded = load_weights(weights[name], where, track=RENDER)
         models.append(ScoredModel(name, name, loaded, folders[name]))
     return models

@@ -3,16 +3,21 @@ their contact sheets under --out, and the rows as strict JSON (results.json).
 
 A model is named by its --model value as given (`default`, `models/ft`), so that a table says
 which run of a comparison each row is; its contact sheets go to a folder of its own, named after
-it, so that two models' sheets of one sequence never overwrite each other.
+it, so that two models' sheets of one sequence never overwrite each other. Two values naming the
+same weights (`default` and the shipped file's path, a copy of a file) are refused
+(`distinct_weights`): they would be scored twice, alike, under two names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
-from vfxdenoise.core.errors import UsageError
+from vfxdenoise.core.errors import ModelError, UsageError
+from vfxdenoise.core.model_files import resolve_weights, weights_sha256
 
 # What --out holds beside the models' folders: a folder may not take their names.
 RESERVED_NAMES = ("results.md", "results.json")
@@ -34,6 +39,38 @@ def model_names(given: Sequence[str], taken: Iterable[str] = ()) -> list[str]:
                              f"({', '.join(sorted(taken))}): give it by another path (./{name})")
         seen.add(name)
     return list(given)
+
+
+@contextlib.contextmanager
+def named_model(name: str) -> Iterator[None]:
+    """A ModelError raised within said of the --model `name` (`--model models/ft: ...`), of its
+    class: among several models, the weights' path alone may not say which value named them."""
+    try:
+        yield
+    except ModelError as exc:
+        raise type(exc)(f"--model {name}: {exc}") from exc
+
+
+def distinct_weights(names: Sequence[str], track: str | None = None) -> dict[str, Path]:
+    """The weights file each model of `names` (`model_names`, in order) names (`resolve_weights`
+    on `track`; a ModelError naming the --model where there is none), refusing (`UsageError`,
+    before any is loaded) two whose files have the same contents: `default` and the shipped file's
+    path, two paths to one file, a copy. Told by SHA-256 (`weights_sha256`, the weights' identity
+    outputs record and farm jobs pin), not by resolved path, which a copy escapes; reading each
+    file costs what loading it does."""
+    weights: dict[str, Path] = {}
+    seen: dict[str, str] = {}  # SHA-256 -> the first --model with it
+    for name in names:
+        with named_model(name):
+            weights[name] = resolve_weights(name, track)
+            digest = weights_sha256(weights[name])
+        if digest in seen:
+            first = seen[digest]
+            raise UsageError(f"--model {first} and --model {name} are the same weights ({weights[first]} "
+                             f"and {weights[name]}: SHA-256 {digest}), which would be scored twice, "
+                             "alike; give each model once")
+        seen[digest] = name
+    return weights
 
 
 def sheet_folders(names: Sequence[str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from exr_sequences import rename_layer, write_render_dataset, write_sequence
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.preview import BACKGROUND, BAND, GAP
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.model_files import DEFAULT_MODEL, SHIPPED_DIR, WEIGHTS_SUFFIX
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
 
@@ -279,6 +280,19 @@ def test_a_model_given_twice_is_refused_before_anything_is_read(dataset, model, 
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error: --model {model} is given twice" in result.stderr
     assert not (tmp_path / "e").exists()
+
+
+def test_the_same_weights_under_two_names_are_refused_before_anything_is_scored(dataset, model, tmp_path):
+    """`default` and the shipped file's path, or a copy of a file, were scored twice, alike."""
+    shipped = SHIPPED_DIR / f"{DEFAULT_MODEL}{WEIGHTS_SUFFIX}"
+    shutil.copy(model, tmp_path / "copy.safetensors")
+    for first, second in ((DEFAULT_MODEL, str(shipped)), (str(model), "copy.safetensors")):
+        result = run_vfxdenoise("eval", "--data", dataset, "--model", first, "--model", "fast",
+                                "--model", second, "--no-oidn", "--out", tmp_path / "e", "--device", "cpu",
+                                cwd=tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert f"error: --model {first} and --model {second} are the same weights" in result.stderr
+        assert not (tmp_path / "e").exists()
 
 
 def test_weights_refused_among_several_name_the_model_they_were_given_as(dataset, model, tmp_path):
