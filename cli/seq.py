@@ -21,7 +21,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.core.model_files import SHA256_HEX, check_weights_sha256
+from vfxdenoise.core.model_files import sha256_problem
 from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.events import (
@@ -55,11 +55,10 @@ def _emit(event: dict, stream=None) -> None:
 
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, options: dict[str, Any],
-                          report, events, model_sha256: str | None = None) -> RunSummary:
-    """`denoise_sequence` with the settings seq's `options` give (`_engine_config`), after the
-    weights --model names are checked against `model_sha256` where given (--model-sha256:
-    `model_files.check_weights_sha256`, before any frame is read), then with
-    --progress json (`events` the stream for them) its `done` event; a refusal (--resume with
+                          report, events) -> RunSummary:
+    """`denoise_sequence` with the settings seq's `options` give (`_engine_config`: --model-sha256
+    too, which the run checks the weights --model names against before any frame is read), then
+    with --progress json (`events` the stream for them) its `done` event; a refusal (--resume with
     --overwrite too), a failure or a cancel is an `error` event instead, so a pipeline reading the
     events learns why the run stopped: a cancel that comes once the frames are written but before
     the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
@@ -68,8 +67,6 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
     (`error_details`: a locked frame's path and owner, the missing frames...), which the host's
     runner gives its error as an in-process run's has it."""
     try:
-        if model_sha256 is not None:
-            check_weights_sha256(options["model"], model_sha256)
         summary = denoise_sequence(pattern, output, frames, _engine_config(options), progress=report)
         if events is not None:
             if not report.started:  # nothing to denoise (all kept by --resume, or skipped)
@@ -147,9 +144,9 @@ def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     """--model-sha256's value, lowercase: 64 hexadecimal digits, as `sha256sum` prints them."""
     if value is None:
         return None
-    if not SHA256_HEX.fullmatch(value.strip().lower()):
-        raise click.BadParameter(f"{value!r} is no SHA-256: give its 64 hexadecimal digits, as "
-                                 "`sha256sum WEIGHTS.safetensors` prints them")
+    problem = sha256_problem(value.strip())  # the engine's check, in its words (`EngineConfig.check`)
+    if problem:
+        raise click.BadParameter(problem)
     return value.strip().lower()
 
 
@@ -198,12 +195,11 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     # The other options are the engine's settings (`_engine_config`).
     options["layers"] = layer_overrides(options)
-    model_sha256 = options.pop("model_sha256")
     report = _FrameReporter(progress)
     try:
         with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
             report.events = events
-            summary = _run_reporting_errors(pattern, output, frames, options, report, events, model_sha256)
+            summary = _run_reporting_errors(pattern, output, frames, options, report, events)
     finally:
         report.close()
     if progress != "json":

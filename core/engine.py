@@ -137,7 +137,8 @@ def denoise_sequence(
     can take whatever the frames hold (option values, patterns, frame specs, --frames outside
     --context-frames or --job-frames: `UsageError`), then missing frames, outputs over inputs,
     unwritable folders, layer options the frames lack (on the first frame's header), unreadable
-    weights, existing outputs. An unwritable folder is let through to the plan where --resume
+    weights, weights other than `config.model_sha256` pins (WeightsMismatchError), existing
+    outputs. An unwritable folder is let through to the plan where --resume
     may keep every output (all are on disk): it is refused there if a frame is to be done again,
     and a run that keeps them all writes nothing (no folder, lock or temp file) and succeeds.
     """

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
 from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES, AovName, aov_names, names_none
-from vfxdenoise.core.model_files import DEFAULT_MODEL
+from vfxdenoise.core.model_files import DEFAULT_MODEL, sha256_problem
 
 MISSING_POLICIES = ("error", "hold", "skip")
 # What becomes of the alpha of the frames (`--alpha`): written as rendered, or denoised as a layer
@@ -37,10 +37,11 @@ IO_THREADS_LIMIT = 64  # the most --io-threads takes (from 1)
 BRIGHTNESS_JUMP = 3.0  # a neighbour this much brighter is no context (`frame_brightness`: why 3)
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
-# which frames, what to do with those on disk or failing): every other one is in `output_settings`.
+# which frames, what to do with those on disk or failing, which weights it refuses to run: the
+# weights run are in the settings as their contents): every other one is in `output_settings`.
 RUN_ONLY = frozenset({"device", "existing", "tile", "max_gpu_mem_gb", "max_mem_gb",
                       "missing", "keep_going", "io_threads", "cpu_threads", "context_frames",
-                      "job_frames"})
+                      "job_frames", "model_sha256"})
 # Settings added after outputs recorded their settings (`output_settings`): left out of them while
 # they hold their default, so that those records still match a run that leaves them alone.
 LEFT_OUT_AT_DEFAULT = frozenset({"alpha"})
@@ -79,6 +80,9 @@ class EngineConfig:
     job_frames: str | None = None
     exposure: float | None = None  # the radiance's scale into the network; None: the shot's (exposure.py)
     alpha: str = ALPHA_RENDERED  # ALPHA_MODES: the frames' alpha as rendered, or denoised (--alpha denoise)
+    # The SHA-256 the weights `model` names must have (--model-sha256, which farm jobs pass every
+    # task): others are refused before any frame is read (`run_plan`); None: any weights.
+    model_sha256: str | None = None
 
     def output_settings(self, **resolved: object) -> str:
         """The settings an output's pixels and channels depend on, as text (in its
@@ -103,7 +107,8 @@ class EngineConfig:
         command line is read, `cli/options.existing_policy`), scales and memory budgets
         that are not finite numbers above 0 (NaN and inf pass click's ranges), tile sizes and
         thread counts out of their ranges (`_check_ranges`), layer options wrong by their form
-        (`--beauty R,G`: two channels for three) or for a feature no option names. What the frames
+        (`--beauty R,G`: two channels for three) or for a feature no option names, a
+        `model_sha256` that is no SHA-256 (`model_files.sha256_problem`). What the frames
         hold (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
         for option, value, choices in (("existing", self.existing, EXISTING),
                                        ("--missing", self.missing, MISSING_POLICIES),
@@ -119,6 +124,9 @@ class EngineConfig:
                               ("--max-gpu-mem", self.max_gpu_mem_gb)):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise UsageError(f"{option} must be a finite number above 0 (got {value})")
+        problem = None if self.model_sha256 is None else sha256_problem(self.model_sha256)
+        if problem:
+            raise UsageError(f"--model-sha256 {problem}")
         self._check_ranges()
         self._check_layer_values()
 

@@ -15,7 +15,9 @@ radii a model runs with is `radius_problem`'s, and which track its architecture 
 training run's optimiser state, a model card) is told as what it is, with the file to give
 instead and the command of the track that makes one (`parse_architecture`, `not_weights_hint`).
 A weights file's identity is its SHA-256 (`weights_sha256`): what outputs record, what a farm job
-pins its tasks' model to (`seq --model-sha256`, checked by `check_weights_sha256`).
+pins its tasks' model to (`seq --model-sha256`, `EngineConfig.model_sha256`: its form is
+`sha256_problem`'s, and a run refuses other weights by `refuse_other_weights`, from the digest it
+records, hashed once).
 """
 
 from __future__ import annotations
@@ -327,18 +329,26 @@ def weights_sha256(path: Path) -> str:
     return hashed.hexdigest()
 
 
-def check_weights_sha256(model: str | Path, expected: str, track: str | None = RENDER) -> Path:
-    """The weights file `model` names (`resolve_weights`), refused (WeightsMismatchError) unless its
-    SHA-256 is `expected` (`seq --model-sha256`, which farm jobs pass every task): a worker whose
-    install ships other weights under a shipped name, or that sees another file at a path, would
-    otherwise mix models within one shot without a word."""
-    path = resolve_weights(model, track)
-    found = weights_sha256(path)
-    if found != expected.strip().lower():
+def sha256_problem(value: object) -> str | None:
+    """Why `value` is no weights file's SHA-256 as `--model-sha256` takes it (64 hexadecimal
+    digits, either case, as `sha256sum` prints them); None where it is one. One message for seq's
+    option and the engine's check of its config (`EngineConfig.check`: the in-process API's)."""
+    if isinstance(value, str) and SHA256_HEX.fullmatch(value.lower()):
+        return None
+    return (f"{value!r} is no SHA-256: give its 64 hexadecimal digits, as `sha256sum "
+            "WEIGHTS.safetensors` prints them")
+
+
+def refuse_other_weights(model: str | Path, path: Path, found: str, expected: str) -> None:
+    """Refuse (WeightsMismatchError) the weights file `path` that `model` (as given) names, whose
+    SHA-256 is `found` (`weights_sha256`, hashed once by the run, which records it), unless it is
+    `expected` (`seq --model-sha256`, which farm jobs pass every task; `EngineConfig.model_sha256`):
+    a worker whose install ships other weights under a shipped name, or that sees another file at
+    a path, would otherwise mix models within one shot without a word."""
+    if found != expected.lower():
         raise WeightsMismatchError(
             f"model '{model}': expected weights with SHA-256 {expected} (--model-sha256), but the "
             f"weights at {path} are {found}: this machine's vfxdenoise install (or model file) "
             "differs from the one the job was submitted with, or --model was changed without "
             "--model-sha256. Install the same vfxdenoise version on every worker, or pass the same "
             "--model file (a path every worker sees)")
-    return path

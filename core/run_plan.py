@@ -3,9 +3,11 @@
 Refused in this order, each before what follows is read: the frames asked for (`frame_choice`),
 then what a farm job is refused for when it is written too (`check_before_first_frame`: outputs
 over inputs or in a folder that cannot be written, layer options the first frames lack, the model
-and its temporal radius), then, once each output frame's window is planned (`Windows`), outputs
-already there (--resume keeps those made from what this run would make them from: `provenance`)
-and frames of the render's range a window would read that are not on disk yet. The EXR headers
+and its temporal radius), then weights other than those --model-sha256 pins
+(`EngineConfig.model_sha256`: the file is hashed once, for that and for the outputs' headers,
+`_run_weights`), then, once each output frame's window is planned (`Windows`), outputs already
+there (--resume keeps those made from what this run would make them from: `provenance`) and
+frames of the render's range a window would read that are not on disk yet. The EXR headers
 these look at are read once each (`FrameHeaders`), and passed on to the run. An output whose
 record differs only in the frames the shot's exposure is found from is settled once the run has
 found that exposure (`RunPlan.at_exposure`), which it does anyway where such a frame changed.
@@ -47,7 +49,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
-from vfxdenoise.core.model_files import radius_problem
+from vfxdenoise.core.model_files import radius_problem, refuse_other_weights
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
@@ -294,6 +296,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     run_frames, context = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)
+    weights = _run_weights(checked.loaded, config)
     _warn_if_denoised_already(in_pattern, run_frames.first_reads, headers)
     denoiser = Denoiser(checked.loaded, pick_device(config.device), config)
     radius, wanted = checked.radius, run_frames.wanted
@@ -304,11 +307,23 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     planned = _plan_outputs(wanted, sources, out_pattern, records, config,
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion,
-                   provenance.WeightsIdentity.of(checked.loaded.path) if checked.loaded.path else None)
+                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights)
     _refuse_once_planned(plan, checked.maybe_nothing, sources, context)
     _warn_of_frames_without_context(windows, radius)
     return plan
+
+
+def _run_weights(loaded: LoadedModel, config: EngineConfig) -> provenance.WeightsIdentity | None:
+    """The weights file run and its SHA-256, which every output records, hashed once per run;
+    refused (WeightsMismatchError) where `config.model_sha256` pins other weights (seq
+    --model-sha256, a farm task's pin, the in-process API's), before any frame is read. None for
+    a model of no file (`load_weights` always names its own)."""
+    if loaded.path is None:
+        return None
+    weights = provenance.WeightsIdentity.of(loaded.path)
+    if config.model_sha256 is not None:
+        refuse_other_weights(config.model, loaded.path, weights.sha256, config.model_sha256)
+    return weights
 
 
 def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, config: EngineConfig

@@ -39,7 +39,10 @@ class DenoiseRequest:
     frames, so existing outputs are replaced by default (`existing`: "overwrite"; "resume" keeps
     frames already denoised; "refuse", seq's own default, stops at an output already there).
     `keep_going`: a frame that fails is reported failed and the others are denoised (seq
-    --keep-going); `io_threads`: EXR decode/encode threads (seq --io-threads; None: seq's default).
+    --keep-going); `io_threads`: EXR decode/encode threads (seq --io-threads; None: seq's default);
+    `model_sha256`: the SHA-256 the weights the model names must have (seq --model-sha256, as
+    `sha256sum` prints it; None: any), else the run is refused before any frame is read
+    (WeightsMismatchError).
 
     What no run could take is refused as the request is built, with no frame read and without
     torch, numpy or fileseq (`__post_init__`): a PluginError for a value of the wrong type, a
@@ -53,6 +56,7 @@ class DenoiseRequest:
     options: SeqOptions = field(default_factory=SeqOptions)
     keep_going: bool = False
     io_threads: int | None = None
+    model_sha256: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse what no run could take: values of the wrong type, and what seq refuses before it
@@ -71,6 +75,11 @@ class DenoiseRequest:
                               f"to {IO_THREADS_LIMIT}, or None")
         if self.io_threads is not None:
             object.__setattr__(self, "io_threads", int(self.io_threads))  # a numpy scalar as a plain int
+        if self.model_sha256 is not None:  # as seq takes it: `sha256sum`'s digits, lowercase
+            if not isinstance(self.model_sha256, str):
+                raise PluginError(f"model_sha256={self.model_sha256!r}: model_sha256 takes the weights' "
+                                  "SHA-256 as a string of 64 hexadecimal digits, or None")
+            object.__setattr__(self, "model_sha256", self.model_sha256.strip().lower())
         refuse_what_seq_refuses(self.engine_config(), self.input_pattern, self.output_pattern, self.frames)
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
@@ -81,8 +90,9 @@ class DenoiseRequest:
 
     def seq_args(self, existing: bool = True) -> list[str]:
         """Arguments of `vfxdenoise seq` (after the word `seq`) that run this request; without the
-        run's own settings (--overwrite/--resume, --keep-going, --io-threads) when `existing` is
-        False: farm jobs choose their own (`farm_submit`)."""
+        run's own settings (--overwrite/--resume, --keep-going, --io-threads, --model-sha256) when
+        `existing` is False: farm jobs choose their own (`farm_submit`; a job pins the weights the
+        model names where it is written: `farm.job.model_pin`)."""
         args = [self.input_pattern]
         if self.frames is not None:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value
@@ -92,14 +102,15 @@ class DenoiseRequest:
             args += [f"--{self.existing}"] if self.existing != REFUSE else []  # refuse: neither flag
             args += ["--keep-going"] if self.keep_going else []
             args += ["--io-threads", str(self.io_threads)] if self.io_threads is not None else []
+            args += [f"--model-sha256={self.model_sha256}"] if self.model_sha256 is not None else []
         return args + self.options.to_args()
 
     def engine_config(self) -> EngineConfig:
         """The engine's `EngineConfig` for an in-process run (and the checks as the request is
         built): the options' (`SeqOptions.engine_config`), with this request's own settings
-        (existing outputs, keep_going, io_threads)."""
+        (existing outputs, keep_going, io_threads, model_sha256)."""
         return self.options.engine_config(existing=self.existing, keep_going=self.keep_going,
-                                          io_threads=self.io_threads)
+                                          io_threads=self.io_threads, model_sha256=self.model_sha256)
 
 
 def _frames_spec(frames: object) -> str | None:

@@ -670,6 +670,36 @@ def test_model_sha256_refuses_other_weights_before_reading_a_frame(sequence_fact
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["o.0001.exr", "o.0002.exr"]
 
 
+def test_model_sha256_run_hashes_the_weights_once(sequence_factory, tiny_weights, tmp_path, monkeypatch):
+    """seq --model-sha256 hashed the weights file for its check, and the engine hashed it again
+    for the outputs' headers: a pinned run reads it through SHA-256 once, for both. Counted by
+    the digests made (hashlib's, wrapped), of which the weights' is made once."""
+    import hashlib
+
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    made = []
+    real = hashlib.sha256
+
+    class Counted:
+        def __init__(self, *args, **kwargs):
+            self._hash = real(*args, **kwargs)
+
+        def update(self, data) -> None:
+            self._hash.update(data)
+
+        def hexdigest(self) -> str:
+            made.append(self._hash.hexdigest())
+            return made[-1]
+
+    monkeypatch.setattr(hashlib, "sha256", Counted)
+    pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
+    out = tmp_path / "out" / "o.####.exr"
+    ran = CliRunner().invoke(vfxdenoise_cli, ["seq", pattern, "-o", str(out), "--model", str(tiny_weights),
+                                              "--device", "cpu", "--model-sha256", sha, "--progress", "none"])
+    assert ran.exit_code == 0, ran.output
+    assert made.count(sha) == 1
+
+
 def test_weights_that_give_nan_make_seq_exit_1_not_write_black_frames(sequence_factory, tiny_weights,
                                                                      tmp_path):
     """`seq --model` of a diverged run's weights wrote all-black frames and exited 0."""

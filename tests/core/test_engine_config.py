@@ -25,7 +25,7 @@ def test_a_setting_the_pixels_or_channels_depend_on_changes_the_output_settings(
                                     {"tile": 256},
                                     {"max_mem_gb": 4.0}, {"io_threads": 3}, {"cpu_threads": 1},
                                     {"keep_going": True}, {"missing": "hold"},
-                                    {"context_frames": "1-10"}])
+                                    {"context_frames": "1-10"}, {"model_sha256": "ab" * 32}])
 def test_how_a_run_goes_leaves_the_output_settings_alone(change):
     assert replace(EngineConfig(), **change).output_settings() == EngineConfig().output_settings()
 
@@ -60,6 +60,15 @@ def test_the_alpha_enters_the_output_settings_only_when_it_is_denoised():
 def test_an_alpha_treatment_no_run_takes_is_refused():
     with pytest.raises(UsageError, match="--alpha must be one of rendered, denoise"):
         EngineConfig(alpha="denoised").check()
+
+
+@pytest.mark.parametrize("pin", ["abc", "g" * 64, "ab" * 32 + " ", 123])
+def test_a_weights_pin_that_is_no_sha256_is_refused(pin):
+    """The in-process API passes `model_sha256` without seq's option: a pin no weights file can
+    have is refused before anything is read, in the words seq's option uses; either case passes."""
+    with pytest.raises(UsageError, match=r"--model-sha256 .* is no SHA-256: give its 64 hexadecimal digits"):
+        EngineConfig(model_sha256=pin).check()
+    EngineConfig(model_sha256="AB" * 32).check()
 
 
 def test_the_config_and_its_check_need_no_torch_numpy_or_fileseq():

@@ -227,3 +227,31 @@ def test_a_run_on_denoised_frames_warns_that_they_are_no_render(tmp_path, tiny_w
                          config=config)
     assert f"o.0001.exr was written by vfxdenoise (denoised with model '{tiny_weights}')" in caplog.text
     assert "give the render's own frames as input" in caplog.text
+
+
+def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorded(tmp_path, tiny_weights):
+    """`EngineConfig.model_sha256` (seq --model-sha256, the in-process API's pin) was checked by
+    seq's command line alone: the engine refuses other weights itself, before a frame is read
+    (nothing written), and records the digest it checked by in every output's header."""
+    import hashlib
+
+    from vfxdenoise.core import provenance
+    from vfxdenoise.core.errors import UsageError, WeightsMismatchError
+    from vfxdenoise.core.io.exr import read_exr
+
+    shot = write_sequence(tmp_path / "shot", frames=[1, 2], height=16, width=16)
+    out = str(tmp_path / "out" / "o.####.exr")
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    pinned = EngineConfig(model=str(tiny_weights), device="cpu", model_sha256="0" * 64)
+    with pytest.raises(WeightsMismatchError) as refused:
+        denoise_sequence(shot, out, config=pinned)
+    assert str(refused.value).startswith(
+        f"model '{tiny_weights}': expected weights with SHA-256 {'0' * 64} (--model-sha256), but the "
+        f"weights at {tiny_weights} are {sha}")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(UsageError, match="'abc' is no SHA-256"):
+        denoise_sequence(shot, out, config=dataclasses.replace(pinned, model_sha256="abc"))
+    denoise_sequence(shot, out, config=dataclasses.replace(pinned, model_sha256=sha.upper()))
+    for frame in (1, 2):
+        spec = read_exr(parse_pattern(out).path(frame)).parts[0].spec
+        assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == sha

@@ -46,6 +46,22 @@ def test_an_output_already_there_is_refused_in_the_requests_words(shot, tiny_wei
     assert "--resume" not in str(refused.value) and "--overwrite" not in str(refused.value)
 
 
+def test_a_request_pinned_to_other_weights_is_refused_before_a_frame_is_written(shot, tiny_weights, tmp_path):
+    """`model_sha256` pins an in-process run's weights as seq --model-sha256 pins a subprocess
+    run's (the check was seq's command line's alone): other weights are refused, nothing written;
+    the right ones run."""
+    import hashlib
+
+    from vfxdenoise.plugin.errors import WeightsMismatchError
+
+    request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
+    with pytest.raises(WeightsMismatchError, match=r"expected weights with SHA-256 0{64} \(--model-sha256\)"):
+        run_inprocess(replace(request, model_sha256="0" * 64))
+    assert not (tmp_path / "out").exists()
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    assert run_inprocess(replace(request, model_sha256=sha)).written == [1001, 1002]
+
+
 def test_an_in_process_run_gives_the_host_its_cpu_threads_back(shot, tiny_weights, tmp_path,
                                                               torch_threads):
     """A CPU run sets PyTorch's threads for the whole process: the host's own, and the default of

@@ -106,6 +106,26 @@ def test_refuse_keep_going_and_io_threads_reach_seq_and_the_engine():
             DenoiseRequest("/r/a.####.exr", **bad)
 
 
+def test_model_sha256_pins_the_weights_of_seq_and_the_engine_but_not_a_farm_job():
+    """A host pins the weights as seq --model-sha256 does, in either runner mode: the digest
+    (`sha256sum`'s, either case) reaches seq's command line and the engine's config; a farm job
+    pins the weights itself where it is written (`farm.job.model_pin`), as it picks its own
+    --resume. One of another type, or no SHA-256, is refused as the request is built."""
+    from vfxdenoise.plugin.errors import RequestUsageError
+
+    sha = "ab" * 32
+    request = DenoiseRequest("/r/a.####.exr", model_sha256=f" {sha.upper()} ")
+    assert request.model_sha256 == sha
+    assert request.seq_args() == ["/r/a.####.exr", "--overwrite", f"--model-sha256={sha}"]
+    assert request.seq_args(existing=False) == ["/r/a.####.exr"]
+    assert request.engine_config().model_sha256 == sha
+    assert DenoiseRequest("/r/a.####.exr").engine_config().model_sha256 is None
+    with pytest.raises(PluginError, match="model_sha256 takes the weights' SHA-256"):
+        DenoiseRequest("/r/a.####.exr", model_sha256=bytes.fromhex(sha))
+    with pytest.raises(RequestUsageError, match="--model-sha256 'abc' is no SHA-256: give its 64"):
+        DenoiseRequest("/r/a.####.exr", model_sha256="abc")
+
+
 def test_every_error_a_caller_may_catch_is_in_plugin_errors():
     from vfxdenoise.core import errors as core_errors
     from vfxdenoise.plugin import errors
