@@ -22,6 +22,7 @@ from vfxdenoise.cli.options import (
     stack,
 )
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
+from vfxdenoise.core.model_files import sha256_problem
 from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -55,6 +56,11 @@ def job_options(command):
                           "fails, then still exits 1, so the farm marks it failed and retries it "
                           "(under resume, the retry redoes only the frames not written)."),
         seq_pass_through_options(for_farm=True),
+        click.option("--model-sha256", metavar="HEX", callback=_sha256,
+                     help="Pin every task to the weights of this SHA-256 (`sha256sum` of the "
+                          ".safetensors file): refused here if the weights --model names on this "
+                          "machine differ; the pin of a --model path only the workers see "
+                          "[default: the SHA-256 of the weights --model names here, if any]."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
         click.option("--gpu-memory", type=POSITIVE, metavar="GB", help="GPU memory each task needs."),
@@ -67,17 +73,28 @@ def job_options(command):
     )(command)
 
 
+def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--model-sha256's value, lowercase, refused as seq refuses it (`sha256_problem`)."""
+    if value is None:
+        return None
+    problem = sha256_problem(value.strip())
+    if problem:
+        raise click.BadParameter(problem)
+    return value.strip().lower()
+
+
 def _job(values: dict, gpus: int) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
-    `cores`, the booking). What seq would refuse before its first frame is refused now
-    (`seq_checks`), not by every task on the farm."""
+    `cores`, the booking). --model-sha256 pins the tasks to the weights it names (`model_pin`:
+    refused where the model's weights here differ). What seq would refuse before its first frame
+    is refused now (`seq_checks`), not by every task on the farm."""
     from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 
     options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                     values.pop("chunk"), options, command=values.pop("command_path"),
                     name=values.pop("name"), existing=values.pop("existing"),
-                    keep_going=values.pop("keep_going"))
+                    keep_going=values.pop("keep_going"), model_sha256=values.pop("model_sha256"))
     check_as_seq(job, options)
     return job
 

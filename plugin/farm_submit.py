@@ -24,7 +24,9 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config
     """argv of `vfxdenoise farm ENGINE` writing `request` as a job in chunks of `chunk` frames, or
     None: of the command's default (`plugin.farm.job.DEFAULT_CHUNK`, not imported: it needs fileseq,
     which hosts may lack). Its tasks resume unless the request overwrites (a retried task must not
-    stop at its own frames: existing='refuse' resumes too)."""
+    stop at its own frames: existing='refuse' resumes too). A request pinned to weights
+    (`model_sha256`) pins the job to them (`farm --model-sha256`: refused where the model names
+    other weights here); unpinned, the job is pinned to the weights the model names here."""
     if engine not in FARM_ENGINES:
         raise PluginError(f"farm '{engine}' is not one of {', '.join(FARM_ENGINES)}")
     argv = [*config.command, "farm", engine, *request.seq_args(existing=False)]
@@ -34,6 +36,8 @@ def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config
         argv.append("--overwrite")
     if request.keep_going:  # the job's: each task runs seq --keep-going (io_threads stays the workers')
         argv.append("--keep-going")
+    if request.model_sha256 is not None:  # the job's pin, not the weights the model names here
+        argv.append(f"--model-sha256={request.model_sha256}")
     if engine == "openjd":  # a render's job, written again when it is rendered again (as opencue's XML)
         argv += ["--bundle", str(destination), "--replace-bundle"]
     return argv

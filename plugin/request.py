@@ -91,8 +91,9 @@ class DenoiseRequest:
     def seq_args(self, existing: bool = True) -> list[str]:
         """Arguments of `vfxdenoise seq` (after the word `seq`) that run this request; without the
         run's own settings (--overwrite/--resume, --keep-going, --io-threads, --model-sha256) when
-        `existing` is False: farm jobs choose their own (`farm_submit`; a job pins the weights the
-        model names where it is written: `farm.job.model_pin`)."""
+        `existing` is False: farm jobs choose their own (`farm_submit`, which passes a request's
+        `model_sha256` to `farm --model-sha256`; without one a job pins the weights the model names
+        where it is written: `farm.job.model_pin`)."""
         args = [self.input_pattern]
         if self.frames is not None:
             args.append(f"--frames={self.frames}")  # '=' keeps negative frames (-5--1) a value

@@ -7,7 +7,9 @@ the chunk's frames but reads the temporal halo around them, and checks --frames 
 whole job's frames (handles held past the render's ends), so any chunking gives the same pixels as
 one run. Every task also gets `--model-sha256` of the weights the model names here (`model_pin`):
 a worker whose install ships other weights under the same name, or that sees another file at the
-model's path, refuses its task rather than mixing models within the shot. With --keep-going a
+model's path, refuses its task rather than mixing models within the shot; a job given the SHA-256
+of the weights it means (`farm --model-sha256`) is pinned to those, and refused here where the
+model names other weights on this machine. With --keep-going a
 task writes its chunk's other frames past one that fails, and still exits 1: the farm marks it
 failed and retries it, and a retry (--resume) redoes the frames not written.
 """
@@ -24,7 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from vfxdenoise.core.errors import FarmError, MissingFramesError, SequenceError, UsageError
+from vfxdenoise.core.errors import (
+    FarmError,
+    MissingFramesError,
+    SequenceError,
+    UsageError,
+    WeightsMismatchError,
+)
 from vfxdenoise.core.existing_outputs import RESUME
 from vfxdenoise.core.frame_choice import (
     check_missing,
@@ -42,7 +50,13 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_pattern,
 )
-from vfxdenoise.core.model_files import DEFAULT_MODEL, ELSEWHERE, model_ref, weights_sha256
+from vfxdenoise.core.model_files import (
+    DEFAULT_MODEL,
+    ELSEWHERE,
+    model_ref,
+    sha256_problem,
+    weights_sha256,
+)
 from vfxdenoise.plugin.runner import split_command
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
@@ -56,6 +70,12 @@ DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
                 "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
                 "--command out for this machine's")
+
+
+class PinnedWeightsError(WeightsMismatchError, UsageError):
+    """The weights a job's model names on the submitting machine are not those the job was asked
+    to pin its tasks to (`farm --model-sha256`): every task seeing the same file would refuse it,
+    so no job is written, and the command exits 2 (no submission of that command line succeeds)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,8 @@ class FarmJob:
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
               chunk: int = DEFAULT_CHUNK, options: SeqOptions | None = None, command: str | None = None,
-              name: str | None = None, existing: str = RESUME, keep_going: bool = False) -> FarmJob:
+              name: str | None = None, existing: str = RESUME, keep_going: bool = False,
+              model_sha256: str | None = None) -> FarmJob:
     """Validate a farm job's settings and resolve everything a worker needs to absolute values.
 
     Frames default to the render's range (--context-frames), else to those on disk. When the
@@ -105,13 +126,15 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     the frames already written: resume (a retry redoes only those not finished) or overwrite.
     `keep_going`: each task runs seq --keep-going, after the other seq options (`options`), so
     that a frame that fails does not stop its chunk's others; the task still fails (exit 1).
-    Every task is pinned to the weights the model names here (`model_pin`).
+    Every task is pinned to the weights the model names here, or to `model_sha256` where given
+    (`model_pin`: refused where the model names other weights here).
     """
     options = options or SeqOptions()
     if chunk < 1:
         raise FarmError(f"--chunk must be at least 1 frame (got {chunk})")
     if existing not in EXISTING_POLICIES:
         raise FarmError(f"existing outputs: '{existing}' is not one of {', '.join(EXISTING_POLICIES)}")
+    model_sha256 = _given_pin(model_sha256)  # before the input folder is listed
     pattern = _absolute(parse_pattern(input_pattern))
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
@@ -123,27 +146,52 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
-        model_sha256=model_pin(options.model),
+        model_sha256=model_pin(options.model, model_sha256),
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
         listed=None if on_disk is None else on_disk.files,
     )
 
 
-def model_pin(model: str | None) -> str:
+def model_pin(model: str | None, expected: str | None = None) -> str:
     """The SHA-256 of the weights `model` (None: seq's default) names on this machine, which
     every task passes seq as --model-sha256 and seq checks before it reads a frame: the job runs
-    one model whatever install or mount a worker has. '' for a model path not on this machine
-    (warned: the workers' file is not pinned) or a model that names nothing here (`seq_checks`
-    refuses it)."""
+    one model whatever install or mount a worker has. `expected` (`farm --model-sha256`, a host
+    request's `model_sha256`): the weights the job is to run, which those here must be
+    (PinnedWeightsError, naming both digests and the file, where they are not), and the pin of a
+    model path not on this machine, which cannot be hashed here. Without it, '' for a model path
+    not on this machine (warned: the workers' file is not pinned); a model that names nothing here
+    (`seq_checks` refuses it) is pinned to `expected` alone, '' without. A malformed `expected` is
+    a FarmError (`sha256_problem`)."""
+    expected = _given_pin(expected)
     ref = model_ref(model or DEFAULT_MODEL)
-    if ref.kind == ELSEWHERE:
+    if ref.kind == ELSEWHERE and expected is None:
         log.warning("model %s is not on this machine: its weights' SHA-256 is not pinned, so workers "
-                    "seeing other files at that path would each run their own", ref.given)
-        return ""
+                    "seeing other files at that path would each run their own; give its SHA-256 "
+                    "(--model-sha256) to pin it", ref.given)
     if ref.weights is None or not ref.weights.is_file():
-        return ""
-    return weights_sha256(ref.weights)
+        return expected or ""
+    found = weights_sha256(ref.weights)
+    if expected is not None and found != expected:
+        raise PinnedWeightsError(
+            f"model '{ref.given}': expected weights with SHA-256 {expected} (--model-sha256), but the "
+            f"weights at {ref.weights} on this machine are {found}: every task that finds them "
+            "would refuse to run. Give the --model those weights are (a path every worker sees), the "
+            f"SHA-256 of the weights meant (`sha256sum {ref.weights}`), or leave --model-sha256 out to "
+            "pin the weights here")
+    return found
+
+
+def _given_pin(expected: str | None) -> str | None:
+    """A job's --model-sha256 as seq takes it (lowercase); a FarmError in seq's words
+    (`sha256_problem`) where it is no SHA-256."""
+    if expected is None:
+        return None
+    given = expected.strip() if isinstance(expected, str) else expected
+    problem = sha256_problem(given)
+    if problem:
+        raise FarmError(f"--model-sha256 {problem}")
+    return given.lower()
 
 
 def import_farm_library(module: str):

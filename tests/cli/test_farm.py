@@ -394,3 +394,45 @@ def test_opencue_print_and_launch_together_is_a_usage_error(shot):
     result = _invoke("opencue", shot, "--print", "--launch", "--cuebot", "127.0.0.1:1")
     assert result.exit_code == 2 and "--print" in result.output and "--launch" in result.output
     assert "pass one of them" in result.output
+
+
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_a_pin_to_other_weights_than_the_models_here_is_a_usage_error_of_the_submission(
+        shot, tmp_path, tiny_weights, engine):
+    """`--model-sha256`: exit 2 naming both digests and the file, and no job; the weights'
+    own SHA-256 (any case) is the tasks' pin."""
+    import hashlib
+
+    own = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    where = ["--bundle", str(tmp_path / "bundle")] if engine == "openjd" else []
+    args = ["farm", engine, shot, *where, "--device", "cpu", "--model", str(tiny_weights)]
+    refused = CliRunner().invoke(cli, [*args, "--model-sha256", "f" * 64])
+    assert refused.exit_code == 2, refused.output
+    assert (f"error: model '{tiny_weights}': expected weights with SHA-256 {'f' * 64} (--model-sha256), "
+            f"but the weights at {tiny_weights} on this machine are {own}: ") in refused.output
+    assert not (tmp_path / "bundle").exists() and "<job" not in refused.output
+    written = CliRunner().invoke(cli, [*args, "--model-sha256", own.upper()])
+    assert written.exit_code == 0, written.output
+    if engine == "openjd":
+        assert _defaults(tmp_path / "bundle")["ModelSha256"] == own
+    else:
+        assert f"--model-sha256={own}" in ET.fromstring(written.output).findtext("job/layers/layer/cmd")
+
+
+def test_a_model_only_workers_see_is_pinned_to_the_sha256_given(shot, caplog):
+    pin = "ab" * 32
+    with caplog.at_level("WARNING"):
+        written = _invoke("opencue", shot, "--model", "/farm/models/mine.safetensors", "--model-sha256", pin)
+    assert written.exit_code == 0, written.output
+    assert f"--model-sha256={pin}" in ET.fromstring(written.output).findtext("job/layers/layer/cmd")
+    assert "SHA-256 is not pinned" not in caplog.text  # (seq_checks still says it checks no model)
+
+
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_a_malformed_pin_is_refused_as_seq_refuses_it(shot, tmp_path, engine):
+    where = ["--bundle", tmp_path / "bundle"] if engine == "openjd" else []
+    result = _invoke(engine, shot, *where, "--model-sha256", "abc123")
+    assert result.exit_code == 2, result.output
+    assert ("Invalid value for '--model-sha256': 'abc123' is no SHA-256: give its 64 hexadecimal"
+            in result.output)
+    assert not (tmp_path / "bundle").exists() and "<job" not in result.output

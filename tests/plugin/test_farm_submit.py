@@ -55,3 +55,22 @@ def test_a_refusal_of_ours_is_its_error_line(shot, tmp_path):
     request = DenoiseRequest(shot, frames="1001-1005", options=CPU)
     with pytest.raises(RunnerError, match=r"not written: 2 frame\(s\) of .* are missing: 1004-1005\. "):
         submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
+
+
+def test_a_request_pinned_to_weights_pins_its_job_to_them(shot, tmp_path):
+    """Not to the weights the model names on the submitting machine: a pin to other weights is
+    refused as the job is written, by `vfxdenoise farm --model-sha256`; unpinned, no pin is passed
+    (the farm command pins the weights here)."""
+    from vfxdenoise.plugin.farm_submit import farm_command
+
+    pin = "0" * 64
+    request = DenoiseRequest(shot, options=CPU, model_sha256=pin.upper())
+    argv = farm_command(request, "openjd", None, CLI, tmp_path / "job")
+    assert f"--model-sha256={pin}" in argv
+    assert not any(arg.startswith("--model-sha256") for arg in
+                   farm_command(DenoiseRequest(shot, options=CPU), "openjd", None, CLI, tmp_path / "job"))
+    refusal = (rf"not written: model 'default': expected weights with SHA-256 {pin} "
+               r"\(--model-sha256\), but the weights at .* on this machine are ")
+    with pytest.raises(RunnerError, match=refusal):
+        submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
+    assert not (tmp_path / "job").exists()

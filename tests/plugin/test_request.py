@@ -108,9 +108,10 @@ def test_refuse_keep_going_and_io_threads_reach_seq_and_the_engine():
 
 def test_model_sha256_pins_the_weights_of_seq_and_the_engine_but_not_a_farm_job():
     """A host pins the weights as seq --model-sha256 does, in either runner mode: the digest
-    (`sha256sum`'s, either case) reaches seq's command line and the engine's config; a farm job
-    pins the weights itself where it is written (`farm.job.model_pin`), as it picks its own
-    --resume. One of another type, or no SHA-256, is refused as the request is built."""
+    (`sha256sum`'s, either case) reaches seq's command line and the engine's config, not the
+    arguments a farm job's tasks share: the job is pinned by `farm --model-sha256`
+    (`farm_submit`), as it picks its own --resume. One of another type, or no SHA-256, is
+    refused as the request is built."""
     from vfxdenoise.plugin.errors import RequestUsageError
 
     sha = "ab" * 32

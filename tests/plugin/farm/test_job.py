@@ -260,3 +260,38 @@ def test_each_task_is_pinned_to_the_sha256_of_the_weights_the_job_names_here(tmp
     assert elsewhere.model_sha256 == "" and "--model-sha256" not in " ".join(elsewhere.seq_command("1-2"))
     assert "model /farm/only/m.safetensors is not on this machine: its weights' SHA-256 is not pinned" \
         in caplog.text
+
+
+def test_a_job_given_the_weights_sha256_is_pinned_to_it_and_refused_where_the_weights_here_differ(
+        tmp_path, tiny_weights, caplog):
+    """`farm --model-sha256` (a host request's `model_sha256`): the job runs the weights meant, not
+    whatever this machine's file is. Weights here that differ are refused as the job is written
+    (exit 2: no task would run), naming both digests and the file; a model path not on this machine,
+    which cannot be hashed here, is pinned to the digest given, without the warning."""
+    import hashlib
+
+    from vfxdenoise.core.errors import UsageError, WeightsMismatchError
+
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+    own = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    options = SeqOptions(model=str(tiny_weights))
+    matched = build_job(pattern, None, "1-4", 2, options=options, model_sha256=own.upper())
+    assert matched.model_sha256 == own and f"--model-sha256={own}" in matched.seq_command("1-2")
+    other = "0" * 64
+    with pytest.raises(WeightsMismatchError) as refused:
+        build_job(pattern, None, "1-4", 2, options=options, model_sha256=other)
+    assert isinstance(refused.value, UsageError)
+    assert str(refused.value).startswith(
+        f"model '{tiny_weights}': expected weights with SHA-256 {other} (--model-sha256), but the "
+        f"weights at {tiny_weights} on this machine are {own}: ")
+    with caplog.at_level("WARNING"):
+        elsewhere = build_job(pattern, None, "1-4", 2, options=SeqOptions(model="/farm/only/m.safetensors"),
+                              model_sha256=other)
+    assert elsewhere.model_sha256 == other and f"--model-sha256={other}" in elsewhere.seq_command("1-2")
+    assert "SHA-256 is not pinned" not in caplog.text
+
+
+def test_a_malformed_weights_sha256_given_to_a_job_is_refused_in_seqs_words(tmp_path):
+    with pytest.raises(FarmError, match=r"--model-sha256 'abc' is no SHA-256: give its 64 hexadecimal"):
+        build_job(str(tmp_path / "render.####.exr"), None, "1-4", 2,
+                  options=SeqOptions(model="/farm/only/m.safetensors"), model_sha256="abc")
