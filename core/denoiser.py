@@ -151,17 +151,24 @@ class DenoisedBeauty:
         self._failures = failures  # (2,) on the host: `_failures`, copied with the pixels
         self._reduced = reduced  # `Denoiser.reduced_precision`, for `NetworkFailures`
 
-    def result(self) -> np.ndarray:
-        """(3 + 3 x layers, H, W) float32, finite and within half-float range."""
+    def _wait(self) -> None:
+        """Wait for the copy to host memory (nothing to wait for where there is none; at once
+        once waited for)."""
         if self._copied is not None:
             self._copied.synchronize()
+
+    def result(self) -> np.ndarray:
+        """(3 + 3 x layers, H, W) float32, finite and within half-float range."""
+        self._wait()
         return self._host.numpy()
 
     def failures(self) -> NetworkFailures:
-        """Where the network's result was NaN or Inf before it was cleaned (`_failures`), once
-        `result()` has waited for the copy."""
+        """Where the network's result was NaN or Inf before it was cleaned (`_failures`). Waits
+        for the copy that brings the count to host memory with the pixels (at once after
+        `result()`): read before it lands, the pinned buffer holds whatever it last held."""
         if self._failures is None:
             return NetworkFailures()
+        self._wait()
         failed, lit = self._failures.tolist()
         return NetworkFailures(failed, lit, self._reduced)
 
@@ -221,7 +228,11 @@ class Denoiser:
     @property
     def input_dtype(self) -> torch.dtype:
         """The type to build the network input in: the model's where the input lives on the
-        model's device; float32 in host memory, whose tiles are converted as they go over."""
+        model's device; float32 in host memory (the CPU's own type to build in), whose tiles are
+        converted to the model's as they go over (`_run_tile`). An input tensor given in host
+        memory is left in its type (`__call__`): converted whole there, an 8K input would take
+        seconds of the CPU and a second copy of it in host memory, for the values each tile's
+        conversion gives anyway."""
         return self.dtype if self.input_device == self.device else torch.float32
 
     def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = ()) -> torch.Tensor:
@@ -240,8 +251,10 @@ class Denoiser:
         light (`_failures`, `DenoisedBeauty.failures`), over the whole frame, layers' included."""
         if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
             x = torch.cat([x, aovs], dim=1)
-        if isinstance(x, torch.Tensor):
-            x = x.to(self.input_device, self.dtype)
+        if isinstance(x, torch.Tensor) and self.input_device == self.device:
+            x = x.to(self.device, self.dtype)  # once, whole, on the model's device
+        elif isinstance(x, torch.Tensor):  # host memory: each tile converted as it goes over
+            x = x.to(self.input_device)
         limit = min((t for t in (self.tile, tile) if t), default=None)
         try:
             with torch.inference_mode():

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from exr_sequences import beauty_of, clean_frame, with_light_groups
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
@@ -339,6 +341,55 @@ def test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs(sequ
             assert np.abs(np.log1p(tiled.get(names)) - np.log1p(whole.get(names))).max() < 0.01
 
 
+class _HostHalves(TorchDispatchMode):
+    """The shapes of the float16 tensors PyTorch's operators make in host memory while active."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes: list[tuple[int, ...]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.shapes += [tuple(t.shape) for t in tree_leaves(out) if isinstance(t, torch.Tensor)
+                        and t.device.type == "cpu" and t.dtype == torch.float16]
+        return out
+
+
+def test_a_host_half_made_whole_is_seen():
+    """`_HostHalves`, which the next test relies on to see a whole input converted in host
+    memory, sees one, and neither float32 tensors nor half ones on another device."""
+    x = torch.rand(1, 4, 8, 8)
+    with _HostHalves() as made:
+        x.to(CPU, torch.float32).clone().mul(2)
+        x.to("meta", torch.float16)
+    assert made.shapes == []
+    with _HostHalves() as made:
+        x.to(CPU, torch.float16)
+    assert made.shapes == [(1, 4, 8, 8)]
+
+
+@CUDA_ONLY
+def test_a_gpu_memory_budget_converts_an_input_in_host_memory_tile_by_tile(sequence_factory,
+                                                                          tiny_weights):
+    """With --max-gpu-mem an input tensor in host memory stays as it was given there (float32,
+    `Denoiser.input_dtype`): it was converted whole to half precision on the CPU, seconds of an
+    8K input and a second copy of it beside the first, for the values each tile's conversion on
+    its way to the GPU gives anyway."""
+    window = _window(sequence_factory(frames=range(1, 4), height=32, width=600, motion=3.0), 2,
+                     range(-1, 2))
+    budgeted = Denoiser(load_weights(tiny_weights), torch.device("cuda"),
+                        EngineConfig(device="cuda", max_gpu_mem_gb=0.05))
+    assert budgeted.half and budgeted.input_device == CPU and budgeted.tile < 600 // 3
+    layout = budgeted.model.layout
+    x = build_input(window, layout, CPU, plan_slots(window, layout), budgeted.input_dtype)
+    assert x.dtype == torch.float32
+    with _HostHalves() as made:
+        tiled = budgeted(x).result()
+    assert made.shapes and x.shape not in made.shapes  # the results' tiles, not the input whole
+    given_half = budgeted(x.half()).result()  # converted whole before the call: the same values
+    np.testing.assert_allclose(tiled, given_half, rtol=1e-3, atol=1e-4)
+
+
 def test_the_pixels_a_network_gave_nan_or_inf_for_are_counted_where_frame_t_holds_light(sequence_factory,
                                                                                      tiny_weights):
     """Cleaning the result hides them (the test above): they are counted first, where frame t's
@@ -469,3 +520,35 @@ def test_the_failed_pixels_are_counted_from_the_network_input_over_the_whole_fra
     if tile is None:  # an input tensor on its own: its frame t says where the light is
         x = build_input(window, model.layout, CPU, plan_slots(window, model.layout))
         assert denoiser(x).failures() == NetworkFailures(failed, lit)
+
+
+@CUDA_ONLY
+def test_the_failed_pixels_are_read_once_their_copy_from_the_gpu_has_landed(sequence_factory,
+                                                                           tiny_weights):
+    """On a GPU the count comes back with the pixels, on the copy stream, while the engine's
+    thread goes on: `failures()` waits for that copy itself, asked before `result()` or not (read
+    before the copy lands, the pinned buffer holds whatever it last held)."""
+    from vfxdenoise.core.denoiser import NetworkFailures
+
+    tiny = load_weights(tiny_weights)
+    model = _NanWhereBright(0.6, **tiny.config)
+    model.load_state_dict(tiny.model.state_dict())
+    cuda = torch.device("cuda")
+    denoiser = Denoiser(LoadedModel(model.eval(), tiny.architecture, tiny.config), cuda,
+                        EngineConfig(device="cuda", precision="float32"))
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=288, motion=3.0)
+    window = _window(pattern, 2, range(-1, 2))
+    lit = int((window[0].beauty > 0).any(axis=0).sum())
+    failed = int((window[0].beauty[0] > 0.6).sum())
+    assert 0 < failed < lit
+    on_gpu = {offset: frame.to(cuda) for offset, frame in window.items()}
+    x = build_input(on_gpu, model.layout, cuda, plan_slots(on_gpu, model.layout, cuda),
+                    denoiser.input_dtype)
+    # Warmed up (allocations, handles) on a black frame, whose count, (0, 0), its freed pinned
+    # buffer still holds when the next frame's copy is given it.
+    denoiser(torch.zeros_like(x)).result()
+    torch.cuda.synchronize()
+    torch.cuda._sleep(2**30)  # the GPU busy for a while: the network and the copy queue behind
+    denoised = denoiser(x)
+    assert not torch.cuda.current_stream().query()  # still busy: the copy has not landed
+    assert denoised.failures() == NetworkFailures(failed, lit)
