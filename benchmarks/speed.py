@@ -3,6 +3,7 @@
     python benchmarks/speed.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--e2e-frames 24]
                                [--io-threads N] [--budget 7680x4320:4] [--oidn-quality high]
                                [--aovs N] [--compression zstd] [--precision float32] [--stages]
+                               [--profile]
 
 Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
@@ -12,11 +13,15 @@ Prints markdown tables:
   GPU memory; then the network input's build time alone (the PyTorch path, and on CUDA the fused
   slot kernel, with how far the two inputs differ);
 - `--stages`: the network's features, U-Net and output stage timed apart;
+- `--profile`: one engine call per size (the one the engine's column times) counted and profiled:
+  the operators it dispatches, its host waits (a tensor's value read on the host: on a GPU each
+  waits for its queue), on CUDA the kernels it launches, and the torch profiler's top operators;
 - `--aovs N`: the engine's per-frame cost again with N layers denoised along with the beauty
   (`seq --aov`: their frames warped, one more network pass each);
-- `--budget WxH:GB`: one frame of that size through the engine's memory-budgeted path (`seq
-  --max-gpu-mem GB`: frame in host memory, tiles on the GPU), with peak GPU memory and the largest
-  difference to the untiled result;
+- `--budget WxH:GB` (CUDA): one frame of that size through the engine's memory-budgeted path as
+  `seq --max-gpu-mem GB` runs it (frames in host memory, the network input built there tile by
+  tile, each tile's network on the GPU; first call, cuDNN tuning included), with peak GPU memory
+  and the largest difference to the untiled result (frames on the GPU, as `seq` without a budget);
 - end to end: `vfxdenoise seq` on a 1080p multi-layer EXR sequence made of the bundled sample renders
   (decode, features, model, encode, atomic writes) in frames per second, over the whole run and
   in steady state (after the first quarter of the frames), next to the rate at which
@@ -32,14 +37,17 @@ import platform
 import statistics
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.autograd import DeviceType
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from vfxdenoise.core import fused_input
-from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
+from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.engine_config import PRECISIONS
 from vfxdenoise.core.errors import ModelError
@@ -105,17 +113,20 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
     return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
 
 
+def _engine_call(denoiser: Denoiser, window: dict) -> DenoisedBeauty:
+    """One frame through the engine as `seq` denoises it: its input (and the aligned frames of the
+    window's `aovs` layers, if any) built and denoised, the copy back started."""
+    return denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
+
+
 def _engine_ms(denoiser: Denoiser, window: dict, frames: int) -> float:
     """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input (and the
     aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
     frame's result is still being copied back; every result is waited for."""
-    def denoise():
-        return denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
-
     def run() -> None:
         previous = None
         for _ in range(frames):
-            current = denoise()
+            current = _engine_call(denoiser, window)
             if previous is not None:
                 previous.result()
             previous = current
@@ -129,21 +140,82 @@ def _engine_ms(denoiser: Denoiser, window: dict, frames: int) -> float:
     return (time.perf_counter() - start) * 1000 / frames
 
 
-def _profile(fn, label: str) -> None:
-    """Where one engine call's time goes (torch profiler, top operators), for finding overheads."""
+# Operators whose result the host reads (`bool()`, `.item()`), or whose result's size it must
+# know (a count of true values): on a GPU each waits for the queue to drain.
+VALUE_READS = frozenset({"_local_scalar_dense", "is_nonzero", "nonzero", "masked_select"})
+MASKED_INDEXING = frozenset({"index", "index_put", "index_put_"})
+# The CUDA runtime and driver calls that launch a kernel (PyTorch's, cuDNN's, Triton's).
+KERNEL_LAUNCHES = ("cudaLaunchKernel", "cuLaunchKernel")
+
+
+def _host_wait(name: str, args: tuple, kwargs: dict) -> bool:
+    """Whether operator `name` on `args`, `kwargs` has the host wait for the device: it reads a
+    value (VALUE_READS), indexes with a boolean mask, or copies from a GPU to host memory without
+    `non_blocking` (`.cpu()`, and `.tolist()` of a GPU tensor)."""
+    if name in VALUE_READS:
+        return True
+    if name in MASKED_INDEXING:
+        return any(isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8) for i in args[1])
+    if name == "_to_copy":
+        source, target = args[0].device, kwargs.get("device") or args[0].device
+        non_blocking = kwargs.get("non_blocking", False)
+    elif name == "copy_":
+        target, source = args[0].device, args[1].device
+        non_blocking = args[2] if len(args) > 2 else kwargs.get("non_blocking", False)
+    else:
+        return False
+    return source.type == "cuda" and torch.device(target).type == "cpu" and not non_blocking
+
+
+class _Dispatches(TorchDispatchMode):
+    """The operators a call dispatches, by name, and of them its host waits (`_host_wait`). Each
+    is counted once, as the host issues it: what an operator calls inside it is not dispatched to
+    the mode again (the profiler counts `aten::to` as 3 calls: `to`, `_to_copy`, `copy_`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops: Counter[str] = Counter()
+        self.waits: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func._overloadpacket.__name__
+        self.ops[name] += 1
+        if _host_wait(name, args, kwargs):
+            self.waits[name] += 1
+        return func(*args, **kwargs)
+
+
+def _profile(denoiser: Denoiser, window: dict, label: str) -> None:
+    """Where one engine call's time goes (`_engine_call`, waited for: the call the engine's column
+    times), for finding overheads: the operators it dispatches and its host waits (`_Dispatches`),
+    on CUDA the kernels it launches, and the torch profiler's top operators by self CPU time and
+    by self CUDA time. Counted and profiled in two calls, each after `_engine_ms`'s warm-up."""
     from torch.profiler import ProfilerActivity, profile
 
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+    cuda = denoiser.device.type == "cuda"
+    with _Dispatches() as counted:
+        _engine_call(denoiser, window).result()
+    _sync()
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=activities) as prof:
-        fn()
+        _engine_call(denoiser, window).result()
         _sync()
     averages = prof.key_averages()
-    calls = sum(event.count for event in averages if event.key.startswith("aten::"))
-    print(f"\nprofile of one engine call at {label}: {calls} aten operator calls; by self CPU time:\n"
+    dispatched, waited = sum(counted.ops.values()), sum(counted.waits.values())
+    most = ", ".join(f"{name} {n}" for name, n in counted.ops.most_common(8))
+    waits = ", ".join(f"{name} {n}" for name, n in counted.waits.most_common())
+    line = (f"\nprofile of one engine call at {label}: {dispatched} operator dispatches ({most}, ...); "
+            f"{waited} host waits{f' ({waits})' if waits else ''}")
+    if cuda:
+        launches = sum(event.count for event in averages if event.key.startswith(KERNEL_LAUNCHES))
+        on_gpu = sum(1 for event in prof.events() if event.device_type == DeviceType.CUDA)
+        line += f"; {launches} kernel launches ({on_gpu} events on the GPU: kernels, copies, memsets)"
+    print(line + "; by self CPU time:\n"
           + averages.table(sort_by="self_cpu_time_total", row_limit=12, max_name_column_width=40))
-    if torch.cuda.is_available():
+    if cuda:
         print("by self CUDA time:\n"
-              + averages.table(sort_by="self_cuda_time_total", row_limit=12, max_name_column_width=40))
+              + averages.table(sort_by="self_device_time_total", row_limit=12, max_name_column_width=40))
 
 
 def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, height: int,
@@ -159,7 +231,7 @@ def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, heig
     with torch.inference_mode():
         network_ms = _median_ms(lambda: denoiser.model(x), args.repeats)
     if args.profile:
-        _profile(lambda: denoiser(build_input(window, layout, device)).result(), f"{width}x{height}")
+        _profile(denoiser, window, f"{width}x{height}")
     if args.stages:
         print(_network_stages(denoiser.model, x, args.repeats))
     oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
@@ -223,7 +295,10 @@ def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
 
 
 def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precision: str, rng) -> None:
-    """One large frame through the memory-budgeted path, against the untiled result."""
+    """One large frame through the memory-budgeted path as `seq --max-gpu-mem` runs it
+    (`denoised_beauty` with a budgeted Denoiser: the frames in host memory, the network input
+    built there tile by tile, `InputByRegion`, each tile's network on the GPU), against the
+    untiled result (the frames on the GPU, as `seq` without a budget)."""
     size, budget = spec.split(":")
     width, height = map(int, size.split("x"))
     window = {d: _frame(height, width, rng) for d in range(-2, 3)}
@@ -234,14 +309,15 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precisio
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     with budgeted.settings():
-        tiled = budgeted(build_input(window, loaded.model.layout, budgeted.input_device)).result()
+        tiled = denoised_beauty(budgeted, window, None).result()
     _sync()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
     whole = Denoiser(loaded, device, EngineConfig(device=str(device), precision=precision))
     try:
         with whole.settings():
-            untiled = whole(build_input(window, loaded.model.layout, whole.input_device)).result()
+            on_device = {offset: frame.to(device) for offset, frame in window.items()}
+            untiled = denoised_beauty(whole, on_device, None).result()
         diff = f"{np.abs(np.log1p(tiled) - np.log1p(untiled)).max():.2e}"
     except Exception as exc:  # the untiled frame may simply not fit: report, don't fail
         diff = f"untiled run failed: {type(exc).__name__}"
@@ -344,7 +420,7 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--oidn-quality", default="high", choices=["high", "balanced", "fast"])
-    parser.add_argument("--budget", help="WxH:GB, e.g. 7680x4320:4 (CUDA)")
+    parser.add_argument("--budget", help="WxH:GB, e.g. 7680x4320:4 (CUDA: seq --max-gpu-mem)")
     parser.add_argument("--e2e-frames", type=int, default=8)
     parser.add_argument("--io-threads", type=int, help="end to end: EXR threads (default: seq's)")
     parser.add_argument("--compression", choices=list(OUTPUT_COMPRESSIONS),
@@ -357,6 +433,9 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()  # as the `vfxdenoise` command does
     device = pick_device(args.device)
+    if args.budget and device.type != "cuda":
+        parser.error(f"--budget times seq --max-gpu-mem, which bounds a CUDA GPU's memory (on {device} "
+                     "it does nothing): run it with --device cuda, or leave --budget out")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         loaded, label = _model(args.model, Path(tmp))
