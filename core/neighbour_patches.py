@@ -72,7 +72,8 @@ class _Blocks:
     """A window's frames as the block-level comparisons with frame t read them (`exposure_gains`,
     `lighting_changes`), each found once per frame whichever comparisons read it: a frame's
     luminance at its `_samples`, its albedo and normal per block, a neighbour's flow at each
-    block's centre (in blocks)."""
+    block's centre (in blocks). The comparisons take the neighbours together, one after another
+    along the batch (K, C, h, w): on a GPU each operator is a kernel launched, whatever its batch."""
 
     def __init__(self, window: dict[int, FrameFeatures], flows: dict[int, torch.Tensor],
                  device: torch.device):
@@ -97,6 +98,10 @@ class _Blocks:
             self._luminance[offset] = samples.mean(dim=1, keepdim=True)
         return self._luminance[offset]
 
+    def luminances(self, offsets: list[int]) -> torch.Tensor:
+        """(K, 1, H/2, W/2): the `luminance` of the frames of `offsets`, in that order."""
+        return torch.cat([self.luminance(offset) for offset in offsets])
+
     def flow(self, offset: int) -> torch.Tensor | None:
         """The flow from t to the frame at each block's centre, in blocks; None where unmoved."""
         if offset not in self._block_flows:
@@ -105,11 +110,23 @@ class _Blocks:
                                          flow[..., self.centres[0], :][..., self.centres[1]] / LIGHT_BLOCK)
         return self._block_flows[offset]
 
-    def brought_to_t(self, per_block: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """A frame's per-block values warped to t by its `flow`, and where they land in bounds
-        (1) or not (0)."""
-        flow = self.flow(offset)
-        return (per_block, torch.ones_like(per_block)) if flow is None else warp(per_block, flow)
+    def _moved(self, offsets: list[int]) -> bool | None:
+        """Whether the frames of `offsets` all have a `flow` (True) or none has (False); None
+        where some have (seldom: `plan_slots` has flows for all a window's frames or none), which
+        the comparisons then take one by one."""
+        moved = {self.flow(offset) is not None for offset in offsets}
+        return None if len(moved) > 1 else moved.pop()
+
+    def brought_to_t(self, per_block: torch.Tensor, offsets: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-block values (K, C, h, w) of the frames of `offsets` warped to t by their
+        `flow`s, and where they land in bounds (1) or not (0)."""
+        moved = self._moved(offsets)
+        if moved is None:
+            each = [self.brought_to_t(per_block[k:k + 1], [offset]) for k, offset in enumerate(offsets)]
+            return torch.cat([values for values, _ in each]), torch.cat([inside for _, inside in each])
+        if not moved:
+            return per_block, torch.ones_like(per_block)
+        return warp(per_block, torch.cat([self.flow(offset) for offset in offsets]))
 
     def _guides_of(self, offset: int) -> torch.Tensor | None:
         if offset not in self._guides:
@@ -118,21 +135,56 @@ class _Blocks:
                                     if guides else None)
         return self._guides[offset]
 
-    def guides_match(self, offset: int) -> torch.Tensor:
-        """Per block, whether the frame's albedo and normal, brought to t, match t's in every block
-        of the patch, as `network_input` judges a pixel's (consistency above 0.5): one block of a moving
-        object the flow does not align is enough to doubt the patch. True where the frames lack
-        comparable guides (`StackedFrame.compares_with`)."""
-        ours, theirs = (StackedFrame.of(self.window[o]) for o in (0, offset))
-        if not theirs.compares_with(ours):
+    def _compared(self, offsets: list[int]) -> set[bool]:
+        """Whether each frame of `offsets` has guides to compare with t's
+        (`StackedFrame.compares_with`): {True} where all have, {False} where none has."""
+        ours = StackedFrame.of(self.window[0])
+        return {StackedFrame.of(self.window[offset]).compares_with(ours) for offset in offsets}
+
+    def guides_match(self, offsets: list[int]) -> torch.Tensor:
+        """(K, 1, h, w), per block of each frame of `offsets`: whether its albedo and normal,
+        brought to t, match t's in every block of the patch, as `network_input` judges a pixel's
+        (consistency above 0.5): one block of a moving object the flow does not align is enough
+        to doubt the patch. True where the frames lack comparable guides
+        (`StackedFrame.compares_with`): a 0-d True where none of them has."""
+        compared, moved = self._compared(offsets), self._moved(offsets)
+        if compared == {False}:
             return torch.ones((), dtype=torch.bool, device=self.device)
-        theirs = self._guides_of(offset)
-        flow = self.flow(offset)
-        if flow is not None:
-            theirs = sample_at(theirs, flow)
+        if len(compared) > 1 or moved is None:  # seldom: one by one
+            shape = (1, 1, len(self.centres[0]), len(self.centres[1]))
+            return torch.cat([self.guides_match([offset]).expand(shape) for offset in offsets])
+        theirs = self._guides_along(offsets)
+        if moved:
+            theirs = sample_at(theirs, torch.cat([self.flow(offset) for offset in offsets]))
+        return self._match(theirs)
+
+    def aligned(self, per_block: torch.Tensor, offsets: list[int]
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`brought_to_t` and `guides_match` at once: the per-block values of the frames of
+        `offsets` (K, C, h, w) warped to t along with their guides, in one pass."""
+        if self._compared(offsets) != {True} or not self._moved(offsets):
+            return *self.brought_to_t(per_block, offsets), self.guides_match(offsets)
+        channels = per_block.shape[1]
+        theirs, inside = self.brought_to_t(torch.cat([per_block, self._guides_along(offsets)], 1), offsets)
+        return theirs[:, :channels], inside, self._match(theirs[:, channels:])
+
+    def _guides_along(self, offsets: list[int]) -> torch.Tensor:
+        """(K, G, h, w): the guides per block of the frames of `offsets`, as found (not warped)."""
+        return torch.cat([self._guides_of(offset) for offset in offsets])
+
+    def _match(self, theirs: torch.Tensor) -> torch.Tensor:
+        """`guides_match` of guides per block (K, G, h, w) brought to t."""
         mismatch = F.max_pool2d(torch.sub(theirs, self._guides_of(0)).abs_().mean(dim=1, keepdim=True),
                                 3, stride=1, padding=1)
         return mismatch.mul_(-8.0).exp_() > 0.5
+
+
+def _rows(values: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    """`values`' entries `rows` along the batch, in that order, picked by slicing: an index
+    tensor made on the host would make it wait for a GPU's queue as it is copied there."""
+    if rows == list(range(values.shape[0])):
+        return values
+    return torch.cat([values[row:row + 1] for row in rows])
 
 
 def _log_brightness(luminance: torch.Tensor, floor: torch.Tensor | None
@@ -165,29 +217,31 @@ def exposure_gains(blocks: _Blocks, offsets: list[int], relit: dict[int, torch.T
     but for their noise it is 1, where a ratio of means is not. Frames whose median is within
     GAIN_SIGNIFICANCE standard errors (from the ratios' spread) of 1 have no entry.
 
-    On a GPU too, a frame is passed over as soon as it can be, at the cost of a wait for the
-    device: comparing every frame in full (medians over 16 parts of the frame) took a few hundred
-    launches of small kernels per frame, and building a 1080p network input took 50 ms on an
-    H200, whose network takes 3 (BENCHMARKS.md, GPU 2026-12-04)."""
+    The frames are compared together, in two steps, each read once for all of them: on a GPU a
+    read waits for the device's queue to drain (the previous frame's network with it), and a frame
+    per step took a wait each. Most shots are told by the first step, without warping the frames
+    or reading their guides: on an H200 comparing every frame in full took a few hundred launches
+    of small kernels per frame, and building a 1080p network input 50 ms, where the network takes
+    3 (BENCHMARKS.md, GPU 2026-12-04)."""
+    offsets = [offset for offset in offsets if offset not in relit]
     if not offsets or min(blocks.window[0].height, blocks.window[0].width) < 3:
         return {}
     ours = _per_block(blocks.luminance(0))
     floor = ours.mean() * LIGHT_FLOOR + 1e-12
-    gains = {}
-    for offset in offsets:
-        if offset in relit:
-            continue
-        theirs = _per_block(blocks.luminance(offset))
-        quick = _log_ratios(ours, theirs, floor)
-        if not bool(_median_of(quick, ~quick.isnan())[1]):
-            continue  # as in most shots, told without warping it or reading the guides
-        theirs, inside = blocks.brought_to_t(theirs, offset)
-        ratios = _log_ratios(ours, theirs, floor)
-        lit = (inside > 0.999) & ~ratios.isnan() & blocks.guides_match(offset)
-        median, significant = _median_of(ratios, lit)
-        if bool(significant & _throughout(ratios, lit, median)):
-            gains[offset] = median.exp()
-    return gains
+    theirs = _per_block(blocks.luminances(offsets))
+    passed = _median_of(_log_ratios(ours, theirs, floor).flatten(1))[1].tolist()
+    kept = [k for k, significant in enumerate(passed) if significant]
+    if not kept:
+        return {}  # as in most shots
+    offsets = [offsets[k] for k in kept]
+    theirs, inside, match = blocks.aligned(_rows(theirs, kept), offsets)
+    ratios = _log_ratios(ours, theirs, floor)
+    lit = (inside > 0.999) & ~ratios.isnan() & match
+    values = torch.where(lit, ratios, math.nan)
+    median, significant = _median_of(values.flatten(1))
+    exposed = (significant & _throughout(values, median)).tolist()
+    gains = median.exp()
+    return {offset: gains[k] for k, offset in enumerate(offsets) if exposed[k]}
 
 
 def _log_ratios(ours: torch.Tensor, theirs: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
@@ -197,22 +251,23 @@ def _log_ratios(ours: torch.Tensor, theirs: torch.Tensor, floor: torch.Tensor) -
     return ratios.masked_fill_((ours <= floor) | (theirs <= floor), math.nan)
 
 
-def _median_of(ratios: torch.Tensor, lit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The median of the `lit` blocks' (log) `ratios`, and whether it lies more than
-    GAIN_SIGNIFICANCE standard errors from 0, with GAIN_MIN_BLOCKS or more."""
-    median, error, count = _median_and_error(ratios, lit)
+def _median_of(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The median of each row of (log) ratios `values` (..., N), NaN where left out, and
+    whether it lies more than GAIN_SIGNIFICANCE standard errors from 0, with GAIN_MIN_BLOCKS
+    values or more."""
+    median, error, count = _median_and_error(values)
     return median, (count >= GAIN_MIN_BLOCKS) & (median.abs() > GAIN_SIGNIFICANCE * error)
 
 
-def _median_and_error(ratios: torch.Tensor, lit: torch.Tensor
-                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The median of the `lit` values of `ratios` (NaN for none), its standard error (from their
-    median absolute deviation, as a normal spread's) and their count, all 0-d tensors: NaN marks
-    what is left out, so a GPU need not say how many there are before it goes on."""
-    values = torch.where(lit, ratios, math.nan).flatten()
-    count = lit.sum()
-    median = values.nanmedian()
-    spread = (values - median).abs_().nanmedian() * 1.4826
+def _median_and_error(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per row of `values` (..., N): the median of its values (NaN marks those left out; NaN for
+    none; the lower of the middle two for an even count, as a whole tensor's median is), its
+    standard error (from their median absolute deviation, as a normal spread's) and their count.
+    All tensors: NaN marks what is left out, so a GPU need not say how many there are before it
+    goes on."""
+    median = values.nanmedian(dim=-1).values
+    spread = (values - median[..., None]).abs_().nanmedian(dim=-1).values * 1.4826
+    count = (~values.isnan()).sum(dim=-1)
     return median, 1.2533 * spread / count.clamp(min=1).sqrt(), count
 
 
@@ -221,23 +276,35 @@ GAIN_CELL_BLOCKS = 12  # a part with fewer lit blocks is not compared (its error
 GAIN_CELL_ERRORS = 3.0  # a part agrees within this many of its standard errors (or half the gain)
 
 
-def _throughout(ratios: torch.Tensor, lit: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
-    """Whether the (log) `ratios` of the `lit` blocks change alike over the frame, as an exposure
-    does: in each of GAIN_CELLS x GAIN_CELLS parts of it, their median lies within GAIN_CELL_ERRORS
-    of the part's standard errors, or half the frame's `median`, of that median. A light ramping
-    on a large object, or a shadow crossing the frame, moves the frame's median (over more than
-    half of it, to its own ratio) while the parts it does not cover keep 1: quarters of the
-    frame, each half covered, agreed with such a gain and the background flickered 3-4% with it."""
-    height, width = ratios.shape[-2:]
-    agree = torch.ones((), dtype=torch.bool, device=ratios.device)
-    rows, columns = (torch.linspace(0, n, GAIN_CELLS + 1).round().long().tolist() for n in (height, width))
-    for top, bottom in zip(rows, rows[1:]):
-        for left, right in zip(columns, columns[1:]):
-            own, error, count = _median_and_error(ratios[..., top:bottom, left:right],
-                                                  lit[..., top:bottom, left:right])
-            tolerance = torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
-            agree &= (count < GAIN_CELL_BLOCKS) | ((own - median).abs() <= tolerance)
-    return agree
+def _throughout(values: torch.Tensor, median: torch.Tensor) -> torch.Tensor:
+    """(K,): whether each frame's (log) ratios `values` (K, 1, h, w; NaN where not lit) change
+    alike over the frame, as an exposure does: in each of GAIN_CELLS x GAIN_CELLS parts of it,
+    their median lies within GAIN_CELL_ERRORS of the part's standard errors, or half the frame's
+    `median` (K,), of that median. A light ramping on a large object, or a shadow crossing the
+    frame, moves the frame's median (over more than half of it, to its own ratio) while the parts
+    it does not cover keep 1: quarters of the frame, each half covered, agreed with such a gain
+    and the background flickered 3-4% with it. The parts are gathered into rows of one tensor
+    (K, parts, longest part), NaN past each part's end, and compared in one pass: part by part,
+    4 frames took 128 medians and some 1,700 operators."""
+    rows, columns = (_parts(n, values.device) for n in values.shape[-2:])
+    cells = (F.pad(values.flatten(0, 1), (0, 1, 0, 1), value=math.nan)  # past the end: NaN
+             .index_select(1, rows.flatten()).index_select(2, columns.flatten())
+             .unflatten(1, rows.shape).unflatten(3, columns.shape).transpose(2, 3).flatten(3).flatten(1, 2))
+    own, error, count = _median_and_error(cells)
+    median = median[:, None]
+    tolerance = torch.maximum(GAIN_CELL_ERRORS * error, median.abs() / 2)
+    return ((count < GAIN_CELL_BLOCKS) | ((own - median).abs() <= tolerance)).all(dim=1)
+
+
+def _parts(n: int, device: torch.device) -> torch.Tensor:
+    """(GAIN_CELLS, longest part): the positions along an axis of `n` blocks in each of its
+    GAIN_CELLS parts, bounded at round(n x i / GAIN_CELLS) (as torch.linspace(0, n, GAIN_CELLS + 1)
+    .round() bounds them: both round halves to even), and past that part's end `n`. Made on the
+    device from Python numbers, as `_rows` picks rows: no index copied from the host."""
+    bounds = [round(n * i / GAIN_CELLS) for i in range(GAIN_CELLS + 1)]
+    step = torch.arange(max(end - start for start, end in zip(bounds, bounds[1:])), device=device)
+    return torch.stack([torch.where(step < end - start, step + start, n)
+                        for start, end in zip(bounds, bounds[1:])])
 
 
 def lighting_changes(blocks: _Blocks, offsets: list[int], jump: float) -> dict[int, torch.Tensor]:
@@ -256,20 +323,21 @@ def lighting_changes(blocks: _Blocks, offsets: list[int], jump: float) -> dict[i
         return {}
     level, floor = _log_brightness(blocks.luminance(0), None)
     around = _patches(level)
-    relit = {}
-    for offset in offsets:
-        theirs, _ = _log_brightness(blocks.luminance(offset), floor)
-        theirs, inside = blocks.brought_to_t(theirs, offset)
-        theirs = _patches(theirs)
-        lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
-        highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
-        changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
-        if not bool(changed.any()):  # as in most shots (a wait on a GPU: `exposure_gains`)
-            continue
-        changed &= blocks.guides_match(offset)
-        changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
-        relit[offset] = changed[..., blocks.owners[0], :][..., blocks.owners[1]]
-    return relit
+    theirs, _ = _log_brightness(blocks.luminances(offsets), floor)
+    theirs, inside = blocks.brought_to_t(theirs, offsets)
+    theirs = _patches(theirs)
+    lowest = -F.max_pool2d(-theirs, 3, stride=1, padding=1)
+    highest = F.max_pool2d(theirs, 3, stride=1, padding=1)
+    changed = ((around > highest + math.log(jump)) | (around < lowest - math.log(jump))) & inside.bool()
+    # One read for all the frames (a wait on a GPU: `exposure_gains`)
+    found = [k for k, somewhere in enumerate(changed.flatten(1).any(dim=1).tolist()) if somewhere]
+    if not found:  # as in most shots
+        return {}
+    offsets = [offsets[k] for k in found]
+    changed = _rows(changed, found) & blocks.guides_match(offsets)
+    changed = F.max_pool2d(changed.float(), 7, stride=1, padding=3).bool()  # widened by 3 blocks
+    changed = changed[..., blocks.owners[0], :][..., blocks.owners[1]]
+    return {offset: changed[k:k + 1] for k, offset in enumerate(offsets)}
 
 
 def _patches(level: torch.Tensor) -> torch.Tensor:
@@ -348,11 +416,12 @@ def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     (as they were before any slot was bounded)."""
     peaks = peaks or SlotPeaks(out, layout)
     bound = OUTLIER_RATIO * F.max_pool2d(peaks.blocks(0), 3, 1, 1)  # (1, 1, H / block, W / block)
-    for index, offset in enumerate(plan.offsets):
-        if plan.firsts.get(offset) != index:
-            continue  # a repeated slot: already inconsistent throughout
-        if not (peaks.blocks(1 + index) > bound).any():
-            continue
+    firsts = [index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
+    if not firsts:
+        return  # repeated slots only: already inconsistent throughout
+    # One read for all the slots (on a GPU, a wait for its queue to drain)
+    found = torch.stack([(peaks.blocks(1 + index) > bound).any() for index in firsts]).tolist()
+    for index in (index for index, somewhere in zip(firsts, found) if somewhere):
         beauty, consistency = layout.neighbour_views(out, index)
         peak = peaks.pixels(1 + index)
         limit = _per_pixel(bound, *peak.shape[-2:])

@@ -47,10 +47,10 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
     difference = (moved - target).abs_().mean(dim=1, keepdim=True).mul_(inside)
     seen = F.avg_pool2d(inside, per_block, ceil_mode=True)
     blocks = seen > 0.5
-    if int(blocks.sum()) < _CUT_BLOCKS:
-        return None
     mean = F.avg_pool2d(difference, per_block, ceil_mode=True) / seen.clamp(min=1e-6)
-    return float(((mean < _CUT_ALBEDO) & blocks).sum()) / float(blocks.sum())
+    # Both counts read at once: frames held on a GPU compare there, and each read waits for its queue
+    placed, matching = torch.stack([blocks.sum(), ((mean < _CUT_ALBEDO) & blocks).sum()]).tolist()
+    return None if placed < _CUT_BLOCKS else matching / placed
 
 
 def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSource,
