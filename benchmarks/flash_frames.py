@@ -22,7 +22,7 @@ import numpy as np
 from aov_layers import write_pan_frame
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
-from vfxdenoise.core.frame_brightness import BRIGHTNESS_JUMP
+from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
