@@ -5,8 +5,7 @@ bounded; noise, motion, lamps, glints and partial changes of light left alone.""
 import numpy as np
 import pytest
 import torch
-from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch_counts import HostReads, OperatorCalls
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
@@ -236,37 +235,6 @@ def test_a_neighbour_exposed_otherwise_is_brought_to_frame_ts_exposure():
     assert not plan.relit
 
 
-class _OperatorCalls(TorchDispatchMode):
-    """Counts the tensor operators run inside it (on a GPU each launches a kernel), and the
-    medians among them."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = self.medians = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        self.medians += func._overloadpacket in (torch.ops.aten.nanmedian, torch.ops.aten.median)
-        return func(*args, **(kwargs or {}))
-
-
-class _HostReads(TorchFunctionMode):
-    """Counts the tensor values the host reads inside it (`bool`, `int`, `float`, `.item()`,
-    `.tolist()`...): on a GPU each read waits for the device's queue to drain, the previous
-    frame's network with it, so the host's launches stop overlapping the device's work. Counted
-    as Python calls them: a CPU tensor's `.tolist()` dispatches no operator."""
-
-    READS = frozenset({"__bool__", "__int__", "__float__", "__index__", "item", "tolist", "numpy"})
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.count += getattr(func, "__name__", None) in self.READS
-        return func(*args, **(kwargs or {}))
-
-
 def _ramp(per_frame: float) -> dict[int, FrameFeatures]:
     """Frames t-2..t+2 of a noisy wall with motion vectors (still), each `per_frame` times as
     bright as the one before."""
@@ -291,7 +259,7 @@ def test_a_shot_fading_slowly_is_planned_without_comparing_part_by_part_and_fram
     calls, medians = {}, {}
     for per_frame in (1.0, 1.02):
         window = _ramp(per_frame)
-        with _OperatorCalls() as counted:
+        with OperatorCalls() as counted:
             plan = plan_slots(window, layout)
         calls[per_frame], medians[per_frame] = counted.count, counted.medians
         assert sorted(plan.gains) == ([] if per_frame == 1.0 else [-2, -1, 1, 2]) and not plan.relit
@@ -309,7 +277,7 @@ def test_a_windows_patch_checks_read_the_device_once_a_step_for_all_neighbours(p
     frame by frame, and slot by slot, a window lit alike took 13 reads, one fading 17."""
     window = _ramp(per_frame)
     layout = InputLayout(temporal_radius=2)
-    with _HostReads() as counted:
+    with HostReads() as counted:
         build_input(window, layout, plan=plan_slots(window, layout))
     assert counted.count <= reads
 

@@ -4,7 +4,7 @@ tests/core/test_engine.py and tests/reliability)."""
 import numpy as np
 import pytest
 import torch
-from torch.overrides import TorchFunctionMode
+from torch_counts import HostReads
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import LoadedFrame
@@ -37,27 +37,11 @@ def test_the_albedo_across_a_cut_does_not_match():
     assert albedo_match(_panned(0), FrameFeatures(beauty=np.zeros((3, 4, 4), np.float32))) is None
 
 
-class _HostReads(TorchFunctionMode):
-    """Counts the tensor values the host reads inside it (`bool`, `int`, `float`, `.item()`,
-    `.tolist()`...): with frames held on a GPU, each read waits for the device's queue to drain.
-    Counted as Python calls them: a CPU tensor's `.tolist()` dispatches no operator."""
-
-    READS = frozenset({"__bool__", "__int__", "__float__", "__index__", "item", "tolist", "numpy"})
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.count += getattr(func, "__name__", None) in self.READS
-        return func(*args, **(kwargs or {}))
-
-
 def test_a_pair_of_frames_is_told_a_cut_or_not_in_one_read():
     """Frames held on a GPU are compared there (`FrameSource` uploads them as it reads them), and
     each value read waits for its queue: the blocks placed in both frames and those matching are
     read together (each read separately took three)."""
-    with _HostReads() as counted:
+    with HostReads() as counted:
         assert albedo_match(_panned(0), _panned(2.0)) > 0.9
     assert counted.count == 1
 
