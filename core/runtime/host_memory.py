@@ -10,20 +10,48 @@ read them), the EXRs kept for writing, and whole frames: it builds the input and
 network tile by tile. What it saves a farm job from is the kernel's OOM killer, which ends a
 process without a word.
 
-The per-pixel costs are resident memory measured on the CPU with the shipped model at 4K
-(BENCHMARKS.md, "Host memory of CPU runs"), counted in the frame's own pixel types (features
-stored as half are held as float16). They overstate whole frames (2-3x at 4K) and 8K runs
-(planned 13.0 GB, measured 10.4), so a run tiles or reads frames again somewhat before it must;
-4K tiles came out as planned.
+The costs of the frames held (`FrameCost.held`) are resident memory measured on the CPU with
+the shipped model at 4K (BENCHMARKS.md, "Host memory of CPU runs"), counted in the frame's own
+pixel types (features stored as half are held as float16); they overstate float frames (1.68 GB
+counted at 1080p where 1.2-1.3 GB was held when the first frame was denoised) and 8K ones. The
+costs of denoising a frame, whole or in tiles (`FrameCost.whole_bytes`, `tile_bytes`), were
+measured again on the shared 2-core development machine (2026-12) with
+
+    /usr/bin/time -v vfxdenoise seq shot/r.####.exr -o out/o.####.exr --device cpu \
+        --max-mem 1000 [--aov 'lg*'] [--tile 512] [--frames 1002-1004]
+
+over shots of samples/demo/spp4 tiled to the size (13 channels, zip, all float or all half; N
+light groups lgN, the beauty weighted), 3-6 frames written of 5-8 (one frame written peaks
+lower), and the peak less what the process held when it planned (0.37 GB): GB measured /
+planned now / planned before (1200 B/px for the beauty and again for every layer):
+
+    frame, stored as    --aov  whole frames                    --tile 512
+    960x540 float       0      0.70-0.83 / 1.18 / 1.02
+                        2      1.12-1.13 / 1.61 / 2.40
+                        6      1.62-1.79 / 2.47 / 5.16
+    1920x1080 float     0      2.07-2.21 / 3.11 / 4.00         1.93-1.98 / 2.69 / 2.39
+                        2      3.77 / 4.78 / 9.46
+                        6      6.86 / 8.13 / 20.38             4.24 / 6.30 / 9.14
+    1920x1080 half      0      1.58-1.59 / 2.36 / 3.25         1.49-1.52 / 1.94 / 1.65
+                        6      4.99 / 6.29 / 18.53             3.31 / 4.45 / 7.29
+    3840x2160 float     0      7.72 / 10.94 / 16.00            5.21 / 8.57 / 7.44
+    3840x2160 half      0      5.83 / 7.94 / 13.01
+
+The plan covers each by 18% or more; runs under a --max-mem, EXRs read again and tiles as large
+as fit, by 9% or more (1080p float at --max-mem 2.9: 2.20 GB measured, 2.40 planned, peak 2.57;
+4K half at 5.5: 3.66-4.12 / 4.86; 1080p float with 6 layers at 6.1: 4.49 / 5.42), and
+GIVEN_SHARE keeps 5% of --max-mem over: no budgeted run peaked above 0.89 of its --max-mem. Like
+runs differ by up to 0.5 GB at 4K (the allocator keeps freed blocks: `cpu_memory`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +59,7 @@ from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import held_dtype, typed_channels
 from vfxdenoise.core.runtime.cgroups import CGROUPS, PROC, controller_folders
+from vfxdenoise.core.runtime.cpu_memory import MMAP_THRESHOLD
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
 
 if TYPE_CHECKING:
@@ -49,10 +78,27 @@ THREAD_HEAP_BYTES = 64 << 20
 # The flows that bring each neighbour to t, chained at a shot's ends, and what computing them
 # leaves held (72 B/px measured at radius 2).
 FLOW_BYTES_PER_PIXEL_PER_RADIUS = 36
-# Peak growth per pixel of the region an input is built for (its crop of the frames), float32.
-INPUT_BYTES_PER_PIXEL = 550
-# Peak growth per pixel of a tile (its overlap included) through the network in float32.
-NETWORK_BYTES_PER_PIXEL = 650
+# What the allocator holds beyond the per-pixel counts below, at any frame size, from the first
+# frame denoised on: what earlier frames freed, kept for reuse (0.1-0.3 GB from run to run at
+# 1080p), and the network's first run (0.05 GB more than planned on a 128x128 frame).
+DENOISE_FIXED_BYTES = 512 << 20
+# Peak growth per pixel of a frame's input as it is built (float32), and of the network after it,
+# which runs in what building freed: measured in-process 353 B/px at 1080p, 330 at 4K. A tile
+# costs it over the region its input is built for (its crop of the frames).
+INPUT_BYTES_PER_PIXEL = 360
+# What each --aov layer (or an alpha to denoise) adds per pixel beyond its features held: its
+# aligned frames and its own pass through the network, which runs in the memory the beauty's
+# freed (measured 200-230 B/px at 1080p, 90-200 at 960x540; the whole peak grew 350-440 B/px a
+# layer, `held` counting the rest).
+LAYER_BYTES_PER_PIXEL = 220
+# Per pixel of the frame, a tiled run's result (beauty and each layer, float32), assembled tile
+# by tile and cleaned into a copy.
+RESULT_BYTES_PER_PIXEL = 24
+# Per pixel of the frame, whole or tiled: what the allocator keeps of the frame-sized buffers
+# freed while frames are denoised and written (`cpu_memory` keeps freed blocks for reuse), up to
+# MMAP_THRESHOLD (blocks that large are given back). Like 4K half-float runs in 656-736 px tiles,
+# EXRs read again, peaked at 3.53-4.64 GB over the 0.37 held before.
+FRAME_SLACK_BYTES_PER_PIXEL = 120
 # Frames whose EXRs wait for their writer thread at once on the CPU, where writing a frame takes
 # a fraction of denoising it.
 PENDING_WRITES = 2
@@ -61,9 +107,20 @@ PENDING_WRITES = 2
 AVAILABLE_SHARE = 0.85
 # Of a budget given (--max-mem): slack for what the estimate misses (allocator rounding).
 GIVEN_SHARE = 0.95
+# What the process holds before any frame differs from run to run (a few MB between seq runs,
+# up to 110 MB within a test session): the --max-mem a refusal names leaves this much over.
+RESIDENT_DRIFT = 64 << 20
+# A refusal suggests fewer --aov layers where they take more than this share of what the frames
+# need (the EXR's own channels held whatever --aov says, 6 light groups take 41-46% at
+# 960x540 and 1080p).
+LAYER_ADVICE_SHARE = 1 / 3
 # Tiles smaller than this would more than double the work in their overlap: a run that cannot
 # afford them is refused. Planned for flows reaching PLANNED_MARGIN px; each frame's own sizes
-# its tiles.
+# its tiles. At 1080p (half-float frames, 5 frames) whole frames peaked at 1.95 GB in 16.4 s of
+# CPU, 512 px tiles at 1.86-1.89 GB in 27.6 s, 256 px tiles at 1.52 GB in 47.0 s: a budget
+# between the 512 px tiles' cost and whole frames already gets the largest tiles that fit, so a
+# smaller floor would make no run cheaper, only let a budget below 512 px tiles run at 1.7 times
+# their time where a refusal names the --max-mem that runs.
 MIN_PLANNED_TILE = 512
 PLANNED_MARGIN = 32
 # A cgroup limit this large or larger means "no limit" (cgroup v1 writes 2^63 rounded to pages).
@@ -137,6 +194,7 @@ class FrameCost:
     threads: int  # EXR reader (and writer) threads
     frames: int  # frames the run reads: a shot shorter than a window holds only those
     views: int = 1  # views of a stereo EXR: each one's features held, denoised one after another
+    layer_bytes_per_pixel: int = 0  # of feature_bytes_per_pixel, one layer's features (the mean)
 
     @classmethod
     def from_header(cls, specs: list[oiio.ImageSpec], views: Mapping[str, LayerMap], alpha: bool = False,
@@ -150,12 +208,15 @@ class FrameCost:
                   for spec in specs for c in range(spec.nchannels)]
         kept = sum(plane for plane in planes if plane < THREAD_HEAP_BYTES)
         held = {view: _layers_held(layers, alpha) for view, layers in views.items()}
+        count = max(len(layers) for layers in held.values())
+        layer_bytes = sum(_channel_bytes(specs, held[view]) for view in views)
         return cls(largest.width, largest.height,
                    sum(_feature_bytes(specs, layers, held[view]) for view, layers in views.items()),
                    stored_bytes_per_pixel=-(-sum(planes) // pixels),
                    thread_bytes_per_pixel=-(-kept // pixels),
-                   layers=max(len(layers) for layers in held.values()),
+                   layers=count,
                    views=len(views),
+                   layer_bytes_per_pixel=layer_bytes // max(1, count),
                    **shared)
 
     @property
@@ -186,16 +247,35 @@ class FrameCost:
         return int(self.pixels * (features + stored + flows + denoised))
 
     def whole_bytes(self) -> int:
-        """Peak bytes of the whole frame's input and network at once."""
-        return self.pixels * (INPUT_BYTES_PER_PIXEL + NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
+        """Peak bytes of denoising the whole frame: its input and network, each layer's pass, and
+        what the allocator keeps (DENOISE_FIXED_BYTES, `frame_slack`)."""
+        per_pixel = INPUT_BYTES_PER_PIXEL + LAYER_BYTES_PER_PIXEL * self.layers
+        return DENOISE_FIXED_BYTES + self.pixels * per_pixel + self.frame_slack
 
     def tile_bytes(self, side: int, margin: int) -> int:
-        """Peak bytes of one tile: its input built over the frames cropped to it, its overlap and
-        the flows' reach `margin` around it, and the network over it and its overlap."""
-        crop = min(side + 2 * (DEFAULT_OVERLAP + margin), self.height) * \
-            min(side + 2 * (DEFAULT_OVERLAP + margin), self.width)
-        run = min(side + 2 * DEFAULT_OVERLAP, self.height) * min(side + 2 * DEFAULT_OVERLAP, self.width)
-        return (crop * INPUT_BYTES_PER_PIXEL + run * NETWORK_BYTES_PER_PIXEL) * (1 + self.layers)
+        """Peak bytes of denoising in tiles of `side` px: a tile's input built over the frames
+        cropped to it, its overlap and the flows' reach `margin` around it, the network and each
+        layer's pass over it, and the frame's result they fill in; and what the allocator keeps."""
+        reach = side + 2 * (DEFAULT_OVERLAP + margin)
+        crop = min(reach, self.height) * min(reach, self.width)
+        return (DENOISE_FIXED_BYTES + crop * (INPUT_BYTES_PER_PIXEL + LAYER_BYTES_PER_PIXEL * self.layers)
+                + self.pixels * RESULT_BYTES_PER_PIXEL * (1 + self.layers) + self.frame_slack)
+
+    @property
+    def frame_slack(self) -> int:
+        """What the allocator keeps of this frame's freed buffers (FRAME_SLACK_BYTES_PER_PIXEL)."""
+        return min(self.pixels * FRAME_SLACK_BYTES_PER_PIXEL, MMAP_THRESHOLD)
+
+    def with_layers(self, layers: int) -> FrameCost:
+        """The cost of these frames with `layers` layers denoised along with the beauty (fewer
+        --aov): each left out takes its features (`layer_bytes_per_pixel`) and its pass."""
+        fewer = self.feature_bytes_per_pixel - (self.layers - layers) * self.layer_bytes_per_pixel
+        return replace(self, layers=layers, feature_bytes_per_pixel=fewer)
+
+    def least_bytes(self) -> int:
+        """Bytes of the least a run of these frames can hold: nothing read ahead, the EXRs read
+        again to be written, tiles of MIN_PLANNED_TILE px; below it, it is refused."""
+        return self.held(1, False) + self.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
 
 
 def _layers_held(layers: LayerMap, alpha: bool) -> list[tuple[str, ...]]:
@@ -209,9 +289,13 @@ def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap, held: list[tup
     """Bytes per pixel of the features a run holds per frame, in the types
     `features_from_exr(keep_half=True)` gives them (`held_dtype`): the network's and the layers
     `held` (`_layers_held`)."""
-    types = dict(typed_channels(specs))
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
-    features += held
+    return _channel_bytes(specs, features) + _channel_bytes(specs, held)
+
+
+def _channel_bytes(specs: list[oiio.ImageSpec], features: list[tuple[str, ...]]) -> int:
+    """Bytes per pixel of `features` (each a tuple of channels) held as `held_dtype` gives them."""
+    types = dict(typed_channels(specs))
     return sum(len(channels) * held_dtype((types.get(c) for c in channels), keep_half=True).itemsize
                for channels in features)
 
@@ -220,20 +304,23 @@ def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap, held: list[tup
 class HostPlan:
     """How a CPU run keeps to `budget` bytes: frames read ahead (and so I/O threads), whether
     the EXRs to be written are kept from their first read or read again to be written, and
-    tiled or not."""
+    tiled or not. `resident`: what the process held before its frames, which --max-mem counts."""
 
     budget: int
     cost: FrameCost
     read_ahead: int
     keep_images: bool
     tiled: bool
+    resident: int = 0
 
     @property
     def threads(self) -> int:
         return self.cost.threads_for(self.read_ahead)
 
     def describe(self) -> str:
-        """What the run gave up to fit, for its summary; '' when nothing."""
+        """What the run gave up to fit, for its summary, after the budget it fitted its frames
+        to (not what they used: the summary's peak memory says that) and, where it tiled, the
+        --max-mem that holds whole frames; '' when nothing."""
         given_up = []
         if self.read_ahead < self.cost.read_ahead:
             given_up.append(f"{self.read_ahead} frame(s) read ahead")
@@ -241,7 +328,11 @@ class HostPlan:
             given_up.append("frames read again to be written")
         if self.tiled:
             given_up.append("input and network in tiles")
-        return f"{self.budget / 2**30:.2f} GB for the run: {', '.join(given_up)}" if given_up else ""
+        if not given_up:
+            return ""
+        whole = max_mem_gb(self.cost.held(1, False) + self.cost.whole_bytes(), self.resident)
+        whole_from = f" (whole frames from --max-mem {whole:.1f})" if self.tiled else ""
+        return f"a budget of {self.budget / 2**30:.2f} GB for the frames{whole_from}: {', '.join(given_up)}"
 
     def tile(self, margin: int, multiple: int) -> int | None:
         """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
@@ -273,7 +364,7 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
     if not costs:
         return None
     largest = max(costs, key=lambda frame: costs[frame].pixels)
-    host = plan_host_memory(int(budget), costs[largest], largest)
+    host = plan_host_memory(int(budget), costs[largest], largest, resident_bytes())
     if host.describe():
         log.info("host memory: %s", host.describe())
     return host
@@ -296,25 +387,60 @@ def run_budget(max_mem_gb: float | None) -> float | None:
     return budget
 
 
-def plan_host_memory(budget: int, cost: FrameCost, frame: int) -> HostPlan:
+def plan_host_memory(budget: int, cost: FrameCost, frame: int, resident: int = 0) -> HostPlan:
     """The plan for a run of `cost` frames within `budget` bytes, giving up first what costs
     least: frames read ahead (the network is slower than decoding on a CPU), then the kept EXRs
     (read again, a decode per frame), then whole frames (tiles, whose overlap is computed twice:
     22-50% more time a 4K frame in a 6 GB budget). DeviceError naming `frame` (the first) when
-    the frames leave no room for tiles of MIN_PLANNED_TILE px."""
+    the frames leave no room for tiles of MIN_PLANNED_TILE px: it says the --max-mem that runs
+    (for a process holding `resident` bytes before its frames) and what else would fit
+    (`_refusal`)."""
     options = [(ahead, True) for ahead in range(cost.read_ahead, 0, -1)] + [(1, False)]
     for ahead, keep in options:
         if cost.held(ahead, keep) + cost.whole_bytes() <= budget:
-            return HostPlan(budget, cost, ahead, keep, tiled=False)
+            return HostPlan(budget, cost, ahead, keep, tiled=False, resident=resident)
     smallest = cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
     for ahead, keep in options:
         if cost.held(ahead, keep) + smallest <= budget:
-            return HostPlan(budget, cost, ahead, keep, tiled=True)
-    raise DeviceError(
-        f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of "
-        f"these frames needs about {_size(cost.held(1, False) + smallest)} of host memory and "
-        f"this run may use {_size(budget)}; free memory, use a smaller --temporal-radius, or "
-        "give the run more with --max-mem (GB)")
+            return HostPlan(budget, cost, ahead, keep, tiled=True, resident=resident)
+    raise DeviceError(_refusal(budget, cost, frame, resident))
+
+
+def max_mem_gb(frames: int, resident: int) -> float:
+    """The --max-mem (GB, rounded up to 0.1) whose budget (`run_budget`) holds `frames` bytes in a
+    process that holds `resident` before its frames, with RESIDENT_DRIFT to spare."""
+    whole_process = resident + RESIDENT_DRIFT + frames / GIVEN_SHARE
+    return math.ceil(round(whole_process / 2**30 * 10, 6)) / 10
+
+
+def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
+    """Why a run of `cost` frames cannot fit `budget`, and what would: the --max-mem that runs
+    it; fewer --aov layers where they take more than LAYER_ADVICE_SHARE of what it needs (as
+    many as fit); a smaller --temporal-radius where one needs a smaller --max-mem (the largest
+    that fits)."""
+    need = cost.least_bytes()
+    runs = max_mem_gb(need, resident)
+    advice = [f"it runs with --max-mem {runs:.1f} or more (GB, for the whole "
+              f"process: {resident / 2**30:.2f} GB of it Python, PyTorch and the model) where that "
+              "much memory is free"]
+    beauty = cost.with_layers(0).least_bytes()
+    if cost.layers and need - beauty > need * LAYER_ADVICE_SHARE:
+        fit = [n for n in range(cost.layers) if cost.with_layers(n).least_bytes() <= budget]
+        advice.append(f"with fewer --aov layers (an --alpha denoise counts as one): the {cost.layers} take "
+                      f"{(need - beauty) / need:.0%} of it, "
+                      + (f"and {max(fit)} fit this run" if fit and max(fit) else
+                         "and without them it fits this run" if fit else
+                         f"and without them it runs with --max-mem {max_mem_gb(beauty, resident):.1f}"))
+    if cost.radius:
+        smaller = {r: replace(cost, radius=r).least_bytes() for r in range(cost.radius)}
+        fit = [r for r, bytes_ in smaller.items() if bytes_ <= budget]
+        if fit:
+            advice.append(f"with --temporal-radius {max(fit)}, which fits this run")
+        elif (least := max_mem_gb(smaller[0], resident)) < runs:
+            advice.append(f"with a smaller --temporal-radius (0: --max-mem {least:.1f})")
+    return (f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of these "
+            f"frames needs about {_size(need)} of host memory and this run may use {_size(budget)}; "
+            + "; or ".join(advice))
 
 
 def _size(count: int) -> str:

@@ -739,3 +739,24 @@ def test_a_refusals_error_event_carries_the_errors_data(sequence_factory, tiny_w
     assert event["error_class"] == "OutputLockedError", locked.output
     assert event["details"]["path"] == str(tmp_path / "o.0002.exr")
     assert event["details"]["owner"].startswith(f"pid {os.getpid()} on ")
+
+
+def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequence_factory, tiny_weights,
+                                                                           tmp_path):
+    """A window refused for --max-mem names the --max-mem that runs it, for the whole process
+    (what it holds before its frames, and the budget's slack, counted): passed, the run writes
+    every frame within it."""
+    pattern = sequence_factory(frames=range(1, 6), height=64, width=96)
+    args = ("seq", pattern, "-o", tmp_path / "out" / "o.####.exr", "--model", tiny_weights, "--device", "cpu",
+            "--progress", "none")
+    refused = run_vfxdenoise(*args, "--max-mem", "0.6", cwd=tmp_path)
+    assert refused.returncode == 1, refused.stderr
+    named = re.search(r"error: frame 1 \(96x64\): a 5-frame window of these frames needs about .* this run "
+                      r"may use .*; it runs with --max-mem (\d+\.\d) or more \(GB, for the whole process",
+                      refused.stderr)
+    assert named, refused.stderr
+    ran = run_vfxdenoise(*args, "--max-mem", named.group(1), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "written: 5 frame(s) 1-5" in ran.stderr
+    peak = re.search(r"peak memory: (\d+\.\d\d) GB host", ran.stderr)
+    assert peak and float(peak.group(1)) <= float(named.group(1)), ran.stderr

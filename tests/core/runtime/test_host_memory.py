@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
-from exr_sequences import store_as_float, write_sequence, write_stereo_sequence
+from exr_sequences import store_as_float, with_light_groups, write_sequence, write_stereo_sequence
 
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.runtime.host_memory import (
+    GIVEN_SHARE,
+    LAYER_BYTES_PER_PIXEL,
+    MIN_PLANNED_TILE,
+    PLANNED_MARGIN,
     FrameCost,
+    HostPlan,
     available_bytes,
+    max_mem_gb,
     peak_resident_bytes,
     plan_cpu_run,
     plan_host_memory,
@@ -97,7 +104,9 @@ def test_an_alpha_to_denoise_costs_one_more_layer_where_the_frame_has_one(tmp_pa
     alpha = FrameCost.from_header(specs, {"": layers}, alpha=True, **shared)
     assert alpha.feature_bytes_per_pixel - plain.feature_bytes_per_pixel == 6
     assert (plain.layers, alpha.layers) == (0, 1)
-    assert alpha.whole_bytes() == 2 * plain.whole_bytes() and alpha.held(1, True) > plain.held(1, True)
+    assert alpha.whole_bytes() - plain.whole_bytes() == LAYER_BYTES_PER_PIXEL * plain.pixels
+    assert alpha.held(1, True) > plain.held(1, True)
+    assert alpha.layer_bytes_per_pixel == 6 and alpha.with_layers(0).held(1, True) == plain.held(1, True)
     no_alpha = dataclasses.replace(layers, alpha=None)
     assert FrameCost.from_header(specs, {"": no_alpha}, alpha=True, **shared) == FrameCost.from_header(
         specs, {"": no_alpha}, **shared)
@@ -128,13 +137,20 @@ def test_a_run_gives_up_read_ahead_then_kept_frames_then_whole_frames():
     assert (less_ahead.read_ahead, less_ahead.keep_images, less_ahead.tiled) == (2, True, False)
     reread = plan_host_memory(cost.held(1, False) + whole, cost, 1001)
     assert (reread.read_ahead, reread.keep_images, reread.tiled) == (1, False, False)
-    tiled = plan_host_memory(cost.held(3, True) + whole // 3, cost, 1001)
+    # Tiles with frames read ahead, where whole frames read again cost more (8K: no I/O thread
+    # keeps a plane of 127 MiB)
+    big = dataclasses.replace(_cost(7680, 4320), thread_bytes_per_pixel=0)
+    tiled = plan_host_memory(big.held(3, True) + big.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN), big, 1001)
     assert tiled.tiled and tiled.keep_images and tiled.read_ahead == 3
 
 
 def test_tiles_are_the_largest_that_fit_what_the_frames_leave():
-    cost = _cost()
-    plan = plan_host_memory(cost.held(3, True) + cost.whole_bytes() // 3, cost, 1001)
+    # Float planes no I/O thread keeps, a budget halfway between the smallest tiles with frames
+    # read ahead and whole frames read again
+    cost = dataclasses.replace(_cost(), thread_bytes_per_pixel=0)
+    smallest = cost.held(3, True) + cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
+    plan = plan_host_memory((smallest + cost.held(1, False) + cost.whole_bytes()) // 2, cost, 1001)
+    assert plan.tiled and plan.keep_images and plan.read_ahead == 3
     room = plan.budget - cost.held(3, True)
     tile = plan.tile(40, 16)
     assert tile % 16 == 0 and 512 <= tile < 2160
@@ -172,3 +188,128 @@ def test_a_cpu_run_is_planned_on_its_largest_frame_once_its_budget_is_known():
     roomy = plan_cpu_run(1024, costs)
     assert roomy is not None and roomy.cost == _cost(7680, 4320) and not roomy.tiled
     assert plan_cpu_run(1024, dict) is None  # no frame's size told: the run holds whole frames
+
+
+# What `seq` held before its frames on the development machine (Python, PyTorch, the model).
+RESIDENT = int(0.37 * GIB)
+
+
+def _budget(max_mem: float, resident: int = RESIDENT) -> int:
+    """The bytes `run_budget` leaves the frames of a process holding `resident` under --max-mem."""
+    return int((max_mem * GIB - resident) * GIVEN_SHARE)
+
+
+def _light_groups(width: int, height: int, layers: int, frames: int = 6) -> FrameCost:
+    """Float frames of the beauty, its AOVs and `layers` RGB light groups, all denoised (`--aov`),
+    as `FrameCost.from_header` counts them on the 2-core development machine."""
+    return FrameCost(width, height, feature_bytes_per_pixel=44 + 12 * layers,
+                     stored_bytes_per_pixel=52 + 12 * layers, thread_bytes_per_pixel=52 + 12 * layers,
+                     layers=layers, radius=2, read_ahead=1, threads=2, frames=frames,
+                     layer_bytes_per_pixel=12)
+
+
+def test_a_layer_costs_its_own_pass_not_a_second_beauty():
+    """A farm probe's 960x540 shot with 6 light groups peaked at 2.16 GB in whole frames, and
+    `--max-mem 3` was refused ("needs about 4.2 GB"): every layer was charged as much as the
+    beauty. Each layer's pass runs in the memory the beauty's freed: the run now fits in whole
+    frames, and 1080p frames with 6 layers planned within a budget of 8 GB."""
+    cost = _light_groups(960, 540, layers=6)
+    plan = plan_host_memory(_budget(3), cost, 1001, RESIDENT)
+    assert not plan.tiled
+    beauty = cost.with_layers(0)
+    assert cost.whole_bytes() - beauty.whole_bytes() < 6 * (beauty.whole_bytes() - beauty.whole_bytes() // 2)
+    hd = _light_groups(1920, 1080, layers=6, frames=3)
+    assert not plan_host_memory(_budget(8), hd, 1001, RESIDENT).tiled
+
+
+def test_a_frame_counts_what_its_layers_features_take(tmp_path):
+    """Layers stored as float are held in 4 bytes a channel: 12 B/px each, what fewer --aov
+    layers would save of the frame's features."""
+    pattern = write_sequence(tmp_path, frames=[1])
+    with_light_groups(pattern, [1])
+    path = Path(pattern.replace("####", "0001"))
+    specs = read_exr_header(path)
+    channels = [c for spec in specs for c in spec.channelnames]
+    shared = {"radius": 2, "read_ahead": 1, "threads": 2, "frames": 5}
+    plain = FrameCost.from_header(specs, {"": resolve_layers(channels, {}, str(path))}, **shared)
+    both = FrameCost.from_header(specs, {"": resolve_layers(channels, {}, str(path), aovs=["key", "fill"])},
+                                 **shared)
+    assert (both.layers, both.layer_bytes_per_pixel) == (2, 12)
+    assert both.feature_bytes_per_pixel == plain.feature_bytes_per_pixel + 24
+    assert both.with_layers(0).held(1, False) == plain.held(1, False)
+    assert both.with_layers(0).whole_bytes() == plain.whole_bytes()
+
+
+@pytest.mark.parametrize("cost", [_cost(7680, 4320), _cost(7680, 4320, frames=3), _cost(1920, 1080),
+                                  _light_groups(1920, 1080, layers=6), _light_groups(960, 540, layers=6)])
+def test_the_max_mem_a_refusal_names_runs(cost):
+    """The figure a refusal names is --max-mem for the whole process, with what it holds before
+    its frames and GIVEN_SHARE's slack (a probe passed the frames' figure, "needs about 2.0 GB",
+    and was refused again): passed as --max-mem, the run is planned."""
+    with pytest.raises(DeviceError) as refused:
+        plan_host_memory(_budget(1), cost, 1001, RESIDENT)
+    named = re.search(r"it runs with --max-mem (\d+\.\d) or more \(GB, for the whole process: 0\.37 GB "
+                      r"of it Python, PyTorch and the model\)", str(refused.value))
+    assert named, refused.value
+    max_mem = float(named.group(1))
+    assert max_mem == max_mem_gb(cost.least_bytes(), RESIDENT)
+    plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT)
+    plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT + 60 * 2**20)  # holding more, too
+
+
+def test_a_refusal_suggests_fewer_layers_where_they_take_much_of_it():
+    """6 float light groups at 1080p take over a third of what the frames need: the refusal names
+    how many of them fit (as many as do: one more does not), or the --max-mem without them."""
+    cost = _light_groups(1920, 1080, layers=6)
+    for max_mem in (4.5, 5.5):
+        with pytest.raises(DeviceError) as refused:
+            plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT)
+        fit = re.search(r"or with fewer --aov layers \(an --alpha denoise counts as one\): the 6 take "
+                        r"\d\d% of it, and (\d) fit this run", str(refused.value))
+        assert fit, refused.value
+        layers = int(fit.group(1))
+        plan_host_memory(_budget(max_mem), cost.with_layers(layers), 1001, RESIDENT)
+        with pytest.raises(DeviceError):
+            plan_host_memory(_budget(max_mem), cost.with_layers(layers + 1), 1001, RESIDENT)
+    beauty = cost.with_layers(0).least_bytes()
+    with pytest.raises(DeviceError, match=r"and without them it fits this run"):
+        plan_host_memory(beauty, cost, 1001, RESIDENT)
+    without = f"and without them it runs with --max-mem {max_mem_gb(beauty, RESIDENT):.1f}"
+    with pytest.raises(DeviceError, match=re.escape(without)):
+        plan_host_memory(_budget(2), cost, 1001, RESIDENT)
+    with pytest.raises(DeviceError) as refused:  # without layers, nothing said of them
+        plan_host_memory(_budget(2), _cost(1920, 1080), 1001, RESIDENT)
+    assert "--aov" not in str(refused.value)
+
+
+def test_a_refusal_suggests_the_largest_temporal_radius_that_fits():
+    cost = _cost(1920, 1080)
+    smaller = dataclasses.replace(cost, radius=1)
+    budget = (smaller.least_bytes() + cost.least_bytes()) // 2
+    with pytest.raises(DeviceError, match=r"or with --temporal-radius 1, which fits this run"):
+        plan_host_memory(budget, cost, 1001, RESIDENT)
+    assert plan_host_memory(budget, smaller, 1001, RESIDENT).tiled
+    with pytest.raises(DeviceError, match=r"or with a smaller --temporal-radius \(0: --max-mem \d\.\d\)"):
+        plan_host_memory(_budget(1), cost, 1001, RESIDENT)
+    with pytest.raises(DeviceError) as refused:  # frame by frame already: nothing to make smaller
+        plan_host_memory(_budget(1), dataclasses.replace(cost, radius=0), 1001, RESIDENT)
+    assert "--temporal-radius" not in str(refused.value)
+    with pytest.raises(DeviceError) as refused:  # a tiny frame: radius 0 runs with no less --max-mem
+        plan_host_memory(_budget(0.5), _cost(96, 64), 1001, RESIDENT)
+    assert "--temporal-radius" not in str(refused.value)
+
+
+def test_the_summary_says_the_budget_it_fitted_to_and_the_max_mem_for_whole_frames():
+    """"host memory: 18.54 GB for the run" read as what the run used: it is the budget its frames
+    were fitted to. A tiled run names the --max-mem that holds whole frames, which plans them."""
+    cost = _cost(1920, 1080)
+    plan = plan_host_memory(_budget(2.8), cost, 1001, RESIDENT)
+    described = re.fullmatch(r"a budget of (\d\.\d\d) GB for the frames \(whole frames from --max-mem "
+                             r"(\d\.\d)\): 1 frame\(s\) read ahead, input and network in tiles",
+                             plan.describe())
+    assert described, plan.describe()
+    assert float(described.group(1)) == round(_budget(2.8) / GIB, 2)
+    assert not plan_host_memory(_budget(float(described.group(2))), cost, 1001, RESIDENT).tiled
+    whole = plan_host_memory(_budget(float(described.group(2))), cost, 1001, RESIDENT)
+    assert whole.describe().startswith("a budget of ") and "--max-mem" not in whole.describe()
+    assert HostPlan(GIB, cost, read_ahead=3, keep_images=True, tiled=False).describe() == ""
