@@ -19,10 +19,10 @@ from vfxdenoise.cli.options import (
     FiniteFloatRange,
     layer_overrides,
     seq_pass_through_options,
+    sha256_value,
     stack,
 )
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.core.model_files import sha256_problem
 from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -56,7 +56,7 @@ def job_options(command):
                           "fails, then still exits 1, so the farm marks it failed and retries it "
                           "(under resume, the retry redoes only the frames not written)."),
         seq_pass_through_options(for_farm=True),
-        click.option("--model-sha256", metavar="HEX", callback=_sha256,
+        click.option("--model-sha256", metavar="HEX", callback=sha256_value,
                      help="Pin every task to the weights of this SHA-256 (`sha256sum` of the "
                           ".safetensors file): refused here if the weights --model names on this "
                           "machine differ; the pin of a --model path only the workers see "
@@ -71,16 +71,6 @@ def job_options(command):
                      help="CPU cores each task books; tasks on the CPU also run that many threads "
                           "(seq --cpu-threads) unless --cpu-threads says otherwise."),
     )(command)
-
-
-def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--model-sha256's value, lowercase, refused as seq refuses it (`sha256_problem`)."""
-    if value is None:
-        return None
-    problem = sha256_problem(value.strip())
-    if problem:
-        raise click.BadParameter(problem)
-    return value.strip().lower()
 
 
 def _job(values: dict, gpus: int) -> FarmJob:

@@ -24,6 +24,7 @@ from vfxdenoise.core.engine_config import (
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.core.model_files import sha256_problem
 from vfxdenoise.core.runtime.host_memory import AVAILABLE_SHARE
 from vfxdenoise.plugin import seq_options
 
@@ -195,6 +196,17 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="Multiplies the motion vectors: 2 for vectors measured over a half-frame "
                          "shutter (auto also tries 2 and 0.5 times it)."),
 )
+
+
+def sha256_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--model-sha256's value (seq's and farm's), lowercase: 64 hexadecimal digits, as `sha256sum`
+    prints them, refused in the engine's words (`sha256_problem`, `EngineConfig.check`)."""
+    if value is None:
+        return None
+    problem = sha256_problem(value.strip())
+    if problem:
+        raise click.BadParameter(problem)
+    return value.strip().lower()
 
 
 def given(ctx: click.Context, name: str) -> bool:

@@ -14,14 +14,19 @@ from tqdm import tqdm
 
 from vfxdenoise.cli.json_errors import JsonUsageErrors, option_value
 from vfxdenoise.cli.main import error_message
-from vfxdenoise.cli.options import SEQ_FLAGS, existing_policy, layer_overrides, seq_pass_through_options
+from vfxdenoise.cli.options import (
+    SEQ_FLAGS,
+    existing_policy,
+    layer_overrides,
+    seq_pass_through_options,
+    sha256_value,
+)
 from vfxdenoise.core.engine import EngineConfig, RunSummary, denoise_sequence
 from vfxdenoise.core.engine_config import IO_THREADS_LIMIT, MAX_IO_THREADS
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.core.model_files import sha256_problem
 from vfxdenoise.core.run_plan import NOT_ON_DISK
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.events import (
@@ -140,16 +145,6 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
     return values[0] if values else None
 
 
-def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--model-sha256's value, lowercase: 64 hexadecimal digits, as `sha256sum` prints them."""
-    if value is None:
-        return None
-    problem = sha256_problem(value.strip())  # the engine's check, in its words (`EngineConfig.check`)
-    if problem:
-        raise click.BadParameter(problem)
-    return value.strip().lower()
-
-
 # A command line click refuses (an option's bad value) is an `error` event too under --progress json,
 # as every other refusal is: a pipeline reading the events alone learns why.
 @click.command("seq", cls=JsonUsageErrors, wants_json=_wants_events, emit=_emit)
@@ -170,7 +165,7 @@ def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> st
                    "on disk or within the shot) looks at them, so a task of handles held past the "
                    "render's ends runs as the whole job does [default: --frames].")
 @seq_pass_through_options(for_farm=False)
-@click.option("--model-sha256", metavar="HEX", callback=_sha256,
+@click.option("--model-sha256", metavar="HEX", callback=sha256_value,
               help="Refuse to run, before any frame is read, unless the weights --model names here "
                    "have this SHA-256 (`sha256sum` of the .safetensors file): farm jobs pass the "
                    "submitter's, so a worker with another install never mixes models into a shot.")
