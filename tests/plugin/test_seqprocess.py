@@ -426,13 +426,16 @@ def test_a_cancel_reports_every_frame_it_left_on_disk_in_both_modes(sequence_fac
     assert str(cancelled.value).endswith(f"kept: {', '.join(map(str, on_disk))}")
 
 
+def _says_error(status: int, **event: object) -> str:
+    """A stand-in CLI that prints only an `error` event with the fields `event` (message,
+    error_class, details...) and exits `status`."""
+    line = json.dumps({"event": "error", **event})
+    return f"import sys\nprint({line!r}, flush=True)\nsys.exit({status})\n"
+
+
 # A CLI cancelled by someone else than the runner (a farm's SIGTERM to it), as seq says it.
-_CANCELLED_BY_A_SIGNAL = """
-import json, sys
-print(json.dumps({"event": "error", "message": "cancelled by signal (exit status 143): ...",
-                  "error_class": "DenoiseCancelled"}), flush=True)
-sys.exit(143)
-"""
+_CANCELLED_BY_A_SIGNAL = _says_error(143, message="cancelled by signal (exit status 143): ...",
+                                     error_class="DenoiseCancelled")
 
 
 def test_a_cli_cancelled_by_another_is_a_runner_error_caused_by_a_cancel(tmp_path):
@@ -443,12 +446,8 @@ def test_a_cli_cancelled_by_another_is_a_runner_error_caused_by_a_cancel(tmp_pat
 
 
 # A CLI older than the `error` event's details (`events.error_details`): the class alone.
-_LOCKED_WITHOUT_DETAILS = """
-import json, sys
-print(json.dumps({"event": "error", "message": "frame 1002 is being written by another run",
-                  "error_class": "OutputLockedError"}), flush=True)
-sys.exit(1)
-"""
+_LOCKED_WITHOUT_DETAILS = _says_error(1, message="frame 1002 is being written by another run",
+                                      error_class="OutputLockedError")
 
 
 def test_an_older_cli_without_an_errors_details_leaves_its_attributes_none(tmp_path):
@@ -464,12 +463,8 @@ def test_the_error_events_details_are_the_raised_errors_attributes(tmp_path):
     """The first error event naming a class is what stopped the run: its details are read back."""
     from vfxdenoise.plugin.errors import MissingFramesError
 
-    script = """
-import json, sys
-print(json.dumps({"event": "error", "message": "frames missing: 5-7", "error_class": "MissingFramesError",
-                  "details": {"missing": [5, 6, 7]}}), flush=True)
-sys.exit(1)
-"""
+    script = _says_error(1, message="frames missing: 5-7", error_class="MissingFramesError",
+                         details={"missing": [5, 6, 7]})
     with pytest.raises(MissingFramesError) as missing:
         run_subprocess(_request_to(tmp_path), _stand_in(script))
     assert missing.value.missing == [5, 6, 7] and isinstance(missing.value, RunnerError)
