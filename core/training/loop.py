@@ -57,7 +57,8 @@ SCHEDULES = ("onecycle", "cosine", "constant")
 TRAILING_SKIPS_REFUSED = 5
 
 # The columns of a log row the loop writes; validation's scores join them.
-LOOP_COLUMNS = ("step", "loss", "lr", "seconds")
+LOOP_COLUMNS = ("step", "loss", "lr", "skipped", "seconds")
+COUNT_COLUMNS = ("step", "skipped")  # the log columns read back as integers
 
 Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
@@ -181,7 +182,7 @@ def _read_log(out_dir: Path, up_to_step: int) -> list[dict]:
     rows = []
     with path.open(newline="") as handle:
         for raw in csv.DictReader(handle):
-            row = {key: (int(value) if key == "step" else float(value))
+            row = {key: (int(value) if key in COUNT_COLUMNS else float(value))
                    for key, value in raw.items() if value not in ("", None)}
             if row.get("step", math.inf) <= up_to_step:
                 rows.append(row)
@@ -230,7 +231,8 @@ def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) 
 
 def _describe(row: dict, steps: int) -> str:
     extras = " ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in LOOP_COLUMNS)
-    return (f"step {row['step']}/{steps} loss {row['loss']:.4g} lr {row['lr']:.2e} "
+    skipped = f"({row['skipped']} skipped) " if row.get("skipped") else ""
+    return (f"step {row['step']}/{steps} loss {row['loss']:.4g} {skipped}lr {row['lr']:.2e} "
             f"{row['seconds']:.0f}s {extras}").rstrip()
 
 
@@ -367,7 +369,7 @@ class _Run:
         """Start the sum of the losses of the next log row (on the device: no sync per step), and
         its rate: that of its last step applied (the scheduler steps after an update), NaN until one is."""
         self.running, self.count = torch.zeros((), device=self.device), 0
-        self.row_lr = math.nan
+        self.row_lr, self.row_skipped = math.nan, 0
 
     def train_step(self) -> None:
         """The next optimiser step on the next batch: its loss joins the row's, or, where the loss
@@ -393,6 +395,7 @@ class _Run:
         """Count a step skipped for NaN/Inf (`what` was); `max_bad_steps` in a row stop the run, those
         before a resume counted (a diverged run, resumed, went on skipping steps to its end)."""
         self.bad += 1
+        self.row_skipped += 1
         log.warning("step %d: %s NaN/Inf; step skipped", self.step, what)
         if self.bad >= self.cfg.max_bad_steps:
             raise TrainingError(f"the loss or its gradients were NaN/Inf for {self.bad} steps in a row "
@@ -410,7 +413,8 @@ class _Run:
         if self.step % cfg.log_every and not (validating or checkpointing):
             return
         row = {"step": self.step, "loss": self.running.item() / self.count if self.count else math.nan,
-               "lr": self.row_lr, "seconds": round(time.perf_counter() - self.started, 3)}
+               "lr": self.row_lr, "skipped": self.row_skipped,
+               "seconds": round(time.perf_counter() - self.started, 3)}
         self._new_row()
         self.history.append(row)
         if checkpointing:

@@ -3,7 +3,8 @@ housekeeping around them when a run starts or is interrupted.
 
     log.csv                  step, loss (mean of the steps applied since the previous row), lr (the
                              rate the last of them ran at; both nan where all were skipped: `fit`),
-                             seconds (of every process of the run), validation metrics
+                             skipped (steps since the previous row skipped for NaN/Inf), seconds
+                             (of every process of the run), validation metrics
     curves.png               loss and validation curves (only when matplotlib is installed)
     checkpoint-<step>.safetensors, optimizer-<step>.safetensors, checkpoint.json
                              the last checkpoint (`checkpoint`)

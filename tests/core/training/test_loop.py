@@ -387,6 +387,7 @@ def test_a_log_rows_rate_is_its_last_applied_steps_and_none_where_all_were_skipp
     assert math.isnan(rows[1]["loss"]) and not any(math.isnan(rows[i]["loss"]) for i in (0, 2, 3))
     logged = list(csv.DictReader((tmp_path / "log.csv").open()))
     assert (logged[1]["step"], logged[1]["loss"], logged[1]["lr"]) == ("4", "nan", "nan")
+    assert [row["skipped"] for row in logged] == ["0", "2", "1", "0"]  # steps 3-4 and 6
     assert float(logged[2]["lr"]) == pytest.approx(ran_at[2])
 
 
