@@ -79,6 +79,7 @@ class _Blocks:
                  device: torch.device):
         self.window, self.flows, self.device = window, flows, device
         self._luminance: dict[int, torch.Tensor] = {}
+        self._luminances: dict[tuple[int, ...], torch.Tensor] = {}
         self._guides: dict[int, torch.Tensor | None] = {}
         self._block_flows: dict[int, torch.Tensor | None] = {}
         centre = window[0]
@@ -99,8 +100,12 @@ class _Blocks:
         return self._luminance[offset]
 
     def luminances(self, offsets: list[int]) -> torch.Tensor:
-        """(K, 1, H/2, W/2): the `luminance` of the frames of `offsets`, in that order."""
-        return torch.cat([self.luminance(offset) for offset in offsets])
+        """(K, 1, H/2, W/2): the `luminance` of the frames of `offsets`, in that order (not to be
+        modified: the lighting and exposure checks both read it, and it is stacked once for them)."""
+        key = tuple(offsets)
+        if key not in self._luminances:
+            self._luminances[key] = torch.cat([self.luminance(offset) for offset in offsets])
+        return self._luminances[key]
 
     def flow(self, offset: int) -> torch.Tensor | None:
         """The flow from t to the frame at each block's centre, in blocks; None where unmoved."""
