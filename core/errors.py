@@ -87,7 +87,7 @@ class OtherTrackError(ModelError, UsageError):
     """Weights of the other track than the command runs: classic-track weights (`classic train`)
     given to `seq`, `eval` or `train --init`, render weights given to `classic eval` or
     `denoise-image`. Told from the architecture their header records (`weights.load_weights`),
-    before their tensors are read; no run of that command can take them, so the CLI exits 2 and a
+    before their tensors are made; no run of that command can take them, so the CLI exits 2 and a
     farm engine does not retry it."""
 
 

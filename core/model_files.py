@@ -14,10 +14,11 @@ radii a model runs with is `radius_problem`'s, and which track its architecture 
 `track_problem`'s, for the run and hosts' checks alike. A file given that holds no network (a
 training run's optimiser state, a model card) is told as what it is, with the file to give
 instead and the command of the track that makes one (`parse_architecture`, `not_weights_hint`).
-A weights file's identity is its SHA-256 (`weights_sha256`): what outputs record, what a farm job
-pins its tasks' model to (`seq --model-sha256`, `EngineConfig.model_sha256`: its form is
-`sha256_problem`'s, and a run refuses other weights by `refuse_other_weights`, from the digest it
-records, hashed once).
+A run reads its weights file once (`read_weights`, a `WeightsFile`): the network is built from
+those bytes, and the file's identity, its SHA-256 (`WeightsFile.sha256`; `weights_sha256` for a
+caller that builds no network), is hashed from them: what outputs record, what a farm job pins its
+tasks' model to (`seq --model-sha256`, `EngineConfig.model_sha256`: its form is
+`sha256_problem`'s), and a run refuses other weights by `refuse_other_weights`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import json
 import re
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from vfxdenoise.core.errors import ModelError, UnknownModelError, WeightsMismatchError
@@ -134,18 +136,71 @@ def resolve_weights(model: str | Path, track: str | None = None) -> Path:
     raise error(f"model weights not found: '{model}'{why}. {give}")
 
 
-def _header(path: Path) -> tuple[dict, int]:
-    """The JSON header of the safetensors file `path` and the offset its tensor data starts at;
-    OSError, ValueError or struct.error where it has none (its header: an 8-byte little-endian
-    size, then JSON)."""
-    with Path(path).open("rb") as handle:
-        (size,) = struct.unpack("<Q", handle.read(8))
-        if size > _MAX_HEADER_BYTES:
-            raise ValueError(f"a header of {size} bytes")
-        header = json.loads(handle.read(size))
+def _header_size(start: bytes) -> int:
+    """The size of the JSON header a safetensors file's first 8 bytes `start` give (little-endian);
+    ValueError where they give none a header can have."""
+    if len(start) < 8:
+        raise ValueError(f"{len(start)} bytes, fewer than the 8 that give a header's size")
+    (size,) = struct.unpack("<Q", start)
+    if size > _MAX_HEADER_BYTES:
+        raise ValueError(f"a header of {size} bytes")
+    return size
+
+
+def _header_json(text: bytes) -> dict:
+    """A safetensors header's JSON `text` as a dict; ValueError where it is no JSON object."""
+    header = json.loads(text)
     if not isinstance(header, dict):
         raise ValueError(f"a header that is no JSON object: {type(header).__name__}")
-    return header, 8 + size
+    return header
+
+
+def _header(path: Path) -> tuple[dict, int]:
+    """The JSON header of the safetensors file `path` and the offset its tensor data starts at,
+    reading no more of the file than the header; OSError or ValueError where it has none."""
+    with Path(path).open("rb") as handle:
+        size = _header_size(handle.read(8))
+        return _header_json(handle.read(size)), 8 + size
+
+
+def header_metadata(header: dict) -> dict:
+    """The metadata a safetensors `header` holds ({} where it has none); ValueError where it is no
+    JSON object."""
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"metadata that is no JSON object: {type(metadata).__name__}")
+    return metadata
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights file's bytes, read once (`read_weights`): what a run builds its network from
+    (`weights.load_weights`), knows the weights by (`sha256`) and records its outputs were made
+    with (`provenance.model_digest`), all from these bytes, the file not read again."""
+
+    path: Path
+    data: bytes = field(repr=False)
+
+    @cached_property
+    def sha256(self) -> str:
+        """The SHA-256 of the file (lowercase hex, as `sha256sum` prints it): the weights'
+        identity, whatever the file is called or wherever it lies."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    def header(self) -> tuple[dict, int]:
+        """The file's safetensors header (`read_header`'s) and the offset its tensor data starts
+        at; ValueError where it has none."""
+        size = _header_size(self.data[:8])
+        return _header_json(self.data[8:8 + size]), 8 + size
+
+
+def read_weights(path: Path) -> WeightsFile:
+    """The bytes of the weights file `path`, read once for all a run derives from them
+    (`WeightsFile`); a ModelError naming the file where it cannot be read."""
+    try:
+        return WeightsFile(Path(path), Path(path).read_bytes())
+    except OSError as exc:
+        raise ModelError(f"cannot read model weights {path} ({exc.strerror or exc})") from exc
 
 
 def read_header(path: Path) -> tuple[dict, int]:
@@ -154,18 +209,15 @@ def read_header(path: Path) -> tuple[dict, int]:
     a ModelError naming the file where it cannot be read or is no safetensors file."""
     try:
         return _header(path)
-    except (OSError, ValueError, struct.error) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the header of model weights {path} ({exc}); the file is damaged "
                          "or no safetensors file") from exc
 
 
 def _metadata(path: Path) -> dict:
-    """The metadata in the header of the safetensors file `path` ({} where it has none); OSError,
-    ValueError or struct.error where it has no header, or metadata that is no JSON object."""
-    metadata = _header(path)[0].get("__metadata__") or {}
-    if not isinstance(metadata, dict):
-        raise ValueError(f"metadata that is no JSON object: {type(metadata).__name__}")
-    return metadata
+    """The metadata in the header of the safetensors file `path` ({} where it has none); OSError or
+    ValueError where it has no header, or metadata that is no JSON object."""
+    return header_metadata(_header(path)[0])
 
 
 def parse_config(path: Path, metadata: Mapping[str, str]) -> dict:
@@ -254,7 +306,7 @@ def recorded_config(path: Path) -> dict:
     be read or is no safetensors file."""
     try:
         metadata = _metadata(path)
-    except (OSError, ValueError, struct.error) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the config recorded in model weights {path} ({exc}); the file "
                          "is damaged or no safetensors file written by vfxdenoise") from exc
     return parse_config(path, metadata)
@@ -300,7 +352,7 @@ def recorded_track_problem(path: Path, track: str) -> str | None:
     it says (`weights.load_weights`)."""
     try:
         architecture = _metadata(path).get("architecture")
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError):
         return None
     return None if architecture is None else track_problem(path, architecture, track)
 
@@ -316,17 +368,9 @@ def radius_problem(radius: int | None, trained: int, model: str | Path) -> str |
 
 
 def weights_sha256(path: Path) -> str:
-    """The SHA-256 of the file `path` (lowercase hex, as `sha256sum` prints it): a weights file's
-    identity, whatever it is called or wherever it lies. Read in 1 MiB blocks; a ModelError naming
-    the file where it cannot be read."""
-    hashed = hashlib.sha256()
-    try:
-        with Path(path).open("rb") as handle:
-            for block in iter(lambda: handle.read(2**20), b""):
-                hashed.update(block)
-    except OSError as exc:
-        raise ModelError(f"cannot read model weights {path} ({exc.strerror or exc})") from exc
-    return hashed.hexdigest()
+    """The SHA-256 of the weights file `path` (`WeightsFile.sha256`), for a caller that loads no
+    network from it; a ModelError naming the file where it cannot be read."""
+    return read_weights(path).sha256
 
 
 def sha256_problem(value: object) -> str | None:

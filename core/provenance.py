@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from vfxdenoise import __version__
-from vfxdenoise.core.errors import ModelError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
 from vfxdenoise.core.io.exr import read_exr_header
-from vfxdenoise.core.model_files import read_header, weights_sha256
+from vfxdenoise.core.model_files import WeightsFile
 
 if TYPE_CHECKING:
     import OpenImageIO as oiio
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 ATTRIBUTE = "vfxdenoise/made_from"
 MODEL_ATTRIBUTE = "vfxdenoise/model"  # the --model a denoised frame was made with, as given
 MODEL_PATH_ATTRIBUTE = "vfxdenoise/model_path"  # the weights file it names, absolute
-MODEL_SHA256_ATTRIBUTE = "vfxdenoise/model_sha256"  # that file's SHA-256 (`model_files.weights_sha256`)
+MODEL_SHA256_ATTRIBUTE = "vfxdenoise/model_sha256"  # that file's SHA-256 (`model_files.WeightsFile.sha256`)
 MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors were read
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"  # a frame held in a missing one's place: the frame it is
 EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
@@ -66,32 +66,32 @@ def _digest(chunks: list[bytes | memoryview]) -> str:
     return hashed.hexdigest()[:10]
 
 
-def model_digest(path: Path) -> str:
+def model_digest(weights: WeightsFile) -> str:
     """What outputs record model weights by: the same model under any path or name, and from any
     save of the same network. For a safetensors file, a hash of its architecture, its config and
     its tensors (names, dtypes, shapes, bytes) only (`_model_chunks`): saving the same weights
     again orders the header otherwise, and the metadata saying how they were trained (command,
     seed, data, version: `weights.training_metadata`) changes no pixel. Another file: a hash of
-    its bytes. About the cost of hashing the file."""
-    data = Path(path).read_bytes()
+    its bytes. From the bytes the run loaded its network from (`weights`), not the file again."""
     try:
-        chunks = _model_chunks(*read_header(path), data)
-    except (ModelError, KeyError, TypeError, ValueError, AttributeError):
-        chunks = [data]  # no safetensors file: the loader says why
+        chunks = _model_chunks(*weights.header(), weights.data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        chunks = [weights.data]  # no safetensors file: the loader says why
     return _digest(chunks)
 
 
 @dataclass(frozen=True)
 class WeightsIdentity:
     """Which weights file made a run's outputs: its absolute path and its SHA-256, found once per
-    run (`of`) and recorded in every output's header (MODEL_PATH_ATTRIBUTE, MODEL_SHA256_ATTRIBUTE)."""
+    run (`of`, from the bytes it loaded) and recorded in every output's header
+    (MODEL_PATH_ATTRIBUTE, MODEL_SHA256_ATTRIBUTE)."""
 
     path: str
     sha256: str
 
     @classmethod
-    def of(cls, path: Path) -> WeightsIdentity:
-        return cls(str(Path(path).resolve()), weights_sha256(path))
+    def of(cls, weights: WeightsFile) -> WeightsIdentity:
+        return cls(str(weights.path.resolve()), weights.sha256)
 
 
 def _model_chunks(header: dict, start: int, data: bytes) -> list[bytes | memoryview]:

@@ -49,7 +49,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
-from vfxdenoise.core.model_files import radius_problem, refuse_other_weights
+from vfxdenoise.core.model_files import WeightsFile, radius_problem, refuse_other_weights
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
@@ -303,7 +303,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     sources = frame_sources(wanted, run_frames.usable, config.missing, reach=2 * radius)
     windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
     shot = shot_frames(windows.on_disk, config)
-    records = _records(windows, radius, shot, in_pattern, config, checked.loaded.path)
+    records = _records(windows, radius, shot, in_pattern, config, checked.loaded.file)
     planned = _plan_outputs(wanted, sources, out_pattern, records, config,
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
@@ -314,13 +314,14 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
 
 
 def _run_weights(loaded: LoadedModel, config: EngineConfig) -> provenance.WeightsIdentity | None:
-    """The weights file run and its SHA-256, which every output records, hashed once per run;
-    refused (WeightsMismatchError) where `config.model_sha256` pins other weights (seq
-    --model-sha256, a farm task's pin, the in-process API's), before any frame is read. None for
-    a model of no file (`load_weights` always names its own)."""
-    if loaded.path is None:
+    """The weights file run and its SHA-256, which every output records, hashed once per run from
+    the bytes the network was built from; refused (WeightsMismatchError) where
+    `config.model_sha256` pins other weights (seq --model-sha256, a farm task's pin, the
+    in-process API's), before any frame is read. None for a model of no file (`load_weights`
+    always names its own)."""
+    if loaded.file is None:
         return None
-    weights = provenance.WeightsIdentity.of(loaded.path)
+    weights = provenance.WeightsIdentity.of(loaded.file)
     if config.model_sha256 is not None:
         refuse_other_weights(config.model, loaded.path, weights.sha256, config.model_sha256)
     return weights
@@ -362,10 +363,10 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
 
 
 def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePattern,
-             config: EngineConfig, weights: Path | None) -> dict[int, str]:
+             config: EngineConfig, weights: WeightsFile | None) -> dict[int, str]:
     """Each planned frame's `provenance.record`: of the frames its window reads, of those the
     shot's exposure is found from (of `shot`; none where it is given), of the settings its pixels
-    depend on (the model as its weights, the radius as run) and of the code."""
+    depend on (the model as its weights' bytes, as loaded, the radius as run) and of the code."""
     exposed = exposure_frames(windows.on_disk, config, radius, shot=shot)
     settings = provenance.settings_digest(config.output_settings(
         model=provenance.model_digest(weights) if weights else config.model, temporal_radius=radius))

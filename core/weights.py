@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 from torch import nn
 from torch.overrides import TorchFunctionMode
@@ -27,9 +28,12 @@ from vfxdenoise.core.io.atomic import write_atomically
 from vfxdenoise.core.model_files import CLASSIC as CLASSIC  # the tracks `load_weights` can insist on
 from vfxdenoise.core.model_files import RENDER as RENDER
 from vfxdenoise.core.model_files import (
+    WeightsFile,
+    header_metadata,
     not_weights_hint,
     parse_architecture,
     parse_config,
+    read_weights,
     resolve_weights,
     track_problem,
 )
@@ -48,7 +52,14 @@ class LoadedModel:
     architecture: str
     config: dict
     card: dict = field(default_factory=dict)
-    path: Path | None = None
+    # The bytes it was built from, read once (`model_files.read_weights`): a run hashes them for
+    # the outputs' headers and --resume's record, not reading the file again. None: no file's.
+    file: WeightsFile | None = None
+
+    @property
+    def path(self) -> Path | None:
+        """The weights file it was built from (None: no file's)."""
+        return None if self.file is None else self.file.path
 
 
 def weights_metadata(architecture: str, config: dict) -> dict[str, str]:
@@ -187,39 +198,49 @@ def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
 
 
 def _readable(path: Path, read: Callable[[], _T], track: str | None) -> _T:
-    """What `read` reads from the weights file `path`; a ModelError naming it where it is damaged
-    or no safetensors file (a pickle: never unpickled), saying what to do for a command of `track`
-    (`model_files.not_weights_hint`: a model card is told as one; the train command of the track)."""
+    """What `read` reads from the weights file `path`'s bytes; a ModelError naming it where it is
+    damaged or no safetensors file (a pickle: never unpickled), saying what to do for a command of
+    `track` (`model_files.not_weights_hint`: a model card is told as one; the train command of the
+    track)."""
     try:
         return read()
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, ValueError) as exc:
         raise ModelError(f"cannot read model weights {path}: {exc}. {not_weights_hint(path, track)}") from exc
 
 
-def _read(path: Path, track: str | None) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
-    """The architecture, metadata and tensors (on the CPU) of the weights file `path`, through one
-    `safe_open`: its header's metadata and tensor names first (`model_files.parse_architecture`:
-    a file of no network, an optimiser state, is told as one), so that weights of the other track
-    than `track` (`model_files.track_problem`) are refused before any tensor is read, an
-    `OtherTrackError`."""
-    with _readable(path, lambda: safe_open(str(path), framework="pt", device="cpu"), track) as handle:
-        metadata = handle.metadata() or {}
-        architecture = parse_architecture(path, metadata, handle.keys(), track)
-        problem = track_problem(path, architecture, track)
-        if problem:
-            raise OtherTrackError(problem)
-        state = _readable(path, lambda: {name: handle.get_tensor(name) for name in handle.keys()}, track)
+def _metadata_and_names(file: WeightsFile) -> tuple[dict, list[str]]:
+    """The metadata and tensor names the header of the weights file's bytes `file` holds;
+    ValueError where it has no header, or metadata that is no JSON object."""
+    header = file.header()[0]
+    return header_metadata(header), [name for name in header if name != "__metadata__"]
+
+
+def _read(file: WeightsFile, track: str | None) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
+    """The architecture, metadata and tensors (on the CPU) of the weights file's bytes `file`: its
+    header's metadata and tensor names first (`model_files.parse_architecture`: a file of no
+    network, an optimiser state, is told as one), so that weights of the other track than `track`
+    (`model_files.track_problem`) are refused before any tensor is made, an `OtherTrackError`.
+    The tensors are safetensors' own reading of the bytes, which checks the whole file."""
+    path = file.path
+    metadata, names = _readable(path, lambda: _metadata_and_names(file), track)
+    architecture = parse_architecture(path, metadata, names, track)
+    problem = track_problem(path, architecture, track)
+    if problem:
+        raise OtherTrackError(problem)
+    state = _readable(path, lambda: load_tensors(file.data), track)
     return architecture, metadata, state
 
 
 def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
                  track: str | None = None) -> LoadedModel:
-    """Build the registered architecture named in the file and load its tensors (strictly);
-    with `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file, from its
-    header's metadata before the tensors are read (`OtherTrackError`), and say what to give
-    instead, and which command makes weights, for that track's commands."""
+    """Build the registered architecture named in the file and load its tensors (strictly), the
+    file read once (`LoadedModel.file`); with `track` (RENDER or CLASSIC), refuse weights of the
+    other track, naming the file, from its header's metadata before the tensors are made
+    (`OtherTrackError`), and say what to give instead, and which command makes weights, for that
+    track's commands."""
     path = resolve_weights(name_or_path, track)
-    architecture, metadata, state = _read(path, track)
+    file = read_weights(path)
+    architecture, metadata, state = _read(file, track)
     model, config = _build(path, architecture, metadata, state)
     _refuse_non_finite(path, state)
-    return LoadedModel(model.to(device).eval(), architecture, config, _card(path), path)
+    return LoadedModel(model.to(device).eval(), architecture, config, _card(path), file)

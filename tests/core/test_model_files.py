@@ -29,6 +29,7 @@ from vfxdenoise.core.model_files import (
     model_ref,
     radius_problem,
     read_header,
+    read_weights,
     recorded_config,
     recorded_track_problem,
     resolve_weights,
@@ -228,6 +229,23 @@ def test_the_header_is_read_without_torch_and_damage_is_a_model_error_naming_the
         damaged.write_bytes(len(junk).to_bytes(8, "little") + junk)
         with pytest.raises(ModelError, match=f"cannot read the header of model weights {damaged} .*{why}"):
             read_header(damaged)
+
+
+def test_the_weights_bytes_read_once_give_the_header_and_sha256_the_file_does(tmp_path):
+    """What a run derives from the bytes it read (`WeightsFile`) is what reading the file gives:
+    its header and data offset as `read_header` reads them, its SHA-256 as `sha256sum` prints it.
+    A file that cannot be read is a ModelError naming it."""
+    import hashlib
+
+    path = _save(tmp_path / "r1.safetensors", 1)
+    weights = read_weights(path)
+    assert weights.header() == read_header(path)
+    assert weights.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert load_weights(path).file == weights
+    with pytest.raises(ValueError, match="fewer than the 8"):
+        type(weights)(path, b"{}").header()
+    with pytest.raises(ModelError, match=f"cannot read model weights {tmp_path / 'gone.safetensors'}"):
+        read_weights(tmp_path / "gone.safetensors")
 
 
 def test_a_radius_outside_the_models_is_one_problem_in_seqs_flags():

@@ -14,6 +14,7 @@ from vfxdenoise.core import denoised_frame, provenance
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.model_files import read_weights
 
 
 def test_the_frames_digest_follows_names_sizes_and_times(tmp_path):
@@ -34,7 +35,7 @@ def test_weights_are_known_by_their_contents_not_their_path(tmp_path):
     (tmp_path / "a.safetensors").write_bytes(b"weights")
     (tmp_path / "b.safetensors").write_bytes(b"weights")
     (tmp_path / "c.safetensors").write_bytes(b"retrained")
-    digests = [provenance.model_digest(tmp_path / f"{name}.safetensors") for name in "abc"]
+    digests = [provenance.model_digest(read_weights(tmp_path / f"{name}.safetensors")) for name in "abc"]
     assert digests[0] == digests[1] != digests[2]
 
 
@@ -141,7 +142,7 @@ def test_weights_are_known_by_their_network_and_tensors_not_by_how_the_file_was_
     digests = {}
     for name, (values, metadata, reverse) in files.items():
         _write_safetensors(tmp_path / f"{name}.safetensors", values, metadata, reverse)
-        digests[name] = provenance.model_digest(tmp_path / f"{name}.safetensors")
+        digests[name] = provenance.model_digest(read_weights(tmp_path / f"{name}.safetensors"))
     assert (tmp_path / "saved.safetensors").read_bytes() != (tmp_path / "again.safetensors").read_bytes()
     assert digests["saved"] == digests["again"]
     assert len({digests[name] for name in ("saved", "retrained", "reshaped", "wider", "kpn")}) == 5
@@ -160,8 +161,8 @@ def test_a_checkpoint_and_the_model_of_the_same_weights_are_one_model(tmp_path):
                  {"training": {"command": "vfxdenoise classic train", "seed": 0}})
     save_file(cpu_state_dict(model), str(tmp_path / "checkpoint-3.safetensors"),
               {**weights_metadata("dncnn", config), "step": "3"})
-    assert provenance.model_digest(tmp_path / "model.safetensors") == provenance.model_digest(
-        tmp_path / "checkpoint-3.safetensors")
+    assert provenance.model_digest(read_weights(tmp_path / "model.safetensors")) == provenance.model_digest(
+        read_weights(tmp_path / "checkpoint-3.safetensors"))
 
 
 def test_the_data_digest_follows_the_frames_names_and_sizes_not_their_times_or_folders(tmp_path):
@@ -247,6 +248,6 @@ def test_outputs_record_the_weights_file_and_its_sha256(tmp_path, tiny_weights):
     assert spec.getattribute(provenance.MODEL_PATH_ATTRIBUTE) == str(copy / "model.safetensors")
     assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == hashlib.sha256(
         tiny_weights.read_bytes()).hexdigest()
-    identity = provenance.WeightsIdentity.of(tiny_weights)
+    identity = provenance.WeightsIdentity.of(read_weights(tiny_weights))
     assert identity.sha256 == spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE)
     assert identity.path == str(tiny_weights.resolve())

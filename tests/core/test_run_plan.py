@@ -229,6 +229,32 @@ def test_a_run_on_denoised_frames_warns_that_they_are_no_render(tmp_path, tiny_w
     assert "give the render's own frames as input" in caplog.text
 
 
+def test_a_run_reads_its_weights_file_once(tmp_path, tiny_weights):
+    """The network's load, the SHA-256 the outputs record (and --model-sha256 is checked by) and
+    the model's digest in --resume's record each read the weights file (safetensors opened it
+    twice more): all now come from the bytes read once. Counted by Python's audit hook on `open`,
+    in a process of its own (a hook, once added, stays)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    shot = write_sequence(tmp_path / "shot", frames=[1, 2], height=16, width=16)
+    out = str(tmp_path / "out" / "o.####.exr")
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    script = (
+        "import sys\n"
+        "opened = []\n"
+        f"sys.addaudithook(lambda event, args: opened.append(event) if event == 'open' and "
+        f"str(args[0]) == {str(tiny_weights)!r} else None)\n"
+        "from vfxdenoise.core.engine import EngineConfig, denoise_sequence\n"
+        f"denoise_sequence({shot!r}, {out!r}, config=EngineConfig(model={str(tiny_weights)!r}, "
+        f"device='cpu', model_sha256={sha!r}))\n"
+        "print(len(opened))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-1] == "1"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["o.0001.exr", "o.0002.exr"]
+
+
 def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorded(tmp_path, tiny_weights):
     """`EngineConfig.model_sha256` (seq --model-sha256, the in-process API's pin) was checked by
     seq's command line alone: the engine refuses other weights itself, before a frame is read
