@@ -385,7 +385,7 @@ def sha256_problem(value: object) -> str | None:
 
 def refuse_other_weights(model: str | Path, path: Path, found: str, expected: str) -> None:
     """Refuse (WeightsMismatchError) the weights file `path` that `model` (as given) names, whose
-    SHA-256 is `found` (`weights_sha256`, hashed once by the run, which records it), unless it is
+    SHA-256 is `found` (`WeightsFile.sha256`: of the bytes a run loads and records), unless it is
     `expected` (`seq --model-sha256`, which farm jobs pass every task; `EngineConfig.model_sha256`):
     a worker whose install ships other weights under a shipped name, or that sees another file at
     a path, would otherwise mix models within one shot without a word."""

@@ -2,15 +2,16 @@
 
 Refused in this order, each before what follows is read: the frames asked for (`frame_choice`),
 then what a farm job is refused for when it is written too (`check_before_first_frame`: outputs
-over inputs or in a folder that cannot be written, layer options the first frames lack, the model
-and its temporal radius), then weights other than those --model-sha256 pins
-(`EngineConfig.model_sha256`: the file is hashed once, for that and for the outputs' headers,
-`_run_weights`), then, once each output frame's window is planned (`Windows`), outputs already
-there (--resume keeps those made from what this run would make them from: `provenance`) and
-frames of the render's range a window would read that are not on disk yet. The EXR headers
-these look at are read once each (`FrameHeaders`), and passed on to the run. An output whose
-record differs only in the frames the shot's exposure is found from is settled once the run has
-found that exposure (`RunPlan.at_exposure`), which it does anyway where such a frame changed.
+over inputs or in a folder that cannot be written, layer options the first frames lack, the model,
+its weights refused as soon as the file is read where --model-sha256 pins others
+(`EngineConfig.model_sha256`, `weights.load_weights`; the SHA-256 of those bytes is what the
+outputs' headers record: `_run_weights`), and its temporal radius), then, once each output frame's
+window is planned (`Windows`), outputs already there (--resume keeps those made from what this run
+would make them from: `provenance`) and frames of the render's range a window would read that are
+not on disk yet. The EXR headers these look at are read once each (`FrameHeaders`), and passed on
+to the run. An output whose record differs only in the frames the shot's exposure is found from is
+settled once the run has found that exposure (`RunPlan.at_exposure`), which it does anyway where
+such a frame changed.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
-from vfxdenoise.core.model_files import WeightsFile, radius_problem, refuse_other_weights
+from vfxdenoise.core.model_files import WeightsFile, radius_problem
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
@@ -124,8 +125,9 @@ ModelLoader = Callable[[EngineConfig], LoadedModel | None]  # a model, or None: 
 
 
 def load_render_model(config: EngineConfig) -> LoadedModel:
-    """The render model of `config.model`, refusing weights of the classic track."""
-    return load_weights(config.model, track=RENDER)
+    """The render model of `config.model`, refusing weights of the classic track, and other
+    weights than `config.model_sha256` pins (WeightsMismatchError) as soon as they are read."""
+    return load_weights(config.model, track=RENDER, sha256=config.model_sha256)
 
 
 def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern, frames: RunFrames | None,
@@ -296,7 +298,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     run_frames, context = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)
-    weights = _run_weights(checked.loaded, config)
+    weights = _run_weights(checked.loaded)
     _warn_if_denoised_already(in_pattern, run_frames.first_reads, headers)
     denoiser = Denoiser(checked.loaded, pick_device(config.device), config)
     radius, wanted = checked.radius, run_frames.wanted
@@ -313,18 +315,11 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     return plan
 
 
-def _run_weights(loaded: LoadedModel, config: EngineConfig) -> provenance.WeightsIdentity | None:
+def _run_weights(loaded: LoadedModel) -> provenance.WeightsIdentity | None:
     """The weights file run and its SHA-256, which every output records, hashed once per run from
-    the bytes the network was built from; refused (WeightsMismatchError) where
-    `config.model_sha256` pins other weights (seq --model-sha256, a farm task's pin, the
-    in-process API's), before any frame is read. None for a model of no file (`load_weights`
-    always names its own)."""
-    if loaded.file is None:
-        return None
-    weights = provenance.WeightsIdentity.of(loaded.file)
-    if config.model_sha256 is not None:
-        refuse_other_weights(config.model, loaded.path, weights.sha256, config.model_sha256)
-    return weights
+    the bytes the network was built from (those `config.model_sha256` pinned, where it does:
+    `load_render_model`). None for a model of no file (`load_weights` always names its own)."""
+    return None if loaded.file is None else provenance.WeightsIdentity.of(loaded.file)
 
 
 def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, config: EngineConfig

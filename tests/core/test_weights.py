@@ -49,6 +49,29 @@ def test_missing_weights_name_the_shipped_models(tmp_path):
         load_weights(tmp_path / "nope.safetensors")
 
 
+def test_weights_pinned_to_another_sha256_are_refused_before_anything_is_made_of_them(tmp_path, tiny_weights):
+    """A pinned run (seq --model-sha256) checked the pin once the network was built: other weights
+    are refused as soon as their bytes are read, whatever they hold (here none a network could be
+    built from), naming both digests and the file. Weights of the SHA-256 pinned that fail to load
+    still say so; those that load load."""
+    import hashlib
+
+    from vfxdenoise.core.errors import WeightsMismatchError
+
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"not weights at all")
+    found = hashlib.sha256(garbage.read_bytes()).hexdigest()
+    with pytest.raises(WeightsMismatchError, match=rf"^model '{garbage}': expected weights with SHA-256 "
+                                                   rf"{'0' * 64} \(--model-sha256\), but the weights at "
+                                                   rf"{garbage} are {found}: "):
+        load_weights(garbage, sha256="0" * 64)
+    with pytest.raises(ModelError, match=f"^cannot read model weights {garbage}: .* damaged") as failed:
+        load_weights(garbage, sha256=found)
+    assert not isinstance(failed.value, WeightsMismatchError)
+    sha = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    assert load_weights(tiny_weights, sha256=sha.upper()).file.sha256 == sha
+
+
 def test_a_tilde_in_a_weights_path_is_the_home_folder(tmp_path, tiny_weights, monkeypatch):
     """`--model '~/models/x.safetensors'` (quoted, or after `=`) reaches us unexpanded."""
     monkeypatch.setenv("HOME", str(tmp_path))
