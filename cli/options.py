@@ -24,7 +24,7 @@ from vfxdenoise.core.engine_config import (
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
 from vfxdenoise.core.io.aovs import LAYER_FEATURES
-from vfxdenoise.core.model_files import sha256_problem
+from vfxdenoise.core.model_files import pinned_sha256
 from vfxdenoise.core.runtime.host_memory import AVAILABLE_SHARE
 from vfxdenoise.plugin import seq_options
 
@@ -199,14 +199,14 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
 
 
 def sha256_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--model-sha256's value (seq's and farm's), lowercase: 64 hexadecimal digits, as `sha256sum`
-    prints them, refused in the engine's words (`sha256_problem`, `EngineConfig.check`)."""
+    """--model-sha256's value (seq's and farm's) as runs take it (`model_files.pinned_sha256`:
+    `sha256sum`'s 64 hexadecimal digits, lowercase), refused in the engine's words."""
     if value is None:
         return None
-    problem = sha256_problem(value.strip())
-    if problem:
-        raise click.BadParameter(problem)
-    return value.strip().lower()
+    try:
+        return pinned_sha256(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def given(ctx: click.Context, name: str) -> bool:

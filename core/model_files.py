@@ -18,7 +18,8 @@ A run reads its weights file once (`read_weights`, a `WeightsFile`): the network
 those bytes, and the file's identity, its SHA-256 (`WeightsFile.sha256`; `weights_sha256` for a
 caller that builds no network), is hashed from them: what outputs record, what a farm job pins its
 tasks' model to (`seq --model-sha256`, `EngineConfig.model_sha256`: its form is
-`sha256_problem`'s), and a run refuses other weights by `refuse_other_weights`.
+`sha256_problem`'s, read by every boundary that takes one with `pinned_sha256`), and a run refuses
+other weights by `refuse_other_weights`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from vfxdenoise.core.errors import ModelError, UnknownModelError, WeightsMismatchError
+from vfxdenoise.core.errors import ModelError, UnknownModelError, UsageError, WeightsMismatchError
 from vfxdenoise.core.input_layout import InputLayout
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models" / "weights"
@@ -375,12 +376,26 @@ def weights_sha256(path: Path) -> str:
 
 def sha256_problem(value: object) -> str | None:
     """Why `value` is no weights file's SHA-256 as `--model-sha256` takes it (64 hexadecimal
-    digits, either case, as `sha256sum` prints them); None where it is one. One message for seq's
-    option and the engine's check of its config (`EngineConfig.check`: the in-process API's)."""
+    digits, either case, as `sha256sum` prints them); None where it is one. One message for every
+    boundary that takes a pin (`pinned_sha256`) and the engine's check of its config
+    (`EngineConfig.check`: the in-process API's)."""
     if isinstance(value, str) and SHA256_HEX.fullmatch(value.lower()):
         return None
     return (f"{value!r} is no SHA-256: give its 64 hexadecimal digits, as `sha256sum "
             "WEIGHTS.safetensors` prints them")
+
+
+def pinned_sha256(value: object) -> str:
+    """The SHA-256 a pin `value` gives (seq and farm --model-sha256, a host request's
+    `model_sha256`) as runs compare and pass it on: 64 hexadecimal digits, either case, spaces
+    around them left out (pasted from `sha256sum`), in lowercase. A UsageError with
+    `sha256_problem`'s message where it is none, which each boundary raises as its own error (a
+    click option's, a FarmError, a host request's RequestUsageError), naming the option its way."""
+    given = value.strip() if isinstance(value, str) else value
+    problem = sha256_problem(given)
+    if problem:
+        raise UsageError(problem)
+    return given.lower()
 
 
 def refuse_other_weights(model: str | Path, path: Path, found: str, expected: str) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from vfxdenoise.core.engine_config import IO_THREADS_LIMIT, EngineConfig
+from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import REFUSE
 from vfxdenoise.core.io.frame_pattern import (
     frames_problem,
@@ -19,6 +20,7 @@ from vfxdenoise.core.io.frame_pattern import (
     pattern_from_text,
     pattern_problem,
 )
+from vfxdenoise.core.model_files import pinned_sha256
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions, check_values
 
@@ -75,11 +77,8 @@ class DenoiseRequest:
                               f"to {IO_THREADS_LIMIT}, or None")
         if self.io_threads is not None:
             object.__setattr__(self, "io_threads", int(self.io_threads))  # a numpy scalar as a plain int
-        if self.model_sha256 is not None:  # as seq takes it: `sha256sum`'s digits, lowercase
-            if not isinstance(self.model_sha256, str):
-                raise PluginError(f"model_sha256={self.model_sha256!r}: model_sha256 takes the weights' "
-                                  "SHA-256 as a string of 64 hexadecimal digits, or None")
-            object.__setattr__(self, "model_sha256", self.model_sha256.strip().lower())
+        if self.model_sha256 is not None:
+            object.__setattr__(self, "model_sha256", _pin(self.model_sha256))
         refuse_what_seq_refuses(self.engine_config(), self.input_pattern, self.output_pattern, self.frames)
 
     def with_default_model(self, model: str | None) -> DenoiseRequest:
@@ -112,6 +111,19 @@ class DenoiseRequest:
         (existing outputs, keep_going, io_threads, model_sha256)."""
         return self.options.engine_config(existing=self.existing, keep_going=self.keep_going,
                                           io_threads=self.io_threads, model_sha256=self.model_sha256)
+
+
+def _pin(model_sha256: object) -> str:
+    """A request's `model_sha256` as seq takes it (`model_files.pinned_sha256`: `sha256sum`'s
+    digits, lowercase); a PluginError for one of another type than str, a RequestUsageError in
+    seq's words for a string that is no SHA-256."""
+    if not isinstance(model_sha256, str):
+        raise PluginError(f"model_sha256={model_sha256!r}: model_sha256 takes the weights' SHA-256 as a "
+                          "string of 64 hexadecimal digits, or None")
+    try:
+        return pinned_sha256(model_sha256)
+    except UsageError as exc:
+        raise RequestUsageError(f"--model-sha256 {exc}") from exc
 
 
 def _frames_spec(frames: object) -> str | None:

@@ -54,7 +54,7 @@ from vfxdenoise.core.model_files import (
     DEFAULT_MODEL,
     ELSEWHERE,
     model_ref,
-    sha256_problem,
+    pinned_sha256,
     weights_sha256,
 )
 from vfxdenoise.plugin.runner import split_command
@@ -162,7 +162,7 @@ def model_pin(model: str | None, expected: str | None = None) -> str:
     model path not on this machine, which cannot be hashed here. Without it, '' for a model path
     not on this machine (warned: the workers' file is not pinned); a model that names nothing here
     (`seq_checks` refuses it) is pinned to `expected` alone, '' without. A malformed `expected` is
-    a FarmError (`sha256_problem`)."""
+    a FarmError (`_given_pin`)."""
     expected = _given_pin(expected)
     ref = model_ref(model or DEFAULT_MODEL)
     if ref.kind == ELSEWHERE and expected is None:
@@ -183,15 +183,14 @@ def model_pin(model: str | None, expected: str | None = None) -> str:
 
 
 def _given_pin(expected: str | None) -> str | None:
-    """A job's --model-sha256 as seq takes it (lowercase); a FarmError in seq's words
-    (`sha256_problem`) where it is no SHA-256."""
+    """A job's --model-sha256 as seq takes it (`model_files.pinned_sha256`: lowercase); a
+    FarmError in seq's words where it is no SHA-256."""
     if expected is None:
         return None
-    given = expected.strip() if isinstance(expected, str) else expected
-    problem = sha256_problem(given)
-    if problem:
-        raise FarmError(f"--model-sha256 {problem}")
-    return given.lower()
+    try:
+        return pinned_sha256(expected)
+    except UsageError as exc:
+        raise FarmError(f"--model-sha256 {exc}") from exc
 
 
 def import_farm_library(module: str):

@@ -13,6 +13,7 @@ from vfxdenoise.cli.options import (
     TRAINING_FLAGS,
     existing_policy,
     seq_pass_through_options,
+    sha256_value,
     stack,
 )
 from vfxdenoise.cli.seq import seq
@@ -115,3 +116,28 @@ def test_stacked_options_are_listed_in_the_order_written_and_reusable():
     for command in commands:
         assert [param.name for param in command.params] == ["pattern", "first", "second"]
     assert commands[0].params[1] is not commands[1].params[1]
+
+
+@pytest.mark.parametrize("pin", ["abc", "sha256:" + "ab" * 32, " " + "g" * 64])
+def test_a_pin_that_is_no_sha256_is_refused_in_the_same_words_by_seq_farm_and_host_requests(pin):
+    """seq's and farm's --model-sha256, a farm job built in-process and a host request each read
+    the pin on their own, each its own way: one reading (`model_files.pinned_sha256`), and its
+    refusal as each boundary's error, naming the option as that boundary does."""
+    from vfxdenoise.core.errors import FarmError
+    from vfxdenoise.core.model_files import sha256_problem
+    from vfxdenoise.plugin.errors import RequestUsageError
+    from vfxdenoise.plugin.farm.job import build_job
+    from vfxdenoise.plugin.request import DenoiseRequest
+
+    problem = sha256_problem(pin.strip())
+    with pytest.raises(click.BadParameter) as clicked:
+        sha256_value(click.Context(seq), None, pin)
+    assert clicked.value.message == problem
+    with pytest.raises(FarmError) as farmed:
+        build_job("/farm/only/r.####.exr", model_sha256=pin)
+    with pytest.raises(RequestUsageError) as requested:
+        DenoiseRequest("/r/a.####.exr", model_sha256=pin)
+    assert str(farmed.value) == str(requested.value) == f"--model-sha256 {problem}"
+    good = " " + "AB" * 32
+    assert sha256_value(click.Context(seq), None, good) == DenoiseRequest(
+        "/r/a.####.exr", model_sha256=good).model_sha256 == "ab" * 32

@@ -27,6 +27,7 @@ from vfxdenoise.core.model_files import (
     UNKNOWN,
     model_radius,
     model_ref,
+    pinned_sha256,
     radius_problem,
     read_header,
     read_weights,
@@ -246,6 +247,17 @@ def test_the_weights_bytes_read_once_give_the_header_and_sha256_the_file_does(tm
         type(weights)(path, b"{}").header()
     with pytest.raises(ModelError, match=f"cannot read model weights {tmp_path / 'gone.safetensors'}"):
         read_weights(tmp_path / "gone.safetensors")
+
+
+def test_a_pin_is_sha256sums_digits_in_either_case_and_comes_out_lowercase():
+    """One reading of --model-sha256 for seq, farm and host requests (`pinned_sha256`): spaces
+    around it (pasted from `sha256sum`) are left out; no prefix (`sha256:`), other length or
+    non-hex digit passes, each refused in the same words."""
+    assert pinned_sha256(f" {'AB' * 32}\n") == "ab" * 32
+    for pin in ("abc", "sha256:" + "ab" * 32, "g" * 64, "ab" * 33, 123, None):
+        with pytest.raises(UsageError, match=r" is no SHA-256: give its 64 hexadecimal digits, as "
+                                             r"`sha256sum WEIGHTS.safetensors` prints them$"):
+            pinned_sha256(pin)
 
 
 def test_a_radius_outside_the_models_is_one_problem_in_seqs_flags():
