@@ -1,6 +1,7 @@
 """Errors of host integrations: what a Nuke or Houdini artist sees when a denoise cannot run, and
 every error a caller of the plugin layer may catch, in one place (`from vfxdenoise.plugin.errors
-import ...`): the engine's (`core.errors`, re-exported here) and the runners' own.
+import ...`): the engine's (`core.errors`, re-exported here) and the plugin layer's own (a
+request's, a runner's, a farm job's).
 
 All are `VfxDenoiseError`s, whose message names the file, frame or option and says what to do.
 A subprocess run that stopped of an error of one of these classes raises a `RunnerError` that is an
@@ -42,8 +43,8 @@ from vfxdenoise.core.errors import (
 __all__ = [
     "ChannelError", "DatasetError", "DenoiseCancelled", "DeviceError", "ExrError", "FarmError",
     "ImageError", "MissingFramesError", "ModelError", "NoLayerError", "NoiseSpecError",
-    "NonFiniteNetworkError", "OtherTrackError", "OutputError", "OutputLockedError", "PluginError",
-    "RequestUsageError", "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError",
+    "NonFiniteNetworkError", "OtherTrackError", "OutputError", "OutputLockedError", "PinnedWeightsError",
+    "PluginError", "RequestUsageError", "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError",
     "UnknownModelError", "UnsupportedExrError", "UsageError", "VfxDenoiseError", "WeightsMismatchError",
 ]
 
@@ -56,6 +57,13 @@ class RequestUsageError(PluginError, UsageError):
     """A request (or its `SeqOptions`) that no run can take, refused as it is built: an option's
     value seq refuses (`EngineConfig.check`'s refusal, in its words), a frame spec or an output
     pattern no run can read as written. A PluginError, and a UsageError as seq's own refusal is."""
+
+
+class PinnedWeightsError(WeightsMismatchError, UsageError):
+    """The weights a farm job's model names on the submitting machine are not those the job was
+    asked to pin its tasks to (`farm --model-sha256`, a host request's `model_sha256`:
+    `farm.job.model_pin`): every task seeing the same file would refuse it, so no job is written,
+    and the command exits 2 (no submission of that command line succeeds)."""
 
 
 class RunnerError(PluginError):
@@ -158,6 +166,7 @@ RunnerOtherTrackError = _runner_class(OtherTrackError)
 RunnerNoiseSpecError = _runner_class(NoiseSpecError)
 RunnerOutputError = _runner_class(OutputError)
 RunnerOutputLockedError = _runner_class(OutputLockedError)
+RunnerPinnedWeightsError = _runner_class(PinnedWeightsError)
 RunnerRequestUsageError = _runner_class(RequestUsageError)
 RunnerTrainingError = _runner_class(TrainingError)
 RunnerUsageError = _runner_class(UsageError)

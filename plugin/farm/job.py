@@ -31,7 +31,6 @@ from vfxdenoise.core.errors import (
     MissingFramesError,
     SequenceError,
     UsageError,
-    WeightsMismatchError,
 )
 from vfxdenoise.core.existing_outputs import RESUME
 from vfxdenoise.core.frame_choice import (
@@ -57,6 +56,7 @@ from vfxdenoise.core.model_files import (
     pinned_sha256,
     weights_sha256,
 )
+from vfxdenoise.plugin.errors import PinnedWeightsError
 from vfxdenoise.plugin.runner import split_command
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
 
@@ -70,12 +70,6 @@ DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
                 "shell-quoted (--command '/opt/py/bin/python -m vfxdenoise.cli.main'), or leave "
                 "--command out for this machine's")
-
-
-class PinnedWeightsError(WeightsMismatchError, UsageError):
-    """The weights a job's model names on the submitting machine are not those the job was asked
-    to pin its tasks to (`farm --model-sha256`): every task seeing the same file would refuse it,
-    so no job is written, and the command exits 2 (no submission of that command line succeeds)."""
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,7 @@ def test_a_job_given_the_weights_sha256_is_pinned_to_it_and_refused_where_the_we
     which cannot be hashed here, is pinned to the digest given, without the warning."""
     import hashlib
 
-    from vfxdenoise.core.errors import UsageError, WeightsMismatchError
+    from vfxdenoise.plugin.errors import PinnedWeightsError, UsageError, WeightsMismatchError
 
     pattern = str(tmp_path / "farmonly" / "render.####.exr")
     own = hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
@@ -278,9 +278,9 @@ def test_a_job_given_the_weights_sha256_is_pinned_to_it_and_refused_where_the_we
     matched = build_job(pattern, None, "1-4", 2, options=options, model_sha256=own.upper())
     assert matched.model_sha256 == own and f"--model-sha256={own}" in matched.seq_command("1-2")
     other = "0" * 64
-    with pytest.raises(WeightsMismatchError) as refused:
+    with pytest.raises(PinnedWeightsError) as refused:
         build_job(pattern, None, "1-4", 2, options=options, model_sha256=other)
-    assert isinstance(refused.value, UsageError)
+    assert isinstance(refused.value, WeightsMismatchError) and isinstance(refused.value, UsageError)
     assert str(refused.value).startswith(
         f"model '{tiny_weights}': expected weights with SHA-256 {other} (--model-sha256), but the "
         f"weights at {tiny_weights} on this machine are {own}: ")
