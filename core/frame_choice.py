@@ -10,9 +10,10 @@ disk within the render's range (`frames_in_context`). Frames asked but not on di
 as what is no file at their name, a folder or a broken link (`refuse_other_padding`), a --frames
 typo (`refuse_frames_off_the_shot`) and a stray frame's span of millions (`refuse_stray_span`).
 Each refusal says what to do, and takes as long as the frames on disk do, however long the range
-asked. Once a run has planned its windows, frames of the render's range they would read that are not
-on disk yet are refused under --missing error (`refuse_context_not_on_disk`). The patterns, frame
-specs and frames on disk these read are `core.io.sequence`'s.
+asked. Once a run has planned its windows, frames of the render's range, else of the farm job's,
+that they would read and are not on disk yet are refused under --missing error
+(`neighbours_to_come`, `refuse_neighbours_to_come`). The patterns, frame specs and frames on disk
+these read are `core.io.sequence`'s.
 """
 
 from __future__ import annotations
@@ -122,23 +123,67 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
 
-def refuse_context_not_on_disk(pattern: FramePattern, todo: Iterable[int], sources: dict[int, int],
-                               context: list[int], radius: int) -> None:
-    """Raise MissingFramesError (--missing error) when frames of the render's range
-    (--context-frames) that the windows of `todo` would read are not on disk (`sources`: the
-    frames that are, or stand in for others): a farm chunk run before the render wrote its
-    neighbours would otherwise take the render's leading edge for the shot's end, and differ from
-    one run. A neighbour on disk under another padding is refused as such first."""
-    render = {frame: frame for frame in context}  # the windows the whole render would give
-    absent = {frame for t in todo for frame in window_frames(t, radius, render).values()
-              if frame not in sources}
-    if absent:
-        refuse_other_padding(pattern, absent)  # a neighbour on disk as r.01002.exr: rename, not wait
-        raise MissingFramesError(
-            f"{len(absent)} frame(s) of {pattern.text} within --context-frames are not on disk: "
-            f"{format_frames(sorted(absent))}, and the frames to denoise read them as neighbours. "
-            "Denoise once the render has written them (a job that depends on the whole render), "
-            "or pass --missing hold (use the nearest frame) or --missing skip.", sorted(absent))
+@dataclasses.dataclass(frozen=True)
+class ToCome:
+    """The frames a run takes for the render's, whether on disk or still to be written
+    (`frames_to_come`): the render's range, else the farm job's frames, and the option that
+    named them, for the messages."""
+
+    frames: list[int]
+    option: str  # '--context-frames' or '--job-frames'
+
+
+def frames_to_come(context: list[int] | None, job: list[int] | None) -> ToCome | None:
+    """The frames still to come to a run: the render's range (--context-frames), else the frames
+    of the farm job it is a task of (--job-frames): each a frame the render writes, so a window
+    that would read one not on disk yet reads the render's leading edge as the shot's end
+    (`neighbours_to_come`). A job's frames outside the render's range are never read, so the
+    range comes first. None for neither."""
+    if context is not None:
+        return ToCome(context, "--context-frames")
+    return None if job is None else ToCome(job, "--job-frames")
+
+
+def neighbours_to_come(todo: Iterable[int], on_disk: Iterable[int], to_come: ToCome,
+                       radius: int) -> list[int]:
+    """Frames of `to_come` that the windows of `todo` would read once they are all rendered
+    (the frames `on_disk` with them) and that are not on disk yet, sorted: a farm chunk run before
+    the render wrote its neighbours would otherwise take the render's leading edge for the shot's
+    end, and differ from one run over the whole shot. Frames of `todo` itself are left out: one
+    not on disk is held in place (--missing hold), and said so of its own."""
+    present, todo = set(on_disk), set(todo)
+    render = {frame: frame for frame in present.union(to_come.frames)}  # the whole render's windows
+    return sorted({frame for t in todo if t in render for frame in window_frames(t, radius, render).values()
+                   if frame not in present and frame not in todo})
+
+
+def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come: ToCome) -> None:
+    """Raise MissingFramesError (--missing error) for frames of `to_come` the windows of the frames
+    to denoise would read, `absent` from disk (`neighbours_to_come`), saying what to do: wait for
+    the render (a farm retries the task: exit 1), narrow the job's frames, or hold or skip. A
+    neighbour on disk under another padding is refused as such first."""
+    if not absent:
+        return
+    refuse_other_padding(pattern, absent)  # a neighbour on disk as r.01002.exr: rename, not wait
+    wait = ("(a job that depends on the whole render)" if to_come.option == "--context-frames" else
+            "(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
+            "submitted with) to those the render writes")
+    raise MissingFramesError(
+        f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
+        f"{format_frames(absent)}, and the frames to denoise read them as neighbours. Denoise once "
+        f"the render has written them {wait}, or pass --missing hold (use the nearest frame) or "
+        "--missing skip.", absent)
+
+
+def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come: ToCome,
+                               policy: str) -> str:
+    """The warning for frames `absent` (`neighbours_to_come`) where --missing `policy` (hold,
+    skip) lets the run go on without them: the frames reading them come out otherwise than they
+    will once the render has written them."""
+    return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk yet: "
+            f"{format_frames(absent)}; the frames to denoise read them as neighbours, and are denoised "
+            f"without them (--missing {policy}), unlike a run once they are rendered: run again then "
+            "with --resume to denoise those frames again")
 
 
 def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:

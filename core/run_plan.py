@@ -7,11 +7,11 @@ its weights refused as soon as the file is read where --model-sha256 pins others
 (`EngineConfig.model_sha256`, `weights.load_weights`; the SHA-256 of those bytes is what the
 outputs' headers record: `_run_weights`), and its temporal radius), then, once each output frame's
 window is planned (`Windows`), outputs already there (--resume keeps those made from what this run
-would make them from: `provenance`) and frames of the render's range a window would read that are
-not on disk yet. The EXR headers these look at are read once each (`FrameHeaders`), and passed on
-to the run. An output whose record differs only in the frames the shot's exposure is found from is
-settled once the run has found that exposure (`RunPlan.at_exposure`), which it does anyway where
-such a frame changed.
+would make them from: `provenance`) and frames of the render's range (else of the farm job's) a
+window would read that are not on disk yet. The EXR headers these look at are read once each
+(`FrameHeaders`), and passed on to the run. An output whose record differs only in the frames the
+shot's exposure is found from is settled once the run has found that exposure
+(`RunPlan.at_exposure`), which it does anyway where such a frame changed.
 """
 from __future__ import annotations
 
@@ -30,10 +30,14 @@ from vfxdenoise.core.errors import DeviceError, OutputError, SequenceError, Usag
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME, how_to_choose
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
+    ToCome,
     check_missing,
     frames_in_context,
+    frames_to_come,
     frames_to_write,
-    refuse_context_not_on_disk,
+    neighbours_to_come,
+    neighbours_to_come_warning,
+    refuse_neighbours_to_come,
     refuse_outside_context,
     refuse_outside_job,
 )
@@ -295,7 +299,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else _as_pattern(output_pattern))
-    run_frames, context = _frames_asked(in_pattern, frames, config)
+    run_frames, to_come = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)
     weights = _run_weights(checked.loaded)
@@ -310,7 +314,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
                    planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights)
-    _refuse_once_planned(plan, checked.maybe_nothing, sources, context)
+    _refuse_once_planned(plan, checked.maybe_nothing, to_come)
     _warn_of_frames_without_context(windows, radius)
     return plan
 
@@ -323,9 +327,10 @@ def _run_weights(loaded: LoadedModel) -> provenance.WeightsIdentity | None:
 
 
 def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, config: EngineConfig
-                  ) -> tuple[RunFrames, list[int] | None]:
+                  ) -> tuple[RunFrames, ToCome | None]:
     """The run's frames (`RunFrames`) once those asked pass `frame_choice`'s refusals, and the
-    render's range (--context-frames; None where not given)."""
+    frames still to come (`frames_to_come`: the render's range, else the farm job's; None for
+    neither)."""
     context = option_frames(config.context_frames, "--context-frames")
     job = option_frames(config.job_frames, "--job-frames")
     sequence = find_sequence(in_pattern)
@@ -338,19 +343,25 @@ def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, conf
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))
-    return RunFrames(sequence.frames, wanted, usable, first_reads, sequence.files), context
+    return (RunFrames(sequence.frames, wanted, usable, first_reads, sequence.files),
+            frames_to_come(context, job))
 
 
-def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, sources: dict[int, int],
-                         context: list[int] | None) -> None:
+def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | None) -> None:
     """What is refused once each frame's window is planned: an unwritable output folder let
     through because --resume might keep every output (`maybe_nothing`) where a frame is to be
-    done after all (or may be: its lock), and under --missing error frames of the render's range
-    (`context`) that a window would read and are not on disk yet (`sources`: those that are)."""
+    done after all (or may be: its lock), and frames still `to_come` (the render's range, else the
+    farm job's) that a window would read and are not on disk yet: under --missing error; hold and
+    skip go on without them, warning once."""
     if plan.todo and maybe_nothing:
         outputs.check_folder_writable(plan.out_pattern)
-    if context is not None and plan.config.missing == "error":
-        refuse_context_not_on_disk(plan.in_pattern, plan.todo, sources, context, plan.radius)
+    absent = [] if to_come is None else neighbours_to_come(plan.todo, plan.windows.on_disk, to_come,
+                                                            plan.radius)
+    if not absent:
+        return
+    if plan.config.missing == "error":
+        refuse_neighbours_to_come(plan.in_pattern, absent, to_come)
+    warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing))
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:

@@ -13,10 +13,12 @@ from vfxdenoise.core.frame_choice import (
     END_REACH,
     check_missing,
     frames_in_context,
+    frames_to_come,
     frames_to_write,
+    neighbours_to_come,
     other_padding_note,
-    refuse_context_not_on_disk,
     refuse_frames_off_the_shot,
+    refuse_neighbours_to_come,
     refuse_outside_context,
     refuse_outside_job,
     refuse_stray_span,
@@ -395,16 +397,38 @@ def test_neighbours_of_the_renders_range_not_on_disk_yet_are_refused_naming_them
     pattern = parse_pattern(tmp_path / "r.####.exr")
     on_disk = [1, 2, 3, 4, 5, 6, 9, 10]
     touch_frames(pattern, on_disk)
-    sources, context = {frame: frame for frame in on_disk}, list(range(1, 11))
-    refuse_context_not_on_disk(pattern, [1, 4], sources, context, 2)  # windows 1-5, 2-6
+    context = frames_to_come(list(range(1, 11)), None)
+    assert neighbours_to_come([1, 4], on_disk, context, 2) == []  # windows 1-5, 2-6
+    absent = neighbours_to_come([5, 6], on_disk, context, 2)
+    assert absent == [7, 8]
     with pytest.raises(MissingFramesError) as refused:
-        refuse_context_not_on_disk(pattern, [5, 6], sources, context, 2)
+        refuse_neighbours_to_come(pattern, absent, context)
     assert str(refused.value).startswith(f"2 frame(s) of {pattern.text} within --context-frames are not "
                                          "on disk: 7-8, and the frames to denoise read them as neighbours")
     assert refused.value.missing == [7, 8]
     (tmp_path / "r.00007.exr").touch()
     with pytest.raises(MissingFramesError, match=r"7 is on disk as r\.00007\.exr"):
-        refuse_context_not_on_disk(pattern, [5], sources, context, 2)
+        refuse_neighbours_to_come(pattern, neighbours_to_come([5], on_disk, context, 2), context)
+
+
+def test_neighbours_of_the_farm_jobs_frames_not_on_disk_yet_are_those_of_the_renders_range(tmp_path):
+    """Without --context-frames a chunk's windows took the last frame on disk for the shot's end
+    where the job's next frames were still rendering: the job's frames are the render's too. Its
+    windows reach frames on disk outside the job (1-2 here) as they did, and the render's range
+    comes first where both are given (a job's frames outside it are never read)."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    on_disk = [1, 2, 3, 4, 5, 6]
+    touch_frames(pattern, on_disk)
+    job = frames_to_come(None, list(range(3, 9)))
+    assert neighbours_to_come([3, 4], on_disk, job, 2) == []  # windows 1-5, 2-6, as on disk
+    assert neighbours_to_come([4, 5, 6], on_disk, job, 2) == [7, 8]
+    assert neighbours_to_come([5, 7], on_disk, job, 2) == [8]  # 7 itself held: its own to say
+    with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* within --job-frames are not on "
+                                                 r"disk: 7-8, .* narrow the job's frames \(--job-frames"):
+        refuse_neighbours_to_come(pattern, [7, 8], job)
+    refuse_neighbours_to_come(pattern, [], job)
+    assert frames_to_come([1, 2, 3, 4, 5, 6], list(range(3, 9))).option == "--context-frames"
+    assert frames_to_come(None, None) is None
 
 
 @pytest.mark.parametrize("policy", ["error", "hold", "skip"])

@@ -15,11 +15,12 @@ from sequence_folders import count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import ChannelError, ExrError
+from vfxdenoise.core.errors import ChannelError, ExrError, MissingFramesError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.run_plan import FrameHeaders, RunFrames, check_before_first_frame, plan_run
+from vfxdenoise.core.run_warnings import gathered
 
 
 def _unreadable(path) -> None:
@@ -281,3 +282,30 @@ def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorde
     for frame in (1, 2):
         spec = read_exr(parse_pattern(out).path(frame)).parts[0].spec
         assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == sha
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_chunk_whose_job_frames_are_not_rendered_yet_is_refused_under_error_and_warned_of_otherwise(
+        tmp_path, tiny_weights, policy):
+    """A farm chunk of a job over 1-8 run while only 1-6 are rendered: 5-6 were denoised with the
+    last frame on disk taken for the shot's end, exit 0 and no word, and the task marked done;
+    --job-frames was read only to refuse frames outside it. Under --missing error (the default)
+    the chunk now fails (exit 1: the farm retries it); hold and skip go on, warning once."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 7), height=8, width=8)
+    out = str(tmp_path / "out" / "d.####.exr")
+    config = EngineConfig(device="cpu", model=str(tiny_weights), job_frames="1-8", missing=policy)
+    with gathered() as warned:
+        assert sorted(plan_run(pattern, out, "3-4", config).todo) == [3, 4]  # windows 1-5, 2-6
+    assert warned == []
+    with gathered() as warned:
+        if policy == "error":
+            with pytest.raises(MissingFramesError, match=r"within --job-frames are not on disk: 7-8, "
+                                                         r"and the frames to denoise read them") as refused:
+                plan_run(pattern, out, "4-6", config)
+            assert refused.value.missing == [7, 8]
+        else:
+            assert sorted(plan_run(pattern, out, "4-6", config).todo) == [4, 5, 6]
+    assert warned == ([] if policy == "error" else [
+        f"2 frame(s) of {parse_pattern(pattern).text} within --job-frames are not on disk yet: 7-8; the "
+        f"frames to denoise read them as neighbours, and are denoised without them (--missing {policy}), "
+        "unlike a run once they are rendered: run again then with --resume to denoise those frames again"])

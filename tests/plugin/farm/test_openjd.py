@@ -302,6 +302,39 @@ def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot
     assert all(_same(out, reference, frame) for frame in (1001, 1002, 1003))
 
 
+def test_a_chunk_of_frames_given_at_submission_waits_for_the_job_frames_its_windows_read(
+        sequence_factory, tmp_path, tiny_weights):
+    """A bundle written while 1001-1008 are rendered, run with -p Frames=1005-1012: its chunk
+    1005-1008 denoised 1007-1008 as the shot's end, exit 0 and no word, though their windows read
+    1009-1010, frames of the job still rendering. It now fails (the farm retries it), naming
+    them, and its run once they are on disk writes what one run over the whole job writes."""
+    shot = parse_pattern(sequence_factory(frames=range(1001, 1013), height=32, width=32))
+    reference = str(tmp_path / "single" / "den.####.exr")
+    whole = _run([BIN / "vfxdenoise", "seq", shot.text, "--frames", "1005-1012", "-o", reference,
+                  "--device", "cpu", "--model", tiny_weights, "--progress", "none"])
+    assert whole.returncode == 0, whole.stderr
+    rendering = tmp_path / "still rendering"
+    rendering.mkdir()
+    for frame in range(1009, 1013):
+        shot.path(frame).rename(rendering / shot.path(frame).name)
+    out = str(tmp_path / "farm" / "den.####.exr")
+    written = _run([BIN / "vfxdenoise", "farm", "openjd", shot.text, "-o", out, "--bundle",
+                    tmp_path / "bundle", "--device", "cpu", "--model", tiny_weights])
+    assert written.returncode == 0, written.stderr
+    chunk = [BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml", "-p", "Frames=1005-1012",
+             "-p", "ChunkSize=4", "--tasks", json.dumps([{"Frame": "1005-1008"}])]
+
+    early = _run(chunk)
+    assert early.returncode != 0 and "within --job-frames are not on disk: 1009-1010" in early.stdout
+    assert not parse_pattern(out).frames_on_disk()
+
+    for path in rendering.iterdir():
+        path.rename(shot.directory / path.name)
+    assert _run(chunk).returncode == 0
+    assert parse_pattern(out).frames_on_disk() == [1005, 1006, 1007, 1008]
+    assert all(_same(out, reference, frame) for frame in (1005, 1006, 1007, 1008))
+
+
 def _task_output(result: subprocess.CompletedProcess) -> list[str]:
     """The lines `openjd run` logged, without their timestamps."""
     return [line.split("\t", 1)[-1] for line in result.stdout.splitlines()]
