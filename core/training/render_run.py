@@ -14,7 +14,6 @@ and the card would name only the second.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import shlex
@@ -400,11 +399,11 @@ def _datasets_record(folders: tuple[Path, ...]) -> dict | list[dict]:
 
 def _init_record(init: str | None, loaded: LoadedModel | None) -> dict | None:
     """The weights a fine-tune started from: as given, their file and its SHA-256 (a shipped
-    name means other weights once the shipped model is retrained)."""
-    if loaded is None:
+    name means other weights once the shipped model is retrained), of the bytes the network was
+    built from (`LoadedModel.file`), the file not read again."""
+    if loaded is None or loaded.file is None:
         return None
-    return {"given": init, "path": str(loaded.path.resolve()),
-            "sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest()}
+    return {"given": init, "path": str(loaded.file.path.resolve()), "sha256": loaded.file.sha256}
 
 
 def _model_card(slot_distances: bool, training: dict, history: list[dict]) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained
     card = json.loads((tmp_path / "n2n" / "model.json").read_text())
     assert card["training"]["self_supervised"] is True
     assert card["training"]["init"]["given"] == str(init)
-    assert len(card["training"]["init"]["sha256"]) == 64
+    assert card["training"]["init"]["sha256"] == hashlib.sha256(init.read_bytes()).hexdigest()
     config = load_weights(tmp_path / "n2n" / "model.safetensors").config
     assert config["slot_distances"] is True and config["temporal_radius"] == 3
 
