@@ -28,12 +28,19 @@ class SequenceUsageError(SequenceError, UsageError):
     number instead of a token, `--frames abc`)."""
 
 
+# The most missing frames a MissingFramesError lists (`missing`), and a subprocess run's `error`
+# event carries: a stray frame far from its shot leaves millions missing, a list of hundreds of
+# megabytes (a line of tens on stdout); beyond it the message alone names them, as their span.
+MAX_MISSING_LISTED = 100_000
+
+
 class MissingFramesError(SequenceError):
-    """Frames in the requested range do not exist on disk."""
+    """Frames in the requested range do not exist on disk. `missing`: them, a sorted list of ints
+    (as JSON takes it, and a subprocess run's error gives it), None beyond MAX_MISSING_LISTED."""
 
     def __init__(self, message: str, missing: Sequence[int]):
         super().__init__(message)
-        self.missing = missing  # sorted; `sequence.FrameRuns` where they are millions (a stray frame)
+        self.missing = [int(frame) for frame in missing] if len(missing) <= MAX_MISSING_LISTED else None
 
 
 class ExrError(VfxDenoiseError):

@@ -97,8 +97,8 @@ class RunnerError(PluginError):
         in-process run's; otherwise a plain RunnerError. `details`: the attributes its `error`
         event carried (`events.read_details`: an OutputLockedError's `path` and `owner`, a
         MissingFramesError's `missing`...), set as that class has them; what it did not carry (an
-        older CLI's event, more missing frames than `events.MAX_MISSING_SENT`) is None (`_CARRIED`):
-        the message names them."""
+        older CLI's event, more missing frames than `core.errors.MAX_MISSING_LISTED`) is None
+        (`_CARRIED`): the message names them."""
         error = _STOPPED_BY.get(kind or "", cls)(reason, exit_note, kind)
         carried = _carried(type(error))
         for name, value in (details or {}).items():

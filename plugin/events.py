@@ -83,23 +83,17 @@ def error_event(message: str, error_class: str | None = None,
     return event
 
 
-# The most missing frames an error event lists (`error_details`): a stray frame far from its shot
-# leaves millions missing, a line of megabytes; beyond it `missing` is left out (the message
-# names the frames, as their span).
-MAX_MISSING_SENT = 100_000
-
-
 def error_details(error: BaseException) -> dict[str, Any]:
     """The attributes of `error` beside its message that a host's error of its class holds, as
     JSON: an OutputLockedError's `path` (text) and `owner`, a MissingFramesError's `missing` (a list
-    of frame numbers; left out beyond MAX_MISSING_SENT), a ChannelError's `message` (without its
-    hint) and `hint`. The subprocess runner reads them back (`read_details`) into the error it
-    raises, so a host sees them as an in-process run gives them. {} for any other error."""
+    of frame numbers; left out where it is None: `errors.MAX_MISSING_LISTED`), a ChannelError's
+    `message` (without its hint) and `hint`. The subprocess runner reads them back (`read_details`)
+    into the error it raises, so a host sees them as an in-process run gives them. {} for any
+    other error."""
     if isinstance(error, OutputLockedError):
         return {"path": str(error.path), "owner": error.owner}
     if isinstance(error, MissingFramesError):
-        return {"missing": [int(frame) for frame in error.missing]} if len(
-            error.missing) <= MAX_MISSING_SENT else {}
+        return {} if error.missing is None else {"missing": error.missing}
     if isinstance(error, ChannelError):
         return {"message": error.message, "hint": error.hint}
     return {}

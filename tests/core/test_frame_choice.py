@@ -218,7 +218,7 @@ def test_a_stray_frame_is_refused_pointing_at_it_not_at_hold_or_skip(tmp_path):
     assert "a stray frame far from the shot?" in message and "--missing" not in message
     assert f"Move render.20000000.exr out of {tmp_path}" in message
     assert "--context-frames 1001-1005" in message and "--frames within it" in message
-    assert len(info.value.missing) == 20_000_000 - 1006
+    assert info.value.missing is None  # not a list of 20 million: the message names them, as a span
     check_missing(sequence, range(1001, 1006), "error", None)  # the shot itself is all there
 
 

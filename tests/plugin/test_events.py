@@ -71,9 +71,15 @@ def test_an_errors_data_is_carried_as_json_and_read_back_as_its_attributes():
     attributes an in-process run's has: the `error` event carried the message alone."""
     from pathlib import Path
 
-    from vfxdenoise.core.errors import ChannelError, MissingFramesError, OutputLockedError, UsageError
+    from vfxdenoise.core.errors import (
+        MAX_MISSING_LISTED,
+        ChannelError,
+        MissingFramesError,
+        OutputLockedError,
+        UsageError,
+    )
     from vfxdenoise.core.io.sequence import FrameRuns
-    from vfxdenoise.plugin.events import MAX_MISSING_SENT, error_details, read_details
+    from vfxdenoise.plugin.events import error_details, read_details
 
     locked = OutputLockedError("busy", Path("/o/d.1002.exr"), "pid 7 on node-3")
     missing = MissingFramesError("missing: 5-7", FrameRuns([range(5, 8)]))
@@ -88,6 +94,6 @@ def test_an_errors_data_is_carried_as_json_and_read_back_as_its_attributes():
         assert {name: getattr(error, name) for name in details} == read
     assert read_details(error_event("x", "OutputLockedError")) == {}  # an older CLI's event
     assert "details" not in error_event("bad", "UsageError", error_details(UsageError("bad")))
-    stray = MissingFramesError("20000000 frames missing", FrameRuns([range(1, MAX_MISSING_SENT + 2)]))
-    assert error_details(stray) == {}  # not a line of megabytes: the message names them
+    stray = MissingFramesError("20000000 frames missing", FrameRuns([range(1, MAX_MISSING_LISTED + 2)]))
+    assert stray.missing is None and error_details(stray) == {}  # not megabytes: the message names them
     assert read_details({"details": {"path": 3, "missing": ["5"], "owner": None, "other": "x"}}) == {}

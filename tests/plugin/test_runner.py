@@ -484,22 +484,30 @@ def test_a_locked_output_and_missing_frames_hold_the_same_attributes_in_either_m
                                                                                      tmp_path):
     """A subprocess run's OutputLockedError had `path` and `owner` None and its MissingFramesError
     `missing` None (seq's `error` event carried the message alone): a daemon retrying the locked
-    frame, or re-rendering the missing ones, had to parse the message. The event carries them now."""
+    frame, or re-rendering the missing ones, had to parse the message. The event carries them now.
+    An in-process run's `missing` was the engine's own FrameRuns for a gap of the frames on disk,
+    which json.dumps refused: a list of ints in both modes now."""
     request = cpu_request(shot, tiny_weights, tmp_path, frames="1001-1002")
     out = parse_pattern(request.output_pattern)
     out.directory.mkdir(parents=True)
-    gappy = cpu_request(shot, tiny_weights, tmp_path, frames="1003-1007")
+    parse_pattern(shot).path(1003).unlink()
+    asked = cpu_request(shot, tiny_weights, tmp_path, frames="1002-1006")
+    gap = cpu_request(shot, tiny_weights, tmp_path)  # first to last on disk: a gap at 1003
     seen = {}
     for mode, config in (("subprocess", CLI), ("in process", RunnerConfig(mode="inprocess"))):
         with frame_locks.FrameLocks([out.path(1002)]), pytest.raises(OutputLockedError) as locked:
             run_request(request, config)
-        with pytest.raises(MissingFramesError) as missing:
-            run_request(gappy, config)
-        seen[mode] = (locked.value.path, locked.value.owner, list(missing.value.missing))
+        missing = []
+        for gappy in (asked, gap):
+            with pytest.raises(MissingFramesError) as refused:
+                run_request(gappy, config)
+            assert isinstance(refused.value, RunnerError) == (config is CLI)
+            missing.append(json.loads(json.dumps(refused.value.missing)))
+            assert type(refused.value.missing) is list
+        seen[mode] = (locked.value.path, locked.value.owner, missing)
         assert isinstance(locked.value.path, Path)
-        assert isinstance(missing.value, RunnerError) == (config is CLI)
     assert seen["subprocess"] == seen["in process"]
-    assert seen["subprocess"][0] == out.path(1002) and seen["subprocess"][2] == [1005, 1006, 1007]
+    assert seen["subprocess"][0] == out.path(1002) and seen["subprocess"][2] == [[1003, 1005, 1006], [1003]]
     assert seen["subprocess"][1].startswith(f"pid {os.getpid()} on ")
 
 
