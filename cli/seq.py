@@ -282,8 +282,17 @@ def _line(key: str, label: str, shown: Callable[[Any], bool] = bool) -> _Finding
 
 
 def _notes(summary: RunSummary) -> list[str]:
-    return [f"note: frame {result.frame}: {result.message}" for result in summary.results
-            if result.status == FrameStatus.WRITTEN and result.message]
+    """The notes of the frames written, each once, naming the frames it is of (frames denoised
+    again for one reason, say). Not those of frames whose window was cut short: a flash's would
+    repeat, with its own figures, in every window reaching it. The `cut_short` line names those
+    frames; the run warned of each neighbour left out, and said why any was denoised again as it
+    planned (the events carry every frame's whole note)."""
+    frames_of: dict[str, list[int]] = {}
+    for result in summary.results:
+        if result.status == FrameStatus.WRITTEN and result.message and not result.left_out:
+            frames_of.setdefault(result.message, []).append(result.frame)
+    return [f"note: frame{'s' if len(frames) > 1 else ''} {format_frames(frames)}: {note}"
+            for note, frames in frames_of.items()]
 
 
 def _missing_notes(summary: RunSummary) -> dict[int, str]:
@@ -312,6 +321,7 @@ _SUMMARY: tuple[_Finding, ...] = (
     # Among those written: made of a held input (--missing hold), of a window short of an unreadable frame
     _frame_list("held", "held (input missing, another frame's in its place)", RunSummary.held),
     _frame_list("degraded", "degraded (a neighbour unreadable, window cut short)", RunSummary.degraded),
+    _frame_list("cut_short", "context cut short (neighbours left out: warned above)", RunSummary.cut_short),
     _Finding(None, lambda s: None, _notes),
     _Finding("missing_notes", _missing_notes,
              lambda s: [f"note: frame {frame}: {note}" for frame, note in _missing_notes(s).items()]),

@@ -94,6 +94,11 @@ class RunSummary:
         (--keep-going): written, but not as a run over readable frames writes them."""
         return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.degraded]
 
+    def cut_short(self) -> list[int]:
+        """The frames written whose temporal window stopped before a neighbour that could not
+        serve as context (`FrameResult.left_out`: a flash, a cut, another resolution...)."""
+        return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.left_out]
+
     def notes(self) -> dict[int, str]:
         """What each frame's result says beyond its status, by frame: a written frame's notes (why
         it was denoised again, a window cut short, an input held), a failed frame's reason, a
@@ -385,7 +390,7 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     future of its `denoised_frame.Written`. Its `result` takes the notes it carries, after its
     plan's (why it is denoised again)."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
-    views, notes = _window_of(t, held, plan, source)
+    views, notes, result.left_out = _window_of(t, held, plan, source)
     result.message = "; ".join(note for note in (result.message, notes) if note)
     result.held_from = held if held != t else None
     result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
@@ -406,17 +411,22 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
 
 
 def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource
-               ) -> tuple[dict[str, dict[int, FrameFeatures]], str]:
-    """Frame t's usable window (`neighbours.usable_window`) and the notes its result carries: the
-    frame `held` in its place (--missing hold) where that is not t, a window cut short (also
-    logged)."""
+               ) -> tuple[dict[str, dict[int, FrameFeatures]], str, dict[int, str]]:
+    """Frame t's usable window (`neighbours.usable_window`), the notes its result carries (the
+    frame `held` in its place (--missing hold) where that is not t, a window cut short) and the
+    neighbours the window stopped before, each with why (`FrameResult.left_out`)."""
     notes = [f"input missing, frame {held} held in its place"] if held != t else []
-    views, unused = usable_window(plan.windows.centres[t], plan.radius, plan.windows.drawable, source,
-                                  plan.config.keep_going, plan.config.brightness_jump)
-    if unused:
-        notes.append("temporal context stops before " + "; ".join(unused))
-        warn(log, "frame %d: %s", t, notes[-1])
-    return views, "; ".join(notes)
+    views, left_out = usable_window(plan.windows.centres[t], plan.radius, plan.windows.drawable, source,
+                                    plan.config.keep_going, plan.config.brightness_jump)
+    if left_out:
+        notes.append(_context_note(left_out))
+    return views, "; ".join(notes), left_out
+
+
+def _context_note(left_out: dict[int, str]) -> str:
+    """What a frame's result says of the neighbours its window stopped before (`left_out`)."""
+    return "temporal context stops before " + "; ".join(f"frame {frame}: {why}"
+                                                        for frame, why in left_out.items())
 
 
 def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes,
@@ -442,7 +452,8 @@ class _Outcomes:
     (`_stops_run`), foreseen (a `VfxDenoiseError`) or not (`_why`), but for the progress
     callback's, which a host raises to cancel the run. How OpenImageIO changed the headers of the
     frames it wrote is gathered for the run's summary (`header_notes`), each change once, rather
-    than said frame by frame."""
+    than said frame by frame; a neighbour left out of frames' windows is warned of once, with the
+    first frame it is left out of (`_warn_of_left_out`)."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
                  keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
@@ -452,6 +463,7 @@ class _Outcomes:
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
+        self.left_out: set[int] = set()  # the neighbours left out of a window, warned of already
 
     def writing(self, result: FrameResult, started: float, written: Future) -> None:
         """A frame on its way to disk; `written` gives its `denoised_frame.Written`."""
@@ -524,10 +536,25 @@ class _Outcomes:
         return [f"{change.describe()} (frame(s) {format_frames(sorted(frames))})"
                 for change, frames in self.header_changes.items()]
 
+    def _warn_of_left_out(self, result: FrameResult) -> None:
+        """Warn of the neighbours `result`'s window stopped before, unless each was warned of
+        already: a flash or a cut is left out of every window that reaches it, and one warning
+        (or two: it leaves out its own neighbours too) says so; the others are logged at debug
+        level, each frame's result and the summary's `cut_short` naming them all."""
+        if not result.left_out:
+            return
+        said = "frame %d: %s", result.frame, _context_note(result.left_out)
+        if result.left_out.keys() - self.left_out:
+            warn(log, *said)
+        else:
+            log.debug(*said)
+        self.left_out.update(result.left_out)
+
     def _report(self, result: FrameResult, started: float, ended: float,
                 header_changes: Sequence[HeaderChange] = ()) -> None:
         for change in header_changes:
             self.header_changes.setdefault(change, []).append(result.frame)
+        self._warn_of_left_out(result)
         result.seconds = ended - started
         self.on_disk(result.path)
         self.summary.results.append(result)

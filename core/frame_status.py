@@ -5,7 +5,7 @@ library: the plugin layer reads the events in hosts without torch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -26,7 +26,8 @@ class FrameResult:
     """What happened to one output frame. A frame written may have been made otherwise than
     from its own input, each said in its `message` too: `held_from`, the frame held in place of
     its missing input (--missing hold); `degraded`, its temporal window lost a neighbour that
-    could not be read (--keep-going)."""
+    could not be read (--keep-going); `left_out`, the neighbours its temporal window stopped
+    before, each with why (a flash, a cut, another resolution, unreadable...)."""
 
     frame: int
     path: Path
@@ -35,3 +36,4 @@ class FrameResult:
     message: str = ""
     held_from: int | None = None
     degraded: bool = False
+    left_out: dict[int, str] = field(default_factory=dict)

@@ -55,9 +55,9 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
 
 def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSource,
                   keep_going: bool, brightness_jump: float
-                  ) -> tuple[dict[str, dict[int, FrameFeatures]], list[str]]:
-    """Each view's features of the window around frame t (offset 0), and why it was cut short,
-    if it was.
+                  ) -> tuple[dict[str, dict[int, FrameFeatures]], dict[int, str]]:
+    """Each view's features of the window around frame t (offset 0), and the frames it stopped
+    before, each with why (none where it was not cut short).
 
     Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
     resolution (display window) or channel mapping differs from t's, whose brightness is more
@@ -69,7 +69,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
     """
     centre = reader.get(sources[t])
     placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
-    window, unused = {0: centre.features}, []
+    window, unused = {0: centre.features}, {}
 
     def usable(offset: int) -> bool:
         """Whether the frame at `offset` can be context (placed into `window` if so, its reason
@@ -80,7 +80,7 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
         nearer = sources[t + offset - (1 if offset > 0 else -1)]
         reason = _unusable(frame, reader, t, centre, keep_going, brightness_jump, nearer)
         if reason:
-            unused.append(f"frame {frame}: {reason}")
+            unused[frame] = reason
             return False
         if frame not in placed:
             other = reader.get(frame)

@@ -491,7 +491,8 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
     """Both are drawn from one table of the summary's findings: the event's keys in the order the
     `seq` contract documents, the printed lines (only those worth one) in the same order."""
     results = [FrameResult(1001, Path("o.1001.exr"), FrameStatus.WRITTEN, 1.0, "held 1000", held_from=1000),
-               FrameResult(1002, Path("o.1002.exr"), FrameStatus.WRITTEN, degraded=True),
+               FrameResult(1002, Path("o.1002.exr"), FrameStatus.WRITTEN, 1.0, "before 1003: unreadable",
+                           degraded=True, left_out={1003: "unreadable"}),
                FrameResult(1003, Path("o.1003.exr"), FrameStatus.SKIPPED),
                FrameResult(1004, Path("o.1004.exr"), FrameStatus.MISSING),
                FrameResult(1005, Path("o.1005.exr"), FrameStatus.FAILED, 0.0, "damaged")]
@@ -503,19 +504,21 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                          warnings=["no albedo layer found"])
     event = _done_event(summary)
     assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
-                           "missing_notes",
+                           "cut_short", "missing_notes",
                            "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
                            "peak_host_bytes", "peak_gpu_bytes", "seconds", "warnings"]
     assert event["warnings"] == ["no albedo layer found"]  # printed on stderr as they came, not again
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)
-    assert (event["held"], event["degraded"]) == ([1001], [1002])
+    assert (event["held"], event["degraded"], event["cut_short"]) == ([1001], [1002], [1002])
     _print_summary(summary)
     assert capsys.readouterr().err.splitlines() == [
         f"output: {Path('out') / 'o.####.exr'}", "written: 2 frame(s) 1001-1002",
         "skipped (already done): 1 frame(s) 1003", "missing (not written): 1 frame(s) 1004",
         "FAILED: 1 frame(s) 1005", "held (input missing, another frame's in its place): 1 frame(s) 1001",
-        "degraded (a neighbour unreadable, window cut short): 1 frame(s) 1002", "note: frame 1001: held 1000",
+        "degraded (a neighbour unreadable, window cut short): 1 frame(s) 1002",
+        "context cut short (neighbours left out: warned above): 1 frame(s) 1002",
+        "note: frame 1001: held 1000",
         "sanitised input values: 3 beauty",
         "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
         "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
@@ -523,6 +526,17 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
     _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
     assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
                                                     "device: cuda", "time: 0.0 s"]
+
+
+def test_the_summary_says_a_note_of_several_frames_once_naming_them(capsys):
+    """Frames denoised again for one reason (--resume after a re-render) each printed it."""
+    again = "denoised again: its input frames changed (rendered again since?)"
+    results = [FrameResult(f, Path(f"o.{f}.exr"), FrameStatus.WRITTEN, 1.0, again) for f in (4, 5, 6)]
+    results.append(FrameResult(8, Path("o.8.exr"), FrameStatus.WRITTEN, 1.0, "input missing, frame 7 held "
+                               "in its place", held_from=7))
+    _print_summary(RunSummary(output_pattern=FramePattern(Path("out"), "o.", ".exr", 1), results=results))
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert notes == [f"note: frames 4-6: {again}", "note: frame 8: input missing, frame 7 held in its place"]
 
 
 def test_alpha_denoise_reaches_the_engine_from_the_command_line_and_the_summary_says_so(
@@ -593,6 +607,32 @@ def test_the_done_event_carries_the_runs_warnings_as_stderr_says_them(sequence_f
             if line.startswith("warning: ")]
     assert done["event"] == "done" and done["warnings"] == said
     assert [w for w in done["warnings"] if "no albedo layer found" in w and "surface_colour" in w]
+
+
+def test_a_flash_is_warned_of_once_and_the_summary_names_the_frames_it_cut_short(sequence_factory,
+                                                                                  tiny_weights, tmp_path):
+    """Frame 3 lit 4x: each of frames 1-5 leaves a neighbour out of its window. A warning per frame
+    and a note per frame repeating it in the summary made ten lines of one flash; now a warning
+    for the flash (left out of frame 1's window) and one for the frames it leaves out of its own,
+    and one summary line naming the frames. The JSON events still carry every frame's note."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 6), height=32, width=48))
+    flash = read_exr(pattern.path(3))
+    flash.set(list("RGB"), flash.get(list("RGB")) * 4)
+    write_exr(pattern.path(3), flash)
+    common = (pattern.text, "-o", tmp_path / "o.####.exr", "--model", tiny_weights, "--overwrite")
+    text = run_vfxdenoise("seq", *common, "--progress", "none", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    lines = text.stderr.splitlines()
+    warned = [line.split(":")[1] for line in lines if "temporal context stops" in line]
+    assert warned == [" frame 1", " frame 3"]
+    assert "context cut short (neighbours left out: warned above): 5 frame(s) 1-5" in lines
+    assert not [line for line in lines if line.startswith("note:")]
+    events = [json.loads(line) for line in _seq_here(*common, "--progress", "json").stdout.splitlines()]
+    notes = {e["frame"]: e["message"] for e in events if e["event"] == "frame"}
+    assert all(notes[f].startswith("temporal context stops before frame 3: its brightness is")
+               for f in (1, 2, 4, 5)), notes
+    assert notes[3].startswith("temporal context stops before frame 2: its brightness is 0.2")
+    assert events[-1]["cut_short"] == [1, 2, 3, 4, 5] and len(events[-1]["warnings"]) == 2
 
 
 def test_a_command_line_click_refuses_is_an_error_event_of_class_usage_error(sequence_factory, tmp_path):

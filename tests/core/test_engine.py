@@ -1205,6 +1205,9 @@ def test_a_flash_frame_is_not_context_for_its_neighbours_nor_they_for_it(sequenc
     notes = {r.frame: r.message for r in summary.results}
     assert re.search(r"before frame 3: its brightness is 4(\.\d)? times this frame's", notes[2])
     assert re.search(r"before frame 2: its brightness is 0\.2\d? times this frame's", notes[3])
+    assert [r.left_out.keys() for r in summary.results] == [{3}, {3}, {2, 4}, {3}, {3}]
+    assert summary.cut_short() == [1, 2, 3, 4, 5]  # warned of once per frame left out: 3, then 2 and 4
+    assert [w.split(":")[0] for w in summary.warnings if "temporal context" in w] == ["frame 1", "frame 3"]
     for kept, frame in (([1, 2], 2), ([3], 3)):
         alone = tmp_path / f"alone{frame}"
         alone.mkdir()
