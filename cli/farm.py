@@ -63,9 +63,9 @@ def job_options(command):
                           "[default: the SHA-256 of the weights --model names here, if any]."),
         click.option("--gpus", type=click.IntRange(min=0),
                      help="GPUs each task needs [default: 1, or 0 with --device cpu]."),
-        click.option("--gpu-memory", type=POSITIVE, metavar="GB", help="GPU memory each task needs."),
-        click.option("--memory", type=POSITIVE, metavar="GB",
-                     help="Host memory each task books; tasks on the CPU also keep seq within it "
+        click.option("--gpu-memory", type=POSITIVE, metavar="GiB", help="GPU memory each task needs (GiB)."),
+        click.option("--memory", type=POSITIVE, metavar="GiB",
+                     help="Host memory each task books (GiB); tasks on the CPU also keep seq within it "
                           "(seq --max-mem) unless --max-mem says otherwise."),
         click.option("--cores", type=CORES,
                      help="CPU cores each task books; tasks on the CPU also run that many threads "

@@ -165,14 +165,16 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
     _seq_option("--tile", type=TILE, metavar="PX",
                 seq_help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
                          "the smallest the engine picks itself)."),
-    _seq_option("--max-gpu-mem", type=POSITIVE, metavar="GB",
-                seq_help="GPU memory budget in GB; picks the tile size.",
-                farm_help="seq --max-gpu-mem (GB)."),
-    _seq_option("--max-mem", type=POSITIVE, metavar="GB",
-                seq_help="Host memory a CPU run may use; frames that would not fit whole are denoised "
+    _seq_option("--max-gpu-mem", type=POSITIVE, metavar="GiB",
+                seq_help="GPU memory budget in GiB (2^30 bytes, as the summary's peak memory); picks "
+                         "the tile size.",
+                farm_help="seq --max-gpu-mem (GiB)."),
+    _seq_option("--max-mem", type=POSITIVE, metavar="GiB",
+                seq_help="Host memory a CPU run may use, in GiB (2^30 bytes, as the summary's peak "
+                         "memory), for the whole process; frames that would not fit whole are denoised "
                          f"in tiles [default: {AVAILABLE_SHARE:.0%} of the memory free, within the "
                          "cgroup's limit].",
-                farm_help="seq --max-mem (GB): host memory of a CPU task."),
+                farm_help="seq --max-mem (GiB): host memory of a CPU task."),
     _seq_option("--missing", type=click.Choice(MISSING_POLICIES), default=EngineConfig.missing,
                 seq_help="Missing input frames: fail, hold the nearest frame, or skip writing them."),
     _seq_option("--cpu-threads", type=click.IntRange(1, CPU_THREADS_LIMIT),

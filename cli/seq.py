@@ -307,8 +307,8 @@ def _missing_notes(summary: RunSummary) -> dict[int, str]:
 def _peak_memory(summary: RunSummary) -> list[str]:
     if not summary.peak_host_bytes:
         return []
-    gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GB GPU" if summary.peak_gpu_bytes else ""
-    return [f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GB host{gpu}"]
+    gpu = f", {summary.peak_gpu_bytes / 2**30:.2f} GiB GPU" if summary.peak_gpu_bytes else ""
+    return [f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GiB host{gpu}"]
 
 
 # What the `done` event and the printed summary say, in their order.

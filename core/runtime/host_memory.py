@@ -332,7 +332,7 @@ class HostPlan:
             return ""
         whole = max_mem_gb(self.cost.held(1, False) + self.cost.whole_bytes(), self.resident)
         whole_from = f" (whole frames from --max-mem {whole:.1f})" if self.tiled else ""
-        return f"a budget of {self.budget / 2**30:.2f} GB for the frames{whole_from}: {', '.join(given_up)}"
+        return f"a budget of {self.budget / 2**30:.2f} GiB for the frames{whole_from}: {', '.join(given_up)}"
 
     def tile(self, margin: int, multiple: int) -> int | None:
         """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
@@ -371,7 +371,7 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
 
 
 def run_budget(max_mem_gb: float | None) -> float | None:
-    """The bytes a CPU run may plan its frames within: of --max-mem (GB, for the whole process),
+    """The bytes a CPU run may plan its frames within: of --max-mem (GiB, for the whole process),
     what the process does not hold already (`resident_bytes`: Python, PyTorch, the model) less
     slack (GIVEN_SHARE); without it, a share of the memory available (AVAILABLE_SHARE), or None
     where that cannot be told. DeviceError where --max-mem leaves nothing."""
@@ -381,8 +381,8 @@ def run_budget(max_mem_gb: float | None) -> float | None:
     held = resident_bytes()
     budget = (max_mem_gb * 2**30 - held) * GIVEN_SHARE
     if budget <= 0:
-        raise DeviceError(f"--max-mem {max_mem_gb:g} GB is less than this process holds "
-                          f"before reading a frame ({held / 2**30:.2f} GB: Python, PyTorch and "
+        raise DeviceError(f"--max-mem {max_mem_gb:g} GiB is less than this process holds "
+                          f"before reading a frame ({held / 2**30:.2f} GiB: Python, PyTorch and "
                           "the model): --max-mem bounds the whole process, give it more")
     return budget
 
@@ -407,7 +407,7 @@ def plan_host_memory(budget: int, cost: FrameCost, frame: int, resident: int = 0
 
 
 def max_mem_gb(frames: int, resident: int) -> float:
-    """The --max-mem (GB, rounded up to 0.1) whose budget (`run_budget`) holds `frames` bytes in a
+    """The --max-mem (GiB, rounded up to 0.1) whose budget (`run_budget`) holds `frames` bytes in a
     process that holds `resident` before its frames, with RESIDENT_DRIFT to spare."""
     whole_process = resident + RESIDENT_DRIFT + frames / GIVEN_SHARE
     return math.ceil(round(whole_process / 2**30 * 10, 6)) / 10
@@ -420,8 +420,8 @@ def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
     that fits)."""
     need = cost.least_bytes()
     runs = max_mem_gb(need, resident)
-    advice = [f"it runs with --max-mem {runs:.1f} or more (GB, for the whole "
-              f"process: {resident / 2**30:.2f} GB of it Python, PyTorch and the model) where that "
+    advice = [f"it runs with --max-mem {runs:.1f} or more (GiB, for the whole "
+              f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model) where that "
               "much memory is free"]
     beauty = cost.with_layers(0).least_bytes()
     if cost.layers and need - beauty > need * LAYER_ADVICE_SHARE:
@@ -447,5 +447,5 @@ def _size(count: int) -> str:
     if count <= 0:  # --max-mem below what the process already holds
         return "nothing"
     if count >= 2**30:
-        return f"{count / 2**30:.1f} GB"
-    return f"{count / 2**20:.0f} MB" if count >= 2**20 else f"{count / 2**10:.0f} KB"
+        return f"{count / 2**30:.1f} GiB"
+    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count / 2**10:.0f} KiB"

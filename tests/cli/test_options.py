@@ -108,6 +108,18 @@ def test_seq_help_names_the_shipped_models_and_the_temporal_radius_range():
     assert "1001-1100:2" in shown and "-5--1" in shown
 
 
+def test_the_memory_options_say_they_take_gib_as_the_summary_prints_them():
+    """--max-mem 3 is 3 * 2^30 bytes (`host_memory.run_budget`), and the summary's peak memory
+    divides by 2^30, but both said GB."""
+    from vfxdenoise.cli.farm import farm
+
+    shown = " ".join(CliRunner().invoke(seq, ["--help"]).output.split())
+    assert "--max-gpu-mem GiB GPU memory budget in GiB (2^30 bytes" in shown
+    assert "--max-mem GiB Host memory a CPU run may use, in GiB (2^30 bytes" in shown
+    farm_help = " ".join(CliRunner().invoke(farm, ["openjd", "--help"]).output.split())
+    assert "--memory GiB" in farm_help and "--gpu-memory GiB" in farm_help and " GB" not in farm_help
+
+
 def test_stacked_options_are_listed_in_the_order_written_and_reusable():
     """`stack` is the options written one above the other, as farm's, classic's and seq's shared
     options are; one stack decorates several commands (farm openjd and opencue)."""

@@ -110,7 +110,7 @@ def test_the_summary_gives_the_peak_memory_a_farm_task_should_book(sequence_fact
     pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
     result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    peak = re.search(r"^peak memory: (\d+\.\d\d) GB host$", result.stderr, re.MULTILINE)
+    peak = re.search(r"^peak memory: (\d+\.\d\d) GiB host$", result.stderr, re.MULTILINE)
     assert peak and 0.05 < float(peak.group(1)) < 16  # torch alone holds more than 50 MB
     done = json.loads(run_vfxdenoise("seq", pattern, "--progress", "json", "--overwrite",
                                      cwd=tmp_path).stdout.splitlines()[-1])
@@ -522,7 +522,7 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
         "sanitised input values: 3 beauty",
         "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
         "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
-        "peak memory: 3.00 GB host, 0.50 GB GPU", "time: 12.3 s"]
+        "peak memory: 3.00 GiB host, 0.50 GiB GPU", "time: 12.3 s"]
     _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
     assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
                                                     "device: cuda", "time: 0.0 s"]
@@ -792,11 +792,11 @@ def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequen
     refused = run_vfxdenoise(*args, "--max-mem", "0.6", cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr
     named = re.search(r"error: frame 1 \(96x64\): a 5-frame window of these frames needs about .* this run "
-                      r"may use .*; it runs with --max-mem (\d+\.\d) or more \(GB, for the whole process",
+                      r"may use .*; it runs with --max-mem (\d+\.\d) or more \(GiB, for the whole process",
                       refused.stderr)
     assert named, refused.stderr
     ran = run_vfxdenoise(*args, "--max-mem", named.group(1), cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "written: 5 frame(s) 1-5" in ran.stderr
-    peak = re.search(r"peak memory: (\d+\.\d\d) GB host", ran.stderr)
+    peak = re.search(r"peak memory: (\d+\.\d\d) GiB host", ran.stderr)
     assert peak and float(peak.group(1)) <= float(named.group(1)), ran.stderr

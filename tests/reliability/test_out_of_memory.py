@@ -165,8 +165,8 @@ def test_a_window_that_cannot_fit_in_host_memory_is_refused_before_any_frame(seq
     shot = parse_pattern(sequence_factory(frames=range(1, 4), height=160, width=288))
     monkeypatch.setattr(host_memory, "resident_bytes", lambda: 0)  # 1 MB left for the frames
     with pytest.raises(DeviceError, match=r"frame 1 \(288x160\): a 3-frame window of these "
-                                          r"frames needs about \d+ MB of host memory and this "
-                                          r"run may use \d+ KB"):
+                                          r"frames needs about \d+ MiB of host memory and this "
+                                          r"run may use \d+ KiB"):
         denoise_sequence(shot, config=config(max_mem_gb=1e-3))
     out = shot.with_name(prefix="render_denoised.")
     assert not list(out.directory.glob(f"{out.prefix}*"))  # no frame, temp or lock left
@@ -190,8 +190,8 @@ def test_a_budget_below_what_the_process_holds_says_so(shot, cli):
     frame: a budget below that is not "this run may use nothing" but too small a --max-mem."""
     result = cli(shot.text, "--max-mem", "0.001", "--progress", "none")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert re.match(r"error: --max-mem 0.001 GB is less than this process holds before reading a "
-                    r"frame \(\d+\.\d\d GB: Python, PyTorch and the model\)", result.output)
+    assert re.match(r"error: --max-mem 0.001 GiB is less than this process holds before reading a "
+                    r"frame \(\d+\.\d\d GiB: Python, PyTorch and the model\)", result.output)
     assert cli(shot.text, "--max-mem", "0").exit_code == 2  # refused by the option itself
 
 

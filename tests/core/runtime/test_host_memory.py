@@ -165,7 +165,7 @@ def test_a_shot_shorter_than_the_window_holds_only_its_frames():
 
 def test_a_window_that_cannot_fit_is_refused_naming_the_frame_and_what_it_needs():
     with pytest.raises(DeviceError, match=r"frame 1001 \(7680x4320\): a 5-frame window .* "
-                                          r"needs about \d+\.\d GB .* may use 2\.0 GB.*--max-mem"):
+                                          r"needs about \d+\.\d GiB .* may use 2\.0 GiB.*--max-mem"):
         plan_host_memory(2 * GIB, _cost(7680, 4320), 1001)
     with pytest.raises(DeviceError, match=r"a 3-frame window"):  # a 3-frame shot
         plan_host_memory(GIB, _cost(7680, 4320, frames=3), 1001)
@@ -180,7 +180,7 @@ def test_a_cpu_run_is_planned_on_its_largest_frame_once_its_budget_is_known():
         asked.append(True)
         return {1001: _cost(1920, 1080), 1002: _cost(7680, 4320), 1003: _cost(1920, 1080)}
 
-    with pytest.raises(DeviceError, match=r"--max-mem 0\.001 GB is less than this process holds"):
+    with pytest.raises(DeviceError, match=r"--max-mem 0\.001 GiB is less than this process holds"):
         plan_cpu_run(0.001, costs)
     assert not asked
     with pytest.raises(DeviceError, match=r"frame 1002 \(7680x4320\): a 5-frame window"):
@@ -248,7 +248,7 @@ def test_the_max_mem_a_refusal_names_runs(cost):
     and was refused again): passed as --max-mem, the run is planned."""
     with pytest.raises(DeviceError) as refused:
         plan_host_memory(_budget(1), cost, 1001, RESIDENT)
-    named = re.search(r"it runs with --max-mem (\d+\.\d) or more \(GB, for the whole process: 0\.37 GB "
+    named = re.search(r"it runs with --max-mem (\d+\.\d) or more \(GiB, for the whole process: 0\.37 GiB "
                       r"of it Python, PyTorch and the model\)", str(refused.value))
     assert named, refused.value
     max_mem = float(named.group(1))
@@ -304,7 +304,7 @@ def test_the_summary_says_the_budget_it_fitted_to_and_the_max_mem_for_whole_fram
     were fitted to. A tiled run names the --max-mem that holds whole frames, which plans them."""
     cost = _cost(1920, 1080)
     plan = plan_host_memory(_budget(2.8), cost, 1001, RESIDENT)
-    described = re.fullmatch(r"a budget of (\d\.\d\d) GB for the frames \(whole frames from --max-mem "
+    described = re.fullmatch(r"a budget of (\d\.\d\d) GiB for the frames \(whole frames from --max-mem "
                              r"(\d\.\d)\): 1 frame\(s\) read ahead, input and network in tiles",
                              plan.describe())
     assert described, plan.describe()

@@ -359,7 +359,7 @@ def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(s
                    line.endswith(str(parse_pattern(out).path(frame))) for line in done), done
     assert "written: 3 frame(s) 1001-1003" in done
     # the summary's peak memory: what to book with --memory (docs/farm.md)
-    assert any(re.fullmatch(r"peak memory: \d+\.\d\d GB host", line) for line in done), done
+    assert any(re.fullmatch(r"peak memory: \d+\.\d\d GiB host", line) for line in done), done
 
     parse_pattern(shot).path(1007).write_bytes(b"")  # read for frame 1005: the chunk fails there
     failed = _run([BIN / "openjd", "run", template, "--tasks", json.dumps([{"Frame": "1004-1007"}])])
