@@ -31,7 +31,10 @@ from vfxdenoise.cli import commands
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
+from vfxdenoise.core.runtime.processes import seconds_running
 
+# `ctx.obj`'s key for when the process started, on the `time.perf_counter` clock (`main`).
+STARTED = "started"
 # The exit status of a process whose stdout's reader went away: 128 + SIGPIPE (13 on Linux and
 # macOS), as a shell reports a tool that SIGPIPE ended (Python ignores the signal and raises instead).
 STDOUT_CLOSED_STATUS = 128 + 13
@@ -173,11 +176,13 @@ def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
     tensors before any is made (`cpu_memory`), SIGTERM is caught (`_terminated`), and SIGINT
     interrupts as Ctrl-C does even where the parent left it ignored (a shell's background job, a
-    host application): the host plugins cancel a run with it."""
+    host application): the host plugins cancel a run with it. The commands learn when the process
+    started (`STARTED`: as /proc tells it, else now), so that seq's summary counts its start-up."""
+    started = time.perf_counter() - (seconds_running() or 0.0)
     keep_freed_memory()
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    cli(prog_name="vfxdenoise")
+    cli(prog_name="vfxdenoise", obj={STARTED: started})
 
 
 # `python -m vfxdenoise.cli.main`: a host's $VFXDENOISE_COMMAND may name an interpreter (docs/hosts.md).

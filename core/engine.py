@@ -64,7 +64,10 @@ class RunSummary:
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)
     layers: dict[str, LayerMap] = field(default_factory=dict)  # view ('' for one) -> its mapping
     peak_frames_in_memory: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # from the call, the model's loading included
+    # What the process took to start before the call (Python, PyTorch and the other imports),
+    # where its caller measured it (`vfxdenoise seq`); None elsewhere
+    startup_seconds: float | None = None
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
     device: str = ""  # where and in which precision the network ran (`Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)

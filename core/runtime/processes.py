@@ -1,7 +1,8 @@
 """Other processes on this host, as the files they leave are judged by: whether the process a
 pid names is alive, when it started (pids are reused, one per run in a container), what tells it
 apart beside host and pid (`this_process`: boot, pid namespace, start), and its state and process
-group; from Linux's /proc where there is one. Standard library only (the plugin's too).
+group; how long this one has run (`seconds_running`); from Linux's /proc where there is one.
+Standard library only (the plugin's too).
 
 A process record (a frame lock's, `frame_locks`) names its process by "host" and "pid", and by
 `this_process`'s keys where /proc shows them; `pid_checkable` and `process_gone` judge one.
@@ -13,6 +14,7 @@ import contextlib
 import functools
 import os
 import socket
+import time
 from pathlib import Path
 
 
@@ -71,6 +73,17 @@ def started_at(pid: int) -> float | None:
     except (OSError, ValueError, IndexError, StopIteration):
         return None
     return None if stat is None else boot + stat[1] / os.sysconf("SC_CLK_TCK")
+
+
+def seconds_running() -> float | None:
+    """How long this process has been running, to 1/100 s: its `proc_stat` start against the
+    boot clock now (not `started_at`'s boot time, which /proc gives in whole seconds); None
+    without /proc (macOS, Windows)."""
+    stat = proc_stat("self")
+    boot_clock = getattr(time, "CLOCK_BOOTTIME", None)  # Linux only
+    if stat is None or boot_clock is None:
+        return None
+    return time.clock_gettime(boot_clock) - stat[1] / os.sysconf("SC_CLK_TCK")
 
 
 def this_process() -> dict:

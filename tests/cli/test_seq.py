@@ -9,6 +9,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -106,15 +107,24 @@ def test_precision_and_cpu_threads_reach_the_engine_and_unknown_precisions_are_r
     assert half.returncode == 2 and "'half' is not one of 'auto', 'float32'" in half.stderr
 
 
-def test_the_summary_gives_the_peak_memory_a_farm_task_should_book(sequence_factory, tmp_path):
+def test_the_summary_gives_the_peak_memory_and_time_a_farm_task_should_book(sequence_factory, tmp_path):
+    """The time counts the process's start-up too (importing PyTorch): it left out seconds of
+    the task's wall time."""
     pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
+    started = time.perf_counter()
     result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
+    wall = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     peak = re.search(r"^peak memory: (\d+\.\d\d) GiB host$", result.stderr, re.MULTILINE)
     assert peak and 0.05 < float(peak.group(1)) < 16  # torch alone holds more than 50 MB
+    said = re.search(r"^time: (\d+\.\d) s, (\d+\.\d) s of it start-up$", result.stderr, re.MULTILINE)
+    assert said, result.stderr
+    total, startup = float(said.group(1)), float(said.group(2))
+    assert 0.1 <= startup < total <= wall + 0.05  # importing PyTorch takes more than 0.1 s
     done = json.loads(run_vfxdenoise("seq", pattern, "--progress", "json", "--overwrite",
                                      cwd=tmp_path).stdout.splitlines()[-1])
     assert done["peak_host_bytes"] > 50 * 2**20 and done["peak_gpu_bytes"] == 0
+    assert done["startup_seconds"] >= 0.1 and done["seconds"] > 0
 
 
 def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):
@@ -500,17 +510,18 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                          sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": {}, "right": {}},
                          seconds=12.3456, memory="tiles of 512", device="cpu (2 threads), float32",
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
-                         peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29,
+                         peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29, startup_seconds=2.5,
                          warnings=["no albedo layer found"])
     event = _done_event(summary)
     assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
                            "cut_short", "missing_notes",
                            "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
-                           "peak_host_bytes", "peak_gpu_bytes", "seconds", "warnings"]
+                           "peak_host_bytes", "peak_gpu_bytes", "seconds", "startup_seconds", "warnings"]
     assert event["warnings"] == ["no albedo layer found"]  # printed on stderr as they came, not again
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)
     assert (event["held"], event["degraded"], event["cut_short"]) == ([1001], [1002], [1002])
+    assert event["startup_seconds"] == 2.5  # and `seconds` the run's own, as before
     _print_summary(summary)
     assert capsys.readouterr().err.splitlines() == [
         f"output: {Path('out') / 'o.####.exr'}", "written: 2 frame(s) 1001-1002",
@@ -522,7 +533,7 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
         "sanitised input values: 3 beauty",
         "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
         "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
-        "peak memory: 3.00 GiB host, 0.50 GiB GPU", "time: 12.3 s"]
+        "peak memory: 3.00 GiB host, 0.50 GiB GPU", "time: 14.8 s, 2.5 s of it start-up"]
     _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
     assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
                                                     "device: cuda", "time: 0.0 s"]

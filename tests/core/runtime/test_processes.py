@@ -16,6 +16,7 @@ from vfxdenoise.core.runtime.processes import (
     proc_stat,
     proc_state,
     process_gone,
+    seconds_running,
     started_at,
     this_process,
 )
@@ -97,3 +98,15 @@ def test_a_record_of_a_pid_reused_since_names_a_process_gone():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert process_gone({**record, "pid": child.pid}) and process_gone({"pid": "x"})
+
+
+@linux_proc
+def test_a_process_knows_how_long_it_has_run_to_a_tenth_of_a_second():
+    """What seq's summary counts as its start-up: a child that slept 0.5 s before asking has run
+    at least that long, and not much longer than its parent saw it run."""
+    started = time.perf_counter()
+    said = subprocess.run([sys.executable, "-c", "import time; time.sleep(0.5); from vfxdenoise.core.runtime."
+                           "processes import seconds_running; print(seconds_running())"],
+                          capture_output=True, text=True, check=True).stdout
+    assert 0.5 <= float(said) <= time.perf_counter() - started + 0.02  # /proc counts in 1/100 s
+    assert seconds_running() > float(said)  # this process started before its child
