@@ -164,7 +164,9 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                          "match its holdouts or cryptomatte."),
     _seq_option("--tile", type=TILE, metavar="PX",
                 seq_help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
-                         "the smallest the engine picks itself)."),
+                         "the smallest the engine picks itself). On a CPU tiles cost much time for "
+                         "little memory: 1080p frames took 1.5x the CPU time in 512 px tiles, 5.9x "
+                         "in 128 px, for a peak 12-27% lower."),
     _seq_option("--max-gpu-mem", type=POSITIVE, metavar="GiB",
                 seq_help="GPU memory budget in GiB (2^30 bytes, as the summary's peak memory); picks "
                          "the tile size.",

@@ -322,6 +322,12 @@ def _peak_memory(summary: RunSummary) -> list[str]:
     return [f"peak memory: {summary.peak_host_bytes / 2**30:.2f} GiB host{gpu}"]
 
 
+def _tiles(summary: RunSummary) -> list[str]:
+    """The tiles frames ran in, where any did: on a CPU they cost time (--tile's help says how
+    much), and the tile the memory plan chose was said nowhere."""
+    return [f"tiles: {', '.join(map(str, summary.tiles))} px"] if summary.tiles else []
+
+
 def _time(summary: RunSummary) -> list[str]:
     """The run's time, with the process's start-up where it is known (a farm task's wall time
     counts it: 2.6 s on the 2-core development machine, most of it importing PyTorch)."""
@@ -352,6 +358,7 @@ _SUMMARY: tuple[_Finding, ...] = (
     _Finding("sanitized", lambda s: s.sanitized.counts,
              lambda s: [f"sanitised input values: {s.sanitized.describe()}"] if s.sanitized.total else []),
     _line("memory", "host memory"),
+    _Finding("tiles", lambda s: s.tiles, _tiles),
     _line("device", "device", shown=lambda value: True),
     _Finding("views", lambda s: [view for view in s.layers if view],
              lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),

@@ -33,7 +33,7 @@ from vfxdenoise.core.runtime.host_memory import HostPlan
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
-from vfxdenoise.core.tiling import MIN_TILE, out_of_memory, run_with_oom_retry, tile_for_budget
+from vfxdenoise.core.tiling import MIN_TILE, out_of_memory, run_with_oom_retry, tile_for_budget, tile_run
 from vfxdenoise.core.weights import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,7 @@ class Denoiser:
         self.input_device = torch.device("cpu") if budgeted else device
         if self.tile is None and budgeted:
             self.tile = tile_for_budget(config.max_gpu_mem_gb * 2**30, self.multiple, self.half)
+        self.tiles_run: set[int] = set()  # the tiles frames ran in (px), for the run's summary
 
     def settings(self) -> AbstractContextManager[None]:
         """PyTorch's process-wide settings this denoiser's frames run with, for a `with` block
@@ -262,6 +263,8 @@ class Denoiser:
                                              self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
+                if ran := tile_run(used, *x.shape[-2:], self.multiple):
+                    self.tiles_run.add(ran)
                 failures = _failures(y[0], _frame_t_beauty(x, self.model.layout))  # before cleaning
                 # Finite, and within half float so outputs stored as half hold no Inf either.
                 # Cleaned and widened to float32 by torch (NumPy's half conversion is slow), on the

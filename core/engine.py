@@ -69,6 +69,9 @@ class RunSummary:
     # where its caller measured it (`vfxdenoise seq`); None elsewhere
     startup_seconds: float | None = None
     memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
+    # The tiles frames were denoised in (px, smallest first: --tile, the memory's plan, smaller
+    # after running out of memory); [] where each ran whole
+    tiles: list[int] = field(default_factory=list)
     device: str = ""  # where and in which precision the network ran (`Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
@@ -178,10 +181,11 @@ def _outputs_held(plan: RunPlan) -> Iterator[frame_locks.FrameLocks]:
 
 
 def _add_totals(summary: RunSummary, started: float, denoiser: Denoiser) -> None:
-    """The run's time and peak memory in its summary, its results in frame order."""
+    """The run's time, peak memory and tiles in its summary, its results in frame order."""
     summary.seconds = time.perf_counter() - started
     summary.results.sort(key=lambda r: r.frame)
     summary.peak_host_bytes = peak_resident_bytes()
+    summary.tiles = sorted(denoiser.tiles_run)
     if denoiser.device.type == "cuda":
         summary.peak_gpu_bytes = torch.cuda.max_memory_reserved(denoiser.device)
 

@@ -30,6 +30,14 @@ def tile_for_budget(budget_bytes: float, multiple: int, half: bool) -> int:
     return max(MIN_TILE, side // multiple * multiple)
 
 
+def tile_run(tile: int | None, height: int, width: int, multiple: int) -> int | None:
+    """The tile `run_tiled` runs a `height` x `width` frame in for `tile`: rounded down to a
+    multiple of `multiple`; None where the frame is run whole (no tile, or it fits one)."""
+    if tile is None or (tile >= height and tile >= width):
+        return None
+    return max(multiple, tile // multiple * multiple)
+
+
 def _starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
@@ -53,9 +61,9 @@ def run_tiled(
     `x` is only sliced (`x[..., y0:y1, x0:x1]`), so it may stand for an input that is built one
     region at a time (`network_input.InputByRegion`)."""
     height, width = x.shape[-2:]
-    if tile is None or (tile >= height and tile >= width):
+    tile = tile_run(tile, height, width, multiple)
+    if tile is None:
         return model(x[..., 0:height, 0:width])
-    tile = max(multiple, tile // multiple * multiple)
     overlap = -(-overlap // multiple) * multiple
     out = None
     for y0 in _starts(height, tile):

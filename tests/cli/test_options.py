@@ -120,6 +120,11 @@ def test_the_memory_options_say_they_take_gib_as_the_summary_prints_them():
     assert "--memory GiB" in farm_help and "--gpu-memory GiB" in farm_help and " GB" not in farm_help
 
 
+def test_tile_help_says_what_tiles_cost_on_a_cpu():
+    shown = " ".join(CliRunner().invoke(seq, ["--help"]).output.split())
+    assert "On a CPU tiles cost much time for little memory: 1080p frames took 1.5x the CPU time" in shown
+
+
 def test_stacked_options_are_listed_in_the_order_written_and_reusable():
     """`stack` is the options written one above the other, as farm's, classic's and seq's shared
     options are; one stack decorates several commands (farm openjd and opencue)."""

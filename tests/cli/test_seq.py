@@ -508,14 +508,15 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                FrameResult(1005, Path("o.1005.exr"), FrameStatus.FAILED, 0.0, "damaged")]
     summary = RunSummary(output_pattern=FramePattern(Path("out"), "o.", ".exr", 4), results=results,
                          sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": {}, "right": {}},
-                         seconds=12.3456, memory="tiles of 512", device="cpu (2 threads), float32",
+                         seconds=12.3456, memory="in tiles", tiles=[256, 512], device="cpu, float32",
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
                          peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29, startup_seconds=2.5,
                          warnings=["no albedo layer found"])
     event = _done_event(summary)
     assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
                            "cut_short", "missing_notes",
-                           "sanitized", "memory", "device", "views", "motion_vectors", "exposure", "storage",
+                           "sanitized", "memory", "tiles", "device", "views", "motion_vectors", "exposure",
+                           "storage",
                            "peak_host_bytes", "peak_gpu_bytes", "seconds", "startup_seconds", "warnings"]
     assert event["warnings"] == ["no albedo layer found"]  # printed on stderr as they came, not again
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
@@ -531,7 +532,7 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
         "context cut short (neighbours left out: warned above): 1 frame(s) 1002",
         "note: frame 1001: held 1000",
         "sanitised input values: 3 beauty",
-        "host memory: tiles of 512", "device: cpu (2 threads), float32", "views denoised: left, right",
+        "host memory: in tiles", "tiles: 256, 512 px", "device: cpu, float32", "views denoised: left, right",
         "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
         "peak memory: 3.00 GiB host, 0.50 GiB GPU", "time: 14.8 s, 2.5 s of it start-up"]
     _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))

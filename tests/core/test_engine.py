@@ -56,6 +56,16 @@ def _config(weights, **kwargs) -> EngineConfig:
     return EngineConfig(model=str(weights), device="cpu", **kwargs)
 
 
+def test_the_summary_names_the_tiles_frames_ran_in(sequence_factory, tmp_path, tiny_weights):
+    """--tile 128 over frames 160 px wide runs them in 128 px tiles; frames within one tile, or
+    without --tile, run whole. The summary said neither."""
+    pattern = sequence_factory(frames=range(1, 3), height=32, width=160)
+    tiles = {tile: denoise_sequence(pattern, str(tmp_path / str(tile) / "o.####.exr"),
+                                    config=_config(tiny_weights, tile=tile)).tiles
+             for tile in (128, None, 256)}
+    assert tiles == {128: [128], None: [], 256: []}
+
+
 def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1001, 1008))
     whole = str(tmp_path / "whole" / "out.####.exr")

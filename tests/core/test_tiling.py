@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.tiling import run_tiled, run_with_oom_retry, tile_for_budget
+from vfxdenoise.core.tiling import run_tiled, run_with_oom_retry, tile_for_budget, tile_run
 
 
 @pytest.mark.parametrize("arch, config", [("temporal-unet", {}), ("temporal-kpn", {"demodulate": True}),
@@ -55,3 +55,11 @@ def test_tile_for_budget_grows_with_the_budget():
     small = tile_for_budget(1 * 2**30, 16, half=True)
     large = tile_for_budget(4 * 2**30, 16, half=True)
     assert small % 16 == 0 and large > small
+
+
+def test_the_tile_a_frame_runs_in_is_rounded_to_the_multiple_and_none_where_it_fits_one():
+    """What the summary reports as the tile used (`Denoiser.tiles_run`)."""
+    assert tile_run(None, 1080, 1920, 16) is None
+    assert tile_run(2048, 1080, 1920, 16) is None  # the whole frame in one tile: run whole
+    assert tile_run(1080, 1080, 1920, 16) == 1072
+    assert tile_run(128, 1080, 1920, 16) == 128
