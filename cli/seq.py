@@ -195,7 +195,8 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "Deadline Cloud shows as a task's; farm jobs use it); json: JSON events alone on "
                    "stdout. Warnings and errors go to stderr.")
 @click.option("--io-threads", type=click.IntRange(1, IO_THREADS_LIMIT),
-              help="EXR decode/encode threads [default: one per CPU this process may use, at least 2 "
+              help="EXR decode/encode threads; more than the CPUs cost memory for no speed (warned) "
+                   "[default: one per CPU this process may use, at least 2 "
                    f"and at most {MAX_IO_THREADS}].")
 def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""

@@ -29,7 +29,7 @@ import torch
 
 from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
-from vfxdenoise.core.engine_config import EngineConfig
+from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
 from vfxdenoise.core.errors import NonFiniteNetworkError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
@@ -47,6 +47,7 @@ from vfxdenoise.core.neighbours import usable_window
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
 from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
+from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
@@ -233,11 +234,25 @@ class _Pace:
 
 def _pace(plan: RunPlan) -> _Pace:
     """The run's pace: a CPU run's within its host memory (`_host_plan`, made for all the frames
-    it may denoise), else the config's threads and read-ahead."""
+    it may denoise), else the config's threads and read-ahead; --io-threads beyond the CPUs
+    warned of (`_warn_of_spare_io_threads`)."""
+    _warn_of_spare_io_threads(plan.config.io_threads)
     host = _host_plan(plan, list(plan.todo))
     if host is None:
         return _Pace(None, plan.config.threads(), plan.config.read_ahead())
     return _Pace(host, host.threads, host.read_ahead)
+
+
+def _warn_of_spare_io_threads(io_threads: int | None) -> None:
+    """Warn where --io-threads gives more EXR threads than the CPUs this process may use
+    (`host_cpus`; MIN_IO_THREADS on one CPU, as the default): they decode and encode no faster,
+    and each holds frames in memory. Run as asked, neither capped nor refused: a pipeline passes
+    one value to farm nodes of any size, and this says where it is too many."""
+    cpus = available_cpus()
+    if io_threads and io_threads > max(MIN_IO_THREADS, cpus):
+        warn(log, "--io-threads %d is more than the %d CPU(s) this process may use: the threads beyond "
+             "them decode and encode no faster, and each holds frames in memory; leave --io-threads "
+             "out for one per CPU", io_threads, cpus)
 
 
 def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:

@@ -36,6 +36,7 @@ CPU_THREADS_LIMIT = 1024  # the most --cpu-threads takes (from 1)
 IO_THREADS_LIMIT = 64  # the most --io-threads takes (from 1)
 BRIGHTNESS_JUMP = 3.0  # a neighbour this much brighter is no context (`frame_brightness`: why 3)
 MAX_IO_THREADS = 16  # decode/encode threads a run picks itself at most (`EngineConfig.threads`)
+MIN_IO_THREADS = 2  # and at least, on one CPU too: a frame is decoded while another is denoised
 # The knobs that decide how a run goes, not what its outputs hold (where it runs, in what memory,
 # which frames, what to do with those on disk or failing, which weights it refuses to run: the
 # weights run are in the settings as their contents): every other one is in `output_settings`.
@@ -64,7 +65,7 @@ class EngineConfig:
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, 2 to MAX_IO_THREADS
+    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, MIN_ to MAX_IO_THREADS
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
@@ -140,7 +141,8 @@ class EngineConfig:
                              f"itself (got {self.tile}); leave it out to let the memory decide")
         for option, value, most, default in (
                 ("--cpu-threads", self.cpu_threads, CPU_THREADS_LIMIT, "one per CPU this process may use"),
-                ("--io-threads", self.io_threads, IO_THREADS_LIMIT, f"one per CPU, 2 to {MAX_IO_THREADS}")):
+                ("--io-threads", self.io_threads, IO_THREADS_LIMIT,
+                 f"one per CPU, {MIN_IO_THREADS} to {MAX_IO_THREADS}")):
             if value is not None and not 1 <= value <= most:
                 raise UsageError(f"{option} must be from 1 to {most} (got {value}); leave it out for "
                                  f"{default}")
@@ -186,7 +188,7 @@ class EngineConfig:
             return self.io_threads
         from vfxdenoise.core.runtime.host_cpus import available_cpus
 
-        return max(2, min(MAX_IO_THREADS, available_cpus()))
+        return max(MIN_IO_THREADS, min(MAX_IO_THREADS, available_cpus()))
 
     def read_ahead(self) -> int:
         """Output frames whose inputs are read ahead of the one being denoised: one per spare

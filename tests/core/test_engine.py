@@ -66,6 +66,23 @@ def test_the_summary_names_the_tiles_frames_ran_in(sequence_factory, tmp_path, t
     assert tiles == {128: [128], None: [], 256: []}
 
 
+def test_io_threads_beyond_the_cpus_are_warned_of_once_and_run(sequence_factory, tmp_path, tiny_weights):
+    """A pipeline's fixed --io-threads on a smaller farm node held frames in memory for no speed,
+    unsaid. Warned, naming the CPUs; not refused (nor capped: the run goes as asked)."""
+    from vfxdenoise.core.runtime.host_cpus import available_cpus
+
+    pattern = sequence_factory(frames=range(1, 4))
+    most = max(2, available_cpus())  # what the default gives on this machine's CPUs, at least 2
+    warned = {threads: [w for w in denoise_sequence(pattern, str(tmp_path / str(threads) / "o.####.exr"),
+                                                    config=_config(tiny_weights, io_threads=threads)).warnings
+                        if w.startswith("--io-threads")]
+              for threads in (most, most + 1)}
+    assert warned[most] == []
+    assert warned[most + 1] == [f"--io-threads {most + 1} is more than the {available_cpus()} CPU(s) this "
+                                "process may use: the threads beyond them decode and encode no faster, "
+                                "and each holds frames in memory; leave --io-threads out for one per CPU"]
+
+
 def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1001, 1008))
     whole = str(tmp_path / "whole" / "out.####.exr")
