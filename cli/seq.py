@@ -316,6 +316,12 @@ def _missing_notes(summary: RunSummary) -> dict[int, str]:
             if result.status == FrameStatus.MISSING and result.message not in ("", NOT_ON_DISK)}
 
 
+def _layers(summary: RunSummary) -> list[str]:
+    """The --aov layers denoised with the beauty (each view's alike, so named once): what a
+    wildcard resolved to, which the run said nowhere else."""
+    return list(dict.fromkeys(name for mapping in summary.layers.values() for name, _ in mapping.aovs))
+
+
 def _peak_memory(summary: RunSummary) -> list[str]:
     if not summary.peak_host_bytes:
         return []
@@ -365,7 +371,9 @@ _SUMMARY: tuple[_Finding, ...] = (
              lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),
     _line("motion_vectors", "motion vectors"),
     _line("exposure", "exposure", shown=lambda value: value not in ("", Exposure().describe())),
-    _Finding(None, lambda s: None, lambda s: [f"alpha: {s.alpha}"] if s.alpha else []),  # --alpha denoise
+    _Finding("layers", _layers,
+             lambda s: [f"layers denoised with the beauty: {', '.join(_layers(s))}"] if _layers(s) else []),
+    _Finding("alpha", lambda s: s.alpha, lambda s: [f"alpha: {s.alpha}"] if s.alpha else []),
     _Finding("storage", lambda s: s.storage, lambda s: [f"outputs: {change}" for change in s.storage]),
     _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),
     _Finding("peak_gpu_bytes", lambda s: s.peak_gpu_bytes, lambda s: []),  # in the peak memory line

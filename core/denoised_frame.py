@@ -62,6 +62,9 @@ class MadeWith:
 
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
 ALPHA_ATTRIBUTE = "vfxdenoise/alpha"  # "denoised" where --alpha denoise wrote the frame's alpha
+# The channels whose pixels the run replaced (beauty, --aov layers, a denoised alpha), comma-separated:
+# a compositor tells a light group denoised from one as rendered by it
+DENOISED_ATTRIBUTE = "vfxdenoise/denoised_channels"
 
 
 class Written(NamedTuple):
@@ -93,8 +96,10 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     in the header."""
     exposure = made_with.exposure
     alphas = []  # each view's settled alpha, set once every view's rendered one is read
+    replaced: list[str] = []  # the channels given denoised pixels, in order
     for view, layers in views.items():
         names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
+        replaced += [channel for channels in names for channel in channels]
         window = image.data_window_of(layers.beauty[0])  # what the features were read over
         uncovered = _uncovered(image, layers, window)
         # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
@@ -121,8 +126,9 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     for channels, settled, window in alphas:
         if settled is not None:
             image.set(channels, settled, window)
+            replaced += channels
     image.forget_pixel_digests()
-    image.set_attributes({**_made_with_attributes(made_with),
+    image.set_attributes({**_made_with_attributes(made_with), DENOISED_ATTRIBUTE: ",".join(replaced),
                           **({ALPHA_ATTRIBUTE: "denoised"} if any(settled is not None
                                                                   for _, settled, _ in alphas) else {})})
     if made_with.held_from is not None:  # its header is the held frame's: its time code is advanced

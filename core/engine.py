@@ -217,8 +217,8 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     todo = _keep_made_at(plan, shot.exposure, summary, on_disk)
     _describe_run(summary, plan, list(todo), pace.host, shot)
     _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed, stop)
-    for note in layer_notes(summary.layers):  # once a run: what --aov wildcards left out as data...
-        log.info("%s", note)
+    for note in layer_notes(summary.layers):  # once a run: a wildcard that matched no light...
+        warn(log, "%s", note)
     summary.alpha = _alpha_summary(plan.config, summary.layers)
 
 

@@ -25,6 +25,7 @@ from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
 from vfxdenoise.core.engine import RunSummary
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.frame_pattern import FramePattern
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -148,7 +149,8 @@ def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_fa
 def test_aov_wildcard_says_once_what_it_left_out_and_a_named_layer_that_looks_like_data(sequence_factory,
                                                                                        tmp_path):
     """`--aov '*'` left data passes out without a word; a light group named like data (`crowd_ID`)
-    was refused when named. The run says each once, and denoises what was named."""
+    was refused when named. The run warns of each once, denoises what was named, and says which
+    layers the wildcard resolved to, in the summary and in each frame's header."""
     extra = {f"{layer}.{c}": np.full((32, 48), 0.25, np.float32) for layer in ("spec", "Pcam", "crowd_ID")
              for c in "RGB"}
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
@@ -156,11 +158,14 @@ def test_aov_wildcard_says_once_what_it_left_out_and_a_named_layer_that_looks_li
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines.count("--aov *: left out as data, not light: Pcam (positions); to denoise one that holds "
-                       "light all the same, name it (--aov Pcam)") == 1, result.stderr
-    assert lines.count("--aov-radiance crowd_ID: crowd_ID is denoised as light, as named, though its name "
-                       "suggests it holds IDs (a wildcard leaves it out)") == 1, result.stderr
+    assert lines.count("warning: --aov *: left out as data, not light: Pcam (positions); to denoise one that "
+                       "holds light all the same, name it (--aov Pcam)") == 1, result.stderr
+    assert lines.count("warning: --aov-radiance crowd_ID: crowd_ID is denoised as light, as named, though "
+                       "its name suggests it holds IDs (a wildcard leaves it out)") == 1, result.stderr
+    assert "layers denoised with the beauty: spec, crowd_ID" in lines, result.stderr
     out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
+    assert out.parts[0].spec.getattribute("vfxdenoise/denoised_channels") == \
+        "R,G,B,spec.R,spec.G,spec.B,crowd_ID.R,crowd_ID.G,crowd_ID.B"
     assert not np.array_equal(out.get(["crowd_ID.R"]), np.full((1, 32, 48), 0.25, np.float32))
     assert np.array_equal(out.get(["Pcam.R"]), np.full((1, 32, 48), 0.25, np.float32))
 
@@ -174,7 +179,7 @@ def test_a_wildcard_matching_no_light_group_denoises_the_beauty_and_says_so_once
     result = run_vfxdenoise("seq", pattern, "--aov", "RGBA_*", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     first = pattern.replace("####", "0001")
-    said = f"--aov RGBA_*: matched no layer of light in {first}, so only the beauty is denoised"
+    said = f"warning: --aov RGBA_*: matched no layer of light in {first}, so only the beauty is denoised"
     assert result.stderr.splitlines().count(said) == 1, result.stderr
     out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
     noisy = read_exr(pattern.replace("####", "0002"))
@@ -506,8 +511,9 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
                FrameResult(1003, Path("o.1003.exr"), FrameStatus.SKIPPED),
                FrameResult(1004, Path("o.1004.exr"), FrameStatus.MISSING),
                FrameResult(1005, Path("o.1005.exr"), FrameStatus.FAILED, 0.0, "damaged")]
+    eye = LayerMap(beauty=("R", "G", "B"), aovs=(("key", ("key.R", "key.G", "key.B")),))
     summary = RunSummary(output_pattern=FramePattern(Path("out"), "o.", ".exr", 4), results=results,
-                         sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": {}, "right": {}},
+                         sanitized=SanitizeReport(counts={"beauty": 3}), layers={"left": eye, "right": eye},
                          seconds=12.3456, memory="in tiles", tiles=[256, 512], device="cpu, float32",
                          motion_vectors="next", exposure="lifted 2 stops", storage=["zip, not dwaa"],
                          peak_host_bytes=3 * 2**30, peak_gpu_bytes=2**29, startup_seconds=2.5,
@@ -516,13 +522,14 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
     assert list(event) == ["event", "output", "written", "skipped", "missing", "failed", "held", "degraded",
                            "cut_short", "missing_notes",
                            "sanitized", "memory", "tiles", "device", "views", "motion_vectors", "exposure",
-                           "storage",
+                           "layers", "alpha", "storage",
                            "peak_host_bytes", "peak_gpu_bytes", "seconds", "startup_seconds", "warnings"]
     assert event["warnings"] == ["no albedo layer found"]  # printed on stderr as they came, not again
     assert (event["written"], event["failed"], event["views"], event["seconds"]) == ([1001, 1002], [1005],
                                                                                    ["left", "right"], 12.346)
     assert (event["held"], event["degraded"], event["cut_short"]) == ([1001], [1002], [1002])
     assert event["startup_seconds"] == 2.5  # and `seconds` the run's own, as before
+    assert event["layers"] == ["key"]  # each eye's, named once
     _print_summary(summary)
     assert capsys.readouterr().err.splitlines() == [
         f"output: {Path('out') / 'o.####.exr'}", "written: 2 frame(s) 1001-1002",
@@ -533,9 +540,11 @@ def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_ord
         "note: frame 1001: held 1000",
         "sanitised input values: 3 beauty",
         "host memory: in tiles", "tiles: 256, 512 px", "device: cpu, float32", "views denoised: left, right",
-        "motion vectors: next", "exposure: lifted 2 stops", "outputs: zip, not dwaa",
+        "motion vectors: next", "exposure: lifted 2 stops", "layers denoised with the beauty: key",
+        "outputs: zip, not dwaa",
         "peak memory: 3.00 GiB host, 0.50 GiB GPU", "time: 14.8 s, 2.5 s of it start-up"]
-    _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": {}}, device="cuda"))
+    _print_summary(RunSummary(output_pattern=summary.output_pattern, layers={"": LayerMap(("R", "G", "B"))},
+                              device="cuda"))
     assert capsys.readouterr().err.splitlines() == [f"output: {Path('out') / 'o.####.exr'}",
                                                     "device: cuda", "time: 0.0 s"]
 
