@@ -350,9 +350,10 @@ def _motion_reach(motion: np.ndarray) -> float:
 
 def _drop_far_motion(key: FeatureKey, motion: np.ndarray, report: SanitizeReport) -> None:
     """The (2, H, W) `motion`'s vectors longer than `_motion_reach` set to 0 (no motion), in place,
-    their components not 0 counted as out of range."""
-    wide = motion.astype(np.float32, copy=False)
-    far = np.hypot(wide[0], wide[1]) > _motion_reach(motion)
+    their components not 0 counted as out of range. Measured in reaches, not pixels: the length
+    of a vector near float32's largest (3e38) would overflow, and NumPy warn of it on the console."""
+    wide = motion.astype(np.float32, copy=False) / np.float32(_motion_reach(motion))
+    far = np.hypot(wide[0], wide[1]) > 1.0
     count = np.count_nonzero(motion[:, far])
     if count:
         motion[:, far] = 0.0

@@ -1,5 +1,7 @@
 """Sanitising a frame's features: broken values replaced, and what they were reported."""
 
+import warnings
+
 import numpy as np
 import pytest
 from exr_sequences import store_as_float, write_sequence
@@ -295,6 +297,20 @@ def test_guides_far_out_of_range_are_counted_apart_and_said_once_for_the_run():
         "the pixels round it, as a NaN one does; motion vectors longer than 10 times the frame's diagonal, "
         "which point nowhere a frame could be: taken as no motion; normal components outside -1.5..1.5, "
         "which no render writes: clipped to -1..1)")
+
+
+def test_motion_near_the_largest_float_is_dropped_without_numpy_warning_of_overflow():
+    """A band of rows whose motion was 3e38 (a lighting TD's probe) printed NumPy's "overflow
+    encountered in hypot" on the console: the vectors' lengths overflowed float32. They are
+    dropped as too long, counted, and nothing is warned of beyond the report."""
+    motion = np.ones((2, 6, 5), np.float32)
+    motion[:, 2:4] = 3e38
+    frame = FrameFeatures(beauty=np.ones((3, 6, 5), np.float32), motion=motion)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cleaned, report = sanitize(frame)
+    assert report.out_of_range == {"motion": 20}
+    assert not cleaned.motion[:, 2:4].any() and (cleaned.motion[:, :2] == 1.0).all()
 
 
 def test_a_broken_albedo_pixel_takes_the_albedo_round_it():
