@@ -11,8 +11,8 @@ half-frame shutter). `detect` warps frame t-1 onto frame t under each sign pair 
 whose warped guides (albedo and normal, else the log beauty) match frame t best, deciding each
 component on its own. A component left undecided follows the decided one (`_convention`): a shot
 that only pans sideways says nothing about +Y, and reads it as down the image, the common case
-('next' stays 'next', never 'next-y-up'). With the signs decided, it tries the vectors doubled
-and halved the same way.
+('next' stays 'next', never 'next-y-up'), its evidence saying so (`_found`). With the signs
+decided, it tries the vectors doubled and halved the same way.
 
 Every reading is also held against no motion at all, the guides compared in place over the same
 pixels (`Mismatch.still`). Where no sign can be decided and nothing lines up, each sign pair is
@@ -455,7 +455,19 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
                              ignored=True)
     if signs == [None, None]:
         return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
-    return MotionVectors(_convention(signs), scale * (factor or 1.0), f"found from {frames}")
+    return MotionVectors(_convention(signs), scale * (factor or 1.0), _found(signs, frames))
+
+
+def _found(signs: list[float | None], frames: str) -> str:
+    """What `detect` says of a reading decided from `frames` (as 'frames 4-5, 2-3'): found, or, where
+    one sign was left undecided (`signs`, X and Y; not both), which was found and that +Y down
+    was assumed (`_convention`). A shot that only pans sideways says nothing of +Y: the summary
+    called its reading found all the same."""
+    if signs[1] is None:
+        return f"X found from {frames}; +Y down assumed: they did not tell"
+    if signs[0] is None:
+        return f"Y found from {frames}; X assumed from +Y down: they did not tell"
+    return f"found from {frames}"
 
 
 def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],

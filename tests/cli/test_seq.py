@@ -197,7 +197,7 @@ def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_re
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, convention="next")
     result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "motion vectors: next (found from frames 1-2" in result.stderr
+    assert "motion vectors: next (X found from frames 1-2" in result.stderr
     assert "exposure:" not in result.stderr  # said only of a dark shot, lifted for the network
     given = run_vfxdenoise("seq", pattern, "--motion-vectors", "next-y-up", "--motion-scale", "2",
                            "--progress", "json", "--overwrite", cwd=tmp_path)

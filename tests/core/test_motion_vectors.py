@@ -66,7 +66,18 @@ def test_vectors_over_half_a_frame_or_two_frames_are_found_scaled(length, scale)
 @pytest.mark.parametrize(("written", "read"), [("previous", "previous"), ("next", "next"),
                                                ("previous-y-up", "previous"), ("next-y-up", "next")])
 def test_a_sideways_pan_cannot_tell_y_up_and_keeps_y_down(written, read):
-    assert detect([_pair((2.0, 0.0), written)]).convention == read
+    """And says so: a Blender render (+Y up) whose Y was never decided read 'found from frames'."""
+    found = detect([_pair((2.0, 0.0), written)])
+    assert found.convention == read
+    assert found.evidence == "X found from frames 1000-1001; +Y down assumed: they did not tell"
+
+
+@pytest.mark.parametrize(("written", "read"), [("previous", "previous"), ("next", "next"),
+                                               ("previous-y-up", "next"), ("next-y-up", "previous")])
+def test_a_vertical_pan_cannot_tell_x_and_reads_it_as_y_down_has_it(written, read):
+    found = detect([_pair((0.0, 2.0), written)])
+    assert found.convention == read
+    assert found.evidence == "Y found from frames 1000-1001; X assumed from +Y down: they did not tell"
 
 
 def test_a_later_pair_decides_what_an_earlier_one_could_not():
@@ -305,7 +316,7 @@ def test_exact_vectors_on_a_spinning_drum_are_kept_though_its_normals_stay_put()
     assert exact.moving > DECISIVE * exact.still  # on all the guides, no better than no motion
     found = detect([pair])
     assert not found.ignored and (found.convention, found.scale) == ("previous", 1.0)
-    assert found.evidence == "found from frames 1000-1001"
+    assert found.evidence.startswith("X found from frames 1000-1001;")  # it turns sideways only
     assert misalignment([pair], MotionVectors("previous")) == ""
 
 
