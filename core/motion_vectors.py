@@ -21,8 +21,9 @@ pair is read again on the albedo alone (`_read_pair`): a spinning drum's normals
 its albedo turns. Vectors that move pixels yet line the frames up no better than no motion read
 any way tried (X and Y swapped, encoded 0-1, eight times too long) are ignored: the shot is
 denoised as without a motion layer, which costs less than warping its neighbours away
-(BENCHMARKS.md, "Vectors that align nothing"). A reading given rather than found is checked the
-same way (`misalignment`), and only warned of.
+(BENCHMARKS.md, "Vectors that align nothing"); so are vectors that look encoded 0-1 around 0.5
+and line up nothing, where the frames differ in place too little to tell otherwise. A reading
+given rather than found is checked the same way (`misalignment`), and only warned of.
 """
 
 from __future__ import annotations
@@ -84,6 +85,13 @@ MIN_PIXELS = 64  # fewer such pixels in a pair tell nothing
 # by 0.0199. The bundled sample's vectors written wrong (swapped, encoded 0-1, 8 times too long)
 # differ by 0.035-0.041 (BENCHMARKS.md, "Vectors that align nothing").
 STILL_FLOOR = 0.025
+# How far from 0.5 the median X and Y of vectors encoded as colours (0.5 + v / k, as renderers
+# write motion outside raw) lie (`_looks_encoded`): 0.5 is what pixels that stand still write.
+# Encoded so, vectors move every pixel about half a pixel right and down whatever the shot's
+# motion; where the frames differ in place by less than STILL_FLOOR they told too little to be
+# ignored, and were applied (a probe's 1/64-encoded shot: 0.0132 at best against 0.0137 in place).
+ENCODED_MIDDLE = 0.1
+ENCODED = "; every X and Y within 0-1, around 0.5: encoded as colours?"  # said of them (`detect`)
 # What a run's reading says of vectors that line the frames up no better than none (`detect`),
 # in the summary and each output's header (`vfxdenoise/motion_vectors`).
 IGNORED = "ignored: they line the frames up no better than no motion"
@@ -412,7 +420,10 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     that move pixels but that no reading tried lines up decisively better than no motion, on any
     pair read (all of them, then: `_against_still`; on the albedo alone where the frames hold an
     albedo and a normal: `_read_pair`), are `ignored`, what was measured said in the evidence; a
-    pair no reading lines up decides no sign nor factor. Frames of a known writer
+    pair no reading lines up decides no sign nor factor. Vectors that look encoded as colours
+    (`_looks_encoded`) on every pair read are ignored too where no reading lines up any pair,
+    though the frames differ in place too little for that to say they are wrong (`ENCODED`).
+    Frames of a known writer
     (`known_writer`, from a frame's header `specs`) are read as it writes them, and no pair is
     read."""
     known = known_writer(specs, scale)
@@ -422,6 +433,7 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
     factor: float | None = None
     seen: list[str] = []
     aligned, misaligned = False, ""  # a pair lined up by a reading; what was measured of one not
+    unclear, encoded = "", True  # what was measured of a pair too little to tell; all `_looks_encoded`
     for (earlier, later), previous, current in pairs:
         if current.motion is None:
             continue
@@ -437,12 +449,15 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
                   earlier, later, alone, ", ".join(f"{key} {' '.join(f'{e:.4g}' for e in error)}"
                                                    for key, error in errors.items()))
         aligned = aligned or verdict == ALIGNED
+        encoded = encoded and (verdict == ALIGNED or _looks_encoded(current.motion))
         if verdict == MISALIGNED:  # which reading is least wrong tells nothing: decided elsewhere
             signs, factor = before
-            if not misaligned:
-                best = min(errors, key=lambda key: errors[key].moving)
-                misaligned = _measured(seen[-1], _reading_of(best, convention, scale), errors[best],
-                                       True) + alone
+        measured_keys = [key for key, error in errors.items() if not math.isnan(error.moving)]
+        if verdict != ALIGNED and measured_keys:
+            best = min(measured_keys, key=lambda key: errors[key].moving)
+            measured = _measured(seen[-1], _reading_of(best, convention, scale), errors[best], True) + alone
+            misaligned = misaligned or (measured if verdict == MISALIGNED else "")
+            unclear = unclear or measured
         if None not in signs and (aligned or not misaligned):
             break
     frames = f"frames {', '.join(seen)}"
@@ -452,6 +467,10 @@ def detect(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]
                                                "--motion-vectors")
     if misaligned and not aligned:
         return MotionVectors(CANONICAL, scale, f"read every way tried on {frames}; {misaligned}",
+                             ignored=True)
+    if encoded and not aligned:
+        said = unclear or "they move no pixel half a pixel"
+        return MotionVectors(CANONICAL, scale, f"read every way tried on {frames}; {said}{ENCODED}",
                              ignored=True)
     if signs == [None, None]:
         return MotionVectors(CANONICAL, scale, f"default: too little motion to tell in {frames}")
@@ -468,6 +487,15 @@ def _found(signs: list[float | None], frames: str) -> str:
     if signs[0] is None:
         return f"Y found from {frames}; X assumed from +Y down: they did not tell"
     return f"found from {frames}"
+
+
+def _looks_encoded(motion: np.ndarray) -> bool:
+    """Whether a frame's (2, H, W) `motion` looks encoded as colours around 0.5 rather than held in
+    pixels: every X and Y within 0-1, each one's median within ENCODED_MIDDLE of 0.5. In pixels,
+    that is the whole frame drifting about half a pixel right and down; `detect` asks it only of
+    vectors that line the frames up no better than no motion."""
+    return bool(motion.min() >= 0.0 and motion.max() <= 1.0
+                and (np.abs(np.median(motion.reshape(2, -1), axis=1) - 0.5) <= ENCODED_MIDDLE).all())
 
 
 def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +16,9 @@ from vfxdenoise.core.motion_vectors import (
     ALBEDO_ALONE,
     CONVENTIONS,
     DECISIVE,
+    ENCODED,
     IGNORED,
+    STILL_FLOOR,
     MotionVectors,
     _guides,
     _matcher,
@@ -277,14 +280,45 @@ def test_vectors_wrong_are_ignored_on_the_albedo_alone_where_the_frames_hold_nor
 
 
 def test_where_the_guides_tell_too_little_the_albedo_alone_never_has_vectors_ignored():
-    """Encoded vectors barely move the pixels: on the albedo and normal together the pair tells
-    too little, and the albedo alone, which would call them wrong, is not asked to (a few samples'
-    noise in a render's albedo leaves right vectors no decisively better than no motion, and they
-    were ignored so): the default reading stands. On frames holding an albedo alone they are
-    ignored, as above."""
-    step, patch, written = WRONG["NDC encoded 0-1 around 0.5"]
-    found = detect([_with_normals(_written(step, written, patch))])
+    """Vectors that move every pixel about half a pixel the wrong way (up and left): on the albedo
+    and normal together the pair tells too little, and the albedo alone, which would call them
+    wrong, is not asked to (a few samples' noise in a render's albedo leaves right vectors no
+    decisively better than no motion, and they were ignored so): the default reading stands. On
+    frames holding an albedo alone they are ignored, as above."""
+    step, patch, _ = WRONG["NDC encoded 0-1 around 0.5"]
+    pair = _written(step, lambda right: -(right / SIZE * 0.5 + 0.5), patch)
+    found = detect([_with_normals(pair)])
     assert not found.ignored and found.reading == "previous"
+    assert detect([pair]).ignored
+
+
+@pytest.mark.parametrize(("step", "moved"), [((-0.2, -0.1), True), ((0.3, 0.2), False)],
+                         ids=["some pixels moved half a pixel", "none"])
+@pytest.mark.parametrize("normals", [False, True], ids=["albedo", "albedo and normal"])
+def test_vectors_encoded_around_half_are_ignored_where_the_frames_tell_too_little(step, moved, normals):
+    """A probe's vectors written as 0.5 + v / 64 were applied without a word: they move every
+    pixel about half a pixel whatever the shot does, and over frames that differ in place by less
+    than STILL_FLOOR no reading failing to beat no motion had them ignored. Looking encoded (every
+    X and Y within 0-1, about 0.5) and lining up nothing, they are ignored, and said to look
+    encoded; the right vectors of the same frames are kept."""
+    def pair(written):
+        written_pair = _written(step, written)
+        return _with_normals(written_pair) if normals else written_pair
+
+    encoded = pair(lambda right: 0.5 + right / 64)
+    still = _matcher(*encoded[1:])({"previous": (1.0, 1.0)})["previous"].still
+    assert still < STILL_FLOOR if moved else math.isnan(still)
+    found = detect([encoded])
+    assert found.ignored and found.evidence.endswith(ENCODED)
+    assert ("the guides differ by" in found.evidence) == moved
+    assert not detect([pair(lambda right: right)]).ignored
+
+
+def test_vectors_in_pixels_that_look_encoded_are_kept_where_they_line_the_frames_up():
+    """A whole frame drifting half a pixel right and down writes vectors of 0.5 everywhere, as
+    encoded ones of a still frame read: where they line the frames up, they are read as found."""
+    found = detect([_written((-0.5, -0.5), lambda right: right)])
+    assert not found.ignored and found.convention == "previous"
 
 
 def _spinning_drum(degrees: float = 20.0, height: int = 32, width: int = 128, radius: float = 60.0):
