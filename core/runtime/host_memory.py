@@ -15,33 +15,44 @@ the shipped model at 4K (BENCHMARKS.md, "Host memory of CPU runs"), counted in t
 pixel types (features stored as half are held as float16); they overstate float frames (1.68 GB
 counted at 1080p where 1.2-1.3 GB was held when the first frame was denoised) and 8K ones. The
 costs of denoising a frame, whole or in tiles (`FrameCost.whole_bytes`, `tile_bytes`), were
-measured again on the shared 2-core development machine (2026-12) with
+measured on the shared 2-core development machine (2026-12) with
 
     /usr/bin/time -v vfxdenoise seq shot/r.####.exr -o out/o.####.exr --device cpu \
-        --max-mem 1000 [--aov 'lg*'] [--tile 512] [--frames 1002-1004]
+        [--max-mem GB] [--aov 'lg*'] [--tile 512] [--frames 1002-1005]
 
-over shots of samples/demo/spp4 tiled to the size (13 channels, zip, all float or all half; N
-light groups lgN, the beauty weighted), 3-6 frames written of 5-8 (one frame written peaks
-lower), and the peak less what the process held when it planned (0.37 GB): GB measured /
-planned now / planned before (1200 B/px for the beauty and again for every layer):
+over shots of samples/demo/spp4 scaled to the size (13 channels, zip; as the sample stores them
+(half, depth and motion float), all float or all half; N light groups lgN, the beauty weighted),
+3-8 frames written of 5-8 (one frame written peaks lower), and the peak less what the process
+held when it planned (0.37 GB): GB measured / planned now / planned before (512 MB fixed at
+every size, tiles charged whole frames' allocator slack), planned for 2 I/O threads:
 
     frame, stored as    --aov  whole frames                    --tile 512
-    960x540 float       0      0.70-0.83 / 1.18 / 1.02
-                        2      1.12-1.13 / 1.61 / 2.40
-                        6      1.62-1.79 / 2.47 / 5.16
-    1920x1080 float     0      2.07-2.21 / 3.11 / 4.00         1.93-1.98 / 2.69 / 2.39
-                        2      3.77 / 4.78 / 9.46
-                        6      6.86 / 8.13 / 20.38             4.24 / 6.30 / 9.14
-    1920x1080 half      0      1.58-1.59 / 2.36 / 3.25         1.49-1.52 / 1.94 / 1.65
-                        6      4.99 / 6.29 / 18.53             3.31 / 4.45 / 7.29
-    3840x2160 float     0      7.72 / 10.94 / 16.00            5.21 / 8.57 / 7.44
-    3840x2160 half      0      5.83 / 7.94 / 13.01
+    320x180 as stored   0      0.10 / 0.20 / 0.56
+    640x360 as stored   0      0.30-0.32 / 0.41 / 0.73
+    960x540 as stored   0      0.59-0.61 / 0.77 / 1.02
+    960x540 half        0      0.56 / 0.73 / 0.98
+    960x540 float       0      0.70-0.83 / 0.93 / 1.18
+                        2      1.12-1.13 / 1.36 / 1.61
+                        6      1.62-1.79 / 2.22 / 2.47
+    1536x864 as stored  0      1.28-1.44 / 1.77 / 1.83         1.31 / 1.99 / 1.65
+    1920x1080 float     0      2.07-2.21 / 3.21 / 3.21         1.93-1.98 / 3.33 / 2.79
+                        2      3.77 / 4.94 / 4.94
+                        6      6.86 / 8.39 / 8.39              4.24 / 7.10 / 6.56
+    1920x1080 half      0      1.58-1.93 / 2.41 / 2.41         1.49-1.52 / 2.53 / 1.99
+                        6      4.99 / 6.42 / 6.42              3.31 / 5.12 / 4.58
+    3840x2160 float     0      7.72 / 11.33 / 11.33            5.21 / 9.04 / 8.97
+    3840x2160 half      0      5.83 / 8.14 / 8.14
 
-The plan covers each by 18% or more; runs under a --max-mem, EXRs read again and tiles as large
-as fit, by 9% or more (1080p float at --max-mem 2.9: 2.20 GB measured, 2.40 planned, peak 2.57;
-4K half at 5.5: 3.66-4.12 / 4.86; 1080p float with 6 layers at 6.1: 4.49 / 5.42), and
-GIVEN_SHARE keeps 5% of --max-mem over: no budgeted run peaked above 0.89 of its --max-mem. Like
-runs differ by up to 0.5 GB at 4K (the allocator keeps freed blocks: `cpu_memory`).
+The plan covers each by 12% or more (most by 20%). Runs under a --max-mem (EXRs read again,
+tiles as large as fit) planned before peaked at up to 0.96 of it where tiles barely save (the
+table: 1536x864 and 1080p): 1536x864 at --max-mem 2.0 at 1.64-1.93 GB, 1080p half at 2.4 at
+2.30. Planned now, the highest was 0.86 of --max-mem (whole process peak / --max-mem: 320x180
+0.47 / 0.7, 640x360 0.69 / 0.9, 960x540 0.99 / 1.2, its float 1.16 / 1.4, 1536x864 1.55-1.70 /
+2.2, 1080p half 2.07 / 2.8, its float 2.88 / 3.4, all in whole frames; 2560x1440 half in tiles
+3.36 / 3.9). Runs measured before that (1080p float with 6 layers at --max-mem 6.1, 4K half
+at 5.5, both in tiles) are planned higher now. GIVEN_SHARE keeps 5% of --max-mem over. Like
+runs differ by up to 0.5 GB at 4K and 0.4 GB at 1536x864 (the allocator keeps freed blocks:
+`cpu_memory`).
 """
 
 from __future__ import annotations
@@ -79,9 +90,17 @@ THREAD_HEAP_BYTES = 64 << 20
 # leaves held (72 B/px measured at radius 2).
 FLOW_BYTES_PER_PIXEL_PER_RADIUS = 36
 # What the allocator holds beyond the per-pixel counts below, at any frame size, from the first
-# frame denoised on: what earlier frames freed, kept for reuse (0.1-0.3 GB from run to run at
-# 1080p), and the network's first run (0.05 GB more than planned on a 128x128 frame).
-DENOISE_FIXED_BYTES = 512 << 20
+# frame denoised on: the network's first run (0.05 GB more than planned on a 128x128 frame; 0.04
+# GB over all of them at 320x180, 0.07-0.10 at 960x540).
+DENOISE_FIXED_BYTES = 128 << 20
+# And what earlier frames freed, kept for reuse, which grows with the frame up to a bound (0.1-0.3
+# GB from run to run at 1080p): reached from 1.5 Mpx, where the planned total is what 1080p and
+# 4K runs were measured against.
+KEPT_BYTES_PER_PIXEL = 256
+KEPT_MAX_BYTES = 384 << 20
+# What a tiled run holds beyond its per-pixel counts, at any frame size (what whole frames hold
+# from 1.5 Mpx on).
+TILED_FIXED_BYTES = DENOISE_FIXED_BYTES + KEPT_MAX_BYTES
 # Peak growth per pixel of a frame's input as it is built (float32), and of the network after it,
 # which runs in what building freed: measured in-process 353 B/px at 1080p, 330 at 4K. A tile
 # costs it over the region its input is built for (its crop of the frames).
@@ -99,6 +118,11 @@ RESULT_BYTES_PER_PIXEL = 24
 # MMAP_THRESHOLD (blocks that large are given back). Like 4K half-float runs in 656-736 px tiles,
 # EXRs read again, peaked at 3.53-4.64 GB over the 0.37 held before.
 FRAME_SLACK_BYTES_PER_PIXEL = 120
+# The same in a tiled run, which keeps more: blocks of the tiles' sizes as well as the frame's,
+# below MMAP_THRESHOLD. With the EXRs read again, 1536x864 frames peaked at 1.55-1.70 GB whole
+# and at 1.64-2.08 in 512-912 px tiles; 1080p half-float ones at 2.49 in 528 px tiles, 2.01 in
+# 560 px tiles with the EXRs kept (0.37 GB held before).
+TILED_SLACK_BYTES_PER_PIXEL = 400
 # Frames whose EXRs wait for their writer thread at once on the CPU, where writing a frame takes
 # a fraction of denoising it.
 PENDING_WRITES = 2
@@ -248,23 +272,31 @@ class FrameCost:
 
     def whole_bytes(self) -> int:
         """Peak bytes of denoising the whole frame: its input and network, each layer's pass, and
-        what the allocator keeps (DENOISE_FIXED_BYTES, `frame_slack`)."""
+        what the allocator keeps (`fixed_bytes`, FRAME_SLACK_BYTES_PER_PIXEL)."""
         per_pixel = INPUT_BYTES_PER_PIXEL + LAYER_BYTES_PER_PIXEL * self.layers
-        return DENOISE_FIXED_BYTES + self.pixels * per_pixel + self.frame_slack
+        return self.fixed_bytes + self.pixels * per_pixel + self.frame_slack(FRAME_SLACK_BYTES_PER_PIXEL)
 
     def tile_bytes(self, side: int, margin: int) -> int:
         """Peak bytes of denoising in tiles of `side` px: a tile's input built over the frames
         cropped to it, its overlap and the flows' reach `margin` around it, the network and each
-        layer's pass over it, and the frame's result they fill in; and what the allocator keeps."""
+        layer's pass over it, and the frame's result they fill in; and what the allocator keeps
+        (TILED_FIXED_BYTES, TILED_SLACK_BYTES_PER_PIXEL)."""
         reach = side + 2 * (DEFAULT_OVERLAP + margin)
         crop = min(reach, self.height) * min(reach, self.width)
-        return (DENOISE_FIXED_BYTES + crop * (INPUT_BYTES_PER_PIXEL + LAYER_BYTES_PER_PIXEL * self.layers)
-                + self.pixels * RESULT_BYTES_PER_PIXEL * (1 + self.layers) + self.frame_slack)
+        return (TILED_FIXED_BYTES + crop * (INPUT_BYTES_PER_PIXEL + LAYER_BYTES_PER_PIXEL * self.layers)
+                + self.pixels * RESULT_BYTES_PER_PIXEL * (1 + self.layers)
+                + self.frame_slack(TILED_SLACK_BYTES_PER_PIXEL))
 
     @property
-    def frame_slack(self) -> int:
-        """What the allocator keeps of this frame's freed buffers (FRAME_SLACK_BYTES_PER_PIXEL)."""
-        return min(self.pixels * FRAME_SLACK_BYTES_PER_PIXEL, MMAP_THRESHOLD)
+    def fixed_bytes(self) -> int:
+        """What denoising the whole frame holds beyond its per-pixel counts: DENOISE_FIXED_BYTES,
+        and what earlier frames freed (KEPT_BYTES_PER_PIXEL of this frame, up to KEPT_MAX_BYTES)."""
+        return DENOISE_FIXED_BYTES + min(self.pixels * KEPT_BYTES_PER_PIXEL, KEPT_MAX_BYTES)
+
+    def frame_slack(self, per_pixel: int) -> int:
+        """What the allocator keeps of this frame's freed buffers, `per_pixel` bytes a pixel up to
+        MMAP_THRESHOLD (blocks that large are given back)."""
+        return min(self.pixels * per_pixel, MMAP_THRESHOLD)
 
     def with_layers(self, layers: int) -> FrameCost:
         """The cost of these frames with `layers` layers denoised along with the beauty (fewer
@@ -274,8 +306,10 @@ class FrameCost:
 
     def least_bytes(self) -> int:
         """Bytes of the least a run of these frames can hold: nothing read ahead, the EXRs read
-        again to be written, tiles of MIN_PLANNED_TILE px; below it, it is refused."""
-        return self.held(1, False) + self.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
+        again to be written, tiles of MIN_PLANNED_TILE px or whole frames where those cost no
+        more (`tile_bytes`: frames of under about 3 Mpx without layers); below it, it is refused."""
+        tiles = self.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
+        return self.held(1, False) + min(tiles, self.whole_bytes())
 
 
 def _layers_held(layers: LayerMap, alpha: bool) -> list[tuple[str, ...]]:

@@ -810,7 +810,7 @@ def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequen
     pattern = sequence_factory(frames=range(1, 6), height=64, width=96)
     args = ("seq", pattern, "-o", tmp_path / "out" / "o.####.exr", "--model", tiny_weights, "--device", "cpu",
             "--progress", "none")
-    refused = run_vfxdenoise(*args, "--max-mem", "0.6", cwd=tmp_path)
+    refused = run_vfxdenoise(*args, "--max-mem", "0.5", cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr
     named = re.search(r"error: frame 1 \(96x64\): a 5-frame window of these frames needs about .* this run "
                       r"may use .*; it runs with --max-mem (\d+\.\d) or more \(GiB, for the whole process",

@@ -24,7 +24,6 @@ from vfxdenoise.core.runtime import host_memory
 from vfxdenoise.core.runtime.host_memory import (
     GIVEN_SHARE,
     MIN_PLANNED_TILE,
-    PLANNED_MARGIN,
     FrameCost,
     resident_bytes,
 )
@@ -92,8 +91,9 @@ def test_out_of_memory_at_the_smallest_tile_names_the_frame(shot, config, small_
 def tight_budget_gb(monkeypatch) -> float:
     """--max-mem for 5 frames of 1200x160 (as the engine sizes them: features of 9 half and 2
     float channels, 32 B/px stored, all kept by the I/O threads, 4 of them) that holds the
-    window's features but not the kept EXRs nor a whole input: tiles of about 512 px, halfway
-    between the plans either side (the kept EXRs' 25 MB apart).
+    window's features and a whole input but not the kept EXRs, halfway between the plans either
+    side (the kept EXRs' 25 MB apart). Tiles would cost more than whole frames this small
+    (`FrameCost.least_bytes`): a run tiles them only as --tile says.
 
     The engine takes what the process holds from --max-mem when it plans. That reading is pinned
     to the one taken here, as a clock is pinned: in full CI runs what the process held moved by
@@ -102,7 +102,7 @@ def tight_budget_gb(monkeypatch) -> float:
     cost = FrameCost(1200, 160, feature_bytes_per_pixel=26, stored_bytes_per_pixel=32,
                      thread_bytes_per_pixel=32, layers=0, radius=2, read_ahead=3, threads=4, frames=5)
     read_again, kept = cost.held(1, False), cost.held(1, True)
-    budget = (read_again + kept) // 2 + cost.tile_bytes(MIN_PLANNED_TILE, PLANNED_MARGIN)
+    budget = (read_again + kept) // 2 + cost.whole_bytes()
     held = resident_bytes()
     monkeypatch.setattr(host_memory, "resident_bytes", lambda: held)
     return (held + budget / GIVEN_SHARE) / 2**30
@@ -111,13 +111,12 @@ def tight_budget_gb(monkeypatch) -> float:
 def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
         sequence_factory, tmp_path, config, tight_budget_gb):
     """The frames read ahead go, the EXRs are read again to be written, and the input is built
-    and denoised in tiles of about 512 px, to the same output as a run with memory to spare."""
+    and denoised in 512 px tiles (--tile), to the same output as a run with memory to spare."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
     budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
-        max_mem_gb=tight_budget_gb, io_threads=4))
-    assert budgeted.memory.endswith(": 1 frame(s) read ahead, frames read again to be written, "
-                                    "input and network in tiles")
+        max_mem_gb=tight_budget_gb, io_threads=4, tile=MIN_PLANNED_TILE))
+    assert budgeted.memory.endswith(": 1 frame(s) read ahead, frames read again to be written")
     assert whole.memory == ""
     assert budgeted.peak_frames_in_memory <= 5 + 1
     for frame in range(1, 6):
@@ -129,7 +128,7 @@ def test_a_run_short_of_host_memory_denoises_in_tiles_as_a_whole_run_does(
 
 def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequence_factory, config,
                                                                            tight_budget_gb):
-    """The budget that tiles frames whose beauty and AOVs are stored as half (held as float16)
+    """The budget that holds frames whose beauty and AOVs are stored as half (held as float16)
     cannot hold the same frames stored as float: the run is refused before any frame."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     for frame in range(1, 6):
@@ -141,7 +140,7 @@ def test_the_plan_counts_features_stored_as_half_at_half_their_float_size(sequen
 def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, tmp_path, config,
                                                               tight_budget_gb):
     """A first frame cropped to what it shows (a renderer's autocrop) must not size the plan for
-    frames four times its size: the tight budget still tiles."""
+    frames four times its size: the tight budget still reads the frames again to write them."""
     shot = parse_pattern(sequence_factory(frames=range(1, 6), height=160, width=1200, motion=3.0))
     first = read_exr(shot.path(1))
     names = first.channel_names
@@ -152,7 +151,7 @@ def test_the_plan_is_sized_on_the_largest_frame_the_run_reads(sequence_factory, 
     whole = denoise_sequence(shot, str(tmp_path / "a" / "o.####.exr"), config=config())
     budgeted = denoise_sequence(shot, str(tmp_path / "b" / "o.####.exr"), config=config(
         max_mem_gb=tight_budget_gb, io_threads=4))
-    assert whole.memory == "" and budgeted.memory.endswith("input and network in tiles")
+    assert whole.memory == "" and budgeted.memory.endswith("frames read again to be written")
     for frame, window in ((1, (0, 0, 299, 39)), (3, (0, 0, 1199, 159))):
         ours, untiled = (read_exr(s.output_pattern.path(frame)) for s in (budgeted, whole))
         assert ours.data_window == untiled.data_window == window
@@ -200,7 +199,7 @@ def test_the_cli_says_what_a_run_gave_up_to_fit(sequence_factory, cli, tight_bud
     result = cli(shot.text, "--max-mem", tight_budget_gb, "--io-threads", 4, "--progress", "none")
     assert result.exit_code == 0, result.output
     assert "host memory: " in result.stderr
-    assert "frames read again to be written, input and network in tiles" in result.stderr
+    assert "frames read again to be written" in result.stderr
 
 
 def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_name(
@@ -226,7 +225,7 @@ def test_a_frame_rendered_again_before_it_is_read_again_to_be_written_fails_by_n
     monkeypatch.setattr(frame_source, "read_exr", renderer_writes_frame_4_as_frame_3_is_read_again)
     summary = denoise_sequence(shot, str(tmp_path / "out" / "o.####.exr"), config=config(
         max_mem_gb=tight_budget_gb, io_threads=4, keep_going=True))
-    assert summary.memory.endswith("frames read again to be written, input and network in tiles")
+    assert summary.memory.endswith("frames read again to be written")
     assert summary.frames("failed") == [4] and summary.frames("written") == [1, 2, 3, 5]
     (failed,) = [r for r in summary.results if r.status == "failed"]
     assert f"{shot.path(4)} changed on disk while frame 4 was being denoised" in failed.message
