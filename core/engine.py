@@ -69,7 +69,7 @@ class RunSummary:
     # What the process took to start before the call (Python, PyTorch and the other imports),
     # where its caller measured it (`vfxdenoise seq`); None elsewhere
     startup_seconds: float | None = None
-    memory: str = ""  # what a CPU run gave up to keep within its host memory ('' when nothing)
+    memory: str = ""  # a CPU run's host memory: what it gave up, the --max-mem that runs it ('' on a GPU)
     # The tiles frames were denoised in (px, smallest first: --tile, the memory's plan, smaller
     # after running out of memory); [] where each ran whole
     tiles: list[int] = field(default_factory=list)

@@ -352,9 +352,17 @@ class HostPlan:
         return self.cost.threads_for(self.read_ahead)
 
     def describe(self) -> str:
-        """What the run gave up to fit, for its summary, after the budget it fitted its frames
-        to (not what they used: the summary's peak memory says that) and, where it tiled, the
-        --max-mem that holds whole frames; '' when nothing."""
+        """For the run's summary: what it gave up to fit, after the budget it fitted its frames to
+        (not what they used: the summary's peak memory says that), then the --max-mem that runs
+        these frames (`Booking`), what a farm task running them should book."""
+        booking = Booking.of(self.cost, self.resident).describe()
+        given_up = ", ".join(self.given_up())
+        if not given_up:
+            return booking
+        return f"a budget of {self.budget / 2**30:.2f} GiB for the frames: {given_up}; {booking}"
+
+    def given_up(self) -> list[str]:
+        """What the run gives up to fit its budget, in the order it gives them up; [] when nothing."""
         given_up = []
         if self.read_ahead < self.cost.read_ahead:
             given_up.append(f"{self.read_ahead} frame(s) read ahead")
@@ -362,11 +370,7 @@ class HostPlan:
             given_up.append("frames read again to be written")
         if self.tiled:
             given_up.append("input and network in tiles")
-        if not given_up:
-            return ""
-        whole = max_mem_gb(self.cost.held(1, False) + self.cost.whole_bytes(), self.resident)
-        whole_from = f" (whole frames from --max-mem {whole:.1f})" if self.tiled else ""
-        return f"a budget of {self.budget / 2**30:.2f} GiB for the frames{whole_from}: {', '.join(given_up)}"
+        return given_up
 
     def tile(self, margin: int, multiple: int) -> int | None:
         """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
@@ -384,6 +388,33 @@ class HostPlan:
         return max(MIN_TILE, low * multiple)
 
 
+@dataclass(frozen=True)
+class Booking:
+    """The --max-mem (GiB, for the whole process) that runs a shot's frames: the least, below
+    which a run is refused (`FrameCost.least_bytes`: in tiles where they cost less), and the
+    least that holds them whole; each with RESIDENT_DRIFT to spare (`max_mem_gb`). What a farm
+    task should book as --memory: a task booked below `whole` tiles, below `least` is refused."""
+
+    least: float
+    whole: float
+
+    @classmethod
+    def of(cls, cost: FrameCost, resident: int) -> Booking:
+        """The booking for `cost` frames in a process holding `resident` bytes before them."""
+        whole = cost.held(1, False) + cost.whole_bytes()
+        return cls(max_mem_gb(cost.least_bytes(), resident), max_mem_gb(whole, resident))
+
+    @property
+    def tiles(self) -> bool:
+        """Whether tiles run the frames in less than whole frames need."""
+        return self.least < self.whole
+
+    def describe(self) -> str:
+        if self.tiles:
+            return f"--max-mem {self.least:.1f} runs these frames in tiles, {self.whole:.1f} whole"
+        return f"--max-mem {self.whole:.1f} runs these frames whole (tiles would need no less)"
+
+
 def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int, FrameCost]]
                  ) -> HostPlan | None:
     """How a CPU run keeps within its host memory (`run_budget`: --max-mem `max_mem_gb`, else
@@ -399,7 +430,7 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
         return None
     largest = max(costs, key=lambda frame: costs[frame].pixels)
     host = plan_host_memory(int(budget), costs[largest], largest, resident_bytes())
-    if host.describe():
+    if host.given_up():  # said as the run starts, not only in its summary
         log.info("host memory: %s", host.describe())
     return host
 
@@ -449,14 +480,16 @@ def max_mem_gb(frames: int, resident: int) -> float:
 
 def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
     """Why a run of `cost` frames cannot fit `budget`, and what would: the --max-mem that runs
-    it; fewer --aov layers where they take more than LAYER_ADVICE_SHARE of what it needs (as
-    many as fit); a smaller --temporal-radius where one needs a smaller --max-mem (the largest
-    that fits)."""
+    it (and where that tiles, the one that holds whole frames: `Booking`); fewer --aov layers
+    where they take more than LAYER_ADVICE_SHARE of what it needs (as many as fit); a smaller
+    --temporal-radius where one needs a smaller --max-mem (the largest that fits)."""
     need = cost.least_bytes()
-    runs = max_mem_gb(need, resident)
+    booking = Booking.of(cost, resident)
+    runs = booking.least
+    whole = f", in tiles (whole frames from {booking.whole:.1f})" if booking.tiles else ""
     advice = [f"it runs with --max-mem {runs:.1f} or more (GiB, for the whole "
               f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model) where that "
-              "much memory is free"]
+              f"much memory is free{whole}"]
     beauty = cost.with_layers(0).least_bytes()
     if cost.layers and need - beauty > need * LAYER_ADVICE_SHARE:
         fit = [n for n in range(cost.layers) if cost.with_layers(n).least_bytes() <= budget]

@@ -18,6 +18,7 @@ from vfxdenoise.core.runtime.host_memory import (
     LAYER_BYTES_PER_PIXEL,
     MIN_PLANNED_TILE,
     PLANNED_MARGIN,
+    Booking,
     FrameCost,
     HostPlan,
     available_bytes,
@@ -325,16 +326,26 @@ def test_a_refusal_suggests_the_largest_temporal_radius_that_fits():
     assert "--temporal-radius" not in str(refused.value)
 
 
-def test_the_summary_says_the_budget_it_fitted_to_and_the_max_mem_for_whole_frames():
+def test_the_summary_says_the_budget_it_fitted_to_and_the_max_mem_that_runs_whole_or_tiled():
     """"host memory: 18.54 GB for the run" read as what the run used: it is the budget its frames
-    were fitted to. A tiled run names the --max-mem that holds whole frames, which plans them."""
+    were fitted to. Every plan names the --max-mem that runs its frames in tiles and whole (a farm
+    probe booked a task's peak memory, which the plan then refused): passed, each is planned so."""
     cost = _cost()
     plan = plan_host_memory(_budget(7), cost, 1001, RESIDENT)
-    described = re.fullmatch(r"a budget of (\d\.\d\d) GiB for the frames \(whole frames from --max-mem "
-                             r"(\d\.\d)\): .*input and network in tiles", plan.describe())
+    described = re.fullmatch(r"a budget of (\d\.\d\d) GiB for the frames: .*input and network in tiles; "
+                             r"--max-mem (\d\.\d) runs these frames in tiles, (\d\.\d) whole",
+                             plan.describe())
     assert described, plan.describe()
     assert float(described.group(1)) == round(_budget(7) / GIB, 2)
-    assert not plan_host_memory(_budget(float(described.group(2))), cost, 1001, RESIDENT).tiled
-    whole = plan_host_memory(_budget(float(described.group(2))), cost, 1001, RESIDENT)
-    assert whole.describe().startswith("a budget of ") and "--max-mem" not in whole.describe()
-    assert HostPlan(GIB, cost, read_ahead=3, keep_images=True, tiled=False).describe() == ""
+    least, whole = float(described.group(2)), float(described.group(3))
+    assert plan_host_memory(_budget(least), cost, 1001, RESIDENT).tiled
+    with pytest.raises(DeviceError):
+        plan_host_memory(_budget(least - 0.1), cost, 1001, RESIDENT)
+    assert not plan_host_memory(_budget(whole), cost, 1001, RESIDENT).tiled
+    assert plan_host_memory(_budget(whole - 0.1), cost, 1001, RESIDENT).tiled
+    roomy = HostPlan(64 * GIB, cost, read_ahead=3, keep_images=True, tiled=False, resident=RESIDENT)
+    assert roomy.given_up() == [] and roomy.describe() == Booking.of(cost, RESIDENT).describe()
+    assert roomy.describe() == f"--max-mem {least:.1f} runs these frames in tiles, {whole:.1f} whole"
+    small = _cost(960, 540)
+    assert re.fullmatch(r"--max-mem \d\.\d runs these frames whole \(tiles would need no less\)",
+                        Booking.of(small, RESIDENT).describe())
