@@ -23,6 +23,7 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 if TYPE_CHECKING:
     from vfxdenoise.core.engine_config import EngineConfig
     from vfxdenoise.core.run_plan import RunFrames
+    from vfxdenoise.core.runtime.host_memory import FrameCost
     from vfxdenoise.core.weights import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,16 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     where no frame holds it): what is not given (the model) is seq's default. An
     output folder that cannot be written is refused as seq refuses it: unless under --resume
     every frame's output is on disk already (a job submitted again over a folder published
-    read-only since), where seq writes nothing."""
+    read-only since), where seq writes nothing. Then the host memory its tasks on the CPU are
+    given, which seq refuses once it has read the frames' headers (`_check_booking`)."""
     from vfxdenoise.core.run_plan import check_before_first_frame
 
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
     config.check()
     frames = _job_frames(job, config)
-    check_before_first_frame(job.input, job.output, frames, config, load=_render_model)
+    checked = check_before_first_frame(job.input, job.output, frames, config, load=_render_model)
+    if frames is not None and checked.radius is not None:
+        _check_booking(job, config, frames, checked.radius)
 
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
@@ -83,3 +87,56 @@ def _render_model(config: EngineConfig) -> LoadedModel | None:
         log.warning("model %s is not on this machine; it is not checked before submission", config.model)
         return None
     return load_render_model(config)
+
+
+def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int) -> None:
+    """Refuse a job whose tasks on the CPU are given a --max-mem (the --memory booked, unless
+    --max-mem is given) that cannot hold the window of its frames even in tiles: each task would
+    be refused before its first frame, on every retry. Warn where it holds them only in tiles.
+    Sized as seq sizes a task (`host_memory.Booking`), on the first of the job's frames whose
+    header reads (seq, on the largest it reads), for a process that holds what this one does
+    once the model is loaded (a worker's may differ by a few tens of MB)."""
+    from vfxdenoise.core.errors import UsageError
+    from vfxdenoise.core.runtime.host_memory import Booking, resident_bytes
+
+    if config.device != "cpu" or not config.max_mem_gb:
+        return
+    first = _frame_cost(job, config, frames, radius)
+    if first is None:
+        return
+    frame, cost = first
+    booking = Booking.of(cost, resident_bytes())
+    given = (f"frame {frame} ({cost.width}x{cost.height}): its tasks run seq --max-mem "
+             f"{config.max_mem_gb:g} (the --memory booked, unless --max-mem is given)")
+    if config.max_mem_gb < booking.least:
+        raise UsageError(f"{given}, in which a {cost.window}-frame window of these frames does not fit "
+                         "even in tiles: every task would be refused on the farm. Book --memory "
+                         f"{booking.least:.1f} or more (GiB, each task's whole process), "
+                         + (f"{booking.whole:.1f} for whole frames" if booking.tiles else "in whole frames"))
+    if config.max_mem_gb < booking.whole:
+        log.warning("%s: they denoise in tiles, more slowly; --memory %.1f keeps whole frames",
+                    given, booking.whole)
+
+
+def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int
+                ) -> tuple[int, FrameCost] | None:
+    """The first of the job's frames whose header reads (`RunFrames.first_reads`) and what it costs
+    a task's host memory plan, for windows of `radius` in chunks of the job's; None where none
+    reads (the tasks report it)."""
+    from vfxdenoise.core.errors import VfxDenoiseError
+    from vfxdenoise.core.io.exr import read_exr_header
+    from vfxdenoise.core.io.views import resolve_views
+    from vfxdenoise.core.runtime.host_memory import FrameCost
+
+    reads = min(job.chunk + 2 * radius, len(frames.usable))
+    for frame in frames.first_reads:
+        path = job.input.path(frame)
+        try:
+            specs = read_exr_header(path)
+            views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+        except VfxDenoiseError:
+            continue
+        return frame, FrameCost.from_header(specs, views, alpha=config.denoises_alpha(), radius=radius,
+                                            read_ahead=config.read_ahead(), threads=config.threads(),
+                                            frames=reads)
+    return None

@@ -3,18 +3,23 @@ and frames are refused, or let through, by both, with the same message."""
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 import stat
 import subprocess
 from dataclasses import replace
 
 import numpy as np
+import OpenEXR
 import pytest
 from cli_process import read_only_refusal, run_vfxdenoise, run_where_read_only
 from exr_sequences import write_sequence
 from sequence_folders import count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
-from vfxdenoise.core.errors import VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError, UsageError, VfxDenoiseError
+from vfxdenoise.core.runtime.host_memory import resident_bytes
 from vfxdenoise.plugin.farm.job import build_job
 from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -138,3 +143,73 @@ def test_a_job_built_without_build_job_is_checked_as_seq_on_a_listing_of_its_own
     job = replace(built, output=built.input, listed=None)
     with pytest.raises(VfxDenoiseError, match="input"):
         check_as_seq(job, options)
+
+
+def _max_mem_short_of_any_frame() -> float:
+    """A --max-mem (GiB) above what this process holds, too little for any window's frames."""
+    return math.ceil((resident_bytes() / 2**30 + 0.05) * 10) / 10
+
+
+def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_what_runs(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """A farm probe booked a CPU job's tasks at a run's peak (--memory 1.5 for 1536x864 frames):
+    seq refused every task for its --max-mem, exit 1, and the farm retried them. The submission
+    sizes a task as seq does and refuses it (exit 2), naming the --memory that runs; booked so,
+    the job is let through quietly and seq runs."""
+    pattern = sequence_factory(frames=range(1, 6), height=32, width=48)
+    out = str(tmp_path / "out" / "den.####.exr")
+    short = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=_max_mem_short_of_any_frame())
+    with pytest.raises(UsageError) as refused:
+        check_as_seq(build_job(pattern, out, options=short), short)
+    named = re.search(r"frame 1 \(48x32\): its tasks run seq --max-mem .* a 5-frame window of these frames "
+                      r"does not fit even in tiles: .* Book --memory (\d+\.\d) or more \(GiB, each task's "
+                      r"whole process\), in whole frames$", str(refused.value))
+    assert named, refused.value
+    with pytest.raises(DeviceError, match=r"a 5-frame window of these frames needs about"):
+        denoise_sequence(pattern, out, config=short.engine_config(existing="resume"))
+    booked = replace(short, max_mem=float(named.group(1)))
+    with caplog.at_level(logging.WARNING):
+        check_as_seq(build_job(pattern, out, options=booked), booked)
+    assert not caplog.records
+    summary = denoise_sequence(pattern, out, config=booked.engine_config(existing="resume"))
+    assert summary.frames("written") == [1, 2, 3, 4, 5]
+    farm = run_vfxdenoise("farm", "opencue", pattern, "-o", out, "--device", "cpu", "--model", tiny_weights,
+                          "--memory", 0.3)
+    assert farm.returncode == 2 and "Book --memory" in farm.stderr, farm.stderr
+    # --max-mem bounds CPU runs: a job on a GPU is not held to it
+    on_gpu = SeqOptions(device="cuda", model=str(tiny_weights), max_mem=short.max_mem)
+    check_as_seq(build_job(pattern, out, options=on_gpu), on_gpu)
+
+
+def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_warning(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """Frames large enough for tiles to save memory (2560x1440: the header is what counts): a
+    booking between the least and whole frames is warned of, naming the --memory for whole frames."""
+    small = sequence_factory(frames=[1], height=8, width=8)
+    names = OpenEXR.File(small.replace("####", "0001"), separate_channels=True).channels()
+    wide = tmp_path / "wide" / "render.0001.exr"
+    wide.parent.mkdir()
+    OpenEXR.File({"compression": OpenEXR.RLE_COMPRESSION, "type": OpenEXR.scanlineimage},
+                 {name: np.zeros((1440, 2560), channel.pixels.dtype) for name, channel in names.items()}
+                 ).write(str(wide))
+    pattern, out = str(tmp_path / "wide" / "render.####.exr"), str(tmp_path / "out" / "den.####.exr")
+
+    def check(max_mem: float) -> None:
+        options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
+        check_as_seq(build_job(pattern, out, options=options), options)
+
+    with pytest.raises(UsageError) as refused:
+        check(_max_mem_short_of_any_frame())
+    named = re.search(r"Book --memory (\d+\.\d) or more .*, (\d+\.\d) for whole frames$", str(refused.value))
+    assert named, refused.value
+    least, whole = float(named.group(1)), float(named.group(2))
+    assert least < whole
+    with caplog.at_level(logging.WARNING):
+        check(least)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"frame 1 (2560x1440): its tasks run seq --max-mem {least:g} (the --memory booked, unless --max-mem "
+        f"is given): they denoise in tiles, more slowly; --memory {whole:.1f} keeps whole frames"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        check(whole)
+    assert not caplog.records
