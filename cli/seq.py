@@ -322,6 +322,11 @@ def _layers(summary: RunSummary) -> list[str]:
     return list(dict.fromkeys(name for mapping in summary.layers.values() for name, _ in mapping.aovs))
 
 
+def _layers_line(summary: RunSummary) -> list[str]:
+    layers = _layers(summary)
+    return [f"layers denoised with the beauty: {', '.join(layers)}"] if layers else []
+
+
 def _peak_memory(summary: RunSummary) -> list[str]:
     if not summary.peak_host_bytes:
         return []
@@ -371,8 +376,7 @@ _SUMMARY: tuple[_Finding, ...] = (
              lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),
     _line("motion_vectors", "motion vectors"),
     _line("exposure", "exposure", shown=lambda value: value not in ("", Exposure().describe())),
-    _Finding("layers", _layers,
-             lambda s: [f"layers denoised with the beauty: {', '.join(_layers(s))}"] if _layers(s) else []),
+    _Finding("layers", _layers, _layers_line),
     _Finding("alpha", lambda s: s.alpha, lambda s: [f"alpha: {s.alpha}"] if s.alpha else []),
     _Finding("storage", lambda s: s.storage, lambda s: [f"outputs: {change}" for change in s.storage]),
     _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),
