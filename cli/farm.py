@@ -149,7 +149,7 @@ def openjd(values: dict) -> None:
     click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")
     # Quoted for a shell: the lines are meant to be pasted, and bundle paths may hold spaces.
     click.echo(f"submit:    {shlex.join(['deadline', 'bundle', 'submit', bundle])}")
-    click.echo(f"run here:  {shlex.join(['openjd', 'run', f'{bundle}/{writer.TEMPLATE_FILE}'])}")
+    click.echo(f"run here:  {shlex.join(writer.run_command(job, bundle))}")
 
 
 @farm.command("opencue")

@@ -2,11 +2,17 @@
 
 The bundle is `template.yaml` (specification jobtemplate-2023-09 with the TASK_CHUNKING extension:
 one step whose CHUNK[INT] task parameter hands each task a range expression of frames) and
-`parameter_values.yaml`. Every job parameter defaults to this job's value, so the template alone
-runs the whole job; on submission any of them can be overridden (`-p Frames=1001-1010`).
-The input and output patterns are STRING parameters holding absolute paths: OpenJD only lets a
-PATH parameter default to a path inside the bundle folder, and a denoise reads and writes shot
-folders that workers see at the same paths (shared storage).
+`parameter_values.yaml`, which holds this job's value of every job parameter; each parameter but the
+shot's folders also defaults to it in the template. On submission any of them can be overridden
+(`-p Frames=1001-1010`). The shot's folders are PATH parameters (`InputDirectory`, `OutputDirectory`:
+DIRECTORY, dataFlow IN and OUT), which Deadline Cloud path-maps for each worker (a Windows
+submitter's paths on Linux workers, other mount points) and takes as job attachments; the frames'
+file names within them are STRING parameters (`InputFilePattern`, `OutputFilePattern`), joined in
+the task's command. The folders' values are in `parameter_values.yaml`, not template defaults: the
+OpenJD specification lets a PATH parameter default to any path, but openjd-model (`openjd run`) and
+the Deadline Cloud CLI refuse a template default that is absolute or outside the bundle folder, and
+take any path as a value (`deadline bundle submit` reads `parameter_values.yaml`; `openjd run`,
+`-p`: `run_command`).
 """
 
 from __future__ import annotations
@@ -32,20 +38,20 @@ MAX_STRING = 1024  # OpenJD's longest STRING parameter value: longer seq options
 SEQ_ARGS_NOTE = (". A value given at submission replaces the options written here: give them too "
                  "(or write the job again with `vfxdenoise farm openjd`).")
 
-# Runs one chunk. The frames arrive as an OpenJD range expression ("1001-1010", "1001-1001",
-# "-5--3", "1-7:3", "4,9"); seq's --frames parses all of them, and its --job-frames the job's
-# Frames parameter (the chunk is one task of them: `FarmJob.seq_command`). "--frames=" keeps a
-# negative first frame from being read as an option. ModelSha256 pins every task to the weights the
-# model named on the submitting machine (seq --model-sha256; empty: not pinned); it arrives as one
-# "--model-sha256=HEX" argument, never empty (a runner may drop an empty argument, which would
-# shift the positions after it), and seq is given it only with a value. VfxdenoiseCommand
-# and SeqArgs (then SeqArgs2, ... where the options are longer than one parameter holds) are
-# shell-quoted text (shlex.join), so a
-# job parameter can carry an interpreter and its arguments, or any seq options, with spaces intact.
-# seq prints a line per frame and a summary, and `openjd_progress: PERCENT` lines, which Deadline
-# Cloud shows as the task's progress (--progress openjd). exec: seq is the task's process, so its
-# exit status is the task's and a cancel's SIGTERM reaches it (it stops cleanly, releasing its
-# frames).
+# Runs one chunk. The input and output patterns arrive as each is written in the task's command: its
+# folder, path-mapped for the worker, '/' and its file name pattern. The frames arrive as an OpenJD
+# range expression ("1001-1010", "1001-1001", "-5--3", "1-7:3", "4,9"); seq's --frames parses all of
+# them, and its --job-frames the job's Frames parameter (the chunk is one task of them:
+# `FarmJob.seq_command`). "--frames=" keeps a negative first frame from being read as an option.
+# ModelSha256 pins every task to the weights the model named on the submitting machine (seq
+# --model-sha256; empty: not pinned); it arrives as one "--model-sha256=HEX" argument, never empty
+# (a runner may drop an empty argument, which would shift the positions after it), and seq is given
+# it only with a value. VfxdenoiseCommand and SeqArgs (then SeqArgs2, ... where the options are
+# longer than one parameter holds) are shell-quoted text (shlex.join), so a job parameter can carry
+# an interpreter and its arguments, or any seq options, with spaces intact. seq prints a line per
+# frame and a summary, and `openjd_progress: PERCENT` lines, which Deadline Cloud shows as the
+# task's progress (--progress openjd). exec: seq is the task's process, so its exit status is the
+# task's and a cancel's SIGTERM reaches it (it stops cleanly, releasing its frames).
 CHUNK_SCRIPT = """\
 #!/usr/bin/env bash
 # One chunk of a vfxdenoise farm job: denoise these frames (reading their temporal halo).
@@ -97,8 +103,10 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
                 "actions": {"onRun": {
                     "command": "bash",
                     "args": ["{{Task.File.Run}}", "{{Param.VfxdenoiseCommand}}",
-                             "{{Param.InputPattern}}", "{{Task.Param.Frame}}",
-                             "{{Param.OutputPattern}}", "{{Param.Existing}}", "{{Param.Frames}}",
+                             "{{Param.InputDirectory}}/{{Param.InputFilePattern}}",
+                             "{{Task.Param.Frame}}",
+                             "{{Param.OutputDirectory}}/{{Param.OutputFilePattern}}",
+                             "{{Param.Existing}}", "{{Param.Frames}}",
                              "--model-sha256={{Param.ModelSha256}}",
                              *(f"{{{{Param.{name}}}}}" for name in _seq_args_values(job))],
                     # Outputs are renamed into place whole, so stopping a task at once is safe.
@@ -114,6 +122,19 @@ def parameter_values(job: FarmJob) -> dict[str, Any]:
     """`parameter_values.yaml` content: this job's value of every job parameter."""
     return {"parameterValues": [{"name": name, "value": value}
                                 for name, value in _values(job).items()]}
+
+
+def folder_values(job: FarmJob) -> dict[str, str]:
+    """The job's shot folders by their PATH parameters' names: values the template has no default
+    for (a PATH default must lie inside the bundle), given at submission."""
+    return {"InputDirectory": str(job.input.directory), "OutputDirectory": str(job.output.directory)}
+
+
+def run_command(job: FarmJob, directory: str | Path) -> list[str]:
+    """argv of `openjd run` running the bundle in `directory` here, given the shot's folders
+    (`folder_values`), which `openjd run` does not read from `parameter_values.yaml`."""
+    given = [arg for name, value in folder_values(job).items() for arg in ("-p", f"{name}={value}")]
+    return ["openjd", "run", str(Path(directory) / TEMPLATE_FILE), *given]
 
 
 def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
@@ -148,8 +169,9 @@ def _check_bundle_folder(directory: Path, replace: bool) -> None:
 
 def _values(job: FarmJob) -> dict[str, Any]:
     return {
-        "InputPattern": job.input.text,
-        "OutputPattern": job.output.text,
+        **folder_values(job),
+        "InputFilePattern": Path(job.input.text).name,
+        "OutputFilePattern": Path(job.output.text).name,
         "Frames": openjd_range(job.frames),
         "ChunkSize": job.chunk,
         **_seq_args_values(job),
@@ -176,12 +198,20 @@ def _seq_args_values(job: FarmJob) -> dict[str, str]:
 def _parameter_definitions(job: FarmJob) -> list[dict[str, Any]]:
     values = _values(job)
     return [
-        {"name": "InputPattern", "type": "STRING", "minLength": 1, "default": values["InputPattern"],
-         "description": "Absolute frame pattern of the noisy EXRs as workers see it (#### = 4 "
-                        "digits)."},
-        {"name": "OutputPattern", "type": "STRING", "minLength": 1,
-         "default": values["OutputPattern"],
-         "description": "Absolute frame pattern the denoised EXRs are written to."},
+        {"name": "InputDirectory", "type": "PATH", "objectType": "DIRECTORY", "dataFlow": "IN",
+         "minLength": 1,
+         "description": "Folder of the noisy EXRs (path-mapped for each worker). Its value is in "
+                        "parameter_values.yaml."},
+        {"name": "InputFilePattern", "type": "STRING", "minLength": 1,
+         "default": values["InputFilePattern"],
+         "description": "Frame pattern of the noisy EXRs in InputDirectory (#### = 4 digits)."},
+        {"name": "OutputDirectory", "type": "PATH", "objectType": "DIRECTORY", "dataFlow": "OUT",
+         "minLength": 1,
+         "description": "Folder the denoised EXRs are written to (path-mapped for each worker). "
+                        "Its value is in parameter_values.yaml."},
+        {"name": "OutputFilePattern", "type": "STRING", "minLength": 1,
+         "default": values["OutputFilePattern"],
+         "description": "Frame pattern of the denoised EXRs in OutputDirectory."},
         {"name": "Frames", "type": "STRING", "minLength": 1, "default": values["Frames"],
          "description": "Frames to write, as an OpenJD range expression (1001-1100, 1001-1100:2, "
                         "1001,1005). Neighbouring frames are still read for temporal denoising; "
@@ -235,12 +265,14 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float 
 
 
 def _validated_chunks(template: dict[str, Any], job: FarmJob, directory: Path) -> list[str]:
-    """Parse the template as `openjd run` will (defaults only, no -p), instantiate it and list
-    each task's Frame value; any rejection becomes a FarmError naming the problem."""
+    """Parse the template as `openjd run` will (its defaults, and the shot's folders given as at
+    submission), instantiate it and list each task's Frame value; any rejection becomes a
+    FarmError naming the problem."""
     model = import_farm_library("openjd.model")
     try:
         decoded = model.decode_job_template(template=template, supported_extensions=EXTENSIONS)
-        values = model.preprocess_job_parameters(job_template=decoded, job_parameter_values={},
+        values = model.preprocess_job_parameters(job_template=decoded,
+                                                 job_parameter_values=folder_values(job),
                                                  job_template_dir=directory,
                                                  current_working_dir=Path.cwd())
         job_model = model.create_job(job_template=decoded, job_parameter_values=values)

@@ -40,8 +40,10 @@ def _template(bundle: Path) -> dict:
     return yaml.safe_load((bundle / "template.yaml").read_text())
 
 
-def _defaults(bundle: Path) -> dict:
-    return {p["name"]: p["default"] for p in _template(bundle)["parameterDefinitions"]}
+def _values(bundle: Path) -> dict:
+    """The job's value of each parameter (parameter_values.yaml)."""
+    values = yaml.safe_load((bundle / "parameter_values.yaml").read_text())["parameterValues"]
+    return {value["name"]: value["value"] for value in values}
 
 
 def test_farm_is_a_registered_command():
@@ -77,7 +79,7 @@ def test_every_option_given_to_farm_reaches_its_tasks(shot, tmp_path):
     bundle = tmp_path / "bundle"
     result = _invoke("openjd", stereo, "--bundle", bundle, *EVERY_OPTION.to_args())
     assert result.exit_code == 0, result.output
-    assert shlex.split(_defaults(bundle)["SeqArgs"]) == EVERY_OPTION.to_args()
+    assert shlex.split(_values(bundle)["SeqArgs"]) == EVERY_OPTION.to_args()
     refused = _invoke("openjd", shot, "--bundle", tmp_path / "refused", *EVERY_OPTION.to_args())
     assert refused.exit_code == 1 and "--view left: no such view" in str(refused.exception)
 
@@ -94,7 +96,7 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     assert "7 frame(s) in 4 task(s)" in result.output
     assert f"deadline bundle submit {bundle}" in result.output
 
-    defaults = _defaults(bundle)
+    defaults = _values(bundle)
     assert shlex.split(defaults["SeqArgs"]) == [
         "--device", "cpu", "--temporal-radius", "1", "--model", str(tiny_weights),
         "--max-mem", "14.0", "--compression", "zips", "--precision", "float32",
@@ -102,7 +104,11 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
         "--motion", "none", "--aov", "RGBA_*"]
     assert defaults["ChunkSize"] == 2
     assert defaults["Existing"] == "overwrite"
-    assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")
+    assert (defaults["OutputDirectory"], defaults["OutputFilePattern"]) == (str(tmp_path / "out"),
+                                                                            "den.####.exr")
+    # `openjd run` is given the shot's folders, which the template has no default for
+    assert (f"run here:  openjd run {bundle}/template.yaml -p InputDirectory={tmp_path / 'shot'} "
+            f"-p OutputDirectory={tmp_path / 'out'}") in result.output
     # --device cpu: no GPU booked
     assert "amounts" not in _template(bundle)["steps"][0]["hostRequirements"]
 
@@ -111,9 +117,10 @@ def test_openjd_defaults_frames_on_disk_output_beside_input_and_one_gpu(shot, tm
     bundle = tmp_path / "bundle"
     result = _invoke("openjd", shot, "--bundle", bundle, "--command", "/opt/vfxdenoise/bin/vfxdenoise")
     assert result.exit_code == 0, result.output
-    defaults = _defaults(bundle)
+    defaults = _values(bundle)
     assert defaults["Frames"] == "1001-1007"
-    assert defaults["OutputPattern"] == str(tmp_path / "shot" / "render_denoised.####.exr")
+    assert (defaults["OutputDirectory"], defaults["OutputFilePattern"]) == (
+        str(tmp_path / "shot"), "render_denoised.####.exr")
     assert defaults["VfxdenoiseCommand"] == "/opt/vfxdenoise/bin/vfxdenoise"
     assert defaults["Existing"] == "resume"
     amounts = _template(bundle)["steps"][0]["hostRequirements"]["amounts"]
@@ -126,13 +133,13 @@ def test_a_cpu_job_books_host_memory_and_keeps_seq_within_it(shot, tmp_path):
     assert result.exit_code == 0, result.output
     assert _template(bundle)["steps"][0]["hostRequirements"]["amounts"] == [
         {"name": "amount.worker.memory", "min": 16384}]  # MiB
-    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--device", "cpu", "--max-mem", "16.0"]
+    assert shlex.split(_values(bundle)["SeqArgs"]) == ["--device", "cpu", "--max-mem", "16.0"]
     # a GPU task books the memory but seq's budget is the GPU's; --max-mem as given wins
     for extra, seq_args in (([], ["--device", "cuda"]),
                             (["--max-mem", "12"], ["--device", "cuda", "--max-mem", "12.0"])):
         assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--memory", "16",
                        "--replace-bundle", *extra).exit_code == 0
-        assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
+        assert shlex.split(_values(bundle)["SeqArgs"]) == seq_args
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--memory", "16").output)
     layer = spec.find("job/layers/layer")
     assert layer.findtext("memory") == "16384m" and "--max-mem 16.0" in layer.findtext("cmd")
@@ -146,13 +153,13 @@ def test_a_cpu_job_books_cores_and_runs_that_many_threads(shot, tmp_path):
     assert result.exit_code == 0, result.output
     assert _template(bundle)["steps"][0]["hostRequirements"]["amounts"] == [
         {"name": "amount.worker.vcpu", "min": 4.0}]
-    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--device", "cpu", "--cpu-threads", "4"]
+    assert shlex.split(_values(bundle)["SeqArgs"]) == ["--device", "cpu", "--cpu-threads", "4"]
     # a GPU task books the cores but leaves seq its threads; --cpu-threads as given wins
     for extra, seq_args in (([], ["--device", "cuda"]),
                             (["--cpu-threads", "2"], ["--device", "cuda", "--cpu-threads", "2"])):
         assert _invoke("openjd", shot, "--bundle", bundle, "--device", "cuda", "--cores", "4",
                        "--replace-bundle", *extra).exit_code == 0
-        assert shlex.split(_defaults(bundle)["SeqArgs"]) == seq_args
+        assert shlex.split(_values(bundle)["SeqArgs"]) == seq_args
     spec = ET.fromstring(_invoke("opencue", shot, "--device", "cpu", "--cores", "2.5").output)
     layer = spec.find("job/layers/layer")
     assert layer.findtext("cores") == "2.5" and "--cpu-threads 2" in layer.findtext("cmd")
@@ -166,9 +173,9 @@ def test_keep_going_reaches_every_task_after_the_options_the_job_is_written_with
     bundle = tmp_path / "bundle"
     result = _invoke("openjd", shot, "--bundle", bundle, "--keep-going", "--precision", "float32")
     assert result.exit_code == 0, result.output
-    assert shlex.split(_defaults(bundle)["SeqArgs"]) == ["--precision", "float32", "--keep-going"]
+    assert shlex.split(_values(bundle)["SeqArgs"]) == ["--precision", "float32", "--keep-going"]
     without = _invoke("openjd", shot, "--bundle", bundle, "--replace-bundle")
-    assert without.exit_code == 0 and "--keep-going" not in _defaults(bundle)["SeqArgs"]
+    assert without.exit_code == 0 and "--keep-going" not in _values(bundle)["SeqArgs"]
 
     out = tmp_path / "out" / "den.####.exr"
     spec = _invoke("opencue", shot, "--frames", "1001-1004", "--chunk", "4", "-o", out, "--keep-going",
@@ -255,7 +262,7 @@ def test_negative_frames_are_refused_for_opencue_and_written_for_openjd(sequence
     assert "<job" not in refused.output
     written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle")
     assert written.exit_code == 0, written.output
-    assert _defaults(tmp_path / "bundle")["Frames"] == "-5--1,0-4"
+    assert _values(tmp_path / "bundle")["Frames"] == "-5--1,0-4"
 
 
 @pytest.mark.parametrize("no_gpu", [["--gpus", "0"], ["--device", "cpu"]])
@@ -371,7 +378,9 @@ def test_a_bundle_is_not_written_over_unless_asked_and_its_commands_paste_into_a
     lines = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in first.output.splitlines()
              if line.startswith(("submit:", "run here:"))}
     assert shlex.split(lines["submit"]) == ["deadline", "bundle", "submit", str(bundle)]
-    assert shlex.split(lines["run here"]) == ["openjd", "run", f"{bundle}/template.yaml"]
+    folder = Path(shot).parent  # the input's, and the output's beside it
+    assert shlex.split(lines["run here"]) == ["openjd", "run", f"{bundle}/template.yaml", "-p",
+                                              f"InputDirectory={folder}", "-p", f"OutputDirectory={folder}"]
 
     template = (bundle / "template.yaml").read_bytes()
     again = _invoke("openjd", shot, "--bundle", bundle, "--chunk", "3")
@@ -379,7 +388,7 @@ def test_a_bundle_is_not_written_over_unless_asked_and_its_commands_paste_into_a
     assert "--replace-bundle" in str(again.exception) and str(bundle) in str(again.exception)
     assert (bundle / "template.yaml").read_bytes() == template
     replaced = _invoke("openjd", shot, "--bundle", bundle, "--chunk", "3", "--replace-bundle")
-    assert replaced.exit_code == 0 and _defaults(bundle)["ChunkSize"] == 3
+    assert replaced.exit_code == 0 and _values(bundle)["ChunkSize"] == 3
 
 
 def test_a_bundle_folder_that_cannot_be_made_is_one_error_line_naming_it(shot, tmp_path):
@@ -414,7 +423,7 @@ def test_a_pin_to_other_weights_than_the_models_here_is_a_usage_error_of_the_sub
     written = CliRunner().invoke(cli, [*args, "--model-sha256", own.upper()])
     assert written.exit_code == 0, written.output
     if engine == "openjd":
-        assert _defaults(tmp_path / "bundle")["ModelSha256"] == own
+        assert _values(tmp_path / "bundle")["ModelSha256"] == own
     else:
         assert f"--model-sha256={own}" in ET.fromstring(written.output).findtext("job/layers/layer/cmd")
 

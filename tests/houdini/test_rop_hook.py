@@ -182,7 +182,7 @@ def test_farm_mode_writes_an_openjd_bundle_for_the_rendered_frames(hou, tmp_path
     assert bundle == str(tmp_path / "job")
     template = (tmp_path / "job" / "template.yaml").read_text()
     values = (tmp_path / "job" / "parameter_values.yaml").read_text()
-    assert str(tmp_path / "hip/render/shot.karma1.####.exr") in values
+    assert str(tmp_path / "hip/render") in values and "shot.karma1.####.exr" in values
     assert "1001-1005" in values and "TASK_CHUNKING" in template
     assert _frames(tmp_path / "hip/render", "*_denoised.*") == []  # the farm does the work
 

@@ -41,6 +41,21 @@ def _openjd(*args) -> subprocess.CompletedProcess:
     return result
 
 
+def _values(bundle: Path) -> dict:
+    """The job's value of each parameter, as the bundle's parameter_values.yaml gives it."""
+    values = yaml.safe_load((bundle / "parameter_values.yaml").read_text())["parameterValues"]
+    return {value["name"]: value["value"] for value in values}
+
+
+def _run_args(bundle: Path) -> list:
+    """`openjd run` of the bundle's template given the job's values its template has no default
+    for (the shot's folders), as `deadline bundle submit` takes them from parameter_values.yaml."""
+    template = yaml.safe_load((bundle / "template.yaml").read_text())
+    defaults = {p["name"] for p in template["parameterDefinitions"] if "default" in p}
+    given = [f"{name}={value}" for name, value in _values(bundle).items() if name not in defaults]
+    return ["run", bundle / "template.yaml", *(arg for value in given for arg in ("-p", value))]
+
+
 def _cpu_job(pattern: str, output: str, weights: Path, chunk: int = 3, **kwargs):
     return build_job(pattern, output, chunk=chunk,
                      options=SeqOptions(device="cpu", model=str(weights)), **kwargs)
@@ -90,9 +105,17 @@ def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp
     frame_param = step["parameterSpace"]["taskParameterDefinitions"][0]
     assert frame_param["type"] == "CHUNK[INT]"
     assert frame_param["chunks"]["defaultTaskCount"] == "{{Param.ChunkSize}}"
-    defaults = {p["name"]: p["default"] for p in template["parameterDefinitions"]}
-    assert defaults["InputPattern"] == str(tmp_path / "shot" / "render.####.exr")
-    assert defaults["OutputPattern"] == str(tmp_path / "out" / "den.####.exr")
+    definitions = {p["name"]: p for p in template["parameterDefinitions"]}
+    # The shot's folders are PATH parameters, which Deadline Cloud path-maps and attaches; their
+    # values are in parameter_values.yaml (a template's PATH default must lie inside the bundle).
+    assert {name: (definitions[name]["type"], definitions[name]["objectType"],
+                   definitions[name]["dataFlow"], "default" in definitions[name])
+            for name in ("InputDirectory", "OutputDirectory")} == {
+        "InputDirectory": ("PATH", "DIRECTORY", "IN", False),
+        "OutputDirectory": ("PATH", "DIRECTORY", "OUT", False)}
+    defaults = {name: p["default"] for name, p in definitions.items() if "default" in p}
+    assert defaults["InputFilePattern"] == "render.####.exr"
+    assert defaults["OutputFilePattern"] == "den.####.exr"
     assert defaults["Frames"] == "1001-1007"
     assert defaults["ChunkSize"] == 3
     assert defaults["SeqArgs"] == f"--device cpu --model {tiny_weights}"
@@ -101,8 +124,8 @@ def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp
     gpu = {a["name"]: a["min"] for a in step["hostRequirements"]["amounts"]}
     assert gpu == {"amount.worker.gpu": 1, "amount.worker.gpu.memory": 8192}
 
-    values = yaml.safe_load((tmp_path / "bundle" / "parameter_values.yaml").read_text())
-    assert {v["name"]: v["value"] for v in values["parameterValues"]} == defaults
+    assert _values(tmp_path / "bundle") == {**defaults, "InputDirectory": str(tmp_path / "shot"),
+                                            "OutputDirectory": str(tmp_path / "out")}
 
     # openjd-model's own chunking: 3 tasks that together write each frame once
     assert len(tasks) == 3
@@ -224,7 +247,7 @@ def test_options_longer_than_one_job_parameter_reach_the_task_whole(shot, tmp_pa
                 yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())["parameterDefinitions"]}
     assert {"SeqArgs", "SeqArgs2"} <= set(defaults) and "SeqArgs3" not in defaults
 
-    _openjd("run", tmp_path / "bundle" / "template.yaml")
+    _openjd(*_run_args(tmp_path / "bundle"))
 
     argv = json.loads(argv_file.read_text())
     assert argv[argv.index("--aov"):] == [arg for layer in layers for arg in ("--aov", layer)]
@@ -247,12 +270,41 @@ def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, ti
     out = str(tmp_path / "farm out" / "den.####.exr")
     write_bundle(_cpu_job(shot, out, weights, chunk=3), tmp_path / "bundle")
 
-    result = _openjd("run", tmp_path / "bundle" / "template.yaml")  # no -p: defaults are the job
+    result = _openjd(*_run_args(tmp_path / "bundle"))  # the bundle's values: the job
 
     assert "Chunks run: 3" in result.stdout
     for frame in FRAMES:
         assert f"frame {frame}: written" in result.stdout  # per-chunk log of each frame
         assert _same(out, reference, frame), frame
+
+
+def test_workers_that_see_the_shot_at_other_paths_are_given_them(shot, reference, tmp_path,
+                                                                  tiny_weights):
+    """A worker that mounts the shot elsewhere (another mount point; Windows submitters and Linux
+    workers) is given its own paths: the shot's folders are PATH parameters, so a value given at
+    submission (-p) and path mapping rules (Deadline Cloud's, from storage profiles) reach the
+    task's seq. As STRING parameters, every task read and wrote the submitter's paths."""
+    write_bundle(_cpu_job(shot, str(tmp_path / "out" / "den.####.exr"), tiny_weights, chunk=4),
+                 tmp_path / "bundle")
+    worker = tmp_path / "worker mount"
+    worker.mkdir()
+    parse_pattern(shot).directory.rename(worker / "shot")  # the submitter's path is gone here
+
+    given = ["-p", f"InputDirectory={worker / 'shot'}", "-p", f"OutputDirectory={worker / 'den'}"]
+    _openjd("run", tmp_path / "bundle" / "template.yaml", *given,
+            "--tasks", json.dumps([{"Frame": "1001-1004"}]))
+    rules = {"version": "pathmapping-1.0", "path_mapping_rules": [
+        {"source_path_format": "POSIX", "source_path": str(tmp_path / "shot"),
+         "destination_path": str(worker / "shot")},
+        {"source_path_format": "POSIX", "source_path": str(tmp_path / "out"),
+         "destination_path": str(worker / "den")}]}
+    _openjd(*_run_args(tmp_path / "bundle"), "--path-mapping-rules", json.dumps(rules),
+            "--tasks", json.dumps([{"Frame": "1005-1007"}]))
+
+    out = str(worker / "den" / "den.####.exr")
+    assert parse_pattern(out).frames_on_disk() == list(FRAMES)
+    assert all(_same(out, reference, frame) for frame in FRAMES)
+    assert not (tmp_path / "out").exists()
 
 
 def test_tasks_of_handles_held_past_the_renders_ends_write_what_one_run_writes(shot, tmp_path,
@@ -270,7 +322,7 @@ def test_tasks_of_handles_held_past_the_renders_ends_write_what_one_run_writes(s
     write_bundle(job, tmp_path / "bundle")
 
     tasks = [{"Frame": "999-1000"}, {"Frame": "1009"}]
-    _openjd("run", tmp_path / "bundle" / "template.yaml", "--tasks", json.dumps(tasks))
+    _openjd(*_run_args(tmp_path / "bundle"), "--tasks", json.dumps(tasks))
 
     assert parse_pattern(out).frames_on_disk() == [999, 1000, 1009]
     assert all(alike_but_inputs(parse_pattern(out).path(frame), parse_pattern(whole).path(frame))
@@ -289,7 +341,7 @@ def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot
     job = build_job(shot, out, "1001-1007", 3, options=SeqOptions(
         device="cpu", model=str(tiny_weights), context_frames="1001-1007"))
     write_bundle(job, tmp_path / "bundle")
-    run = [BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml", "--tasks"]
+    run = [BIN / "openjd", *_run_args(tmp_path / "bundle"), "--tasks"]
 
     first = _run([*run, json.dumps([{"Frame": "1001-1003"}])])
     assert first.returncode != 0 and "not on disk: 1004-1005" in first.stdout
@@ -297,7 +349,7 @@ def test_tasks_of_a_job_submitted_with_the_render_wait_for_their_neighbours(shot
 
     for path in held.iterdir():
         path.rename(parse_pattern(shot).directory / path.name)
-    _openjd("run", tmp_path / "bundle" / "template.yaml", "--tasks", json.dumps([{"Frame": "1001-1003"}]))
+    _openjd(*_run_args(tmp_path / "bundle"), "--tasks", json.dumps([{"Frame": "1001-1003"}]))
     assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003]
     assert all(_same(out, reference, frame) for frame in (1001, 1002, 1003))
 
@@ -321,7 +373,7 @@ def test_a_chunk_of_frames_given_at_submission_waits_for_the_job_frames_its_wind
     written = _run([BIN / "vfxdenoise", "farm", "openjd", shot.text, "-o", out, "--bundle",
                     tmp_path / "bundle", "--device", "cpu", "--model", tiny_weights])
     assert written.returncode == 0, written.stderr
-    chunk = [BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml", "-p", "Frames=1005-1012",
+    chunk = [BIN / "openjd", *_run_args(tmp_path / "bundle"), "-p", "Frames=1005-1012",
              "-p", "ChunkSize=4", "--tasks", json.dumps([{"Frame": "1005-1008"}])]
 
     early = _run(chunk)
@@ -349,7 +401,7 @@ def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(s
     write_bundle(_cpu_job(shot, out, tiny_weights, chunk=4), tmp_path / "bundle")
     template = tmp_path / "bundle" / "template.yaml"
 
-    done = _task_output(_openjd("run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}])))
+    done = _task_output(_openjd(*_run_args(template.parent), "--tasks", json.dumps([{"Frame": "1001-1003"}])))
 
     assert [line for line in done if line.startswith("openjd_progress")] == [
         "openjd_progress: 33", "openjd_progress: 66", "openjd_progress: 100"]
@@ -362,7 +414,8 @@ def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(s
     assert any(re.fullmatch(r"peak memory: \d+\.\d\d GiB host", line) for line in done), done
 
     parse_pattern(shot).path(1007).write_bytes(b"")  # read for frame 1005: the chunk fails there
-    failed = _run([BIN / "openjd", "run", template, "--tasks", json.dumps([{"Frame": "1004-1007"}])])
+    failed = _run([BIN / "openjd", *_run_args(template.parent),
+                   "--tasks", json.dumps([{"Frame": "1004-1007"}])])
     lines = _task_output(failed)
     assert failed.returncode != 0 and "Session ended successfully" not in failed.stdout
     assert [line for line in lines if line.startswith("openjd_progress")] == ["openjd_progress: 25"]
@@ -384,7 +437,7 @@ def test_under_keep_going_a_task_writes_its_other_frames_and_still_fails(shot, t
     assert "A value given at submission replaces the options written here" in seq_args["description"]
 
     parse_pattern(shot).path(1006).write_bytes(b"")
-    failed = _run([BIN / "openjd", "run", tmp_path / "bundle" / "template.yaml",
+    failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"),
                    "--tasks", json.dumps([{"Frame": "1004-1007"}])])
     assert failed.returncode != 0 and "exited with code: 1 " in failed.stdout, failed.stdout
     assert parse_pattern(out).frames_on_disk() == [1004, 1005, 1007]
@@ -401,7 +454,7 @@ def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_
     job = _cpu_job(shot, out, tiny_weights, chunk=4, command=f"'{python}' -m vfxdenoise.cli.main")
     write_bundle(job, tmp_path / "bundle")
 
-    _openjd("run", tmp_path / "bundle" / "template.yaml", "--tasks", json.dumps([{"Frame": "1001-1004"}]))
+    _openjd(*_run_args(tmp_path / "bundle"), "--tasks", json.dumps([{"Frame": "1001-1004"}]))
 
     assert job.command == (str(python), "-m", "vfxdenoise.cli.main")
     assert all(_same(out, reference, frame) for frame in range(1001, 1005))
@@ -420,14 +473,14 @@ def test_rerunning_a_chunk_rewrites_only_its_frames(shot, reference, tmp_path, t
 
     parse_pattern(out).path(1005).unlink()  # a frame lost to a failed task
     before = _stats(out)
-    retry = _openjd("run", template, "--tasks", chunk)
+    retry = _openjd(*_run_args(template.parent), "--tasks", chunk)
     after = _stats(out)
     assert "frame 1005: written" in retry.stdout
     assert "skipped (already done): 2 frame(s)" in retry.stdout  # 1004 and 1006 kept
     assert _same(out, reference, 1005)
     assert {f: after[f] for f in before} == before  # nothing else touched
 
-    _openjd("run", template, "--tasks", chunk, "-p", "Existing=overwrite")
+    _openjd(*_run_args(template.parent), "--tasks", chunk, "-p", "Existing=overwrite")
     rewritten = _stats(out)
     assert all(rewritten[f][0] != after[f][0] for f in (1004, 1005, 1006))  # renamed into place
     assert all(rewritten[f] == after[f] for f in (1001, 1002, 1003, 1007))
@@ -445,7 +498,7 @@ def test_farm_chunks_find_the_motion_vectors_convention_as_one_run_given_it(sequ
     # Two chunks: each decides from the shot's frames, not its own (`motion_vectors.detection_pairs`).
     write_bundle(_cpu_job(shot, out, tiny_weights, chunk=4), tmp_path / "bundle")  # auto
 
-    _openjd("run", tmp_path / "bundle" / "template.yaml")
+    _openjd(*_run_args(tmp_path / "bundle"))
 
     # The same pixels and header, but for the record of the settings they were made with (auto).
     assert all(alike_but_inputs(parse_pattern(out).path(frame), parse_pattern(given).path(frame))
@@ -460,7 +513,7 @@ def test_negative_frames_run_through_openjd(sequence_factory, tmp_path, tiny_wei
     assert job.frames == (-3, -2, -1, 0, 1)
     write_bundle(job, tmp_path / "bundle")
 
-    result = _openjd("run", tmp_path / "bundle" / "template.yaml")
+    result = _openjd(*_run_args(tmp_path / "bundle"))
 
     assert "Chunks run: 3" in result.stdout
     reference = _single_run(shot, str(tmp_path / "single" / "den.####.exr"), tiny_weights)
@@ -495,22 +548,24 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     template = tmp_path / "bundle" / "template.yaml"
     written = yaml.safe_load(template.read_text())
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
-    assert {p["name"]: p["default"] for p in written["parameterDefinitions"]}["ModelSha256"] == sha
+    assert {p["name"]: p.get("default") for p in written["parameterDefinitions"]}["ModelSha256"] == sha
     assert "--model-sha256={{Param.ModelSha256}}" in written["steps"][0]["script"]["actions"]["onRun"]["args"]
 
     loaded = load_weights(tiny_weights)
     other = build_model(loaded.architecture, **loaded.config)  # freshly initialised: other weights
     save_weights(other, model, loaded.architecture, loaded.config)
-    refused = _run([BIN / "openjd", "run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}])])
+    refused = _run([BIN / "openjd", *_run_args(template.parent),
+                    "--tasks", json.dumps([{"Frame": "1001-1003"}])])
     assert refused.returncode != 0 and "exited with code: 1 " in refused.stdout
     assert f"expected weights with SHA-256 {sha} (--model-sha256), but the weights at {model} are" \
         in refused.stdout
     assert not parse_pattern(out).frames_on_disk()
     shutil.copy(tiny_weights, model)
-    _openjd("run", template, "--tasks", json.dumps([{"Frame": "1001-1003"}]))
+    _openjd(*_run_args(template.parent), "--tasks", json.dumps([{"Frame": "1001-1003"}]))
     assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003]
     # not pinned: no --model-sha256 for seq
-    _openjd("run", template, "--tasks", json.dumps([{"Frame": "1004-1005"}]), "-p", "ModelSha256=")
+    _openjd(*_run_args(template.parent), "--tasks", json.dumps([{"Frame": "1004-1005"}]),
+            "-p", "ModelSha256=")
     assert parse_pattern(out).frames_on_disk() == [1001, 1002, 1003, 1004, 1005]
 
 
