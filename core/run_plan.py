@@ -128,10 +128,11 @@ class CheckedRun:
 ModelLoader = Callable[[EngineConfig], LoadedModel | None]  # a model, or None: left to those that run
 
 
-def load_render_model(config: EngineConfig) -> LoadedModel:
+def load_render_model(config: EngineConfig, file: WeightsFile | None = None) -> LoadedModel:
     """The render model of `config.model`, refusing weights of the classic track, and other
-    weights than `config.model_sha256` pins (WeightsMismatchError) as soon as they are read."""
-    return load_weights(config.model, track=RENDER, sha256=config.model_sha256)
+    weights than `config.model_sha256` pins (WeightsMismatchError) as soon as they are read;
+    from `file`, the bytes of its weights read already (a farm job's), where given."""
+    return load_weights(config.model, track=RENDER, sha256=config.model_sha256, file=file)
 
 
 def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern, frames: RunFrames | None,

@@ -233,16 +233,19 @@ def _read(file: WeightsFile, track: str | None) -> tuple[str, dict[str, str], di
 
 
 def load_weights(name_or_path: str | Path, device: torch.device | str = "cpu",
-                 track: str | None = None, sha256: str | None = None) -> LoadedModel:
+                 track: str | None = None, sha256: str | None = None,
+                 file: WeightsFile | None = None) -> LoadedModel:
     """Build the registered architecture named in the file and load its tensors (strictly), the
-    file read once (`LoadedModel.file`). With `sha256` (`EngineConfig.model_sha256`: seq
+    file read once (`LoadedModel.file`): `file`, where the caller has read it already (a farm job,
+    which hashed it for its pin), is not read again. With `sha256` (`EngineConfig.model_sha256`: seq
     --model-sha256, a farm task's pin), other weights are refused (WeightsMismatchError) as soon
     as the file is read, before anything is made of it; weights of that SHA-256 that fail to load
     say so. With `track` (RENDER or CLASSIC), refuse weights of the other track, naming the file,
     from its header's metadata before the tensors are made (`OtherTrackError`), and say what to
     give instead, and which command makes weights, for that track's commands."""
     path = resolve_weights(name_or_path, track)
-    file = read_weights(path)
+    if file is None or file.path != path:
+        file = read_weights(path)
     if sha256 is not None:
         refuse_other_weights(name_or_path, path, file.sha256, sha256)
     architecture, metadata, state = _read(file, track)

@@ -52,9 +52,10 @@ from vfxdenoise.core.io.sequence import (
 from vfxdenoise.core.model_files import (
     DEFAULT_MODEL,
     ELSEWHERE,
+    WeightsFile,
     model_ref,
     pinned_sha256,
-    weights_sha256,
+    read_weights,
 )
 from vfxdenoise.plugin.errors import PinnedWeightsError
 from vfxdenoise.plugin.runner import split_command
@@ -90,6 +91,10 @@ class FarmJob:
     listing of the input folder (`seq_checks` checks the job against them, without listing it
     again); None where the folder was not visible here. Directory entries, which do not pickle:
     a job sent to another process goes as the job files its engine writes, not as itself."""
+    weights: WeightsFile | None = field(default=None, compare=False, repr=False)
+    """The weights file the model names here, read once for the job's pin (`model_pin`), which
+    `seq_checks` loads the model from without reading the file again; None where the model names
+    none here."""
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
@@ -137,17 +142,18 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     on_disk = _frames_on_disk(pattern, frames, context)
     wanted = _job_frames(pattern, frames, context, on_disk)
     _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk)
+    pin, weights = model_pin(options.model, model_sha256)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
-        model_sha256=model_pin(options.model, model_sha256),
+        model_sha256=pin, weights=weights,
         command=worker_command(command),
         name=name or default_job_name(pattern), existing=existing,
         listed=None if on_disk is None else on_disk.files,
     )
 
 
-def model_pin(model: str | None, expected: str | None = None) -> str:
+def model_pin(model: str | None, expected: str | None = None) -> tuple[str, WeightsFile | None]:
     """The SHA-256 of the weights `model` (None: seq's default) names on this machine, which
     every task passes seq as --model-sha256 and seq checks before it reads a frame: the job runs
     one model whatever install or mount a worker has. `expected` (`farm --model-sha256`, a host
@@ -155,8 +161,9 @@ def model_pin(model: str | None, expected: str | None = None) -> str:
     (PinnedWeightsError, naming both digests and the file, where they are not), and the pin of a
     model path not on this machine, which cannot be hashed here. Without it, '' for a model path
     not on this machine (warned: the workers' file is not pinned); a model that names nothing here
-    (`seq_checks` refuses it) is pinned to `expected` alone, '' without. A malformed `expected` is
-    a FarmError (`_given_pin`)."""
+    (`seq_checks` refuses it) is pinned to `expected` alone, '' without. With the pin, the weights
+    file read for it (`FarmJob.weights`; None where the model names none here). A malformed
+    `expected` is a FarmError (`_given_pin`)."""
     expected = _given_pin(expected)
     ref = model_ref(model or DEFAULT_MODEL)
     if ref.kind == ELSEWHERE and expected is None:
@@ -164,8 +171,9 @@ def model_pin(model: str | None, expected: str | None = None) -> str:
                     "seeing other files at that path would each run their own; give its SHA-256 "
                     "(--model-sha256) to pin it", ref.given)
     if ref.weights is None or not ref.weights.is_file():
-        return expected or ""
-    found = weights_sha256(ref.weights)
+        return expected or "", None
+    weights = read_weights(ref.weights)
+    found = weights.sha256
     if expected is not None and found != expected:
         raise PinnedWeightsError(
             f"model '{ref.given}': expected weights with SHA-256 {expected} (--model-sha256), but the "
@@ -173,7 +181,7 @@ def model_pin(model: str | None, expected: str | None = None) -> str:
             "would refuse to run. Give the --model those weights are (a path every worker sees), the "
             f"SHA-256 of the weights meant (`sha256sum {ref.weights}`), or leave --model-sha256 out to "
             "pin the weights here")
-    return found
+    return found, weights
 
 
 def _given_pin(expected: str | None) -> str | None:

@@ -13,10 +13,11 @@ imported: the plugin layer stays standard library only at import (ARCHITECTURE.m
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING
 
-from vfxdenoise.core.model_files import ELSEWHERE, model_ref
+from vfxdenoise.core.model_files import ELSEWHERE, WeightsFile, model_ref
 from vfxdenoise.plugin.farm.job import FarmJob
 from vfxdenoise.plugin.seq_options import SeqOptions
 
@@ -45,7 +46,8 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
     config.check()
     frames = _job_frames(job, config)
-    checked = check_before_first_frame(job.input, job.output, frames, config, load=_render_model)
+    checked = check_before_first_frame(job.input, job.output, frames, config,
+                                       load=functools.partial(_render_model, weights=job.weights))
     if frames is not None and checked.radius is not None:
         _check_booking(job, config, frames, checked.radius)
 
@@ -78,15 +80,17 @@ def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
                      tuple(f for f in job.frames if f in rendered), listed)
 
 
-def _render_model(config: EngineConfig) -> LoadedModel | None:
-    """The render model seq loads (`run_plan.load_render_model`); None, with a warning, for a model
-    path that is not on this machine (`model_files.ELSEWHERE`: the path the workers see)."""
+def _render_model(config: EngineConfig, weights: WeightsFile | None = None) -> LoadedModel | None:
+    """The render model seq loads (`run_plan.load_render_model`), from `weights` where the job
+    read them for its pin (`FarmJob.weights`: the file is not read again); None, with a warning,
+    for a model path that is not on this machine (`model_files.ELSEWHERE`: the path the workers
+    see)."""
     from vfxdenoise.core.run_plan import load_render_model
 
     if model_ref(config.model).kind == ELSEWHERE:
         log.warning("model %s is not on this machine; it is not checked before submission", config.model)
         return None
-    return load_render_model(config)
+    return load_render_model(config, weights)
 
 
 def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int) -> None:

@@ -445,3 +445,28 @@ def test_a_malformed_pin_is_refused_as_seq_refuses_it(shot, tmp_path, engine):
     assert ("Invalid value for '--model-sha256': 'abc123' is no SHA-256: give its 64 hexadecimal"
             in result.output)
     assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+
+
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_writing_a_job_reads_its_weights_file_once(shot, tmp_path, tiny_weights, engine):
+    """The job's pin (the weights' SHA-256) and seq's checks of the model (loaded as a task loads
+    it) each read the weights file: both now come from the bytes read once
+    (`model_files.read_weights`). Counted by Python's audit hook on `open`, in a process of its
+    own (a hook, once added, stays)."""
+    import subprocess
+    import sys
+
+    where = ["--bundle", str(tmp_path / "bundle")] if engine == "openjd" else ["--print"]
+    argv = ["farm", engine, shot, "--device", "cpu", "--model", str(tiny_weights), *where]
+    script = (
+        "import sys\n"
+        "opened = []\n"
+        f"sys.addaudithook(lambda event, args: opened.append(event) if event == 'open' and "
+        f"str(args[0]) == {str(tiny_weights)!r} else None)\n"
+        "from vfxdenoise.cli.main import cli\n"
+        f"cli({argv!r}, standalone_mode=False)\n"
+        "print(len(opened))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "1"
+
