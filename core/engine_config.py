@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
 from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES, AovName, aov_names, names_none
-from vfxdenoise.core.model_files import DEFAULT_MODEL, sha256_problem
+from vfxdenoise.core.model_files import DEFAULT_MODEL, pinned_sha256
 
 MISSING_POLICIES = ("error", "hold", "skip")
 # What becomes of the alpha of the frames (`--alpha`): written as rendered, or denoised as a layer
@@ -109,8 +109,10 @@ class EngineConfig:
         that are not finite numbers above 0 (NaN and inf pass click's ranges), tile sizes and
         thread counts out of their ranges (`_check_ranges`), layer options wrong by their form
         (`--beauty R,G`: two channels for three) or for a feature no option names, a
-        `model_sha256` that is no SHA-256 (`model_files.sha256_problem`). What the frames
-        hold (a layer or view they lack) is checked on the first frame (`shot_settings.check_layers`)."""
+        `model_sha256` that is no SHA-256. That pin is read as every boundary that takes one
+        reads it (`model_files.pinned_sha256`: either case, spaces around left out) and kept so,
+        lowercase, for the run to compare. What the frames hold (a layer or view they lack) is
+        checked on the first frame (`shot_settings.check_layers`)."""
         for option, value, choices in (("existing", self.existing, EXISTING),
                                        ("--missing", self.missing, MISSING_POLICIES),
                                        ("--precision", self.precision, PRECISIONS),
@@ -125,9 +127,11 @@ class EngineConfig:
                               ("--max-gpu-mem", self.max_gpu_mem_gb)):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise UsageError(f"{option} must be a finite number above 0 (got {value})")
-        problem = None if self.model_sha256 is None else sha256_problem(self.model_sha256)
-        if problem:
-            raise UsageError(f"--model-sha256 {problem}")
+        if self.model_sha256 is not None:
+            try:
+                self.model_sha256 = pinned_sha256(self.model_sha256)
+            except UsageError as exc:
+                raise UsageError(f"--model-sha256 {exc}") from exc
         self._check_ranges()
         self._check_layer_values()
 

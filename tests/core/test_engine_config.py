@@ -62,13 +62,25 @@ def test_an_alpha_treatment_no_run_takes_is_refused():
         EngineConfig(alpha="denoised").check()
 
 
-@pytest.mark.parametrize("pin", ["abc", "g" * 64, "ab" * 32 + " ", 123])
+@pytest.mark.parametrize("pin", ["abc", "g" * 64, "ab" * 31 + " ab", 123])
 def test_a_weights_pin_that_is_no_sha256_is_refused(pin):
     """The in-process API passes `model_sha256` without seq's option: a pin no weights file can
     have is refused before anything is read, in the words seq's option uses; either case passes."""
     with pytest.raises(UsageError, match=r"--model-sha256 .* is no SHA-256: give its 64 hexadecimal digits"):
         EngineConfig(model_sha256=pin).check()
     EngineConfig(model_sha256="AB" * 32).check()
+
+
+def test_a_weights_pin_is_read_as_every_boundary_reads_it():
+    """seq's and farm's --model-sha256, a host request's `model_sha256` and farm jobs take a pin
+    pasted from `sha256sum` with spaces around it (`model_files.pinned_sha256`); the in-process
+    API's config refused it. Its check reads it so, and the run compares what it names."""
+    from vfxdenoise.core.model_files import pinned_sha256
+
+    pasted = "  " + "AB" * 32 + "\n"
+    config = EngineConfig(model_sha256=pasted)
+    config.check()
+    assert config.model_sha256 == pinned_sha256(pasted) == "ab" * 32
 
 
 def test_the_config_and_its_check_need_no_torch_numpy_or_fileseq():

@@ -278,7 +278,8 @@ def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorde
     assert not (tmp_path / "out").exists()
     with pytest.raises(UsageError, match="'abc' is no SHA-256"):
         denoise_sequence(shot, out, config=dataclasses.replace(pinned, model_sha256="abc"))
-    denoise_sequence(shot, out, config=dataclasses.replace(pinned, model_sha256=sha.upper()))
+    # as pasted from `sha256sum`, either case, spaces around: read as seq and hosts' requests read it
+    denoise_sequence(shot, out, config=dataclasses.replace(pinned, model_sha256=f" {sha.upper()}\n"))
     for frame in (1, 2):
         spec = read_exr(parse_pattern(out).path(frame)).parts[0].spec
         assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == sha
