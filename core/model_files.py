@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import struct
 from collections.abc import Iterable, Mapping
@@ -90,11 +91,12 @@ def shipped_names() -> list[str]:
 
 def model_ref(model: str | Path) -> ModelRef:
     """Decide what `model` names (module docstring): a shipped name wins over a folder or file of
-    that name here. A quoted ~ reaches us as it was typed, so paths are expanded."""
+    that name here. A quoted ~ reaches us as it was typed, so paths are expanded; a ~user this
+    machine lacks (a farm's render user) is left as given, a path not here."""
     given = str(model)
     if given in shipped_names():
         return ModelRef(given, SHIPPED, SHIPPED_DIR / f"{given}{WEIGHTS_SUFFIX}")
-    path = Path(given).expanduser()
+    path = Path(os.path.expanduser(given))  # Path.expanduser raises RuntimeError for an unknown user
     if path.is_dir():
         return ModelRef(given, FOLDER, path)
     if path.exists():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.core.model_files import model_ref
+from vfxdenoise.core.model_files import ELSEWHERE, model_ref
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 
 DEVICES = ("auto", "cpu", "cuda")  # every --device; auto: CUDA when PyTorch sees one
@@ -185,8 +185,11 @@ def _value_options() -> list[str]:
 def absolute_model(model: str | None) -> str | None:
     """Model weights given as a path, made absolute; shipped model names (and names that are no
     path, which seq refuses naming the shipped ones) stay names, as `model_files.model_ref`
-    decides for seq."""
+    decides for seq; so does a path under the home of a user this machine lacks (~render/...),
+    which the workers expand."""
     if model is None:
         return None
     ref = model_ref(model)
-    return str(ref.path.absolute()) if ref.is_path else model
+    if not ref.is_path or (ref.kind == ELSEWHERE and ref.path.parts[0].startswith("~")):
+        return model
+    return str(ref.path.absolute())

@@ -67,6 +67,8 @@ CASES = {
     "mymodel": (FOLDER, "{cwd}/mymodel/model.safetensors", "{cwd}/mymodel", 1),
     "r3.safetensors": (FILE, "{cwd}/r3.safetensors", "{cwd}/r3.safetensors", 3),
     "farm/models/mine.safetensors": (ELSEWHERE, None, "{cwd}/farm/models/mine.safetensors", None),
+    # a quoted ~ of a user this machine lacks (a farm's render user): the workers expand it
+    "~vfxdenoise-nobody/mine.safetensors": (ELSEWHERE, None, "~vfxdenoise-nobody/mine.safetensors", None),
     "defualt": (UNKNOWN, None, "defualt", None),
 }
 
