@@ -125,14 +125,14 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
 def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int
                 ) -> tuple[int, FrameCost] | None:
     """The first of the job's frames whose header reads (`RunFrames.first_reads`) and what it costs
-    a task's host memory plan, for windows of `radius` in chunks of the job's; None where none
-    reads (the tasks report it)."""
+    a task's host memory plan, for windows of `radius` around a task's frames (a chunk, or the
+    whole job where it is shorter); None where none reads (the tasks report it)."""
     from vfxdenoise.core.errors import VfxDenoiseError
     from vfxdenoise.core.io.exr import read_exr_header
     from vfxdenoise.core.io.views import resolve_views
     from vfxdenoise.core.runtime.host_memory import FrameCost
 
-    reads = min(job.chunk + 2 * radius, len(frames.usable))
+    reads = min(min(job.chunk, len(job.frames)) + 2 * radius, len(frames.usable))
     for frame in frames.first_reads:
         path = job.input.path(frame)
         try:

@@ -181,10 +181,9 @@ def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_wha
     check_as_seq(build_job(pattern, out, options=on_gpu), on_gpu)
 
 
-def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_warning(
-        sequence_factory, tmp_path, tiny_weights, caplog):
-    """Frames large enough for tiles to save memory (2560x1440: the header is what counts): a
-    booking between the least and whole frames is warned of, naming the --memory for whole frames."""
+def _wide_shot(sequence_factory, tmp_path, frames: int) -> str:
+    """A shot of `frames` black 2560x1440 frames, large enough for tiles to save memory, with the
+    test sequences' channels (the header is what a booking counts): one file, linked per frame."""
     small = sequence_factory(frames=[1], height=8, width=8)
     names = OpenEXR.File(small.replace("####", "0001"), separate_channels=True).channels()
     wide = tmp_path / "wide" / "render.0001.exr"
@@ -192,7 +191,16 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
     OpenEXR.File({"compression": OpenEXR.RLE_COMPRESSION, "type": OpenEXR.scanlineimage},
                  {name: np.zeros((1440, 2560), channel.pixels.dtype) for name, channel in names.items()}
                  ).write(str(wide))
-    pattern, out = str(tmp_path / "wide" / "render.####.exr"), str(tmp_path / "out" / "den.####.exr")
+    for frame in range(2, frames + 1):
+        wide.with_name(f"render.{frame:04d}.exr").hardlink_to(wide)
+    return str(tmp_path / "wide" / "render.####.exr")
+
+
+def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_warning(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """Frames large enough for tiles to save memory (2560x1440): a booking between the least and
+    whole frames is warned of, naming the --memory for whole frames."""
+    pattern, out = _wide_shot(sequence_factory, tmp_path, 1), str(tmp_path / "out" / "den.####.exr")
 
     def check(max_mem: float) -> None:
         options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
@@ -213,3 +221,20 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
     with caplog.at_level(logging.WARNING):
         check(whole)
     assert not caplog.records
+
+
+def test_a_job_of_fewer_frames_than_a_chunk_is_booked_for_the_frames_its_task_reads(
+        sequence_factory, tmp_path, tiny_weights):
+    """A job of frame 3 of a 6-frame 2560x1440 shot: its one task reads frame 3's window (1-5),
+    and seq names the --max-mem that runs it; the submission counted a whole chunk's reads (10
+    frames and their neighbours: the 6 on disk) and asked for one frame's features more."""
+    pattern, out = _wide_shot(sequence_factory, tmp_path, 6), str(tmp_path / "out" / "den.####.exr")
+    short = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=_max_mem_short_of_any_frame())
+    with pytest.raises(DeviceError) as seq:
+        denoise_sequence(pattern, out, "3", config=short.engine_config(existing="resume"))
+    with pytest.raises(UsageError) as farm:
+        check_as_seq(build_job(pattern, out, "3", options=short), short)
+    runs = re.search(r"it runs with --max-mem (\d+\.\d) or more", str(seq.value))
+    booked = re.search(r"Book --memory (\d+\.\d) or more", str(farm.value))
+    assert runs and booked, (seq.value, farm.value)
+    assert booked.group(1) == runs.group(1)
