@@ -80,12 +80,13 @@ def _job(values: dict, gpus: int) -> FarmJob:
     is refused now (`seq_checks`), not by every task on the farm."""
     from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 
+    max_mem_from = "--max-mem" if values["max_mem"] is not None else "--memory"  # sets seq --max-mem
     options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),
                     values.pop("chunk"), options, command=values.pop("command_path"),
                     name=values.pop("name"), existing=values.pop("existing"),
                     keep_going=values.pop("keep_going"), model_sha256=values.pop("model_sha256"))
-    check_as_seq(job, options)
+    check_as_seq(job, options, max_mem_from)
     return job
 
 

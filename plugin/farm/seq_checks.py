@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
+def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-mem") -> None:
     """Refuse `job` where seq, run by each of its tasks with `options`, would refuse before its
     first frame; raises the VfxDenoiseError seq would. Seq's own checks, in its order (its option
     values, `EngineConfig.check`, then `run_plan.check_before_first_frame`), over the job's frames
@@ -40,7 +40,8 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     output folder that cannot be written is refused as seq refuses it: unless under --resume
     every frame's output is on disk already (a job submitted again over a folder published
     read-only since), where seq writes nothing. Then the host memory its tasks on the CPU are
-    given, which seq refuses once it has read the frames' headers (`_check_booking`)."""
+    given, which seq refuses once it has read the frames' headers (`_check_booking`), named as
+    `max_mem_from` says: '--memory' where the tasks' --max-mem is the memory booked."""
     from vfxdenoise.core.run_plan import check_before_first_frame
 
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
@@ -49,7 +50,7 @@ def check_as_seq(job: FarmJob, options: SeqOptions) -> None:
     checked = check_before_first_frame(job.input, job.output, frames, config,
                                        load=functools.partial(_render_model, weights=job.weights))
     if frames is not None and checked.radius is not None:
-        _check_booking(job, config, frames, checked.radius)
+        _check_booking(job, config, frames, checked.radius, max_mem_from)
 
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
@@ -93,13 +94,15 @@ def _render_model(config: EngineConfig, weights: WeightsFile | None = None) -> L
     return load_render_model(config, weights)
 
 
-def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int) -> None:
-    """Refuse a job whose tasks on the CPU are given a --max-mem (the --memory booked, unless
-    --max-mem is given) that cannot hold the window of its frames even in tiles: each task would
-    be refused before its first frame, on every retry. Warn where it holds them only in tiles.
-    Sized as seq sizes a task (`host_memory.Booking`), on the first of the job's frames whose
-    header reads (seq, on the largest it reads), for a process that holds what this one does
-    once the model is loaded (a worker's may differ by a few tens of MB)."""
+def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
+                   max_mem_from: str) -> None:
+    """Refuse a job whose tasks on the CPU are given a --max-mem (`max_mem_from`: the --memory
+    booked, or --max-mem given) that cannot hold the window of its frames even in tiles: each
+    task would be refused before its first frame, on every retry. Warn where it holds them only
+    in tiles. Either names the option to raise: booking more --memory does not raise a --max-mem
+    given. Sized as seq sizes a task (`host_memory.Booking`), on the first of the job's frames
+    whose header reads (seq, on the largest it reads), for a process that holds what this one
+    does once the model is loaded (a worker's may differ by a few tens of MB)."""
     from vfxdenoise.core.errors import UsageError
     from vfxdenoise.core.runtime.host_memory import Booking, resident_bytes
 
@@ -110,16 +113,18 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
         return
     frame, cost = first
     booking = Booking.of(cost, resident_bytes())
+    booked = max_mem_from == "--memory"
     given = (f"frame {frame} ({cost.width}x{cost.height}): its tasks run seq --max-mem "
-             f"{config.max_mem_gb:g} (the --memory booked, unless --max-mem is given)")
+             f"{config.max_mem_gb:g}{' (the --memory booked)' if booked else ''}")
+    raise_it = f"{'Book' if booked else 'Give'} {max_mem_from}"
     if config.max_mem_gb < booking.least:
         raise UsageError(f"{given}, in which a {cost.window}-frame window of these frames does not fit "
-                         "even in tiles: every task would be refused on the farm. Book --memory "
+                         f"even in tiles: every task would be refused on the farm. {raise_it} "
                          f"{booking.least:.1f} or more (GiB, each task's whole process), "
                          + (f"{booking.whole:.1f} for whole frames" if booking.tiles else "in whole frames"))
     if config.max_mem_gb < booking.whole:
-        log.warning("%s: they denoise in tiles, more slowly; --memory %.1f keeps whole frames",
-                    given, booking.whole)
+        log.warning("%s: they denoise in tiles, more slowly; %s %.1f keeps whole frames",
+                    given, max_mem_from, booking.whole)
 
 
 def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int

@@ -160,7 +160,7 @@ def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_wha
     out = str(tmp_path / "out" / "den.####.exr")
     short = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=_max_mem_short_of_any_frame())
     with pytest.raises(UsageError) as refused:
-        check_as_seq(build_job(pattern, out, options=short), short)
+        check_as_seq(build_job(pattern, out, options=short), short, "--memory")
     named = re.search(r"frame 1 \(48x32\): its tasks run seq --max-mem .* a 5-frame window of these frames "
                       r"does not fit even in tiles: .* Book --memory (\d+\.\d) or more \(GiB, each task's "
                       r"whole process\), in whole frames$", str(refused.value))
@@ -169,13 +169,18 @@ def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_wha
         denoise_sequence(pattern, out, config=short.engine_config(existing="resume"))
     booked = replace(short, max_mem=float(named.group(1)))
     with caplog.at_level(logging.WARNING):
-        check_as_seq(build_job(pattern, out, options=booked), booked)
+        check_as_seq(build_job(pattern, out, options=booked), booked, "--memory")
     assert not caplog.records
     summary = denoise_sequence(pattern, out, config=booked.engine_config(existing="resume"))
     assert summary.frames("written") == [1, 2, 3, 4, 5]
     farm = run_vfxdenoise("farm", "opencue", pattern, "-o", out, "--device", "cpu", "--model", tiny_weights,
                           "--memory", 0.3)
     assert farm.returncode == 2 and "Book --memory" in farm.stderr, farm.stderr
+    # --max-mem given keeps the tasks within it whatever --memory books: booking more would not do
+    capped = run_vfxdenoise("farm", "opencue", pattern, "-o", out, "--device", "cpu", "--model", tiny_weights,
+                            "--memory", 16, "--max-mem", 0.3)
+    assert capped.returncode == 2 and "Give --max-mem" in capped.stderr, capped.stderr
+    assert "--memory" not in capped.stderr
     # --max-mem bounds CPU runs: a job on a GPU is not held to it
     on_gpu = SeqOptions(device="cuda", model=str(tiny_weights), max_mem=short.max_mem)
     check_as_seq(build_job(pattern, out, options=on_gpu), on_gpu)
@@ -204,7 +209,7 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
 
     def check(max_mem: float) -> None:
         options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
-        check_as_seq(build_job(pattern, out, options=options), options)
+        check_as_seq(build_job(pattern, out, options=options), options, "--memory")
 
     with pytest.raises(UsageError) as refused:
         check(_max_mem_short_of_any_frame())
@@ -215,8 +220,8 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
     with caplog.at_level(logging.WARNING):
         check(least)
     assert [r.getMessage() for r in caplog.records] == [
-        f"frame 1 (2560x1440): its tasks run seq --max-mem {least:g} (the --memory booked, unless --max-mem "
-        f"is given): they denoise in tiles, more slowly; --memory {whole:.1f} keeps whole frames"]
+        f"frame 1 (2560x1440): its tasks run seq --max-mem {least:g} (the --memory booked): they denoise "
+        f"in tiles, more slowly; --memory {whole:.1f} keeps whole frames"]
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         check(whole)
@@ -233,7 +238,7 @@ def test_a_job_of_fewer_frames_than_a_chunk_is_booked_for_the_frames_its_task_re
     with pytest.raises(DeviceError) as seq:
         denoise_sequence(pattern, out, "3", config=short.engine_config(existing="resume"))
     with pytest.raises(UsageError) as farm:
-        check_as_seq(build_job(pattern, out, "3", options=short), short)
+        check_as_seq(build_job(pattern, out, "3", options=short), short, "--memory")
     runs = re.search(r"it runs with --max-mem (\d+\.\d) or more", str(seq.value))
     booked = re.search(r"Book --memory (\d+\.\d) or more", str(farm.value))
     assert runs and booked, (seq.value, farm.value)
