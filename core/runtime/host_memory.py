@@ -4,26 +4,26 @@ A CPU run holds its temporal window of frames whole (features of 2k+1 frames, th
 ahead, the EXRs still to be written, what each I/O thread keeps of its last frame) and, per
 frame, the network input while it is built and the network's activations. At 4K the input's
 construction and the network each take more than the window's frames; at 8K, without this plan,
-one frame alone peaked at 16.8 GB on the 2-core development machine, and a 5-frame window did
-not fit its 24 GB. The plan gives up, in this order, frames read ahead (and the I/O threads that
+one frame alone peaked at 16.8 GiB on the 2-core development machine, and a 5-frame window did
+not fit its 24 GiB. The plan gives up, in this order, frames read ahead (and the I/O threads that
 read them), the EXRs kept for writing, and whole frames: it builds the input and runs the
 network tile by tile. What it saves a farm job from is the kernel's OOM killer, which ends a
 process without a word.
 
 The costs of the frames held (`FrameCost.held`) are resident memory measured on the CPU with
 the shipped model at 4K (BENCHMARKS.md, "Host memory of CPU runs"), counted in the frame's own
-pixel types (features stored as half are held as float16); they overstate float frames (1.68 GB
-counted at 1080p where 1.2-1.3 GB was held when the first frame was denoised) and 8K ones. The
+pixel types (features stored as half are held as float16); they overstate float frames (1.68 GiB
+counted at 1080p where 1.2-1.3 GiB was held when the first frame was denoised) and 8K ones. The
 costs of denoising a frame, whole or in tiles (`FrameCost.whole_bytes`, `tile_bytes`), were
 measured on the shared 2-core development machine (2026-12) with
 
     /usr/bin/time -v vfxdenoise seq shot/r.####.exr -o out/o.####.exr --device cpu \
-        [--max-mem GB] [--aov 'lg*'] [--tile 512] [--frames 1002-1005]
+        [--max-mem GiB] [--aov 'lg*'] [--tile 512] [--frames 1002-1005]
 
 over shots of samples/demo/spp4 scaled to the size (13 channels, zip; as the sample stores them
 (half, depth and motion float), all float or all half; N light groups lgN, the beauty weighted),
 3-8 frames written of 5-8 (one frame written peaks lower), and the peak less what the process
-held when it planned (0.37 GB): GB measured / planned now / planned before (512 MB fixed at
+held when it planned (0.37 GiB): GiB measured / planned now / planned before (512 MiB fixed at
 every size, tiles charged whole frames' allocator slack), planned for 2 I/O threads:
 
     frame, stored as    --aov  whole frames                    --tile 512
@@ -45,13 +45,13 @@ every size, tiles charged whole frames' allocator slack), planned for 2 I/O thre
 
 The plan covers each by 12% or more (most by 20%). Runs under a --max-mem (EXRs read again,
 tiles as large as fit) planned before peaked at up to 0.96 of it where tiles barely save (the
-table: 1536x864 and 1080p): 1536x864 at --max-mem 2.0 at 1.64-1.93 GB, 1080p half at 2.4 at
+table: 1536x864 and 1080p): 1536x864 at --max-mem 2.0 at 1.64-1.93 GiB, 1080p half at 2.4 at
 2.30. Planned now, the highest was 0.86 of --max-mem (whole process peak / --max-mem: 320x180
 0.47 / 0.7, 640x360 0.69 / 0.9, 960x540 0.99 / 1.2, its float 1.16 / 1.4, 1536x864 1.55-1.70 /
 2.2, 1080p half 2.07 / 2.8, its float 2.88 / 3.4, all in whole frames; 2560x1440 half in tiles
 3.36 / 3.9). Runs measured before that (1080p float with 6 layers at --max-mem 6.1, 4K half
 at 5.5, both in tiles) are planned higher now. GIVEN_SHARE keeps 5% of --max-mem over. Like
-runs differ by up to 0.5 GB at 4K and 0.4 GB at 1536x864 (the allocator keeps freed blocks:
+runs differ by up to 0.5 GiB at 4K and 0.4 GiB at 1536x864 (the allocator keeps freed blocks:
 `cpu_memory`).
 """
 
@@ -90,11 +90,11 @@ THREAD_HEAP_BYTES = 64 << 20
 # leaves held (72 B/px measured at radius 2).
 FLOW_BYTES_PER_PIXEL_PER_RADIUS = 36
 # What the allocator holds beyond the per-pixel counts below, at any frame size, from the first
-# frame denoised on: the network's first run (0.05 GB more than planned on a 128x128 frame; 0.04
-# GB over all of them at 320x180, 0.07-0.10 at 960x540).
+# frame denoised on: the network's first run (0.05 GiB more than planned on a 128x128 frame; 0.04
+# GiB over all of them at 320x180, 0.07-0.10 at 960x540).
 DENOISE_FIXED_BYTES = 128 << 20
 # And what earlier frames freed, kept for reuse, which grows with the frame up to a bound (0.1-0.3
-# GB from run to run at 1080p): reached from 1.5 Mpx, where the planned total is what 1080p and
+# GiB from run to run at 1080p): reached from 1.5 Mpx, where the planned total is what 1080p and
 # 4K runs were measured against.
 KEPT_BYTES_PER_PIXEL = 256
 KEPT_MAX_BYTES = 384 << 20
@@ -116,12 +116,12 @@ RESULT_BYTES_PER_PIXEL = 24
 # Per pixel of the frame, whole or tiled: what the allocator keeps of the frame-sized buffers
 # freed while frames are denoised and written (`cpu_memory` keeps freed blocks for reuse), up to
 # MMAP_THRESHOLD (blocks that large are given back). Like 4K half-float runs in 656-736 px tiles,
-# EXRs read again, peaked at 3.53-4.64 GB over the 0.37 held before.
+# EXRs read again, peaked at 3.53-4.64 GiB over the 0.37 held before.
 FRAME_SLACK_BYTES_PER_PIXEL = 120
 # The same in a tiled run, which keeps more: blocks of the tiles' sizes as well as the frame's,
-# below MMAP_THRESHOLD. With the EXRs read again, 1536x864 frames peaked at 1.55-1.70 GB whole
+# below MMAP_THRESHOLD. With the EXRs read again, 1536x864 frames peaked at 1.55-1.70 GiB whole
 # and at 1.64-2.08 in 512-912 px tiles; 1080p half-float ones at 2.49 in 528 px tiles, 2.01 in
-# 560 px tiles with the EXRs kept (0.37 GB held before).
+# 560 px tiles with the EXRs kept (0.37 GiB held before).
 TILED_SLACK_BYTES_PER_PIXEL = 400
 # Frames whose EXRs wait for their writer thread at once on the CPU, where writing a frame takes
 # a fraction of denoising it.
@@ -131,8 +131,8 @@ PENDING_WRITES = 2
 AVAILABLE_SHARE = 0.85
 # Of a budget given (--max-mem): slack for what the estimate misses (allocator rounding).
 GIVEN_SHARE = 0.95
-# What the process holds before any frame differs from run to run (a few MB between seq runs,
-# up to 110 MB within a test session): the --max-mem a refusal names leaves this much over.
+# What the process holds before any frame differs from run to run (a few MiB between seq runs,
+# up to 110 MiB within a test session): the --max-mem a refusal names leaves this much over.
 RESIDENT_DRIFT = 64 << 20
 # A refusal suggests fewer --aov layers where they take more than this share of what the frames
 # need (the EXR's own channels held whatever --aov says, 6 light groups take 41-46% at
@@ -140,8 +140,8 @@ RESIDENT_DRIFT = 64 << 20
 LAYER_ADVICE_SHARE = 1 / 3
 # Tiles smaller than this would more than double the work in their overlap: a run that cannot
 # afford them is refused. Planned for flows reaching PLANNED_MARGIN px; each frame's own sizes
-# its tiles. At 1080p (half-float frames, 5 frames) whole frames peaked at 1.95 GB in 16.4 s of
-# CPU, 512 px tiles at 1.86-1.89 GB in 27.6 s, 256 px tiles at 1.52 GB in 47.0 s: a budget
+# its tiles. At 1080p (half-float frames, 5 frames) whole frames peaked at 1.95 GiB in 16.4 s of
+# CPU, 512 px tiles at 1.86-1.89 GiB in 27.6 s, 256 px tiles at 1.52 GiB in 47.0 s: a budget
 # between the 512 px tiles' cost and whole frames already gets the largest tiles that fit, so a
 # smaller floor would make no run cheaper, only let a budget below 512 px tiles run at 1.7 times
 # their time where a refusal names the --max-mem that runs.
@@ -456,7 +456,7 @@ def plan_host_memory(budget: int, cost: FrameCost, frame: int, resident: int = 0
     """The plan for a run of `cost` frames within `budget` bytes, giving up first what costs
     least: frames read ahead (the network is slower than decoding on a CPU), then the kept EXRs
     (read again, a decode per frame), then whole frames (tiles, whose overlap is computed twice:
-    22-50% more time a 4K frame in a 6 GB budget). DeviceError naming `frame` (the first) when
+    22-50% more time a 4K frame in a 6 GiB budget). DeviceError naming `frame` (the first) when
     the frames leave no room for tiles of MIN_PLANNED_TILE px: it says the --max-mem that runs
     (for a process holding `resident` bytes before its frames) and what else would fit
     (`_refusal`)."""

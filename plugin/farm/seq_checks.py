@@ -102,7 +102,7 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
     in tiles. Either names the option to raise: booking more --memory does not raise a --max-mem
     given. Sized as seq sizes a task (`host_memory.Booking`), on the first of the job's frames
     whose header reads (seq, on the largest it reads), for a process that holds what this one
-    does once the model is loaded (a worker's may differ by a few tens of MB)."""
+    does once the model is loaded (a worker's may differ by a few tens of MiB)."""
     from vfxdenoise.core.errors import UsageError
     from vfxdenoise.core.runtime.host_memory import Booking, resident_bytes
 

@@ -196,7 +196,7 @@ RESIDENT = int(0.37 * GIB)
 
 
 def test_small_frames_are_not_charged_what_the_allocator_keeps_of_large_ones():
-    """A lighting probe's 320x180 shot peaked at 0.50 GB for the whole process, and --max-mem 0.9
+    """A lighting probe's 320x180 shot peaked at 0.50 GiB for the whole process, and --max-mem 0.9
     was refused ("needs about 581 MB"): what the allocator keeps of freed frames grows with them,
     up to a bound that 1080p frames reach."""
     small = _cost(320, 180, read_ahead=1)
@@ -207,7 +207,7 @@ def test_small_frames_are_not_charged_what_the_allocator_keeps_of_large_ones():
 
 
 def test_tiles_are_planned_only_where_they_cost_less_than_whole_frames():
-    """1536x864 frames peaked higher in tiles than whole (EXRs read again: 1.64-2.08 GB in
+    """1536x864 frames peaked higher in tiles than whole (EXRs read again: 1.64-2.08 GiB in
     512-912 px tiles at --max-mem 2.0, 1.55-1.70 whole at 2.2): a budget short of whole frames
     is refused, naming whole frames' --max-mem, as their least. 4K frames still tile."""
     mid = _cost(1536, 864, read_ahead=1)
@@ -236,10 +236,10 @@ def _light_groups(width: int, height: int, layers: int, frames: int = 6) -> Fram
 
 
 def test_a_layer_costs_its_own_pass_not_a_second_beauty():
-    """A farm probe's 960x540 shot with 6 light groups peaked at 2.16 GB in whole frames, and
+    """A farm probe's 960x540 shot with 6 light groups peaked at 2.16 GiB in whole frames, and
     `--max-mem 3` was refused ("needs about 4.2 GB"): every layer was charged as much as the
     beauty. Each layer's pass runs in the memory the beauty's freed: the run now fits in whole
-    frames, and 1080p frames with 6 layers planned within a budget of 8 GB."""
+    frames, and 1080p frames with 6 layers planned within a budget of 8 GiB."""
     cost = _light_groups(960, 540, layers=6)
     plan = plan_host_memory(_budget(3), cost, 1001, RESIDENT)
     assert not plan.tiled
