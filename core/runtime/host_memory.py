@@ -480,34 +480,45 @@ def max_mem_gb(frames: int, resident: int) -> float:
 
 def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
     """Why a run of `cost` frames cannot fit `budget`, and what would: the --max-mem that runs
-    it (and where that tiles, the one that holds whole frames: `Booking`); fewer --aov layers
-    where they take more than LAYER_ADVICE_SHARE of what it needs (as many as fit); a smaller
-    --temporal-radius where one needs a smaller --max-mem (the largest that fits)."""
-    need = cost.least_bytes()
+    it (and where that tiles, the one that holds whole frames: `Booking`), fewer --aov layers
+    (`_fewer_layers`) or a smaller --temporal-radius (`_smaller_radius`)."""
     booking = Booking.of(cost, resident)
-    runs = booking.least
     whole = f", in tiles (whole frames from {booking.whole:.1f})" if booking.tiles else ""
-    advice = [f"it runs with --max-mem {runs:.1f} or more (GiB, for the whole "
+    advice = [f"it runs with --max-mem {booking.least:.1f} or more (GiB, for the whole "
               f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model) where that "
-              f"much memory is free{whole}"]
-    beauty = cost.with_layers(0).least_bytes()
-    if cost.layers and need - beauty > need * LAYER_ADVICE_SHARE:
-        fit = [n for n in range(cost.layers) if cost.with_layers(n).least_bytes() <= budget]
-        advice.append(f"with fewer --aov layers (an --alpha denoise counts as one): the {cost.layers} take "
-                      f"{(need - beauty) / need:.0%} of it, "
-                      + (f"and {max(fit)} fit this run" if fit and max(fit) else
-                         "and without them it fits this run" if fit else
-                         f"and without them it runs with --max-mem {max_mem_gb(beauty, resident):.1f}"))
-    if cost.radius:
-        smaller = {r: replace(cost, radius=r).least_bytes() for r in range(cost.radius)}
-        fit = [r for r, bytes_ in smaller.items() if bytes_ <= budget]
-        if fit:
-            advice.append(f"with --temporal-radius {max(fit)}, which fits this run")
-        elif (least := max_mem_gb(smaller[0], resident)) < runs:
-            advice.append(f"with a smaller --temporal-radius (0: --max-mem {least:.1f})")
+              f"much memory is free{whole}",
+              _fewer_layers(budget, cost, resident), _smaller_radius(budget, cost, resident, booking.least)]
     return (f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of these "
-            f"frames needs about {_size(need)} of host memory and this run may use {_size(budget)}; "
-            + "; or ".join(advice))
+            f"frames needs about {_size(cost.least_bytes())} of host memory and this run may use "
+            f"{_size(budget)}; " + "; or ".join(line for line in advice if line))
+
+
+def _fewer_layers(budget: int, cost: FrameCost, resident: int) -> str:
+    """A refusal's advice of fewer --aov layers, where they take more than LAYER_ADVICE_SHARE of
+    what `cost` frames need: as many as fit `budget`, else the --max-mem that runs none; ''
+    where they take less (the EXR's own channels are held whatever --aov says)."""
+    need, beauty = cost.least_bytes(), cost.with_layers(0).least_bytes()
+    if not cost.layers or need - beauty <= need * LAYER_ADVICE_SHARE:
+        return ""
+    fit = max((n for n in range(cost.layers) if cost.with_layers(n).least_bytes() <= budget), default=None)
+    if fit is None:
+        outcome = f"without them it runs with --max-mem {max_mem_gb(beauty, resident):.1f}"
+    else:
+        outcome = f"{fit} fit this run" if fit else "without them it fits this run"
+    return (f"with fewer --aov layers (an --alpha denoise counts as one): the {cost.layers} take "
+            f"{(need - beauty) / need:.0%} of it, and {outcome}")
+
+
+def _smaller_radius(budget: int, cost: FrameCost, resident: int, runs: float) -> str:
+    """A refusal's advice of a smaller --temporal-radius: the largest that fits `budget`, else
+    radius 0's --max-mem where it is less than `runs` (the one named already); '' for neither."""
+    smaller = {r: replace(cost, radius=r).least_bytes() for r in range(cost.radius)}
+    fit = [r for r, bytes_ in smaller.items() if bytes_ <= budget]
+    if fit:
+        return f"with --temporal-radius {max(fit)}, which fits this run"
+    if smaller and (least := max_mem_gb(smaller[0], resident)) < runs:
+        return f"with a smaller --temporal-radius (0: --max-mem {least:.1f})"
+    return ""
 
 
 def _size(count: int) -> str:
