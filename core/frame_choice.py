@@ -11,8 +11,9 @@ as what is no file at their name, a folder or a broken link (`refuse_other_paddi
 typo (`refuse_frames_off_the_shot`) and a stray frame's span of millions (`refuse_stray_span`).
 Each refusal says what to do, and takes as long as the frames on disk do, however long the range
 asked. Once a run has planned its windows, frames of the render's range, else of the farm job's,
-that they would read and are not on disk yet are refused under --missing error
-(`neighbours_to_come`, `refuse_neighbours_to_come`). The patterns, frame specs and frames on disk
+that they would read and are not on disk yet are refused likewise: under --missing error, and
+under every policy where on disk under another padding (`neighbours_to_come`,
+`refuse_neighbours_to_come`). The patterns, frame specs and frames on disk
 these read are `core.io.sequence`'s.
 """
 
@@ -157,14 +158,19 @@ def neighbours_to_come(todo: Iterable[int], on_disk: Iterable[int], to_come: ToC
                    if frame not in present and frame not in todo})
 
 
-def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come: ToCome) -> None:
-    """Raise MissingFramesError (--missing error) for frames of `to_come` the windows of the frames
-    to denoise would read, `absent` from disk (`neighbours_to_come`), saying what to do: wait for
-    the render (a farm retries the task: exit 1), narrow the job's frames, or hold or skip. A
-    neighbour on disk under another padding is refused as such first."""
+def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come: ToCome,
+                              policy: str) -> None:
+    """Raise MissingFramesError for frames of `to_come` the windows of the frames to denoise would
+    read, `absent` from disk (`neighbours_to_come`): under every --missing `policy`, those on disk
+    under another padding or not files (`refuse_other_padding`: to rename, not to wait for, as a
+    frame asked is); under error, all of them, saying what to do: wait for the render (a farm
+    retries the task: exit 1), narrow the job's frames, or hold or skip, which go on without
+    them (`neighbours_to_come_warning`)."""
     if not absent:
         return
-    refuse_other_padding(pattern, absent)  # a neighbour on disk as r.01002.exr: rename, not wait
+    refuse_other_padding(pattern, absent)
+    if policy != "error":
+        return
     wait = ("(a job that depends on the whole render)" if to_come.option == "--context-frames" else
             "(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
             "submitted with) to those the render writes")

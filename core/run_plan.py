@@ -352,16 +352,16 @@ def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | N
     """What is refused once each frame's window is planned: an unwritable output folder let
     through because --resume might keep every output (`maybe_nothing`) where a frame is to be
     done after all (or may be: its lock), and frames still `to_come` (the render's range, else the
-    farm job's) that a window would read and are not on disk yet: under --missing error; hold and
-    skip go on without them, warning once."""
+    farm job's) that a window would read and are not on disk yet: under --missing error, and under
+    every policy those on disk under another padding; hold and skip go on without the others,
+    warning once."""
     if plan.todo and maybe_nothing:
         outputs.check_folder_writable(plan.out_pattern)
     absent = [] if to_come is None else neighbours_to_come(plan.todo, plan.windows.on_disk, to_come,
                                                             plan.radius)
     if not absent:
         return
-    if plan.config.missing == "error":
-        refuse_neighbours_to_come(plan.in_pattern, absent, to_come)
+    refuse_neighbours_to_come(plan.in_pattern, absent, to_come, plan.config.missing)
     warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing))
 
 

@@ -402,13 +402,16 @@ def test_neighbours_of_the_renders_range_not_on_disk_yet_are_refused_naming_them
     absent = neighbours_to_come([5, 6], on_disk, context, 2)
     assert absent == [7, 8]
     with pytest.raises(MissingFramesError) as refused:
-        refuse_neighbours_to_come(pattern, absent, context)
+        refuse_neighbours_to_come(pattern, absent, context, "error")
     assert str(refused.value).startswith(f"2 frame(s) of {pattern.text} within --context-frames are not "
                                          "on disk: 7-8, and the frames to denoise read them as neighbours")
     assert refused.value.missing == [7, 8]
+    for policy in ("hold", "skip"):  # the run goes on without them, warning (`neighbours_to_come_warning`)
+        refuse_neighbours_to_come(pattern, absent, context, policy)
     (tmp_path / "r.00007.exr").touch()
-    with pytest.raises(MissingFramesError, match=r"7 is on disk as r\.00007\.exr"):
-        refuse_neighbours_to_come(pattern, neighbours_to_come([5], on_disk, context, 2), context)
+    for policy in ("error", "hold", "skip"):  # to rename, not to wait for, under every policy
+        with pytest.raises(MissingFramesError, match=r"7 is on disk as r\.00007\.exr"):
+            refuse_neighbours_to_come(pattern, neighbours_to_come([5], on_disk, context, 2), context, policy)
 
 
 def test_neighbours_of_the_farm_jobs_frames_not_on_disk_yet_are_those_of_the_renders_range(tmp_path):
@@ -425,8 +428,8 @@ def test_neighbours_of_the_farm_jobs_frames_not_on_disk_yet_are_those_of_the_ren
     assert neighbours_to_come([5, 7], on_disk, job, 2) == [8]  # 7 itself held: its own to say
     with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* within --job-frames are not on "
                                                  r"disk: 7-8, .* narrow the job's frames \(--job-frames"):
-        refuse_neighbours_to_come(pattern, [7, 8], job)
-    refuse_neighbours_to_come(pattern, [], job)
+        refuse_neighbours_to_come(pattern, [7, 8], job, "error")
+    refuse_neighbours_to_come(pattern, [], job, "error")
     assert frames_to_come([1, 2, 3, 4, 5, 6], list(range(3, 9))).option == "--context-frames"
     assert frames_to_come(None, None) is None
 

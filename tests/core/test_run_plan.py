@@ -286,6 +286,22 @@ def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorde
 
 
 @pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_neighbour_to_come_on_disk_under_another_padding_is_refused_under_every_policy(
+        tmp_path, tiny_weights, policy):
+    """Frame 7 of a render over 1-8 on disk as r.00007.exr beside r.0001-0006.exr: hold and skip
+    warned it was 'not on disk yet', to run again once rendered, which it never would be under
+    its pattern's padding; a frame asked under another padding is refused under every policy,
+    and so is a neighbour now, naming the file to rename."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1, 8), height=8, width=8)
+    (tmp_path / "shot" / "render.0007.exr").rename(tmp_path / "shot" / "render.00007.exr")
+    config = EngineConfig(device="cpu", model=str(tiny_weights), context_frames="1-8", missing=policy)
+    with gathered() as warned, pytest.raises(MissingFramesError, match=r"7 is on disk as render\.00007\.exr "
+                                                                      r"\(5-digit padding\): rename it"):
+        plan_run(pattern, str(tmp_path / "out" / "d.####.exr"), "5-6", config)
+    assert warned == []
+
+
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
 def test_a_chunk_whose_job_frames_are_not_rendered_yet_is_refused_under_error_and_warned_of_otherwise(
         tmp_path, tiny_weights, policy):
     """A farm chunk of a job over 1-8 run while only 1-6 are rendered: 5-6 were denoised with the
