@@ -9,11 +9,12 @@ metadata records the network's architecture and config (`weights.weights_metadat
 (`parse_architecture`, `parse_config`) for `weights.load_weights` and, read without torch, which
 hosts' Pythons often lack, for hosts' checks (`recorded_config`, `model_radius`,
 `recorded_track_problem`); the whole header, with each tensor's dtype, shape and place in the
-file, is `read_header`'s (what outputs know a model by: `provenance.model_digest`). Which temporal
-radii a model runs with is `radius_problem`'s, and which track its architecture is of
-`track_problem`'s, for the run and hosts' checks alike. A file given that holds no network (a
-training run's optimiser state, a model card) is told as what it is, with the file to give
-instead and the command of the track that makes one (`parse_architecture`, `not_weights_hint`).
+file, is `read_header`'s, or `WeightsFile.header`'s from the bytes a run read (what outputs know a
+model by: `provenance.model_digest`). Which temporal radii a model runs with is `radius_problem`'s,
+and which track its architecture is of `track_problem`'s, for the run and hosts' checks alike. A
+file given that holds no network (a training run's optimiser state, a model card) is told as what
+it is, with the file to give instead and the command of the track that makes one
+(`parse_architecture`, `not_weights_hint`).
 A run reads its weights file once (`read_weights`, a `WeightsFile`): the network is built from
 those bytes, and the file's identity, its SHA-256 (`WeightsFile.sha256`; `weights_sha256` for a
 caller that builds no network), is hashed from them: what outputs record, what a farm job pins its

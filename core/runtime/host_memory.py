@@ -349,6 +349,7 @@ class HostPlan:
 
     @property
     def threads(self) -> int:
+        """The EXR reader (and writer) threads the plan keeps: one per frame being read."""
         return self.cost.threads_for(self.read_ahead)
 
     def describe(self) -> str:
@@ -410,6 +411,8 @@ class Booking:
         return self.least < self.whole
 
     def describe(self) -> str:
+        """For a run's summary: the --max-mem that runs these frames in tiles and whole, or whole
+        where tiles would need no less."""
         if self.tiles:
             return f"--max-mem {self.least:.1f} runs these frames in tiles, {self.whole:.1f} whole"
         return f"--max-mem {self.whole:.1f} runs these frames whole (tiles would need no less)"
@@ -522,6 +525,7 @@ def _smaller_radius(budget: int, cost: FrameCost, resident: int, runs: float) ->
 
 
 def _size(count: int) -> str:
+    """`count` bytes as a refusal says them: GiB, MiB or KiB, 'nothing' for none."""
     if count <= 0:  # --max-mem below what the process already holds
         return "nothing"
     if count >= 2**30:
