@@ -190,17 +190,30 @@ def _kilobytes(file: Path, key: str) -> int | None:
 
 
 def _cgroup_headroom(folder: Path) -> int | None:
-    """Limit minus usage of one cgroup folder, or None if it sets no limit."""
-    for limit_file, usage_file in (("memory.max", "memory.current"),
-                                   ("memory.limit_in_bytes", "memory.usage_in_bytes")):
+    """Limit minus usage of one cgroup folder (v2, else v1), or None if it sets no limit. Usage
+    leaves out the inactive page cache, which the kernel reclaims before the cgroup runs out: the
+    files read and written in it are charged to it (a farm task's frames, or earlier tasks' in the
+    same cgroup), and counted they left a run a fraction of the memory it could take."""
+    for limit_file, usage_file, cache in (("memory.max", "memory.current", "inactive_file"),
+                                          ("memory.limit_in_bytes", "memory.usage_in_bytes",
+                                           "total_inactive_file")):
         try:
             limit = (folder / limit_file).read_text().strip()
             usage = int((folder / usage_file).read_text())
         except (OSError, ValueError):
             continue
         if limit.isdigit() and int(limit) < _UNLIMITED:
-            return max(0, int(limit) - usage)
+            return max(0, int(limit) - usage + _stat_bytes(folder / "memory.stat", cache))
     return None
+
+
+def _stat_bytes(file: Path, key: str) -> int:
+    """Bytes of a `key N` line of a cgroup's memory.stat, or 0 where it has none."""
+    try:
+        match = re.search(rf"^{key} (\d+)$", file.read_text(), re.MULTILINE)
+    except OSError:
+        return 0
+    return int(match.group(1)) if match else 0
 
 
 @dataclass(frozen=True)
