@@ -23,7 +23,7 @@ from vfxdenoise.plugin.seq_options import SeqOptions
 
 if TYPE_CHECKING:
     from vfxdenoise.core.engine_config import EngineConfig
-    from vfxdenoise.core.run_plan import RunFrames
+    from vfxdenoise.core.run_plan import FrameHeaders, RunFrames
     from vfxdenoise.core.runtime.host_memory import FrameCost
     from vfxdenoise.core.weights import LoadedModel
 
@@ -42,15 +42,17 @@ def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-m
     read-only since), where seq writes nothing. Then the host memory its tasks on the CPU are
     given, which seq refuses once it has read the frames' headers (`_check_booking`), named as
     `max_mem_from` says: '--memory' where the tasks' --max-mem is the memory booked."""
-    from vfxdenoise.core.run_plan import check_before_first_frame
+    from vfxdenoise.core.run_plan import FrameHeaders, check_before_first_frame
 
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
     config.check()
     frames = _job_frames(job, config)
+    headers = FrameHeaders()  # the first frame's, read once for its layers and its memory
     checked = check_before_first_frame(job.input, job.output, frames, config,
-                                       load=functools.partial(_render_model, weights=job.weights))
+                                       load=functools.partial(_render_model, weights=job.weights),
+                                       read_header=headers)
     if frames is not None and checked.radius is not None:
-        _check_booking(job, config, frames, checked.radius, max_mem_from)
+        _check_booking(job, config, frames, checked.radius, max_mem_from, headers)
 
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
@@ -95,7 +97,7 @@ def _render_model(config: EngineConfig, weights: WeightsFile | None = None) -> L
 
 
 def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
-                   max_mem_from: str) -> None:
+                   max_mem_from: str, headers: FrameHeaders) -> None:
     """Refuse a job whose tasks on the CPU are given a --max-mem (`max_mem_from`: the --memory
     booked, or --max-mem given) that cannot hold the window of its frames even in tiles: each
     task would be refused before its first frame, on every retry. Warn where it holds them only
@@ -108,7 +110,7 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
 
     if config.device != "cpu" or not config.max_mem_gb:
         return
-    first = _frame_cost(job, config, frames, radius)
+    first = _frame_cost(job, config, frames, radius, headers)
     if first is None:
         return
     frame, cost = first
@@ -127,13 +129,13 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
                     given, max_mem_from, booking.whole)
 
 
-def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int
-                ) -> tuple[int, FrameCost] | None:
-    """The first of the job's frames whose header reads (`RunFrames.first_reads`) and what it costs
-    a task's host memory plan, for windows of `radius` around a task's frames (a chunk, or the
-    whole job where it is shorter); None where none reads (the tasks report it)."""
+def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
+                headers: FrameHeaders) -> tuple[int, FrameCost] | None:
+    """The first of the job's frames whose header reads (`RunFrames.first_reads`, by `headers`:
+    the layer checks read it already) and what it costs a task's host memory plan, for windows
+    of `radius` around a task's frames (a chunk, or the whole job where it is shorter); None
+    where none reads (the tasks report it)."""
     from vfxdenoise.core.errors import VfxDenoiseError
-    from vfxdenoise.core.io.exr import read_exr_header
     from vfxdenoise.core.io.views import resolve_views
     from vfxdenoise.core.runtime.host_memory import FrameCost
 
@@ -141,7 +143,7 @@ def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: i
     for frame in frames.first_reads:
         path = job.input.path(frame)
         try:
-            specs = read_exr_header(path)
+            specs = headers.peek(path)
             views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
         except VfxDenoiseError:
             continue

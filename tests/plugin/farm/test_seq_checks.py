@@ -9,9 +9,11 @@ import re
 import stat
 import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import OpenEXR
+import OpenImageIO as oiio
 import pytest
 from cli_process import read_only_refusal, run_vfxdenoise, run_where_read_only
 from exr_sequences import write_sequence
@@ -243,3 +245,22 @@ def test_a_job_of_fewer_frames_than_a_chunk_is_booked_for_the_frames_its_task_re
     booked = re.search(r"Book --memory (\d+\.\d) or more", str(farm.value))
     assert runs and booked, (seq.value, farm.value)
     assert booked.group(1) == runs.group(1)
+
+
+def test_a_cpu_booking_is_sized_on_the_header_the_layer_checks_read(
+        sequence_factory, tmp_path, tiny_weights, monkeypatch):
+    """A CPU job with --memory opened its first frame twice at submission (strace: 2 openat of
+    render.0001.exr, 1 without --memory): for the layer options, then for what it costs a task's
+    memory. Once now, as seq reads it, a header on a network folder being a wait at the desk."""
+    pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
+    options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=16)
+    job = build_job(pattern, str(tmp_path / "out" / "den.####.exr"), options=options)
+    opened: list[str] = []
+    real = oiio.ImageInput.open
+
+    def open_input(name, *args, **kwargs):
+        opened.append(Path(name).name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(oiio.ImageInput, "open", open_input)
+    check_as_seq(job, options, "--memory")
+    assert opened == ["render.0001.exr"]
