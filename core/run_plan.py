@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import abc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -220,6 +220,25 @@ class Windows:
         return sorted({f for t in frames for f in self.reads[t].values()})
 
 
+def costs_from_headers(pattern: FramePattern, frames: Iterable[int], config: EngineConfig, radius: int,
+                       reads: int, read_header: HeaderReader) -> Iterator[tuple[int, FrameCost]]:
+    """Each of `frames` and what it holds in host memory in a CPU run of `config` (its layers,
+    views, alpha and I/O threads) whose windows of `radius` read `reads` frames, from its header
+    (by `read_header`), as it comes; none for a frame whose header cannot be read or mapped
+    (reading the frame then says why). One sizing for seq's memory plan (`RunPlan.frame_costs`)
+    and a farm job's check of its tasks' booking (`seq_checks`)."""
+    shared = {"radius": radius, "read_ahead": config.read_ahead(), "threads": config.threads(),
+              "frames": reads}  # the threads once: counting the CPUs reads /proc and cgroups
+    for frame in frames:
+        path = pattern.path(frame)
+        try:
+            specs = read_header(path)
+            views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+        except VfxDenoiseError:
+            continue
+        yield frame, FrameCost.from_header(specs, views, alpha=config.denoises_alpha(), **shared)
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """What `denoise_sequence` settles before the first frame is read (`plan_run`): the run's
@@ -250,19 +269,9 @@ class RunPlan:
         header (`headers.peek`: not kept, but for the first frames', read already), for a CPU
         run's memory plan (`host_memory.plan_cpu_run`); none for a frame whose header cannot be
         read or mapped (reading the frame then says why)."""
-        config, reads = self.config, self.windows.read_by(frames)
-        shared = {"radius": self.radius, "read_ahead": config.read_ahead(), "threads": config.threads(),
-                  "frames": len(reads)}  # the threads once: counting the CPUs reads /proc and cgroups
-        costs = {}
-        for frame in reads:
-            path = self.in_pattern.path(frame)
-            try:
-                specs = self.headers.peek(path)
-                views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
-            except VfxDenoiseError:
-                continue
-            costs[frame] = FrameCost.from_header(specs, views, alpha=config.denoises_alpha(), **shared)
-        return costs
+        reads = self.windows.read_by(frames)
+        return dict(costs_from_headers(self.in_pattern, reads, self.config, self.radius, len(reads),
+                                       self.headers.peek))
 
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""

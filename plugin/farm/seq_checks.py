@@ -132,22 +132,10 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
 def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
                 headers: FrameHeaders) -> tuple[int, FrameCost] | None:
     """The first of the job's frames whose header reads (`RunFrames.first_reads`, by `headers`:
-    the layer checks read it already) and what it costs a task's host memory plan, for windows
-    of `radius` around a task's frames (a chunk, or the whole job where it is shorter); None
-    where none reads (the tasks report it)."""
-    from vfxdenoise.core.errors import VfxDenoiseError
-    from vfxdenoise.core.io.views import resolve_views
-    from vfxdenoise.core.runtime.host_memory import FrameCost
+    the layer checks read it already) and what it costs a task's host memory plan as seq sizes
+    it (`run_plan.costs_from_headers`), for windows of `radius` around a task's frames (a chunk,
+    or the whole job where it is shorter); None where none reads (the tasks report it)."""
+    from vfxdenoise.core.run_plan import costs_from_headers
 
     reads = min(min(job.chunk, len(job.frames)) + 2 * radius, len(frames.usable))
-    for frame in frames.first_reads:
-        path = job.input.path(frame)
-        try:
-            specs = headers.peek(path)
-            views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
-        except VfxDenoiseError:
-            continue
-        return frame, FrameCost.from_header(specs, views, alpha=config.denoises_alpha(), radius=radius,
-                                            read_ahead=config.read_ahead(), threads=config.threads(),
-                                            frames=reads)
-    return None
+    return next(costs_from_headers(job.input, frames.first_reads, config, radius, reads, headers.peek), None)
