@@ -17,7 +17,9 @@ from vfxdenoise.core.motion_vectors import (
     CONVENTIONS,
     DECISIVE,
     ENCODED,
+    EVIDENCE,
     IGNORED,
+    SIGN_EVIDENCE,
     STILL_FLOOR,
     MotionVectors,
     _guides,
@@ -181,6 +183,19 @@ def test_moves_the_guides_barely_show_decide_nothing(written):
         frame.albedo = 0.5 + (frame.albedo - 0.5) * 1e-3
     found = detect([(frames, earlier, later)])
     assert found.convention == "previous" and found.evidence.startswith("default: too little motion")
+
+
+def test_a_faint_texture_decides_the_signs_on_less_evidence_than_a_scale_needs():
+    """A Blender-style render (+Y up) whose Y mismatches were 0.0009 against 0.0018 kept +Y down:
+    a sign needs SIGN_EVIDENCE, not EVIDENCE. Here the readings with a wrong sign mismatch by
+    0.0013-0.0021, the right one by 5e-5."""
+    (frames, earlier, later) = _pair((1.5, -2.0), "previous-y-up")
+    for frame in (earlier, later):
+        frame.albedo = 0.5 + (frame.albedo - 0.5) * 1e-2
+    errors = _matcher(earlier, later)(dict(CONVENTIONS))
+    wrong = [error.moving for name, error in errors.items() if name != "previous-y-up"]
+    assert SIGN_EVIDENCE < min(wrong) - errors["previous-y-up"].moving < EVIDENCE
+    assert detect([(frames, earlier, later)]).describe() == "previous-y-up (found from frames 1000-1001)"
 
 
 def test_frames_of_a_writer_known_for_its_convention_are_read_so_without_detecting():
