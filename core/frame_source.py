@@ -19,6 +19,7 @@ from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
+from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_guides
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES, AovName, LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
@@ -106,6 +107,7 @@ class FrameSource:
         self.alpha = alpha
         self.keep_noisy = keep_noisy
         self.non_finite_written = NonFiniteWritten()
+        self.uncovered_guides = UncoveredGuides()  # guides short of the beauty's window: said at `close`
         self.decode = decode  # a `ProbedImages`' read (its probes) or take (the run); else `decode_exr`
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
@@ -134,6 +136,7 @@ class FrameSource:
         layers = resolve_views([part.spec for part in image.parts], self.overrides, str(path),
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
+        self.uncovered_guides.add(frame, uncovered_guides(image, layers))
         features, report, lit, opaque = {}, SanitizeReport(), {}, {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True,
@@ -234,13 +237,17 @@ class FrameSource:
 
     def close(self) -> None:
         """Stop reading, and say once what NaN and Inf the frames handed out to be written carry
-        into their outputs as rendered (`NonFiniteWritten`), unless `quiet`."""
+        into their outputs as rendered (`NonFiniteWritten`), and which frames' guides leave part
+        of the beauty's data window uncovered (`UncoveredGuides`), unless `quiet`."""
         for future in self.pending.values():
             future.cancel()
         self.pool.shutdown(wait=True)
         warning = self.non_finite_written.warning()
         if warning and not self.quiet:
             warn(log, warning + _held_note(self.held_from))
+        warning = self.uncovered_guides.warning()
+        if warning and not self.quiet:
+            warn(log, warning)
 
 
 def _held_note(held_from: dict[int, int]) -> str:
