@@ -25,7 +25,7 @@ from vfxdenoise.core.errors import DeviceError, NonFiniteNetworkError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
-from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
+from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input, layer_slots_lacking
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import model_dtypes
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
@@ -236,20 +236,24 @@ class Denoiser:
         conversion gives anyway."""
         return self.dtype if self.input_device == self.device else torch.float32
 
-    def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = ()) -> torch.Tensor:
+    def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = (),
+                  lacking: tuple[tuple[int, ...], ...] = ()) -> torch.Tensor:
         network_input, aovs = split_layers(x.to(self.device, self.dtype), self.model.layout)
         if aovs is None:
             return self.model(network_input).to(self.input_device)
-        return denoise_layers(self.model, network_input, aovs, radiance).to(self.input_device)
+        return denoise_layers(self.model, network_input, aovs, radiance, lacking).to(self.input_device)
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
                  aovs: torch.Tensor | None = None, tile: int | None = None,
-                 radiance: tuple[bool, ...] = ()) -> DenoisedBeauty:
+                 radiance: tuple[bool, ...] = (), lacking: tuple[tuple[int, ...], ...] = ()
+                 ) -> DenoisedBeauty:
         """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
-        (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`);
-        in tiles of at most `tile` px if given. An `InputByRegion` is built tile by tile. The
-        pixels where the network gave NaN or Inf are counted where frame t's beauty in `x` holds
-        light (`_failures`, `DenoisedBeauty.failures`), over the whole frame, layers' included."""
+        (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`;
+        each without the neighbour slots `lacking` names for it, whose frames lack it:
+        `network_input.layer_slots_lacking`); in tiles of at most `tile` px if given. An
+        `InputByRegion` is built tile by tile. The pixels where the network gave NaN or Inf are
+        counted where frame t's beauty in `x` holds light (`_failures`, `DenoisedBeauty.failures`),
+        over the whole frame, layers' included."""
         if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
             x = torch.cat([x, aovs], dim=1)
         if isinstance(x, torch.Tensor) and self.input_device == self.device:
@@ -259,8 +263,8 @@ class Denoiser:
         limit = min((t for t in (self.tile, tile) if t), default=None)
         try:
             with torch.inference_mode():
-                y, used = run_with_oom_retry(partial(self._run_tile, radiance=radiance), x, limit,
-                                             self.multiple)
+                run = partial(self._run_tile, radiance=radiance, lacking=lacking)
+                y, used = run_with_oom_retry(run, x, limit, self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
                 if ran := tile_run(used, *x.shape[-2:], self.multiple):
@@ -307,15 +311,17 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
     """Frame t's denoised beauty and its `--aov` layers' (one `radiance` flag each): from an input
     built whole, or, where tiles are denoised from host memory, built tile by tile, so that no
     whole input is held. A neighbour `brightness_jump` times brighter or darker is relit
-    (`slot_plan.plan_slots`)."""
+    (`slot_plan.plan_slots`). A layer is filtered over the frames of the window that have it
+    (`network_input.layer_slots_lacking`)."""
     with_aovs = bool(radiance)
     layout, device, dtype = denoiser.model.layout, denoiser.input_device, denoiser.input_dtype
     window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
     plan = plan_slots(window, layout, device, brightness_jump)
+    lacking = layer_slots_lacking(window, plan) if with_aovs else ()
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
         x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
         tile = host.tile(x.margin, denoiser.multiple) if host else None
-        return denoiser(x, frame=frame, tile=tile, radiance=radiance)
+        return denoiser(x, frame=frame, tile=tile, radiance=radiance, lacking=lacking)
     x = build_input(window, layout, device, plan, dtype)
     aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
-    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance)
+    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, lacking=lacking)

@@ -43,7 +43,7 @@ from vfxdenoise.core.io.views import layer_notes
 from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.neighbours import usable_window
+from vfxdenoise.core.neighbours import UsableWindow, usable_window
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
 from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
@@ -412,15 +412,16 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     future of its `denoised_frame.Written`. Its `result` takes the notes it carries, after its
     plan's (why it is denoised again)."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
-    views, notes, result.left_out = _window_of(t, held, plan, source)
+    window, notes = _window_of(t, held, plan, source)
+    result.left_out, result.lacking = window.left_out, dict(window.lacking)
     result.message = "; ".join(note for note in (result.message, notes) if note)
     result.held_from = held if held != t else None
     result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
     loaded = source.get(held)
     layers = loaded.layers
     denoised = {}
-    for view, window in views.items():
-        frames, radiance = _layers_of(window, layers[view], plan.config, loaded.opaque.get(view, True))
+    for view, features in window.views.items():
+        frames, radiance = _layers_of(features, layers[view], plan.config, loaded.opaque.get(view, True))
         denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                          plan.config.brightness_jump)
     weights = plan.weights
@@ -432,17 +433,17 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
                          plan.config, made_with)
 
 
-def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource
-               ) -> tuple[dict[str, dict[int, FrameFeatures]], str, dict[int, str]]:
-    """Frame t's usable window (`neighbours.usable_window`), the notes its result carries (the
-    frame `held` in its place (--missing hold) where that is not t, a window cut short) and the
-    neighbours the window stopped before, each with why (`FrameResult.left_out`)."""
+def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource) -> tuple[UsableWindow, str]:
+    """Frame t's usable window (`neighbours.usable_window`: with the neighbours it stopped before,
+    `FrameResult.left_out`, and its frames lacking a layer another has, `FrameResult.lacking`)
+    and the notes its result carries (the frame `held` in its place (--missing hold) where that
+    is not t, a window cut short)."""
     notes = [f"input missing, frame {held} held in its place"] if held != t else []
-    views, left_out = usable_window(plan.windows.centres[t], plan.radius, plan.windows.drawable, source,
-                                    plan.config.keep_going, plan.config.brightness_jump)
-    if left_out:
-        notes.append(_context_note(left_out))
-    return views, "; ".join(notes), left_out
+    window = usable_window(plan.windows.centres[t], plan.radius, plan.windows.drawable, source,
+                           plan.config.keep_going, plan.config.brightness_jump)
+    if window.left_out:
+        notes.append(_context_note(window.left_out))
+    return window, "; ".join(notes)
 
 
 def _context_note(left_out: dict[int, str]) -> str:
@@ -475,7 +476,8 @@ class _Outcomes:
     callback's, which a host raises to cancel the run. How OpenImageIO changed the headers of the
     frames it wrote is gathered for the run's summary (`header_notes`), each change once, rather
     than said frame by frame; a neighbour left out of frames' windows is warned of once, with the
-    first frame it is left out of (`_warn_of_left_out`)."""
+    first frame it is left out of (`_warn_of_left_out`), and a frame lacking an --aov layer the
+    frames beside it have once (`_warn_of_lacking`)."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
                  keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
@@ -486,6 +488,7 @@ class _Outcomes:
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
         self.left_out: set[int] = set()  # the neighbours left out of a window, warned of already
+        self.lacking: set[tuple[int, str]] = set()  # (frame, layer) lacking, warned of already
 
     def writing(self, result: FrameResult, started: float, written: Future) -> None:
         """A frame on its way to disk; `written` gives its `denoised_frame.Written`."""
@@ -572,11 +575,27 @@ class _Outcomes:
             log.debug(*said)
         self.left_out.update(result.left_out)
 
+    def _warn_of_lacking(self, result: FrameResult) -> None:
+        """Warn of each frame of `result`'s window lacking an --aov layer another frame of it has
+        (`FrameResult.lacking`), once a run for each frame and layer: a wildcard's light group
+        left out of one frame's render. That frame is still the beauty's and the other layers'
+        context; the layer is denoised over the frames that have it, and made up nowhere."""
+        for frame, layers in result.lacking.items():
+            new = [layer for layer in layers if (frame, layer) not in self.lacking]
+            if new:
+                it = "it" if len(new) == 1 else "them"
+                warn(log, "frame %d has no %s, which frames beside it have: its output is written without "
+                     "%s, and the windows reading frame %d denoise %s over the frames that have %s (the "
+                     "beauty and the other layers with frame %d as context)", frame, ", ".join(new), it,
+                     frame, it, it, frame)
+                self.lacking.update((frame, layer) for layer in new)
+
     def _report(self, result: FrameResult, started: float, ended: float,
                 header_changes: Sequence[HeaderChange] = ()) -> None:
         for change in header_changes:
             self.header_changes.setdefault(change, []).append(result.frame)
         self._warn_of_left_out(result)
+        self._warn_of_lacking(result)
         result.seconds = ended - started
         self.on_disk(result.path)
         self.summary.results.append(result)

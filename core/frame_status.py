@@ -27,7 +27,10 @@ class FrameResult:
     from its own input, each said in its `message` too: `held_from`, the frame held in place of
     its missing input (--missing hold); `degraded`, its temporal window lost a neighbour that
     could not be read (--keep-going); `left_out`, the neighbours its temporal window stopped
-    before, each with why (a flash, a cut, another resolution, unreadable...)."""
+    before, each with why (a flash, a cut, another resolution, unreadable...). `lacking`: the
+    frames of its window that lack an --aov layer another frame of it has, each with those
+    layers ('aov NAME', 'left aov NAME'): a layer is denoised over the frames that have it, and
+    an output is written with the layers its own input has."""
 
     frame: int
     path: Path
@@ -37,3 +40,4 @@ class FrameResult:
     held_from: int | None = None
     degraded: bool = False
     left_out: dict[int, str] = field(default_factory=dict)
+    lacking: dict[int, tuple[str, ...]] = field(default_factory=dict)

@@ -109,19 +109,23 @@ def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.nda
 
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
-                   radiance: Sequence[bool] = ()) -> torch.Tensor:
+                   radiance: Sequence[bool] = (), lacking: Sequence[Sequence[int]] = ()) -> torch.Tensor:
     """Denoised beauty and layers of frame t, (N, 3 + 3 x layers, H, W), from the network input `x`
     and the layers' aligned frames `aovs` (`network_input.aligned_aovs`), each layer on its own
     (`reconcile` then makes them add up). A layer flagged in `radiance` is filtered without the
-    albedo (`as_radiance`). One network pass after another, so a frame with layers needs no
-    more device memory than one without (the tile size and `--max-gpu-mem` budget hold), and
-    the beauty comes out as without layers, bit for bit."""
+    albedo (`as_radiance`); the neighbour slots `lacking` names for a layer (their frames lack it:
+    `network_input.layer_slots_lacking`) are inconsistent in its pass alone, so its kernels
+    weigh the other frames, as they do for a slot repeating a frame. One network pass after
+    another, so a frame with layers needs no more device memory than one without (the tile size
+    and `--max-gpu-mem` budget hold), and the beauty comes out as without layers, bit for bit."""
     stack = AovStack.of(aovs, model.layout)
     outputs = [model(x)]
     for index in range(stack.layers):
         layer_input = with_beauty(x, aovs[:, stack.layer(index)], model.layout)
         if index < len(radiance) and radiance[index]:
             layer_input = as_radiance(layer_input, model.layout)
+        for slot in (lacking[index] if index < len(lacking) else ()):
+            layer_input[:, model.layout.neighbour_consistency(slot)] = 0.0
         outputs.append(model(layer_input))
     return torch.cat(outputs, dim=1)
 

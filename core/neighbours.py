@@ -1,10 +1,12 @@
 """Whether a neighbouring frame can serve as frame t's temporal context: same resolution, views and
 channels, no flash or black frame between them, no cut; and each view's window of features, placed
-on t's data window, as far as the neighbours allow."""
+on t's data window, as far as the neighbours allow. A frame lacking an `--aov` layer its neighbours
+have (a wildcard's light group left out of one frame's render) is still their context: only that
+layer goes without it (`layers_lacking`; `network_input.layer_slots_lacking`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -13,6 +15,7 @@ import torch.nn.functional as F
 from vfxdenoise.core import frame_brightness
 from vfxdenoise.core.errors import ChannelError, ExrError, VfxDenoiseError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 from vfxdenoise.core.temporal_window import window_walk
 from vfxdenoise.core.warp import warp
@@ -53,23 +56,35 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
     return None if placed < _CUT_BLOCKS else matching / placed
 
 
+class UsableWindow(NamedTuple):
+    """Frame t's window as far as its neighbours allow (`usable_window`)."""
+
+    views: dict[str, dict[int, FrameFeatures]]  # view -> offset (t: 0) -> its features
+    left_out: dict[int, str]  # the frames it stopped before, each with why
+    # Frame of the window -> the --aov layers it lacks that another frame of it has (frame t
+    # lacking one of a neighbour's, a neighbour lacking one of t's): `layers_lacking`
+    lacking: dict[int, tuple[FeatureKey, ...]]
+
+
 def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSource,
-                  keep_going: bool, brightness_jump: float
-                  ) -> tuple[dict[str, dict[int, FrameFeatures]], dict[int, str]]:
-    """Each view's features of the window around frame t (offset 0), and the frames it stopped
-    before, each with why (none where it was not cut short).
+                  keep_going: bool, brightness_jump: float) -> UsableWindow:
+    """Each view's features of the window around frame t (offset 0), the frames it stopped
+    before, each with why (none where it was not cut short), and the layers its frames lack.
 
     Going outwards from t, each side stops at the shot's end, a gap, or before a frame whose
     resolution (display window) or channel mapping differs from t's, whose brightness is more
     than `brightness_jump` times t's or less than its inverse (a flash, a cut, a broken frame),
     or, with keep_going, that cannot be read: t is then denoised as if the shot ended there, and
     the other side reaches further (`temporal_window.window_walk`, as `window_frames` plans it
-    from the frames on disk alone). A neighbour whose data window differs (overscan, auto-crop)
-    is placed onto t's data window in display space, zero outside its own, as compositors read it.
+    from the frames on disk alone). A neighbour lacking an --aov layer t has, or having one t
+    lacks, is no reason to stop (`layers_lacking`). A neighbour whose data window differs
+    (overscan, auto-crop) is placed onto t's data window in display space, zero outside its own,
+    as compositors read it.
     """
     centre = reader.get(sources[t])
     placed = {sources[t]: centre.features}  # one object per file: repeats are recognised as such
     window, unused = {0: centre.features}, {}
+    lacking: dict[int, dict[FeatureKey, None]] = {}
 
     def usable(offset: int) -> bool:
         """Whether the frame at `offset` can be context (placed into `window` if so, its reason
@@ -87,12 +102,24 @@ def usable_window(t: int, radius: int, sources: dict[int, int], reader: FrameSou
             placed[frame] = {view: on_data_window(features, other.data_windows[view],
                                                   centre.data_windows[view])
                              for view, features in other.features.items()}
+            for lacks, its, theirs in ((frame, other, centre), (sources[t], centre, other)):
+                lacking.setdefault(lacks, {}).update(dict.fromkeys(layers_lacking(its, theirs)))
         window[offset] = placed[frame]
         return True
 
     window_walk(radius, usable)
-    return {view: {offset: frame[view] for offset, frame in window.items()}
-            for view in centre.features}, unused
+    views = {view: {offset: frame[view] for offset, frame in window.items()} for view in centre.features}
+    return UsableWindow(views, unused, {frame: tuple(keys) for frame, keys in lacking.items() if keys})
+
+
+def layers_lacking(frame: LoadedFrame, than: LoadedFrame) -> list[FeatureKey]:
+    """The --aov layers `than` denoises that `frame` has none of, in each view they share (a
+    wildcard's light group left out of one frame's render): no reason for either frame not to be
+    the other's context (`context_mismatch`), only for `frame` to be no context of those layers
+    (`network_input.layer_slots_lacking`)."""
+    return [key.in_view(view) for view, ours in than.layers.items() if view in frame.layers
+            for key, (_, theirs) in ours.differences(frame.layers[view]).items()
+            if key.aov and theirs == NO_CHANNELS]
 
 
 def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep_going: bool,
@@ -149,7 +176,8 @@ def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
 
 
 def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: float) -> str:
-    """Why `other` cannot be temporal context for `centre` ('' when it can)."""
+    """Why `other` cannot be temporal context for `centre` ('' when it can). An --aov layer one
+    of them has and the other lacks is none (`layers_lacking`); one read from other channels is."""
     if other.display_window != centre.display_window:
         theirs, ours = Box(*other.display_window), Box(*centre.display_window)
         return (f"resolution (display window) {theirs.width}x{theirs.height} differs from "
@@ -160,7 +188,8 @@ def context_mismatch(other: LoadedFrame, centre: LoadedFrame, brightness_jump: f
     changed = []
     for view, layers in centre.layers.items():
         changed += [f"{f'view {view} ' if view else ''}{name} {theirs} there, {ours} here"
-                    for name, (ours, theirs) in layers.differences(other.layers[view]).items()]
+                    for name, (ours, theirs) in layers.differences(other.layers[view]).items()
+                    if not (name.aov and NO_CHANNELS in (ours, theirs))]
     if changed:
         return "its channels differ (" + "; ".join(changed) + ")"
     return next((f"{jump}{f' in view {view}' if view else ''} (a flash, a cut or a broken frame?)"

@@ -143,28 +143,46 @@ def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
                  ) -> torch.Tensor:
     """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
     warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, laid out as `AovStack` says. A
-    slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it)."""
+    slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it); a
+    slot whose frame lacks a layer holds frame t's own of it there, unwarped, for a kernel that
+    does not read it either (`layer_slots_lacking`)."""
     device = torch.device(device)
-    names = list(window[0].aovs)
-    slot_frames = [window[0], *(window[o] for o in plan.offsets)]
+    centre = window[0]
+    names = list(centre.aovs)
+    slot_frames = [centre, *(window[o] for o in plan.offsets)]
     stack, frame_stack = AovStack(len(slot_frames), len(names)), AovStack(1, len(names))
     warped = {}
     moved = [o for o in plan.firsts if o in plan.flows]
     if moved:
-        stacked = _stacked([[window[o].aovs[n] for n in names] for o in moved], device)
+        stacked = _stacked([[window[o].aovs.get(n, centre.aovs[n]) for n in names] for o in moved], device)
         images = sample_at(stacked, torch.cat([plan.flows[o] for o in moved]))
         warped = {o: images[i] for i, o in enumerate(moved)}
-    out = torch.empty((1, stack.channels, window[0].height, window[0].width), device=device, dtype=dtype)
+    out = torch.empty((1, stack.channels, centre.height, centre.width), device=device, dtype=dtype)
     for slot, frame in enumerate(slot_frames):
         offset = plan.offsets[slot - 1] if slot else 0
         from_warp = slot and plan.firsts.get(offset) == slot - 1 and offset in warped
         for layer, name in enumerate(names):
             channels = stack.slot(layer, slot)
+            if name not in frame.aovs:
+                out[0, channels] = torch.as_tensor(centre.aovs[name])
+                continue
             out[0, channels] = (warped[offset][frame_stack.slot(layer, 0)] if from_warp
                                 else torch.as_tensor(frame.aovs[name]))
             if slot and offset in plan.gains:  # exposed as the beauty is (`expose_slots`)
                 out[0, channels] *= plan.gains[offset]
     return out
+
+
+def layer_slots_lacking(window: dict[int, FrameFeatures], plan: SlotPlan) -> tuple[tuple[int, ...], ...]:
+    """Per layer of the centre frame's `aovs`, the neighbour slots (`plan.offsets`' indices)
+    whose frame lacks that layer (a wildcard's light group left out of its render): each layer's
+    own pass reads them as inconsistent (`layer_denoise.denoise_layers`), so its kernels weigh
+    the frames that have it, while the beauty and the other layers keep that neighbour. Empty
+    where no slot's frame lacks any."""
+    lacking = tuple(tuple(index for index, offset in enumerate(plan.offsets)
+                          if name not in window[offset].aovs)
+                    for name in window[0].aovs)
+    return lacking if any(lacking) else ()
 
 
 def _albedo_sum(albedo, layout: InputLayout, device: torch.device) -> torch.Tensor | None:

@@ -106,6 +106,30 @@ def with_light_groups(pattern: str, frames) -> np.ndarray:
     return mask
 
 
+def with_named_light_groups(pattern: str, frames, key: str = "RGBA_lgKey", rim: str = "RGBA_lgRim") -> None:
+    """Split each frame's beauty into light groups `key` and `rim` (float) by a mask varying
+    across the frame, as a renderer names light groups a wildcard (`RGBA_lg*`) takes."""
+    sequence = parse_pattern(pattern)
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        mask = np.linspace(0.0, 1.0, beauty.shape[2], dtype=np.float32)[None, None, :] ** 2
+        for name, share in ((key, mask), (rim, 1 - mask)):
+            image.add_channels([f"{name}.{c}" for c in "RGB"], beauty * share, pixel_type="float")
+        write_exr(sequence.path(frame), image)
+
+
+def without_layer(pattern: str, frame: int, layer: str) -> None:
+    """Rewrite `frame` of `pattern` without the channels of `layer` (`layer.R`...), every other
+    channel as stored: a render that left one light group out of one frame."""
+    path = parse_pattern(pattern).path(frame)
+    image = read_exr(path)
+    types = image.parts[0].channel_types
+    kept = [name for name in image.channel_names if not name.startswith(f"{layer}.")]
+    write_exr(path, ExrImage.from_channels(dict(zip(kept, image.get(kept))),
+                                           pixel_types={name: types[name] for name in kept}))
+
+
 def element_over_transparency(pattern: str, frames, empty_alpha: float = 0.0) -> None:
     """Turn each frame into an element (columns 16-31) over nothing (0-15: no light, no AOVs,
     alpha `empty_alpha`) beside a sky (32-47: light, alpha `empty_alpha`), with a `key` layer."""

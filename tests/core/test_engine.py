@@ -26,6 +26,8 @@ from exr_sequences import (
     store_as_float,
     view_channel,
     with_light_groups,
+    with_named_light_groups,
+    without_layer,
     write_sequence,
     write_stereo_sequence,
 )
@@ -972,6 +974,36 @@ def test_with_keep_going_a_frame_without_an_aov_layer_fails_and_its_neighbours_s
     first = next(r for r in summary.results if r.frame == 1)
     assert "temporal context stops before frame 2: its channels do not map: --aov key: no layer 'key'" in (
         first.message)
+
+
+def test_a_frame_lacking_a_wildcards_layer_is_still_context_for_the_beauty_and_the_other_layers(
+        sequence_factory, tiny_weights, tmp_path, caplog):
+    """`--aov 'RGBA_lg*'` over a shot whose frame 4 lacks RGBA_lgRim: the windows reaching frame 4
+    were cut there, the beauty's too. Now only RGBA_lgRim goes without frame 4: every beauty is the
+    one of a shot where no frame lacks it, bit for bit, and the layers still sum to it; frame 4 is
+    written with the layer it has, and the lack is warned of once."""
+    frames = range(1, 8)
+    whole, lacking = (sequence_factory(name, frames=frames, noise=0.3) for name in ("whole", "lacking"))
+    for pattern in (whole, lacking):
+        with_named_light_groups(pattern, frames)
+    without_layer(lacking, 4, "RGBA_lgRim")
+    config = _config(tiny_weights, aovs=("RGBA_lg*",))
+    full = denoise_sequence(whole, str(tmp_path / "whole" / "o.####.exr"), config=config)
+    with caplog.at_level(logging.WARNING):
+        summary = denoise_sequence(lacking, str(tmp_path / "lacking" / "o.####.exr"), config=config)
+    key, rim = ([f"{name}.{c}" for c in "RGB"] for name in ("RGBA_lgKey", "RGBA_lgRim"))
+    for frame in frames:
+        ours, theirs = (read_exr(s.output_pattern.path(frame)) for s in (summary, full))
+        beauty = ours.get(["R", "G", "B"])
+        np.testing.assert_array_equal(beauty, theirs.get(["R", "G", "B"]), err_msg=f"frame {frame}")
+        assert key[0] in ours.channel_names and (rim[0] in ours.channel_names) == (frame != 4)
+        if frame != 4:  # every window reaches frame 4 (radius 2, 2 x 2 at the ends): the layer without it
+            assert not np.array_equal(ours.get(rim), theirs.get(rim))
+            np.testing.assert_allclose(ours.get(key) + ours.get(rim), beauty, rtol=2e-3, atol=1e-3)
+    assert summary.cut_short() == [] and summary.frames("written") == list(frames)
+    assert next(r for r in summary.results if r.frame == 3).lacking == {4: ("aov RGBA_lgRim",)}
+    said = [w for w in summary.warnings if w.startswith("frame 4 has no aov RGBA_lgRim")]
+    assert len(said) == 1 and caplog.text.count("frame 4 has no aov RGBA_lgRim") == 1
 
 
 def _fail_openexr(monkeypatch, frame: int, where: str) -> None:

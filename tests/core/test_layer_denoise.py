@@ -13,7 +13,7 @@ from vfxdenoise.core.layer_denoise import (
     with_beauty,
 )
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.network_input import aligned_aovs, build_input
+from vfxdenoise.core.network_input import aligned_aovs, build_input, layer_slots_lacking
 from vfxdenoise.core.slot_plan import plan_slots
 
 
@@ -109,6 +109,34 @@ def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_laye
     np.testing.assert_allclose(key + fill, beauty[0].numpy(), rtol=1e-5, atol=1e-5)
     # Reconciling moves a layer by a fraction of the gap, not to the beauty's share of it.
     assert np.abs(key - own[0][0].numpy()).max() < np.abs(summed - beauty[0].numpy()).max()
+
+
+def test_a_layer_a_neighbour_lacks_reads_that_slot_as_inconsistent_in_its_own_pass_alone():
+    """Frame t+1 lacks `fill`: fill's pass sees that slot's consistency as 0, as for a slot that
+    repeats a frame, so its kernels weigh the frames that have it; the beauty and `key` keep
+    frame t+1 as context, bit for bit as where no frame lacks anything."""
+    torch.manual_seed(0)
+    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
+                        temporal_albedo=True).eval()
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    window = _window(np.random.default_rng(2))
+    plan = plan_slots(window, model.layout)
+    x, whole = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
+    window[1] = window[1].without_layer("fill")
+    aovs, lacking = aligned_aovs(window, plan), layer_slots_lacking(window, plan)
+    slot = plan.offsets.index(1)
+    assert lacking == ((), (slot,))
+    stack = AovStack.of(aovs, model.layout)
+    unread = with_beauty(x, aovs[:, stack.layer(1)])
+    unread[:, model.layout.neighbour_consistency(slot)] = 0.0
+    assert x[:, model.layout.neighbour_consistency(slot)].mean() > 0.1  # the beauty's pass reads it
+    with torch.no_grad():
+        out = denoise_layers(model, x, aovs, lacking=lacking)
+        full = denoise_layers(model, x, whole)
+        fill = model(unread)
+    assert torch.equal(out[:, :6], full[:, :6])
+    torch.testing.assert_close(out[:, 6:9], fill)
+    assert not torch.allclose(out[:, 6:9], full[:, 6:9])
 
 
 def test_a_layer_filtered_as_radiance_sees_an_albedo_of_one():

@@ -10,7 +10,7 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import LoadedFrame
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.pixel_box import Box
-from vfxdenoise.core.neighbours import albedo_match, context_mismatch, on_data_window
+from vfxdenoise.core.neighbours import albedo_match, context_mismatch, layers_lacking, on_data_window
 
 
 def _panned(shift: float, pattern: int = 0, size: int = 64, motion: float | None = None) -> FrameFeatures:
@@ -86,20 +86,35 @@ def _frame(layers: dict[str, LayerMap]) -> LoadedFrame:
 
 def test_a_neighbour_whose_channels_differ_is_no_context_naming_each_difference_per_view():
     """Every feature and --aov layer whose channels differ, in frame t's order then the
-    neighbour's own layers, '(none)' for one a frame lacks (`LayerMap.differences`)."""
+    neighbour's own layers, '(none)' for a feature a frame lacks (`LayerMap.differences`); a
+    layer one frame lacks is no difference (`layers_lacking`)."""
     rgb = ("R", "G", "B")
     centre = _frame({"left": LayerMap(beauty=rgb, albedo=("albedo.R", "albedo.G", "albedo.B"),
                                       aovs=(("key", ("key.R", "key.G", "key.B")),)),
                      "right": LayerMap(beauty=rgb)})
     other = _frame({"left": LayerMap(beauty=rgb, normal=("N.X", "N.Y", "N.Z"),
-                                     aovs=(("rim", ("rim.R", "rim.G", "rim.B")),)),
+                                     aovs=(("key", ("key.r", "key.g", "key.b")),
+                                           ("rim", ("rim.R", "rim.G", "rim.B")))),
                     "right": LayerMap(beauty=rgb, depth=("Z",))})
     assert context_mismatch(other, centre, 4.0) == (
         "its channels differ (view left albedo (none) there, albedo.R,albedo.G,albedo.B here; "
-        "view left normal N.X,N.Y,N.Z there, (none) here; view left aov key (none) there, "
-        "key.R,key.G,key.B here; view left aov rim rim.R,rim.G,rim.B there, (none) here; "
-        "view right depth Z there, (none) here)")
+        "view left normal N.X,N.Y,N.Z there, (none) here; view left aov key key.r,key.g,key.b there, "
+        "key.R,key.G,key.B here; view right depth Z there, (none) here)")
     assert context_mismatch(_frame({"": LayerMap(beauty=rgb)}),
                             _frame({"": LayerMap(beauty=rgb, albedo=("a.R", "a.G", "a.B"))}), 4.0) == (
         "its channels differ (albedo (none) there, a.R,a.G,a.B here)")
     assert context_mismatch(centre, centre, 4.0) == ""
+
+
+def test_a_neighbour_lacking_a_layer_is_context_and_names_the_layer_it_lacks():
+    """A wildcard's light group left out of one frame's render (`--aov 'RGBA_lg*'`): that frame
+    is still context, either way round, for the beauty and the layers it has; each frame is told
+    the layers it lacks that the other has, per view."""
+    rgb = ("R", "G", "B")
+    key, rim = (("key", ("key.R", "key.G", "key.B")), ("rim", ("rim.R", "rim.G", "rim.B")))
+    both = _frame({"left": LayerMap(beauty=rgb, aovs=(key, rim)), "right": LayerMap(beauty=rgb, aovs=(key,))})
+    keyless = _frame({"left": LayerMap(beauty=rgb, aovs=(rim,)), "right": LayerMap(beauty=rgb, aovs=(rim,))})
+    assert context_mismatch(keyless, both, 4.0) == context_mismatch(both, keyless, 4.0) == ""
+    assert layers_lacking(keyless, both) == ["left aov key", "right aov key"]
+    assert layers_lacking(both, keyless) == ["right aov rim"]
+    assert layers_lacking(both, both) == []

@@ -12,7 +12,7 @@ from flat_frames import flat_frame
 from vfxdenoise.core import network_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
-from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input
+from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input, layer_slots_lacking
 from vfxdenoise.core.slot_plan import plan_slots
 
 
@@ -145,6 +145,31 @@ def test_aov_layers_are_aligned_slot_by_slot_as_the_beauty_is():
     torch.testing.assert_close(aovs[:, stack.layer(0)], x[:, layout.beauties] / 2)
     torch.testing.assert_close(aovs[:, stack.layer(1)], x[:, layout.beauties])
     torch.testing.assert_close(aovs[:, stack.slot(1, 3)], x[:, layout.slot_beauty(3)])  # t+1's
+
+
+def test_a_slot_whose_frame_lacks_a_layer_holds_frame_ts_own_and_is_named_for_that_layer():
+    """A neighbour lacking a layer frame t has (a wildcard's light group left out of its render):
+    its slot of that layer holds frame t's layer unwarped, named by `layer_slots_lacking` so the
+    layer's pass does not read it; the slots of the other layer are those of a window where no
+    frame lacks anything."""
+    rng = np.random.default_rng(5)
+    layout = InputLayout(temporal_radius=2)
+    window = {d: FrameFeatures(beauty=rng.uniform(0, 2, (3, 8, 8)).astype(np.float32),
+                               motion=rng.normal(0, 0.7, (2, 8, 8)).astype(np.float32),
+                               aovs={"key": rng.uniform(0, 1, (3, 8, 8)).astype(np.float32),
+                                     "rim": rng.uniform(0, 1, (3, 8, 8)).astype(np.float32)})
+              for d in range(-2, 3)}
+    plan = plan_slots(window, layout)
+    assert layer_slots_lacking(window, plan) == ()
+    whole = aligned_aovs(window, plan)
+    window[1] = window[1].without_layer("rim")
+    aovs, stack = aligned_aovs(window, plan), AovStack(slots=5, layers=2)
+    slot = plan.offsets.index(1)
+    assert layer_slots_lacking(window, plan) == ((), (slot,))
+    torch.testing.assert_close(aovs[:, stack.layer(0)], whole[:, stack.layer(0)])
+    torch.testing.assert_close(aovs[0, stack.slot(1, slot + 1)], torch.as_tensor(window[0].aovs["rim"]))
+    for other in (s for s in range(5) if s != slot + 1):
+        torch.testing.assert_close(aovs[:, stack.slot(1, other)], whole[:, stack.slot(1, other)])
 
 
 def _random_window(seed: int, dtype: type = np.float32) -> dict[int, FrameFeatures]:
