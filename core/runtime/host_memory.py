@@ -407,16 +407,21 @@ class Booking:
     """The --max-mem (GiB, for the whole process) that runs a shot's frames: the least, below
     which a run is refused (`FrameCost.least_bytes`: in tiles where they cost less), and the
     least that holds them whole; each with RESIDENT_DRIFT to spare (`max_mem_gb`). What a farm
-    task should book as --memory: a task booked below `whole` tiles, below `least` is refused."""
+    task should book as --memory: a task booked below `whole` tiles, below `least` is refused
+    where its process holds what this one does. `refused_below` (unrounded) is the --max-mem below
+    which it is refused even in a process holding RESIDENT_DRIFT less: a booking between the two
+    may run (a probe's 960x540 shot ran at 0.55 where `least` said 0.7)."""
 
     least: float
     whole: float
+    refused_below: float = 0.0
 
     @classmethod
     def of(cls, cost: FrameCost, resident: int) -> Booking:
         """The booking for `cost` frames in a process holding `resident` bytes before them."""
         whole = cost.held(1, False) + cost.whole_bytes()
-        return cls(max_mem_gb(cost.least_bytes(), resident), max_mem_gb(whole, resident))
+        refused_below = (resident - RESIDENT_DRIFT + cost.least_bytes() / GIVEN_SHARE) / 2**30
+        return cls(max_mem_gb(cost.least_bytes(), resident), max_mem_gb(whole, resident), refused_below)
 
     @property
     def tiles(self) -> bool:

@@ -100,11 +100,12 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
                    max_mem_from: str, headers: FrameHeaders) -> None:
     """Refuse a job whose tasks on the CPU are given a --max-mem (`max_mem_from`: the --memory
     booked, or --max-mem given) that cannot hold the window of its frames even in tiles: each
-    task would be refused before its first frame, on every retry. Warn where it holds them only
-    in tiles. Either names the option to raise: booking more --memory does not raise a --max-mem
-    given. Sized as seq sizes a task (`host_memory.Booking`), on the first of the job's frames
-    whose header reads (seq, on the largest it reads), for a process that holds what this one
-    does once the model is loaded (a worker's may differ by a few tens of MiB)."""
+    task would be refused before its first frame, on every retry (`Booking.refused_below`). Warn
+    where it may be refused (below `Booking.least`), or holds them only in tiles. Each names the
+    option to raise: booking more --memory does not raise a --max-mem given. Sized as seq sizes
+    a task (`host_memory.Booking`), on the first of the job's frames whose header reads (seq, on
+    the largest it reads), for a process that holds what this one does once the model is loaded
+    (a worker's may differ by a few tens of MiB)."""
     from vfxdenoise.core.errors import UsageError
     from vfxdenoise.core.runtime.host_memory import Booking, resident_bytes
 
@@ -119,12 +120,15 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
     given = (f"frame {frame} ({cost.width}x{cost.height}): its tasks run seq --max-mem "
              f"{config.max_mem_gb:g}{' (the --memory booked)' if booked else ''}")
     raise_it = f"{'Book' if booked else 'Give'} {max_mem_from}"
-    if config.max_mem_gb < booking.least:
+    if config.max_mem_gb < booking.refused_below:
         raise UsageError(f"{given}, in which a {cost.window}-frame window of these frames does not fit "
                          f"even in tiles: every task would be refused on the farm. {raise_it} "
                          f"{booking.least:.1f} or more (GiB, each task's whole process), "
                          + (f"{booking.whole:.1f} for whole frames" if booking.tiles else "in whole frames"))
-    if config.max_mem_gb < booking.whole:
+    if config.max_mem_gb < booking.least:
+        log.warning("%s: tasks whose process holds what this one does are refused; %s %.1f runs "
+                    "them (GiB, each task's whole process)", given, max_mem_from, booking.least)
+    elif config.max_mem_gb < booking.whole:
         log.warning("%s: they denoise in tiles, more slowly; %s %.1f keeps whole frames",
                     given, max_mem_from, booking.whole)
 

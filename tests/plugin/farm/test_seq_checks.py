@@ -4,7 +4,6 @@ and frames are refused, or let through, by both, with the same message."""
 from __future__ import annotations
 
 import logging
-import math
 import re
 import stat
 import subprocess
@@ -149,7 +148,7 @@ def test_a_job_built_without_build_job_is_checked_as_seq_on_a_listing_of_its_own
 
 def _max_mem_short_of_any_frame() -> float:
     """A --max-mem (GiB) above what this process holds, too little for any window's frames."""
-    return math.ceil((resident_bytes() / 2**30 + 0.05) * 10) / 10
+    return round(resident_bytes() / 2**30 + 0.02, 2)
 
 
 def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_what_runs(
@@ -228,6 +227,30 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
     with caplog.at_level(logging.WARNING):
         check(whole)
     assert not caplog.records
+
+
+def test_a_cpu_booking_a_little_short_of_the_one_named_is_warned_of_not_refused(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """The --memory a refusal names keeps RESIDENT_DRIFT to spare and is rounded up: a probe's
+    960x540 job booked at 0.55 was refused ('Book --memory 0.7') where seq ran at 0.55. Just under
+    the figure named, a worker may run it: warned of; refused only below what no worker runs."""
+    pattern, out = _wide_shot(sequence_factory, tmp_path, 1), str(tmp_path / "out" / "den.####.exr")
+
+    def check(max_mem: float) -> None:
+        options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
+        check_as_seq(build_job(pattern, out, options=options), options, "--memory")
+
+    with pytest.raises(UsageError) as refused:
+        check(_max_mem_short_of_any_frame())
+    least = float(re.search(r"Book --memory (\d+\.\d) or more", str(refused.value)).group(1))
+    with caplog.at_level(logging.WARNING):
+        check(round(least - 0.05, 2))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"frame 1 (2560x1440): its tasks run seq --max-mem {least - 0.05:g} (the --memory booked): tasks "
+        f"whose process holds what this one does are refused; --memory {least:.1f} runs them (GiB, each "
+        "task's whole process)"]
+    with pytest.raises(UsageError):
+        check(round(least - 0.2, 2))
 
 
 def test_a_job_of_fewer_frames_than_a_chunk_is_booked_for_the_frames_its_task_reads(
