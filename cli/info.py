@@ -215,7 +215,8 @@ def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
 def _header_check(sequence, reference: int, first: list) -> _HeaderDifferences:
     """Every frame's header against the `reference` frame's (`first`, the first that reads): the
     frames that cannot be read (`_whole_header`: a file cut short too), and those whose resolution
-    or channels differ (where `seq` stops a temporal window, or fails), whose parts differ (multi-
+    or channels differ (where `seq` stops a temporal window, or fails; an --aov wildcard's layer
+    some frames lack stops none), whose parts differ (multi-
     to single-part mid-shot), whose data window differs (auto-crop, overscan: lined up in display
     space), whose channels are stored in other pixel types or whose parts in another compression,
     tiling or MIP levels (outputs keep each frame's own)."""
