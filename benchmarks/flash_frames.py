@@ -6,9 +6,14 @@ Writes a synthetic shot (a camera panning 1 px a frame over a textured image, ga
 4 spp's spread) four times: as rendered, with frame 3's beauty 4x as bright (lightning), with it
 black (lights off, a broken beauty), and with a patch of it 4x as bright (a muzzle flash on a
 wall, too small for the whole-frame check: `neighbour_patches.lighting_changes`). Each is denoised
-with the brightness checks (`EngineConfig.brightness_jump`, the default) and without them.
-Prints, per frame, the denoised mean (over the patch for the patch's shot) against the same frame
-of the shot as rendered.
+three ways (`WAYS`): with every check as shipped; with the brightness checks off (the whole-frame
+and patch jumps: `EngineConfig.brightness_jump` infinite); and with none of the checks that keep a
+flash out, which also turns off two that catch one as a side effect (`network_input` calls them;
+replaced there for the run): the exposure match, which brings a frame 4x as bright throughout to
+frame t's exposure as it would a fade (`neighbour_patches.exposure_gains`), and the neighbours'
+firefly bound, which keeps a lit neighbour's every pixel out of a black frame
+(`leave_out_outliers`). Prints, per frame, the denoised mean (over the patch for the patch's shot)
+against the same frame of the shot as rendered.
 """
 
 from __future__ import annotations
@@ -16,17 +21,41 @@ from __future__ import annotations
 import argparse
 import math
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from aov_layers import write_pan_frame
 
+from vfxdenoise.core import neighbour_patches, network_input
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 CHANGES = {"as rendered": 1.0, "frame 3 x4": 4.0, "frame 3 black": 0.0, "a patch of frame 3 x4": 4.0}
+
+
+@contextmanager
+def _shipped() -> Iterator[None]:
+    """Every check as shipped."""
+    yield
+
+
+@contextmanager
+def _no_side_checks() -> Iterator[None]:
+    """The exposure match and the neighbours' firefly bound off (`neighbour_patches.exposure_gains`
+    finds no gain; `network_input.leave_out_outliers` leaves every slot as it is)."""
+    with mock.patch.object(neighbour_patches, "exposure_gains", lambda *_: {}), \
+            mock.patch.object(network_input, "leave_out_outliers", lambda *_: None):
+        yield
+
+
+# way -> (`EngineConfig.brightness_jump`, what else is turned off for the run)
+WAYS = {"all (default)": (BRIGHTNESS_JUMP, _shipped), "brightness off": (math.inf, _shipped),
+        "none": (math.inf, _no_side_checks)}
 
 
 def _patch(height: int, width: int) -> tuple[slice, slice]:
@@ -71,23 +100,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in CHANGES:
             pattern = _write_shot(Path(folder) / name, args.frames, height, width, name)
-            for check, jump in (("checked", BRIGHTNESS_JUMP), ("not checked", math.inf)):
-                denoised[name, check] = _denoised(pattern, Path(folder) / f"{name}-{check}",
-                                                  args.frames, args.model, jump)
+            for way, (jump, turned_off) in WAYS.items():
+                with turned_off():
+                    denoised[name, way] = _denoised(pattern, Path(folder) / f"{name}-{way}",
+                                                    args.frames, args.model, jump)
     print(f"\n{args.frames} frames of {args.size}, model {args.model}; denoised mean of each frame "
           "(of the patch, for the patch's shot) against the shot as rendered (frame 3 against 4x or "
           "0x its own)\n")
     columns = " | ".join(f"frame {f}" for f in range(1, args.frames + 1))
-    print(f"| shot | brightness checks | {columns} |")
+    print(f"| shot | checks | {columns} |")
     print("|---|---|" + "---|" * args.frames)
-    for (name, check), frames in denoised.items():
+    for (name, way), frames in denoised.items():
         region = (slice(None), *_patch(height, width)) if name.startswith("a patch") else (slice(None),)
         cells = []
-        for f, (ours, rendered) in enumerate(zip(frames, denoised["as rendered", "checked"])):
+        for f, (ours, rendered) in enumerate(zip(frames, denoised["as rendered", "all (default)"])):
             expected = float(rendered[region].mean()) * (CHANGES[name] if f == 2 else 1.0)
             value = float(ours[region].mean())
             cells.append(f"{value:.4f}" if expected == 0 else f"{100 * (value / expected - 1):+.1f}%")
-        print(f"| {name} | {check} | " + " | ".join(cells) + " |")
+        print(f"| {name} | {way} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
