@@ -219,7 +219,7 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed, stop)
     for note in layer_notes(summary.layers):  # once a run: a wildcard that matched no light...
         warn(log, "%s", note)
-    summary.alpha = _alpha_summary(plan.config, summary.layers)
+    summary.alpha = _alpha_summary(plan.config, summary.layers, summary.results)
 
 
 @dataclass(frozen=True)
@@ -422,6 +422,7 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     denoised = {}
     for view, features in window.views.items():
         frames, radiance = _layers_of(features, layers[view], plan.config, loaded.opaque.get(view, True))
+        result.alpha_denoised |= ALPHA_LAYER in frames[0].aovs
         denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                          plan.config.brightness_jump)
     weights = plan.weights
@@ -619,20 +620,32 @@ def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: Engin
     return window, (*radiance, True)
 
 
-def _alpha_summary(config: EngineConfig, layers: dict[str, LayerMap]) -> str:
-    """What became of the frames' alpha, for the summary: '' unless --alpha denoise; 'denoised',
-    or, where views of the frames read first (`layers`) have no alpha channel (said once, as a
-    warning: not frame by frame), that there was none to denoise there."""
+def _alpha_summary(config: EngineConfig, layers: dict[str, LayerMap], results: list[FrameResult]) -> str:
+    """What became of the frames' alpha, for the summary: '' unless --alpha denoise (or where no
+    frame was written); of the frames written (`results`), those whose alpha went through the
+    network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where views of
+    the frames read first (`layers`) have no alpha channel (said once, as a warning: not frame by
+    frame), that there was none to denoise there."""
     if not config.denoises_alpha():
         return ""
     lacking = [view for view, mapping in layers.items() if mapping.alpha is None]
-    if not lacking:
-        return "denoised"
     where = f"view(s) {', '.join(lacking)}" if any(lacking) else "the frames"
-    warn(log, "--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
-    if len(lacking) < len(layers):
-        return f"denoised ({where}: no alpha channel)"
-    return f"not denoised: {where} have no alpha channel"
+    if lacking:
+        warn(log, "--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
+        if len(lacking) == len(layers):
+            return f"not denoised: {where} have no alpha channel"
+    written = [result for result in results if result.status == FrameStatus.WRITTEN]
+    denoised = [result.frame for result in written if result.alpha_denoised]
+    kept = [result.frame for result in written if not result.alpha_denoised]
+    if not written:
+        return ""
+    if not denoised:
+        done = "kept (opaque in every frame)"
+    elif kept:
+        done = f"denoised in frame(s) {format_frames(denoised)}, kept in {format_frames(kept)} (opaque)"
+    else:
+        done = "denoised"
+    return f"{done} ({where}: no alpha channel)" if lacking else done
 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:

@@ -41,3 +41,6 @@ class FrameResult:
     degraded: bool = False
     left_out: dict[int, str] = field(default_factory=dict)
     lacking: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # With --alpha denoise: whether any view's alpha went through the network (an opaque frame
+    # t skips the pass, `engine._layers_of`)
+    alpha_denoised: bool = False

@@ -1657,7 +1657,8 @@ def test_an_opaque_shot_comes_out_bit_identical_with_alpha_denoise_and_at_no_cos
             assert np.array_equal(values, denoised[name]), (frame, name)
         spec = read_exr(runs["denoise"].output_pattern.path(frame)).parts[0].spec
         assert spec.getattribute("vfxdenoise/alpha") is None  # nothing was denoised in it
-    assert runs["denoise"].alpha == "denoised" and runs["rendered"].alpha == ""
+    # the summary says what happened, not that an alpha was there (it said 'denoised')
+    assert runs["denoise"].alpha == "kept (opaque in every frame)" and runs["rendered"].alpha == ""
     alpha = np.ones((3, 2, 2), np.float32)
     window = {0: FrameFeatures(beauty=alpha, aovs={"key": alpha, ALPHA_LAYER: alpha})}
     layers = LayerMap(beauty=("R", "G", "B"), alpha=("A",), aovs=(("key", ("k.R", "k.G", "k.B")),))
@@ -1665,6 +1666,25 @@ def test_an_opaque_shot_comes_out_bit_identical_with_alpha_denoise_and_at_no_cos
     assert list(opaque[0].aovs) == ["key"] and radiance == (False,)
     partly, radiance = _layers_of(window, layers, EngineConfig(alpha="denoise"), opaque=False)
     assert partly is window and radiance == (False, True)  # the alpha last, filtered as radiance
+
+
+def test_the_summary_names_the_frames_whose_alpha_was_denoised_and_those_kept_opaque(
+        sequence_factory, tmp_path, tiny_weights):
+    """An element over transparency in frames 1-2 and opaque frames 3-4: the alpha of 1-2 went
+    through the network (the header says so), 3-4 skipped the pass; the summary said 'denoised'."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5), height=32, width=48))
+    for frame in (1, 2):  # a half-covered column: alpha the network has something to do with
+        image = read_exr(pattern.path(frame))
+        alpha = image.get(["A"])
+        alpha[0, :, :20], alpha[0, :, 20] = 0.0, 0.5
+        image.set(["A"], alpha)
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"),
+                               config=_config(tiny_weights, alpha="denoise"))
+    marked = [frame for frame in range(1, 5) if read_exr(summary.output_pattern.path(frame))
+              .parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"]
+    assert marked == [1, 2]
+    assert summary.alpha == "denoised in frame(s) 1-2, kept in 3-4 (opaque)"
 
 
 @pytest.mark.parametrize("stored", ["half", "float"])
