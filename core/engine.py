@@ -258,13 +258,16 @@ def _warn_of_spare_io_threads(io_threads: int | None) -> None:
 def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:
     """How a CPU run over `frames` keeps within its host memory (`host_memory.plan_cpu_run`),
     sized on the frames their windows read (`RunPlan.frame_costs`); None with no frame to write,
-    and on a GPU, where --max-mem bounds nothing (said)."""
+    and on a GPU, where --max-mem bounds nothing (said, as --max-gpu-mem on a CPU is)."""
     if not frames:
         return None
     if plan.denoiser.device.type != "cpu":
         if plan.config.max_mem_gb:
             warn(log, "--max-mem bounds CPU runs; on a GPU, --max-gpu-mem bounds the run")
         return None
+    if plan.config.max_gpu_mem_gb:
+        warn(log, "--max-gpu-mem bounds GPU memory only, and this run is on the CPU: "
+             "--max-mem bounds a CPU run")
     return plan_cpu_run(plan.config.max_mem_gb, lambda: plan.frame_costs(frames))
 
 

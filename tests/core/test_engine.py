@@ -85,6 +85,18 @@ def test_io_threads_beyond_the_cpus_are_warned_of_once_and_run(sequence_factory,
                                 "and each holds frames in memory; leave --io-threads out for one per CPU"]
 
 
+def test_max_gpu_mem_on_a_cpu_run_is_warned_of_once_naming_max_mem(sequence_factory, tmp_path,
+                                                                    tiny_weights):
+    """--max-gpu-mem on a CPU run bounds nothing; it was ignored without a word (as --max-mem on a
+    GPU is said to be)."""
+    pattern = sequence_factory(frames=range(1, 4))
+    warned = [w for w in denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                                          config=_config(tiny_weights, max_gpu_mem_gb=1.0)).warnings
+              if "--max-gpu-mem" in w]
+    assert warned == ["--max-gpu-mem bounds GPU memory only, and this run is on the CPU: --max-mem "
+                      "bounds a CPU run"]
+
+
 def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1001, 1008))
     whole = str(tmp_path / "whole" / "out.####.exr")
