@@ -38,7 +38,7 @@ from vfxdenoise.core.model_files import (
     recorded_track_problem,
     resolve_weights,
 )
-from vfxdenoise.plugin.errors import PluginError, RunnerError
+from vfxdenoise.plugin.errors import PluginError, RequestUsageError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
 
@@ -97,8 +97,9 @@ def _torch_built_for() -> str:
 def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
     """Raise now what running `request` the way `config` says would refuse before its first frame,
     where it is known without reading a frame: a model that is not there (ModelError), weights of
-    the classic track (OtherTrackError), a temporal radius above the model's, device cuda where no
-    GPU can be (PluginError, both worded with seq's flags, as the run's own refusals are), output
+    the classic track (OtherTrackError), a temporal radius above the model's (RequestUsageError: a
+    UsageError, as the run's), device cuda where no GPU can be (PluginError; both worded with
+    seq's flags, as the run's own refusals are), output
     frames another live run is writing (another session's press of the same node). Its messages
     are the run's, so a host shows them alike."""
     model = request.with_default_model(config.model).options.model or DEFAULT_MODEL
@@ -121,11 +122,12 @@ def _check_track(weights: Path) -> None:
 
 def _check_radius(radius: int | None, model: str) -> None:
     """Refuse a temporal radius `model` was not trained for (`model_files.radius_problem`, the
-    run's own rule), where its weights here record their radius (`model_radius`)."""
+    run's own rule), where its weights here record their radius (`model_radius`): a
+    RequestUsageError, a UsageError as the run's refusal is (exit 2, not retried)."""
     trained = model_radius(model)
     problem = None if trained is None else radius_problem(radius, trained, model)
     if problem:
-        raise PluginError(problem)
+        raise RequestUsageError(problem)
 
 
 def _check_cuda(config: RunnerConfig) -> None:

@@ -261,8 +261,9 @@ def test_check_request_refuses_a_model_that_is_not_there_or_a_radius_above_its_o
     with pytest.raises(ModelError, match="model weights not found: 'fsat'"):  # the site's default model
         check_request(DenoiseRequest(str(tmp_path / "in.####.exr")), RunnerConfig(model="fsat"))
     with pytest.raises(PluginError, match=r"^--temporal-radius 3 is outside 0\.\.2, the range model "
-                                          rf"'{tiny_weights}' was trained for$"):
+                                          rf"'{tiny_weights}' was trained for$") as radius:
         check_request(_request(tmp_path, tiny_weights, temporal_radius=3), CLI)
+    assert isinstance(radius.value, UsageError)  # as the run's refusal of it (`run_plan`): exit 2
 
 
 def test_check_request_refuses_classic_track_weights_with_the_runs_message(tmp_path, monkeypatch):
