@@ -43,7 +43,12 @@ HELD = "held"  # frames written (also in WRITTEN) from a frame held in place of 
 DEGRADED_FRAMES = "degraded"  # frames written (also in WRITTEN) whose window lost an unreadable neighbour
 MISSING_NOTES = "missing_notes"  # missing frame -> why its path still holds an earlier output
 SANITIZED = "sanitized"  # what kind of input value -> how many were replaced
+CUT_SHORT = "cut_short"  # frames written whose window stopped before a neighbour unfit as context
 DEVICE = "device"
+EXPOSURE = "exposure"  # how the shot was exposed for the network
+LAYERS = "layers"  # the --aov layers denoised with the beauty, each once
+TILES = "tiles"  # the tiles frames ran in (px), [] where each ran whole
+ALPHA = "alpha"  # what became of the frames' alpha with --alpha denoise ('' without)
 WARNINGS = "warnings"  # what the run warned of, as its stderr's `warning:` lines say it (no prefix)
 
 

@@ -8,6 +8,8 @@ each run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.existing_outputs import in_request_words
 from vfxdenoise.core.frame_status import FrameStatus
@@ -20,6 +22,9 @@ from vfxdenoise.plugin.runner import (
     RunResult,
     cancel_message,
 )
+
+if TYPE_CHECKING:
+    from vfxdenoise.core.engine import RunSummary
 
 
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
@@ -56,4 +61,11 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
                      missing=summary.frames(FrameStatus.MISSING), failed=summary.frames(FrameStatus.FAILED),
                      held=summary.held(), degraded=summary.degraded(), notes=summary.notes(),
                      sanitized=dict(summary.sanitized.counts), device=summary.device,
-                     seconds=summary.seconds)
+                     seconds=summary.seconds, cut_short=summary.cut_short(), exposure=summary.exposure,
+                     layers=_aov_layers(summary), tiles=list(summary.tiles), alpha=summary.alpha)
+
+
+def _aov_layers(summary: RunSummary) -> list[str]:
+    """The --aov layers the run denoised with the beauty, each once (every view's alike), as
+    seq's done event lists them."""
+    return list(dict.fromkeys(name for mapping in summary.layers.values() for name, _ in mapping.aovs))

@@ -167,8 +167,13 @@ class RunResult:
       frame's reason, an earlier output left at a missing frame's path);
     - `warnings`: what this run warned of (as the CLI's `warning:` lines say them, without the
       prefix, and its JSON `done` event lists them: a guide layer not found, a window cut short);
+    - `cut_short`: frames written whose window stopped before a neighbour unfit as context (a
+      flash, a cut: the warnings say which);
     - `sanitized`: how many input values of each kind were replaced (not finite, negative...);
-      `device`: where and in which precision the network ran; `seconds`: the run's time."""
+      `device`: where and in which precision the network ran; `exposure`: how the shot was
+      exposed for the network; `layers`: the --aov layers denoised with the beauty (a wildcard's
+      matches); `tiles`: the tiles (px) frames ran in, [] where each ran whole; `alpha`: what
+      became of the alpha under alpha='denoise' ('' otherwise); `seconds`: the run's time."""
 
     output_pattern: str
     written: list[int] = field(default_factory=list)
@@ -182,6 +187,11 @@ class RunResult:
     sanitized: dict[str, int] = field(default_factory=dict)
     device: str = ""
     seconds: float = 0.0
+    cut_short: list[int] = field(default_factory=list)
+    exposure: str = ""
+    layers: list[str] = field(default_factory=list)
+    tiles: list[int] = field(default_factory=list)
+    alpha: str = ""
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -149,7 +149,10 @@ def _result(final: dict, request: DenoiseRequest, stderr_warnings: list[str],
                      missing=final.get(events.MISSING, []), failed=final.get(events.FAILED, []),
                      held=final.get(events.HELD, []), degraded=final.get(events.DEGRADED_FRAMES, []),
                      notes=dict(sorted(notes.items())), sanitized=final.get(events.SANITIZED, {}),
-                     device=final.get(events.DEVICE, ""), seconds=final.get(events.SECONDS, 0.0))
+                     device=final.get(events.DEVICE, ""), seconds=final.get(events.SECONDS, 0.0),
+                     cut_short=final.get(events.CUT_SHORT, []), exposure=final.get(events.EXPOSURE, ""),
+                     layers=final.get(events.LAYERS, []), tiles=final.get(events.TILES, []),
+                     alpha=final.get(events.ALPHA, ""))
 
 
 def _progress(event: dict) -> Progress:

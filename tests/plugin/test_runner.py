@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from exr_sequences import rename_layer
 from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
@@ -27,6 +28,7 @@ from vfxdenoise.core.errors import (
     UsageError,
 )
 from vfxdenoise.core.io import frame_locks
+from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.runtime.processes import this_process
@@ -441,6 +443,22 @@ def test_both_modes_give_the_same_account_of_each_frame(sequence_factory, tiny_w
     assert result.device.startswith("cpu") and result.seconds > 0 and result.sanitized == {}
     assert [p.frame for p in seen if p.held] == [1003] and [p.frame for p in seen if p.degraded] == [1005]
     assert {p.frame: p.message for p in seen if p.message} == result.notes
+
+
+@pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])
+def test_both_modes_give_what_the_done_event_found(sequence_factory, tiny_weights, tmp_path, config):
+    """The frames whose window was cut short, the --aov layers denoised, the exposure, the tiles and
+    what became of the alpha: in the done event and seq's summary, but not in the result."""
+    extra = {f"spec.{c}": np.full((144, 160), 0.25, np.float32) for c in "RGB"}
+    pattern = parse_pattern(sequence_factory(frames=range(1, 6), height=144, width=160, extra=extra))
+    flash = read_exr(pattern.path(3))
+    flash.set(list("RGB"), flash.get(list("RGB")) * 4)  # frame 3 lit 4x: every window stops before it
+    write_exr(pattern.path(3), flash)
+    request = cpu_request(pattern.text, tiny_weights, tmp_path, aovs=("spec",), alpha="denoise", tile=128)
+    result = run_request(request, config)
+    assert result.written == [1, 2, 3, 4, 5] and result.cut_short == [1, 2, 3, 4, 5]
+    assert (result.layers, result.tiles) == (["spec"], [128])
+    assert result.exposure and result.alpha.startswith("denoised"), (result.exposure, result.alpha)
 
 
 def test_a_subprocess_refusal_keeps_the_class_of_its_error(shot, tiny_weights, tmp_path):
