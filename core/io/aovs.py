@@ -420,8 +420,9 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
         names = tuple(v.strip() for v in value.split(","))
         missing = [n for n in names if n not in channels]
         if missing or len(names) != size:
+            needs = f"an {option} layer" if option in AOV_OPTIONS else feature  # an --aov is read as a beauty
             problem = (f"no channel(s) {', '.join(missing)}{where}" if missing
-                       else f"{feature} needs {size} channel(s), got {len(names)}")
+                       else f"{needs} needs {size} channel(s), got {len(names)}")
             raise ChannelError(f"{flag}: {problem}; channels: {', '.join(channels)}")
         return names
     if size == 1 and value in channels:

@@ -779,6 +779,10 @@ def test_a_one_channel_layer_asked_for_as_an_aov_is_not_called_a_beauty():
                                            r"\(R\), and an --aov layer needs 3") as error:
         resolve_layers(BARE + ["crypto_object.R"], aovs=["crypto_object"])
     assert "beauty" not in str(error.value) and "crypto_object.R" not in str(error.value)
+    with pytest.raises(ChannelError) as channels:  # two of a layer's channels, named with a comma
+        resolve_layers(BARE + layer("RGBA_key", "RGB"), aovs=["RGBA_key.R,RGBA_key.G"])
+    assert str(channels.value).startswith("--aov RGBA_key.R,RGBA_key.G: an --aov layer needs 3 channel(s), "
+                                          "got 2; channels: ")
     with pytest.raises(ChannelError, match=r"--normal motionvector: layer 'motionvector' has 2 components "
                                            r"\(X,Y\), and the normal needs 3, so it cannot be the normal"):
         resolve_layers(BARE, {"normal": "motionvector"})
