@@ -253,11 +253,12 @@ def default_job_name(pattern: FramePattern) -> str:
 def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
     """Refuse GPU memory booked for a task that books no GPU. The engines would book different
     things: OpenCue's pyoutline books a GPU whenever GPU memory is given (a CPU task then holds
-    a GPU), OpenJD asks for hosts with GPU memory without asking for a GPU."""
+    a GPU), OpenJD asks for hosts with GPU memory without asking for a GPU. Options that contradict
+    each other: a UsageError (exit 2), which no retry of the command mends."""
     if gpu_memory and gpus < 1:
-        raise FarmError(f"--gpu-memory {gpu_memory:g} books GPU memory for a task that books no GPU "
-                        f"(--gpus {gpus}, the default with --device cpu): leave --gpu-memory out, or "
-                        "give --gpus 1 or more for a task that runs on a GPU")
+        raise UsageError(f"--gpu-memory {gpu_memory:g} books GPU memory for a task that books no GPU "
+                         f"(--gpus {gpus}, the default with --device cpu): leave --gpu-memory out, or "
+                         "give --gpus 1 or more for a task that runs on a GPU")
 
 
 def _context_frames(spec: str | None) -> list[int] | None:

@@ -21,7 +21,7 @@ from vfxdenoise.cli.commands import COMMANDS  # noqa: E402
 from vfxdenoise.cli.farm import farm  # noqa: E402
 from vfxdenoise.cli.main import cli  # noqa: E402
 from vfxdenoise.cli.seq import seq  # noqa: E402
-from vfxdenoise.core.errors import FarmError  # noqa: E402
+from vfxdenoise.core.errors import FarmError, UsageError  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
 
@@ -271,9 +271,11 @@ def test_gpu_memory_for_a_task_that_books_no_gpu_is_refused(shot, tmp_path, engi
     """OpenCue's pyoutline booked a GPU for it anyway, OpenJD asked for GPU memory and no GPU."""
     where = ["--bundle", tmp_path / "bundle"] if engine == "openjd" else []
     result = _invoke(engine, shot, *where, *no_gpu, "--gpu-memory", "4")
-    assert result.exit_code == 1 and isinstance(result.exception, FarmError), result.output
+    assert isinstance(result.exception, UsageError), result.output  # options that contradict each other
     message = str(result.exception)
     assert message.startswith("--gpu-memory 4 books GPU memory for a task that books no GPU (--gpus 0")
+    said = CliRunner().invoke(cli, ["farm", engine, shot, *map(str, where), *no_gpu, "--gpu-memory", "4"])
+    assert said.exit_code == 2 and f"error: {message}" in said.output  # as faults.md's table says: no retry
     assert "--device cpu" in message
     assert not (tmp_path / "bundle").exists() and "<job" not in result.output
     # a CPU run on a host whose GPU it books is the user's choice

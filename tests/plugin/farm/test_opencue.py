@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("outline", reason="needs the farm extra (opencue-pyoutline)")
 
-from vfxdenoise.core.errors import FarmError  # noqa: E402
+from vfxdenoise.core.errors import FarmError, UsageError  # noqa: E402
 from vfxdenoise.core.io.sequence import parse_frame_spec  # noqa: E402
 from vfxdenoise.plugin.farm import SeqOptions, build_job  # noqa: E402
 from vfxdenoise.plugin.farm.opencue import OpenCueOptions, launch, serialize  # noqa: E402
@@ -136,7 +136,7 @@ def test_a_shot_from_the_environment_is_checked_and_named_as_such(tmp_path, monk
 def test_gpu_memory_without_a_gpu_is_refused(tmp_path):
     """pyoutline books a GPU whenever GPU memory is given: a CPU task held a GPU."""
     job = build_job(str(tmp_path / "farmonly" / "render.####.exr"), None, "1-4", chunk=2)
-    with pytest.raises(FarmError, match="--gpu-memory 4 books GPU memory for a task that books no GPU "
+    with pytest.raises(UsageError, match="--gpu-memory 4 books GPU memory for a task that books no GPU "
                                         r"\(--gpus 0"):
         serialize(job, OpenCueOptions(gpus=0, gpu_memory=4))
 
