@@ -142,12 +142,18 @@ def resolve_weights(model: str | Path, track: str | None = None) -> Path:
 
 def _header_size(start: bytes) -> int:
     """The size of the JSON header a safetensors file's first 8 bytes `start` give (little-endian);
-    ValueError where they give none a header can have."""
+    ValueError where they give none a header can have, saying what the file starts like where it
+    is a format weights are often confused with (a torch.save checkpoint, a model card's JSON)."""
     if len(start) < 8:
         raise ValueError(f"{len(start)} bytes, fewer than the 8 that give a header's size")
     (size,) = struct.unpack("<Q", start)
     if size > _MAX_HEADER_BYTES:
-        raise ValueError(f"a header of {size} bytes")
+        looks_like = ("a PyTorch checkpoint (a zip archive, as torch.save writes)"
+                      if start.startswith(b"PK\x03\x04")
+                      else "a Python pickle (an older torch.save)" if start.startswith(b"\x80")
+                      else "JSON text" if start.lstrip()[:1] in (b"{", b"[") else None)
+        raise ValueError(f"not a safetensors file: it starts like {looks_like}" if looks_like else
+                         f"not a safetensors file: its first 8 bytes give a header of {size} bytes")
     return size
 
 

@@ -135,6 +135,24 @@ def test_a_file_of_no_weights_names_the_train_command_of_the_track_asked_for(tmp
         load_weights(garbage, track=track)
 
 
+def test_a_file_of_another_format_is_said_to_be_no_safetensors_before_any_figure(tmp_path):
+    """A PyTorch checkpoint or JSON given as weights was 'a header of 578712552184433488 bytes':
+    the first 8 bytes read as a safetensors header's size, a figure that says nothing."""
+    state = build_model("temporal-unet", temporal_radius=1, widths=[8, 8, 8, 8]).state_dict()
+    files = {"real.pt": "a PyTorch checkpoint (a zip archive, as torch.save writes)",
+             "legacy.pt": "a Python pickle (an older torch.save)", "card.safetensors": "JSON text"}
+    torch.save(state, tmp_path / "real.pt")
+    torch.save(state, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    (tmp_path / "card.safetensors").write_text(json.dumps({"architecture": "temporal-unet"}))
+    for name, looks_like in files.items():
+        with pytest.raises(ModelError) as error:
+            load_weights(tmp_path / name)
+        said = str(error.value)
+        assert said.startswith(f"cannot read model weights {tmp_path / name}: not a safetensors file: it "
+                               f"starts like {looks_like}. "), said
+        assert "retrain with `vfxdenoise train`" in said and "bytes" not in said, said
+
+
 def test_a_model_card_or_other_json_is_told_apart_from_weights(tmp_path):
     """--model m/model.json said the file was damaged, to retrain."""
     path = tmp_path / "m.safetensors"
