@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,6 +18,7 @@ from vfxdenoise.core.classic.image_denoise import (
 )
 from vfxdenoise.core.classic.noise import GAUSSIAN_SCALE
 from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
+from vfxdenoise.core.io.frame_pattern import FRAME_TOKEN
 from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
@@ -82,8 +84,22 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
     return loaded
 
 
+class _StillPath(click.Path):
+    """An existing image file; one not there whose name holds a frame token (render.####.exr) is
+    refused pointing at `vfxdenoise seq`, which denoises frame sequences."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            if not FRAME_TOKEN.search(Path(value).name):
+                raise
+            self.fail(f"{exc.message.rstrip('.')}: denoise a frame sequence with "
+                      f"`vfxdenoise seq '{value}'`", param, ctx)
+
+
 @click.command("denoise-image")
-@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("input_path", type=_StillPath(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--arch", default=None, type=click.Choice([*ARCHITECTURES, "bm3d"]),
               help="bm3d, or the classic architecture --model must hold (a check) [default: the "

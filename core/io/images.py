@@ -143,13 +143,16 @@ def _non_finite_note(path: Path, counts: dict[str, int]) -> str:
 
 
 def _dropped_note(path: Path, spec: oiio.ImageSpec, dropped: list[int]) -> str:
-    """The note naming the channels `_split_alpha` dropped ('' for none)."""
+    """The note naming the channels `_split_alpha` dropped ('' for none); of an EXR, whose extra
+    channels are a render's layers (albedo, normals...), naming the command that reads them."""
     if not dropped:
         return ""
     names = [_channel_name(spec, c) for c in range(spec.nchannels)]
+    render = ("; render frames are denoised by `vfxdenoise seq`, which reads their layers"
+              if Path(path).suffix.lower() == ".exr" else "")
     return (f"{path} has {spec.nchannels} channels ({', '.join(names)}): "
             f"{', '.join(names[c] for c in dropped)} dropped; only colour (3) or gray (1) channels, "
-            "and an alpha, are read")
+            f"and an alpha, are read{render}")
 
 
 def _linear_note(path: Path, pixel_type: str, attributes: dict[str, tuple[str, object]]) -> str:

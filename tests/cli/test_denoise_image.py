@@ -11,6 +11,7 @@ from classic_data import (
     quantise,
 )
 from click.testing import CliRunner
+from exr_sequences import write_sequence
 from safetensors.torch import save_file
 from still_images import read_raw, write_raw
 
@@ -330,3 +331,18 @@ def test_an_output_folder_that_does_not_exist_is_refused_saying_so(tmp_path):
     assert result.exit_code == 1
     assert f"its folder {(tmp_path / 'absent').resolve()} does not exist" in result.output
     assert "not writable" not in result.output and not (tmp_path / "absent").exists()
+
+
+def test_a_render_frame_or_a_sequence_pattern_points_at_seq(tmp_path):
+    """A multi-layer render frame was denoised as a photograph, its layers dropped with a note that
+    never named `seq`; a frame pattern was 'File ... does not exist'."""
+    shot = write_sequence(tmp_path / "shot", frames=[1001], height=16, width=16)
+    model = identity_model(tmp_path)
+    frame = run(shot.replace("####", "1001"), tmp_path / "o.exr", "--model", model, "--device", "cpu")
+    assert frame.exit_code == 0, frame.output
+    dropped = [line for line in frame.output.splitlines() if " dropped; " in line]
+    assert len(dropped) == 1 and dropped[0].endswith("render frames are denoised by `vfxdenoise seq`, "
+                                                     "which reads their layers"), frame.output
+    pattern_given = run(shot, tmp_path / "o.exr", "--model", model, "--device", "cpu")
+    assert pattern_given.exit_code == 2 and "does not exist" in pattern_given.output
+    assert f"denoise a frame sequence with `vfxdenoise seq '{shot}'`" in pattern_given.output
