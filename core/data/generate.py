@@ -11,6 +11,7 @@ A sequence that fails ends the run once those already rendering have finished an
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -568,11 +569,19 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     else:
         failures = _render_in_parallel(root, todo, config, jobs, finished)
     result.seconds = time.perf_counter() - started
+    _remove_if_empty(root / PARTIAL)
     _warn_of_left_out(root, manifest)
     if failures:
         not_started = len(todo) - len(failures) - len(result.rendered) - len(result.left_out)
         raise _failure_report(root, failures, len(result.rendered), not_started) from failures[0][1]
     return result
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove `folder` where it is empty: a finished dataset keeps no empty .partial/, while one
+    holding an unfinished sequence's frames (a failed run's, for the rerun) stays."""
+    with contextlib.suppress(OSError):  # not empty, or not there
+        folder.rmdir()
 
 
 Failures = list[tuple[SequencePlan, Exception]]

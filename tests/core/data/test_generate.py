@@ -54,6 +54,8 @@ def dataset(tmp_path_factory):
 def test_layout_channels_and_pixel_types(dataset):
     root, result = dataset
     assert result.rendered == ["seq0000", "seq0001"] and not result.skipped
+    # a finished dataset holds no empty .partial/ (where sequences render until complete)
+    assert sorted(p.name for p in root.iterdir()) == [MANIFEST, "seq0000", "seq0001"]
     for seq in ("seq0000", "seq0001"):
         for level in ("spp2", "spp2b", "reference"):
             names = sorted(p.name for p in (root / seq / level).iterdir())
@@ -115,7 +117,8 @@ def test_interrupted_sequence_resumes_from_its_partial_folder(tmp_path):
     config = DatasetConfig(**{**TINY, "sequences": 1, "second_noisy": False})
     generate(tmp_path, config)
     # Simulate a run killed mid-sequence: frames so far live in .partial/, no manifest entry yet.
-    assert not any((tmp_path / PARTIAL).iterdir())  # emptied when the sequence completed
+    assert not (tmp_path / PARTIAL).exists()  # emptied when the sequence completed, then removed
+    (tmp_path / PARTIAL).mkdir()
     (tmp_path / "seq0000").rename(tmp_path / PARTIAL / "seq0000")
     (tmp_path / PARTIAL / "seq0000" / "reference" / "render.1002.exr").unlink()
     manifest = json.loads((tmp_path / MANIFEST).read_text())
@@ -125,7 +128,7 @@ def test_interrupted_sequence_resumes_from_its_partial_folder(tmp_path):
     entry = resumed.manifest["sequences"]["seq0000"]
     assert entry["images_rendered"] == 1 and entry["images_reused"] == 3
     assert (tmp_path / "seq0000" / "reference" / "render.1002.exr").is_file()
-    assert not (tmp_path / PARTIAL / "seq0000").exists()
+    assert not (tmp_path / PARTIAL).exists()
 
 
 # What a manifest entry says of the run that rendered it, not of the sequence.
@@ -242,6 +245,7 @@ def test_a_folder_holding_no_frame_is_started_again_with_other_settings(tmp_path
     config = DatasetConfig(**{**TINY, "sequences": 1, "frames": 1})
     assert generate(tmp_path, config).rendered == ["seq0000"]
     assert json.loads((tmp_path / MANIFEST).read_text())["config"] == config.render_key()
+    (tmp_path / PARTIAL).mkdir()  # removed, empty, as the run ended
     (tmp_path / "seq0000").rename(tmp_path / PARTIAL / "seq0000")
     with pytest.raises(DatasetError, match="width differ"):
         generate(tmp_path, DatasetConfig(**{**TINY, "sequences": 1, "frames": 1, "width": 32}))
