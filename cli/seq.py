@@ -316,14 +316,8 @@ def _missing_notes(summary: RunSummary) -> dict[int, str]:
             if result.status == FrameStatus.MISSING and result.message not in ("", NOT_ON_DISK)}
 
 
-def _layers(summary: RunSummary) -> list[str]:
-    """The --aov layers denoised with the beauty (each view's alike, so named once): what a
-    wildcard resolved to, which the run said nowhere else."""
-    return list(dict.fromkeys(name for mapping in summary.layers.values() for name, _ in mapping.aovs))
-
-
 def _layers_line(summary: RunSummary) -> list[str]:
-    layers = _layers(summary)
+    layers = summary.aov_layers()
     return [f"layers denoised with the beauty: {', '.join(layers)}"] if layers else []
 
 
@@ -376,7 +370,7 @@ _SUMMARY: tuple[_Finding, ...] = (
              lambda s: [f"views denoised: {', '.join(s.layers)}"] if any(s.layers) else []),
     _line("motion_vectors", "motion vectors"),
     _line("exposure", "exposure", shown=lambda value: value not in ("", Exposure().describe())),
-    _Finding("layers", _layers, _layers_line),
+    _Finding("layers", RunSummary.aov_layers, _layers_line),
     _Finding("alpha", lambda s: s.alpha, lambda s: [f"alpha: {s.alpha}"] if s.alpha else []),
     _Finding("storage", lambda s: s.storage, lambda s: [f"outputs: {change}" for change in s.storage]),
     _Finding("peak_host_bytes", lambda s: s.peak_host_bytes, _peak_memory),

@@ -106,6 +106,11 @@ class RunSummary:
         serve as context (`FrameResult.left_out`: a flash, a cut, another resolution...)."""
         return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.left_out]
 
+    def aov_layers(self) -> list[str]:
+        """The --aov layers denoised with the beauty, each once (every view's alike): what a
+        wildcard resolved to, which the run says nowhere else."""
+        return list(dict.fromkeys(name for mapping in self.layers.values() for name, _ in mapping.aovs))
+
     def notes(self) -> dict[int, str]:
         """What each frame's result says beyond its status, by frame: a written frame's notes (why
         it was denoised again, a window cut short, an input held), a failed frame's reason, a

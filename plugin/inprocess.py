@@ -8,8 +8,6 @@ each run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.existing_outputs import in_request_words
 from vfxdenoise.core.frame_status import FrameStatus
@@ -22,9 +20,6 @@ from vfxdenoise.plugin.runner import (
     RunResult,
     cancel_message,
 )
-
-if TYPE_CHECKING:
-    from vfxdenoise.core.engine import RunSummary
 
 
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
@@ -62,10 +57,4 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
                      held=summary.held(), degraded=summary.degraded(), notes=summary.notes(),
                      sanitized=dict(summary.sanitized.counts), device=summary.device,
                      seconds=summary.seconds, cut_short=summary.cut_short(), exposure=summary.exposure,
-                     layers=_aov_layers(summary), tiles=list(summary.tiles), alpha=summary.alpha)
-
-
-def _aov_layers(summary: RunSummary) -> list[str]:
-    """The --aov layers the run denoised with the beauty, each once (every view's alike), as
-    seq's done event lists them."""
-    return list(dict.fromkeys(name for mapping in summary.layers.values() for name, _ in mapping.aovs))
+                     layers=summary.aov_layers(), tiles=list(summary.tiles), alpha=summary.alpha)
