@@ -122,6 +122,11 @@ class FarmError(VfxDenoiseError):
     """A farm job cannot be written or submitted (bad chunking, template rejected, no Cuebot)."""
 
 
+class FarmUsageError(FarmError, UsageError):
+    """A farm job's options that no job can take (a chunk below 1 frame, an output pattern that is
+    the input, a --command or --name the engine cannot use): exit 2, as seq's own."""
+
+
 class DeviceError(VfxDenoiseError):
     """The compute device asked for is not there, or cannot run the model (out of memory even with
     the smallest tiles)."""

@@ -21,6 +21,7 @@ from vfxdenoise.core.errors import (
     DeviceError,
     ExrError,
     FarmError,
+    FarmUsageError,
     ImageError,
     MissingFramesError,
     ModelError,
@@ -42,7 +43,7 @@ from vfxdenoise.core.errors import (
 
 __all__ = [
     "ChannelError", "DatasetError", "DenoiseCancelled", "DeviceError", "ExrError", "FarmError",
-    "ImageError", "MissingFramesError", "ModelError", "NoLayerError", "NoiseSpecError",
+    "FarmUsageError", "ImageError", "MissingFramesError", "ModelError", "NoLayerError", "NoiseSpecError",
     "NonFiniteNetworkError", "OtherTrackError", "OutputError", "OutputLockedError", "PinnedWeightsError",
     "PluginError", "RequestUsageError", "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError",
     "UnknownModelError", "UnsupportedExrError", "UsageError", "VfxDenoiseError", "WeightsMismatchError",
@@ -154,6 +155,7 @@ RunnerDeviceError = _runner_class(DeviceError)
 RunnerExrError = _runner_class(ExrError)
 RunnerUnsupportedExrError = _runner_class(UnsupportedExrError)
 RunnerFarmError = _runner_class(FarmError)
+RunnerFarmUsageError = _runner_class(FarmUsageError)
 RunnerImageError = _runner_class(ImageError)
 RunnerSequenceError = _runner_class(SequenceError)
 RunnerSequenceUsageError = _runner_class(SequenceUsageError)

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from vfxdenoise.core.errors import (
     FarmError,
+    FarmUsageError,
     MissingFramesError,
     SequenceError,
     UsageError,
@@ -130,14 +131,14 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     """
     options = options or SeqOptions()
     if chunk < 1:
-        raise FarmError(f"--chunk must be at least 1 frame (got {chunk})")
+        raise FarmUsageError(f"--chunk must be at least 1 frame (got {chunk})")
     if existing not in EXISTING_POLICIES:
-        raise FarmError(f"existing outputs: '{existing}' is not one of {', '.join(EXISTING_POLICIES)}")
+        raise FarmUsageError(f"existing outputs: '{existing}' is not one of {', '.join(EXISTING_POLICIES)}")
     model_sha256 = _given_pin(model_sha256)  # before the input folder is listed
     pattern = _absolute(parse_pattern(input_pattern))
     output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
     if output.text == pattern.text:
-        raise FarmError(f"output pattern {output.text} is the input pattern: give another -o")
+        raise FarmUsageError(f"output pattern {output.text} is the input pattern: give another -o")
     context = _context_frames(options.context_frames)
     on_disk = _frames_on_disk(pattern, frames, context)
     wanted = _job_frames(pattern, frames, context, on_disk)
@@ -163,7 +164,7 @@ def model_pin(model: str | None, expected: str | None = None) -> tuple[str, Weig
     not on this machine (warned: the workers' file is not pinned); a model that names nothing here
     (`seq_checks` refuses it) is pinned to `expected` alone, '' without. With the pin, the weights
     file read for it (`FarmJob.weights`; None where the model names none here). A malformed
-    `expected` is a FarmError (`_given_pin`)."""
+    `expected` is a FarmUsageError (`_given_pin`)."""
     expected = _given_pin(expected)
     ref = model_ref(model or DEFAULT_MODEL)
     if ref.kind == ELSEWHERE and expected is None:
@@ -186,13 +187,13 @@ def model_pin(model: str | None, expected: str | None = None) -> tuple[str, Weig
 
 def _given_pin(expected: str | None) -> str | None:
     """A job's --model-sha256 as seq takes it (`model_files.pinned_sha256`: lowercase); a
-    FarmError in seq's words where it is no SHA-256."""
+    FarmUsageError in seq's words where it is no SHA-256."""
     if expected is None:
         return None
     try:
         return pinned_sha256(expected)
     except UsageError as exc:
-        raise FarmError(f"--model-sha256 {exc}") from exc
+        raise FarmUsageError(f"--model-sha256 {exc}") from exc
 
 
 def import_farm_library(module: str):
@@ -218,9 +219,10 @@ def worker_command(command: str | None) -> tuple[str, ...]:
     try:
         words = split_command(command)
     except ValueError as exc:
-        raise FarmError(f"--command {command!r} cannot be split into words ({exc}): {COMMAND_FORM}") from exc
+        raise FarmUsageError(f"--command {command!r} cannot be split into words ({exc}): "
+                             f"{COMMAND_FORM}") from exc
     if not words:
-        raise FarmError(f"--command {command!r} names no command: {COMMAND_FORM}")
+        raise FarmUsageError(f"--command {command!r} names no command: {COMMAND_FORM}")
     if not (shutil.which(words[0]) or Path(words[0]).expanduser().is_file()):
         log.warning("--command: %s is not an executable on this machine; the job is written anyway "
                     "for workers that have it", words[0])
@@ -254,11 +256,11 @@ def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
     """Refuse GPU memory booked for a task that books no GPU. The engines would book different
     things: OpenCue's pyoutline books a GPU whenever GPU memory is given (a CPU task then holds
     a GPU), OpenJD asks for hosts with GPU memory without asking for a GPU. Options that contradict
-    each other: a UsageError (exit 2), which no retry of the command mends."""
+    each other: a FarmUsageError (exit 2), which no retry of the command mends."""
     if gpu_memory and gpus < 1:
-        raise UsageError(f"--gpu-memory {gpu_memory:g} books GPU memory for a task that books no GPU "
-                         f"(--gpus {gpus}, the default with --device cpu): leave --gpu-memory out, or "
-                         "give --gpus 1 or more for a task that runs on a GPU")
+        raise FarmUsageError(f"--gpu-memory {gpu_memory:g} books GPU memory for a task that books no GPU "
+                             f"(--gpus {gpus}, the default with --device cpu): leave --gpu-memory out, or "
+                             "give --gpus 1 or more for a task that runs on a GPU")
 
 
 def _context_frames(spec: str | None) -> list[int] | None:

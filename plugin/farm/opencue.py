@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vfxdenoise.core.errors import FarmError
+from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library
 
@@ -77,7 +77,7 @@ def _check_name(what: str, value: str, rule: re.Pattern, characters: str) -> Non
     """Refuse `value` (`what`: the option it comes from) unless it is at least 3 of `characters`,
     Cuebot's rule."""
     if not rule.fullmatch(value):
-        raise FarmError(f"{what} {value!r} is refused by OpenCue: give at least 3 characters, only "
+        raise FarmUsageError(f"{what} {value!r} is refused by OpenCue: give at least 3 characters, only "
                         f"{characters} (no spaces)")
 
 

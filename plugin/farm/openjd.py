@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from vfxdenoise.core.errors import FarmError
+from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
 from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library, write_text_atomic
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
@@ -187,7 +187,7 @@ def _seq_args_values(job: FarmJob) -> dict[str, str]:
     parts: list[list[str]] = [[]]
     for arg in job.seq_args:
         if len(shlex.join([arg])) > MAX_STRING:
-            raise FarmError(f"seq option '{arg[:60]}...' is longer than an OpenJD job parameter "
+            raise FarmUsageError(f"seq option '{arg[:60]}...' is longer than an OpenJD job parameter "
                             f"holds ({MAX_STRING} characters)")
         if len(shlex.join([*parts[-1], arg])) > MAX_STRING:
             parts.append([])

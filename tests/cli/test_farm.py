@@ -284,10 +284,11 @@ def test_gpu_memory_for_a_task_that_books_no_gpu_is_refused(shot, tmp_path, engi
 
 
 def test_a_command_that_does_not_parse_is_one_error_line_from_the_real_executable(shot, tmp_path):
-    """It was a ValueError traceback (shlex: No closing quotation)."""
+    """It was a ValueError traceback (shlex: No closing quotation). An option no job can take:
+    exit 2, not retried (`FarmUsageError`)."""
     result = run_vfxdenoise("farm", "openjd", shot, "--bundle", tmp_path / "bundle", "--command", "'x",
                             timeout=120)
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("""error: --command "'x" cannot be split into words""")
     assert not (tmp_path / "bundle").exists()
 
