@@ -17,6 +17,7 @@ import stat
 from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from vfxdenoise.core.errors import SequenceError
 
@@ -103,20 +104,23 @@ class FramePattern:
         name (a folder, a broken link, a link that loops) is no frame; `not_read` says what."""
         return self.listing()[0]
 
-    def listing(self) -> tuple[dict[int, os.DirEntry], dict[int, str]]:
+    def listing(self) -> Listing:
         """`files_on_disk`, and from the same listing of the folder the files that hold other
         frames of this pattern under another padding (render.997.exr of render.####.exr, frame ->
         its name, the lowest where several: `sequence.find_sequence` keeps them, for frames just
-        beside the shot's, `frame_choice.refuse_other_padding_beside`)."""
+        beside the shot's, `frame_choice.refuse_other_padding_beside`) and the frames at whose
+        own name something is that is no file (a broken link at the shot's first frame is a frame
+        of the shot, missing, not a shot starting a frame later)."""
         try:
             found = self._scan()
         except (FileNotFoundError, NotADirectoryError):
-            return {}, {}
+            return Listing({}, {}, ())
         except OSError as exc:
             why = ("permission denied; check its permissions" if isinstance(exc, PermissionError)
                    else f"{exc.strerror or exc}")
             raise SequenceError(f"cannot list folder {self.directory} of {self.text}: {why}") from exc
-        return found.files, {frame: name for frame, name in found.padded.items() if frame not in found.files}
+        padded = {frame: name for frame, name in found.padded.items() if frame not in found.files}
+        return Listing(found.files, padded, tuple(found.not_files))
 
     def other_padding(self, frames: Container[int]) -> dict[int, str]:
         """File names in this pattern's folder that hold frames of `frames` under another padding,
@@ -175,6 +179,16 @@ class FramePattern:
             suffix=self.suffix if suffix is None else suffix,
             directory=self.directory if directory is None else Path(directory),
         )
+
+
+class Listing(NamedTuple):
+    """What one listing of a pattern's folder found (`FramePattern.listing`), by frame: its
+    files, the names of files holding other frames under another padding, and the frames (in
+    order) at whose own name is what is no file (`not_read` says what)."""
+
+    files: dict[int, os.DirEntry]
+    other_padding: dict[int, str]
+    not_files: tuple[int, ...]
 
 
 @dataclass(frozen=True)

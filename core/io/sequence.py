@@ -388,12 +388,16 @@ class SequenceOnDisk:
     where the folder's listing found them (`find_sequence`), the files holding other frames of it
     under another padding (frame -> name: `FramePattern.listing`) and the entries of its frames'
     own files (frame -> entry: `FramePattern.files_on_disk`), which the output checks read
-    (`outputs.check_writable`) instead of listing the folder again."""
+    (`outputs.check_writable`) instead of listing the folder again, and the frames at whose own
+    name is what is no file (a broken link, a folder: `FramePattern.not_read`). Those are no
+    frames on disk, but the shot's `first` and `last` reach them: a broken link at the shot's
+    first frame is a frame of it, missing, as one inside it is."""
 
     pattern: FramePattern
     frames: list[int]
     other_padding: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
     files: dict[int, os.DirEntry] | None = field(default=None, compare=False, repr=False)  # None: not listed
+    not_files: tuple[int, ...] = field(default=(), compare=False, repr=False)  # sorted
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -402,14 +406,16 @@ class SequenceOnDisk:
 
     @property
     def first(self) -> int:
-        return self.frames[0]
+        """The shot's first frame: on disk, or with what is no file at its name (`not_files`)."""
+        return min(self.frames[0], self.not_files[0]) if self.not_files else self.frames[0]
 
     @property
     def last(self) -> int:
-        return self.frames[-1]
+        """The shot's last frame: on disk, or with what is no file at its name (`not_files`)."""
+        return max(self.frames[-1], self.not_files[-1]) if self.not_files else self.frames[-1]
 
     def gaps(self) -> FrameRuns:
-        """Frames missing between the first and last frame on disk (as runs: in time and memory
+        """Frames missing between the shot's first and last frame (as runs: in time and memory
         as the frames on disk, however far a stray frame lies)."""
         return self.missing(range(self.first, self.last + 1))
 
@@ -460,13 +466,13 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise SequenceError(f"folder '{folder}' of {pattern.text} {what}; check the path")
-    files, other_padding = pattern.listing()
+    files, other_padding, not_files = pattern.listing()
     frames = sorted(files)
     if not frames:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
             f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
-    return SequenceOnDisk(pattern, frames, other_padding, files)
+    return SequenceOnDisk(pattern, frames, other_padding, files, not_files)
 
 
 def _padding_meaning(padding: int) -> str:

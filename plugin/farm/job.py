@@ -277,16 +277,18 @@ class _OnDisk(NamedTuple):
     the frames of the pattern on disk, the files of other frames of it under another padding
     (frame -> name), which seq refuses a task near the shot's ends for when they lie just beside
     it (`frame_choice.refuse_other_padding_beside`), and the frames' own files (frame -> entry:
-    `FarmJob.listed`)."""
+    `FarmJob.listed`), and the frames with what is no file at their name (a broken link at the
+    shot's first frame: `SequenceOnDisk.not_files`)."""
 
     frames: list[int]
     other_padding: dict[int, str]
     files: dict[int, os.DirEntry]
+    not_files: tuple[int, ...]
 
     def sequence(self, pattern: FramePattern) -> SequenceOnDisk:
         """The frames on disk as seq's own listing finds them (`find_sequence`), other padding
         included; there must be one."""
-        return SequenceOnDisk(pattern, self.frames, self.other_padding, self.files)
+        return SequenceOnDisk(pattern, self.frames, self.other_padding, self.files, self.not_files)
 
 
 def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int] | None) -> _OnDisk | None:
@@ -296,11 +298,11 @@ def _frames_on_disk(pattern: FramePattern, frames: str | None, context: list[int
     (`find_sequence`), as seq's."""
     if frames is None and context is None:
         found = find_sequence(pattern)
-        return _OnDisk(found.frames, found.other_padding, found.files)
+        return _OnDisk(found.frames, found.other_padding, found.files, found.not_files)
     if not pattern.directory.is_dir():
         return None
-    files, other_padding = pattern.listing()
-    return _OnDisk(sorted(files), other_padding, files)
+    files, other_padding, not_files = pattern.listing()
+    return _OnDisk(sorted(files), other_padding, files, not_files)
 
 
 def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | None,

@@ -231,6 +231,15 @@ def test_info_names_frames_on_disk_under_another_padding_among_the_gaps(sequence
                 "to render.1002.exr") in lines
 
 
+def test_info_names_what_is_no_file_at_the_shots_last_frame_name_among_the_gaps(sequence_factory, tmp_path):
+    """A folder at render.1004.exr after render.1001-1003.exr: info said 'gaps: none', the shot
+    1001-1003, and seq denoised 1003 as its last frame."""
+    pattern = parse_pattern(sequence_factory(frames=range(1001, 1004), height=16, width=16))
+    pattern.path(1004).mkdir()
+    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    assert "gaps:       1004; render.1004.exr is a folder: replace it with the rendered frame" in lines
+
+
 def test_info_tells_a_change_of_parts_or_storage_from_a_cropped_frame(sequence_factory, tmp_path):
     """A frame going single- to multi-part mid-shot read 'data window differs (auto-crop or
     overscan)' with every window alike; one stored with piz among zip frames read 'all alike',

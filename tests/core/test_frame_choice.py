@@ -391,6 +391,19 @@ def test_what_is_no_file_at_a_missing_frames_name_is_named_under_every_policy(tm
     assert other_padding_note(pattern, [1004]) == "r.1004.exr is a folder: replace it with the rendered frame"
 
 
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_what_is_no_file_at_the_shots_first_frame_name_is_refused_as_an_inner_ones(tmp_path, policy):
+    """r.1001.exr a broken link beside r.1002.exr and r.1003.exr: the run took 1002-1003 for the
+    shot and wrote 2 frames without a word; an inner one was refused, naming it."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1002, 1003])
+    pattern.path(1001).symlink_to("/nonexistent/x.exr")
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError, match=r"missing: 1001; it is not a file: r\.1001\.exr is a "
+                                                 r"broken link to /nonexistent/x\.exr: make it lead to"):
+        check_missing(sequence, frames_to_write(None, None, sequence), policy, None)
+
+
 def test_neighbours_of_the_renders_range_not_on_disk_yet_are_refused_naming_them(tmp_path):
     """A chunk run before the render wrote its neighbours would take the render's leading edge
     for the shot's end; one on disk under another padding is to be renamed, not waited for."""

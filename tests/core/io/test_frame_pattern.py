@@ -126,7 +126,7 @@ def test_of_several_files_of_a_frame_under_other_paddings_the_lowest_name_is_nam
     for name in ("r.007.exr", "r.00007.exr", "r.7.exr"):
         (tmp_path / name).touch()
     pattern = FramePattern(tmp_path, "r.", ".exr", 4)
-    assert pattern.listing() == ({}, {7: "r.00007.exr"})
+    assert pattern.listing() == ({}, {7: "r.00007.exr"}, ())
     assert pattern.not_read({7}) == NotRead({7: "r.00007.exr"})
 
 
@@ -193,8 +193,9 @@ def test_the_frames_listed_and_those_not_read_come_from_one_listing_and_agree(tm
     (tmp_path / "r.1003.exr").mkdir()
     pattern = FramePattern(tmp_path, "r.", ".exr", 4)
     listings = count_listings(monkeypatch, tmp_path)
-    files, padded = pattern.listing()
+    files, padded, not_files = pattern.listing()
     assert sorted(files) == [1001] and padded == {999: "r.999.exr", 1002: "r.001002.exr"}
+    assert not_files == (1003,)
     assert pattern.not_read({999, 1002, 1003, 1004}) == NotRead({999: "r.999.exr", 1002: "r.001002.exr"},
                                                                 {1003: "a folder"})
     assert len(listings) == 2
@@ -209,7 +210,7 @@ def test_a_file_of_another_version_or_name_is_no_frame_under_another_padding(tmp
     of another version, a temp or backup copy of a frame, is neither read nor named."""
     pattern = parse_pattern(tmp_path / "shot_v002.####.exr")
     (tmp_path / name).touch()
-    assert pattern.listing() == ({}, {}) and pattern.not_read(range(990, 1010)) == NotRead()
+    assert pattern.listing() == ({}, {}, ()) and pattern.not_read(range(990, 1010)) == NotRead()
     assert pattern.digits_in(name) is None and pattern.frame_of(name) is None
 
 

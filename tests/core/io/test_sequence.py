@@ -511,6 +511,20 @@ def test_a_killed_runs_temp_file_is_no_frame_for_a_glob_a_sequence_finder_or_the
     assert str(info.value).endswith("found: o.####.exr (frames 1)")
 
 
+def test_what_is_no_file_at_the_shots_first_or_last_frame_name_is_within_its_range(tmp_path):
+    """A broken link at r.1001.exr and a folder at r.1004.exr beside files r.1002-1003.exr: the
+    shot's range was 1002-1003 (made from the files alone), so seq, info and farm left both out
+    without a word; an inner one was named. They are frames of the shot, missing: gaps."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    touch_frames(pattern, [1002, 1003])
+    pattern.path(1001).symlink_to("/nonexistent/x.exr")
+    pattern.path(1004).mkdir()
+    sequence = find_sequence(pattern)
+    assert sequence.frames == [1002, 1003]
+    assert (sequence.first, sequence.last) == (1001, 1004)
+    assert sequence.gaps() == [1001, 1004]
+
+
 def test_find_sequence_negative_frames_across_zero(tmp_path):
     pattern = parse_pattern(tmp_path / "sim.%04d.exr")
     touch_frames(pattern, [-3, -2, 0, 2])

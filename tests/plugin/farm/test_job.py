@@ -167,6 +167,17 @@ def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_f
     assert "are not rendered yet (1002; " + rename in caplog.text
 
 
+@pytest.mark.parametrize("policy", ["error", "hold", "skip"])
+def test_a_broken_link_at_the_shots_first_frame_name_refuses_the_job(tmp_path, policy):
+    """render.1001.exr a broken link beside render.1002.exr and render.1003.exr: the job was
+    written for 1002-1003, the shot's first frame left out without a word."""
+    pattern = write_sequence(tmp_path / "shot", frames=[1002, 1003], height=4, width=4)
+    (tmp_path / "shot" / "render.1001.exr").symlink_to("/nonexistent/x.exr")
+    with pytest.raises(MissingFramesError, match=r"missing: 1001; it is not a file: render\.1001\.exr is "
+                                                 r"a broken link to /nonexistent/x\.exr"):
+        build_job(pattern, options=SeqOptions(missing=policy))
+
+
 @pytest.mark.parametrize(("frames", "context"), [(None, None), ("1001-1003", None), (None, "1001-1003")])
 def test_a_job_lists_its_input_folder_once_at_submission(tmp_path, monkeypatch, frames, context):
     """A job without --frames listed the input folder three times (its frames, then each check),
