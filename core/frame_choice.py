@@ -63,6 +63,12 @@ def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
     return range(sequence.first, sequence.last + 1)
 
 
+def frames_option(frames: str | list[int] | None, context: list[int] | None) -> str:
+    """The option that named the frames to write (`frames_to_write`), for a refusal to name:
+    --frames, else --context-frames (the frames on disk otherwise, which --frames narrows)."""
+    return "--context-frames" if frames is None and context else "--frames"
+
+
 def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of: str = "") -> None:
     """Raise UsageError for frames of `wanted` outside `context` (--context-frames, the render's
     range: the only frames read as neighbours), naming them and whose they are (`of`, e.g. 'the
@@ -100,7 +106,7 @@ def frames_in_context(sequence: SequenceOnDisk, context: list[int] | None) -> li
 
 
 def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, context: list[int] | None,
-                  job: list[int] | None = None) -> None:
+                  job: list[int] | None = None, option: str = "--frames") -> None:
     """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
     frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
     names the render's range, frames in it may all be still to render, so only under `error`,
@@ -110,16 +116,18 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     runs as the whole job does. As fast as the frames on disk are few, for a range however long.
     Missing frames on disk under another padding are refused first, under every policy
     (`refuse_other_padding`: the one listing of the folder), and without a `context` frames
-    under another padding just beside the frames on disk (`refuse_other_padding_beside`)."""
+    under another padding just beside the frames on disk (`refuse_other_padding_beside`). A
+    refusal of the frames as a typo names the `option` that asked them (`frames_option`), or
+    --job-frames where the job's are."""
     asked = sorted_unique(asked)
     missing = sequence.missing(asked)
     refuse_other_padding(sequence.pattern, missing)
     if context is None and _reaches_an_end(sequence, asked):
         refuse_other_padding_beside(sequence)
     if context is None or (policy == "error" and missing):
-        refuse_frames_off_the_shot(sequence, asked if job is None else job)
+        refuse_frames_off_the_shot(sequence, *((asked, option) if job is None else (job, "--job-frames")))
     if policy == "error":
-        _refuse_missing(sequence, asked, missing)
+        _refuse_missing(sequence, asked, missing, option)
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
@@ -263,17 +271,19 @@ def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int
     return _not_read_text(pattern, pattern.not_read(_members(missing)), limit)
 
 
-def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int]) -> None:
+def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int],
+                               option: str = "--frames") -> None:
     """Raise MissingFramesError, whatever --missing says, when none of `wanted` is on disk nor
     between the first and last frame on disk: a --frames typo (101-110 for a shot of
     1001-1010), which --missing hold would fill with the shot's end frame under every number and
     --missing skip would answer by writing nothing. Frames in a gap of the shot pass (a farm
-    chunk over frames that failed to render is held or skipped)."""
+    chunk over frames that failed to render is held or skipped). The refusal names the `option`
+    that gave `wanted`."""
     asked = sorted_unique(wanted)
     nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
     if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
         return
-    raise _none_on_disk(sequence, asked)
+    raise _none_on_disk(sequence, asked, option)
 
 
 def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
@@ -294,7 +304,8 @@ def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
         raise MissingFramesError(_stray_span_message(sequence, missing, shot, strays), missing)
 
 
-def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int]) -> None:
+def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
+                    option: str = "--frames") -> None:
     """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
     `refuse_other_padding` and `refuse_frames_off_the_shot` have passed them (`--missing error`;
     the folder is not listed again), saying what to do: hold and skip are offered for a gap in
@@ -305,7 +316,7 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
         return
     refuse_stray_span(sequence, asked, missing)
     if len(missing) == len(asked):
-        raise _none_on_disk(sequence, asked, offer_hold_or_skip=True)
+        raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
     raise MissingFramesError(_missing_message(sequence, missing, _stepped_on_disk(sequence, asked)),
                              missing)
 
@@ -336,16 +347,16 @@ def _members(frames: Iterable[int]) -> abc.Container:
 
 # --- the refusals' wording -------------------------------------------------------------------------
 
-def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int],
+def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int], option: str = "--frames",
                   offer_hold_or_skip: bool = False) -> MissingFramesError:
-    """The refusal of frames `asked` none of which is on disk: the frames that are and the
-    --frames that names them (`_shot_spec`), then, for frames within the shot's gaps
-    (`offer_hold_or_skip`), --missing hold and skip."""
+    """The refusal of frames `asked` (by `option`) none of which is on disk: the frames that
+    are and the `option` value that names them (`_shot_spec`), then, for frames within the
+    shot's gaps (`offer_hold_or_skip`), --missing hold and skip."""
     hold_or_skip = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
                     if offer_hold_or_skip else "")
     return MissingFramesError(
         f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix --frames (e.g. --frames {_shot_spec(sequence)})"
+        f"disk: {format_frames(sequence.frames)}. Fix {option} (e.g. {option} {_shot_spec(sequence)})"
         f"{hold_or_skip}", asked)
 
 

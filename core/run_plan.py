@@ -33,6 +33,7 @@ from vfxdenoise.core.frame_choice import (
     ToCome,
     check_missing,
     frames_in_context,
+    frames_option,
     frames_to_come,
     frames_to_write,
     neighbours_to_come,
@@ -349,7 +350,7 @@ def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, conf
     refuse_outside_context(asked, context)
     refuse_outside_job(asked, job)
     usable = frames_in_context(sequence, context)
-    check_missing(sequence, asked, config.missing, context, job)
+    check_missing(sequence, asked, config.missing, context, job, frames_option(frames, context))
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))

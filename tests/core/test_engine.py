@@ -642,6 +642,21 @@ def test_frames_none_of_which_lies_in_the_shot_are_refused_under_every_policy(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("option", ["context_frames", "job_frames"])
+def test_a_typo_in_the_renders_or_the_jobs_range_names_that_option(sequence_factory, tmp_path, option):
+    """--context-frames 101-110 (no --frames) for 1001-1007 said 'Fix --frames (e.g. --frames
+    1001-1007)', an option not given; so did --job-frames 101-110 with --frames 101."""
+    pattern = sequence_factory(frames=[1001, 1002, 1003, 1005, 1006, 1007])
+    config = EngineConfig(device="cpu", model=str(tmp_path / "never-loaded.safetensors"),
+                          **{option: "101-110"})
+    name = "--" + option.replace("_", "-")
+    with pytest.raises(MissingFramesError, match=rf"none of frames 101-110 of .* is on disk; frames on "
+                                                 rf"disk: 1001-1003,1005-1007\. Fix {name} \(e\.g\. "
+                                                 rf"{name} 1001-1007\)"):
+        denoise_sequence(pattern, str(tmp_path / "out" / "s.####.exr"),
+                         None if option == "context_frames" else "101", config=config)
+
+
 def test_frames_rendered_on_twos_are_said_to_be_denoised_without_context(sequence_factory, tmp_path,
                                                                          tiny_weights, caplog):
     pattern = sequence_factory(frames=range(1001, 1010, 2))

@@ -88,7 +88,8 @@ def test_a_task_of_handles_past_the_renders_ends_is_checked_for_a_typo_as_its_wh
         with pytest.raises(MissingFramesError, match="Fix --frames"):
             check_missing(sequence, task, policy, None)  # a run of its own: a typo
         check_missing(sequence, task, policy, None, job)  # a task of the job: as the job
-    with pytest.raises(MissingFramesError, match="none of frames 101-103 .* Fix --frames"):
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-103 .* Fix --job-frames \(e\.g\. "
+                                                 r"--job-frames 1001-1012\)"):
         check_missing(sequence, [101], policy, None, [101, 102, 103])  # a job that is the typo
     with pytest.raises(MissingFramesError, match=r"none of frames 998-1000 .*--missing hold"):
         check_missing(sequence, [998, 999, 1000], "error", None, job)  # missing, not a typo
