@@ -52,6 +52,7 @@ from vfxdenoise.core.io.sequence import (
     find_sequence,
     format_frames,
     option_frames,
+    parse_output_pattern,
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
@@ -309,7 +310,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     refusing in the order the module docstring gives; warns of frames without context."""
     in_pattern = _as_pattern(input_pattern)
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
-                   else _as_pattern(output_pattern))
+                   else output_pattern if isinstance(output_pattern, FramePattern)
+                   else parse_output_pattern(output_pattern, in_pattern))
     run_frames, to_come = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)

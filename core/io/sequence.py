@@ -507,6 +507,27 @@ def _sequences_hint(folder: Path, limit: int = 5) -> str:
     return "; found: " + ", ".join(sorted(found)[:limit]) + more
 
 
+def parse_output_pattern(text: str | Path, source: FramePattern) -> FramePattern:
+    """Parse `text`, the output pattern (-o/--output) of a run reading `source`, as
+    `parse_pattern` does, its refusals naming -o and what to give: a folder, the default output's
+    file name in it; a file name with no token nor digit, that name with `source`'s padding."""
+    expanded = os.path.expanduser(str(text))
+    if os.path.isdir(expanded):
+        example = default_output_pattern(source).with_name(directory=expanded).text
+        raise SequenceUsageError(f"-o/--output '{text}' is a folder; give the frame pattern of the files "
+                                 f"to write in it, e.g. -o {example}")
+    try:
+        return parse_pattern(expanded)
+    except SequenceUsageError as exc:
+        folder, name = os.path.split(expanded)
+        stem, extension = os.path.splitext(name)
+        if stem and not _ANY_TOKEN.search(name) and not any(c.isdigit() for c in name):
+            example = os.path.join(folder, f"{stem}.{'#' * source.padding}{extension or '.exr'}")
+            raise SequenceUsageError(f"-o/--output '{text}' has no frame token, so each frame would be "
+                                     f"written to one file; give a frame pattern, e.g. -o {example}") from exc
+        raise SequenceUsageError(f"-o/--output: {exc}") from exc
+
+
 def default_output_pattern(pattern: FramePattern) -> FramePattern:
     """The default output beside the input, same padding and extension.
 

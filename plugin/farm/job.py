@@ -48,6 +48,7 @@ from vfxdenoise.core.io.sequence import (
     find_sequence,
     format_frames,
     option_frames,
+    parse_output_pattern,
     parse_pattern,
 )
 from vfxdenoise.core.model_files import (
@@ -136,7 +137,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
         raise FarmUsageError(f"existing outputs: '{existing}' is not one of {', '.join(EXISTING_POLICIES)}")
     model_sha256 = _given_pin(model_sha256)  # before the input folder is listed
     pattern = _absolute(parse_pattern(input_pattern))
-    output = _absolute(parse_pattern(output_pattern)) if output_pattern else default_output_pattern(pattern)
+    output = (_absolute(parse_output_pattern(output_pattern, pattern)) if output_pattern
+              else default_output_pattern(pattern))
     if output.text == pattern.text:
         raise FarmUsageError(f"output pattern {output.text} is the input pattern: give another -o")
     context = _context_frames(options.context_frames)

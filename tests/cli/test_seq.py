@@ -406,6 +406,26 @@ def test_an_output_already_there_is_refused_naming_the_flags(sequence_factory, t
             "frames or --overwrite to replace them") in result.stderr
 
 
+def test_an_output_that_is_a_folder_or_has_no_frame_token_is_refused_naming_the_option(sequence_factory,
+                                                                                       tmp_path):
+    """-o out (a folder) said "'out' is a folder; give a frame pattern of the files in it ... it
+    holds no frame sequence", worded for an input, and -o out/den.exr "has no frame token",
+    neither naming -o; both now say what -o to give, before any frame is read (exit 2)."""
+    pattern = sequence_factory(name="r", frames=range(1, 3), height=8, width=8)
+    out = tmp_path / "out"
+    out.mkdir()
+    folder = _seq_here(pattern, "-o", out, "--model", tmp_path / "never-loaded.safetensors")
+    assert folder.exit_code == 2, folder.output
+    assert (f"error: -o/--output '{out}' is a folder; give the frame pattern of the files to write in "
+            f"it, e.g. -o {out / 'r_denoised.####.exr'}") in folder.stderr
+    no_token = _seq_here(pattern, "-o", out / "den.exr", "--model", tmp_path / "never-loaded.safetensors")
+    assert no_token.exit_code == 2, no_token.output
+    assert (f"error: -o/--output '{out / 'den.exr'}' has no frame token, so each frame would be written to "
+            f"one file; give a frame pattern, e.g. -o {out / 'den.####.exr'}") in no_token.stderr
+    several = _seq_here(pattern, "-o", out / "d.##.####.exr")
+    assert several.exit_code == 2 and "error: -o/--output: " in several.stderr
+
+
 def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequence_factory, tiny_weights,
                                                                            tmp_path):
     """r.01002.exr beside r.1001.exr and r.1003.exr: seq said 'missing: re-render it', and with
