@@ -317,7 +317,7 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
     refuse_stray_span(sequence, asked, missing)
     if len(missing) == len(asked):
         raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
-    raise MissingFramesError(_missing_message(sequence, missing, _stepped_on_disk(sequence, asked)),
+    raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
                              missing)
 
 
@@ -354,24 +354,44 @@ def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int], option: st
     shot's gaps (`offer_hold_or_skip`), --missing hold and skip."""
     hold_or_skip = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
                     if offer_hold_or_skip else "")
+    which = (f"frame {asked[0]} of {sequence.pattern.text} is not on disk" if len(asked) == 1 else
+             f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk")
     return MissingFramesError(
-        f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk; frames on "
-        f"disk: {format_frames(sequence.frames)}. Fix {option} (e.g. {option} {_shot_spec(sequence)})"
-        f"{hold_or_skip}", asked)
+        f"{which}; frames on disk: {format_frames(sequence.frames)}. Fix {option} (e.g. {option} "
+        f"{_shot_spec(sequence)}){hold_or_skip}", asked)
 
 
-def _missing_message(sequence: SequenceOnDisk, missing: abc.Sequence[int],
+def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
                      stepped: tuple[str, int] | None) -> str:
-    """Frames `missing` among others on disk: the --frames of a render on twos (`stepped`:
-    `_stepped_on_disk`) offered before hold and skip, which would fill the numbers between."""
+    """Frames `missing` of sorted `asked` among others on disk: the --frames of a render on twos
+    (`stepped`: `_stepped_on_disk`) offered before hold and skip, which would fill the numbers
+    between; for frames asked before the shot's first frame or after its last, the --frames
+    within it (`_past_the_ends`)."""
     text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
     if stepped:
         return (f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
                 f"pass --frames {stepped[0]} to denoise just those (each without temporal "
                 "context), or re-render the frames between; --missing hold would write the nearest "
                 "frame under each missing number, --missing skip would leave them unwritten.")
+    past = _past_the_ends(sequence, asked)
+    if past:
+        return (f"{text} {past}, or re-render them, or pass --missing hold (use the nearest frame) or "
+                "--missing skip (do not write them).")
     return (f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
             "--missing skip (do not write them).")
+
+
+def _past_the_ends(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:
+    """Where sorted `asked` runs before the shot's first frame or after its last: that they lie
+    there and the --frames of those asked within the shot ('' where none runs past)."""
+    before, after = asked[0] < sequence.first, asked[-1] > sequence.last
+    if not (before or after):
+        return ""
+    where = " and ".join(([f"before the first frame on disk ({sequence.first})"] if before else [])
+                         + ([f"after the last{'' if before else ' frame on disk'} ({sequence.last})"]
+                            if after else []))
+    within = format_frames(range(max(asked[0], sequence.first), min(asked[-1], sequence.last) + 1))
+    return f"They lie {where}: pass --frames {within} to denoise the frames asked on disk"
 
 
 def _stray_span_message(sequence: SequenceOnDisk, missing: abc.Sequence[int], shot: list[int],

@@ -278,7 +278,10 @@ def _fileseq_part(part: str, spec: str) -> str:
     if ":" not in part:
         ranged = _RANGE.match(part)
         start, end, step = (int(n) for n in ranged.groups("1")) if ranged else (0, 0, 1)
-        if start > end and step > 0:  # a zero step is fileseq's to refuse
+        if step == 0:
+            raise SequenceUsageError(f"'{part}' in frame range '{spec}': the step must be non-zero, e.g. "
+                                     f"{start}-{end}x2 for every 2nd frame")
+        if start > end:
             first = start - (start - end) // step * step  # the lowest frame it names
             raise SequenceUsageError(f"'{part}' in frame range '{spec}' runs backwards; write it "
                                      f"{first}-{start}{f'x{step}' if step > 1 else ''} (frames are "

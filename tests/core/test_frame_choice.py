@@ -146,15 +146,18 @@ def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp
 def test_a_frame_in_a_gap_is_refused_with_hold_and_skip_still_offered(tmp_path):
     pattern = parse_pattern(tmp_path / "render.####.exr")
     touch_frames(pattern, [1, 2, 4, 5])
-    with pytest.raises(MissingFramesError, match=r"none of frames 3 .* on disk: 1-2,4-5.*--missing hold"):
+    with pytest.raises(MissingFramesError, match=r"^frame 3 of .* is not on disk; frames on disk: "
+                                                 r"1-2,4-5.*--missing hold"):
         check_missing(find_sequence(pattern), [3], "error", None)
 
 
 def test_frames_of_which_some_are_on_disk_are_refused_offering_hold_and_skip(tmp_path):
     pattern = parse_pattern(tmp_path / "render.####.exr")
     touch_frames(pattern, [1, 2])
-    with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* are missing: 3-4\. Re-render them, "
-                                                 r"narrow --frames, or pass --missing hold"):
+    with pytest.raises(MissingFramesError, match=r"2 frame\(s\) of .* are missing: 3-4\. They lie after the "
+                                                 r"last frame on disk \(2\): pass --frames 2 to denoise the "
+                                                 r"frames asked on disk, or re-render them, or pass "
+                                                 r"--missing hold"):
         check_missing(find_sequence(pattern), [2, 3, 4], "error", None)
     check_missing(find_sequence(pattern), [1, 2], "error", None)  # all on disk
 
@@ -194,6 +197,31 @@ def test_frames_not_evenly_stepped_get_the_plain_refusal(tmp_path, on_disk, aske
     touch_frames(pattern, on_disk)
     with pytest.raises(MissingFramesError, match=r"are missing: .*\. Re-render them, narrow --frames"):
         check_missing(find_sequence(pattern), asked, "error", None)
+
+
+def test_frames_asked_before_the_first_or_after_the_last_on_disk_are_said_to_lie_there(tmp_path):
+    """--frames 998-1002 for 1001-1010 said 'missing: 998-1000. Re-render them': they are no gap
+    but frames before the shot's first, and --frames from it is what to pass."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1011))
+    sequence = find_sequence(pattern)
+    with pytest.raises(MissingFramesError, match=r"are missing: 998-1000\. They lie before the first "
+                                                 r"frame on disk \(1001\): pass --frames 1001-1002 to "
+                                                 r"denoise the frames asked on disk, or re-render them"):
+        check_missing(sequence, range(998, 1003), "error", None)
+    with pytest.raises(MissingFramesError, match=r"are missing: 998-1000,1011-1012\. They lie before the "
+                                                 r"first frame on disk \(1001\) and after the last "
+                                                 r"\(1010\): pass --frames 1001-1010 to"):
+        check_missing(sequence, range(998, 1013), "error", None)
+
+
+def test_one_frame_not_on_disk_is_said_in_the_singular(tmp_path):
+    """--frames 1 for 1001-1010 said 'none of frames 1 of ... is on disk'."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1011))
+    with pytest.raises(MissingFramesError, match=r"^frame 1 of .* is not on disk; frames on disk: "
+                                                 r"1001-1010\. Fix --frames"):
+        check_missing(find_sequence(pattern), [1], "error", None)
 
 
 def test_a_stray_frame_far_from_the_shot_is_pointed_at(tmp_path, monkeypatch):
@@ -259,7 +287,8 @@ def test_frames_none_of_which_lies_in_the_shot_are_refused_whatever_the_policy(t
     sequence = find_sequence(pattern)
     with pytest.raises(MissingFramesError) as info:
         refuse_frames_off_the_shot(sequence, wanted)
-    assert f"none of frames {format_frames(wanted)}" in str(info.value)
+    which = "frame 2000 of" if wanted == [2000] else f"none of frames {format_frames(wanted)} of"
+    assert str(info.value).startswith(which)
     assert "frames on disk: 1001-1004,1006-1010. Fix --frames" in str(info.value)
     for inside in ([1005], range(1004, 1007), [1000, 1005], range(990, 1100)):  # a gap, or the shot
         refuse_frames_off_the_shot(sequence, inside)

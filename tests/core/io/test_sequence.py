@@ -447,6 +447,14 @@ def test_bad_frame_specs_name_the_spec(spec):
     assert f"'{spec}'" in str(info.value)
 
 
+def test_a_zero_step_is_explained_written_either_way():
+    """1001-1008x0 was a bare 'cannot parse frame range', while 1001-1008:0 said what of the step."""
+    for spec in ("1001-1008x0", "1001-1008:0"):
+        with pytest.raises(SequenceUsageError, match=rf"^'{spec}' in frame range '{spec}': the step must be "
+                                                     "non-zero"):
+            parse_frame_spec(spec)
+
+
 @pytest.mark.parametrize("frames, text", [
     ([1001, 1002, 1003], "1001-1003"),
     ([1001, 1003, 1005, 1007], "1001-1007x2"),
