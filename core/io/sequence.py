@@ -213,6 +213,19 @@ def _shell_expanded_hint(name: str) -> str:
             "e.g. 'render.$F4.exr', or write render.####.exr")
 
 
+def pattern_of_file(name: str) -> str | None:
+    """The frame pattern of which file `name` is a frame, as fileseq reads its frame number
+    (sh/render.1001.exr: sh/render.####.exr, one # per digit); None where it reads none. For
+    the hint to a pattern the shell expanded into its files (`cli.main`)."""
+    try:
+        seq = fileseq.FileSequence(name, pad_style=fileseq.PAD_STYLE_HASH1)
+    except fileseq.ParseException:
+        return None
+    if seq.frameSet() is None or len(seq.frameSet()) != 1:
+        return None
+    return f"{seq.dirname()}{seq.basename()}{'#' * max(seq.zfill(), 1)}{seq.extension()}"
+
+
 def parse_frame_spec(spec: str) -> list[int]:
     """Frames of a spec such as '1001-1100x2', '1-10:2' (OpenJD step) or '-5--1,3'; sorted, unique.
 

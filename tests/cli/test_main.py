@@ -98,3 +98,16 @@ def test_an_unknown_model_name_exits_2_and_a_model_path_not_there_exits_1(sequen
     missing = CliRunner().invoke(cli, ["seq", pattern, "--model", str(absent), "--device", "cpu"])
     assert missing.exit_code == 1, missing.output
     assert f"error: model weights not found: '{absent}'" in missing.output
+
+
+def test_a_pattern_the_shell_expanded_into_files_is_said_with_the_pattern_to_quote(tmp_path):
+    """`vfxdenoise seq render.*.exr` unquoted reached seq as its files, and click said only 'Got
+    unexpected extra arguments (render.1002.exr ...)': the hint says to quote a frame pattern,
+    for each command taking one."""
+    for command in (["seq"], ["info"], ["farm", "openjd", "--bundle", str(tmp_path / "b")]):
+        result = CliRunner().invoke(cli, [*command, "sh/render.1001.exr", "sh/render.1002.exr",
+                                          "sh/render.1003.exr"])
+        assert result.exit_code == 2, command
+        assert ("Got unexpected extra arguments (sh/render.1002.exr sh/render.1003.exr); the shell "
+                "expanded an unquoted * or ? into the files it matched: quote the pattern and give "
+                "its frame token, e.g. 'sh/render.####.exr'") in " ".join(result.stderr.split()), command
