@@ -1,6 +1,8 @@
 """What a run of `engine.denoise_sequence` settles before it reads its first frame (`plan_run`).
 
-Refused in this order, each before what follows is read: the frames asked for (`frame_choice`),
+Refused in this order, each before what follows is read: what the command line alone decides
+(`check_command_line`: an unknown --model name, a --temporal-radius beyond its weights'), so that
+it exits 2 whatever frames are missing; the frames asked for (`frame_choice`),
 then what a farm job is refused for when it is written too (`check_before_first_frame`: outputs
 over inputs or in a folder that cannot be written, layer options the first frames lack, the model,
 its weights refused as soon as the file is read where --model-sha256 pins others
@@ -56,7 +58,14 @@ from vfxdenoise.core.io.sequence import (
     parse_pattern,
 )
 from vfxdenoise.core.io.views import resolve_views
-from vfxdenoise.core.model_files import WeightsFile, radius_problem
+from vfxdenoise.core.model_files import (
+    UNKNOWN,
+    WeightsFile,
+    model_radius,
+    model_ref,
+    radius_problem,
+    resolve_weights,
+)
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
@@ -135,6 +144,20 @@ def load_render_model(config: EngineConfig, file: WeightsFile | None = None) -> 
     weights than `config.model_sha256` pins (WeightsMismatchError) as soon as they are read;
     from `file`, the bytes of its weights read already (a farm job's), where given."""
     return load_weights(config.model, track=RENDER, sha256=config.model_sha256, file=file)
+
+
+def check_command_line(config: EngineConfig) -> None:
+    """Refuse (UsageError: exit 2) what the command line alone decides but `config.check` cannot
+    without looking for the model: a bare --model name that is no shipped model, file or folder,
+    and a --temporal-radius beyond the one its weights' header records (`model_radius`, read
+    without loading them: the model is loaded after the frames are checked). Before the frames
+    on disk are, so that no missing frame turns such a command into exit 1, which a farm retries."""
+    if model_ref(config.model).kind == UNKNOWN:
+        resolve_weights(config.model, RENDER)  # its UnknownModelError names the shipped models
+    trained = None if config.temporal_radius is None else model_radius(config.model)
+    problem = None if trained is None else radius_problem(config.temporal_radius, trained, config.model)
+    if problem:
+        raise UsageError(problem)
 
 
 def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern, frames: RunFrames | None,
@@ -312,6 +335,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
                    else output_pattern if isinstance(output_pattern, FramePattern)
                    else parse_output_pattern(output_pattern, in_pattern))
+    check_command_line(config)
     run_frames, to_come = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)

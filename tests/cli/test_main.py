@@ -100,6 +100,19 @@ def test_an_unknown_model_name_exits_2_and_a_model_path_not_there_exits_1(sequen
     assert f"error: model weights not found: '{absent}'" in missing.output
 
 
+def test_a_bad_model_name_or_radius_exits_2_whatever_frames_are_missing(sequence_factory, tiny_weights):
+    """On a shot with a gap, `--model defualt` and `--temporal-radius 5` exited 1 with '1 frame(s)
+    ... are missing: 3' (a farm retries exit 1), exit 2 only under --missing hold: the command
+    line is checked before the frames on disk, as faults.md says."""
+    pattern = sequence_factory(frames=[1, 2, 4], height=16, width=16)
+    for options, said in ((["--model", "defualt"], "model weights not found: 'defualt'"),
+                          (["--model", str(tiny_weights), "--temporal-radius", "5"],
+                           "--temporal-radius 5 is outside 0..2")):
+        result = CliRunner().invoke(cli, ["seq", pattern, *options, "--device", "cpu"])
+        assert result.exit_code == 2, result.output
+        assert f"error: {said}" in result.output and "missing" not in result.output
+
+
 def test_a_pattern_the_shell_expanded_into_files_is_said_with_the_pattern_to_quote(tmp_path):
     """`vfxdenoise seq render.*.exr` unquoted reached seq as its files, and click said only 'Got
     unexpected extra arguments (render.1002.exr ...)': the hint says to quote a frame pattern,

@@ -66,12 +66,13 @@ def test_a_read_only_output_folder_is_refused_at_submission_only_where_seq_refus
 ])
 def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
         sequence_factory, tmp_path, output, aovs, refusal):
-    """A mistyped model and an output not ending in .exr (or a layer the frames lack): seq refused
-    the output, the submission the model. Both now run the one sequence of checks
-    (`run_plan.check_before_first_frame`)."""
+    """A model path not here and an output not ending in .exr (or a layer the frames lack): seq
+    refused the output, the submission the model. Both now run the one sequence of checks
+    (`run_plan.check_before_first_frame`). (A bare name that is no model, 'defualt', is refused
+    before them all: `run_plan.check_command_line`.)"""
     pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
     out = str(tmp_path / "out" / output)
-    options = SeqOptions(device="cpu", model="defualt", aovs=aovs)
+    options = SeqOptions(device="cpu", model=str(tmp_path / "mnt" / "defualt.safetensors"), aovs=aovs)
     with pytest.raises(VfxDenoiseError) as seq:
         denoise_sequence(pattern, out, config=options.engine_config(existing="resume"))
     with pytest.raises(VfxDenoiseError) as farm:
