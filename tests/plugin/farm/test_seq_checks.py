@@ -19,7 +19,7 @@ from exr_sequences import write_sequence
 from sequence_folders import count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
-from vfxdenoise.core.errors import DeviceError, UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import DeviceError, UnknownModelError, UsageError, VfxDenoiseError
 from vfxdenoise.core.runtime.host_memory import resident_bytes
 from vfxdenoise.plugin.farm.job import build_job
 from vfxdenoise.plugin.farm.seq_checks import check_as_seq
@@ -78,6 +78,21 @@ def test_where_several_things_are_wrong_the_farm_refuses_the_one_seq_refuses(
     with pytest.raises(VfxDenoiseError) as farm:
         check_as_seq(build_job(pattern, out, options=options), options)
     assert refusal in str(seq.value)
+    assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
+
+
+def test_an_unknown_model_name_is_refused_by_the_farm_as_by_seq_before_the_outputs(
+        sequence_factory, tmp_path):
+    """seq refuses a bare --model name that is no model before it looks at the outputs or the
+    frames (`run_plan.check_command_line`, exit 2); the submission named the output first."""
+    pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
+    out = str(tmp_path / "out" / "den.####.png")
+    options = SeqOptions(device="cpu", model="defualt")
+    with pytest.raises(VfxDenoiseError) as seq:
+        denoise_sequence(pattern, out, config=options.engine_config(existing="resume"))
+    with pytest.raises(VfxDenoiseError) as farm:
+        check_as_seq(build_job(pattern, out, options=options), options)
+    assert isinstance(seq.value, UnknownModelError)
     assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
 
 
