@@ -45,7 +45,7 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
     `listed`: the input frames' files from the run's own listing of the input folder
     (`SequenceOnDisk.files`), whose entries tell links and inodes apart; None lists it here
     (`FramePattern.files_on_disk`): a folder of 100k files on a network share is listed once."""
-    _refuse_output_pattern(in_pattern, out_pattern, wanted)
+    refuse_output_pattern(in_pattern, out_pattern, wanted[0] if wanted else EXAMPLE_FRAME)
     lookups = _Folders()
     on_disk = set(input_frames)
     files = in_pattern.files_on_disk() if listed is None else listed
@@ -73,13 +73,15 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
                           f"would be written ({len(folders)} such); remove it or use -o")
 
 
-def _refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern, wanted: list[int]) -> None:
+def refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern,
+                          frame: int = EXAMPLE_FRAME) -> None:
     """Raise UsageError for an output pattern no run can take, as written, whichever frames it
-    writes (none, all missing, too): `output_pattern_problem`'s, which a host's request is
-    refused by as it is built too."""
+    writes (none, all missing, too; `frame`, the first it writes, names its file):
+    `output_pattern_problem`'s, which a host's request is refused by as it is built too. seq asks
+    before it looks at the frames on disk too, so a missing frame does not make it exit 1."""
     problem = output_pattern_problem(in_pattern, out_pattern, "choose another -o/--output (without it "
                                      "they are written beside the inputs as <name>_denoised.####.exr)",
-                                     wanted[0] if wanted else EXAMPLE_FRAME)
+                                     frame)
     if problem:
         raise UsageError(f"-o/--output {problem}")
 

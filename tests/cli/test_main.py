@@ -100,14 +100,18 @@ def test_an_unknown_model_name_exits_2_and_a_model_path_not_there_exits_1(sequen
     assert f"error: model weights not found: '{absent}'" in missing.output
 
 
-def test_a_bad_model_name_or_radius_exits_2_whatever_frames_are_missing(sequence_factory, tiny_weights):
+def test_a_bad_model_name_radius_or_output_exits_2_whatever_frames_are_missing(
+        sequence_factory, tiny_weights):
     """On a shot with a gap, `--model defualt` and `--temporal-radius 5` exited 1 with '1 frame(s)
     ... are missing: 3' (a farm retries exit 1), exit 2 only under --missing hold: the command
-    line is checked before the frames on disk, as faults.md says."""
+    line is checked before the frames on disk, as faults.md says; so is an output pattern that is
+    the input's."""
     pattern = sequence_factory(frames=[1, 2, 4], height=16, width=16)
     for options, said in ((["--model", "defualt"], "model weights not found: 'defualt'"),
                           (["--model", str(tiny_weights), "--temporal-radius", "5"],
-                           "--temporal-radius 5 is outside 0..2")):
+                           "--temporal-radius 5 is outside 0..2"),
+                          (["--model", str(tiny_weights), "-o", pattern],
+                           f"-o/--output {pattern} is the input pattern")):
         result = CliRunner().invoke(cli, ["seq", pattern, *options, "--device", "cpu"])
         assert result.exit_code == 2, result.output
         assert f"error: {said}" in result.output and "missing" not in result.output
