@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from light_groups import _render_shot, _scene_seeds
+from light_groups import rendered_shot, scene_seeds
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.evaluation import metrics
@@ -66,15 +66,8 @@ def main() -> None:
     parser.add_argument("--lacking", type=int, default=1005, help="the frame without RGBA_lgSky")
     args = parser.parse_args()
     keep_freed_memory()
-    width, height = (int(v) for v in args.size.split("x"))
-    seed = _scene_seeds(1)[0]
-    # Named as light_groups.py names its shots, so that either reads the other's renders
-    name = f"shot{seed}-{args.size}-{args.frames}f-{args.spp}spp-{args.reference_spp}ref.npz"
-    path = Path(args.data) / name
-    if not path.exists():
-        print(f"rendering shot {seed} -> {path}", flush=True)
-        _render_shot(seed, args.frames, width, height, args.spp, args.reference_spp, path)
-    shot = dict(np.load(path))
+    seed = scene_seeds(1)[0]
+    shot = rendered_shot(args, seed)
     references = {"beauty": shot["lights_reference"] + shot["sky_reference"],
                   **{layer: shot[f"{group}_reference"] for layer, group in LAYERS.items()}}
     config = EngineConfig(model="default", device="cpu", aovs=("RGBA_lg*",))

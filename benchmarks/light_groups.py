@@ -49,7 +49,19 @@ GROUPS = ("lights", "sky")
 GROUP_LIGHTS = {"lights": "local", "sky": "sky"}  # each group's lights (scenes.LIGHT_GROUPS)
 
 
-def _scene_seeds(count: int, start: int = 7000) -> list[int]:
+def rendered_shot(args: argparse.Namespace, seed: int) -> dict[str, np.ndarray]:
+    """The arrays of shot `seed` at `args`' size, frames and samples, rendered into the cache
+    folder `args.data` the first time (lacking_layers.py reads the same renders)."""
+    width, height = (int(v) for v in args.size.split("x"))
+    name = f"shot{seed}-{args.size}-{args.frames}f-{args.spp}spp-{args.reference_spp}ref.npz"
+    path = Path(args.data) / name
+    if not path.exists():
+        print(f"rendering shot {seed} -> {path}", flush=True)
+        _render_shot(seed, args.frames, width, height, args.spp, args.reference_spp, path)
+    return dict(np.load(path))
+
+
+def scene_seeds(count: int, start: int = 7000) -> list[int]:
     """Seeds of random scenes lit by both groups (`scenes.has_light_group`)."""
     seeds, seed = [], start
     while len(seeds) < count:
@@ -157,17 +169,11 @@ def main() -> None:
     parser.add_argument("--no-oidn", action="store_true")
     args = parser.parse_args()
     keep_freed_memory()
-    width, height = (int(v) for v in args.size.split("x"))
     model = load_weights(args.model).model.eval()
     rows: dict[str, dict[str, list[float]]] = {}
     gaps: dict[str, list[float]] = {}
-    for seed in _scene_seeds(args.shots):
-        name = f"shot{seed}-{args.size}-{args.frames}f-{args.spp}spp-{args.reference_spp}ref.npz"
-        path = Path(args.data) / name
-        if not path.exists():
-            print(f"rendering shot {seed} -> {path}", flush=True)
-            _render_shot(seed, args.frames, width, height, args.spp, args.reference_spp, path)
-        shot = dict(np.load(path))
+    for seed in scene_seeds(args.shots):
+        shot = rendered_shot(args, seed)
         frames = _frames(shot)
         out = _denoise(model, frames)
         beauty = {"noisy": [f.beauty for f in frames], "--aov": out["beauty"],
