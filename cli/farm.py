@@ -135,7 +135,8 @@ def farm() -> None:
 def openjd(values: dict) -> None:
     """Write an Open Job Description job bundle denoising PATTERN in chunks.
 
-    Submit with `deadline bundle submit DIR`, or run locally with `openjd run DIR/template.yaml`.
+    Submit with `deadline bundle submit DIR`, or run locally with the `openjd run` line it prints
+    (the folders are given with -p, as parameter_values.yaml holds them).
     """
     from vfxdenoise.plugin.farm import openjd as writer
 

@@ -593,10 +593,10 @@ class _Outcomes:
             new = [layer for layer in layers if (frame, layer) not in self.lacking]
             if new:
                 it = "it" if len(new) == 1 else "them"
-                warn(log, "frame %d has no %s, which frames beside it have: its output is written without "
-                     "%s, and the windows reading frame %d denoise %s over the frames that have %s (the "
-                     "beauty and the other layers with frame %d as context)", frame, ", ".join(new), it,
-                     frame, it, it, frame)
+                warn(log, "frame %d has no %s, which frames beside it have: its output has none (nor "
+                     "does a frame --missing hold fills from it), and the windows reading frame %d "
+                     "denoise %s over the frames that have %s (the beauty and the other layers with "
+                     "frame %d as context)", frame, ", ".join(new), frame, it, it, frame)
                 self.lacking.update((frame, layer) for layer in new)
 
     def _report(self, result: FrameResult, started: float, ended: float,

@@ -419,8 +419,9 @@ def _not_read_message(pattern: FramePattern, missing: abc.Sequence[int], found: 
            (True, True): "on disk under another padding or not files, not read as frames of the "
                          "pattern"}[bool(found.other_padding), bool(found.not_files)]
     return (f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
-            f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (--missing "
-            "hold or skip would stand another frame in for the render, or leave it out)")
+            f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (refused "
+            "under every --missing policy: holding another frame in its place, or leaving it out, "
+            "would hide a render that is there)")
 
 
 def _beside_message(sequence: SequenceOnDisk, beside: dict[int, str]) -> str:

@@ -412,8 +412,8 @@ def test_what_is_no_file_at_a_missing_frames_name_is_named_under_every_policy(tm
         f"3 frame(s) of {pattern.text} are missing: 1003-1005; they are not files: r.1003.exr is a "
         "broken link to /nonexistent/x.exr, r.1004.exr is a folder, r.1005.exr is a named pipe "
         "(FIFO): make the links lead to the rendered frames, and replace the rest with them, or "
-        f"re-render them as {pattern.text} (--missing hold or skip would stand another frame in "
-        "for the render, or leave it out)")
+        f"re-render them as {pattern.text} (refused under every --missing policy: holding another "
+        "frame in its place, or leaving it out, would hide a render that is there)")
     assert refused.value.missing == [1003, 1004, 1005]
     with pytest.raises(MissingFramesError, match=r"missing: 1003; it is not a file: r\.1003\.exr is a "
                                                  r"broken link to /nonexistent/x\.exr: make it lead to"):

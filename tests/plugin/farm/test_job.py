@@ -306,3 +306,21 @@ def test_a_malformed_weights_sha256_given_to_a_job_is_refused_in_seqs_words(tmp_
     with pytest.raises(FarmError, match=r"--model-sha256 'abc' is no SHA-256: give its 64 hexadecimal"):
         build_job(str(tmp_path / "render.####.exr"), None, "1-4", 2,
                   options=SeqOptions(model="/farm/only/m.safetensors"), model_sha256="abc")
+
+
+@pytest.mark.parametrize(("options", "output", "said"), [
+    (SeqOptions(model="defualt"), None, "model weights not found: 'defualt'"),
+    (SeqOptions(), "{input}", "-o/--output {input} is the input pattern: the outputs would replace"),
+])
+def test_a_command_line_seq_refuses_is_refused_before_a_gap_in_the_frames(tmp_path, options, output, said):
+    """On a shot with a gap, `farm openjd --model defualt` (or -o the input) said the missing frame,
+    exit 1, which a farm retries, where seq refuses the command line first, exit 2: the job is
+    checked as seq checks it, in its order."""
+    from vfxdenoise.core.errors import UsageError
+
+    shot = parse_pattern(str(tmp_path / "shot" / "render.####.exr"))
+    touch_frames(shot, [1001, 1002, 1004])
+    pattern = shot.text
+    with pytest.raises(UsageError) as refused:
+        build_job(pattern, output and output.format(input=pattern), options=options)
+    assert said.format(input=pattern) in str(refused.value)
