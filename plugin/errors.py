@@ -45,8 +45,9 @@ __all__ = [
     "ChannelError", "DatasetError", "DenoiseCancelled", "DeviceError", "ExrError", "FarmError",
     "FarmUsageError", "ImageError", "MissingFramesError", "ModelError", "NoLayerError", "NoiseSpecError",
     "NonFiniteNetworkError", "OtherTrackError", "OutputError", "OutputLockedError", "PinnedWeightsError",
-    "PluginError", "RequestUsageError", "RunnerError", "SequenceError", "SequenceUsageError", "TrainingError",
-    "UnknownModelError", "UnsupportedExrError", "UsageError", "VfxDenoiseError", "WeightsMismatchError",
+    "PluginError", "RequestDeviceError", "RequestUsageError", "RunnerError", "SequenceError",
+    "SequenceUsageError", "TrainingError", "UnknownModelError", "UnsupportedExrError", "UsageError",
+    "VfxDenoiseError", "WeightsMismatchError",
 ]
 
 
@@ -58,6 +59,12 @@ class RequestUsageError(PluginError, UsageError):
     """A request (or its `SeqOptions`) that no run can take, refused as it is built: an option's
     value seq refuses (`EngineConfig.check`'s refusal, in its words), a frame spec or an output
     pattern no run can read as written. A PluginError, and a UsageError as seq's own refusal is."""
+
+
+class RequestDeviceError(PluginError, DeviceError):
+    """A request for device cuda where its run would find no CUDA GPU (`runner_setup.check_request`),
+    refused before it runs in the run's words: a PluginError, and a DeviceError as the run's own
+    refusal is."""
 
 
 class PinnedWeightsError(WeightsMismatchError, UsageError):
@@ -169,6 +176,7 @@ RunnerNoiseSpecError = _runner_class(NoiseSpecError)
 RunnerOutputError = _runner_class(OutputError)
 RunnerOutputLockedError = _runner_class(OutputLockedError)
 RunnerPinnedWeightsError = _runner_class(PinnedWeightsError)
+RunnerRequestDeviceError = _runner_class(RequestDeviceError)
 RunnerRequestUsageError = _runner_class(RequestUsageError)
 RunnerTrainingError = _runner_class(TrainingError)
 RunnerUsageError = _runner_class(UsageError)

@@ -38,7 +38,7 @@ from vfxdenoise.core.model_files import (
     recorded_track_problem,
     resolve_weights,
 )
-from vfxdenoise.plugin.errors import PluginError, RequestUsageError, RunnerError
+from vfxdenoise.plugin.errors import PluginError, RequestDeviceError, RequestUsageError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
 
@@ -98,10 +98,10 @@ def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
     """Raise now what running `request` the way `config` says would refuse before its first frame,
     where it is known without reading a frame: a model that is not there (ModelError), weights of
     the classic track (OtherTrackError), a temporal radius above the model's (RequestUsageError: a
-    UsageError, as the run's), device cuda where no GPU can be (PluginError; both worded with
-    seq's flags, as the run's own refusals are), output
-    frames another live run is writing (another session's press of the same node). Its messages
-    are the run's, so a host shows them alike."""
+    UsageError, as the run's), device cuda where no GPU can be (RequestDeviceError: a DeviceError,
+    as the run's; both worded with seq's flags, as the run's own refusals are), output frames
+    another live run is writing (another session's press of the same node). Its messages are the
+    run's, so a host shows them alike."""
     model = request.with_default_model(config.model).options.model or DEFAULT_MODEL
     _check_track(resolve_weights(model))
     _check_radius(request.options.temporal_radius, model)
@@ -133,7 +133,7 @@ def _check_radius(radius: int | None, model: str) -> None:
 def _check_cuda(config: RunnerConfig) -> None:
     """Refuse device cuda where the run would find no CUDA GPU: in this process, as PyTorch sees
     it (`device.cuda_unusable`, the run's own judgement); in a subprocess, where `no_cuda_gpu` is
-    sure of it from its environment."""
+    sure of it from its environment. A RequestDeviceError, a DeviceError as the run's refusal is."""
     if config.mode == "inprocess":
         # check_runner has imported torch: the in-process runner needs it
         from vfxdenoise.core.runtime.device import cuda_unusable
@@ -142,7 +142,7 @@ def _check_cuda(config: RunnerConfig) -> None:
     else:
         why = no_cuda_gpu(config.environment)
     if why:
-        raise PluginError(f"--device cuda was requested but {why}; use --device cpu")
+        raise RequestDeviceError(f"--device cuda was requested but {why}; use --device cpu")
 
 
 def no_cuda_gpu(environ: Mapping[str, str], root: Path = Path("/"), platform: str = sys.platform

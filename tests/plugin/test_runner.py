@@ -20,6 +20,7 @@ from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.errors import (
+    DeviceError,
     MissingFramesError,
     ModelError,
     OtherTrackError,
@@ -288,10 +289,13 @@ def test_check_request_refuses_classic_track_weights_with_the_runs_message(tmp_p
 
 
 def test_check_request_refuses_device_cuda_where_the_run_can_see_no_gpu(tmp_path, tiny_weights):
+    """A DeviceError, as the run's own refusal (`device.pick_device`), and a PluginError: it was
+    a plain PluginError, which a host's `except DeviceError` missed."""
     hidden = RunnerConfig(command=CLI.command, env={"CUDA_VISIBLE_DEVICES": ""})
     with pytest.raises(PluginError, match=r"^--device cuda was requested but CUDA_VISIBLE_DEVICES='' "
-                                          r"hides every GPU; use --device cpu$"):
+                                          r"hides every GPU; use --device cpu$") as refused:
         check_request(_request(tmp_path, tiny_weights, device="cuda"), hidden)
+    assert isinstance(refused.value, DeviceError)
     check_request(_request(tmp_path, tiny_weights, device="cpu"), hidden)
 
 
