@@ -41,12 +41,13 @@ _ENGINE_NAMES = {"max_gpu_mem": "max_gpu_mem_gb", "max_mem": "max_mem_gb"}
 @dataclass(frozen=True)
 class SeqOptions:
     """`vfxdenoise seq` options; None (or empty) leaves seq's own default. A value of the wrong
-    type, or a device or temporal radius seq would refuse, is a PluginError naming the option
-    here, when a host request or a farm job is built, not once the command runs; a lone string
-    for aovs, radiance_aovs or views is one item, as a list is a tuple (`_checked`). The other
-    values seq refuses (`EngineConfig.check`: choices, ranges, layer features) are refused as a
-    request or a hook's settings holding these options are built (`check_values`), and as a farm
-    job of them is written (`farm.seq_checks`, in seq's words), not by the options alone."""
+    type is a PluginError naming the option, a device or temporal radius seq would refuse a
+    RequestUsageError (a UsageError, as seq's refusal is), here, when a host request or a farm
+    job is built, not once the command runs; a lone string for aovs, radiance_aovs or views is
+    one item, as a list is a tuple (`_checked`). The other values seq refuses
+    (`EngineConfig.check`: choices, ranges, layer features) are refused as a request or a hook's
+    settings holding these options are built (`check_values`), and as a farm job of them is
+    written (`farm.seq_checks`, in seq's words), not by the options alone."""
 
     device: str | None = None
     temporal_radius: int | None = None
@@ -72,9 +73,9 @@ class SeqOptions:
         for f in fields(self):
             object.__setattr__(self, f.name, _checked(f.name, f.type, getattr(self, f.name)))
         if self.device is not None and self.device not in DEVICES:
-            raise PluginError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
+            raise RequestUsageError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
         if self.temporal_radius is not None and self.temporal_radius < 0:
-            raise PluginError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
+            raise RequestUsageError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set: those

@@ -9,7 +9,7 @@ import pytest
 
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.io.aovs import AovName
-from vfxdenoise.plugin.errors import PluginError
+from vfxdenoise.plugin.errors import PluginError, RequestUsageError, UsageError
 from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, _KINDS, SeqOptions
 
 
@@ -18,9 +18,13 @@ from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, _KINDS, SeqOptions
     ({"temporal_radius": -1}, r"temporal radius must be 0 or more \(got -1\)"),
 ])
 def test_a_device_or_radius_seq_would_refuse_is_refused_when_the_options_are_built(setting, words):
-    """Farm jobs take SeqOptions without a DenoiseRequest: the check is the options' own."""
-    with pytest.raises(PluginError, match=words):
+    """Farm jobs take SeqOptions without a DenoiseRequest: the check is the options' own. A
+    RequestUsageError (a PluginError and a UsageError), as the options' other values seq refuses
+    (`check_values`) and seq's own refusal of them (exit 2): it was a plain PluginError, which a
+    host catching UsageError to tell a request no run can take from a failure missed."""
+    with pytest.raises(RequestUsageError, match=words) as refused:
         SeqOptions(**setting)
+    assert isinstance(refused.value, PluginError) and isinstance(refused.value, UsageError)
 
 
 @pytest.mark.parametrize("device", ["auto", "cpu", "cuda", None])
