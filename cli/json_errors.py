@@ -1,7 +1,8 @@
 """A command line click refuses (an option's bad value, no PATTERN, an unknown option), said as
 the JSON `error` event too when the command line asks for JSON on stdout (seq's --progress json,
 info's --json): a pipeline reading stdout alone learns why. Its class is 'UsageError', as a
-`UsageError` of ours: it exits 2 alike. Stderr and the exit status say it as without JSON."""
+`UsageError` of ours: it exits 2 alike. Stderr and the exit status say it as without JSON; both
+say click's message with its hint (`usage_hints`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import click
 
+from vfxdenoise.cli.usage_hints import add_usage_hint
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.plugin.events import error_event
 
@@ -28,6 +30,7 @@ class JsonUsageErrors(click.Command):
         try:
             return super().make_context(info_name, list(args), parent, **extra)
         except click.UsageError as exc:
+            add_usage_hint(exc)  # before the event: it says what stderr will
             if self.wants_json(list(args)):
                 self.emit(error_event(exc.format_message(), UsageError.__name__))
             raise

@@ -28,6 +28,7 @@ import click
 
 from vfxdenoise import __version__
 from vfxdenoise.cli import commands
+from vfxdenoise.cli.usage_hints import add_usage_hint
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
@@ -61,7 +62,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.message += _expanded_pattern_hint(exc)
+            add_usage_hint(exc)
             raise
         except VfxDenoiseError as exc:
             if debug():
@@ -173,19 +174,6 @@ def _exit_if_stuck(status: int) -> None:
                 "exiting where it stands (threads below)\n".encode())
     faulthandler.dump_traceback(all_threads=True)
     os._exit(status)
-
-
-def _expanded_pattern_hint(exc: click.UsageError) -> str:
-    """A hint for a command line with extra arguments after a PATTERN that reads as one frame's
-    file: an unquoted render.*.exr the shell replaced by the files it matched; '' otherwise."""
-    pattern = exc.ctx.params.get("pattern") if exc.ctx else None
-    if not (isinstance(pattern, str) and exc.message.startswith("Got unexpected extra argument")):
-        return ""
-    from vfxdenoise.core.io.sequence import pattern_of_file  # fileseq: on this path only, as commands are
-
-    example = pattern_of_file(pattern) or "render.####.exr"
-    return ("; the shell expanded an unquoted * or ? into the files it matched: quote the pattern "
-            f"and give its frame token, e.g. '{example}'")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -128,3 +129,16 @@ def test_a_pattern_the_shell_expanded_into_files_is_said_with_the_pattern_to_quo
         assert ("Got unexpected extra arguments (sh/render.1002.exr sh/render.1003.exr); the shell "
                 "expanded an unquoted * or ? into the files it matched: quote the pattern and give "
                 "its frame token, e.g. 'sh/render.####.exr'") in " ".join(result.stderr.split()), command
+
+
+def test_the_json_error_event_of_a_pattern_the_shell_expanded_carries_the_hint_stderr_says():
+    """Under `seq --progress json` (and `info --json`) the `error` event was sent before the hint
+    was added, so a pipeline reading stdout got click's bare 'Got unexpected extra arguments'."""
+    files = ["sh/render.1001.exr", "sh/render.1002.exr"]
+    for command in (["seq", *files, "--progress", "json"], ["info", *files, "--json"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, command
+        message = json.loads(result.stdout)["message"]
+        assert message.endswith("quote the pattern and give its frame token, e.g. "
+                                "'sh/render.####.exr'"), command
+        assert message in " ".join(result.stderr.split()), command
