@@ -26,7 +26,7 @@ from collections import abc
 from collections.abc import Iterable
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
-from vfxdenoise.core.io.frame_pattern import NotRead
+from vfxdenoise.core.io.frame_pattern import NotRead, not_files_text
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
@@ -454,9 +454,9 @@ def _pattern_reading(sequence: SequenceOnDisk, beside: dict[int, str]) -> FrameP
 
 def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:
     """The frames of `found` under another padding (`_other_padding_text`) and those with what is
-    no file at their name (`_not_files_text`), '; ' between."""
+    no file at their name (`frame_pattern.not_files_text`), '; ' between."""
     return "; ".join(text for text in (_other_padding_text(pattern, found.other_padding, limit),
-                                       _not_files_text(pattern, found.not_files, limit)) if text)
+                                       not_files_text(pattern, found.not_files, limit)) if text)
 
 
 def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
@@ -471,25 +471,6 @@ def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int
     rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
               f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
     return f"{', '.join(listed)}{more}: {rename}"
-
-
-def _not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
-    """'r.1003.exr is a broken link to /x.exr: make it lead to the rendered frame' for the first
-    `limit` frames of `found` (frame -> what is at its name, `what_is_at`), how many more, and
-    what to do: fix the links, replace the rest with the rendered frames."""
-    if not found:
-        return ""
-    listed = [f"{pattern.name(frame)} is {what}" for frame, what in itertools.islice(found.items(), limit)]
-    more = f" and {len(found) - limit} more" if len(found) > limit else ""
-    links = [" link" in what for what in found.values()]
-    one = len(found) == 1
-    if all(links):
-        fix = "make it lead to the rendered frame" if one else "make them lead to the rendered frames"
-    elif any(links):
-        fix = "make the links lead to the rendered frames, and replace the rest with them"
-    else:
-        fix = "replace it with the rendered frame" if one else "replace them with the rendered frames"
-    return f"{', '.join(listed)}{more}: {fix}"
 
 
 def _shot_spec(sequence: SequenceOnDisk) -> str:

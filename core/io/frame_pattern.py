@@ -16,6 +16,7 @@ import re
 import stat
 from collections.abc import Container
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -257,6 +258,26 @@ def what_is_at(path: Path) -> str:
             return f"a link to {target} that never reaches a file (the links loop)"
         return f"a link to {target}, which cannot be followed ({exc.strerror})"
     return f"a link to {target}, {_kind(followed.st_mode)}"
+
+
+def not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
+    """'r.1003.exr is a broken link to /x.exr: make it lead to the rendered frame' for the first
+    `limit` frames of `found` (frame -> what is at its name, `what_is_at`), how many more, and
+    what to do: fix the links, replace the rest with the rendered frames. For a message about
+    frames missing (`frame_choice`) or a folder holding no file of the pattern (`sequence`)."""
+    if not found:
+        return ""
+    listed = [f"{pattern.name(frame)} is {what}" for frame, what in islice(found.items(), limit)]
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    links = [" link" in what for what in found.values()]
+    one = len(found) == 1
+    if all(links):
+        fix = "make it lead to the rendered frame" if one else "make them lead to the rendered frames"
+    elif any(links):
+        fix = "make the links lead to the rendered frames, and replace the rest with them"
+    else:
+        fix = "replace it with the rendered frame" if one else "replace them with the rendered frames"
+    return f"{', '.join(listed)}{more}: {fix}"
 
 
 def token_padding(token: str) -> int:

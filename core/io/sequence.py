@@ -35,7 +35,9 @@ from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for
     DigitsBeside,
     FramePattern,
     digits_beside,
+    not_files_text,
     token_padding,
+    what_is_at,
 )
 
 ACCEPTED_PATTERNS = (
@@ -474,7 +476,8 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
 
     Raises SequenceError naming the pattern and folder when the folder is missing or holds no frame
     of the pattern; the message lists the sequences that are there, which usually shows a padding or
-    name mismatch.
+    name mismatch, or, where something that is no file is at the frames' names (broken links, folders),
+    names it and says what to do.
     """
     if not isinstance(pattern, FramePattern):
         pattern = parse_pattern(pattern)
@@ -484,6 +487,10 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
         raise SequenceError(f"folder '{folder}' of {pattern.text} {what}; check the path")
     files, other_padding, not_files = pattern.listing()
     frames = sorted(files)
+    if not frames and not_files:
+        found = {frame: what_is_at(pattern.path(frame)) for frame in not_files}
+        raise SequenceError(f"no frames of {pattern.text} in folder '{folder}': what is at its frames' "
+                            f"names is no file; {not_files_text(pattern, found)}")
     if not frames:
         raise SequenceError(
             f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "

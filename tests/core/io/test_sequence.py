@@ -655,3 +655,22 @@ def test_a_pattern_that_is_not_utf8_is_a_clear_error(tmp_path):
     text = os.fsdecode(bytes(tmp_path) + b"/lat\xe9in/render.####.exr")
     with pytest.raises(SequenceError, match=r"lat\\xe9in/render.####.exr'?: the path is not valid UTF-8"):
         parse_pattern(text)
+
+
+def test_a_folder_holding_only_what_is_no_file_at_the_frames_names_says_what_and_what_to_do(tmp_path):
+    """Only broken links at r.1001-1002.exr: it said 'no frames of ... in folder'; check the name
+    and the padding', though name and padding are right. It names what is there, and the fix."""
+    pattern = parse_pattern(tmp_path / "r.####.exr")
+    pattern.path(1001).symlink_to("/nonexistent/a.exr")
+    pattern.path(1002).symlink_to("/nonexistent/b.exr")
+    with pytest.raises(SequenceError) as links:
+        find_sequence(pattern)
+    assert str(links.value) == (
+        f"no frames of {pattern.text} in folder '{tmp_path}': what is at its frames' names is no "
+        "file; r.1001.exr is a broken link to /nonexistent/a.exr, r.1002.exr is a broken link to "
+        "/nonexistent/b.exr: make them lead to the rendered frames")
+    pattern.path(1002).unlink()
+    pattern.path(1002).mkdir()
+    with pytest.raises(SequenceError, match="r.1002.exr is a folder: make the links lead to the "
+                                            "rendered frames, and replace the rest with them$"):
+        find_sequence(pattern)
