@@ -356,8 +356,10 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
     elif on_disk.frames:
         check_missing(on_disk.sequence(pattern), wanted, missing_policy, context)
     elif missing_policy == "error":
-        raise MissingFramesError(f"none of frames {format_frames(wanted)} of {pattern.text} is on disk "
-                                 "yet: render them first", wanted)
+        which = (f"frame {wanted[0]} of {pattern.text} is not on disk yet: render it first"
+                 if len(wanted) == 1 else f"none of frames {format_frames(wanted)} of {pattern.text} "
+                 "is on disk yet: render them first")
+        raise MissingFramesError(which, wanted)
 
 
 def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:

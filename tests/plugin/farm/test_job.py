@@ -152,6 +152,19 @@ def test_job_frames_off_the_shot_are_refused_under_hold_and_skip_too(sequence_fa
         range(1001, 1006))
 
 
+def test_job_frames_none_of_which_is_rendered_yet_are_refused_in_words_for_their_number(tmp_path):
+    """An empty input folder: one frame was 'none of frames 1005 of ... is on disk yet: render
+    them first', as seq's own refusal no longer says it (`frame_choice._none_on_disk`)."""
+    (tmp_path / "shot").mkdir()
+    pattern = str(tmp_path / "shot" / "render.####.exr")
+    with pytest.raises(MissingFramesError, match=r"^frame 1005 of .*render\.####\.exr is not on disk "
+                                                 r"yet: render it first$"):
+        build_job(pattern, frames="1005")
+    with pytest.raises(MissingFramesError, match=r"^none of frames 1005-1007 of .* is on disk yet: "
+                                                 r"render them first$"):
+        build_job(pattern, frames="1005-1007")
+
+
 def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_for(tmp_path, caplog):
     """render.01002.exr beside render.1001.exr and render.1003.exr: the job held or skipped 1002
     as seq did (now refused with the name to rename), and a job submitted with the render said 1002
