@@ -63,7 +63,9 @@ class RunSummary:
     output_pattern: FramePattern
     results: list[FrameResult] = field(default_factory=list)
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)
-    layers: dict[str, LayerMap] = field(default_factory=dict)  # view ('' for one) -> its mapping
+    # View ('' for one) -> its mapping: the first frame read's, with the --aov layers of every frame
+    # read (`frame_source`: a frame may lack a wildcard's layer)
+    layers: dict[str, LayerMap] = field(default_factory=dict)
     peak_frames_in_memory: int = 0
     seconds: float = 0.0  # from the call, the model's loading included
     # What the process took to start before the call (Python, PyTorch and the other imports),
@@ -107,8 +109,8 @@ class RunSummary:
         return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.left_out]
 
     def aov_layers(self) -> list[str]:
-        """The --aov layers denoised with the beauty, each once (every view's alike): what a
-        wildcard resolved to, which the run says nowhere else."""
+        """The --aov layers denoised with the beauty in any frame, each once (every view's alike):
+        what a wildcard resolved to, which the run says nowhere else."""
         return list(dict.fromkeys(name for mapping in self.layers.values() for name, _ in mapping.aovs))
 
     def notes(self) -> dict[int, str]:

@@ -1033,6 +1033,20 @@ def test_a_frame_lacking_a_wildcards_layer_is_still_context_for_the_beauty_and_t
     assert len(said) == 1 and caplog.text.count("frame 4 has no aov RGBA_lgRim") == 1
 
 
+def test_the_summarys_layers_are_those_denoised_in_any_frame_in_the_order_a_frame_with_all_has(
+        sequence_factory, tiny_weights, tmp_path):
+    """`--aov 'RGBA_lg*'` over a shot whose first frame lacks RGBA_lgKey: the summary's layers were
+    the first frame read's (RGBA_lgRim alone), though frames 2-3 were written with RGBA_lgKey
+    denoised. They are every frame's, in the order of a frame holding both, whichever is read first."""
+    pattern = sequence_factory(frames=range(1, 4), height=16, width=16)
+    with_named_light_groups(pattern, range(1, 4))
+    without_layer(pattern, 1, "RGBA_lgKey")
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                               config=_config(tiny_weights, aovs=("RGBA_lg*",)))
+    assert summary.frames("written") == [1, 2, 3]
+    assert summary.aov_layers() == ["RGBA_lgKey", "RGBA_lgRim"]
+
+
 def _fail_openexr(monkeypatch, frame: int, where: str) -> None:
     """Make OpenEXR's Python module raise what no check of ours foresees for one frame: decoding
     its input (`where` 'reading'), or writing its output ('writing'); every other call as it is."""
