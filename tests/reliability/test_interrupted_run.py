@@ -165,7 +165,9 @@ def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_we
                                     progress="json"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    assert json.loads(run.stdout.readline())["event"] == "start"
+    first = run.stdout.readline()
+    assert first, (run.wait(timeout=120), run.stderr.read())  # ended before its start event: say why
+    assert json.loads(first)["event"] == "start"
     run.send_signal(signal.SIGINT)
     stdout, _ = run.communicate(timeout=120)
     assert run.returncode == 128 + signal.SIGINT  # as shells read an interrupt; click's was 1
