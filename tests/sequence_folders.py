@@ -1,5 +1,5 @@
 """Frame folders for tests: empty frame files, and how often the code under test lists a folder
-(the standard library's os.scandir, counted)."""
+(the standard library's os.scandir, counted) or opens an image (OpenImageIO's ImageInput.open)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ def count_listings(monkeypatch, folder: Path) -> list[str]:
 
     monkeypatch.setattr(os, "scandir", counted)
     return listings
+
+
+def count_image_opens(monkeypatch) -> list[str]:
+    """The file names OpenImageIO opens from now on (`ImageInput.open`, each call), in order."""
+    import OpenImageIO as oiio
+
+    opened: list[str] = []
+    real = oiio.ImageInput.open
+
+    def open_input(name, *args, **kwargs):
+        opened.append(Path(name).name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(oiio.ImageInput, "open", open_input)
+    return opened

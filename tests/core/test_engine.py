@@ -33,6 +33,7 @@ from exr_sequences import (
 )
 from quiet_threads import run_at_once_quietly
 from reliability.damage import poison
+from sequence_folders import count_image_opens
 
 from vfxdenoise.core.engine import EngineConfig, RunStopped, _handed_over, _layers_of, denoise_sequence
 from vfxdenoise.core.errors import (
@@ -390,13 +391,7 @@ def test_resume_reads_what_each_kept_output_records_from_one_read_of_its_header(
     pattern = sequence_factory(frames=range(1, 5))
     out = str(tmp_path / "out" / "o.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
-    opened: list[str] = []
-    real = oiio.ImageInput.open
-
-    def open_input(name, *args, **kwargs):
-        opened.append(Path(name).name)
-        return real(name, *args, **kwargs)
-    monkeypatch.setattr(oiio.ImageInput, "open", open_input)
+    opened = count_image_opens(monkeypatch)
     kept = denoise_sequence(pattern, out, config=_config(tiny_weights, existing="resume"))
     assert kept.frames("skipped") == [1, 2, 3, 4] and kept.motion_vectors.startswith("previous")
     assert {name: opened.count(name) for name in opened if name.startswith("o.")} == {

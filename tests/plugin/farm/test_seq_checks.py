@@ -8,15 +8,13 @@ import re
 import stat
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import OpenEXR
-import OpenImageIO as oiio
 import pytest
 from cli_process import read_only_refusal, run_vfxdenoise, run_where_read_only
 from exr_sequences import write_sequence
-from sequence_folders import count_listings
+from sequence_folders import count_image_opens, count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import DeviceError, UnknownModelError, UsageError, VfxDenoiseError
@@ -218,6 +216,12 @@ def _wide_shot(sequence_factory, tmp_path, frames: int) -> str:
     return str(tmp_path / "wide" / "render.####.exr")
 
 
+def _check_booked(pattern: str, out: str, weights, max_mem: float) -> None:
+    """Check, as its submission does, a CPU job of `pattern` whose tasks book --memory `max_mem`."""
+    options = SeqOptions(device="cpu", model=str(weights), max_mem=max_mem)
+    check_as_seq(build_job(pattern, out, options=options), options, "--memory")
+
+
 def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_warning(
         sequence_factory, tmp_path, tiny_weights, caplog):
     """Frames large enough for tiles to save memory (2560x1440): a booking between the least and
@@ -225,8 +229,7 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
     pattern, out = _wide_shot(sequence_factory, tmp_path, 1), str(tmp_path / "out" / "den.####.exr")
 
     def check(max_mem: float) -> None:
-        options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
-        check_as_seq(build_job(pattern, out, options=options), options, "--memory")
+        _check_booked(pattern, out, tiny_weights, max_mem)
 
     with pytest.raises(UsageError) as refused:
         check(_max_mem_short_of_any_frame())
@@ -253,8 +256,7 @@ def test_a_cpu_booking_a_little_short_of_the_one_named_is_warned_of_not_refused(
     pattern, out = _wide_shot(sequence_factory, tmp_path, 1), str(tmp_path / "out" / "den.####.exr")
 
     def check(max_mem: float) -> None:
-        options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=max_mem)
-        check_as_seq(build_job(pattern, out, options=options), options, "--memory")
+        _check_booked(pattern, out, tiny_weights, max_mem)
 
     with pytest.raises(UsageError) as refused:
         check(_max_mem_short_of_any_frame())
@@ -294,12 +296,6 @@ def test_a_cpu_booking_is_sized_on_the_header_the_layer_checks_read(
     pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
     options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=16)
     job = build_job(pattern, str(tmp_path / "out" / "den.####.exr"), options=options)
-    opened: list[str] = []
-    real = oiio.ImageInput.open
-
-    def open_input(name, *args, **kwargs):
-        opened.append(Path(name).name)
-        return real(name, *args, **kwargs)
-    monkeypatch.setattr(oiio.ImageInput, "open", open_input)
+    opened = count_image_opens(monkeypatch)
     check_as_seq(job, options, "--memory")
     assert opened == ["render.0001.exr"]
