@@ -42,11 +42,12 @@ def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-m
     read-only since), where seq writes nothing. Then the host memory its tasks on the CPU are
     given, which seq refuses once it has read the frames' headers (`_check_booking`), named as
     `max_mem_from` says: '--memory' where the tasks' --max-mem is the memory booked."""
-    from vfxdenoise.core.run_plan import FrameHeaders, check_before_first_frame, check_command_line
+    from vfxdenoise.core.run_plan import FrameHeaders, check_before_first_frame
 
+    # The command line alone (an unknown --model name, the radius, -o the input) was refused as
+    # the job was built, before the frames on disk (`job._refuse_command_line`), as seq refuses it
     config = options.engine_config(existing=job.existing, keep_going=job.keep_going)
     config.check()
-    check_command_line(config)  # as seq: an unknown --model name before the outputs and the layers
     frames = _job_frames(job, config)
     headers = FrameHeaders()  # the first frame's, read once for its layers and its memory
     checked = check_before_first_frame(job.input, job.output, frames, config,
