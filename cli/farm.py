@@ -86,7 +86,7 @@ def _job(values: dict, gpus: int) -> FarmJob:
                     values.pop("chunk"), options, command=values.pop("command_path"),
                     name=values.pop("name"), existing=values.pop("existing"),
                     keep_going=values.pop("keep_going"), model_sha256=values.pop("model_sha256"))
-    check_as_seq(job, options, max_mem_from)
+    check_as_seq(job, options, max_mem_from, books_gpu=gpus > 0)
     return job
 
 

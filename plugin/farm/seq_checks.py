@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vfxdenoise.core.model_files import ELSEWHERE, WeightsFile, model_ref
 from vfxdenoise.plugin.farm.job import FarmJob
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-mem") -> None:
+def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-mem",
+                 books_gpu: bool = True) -> None:
     """Refuse `job` where seq, run by each of its tasks with `options`, would refuse before its
     first frame; raises the VfxDenoiseError seq would. Seq's own checks, in its order (its option
     values, `EngineConfig.check`, then `run_plan.check_before_first_frame`), over the job's frames
@@ -39,9 +40,12 @@ def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-m
     where no frame holds it): what is not given (the model) is seq's default. An
     output folder that cannot be written is refused as seq refuses it: unless under --resume
     every frame's output is on disk already (a job submitted again over a folder published
-    read-only since), where seq writes nothing. Then the host memory its tasks on the CPU are
-    given, which seq refuses once it has read the frames' headers (`_check_booking`), named as
-    `max_mem_from` says: '--memory' where the tasks' --max-mem is the memory booked."""
+    read-only since), where seq writes nothing. Then what the tasks fail on in the other frames
+    they read (`_check_frames_read`): the host memory its tasks on the CPU are given, named as
+    `max_mem_from` says ('--memory' where the tasks' --max-mem is the memory booked), and a layer
+    option a frame does not hold. `books_gpu`: whether its tasks book a GPU (`farm --gpus`); one
+    that books none runs --device auto on the CPU of a worker without a GPU, and is held to its
+    --max-mem there as a --device cpu one is."""
     from vfxdenoise.core.run_plan import FrameHeaders, check_before_first_frame
 
     # The command line alone (an unknown --model name, the radius, -o the input) was refused as
@@ -53,8 +57,10 @@ def check_as_seq(job: FarmJob, options: SeqOptions, max_mem_from: str = "--max-m
     checked = check_before_first_frame(job.input, job.output, frames, config,
                                        load=functools.partial(_render_model, weights=job.weights),
                                        read_header=headers)
-    if frames is not None and checked.radius is not None:
-        _check_booking(job, config, frames, checked.radius, max_mem_from, headers)
+    if frames is not None:
+        on_cpu = config.device == "cpu" or (config.device == "auto" and not books_gpu)
+        max_mem = _MaxMem(max_mem_from, config.device != "cpu") if on_cpu and config.max_mem_gb else None
+        _check_frames_read(job, config, frames, checked.radius, headers, max_mem)
 
 
 def _job_frames(job: FarmJob, config: EngineConfig) -> RunFrames | None:
@@ -98,28 +104,77 @@ def _render_model(config: EngineConfig, weights: WeightsFile | None = None) -> L
     return load_render_model(config, weights)
 
 
-def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
-                   max_mem_from: str, headers: FrameHeaders) -> None:
-    """Refuse a job whose tasks on the CPU are given a --max-mem (`max_mem_from`: the --memory
-    booked, or --max-mem given) that cannot hold the window of its frames even in tiles: each
-    task would be refused before its first frame, on every retry (`Booking.refused_below`). Warn
-    where it may be refused (below `Booking.least`), or holds them only in tiles. Each names the
-    option to raise: booking more --memory does not raise a --max-mem given. Sized as seq sizes
-    a task (`host_memory.Booking`), on the first of the job's frames whose header reads (seq, on
-    the largest it reads), for a process that holds what this one does once the model is loaded
-    (a worker's may differ by a few tens of MiB)."""
+class _MaxMem(NamedTuple):
+    """How a job's tasks on the CPU are given their --max-mem: by the option `given_as` ('--memory'
+    where it is the memory booked), and whether they run there for booking no GPU under --device
+    auto (`auto`)."""
+
+    given_as: str
+    auto: bool
+
+
+def _check_frames_read(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int | None,
+                       headers: FrameHeaders, max_mem: _MaxMem | None) -> None:
+    """Refuse what every task reading one of the frames its windows read (`_frames_read`) would
+    fail on, as seq fails on it, past the first frame `check_before_first_frame` looked at: a
+    --max-mem (`max_mem`) too small for the largest of them (`_check_booking`), where seq sizes a
+    task's memory on the largest it reads, an autocropped first frame being smaller than the rest;
+    then, without --keep-going (with which a frame lacking it fails alone), a layer option a frame
+    does not hold (`--aov RGBA_lgFill` named outright, which a frame left out of the render
+    lacks: a wildcard notes it instead), refused by seq's own check (`check_layers`) in seq's
+    words. Each header is read once, by seq's sizing (`costs_from_headers`), which sizes none
+    that does not map; only those are looked at again. None read where nothing is to be checked."""
+    from vfxdenoise.core.run_plan import costs_from_headers
+    from vfxdenoise.core.shot_settings import check_layers
+
+    if radius is None:  # a model only the workers see (warned of): the windows are not known here
+        max_mem = None
+    if config.keep_going and max_mem is None:
+        return
+    reads = _frames_read(frames, config, radius)
+    radius = radius or 0
+    within = min(min(job.chunk, len(job.frames)) + 2 * radius, len(frames.usable))  # a task's reads
+    costs = dict(costs_from_headers(job.input, reads, config, radius, within, headers.peek))
+    if max_mem is not None and costs:
+        largest = max(costs, key=lambda frame: costs[frame].pixels)  # as seq sizes a task
+        _check_booking(config, largest, costs[largest], max_mem)
+    if not config.keep_going:
+        for frame in (frame for frame in reads if frame not in costs):  # unreadable, or not mapped
+            check_layers(job.input, [frame], config, headers.peek)
+
+
+def _frames_read(frames: RunFrames, config: EngineConfig, radius: int | None) -> list[int]:
+    """The frames on disk the job's tasks read: those the windows of its frames read, planned as
+    seq plans a run's (`run_plan.Windows`, frames held under --missing hold by their sources);
+    where the radius is not known here (a model only the workers see), the job's own."""
+    from vfxdenoise.core.run_plan import Windows
+    from vfxdenoise.core.temporal_window import frame_sources
+
+    if radius is None:
+        return list(frames.first_reads)
+    sources = frame_sources(frames.wanted, frames.usable, config.missing, reach=2 * radius)
+    windows = Windows.plan([frame for frame in frames.wanted if frame in sources], sources, radius)
+    on_disk = set(frames.on_disk)
+    return [frame for frame in windows.read_by(windows.reads) if frame in on_disk]
+
+
+def _check_booking(config: EngineConfig, frame: int, cost: FrameCost, max_mem: _MaxMem) -> None:
+    """Refuse a job whose tasks on the CPU are given a --max-mem (`max_mem`: the --memory booked,
+    or --max-mem given) that cannot hold the window of `frame`, the largest they read (what it
+    costs: `cost`), even in tiles: each task reading it would be refused before its first frame,
+    on every retry (`Booking.refused_below`). Warn where it may be refused (below
+    `Booking.least`), or holds them only in tiles. Each names the option to raise: booking more
+    --memory does not raise a --max-mem given. Sized as seq sizes a task (`host_memory.Booking`),
+    for a process that holds what this one does once the model is loaded (a worker's may differ
+    by a few tens of MiB)."""
     from vfxdenoise.core.errors import UsageError
     from vfxdenoise.core.runtime.host_memory import Booking, resident_bytes
 
-    if config.device != "cpu" or not config.max_mem_gb:
-        return
-    first = _frame_cost(job, config, frames, radius, headers)
-    if first is None:
-        return
-    frame, cost = first
     booking = Booking.of(cost, resident_bytes())
+    max_mem_from = max_mem.given_as
     booked = max_mem_from == "--memory"
-    given = (f"frame {frame} ({cost.width}x{cost.height}): its tasks run seq --max-mem "
+    given = (f"frame {frame} ({cost.width}x{cost.height}): its tasks "
+             f"{'(on the CPU: --gpus 0) ' if max_mem.auto else ''}run seq --max-mem "
              f"{config.max_mem_gb:g}{' (the --memory booked)' if booked else ''}")
     raise_it = f"{'Book' if booked else 'Give'} {max_mem_from}"
     if config.max_mem_gb < booking.refused_below:
@@ -133,15 +188,3 @@ def _check_booking(job: FarmJob, config: EngineConfig, frames: RunFrames, radius
     elif config.max_mem_gb < booking.whole:
         log.warning("%s: they denoise in tiles, more slowly; %s %.1f keeps whole frames",
                     given, max_mem_from, booking.whole)
-
-
-def _frame_cost(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int,
-                headers: FrameHeaders) -> tuple[int, FrameCost] | None:
-    """The first of the job's frames whose header reads (`RunFrames.first_reads`, by `headers`:
-    the layer checks read it already) and what it costs a task's host memory plan as seq sizes
-    it (`run_plan.costs_from_headers`), for windows of `radius` around a task's frames (a chunk,
-    or the whole job where it is shorter); None where none reads (the tasks report it)."""
-    from vfxdenoise.core.run_plan import costs_from_headers
-
-    reads = min(min(job.chunk, len(job.frames)) + 2 * radius, len(frames.usable))
-    return next(costs_from_headers(job.input, frames.first_reads, config, radius, reads, headers.peek), None)

@@ -15,12 +15,13 @@ import yaml
 
 pytest.importorskip("openjd.model", reason="needs the farm extra (openjd-cli)")
 
-from exr_sequences import alike_but_inputs  # noqa: E402
+from exr_sequences import alike_but_inputs, with_named_light_groups, without_layer  # noqa: E402
 
-from vfxdenoise.core.errors import FarmError, MissingFramesError  # noqa: E402
+from vfxdenoise.core.errors import ChannelError, FarmError, MissingFramesError  # noqa: E402
 from vfxdenoise.core.io.sequence import parse_frame_spec, parse_pattern  # noqa: E402
 from vfxdenoise.plugin.farm import SeqOptions, build_job  # noqa: E402
 from vfxdenoise.plugin.farm.openjd import openjd_range, write_bundle  # noqa: E402
+from vfxdenoise.plugin.farm.seq_checks import check_as_seq  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FRAMES = range(1001, 1008)
@@ -442,6 +443,29 @@ def test_under_keep_going_a_task_writes_its_other_frames_and_still_fails(shot, t
     assert failed.returncode != 0 and "exited with code: 1 " in failed.stdout, failed.stdout
     assert parse_pattern(out).frames_on_disk() == [1004, 1005, 1007]
     assert any(line.startswith("error: frame 1006: ") for line in _task_output(failed))
+
+
+def test_a_job_whose_every_task_fails_on_a_layer_one_frame_lacks_is_refused_when_written(
+        sequence_factory, tmp_path, tiny_weights):
+    """--aov RGBA_lgFill over a shot whose frame 1004 lacks it: every task reads frame 1004, as
+    one of its frames or a neighbour, and fails (exit 1, on every retry). The job is refused as
+    it is written (`check_as_seq`), naming the frame and the layer; written without that check,
+    `openjd run` shows each of its tasks fail so."""
+    shot = sequence_factory(frames=FRAMES, height=32, width=32)
+    with_named_light_groups(shot, FRAMES, key="RGBA_lgFill")
+    without_layer(shot, 1004, "RGBA_lgFill")
+    options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",))
+    job = build_job(shot, str(tmp_path / "farm" / "den.####.exr"), chunk=4, options=options)
+    lacking = r"--aov RGBA_lgFill: no layer 'RGBA_lgFill' in \S*render\.1004\.exr"
+    with pytest.raises(ChannelError, match=f"^{lacking}"):
+        check_as_seq(job, options)
+    write_bundle(job, tmp_path / "bundle")
+    for chunk in ("1001-1004", "1005-1007"):
+        failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"),
+                       "--tasks", json.dumps([{"Frame": chunk}])])
+        assert "exited with code: 1 " in failed.stdout, failed.stdout
+        assert any(line.startswith("error: ") and re.search(lacking, line)
+                   for line in _task_output(failed)), failed.stdout
 
 
 def test_workers_can_run_vfxdenoise_through_an_interpreter(shot, reference, tmp_path, tiny_weights):

@@ -13,11 +13,19 @@ import numpy as np
 import OpenEXR
 import pytest
 from cli_process import read_only_refusal, run_vfxdenoise, run_where_read_only
-from exr_sequences import write_sequence
+from exr_sequences import with_named_light_groups, without_layer, write_sequence
 from sequence_folders import count_image_opens, count_listings
 
 from vfxdenoise.core.engine import denoise_sequence
-from vfxdenoise.core.errors import DeviceError, UnknownModelError, UsageError, VfxDenoiseError
+from vfxdenoise.core.errors import (
+    ChannelError,
+    DeviceError,
+    UnknownModelError,
+    UsageError,
+    VfxDenoiseError,
+)
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.host_memory import resident_bytes
 from vfxdenoise.plugin.farm.job import build_job
 from vfxdenoise.plugin.farm.seq_checks import check_as_seq
@@ -130,6 +138,52 @@ def test_with_keep_going_the_farm_lets_through_a_layer_the_first_frame_lacks_as_
     assert (type(farm.value), str(farm.value)) == (type(seq.value), str(seq.value))
 
 
+def _shot_lacking_fill(sequence_factory, frames, lacking: int) -> str:
+    """A shot of 8x8 frames holding the light groups RGBA_lgFill and RGBA_lgRim, but frame
+    `lacking` RGBA_lgFill (left out of its render)."""
+    pattern = sequence_factory(frames=frames, height=8, width=8)
+    with_named_light_groups(pattern, frames, key="RGBA_lgFill")
+    without_layer(pattern, lacking, "RGBA_lgFill")
+    return pattern
+
+
+def test_a_layer_named_outright_that_one_frame_lacks_is_refused_at_submission_as_seq_refuses_it(
+        sequence_factory, tmp_path, tiny_weights, monkeypatch):
+    """--aov RGBA_lgFill over a shot whose frame 1003 lacks it: seq refused the shot (every task
+    reading frame 1003 failed, exit 1, on every retry), the submission checked the first frame
+    alone and let it through. It now maps every frame the tasks read as seq maps a frame, in
+    seq's words, reading each header once; a wildcard (which notes the frame instead) and
+    --keep-going (frame 1003 fails alone) are let through, as seq lets them."""
+    pattern = _shot_lacking_fill(sequence_factory, range(1001, 1006), lacking=1003)
+    out = str(tmp_path / "out" / "den.####.exr")
+    named = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",))
+    with pytest.raises(ChannelError) as seq:
+        denoise_sequence(pattern, out, config=named.engine_config(existing="resume"))
+    job = build_job(pattern, out, options=named)
+    opened = count_image_opens(monkeypatch)
+    with pytest.raises(ChannelError) as farm:
+        check_as_seq(job, named)
+    assert str(farm.value).startswith("--aov RGBA_lgFill: no layer 'RGBA_lgFill' in ")
+    assert "render.1003.exr" in str(farm.value) and str(farm.value) in str(seq.value)
+    # each header once (frame 1001's kept from the first frame's checks), frame 1003's again to say
+    each = [f"render.{frame}.exr" for frame in range(1001, 1006)]
+    assert sorted(opened) == sorted([*each, "render.1003.exr"])
+    for options, keep_going in ((replace(named, aovs=("RGBA_lg*",)), False), (named, True)):
+        check_as_seq(build_job(pattern, out, options=options, keep_going=keep_going), options)
+
+
+def test_a_frame_lacking_a_named_layer_is_refused_only_where_the_jobs_windows_read_it(
+        sequence_factory, tmp_path, tiny_weights):
+    """A job's tasks read their frames and the neighbours their windows reach (radius 2): a frame
+    lacking the layer beside the job's is refused, one no window reads is not."""
+    pattern = _shot_lacking_fill(sequence_factory, range(1001, 1011), lacking=1008)
+    out = str(tmp_path / "out" / "den.####.exr")
+    options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",))
+    check_as_seq(build_job(pattern, out, "1001-1004", options=options), options)
+    with pytest.raises(ChannelError, match=r"render\.1008\.exr"):
+        check_as_seq(build_job(pattern, out, "1001-1006", options=options), options)
+
+
 @pytest.mark.parametrize(("frames", "context"), [(None, None), ("1001-1003", None), (None, "1001-1003")])
 def test_a_submission_lists_the_input_folder_once_for_its_frames(
         tmp_path, monkeypatch, tiny_weights, frames, context):
@@ -199,6 +253,23 @@ def test_a_cpu_job_booked_less_memory_than_its_frames_need_is_refused_naming_wha
     # --max-mem bounds CPU runs: a job on a GPU is not held to it
     on_gpu = SeqOptions(device="cuda", model=str(tiny_weights), max_mem=short.max_mem)
     check_as_seq(build_job(pattern, out, options=on_gpu), on_gpu)
+
+
+def test_a_job_booking_no_gpu_on_device_auto_is_held_to_its_booking_as_a_cpu_job(
+        sequence_factory, tmp_path, tiny_weights):
+    """--gpus 0 --device auto: the tasks book no GPU and run seq --max-mem of the --memory booked,
+    on the CPU of a worker without a GPU, where a booking too small refuses every one; only
+    --device cpu was checked at submission. Such a job is now checked as a CPU job; one booking a
+    GPU under --device auto runs on it, and is not held to --max-mem."""
+    pattern = sequence_factory(frames=range(1, 6), height=32, width=48)
+    out = str(tmp_path / "out" / "den.####.exr")
+    auto = SeqOptions(device="auto", model=str(tiny_weights), max_mem=_max_mem_short_of_any_frame())
+    with pytest.raises(UsageError, match=r"^frame 1 \(48x32\): its tasks \(on the CPU: --gpus 0\) run seq "):
+        check_as_seq(build_job(pattern, out, options=auto), auto, "--memory", books_gpu=False)
+    check_as_seq(build_job(pattern, out, options=auto), auto, "--memory")
+    farm = run_vfxdenoise("farm", "opencue", pattern, "-o", out, "--gpus", 0, "--model", tiny_weights,
+                          "--memory", 0.3)
+    assert farm.returncode == 2 and "Book --memory" in farm.stderr, farm.stderr
 
 
 def _wide_shot(sequence_factory, tmp_path, frames: int) -> str:
@@ -288,14 +359,41 @@ def test_a_job_of_fewer_frames_than_a_chunk_is_booked_for_the_frames_its_task_re
     assert booked.group(1) == runs.group(1)
 
 
+def test_a_cpu_booking_is_sized_on_the_largest_frame_as_seq_sizes_a_task(
+        sequence_factory, tmp_path, tiny_weights):
+    """A first frame autocropped to what it shows (64x32 of 2560x1440): the submission sized the
+    booking on it, the first header that read, and let through a --memory that seq, sizing on
+    the largest frame it reads, refuses in every task. Both now name the --max-mem that runs the
+    largest."""
+    pattern, out = _wide_shot(sequence_factory, tmp_path, 3), str(tmp_path / "out" / "den.####.exr")
+    first = parse_pattern(pattern).path(1)
+    whole = read_exr(first)
+    names = whole.channel_names
+    first.unlink()  # the shot's frames are one file, linked
+    write_exr(first, ExrImage.from_channels(
+        {name: plane[:32, :64] for name, plane in zip(names, whole.get(names))},
+        pixel_types=whole.parts[0].channel_types, data_window=(0, 0, 63, 31),
+        display_window=whole.display_window))
+    short = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=_max_mem_short_of_any_frame())
+    with pytest.raises(DeviceError) as seq:
+        denoise_sequence(pattern, out, config=short.engine_config(existing="resume"))
+    with pytest.raises(UsageError) as farm:
+        check_as_seq(build_job(pattern, out, options=short), short, "--memory")
+    runs = re.search(r"it runs with --max-mem (\d+\.\d) or more", str(seq.value))
+    booked = re.search(r"^frame 2 \(2560x1440\): .* Book --memory (\d+\.\d) or more", str(farm.value))
+    assert runs and booked, (seq.value, farm.value)
+    assert booked.group(1) == runs.group(1)
+
+
 def test_a_cpu_booking_is_sized_on_the_header_the_layer_checks_read(
         sequence_factory, tmp_path, tiny_weights, monkeypatch):
     """A CPU job with --memory opened its first frame twice at submission (strace: 2 openat of
     render.0001.exr, 1 without --memory): for the layer options, then for what it costs a task's
-    memory. Once now, as seq reads it, a header on a network folder being a wait at the desk."""
+    memory. Once now, as seq reads it, a header on a network folder being a wait at the desk; and
+    each other frame the tasks read once, for its layers and its size."""
     pattern = sequence_factory(frames=range(1, 4), height=8, width=8)
     options = SeqOptions(device="cpu", model=str(tiny_weights), max_mem=16)
     job = build_job(pattern, str(tmp_path / "out" / "den.####.exr"), options=options)
     opened = count_image_opens(monkeypatch)
     check_as_seq(job, options, "--memory")
-    assert opened == ["render.0001.exr"]
+    assert opened == ["render.0001.exr", "render.0002.exr", "render.0003.exr"]
