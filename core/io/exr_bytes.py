@@ -24,6 +24,8 @@ _LINES_PER_CHUNK = (1, 1, 1, 16, 32, 16, 32, 32, 32, 256)
 # Bytes of a chunk before its data, its packed size last: y and size; tile x, y, levels and size
 # (a multi-part file's chunks start with their part's number besides).
 _SCANLINE_LEADER, _TILE_LEADER = 8, 20
+# A tile description's level modes, by OpenEXR's number for them.
+_ONE_LEVEL, _MIPMAP_LEVELS, _RIPMAP_LEVELS = 0, 1, 2
 
 
 class RawAttribute(NamedTuple):
@@ -72,8 +74,8 @@ def _headers(data: mmap.mmap) -> tuple[list[dict[str, RawAttribute]], int, bool]
 def cut_short(path: Path) -> bool:
     """Whether the EXR at `path` is plainly cut short, told from its chunk offset tables without
     decoding a chunk: an offset outside its chunks, or the chunk stored last ending past the end
-    of the file. False where the tables' length cannot be told from the headers (a single-part
-    tiled file, deep data) or the file cannot be read so: decoding it says what is wrong."""
+    of the file. False where the tables' length cannot be told from the headers (deep data) or
+    the file cannot be read so: decoding it says what is wrong."""
     try:
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             found = _headers(data)
@@ -100,18 +102,51 @@ def cut_short(path: Path) -> bool:
 
 def _chunk_count(header: dict[str, RawAttribute]) -> int | None:
     """How many chunks a part's offset table lists: its `chunkCount` (every part of a multi-part
-    file has one), else for scanlines its lines over those of a chunk; None where that cannot be
-    told (tiles without `chunkCount`, deep data, a compression not in `_LINES_PER_CHUNK`)."""
+    file has one), else for scanlines its lines over those of a chunk, for tiles those of each
+    level (`_tile_count`); None where that cannot be told (deep data, a compression not in
+    `_LINES_PER_CHUNK`, a level mode OpenEXR does not define)."""
     if b"deep" in header.get("type", RawAttribute("", 0, b"")).value:
         return None
     if "chunkCount" in header:
         return int.from_bytes(header["chunkCount"].value[:4], "little", signed=True)
     compression, window = header.get("compression"), header.get("dataWindow")
-    if "tiles" in header or compression is None or window is None or \
-            compression.value[0] >= len(_LINES_PER_CHUNK):
+    if window is None:
         return None
-    y_min, y_max = (int.from_bytes(window.value[i:i + 4], "little", signed=True) for i in (4, 12))
+    x_min, y_min, x_max, y_max = (int.from_bytes(window.value[i:i + 4], "little", signed=True)
+                                  for i in range(0, 16, 4))
+    if "tiles" in header:
+        return _tile_count(header["tiles"].value, x_max - x_min + 1, y_max - y_min + 1)
+    if compression is None or compression.value[0] >= len(_LINES_PER_CHUNK):
+        return None
     return -(-(y_max - y_min + 1) // _LINES_PER_CHUNK[compression.value[0]])
+
+
+def _tile_count(tiles: bytes, width: int, height: int) -> int | None:
+    """How many tiles a tiled part of `width` x `height` pixels stores, from its tile description
+    (tile size, level mode and rounding mode, as OpenEXR's file layout gives them): those of its
+    one level, of each MIP level, or of each pair of RIP levels; None for another level mode."""
+    tile_width, tile_height = (int.from_bytes(tiles[i:i + 4], "little") for i in (0, 4))
+    mode, round_up = tiles[8] & 0x0F, bool(tiles[8] >> 4)
+    if mode > _RIPMAP_LEVELS or not tile_width or not tile_height:
+        return None
+
+    def sizes(size: int) -> list[int]:  # each level's, down to one pixel
+        levels = (size - 1).bit_length() if round_up else size.bit_length() - 1
+        return [max(1, -(-size // 2**level) if round_up else size // 2**level)
+                for level in range(levels + 1)]
+
+    def tiles_over(w: int, h: int) -> int:
+        return -(-w // tile_width) * -(-h // tile_height)
+
+    if mode == _ONE_LEVEL:
+        return tiles_over(width, height)
+    widths, heights = sizes(width), sizes(height)
+    if mode == _MIPMAP_LEVELS:
+        count = max(len(widths), len(heights))
+        widths += [1] * (count - len(widths))
+        heights += [1] * (count - len(heights))
+        return sum(tiles_over(w, h) for w, h in zip(widths, heights))
+    return sum(tiles_over(w, h) for w in widths for h in heights)
 
 
 def _raw_header(data: mmap.mmap, pos: int) -> tuple[dict[str, RawAttribute], int]:

@@ -996,18 +996,35 @@ def test_truncated_file_raises(tmp_path, keep):
     assert str(path) in str(error.value) and "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize("layout", ["scanlines", "bottom up", "two parts", "two tiled parts"])
+def _mip_mapped(path: Path, shape: tuple[int, int]) -> None:
+    """A one-part MIP-mapped EXR in 16 px tiles, as `maketx` writes one."""
+    config = oiio.ImageSpec()
+    config.tile_width = config.tile_height = 16
+    config.attribute("compression", "zip")
+    config.attribute("maketx:fileformatname", "openexr")
+    image = oiio.ImageBuf(np.full((*shape, 4), 0.5, np.float16))
+    assert oiio.ImageBufAlgo.make_texture(oiio.MakeTxTexture, image, str(path), config)
+
+
+@pytest.mark.parametrize("layout", ["scanlines", "bottom up", "two parts", "two tiled parts",
+                                    "tiled", "tiled bottom up"])
 def test_a_truncated_frame_is_reported_once_by_us_and_not_by_openexrs_own_printing(tmp_path, capfd, layout):
     """OpenEXR's Python module, handed a frame cut short, printed a dozen lines of its own for
     each read, on stderr and on stdout ('Warning: Exception raised reading pixel data...'): it
     is not handed one (`exr_bytes.cut_short`: its offset tables say so), and OpenImageIO, which
-    reads it quietly, reports it."""
+    reads it quietly, reports it. A one-part tiled file (RenderMan's, a texture) was handed one,
+    its offset table's length not told from its header."""
     shape = (64, 48)
     header = {"compression": OpenEXR.ZIP_COMPRESSION}
-    if layout == "bottom up":
+    if "bottom up" in layout:
         header["lineOrder"] = OpenEXR.DECREASING_Y
     good = tmp_path / "good.exr"
-    if layout.startswith("two"):
+    if layout.startswith("tiled"):
+        tiles = OpenEXR.TileDescription()
+        tiles.xSize, tiles.ySize, tiles.mode = 16, 16, OpenEXR.ONE_LEVEL
+        OpenEXR.File({**header, "type": OpenEXR.tiledimage, "tiles": tiles},
+                     planes("RGBA", shape=shape)).write(str(good))
+    elif layout.startswith("two"):
         tiled = {}
         if "tiled" in layout:
             tiles = OpenEXR.TileDescription()
@@ -1026,6 +1043,24 @@ def test_a_truncated_frame_is_reported_once_by_us_and_not_by_openexrs_own_printi
         path.write_bytes(data[:kept])
         with pytest.raises(ExrError, match="damaged or truncated"):
             read_exr(path)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_mip_mapped_frame_cut_short_is_read_quietly_to_its_first_level_or_reported(tmp_path, capfd):
+    """A MIP-mapped frame (`maketx`'s) cut short was handed to OpenEXR's Python module, which
+    printed its own lines on stdout. Now OpenImageIO reads it quietly: cut in its smaller levels,
+    its first level, the only one read and written (`storage_changes`), comes whole; cut in its
+    first level, it is reported as damaged."""
+    good = tmp_path / "good.exr"
+    _mip_mapped(good, (64, 48))
+    data = good.read_bytes()
+    capfd.readouterr()
+    (tmp_path / "levels_cut.exr").write_bytes(data[:-1])
+    assert np.array_equal(read_exr(tmp_path / "levels_cut.exr").get(["R", "G", "B"]),
+                          np.full((3, 64, 48), 0.5, np.float32))
+    (tmp_path / "first_cut.exr").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ExrError, match="damaged or truncated"):
+        read_exr(tmp_path / "first_cut.exr")
     assert capfd.readouterr() == ("", "")
 
 

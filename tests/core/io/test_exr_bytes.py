@@ -186,12 +186,34 @@ def test_cut_short_tells_a_file_cut_anywhere_from_a_whole_one(tmp_path, compress
         assert exr_bytes.cut_short(tmp_path / "cut.exr"), kept
 
 
-def test_cut_short_does_not_judge_what_its_tables_do_not_tell(tmp_path):
-    """A single-part tiled file's table length depends on its levels, which it does not work out:
-    decoding says whether it is whole. Nor is a file that is no EXR cut short."""
+def test_cut_short_tells_a_one_part_tiled_file_cut_anywhere_from_a_whole_one(tmp_path):
+    """A one-part tiled file has no `chunkCount`: its table's length is worked out from its tiles
+    (it was not judged, so OpenEXR's Python module was handed it cut short and printed its own
+    lines). Nor is a file that is no EXR cut short."""
     path = tmp_path / "tiled.exr"
     OpenEXR.File(_tiled(), _planes("RGB")).write(str(path))
-    (tmp_path / "cut.exr").write_bytes(path.read_bytes()[:-10])
-    assert not exr_bytes.cut_short(path) and not exr_bytes.cut_short(tmp_path / "cut.exr")
+    assert not exr_bytes.cut_short(path)
+    data = path.read_bytes()
+    for kept in (len(data) - 10, len(data) * 3 // 4):  # cut within its chunks
+        (tmp_path / "cut.exr").write_bytes(data[:kept])
+        assert exr_bytes.cut_short(tmp_path / "cut.exr"), kept
     (tmp_path / "text.exr").write_text("not an exr")
     assert not exr_bytes.cut_short(tmp_path / "text.exr")
+
+
+@pytest.mark.parametrize("mode", ["ONE_LEVEL", "MIPMAP_LEVELS", "RIPMAP_LEVELS"])
+@pytest.mark.parametrize("rounding", ["ROUND_DOWN", "ROUND_UP"])
+@pytest.mark.parametrize("shape, tile", [((37, 101), 7), ((129, 17), 16), ((1, 1), 1), ((5, 300), 1)])
+def test_a_one_part_tiled_files_table_is_as_long_as_openexrs(tmp_path, mode, rounding, shape, tile):
+    """The tiles of each level (MIP or RIP, their sizes rounded down or up), counted as OpenEXR
+    counts them: its writer puts the first tile right after the table, so where that starts says
+    how long the table is (its smaller levels it leaves unwritten, so no whole file is at hand)."""
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize, tiles.ySize = tile, tile + 1
+    tiles.mode, tiles.roundingMode = getattr(OpenEXR, mode), getattr(OpenEXR, rounding)
+    path = tmp_path / "tiled.exr"
+    OpenEXR.File(_tiled() | {"tiles": tiles}, {"R": np.zeros(shape, np.float16)}).write(str(path))
+    header = exr_bytes.raw_headers(path)[0]
+    table = max(a.offset + len(a.value) for a in header.values()) + 1
+    first_tile = int.from_bytes(path.read_bytes()[table:table + 8], "little")
+    assert exr_bytes._chunk_count(header) == (first_tile - table) // 8
