@@ -75,7 +75,8 @@ class SeqOptions:
         if self.device is not None and self.device not in DEVICES:
             raise RequestUsageError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
         if self.temporal_radius is not None and self.temporal_radius < 0:
-            raise RequestUsageError(f"temporal radius must be 0 or more (got {self.temporal_radius})")
+            radius = self.temporal_radius
+            raise RequestUsageError(f"temporal_radius={radius!r}: temporal_radius must be 0 or more")
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set: those
