@@ -39,7 +39,7 @@ from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
-from vfxdenoise.core.io.views import layer_notes
+from vfxdenoise.core.io.views import frames_layer_notes, frames_layers
 from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
@@ -63,8 +63,8 @@ class RunSummary:
     output_pattern: FramePattern
     results: list[FrameResult] = field(default_factory=list)
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)
-    # View ('' for one) -> its mapping: the first frame read's, with the --aov layers of every frame
-    # read (`frame_source`: a frame may lack a wildcard's layer)
+    # View ('' for one) -> its mapping: the first frame written's, with the --aov layers of every
+    # frame written (`views.frames_layers`: a frame may lack a wildcard's layer)
     layers: dict[str, LayerMap] = field(default_factory=dict)
     peak_frames_in_memory: int = 0
     seconds: float = 0.0  # from the call, the model's loading included
@@ -223,10 +223,10 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     _stop_if_asked(stop)
     todo = _keep_made_at(plan, shot.exposure, summary, on_disk)
     _describe_run(summary, plan, list(todo), pace.host, shot)
-    _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed, stop)
-    for note in layer_notes(summary.layers):  # once a run: a wildcard that matched no light...
+    written = _denoise_all(plan, todo, summary, progress, on_disk, pace, shot, probed, stop)
+    for note in frames_layer_notes(written):  # once a run: a wildcard that matched no light...
         warn(log, "%s", note)
-    summary.alpha = _alpha_summary(plan.config, summary.layers, summary.results)
+    summary.alpha = _alpha_summary(plan.config, written, summary.results)
 
 
 @dataclass(frozen=True)
@@ -315,11 +315,12 @@ def _describe_run(summary: RunSummary, plan: RunPlan, frames: list[int], host: H
 
 def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progress: ProgressCallback | None,
                  on_disk: Callable[[Path], None], pace: _Pace, shot: _Shot, probed: ProbedImages,
-                 stop: StopCheck | None) -> None:
+                 stop: StopCheck | None) -> dict[int, dict[str, LayerMap]]:
     """The streaming loop over the frames to write (`todo`: each with a note for its result):
     each frame's window read (and the frames after it read ahead), denoised and handed to a
     writer thread; a frame counts as done once it is on disk (`_Outcomes`). `stop` is asked
-    before each frame: the frames handed to a writer by then are still written."""
+    before each frame: the frames handed to a writer by then are still written. Gives the maps
+    of the frames written (`_finish`)."""
     frames = list(todo)
     source = _open_source(plan, frames, pace.host, pace.threads, shot, probed)
     writer = ThreadPoolExecutor(max_workers=pace.threads, thread_name_prefix="exr-write")
@@ -340,7 +341,8 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
             outcomes.report(waiting_beyond=pace.threads)
         outcomes.report(waiting_beyond=0)
     finally:
-        _finish(summary, writer, outcomes, source)
+        written = _finish(summary, writer, outcomes, source)
+    return written
 
 
 def _batch(frames: list[int], index: int, ahead: int, windows: Windows) -> list[int]:
@@ -464,18 +466,23 @@ def _context_note(left_out: dict[int, str]) -> str:
 
 
 def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes,
-            source: FrameSource) -> None:
+            source: FrameSource) -> dict[int, dict[str, LayerMap]]:
     """Once the loop ends, or stops at an error: wait for the writer threads, report the frames
     that reached the disk, close the reader, and record in the summary how OpenImageIO changed
-    the headers it wrote (after how the outputs are stored: `_describe_run`) and what the frames
-    read held."""
+    the headers it wrote (after how the outputs are stored: `_describe_run`), what the frames
+    read held and the layers of those written (`views.frames_layers`). Gives each frame
+    written's maps, its input's (or the frame's held in its place), in frame order: what the
+    run says of its layers and alpha is of the frames it wrote, not of those read as context."""
     writer.shutdown(wait=True)
     outcomes.report_on_disk()
     summary.storage = summary.storage + outcomes.header_notes()
     source.close()
     summary.sanitized = source.sanitized
-    summary.layers = source.layers
     summary.peak_frames_in_memory = source.peak
+    written = {r.frame: source.maps[r.frame if r.held_from is None else r.held_from]
+               for r in sorted(summary.results, key=lambda r: r.frame) if r.status == FrameStatus.WRITTEN}
+    summary.layers = frames_layers(written.values())
+    return written
 
 
 class _Outcomes:
@@ -630,32 +637,50 @@ def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: Engin
     return window, (*radiance, True)
 
 
-def _alpha_summary(config: EngineConfig, layers: dict[str, LayerMap], results: list[FrameResult]) -> str:
+def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]],
+                   results: list[FrameResult]) -> str:
     """What became of the frames' alpha, for the summary: '' unless --alpha denoise (or where no
-    frame was written); of the frames written (`results`), those whose alpha went through the
-    network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where views of
-    the frames read first (`layers`) have no alpha channel (said once, as a warning: not frame by
-    frame), that there was none to denoise there."""
-    if not config.denoises_alpha():
+    frame was written); of the frames `written` (each one's maps), those whose alpha went through
+    the network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where they
+    have no alpha channel (`_no_alpha_where`: said once, as a warning, not frame by frame), that
+    there was none to denoise there."""
+    if not config.denoises_alpha() or not written:
         return ""
-    lacking = [view for view, mapping in layers.items() if mapping.alpha is None]
-    where = f"view(s) {', '.join(lacking)}" if any(lacking) else "the frames"
+    lacking: dict[str, list[int]] = {}  # view -> the frames written without an alpha there
+    for frame, mappings in written.items():
+        for view, mapping in mappings.items():
+            if mapping.alpha is None:
+                lacking.setdefault(view, []).append(frame)
+    where = _no_alpha_where(lacking, written)
+    alphaless = [frame for frame, mappings in written.items()  # in no view
+                 if all(mapping.alpha is None for mapping in mappings.values())]
     if lacking:
         warn(log, "--alpha denoise: %s have no alpha channel; nothing to denoise there", where)
-        if len(lacking) == len(layers):
+        if len(alphaless) == len(written):
             return f"not denoised: {where} have no alpha channel"
-    written = [result for result in results if result.status == FrameStatus.WRITTEN]
-    denoised = [result.frame for result in written if result.alpha_denoised]
-    kept = [result.frame for result in written if not result.alpha_denoised]
-    if not written:
-        return ""
+    done_frames = [result for result in results if result.frame in written and result.frame not in alphaless]
+    denoised = [result.frame for result in done_frames if result.alpha_denoised]
+    kept = [result.frame for result in done_frames if not result.alpha_denoised]
     if not denoised:
-        done = "kept (opaque in every frame)"
+        done = f"kept in frame(s) {format_frames(kept)} (opaque)" if alphaless else \
+            "kept (opaque in every frame)"
     elif kept:
         done = f"denoised in frame(s) {format_frames(denoised)}, kept in {format_frames(kept)} (opaque)"
     else:
-        done = "denoised"
+        done = f"denoised in frame(s) {format_frames(denoised)}" if alphaless else "denoised"
     return f"{done} ({where}: no alpha channel)" if lacking else done
+
+
+def _no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, LayerMap]]) -> str:
+    """Where the frames `written` have no alpha channel (`lacking`: view -> its frames without
+    one): the views lacking it in every frame ('the frames' for a file without views), then the
+    frames lacking it in the others; '' where none lacks it."""
+    whole = [view for view, frames in lacking.items()
+             if len(frames) == sum(view in mappings for mappings in written.values())]
+    where = ([f"view(s) {', '.join(whole)}" if any(whole) else "the frames"] if whole else [])
+    where += [f"frame(s) {format_frames(frames)}{f' of view {view}' if view else ''}"
+              for view, frames in lacking.items() if view not in whole]
+    return "; ".join(where)
 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:

@@ -8,7 +8,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -121,8 +121,8 @@ class FrameSource:
         self.pending: dict[int, Future] = {}
         self.cache: OrderedDict[int, LoadedFrame] = OrderedDict()
         self.failed: dict[int, VfxDenoiseError] = {}
-        # The first frame read's, for the summary, with the --aov layers of every frame read
-        self.layers: dict[str, LayerMap] = {}
+        # Each frame read's views' maps, for what the run's summary says of the frames it wrote
+        self.maps: dict[int, dict[str, LayerMap]] = {}
         self.sanitized = SanitizeReport()
         self._cuts: dict[tuple[int, int], str] = {}  # (earlier, later) -> `cut_between`'s answer
         self.peak = 0
@@ -180,7 +180,7 @@ class FrameSource:
             except VfxDenoiseError as exc:
                 self.failed[frame] = exc
                 raise
-            self.layers = _with_aovs_of(self.layers, loaded.layers)
+            self.maps[frame] = loaded.layers
             self.sanitized.add_frame(report)  # a sun, a filter's lobes: said once, in the run's summary
             if report.broken and not self.quiet:
                 warn(log, "frame %d: %s", frame, report.describe_frame())
@@ -281,30 +281,3 @@ def file_stamp(path: Path) -> tuple[int, ...] | None:
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
-
-def _with_aovs_of(layers: dict[str, LayerMap], read: dict[str, LayerMap]) -> dict[str, LayerMap]:
-    """`layers` (the first frame read's maps; `read` where there are none yet) with each view's
-    --aov layers joined by those of `read` it lacks: a frame may lack a wildcard's layer (a light
-    group left out of one frame's render), and the summary names the layers denoised in any
-    frame. Each joins after the layer before it in `read`, so that they come in a frame holding
-    them all's order, whichever frame is read first."""
-    if not layers:
-        return read
-    return {view: replace(mapping, aovs=_joined(mapping.aovs, read[view].aovs))
-            if view in read and read[view].aovs != mapping.aovs else mapping
-            for view, mapping in layers.items()}
-
-
-def _joined(aovs: tuple[tuple[str, tuple[str, ...]], ...], more: tuple[tuple[str, tuple[str, ...]], ...]
-            ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """`aovs` with the layers of `more` it lacks, each after the one before it in `more`."""
-    joined = list(aovs)
-    at = 0
-    for name, channels in more:
-        names = [held for held, _ in joined]
-        if name in names:
-            at = names.index(name) + 1
-        else:
-            joined.insert(at, (name, channels))
-            at += 1
-    return tuple(joined)

@@ -185,8 +185,10 @@ class LayerMap:
     RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
     say which wildcard matched no layer of light, what a wildcard left out as data and which layers
     named to denoise look like data (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`),
-    for a run to say once (`views.layer_notes`): no part of what a frame reads, so two maps
-    differing only there are equal."""
+    for a run to say once (`views.layer_notes`); `unmatched` holds each wildcard that matched no
+    layer of light ('--aov RGBA_*') with its note among them, which a run over frames says of the
+    frames holding none (`views.frames_layer_notes`). Neither is part of what a frame reads, so two
+    maps differing only there are equal."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -196,6 +198,7 @@ class LayerMap:
     alpha: tuple[str, ...] | None = None
     aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
+    unmatched: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (wildcard, its note)
 
     def describe(self) -> dict[FeatureKey, str]:
         """feature -> 'albedo.R,albedo.G,albedo.B' or NO_CHANNELS ('(none)'), then each layer
@@ -567,8 +570,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 f"{_describe_layers(layers) or '(no channels)'}",
                 "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     _refuse_shared(mapping, overrides, where)
-    taken, aov_notes = _aov_layers(channels, layers, aovs, mapping, where, data)
-    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes))
+    taken, aov_notes, unmatched = _aov_layers(channels, layers, aovs, mapping, where, data)
+    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes), unmatched=unmatched)
 
 
 def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Mapping[str, str],
@@ -612,7 +615,7 @@ class _Matched(NamedTuple):
 
 def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str | AovName],
                 mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
-                ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str]]:
+                ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str], tuple[tuple[str, str], ...]]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
     layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
     reads, or holds data (`_known_kind`: IDs, positions, normals, motion...). A name with wildcards
@@ -621,10 +624,12 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
     light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
     beauty is denoised as without it. With them, the notes to say: each wildcard that matched no
     layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_note`), and
-    each named layer that looks like data."""
+    each named layer that looks like data; and apart, each wildcard that matched no layer of light
+    ('--aov RGBA_*') with its note (`LayerMap.unmatched`)."""
     found: dict[str, tuple[str, ...]] = {}
     matched: dict[AovName, _Matched] = {}
     notes: list[str] = []
+    unmatched: list[tuple[str, str]] = []
     view_layer = _view_layer(mapping["beauty"])
     for option, name in dict.fromkeys(given for given in map(_given, names) if given.name):
         if names_none(name):
@@ -651,9 +656,10 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         left = [item for item in glob.left_out if not set(item.channels) <= denoised]  # taken by another name
         if not glob.found:
             notes.append(_no_light_note(option, pattern, where, glob.read, left, others=bool(found)))
+            unmatched.append((f"{option} {pattern}", notes[-1]))
         elif left:
             notes.append(_left_out_note(option, pattern, left))
-    return tuple(found.items()), notes
+    return tuple(found.items()), notes, tuple(unmatched)
 
 
 def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],

@@ -15,8 +15,8 @@ named ''.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import OpenImageIO as oiio
 
@@ -31,6 +31,7 @@ from vfxdenoise.core.io.aovs import (
     resolve_layers,
 )
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
+from vfxdenoise.core.io.sequence import format_frames
 
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
 # Names (lower case) of the guides and features the network reads, which no beauty's part bears.
@@ -266,6 +267,72 @@ def layer_notes(mappings: Mapping[str, LayerMap]) -> list[str]:
     return list(dict.fromkeys(note for mapping in mappings.values() for note in mapping.notes))
 
 
+def frames_layer_notes(maps: Mapping[int, Mapping[str, LayerMap]]) -> list[str]:
+    """The notes of the frames' maps (frame -> its views' maps, in frame order) as `layer_notes`
+    gives one file's, for a run to say once of the frames it wrote. A wildcard that matched no
+    layer of light in some of a view's frames only (`LayerMap.unmatched`) is said of those frames,
+    naming those where it did (`_unmatched_in_some_note`): its note names one file, and would say
+    the wildcard matched none. One that matched none in any frame is said by its first note."""
+    said: dict[str | tuple[str, str], None] = {}  # a note, or (wildcard, view) for a wildcard's
+    missed: dict[tuple[str, str], list[int]] = {}  # (wildcard, view) -> the frames it matched none in
+    first: dict[tuple[str, str], str] = {}  # (wildcard, view) -> its first note
+    frames: dict[str, list[int]] = {}  # view -> the frames holding it
+    for frame, mappings in maps.items():
+        for view, mapping in mappings.items():
+            frames.setdefault(view, []).append(frame)
+            unmatched = {note: wildcard for wildcard, note in mapping.unmatched}
+            for note in mapping.notes:
+                if note not in unmatched:
+                    said.setdefault(note)
+                    continue
+                key = (unmatched[note], view)
+                said.setdefault(key)
+                missed.setdefault(key, []).append(frame)
+                first.setdefault(key, note)
+    return [key if isinstance(key, str)
+            else first[key] if len(missed[key]) == len(frames[key[1]])
+            else _unmatched_in_some_note(*key, missed[key], frames[key[1]]) for key in said]
+
+
+def _unmatched_in_some_note(wildcard: str, view: str, missed: Sequence[int], frames: Sequence[int]) -> str:
+    """That `wildcard` matched no layer of light in the frames `missed` of a `view` of `frames`,
+    and did in the others."""
+    matched = [frame for frame in frames if frame not in set(missed)]
+    in_view = f" in view {view}" if view else ""
+    return (f"{wildcard}: frame(s) {format_frames(missed)} hold no layer of light it matches{in_view} "
+            f"(frame(s) {format_frames(matched)} do), so their outputs have none of its layers")
+
+
+def frames_layers(maps: Iterable[Mapping[str, LayerMap]]) -> dict[str, LayerMap]:
+    """The first of the frames' maps (each one's views'), each view's --aov layers joined by
+    those of the later frames it lacks: a frame may lack a wildcard's layer (a light group left
+    out of one frame's render), and a run's summary names the layers denoised in any frame. Each
+    joins after the layer before it in its frame, so that they come in a frame holding them all's
+    order, whichever frame comes first; {} for no frame."""
+    joined: dict[str, LayerMap] = {}
+    for mappings in maps:
+        joined = joined or dict(mappings)
+        for view, mapping in joined.items():
+            if view in mappings and mappings[view].aovs != mapping.aovs:
+                joined[view] = replace(mapping, aovs=_joined(mapping.aovs, mappings[view].aovs))
+    return joined
+
+
+def _joined(aovs: tuple[tuple[str, tuple[str, ...]], ...], more: tuple[tuple[str, tuple[str, ...]], ...]
+            ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`aovs` with the layers of `more` it lacks, each after the one before it in `more`."""
+    joined = list(aovs)
+    at = 0
+    for name, channels in more:
+        names = [held for held, _ in joined]
+        if name in names:
+            at = names.index(name) + 1
+        else:
+            joined.insert(at, (name, channels))
+            at += 1
+    return tuple(joined)
+
+
 def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]:
     """The view's channels (its own names) that hold IDs rather than light, which `--aov` never
     denoises: those stored as uint (object IDs), and a Cryptomatte's, which its header names
@@ -296,4 +363,5 @@ def _in_file(layers: LayerMap, view: View) -> LayerMap:
         return None if channels is None else tuple(view.channels[c] for c in channels)
 
     return LayerMap(**{feature: named(getattr(layers, feature)) for feature in FEATURES},
-                    aovs=tuple((name, named(channels)) for name, channels in layers.aovs), notes=layers.notes)
+                    aovs=tuple((name, named(channels)) for name, channels in layers.aovs), notes=layers.notes,
+                    unmatched=layers.unmatched)

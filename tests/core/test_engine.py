@@ -1042,6 +1042,36 @@ def test_the_summarys_layers_are_those_denoised_in_any_frame_in_the_order_a_fram
     assert summary.aov_layers() == ["RGBA_lgKey", "RGBA_lgRim"]
 
 
+def test_a_wildcard_matching_layers_in_later_frames_only_says_which_frames_hold_none(
+        sequence_factory, tiny_weights, tmp_path):
+    """`--aov 'RGBA_lg*'` over a shot whose light groups start at frame 3: the run said the wildcard
+    'matched no layer of light' (the first frame read's note), though frames 3-5 were written with
+    its layers denoised. It says the frames holding none, and those that do."""
+    pattern = sequence_factory(frames=range(1, 6), height=16, width=16)
+    with_named_light_groups(pattern, range(3, 6))
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
+                               config=_config(tiny_weights, aovs=("RGBA_lg*",)))
+    assert summary.aov_layers() == ["RGBA_lgKey", "RGBA_lgRim"]
+    assert not [w for w in summary.warnings if "matched no layer" in w], summary.warnings
+    assert ("--aov RGBA_lg*: frame(s) 1-2 hold no layer of light it matches (frame(s) 3-5 do), so their "
+            "outputs have none of its layers") in summary.warnings
+
+
+def test_the_layers_and_notes_are_those_of_the_frames_written_not_of_context_frames(
+        sequence_factory, tiny_weights, tmp_path):
+    """--frames 1-2 of a shot whose light groups start at frame 3, read as context only: the summary
+    named RGBA_lgKey and RGBA_lgRim denoised, which no output holds. It names none, and the
+    wildcard's note says it matched no layer of light, as in a shot without light groups."""
+    pattern = sequence_factory(frames=range(1, 6), height=16, width=16)
+    with_named_light_groups(pattern, range(3, 6))
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), frames="1-2",
+                               config=_config(tiny_weights, aovs=("RGBA_lg*",)))
+    assert summary.frames("written") == [1, 2] and summary.aov_layers() == []
+    first = parse_pattern(pattern).path(1)
+    assert (f"--aov RGBA_lg*: matched no layer of light in {first}, so only the beauty is denoised"
+            in summary.warnings), summary.warnings
+
+
 def _fail_openexr(monkeypatch, frame: int, where: str) -> None:
     """Make OpenEXR's Python module raise what no check of ours foresees for one frame: decoding
     its input (`where` 'reading'), or writing its output ('writing'); every other call as it is."""
@@ -1831,6 +1861,25 @@ def test_alpha_denoise_on_frames_without_alpha_changes_nothing_and_says_so_once(
     assert asked.alpha == "not denoised: the frames have no alpha channel"
     for frame in frames:
         assert alike_but_inputs(plain.output_pattern.path(frame), asked.output_pattern.path(frame)), frame
+
+
+def test_alpha_lacking_in_the_first_frame_only_is_said_of_that_frame(sequence_factory, tiny_weights,
+                                                                    tmp_path):
+    """--alpha denoise over an element whose first frame was rendered without alpha: the summary
+    said 'not denoised: the frames have no alpha channel' (the first frame read's map), though
+    frames 2-4 were written with their alpha denoised. It says which frames lack it."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5), height=32, width=48))
+    element_with_soft_edges(pattern.text, range(1, 5))
+    image = read_exr(pattern.path(1))
+    names = [name for name in image.channel_names if name != "A"]
+    write_exr(pattern.path(1), ExrImage.from_channels(
+        dict(zip(names, image.get(names))), {name: image.pixel_type(name) for name in names}))
+    summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"),
+                               config=_config(tiny_weights, alpha="denoise"))
+    assert summary.frames("written") == [1, 2, 3, 4]
+    assert summary.alpha == "denoised in frame(s) 2-4 (frame(s) 1: no alpha channel)"
+    assert ("--alpha denoise: frame(s) 1 have no alpha channel; nothing to denoise there"
+            in summary.warnings), summary.warnings
 
 
 def test_a_stop_asked_before_the_run_reads_nothing_and_writes_nothing(sequence_factory, tiny_weights,
