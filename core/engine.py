@@ -24,10 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from vfxdenoise.core.denoised_frame import MadeWith, storage_changes_of, write_denoised
+from vfxdenoise.core.denoised_frame import MadeWith, Written, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
 from vfxdenoise.core.errors import NonFiniteNetworkError, VfxDenoiseError
@@ -334,7 +335,7 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
             source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
             try:
                 outcomes.writing(result, started,
-                                 _denoise_frame(t, result, plan, source, pace.host, shot, writer))
+                                 _denoise_frame(t, result, plan, source, pace.host, shot, writer, on_disk))
             except Exception as exc:  # what the frame failed of: `_Outcomes.failed` says if the run goes on
                 outcomes.failed(result, started, exc)
             source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
@@ -419,10 +420,11 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
 
 
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,
-                   shot: _Shot, writer: ThreadPoolExecutor) -> Future:
-    """Denoise output frame t over its window, each view's, and hand it to a `writer` thread: the
-    future of its `denoised_frame.Written`. Its `result` takes the notes it carries, after its
-    plan's (why it is denoised again)."""
+                   shot: _Shot, writer: ThreadPoolExecutor, on_disk: Callable[[Path], None]) -> Future:
+    """Denoise output frame t over its window, each view's, and hand it to a `writer` thread,
+    which hands its path to `on_disk` (lets go of its lock) once it is on disk
+    (`_written_and_let_go`): the future of its `denoised_frame.Written`. Its `result` takes the
+    notes it carries, after its plan's (why it is denoised again)."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
     window, notes = _window_of(t, held, plan, source)
     result.left_out, result.lacking = window.left_out, dict(window.lacking)
@@ -442,8 +444,18 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
                          plan.records[t], held_from=held if held != t else None, frame=t,
                          model_path=weights.path if weights else "",
                          model_sha256=weights.sha256 if weights else "")
-    return writer.submit(carried(write_denoised), result.path, source.image(held, t), layers, denoised,
-                         plan.config, made_with)
+    return writer.submit(carried(_written_and_let_go), on_disk, result.path, source.image(held, t), layers,
+                         denoised, plan.config, made_with)
+
+
+def _written_and_let_go(on_disk: Callable[[Path], None], path: Path, *frame: Any) -> Written:
+    """On a writer thread: output frame `path` written (`write_denoised`, of the `frame` it is
+    made of), then its lock let go of (`on_disk`) at once, not only once the run reports it
+    between its frames (`_Outcomes`), after the next frame's denoise: another run, a farm task's
+    other workers, may take the frame from then."""
+    written = write_denoised(path, *frame)
+    on_disk(path)
+    return written
 
 
 def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource) -> tuple[UsableWindow, str]:
@@ -488,7 +500,10 @@ def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes
 class _Outcomes:
     """Each frame's outcome, reported in frame order (the summary's results and the progress
     callback) once it is on disk, or has failed under keep_going, after `on_disk` is told its
-    path (its lock is let go: a long run holds only the frames it has still to write); a failure
+    path (its lock is let go: a long run holds only the frames it has still to write; a frame
+    written had its lock let go by its writer thread already, `_written_and_let_go`). Reported on
+    the run's thread, between frames (`report`), where a host's progress callback may raise to
+    cancel the run: a frame's report comes up to a frame's denoise after it is on disk; a failure
     without keep_going is raised at once. Under keep_going a frame fails of any error of its own
     (`_stops_run`), foreseen (a `VfxDenoiseError`) or not (`_why`), but for the progress
     callback's, which a host raises to cancel the run. How OpenImageIO changed the headers of the

@@ -49,6 +49,7 @@ from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.frame_locks import lock_path
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import FrameCost, plan_host_memory
@@ -1880,6 +1881,35 @@ def test_alpha_lacking_in_the_first_frame_only_is_said_of_that_frame(sequence_fa
     assert summary.alpha == "denoised in frame(s) 2-4 (frame(s) 1: no alpha channel)"
     assert ("--alpha denoise: frame(s) 1 have no alpha channel; nothing to denoise there"
             in summary.warnings), summary.warnings
+
+
+def test_a_frames_lock_goes_once_it_is_on_disk_not_once_the_run_reports_it(sequence_factory, tiny_weights,
+                                                                          tmp_path):
+    """A frame's lock was let go only as the run reported it, between frames: after the next frame
+    was denoised, so another run (a farm task's other workers) waited a frame's time for a frame on
+    disk. Each progress call here holds the run's thread until the next frame is on disk: its lock
+    is gone all the same, let go by the thread that wrote it."""
+    pattern = sequence_factory(frames=range(1, 5), height=16, width=16)
+    out = parse_pattern(str(tmp_path / "o.####.exr"))
+    let_go: dict[int, bool] = {}
+
+    def progress(result, done, total) -> None:
+        after = out.path(result.frame + 1)
+        if result.frame < 4 and _comes_within(after.exists, 5.0):  # else reported before it was denoised
+            let_go[result.frame + 1] = _comes_within(lambda: not lock_path(after).exists(), 5.0)
+
+    denoise_sequence(pattern, out.text, config=_config(tiny_weights), progress=progress)
+    assert let_go and all(let_go.values()), let_go
+
+
+def _comes_within(check, seconds: float) -> bool:
+    """Whether `check()` is true within `seconds`, asked every 10 ms."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_a_stop_asked_before_the_run_reads_nothing_and_writes_nothing(sequence_factory, tiny_weights,
