@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import OpenEXR
 from exr_sequences import write_stereo_sequence
 
@@ -18,6 +19,9 @@ PARTS = {
     "motion": {c: f"motion.{c}" for c in "XY"},
 }
 DIFFUSE = 0.25  # the `diffuse` part's light: this much of the beauty
+# `overscan_render`'s display window in the 48x32 frames' data window (0, 0, 47, 31): a 4 px / 2 px overscan
+OVERSCAN_DISPLAY = (4, 2, 43, 29)
+OVERSCAN_GUIDES = {"albedo": [f"albedo.{c}" for c in "RGB"], "N": [f"N.{c}" for c in "XYZ"]}
 
 
 def split_into_parts(pattern: str) -> str:
@@ -48,3 +52,34 @@ def stereo_as_render(left: str, right: str, folder: Path, frames, layout: str = 
     for frame in frames:
         written.path(frame).rename(folder / f"render.{frame:04d}.exr")
     return str(folder / "render.####.exr")
+
+
+def overscan_render(source: str, folder: Path, guides: tuple[int, int, int, int] | None) -> str:
+    """The frames of `source` (48x32) as a render over an overscan, named `r.####.exr` in `folder`:
+    the OVERSCAN_DISPLAY window, the beauty (and the rest) over the whole data window in a part
+    `rgba`, the albedo and normal (OVERSCAN_GUIDES) in parts of their own over data window
+    `guides`; None: in `rgba` too, 0 outside OVERSCAN_DISPLAY, as that render reads."""
+    folder.mkdir(parents=True)
+    x0, y0, x1, y1 = guides or OVERSCAN_DISPLAY
+    sequence = parse_pattern(source)
+    for frame in sequence.frames_on_disk():
+        exr = OpenEXR.File(str(sequence.path(frame)), separate_channels=True)
+        planes = {name: channel.pixels for name, channel in exr.channels().items()}
+        header = {k: v for k, v in exr.header().items() if k != "channels"}
+        header["displayWindow"] = tuple(np.array(corner, np.int32)
+                                        for corner in (OVERSCAN_DISPLAY[:2], OVERSCAN_DISPLAY[2:]))
+        moved = {layer: {c: planes.pop(c) for c in channels} for layer, channels in OVERSCAN_GUIDES.items()}
+        if guides is None:
+            for channels in moved.values():
+                for name, values in channels.items():
+                    planes[name] = np.zeros_like(values)
+                    planes[name][y0:y1 + 1, x0:x1 + 1] = values[y0:y1 + 1, x0:x1 + 1]
+            file = OpenEXR.File(header, planes)
+        else:
+            window = (np.array([x0, y0], np.int32), np.array([x1, y1], np.int32))
+            file = OpenEXR.File([OpenEXR.Part({**header, "name": "rgba"}, planes)] + [
+                OpenEXR.Part({**header, "name": layer, "dataWindow": window},
+                             {name: values[y0:y1 + 1, x0:x1 + 1].copy() for name, values in channels.items()})
+                for layer, channels in moved.items()])
+        file.write(str(folder / f"r.{frame:04d}.exr"))
+    return str(folder / "r.####.exr")
