@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +16,21 @@ from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
-from vfxdenoise.core.frame_choice import other_padding_note
-from vfxdenoise.core.io.aovs import FEATURES, LayerMap, aov_names, unread_motion
+from vfxdenoise.core.frame_choice import other_padding_text
+from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
+from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
 from vfxdenoise.core.io.exr_bytes import cut_short
+from vfxdenoise.core.io.frame_pattern import not_files_text, what_is_at
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
-from vfxdenoise.core.io.views import View, layer_notes, resolve_views, views_of, wildcard_layers
+from vfxdenoise.core.io.views import (
+    View,
+    frames_layers,
+    layer_notes,
+    resolve_views,
+    views_of,
+    wildcard_layers,
+)
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.shot_settings import find_motion_vectors
@@ -127,13 +138,14 @@ def _layout(specs: list) -> list[str]:
 
 @dataclass
 class _HeaderDifferences:
-    """How other frames' headers differ from the reference frame's (`_header_check`)."""
+    """How other frames' headers differ from the reference frame's (`_check_frames`); their
+    channels, from most frames' (`odd_channels`)."""
 
     unreadable: list[int] = field(default_factory=list)
     resized: list[int] = field(default_factory=list)  # another display window
     parts_differ: dict[int, int] = field(default_factory=dict)  # frame -> its parts, where count/names differ
     cropped: list[int] = field(default_factory=list)  # another data window (auto-crop, overscan)
-    changed: dict[int, set[str]] = field(default_factory=dict)  # frame -> channels one of the two lacks
+    channels: dict[int, frozenset[str]] = field(default_factory=dict)  # frame -> its channels' names
     retyped: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'name type' stored otherwise
     storage_differs: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'theirs for ours' each
 
@@ -149,8 +161,6 @@ class _HeaderDifferences:
         elif _paired(data_window, specs, first, same_parts):
             self.cropped.append(frame)
         ours, theirs = dict(typed_channels(first)), dict(typed_channels(specs))
-        if set(ours) ^ set(theirs):
-            self.changed[frame] = set(ours) ^ set(theirs)
         other_types = [f"{name} {theirs[name]}" for name in ours
                        if name in theirs and ours[name] != theirs[name]]
         if other_types:
@@ -158,6 +168,18 @@ class _HeaderDifferences:
         stored = _paired(_storage, specs, first, same_parts)
         if stored:
             self.storage_differs[frame] = stored
+
+    def odd_channels(self, reference: int) -> dict[int, tuple[list[str], list[str]]]:
+        """Frame -> (the channels most frames hold that it lacks, those it holds that most lack),
+        for each frame whose channels differ from most frames' (of `channels`; where as many hold
+        a channel as lack it, the `reference` frame's side is most): a frame lacking a layer the
+        others have is named, not the others."""
+        held = Counter(name for names in self.channels.values() for name in names)
+        half = len(self.channels) / 2
+        usual = {name for name, count in held.items()
+                 if count > half or (count == half and name in self.channels[reference])}
+        return {frame: (sorted(usual - names), sorted(names - usual))
+                for frame, names in self.channels.items() if names != usual}
 
     def describe(self, reference: int, parts: int) -> str:
         """The differences found, '; '-separated, with a few examples; '' when there are none.
@@ -173,10 +195,13 @@ class _HeaderDifferences:
             problems.append(f"parts differ {since}: {format_frames(list(self.parts_differ))} (e.g. "
                             f"{count} part(s) for {parts}: seq reads channels by name, outputs keep each "
                             "frame's parts)")
-        if self.changed:
-            examples = sorted(next(iter(self.changed.values())))[:4]
-            problems.append(f"channels differ {since}: {format_frames(list(self.changed))} "
-                            f"(e.g. {', '.join(examples)})")
+        odd = self.odd_channels(reference)
+        if odd:
+            frame, (lacks, besides) = next(iter(odd.items()))
+            example = " and ".join(f"{what} {', '.join(names[:4])}"
+                                   for what, names in (("has no", lacks), ("also has", besides)) if names)
+            problems.append(f"channels differ from the other frames': {format_frames(list(odd))} "
+                            f"(e.g. {frame} {example})")
         if self.cropped:
             problems.append(f"data window differs {since}: {format_frames(self.cropped)} "
                             "(auto-crop or overscan: seq lines the frames up in display space)")
@@ -193,7 +218,8 @@ class _HeaderDifferences:
     def as_json(self, reference: int, parts: int) -> dict:
         """The differences for `info --json`: each kind's frames ([] for none), and the text line."""
         differing = {"unreadable": self.unreadable, "resolution_differs": self.resized,
-                     "parts_differ": list(self.parts_differ), "channels_differ": list(self.changed),
+                     "parts_differ": list(self.parts_differ),
+                     "channels_differ": list(self.odd_channels(reference)),
                      "data_window_differs": self.cropped, "pixel_types_differ": list(self.retyped),
                      "storage_differs": list(self.storage_differs)}
         return {"reference_frame": reference, "alike": not any(differing.values()), **differing,
@@ -212,39 +238,125 @@ def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
     return [f"{theirs} for {ours}" for theirs, ours in pairs if theirs != ours]
 
 
-def _header_check(sequence, reference: int, first: list) -> _HeaderDifferences:
+@dataclass
+class _FrameLayers:
+    """What each frame's header maps to as seq reads it (`resolve_views` each frame, as seq's
+    reader does): each view's --aov layers of every frame, joined as a run's summary joins them
+    (`views.frames_layers`: a frame may lack a wildcard's layer), which of them each frame
+    has, the frames that do not map (seq fails there), and the guides short of the beauty's
+    overscan (`guide_windows`, which seq warns of once a run)."""
+
+    overrides: dict
+    aovs: tuple[AovName | str, ...]  # those given, or '*' for what `seq --aov '*'` would take
+    joined: dict[str, LayerMap] = field(default_factory=dict)
+    held: dict[int, set[FeatureKey]] = field(default_factory=dict)  # frame -> the layers it has
+    unmapped: dict[int, str] = field(default_factory=dict)  # frame -> why it does not map
+    uncovered: UncoveredGuides = field(default_factory=UncoveredGuides)
+
+    def add(self, frame: int, specs: list, source: str) -> None:
+        """Map `frame`'s header (`specs`, read from `source`)."""
+        try:
+            mappings = resolve_views(specs, self.overrides, source, self.aovs)
+        except VfxDenoiseError as exc:
+            self.unmapped[frame] = error_message(exc)
+            return
+        self.joined = frames_layers((self.joined, mappings))
+        self.held[frame] = {FeatureKey(aov=name, view=view) for view, mapping in mappings.items()
+                            for name, _ in mapping.aovs}
+        self.uncovered.add(frame, uncovered_in_header(specs, mappings))
+
+    def lacking(self) -> dict[FeatureKey, list[int]]:
+        """Each layer (of a view) that some frames mapped lack -> those frames, in the joined order."""
+        keys = [FeatureKey(aov=name, view=view) for view, mapping in self.joined.items()
+                for name, _ in mapping.aovs]
+        return {key: frames for key in keys
+                if (frames := [frame for frame, held in self.held.items() if key not in held])}
+
+
+def _check_frames(sequence, reference: int, first: list, layers: _FrameLayers) -> _HeaderDifferences:
     """Every frame's header against the `reference` frame's (`first`, the first that reads): the
     frames that cannot be read (`_whole_header`: a file cut short too), and those whose resolution
     or channels differ (where `seq` stops a temporal window, or fails; an --aov wildcard's layer
     some frames lack stops none), whose parts differ (multi-
     to single-part mid-shot), whose data window differs (auto-crop, overscan: lined up in display
     space), whose channels are stored in other pixel types or whose parts in another compression,
-    tiling or MIP levels (outputs keep each frame's own)."""
+    tiling or MIP levels (outputs keep each frame's own). Each readable frame is mapped into
+    `layers` too."""
     found = _HeaderDifferences()
     for frame in sequence.frames:
-        if frame == reference:
-            continue
-        try:
-            specs = _whole_header(sequence.pattern.path(frame))
-        except VfxDenoiseError:
-            found.unreadable.append(frame)
-            continue
-        found.add(frame, specs, first)
+        path = sequence.pattern.path(frame)
+        specs = first
+        if frame != reference:
+            try:
+                specs = _whole_header(path)
+            except VfxDenoiseError:
+                found.unreadable.append(frame)
+                continue
+            found.add(frame, specs, first)
+        found.channels[frame] = frozenset(name for name, _ in typed_channels(specs))
+        layers.add(frame, specs, str(path))
     return found
 
 
-def _gaps(sequence) -> tuple[list[int], str]:
-    """The frames missing between the first and last on disk, and which of them are on disk under
-    another padding (r.01002.exr of r.####.exr), which seq refuses until they are renamed ('')."""
+@dataclass(frozen=True)
+class _Gaps:
+    """The frames missing between the shot's first and last frame (`SequenceOnDisk.gaps`), what
+    to do with those on disk under another padding (r.01002.exr of r.####.exr: seq refuses them
+    until they are renamed; '' for none), and what is at the own name of those with something
+    there that is no file (frame -> 'a broken link to /x.exr': seq refuses it, at the shot's
+    first or last frame too, which it makes the shot's)."""
+
+    frames: Sequence[int]
+    other_padding: str
+    not_files: dict[int, str]
+
+    def line(self, pattern) -> str:
+        """The gaps as text: 'none', or the frames and what to do with those on disk."""
+        if not self.frames:
+            return "none"
+        notes = [note for note in (self.other_padding, not_files_text(pattern, self.not_files)) if note]
+        return "; ".join([format_frames(self.frames), *notes])
+
+
+def _gaps(sequence: SequenceOnDisk) -> _Gaps:
+    """The shot's `_Gaps`, from the folder's one listing (`find_sequence`'s)."""
     gaps = sequence.gaps()
-    return gaps, other_padding_note(sequence.pattern, gaps) if gaps else ""
+    padded = {frame: name for frame, name in sequence.other_padding.items() if frame in gaps}
+    return _Gaps(gaps, other_padding_text(sequence.pattern, padded),
+                 {frame: what_is_at(sequence.pattern.path(frame)) for frame in sequence.not_files})
 
 
-def _gaps_line(gaps, note: str) -> str:
-    """`_gaps` as text: 'none', or the frames and the note."""
-    if not gaps:
-        return "none"
-    return f"{format_frames(gaps)}{f'; {note}' if note else ''}"
+def _frames_line(sequence: SequenceOnDisk) -> str:
+    """'3 (1002-1004)', and the shot's range where something that is no file at a frame's name
+    reaches past the frames on disk ('of 1001-1004'), so that the gaps lie within it."""
+    shot = f" of {sequence.first}-{sequence.last}" if (sequence.first, sequence.last) != (
+        sequence.frames[0], sequence.frames[-1]) else ""
+    return f"{len(sequence.frames)} ({format_frames(sequence.frames)}){shot}"
+
+
+def _lacking_notes(lacking: dict[FeatureKey, list[int]]) -> list[str]:
+    """What seq does with each --aov layer some frames lack (a light group left out of a frame's
+    render), as its warning says it; the layers the same frames lack in one note."""
+    by_frames: dict[tuple[int, ...], list[str]] = {}
+    for key, frames in lacking.items():
+        by_frames.setdefault(tuple(frames), []).append(key)
+    notes = []
+    for frames, keys in by_frames.items():
+        named = f"frame {frames[0]}" if len(frames) == 1 else f"frames {format_frames(list(frames))}"
+        it = "it" if len(keys) == 1 else "them"
+        notes.append(f"{named} {'has' if len(frames) == 1 else 'have'} no {', '.join(keys)}, which other "
+                     f"frames have: seq denoises {it} over the frames that have {it} and writes {named} "
+                     f"without {it}")
+    return notes
+
+
+def _unmapped_note(unmapped: dict[int, str], reference: int) -> list[str]:
+    """The frames whose layers do not map as seq asks, where the reference frame's do: seq fails
+    there. The first one's reason."""
+    if not unmapped:
+        return []
+    return [f"seq fails frame(s) {format_frames(list(unmapped))}, whose layers do not map as frame "
+            f"{reference}'s do: {next(iter(unmapped.values()))}"]
 
 
 def _views_line(names: list[str], denoised: dict) -> str:
@@ -262,7 +374,9 @@ class _Shot:
     specs: list  # its parts' headers
     headers: _HeaderDifferences  # how the other frames' headers differ from it
     views: tuple[View, ...]
-    mappings: dict[str, LayerMap]  # view -> the channels seq reads for each feature
+    # View -> the channels seq reads for each feature; with --aov, the layers of every frame
+    mappings: dict[str, LayerMap]
+    lacking: dict[FeatureKey, list[int]]  # an --aov layer (of a view) -> the frames that lack it
     motion: MotionVectors | None  # None where no view has a motion layer
     notes: list[str]
     other_layers: list[str] | None  # what `seq --aov '*'` would take; None when --aov was given
@@ -289,8 +403,12 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     first = str(sequence.pattern.path(reference))
     overrides = layer_overrides(layers)
     views = views_of(specs, overrides.get("beauty"))
-    mappings = resolve_views(specs, overrides, first, aov_names(aovs, radiance_aovs))
-    headers = _header_check(sequence, reference, specs)
+    names = aov_names(aovs, radiance_aovs)
+    mappings = resolve_views(specs, overrides, first, names)  # refused as seq refuses the first frame
+    layers = _FrameLayers(overrides, names or ("*",))
+    headers = _check_frames(sequence, reference, specs, layers)
+    lacking = layers.lacking() if names else {}
+    mappings = layers.joined if names else mappings
     with_motion = any(mapping.motion for mapping in mappings.values())
     motion = (find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
               if with_motion else None)
@@ -298,15 +416,17 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     notes = [hint] if hint and "motion" not in overrides and not with_motion else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     notes += layer_notes(mappings)  # what --aov wildcards leave out, named layers that look like data
-    lacking = [view or "the frames" for view, mapping in mappings.items() if mapping.alpha is None]
-    if alpha == ALPHA_DENOISE and lacking:
-        notes.append(f"--alpha denoise: no alpha channel in {', '.join(lacking)}; nothing to denoise there")
+    no_alpha = [view or "the frames" for view, mapping in mappings.items() if mapping.alpha is None]
+    if alpha == ALPHA_DENOISE and no_alpha:
+        notes.append(f"--alpha denoise: no alpha channel in {', '.join(no_alpha)}; nothing to denoise there")
+    notes += _lacking_notes(lacking) + _unmapped_note(layers.unmapped, reference)
+    notes += [layers.uncovered.warning()] if layers.uncovered.frames else []
     other_layers, wildcard_notes = None, []
-    if not aovs + radiance_aovs:
+    if not names:  # every frame's layers, those of the first frame holding each first
         wildcard = wildcard_layers(specs, overrides, first)
-        other_layers = [name for name, _ in wildcard.aovs] if wildcard else []
+        other_layers = [name for mapping in list(layers.joined.values())[:1] for name, _ in mapping.aovs]
         wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
-    return _Shot(sequence, reference, specs, headers, views, mappings, motion, notes, other_layers,
+    return _Shot(sequence, reference, specs, headers, views, mappings, lacking, motion, notes, other_layers,
                  wildcard_notes, radiance_aovs, alpha)
 
 
@@ -315,8 +435,8 @@ def _echo_text(shot: _Shot) -> None:
     sequence, specs = shot.sequence, shot.specs
     spec = specs[0]
     click.echo(f"sequence:   {sequence.pattern.text}")
-    click.echo(f"frames:     {len(sequence.frames)} ({format_frames(sequence.frames)})")
-    click.echo(f"gaps:       {_gaps_line(*_gaps(sequence))}")
+    click.echo(f"frames:     {_frames_line(sequence)}")
+    click.echo(f"gaps:       {_gaps(sequence).line(sequence.pattern)}")
     headers = shot.headers.describe(shot.reference, len(specs))
     click.echo(f"headers:    {headers or f'all {len(sequence.frames)} frame(s) alike'}")
     click.echo(f"data:       {_window(data_window(spec))}")
@@ -367,7 +487,8 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
     """One view's feature mapping for `--json`: each feature's channels (None where the render
     lacks it), then the layers denoised along with the beauty."""
     features = {name: list(getattr(mapping, name)) if getattr(mapping, name) else None for name in FEATURES}
-    aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name)}
+    aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name),
+             "lacking_frames": shot.lacking.get(FeatureKey(aov=name, view=view), [])}
             for name, channels in mapping.aovs]
     return {"view": view or None, **features, "aovs": aovs, "alpha_denoised": shot.alpha_denoised(mapping)}
 
@@ -375,14 +496,18 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
 def _json_of(shot: _Shot) -> dict:
     """The facts `info` prints, as one JSON object (keys: JSON_HELP)."""
     sequence, specs = shot.sequence, shot.specs
-    gaps, padding_note = _gaps(sequence)
+    gaps = _gaps(sequence)
     parts_of = [index for index, spec in enumerate(specs) for _ in range(spec.nchannels)]
     motion = shot.motion
     return {
         "sequence": sequence.pattern.text,
         "frames": {"count": len(sequence.frames), "spec": format_frames(sequence.frames),
-                   "list": list(sequence.frames)},
-        "gaps": {"count": len(gaps), "spec": format_frames(gaps), "other_padding": padding_note or None},
+                   "list": list(sequence.frames), "first": sequence.first, "last": sequence.last},
+        "gaps": {"count": len(gaps.frames), "spec": format_frames(gaps.frames),
+                 "other_padding": gaps.other_padding or None,
+                 "not_files": [{"frame": frame, "path": str(sequence.pattern.path(frame)), "what": what}
+                               for frame, what in gaps.not_files.items()],
+                 "not_files_note": not_files_text(sequence.pattern, gaps.not_files) or None},
         "headers": shot.headers.as_json(shot.reference, len(specs)),
         "parts": [_part_json(spec) for spec in specs],
         "channels": [{"name": name, "type": pixel_type, "part": part}
@@ -402,18 +527,21 @@ JSON_HELP = (
     "Print one JSON object on stdout instead of the text; on an error, seq's JSON error event "
     "{event: error, message, error_class, details (the error's data where it holds some: missing "
     "frames, a layer option's message and hint)} instead, the error also on stderr, exit 1 or 2 as "
-    "without it. Keys: sequence; frames {count, spec, list}; gaps {count, spec, other_padding}; headers "
-    "{reference_frame (the frame described), alike, unreadable, resolution_differs, parts_differ, "
-    "channels_differ, data_window_differs, pixel_types_differ, storage_differs (frame lists), "
-    "differences (text)}; parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, "
-    "width, height}), storage {compression, tiles ([w, h] or null), mip_levels}, "
-    "pixel_aspect_ratio, line_order, channels (count)}]; channels [{name, type, part (index)}]; "
-    "views [{name, denoised}] ([] for one view); motion_vectors {convention, scale, evidence, "
-    "ignored (true: they line the frames up no better than no motion, so seq reads the shot as "
-    "without them), description} (null without a motion layer); features, a view each [{view, "
-    "beauty, albedo, normal, depth, motion, alpha (channel lists or null), aovs [{layer, channels, "
-    "as_radiance}], alpha_denoised (what seq --alpha as given does)}]; "
-    "other_rgb_layers (what --aov '*' would take; null with --aov); notes.")
+    "without it. Keys: sequence; frames {count, spec, list, first, last (the shot's range, reaching "
+    "a frame whose name holds what is no file)}; gaps {count, spec, other_padding (what to rename, "
+    "or null), not_files [{frame, path, what (e.g. a broken link to /x.exr)}], not_files_note (what "
+    "to do, or null)}; headers {reference_frame (the frame described), alike, unreadable, "
+    "resolution_differs, parts_differ, channels_differ (those differing from most frames'), "
+    "data_window_differs, pixel_types_differ, storage_differs (frame lists), differences (text)}; "
+    "parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, width, height}), storage "
+    "{compression, tiles ([w, h] or null), mip_levels}, pixel_aspect_ratio, line_order, channels "
+    "(count)}]; channels [{name, type, part (index)}]; views [{name, denoised}] ([] for one view); "
+    "motion_vectors {convention, scale, evidence, ignored (true: they line the frames up no better "
+    "than no motion, so seq reads the shot as without them), description} (null without a motion "
+    "layer); features, a view each [{view, beauty, albedo, normal, depth, motion, alpha (channel "
+    "lists or null), aovs [{layer, channels, as_radiance, lacking_frames (every frame's layers, "
+    "each with the frames without it)}], alpha_denoised (what seq --alpha as given does)}]; "
+    "other_rgb_layers (what --aov '*' would take in any frame; null with --aov); notes.")
 
 
 def _echo_event(event: dict) -> None:

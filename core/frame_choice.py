@@ -434,7 +434,7 @@ def _beside_message(sequence: SequenceOnDisk, beside: dict[int, str]) -> str:
     return (f"{len(beside)} frame(s) of {pattern.text} ({format_frames(sorted(beside))}) are on "
             f"disk just beside its frames {format_frames(sequence.frames)} under another padding, "
             f"which the pattern does not read, so the shot would be denoised without them: "
-            f"{read_all}{_other_padding_text(pattern, beside)}; if they are not this shot's frames, "
+            f"{read_all}{other_padding_text(pattern, beside)}; if they are not this shot's frames, "
             f"pass --context-frames {_shot_spec(sequence)} (the render's range)")
 
 
@@ -453,13 +453,13 @@ def _pattern_reading(sequence: SequenceOnDisk, beside: dict[int, str]) -> FrameP
 
 
 def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:
-    """The frames of `found` under another padding (`_other_padding_text`) and those with what is
+    """The frames of `found` under another padding (`other_padding_text`) and those with what is
     no file at their name (`frame_pattern.not_files_text`), '; ' between."""
-    return "; ".join(text for text in (_other_padding_text(pattern, found.other_padding, limit),
+    return "; ".join(text for text in (other_padding_text(pattern, found.other_padding, limit),
                                        not_files_text(pattern, found.not_files, limit)) if text)
 
 
-def _other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
+def other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
     """'1002 is on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr' for the first
     `limit` frames of `found` (frame -> its name on disk), how many more, and to rename them."""
     if not found:

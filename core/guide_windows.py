@@ -12,11 +12,14 @@ display window (an autocropping renderer's part) holds 0 outside its window, as 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import NamedTuple
+
+import OpenImageIO as oiio
 
 from vfxdenoise.core.input_layout import GUIDE_NAMES
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import ExrImage
+from vfxdenoise.core.io.exr import ExrImage, channel_names_by_part, data_window, display_window
 from vfxdenoise.core.io.pixel_box import Box
 from vfxdenoise.core.io.sequence import format_frames
 
@@ -63,19 +66,35 @@ class Uncovered(NamedTuple):
 def uncovered_guides(image: ExrImage, layers: dict[str, LayerMap]) -> list[Uncovered]:
     """The guide layers of each view of `image` (views' `LayerMap`s) that leave part of the view's
     beauty's data window past the display window uncovered (`Uncovered.short_sides`)."""
+    return uncovered_in_header([part.spec for part in image.parts], layers)
+
+
+def uncovered_in_header(specs: Sequence[oiio.ImageSpec], layers: dict[str, LayerMap]) -> list[Uncovered]:
+    """`uncovered_guides` of a frame from its parts' headers (`specs`): the windows are all it
+    reads, so `vfxdenoise info` says what a run would without reading the pixels."""
     found = []
-    display = Box(*image.display_window)
+    display = display_window(specs[0])
+    parts = _parts_holding(specs)
     for view, mapping in layers.items():
-        beauty = Box(*image.data_window_of(mapping.beauty[0]))
+        beauty = data_window(specs[parts[mapping.beauty[0]]])
         for name in GUIDE_NAMES:
             channels = getattr(mapping, name)
             if channels is None:
                 continue
             uncovered = Uncovered(view, name, tuple(channels), beauty,
-                                  Box(*image.data_window_of(channels[0])), display)
+                                  data_window(specs[parts[channels[0]]]), display)
             if uncovered.short_sides():
                 found.append(uncovered)
     return found
+
+
+def _parts_holding(specs: Sequence[oiio.ImageSpec]) -> dict[str, int]:
+    """Channel -> the index of the first part holding it, as `ExrImage` finds a channel."""
+    parts: dict[str, int] = {}
+    for index, names in enumerate(channel_names_by_part(specs)):
+        for name in names:
+            parts.setdefault(name, index)
+    return parts
 
 
 class UncoveredGuides:

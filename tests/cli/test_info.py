@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import OpenEXR
+from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_process import run_vfxdenoise
-from exr_sequences import write_stereo_sequence
+from exr_sequences import with_named_light_groups, without_layer, write_stereo_sequence
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -107,7 +108,7 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
     lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
 
     assert ("headers:    unreadable: 5; resolution differs from frame 1's: 3; channels differ "
-            "from frame 1's: 4 (e.g. spec.R)") in lines
+            "from the other frames': 4 (e.g. 4 also has spec.R)") in lines
     clean = sequence_factory("clean", frames=range(1, 3))
     assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
 
@@ -261,11 +262,11 @@ def test_info_tells_a_change_of_parts_or_storage_from_a_cropped_frame(sequence_f
     assert "parts:      2" in two and "storage:    zip, scanlines (all 2 parts)" in two
 
 
-def test_info_lists_the_folder_once_for_the_frames_and_once_for_those_under_another_padding(
+def test_info_lists_the_folder_once_for_the_frames_and_those_under_another_padding(
         sequence_factory, tmp_path, monkeypatch):
-    """On a network folder of 100k files each listing is slow: info lists it for the frames on disk
-    and for the gaps' frames under another padding, no more (os.scandir, the standard library's,
-    counted on the real folder)."""
+    """On a network folder of 100k files each listing is slow: info lists it once, for the frames
+    on disk and the gaps' frames under another padding or with no file at their name (os.scandir,
+    the standard library's, counted on the real folder; it listed it again for the gaps)."""
     from click.testing import CliRunner
 
     from vfxdenoise.cli.main import cli
@@ -282,7 +283,7 @@ def test_info_lists_the_folder_once_for_the_frames_and_once_for_those_under_anot
     monkeypatch.setattr(os, "scandir", counted)
     shown = CliRunner().invoke(cli, ["info", pattern.text])
     assert shown.exit_code == 0, shown.output
-    assert "gaps:       1002" in shown.output.splitlines() and len(listings) == 2
+    assert "gaps:       1002" in shown.output.splitlines() and len(listings) == 1
 
 
 def _write_two_part_frames(folder: Path, frames) -> str:
@@ -344,8 +345,10 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
     assert shown.returncode == 0, shown.stderr
     facts = json.loads(shown.stdout)
     assert facts["sequence"] == pattern.text
-    assert facts["frames"] == {"count": 3, "spec": "1001-1002,1004", "list": [1001, 1002, 1004]}
-    assert facts["gaps"] == {"count": 1, "spec": "1003", "other_padding": None}
+    assert facts["frames"] == {"count": 3, "spec": "1001-1002,1004", "list": [1001, 1002, 1004],
+                               "first": 1001, "last": 1004}
+    assert facts["gaps"] == {"count": 1, "spec": "1003", "other_padding": None, "not_files": [],
+                             "not_files_note": None}
     headers = facts["headers"]
     assert headers["reference_frame"] == 1001 and headers["alike"] is False
     assert headers["data_window_differs"] == [1004] and headers["unreadable"] == []
@@ -374,7 +377,8 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
     asked = json.loads(run_vfxdenoise("info", pattern.text, "--json", "--aov-radiance", "RGBA_*",
                                       cwd=tmp_path).stdout)
     assert asked["features"][0]["aovs"] == [{"layer": "RGBA_key", "as_radiance": True,
-                                             "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"]}]
+                                             "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"],
+                                             "lacking_frames": []}]
     assert asked["other_rgb_layers"] is None
     missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stdout.count("\n") == 1  # the error's one object alone
@@ -460,3 +464,83 @@ def test_info_json_says_motion_vectors_that_line_nothing_up_are_ignored(sequence
     assert shown.returncode == 0, shown.stderr
     motion = json.loads(shown.stdout)["motion_vectors"]
     assert motion["ignored"] is True and motion["description"].startswith("ignored")
+
+
+def test_info_names_the_frames_whose_channels_differ_from_the_others_not_those(sequence_factory, tmp_path):
+    """Frame 1 holding a channel frames 2-5 lack said 'channels differ from frame 1's: 2-5', the
+    frames alike blamed; so was a first frame lacking one the others have."""
+    extra = sequence_factory("extra", frames=[1], extra={"spec.R": np.zeros((32, 48), np.float32)})
+    pattern = sequence_factory(frames=range(1, 6))
+    shutil.copy(parse_pattern(extra).path(1), parse_pattern(pattern).path(1))
+    without_layer(pattern, 3, "N")
+
+    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+
+    assert ("headers:    channels differ from the other frames': 1,3 (e.g. 1 also has spec.R)") in lines
+    facts = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)
+    assert facts["headers"]["channels_differ"] == [1, 3]
+    shutil.copy(parse_pattern(pattern).path(2), parse_pattern(pattern).path(1))
+    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    assert "headers:    channels differ from the other frames': 3 (e.g. 3 has no N.X, N.Y, N.Z)" in lines
+
+
+def test_info_lists_every_frames_aov_layers_and_names_the_frame_lacking_one(sequence_factory, tmp_path):
+    """`--aov 'RGBA_lg*'` on a shot whose frame 1001 lacks RGBA_lgKey: info listed frame 1001's
+    layers alone (RGBA_lgFill) and said 'channels differ from frame 1001's: 1002-1006', where seq
+    denoises RGBA_lgKey in every frame that has it and warns that frame 1001 has none."""
+    pattern = sequence_factory(frames=range(1001, 1007), height=16, width=16)
+    with_named_light_groups(pattern, range(1001, 1007), key="RGBA_lgKey", rim="RGBA_lgFill")
+    without_layer(pattern, 1001, "RGBA_lgKey")
+
+    shown = run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("  aov ")] == ["RGBA_lgFill", "RGBA_lgKey"]
+    assert ("headers:    channels differ from the other frames': 1001 (e.g. 1001 has no RGBA_lgKey.B, "
+            "RGBA_lgKey.G, RGBA_lgKey.R)") in lines
+    assert ("note: frame 1001 has no aov RGBA_lgKey, which other frames have: seq denoises it over the "
+            "frames that have it and writes frame 1001 without it") in lines
+    plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    assert "other RGB layers (seq --aov): RGBA_lgFill, RGBA_lgKey" in plain
+    facts = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
+    assert [(aov["layer"], aov["lacking_frames"]) for aov in facts["features"][0]["aovs"]] == [
+        ("RGBA_lgFill", []), ("RGBA_lgKey", [1001])]
+    assert facts["headers"]["channels_differ"] == [1001]
+
+
+def test_info_says_a_broken_link_at_the_shots_first_frame_is_one_in_text_and_json(sequence_factory, tmp_path):
+    """A broken link at render.1001.exr before render.1002-1004.exr: info --json filed it under
+    `gaps.other_padding`, and both said frames '1002-1004' beside a gap 1001 outside them."""
+    pattern = parse_pattern(sequence_factory(frames=range(1002, 1005), height=16, width=16))
+    pattern.path(1001).symlink_to(tmp_path / "nowhere.exr")
+    link = f"render.1001.exr is a broken link to {tmp_path / 'nowhere.exr'}"
+
+    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    assert "frames:     3 (1002-1004) of 1001-1004" in lines
+    assert f"gaps:       1001; {link}: make it lead to the rendered frame" in lines
+    facts = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)
+    assert facts["frames"] == {"count": 3, "spec": "1002-1004", "list": [1002, 1003, 1004],
+                               "first": 1001, "last": 1004}
+    assert facts["gaps"] == {"count": 1, "spec": "1001", "other_padding": None,
+                             "not_files": [{"frame": 1001, "path": str(pattern.path(1001)),
+                                            "what": f"a broken link to {tmp_path / 'nowhere.exr'}"}],
+                             "not_files_note": f"{link}: make it lead to the rendered frame"}
+
+
+def test_info_says_guides_short_of_the_beautys_overscan_as_seq_warns(sequence_factory, tmp_path):
+    """seq warns once a run of guides over the display window only beside a beauty over an
+    overscan (`guide_windows`); info said nothing of them."""
+    source = sequence_factory(frames=range(1, 4))
+    short = overscan_render(source, tmp_path / "short", OVERSCAN_DISPLAY)
+
+    lines = run_vfxdenoise("info", short, cwd=tmp_path).stdout.splitlines()
+
+    assert ("note: guides that leave the beauty's overscan uncovered (AOVs rendered over the display "
+            "window only?): frame(s) 1-3: albedo (albedo.R,albedo.G,albedo.B) and normal (N.X,N.Y,N.Z) "
+            "over data window 4,2 - 43,29, the beauty over 0,0 - 47,31: 4 px left, 4 px right, 2 px top, "
+            "2 px bottom; 416 of 1,536 pixels (27%). The network denoises those pixels without the guide, "
+            "worse than the rest (they are denoised as read): render the AOVs over the beauty's data "
+            "window, or accept it where the comp never shows the overscan") in lines
+    covered = overscan_render(source, tmp_path / "covered", (0, 0, 47, 31))
+    assert "overscan" not in run_vfxdenoise("info", covered, cwd=tmp_path).stdout
