@@ -1,15 +1,18 @@
 """Host memory of CPU runs: peak resident memory of `vfxdenoise seq` under memory budgets.
 
     python benchmarks/host_memory.py [--size 3840x2160] [--frames 5] [--budgets whole,auto,6,4]
-                                     [--precision float32]
+                                     [--precision float32] [--pixel-type half|float] [--folder DIR]
 
 Writes a sequence of the bundled sample renders tiled to --size (all 13 channels, as
-benchmarks/speed.py does), then runs `vfxdenoise seq --device cpu` over it once per budget, each
-in its own process: `whole` gives the run far more than it needs (`--max-mem 4096`: whole frames,
-as before there were budgets), `auto` leaves the budget to seq (most of the memory free), a
-number is `--max-mem GB`. Prints a markdown table: the plan seq's summary gave, the process's peak
-resident memory (from the kernel's accounting of that child), seconds per frame, and the largest
-difference of the beauty to the first budget's output in log(1+x).
+benchmarks/speed.py does; all half or all float with --pixel-type; into --folder, kept, where a
+sequence written there before is read again), then runs `vfxdenoise seq --device cpu` over it once
+per budget, each in its own process: `whole` gives the run far more than it needs (`--max-mem
+4096`: whole frames, as before there were budgets), `auto` leaves the budget to seq (most of the
+memory free), a number is `--max-mem GB`. Prints a markdown table: the plan seq's summary gave,
+the peak it planned (what the process held before its frames and `HostPlan.planned_bytes`, from
+seq's debug log), the process's peak resident memory (from the kernel's accounting of that
+child), seconds per frame, and the largest difference of the beauty to the first budget's output
+in log(1+x).
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ from vfxdenoise.core.io.sequence import FramePattern, parse_pattern
 from vfxdenoise.core.runtime.host_memory import available_bytes
 
 _PLAN = re.compile(r"host memory: (.*)")
+_PLANNED = re.compile(r"host memory planned: ([\d.]+) GiB for the frames, ([\d.]+) GiB held before")
 
 
-def _run(folder: Path, budget: str, precision: str) -> tuple[str, float, float, FramePattern]:
-    """One seq run in its own process: the plan its summary gave, peak resident GB, seconds,
-    output pattern."""
+def _run(folder: Path, budget: str, precision: str) -> tuple[str, float | None, float, float, FramePattern]:
+    """One seq run in its own process: the plan its summary gave, the peak it planned (GiB, None
+    where it made no plan), peak resident GiB, seconds, output pattern."""
     out = parse_pattern(str(folder / f"out-{budget}" / "o.####.exr"))
-    args = [sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "seq",
+    args = [sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "--debug", "seq",
             str(folder / "in.####.exr"), "-o", out.text, "--device", "cpu", "--progress", "none",
             "--overwrite", "--precision", precision]
     if budget != "auto":
@@ -49,10 +53,25 @@ def _run(folder: Path, budget: str, precision: str) -> tuple[str, float, float, 
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        reason = log.strip().splitlines()[-1].removeprefix("error: ")
-        return f"failed: {reason}", usage.ru_maxrss / 2**20, seconds, out
-    plan = _PLAN.search(log)
-    return plan.group(1) if plan else "whole frames", usage.ru_maxrss / 2**20, seconds, out
+        # the error line, or with --debug its traceback's last: "vfxdenoise.core.errors.DeviceError: ..."
+        reason = re.sub(r"^(error|[\w.]+Error): ", "", log.strip().splitlines()[-1])
+        return f"failed: {reason}", None, usage.ru_maxrss / 2**20, seconds, out
+    plan, planned = _PLAN.search(log), _PLANNED.search(log)
+    planned_gib = float(planned.group(1)) + float(planned.group(2)) if planned else None
+    return plan.group(1) if plan else "whole frames", planned_gib, usage.ru_maxrss / 2**20, seconds, out
+
+
+def _sequence(folder: Path, args: argparse.Namespace, width: int, height: int) -> str:
+    """The sequence's description: written into `folder`, or read from there where a run with
+    the same arguments wrote it before (`--folder`)."""
+    described = folder / "sequence.txt"
+    key = f"{args.frames} {width}x{height} {args.pixel_type}"
+    if described.exists() and described.read_text().startswith(key + "\n"):
+        return described.read_text().splitlines()[1]
+    folder.mkdir(parents=True, exist_ok=True)
+    text = _write_sequence(folder, args.frames, width, height, args.pixel_type)
+    described.write_text(f"{key}\n{text}\n")
+    return text
 
 
 def _difference(a: FramePattern, b: FramePattern, frames: int) -> float:
@@ -70,25 +89,28 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--budgets", default="whole,auto,6,4")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32"], help="seq --precision")
+    parser.add_argument("--pixel-type", choices=["half", "float"], help="every channel stored as this")
+    parser.add_argument("--folder", type=Path, help="write the sequence here and keep it (reused if there)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     free = available_bytes()
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, "
           f"{free / 2**30:.1f} GB available at the start" if free else "")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        described = _write_sequence(folder, args.frames, width, height)
-        print(f"sequence: {args.frames} frames of {args.size}, {described}\n")
-        print("| budget | plan | peak resident GB | s/frame | max diff to first, log(1+x) |")
-        print("|---|---|---|---|---|")
+        folder = args.folder or Path(tmp)
+        print(f"sequence: {args.frames} frames of {args.size}, {_sequence(folder, args, width, height)}\n")
+        print("| budget | plan | planned peak GiB | peak resident GiB | s/frame "
+              "| max diff to first, log(1+x) |")
+        print("|---|---|---|---|---|---|")
         first = None
         for budget in args.budgets.split(","):
-            plan, peak, seconds, out = _run(folder, budget, args.precision)
+            plan, planned, peak, seconds, out = _run(folder, budget, args.precision)
             ok = not plan.startswith("failed")
             diff = (f"{_difference(first, out, args.frames):.5f}" if ok and first else "")
             first = first or (out if ok else None)
             name = {"whole": "--max-mem 4096", "auto": "(default)"}.get(budget, f"--max-mem {budget}")
-            print(f"| {name} | {plan} | {peak:.2f} | {seconds / args.frames:.1f} | {diff} |",
+            shown = f"{planned:.2f}" if planned is not None else ""
+            print(f"| {name} | {plan} | {shown} | {peak:.2f} | {seconds / args.frames:.1f} | {diff} |",
                   flush=True)
 
 

@@ -328,15 +328,18 @@ def _budget_check(loaded: LoadedModel, device: torch.device, spec: str, precisio
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "demo" / "spp4"
 
 
-def _write_sequence(folder: Path, frames: int, width: int = 1920, height: int = 1080) -> str:
+def _write_sequence(folder: Path, frames: int, width: int = 1920, height: int = 1080,
+                    pixel_type: str | None = None) -> str:
     """A multi-layer sequence (1080p unless told) made of real renders: the bundled sample's
     frames (Mitsuba, 4 spp, beauty + alpha, depth, normal, albedo, motion) tiled to the size with
-    every channel, pixel type and the compression of the originals, so encode and decode see the
-    statistics of renders (random noise in every AOV compresses 3-5x slower than real AOVs do)."""
+    every channel, pixel type (or all `pixel_type`: 'half', 'float') and the compression of the
+    originals, so encode and decode see the statistics of renders (random noise in every AOV
+    compresses 3-5x slower than real AOVs do)."""
     sources = sorted(SAMPLE.glob("render.*.exr"))
     for frame in range(1, frames + 1):
         sample = read_exr(sources[(frame - 1) % len(sources)])
         names, types = sample.channel_names, sample.parts[0].channel_types
+        types = {name: pixel_type for name in names} if pixel_type else types
         reps = (-(-height // sample.height), -(-width // sample.width))
         channels = {n: np.tile(plane, reps)[:height, :width]
                     for n, plane in zip(names, sample.get(names))}

@@ -386,6 +386,15 @@ class HostPlan:
             given_up.append("input and network in tiles")
         return given_up
 
+    def planned_bytes(self, multiple: int = 16) -> int:
+        """The bytes the plan counts its frames to hold at their peak: the frames held, and whole
+        frames' denoising or that of the largest tiles that fit (`tile`, for flows reaching
+        PLANNED_MARGIN px). What BENCHMARKS.md sets beside a run's measured peak."""
+        held = self.cost.held(self.read_ahead, self.keep_images)
+        tile = self.tile(PLANNED_MARGIN, multiple)
+        denoising = self.cost.whole_bytes() if tile is None else self.cost.tile_bytes(tile, PLANNED_MARGIN)
+        return held + denoising
+
     def tile(self, margin: int, multiple: int) -> int | None:
         """The largest tile (a multiple of `multiple`, at least MIN_TILE) that fits what the
         frames leave, for flows that reach `margin` px; None when whole frames fit."""
@@ -453,6 +462,8 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
     host = plan_host_memory(int(budget), costs[largest], largest, resident_bytes())
     if host.given_up():  # said as the run starts, not only in its summary
         log.info("host memory: %s", host.describe())
+    log.debug("host memory planned: %.2f GiB for the frames, %.2f GiB held before them",
+              host.planned_bytes() / 2**30, host.resident / 2**30)
     return host
 
 

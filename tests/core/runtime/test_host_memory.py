@@ -368,3 +368,15 @@ def test_the_summary_says_the_budget_it_fitted_to_and_the_max_mem_that_runs_whol
     small = _cost(960, 540)
     assert re.fullmatch(r"--max-mem \d\.\d runs these frames whole \(tiles would need no less\)",
                         Booking.of(small, RESIDENT).describe())
+
+
+def test_a_plan_says_the_peak_it_planned_for_its_frames():
+    """What a benchmark sets beside a run's measured peak: the frames held and whole frames'
+    denoising, or the largest tiles' that fit, which stays within the budget."""
+    cost = _cost()
+    whole = plan_host_memory(cost.held(3, True) + cost.whole_bytes(), cost, 1001)
+    assert whole.planned_bytes() == cost.held(3, True) + cost.whole_bytes()
+    tiled = plan_host_memory(_budget(7), cost, 1001, RESIDENT)
+    tile = tiled.tile(PLANNED_MARGIN, 16)
+    held = cost.held(tiled.read_ahead, tiled.keep_images)
+    assert tiled.planned_bytes() == held + cost.tile_bytes(tile, PLANNED_MARGIN) <= tiled.budget
