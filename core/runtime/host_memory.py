@@ -12,9 +12,12 @@ process without a word.
 
 The costs of the frames held (`FrameCost.held`) are resident memory measured on the CPU with
 the shipped model at 4K (BENCHMARKS.md, "Host memory of CPU runs"), counted in the frame's own
-pixel types (features stored as half are held as float16); they overstate float frames (1.68 GiB
-counted at 1080p where 1.2-1.3 GiB was held when the first frame was denoised) and 8K ones. The
-costs of denoising a frame, whole or in tiles (`FrameCost.whole_bytes`, `tile_bytes`), were
+pixel types (features stored as half are held as float16). What threads keep was measured in one
+process (a 4K frame decoded and mapped on a reader thread, written from a writer thread, three
+times; 2026-12-05): the reader keeps the freed EXR and decodes the next into it (float 0.40 GiB,
+half 0.20), and after three frames the process held 0.23 GiB (float; half 0.16) beyond the
+features and that EXR: the writer's, counted as a frame (0.40; 0.20). The costs of denoising a
+frame, whole or in tiles (`FrameCost.whole_bytes`, `tile_bytes`), were
 measured on the shared 2-core development machine (2026-12) with
 
     /usr/bin/time -v vfxdenoise seq shot/r.####.exr -o out/o.####.exr --device cpu \
@@ -23,34 +26,37 @@ measured on the shared 2-core development machine (2026-12) with
 over shots of samples/demo/spp4 scaled to the size (13 channels, zip; as the sample stores them
 (half, depth and motion float), all float or all half; N light groups lgN, the beauty weighted),
 3-8 frames written of 5-8 (one frame written peaks lower), and the peak less what the process
-held when it planned (0.37 GiB): GiB measured / planned now / planned before (512 MiB fixed at
-every size, tiles charged whole frames' allocator slack), planned for 2 I/O threads:
+held when it planned (0.37 GiB): GiB measured / planned now / planned before 2026-12-05 (each
+reader thread's EXR counted beside the EXRs kept, which it reuses), planned for 2 I/O threads:
 
     frame, stored as    --aov  whole frames                    --tile 512
-    320x180 as stored   0      0.10 / 0.20 / 0.56
-    640x360 as stored   0      0.30-0.32 / 0.41 / 0.73
-    960x540 as stored   0      0.59-0.61 / 0.77 / 1.02
-    960x540 half        0      0.56 / 0.73 / 0.98
-    960x540 float       0      0.70-0.83 / 0.93 / 1.18
-                        2      1.12-1.13 / 1.36 / 1.61
-                        6      1.62-1.79 / 2.22 / 2.47
-    1536x864 as stored  0      1.28-1.44 / 1.77 / 1.83         1.31 / 1.99 / 1.65
-    1920x1080 float     0      2.07-2.21 / 3.21 / 3.21         1.93-1.98 / 3.33 / 2.79
-                        2      3.77 / 4.94 / 4.94
-                        6      6.86 / 8.39 / 8.39              4.24 / 7.10 / 6.56
-    1920x1080 half      0      1.58-1.93 / 2.41 / 2.41         1.49-1.52 / 2.53 / 1.99
-                        6      4.99 / 6.42 / 6.42              3.31 / 5.12 / 4.58
-    3840x2160 float     0      7.72 / 11.33 / 11.33            5.21 / 9.04 / 8.97
-    3840x2160 half      0      5.83 / 8.14 / 8.14
+    320x180 as stored   0      0.10 / 0.19 / 0.20
+    640x360 as stored   0      0.30-0.32 / 0.40 / 0.41
+    960x540 as stored   0      0.59-0.61 / 0.74 / 0.77
+    960x540 half        0      0.56 / 0.70 / 0.73
+    960x540 float       0      0.70-0.83 / 0.88 / 0.93
+                        2      1.12-1.13 / 1.28 / 1.36
+                        6      1.62-1.79 / 2.10 / 2.22
+    1536x864 as stored  0      1.28-1.44 / 1.69 / 1.77         1.31 / 1.91 / 1.99
+    1920x1080 float     0      2.07-2.21 / 3.01 / 3.21         1.93-1.98 / 3.13 / 3.33
+                        2      3.77 / 4.64 / 4.94
+                        6      6.86 / 7.91 / 8.39              4.24 / 6.62 / 7.10
+    1920x1080 half      0      1.58-1.93 / 2.31 / 2.41         1.49-1.52 / 2.43 / 2.53
+                        6      4.99 / 6.18 / 6.42              3.31 / 4.88 / 5.12
+    3840x2160 float     0      7.72 / 10.53 / 11.33            5.21 / 8.24 / 9.04
+    3840x2160 half      0      5.83 / 7.74 / 8.14
 
-The plan covers each by 12% or more (most by 20%). Runs under a --max-mem (EXRs read again,
+The plan covers each by 6% or more (960x540 float; most by 15%). Runs under a --max-mem (EXRs read again,
 tiles as large as fit) planned before peaked at up to 0.96 of it where tiles barely save (the
 table: 1536x864 and 1080p): 1536x864 at --max-mem 2.0 at 1.64-1.93 GiB, 1080p half at 2.4 at
 2.30. Planned now, the highest was 0.86 of --max-mem (whole process peak / --max-mem: 320x180
 0.47 / 0.7, 640x360 0.69 / 0.9, 960x540 0.99 / 1.2, its float 1.16 / 1.4, 1536x864 1.55-1.70 /
 2.2, 1080p half 2.07 / 2.8, its float 2.88 / 3.4, all in whole frames; 2560x1440 half in tiles
 3.36 / 3.9). Runs measured before that (1080p float with 6 layers at --max-mem 6.1, 4K half
-at 5.5, both in tiles) are planned higher now. GIVEN_SHARE keeps 5% of --max-mem over. Like
+at 5.5, both in tiles) are planned higher now. GIVEN_SHARE keeps 5% of --max-mem over, which
+8K float frames need: 5 of them read again in tiles peaked at 17.64 GiB in the run's first
+minute (the EXRs the shot's probes kept for the run beside the features mapped from them; 10-13
+GiB in the tiles after), where the least --max-mem that runs them, 17.9, plans 17.02. Like
 runs differ by up to 0.5 GiB at 4K and 0.4 GiB at 1536x864 (the allocator keeps freed blocks:
 `cpu_memory`).
 """
@@ -271,13 +277,16 @@ class FrameCost:
 
     def held(self, read_ahead: int, keep_images: bool) -> int:
         """Bytes of the frames a run holds at once: the window and the frames read ahead as
-        features, the EXRs of those still to be written (if kept from their first read), and
-        what each reader and writer thread keeps of the last frame it decoded or encoded (the
-        C allocator gives each thread its own heaps)."""
+        features, the EXRs of those still to be written (kept from their first read, or read
+        again as they are handed to a writer), and what each writer thread keeps of the frame it
+        last wrote and, where the EXRs are read again, each reader of the last it decoded (the
+        C allocator gives each thread its own heaps). A reader's EXRs kept for writing are
+        those it keeps once they are written: the next it decodes reuses them."""
         frames = min(2 * self.radius + 1 + read_ahead, self.frames)
         features = frames * FEATURE_SLACK * self.feature_bytes_per_pixel
         kept = min(self.radius + 1 + read_ahead, self.frames) if keep_images else 0
-        threads = 2 * self.threads_for(read_ahead) * self.thread_bytes_per_pixel
+        keeping = 1 if keep_images else 2  # writers; and readers, whose EXRs are not kept
+        threads = keeping * self.threads_for(read_ahead) * self.thread_bytes_per_pixel
         stored = (kept + PENDING_WRITES) * self.stored_bytes_per_pixel + threads
         flows = FLOW_BYTES_PER_PIXEL_PER_RADIUS * self.radius
         denoised = PENDING_WRITES * 3 * self.views * (1 + self.layers) * 4
