@@ -71,8 +71,9 @@ def parse_pattern(text: str | Path) -> FramePattern:
     pattern as written: exit 2), naming `text` and showing the
     accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
     several tokens, a literal frame number or range instead of a token, or a token in the name of
-    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token), and a digit
-    right after or before the token (`_refuse_digit_after_token`, `_refuse_digit_before_token`).
+    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token), a Windows
+    path on a machine whose folders `/` separates (`_refuse_windows_path`), and a digit right
+    after or before the token (`_refuse_digit_after_token`, `_refuse_digit_before_token`).
     """
     text = os.path.expanduser(str(text))
     if _undecodable(text):
@@ -89,6 +90,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
                                  "name holds #, %d or $F is read as named once it exists: create it first)")
     if not name:
         raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
+    _refuse_windows_path(text, name)
     _refuse_digit_after_token(text, name)
     try:
         seq, suffix = _file_sequence(name)
@@ -100,6 +102,18 @@ def parse_pattern(text: str | Path) -> FramePattern:
     _refuse_digit_before_token(text, name, seq)
     _check_token(text, token, prefix, suffix, seq, braced=bool(_HOUDINI_BRACED.search(name)))
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
+
+
+def _refuse_windows_path(text: str, name: str) -> None:
+    """Refuse a file name `name` holding a backslash: a Windows path given on a machine whose
+    folders '/' separates (os.path has split off the folders, and kept it), which fileseq would
+    split there all the same, reading `text` as the files of the current folder."""
+    if "\\" not in name:
+        return
+    last = name.rpartition("\\")[2]
+    raise SequenceUsageError(f"'{text}' is a Windows path: '\\' separates no folders on this machine; give "
+                             f"the path as this machine mounts the folder, '/' between folders, e.g. "
+                             f"/shots/sq010/{last}")
 
 
 def _file_sequence(name: str) -> tuple[fileseq.FileSequence, str]:

@@ -206,6 +206,19 @@ def test_prefix_suffix_and_folders_with_dots_and_spaces(text, directory, prefix,
     assert parse_pattern(pattern.text) == pattern
 
 
+@pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
+@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\render.####.exr", "sq010\\render.####.exr"])
+def test_a_windows_path_is_refused_not_read_as_the_current_folders_frames(tmp_path, monkeypatch, text):
+    """fileseq splits a name at a backslash, which os.path does not here: C:\\shots\\render.####.exr
+    was read as render.####.exr of the current folder, its frames denoised and written there."""
+    monkeypatch.chdir(tmp_path)
+    touch_frames(parse_pattern(tmp_path / "render.####.exr"), [1001, 1002])
+    with pytest.raises(SequenceUsageError) as info:
+        find_sequence(text)
+    message = str(info.value)
+    assert text in message and "Windows" in message and "render.####.exr" in message
+
+
 def test_accepts_path_objects():
     assert parse_pattern(Path("/a/b.####.exr")) == parse_pattern("/a/b.####.exr")
 
