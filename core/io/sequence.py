@@ -537,7 +537,7 @@ def _sequences_hint(folder: Path, limit: int = 5) -> str:
     for seq in fileseq.findSequencesOnDisk(str(folder), pad_style=fileseq.PAD_STYLE_HASH1):
         if seq.frameSet() is not None:
             name = f"{seq.basename()}{'#' * max(seq.zfill(), 1)}{seq.extension()}"
-            found.append(f"{name} (frames {seq.frameSet()})")
+            found.append(f"{name} (frames {format_frames(seq.frameSet())})")
     if not found:
         return ""
     more = f" and {len(found) - limit} more" if len(found) > limit else ""

@@ -593,6 +593,15 @@ def test_wrong_padding_points_at_the_sequence_that_is_there(tmp_path):
     assert "render.#.exr" in message and "1-2,10" in message
 
 
+def test_the_sequences_listed_beside_a_wrong_pattern_say_negative_frames_as_a_spec_reads_them(tmp_path):
+    """fileseq's own text for frames -3 to 2, '-3-2', reads as -3 to -2 as well: the frames are said
+    as `format_frames` says them, split at frame 0."""
+    touch_frames(parse_pattern(tmp_path / "render.####.exr"), range(-3, 3))
+    with pytest.raises(SequenceError) as info:
+        find_sequence(tmp_path / "render.#.exr")
+    assert "found: render.####.exr (frames -3--1,0-2)" in str(info.value)
+
+
 def test_empty_folder_error(tmp_path):
     with pytest.raises(SequenceError, match="no frames of .*render"):
         find_sequence(tmp_path / "render.####.exr")
