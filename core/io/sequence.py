@@ -56,6 +56,8 @@ _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNO
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
 _FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*", re.IGNORECASE)
 """A frame token as written, a digit beside it or not (an unbraced $F42 is Houdini's padding 42)."""
+_WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
+"""A frame token spelt in a case no tool reads as a frame: $f4, ${f4}, %04D (not the $f of $foo)."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
 _SPEC_CHARS = frozenset("0123456789-,x:")
@@ -68,12 +70,13 @@ def parse_pattern(text: str | Path) -> FramePattern:
 
     A leading `~` is the home folder, as the shell would make it: a quoted pattern or
     `--output=~/...` reaches us unexpanded. Raises SequenceUsageError (no run can read the
-    pattern as written: exit 2), naming `text` and showing the
-    accepted forms, when `text` is a folder (listing the sequences in it), the name has no token,
-    several tokens, a literal frame number or range instead of a token, or a token in the name of
-    a folder that does not exist (`shot #12/` on disk is a folder's name, not a token), a Windows
-    path on a machine whose folders `/` separates (`_refuse_windows_path`), and a digit right
-    after or before the token (`_refuse_digit_after_token`, `_refuse_digit_before_token`).
+    pattern as written: exit 2), naming `text` and showing the accepted forms, when `text` is a
+    folder (listing the sequences in it), the name has no token, several tokens, one in the wrong
+    case ($f4, %04D: `_refuse_token_case`), a literal frame number or range instead of a token, or
+    a token in the name of a folder that does not exist (`shot #12/` on disk is a folder's name,
+    not a token), a Windows path on a machine whose folders `/` separates
+    (`_refuse_windows_path`), and a digit right after or before the token
+    (`_refuse_digit_after_token`, `_refuse_digit_before_token`).
     """
     text = os.path.expanduser(str(text))
     if _undecodable(text):
@@ -91,6 +94,7 @@ def parse_pattern(text: str | Path) -> FramePattern:
     if not name:
         raise SequenceUsageError(f"'{text}' has no file name; use e.g. {ACCEPTED_PATTERNS}")
     _refuse_windows_path(text, name)
+    _refuse_token_case(text, name)
     _refuse_digit_after_token(text, name)
     try:
         seq, suffix = _file_sequence(name)
@@ -114,6 +118,18 @@ def _refuse_windows_path(text: str, name: str) -> None:
     raise SequenceUsageError(f"'{text}' is a Windows path: '\\' separates no folders on this machine; give "
                              f"the path as this machine mounts the folder, '/' between folders, e.g. "
                              f"/shots/sq010/{last}")
+
+
+def _refuse_token_case(text: str, name: str) -> None:
+    """Refuse a file name whose one token is spelt in the wrong case ($f4, %04D): Houdini's
+    variables and printf's conversions are case-sensitive, so no tool writes frames by it."""
+    wrong = _WRONG_CASE.search(name)
+    if wrong is None or len(_ANY_TOKEN.findall(name)) != 1:
+        return
+    token = wrong.group()
+    right = token.replace("f", "F") if token.startswith("$") else token.replace("D", "d")
+    raise SequenceUsageError(f"'{text}': {token} is no frame token (the case matters); write {right}: "
+                             f"{name.replace(token, right)}. Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _file_sequence(name: str) -> tuple[fileseq.FileSequence, str]:

@@ -247,6 +247,30 @@ def test_bad_patterns_name_the_input_and_show_what_works(text, expected):
     assert "####" in message
 
 
+@pytest.mark.parametrize("name, token, written", [
+    ("r.$f4.exr", "$f4", "r.$F4.exr"),
+    ("r.$f.exr", "$f", "r.$F.exr"),
+    ("r.${f4}.exr", "${f4}", "r.${F4}.exr"),
+    ("r.%04D.exr", "%04D", "r.%04d.exr"),
+])
+def test_a_token_in_the_wrong_case_is_refused_saying_how_to_write_it(name, token, written):
+    """Houdini's variables and printf's conversions are case-sensitive, so $f4 and %04D are no
+    frame token; the refusal said the pattern had more than one, where it has none."""
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(name)
+    message = str(info.value)
+    assert f"'{name}': {token} is no frame token" in message and written in message
+    assert "more than one" not in message
+    parse_pattern(written)
+
+
+@pytest.mark.parametrize("name", ["r.$f4.####.exr", "r.$foo.exr"])
+def test_what_is_not_a_token_in_the_wrong_case_alone_is_not_said_to_be_one(name):
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(name)
+    assert "is no frame token" not in str(info.value)
+
+
 @pytest.mark.parametrize("folder", ["shot #12", "100%done", "v%d", "cost$Fx"])
 def test_a_folder_on_disk_whose_name_holds_token_characters_is_read_as_named(tmp_path, folder):
     with pytest.raises(SequenceError, match="create it first"):
