@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
 from vfxdenoise.core.io.aovs import (
+    CANDIDATES,
     FEATURES,
     LAYER_FEATURES,
     NETWORK_FEATURES,
@@ -179,6 +182,32 @@ def test_motion_candidates_are_two_component_layers_and_velocity_like_ones_of_th
     assert motion_candidates(channels, taken=layer("N", "XYZ")) == [
         "mvec (X,Y)", "Vel (X,Y,Z)", "VRayVelocity (X,Y,Z)", "smvec (U,V)"]
     assert motion_candidates(layer("", "RGB") + layer("N", "XY"), taken=layer("N", "XY")) == []
+
+
+def documented_names() -> dict[str, list[str]]:
+    """The layer names docs/denoising.md's list of renderer conventions gives each feature."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "denoising.md").read_text()
+    listed = doc.split("Renderer conventions recognised", 1)[1].split("\n\n", 2)[1]
+    items = listed.removeprefix("- ").split("\n- ")
+    return {item.split()[0]: re.findall(r"`([^`]+)`", item) for item in items}
+
+
+def test_the_documented_renderer_names_are_those_recognised_in_their_order():
+    """docs/denoising.md listed some of each feature's names (Redshift's `MotionVectors`, V-Ray's
+    `VRayNormals` and `ZDepth`, `RGB` and `beauty` were recognised but not said)."""
+    documented = documented_names()
+    assert list(documented) == [feature for feature in CANDIDATES if CANDIDATES[feature]]
+    for feature, names in documented.items():
+        assert [name.lower().replace("r,g,b", "") for name in names] == list(CANDIDATES[feature])
+
+
+@pytest.mark.parametrize("feature, name", [(feature, name) for feature, names in documented_names().items()
+                                           for name in names])
+def test_each_documented_renderer_name_is_read_as_its_feature(feature, name):
+    components = {"beauty": "RGB", "albedo": "RGB", "normal": "XYZ", "depth": "Z", "motion": "XY"}[feature]
+    named = layer("" if name == "R,G,B" else name, components)
+    beauty = [] if feature == "beauty" else layer("", "RGB")
+    assert getattr(resolve_layers(beauty + named), feature) == tuple(named)
 
 
 def test_features_without_channels_are_none():
