@@ -379,7 +379,7 @@ def pattern_from_text(text: str) -> FramePattern | None:
 
 # A frame spec as seq reads it (`sequence.parse_frame_spec`): what its characters may be, and each
 # comma-separated part: a frame, start-end, start-endxstep (fileseq's) or start-end:step (OpenJD's).
-_SPEC_CHARS = frozenset("0123456789-,x:")
+SPEC_CHARS = frozenset("0123456789-,x:")
 _SPEC_PART = re.compile(r"(-?\d+)(?:-(-?\d+)(?:x(-?\d+)|:(-?\d+))?)?")
 _SPEC_EXAMPLES = "'1001-1100', '1001-1100x2', '1001,1005' or '-5--1'"
 
@@ -394,7 +394,7 @@ def frames_problem(spec: str, name: str = "frames") -> str | None:
     text = "".join(spec.split())
     if not text:
         return f"{name}={spec!r}: the frame spec is empty; give one such as {_SPEC_EXAMPLES}, or None"
-    if not set(text) <= _SPEC_CHARS:
+    if not set(text) <= SPEC_CHARS:
         return (f"{name}={spec!r}: not a frame spec (only digits, '-', ',', 'x' and ':'); use e.g. "
                 f"{_SPEC_EXAMPLES}")
     for part in filter(None, text.split(",")):

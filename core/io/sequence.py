@@ -32,6 +32,7 @@ import fileseq
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for the plugin
     EXAMPLE_FRAME,
+    SPEC_CHARS,
     DigitsBeside,
     FramePattern,
     digits_beside,
@@ -60,7 +61,6 @@ _WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
 """A frame token spelt in a case no tool reads as a frame: $f4, ${f4}, %04D (not the $f of $foo)."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
-_SPEC_CHARS = frozenset("0123456789-,x:")
 _EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
 """Where a token the shell expanded to nothing leaves a name: render..exr, render_.exr, render."""
 
@@ -267,7 +267,7 @@ def parse_frame_spec(spec: str) -> list[int]:
     text = "".join(str(spec).split())
     if not text:
         raise SequenceUsageError(f"frame range '{spec}' is empty; use e.g. {ACCEPTED_SPECS}")
-    if not set(text) <= _SPEC_CHARS:
+    if not set(text) <= SPEC_CHARS:
         raise SequenceUsageError(f"cannot parse frame range '{spec}': only digits, '-', ',', 'x' and ':' "
                                  f"are allowed; use e.g. {ACCEPTED_SPECS}")
     parts = [_fileseq_part(part, spec) for part in text.split(",") if part]
