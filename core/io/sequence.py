@@ -186,10 +186,9 @@ def _refuse_digit_after_token(text: str, name: str) -> None:
     another padding. Houdini's braces delimit the token in the pattern, not in the files written.
     Before fileseq, which cannot parse most of these. Several tokens are left to the message that
     says so."""
-    found = _one_token(name)
-    beside = found and digits_beside(name, found.start(), found.end(), token_padding(found.group()))
-    if beside and beside.after:
-        raise _digit_beside_refusal(text, name, found, beside)
+    touched = _token_touched(name)
+    if touched and touched[1].after:
+        raise _digit_beside_refusal(text, name, *touched)
 
 
 def _refuse_digit_before_token(text: str, name: str, seq: fileseq.FileSequence) -> None:
@@ -199,13 +198,20 @@ def _refuse_digit_before_token(text: str, name: str, seq: fileseq.FileSequence) 
     token. A frame range before the token (r.1001-1100####.exr: fileseq's range, then its
     padding) is left to `_check_token`, which says it names frames instead of a token. A digit
     after the token too was refused before fileseq (`_refuse_digit_after_token`)."""
-    found = _one_token(name)
-    beside = found and digits_beside(name, found.start(), found.end(), token_padding(found.group()))
-    if not beside:
+    touched = _token_touched(name)
+    if not touched:
         return
+    found, beside = touched
     if seq.frameSet() is not None and name[len(seq.basename()):found.start()] != beside.before:
         return  # a frame range: frames named instead of a token
     raise _digit_beside_refusal(text, name, found, beside)
+
+
+def _token_touched(name: str) -> tuple[re.Match[str], DigitsBeside] | None:
+    """The one frame token of `name` (`_one_token`) and the digits touching it, where any do."""
+    found = _one_token(name)
+    beside = found and digits_beside(name, found.start(), found.end(), token_padding(found.group()))
+    return (found, beside) if beside else None
 
 
 def _digit_beside_refusal(text: str, name: str, found: re.Match[str],
