@@ -241,6 +241,8 @@ def _given(name: str | AovName) -> AovName:
 
 
 def _split(channel: str) -> tuple[str, str]:
+    """A channel's layer and component, split at its last dot ('' for the unnamed layer's): a
+    Blender channel's view layer stays in its layer (`ViewLayer.Combined`, `R`)."""
     layer, _, component = channel.rpartition(".")
     return layer, component
 
@@ -402,6 +404,7 @@ def _alpha(channels: Sequence[str], layers: Mapping[str, list[str]],
 
 
 def _describe_layers(layers: Mapping[str, list[str]]) -> str:
+    """Each layer and its components, for messages: 'albedo: R,G,B; (unnamed): R,G,B,A'."""
     return "; ".join(f"{layer or '(unnamed)'}: {','.join(components)}"
                      for layer, components in layers.items())
 

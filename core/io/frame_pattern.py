@@ -229,6 +229,7 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (s
 
 
 def _kind(mode: int) -> str:
+    """What a file of stat `mode` is, in words (`_KINDS`): 'a folder', 'a socket'..."""
     return next((name for test, name in _KINDS if test(mode)), "not a file")
 
 
