@@ -172,7 +172,7 @@ class FrameSource:
         written, its windows and brightness); its VfxDenoiseError (raised again on every call) if
         unreadable."""
         if frame in self.failed:
-            raise self.failed[frame]
+            raise self.failed[frame].with_traceback(None)  # not its earlier callers' frames
         if frame not in self.cache:
             self.prefetch([frame])
             try:
@@ -232,9 +232,14 @@ class FrameSource:
         return image
 
     def keep_only(self, frames: set[int]) -> None:
-        """Drop cached frames that no later output needs: this is the streaming memory bound."""
+        """Drop cached frames that no later output needs: this is the streaming memory bound. The
+        errors of frames that failed are kept, to be raised again, but not their tracebacks, which
+        hold the frames of the code they passed through: the reader's decoded EXR, a window's
+        features."""
         for frame in [f for f in self.cache if f not in frames]:
             del self.cache[frame]
+        for error in self.failed.values():
+            error.__traceback__ = None
 
     def close(self) -> None:
         """Stop reading, and say once what NaN and Inf the frames handed out to be written carry
