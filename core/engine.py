@@ -485,10 +485,12 @@ def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes
     read held and the layers of those written (`views.frames_layers`). Gives each frame
     written's maps, its input's (or the frame's held in its place), in frame order: what the
     run says of its layers and alpha is of the frames it wrote, not of those read as context."""
-    writer.shutdown(wait=True)
-    outcomes.report_on_disk()
+    try:
+        writer.shutdown(wait=True)
+        outcomes.report_on_disk()
+    finally:
+        source.close()
     summary.storage = summary.storage + outcomes.header_notes()
-    source.close()
     summary.sanitized = source.sanitized
     summary.peak_frames_in_memory = source.peak
     written = {r.frame: source.maps[r.frame if r.held_from is None else r.held_from]
@@ -498,19 +500,14 @@ def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes
 
 
 class _Outcomes:
-    """Each frame's outcome, reported in frame order (the summary's results and the progress
-    callback) once it is on disk, or has failed under keep_going, after `on_disk` is told its
-    path (its lock is let go: a long run holds only the frames it has still to write; a frame
-    written had its lock let go by its writer thread already, `_written_and_let_go`). Reported on
-    the run's thread, between frames (`report`), where a host's progress callback may raise to
-    cancel the run: a frame's report comes up to a frame's denoise after it is on disk; a failure
-    without keep_going is raised at once. Under keep_going a frame fails of any error of its own
-    (`_stops_run`), foreseen (a `VfxDenoiseError`) or not (`_why`), but for the progress
-    callback's, which a host raises to cancel the run. How OpenImageIO changed the headers of the
-    frames it wrote is gathered for the run's summary (`header_notes`), each change once, rather
-    than said frame by frame; a neighbour left out of frames' windows is warned of once, with the
-    first frame it is left out of (`_warn_of_left_out`), and a frame lacking an --aov layer the
-    frames beside it have once (`_warn_of_lacking`)."""
+    """Each frame's outcome (the summary's result and the progress callback), in frame order, once
+    it is on disk or has failed under keep_going; its lock is let go then (`on_disk`) if its
+    writer thread did not already (`_written_and_let_go`), so a long run holds only the frames it
+    has still to write. Reported on the run's thread, between frames, so a host's progress
+    callback may raise to cancel the run (it is called no more then). Which errors fail a frame
+    and which stop the run: `_stops_run`. What many frames share is said once for the run: how
+    OpenImageIO changed their headers (`header_notes`), a neighbour left out of their windows
+    (`_warn_of_left_out`), a frame lacking an --aov layer its neighbours have (`_warn_of_lacking`)."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
                  keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
@@ -634,7 +631,11 @@ class _Outcomes:
         self.summary.results.append(result)
         self.reported += 1
         if self.progress:
-            self.progress(result, self.reported, self.total)
+            try:
+                self.progress(result, self.reported, self.total)
+            except Exception:  # the host cancelled: called again as the run unwinds, it would raise again
+                self.progress = None
+                raise
 
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import Future
 from fractions import Fraction
@@ -1173,6 +1174,32 @@ def test_with_keep_going_an_error_of_the_progress_callback_still_ends_the_run(se
     with pytest.raises(Cancelled):
         denoise_sequence(pattern, str(tmp_path / "o.####.exr"),
                          config=_config(tiny_weights, keep_going=True), progress=cancel)
+
+
+def test_a_progress_callback_that_raised_is_called_no_more_and_the_run_still_closes_its_reader(
+        sequence_factory, tiny_weights, tmp_path):
+    """A host's callback raising to cancel (from its second frame on, as one checking a cancel flag
+    does) was called again, for the frames on disk, as the run unwound, and raised again there:
+    the run's end was cut short, its reader threads left running (two 'exr-read' threads after the
+    run raised) and its frames on disk after that one unreported. It is called no more once it
+    raised; its own error ends the run, the reader closed."""
+    class Cancelled(Exception):
+        pass
+
+    called = []
+
+    def cancel(result, index, total):
+        called.append(result.frame)
+        if index >= 2:
+            raise Cancelled(result.frame)
+
+    pattern = sequence_factory(frames=range(1, 9), height=16, width=16)
+    with pytest.raises(Cancelled) as raised:
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights, io_threads=2),
+                         progress=cancel)
+    assert raised.value.args == (2,) and called == [1, 2]
+    assert not [thread.name for thread in threading.enumerate() if thread.name.startswith("exr-")]
+    assert not list(tmp_path.glob("*.lock"))
 
 
 def test_an_unknown_precision_is_refused_before_any_frame(sequence_factory, tmp_path, tiny_weights):
