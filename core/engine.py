@@ -24,12 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from vfxdenoise.core.denoised_frame import MadeWith, Written, storage_changes_of, write_denoised
-from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
+from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
 from vfxdenoise.core.errors import NonFiniteNetworkError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
@@ -38,7 +37,7 @@ from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
-from vfxdenoise.core.io.exr import HeaderChange
+from vfxdenoise.core.io.exr import ExrImage, HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import frames_layer_notes, frames_layers
 from vfxdenoise.core.io.write_advice import disk_unwritable
@@ -212,13 +211,11 @@ class _Shot:
 
 def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
          on_disk: Callable[[Path], None], stop: StopCheck | None) -> None:
-    """The run once planned: the host memory a CPU run has (`_pace`), what holds for the
-    whole shot (`_find_shot`), which settles the frames --resume keeps where the exposure found
-    is the one they were made at (`_keep_made_at`: before the first frame is reported, so the
-    progress events count only the frames denoised), the summary's account of these
-    (`_describe_run`), then the streaming loop over the frames left (`_denoise_all`); `on_disk`
-    is handed each frame's path once it is on disk or kept (its lock let go); `stop` is asked
-    between the steps and before each frame."""
+    """The run once planned, into `summary`. The shot's settings come first: --resume keeps only
+    the frames made at the exposure found (`_keep_made_at`), and settles them before the first
+    frame is reported, so the progress events count only the frames denoised. `on_disk` lets go
+    of each frame's lock once it is on disk or kept; `stop` is asked between the steps and
+    before each frame."""
     pace = _pace(plan)
     shot, probed = _find_shot(plan, pace, stop)
     _stop_if_asked(stop)
@@ -421,8 +418,7 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
 
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,
                    shot: _Shot, writer: ThreadPoolExecutor, on_disk: Callable[[Path], None]) -> Future:
-    """Denoise output frame t over its window, each view's, and hand it to a `writer` thread,
-    which hands its path to `on_disk` (lets go of its lock) once it is on disk
+    """Denoise output frame t over its window, each view's, and hand it to a `writer` thread
     (`_written_and_let_go`): the future of its `denoised_frame.Written`. Its `result` takes the
     notes it carries, after its plan's (why it is denoised again)."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
@@ -432,28 +428,34 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     result.held_from = held if held != t else None
     result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
     loaded = source.get(held)
-    layers = loaded.layers
     denoised = {}
     for view, features in window.views.items():
-        frames, radiance = _layers_of(features, layers[view], plan.config, loaded.opaque.get(view, True))
+        opaque = loaded.opaque.get(view, True)
+        frames, radiance = _layers_of(features, loaded.layers[view], plan.config, opaque)
         result.alpha_denoised |= ALPHA_LAYER in frames[0].aovs
         denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                          plan.config.brightness_jump)
+    return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
+                         denoised, plan.config, _made_with(t, result.held_from, plan, shot), on_disk)
+
+
+def _made_with(t: int, held_from: int | None, plan: RunPlan, shot: _Shot) -> MadeWith:
+    """What output frame t is made with, for its header: the model and its weights, the shot's
+    motion reading and exposure, its provenance record, the frame held in its place if any."""
     weights = plan.weights
-    made_with = MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
-                         plan.records[t], held_from=held if held != t else None, frame=t,
-                         model_path=weights.path if weights else "",
-                         model_sha256=weights.sha256 if weights else "")
-    return writer.submit(carried(_written_and_let_go), on_disk, result.path, source.image(held, t), layers,
-                         denoised, plan.config, made_with)
+    return MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
+                    plan.records[t], held_from=held_from, frame=t,
+                    model_path=weights.path if weights else "",
+                    model_sha256=weights.sha256 if weights else "")
 
 
-def _written_and_let_go(on_disk: Callable[[Path], None], path: Path, *frame: Any) -> Written:
-    """On a writer thread: output frame `path` written (`write_denoised`, of the `frame` it is
-    made of), then its lock let go of (`on_disk`) at once, not only once the run reports it
-    between its frames (`_Outcomes`), after the next frame's denoise: another run, a farm task's
-    other workers, may take the frame from then."""
-    written = write_denoised(path, *frame)
+def _written_and_let_go(path: Path, image: ExrImage, layers: dict[str, LayerMap],
+                        denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith,
+                        on_disk: Callable[[Path], None]) -> Written:
+    """On a writer thread: output frame `path` written (`write_denoised`), then its lock let go of
+    (`on_disk`) at once rather than when the run reports it, after the next frame's denoise:
+    another run (a farm task's other workers) may take the frame from then."""
+    written = write_denoised(path, image, layers, denoised, config, made_with)
     on_disk(path)
     return written
 
@@ -636,7 +638,6 @@ class _Outcomes:
             except Exception:  # the host cancelled: called again as the run unwinds, it would raise again
                 self.progress = None
                 raise
-
 
 
 def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: EngineConfig, opaque: bool
