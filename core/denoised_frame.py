@@ -75,6 +75,10 @@ class Written(NamedTuple):
     header_changes: list[HeaderChange]
 
 
+# A view's alpha channels, its settled alpha (None: kept as rendered) and the data window it is set over
+SettledAlpha = tuple[list[str], "np.ndarray | None", tuple[int, int, int, int]]
+
+
 def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
                    denoised: dict[str, DenoisedBeauty], config: EngineConfig, made_with: MadeWith) -> Written:
     """On a writer thread: wait for the pixels, check where the network gave NaN or Inf (the
@@ -89,40 +93,16 @@ def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
 
 def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
                    config: EngineConfig, made_with: MadeWith) -> ExrImage:
-    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (brought back from
-    the network's exposure; black where the render left a pixel empty: `coverage`; the layers
-    summing to the beauty where the render's do: `layer_denoise.reconcile`), and with --alpha
-    denoise its alpha (`_alpha`), the noisy beauty (and alpha) kept when asked, and what made it
-    in the header."""
-    exposure = made_with.exposure
+    """Frame t's EXR with only each view's beauty and `aovs` layers replaced (`_denoised_view`),
+    and with --alpha denoise its alpha (`_alpha`), the noisy beauty (and alpha) kept when asked,
+    and what made it in the header."""
     alphas = []  # each view's settled alpha, set once every view's rendered one is read
     replaced: list[str] = []  # the channels given denoised pixels, in order
     for view, layers in views.items():
-        names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
-        replaced += [channel for channels in names for channel in channels]
-        window = image.data_window_of(layers.beauty[0])  # what the features were read over
-        uncovered = _uncovered(image, layers, window)
-        # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
-        noisy = [image.get(channels, window=window) for channels in names]
-        results = [exposure.undo(_layer_result(denoised[view], index), noisy[index],
-                                 [image.pixel_type(channel) == "float" for channel in channels])
-                   for index, channels in enumerate(names)]
-        if config.keep_noisy:
-            _keep_noisy(image, view, layers.beauty, noisy[0])
-        if config.denoises_alpha() and layers.alpha is not None:
-            alphas.append(_alpha(image, view, layers.alpha, window, denoised[view][3 * len(names):],
-                                 exposure, config.keep_noisy))
-        if uncovered is not None:
-            for result, rendered in zip(results, noisy):
-                keep_empty(result, rendered, uncovered)
-        if layers.aovs:
-            reconcile(results[0], results[1:], noisy[0], noisy[1:])
-        for channels, result in zip(names, results):
-            if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
-                np.minimum(result, MAX_RADIANCE, out=result)
-            image.set(channels, result, window)
-        if view == next(iter(views)):
-            image.redraw_previews(results[0])
+        channels, alpha = _denoised_view(image, view, layers, denoised[view], config, made_with.exposure,
+                                         previews=view == next(iter(views)))
+        replaced += channels
+        alphas += [alpha] if alpha is not None else []
     for channels, settled, window in alphas:
         if settled is not None:
             image.set(channels, settled, window)
@@ -140,6 +120,41 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     return image
 
 
+def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.ndarray, config: EngineConfig,
+                   exposure: Exposure, previews: bool) -> tuple[list[str], SettledAlpha | None]:
+    """One view's beauty and layers replaced in `image` by the network's result (brought back
+    from the network's exposure; black where the render left a pixel empty: `coverage`; the
+    layers summing to the beauty where the render's do: `layer_denoise.reconcile`), its noisy
+    beauty kept when asked, and its `previews` redrawn from it. Gives the channels replaced and,
+    with --alpha denoise, its alpha to set (`_alpha`), read before any view's is replaced."""
+    names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
+    window = image.data_window_of(layers.beauty[0])  # what the features were read over
+    uncovered = _uncovered(image, layers, window)
+    # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
+    noisy = [image.get(channels, window=window) for channels in names]
+    results = [exposure.undo(_layer_result(denoised, index), noisy[index],
+                             [image.pixel_type(channel) == "float" for channel in channels])
+               for index, channels in enumerate(names)]
+    if config.keep_noisy:
+        _keep_noisy(image, view, layers.beauty, noisy[0])
+    alpha = None
+    if config.denoises_alpha() and layers.alpha is not None:
+        alpha = _alpha(image, view, layers.alpha, window, denoised[3 * len(names):], exposure,
+                       config.keep_noisy)
+    if uncovered is not None:
+        for result, rendered in zip(results, noisy):
+            keep_empty(result, rendered, uncovered)
+    if layers.aovs:
+        reconcile(results[0], results[1:], noisy[0], noisy[1:])
+    for channels, result in zip(names, results):
+        if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
+            np.minimum(result, MAX_RADIANCE, out=result)
+        image.set(channels, result, window)
+    if previews:
+        image.redraw_previews(results[0])
+    return [channel for channels in names for channel in channels], alpha
+
+
 def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:
     """Layer `index`'s RGB of the network's result for a view (`DenoisedBeauty.result`: 3
     channels a layer, the beauty's first, then each `--aov` layer's in order)."""
@@ -147,8 +162,7 @@ def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:
 
 
 def _alpha(image: ExrImage, view: str, channels: tuple[str, ...], window: tuple[int, int, int, int],
-           denoised: np.ndarray, exposure: Exposure, keep_noisy: bool
-           ) -> tuple[list[str], np.ndarray | None, tuple[int, int, int, int]]:
+           denoised: np.ndarray, exposure: Exposure, keep_noisy: bool) -> SettledAlpha:
     """A view's alpha (`channels`) for --alpha denoise, over data `window`: the network's result
     for it (`denoised`, the 3 channels after the beauty's and the layers', filtered as radiance:
     none where frame t is opaque, which keeps its alpha as rendered, 1 everywhere) back at the
