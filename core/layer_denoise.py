@@ -19,7 +19,6 @@ benchmarks/light_groups.py).
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Sequence
 
@@ -28,6 +27,7 @@ import torch
 from torch import nn
 
 from vfxdenoise.core.input_layout import AovStack, InputLayout
+from vfxdenoise.core.io.aovs import glob_matches
 
 # A pixel's layers make up its beauty where their sum in frame t's render is within this fraction
 # of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.
@@ -41,11 +41,12 @@ def filtered_as_radiance(name: str, asked: tuple[str, ...] = ()) -> bool:
     """Whether the `--aov` layer `name` is filtered without the albedo (`as_radiance`): layers
     named for light that the albedo does not tint (specular, reflection, glossy, coat, sheen,
     transmission, refraction, emission, volumes, as Arnold, RenderMan, V-Ray, Redshift and
-    Cycles name them), and those `asked` for so (`--aov-radiance`, wildcards allowed). Other
+    Cycles name them), and those `asked` for so (`--aov-radiance`, wildcards allowed; names and
+    wildcards in any case, as `--aov` takes layers: `aovs.glob_matches`). Other
     layers (light groups, diffuse) are filtered as the beauty is, which on light groups scores
     higher (BENCHMARKS.md)."""
     return (RADIANCE_LAYERS.search(name.lower()) is not None
-            or any(fnmatch.fnmatchcase(name, pattern) for pattern in asked))
+            or any(glob_matches(name, pattern) for pattern in asked))
 
 
 def with_beauty(x: torch.Tensor, slots: torch.Tensor, layout: InputLayout | None = None) -> torch.Tensor:

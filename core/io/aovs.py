@@ -796,6 +796,13 @@ def _refuse_data(flag: str, picked: Sequence[str], where: str, data: Collection[
     return _guessed_kind(picked)
 
 
+def glob_matches(name: str, pattern: str) -> bool:
+    """Whether the layer `name` matches the wildcard `pattern` (fnmatch's, on every platform), in
+    any case, as a layer named outright does (`_matching_layers`): `key*` takes `Key_rim`. The one
+    rule of `--aov` wildcards and `--aov-radiance`'s (`layer_denoise.filtered_as_radiance`)."""
+    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+
+
 def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:
     """The feature that already reads one of `channels`, if any."""
     return next((feature for feature, used in mapping.items() if used and set(used) & set(channels)),
@@ -818,7 +825,7 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if view_layer and owner != view_layer:
             continue
         names = (layer, own) if view_layer else (layer,)
-        if not layer or not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+        if not layer or not any(glob_matches(name, pattern) for name in names):
             continue
         picked = _components(layers, layer, "beauty")
         feature = _taken(picked, mapping) if picked else None

@@ -5,6 +5,7 @@ import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
+from vfxdenoise.core.io.aovs import aov_names, resolve_layers
 from vfxdenoise.core.layer_denoise import (
     denoise_layers,
     filtered_as_radiance,
@@ -164,6 +165,17 @@ def test_layers_named_for_light_the_albedo_does_not_tint_are_filtered_as_radianc
         assert filtered_as_radiance(name), name
     for name in ("RGBA_key", "diffuse", "diffuse_indirect", "sss", "premium_lights", "env"):
         assert not filtered_as_radiance(name), name
+
+
+def test_layers_asked_for_as_radiance_match_in_any_case_as_the_layers_themselves_do():
+    """`--aov-radiance 'x*'` took layer `X_key` (wildcards match layer names in any case) and then
+    filtered it as the beauty: the radiance match was case-sensitive."""
+    channels = ["R", "G", "B", "X_key.R", "X_key.G", "X_key.B", "Key.R", "Key.G", "Key.B"]
+    asked = ("x*", "KEY")
+    taken = resolve_layers(channels, aovs=aov_names(radiance_aovs=asked)).aovs
+    assert [name for name, _ in taken] == ["X_key", "KEY"]
+    assert all(filtered_as_radiance(name, asked) for name, _ in taken)
+    assert filtered_as_radiance("X_key", ("[x]_KEY",)) and not filtered_as_radiance("X_key", ("y*",))
 
 
 def test_a_layer_a_lamp_overflowed_to_inf_does_not_add_up():

@@ -485,6 +485,17 @@ def test_aov_wildcards_pick_every_matching_rgb_layer_that_feeds_no_feature():
         "--aov light_*: matched no layer of light in f.exr, so only the beauty is denoised",)
 
 
+def test_wildcards_compare_layer_names_in_any_case_as_a_named_layer_does():
+    """`--aov key` took layer `Key` where `--aov 'key*'` matched nothing: layer names compare
+    case-insensitively, wildcards (character classes too) as names."""
+    channels = layer("", "RGB") + layer("Key", "RGB") + layer("RGBA_Fill", "RGB")
+    assert [name for name, _ in resolve_layers(channels, aovs=["key"]).aovs] == ["key"]
+    assert [name for name, _ in resolve_layers(channels, aovs=["key*"]).aovs] == ["Key"]
+    assert [name for name, _ in resolve_layers(channels, aovs=["rgba_[f]ILL"]).aovs] == ["RGBA_Fill"]
+    blender = layer("FG.Combined", "RGB") + layer("FG.Combined_Rim", "RGB") + layer("FG.albedo", "RGB")
+    assert [name for name, _ in resolve_layers(blender, aovs=["combined_r*"]).aovs] == ["FG.Combined_Rim"]
+
+
 # A render without light groups, as the docs probe's (`(unnamed): R,G,B,A,Z; N: X,Y,Z; albedo: R,G,B; ...`).
 NO_LIGHT_GROUPS = (layer("", "RGBAZ") + layer("N", "XYZ") + layer("albedo", "RGB") + layer("motion", "XY")
                    + layer("Pcam", "RGB") + layer("P", "XYZ"))
