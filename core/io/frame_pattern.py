@@ -362,14 +362,28 @@ def _digits_around(name: str, start: int, end: int) -> tuple[str, str]:
     return name[first:start], name[end:last]
 
 
+def windows_path_problem(text: str) -> str | None:
+    """That `text` is a Windows path (C:\\shots\\r.####.exr) given on a machine whose folders '/'
+    separates: os.path keeps its backslashes in the file name, where fileseq splits the name there
+    and would read (and write) the files of the current folder. The one rule of
+    `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`), and why `pattern_from_text`
+    reads no such pattern; said without the pattern or an example, which each caller gives in its
+    own words. None for any other path."""
+    if "\\" not in os.path.split(text)[1]:
+        return None
+    return ("it is a Windows path, and '\\' separates no folders on this machine: give the path as "
+            "this machine mounts the folder, '/' between folders")
+
+
 def pattern_from_text(text: str) -> FramePattern | None:
     """The pattern `text` names when its file name holds exactly one `FRAME_TOKEN`, no digit
     beside it (`digit_beside`), and its folder none, as `sequence.parse_pattern` reads it; None
-    otherwise, where parse_pattern refuses it. Without parse_pattern's checks and messages: for
-    patterns a run has already been given (a host's output), not for a user's."""
+    otherwise, where parse_pattern refuses it (a Windows path too: `windows_path_problem`). Without
+    parse_pattern's checks and messages: for patterns a run has already been given (a host's
+    output), not for a user's."""
     folder, name = os.path.split(os.path.expanduser(text))
     tokens = list(FRAME_TOKEN.finditer(name))
-    if len(tokens) != 1 or FRAME_TOKEN.search(folder):
+    if len(tokens) != 1 or FRAME_TOKEN.search(folder) or windows_path_problem(text):
         return None
     token = tokens[0]
     if digit_beside(name, token.start(), token.end()):
@@ -428,11 +442,15 @@ _TOKEN_CHARS = re.compile(r"[#@%$]")  # a name without any of these has no frame
 
 
 def pattern_problem(text: str) -> str | None:
-    """What makes `text` no frame pattern seq reads or writes, found without fileseq: a frame token
-    in the name of a folder that does not exist (one folder per frame: `render/####/beauty.exr`),
-    or a file name without one (a single image); None otherwise, where seq checks the rest
-    (`sequence.parse_pattern`, which refuses both alike). Said without the pattern: the caller
+    """What makes `text` no frame pattern seq reads or writes, found without fileseq: a Windows path
+    on a machine whose folders '/' separates (`windows_path_problem`), a frame token in the name of
+    a folder that does not exist (one folder per frame: `render/####/beauty.exr`), or a file name
+    without one (a single image); None otherwise, where seq checks the rest
+    (`sequence.parse_pattern`, which refuses these alike). Said without the pattern: the caller
     names it, in its host's words."""
+    windows = windows_path_problem(os.path.expanduser(text))
+    if windows:
+        return windows
     folder, name = os.path.split(os.path.expanduser(text))
     if _FOLDER_TOKEN_TEXT.search(folder) and not os.path.isdir(folder):
         return (f"the folder '{folder}' holds a frame token: the frames of one folder per frame are no "

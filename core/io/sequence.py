@@ -39,6 +39,7 @@ from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for
     not_files_text,
     token_padding,
     what_is_at,
+    windows_path_problem,
 )
 
 ACCEPTED_PATTERNS = (
@@ -109,15 +110,13 @@ def parse_pattern(text: str | Path) -> FramePattern:
 
 
 def _refuse_windows_path(text: str, name: str) -> None:
-    """Refuse a file name `name` holding a backslash: a Windows path given on a machine whose
-    folders '/' separates (os.path has split off the folders, and kept it), which fileseq would
-    split there all the same, reading `text` as the files of the current folder."""
-    if "\\" not in name:
-        return
-    last = name.rpartition("\\")[2]
-    raise SequenceUsageError(f"'{text}' is a Windows path: '\\' separates no folders on this machine; give "
-                             f"the path as this machine mounts the folder, '/' between folders, e.g. "
-                             f"/shots/sq010/{last}")
+    """Refuse `text`, a Windows path given on a machine whose folders '/' separates
+    (`frame_pattern.windows_path_problem`, the rule a host's request is refused by too), with an
+    example of its file name `name` (backslashes and all) after its last backslash."""
+    problem = windows_path_problem(text)
+    if problem:
+        last = name.rpartition("\\")[2]
+        raise SequenceUsageError(f"'{text}': {problem}, e.g. /shots/sq010/{last}")
 
 
 def _refuse_token_case(text: str, name: str) -> None:

@@ -247,6 +247,19 @@ def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path,
                                                     "a/%04d/r.exr", "a/$F4/r.####.exr"))
 
 
+@pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
+@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\r.####.exr", "sq010\\r.$F4.exr", "/mnt/C:\\r.####.exr"])
+def test_a_windows_path_is_refused_as_built_by_seqs_one_rule(text):
+    """A host's request and a render hook's output took `C:\\shots\\r.####.exr`, which seq refuses
+    (fileseq would read the current folder's frames): both now refuse it by seq's rule, in its words."""
+    problem = pattern_problem(text)
+    assert problem is not None and "Windows path" in problem and "as this machine mounts" in problem
+    assert pattern_from_text(text) is None
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(text)
+    assert problem in str(info.value) and text in str(info.value)
+
+
 @pytest.mark.parametrize(("output", "problem"), [
     ("shot/render.%04d.exr", "{out} is the input pattern: the outputs would replace the renders; pick"),
     ("shot/render.####.EXR", None),
