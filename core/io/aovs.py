@@ -378,9 +378,10 @@ def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, 
 def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str,
           view_layer: str = "", where: str = "") -> tuple[str, ...] | None:
     """The channels of the first candidate layer of `feature` that has them; a prefixed one only
-    from `view_layer` when given."""
+    from `view_layer` when given. A depth is first a plain channel of a candidate's name (`Z`,
+    `ZDepth`)."""
     if feature == "depth":
-        plain = _plain_channel(channels, ("Z", "depth", "zfiltered", "Pz"))
+        plain = _plain_channel(channels, CANDIDATES["depth"])
         if plain:
             return plain
     # Whole-name matches of every candidate beat view-layer-prefixed ones.

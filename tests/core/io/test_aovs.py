@@ -148,6 +148,17 @@ def test_depth_names(channels, expected):
     assert resolve_layers(layer("", "RGB") + channels).depth == (expected,)
 
 
+@pytest.mark.parametrize("name", [*CANDIDATES["depth"], "ZDepth", "VRayZDepth", "ZFiltered", "DEPTH"])
+def test_every_depth_name_is_read_as_a_plain_channel_and_as_a_layer(name):
+    """A plain channel was read as depth by a partial copy of the names (Z, depth, zfiltered, Pz):
+    a plain `ZDepth` or `VRayZDepth` was not. Each name, either way, and the rest of the map as
+    without it."""
+    plain = resolve_layers(layer("", "RGB") + [name] + layer("albedo", "RGB"))
+    layered = resolve_layers(layer("", "RGB") + layer(name, "Z") + layer("albedo", "RGB"))
+    assert plain == LayerMap(beauty=("R", "G", "B"), albedo=tuple(layer("albedo", "RGB")), depth=(name,))
+    assert layered == replace(plain, depth=(f"{name}.Z",))
+
+
 @pytest.mark.parametrize("name, components", [
     ("motion", "XY"), ("motionvector", "RGB"), ("velocity", "xyz"), ("Vector", "XYZW"),
     ("forward", "rgb"), ("motion", "UV"), ("motion", "01"), ("motionBack", "RGB"),
