@@ -401,8 +401,8 @@ _SPEC_EXAMPLES = "'1001-1100', '1001-1100x2', '1001,1005' or '-5--1'"
 
 def frames_problem(spec: str, name: str = "frames") -> str | None:
     """Why seq cannot read the frame spec `spec` (a request's `name`: frames, context_frames), found
-    without fileseq: empty, other characters, a part of another form, a step of 0, a range written
-    backwards; None where it
+    without fileseq: empty, other characters, a part of another form, a step of 0 or a negative
+    one upwards, a range written backwards; None where it
     reads as a spec (seq's own parse, `sequence.parse_frame_spec`, then refuses the rest: more
     than a million frames...). Only what seq refuses too: tests/core/io/test_frame_pattern.py holds
     it to `parse_frame_spec` over every short spec."""
@@ -423,12 +423,15 @@ def frames_problem(spec: str, name: str = "frames") -> str | None:
 
 
 def _range_problem(start: int, end: int | None, step: int | None, openjd: int | None) -> str | None:
-    """Why seq refuses one part of a frame spec as read by `_SPEC_PART` (a step of 0, a range
-    written backwards), as `sequence._fileseq_part` and fileseq refuse it; None otherwise."""
+    """Why seq refuses one part of a frame spec as read by `_SPEC_PART` (a step of 0, a negative
+    step of a range written upwards, a range written backwards), as `sequence._fileseq_part` and
+    fileseq refuse it; None otherwise."""
     if end is None:
         return None
     if 0 in (step, openjd):
         return "has a step of 0; a step is 1 or more, e.g. '1001-1100x2'"
+    if step is not None and step < 0 and start < end:
+        return f"has a negative step; the step must be positive, e.g. '{start}-{end}x{-step}'"
     if openjd is not None and ((openjd > 0 and start > end) or (openjd < 0 and start < end)):
         return "steps the other way than it runs: start-end:step is positive up, negative down (OpenJD)"
     if openjd is None and start > end and (step is None or step > 0):

@@ -61,7 +61,7 @@ _FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*", re.IGNORECASE)
 _WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
 """A frame token spelt in a case no tool reads as a frame: $f4, ${f4}, %04D (not the $f of $foo)."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
-_RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(\d+))?$")  # fileseq's start-end or start-endxstep
+_RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(-?\d+))?$")  # fileseq's start-end or start-endxstep
 _EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
 """Where a token the shell expanded to nothing leaves a name: render..exr, render_.exr, render."""
 
@@ -311,7 +311,7 @@ def _part_count(part: str) -> int:
     if not ranged:
         return 1
     start, end, step = (int(n) for n in ranged.groups("1"))
-    return abs(end - start) // step + 1 if step else 1
+    return abs(end - start) // abs(step) + 1 if step else 1
 
 
 def _too_many(spec: str, count: int, part: str | None = None) -> str:
@@ -324,14 +324,19 @@ def _too_many(spec: str, count: int, part: str | None = None) -> str:
 def _fileseq_part(part: str, spec: str) -> str:
     """One comma-separated part of a frame spec in fileseq syntax (OpenJD steps converted). A
     range written backwards (1004-1002, which fileseq reads as 1004,1003,1002) is refused, as a
-    typo may be: the frames are written in order whichever way they are named."""
+    typo may be: the frames are written in order whichever way they are named. So is a negative
+    step of a range written upwards (1001-1005x-2, which fileseq refuses unexplained); one written
+    downwards with it (1005-1001x-2) is read as fileseq reads it."""
     if ":" not in part:
         ranged = _RANGE.match(part)
         start, end, step = (int(n) for n in ranged.groups("1")) if ranged else (0, 0, 1)
         if step == 0:
             raise SequenceUsageError(f"'{part}' in frame range '{spec}': the step must be non-zero, e.g. "
                                      f"{start}-{end}x2 for every 2nd frame")
-        if start > end:
+        if step < 0 and start < end:
+            raise SequenceUsageError(f"'{part}' in frame range '{spec}': the step must be positive, e.g. "
+                                     f"{start}-{end}x{-step}")
+        if start > end and step > 0:
             first = start - (start - end) // step * step  # the lowest frame it names
             raise SequenceUsageError(f"'{part}' in frame range '{spec}' runs backwards; write it "
                                      f"{first}-{start}{f'x{step}' if step > 1 else ''} (frames are "

@@ -227,8 +227,14 @@ def test_a_frame_spec_is_refused_as_built_only_where_seq_refuses_it():
     for spec in refused_here:
         with pytest.raises(SequenceUsageError):
             parse_frame_spec(spec)
-    assert {"abc", "", "1001-1100x0", "1001-1100:0", "10-1:2", "1-10:-2"} <= set(refused_here)
+    assert {"abc", "", "1001-1100x0", "1001-1100:0", "10-1:2", "1-10:-2", "1-10x-2"} <= set(refused_here)
+    assert "10-1x-2" not in refused_here  # fileseq's downward step
     assert len(refused_here) > len(_short_specs()) // 2
+
+
+def test_a_negative_step_of_a_range_written_upwards_is_refused_as_built_saying_it_must_be_positive():
+    assert frames_problem("1001-1005x-2") == ("frames='1001-1005x-2': '1001-1005x-2' has a negative step; "
+                                              "the step must be positive, e.g. '1001-1005x2'")
 
 
 @pytest.mark.parametrize("text", [

@@ -492,6 +492,19 @@ def test_a_zero_step_is_explained_written_either_way():
             parse_frame_spec(spec)
 
 
+@pytest.mark.parametrize("spec, part", [("1001-1005x-2", "1001-1005x-2"), ("-5--1x-1", "-5--1x-1"),
+                                        ("1000,1001-1005x-2", "1001-1005x-2")])
+def test_a_negative_step_of_a_range_written_upwards_says_the_step_must_be_positive(spec, part):
+    """1001-1005x-2 was a bare 'cannot parse frame range' (fileseq: 'chunk can not be negative'). A
+    negative step still reads a range written downwards (1005-1001x-2), as fileseq reads it."""
+    with pytest.raises(SequenceUsageError, match=rf"^'{part}' in frame range '{spec}': the step must be "
+                                                 "positive, e.g. ") as info:
+        parse_frame_spec(spec)
+    advised = str(info.value).split("e.g. ")[1].split()[0]
+    assert parse_frame_spec(advised) == sorted(set(fileseq.FrameSet(part.replace("x-", "x"))))
+    assert parse_frame_spec("1005-1001x-2") == [1001, 1003, 1005]
+
+
 @pytest.mark.parametrize("frames, text", [
     ([1001, 1002, 1003], "1001-1003"),
     ([1001, 1003, 1005, 1007], "1001-1007x2"),
