@@ -183,8 +183,9 @@ class FeatureKey(str):
 class LayerMap:
     """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
     RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
-    say which wildcard matched no layer of light, what a wildcard left out as data and which layers
-    named to denoise look like data (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`),
+    say which wildcard matched no layer of light, what a wildcard left out as data, which layers
+    named to denoise look like data and which guide layer was passed over for its components
+    (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`, `_unread_guide_note`),
     for a run to say once (`views.layer_notes`); `unmatched` holds each wildcard that matched no
     layer of light ('--aov RGBA_*') with its note among them, which a run over frames says of the
     frames holding none (`views.frames_layer_notes`). Neither is part of what a frame reads, so two
@@ -397,6 +398,32 @@ def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str
     return None
 
 
+def _unread_guide_note(layers: Mapping[str, list[str]], feature: str, view_layer: str = "") -> str | None:
+    """That the guide `feature` (albedo, normal) was not found though a layer of one of its names
+    is there, too few components or none recognised (`_components`), so the network denoises
+    without it: the layer, its components and what to do. Said as the other notes are
+    (`LayerMap.notes`: seq's warnings, info's notes), once a run, so without the file. None for a
+    feature that is no guide, or where no such layer is there."""
+    if not any(entry.guide for entry in FEATURE_TABLE if entry.name == feature):
+        return None
+    layer = next((found for candidate in CANDIDATES[feature]
+                  for found in _matching_layers(layers, candidate, view_layer)), None)
+    if layer is None:
+        return None
+    size, components = SIZES[feature], layers[layer]
+    listed = ",".join(components)
+    if len(components) < size:
+        plural = "s" if len(components) != 1 else ""
+        held = f"has {len(components)} component{plural} ({listed}), and the {feature} needs {size}"
+        fix = f"render it with {size}"
+    else:
+        held = f"has no components recognised as the {feature}'s ({listed})"
+        fix = f"list {size} of them (--{feature} {','.join(f'{layer}.{c}' for c in components[:size])})"
+    article = "an" if feature[0] in "aeiou" else "a"
+    return (f"{feature}: layer '{layer}' {held}, so the network denoises without {article} {feature}: {fix}, "
+            f"name another layer with --{feature}, or pass --{feature} none where the render has none")
+
+
 def _alpha(channels: Sequence[str], layers: Mapping[str, list[str]],
            beauty: tuple[str, ...]) -> tuple[str, ...] | None:
     """The beauty layer's own alpha (`A`, `C.a`, `rgba.alpha`), else a plain `A`."""
@@ -562,6 +589,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
             mapping[feature] = _alpha(channels, layers, mapping["beauty"]) if mapping["beauty"] else None
         else:
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
+            unread = _unread_guide_note(layers, feature, view_layer) if mapping[feature] is None else None
+            notes += [unread] if unread else []
         if feature == "beauty" and mapping["beauty"] is not None:
             flag = f"--beauty {overrides.get('beauty', 'R,G,B')}"
             guessed = _refuse_data(flag, mapping["beauty"], where, data)

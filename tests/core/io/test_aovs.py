@@ -260,6 +260,30 @@ def test_incomplete_layers_are_skipped():
     assert layers.normal == ("N.X", "N.Y", "N.Z")
 
 
+@pytest.mark.parametrize("guide, components, note", [
+    ("albedo", "RG", "albedo: layer 'albedo' has 2 components (R,G), and the albedo needs 3, so the "
+                     "network denoises without an albedo: render it with 3, name another layer with "
+                     "--albedo, or pass --albedo none where the render has none"),
+    ("N", "XY", "normal: layer 'N' has 2 components (X,Y), and the normal needs 3, so the network "
+                "denoises without a normal: render it with 3, name another layer with --normal, or pass "
+                "--normal none where the render has none"),
+    ("albedo", "ABC", "albedo: layer 'albedo' has no components recognised as the albedo's (A,B,C), so "
+                      "the network denoises without an albedo: list 3 of them (--albedo "
+                      "albedo.A,albedo.B,albedo.C), name another layer with --albedo, or pass --albedo none "
+                      "where the render has none"),
+])
+def test_a_guide_layer_found_but_not_read_is_noted_saying_why_and_what_to_do(guide, components, note):
+    """An albedo of R,G alone was passed over without a word of why: the run went on without it."""
+    feature = "normal" if guide == "N" else "albedo"
+    layers = resolve_layers(layer("", "RGB") + layer(guide, components), source="r.0001.exr")
+    assert getattr(layers, feature) is None
+    assert layers.notes == (note,)
+    assert resolve_layers(layer("", "RGB") + layer(guide, components), {feature: "none"}).notes == ()
+    guides = layer("basecolor", "RGB") + layer("n", "XYZ")
+    found = resolve_layers(layer("", "RGB") + layer(guide, components) + guides)
+    assert found.notes == () and found.albedo and found.normal  # another layer is the guide: nothing to say
+
+
 # --- overrides --------------------------------------------------------------------------------------
 
 CHANNELS = (layer("", "RGBA") + layer("diffuse", "RGB") + layer("albedo", "RGB") + layer("N", "XYZ")
