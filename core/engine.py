@@ -702,5 +702,6 @@ def _no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:
     """Per `--aov` layer, whether it is filtered without the albedo: asked for so
-    (`--aov-radiance`, wildcards allowed), or by its name (`layer_denoise.filtered_as_radiance`)."""
+    (`--aov-radiance`, wildcards allowed, in any case), or by its name
+    (`layer_denoise.filtered_as_radiance`)."""
     return tuple(filtered_as_radiance(name, asked) for name, _ in layers.aovs)
