@@ -279,6 +279,18 @@ def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
                              "give --gpus 1 or more for a task that runs on a GPU")
 
 
+def check_device_booking(device: str | None, gpus: int) -> None:
+    """Refuse tasks that run seq --device cuda (`device`) booking no GPU (`gpus` 0): each would
+    run on a worker without one, be refused there ('PyTorch sees no CUDA GPU', exit 1) and fail
+    on every retry. Options that contradict each other: a FarmUsageError (exit 2). --device auto
+    booking none runs on the CPU, as asked."""
+    if device == "cuda" and gpus < 1:
+        raise FarmUsageError(f"--device cuda runs each task on a GPU, but --gpus {gpus} books none: "
+                             "on a worker without one every task would fail (no CUDA GPU), on every "
+                             "retry. Book a GPU (--gpus 1), or run the tasks on the CPU (--device cpu) "
+                             "or on a GPU where the worker has one (--device auto)")
+
+
 def _context_frames(spec: str | None) -> list[int] | None:
     """The render's range (--context-frames) as frames; a spec every task would refuse is a
     FarmError now."""

@@ -283,6 +283,25 @@ def test_gpu_memory_for_a_task_that_books_no_gpu_is_refused(shot, tmp_path, engi
     assert booked.exit_code == 0, booked.output
 
 
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_a_cuda_job_that_books_no_gpu_is_refused(shot, tmp_path, engine):
+    """--device cuda --gpus 0: the job was written, and every task ran seq --device cuda on a worker
+    with no GPU booked and failed there (no CUDA GPU, exit 1) on every retry. Options that
+    contradict each other: exit 2, saying to book a GPU or run on another device. Under --device
+    auto a task booking no GPU runs on the CPU, as asked."""
+    where = ["--bundle", tmp_path / "bundle"] if engine == "openjd" else []
+    said = CliRunner().invoke(cli, ["farm", engine, shot, *map(str, where), "--device", "cuda",
+                                    "--gpus", "0"])
+    assert said.exit_code == 2 and isinstance(said.exception, SystemExit), said.output
+    assert said.output.startswith("error: --device cuda runs each task on a GPU, but --gpus 0 books none")
+    assert "--gpus 1" in said.output and "--device cpu" in said.output and "--device auto" in said.output
+    assert not (tmp_path / "bundle").exists() and "<job" not in said.output
+    for device in ("auto", "cpu"):
+        again = ["--replace-bundle"] if engine == "openjd" else []
+        written = _invoke(engine, shot, *where, *again, "--device", device, "--gpus", "0")
+        assert written.exit_code == 0, written.output
+
+
 def test_a_command_that_does_not_parse_is_one_error_line_from_the_real_executable(shot, tmp_path):
     """It was a ValueError traceback (shlex: No closing quotation). An option no job can take:
     exit 2, not retried (`FarmUsageError`)."""
