@@ -122,6 +122,16 @@ def layers_lacking(frame: LoadedFrame, than: LoadedFrame) -> list[FeatureKey]:
             if key.aov and theirs == NO_CHANNELS]
 
 
+def neighbour_lacks(t: int, frame: int, exc: ChannelError) -> ChannelError:
+    """The refusal of a run whose frame t's window reads `frame`, which lacks channels the run
+    asks for (`exc`, naming its file): its own error names a frame the user may never have asked
+    to denoise. Seq's (`_unusable`), and a farm job's where its tasks would (`seq_checks`)."""
+    return ChannelError(
+        f"frame {t}'s window reads frame {frame} as a neighbour, which does not have what this run "
+        f"asks for: {exc}. Every frame of a window needs it: render it on frame {frame} too, or "
+        f"pass --keep-going to denoise frame {t} without that neighbour")
+
+
 def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep_going: bool,
               brightness_jump: float, nearer: int) -> str:
     """Why `frame` cannot be temporal context for `centre`, frame t's ('' when it can), nor follow
@@ -135,10 +145,7 @@ def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep
     except ChannelError as exc:
         if keep_going:
             return f"its channels do not map: {exc}"
-        raise ChannelError(
-            f"frame {t}'s window reads frame {frame} as a neighbour, which does not have what this run "
-            f"asks for: {exc}. Every frame of a window needs it: render it on frame {frame} too, or "
-            f"pass --keep-going to denoise frame {t} without that neighbour") from exc
+        raise neighbour_lacks(t, frame, exc) from exc
     except ExrError as exc:
         if not keep_going:
             raise type(exc)(

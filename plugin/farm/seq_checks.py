@@ -17,6 +17,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, NamedTuple
 
+from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.model_files import ELSEWHERE, WeightsFile, model_ref
 from vfxdenoise.plugin.farm.job import FarmJob
 from vfxdenoise.plugin.seq_options import SeqOptions
@@ -115,47 +116,103 @@ class _MaxMem(NamedTuple):
 
 def _check_frames_read(job: FarmJob, config: EngineConfig, frames: RunFrames, radius: int | None,
                        headers: FrameHeaders, max_mem: _MaxMem | None) -> None:
-    """Refuse what every task reading one of the frames its windows read (`_frames_read`) would
+    """Refuse what every task reading one of the frames its windows read (`_windows_read`) would
     fail on, as seq fails on it, past the first frame `check_before_first_frame` looked at: a
     --max-mem (`max_mem`) too small for the largest of them (`_check_booking`), where seq sizes a
     task's memory on the largest it reads, an autocropped first frame being smaller than the rest;
-    then, without --keep-going (with which a frame lacking it fails alone), a layer option a frame
-    does not hold (`--aov RGBA_lgFill` named outright, which a frame left out of the render
-    lacks: a wildcard notes it instead), refused by seq's own check (`check_layers`) in seq's
-    words. Each header is read once, by seq's sizing (`costs_from_headers`), which sizes none
-    that does not map; only those are looked at again. None read where nothing is to be checked."""
+    then a layer option a frame does not hold (`--aov RGBA_lgFill` named outright, which a frame
+    left out of the render lacks: a wildcard notes it instead), found by seq's own check
+    (`check_layers`): refused in seq's words (`_refuse_lacking`), or under --keep-going, with
+    which a frame lacking it fails alone but its task still exits 1, warned of
+    (`_warn_of_failing`). Each header is read once, by seq's sizing (`costs_from_headers`),
+    which sizes none that does not map; only those are looked at again."""
     from vfxdenoise.core.run_plan import costs_from_headers
-    from vfxdenoise.core.shot_settings import check_layers
 
     if radius is None:  # a model only the workers see (warned of): the windows are not known here
         max_mem = None
-    if config.keep_going and max_mem is None:
-        return
-    reads = _frames_read(frames, config, radius)
+    windows = _windows_read(frames, config, radius)
+    reads = sorted({frame for read in windows.values() for frame in read})
     radius = radius or 0
     within = min(min(job.chunk, len(job.frames)) + 2 * radius, len(frames.usable))  # a task's reads
     costs = dict(costs_from_headers(job.input, reads, config, radius, within, headers.peek))
     if max_mem is not None and costs:
         largest = max(costs, key=lambda frame: costs[frame].pixels)  # as seq sizes a task
         _check_booking(config, largest, costs[largest], max_mem)
-    if not config.keep_going:
-        for frame in (frame for frame in reads if frame not in costs):  # unreadable, or not mapped
-            check_layers(job.input, [frame], config, headers.peek)
+    lacking = _lacking(job, config, [frame for frame in reads if frame not in costs], headers)
+    if lacking and config.keep_going:
+        _warn_of_failing(windows, lacking)
+    elif lacking:
+        _refuse_lacking(windows, lacking)
 
 
-def _frames_read(frames: RunFrames, config: EngineConfig, radius: int | None) -> list[int]:
-    """The frames on disk the job's tasks read: those the windows of its frames read, planned as
-    seq plans a run's (`run_plan.Windows`, frames held under --missing hold by their sources);
-    where the radius is not known here (a model only the workers see), the job's own."""
+def _windows_read(frames: RunFrames, config: EngineConfig, radius: int | None) -> dict[int, list[int]]:
+    """The frames on disk each of the job's frames' window reads, planned as seq plans a run's
+    (`run_plan.Windows`, frames held under --missing hold by their sources), in the order seq
+    reads them (`neighbours.usable_window`): the frame it is made from, then each side outwards
+    (`temporal_window.window_walk`); where the radius is not known here (a model only the workers
+    see), the job's own frames alone."""
     from vfxdenoise.core.run_plan import Windows
     from vfxdenoise.core.temporal_window import frame_sources
 
     if radius is None:
-        return list(frames.first_reads)
+        return {frame: [frame] for frame in frames.first_reads}
     sources = frame_sources(frames.wanted, frames.usable, config.missing, reach=2 * radius)
     windows = Windows.plan([frame for frame in frames.wanted if frame in sources], sources, radius)
     on_disk = set(frames.on_disk)
-    return [frame for frame in windows.read_by(windows.reads) if frame in on_disk]
+
+    def walked(offset: int) -> tuple[bool, bool, bool, int]:
+        return offset != 0, abs(offset) > radius, offset > 0, abs(offset)
+
+    return {t: [read[offset] for offset in sorted(read, key=walked) if read[offset] in on_disk]
+            for t, read in windows.reads.items()}
+
+
+def _lacking(job: FarmJob, config: EngineConfig, frames: list[int],
+             headers: FrameHeaders) -> dict[int, ChannelError]:
+    """Each of `frames` that lacks what the layer options ask for, with seq's refusal of it
+    (`check_layers`, which under --keep-going still refuses a lone frame); a header that cannot
+    be read is passed over: the task reading that frame says why."""
+    from vfxdenoise.core.shot_settings import check_layers
+
+    lacking = {}
+    for frame in frames:
+        try:
+            check_layers(job.input, [frame], config, headers.peek)
+        except ChannelError as exc:
+            lacking[frame] = exc
+    return lacking
+
+
+def _refuse_lacking(windows: dict[int, list[int]], lacking: dict[int, ChannelError]) -> None:
+    """Refuse as seq refuses the first of the job's frames whose window reads a frame in
+    `lacking`: in that frame's own words where it is the frame it is made from, else in seq's
+    naming the window that reads it as a neighbour and --keep-going (`neighbours.neighbour_lacks`):
+    its file alone names a frame the user may not have asked to denoise."""
+    from vfxdenoise.core.neighbours import neighbour_lacks
+
+    for t, read in windows.items():
+        frame = next((frame for frame in read if frame in lacking), None)
+        if frame is not None:
+            raise lacking[frame] if frame == read[0] else neighbour_lacks(t, frame, lacking[frame])
+
+
+def _warn_of_failing(windows: dict[int, list[int]], lacking: dict[int, ChannelError]) -> None:
+    """Under --keep-going, warn of the job's frames made from a frame in `lacking`: each fails,
+    and the task holding it exits 1 on every retry, the job never finishing. A frame only a
+    neighbour lacks is denoised without that neighbour (seq warns of it as it runs), failing no
+    task."""
+    from vfxdenoise.core.io.sequence import format_frames
+
+    failing = [t for t, read in windows.items() if read[0] in lacking]
+    if not failing:
+        return
+    one = len(failing) == 1
+    log.warning("%s %s %s what the tasks ask for, so %s on every retry (--keep-going: %s on to its "
+                "other frames, then exits 1): render it on %s too, or leave %s out of --frames. "
+                "Frame %d: %s", "frame" if one else "frames", format_frames(failing),
+                "lacks" if one else "lack", "its task fails" if one else "their tasks fail",
+                "it goes" if one else "each goes", "that frame" if one else "those frames",
+                "it" if one else "them", failing[0], lacking[windows[failing[0]][0]])
 
 
 def _check_booking(config: EngineConfig, frame: int, cost: FrameCost, max_mem: _MaxMem) -> None:

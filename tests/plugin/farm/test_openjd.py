@@ -457,7 +457,8 @@ def test_a_job_whose_every_task_fails_on_a_layer_one_frame_lacks_is_refused_when
     options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",))
     job = build_job(shot, str(tmp_path / "farm" / "den.####.exr"), chunk=4, options=options)
     lacking = r"--aov RGBA_lgFill: no layer 'RGBA_lgFill' in \S*render\.1004\.exr"
-    with pytest.raises(ChannelError, match=f"^{lacking}"):
+    with pytest.raises(ChannelError, match=f"^frame 1001's window reads frame 1004 as a neighbour, "
+                                           f"which does not have what this run asks for: {lacking}"):
         check_as_seq(job, options)
     write_bundle(job, tmp_path / "bundle")
     for chunk in ("1001-1004", "1005-1007"):

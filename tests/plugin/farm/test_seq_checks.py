@@ -163,8 +163,9 @@ def test_a_layer_named_outright_that_one_frame_lacks_is_refused_at_submission_as
     opened = count_image_opens(monkeypatch)
     with pytest.raises(ChannelError) as farm:
         check_as_seq(job, named)
-    assert str(farm.value).startswith("--aov RGBA_lgFill: no layer 'RGBA_lgFill' in ")
-    assert "render.1003.exr" in str(farm.value) and str(farm.value) in str(seq.value)
+    assert str(farm.value).startswith("frame 1001's window reads frame 1003 as a neighbour")
+    assert "no layer 'RGBA_lgFill' in " in str(farm.value) and "render.1003.exr" in str(farm.value)
+    assert str(farm.value) == str(seq.value)
     # each header once (frame 1001's kept from the first frame's checks), frame 1003's again to say
     each = [f"render.{frame}.exr" for frame in range(1001, 1006)]
     assert sorted(opened) == sorted([*each, "render.1003.exr"])
@@ -182,6 +183,49 @@ def test_a_frame_lacking_a_named_layer_is_refused_only_where_the_jobs_windows_re
     check_as_seq(build_job(pattern, out, "1001-1004", options=options), options)
     with pytest.raises(ChannelError, match=r"render\.1008\.exr"):
         check_as_seq(build_job(pattern, out, "1001-1006", options=options), options)
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_a_neighbour_lacking_a_named_layer_is_refused_saying_which_window_reads_it_as_seq_does(
+        sequence_factory, tmp_path, tiny_weights, radius):
+    """--frames 1001 over a shot whose frame 1003 lacks the layer named: the submission's refusal
+    named render.1003.exr, but not that frame 1001's window reads it, nor --keep-going; seq said
+    both. It is now seq's refusal, word for word."""
+    pattern = _shot_lacking_fill(sequence_factory, range(1001, 1006), lacking=1003)
+    out = str(tmp_path / "out" / "den.####.exr")
+    options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",), temporal_radius=radius)
+    with pytest.raises(ChannelError) as seq:
+        denoise_sequence(pattern, out, [1001], config=options.engine_config(existing="resume"))
+    with pytest.raises(ChannelError) as farm:
+        check_as_seq(build_job(pattern, out, "1001", options=options), options)
+    assert str(farm.value).startswith("frame 1001's window reads frame 1003 as a neighbour")
+    assert "or pass --keep-going to denoise frame 1001 without that neighbour" in str(farm.value)
+    assert str(farm.value) == str(seq.value)
+
+
+def test_under_keep_going_the_frames_whose_tasks_will_fail_on_a_layer_they_lack_are_warned_of(
+        sequence_factory, tmp_path, tiny_weights, caplog):
+    """--keep-going lets through a layer named outright that frame 1003 lacks, as seq does (frame
+    1003 fails alone), but the task holding frame 1003 then exits 1 on every retry: the
+    submission said nothing. It warns, naming the frame, the layer, and what to do; a frame that
+    is only a neighbour of the job's (denoised without it) fails no task, and is not warned of."""
+    pattern = _shot_lacking_fill(sequence_factory, range(1001, 1008), lacking=1003)
+    without_layer(pattern, 1006, "RGBA_lgFill")
+    out = str(tmp_path / "out" / "den.####.exr")
+    options = SeqOptions(device="cpu", model=str(tiny_weights), aovs=("RGBA_lgFill",))
+    with caplog.at_level(logging.WARNING):
+        check_as_seq(build_job(pattern, out, options=options, keep_going=True), options)
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith("frames 1003,1006 lack what the tasks ask for, so their tasks fail on "
+                                "every retry (--keep-going: each goes on to its other frames, then "
+                                "exits 1): render it on those frames too, or leave them out of --frames. "
+                                "Frame 1003: --aov RGBA_lgFill: no layer 'RGBA_lgFill' in ")
+    assert "render.1003.exr" in warned[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        check_as_seq(build_job(pattern, out, "1001-1002", options=options, keep_going=True), options)
+    assert not caplog.records
 
 
 @pytest.mark.parametrize(("frames", "context"), [(None, None), ("1001-1003", None), (None, "1001-1003")])
