@@ -362,28 +362,61 @@ def _digits_around(name: str, start: int, end: int) -> tuple[str, str]:
     return name[first:start], name[end:last]
 
 
+_DRIVE = re.compile(r"([A-Za-z]:)[\\/]")  # a Windows drive letter opening a path: C:/ or C:\\
+
+
 def windows_path_problem(text: str) -> str | None:
-    """That `text` is a Windows path (C:\\shots\\r.####.exr) given on a machine whose folders '/'
-    separates: os.path keeps its backslashes in the file name, where fileseq splits the name there
-    and would read (and write) the files of the current folder. The one rule of
-    `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`), and why `pattern_from_text`
-    reads no such pattern; said without the pattern or an example, which each caller gives in its
-    own words. None for any other path."""
-    if "\\" not in os.path.split(text)[1]:
+    """That `text` is a Windows path given on a machine whose folders '/' separates: a backslash in
+    its file name (C:\\shots\\r.####.exr: os.path keeps it in the name, where fileseq splits the name
+    there and would read, and write, the files of the current folder), or a drive letter opening it
+    (C:/shots/r.####.exr: read as a folder 'C:' of the current folder, the outputs written under
+    ./C:/; legal here, but almost surely a Windows path, so refused too, saying how to name such a
+    folder). The one rule of `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`),
+    and why `pattern_from_text` reads no such pattern; said without the pattern or an example,
+    which each caller gives in its own words. None for any other path."""
+    if "\\" in os.path.split(text)[1]:
+        return ("it is a Windows path, and '\\' separates no folders on this machine: give the path as "
+                "this machine mounts the folder, '/' between folders")
+    drive = _DRIVE.match(text)
+    if drive is None or os.path.splitdrive(text)[0]:  # a drive is a drive where os.path reads one
         return None
-    return ("it is a Windows path, and '\\' separates no folders on this machine: give the path as "
-            "this machine mounts the folder, '/' between folders")
+    return (f"it is a Windows path, and this machine has no drive {drive[1]} (write ./{drive[1]}/ for a "
+            "folder here so named); give the path as this machine mounts the folder")
+
+
+_WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
+"""A frame token spelt in a case no tool reads as a frame: $f4, ${f4}, %04D (not the $f of $foo)."""
+
+
+def token_case_problem(name: str) -> str | None:
+    """That the file name `name` holds a frame token spelt in the wrong case ($f4, ${f4}, %04D),
+    which is none: Houdini's variables and printf's conversions are case-sensitive, so no tool
+    writes frames by it. Where it is the name's one token, says the name to write; beside another
+    (r.$f4.####.exr), that the name must hold exactly one. The one rule of
+    `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`); said without the pattern,
+    which each caller names. None where the name holds no such token."""
+    wrong = _WRONG_CASE.search(name)
+    if wrong is None:
+        return None
+    token = wrong.group()
+    right = token.replace("f", "F") if token.startswith("$") else token.replace("D", "d")
+    if FRAME_TOKEN.search(name) or len(_WRONG_CASE.findall(name)) > 1:
+        return f"{token} is no frame token (the case matters: {right} is one); use exactly one frame token"
+    return f"{token} is no frame token (the case matters); write {right}: {name.replace(token, right)}"
 
 
 def pattern_from_text(text: str) -> FramePattern | None:
     """The pattern `text` names when its file name holds exactly one `FRAME_TOKEN`, no digit
     beside it (`digit_beside`), and its folder none, as `sequence.parse_pattern` reads it; None
-    otherwise, where parse_pattern refuses it (a Windows path too: `windows_path_problem`). Without
+    otherwise, where parse_pattern refuses it (a Windows path too: `windows_path_problem`, and a
+    token in the wrong case beside it: `token_case_problem`). Without
     parse_pattern's checks and messages: for patterns a run has already been given (a host's
     output), not for a user's."""
     folder, name = os.path.split(os.path.expanduser(text))
     tokens = list(FRAME_TOKEN.finditer(name))
-    if len(tokens) != 1 or FRAME_TOKEN.search(folder) or windows_path_problem(text):
+    if len(tokens) != 1 or FRAME_TOKEN.search(folder):
+        return None
+    if windows_path_problem(text) or token_case_problem(name):
         return None
     token = tokens[0]
     if digit_beside(name, token.start(), token.end()):
@@ -447,21 +480,22 @@ _TOKEN_CHARS = re.compile(r"[#@%$]")  # a name without any of these has no frame
 def pattern_problem(text: str) -> str | None:
     """What makes `text` no frame pattern seq reads or writes, found without fileseq: a Windows path
     on a machine whose folders '/' separates (`windows_path_problem`), a frame token in the name of
-    a folder that does not exist (one folder per frame: `render/####/beauty.exr`), or a file name
-    without one (a single image); None otherwise, where seq checks the rest
-    (`sequence.parse_pattern`, which refuses these alike). Said without the pattern: the caller
-    names it, in its host's words."""
-    windows = windows_path_problem(os.path.expanduser(text))
+    a folder that does not exist (one folder per frame: `render/####/beauty.exr`), a file name
+    without one (a single image), or with one in the wrong case (`token_case_problem`: r.$f4.exr);
+    None otherwise, where seq checks the rest (`sequence.parse_pattern`, which refuses these
+    alike). Said without the pattern: the caller names it, in its host's words."""
+    text = os.path.expanduser(text)
+    windows = windows_path_problem(text)
     if windows:
         return windows
-    folder, name = os.path.split(os.path.expanduser(text))
+    folder, name = os.path.split(text)
     if _FOLDER_TOKEN_TEXT.search(folder) and not os.path.isdir(folder):
         return (f"the folder '{folder}' holds a frame token: the frames of one folder per frame are no "
                 "sequence the denoiser reads or writes; put the one token in the file name")
     if not name or not _TOKEN_CHARS.search(name):
         return (f"the file name '{name}' has no frame token: the denoiser reads and writes one image "
                 "per frame, named with ####, %04d, $F4 or @@@@")
-    return None
+    return token_case_problem(name)
 
 
 def output_pattern_problem(in_pattern: FramePattern | None, out_pattern: FramePattern, instead: str,

@@ -37,6 +37,7 @@ from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for
     FramePattern,
     digits_beside,
     not_files_text,
+    token_case_problem,
     token_padding,
     what_is_at,
     windows_path_problem,
@@ -58,8 +59,6 @@ _ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNO
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
 _FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*", re.IGNORECASE)
 """A frame token as written, a digit beside it or not (an unbraced $F42 is Houdini's padding 42)."""
-_WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
-"""A frame token spelt in a case no tool reads as a frame: $f4, ${f4}, %04D (not the $f of $foo)."""
 _OPENJD_STEP = re.compile(r"^(-?\d+)-(-?\d+):(-?\d+)$")
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)(?:x(-?\d+))?$")  # fileseq's start-end or start-endxstep
 _EMPTY_SPOT = re.compile(r"\.\.|[._-]\.[^.]*$|[._-]$")
@@ -120,15 +119,11 @@ def _refuse_windows_path(text: str, name: str) -> None:
 
 
 def _refuse_token_case(text: str, name: str) -> None:
-    """Refuse a file name whose one token is spelt in the wrong case ($f4, %04D): Houdini's
-    variables and printf's conversions are case-sensitive, so no tool writes frames by it."""
-    wrong = _WRONG_CASE.search(name)
-    if wrong is None or len(_ANY_TOKEN.findall(name)) != 1:
-        return
-    token = wrong.group()
-    right = token.replace("f", "F") if token.startswith("$") else token.replace("D", "d")
-    raise SequenceUsageError(f"'{text}': {token} is no frame token (the case matters); write {right}: "
-                             f"{name.replace(token, right)}. Accepted: {ACCEPTED_PATTERNS}")
+    """Refuse a file name holding a frame token in the wrong case ($f4, %04D), which is none
+    (`frame_pattern.token_case_problem`, the rule a host's request is refused by too)."""
+    problem = token_case_problem(name)
+    if problem:
+        raise SequenceUsageError(f"'{text}': {problem}. Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _file_sequence(name: str) -> tuple[fileseq.FileSequence, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -367,6 +368,16 @@ def test_what_seq_refuses_before_its_first_frame_is_refused_when_the_job_is_writ
     result = _invoke(engine, shot, *where, *model, *args)
     assert result.exit_code == 1 and refusal in str(result.exception), (result.output, result.exception)
     assert not (tmp_path / "bundle").exists() and "<job" not in result.output
+
+
+@pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
+def test_a_windows_drive_output_is_refused_not_written_under_the_current_folder(shot, tmp_path, monkeypatch):
+    """-o D:/out/d.####.exr wrote OutputDirectory=<cwd>/D:/out into the bundle."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["farm", "openjd", shot, "--bundle", str(tmp_path / "bundle"),
+                                      "-o", "D:/out/d.####.exr"])
+    assert result.exit_code == 2 and "it is a Windows path, and this machine has no drive D:" in result.output
+    assert not (tmp_path / "bundle").exists()
 
 
 @pytest.mark.parametrize("engine", ["openjd", "opencue"])

@@ -426,6 +426,22 @@ def test_an_output_that_is_a_folder_or_has_no_frame_token_is_refused_naming_the_
     assert several.exit_code == 2 and "error: -o/--output: " in several.stderr
 
 
+@pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
+def test_a_windows_drive_path_with_slashes_is_refused_as_input_and_output(sequence_factory, tmp_path,
+                                                                         monkeypatch):
+    """-o C:/out/d.####.exr exited 0, its frames written into ./C:/out/; an input C:/shots/... was
+    said to be in a folder that does not exist. Both now refused as Windows paths (exit 2)."""
+    pattern = sequence_factory(name="r", frames=range(1, 3), height=8, width=8)
+    monkeypatch.chdir(tmp_path)
+    output = _seq_here(pattern, "-o", "C:/out/d.####.exr", "--model", tmp_path / "never-loaded.safetensors")
+    assert output.exit_code == 2, output.output
+    assert ("error: -o/--output: 'C:/out/d.####.exr': it is a Windows path, and this machine has no drive "
+            "C:") in output.stderr
+    assert not (tmp_path / "C:").exists()
+    given = _seq_here("C:/shots/r.####.exr")
+    assert given.exit_code == 2 and "'C:/shots/r.####.exr': it is a Windows path" in given.stderr
+
+
 def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequence_factory, tiny_weights,
                                                                            tmp_path):
     """r.01002.exr beside r.1001.exr and r.1003.exr: seq said 'missing: re-render it', and with

@@ -422,6 +422,7 @@ def test_a_render_written_one_folder_per_frame_is_refused_as_seq_refuses_it(tmp_
     refuse_unreadable_output(str(tmp_path / "beauty.####.exr"), "/out/karma1 picture")
     for pattern, words in ((str(tmp_path / "####" / "karma1.exr"), "holds a frame token"),
                            (str(tmp_path / "karma1.exr"), "has no frame token"),
+                           ("C:/renders/karma1.$F4.exr", "it is a Windows path"),
                            (str(tmp_path / "b.####.tif"), "TIFF images")):
         with pytest.raises(PluginError, match=f"^/out/karma1 picture writes .*{words}"):
             refuse_unreadable_output(pattern, "/out/karma1 picture")
@@ -431,6 +432,8 @@ def test_a_render_written_one_folder_per_frame_is_refused_as_seq_refuses_it(tmp_
     ({"tile": 64}, "--tile must be at least 128 px"),
     ({"layers": {"albdo": "a"}}, "unknown layer feature(s) 'albdo'"),
     ({"output_pattern": "/o/den.exr"}, "has no frame token"),
+    ({"output_pattern": "D:/o/den.####.exr"}, "it is a Windows path, and this machine has no drive D:"),
+    ({"output_pattern": "/o/den.$f4.exr"}, "$f4 is no frame token"),
 ])
 def test_a_hooks_settings_seq_would_refuse_are_refused_before_it_reads_a_frame(setting, words):
     """tile=64 printed ok in process and was refused by the subprocess once the render was done; a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from stdlib_only import heavy_modules_after
 
@@ -179,7 +181,28 @@ _REFUSED_AS_BUILT = [  # what seq refuses before it reads a frame, known from th
     ({"output_pattern": "/o/a.exr"}, "output_pattern '/o/a.exr': the file name 'a.exr' has no frame token"),
     ({"output_pattern": "/o/####/a.exr"}, "output_pattern '/o/####/a.exr': the folder '/o/####' holds a "
                                           "frame token"),
+    ({"output_pattern": "C:/o/a.####.exr"}, "output_pattern 'C:/o/a.####.exr': it is a Windows path"),
+    ({"output_pattern": "/o/a.%04D.exr"}, "output_pattern '/o/a.%04D.exr': %04D is no frame token"),
 ]
+
+
+@pytest.mark.skipif(os.sep == "\\", reason="a Windows path is read on Windows")
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("C:\\shots\\r.####.exr", "it is a Windows path, and '\\' separates no folders on this machine"),
+    ("C:/shots/r.####.exr", "it is a Windows path, and this machine has no drive C:"),
+    ("/tmp/r.$f4.exr", "$f4 is no frame token (the case matters); write $F4: r.$F4.exr"),
+    ("/tmp/r.${f4}.exr", "${f4} is no frame token (the case matters); write ${F4}: r.${F4}.exr"),
+    ("/tmp/r.%04D.exr", "%04D is no frame token (the case matters); write %04d: r.%04d.exr"),
+    ("/tmp/r.exr", "the file name 'r.exr' has no frame token"),
+])
+def test_an_input_pattern_seq_refuses_is_refused_as_the_request_is_built(pattern, words):
+    """A Windows path with '/' and a token in the wrong case were built and refused only as the run
+    started (a SequenceUsageError), where a pattern without a token was refused at build."""
+    from vfxdenoise.plugin.errors import RequestUsageError
+
+    with pytest.raises(RequestUsageError) as refused:
+        DenoiseRequest(pattern, output_pattern="/o/den.####.exr")
+    assert str(refused.value).startswith(f"input_pattern '{pattern}': ") and words in str(refused.value)
 
 
 @pytest.mark.parametrize(("setting", "words"), _REFUSED_AS_BUILT,

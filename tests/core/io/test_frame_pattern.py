@@ -19,6 +19,7 @@ from vfxdenoise.core.io.frame_pattern import (
     pattern_from_text,
     pattern_problem,
     what_is_at,
+    windows_path_problem,
 )
 from vfxdenoise.core.io.sequence import FramePattern, parse_frame_spec, parse_pattern
 
@@ -240,7 +241,8 @@ def test_a_negative_step_of_a_range_written_upwards_is_refused_as_built_saying_i
 @pytest.mark.parametrize("text", [
     "r.exr", "r", "r.1001.exr", "r.$f4.exr", "r_$F4_beauty.exr", "r.%4d.exr", "r.<UDIM>.exr", "####/r.exr",
     "a/%04d/r.exr", "a/$F4/r.####.exr", "r.####.exr", "r.%04d.exr", "r.$F4.exr", "r.${F4}.exr", "r.@@@@.exr",
-    "r.%d.exr", "@@/r.####.exr", "~/r.####.exr"])
+    "r.%d.exr", "@@/r.####.exr", "~/r.####.exr", "r.%04D.exr", "r.${f4}.exr", "r.$f4.####.exr",
+    "r.$foo.####.exr", "C:/r.####.exr", "./C:/r.####.exr", "//server/share/r.####.exr"])
 def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path, monkeypatch):
     """`pattern_problem` (one folder per frame, no token in the file name) reads patterns without
     fileseq: it must never refuse one seq takes (`sequence.parse_pattern`)."""
@@ -249,12 +251,28 @@ def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path,
     if pattern_problem(text):
         with pytest.raises(SequenceUsageError):
             parse_pattern(text)
-    assert bool(pattern_problem(text)) == (text in ("r.exr", "r", "r.1001.exr", "r.<UDIM>.exr", "####/r.exr",
-                                                    "a/%04d/r.exr", "a/$F4/r.####.exr"))
+    assert bool(pattern_problem(text)) == (text in (
+        "r.exr", "r", "r.1001.exr", "r.<UDIM>.exr", "####/r.exr", "a/%04d/r.exr", "a/$F4/r.####.exr",
+        "r.$f4.exr", "r.%04D.exr", "r.${f4}.exr", "r.$f4.####.exr", "C:/r.####.exr"))
+
+
+@pytest.mark.parametrize(("text", "token", "right"), [
+    ("/tmp/r.$f4.exr", "$f4", "$F4"), ("r.%04D.exr", "%04D", "%04d"), ("r.${f}.exr", "${f}", "${F}"),
+    ("r.$f4.####.exr", "$f4", "$F4")])
+def test_a_token_in_the_wrong_case_is_refused_as_built_by_seqs_one_rule(text, token, right):
+    """A host's request took r.$f4.exr and r.%04D.exr, which seq refuses (no frame token, the case
+    matters) once the run starts: now refused as it is built, in seq's words."""
+    problem = pattern_problem(text)
+    assert problem is not None and f"{token} is no frame token (the case matters" in problem
+    assert right in problem
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(text)
+    assert problem in str(info.value) and text in str(info.value)
 
 
 @pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
-@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\r.####.exr", "sq010\\r.$F4.exr", "/mnt/C:\\r.####.exr"])
+@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\r.####.exr", "sq010\\r.$F4.exr", "/mnt/C:\\r.####.exr",
+                                  "C:/shots/sq010/r.####.exr", "d:/r.####.exr"])
 def test_a_windows_path_is_refused_as_built_by_seqs_one_rule(text):
     """A host's request and a render hook's output took `C:\\shots\\r.####.exr`, which seq refuses
     (fileseq would read the current folder's frames): both now refuse it by seq's rule, in its words."""
@@ -264,6 +282,21 @@ def test_a_windows_path_is_refused_as_built_by_seqs_one_rule(text):
     with pytest.raises(SequenceUsageError) as info:
         parse_pattern(text)
     assert problem in str(info.value) and text in str(info.value)
+
+
+@pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
+@pytest.mark.parametrize("text", ["C:/out/d.####.exr", "z:/d.####.exr"])
+def test_a_drive_letter_is_refused_even_where_a_folder_of_its_name_exists(text, tmp_path, monkeypatch):
+    """C:/out/d.####.exr was read as the folder 'C:' of the current folder (the outputs written into
+    ./C:/out/): such a folder is legal here but almost surely a Windows path; the refusal says what to
+    write for a folder really so named."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / text[:2]).mkdir()
+    problem = windows_path_problem(text)
+    assert problem is not None and f"drive {text[:2]}" in problem and f"./{text[:2]}/" in problem
+    assert pattern_problem(text) == problem and pattern_from_text(text) is None
+    assert windows_path_problem(f"./{text}") is None
+    assert windows_path_problem("/mnt/C:/r.####.exr") is None  # a folder so named, not first
 
 
 @pytest.mark.parametrize(("output", "problem"), [

@@ -207,7 +207,8 @@ def test_prefix_suffix_and_folders_with_dots_and_spaces(text, directory, prefix,
 
 
 @pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
-@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\render.####.exr", "sq010\\render.####.exr"])
+@pytest.mark.parametrize("text", ["C:\\shots\\sq010\\render.####.exr", "sq010\\render.####.exr",
+                                  "C:/shots/sq010/render.####.exr"])
 def test_a_windows_path_is_refused_not_read_as_the_current_folders_frames(tmp_path, monkeypatch, text):
     """fileseq splits a name at a backslash, which os.path does not here: C:\\shots\\render.####.exr
     was read as render.####.exr of the current folder, its frames denoised and written there."""
@@ -264,10 +265,18 @@ def test_a_token_in_the_wrong_case_is_refused_saying_how_to_write_it(name, token
     parse_pattern(written)
 
 
-@pytest.mark.parametrize("name", ["r.$f4.####.exr", "r.$foo.exr"])
-def test_what_is_not_a_token_in_the_wrong_case_alone_is_not_said_to_be_one(name):
+def test_a_token_in_the_wrong_case_beside_a_frame_token_is_refused_as_no_frame_token():
+    """r.$f4.####.exr was refused as having more than one frame token, where $f4 is none."""
     with pytest.raises(SequenceUsageError) as info:
-        parse_pattern(name)
+        parse_pattern("r.$f4.####.exr")
+    message = str(info.value)
+    assert "'r.$f4.####.exr': $f4 is no frame token (the case matters: $F4 is one)" in message
+    assert "more than one" not in message and "use exactly one frame token" in message
+
+
+def test_what_is_no_token_in_the_wrong_case_is_not_said_to_be_one():
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern("r.$foo.exr")
     assert "is no frame token" not in str(info.value)
 
 
