@@ -14,17 +14,26 @@ import click
 from vfxdenoise.cli.json_errors import JsonUsageErrors, flag_given
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
+from vfxdenoise.core.engine import no_alpha_where
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
 from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names, unread_motion
-from vfxdenoise.core.io.exr import data_window, display_window, part_name, read_exr_header, typed_channels
+from vfxdenoise.core.io.exr import (
+    check_decodes,
+    data_window,
+    display_window,
+    part_name,
+    read_exr_header,
+    typed_channels,
+)
 from vfxdenoise.core.io.exr_bytes import cut_short
 from vfxdenoise.core.io.frame_pattern import not_files_text, what_is_at
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.io.views import (
     View,
+    frames_layer_notes,
     frames_layers,
     layer_notes,
     resolve_views,
@@ -61,13 +70,18 @@ def _first_readable(sequence) -> tuple[int, list]:
 
 def _whole_header(path: Path) -> list:
     """The header of the frame at `path`; ExrError where it does not read, or where the file is
-    plainly cut short (`exr_bytes.cut_short`: its chunks run past its end, a copy that stopped),
-    whose header reads but whose pixels seq cannot read. Damage within the file is not looked
-    for: that takes decoding every frame."""
+    plainly cut short (`exr_bytes.cut_short`: its chunks run past its end, a copy that stopped)
+    and seq cannot read its pixels: such a file is decoded as seq decodes it (`check_decodes`),
+    so that one cut short only in its smaller MIP levels, read as its full-size level, which is
+    whole, reads. Damage within a file not cut short is not looked for: that takes decoding
+    every frame."""
     specs = read_exr_header(path)
     if cut_short(path):
-        raise ExrError(f"{path}: truncated EXR (its pixels run past the end of the file); re-render "
-                       "or re-copy this frame")
+        try:
+            check_decodes(path)
+        except ExrError as exc:
+            raise ExrError(f"{path}: truncated EXR (its pixels run past the end of the file); "
+                           "re-render or re-copy this frame") from exc
     return specs
 
 
@@ -141,7 +155,7 @@ class _HeaderDifferences:
     """How other frames' headers differ from the reference frame's (`_check_frames`); their
     channels, from most frames' (`odd_channels`)."""
 
-    unreadable: list[int] = field(default_factory=list)
+    unreadable: dict[int, str] = field(default_factory=dict)  # frame -> why it does not read
     resized: list[int] = field(default_factory=list)  # another display window
     parts_differ: dict[int, int] = field(default_factory=dict)  # frame -> its parts, where count/names differ
     cropped: list[int] = field(default_factory=list)  # another data window (auto-crop, overscan)
@@ -187,7 +201,9 @@ class _HeaderDifferences:
         since = f"from frame {reference}'s"
         problems = []
         if self.unreadable:
-            problems.append(f"unreadable: {format_frames(self.unreadable)}")
+            frame, why = next(iter(self.unreadable.items()))
+            problems.append(f"unreadable: {format_frames(list(self.unreadable))} "
+                            f"({'e.g. ' if len(self.unreadable) > 1 else ''}{frame}: {why})")
         if self.resized:
             problems.append(f"resolution differs {since}: {format_frames(self.resized)}")
         if self.parts_differ:
@@ -217,12 +233,13 @@ class _HeaderDifferences:
 
     def as_json(self, reference: int, parts: int) -> dict:
         """The differences for `info --json`: each kind's frames ([] for none), and the text line."""
-        differing = {"unreadable": self.unreadable, "resolution_differs": self.resized,
+        differing = {"unreadable": list(self.unreadable), "resolution_differs": self.resized,
                      "parts_differ": list(self.parts_differ),
                      "channels_differ": list(self.odd_channels(reference)),
                      "data_window_differs": self.cropped, "pixel_types_differ": list(self.retyped),
                      "storage_differs": list(self.storage_differs)}
         return {"reference_frame": reference, "alike": not any(differing.values()), **differing,
+                "unreadable_why": [{"frame": frame, "reason": why} for frame, why in self.unreadable.items()],
                 "differences": self.describe(reference, parts)}
 
 
@@ -241,36 +258,64 @@ def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
 @dataclass
 class _FrameLayers:
     """What each frame's header maps to as seq reads it (`resolve_views` each frame, as seq's
-    reader does): each view's --aov layers of every frame, joined as a run's summary joins them
+    reader does): each frame's views' maps (whose notes and alphas a run says of its frames),
+    each view's --aov layers of every frame, joined as a run's summary joins them
     (`views.frames_layers`: a frame may lack a wildcard's layer), which of them each frame
-    has, the frames that do not map (seq fails there), and the guides short of the beauty's
-    overscan (`guide_windows`, which seq warns of once a run)."""
+    has, the frames that do not map (seq stops or fails there), and the guides short of the
+    beauty's overscan (`guide_windows`, which seq warns of once a run)."""
 
     overrides: dict
     aovs: tuple[AovName | str, ...]  # those given, or '*' for what `seq --aov '*'` would take
+    maps: dict[int, dict[str, LayerMap]] = field(default_factory=dict)  # frame -> its views' maps
     joined: dict[str, LayerMap] = field(default_factory=dict)
     held: dict[int, set[FeatureKey]] = field(default_factory=dict)  # frame -> the layers it has
     unmapped: dict[int, str] = field(default_factory=dict)  # frame -> why it does not map
     uncovered: UncoveredGuides = field(default_factory=UncoveredGuides)
 
     def add(self, frame: int, specs: list, source: str) -> None:
-        """Map `frame`'s header (`specs`, read from `source`)."""
+        """Map `frame`'s header (`specs`, read from `source`). Of a frame that does not map, the
+        layers it would map with each --aov name alone are held: a layer named outright that it
+        lacks is lacking there as a wildcard's is."""
         try:
             mappings = resolve_views(specs, self.overrides, source, self.aovs)
         except VfxDenoiseError as exc:
             self.unmapped[frame] = error_message(exc)
+            self.held[frame] = set().union(*(self._held_alone(specs, source, name) for name in self.aovs))
             return
+        self.maps[frame] = mappings
         self.joined = frames_layers((self.joined, mappings))
-        self.held[frame] = {FeatureKey(aov=name, view=view) for view, mapping in mappings.items()
-                            for name, _ in mapping.aovs}
+        self.held[frame] = _layers_of(mappings)
         self.uncovered.add(frame, uncovered_in_header(specs, mappings))
 
-    def lacking(self) -> dict[FeatureKey, list[int]]:
-        """Each layer (of a view) that some frames mapped lack -> those frames, in the joined order."""
+    def _held_alone(self, specs: list, source: str, name: AovName | str) -> set[FeatureKey]:
+        """The layers a frame maps with the --aov `name` alone; none where it does not map so."""
+        try:
+            return _layers_of(resolve_views(specs, self.overrides, source, (name,)))
+        except VfxDenoiseError:
+            return set()
+
+    def lacking(self, mapped_only: bool = False) -> dict[FeatureKey, list[int]]:
+        """Each layer (of a view) that some frames lack -> those frames, in the joined order; of
+        the frames that map only where `mapped_only` (those that do not are seq's to stop at)."""
         keys = [FeatureKey(aov=name, view=view) for view, mapping in self.joined.items()
                 for name, _ in mapping.aovs]
         return {key: frames for key in keys
-                if (frames := [frame for frame, held in self.held.items() if key not in held])}
+                if (frames := [frame for frame, held in self.held.items() if key not in held
+                               and not (mapped_only and frame in self.unmapped)])}
+
+    def alpha_frames(self, has_alpha: bool) -> dict[str, list[int]]:
+        """View -> the frames that map with an alpha channel there (`has_alpha`), or without one."""
+        found: dict[str, list[int]] = {}
+        for frame, mappings in self.maps.items():
+            for view, mapping in mappings.items():
+                if (mapping.alpha is not None) == has_alpha:
+                    found.setdefault(view, []).append(frame)
+        return found
+
+
+def _layers_of(mappings: dict[str, LayerMap]) -> set[FeatureKey]:
+    """The --aov layers of a frame's views' maps."""
+    return {FeatureKey(aov=name, view=view) for view, mapping in mappings.items() for name, _ in mapping.aovs}
 
 
 def _check_frames(sequence, reference: int, first: list, layers: _FrameLayers) -> _HeaderDifferences:
@@ -289,8 +334,8 @@ def _check_frames(sequence, reference: int, first: list, layers: _FrameLayers) -
         if frame != reference:
             try:
                 specs = _whole_header(path)
-            except VfxDenoiseError:
-                found.unreadable.append(frame)
+            except VfxDenoiseError as exc:
+                found.unreadable[frame] = error_message(exc)
                 continue
             found.add(frame, specs, first)
         found.channels[frame] = frozenset(name for name, _ in typed_channels(specs))
@@ -351,12 +396,15 @@ def _lacking_notes(lacking: dict[FeatureKey, list[int]]) -> list[str]:
 
 
 def _unmapped_note(unmapped: dict[int, str], reference: int) -> list[str]:
-    """The frames whose layers do not map as seq asks, where the reference frame's do: seq fails
-    there. The first one's reason."""
+    """The frames whose layers do not map as seq asks, where the reference frame's do, with the
+    first one's reason, and what seq does there: it stops at the first window reading one;
+    with --keep-going it fails them and leaves them out of the others' windows."""
     if not unmapped:
         return []
-    return [f"seq fails frame(s) {format_frames(list(unmapped))}, whose layers do not map as frame "
-            f"{reference}'s do: {next(iter(unmapped.values()))}"]
+    return [f"frame(s) {format_frames(list(unmapped))} do not map as frame {reference}'s do: "
+            f"{next(iter(unmapped.values()))}; seq stops (exit 1) at the first frame whose window "
+            "reads one of them; with --keep-going it fails them and denoises the others without them "
+            "as neighbours"]
 
 
 def _views_line(names: list[str], denoised: dict) -> str:
@@ -383,14 +431,24 @@ class _Shot:
     wildcard_notes: list[str]  # what `seq --aov '*'` would leave out, when --aov was not given
     radiance_aovs: tuple[str, ...]
     alpha: str = ALPHA_RENDERED  # what `seq --alpha` would do with it
+    with_alpha: dict[str, list[int]] = field(default_factory=dict)  # view -> the frames with an alpha
+    without_alpha: dict[str, list[int]] = field(default_factory=dict)  # view -> the frames without
 
     def as_radiance(self, aov: str) -> bool:
         """Whether the `--aov` layer `aov` is filtered as radiance (`filtered_as_radiance`)."""
         return bool(aov) and filtered_as_radiance(aov, self.radiance_aovs)
 
-    def alpha_denoised(self, mapping: LayerMap) -> bool:
-        """Whether `seq --alpha` as asked denoises the alpha of a view mapped so."""
-        return self.alpha == ALPHA_DENOISE and mapping.alpha is not None
+    def alpha_denoised(self, view: str) -> bool:
+        """Whether `seq --alpha` as asked denoises the alpha of `view` in any frame."""
+        return self.alpha == ALPHA_DENOISE and bool(self.with_alpha.get(view))
+
+    def alpha_text(self, view: str) -> str:
+        """'  (denoised)' beside `view`'s alpha where seq denoises it, naming the frames where some
+        have none (the reference frame's channels are shown, which may be one without); ''."""
+        if not self.alpha_denoised(view):
+            return ""
+        return f"  (denoised in frame(s) {format_frames(self.with_alpha[view])})" if self.without_alpha.get(
+            view) else "  (denoised)"
 
 
 def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict,
@@ -415,11 +473,13 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     hint = unread_motion(list(views[0].channels))
     notes = [hint] if hint and "motion" not in overrides and not with_motion else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
-    notes += layer_notes(mappings)  # what --aov wildcards leave out, named layers that look like data
-    no_alpha = [view or "the frames" for view, mapping in mappings.items() if mapping.alpha is None]
-    if alpha == ALPHA_DENOISE and no_alpha:
-        notes.append(f"--alpha denoise: no alpha channel in {', '.join(no_alpha)}; nothing to denoise there")
-    notes += _lacking_notes(lacking) + _unmapped_note(layers.unmapped, reference)
+    # What --aov wildcards leave out or match in some frames only, named layers that look like data
+    notes += frames_layer_notes(layers.maps) if names else layer_notes(mappings)
+    without_alpha = layers.alpha_frames(has_alpha=False)
+    if alpha == ALPHA_DENOISE and without_alpha:  # as seq warns
+        where = no_alpha_where(without_alpha, layers.maps)
+        notes.append(f"--alpha denoise: {where} have no alpha channel; nothing to denoise there")
+    notes += _lacking_notes(layers.lacking(mapped_only=True)) + _unmapped_note(layers.unmapped, reference)
     notes += [layers.uncovered.warning()] if layers.uncovered.frames else []
     other_layers, wildcard_notes = None, []
     if not names:  # every frame's layers, those of the first frame holding each first
@@ -427,7 +487,7 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
         other_layers = [name for mapping in list(layers.joined.values())[:1] for name, _ in mapping.aovs]
         wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
     return _Shot(sequence, reference, specs, headers, views, mappings, lacking, motion, notes, other_layers,
-                 wildcard_notes, radiance_aovs, alpha)
+                 wildcard_notes, radiance_aovs, alpha, layers.alpha_frames(has_alpha=True), without_alpha)
 
 
 def _echo_text(shot: _Shot) -> None:
@@ -458,7 +518,7 @@ def _echo_text(shot: _Shot) -> None:
         click.echo(f"features{f' (view {view})' if view else ''}:")
         for feature, channel_list in mapping.describe().items():
             radiance = "  (as radiance)" if shot.as_radiance(feature.aov) else ""
-            denoised = "  (denoised)" if feature.feature == "alpha" and shot.alpha_denoised(mapping) else ""
+            denoised = shot.alpha_text(view) if feature.feature == "alpha" else ""
             click.echo(f"  {feature:<8} {channel_list}{radiance}{denoised}")
     for note in shot.notes:
         click.echo(f"note: {note}")
@@ -490,7 +550,8 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
     aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name),
              "lacking_frames": shot.lacking.get(FeatureKey(aov=name, view=view), [])}
             for name, channels in mapping.aovs]
-    return {"view": view or None, **features, "aovs": aovs, "alpha_denoised": shot.alpha_denoised(mapping)}
+    return {"view": view or None, **features, "aovs": aovs, "alpha_denoised": shot.alpha_denoised(view),
+            "alpha_lacking_frames": shot.without_alpha.get(view, [])}
 
 
 def _json_of(shot: _Shot) -> dict:
@@ -532,7 +593,8 @@ JSON_HELP = (
     "or null), not_files [{frame, path, what (e.g. a broken link to /x.exr)}], not_files_note (what "
     "to do, or null)}; headers {reference_frame (the frame described), alike, unreadable, "
     "resolution_differs, parts_differ, channels_differ (those differing from most frames'), "
-    "data_window_differs, pixel_types_differ, storage_differs (frame lists), differences (text)}; "
+    "data_window_differs, pixel_types_differ, storage_differs (frame lists), unreadable_why "
+    "[{frame, reason}], differences (text)}; "
     "parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, width, height}), storage "
     "{compression, tiles ([w, h] or null), mip_levels}, pixel_aspect_ratio, line_order, channels "
     "(count)}]; channels [{name, type, part (index)}]; views [{name, denoised}] ([] for one view); "
@@ -540,7 +602,9 @@ JSON_HELP = (
     "than no motion, so seq reads the shot as without them), description} (null without a motion "
     "layer); features, a view each [{view, beauty, albedo, normal, depth, motion, alpha (channel "
     "lists or null), aovs [{layer, channels, as_radiance, lacking_frames (every frame's layers, "
-    "each with the frames without it)}], alpha_denoised (what seq --alpha as given does)}]; "
+    "each with the frames without it, those that do not map as seq asks too)}], alpha_denoised "
+    "(whether seq --alpha as given denoises the view's alpha in any frame), alpha_lacking_frames "
+    "(the frames without an alpha channel there)}] (channels: the reference frame's); "
     "other_rgb_layers (what --aov '*' would take in any frame; null with --aov); notes.")
 
 

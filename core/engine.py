@@ -659,7 +659,7 @@ def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]]
     """What became of the frames' alpha, for the summary: '' unless --alpha denoise (or where no
     frame was written); of the frames `written` (each one's maps), those whose alpha went through
     the network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where they
-    have no alpha channel (`_no_alpha_where`: said once, as a warning, not frame by frame), that
+    have no alpha channel (`no_alpha_where`: said once, as a warning, not frame by frame), that
     there was none to denoise there."""
     if not config.denoises_alpha() or not written:
         return ""
@@ -668,7 +668,7 @@ def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]]
         for view, mapping in mappings.items():
             if mapping.alpha is None:
                 lacking.setdefault(view, []).append(frame)
-    where = _no_alpha_where(lacking, written)
+    where = no_alpha_where(lacking, written)
     alphaless = [frame for frame, mappings in written.items()  # in no view
                  if all(mapping.alpha is None for mapping in mappings.values())]
     if lacking:
@@ -688,10 +688,10 @@ def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]]
     return f"{done} ({where}: no alpha channel)" if lacking else done
 
 
-def _no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, LayerMap]]) -> str:
+def no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, LayerMap]]) -> str:
     """Where the frames `written` have no alpha channel (`lacking`: view -> its frames without
     one): the views lacking it in every frame ('the frames' for a file without views), then the
-    frames lacking it in the others; '' where none lacks it."""
+    frames lacking it in the others; '' where none lacks it. `info --alpha denoise` says it so too."""
     whole = [view for view, frames in lacking.items()
              if len(frames) == sum(view in mappings for mappings in written.values())]
     where = ([f"view(s) {', '.join(whole)}" if any(whole) else "the frames"] if whole else [])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import OpenEXR
+import OpenImageIO as oiio
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_process import run_vfxdenoise
 from exr_sequences import with_named_light_groups, without_layer, write_stereo_sequence
@@ -94,7 +95,7 @@ def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_fact
         names = [name for name in image.channel_names if name != "A"]
         write_exr(path, ExrImage.from_channels(dict(zip(names, image.get(names)))))
     lacking = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
-    assert ("note: --alpha denoise: no alpha channel in the frames; nothing to denoise there") in lacking
+    assert "note: --alpha denoise: the frames have no alpha channel; nothing to denoise there" in lacking
 
 
 def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp_path):
@@ -107,8 +108,10 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
 
     lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
 
-    assert ("headers:    unreadable: 5; resolution differs from frame 1's: 3; channels differ "
-            "from the other frames': 4 (e.g. 4 also has spec.R)") in lines
+    headers = next(line for line in lines if line.startswith("headers:"))
+    assert headers.startswith("headers:    unreadable: 5 (5: ") and "render.0005.exr" in headers
+    assert headers.endswith("; resolution differs from frame 1's: 3; channels differ from the other "
+                            "frames': 4 (e.g. 4 also has spec.R)")
     clean = sequence_factory("clean", frames=range(1, 3))
     assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
 
@@ -124,7 +127,7 @@ def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(se
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert "headers:    unreadable: 1001,1003" in lines
+    assert any(line.startswith("headers:    unreadable: 1001,1003 (e.g. 1001: ") for line in lines)
     assert "display:    (0, 0) - (47, 31)  48x32" in lines
     assert any(line.split() == ["beauty", "R,G,B"] for line in lines)
     for frame in (1002, 1004):
@@ -145,10 +148,13 @@ def test_a_frame_cut_short_after_its_header_is_listed_as_unreadable(sequence_fac
 
     shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert "headers:    unreadable: 1,3" in shown.stdout.splitlines()
+    why = (f"{pattern.path(1)}: truncated EXR (its pixels run past the end of the file); re-render or "
+           "re-copy this frame")
+    assert f"headers:    unreadable: 1,3 (e.g. 1: {why})" in shown.stdout.splitlines()
     headers = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)["headers"]
     assert (headers["unreadable"], headers["alike"], headers["reference_frame"]) == ([1, 3], False, 2)
-    assert headers["differences"] == "unreadable: 1,3"
+    assert headers["differences"] == f"unreadable: 1,3 (e.g. 1: {why})"
+    assert [entry["frame"] for entry in headers["unreadable_why"]] == [1, 3]
 
 
 def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_factory, tmp_path):
@@ -544,3 +550,105 @@ def test_info_says_guides_short_of_the_beautys_overscan_as_seq_warns(sequence_fa
             "window, or accept it where the comp never shows the overscan") in lines
     covered = overscan_render(source, tmp_path / "covered", (0, 0, 47, 31))
     assert "overscan" not in run_vfxdenoise("info", covered, cwd=tmp_path).stdout
+
+
+def test_info_says_of_which_frames_an_aov_wildcard_matched_no_layer_as_seq_does(sequence_factory, tmp_path):
+    """`--aov 'RGBA_lg*'` on a shot whose light groups start at frame 1003: info gave the first
+    frame's note, that the wildcard matched no layer in render.1001.exr so only the beauty is
+    denoised, where seq (`views.frames_layer_notes`) names the frames without and those with."""
+    pattern = sequence_factory(frames=range(1001, 1006), height=16, width=16)
+    with_named_light_groups(pattern, range(1003, 1006))
+
+    shown = run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path).stdout.splitlines()
+
+    assert not any("matched no layer of light" in line for line in shown)
+    said = ("note: --aov RGBA_lg*: frame(s) 1001-1002 hold no layer of light it matches (frame(s) "
+            "1003-1005 do), so their outputs have none of its layers")
+    assert said in shown
+    facts = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
+    assert said.removeprefix("note: ") in facts["notes"]
+
+
+def _without_alpha(pattern: str, frames) -> None:
+    """Rewrite `frames` of `pattern` without their A channel."""
+    for frame in frames:
+        path = parse_pattern(pattern).path(frame)
+        image = read_exr(path)
+        names = [name for name in image.channel_names if name != "A"]
+        write_exr(path, ExrImage.from_channels(dict(zip(names, image.get(names)))))
+
+
+def test_info_says_which_frames_have_no_alpha_to_denoise_as_seq_does(sequence_factory, tmp_path):
+    """`--alpha denoise` was judged from the first frame alone: frames 1 and 3 without an alpha
+    read as 'no alpha channel in the frames' (seq denoises 2, 4 and 5's), and frame 3 alone
+    without one went unsaid."""
+    pattern = sequence_factory(frames=range(1, 6), height=16, width=16)
+    _without_alpha(pattern, [1, 3])
+
+    shown = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+
+    assert "note: --alpha denoise: frame(s) 1,3 have no alpha channel; nothing to denoise there" in shown
+    assert any(line.split() == ["alpha", "(none)", "(denoised", "in", "frame(s)", "2,4-5)"] for line in shown)
+    features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
+                                         cwd=tmp_path).stdout)["features"][0]
+    assert (features["alpha_denoised"], features["alpha_lacking_frames"]) == (True, [1, 3])
+    other = sequence_factory("other", frames=range(1, 6), height=16, width=16)
+    _without_alpha(other, [3])
+    shown = run_vfxdenoise("info", other, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    assert "note: --alpha denoise: frame(s) 3 have no alpha channel; nothing to denoise there" in shown
+    assert any(line.split() == ["alpha", "A", "(denoised", "in", "frame(s)", "1-2,4-5)"] for line in shown)
+
+
+def test_a_named_aov_a_frame_lacks_is_listed_as_a_wildcards_and_seq_stopping_there_said(sequence_factory,
+                                                                                          tmp_path):
+    """`--aov RGBA_lgKey` where frame 1003 lacks it: its `lacking_frames` was [] (with a wildcard,
+    [1003]), and the note said only that seq fails frame 1003, where seq stops the whole run at the
+    first window reading it unless --keep-going."""
+    pattern = sequence_factory(frames=range(1001, 1006), height=16, width=16)
+    with_named_light_groups(pattern, range(1001, 1006))
+    without_layer(pattern, 1003, "RGBA_lgKey")
+
+    for aov in ("RGBA_lgKey", "RGBA_lgK*"):
+        facts = json.loads(run_vfxdenoise("info", pattern, "--aov", aov, "--json", cwd=tmp_path).stdout)
+        assert [(layer["layer"], layer["lacking_frames"]) for layer in facts["features"][0]["aovs"]] == [
+            ("RGBA_lgKey", [1003])]
+    named = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lgKey", "--json", cwd=tmp_path).stdout)
+    note = next(note for note in named["notes"] if "1003" in note)
+    assert note.startswith("frame(s) 1003 do not map as frame 1001's do: --aov RGBA_lgKey: no layer "
+                           "'RGBA_lgKey' in ")
+    assert note.endswith("seq stops (exit 1) at the first frame whose window reads one of them; with "
+                         "--keep-going it fails them and denoises the others without them as neighbours")
+    assert not any("writes frame 1003 without it" in note for note in named["notes"])
+
+
+def _mip_mapped_sequence(folder: Path, frames) -> str:
+    """Frames of a `maketx`-made texture (one part, MIP-mapped in 16 px tiles): a pattern."""
+    folder.mkdir()
+    config = oiio.ImageSpec()
+    config.tile_width = config.tile_height = 16
+    config.attribute("compression", "zip")
+    config.attribute("maketx:fileformatname", "openexr")
+    for frame in frames:
+        image = oiio.ImageBuf(np.full((64, 48, 4), 0.5, np.float16))
+        made = folder / f"r.{frame}.exr"
+        assert oiio.ImageBufAlgo.make_texture(oiio.MakeTxTexture, image, str(made), config)
+    return str(folder / "r.#.exr")
+
+
+def test_a_mip_mapped_frame_cut_short_in_its_small_levels_reads_as_seq_reads_it(tmp_path):
+    """A frame cut short in its smaller MIP levels was listed as unreadable, where seq reads its
+    full-size level, which is whole; one cut in that level is unreadable, and why is said."""
+    pattern = _mip_mapped_sequence(tmp_path / "shot", range(1, 4))
+    for frame, keep in ((2, -1), (3, 0.5)):
+        path = Path(pattern.replace("#", str(frame)))
+        data = path.read_bytes()
+        path.write_bytes(data[:keep] if keep == -1 else data[:int(len(data) * keep)])
+
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    line = next(line for line in shown.stdout.splitlines() if line.startswith("headers:"))
+    assert line.startswith("headers:    unreadable: 3 (3: ") and "r.3.exr: truncated EXR" in line
+    headers = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["headers"]
+    assert headers["unreadable"] == [3]
+    assert [why["frame"] for why in headers["unreadable_why"]] == [3]
