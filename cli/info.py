@@ -14,7 +14,6 @@ import click
 from vfxdenoise.cli.json_errors import JsonUsageErrors, flag_given
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
-from vfxdenoise.core.engine import no_alpha_where
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.frame_choice import other_padding_text
@@ -36,6 +35,7 @@ from vfxdenoise.core.io.views import (
     frames_layer_notes,
     frames_layers,
     layer_notes,
+    no_alpha_where,
     resolve_views,
     views_of,
     wildcard_layers,

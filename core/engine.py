@@ -39,7 +39,7 @@ from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
-from vfxdenoise.core.io.views import frames_layer_notes, frames_layers
+from vfxdenoise.core.io.views import frames_layer_notes, frames_layers, no_alpha_where
 from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
@@ -659,7 +659,7 @@ def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]]
     """What became of the frames' alpha, for the summary: '' unless --alpha denoise (or where no
     frame was written); of the frames `written` (each one's maps), those whose alpha went through
     the network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where they
-    have no alpha channel (`no_alpha_where`: said once, as a warning, not frame by frame), that
+    have no alpha channel (`views.no_alpha_where`: said once, as a warning, not frame by frame), that
     there was none to denoise there."""
     if not config.denoises_alpha() or not written:
         return ""
@@ -686,18 +686,6 @@ def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]]
     else:
         done = f"denoised in frame(s) {format_frames(denoised)}" if alphaless else "denoised"
     return f"{done} ({where}: no alpha channel)" if lacking else done
-
-
-def no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, LayerMap]]) -> str:
-    """Where the frames `written` have no alpha channel (`lacking`: view -> its frames without
-    one): the views lacking it in every frame ('the frames' for a file without views), then the
-    frames lacking it in the others; '' where none lacks it. `info --alpha denoise` says it so too."""
-    whole = [view for view, frames in lacking.items()
-             if len(frames) == sum(view in mappings for mappings in written.values())]
-    where = ([f"view(s) {', '.join(whole)}" if any(whole) else "the frames"] if whole else [])
-    where += [f"frame(s) {format_frames(frames)}{f' of view {view}' if view else ''}"
-              for view, frames in lacking.items() if view not in whole]
-    return "; ".join(where)
 
 
 def _radiance(layers: LayerMap, asked: tuple[str, ...]) -> tuple[bool, ...]:

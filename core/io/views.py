@@ -333,6 +333,18 @@ def _joined(aovs: tuple[tuple[str, tuple[str, ...]], ...], more: tuple[tuple[str
     return tuple(joined)
 
 
+def no_alpha_where(lacking: dict[str, list[int]], written: dict[int, dict[str, LayerMap]]) -> str:
+    """Where the frames `written` have no alpha channel (`lacking`: view -> its frames without
+    one): the views lacking it in every frame ('the frames' for a file without views), then the
+    frames lacking it in the others; '' where none lacks it. `info --alpha denoise` says it so too."""
+    whole = [view for view, frames in lacking.items()
+             if len(frames) == sum(view in mappings for mappings in written.values())]
+    where = ([f"view(s) {', '.join(whole)}" if any(whole) else "the frames"] if whole else [])
+    where += [f"frame(s) {format_frames(frames)}{f' of view {view}' if view else ''}"
+              for view, frames in lacking.items() if view not in whole]
+    return "; ".join(where)
+
+
 def data_channels(specs: Sequence[oiio.ImageSpec], view: View) -> frozenset[str]:
     """The view's channels (its own names) that hold IDs rather than light, which `--aov` never
     denoises: those stored as uint (object IDs), and a Cryptomatte's, which its header names
