@@ -49,6 +49,23 @@ def window_walk(radius: int, usable: Callable[[int], bool]) -> tuple[int, int]:
     return found[-1], found[1]
 
 
+def walk_order(radius: int, offsets: Iterable[int]) -> list[int]:
+    """A window's offsets (`window_frames`' keys) in the order they are read: 0 (the frame it is
+    made from), then each as `window_walk` asks it. Seq reads a window so
+    (`neighbours.usable_window`), and a farm submission names the first frame a window reads
+    that seq would refuse (`seq_checks`) by this order, so that both name the same frame."""
+    within, asked = set(offsets), []
+
+    def usable(offset: int) -> bool:
+        if offset in within:
+            asked.append(offset)
+            return True
+        return False
+
+    window_walk(radius, usable)
+    return [0, *asked] if 0 in within else asked
+
+
 def window_frames(t: int, radius: int, sources: dict[int, int]) -> dict[int, int]:
     """Offset -> frame on disk for the window around t: contiguous, stopping at ends and gaps,
     reaching further on one side where the other stops early (`window_walk`)."""

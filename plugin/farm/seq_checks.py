@@ -148,22 +148,18 @@ def _check_frames_read(job: FarmJob, config: EngineConfig, frames: RunFrames, ra
 def _windows_read(frames: RunFrames, config: EngineConfig, radius: int | None) -> dict[int, list[int]]:
     """The frames on disk each of the job's frames' window reads, planned as seq plans a run's
     (`run_plan.Windows`, frames held under --missing hold by their sources), in the order seq
-    reads them (`neighbours.usable_window`): the frame it is made from, then each side outwards
-    (`temporal_window.window_walk`); where the radius is not known here (a model only the workers
-    see), the job's own frames alone."""
+    reads them (`temporal_window.walk_order`): the frame it is made from, then each side
+    outwards; where the radius is not known here (a model only the workers see), the job's own
+    frames alone."""
     from vfxdenoise.core.run_plan import Windows
-    from vfxdenoise.core.temporal_window import frame_sources
+    from vfxdenoise.core.temporal_window import frame_sources, walk_order
 
     if radius is None:
         return {frame: [frame] for frame in frames.first_reads}
     sources = frame_sources(frames.wanted, frames.usable, config.missing, reach=2 * radius)
     windows = Windows.plan([frame for frame in frames.wanted if frame in sources], sources, radius)
     on_disk = set(frames.on_disk)
-
-    def walked(offset: int) -> tuple[bool, bool, bool, int]:
-        return offset != 0, abs(offset) > radius, offset > 0, abs(offset)
-
-    return {t: [read[offset] for offset in sorted(read, key=walked) if read[offset] in on_disk]
+    return {t: [read[offset] for offset in walk_order(radius, read) if read[offset] in on_disk]
             for t, read in windows.reads.items()}
 
 

@@ -8,6 +8,7 @@ from vfxdenoise.core.temporal_window import (
     frames_without_context,
     planned_reads,
     stepped_without_context,
+    walk_order,
     window_around,
     window_centres,
     window_frames,
@@ -79,6 +80,22 @@ def test_a_walked_window_reaches_and_asks_as_both_former_walks_did():
         reach, asked = _walked(radius, usable)
         assert (reach, asked) == _walked_as_before(radius, usable), (radius, sorted(usable))
         assert reach == _scanned_as_before(radius, usable), (radius, sorted(usable))
+
+
+def test_a_windows_offsets_are_ordered_as_its_walk_reads_them():
+    """The order a window's frames are read in (the frame itself, then as `window_walk` asks
+    them), the one order for seq's reads and a farm submission's naming of the first frame a
+    window reads that fails (`seq_checks`): over random radii and usable frames, each window's
+    offsets come in the order the walk asked the usable ones."""
+    rng = random.Random(11)
+    for _ in range(2000):
+        radius = rng.randint(0, 4)
+        share = rng.random()
+        usable = {offset for offset in range(-10, 11) if offset and rng.random() < share}
+        (past, future), asked = _walked(radius, usable)
+        read = [offset for offset in asked if offset in usable]
+        assert walk_order(radius, range(-past, future + 1)) == [0, *read], (radius, sorted(usable))
+    assert walk_order(2, range(-1, 4)) == [0, -1, 1, 2, 3]  # past stops at 1: future reaches 3
 
 
 def test_a_shot_in_memory_gets_the_windows_of_frames_on_disk():
