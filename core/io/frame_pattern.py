@@ -24,6 +24,9 @@ from vfxdenoise.core.errors import SequenceError
 
 FRAME_TOKEN = re.compile(r"[#@]+|%0\d*d|%d|\$\{F\d*\}|\$F\d*(?![A-Za-z0-9_])")
 """A frame token as `sequence.ACCEPTED_PATTERNS` lists them: ####, @@@@, %04d, %d, $F4, ${F4}, $F."""
+ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
+"""What a file name may hold as a token, however spelt (%4d, $f4, $Fbeauty's $F, <UDIM>): what seq
+counts to tell one token from several (`sequence.parse_pattern`), and `token_spelling_problem`."""
 EXAMPLE_FRAME = 1001
 """The frame a refusal of a pattern shows its files with, as a shot's first (`digits_beside`)."""
 
@@ -362,7 +365,7 @@ def _digits_around(name: str, start: int, end: int) -> tuple[str, str]:
     return name[first:start], name[end:last]
 
 
-_DRIVE = re.compile(r"([A-Za-z]:)[\\/]")  # a Windows drive letter opening a path: C:/ or C:\\
+_DRIVE = re.compile(r"([A-Za-z]:)([\\/]?)")  # a Windows drive letter opening a path: C:/, C:\\ or C:
 
 
 def windows_path_problem(text: str) -> str | None:
@@ -370,8 +373,9 @@ def windows_path_problem(text: str) -> str | None:
     its file name (C:\\shots\\r.####.exr: os.path keeps it in the name, where fileseq splits the name
     there and would read, and write, the files of the current folder), or a drive letter opening it
     (C:/shots/r.####.exr: read as a folder 'C:' of the current folder, the outputs written under
-    ./C:/; legal here, but almost surely a Windows path, so refused too, saying how to name such a
-    folder). The one rule of `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`),
+    ./C:/; C:r.####.exr, Windows' path from drive C's current folder: read as files C:r.1001.exr
+    here; legal here, but almost surely a Windows path, so refused too, saying how to name such a
+    folder or file). The one rule of `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`),
     and why `pattern_from_text` reads no such pattern; said without the pattern or an example,
     which each caller gives in its own words. None for any other path."""
     if "\\" in os.path.split(text)[1]:
@@ -380,8 +384,10 @@ def windows_path_problem(text: str) -> str | None:
     drive = _DRIVE.match(text)
     if drive is None or os.path.splitdrive(text)[0]:  # a drive is a drive where os.path reads one
         return None
-    return (f"it is a Windows path, and this machine has no drive {drive[1]} (write ./{drive[1]}/ for a "
-            "folder here so named); give the path as this machine mounts the folder")
+    here = (f"./{drive[1]}/ for a folder here so named" if drive[2]
+            else f"./{drive[1]}... for a name here that starts so")
+    return (f"it is a Windows path, and this machine has no drive {drive[1]} (write {here}); give the path "
+            "as this machine mounts the folder")
 
 
 _WRONG_CASE = re.compile(r"%0?\d*D|\$\{f\d*\}|\$f\d*(?![A-Za-z0-9_])")
@@ -403,6 +409,30 @@ def token_case_problem(name: str) -> str | None:
     if FRAME_TOKEN.search(name) or len(_WRONG_CASE.findall(name)) > 1:
         return f"{token} is no frame token (the case matters: {right} is one); use exactly one frame token"
     return f"{token} is no frame token (the case matters); write {right}: {name.replace(token, right)}"
+
+
+_SPACE_PADDED = re.compile(r"%[1-9]\d*d")  # printf's %4d: padded with spaces
+_VARIABLE_GLUED = re.compile(r"\$F\d*(?=[^\W\d])")  # $F or $F4 before a letter or '_': $Fbeauty
+
+
+def token_spelling_problem(name: str) -> str | None:
+    """That the one token of the file name `name` is spelt so that its files are not the frames it
+    seems to name: printf's %4d pads with spaces (r.  12.exr), not zeros; Houdini's unbraced $F
+    before a letter or '_' ($Fbeauty, $F4_beauty) is another variable. The one rule of
+    `sequence.parse_pattern`'s refusal and a host's (`pattern_problem`); said without the pattern,
+    which each caller names. None otherwise, and where the name holds several tokens (`ANY_TOKEN`)
+    or a digit touches the one (`digit_beside`): seq refuses those in their own words."""
+    if len(ANY_TOKEN.findall(name)) != 1:
+        return None
+    spaced = _SPACE_PADDED.search(name)
+    found = spaced or _VARIABLE_GLUED.search(name)
+    if found is None or digit_beside(name, found.start(), found.end()):
+        return None
+    token = found.group()
+    if spaced:
+        return f"{token} pads with spaces, not zeros; use %0{token[1:]}"
+    return (f"Houdini reads {token}{name[found.end()]}... as another variable; write ${{F{token[2:]}}} "
+            "instead")
 
 
 def pattern_from_text(text: str) -> FramePattern | None:
@@ -481,7 +511,8 @@ def pattern_problem(text: str) -> str | None:
     """What makes `text` no frame pattern seq reads or writes, found without fileseq: a Windows path
     on a machine whose folders '/' separates (`windows_path_problem`), a frame token in the name of
     a folder that does not exist (one folder per frame: `render/####/beauty.exr`), a file name
-    without one (a single image), or with one in the wrong case (`token_case_problem`: r.$f4.exr);
+    without one (a single image), or with one in the wrong case (`token_case_problem`: r.$f4.exr)
+    or spelt as no frame token (`token_spelling_problem`: r.%4d.exr, $Fbeauty.exr);
     None otherwise, where seq checks the rest (`sequence.parse_pattern`, which refuses these
     alike). Said without the pattern: the caller names it, in its host's words."""
     text = os.path.expanduser(text)
@@ -495,7 +526,7 @@ def pattern_problem(text: str) -> str | None:
     if not name or not _TOKEN_CHARS.search(name):
         return (f"the file name '{name}' has no frame token: the denoiser reads and writes one image "
                 "per frame, named with ####, %04d, $F4 or @@@@")
-    return token_case_problem(name)
+    return token_case_problem(name) or token_spelling_problem(name)
 
 
 def output_pattern_problem(in_pattern: FramePattern | None, out_pattern: FramePattern, instead: str,

@@ -31,6 +31,7 @@ import fileseq
 
 from vfxdenoise.core.errors import SequenceError, SequenceUsageError
 from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for the plugin
+    ANY_TOKEN,
     EXAMPLE_FRAME,
     SPEC_CHARS,
     DigitsBeside,
@@ -39,6 +40,7 @@ from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for
     not_files_text,
     token_case_problem,
     token_padding,
+    token_spelling_problem,
     what_is_at,
     windows_path_problem,
 )
@@ -55,7 +57,6 @@ STRAY_GAP = 10
 stray frame's (render.20000000.exr beside 1001-1100), not a shot's."""
 
 _HOUDINI_BRACED = re.compile(r"\$\{F(\d*)\}")
-_ANY_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{?F\d*\}?|<UDIM>|%\(UDIM\)d", re.IGNORECASE)
 _FOLDER_TOKEN = re.compile(r"#|%0?\d*d|\$\{?F\d*\}?")
 _FRAME_TOKEN = re.compile(r"[#@]+|%0?\d*d|\$\{F\d*\}|\$F\d*", re.IGNORECASE)
 """A frame token as written, a digit beside it or not (an unbraced $F42 is Houdini's padding 42)."""
@@ -72,7 +73,8 @@ def parse_pattern(text: str | Path) -> FramePattern:
     `--output=~/...` reaches us unexpanded. Raises SequenceUsageError (no run can read the
     pattern as written: exit 2), naming `text` and showing the accepted forms, when `text` is a
     folder (listing the sequences in it), the name has no token, several tokens, one in the wrong
-    case ($f4, %04D: `_refuse_token_case`), a literal frame number or range instead of a token, or
+    case ($f4, %04D: `_refuse_token_case`) or spelt as none (%4d, $Fbeauty:
+    `_refuse_token_spelling`), a literal frame number or range instead of a token, or
     a token in the name of a folder that does not exist (`shot #12/` on disk is a folder's name,
     not a token), a Windows path on a machine whose folders `/` separates
     (`_refuse_windows_path`), and a digit right after or before the token
@@ -96,25 +98,28 @@ def parse_pattern(text: str | Path) -> FramePattern:
     _refuse_windows_path(text, name)
     _refuse_token_case(text, name)
     _refuse_digit_after_token(text, name)
+    _refuse_token_spelling(text, name)
     try:
         seq, suffix = _file_sequence(name)
     except fileseq.ParseException as exc:
-        problem = "has more than one frame token" if len(_ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
+        problem = "has more than one frame token" if len(ANY_TOKEN.findall(name)) > 1 else "cannot be parsed"
         raise SequenceUsageError(f"frame pattern '{text}' {problem}; use exactly one token, e.g. "
                                  f"{ACCEPTED_PATTERNS}") from exc
     token, prefix = seq.padding(), seq.basename()
     _refuse_digit_before_token(text, name, seq)
-    _check_token(text, token, prefix, suffix, seq, braced=bool(_HOUDINI_BRACED.search(name)))
+    _check_token(text, token, prefix, suffix, seq)
     return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
 
 
 def _refuse_windows_path(text: str, name: str) -> None:
     """Refuse `text`, a Windows path given on a machine whose folders '/' separates
     (`frame_pattern.windows_path_problem`, the rule a host's request is refused by too), with an
-    example of its file name `name` (backslashes and all) after its last backslash."""
+    example of its file name `name` after its last backslash, or after the drive it opens with
+    (C:r.####.exr)."""
     problem = windows_path_problem(text)
     if problem:
         last = name.rpartition("\\")[2]
+        last = last[2:] if last == text else last  # C:r.####.exr: the name after the drive
         raise SequenceUsageError(f"'{text}': {problem}, e.g. /shots/sq010/{last}")
 
 
@@ -122,6 +127,16 @@ def _refuse_token_case(text: str, name: str) -> None:
     """Refuse a file name holding a frame token in the wrong case ($f4, %04D), which is none
     (`frame_pattern.token_case_problem`, the rule a host's request is refused by too)."""
     problem = token_case_problem(name)
+    if problem:
+        raise SequenceUsageError(f"'{text}': {problem}. Accepted: {ACCEPTED_PATTERNS}")
+
+
+def _refuse_token_spelling(text: str, name: str) -> None:
+    """Refuse a file name whose one token is spelt so that its files are not the frames it seems
+    to name (%4d pads with spaces, $Fbeauty is another Houdini variable:
+    `frame_pattern.token_spelling_problem`, the rule a host's request is refused by too). Before
+    fileseq, which reads some such names (a letter not ASCII before %4d) as holding several."""
+    problem = token_spelling_problem(name)
     if problem:
         raise SequenceUsageError(f"'{text}': {problem}. Accepted: {ACCEPTED_PATTERNS}")
 
@@ -145,16 +160,14 @@ def _file_sequence(name: str) -> tuple[fileseq.FileSequence, str]:
     return cut, given[found.end():]
 
 
-def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence,
-                 braced: bool = False) -> None:
-    """Reject what fileseq parses but a frame pattern must not be (see parse_pattern). `braced`:
-    the token was written ${F4}, whose braces end it before a letter or `_` (fileseq is given $F4)."""
+def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.FileSequence) -> None:
+    """Reject what fileseq parses but a frame pattern must not be (see parse_pattern)."""
     if seq.frameSet() is not None:
         example = f"{prefix}{'#' * max(seq.zfill(), 1)}{suffix}"
         raise SequenceUsageError(
             f"'{text}' names frame(s) {seq.frameRange()} instead of a frame token; use a pattern such "
             f"as {example} and give the frames separately. Accepted: {ACCEPTED_PATTERNS}")
-    several = "." in token or bool(_ANY_TOKEN.search(prefix) or _ANY_TOKEN.search(suffix))
+    several = "." in token or bool(ANY_TOKEN.search(prefix) or ANY_TOKEN.search(suffix))
     if several:
         raise SequenceUsageError(f"'{text}' has more than one frame token; use exactly one, e.g. "
                                  f"{ACCEPTED_PATTERNS}")
@@ -164,12 +177,6 @@ def _check_token(text: str, token: str, prefix: str, suffix: str, seq: fileseq.F
     if "UDIM" in token.upper():
         raise SequenceUsageError(f"'{text}': {token} numbers texture tiles, not frames; use e.g. "
                                  f"{ACCEPTED_PATTERNS}")
-    if token.startswith("%") and not token.startswith("%0") and token != "%d":
-        raise SequenceUsageError(f"'{text}': {token} pads with spaces, not zeros; use "
-                                 f"%0{token[1:]}. Accepted: {ACCEPTED_PATTERNS}")
-    if token.startswith("$F") and not braced and (suffix[:1].isalnum() or suffix[:1] == "_"):
-        raise SequenceUsageError(f"'{text}': Houdini reads {token}{suffix[:1]}... as another variable; "
-                                 f"write ${{F{token[2:]}}} instead. Accepted: {ACCEPTED_PATTERNS}")
 
 
 def _refuse_digit_after_token(text: str, name: str) -> None:
@@ -229,9 +236,9 @@ def _digit_beside_refusal(text: str, name: str, found: re.Match[str],
 
 
 def _one_token(name: str) -> re.Match[str] | None:
-    """The frame token of `name` where it holds exactly one (`_ANY_TOKEN`) and that is a frame
+    """The frame token of `name` where it holds exactly one (`ANY_TOKEN`) and that is a frame
     token (not <UDIM>); None otherwise, several tokens being left to the message that says so."""
-    if len(_ANY_TOKEN.findall(name)) != 1:
+    if len(ANY_TOKEN.findall(name)) != 1:
         return None
     return _FRAME_TOKEN.search(name)
 
@@ -579,7 +586,7 @@ def parse_output_pattern(text: str | Path, source: FramePattern) -> FramePattern
     except SequenceUsageError as exc:
         folder, name = os.path.split(expanded)
         stem, extension = os.path.splitext(name)
-        if stem and not _ANY_TOKEN.search(name) and not any(c.isdigit() for c in name):
+        if stem and not ANY_TOKEN.search(name) and not any(c.isdigit() for c in name):
             example = os.path.join(folder, f"{stem}.{'#' * source.padding}{extension or '.exr'}")
             raise SequenceUsageError(f"-o/--output '{text}' has no frame token, so each frame would be "
                                      f"written to one file; give a frame pattern, e.g. -o {example}") from exc

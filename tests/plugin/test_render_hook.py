@@ -434,6 +434,8 @@ def test_a_render_written_one_folder_per_frame_is_refused_as_seq_refuses_it(tmp_
     ({"output_pattern": "/o/den.exr"}, "has no frame token"),
     ({"output_pattern": "D:/o/den.####.exr"}, "it is a Windows path, and this machine has no drive D:"),
     ({"output_pattern": "/o/den.$f4.exr"}, "$f4 is no frame token"),
+    ({"output_pattern": "/o/den.%4d.exr"}, "%4d pads with spaces, not zeros; use %04d"),
+    ({"output_pattern": "/o/$Fbeauty.exr"}, "Houdini reads $Fb... as another variable; write ${F} instead"),
 ])
 def test_a_hooks_settings_seq_would_refuse_are_refused_before_it_reads_a_frame(setting, words):
     """tile=64 printed ok in process and was refused by the subprocess once the render was done; a

@@ -194,6 +194,9 @@ _REFUSED_AS_BUILT = [  # what seq refuses before it reads a frame, known from th
     ("/tmp/r.${f4}.exr", "${f4} is no frame token (the case matters); write ${F4}: r.${F4}.exr"),
     ("/tmp/r.%04D.exr", "%04D is no frame token (the case matters); write %04d: r.%04d.exr"),
     ("/tmp/r.exr", "the file name 'r.exr' has no frame token"),
+    ("C:r.####.exr", "it is a Windows path, and this machine has no drive C: (write ./C:... for a name"),
+    ("/tmp/r.%4d.exr", "%4d pads with spaces, not zeros; use %04d"),
+    ("/tmp/$Fbeauty.exr", "Houdini reads $Fb... as another variable; write ${F} instead"),
 ])
 def test_an_input_pattern_seq_refuses_is_refused_as_the_request_is_built(pattern, words):
     """A Windows path with '/' and a token in the wrong case were built and refused only as the run

@@ -242,7 +242,8 @@ def test_a_negative_step_of_a_range_written_upwards_is_refused_as_built_saying_i
     "r.exr", "r", "r.1001.exr", "r.$f4.exr", "r_$F4_beauty.exr", "r.%4d.exr", "r.<UDIM>.exr", "####/r.exr",
     "a/%04d/r.exr", "a/$F4/r.####.exr", "r.####.exr", "r.%04d.exr", "r.$F4.exr", "r.${F4}.exr", "r.@@@@.exr",
     "r.%d.exr", "@@/r.####.exr", "~/r.####.exr", "r.%04D.exr", "r.${f4}.exr", "r.$f4.####.exr",
-    "r.$foo.####.exr", "C:/r.####.exr", "./C:/r.####.exr", "//server/share/r.####.exr"])
+    "r.$foo.####.exr", "C:/r.####.exr", "./C:/r.####.exr", "//server/share/r.####.exr", "C:r.####.exr",
+    "./C:r.####.exr", "r.$Fbeauty.exr", "r.${F}beauty.exr", "r.%4d.####.exr", "r.%4d2.exr"])
 def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path, monkeypatch):
     """`pattern_problem` (one folder per frame, no token in the file name) reads patterns without
     fileseq: it must never refuse one seq takes (`sequence.parse_pattern`)."""
@@ -253,7 +254,8 @@ def test_a_pattern_is_refused_as_built_only_where_seq_refuses_it(text, tmp_path,
             parse_pattern(text)
     assert bool(pattern_problem(text)) == (text in (
         "r.exr", "r", "r.1001.exr", "r.<UDIM>.exr", "####/r.exr", "a/%04d/r.exr", "a/$F4/r.####.exr",
-        "r.$f4.exr", "r.%04D.exr", "r.${f4}.exr", "r.$f4.####.exr", "C:/r.####.exr"))
+        "r.$f4.exr", "r.%04D.exr", "r.${f4}.exr", "r.$f4.####.exr", "C:/r.####.exr", "r_$F4_beauty.exr",
+        "r.%4d.exr", "C:r.####.exr", "r.$Fbeauty.exr"))
 
 
 @pytest.mark.parametrize(("text", "token", "right"), [
@@ -270,9 +272,33 @@ def test_a_token_in_the_wrong_case_is_refused_as_built_by_seqs_one_rule(text, to
     assert problem in str(info.value) and text in str(info.value)
 
 
+@pytest.mark.parametrize(("text", "problem"), [
+    ("r.%4d.exr", "%4d pads with spaces, not zeros; use %04d"),
+    ("/s/r.%10d_v2.exr", "%10d pads with spaces, not zeros; use %010d"),
+    ("/s/$Fbeauty.exr", "Houdini reads $Fb... as another variable; write ${F} instead"),
+    ("/s/r_$F4_beauty.exr", "Houdini reads $F4_... as another variable; write ${F4} instead"),
+    ("/s/r.$F4b2.exr", "Houdini reads $F4b... as another variable; write ${F4} instead"),
+])
+def test_a_token_no_tool_writes_frames_by_is_refused_as_built_by_seqs_one_rule(text, problem):
+    """A host's request and a render hook took r.%4d.exr (printf pads it with spaces) and
+    $Fbeauty.exr (Houdini's variable $Fbeauty, not $F), which seq refuses once the run starts:
+    now refused as they are built, in seq's words."""
+    assert pattern_problem(text) == problem and pattern_from_text(text) is None
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern(text)
+    assert str(info.value).startswith(f"'{text}': {problem}. Accepted: ")
+
+
+@pytest.mark.parametrize("text", ["r.%4d.####.exr", "r.%4d2.exr", "v2$Fbeauty.exr", "r.${F}beauty.exr"])
+def test_a_token_spelt_so_beside_another_problem_is_left_to_seqs_words_for_that(text):
+    """Several tokens, or a digit touching the token: seq says that, not how the token is spelt."""
+    assert pattern_problem(text) is None
+
+
 @pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
 @pytest.mark.parametrize("text", ["C:\\shots\\sq010\\r.####.exr", "sq010\\r.$F4.exr", "/mnt/C:\\r.####.exr",
-                                  "C:/shots/sq010/r.####.exr", "d:/r.####.exr"])
+                                  "C:/shots/sq010/r.####.exr", "d:/r.####.exr", "C:r.####.exr",
+                                  "c:sq010/r.####.exr"])
 def test_a_windows_path_is_refused_as_built_by_seqs_one_rule(text):
     """A host's request and a render hook's output took `C:\\shots\\r.####.exr`, which seq refuses
     (fileseq would read the current folder's frames): both now refuse it by seq's rule, in its words."""
@@ -297,6 +323,19 @@ def test_a_drive_letter_is_refused_even_where_a_folder_of_its_name_exists(text, 
     assert pattern_problem(text) == problem and pattern_from_text(text) is None
     assert windows_path_problem(f"./{text}") is None
     assert windows_path_problem("/mnt/C:/r.####.exr") is None  # a folder so named, not first
+
+
+@pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
+def test_a_drive_letter_without_a_slash_is_refused_saying_how_to_name_such_a_file():
+    """C:r.####.exr (Windows' path relative to drive C's current folder) was taken by seq and a
+    host's request, and read as files named C:r.1001.exr in the current folder."""
+    problem = windows_path_problem("C:r.####.exr")
+    assert problem == ("it is a Windows path, and this machine has no drive C: (write ./C:... for a name "
+                       "here that starts so); give the path as this machine mounts the folder")
+    with pytest.raises(SequenceUsageError) as info:
+        parse_pattern("C:r.####.exr")
+    assert str(info.value) == f"'C:r.####.exr': {problem}, e.g. /shots/sq010/r.####.exr"
+    assert windows_path_problem("./C:r.####.exr") is None and pattern_from_text("./C:r.####.exr") is not None
 
 
 @pytest.mark.parametrize(("output", "problem"), [
