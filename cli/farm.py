@@ -23,7 +23,7 @@ from vfxdenoise.cli.options import (
     stack,
 )
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job, check_device_booking
+from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 # OpenCue's job spec books cores to a tenth (pyoutline writes one decimal): less would book none.
@@ -77,11 +77,10 @@ def _job(values: dict, gpus: int) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
     `cores`, the booking). --model-sha256 pins the tasks to the weights it names (`model_pin`:
     refused where the model's weights here differ). What seq would refuse before its first frame
-    is refused now (`seq_checks`), not by every task on the farm, and so are tasks that run on a
-    GPU booking none (`check_device_booking`)."""
+    is refused now (`seq_checks`), not by every task on the farm; tasks that run on a GPU booking
+    none are refused as the engine writes the job (`job.check_booking`), as from Python."""
     from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 
-    check_device_booking(values["device"], gpus)  # before the frames and the model are read
     max_mem_from = "--max-mem" if values["max_mem"] is not None else "--memory"  # sets seq --max-mem
     options = _seq_options(values, gpus)
     job = build_job(values.pop("pattern"), values.pop("output"), values.pop("frames"),

@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 EXECUTABLE = "vfxdenoise"
 MAX_JOB_NAME = 128  # OpenJD's limit on a job's name
 KEEP_GOING = "--keep-going"  # seq's flag: a frame that fails fails alone, and seq exits 1 at the end
+DEVICE = "--device"  # seq's option: auto, cpu or cuda
 MODEL_SHA256 = "--model-sha256"  # seq's flag: the weights' SHA-256 a task must find (`model_pin`)
 DEFAULT_CHUNK = 10  # frames per task unless a job says otherwise (`farm --chunk`)
 COMMAND_FORM = ("give the vfxdenoise executable the workers run, or an interpreter and its arguments, "
@@ -112,6 +113,18 @@ class FarmJob:
     def keep_going(self) -> bool:
         """Whether its tasks run seq --keep-going (a seq option, among `seq_args`)."""
         return KEEP_GOING in self.seq_args
+
+    @property
+    def device(self) -> str | None:
+        """The --device its tasks run seq with (among `seq_args`: the last, as seq reads it, given
+        as `--device cuda` or `--device=cuda`); None where seq's own (auto)."""
+        device = None
+        for arg, value in zip(self.seq_args, (*self.seq_args[1:], None)):
+            if arg == DEVICE and value is not None:
+                device = value
+            elif arg.startswith(f"{DEVICE}="):
+                device = arg.partition("=")[2]
+        return device
 
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
@@ -268,7 +281,16 @@ def default_job_name(pattern: FramePattern) -> str:
     return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
 
 
-def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
+def check_booking(job: FarmJob, gpus: int, gpu_memory: float | None) -> None:
+    """Refuse what each of `job`'s tasks books (`gpus`, `gpu_memory` GB) that contradicts itself
+    (`_check_gpu_booking`) or the job's --device (`_check_device_booking`). The one check of every
+    engine's writer (`openjd.job_template`, `opencue.build_outline`), so a job written from Python
+    is refused as `vfxdenoise farm` refuses it."""
+    _check_gpu_booking(gpus, gpu_memory)
+    _check_device_booking(job.device, gpus)
+
+
+def _check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
     """Refuse GPU memory booked for a task that books no GPU. The engines would book different
     things: OpenCue's pyoutline books a GPU whenever GPU memory is given (a CPU task then holds
     a GPU), OpenJD asks for hosts with GPU memory without asking for a GPU. Options that contradict
@@ -279,7 +301,7 @@ def check_gpu_booking(gpus: int, gpu_memory: float | None) -> None:
                              "give --gpus 1 or more for a task that runs on a GPU")
 
 
-def check_device_booking(device: str | None, gpus: int) -> None:
+def _check_device_booking(device: str | None, gpus: int) -> None:
     """Refuse tasks that run seq --device cuda (`device`) booking no GPU (`gpus` 0): each would
     run on a worker without one, be refused there ('PyTorch sees no CUDA GPU', exit 1) and fail
     on every retry. Options that contradict each other: a FarmUsageError (exit 2). --device auto

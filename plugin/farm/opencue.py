@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library
+from vfxdenoise.plugin.farm.job import FarmJob, check_booking, import_farm_library
 
 LAYER_NAME = "denoise"
 CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
@@ -104,11 +104,13 @@ def layer_commands(job: FarmJob) -> list[tuple[str, str, str]]:
 
 
 def build_outline(job: FarmJob, options: OpenCueOptions | None = None):
-    """The job as an `outline.Outline` holding one Shell layer per frame run."""
+    """The job as an `outline.Outline` holding one Shell layer per frame run; a booking that
+    contradicts itself or the job's --device is refused (`check_booking`)."""
+    options = options or OpenCueOptions()
+    check_booking(job, options.gpus, options.gpu_memory)
     outline = import_farm_library("outline")
     shell = import_farm_library("outline.modules.shell")
 
-    options = options or OpenCueOptions()
     ol = outline.Outline(job.name, frame_range=format_frames(job.frames), show=options.show,
                          shot=options.shot, user=options.user)
     check_for_cuebot(job, options, ol.get_shot())
@@ -149,7 +151,6 @@ def launch(job: FarmJob, options: OpenCueOptions | None = None,
 def _booking(options: OpenCueOptions) -> dict:
     """The Shell layer's booking arguments: those `options` give, memory in whole megabytes; GPU
     memory only as --gpu-memory books it (`NO_GPU_MEMORY` without)."""
-    check_gpu_booking(options.gpus, options.gpu_memory)
     args: dict = {}
     if options.cores is not None:
         args["cores"] = options.cores

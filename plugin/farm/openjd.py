@@ -24,7 +24,7 @@ from typing import Any
 
 from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, check_gpu_booking, import_farm_library, write_text_atomic
+from vfxdenoise.plugin.farm.job import FarmJob, check_booking, import_farm_library, write_text_atomic
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
 
 SPEC_VERSION = "jobtemplate-2023-09"
@@ -80,7 +80,9 @@ def openjd_range(frames: Iterable[int]) -> str:
 
 def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None,
                  memory_gb: float | None = None, cores: float | None = None) -> dict[str, Any]:
-    """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`."""
+    """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`. A booking that
+    contradicts itself or the job's --device is refused (`check_booking`)."""
+    check_booking(job, gpus, gpu_memory_gb)
     return {
         "specificationVersion": SPEC_VERSION,
         "extensions": list(EXTENSIONS),
@@ -246,7 +248,6 @@ def _host_requirements(gpus: int, gpu_memory_gb: float | None, memory_gb: float 
                        cores: float | None = None) -> dict[str, Any]:
     """Linux/macOS hosts (the task script is bash), the GPUs a CUDA run needs, and the host
     memory and CPU cores booked (amounts of memory are in MiB)."""
-    check_gpu_booking(gpus, gpu_memory_gb)
     requirements: dict[str, Any] = {
         "attributes": [{"name": "attr.worker.os.family", "anyOf": ["linux", "macos"]}],
     }

@@ -141,6 +141,19 @@ def test_gpu_memory_without_a_gpu_is_refused(tmp_path):
         serialize(job, OpenCueOptions(gpus=0, gpu_memory=4))
 
 
+def test_a_cuda_job_that_books_no_gpu_is_refused_from_python_as_from_the_cli(tmp_path):
+    """`vfxdenoise farm opencue --device cuda --gpus 0` was refused, but `serialize` (and `launch`)
+    called from Python took it: every task ran seq --device cuda on a worker with no GPU booked,
+    and failed there on every retry. The job's own --device is checked against its booking."""
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+    job = build_job(pattern, None, "1-4", chunk=2, options=SeqOptions(device="cuda"))
+    with pytest.raises(UsageError, match=r"^--device cuda runs each task on a GPU, but --gpus 0 books none"):
+        serialize(job, OpenCueOptions(gpus=0))
+    assert _layers(serialize(job, OpenCueOptions(gpus=1)))["denoise"].findtext("gpus") == "1"
+    for device in ("cpu", "auto"):
+        serialize(build_job(pattern, None, "1-4", options=SeqOptions(device=device)), OpenCueOptions(gpus=0))
+
+
 @pytest.mark.parametrize(("gpus", "gpu_memory", "booked"), [
     (1, None, ("1", "0m")), (2, 4, ("2", "4096m")), (0, None, (None, None))])
 def test_gpu_memory_is_booked_only_as_asked(tmp_path, gpus, gpu_memory, booked):

@@ -93,6 +93,27 @@ def reference(shot, tmp_path, tiny_weights) -> str:
     return _single_run(shot, str(tmp_path / "single" / "den.####.exr"), tiny_weights)
 
 
+def test_a_cuda_job_that_books_no_gpu_is_refused_from_python_as_from_the_cli(tmp_path):
+    """`vfxdenoise farm openjd --device cuda --gpus 0` was refused, but `write_bundle(job, dir)`
+    called from Python (gpus=0, its default) wrote the bundle: every task ran seq --device cuda
+    on a worker with no GPU booked, and failed there on every retry. The job's own --device (as
+    `build_job` gives it, or as a FarmJob made by hand spells it) is checked against the booking."""
+    from dataclasses import replace
+
+    from vfxdenoise.core.errors import UsageError
+
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+    job = build_job(pattern, None, "1-4", chunk=2, options=SeqOptions(device="cuda"))
+    for cuda in (job, replace(job, seq_args=("--device=cuda",))):
+        with pytest.raises(UsageError, match=r"^--device cuda runs each task on a GPU, but --gpus 0 books"):
+            write_bundle(cuda, tmp_path / "bundle")
+        assert not (tmp_path / "bundle").exists()
+    assert write_bundle(job, tmp_path / "bundle", gpus=1)
+    for device in ("cpu", "auto"):
+        cpu = build_job(pattern, None, "1-4", options=SeqOptions(device=device))
+        assert write_bundle(cpu, tmp_path / device)
+
+
 def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp_path, tiny_weights):
     job = _cpu_job(shot, str(tmp_path / "out" / "den.####.exr"), tiny_weights, chunk=3)
     tasks = write_bundle(job, tmp_path / "bundle", gpus=1, gpu_memory_gb=8)
