@@ -80,9 +80,11 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
     nothing else to show for it (motion: `_warn_of_missing_motion`). Names the RGB layers the
-    frame has."""
+    frame has. A guide whose layer was passed over for its components is left to its own note
+    (`LayerMap.unread_guides`), which the run says: this said it again, as though none were there."""
     missing = [guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
-               and any(getattr(layers, guide) is None for layers in views.values())]
+               and any(getattr(layers, guide) is None and guide not in layers.unread_guides
+                       for layers in views.values())]
     if missing:
         others = other_rgb_layers(specs, config.layers, str(path))
         warn(log, "%s: no %s layer found, so the network denoises without %s, a few tenths of "

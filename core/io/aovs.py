@@ -188,8 +188,9 @@ class LayerMap:
     (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`, `_unread_guide_note`),
     for a run to say once (`views.layer_notes`); `unmatched` holds each wildcard that matched no
     layer of light ('--aov RGBA_*') with its note among them, which a run over frames says of the
-    frames holding none (`views.frames_layer_notes`). Neither is part of what a frame reads, so two
-    maps differing only there are equal."""
+    frames holding none (`views.frames_layer_notes`); `unread_guides` the guides passed over with a
+    note of their own, which no other warning need say are missing. None is part of what a frame
+    reads, so two maps differing only there are equal."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -200,6 +201,7 @@ class LayerMap:
     aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
     unmatched: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (wildcard, its note)
+    unread_guides: tuple[str, ...] = field(default=(), compare=False)  # e.g. ('albedo',)
 
     def describe(self) -> dict[FeatureKey, str]:
         """feature -> 'albedo.R,albedo.G,albedo.B' or NO_CHANNELS ('(none)'), then each layer
@@ -580,6 +582,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
         raise UnknownFeatureError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     mapping: dict[str, tuple[str, ...] | None] = {}
     notes: list[str] = []
+    unread_guides: list[str] = []
     view_layer = ""  # the beauty's, once found: the guides come from the same view layer
     for feature in FEATURES:
         if feature in overrides:
@@ -591,6 +594,7 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
             unread = _unread_guide_note(layers, feature, view_layer) if mapping[feature] is None else None
             notes += [unread] if unread else []
+            unread_guides += [feature] if unread else []
         if feature == "beauty" and mapping["beauty"] is not None:
             flag = f"--beauty {overrides.get('beauty', 'R,G,B')}"
             guessed = _refuse_data(flag, mapping["beauty"], where, data)
@@ -604,7 +608,8 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
                 "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     _refuse_shared(mapping, overrides, where)
     taken, aov_notes, unmatched = _aov_layers(channels, layers, aovs, mapping, where, data)
-    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes), unmatched=unmatched)
+    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes), unmatched=unmatched,
+                    unread_guides=tuple(unread_guides))
 
 
 def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Mapping[str, str],

@@ -376,4 +376,4 @@ def _in_file(layers: LayerMap, view: View) -> LayerMap:
 
     return LayerMap(**{feature: named(getattr(layers, feature)) for feature in FEATURES},
                     aovs=tuple((name, named(channels)) for name, channels in layers.aovs), notes=layers.notes,
-                    unmatched=layers.unmatched)
+                    unmatched=layers.unmatched, unread_guides=layers.unread_guides)

@@ -153,6 +153,19 @@ def test_guides_not_found_and_a_beauty_taken_by_the_parts_order_are_warned_of_on
     assert caplog.messages == []
 
 
+def test_a_guide_layer_passed_over_for_its_components_is_not_warned_of_again_as_not_found(tmp_path, caplog):
+    """An albedo of R,G is passed over with a note of its own (`LayerMap.notes`: the layer, its
+    components, what to do), which a run says; 'no albedo layer found' said the same again, and
+    wrongly (the layer is there). A normal missing outright is still warned of."""
+    for frame in (1, 2):
+        _multi_part(tmp_path / f"r.{frame:04d}.exr", {"rgba": ["R", "G", "B"], "albedo": ["R", "G"]})
+    pattern = parse_pattern(str(tmp_path / "r.####.exr"))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "none"}))
+    (warning,) = caplog.messages
+    assert warning.startswith("r.0001.exr: no normal layer found, so the network denoises without it")
+
+
 def _deep_frame(path) -> None:
     """A real deep EXR (one RGBA sample per pixel), as OpenImageIO writes one."""
     spec = oiio.ImageSpec(16, 8, 4, oiio.FLOAT)
