@@ -34,7 +34,6 @@ from vfxdenoise.core.io.views import (
     View,
     frames_layer_notes,
     frames_layers,
-    layer_notes,
     no_alpha_where,
     resolve_views,
     views_of,
@@ -262,11 +261,15 @@ class _FrameLayers:
     each view's --aov layers of every frame, joined as a run's summary joins them
     (`views.frames_layers`: a frame may lack a wildcard's layer), which of them each frame
     has, the frames that do not map (seq stops or fails there), and the guides short of the
-    beauty's overscan (`guide_windows`, which seq warns of once a run)."""
+    beauty's overscan (`guide_windows`, which seq warns of once a run). Without --aov (`asked`
+    False) each frame is mapped as seq maps it too (`run_maps`), whose notes a run says: the
+    '*' maps' would add what `--aov '*'` leaves out."""
 
     overrides: dict
     aovs: tuple[AovName | str, ...]  # those given, or '*' for what `seq --aov '*'` would take
+    asked: bool = True  # whether `aovs` are those given
     maps: dict[int, dict[str, LayerMap]] = field(default_factory=dict)  # frame -> its views' maps
+    run_maps: dict[int, dict[str, LayerMap]] = field(default_factory=dict)  # as seq maps them
     joined: dict[str, LayerMap] = field(default_factory=dict)
     held: dict[int, set[FeatureKey]] = field(default_factory=dict)  # frame -> the layers it has
     unmapped: dict[int, str] = field(default_factory=dict)  # frame -> why it does not map
@@ -283,6 +286,7 @@ class _FrameLayers:
             self.held[frame] = set().union(*(self._held_alone(specs, source, name) for name in self.aovs))
             return
         self.maps[frame] = mappings
+        self.run_maps[frame] = mappings if self.asked else resolve_views(specs, self.overrides, source)
         self.joined = frames_layers((self.joined, mappings))
         self.held[frame] = _layers_of(mappings)
         self.uncovered.add(frame, uncovered_in_header(specs, mappings))
@@ -311,6 +315,42 @@ class _FrameLayers:
                 if (mapping.alpha is not None) == has_alpha:
                     found.setdefault(view, []).append(frame)
         return found
+
+
+def _differing(maps: dict[int, dict[str, LayerMap]], reference: int) -> dict[str, dict[str, list[int]]]:
+    """View -> feature (beauty, albedo... as `LayerMap.describe` names them) -> the frames of
+    `maps` reading it from other channels than the `reference` frame, or lacking it, where some
+    do: seq denoises each frame with its own, and no frame as a neighbour of one whose features
+    differ (`neighbours.context_mismatch`)."""
+    found: dict[str, dict[str, list[int]]] = {}
+    for view, ours in maps[reference].items():
+        for frame, mappings in maps.items():
+            theirs = mappings.get(view)
+            for key in ours.differences(theirs).keys() if theirs else ():
+                if not key.aov:
+                    found.setdefault(view, {}).setdefault(key.feature, []).append(frame)
+    return found
+
+
+def _differing_notes(maps: dict[int, dict[str, LayerMap]], differing: dict[str, dict[str, list[int]]]
+                     ) -> list[str]:
+    """A note a view on the features the frames read otherwise (`_differing`): each one's channels
+    and the frames reading them, and what seq does there, as its warnings say frame by frame."""
+    notes = []
+    for view, features in differing.items():
+        said = []
+        for feature in features:
+            by_channels: dict[str, list[int]] = {}
+            for frame, mappings in maps.items():
+                if view in mappings:
+                    by_channels.setdefault(mappings[view].describe()[FeatureKey(feature)], []).append(frame)
+            said.append(f"{feature} " + ", ".join(
+                f"{channels} in {'frame(s) ' if index == 0 else ''}{format_frames(frames)}"
+                for index, (channels, frames) in enumerate(by_channels.items())))
+        notes.append(f"the frames' features differ{f' in view {view}' if view else ''}: {'; '.join(said)}: "
+                     "seq denoises each frame with its own, and no frame as a neighbour of one whose "
+                     "features differ (its temporal context stops there, warned frame by frame)")
+    return notes
 
 
 def _layers_of(mappings: dict[str, LayerMap]) -> set[FeatureKey]:
@@ -425,6 +465,7 @@ class _Shot:
     # View -> the channels seq reads for each feature; with --aov, the layers of every frame
     mappings: dict[str, LayerMap]
     lacking: dict[FeatureKey, list[int]]  # an --aov layer (of a view) -> the frames that lack it
+    differing: dict[str, dict[str, list[int]]]  # view -> feature -> frames reading it otherwise
     motion: MotionVectors | None  # None where no view has a motion layer
     notes: list[str]
     other_layers: list[str] | None  # what `seq --aov '*'` would take; None when --aov was given
@@ -463,7 +504,7 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     views = views_of(specs, overrides.get("beauty"))
     names = aov_names(aovs, radiance_aovs)
     mappings = resolve_views(specs, overrides, first, names)  # refused as seq refuses the first frame
-    layers = _FrameLayers(overrides, names or ("*",))
+    layers = _FrameLayers(overrides, names or ("*",), asked=bool(names))
     headers = _check_frames(sequence, reference, specs, layers)
     lacking = layers.lacking() if names else {}
     mappings = layers.joined if names else mappings
@@ -474,7 +515,9 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     notes = [hint] if hint and "motion" not in overrides and not with_motion else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     # What --aov wildcards leave out or match in some frames only, named layers that look like data
-    notes += frames_layer_notes(layers.maps) if names else layer_notes(mappings)
+    notes += frames_layer_notes(layers.run_maps)  # a guide passed over, named frames...
+    differing = _differing(layers.run_maps, reference)
+    notes += _differing_notes(layers.run_maps, differing)
     without_alpha = layers.alpha_frames(has_alpha=False)
     if alpha == ALPHA_DENOISE and without_alpha:  # as seq warns
         where = no_alpha_where(without_alpha, layers.maps)
@@ -486,8 +529,9 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
         wildcard = wildcard_layers(specs, overrides, first)
         other_layers = [name for mapping in list(layers.joined.values())[:1] for name, _ in mapping.aovs]
         wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
-    return _Shot(sequence, reference, specs, headers, views, mappings, lacking, motion, notes, other_layers,
-                 wildcard_notes, radiance_aovs, alpha, layers.alpha_frames(has_alpha=True), without_alpha)
+    return _Shot(sequence, reference, specs, headers, views, mappings, lacking, differing, motion, notes,
+                 other_layers, wildcard_notes, radiance_aovs, alpha, layers.alpha_frames(has_alpha=True),
+                 without_alpha)
 
 
 def _echo_text(shot: _Shot) -> None:
@@ -550,7 +594,8 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
     aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name),
              "lacking_frames": shot.lacking.get(FeatureKey(aov=name, view=view), [])}
             for name, channels in mapping.aovs]
-    return {"view": view or None, **features, "aovs": aovs, "alpha_denoised": shot.alpha_denoised(view),
+    return {"view": view or None, **features, "aovs": aovs, "differing_frames": shot.differing.get(view, {}),
+            "alpha_denoised": shot.alpha_denoised(view),
             "alpha_lacking_frames": shot.without_alpha.get(view, [])}
 
 
@@ -602,7 +647,9 @@ JSON_HELP = (
     "than no motion, so seq reads the shot as without them), description} (null without a motion "
     "layer); features, a view each [{view, beauty, albedo, normal, depth, motion, alpha (channel "
     "lists or null), aovs [{layer, channels, as_radiance, lacking_frames (every frame's layers, "
-    "each with the frames without it, those that do not map as seq asks too)}], alpha_denoised "
+    "each with the frames without it, those that do not map as seq asks too)}], differing_frames "
+    "({feature: the frames reading it from other channels than the reference frame, or lacking "
+    "it}, where some do: seq denoises them with their own and as no other's neighbour), alpha_denoised "
     "(whether seq --alpha as given denoises the view's alpha in any frame), alpha_lacking_frames "
     "(the frames without an alpha channel there)}] (channels: the reference frame's); "
     "other_rgb_layers (what --aov '*' would take in any frame; null with --aov); notes.")

@@ -272,8 +272,11 @@ def frames_layer_notes(maps: Mapping[int, Mapping[str, LayerMap]]) -> list[str]:
     gives one file's, for a run to say once of the frames it wrote. A wildcard that matched no
     layer of light in some of a view's frames only (`LayerMap.unmatched`) is said of those frames,
     naming those where it did (`_unmatched_in_some_note`): its note names one file, and would say
-    the wildcard matched none. One that matched none in any frame is said by its first note."""
+    the wildcard matched none. One that matched none in any frame is said by its first note.
+    Another note said of some frames only (a guide passed over in one frame: `LayerMap.notes`)
+    names them ('frame(s) 3: normal: ...'): said of the run, it read as said of every frame."""
     said: dict[str | tuple[str, str], None] = {}  # a note, or (wildcard, view) for a wildcard's
+    noted: dict[str, list[int]] = {}  # a note -> the frames whose maps say it
     missed: dict[tuple[str, str], list[int]] = {}  # (wildcard, view) -> the frames it matched none in
     first: dict[tuple[str, str], str] = {}  # (wildcard, view) -> its first note
     frames: dict[str, list[int]] = {}  # view -> the frames holding it
@@ -284,14 +287,21 @@ def frames_layer_notes(maps: Mapping[int, Mapping[str, LayerMap]]) -> list[str]:
             for note in mapping.notes:
                 if note not in unmatched:
                     said.setdefault(note)
+                    noted.setdefault(note, []).append(frame)
                     continue
                 key = (unmatched[note], view)
                 said.setdefault(key)
                 missed.setdefault(key, []).append(frame)
                 first.setdefault(key, note)
-    return [key if isinstance(key, str)
+    return [_of_frames(key, sorted(set(noted[key])), list(maps)) if isinstance(key, str)
             else first[key] if len(missed[key]) == len(frames[key[1]])
             else _unmatched_in_some_note(*key, missed[key], frames[key[1]]) for key in said]
+
+
+def _of_frames(note: str, frames: Sequence[int], every: Sequence[int]) -> str:
+    """`note`, said of the `frames` whose maps say it, naming them where they are not `every`
+    frame of the run."""
+    return note if len(frames) == len(every) else f"frame(s) {format_frames(list(frames))}: {note}"
 
 
 def _unmatched_in_some_note(wildcard: str, view: str, missed: Sequence[int], frames: Sequence[int]) -> str:

@@ -652,3 +652,38 @@ def test_a_mip_mapped_frame_cut_short_in_its_small_levels_reads_as_seq_reads_it(
     headers = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["headers"]
     assert headers["unreadable"] == [3]
     assert [why["frame"] for why in headers["unreadable_why"]] == [3]
+
+
+def _without_channels(pattern: str, frame: int, names) -> None:
+    """Rewrite `frame` of `pattern` without the channels `names`, the others as stored."""
+    path = parse_pattern(pattern).path(frame)
+    image = read_exr(path)
+    types = image.parts[0].channel_types
+    kept = [name for name in image.channel_names if name not in names]
+    write_exr(path, ExrImage.from_channels(dict(zip(kept, image.get(kept))),
+                                           pixel_types={name: types[name] for name in kept}))
+
+
+def test_info_says_which_frames_seq_reads_other_guides_in_and_their_notes(sequence_factory, tmp_path):
+    """Frame 3 without an albedo and frame 4 with a normal of X,Y: seq denoises each with its own
+    guides, none as the others' neighbour, and says the normal passed over; info showed the first
+    frame's guides and said nothing (its notes were the first frame's)."""
+    pattern = sequence_factory(frames=range(1, 6), height=16, width=16)
+    _without_channels(pattern, 3, ("albedo.R", "albedo.G", "albedo.B"))
+    _without_channels(pattern, 4, ("N.Z",))
+
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+
+    differ = ("note: the frames' features differ: albedo albedo.R,albedo.G,albedo.B in frame(s) 1-2,4-5, "
+              "(none) in 3; normal N.X,N.Y,N.Z in frame(s) 1-3,5, (none) in 4: seq denoises each frame "
+              "with its own, and no frame as a neighbour of one whose features differ (its temporal context "
+              "stops there, warned frame by frame)")
+    assert differ in shown
+    passed_over = "note: frame(s) 4: normal: layer 'N' has 2 components (X,Y)"
+    assert any(line.startswith(passed_over) for line in shown)
+    facts = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)
+    assert facts["features"][0]["differing_frames"] == {"albedo": [3], "normal": [4]}
+    assert differ.removeprefix("note: ") in facts["notes"]
+    alike = sequence_factory("alike", frames=range(1, 3), height=16, width=16)
+    assert json.loads(run_vfxdenoise("info", alike, "--json", cwd=tmp_path).stdout)["features"][0][
+        "differing_frames"] == {}

@@ -8,7 +8,14 @@ import pytest
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.exr import ExrImage, ExrPart, read_exr, read_exr_header, write_exr
-from vfxdenoise.core.io.views import layer_notes, other_rgb_layers, resolve_views, views_of, wildcard_layers
+from vfxdenoise.core.io.views import (
+    frames_layer_notes,
+    layer_notes,
+    other_rgb_layers,
+    resolve_views,
+    views_of,
+    wildcard_layers,
+)
 
 EYE = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
        "key.R", "key.G", "key.B"]
@@ -66,6 +73,18 @@ def test_each_view_says_what_a_wildcard_left_out_once_for_both_eyes():
     assert wildcard is not None and wildcard.notes == (said,)
     assert other_rgb_layers(specs) == ["key", "RGBA_car_vel"]
     assert wildcard_layers([_spec(["R", "G", "B", "P.X", "P.Y", "P.Z"])]) is None  # nothing to take
+
+
+def test_a_note_of_some_frames_only_names_them():
+    """A normal passed over in frame 3 alone (N of X,Y) was said of the run without a frame, as
+    though every frame went without a normal; a note of every frame is said as one file's."""
+    whole = [_spec(["R", "G", "B", "N.X", "N.Y", "N.Z"])]
+    flat = [_spec(["R", "G", "B", "N.X", "N.Y"])]
+    maps = {frame: resolve_views(flat if frame == 3 else whole) for frame in range(1, 6)}
+    (note,) = layer_notes(maps[3])
+    assert note.startswith("normal: layer 'N' has 2 components (X,Y)")
+    assert frames_layer_notes(maps) == [f"frame(s) 3: {note}"]
+    assert frames_layer_notes({frame: maps[3] for frame in range(1, 6)}) == [note]
 
 
 def test_a_wildcard_matching_no_layer_of_light_in_either_eye_is_a_note_for_each():
