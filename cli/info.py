@@ -16,6 +16,7 @@ from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
+from vfxdenoise.core.features import opaque_in_file
 from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
 from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names, unread_motion
@@ -268,6 +269,8 @@ class _FrameLayers:
     overrides: dict
     aovs: tuple[AovName | str, ...]  # those given, or '*' for what `seq --aov '*'` would take
     asked: bool = True  # whether `aovs` are those given
+    read_alpha: bool = False  # whether to read each alpha, to tell the opaque (`--alpha denoise`)
+    opaque: dict[str, list[int]] = field(default_factory=dict)  # view -> frames whose alpha is all 1
     maps: dict[int, dict[str, LayerMap]] = field(default_factory=dict)  # frame -> its views' maps
     run_maps: dict[int, dict[str, LayerMap]] = field(default_factory=dict)  # as seq maps them
     joined: dict[str, LayerMap] = field(default_factory=dict)
@@ -287,6 +290,9 @@ class _FrameLayers:
             return
         self.maps[frame] = mappings
         self.run_maps[frame] = mappings if self.asked else resolve_views(specs, self.overrides, source)
+        for view, mapping in mappings.items() if self.read_alpha else ():
+            if mapping.alpha is not None and opaque_in_file(Path(source), specs, mapping):
+                self.opaque.setdefault(view, []).append(frame)
         self.joined = frames_layers((self.joined, mappings))
         self.held[frame] = _layers_of(mappings)
         self.uncovered.add(frame, uncovered_in_header(specs, mappings))
@@ -474,22 +480,37 @@ class _Shot:
     alpha: str = ALPHA_RENDERED  # what `seq --alpha` would do with it
     with_alpha: dict[str, list[int]] = field(default_factory=dict)  # view -> the frames with an alpha
     without_alpha: dict[str, list[int]] = field(default_factory=dict)  # view -> the frames without
+    opaque: dict[str, list[int]] = field(default_factory=dict)  # view -> frames whose alpha is all 1
 
     def as_radiance(self, aov: str) -> bool:
         """Whether the `--aov` layer `aov` is filtered as radiance (`filtered_as_radiance`)."""
         return bool(aov) and filtered_as_radiance(aov, self.radiance_aovs)
 
     def alpha_denoised(self, view: str) -> bool:
-        """Whether `seq --alpha` as asked denoises the alpha of `view` in any frame."""
-        return self.alpha == ALPHA_DENOISE and bool(self.with_alpha.get(view))
+        """Whether `seq --alpha` as asked denoises the alpha of `view` in any frame: one not 1
+        everywhere (seq keeps an opaque frame's as rendered: `FrameFeatures.opaque`)."""
+        return self.alpha == ALPHA_DENOISE and bool(self._denoised(view))
+
+    def _denoised(self, view: str) -> list[int]:
+        """The frames whose alpha of `view` seq's --alpha denoise denoises: those with one, not opaque."""
+        return [frame for frame in self.with_alpha.get(view, []) if frame not in self.opaque.get(view, [])]
 
     def alpha_text(self, view: str) -> str:
-        """'  (denoised)' beside `view`'s alpha where seq denoises it, naming the frames where some
-        have none (the reference frame's channels are shown, which may be one without); ''."""
-        if not self.alpha_denoised(view):
+        """What `seq --alpha denoise` does with `view`'s alpha, as its summary says it: '  (denoised)',
+        naming the frames it denoises where some have none or are kept, opaque (the reference
+        frame's channels are shown, which may be one without), '  (kept: opaque in every frame)';
+        '' where not asked or no frame has one."""
+        if self.alpha != ALPHA_DENOISE or not self.with_alpha.get(view):
             return ""
-        return f"  (denoised in frame(s) {format_frames(self.with_alpha[view])})" if self.without_alpha.get(
-            view) else "  (denoised)"
+        denoised, kept = self._denoised(view), self.opaque.get(view, [])
+        if not denoised:
+            return f"  (kept in frame(s) {format_frames(kept)} (opaque))" if self.without_alpha.get(
+                view) else "  (kept: opaque in every frame)"
+        if kept:
+            return f"  (denoised in frame(s) {format_frames(denoised)}, kept in {format_frames(kept)} " \
+                   "(opaque))"
+        lacking = self.without_alpha.get(view)
+        return f"  (denoised in frame(s) {format_frames(denoised)})" if lacking else "  (denoised)"
 
 
 def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ...], layers: dict,
@@ -504,7 +525,7 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     views = views_of(specs, overrides.get("beauty"))
     names = aov_names(aovs, radiance_aovs)
     mappings = resolve_views(specs, overrides, first, names)  # refused as seq refuses the first frame
-    layers = _FrameLayers(overrides, names or ("*",), asked=bool(names))
+    layers = _FrameLayers(overrides, names or ("*",), asked=bool(names), read_alpha=alpha == ALPHA_DENOISE)
     headers = _check_frames(sequence, reference, specs, layers)
     lacking = layers.lacking() if names else {}
     mappings = layers.joined if names else mappings
@@ -531,7 +552,7 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
         wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
     return _Shot(sequence, reference, specs, headers, views, mappings, lacking, differing, motion, notes,
                  other_layers, wildcard_notes, radiance_aovs, alpha, layers.alpha_frames(has_alpha=True),
-                 without_alpha)
+                 without_alpha, layers.opaque)
 
 
 def _echo_text(shot: _Shot) -> None:
@@ -596,7 +617,8 @@ def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
             for name, channels in mapping.aovs]
     return {"view": view or None, **features, "aovs": aovs, "differing_frames": shot.differing.get(view, {}),
             "alpha_denoised": shot.alpha_denoised(view),
-            "alpha_lacking_frames": shot.without_alpha.get(view, [])}
+            "alpha_lacking_frames": shot.without_alpha.get(view, []),
+            "alpha_opaque_frames": shot.opaque.get(view, [])}
 
 
 def _json_of(shot: _Shot) -> dict:
@@ -651,7 +673,8 @@ JSON_HELP = (
     "({feature: the frames reading it from other channels than the reference frame, or lacking "
     "it}, where some do: seq denoises them with their own and as no other's neighbour), alpha_denoised "
     "(whether seq --alpha as given denoises the view's alpha in any frame), alpha_lacking_frames "
-    "(the frames without an alpha channel there)}] (channels: the reference frame's); "
+    "(the frames without an alpha channel there), alpha_opaque_frames (with --alpha denoise, those whose "
+    "alpha is 1 everywhere, which seq keeps as rendered)}] (channels: the reference frame's); "
     "other_rgb_layers (what --aov '*' would take in any frame; null with --aov); notes.")
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import OpenImageIO as oiio
 import torch
 
 from vfxdenoise.core import coverage
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.io.exr_image import channel_names_by_part, data_window
+from vfxdenoise.core.io.pixel_box import placed_on_window
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 
 # The name under which a frame's alpha, read to be denoised (`seq --alpha denoise`), joins `aovs`:
@@ -124,3 +128,30 @@ def features_from_exr(image: ExrImage, layers: LayerMap, names: Sequence[str] = 
 def _float_channels(image: ExrImage, channels: Sequence[str]) -> tuple[bool, ...]:
     """Per channel, whether the frame stores it as float (where +Inf is a broken value, not a lamp)."""
     return tuple(image.pixel_type(channel) == "float" for channel in channels)
+
+
+def opaque_in_file(path: Path, specs: Sequence[oiio.ImageSpec], layers: LayerMap) -> bool:
+    """Whether the frame at `path` (header `specs`) has an alpha (`layers.alpha`) full everywhere
+    over its beauty's data window, as `FrameFeatures.opaque` judges it as read (sanitised), so
+    without decoding the other channels: `seq --alpha denoise` keeps such a frame's alpha as
+    rendered. True without an alpha."""
+    if layers.alpha is None:
+        return True
+    names = channel_names_by_part(specs)
+    part, index = next((p, c) for p, part_names in enumerate(names) for c, name in enumerate(part_names)
+                       if name == layers.alpha[0])
+    beauty = next(p for p, part_names in enumerate(names) if layers.beauty[0] in part_names)
+    handle = oiio.ImageInput.open(str(path))
+    try:
+        read = handle.read_image(part, 0, index, index + 1, oiio.FLOAT)
+    finally:
+        handle.close()
+    spec = specs[part]
+    own, window = data_window(spec), data_window(specs[beauty])
+    alpha = np.asarray(read, np.float32).reshape(1, spec.height, spec.width)
+    if own != window:
+        alpha = placed_on_window(alpha, own, np.zeros((1, *window.shape), np.float32), window)
+    as_float = spec.channelformat(index) == oiio.FLOAT
+    cleaned, _ = sanitize(FrameFeatures(beauty=alpha), in_place=True,
+                          stored_as_float={FeatureKey("beauty"): (as_float,)})
+    return FrameFeatures(beauty=cleaned.beauty, aovs={ALPHA_LAYER: cleaned.beauty}).opaque()

@@ -80,7 +80,7 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
 
 
 def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_factory, tmp_path):
-    pattern = sequence_factory(frames=[1, 2])
+    pattern = sequence_factory(frames=[1, 2], extra={"A": np.full((32, 48), 0.5, np.float32)})
     plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
     assert any(line.split() == ["alpha", "A"] for line in plain)
     asked = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
@@ -582,7 +582,8 @@ def test_info_says_which_frames_have_no_alpha_to_denoise_as_seq_does(sequence_fa
     """`--alpha denoise` was judged from the first frame alone: frames 1 and 3 without an alpha
     read as 'no alpha channel in the frames' (seq denoises 2, 4 and 5's), and frame 3 alone
     without one went unsaid."""
-    pattern = sequence_factory(frames=range(1, 6), height=16, width=16)
+    soft = {"A": np.full((16, 16), 0.5, np.float32)}  # not opaque: seq denoises it
+    pattern = sequence_factory(frames=range(1, 6), height=16, width=16, extra=soft)
     _without_alpha(pattern, [1, 3])
 
     shown = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
@@ -592,7 +593,7 @@ def test_info_says_which_frames_have_no_alpha_to_denoise_as_seq_does(sequence_fa
     features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
                                          cwd=tmp_path).stdout)["features"][0]
     assert (features["alpha_denoised"], features["alpha_lacking_frames"]) == (True, [1, 3])
-    other = sequence_factory("other", frames=range(1, 6), height=16, width=16)
+    other = sequence_factory("other", frames=range(1, 6), height=16, width=16, extra=soft)
     _without_alpha(other, [3])
     shown = run_vfxdenoise("info", other, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
     assert "note: --alpha denoise: frame(s) 3 have no alpha channel; nothing to denoise there" in shown
@@ -687,3 +688,22 @@ def test_info_says_which_frames_seq_reads_other_guides_in_and_their_notes(sequen
     alike = sequence_factory("alike", frames=range(1, 3), height=16, width=16)
     assert json.loads(run_vfxdenoise("info", alike, "--json", cwd=tmp_path).stdout)["features"][0][
         "differing_frames"] == {}
+
+
+def test_info_says_seqs_alpha_denoise_keeps_the_alpha_of_opaque_frames(sequence_factory, tmp_path):
+    """seq keeps an alpha 1 everywhere as rendered ('kept (opaque)'); info said 'denoised'."""
+    pattern = sequence_factory(frames=range(1, 4), height=16, width=16)
+    assert any(line.split() == ["alpha", "A", "(kept:", "opaque", "in", "every", "frame)"] for line in
+               run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines())
+    path = parse_pattern(pattern).path(2)
+    image = read_exr(path)
+    alpha = image.get(["A"])
+    alpha[0, :4, :4] = 0.5
+    image.set(["A"], alpha)
+    write_exr(path, image)
+    shown = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    assert any(line.split() == ["alpha", "A", "(denoised", "in", "frame(s)", "2,", "kept", "in", "1,3",
+                                "(opaque))"] for line in shown)
+    features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
+                                         cwd=tmp_path).stdout)["features"][0]
+    assert (features["alpha_denoised"], features["alpha_opaque_frames"]) == (True, [1, 3])
