@@ -23,7 +23,7 @@ from vfxdenoise.cli.options import (
     stack,
 )
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job
+from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job, within_booking
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 # OpenCue's job spec books cores to a tenth (pyoutline writes one decimal): less would book none.
@@ -94,15 +94,10 @@ def _job(values: dict, gpus: int) -> FarmJob:
 def _seq_options(values: dict, gpus: int) -> SeqOptions:
     """The tasks' seq options, removed from `values`: each `SeqOptions` field by its name, the layer
     options as `layers`. A task on the CPU (`gpus` 0) keeps seq within its booked memory and cores
-    (farm engines book cores without always confining a task to them) unless told otherwise."""
+    unless told otherwise (`within_booking`, the rule the engines' writers keep from Python)."""
     given = {f.name: values.pop(f.name) for f in fields(SeqOptions) if f.name in values}
     given["layers"] = layer_overrides(values)
-    if gpus == 0:
-        if given["max_mem"] is None:
-            given["max_mem"] = values["memory"]
-        if given["cpu_threads"] is None and values["cores"]:
-            given["cpu_threads"] = max(1, int(values["cores"]))
-    return SeqOptions(**given)
+    return within_booking(SeqOptions(**given), gpus, values["memory"], values["cores"])
 
 
 def _gpus(values: dict) -> int:

@@ -5,7 +5,7 @@ Cloud, `openjd run`), `opencue` as an OpenCue outline. The engines themselves ar
 dependencies (`pip install vfxdenoise[farm]`), imported only by the writer that needs them.
 """
 
-from vfxdenoise.plugin.farm.job import FarmJob, build_job, default_command
+from vfxdenoise.plugin.farm.job import FarmJob, booked_job, build_job, default_command, within_booking
 from vfxdenoise.plugin.seq_options import SeqOptions
 
-__all__ = ["FarmJob", "SeqOptions", "build_job", "default_command"]
+__all__ = ["FarmJob", "SeqOptions", "booked_job", "build_job", "default_command", "within_booking"]

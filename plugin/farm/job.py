@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,7 +61,7 @@ from vfxdenoise.core.model_files import (
 )
 from vfxdenoise.plugin.errors import PinnedWeightsError
 from vfxdenoise.plugin.runner import split_command
-from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions
+from vfxdenoise.plugin.seq_options import EXISTING_POLICIES, SeqOptions, seq_flag
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +116,20 @@ class FarmJob:
 
     @property
     def device(self) -> str | None:
-        """The --device its tasks run seq with (among `seq_args`: the last, as seq reads it, given
-        as `--device cuda` or `--device=cuda`); None where seq's own (auto)."""
-        device = None
-        for arg, value in zip(self.seq_args, (*self.seq_args[1:], None)):
-            if arg == DEVICE and value is not None:
-                device = value
-            elif arg.startswith(f"{DEVICE}="):
-                device = arg.partition("=")[2]
-        return device
+        """The --device its tasks run seq with (among `seq_args`); None where seq's own (auto)."""
+        return seq_arg(self.seq_args, DEVICE)
+
+
+def seq_arg(seq_args: tuple[str, ...], flag: str) -> str | None:
+    """The value `seq_args` give seq's option `flag` (the last, as seq reads it, given as
+    `--device cuda` or `--device=cuda`); None where they do not give it."""
+    found = None
+    for arg, value in zip(seq_args, (*seq_args[1:], None)):
+        if arg == flag and value is not None:
+            found = value
+        elif arg.startswith(f"{flag}="):
+            found = arg.partition("=")[2]
+    return found
 
 
 def build_job(input_pattern: str, output_pattern: str | None = None, frames: str | None = None,
@@ -281,11 +286,54 @@ def default_job_name(pattern: FramePattern) -> str:
     return f"{EXECUTABLE}_{stem[-(MAX_JOB_NAME - len(EXECUTABLE) - 1):]}"
 
 
+def booked_job(job: FarmJob, gpus: int = 0, gpu_memory: float | None = None,
+               memory: float | None = None, cores: float | None = None) -> FarmJob:
+    """`job` as its tasks run where each books `gpus`, `gpu_memory` and `memory` GB and `cores`:
+    a booking that contradicts itself or the job's --device is refused (`check_booking`), and a
+    task booking no GPU keeps seq within the memory and cores it books (`cpu_limits`), where its
+    seq options do not give their own. The one step of every engine's writer
+    (`openjd.write_bundle`, `opencue.build_outline`), so a job written from Python books and runs
+    as `vfxdenoise farm` writes it: the booking was the farm's alone, and a task on the CPU could
+    plan for the worker's whole memory and be killed in a slot booked for less."""
+    check_booking(job, gpus, gpu_memory)
+    limits = {name: value for name, value in cpu_limits(gpus, memory, cores).items()
+              if seq_arg(job.seq_args, seq_flag(name)) is None}
+    if not limits:
+        return job
+    return replace(job, seq_args=(*job.seq_args, *SeqOptions(**limits).to_args()))
+
+
+def within_booking(options: SeqOptions, gpus: int, memory: float | None,
+                   cores: float | None) -> SeqOptions:
+    """`options` for tasks that book `gpus`, `memory` GB and `cores`: with the limits that keep a
+    task booking no GPU within them (`cpu_limits`), where `options` do not give their own. The
+    options `vfxdenoise farm` builds its job from and checks as seq (`seq_checks`), so its seq
+    options hold them where a --max-mem or --cpu-threads given would be (`booked_job` adds none)."""
+    limits = cpu_limits(gpus, memory, cores)
+    return replace(options, **{name: value for name, value in limits.items()
+                               if getattr(options, name) is None})
+
+
+def cpu_limits(gpus: int, memory: float | None, cores: float | None) -> dict[str, float | int]:
+    """The seq options (`SeqOptions` fields) that keep a task booking no GPU (`gpus` 0) within the
+    host `memory` (GB) and `cores` it books: --max-mem, and as many threads as whole cores booked,
+    at least one (farm engines book cores without always confining a task to them). Empty
+    for a task on a GPU, whose budget is the GPU's."""
+    if gpus > 0:
+        return {}
+    limits: dict[str, float | int] = {}
+    if memory:
+        limits["max_mem"] = memory
+    if cores:
+        limits["cpu_threads"] = max(1, int(cores))
+    return limits
+
+
 def check_booking(job: FarmJob, gpus: int, gpu_memory: float | None) -> None:
     """Refuse what each of `job`'s tasks books (`gpus`, `gpu_memory` GB) that contradicts itself
-    (`_check_gpu_booking`) or the job's --device (`_check_device_booking`). The one check of every
-    engine's writer (`openjd.job_template`, `opencue.build_outline`), so a job written from Python
-    is refused as `vfxdenoise farm` refuses it."""
+    (`_check_gpu_booking`) or the job's --device (`_check_device_booking`). Checked by every
+    engine's writer (`booked_job`), so a job written from Python is refused as `vfxdenoise farm`
+    refuses it."""
     _check_gpu_booking(gpus, gpu_memory)
     _check_device_booking(job.device, gpus)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, check_booking, import_farm_library
+from vfxdenoise.plugin.farm.job import FarmJob, booked_job, import_farm_library
 
 LAYER_NAME = "denoise"
 CHUNK_TOKEN = "#FRAME_START#-#FRAME_END#"
@@ -104,10 +104,11 @@ def layer_commands(job: FarmJob) -> list[tuple[str, str, str]]:
 
 
 def build_outline(job: FarmJob, options: OpenCueOptions | None = None):
-    """The job as an `outline.Outline` holding one Shell layer per frame run; a booking that
-    contradicts itself or the job's --device is refused (`check_booking`)."""
+    """The job as an `outline.Outline` holding one Shell layer per frame run, whose tasks run `job`
+    as `options` book it (`booked_job`: a booking that contradicts itself or the job's --device is
+    refused; a task booking no GPU keeps seq within the memory and cores it books)."""
     options = options or OpenCueOptions()
-    check_booking(job, options.gpus, options.gpu_memory)
+    job = booked_job(job, options.gpus, options.gpu_memory, options.memory, options.cores)
     outline = import_farm_library("outline")
     shell = import_farm_library("outline.modules.shell")
 

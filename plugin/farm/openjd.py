@@ -24,7 +24,7 @@ from typing import Any
 
 from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, check_booking, import_farm_library, write_text_atomic
+from vfxdenoise.plugin.farm.job import FarmJob, booked_job, import_farm_library, write_text_atomic
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
 
 SPEC_VERSION = "jobtemplate-2023-09"
@@ -80,9 +80,10 @@ def openjd_range(frames: Iterable[int]) -> str:
 
 def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None,
                  memory_gb: float | None = None, cores: float | None = None) -> dict[str, Any]:
-    """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`. A booking that
-    contradicts itself or the job's --device is refused (`check_booking`)."""
-    check_booking(job, gpus, gpu_memory_gb)
+    """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`. Its tasks run
+    `job` as booked (`booked_job`: a booking that contradicts itself or the job's --device is
+    refused; a task booking no GPU keeps seq within the memory and cores it books)."""
+    job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
     return {
         "specificationVersion": SPEC_VERSION,
         "extensions": list(EXTENSIONS),
@@ -121,7 +122,8 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
 
 
 def parameter_values(job: FarmJob) -> dict[str, Any]:
-    """`parameter_values.yaml` content: this job's value of every job parameter."""
+    """`parameter_values.yaml` content: this job's value of every job parameter (of the job as
+    booked, `booked_job`, as `write_bundle` gives it)."""
     return {"parameterValues": [{"name": name, "value": value}
                                 for name, value in _values(job).items()]}
 
@@ -146,8 +148,10 @@ def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
 
     The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
     openjd-model itself), so callers can report the real number of tasks. A folder that holds a
-    bundle already is refused unless `replace`: its job may not have been submitted yet.
+    bundle already is refused unless `replace`: its job may not have been submitted yet. The
+    tasks run `job` as booked (`booked_job`), in the template and in `parameter_values.yaml` alike.
     """
+    job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
     template = job_template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
     _check_bundle_folder(directory, replace)

@@ -154,6 +154,27 @@ def test_a_cuda_job_that_books_no_gpu_is_refused_from_python_as_from_the_cli(tmp
         serialize(build_job(pattern, None, "1-4", options=SeqOptions(device=device)), OpenCueOptions(gpus=0))
 
 
+def test_a_cpu_job_serialized_from_python_keeps_seq_within_its_booking(tmp_path):
+    """`vfxdenoise farm opencue --device cpu --memory 16 --cores 4` ran seq --max-mem 16
+    --cpu-threads 4, but `serialize(job, OpenCueOptions(memory=16, cores=4))` from Python booked
+    them and ran seq without either. The limits come from the booking as the outline is built; a
+    task booking a GPU is not held to them, and a --max-mem or --cpu-threads the job gives wins."""
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+
+    def seq_args(options: SeqOptions, booking: OpenCueOptions) -> list[str]:
+        job = build_job(pattern, None, "1-4", chunk=2, options=options)
+        argv = shlex.split(_layers(serialize(job, booking))["denoise"].findtext("cmd"))
+        return argv[argv.index("none") + 2:]  # after --progress none --model-sha256=...
+
+    cpu = SeqOptions(device="cpu")
+    booked = OpenCueOptions(memory=16, cores=4)
+    assert seq_args(cpu, booked) == ["--device", "cpu", "--max-mem", "16", "--cpu-threads", "4"]
+    assert seq_args(cpu, OpenCueOptions()) == ["--device", "cpu"]
+    assert seq_args(SeqOptions(), OpenCueOptions(memory=16, cores=4, gpus=1)) == []
+    given = SeqOptions(device="cpu", max_mem=8, cpu_threads=2)
+    assert seq_args(given, booked) == ["--device", "cpu", "--max-mem", "8", "--cpu-threads", "2"]
+
+
 @pytest.mark.parametrize(("gpus", "gpu_memory", "booked"), [
     (1, None, ("1", "0m")), (2, 4, ("2", "4096m")), (0, None, (None, None))])
 def test_gpu_memory_is_booked_only_as_asked(tmp_path, gpus, gpu_memory, booked):

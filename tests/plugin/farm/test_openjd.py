@@ -114,6 +114,35 @@ def test_a_cuda_job_that_books_no_gpu_is_refused_from_python_as_from_the_cli(tmp
         assert write_bundle(cpu, tmp_path / device)
 
 
+def test_a_cpu_job_written_from_python_keeps_seq_within_its_booking(tmp_path):
+    """`vfxdenoise farm openjd --device cpu --memory 16 --cores 4` ran seq --max-mem 16
+    --cpu-threads 4, but `write_bundle(job, dir, memory_gb=16, cores=4)` from Python booked them
+    and ran seq without either: a task could plan for the worker's whole memory and be killed in a
+    slot booked for less. The limits come from the booking as the bundle is written, in the
+    template's SeqArgs and in parameter_values.yaml; a task booking a GPU is not held to them, and
+    a --max-mem or --cpu-threads the job gives wins, given once."""
+    pattern = str(tmp_path / "farmonly" / "render.####.exr")
+
+    def seq_args(options: SeqOptions, bundle: str, **booking) -> list[str]:
+        write_bundle(build_job(pattern, None, "1-4", options=options, keep_going=True),
+                     tmp_path / bundle, **booking)
+        template = yaml.safe_load((tmp_path / bundle / "template.yaml").read_text())
+        default = next(p["default"] for p in template["parameterDefinitions"] if p["name"] == "SeqArgs")
+        assert default == _values(tmp_path / bundle)["SeqArgs"]
+        return shlex.split(default)
+
+    cpu = SeqOptions(device="cpu")
+    assert seq_args(cpu, "cpu", memory_gb=16, cores=4) == [
+        "--device", "cpu", "--keep-going", "--max-mem", "16", "--cpu-threads", "4"]
+    assert seq_args(SeqOptions(), "auto", memory_gb=1.5, cores=2.5) == [
+        "--keep-going", "--max-mem", "1.5", "--cpu-threads", "2"]
+    assert seq_args(cpu, "unbooked") == ["--device", "cpu", "--keep-going"]
+    assert seq_args(SeqOptions(), "gpu", gpus=1, memory_gb=16, cores=4) == ["--keep-going"]
+    given = SeqOptions(device="cpu", max_mem=8, cpu_threads=2)
+    assert seq_args(given, "given", memory_gb=16, cores=4) == [
+        "--device", "cpu", "--max-mem", "8", "--cpu-threads", "2", "--keep-going"]
+
+
 def test_bundle_is_a_valid_chunked_template_whose_defaults_are_the_job(shot, tmp_path, tiny_weights):
     job = _cpu_job(shot, str(tmp_path / "out" / "den.####.exr"), tiny_weights, chunk=3)
     tasks = write_bundle(job, tmp_path / "bundle", gpus=1, gpu_memory_gb=8)
