@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CLASSIC_STEPS = 2000  # optimiser steps without `steps` or `epochs`
 VAL_IMAGES = 16  # images of the test split validated on
 VAL_MAX_SIDE = 256  # the side validation images are centre-cropped to without `max_side`
+VAL_NOISE_SEED = 1234  # the noise of the validation images: the same at every validation
 
 
 @dataclass
@@ -140,7 +141,7 @@ def mse_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return F.mse_loss(model(batch["input"]), batch["target"])
 
 
-def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", seed: int = 1234):
+def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", seed: int = VAL_NOISE_SEED):
     """A `fit` validation callback: mean PSNR/SSIM (outputs clipped to [0, 1]) on fixed noisy
     images. An image given back exactly is counted apart, as `classic eval` counts it
     (`image_evaluation.mean_psnr`): the PSNR is the mean of the others and 'exact' (in the log
@@ -148,12 +149,25 @@ def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", 
     noisy = noisy_inputs(pairs, noise, seed)
 
     def validate(model: nn.Module) -> dict[str, float]:
-        outputs = [np.clip(denoise_array(model, n, device), 0, 1) for n in noisy]
-        psnr, exact = mean_psnr([metrics.psnr(o, p.clean) for o, p in zip(outputs, pairs)])
-        ssim = float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(outputs, pairs)]))
-        return {"psnr": psnr, "ssim": ssim, **({"exact": exact} if exact else {})}
+        return _scores([denoise_array(model, n, device) for n in noisy], pairs)
 
     return validate
+
+
+def noisy_scorer(pairs: list[ImagePair], noise: Noise | None,
+                 seed: int = VAL_NOISE_SEED) -> Callable[[], dict[str, float]]:
+    """A `fit` noisy_scores callback: the scores of `validator`'s noisy images themselves, which
+    the model's validation scores compare with."""
+    return lambda: _scores(noisy_inputs(pairs, noise, seed), pairs)
+
+
+def _scores(outputs: list[np.ndarray], pairs: list[ImagePair]) -> dict[str, float]:
+    """Mean PSNR/SSIM of `outputs` clipped to [0, 1] against the pairs' clean images, and how many
+    came back exactly (`validator`)."""
+    clipped = [np.clip(output, 0, 1) for output in outputs]
+    psnr, exact = mean_psnr([metrics.psnr(o, p.clean) for o, p in zip(clipped, pairs)])
+    ssim = float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(clipped, pairs)]))
+    return {"psnr": psnr, "ssim": ssim, **({"exact": exact} if exact else {})}
 
 
 def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: ClassicDataConfig,
@@ -177,11 +191,12 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     torch.manual_seed(loop.seed)
     model = build_model(arch, **config)
     validate = validator(val_pairs, noise, loop.device) if val_pairs else None
+    noisy_scores = noisy_scorer(val_pairs, noise) if val_pairs else None
     digest = data_digest(pairs)
     metadata = {**weights_metadata(arch, config),
                 **training_metadata(provenance.training_record(loop.seed, digest))}
     history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, existing,
-                  {**(settings or {}), "data_digest": digest}, metadata)
+                  {**(settings or {}), "data_digest": digest}, metadata, noisy_scores)
     return model.cpu(), config, history
 
 
@@ -302,10 +317,11 @@ def _checkpoint_settings(run: ClassicRun) -> dict:
 def _model_card(training: dict, history: list[dict]) -> dict:
     """What the weights are: the images they take and give, how they were trained (`training`: the
     data, the settings, the command, the machine and torch) and their last validation PSNR and SSIM
-    (and how many images came back exactly, where any did: `validator`)."""
+    (and how many images came back exactly, where any did: `validator`), with the noisy input's
+    (`noisy_scorer`)."""
     return {
         "task": "classic image denoising: input and output are display-referred images in [0, 1]",
         "training": training,
         "validation": {k: int(v) if k == "exact" else v for k, v in (history[-1] if history else {}).items()
-                       if k in ("psnr", "ssim", "exact")},
+                       if k in ("psnr", "ssim", "exact", "noisy_psnr", "noisy_ssim")},
     }

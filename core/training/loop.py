@@ -59,10 +59,21 @@ TRAILING_SKIPS_REFUSED = 5
 # The columns of a log row the loop writes; validation's scores join them.
 LOOP_COLUMNS = ("step", "loss", "lr", "skipped", "seconds")
 COUNT_COLUMNS = ("step", "skipped")  # the log columns read back as integers
+# The prefix of the noisy input's scores in a validated row (`fit`'s `noisy_scores`): what the
+# model's scores compare with, none of them.
+NOISY_PREFIX = "noisy_"
 
 Batch = dict[str, torch.Tensor | int]  # tensors, and counts such as a batch's frame pairs
 LossFn = Callable[[nn.Module, Batch], torch.Tensor]
 Validate = Callable[[nn.Module], dict[str, float]]
+NoisyScores = Callable[[], dict[str, float]]  # the noisy input's scores on the validation data
+
+
+def model_scores(row: dict) -> dict[str, float]:
+    """The validation scores of the model in a log row: not the loop's columns, nor the noisy
+    input's (NOISY_PREFIX)."""
+    return {key: value for key, value in row.items()
+            if key not in LOOP_COLUMNS and not key.startswith(NOISY_PREFIX)}
 
 
 class Batches:
@@ -190,12 +201,13 @@ def _read_log(out_dir: Path, up_to_step: int) -> list[dict]:
 
 
 def write_curves(out_dir: Path, history: list[dict]) -> bool:
-    """Plot loss and every validation metric against step into curves.png; False without matplotlib."""
+    """Plot loss and every validation metric against step into curves.png, the noisy input's score
+    (NOISY_PREFIX) as a dashed line across its metric's plot; False without matplotlib."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         return False
-    metrics = [key for key in dict.fromkeys(k for row in history for k in row) if key not in LOOP_COLUMNS]
+    metrics = list(dict.fromkeys(key for row in history for key in model_scores(row)))
     figure = Figure(figsize=(4.5 * (1 + len(metrics)), 3.4), layout="constrained")
     axes = figure.subplots(1, 1 + len(metrics), squeeze=False)[0]
     points = [(row["step"], row["loss"]) for row in history if math.isfinite(row.get("loss", math.nan))]
@@ -205,7 +217,11 @@ def write_curves(out_dir: Path, history: list[dict]) -> bool:
     axes[0].set(title="training loss", xlabel="step")
     for axis, name in zip(axes[1:], metrics):
         values = [(row["step"], row[name]) for row in history if name in row]
-        axis.plot(*zip(*values), marker="o")
+        axis.plot(*zip(*values), marker="o", label="model")
+        noisy = [row[NOISY_PREFIX + name] for row in history if NOISY_PREFIX + name in row]
+        if noisy:
+            axis.axhline(noisy[-1], linestyle="--", color="gray", label="noisy input")
+            axis.legend()
         axis.set(title=f"validation {name}", xlabel="step")
     write_atomically(out_dir / CURVES_NAME, lambda temp: figure.savefig(temp, format="png", dpi=100))
     return True
@@ -229,8 +245,12 @@ def _run_validation(model: nn.Module, validate: Validate, step: int, kept: str) 
     return {key: float(value) for key, value in result.items()}
 
 
+def _scores_said(scores: dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.4g}" for k, v in scores.items())
+
+
 def _describe(row: dict, steps: int) -> str:
-    extras = " ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in LOOP_COLUMNS)
+    extras = _scores_said(model_scores(row))
     skipped = f"({row['skipped']} skipped) " if row.get("skipped") else ""
     return (f"step {row['step']}/{steps} loss {row['loss']:.4g} {skipped}lr {row['lr']:.2e} "
             f"{row['seconds']:.0f}s {extras}").rstrip()
@@ -278,12 +298,17 @@ def _check_weights(model: nn.Module, step: int, out_dir: Path) -> None:
 
 def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
         validate: Validate | None = None, existing: str = REFUSE,
-        settings: dict | None = None, metadata: dict[str, str] | None = None) -> list[dict]:
+        settings: dict | None = None, metadata: dict[str, str] | None = None,
+        noisy_scores: NoisyScores | None = None) -> list[dict]:
     """Train `model` for `cfg.steps` optimiser steps; returns the log rows (also in log.csv).
 
     A row is logged every `log_every` steps and at the last step; validation (when given) runs
     every `validate_every` steps and at the end, its metrics joining that step's row, after that
-    step's checkpoint is saved (a validation that fails loses no training). Steps whose
+    step's checkpoint is saved (a validation that fails loses no training); `noisy_scores`, where
+    given, are the noisy input's scores on the same data, asked once a run (at its first
+    validation), said then and joining each validated row as noisy_<score>. A run resumed from a
+    checkpoint whose step was due a validation that its log row lacks (the run was killed
+    validating, or its validation failed) validates it first. Steps whose
     loss or gradients are NaN/Inf are skipped without updating; `max_bad_steps` of them in a row
     (those before a resume counted: the checkpoint records them) raise `TrainingError`, as does
     a step that leaves NaN/Inf in the weights, and no checkpoint holding NaN/Inf is written (the
@@ -306,9 +331,10 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     if existing == OVERWRITE:
         clear_run_files(cfg.out_dir)
     torch.manual_seed(cfg.seed)
-    run = _Run(model, batches, loss_fn, cfg, validate, settings, metadata)
+    run = _Run(model, batches, loss_fn, cfg, validate, settings, metadata, noisy_scores)
     if existing == RESUME:
         run.resume()
+        run.validate_resumed_step()
     run.start()
     while run.step < cfg.steps:
         run.train_step()
@@ -323,7 +349,8 @@ class _Run:
     takes in turn."""
 
     def __init__(self, model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopConfig,
-                 validate: Validate | None, settings: dict | None, metadata: dict[str, str] | None):
+                 validate: Validate | None, settings: dict | None, metadata: dict[str, str] | None,
+                 noisy_scores: NoisyScores | None = None):
         self.device = torch.device(cfg.device)
         layout = torch.channels_last if cfg.channels_last else torch.preserve_format
         model.to(self.device, memory_format=layout)
@@ -333,6 +360,7 @@ class _Run:
                             torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16))
         self.batches, self.loss_fn, self.cfg, self.validate = batches, loss_fn, cfg, validate
         self.settings, self.metadata = settings, metadata
+        self.noisy_scores, self.noisy = noisy_scores, None  # and the scores, once asked
         self.step, self.seconds, self.history = 0, 0.0, []
         self.saved = 0  # the step of the last checkpoint
         self.bad = 0  # NaN/Inf steps in a row (a resumed run's counting those before: `resume`)
@@ -359,6 +387,22 @@ class _Run:
         self.saved = self.step
         self.history = _read_log(out_dir, self.step)
         log.info("resuming %s at step %d", out_dir, self.step)
+
+    def validate_resumed_step(self) -> None:
+        """Validate the resumed checkpoint's step where it was due a validation (`log_row`) that its
+        log row lacks: the run that saved it was killed validating it, or its validation failed.
+        Without, the resumed run left a row without scores, and one resumed at its last step wrote
+        its model unvalidated (`check_final_weights` judges the last row's scores)."""
+        cfg, row = self.cfg, self.history[-1] if self.history else {}
+        due = self.validate is not None and (self.step % cfg.validate_every == 0 or self.step == cfg.steps)
+        if not due or row.get("step") != self.step or model_scores(row):
+            return
+        log.info("step %d was not validated (the run was stopped validating it): validating it now",
+                 self.step)
+        row.update(self._validation())
+        log.info(_describe(row, cfg.steps))
+        _write_log(cfg.out_dir, self.history)
+        write_curves(cfg.out_dir, self.history)
 
     def start(self) -> None:
         """Put the model in training mode and start the clock (counting the seconds before a resume)."""
@@ -436,11 +480,28 @@ class _Run:
         self.saved = self.step
 
     def _validation(self) -> dict[str, float]:
-        """This step's validation scores (`_run_validation`), saying which checkpoint a failure keeps."""
+        """This step's validation scores (`_run_validation`), saying which checkpoint a failure
+        keeps, and the noisy input's (`_noisy`)."""
         out_dir = self.cfg.out_dir
         kept = (f"The step-{self.saved} checkpoint in {out_dir} is kept" if self.saved else
                 f"No checkpoint in {out_dir} holds the steps trained")
-        return _run_validation(self.parts.model, self.validate, self.step, kept)
+        noisy = self._noisy(kept)
+        return {**_run_validation(self.parts.model, self.validate, self.step, kept), **noisy}
+
+    def _noisy(self, kept: str) -> dict[str, float]:
+        """The noisy input's scores (`noisy_scores`) as a row holds them, asked and said once."""
+        if self.noisy_scores is None:
+            return {}
+        if self.noisy is None:
+            try:
+                scores = self.noisy_scores()
+            except VfxDenoiseError as exc:
+                raise TrainingError(f"scoring the noisy input of the validation data failed: {exc}. "
+                                    f"{kept}; once the validation data is mended, run the same "
+                                    "command with --resume to continue") from exc
+            log.info("validation: the noisy input scores %s", _scores_said(scores))
+            self.noisy = {NOISY_PREFIX + key: float(value) for key, value in scores.items()}
+        return self.noisy
 
     def warn_of_skipped_steps(self) -> None:
         """Say whose weights the run keeps when its last steps were skipped."""
@@ -470,7 +531,7 @@ def check_final_weights(history: list[dict], out_dir: Path, restart: str) -> Non
                             f"all skipped, their loss or gradients NaN/Inf on {skipped} batches with the "
                             f"weights of step {applied}: training diverged there. {restart}")
     last = history[-1] if history else {}
-    scores = [name for name, value in last.items() if name not in LOOP_COLUMNS and math.isnan(value)]
+    scores = [name for name, value in model_scores(last).items() if math.isnan(value)]
     if scores:
         since = f" (the weights of step {applied})" if isinstance(applied, int) else ""
         raise TrainingError(f"not writing a model of the run in {out_dir}: its last validation, at step "

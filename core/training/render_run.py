@@ -37,6 +37,7 @@ from vfxdenoise.core.evaluation.scoring import (
     evaluate_sequences,
     mean_scores,
     model_denoiser,
+    noisy_denoiser,
 )
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
@@ -153,8 +154,9 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
     loss = _loss(run.self_supervised, values, sequences, data_config)
     init = _init_record(run.network.init, loaded)
     validate = partial(_validate, sequences=val_sequences, device=device) if val_sequences else None
+    noisy_scores = partial(_noisy_scores, val_sequences) if val_sequences else None
     history = fit(model, batches(sequences, data_config, run.seed), loss, loop_config, validate,
-                  existing=run.existing,
+                  existing=run.existing, noisy_scores=noisy_scores,
                   settings=_checkpoint_settings(run, arch, config, init, values, data),
                   metadata={**weights_metadata(arch, config), **training_metadata(made)})
     check_final_weights(history, run.out_dir, RESTART)
@@ -374,6 +376,13 @@ def _validate(net: nn.Module, sequences: ScorableSequences, device: str) -> dict
     """The validation scores `fit` logs and the model card keeps: means over the sequences that
     have each (`mean_scores`: a single-frame sequence has no temporal score)."""
     rows = evaluate_sequences({"ours": model_denoiser(net, device)}, sequences, what="--val")
+    return mean_scores(rows, VALIDATION_SCORES)
+
+
+def _noisy_scores(sequences: ScorableSequences) -> dict[str, float]:
+    """The noisy input's scores on the validation sequences, as `_validate` scores the network's:
+    what those compare with (`eval`'s noisy row)."""
+    rows = evaluate_sequences({"noisy": noisy_denoiser}, sequences, what="--val")
     return mean_scores(rows, VALIDATION_SCORES)
 
 

@@ -46,7 +46,8 @@ def test_train_writes_safetensors_card_and_log(trained):
     # How to make it again: the seed at its default, the images' digest, the code
     assert card["training"]["seed"] == 0 and len(card["training"]["data_digest"]) >= 10
     assert card["training"]["vfxdenoise"] and card["training"]["code"]
-    assert set(card["validation"]) == {"psnr", "ssim"}
+    assert set(card["validation"]) == {"psnr", "ssim", "noisy_psnr", "noisy_ssim"}
+    assert card["validation"]["noisy_psnr"] < card["validation"]["psnr"]  # what it compares with
     assert (model / "model.safetensors").is_file() and (model / "log.csv").is_file()
     assert not list(model.glob("*.pt*"))
 

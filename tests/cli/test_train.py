@@ -45,8 +45,9 @@ def test_train_writes_weights_card_log_and_validation(trained):
     assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]
     assert {"psnr", "relmse", "energy", "sparkles", "temporal", "temporal_coarse",
             "temporal_warped"} <= set(card["validation"])
+    assert {"noisy_psnr", "noisy_relmse"} <= set(card["validation"])  # what the scores compare with
     rows = list(csv.DictReader((trained / "log.csv").open()))
-    assert rows and int(rows[-1]["step"]) == 4
+    assert rows and int(rows[-1]["step"]) == 4 and rows[-1]["noisy_psnr"]
 
 
 def test_self_supervised_and_fine_tuning_train_from_noisy_pairs(dataset, trained, tmp_path):

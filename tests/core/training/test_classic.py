@@ -25,6 +25,7 @@ from vfxdenoise.core.training.classic import (
     ClassicRun,
     batches,
     data_digest,
+    noisy_scorer,
     steps_per_epoch,
     train_classic,
     train_model,
@@ -190,6 +191,20 @@ def test_validation_counts_images_given_back_exactly_apart_from_the_mean_psnr():
     assert scores["exact"] == 1 and np.isfinite(scores["psnr"])
     assert scores["psnr"] == pytest.approx(others["psnr"]) and "exact" not in others
     assert validator([black], none)(_Dimmer()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
+
+
+class _GivenBack(_Dimmer):
+    def forward(self, x):
+        return x
+
+
+def test_the_noisy_inputs_scores_are_those_of_a_model_giving_back_its_input():
+    """What validation's scores compare with: the same fixed noisy images, clipped and scored alike."""
+    lit = [ImagePair(f"lit{i}", pattern(i, 1, 16, 16)) for i in range(2)]
+    noise = parse_noise("gaussian:25")
+    noisy = noisy_scorer(lit, noise)()
+    assert noisy == pytest.approx(validator(lit, noise)(_GivenBack()))
+    assert set(noisy) == {"psnr", "ssim"} and 10 < noisy["psnr"] < 40
 
 
 def test_a_classic_run_ending_in_many_skipped_steps_writes_no_model(tmp_path, caplog):

@@ -449,3 +449,78 @@ def test_a_run_whose_last_steps_all_skipped_are_too_many_for_one_bad_batch_makes
                 check_final_weights(rows, tmp_path, "Lower it")
         else:
             check_final_weights(rows, tmp_path, "Lower it")
+
+
+def _killed_validating_at(step: int):
+    """A validation (`_validation_drawing_numbers`) killed (_Interrupted) when it validates `step`'s
+    weights: the run leaves that step's checkpoint and its log row without scores."""
+    calls = [0]
+
+    def validate(model: nn.Module) -> dict[str, float]:
+        calls[0] += 1
+        if calls[0] * 3 == step:  # `_fit` validates every 3 steps
+            raise _Interrupted
+        return _validation_drawing_numbers(model)
+
+    return validate
+
+
+def _log_rows(out: Path) -> dict[int, dict[str, str]]:
+    with (out / "log.csv").open(newline="") as handle:
+        return {int(row["step"]): row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("step", [3, 6])
+def test_a_run_killed_validating_a_checkpoints_step_validates_it_when_resumed(tmp_path, step):
+    """Killed validating (after the step's checkpoint), the run resumed at that step and went on, or
+    ended, without its scores: a blank row in log.csv, and a final NaN validation never seen by
+    `check_final_weights`. Resumed, it validates that step first; training is as the run's that
+    validated."""
+    whole = _fit(tmp_path / "whole", _stream("python"), validate=_validation_drawing_numbers)
+    out = tmp_path / "killed"
+    with pytest.raises(_Interrupted):
+        _fit(out, _stream("python"), validate=_killed_validating_at(step))
+    assert json.loads((out / "checkpoint.json").read_text())["step"] == step
+    assert not _log_rows(out)[step].get("score")
+    resumed = _fit(out, _stream("python"), existing="resume", validate=_validation_drawing_numbers)
+    assert {s: bool(row["score"]) for s, row in _log_rows(out).items() if s % 3 == 0} == {3: True, 6: True}
+    for ours, theirs in zip(resumed.parameters(), whole.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_a_run_killed_validating_its_last_step_is_refused_a_model_when_resumed_validation_scores_nan(
+        tmp_path):
+    config = LoopConfig(steps=4, out_dir=tmp_path, lr=0.05, validate_every=2, checkpoint_every=2)
+
+    def killed(model: nn.Module) -> dict[str, float]:
+        raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, killed)
+    history = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config,
+                  lambda model: {"psnr": float("nan")}, existing="resume")
+    with pytest.raises(TrainingError, match=r"its last validation, at step 4 .*scored NaN \(psnr\)"):
+        check_final_weights(history, tmp_path, "Lower it")
+
+
+def test_the_noisy_inputs_scores_are_logged_once_beside_each_validation(tmp_path, caplog):
+    """Validation's scores had nothing to compare with: the noisy input's (`noisy_scores`, asked
+    once a run) are said at the first validation and join each validated row as noisy_<score>,
+    which neither counts as a score of the model nor is plotted as one."""
+    calls = []
+
+    def noisy_scores() -> dict[str, float]:
+        calls.append(1)
+        return {"score": 0.25}
+
+    with caplog.at_level("INFO"):
+        rows = fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss,
+                   LoopConfig(steps=6, out_dir=tmp_path, lr=0.05, log_every=1, validate_every=3,
+                              checkpoint_every=3),
+                   _validation_drawing_numbers, noisy_scores=noisy_scores)
+    assert len(calls) == 1
+    assert "validation: the noisy input scores score 0.25" in caplog.text
+    assert [row.get("noisy_score") for row in rows] == [None, None, 0.25, None, None, 0.25]
+    assert _log_rows(tmp_path)[6]["noisy_score"] == "0.25"
+    history = [{**rows[-1], "noisy_score": float("nan")}]
+    check_final_weights(history, tmp_path, "Lower it")
