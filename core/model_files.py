@@ -322,6 +322,22 @@ def recorded_config(path: Path) -> dict:
     return parse_config(path, metadata)
 
 
+def trained_layers(model: str | None) -> dict[str, str]:
+    """The layer options (--normal, --albedo...: feature -> layer) the model `model` names was
+    trained with, as its card beside the weights records them (`train`'s `training.layers`),
+    read without torch; {} where it records none or cannot be read (the denoise reads the card
+    itself, and reports it)."""
+    weights = model_ref(model or DEFAULT_MODEL).weights
+    try:
+        card = json.loads(weights.with_suffix(".json").read_text()) if weights else {}
+    except (OSError, ValueError):
+        return {}
+    layers = card.get("training", {}).get("layers") if isinstance(card, dict) else None
+    if not isinstance(layers, dict):
+        return {}
+    return {key: value for key, value in layers.items() if isinstance(value, str)}
+
+
 def model_radius(model: str | None) -> int | None:
     """The temporal radius of the model weights `model` names (None: the shipped default), as
     the denoise finds them (`model_ref`: a shipped name, a folder, a file), read from the config

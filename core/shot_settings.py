@@ -18,10 +18,11 @@ from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.input_layout import GUIDE_NAMES
-from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, unread_motion
+from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, normal_candidates, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
+from vfxdenoise.core.model_files import trained_layers
 from vfxdenoise.core.motion_vectors import (
     AUTO,
     CHECK,
@@ -80,8 +81,9 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
     nothing else to show for it (motion: `_warn_of_missing_motion`). Names the RGB layers the
-    frame has. A guide whose layer was passed over for its components is left to its own note
-    (`LayerMap.unread_guides`), which the run says: this said it again, as though none were there."""
+    frame has, and what else could be named (`_guide_hints`). A guide whose layer was passed over
+    for its components is left to its own note (`LayerMap.unread_guides`), which the run says:
+    this said it again, as though none were there."""
     missing = [guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
                and any(getattr(layers, guide) is None and guide not in layers.unread_guides
                        for layers in views.values())]
@@ -89,9 +91,31 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
         others = other_rgb_layers(specs, config.layers, str(path))
         warn(log, "%s: no %s layer found, so the network denoises without %s, a few tenths of "
                   "a dB worse: name yours with %s, or 'none' where the render has none; its "
-                  "other RGB layers: %s", path.name, " or ".join(missing),
+                  "other RGB layers: %s%s", path.name, " or ".join(missing),
                   "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
-                  ", ".join(others) or "none")
+                  ", ".join(others) or "none", _guide_hints(missing, views, specs, config))
+
+
+def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, config: EngineConfig) -> str:
+    """What else the warning of `missing` guides says: the layers of X,Y,Z (or U,V,W...) that could
+    hold a missing normal (`aovs.normal_candidates`), and the layer options the model was trained
+    with (its card: `model_files.trained_layers`) for a missing guide whose layer the frame holds,
+    as the option to pass: seq takes no layer from the card unasked, as it takes none of its
+    other settings."""
+    channels = [name for names in channel_names_by_part(specs) for name in names]
+    hints = []
+    if "normal" in missing:
+        taken = {channel for layers in views.values() for feature in ("beauty", "albedo", "depth", "motion")
+                 for channel in getattr(layers, feature) or ()}
+        candidates = normal_candidates(channels, taken)
+        hints.append(f"layers that could hold the normal: {', '.join(candidates) or 'none'}")
+    layers = {name.rpartition(".")[0] for name in channels}
+    trained = trained_layers(config.model)
+    given = [f"--{guide} {trained[guide]}" for guide in missing if trained.get(guide) in layers]
+    if given:
+        hints.append(f"the model was trained with {' '.join(given)}, which this frame holds: pass "
+                     f"{' '.join(given)}")
+    return "".join(f"; {hint}" for hint in hints)
 
 
 def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,

@@ -553,6 +553,23 @@ def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ())
     return found
 
 
+def normal_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
+    """The layers of `channel_names` that could hold a normal, for a run that found no normal layer
+    to name as candidates for --normal: those of three components named as vectors (X,Y,Z, U,V,W...:
+    an RGB layer is `views.other_rgb_layers`' to name) whose name says normals or nothing of what
+    they hold (not `P`, `uv`, `vel`), as 'layer (X,Y,Z)'. Not the unnamed layer, nor a layer any of
+    whose channels are `taken` (read as the beauty or a guide)."""
+    vectors = {naming[:3] for naming in COMPONENTS[3:]}
+    found = []
+    for name, components in _layers(channel_names).items():
+        channels = [f"{name}.{component}" for component in components]
+        if not name or set(channels) & set(taken) or tuple(components) not in vectors:
+            continue
+        if (_known_kind(channels, ()) or _guessed_kind(channels)) in (None, VECTORS, "normals"):
+            found.append(f"{name} ({','.join(components)})")
+    return found
+
+
 class UnknownFeatureError(UsageError, ValueError):
     """A layer override of a feature there is not (`resolve_layers`; `EngineConfig.check` refuses
     one first): a UsageError, which `except VfxDenoiseError` (a host's, the API's) catches, and

@@ -166,6 +166,31 @@ def test_a_guide_layer_passed_over_for_its_components_is_not_warned_of_again_as_
     assert warning.startswith("r.0001.exr: no normal layer found, so the network denoises without it")
 
 
+def test_a_normal_layer_of_x_y_z_not_found_by_its_name_is_named_with_the_models_own(tmp_path, caplog):
+    """A normal in X,Y,Z under a name not known as one (Nworld) was warned of with 'its other RGB
+    layers: none', though the frame holds it; and a model trained with --normal Nworld, its card
+    says so, was not named. The candidates of three non-colour components are listed, and the
+    model's own layer, where the frame holds it, is said as the option to pass (seq takes no
+    layer from the card unasked)."""
+    for frame in (1, 2):
+        channels = ["R", "G", "B", "albedo.R", "albedo.G", "albedo.B", "Nworld.X", "Nworld.Y", "Nworld.Z"]
+        _multi_part(tmp_path / f"r.{frame:04d}.exr", {"rgba": channels})
+    pattern = parse_pattern(str(tmp_path / "r.####.exr"))
+    model = tmp_path / "run"
+    model.mkdir()
+    (model / "model.json").write_text('{"training": {"layers": {"normal": "Nworld"}}}')
+    for config in (EngineConfig(layers={"motion": "none"}), EngineConfig(layers={"motion": "none"},
+                                                                         model=str(model))):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+            check_layers(pattern, [1, 2], config)
+        (warning,) = caplog.messages
+        assert warning.startswith("r.0001.exr: no normal layer found")
+        assert "layers that could hold the normal: Nworld (X,Y,Z)" in warning
+    assert warning.endswith("; the model was trained with --normal Nworld, which this frame holds: "
+                            "pass --normal Nworld")
+
+
 def _deep_frame(path) -> None:
     """A real deep EXR (one RGBA sample per pixel), as OpenImageIO writes one."""
     spec = oiio.ImageSpec(16, 8, 4, oiio.FLOAT)
