@@ -46,14 +46,16 @@ OPTIMIZER_NAME = "optimizer.safetensors"
 STATE_NAME = "checkpoint.json"
 # A checkpoint's step-named files: checkpoint-<step>.safetensors, optimizer-<step>.safetensors.
 STEP_FILE = re.compile(r"(checkpoint|optimizer)-\d+\.safetensors")
+# What to do about a checkpoint that cannot be resumed (--overwrite deletes the run's files).
+START_AGAIN = "start again with --overwrite (or in another folder)"
 _CUDA_RNG = "rng.cuda."  # + the device's index: the key of its RNG state in the optimizer file
 
 # Loop settings a resumed run must share with its checkpoint (steps and schedule are checked apart).
 _RESUMED_ALIKE = ("lr", "weight_decay", "grad_clip", "seed")
-# The callers' settings recording the data read (render: {"sequences", "digest"}; classic: a
-# digest), which the other settings (a data folder, --limit...) change too: said, as changed data,
-# only when no other setting changed.
-DATA_SETTINGS = ("training_data", "data_digest")
+# The callers' settings recording the data read (render: {"sequences", "digest"} and each folder's
+# frames; classic: a digest), which the other settings (a data folder, --limit...) change too:
+# said, as changed data, only when no other setting changed.
+DATA_SETTINGS = ("training_data", "training_frames", "data_digest")
 
 
 @dataclass
@@ -153,11 +155,30 @@ def save_checkpoint(out_dir: Path, parts: CheckpointParts, cfg: LoopConfig, step
     for kind, name in files.items():
         write_atomically(out_dir / name,
                          lambda t, kind=kind: save_file(tensors[kind], str(t), metadata_of[kind]))
+    older = _previous_files(out_dir)
     write_atomically(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n"))
-    for older in {*(path for path in out_dir.iterdir() if STEP_FILE.fullmatch(path.name)),
-                  out_dir / WEIGHTS_NAME, out_dir / OPTIMIZER_NAME}:
-        if older.name not in files.values():
-            older.unlink(missing_ok=True)
+    for name in older - set(files.values()):
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def checkpoint_files(state: dict) -> set[str]:
+    """The weights and optimiser files the checkpoint `state` (`read_checkpoint`) names: those its
+    run wrote, which a later checkpoint or --overwrite may delete (a checkpoint-N file it does not
+    name may be a user's copy). Names of other shapes (a damaged or edited file's) are not taken."""
+    files = state.get("files", {"weights": WEIGHTS_NAME, "optimizer": OPTIMIZER_NAME})
+    names = files.values() if isinstance(files, dict) else ()
+    return {name for name in names if isinstance(name, str)
+            and (name in (WEIGHTS_NAME, OPTIMIZER_NAME) or STEP_FILE.fullmatch(name))}
+
+
+def _previous_files(out_dir: Path) -> set[str]:
+    """The files of the checkpoint in `out_dir` that a new one replaces (`checkpoint_files`); none
+    where there is none or it cannot be read (a fresh or overwriting run has none)."""
+    try:
+        state = read_checkpoint(out_dir)
+    except (OSError, TrainingError):
+        return set()
+    return checkpoint_files(state) if state is not None else set()
 
 
 def _refuse_non_finite(out_dir: Path, step: int, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
@@ -181,12 +202,10 @@ def _load_tensors(path: Path, step: int) -> dict[str, torch.Tensor]:
             saved_step = (handle.metadata() or {}).get("step")
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except (SafetensorError, OSError) as exc:
-        raise TrainingError(f"cannot read checkpoint file {path}: {exc}; delete the checkpoint "
-                            "files in that folder to start again") from exc
+        raise TrainingError(f"cannot read checkpoint file {path}: {exc}; {START_AGAIN}") from exc
     if saved_step != str(step):
         raise TrainingError(f"{path} is from step {saved_step} but {path.parent / STATE_NAME} says "
-                            f"step {step} (interrupted while saving?); delete the checkpoint files "
-                            "to restart")
+                            f"step {step} (interrupted while saving?); {START_AGAIN}")
     return tensors
 
 
@@ -200,7 +219,7 @@ def read_checkpoint(out_dir: Path) -> dict | None:
         state = json.loads(state_path.read_text())
         state["step"] = int(state["step"])
     except (ValueError, KeyError, TypeError) as exc:  # TypeError: a list, or a step of null
-        raise TrainingError(f"{state_path} is damaged ({exc}); delete it to start again") from exc
+        raise TrainingError(f"{state_path} is damaged ({exc}); {START_AGAIN}") from exc
     return state
 
 
@@ -267,7 +286,7 @@ def _count(out_dir: Path, state: dict, key: str, default: int) -> int:
     value = state.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise TrainingError(f"{out_dir / STATE_NAME} is damaged ({key} is {value!r}, no step count); "
-                            "delete it to start again")
+                            f"{START_AGAIN}")
     return value
 
 

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from vfxdenoise.core.errors import TrainingError
-from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
+from vfxdenoise.core.existing_outputs import EXISTING, REFUSE, RESUME
 from vfxdenoise.core.io.atomic import folder_names, remove_dead_temps
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.processes import pid_alive, started_at
@@ -32,6 +32,7 @@ from vfxdenoise.core.training.checkpoint import (
     STATE_NAME,
     STEP_FILE,
     WEIGHTS_NAME,
+    checkpoint_files,
     read_checkpoint,
 )
 
@@ -42,19 +43,33 @@ LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
 # and the model and card its caller writes.
 RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
              str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
+# What a run interrupted before its first checkpoint leaves: --resume starts from step 0 over them.
+_BEFORE_CHECKPOINT = (LOG_NAME, CURVES_NAME)
 # A temp file written since the process holding its pid started is that process's (clock slack).
 _START_SLACK_SECONDS = 2.0
 
 
 def check_out_dir(out_dir: Path, existing: str) -> None:
-    """Refuse to start a run over another one's checkpoint unless `existing` says what to do with
-    it (resume or overwrite; `fit` checks; callers may check first, before they spend minutes
-    loading data), and an `existing` that is none of existing_outputs.EXISTING."""
+    """Refuse to start a run over files a run writes (`run_files`) unless `existing` says what to do
+    with them (resume or overwrite; `fit` checks; callers may check first, before they spend
+    minutes loading data): a folder without checkpoint.json but with a model or checkpoint files
+    had them replaced or deleted without a word. --resume is refused there too (it would start
+    from step 0 over them) but over a log alone (a run interrupted before its first checkpoint).
+    An `existing` that is none of existing_outputs.EXISTING is refused."""
     if existing not in EXISTING:
         raise TrainingError(f"existing must be one of {', '.join(EXISTING)} (got '{existing}')")
-    if existing == REFUSE and (Path(out_dir) / STATE_NAME).is_file():
-        raise TrainingError(f"{out_dir} holds a training run (checkpoint.json): pass --resume to "
-                            "continue it, or --overwrite to start again and replace it")
+    found = run_files(Path(out_dir))
+    if STATE_NAME in found and existing == REFUSE:
+        raise TrainingError(f"{out_dir} holds a training run ({STATE_NAME}): pass --resume to continue "
+                            f"it, or --overwrite to start again and replace its files ({', '.join(found)}), "
+                            "or give another --out")
+    log_alone = not set(found) - set(_BEFORE_CHECKPOINT)
+    if STATE_NAME not in found and (existing == REFUSE and found or existing == RESUME and not log_alone):
+        again = ("--resume or --overwrite to start again from step 0" if log_alone
+                 else "--overwrite to start again")
+        raise TrainingError(f"{out_dir} holds a training run's files ({', '.join(found)}) but no "
+                            f"checkpoint to resume ({STATE_NAME}): pass {again} and replace them, or "
+                            "give another --out")
 
 
 def is_run_file(name: str) -> bool:
@@ -62,12 +77,24 @@ def is_run_file(name: str) -> bool:
     return name in RUN_FILES or STEP_FILE.fullmatch(name) is not None
 
 
+def run_files(out_dir: Path) -> list[str]:
+    """The names of the files in `out_dir` a run writes (`is_run_file`), sorted; none where there is
+    no such folder."""
+    return sorted(name for name in folder_names(out_dir) if is_run_file(name) and (out_dir / name).is_file())
+
+
 def clear_run_files(out_dir: Path) -> list[Path]:
-    """Remove the files a run writes (`is_run_file`) from `out_dir`, before an --overwrite run
-    trains: left there, an interrupted overwrite kept the previous run's checkpoint, which --resume
-    then resumed under the new command, and its model. Other files are left alone. Those removed."""
-    removed = [out_dir / name for name in folder_names(out_dir)
-               if is_run_file(name) and (out_dir / name).is_file()]
+    """Remove the files a run writes from `out_dir`, before an --overwrite run trains: left there,
+    an interrupted overwrite kept the previous run's checkpoint, which --resume then resumed under
+    the new command, and its model. Those of RUN_FILES, and the step-named checkpoint files
+    checkpoint.json names (`checkpoint_files`); other files, other checkpoint-N files among them
+    (a user's copy), are left alone. Those removed."""
+    try:
+        state = read_checkpoint(out_dir) or {}
+    except (OSError, TrainingError):  # damaged: its files are not known
+        state = {}
+    named = checkpoint_files(state) if state else set()
+    removed = [out_dir / name for name in run_files(out_dir) if name in RUN_FILES or name in named]
     for path in removed:
         path.unlink(missing_ok=True)
     if removed:
@@ -109,7 +136,7 @@ def interrupted_note(out_dir: Path) -> str:
     except (OSError, TrainingError):
         state = None
     if state is None:
-        return (f"no checkpoint was written in {out_dir} yet: run the same command again to start "
-                "the run (with --resume it starts from step 0)")
+        return (f"no checkpoint was written in {out_dir} yet: run the same command with --resume to "
+                "start the run again from step 0")
     return (f"the step-{state['step']} checkpoint in {out_dir} is kept; run the same command with "
             "--resume to continue from it")

@@ -46,6 +46,18 @@ def test_a_checkpoint_holding_nan_is_not_written_and_the_one_before_stays(tmp_pa
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_checkpoint_replaces_only_the_files_of_the_one_before(tmp_path):
+    """Each save deleted every checkpoint-N/optimizer-N file in the folder by the pattern, a user's
+    copy of an earlier checkpoint too; it deletes only those the checkpoint before named."""
+    config = LoopConfig(steps=6, out_dir=tmp_path)
+    parts = _parts(nn.Conv2d(1, 1, 3, padding=1), config)
+    (tmp_path / "checkpoint-40.safetensors").write_text("a user's copy")
+    save_checkpoint(tmp_path, parts, config, 1, 1.0)
+    save_checkpoint(tmp_path, parts, config, 2, 2.0)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "checkpoint-2.safetensors", "checkpoint-40.safetensors", STATE_NAME, "optimizer-2.safetensors"]
+
+
 def test_a_restored_checkpoint_brings_back_the_weights_rng_and_where_the_run_stood(tmp_path):
     torch.manual_seed(0)
     config = LoopConfig(steps=6, out_dir=tmp_path)
@@ -69,13 +81,15 @@ def test_a_checkpoint_file_of_another_step_is_refused(tmp_path):
     state = json.loads((tmp_path / STATE_NAME).read_text())
     (tmp_path / STATE_NAME).write_text(json.dumps({**state, "step": 2}))
     with pytest.raises(TrainingError, match=r"checkpoint-1.safetensors is from step 1 but .*checkpoint.json "
-                                            r"says step 2 \(interrupted while saving\?\)"):
+                                            r"says step 2 \(interrupted while saving\?\); start again "
+                                            "with --overwrite"):
         load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)
 
 
 def test_a_damaged_checkpoint_state_is_refused_naming_it(tmp_path):
     (tmp_path / STATE_NAME).write_text('{"format": 1}')
-    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; delete it to start again"):
+    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; start again with --overwrite "
+                                            r"\(or in another folder\)"):
         read_checkpoint(tmp_path)
 
 
@@ -83,7 +97,8 @@ def test_a_damaged_checkpoint_state_is_refused_naming_it(tmp_path):
 def test_a_checkpoint_state_of_another_shape_is_refused_as_damaged(tmp_path, text):
     """JSON that is no object, or a step that is no number, raised a TypeError."""
     (tmp_path / STATE_NAME).write_text(text)
-    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; delete it to start again"):
+    with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged .*; start again with --overwrite "
+                                            r"\(or in another folder\)"):
         read_checkpoint(tmp_path)
 
 
@@ -124,7 +139,8 @@ def test_a_checkpoint_from_before_the_skipped_steps_were_recorded_resumes(tmp_pa
     assert load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)[3:] == (0, 4)
     (tmp_path / STATE_NAME).write_text(json.dumps({**older, "skipped_in_a_row": "2"}))
     with pytest.raises(TrainingError, match=rf"{STATE_NAME} is damaged \(skipped_in_a_row is '2', no step "
-                                            r"count\); delete it to start again"):
+                                            r"count\); start again with --overwrite \(or in another "
+                                            r"folder\)"):
         load_checkpoint(tmp_path, _parts(nn.Conv2d(1, 1, 1), config), config)
 
 

@@ -258,8 +258,8 @@ def test_an_overwrite_removes_the_previous_runs_files_before_it_trains(tmp_path)
         _fit(tmp_path, _stream("python", stop_at=1), existing="overwrite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-best.safetensors", "notes.txt"]
     assert interrupted_note(tmp_path) == (
-        f"no checkpoint was written in {tmp_path} yet: run the same command again to start the run "
-        "(with --resume it starts from step 0)")
+        f"no checkpoint was written in {tmp_path} yet: run the same command with --resume to start "
+        "the run again from step 0")
     with pytest.raises(_Interrupted):
         _fit(tmp_path, _stream("python", stop_at=4), existing="resume")  # from step 0, to step 3
     assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 3

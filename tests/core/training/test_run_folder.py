@@ -3,11 +3,17 @@ starting removes, and what an interrupted run says it left."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 
+import pytest
+
+from vfxdenoise.core.errors import TrainingError
 from vfxdenoise.core.training.run_folder import (
+    check_out_dir,
     clear_run_files,
     interrupted_note,
     is_run_file,
@@ -31,13 +37,51 @@ def test_the_files_a_run_writes_are_its_own_and_no_others():
 
 
 def test_an_overwrite_clears_only_the_run_files_and_leaves_folders_so_named(tmp_path):
-    for name in ("checkpoint.json", "checkpoint-3.safetensors", "notes.txt"):
+    """A step-named checkpoint file is cleared only where checkpoint.json names it: one the run did
+    not write (a user's copy, checkpoint-7) was deleted by its name alone."""
+    files = {"weights": "checkpoint-3.safetensors", "optimizer": "optimizer-3.safetensors"}
+    (tmp_path / "checkpoint.json").write_text(json.dumps({"step": 3, "files": files}))
+    for name in ("checkpoint-3.safetensors", "optimizer-3.safetensors", "checkpoint-7.safetensors",
+                 "model.safetensors", "notes.txt"):
         (tmp_path / name).write_text("x")
     (tmp_path / "log.csv").mkdir()  # not a file the run wrote
     assert sorted(path.name for path in clear_run_files(tmp_path)) == [
-        "checkpoint-3.safetensors", "checkpoint.json"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["log.csv", "notes.txt"]
+        "checkpoint-3.safetensors", "checkpoint.json", "model.safetensors", "optimizer-3.safetensors"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "checkpoint-7.safetensors", "log.csv", "notes.txt"]
     assert clear_run_files(tmp_path / "missing") == []
+
+
+def test_a_folder_holding_any_run_file_is_refused_without_resume_or_overwrite(tmp_path):
+    """A folder with a model, a log and a checkpoint file but no checkpoint.json was trained over
+    without a word, its model and log replaced and the checkpoint deleted."""
+    for name in ("model.safetensors", "log.csv", "checkpoint-40.safetensors", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    with pytest.raises(TrainingError, match=re.escape(
+            f"{tmp_path} holds a training run's files (checkpoint-40.safetensors, log.csv, "
+            "model.safetensors) but no checkpoint to resume (checkpoint.json): pass --overwrite to "
+            "start again and replace them, or give another --out")):
+        check_out_dir(tmp_path, "refuse")
+    with pytest.raises(TrainingError, match="no checkpoint to resume"):
+        check_out_dir(tmp_path, "resume")  # it would start from step 0 over them
+    check_out_dir(tmp_path, "overwrite")
+    (tmp_path / "checkpoint.json").write_text('{"step": 40}')
+    with pytest.raises(TrainingError, match=re.escape(
+            f"{tmp_path} holds a training run (checkpoint.json): pass --resume to continue it, or "
+            "--overwrite to start again and replace its files (checkpoint-40.safetensors, "
+            "checkpoint.json, log.csv, model.safetensors), or give another --out")):
+        check_out_dir(tmp_path, "refuse")
+    check_out_dir(tmp_path, "resume")
+
+
+def test_a_run_interrupted_before_its_first_checkpoint_resumes_over_its_log(tmp_path):
+    (tmp_path / "log.csv").write_text("step,loss\n")
+    with pytest.raises(TrainingError, match=re.escape(
+            "(log.csv) but no checkpoint to resume (checkpoint.json): pass --resume or --overwrite to "
+            "start again from step 0 and replace them")):
+        check_out_dir(tmp_path, "refuse")
+    check_out_dir(tmp_path, "resume")
+    check_out_dir(tmp_path / "new", "refuse")
 
 
 def test_only_dead_writers_temp_files_of_run_files_are_removed(tmp_path):
