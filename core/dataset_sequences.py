@@ -499,7 +499,9 @@ def load_dataset(root: Path, spp_levels: tuple[str, ...] = (), skip_broken: bool
         except (DatasetError, ExrError) as exc:
             if not skip_broken:
                 raise
-            log.warning("sequence %s is left out: %s", folder.name, exc)
+            # its message names the sequence first where it does: not said twice
+            log.warning("sequence %s is left out: %s", folder.name,
+                        str(exc).removeprefix(f"sequence {folder.name}: "))
             if left_out is not None:
                 left_out.append((folder.name, str(exc)))
     if not sequences:

@@ -29,7 +29,7 @@ from torch import nn
 from vfxdenoise.core import provenance
 from vfxdenoise.core.dataset_sequences import RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.errors import DatasetError, TrainingError
 from vfxdenoise.core.evaluation.scoring import (
     SCORES,
     ScorableSequences,
@@ -41,7 +41,7 @@ from vfxdenoise.core.evaluation.scoring import (
 )
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
 from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
-from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.io.sequence import format_frames, parse_pattern
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
@@ -142,9 +142,9 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
     data_config = RenderDataConfig(crop=run.crop, batch=run.batch, layout=model.layout,
                                    self_supervised=run.self_supervised)
     sequences, val_sequences, data_config, listed = _training_data(run, data_config, say)
-    data = _data_record(sequences)
+    data, frames = _data_record(sequences), _frames_record(sequences)
     if run.existing == RESUME:
-        _refuse_changed_data(run.out_dir, data)
+        _refuse_changed_data(run.out_dir, data, frames)
     made = provenance.training_record(run.seed, data["digest"])
     loop_config = LoopConfig(steps=run.steps, lr=values["lr"], device=device,
                              amp=_mixed_precision(device, run.out_dir, run.existing), channels_last=True,
@@ -157,7 +157,7 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
     noisy_scores = partial(_noisy_scores, val_sequences) if val_sequences else None
     history = fit(model, batches(sequences, data_config, run.seed), loss, loop_config, validate,
                   existing=run.existing, noisy_scores=noisy_scores,
-                  settings=_checkpoint_settings(run, arch, config, init, values, data),
+                  settings=_checkpoint_settings(run, arch, config, init, values, data, frames),
                   metadata={**weights_metadata(arch, config), **training_metadata(made)})
     check_final_weights(history, run.out_dir, RESTART)
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
@@ -169,11 +169,12 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
 
 
 def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | None,
-                         values: dict[str, float], data: dict) -> dict:
+                         values: dict[str, float], data: dict, frames: dict) -> dict:
     """The settings a resumed run must share with its checkpoint (beside the loop's own), the
-    training data's record (`_data_record`) and the layer options (other layers are other data)
-    among them."""
+    training data's records (`_data_record`, `_frames_record`) and the layer options (other layers
+    are other data) among them."""
     return {"data": [str(folder.resolve()) for folder in run.data], "training_data": data,
+            "training_frames": frames,
             "val": str(run.val.resolve()) if run.val else None, "batch": run.batch, "crop": run.crop,
             "arch": arch, "model": config, "init": init, "self_supervised": run.self_supervised,
             "layers": dict(run.layers), **{name: values[name] for name in LOSS_WEIGHTS}}
@@ -185,22 +186,24 @@ def _data_record(sequences: list[RenderSequence]) -> dict:
     `render.####.exr` frames, by name and size; no other file of theirs)."""
     return {"sequences": [sequence.name for sequence in sequences],
             "digest": provenance.frame_sizes_digest(
-                [(f"{sequence.name}/{name}", _frames_read(sequence.folder / name))
+                [(f"{sequence.name}/{name}", list(_frames_read(sequence.folder / name).values()))
                  for sequence in sequences if sequence.folder is not None
                  for name in (*sequence.noisy, *sequence.targets)])}
 
 
-def _frames_read(folder: Path) -> list[Path]:
+def _frames_read(folder: Path) -> dict[int, Path]:
     """The frame files training reads in one of a sequence's folders (its `render.####.exr`
-    sequence: `dataset_sequences.read_frames_checked`)."""
+    sequence: `dataset_sequences.read_frames_checked`), by frame number."""
     pattern = parse_pattern(folder / FRAME_PATTERN)
-    return [pattern.path(frame) for frame in pattern.frames_on_disk()]
+    return {frame: pattern.path(frame) for frame in pattern.frames_on_disk()}
 
 
-def _refuse_changed_data(out_dir: Path, data: dict) -> None:
+def _refuse_changed_data(out_dir: Path, data: dict, frames: dict[str, dict[str, int | None]]) -> None:
     """Refuse to resume the run in `out_dir` on training data other than its checkpoint's (a
-    sequence added or removed, a frame added, removed or of another size), saying what changed; a
-    checkpoint without the record (an older vfxdenoise's) or none at all is not refused here."""
+    sequence added or removed, a frame added, removed or of another size: `frames`, the
+    `_frames_record` of the data now, against the checkpoint's, naming them), saying what
+    changed; a checkpoint without the record (an older vfxdenoise's) or none at all is not
+    refused here."""
     saved = _checkpoint_state(out_dir).get("settings", {}).get("training_data")
     if not isinstance(saved, dict) or saved.get("digest") == data["digest"]:
         return
@@ -209,12 +212,49 @@ def _refuse_changed_data(out_dir: Path, data: dict) -> None:
     gone, new = [n for n in then if n not in now], [n for n in now if n not in then]
     changes += [f"{what}: {_some(names)}" for what, names in (("gone", gone), ("new", new)) if names]
     if len(changes) == 1:
+        saved_frames = _checkpoint_state(out_dir)["settings"].get("training_frames")
+        changes += _changed_frames(saved_frames, frames) if isinstance(saved_frames, dict) else []
+    if len(changes) == 1:  # a checkpoint from before the frames were recorded
         changes.append("frames of theirs were added or removed, or changed size (rendered again, or "
                        "copied with other sizes)")
     raise TrainingError(
         f"the training data changed since the checkpoint in {out_dir} was written ({'; '.join(changes)}): "
         "the steps to come would train on other data than those before. Resume with the data as it "
         "was, or start again with --overwrite")
+
+
+def _frames_record(sequences: list[RenderSequence]) -> dict[str, dict[str, int | None]]:
+    """Each folder's frames read (`_frames_read`) by the checkpoints: 'seq/level' -> frame number
+    -> size in bytes (None where the file is gone), so that --resume can name the frames that
+    changed (the data's digest only tells that some did)."""
+    return {f"{sequence.name}/{name}": {str(frame): _size(path) for frame, path in
+                                        _frames_read(sequence.folder / name).items()}
+            for sequence in sequences if sequence.folder is not None
+            for name in (*sequence.noisy, *sequence.targets)}
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _changed_frames(then: dict, now: dict[str, dict[str, int | None]]) -> list[str]:
+    """What differs between two `_frames_record`s, folder by folder (the first NAMES_SAID): the
+    frames removed, added and of another size."""
+    said = []
+    for folder, frames in now.items():
+        before = then.get(folder)
+        if not isinstance(before, dict) or before == frames:
+            continue
+        kinds = {"removed": [n for n in before if n not in frames],
+                 "added": [n for n in frames if n not in before],
+                 "changed size (rendered again, or copied with other sizes)":
+                     [n for n in frames if n in before and before[n] != frames[n]]}
+        said += [f"{folder}: frame(s) {format_frames(map(int, numbers))} {what}"
+                 for what, numbers in kinds.items() if numbers]
+    return said[:NAMES_SAID] + (["..."] if len(said) > NAMES_SAID else [])
 
 
 def _some(names: list[str]) -> str:
@@ -317,8 +357,7 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
     and the model card's list of the training sequences (`_training_sequences`)."""
     sequences, listed = _training_sequences(run)
     check_guides(sequences, ", ".join(str(folder) for folder in run.data), run.layers)
-    val_sequences = (load_dataset(run.val, skip_broken=True, layers=run.layers, note_guides=False)
-                     if run.val else [])
+    val_sequences = _validation_sequences(run)
     check_guides(val_sequences, str(run.val), run.layers, what="--val")
     check_targets(sequences, data_config, offer_self_supervised=True)
     check_targets(val_sequences, RenderDataConfig(layout=data_config.layout), what="--val", validation=True)
@@ -326,12 +365,23 @@ def _training_data(run: RenderRun, data_config: RenderDataConfig, say: Callable[
     warn_of_repeated_scenes(sequences, val_sequences)
     fitted = replace(data_config, crop=crop_side(sequences, data_config.crop))
     frames = sum(s.length for s in sequences)
-    say(f"training on {len(sequences)} sequences ({frames} frames per level)")
+    say(f"training on {len(sequences)} sequence{'s' * (len(sequences) != 1)} ({frames} frames per level)")
     dark = dark_sequences(sequences)
     if dark:
         say(f"note: {len(dark)} of them are dark in every frame, and teach the network little "
             f"(a camera inside an object, lights hidden?): {', '.join(dark)}")
     return sequences, val_sequences, fitted, listed
+
+
+def _validation_sequences(run: RenderRun) -> list[RenderSequence]:
+    """The sequences of the --val folder (`load_dataset`: those it leaves out named in a warning),
+    none without one; a folder of none usable is refused as --val's."""
+    if run.val is None:
+        return []
+    try:
+        return load_dataset(run.val, skip_broken=True, layers=run.layers, note_guides=False)
+    except DatasetError as exc:
+        raise DatasetError(f"--val: {exc}") from exc
 
 
 def _training_sequences(run: RenderRun) -> tuple[list[RenderSequence], dict]:

@@ -90,7 +90,7 @@ def test_a_sequence_missing_a_frame_is_refused_or_left_out_by_name(tmp_path, cap
     with pytest.raises(DatasetError, match=r"sequence seq1: spp4/ lacks frame\(s\) 1003"):
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
-    assert "sequence seq1 is left out: sequence seq1: spp4/ lacks frame(s) 1003" in caplog.text
+    assert "sequence seq1 is left out: spp4/ lacks frame(s) 1003" in caplog.text
 
 
 def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_path, caplog):
@@ -221,12 +221,12 @@ def test_only_the_folders_a_run_reads_are_read_and_checked(tmp_path, caplog):
     (root / "seq1" / "reference" / "render.1002.exr").unlink()
     supervised = load_dataset(root, skip_broken=True)
     assert [s.name for s in supervised] == ["seq0"] and list(supervised[0].targets) == ["reference"]
-    assert "sequence seq1 is left out: sequence seq1: reference/ lacks frame(s) 1002" in caplog.text
+    assert "sequence seq1 is left out: reference/ lacks frame(s) 1002" in caplog.text
     assert "seq0 is left out" not in caplog.text
     caplog.clear()
     second = load_dataset(root, skip_broken=True, self_supervised=True)
     assert [s.name for s in second] == ["seq1"] and list(second[0].targets) == ["spp4b"]
-    assert "sequence seq0 is left out: sequence seq0: spp4b/ lacks frame(s) 1003" in caplog.text
+    assert "sequence seq0 is left out: spp4b/ lacks frame(s) 1003" in caplog.text
     assert "seq1 is left out" not in caplog.text
 
 

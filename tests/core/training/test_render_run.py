@@ -152,9 +152,17 @@ def test_each_mode_drops_only_sequences_broken_in_folders_it_reads(tmp_path, cap
         said = []
         run = _run(data, tmp_path / f"m{self_supervised}", batch=1, self_supervised=self_supervised)
         train_render(run, _no_record, said.append)
-        assert said[0].startswith("training on 1 sequences")
+        assert said[0].startswith("training on 1 sequence (")  # not "1 sequences"
         assert f"sequence {dropped} is left out" in caplog.text
         assert f"sequence {kept} is left out" not in caplog.text
+
+
+def test_a_val_folder_of_no_usable_sequence_is_refused_as_the_val_folder(render_data, tmp_path):
+    """The refusal said 'no usable sequences in v' alone, not that v came from --val."""
+    val = write_render_dataset(tmp_path / "v", sequences=1, size=24)
+    (val / "seq0" / "reference" / "render.1002.exr").unlink()
+    with pytest.raises(DatasetError, match=re.escape(f"--val: no usable sequences in {val}")):
+        train_render(_run(render_data, tmp_path / "m", val=val), _no_record)
 
 
 def test_the_card_says_a_model_reads_each_slots_distance(render_data, tmp_path):
@@ -182,9 +190,14 @@ def test_resume_refuses_training_data_changed_since_the_checkpoint(tmp_path):
     image = read_exr(frame)
     image.set_compression("none")
     write_exr(frame, image)  # rendered again: the same pixels, another size
-    with pytest.raises(TrainingError, match=r"\(2 sequences then, 2 now; frames of theirs were added or "
-                                            r"removed, or changed size \(rendered again, or copied with "
-                                            r"other sizes\)\)"):
+    with pytest.raises(TrainingError, match=r"\(2 sequences then, 2 now; seq1/reference: frame\(s\) 1002 "
+                                            r"changed size \(rendered again, or copied with other sizes\)\)"):
+        train_render(resumed, _no_record)  # the sequence and frame named: they were not
+    train_render(replace(run, existing="overwrite"), _no_record)
+    for level in ("spp4", "reference"):
+        (data / "seq0" / level / "render.1004.exr").unlink()
+    with pytest.raises(TrainingError, match=r"now; seq0/spp4: frame\(s\) 1004 removed; seq0/reference: "
+                                            r"frame\(s\) 1004 removed\)"):
         train_render(resumed, _no_record)
 
 
