@@ -18,7 +18,6 @@ from vfxdenoise.cli.options import (
     layer_options,
     layer_overrides,
 )
-from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.models import RENDER_ARCHITECTURES
 from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
@@ -169,9 +168,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                     device=device, existing=existing, seed=seed, layers=layer_overrides(layers))
     try:
         weights = train_render(run, say=click.echo)
-    except UsageError as exc:  # the network cannot take the options: said as click says its own
-        raise click.UsageError(str(exc)) from exc
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (a farm's pre-emption: main._terminated)
         click.echo(f"interrupted: {interrupted_note(out_dir)}", err=True)
         raise
     click.echo(f"weights: {weights}")

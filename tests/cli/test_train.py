@@ -6,11 +6,13 @@ import csv
 import hashlib
 import json
 import math
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import torch
-from cli_process import run_vfxdenoise
+from cli_process import VFXDENOISE, run_vfxdenoise
 from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
 from vfxdenoise.core.models import build_model
@@ -128,8 +130,47 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
     result = run_vfxdenoise("train", "--data", dataset, "--init", classic, "--out", tmp_path / "m",
                             "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr  # a usage error: never retried
-    assert f"Error: {classic} holds a 'dncnn' classic-track model" in result.stderr  # as click says its own
-    assert "denoise-image" in result.stderr
+    assert result.stderr.startswith(f"error: {classic} holds a 'dncnn' classic-track model")  # as seq says it
+    assert "denoise-image" in result.stderr and "Usage:" not in result.stderr
+
+
+def test_an_init_model_not_found_is_one_error_line(dataset, tmp_path):
+    """Refusals of --init printed click's 'Usage: ... Error:' block; seq --model's are one line."""
+    result = run_vfxdenoise("train", "--data", dataset, "--init", "nonexist", "--out", tmp_path / "m",
+                            "--device", "cpu", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error: model weights not found: 'nonexist'")
+    assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_folder_with_a_runs_files_but_no_checkpoint_json_is_left_as_it_is(dataset, tmp_path):
+    """`--out` holding a model, a log and a checkpoint but no checkpoint.json was trained over with
+    exit 0: the model and log replaced, the checkpoint deleted."""
+    out = tmp_path / "keep"
+    out.mkdir()
+    files = {"model.safetensors": "weights", "log.csv": "step,loss\n", "checkpoint-40.safetensors": "40"}
+    for name, text in files.items():
+        (out / name).write_text(text)
+    result = run_vfxdenoise("train", "--data", dataset, "--out", out, *TINY, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (f"error: {out} holds a training run's files (checkpoint-40.safetensors, log.csv, "
+            "model.safetensors) but no checkpoint to resume") in result.stderr
+    assert {path.name: path.read_text() for path in out.iterdir()} == files
+
+
+def test_sigterm_says_which_checkpoint_is_kept_as_ctrl_c_does(dataset, tmp_path):
+    """A farm's pre-emption (SIGTERM, exit 143) said nothing of the checkpoint or --resume."""
+    out = tmp_path / "m"
+    process = subprocess.Popen([str(VFXDENOISE), "train", "--data", str(dataset), "--out", str(out),
+                                *TINY[4:], "--steps", "100000", "--validate-every", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.json").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.terminate()
+    stderr = process.communicate(timeout=300)[1]
+    assert process.returncode == 143, stderr
+    assert "interrupted: the step-" in stderr
+    assert f"checkpoint in {out} is kept; run the same command with --resume" in stderr
 
 
 def test_a_checkpoint_loads_as_the_model_of_its_step(trained):
