@@ -127,7 +127,7 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, *((asked, option) if job is None else (job, "--job-frames")))
     if policy == "error":
-        _refuse_missing(sequence, asked, missing, option)
+        _refuse_missing(sequence, asked, missing, option, frames_to_come(context, job))
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
@@ -179,14 +179,23 @@ def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come:
     refuse_other_padding(pattern, absent)
     if policy != "error":
         return
-    wait = ("(a job that depends on the whole render)" if to_come.option == "--context-frames" else
-            "(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
-            "submitted with) to those the render writes")
     raise MissingFramesError(
         f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
         f"{format_frames(absent)}, and the frames to denoise read them as neighbours. Denoise once "
-        f"the render has written them {wait}, or pass --missing hold (use the nearest frame) or "
-        "--missing skip.", absent)
+        f"the render has written them {_wait_for_render(to_come)}, or pass --missing hold (use the "
+        "nearest frame) or --missing skip.", absent)
+
+
+def _wait_for_render(to_come: ToCome, render_spec: str = "") -> str:
+    """How to wait for frames of `to_come` the render has not written yet, after 'Denoise once the
+    render has written them': a job depending on the whole render, or the farm's retries; or fix
+    the range that named them, to `render_spec` (the frames on disk) where given."""
+    if to_come.option == "--context-frames":
+        fix = (f", or pass --context-frames {render_spec} if that is the render's range" if render_spec
+               else "")
+        return f"(a job that depends on the whole render){fix}"
+    return ("(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
+            "submitted with) to those the render writes")
 
 
 def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come: ToCome,
@@ -305,16 +314,20 @@ def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
 
 
 def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                    option: str = "--frames") -> None:
+                    option: str = "--frames", to_come: ToCome | None = None) -> None:
     """Raise MissingFramesError for `missing`, the frames of sorted `asked` not on disk, once
     `refuse_other_padding` and `refuse_frames_off_the_shot` have passed them (`--missing error`;
     the folder is not listed again), saying what to do: hold and skip are offered for a gap in
     the shot, not for a stray frame's span (`refuse_stray_span`); for a render on twos (every Nth
     frame on disk) `--frames A-BxN` comes first, since hold would write a rendered frame under
-    each number between."""
+    each number between. Frames of the render's range or the farm job's (`to_come`) are the
+    render's still to write: waiting for them is offered, not --frames, whose frames' windows
+    would read them as neighbours and be refused (`refuse_neighbours_to_come`)."""
     if not missing:
         return
     refuse_stray_span(sequence, asked, missing)
+    if to_come is not None:
+        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come), missing)
     if len(missing) == len(asked):
         raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
     raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
@@ -381,15 +394,39 @@ def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing
             "--missing skip (do not write them).")
 
 
+def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
+                     to_come: ToCome) -> str:
+    """Frames `missing` of sorted `asked`, frames of the render's range or the farm job's
+    (`to_come`): not rendered (yet), where they lie (`_where_past`), and to wait for them
+    (`_wait_for_render`, or a range fixed to the frames on disk where they lie past its ends) or
+    hold or skip them; never --frames alone, whose windows would read them."""
+    pattern = sequence.pattern.text
+    which = (f"frame {missing[0]} of {pattern} is not on disk" if len(missing) == len(asked) == 1 else
+             f"none of frames {format_frames(asked)} of {pattern} is on disk" if len(missing) == len(asked)
+             else f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}")
+    where = _where_past(sequence, asked)
+    wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "")
+    return (f"{which}: {'frames' if len(missing) > 1 else 'a frame'} of {to_come.option} "
+            f"{format_frames(to_come.frames)} not rendered (yet){f', {where}' if where else ''}. Denoise "
+            f"once the render has written them {wait}, or pass --missing hold (use the nearest frame) "
+            "or --missing skip (do not write them).")
+
+
+def _where_past(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:
+    """'before the first frame on disk (1001)', 'after the last frame on disk (1006)' or both,
+    where sorted `asked` runs past the shot's ends; '' where it does not."""
+    before, after = asked[0] < sequence.first, asked[-1] > sequence.last
+    return " and ".join(([f"before the first frame on disk ({sequence.first})"] if before else [])
+                        + ([f"after the last{'' if before else ' frame on disk'} ({sequence.last})"]
+                           if after else []))
+
+
 def _past_the_ends(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:
     """Where sorted `asked` runs before the shot's first frame or after its last: that they lie
     there and the --frames of those asked within the shot ('' where none runs past)."""
-    before, after = asked[0] < sequence.first, asked[-1] > sequence.last
-    if not (before or after):
+    where = _where_past(sequence, asked)
+    if not where:
         return ""
-    where = " and ".join(([f"before the first frame on disk ({sequence.first})"] if before else [])
-                         + ([f"after the last{'' if before else ' frame on disk'} ({sequence.last})"]
-                            if after else []))
     within = format_frames(range(max(asked[0], sequence.first), min(asked[-1], sequence.last) + 1))
     return f"They lie {where}: pass --frames {within} to denoise the frames asked on disk"
 

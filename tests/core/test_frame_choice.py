@@ -215,6 +215,39 @@ def test_frames_asked_before_the_first_or_after_the_last_on_disk_are_said_to_lie
         check_missing(sequence, range(998, 1013), "error", None)
 
 
+def test_frames_of_the_renders_range_past_the_last_on_disk_are_to_wait_for_not_to_narrow_frames_to(tmp_path):
+    """--context-frames 1001-1008 over 1001-1006 on disk said 'pass --frames 1001-1006', which was
+    refused again (frame 1006's window reads 1007-1008 of the range): the frames are the render's
+    still to write, so waiting, a range fixed to the frames on disk, hold or skip are offered."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1007))
+    context = list(range(1001, 1009))
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(find_sequence(pattern), context, "error", context, option="--context-frames")
+    message = str(refused.value)
+    assert message.startswith(f"2 frame(s) of {pattern.text} are missing: 1007-1008: frames of "
+                              "--context-frames 1001-1008 not rendered (yet), after the last frame on disk "
+                              "(1006). Denoise once the render has written them")
+    assert "--context-frames 1001-1006 if that is the render's range" in message
+    assert "--missing hold" in message and "--frames" not in message.replace("--context-frames", "")
+    assert refused.value.missing == [1007, 1008]
+
+
+def test_a_farm_tasks_frames_of_the_job_not_on_disk_are_not_rendered_yet_not_a_typo(tmp_path):
+    """--frames 998-1000 --job-frames 998-1010 over 1001-1006 said 'Fix --frames (e.g. --frames
+    1001-1006)', the typo refusal --job-frames is there to avoid: they are the job's frames the
+    render has not written (handles past its start), to wait for, or hold or skip."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1007))
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(find_sequence(pattern), [998, 999, 1000], "error", None, list(range(998, 1011)))
+    message = str(refused.value)
+    assert message.startswith(f"none of frames 998-1000 of {pattern.text} is on disk: frames of --job-frames "
+                              "998-1010 not rendered (yet), before the first frame on disk (1001)")
+    assert "the farm retries this task" in message and "--missing hold" in message
+    assert "Fix --frames" not in message
+
+
 def test_one_frame_not_on_disk_is_said_in_the_singular(tmp_path):
     """--frames 1 for 1001-1010 said 'none of frames 1 of ... is on disk'."""
     pattern = parse_pattern(tmp_path / "render.####.exr")
@@ -355,7 +388,7 @@ def test_missing_frames_are_looked_for_under_another_padding_in_one_listing(tmp_
     sequence = find_sequence(pattern)
     asked = frames_to_write(None, None, sequence)
     if policy == "error":
-        with pytest.raises(MissingFramesError, match=r"1 frame\(s\) of .* are missing: 1003\. Re-render"):
+        with pytest.raises(MissingFramesError, match=r"1 frame\(s\) of .* are missing: 1003[.:] "):
             check_missing(sequence, asked, policy, None, job)
     else:
         check_missing(sequence, asked, policy, None, job)
