@@ -57,11 +57,12 @@ def megabytes(gb: float) -> str:
 
 
 def check_for_cuebot(job: FarmJob, options: OpenCueOptions, shot: str) -> None:
-    """Refuse a job Cuebot would refuse or could not run: frames below 0, and a job name, shot
-    (`shot`, the outline's: --shot, else $SHOT) or host tag outside Cuebot's rules."""
+    """Refuse a job Cuebot would refuse or could not run (FarmUsageError: no OpenCue job can take
+    it, exit 2): frames below 0, and a job name, shot (`shot`, the outline's: --shot, else $SHOT)
+    or host tag outside Cuebot's rules."""
     negative = [frame for frame in job.frames if frame < 0]
     if negative:
-        raise FarmError(
+        raise FarmUsageError(
             f"frames {format_frames(negative)} of the job are below 0: OpenCue cannot run negative "
             "frame numbers (Cuebot names a frame '%04d-LAYER' and reads its number back up to the "
             "first '-'). Write the job with `vfxdenoise farm openjd`, which runs them, or renumber "

@@ -22,7 +22,7 @@ from vfxdenoise.cli.commands import COMMANDS  # noqa: E402
 from vfxdenoise.cli.farm import farm  # noqa: E402
 from vfxdenoise.cli.main import cli  # noqa: E402
 from vfxdenoise.cli.seq import seq  # noqa: E402
-from vfxdenoise.core.errors import FarmError, UsageError  # noqa: E402
+from vfxdenoise.core.errors import FarmError, FarmUsageError, UsageError  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
 
 
@@ -257,10 +257,12 @@ def test_negative_frames_are_refused_for_opencue_and_written_for_openjd(sequence
     """Cuebot cannot dispatch frame -5 (it reads a frame's number back up to the first '-')."""
     shot = sequence_factory("neg", frames=range(-5, 5), height=16, width=16)
     refused = _invoke("opencue", shot)
-    assert refused.exit_code == 1 and isinstance(refused.exception, FarmError), refused.output
+    assert isinstance(refused.exception, FarmUsageError), refused.output  # no OpenCue job can take them
     assert "frames -5--1 of the job are below 0: OpenCue cannot run negative frame numbers" in str(
         refused.exception) and "vfxdenoise farm openjd" in str(refused.exception)
     assert "<job" not in refused.output
+    said = CliRunner().invoke(cli, ["farm", "opencue", str(shot), "--frames", "-5--1", "--print"])
+    assert said.exit_code == 2 and said.output.startswith("error: frames -5--1"), said.output  # farm.md
     written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle")
     assert written.exit_code == 0, written.output
     assert _values(tmp_path / "bundle")["Frames"] == "-5--1,0-4"
