@@ -145,7 +145,7 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
                          "sum to the beauty in the render sum to the denoised beauty. Repeatable; wildcards "
                          "('RGBA_*', '*') leave out data passes, and say which; one matching no layer "
-                         "of light is a note, not an error."),
+                         "of light is a warning, not an error."),
     _seq_option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
                 seq_help="Also denoise this RGB layer, filtered as radiance (not divided by the albedo) "
                          "whatever its name: light the albedo does not tint. Repeatable."),

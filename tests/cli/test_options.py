@@ -120,6 +120,13 @@ def test_the_memory_options_say_they_take_gib_as_the_summary_prints_them():
     assert "--memory GiB" in farm_help and "--gpu-memory GiB" in farm_help and " GB" not in farm_help
 
 
+def test_the_aov_help_calls_a_wildcard_matching_no_layer_a_warning_as_seq_prints_it():
+    """seq prints 'warning: --aov ... matched no layer of light' (denoising.md), the help said 'a note'."""
+    shown = " ".join(CliRunner().invoke(seq, ["--help"]).output.split())
+    aov_help = shown.split("--aov LAYER", 1)[1].split("--aov-radiance", 1)[0]
+    assert "one matching no layer of light is a warning, not an error" in aov_help
+
+
 def test_tile_help_says_what_tiles_cost_on_a_cpu():
     shown = " ".join(CliRunner().invoke(seq, ["--help"]).output.split())
     assert "On a CPU tiles cost much time for little memory: 1080p frames took 1.5x the CPU time" in shown
