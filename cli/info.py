@@ -15,7 +15,7 @@ from vfxdenoise.cli.json_errors import JsonUsageErrors, flag_given
 from vfxdenoise.cli.main import error_message
 from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
-from vfxdenoise.core.errors import ExrError, VfxDenoiseError
+from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import opaque_in_file
 from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
@@ -77,11 +77,7 @@ def _whole_header(path: Path) -> list:
     every frame."""
     specs = read_exr_header(path)
     if cut_short(path):
-        try:
-            check_decodes(path)
-        except ExrError as exc:
-            raise ExrError(f"{path}: truncated EXR (its pixels run past the end of the file); "
-                           "re-render or re-copy this frame") from exc
+        check_decodes(path)  # its refusal in seq's words
     return specs
 
 

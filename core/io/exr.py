@@ -207,9 +207,7 @@ def _read_part(handle: oiio.ImageInput, index: int, spec: oiio.ImageSpec, path: 
     """Pixels of one part as (H, W, C) float32; uint channels hold their integer values. ExrError
     for IDs float32 cannot hold: this path (taken `why`) would write them altered."""
     def failed(what: str) -> ExrError:
-        reason = _one_line(_error_of(handle) or "read failed")
-        return ExrError(f"{path}: damaged or truncated EXR ({what}: {reason}); "
-                        "re-render or re-copy this frame")
+        return _damaged(path, what, _error_of(handle) or "read failed")
 
     pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.FLOAT)
     if pixels is None or handle.has_error:
@@ -256,9 +254,16 @@ def _read_part_as_stored(handle: oiio.ImageInput, index: int, spec: oiio.ImageSp
     float32 cannot hold (`why` goes unused): the pixels are checked, never written back."""
     pixels = handle.read_image(index, 0, 0, spec.nchannels, oiio.UNKNOWN)
     if pixels is None or handle.has_error:
-        raise ExrError(f"{path}: part {index} is truncated or damaged "
-                       f"({_one_line(_error_of(handle) or 'unknown error')})")
+        raise _damaged(path, f"part {index}", _error_of(handle) or "read failed")
     return pixels
+
+
+def _damaged(path: Path, what: str, reason: str) -> ExrError:
+    """The one refusal of a frame whose pixels do not decode (`what`: the part that failed, and
+    OpenImageIO's `reason`), as `read_exr` and `check_decodes` alike say it: seq, info and the
+    --resume check name a damaged frame in the same words."""
+    return ExrError(f"{path}: damaged or truncated EXR ({what}: {_one_line(reason)}); "
+                    "re-render or re-copy this frame")
 
 
 def read_exr(path: str | Path) -> ExrImage:

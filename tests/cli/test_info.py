@@ -148,8 +148,10 @@ def test_a_frame_cut_short_after_its_header_is_listed_as_unreadable(sequence_fac
 
     shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    why = (f"{pattern.path(1)}: truncated EXR (its pixels run past the end of the file); re-render or "
-           "re-copy this frame")
+    refused = run_vfxdenoise("seq", pattern.text, "--frames", "1", "--progress", "none", cwd=tmp_path)
+    why = refused.stderr.strip().rsplit("\nerror: ", 1)[-1]  # seq's reason, word for word (faults.md)
+    assert why.startswith(f"{pattern.path(1)}: damaged or truncated EXR (part 0: ")
+    assert why.endswith("); re-render or re-copy this frame")
     assert f"headers:    unreadable: 1,3 (e.g. 1: {why})" in shown.stdout.splitlines()
     headers = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)["headers"]
     assert (headers["unreadable"], headers["alike"], headers["reference_frame"]) == ([1, 3], False, 2)
@@ -649,7 +651,8 @@ def test_a_mip_mapped_frame_cut_short_in_its_small_levels_reads_as_seq_reads_it(
 
     assert shown.returncode == 0, shown.stderr
     line = next(line for line in shown.stdout.splitlines() if line.startswith("headers:"))
-    assert line.startswith("headers:    unreadable: 3 (3: ") and "r.3.exr: truncated EXR" in line
+    assert line.startswith("headers:    unreadable: 3 (3: ")
+    assert "r.3.exr: damaged or truncated EXR (part 0: " in line  # seq's words
     headers = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["headers"]
     assert headers["unreadable"] == [3]
     assert [why["frame"] for why in headers["unreadable_why"]] == [3]
