@@ -406,10 +406,11 @@ def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing
              else f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}")
     where = _where_past(sequence, asked)
     wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "")
-    return (f"{which}: {'frames' if len(missing) > 1 else 'a frame'} of {to_come.option} "
+    many = len(missing) > 1
+    return (f"{which}: {'frames' if many else 'a frame'} of {to_come.option} "
             f"{format_frames(to_come.frames)} not rendered (yet){f', {where}' if where else ''}. Denoise "
-            f"once the render has written them {wait}, or pass --missing hold (use the nearest frame) "
-            "or --missing skip (do not write them).")
+            f"once the render has written {'them' if many else 'it'} {wait}, or pass --missing hold (use "
+            f"the nearest frame) or --missing skip (do not write {'them' if many else 'it'}).")
 
 
 def _where_past(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:

@@ -246,6 +246,10 @@ def test_a_farm_tasks_frames_of_the_job_not_on_disk_are_not_rendered_yet_not_a_t
                               "998-1010 not rendered (yet), before the first frame on disk (1001)")
     assert "the farm retries this task" in message and "--missing hold" in message
     assert "Fix --frames" not in message
+    with pytest.raises(MissingFramesError, match=r"^frame 998 of .* is not on disk: a frame of --job-frames "
+                                                 r"998-1010 not rendered \(yet\), .*Denoise once the render "
+                                                 r"has written it \(the farm retries"):
+        check_missing(find_sequence(pattern), [998], "error", None, list(range(998, 1011)))
 
 
 def test_one_frame_not_on_disk_is_said_in_the_singular(tmp_path):
