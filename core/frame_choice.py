@@ -125,11 +125,22 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     if context is None and _reaches_an_end(sequence, asked):
         refuse_other_padding_beside(sequence)
     if context is None or (policy == "error" and missing):
-        refuse_frames_off_the_shot(sequence, *((asked, option) if job is None else (job, "--job-frames")))
+        refuse_frames_off_the_shot(sequence, *_typo_frames(asked, option, context, job))
     if policy == "error":
         _refuse_missing(sequence, asked, missing, option, frames_to_come(context, job))
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
+
+
+def _typo_frames(asked: list[int], option: str, context: list[int] | None,
+                 job: list[int] | None) -> tuple[list[int], str]:
+    """The frames a typo is looked for in (`refuse_frames_off_the_shot`), and the option that named
+    them: the farm job's (--job-frames), else the render's range (--context-frames), else those
+    `asked` (by `option`). A task's frames of either may all be the render's still to write, which
+    `_refuse_missing` says as such: 'Fix --frames' would send a farm task's frames to the shot's."""
+    if job is not None:
+        return job, "--job-frames"
+    return (asked, option) if context is None else (context, "--context-frames")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,13 +197,15 @@ def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come:
         "nearest frame) or --missing skip.", absent)
 
 
-def _wait_for_render(to_come: ToCome, render_spec: str = "") -> str:
+def _wait_for_render(to_come: ToCome, render_spec: str = "", option: str = "--frames") -> str:
     """How to wait for frames of `to_come` the render has not written yet, after 'Denoise once the
     render has written them': a job depending on the whole render, or the farm's retries; or fix
-    the range that named them, to `render_spec` (the frames on disk) where given."""
+    the range that named them, to `render_spec` (the frames on disk) where given, with the frames
+    asked by `option` within it where --frames named them (refused outside it otherwise)."""
     if to_come.option == "--context-frames":
-        fix = (f", or pass --context-frames {render_spec} if that is the render's range" if render_spec
-               else "")
+        frames = " and --frames within it" if option == "--frames" else ""
+        fix = (f", or pass --context-frames {render_spec}{frames} if that is the render's range"
+               if render_spec else "")
         return f"(a job that depends on the whole render){fix}"
     return ("(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
             "submitted with) to those the render writes")
@@ -327,7 +340,7 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
         return
     refuse_stray_span(sequence, asked, missing)
     if to_come is not None:
-        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come), missing)
+        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come, option), missing)
     if len(missing) == len(asked):
         raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
     raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
@@ -395,9 +408,9 @@ def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing
 
 
 def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                     to_come: ToCome) -> str:
-    """Frames `missing` of sorted `asked`, frames of the render's range or the farm job's
-    (`to_come`): not rendered (yet), where they lie (`_where_past`), and to wait for them
+                     to_come: ToCome, option: str = "--frames") -> str:
+    """Frames `missing` of sorted `asked` (by `option`), frames of the render's range or the farm
+    job's (`to_come`): not rendered (yet), where they lie (`_where_past`), and to wait for them
     (`_wait_for_render`, or a range fixed to the frames on disk where they lie past its ends) or
     hold or skip them; never --frames alone, whose windows would read them."""
     pattern = sequence.pattern.text
@@ -405,7 +418,7 @@ def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing
              f"none of frames {format_frames(asked)} of {pattern} is on disk" if len(missing) == len(asked)
              else f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}")
     where = _where_past(sequence, asked)
-    wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "")
+    wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "", option)
     many = len(missing) > 1
     return (f"{which}: {'frames' if many else 'a frame'} of {to_come.option} "
             f"{format_frames(to_come.frames)} not rendered (yet){f', {where}' if where else ''}. Denoise "

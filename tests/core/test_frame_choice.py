@@ -135,11 +135,12 @@ def test_frames_asked_outside_the_shot_are_refused_naming_the_frames_on_disk(tmp
     assert "none of frames 101-110" in message and "on disk: 1001-1010" in message
     assert "--frames" in message and "--missing" not in message
     assert info.value.missing == list(range(101, 111))
-    # With the render's range given, the typo is refused as such under --missing error (under hold
+    # With the render's range given, its typo is refused as such under --missing error (under hold
     # and skip the frames of the range may all be still to render).
-    with pytest.raises(MissingFramesError, match=r"none of frames 101-110 .*Fix --frames \(e\.g\. "
-                                                 r"--frames 1001-1010\)$"):
-        check_missing(find_sequence(pattern), range(101, 111), "error", list(range(101, 111)))
+    with pytest.raises(MissingFramesError, match=r"none of frames 101-110 .*Fix --context-frames \(e\.g\. "
+                                                 r"--context-frames 1001-1010\)$"):
+        check_missing(find_sequence(pattern), range(101, 111), "error", list(range(101, 111)),
+                      option="--context-frames")
     check_missing(find_sequence(pattern), range(101, 111), "hold", list(range(101, 111)))
 
 
@@ -250,6 +251,30 @@ def test_a_farm_tasks_frames_of_the_job_not_on_disk_are_not_rendered_yet_not_a_t
                                                  r"998-1010 not rendered \(yet\), .*Denoise once the render "
                                                  r"has written it \(the farm retries"):
         check_missing(find_sequence(pattern), [998], "error", None, list(range(998, 1011)))
+
+
+def test_a_farm_tasks_frames_of_the_renders_range_past_the_last_on_disk_are_not_a_typo(tmp_path):
+    """A task's --frames 1007-1008 of --context-frames 1001-1008 run before the render wrote them
+    said 'Fix --frames (e.g. --frames 1001-1006)': a typo is looked for in the render's range,
+    and the task's frames are the render's still to write, refused as such (the farm retries)."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1007))
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(find_sequence(pattern), [1007, 1008], "error", list(range(1001, 1009)))
+    message = str(refused.value)
+    assert message.startswith(f"none of frames 1007-1008 of {pattern.text} is on disk: frames of "
+                              "--context-frames 1001-1008 not rendered (yet)")
+    assert "Fix --frames" not in message
+
+
+def test_a_renders_range_fixed_to_the_frames_on_disk_is_offered_with_frames_within_it(tmp_path):
+    """--frames 1001-1008 of --context-frames 995-1008 over 1001-1006 was offered '--context-frames
+    1001-1006', which refuses --frames 1001-1008 as outside it: --frames must move with it."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1007))
+    with pytest.raises(MissingFramesError, match=r"pass --context-frames 1001-1006 and --frames within it if "
+                                                 r"that is the render's range"):
+        check_missing(find_sequence(pattern), range(1001, 1009), "error", list(range(995, 1009)))
 
 
 def test_one_frame_not_on_disk_is_said_in_the_singular(tmp_path):
