@@ -17,7 +17,9 @@ import OpenImageIO as oiio
 import torch
 
 from vfxdenoise.core import coverage
+from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.io.exr import check_decodes
 from vfxdenoise.core.io.exr_image import channel_names_by_part, data_window
 from vfxdenoise.core.io.pixel_box import placed_on_window
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
@@ -141,17 +143,31 @@ def opaque_in_file(path: Path, specs: Sequence[oiio.ImageSpec], layers: LayerMap
     part, index = next((p, c) for p, part_names in enumerate(names) for c, name in enumerate(part_names)
                        if name == layers.alpha[0])
     beauty = next(p for p, part_names in enumerate(names) if layers.beauty[0] in part_names)
-    handle = oiio.ImageInput.open(str(path))
-    try:
-        read = handle.read_image(part, 0, index, index + 1, oiio.FLOAT)
-    finally:
-        handle.close()
     spec = specs[part]
     own, window = data_window(spec), data_window(specs[beauty])
-    alpha = np.asarray(read, np.float32).reshape(1, spec.height, spec.width)
+    alpha = _channel_pixels(path, part, index).reshape(1, spec.height, spec.width)
     if own != window:
         alpha = placed_on_window(alpha, own, np.zeros((1, *window.shape), np.float32), window)
     as_float = spec.channelformat(index) == oiio.FLOAT
     cleaned, _ = sanitize(FrameFeatures(beauty=alpha), in_place=True,
                           stored_as_float={FeatureKey("beauty"): (as_float,)})
     return FrameFeatures(beauty=cleaned.beauty, aovs={ALPHA_LAYER: cleaned.beauty}).opaque()
+
+
+def _channel_pixels(path: Path, part: int, index: int) -> np.ndarray:
+    """The float32 pixels of channel `index` of `part` of the frame at `path`; where they do not
+    decode, the frame is refused as seq refuses it (`exr.check_decodes`: 'damaged or truncated
+    EXR', naming it), not with numpy's error on OpenImageIO's none."""
+    handle = oiio.ImageInput.open(str(path))
+    read = None
+    if handle is not None:
+        try:
+            read = handle.read_image(part, 0, index, index + 1, oiio.FLOAT)
+            read = None if handle.has_error else read
+        finally:
+            handle.close()
+    if read is None:
+        check_decodes(path)
+        raise ExrError(f"{path}: channel {index} of part {part} cannot be read "
+                       f"({oiio.geterror() or 'no pixels'}); re-render or re-copy this frame")
+    return np.asarray(read, np.float32)

@@ -3,11 +3,13 @@
 from dataclasses import fields
 
 import numpy as np
+import pytest
 import torch
 
-from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures, features_from_exr
+from vfxdenoise.core.errors import ExrError
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures, features_from_exr, opaque_in_file
 from vfxdenoise.core.io.aovs import FEATURES, NETWORK_FEATURES, resolve_layers
-from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.exr import ExrImage, channel_names_by_part, read_exr, read_exr_header, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE, sanitize
 
 
@@ -70,3 +72,22 @@ def test_the_alpha_to_denoise_is_read_as_the_last_layer_and_said_opaque_where_it
     opaque = FrameFeatures(beauty=alpha, aovs={ALPHA_LAYER: np.ones((3, 2, 2), np.float16)})
     assert opaque.opaque() and FrameFeatures(beauty=alpha).opaque()
     assert opaque.without_layer(ALPHA_LAYER).aovs == {} and ALPHA_LAYER in opaque.aovs
+
+
+def test_a_frame_whose_alpha_does_not_decode_is_refused_as_damaged_when_judged_opaque(tmp_path):
+    """`opaque_in_file` (info --alpha denoise, every frame) over a frame damaged in the middle
+    failed with numpy's error on OpenImageIO's no pixels, a traceback: it is refused as seq
+    refuses the frame, naming it."""
+    ys, xs = np.mgrid[0:64, 0:64].astype(np.float32)
+    smooth = {c: np.sin(xs / (5 + i)) + ys / 64 for i, c in enumerate("RGBA")}  # compresses well
+    path = tmp_path / "render.1001.exr"
+    write_exr(path, ExrImage.from_channels(smooth, compression="zip"))
+    specs = read_exr_header(path)
+    layers = resolve_layers([name for part in channel_names_by_part(specs) for name in part])
+    assert opaque_in_file(path, specs, layers) is False
+    data = bytearray(path.read_bytes())
+    start = len(data) // 2
+    data[start:start + 200] = bytes(b ^ 0x5A for b in data[start:start + 200])  # garble zip data
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExrError, match=r"render\.1001\.exr: damaged or truncated EXR"):
+        opaque_in_file(path, specs, layers)
