@@ -332,7 +332,8 @@ def trained_layers(model: str | None) -> dict[str, str]:
         card = json.loads(weights.with_suffix(".json").read_text()) if weights else {}
     except (OSError, ValueError):
         return {}
-    layers = card.get("training", {}).get("layers") if isinstance(card, dict) else None
+    training = card.get("training") if isinstance(card, dict) else None
+    layers = training.get("layers") if isinstance(training, dict) else None
     if not isinstance(layers, dict):
         return {}
     return {key: value for key, value in layers.items() if isinstance(value, str)}

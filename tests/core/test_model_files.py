@@ -4,6 +4,7 @@ workers all agree, for a shipped name, a folder, a file, a path not here and an 
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from vfxdenoise.core.model_files import (
     recorded_config,
     recorded_track_problem,
     resolve_weights,
+    trained_layers,
 )
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import load_weights, save_weights
@@ -271,3 +273,18 @@ def test_a_radius_outside_the_models_is_one_problem_in_seqs_flags():
             f"--temporal-radius {radius} is outside 0..2, the range model 'fast' was trained for")
     assert radius_problem(1, 0, Path("m.safetensors")) == (
         "--temporal-radius 1 is outside 0..0, the range model 'm.safetensors' was trained for")
+
+
+def test_the_layers_a_model_was_trained_with_are_read_from_its_card_and_none_from_an_odd_one(tmp_path):
+    """seq's warning of a missing guide names the layer the model's card records (`train`'s
+    training.layers); a card whose 'training' is not an object (null, edited by hand) raised
+    AttributeError in that warning: it records none."""
+    weights = tmp_path / "m.safetensors"
+    weights.write_bytes(b"")
+    card = weights.with_suffix(".json")
+    assert trained_layers(str(weights)) == {}  # no card
+    card.write_text(json.dumps({"training": {"layers": {"normal": "Nworld", "albedo": None}}}))
+    assert trained_layers(str(weights)) == {"normal": "Nworld"}
+    for training in (None, ["layers"], "layers"):
+        card.write_text(json.dumps({"training": training}))
+        assert trained_layers(str(weights)) == {}, training
