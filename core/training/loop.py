@@ -394,8 +394,7 @@ class _Run:
         Without, the resumed run left a row without scores, and one resumed at its last step wrote
         its model unvalidated (`check_final_weights` judges the last row's scores)."""
         cfg, row = self.cfg, self.history[-1] if self.history else {}
-        due = self.validate is not None and (self.step % cfg.validate_every == 0 or self.step == cfg.steps)
-        if not due or row.get("step") != self.step or model_scores(row):
+        if not self._validation_due() or row.get("step") != self.step or model_scores(row):
             return
         log.info("step %d was not validated (the run was stopped validating it): validating it now",
                  self.step)
@@ -452,7 +451,7 @@ class _Run:
         validation's step, the last): the checkpoint saved first (a validation that fails loses no
         step), then the validation scores; log.csv and curves.png written."""
         cfg, last = self.cfg, self.step == self.cfg.steps
-        validating = self.validate is not None and (self.step % cfg.validate_every == 0 or last)
+        validating = self._validation_due()
         checkpointing = self.step % cfg.checkpoint_every == 0 or last
         if self.step % cfg.log_every and not (validating or checkpointing):
             return
@@ -470,6 +469,12 @@ class _Run:
             _write_log(cfg.out_dir, self.history)
         if (validating or checkpointing) and not write_curves(cfg.out_dir, self.history) and last:
             log.info("matplotlib is not installed: no %s written", CURVES_NAME)
+
+    def _validation_due(self) -> bool:
+        """Whether this step is validated: every `validate_every` steps and the last, where there
+        is a validation (`log_row`, and `validate_resumed_step` for a step that missed its own)."""
+        return self.validate is not None and (self.step % self.cfg.validate_every == 0
+                                              or self.step == self.cfg.steps)
 
     def _checkpoint(self, seconds: float) -> None:
         """The log and a checkpoint of this step."""
