@@ -63,13 +63,19 @@ def check_out_dir(out_dir: Path, existing: str) -> None:
         raise TrainingError(f"{out_dir} holds a training run ({STATE_NAME}): pass --resume to continue "
                             f"it, or --overwrite to start again and replace its files ({', '.join(found)}), "
                             "or give another --out")
-    log_alone = not set(found) - set(_BEFORE_CHECKPOINT)
+    log_alone = _log_alone(found)
     if STATE_NAME not in found and (existing == REFUSE and found or existing == RESUME and not log_alone):
         again = ("--resume or --overwrite to start again from step 0" if log_alone
                  else "--overwrite to start again")
         raise TrainingError(f"{out_dir} holds a training run's files ({', '.join(found)}) but no "
                             f"checkpoint to resume ({STATE_NAME}): pass {again} and replace them, or "
                             "give another --out")
+
+
+def _log_alone(found: list[str]) -> bool:
+    """Whether the run files `found` (`run_files`) are at most those a run interrupted before its
+    first checkpoint leaves, which --resume starts from step 0 over (`check_out_dir`)."""
+    return not set(found) - set(_BEFORE_CHECKPOINT)
 
 
 def is_run_file(name: str) -> bool:
@@ -129,14 +135,18 @@ def _writer_gone(pid: int, temp: Path) -> bool:
 
 def interrupted_note(out_dir: Path) -> str:
     """What an interrupted run leaves in `out_dir` and how to go on, for the command to say: the
-    step of the checkpoint kept (`read_checkpoint`) and --resume, or that no checkpoint was
-    written yet (none there, or one that cannot be read: --resume refuses a damaged one)."""
+    step of the checkpoint kept (`read_checkpoint`) and --resume, or that there is none to resume
+    and the option that starts again, as `check_out_dir` lets it: --resume over a log alone,
+    --overwrite over a checkpoint that cannot be read or the files of one whose checkpoint.json
+    was not written (stopped while saving its first), which --resume refuses."""
     try:
         state = read_checkpoint(Path(out_dir))
     except (OSError, TrainingError):
-        state = None
+        return (f"the checkpoint in {out_dir} cannot be resumed: run the same command with --overwrite "
+                "to start the run again from step 0")
     if state is None:
-        return (f"no checkpoint was written in {out_dir} yet: run the same command with --resume to "
+        again = "--resume" if _log_alone(run_files(Path(out_dir))) else "--overwrite"
+        return (f"no checkpoint was written in {out_dir} yet: run the same command with {again} to "
                 "start the run again from step 0")
     return (f"the step-{state['step']} checkpoint in {out_dir} is kept; run the same command with "
             "--resume to continue from it")

@@ -97,13 +97,31 @@ def test_only_dead_writers_temp_files_of_run_files_are_removed(tmp_path):
         [*kept, f".curves.png.{dead}-0123abcd.tmp"])
 
 
+def test_an_interrupted_runs_note_offers_what_the_folder_lets_it_start_again_with(tmp_path):
+    """The note said '--resume' where --resume is refused: over a checkpoint.json that cannot be
+    read ('start again with --overwrite'), and over a first checkpoint's files written without
+    the checkpoint.json naming them (stopped while saving it): there it says --overwrite, which
+    check_out_dir lets start."""
+    (tmp_path / "log.csv").write_text("step\n")
+    assert "with --resume to start the run again from step 0" in interrupted_note(tmp_path)
+    check_out_dir(tmp_path, "resume")
+    (tmp_path / "checkpoint-100.safetensors").write_text("x")
+    note = interrupted_note(tmp_path)
+    assert "with --overwrite to start the run again from step 0" in note and "--resume" not in note
+    with pytest.raises(TrainingError):
+        check_out_dir(tmp_path, "resume")
+    (tmp_path / "checkpoint-100.safetensors").unlink()
+    (tmp_path / "checkpoint.json").write_text("{damaged")
+    note = interrupted_note(tmp_path)
+    assert "--overwrite" in note and "--resume" not in note
+    check_out_dir(tmp_path, "overwrite")
+
+
 def test_an_interrupted_run_says_whether_it_left_a_checkpoint(tmp_path):
     assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
-    (tmp_path / "checkpoint.json").write_text("{damaged")
-    assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
-    for damaged in ("[7]", '{"step": null}', '{"format": 1}'):  # read as --resume reads it: refused
+    for damaged in ("{damaged", "[7]", '{"step": null}', '{"format": 1}'):  # as --resume reads it
         (tmp_path / "checkpoint.json").write_text(damaged)
-        assert interrupted_note(tmp_path).startswith(f"no checkpoint was written in {tmp_path} yet")
+        assert interrupted_note(tmp_path).startswith(f"the checkpoint in {tmp_path} cannot be resumed")
     (tmp_path / "checkpoint.json").write_text('{"step": 7}')
     assert interrupted_note(tmp_path) == (f"the step-7 checkpoint in {tmp_path} is kept; run the same "
                                           "command with --resume to continue from it")
