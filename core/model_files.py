@@ -210,7 +210,32 @@ def read_weights(path: Path) -> WeightsFile:
     try:
         return WeightsFile(Path(path), Path(path).read_bytes())
     except OSError as exc:
-        raise ModelError(f"cannot read model weights {path} ({exc.strerror or exc})") from exc
+        raise ModelError(_unreadable_file(path, exc)) from exc
+
+
+def _unreadable_file(path: Path, error: OSError) -> str:
+    """Why the weights file `path` could not be opened or read (`error`)."""
+    return f"cannot read model weights {path} ({error.strerror or error})"
+
+
+def not_weights_problem(path: Path, error: Exception, track: str | None) -> str:
+    """The refusal of the file `path`, read but no safetensors weights (`error`: what reading it
+    met), saying what to do for a command of `track` (`not_weights_hint`): one message for loading
+    it (`weights.load_weights`) and hosts' checks before a run (`header_problem`)."""
+    return f"cannot read model weights {path}: {error}. {not_weights_hint(path, track)}"
+
+
+def header_problem(path: Path, track: str | None) -> str | None:
+    """Why the weights file `path` cannot be loaded for `track`, told from its header alone without
+    torch, in loading's words: it cannot be read, or it has no safetensors header (a text file, a
+    pickle); None where its header reads, though its tensors may still fail to load."""
+    try:
+        _header(path)
+    except OSError as exc:
+        return _unreadable_file(path, exc)
+    except ValueError as exc:
+        return not_weights_problem(path, exc, track)
+    return None
 
 
 def read_header(path: Path) -> tuple[dict, int]:

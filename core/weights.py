@@ -30,7 +30,7 @@ from vfxdenoise.core.model_files import RENDER as RENDER
 from vfxdenoise.core.model_files import (
     WeightsFile,
     header_metadata,
-    not_weights_hint,
+    not_weights_problem,
     parse_architecture,
     parse_config,
     read_weights,
@@ -201,12 +201,12 @@ def _refuse_non_finite(path: Path, state: dict[str, torch.Tensor]) -> None:
 def _readable(path: Path, read: Callable[[], _T], track: str | None) -> _T:
     """What `read` reads from the weights file `path`'s bytes; a ModelError naming it where it is
     damaged or no safetensors file (a pickle: never unpickled), saying what to do for a command of
-    `track` (`model_files.not_weights_hint`: a model card is told as one; the train command of the
+    `track` (`model_files.not_weights_problem`: a model card is told as one; the train command of the
     track)."""
     try:
         return read()
     except (SafetensorError, ValueError) as exc:
-        raise ModelError(f"cannot read model weights {path}: {exc}. {not_weights_hint(path, track)}") from exc
+        raise ModelError(not_weights_problem(path, exc, track)) from exc
 
 
 def _metadata_and_names(file: WeightsFile) -> tuple[dict, list[str]]:

@@ -30,6 +30,12 @@ def nuke_to_exr_channel(channel: str) -> str:
     return component if layer in ("", NUKE_UNNAMED_LAYER) else f"{layer}.{component}"
 
 
+def exr_channels(channels: Sequence[str]) -> list[str]:
+    """Each of Nuke's `channels` as its EXR writer names it (`nuke_to_exr_channel`): what the
+    denoiser reads of a node's input rendered with all channels."""
+    return [nuke_to_exr_channel(channel) for channel in channels]
+
+
 def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str],
                         label: str | None = None) -> str | None:
     """The layer flag value for `feature` when the artist picked Nuke `layer` among `channels`

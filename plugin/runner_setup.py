@@ -16,10 +16,11 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from vfxdenoise.core.errors import OtherTrackError, SequenceError
+from vfxdenoise.core.errors import ModelError, OtherTrackError, SequenceError
+from vfxdenoise.core.io.aovs import aov_names, resolve_layers
 from vfxdenoise.core.io.frame_locks import (
     LOCK_SUFFIX,
     FolderClock,
@@ -33,6 +34,7 @@ from vfxdenoise.core.io.frame_pattern import pattern_from_text
 from vfxdenoise.core.model_files import (
     DEFAULT_MODEL,
     RENDER,
+    header_problem,
     model_radius,
     radius_problem,
     recorded_track_problem,
@@ -41,6 +43,7 @@ from vfxdenoise.core.model_files import (
 from vfxdenoise.plugin.errors import PluginError, RequestDeviceError, RequestUsageError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
+from vfxdenoise.plugin.seq_options import SeqOptions
 
 # What shows a GPU that PyTorch's `cuda` device may use on Linux, relative to the root: NVIDIA's
 # driver (its device files, /proc entry, Jetson's), WSL's GPU, ROCm's (PyTorch's cuda on AMD).
@@ -94,30 +97,48 @@ def _torch_built_for() -> str:
     return f"torch at {folder or 'an unknown place'}, of an install whose Python may differ"
 
 
-def check_request(request: DenoiseRequest, config: RunnerConfig) -> None:
+def check_request(request: DenoiseRequest, config: RunnerConfig, channels: Sequence[str] | None = None,
+                  source: str = "the input") -> None:
     """Raise now what running `request` the way `config` says would refuse before its first frame,
-    where it is known without reading a frame: a model that is not there (ModelError), weights of
-    the classic track (OtherTrackError), a temporal radius above the model's (RequestUsageError: a
-    UsageError, as the run's), device cuda where no GPU can be (RequestDeviceError: a DeviceError,
-    as the run's; both worded with seq's flags, as the run's own refusals are), output frames
-    another live run is writing (another session's press of the same node). Its messages are the
-    run's, so a host shows them alike."""
+    where it is known without reading a frame: a model that is not there or no weights file
+    (ModelError), weights of the classic track (OtherTrackError), a temporal radius above the
+    model's (RequestUsageError: a UsageError, as the run's), device cuda where no GPU can be
+    (RequestDeviceError: a DeviceError, as the run's; both worded with seq's flags, as the run's
+    own refusals are), output frames another live run is writing (another session's press of the
+    same node). With `channels`, the EXR channel names of the frames the run will read (`source`:
+    what messages call them), layer picks the run would refuse of them too (ChannelError: `_check_layers`).
+    Its messages are the run's, so a host shows them alike."""
     model = request.with_default_model(config.model).options.model or DEFAULT_MODEL
-    _check_track(resolve_weights(model))
+    _check_weights(resolve_weights(model))
     _check_radius(request.options.temporal_radius, model)
+    if channels is not None:
+        _check_layers(request.options, channels, source)
     if request.options.device == "cuda":
         _check_cuda(config)
     _check_output_locks(request.output_pattern)
 
 
-def _check_track(weights: Path) -> None:
-    """Refuse classic-track weights (`vfxdenoise classic train`'s), told from the architecture
-    their header records (`model_files.recorded_track_problem`), as the run refuses them when it
-    loads them (`weights.load_weights`, an OtherTrackError), with its message: it names them by
-    the absolute path a request passes on (`seq_options.absolute_model`)."""
-    problem = recorded_track_problem(weights.absolute(), RENDER)
+def _check_weights(weights: Path) -> None:
+    """Refuse a file with no safetensors header (a ModelError: `model_files.header_problem`) and
+    classic-track weights (`vfxdenoise classic train`'s), told from the architecture their header
+    records (`model_files.recorded_track_problem`), as the run refuses them when it loads them
+    (`weights.load_weights`), with its messages: they name the file by the absolute path a request
+    passes on (`seq_options.absolute_model`)."""
+    path = weights.absolute()
+    unreadable = header_problem(path, RENDER)
+    if unreadable:
+        raise ModelError(unreadable)
+    problem = recorded_track_problem(path, RENDER)
     if problem:
         raise OtherTrackError(problem)
+
+
+def _check_layers(options: SeqOptions, channels: Sequence[str], source: str) -> None:
+    """Refuse the layer picks of `options` that seq's own mapping of `channels` refuses
+    (`aovs.resolve_layers`, a ChannelError in its words): one layer picked for two features the
+    networks read (albedo the beauty's R,G,B, motion the normal's X,Y), a layer the denoiser
+    reads as a feature named to be denoised too (an --aov of the normal)."""
+    resolve_layers(channels, options.layers, source, aov_names(options.aovs, options.radiance_aovs))
 
 
 def _check_radius(radius: int | None, model: str) -> None:

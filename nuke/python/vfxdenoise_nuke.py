@@ -48,7 +48,7 @@ _check_vfxdenoise_importable()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.core.io.aovs import AOV_OPTIONS, NETWORK_FEATURES  # noqa: E402
-from vfxdenoise.plugin.channels import nuke_layer_channels  # noqa: E402
+from vfxdenoise.plugin.channels import exr_channels, nuke_layer_channels  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
 from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request  # noqa: E402
@@ -109,7 +109,9 @@ def _denoise(node) -> str:
     )
     request = DenoiseRequest(input_pattern=f"{cache}/{stem}_input.####.exr", frames=f"{first}-{last}",
                              output_pattern=f"{cache}/{stem}_denoised.####.exr", options=options)
-    check_request(request, runner)  # so is what the run would refuse without reading a frame
+    # so is what the run would refuse without reading a frame, the layer picks read with the
+    # channel names the cache Write gives the input's
+    check_request(request, runner, exr_channels(source.channels()), "the node's input")
     with _cache_claimed(cache, stem):
         node["denoised"].setValue(False)  # the cache is replaced from here: the input passes until done
         _render_input(node, request.input_pattern, first, last)

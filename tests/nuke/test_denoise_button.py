@@ -375,6 +375,40 @@ def test_what_the_run_would_refuse_is_told_before_the_input_is_rendered(nuke, gi
     assert "--" not in message and "exited with status" not in message
 
 
+@pytest.mark.parametrize(("knob", "value", "says"), [
+    ("albedo", "rgba", "beauty layer R,G,B: R,G,B in the node's input are channels of the albedo (R,G,B), "
+                       "which a layer cannot be as well as the beauty; name different layers with beauty "
+                       "layer and albedo layer"),
+    ("motion", "N", "motion layer N.X,N.Y: N.X,N.Y in the node's input are channels of the normal"),
+    ("aovs", "N", "also denoise N.X,N.Y,N.Z: N.X,N.Y,N.Z in the node's input is the normal, which the "
+                  "denoiser reads"),
+], ids=["albedo is the beauty", "motion is the normal", "also denoise a guide"])
+def test_layer_picks_that_clash_are_told_before_the_input_is_rendered(nuke, gizmo, knob, value, says):
+    """A layer picked as two things, or a guide picked to be denoised, was refused by the run only
+    after the whole input had rendered to the cache, and switched a good result off."""
+    shown, renders = _denoised_once(nuke, gizmo)
+    gizmo[knob].setValue(value)
+
+    message = _refused_keeping_the_result(nuke, gizmo, shown, renders)
+
+    assert message.startswith(f"VfxDenoise VfxDenoise: {says}"), message
+    assert "--" not in message
+
+
+def test_a_model_file_that_is_no_weights_is_told_before_the_input_is_rendered(nuke, gizmo, tmp_path):
+    """A file with no safetensors header (/etc/hostname) passed the checks: the run refused it
+    after the cache render."""
+    shown, renders = _denoised_once(nuke, gizmo)
+    not_weights = tmp_path / "hostname"
+    not_weights.write_text("render-node-7\n")
+    gizmo["model"].setValue(str(not_weights))
+
+    message = _refused_keeping_the_result(nuke, gizmo, shown, renders)
+
+    assert message.startswith(f"VfxDenoise VfxDenoise: cannot read model weights {not_weights}: "), message
+    assert "The file is damaged or not a safetensors file" in message
+
+
 def test_a_second_sessions_press_while_a_run_writes_the_nodes_outputs_leaves_its_input_alone(
         nuke, gizmo, tmp_path):
     """Another session pressing Denoise on the same node (a run holding the output frames' locks):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
 from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.errors import (
+    ChannelError,
     DeviceError,
     MissingFramesError,
     ModelError,
@@ -286,6 +288,42 @@ def test_check_request_refuses_classic_track_weights_with_the_runs_message(tmp_p
         assert isinstance(check.value, UsageError)  # as the run's: exit 2, not retried
     assert str(run.value).startswith(f"{classic} holds a 'dncnn' classic-track model (from `vfxdenoise "
                                      "classic train`)")
+
+
+def test_check_request_refuses_a_file_that_is_no_weights_with_the_runs_message(tmp_path, monkeypatch):
+    """A file with no safetensors header (/etc/hostname) passed the check, which read only the
+    architecture and radius its header records: the run refused it after Nuke had rendered its
+    input. A ModelError in the run's words, naming the absolute path the run is given."""
+    not_weights = tmp_path / "hostname"
+    not_weights.write_text("render-node-7\n")
+    with pytest.raises(ModelError) as run:
+        load_weights(not_weights, track=RENDER)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelError) as check:
+        check_request(_request(tmp_path, "hostname"), CLI)
+    assert str(check.value) == str(run.value)
+    assert str(check.value).startswith(f"cannot read model weights {not_weights}: ")
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ({"layers": {"motion": "N.X,N.Y"}}, "--motion N.X,N.Y: N.X,N.Y in the input are channels of the normal"),
+    ({"layers": {"albedo": "R,G,B"}}, "--albedo R,G,B: R,G,B in the input are channels of the beauty"),
+    ({"aovs": ("N",)}, "--aov N: N.X,N.Y,N.Z in the input is the normal, which the denoiser reads"),
+    ({"radiance_aovs": ("albedo",)}, "--aov-radiance albedo: albedo.R,albedo.G,albedo.B in the input is "
+                                     "the albedo"),
+], ids=["motion is the normal", "albedo is the beauty", "aov of a guide", "aov of the albedo"])
+def test_check_request_refuses_layer_picks_the_run_refuses_of_the_channels_given(tmp_path, tiny_weights,
+                                                                               options, says):
+    """Given the channels the run will read, as the host writes them: seq's own mapping's refusal,
+    before a host renders them."""
+    channels = ["R", "G", "B", "A", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z",
+                "motion.X", "motion.Y", "key.R", "key.G", "key.B"]
+    request = _request(tmp_path, tiny_weights, **options)
+    with pytest.raises(ChannelError, match=f"^{re.escape(says)}"):
+        check_request(request, CLI, channels)
+    check_request(request, CLI)  # without the channels, the run says it
+    check_request(_request(tmp_path, tiny_weights, aovs=("key", "RGBA_*"), layers={"normal": "none"}),
+                  CLI, channels)
 
 
 def test_check_request_refuses_device_cuda_where_the_run_can_see_no_gpu(tmp_path, tiny_weights):
