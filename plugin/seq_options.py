@@ -74,9 +74,8 @@ class SeqOptions:
             object.__setattr__(self, f.name, _checked(f.name, f.type, getattr(self, f.name)))
         if self.device is not None and self.device not in DEVICES:
             raise RequestUsageError(f"device '{self.device}' is not one of {', '.join(DEVICES)}")
-        if self.temporal_radius is not None and self.temporal_radius < 0:
-            radius = self.temporal_radius
-            raise RequestUsageError(f"temporal_radius={radius!r}: temporal_radius must be 0 or more")
+        if self.temporal_radius is not None and self.temporal_radius < 0:  # in seq's words, as the rest
+            raise RequestUsageError(f"--temporal-radius must be 0 or more (got {self.temporal_radius})")
 
     def to_args(self) -> list[str]:
         """Command-line arguments for `vfxdenoise seq`, only for the options that were set: those

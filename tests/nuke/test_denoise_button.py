@@ -355,11 +355,12 @@ def _refused_keeping_the_result(nuke, gizmo, shown: str, renders: int) -> str:
 
 @pytest.mark.parametrize(("knob", "value", "environment", "says"), [
     ("temporal_radius", 5, {}, "VfxDenoise VfxDenoise: temporal radius 5 is outside 0..2, the range model "),
+    ("temporal_radius", -1, {}, "VfxDenoise VfxDenoise: temporal radius must be 0 or more (got -1)"),
     ("model", "fsat", {}, "VfxDenoise VfxDenoise: model weights not found: 'fsat'"),
     ("device", "cuda", {"VFXDENOISE_RUNNER": "", "CUDA_VISIBLE_DEVICES": ""},
      "VfxDenoise VfxDenoise: device cuda was requested but CUDA_VISIBLE_DEVICES='' hides every GPU; "
      "use device cpu"),
-], ids=["radius above the model's", "model typo", "cuda without a GPU"])
+], ids=["radius above the model's", "negative radius", "model typo", "cuda without a GPU"])
 def test_what_the_run_would_refuse_is_told_before_the_input_is_rendered(nuke, gizmo, monkeypatch, knob,
                                                                         value, environment, says):
     """Each came after the whole input had rendered to the cache (minutes on a real shot), in

@@ -15,15 +15,16 @@ from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, _KINDS, SeqOptions
 
 @pytest.mark.parametrize(("setting", "words"), [
     ({"device": "gpu"}, "device 'gpu' is not one of auto, cpu, cuda"),
-    ({"temporal_radius": -1}, r"^temporal_radius=-1: temporal_radius must be 0 or more$"),
+    ({"temporal_radius": -1}, r"^--temporal-radius must be 0 or more \(got -1\)$"),
 ])
 def test_a_device_or_radius_seq_would_refuse_is_refused_when_the_options_are_built(setting, words):
     """Farm jobs take SeqOptions without a DenoiseRequest: the check is the options' own. A
     RequestUsageError (a PluginError and a UsageError), as the options' other values seq refuses
     (`check_values`) and seq's own refusal of them (exit 2): it was a plain PluginError, which a
     host catching UsageError to tell a request no run can take from a failure missed. The radius is
-    named as the field given (`temporal_radius=-1`), as the options' other messages name theirs: it
-    said 'temporal radius', neither seq's --temporal-radius nor the field a Python caller passed."""
+    refused in seq's words (`EngineConfig.check`'s), which each host names in its own terms (a
+    Nuke knob, a Houdini keyword): it said 'temporal_radius=-1: temporal_radius ...', which Nuke
+    showed as it was, naming no knob."""
     with pytest.raises(RequestUsageError, match=words) as refused:
         SeqOptions(**setting)
     assert isinstance(refused.value, PluginError) and isinstance(refused.value, UsageError)
