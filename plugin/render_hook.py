@@ -42,7 +42,7 @@ from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
 from vfxdenoise.plugin.request import DenoiseRequest, frame_spec, refuse_what_seq_refuses
 from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
-from vfxdenoise.plugin.seq_options import SeqOptions
+from vfxdenoise.plugin.seq_options import SeqOptions, option_flags
 
 # The networks' default temporal radius, for per-frame hooks, which need a radius before the render
 # ends: that of weights whose config records none, as the engine takes it, and of weights that
@@ -111,6 +111,15 @@ def _own_settings() -> list[str]:
 def _option_settings() -> list[str]:
     """SeqOptions' fields a host sets by name: all but the context frames, the render's range."""
     return [f.name for f in fields(SeqOptions) if f.name != "context_frames"]
+
+
+def setting_flags() -> dict[str, str]:
+    """Each seq flag a hook setting sets -> the keyword that sets it (`seq_options.option_flags`;
+    -o: output_pattern), for a host to say its errors with (`flag_terms.in_host_terms`); the
+    context frames are the hook's own, their flag left as it is."""
+    hooks_own = {f.name for f in fields(SeqOptions)} - set(_option_settings())
+    flags = {flag: name for flag, name in option_flags().items() if name not in hooks_own}
+    return flags | {"-o": "output_pattern"}
 
 
 def frame_list(start: int, end: int, step: int = 1) -> list[int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
+from vfxdenoise.core.io.aovs import LAYER_FEATURES
 from vfxdenoise.core.model_files import ELSEWHERE, model_ref
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 
@@ -175,6 +176,15 @@ def engine_settings(options: Mapping[str, object]) -> dict[str, object]:
 def seq_flag(name: str) -> str:
     """seq's flag for an option attribute that takes one value or none (`max_mem` -> --max-mem)."""
     return "--" + name.replace("_", "-")
+
+
+def option_flags() -> dict[str, str]:
+    """Each seq flag a `SeqOptions` field sets -> that field as a Python caller names it
+    (--temporal-radius: temporal_radius, --aov: aovs, --albedo: layers['albedo']): what a host whose
+    artist types keywords says for a flag the denoiser's messages name (`flag_terms`)."""
+    flags = {seq_flag(name): name for name in [*_value_options(), *_SWITCHES]}
+    flags.update({flag: name for name, flag in _REPEATED_FLAGS.items()})
+    return flags | {f"--{feature}": f"{_LAYERS}['{feature}']" for feature in LAYER_FEATURES}
 
 
 def _value_options() -> list[str]:

@@ -48,7 +48,8 @@ def _add_vfxdenoise_site() -> None:
 _add_vfxdenoise_site()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
-from vfxdenoise.plugin.errors import PluginError  # noqa: E402
+from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
+from vfxdenoise.plugin.flag_terms import in_host_terms  # noqa: E402
 from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_path, frame_pattern  # noqa: E402
 from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
@@ -64,6 +65,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     plan_post_render,
     refuse_unreadable_output,
     request_for,
+    setting_flags,
     started_by_folder_clock,
 )
 from vfxdenoise.plugin.runner import Progress, RunnerConfig  # noqa: E402
@@ -407,11 +409,15 @@ def _reading(where: str):
 
 @contextlib.contextmanager
 def _reported(rop):
-    """Our errors as Houdini's, naming the ROP."""
+    """Our errors as Houdini's, naming the ROP, and each seq flag the denoiser names as the
+    keyword that sets it (`setting_flags`: '--alpha must be ...' reads 'alpha must be ...'); a
+    failed run's exit status and command line follow as they are, for a TD."""
     try:
         yield
     except VfxDenoiseError as exc:
-        raise hou.OperationFailed(f"vfxdenoise {rop.path()}: {exc}") from exc
+        reason = in_host_terms(exc.reason if isinstance(exc, RunnerError) else str(exc), setting_flags())
+        note = f" ({exc.exit_note})" if isinstance(exc, RunnerError) and exc.exit_note else ""
+        raise hou.OperationFailed(f"vfxdenoise {rop.path()}: {reason}{note}") from exc
 
 
 def _has_our_call(rop, slot: str) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +49,7 @@ from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.core.io.aovs import AOV_OPTIONS, NETWORK_FEATURES  # noqa: E402
 from vfxdenoise.plugin.channels import exr_channels, nuke_layer_channels  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
+from vfxdenoise.plugin.flag_terms import in_host_terms  # noqa: E402
 from vfxdenoise.plugin.request import DenoiseRequest  # noqa: E402
 from vfxdenoise.plugin.runner import Progress, RunnerConfig, RunResult, run_request  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions, seq_flag  # noqa: E402
@@ -70,7 +70,6 @@ FLAG_KNOBS = {**{seq_flag(knob): knob.replace("_", " ") for knob in OPTION_KNOBS
               **{f"--{feature}": f"{feature} layer" for feature in LAYER_KNOBS},
               **dict.fromkeys(AOV_OPTIONS, AOVS_LABEL), seq_flag("alpha"): ALPHA_LABEL,
               "-o": "another cache folder"}
-_FLAG = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-o)(?![\w-])")
 
 
 def denoise(node=None) -> str | None:
@@ -135,7 +134,7 @@ def in_knob_terms(message: str) -> str:
     """`message` with each `vfxdenoise seq` flag it names that a knob of this node sets named as
     that knob (FLAG_KNOBS): '--temporal-radius 5 is outside 0..2' -> 'temporal radius 5 is outside
     0..2', '... or use -o' -> '... or use another cache folder'."""
-    return _FLAG.sub(lambda flag: FLAG_KNOBS.get(flag.group(), flag.group()), message)
+    return in_host_terms(message, FLAG_KNOBS)
 
 
 def _refuse_proxy_mode() -> None:

@@ -870,7 +870,7 @@ def test_a_sub_frame_render_is_warned_of_and_not_stopped_by_the_pre_render_scrip
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
 @pytest.mark.parametrize(("setting", "words"), [
     ({"layers": {"albdo": "diffuse_albedo"}}, "unknown layer feature(s) 'albdo'; the features whose layer"),
-    ({"tile": 64}, "--tile must be at least 128 px"),
+    ({"tile": 64}, "tile must be at least 128 px"),
 ])
 def test_a_setting_seq_refuses_is_said_by_houdini_alike_in_either_runner_mode(hou, monkeypatch, mode,
                                                                              setting, words):
@@ -884,3 +884,26 @@ def test_a_setting_seq_refuses_is_said_by_houdini_alike_in_either_runner_mode(ho
     with pytest.raises(hou.OperationFailed) as refused:
         vfxdenoise_houdini.post_render(rop, **setting)
     assert str(refused.value).startswith(f"vfxdenoise /out/karma1: {words}")
+
+
+@pytest.mark.parametrize(("setting", "words"), [
+    ({"alpha": "Denoise"}, "alpha must be one of rendered, denoise (got 'Denoise')"),
+    ({"compression": "dwaa"}, "compression must be one of none, "),
+    ({"motion_vectors": "up"}, "motion_vectors must be one of auto, "),
+    ({"temporal_radius": -1}, "temporal_radius must be 0 or more (got -1)"),
+    ({"aovs": ("nosuch",)}, "aovs nosuch: no layer 'nosuch' in "),
+    ({"layers": {"albedo": "nosuch"}}, "layers['albedo'] nosuch: no layer 'nosuch' in "),
+], ids=["alpha", "compression", "motion_vectors", "temporal_radius", "aovs", "layers"])
+def test_hook_errors_name_the_keyword_the_artist_typed_not_seqs_flag(hou, setting, words):
+    """They named seq's flags (`--alpha must be one of ...`, `--aov nosuch`), which no Houdini
+    artist typed; the run's command line, for a TD, keeps them."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.render()
+    with pytest.raises(hou.OperationFailed) as refused:
+        vfxdenoise_houdini.post_render(rop, **setting)
+    message = str(refused.value)
+    assert message.startswith(f"vfxdenoise /out/karma1: {words}"), message
+    reason = message.split(" (vfxdenoise exited with status")[0]
+    assert " --" not in reason and "(--" not in reason, message
