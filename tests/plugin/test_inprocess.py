@@ -174,20 +174,24 @@ def test_a_frame_another_run_of_this_process_holds_is_refused_as_such(shot, tiny
 
 
 def test_the_python_api_docs_example_runs_as_written(sequence_factory, tmp_path, capsys):
-    """docs/python.md's code, run on a tiny shot holding its AOV: only its paths, frames and device
-    (a CPU here) are changed. It named a `stop` it never defined, a NameError at the first run."""
+    """docs/python.md's code blocks, each run on a tiny shot holding its AOV: only their paths,
+    frames and device (a CPU here) are changed. It named a `stop` it never defined, a NameError at
+    the first run; its farm block wrote its bundle into the folder the tests ran in."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "python.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
     key = {f"RGBA_key.{c}": np.full((32, 32), 0.25, np.float32) for c in "RGBA"}
     shot = sequence_factory(frames=range(1001, 1005), height=32, width=32, extra=key)
     changes = {'"/shots/sh010/render/beauty.####.exr"': repr(shot),
                '"/shots/sh010/denoised/beauty.####.exr"': repr(str(tmp_path / "den" / "beauty.####.exr")),
-               'frames="1001-1100"': 'frames="1001-1004"', 'device="cuda"': 'device="cpu"'}
-    assert blocks and all(old in blocks[0] for old in changes)
+               'frames="1001-1100"': 'frames="1001-1004"', 'device="cuda"': 'device="cpu"',
+               '"sh010_denoise"': repr(str(tmp_path / "bundle"))}
+    assert blocks and all(any(old in block for block in blocks) for old in changes)
+    namespaces = []
     for block in blocks:
         for old, new in changes.items():
             block = block.replace(old, new)
-        namespace: dict = {}
-        exec(compile(block, "docs/python.md", "exec"), namespace)
-    assert namespace["result"].written == [1001, 1002, 1003, 1004]
+        namespaces.append({})
+        exec(compile(block, "docs/python.md", "exec"), namespaces[-1])
+    assert namespaces[0]["result"].written == [1001, 1002, 1003, 1004]
+    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == ["parameter_values.yaml", "template.yaml"]
     assert "4/4 frame 1004 written" in capsys.readouterr().out
