@@ -4,6 +4,7 @@ beauty), everything else kept as rendered, and what made it recorded in the head
 `vfxdenoise/version`, `vfxdenoise/model` (as given), `vfxdenoise/model_path` and
 `vfxdenoise/model_sha256` (the weights file run and its SHA-256), `vfxdenoise/exposure`,
 `vfxdenoise/made_from` (`provenance`), `vfxdenoise/motion_vectors` (with a motion layer),
+`vfxdenoise/denoised_channels` (on each part, those of its channels replaced),
 `vfxdenoise/alpha` ("denoised", with --alpha denoise on a frame with an alpha: its alpha denoised
 and settled, `coverage.settled_alpha`) and, on a frame --missing hold
 filled from another, `vfxdenoise/held_from` (that frame: its header, `frame` attribute included,
@@ -62,8 +63,9 @@ class MadeWith:
 
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"
 ALPHA_ATTRIBUTE = "vfxdenoise/alpha"  # "denoised" where --alpha denoise wrote the frame's alpha
-# The channels whose pixels the run replaced (beauty, --aov layers, a denoised alpha), comma-separated:
-# a compositor tells a light group denoised from one as rendered by it
+# On each part, its channels whose pixels the run replaced (beauty, --aov layers, a denoised alpha), by
+# their names in the part, comma-separated: a compositor tells a light group denoised from one as
+# rendered by it
 DENOISED_ATTRIBUTE = "vfxdenoise/denoised_channels"
 
 
@@ -108,9 +110,10 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
             image.set(channels, settled, window)
             replaced += channels
     image.forget_pixel_digests()
-    image.set_attributes({**_made_with_attributes(made_with), DENOISED_ATTRIBUTE: ",".join(replaced),
+    image.set_attributes({**_made_with_attributes(made_with),
                           **({ALPHA_ATTRIBUTE: "denoised"} if any(settled is not None
                                                                   for _, settled, _ in alphas) else {})})
+    _record_denoised(image, replaced)
     if made_with.held_from is not None:  # its header is the held frame's: its time code is advanced
         _advance_timecodes(image, None if made_with.frame is None else made_with.frame - made_with.held_from)
     if config.compression is not None:
@@ -118,6 +121,18 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
     return image
+
+
+def _record_denoised(image: ExrImage, replaced: list[str]) -> None:
+    """Each part's `vfxdenoise/denoised_channels`: the channels of its own given denoised pixels,
+    by their names in that part (a part `diffuse` holding R,G,B lists `R,G,B`, as a comp reading
+    the part sees them); a part with none carries none (an earlier run's, read with a frame it
+    denoised, is left out)."""
+    for part, own in zip(image.parts, image.own_names_by_part(replaced)):
+        if own:
+            part.set_attributes({DENOISED_ATTRIBUTE: ",".join(own)})
+        else:
+            part.erase_attributes([DENOISED_ATTRIBUTE])
 
 
 def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.ndarray, config: EngineConfig,

@@ -394,6 +394,14 @@ class ExrImage:
         p, c = self._locate([name])[0]
         return self.parts[p].spec.channelnames[c]
 
+    def own_names_by_part(self, names: Iterable[str]) -> list[list[str]]:
+        """Of channels `names`, those each part holds, by their names within it
+        (`part_channel_name`), in part order: a list for every part, empty where it holds none."""
+        by_part: list[list[str]] = [[] for _ in self.parts]
+        for p, c in self._locate(list(names)):
+            by_part[p].append(self.parts[p].spec.channelnames[c])
+        return by_part
+
     def pixel_type(self, name: str) -> str:
         """Channel `name`'s stored type: 'half', 'float' or 'uint'."""
         p, c = self._locate([name])[0]

@@ -316,3 +316,41 @@ def test_a_frame_is_written_only_where_the_network_failed_on_a_few_of_its_lit_pi
     assert spec.getattribute("vfxdenoise/model") == "models/ft"
     assert spec.getattribute("vfxdenoise/model_path") == "/m/ft/model.safetensors"
     assert spec.getattribute("vfxdenoise/model_sha256") == "ab" * 32
+
+
+def _denoised_channels_of(tmp_path, parts: list[OpenEXR.Part], views: dict[str, LayerMap]
+                          ) -> list[str | None]:
+    """Each part's `vfxdenoise/denoised_channels` (None where it has none) in the output of a frame
+    made of `parts`, its `views` denoised."""
+    OpenEXR.File(parts).write(str(tmp_path / "in.exr"))
+    denoised = {view: np.full((3 + 3 * len(layers.aovs), H, W), 0.25, np.float32)
+                for view, layers in views.items()}
+    out = denoised_image(read_exr(tmp_path / "in.exr"), views, denoised, EngineConfig(),
+                         MadeWith("model", "", Exposure(), "record"))
+    write_exr(tmp_path / "out.exr", out)
+    headers = [part.header for part in OpenEXR.File(str(tmp_path / "out.exr"), header_only=True).parts]
+    return [header.get("vfxdenoise/denoised_channels") for header in headers]
+
+
+def test_each_part_lists_the_channels_of_its_own_that_were_denoised(tmp_path):
+    """A render with an AOV a part (`diffuse` holding R,G,B): every part said the one-part names
+    of all replaced channels, so the albedo part claimed its R,G,B denoised and the diffuse part
+    named diffuse.R, which it does not hold. Each part names its own; one with none says nothing."""
+    rgb = {c: np.full((H, W), 0.5, np.float32) for c in "RGB"}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+              "vfxdenoise/denoised_channels": "R,G,B"}  # an earlier run's output, denoised again
+    parts = [OpenEXR.Part(dict(header), rgb, name) for name in ("rgba", "albedo", "diffuse")]
+    views = {"": LayerMap(beauty=("R", "G", "B"), albedo=("albedo.R", "albedo.G", "albedo.B"),
+                          aovs=(("diffuse", ("diffuse.R", "diffuse.G", "diffuse.B")),))}
+    assert _denoised_channels_of(tmp_path, parts, views) == ["R,G,B", None, "R,G,B"]
+
+
+def test_each_view_part_of_a_stereo_frame_lists_its_own_channels(tmp_path):
+    """A stereo render with a part a view: the right part listed right.R, a name it does not hold."""
+    names = ("R", "G", "B", "spec.R", "spec.G", "spec.B")
+    channels = {name: np.full((H, W), 0.5, np.float32) for name in names}
+    parts = [OpenEXR.Part({"view": view}, channels, view) for view in ("left", "right")]
+    views = {view: LayerMap(beauty=tuple(f"{prefix}{c}" for c in "RGB"),
+                            aovs=(("spec", tuple(f"{prefix}spec.{c}" for c in "RGB")),))
+             for view, prefix in (("left", ""), ("right", "right."))}
+    assert _denoised_channels_of(tmp_path, parts, views) == ["R,G,B,spec.R,spec.G,spec.B"] * 2
