@@ -21,6 +21,7 @@ from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
 from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names, unread_motion
 from vfxdenoise.core.io.exr import (
+    channel_names_by_part,
     check_decodes,
     data_window,
     display_window,
@@ -571,8 +572,10 @@ def _echo_text(shot: _Shot) -> None:
     if shot.views[0].name:
         click.echo(f"views:      {_views_line([view.name for view in shot.views], shot.mappings)}")
     click.echo(f"channels:   {sum(part_spec.nchannels for part_spec in specs)}")
+    held = _held_in_view_parts(specs)
     for name, pixel_type in typed_channels(specs):  # multi-part clashes qualified
-        click.echo(f"  {name:<24} {pixel_type}")
+        own, part = held.get(name, (name, ""))
+        click.echo(f"  {own:<24} {pixel_type}{f'  (part {part})' if part else ''}")
     if shot.motion is not None:
         click.echo(f"motion vectors: {shot.motion.describe()}")
     for view, mapping in shot.mappings.items():
@@ -580,13 +583,38 @@ def _echo_text(shot: _Shot) -> None:
         for feature, channel_list in mapping.describe().items():
             radiance = "  (as radiance)" if shot.as_radiance(feature.aov) else ""
             denoised = shot.alpha_text(view) if feature.feature == "alpha" else ""
-            click.echo(f"  {feature:<8} {channel_list}{radiance}{denoised}")
+            click.echo(f"  {feature:<8} {_as_held(channel_list, held)}{radiance}{denoised}")
     for note in shot.notes:
         click.echo(f"note: {note}")
     if shot.other_layers is not None:
         click.echo(f"other RGB layers (seq --aov): {', '.join(shot.other_layers) or 'none'}")
     for note in shot.wildcard_notes:
         click.echo(f"note: {note}")
+
+
+def _held_in_view_parts(specs: Sequence) -> dict[str, tuple[str, str]]:
+    """Channel (as `ExrImage` names it) -> (its name in its part, the part's name), for the
+    channels of a file with a part per view: read as a one-part file would name them, the later
+    views' parts' are qualified by the part's name (`rgba.right.albedo.R`), a name the file gives
+    no channel, so `info` names them as their part holds them (`albedo.R`), with the part."""
+    if len(specs) < 2:
+        return {}
+    return {name: (own, part_name(spec) or f"part{index}")
+            for index, (spec, names) in enumerate(zip(specs, channel_names_by_part(specs)))
+            if spec.get_string_attribute("view") for name, own in zip(names, spec.channelnames)}
+
+
+def _as_held(channel_list: str, held: dict[str, tuple[str, str]]) -> str:
+    """A feature's channels ('a.R,a.G,a.B', as `LayerMap.describe` gives them) as their parts hold
+    them (`_held_in_view_parts`): 'albedo.R,albedo.G,albedo.B (part rgba.right)'; as given where
+    they lie in no part of a view (`(none)` too)."""
+    names = channel_list.split(",")
+    if not all(name in held for name in names):
+        return channel_list
+    parts = {held[name][1] for name in names}
+    if len(parts) > 1:
+        return ",".join(f"{held[name][0]} (part {held[name][1]})" for name in names)
+    return f"{','.join(held[name][0] for name in names)} (part {parts.pop()})"
 
 
 def _box_json(box) -> dict:

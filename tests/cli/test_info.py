@@ -79,6 +79,27 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
         ("left", ["R", "G", "B"]), ("right", ["right.R", "right.G", "right.B"])]
 
 
+def test_info_names_the_channels_of_a_part_per_view_as_the_file_holds_them(sequence_factory, tmp_path):
+    """A stereo render with a part per view: the right eye's guides were listed as right.albedo.R,
+    a name neither the file (its part `rgba.right` holds albedo.R) nor the one-part layout
+    (albedo.right.R) gives them. Each part's channels are named as it holds them, with the part."""
+    left = sequence_factory("left", frames=[1, 2])
+    right = sequence_factory("right", frames=[1, 2], seed=1)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2], layout="multi-part")
+
+    lines = run_vfxdenoise("info", stereo, cwd=tmp_path).stdout.splitlines()
+
+    right_features = lines[lines.index("features (view right):") + 1:]
+    assert right_features[0].split() == ["beauty", "R,G,B", "(part", "rgba.right)"]
+    assert right_features[1].split() == ["albedo", "albedo.R,albedo.G,albedo.B", "(part", "rgba.right)"]
+    left_features = lines[lines.index("features (view left):") + 1:]
+    assert left_features[1].split() == ["albedo", "albedo.R,albedo.G,albedo.B", "(part", "rgba.left)"]
+    rows = [line.split() for line in lines]
+    assert [row[0] for row in rows if row[-2:] == ["(part", "rgba.right)"]][:4] == ["R", "G", "B", "A"]
+    assert ["albedo.R", "(part", "rgba.right)"] in [[row[0], *row[2:]] for row in rows if len(row) == 4]
+    assert not any("right.albedo" in line for line in lines)
+
+
 def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=[1, 2], extra={"A": np.full((32, 48), 0.5, np.float32)})
     plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
