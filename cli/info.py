@@ -546,7 +546,8 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     if not names:  # every frame's layers, those of the first frame holding each first
         wildcard = wildcard_layers(specs, overrides, first)
         other_layers = [name for mapping in list(layers.joined.values())[:1] for name, _ in mapping.aovs]
-        wildcard_notes = list(wildcard.notes) if wildcard else []  # what `--aov '*'` would leave out
+        # what `--aov '*'` would leave out; a note of the frames' own (a flattened view) is said once
+        wildcard_notes = [note for note in (wildcard.notes if wildcard else ()) if note not in notes]
     return _Shot(sequence, reference, specs, headers, views, mappings, lacking, differing, motion, notes,
                  other_layers, wildcard_notes, radiance_aovs, alpha, layers.alpha_frames(has_alpha=True),
                  without_alpha, layers.opaque)

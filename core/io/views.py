@@ -33,6 +33,9 @@ from vfxdenoise.core.io.aovs import (
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
 from vfxdenoise.core.io.sequence import format_frames
 
+# Names of views that a stereo frame flattened into one (no `multiView`) gives its other eye's
+# layers (`right.R`): said, as that eye is then no view of its own (`_with_flattened_views_note`).
+FLATTENED_VIEWS = ("right", "left")
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
 # Names (lower case) of the guides and features the network reads, which no beauty's part bears.
 _GUIDE_NAMES = frozenset(name for feature, names in CANDIDATES.items() if feature != "beauty"
@@ -238,7 +241,27 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
                 raise
             continue
         found[view.name] = _in_file(layers, view)
+    if not names[0] and "" in found:
+        found[""] = _with_flattened_views_note(found[""], view.channels)
     return found
+
+
+def _with_flattened_views_note(layers: LayerMap, channels: Mapping[str, str]) -> LayerMap:
+    """`layers` of a file that lists no views, with a note where it holds a layer named for a
+    view (FLATTENED_VIEWS) with the beauty's components (`right.R,G,B` beside `R,G,B`): a stereo
+    frame written without its views (Nuke's Write of both eyes without `multiView`), whose other
+    eye is then denoised as no view of its own."""
+    layer, components = layers.beauty[0].rpartition(".")[0], [c.rpartition(".")[2] for c in layers.beauty]
+    for view in (spelt for name in FLATTENED_VIEWS for spelt in (name, name.capitalize())):
+        copy = [".".join([*([layer] if layer else []), view, component]) for component in components]
+        if not all(name in channels for name in copy) or copy[0] in layers.beauty:
+            continue
+        note = (f"{copy[0].rpartition('.')[0]}.{','.join(components)} look like the beauty of a view "
+                f"'{view}' (a stereo frame written without its views), but the frames list no views "
+                f"(no multiView attribute): only {','.join(layers.beauty)} is denoised as a beauty, not that "
+                "view; write the frames with their views (multiView), or each view to frames of its own")
+        return replace(layers, notes=(*layers.notes, note))
+    return layers
 
 
 def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,

@@ -857,3 +857,14 @@ def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequen
     assert "written: 5 frame(s) 1-5" in ran.stderr
     peak = re.search(r"peak memory: (\d+\.\d\d) GiB host", ran.stderr)
     assert peak and float(peak.group(1)) <= float(named.group(1)), ran.stderr
+
+
+def test_a_stereo_sequence_written_without_its_views_is_warned_of_once(sequence_factory, tmp_path):
+    """Both eyes flattened into one view (Nuke's Write without `multiView`: `right.R`): the right
+    eye was written as rendered, exit 0, unsaid."""
+    extra = {f"right.{c}": np.full((32, 48), 0.25, np.float32) for c in "RGB"}
+    pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
+    result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "look like the beauty of a view 'right'" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning: right.R,G,B"), result.stderr

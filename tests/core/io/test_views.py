@@ -358,3 +358,17 @@ def test_a_beauty_chosen_among_later_parts_by_their_order_is_said():
     assert layers.beauty == ("masterLayer.R", "masterLayer.G", "masterLayer.B")
     note = views_of(specs)[0].beauty_note
     assert "parts masterLayer, primary hold bare R,G,B" in note and "--beauty primary" in note
+
+
+def test_a_stereo_frame_written_without_its_views_is_a_note():
+    """A stereo frame flattened into one view (Nuke's Write of both eyes without `multiView`:
+    `right.R`, `albedo_right.R`) had its right eye written as rendered, unsaid. A layer named for a
+    view holding the beauty's components is said; a file with views, or a layer of another name,
+    is not."""
+    flattened = EYE + ["right.R", "right.G", "right.B", "right.A", "albedo_right.R", "albedo_right.G",
+                       "albedo_right.B"]
+    (note,) = resolve_views([_spec(flattened)])[""].notes
+    assert note.startswith("right.R,G,B look like the beauty of a view 'right'") and "multiView" in note
+    assert resolve_views([_spec(EYE + ["rim.R", "rim.G", "rim.B"])])[""].notes == ()
+    stereo = [_spec(EYE + [_in("right", c) for c in EYE], multiView=("left", "right"))]
+    assert layer_notes(resolve_views(stereo)) == []
