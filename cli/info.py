@@ -281,15 +281,16 @@ class _FrameLayers:
         lacks is lacking there as a wildcard's is."""
         try:
             mappings = resolve_views(specs, self.overrides, source, self.aovs)
-        except VfxDenoiseError as exc:
+            opaque = [view for view, mapping in mappings.items() if self.read_alpha
+                      and mapping.alpha is not None and opaque_in_file(Path(source), specs, mapping)]
+        except VfxDenoiseError as exc:  # a layer it lacks, or (--alpha denoise) an alpha that does not decode
             self.unmapped[frame] = error_message(exc)
             self.held[frame] = set().union(*(self._held_alone(specs, source, name) for name in self.aovs))
             return
         self.maps[frame] = mappings
         self.run_maps[frame] = mappings if self.asked else resolve_views(specs, self.overrides, source)
-        for view, mapping in mappings.items() if self.read_alpha else ():
-            if mapping.alpha is not None and opaque_in_file(Path(source), specs, mapping):
-                self.opaque.setdefault(view, []).append(frame)
+        for view in opaque:
+            self.opaque.setdefault(view, []).append(frame)
         self.joined = frames_layers((self.joined, mappings))
         self.held[frame] = _layers_of(mappings)
         self.uncovered.add(frame, uncovered_in_header(specs, mappings))

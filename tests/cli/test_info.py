@@ -731,3 +731,24 @@ def test_info_says_seqs_alpha_denoise_keeps_the_alpha_of_opaque_frames(sequence_
     features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
                                          cwd=tmp_path).stdout)["features"][0]
     assert (features["alpha_denoised"], features["alpha_opaque_frames"]) == (True, [1, 3])
+
+
+def test_info_alpha_denoise_lists_a_frame_whose_alpha_does_not_decode_and_goes_on(tmp_path):
+    """--alpha denoise reads each frame's alpha: a frame damaged mid-file stopped info (exit 1) at
+    it; it is listed as a frame seq stops at, naming the damage, as a frame that does not map is."""
+    rng = np.random.default_rng(0)
+    for frame in range(1, 4):
+        spec = oiio.ImageSpec(64, 64, 4, "half")
+        spec.attribute("compression", "zip")
+        pixels = rng.random((64, 64, 4), np.float32)
+        pixels[..., 3] = 0.5
+        path = str(tmp_path / f"r.{frame:04d}.exr")
+        out = oiio.ImageOutput.create(path)
+        assert out.open(path, spec) and out.write_image(pixels) and out.close()
+    damaged = tmp_path / "r.0002.exr"
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 200] = bytes(200)
+    damaged.write_bytes(bytes(data))
+    shown = run_vfxdenoise("info", tmp_path / "r.####.exr", "--alpha", "denoise", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "frame(s) 2 do not map" in shown.stdout and "r.0002.exr: damaged or truncated EXR" in shown.stdout

@@ -193,5 +193,6 @@ def test_the_python_api_docs_example_runs_as_written(sequence_factory, tmp_path,
         namespaces.append({})
         exec(compile(block, "docs/python.md", "exec"), namespaces[-1])
     assert namespaces[0]["result"].written == [1001, 1002, 1003, 1004]
-    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == ["parameter_values.yaml", "template.yaml"]
+    bundle = sorted(path.name for path in (tmp_path / "bundle").iterdir())
+    assert bundle == ["parameter_values.yaml", "template.yaml"]
     assert "4/4 frame 1004 written" in capsys.readouterr().out
