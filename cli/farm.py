@@ -23,7 +23,7 @@ from vfxdenoise.cli.options import (
     stack,
 )
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job, within_booking
+from vfxdenoise.plugin.farm.job import DEFAULT_CHUNK, FarmJob, build_job, check_booking, within_booking
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 # OpenCue's job spec books cores to a tenth (pyoutline writes one decimal): less would book none.
@@ -76,9 +76,10 @@ def job_options(command):
 def _job(values: dict, gpus: int) -> FarmJob:
     """Build the FarmJob from the shared options, removing them from `values` (not `memory` and
     `cores`, the booking). --model-sha256 pins the tasks to the weights it names (`model_pin`:
-    refused where the model's weights here differ). What seq would refuse before its first frame
-    is refused now (`seq_checks`), not by every task on the farm; tasks that run on a GPU booking
-    none are refused as the engine writes the job (`job.check_booking`), as from Python."""
+    refused where the model's weights here differ). A booking that contradicts itself or --device
+    is refused first (`job.check_booking`, which the engine's writer asks again, as from Python),
+    before the model loads; then what seq would refuse before its first frame (`seq_checks`), not
+    by every task on the farm."""
     from vfxdenoise.plugin.farm.seq_checks import check_as_seq
 
     max_mem_from = "--max-mem" if values["max_mem"] is not None else "--memory"  # sets seq --max-mem
@@ -87,6 +88,7 @@ def _job(values: dict, gpus: int) -> FarmJob:
                     values.pop("chunk"), options, command=values.pop("command_path"),
                     name=values.pop("name"), existing=values.pop("existing"),
                     keep_going=values.pop("keep_going"), model_sha256=values.pop("model_sha256"))
+    check_booking(job, gpus, values["gpu_memory"])
     check_as_seq(job, options, max_mem_from, books_gpu=gpus > 0)
     return job
 

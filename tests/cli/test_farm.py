@@ -299,6 +299,11 @@ def test_a_cuda_job_that_books_no_gpu_is_refused(shot, tmp_path, engine):
     assert said.output.startswith("error: --device cuda runs each task on a GPU, but --gpus 0 books none")
     assert "--gpus 1" in said.output and "--device cpu" in said.output and "--device auto" in said.output
     assert not (tmp_path / "bundle").exists() and "<job" not in said.output
+    # A usage error comes before the headers are read and the model loaded (a layer seq lacks was
+    # refused first, exit 1, as the tasks' retries would be).
+    first = CliRunner().invoke(cli, ["farm", engine, shot, *map(str, where), "--device", "cuda",
+                                     "--gpus", "0", "--albedo", "nosuch"])
+    assert first.exit_code == 2 and first.output == said.output, first.output
     for device in ("auto", "cpu"):
         again = ["--replace-bundle"] if engine == "openjd" else []
         written = _invoke(engine, shot, *where, *again, "--device", device, "--gpus", "0")
