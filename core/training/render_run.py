@@ -204,7 +204,8 @@ def _refuse_changed_data(out_dir: Path, data: dict, frames: dict[str, dict[str, 
     `_frames_record` of the data now, against the checkpoint's, naming them), saying what
     changed; a checkpoint without the record (an older vfxdenoise's) or none at all is not
     refused here."""
-    saved = _checkpoint_state(out_dir).get("settings", {}).get("training_data")
+    settings = _checkpoint_state(out_dir).get("settings", {})
+    saved = settings.get("training_data")
     if not isinstance(saved, dict) or saved.get("digest") == data["digest"]:
         return
     then, now = list(saved.get("sequences", [])), data["sequences"]
@@ -212,7 +213,7 @@ def _refuse_changed_data(out_dir: Path, data: dict, frames: dict[str, dict[str, 
     gone, new = [n for n in then if n not in now], [n for n in now if n not in then]
     changes += [f"{what}: {_some(names)}" for what, names in (("gone", gone), ("new", new)) if names]
     if len(changes) == 1:
-        saved_frames = _checkpoint_state(out_dir)["settings"].get("training_frames")
+        saved_frames = settings.get("training_frames")
         changes += _changed_frames(saved_frames, frames) if isinstance(saved_frames, dict) else []
     if len(changes) == 1:  # a checkpoint from before the frames were recorded
         changes.append("frames of theirs were added or removed, or changed size (rendered again, or "
@@ -234,6 +235,7 @@ def _frames_record(sequences: list[RenderSequence]) -> dict[str, dict[str, int |
 
 
 def _size(path: Path) -> int | None:
+    """The file's size in bytes, None where it is gone (a frame removed since it was listed)."""
     try:
         return path.stat().st_size
     except OSError:
