@@ -105,9 +105,7 @@ def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, co
     channels = [name for names in channel_names_by_part(specs) for name in names]
     hints = []
     if "normal" in missing:
-        taken = {channel for layers in views.values() for feature in ("beauty", "albedo", "depth", "motion")
-                 for channel in getattr(layers, feature) or ()}
-        candidates = normal_candidates(channels, taken)
+        candidates = normal_candidates(channels, _taken(views))
         hints.append(f"layers that could hold the normal: {', '.join(candidates) or 'none'}")
     layers = {name.rpartition(".")[0] for name in channels}
     trained = trained_layers(config.model)
@@ -116,6 +114,13 @@ def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, co
         hints.append(f"the model was trained with {' '.join(given)}, which this frame holds: pass "
                      f"{' '.join(given)}")
     return "".join(f"; {hint}" for hint in hints)
+
+
+def _taken(views: dict[str, LayerMap]) -> frozenset[str]:
+    """The channels the run reads in any of the frame's `views` (`LayerMap.channels`: the
+    features' and the --aov layers'), which the warnings of a missing guide or motion offer as no
+    candidate for it."""
+    return frozenset().union(*(layers.channels() for layers in views.values()))
 
 
 def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
@@ -130,9 +135,7 @@ def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
     if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
         return
     channels = [name for names in channel_names_by_part(specs) for name in names]
-    taken = {channel for layers in views.values() for feature in ("beauty", "albedo", "normal", "depth")
-             for channel in getattr(layers, feature) or ()}
-    found, hint = motion_candidates(channels, taken), unread_motion(channels)
+    found, hint = motion_candidates(channels, _taken(views)), unread_motion(channels)
     if not found and not hint:
         return
     candidates = ", ".join(found) or "none"

@@ -203,6 +203,12 @@ class LayerMap:
     unmatched: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (wildcard, its note)
     unread_guides: tuple[str, ...] = field(default=(), compare=False)  # e.g. ('albedo',)
 
+    def channels(self) -> frozenset[str]:
+        """Every channel the map reads: each feature's (`FEATURES`) and each --aov layer's. What a
+        warning's candidate layers for a missing feature leave out: one layer read as two things."""
+        return frozenset(channel for name in FEATURES for channel in getattr(self, name) or ()) | {
+            channel for _, channels in self.aovs for channel in channels}
+
     def describe(self) -> dict[FeatureKey, str]:
         """feature -> 'albedo.R,albedo.G,albedo.B' or NO_CHANNELS ('(none)'), then each layer
         ('aov NAME') -> its channels, for `vfxdenoise info`."""

@@ -191,6 +191,22 @@ def test_a_normal_layer_of_x_y_z_not_found_by_its_name_is_named_with_the_models_
                             "pass --normal Nworld")
 
 
+def test_a_layer_denoised_with_aov_is_not_offered_as_a_normal(tmp_path, caplog):
+    """A layer of X,Y,Z named with --aov is denoised as light: offering it for --normal as well
+    would have the run read one layer as two things. Not named, it is offered."""
+    for frame in (1, 2):
+        channels = ["R", "G", "B", "albedo.R", "albedo.G", "albedo.B", "extra.X", "extra.Y", "extra.Z"]
+        _multi_part(tmp_path / f"r.{frame:04d}.exr", {"rgba": channels})
+    pattern = parse_pattern(str(tmp_path / "r.####.exr"))
+    for aovs, offered in (((), "extra (X,Y,Z)"), (("extra",), "none")):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+            check_layers(pattern, [1, 2], EngineConfig(layers={"motion": "none"}, aovs=aovs))
+        (warning,) = caplog.messages
+        assert warning.startswith("r.0001.exr: no normal layer found")
+        assert f"layers that could hold the normal: {offered}" in warning
+
+
 def _deep_frame(path) -> None:
     """A real deep EXR (one RGBA sample per pixel), as OpenImageIO writes one."""
     spec = oiio.ImageSpec(16, 8, 4, oiio.FLOAT)
