@@ -44,7 +44,13 @@ class MissingFramesError(SequenceError):
 
 
 class ExrError(VfxDenoiseError):
-    """An EXR file cannot be read or written."""
+    """An EXR file cannot be read or written. `problem`: what is wrong with it, without the file's
+    name or what to do, where the raiser gave it apart (the whole message where not): what a caller
+    that does something else about the file says (--resume denoises a damaged output again)."""
+
+    def __init__(self, message: str, problem: str = ""):
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class UnsupportedExrError(ExrError):

@@ -146,7 +146,7 @@ def _open(path: Path) -> oiio.ImageInput:
     if not path.is_file():
         raise ExrError(f"{path}: is not a file")
     if path.stat().st_size == 0:
-        raise ExrError(f"{path}: file is empty (0 bytes); re-render or re-copy it")
+        raise _refusal(path, "file is empty (0 bytes)")
     handle = oiio.ImageInput.open(str(path))
     if handle is None:
         reason = _one_line(_error_of(oiio) or "unknown format")
@@ -155,11 +155,11 @@ def _open(path: Path) -> oiio.ImageInput:
             raise UnsupportedExrError(f"{path}: holds subsampled channels (a luminance/chroma Y, RY, BY "
                                       "image), which this denoiser does not read; write the render as "
                                       f"RGB, or convert it (e.g. in Nuke) ({reason})")
-        raise ExrError(f"{path}: not a readable OpenEXR file ({reason}); re-render or re-copy it")
+        raise _refusal(path, f"not a readable OpenEXR file ({reason})")
     if handle.format_name() != "openexr":
         name = handle.format_name()
         handle.close()
-        raise ExrError(f"{path}: is a {name} file, not an OpenEXR file; re-render or re-copy it")
+        raise _refusal(path, f"is a {name} file, not an OpenEXR file")
     return handle
 
 
@@ -262,8 +262,13 @@ def _damaged(path: Path, what: str, reason: str) -> ExrError:
     """The one refusal of a frame whose pixels do not decode (`what`: the part that failed, and
     OpenImageIO's `reason`), as `read_exr` and `check_decodes` alike say it: seq, info and the
     --resume check name a damaged frame in the same words."""
-    return ExrError(f"{path}: damaged or truncated EXR ({what}: {_one_line(reason)}); "
-                    "re-render or re-copy this frame")
+    return _refusal(path, f"damaged or truncated EXR ({what}: {_one_line(reason)})", "this frame")
+
+
+def _refusal(path: Path, problem: str, what: str = "it") -> ExrError:
+    """ExrError of a file a render or copy left unreadable: `path`, its `problem` (kept apart:
+    `ExrError.problem`), and to re-render or re-copy `what`."""
+    return ExrError(f"{path}: {problem}; re-render or re-copy {what}", problem)
 
 
 def read_exr(path: str | Path) -> ExrImage:

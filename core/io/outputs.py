@@ -341,7 +341,7 @@ def is_complete(path: Path) -> bool:
     try:
         check_decodes(path)
     except ExrError as exc:
-        warn(log, "%s is damaged (%s); it will be denoised again", path, exc)
+        warn(log, "%s: %s; it will be denoised again", path, exc.problem)
         return False
     return True
 

@@ -114,9 +114,9 @@ def test_resume_denoises_again_an_output_damaged_in_the_middle_and_keeps_the_int
     assert resumed.frames("written") == [3]
     assert resumed.frames("skipped") == [1, 2, 4, 5, 6]
     assert "denoised again: it is damaged" in next(r.message for r in resumed.results if r.frame == 3)
-    assert f"{paths[3]} is damaged" in caplog.text
+    assert f"{paths[3]}: damaged or truncated EXR" in caplog.text
     # found on the check's pool threads, the warning is still the run's own (run_warnings.carried)
-    assert [w for w in resumed.warnings if w.startswith(f"{paths[3]} is damaged")]
+    assert [w for w in resumed.warnings if w.startswith(f"{paths[3]}: damaged or truncated EXR")]
     for frame, path in paths.items():
         assert path.read_bytes() == written[frame][0], frame
         if frame != 3:  # kept: the very file, untouched
