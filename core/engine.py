@@ -375,7 +375,8 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
     motion_summary = (motion.describe() if motion
                       else no_motion_summary(pattern.path(on_disk[0]), config, plan.headers))
     _stop_if_asked(stop)
-    exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot)
+    exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot,
+                             read=set(plan.windows.read_by(plan.todo)))
     return _Shot(motion, exposure, motion_summary, exposure.describe())
 
 

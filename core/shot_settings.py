@@ -6,7 +6,7 @@ chunk of the shot a run denoises, so farm chunks decide as one run would: of the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -301,12 +301,13 @@ def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConf
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                   radius: int, probed: ProbedImages | None = None, *,
-                  shot: list[int] | None = None) -> Exposure:
+                  shot: list[int] | None = None, read: Collection[int] | None = None) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does, else found from the
     beauty of its first window (`_first_window`, of the `shot`'s frames: `shot_frames` when not
     given; the first view's in a stereo render) by `exposure.shot_exposure`, without the frames
-    that cannot be read (`_found_without`). The frames it decodes that the run reads first are
-    kept in `probed` for the run (the shot's first frame reads them all)."""
+    that cannot be read (`_found_without`; `read`: the frames the run's windows read, None where
+    not known). The frames it decodes that the run reads first are kept in `probed` for the run
+    (the shot's first frame reads them all)."""
     if config.exposure is not None:
         return Exposure(config.exposure)
     frames = _first_window(pattern, on_disk, config, radius, _shot(on_disk, config, shot))
@@ -326,16 +327,18 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
             source.keep_only(set())
     finally:
         source.close()
-    _found_without(unread, frames, config)
+    _found_without(unread, frames, config, read)
     return shot_exposure(lights)
 
 
 def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
-                   config: EngineConfig) -> None:
+                   config: EngineConfig, read: Collection[int] | None = None) -> None:
     """Warn of each frame of `frames` (those the exposure is found from) that could not be read
     (`unread`: with its error), which the run then reports itself (a farm chunk of later frames
     goes on past damaged first frames), saying that a frame whose window reads it stops the run
-    unless --keep-going: the warning came just before the run stopped, as if it went on. But
+    unless --keep-going: the warning came just before the run stopped, as if it went on. A frame
+    the run's windows `read` (None: not known) without --keep-going is left to the error the run
+    stops with: warned of too, the frame was said twice, one message after the other. But
     where none could be read for holding what no frame of the shot gets past (deep data:
     `UnsupportedExrError`), that is said once, before any frame is denoised, not once per frame
     before the run fails at the first; with --keep-going, where other frames may yet be read, one
@@ -347,6 +350,8 @@ def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],
                 if config.keep_going else
                 "a frame whose window reads it stops the run (--keep-going denoises without it)")
         for frame, exc in unread:
+            if not config.keep_going and read is not None and frame in read:
+                continue
             warn(log, "the shot's exposure is found without frame %d: it cannot be read, and %s "
                       "(%s)", frame, then, exc)
         return

@@ -252,6 +252,39 @@ def test_the_exposure_is_found_without_a_frame_that_cannot_be_read(sequence_fact
     assert warning.startswith("the shot's exposure is found without frame 2: ")
 
 
+def _damage_middle(path) -> None:
+    """Zero 200 bytes in the middle of the frame at `path`, as a faulty copy or disk does."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 200] = bytes(200)
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_frame_the_run_stops_at_is_said_once(sequence_factory, tiny_weights, caplog):
+    """A frame the exposure is found without, which an asked frame's window reads: without
+    --keep-going the run stops there with its own error, so the warning that the exposure is
+    found without it said the same frame a second time, just before."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 4)))
+    _damage_middle(pattern.path(2))
+    config = EngineConfig(model=str(tiny_weights), device="cpu")
+    with caplog.at_level(logging.WARNING), pytest.raises(ExrError, match=r"r\.0002\.exr: damaged"):
+        denoise_sequence(pattern.text, str(pattern.directory / "out" / "d.####.exr"), config=config)
+    assert not [m for m in caplog.messages if "exposure is found without" in m]
+
+
+@pytest.mark.parametrize("keep_going", [True, False])
+def test_a_damaged_frame_the_run_goes_on_past_is_warned_of(sequence_factory, tiny_weights, caplog,
+                                                           keep_going):
+    """With --keep-going, or where no asked frame's window reads it, the run goes on past a
+    frame the exposure is found without: the warning is all that says how the exposure was found."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9)))
+    _damage_middle(pattern.path(2))
+    config = EngineConfig(model=str(tiny_weights), device="cpu", keep_going=keep_going)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        denoise_sequence(pattern.text, str(pattern.directory / "out" / "d.####.exr"),
+                         frames="7-8" if not keep_going else None, config=config)
+    assert [m for m in caplog.messages if m.startswith("the shot's exposure is found without frame 2: ")]
+
+
 def test_a_chunk_of_later_frames_goes_on_past_damaged_first_frames(sequence_factory, tiny_weights, caplog):
     """Every frame the exposure is found from cut short (a copy in progress, a crashed render):
     a farm chunk of later frames, whose own frames are whole, warns of each and denoises its
