@@ -13,6 +13,8 @@ restores on --resume. Three files in the run folder, all safetensors or JSON (no
                                     `loop.LoopConfig.max_bad_steps`); written last, so it marks a
                                     complete checkpoint: a run killed while saving leaves the
                                     previous one whole
+    checkpoint.saving.json          while a save runs: the step files this folder's saves wrote
+                                    that checkpoint.json may not name (`save_checkpoint`)
 
 Loading one first checks that this run may resume it (`check_resumable`: same steps, schedule and
 settings), then restores it (`restore_checkpoint`): weights, optimiser, schedule, grad scaler and
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -44,6 +47,7 @@ CHECKPOINT_FORMAT = 1
 WEIGHTS_NAME = "checkpoint.safetensors"  # before step-named files: still read
 OPTIMIZER_NAME = "optimizer.safetensors"
 STATE_NAME = "checkpoint.json"
+SAVING_NAME = "checkpoint.saving.json"  # the step files a save may leave unnamed (`save_checkpoint`)
 # A checkpoint's step-named files: checkpoint-<step>.safetensors, optimizer-<step>.safetensors.
 STEP_FILE = re.compile(r"(checkpoint|optimizer)-\d+\.safetensors")
 # What to do about a checkpoint that cannot be resumed (--overwrite deletes the run's files).
@@ -133,6 +137,11 @@ def save_checkpoint(out_dir: Path, parts: CheckpointParts, cfg: LoopConfig, step
                     model_metadata: dict[str, str] | None = None, *, skipped: int = 0,
                     applied: int | None = None) -> None:
     """Write the three checkpoint files; checkpoint.json goes last and names the step of the others.
+    The step files of the checkpoint before are deleted after it, and so are those a save stopped
+    before its checkpoint.json left: a save first lists in SAVING_NAME the step files it and the
+    saves before it wrote (the previous checkpoint's, those in an earlier save's list, its own),
+    and deletes those of them the new checkpoint.json does not name, then the list. Only files
+    the folder's saves wrote are listed, so a user's checkpoint-N copy is never deleted.
     `batches_state` is the batch stream's (`loop.Batches.state`), where it has one;
     `model_metadata` joins the weights file's metadata (what makes it load as a model); `skipped`
     counts the steps skipped in a row (NaN/Inf) up to `step`, and `applied` is the last step whose
@@ -152,13 +161,19 @@ def save_checkpoint(out_dir: Path, parts: CheckpointParts, cfg: LoopConfig, step
     tensors = {"weights": weights, "optimizer": {**optimizer_tensors, **_rng_tensors()}}
     _refuse_non_finite(out_dir, step, tensors)
     metadata_of = {"weights": {**(model_metadata or {}), **metadata}, "optimizer": metadata}
+    older = _previous_files(out_dir) | unfinished_files(out_dir)
+    _write_json(out_dir / SAVING_NAME, {"step": step, "files": sorted(older | set(files.values()))})
     for kind, name in files.items():
         write_atomically(out_dir / name,
                          lambda t, kind=kind: save_file(tensors[kind], str(t), metadata_of[kind]))
-    older = _previous_files(out_dir)
-    write_atomically(out_dir / STATE_NAME, lambda t: t.write_text(json.dumps(state, indent=1) + "\n"))
+    _write_json(out_dir / STATE_NAME, state)
     for name in older - set(files.values()):
         (out_dir / name).unlink(missing_ok=True)
+    (out_dir / SAVING_NAME).unlink(missing_ok=True)
+
+
+def _write_json(path: Path, value: dict) -> None:
+    write_atomically(path, lambda t: t.write_text(json.dumps(value, indent=1) + "\n"))
 
 
 def checkpoint_files(state: dict) -> set[str]:
@@ -166,7 +181,22 @@ def checkpoint_files(state: dict) -> set[str]:
     run wrote, which a later checkpoint or --overwrite may delete (a checkpoint-N file it does not
     name may be a user's copy). Names of other shapes (a damaged or edited file's) are not taken."""
     files = state.get("files", {"weights": WEIGHTS_NAME, "optimizer": OPTIMIZER_NAME})
-    names = files.values() if isinstance(files, dict) else ()
+    return _checkpoint_names(files.values() if isinstance(files, dict) else ())
+
+
+def unfinished_files(out_dir: Path) -> set[str]:
+    """The step files a save in `out_dir` listed (SAVING_NAME) and did not get to delete, having
+    stopped: those it wrote that checkpoint.json may not name, which the next save or --overwrite
+    deletes (`save_checkpoint`); none where there is no list or it cannot be read."""
+    try:
+        files = json.loads((out_dir / SAVING_NAME).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):  # AttributeError: not a JSON object
+        return set()
+    return _checkpoint_names(files if isinstance(files, list) else ())
+
+
+def _checkpoint_names(names: Iterable[object]) -> set[str]:
+    """Those of `names` a checkpoint's files have (STEP_FILE, or the names before them)."""
     return {name for name in names if isinstance(name, str)
             and (name in (WEIGHTS_NAME, OPTIMIZER_NAME) or STEP_FILE.fullmatch(name))}
 

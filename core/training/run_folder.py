@@ -8,6 +8,8 @@ housekeeping around them when a run starts or is interrupted.
     curves.png               loss and validation curves (only when matplotlib is installed)
     checkpoint-<step>.safetensors, optimizer-<step>.safetensors, checkpoint.json
                              the last checkpoint (`checkpoint`)
+    checkpoint.saving.json   left by a run stopped while saving a checkpoint: the step files
+                             its saves wrote that checkpoint.json may not name
 
 and its callers write the model there at the end (model_files.FOLDER_WEIGHTS and its card). Each file
 is written through a temp file (`atomic.write_atomically`); those a killed run leaves are removed
@@ -29,11 +31,13 @@ from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.processes import pid_alive, started_at
 from vfxdenoise.core.training.checkpoint import (
     OPTIMIZER_NAME,
+    SAVING_NAME,
     STATE_NAME,
     STEP_FILE,
     WEIGHTS_NAME,
     checkpoint_files,
     read_checkpoint,
+    unfinished_files,
 )
 
 log = logging.getLogger(__name__)
@@ -41,10 +45,11 @@ log = logging.getLogger(__name__)
 LOG_NAME, CURVES_NAME = "log.csv", "curves.png"
 # Every file a run writes in its folder but a checkpoint's step-named ones (STEP_FILE): the loop's,
 # and the model and card its caller writes.
-RUN_FILES = (STATE_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
+RUN_FILES = (STATE_NAME, SAVING_NAME, LOG_NAME, CURVES_NAME, WEIGHTS_NAME, OPTIMIZER_NAME, FOLDER_WEIGHTS,
              str(Path(FOLDER_WEIGHTS).with_suffix(".json")))
-# What a run interrupted before its first checkpoint leaves: --resume starts from step 0 over them.
-_BEFORE_CHECKPOINT = (LOG_NAME, CURVES_NAME)
+# What a run interrupted before its first checkpoint leaves (the save's list too, where it stopped
+# before writing any of its files): --resume starts from step 0 over them.
+_BEFORE_CHECKPOINT = (LOG_NAME, CURVES_NAME, SAVING_NAME)
 # A temp file written since the process holding its pid started is that process's (clock slack).
 _START_SLACK_SECONDS = 2.0
 
@@ -93,13 +98,14 @@ def clear_run_files(out_dir: Path) -> list[Path]:
     """Remove the files a run writes from `out_dir`, before an --overwrite run trains: left there,
     an interrupted overwrite kept the previous run's checkpoint, which --resume then resumed under
     the new command, and its model. Those of RUN_FILES, and the step-named checkpoint files
-    checkpoint.json names (`checkpoint_files`); other files, other checkpoint-N files among them
-    (a user's copy), are left alone. Those removed."""
+    checkpoint.json names (`checkpoint_files`) or a save stopped before it left listed
+    (`unfinished_files`); other files, other checkpoint-N files among them (a user's copy), are
+    left alone. Those removed."""
     try:
         state = read_checkpoint(out_dir) or {}
     except (OSError, TrainingError):  # damaged: its files are not known
         state = {}
-    named = checkpoint_files(state) if state else set()
+    named = (checkpoint_files(state) if state else set()) | unfinished_files(out_dir)
     removed = [out_dir / name for name in run_files(out_dir) if name in RUN_FILES or name in named]
     for path in removed:
         path.unlink(missing_ok=True)

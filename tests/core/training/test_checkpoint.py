@@ -58,6 +58,49 @@ def test_a_checkpoint_replaces_only_the_files_of_the_one_before(tmp_path):
         "checkpoint-2.safetensors", "checkpoint-40.safetensors", STATE_NAME, "optimizer-2.safetensors"]
 
 
+def _save_stopped_before_its_state(out_dir, parts, config, step):
+    """Save the step-`step` checkpoint as a run stopped after writing its step files but before
+    checkpoint.json does: the state's name is a folder for the save (which the writer cannot
+    replace), the state before put back after."""
+    state = out_dir / STATE_NAME
+    before = state.read_bytes() if state.is_file() else None
+    state.unlink(missing_ok=True)
+    state.mkdir()
+    with pytest.raises(OSError):
+        save_checkpoint(out_dir, parts, config, step, float(step))
+    state.rmdir()
+    if before is not None:
+        state.write_bytes(before)
+
+
+def test_a_later_checkpoint_deletes_the_files_of_a_save_stopped_before_its_state(tmp_path):
+    """A save stopped between its step files and checkpoint.json left files no checkpoint.json
+    named: no later save deleted them. The save records its files first; the next one deletes
+    them, never a user's copy no save wrote."""
+    config = LoopConfig(steps=9, out_dir=tmp_path)
+    parts = _parts(nn.Conv2d(1, 1, 3, padding=1), config)
+    (tmp_path / "checkpoint-5.safetensors").write_text("a user's copy")
+    save_checkpoint(tmp_path, parts, config, 2, 2.0)
+    _save_stopped_before_its_state(tmp_path, parts, config, 4)
+    assert {"checkpoint-4.safetensors", "optimizer-4.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+    assert read_checkpoint(tmp_path)["step"] == 2
+    save_checkpoint(tmp_path, parts, config, 6, 6.0)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "checkpoint-5.safetensors", "checkpoint-6.safetensors", STATE_NAME, "optimizer-6.safetensors"]
+
+
+def test_a_save_of_the_step_a_stopped_save_wrote_keeps_its_files(tmp_path):
+    """A run resumed before the stopped save writes the same step's files again: they stay."""
+    config = LoopConfig(steps=9, out_dir=tmp_path)
+    parts = _parts(nn.Conv2d(1, 1, 3, padding=1), config)
+    save_checkpoint(tmp_path, parts, config, 2, 2.0)
+    _save_stopped_before_its_state(tmp_path, parts, config, 4)
+    save_checkpoint(tmp_path, parts, config, 4, 4.0)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "checkpoint-4.safetensors", STATE_NAME, "optimizer-4.safetensors"]
+    assert load_checkpoint(tmp_path, parts, config).step == 4
+
+
 def test_a_restored_checkpoint_brings_back_the_weights_rng_and_where_the_run_stood(tmp_path):
     torch.manual_seed(0)
     config = LoopConfig(steps=6, out_dir=tmp_path)

@@ -10,8 +10,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
+from torch import nn
 
 from vfxdenoise.core.errors import TrainingError
+from vfxdenoise.core.training.checkpoint import STATE_NAME, CheckpointParts, save_checkpoint
+from vfxdenoise.core.training.loop import LoopConfig
 from vfxdenoise.core.training.run_folder import (
     check_out_dir,
     clear_run_files,
@@ -29,8 +33,9 @@ def _dead_pid() -> int:
 
 
 def test_the_files_a_run_writes_are_its_own_and_no_others():
-    for name in ("checkpoint.json", "log.csv", "curves.png", "checkpoint-12.safetensors",
-                 "optimizer-12.safetensors", "checkpoint.safetensors", "model.safetensors", "model.json"):
+    for name in ("checkpoint.json", "checkpoint.saving.json", "log.csv", "curves.png",
+                 "checkpoint-12.safetensors", "optimizer-12.safetensors", "checkpoint.safetensors",
+                 "model.safetensors", "model.json"):
         assert is_run_file(name), name
     for name in ("checkpoint-best.safetensors", "notes.txt", "log.csv.bak", ".log.csv.12-0123abcd.tmp"):
         assert not is_run_file(name), name
@@ -50,6 +55,25 @@ def test_an_overwrite_clears_only_the_run_files_and_leaves_folders_so_named(tmp_
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "checkpoint-7.safetensors", "log.csv", "notes.txt"]
     assert clear_run_files(tmp_path / "missing") == []
+
+
+def test_an_overwrite_clears_the_files_of_a_first_save_stopped_before_its_state(tmp_path):
+    """A first checkpoint stopped before its checkpoint.json left files --overwrite did not clear
+    (nothing named them), and every later refusal named them; a user's checkpoint-N copy stays."""
+    config = LoopConfig(steps=9, out_dir=tmp_path)
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    optimizer = torch.optim.AdamW(model.parameters())
+    parts = CheckpointParts(model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0),
+                            torch.amp.GradScaler("cpu", enabled=False))
+    (tmp_path / "checkpoint-7.safetensors").write_text("a user's copy")
+    (tmp_path / STATE_NAME).mkdir()  # the save stops where it writes checkpoint.json
+    with pytest.raises(OSError):
+        save_checkpoint(tmp_path, parts, config, 4, 4.0)
+    (tmp_path / STATE_NAME).rmdir()
+    with pytest.raises(TrainingError, match="optimizer-4.safetensors"):
+        check_out_dir(tmp_path, "refuse")
+    clear_run_files(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["checkpoint-7.safetensors"]
 
 
 def test_a_folder_holding_any_run_file_is_refused_without_resume_or_overwrite(tmp_path):
@@ -80,6 +104,8 @@ def test_a_run_interrupted_before_its_first_checkpoint_resumes_over_its_log(tmp_
             "(log.csv) but no checkpoint to resume (checkpoint.json): pass --resume or --overwrite to "
             "start again from step 0 and replace them")):
         check_out_dir(tmp_path, "refuse")
+    check_out_dir(tmp_path, "resume")
+    (tmp_path / "checkpoint.saving.json").write_text('{"files": []}')  # stopped before its files
     check_out_dir(tmp_path, "resume")
     check_out_dir(tmp_path / "new", "refuse")
 
