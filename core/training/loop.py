@@ -396,8 +396,8 @@ class _Run:
         cfg, row = self.cfg, self.history[-1] if self.history else {}
         if not self._validation_due() or row.get("step") != self.step or model_scores(row):
             return
-        log.info("step %d was not validated (the run was stopped validating it): validating it now",
-                 self.step)
+        log.info("step %d has no validation scores (its validation failed, or the run was stopped "
+                 "validating it): validating it now", self.step)
         row.update(self._validation())
         log.info(_describe(row, cfg.steps))
         _write_log(cfg.out_dir, self.history)

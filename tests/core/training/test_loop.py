@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfxdenoise.core.errors import ImageError, TrainingError
+from vfxdenoise.core.errors import ImageError, TrainingError, VfxDenoiseError
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.training.loop import Batches, LoopConfig, check_final_weights, fit
 from vfxdenoise.core.training.run_folder import interrupted_note
@@ -486,6 +486,23 @@ def test_a_run_killed_validating_a_checkpoints_step_validates_it_when_resumed(tm
     assert {s: bool(row["score"]) for s, row in _log_rows(out).items() if s % 3 == 0} == {3: True, 6: True}
     for ours, theirs in zip(resumed.parameters(), whole.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_a_resumed_step_whose_validation_failed_is_said_to_have_failed_or_been_stopped(tmp_path, caplog):
+    """The resumed run said the step's validation was stopped where it had failed: it cannot tell
+    which, and says either."""
+    config = LoopConfig(steps=4, out_dir=tmp_path, lr=0.05, validate_every=2, checkpoint_every=2)
+
+    def failing(model: nn.Module) -> dict[str, float]:
+        raise VfxDenoiseError("validation frame damaged")
+
+    with pytest.raises(TrainingError, match="validation at step 2 failed"):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config, failing)
+    with caplog.at_level("INFO"):
+        fit(nn.Conv2d(1, 1, 3, padding=1), _stream("python"), _loss, config,
+            lambda model: {"psnr": 30.0}, existing="resume")
+    assert ("step 2 has no validation scores (its validation failed, or the run was stopped "
+            "validating it): validating it now") in caplog.text
 
 
 def test_a_run_killed_validating_its_last_step_is_refused_a_model_when_resumed_validation_scores_nan(
