@@ -335,12 +335,17 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
     frame on disk) `--frames A-BxN` comes first, since hold would write a rendered frame under
     each number between. Frames of the render's range or the farm job's (`to_come`) are the
     render's still to write: waiting for them is offered, not --frames, whose frames' windows
-    would read them as neighbours and be refused (`refuse_neighbours_to_come`)."""
+    would read them as neighbours and be refused (`refuse_neighbours_to_come`); but where the
+    frames on disk of that range are a render on twos and the missing frames lie between them
+    (`_render_step`), they are never to come, and the range and --frames in steps are offered."""
     if not missing:
         return
     refuse_stray_span(sequence, asked, missing)
     if to_come is not None:
-        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come, option), missing)
+        step = _render_step(sequence, missing, to_come)
+        message = (_to_come_message(sequence, asked, missing, to_come, option) if step is None
+                   else _stepped_to_come_message(sequence, asked, missing, to_come, option, step))
+        raise MissingFramesError(message, missing)
     if len(missing) == len(asked):
         raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
     raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
@@ -356,6 +361,23 @@ def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tupl
     stepped = _stepped_spec(on_disk)
     members = _members(asked)
     return stepped if stepped and all(frame in members for frame in on_disk) else None
+
+
+def _render_step(sequence: SequenceOnDisk, missing: abc.Sequence[int], to_come: ToCome
+                 ) -> tuple[int, int] | None:
+    """(first frame, N) where the frames on disk of `to_come` (the render's range or the farm
+    job's) are one in every N (`_stepped_spec`) and none of `missing` falls on that step: a
+    render on Ns, whose frames between are never written, not frames still to come; else None."""
+    on_disk = frames_in_context(sequence, to_come.frames)
+    stepped = _stepped_spec(on_disk)
+    if stepped is None or any(_on_step(frame, (on_disk[0], stepped[1])) for frame in missing):
+        return None
+    return on_disk[0], stepped[1]
+
+
+def _on_step(frame: int, step: tuple[int, int]) -> bool:
+    """Whether `frame` is one that a render on Ns from `step`'s (first frame, N) writes."""
+    return (frame - step[0]) % step[1] == 0
 
 
 def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
@@ -407,16 +429,42 @@ def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing
             "--missing skip (do not write them).")
 
 
+def _which_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int]) -> str:
+    """'frame 998 of r.####.exr is not on disk', 'none of frames ... is on disk' or 'N frame(s) of
+    ... are missing: ...', as many of `asked` as are `missing`."""
+    pattern = sequence.pattern.text
+    if len(missing) == len(asked) == 1:
+        return f"frame {missing[0]} of {pattern} is not on disk"
+    if len(missing) == len(asked):
+        return f"none of frames {format_frames(asked)} of {pattern} is on disk"
+    return f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}"
+
+
+def _stepped_to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
+                             to_come: ToCome, option: str, step: tuple[int, int]) -> str:
+    """Frames `missing` of sorted `asked` (by `option`) between the frames on disk of a render on
+    Ns within `to_come` (`_render_step`'s `step`): the range of `to_come` in steps, with --frames
+    in steps where --frames named them (refused outside it otherwise), or hold or skip. --frames
+    in steps alone is refused: its windows would read the frames between as still to come."""
+    on_step = format_frames([frame for frame in to_come.frames if _on_step(frame, step)])
+    asked_on_step = format_frames([frame for frame in asked if _on_step(frame, step)])
+    frames = ("" if option != "--frames" else f" and --frames {asked_on_step}" if asked_on_step
+              else f" (none of --frames {format_frames(asked)} is among them)")
+    return (f"{_which_missing(sequence, asked, missing)}: the frames on disk of {to_come.option} "
+            f"{format_frames(to_come.frames)} are one in every {step[1]}, a render on {step[1]}s whose "
+            f"frames between are never rendered. Pass {to_come.option} {on_step}{frames} to denoise "
+            "just those (each without temporal context), or re-render the frames between; --missing "
+            "hold would write the nearest frame under each missing number, --missing skip would leave "
+            "them unwritten.")
+
+
 def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
                      to_come: ToCome, option: str = "--frames") -> str:
     """Frames `missing` of sorted `asked` (by `option`), frames of the render's range or the farm
     job's (`to_come`): not rendered (yet), where they lie (`_where_past`), and to wait for them
     (`_wait_for_render`, or a range fixed to the frames on disk where they lie past its ends) or
     hold or skip them; never --frames alone, whose windows would read them."""
-    pattern = sequence.pattern.text
-    which = (f"frame {missing[0]} of {pattern} is not on disk" if len(missing) == len(asked) == 1 else
-             f"none of frames {format_frames(asked)} of {pattern} is on disk" if len(missing) == len(asked)
-             else f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}")
+    which = _which_missing(sequence, asked, missing)
     where = _where_past(sequence, asked)
     wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "", option)
     many = len(missing) > 1

@@ -13,6 +13,7 @@ from vfxdenoise.core.frame_choice import (
     END_REACH,
     check_missing,
     frames_in_context,
+    frames_option,
     frames_to_come,
     frames_to_write,
     neighbours_to_come,
@@ -28,6 +29,7 @@ from vfxdenoise.core.io.sequence import (
     SequenceOnDisk,
     find_sequence,
     format_frames,
+    parse_frame_spec,
     parse_pattern,
 )
 
@@ -265,6 +267,47 @@ def test_a_farm_tasks_frames_of_the_renders_range_past_the_last_on_disk_are_not_
     assert message.startswith(f"none of frames 1007-1008 of {pattern.text} is on disk: frames of "
                               "--context-frames 1001-1008 not rendered (yet)")
     assert "Fix --frames" not in message
+
+
+@pytest.mark.parametrize(("frames", "context", "job", "advice"), [
+    (None, "1001-1009", None, "--context-frames 1001-1009x2 to"),
+    ("1001-1005", "1001-1010", None, "--context-frames 1001-1009x2 and --frames 1001-1005x2 to"),
+    (None, None, "1001-1010", "--job-frames 1001-1009x2 and --frames 1001-1009x2 to"),
+    ("1001-1005", None, "1001-1010", "--job-frames 1001-1009x2 and --frames 1001-1005x2 to"),
+])
+def test_a_render_on_twos_within_the_renders_range_or_the_jobs_is_offered_both_in_steps(
+        tmp_path, frames, context, job, advice):
+    """With --context-frames or --job-frames, the frames between a render's frames on twos were
+    said 'not rendered (yet)', to wait for: a render on twos never writes them. The range and
+    --frames in steps are offered instead (--frames in steps alone is refused: its windows would
+    read the frames between as still to come), and the advice passes both refusals."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1010, 2))
+    sequence = find_sequence(pattern)
+    parse = lambda spec: None if spec is None else list(parse_frame_spec(spec))  # noqa: E731
+    asked = frames_to_write(frames, parse(context), sequence)
+    option = frames_option(frames, parse(context))
+    with pytest.raises(MissingFramesError) as refused:
+        check_missing(sequence, asked, "error", parse(context), parse(job), option)
+    message = str(refused.value)
+    assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
+    assert "not rendered (yet)" not in message and "--missing hold" in message
+    options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
+    context = parse(options.get("--context-frames", context))
+    job, frames = parse(options.get("--job-frames", job)), options.get("--frames", frames)
+    asked = frames_to_write(frames, context, sequence)
+    check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
+    assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
+
+
+def test_frames_on_the_step_of_a_render_on_twos_not_on_disk_are_still_to_come(tmp_path):
+    """1011 of --context-frames 1001-1012 over 1001-1009x2 on disk is a frame a render on twos
+    writes: the frames may be still to come, and waiting for them is offered."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1010, 2))
+    context = list(range(1001, 1013))
+    with pytest.raises(MissingFramesError, match=r"--context-frames 1001-1012 not rendered \(yet\)"):
+        check_missing(find_sequence(pattern), context, "error", context, option="--context-frames")
 
 
 def test_a_renders_range_fixed_to_the_frames_on_disk_is_offered_with_frames_within_it(tmp_path):
