@@ -634,14 +634,43 @@ def _part_json(spec) -> dict:
             "channels": spec.nchannels}
 
 
-def _features_json(shot: _Shot, view: str, mapping: LayerMap) -> dict:
+@dataclass(frozen=True)
+class _ChannelsAsHeld:
+    """Each channel (as `ExrImage` names it) as `--json` names it: as its part holds it where a
+    part per view holds it (`_held_in_view_parts`), and the index of its part, as the text does."""
+
+    held: dict[str, tuple[str, str]]
+    parts: dict[str, int]
+
+    @classmethod
+    def of(cls, specs: Sequence) -> _ChannelsAsHeld:
+        """The channels of the parts `specs`."""
+        return cls(_held_in_view_parts(specs), {name: index for index, names in
+                                                enumerate(channel_names_by_part(specs)) for name in names})
+
+    def names(self, channels: Sequence[str]) -> list[str]:
+        """`channels` as their parts hold them."""
+        return [self.held.get(name, (name, ""))[0] for name in channels]
+
+    def part_indices(self, channels: Sequence[str]) -> list[int | None]:
+        """The index of each of `channels`' parts (None for a name no part gives)."""
+        return [self.parts.get(name) for name in channels]
+
+
+def _features_json(shot: _Shot, view: str, mapping: LayerMap, channels: _ChannelsAsHeld) -> dict:
     """One view's feature mapping for `--json`: each feature's channels (None where the render
-    lacks it), then the layers denoised along with the beauty."""
-    features = {name: list(getattr(mapping, name)) if getattr(mapping, name) else None for name in FEATURES}
-    aovs = [{"layer": name, "channels": list(channels), "as_radiance": shot.as_radiance(name),
+    lacks it) as their parts hold them and their parts' indices, then the layers denoised along
+    with the beauty likewise."""
+    features = {name: channels.names(getattr(mapping, name)) if getattr(mapping, name) else None
+                for name in FEATURES}
+    parts = {name: channels.part_indices(getattr(mapping, name)) if getattr(mapping, name) else None
+             for name in FEATURES}
+    aovs = [{"layer": name, "channels": channels.names(held), "parts": channels.part_indices(held),
+             "as_radiance": shot.as_radiance(name),
              "lacking_frames": shot.lacking.get(FeatureKey(aov=name, view=view), [])}
-            for name, channels in mapping.aovs]
-    return {"view": view or None, **features, "aovs": aovs, "differing_frames": shot.differing.get(view, {}),
+            for name, held in mapping.aovs]
+    return {"view": view or None, **features, "channel_parts": parts, "aovs": aovs,
+            "differing_frames": shot.differing.get(view, {}),
             "alpha_denoised": shot.alpha_denoised(view),
             "alpha_lacking_frames": shot.without_alpha.get(view, []),
             "alpha_opaque_frames": shot.opaque.get(view, [])}
@@ -652,6 +681,7 @@ def _json_of(shot: _Shot) -> dict:
     sequence, specs = shot.sequence, shot.specs
     gaps = _gaps(sequence)
     parts_of = [index for index, spec in enumerate(specs) for _ in range(spec.nchannels)]
+    as_held = _ChannelsAsHeld.of(specs)
     motion = shot.motion
     return {
         "sequence": sequence.pattern.text,
@@ -664,14 +694,14 @@ def _json_of(shot: _Shot) -> dict:
                  "not_files_note": not_files_text(sequence.pattern, gaps.not_files) or None},
         "headers": shot.headers.as_json(shot.reference, len(specs)),
         "parts": [_part_json(spec) for spec in specs],
-        "channels": [{"name": name, "type": pixel_type, "part": part}
+        "channels": [{"name": as_held.names([name])[0], "type": pixel_type, "part": part}
                      for (name, pixel_type), part in zip(typed_channels(specs), parts_of)],
         "views": [{"name": view.name, "denoised": view.name in shot.mappings}
                   for view in shot.views if view.name],
         "motion_vectors": None if motion is None else {
             "convention": motion.convention, "scale": motion.scale, "evidence": motion.evidence or None,
             "ignored": motion.ignored, "description": motion.describe()},
-        "features": [_features_json(shot, view, mapping) for view, mapping in shot.mappings.items()],
+        "features": [_features_json(shot, view, mapping, as_held) for view, mapping in shot.mappings.items()],
         "other_rgb_layers": shot.other_layers,
         "notes": shot.notes + shot.wildcard_notes,
     }
@@ -690,12 +720,15 @@ JSON_HELP = (
     "[{frame, reason}], differences (text)}; "
     "parts [{name, data_window, display_window ({xmin, ymin, xmax, ymax, width, height}), storage "
     "{compression, tiles ([w, h] or null), mip_levels}, pixel_aspect_ratio, line_order, channels "
-    "(count)}]; channels [{name, type, part (index)}]; views [{name, denoised}] ([] for one view); "
+    "(count)}]; channels [{name (as its part holds it: a file with a part per view names each "
+    "part's albedo.R), type, part (index)}]; views [{name, denoised}] ([] for one view); "
     "motion_vectors {convention, scale, evidence, ignored (true: they line the frames up no better "
     "than no motion, so seq reads the shot as without them), description} (null without a motion "
     "layer); features, a view each [{view, beauty, albedo, normal, depth, motion, alpha (channel "
-    "lists or null), aovs [{layer, channels, as_radiance, lacking_frames (every frame's layers, "
-    "each with the frames without it, those that do not map as seq asks too)}], differing_frames "
+    "lists, named as in channels, or null), channel_parts ({feature: its channels' part indices, or "
+    "null}), aovs [{layer, channels, parts (their part indices), as_radiance, lacking_frames (every "
+    "frame's layers, each with the frames without it, those that do not map as seq asks too)}], "
+    "differing_frames "
     "({feature: the frames reading it from other channels than the reference frame, or lacking "
     "it}, where some do: seq denoises them with their own and as no other's neighbour), alpha_denoised "
     "(whether seq --alpha as given denoises the view's alpha in any frame), alpha_lacking_frames "

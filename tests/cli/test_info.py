@@ -100,6 +100,48 @@ def test_info_names_the_channels_of_a_part_per_view_as_the_file_holds_them(seque
     assert not any("right.albedo" in line for line in lines)
 
 
+def test_info_json_names_the_channels_of_a_part_per_view_as_the_file_holds_them(sequence_factory, tmp_path):
+    """--json named the right eye's channels as seq reads them (rgba.right.albedo.R, the part's
+    index aside), while the text names them as their part holds them (albedo.R, part rgba.right):
+    the JSON agrees, each feature's and layer's channels with their parts' indices."""
+    extra = {f"RGBA_key.{c}": np.full((32, 48), 0.5, np.float32) for c in "RGB"}
+    left = sequence_factory("left", frames=[1, 2], extra=extra)
+    right = sequence_factory("right", frames=[1, 2], seed=1, extra=extra)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2], layout="multi-part")
+
+    shown = run_vfxdenoise("info", stereo, "--json", "--aov", "RGBA_key", "--depth", "none", cwd=tmp_path)
+    facts = json.loads(shown.stdout)
+
+    assert [part["name"] for part in facts["parts"]] == ["rgba.left", "rgba.right"]
+    held = {part: [channel["name"] for channel in facts["channels"] if channel["part"] == part]
+            for part in (0, 1)}
+    assert held[1] == held[0] and {"R", "albedo.R", "RGBA_key.B"} <= set(held[1])
+    left_eye, right_eye = facts["features"]
+    assert right_eye["view"] == "right" and right_eye["beauty"] == ["R", "G", "B"]
+    assert right_eye["albedo"] == ["albedo.R", "albedo.G", "albedo.B"] == left_eye["albedo"]
+    assert right_eye["channel_parts"]["albedo"] == [1, 1, 1]
+    assert left_eye["channel_parts"]["beauty"] == [0, 0, 0]
+    assert right_eye["channel_parts"]["depth"] is None and right_eye["depth"] is None
+    key = right_eye["aovs"][0]
+    assert (key["layer"], key["channels"], key["parts"]) == ("RGBA_key", ["RGBA_key.R", "RGBA_key.G",
+                                                                          "RGBA_key.B"], [1, 1, 1])
+    assert "right." not in json.dumps(facts["channels"]) + json.dumps(facts["features"])
+
+
+def test_info_json_keeps_the_channel_names_of_a_one_part_file(sequence_factory, tmp_path):
+    """One part, one view or a stereo file's multiView layout: the names seq reads, all of part 0."""
+    left = sequence_factory("left", frames=[1, 2])
+    right = sequence_factory("right", frames=[1, 2], seed=1)
+    stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2])
+
+    facts = json.loads(run_vfxdenoise("info", stereo, "--json", cwd=tmp_path).stdout)
+
+    right_eye = facts["features"][1]
+    assert right_eye["albedo"] == ["albedo.right.R", "albedo.right.G", "albedo.right.B"]
+    assert right_eye["channel_parts"]["albedo"] == [0, 0, 0]
+    assert "albedo.right.R" in [channel["name"] for channel in facts["channels"]]
+
+
 def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=[1, 2], extra={"A": np.full((32, 48), 0.5, np.float32)})
     plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
@@ -407,7 +449,7 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
                                       cwd=tmp_path).stdout)
     assert asked["features"][0]["aovs"] == [{"layer": "RGBA_key", "as_radiance": True,
                                              "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"],
-                                             "lacking_frames": []}]
+                                             "parts": [0, 0, 0], "lacking_frames": []}]
     assert asked["other_rgb_layers"] is None
     missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stdout.count("\n") == 1  # the error's one object alone
