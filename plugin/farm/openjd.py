@@ -83,7 +83,14 @@ def job_template(job: FarmJob, gpus: int = 0, gpu_memory_gb: float | None = None
     """The job template as a dict (JSON/YAML shaped); validated by `write_bundle`. Its tasks run
     `job` as booked (`booked_job`: a booking that contradicts itself or the job's --device is
     refused; a task booking no GPU keeps seq within the memory and cores it books)."""
-    job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
+    return _template(booked_job(job, gpus, gpu_memory_gb, memory_gb, cores), gpus, gpu_memory_gb,
+                     memory_gb, cores)
+
+
+def _template(job: FarmJob, gpus: int, gpu_memory_gb: float | None, memory_gb: float | None,
+              cores: float | None) -> dict[str, Any]:
+    """`job_template` of a job already booked (`booked_job`), which `write_bundle` books once for
+    its template and its parameter values."""
     return {
         "specificationVersion": SPEC_VERSION,
         "extensions": list(EXTENSIONS),
@@ -152,7 +159,7 @@ def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
     tasks run `job` as booked (`booked_job`), in the template and in `parameter_values.yaml` alike.
     """
     job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
-    template = job_template(job, gpus, gpu_memory_gb, memory_gb, cores)
+    template = _template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
     _check_bundle_folder(directory, replace)
     chunks = _validated_chunks(template, job, directory)
