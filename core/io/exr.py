@@ -35,6 +35,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import OpenEXR
@@ -277,9 +278,12 @@ def read_exr(path: str | Path) -> ExrImage:
     return ExrImage(_decoded(path, _read_part), source=path)
 
 
-PartDecoder = Callable[[oiio.ImageInput, int, oiio.ImageSpec, Path, str], np.ndarray]
-"""How OpenImageIO decodes a part's pixels where OpenEXR does not (`_decoded`): given the open
-file, the part's index and spec, the file's path and why OpenImageIO decodes it."""
+if TYPE_CHECKING:
+    # For the checkers alone: built at run time, the alias held OpenImageIO's classes past the
+    # clearing of its module at exit, and its binding (nanobind) reported them as leaked there.
+    PartDecoder = Callable[[oiio.ImageInput, int, oiio.ImageSpec, Path, str], np.ndarray]
+    """How OpenImageIO decodes a part's pixels where OpenEXR does not (`_decoded`): given the
+    open file, the part's index and spec, the file's path and why OpenImageIO decodes it."""
 
 
 def _decoded(path: Path, by_openimageio: PartDecoder) -> list[ExrPart]:

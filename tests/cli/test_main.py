@@ -145,9 +145,10 @@ def test_the_json_error_event_of_a_pattern_the_shell_expanded_carries_the_hint_s
 
 
 def test_a_command_says_nothing_of_the_libraries_as_the_process_ends(sequence_factory, tmp_path):
-    """A library's own lines at exit reach the artist's log as if something were wrong: after a
-    module-level import moved (core.features importing core.io.exr), every `vfxdenoise info` and
-    `seq` ended with some 150 lines of OpenImageIO's binding (nanobind: 'leaked 11 instances!')."""
+    """A library's own lines at exit reach the artist's log as if something were wrong: once
+    core.features imported core.io.exr, whose `PartDecoder` alias held OpenImageIO's classes where
+    Triton's kernels kept them past the binding's own end, every `vfxdenoise info` and `seq` ended
+    with some 150 lines of OpenImageIO's binding (nanobind: 'leaked 11 instances!')."""
     pattern = sequence_factory(frames=[1, 2], height=16, width=16)
     commands = (["info", pattern],
                 ["seq", pattern, "-o", str(tmp_path / "o.####.exr"), "--device", "cpu",

@@ -1316,3 +1316,30 @@ def test_a_time_code_set_or_left_out_is_written_so_by_openimageio_and_openexr(tm
         write_exr(tmp_path / f"without_{name}", again)
         assert read_exr(tmp_path / f"without_{name}").parts[0].timecode is None
         assert "timeCode" not in openexr_header(tmp_path / f"without_{name}")
+
+
+@pytest.mark.parametrize("kernel_module", [
+    "from vfxdenoise.core.features import FrameFeatures\n",  # core.fused_input's own imports
+    "from vfxdenoise.core.io.exr import read_exr\n",
+], ids=["features", "exr"])
+def test_a_process_that_defines_a_triton_kernel_ends_without_the_bindings_leak_report(
+        tmp_path, kernel_module):
+    """Triton keeps every @triton.jit function, and with it its module's names, until the
+    interpreter's very end; a module-level object of this module holding OpenImageIO's classes
+    (a `Callable[...]` alias of `ImageInput` and `ImageSpec`) was kept with them past OpenImageIO's
+    own clearing, and its binding (nanobind) printed some 150 lines ('leaked 11 instances!') as
+    every such process ended: every vfxdenoise command once core.features imported this module."""
+    pytest.importorskip("triton")
+    (tmp_path / "kernels.py").write_text(kernel_module + textwrap.dedent("""\
+        import triton
+
+
+        @triton.jit
+        def kernel(x):
+            pass
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", "import kernels"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr[-2000:]
