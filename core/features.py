@@ -19,6 +19,7 @@ import torch
 from vfxdenoise.core import coverage
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.io.exr import check_decodes
 from vfxdenoise.core.io.exr_image import channel_names_by_part, data_window
 from vfxdenoise.core.io.pixel_box import placed_on_window
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
@@ -166,10 +167,6 @@ def _channel_pixels(path: Path, part: int, index: int) -> np.ndarray:
         finally:
             handle.close()
     if read is None:
-        # Imported here: imported with the module, it made OpenImageIO's binding (nanobind) print
-        # 'leaked instances' at the exit of every vfxdenoise command (tests/cli/test_main.py).
-        from vfxdenoise.core.io.exr import check_decodes
-
         check_decodes(path)
         raise ExrError(f"{path}: channel {index} of part {part} cannot be read "
                        f"({oiio.geterror() or 'no pixels'}); re-render or re-copy this frame")
