@@ -150,6 +150,11 @@ LIGHT_WORDS = frozenset({"light", "lights", "lgt", "lg", "lightgroup", "key", "f
                          "bounce", "sky", "sun", "env", "dome"})
 # The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
 AOV_OPTIONS = ("--aov", "--aov-radiance")
+# Names of views that a stereo frame flattened into one (no `multiView`) gives its other eye's
+# layers: its beauty `right.R` (`rgba.right.R`), and beside it `albedo.right` or `albedo_right`
+# (`flattened_view`, `_of_view`): said, as that eye is then no view of its own, and never taken by
+# `--aov '*'` as light of this one, whose guides do not line up with them.
+FLATTENED_VIEWS = ("right", "left")
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
 # when the one view layer beside it holds guides (`_past_composite`).
 COMPOSITE = "composite"
@@ -185,7 +190,7 @@ class LayerMap:
     RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
     say which wildcard matched no layer of light, what a wildcard left out as data, which layers
     named to denoise look like data and which guide layer was passed over for its components
-    (`_no_light_note`, `_left_out_note`, `_looks_like_data_note`, `_unread_guide_note`),
+    (`_no_light_note`, `_left_out_notes`, `_looks_like_data_note`, `_unread_guide_note`),
     for a run to say once (`views.layer_notes`); `unmatched` holds each wildcard that matched no
     layer of light ('--aov RGBA_*') with its note among them, which a run over frames says of the
     frames holding none (`views.frames_layer_notes`); `unread_guides` the guides passed over with a
@@ -655,13 +660,15 @@ def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Map
 
 
 class _LeftOut(NamedTuple):
-    """A layer a wildcard matched and left out as data: what it holds (`_known_kind`, or
-    `_guessed_kind`'s guess), and whether naming it is refused too (`known`)."""
+    """A layer a wildcard matched and left out: as data, what it holds (`_known_kind`, or
+    `_guessed_kind`'s guess), and whether naming it is refused too (`known`); or as a layer of
+    the other eye of a stereo frame written without its views (`view`, `flattened_view`)."""
 
     layer: str
     channels: tuple[str, ...]
     kind: str
     known: bool
+    view: str = ""
 
 
 class _Matched(NamedTuple):
@@ -684,7 +691,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
     feeds no feature and holds no data, not even by a guess (`_aov_glob`); one matching no layer of
     light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
     beauty is denoised as without it. With them, the notes to say: each wildcard that matched no
-    layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_note`), and
+    layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_notes`), and
     each named layer that looks like data; and apart, each wildcard that matched no layer of light
     ('--aov RGBA_*') with its note (`LayerMap.unmatched`)."""
     found: dict[str, tuple[str, ...]] = {}
@@ -719,7 +726,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
             notes.append(_no_light_note(option, pattern, where, glob.read, left, others=bool(found)))
             unmatched.append((f"{option} {pattern}", notes[-1]))
         elif left:
-            notes.append(_left_out_note(option, pattern, left))
+            notes += _left_out_notes(option, pattern, left)
     return tuple(found.items()), notes, tuple(unmatched)
 
 
@@ -757,15 +764,23 @@ def _not_light(read: Mapping[str, str], left: Sequence[_LeftOut]) -> str:
 def _naming_hint(option: str, left: Sequence[_LeftOut]) -> str:
     """How to denoise a layer a wildcard left out that holds light all the same: name it (where
     naming it is not refused, `_LeftOut.known`); '' where every one is refused."""
-    named = [item.layer for item in left if not item.known]
+    named = [item.layer for item in left if not item.known and not item.view]
     return f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
 
 
-def _left_out_note(option: str, pattern: str, left: Sequence[_LeftOut]) -> str:
+def _left_out_notes(option: str, pattern: str, left: Sequence[_LeftOut]) -> list[str]:
     """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
-    one that holds light all the same (`_naming_hint`)."""
-    listed = _not_light({}, left)
-    return f"{option} {pattern}: left out as data, not light: {listed}{_naming_hint(option, left)}"
+    one that holds light all the same (`_naming_hint`); apart, the other eye's layers it left out
+    (`_LeftOut.view`). One note or two."""
+    data = [item for item in left if not item.view]
+    notes = [f"{option} {pattern}: left out as data, not light: {_not_light({}, data)}"
+             f"{_naming_hint(option, data)}"] if data else []
+    eye = [item for item in left if item.view]
+    if eye:
+        notes.append(f"{option} {pattern}: left out {', '.join(item.layer for item in eye)}: view "
+                     f"'{eye[0].view}' of a stereo frame written without its views, which this view's guides "
+                     "do not line up with; they are written as rendered")
+    return notes
 
 
 def _no_light_note(option: str, pattern: str, where: str, read: Mapping[str, str], left: Sequence[_LeftOut],
@@ -811,7 +826,42 @@ def _known_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
     kind in `DATA_LAYERS` (compared squashed, a view-layer prefix aside); None otherwise."""
     if set(picked) & set(data):
         return "IDs"
-    return DATA_KINDS.get(_squash(_split(picked[0])[0].rpartition(".")[2]))
+    return DATA_KINDS.get(_squash(_without_view(_split(picked[0])[0]).rpartition(".")[2]))
+
+
+def _without_view(layer: str) -> str:
+    """`layer` without a suffix naming a view (FLATTENED_VIEWS) of a stereo frame written without its
+    views: `albedo` of `albedo.right` and `albedo_right`; `layer` where there is none."""
+    for view in FLATTENED_VIEWS:
+        for separator in "._":
+            if layer.lower().endswith(separator + view) and len(layer) > len(view) + 1:
+                return layer[:-len(view) - 1]
+    return layer
+
+
+def flattened_view(channel_names: Sequence[str], beauty: Sequence[str]) -> str | None:
+    """The view (FLATTENED_VIEWS, as spelt in the file: `right`, `Right`) of which a file listing
+    no views holds a copy of the beauty's channels (`right.R,G,B` beside `R,G,B`; `rgba.right.R`
+    beside `rgba.R`): a stereo frame written without its views; None where there is none."""
+    return _flattened_view(_layers(channel_names), beauty)
+
+
+def _flattened_view(layers: Mapping[str, Sequence[str]], beauty: Sequence[str]) -> str | None:
+    """`flattened_view` of the file's `layers` (`_layers`)."""
+    layer, _ = _split(beauty[0])
+    components = [_split(channel)[1] for channel in beauty]
+    for view in (spelt for name in FLATTENED_VIEWS for spelt in (name, name.capitalize())):
+        copy = f"{layer}.{view}" if layer else view
+        if copy != layer and all(component in layers.get(copy, ()) for component in components):
+            return view
+    return None
+
+
+def _of_view(layer: str, view: str) -> bool:
+    """Whether `layer` is named for `view` (`right`, `albedo.right`, `key_right`), as the other
+    eye's layers of a stereo frame written without its views are (`flattened_view`)."""
+    name, view = layer.lower(), view.lower()
+    return name == view or name.endswith((f".{view}", f"_{view}"))
 
 
 def _guessed_kind(picked: Sequence[str]) -> str | None:
@@ -878,6 +928,7 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
     layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
     `FG.Combined_*` for FG's `FG.Combined_key`)."""
     matched = _Matched({}, [], {})
+    eye = _flattened_view(layers, mapping["beauty"]) if mapping["beauty"] else None
     for layer in layers:
         owner, _, own = layer.rpartition(".")
         if view_layer and owner != view_layer:
@@ -892,7 +943,9 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         elif picked:
             known = _known_kind(picked, data)
             kind = known or _guessed_kind(picked)
-            if kind:
+            if eye and _of_view(layer, eye):
+                matched.left_out.append(_LeftOut(layer, picked, f"view '{eye}'", known is not None, eye))
+            elif kind:
                 matched.left_out.append(_LeftOut(layer, picked, kind, known is not None))
             else:
                 matched.found[layer] = picked

@@ -27,15 +27,13 @@ from vfxdenoise.core.io.aovs import (
     AovName,
     LayerMap,
     composite_note,
+    flattened_view,
     holds_bare_rgb,
     resolve_layers,
 )
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
 from vfxdenoise.core.io.sequence import format_frames
 
-# Names of views that a stereo frame flattened into one (no `multiView`) gives its other eye's
-# layers (`right.R`): said, as that eye is then no view of its own (`_with_flattened_views_note`).
-FLATTENED_VIEWS = ("right", "left")
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")
 # Names (lower case) of the guides and features the network reads, which no beauty's part bears.
 _GUIDE_NAMES = frozenset(name for feature, names in CANDIDATES.items() if feature != "beauty"
@@ -248,20 +246,19 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
 
 def _with_flattened_views_note(layers: LayerMap, channels: Mapping[str, str]) -> LayerMap:
     """`layers` of a file that lists no views, with a note where it holds a layer named for a
-    view (FLATTENED_VIEWS) with the beauty's components (`right.R,G,B` beside `R,G,B`): a stereo
+    view with the beauty's components (`flattened_view`: `right.R,G,B` beside `R,G,B`): a stereo
     frame written without its views (Nuke's Write of both eyes without `multiView`), whose other
     eye is then denoised as no view of its own."""
+    view = flattened_view(list(channels), layers.beauty)
+    if view is None:
+        return layers
     layer, components = layers.beauty[0].rpartition(".")[0], [c.rpartition(".")[2] for c in layers.beauty]
-    for view in (spelt for name in FLATTENED_VIEWS for spelt in (name, name.capitalize())):
-        copy = [".".join([*([layer] if layer else []), view, component]) for component in components]
-        if not all(name in channels for name in copy) or copy[0] in layers.beauty:
-            continue
-        note = (f"{copy[0].rpartition('.')[0]}.{','.join(components)} look like the beauty of a view "
-                f"'{view}' (a stereo frame written without its views), but the frames list no views "
-                f"(no multiView attribute): only {','.join(layers.beauty)} is denoised as a beauty, not that "
-                "view; write the frames with their views (multiView), or each view to frames of its own")
-        return replace(layers, notes=(*layers.notes, note))
-    return layers
+    copy = ".".join([*([layer] if layer else []), view])
+    note = (f"{copy}.{','.join(components)} look like the beauty of a view '{view}' (a stereo frame written "
+            f"without its views), but the frames list no views (no multiView attribute): only "
+            f"{','.join(layers.beauty)} is denoised as a beauty, not that view; write the frames with their "
+            "views (multiView), or each view to frames of its own")
+    return replace(layers, notes=(*layers.notes, note))
 
 
 def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,

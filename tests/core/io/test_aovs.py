@@ -825,6 +825,34 @@ def test_wildcards_leave_out_vectors_by_their_components_but_a_named_one_is_take
     assert resolve_layers(channels, aovs=["myPass"]).aovs == (("myPass", tuple(layer("myPass", "xyz"))),)
 
 
+def test_wildcards_leave_out_the_other_eye_of_a_stereo_frame_written_without_its_views():
+    """A stereo frame flattened into one view (`right.R,G,B` beside `R,G,B`, no multiView): `--aov
+    '*'` took the right eye's beauty, albedo and light groups as light of this view, denoised with
+    guides that do not line up with them. They are left out, said apart from data; named, the other
+    eye's guides are refused as guides are, its light taken as asked."""
+    eye = layer("", "RGBA") + layer("albedo", "RGB") + layer("N", "XYZ") + layer("key", "RGB")
+    for right in (layer("right", "RGBA") + layer("albedo_right", "RGB") + layer("N_right", "XYZ")
+                  + layer("key_right", "RGB"),
+                  layer("right", "RGBA") + layer("albedo.right", "RGB") + layer("N.right", "XYZ")
+                  + layer("key.right", "RGB")):
+        layers = resolve_layers(eye + right + layer("P", "XYZ"), aovs=["*"])
+        assert [name for name, _ in layers.aovs] == ["key"]
+        other = ", ".join(channel.rpartition('.')[0] for channel in (right[0], right[4], right[7], right[10]))
+        assert layers.notes == (
+            "--aov *: left out as data, not light: P (positions)",
+            f"--aov *: left out {other}: view 'right' of a stereo frame written without its views, which "
+            "this view's guides do not line up with; they are written as rendered",)
+        with pytest.raises(ChannelError, match="holds surface colours, not light"):
+            resolve_layers(eye + right, aovs=[right[4].rpartition(".")[0]])
+        named = right[10].rpartition(".")[0]
+        assert resolve_layers(eye + right, aovs=[named]).aovs == ((named, tuple(right[10:13])),)
+    assert resolve_layers(eye + layer("right", "RGBA"), aovs=["r*"]).notes == (
+        "--aov r*: matched no layer of light, so only the beauty is denoised; it matched only what is not "
+        "light: right (view 'right')",)
+    assert [name for name, _ in resolve_layers(eye + layer("key_right", "RGB"), aovs=["*"]).aovs] == [
+        "key", "key_right"]  # no other eye's beauty: a light group named so
+
+
 # --- a layer flag naming a channel, or another feature's channels ----------------------------------
 
 BARE = layer("", ["R", "G", "B", "A", "Z", "id"]) + layer("albedo", "RGB") + layer("N", "XYZ") \
