@@ -127,7 +127,7 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, *_typo_frames(asked, option, context, job))
     if policy == "error":
-        _refuse_missing(sequence, asked, missing, option, frames_to_come(context, job))
+        _refuse_missing(sequence, asked, missing, option, frames_to_come(context, job, option))
     else:
         refuse_stray_span(sequence, asked, missing, limit=MAX_FRAMES)
 
@@ -146,22 +146,24 @@ def _typo_frames(asked: list[int], option: str, context: list[int] | None,
 @dataclasses.dataclass(frozen=True)
 class ToCome:
     """The frames a run takes for the render's, whether on disk or still to be written
-    (`frames_to_come`): the render's range, else the farm job's frames, and the option that
-    named them, for the messages."""
+    (`frames_to_come`): the render's range, else the farm job's frames, the option that named
+    them, and the option that named the frames to write (`frames_option`), for the messages."""
 
     frames: list[int]
     option: str  # '--context-frames' or '--job-frames'
+    asked_by: str = "--frames"  # or '--context-frames'
 
 
-def frames_to_come(context: list[int] | None, job: list[int] | None) -> ToCome | None:
+def frames_to_come(context: list[int] | None, job: list[int] | None, asked_by: str = "--frames"
+                   ) -> ToCome | None:
     """The frames still to come to a run: the render's range (--context-frames), else the frames
     of the farm job it is a task of (--job-frames): each a frame the render writes, so a window
     that would read one not on disk yet reads the render's leading edge as the shot's end
     (`neighbours_to_come`). A job's frames outside the render's range are never read, so the
-    range comes first. None for neither."""
+    range comes first. None for neither. `asked_by` names the frames to write (`frames_option`)."""
     if context is not None:
-        return ToCome(context, "--context-frames")
-    return None if job is None else ToCome(job, "--job-frames")
+        return ToCome(context, "--context-frames", asked_by)
+    return None if job is None else ToCome(job, "--job-frames", asked_by)
 
 
 def neighbours_to_come(todo: Iterable[int], on_disk: Iterable[int], to_come: ToCome,
@@ -177,24 +179,31 @@ def neighbours_to_come(todo: Iterable[int], on_disk: Iterable[int], to_come: ToC
                    if frame not in present and frame not in todo})
 
 
-def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come: ToCome,
-                              policy: str) -> None:
-    """Raise MissingFramesError for frames of `to_come` the windows of the frames to denoise would
-    read, `absent` from disk (`neighbours_to_come`): under every --missing `policy`, those on disk
-    under another padding or not files (`refuse_other_padding`: to rename, not to wait for, as a
-    frame asked is); under error, all of them, saying what to do: wait for the render (a farm
-    retries the task: exit 1), narrow the job's frames, or hold or skip, which go on without
-    them (`neighbours_to_come_warning`)."""
+def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come: ToCome, policy: str, *,
+                              asked: abc.Sequence[int] = (), on_disk: abc.Sequence[int] = ()) -> None:
+    """Raise MissingFramesError for frames of `to_come` the windows of the frames to denoise
+    (`asked`) would read, `absent` from disk (`neighbours_to_come`): under every --missing
+    `policy`, those on disk under another padding or not files (`refuse_other_padding`: to
+    rename, not to wait for, as a frame asked is); under error, all of them, saying what to do:
+    wait for the render (a farm retries the task: exit 1), narrow the job's frames, or hold or
+    skip, which go on without them (`neighbours_to_come_warning`). Where the frames `on_disk` of
+    `to_come` are a render on Ns and `absent` lie between them (`_render_step`), they are never
+    to come, and the range and the frames asked in steps are offered instead."""
     if not absent:
         return
     refuse_other_padding(pattern, absent)
     if policy != "error":
         return
+    absent_text = (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
+                   f"{format_frames(absent)}, and the frames to denoise read them as neighbours")
+    step = _render_step(on_disk, absent, to_come) if on_disk else None
+    if step is not None:
+        raise MissingFramesError(f"{absent_text}: {_stepped_advice(sorted_unique(asked), to_come, step)}; "
+                                 "--missing hold or --missing skip would denoise them without those "
+                                 "neighbours.", absent)
     raise MissingFramesError(
-        f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
-        f"{format_frames(absent)}, and the frames to denoise read them as neighbours. Denoise once "
-        f"the render has written them {_wait_for_render(to_come)}, or pass --missing hold (use the "
-        "nearest frame) or --missing skip.", absent)
+        f"{absent_text}. Denoise once the render has written them {_wait_for_render(to_come)}, or pass "
+        "--missing hold (use the nearest frame) or --missing skip.", absent)
 
 
 def _wait_for_render(to_come: ToCome, render_spec: str = "", option: str = "--frames") -> str:
@@ -342,7 +351,7 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
         return
     refuse_stray_span(sequence, asked, missing)
     if to_come is not None:
-        step = _render_step(sequence, missing, to_come)
+        step = _render_step(sequence.frames, missing, to_come)
         message = (_to_come_message(sequence, asked, missing, to_come, option) if step is None
                    else _stepped_to_come_message(sequence, asked, missing, to_come, option, step))
         raise MissingFramesError(message, missing)
@@ -363,12 +372,12 @@ def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tupl
     return stepped if stepped and all(frame in members for frame in on_disk) else None
 
 
-def _render_step(sequence: SequenceOnDisk, missing: abc.Sequence[int], to_come: ToCome
+def _render_step(on_disk: abc.Sequence[int], missing: abc.Sequence[int], to_come: ToCome
                  ) -> tuple[int, int] | None:
-    """(first frame, N) where the frames on disk of `to_come` (the render's range or the farm
+    """(first frame, N) where the frames `on_disk` of `to_come` (the render's range or the farm
     job's) are one in every N (`_stepped_spec`) and none of `missing` falls on that step: a
     render on Ns, whose frames between are never written, not frames still to come; else None."""
-    on_disk = frames_in_context(sequence, to_come.frames)
+    on_disk = sorted(set(on_disk) & set(to_come.frames))
     stepped = _stepped_spec(on_disk)
     if stepped is None or any(_on_step(frame, (on_disk[0], stepped[1])) for frame in missing):
         return None
@@ -443,19 +452,26 @@ def _which_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: 
 def _stepped_to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
                              to_come: ToCome, option: str, step: tuple[int, int]) -> str:
     """Frames `missing` of sorted `asked` (by `option`) between the frames on disk of a render on
-    Ns within `to_come` (`_render_step`'s `step`): the range of `to_come` in steps, with --frames
-    in steps where --frames named them (refused outside it otherwise), or hold or skip. --frames
-    in steps alone is refused: its windows would read the frames between as still to come."""
+    Ns within `to_come` (`_render_step`'s `step`), and what to do (`_stepped_advice`)."""
+    stepped = _stepped_advice(asked, dataclasses.replace(to_come, asked_by=option), step)
+    return (f"{_which_missing(sequence, asked, missing)}: {stepped}; --missing hold would write the nearest "
+            "frame under each missing number, --missing skip would leave them unwritten.")
+
+
+def _stepped_advice(asked: abc.Sequence[int], to_come: ToCome, step: tuple[int, int]) -> str:
+    """That the frames on disk of `to_come` are a render on Ns (`_render_step`'s `step`) whose
+    frames between are never rendered, and what to do: the range of `to_come` in steps, with the
+    frames of sorted `asked` in steps where --frames named them (`ToCome.asked_by`; refused outside
+    it otherwise), or re-render the frames between; the caller says what hold or skip would do.
+    --frames in steps alone is refused: its windows would read the frames between as still to come."""
     on_step = format_frames([frame for frame in to_come.frames if _on_step(frame, step)])
     asked_on_step = format_frames([frame for frame in asked if _on_step(frame, step)])
-    frames = ("" if option != "--frames" else f" and --frames {asked_on_step}" if asked_on_step
+    frames = ("" if to_come.asked_by != "--frames" else f" and --frames {asked_on_step}" if asked_on_step
               else f" (none of --frames {format_frames(asked)} is among them)")
-    return (f"{_which_missing(sequence, asked, missing)}: the frames on disk of {to_come.option} "
+    return (f"the frames on disk of {to_come.option} "
             f"{format_frames(to_come.frames)} are one in every {step[1]}, a render on {step[1]}s whose "
             f"frames between are never rendered. Pass {to_come.option} {on_step}{frames} to denoise "
-            "just those (each without temporal context), or re-render the frames between; --missing "
-            "hold would write the nearest frame under each missing number, --missing skip would leave "
-            "them unwritten.")
+            "just those (each without temporal context), or re-render the frames between")
 
 
 def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],

@@ -352,7 +352,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
                    planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights)
-    _refuse_once_planned(plan, checked.maybe_nothing, to_come)
+    _refuse_once_planned(plan, checked.maybe_nothing, to_come, run_frames)
     _warn_of_frames_without_context(windows, radius)
     return plan
 
@@ -377,28 +377,31 @@ def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, conf
     refuse_outside_context(asked, context)
     refuse_outside_job(asked, job)
     usable = frames_in_context(sequence, context)
-    check_missing(sequence, asked, config.missing, context, job, frames_option(frames, context))
+    option = frames_option(frames, context)
+    check_missing(sequence, asked, config.missing, context, job, option)
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))
     return (RunFrames(sequence.frames, wanted, usable, first_reads, sequence.files),
-            frames_to_come(context, job))
+            frames_to_come(context, job, option))
 
 
-def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | None) -> None:
+def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | None,
+                         frames: RunFrames) -> None:
     """What is refused once each frame's window is planned: an unwritable output folder let
     through because --resume might keep every output (`maybe_nothing`) where a frame is to be
     done after all (or may be: its lock), and frames still `to_come` (the render's range, else the
     farm job's) that a window would read and are not on disk yet: under --missing error, and under
     every policy those on disk under another padding; hold and skip go on without the others,
-    warning once."""
+    warning once. The run's `frames` tell those of a render on twos, never to come."""
     if plan.todo and maybe_nothing:
         outputs.check_folder_writable(plan.out_pattern)
     absent = [] if to_come is None else neighbours_to_come(plan.todo, plan.windows.on_disk, to_come,
                                                             plan.radius)
     if not absent:
         return
-    refuse_neighbours_to_come(plan.in_pattern, absent, to_come, plan.config.missing)
+    refuse_neighbours_to_come(plan.in_pattern, absent, to_come, plan.config.missing, asked=frames.wanted,
+                              on_disk=frames.on_disk)
     warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing))
 
 

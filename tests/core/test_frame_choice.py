@@ -300,6 +300,39 @@ def test_a_render_on_twos_within_the_renders_range_or_the_jobs_is_offered_both_i
     assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
 
 
+@pytest.mark.parametrize(("frames", "context", "job", "advice"), [
+    ("1001-1009x2", "1001-1009", None, "--context-frames 1001-1009x2 and --frames 1001-1009x2 to"),
+    ("1003", "1001-1009", None, "--context-frames 1001-1009x2 and --frames 1003 to"),
+    ("1001-1009x2", None, "1001-1009", "--job-frames 1001-1009x2 and --frames 1001-1009x2 to"),
+])
+def test_a_render_on_twos_read_as_neighbours_within_a_range_not_in_steps_is_offered_it_in_steps(
+        tmp_path, frames, context, job, advice):
+    """--context-frames 1001-1009 --frames 1001-1009x2 over a render on twos: every frame asked is on
+    disk, but their windows read the frames between within the range, which were refused to be
+    waited for ('once the render has written them'): a render on twos never writes them. The range
+    in steps is offered, and the advice passes every refusal."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1010, 2))
+    sequence = find_sequence(pattern)
+    parse = lambda spec: None if spec is None else list(parse_frame_spec(spec))  # noqa: E731
+    asked = frames_to_write(frames, parse(context), sequence)
+    option = frames_option(frames, parse(context))
+    check_missing(sequence, asked, "error", parse(context), parse(job), option)  # all asked are on disk
+    to_come = frames_to_come(parse(context), parse(job), option)
+    absent = neighbours_to_come(asked, sequence.frames, to_come, 2)
+    with pytest.raises(MissingFramesError) as refused:
+        refuse_neighbours_to_come(pattern, absent, to_come, "error", asked=asked, on_disk=sequence.frames)
+    message = str(refused.value)
+    assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
+    assert "once the render has written" not in message and refused.value.missing == absent
+    options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
+    context = parse(options.get("--context-frames", context))
+    job, frames = parse(options.get("--job-frames", job)), options.get("--frames", frames)
+    asked = frames_to_write(frames, context, sequence)
+    check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
+    assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
+
+
 def test_frames_on_the_step_of_a_render_on_twos_not_on_disk_are_still_to_come(tmp_path):
     """1011 of --context-frames 1001-1012 over 1001-1009x2 on disk is a frame a render on twos
     writes: the frames may be still to come, and waiting for them is offered."""
