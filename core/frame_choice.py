@@ -351,14 +351,25 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
         return
     refuse_stray_span(sequence, asked, missing)
     if to_come is not None:
-        step = _render_step(sequence.frames, missing, to_come)
-        message = (_to_come_message(sequence, asked, missing, to_come, option) if step is None
-                   else _stepped_to_come_message(sequence, asked, missing, to_come, option, step))
-        raise MissingFramesError(message, missing)
+        refuse_never_rendered(sequence, asked, dataclasses.replace(to_come, asked_by=option), missing)
+        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come, option), missing)
     if len(missing) == len(asked):
         raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
     raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
                              missing)
+
+
+def refuse_never_rendered(sequence: SequenceOnDisk, asked: abc.Sequence[int], to_come: ToCome,
+                          missing: abc.Sequence[int] | None = None) -> None:
+    """Raise MissingFramesError for the frames of sorted `asked` not on disk (`missing`, where
+    known) where they lie between the frames on disk of a render on Ns within `to_come`
+    (`_render_step`): never to come, unlike the render's other frames not on disk yet, which a
+    farm job submitted with the render leaves its tasks to wait for (`plugin.farm.job`). The range
+    and the frames asked (by `to_come.asked_by`) are offered in steps, or hold or skip."""
+    missing = sequence.missing(asked) if missing is None else missing
+    step = _render_step(sequence.frames, missing, to_come) if missing else None
+    if step is not None:
+        raise MissingFramesError(_stepped_to_come_message(sequence, asked, missing, to_come, step), missing)
 
 
 def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tuple[str, int] | None:
@@ -450,10 +461,10 @@ def _which_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: 
 
 
 def _stepped_to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                             to_come: ToCome, option: str, step: tuple[int, int]) -> str:
-    """Frames `missing` of sorted `asked` (by `option`) between the frames on disk of a render on
-    Ns within `to_come` (`_render_step`'s `step`), and what to do (`_stepped_advice`)."""
-    stepped = _stepped_advice(asked, dataclasses.replace(to_come, asked_by=option), step)
+                             to_come: ToCome, step: tuple[int, int]) -> str:
+    """Frames `missing` of sorted `asked` (by `to_come.asked_by`) between the frames on disk of a
+    render on Ns within `to_come` (`_render_step`'s `step`), and what to do (`_stepped_advice`)."""
+    stepped = _stepped_advice(asked, to_come, step)
     return (f"{_which_missing(sequence, asked, missing)}: {stepped}; --missing hold would write the nearest "
             "frame under each missing number, --missing skip would leave them unwritten.")
 

@@ -36,8 +36,11 @@ from vfxdenoise.core.errors import (
 from vfxdenoise.core.existing_outputs import RESUME
 from vfxdenoise.core.frame_choice import (
     check_missing,
+    frames_option,
+    frames_to_come,
     frames_to_write,
     other_padding_note,
+    refuse_never_rendered,
     refuse_outside_context,
 )
 from vfxdenoise.core.io.atomic import write_atomically
@@ -50,6 +53,7 @@ from vfxdenoise.core.io.sequence import (
     option_frames,
     parse_output_pattern,
     parse_pattern,
+    sorted_unique,
 )
 from vfxdenoise.core.model_files import (
     DEFAULT_MODEL,
@@ -161,7 +165,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     context = _context_frames(options.context_frames)
     on_disk = _frames_on_disk(pattern, frames, context)
     wanted = _job_frames(pattern, frames, context, on_disk)
-    _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk)
+    _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk,
+                   frames_option(frames, context))
     pin, weights = model_pin(options.model, model_sha256)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
@@ -420,20 +425,24 @@ def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | 
 
 
 def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_policy: str,
-                   context: list[int] | None, on_disk: _OnDisk | None) -> None:
+                   context: list[int] | None, on_disk: _OnDisk | None, option: str = "--frames") -> None:
     """Refuse job frames not on disk where some task's seq would (`check_missing`, under
     --missing `missing_policy`), frames under another padding just beside the shot included: a
     task refuses those when its frames' first or last lies near the shot's ends, and one task's
     does exactly when the job's does, its chunks being the job's frames. Where seq would refuse
     but the farm need not: with --context-frames under --missing error the job may be submitted
     with the render (docs/farm.md), and its tasks refuse until their frames and neighbours are
-    rendered and are retried, so only warn; an input folder not visible here (`on_disk` None) is
-    left to the tasks, with a warning."""
+    rendered and are retried, so only warn, but for frames between those of a render on twos,
+    which no render writes (`refuse_never_rendered`, naming the `option` that asked the frames); an
+    input folder not visible here (`on_disk` None) is left to the tasks, with a warning."""
     if on_disk is None:
         log.warning("input folder %s is not visible here; frames are not checked before submission",
                     pattern.directory)
         return
     if context is not None and missing_policy == "error":
+        if on_disk.frames:
+            refuse_never_rendered(on_disk.sequence(pattern), sorted_unique(wanted),
+                                  frames_to_come(context, None, option))
         _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk.frames)))
     elif on_disk.frames:
         check_missing(on_disk.sequence(pattern), wanted, missing_policy, context)

@@ -180,6 +180,29 @@ def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_f
     assert "are not rendered yet (1002; " + rename in caplog.text
 
 
+def test_a_job_over_a_render_on_twos_within_its_range_is_refused_as_seq_refuses_it(tmp_path, caplog):
+    """--context-frames 1001-1009 over a render on twos under --missing error: the job was written,
+    warning that 1002-1008x2 were not rendered yet and that their tasks would be retried until they
+    were, which a render on twos never writes: every task failed on every retry. Refused before
+    submission in seq's words, offering the range in steps; a render not finished on its step (1007
+    and 1009 still to come) is still written with the warning."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1001, 1010, 2), height=4, width=4)
+    for frames, advice in ((None, "--context-frames 1001-1009x2 to"),
+                           ("1003-1007", "--context-frames 1001-1009x2 and --frames 1003-1007x2 to")):
+        with pytest.raises(MissingFramesError) as refused:
+            build_job(pattern, frames=frames, options=SeqOptions(context_frames="1001-1009"))
+        assert f"a render on 2s whose frames between are never rendered. Pass {advice}" in str(refused.value)
+        asked = ["--frames", frames] if frames else []
+        seq = CliRunner().invoke(cli, ["seq", pattern, "--context-frames", "1001-1009", *asked])
+        assert seq.exit_code == 1 and f"error: {refused.value}" in seq.output
+    build_job(pattern, options=SeqOptions(context_frames="1001-1009x2"))
+    for name in ("render.1007.exr", "render.1009.exr"):
+        (tmp_path / "shot" / name).unlink()
+    with caplog.at_level("WARNING"):
+        build_job(pattern, options=SeqOptions(context_frames="1001-1009"))
+    assert "are not rendered yet (1002-1006x2,1007-1009)" in caplog.text
+
+
 @pytest.mark.parametrize("policy", ["error", "hold", "skip"])
 def test_a_broken_link_at_the_shots_first_frame_name_refuses_the_job(tmp_path, policy):
     """render.1001.exr a broken link beside render.1002.exr and render.1003.exr: the job was
