@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -301,8 +302,7 @@ def booked_job(job: FarmJob, gpus: int = 0, gpu_memory: float | None = None,
     as `vfxdenoise farm` writes it: the booking was the farm's alone, and a task on the CPU could
     plan for the worker's whole memory and be killed in a slot booked for less."""
     check_booking(job, gpus, gpu_memory)
-    limits = {name: value for name, value in cpu_limits(gpus, memory, cores).items()
-              if seq_arg(job.seq_args, seq_flag(name)) is None}
+    limits = cpu_limits(gpus, memory, cores, given=lambda name: seq_arg(job.seq_args, seq_flag(name)))
     if not limits:
         return job
     return replace(job, seq_args=(*job.seq_args, *SeqOptions(**limits).to_args()))
@@ -314,16 +314,17 @@ def within_booking(options: SeqOptions, gpus: int, memory: float | None,
     task booking no GPU within them (`cpu_limits`), where `options` do not give their own. The
     options `vfxdenoise farm` builds its job from and checks as seq (`seq_checks`), so its seq
     options hold them where a --max-mem or --cpu-threads given would be (`booked_job` adds none)."""
-    limits = cpu_limits(gpus, memory, cores)
-    return replace(options, **{name: value for name, value in limits.items()
-                               if getattr(options, name) is None})
+    return replace(options, **cpu_limits(gpus, memory, cores, given=lambda name: getattr(options, name)))
 
 
-def cpu_limits(gpus: int, memory: float | None, cores: float | None) -> dict[str, float | int]:
+def cpu_limits(gpus: int, memory: float | None, cores: float | None,
+               given: Callable[[str], object] = lambda name: None) -> dict[str, float | int]:
     """The seq options (`SeqOptions` fields) that keep a task booking no GPU (`gpus` 0) within the
     host `memory` (GB) and `cores` it books: --max-mem, and as many threads as whole cores booked,
-    at least one (farm engines book cores without always confining a task to them). Empty
-    for a task on a GPU, whose budget is the GPU's."""
+    at least one (farm engines book cores without always confining a task to them); not those
+    the task's options give already (`given`: a field -> its value, None where not given). Empty
+    for a task on a GPU, whose budget is the GPU's. The one rule of `within_booking` (the CLI's
+    options) and `booked_job` (a job's seq arguments)."""
     if gpus > 0:
         return {}
     limits: dict[str, float | int] = {}
@@ -331,7 +332,7 @@ def cpu_limits(gpus: int, memory: float | None, cores: float | None) -> dict[str
         limits["max_mem"] = memory
     if cores:
         limits["cpu_threads"] = max(1, int(cores))
-    return limits
+    return {name: value for name, value in limits.items() if given(name) is None}
 
 
 def check_booking(job: FarmJob, gpus: int, gpu_memory: float | None) -> None:

@@ -16,7 +16,14 @@ from vfxdenoise.cli.main import cli
 from vfxdenoise.core.errors import FarmError, MissingFramesError
 from vfxdenoise.core.frame_choice import END_REACH
 from vfxdenoise.core.io.sequence import default_output_pattern, format_frames, parse_pattern
-from vfxdenoise.plugin.farm.job import FarmJob, build_job, write_text_atomic
+from vfxdenoise.plugin.farm.job import (
+    FarmJob,
+    booked_job,
+    build_job,
+    seq_arg,
+    within_booking,
+    write_text_atomic,
+)
 from vfxdenoise.plugin.seq_options import SeqOptions
 
 
@@ -360,3 +367,20 @@ def test_a_command_line_seq_refuses_is_refused_before_a_gap_in_the_frames(tmp_pa
     with pytest.raises(UsageError) as refused:
         build_job(pattern, output and output.format(input=pattern), options=options)
     assert said.format(input=pattern) in str(refused.value)
+
+
+@pytest.mark.parametrize("given", [{}, {"max_mem": 6.0}, {"cpu_threads": 2}])
+def test_a_job_booked_from_python_gets_the_cpu_limits_the_cli_gives_its_options(tmp_path, given):
+    """The CLI puts the limits a booking implies into the job's options (`within_booking`), a job
+    written from Python gets them at its writer (`booked_job`): one rule, limits given kept."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1001, 1004), height=4, width=4)
+    booking = {"gpus": 0, "memory": 12.0, "cores": 3.5}
+    from_cli = build_job(pattern, options=within_booking(SeqOptions(device="cpu", **given), **booking))
+    from_python = booked_job(build_job(pattern, options=SeqOptions(device="cpu", **given)), **booking)
+    assert booked_job(from_cli, **booking).seq_args == from_cli.seq_args  # nothing added twice
+    assert sorted(from_python.seq_args) == sorted(from_cli.seq_args)  # the limits after the options given
+    for job in (from_cli, from_python):
+        assert seq_arg(job.seq_args, "--max-mem") == str(given.get("max_mem", 12.0))
+        assert seq_arg(job.seq_args, "--cpu-threads") == str(given.get("cpu_threads", 3))
+    gpu = build_job(pattern, options=within_booking(SeqOptions(), 1, 12.0, 3.5))
+    assert seq_arg(gpu.seq_args, "--max-mem") is None and seq_arg(gpu.seq_args, "--cpu-threads") is None
