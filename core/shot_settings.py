@@ -102,7 +102,7 @@ def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, co
     with (its card: `model_files.trained_layers`) for a missing guide whose layer the frame holds,
     as the option to pass: seq takes no layer from the card unasked, as it takes none of its
     other settings."""
-    channels = [name for names in channel_names_by_part(specs) for name in names]
+    channels = _channel_names(specs)
     hints = []
     if "normal" in missing:
         candidates = normal_candidates(channels, _taken(views))
@@ -114,6 +114,12 @@ def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, co
         hints.append(f"the model was trained with {' '.join(given)}, which this frame holds: pass "
                      f"{' '.join(given)}")
     return "".join(f"; {hint}" for hint in hints)
+
+
+def _channel_names(specs: list) -> list[str]:
+    """Every channel of the frame's parts (header `specs`), in file order, as one list: what the
+    layers a warning offers as candidates are found among (`aovs.normal_candidates`...)."""
+    return [name for names in channel_names_by_part(specs) for name in names]
 
 
 def _taken(views: dict[str, LayerMap]) -> frozenset[str]:
@@ -134,7 +140,7 @@ def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
     warned of, every run and farm chunk of it would warn of what it never had."""
     if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
         return
-    channels = [name for names in channel_names_by_part(specs) for name in names]
+    channels = _channel_names(specs)
     found, hint = motion_candidates(channels, _taken(views)), unread_motion(channels)
     if not found and not hint:
         return
@@ -435,8 +441,7 @@ def no_motion_summary(path: Path, config: EngineConfig, read_header: HeaderReade
     hint = None
     if not config.layers.get("motion"):  # not `--motion none`
         try:
-            hint = unread_motion([name for names in channel_names_by_part(read_header(path))
-                                  for name in names])
+            hint = unread_motion(_channel_names(read_header(path)))
         except VfxDenoiseError:
             pass
     return f"none (no motion layer{f'; {hint}' if hint else ''})"
