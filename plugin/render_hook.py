@@ -41,7 +41,7 @@ from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.farm_submit import FARM_ENGINES, submit_farm_job
 from vfxdenoise.plugin.host_paths import frame_path
 from vfxdenoise.plugin.request import DenoiseRequest, frame_spec, refuse_what_seq_refuses
-from vfxdenoise.plugin.runner import CancelCheck, ProgressCallback, RunnerConfig, run_request
+from vfxdenoise.plugin.runner import CancelCheck, CommandCallback, ProgressCallback, RunnerConfig, run_request
 from vfxdenoise.plugin.seq_options import SeqOptions, option_flags
 
 # The networks' default temporal radius, for per-frame hooks, which need a radius before the render
@@ -455,14 +455,16 @@ def request_for(input_pattern: str, frames: list[int], settings: HookSettings,
 
 def denoise_render(request: DenoiseRequest, settings: HookSettings, runner: RunnerConfig | None = None,
                    progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
-                   warned: Callable[[str], None] | None = None) -> str:
-    """Denoise here (return the output pattern, each of the run's warnings given to `warned`) or
-    write a farm job (return the job's path)."""
+                   warned: Callable[[str], None] | None = None,
+                   announce: CommandCallback | None = None) -> str:
+    """Denoise here (return the output pattern, each of the run's warnings given to `warned`, and
+    a subprocess run's command line to `announce` as it starts: `run_request`) or write a farm
+    job (return the job's path)."""
     runner = runner or RunnerConfig()
     if settings.farm:
         destination = settings.farm_dir or _default_job_path(request.input_pattern, settings.farm)
         return str(submit_farm_job(request, settings.farm, destination, settings.chunk, runner))
-    result = run_request(request, runner, progress, cancelled)
+    result = run_request(request, runner, progress, cancelled, announce)
     for warning in result.warnings if warned else ():
         warned(warning)
     return result.output_pattern

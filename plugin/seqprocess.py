@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import threading
@@ -124,7 +125,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         stop = stops[0] if stops else {}  # the first: what stopped the run
         raise RunnerError.stopped_by(
             in_request_words(_failure_reason(list(errors), refusals)),
-            f"vfxdenoise exited with status {process.returncode}: {' '.join(argv[:3])} ...",
+            f"vfxdenoise exited with status {process.returncode}: {shlex.join(argv[:3])} ...",
             stop.get(events.ERROR_CLASS), events.read_details(stop))
     return _result(final, request, warnings, notes)
 

@@ -19,6 +19,7 @@ import contextlib
 import importlib.util
 import os
 import re
+import shlex
 import site
 import sys
 import time
@@ -393,7 +394,8 @@ def _denoise(rop, pattern: str, frames: list[int], context: list[int], hook: Hoo
             return False
 
         return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted,
-                              warned=lambda message: _log(rop, f"warning: {message}"))
+                              warned=lambda message: _log(rop, f"warning: {message}"),
+                              announce=lambda argv: _log(rop, f"running {shlex.join(argv)}"))
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -884,6 +885,26 @@ def test_a_setting_seq_refuses_is_said_by_houdini_alike_in_either_runner_mode(ho
     with pytest.raises(hou.OperationFailed) as refused:
         vfxdenoise_houdini.post_render(rop, **setting)
     assert str(refused.value).startswith(f"vfxdenoise /out/karma1: {words}")
+
+
+def test_the_seq_command_line_in_the_render_log_and_error_can_be_pasted_in_a_shell(hou, monkeypatch,
+                                                                                     tmp_path, capsys):
+    """A render under a folder with a space: the hook logged no command line at all (Nuke prints
+    one as each denoise starts), and a failed run's error named its first words unquoted
+    ('... status 2: vfxdenoise seq /x/my shot/r.####.exr ...'), which a shell splits at the space."""
+    import vfxdenoise_houdini
+
+    monkeypatch.setenv("VFXDENOISE_RUNNER", "subprocess")
+    hou.STATE["variables"]["HIP"] = str(tmp_path / "my shot")
+    rop = _rop(hou, "karma")
+    rop.render()
+    pattern = str(tmp_path / "my shot" / "render" / "shot.karma1.####.exr")
+    with pytest.raises(hou.OperationFailed) as refused:
+        vfxdenoise_houdini.post_render(rop, aovs=("nosuch",))
+    assert f"seq {shlex.quote(pattern)} ..." in str(refused.value)
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if " running " in line]
+    argv = shlex.split(line.partition("vfxdenoise /out/karma1: running ")[2])
+    assert argv[1:3] == ["seq", pattern] and argv[argv.index("--aov") + 1] == "nosuch"
 
 
 @pytest.mark.parametrize(("setting", "words"), [
