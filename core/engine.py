@@ -21,7 +21,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,13 +315,16 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
                  on_disk: Callable[[Path], None], pace: _Pace, shot: _Shot, probed: ProbedImages,
                  stop: StopCheck | None) -> dict[int, dict[str, LayerMap]]:
     """The streaming loop over the frames to write (`todo`: each with a note for its result):
-    each frame's window read (and the frames after it read ahead), denoised and handed to a
-    writer thread; a frame counts as done once it is on disk (`_Outcomes`). `stop` is asked
-    before each frame: the frames handed to a writer by then are still written. Gives the maps
-    of the frames written (`_finish`)."""
+    each frame's window read (and the frames after it read ahead), denoised on the network's
+    thread and handed to a writer thread; a frame counts as done once it is on disk
+    (`_Outcomes`). The network has a thread of its own so that this one, the caller's, reports
+    each frame as soon as it is on disk, while the next is denoised (`_Outcomes.denoised`), and
+    not a frame's time late. `stop` is asked before each frame: the frames handed to the network
+    by then are still written. Gives the maps of the frames written (`_finish`)."""
     frames = list(todo)
     source = _open_source(plan, frames, pace.host, pace.threads, shot, probed)
     writer = ThreadPoolExecutor(max_workers=pace.threads, thread_name_prefix="exr-write")
+    network = ThreadPoolExecutor(max_workers=1, thread_name_prefix="denoise")
     outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk,
                          inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)))
     try:
@@ -330,16 +333,13 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
             started = time.perf_counter()
             result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
             source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
-            try:
-                outcomes.writing(result, started,
-                                 _denoise_frame(t, result, plan, source, pace.host, shot, writer, on_disk))
-            except Exception as exc:  # what the frame failed of: `_Outcomes.failed` says if the run goes on
-                outcomes.failed(result, started, exc)
+            outcomes.denoised(result, started, network.submit(
+                carried(_denoise_frame), t, result, plan, source, pace.host, shot, writer, on_disk))
             source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
             outcomes.report(waiting_beyond=pace.threads)
         outcomes.report(waiting_beyond=0)
     finally:
-        written = _finish(summary, writer, outcomes, source)
+        written = _finish(summary, network, writer, outcomes, source)
     return written
 
 
@@ -480,15 +480,17 @@ def _context_note(left_out: dict[int, str]) -> str:
                                                         for frame, why in left_out.items())
 
 
-def _finish(summary: RunSummary, writer: ThreadPoolExecutor, outcomes: _Outcomes,
-            source: FrameSource) -> dict[int, dict[str, LayerMap]]:
-    """Once the loop ends, or stops at an error: wait for the writer threads, report the frames
-    that reached the disk, close the reader, and record in the summary how OpenImageIO changed
+def _finish(summary: RunSummary, network: ThreadPoolExecutor, writer: ThreadPoolExecutor,
+            outcomes: _Outcomes, source: FrameSource) -> dict[int, dict[str, LayerMap]]:
+    """Once the loop ends, or stops at an error: wait for the frame on the network's thread (it
+    reads from the reader and hands its frame to a writer) and the writer threads, report the
+    frames that reached the disk, close the reader, and record in the summary how OpenImageIO changed
     the headers it wrote (after how the outputs are stored: `_describe_run`), what the frames
     read held and the layers of those written (`views.frames_layers`). Gives each frame
     written's maps, its input's (or the frame's held in its place), in frame order: what the
     run says of its layers and alpha is of the frames it wrote, not of those read as context."""
     try:
+        network.shutdown(wait=True)
         writer.shutdown(wait=True)
         outcomes.report_on_disk()
     finally:
@@ -506,11 +508,13 @@ class _Outcomes:
     """Each frame's outcome (the summary's result and the progress callback), in frame order, once
     it is on disk or has failed under keep_going; its lock is let go then (`on_disk`) if its
     writer thread did not already (`_written_and_let_go`), so a long run holds only the frames it
-    has still to write. Reported on the run's thread, between frames, so a host's progress
-    callback may raise to cancel the run (it is called no more then). Which errors fail a frame
-    and which stop the run: `_stops_run`. What many frames share is said once for the run: how
-    OpenImageIO changed their headers (`header_notes`), a neighbour left out of their windows
-    (`_warn_of_left_out`), a frame lacking an --aov layer its neighbours have (`_warn_of_lacking`)."""
+    has still to write. Reported on the run's thread (the one that called the run, as a Qt
+    host's widgets need), while the next frame is denoised on the network's (`denoised`), so a
+    host's progress callback may raise to cancel the run (it is called no more then). Which
+    errors fail a frame and which stop the run: `_stops_run`. What many frames share is said
+    once for the run: how OpenImageIO changed their headers (`header_notes`), a neighbour left
+    out of their windows (`_warn_of_left_out`), a frame lacking an --aov layer its neighbours
+    have (`_warn_of_lacking`)."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
                  keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
@@ -518,10 +522,29 @@ class _Outcomes:
         self.on_disk = on_disk
         self.inputs = inputs  # output frame -> the input file it is made from
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
+        self.denoising: tuple[FrameResult, Future, float] | None = None  # on the network's thread
         self.reported = 0  # of the frames to do: the missing and finished ones are in the summary
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
         self.left_out: set[int] = set()  # the neighbours left out of a window, warned of already
         self.lacking: set[tuple[int, str]] = set()  # (frame, layer) lacking, warned of already
+
+    def denoised(self, result: FrameResult, started: float, denoising: Future) -> None:
+        """A frame being denoised on the network's thread (`denoising` gives the future of its
+        write, `_denoise_frame`): meanwhile, each frame before it is reported as soon as it is on
+        disk (a frame's time sooner than once it is denoised); then it is on its way to disk
+        (`writing`), or it failed (`failed`)."""
+        self.denoising = (result, denoising, started)
+        while not denoising.done():
+            oldest = [future for _, future, _ in list(self.pending)[:1]]
+            wait([denoising, *oldest], return_when=FIRST_COMPLETED)
+            self.report(waiting_beyond=len(self.pending))  # those on disk, waiting for none
+        self.denoising = None
+        try:
+            written = denoising.result()
+        except Exception as exc:  # what the frame failed of: `failed` says if the run goes on
+            self.failed(result, started, exc)
+        else:
+            self.writing(result, started, written)
 
     def writing(self, result: FrameResult, started: float, written: Future) -> None:
         """A frame on its way to disk; `written` gives its `denoised_frame.Written`."""
@@ -582,7 +605,13 @@ class _Outcomes:
                 "`vfxdenoise --debug seq ...` logs for it")
 
     def report_on_disk(self) -> None:
-        """A run stopped early: the frames that reached the disk still count."""
+        """A run stopped early: the frames that reached the disk still count, the one on the
+        network's thread then too, once its thread is done (it was handed to a writer)."""
+        if self.denoising is not None:
+            result, denoising, started = self.denoising
+            if denoising.done() and denoising.exception() is None:
+                self.pending.append((result, denoising.result(), started))
+            self.denoising = None
         for result, future, started in self.pending:
             if future.done() and future.exception() is None:
                 self._report(result, started, *future.result())

@@ -52,6 +52,8 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.frame_locks import lock_path
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.models import MODELS
+from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import FrameCost, plan_host_memory
 from vfxdenoise.core.weights import load_weights
@@ -1927,6 +1929,36 @@ def test_a_frames_lock_goes_once_it_is_on_disk_not_once_the_run_reports_it(seque
 
     denoise_sequence(pattern, out.text, config=_config(tiny_weights), progress=progress)
     assert let_go and all(let_go.values()), let_go
+
+
+def test_a_frame_is_reported_once_on_disk_while_the_next_one_is_denoised(sequence_factory, tiny_weights,
+                                                                          tmp_path, monkeypatch):
+    """A frame written while the run denoised the next one was reported only once that denoise
+    ended: on the CPU, seconds after it was on disk, so a farm's progress, a host's bar and
+    --progress json heard of it a frame late (the last frame's report waited for the run's end).
+    Here each frame's network waits (up to 5 s) for the frame before it to be reported: it is,
+    on the thread that called the run, in frame order, before that network ends."""
+    reported: list[int] = []
+    waited: list[bool] = []
+
+    class AwaitsTheLastReport(TemporalUNet):  # a network slower than any report: it waits for one
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            before = len(waited)  # the frames denoised before this one
+            waited.append(_comes_within(lambda: len(reported) >= before, 5.0))
+            return super().forward(x)
+
+    monkeypatch.setitem(MODELS, "temporal-unet", AwaitsTheLastReport)
+    caller = threading.current_thread()
+
+    def progress(result, done, total) -> None:
+        assert threading.current_thread() is caller  # a Qt host's widgets take calls from their own thread
+        reported.append(result.frame)
+
+    pattern = sequence_factory(frames=range(1, 5), height=16, width=16)
+    summary = denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights),
+                               progress=progress)
+    assert summary.frames("written") == reported == [1, 2, 3, 4]
+    assert waited == [True] * 4, waited
 
 
 def _comes_within(check, seconds: float) -> bool:
