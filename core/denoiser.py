@@ -11,8 +11,10 @@ ones and MIN_FAILED_PIXELS fails naming the model, fewer are warned of.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
@@ -173,6 +175,13 @@ class DenoisedBeauty:
         return NetworkFailures(failed, lit, self._reduced)
 
 
+class _NetworkStopped(BaseException):
+    """The network was stopped mid-frame (`Denoiser.stoppable`): its run is ending (a cancel, an
+    error), and the frame is not to be written. A BaseException, as KeyboardInterrupt is, so that no
+    `except Exception` on its way (a Triton kernel's fallback, the out-of-memory retries) takes it
+    for the frame's own failure."""
+
+
 class Denoiser:
     """The model on its device, applied with tiling and out-of-memory fallback.
 
@@ -202,6 +211,27 @@ class Denoiser:
         around them: its CPU threads, and on a GPU in half precision cuDNN's benchmark mode (the
         frames of a shot share a size, so its convolutions are tuned once)."""
         return torch_settings(self.cpu_threads, cudnn_benchmark=self.half and self.device.type == "cuda")
+
+    @contextlib.contextmanager
+    def stoppable(self) -> Iterator[threading.Event]:
+        """For the block's length, an event that, set from any thread, stops the frame being
+        denoised before the network's next layer: a cancel need not wait for the rest of the
+        frame (seconds of a 4K frame on the CPU). The frame's thread raises `_NetworkStopped`, and
+        nothing of that frame is written. Each of the model's modules is hooked (a forward
+        pre-hook, a check on the host's side as each layer is queued, whatever runs it: PyTorch
+        or a fused Triton kernel) for the block only: a caller may run the model again after."""
+        stop = threading.Event()
+
+        def check(module: torch.nn.Module, inputs: tuple) -> None:
+            if stop.is_set():
+                raise _NetworkStopped
+
+        hooks = [module.register_forward_pre_hook(check) for module in self.model.modules()]
+        try:
+            yield stop
+        finally:
+            for hook in hooks:
+                hook.remove()
 
     def describe(self) -> str:
         """Where and in which precision the network runs, for the run's summary (on a farm whose

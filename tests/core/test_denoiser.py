@@ -110,6 +110,30 @@ def test_windows_of_any_length_and_frames_of_any_size_are_denoised(sequence_fact
     assert ((out - clean) ** 2).mean() < noisy_error / 2
 
 
+def test_a_stopped_denoise_ends_before_the_networks_next_layer_and_only_inside_the_block(
+        sequence_factory, tiny_weights):
+    """A run's cancel stops the frame being denoised at once rather than after its whole network
+    (`Denoiser.stoppable`): here the stop is set as the network's first convolution ends, and no
+    layer runs after it. What is raised is no Exception, which a kernel's fallback or the
+    out-of-memory retry would take for the frame's failure. Out of the block the model is as it
+    was: a caller runs it again, the event set or not, through all its layers."""
+    denoiser = _denoiser(load_weights(tiny_weights))
+    window = _window(sequence_factory(frames=range(1, 6), height=32, width=32), 3, range(-2, 3))
+    layers = [m for m in denoiser.model.modules() if not list(m.children())]
+    ran: list[torch.nn.Module] = []
+    for layer in layers:
+        layer.register_forward_hook(lambda module, inputs, output: ran.append(module))
+    with denoiser.stoppable() as stop:
+        layers[0].register_forward_hook(lambda module, inputs, output: stop.set())
+        with pytest.raises(BaseException) as raised:
+            denoised_beauty(denoiser, window, None, frame=3)
+        assert not isinstance(raised.value, Exception) and stop.is_set()
+        assert ran == [layers[0]]
+    ran.clear()
+    assert np.isfinite(denoised_beauty(denoiser, window, None, frame=3).result()).all()
+    assert len(ran) > 10 and ran[0] is layers[0]
+
+
 @pytest.mark.parametrize("tile", [None, 96], ids=["whole", "tiled"])
 def test_a_nan_or_inf_reaching_the_network_never_reaches_the_result(sequence_factory, tile):
     """Features are sanitised as they are read; should a NaN or Inf still reach the network's
