@@ -125,12 +125,17 @@ class RunSummary:
 
 ProgressCallback = Callable[[FrameResult, int, int], None]
 StopCheck = Callable[[], bool]
+# How often a run's `stop` is asked while a frame is denoised: a host's Cancel stops the network
+# within about this (and a layer), whatever the frame's size; a flag asked ten times a second costs
+# nothing.
+STOP_POLL_SECONDS = 0.1
 
 
 class RunStopped(Exception):
     """The run's `stop` check said yes (a host cancelled it): raised before anything is read, between
-    the setup steps (weights, the shot's probes) or before a frame is denoised, once the frames
-    already denoised are on disk. Not a VfxDenoiseError: no frame fails of it under keep_going."""
+    the setup steps (weights, the shot's probes), before a frame is denoised or while it is (that
+    frame stopped, unwritten), once the frames already denoised are on disk. Not a
+    VfxDenoiseError: no frame fails of it under keep_going."""
 
 
 def _stop_if_asked(stop: StopCheck | None) -> None:
@@ -148,8 +153,9 @@ def denoise_sequence(
 ) -> RunSummary:
     """Denoise `frames` of a sequence (default: `config.context_frames`, the render's range, if
     given, else first to last on disk); see module docstring. `stop` is asked before anything is
-    read, between the setup steps and before each frame is denoised: RunStopped once it says yes
-    (the frames already denoised are written first, whole; locks and temp files are cleaned up).
+    read, between the setup steps, before each frame is denoised and while it is: RunStopped once
+    it says yes (the frame being denoised stopped unwritten, the frames already denoised written
+    first, whole; locks and temp files are cleaned up).
     The summary's `warnings` are this run's own (`run_warnings`).
 
     Everything that can be refused is checked before the first frame is read: first what no run
@@ -214,8 +220,8 @@ def _run(plan: RunPlan, summary: RunSummary, progress: ProgressCallback | None,
     """The run once planned, into `summary`. The shot's settings come first: --resume keeps only
     the frames made at the exposure found (`_keep_made_at`), and settles them before the first
     frame is reported, so the progress events count only the frames denoised. `on_disk` lets go
-    of each frame's lock once it is on disk or kept; `stop` is asked between the steps and
-    before each frame."""
+    of each frame's lock once it is on disk or kept; `stop` is asked between the steps, before
+    each frame and while it is denoised."""
     pace = _pace(plan)
     shot, probed = _find_shot(plan, pace, stop)
     _stop_if_asked(stop)
@@ -319,27 +325,34 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
     thread and handed to a writer thread; a frame counts as done once it is on disk
     (`_Outcomes`). The network has a thread of its own so that this one, the caller's, reports
     each frame as soon as it is on disk, while the next is denoised (`_Outcomes.denoised`), and
-    not a frame's time late. `stop` is asked before each frame: the frames handed to the network
-    by then are still written. Gives the maps of the frames written (`_finish`)."""
+    not a frame's time late. `stop` is asked before each frame and every STOP_POLL_SECONDS
+    of its denoise; once it says yes, or the run stops otherwise (Ctrl-C, SIGTERM, an error, the
+    progress callback raising), the frame on the network's thread stops before its next layer
+    (`Denoiser.stoppable`) and is not written, while those handed to a writer are. Gives the maps
+    of the frames written (`_finish`)."""
     frames = list(todo)
     source = _open_source(plan, frames, pace.host, pace.threads, shot, probed)
     writer = ThreadPoolExecutor(max_workers=pace.threads, thread_name_prefix="exr-write")
     network = ThreadPoolExecutor(max_workers=1, thread_name_prefix="denoise")
     outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk,
-                         inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)))
-    try:
-        for index, t in enumerate(frames):
-            _stop_if_asked(stop)
-            started = time.perf_counter()
-            result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
-            source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
-            outcomes.denoised(result, started, network.submit(
-                carried(_denoise_frame), t, result, plan, source, pace.host, shot, writer, on_disk))
-            source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
-            outcomes.report(waiting_beyond=pace.threads)
-        outcomes.report(waiting_beyond=0)
-    finally:
-        written = _finish(summary, network, writer, outcomes, source)
+                         inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)), stop=stop)
+    with plan.denoiser.stoppable() as halt:
+        try:
+            for index, t in enumerate(frames):
+                _stop_if_asked(stop)
+                started = time.perf_counter()
+                result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
+                source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
+                outcomes.denoised(result, started, network.submit(
+                    carried(_denoise_frame), t, result, plan, source, pace.host, shot, writer, on_disk))
+                source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
+                outcomes.report(waiting_beyond=pace.threads)
+            outcomes.report(waiting_beyond=0)
+        except BaseException:  # a cancel (Ctrl-C, SIGTERM, the host's) or an error stops the run
+            halt.set()  # and the frame being denoised, unwritten: --resume denoises it
+            raise
+        finally:
+            written = _finish(summary, network, writer, outcomes, source)
     return written
 
 
@@ -483,7 +496,8 @@ def _context_note(left_out: dict[int, str]) -> str:
 def _finish(summary: RunSummary, network: ThreadPoolExecutor, writer: ThreadPoolExecutor,
             outcomes: _Outcomes, source: FrameSource) -> dict[int, dict[str, LayerMap]]:
     """Once the loop ends, or stops at an error: wait for the frame on the network's thread (it
-    reads from the reader and hands its frame to a writer) and the writer threads, report the
+    reads from the reader and hands its frame to a writer; where the run stopped, until its next
+    layer) and the writer threads, report the
     frames that reached the disk, close the reader, and record in the summary how OpenImageIO changed
     the headers it wrote (after how the outputs are stored: `_describe_run`), what the frames
     read held and the layers of those written (`views.frames_layers`). Gives each frame
@@ -517,9 +531,10 @@ class _Outcomes:
     have (`_warn_of_lacking`)."""
 
     def __init__(self, summary: RunSummary, progress: ProgressCallback | None, total: int,
-                 keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path]):
+                 keep_going: bool, on_disk: Callable[[Path], None], inputs: Callable[[int], Path],
+                 stop: StopCheck | None = None):
         self.summary, self.progress, self.total, self.keep_going = summary, progress, total, keep_going
-        self.on_disk = on_disk
+        self.on_disk, self.stop = on_disk, stop
         self.inputs = inputs  # output frame -> the input file it is made from
         self.pending: deque[tuple[FrameResult, Future, float]] = deque()  # being written, in order
         self.denoising: tuple[FrameResult, Future, float] | None = None  # on the network's thread
@@ -531,12 +546,15 @@ class _Outcomes:
     def denoised(self, result: FrameResult, started: float, denoising: Future) -> None:
         """A frame being denoised on the network's thread (`denoising` gives the future of its
         write, `_denoise_frame`): meanwhile, each frame before it is reported as soon as it is on
-        disk (a frame's time sooner than once it is denoised); then it is on its way to disk
-        (`writing`), or it failed (`failed`)."""
+        disk (a frame's time sooner than once it is denoised), and the run's `stop` asked every
+        STOP_POLL_SECONDS (RunStopped); then it is on its way to disk (`writing`), or it failed
+        (`failed`)."""
         self.denoising = (result, denoising, started)
+        poll = STOP_POLL_SECONDS if self.stop else None
         while not denoising.done():
             oldest = [future for _, future, _ in list(self.pending)[:1]]
-            wait([denoising, *oldest], return_when=FIRST_COMPLETED)
+            wait([denoising, *oldest], timeout=poll, return_when=FIRST_COMPLETED)
+            _stop_if_asked(self.stop)
             self.report(waiting_beyond=len(self.pending))  # those on disk, waiting for none
         self.denoising = None
         try:
@@ -606,7 +624,8 @@ class _Outcomes:
 
     def report_on_disk(self) -> None:
         """A run stopped early: the frames that reached the disk still count, the one on the
-        network's thread then too, once its thread is done (it was handed to a writer)."""
+        network's thread then too if its denoise ended before the stop (it was handed to a
+        writer); stopped mid-denoise, it was not."""
         if self.denoising is not None:
             result, denoising, started = self.denoising
             if denoising.done() and denoising.exception() is None:

@@ -25,8 +25,9 @@ from vfxdenoise.plugin.runner import (
 def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = None,
                   cancelled: CancelCheck | None = None) -> RunResult:
     """Call `denoise_sequence`. `cancelled` is asked before anything is read, between the setup
-    steps (weights, the shot's probes) and before each frame: once it says yes, the frames already
-    denoised are written (whole) and reported, none is started, and DenoiseCancelled is raised;
+    steps (weights, the shot's probes), before each frame and while one is denoised: once it says
+    yes, the frames already denoised are written (whole) and reported, the one being denoised is
+    stopped unwritten, none is started, and DenoiseCancelled is raised;
     the run's frame locks and temp files are cleaned up. The host's PyTorch settings (CPU
     threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`). An output already
     there that the request's `existing` refuses is said as the request chooses otherwise

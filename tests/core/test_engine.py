@@ -2076,6 +2076,44 @@ def test_a_cancel_while_waiting_on_a_frames_write_still_reports_it_once_in_order
     assert reported == [(frame, index) for index, frame in enumerate(on_disk, start=1)]
 
 
+class _CancelAtFrame1:
+    """A host that cancels once frame 1 is reported, while frame 2 is denoised: by its `stop`
+    check (a Cancel button's flag) or by raising from its progress callback; when, and frame 1's
+    time (its denoise and write)."""
+
+    def __init__(self, how: str):
+        self.how, self.cancelled, self.frame_1_seconds = how, threading.Event(), 0.0
+        self.at = 0.0
+        self.reported: list[int] = []
+
+    def progress(self, result, index, total) -> None:
+        self.reported.append(result.frame)
+        self.frame_1_seconds, self.at = result.seconds, time.perf_counter()
+        self.cancelled.set()
+        if self.how == "progress raises":
+            raise RuntimeError("cancelled by the host")
+
+
+@pytest.mark.parametrize("how", ["stop", "progress raises"])
+def test_a_cancel_while_a_frame_is_denoised_stops_its_network_at_once_and_writes_it_not(
+        sequence_factory, tiny_weights, tmp_path, how):
+    """With the network on its own thread, a host's cancel coming while a frame was denoised waited
+    for the whole frame's denoise (many seconds of a 4K CPU frame), then wrote it. The network now
+    stops within a layer: the run returns in a fraction of a frame's time, frame 2 unwritten and
+    unreported (--resume denoises it), frame 1 on disk and reported. Frame 2 is slow of itself:
+    the real network over 16 tiles of 128 px, each with its 128 px margins."""
+    pattern = sequence_factory(frames=range(1, 4), height=512, width=512)
+    host = _CancelAtFrame1(how)
+    with pytest.raises(RunStopped if how == "stop" else RuntimeError):
+        denoise_sequence(pattern, str(tmp_path / "o.####.exr"), config=_config(tiny_weights, tile=128),
+                         progress=host.progress, stop=host.cancelled.is_set)
+    returned_in = time.perf_counter() - host.at
+    assert host.frame_1_seconds > 0.3  # a frame slow enough to tell a stop from its end
+    assert returned_in < host.frame_1_seconds / 4, (returned_in, host.frame_1_seconds)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.0001.exr", "shot"]
+    assert host.reported == [1]
+
+
 def _diverged_weights(tiny_weights, path: Path) -> Path:
     """`tiny_weights` scaled far up, as a training run diverging at a huge learning rate leaves
     them: every value finite, so loading them passes, but the network overflows to Inf and NaN."""

@@ -99,6 +99,42 @@ def test_a_cancelled_run_ends_its_json_events_saying_so(long_shot, tmp_path, tin
     assert run.returncode == 128 + signal.SIGTERM
 
 
+@pytest.mark.slow
+def test_sigterm_while_a_frame_is_denoised_stops_it_at_once_and_resume_finishes(sequence_factory, tmp_path,
+                                                                                tiny_weights):
+    """A farm's SIGTERM coming while a frame was denoised on the network's thread waited for the
+    rest of that frame's denoise (seconds of a CPU frame, minutes of a big one) before the task
+    ended. It now unwinds in a fraction of a frame's time (to its error event: the process's exit
+    after it, a second or more on a loaded machine, is as long as before), exit 143 and the
+    cancel's words, frame 1 on disk and reported, frame 2 not half-written (no temp file or lock
+    left), and --resume writes it. Frame 2 is slow of itself: the real network over 36 tiles of
+    128 px."""
+    pattern = sequence_factory(frames=range(1, 3), height=768, width=768)
+    out = tmp_path / "out"
+    args = (pattern, "-o", out / "o.####.exr", "--tile", "128")
+    run = subprocess.Popen(cli_argv(*args, model=tiny_weights, progress="json"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    events = [json.loads(run.stdout.readline())]
+    while events[-1]["event"] != "frame":  # frame 1 is on disk: frame 2 is being denoised
+        events.append(json.loads(run.stdout.readline()))
+    sent = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    while events[-1]["event"] != "error":  # the run has unwound (the process's exit comes after)
+        events.append(json.loads(run.stdout.readline()))
+    unwound_in = time.monotonic() - sent
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    frame_1 = next(e for e in events if e["event"] == "frame")
+    assert unwound_in < frame_1["seconds"] / 2, (unwound_in, frame_1["seconds"])
+    assert stdout == "" and [e["frame"] for e in events if e["event"] == "frame"] == [1]
+    assert events[-1]["message"].startswith("cancelled by signal (exit status 143)")
+    assert files_in(out) == {"o.0001.exr"}
+    resumed = run_cli(*args, "--resume", model=tiny_weights)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "skipped (already done): 1 frame(s)" in resumed.stderr
+    assert files_in(out) == {"o.0001.exr", "o.0002.exr"}
+
+
 _STUCK_ON_THE_WAY_OUT = """
 import signal, sys, threading
 from vfxdenoise.cli import main
