@@ -181,7 +181,8 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 seq_help="Missing input frames: fail, hold the nearest frame, or skip writing them."),
     _seq_option("--cpu-threads", type=click.IntRange(1, CPU_THREADS_LIMIT),
                 seq_help="The network's threads on a CPU [default: one per CPU this process may use: "
-                         "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota]."),
+                         "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota]; fewer "
+                         "bound the EXR threads too, unless --io-threads is given."),
     _seq_option("--compression", type=click.Choice(COMPRESSIONS),
                 seq_help="Write the outputs with this lossless compression [default: each input's own; "
                          "zip for DWA parts, whose re-encoding alters the channels written back]; "

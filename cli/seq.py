@@ -196,8 +196,8 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "stdout. Warnings and errors go to stderr.")
 @click.option("--io-threads", type=click.IntRange(1, IO_THREADS_LIMIT),
               help="EXR decode/encode threads; more than the CPUs cost memory for no speed (warned) "
-                   "[default: one per CPU this process may use, at least 2 "
-                   f"and at most {MAX_IO_THREADS}].")
+                   "[default: one per CPU this process may use (or per --cpu-threads thread, where "
+                   f"fewer), at least 2 and at most {MAX_IO_THREADS}].")
 def seq(pattern: str, output: str | None, frames: str | None, progress: str, **options: Any) -> None:
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     # The other options are the engine's settings (`_engine_config`).

@@ -65,7 +65,7 @@ class EngineConfig:
     max_mem_gb: float | None = None  # a CPU run's host memory; None: most of what is free (host_memory)
     missing: str = "error"
     keep_going: bool = False
-    io_threads: int | None = None  # EXR decode/encode threads; None: one per CPU, MIN_ to MAX_IO_THREADS
+    io_threads: int | None = None  # EXR decode/encode threads; None: `threads`
     cpu_threads: int | None = None  # the network's threads on a CPU; None: one per CPU (host_cpus)
     aovs: tuple[str, ...] = ()  # RGB layers (light groups...) denoised along with the beauty
     radiance_aovs: tuple[str, ...] = ()  # more such layers, filtered as radiance whatever their names
@@ -187,12 +187,16 @@ class EngineConfig:
         16-core H200 host end to end went 12.3 -> 15.5 frames/s from 8 threads to 16, BENCHMARKS.md),
         capped because each thread holds a frame or two in memory. The CPUs are those this
         process may use (`host_cpus`, imported here: it needs torch, which hosts building a
-        config to check it may lack)."""
+        config to check it may lack), or --cpu-threads where fewer: a farm task booked with N
+        cores runs `seq --cpu-threads N`, and engines do not always confine it to those cores."""
         if self.io_threads:
             return self.io_threads
         from vfxdenoise.core.runtime.host_cpus import available_cpus
 
-        return max(MIN_IO_THREADS, min(MAX_IO_THREADS, available_cpus()))
+        cpus = available_cpus()
+        if self.cpu_threads:
+            cpus = min(cpus, self.cpu_threads)
+        return max(MIN_IO_THREADS, min(MAX_IO_THREADS, cpus))
 
     def read_ahead(self) -> int:
         """Output frames whose inputs are read ahead of the one being denoised: one per spare

@@ -336,14 +336,16 @@ def test_the_progress_bar_is_drawn_on_a_terminal(monkeypatch):
 
 
 def test_the_io_threads_default_is_described_as_the_engine_picks_it():
-    """Help and README said "at most 16"; EngineConfig.threads() also takes at least 2."""
+    """Help and README said "at most 16"; EngineConfig.threads() also takes at least 2, and no more
+    than --cpu-threads gives."""
     from click.testing import CliRunner
 
     from vfxdenoise.cli.main import cli
     from vfxdenoise.core.engine_config import MAX_IO_THREADS, EngineConfig
 
     assert EngineConfig(io_threads=None).threads() >= 2
-    said = f"one per CPU this process may use, at least 2 and at most {MAX_IO_THREADS}"
+    said = (f"one per CPU this process may use (or per --cpu-threads thread, where fewer), at least 2 "
+            f"and at most {MAX_IO_THREADS}")
     assert said in " ".join(CliRunner().invoke(cli, ["seq", "--help"]).output.split())
     assert said in (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

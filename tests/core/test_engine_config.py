@@ -148,3 +148,13 @@ def test_a_layer_feature_no_option_names_is_refused_naming_it_and_those_there_ar
         EngineConfig(layers={feature: "diffuse_albedo"}).check()
     assert str(refused.value) == (f"unknown layer feature(s) '{feature}'; the features whose layer can be "
                                   "named are beauty, albedo, normal, depth, motion")
+
+
+@pytest.mark.parametrize(("cpu_threads", "io_threads", "threads"), [
+    (None, None, 16), (1, None, 2), (4, None, 4), (64, None, 16), (1, 8, 8)])
+def test_a_cpu_thread_count_bounds_the_exr_threads_it_leaves_to_their_default(monkeypatch, cpu_threads,
+                                                                              io_threads, threads):
+    """A farm task booked with one core of a 32-core worker runs seq --cpu-threads 1: its EXR
+    threads were one per CPU of the worker (16), not of the booking; --io-threads still wins."""
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(32)))
+    assert EngineConfig(cpu_threads=cpu_threads, io_threads=io_threads).threads() == threads
