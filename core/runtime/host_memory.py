@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import held_dtype, typed_channels
+from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.runtime.cpu_memory import MMAP_THRESHOLD
 from vfxdenoise.core.tiling import DEFAULT_OVERLAP, MIN_TILE
@@ -170,6 +171,15 @@ def available_bytes(proc: Path = PROC, cgroups: Path = CGROUPS) -> int | None:
     return min(known) if known else None
 
 
+def total_bytes(proc: Path = PROC, cgroups: Path = CGROUPS) -> int | None:
+    """All the memory this process could ever take: the kernel's MemTotal, or its control group's
+    limit (v2 or v1) where less. None where neither can be read (not Linux)."""
+    limits = [_kilobytes(proc / "meminfo", "MemTotal")]
+    limits += [_cgroup_limit(folder) for folder in controller_folders("memory", proc, cgroups)]
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
 def resident_bytes(proc: Path = PROC) -> int:
     """Memory this process holds now (0 where it cannot be read): the model and the libraries,
     which a budget given for the whole process must leave out."""
@@ -210,6 +220,18 @@ def _cgroup_headroom(folder: Path) -> int | None:
             continue
         if limit.isdigit() and int(limit) < _UNLIMITED:
             return max(0, int(limit) - usage + _stat_bytes(folder / "memory.stat", cache))
+    return None
+
+
+def _cgroup_limit(folder: Path) -> int | None:
+    """The memory limit of one cgroup folder (v2, else v1), or None if it sets none."""
+    for limit_file in ("memory.max", "memory.limit_in_bytes"):
+        try:
+            limit = (folder / limit_file).read_text().strip()
+        except OSError:
+            continue
+        if limit.isdigit() and int(limit) < _UNLIMITED:
+            return int(limit)
     return None
 
 
@@ -464,6 +486,7 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
     budget = run_budget(max_mem_gb)
     if budget is None:
         return None
+    _warn_of_memory_beyond_the_machine(max_mem_gb)
     costs = frame_costs()
     if not costs:
         return None
@@ -474,6 +497,19 @@ def plan_cpu_run(max_mem_gb: float | None, frame_costs: Callable[[], Mapping[int
     log.debug("host memory planned: %.2f GiB for the frames, %.2f GiB held before them",
               host.planned_bytes() / 2**30, host.resident / 2**30)
     return host
+
+
+def _warn_of_memory_beyond_the_machine(max_mem_gb: float | None) -> None:
+    """Warn where --max-mem is more than the machine (or the cgroup) has (`total_bytes`): the run
+    plans for memory it cannot have, and would hold whole frames where tiles fit, until the
+    kernel's OOM killer ends it without a word. Run as asked: the plan may still fit."""
+    machine = total_bytes()
+    if max_mem_gb and machine is not None and max_mem_gb * 2**30 > machine:
+        warn(log, "--max-mem %g GiB is more than this machine's memory (%.1f GiB, or its cgroup's "
+             "limit where less): the run is planned for memory it cannot have, and the kernel may "
+             "end it without a word; give --max-mem %.1f or less, or leave it out for %.0f%% of "
+             "the memory free", max_mem_gb, machine / 2**30, math.floor(machine / 2**30 * 10) / 10,
+             AVAILABLE_SHARE * 100)
 
 
 def run_budget(max_mem_gb: float | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from vfxdenoise.core.runtime.host_memory import (
     plan_cpu_run,
     plan_host_memory,
     resident_bytes,
+    total_bytes,
 )
 
 GIB = 2**30
@@ -80,6 +82,33 @@ def test_page_cache_the_kernel_reclaims_first_is_a_cgroups_headroom(tmp_path):
     (cgroups / "memory" / "docker" / "abc" / "memory.stat").write_text(
         f"cache {written}\ninactive_file 0\ntotal_cache {written}\ntotal_inactive_file {written}\n")
     assert available_bytes(proc, cgroups) == 2 * GIB - 200 * 2**20
+
+
+def test_the_machines_memory_is_the_least_of_memtotal_and_the_cgroups_limits(tmp_path):
+    proc, cgroups = _machine(tmp_path / "v2", 20 * 2**20, "0::/farm/task7\n", {
+        "farm": (str(6 * GIB), str(2 * GIB)), "farm/task7": ("max", str(GIB))})
+    assert total_bytes(proc, cgroups) == 6 * GIB  # the limit, not what is left of it
+    proc, cgroups = _machine(tmp_path / "v1", 3 * 2**20, "4:memory:/docker/abc\n", {
+        "memory/docker/abc": ("9223372036854771712", str(GIB))})
+    assert total_bytes(proc, cgroups) == 65000000 * 1024  # no limit: MemTotal
+    assert total_bytes(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_a_max_mem_beyond_the_machines_memory_is_warned_of_once_naming_both(caplog):
+    """--max-mem 100 on a 24 GiB machine planned whole frames in memory it cannot have, without a
+    word: the kernel's OOM killer ends such a run, where a plan within the memory would tile."""
+    machine = total_bytes()
+    assert machine is not None  # Linux
+    beyond = math.ceil(machine / GIB) + 10
+    with caplog.at_level("WARNING"):
+        plan_cpu_run(beyond, lambda: {1001: _cost(320, 180)})
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert f"--max-mem {beyond} GiB is more than this machine's memory ({machine / GIB:.1f} GiB" in warned[0]
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        plan_cpu_run(2, lambda: {1001: _cost(320, 180)})
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_the_peak_resident_memory_is_the_kernels_high_water_mark(tmp_path):
