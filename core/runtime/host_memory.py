@@ -58,7 +58,12 @@ at 5.5, both in tiles) are planned higher now. GIVEN_SHARE keeps 5% of --max-mem
 minute (the EXRs the shot's probes kept for the run beside the features mapped from them; 10-13
 GiB in the tiles after), where the least --max-mem that runs them, 17.9, plans 17.02. Like
 runs differ by up to 0.5 GiB at 4K and 0.4 GiB at 1536x864 (the allocator keeps freed blocks:
-`cpu_memory`).
+`cpu_memory`). A run that writes one frame peaks lower: float frames with RGB light groups in
+tiles, EXRs read again (`--frames 1003`, then `1002-1004`; whole process), 4K with 1 layer at
+--max-mem 9.6 5.56 then 6.93 GiB (planned 9.12), 1080p with 2 at 4.5 2.72 then 3.05 (4.28).
+Tiled 1080p runs with the EXRs kept (--tile 512: the table) were planned 47-60% above their
+peaks, but 2560x1440 half-float ones, kept in 608 px tiles, 11% (3.36 at --max-mem 3.9): what
+the allocator keeps in tiles is not yet told apart from frame to frame size, so it stays.
 """
 
 from __future__ import annotations
