@@ -194,16 +194,31 @@ def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come:
     refuse_other_padding(pattern, absent)
     if policy != "error":
         return
-    absent_text = (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
-                   f"{format_frames(absent)}, and the frames to denoise read them as neighbours")
-    step = _render_step(on_disk, absent, to_come) if on_disk else None
-    if step is not None:
-        raise MissingFramesError(f"{absent_text}: {_stepped_advice(sorted_unique(asked), to_come, step)}; "
-                                 "--missing hold or --missing skip would denoise them without those "
-                                 "neighbours.", absent)
+    never = _never_rendered_neighbours(pattern, absent, to_come, asked, on_disk)
+    if never:
+        raise MissingFramesError(f"{never}; --missing hold or --missing skip would denoise them without "
+                                 "those neighbours.", absent)
     raise MissingFramesError(
-        f"{absent_text}. Denoise once the render has written them {_wait_for_render(to_come)}, or pass "
-        "--missing hold (use the nearest frame) or --missing skip.", absent)
+        f"{_absent_text(pattern, absent, to_come)}. Denoise once the render has written them "
+        f"{_wait_for_render(to_come)}, or pass --missing hold (use the nearest frame) or --missing skip.",
+        absent)
+
+
+def _absent_text(pattern: FramePattern, absent: list[int], to_come: ToCome) -> str:
+    """That the frames `absent` of `to_come` are not on disk and the frames to denoise read them."""
+    return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
+            f"{format_frames(absent)}, and the frames to denoise read them as neighbours")
+
+
+def _never_rendered_neighbours(pattern: FramePattern, absent: list[int], to_come: ToCome,
+                               asked: abc.Sequence[int], on_disk: abc.Sequence[int]) -> str:
+    """Where the frames `on_disk` of `to_come` are a render on Ns and `absent` lie between them
+    (`_render_step`): that they are never rendered, and the range and the frames `asked` in steps
+    (`_stepped_advice`); '' where they may be still to come."""
+    step = _render_step(on_disk, absent, to_come) if on_disk else None
+    if step is None:
+        return ""
+    return f"{_absent_text(pattern, absent, to_come)}: {_stepped_advice(sorted_unique(asked), to_come, step)}"
 
 
 def _wait_for_render(to_come: ToCome, render_spec: str = "", option: str = "--frames") -> str:
@@ -220,11 +235,16 @@ def _wait_for_render(to_come: ToCome, render_spec: str = "", option: str = "--fr
             "submitted with) to those the render writes")
 
 
-def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come: ToCome,
-                               policy: str) -> str:
+def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come: ToCome, policy: str, *,
+                               asked: abc.Sequence[int] = (), on_disk: abc.Sequence[int] = ()) -> str:
     """The warning for frames `absent` (`neighbours_to_come`) where --missing `policy` (hold,
     skip) lets the run go on without them: the frames reading them come out otherwise than they
-    will once the render has written them."""
+    will once the render has written them. Where they lie between the frames `on_disk` of a
+    render on Ns, which never writes them, the range and the frames `asked` in steps are offered
+    instead, as `refuse_neighbours_to_come` offers them."""
+    never = _never_rendered_neighbours(pattern, absent, to_come, asked, on_disk)
+    if never:
+        return f"{never}; the frames to denoise are denoised without those neighbours (--missing {policy})"
     return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk yet: "
             f"{format_frames(absent)}; the frames to denoise read them as neighbours, and are denoised "
             f"without them (--missing {policy}), unlike a run once they are rendered: run again then "

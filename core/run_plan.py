@@ -402,7 +402,8 @@ def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | N
         return
     refuse_neighbours_to_come(plan.in_pattern, absent, to_come, plan.config.missing, asked=frames.wanted,
                               on_disk=frames.on_disk)
-    warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing))
+    warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing,
+                                               asked=frames.wanted, on_disk=frames.on_disk))
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:

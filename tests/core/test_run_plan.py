@@ -326,3 +326,35 @@ def test_a_chunk_whose_job_frames_are_not_rendered_yet_is_refused_under_error_an
         f"2 frame(s) of {parse_pattern(pattern).text} within --job-frames are not on disk yet: 7-8; the "
         f"frames to denoise read them as neighbours, and are denoised without them (--missing {policy}), "
         "unlike a run once they are rendered: run again then with --resume to denoise those frames again"])
+
+
+@pytest.mark.parametrize("policy", ["hold", "skip"])
+@pytest.mark.parametrize(("frames", "context", "job", "advice"), [
+    ("1001-1009x2", "1001-1009", None, "--context-frames 1001-1009x2 and --frames 1001-1009x2"),
+    ("1001-1009x2", None, "1001-1009", "--job-frames 1001-1009x2 and --frames 1001-1009x2"),
+])
+def test_a_render_on_twos_read_as_neighbours_under_hold_or_skip_is_warned_of_as_never_rendered(
+        tmp_path, tiny_weights, policy, frames, context, job, advice):
+    """--frames 1001-1009x2 within a range not in steps over a render on twos, under hold or skip:
+    the warning said the frames between were 'not on disk yet', to run again with --resume once
+    rendered, which a render on twos never does. It says they are never rendered and offers the
+    range in steps, as the refusal under --missing error does; the advice stops the warning."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(1001, 1010, 2), height=8, width=8)
+    out = str(tmp_path / "out" / "d.####.exr")
+    config = EngineConfig(device="cpu", model=str(tiny_weights), context_frames=context, job_frames=job,
+                          missing=policy)
+    with gathered() as warned:
+        plan_run(pattern, out, frames, config)
+    option = "--context-frames" if context else "--job-frames"
+    assert [w for w in warned if "as neighbours" in w] == [  # skip warns of the frames on twos, too
+        f"4 frame(s) of {parse_pattern(pattern).text} within {option} are not on disk: 1002-1008x2, and the "
+        f"frames to denoise read them as neighbours: the frames on disk of {option} 1001-1009 are one in "
+        f"every 2, a render on 2s whose frames between are never rendered. Pass {advice} to denoise just "
+        "those (each without temporal context), or re-render the frames between; the frames to "
+        f"denoise are denoised without those neighbours (--missing {policy})"]
+    stepped = dict(zip(advice.split()[::3], advice.split()[1::3]))  # the options advised, by name
+    config = dataclasses.replace(config, context_frames=stepped.get("--context-frames"),
+                                 job_frames=stepped.get("--job-frames"))
+    with gathered() as warned:
+        plan_run(pattern, out, stepped["--frames"], config)
+    assert [w for w in warned if "as neighbours" in w] == []
