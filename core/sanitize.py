@@ -258,14 +258,15 @@ def _count_radiance(key: FeatureKey, values: np.ndarray, low: float, high: float
 
 def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, report: SanitizeReport
                  ) -> np.ndarray | None:
-    """Count a guide's non-finite `values` in `report`, and those further than GUIDE_SLACK outside
-    [low, high] as out of range too (values nearer are clipped unsaid); for an albedo, return its
-    pixels holding either (every channel of them: they take the albedo round them), else None."""
+    """Count a guide's non-finite `values` in `report`, and its finite ones further than GUIDE_SLACK
+    outside [low, high] as out of range (values nearer are clipped unsaid): each value once, an
+    Inf as non-finite alone; for an albedo, return its pixels holding either (every channel of
+    them: they take the albedo round them), else None."""
     broken = ~np.isfinite(values)
     far = np.zeros_like(broken)
     if key.feature in GUIDE_SLACK:
         least, most = _plausible(key.feature)
-        far = (values < least) | (values > most)  # False for NaN
+        far = ((values < least) | (values > most)) & ~broken
     out_of_range = np.count_nonzero(far)
     report.add(key, np.count_nonzero(broken) + out_of_range, out_of_range=out_of_range)
     if key.feature != "albedo":

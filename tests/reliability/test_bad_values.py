@@ -97,6 +97,30 @@ def test_the_cli_reports_what_was_sanitised(shot, cli):
             in result.stderr)
 
 
+def test_each_non_finite_value_is_counted_once_in_the_summary(shot, cli, caplog):
+    """A shader's 4x4 block of +Inf in the albedo (48 values) was summed as 96 albedo: counted as
+    non-finite and again as out of range. Each value is counted once, under what it is (non-finite),
+    for every feature: the summary's numbers are those the frame holds."""
+    block = {(y, x): np.inf for y in range(8, 12) for x in range(8, 12)}
+    for channel in ("albedo.R", "albedo.G", "albedo.B"):
+        poison(shot.path(2), channel, block)
+    poison(shot.path(2), "N.X", {(0, 1): np.nan, (1, 2): np.inf, (2, 3): -np.inf})
+    poison(shot.path(2), "N.Z", {(3, 4): np.inf})
+    poison(shot.path(2), "R", {(5, 5): np.nan, (6, 6): -np.inf})
+    poison(shot.path(2), "G", {(7, 7): np.nan})
+    frame = read_exr(shot.path(2))
+    written = {feature: int(np.count_nonzero(~np.isfinite(frame.get(channels)))) for feature, channels in
+               (("albedo", ["albedo.R", "albedo.G", "albedo.B"]), ("beauty", ["R", "G", "B"]),
+                ("normal", ["N.X", "N.Y", "N.Z"]))}
+    assert written == {"albedo": 48, "beauty": 3, "normal": 4}
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.engine"):
+        result = cli(shot.text, "--progress", "none")
+    assert result.exit_code == 0, result.output
+    counted = ", ".join(f"{count} {feature}" for feature, count in written.items())
+    assert f"sanitised input values: {counted}\n" in result.stderr
+    assert f"frame 2: replaced non-finite values: {counted}" in caplog.messages
+
+
 def test_each_frames_replacements_are_logged_once(shot, config, caplog):
     """Finding the motion vectors' convention reads frames 2 and 3 before the run reads them
     (frame 3, with its block of 65504s, is then too bright to pair with frame 4)."""
