@@ -79,6 +79,12 @@ SCALES = (0.5, 2.0)
 # 2 or 0.5 times their length. Vectors too short still point the right way, and their signs
 # are decided at 1 (then read at 2 times it, as near as SCALES come).
 FAR_SCALES = (0.25,)
+# Where the guides of two frames of a shot without a motion layer differ in place by this much or
+# more, the frames move (`motion_unseen`). Still frames differ by their guides' noise alone: two
+# 4-spp renders of each of four make-dataset frames (two of them hard scenes: glass, mirrors, thin rods) by
+# 0.0019-0.0037, consecutive frames of the same shots by 0.0085-0.030, the bundled sample's by
+# 0.038-0.041 (BENCHMARKS.md, "Moving shots without motion vectors").
+MOVES_IN_PLACE = 0.01
 SAMPLED_ROWS = 256  # the pixels matched: about as many as a frame this many rows high has
 MOVING = 0.5  # pixels of motion along an axis that make a pixel tell that axis's sign
 MIN_PIXELS = 64  # fewer such pixels in a pair tell nothing
@@ -503,6 +509,35 @@ def _looks_encoded(motion: np.ndarray) -> bool:
     vectors that line the frames up no better than no motion."""
     return bool(motion.min() >= 0.0 and motion.max() <= 1.0
                 and (np.abs(np.median(motion.reshape(2, -1), axis=1) - 0.5) <= ENCODED_MIDDLE).all())
+
+
+def motion_unseen(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]) -> str:
+    """What was measured of the first of `pairs` (as `detect` takes them, of frames without a
+    motion layer) whose guides (`_guides`: frames holding an albedo or a normal) differ in place
+    by MOVES_IN_PLACE or more, as no still shot's do: the frames move, and with no vectors their
+    neighbours go unwarped (BENCHMARKS.md, "Moving shots without motion vectors"); '' where none
+    does. Frames with neither guide are not measured: their log beauty differs by its noise."""
+    for (earlier, later), previous, current in pairs:
+        if _guide_kinds(current) == (False, False) or _guide_kinds(previous) != _guide_kinds(current):
+            continue
+        difference = _in_place(previous, current)
+        if difference >= MOVES_IN_PLACE:
+            guides = " and ".join(name for name, held in zip(("albedo", "normal"), _guide_kinds(current))
+                                  if held)
+            return f"frames {earlier}-{later} move: their {guides} differ by {difference:.3g} in place"
+    return ""
+
+
+def _in_place(earlier: FrameFeatures, later: FrameFeatures) -> float:
+    """The mean absolute difference of the two frames' guides compared in place (`Mismatch.still`
+    with no motion to mask by), over the pixels of `later` that show something, at as many
+    pixels as `_matcher` measures; 0 where fewer than MIN_PIXELS do."""
+    stride = max(1, min(later.height, later.width) // SAMPLED_ROWS)
+    source, target = _guides(earlier, stride), _guides(later, stride)
+    shown = target[0].abs().sum(dim=0) > 0
+    if shown.sum() < MIN_PIXELS:
+        return 0.0
+    return float((source - target).abs().mean(dim=1)[0][shown].mean())
 
 
 def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],

@@ -7,7 +7,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
-from exr_sequences import rename_layer
+from exr_sequences import rename_layer, without_layer
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
@@ -418,3 +418,35 @@ def test_a_reading_given_is_checked_on_the_first_pair_alone(sequence_factory, ca
         find_motion_vectors(pattern, list(range(1, 7)), EngineConfig(motion_vectors="previous"))
     [warning] = caplog.messages
     assert "no better than no motion (at frames 3-4" in warning
+
+
+def _without_motion(sequence_factory, motion: float) -> str:
+    """Frames 1-6 panning `motion` px a frame, rendered without a motion layer."""
+    pattern = sequence_factory(frames=range(1, 7), height=40, width=40, motion=motion)
+    for frame in range(1, 7):
+        without_layer(pattern, frame, "motion")
+    return pattern
+
+
+def test_frames_that_move_without_a_motion_layer_are_warned_of_once(sequence_factory, caplog):
+    """docs/denoising.md: the guides of the first pair `detect` would read differ in place as a
+    still shot's do not; the warning names the pair, what was measured and what to do."""
+    pattern = parse_pattern(_without_motion(sequence_factory, 3.0))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_motion_vectors(pattern, list(range(1, 7)), EngineConfig()) is None
+    [warning] = caplog.messages
+    assert warning.startswith("no motion layer, yet frames 3-4 move: their albedo and normal differ by ")
+    assert "in place (still frames', by their noise, under 0.01)" in warning
+    assert "render motion vectors and name their layer with --motion" in warning
+    assert "--temporal-radius 0" in warning and "--motion none" in warning
+
+
+def test_still_frames_and_motion_none_are_not_warned_of(sequence_factory, caplog):
+    """A still shot without a motion layer (lookdev, a matte) says nothing, nor a moving one where
+    `--motion none` says the render has none."""
+    still = parse_pattern(_without_motion(sequence_factory, 0.0))
+    moving = parse_pattern(_without_motion(lambda **kwargs: sequence_factory("moving", **kwargs), 3.0))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        assert find_motion_vectors(still, list(range(1, 7)), EngineConfig()) is None
+        assert find_motion_vectors(moving, list(range(1, 7)), EngineConfig(layers={"motion": "none"})) is None
+    assert caplog.messages == []
