@@ -43,7 +43,7 @@ from vfxdenoise.core.io.views import (
 )
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.shot_settings import find_motion_vectors
+from vfxdenoise.core.shot_settings import find_motion_vectors, unseen_motion
 from vfxdenoise.plugin.events import encode, error_details, error_event
 
 # What a part holds unless its header says otherwise: `info` names only other values.
@@ -532,6 +532,10 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
               if with_motion else None)
     hint = unread_motion(list(views[0].channels))
     notes = [hint] if hint and "motion" not in overrides and not with_motion else []
+    # seq's warning of frames that move without a motion layer (`find_motion_vectors`)
+    unseen = "" if with_motion else unseen_motion(sequence.pattern, sequence.frames,
+                                                  EngineConfig(layers=overrides))
+    notes += [unseen] if unseen else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     # What --aov wildcards leave out or match in some frames only, named layers that look like data
     notes += frames_layer_notes(layers.run_maps)  # a guide passed over, named frames...

@@ -795,3 +795,19 @@ def test_info_alpha_denoise_lists_a_frame_whose_alpha_does_not_decode_and_goes_o
     shown = run_vfxdenoise("info", tmp_path / "r.####.exr", "--alpha", "denoise", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "frame(s) 2 do not map" in shown.stdout and "r.0002.exr: damaged or truncated EXR" in shown.stdout
+
+
+def test_info_says_frames_move_without_a_motion_layer_as_seq_warns(sequence_factory, tmp_path):
+    """The note and seq's warning are one text; a still shot and `--motion none` get neither."""
+    moving = parse_pattern(sequence_factory(frames=range(1, 7), height=40, width=40, motion=3.0))
+    still = parse_pattern(sequence_factory("still", frames=range(1, 7), height=40, width=40, motion=0.0))
+    for pattern in (moving, still):
+        for frame in range(1, 7):
+            without_layer(pattern.text, frame, "motion")
+    said = "no motion layer, yet frames 3-4 move"
+    shown = run_vfxdenoise("info", moving.text, cwd=tmp_path).stdout
+    [note] = [line for line in shown.splitlines() if said in line]
+    ran = run_vfxdenoise("seq", moving.text, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
+    assert note.removeprefix("note: ") in ran.stderr
+    assert said not in run_vfxdenoise("info", moving.text, "--motion", "none", cwd=tmp_path).stdout
+    assert said not in run_vfxdenoise("info", still.text, cwd=tmp_path).stdout
