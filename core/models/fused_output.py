@@ -29,7 +29,7 @@ def available(x: torch.Tensor) -> bool:
 
 def fused_output(head: torch.Tensor, x: torch.Tensor, slots: int, kernel: int,
                  albedo_epsilon: float | None = None) -> torch.Tensor:
-    """log of the aligned frames filtered by the weights in `head`, plus its residual: the result
+    """log of the aligned frames filtered by the weights in `head`, with its residual: the result
     of `TemporalUNet._output` given the head convolution's output `head` (N, 4 * (3 + taps *
     slots), >= H / 2, >= W / 2) and the network input `x` (N, C, H, W), for `kernel` x `kernel`
     taps per frame (1: a blend weight, 3: a KPN kernel); with `albedo_epsilon`, filtering the
@@ -107,16 +107,26 @@ if triton is not None:
             green *= tl.load(at_pixel + sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
             blue *= tl.load(at_pixel + 2 * sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
         at_out = out + image * so_n + row * so_y + col * so_x
+        # The residual in log1p of the pixel's luminance, shared out as the filtered colour is
+        # (`with_residual`).
+        luminance = tl.maximum(0.2126 * red + 0.7152 * green + 0.0722 * blue, 1e-12,
+                               propagate_nan=tl.PropagateNan.ALL)
+        log_luminance = tl.log(1.0 + luminance)
         residual_r = tl.load(at_head, mask=mask, other=0.0).to(tl.float32)
         residual_g = tl.load(at_head + 4 * sh_c, mask=mask, other=0.0).to(tl.float32)
         residual_b = tl.load(at_head + 8 * sh_c, mask=mask, other=0.0).to(tl.float32)
+        lifted_r = (tl.exp(tl.maximum(log_luminance + residual_r, 0.0)) - 1.0) / luminance
+        lifted_g = (tl.exp(tl.maximum(log_luminance + residual_g, 0.0)) - 1.0) / luminance
+        lifted_b = (tl.exp(tl.maximum(log_luminance + residual_b, 0.0)) - 1.0) / luminance
         # No light found in any channel: black, without the residual (`lit_or_black`); a NaN
         # (weights that give NaN) compares false either way and stays NaN, for the engine to report.
         unlit = red + green + blue <= 0.0
         dtype = out.dtype.element_ty
-        tl.store(at_out, tl.where(unlit, 0.0, tl.log(1.0 + red) + residual_r).to(dtype), mask=mask)
-        tl.store(at_out + so_c, tl.where(unlit, 0.0, tl.log(1.0 + green) + residual_g).to(dtype),
-                 mask=mask)
-        tl.store(at_out + 2 * so_c, tl.where(unlit, 0.0, tl.log(1.0 + blue) + residual_b).to(dtype),
-                 mask=mask)
-
+        # A residual of NaN or Inf (a diverged training run's) passes as it is, as in `with_residual`;
+        # no finite float32 is above 3.4e38, and NaN compares false.
+        red = tl.where(tl.abs(residual_r) <= 3.4e38, tl.log(1.0 + red * lifted_r), residual_r)
+        green = tl.where(tl.abs(residual_g) <= 3.4e38, tl.log(1.0 + green * lifted_g), residual_g)
+        blue = tl.where(tl.abs(residual_b) <= 3.4e38, tl.log(1.0 + blue * lifted_b), residual_b)
+        tl.store(at_out, tl.where(unlit, 0.0, red).to(dtype), mask=mask)
+        tl.store(at_out + so_c, tl.where(unlit, 0.0, green).to(dtype), mask=mask)
+        tl.store(at_out + 2 * so_c, tl.where(unlit, 0.0, blue).to(dtype), mask=mask)

@@ -12,6 +12,15 @@ from vfxdenoise.core.models import build_model
 from vfxdenoise.core.models.temporal_unet import HeadLayout, head_transposed, kernel_weights
 
 
+def grey(x: torch.Tensor, layout) -> torch.Tensor:
+    """`x` with every frame's beauty and the albedo grey (their red in G and B), in place: there
+    the residual adds to each channel's log1p alike (`with_residual`)."""
+    beauty = x[:, layout.beauties].unflatten(1, (-1, 3))
+    beauty[:] = beauty[:, :, :1]
+    x[:, layout.albedo] = x[:, layout.albedo][:, :1].clone()  # demodulated by a grey albedo
+    return x
+
+
 def test_a_heads_layout_names_its_residual_then_each_slots_weights_then_its_blend_weight():
     head = HeadLayout(slots=3, taps=9, residual_channels=3, blend_channels=1, phases=4)
     assert (head.residual, head.weights, head.blend) == (slice(0, 3), slice(3, 30), slice(30, 31))
@@ -72,7 +81,11 @@ def test_output_stage_is_the_softmax_weighted_filter_its_head_predicts(arch, tap
     padded = F.pad(beauty, (int(taps > 1),) * 4, mode="replicate")
     patches = F.unfold(padded, 3 if taps > 1 else 1).view(1, 3, 3, taps, 16, 24)  # slot, rgb, tap
     blended = (weights.view(1, 3, 1, taps, 16, 24) * patches).sum(dim=(1, 3))
-    expected = torch.log1p(blended) + out[:, :3]
+    # The residual added in log1p of the luminance, shared out as the filtered colour is.
+    rec709 = torch.tensor([0.2126, 0.7152, 0.0722], dtype=torch.float64).view(1, 3, 1, 1)
+    luminance = (blended * rec709).sum(dim=1, keepdim=True)
+    lifted = torch.expm1((torch.log1p(luminance) + out[:, :3]).clamp(min=0))
+    expected = torch.log1p(blended / luminance * lifted)
     torch.testing.assert_close(model.forward_log(x), expected, rtol=1e-10, atol=1e-10)
 
 
@@ -109,6 +122,7 @@ def test_pixels_whose_frames_hold_no_light_within_reach_stay_black(arch, demodul
         model.head.weight[:12] = 0.0
         model.head.bias[:12] = 0.5
     x = torch.rand(1, model.layout.in_channels, 16, 24)
+    grey(x, model.layout)  # where the residual adds to each channel's log1p alike (`with_residual`)
     x[:, :, :, :10] = 0.0  # every channel of every frame black in columns 0-9
     with torch.inference_mode():
         out = model.forward_log(x)
@@ -166,7 +180,7 @@ def test_the_heads_bias_is_added_in_the_inputs_type_after_bfloat16_convolutions(
         model.head.weight[:12, 0, 1, 1] = 1.0
         model.head.bias[:12] = 2.0 ** -10
     model.run_convolutions_in(torch.bfloat16)
-    x = torch.rand(1, model.layout.in_channels, 16, 24) + 0.5
+    x = grey(torch.rand(1, model.layout.in_channels, 16, 24) + 0.5, model.layout)
     h = torch.zeros(1, 8, 8, 12, dtype=torch.bfloat16).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         without = model._output(h, x)  # the filtered frames, plus the bias alone
@@ -220,3 +234,26 @@ def test_weights_that_give_nan_or_inf_make_nan_not_black_or_a_highlight(arch, br
     with torch.inference_mode():
         out = model(x)
     assert out.isnan().all()
+
+
+@pytest.mark.parametrize("arch, demodulate", [("temporal-unet", False), ("temporal-kpn", True)])
+def test_a_grey_residual_keeps_a_flat_saturated_patchs_colour_and_a_grey_patchs_level(arch, demodulate):
+    """A residual the same in R, G and B, +-0.01 about 0 pixel by pixel (as a trained head's is
+    about its mean), over a flat noise-free patch: added to log1p of each channel, it added some
+    0.01 to each, lifted a channel of 0.001 to 3x where it was positive and was clamped at 0 where it
+    was negative (a saturated red came out pinker: the shipped model's weakest channel 1.1-1.8x
+    over flat saturated patches). Applied to the pixel's luminance and shared out as the filtered
+    colour is, it keeps the colour, and a grey patch's mean as before."""
+    torch.manual_seed(0)
+    model = build_model(arch, temporal_radius=1, widths=(8, 12), demodulate=demodulate).eval()
+    with torch.no_grad():  # head at zero: each frame's 3x3 box; residual bias +-0.01 by phase (RGB x 4)
+        model.head.bias[:12] = torch.tensor([0.01, -0.01, -0.01, 0.01]).repeat(3)
+    layout = model.layout
+    for colour, tolerance in (((0.8, 0.001, 0.001), 0.002), ((0.5, 0.5, 0.5), 1e-3)):
+        x = torch.zeros(1, layout.in_channels, 16, 16)
+        x[:, :layout.beauty_channels] = torch.tensor(colour).repeat(len(layout.slots)).view(1, -1, 1, 1)
+        x[:, layout.consistency] = 1.0
+        x[:, layout.albedo] = 0.5
+        with torch.inference_mode():
+            mean = model(x).mean(dim=(0, 2, 3))
+        torch.testing.assert_close(mean / torch.tensor(colour), torch.ones(3), rtol=0, atol=tolerance)
