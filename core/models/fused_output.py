@@ -107,17 +107,18 @@ if triton is not None:
             green *= tl.load(at_pixel + sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
             blue *= tl.load(at_pixel + 2 * sx_c, mask=mask, other=0.0).to(tl.float32) + albedo_epsilon
         at_out = out + image * so_n + row * so_y + col * so_x
-        # The residual in log1p of the pixel's luminance, shared out as the filtered colour is
-        # (`with_residual`).
-        luminance = tl.maximum(0.2126 * red + 0.7152 * green + 0.0722 * blue, 1e-12,
+        # The residual in log1p of the pixel's brightest channel, shared out as the filtered colour
+        # is (`with_residual`).
+        brightest = tl.maximum(tl.maximum(tl.maximum(red, green, propagate_nan=tl.PropagateNan.ALL), blue,
+                                          propagate_nan=tl.PropagateNan.ALL), 1e-12,
                                propagate_nan=tl.PropagateNan.ALL)
-        log_luminance = tl.log(1.0 + luminance)
+        log_brightest = tl.log(1.0 + brightest)
         residual_r = tl.load(at_head, mask=mask, other=0.0).to(tl.float32)
         residual_g = tl.load(at_head + 4 * sh_c, mask=mask, other=0.0).to(tl.float32)
         residual_b = tl.load(at_head + 8 * sh_c, mask=mask, other=0.0).to(tl.float32)
-        lifted_r = (tl.exp(tl.maximum(log_luminance + residual_r, 0.0)) - 1.0) / luminance
-        lifted_g = (tl.exp(tl.maximum(log_luminance + residual_g, 0.0)) - 1.0) / luminance
-        lifted_b = (tl.exp(tl.maximum(log_luminance + residual_b, 0.0)) - 1.0) / luminance
+        lifted_r = (tl.exp(tl.maximum(log_brightest + residual_r, 0.0)) - 1.0) / brightest
+        lifted_g = (tl.exp(tl.maximum(log_brightest + residual_g, 0.0)) - 1.0) / brightest
+        lifted_b = (tl.exp(tl.maximum(log_brightest + residual_b, 0.0)) - 1.0) / brightest
         # No light found in any channel: black, without the residual (`lit_or_black`); a NaN
         # (weights that give NaN) compares false either way and stays NaN, for the engine to report.
         unlit = red + green + blue <= 0.0

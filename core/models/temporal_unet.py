@@ -6,8 +6,8 @@ a fixed log transfer (no per-frame autoexposure, which would itself flicker).
 
 Output: per-pixel blend weights over the 2k+1 aligned frames, applied to their *linear* radiance
 (averaging aligned frames pools their samples, which is unbiased), plus a residual in log space for
-what blending cannot fix (spatial noise, disocclusions), added to the pixel's luminance and shared
-out as the filtered colour is, so that it cannot lift a saturated colour's weak channel
+what blending cannot fix (spatial noise, disocclusions), added to the pixel's brightest channel and
+shared out as the filtered colour is, so that it cannot lift a saturated colour's weak channel
 (`with_residual`). The weight logits start from the log of the
 consistency masks and the head starts at zero, so an untrained network already averages the
 consistent neighbours; training refines from there, which converges far faster than a plain residual.
@@ -46,10 +46,8 @@ _MAX_LOG = math.log1p(MAX_RADIANCE)
 # Added to the albedo before demodulating by it, so black and missing albedo (zeros) leave the
 # radiance as it is (scaled and scaled back) instead of dividing by zero.
 ALBEDO_EPSILON = 0.02
-# The luminance the residual is added in (`with_residual`): Rec. 709's, as the renders' primaries.
-RESIDUAL_LUMINANCE = (0.2126, 0.7152, 0.0722)
-# Below this luminance a lit pixel's channels are taken as its share of it (no division by 0).
-_MIN_LUMINANCE = 1e-12
+# Below this a lit pixel's brightest channel is taken as this, in `with_residual` (no division by 0).
+_MIN_PEAK = 1e-12
 
 
 def to_log(linear: torch.Tensor) -> torch.Tensor:
@@ -88,21 +86,22 @@ def lit_or_black(filtered_log: torch.Tensor, residual: torch.Tensor) -> torch.Te
 
 
 def with_residual(filtered_log: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-    """log1p of the filtered frames with the residual added in log1p of the pixel's luminance and
-    each channel's share of it kept: channel c becomes F_c / Y * expm1(log1p(Y) + residual_c), Y
-    the filtered pixel's luminance (`RESIDUAL_LUMINANCE`), clamped at 0 as `from_log` clamps. On
-    a grey pixel this is the residual added to each channel's log1p, as the network was trained.
+    """log1p of the filtered frames with the residual added in log1p of the pixel's brightest
+    channel and each channel's share of it kept: channel c becomes F_c / M * expm1(log1p(M) +
+    residual_c), M the filtered pixel's largest channel, clamped at 0 as `from_log` clamps. On a
+    grey pixel, and on any pixel's brightest channel, this is the residual added to the channel's
+    log1p, as the network was trained; a weaker channel moves by its share of that.
     Added to each channel's own log1p, a residual of a few thousandths (a trained head's over flat
     patches, mostly the same in R, G and B) changed a saturated colour's weak channel by as much
     whatever its level, and was clamped at 0 where negative: over flat saturated patches the
     shipped model lifted the weakest channel 1.1-1.8x (a red of 0.8, 0.02, 0.02 came out pinker;
-    BENCHMARKS.md)."""
+    BENCHMARKS.md). Not the luminance: a pure blue's is 0.07 of it, and a residual added there
+    would move the blue 15x as far as the network meant."""
     filtered = torch.expm1(filtered_log.to(torch.promote_types(filtered_log.dtype, torch.float32)))
-    weights = filtered.new_tensor(RESIDUAL_LUMINANCE).view(1, 3, 1, 1)
-    luminance = (filtered * weights).sum(dim=1, keepdim=True).clamp(min=_MIN_LUMINANCE)
+    peak = filtered.amax(dim=1, keepdim=True).clamp(min=_MIN_PEAK)
     residual = residual.to(filtered.dtype)
-    lifted = torch.expm1((torch.log1p(luminance) + residual).clamp(min=0.0))
-    shared = torch.log1p(filtered * (lifted / luminance))
+    lifted = torch.expm1((torch.log1p(peak) + residual).clamp(min=0.0))
+    shared = torch.log1p(filtered * (lifted / peak))
     # A residual of NaN or Inf (a diverged training run's) stays so, for the engine to report,
     # where the clamp would turn -Inf into a finite black.
     return torch.where(residual.isfinite(), shared, residual).to(filtered_log.dtype)

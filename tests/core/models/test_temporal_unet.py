@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfxdenoise.core.models import build_model
-from vfxdenoise.core.models.temporal_unet import HeadLayout, head_transposed, kernel_weights
+from vfxdenoise.core.models.temporal_unet import HeadLayout, head_transposed, kernel_weights, with_residual
 
 
 def grey(x: torch.Tensor, layout) -> torch.Tensor:
@@ -81,11 +81,10 @@ def test_output_stage_is_the_softmax_weighted_filter_its_head_predicts(arch, tap
     padded = F.pad(beauty, (int(taps > 1),) * 4, mode="replicate")
     patches = F.unfold(padded, 3 if taps > 1 else 1).view(1, 3, 3, taps, 16, 24)  # slot, rgb, tap
     blended = (weights.view(1, 3, 1, taps, 16, 24) * patches).sum(dim=(1, 3))
-    # The residual added in log1p of the luminance, shared out as the filtered colour is.
-    rec709 = torch.tensor([0.2126, 0.7152, 0.0722], dtype=torch.float64).view(1, 3, 1, 1)
-    luminance = (blended * rec709).sum(dim=1, keepdim=True)
-    lifted = torch.expm1((torch.log1p(luminance) + out[:, :3]).clamp(min=0))
-    expected = torch.log1p(blended / luminance * lifted)
+    # The residual added in log1p of the brightest channel, shared out as the filtered colour is.
+    brightest = blended.amax(dim=1, keepdim=True)
+    lifted = torch.expm1((torch.log1p(brightest) + out[:, :3]).clamp(min=0))
+    expected = torch.log1p(blended / brightest * lifted)
     torch.testing.assert_close(model.forward_log(x), expected, rtol=1e-10, atol=1e-10)
 
 
@@ -242,7 +241,7 @@ def test_a_grey_residual_keeps_a_flat_saturated_patchs_colour_and_a_grey_patchs_
     about its mean), over a flat noise-free patch: added to log1p of each channel, it added some
     0.01 to each, lifted a channel of 0.001 to 3x where it was positive and was clamped at 0 where it
     was negative (a saturated red came out pinker: the shipped model's weakest channel 1.1-1.8x
-    over flat saturated patches). Applied to the pixel's luminance and shared out as the filtered
+    over flat saturated patches). Applied to the pixel's brightest channel and shared out as the filtered
     colour is, it keeps the colour, and a grey patch's mean as before."""
     torch.manual_seed(0)
     model = build_model(arch, temporal_radius=1, widths=(8, 12), demodulate=demodulate).eval()
@@ -257,3 +256,15 @@ def test_a_grey_residual_keeps_a_flat_saturated_patchs_colour_and_a_grey_patchs_
         with torch.inference_mode():
             mean = model(x).mean(dim=(0, 2, 3))
         torch.testing.assert_close(mean / torch.tensor(colour), torch.ones(3), rtol=0, atol=tolerance)
+
+
+def test_a_residual_moves_a_pixels_brightest_channel_as_trained_and_the_others_by_their_share():
+    """On a pure blue, the residual moves the blue as when added to its own log1p (as the network was
+    trained on grey and on each brightest channel); shared out from the luminance instead (0.07 of
+    a blue's level), a residual of 0.01 lifted the blue 1.18x where the network meant 1.02x."""
+    filtered = torch.tensor([0.0, 0.004, 0.8]).view(1, 3, 1, 1)
+    out = with_residual(torch.log1p(filtered), torch.full_like(filtered, 0.01))
+    meant = torch.expm1(torch.log1p(filtered[:, 2]) + 0.01)
+    torch.testing.assert_close(torch.expm1(out[:, 2]), meant)
+    torch.testing.assert_close(torch.expm1(out[:, 1]) / filtered[:, 1], meant / filtered[:, 2])
+    assert torch.expm1(out[:, 0]).item() == 0.0
