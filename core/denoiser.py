@@ -213,22 +213,26 @@ class Denoiser:
         return torch_settings(self.cpu_threads, cudnn_benchmark=self.half and self.device.type == "cuda")
 
     @contextlib.contextmanager
-    def stoppable(self) -> Iterator[threading.Event]:
-        """For the block's length, an event that, set from any thread, stops the frame being
-        denoised before the network's next layer: a cancel need not wait for the rest of the
-        frame (seconds of a 4K frame on the CPU). The frame's thread raises `_NetworkStopped`, and
+    def stoppable(self, stop: threading.Event) -> Iterator[None]:
+        """For the block's length, the frame being denoised stops before the network's next layer
+        once `stop` is set, from any thread: a cancel need not wait for the rest of the frame
+        (seconds of a 4K frame on the CPU). The frame's thread raises `_NetworkStopped`, and
         nothing of that frame is written. Each of the model's modules is hooked (a forward
         pre-hook, a check on the host's side as each layer is queued, whatever runs it: PyTorch
-        or a fused Triton kernel) for the block only: a caller may run the model again after."""
-        stop = threading.Event()
-
+        or a fused Triton kernel) for the block only: a caller may run the model again after. Entered
+        on the thread that runs the network, so that the hooks last as long as its frame: a run
+        that stops waiting for that thread (a second Ctrl-C) leaves it no frame to finish. On a
+        GPU the block also makes the denoiser's device that thread's current one: the fused Triton
+        kernels launch on the current device, and a new thread's is cuda:0 (`--device cuda:1`)."""
         def check(module: torch.nn.Module, inputs: tuple) -> None:
             if stop.is_set():
                 raise _NetworkStopped
 
         hooks = [module.register_forward_pre_hook(check) for module in self.model.modules()]
+        on_device = torch.cuda.device(self.device) if self.device.type == "cuda" else contextlib.nullcontext()
         try:
-            yield stop
+            with on_device:
+                yield
         finally:
             for hook in hooks:
                 hook.remove()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -336,23 +337,23 @@ def _denoise_all(plan: RunPlan, todo: dict[int, str], summary: RunSummary, progr
     network = ThreadPoolExecutor(max_workers=1, thread_name_prefix="denoise")
     outcomes = _Outcomes(summary, progress, len(frames), plan.config.keep_going, on_disk,
                          inputs=lambda t: plan.in_pattern.path(plan.windows.source(t)), stop=stop)
-    with plan.denoiser.stoppable() as halt:
-        try:
-            for index, t in enumerate(frames):
-                _stop_if_asked(stop)
-                started = time.perf_counter()
-                result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
-                source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
-                outcomes.denoised(result, started, network.submit(
-                    carried(_denoise_frame), t, result, plan, source, pace.host, shot, writer, on_disk))
-                source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
-                outcomes.report(waiting_beyond=pace.threads)
-            outcomes.report(waiting_beyond=0)
-        except BaseException:  # a cancel (Ctrl-C, SIGTERM, the host's) or an error stops the run
-            halt.set()  # and the frame being denoised, unwritten: --resume denoises it
-            raise
-        finally:
-            written = _finish(summary, network, writer, outcomes, source)
+    halt = threading.Event()  # the frame on the network's thread stops (`Denoiser.stoppable`)
+    try:
+        for index, t in enumerate(frames):
+            _stop_if_asked(stop)
+            started = time.perf_counter()
+            result = FrameResult(t, plan.out_pattern.path(t), FrameStatus.WRITTEN, message=todo[t])
+            source.prefetch(_batch(frames, index, pace.ahead, plan.windows))
+            outcomes.denoised(result, started, network.submit(
+                carried(_denoise_frame), t, result, plan, source, pace.host, shot, writer, on_disk, halt))
+            source.keep_only(set(_batch(frames, index + 1, pace.ahead, plan.windows)))
+            outcomes.report(waiting_beyond=pace.threads)
+        outcomes.report(waiting_beyond=0)
+    except BaseException:  # a cancel (Ctrl-C, SIGTERM, the host's) or an error stops the run
+        halt.set()  # and the frame being denoised, unwritten: --resume denoises it
+        raise
+    finally:
+        written = _finish(summary, network, writer, outcomes, source)
     return written
 
 
@@ -431,10 +432,12 @@ def _open_source(plan: RunPlan, frames: list[int], host: HostPlan | None, thread
 
 
 def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSource, host: HostPlan | None,
-                   shot: _Shot, writer: ThreadPoolExecutor, on_disk: Callable[[Path], None]) -> Future:
+                   shot: _Shot, writer: ThreadPoolExecutor, on_disk: Callable[[Path], None],
+                   halt: threading.Event) -> Future:
     """Denoise output frame t over its window, each view's, and hand it to a `writer` thread
     (`_written_and_let_go`): the future of its `denoised_frame.Written`. Its `result` takes the
-    notes it carries, after its plan's (why it is denoised again)."""
+    notes it carries, after its plan's (why it is denoised again). Once `halt` is set, the
+    network stops before its next layer (`Denoiser.stoppable`), and nothing is written."""
     held = plan.windows.source(t)  # t itself, or the frame held in its place
     window, notes = _window_of(t, held, plan, source)
     result.left_out, result.lacking = window.left_out, dict(window.lacking)
@@ -443,12 +446,13 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
     loaded = source.get(held)
     denoised = {}
-    for view, features in window.views.items():
-        opaque = loaded.opaque.get(view, True)
-        frames, radiance = _layers_of(features, loaded.layers[view], plan.config, opaque)
-        result.alpha_denoised |= ALPHA_LAYER in frames[0].aovs
-        denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
-                                         plan.config.brightness_jump)
+    with plan.denoiser.stoppable(halt):
+        for view, features in window.views.items():
+            opaque = loaded.opaque.get(view, True)
+            frames, radiance = _layers_of(features, loaded.layers[view], plan.config, opaque)
+            result.alpha_denoised |= ALPHA_LAYER in frames[0].aovs
+            denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
+                                             plan.config.brightness_jump)
     return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
                          denoised, plan.config, _made_with(t, result.held_from, plan, shot), on_disk)
 

@@ -5,6 +5,7 @@ to host memory; windows read from small real EXR sequences."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -123,7 +124,8 @@ def test_a_stopped_denoise_ends_before_the_networks_next_layer_and_only_inside_t
     ran: list[torch.nn.Module] = []
     for layer in layers:
         layer.register_forward_hook(lambda module, inputs, output: ran.append(module))
-    with denoiser.stoppable() as stop:
+    stop = threading.Event()
+    with denoiser.stoppable(stop):
         layers[0].register_forward_hook(lambda module, inputs, output: stop.set())
         with pytest.raises(BaseException) as raised:
             denoised_beauty(denoiser, window, None, frame=3)
@@ -576,3 +578,21 @@ def test_the_failed_pixels_are_read_once_their_copy_from_the_gpu_has_landed(sequ
     denoised = denoiser(x)
     assert not torch.cuda.current_stream().query()  # still busy: the copy has not landed
     assert denoised.failures() == NetworkFailures(failed, lit)
+
+
+@CUDA_ONLY
+def test_a_frame_on_the_networks_thread_runs_on_the_denoisers_device(tiny_weights):
+    """A thread the engine starts for the network begins on cuda:0, where the fused Triton kernels
+    would launch; inside `stoppable` the denoiser's own device (the last GPU here) is current."""
+    last = torch.device("cuda", torch.cuda.device_count() - 1)
+    denoiser = Denoiser(load_weights(tiny_weights), last, EngineConfig(device=str(last)))
+    seen: list[int] = []
+
+    def on_a_new_thread() -> None:
+        with denoiser.stoppable(threading.Event()):
+            seen.append(torch.cuda.current_device())
+
+    thread = threading.Thread(target=on_a_new_thread)
+    thread.start()
+    thread.join()
+    assert seen == [last.index]
