@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 from sequence_folders import count_listings, touch_frames
@@ -26,6 +27,7 @@ from vfxdenoise.core.frame_choice import (
 )
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
+    FramePattern,
     SequenceOnDisk,
     find_sequence,
     format_frames,
@@ -269,6 +271,18 @@ def test_a_farm_tasks_frames_of_the_renders_range_past_the_last_on_disk_are_not_
     assert "Fix --frames" not in message
 
 
+def _render_on_twos(tmp_path: Path) -> tuple[FramePattern, SequenceOnDisk]:
+    """A render of 1001-1009 on twos, its pattern and the sequence found on disk."""
+    pattern = parse_pattern(tmp_path / "render.####.exr")
+    touch_frames(pattern, range(1001, 1010, 2))
+    return pattern, find_sequence(pattern)
+
+
+def _parse(spec: str | None) -> list[int] | None:
+    """A frame spec's frames, None for no spec."""
+    return None if spec is None else list(parse_frame_spec(spec))
+
+
 @pytest.mark.parametrize(("frames", "context", "job", "advice"), [
     (None, "1001-1009", None, "--context-frames 1001-1009x2 to"),
     ("1001-1005", "1001-1010", None, "--context-frames 1001-1009x2 and --frames 1001-1005x2 to"),
@@ -281,20 +295,17 @@ def test_a_render_on_twos_within_the_renders_range_or_the_jobs_is_offered_both_i
     said 'not rendered (yet)', to wait for: a render on twos never writes them. The range and
     --frames in steps are offered instead (--frames in steps alone is refused: its windows would
     read the frames between as still to come), and the advice passes both refusals."""
-    pattern = parse_pattern(tmp_path / "render.####.exr")
-    touch_frames(pattern, range(1001, 1010, 2))
-    sequence = find_sequence(pattern)
-    parse = lambda spec: None if spec is None else list(parse_frame_spec(spec))  # noqa: E731
-    asked = frames_to_write(frames, parse(context), sequence)
-    option = frames_option(frames, parse(context))
+    pattern, sequence = _render_on_twos(tmp_path)
+    asked = frames_to_write(frames, _parse(context), sequence)
+    option = frames_option(frames, _parse(context))
     with pytest.raises(MissingFramesError) as refused:
-        check_missing(sequence, asked, "error", parse(context), parse(job), option)
+        check_missing(sequence, asked, "error", _parse(context), _parse(job), option)
     message = str(refused.value)
     assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
     assert "not rendered (yet)" not in message and "--missing hold" in message
     options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
-    context = parse(options.get("--context-frames", context))
-    job, frames = parse(options.get("--job-frames", job)), options.get("--frames", frames)
+    context = _parse(options.get("--context-frames", context))
+    job, frames = _parse(options.get("--job-frames", job)), options.get("--frames", frames)
     asked = frames_to_write(frames, context, sequence)
     check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
     assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
@@ -311,14 +322,11 @@ def test_a_render_on_twos_read_as_neighbours_within_a_range_not_in_steps_is_offe
     disk, but their windows read the frames between within the range, which were refused to be
     waited for ('once the render has written them'): a render on twos never writes them. The range
     in steps is offered, and the advice passes every refusal."""
-    pattern = parse_pattern(tmp_path / "render.####.exr")
-    touch_frames(pattern, range(1001, 1010, 2))
-    sequence = find_sequence(pattern)
-    parse = lambda spec: None if spec is None else list(parse_frame_spec(spec))  # noqa: E731
-    asked = frames_to_write(frames, parse(context), sequence)
-    option = frames_option(frames, parse(context))
-    check_missing(sequence, asked, "error", parse(context), parse(job), option)  # all asked are on disk
-    to_come = frames_to_come(parse(context), parse(job), option)
+    pattern, sequence = _render_on_twos(tmp_path)
+    asked = frames_to_write(frames, _parse(context), sequence)
+    option = frames_option(frames, _parse(context))
+    check_missing(sequence, asked, "error", _parse(context), _parse(job), option)  # all asked are on disk
+    to_come = frames_to_come(_parse(context), _parse(job), option)
     absent = neighbours_to_come(asked, sequence.frames, to_come, 2)
     with pytest.raises(MissingFramesError) as refused:
         refuse_neighbours_to_come(pattern, absent, to_come, "error", asked=asked, on_disk=sequence.frames)
@@ -326,8 +334,8 @@ def test_a_render_on_twos_read_as_neighbours_within_a_range_not_in_steps_is_offe
     assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
     assert "once the render has written" not in message and refused.value.missing == absent
     options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
-    context = parse(options.get("--context-frames", context))
-    job, frames = parse(options.get("--job-frames", job)), options.get("--frames", frames)
+    context = _parse(options.get("--context-frames", context))
+    job, frames = _parse(options.get("--job-frames", job)), options.get("--frames", frames)
     asked = frames_to_write(frames, context, sequence)
     check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
     assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
