@@ -71,7 +71,8 @@ step tests 130 "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
     $DENOISER::test_a_gpu_memory_budget_keeps_the_input_in_host_memory_and_tiles_it_onto_the_gpu \
     $DENOISER::test_a_gpu_memory_budget_tiles_from_host_memory_as_the_whole_frame_runs \
     $DENOISER::test_a_gpu_memory_budget_converts_an_input_in_host_memory_tile_by_tile \
-    $DENOISER::test_the_failed_pixels_are_read_once_their_copy_from_the_gpu_has_landed
+    $DENOISER::test_the_failed_pixels_are_read_once_their_copy_from_the_gpu_has_landed \
+    $DENOISER::test_a_frame_on_the_networks_thread_runs_on_the_denoisers_device
 step demo 60 "${VFXDENOISE[@]}" demo --device "$DEVICE" --out "$(mktemp -d)"
 step speed 200 "$PYTHON" benchmarks/speed.py --device "$DEVICE" --sizes "$SIZES" --repeats "$REPEATS" \
     --aovs 2 ${BUDGET:+--budget "$BUDGET"} --e2e-frames "$E2E_FRAMES" --io-threads "$(nproc)" ${SPEED_ARGS:-}
