@@ -161,6 +161,9 @@ MIN_PLANNED_TILE = 512
 PLANNED_MARGIN = 32
 # A cgroup limit this large or larger means "no limit" (cgroup v1 writes 2^63 rounded to pages).
 _UNLIMITED = 1 << 60
+# A cgroup's memory limit, usage and reclaimable page cache (its memory.stat key): v2, then v1.
+_CGROUP_MEMORY_FILES = (("memory.max", "memory.current", "inactive_file"),
+                        ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
 
 log = logging.getLogger(__name__)
 
@@ -215,29 +218,31 @@ def _cgroup_headroom(folder: Path) -> int | None:
     leaves out the inactive page cache, which the kernel reclaims before the cgroup runs out: the
     files read and written in it are charged to it (a farm task's frames, or earlier tasks' in the
     same cgroup), and counted they left a run a fraction of the memory it could take."""
-    for limit_file, usage_file, cache in (("memory.max", "memory.current", "inactive_file"),
-                                          ("memory.limit_in_bytes", "memory.usage_in_bytes",
-                                           "total_inactive_file")):
+    for limit_file, usage_file, cache in _CGROUP_MEMORY_FILES:
+        limit = _limit_bytes(folder / limit_file)
+        if limit is None:
+            continue
         try:
-            limit = (folder / limit_file).read_text().strip()
             usage = int((folder / usage_file).read_text())
         except (OSError, ValueError):
             continue
-        if limit.isdigit() and int(limit) < _UNLIMITED:
-            return max(0, int(limit) - usage + _stat_bytes(folder / "memory.stat", cache))
+        return max(0, limit - usage + _stat_bytes(folder / "memory.stat", cache))
     return None
 
 
 def _cgroup_limit(folder: Path) -> int | None:
     """The memory limit of one cgroup folder (v2, else v1), or None if it sets none."""
-    for limit_file in ("memory.max", "memory.limit_in_bytes"):
-        try:
-            limit = (folder / limit_file).read_text().strip()
-        except OSError:
-            continue
-        if limit.isdigit() and int(limit) < _UNLIMITED:
-            return int(limit)
-    return None
+    limits = (_limit_bytes(folder / limit_file) for limit_file, _, _ in _CGROUP_MEMORY_FILES)
+    return next((limit for limit in limits if limit is not None), None)
+
+
+def _limit_bytes(file: Path) -> int | None:
+    """The bytes of a cgroup's limit file, or None where it cannot be read or sets no limit."""
+    try:
+        limit = file.read_text().strip()
+    except OSError:
+        return None
+    return int(limit) if limit.isdigit() and int(limit) < _UNLIMITED else None
 
 
 def _stat_bytes(file: Path, key: str) -> int:
