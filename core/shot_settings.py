@@ -143,8 +143,7 @@ def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
     run and farm chunk of it would warn of what it never had."""
     if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
         return
-    channels = _channel_names(specs)
-    found, hint = motion_candidates(channels, _taken(views)), unread_motion(channels)
+    found, hint = _motion_hints(views, specs)
     if not found and not hint:
         return
     candidates = ", ".join(found) or "none"
@@ -152,6 +151,26 @@ def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
               "without motion, over a dB worse where things move: name yours with --motion, or 'none' "
               "where the render has none; layers that could hold motion: %s%s", path.name, candidates,
          f"; {hint}" if hint else "")
+
+
+def _motion_hints(views: dict[str, LayerMap], specs: list) -> tuple[list[str], str | None]:
+    """The layers of a frame (header `specs`, mapped as `views`) that could hold its motion
+    (`aovs.motion_candidates`), and what to do of one read as motion only when named
+    (`aovs.unread_motion`)."""
+    channels = _channel_names(specs)
+    return motion_candidates(channels, _taken(views)), unread_motion(channels)
+
+
+def _names_motion_hints(specs: list, path: Path, config: EngineConfig) -> bool:
+    """Whether `_warn_of_missing_motion` names layers of the frame at `path` (header `specs`) that
+    could be its motion: that warning says what to do, so frames that move are not warned of
+    again (`unseen_motion`)."""
+    try:
+        views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
+    except VfxDenoiseError:  # refused by check_layers, or the run reports that frame
+        return False
+    found, hint = _motion_hints(views, specs)
+    return bool(found or hint)
 
 
 def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
@@ -172,15 +191,17 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
     frame itself), warning once of vectors it ignores (`_warn_of_ignored`). None when the frames
     have no motion layer (on the header of the first on disk, by `read_header`), warning once
-    where they move all the same (`unseen_motion`). The frames it
-    decodes that the run reads first are kept in `probed` for the run."""
+    where they move all the same (`unseen_motion`), unless it holds a layer that could be the
+    motion (`_names_motion_hints`: warned of by `check_layers`). The frames it decodes that the
+    run reads first are kept in `probed` for the run."""
     path = pattern.path(on_disk[0])
     try:
         specs = read_header(path)
     except VfxDenoiseError:  # the run reports that frame
         specs = []
     if specs and not _has_motion(specs, path, config):
-        unseen = unseen_motion(pattern, on_disk, config, probed, shot=shot)
+        unseen = "" if _names_motion_hints(specs, path, config) else unseen_motion(
+            pattern, on_disk, config, probed, shot=shot)
         if unseen:
             warn(log, "%s", unseen)
         return None

@@ -441,6 +441,20 @@ def test_frames_that_move_without_a_motion_layer_are_warned_of_once(sequence_fac
     assert "--temporal-radius 0" in warning and "--motion none" in warning
 
 
+def test_moving_frames_with_a_layer_that_could_be_the_motion_are_warned_of_once_naming_it(
+        sequence_factory, caplog):
+    """Frames whose vectors go by a name not read as motion (`mvec`) are warned of once, as the
+    missing motion layer naming that layer (`check_layers`), not again as frames that move without
+    one: naming the layer is what to do."""
+    moving = sequence_factory(frames=range(1, 7), height=40, width=40, motion=3.0)
+    pattern = parse_pattern(rename_layer(moving, "motion", "mvec"))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, [1, 2], EngineConfig())
+        assert find_motion_vectors(pattern, list(range(1, 7)), EngineConfig()) is None
+    [warning] = caplog.messages
+    assert warning.endswith("layers that could hold motion: mvec (X,Y)")
+
+
 def test_still_frames_and_motion_none_are_not_warned_of(sequence_factory, caplog):
     """A still shot without a motion layer (lookdev, a matte) says nothing, nor a moving one where
     `--motion none` says the render has none."""
