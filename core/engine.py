@@ -556,7 +556,7 @@ class _Outcomes:
         self.denoising = (result, denoising, started)
         poll = STOP_POLL_SECONDS if self.stop else None
         while not denoising.done():
-            oldest = [future for _, future, _ in list(self.pending)[:1]]
+            oldest = [self.pending[0][1]] if self.pending else []
             wait([denoising, *oldest], timeout=poll, return_when=FIRST_COMPLETED)
             _stop_if_asked(self.stop)
             self.report(waiting_beyond=len(self.pending))  # those on disk, waiting for none
