@@ -243,13 +243,13 @@ def test_the_card_and_the_weights_say_how_the_model_was_made(render_data, tmp_pa
 
 
 def test_a_run_ending_in_many_skipped_steps_writes_no_model(render_data, tmp_path, caplog):
-    """At --lr 1e8 the steps after the second are skipped (NaN/Inf), too few for the 20 in a row
-    that stop a run but too many for bad batches: the weights of step 2 broke (such a model wrote
+    """At --lr 1e8 the steps after the first are skipped (NaN/Inf), too few for the 20 in a row
+    that stop a run but too many for bad batches: the weights of step 1 broke (such a model wrote
     black frames), so no model is made, also once resumed; the checkpoint stays."""
     run = _run(render_data, tmp_path / "m", steps=10, batch=1, lr=1e8, validate_every=5)
     for attempt in (run, replace(run, existing="resume")):
-        with caplog.at_level("WARNING"), pytest.raises(TrainingError, match=r"its last 8 steps were all "
-                                                                            r"skipped.*weights of step 2"):
+        with caplog.at_level("WARNING"), pytest.raises(TrainingError, match=r"its last 9 steps were all "
+                                                                            r"skipped.*weights of step 1"):
             train_render(attempt, _no_record)
     assert not (tmp_path / "m" / "model.safetensors").exists()
     assert (tmp_path / "m" / "checkpoint.json").is_file()
