@@ -1,7 +1,8 @@
 """Readers for image denoising datasets on the user's disk (nothing is ever downloaded).
 
 Every reader returns a list of `ImagePair`: a clean image and, for real-noise datasets (SIDD,
-RENOIR), a noisy capture of the same scene. Pixels are float32 (C, H, W) in [0, 1].
+RENOIR), a noisy capture of the same scene. Pixels are float32 (C, H, W) in [0, 1] (a float
+file's values beyond are clipped).
 
 Splits are deterministic: IDX files come as train/t10k files; for the other datasets every fifth
 scene in sorted order (`index % 5 == 4`) is the test split and the rest the train split, so
@@ -80,8 +81,10 @@ def centre_crop(image: np.ndarray, max_side: int | None) -> np.ndarray:
 
 
 def shape_image(image: np.ndarray, options: ReadOptions) -> np.ndarray:
-    """Apply the options' channel conversion and crop to one image."""
-    return np.ascontiguousarray(centre_crop(to_channels(image, options.channels), options.max_side))
+    """Apply the options' channel conversion and crop to one image, its values clipped to [0, 1]:
+    a float file's beyond (1.5, -0.2) no output can match, as scores clip outputs to that range."""
+    shaped = centre_crop(to_channels(image, options.channels), options.max_side)
+    return np.ascontiguousarray(np.clip(shaped, 0.0, 1.0), dtype=np.float32)
 
 
 def in_split(index: int, split: str) -> bool:

@@ -67,3 +67,13 @@ def test_a_limit_or_crop_below_1_is_refused_not_read_as_a_slice(tmp_path, option
     with pytest.raises(DatasetError, match=f"{option} must be at least 1 .*got {value}"):
         load_dataset("folder", tmp_path, ReadOptions(split="all", **{option: value}))
     assert len(load_dataset("folder", tmp_path, ReadOptions(split="all", limit=1))) == 1
+
+
+def test_float_images_are_read_clipped_to_the_0_1_range_scores_and_outputs_are_in(tmp_path):
+    """A float TIFF's 1.5 and -0.2 were kept: `classic eval` scored outputs clipped to [0, 1]
+    against them, every method capped alike (14.7 dB where the same noise scored 20.6)."""
+    values = np.stack([np.linspace(-0.2, 1.5, 30, dtype=np.float32)[None].repeat(24, axis=0)] * 3)
+    write_image(tmp_path / "scan.tif", values, "float")
+    [pair] = load_dataset("folder", tmp_path, ReadOptions(split="all"))
+    assert pair.clean.min() == 0.0 and pair.clean.max() == 1.0
+    np.testing.assert_allclose(pair.clean, np.clip(values, 0.0, 1.0), atol=1e-6)
