@@ -272,6 +272,9 @@ def parse_noise(spec: str) -> Noise:
         raise NoiseSpecError("empty noise spec; give e.g. gaussian:25 or none")
     parsed = []
     for option in spec.split("|"):
+        if not option.strip():
+            raise NoiseSpecError(f"noise '{spec.strip()}': an empty choice (nothing between or beside "
+                                 "the '|'s); give a noise on each side, e.g. gaussian:25|saltpepper:0.1")
         links = [_parse_one(link) for link in _CHAIN_JOIN.split(option)]
         parsed.append(links[0] if len(links) == 1 else Chain(tuple(links), spec=option.strip()))
     return parsed[0] if len(parsed) == 1 else Choice(tuple(parsed), spec=spec.strip())

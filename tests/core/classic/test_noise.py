@@ -153,6 +153,9 @@ def test_salt_pepper_class_keeps_its_spec():
     ("gaussian:25+", "not a number"),
     ("gaussian:0.2,scale=0.5", "scale must lie in"),
     ("gaussian:sigma=0.1,scale=1-2", "scale is the scale sigma is written on .* not a range"),
+    # An empty option was read as a noise named '': "unknown noise '' in ''", naming neither.
+    ("gaussian:25|", r"noise 'gaussian:25\|': an empty choice .* e\.g\. gaussian:25\|saltpepper:0\.1"),
+    ("gaussian:25|| poisson:30", r"noise 'gaussian:25\|\| poisson:30': an empty choice"),
 ])
 def test_bad_specs_raise_noise_spec_errors_naming_the_problem(spec, words):
     with pytest.raises(NoiseSpecError, match=words):
