@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -201,6 +203,15 @@ def model_method(model_path: str, expected_arch: str | None, device: str) -> Met
                   lambda noisy, sigma: denoise_array(loaded.model, noisy, device))
 
 
+def named_apart(methods: list[Method], model_paths: tuple[str, ...]) -> list[Method]:
+    """The methods of `model_paths`, each named by its architecture and, where several share one,
+    by its --model too ('dncnn (models/dncnn25)'): rows of one name are scored as one method, so
+    two dncnn models made one row, their mean, and the example grid showed the second alone."""
+    shared = Counter(method.name for method in methods)
+    return [replace(method, name=f"{method.name} ({path})") if shared[method.name] > 1 else method
+            for method, path in zip(methods, model_paths)]
+
+
 # What results.md says of BM3D's noise level, where it is scored.
 BM3D_NOTE = ("; BM3D is given the noise level: the true sigma of plain Gaussian noise, else the RMS "
              "of noisy - clean measured on each image")
@@ -235,6 +246,9 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     """PSNR/SSIM per noise type and method (noisy input, BM3D, each model): markdown + example grid."""
     if archs and len(archs) != len(models):
         raise click.UsageError(f"{len(archs)} --arch for {len(models)} --model; give one per model or none")
+    repeated = next((path for path, count in Counter(models).items() if count > 1), None)
+    if repeated is not None:
+        raise click.UsageError(f"--model {repeated} is given twice; give each model once")
     device = str(pick_device(device))
     specs = noise_specs or ((REAL,) if dataset in REAL_NOISE else ())
     if not specs:
@@ -242,8 +256,8 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     conditions = [Condition(spec, _noise_or_real(dataset, spec)) for spec in specs]
     pairs = _read(dataset, data_dir, split, channels, limit, max_side,
                   empty_hint="add data" + (" or use --split all" if split != "all" else ""))
-    methods = ([bm3d_method()] if with_bm3d else []) + [
-        model_method(path, archs[i] if archs else None, device) for i, path in enumerate(models)]
+    methods = ([bm3d_method()] if with_bm3d else []) + named_apart(
+        [model_method(path, archs[i] if archs else None, device) for i, path in enumerate(models)], models)
     rows, examples = evaluate(pairs, conditions, methods, seed)
     table = markdown_table(rows, methods)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 
 import pytest
 from classic_data import (
@@ -324,3 +325,22 @@ def test_eval_model_files_that_are_no_weights_name_classic_train(trained, tmp_pa
     missing = run("classic", "eval", "--model", tmp_path / "nothing", *common)
     assert missing.exit_code == 1 and "as `vfxdenoise classic train` writes them" in missing.output
     assert "default, fast" not in missing.output
+
+
+def test_eval_names_models_of_one_architecture_apart_and_refuses_one_given_twice(trained, tmp_path):
+    """Two dncnn models were both named 'dncnn': the table gave one row, the mean of both, beside
+    the second's training; results.json could not tell their rows apart; the grid showed one."""
+    data, model = trained
+    other = tmp_path / "other"
+    shutil.copytree(model, other)
+    common = ["--dataset", "fashion-mnist", "--data", data, "--noise", "gaussian:25", "--limit", "2",
+              "--no-bm3d", "--device", "cpu"]
+    result = run("classic", "eval", "--model", model, "--model", other, *common, "--out", tmp_path / "e")
+    assert result.exit_code == 0, result.output
+    names = [f"dncnn ({model})", f"dncnn ({other})"]
+    table = (tmp_path / "e" / "results.md").read_text()
+    assert all(f"| {name} |" in table for name in names)
+    rows = json.loads((tmp_path / "e" / "results.json").read_text())
+    assert [sum(r["method"] == name for r in rows) for name in names] == [2, 2]
+    twice = run("classic", "eval", "--model", model, "--model", model, *common, "--out", tmp_path / "t")
+    assert twice.exit_code == 2 and f"--model {model} is given twice" in twice.output
