@@ -19,7 +19,7 @@ from vfxdenoise.core.classic.image_denoise import (
 from vfxdenoise.core.classic.noise import GAUSSIAN_SCALE
 from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
 from vfxdenoise.core.io.frame_pattern import FRAME_TOKEN
-from vfxdenoise.core.io.images import read_image, write_image
+from vfxdenoise.core.io.images import check_writable_format, read_image, write_image
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.runtime.device import pick_device
@@ -134,6 +134,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
     if not os.access(folder, os.W_OK):
         raise OutputError(f"cannot write {output_path}: its folder is not writable (permissions, a "
                           "read-only mount); choose another output path")
+    check_writable_format(output_path)
     image = read_image(input_path)
     for note in image.notes:  # what reading changed or took on trust: NaN/Inf, channels, float values
         click.echo(f"note: {note}", err=True)

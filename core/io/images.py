@@ -204,6 +204,21 @@ def _settable(param: oiio.ParamValue) -> tuple[str, object]:
     return type_name, value
 
 
+def check_writable_format(path: str | Path) -> None:
+    """Refuse `path` where no OpenImageIO writer takes its extension, as `write_image` would, for a
+    caller to check before its work (a denoise of minutes) rather than at the write."""
+    path = _utf8(Path(path))
+    if oiio.ImageOutput.create(str(path)) is None:
+        raise _no_writer(path)
+
+
+def _no_writer(path: Path) -> ImageError:
+    return ImageError(f"cannot write {path}: OpenImageIO has no writer for "
+                      f"{repr(path.suffix) if path.suffix else 'a name without an extension'} "
+                      f"({oiio.geterror().strip()}); give the output an image format's extension, "
+                      "e.g. .png, .tif, .exr")
+
+
 def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
                 alpha: np.ndarray | None = None,
                 attributes: dict[str, tuple[str, object]] | None = None) -> bool:
@@ -221,8 +236,7 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
     pixels = _checked_pixels(path, pixels, alpha)
     handle = oiio.ImageOutput.create(str(path))  # the writer for the extension, which the temp keeps
     if handle is None:
-        raise ImageError(f"cannot write {path}: OpenImageIO has no writer for '{path.suffix}' "
-                         f"({oiio.geterror().strip()})")
+        raise _no_writer(path)
     with_alpha = alpha is not None and bool(handle.supports("alpha"))
     if with_alpha:
         pixels = np.concatenate([pixels, np.asarray(alpha, dtype=np.float32)[None]])

@@ -346,3 +346,13 @@ def test_a_render_frame_or_a_sequence_pattern_points_at_seq(tmp_path):
     pattern_given = run(shot, tmp_path / "o.exr", "--model", model, "--device", "cpu")
     assert pattern_given.exit_code == 2 and "does not exist" in pattern_given.output
     assert f"denoise a frame sequence with `vfxdenoise seq '{shot}'`" in pattern_given.output
+
+
+@pytest.mark.parametrize("name", ["out.xyz", "out"])
+def test_an_output_format_no_writer_takes_is_refused_before_any_work(tmp_path, name):
+    """It was refused only at the write, once the image was read and denoised (minutes of BM3D
+    on a large scan), and said nothing of what to write instead."""
+    (tmp_path / "in.png").write_bytes(b"not decoded: the output is checked first")
+    result = run(tmp_path / "in.png", tmp_path / name, "--arch", "bm3d", "--sigma", "20")
+    assert result.exit_code == 1 and f"cannot write {tmp_path / name}" in result.output
+    assert "e.g. .png, .tif, .exr" in result.output and "cannot read" not in result.output
