@@ -212,6 +212,14 @@ def named_apart(methods: list[Method], model_paths: tuple[str, ...]) -> list[Met
             for method, path in zip(methods, model_paths)]
 
 
+def _refuse_repeats(option: str, values: tuple[str, ...]) -> None:
+    """Refuse a value of a repeatable `option` given twice: results.md and results.json name each
+    model and condition by it, so a repeat's rows were merged with the first's, counted twice."""
+    repeated = next((v for v, n in Counter(value.strip() for value in values).items() if n > 1), None)
+    if repeated is not None:
+        raise click.UsageError(f"{option} {repeated} is given twice; give each once")
+
+
 # What results.md says of BM3D's noise level, where it is scored.
 BM3D_NOTE = ("; BM3D is given the noise level: the true sigma of plain Gaussian noise, else the RMS "
              "of noisy - clean measured on each image")
@@ -246,9 +254,8 @@ def evaluate_command(models: tuple[str, ...], archs: tuple[str, ...], dataset: s
     """PSNR/SSIM per noise type and method (noisy input, BM3D, each model): markdown + example grid."""
     if archs and len(archs) != len(models):
         raise click.UsageError(f"{len(archs)} --arch for {len(models)} --model; give one per model or none")
-    repeated = next((path for path, count in Counter(models).items() if count > 1), None)
-    if repeated is not None:
-        raise click.UsageError(f"--model {repeated} is given twice; give each model once")
+    _refuse_repeats("--model", models)
+    _refuse_repeats("--noise", noise_specs)
     device = str(pick_device(device))
     specs = noise_specs or ((REAL,) if dataset in REAL_NOISE else ())
     if not specs:

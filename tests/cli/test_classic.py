@@ -344,3 +344,14 @@ def test_eval_names_models_of_one_architecture_apart_and_refuses_one_given_twice
     assert [sum(r["method"] == name for r in rows) for name in names] == [2, 2]
     twice = run("classic", "eval", "--model", model, "--model", model, *common, "--out", tmp_path / "t")
     assert twice.exit_code == 2 and f"--model {model} is given twice" in twice.output
+
+
+def test_eval_refuses_a_noise_condition_given_twice(trained, tmp_path):
+    """Its rows were scored twice and merged under one label: results.json held each twice and the
+    table counted twice the images ('2 of 2 exact' of one image)."""
+    data, model = trained
+    result = run("classic", "eval", "--model", model, "--dataset", "fashion-mnist", "--data", data,
+                 "--noise", "none", "--noise", " none", "--limit", "1", "--no-bm3d", "--device", "cpu",
+                 "--out", tmp_path / "e")
+    assert result.exit_code == 2 and "--noise none is given twice" in result.output
+    assert not (tmp_path / "e").exists()
