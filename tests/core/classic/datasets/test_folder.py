@@ -77,3 +77,11 @@ def test_float_images_are_read_clipped_to_the_0_1_range_scores_and_outputs_are_i
     [pair] = load_dataset("folder", tmp_path, ReadOptions(split="all"))
     assert pair.clean.min() == 0.0 and pair.clean.max() == 1.0
     np.testing.assert_allclose(pair.clean, np.clip(values, 0.0, 1.0), atol=1e-6)
+
+
+def test_a_folder_of_exr_files_alone_is_refused_naming_the_kinds_read(tmp_path):
+    """EXR is not read (HDR values, outside the 0-1 these models work in): a folder holding only
+    EXR files said 'no images ... add data', as if it were empty."""
+    write_image(tmp_path / "img00.exr", pattern(0, 3, 24, 30).astype(np.float32))
+    with pytest.raises(DatasetError, match=r"no PNG, JPEG, TIFF, BMP or WebP images, only EXR"):
+        load_dataset("folder", tmp_path, ReadOptions(split="all"))
