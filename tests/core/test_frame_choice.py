@@ -283,6 +283,18 @@ def _parse(spec: str | None) -> list[int] | None:
     return None if spec is None else list(parse_frame_spec(spec))
 
 
+def _assert_the_advice_runs(sequence: SequenceOnDisk, advice: str, frames: str | None, context: str | None,
+                            job: str | None) -> None:
+    """The options `advice` names ('--context-frames A and --frames B to'), over those given, pass
+    the missing-frames check and read no neighbour still to come."""
+    options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
+    context_frames = _parse(options.get("--context-frames", context))
+    job_frames, frames = _parse(options.get("--job-frames", job)), options.get("--frames", frames)
+    asked = frames_to_write(frames, context_frames, sequence)
+    check_missing(sequence, asked, "error", context_frames, job_frames, frames_option(frames, context_frames))
+    assert neighbours_to_come(asked, sequence.frames, frames_to_come(context_frames, job_frames), 2) == []
+
+
 @pytest.mark.parametrize(("frames", "context", "job", "advice"), [
     (None, "1001-1009", None, "--context-frames 1001-1009x2 to"),
     ("1001-1005", "1001-1010", None, "--context-frames 1001-1009x2 and --frames 1001-1005x2 to"),
@@ -303,12 +315,7 @@ def test_a_render_on_twos_within_the_renders_range_or_the_jobs_is_offered_both_i
     message = str(refused.value)
     assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
     assert "not rendered (yet)" not in message and "--missing hold" in message
-    options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
-    context = _parse(options.get("--context-frames", context))
-    job, frames = _parse(options.get("--job-frames", job)), options.get("--frames", frames)
-    asked = frames_to_write(frames, context, sequence)
-    check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
-    assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
+    _assert_the_advice_runs(sequence, advice, frames, context, job)
 
 
 @pytest.mark.parametrize(("frames", "context", "job", "advice"), [
@@ -333,12 +340,7 @@ def test_a_render_on_twos_read_as_neighbours_within_a_range_not_in_steps_is_offe
     message = str(refused.value)
     assert f"one in every 2, a render on 2s whose frames between are never rendered. Pass {advice}" in message
     assert "once the render has written" not in message and refused.value.missing == absent
-    options = dict(zip(advice.split()[:-1:3], advice.split()[1::3]))  # the options advised, by name
-    context = _parse(options.get("--context-frames", context))
-    job, frames = _parse(options.get("--job-frames", job)), options.get("--frames", frames)
-    asked = frames_to_write(frames, context, sequence)
-    check_missing(sequence, asked, "error", context, job, frames_option(frames, context))
-    assert neighbours_to_come(asked, sequence.frames, frames_to_come(context, job), 2) == []
+    _assert_the_advice_runs(sequence, advice, frames, context, job)
 
 
 def test_frames_on_the_step_of_a_render_on_twos_not_on_disk_are_still_to_come(tmp_path):
