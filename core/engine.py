@@ -501,12 +501,12 @@ def _finish(summary: RunSummary, network: ThreadPoolExecutor, writer: ThreadPool
             outcomes: _Outcomes, source: FrameSource) -> dict[int, dict[str, LayerMap]]:
     """Once the loop ends, or stops at an error: wait for the frame on the network's thread (it
     reads from the reader and hands its frame to a writer; where the run stopped, until its next
-    layer) and the writer threads, report the
-    frames that reached the disk, close the reader, and record in the summary how OpenImageIO changed
-    the headers it wrote (after how the outputs are stored: `_describe_run`), what the frames
-    read held and the layers of those written (`views.frames_layers`). Gives each frame
-    written's maps, its input's (or the frame's held in its place), in frame order: what the
-    run says of its layers and alpha is of the frames it wrote, not of those read as context."""
+    layer) and the writer threads, report the frames that reached the disk, close the reader, and
+    record in the summary how OpenImageIO changed the headers it wrote (after how the outputs
+    are stored: `_describe_run`), what the frames read held and the layers of those written
+    (`views.frames_layers`). Gives each frame written's maps, its input's (or the frame's held in
+    its place), in frame order: what the run says of its layers and alpha is of the frames it
+    wrote, not of those read as context."""
     try:
         network.shutdown(wait=True)
         writer.shutdown(wait=True)

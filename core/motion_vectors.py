@@ -518,12 +518,12 @@ def motion_unseen(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFea
     neighbours go unwarped (BENCHMARKS.md, "Moving shots without motion vectors"); '' where none
     does. Frames with neither guide are not measured: their log beauty differs by its noise."""
     for (earlier, later), previous, current in pairs:
-        if _guide_kinds(current) == (False, False) or _guide_kinds(previous) != _guide_kinds(current):
+        kinds = _guide_kinds(current)
+        if kinds == (False, False) or _guide_kinds(previous) != kinds:
             continue
         difference = _in_place(previous, current)
         if difference >= MOVES_IN_PLACE:
-            guides = " and ".join(name for name, held in zip(("albedo", "normal"), _guide_kinds(current))
-                                  if held)
+            guides = " and ".join(name for name, held in zip(("albedo", "normal"), kinds) if held)
             return f"frames {earlier}-{later} move: their {guides} differ by {difference:.3g} in place"
     return ""
 
