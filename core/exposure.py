@@ -42,16 +42,19 @@ BRIGHT_LEVEL = 2.0
 HEADROOM = 4096.0
 # The output header attribute holding the scale a frame was denoised with.
 HEADER_ATTRIBUTE = "vfxdenoise/exposure"
-# A lamp smaller than 2x2 pixels past the clip (a sub-pixel bulb in a float beauty) keeps its rendered
-# radiance where the network gave back at least this share of the clip: it keeps what the frames
-# around show too (a bulb of 1-4 px at 1e5-7.5e5 came back at 0.57-1.0 of it with radius 2, all
-# but two frames' at r0) and takes a firefly in one frame far down (1e5 or 1e6: by 16.6 of 65504 at
-# most, benchmarks/fireflies.py on the sample stored as float). It lost 70% of its light otherwise.
+# A lamp smaller than 2x2 pixels past the clip and joined to no larger one (a sub-pixel bulb in a
+# float beauty) keeps its rendered radiance where the network gave back at least this share of the
+# clip: it keeps what the frames around show too (a bulb of 1-4 px at 1e5-7.5e5 came back at
+# 0.57-1.0 of it with radius 2, all but two frames' at r0) and takes a firefly in one frame far down
+# (1e5 or 1e6: by 16.6 of 65504 at most, benchmarks/fireflies.py on the sample stored as float). It
+# lost 70% of its light otherwise.
 KEPT_AT_CLIP = 0.5
 # ... and at least this many times as bright as anything 2 px round it (`_standing_out`).
 LAMP_STANDS_OUT = 4.0
 # The pixels 2 px from a pixel (Chebyshev): the 5x5 round it but the 3x3.
 _RING = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), abs(dx)) == 2]
+# The 8 pixels round a pixel, as (row, column) offsets: the outline joined to a lamp (`_with_outline`).
+_NEIGHBOURS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
 # Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
 # as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
 # 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
@@ -82,15 +85,15 @@ class Exposure:
     def undo(self, denoised: np.ndarray, rendered: np.ndarray | None,
              stored_as_float: Sequence[bool] = ()) -> np.ndarray:
         """(3, H, W) denoised radiance back at the shot's own exposure. The lamps the network saw
-        clipped at MAX_RADIANCE (2x2 pixels or more: brighter than half floats hold, in a float
-        beauty, or than the highlights the lift was sized on) keep their `rendered` radiance: the
-        network would give them back at MAX_RADIANCE / scale. A lone firefly so bright is left
-        denoised. A shot brought down saw them clipped at MAX_RADIANCE before it was scaled, as
-        features are held in half floats. Then the negative lobes of `rendered`, which the network
-        saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
-        nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it
-        as float, where +Inf is a broken value, as NaN and -Inf are, that the network saw filled from
-        the values round it (`sanitize.sanitize`), not a lamp: it is left denoised, never put back
+        clipped at MAX_RADIANCE (2x2 pixels or more, with their whole outline past it: brighter than
+        half floats hold, in a float beauty, or than the highlights the lift was sized on) keep their
+        `rendered` radiance: the network would give them back at MAX_RADIANCE / scale. A lone firefly
+        so bright is left denoised. A shot brought down saw them clipped at MAX_RADIANCE before it was
+        scaled, as features are held in half floats. Then the negative lobes of `rendered`, which the
+        network saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
+        nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it as
+        float, where +Inf is a broken value, as NaN and -Inf are, that the network saw filled from the
+        values round it (`sanitize.sanitize`), not a lamp: it is left denoised, never put back
         (nothing non-finite is); a channel not said is taken as half, where +Inf is a lamp."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
@@ -104,8 +107,10 @@ class Exposure:
         gave back at least KEPT_AT_CLIP of the clip, as it does for what the frames around show too
         (it takes a lone firefly far down), and that stand out from what lies round them
         (`_standing_out`: a firefly in a bright area keeps a value near the clip from its
-        surroundings), but not where the render holds Inf there (a broken value). A channel holding a
-        broken value (`_broken`: +Inf in a channel `stored_as_float` is no lamp at all) stays denoised."""
+        surroundings), but not where the render holds Inf there (a broken value); each with every
+        pixel past the clip joined to it (`_with_outline`: its outline, whatever its shape). A channel
+        holding a broken value (`_broken`: +Inf in a channel `stored_as_float` is no lamp at all) stays
+        denoised."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
         if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
             return back
@@ -117,6 +122,7 @@ class Exposure:
         lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
         brightest = back.max(axis=0)
         lamps |= _standing_out(clipped & finite & (brightest >= np.float32(KEPT_AT_CLIP * cap)), brightest)
+        lamps = _with_outline(lamps, clipped)
         back = back.copy() if back is denoised else back
         # A broken value in a lamp's pixel stays as denoised (the network saw it filled from round it)
         back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], rendered[:, lamps])
@@ -217,6 +223,35 @@ def _standing_out(candidates: np.ndarray, brightest: np.ndarray) -> np.ndarray:
     kept = np.zeros_like(candidates)
     kept[ys, xs] = brightest[ys, xs] >= LAMP_STANDS_OUT * ring
     return kept
+
+
+def _with_outline(lamps: np.ndarray, clipped: np.ndarray) -> np.ndarray:
+    """(H, W) `lamps` and every `clipped` pixel joined to one of them through clipped pixels
+    (8-connected): a lamp's outline (a disc's single-pixel tips, a diagonal edge, a thin ring off its
+    core) is in no 2x2 block and stands out from nothing round it, and the network gave it back
+    anywhere from 1% of the clip to the clip, pixel to pixel and frame to frame. A flood fill over
+    the clipped pixels the lamps leave out: a few passes over the frame, then a step per pixel of
+    the longest path from a lamp through them."""
+    width = clipped.shape[1]
+    ys, xs = np.divmod(np.flatnonzero(clipped & ~lamps), width)  # np.nonzero is 50x slower on a 4K mask
+    if not len(ys):
+        return lamps
+    joined = lamps.copy()
+    touching = joined[_around(ys, xs, joined.shape)].any(axis=0)
+    ys, xs = ys[touching], xs[touching]
+    while len(ys):
+        joined[ys, xs] = True
+        around_y, around_x = (axis.ravel() for axis in _around(ys, xs, joined.shape))
+        joining = clipped[around_y, around_x] & ~joined[around_y, around_x]
+        ys, xs = np.divmod(np.unique(around_y[joining] * width + around_x[joining]), width)
+    return joined
+
+
+def _around(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The (8, N) rows and columns of the 8 pixels round each of the N pixels (`ys`, `xs`). One off the
+    frame is taken at its edge: the pixel itself or another of its 8, which changes nothing."""
+    height, width = shape
+    return (np.clip(ys + _NEIGHBOURS[:, :1], 0, height - 1), np.clip(xs + _NEIGHBOURS[:, 1:], 0, width - 1))
 
 
 def _opened(mask: torch.Tensor) -> torch.Tensor:

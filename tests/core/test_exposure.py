@@ -212,6 +212,42 @@ def test_a_bulb_smaller_than_2x2_pixels_the_network_kept_keeps_its_rendered_radi
     assert lifted[0, 2, 2] == 5e5 and lifted[0, 0, 7] == MAX_RADIANCE / 4  # the clip is 65504 / 4 there
 
 
+def _disc(radius: int, size: int, value: float) -> tuple[np.ndarray, np.ndarray]:
+    """A float beauty at 0.1 with a rasterised disc of `value` in its middle, and the disc's mask."""
+    yy, xx = np.mgrid[:size, :size]
+    disc = (yy - size // 2) ** 2 + (xx - size // 2) ** 2 <= radius**2
+    rendered = np.full((3, size, size), 0.1, np.float32)
+    rendered[:, disc] = value
+    return rendered, disc
+
+
+def test_a_lamps_outline_past_the_clip_keeps_its_rendered_radiance_whatever_its_shape():
+    """The probe's sun (a disc of radius 6 at 1e5, noise-free) kept 1e5 but for its four tips, single
+    pixels the 2x2 rule leaves out and that stand out from nothing: the network gave them back at
+    652-65504, a lamp whose outline differed tip to tip and frame to frame. A pixel past the clip
+    that touches (8-connected) one kept as a lamp is part of it: a disc, a diagonal line and a thin
+    ring off a 2x2 core keep it all, and so does a firefly on its edge (past the clip, it cannot be
+    told from the lamp). A lone firefly past the clip still comes out denoised."""
+    rendered, disc = _disc(6, 24, 1e5)
+    rendered[:, 2, 2] = 1e6  # a firefly, touching no lamp
+    rendered[:, 5, 12] = 1e6  # one on the lamp's edge, past the clip: part of the lamp
+    denoised = np.minimum(rendered, MAX_RADIANCE)
+    for (y, x), value in zip([(6, 12), (18, 12), (12, 6), (12, 18)], [652.0, 3000.0, 20000.0, 65504.0]):
+        denoised[:, y, x] = value  # the tips as the network gave them back
+    denoised[:, 2, 2] = 3000.0
+    back = Exposure().undo(denoised, rendered, [True] * 3)
+    assert (back[:, disc] == 1e5).all() and (back[:, 2, 2] == 3000.0).all() and (back[:, 5, 12] == 1e6).all()
+    shapes = np.full((3, 20, 20), 0.1, np.float32)
+    shapes[:, 1:3, 1:3] = 1e5  # a core ...
+    for step in range(3, 10):
+        shapes[:, step, step] = 1e5  # ... with a diagonal line off it
+    shapes[:, 12:14, 5:7] = 1e5  # another core ...
+    shapes[:, [11, 18], 4:12] = shapes[:, 11:19, [4, 11]] = 1e5  # ... inside a ring of width 1
+    lamps = shapes[0] > MAX_RADIANCE
+    back = Exposure().undo(np.where(shapes > MAX_RADIANCE, 500.0, shapes).astype(np.float32), shapes)
+    assert (back[:, lamps] == 1e5).all()
+
+
 def test_a_firefly_in_a_bright_area_comes_out_denoised_not_as_rendered():
     """A 1e6 firefly in a sun's 50000 reflection came out at 1e6, a new hot pixel each frame: the
     network gives back near the clip there from the area alone. A bulb is only one that stands
