@@ -19,7 +19,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import opaque_in_file
 from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
-from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names, unread_motion
+from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names
 from vfxdenoise.core.io.exr import (
     channel_names_by_part,
     check_decodes,
@@ -43,7 +43,7 @@ from vfxdenoise.core.io.views import (
 )
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.shot_settings import find_motion_vectors, unseen_motion
+from vfxdenoise.core.shot_settings import find_motion_vectors, missing_motion, unseen_motion
 from vfxdenoise.plugin.events import encode, error_details, error_event
 
 # What a part holds unless its header says otherwise: `info` names only other values.
@@ -528,14 +528,13 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     lacking = layers.lacking() if names else {}
     mappings = layers.joined if names else mappings
     with_motion = any(mapping.motion for mapping in mappings.values())
-    motion = (find_motion_vectors(sequence.pattern, sequence.frames, EngineConfig(layers=overrides))
-              if with_motion else None)
-    hint = unread_motion(list(views[0].channels))
-    notes = [hint] if hint and "motion" not in overrides and not with_motion else []
-    # seq's warning of frames that move without a motion layer (`find_motion_vectors`)
-    unseen = "" if with_motion else unseen_motion(sequence.pattern, sequence.frames,
-                                                  EngineConfig(layers=overrides))
-    notes += [unseen] if unseen else []
+    config = EngineConfig(layers=overrides)
+    motion = find_motion_vectors(sequence.pattern, sequence.frames, config) if with_motion else None
+    # seq's warning of a missing motion layer: naming layers that could be it (`check_layers`), or
+    # else of frames that move without one (`find_motion_vectors`)
+    motion_note = missing_motion(mappings, specs, config) or (
+        "" if with_motion else unseen_motion(sequence.pattern, sequence.frames, config))
+    notes = [motion_note] if motion_note else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     # What --aov wildcards leave out or match in some frames only, named layers that look like data
     notes += frames_layer_notes(layers.run_maps)  # a guide passed over, named frames...

@@ -133,24 +133,33 @@ def _taken(views: dict[str, LayerMap]) -> frozenset[str]:
 
 def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
                             config: EngineConfig) -> None:
-    """Warn of a motion layer the frame at `path` lacks and no `--motion none` says it does, where
-    it holds a layer that could hold the vectors (`aovs.motion_candidates`) or one read as motion
-    only when named (`aovs.unread_motion`), naming them: the neighbours then go unwarped and the
-    network without motion (the sample shot: 1.8 dB worse, BENCHMARKS.md), and a render whose
-    vectors go by another name is denoised so with only the summary's line (`no_motion_summary`)
-    to show for it. A render with nothing to name (a still, lookdev, a matte) is left to that line
-    and, where its frames move all the same, to `unseen_motion`: warned of by its header, every
-    run and farm chunk of it would warn of what it never had."""
+    """Warn of a motion layer the frame at `path` lacks, naming layers that could be it
+    (`missing_motion`): warned of by its header, every run and farm chunk of a render with nothing
+    to name would warn of what it never had."""
+    said = missing_motion(views, specs, config)
+    if said:
+        warn(log, "%s: %s", path.name, said)
+
+
+def missing_motion(views: dict[str, LayerMap], specs: list, config: EngineConfig) -> str:
+    """What to say of a motion layer a frame (header `specs`, mapped as `views`) lacks and no
+    `--motion none` says it does, where it holds a layer that could hold the vectors
+    (`aovs.motion_candidates`) or one read as motion only when named (`aovs.unread_motion`),
+    naming them, for seq's warning and info's note alike; '' where it has nothing to name. The
+    neighbours then go unwarped and the network without motion (the sample shot: 1.8 dB worse,
+    BENCHMARKS.md), and a render whose vectors go by another name is denoised so with only the
+    summary's line (`no_motion_summary`) to show for it. A render with nothing to name (a still,
+    lookdev, a matte) is left to that line and, where its frames move all the same, to
+    `unseen_motion`."""
     if names_none(config.layers.get("motion")) or all(layers.motion is not None for layers in views.values()):
-        return
+        return ""
     found, hint = _motion_hints(views, specs)
     if not found and not hint:
-        return
-    candidates = ", ".join(found) or "none"
-    warn(log, "%s: no motion layer found, so the neighbours are not warped and the network denoises "
-              "without motion, over a dB worse where things move: name yours with --motion, or 'none' "
-              "where the render has none; layers that could hold motion: %s%s", path.name, candidates,
-         f"; {hint}" if hint else "")
+        return ""
+    return ("no motion layer found, so the neighbours are not warped and the network denoises without "
+            "motion, over a dB worse where things move: name yours with --motion, or 'none' where the "
+            f"render has none; layers that could hold motion: {', '.join(found) or 'none'}"
+            f"{f'; {hint}' if hint else ''}")
 
 
 def _motion_hints(views: dict[str, LayerMap], specs: list) -> tuple[list[str], str | None]:
@@ -163,14 +172,13 @@ def _motion_hints(views: dict[str, LayerMap], specs: list) -> tuple[list[str], s
 
 def _names_motion_hints(specs: list, path: Path, config: EngineConfig) -> bool:
     """Whether `_warn_of_missing_motion` names layers of the frame at `path` (header `specs`) that
-    could be its motion: that warning says what to do, so frames that move are not warned of
-    again (`unseen_motion`)."""
+    could be its motion (`missing_motion`): that warning says what to do, so frames that move are
+    not warned of again (`unseen_motion`)."""
     try:
         views = resolve_views(specs, config.layers, str(path), config.all_aovs(), config.views)
     except VfxDenoiseError:  # refused by check_layers, or the run reports that frame
         return False
-    found, hint = _motion_hints(views, specs)
-    return bool(found or hint)
+    return bool(missing_motion(views, specs, config))
 
 
 def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:

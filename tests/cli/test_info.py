@@ -12,7 +12,7 @@ import OpenEXR
 import OpenImageIO as oiio
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_process import run_vfxdenoise
-from exr_sequences import with_named_light_groups, without_layer, write_stereo_sequence
+from exr_sequences import rename_layer, with_named_light_groups, without_layer, write_stereo_sequence
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -245,7 +245,8 @@ def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_fa
 
 def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, tmp_path):
     """V-Ray's VRayVelocity is not read as motion unless named (its clamp and maximum velocity
-    decide what it holds): info and the seq summary say how to name it."""
+    decide what it holds): info (in seq's warning of the missing motion layer) and the seq summary
+    say how to name it."""
     pattern = parse_pattern(sequence_factory(frames=range(1, 4), height=24, width=32))
     for frame in range(1, 4):
         image = read_exr(pattern.path(frame))
@@ -255,7 +256,9 @@ def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, t
         write_exr(pattern.path(frame), ExrImage.from_channels(channels))
     hint = "VRayVelocity is not read as motion"
     shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
-    assert shown.returncode == 0 and "note: " + hint in shown.stdout
+    assert shown.returncode == 0
+    [note] = [line for line in shown.stdout.splitlines() if hint in line]
+    assert note.startswith("note: no motion layer found") and "could hold motion: VRayVelocity" in note
     assert "--motion VRayVelocity (and --motion-scale)" in shown.stdout
     assert hint not in run_vfxdenoise("info", pattern.text, "--motion", "none", cwd=tmp_path).stdout
     ran = run_vfxdenoise("seq", pattern.text, "--progress", "none", cwd=tmp_path)
@@ -811,3 +814,19 @@ def test_info_says_frames_move_without_a_motion_layer_as_seq_warns(sequence_fact
     assert note.removeprefix("note: ") in ran.stderr
     assert said not in run_vfxdenoise("info", moving.text, "--motion", "none", cwd=tmp_path).stdout
     assert said not in run_vfxdenoise("info", still.text, cwd=tmp_path).stdout
+
+
+def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_frames(sequence_factory,
+                                                                                     tmp_path):
+    """A moving render whose vectors go by a name not read as motion (`mvec`): info's note is
+    seq's warning, naming the layer and --motion, not the moving frames' note, which seq leaves
+    out there (the layer is the cause, naming it what to do)."""
+    moving = sequence_factory(frames=range(1, 7), height=40, width=40, motion=3.0)
+    pattern = rename_layer(moving, "motion", "mvec")
+    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    [note] = [line for line in shown.stdout.splitlines() if "motion" in line and line.startswith("note: ")]
+    assert note.endswith("name yours with --motion, or 'none' where the render has none; layers that "
+                         "could hold motion: mvec (X,Y)")
+    ran = run_vfxdenoise("seq", pattern, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
+    assert note.removeprefix("note: ") in ran.stderr and "yet frames" not in ran.stderr
