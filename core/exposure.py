@@ -52,7 +52,7 @@ KEPT_AT_CLIP = 0.5
 # ... and at least this many times as bright as anything 2 px round it (`_standing_out`).
 LAMP_STANDS_OUT = 4.0
 # The pixels 2 px from a pixel (Chebyshev): the 5x5 round it but the 3x3.
-_RING = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), abs(dx)) == 2]
+_RING = np.array([(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), abs(dx)) == 2])
 # The 8 pixels round a pixel, as (row, column) offsets: the outline joined to a lamp (`_with_outline`).
 _NEIGHBOURS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
 # Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
@@ -112,20 +112,27 @@ class Exposure:
         holding a broken value (`_broken`: +Inf in a channel `stored_as_float` is no lamp at all) stays
         denoised."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
-        if not (rendered >= cap).any():  # one pass for a frame without (NaN compares False)
+        # Only the pixels past the clip and what lies round them are read: a sun costs what it covers
+        ys, xs = np.divmod(np.flatnonzero((rendered >= cap).any(axis=0)), rendered.shape[2])  # NaN is False
+        if not len(ys):
             return back
-        finite = np.isfinite(rendered).all(axis=0)
-        broken = _broken(rendered, stored_as_float)
-        rendered = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
-        rendered[broken] = 0.0
-        clipped = rendered.max(axis=0) >= cap
-        lamps = _opened(torch.as_tensor(clipped).float()).bool().numpy()
-        brightest = back.max(axis=0)
-        lamps |= _standing_out(clipped & finite & (brightest >= np.float32(KEPT_AT_CLIP * cap)), brightest)
-        lamps = _with_outline(lamps, clipped)
+        values = rendered[:, ys, xs]
+        finite = np.isfinite(values).all(axis=0)
+        broken = _broken(values, stored_as_float)
+        values = np.maximum(np.nan_to_num(values, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+        values[broken] = 0.0
+        clipped = values.max(axis=0) >= cap
+        ys, xs, finite = ys[clipped], xs[clipped], finite[clipped]
+        values, broken = values[:, clipped], broken[:, clipped]
+        lamps = _in_2x2_blocks(ys, xs, rendered.shape[1:])
+        brightest = back[:, ys, xs].max(axis=0)
+        candidates = finite & (brightest >= np.float32(KEPT_AT_CLIP * cap))
+        lamps[candidates] |= _standing_out(ys[candidates], xs[candidates], brightest[candidates], back)
+        lamps = _with_outline(ys, xs, lamps, rendered.shape[1:])
+        ys, xs, values, broken = ys[lamps], xs[lamps], values[:, lamps], broken[:, lamps]
         back = back.copy() if back is denoised else back
         # A broken value in a lamp's pixel stays as denoised (the network saw it filled from round it)
-        back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], rendered[:, lamps])
+        back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
         return back
 
     def describe(self) -> str:
@@ -202,49 +209,61 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
 
 
 def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
-    """Where (C, H, W) `rendered` holds a broken value (`sanitize.sanitize`): NaN, -Inf, and +Inf in a
-    channel `stored_as_float`, which holds any lamp (to 3e38), not a lamp beyond what half floats hold."""
+    """Where (C, N) `rendered` (N pixels' values) holds a broken value (`sanitize.sanitize`): NaN, -Inf,
+    and +Inf in a channel `stored_as_float`, which holds any lamp (to 3e38), not a lamp beyond what half
+    floats hold."""
     broken = np.isnan(rendered) | np.isneginf(rendered)
     if any(stored_as_float):
-        broken |= np.isposinf(rendered) & np.asarray(stored_as_float, dtype=bool)[:, None, None]
+        broken |= np.isposinf(rendered) & np.asarray(stored_as_float, dtype=bool)[:, None]
     return broken
 
 
-def _standing_out(candidates: np.ndarray, brightest: np.ndarray) -> np.ndarray:
-    """Of the (H, W) `candidates`, those at least LAMP_STANDS_OUT times as bright (`brightest`:
-    each pixel's brightest channel, denoised) as anything 2 px away: a bulb of a pixel or two
-    over its own glow, not a firefly in a bright area. The ring leaves out the 3x3 round a pixel,
-    where the rest of a two-pixel bulb lies."""
-    ys, xs = np.nonzero(candidates)
-    if not len(ys):
-        return candidates
-    padded = np.pad(brightest, 2, mode="edge")
-    ring = np.max([padded[ys + 2 + dy, xs + 2 + dx] for dy, dx in _RING], axis=0)
-    kept = np.zeros_like(candidates)
-    kept[ys, xs] = brightest[ys, xs] >= LAMP_STANDS_OUT * ring
-    return kept
+def _in_2x2_blocks(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which of the pixels (`ys`, `xs`: all those of an (H, W) mask) fill a 2x2 block of it: what a
+    morphological opening of the mask keeps. All of them in a frame less than 2 px high or wide."""
+    height, width = shape
+    if min(height, width) < 2:
+        return np.ones(len(ys), dtype=bool)
+    mask = np.zeros((height + 2, width + 2), dtype=bool)  # a border of False: no block runs off the frame
+    mask[ys + 1, xs + 1] = True
+    filled = np.zeros(len(ys), dtype=bool)
+    for top, left in ((0, 0), (0, 1), (1, 0), (1, 1)):  # the 4 blocks holding a pixel, by its place in them
+        y, x = ys + 1 - top, xs + 1 - left
+        filled |= mask[y, x] & mask[y + 1, x] & mask[y, x + 1] & mask[y + 1, x + 1]
+    return filled
 
 
-def _with_outline(lamps: np.ndarray, clipped: np.ndarray) -> np.ndarray:
-    """(H, W) `lamps` and every `clipped` pixel joined to one of them through clipped pixels
-    (8-connected): a lamp's outline (a disc's single-pixel tips, a diagonal edge, a thin ring off its
-    core) is in no 2x2 block and stands out from nothing round it, and the network gave it back
-    anywhere from 1% of the clip to the clip, pixel to pixel and frame to frame. A flood fill over
-    the clipped pixels the lamps leave out: a few passes over the frame, then a step per pixel of
-    the longest path from a lamp through them."""
-    width = clipped.shape[1]
-    ys, xs = np.divmod(np.flatnonzero(clipped & ~lamps), width)  # np.nonzero is 50x slower on a 4K mask
-    if not len(ys):
+def _standing_out(ys: np.ndarray, xs: np.ndarray, brightest: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """Which of the pixels (`ys`, `xs`; `brightest`: their brightest channel of (C, H, W) `back`,
+    denoised) are at least LAMP_STANDS_OUT times as bright as anything 2 px away: a bulb of a pixel
+    or two over its own glow, not a firefly in a bright area. The ring leaves out the 3x3 round a
+    pixel, where the rest of a two-pixel bulb lies; one off the frame is taken at its edge."""
+    height, width = back.shape[1:]
+    ring = back[:, np.clip(ys + _RING[:, :1], 0, height - 1), np.clip(xs + _RING[:, 1:], 0, width - 1)]
+    return brightest >= LAMP_STANDS_OUT * ring.max(axis=(0, 1))
+
+
+def _with_outline(ys: np.ndarray, xs: np.ndarray, lamps: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which of the pixels (`ys`, `xs`: all those clipped in an (H, W) frame) are `lamps` or joined to
+    one of them through clipped pixels (8-connected): a lamp's outline (a disc's single-pixel tips, a
+    diagonal edge, a thin ring off its core) is in no 2x2 block and stands out from nothing round it,
+    and the network gave it back anywhere from 1% of the clip to the clip, pixel to pixel and frame
+    to frame. A flood fill from the lamps: a step per pixel of the longest path from one."""
+    if lamps.all() or not lamps.any():
         return lamps
-    joined = lamps.copy()
-    touching = joined[_around(ys, xs, joined.shape)].any(axis=0)
-    ys, xs = ys[touching], xs[touching]
-    while len(ys):
-        joined[ys, xs] = True
-        around_y, around_x = (axis.ravel() for axis in _around(ys, xs, joined.shape))
+    clipped, joined = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+    clipped[ys, xs] = True
+    joined[ys[lamps], xs[lamps]] = True
+    rest_y, rest_x = ys[~lamps], xs[~lamps]
+    touching = joined[_around(rest_y, rest_x, shape)].any(axis=0)
+    front_y, front_x = rest_y[touching], rest_x[touching]
+    width = shape[1]
+    while len(front_y):
+        joined[front_y, front_x] = True
+        around_y, around_x = (axis.ravel() for axis in _around(front_y, front_x, shape))
         joining = clipped[around_y, around_x] & ~joined[around_y, around_x]
-        ys, xs = np.divmod(np.unique(around_y[joining] * width + around_x[joining]), width)
-    return joined
+        front_y, front_x = np.divmod(np.unique(around_y[joining] * width + around_x[joining]), width)
+    return joined[ys, xs]
 
 
 def _around(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -252,14 +271,6 @@ def _around(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, ...]) -> tuple[np.
     frame is taken at its edge: the pixel itself or another of its 8, which changes nothing."""
     height, width = shape
     return (np.clip(ys + _NEIGHBOURS[:, :1], 0, height - 1), np.clip(xs + _NEIGHBOURS[:, 1:], 0, width - 1))
-
-
-def _opened(mask: torch.Tensor) -> torch.Tensor:
-    """An (H, W) 0/1 mask less what fills no 2x2 block of it (a morphological opening)."""
-    if min(mask.shape) < 2:
-        return mask
-    eroded = -F.max_pool2d(-mask[None, None], 2, stride=1)
-    return F.max_pool2d(F.pad(eroded, (1, 1, 1, 1)), 2, stride=1)[0, 0]
 
 
 def shot_exposure(lights: Sequence[FrameLight]) -> Exposure:
