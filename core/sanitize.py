@@ -48,9 +48,10 @@ FILL_REACH = 3
 
 # What becomes of radiance above MAX_RADIANCE once denoised (`exposure.Exposure.undo`), for reports.
 CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the output, with the pixels "
-                "above the clip joined to them (their outline), and so do smaller ones the network keeps "
-                "near the clip that stand out from what lies round them (a bulb the frames around show "
-                "too); a lone pixel it takes down (a firefly) comes out denoised")
+                "above the clip joined to them (their outline), and so do thin ones (4 pixels or more "
+                "joined: a neon tube) and smaller ones the network keeps near the clip, that stand out "
+                "from what lies round them (a bulb the frames around show too); a lone pixel it takes "
+                "down (a firefly) comes out denoised")
 # What finite negative radiance most likely is, and what becomes of it (`exposure.with_lobes`), for reports.
 NEGATIVE_FATE = ("most likely the negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round "
                  "bright edges, not broken values: the network sees them as 0, the output keeps them "

@@ -14,6 +14,7 @@ from vfxdenoise.core.exposure import (
     LAMP_STANDS_OUT,
     LOBE_DEPTH,
     TARGET_LEVEL,
+    THIN_LAMP_PIXELS,
     Exposure,
     frame_light,
     highlight,
@@ -250,6 +251,32 @@ def test_a_lamps_outline_past_the_clip_keeps_its_rendered_radiance_whatever_its_
     assert (back[:, lamps] == 1e5).all()
 
 
+def test_a_thin_lamp_past_the_clip_keeps_its_rendered_radiance():
+    """A neon tube or a filament 1-2 px wide past the clip holds no 2x2 block, and no pixel of it
+    stands out from the rest of it 2 px along: it came back as the network gave it (500 of 1e5 here).
+    4 pixels or more past the clip, joined (8-connected), that stand out from what lies 2 px round
+    them are a lamp; 3 the network took down are not (a firefly of 1e6 through a filter 3-4 px wide
+    at 4 spp is 1-2 px past the clip), nor 5 of noise past the clip in an area just below it."""
+    rendered = np.full((3, 24, 24), 0.1, np.float32)
+    for step in range(2, 10):
+        rendered[:, step, step] = 1e5  # a diagonal tube 1 px wide
+        rendered[:, step, step + 10] = rendered[:, step, step + 11] = 2e5  # a staircase 2 px wide
+    rendered[:, 20, 3:9] = 3e5  # a filament
+    rendered[:, range(10, 14), range(4)] = 1e5  # the shortest: 4 pixels
+    rendered[:, 17, 2:5] = 1e6  # three in a row
+    rendered[:, 13:, 13:] = 40000.0  # a bright area ...
+    noise = ([17, 18, 18, 18, 19], [18, 17, 18, 19, 18])
+    rendered[:, noise[0], noise[1]] = 9e4  # ... with noise past the clip in it
+    thin = (rendered[0] > MAX_RADIANCE) & (rendered[0] < 1e6)
+    thin[noise] = False
+    denoised = np.where(rendered > MAX_RADIANCE, np.float32(500.0), rendered)
+    denoised[:, 17, 2:5] = 3000.0
+    denoised[:, noise[0], noise[1]] = 45000.0
+    back = Exposure().undo(denoised, rendered, [True] * 3)
+    np.testing.assert_array_equal(back[:, thin], rendered[:, thin])
+    assert (back[:, 17, 2:5] == 3000.0).all() and (back[:, noise[0], noise[1]] == 45000.0).all()
+
+
 def test_a_firefly_in_a_bright_area_comes_out_denoised_not_as_rendered():
     """A 1e6 firefly in a sun's 50000 reflection came out at 1e6, a new hot pixel each frame: the
     network gives back near the clip there from the area alone. A bulb is only one that stands
@@ -310,10 +337,15 @@ def _shifted(plane: np.ndarray, offsets: list[tuple[int, int]]) -> list[np.ndarr
     return [padded[2 + dy:2 + dy + height, 2 + dx:2 + dx + width] for dy, dx in offsets]
 
 
+def _square(reach: int) -> list[tuple[int, int]]:
+    """The (row, column) offsets of the pixels within `reach` of one, itself among them."""
+    return [(dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1)]
+
+
 def _undone_frame_wide(exposure: Exposure, denoised: np.ndarray, rendered: np.ndarray,
                        stored_as_float: list[bool]) -> np.ndarray:
     """What `Exposure.undo` gives, worked out with whole-frame masks as it was before it read only the
-    pixels past the clip and those round them: a 2x2 opening, a ring maximum and a flood fill."""
+    pixels past the clip and those round them: a 2x2 opening, a ring maximum, a flood fill and groups."""
     back = denoised / np.float32(exposure.scale)
     cap = MAX_RADIANCE / max(exposure.scale, 1.0)
     broken = np.isnan(rendered) | np.isneginf(rendered)
@@ -331,12 +363,24 @@ def _undone_frame_wide(exposure: Exposure, denoised: np.ndarray, rendered: np.nd
                                        if max(abs(dy), abs(dx)) == 2]), axis=0)
     lamps |= (clipped & np.isfinite(rendered).all(axis=0) & (brightest >= np.float32(KEPT_AT_CLIP * cap))
               & (brightest >= LAMP_STANDS_OUT * ring))
-    around = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    around = _square(1)
     while True:
         grown = lamps | (clipped & np.any(_shifted(lamps, around), axis=0))
         if (grown == lamps).all():
             break
         lamps = grown
+    groups = np.where(clipped & ~lamps, np.arange(clipped.size).reshape(clipped.shape), clipped.size)
+    while True:  # each pixel past the clip but in no lamp named by the least index of its group
+        least = np.where(groups < clipped.size, np.min(_shifted(groups, around), axis=0), clipped.size)
+        if (least == groups).all():
+            break
+        groups = least
+    for group in np.unique(groups[groups < clipped.size]):
+        pixels = groups == group
+        ring = np.any(_shifted(pixels, _square(2)), axis=0) & ~np.any(_shifted(pixels, _square(1)), axis=0)
+        round_it = brightest[ring].max(initial=-np.inf)
+        if pixels.sum() >= THIN_LAMP_PIXELS and brightest[pixels].max() >= LAMP_STANDS_OUT * round_it:
+            lamps |= pixels
     back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], values[:, lamps])
     return with_lobes(back, rendered)
 
