@@ -49,6 +49,15 @@ class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return commands.command_names()
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands `--help` lists, from their summaries (`commands.SUMMARIES`): click's own
+        listing imports every command's module for its help, torch among them (seconds)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, click.utils.make_default_short_help(
+                commands.command_summary(name), limit)) for name in names])
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The command, its modules (torch among them) imported with interrupts held: a cancel
         in that second is acted on once they are in (`interrupts`)."""
