@@ -169,11 +169,14 @@ def _build(path: Path, architecture: str, metadata: dict[str, str],
             f"{mismatch}. They were saved from another network or version; use weights made for "
             "this one, or retrain."
         )
-    # Uninitialised memory, all of it overwritten by the strict load: no network holds a tensor
-    # outside its state dict (a non-persistent buffer would stay garbage; test_weights checks).
-    model = skeleton.to_empty(device="cpu")
-    model.load_state_dict(state, strict=True)
-    return model, config
+    # The file's tensors become the network's, in its dtypes: no network holds a tensor outside
+    # its state dict (a non-persistent buffer would stay on the meta device; test_weights checks).
+    # Not `to_empty` and a copy: PyTorch's empty_like from meta imports sympy (0.5 s at start,
+    # and as much again at exit, tearing its objects down).
+    expected = skeleton.state_dict()
+    skeleton.load_state_dict({name: tensor.to(expected[name].dtype) for name, tensor in state.items()},
+                             strict=True, assign=True)
+    return skeleton, config
 
 
 def _card(path: Path) -> dict:
