@@ -5,7 +5,9 @@
 A float beauty can hold radiance past half floats' 65504 (a sun, a bulb): the network sees it
 clipped, and `Exposure.undo` gives the lamps back their rendered radiance. Prints the time of
 `Exposure().undo` (best of --repeats) on a 1080p and a 4K frame holding a sun (a disc of 1e5) and
-300 lone fireflies of 1e6 past the clip, and holding nothing past it; of fireflies through a pixel
+300 lone fireflies of 1e6 past the clip, and holding nothing past it, and on a 4K frame the
+layouts that cost most to group (a 1-px ring round the frame joined to a 2x2 core, two crossing
+tubes 2100 px long, 300 lone fireflies); of fireflies through a pixel
 filter (one sample of 1e6 or 1e7 among 4 or 16 a pixel, at 2000 places within its pixel), how
 many reach past the clip and how many of those are kept as lamps where the network took them down
 to 3000; and of a noisy bright area (gamma noise of 4 spp, its mean 0.3-0.9 of the clip), the share
@@ -38,6 +40,30 @@ def _sun_frame(height: int, width: int, rng: np.random.Generator, lamps: bool) -
         denoised = np.minimum(rendered, MAX_RADIANCE)
         denoised[:, ys, xs] = 3000.0
     return denoised, rendered
+
+
+def _hard_layouts(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """name -> a 4K rendered frame whose pixels past the clip are costly to group (`_joined_lamps`)."""
+    height, width = 2160, 3840
+    frames = {name: rng.gamma(4.0, BACKGROUND / 4.0, (3, height, width)).astype(np.float32)
+              for name in ("a ring round the frame and a 2x2 core", "two crossing 2100-px tubes",
+                           "300 lone fireflies")}
+    ring = frames["a ring round the frame and a 2x2 core"]
+    ring[:, [0, -1], :], ring[:, :, [0, -1]], ring[:, 1:3, 1:3] = 1e5, 1e5, 1e5
+    frames["two crossing 2100-px tubes"][:, 1000, 800:2900] = 1e5
+    frames["two crossing 2100-px tubes"][:, 30:2130, 1900] = 1e5
+    frames["300 lone fireflies"][:, rng.integers(0, height, 300), rng.integers(0, width, 300)] = 1e6
+    return frames
+
+
+def _best_ms(denoised: np.ndarray, rendered: np.ndarray, repeats: int) -> float:
+    """The least time of `repeats` runs of `Exposure().undo`, in ms."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        Exposure().undo(denoised, rendered, [True] * 3)
+        times.append(time.perf_counter() - start)
+    return min(times) * 1000
 
 
 def _filters() -> dict[str, tuple]:
@@ -81,13 +107,11 @@ def main() -> None:
     for name, (height, width) in {"1080p": (1080, 1920), "4K": (2160, 3840)}.items():
         for lamps in (True, False):
             denoised, rendered = _sun_frame(height, width, rng, lamps)
-            times = []
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                Exposure().undo(denoised, rendered, [True] * 3)
-                times.append(time.perf_counter() - start)
             what = "a sun and 300 fireflies past the clip" if lamps else "nothing past the clip"
-            print(f"{name}, {what}: {min(times) * 1000:.1f} ms")
+            print(f"{name}, {what}: {_best_ms(denoised, rendered, args.repeats):.1f} ms")
+    for what, rendered in _hard_layouts(np.random.default_rng(1)).items():
+        denoised = np.minimum(rendered, MAX_RADIANCE) * np.float32(0.9)
+        print(f"4K, {what} past the clip: {_best_ms(denoised, rendered, args.repeats):.1f} ms")
     print("| firefly | filter | spp | past the clip | kept as a lamp |\n|---|---|---|---|---|")
     for value in (1e6, 1e7):
         for name, (weight, integral) in _filters().items():
