@@ -457,21 +457,27 @@ class Booking:
     """The --max-mem (GiB, for the whole process) that runs a shot's frames: the least, below
     which a run is refused (`FrameCost.least_bytes`: in tiles where they cost less), and the
     least that holds them whole; each with RESIDENT_DRIFT to spare (`max_mem_gb`). What a farm
-    task should book as --memory: a task booked below `whole` tiles, below `least` is refused
-    where its process holds what this one does. `refused_below` (unrounded) is the --max-mem below
-    which it is refused even in a process holding RESIDENT_DRIFT less: a booking between the two
-    may run (a probe's 960x540 shot ran at 0.55 where `least` said 0.7)."""
+    task should book as --memory: a task booked below `whole` tiles, below `least` may be refused
+    where its process holds more than this one does. `accepted` is the least --max-mem the plan
+    takes in a process holding what this one does (rounded up to 0.01 GiB, without the drift: a
+    probe's 256x144 shot ran at 0.55 where `least` said 0.7); below it, such a process is refused.
+    `refused_below` (unrounded) is the --max-mem below which it is refused even in a process
+    holding RESIDENT_DRIFT less."""
 
     least: float
     whole: float
     refused_below: float = 0.0
+    accepted: float = 0.0
 
     @classmethod
     def of(cls, cost: FrameCost, resident: int) -> Booking:
         """The booking for `cost` frames in a process holding `resident` bytes before them."""
         whole = cost.held(1, False) + cost.whole_bytes()
-        refused_below = (resident - RESIDENT_DRIFT + cost.least_bytes() / GIVEN_SHARE) / 2**30
-        return cls(max_mem_gb(cost.least_bytes(), resident), max_mem_gb(whole, resident), refused_below)
+        needed = resident + cost.least_bytes() / GIVEN_SHARE + 1  # the byte `run_budget`'s int() may drop
+        refused_below = (needed - RESIDENT_DRIFT) / 2**30
+        accepted = math.ceil(needed / 2**30 * 100) / 100
+        return cls(max_mem_gb(cost.least_bytes(), resident), max_mem_gb(whole, resident), refused_below,
+                   accepted)
 
     @property
     def tiles(self) -> bool:
@@ -566,14 +572,16 @@ def max_mem_gb(frames: int, resident: int) -> float:
 
 
 def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
-    """Why a run of `cost` frames cannot fit `budget`, and what would: the --max-mem that runs
-    it (and where that tiles, the one that holds whole frames: `Booking`), fewer --aov layers
-    (`_fewer_layers`) or a smaller --temporal-radius (`_smaller_radius`)."""
+    """Why a run of `cost` frames cannot fit `budget`, and what would: the least --max-mem that
+    runs it in this process and the one with room for a process holding more (and where that
+    tiles, the one that holds whole frames: `Booking`), fewer --aov layers (`_fewer_layers`) or a
+    smaller --temporal-radius (`_smaller_radius`)."""
     booking = Booking.of(cost, resident)
     whole = f", in tiles (whole frames from {booking.whole:.1f})" if booking.tiles else ""
-    advice = [f"it runs with --max-mem {booking.least:.1f} or more (GiB, for the whole "
-              f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model) where that "
-              f"much memory is free{whole}",
+    advice = [f"it runs with --max-mem {booking.accepted:.2f} or more (GiB, for the whole "
+              f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model; "
+              f"{booking.least:.1f} leaves room for a process holding more) where that much memory "
+              f"is free{whole}",
               _fewer_layers(budget, cost, resident), _smaller_radius(budget, cost, resident, booking.least)]
     return (f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of these "
             f"frames needs about {_size(cost.least_bytes())} of host memory and this run may use "

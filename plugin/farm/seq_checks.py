@@ -216,7 +216,8 @@ def _check_booking(config: EngineConfig, frame: int, cost: FrameCost, max_mem: _
     or --max-mem given) that cannot hold the window of `frame`, the largest they read (what it
     costs: `cost`), even in tiles: each task reading it would be refused before its first frame,
     on every retry (`Booking.refused_below`). Warn where it may be refused (below
-    `Booking.least`), or holds them only in tiles. Each names the option to raise: booking more
+    `Booking.least`), naming the least --max-mem a process like this one takes (`accepted`), or
+    holds them only in tiles. Each names the option to raise: booking more
     --memory does not raise a --max-mem given. Sized as seq sizes a task (`host_memory.Booking`),
     for a process that holds what this one does once the model is loaded (a worker's may differ
     by a few tens of MiB)."""
@@ -236,8 +237,9 @@ def _check_booking(config: EngineConfig, frame: int, cost: FrameCost, max_mem: _
                          f"{booking.least:.1f} or more (GiB, each task's whole process), "
                          + (f"{booking.whole:.1f} for whole frames" if booking.tiles else "in whole frames"))
     if config.max_mem_gb < booking.least:
-        log.warning("%s: tasks whose process holds what this one does are refused; %s %.1f runs "
-                    "them (GiB, each task's whole process)", given, max_mem_from, booking.least)
+        log.warning("%s: a task is refused below --max-mem %.2f where its process holds what this one "
+                    "does, and may be above it where it holds more; %s %.1f runs them (GiB, each task's "
+                    "whole process)", given, booking.accepted, max_mem_from, booking.least)
     elif config.max_mem_gb < booking.whole:
         log.warning("%s: they denoise in tiles, more slowly; %s %.1f keeps whole frames",
                     given, max_mem_from, booking.whole)

@@ -851,7 +851,8 @@ def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequen
     refused = run_vfxdenoise(*args, "--max-mem", "0.5", cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr
     named = re.search(r"error: frame 1 \(96x64\): a 5-frame window of these frames needs about .* this run "
-                      r"may use .*; it runs with --max-mem (\d+\.\d) or more \(GiB, for the whole process",
+                      r"may use .*; it runs with --max-mem \d+\.\d\d or more \(GiB, for the whole process: "
+                      r".*; (\d+\.\d) leaves room for a process holding more\)",
                       refused.stderr)
     assert named, refused.stderr
     ran = run_vfxdenoise(*args, "--max-mem", named.group(1), cwd=tmp_path)

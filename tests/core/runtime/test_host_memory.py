@@ -20,6 +20,7 @@ from vfxdenoise.core.runtime.host_memory import (
     LAYER_BYTES_PER_PIXEL,
     MIN_PLANNED_TILE,
     PLANNED_MARGIN,
+    RESIDENT_DRIFT,
     Booking,
     FrameCost,
     HostPlan,
@@ -294,7 +295,7 @@ def test_tiles_are_planned_only_where_they_cost_less_than_whole_frames():
     whole = mid.held(1, False) + mid.whole_bytes()
     assert mid.least_bytes() == whole
     assert RESIDENT + whole >= 1.70 * GIB  # what whole frames held
-    named = rf"it runs with --max-mem {max_mem_gb(whole, RESIDENT):.1f} or more"
+    named = rf"it runs with --max-mem .*; {max_mem_gb(whole, RESIDENT):.1f} leaves room for a process"
     with pytest.raises(DeviceError, match=named):
         plan_host_memory(whole - 1, mid, 1001, RESIDENT)
     assert not plan_host_memory(_budget(max_mem_gb(whole, RESIDENT)), mid, 1001, RESIDENT).tiled
@@ -356,13 +357,34 @@ def test_the_max_mem_a_refusal_names_runs(cost):
     and was refused again): passed as --max-mem, the run is planned."""
     with pytest.raises(DeviceError) as refused:
         plan_host_memory(_budget(1), cost, 1001, RESIDENT)
-    named = re.search(r"it runs with --max-mem (\d+\.\d) or more \(GiB, for the whole process: 0\.37 GiB "
-                      r"of it Python, PyTorch and the model\)", str(refused.value))
+    named = re.search(r"it runs with --max-mem \d+\.\d\d or more \(GiB, for the whole process: 0\.37 GiB "
+                      r"of it Python, PyTorch and the model; (\d+\.\d) leaves room for a process holding "
+                      r"more\)", str(refused.value))
     assert named, refused.value
     max_mem = float(named.group(1))
     assert max_mem == max_mem_gb(cost.least_bytes(), RESIDENT)
     plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT)
     plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT + 60 * 2**20)  # holding more, too
+
+
+def test_a_refusal_names_the_least_max_mem_the_plan_takes_and_one_with_room_to_spare():
+    """A probe's 256x144 shot ran at --max-mem 0.55 where the refusal of 0.5 said "it runs with
+    --max-mem 0.7 or more": 0.7 keeps RESIDENT_DRIFT to spare and rounds up to 0.1. The refusal
+    names the least --max-mem its process's plan takes (to 0.01 GiB), which runs, 0.01 less
+    being refused, and the figure with room for a process holding more, which runs there too."""
+    for cost in (_cost(256, 144), _cost(960, 540), _cost(3840, 2160)):
+        with pytest.raises(DeviceError) as refused:
+            plan_host_memory(_budget(0.4), cost, 1001, RESIDENT)
+        named = re.search(r"it runs with --max-mem (\d+\.\d\d) or more \(GiB, for the whole process: 0\.37 "
+                          r"GiB of it Python, PyTorch and the model; (\d+\.\d) leaves room for a process "
+                          r"holding more\)", str(refused.value))
+        assert named, refused.value
+        least, roomy = float(named.group(1)), float(named.group(2))
+        assert least < roomy == max_mem_gb(cost.least_bytes(), RESIDENT)
+        plan_host_memory(_budget(least), cost, 1001, RESIDENT)
+        with pytest.raises(DeviceError):
+            plan_host_memory(_budget(round(least - 0.01, 2)), cost, 1001, RESIDENT)
+        plan_host_memory(_budget(roomy), cost, 1001, RESIDENT + RESIDENT_DRIFT)
 
 
 def test_a_refusal_suggests_fewer_layers_where_they_take_much_of_it():
