@@ -79,8 +79,8 @@ def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineCon
 def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
                             config: EngineConfig) -> None:
     """Warn of an albedo or normal the frame at `path` lacks and no `--albedo none`/`--normal
-    none` says it does: the network does less well without them (the sample shot: 34.38 dB with
-    both, 34.03 without the albedo, 34.09 without the normal, 33.81 without either), and a
+    none` says it does: the network does less well without them (the sample shot, to 0.1 dB: 34.4
+    with both, 34.0 without the albedo, 34.1 without the normal, 33.8 without either), and a
     render whose guides go by other names (a host that renamed its layers) is denoised so with
     nothing else to show for it (motion: `_warn_of_missing_motion`). Names the RGB layers the
     frame has, and what else could be named (`_guide_hints`). A guide whose layer was passed over
@@ -271,8 +271,8 @@ def unseen_motion(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     """What to say of a shot without a motion layer whose frames move (`motion_vectors.motion_unseen`,
     on the first pair `detect` would read: `_first_pair`), for seq's warning and info's note
     alike; '' where they do not, or `--motion none` says the render has none. Unwarped, the
-    neighbours of a moving shot help little or harm: the sample shot scores 32.64 dB without its
-    vectors, 34.38 with them; a checker moving 3 px a frame 23.66 dB, below its 24.13 at
+    neighbours of a moving shot help little or harm: the sample shot scores about 32.6 dB without its
+    vectors, 34.4 with them; a checker moving 3 px a frame 23.66 dB, below its 24.13 at
     --temporal-radius 0. Not a reason to shrink the window unasked: still shots lose 0.6-9.5 dB
     at radius 0 (BENCHMARKS.md, "Moving shots without motion vectors")."""
     if names_none(config.layers.get("motion")):
@@ -282,7 +282,7 @@ def unseen_motion(pattern: FramePattern, on_disk: list[int], config: EngineConfi
         return ""
     return (f"no motion layer, yet {measured} (still frames', by their noise, under "
             f"{MOVES_IN_PLACE:g}), so their neighbours are not warped onto them and help little or harm "
-            "(the sample shot: 32.64 dB without its vectors, 34.38 with them): render motion vectors and "
+            "(the sample shot: about 32.6 dB without its vectors, 34.4 with them): render motion vectors and "
             "name their layer with --motion, or pass --temporal-radius 0 where the shot moves throughout; "
             "--motion none goes on without them, unwarned")
 
