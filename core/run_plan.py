@@ -336,7 +336,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
                    else output_pattern if isinstance(output_pattern, FramePattern)
                    else parse_output_pattern(output_pattern, in_pattern))
     check_command_line(config)
-    outputs.refuse_output_pattern(in_pattern, out_pattern)
+    typed = output_pattern if isinstance(output_pattern, str) else None
+    outputs.refuse_output_pattern(in_pattern, out_pattern, typed=typed)
     run_frames, to_come = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)

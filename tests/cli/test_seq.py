@@ -428,6 +428,23 @@ def test_an_output_that_is_a_folder_or_has_no_frame_token_is_refused_naming_the_
     assert several.exit_code == 2 and "error: -o/--output: " in several.stderr
 
 
+def test_an_output_that_is_the_input_spelled_another_way_is_refused_naming_what_was_typed(
+        sequence_factory, tmp_path, monkeypatch):
+    """-o ./render.%04d.exr beside render.####.exr was refused (exit 2) as "-o/--output
+    render.####.exr is the input pattern", a spelling the user never typed: it names what was
+    typed, and the input it is."""
+    pattern = sequence_factory(name="render", frames=range(1, 3), height=8, width=8)
+    monkeypatch.chdir(Path(pattern).parent)
+    refused = _seq_here("render.####.exr", "-o", "./render.%04d.exr",
+                        "--model", tmp_path / "never-loaded.safetensors")
+    assert refused.exit_code == 2, refused.output
+    assert ("error: -o/--output ./render.%04d.exr is the input pattern (render.####.exr, spelled another "
+            "way): the outputs would replace the renders; choose another -o/--output") in refused.stderr
+    same = _seq_here("render.####.exr", "-o", "render.####.exr",
+                     "--model", tmp_path / "never-loaded.safetensors")
+    assert "error: -o/--output render.####.exr is the input pattern: the outputs" in same.stderr
+
+
 @pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
 def test_a_windows_drive_path_with_slashes_is_refused_as_input_and_output(sequence_factory, tmp_path,
                                                                          monkeypatch):

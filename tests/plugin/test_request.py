@@ -176,7 +176,8 @@ _REFUSED_AS_BUILT = [  # what seq refuses before it reads a frame, known from th
     ({"options": {"context_frames": "1-9x0"}}, "context_frames='1-9x0': '1-9x0' has a step of 0"),
     ({"options": {"context_frames": "9-1"}}, "context_frames='9-1': '9-1' runs backwards"),
     ({"output_pattern": "/r/a.####.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
-    ({"output_pattern": "/r/a.%04d.exr"}, "output_pattern /r/a.####.exr is the input pattern"),
+    ({"output_pattern": "/r/a.%04d.exr"}, "output_pattern /r/a.%04d.exr is the input pattern (/r/a.####.exr, "
+                                          "spelled another way)"),
     ({"output_pattern": "/o/a.####.tif"}, "output_pattern /o/a.####.tif does not end in .exr"),
     ({"output_pattern": "/o/a.exr"}, "output_pattern '/o/a.exr': the file name 'a.exr' has no frame token"),
     ({"output_pattern": "/o/####/a.exr"}, "output_pattern '/o/####/a.exr': the folder '/o/####' holds a "

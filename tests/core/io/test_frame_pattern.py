@@ -377,4 +377,5 @@ def test_seq_and_a_host_request_refuse_an_output_pattern_by_one_check(tmp_path, 
     else:
         reason = said.removesuffix("pick")
         assert by_seq.startswith(f"-o/--output {reason}")
-        assert by_request.startswith(f"output_pattern {reason}")
+        as_typed = output_pattern_problem(parse_pattern("shot/render.####.exr"), out, "pick", typed=output)
+        assert by_request.startswith(f"output_pattern {as_typed.removesuffix('pick')}")
