@@ -9,7 +9,8 @@ Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipelin
 `cat ... | head -1` does); `--debug` shows where. `seq --progress json` says it on stderr
 (`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
-print "Aborted!" and exit 1.
+print "Aborted!" and exit 1; SIGTERM 143. A command that says its cancel (`ReportsCancels`: seq)
+says it wherever in the command the cancel lands, its start-up too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+from typing import Protocol, runtime_checkable
 
 import click
 
@@ -39,6 +41,21 @@ STARTED = "started"
 # The exit status of a process whose stdout's reader went away: 128 + SIGPIPE (13 on Linux and
 # macOS), as a shell reports a tool that SIGPIPE ended (Python ignores the signal and raises instead).
 STDOUT_CLOSED_STATUS = 128 + 13
+# `ctx.meta`'s keys for the subcommand being run and its arguments as typed (`_Group`).
+COMMAND = "vfxdenoise.command"
+COMMAND_ARGS = "vfxdenoise.command_args"
+
+
+class Terminated(SystemExit):
+    """The exit SIGTERM raises (`_terminated`): a cancel, told apart from a command's own `sys.exit`."""
+
+
+@runtime_checkable
+class ReportsCancels(Protocol):
+    """A command that says a cancel (Ctrl-C's KeyboardInterrupt, SIGTERM's `Terminated`) itself,
+    given its arguments as typed: seq, whose --progress json events end with an `error` event."""
+
+    def report_cancel(self, cancel: BaseException, args: list[str]) -> None: ...
 
 
 class _Group(click.Group):
@@ -60,9 +77,15 @@ class _Group(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The command, its modules (torch among them) imported with interrupts held: a cancel
-        in that second is acted on once they are in (`interrupts`)."""
+        in that second is acted on once they are in (`interrupts`), and reported by the command
+        (`COMMAND`), known by then."""
         with InterruptsHeld():
-            return commands.load_command(name)
+            ctx.meta[COMMAND] = commands.load_command(name)
+            return ctx.meta[COMMAND]
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        ctx.meta[COMMAND_ARGS] = args[1:]  # for the command's cancel report: they may not parse
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context):
         def debug() -> bool:  # set by `cli`, once the group's own options are read
@@ -78,8 +101,9 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, UsageError) else 1)
-        except KeyboardInterrupt:
-            if debug():
+        except (KeyboardInterrupt, Terminated) as cancel:
+            _report_cancel(ctx, cancel)
+            if debug() or isinstance(cancel, Terminated):
                 raise
             sys.exit(128 + signal.SIGINT)
         except BrokenPipeError:  # stdout's reader went away: quiet, as a Unix tool (module docstring)
@@ -99,6 +123,14 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {unforeseen_error_message(exc)}", err=True)
             sys.exit(1)
+
+
+def _report_cancel(ctx: click.Context, cancel: BaseException) -> None:
+    """Have the command being run say `cancel`, where it says its cancels (`ReportsCancels`),
+    wherever the cancel landed: in its imports, its option parsing or its run."""
+    command = ctx.meta.get(COMMAND)
+    if isinstance(command, ReportsCancels):
+        command.report_cancel(cancel, ctx.meta.get(COMMAND_ARGS, []))
 
 
 def error_message(exc: Exception) -> str:
@@ -161,17 +193,33 @@ class _Prefixed(logging.Formatter):
 
 
 # A cancelled run unwinds in well under a second (frame locks released, temp files removed, the
-# error event written); one still running this long after SIGTERM is stuck in a thread.
+# error event written); one still running this long after a cancel is stuck in a thread.
 CANCEL_GRACE_SECONDS = 30.0
+
+
+def _interrupted(signum: int, frame) -> None:
+    """Ctrl-C (SIGINT; the host plugins' cancel too) raises KeyboardInterrupt, as Python's own
+    handler does, once (`_cancelling`)."""
+    _cancelling(signum)
+    raise KeyboardInterrupt
 
 
 def _terminated(signum: int, frame) -> None:
     """SIGTERM (a farm engine cancelling or pre-empting a task) unwinds like Ctrl-C: the frame
-    locks are released, so the task requeued on another host is not refused as a live run's.
-    Should the unwind hang, the process still ends (`_exit_if_stuck`)."""
+    locks are released, so the task requeued on another host is not refused as a live run's."""
+    _cancelling(signum)
+    raise Terminated(128 + signum)
+
+
+def _cancelling(signum: int) -> None:
+    """From the first cancel on, Ctrl-C is ignored: an impatient second one, landing in the
+    unwind, a library's exit hook or the interpreter's shutdown (where Python's default handler,
+    restored, kills the process by SIGINT), turned exit 130 into a death by signal or a traceback.
+    Should the unwind hang, the process still ends (`_exit_if_stuck`); SIGTERM still cancels it
+    (exit 143), SIGKILL kills it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_if_stuck, args=(128 + signum,), name="cancel-watchdog",
                      daemon=True).start()
-    sys.exit(128 + signum)
 
 
 def _exit_if_stuck(status: int) -> None:
@@ -188,13 +236,14 @@ def _exit_if_stuck(status: int) -> None:
 def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
     tensors before any is made (`cpu_memory`), SIGTERM is caught (`_terminated`), and SIGINT
-    interrupts as Ctrl-C does even where the parent left it ignored (a shell's background job, a
-    host application): the host plugins cancel a run with it. The commands learn when the process
-    started (`STARTED`: as /proc tells it, else now), so that seq's summary counts its start-up."""
+    interrupts as Ctrl-C does (`_interrupted`) even where the parent left it ignored (a shell's
+    background job, a host application): the host plugins cancel a run with it. The commands learn
+    when the process started (`STARTED`: as /proc tells it, else now), so that seq's summary counts
+    its start-up."""
     started = time.perf_counter() - (seconds_running() or 0.0)
     keep_freed_memory()
     signal.signal(signal.SIGTERM, _terminated)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupted)
     cli(prog_name="vfxdenoise", obj={STARTED: started})
 
 

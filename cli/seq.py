@@ -65,14 +65,12 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
     """`denoise_sequence` with the settings seq's `options` give (`_engine_config`: --model-sha256
     too, which the run checks the weights --model names against before any frame is read), then
     with --progress json (`events` the stream for them) its `done` event; a refusal (--resume with
-    --overwrite too), a failure or a cancel is an `error` event instead, so a pipeline reading the
-    events learns why the run stopped: a cancel that comes once the frames are written but before
-    the process ends (exit 130 or 143) too, after `done`. A cancel (SIGTERM from a farm engine,
-    Ctrl-C) is said on stderr as well. Every `error` event names its error's class: a cancel's is
-    'DenoiseCancelled', what a host's runner raises for its own cancel; and holds the error's data
-    (`error_details`: a locked frame's path and owner, the missing frames...), which the host's
-    runner gives its error as an in-process run's has it. The summary counts the process's
-    start-up before the run (`_startup_seconds`)."""
+    --overwrite too) or a failure is an `error` event instead, so a pipeline reading the events
+    learns why the run stopped; a cancel is said by the command wherever it lands (`_Seq`). Every
+    `error` event names its error's class and holds the error's data (`error_details`: a locked
+    frame's path and owner, the missing frames...), which the host's runner gives its error as an
+    in-process run's has it. The summary counts the process's start-up before the run
+    (`_startup_seconds`)."""
     try:
         config, startup = _engine_config(options), _startup_seconds()
         summary = denoise_sequence(pattern, output, frames, config, progress=report)
@@ -83,14 +81,6 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
             _emit(_done_event(summary), events)
         return summary
     except _EventsClosed:
-        raise
-    except (KeyboardInterrupt, SystemExit) as exc:
-        how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"signal (exit status {exc.code})"
-        message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
-                   "again with --resume to finish")
-        if events is not None:
-            _emit(error_event(message, DenoiseCancelled.__name__), events)
-        click.echo(f"error: {message}", err=True)
         raise
     except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
         if events is not None:  # by its class, which the host's runner keeps (`RunnerError.kind`)
@@ -146,6 +136,23 @@ def _wants_events(args: list[str]) -> bool:
     return option_value(seq, "--progress", args) == "json"
 
 
+class _Seq(JsonUsageErrors):
+    """seq's click command, which says a cancel (SIGTERM from a farm engine, Ctrl-C) wherever in
+    the command it lands (`main.ReportsCancels`): while its modules import, before the run, or
+    after its `done` event (exit 130 or 143 all the same)."""
+
+    def report_cancel(self, cancel: BaseException, args: list[str]) -> None:
+        """The cancel on stderr and, with --progress json (on `args` as typed), as an `error` event
+        of class 'DenoiseCancelled', what a host's runner raises for its own cancel."""
+        how = "Ctrl-C" if isinstance(cancel, KeyboardInterrupt) else f"signal (exit status {cancel.code})"
+        message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
+                   "again with --resume to finish")
+        if _wants_events(args):
+            with contextlib.suppress(_EventsClosed):  # its reader gone: stderr says it alone
+                _emit(error_event(message, DenoiseCancelled.__name__))
+        click.echo(f"error: {message}", err=True)
+
+
 def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
     """A frame spec option's value, given at most once: given twice, the last would win silently
     (a farm task's chunk `--frames` followed by another in the job's further seq options would each
@@ -158,7 +165,7 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 
 # A command line click refuses (an option's bad value) is an `error` event too under --progress json,
 # as every other refusal is: a pipeline reading the events alone learns why.
-@click.command("seq", cls=JsonUsageErrors, wants_json=_wants_events, emit=_emit)
+@click.command("seq", cls=_Seq, wants_json=_wants_events, emit=_emit)
 @click.argument("pattern")
 @click.option("-o", "--output",
               help="Output frame pattern [default: <name>_denoised.####.exr beside the input].")

@@ -4,6 +4,7 @@ the next run cleans temp and lock files, and --resume finishes the shot bit-iden
 from __future__ import annotations
 
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -168,11 +169,11 @@ import os, signal, sys
 from vfxdenoise.cli import main
 
 
-class InterruptNumpysImport:  # a Ctrl-C while torch imports numpy, as a cancel in the first second
+class InterruptNumpysImport:  # a cancel while torch imports numpy, as one in the first second
     def find_spec(self, name, path=None, target=None):
         if name == "numpy":
             sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), int(os.environ["CANCEL_SIGNAL"]))
 
 
 assert "numpy" not in sys.modules
@@ -182,15 +183,48 @@ main.main()
 """
 
 
-def test_a_cancel_while_the_command_imports_torch_ends_the_run(long_shot, tmp_path, tiny_weights):
+@pytest.mark.parametrize(("cancel", "said"), [(signal.SIGINT, "Ctrl-C"),
+                                              (signal.SIGTERM, "signal (exit status 143)")])
+def test_a_cancel_while_the_command_imports_torch_ends_the_run_saying_so(long_shot, tmp_path, tiny_weights,
+                                                                         cancel, said):
     """torch's start-up swallows an exception raised while it imports numpy: a Ctrl-C or SIGTERM
-    then was lost (the run went on to the end, exit 0) or failed it later with exit 1."""
+    then was lost (the run went on to the end, exit 0) or failed it later with exit 1. A cancel
+    then, before the run's own code, exited 130 or 143 with no `error:` line and no `error` event,
+    where a pipeline reading the events learns every cancel from one."""
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING, *cli_argv(
-        long_shot.text, "-o", out / "o.####.exr", model=tiny_weights)[1:]],
-        capture_output=True, text=True, timeout=120)
-    assert run.returncode == 128 + signal.SIGINT, run.stderr
+        long_shot.text, "-o", out / "o.####.exr", model=tiny_weights, progress="json")[1:]],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "CANCEL_SIGNAL": str(int(cancel))})
+    assert run.returncode == 128 + cancel, run.stderr
     assert not out.exists() and "Traceback" not in run.stderr
+    message = f"cancelled by {said}: the frames reported written are complete on disk"
+    events = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(e["event"], e["error_class"]) for e in events] == [("error", "DenoiseCancelled")], events
+    assert events[0]["message"].startswith(message)
+    assert run.stderr.count("error: cancelled") == 1 and f"error: {message}" in run.stderr
+
+
+def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, tmp_path, tiny_weights):
+    """An impatient second (and third) Ctrl-C, coming while the first's unwind ends the run or the
+    interpreter shuts down, mostly ended the process killed by SIGINT (Python's default handler
+    restored by then), or with a traceback from a library's exit hook, not with exit 130."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
+                                    progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    events = [json.loads(run.stdout.readline())]
+    while events[-1]["event"] != "frame":
+        events.append(json.loads(run.stdout.readline()))
+    run.send_signal(signal.SIGINT)
+    while events[-1]["event"] != "error":  # the run has unwound: the process is ending
+        events.append(json.loads(run.stdout.readline()))
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGINT, stderr
+    assert stdout == "" and stderr.count("error: cancelled by Ctrl-C") == 1 and "Traceback" not in stderr
+    assert not _leftovers(out)
 
 
 def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
