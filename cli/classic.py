@@ -141,7 +141,8 @@ def classic() -> None:
 @click.option("--arch", required=True, type=click.Choice(ARCHITECTURES), help="Architecture to train.")
 @_data_options
 @click.option("--noise", "noise_spec", default=None,
-              help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'. "
+              help="Synthetic noise, e.g. gaussian:25, 'gaussian:0-55|saltpepper:0-0.2'; "
+                   "gaussian:0-55+clip clips it to 0-1, as an 8/16-bit file holds it. "
                    "Default for sidd/renoir: their real noisy captures.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help=f"Optimiser steps (default {CLASSIC_STEPS}).")
@@ -237,7 +238,9 @@ def bm3d_method() -> Method:
               help="Expected architecture of each --model, in order (optional check).")
 @_data_options
 @click.option("--noise", "noise_specs", multiple=True,
-              help="Noise condition (repeat for several); 'real' = the dataset's own noisy images.")
+              help="Noise condition (repeat for several), e.g. gaussian:25 or gaussian:25+clip "
+                   "(clipped to 0-1, as an 8/16-bit file holds it); 'real' = the dataset's own "
+                   "noisy images.")
 @click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True,
               help="'all' for a folder that is only an evaluation set.")
 @click.option("--bm3d/--no-bm3d", "with_bm3d", default=True, show_default=True,

@@ -3,7 +3,7 @@
 Images are float arrays with values in [0, 1], any shape (e.g. (C, H, W)); every model is called
 as `noise(clean, rng)` with a `numpy.random.Generator`, so results are reproducible from a seed.
 Noisy values are not clipped: Gaussian noise on a white pixel goes above 1, as in the DnCNN/BM3D
-literature (clip when writing an 8-bit file, not before scoring).
+literature (clip when writing an 8-bit file, not before scoring), unless a chain ends in `clip`.
 
 Specs (the CLI's `--noise`) are `name:args`, args positional or `key=value`, comma separated:
 
@@ -17,6 +17,9 @@ Specs (the CLI's `--noise`) are `name:args`, args positional or `key=value`, com
     poisson:50+gaussian:10   a chain, applied left to right: shot noise, then read noise (the
                              camera's order; the other way round, Poisson of values already
                              noisy and clipped at 0, adds a bias in the dark)
+    gaussian:25+clip         the chain's values clipped to [0, 1], as an 8- or 16-bit file holds
+                             them; last in a chain only, and a choice's options clip each on its
+                             own (gaussian:0-55+clip|poisson:30+clip)
     gaussian:0-55|saltpepper:0-0.2   a choice: one of them, picked uniformly per call
     none                     the clean image itself
 
@@ -134,6 +137,17 @@ class Speckle:
 
 
 @dataclass(frozen=True)
+class Clip:
+    """Values clipped to [0, 1], as an 8- or 16-bit image file holds a noisy image (a chain's last
+    link: a model meant for such files learns the noise they hold, not what lies beyond 0 and 1)."""
+
+    spec: str = "clip"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return np.clip(_float(clean), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class Chain:
     """Several noises applied one after another (e.g. shot noise then read noise)."""
 
@@ -176,6 +190,8 @@ _KINDS = {
     "saltpepper": _Kind(SaltPepper, ("density", "salt"), {"density": (0.0, 1.0), "salt": (0.0, 1.0)}, "0.1"),
     "speckle": _Kind(Speckle, ("sigma",), {"sigma": (0.0, 10.0)}, "0.2"),
 }
+# The link that ends a chain by clipping its values to [0, 1].
+CLIP = "clip"
 # Sigma is given on the 0-255 scale unless the spec says `scale=`.
 GAUSSIAN_SCALE = 255.0
 _ALIASES = {"gauss": "gaussian", "awgn": "gaussian", "shot": "poisson", "s&p": "saltpepper",
@@ -249,15 +265,44 @@ def _gaussian_on_unit_scale(values: dict[str, Param], text: str) -> dict[str, Pa
     return values
 
 
+def _check_clip(links: list[str], option: str) -> None:
+    """Refuse a `clip` with parameters, alone, or before the chain's end: a file clips what the
+    whole chain gives, once."""
+    names = [link.partition(":")[0].strip().lower() for link in links]
+    for index, (name, link) in enumerate(zip(names, links)):
+        if name != CLIP:
+            continue
+        if link.partition(":")[2].strip():
+            raise NoiseSpecError(f"noise '{option}': clip takes no parameters (it clips to [0, 1]); "
+                                 "write it bare, e.g. gaussian:25+clip")
+        if len(links) == 1:
+            raise NoiseSpecError(f"noise '{option}': clip needs a noise before it (it clips what "
+                                 "the chain gives to [0, 1]), e.g. gaussian:25+clip")
+        if index != len(links) - 1:
+            others = "+".join(link.strip() for link, n in zip(links, names) if n != CLIP)
+            raise NoiseSpecError(f"noise '{option}': clip must come last in its chain (a file "
+                                 f"clips what the whole chain gives), e.g. {others}+clip")
+
+
+def _parse_chain(option: str) -> Noise:
+    """One option of a choice: a noise, or noises joined by '+' and applied left to right."""
+    texts = _CHAIN_JOIN.split(option)
+    _check_clip(texts, option.strip())
+    links = [_parse_one(text) for text in texts]
+    return links[0] if len(links) == 1 else Chain(tuple(links), spec=option.strip())
+
+
 def _parse_one(text: str) -> Noise:
-    """One noise of a chain: `name:args`, or none."""
+    """One noise of a chain: `name:args`, none, or clip."""
     name, _, args = text.strip().partition(":")
     name = _ALIASES.get(name.strip().lower(), name.strip().lower())
     if name in ("none", "clean"):
         return Identity()
+    if name == CLIP:
+        return Clip()
     if name not in _KINDS:
-        raise NoiseSpecError(f"unknown noise '{name}' in '{text}'; use one of "
-                             f"{', '.join(_KINDS)} or none (e.g. gaussian:25, saltpepper:0.1)")
+        raise NoiseSpecError(f"unknown noise '{name}' in '{text}'; use one of {', '.join(_KINDS)} or "
+                             "none, and clip to end a chain (e.g. gaussian:25, gaussian:25+clip)")
     kind = _KINDS[name]
     values = _parse_values(name, kind, args, text)
     _check_limits(kind, values, text)
@@ -275,8 +320,7 @@ def parse_noise(spec: str) -> Noise:
         if not option.strip():
             raise NoiseSpecError(f"noise '{spec.strip()}': an empty choice (nothing between or beside "
                                  "the '|'s); give a noise on each side, e.g. gaussian:25|saltpepper:0.1")
-        links = [_parse_one(link) for link in _CHAIN_JOIN.split(option)]
-        parsed.append(links[0] if len(links) == 1 else Chain(tuple(links), spec=option.strip()))
+        parsed.append(_parse_chain(option))
     return parsed[0] if len(parsed) == 1 else Choice(tuple(parsed), spec=spec.strip())
 
 

@@ -88,6 +88,7 @@ def test_epochs_option_and_real_noise_default_for_sidd(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--dataset", "mnist"], "--noise is required for mnist"),
     (["--dataset", "mnist", "--noise", "gaussian:900"], "sigma must lie in"),
+    (["--dataset", "mnist", "--noise", "gaussian:25+clip+poisson:30"], "clip must come last in its chain"),
     (["--dataset", "mnist", "--noise", "gaussian:25", "--steps", "3", "--epochs", "1"], "not both"),
     (["--dataset", "mnist", "--noise", "gaussian:25", "--model-option", "width=3"], "does not fit dncnn"),
     (["--dataset", "mnist", "--noise", "gaussian:25", "--model-option", "depth"], "not KEY=VALUE"),
@@ -288,6 +289,24 @@ def test_eval_results_hold_a_whole_table_for_a_choice_of_noises_and_say_bm3d_onl
     assert "| gaussian:0-55\\|saltpepper:0-0.2 PSNR / SSIM |" in table[0]
     assert run("classic", "eval", *common, "--out", tmp_path / "b").exit_code == 0
     assert "BM3D is given the noise level" in (tmp_path / "b" / "results.md").read_text()
+
+
+def test_clipped_noise_trains_and_is_scored_under_its_own_name(trained, tmp_path):
+    """`+clip` (noise as an 8-bit file holds it) is a spec like the others: the card records it
+    and the eval table gives it a column beside the unclipped condition."""
+    data, model = trained
+    result = run("classic", "train", "--arch", "dncnn", "--dataset", "fashion-mnist", "--data", data,
+                 "--noise", "gaussian:0-55+clip", "--steps", "2", "--batch", "2", "--val-images", "1",
+                 "--out", tmp_path / "m", "--device", "cpu", *TINY)
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert card["training"]["noise"] == "gaussian:0-55+clip"
+    result = run("classic", "eval", "--model", model, "--dataset", "fashion-mnist", "--data", data,
+                 "--noise", "gaussian:50+clip", "--noise", "gaussian:50", "--limit", "1", "--no-bm3d",
+                 "--device", "cpu", "--out", tmp_path / "e")
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "e" / "results.md").read_text()
+    assert "| gaussian:50+clip PSNR / SSIM | gaussian:50 PSNR / SSIM |" in header
 
 
 def test_eval_results_json_is_strict_json_with_null_for_an_exact_image(trained, tmp_path):

@@ -7,6 +7,7 @@ from vfxdenoise.core.classic.datasets import ImagePair
 from vfxdenoise.core.classic.noise import (
     Chain,
     Choice,
+    Clip,
     Gaussian,
     Identity,
     Poisson,
@@ -116,6 +117,32 @@ def test_chain_applies_left_to_right_and_variances_add():
     assert noisy.var() == pytest.approx(0.5 / 50 + (10 / 255) ** 2, rel=0.02)
 
 
+@pytest.mark.parametrize("spec", ["gaussian:25+clip", "poisson:5+gaussian:0-55+clip", "speckle:0.5+CLIP"])
+def test_clip_keeps_the_chain_s_noise_within_0_1_as_a_file_holds_it(spec):
+    """Clipping draws nothing: the same seed gives the unclipped chain's values, clipped."""
+    clean = np.random.default_rng(0).random((3, 64, 64)).astype(np.float32)
+    clean[:, :8] = 1.0
+    clean[:, 8:16] = 0.0
+    noisy = add_noise(clean, spec, seed=5)
+    unclipped = add_noise(clean, spec.rpartition("+")[0], seed=5)
+    assert unclipped.min() < 0 or unclipped.max() > 1
+    np.testing.assert_array_equal(noisy, np.clip(unclipped, 0.0, 1.0))
+    assert noisy.dtype == np.float32 and isinstance(parse_noise(spec).parts[-1], Clip)
+
+
+def test_clip_leaves_values_inside_0_1_as_the_chain_gives_them():
+    clean = flat(0.5)
+    noisy = parse_noise("gaussian:10+clip")(clean, rng(9))  # 12.75 sigmas from either end
+    assert noisy.std() == pytest.approx(10 / 255, rel=0.01)
+    assert gaussian_sigma(parse_noise("gaussian:10+clip")) is None  # BM3D measures clipped noise
+
+
+def test_clip_applies_to_its_own_option_of_a_choice():
+    model = parse_noise("gaussian:50+clip|gaussian:50")
+    assert isinstance(model, Choice) and isinstance(model.options[0], Chain)
+    assert model.options[0].spec == "gaussian:50+clip" and isinstance(model.options[1], Gaussian)
+
+
 def test_choice_picks_each_option_about_equally_often():
     model = parse_noise("gaussian:25|saltpepper:0.1|none")
     assert isinstance(model, Choice) and isinstance(model.options[2], Identity)
@@ -156,6 +183,11 @@ def test_salt_pepper_class_keeps_its_spec():
     # An empty option was read as a noise named '': "unknown noise '' in ''", naming neither.
     ("gaussian:25|", r"noise 'gaussian:25\|': an empty choice .* e\.g\. gaussian:25\|saltpepper:0\.1"),
     ("gaussian:25|| poisson:30", r"noise 'gaussian:25\|\| poisson:30': an empty choice"),
+    ("gaussian:25+clp", "unknown noise 'clp' in 'clp'; use one of .* and clip to end a chain"),
+    ("gaussian:25+clip:0-255", r"noise 'gaussian:25\+clip:0-255': clip takes no parameters"),
+    ("clip", r"noise 'clip': clip needs a noise before it .* e\.g\. gaussian:25\+clip"),
+    ("gaussian:25+clip+saltpepper:0.1", r"noise 'gaussian:25\+clip\+saltpepper:0\.1': clip must come last"),
+    ("gaussian:25+clip+clip", "clip must come last"),
 ])
 def test_bad_specs_raise_noise_spec_errors_naming_the_problem(spec, words):
     with pytest.raises(NoiseSpecError, match=words):
