@@ -337,7 +337,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
                    else parse_output_pattern(output_pattern, in_pattern))
     check_command_line(config)
     typed = output_pattern if isinstance(output_pattern, str) else None
-    outputs.refuse_output_pattern(in_pattern, out_pattern, typed=typed)
+    typed_input = input_pattern if isinstance(input_pattern, str) else None
+    outputs.refuse_output_pattern(in_pattern, out_pattern, typed=typed, typed_input=typed_input)
     run_frames, to_come = _frames_asked(in_pattern, frames, config)
     headers = FrameHeaders()
     checked = check_before_first_frame(in_pattern, out_pattern, run_frames, config, read_header=headers)

@@ -208,5 +208,6 @@ def _output_problem(input_pattern: str | None, output_pattern: str) -> str | Non
         return None
     given = pattern_from_text(input_pattern) if input_pattern is not None else None
     problem = output_pattern_problem(given, out, "choose another (None writes them beside the inputs "
-                                     "as <name>_denoised.####.exr)", typed=output_pattern)
+                                     "as <name>_denoised.####.exr)", typed=output_pattern,
+                                     typed_input=input_pattern)
     return f"output_pattern {problem}" if problem else None

@@ -530,18 +530,21 @@ def pattern_problem(text: str) -> str | None:
 
 
 def output_pattern_problem(in_pattern: FramePattern | None, out_pattern: FramePattern, instead: str,
-                           frame: int = EXAMPLE_FRAME, typed: str | None = None) -> str | None:
+                           frame: int = EXAMPLE_FRAME, typed: str | None = None,
+                           typed_input: str | None = None) -> str | None:
     """What makes `out_pattern` an output no run can write, whichever frames it writes: the input
     pattern itself, however its frame token is spelled (`in_pattern`; None: not compared), or a
     `frame`'s file not ending in .exr; None otherwise. Said from the pattern on (the caller names
     it: seq's -o/--output, a host request's output_pattern), as `typed` where the caller has the
-    text given (a spelling the user never typed is no help finding the option), `instead` saying
-    what to choose in place of the input pattern. seq (`outputs.check_writable`) and a host's
-    request as it is built (`plugin.request`) refuse by this one check."""
+    text given (a spelling the user never typed is no help finding the option), and the input as
+    `typed_input` alike, `instead` saying what to choose in place of the input pattern. seq
+    (`outputs.check_writable`) and a host's request as it is built (`plugin.request`) refuse by
+    this one check."""
     named = typed or out_pattern.text
     if in_pattern is not None and out_pattern.with_name(directory=out_pattern.directory.absolute()) == \
             in_pattern.with_name(directory=in_pattern.directory.absolute()):
-        spelled = "" if named == in_pattern.text else f" ({in_pattern.text}, spelled another way)"
+        input_named = typed_input or in_pattern.text
+        spelled = "" if named == input_named else f" ({input_named}, spelled another way)"
         return f"{named} is the input pattern{spelled}: the outputs would replace the renders; {instead}"
     if out_pattern.path(frame).suffix.lower() != ".exr":
         return f"{named} does not end in .exr, and the outputs are OpenEXR files; name them .exr"

@@ -74,15 +74,16 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
 
 
 def refuse_output_pattern(in_pattern: FramePattern, out_pattern: FramePattern,
-                          frame: int = EXAMPLE_FRAME, typed: str | None = None) -> None:
+                          frame: int = EXAMPLE_FRAME, typed: str | None = None,
+                          typed_input: str | None = None) -> None:
     """Raise UsageError for an output pattern no run can take, as written, whichever frames it
     writes (none, all missing, too; `frame`, the first it writes, names its file):
     `output_pattern_problem`'s, which a host's request is refused by as it is built too, naming
-    the pattern as `typed` where given. seq asks before it looks at the frames on disk too, so a
-    missing frame does not make it exit 1."""
+    the patterns as `typed` and `typed_input` where given. seq asks before it looks at the frames
+    on disk too, so a missing frame does not make it exit 1."""
     problem = output_pattern_problem(in_pattern, out_pattern, "choose another -o/--output (without it "
                                      "they are written beside the inputs as <name>_denoised.####.exr)",
-                                     frame, typed)
+                                     frame, typed, typed_input)
     if problem:
         raise UsageError(f"-o/--output {problem}")
 

@@ -443,6 +443,9 @@ def test_an_output_that_is_the_input_spelled_another_way_is_refused_naming_what_
     same = _seq_here("render.####.exr", "-o", "render.####.exr",
                      "--model", tmp_path / "never-loaded.safetensors")
     assert "error: -o/--output render.####.exr is the input pattern: the outputs" in same.stderr
+    printf = _seq_here("render.%04d.exr", "-o", "render.%04d.exr",
+                       "--model", tmp_path / "never-loaded.safetensors")
+    assert "error: -o/--output render.%04d.exr is the input pattern: the outputs" in printf.stderr
 
 
 @pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")

@@ -209,6 +209,14 @@ def test_an_input_pattern_seq_refuses_is_refused_as_the_request_is_built(pattern
     assert str(refused.value).startswith(f"input_pattern '{pattern}': ") and words in str(refused.value)
 
 
+def test_an_output_pattern_typed_as_the_input_pattern_is_named_so_not_as_spelled_another_way():
+    """Nuke writes both patterns with %04d: a request with its output over its input was refused as
+    "output_pattern /r/a.%04d.exr is the input pattern (/r/a.####.exr, spelled another way)"."""
+    with pytest.raises(PluginError) as refused:
+        DenoiseRequest("/r/a.%04d.exr", output_pattern="/r/a.%04d.exr")
+    assert "output_pattern /r/a.%04d.exr is the input pattern: the outputs" in str(refused.value)
+
+
 @pytest.mark.parametrize(("setting", "words"), _REFUSED_AS_BUILT,
                          ids=[str(setting) for setting, _ in _REFUSED_AS_BUILT])
 def test_what_seq_refuses_before_its_first_frame_is_refused_as_the_request_is_built(setting, words):

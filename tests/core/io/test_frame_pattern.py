@@ -379,3 +379,17 @@ def test_seq_and_a_host_request_refuse_an_output_pattern_by_one_check(tmp_path, 
         assert by_seq.startswith(f"-o/--output {reason}")
         as_typed = output_pattern_problem(parse_pattern("shot/render.####.exr"), out, "pick", typed=output)
         assert by_request.startswith(f"output_pattern {as_typed.removesuffix('pick')}")
+
+
+def test_an_output_typed_as_the_input_was_is_not_said_to_spell_it_another_way():
+    """`seq render.%04d.exr -o render.%04d.exr` (Nuke's spelling, the same for both) was refused as
+    "render.%04d.exr is the input pattern (render.####.exr, spelled another way)": an input spelling
+    nobody typed, said to differ from one typed the same. The input is named as typed too."""
+    typed_input = "shot/render.%04d.exr"
+    given = parse_pattern(typed_input)
+    same = output_pattern_problem(given, given, "pick", typed=typed_input, typed_input=typed_input)
+    assert same == f"{typed_input} is the input pattern: the outputs would replace the renders; pick"
+    other = output_pattern_problem(given, parse_pattern("./shot/render.$F4.exr"), "pick",
+                                   typed="./shot/render.$F4.exr", typed_input=typed_input)
+    assert other.startswith(f"./shot/render.$F4.exr is the input pattern ({typed_input}, spelled another "
+                            "way):")
