@@ -23,6 +23,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# Imported with the module, not at a frame's first lamp or lobe: a CPU run's memory plan counts what
+# the process holds before its frames (`host_memory.resident_bytes`), and these hold ~23 MiB.
+from scipy.ndimage import maximum_filter
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
 from vfxdenoise.core.sanitize import MAX_RADIANCE
@@ -210,11 +216,9 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     value (a box filter's render: one pass to find none)."""
     if not (rendered < 0).any():  # NaN compares False
         return back
-    # scipy: 2.9x faster than torch's max_pool2d on a CPU frame; imported for renders with lobes only
-    from scipy.ndimage import maximum_filter
-
     lobes = np.nan_to_num(np.minimum(rendered, 0.0), nan=0.0, neginf=0.0)  # -Inf is broken, not a lobe
-    near = maximum_filter(back.max(axis=0), size=2 * LOBE_REACH + 1, mode="nearest")
+    brightest = back.max(axis=0).astype(np.float32, copy=False)  # scipy's filters take no float16
+    near = maximum_filter(brightest, size=2 * LOBE_REACH + 1, mode="nearest")
     np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
     return (back + lobes).astype(back.dtype, copy=False)
 
@@ -282,10 +286,6 @@ def _groups(ys: np.ndarray, xs: np.ndarray, lamps: np.ndarray,
     joined = (flat[place] == around) & (place != rest)
     if not joined.any():  # lone fireflies: each its own group
         return nodes, 0
-    # scipy.sparse: ~160 modules, 0.6-0.8 s to import on 2 loaded cores: only once pixels past the clip join
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import connected_components
-
     pairs = np.broadcast_to(nodes[rest], around.shape)[joined], nodes[place[joined]]
     graph = coo_array((np.ones(len(pairs[0]), dtype=bool), pairs), shape=(len(ys) + 1, len(ys) + 1))
     names = connected_components(graph, directed=False)[1].astype(np.intp)

@@ -78,8 +78,6 @@ def _check_inprocess() -> None:
     try:
         importlib.import_module("torch")
         importlib.import_module("vfxdenoise.core.engine")
-        for module in ("scipy.ndimage", "scipy.sparse.csgraph"):  # `core.exposure` imports them late
-            importlib.import_module(module)
     except (ImportError, OSError) as exc:  # OSError: a shared library torch loads is missing
         first = next((line.strip(" :") for line in str(exc).splitlines() if line.strip(" :")),
                      type(exc).__name__)  # torch's own advice after it is on building from source
