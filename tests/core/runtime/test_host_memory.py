@@ -349,6 +349,16 @@ def test_a_frame_counts_what_its_layers_features_take(tmp_path):
     assert both.with_layers(0).whole_bytes() == plain.whole_bytes()
 
 
+def _named_max_mems(refusal: Exception) -> tuple[float, float]:
+    """The two --max-mem figures a refusal names: the least its process's plan takes, and the one
+    with room for a process holding more."""
+    named = re.search(r"it runs with --max-mem (\d+\.\d\d) or more \(GiB, for the whole process: 0\.37 GiB "
+                      r"of it Python, PyTorch and the model; (\d+\.\d) leaves room for a process holding "
+                      r"more\)", str(refusal))
+    assert named, refusal
+    return float(named.group(1)), float(named.group(2))
+
+
 @pytest.mark.parametrize("cost", [_cost(7680, 4320), _cost(7680, 4320, frames=3), _cost(1920, 1080),
                                   _light_groups(1920, 1080, layers=6), _light_groups(960, 540, layers=6)])
 def test_the_max_mem_a_refusal_names_runs(cost):
@@ -357,11 +367,7 @@ def test_the_max_mem_a_refusal_names_runs(cost):
     and was refused again): passed as --max-mem, the run is planned."""
     with pytest.raises(DeviceError) as refused:
         plan_host_memory(_budget(1), cost, 1001, RESIDENT)
-    named = re.search(r"it runs with --max-mem \d+\.\d\d or more \(GiB, for the whole process: 0\.37 GiB "
-                      r"of it Python, PyTorch and the model; (\d+\.\d) leaves room for a process holding "
-                      r"more\)", str(refused.value))
-    assert named, refused.value
-    max_mem = float(named.group(1))
+    max_mem = _named_max_mems(refused.value)[1]
     assert max_mem == max_mem_gb(cost.least_bytes(), RESIDENT)
     plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT)
     plan_host_memory(_budget(max_mem), cost, 1001, RESIDENT + 60 * 2**20)  # holding more, too
@@ -375,11 +381,7 @@ def test_a_refusal_names_the_least_max_mem_the_plan_takes_and_one_with_room_to_s
     for cost in (_cost(256, 144), _cost(960, 540), _cost(3840, 2160)):
         with pytest.raises(DeviceError) as refused:
             plan_host_memory(_budget(0.4), cost, 1001, RESIDENT)
-        named = re.search(r"it runs with --max-mem (\d+\.\d\d) or more \(GiB, for the whole process: 0\.37 "
-                          r"GiB of it Python, PyTorch and the model; (\d+\.\d) leaves room for a process "
-                          r"holding more\)", str(refused.value))
-        assert named, refused.value
-        least, roomy = float(named.group(1)), float(named.group(2))
+        least, roomy = _named_max_mems(refused.value)
         assert least < roomy == max_mem_gb(cost.least_bytes(), RESIDENT)
         plan_host_memory(_budget(least), cost, 1001, RESIDENT)
         with pytest.raises(DeviceError):
