@@ -484,4 +484,14 @@ def _isolated(over: torch.Tensor) -> torch.Tensor:
     blurred), lies within 2 px of one whose 5x5 holds more."""
     over = over.float()
     count = torch.round(25.0 * F.avg_pool2d(over, 5, 1, 2, count_include_pad=True))
-    return F.max_pool2d(count * over, 5, 1, 2) <= OWN_OUTLIER_PIXELS
+    return _max_around(count * over, 2) <= OWN_OUTLIER_PIXELS
+
+
+def _max_around(values: torch.Tensor, reach: int) -> torch.Tensor:
+    """The largest of `values` (N, C, H, W) within `reach` pixels each way, as
+    F.max_pool2d(values, 2 x reach + 1, 1, reach) gives it, to the bit (NaN included): a row's
+    then a column's, as the maximum of a window is that of its rows' maxima. On a 2-core CPU at
+    1080p the 5x5 window over a frame's firefly counts took 51 ms in one pooling, 41 in two
+    (over random values 190 and 97)."""
+    size = 2 * reach + 1
+    return F.max_pool2d(F.max_pool2d(values, (1, size), 1, (0, reach)), (size, 1), 1, (reach, 0))

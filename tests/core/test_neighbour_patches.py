@@ -2,13 +2,17 @@
 exposed otherwise brought to t's exposure, a neighbour's firefly left out and frame t's own
 bounded; noise, motion, lamps, glints and partial changes of light left alone."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch_counts import HostReads, OperatorCalls
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.neighbour_patches import _max_around
 from vfxdenoise.core.network_input import aligned_aovs, build_input
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 
@@ -319,3 +323,15 @@ def test_frames_a_pixel_wide_or_tall_are_planned_and_built():
             assert not plan.relit and not plan.gains
             x = build_input(frames, layout, plan=plan)
             assert x.shape[-2:] == (height, width) and torch.isfinite(x).all()
+
+
+@pytest.mark.parametrize("reach", [1, 2])
+def test_the_largest_around_each_pixel_is_the_square_poolings_to_the_bit(reach):
+    """`_max_around` pools rows, then columns: the square window's pooling, NaN, infinities and
+    the frame's edges included."""
+    values = torch.randn((2, 3, 37, 53), generator=torch.Generator().manual_seed(reach)) * 1e4
+    values[0, 1, 5, 7], values[1, 2, 0, 52], values[0, 0, 36, 0] = math.nan, math.inf, -math.inf
+    square = F.max_pool2d(values, 2 * reach + 1, 1, reach)
+    separable = _max_around(values, reach)
+    assert torch.equal(separable.isnan(), square.isnan()) and square.isnan().any()
+    assert torch.equal(separable.nan_to_num(), square.nan_to_num())
