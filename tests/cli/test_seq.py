@@ -868,9 +868,12 @@ def test_a_cpu_run_refused_for_its_max_mem_runs_with_the_max_mem_it_names(sequen
     pattern = sequence_factory(frames=range(1, 6), height=64, width=96)
     args = ("seq", pattern, "-o", tmp_path / "out" / "o.####.exr", "--model", tiny_weights, "--device", "cpu",
             "--progress", "none")
-    # Above what the process holds (0.33 GiB), below what the window needs on top (135 MiB): 0.5 ran
-    # once loading weights no longer imported sympy
-    refused = run_vfxdenoise(*args, "--max-mem", "0.4", cwd=tmp_path)
+    # Above what the process holds (0.33-0.46 GiB, as the run and its imports fall), below what the
+    # window needs on top of it (135 MiB)
+    probe = run_vfxdenoise(*args, "--max-mem", "0.01", cwd=tmp_path)
+    held = re.search(r"less than this process holds before reading a frame \((\d+\.\d\d) GiB", probe.stderr)
+    assert probe.returncode == 1 and held, probe.stderr
+    refused = run_vfxdenoise(*args, "--max-mem", f"{float(held.group(1)) + 0.06:.2f}", cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr
     named = re.search(r"error: frame 1 \(96x64\): a 5-frame window of these frames needs about .* this run "
                       r"may use .*; it runs with --max-mem \d+\.\d\d or more \(GiB, for the whole process: "
