@@ -248,16 +248,22 @@ class FrameRenderer:
                 total[name] = total.get(name, 0.0) + plane * weight  # float64
         return {name: plane / spp for name, plane in total.items()}
 
+    def rendered_beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """R, G, B, A of the path-traced beauty as `beauty` averages them, in float32 but not
+        sanitised: what a renderer's float EXR holds, lamps past the half-float range included (the
+        engine's own reading of such frames is what a benchmark of them measures)."""
+        if self.shutter:
+            mean = self._blurred("beauty", t, spp, seed)
+        else:
+            mean = self._mean(self._scene(t, "beauty"), spp, seed)
+        return {c: plane.astype(np.float32) for c, plane in mean.items()}
+
     def beauty(self, t: float, spp: int, seed: int) -> dict[str, np.ndarray]:
         """R, G, B, A of the path-traced beauty, averaged over chunks of at most `reference_chunk` spp
         (and the shutter's sub-frame times), sanitised as the engine sanitises what it reads
         (`sanitize.sanitize`: NaN and negatives 0, anything above the half-float range MAX_RADIANCE;
         alpha within [0,1])."""
-        if self.shutter:
-            mean = {c: plane.astype(np.float32) for c, plane in self._blurred("beauty", t, spp, seed).items()}
-        else:
-            mean = {c: plane.astype(np.float32) for c, plane in self._mean(self._scene(t, "beauty"), spp,
-                                                                            seed).items()}
+        mean = self.rendered_beauty(t, spp, seed)
         clean, _ = sanitize(FrameFeatures(np.stack([mean[c] for c in "RGB"]), alpha=mean["A"][None]),
                             in_place=True)
         return {**dict(zip("RGB", clean.beauty)), "A": clean.alpha[0]}

@@ -123,7 +123,7 @@ class AreaLight:
 
     def to_world(self, t: float = 0.0) -> np.ndarray:
         # Mitsuba's rectangle emits along its local +Z, which look_at points at the target.
-        return tf.look_at(self.position, self.target, _up_for(self.position, self.target)) @ tf.scale(
+        return tf.look_at(self.position, self.target, up_for(self.position, self.target)) @ tf.scale(
             (self.size / 2, self.size / 2, 1))
 
 
@@ -217,7 +217,9 @@ class SceneDescription:
         }
 
 
-def _up_for(origin, target) -> tuple[float, float, float]:
+def up_for(origin, target) -> tuple[float, float, float]:
+    """The up vector for `transforms.look_at` from `origin` to `target`: +Y, or +Z where the view
+    runs (nearly) along Y, where +Y would leave the camera's roll undefined."""
     direction = np.asarray(target, float) - np.asarray(origin, float)
     return (0.0, 0.0, 1.0) if abs(direction[1]) > 0.99 * np.linalg.norm(direction) else (0.0, 1.0, 0.0)
 
