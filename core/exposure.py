@@ -66,8 +66,8 @@ LAMP_STANDS_OUT = 4.0
 # 2-12, and the 2x2 rule already kept it as a lamp wherever it covered a 2x2 block, depending on where
 # in its pixel it fell (1013-2000 of 2000 at 4 spp, now 1346-2000): `python benchmarks/lamps.py`.
 THIN_LAMP_PIXELS = 4
-# The pixels 2 px from a pixel (Chebyshev): the 5x5 round it but the 3x3.
-_RING = np.array([(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if max(abs(dy), abs(dx)) == 2])
+# The rows of `_flat(..., reach=2)` (its 5x5, row by row) 2 px from the pixel (Chebyshev): all but the 3x3.
+_RING = [row for row in range(25) if max(abs(row // 5 - 2), abs(row % 5 - 2)) == 2]
 # Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
 # as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
 # 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
@@ -101,14 +101,14 @@ class Exposure:
         clipped at MAX_RADIANCE (2x2 pixels or more, or THIN_LAMP_PIXELS joined that stand out, with
         their whole outline past it: brighter than half floats hold, in a float beauty, or than the
         highlights the lift was sized on) keep their `rendered` radiance: the network would give them
-        back at MAX_RADIANCE / scale. A lone firefly
-        so bright is left denoised. A shot brought down saw them clipped at MAX_RADIANCE before it was
-        scaled, as features are held in half floats. Then the negative lobes of `rendered`, which the
-        network saw as 0, are given back round what stays bright (`with_lobes`). Without `rendered`,
-        nothing is kept. `stored_as_float`: per channel of `rendered`, whether the frame stores it as
-        float, where +Inf is a broken value, as NaN and -Inf are, that the network saw filled from the
-        values round it (`sanitize.sanitize`), not a lamp: it is left denoised, never put back
-        (nothing non-finite is); a channel not said is taken as half, where +Inf is a lamp."""
+        back at MAX_RADIANCE / scale. A lone firefly so bright is left denoised. A shot brought down
+        saw them clipped at MAX_RADIANCE before it was scaled, as features are held in half floats.
+        Then the negative lobes of `rendered`, which the network saw as 0, are given back round what
+        stays bright (`with_lobes`). Without `rendered`, nothing is kept. `stored_as_float`: per
+        channel of `rendered`, whether the frame stores it as float, where +Inf is a broken value, as
+        NaN and -Inf are, that the network saw filled from the values round it (`sanitize.sanitize`),
+        not a lamp: it is left denoised, never put back (nothing non-finite is); a channel not said
+        is taken as half, where +Inf is a lamp."""
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
@@ -253,9 +253,8 @@ def _standing_out(ys: np.ndarray, xs: np.ndarray, brightest: np.ndarray, back: n
     denoised) are at least LAMP_STANDS_OUT times as bright as anything 2 px away: a bulb of a pixel
     or two over its own glow, not a firefly in a bright area. The ring leaves out the 3x3 round a
     pixel, where the rest of a two-pixel bulb lies; one off the frame is taken at its edge."""
-    height, width = back.shape[1:]
-    ring = back[:, np.clip(ys + _RING[:, :1], 0, height - 1), np.clip(xs + _RING[:, 1:], 0, width - 1)]
-    return brightest >= LAMP_STANDS_OUT * ring.max(axis=(0, 1))
+    ring_y, ring_x = np.divmod(_flat(ys, xs, back.shape[1:], 2)[_RING], back.shape[2])
+    return brightest >= LAMP_STANDS_OUT * back[:, ring_y, ring_x].max(axis=(0, 1))
 
 
 def _joined_lamps(ys: np.ndarray, xs: np.ndarray, lamps: np.ndarray, back: np.ndarray) -> np.ndarray:
