@@ -170,6 +170,19 @@ def test_a_sky_brighter_than_half_floats_is_written_as_the_engine_reads_it():
     np.testing.assert_array_equal(sanitize(FrameFeatures(beauty))[0].beauty, beauty)
 
 
+def test_the_rendered_beauty_keeps_what_half_floats_cannot_and_beauty_is_it_sanitised():
+    """`rendered_beauty` is what a renderer's float EXR holds (a sky past the half-float range kept,
+    for benchmarks/lamp_renders.py), and `beauty` the same samples sanitised as the engine reads them."""
+    scene = replace(_cards_scene(), environment=replace(SKY, scale=1e6))
+    with FrameRenderer(scene, W, H) as renderer:
+        rendered, frame = renderer.rendered_beauty(0, 2, 1), renderer.beauty(0, 2, 1)
+    raw = np.stack([rendered[c] for c in "RGB"])
+    assert raw.dtype == np.float32 and raw.max() > MAX_RADIANCE
+    cleaned = sanitize(FrameFeatures(raw.copy(), alpha=rendered["A"][None].copy()))[0]
+    np.testing.assert_array_equal(np.stack([frame[c] for c in "RGB"]), cleaned.beauty)
+    np.testing.assert_array_equal(frame["A"], cleaned.alpha[0])
+
+
 def test_unknown_variant_is_a_dataset_error():
     with pytest.raises(DatasetError, match="no usable Mitsuba variant"):
         init_mitsuba("cuda_spectral_nonexistent")
