@@ -15,6 +15,7 @@ says it wherever in the command the cancel lands, its start-up too.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import faulthandler
 import logging
@@ -212,14 +213,31 @@ def _terminated(signum: int, frame) -> None:
 
 
 def _cancelling(signum: int) -> None:
-    """From the first cancel on, Ctrl-C is ignored: an impatient second one, landing in the
-    unwind, a library's exit hook or the interpreter's shutdown (where Python's default handler,
-    restored, kills the process by SIGINT), turned exit 130 into a death by signal or a traceback.
-    Should the unwind hang, the process still ends (`_exit_if_stuck`); SIGTERM still cancels it
-    (exit 143), SIGKILL kills it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """From the first cancel on, Ctrl-C and SIGTERM do nothing (`_ignored`, then SIG_IGN at exit:
+    `_ignoring_cancels`): a second one (an impatient Ctrl-C, a farm engine repeating its SIGTERM),
+    landing in the unwind, a library's exit hook or the interpreter's shutdown (where the default
+    handlers, restored, kill the process), turned the first's exit status into a death by signal,
+    an abort or a traceback, and could cut the release of the frame locks short. Should the unwind
+    hang, the process still ends (`_exit_if_stuck`); SIGKILL kills it."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _ignored)
+    atexit.register(_ignoring_cancels)
     threading.Thread(target=_exit_if_stuck, args=(128 + signum,), name="cancel-watchdog",
                      daemon=True).start()
+
+
+def _ignored(signum: int, frame) -> None:
+    """A Ctrl-C or SIGTERM after the first cancel (`_cancelling`). A Python handler, not SIG_IGN:
+    one the C handler caught before the swap is still run, and would find SIG_IGN and print
+    'Signal 15 ignored due to race condition'."""
+
+
+def _ignoring_cancels() -> None:
+    """At exit after a cancel, Ctrl-C and SIGTERM ignored by the process itself: the interpreter
+    restores the default handler of a signal a Python function handles as it shuts down, and one
+    then killed the process. An exit hook registered at the cancel runs before the libraries'."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
 
 
 def _exit_if_stuck(status: int) -> None:

@@ -227,6 +227,36 @@ def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, t
     assert not _leftovers(out)
 
 
+@pytest.mark.parametrize(("first", "said"), [(signal.SIGTERM, "signal (exit status 143)"),
+                                             (signal.SIGINT, "Ctrl-C")])
+def test_sigterms_while_a_cancelled_run_unwinds_change_nothing(long_shot, tmp_path, tiny_weights, first,
+                                                                said):
+    """A farm engine's SIGTERM repeated while the run unwinds from a first cancel (SIGTERM, or
+    Ctrl-C in the artist's terminal) raised again wherever it landed: in a library's exit hook (a
+    traceback), after the interpreter restored the default handler (killed by SIGTERM) or in
+    torch's threads' teardown (abort). The first cancel decides: its exit status, its one `error`
+    event and line, no temp file or lock left, every output on disk whole."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
+                                    progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while json.loads(run.stdout.readline())["event"] != "frame":
+        pass
+    run.send_signal(first)
+    while run.poll() is None:  # a SIGTERM every few ms, over the unwind and the interpreter's end
+        run.send_signal(signal.SIGTERM)
+        time.sleep(0.003)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + first, stderr
+    events = [json.loads(line) for line in stdout.splitlines()]
+    assert [e["event"] for e in events if e["event"] != "frame"] == ["error"], events
+    assert events[-1]["message"].startswith(f"cancelled by {said}: the frames reported written")
+    assert stderr.count("error: cancelled") == 1 and "Traceback" not in stderr, stderr
+    assert not _leftovers(out)
+    for path in _finished(out):
+        read_exr(path)
+
+
 def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
     """The host plugins cancel with SIGINT; a process started where SIGINT is ignored (a shell's
     background job, a host application) inherits that, and ran on to the end of the shot."""
