@@ -9,8 +9,9 @@ Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipelin
 `cat ... | head -1` does); `--debug` shows where. `seq --progress json` says it on stderr
 (`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
-print "Aborted!" and exit 1; SIGTERM 143. A command that says its cancel (`ReportsCancels`: seq)
-says it wherever in the command the cancel lands, its start-up too.
+print "Aborted!" and exit 1; SIGTERM 143; `--debug` shows where either landed, the status the
+same. A command that says its cancel (`ReportsCancels`: seq) says it wherever in the command the
+cancel lands, its start-up too.
 """
 
 from __future__ import annotations
@@ -103,8 +104,11 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, UsageError) else 1)
         except (KeyboardInterrupt, Terminated) as cancel:
+            if debug():  # where it landed; the exit status stays the cancel's, as without --debug
+                with contextlib.suppress(OSError):
+                    traceback.print_exc()
             _report_cancel(ctx, cancel)
-            if debug() or isinstance(cancel, Terminated):
+            if isinstance(cancel, Terminated):
                 raise
             sys.exit(128 + signal.SIGINT)
         except BrokenPipeError:  # stdout's reader went away: quiet, as a Unix tool (module docstring)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from cli_process import VFXDENOISE
 from click.testing import CliRunner
 
-from vfxdenoise.cli.main import STDOUT_CLOSED_STATUS, _Group, cli
+from vfxdenoise.cli.main import STDOUT_CLOSED_STATUS, Terminated, _Group, cli
 from vfxdenoise.core.model_files import shipped_names
 
 
@@ -67,6 +68,25 @@ def test_an_error_no_check_foresaw_is_one_line_asking_for_a_report(tmp_path):
     assert isinstance(debug.exception, ValueError)
     assert CliRunner().invoke(_group, ["parse"]).exit_code == 2  # a missing argument: click's
     assert CliRunner().invoke(_group, ["parse", "--help"]).exit_code == 0
+
+
+@_group.command("wait")
+@click.argument("cancel", type=click.Choice(["ctrl-c", "sigterm"]))
+def _wait(cancel: str) -> None:
+    raise KeyboardInterrupt if cancel == "ctrl-c" else Terminated(128 + signal.SIGTERM)
+
+
+def test_a_cancel_exits_130_or_143_with_debug_too_showing_where_it_landed():
+    """`--debug` promises the traceback: with it Ctrl-C ended the process with click's 'Aborted!'
+    and exit 1 (the KeyboardInterrupt raised on to click), not 130, and SIGTERM showed nothing.
+    Each exits as without --debug, the traceback on stderr."""
+    for cancel, status in (("ctrl-c", 130), ("sigterm", 143)):
+        plain = CliRunner().invoke(_group, ["wait", cancel])
+        assert plain.exit_code == status and "Traceback" not in plain.output, cancel
+        debug = CliRunner().invoke(_group, ["--debug", "wait", cancel])
+        assert debug.exit_code == status, (cancel, debug.output)
+        assert "Traceback" in debug.stderr and "in _wait" in debug.stderr, cancel
+        assert "Aborted!" not in debug.output, cancel
 
 
 def test_a_stdout_its_reader_closed_ends_the_process_quietly_as_a_unix_tool(sequence_factory):
