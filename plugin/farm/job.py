@@ -162,7 +162,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     pattern = _absolute(parse_pattern(input_pattern))
     output = (_absolute(parse_output_pattern(output_pattern, pattern)) if output_pattern
               else default_output_pattern(pattern))
-    _refuse_command_line(pattern, output, options)  # before the frames on disk, as seq
+    # before the frames on disk, as seq; the patterns named as typed
+    _refuse_command_line(pattern, output, options, output_pattern, input_pattern)
     context = _context_frames(options.context_frames)
     on_disk = _frames_on_disk(pattern, frames, context)
     wanted = _job_frames(pattern, frames, context, on_disk)
@@ -210,11 +211,13 @@ def model_pin(model: str | None, expected: str | None = None) -> tuple[str, Weig
     return found, weights
 
 
-def _refuse_command_line(pattern: FramePattern, output: FramePattern, options: SeqOptions) -> None:
+def _refuse_command_line(pattern: FramePattern, output: FramePattern, options: SeqOptions,
+                         typed: str | None, typed_input: str) -> None:
     """Refuse what seq refuses before it looks at the frames on disk, in its words, order and
     exit 2: option values no run takes (`EngineConfig.check`), a bare --model name that is no
     model, a --temporal-radius beyond the weights' (`run_plan.check_command_line`), an output
-    pattern that is the input (`outputs.refuse_output_pattern`). A gap in the frames would
+    pattern that is the input (`outputs.refuse_output_pattern`), named as `typed` and the input
+    as `typed_input`, not as the absolute paths the job holds. A gap in the frames would
     otherwise be said first, exit 1, which a farm retries."""
     from vfxdenoise.core.io.outputs import refuse_output_pattern
     from vfxdenoise.core.run_plan import check_command_line
@@ -222,7 +225,7 @@ def _refuse_command_line(pattern: FramePattern, output: FramePattern, options: S
     config = options.engine_config()
     config.check()
     check_command_line(config)
-    refuse_output_pattern(pattern, output)
+    refuse_output_pattern(pattern, output, typed=typed, typed_input=typed_input)
 
 
 def _given_pin(expected: str | None) -> str | None:

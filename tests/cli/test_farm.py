@@ -510,3 +510,18 @@ def test_writing_a_job_reads_its_weights_file_once(shot, tmp_path, tiny_weights,
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "1"
 
+
+
+@pytest.mark.parametrize("command", [["openjd", "--bundle", "b"], ["opencue"]])
+def test_an_output_that_is_the_input_is_refused_naming_what_was_typed(shot, monkeypatch, command):
+    """`farm ... -o ./render.%04d.exr` beside render.####.exr was refused as "-o/--output
+    /abs/shot/render.####.exr is the input pattern", a path and spelling never typed, where seq
+    names what was typed, and the input it is."""
+    monkeypatch.chdir(Path(shot).parent)
+    name = Path(shot).name
+    refused = CliRunner().invoke(cli, ["farm", *command, name, "-o", f"./{name.replace('####', '%04d')}"])
+    assert refused.exit_code == 2, refused.output
+    assert (f"error: -o/--output ./{name.replace('####', '%04d')} is the input pattern ({name}, spelled "
+            "another way): the outputs would replace the renders") in refused.output
+    same = CliRunner().invoke(cli, ["farm", *command, name, "-o", name])
+    assert f"error: -o/--output {name} is the input pattern: the outputs" in same.output
