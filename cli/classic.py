@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 import torch
 
+from vfxdenoise.cli.cancels import CancelSayingCommand, CancelSayingGroup, checkpoint_note
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
     POSITIVE,
@@ -132,12 +133,12 @@ def _noise_or_real(dataset: str, spec: str | None) -> Noise | None:
     return parse_noise(spec)
 
 
-@click.group("classic")
+@click.group("classic", cls=CancelSayingGroup)
 def classic() -> None:
     """Photograph/scan denoisers of the literature: DAE, DnCNN, ResNet with stochastic depth."""
 
 
-@classic.command("train")
+@classic.command("train", cls=CancelSayingCommand, left=checkpoint_note)
 @click.option("--arch", required=True, type=click.Choice(ARCHITECTURES), help="Architecture to train.")
 @_data_options
 @click.option("--noise", "noise_spec", default=None,
@@ -231,7 +232,7 @@ def bm3d_method() -> Method:
     return Method("BM3D", "- (given sigma)", bm3d_denoise)
 
 
-@classic.command("eval")
+@classic.command("eval", cls=CancelSayingCommand)
 @click.option("--model", "models", multiple=True, required=True,
               help="Model folder or .safetensors (repeat to compare several).")
 @click.option("--arch", "archs", multiple=True, type=click.Choice(ARCHITECTURES),

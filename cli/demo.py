@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from vfxdenoise.cli.cancels import CancelSayingCommand
 from vfxdenoise.cli.options import device_option
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DatasetError, OutputError, UsageError
@@ -87,7 +88,7 @@ def _bundled_sample() -> Path:
     return SAMPLE
 
 
-@click.command("demo")
+@click.command("demo", cls=CancelSayingCommand)
 @click.option("--sample", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               show_default=SAMPLE_SHOWN, help="Sample folder with spp4/ and reference/ sequences.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, writable=True, path_type=Path),

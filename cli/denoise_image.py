@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from vfxdenoise.cli.cancels import CancelSayingCommand
 from vfxdenoise.cli.options import TILE, FiniteFloatRange, device_option
 from vfxdenoise.core.classic.image_denoise import (
     DEFAULT_TILE,
@@ -98,7 +99,7 @@ class _StillPath(click.Path):
                       f"`vfxdenoise seq '{value}'`", param, ctx)
 
 
-@click.command("denoise-image")
+@click.command("denoise-image", cls=CancelSayingCommand)
 @click.argument("input_path", type=_StillPath(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--arch", default=None, type=click.Choice([*ARCHITECTURES, "bm3d"]),

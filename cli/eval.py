@@ -12,6 +12,7 @@ import click
 import numpy as np
 import torch
 
+from vfxdenoise.cli.cancels import CancelSayingCommand
 from vfxdenoise.cli.options import device_option, layer_options, layer_overrides
 from vfxdenoise.core.dataset_sequences import Layers, RenderSequence, check_guides, load_dataset
 from vfxdenoise.core.engine_config import PRECISIONS, EngineConfig
@@ -185,7 +186,7 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
     return f"frame {index + 1} of {seq.length}"
 
 
-@click.command("eval")
+@click.command("eval", cls=CancelSayingCommand)
 @click.option("--data", "data_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "

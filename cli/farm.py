@@ -14,6 +14,7 @@ from xml.dom.minidom import parseString
 
 import click
 
+from vfxdenoise.cli.cancels import CancelSayingGroup
 from vfxdenoise.cli.options import (
     POSITIVE,
     FiniteFloatRange,
@@ -118,7 +119,7 @@ def _pass_values(command):
     return wrapper
 
 
-@click.group("farm")
+@click.group("farm", cls=CancelSayingGroup)
 def farm() -> None:
     """Write chunked denoise jobs for render farms (Open Job Description / Deadline Cloud, OpenCue)."""
 

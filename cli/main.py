@@ -10,8 +10,8 @@ Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipelin
 (`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
 print "Aborted!" and exit 1; SIGTERM 143; `--debug` shows where either landed, the status the
-same. A command that says its cancel (`ReportsCancels`: seq) says it wherever in the command the
-cancel lands, its start-up too.
+same. Each command says its cancel (`ReportsCancels`: `cancels`, seq's JSON event too) wherever in
+the command the cancel lands, its start-up too.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class Terminated(SystemExit):
 @runtime_checkable
 class ReportsCancels(Protocol):
     """A command that says a cancel (Ctrl-C's KeyboardInterrupt, SIGTERM's `Terminated`) itself,
-    given its arguments as typed: seq, whose --progress json events end with an `error` event."""
+    given its arguments as typed: each of ours (`cancels.SaysCancels`), and seq, whose --progress
+    json events end with an `error` event."""
 
     def report_cancel(self, cancel: BaseException, args: list[str]) -> None: ...
 

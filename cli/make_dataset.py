@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from vfxdenoise.cli.cancels import CancelSayingCommand
 from vfxdenoise.core.data.generate import BACKGROUNDS, DatasetConfig, DatasetConfigError, generate
 from vfxdenoise.core.data.scenes import LIGHT_GROUPS, STYLES
 from vfxdenoise.core.errors import DatasetError
@@ -45,7 +46,7 @@ def _config(**settings) -> DatasetConfig:
         raise click.BadParameter(f"{exc.value!r}{exc.problem}", ctx, param) from None
 
 
-@click.command("make-dataset")
+@click.command("make-dataset", cls=CancelSayingCommand)
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--sequences", default=DatasetConfig.sequences, show_default=True, type=click.IntRange(min=1),
               help="Number of animated sequences.")

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import click
 from tqdm import tqdm
 
+from vfxdenoise.cli.cancels import cancel_said
 from vfxdenoise.cli.json_errors import JsonUsageErrors, option_value
 from vfxdenoise.cli.main import STARTED, error_message
 from vfxdenoise.cli.options import (
@@ -144,8 +145,7 @@ class _Seq(JsonUsageErrors):
     def report_cancel(self, cancel: BaseException, args: list[str]) -> None:
         """The cancel on stderr and, with --progress json (on `args` as typed), as an `error` event
         of class 'DenoiseCancelled', what a host's runner raises for its own cancel."""
-        how = "Ctrl-C" if isinstance(cancel, KeyboardInterrupt) else f"signal (exit status {cancel.code})"
-        message = (f"cancelled by {how}: the frames reported written are complete on disk; run "
+        message = (f"{cancel_said(cancel)}: the frames reported written are complete on disk; run "
                    "again with --resume to finish")
         if _wants_events(args):
             with contextlib.suppress(_EventsClosed):  # its reader gone: stderr says it alone

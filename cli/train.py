@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vfxdenoise.cli.cancels import CancelSayingCommand, checkpoint_note
 from vfxdenoise.cli.options import (
     NON_NEGATIVE,
     TRAINING_FLAGS,
@@ -24,7 +25,6 @@ from vfxdenoise.core.models.temporal_unet import DEFAULT_WIDTHS
 from vfxdenoise.core.training.render_losses import LossWeights
 from vfxdenoise.core.training.render_network import DEFAULT_ARCH, RenderNetwork
 from vfxdenoise.core.training.render_run import DEFAULT_LR, RenderRun, train_render
-from vfxdenoise.core.training.run_folder import interrupted_note
 
 INIT_OWN = "with --init, the init model's own, from its model card"
 MAX_TRAIN_RADIUS = 8  # the widest window train builds: 17 frames
@@ -77,7 +77,7 @@ def _widths(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
     return tuple(widths)
 
 
-@click.command("train")
+@click.command("train", cls=CancelSayingCommand, left=checkpoint_note)
 @click.option("--data", "data_dirs", required=True, multiple=True, callback=_distinct_folders,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Training dataset folder (from make-dataset); repeat it to train on several "
@@ -166,9 +166,5 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], val_dir: Path | None,
                     network=network, self_supervised=self_supervised, lr=lr, temporal_weight=temporal_weight,
                     energy_weight=energy_weight, relmse_weight=relmse_weight, validate_every=validate_every,
                     device=device, existing=existing, seed=seed, layers=layer_overrides(layers))
-    try:
-        weights = train_render(run, say=click.echo)
-    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (a farm's pre-emption: main._terminated)
-        click.echo(f"interrupted: {interrupted_note(out_dir)}", err=True)
-        raise
+    weights = train_render(run, say=click.echo)  # a cancel says the checkpoint kept (`checkpoint_note`)
     click.echo(f"weights: {weights}")

@@ -204,6 +204,41 @@ def test_a_cancel_while_the_command_imports_torch_ends_the_run_saying_so(long_sh
     assert run.stderr.count("error: cancelled") == 1 and f"error: {message}" in run.stderr
 
 
+_OTHER_COMMANDS = {
+    "train": ["train", "--data", "{data}", "--out", "{out}"],
+    "eval": ["eval", "--data", "{data}", "--out", "{out}"],
+    "classic train": ["classic", "train", "--data", "{data}", "--out", "{out}"],
+    "classic eval": ["classic", "eval", "--data", "{data}", "--out", "{out}"],
+    "make-dataset": ["make-dataset", "{out}"],
+    "demo": ["demo", "--out", "{out}"],
+    "farm openjd": ["farm", "openjd", "{data}/render.####.exr", "--bundle", "{out}"],
+    "farm opencue": ["farm", "opencue", "{data}/render.####.exr"],
+    "denoise-image": ["denoise-image", "{data}/in.png", "{out}/out.png"],
+}
+
+
+_CANCELS = ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "signal (exit status 143)"))
+
+
+# Each command cancelled by one of the two, in turn: both come through the same handling.
+@pytest.mark.parametrize(("command", "cancel"), [(command, _CANCELS[number % 2])
+                                                 for number, command in enumerate(_OTHER_COMMANDS)])
+def test_a_cancel_while_any_command_imports_torch_is_said(tmp_path, command, cancel):
+    """Only seq said a cancel landing while its modules imported (PyTorch's start-up): train, eval,
+    classic, make-dataset, demo, farm and denoise-image exited 130 or 143 saying nothing. Each says
+    it in one `error:` line, with what a training run's --out keeps and how to go on."""
+    (number, said), out = cancel, tmp_path / "out"
+    args = [arg.format(data=tmp_path / "data", out=out) for arg in _OTHER_COMMANDS[command]]
+    run = subprocess.run([sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING, *args], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "CANCEL_SIGNAL": str(int(number))})
+    assert run.returncode == 128 + number, run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+    line = f"error: cancelled by {said}"
+    if command.endswith("train"):
+        line += f": no checkpoint was written in {out} yet: run the same command with --resume"
+    assert run.stderr.startswith(line) and run.stderr.count("\n") == 1, run.stderr
+
+
 def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, tmp_path, tiny_weights):
     """An impatient second (and third) Ctrl-C, coming while the first's unwind ends the run or the
     interpreter shuts down, mostly ended the process killed by SIGINT (Python's default handler
