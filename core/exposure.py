@@ -25,11 +25,11 @@ import torch.nn.functional as F
 
 # Imported with the module, not at a frame's first lamp or lobe: a CPU run's memory plan counts what
 # the process holds before its frames (`host_memory.resident_bytes`), and these hold ~23 MiB.
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter, uniform_filter
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 
@@ -77,6 +77,15 @@ _RING = [row for row in range(25) if max(abs(row // 5 - 2), abs(row % 5 - 2)) ==
 # keeping every negative value whole gave Lanczos 3.5x the relMSE.
 LOBE_REACH = 2
 LOBE_DEPTH = 192.0
+# A lamp's edge (`lamp_pixels`): the pixels joined to a lamp past the clip (8-connected) through pixels
+# brighter than 1/LAMP_EDGE of the clip, its partly covered pixels (a quarter or half of a tube of 1e5
+# at 4 spp). Only joined: a lamp-lit surface at 4 spp holds lone pixels as bright as the lamp's edge
+# (25000-50000 beside a tube of 1e5, benchmarks/lamp_renders.py), which are noise to denoise.
+LAMP_EDGE = 64.0
+# A lamp's pixels held out of the network's input (`hold_out_lamps`) are filled with the mean of the
+# pixels within LAMP_FILL_REACH of them that are no lamp's (0 inside a large lamp, where no kernel of a
+# pixel outside it reaches).
+LAMP_FILL_REACH = 2
 
 
 @dataclass(frozen=True)
@@ -103,8 +112,10 @@ class Exposure:
         highlights the lift was sized on) keep their `rendered` radiance: the network would give them
         back at MAX_RADIANCE / scale. A lone firefly so bright is left denoised. A shot brought down
         saw them clipped at MAX_RADIANCE before it was scaled, as features are held in half floats.
-        Then the negative lobes of `rendered`, which the network saw as 0, are given back round what
-        stays bright (`with_lobes`). Without `rendered`, nothing is kept. `stored_as_float`: per
+        So do the lamps the network's input held out with their partly covered edge
+        (`hold_out_lamps`), which the network saw as the surface round them. Then the negative
+        lobes of `rendered`, which the network saw as 0, are given back round what stays bright
+        (`with_lobes`). Without `rendered`, nothing is kept. `stored_as_float`: per
         channel of `rendered`, whether the frame stores it as float, where +Inf is a broken value, as
         NaN and -Inf are, that the network saw filled from the values round it (`sanitize.sanitize`),
         not a lamp: it is left denoised, never put back (nothing non-finite is); a channel not said
@@ -112,7 +123,8 @@ class Exposure:
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
-        return with_lobes(self._with_lamps(back, denoised, rendered, stored_as_float), rendered)
+        kept = self._with_lamps(back, denoised, rendered, stored_as_float)
+        return with_lobes(self._with_held_out(kept, denoised, rendered, stored_as_float), rendered)
 
     def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
                     stored_as_float: Sequence[bool] = ()) -> np.ndarray:
@@ -149,6 +161,28 @@ class Exposure:
         back = back.copy() if back is denoised else back
         # A broken value in a lamp's pixel stays as denoised (the network saw it filled from round it)
         back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
+        return back
+
+    def _with_held_out(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
+                       stored_as_float: Sequence[bool] = ()) -> np.ndarray:
+        """`back` with the lamps the network's input held out (`hold_out_lamps`) at their `rendered`
+        radiance: `lamp_pixels` of `rendered` as the network read it (clipped at the clip, a broken
+        value as 0, where the network saw it filled from round it); a broken value among them stays
+        as denoised. A shot brought down read its lamps at MAX_RADIANCE times its scale, below the
+        clip: none was held out."""
+        if self.scale < 1.0:
+            return back
+        cap = MAX_RADIANCE / self.scale
+        if not (rendered >= cap).any():  # NaN is False
+            return back
+        broken = _broken(rendered.reshape(len(rendered), -1), stored_as_float).reshape(rendered.shape)
+        seen = np.where(broken, 0.0, np.minimum(np.nan_to_num(rendered, posinf=cap), cap))
+        ys, xs = lamp_pixels(seen.astype(np.float32, copy=False), cap)
+        if not len(ys):
+            return back
+        values = np.maximum(np.nan_to_num(rendered[:, ys, xs], posinf=MAX_RADIANCE), 0.0)  # as `_with_lamps`
+        back = back.copy() if back is denoised else back
+        back[:, ys, xs] = np.where(broken[:, ys, xs], back[:, ys, xs], values)
         return back
 
     def describe(self) -> str:
@@ -221,6 +255,65 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     near = maximum_filter(brightest, size=2 * LOBE_REACH + 1, mode="nearest")
     np.maximum(lobes, -np.maximum(near, 0.0) / np.float32(LOBE_DEPTH), out=lobes)
     return (back + lobes).astype(back.dtype, copy=False)
+
+
+def lamp_pixels(values: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of the pixels of (C, H, W) `values` (finite, as the network sees them)
+    that belong to a lamp: those past `clip` in a lamp as `Exposure.undo` keeps them (2x2 pixels or
+    more, their outline, thin lamps standing out from what lies round them, judged on `values`),
+    and its edge (LAMP_EDGE). Both sides of the network find them so: its input holds them out of
+    every frame (`hold_out_lamps`), the output puts them back as rendered."""
+    peak = values.max(axis=0)  # NaN never: the values are finite
+    ys, xs = np.divmod(np.flatnonzero(peak >= clip), values.shape[2])
+    none = np.zeros(0, dtype=np.intp)
+    if not len(ys):
+        return none, none
+    lamps = _in_2x2_blocks(ys, xs, values.shape[1:])
+    if not lamps.all():
+        lamps = _joined_lamps(ys, xs, lamps, values)
+    if not lamps.any():
+        return none, none
+    core = ys[lamps] * values.shape[2] + xs[lamps]
+    bright = np.flatnonzero(peak >= np.float32(clip / LAMP_EDGE))
+    by, bx = np.divmod(bright, values.shape[2])
+    groups, lamps_group = _groups(by, bx, np.isin(bright, core), values.shape[1:])
+    joined = groups == lamps_group
+    return by[joined], bx[joined]
+
+
+def hold_out_lamps(features: FrameFeatures) -> FrameFeatures:
+    """`features` as the network reads them (at its exposure, held in half floats) with the lamps of
+    the beauty and of each layer filled from the surface round them (`lamp_pixels`, `_surround`), in
+    place (arrays the caller owns); the alpha keeps its own. The networks' kernels, trained on no
+    such contrast, weighed a neon tube of 1e5 and its partly covered edge by 1e-4 to 0.15 for the
+    pixels beside it, in frame t and in the neighbours warped to it (where warping spreads a lamp
+    below the clip, past the reach of any rule on the warped frame), and gave them 160-3650 where
+    the reference shows 0.2-6 (benchmarks/lamp_renders.py). Every frame is held out so once, as it
+    is read; frame t's lamps come back as rendered (`Exposure.undo`)."""
+    for name, values in (("beauty", features.beauty), *features.aovs.items()):
+        # torch's maximum: numpy's took 3x as long on a 1080p half-float frame, paid on every frame
+        if name == ALPHA_LAYER or float(torch.as_tensor(values).amax()) < MAX_RADIANCE:
+            continue
+        ys, xs = lamp_pixels(values, MAX_RADIANCE)
+        if len(ys):
+            values[:, ys, xs] = _surround(values, ys, xs)
+    return features
+
+
+def _surround(values: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """(C, N): at each of the N pixels (`ys`, `xs`) of (C, H, W) `values`, the mean of the pixels
+    within LAMP_FILL_REACH of it that are not among them; 0 where all are. Only the box round them
+    is read: a lamp costs what it covers."""
+    top, left = max(ys.min() - LAMP_FILL_REACH, 0), max(xs.min() - LAMP_FILL_REACH, 0)
+    box = values[:, top:ys.max() + LAMP_FILL_REACH + 1, left:xs.max() + LAMP_FILL_REACH + 1]
+    ys, xs = ys - top, xs - left
+    surface = np.ones(box.shape[1:], dtype=np.float32)
+    surface[ys, xs] = 0.0
+    size = (1, 2 * LAMP_FILL_REACH + 1, 2 * LAMP_FILL_REACH + 1)
+    # Zero beyond the frame, for both sums: a pixel at its edge is the mean of those within it
+    total = uniform_filter(box.astype(np.float32) * surface, size, mode="constant")[:, ys, xs]
+    share = uniform_filter(surface[None], size, mode="constant")[:, ys, xs]
+    return np.where(share > 1e-3, total / np.maximum(share, 1e-3), 0.0)
 
 
 def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:

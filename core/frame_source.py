@@ -16,7 +16,7 @@ import torch
 from vfxdenoise.core import neighbours
 from vfxdenoise.core.denoised_frame import NonFiniteWritten, written_as_rendered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
-from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_guides
@@ -147,7 +147,7 @@ class FrameSource:
             opaque[view] = found.opaque()
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
-            features[view] = self.motion.apply(found)
+            features[view] = self.motion.apply(hold_out_lamps(found))
             if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None

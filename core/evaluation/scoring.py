@@ -18,7 +18,7 @@ from vfxdenoise.core import coverage
 from vfxdenoise.core.dataset_sequences import RenderSequence
 from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
-from vfxdenoise.core.exposure import frame_light, shot_exposure
+from vfxdenoise.core.exposure import frame_light, hold_out_lamps, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import REFERENCE
 from vfxdenoise.core.network_input import build_input
@@ -46,7 +46,7 @@ SCORES = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "t
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                    empty_margin: int | None = coverage.MARGIN) -> SequenceDenoiser:
     """Wrap a temporal model so it denoises an in-memory sequence as the engine denoises one clean
-    shot: the same windows (`window_around`), stand-ins and exposure lift (`exposure`), from inputs
+    shot: the same windows (`window_around`), stand-ins, exposure lift and lamps (`exposure`), from inputs
     in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty to the
     network (`coverage`). What the engine adds for renders off a farm is left out, as generated
     shots never need it: no window stops at flashes or cuts (`neighbours.usable_window`), no
@@ -61,7 +61,8 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         rendered = seq.noisy[level]
         first_window = exposure_window(rendered, model.temporal_radius)
         exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
-        frames = [exposure.apply(f.map(np.array)) for f in rendered] if exposure.scale != 1 else rendered
+        # Copies: the lamps held out of the network's input come back from `rendered` (`Exposure.undo`)
+        frames = [hold_out_lamps(exposure.apply(f.map(np.array))) for f in rendered]
         outputs, failed = [], 0
         with torch.inference_mode():
             for t in range(len(frames)):

@@ -11,6 +11,7 @@ from vfxdenoise.core.exposure import (
     DARK_LEVEL,
     HEADROOM,
     KEPT_AT_CLIP,
+    LAMP_EDGE,
     LAMP_STANDS_OUT,
     LOBE_DEPTH,
     TARGET_LEVEL,
@@ -18,10 +19,11 @@ from vfxdenoise.core.exposure import (
     Exposure,
     frame_light,
     highlight,
+    hold_out_lamps,
     shot_exposure,
     with_lobes,
 )
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 
 
@@ -330,6 +332,56 @@ def test_a_broken_value_in_a_lamp_stays_as_denoised_never_put_back():
     assert (back[:, 3, 2] == 1e6).all()
 
 
+def _lit_frame() -> np.ndarray:
+    """(3, 16, 16) half floats at 0.3, as read: a lamp of 3x3 pixels past the clip with a partly
+    covered edge below it (a quarter of its 1e5, and 2000 a pixel beyond), a lone pixel at a quarter
+    of it far off (a lamp-lit surface's sample that reached the lamp) and a lone firefly past the clip."""
+    frame = np.full((3, 16, 16), 0.3, np.float16)
+    frame[:, 2:5, 2:5] = MAX_RADIANCE
+    frame[:, 5, 2:5] = 25000.0
+    frame[:, 6, 3] = 2000.0
+    frame[:, 12, 12] = 25000.0
+    frame[:, 12, 4] = MAX_RADIANCE
+    return frame
+
+
+def test_a_lamp_and_its_edge_are_held_out_of_the_networks_input_and_come_back_as_rendered():
+    """A lamp past the clip and every pixel joined to it over 1/LAMP_EDGE of the clip are filled from
+    the surface round them in the beauty and each layer the network reads, not in the alpha; a lone
+    pixel as bright as the edge (a lamp-lit surface's noise) and a lone firefly past the clip stay
+    for the network. The output puts the lamp and its edge back as rendered (a network that gave
+    back its input)."""
+    rendered = _lit_frame().astype(np.float32)
+    rendered[:, 3, 3] = 1e5  # past what half floats hold, in a float beauty
+    features = FrameFeatures(beauty=_lit_frame(), aovs={"key": _lit_frame(), ALPHA_LAYER: _lit_frame()})
+    hold_out_lamps(features)
+    lamp = np.zeros((16, 16), dtype=bool)
+    lamp[2:6, 2:5] = lamp[6, 3] = True
+    for values in (features.beauty, features.aovs["key"]):
+        np.testing.assert_allclose(values[:, lamp], 0.3, rtol=1e-3)
+        np.testing.assert_array_equal(values[:, ~lamp], _lit_frame()[:, ~lamp])
+    np.testing.assert_array_equal(features.aovs[ALPHA_LAYER], _lit_frame())
+    assert MAX_RADIANCE / LAMP_EDGE < 2000.0
+    back = Exposure().undo(features.beauty.astype(np.float32), rendered, [True] * 3)
+    np.testing.assert_array_equal(back, rendered)
+
+
+def test_a_lamp_inside_no_surface_is_filled_with_black_and_a_frame_without_lamps_is_left_as_it_is():
+    """Pixels of a lamp with no pixel of the surface within 2 px (inside a large lamp, where no kernel
+    of a pixel outside it reaches) are filled with 0; a frame with nothing past the clip, or only a
+    lone firefly there, is left untouched."""
+    frame = np.full((3, 12, 12), 0.5, np.float32)
+    frame[:, 1:10, 1:10] = MAX_RADIANCE
+    features = FrameFeatures(beauty=frame)
+    hold_out_lamps(features)
+    assert (frame[:, 4:7, 4:7] == 0.0).all()
+    np.testing.assert_allclose(frame[:, 1, 1:10], 0.5)  # the lamp's outer pixels: the surface
+    for beauty in (np.full((3, 8, 8), 1e4, np.float32), _lit_frame()[:, 8:, 8:]):
+        untouched = beauty.copy()
+        hold_out_lamps(FrameFeatures(beauty=beauty))
+        np.testing.assert_array_equal(beauty, untouched)
+
+
 def _shifted(plane: np.ndarray, offsets: list[tuple[int, int]]) -> list[np.ndarray]:
     """(H, W) `plane` moved by each (row, column) offset of at most 2, the frame padded at its edge."""
     height, width = plane.shape
@@ -345,44 +397,83 @@ def _square(reach: int) -> list[tuple[int, int]]:
 def _undone_frame_wide(exposure: Exposure, denoised: np.ndarray, rendered: np.ndarray,
                        stored_as_float: list[bool]) -> np.ndarray:
     """What `Exposure.undo` gives, worked out with whole-frame masks as it was before it read only the
-    pixels past the clip and those round them: a 2x2 opening, a ring maximum, a flood fill and groups."""
+    pixels past the clip and those round them: a 2x2 opening, a ring maximum, a flood fill and groups;
+    then the lamps held out of the network's input (`_held_out_frame_wide`) as rendered."""
     back = denoised / np.float32(exposure.scale)
     cap = MAX_RADIANCE / max(exposure.scale, 1.0)
-    broken = np.isnan(rendered) | np.isneginf(rendered)
-    broken |= np.isposinf(rendered) & np.array(stored_as_float)[:, None, None]
+    broken = _broken_frame_wide(rendered, stored_as_float)
     values = np.maximum(np.nan_to_num(rendered, nan=0.0, posinf=MAX_RADIANCE), 0.0)
     values[broken] = 0.0
     clipped = values.max(axis=0) >= cap
-    height, width = clipped.shape
-    blocks = clipped[:-1, :-1] & clipped[1:, :-1] & clipped[:-1, 1:] & clipped[1:, 1:]
-    lamps = np.zeros_like(clipped) if min(height, width) > 1 else clipped.copy()
-    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
-        lamps[dy:dy + height - 1, dx:dx + width - 1] |= blocks
+    lamps = _opening(clipped)
     brightest = back.max(axis=0)
     ring = np.max(_shifted(brightest, [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
                                        if max(abs(dy), abs(dx)) == 2]), axis=0)
     lamps |= (clipped & np.isfinite(rendered).all(axis=0) & (brightest >= np.float32(KEPT_AT_CLIP * cap))
               & (brightest >= LAMP_STANDS_OUT * ring))
-    around = _square(1)
+    lamps = _with_thin_lamps(clipped, _grown(lamps, clipped), brightest)
+    back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], values[:, lamps])
+    held = _held_out_frame_wide(exposure, rendered, stored_as_float)
+    back[:, held] = np.where(broken[:, held], back[:, held], values[:, held])
+    return with_lobes(back, rendered)
+
+
+def _held_out_frame_wide(exposure: Exposure, rendered: np.ndarray, stored_as_float: list[bool]) -> np.ndarray:
+    """Where `hold_out_lamps` held a lamp out, on `rendered` as the network read it (clipped, a broken
+    value 0): 2x2 blocks past the clip, grown through pixels past it, thin groups standing out (on
+    those values), all grown through pixels over 1/LAMP_EDGE of the clip; none in a shot brought down."""
+    if exposure.scale < 1.0:
+        return np.zeros(rendered.shape[1:], dtype=bool)
+    cap = np.float32(MAX_RADIANCE / exposure.scale)
+    seen = np.minimum(np.nan_to_num(rendered, nan=0.0, posinf=cap), cap)
+    seen[_broken_frame_wide(rendered, stored_as_float)] = 0.0
+    brightest = seen.max(axis=0)
+    clipped = brightest >= cap
+    lamps = _with_thin_lamps(clipped, _grown(_opening(clipped), clipped), brightest)
+    return _grown(lamps, brightest >= np.float32(cap / LAMP_EDGE))
+
+
+def _broken_frame_wide(rendered: np.ndarray, stored_as_float: list[bool]) -> np.ndarray:
+    broken = np.isnan(rendered) | np.isneginf(rendered)
+    return broken | (np.isposinf(rendered) & np.array(stored_as_float)[:, None, None])
+
+
+def _opening(clipped: np.ndarray) -> np.ndarray:
+    """The pixels of (H, W) `clipped` in a 2x2 block of it; all of them in a frame under 2 px a side."""
+    height, width = clipped.shape
+    blocks = clipped[:-1, :-1] & clipped[1:, :-1] & clipped[:-1, 1:] & clipped[1:, 1:]
+    lamps = np.zeros_like(clipped) if min(height, width) > 1 else clipped.copy()
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        lamps[dy:dy + height - 1, dx:dx + width - 1] |= blocks
+    return lamps
+
+
+def _grown(lamps: np.ndarray, through: np.ndarray) -> np.ndarray:
+    """`lamps` flood-filled (8-connected) through the pixels of `through`."""
     while True:
-        grown = lamps | (clipped & np.any(_shifted(lamps, around), axis=0))
+        grown = lamps | (through & np.any(_shifted(lamps, _square(1)), axis=0))
         if (grown == lamps).all():
-            break
+            return lamps
         lamps = grown
+
+
+def _with_thin_lamps(clipped: np.ndarray, lamps: np.ndarray, brightest: np.ndarray) -> np.ndarray:
+    """`lamps` and the groups of `clipped` in none of them of THIN_LAMP_PIXELS or more whose
+    brightest is LAMP_STANDS_OUT times anything 2 px round the group."""
     groups = np.where(clipped & ~lamps, np.arange(clipped.size).reshape(clipped.shape), clipped.size)
     while True:  # each pixel past the clip but in no lamp named by the least index of its group
-        least = np.where(groups < clipped.size, np.min(_shifted(groups, around), axis=0), clipped.size)
+        least = np.where(groups < clipped.size, np.min(_shifted(groups, _square(1)), axis=0), clipped.size)
         if (least == groups).all():
             break
         groups = least
+    lamps = lamps.copy()
     for group in np.unique(groups[groups < clipped.size]):
         pixels = groups == group
         ring = np.any(_shifted(pixels, _square(2)), axis=0) & ~np.any(_shifted(pixels, _square(1)), axis=0)
         round_it = brightest[ring].max(initial=-np.inf)
         if pixels.sum() >= THIN_LAMP_PIXELS and brightest[pixels].max() >= LAMP_STANDS_OUT * round_it:
             lamps |= pixels
-    back[:, lamps] = np.where(broken[:, lamps], back[:, lamps], values[:, lamps])
-    return with_lobes(back, rendered)
+    return lamps
 
 
 @pytest.mark.parametrize("seed", range(6))

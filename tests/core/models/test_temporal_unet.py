@@ -325,12 +325,13 @@ def test_pixels_beside_a_lamp_far_brighter_than_them_take_almost_none_of_its_lig
     panning: the shipped model gave pixels no sample of the tube reached up to 3460, from small
     weights on its pixels and their edges (a quarter of it, below the clip) in frame t and in the
     neighbours warped to it (benchmarks/lamp_renders.py: 160-3650 where the reference is 0.2-6).
-    A tap now gives a pixel at most TAP_CONTRAST times the pixel's own light (`tap_ceiling`)."""
+    The tube is now held out of the network's input and comes back as rendered
+    (`exposure.hold_out_lamps`)."""
     output, covered, _ = _tube_shot(sequence_factory, 1)
     for frame in _FRAMES:
         out = beauty_of(output, frame).max(axis=0)
         beside = binary_dilation(covered[frame] > 0, iterations=2) & (covered[frame] == 0)
-        assert out[:, :8].max() < 2.0  # the surround, far from the tube
+        assert out[:, :8].mean() < 0.4  # the surround far from the tube keeps its level (0.32-0.37)
         assert out[beside].max() < 150.0, frame
 
 
@@ -338,8 +339,8 @@ def test_a_surface_a_lamp_lights_keeps_its_light_away_from_the_lamp(sequence_fac
     """The other side of holding a lamp out: a lamp-lit surface at 4 spp holds lone pixels as bright
     as the lamp's edge (a quarter or half of it, in 1 pixel of 32 here), its noise, not the lamp. A
     ceiling on every tap at 64 times the pixel's own value (tried against the leak beside the tube)
-    kept 0.4-1.1% of such a surface's light, where the shipped model keeps 4.0-6.8% (it takes
-    most of the lone pixels down, as it does any firefly the frames around show)."""
+    kept 0.4-1.1% of such a surface's light; it keeps what it did without the tube (4.0-6.8%: the
+    network takes most of the lone pixels down, as it does any firefly the frames around show)."""
     output, _, beauty = _tube_shot(sequence_factory, 2, lit_surface=1 / 32)
     for frame in _FRAMES:
         kept = beauty_of(output, frame)[:, :, :16].mean() / beauty[frame][:, :, :16].mean()
