@@ -9,12 +9,17 @@ wide) and a small square lamp (0.1, about 3x3 px), both at --radiance; 192x128, 
 the beauty written as float without the clip (as a renderer writes it), and a --reference-spp
 reference likewise. Then denoises the frames with this checkout's `vfxdenoise seq --device cpu`
 and prints, per frame, the pixels past the clip (65504), those kept at their rendered value and
-those taken down, of those kept how many the reference shows 4x darker (frozen noise), and the
-mean |output - reference| over them as a share of the reference's. A second run into the same
+those taken down, of those kept how many the reference shows 4x darker (frozen noise), the
+mean |output - reference| over them as a share of the reference's; beside the lamps (within
+BESIDE px of a lamp's pixels, `exposure.lamp_pixels` of the render or past the clip in the
+reference, not in them) how many pixels come out over 10x the reference (+1) and the brightest,
+and the PSNR there; and, AWAY px or more from them, the output's energy as a share of the
+reference's (the lamp-lit surface). A second run into the same
 --out renders nothing again (remove the folder to change what it renders). --compare: a folder of
 the same frames denoised by another revision (`vfxdenoise seq OUT/noisy/render.####.exr -o
 OLD/den.####.exr --device cpu` under its install): its kept / down and frozen, and how many pixels
-not past the clip differ from this run's.
+not past the clip differ from this run's, and its pixels over 10x the reference beside the lamps
+and energy away from them.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import binary_dilation
 
 from vfxdenoise.core.data import transforms as tf
 from vfxdenoise.core.data.scenes import AreaLight, SceneDescription, generate_scene, up_for
 from vfxdenoise.core.evaluation.metrics import psnr, relmse, tonemap
+from vfxdenoise.core.exposure import lamp_pixels
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 
@@ -38,6 +45,8 @@ FRAMES = range(1001, 1007)
 WIDTH, HEIGHT = 192, 128
 FROZEN = 0.25  # kept, where the reference is darker than this share of the render: frozen noise
 KEPT = 1e-3  # relative difference from the render within which a pixel counts as kept
+BESIDE = 3  # px from a lamp's pixels: the band its light leaked into
+AWAY = 8  # px from a lamp's pixels: the surface it lights, past any leak
 
 
 @dataclass(frozen=True)
@@ -111,14 +120,41 @@ def _lamp_pixels(noisy: np.ndarray, denoised: np.ndarray, reference: np.ndarray)
     return int(kept.sum()), int((past & ~kept).sum()), int(frozen.sum())
 
 
+@dataclass(frozen=True)
+class Around:
+    """Where a frame's lamps are (their pixels as `seq` holds them out, and past the clip in the
+    reference), the band BESIDE them and the surface AWAY from them."""
+
+    beside: np.ndarray
+    away: np.ndarray
+
+    @classmethod
+    def of(cls, noisy: np.ndarray, reference: np.ndarray) -> Around:
+        lamps = (reference > MAX_RADIANCE).any(0)
+        lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE), MAX_RADIANCE)] = True
+        beside = binary_dilation(lamps, iterations=BESIDE) & ~lamps
+        return cls(beside, ~binary_dilation(lamps, iterations=AWAY))
+
+    def row(self, denoised: np.ndarray, reference: np.ndarray) -> str:
+        """Pixels over 10x the reference beside the lamps, their brightest, and the PSNR there; the
+        energy away from them."""
+        over = self.beside & (denoised.max(0) > 10 * reference.max(0) + 1)
+        brightest = denoised.max(0)[over].max(initial=0.0)
+        band = psnr(tonemap(denoised[:, self.beside]), tonemap(reference[:, self.beside]))
+        energy = denoised[:, self.away].sum() / reference[:, self.away].sum()
+        return f" {int(over.sum())} | {brightest:.0f} | {band:.2f} | {energy:.3f} |"
+
+
 def table(out: Path, compare: Path | None) -> str:
     """The markdown table of every frame, then the shot's PSNR (tonemapped) and relMSE."""
-    head = "| frame | past the clip | kept / down | frozen | mean abs. error past the clip |"
-    rule = "|---|---|---|---|---|"
+    beside = (" over 10x the reference beside the lamps | brightest of them | PSNR beside (dB) |"
+              " energy away from them |")
+    head = "| frame | past the clip | kept / down | frozen | mean abs. error past the clip |" + beside
+    rule = "|---|---|---|---|---|---|---|---|---|"
     if compare:
-        head += " --compare kept / down | frozen | pixels not past the clip that differ |"
-        rule += "---|---|---|"
-    lines, scores = [head, rule], []
+        head += " --compare kept / down | frozen | pixels not past the clip that differ |" + beside
+        rule += "---|---|---|---|---|---|---|"
+    lines, scores, compared = [head, rule], [], []
     for frame in FRAMES:
         noisy = _rgb(out / "noisy" / f"render.{frame}.exr")
         reference = _rgb(out / "reference" / f"render.{frame}.exr")
@@ -127,18 +163,28 @@ def table(out: Path, compare: Path | None) -> str:
         kept, down, frozen = _lamp_pixels(noisy, denoised, reference)
         error = (np.abs(denoised - reference)[:, past].mean() / reference[:, past].mean() if past.any()
                  else float("nan"))
+        around = Around.of(noisy, reference)
         row = f"| {frame} | {int(past.sum())} | {kept} / {down} | {frozen} | {error:.2f} |"
+        row += around.row(denoised, reference)
         if compare:
             other = _rgb(compare / f"den.{frame}.exr")
             kept, down, frozen = _lamp_pixels(noisy, other, reference)
             differ = int((np.abs(denoised - other).max(0)[~past] > 0).sum())
-            row += f" {kept} / {down} | {frozen} | {differ} |"
+            row += f" {kept} / {down} | {frozen} | {differ} |" + around.row(other, reference)
+            compared.append(_scores(other, reference))
         lines.append(row)
-        scores.append((psnr(tonemap(denoised), tonemap(reference)), relmse(denoised, reference)))
+        scores.append(_scores(denoised, reference))
     psnrs, relmses = zip(*scores)
     lines.append(f"\nPSNR (tonemapped) {np.mean(psnrs):.2f} dB, relMSE {np.mean(relmses):.4g} "
                  "(means over the frames)")
+    if compared:
+        psnrs, relmses = zip(*compared)
+        lines.append(f"--compare: PSNR {np.mean(psnrs):.2f} dB, relMSE {np.mean(relmses):.4g}")
     return "\n".join(lines)
+
+
+def _scores(denoised: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    return psnr(tonemap(denoised), tonemap(reference)), relmse(denoised, reference)
 
 
 def main() -> None:
