@@ -131,7 +131,7 @@ class Around:
     @classmethod
     def of(cls, noisy: np.ndarray, reference: np.ndarray) -> Around:
         lamps = (reference > MAX_RADIANCE).any(0)
-        lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE), MAX_RADIANCE)] = True
+        lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE).max(0), MAX_RADIANCE)] = True
         beside = binary_dilation(lamps, iterations=BESIDE) & ~lamps
         return cls(beside, ~binary_dilation(lamps, iterations=AWAY))
 

@@ -123,10 +123,15 @@ class Exposure:
         back = denoised if self.scale == 1.0 else denoised / np.float32(self.scale)
         if rendered is None:
             return back
-        kept = self._with_lamps(back, denoised, rendered, stored_as_float)
-        return with_lobes(self._with_held_out(kept, denoised, rendered, stored_as_float), rendered)
+        cap = MAX_RADIANCE / max(self.scale, 1.0)
+        # One pass finds the pixels worth a look, near the clip or past it: a sun costs what it covers
+        near = np.flatnonzero((rendered >= np.float32(cap / LAMP_EDGE)).any(axis=0))  # NaN is False
+        if len(near):
+            back = self._with_lamps(back, denoised, rendered, near, stored_as_float)
+            back = self._with_held_out(back, denoised, rendered, near, stored_as_float)
+        return with_lobes(back, rendered)
 
-    def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
+    def _with_lamps(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray, near: np.ndarray,
                     stored_as_float: Sequence[bool] = ()) -> np.ndarray:
         """`back` with the lamps the network saw clipped at their `rendered` radiance (`undo`):
         those of 2x2 pixels or more, and smaller ones (a bulb of a pixel or two) where the network
@@ -137,10 +142,11 @@ class Exposure:
         pixel past the clip joined to it (`_joined_lamps`: its outline, whatever its shape); and thin
         lamps, 1-2 px wide, past the clip (`_thin_lamps`: a neon tube, a filament). A channel
         holding a broken value (`_broken`: +Inf in a channel `stored_as_float` is no lamp at all) stays
-        denoised."""
+        denoised. `near`: the flat indices of the pixels over 1/LAMP_EDGE of the clip, those past
+        it among them; only they and what lies round them are read."""
         cap = MAX_RADIANCE / max(self.scale, 1.0)
-        # Only the pixels past the clip and what lies round them are read: a sun costs what it covers
-        ys, xs = np.divmod(np.flatnonzero((rendered >= cap).any(axis=0)), rendered.shape[2])  # NaN is False
+        past = near[(rendered.reshape(len(rendered), -1)[:, near] >= cap).any(axis=0)]  # NaN is False
+        ys, xs = np.divmod(past, rendered.shape[2])
         if not len(ys):
             return back
         values = rendered[:, ys, xs]
@@ -164,25 +170,26 @@ class Exposure:
         return back
 
     def _with_held_out(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
-                       stored_as_float: Sequence[bool] = ()) -> np.ndarray:
+                       near: np.ndarray, stored_as_float: Sequence[bool] = ()) -> np.ndarray:
         """`back` with the lamps the network's input held out (`hold_out_lamps`) at their `rendered`
-        radiance: `lamp_pixels` of `rendered` as the network read it (clipped at the clip, a broken
-        value as 0, where the network saw it filled from round it); a broken value among them stays
-        as denoised. A shot brought down read its lamps at MAX_RADIANCE times its scale, below the
-        clip: none was held out."""
+        radiance: `lamp_pixels` of `rendered` as the network read it (`_peak_as_read`; `near`: as
+        for `_with_lamps`); a broken value among them stays as denoised, nothing non-finite is put
+        back. A shot brought down read its lamps at MAX_RADIANCE times its scale, below the clip:
+        none was held out."""
         if self.scale < 1.0:
             return back
         cap = MAX_RADIANCE / self.scale
-        if not (rendered >= cap).any():  # NaN is False
+        peak = _peak_as_read(rendered, cap, near, stored_as_float)
+        if peak is None:
             return back
-        broken = _broken(rendered.reshape(len(rendered), -1), stored_as_float).reshape(rendered.shape)
-        seen = np.where(broken, 0.0, np.minimum(np.nan_to_num(rendered, posinf=cap), cap))
-        ys, xs = lamp_pixels(seen.astype(np.float32, copy=False), cap)
+        ys, xs = lamp_pixels(peak, cap)
         if not len(ys):
             return back
-        values = np.maximum(np.nan_to_num(rendered[:, ys, xs], posinf=MAX_RADIANCE), 0.0)  # as `_with_lamps`
+        values = rendered[:, ys, xs]
+        broken = _broken(values, stored_as_float)
+        values = np.maximum(np.nan_to_num(values, nan=0.0, posinf=MAX_RADIANCE), 0.0)  # as `_with_lamps`
         back = back.copy() if back is denoised else back
-        back[:, ys, xs] = np.where(broken[:, ys, xs], back[:, ys, xs], values)
+        back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
         return back
 
     def describe(self) -> str:
@@ -257,26 +264,26 @@ def with_lobes(back: np.ndarray, rendered: np.ndarray) -> np.ndarray:
     return (back + lobes).astype(back.dtype, copy=False)
 
 
-def lamp_pixels(values: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray]:
-    """The rows and columns of the pixels of (C, H, W) `values` (finite, as the network sees them)
-    that belong to a lamp: those past `clip` in a lamp as `Exposure.undo` keeps them (2x2 pixels or
-    more, their outline, thin lamps standing out from what lies round them, judged on `values`),
-    and its edge (LAMP_EDGE). Both sides of the network find them so: its input holds them out of
-    every frame (`hold_out_lamps`), the output puts them back as rendered."""
-    peak = values.max(axis=0)  # NaN never: the values are finite
-    ys, xs = np.divmod(np.flatnonzero(peak >= clip), values.shape[2])
+def lamp_pixels(peak: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of the pixels of a frame that belong to a lamp, from `peak`, each
+    pixel's brightest channel (H, W) as the network reads it (finite): those past `clip` in a
+    lamp as `Exposure.undo` keeps them (2x2 pixels or more, their outline, thin lamps standing out
+    from what lies round them, judged on `peak`), and its edge (LAMP_EDGE). Both sides of the
+    network find them so: its input holds them out of every frame (`hold_out_lamps`), the output
+    puts them back as rendered."""
     none = np.zeros(0, dtype=np.intp)
+    ys, xs = np.divmod(np.flatnonzero(peak >= clip), peak.shape[1])
     if not len(ys):
         return none, none
-    lamps = _in_2x2_blocks(ys, xs, values.shape[1:])
+    lamps = _in_2x2_blocks(ys, xs, peak.shape)
     if not lamps.all():
-        lamps = _joined_lamps(ys, xs, lamps, values)
+        lamps = _joined_lamps(ys, xs, lamps, peak[None])
     if not lamps.any():
         return none, none
-    core = ys[lamps] * values.shape[2] + xs[lamps]
+    core = ys[lamps] * peak.shape[1] + xs[lamps]
     bright = np.flatnonzero(peak >= np.float32(clip / LAMP_EDGE))
-    by, bx = np.divmod(bright, values.shape[2])
-    groups, lamps_group = _groups(by, bx, np.isin(bright, core), values.shape[1:])
+    by, bx = np.divmod(bright, peak.shape[1])
+    groups, lamps_group = _groups(by, bx, np.isin(bright, core, assume_unique=True), peak.shape)
     joined = groups == lamps_group
     return by[joined], bx[joined]
 
@@ -294,7 +301,7 @@ def hold_out_lamps(features: FrameFeatures) -> FrameFeatures:
         # torch's maximum: numpy's took 3x as long on a 1080p half-float frame, paid on every frame
         if name == ALPHA_LAYER or float(torch.as_tensor(values).amax()) < MAX_RADIANCE:
             continue
-        ys, xs = lamp_pixels(values, MAX_RADIANCE)
+        ys, xs = lamp_pixels(torch.as_tensor(values).amax(dim=0).numpy(), MAX_RADIANCE)
         if len(ys):
             values[:, ys, xs] = _surround(values, ys, xs)
     return features
@@ -314,6 +321,23 @@ def _surround(values: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     total = uniform_filter(box.astype(np.float32) * surface, size, mode="constant")[:, ys, xs]
     share = uniform_filter(surface[None], size, mode="constant")[:, ys, xs]
     return np.where(share > 1e-3, total / np.maximum(share, 1e-3), 0.0)
+
+
+def _peak_as_read(rendered: np.ndarray, cap: float, near: np.ndarray,
+                  stored_as_float: Sequence[bool]) -> np.ndarray | None:
+    """(H, W) float32: each pixel's brightest channel of (C, H, W) `rendered` as the network read it
+    (at most `cap`, a broken value (`_broken`) and NaN as 0: the network saw them filled from round
+    them) at the flat indices `near` (those over 1/LAMP_EDGE of `cap`), 0 elsewhere, which gives
+    `lamp_pixels` the same lamps: a lamp past the clip stands out from anything below 1/LAMP_EDGE
+    of it. None where nothing reaches `cap`."""
+    values = rendered.reshape(len(rendered), -1)[:, near]
+    values = np.where(_broken(values, stored_as_float), 0.0, np.nan_to_num(values, nan=0.0, posinf=cap))
+    found = np.minimum(values.max(axis=0), np.float32(cap))
+    if not (found >= cap).any():
+        return None
+    peak = np.zeros(rendered.shape[1:], dtype=np.float32)
+    peak.reshape(-1)[near] = found
+    return peak
 
 
 def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:
