@@ -1,4 +1,5 @@
-"""`vfxdenoise info`: what a sequence holds and how seq will read it, through the real executable."""
+"""`vfxdenoise info`: what a sequence holds and how seq will read it; through the real executable
+where the process is tested, in this process (`run_in_process`) where what it says is."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
+from cli_in_process import run_in_process
 from cli_process import run_vfxdenoise
 from exr_sequences import rename_layer, with_named_light_groups, without_layer, write_stereo_sequence
 
@@ -34,13 +36,13 @@ def test_info_shows_frames_windows_channels_mapping_and_layers_for_aov(sequence_
             in lines)  # the camera pans sideways only
     assert lines[-1] == "other RGB layers (seq --aov): RGBA_key, specular"
 
-    asked = run_vfxdenoise("info", pattern, "--aov", "RGBA_*", cwd=tmp_path)
+    asked = run_in_process("info", pattern, "--aov", "RGBA_*", cwd=tmp_path)
     assert asked.stdout.splitlines()[-1].split() == ["aov", "RGBA_key", "RGBA_key.R,RGBA_key.G,RGBA_key.B"]
-    specular = run_vfxdenoise("info", pattern, "--aov", "specular", cwd=tmp_path)
+    specular = run_in_process("info", pattern, "--aov", "specular", cwd=tmp_path)
     assert specular.stdout.splitlines()[-1].endswith("specular.R,specular.G,specular.B  (as radiance)")
-    key = run_vfxdenoise("info", pattern, "--aov-radiance", "RGBA_*", cwd=tmp_path)
+    key = run_in_process("info", pattern, "--aov-radiance", "RGBA_*", cwd=tmp_path)
     assert key.stdout.splitlines()[-1].endswith("RGBA_key.R,RGBA_key.G,RGBA_key.B  (as radiance)")
-    missing = run_vfxdenoise("info", pattern, "--aov", "diffuse", cwd=tmp_path)
+    missing = run_in_process("info", pattern, "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.startswith("error: --aov diffuse: no layer")
 
 
@@ -51,12 +53,12 @@ def test_info_says_what_an_aov_wildcard_leaves_out_as_data_and_notes_a_named_one
     left_out = ("note: --aov *: left out as data, not light: P_cam (positions); to denoise one that holds "
                 "light all the same, name it (--aov P_cam)")
 
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    shown = run_in_process("info", pattern, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[-2:] == ["other RGB layers (seq --aov): LightVel, RGBA_key", left_out]
-    asked = run_vfxdenoise("info", pattern, "--aov", "*", cwd=tmp_path).stdout.splitlines()
+    asked = run_in_process("info", pattern, "--aov", "*", cwd=tmp_path).stdout.splitlines()
     assert asked.count(left_out) == 1 and any(line.split()[:2] == ["aov", "LightVel"] for line in asked)
-    named = run_vfxdenoise("info", pattern, "--aov-radiance", "P_cam", cwd=tmp_path)
+    named = run_in_process("info", pattern, "--aov-radiance", "P_cam", cwd=tmp_path)
     assert named.stdout.splitlines()[-1] == ("note: --aov-radiance P_cam: P_cam is denoised as light, as "
                                              "named, though its name suggests it holds positions (a wildcard "
                                              "leaves it out)"), named.stderr
@@ -67,13 +69,13 @@ def test_info_shows_a_stereo_sequences_views_and_each_ones_features(sequence_fac
     right = sequence_factory("right", frames=[1, 2], seed=1)
     stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2])
 
-    lines = run_vfxdenoise("info", stereo, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", stereo, cwd=tmp_path).stdout.splitlines()
 
     assert "views:      left, right" in lines
     right_features = lines[lines.index("features (view right):") + 1:]
     assert right_features[0].split() == ["beauty", "right.R,right.G,right.B"]
     assert right_features[1].split() == ["albedo", "albedo.right.R,albedo.right.G,albedo.right.B"]
-    facts = json.loads(run_vfxdenoise("info", stereo, "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", stereo, "--json", cwd=tmp_path).stdout)
     assert facts["views"] == [{"name": "left", "denoised": True}, {"name": "right", "denoised": True}]
     assert [(view["view"], view["beauty"]) for view in facts["features"]] == [
         ("left", ["R", "G", "B"]), ("right", ["right.R", "right.G", "right.B"])]
@@ -87,7 +89,7 @@ def test_info_names_the_channels_of_a_part_per_view_as_the_file_holds_them(seque
     right = sequence_factory("right", frames=[1, 2], seed=1)
     stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2], layout="multi-part")
 
-    lines = run_vfxdenoise("info", stereo, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", stereo, cwd=tmp_path).stdout.splitlines()
 
     right_features = lines[lines.index("features (view right):") + 1:]
     assert right_features[0].split() == ["beauty", "R,G,B", "(part", "rgba.right)"]
@@ -109,7 +111,7 @@ def test_info_json_names_the_channels_of_a_part_per_view_as_the_file_holds_them(
     right = sequence_factory("right", frames=[1, 2], seed=1, extra=extra)
     stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2], layout="multi-part")
 
-    shown = run_vfxdenoise("info", stereo, "--json", "--aov", "RGBA_key", "--depth", "none", cwd=tmp_path)
+    shown = run_in_process("info", stereo, "--json", "--aov", "RGBA_key", "--depth", "none", cwd=tmp_path)
     facts = json.loads(shown.stdout)
 
     assert [part["name"] for part in facts["parts"]] == ["rgba.left", "rgba.right"]
@@ -134,7 +136,7 @@ def test_info_json_keeps_the_channel_names_of_a_one_part_file(sequence_factory, 
     right = sequence_factory("right", frames=[1, 2], seed=1)
     stereo = write_stereo_sequence(left, right, tmp_path / "stereo", [1, 2])
 
-    facts = json.loads(run_vfxdenoise("info", stereo, "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", stereo, "--json", cwd=tmp_path).stdout)
 
     right_eye = facts["features"][1]
     assert right_eye["albedo"] == ["albedo.right.R", "albedo.right.G", "albedo.right.B"]
@@ -144,20 +146,20 @@ def test_info_json_keeps_the_channel_names_of_a_one_part_file(sequence_factory, 
 
 def test_info_shows_what_seq_alpha_denoise_would_do_with_the_alpha(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=[1, 2], extra={"A": np.full((32, 48), 0.5, np.float32)})
-    plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    plain = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
     assert any(line.split() == ["alpha", "A"] for line in plain)
-    asked = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    asked = run_in_process("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
     assert any(line.split() == ["alpha", "A", "(denoised)"] for line in asked)
-    facts = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern, "--alpha", "denoise", "--json", cwd=tmp_path).stdout)
     assert facts["features"][0]["alpha_denoised"] is True
-    assert json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["features"][0][
+    assert json.loads(run_in_process("info", pattern, "--json", cwd=tmp_path).stdout)["features"][0][
         "alpha_denoised"] is False
     for frame in (1, 2):  # the same frames without an alpha channel
         path = parse_pattern(pattern).path(frame)
         image = read_exr(path)
         names = [name for name in image.channel_names if name != "A"]
         write_exr(path, ExrImage.from_channels(dict(zip(names, image.get(names)))))
-    lacking = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    lacking = run_in_process("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
     assert "note: --alpha denoise: the frames have no alpha channel; nothing to denoise there" in lacking
 
 
@@ -169,14 +171,14 @@ def test_info_checks_every_frames_header_against_the_first(sequence_factory, tmp
         shutil.copy(source.replace("####", f"{frame:04d}"), pattern.replace("####", f"{frame:04d}"))
     Path(pattern.replace("####", "0005")).write_bytes(b"not an exr")
 
-    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
 
     headers = next(line for line in lines if line.startswith("headers:"))
     assert headers.startswith("headers:    unreadable: 5 (5: ") and "render.0005.exr" in headers
     assert headers.endswith("; resolution differs from frame 1's: 3; channels differ from the other "
                             "frames': 4 (e.g. 4 also has spec.R)")
     clean = sequence_factory("clean", frames=range(1, 3))
-    assert "headers:    all 2 frame(s) alike" in run_vfxdenoise("info", clean, cwd=tmp_path).stdout
+    assert "headers:    all 2 frame(s) alike" in run_in_process("info", clean, cwd=tmp_path).stdout
 
 
 def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(sequence_factory, tmp_path):
@@ -186,7 +188,7 @@ def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(se
     Path(pattern.replace("####", "1001")).write_bytes(b"")
     Path(pattern.replace("####", "1003")).write_bytes(b"not an exr")
 
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    shown = run_in_process("info", pattern, cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -195,7 +197,7 @@ def test_a_damaged_first_frame_is_listed_and_the_shot_described_from_the_next(se
     assert any(line.split() == ["beauty", "R,G,B"] for line in lines)
     for frame in (1002, 1004):
         Path(pattern.replace("####", str(frame))).write_bytes(b"")
-    nothing = run_vfxdenoise("info", pattern, cwd=tmp_path)  # no frame reads: the first one's error
+    nothing = run_in_process("info", pattern, cwd=tmp_path)  # no frame reads: the first one's error
     assert nothing.returncode == 1 and "Traceback" not in nothing.stderr
     assert nothing.stderr.startswith("error: ") and "render.1001.exr" in nothing.stderr
 
@@ -209,15 +211,15 @@ def test_a_frame_cut_short_after_its_header_is_listed_as_unreadable(sequence_fac
         data = pattern.path(frame).read_bytes()
         pattern.path(frame).write_bytes(data[:int(len(data) * 0.6)])
 
-    shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
+    shown = run_in_process("info", pattern.text, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    refused = run_vfxdenoise("seq", pattern.text, "--frames", "1", "--progress", "none", cwd=tmp_path)
+    refused = run_in_process("seq", pattern.text, "--frames", "1", "--progress", "none", cwd=tmp_path)
     errors = [line for line in refused.stderr.splitlines() if line.startswith("error: ")]
     why = errors[-1].removeprefix("error: ")  # seq's reason, word for word (faults.md)
     assert why.startswith(f"{pattern.path(1)}: damaged or truncated EXR (part 0: ")
     assert why.endswith("); re-render or re-copy this frame")
     assert f"headers:    unreadable: 1,3 (e.g. 1: {why})" in shown.stdout.splitlines()
-    headers = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)["headers"]
+    headers = json.loads(run_in_process("info", pattern.text, "--json", cwd=tmp_path).stdout)["headers"]
     assert (headers["unreadable"], headers["alike"], headers["reference_frame"]) == ([1, 3], False, 2)
     assert headers["differences"] == f"unreadable: 1,3 (e.g. 1: {why})"
     assert [entry["frame"] for entry in headers["unreadable_why"]] == [1, 3]
@@ -236,7 +238,7 @@ def test_info_says_which_frames_are_cropped_or_stored_in_other_types(sequence_fa
     image = read_exr(pattern.path(3))
     write_exr(pattern.path(3), ExrImage.from_channels(dict(zip(names, image.get(names))), "float"))
 
-    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern.text, cwd=tmp_path).stdout.splitlines()
 
     assert ("headers:    data window differs from frame 1's: 2 (auto-crop or overscan: seq lines "
             "the frames up in display space); pixel types differ from frame 1's: 3 (e.g. R float, "
@@ -255,15 +257,15 @@ def test_a_velocity_layer_read_only_when_named_is_pointed_at(sequence_factory, t
                          for c in "XYZ"})
         write_exr(pattern.path(frame), ExrImage.from_channels(channels))
     hint = "VRayVelocity is not read as motion"
-    shown = run_vfxdenoise("info", pattern.text, cwd=tmp_path)
+    shown = run_in_process("info", pattern.text, cwd=tmp_path)
     assert shown.returncode == 0
     [note] = [line for line in shown.stdout.splitlines() if hint in line]
     assert note.startswith("note: no motion layer found") and "could hold motion: VRayVelocity" in note
     assert "--motion VRayVelocity (and --motion-scale)" in shown.stdout
-    assert hint not in run_vfxdenoise("info", pattern.text, "--motion", "none", cwd=tmp_path).stdout
-    ran = run_vfxdenoise("seq", pattern.text, "--progress", "none", cwd=tmp_path)
+    assert hint not in run_in_process("info", pattern.text, "--motion", "none", cwd=tmp_path).stdout
+    ran = run_in_process("seq", pattern.text, "--progress", "none", cwd=tmp_path)
     assert ran.returncode == 0 and f"motion vectors: none (no motion layer; {hint}" in ran.stderr
-    named = run_vfxdenoise("info", pattern.text, "--motion", "VRayVelocity", cwd=tmp_path)
+    named = run_in_process("info", pattern.text, "--motion", "VRayVelocity", cwd=tmp_path)
     assert "motion   VRayVelocity.X,VRayVelocity.Y" in named.stdout and hint not in named.stdout
 
 
@@ -271,7 +273,7 @@ def test_info_of_a_folder_lists_the_sequences_in_it(sequence_factory, tmp_path):
     """`vfxdenoise info shot/` (or `.`) names the patterns to give, as a wrong name does."""
     sequence_factory(frames=[1001, 1002])
     for given, cwd in (("shot", tmp_path), (".", tmp_path / "shot")):
-        shown = run_vfxdenoise("info", given, cwd=cwd)
+        shown = run_in_process("info", given, cwd=cwd)
         assert shown.returncode == 2 and "Traceback" not in shown.stderr  # a usage error, as in seq
         assert f"'{given}' is a folder" in shown.stderr
         assert "render.####.exr (frames 1001-1002)" in shown.stderr
@@ -279,7 +281,7 @@ def test_info_of_a_folder_lists_the_sequences_in_it(sequence_factory, tmp_path):
 
 def test_info_of_a_pattern_the_shell_expanded_says_to_quote_it(tmp_path):
     """Unquoted, render.$F4.exr reaches vfxdenoise as render..exr."""
-    shown = run_vfxdenoise("info", "render..exr", cwd=tmp_path)
+    shown = run_in_process("info", "render..exr", cwd=tmp_path)
     assert shown.returncode == 2 and "quote the pattern" in shown.stderr
 
 
@@ -302,7 +304,7 @@ def test_info_names_frames_on_disk_under_another_padding_among_the_gaps(sequence
     pattern.path(1002).rename(pattern.directory / "render.01002.exr")
 
     for token in ("####", "#"):
-        lines = run_vfxdenoise("info", pattern.text.replace("####", token), cwd=tmp_path).stdout.splitlines()
+        lines = run_in_process("info", pattern.text.replace("####", token), cwd=tmp_path).stdout.splitlines()
         assert ("gaps:       1002; 1002 is on disk as render.01002.exr (5-digit padding): rename it "
                 "to render.1002.exr") in lines
 
@@ -312,7 +314,7 @@ def test_info_names_what_is_no_file_at_the_shots_last_frame_name_among_the_gaps(
     1001-1003, and seq denoised 1003 as its last frame."""
     pattern = parse_pattern(sequence_factory(frames=range(1001, 1004), height=16, width=16))
     pattern.path(1004).mkdir()
-    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern.text, cwd=tmp_path).stdout.splitlines()
     assert "gaps:       1004; render.1004.exr is a folder: replace it with the rendered frame" in lines
 
 
@@ -326,14 +328,14 @@ def test_info_tells_a_change_of_parts_or_storage_from_a_cropped_frame(sequence_f
     image.set_compression("piz")
     write_exr(pattern.path(3), image)
 
-    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern.text, cwd=tmp_path).stdout.splitlines()
 
     assert ("headers:    parts differ from frame 1's: 2 (e.g. 2 part(s) for 1: seq reads channels by "
             "name, outputs keep each frame's parts); storage differs from frame 1's: 3 (e.g. piz, "
             "scanlines for zip, scanlines: outputs keep each frame's own)") in lines
     assert "storage:    zip, scanlines" in lines
     shutil.copy(pattern.path(2), pattern.directory / "two.0001.exr")  # described from the 2-part frame
-    two = run_vfxdenoise("info", str(pattern.directory / "two.####.exr"), cwd=tmp_path).stdout.splitlines()
+    two = run_in_process("info", str(pattern.directory / "two.####.exr"), cwd=tmp_path).stdout.splitlines()
     assert "parts:      2" in two and "storage:    zip, scanlines (all 2 parts)" in two
 
 
@@ -387,7 +389,7 @@ def test_info_shows_each_parts_data_window_where_they_differ_and_an_unusual_aspe
     own window) went unseen; pixelAspectRatio and lineOrder were never shown."""
     pattern = _write_two_part_frames(tmp_path / "plate", [1, 2])
 
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    shown = run_in_process("info", pattern, cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -398,7 +400,7 @@ def test_info_shows_each_parts_data_window_where_they_differ_and_an_unusual_aspe
                                         "pixel aspect: 2 (all 2 parts)",
                                         "line order: rgba: increasingY; albedo: decreasingY"]
     assert lines[data + 6] == "parts:      2"
-    plain = run_vfxdenoise("info", sequence_factory(frames=[1, 2]), cwd=tmp_path).stdout.splitlines()
+    plain = run_in_process("info", sequence_factory(frames=[1, 2]), cwd=tmp_path).stdout.splitlines()
     data = plain.index("data:       (0, 0) - (47, 31)  48x32")  # one part, square, top down: as before
     assert plain[data + 1:data + 3] == ["display:    (0, 0) - (47, 31)  48x32", "parts:      1"]
 
@@ -415,7 +417,7 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
         {name: crop.pixel_type(name) for name in names}, data_window=(8, 4, 39, 19),
         display_window=(0, 0, 47, 31)))
 
-    shown = run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path)
+    shown = run_in_process("info", pattern.text, "--json", cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     facts = json.loads(shown.stdout)
@@ -449,13 +451,13 @@ def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
     assert features["albedo"] == ["albedo.R", "albedo.G", "albedo.B"] and features["alpha"] == ["A"]
     assert features["aovs"] == [] and facts["other_rgb_layers"] == ["RGBA_key"]
 
-    asked = json.loads(run_vfxdenoise("info", pattern.text, "--json", "--aov-radiance", "RGBA_*",
+    asked = json.loads(run_in_process("info", pattern.text, "--json", "--aov-radiance", "RGBA_*",
                                       cwd=tmp_path).stdout)
     assert asked["features"][0]["aovs"] == [{"layer": "RGBA_key", "as_radiance": True,
                                              "channels": ["RGBA_key.R", "RGBA_key.G", "RGBA_key.B"],
                                              "parts": [0, 0, 0], "lacking_frames": []}]
     assert asked["other_rgb_layers"] is None
-    missing = run_vfxdenoise("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
+    missing = run_in_process("info", pattern.text, "--json", "--aov", "diffuse", cwd=tmp_path)
     assert missing.returncode == 1 and missing.stdout.count("\n") == 1  # the error's one object alone
     assert missing.stderr.startswith("error: --aov diffuse: no layer")
     event = json.loads(missing.stdout)
@@ -470,8 +472,8 @@ def test_info_json_error_carries_the_errors_data_as_seqs_error_event_does(sequen
     the error's data too (`events.error_details`: a ChannelError's message and hint, the missing
     frames...): a pipeline reading either reads it alike."""
     pattern = sequence_factory(frames=[1001, 1002])
-    shown = run_vfxdenoise("info", pattern, "--json", "--albedo", "diffuse", cwd=tmp_path)
-    ran = run_vfxdenoise("seq", pattern, "-o", tmp_path / "out" / "d.####.exr", "--albedo", "diffuse",
+    shown = run_in_process("info", pattern, "--json", "--albedo", "diffuse", cwd=tmp_path)
+    ran = run_in_process("seq", pattern, "-o", tmp_path / "out" / "d.####.exr", "--albedo", "diffuse",
                          "--progress", "json", "--device", "cpu", cwd=tmp_path)
     assert shown.returncode == ran.returncode == 1
     event = json.loads(shown.stdout)
@@ -485,7 +487,7 @@ def test_info_json_gives_each_parts_window_aspect_and_line_order(tmp_path):
     """A two-part render: each part's window, aspect and line order, and which part holds each channel."""
     pattern = _write_two_part_frames(tmp_path / "plate", [1, 2])
 
-    shown = run_vfxdenoise("info", pattern, "--json", cwd=tmp_path)
+    shown = run_in_process("info", pattern, "--json", cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     facts = json.loads(shown.stdout)
@@ -524,7 +526,7 @@ def test_json_given_as_another_options_value_is_no_json_flag(tmp_path):
     pattern = tmp_path / "render.####.exr"
     for args, status in [(("--aov", "--json"), 2), ((pattern, "--aov", "--json", "--alpha", "clean"), 2),
                          ((pattern, "--aov", "--json"), 1)]:
-        shown = run_vfxdenoise("info", *args, cwd=tmp_path)
+        shown = run_in_process("info", *args, cwd=tmp_path)
         assert (shown.returncode, shown.stdout) == (status, ""), args
         assert shown.stderr.startswith("Usage:" if status == 2 else "error: no frames of "), args
 
@@ -535,7 +537,7 @@ def test_info_json_says_motion_vectors_that_line_nothing_up_are_ignored(sequence
     swapped = {"motion.X": np.zeros((40, 40), np.float32), "motion.Y": np.full((40, 40), -2.5, np.float32)}
     pattern = parse_pattern(sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.5,
                                              extra=swapped))
-    shown = run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path)
+    shown = run_in_process("info", pattern.text, "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     motion = json.loads(shown.stdout)["motion_vectors"]
     assert motion["ignored"] is True and motion["description"].startswith("ignored")
@@ -549,13 +551,13 @@ def test_info_names_the_frames_whose_channels_differ_from_the_others_not_those(s
     shutil.copy(parse_pattern(extra).path(1), parse_pattern(pattern).path(1))
     without_layer(pattern, 3, "N")
 
-    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
 
     assert ("headers:    channels differ from the other frames': 1,3 (e.g. 1 also has spec.R)") in lines
-    facts = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern, "--json", cwd=tmp_path).stdout)
     assert facts["headers"]["channels_differ"] == [1, 3]
     shutil.copy(parse_pattern(pattern).path(2), parse_pattern(pattern).path(1))
-    lines = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
     assert "headers:    channels differ from the other frames': 3 (e.g. 3 has no N.X, N.Y, N.Z)" in lines
 
 
@@ -567,7 +569,7 @@ def test_info_lists_every_frames_aov_layers_and_names_the_frame_lacking_one(sequ
     with_named_light_groups(pattern, range(1001, 1007), key="RGBA_lgKey", rim="RGBA_lgFill")
     without_layer(pattern, 1001, "RGBA_lgKey")
 
-    shown = run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path)
+    shown = run_in_process("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -576,9 +578,9 @@ def test_info_lists_every_frames_aov_layers_and_names_the_frame_lacking_one(sequ
             "RGBA_lgKey.G, RGBA_lgKey.R)") in lines
     assert ("note: frame 1001 has no aov RGBA_lgKey, which other frames have: seq denoises it over the "
             "frames that have it and writes frame 1001 without it") in lines
-    plain = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    plain = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
     assert "other RGB layers (seq --aov): RGBA_lgFill, RGBA_lgKey" in plain
-    facts = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
     assert [(aov["layer"], aov["lacking_frames"]) for aov in facts["features"][0]["aovs"]] == [
         ("RGBA_lgFill", []), ("RGBA_lgKey", [1001])]
     assert facts["headers"]["channels_differ"] == [1001]
@@ -591,10 +593,10 @@ def test_info_says_a_broken_link_at_the_shots_first_frame_is_one_in_text_and_jso
     pattern.path(1001).symlink_to(tmp_path / "nowhere.exr")
     link = f"render.1001.exr is a broken link to {tmp_path / 'nowhere.exr'}"
 
-    lines = run_vfxdenoise("info", pattern.text, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", pattern.text, cwd=tmp_path).stdout.splitlines()
     assert "frames:     3 (1002-1004) of 1001-1004" in lines
     assert f"gaps:       1001; {link}: make it lead to the rendered frame" in lines
-    facts = json.loads(run_vfxdenoise("info", pattern.text, "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern.text, "--json", cwd=tmp_path).stdout)
     assert facts["frames"] == {"count": 3, "spec": "1002-1004", "list": [1002, 1003, 1004],
                                "first": 1001, "last": 1004}
     assert facts["gaps"] == {"count": 1, "spec": "1001", "other_padding": None,
@@ -609,7 +611,7 @@ def test_info_says_guides_short_of_the_beautys_overscan_as_seq_warns(sequence_fa
     source = sequence_factory(frames=range(1, 4))
     short = overscan_render(source, tmp_path / "short", OVERSCAN_DISPLAY)
 
-    lines = run_vfxdenoise("info", short, cwd=tmp_path).stdout.splitlines()
+    lines = run_in_process("info", short, cwd=tmp_path).stdout.splitlines()
 
     assert ("note: guides that leave the beauty's overscan uncovered (AOVs rendered over the display "
             "window only?): frame(s) 1-3: albedo (albedo.R,albedo.G,albedo.B) and normal (N.X,N.Y,N.Z) "
@@ -618,7 +620,7 @@ def test_info_says_guides_short_of_the_beautys_overscan_as_seq_warns(sequence_fa
             "worse than the rest (they are denoised as read): render the AOVs over the beauty's data "
             "window, or accept it where the comp never shows the overscan") in lines
     covered = overscan_render(source, tmp_path / "covered", (0, 0, 47, 31))
-    assert "overscan" not in run_vfxdenoise("info", covered, cwd=tmp_path).stdout
+    assert "overscan" not in run_in_process("info", covered, cwd=tmp_path).stdout
 
 
 def test_info_says_of_which_frames_an_aov_wildcard_matched_no_layer_as_seq_does(sequence_factory, tmp_path):
@@ -628,13 +630,13 @@ def test_info_says_of_which_frames_an_aov_wildcard_matched_no_layer_as_seq_does(
     pattern = sequence_factory(frames=range(1001, 1006), height=16, width=16)
     with_named_light_groups(pattern, range(1003, 1006))
 
-    shown = run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path).stdout.splitlines()
+    shown = run_in_process("info", pattern, "--aov", "RGBA_lg*", cwd=tmp_path).stdout.splitlines()
 
     assert not any("matched no layer of light" in line for line in shown)
     said = ("note: --aov RGBA_lg*: frame(s) 1001-1002 hold no layer of light it matches (frame(s) "
             "1003-1005 do), so their outputs have none of its layers")
     assert said in shown
-    facts = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern, "--aov", "RGBA_lg*", "--json", cwd=tmp_path).stdout)
     assert said.removeprefix("note: ") in facts["notes"]
 
 
@@ -655,16 +657,16 @@ def test_info_says_which_frames_have_no_alpha_to_denoise_as_seq_does(sequence_fa
     pattern = sequence_factory(frames=range(1, 6), height=16, width=16, extra=soft)
     _without_alpha(pattern, [1, 3])
 
-    shown = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    shown = run_in_process("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
 
     assert "note: --alpha denoise: frame(s) 1,3 have no alpha channel; nothing to denoise there" in shown
     assert any(line.split() == ["alpha", "(none)", "(denoised", "in", "frame(s)", "2,4-5)"] for line in shown)
-    features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
+    features = json.loads(run_in_process("info", pattern, "--alpha", "denoise", "--json",
                                          cwd=tmp_path).stdout)["features"][0]
     assert (features["alpha_denoised"], features["alpha_lacking_frames"]) == (True, [1, 3])
     other = sequence_factory("other", frames=range(1, 6), height=16, width=16, extra=soft)
     _without_alpha(other, [3])
-    shown = run_vfxdenoise("info", other, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    shown = run_in_process("info", other, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
     assert "note: --alpha denoise: frame(s) 3 have no alpha channel; nothing to denoise there" in shown
     assert any(line.split() == ["alpha", "A", "(denoised", "in", "frame(s)", "1-2,4-5)"] for line in shown)
 
@@ -679,10 +681,10 @@ def test_a_named_aov_a_frame_lacks_is_listed_as_a_wildcards_and_seq_stopping_the
     without_layer(pattern, 1003, "RGBA_lgKey")
 
     for aov in ("RGBA_lgKey", "RGBA_lgK*"):
-        facts = json.loads(run_vfxdenoise("info", pattern, "--aov", aov, "--json", cwd=tmp_path).stdout)
+        facts = json.loads(run_in_process("info", pattern, "--aov", aov, "--json", cwd=tmp_path).stdout)
         assert [(layer["layer"], layer["lacking_frames"]) for layer in facts["features"][0]["aovs"]] == [
             ("RGBA_lgKey", [1003])]
-    named = json.loads(run_vfxdenoise("info", pattern, "--aov", "RGBA_lgKey", "--json", cwd=tmp_path).stdout)
+    named = json.loads(run_in_process("info", pattern, "--aov", "RGBA_lgKey", "--json", cwd=tmp_path).stdout)
     note = next(note for note in named["notes"] if "1003" in note)
     assert note.startswith("frame(s) 1003 do not map as frame 1001's do: --aov RGBA_lgKey: no layer "
                            "'RGBA_lgKey' in ")
@@ -714,13 +716,13 @@ def test_a_mip_mapped_frame_cut_short_in_its_small_levels_reads_as_seq_reads_it(
         data = path.read_bytes()
         path.write_bytes(data[:keep] if keep == -1 else data[:int(len(data) * keep)])
 
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    shown = run_in_process("info", pattern, cwd=tmp_path)
 
     assert shown.returncode == 0, shown.stderr
     line = next(line for line in shown.stdout.splitlines() if line.startswith("headers:"))
     assert line.startswith("headers:    unreadable: 3 (3: ")
     assert "r.3.exr: damaged or truncated EXR (part 0: " in line  # seq's words
-    headers = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)["headers"]
+    headers = json.loads(run_in_process("info", pattern, "--json", cwd=tmp_path).stdout)["headers"]
     assert headers["unreadable"] == [3]
     assert [why["frame"] for why in headers["unreadable_why"]] == [3]
 
@@ -743,7 +745,7 @@ def test_info_says_which_frames_seq_reads_other_guides_in_and_their_notes(sequen
     _without_channels(pattern, 3, ("albedo.R", "albedo.G", "albedo.B"))
     _without_channels(pattern, 4, ("N.Z",))
 
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path).stdout.splitlines()
+    shown = run_in_process("info", pattern, cwd=tmp_path).stdout.splitlines()
 
     differ = ("note: the frames' features differ: albedo albedo.R,albedo.G,albedo.B in frame(s) 1-2,4-5, "
               "(none) in 3; normal N.X,N.Y,N.Z in frame(s) 1-3,5, (none) in 4: seq denoises each frame "
@@ -752,11 +754,11 @@ def test_info_says_which_frames_seq_reads_other_guides_in_and_their_notes(sequen
     assert differ in shown
     passed_over = "note: frame(s) 4: normal: layer 'N' has 2 components (X,Y)"
     assert any(line.startswith(passed_over) for line in shown)
-    facts = json.loads(run_vfxdenoise("info", pattern, "--json", cwd=tmp_path).stdout)
+    facts = json.loads(run_in_process("info", pattern, "--json", cwd=tmp_path).stdout)
     assert facts["features"][0]["differing_frames"] == {"albedo": [3], "normal": [4]}
     assert differ.removeprefix("note: ") in facts["notes"]
     alike = sequence_factory("alike", frames=range(1, 3), height=16, width=16)
-    assert json.loads(run_vfxdenoise("info", alike, "--json", cwd=tmp_path).stdout)["features"][0][
+    assert json.loads(run_in_process("info", alike, "--json", cwd=tmp_path).stdout)["features"][0][
         "differing_frames"] == {}
 
 
@@ -764,17 +766,17 @@ def test_info_says_seqs_alpha_denoise_keeps_the_alpha_of_opaque_frames(sequence_
     """seq keeps an alpha 1 everywhere as rendered ('kept (opaque)'); info said 'denoised'."""
     pattern = sequence_factory(frames=range(1, 4), height=16, width=16)
     assert any(line.split() == ["alpha", "A", "(kept:", "opaque", "in", "every", "frame)"] for line in
-               run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines())
+               run_in_process("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines())
     path = parse_pattern(pattern).path(2)
     image = read_exr(path)
     alpha = image.get(["A"])
     alpha[0, :4, :4] = 0.5
     image.set(["A"], alpha)
     write_exr(path, image)
-    shown = run_vfxdenoise("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
+    shown = run_in_process("info", pattern, "--alpha", "denoise", cwd=tmp_path).stdout.splitlines()
     assert any(line.split() == ["alpha", "A", "(denoised", "in", "frame(s)", "2,", "kept", "in", "1,3",
                                 "(opaque))"] for line in shown)
-    features = json.loads(run_vfxdenoise("info", pattern, "--alpha", "denoise", "--json",
+    features = json.loads(run_in_process("info", pattern, "--alpha", "denoise", "--json",
                                          cwd=tmp_path).stdout)["features"][0]
     assert (features["alpha_denoised"], features["alpha_opaque_frames"]) == (True, [1, 3])
 
@@ -795,7 +797,7 @@ def test_info_alpha_denoise_lists_a_frame_whose_alpha_does_not_decode_and_goes_o
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2:len(data) // 2 + 200] = bytes(200)
     damaged.write_bytes(bytes(data))
-    shown = run_vfxdenoise("info", tmp_path / "r.####.exr", "--alpha", "denoise", cwd=tmp_path)
+    shown = run_in_process("info", tmp_path / "r.####.exr", "--alpha", "denoise", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "frame(s) 2 do not map" in shown.stdout and "r.0002.exr: damaged or truncated EXR" in shown.stdout
 
@@ -808,12 +810,12 @@ def test_info_says_frames_move_without_a_motion_layer_as_seq_warns(sequence_fact
         for frame in range(1, 7):
             without_layer(pattern.text, frame, "motion")
     said = "no motion layer, yet frames 3-4 move"
-    shown = run_vfxdenoise("info", moving.text, cwd=tmp_path).stdout
+    shown = run_in_process("info", moving.text, cwd=tmp_path).stdout
     [note] = [line for line in shown.splitlines() if said in line]
-    ran = run_vfxdenoise("seq", moving.text, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
+    ran = run_in_process("seq", moving.text, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
     assert note.removeprefix("note: ") in ran.stderr
-    assert said not in run_vfxdenoise("info", moving.text, "--motion", "none", cwd=tmp_path).stdout
-    assert said not in run_vfxdenoise("info", still.text, cwd=tmp_path).stdout
+    assert said not in run_in_process("info", moving.text, "--motion", "none", cwd=tmp_path).stdout
+    assert said not in run_in_process("info", still.text, cwd=tmp_path).stdout
 
 
 def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_frames(sequence_factory,
@@ -823,10 +825,10 @@ def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_fra
     out there (the layer is the cause, naming it what to do)."""
     moving = sequence_factory(frames=range(1, 7), height=40, width=40, motion=3.0)
     pattern = rename_layer(moving, "motion", "mvec")
-    shown = run_vfxdenoise("info", pattern, cwd=tmp_path)
+    shown = run_in_process("info", pattern, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     [note] = [line for line in shown.stdout.splitlines() if "motion" in line and line.startswith("note: ")]
     assert note.endswith("name yours with --motion, or 'none' where the render has none; layers that "
                          "could hold motion: mvec (X,Y)")
-    ran = run_vfxdenoise("seq", pattern, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
+    ran = run_in_process("seq", pattern, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
     assert note.removeprefix("note: ") in ran.stderr and "yet frames" not in ran.stderr
