@@ -1,4 +1,5 @@
-"""`vfxdenoise seq`, the main job, through the real executable: it really denoises."""
+"""`vfxdenoise seq`, the main job: it really denoises; through the real executable where the process
+is tested, in this process (`run_in_process`) where what it says and writes is."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import OpenEXR
 import pytest
 import torch
+from cli_in_process import run_in_process
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from click.testing import CliRunner
 from exr_sequences import clean_frame, rename_layer, write_stereo_sequence
@@ -84,7 +86,7 @@ def test_a_tilde_the_shell_left_is_the_home_folder_on_both_sides(sequence_factor
 
 def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
-    result = run_vfxdenoise("seq", pattern, "--compression", "zstd", "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", pattern, "--compression", "zstd", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     source = read_exr(pattern.replace("####", "0002"))
     out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
@@ -92,7 +94,7 @@ def test_compression_flag_sets_the_outputs_compression_and_keeps_the_data(sequen
     assert source.parts[0].spec.get_string_attribute("compression") != "zstd"
     for name in ("Z", "motion.X", "N.Y", "albedo.G"):
         np.testing.assert_array_equal(out.get([name]), source.get([name]))
-    lossy = run_vfxdenoise("seq", pattern, "--compression", "dwab", "--progress", "none", cwd=tmp_path)
+    lossy = run_in_process("seq", pattern, "--compression", "dwab", "--progress", "none", cwd=tmp_path)
     assert lossy.returncode == 2 and "'dwab' is not one of" in lossy.stderr
 
 
@@ -131,16 +133,16 @@ def test_the_summary_gives_the_peak_memory_and_time_a_farm_task_should_book(sequ
 def test_aov_flag_denoises_the_named_layer_and_refuses_a_missing_one(sequence_factory, tmp_path):
     extra = {f"spec.{c}": np.full((32, 48), 0.25, np.float32) for c in "RGB"}
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
-    result = run_vfxdenoise("seq", pattern, "--aov", "spec", "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", pattern, "--aov", "spec", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
     assert not np.array_equal(out.get(["spec.R"]), np.full((1, 32, 48), 0.25, np.float32))
-    missing = run_vfxdenoise("seq", pattern, "--aov", "spec", "--aov", "diffuse", "-o",
+    missing = run_in_process("seq", pattern, "--aov", "spec", "--aov", "diffuse", "-o",
                              str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: --aov diffuse: no layer 'diffuse' in ")
     assert "spec: R,G,B" in missing.stderr
-    radiance = run_vfxdenoise("seq", pattern, "--aov", "spec", "--aov-radiance", "diffuse", "-o",
+    radiance = run_in_process("seq", pattern, "--aov", "spec", "--aov-radiance", "diffuse", "-o",
                               str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
     assert radiance.stderr.startswith("error: --aov-radiance diffuse: no layer 'diffuse' in "), \
         radiance.stderr
@@ -154,7 +156,7 @@ def test_aov_wildcard_says_once_what_it_left_out_and_a_named_layer_that_looks_li
     extra = {f"{layer}.{c}": np.full((32, 48), 0.25, np.float32) for layer in ("spec", "Pcam", "crowd_ID")
              for c in "RGB"}
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, extra=extra)
-    result = run_vfxdenoise("seq", pattern, "--aov", "*", "--aov-radiance", "crowd_ID", "--progress", "none",
+    result = run_in_process("seq", pattern, "--aov", "*", "--aov-radiance", "crowd_ID", "--progress", "none",
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
@@ -176,7 +178,7 @@ def test_a_wildcard_matching_no_light_group_denoises_the_beauty_and_says_so_once
     the wildcard matched no layer of light. A layer named outright that the frames lack is still
     refused, without listing guides as layers it might have meant."""
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48)
-    result = run_vfxdenoise("seq", pattern, "--aov", "RGBA_*", "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", pattern, "--aov", "RGBA_*", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     first = pattern.replace("####", "0001")
     said = f"warning: --aov RGBA_*: matched no layer of light in {first}, so only the beauty is denoised"
@@ -184,7 +186,7 @@ def test_a_wildcard_matching_no_light_group_denoises_the_beauty_and_says_so_once
     out = read_exr(pattern.replace("render.####", "render_denoised.0002"))
     noisy = read_exr(pattern.replace("####", "0002"))
     assert not np.array_equal(out.get(["R"]), noisy.get(["R"]))
-    named = run_vfxdenoise("seq", pattern, "--aov", "*", "--aov", "RGBA_key", "-o",
+    named = run_in_process("seq", pattern, "--aov", "*", "--aov", "RGBA_key", "-o",
                            str(tmp_path / "x.####.exr"), "--progress", "none", cwd=tmp_path)
     assert named.returncode == 1 and "Traceback" not in named.stderr
     assert named.stderr.startswith(f"error: --aov RGBA_key: no layer 'RGBA_key' in {first}, nor any other "
@@ -195,15 +197,15 @@ def test_a_wildcard_matching_no_light_group_denoises_the_beauty_and_says_so_once
 def test_the_summary_says_how_the_motion_vectors_were_read_and_bad_scales_are_refused(
         sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1, 4), height=32, width=48, convention="next")
-    result = run_vfxdenoise("seq", pattern, "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", pattern, "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "motion vectors: next (X found from frames 1-2" in result.stderr
     assert "exposure:" not in result.stderr  # said only of a dark shot, lifted for the network
-    given = run_vfxdenoise("seq", pattern, "--motion-vectors", "next-y-up", "--motion-scale", "2",
+    given = run_in_process("seq", pattern, "--motion-vectors", "next-y-up", "--motion-scale", "2",
                            "--progress", "json", "--overwrite", cwd=tmp_path)
     done = json.loads(given.stdout.splitlines()[-1])
     assert done["motion_vectors"] == "next-y-up, scale 2" and done["exposure"] == "as rendered"
-    zero = run_vfxdenoise("seq", pattern, "--motion-scale", "0", "--overwrite", cwd=tmp_path)
+    zero = run_in_process("seq", pattern, "--motion-scale", "0", "--overwrite", cwd=tmp_path)
     assert zero.returncode == 2 and "--motion-scale" in zero.stderr
 
 
@@ -211,7 +213,7 @@ def test_view_flag_denoises_only_that_view_of_a_stereo_sequence(sequence_factory
     left = sequence_factory("left", frames=range(1, 4))
     right = sequence_factory("right", frames=range(1, 4), seed=1)
     stereo = write_stereo_sequence(left, right, tmp_path / "stereo", range(1, 4), "multi-part")
-    result = run_vfxdenoise("seq", stereo, "--view", "right", "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", stereo, "--view", "right", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "views denoised: right" in result.stderr.splitlines()
     written, rendered = (read_exr(stereo.replace("stereo.####", name))
@@ -219,7 +221,7 @@ def test_view_flag_denoises_only_that_view_of_a_stereo_sequence(sequence_factory
     assert np.array_equal(written.get(list("RGB")), rendered.get(list("RGB")))
     right_beauty = [f"rgba.right.{c}" for c in "RGB"]
     assert not np.array_equal(written.get(right_beauty), rendered.get(right_beauty))
-    unknown = run_vfxdenoise("seq", stereo, "--view", "centre", "-o", str(tmp_path / "x.####.exr"),
+    unknown = run_in_process("seq", stereo, "--view", "centre", "-o", str(tmp_path / "x.####.exr"),
                              "--progress", "none", cwd=tmp_path)
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert "--view centre: no such view" in unknown.stderr and "views: left, right" in unknown.stderr
@@ -245,7 +247,7 @@ def test_json_progress_keeps_stdout_to_the_events_when_a_frame_is_damaged(sequen
 def test_a_failed_frames_progress_line_points_at_no_output(sequence_factory, tmp_path):
     """`frame 3: failed in 0.12 s -> render_denoised.0003.exr` named a file never written."""
     pattern = _shot_with_frame_3_damaged(sequence_factory)
-    result = run_vfxdenoise("seq", pattern, "--keep-going", "--progress", "none", cwd=tmp_path)
+    result = run_in_process("seq", pattern, "--keep-going", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 1
     lines = {line.split(":")[0]: line for line in result.stderr.splitlines() if line.startswith("frame ")}
     assert re.fullmatch(r"frame 3: failed in \d+\.\d\d s", lines["frame 3"]), lines["frame 3"]
@@ -474,7 +476,7 @@ def test_a_frame_rendered_under_another_padding_is_refused_not_held_over(sequenc
     rename = "1002 is on disk as render.01002.exr (5-digit padding): rename it to render.1002.exr"
 
     for options in ((), ("--missing", "hold"), ("--frames", "1001", "--context-frames", "1001-1003")):
-        ran = run_vfxdenoise("seq", pattern.text, "--model", str(tiny_weights), "--progress", "none",
+        ran = run_in_process("seq", pattern.text, "--model", str(tiny_weights), "--progress", "none",
                              *options, cwd=tmp_path)
         assert ran.returncode == 1 and rename in ran.stderr and "Re-render them" not in ran.stderr, options
         assert not list(pattern.directory.glob("render_denoised*")), options
@@ -632,13 +634,13 @@ def test_alpha_denoise_reaches_the_engine_from_the_command_line_and_the_summary_
         image.set(["A"], alpha)
         write_exr(path, image)
     out = tmp_path / "out" / "o.####.exr"
-    result = run_vfxdenoise("seq", pattern, "-o", str(out), "--model", str(tiny_weights),
+    result = run_in_process("seq", pattern, "-o", str(out), "--model", str(tiny_weights),
                             "--alpha", "denoise", "--progress", "none", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "alpha: denoised" in result.stderr.splitlines()
     written = read_exr(parse_pattern(str(out)).path(2))
     assert written.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
-    refused = run_vfxdenoise("seq", pattern, "--alpha", "clean", cwd=tmp_path)
+    refused = run_in_process("seq", pattern, "--alpha", "clean", cwd=tmp_path)
     assert refused.returncode == 2 and "'clean' is not one of 'rendered', 'denoise'" in refused.stderr
 
 
@@ -678,7 +680,7 @@ def test_the_done_event_carries_the_runs_warnings_as_stderr_says_them(sequence_f
     warnings but scraping stderr."""
     pattern = rename_layer(sequence_factory(frames=range(1, 4), height=16, width=16), "albedo",
                            "surface_colour")
-    result = run_vfxdenoise("seq", pattern, "-o", tmp_path / "o.####.exr", "--model", tiny_weights,
+    result = run_in_process("seq", pattern, "-o", tmp_path / "o.####.exr", "--model", tiny_weights,
                             "--progress", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     done = json.loads(result.stdout.splitlines()[-1])
@@ -699,7 +701,7 @@ def test_a_flash_is_warned_of_once_and_the_summary_names_the_frames_it_cut_short
     flash.set(list("RGB"), flash.get(list("RGB")) * 4)
     write_exr(pattern.path(3), flash)
     common = (pattern.text, "-o", tmp_path / "o.####.exr", "--model", tiny_weights, "--overwrite")
-    text = run_vfxdenoise("seq", *common, "--progress", "none", cwd=tmp_path)
+    text = run_in_process("seq", *common, "--progress", "none", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     lines = text.stderr.splitlines()
     warned = [line.split(":")[1] for line in lines if "temporal context stops" in line]
