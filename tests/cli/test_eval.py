@@ -1,4 +1,5 @@
-"""`vfxdenoise eval` through the real executable on a tiny dataset."""
+"""`vfxdenoise eval` through the real executable on a tiny dataset, its refusals in this process
+(`run_in_process`: what they say is tested, not the process)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
+from cli_in_process import run_in_process
 from cli_process import run_vfxdenoise
 from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
@@ -91,7 +93,7 @@ def test_without_oidn_the_contact_sheets_leave_its_columns_out(dataset, model, t
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
 def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path):
-    result = run_vfxdenoise("eval", "--data", str(dataset), "--no-oidn", "--out", str(tmp_path / "e"),
+    result = run_in_process("eval", "--data", str(dataset), "--no-oidn", "--out", str(tmp_path / "e"),
                             "--device", "cuda", cwd=tmp_path)
     assert result.returncode == 1
     assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
@@ -102,7 +104,7 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
     classic = tmp_path / "dncnn.safetensors"
     save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
                  {"channels": 1, "depth": 3, "features": 4})
-    result = run_vfxdenoise("eval", "--data", dataset, "--model", classic, "--no-oidn",
+    result = run_in_process("eval", "--data", dataset, "--model", classic, "--no-oidn",
                             "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr  # a usage error: never retried
     assert f"error: {classic} holds a 'dncnn' classic-track model" in result.stderr
@@ -113,7 +115,7 @@ def test_eval_refuses_a_sequence_without_reference_before_denoising_any(tmp_path
     data = write_render_dataset(tmp_path / "data", sequences=2, size=32)
     shutil.rmtree(data / "seq1" / "reference")
     out = tmp_path / "eval"
-    result = run_vfxdenoise("eval", "--data", data, "--model", model, "--no-oidn",
+    result = run_in_process("eval", "--data", data, "--model", model, "--no-oidn",
                             "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: --data: sequence seq1 has no reference/ frames to compare with" in result.stderr
@@ -144,7 +146,7 @@ def test_a_single_frame_sequence_has_no_temporal_scores(model, tmp_path):
 def test_frames_too_small_to_score_are_refused_before_denoising(model, tmp_path):
     """Frames under SSIM's 11-pixel window: eval failed after denoising."""
     small = write_render_dataset(tmp_path / "small", sequences=1, size=8)
-    result = run_vfxdenoise("eval", "--data", small, "--model", model, "--no-oidn",
+    result = run_in_process("eval", "--data", small, "--model", model, "--no-oidn",
                             "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 1 and "error: --data: sequence seq0" in result.stderr
     assert "8x8 pixels" in result.stderr and "Traceback" not in result.stderr
@@ -164,7 +166,7 @@ def test_a_sequence_whose_reference_has_no_light_is_refused_naming_its_folder(mo
             image.set(list("RGB"), np.zeros_like(image.get(list("RGB"))))
             write_exr(pattern.path(frame), image)
     out = tmp_path / "eval"
-    result = run_vfxdenoise("eval", "--data", data, "--model", model, "--no-oidn",
+    result = run_in_process("eval", "--data", data, "--model", model, "--no-oidn",
                             "--no-flip", "--out", out, "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert (f"error: --data: sequence black ({(data / 'black').resolve()}) has a reference without light "
@@ -179,7 +181,7 @@ def test_eval_takes_seqs_layer_options_and_refuses_data_without_guides_naming_th
     rename_layer(rename_layer(str(data / "seq0" / "spp4" / "render.####.exr"), "albedo", "DiffuseColor"),
                  "N", "Nworld")
     args = ["eval", "--data", data, "--model", model, "--no-oidn", "--no-flip", "--out", tmp_path / "eval"]
-    refused = run_vfxdenoise(*args, cwd=tmp_path)
+    refused = run_in_process(*args, cwd=tmp_path)
     said = " ".join(refused.stderr.split())
     assert refused.returncode == 1 and "--data: none of the 1 sequence(s)" in said, said
     assert "with --albedo and --normal" in said and not (tmp_path / "eval").exists()
@@ -275,7 +277,7 @@ def test_one_model_also_writes_its_rows_as_results_json(dataset, model, tmp_path
 
 
 def test_a_model_given_twice_is_refused_before_anything_is_read(dataset, model, tmp_path):
-    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--model", "fast", "--model", model,
+    result = run_in_process("eval", "--data", dataset, "--model", model, "--model", "fast", "--model", model,
                             "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error: --model {model} is given twice" in result.stderr
@@ -287,7 +289,7 @@ def test_the_same_weights_under_two_names_are_refused_before_anything_is_scored(
     shipped = SHIPPED_DIR / f"{DEFAULT_MODEL}{WEIGHTS_SUFFIX}"
     shutil.copy(model, tmp_path / "copy.safetensors")
     for first, second in ((DEFAULT_MODEL, str(shipped)), (str(model), "copy.safetensors")):
-        result = run_vfxdenoise("eval", "--data", dataset, "--model", first, "--model", "fast",
+        result = run_in_process("eval", "--data", dataset, "--model", first, "--model", "fast",
                                 "--model", second, "--no-oidn", "--out", tmp_path / "e", "--device", "cpu",
                                 cwd=tmp_path)
         assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -299,12 +301,12 @@ def test_weights_refused_among_several_name_the_model_they_were_given_as(dataset
     classic = tmp_path / "dncnn.safetensors"
     save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
                  {"channels": 1, "depth": 3, "features": 4})
-    result = run_vfxdenoise("eval", "--data", dataset, "--model", model, "--model", "dncnn.safetensors",
+    result = run_in_process("eval", "--data", dataset, "--model", model, "--model", "dncnn.safetensors",
                             "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: --model dncnn.safetensors: dncnn.safetensors holds a 'dncnn' classic-track model" \
         in result.stderr
-    missing = run_vfxdenoise("eval", "--data", dataset, "--model", "gone/model.safetensors", "--model", model,
+    missing = run_in_process("eval", "--data", dataset, "--model", "gone/model.safetensors", "--model", model,
                              "--no-oidn", "--out", tmp_path / "e", "--device", "cpu", cwd=tmp_path)
     assert missing.returncode == 1 and "error: --model gone/model.safetensors: " in missing.stderr
     assert not (tmp_path / "e").exists()

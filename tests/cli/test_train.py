@@ -1,4 +1,5 @@
-"""`vfxdenoise train` through the real executable on a tiny dataset (`eval`: test_eval.py)."""
+"""`vfxdenoise train` through the real executable on a tiny dataset, its refusals in this process
+(`run_in_process`: what they say is tested, not the process); `eval`: test_eval.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_in_process import run_in_process
 from cli_process import VFXDENOISE, run_vfxdenoise
 from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
@@ -89,7 +91,7 @@ def test_kernel_predicting_variant_trains_and_denoises_through_seq(dataset, tmp_
 
 def test_demodulate_is_refused_where_it_would_change_nothing(dataset, trained, tmp_path):
     """--demodulate reaches the network; a refusal of it is a usage error (exit 2)."""
-    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--demodulate",
+    result = run_in_process("train", "--data", dataset, "--out", tmp_path / "m", "--demodulate",
                             "--init", trained / "model.safetensors", *TINY, cwd=tmp_path)
     assert result.returncode == 2
     assert "temporal-unet" in result.stderr and "Traceback" not in result.stderr
@@ -98,7 +100,7 @@ def test_demodulate_is_refused_where_it_would_change_nothing(dataset, trained, t
 
 def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
     data = write_render_dataset(tmp_path / "data", sequences=1, size=32)
-    result = run_vfxdenoise("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
+    result = run_in_process("train", "--data", str(data), "--out", str(tmp_path / "m"), "--self-supervised",
                             *TINY, cwd=tmp_path)
     assert result.returncode == 1
     assert "error:" in result.stderr and "spp4b" in result.stderr and "Traceback" not in result.stderr
@@ -106,7 +108,7 @@ def test_self_supervised_without_second_renders_is_a_clear_error(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where PyTorch sees no GPU")
 def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path):
-    result = run_vfxdenoise("train", "--data", str(dataset), "--out", str(tmp_path / "m"), "--steps", "1",
+    result = run_in_process("train", "--data", str(dataset), "--out", str(tmp_path / "m"), "--steps", "1",
                             "--device", "cuda", cwd=tmp_path)
     assert result.returncode == 1
     assert "--device cuda was requested but PyTorch sees no CUDA GPU here" in result.stderr
@@ -116,7 +118,7 @@ def test_a_gpu_asked_for_where_there_is_none_is_a_clear_error(dataset, tmp_path)
 @pytest.mark.parametrize("option", [("--arch", "temporal-kpn"), ("--widths", "16,16")])
 def test_init_with_another_network_asked_for_is_refused(dataset, trained, tmp_path, option):
     """--arch and --widths given, not their defaults, reach the check of the --init network."""
-    result = run_vfxdenoise("train", "--data", dataset, "--out", tmp_path / "m", "--init",
+    result = run_in_process("train", "--data", dataset, "--out", tmp_path / "m", "--init",
                             trained / "model.safetensors", *option, "--steps", "1", cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert f"{option[0]} {option[1]} differs" in result.stderr and "temporal-unet network" in result.stderr
@@ -127,7 +129,7 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
     classic = tmp_path / "dncnn.safetensors"
     save_weights(build_model("dncnn", channels=1, depth=3, features=4), classic, "dncnn",
                  {"channels": 1, "depth": 3, "features": 4})
-    result = run_vfxdenoise("train", "--data", dataset, "--init", classic, "--out", tmp_path / "m",
+    result = run_in_process("train", "--data", dataset, "--init", classic, "--out", tmp_path / "m",
                             "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr  # a usage error: never retried
     assert result.stderr.startswith(f"error: {classic} holds a 'dncnn' classic-track model")  # as seq says it
@@ -136,7 +138,7 @@ def test_a_classic_model_for_render_sequences_is_refused_naming_the_file(dataset
 
 def test_an_init_model_not_found_is_one_error_line(dataset, tmp_path):
     """Refusals of --init printed click's 'Usage: ... Error:' block; seq --model's are one line."""
-    result = run_vfxdenoise("train", "--data", dataset, "--init", "nonexist", "--out", tmp_path / "m",
+    result = run_in_process("train", "--data", dataset, "--init", "nonexist", "--out", tmp_path / "m",
                             "--device", "cpu", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("error: model weights not found: 'nonexist'")
     assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
@@ -150,7 +152,7 @@ def test_a_folder_with_a_runs_files_but_no_checkpoint_json_is_left_as_it_is(data
     files = {"model.safetensors": "weights", "log.csv": "step,loss\n", "checkpoint-40.safetensors": "40"}
     for name, text in files.items():
         (out / name).write_text(text)
-    result = run_vfxdenoise("train", "--data", dataset, "--out", out, *TINY, cwd=tmp_path)
+    result = run_in_process("train", "--data", dataset, "--out", out, *TINY, cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert (f"error: {out} holds a training run's files (checkpoint-40.safetensors, log.csv, "
             "model.safetensors) but no checkpoint to resume") in result.stderr
@@ -194,7 +196,7 @@ def test_the_card_counts_the_seconds_of_every_process_of_a_resumed_run(dataset, 
 
 def test_resume_and_overwrite_together_are_refused(dataset, trained, tmp_path):
     """A command line no run can take: exit 2, as seq's same pair (a farm engine retries exit 1)."""
-    result = run_vfxdenoise("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY, "--resume",
+    result = run_in_process("train", "--data", dataset, "--val", dataset, "--out", trained, *TINY, "--resume",
                             "--overwrite", cwd=tmp_path)
     assert result.returncode == 2 and "pass one of them" in result.stderr
 
@@ -304,7 +306,7 @@ def test_frames_too_small_to_score_are_refused_before_training(dataset, tmp_path
     """--val frames under SSIM's 11-pixel window failed at the first validation, after the
     steps before it (eval: test_eval.py)."""
     small = write_render_dataset(tmp_path / "small", sequences=1, size=8)
-    result = run_vfxdenoise("train", "--data", dataset, "--val", small, "--out", tmp_path / "m", *TINY,
+    result = run_in_process("train", "--data", dataset, "--val", small, "--out", tmp_path / "m", *TINY,
                             cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: --val: sequence seq0" in result.stderr and "8x8 pixels" in result.stderr
@@ -374,7 +376,7 @@ def test_train_takes_seqs_layer_options_and_refuses_data_without_guides_naming_t
     """`train --albedo DiffuseColor` was 'No such option', and such data trained without its guides
     with only a note."""
     data = _studio_named(write_render_dataset(tmp_path / "data", sequences=2, size=24))
-    refused = run_vfxdenoise("train", "--data", data, "--out", tmp_path / "m", *TINY, cwd=tmp_path)
+    refused = run_in_process("train", "--data", data, "--out", tmp_path / "m", *TINY, cwd=tmp_path)
     said = " ".join(refused.stderr.split())
     assert refused.returncode == 1 and "has albedo or normal in any frame" in said, said
     assert "with --albedo and --normal, as `seq` takes them" in said and not (tmp_path / "m").exists()
