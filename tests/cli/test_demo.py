@@ -1,4 +1,5 @@
-"""`vfxdenoise demo` (what `make demo` runs) on the bundled sample with the shipped model."""
+"""`vfxdenoise demo` (what `make demo` runs) on the bundled sample with the shipped model: through the
+real executable as `make demo` runs it, in this process (`run_in_process`) where what it says is tested."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import OpenImageIO as oiio
 from aov_parts import split_into_parts
+from cli_in_process import run_in_process
 from cli_process import run_vfxdenoise
 from exr_sequences import write_sequence
 
@@ -63,7 +65,7 @@ def test_demo_refuses_an_out_folder_holding_frames_it_did_not_write(tmp_path):
     write_sequence(theirs, seed=7)
     before = {path.name: path.read_bytes() for path in theirs.iterdir()}
 
-    result = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "sample"), "--out", theirs,
+    result = run_in_process("demo", "--sample", _sample(tmp_path / "sample"), "--out", theirs,
                             "--device", "cpu")
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -76,12 +78,12 @@ def test_demo_runs_again_over_its_own_output_but_not_over_a_file_put_there_since
     """`make demo` twice works (README quick start); a frame someone copied in meanwhile is kept."""
     sample, out = _sample(tmp_path / "sample"), tmp_path / "out" / "demo"
     for _ in range(2):
-        result = run_vfxdenoise("demo", "--sample", sample, "--out", out, "--device", "cpu")
+        result = run_in_process("demo", "--sample", sample, "--out", out, "--device", "cpu")
         assert result.returncode == 0, result.stderr
         assert "mean" in result.stdout and (out / "before_after.png").is_file()
     (out / "render.1003.exr").write_bytes((sample / "spp4" / "render.1003.exr").read_bytes())
 
-    result = run_vfxdenoise("demo", "--sample", sample, "--out", out, "--device", "cpu")
+    result = run_in_process("demo", "--sample", sample, "--out", out, "--device", "cpu")
 
     assert result.returncode == 1 and "already holds render.1003.exr, which the demo did not" in result.stderr
     assert (out / "render.1003.exr").read_bytes() == (sample / "spp4" / "render.1003.exr").read_bytes()
@@ -90,7 +92,7 @@ def test_demo_runs_again_over_its_own_output_but_not_over_a_file_put_there_since
 def test_an_out_folder_that_cannot_be_made_is_named_by_its_option(tmp_path):
     """The engine named seq's output folder (its other refusals say 'use -o'), not demo's option."""
     (tmp_path / "taken").write_text("a file where the folder would go")
-    result = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "sample"), "--out",
+    result = run_in_process("demo", "--sample", _sample(tmp_path / "sample"), "--out",
                             tmp_path / "taken" / "demo", "--device", "cpu")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: cannot create --out folder {tmp_path / 'taken' / 'demo'}")
@@ -104,12 +106,12 @@ def _scores(stdout: str) -> list[str]:
 
 def test_a_sample_rendered_with_an_aov_per_part_is_scored_on_the_beauty_seq_denoises(tmp_path):
     """Scored on bare R,G,B, the demo compared a first part of diffuse light with the reference's."""
-    one = run_vfxdenoise("demo", "--sample", _sample(tmp_path / "one"), "--out", tmp_path / "out1",
+    one = run_in_process("demo", "--sample", _sample(tmp_path / "one"), "--out", tmp_path / "out1",
                          "--device", "cpu")
     parts = _sample(tmp_path / "parts")
     for folder in ("spp4", "reference"):
         split_into_parts(str(parts / folder / "render.####.exr"))
-    split = run_vfxdenoise("demo", "--sample", parts, "--out", tmp_path / "out2", "--device", "cpu")
+    split = run_in_process("demo", "--sample", parts, "--out", tmp_path / "out2", "--device", "cpu")
     assert one.returncode == split.returncode == 0, one.stderr + split.stderr
     assert len(_scores(one.stdout)) == 6 and _scores(split.stdout) == _scores(one.stdout)
 
