@@ -18,7 +18,17 @@ from pathlib import Path
 import mitsuba as mi
 import numpy as np
 
-from vfxdenoise.core.data.scenes import METALS, Clutter, Material, SceneDescription, SceneObject
+from vfxdenoise.core.data.scenes import (
+    METALS,
+    STILL,
+    AreaLight,
+    Clutter,
+    Material,
+    PointLight,
+    SceneDescription,
+    SceneObject,
+    SpotLight,
+)
 from vfxdenoise.core.data.textures import sky_image, texture_image
 
 MODES = ("beauty", "albedo", "ids")
@@ -98,22 +108,46 @@ def _surface(material: Material, mode: str, part_id: int) -> dict:
     return id_bsdf(part_id)
 
 
-def _lights(desc: SceneDescription) -> dict:
-    """The environment, point and spot lights of `desc` (they do not move over the shot)."""
+def _spot_to_world(light: SpotLight, t: float) -> mi.ScalarTransform4f:
+    return mi.ScalarTransform4f().look_at(origin=list(light.position_at(t)), target=list(light.target_at(t)),
+                                          up=[0, 0, 1])
+
+
+def _lights(desc: SceneDescription, t: float) -> dict:
+    """The environment, point and spot lights of `desc` at frame time t (the environment never
+    moves; point and spot lights where their animation puts them, as bright as their flicker)."""
     env = desc.environment
     lights = {"environment": {
         "type": "envmap", "bitmap": mi.Bitmap(sky_image(env.sky)), "scale": float(env.scale),
         "to_world": mi.ScalarTransform4f().rotate([0, 1, 0], float(env.rotation_degrees))}}
     for i, light in enumerate(desc.point_lights):
-        lights[f"point_{i}"] = {"type": "point", "position": list(light.position),
-                                "intensity": _rgb(light.intensity)}
+        lights[f"point_{i}"] = {"type": "point", "position": list(light.position_at(t)),
+                                "intensity": _rgb(light.intensity_at(t))}
     for i, light in enumerate(desc.spot_lights):
-        lights[f"spot_{i}"] = {"type": "spot", "intensity": _rgb(light.intensity),
+        lights[f"spot_{i}"] = {"type": "spot", "intensity": _rgb(light.intensity_at(t)),
                                "cutoff_angle": float(light.cutoff_degrees),
                                "beam_width": float(light.cutoff_degrees) * 0.75,
-                               "to_world": mi.ScalarTransform4f().look_at(
-                                   origin=list(light.position), target=list(light.target), up=[0, 0, 1])}
+                               "to_world": _spot_to_world(light, t)}
     return lights
+
+
+def light_parameters(desc: SceneDescription, t: float) -> dict[str, object]:
+    """The parameters (`mi.traverse` keys, as `scene_dict` names them) of the lights that move or
+    flicker, at frame time t: what `SceneClock` sets to move a loaded scene's lights. Area lights'
+    rectangles move with the parts (`SceneDescription.parts`), so only their radiance is here."""
+    values: dict[str, object] = {}
+    for name, light in desc.named_lights():
+        if not light.changing:
+            continue
+        if isinstance(light, AreaLight):
+            values[f"{name}.emitter.radiance.value"] = light.radiance_at(t)
+        elif isinstance(light, PointLight):
+            values[f"{name}.position"] = light.position_at(t)
+            values[f"{name}.intensity.value"] = light.intensity_at(t)
+        else:
+            values[f"{name}.to_world"] = np.array(_spot_to_world(light, t).matrix, np.float64).reshape(4, 4)
+            values[f"{name}.intensity.value"] = light.intensity_at(t)
+    return values
 
 
 def _clutter(clutter: Clutter, to_world: np.ndarray, mode: str, part_id: int, meshes: dict[str, Path],
@@ -160,21 +194,22 @@ def scene_dict(desc: SceneDescription, t: float, mode: str, sensor: dict, integr
         shape = {"type": "rectangle", "to_world": transform(transforms[part_id[name]])}
         if mode == "beauty":
             shape["bsdf"] = {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))}
-            shape["emitter"] = {"type": "area", "radiance": _rgb(light.radiance)}
+            shape["emitter"] = {"type": "area", "radiance": _rgb(light.radiance_at(t))}
         else:
             shape["bsdf"] = (id_bsdf(part_id[name]) if mode == "ids"
                              else {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))})
         scene[name] = shape
     if mode == "beauty":
-        scene.update(_lights(desc))
+        scene.update(_lights(desc, t))
     return scene
 
 
 class SceneClock:
     """A loaded scene of `desc` (`scene_dict` at time `t0`, moving clutter not instanced) moved to
     other frame times by updating its parameters (`mi.traverse`) rather than loading it again: the
-    camera, and every moving object and piece of clutter (builtin shapes by their `to_world`, meshes
-    by their world-space vertices and normals, moved rigidly from where `t0` put them). Loading
+    camera, every moving object, piece of clutter and area light (builtin shapes by their
+    `to_world`, meshes by their world-space vertices and normals, moved rigidly from where `t0` put
+    them), and the lights that move or flicker (`light_parameters`). Loading
     a scene costs a JIT compile of its kernels per load, which sub-frame times (motion blur) would
     pay dozens of times a frame."""
 
@@ -186,6 +221,8 @@ class SceneClock:
         moving = [(o.name, part_id[o.name]) for o in desc.objects if o.animation.moving]
         if desc.clutter and desc.clutter.animation.moving:
             moving += [(f"clutter_{i}", part_id["clutter"]) for i in range(len(desc.clutter.placements))]
+        moving += [(name, part_id[name]) for name, light in desc.named_lights()
+                   if isinstance(light, AreaLight) and light.animation != STILL]
         # name -> (part id, (parameter key, its value at t0 as numpy)) for each parameter moved
         self._moved: list[tuple[int, str, np.ndarray]] = []
         for name, pid in moving:
@@ -217,6 +254,9 @@ class SceneClock:
             else:  # vertex positions move, vertex normals turn
                 moved = start @ step[:3, :3].T + (step[:3, 3] if key.endswith(".vertex_positions") else 0.0)
                 self.params[key] = type(value)(moved.ravel().astype(np.float32))
+        for key, light_value in light_parameters(self.desc, t).items():
+            if key in self.params:  # a beauty scene's: the others have no emitters
+                self.params[key] = type(self.params[key])(np.asarray(light_value, np.float64).tolist())
         self.params["sensor.to_world"] = type(self.params["sensor.to_world"])(
             self.desc.camera.to_world(t).tolist())
         self.params.update()

@@ -113,32 +113,113 @@ class Clutter:
 
 
 @dataclass(frozen=True)
+class Flicker:
+    """A light whose strength changes from frame to frame (a failing tube, a flame, a light
+    switched on and off): each frame's factor is log-uniform in [low, high], or 0 (off) in
+    `off_share` of frames. It is drawn from `seed` and the frame alone, so any frame time renders
+    alike whatever the shot's length; times within half a frame of a frame share its factor."""
+
+    seed: int
+    low: float = 0.3
+    high: float = 3.0
+    off_share: float = 0.2
+
+    def factor(self, t: float) -> float:
+        frame = int(np.floor(t + 0.5))
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed & 0xFFFFFFFF, frame & 0xFFFFFFFF]))
+        off, level = rng.random(), rng.uniform(np.log(self.low), np.log(self.high))
+        return 0.0 if off < self.off_share else float(np.exp(level))
+
+
+STILL = Animation()  # a light's animation when it stays where it was placed (every light before flicker)
+
+
+def _scaled(color: Color, flicker: Flicker | None, t: float) -> Color:
+    """`color` as a light's `flicker` scales it at frame time t (as given where it has none)."""
+    if flicker is None:
+        return color
+    factor = flicker.factor(t)
+    return tuple(float(c) * factor for c in color)
+
+
+def _carried(animation: Animation, t: float, point: tuple[float, float, float]) -> tuple[float, float, float]:
+    """A world `point` carried by a light's rigid `animation` to frame time t (as given where it
+    stays still: no arithmetic on it, so a still light's numbers are the same to the bit)."""
+    if animation == STILL:
+        return point
+    return tuple(float(v) for v in tf.apply_points(animation.matrix(t), np.asarray(point, float)))
+
+
+@dataclass(frozen=True)
 class AreaLight:
-    """A one-sided emitting rectangle at `position` facing `target`."""
+    """A one-sided emitting rectangle at `position` facing `target`, moved over the shot by
+    `animation` (about the world's origin: a spin orbits the set) and dimmed by `flicker`."""
 
     position: tuple[float, float, float]
     target: tuple[float, float, float]
     size: float
     radiance: Color
+    animation: Animation = STILL
+    flicker: Flicker | None = None
+
+    @property
+    def changing(self) -> bool:
+        return self.animation != STILL or self.flicker is not None
 
     def to_world(self, t: float = 0.0) -> np.ndarray:
         # Mitsuba's rectangle emits along its local +Z, which look_at points at the target.
-        return tf.look_at(self.position, self.target, up_for(self.position, self.target)) @ tf.scale(
+        placed = tf.look_at(self.position, self.target, up_for(self.position, self.target)) @ tf.scale(
             (self.size / 2, self.size / 2, 1))
+        return placed if self.animation == STILL else self.animation.matrix(t) @ placed
+
+    def radiance_at(self, t: float) -> Color:
+        return _scaled(self.radiance, self.flicker, t)
 
 
 @dataclass(frozen=True)
 class PointLight:
+    """A point light at `position`, moved by `animation` and dimmed by `flicker` as `AreaLight`."""
+
     position: tuple[float, float, float]
     intensity: Color
+    animation: Animation = STILL
+    flicker: Flicker | None = None
+
+    @property
+    def changing(self) -> bool:
+        return self.animation != STILL or self.flicker is not None
+
+    def position_at(self, t: float) -> tuple[float, float, float]:
+        return _carried(self.animation, t, self.position)
+
+    def intensity_at(self, t: float) -> Color:
+        return _scaled(self.intensity, self.flicker, t)
 
 
 @dataclass(frozen=True)
 class SpotLight:
+    """A spot at `position` aimed at `target`, both moved by `animation` (a sweeping beam), dimmed
+    by `flicker` as `AreaLight`."""
+
     position: tuple[float, float, float]
     target: tuple[float, float, float]
     intensity: Color
     cutoff_degrees: float = 25.0
+    animation: Animation = STILL
+    flicker: Flicker | None = None
+
+    @property
+    def changing(self) -> bool:
+        return self.animation != STILL or self.flicker is not None
+
+    def position_at(self, t: float) -> tuple[float, float, float]:
+        return _carried(self.animation, t, self.position)
+
+    def target_at(self, t: float) -> tuple[float, float, float]:
+        return _carried(self.animation, t, self.target)
+
+    def intensity_at(self, t: float) -> Color:
+        return _scaled(self.intensity, self.flicker, t)
 
 
 @dataclass(frozen=True)
@@ -214,7 +295,22 @@ class SceneDescription:
                        "spot": len(self.spot_lights), "environment_scale": self.environment.scale},
             "max_depth": self.max_depth,
             "tags": list(self.tags),
-        }
+        } | self._light_changes()
+
+    def named_lights(self) -> list[tuple[str, AreaLight | PointLight | SpotLight]]:
+        """The local lights by their names in the Mitsuba scene (`mitsuba_scene.scene_dict`)."""
+        return ([(f"area_light_{i}", x) for i, x in enumerate(self.area_lights)]
+                + [(f"point_{i}", x) for i, x in enumerate(self.point_lights)]
+                + [(f"spot_{i}", x) for i, x in enumerate(self.spot_lights)])
+
+    def _light_changes(self) -> dict:
+        """The summary's `light_changes` (the lights that move or flicker, by name), absent in a
+        scene whose lights stay as placed: its summary is as before lights could change."""
+        moving = [name for name, light in self.named_lights() if light.animation != STILL]
+        flickering = [name for name, light in self.named_lights() if light.flicker is not None]
+        if not (moving or flickering):
+            return {}
+        return {"light_changes": {"moving": moving, "flickering": flickering}}
 
 
 def up_for(origin, target) -> tuple[float, float, float]:
@@ -393,6 +489,14 @@ class _Builder:
         return SpotLight(tuple(float(v) for v in position), tuple(float(v) for v in target),
                          tuple(float(v) for v in color / color.max() * self.rng.uniform(20, 80)),
                          float(self.rng.uniform(15, 40)))
+
+
+def draw_local_light(seed: int) -> AreaLight | PointLight | SpotLight:
+    """One area, point or spot light, placed as the random scenes place theirs, drawn from `seed`:
+    for a scene that has none to change (`light_changes`)."""
+    b = _Builder(seed)
+    kind = str(b.rng.choice(["area", "point", "spot"]))
+    return b.area_light() if kind == "area" else b.point_light() if kind == "point" else b.spot_light()
 
 
 def _random_scene(b: _Builder, static_camera: bool) -> SceneDescription:

@@ -22,11 +22,15 @@ from vfxdenoise.core.data.render import (  # noqa: E402
 )
 from vfxdenoise.core.data.scenes import (  # noqa: E402
     Animation,
+    AreaLight,
     Camera,
     Environment,
+    Flicker,
     Material,
+    PointLight,
     SceneDescription,
     SceneObject,
+    SpotLight,
 )
 from vfxdenoise.core.data.textures import Sky  # noqa: E402
 from vfxdenoise.core.errors import DatasetError  # noqa: E402
@@ -309,3 +313,64 @@ def test_a_pass_with_fewer_samples_than_sub_frames_gives_each_pixel_its_own_time
         reference = blurred.beauty(1, 256, 999)["R"]
     assert not np.array_equal(noisy[0], noisy[1])
     assert np.abs(np.mean(noisy, 0) - reference).mean() < 0.25 * np.abs(noisy[0] - reference).mean()
+
+
+# --- lighting that changes while the geometry stays ------------------------------------------------
+
+ORBIT = Animation(spin=90.0)  # degrees a frame about the vertical through the set's centre
+
+
+def _lit_floor(light: PointLight) -> SceneDescription:
+    """A grey floor with a cube on it under a dim sky, seen from above by a still camera, lit by `light`."""
+    floor = SceneObject("floor", "rectangle", Material("diffuse", (0.6, 0.6, 0.6)),
+                        _matrix(tf.rotate((1, 0, 0), -90) @ tf.scale(3)))
+    cube = SceneObject("cube", "cube", Material("diffuse", RED), _matrix(tf.scale(0.4)),
+                       Animation(position=(0.0, 0.4, 0.0)))
+    camera = Camera((0.0, 6.0, 2.0), (0.0, 0.0, 0.0), FOV)
+    return SceneDescription(1, "test", camera, (floor, cube), replace(SKY, scale=0.02),
+                            point_lights=(light,), max_depth=4)
+
+
+def test_a_moving_light_moves_the_lit_area_while_albedo_normal_and_motion_stay():
+    """The light orbits a quarter turn between frames 0 and 1: the cube's shadow on the floor moves,
+    while the AOVs (same sampler seed), Z and motion are the same to the bit, motion 0 (to rounding)."""
+    desc = _lit_floor(PointLight((2.0, 1.5, 0.0), (20.0, 20.0, 20.0), animation=ORBIT))
+    with FrameRenderer(desc, W, H) as renderer:
+        frames = {t: renderer.noisy(t, 32, 5) for t in (0, 1)}
+        features = {t: renderer.features(t, 8, 9) for t in (0, 1)}
+        floor = renderer.geometry(0).part_id == 1
+    for name in features[0]:
+        np.testing.assert_array_equal(features[0][name], features[1][name], err_msg=name)
+    for name in ("Z", "motion.X", "motion.Y"):
+        np.testing.assert_array_equal(frames[0][name], frames[1][name], err_msg=name)
+    assert np.abs(frames[1]["motion.X"]).max() < 1e-3 and np.abs(frames[1]["motion.Y"]).max() < 1e-3
+    light = {t: frames[t]["R"] + frames[t]["G"] + frames[t]["B"] for t in (0, 1)}
+    shadow = {t: floor & (light[t] < 0.25 * np.median(light[t][floor])) for t in (0, 1)}
+    assert shadow[0].sum() > 5 and shadow[1].sum() > 5
+    assert (shadow[0] & shadow[1]).sum() < 0.5 * (shadow[0] | shadow[1]).sum()
+
+
+def test_the_scene_clock_moves_and_dims_lights_where_loading_the_scene_at_that_time_puts_them():
+    """Under a shutter the lights move and flicker as a scene loaded at that time has them."""
+    import mitsuba as mi
+
+    flicker = Flicker(seed=1)
+    assert 0 < flicker.factor(1.7) != flicker.factor(0.2) > 0
+    desc = replace(_lit_floor(PointLight((2.0, 1.5, 0.0), (20.0, 20.0, 20.0), animation=ORBIT,
+                                         flicker=flicker)),
+                   area_lights=(AreaLight((0.0, 3.0, 2.0), (0.0, 0.0, 0.0), 0.5, (4.0, 4.0, 4.0),
+                                          animation=Animation(velocity=(0.5, 0.0, 0.0)), flicker=flicker),),
+                   spot_lights=(SpotLight((0.0, 4.0, 0.0), (1.0, 0.0, 0.0), (30.0, 30.0, 30.0),
+                                          animation=ORBIT),))
+    with FrameRenderer(desc, W, H) as clocked, FrameRenderer(desc, W, H) as fresh:
+        clocked._clock("beauty", 0.2)
+        moved = mi.traverse(clocked._clock("beauty", 1.7))
+        loaded = mi.traverse(fresh._scene(1.7, "beauty", movable=True))
+        start = mi.traverse(fresh._scene(0.2, "beauty", movable=True))
+        keys = ["area_light_0.to_world", "area_light_0.emitter.radiance.value", "point_0.position",
+                "point_0.intensity.value", "spot_0.to_world"]
+        for key in keys:
+            a, b, c = (np.array(p[key].matrix if "to_world" in key else p[key])
+                       for p in (moved, loaded, start))
+            np.testing.assert_allclose(a, b, atol=2e-6, err_msg=key)
+            assert not np.allclose(b, c), key

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from vfxdenoise.core.data import scenes
 from vfxdenoise.core.data import transforms as tf
 from vfxdenoise.core.data.meshes import rod, torus
-from vfxdenoise.core.data.scenes import MATERIAL_KINDS, STYLES, Material, as_element, generate_scene
+from vfxdenoise.core.data.scenes import (
+    MATERIAL_KINDS,
+    STYLES,
+    Animation,
+    AreaLight,
+    Flicker,
+    Material,
+    PointLight,
+    SpotLight,
+    as_element,
+    generate_scene,
+)
 from vfxdenoise.core.data.textures import Sky, Texture, sky_image, texture_image
 
 
@@ -167,3 +180,60 @@ def test_an_element_is_the_scene_without_its_backdrop_wall():
     assert [o for o in scene.objects if o.name != "wall"] == list(element.objects)
     assert element.camera == scene.camera and element.clutter == scene.clutter
     assert any(o.name == "floor" for o in element.objects)
+
+
+# --- lights that move and flicker ------------------------------------------------------------------
+
+ORBIT = Animation(spin=10.0)  # about the vertical through the set's centre
+
+
+def test_a_moving_light_is_elsewhere_at_t0_and_t1_and_a_still_one_is_not():
+    area = AreaLight((3.0, 4.0, 0.0), (0.0, 0.0, 0.0), 1.0, (5.0, 5.0, 5.0))
+    point = PointLight((3.0, 2.0, 0.0), (9.0, 9.0, 9.0))
+    spot = SpotLight((0.0, 4.0, 2.0), (0.0, 0.0, 0.0), (30.0, 30.0, 30.0))
+    for light in (area, point, spot):
+        assert not light.changing
+    assert np.array_equal(area.to_world(0), area.to_world(5)) and point.position_at(5) == point.position
+    moved = [replace(x, animation=ORBIT) for x in (area, point, spot)]
+    assert all(x.changing for x in moved)
+    assert not np.allclose(moved[0].to_world(0)[:3, 3], moved[0].to_world(1)[:3, 3])
+    # an orbit keeps the light's height and its distance from the axis, and turns it 10 degrees
+    for before, after in ((moved[1].position_at(0), moved[1].position_at(1)),
+                          (moved[2].position_at(0), moved[2].position_at(1))):
+        a, b = np.asarray(before), np.asarray(after)
+        assert a[1] == pytest.approx(b[1]) and np.hypot(a[0], a[2]) == pytest.approx(np.hypot(b[0], b[2]))
+        turned = np.degrees(np.arccos(np.dot(a[[0, 2]], b[[0, 2]]) / np.hypot(*a[[0, 2]]) ** 2))
+        assert turned == pytest.approx(10.0)
+    slide = replace(point, animation=Animation(velocity=(0.3, 0.0, 0.0)))
+    assert slide.position_at(2) == pytest.approx((3.6, 2.0, 0.0))
+
+
+def test_a_visible_moving_area_light_moves_as_its_part_so_its_motion_vectors_follow_it():
+    desc = replace(generate_scene(3, "demo"), area_lights=(
+        AreaLight((3.0, 4.0, 0.0), (0.0, 0.0, 0.0), 1.0, (5.0, 5.0, 5.0), animation=ORBIT),))
+    part = [name for name, _ in desc.parts()].index("area_light_0") + 1
+    for t in (0.0, 1.0, 2.5):
+        np.testing.assert_array_equal(desc.part_transforms(t)[part], desc.area_lights[0].to_world(t))
+
+
+def test_a_flicker_changes_the_strength_per_frame_reproducibly_from_its_seed():
+    flicker = Flicker(seed=11)
+    factors = [flicker.factor(t) for t in range(200)]
+    assert factors == [Flicker(seed=11).factor(t) for t in range(200)]  # the seed alone decides
+    assert factors != [Flicker(seed=12).factor(t) for t in range(200)]
+    off = [f for f in factors if f == 0]
+    assert 0.1 < len(off) / len(factors) < 0.3  # switched off in about off_share (0.2) of frames
+    assert all(0.3 <= f <= 3.0 for f in factors if f) and min(f for f in factors if f) < 0.5
+    assert max(factors) > 2.0
+    assert flicker.factor(4.4) == flicker.factor(4) == flicker.factor(3.5)  # a frame's shutter shares it
+    light = AreaLight((3.0, 4.0, 0.0), (0.0, 0.0, 0.0), 1.0, (5.0, 4.0, 2.0), flicker=flicker)
+    assert light.radiance_at(7) == pytest.approx(tuple(c * factors[7] for c in (5.0, 4.0, 2.0)))
+    assert replace(light, flicker=None).radiance_at(7) == (5.0, 4.0, 2.0)
+
+
+def test_a_scene_whose_lights_stay_says_nothing_of_light_changes():
+    desc = generate_scene(5)
+    assert "light_changes" not in desc.summary()
+    flickering = replace(desc, point_lights=(PointLight((0.0, 3.0, 0.0), (5.0, 5.0, 5.0),
+                                                        flicker=Flicker(seed=1)),))
+    assert flickering.summary()["light_changes"] == {"moving": [], "flickering": ["point_0"]}
