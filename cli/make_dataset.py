@@ -78,6 +78,11 @@ def _config(**settings) -> DatasetConfig:
               help="Sequences 0, K, 2K, ... have motion blur (a 0.5-1 frame shutter centred on the "
                    "frame, beauty and AOVs; Z and motion at the frame time); with --depth-of-field-every, "
                    "some shots have one effect, some both; 0 = none.")
+@click.option("--changing-light-every", default=DatasetConfig.changing_light_every, show_default=True,
+              type=click.IntRange(min=0),
+              help="Every K-th sequence (K-1, 2K-1, ...) has lighting that changes while the geometry "
+                   "stays: lights that orbit or slide over the set, lights that flicker 0.3-3x or "
+                   "switch off, objects fast enough for their shadows to sweep; 0 = none.")
 @click.option("--validation", is_flag=True,
               help="Held-out set: other scene seeds; sequence 0 is hard, sequence 1 static-camera.")
 @click.option("--style", type=click.Choice(STYLES), default=DatasetConfig.style, show_default=True,
@@ -99,7 +104,7 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
                  ref_spp: int, seed: int, jobs: int, second_noisy: bool, static_camera_every: int,
                  hard_every: int, validation: bool, style: str, single: bool, float_bits: int,
                  lights: str, background: str, depth_of_field_every: int, motion_blur_every: int,
-                 variant: str) -> None:
+                 changing_light_every: int, variant: str) -> None:
     """Render animated Mitsuba scenes into OUT_DIR/<seq>/{sppN,sppNb,reference}/render.####.exr.
 
     Resumable: rerun the same command and finished sequences (see OUT_DIR/manifest.json) are skipped.
@@ -109,7 +114,7 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
         seed=seed, second_noisy=second_noisy, static_camera_every=static_camera_every, hard_every=hard_every,
         validation=validation, style=style, single=single, float_bits=float_bits, lights=lights,
         background=background, depth_of_field_every=depth_of_field_every,
-        motion_blur_every=motion_blur_every,
+        motion_blur_every=motion_blur_every, changing_light_every=changing_light_every,
         variant=None if variant == "auto" else variant)
     try:
         import mitsuba  # noqa: F401
@@ -120,8 +125,8 @@ def make_dataset(out_dir: Path, sequences: int, frames: int, size: tuple[int, in
     def report(entry: dict) -> None:
         times = ", ".join(f"{k} {v:.1f}s" for k, v in entry["render_seconds"].items())
         left_out = f"; left out: {entry['left_out']}" if entry.get("left_out") else ""
-        effects = "".join(f" {name.replace('_', '-')}" for name in ("depth_of_field", "motion_blur")
-                          if name in entry)
+        effects = "".join(f" {name.replace('_', '-')}"
+                          for name in ("depth_of_field", "motion_blur", "light_changes") if name in entry)
         static = " static-camera" if entry["scene"]["static_camera"] else ""
         click.echo(f"{entry['name']}: {entry['scene']['style']}{static}{effects}, {times}{left_out}")
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxdenoise.core.data.camera_effects import draw_depth_of_field, draw_shutter, motion_blur
+from vfxdenoise.core.data.light_changes import LightChanges, draw_light_changes
 from vfxdenoise.core.data.scenes import (
     LIGHT_GROUPS,
     SCENES_VERSION,
@@ -111,6 +112,7 @@ class DatasetConfig:
     background: str = DEFAULT_BACKGROUND  # BACKGROUNDS: the sky seen by the camera, or transparent (alpha 0)
     depth_of_field_every: int = 0  # sequences K-1, 2K-1, ... are shot through a thin lens (0: none)
     motion_blur_every: int = 0  # sequences 0, K, 2K, ... have motion blur (0: none)
+    changing_light_every: int = 0  # sequences K-1, 2K-1, ... have lights that move or flicker (0: none)
 
     # Fields that change pixels: a folder may only be resumed or extended with the same values.
     RENDER_KEYS = ("frames", "width", "height", "spp", "reference_spp", "seed", "second_noisy",
@@ -134,7 +136,8 @@ class DatasetConfig:
                                      ("--static-camera-every", self.static_camera_every, 0),
                                      ("--hard-every", self.hard_every, 0),
                                      ("--depth-of-field-every", self.depth_of_field_every, 0),
-                                     ("--motion-blur-every", self.motion_blur_every, 0)):
+                                     ("--motion-blur-every", self.motion_blur_every, 0),
+                                     ("--changing-light-every", self.changing_light_every, 0)):
             if count < least:
                 raise _bad_value(option, count, f" must be at least {least}")
         if min(self.width, self.height) < MIN_SIDE:
@@ -160,7 +163,7 @@ class DatasetConfig:
             key["lights"] = self.lights
         if self.background != DEFAULT_BACKGROUND:
             key["background"] = self.background
-        for effect in ("depth_of_field_every", "motion_blur_every"):  # absent when 0, as before them
+        for effect in ("depth_of_field_every", "motion_blur_every", "changing_light_every"):  # absent when 0
             if getattr(self, effect):
                 key[effect] = getattr(self, effect)
         key["scenes"] = SCENES_VERSION  # absent: version 1
@@ -190,13 +193,16 @@ class SequencePlan:
     static_camera: bool
     depth_of_field: bool = False
     motion_blur: bool = False
+    changing_light: bool = False
 
 
 def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
     """Deterministic list of sequences; validation sets draw scene seeds from a separate stream.
     Depth of field takes sequences K-1, 2K-1, ... (as --hard-every and --static-camera-every do),
     motion blur sequences 0, K, 2K, ...: with both, some shots have one, some both (every K of
-    each: 2 and 3 give 1 and 5 a lens, 0 a shutter, 3 both). Neither changes a scene seed."""
+    each: 2 and 3 give 1 and 5 a lens, 0 a shutter, 3 both). Changing light takes K-1, 2K-1, ...
+    too (with --static-camera-every of the same K, locked-off shots: a light moving over still
+    geometry). None of them changes a scene seed."""
     stream = 1 if config.validation else 0
     plans = []
     for index in range(config.sequences):
@@ -214,8 +220,10 @@ def plan_sequences(config: DatasetConfig) -> list[SequencePlan]:
         lens = bool(config.depth_of_field_every) and (
             index % config.depth_of_field_every == config.depth_of_field_every - 1)
         shutter = bool(config.motion_blur_every) and index % config.motion_blur_every == 0
+        changing = bool(config.changing_light_every) and (
+            index % config.changing_light_every == config.changing_light_every - 1)
         plans.append(SequencePlan(name, "." if config.single else name, scene_seed, style, static, lens,
-                                  shutter))
+                                  shutter, changing))
     return plans
 
 
@@ -283,12 +291,17 @@ def _write(path: Path, channels: dict[str, np.ndarray], attributes: dict, float_
     write_exr(path, ExrImage.from_channels(channels, types, "zip", attributes))
 
 
-def sequence_scene(plan: SequencePlan, config: DatasetConfig) -> SceneDescription:
-    """The scene one sequence renders: its plan's, lit by `config.lights`, and without the backdrop
+def sequence_scene(plan: SequencePlan, config: DatasetConfig
+                   ) -> tuple[SceneDescription, LightChanges | None]:
+    """The scene one sequence renders: its plan's, its lighting changing where the plan says
+    (`light_changes`: what changes, else None), lit by `config.lights`, and without the backdrop
     wall over a transparent background (`scenes.as_element`)."""
     desc = generate_scene(plan.scene_seed, plan.style, plan.static_camera, config.frames)
+    changes = None
+    if plan.changing_light:
+        desc, changes = draw_light_changes(desc, plan.scene_seed)
     desc = light_group(desc, config.lights)
-    return as_element(desc) if config.background == "transparent" else desc
+    return (as_element(desc) if config.background == "transparent" else desc), changes
 
 
 def empty_frame(rgb: np.ndarray) -> str | None:
@@ -323,7 +336,7 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
 
     from vfxdenoise.core.data.render import FrameRenderer
 
-    desc = sequence_scene(plan, config)
+    desc, light_changes = sequence_scene(plan, config)
     levels = config.levels()
     seconds = {level: 0.0 for level in levels} | {"geometry": 0.0}
     rendered = reused = 0
@@ -376,6 +389,8 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
         entry["depth_of_field"] = lens.manifest()
     if renderer.shutter:
         entry["motion_blur"] = renderer.shutter.manifest()
+    if light_changes:
+        entry["light_changes"] = light_changes.manifest(desc, config.frames)
     if empty:
         return entry | _leave_out(root, plan, work, empty)
     if work != root / plan.folder:

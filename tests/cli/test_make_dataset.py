@@ -49,6 +49,8 @@ def test_single_sequence_sample_layout(run, tmp_path):
     (("--depth-of-field-every", "-1"), "Invalid value for '--depth-of-field-every': -1 is not in the range "
                                        "x>=0."),
     (("--motion-blur-every", "-1"), "Invalid value for '--motion-blur-every': -1 is not in the range x>=0."),
+    (("--changing-light-every", "-1"), "Invalid value for '--changing-light-every': -1 is not in the range "
+                                       "x>=0."),
 ])
 def test_bad_options_are_reported(run, tmp_path, args, message):
     """Usage errors (exit 2), naming the option: `--sequences 0` and `--spp 0` exited 1, the
@@ -119,3 +121,15 @@ def test_each_sequences_line_names_its_camera_effects(run, tmp_path):
     assert "seq0001: demo depth-of-field, " in result.output
     config = json.loads((out / "manifest.json").read_text())["config"]
     assert (config["depth_of_field_every"], config["motion_blur_every"]) == (2, 2)
+
+
+@pytest.mark.slow  # the changed shot's own kernels
+def test_a_changing_light_shots_line_says_so_and_the_manifest_records_the_option(run, tmp_path):
+    out = tmp_path / "relit"
+    result = run(out, "--sequences", 2, "--frames", 2, "--size", "24x16", "--spp", "2", "--ref-spp", 8,
+                 "--style", "demo", "--changing-light-every", 2)
+    assert result.exit_code == 0, result.output
+    assert "seq0000: demo, " in result.output and "seq0001: demo light-changes, " in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["changing_light_every"] == 2
+    assert "light_changes" in manifest["sequences"]["seq0001"]

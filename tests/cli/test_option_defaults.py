@@ -26,7 +26,8 @@ def test_make_dataset_options_are_the_dataset_configs_defaults():
     for option, field in (("sequences", "sequences"), ("frames", "frames"), ("ref_spp", "reference_spp"),
                           ("seed", "seed"), ("static_camera_every", "static_camera_every"),
                           ("hard_every", "hard_every"), ("style", "style"), ("float_bits", "float_bits"),
-                          ("lights", "lights"), ("background", "background")):
+                          ("lights", "lights"), ("background", "background"),
+                          ("changing_light_every", "changing_light_every")):
         assert params[option] == getattr(config, field), option
     shown = CliRunner().invoke(make_dataset, ["--help"], terminal_width=200).output
     assert "[default: 128x128]" in shown and "[default: 4,16]" in shown and "[default: 512; x>=2]" in shown

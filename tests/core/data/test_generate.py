@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from vfxdenoise.core.data.generate import (  # noqa: E402
     generate,
     plan_sequences,
     round_mantissa,
+    sequence_scene,
 )
 from vfxdenoise.core.errors import DatasetError, UsageError  # noqa: E402
 from vfxdenoise.core.io.aovs import resolve_layers  # noqa: E402
@@ -540,6 +542,37 @@ def test_the_effects_enter_the_manifest_config_only_when_asked_for():
     assert key == {**plain, "depth_of_field_every": 2, "motion_blur_every": 3}
 
 
+def test_changing_light_takes_its_own_sequences_changes_no_scene_seed_and_enters_the_key_when_asked():
+    """Sequences K-1, 2K-1, ... (with --static-camera-every K, the locked-off ones); the seeds, styles
+    and cameras are those without it, and a key without it is as before the option."""
+    plain = plan_sequences(DatasetConfig(sequences=6, seed=4, static_camera_every=3))
+    plans = plan_sequences(DatasetConfig(sequences=6, seed=4, static_camera_every=3, changing_light_every=3))
+    assert [p.changing_light for p in plans] == [False, False, True, False, False, True]
+    assert [p.changing_light for p in plans] == [p.static_camera for p in plans]
+    assert [replace(p, changing_light=False) for p in plans] == plain
+    assert "changing_light_every" not in DatasetConfig().render_key()
+    assert DatasetConfig(changing_light_every=3).render_key() == {**DatasetConfig().render_key(),
+                                                                   "changing_light_every": 3}
+    scene, changes = sequence_scene(plans[2], DatasetConfig(changing_light_every=3))
+    assert changes and "changing_light" in scene.tags
+    assert sequence_scene(plans[1], DatasetConfig(changing_light_every=3))[1] is None
+
+
+@pytest.mark.parametrize("manifest", sorted(WEIGHTS.glob("*-manifest.json")), ids=lambda p: p.name)
+def test_the_scenes_of_shipped_datasets_are_those_their_manifests_record(manifest):
+    """Every recorded sequence's scene summary is what its plan makes now: no draw added since
+    (moving and flickering lights among them) changed a shipped dataset's scenes. They were made by
+    scenes version 1, whose elements kept the backdrop wall that version 2 leaves out."""
+    recorded = json.loads(manifest.read_text())
+    settings = {k: tuple(v) if k == "spp" else v for k, v in recorded["config"].items() if k != "scenes"}
+    config = DatasetConfig(**settings, sequences=len(recorded["sequences"]))
+    for plan in plan_sequences(config):
+        summary = recorded["sequences"][plan.name]["scene"]
+        if config.background == "transparent":
+            summary = {**summary, "objects": [o for o in summary["objects"] if not o.startswith("wall:")]}
+        assert sequence_scene(plan, config)[0].summary() == summary, plan.name
+
+
 @pytest.mark.parametrize("manifest", sorted(WEIGHTS.glob("*-manifest.json")), ids=lambda p: p.name)
 def test_the_manifests_of_shipped_weights_still_describe_their_datasets(manifest):
     """Each shipped dataset's config is a DatasetConfig whose key it is (but for the scenes version)
@@ -574,3 +607,24 @@ def test_the_manifest_records_each_shots_lens_and_shutter(dataset, tmp_path):
         fx = read_exr(tmp_path / name / "reference" / "render.1001.exr").get(["R", "G", "B"])
         plain = read_exr(sharp_root / name / "reference" / "render.1001.exr").get(["R", "G", "B"])
         assert not np.array_equal(fx, plain)
+
+
+@pytest.mark.slow  # the changed shot's own kernels
+def test_the_manifest_records_what_changes_in_a_changing_light_shot(dataset, tmp_path):
+    """Shot 1 of the tiny demo set with its light changing: its entry says which lights move or
+    flicker (with the factors) and which objects were sped up; shot 0 renders as without the option."""
+    sharp_root, sharp = dataset
+    config = DatasetConfig(**{**TINY, "second_noisy": False}, changing_light_every=2)
+    entries = generate(tmp_path, config).manifest["sequences"]
+    assert "light_changes" not in entries["seq0000"]
+    record = entries["seq0001"]["light_changes"]
+    assert record["moving_lights"] or record["flicker"] or record["fast_objects"]
+    assert all(len(factors) == 2 for factors in record["flicker"].values())
+    assert "changing_light" in entries["seq0001"]["scene"]["tags"]
+    for level in ("spp2", "reference"):
+        for frame in (1001, 1002):
+            name = f"{level}/render.{frame}.exr"
+            plain = read_exr(sharp_root / "seq0000" / name)
+            again = read_exr(tmp_path / "seq0000" / name)
+            for channel in plain.channel_names:
+                np.testing.assert_array_equal(plain.get([channel]), again.get([channel]), err_msg=name)
