@@ -11,7 +11,7 @@ pytest.importorskip("mitsuba")
 
 from vfxdenoise.core.data import transforms as tf  # noqa: E402
 from vfxdenoise.core.data.camera_effects import DepthOfField, MotionBlur, split_samples  # noqa: E402
-from vfxdenoise.core.data.motion import focal_pixels  # noqa: E402
+from vfxdenoise.core.data.motion import focal_pixels, motion_vectors  # noqa: E402
 from vfxdenoise.core.data.render import (  # noqa: E402
     BACKGROUND_DEPTH,
     NOISY_CHANNELS,
@@ -348,6 +348,22 @@ def test_a_moving_light_moves_the_lit_area_while_albedo_normal_and_motion_stay()
     shadow = {t: floor & (light[t] < 0.25 * np.median(light[t][floor])) for t in (0, 1)}
     assert shadow[0].sum() > 5 and shadow[1].sum() > 5
     assert (shadow[0] & shadow[1]).sum() < 0.5 * (shadow[0] | shadow[1]).sum()
+
+
+def test_a_visible_moving_area_light_has_the_motion_vectors_of_its_move():
+    """An area light facing the camera 5 units away slides +X 0.1 units a frame: the pixels that
+    see it came from the left, as a moving card's do; it is a part of its own (not the environment)."""
+    light = AreaLight((0.0, 0.0, 0.0), (0.0, 0.0, 5.0), 1.0, (3.0, 3.0, 3.0),
+                      animation=Animation(velocity=(0.1, 0.0, 0.0)))
+    desc = SceneDescription(1, "test", Camera((0.0, 0.0, 5.0), (0.0, 0.0, 0.0), FOV), (), SKY,
+                            area_lights=(light,), max_depth=2)
+    with FrameRenderer(desc, W, H) as renderer:
+        geometry = renderer.geometry(1)
+    seen = geometry.part_id == 1
+    assert seen.sum() > 20
+    mx, my = motion_vectors(desc, 1, geometry.position, geometry.part_id, W, H)
+    np.testing.assert_allclose(mx[seen], -focal_pixels(FOV, W) * 0.1 / 5.0, atol=1e-3)
+    np.testing.assert_allclose(my[seen], 0.0, atol=1e-3)
 
 
 def test_the_scene_clock_moves_and_dims_lights_where_loading_the_scene_at_that_time_puts_them():
