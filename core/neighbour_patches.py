@@ -375,6 +375,84 @@ def leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> N
         beauty.copy_(torch.where(relit, out[:, layout.slot_beauty(0)], beauty))
 
 
+# Finer than `lighting_changes`' patches (a shadow sweeping a floor, a lamp moving overhead, a small
+# emitter flickering), per RELIT_BLOCK x RELIT_BLOCK pixels of the input (`leave_out_relit_blocks`),
+# each judged with the blocks around it (3x3 blocks, 144 pixels): a neighbour slot, warped and
+# brought to t's exposure, whose mean luminance there differs from frame t's by a ratio from
+# RELIT_RATIOS[0] (trust 1) to RELIT_RATIOS[1] (trust 0), and by RELIT_ERRORS[0] to RELIT_ERRORS[1]
+# standard errors of that difference (from the spread of the pixels in both frames: a 4 spp
+# render's noise, a caustic's fireflies and texture widen it). Blocks lined up as the outlier
+# check's: `InputByRegion` aligns its tiles to those, and reaches past the three blocks read.
+RELIT_BLOCK = OUTLIER_BLOCK
+RELIT_RATIOS = (1.4, 1.8)
+RELIT_ERRORS = (4.0, 8.0)
+RELIT_PIXELS = 16  # fewer pixels around a block whose guides match t's: not compared
+
+
+def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a neighbour slot's block is lit otherwise than frame t's (`_relit_blocks`: a shadow
+    or a small light too fine or too faint for `leave_out_relit`'s 24x24-pixel patches and 3x
+    jump) and its guides match t's (consistency above 0.5: a lighting change alone; where they
+    do not, the consistency already says so), the slot's consistency falls by the change's
+    strength and its beauty goes as far towards frame t's, over that block and the blocks
+    beside it (the change's rim, which its blocks straddle). Without it the networks, which
+    reject a neighbour by its guides and not by its colour at 4-16 spp, kept the light of the
+    frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md)."""
+    firsts = [index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
+    if not firsts:
+        return
+    centre = out[:, layout.slot_beauty(0)]
+    ours = _luminance(centre)
+    aligned = [layout.neighbour_views(out, index)[1].gt(0.5).float() for index in firsts]
+    changes = [F.max_pool2d(_relit_blocks(_around(ours, where), _around(_luminance(beauty), where)), 3, 1, 1)
+               for where, beauty in zip(aligned, (layout.neighbour_views(out, i)[0] for i in firsts))]
+    # One read for all the slots (a wait on a GPU: `exposure_gains`)
+    found = torch.stack([change.amax() for change in changes]).gt(0.0).tolist()
+    for index, change, where, somewhere in zip(firsts, changes, aligned, found):
+        if not somewhere:  # as in most shots
+            continue
+        beauty, consistency = layout.neighbour_views(out, index)
+        weight = _per_pixel(change, *out.shape[-2:]).mul_(where).to(out.dtype)
+        consistency.mul_(1.0 - weight)
+        beauty.lerp_(centre, weight)
+
+
+def _luminance(beauty: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) float32: a slot's beauty (1, 3, H, W), its channels' mean."""
+    return beauty.sum(dim=1, keepdim=True, dtype=torch.float32).div_(beauty.shape[1])
+
+
+def _around(luminance: torch.Tensor, where: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per RELIT_BLOCK block, over the 3x3 blocks around it (fewer at the frame's edges), the
+    mean of `luminance` at the pixels `where` the slot's guides match t's (1, else 0) and that
+    mean's variance (the pixels' spread over their count): a moving object the flows do not
+    align, which the guides tell, is left out of its background's comparison. Infinite where
+    fewer than RELIT_PIXELS pixels are compared."""
+    moments = torch.cat([where, luminance * where, luminance.square().mul_(where)], 1)
+    moments = F.avg_pool2d(F.avg_pool2d(moments, RELIT_BLOCK, ceil_mode=True), 3, stride=1, padding=1,
+                           count_include_pad=False)
+    weight, mean, square = moments.split(1, 1)
+    mean, square = mean / weight, square / weight
+    count = weight * (9 * RELIT_BLOCK * RELIT_BLOCK)
+    variance = (square - mean.square()).clamp_(min=0.0) / (count - 1.0)
+    return mean, variance.masked_fill_(count < RELIT_PIXELS, math.inf)
+
+
+def _relit_blocks(ours: tuple[torch.Tensor, torch.Tensor], theirs: tuple[torch.Tensor, torch.Tensor]
+                  ) -> torch.Tensor:
+    """Per block, how surely a neighbour's light differs from frame t's, from 0 (within
+    RELIT_RATIOS[0] or RELIT_ERRORS[0]) to 1 (past both of the second): the lesser of the two
+    ramps, so that neither a large ratio of noise nor a significant small change counts."""
+    (mean, variance), (their_mean, their_variance) = ours, theirs
+    tiny = torch.finfo(torch.float32).tiny
+    ratio = torch.log((mean + tiny) / (their_mean + tiny)).abs_()
+    errors = (mean - their_mean).abs_() / (variance + their_variance + tiny).sqrt_()
+    low, high = (math.log(r) for r in RELIT_RATIOS)
+    by_ratio = ((ratio - low) / (high - low)).clamp_(0.0, 1.0)
+    by_errors = ((errors - RELIT_ERRORS[0]) / (RELIT_ERRORS[1] - RELIT_ERRORS[0])).clamp_(0.0, 1.0)
+    return torch.minimum(by_ratio, by_errors).nan_to_num_(0.0)
+
+
 class SlotPeaks:
     """Each beauty slot's brightest channel of an input (slot 0: frame t), per pixel and per
     OUTLIER_BLOCK-pixel block of the frame, the blocks' found once for both outlier checks

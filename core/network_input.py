@@ -24,6 +24,7 @@ from vfxdenoise.core.neighbour_patches import (
     expose_slots,
     leave_out_outliers,
     leave_out_relit,
+    leave_out_relit_blocks,
 )
 from vfxdenoise.core.slot_plan import SlotPlan, plan_slots
 from vfxdenoise.core.warp import sample_at, warp
@@ -300,6 +301,7 @@ def build_input(
     albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)
+    leave_out_relit_blocks(out, layout, plan)
     peaks = SlotPeaks(out, layout)
     leave_out_outliers(out, layout, plan, peaks)
     bound_own_outliers(out, layout, plan, peaks)

@@ -272,12 +272,13 @@ def test_a_shot_fading_slowly_is_planned_without_comparing_part_by_part_and_fram
     assert medians[1.0] <= 2 < medians[1.02] <= 6
 
 
-@pytest.mark.parametrize("per_frame, reads", [(1.0, 4), (1.02, 5)])
+@pytest.mark.parametrize("per_frame, reads", [(1.0, 5), (1.02, 6)])
 def test_a_windows_patch_checks_read_the_device_once_a_step_for_all_neighbours(per_frame, reads):
     """Planning and building a 5-frame window's input reads what the patch checks found once per
     check for all the neighbours: whether a frame is lit otherwise (`lighting_changes`), exposed
-    otherwise (`exposure_gains`: a second read where any is compared in full, as in a fade), and
-    whether a slot or frame t holds a firefly (`leave_out_outliers`, `bound_own_outliers`). Read
+    otherwise (`exposure_gains`: a second read where any is compared in full, as in a fade),
+    whether a slot is lit otherwise block by block (`leave_out_relit_blocks`), and whether a slot
+    or frame t holds a firefly (`leave_out_outliers`, `bound_own_outliers`). Read
     frame by frame, and slot by slot, a window lit alike took 13 reads, one fading 17."""
     window = _ramp(per_frame)
     layout = InputLayout(temporal_radius=2)
@@ -304,6 +305,48 @@ def test_neighbours_lit_alike_or_relit_in_part_keep_their_radiance():
         x = build_input(window, layout, plan=plan)
         slot = 3 * layout.slots.index(-1)
         torch.testing.assert_close(x[0, slot:slot + 3], torch.as_tensor(window[-1].beauty), rtol=0, atol=0)
+
+
+def test_a_shadow_or_small_light_only_a_neighbour_shows_is_left_out_there():
+    """A shadow 2x dark over 16x16 pixels in frame t-1, a 10x10 panel 10x bright in frame t+1,
+    the guides alike, at a 4 spp render's noise: too small and too faint for the patches of
+    `lighting_changes`, each is left out of its slot (`leave_out_relit_blocks`): inconsistent
+    and showing frame t's beauty there, the rest of the slots as rendered."""
+    rng = np.random.default_rng(7)
+    window = {d: _render_like(rng, _shading()) for d in (-1, 0, 1)}
+    window[-1].beauty[:, 40:56, 64:80] *= 0.5
+    window[1].beauty[:, 20:30, 20:30] *= 10.0
+    layout = InputLayout(temporal_radius=1)
+    plan = plan_slots(window, layout)
+    assert plan.relit == {} and plan.gains == {}
+    x = build_input(window, layout, plan=plan)
+    for offset, inside in ((-1, (slice(40, 56), slice(64, 80))), (1, (slice(20, 30), slice(20, 30)))):
+        slot = layout.slots.index(offset)
+        consistency = x[0, layout.beauty_channels + slot - 1]
+        assert (consistency[inside] == 0).all()
+        torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, inside[0], inside[1]],
+                                   x[0, 0:3][:, inside[0], inside[1]])
+        # left alone beyond the blocks around the change (two 4-pixel blocks each way)
+        away = torch.ones_like(consistency, dtype=torch.bool)
+        away[inside[0].start - 12:inside[0].stop + 12, inside[1].start - 12:inside[1].stop + 12] = False
+        assert (consistency[away] == 1).all()
+        torch.testing.assert_close(x[0, 3 * slot:3 * slot + 3][:, away],
+                                   torch.as_tensor(window[offset].beauty)[:, away], rtol=0, atol=0)
+
+
+def test_neighbours_differing_by_their_noise_alone_are_kept_whole():
+    """Frames alike but for a 4 spp render's noise and each one's sparkles (several seeds): no
+    slot is left out anywhere (`leave_out_relit_blocks` judges a block's change against its
+    pixels' spread)."""
+    layout = InputLayout(temporal_radius=2)
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        window = {d: _render_like(rng, _shading()) for d in range(-2, 3)}
+        for frame in window.values():
+            rows, columns = rng.integers(0, 96, 3), rng.integers(0, 128, 3)
+            frame.beauty[:, rows, columns] *= 10.0  # under `leave_out_outliers`' ratio
+        x = build_input(window, layout, plan=plan_slots(window, layout))
+        assert (x[0, layout.consistency] == 1).all()
 
 
 def test_frames_a_pixel_wide_or_tall_are_planned_and_built():
