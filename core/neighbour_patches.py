@@ -386,7 +386,7 @@ def leave_out_relit(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> N
 RELIT_BLOCK = OUTLIER_BLOCK
 RELIT_RATIOS = (1.4, 1.8)
 RELIT_ERRORS = (4.0, 8.0)
-RELIT_PIXELS = 16  # fewer pixels around a block whose guides match t's: not compared
+RELIT_PIXELS = 48  # fewer pixels around a block (of 144) whose guides match t's: not compared
 
 
 def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
