@@ -46,9 +46,11 @@ def _shipped() -> Iterator[None]:
 
 @contextmanager
 def _no_side_checks() -> Iterator[None]:
-    """The exposure match and the neighbours' firefly bound off (`neighbour_patches.exposure_gains`
-    finds no gain; `network_input.leave_out_outliers` leaves every slot as it is)."""
+    """The exposure match, the block-by-block light check and the neighbours' firefly bound off
+    (`neighbour_patches.exposure_gains` finds no gain; `network_input.leave_out_relit_blocks` and
+    `leave_out_outliers` leave every slot as it is)."""
     with mock.patch.object(neighbour_patches, "exposure_gains", lambda *_: {}), \
+            mock.patch.object(network_input, "leave_out_relit_blocks", lambda *_: None), \
             mock.patch.object(network_input, "leave_out_outliers", lambda *_: None):
         yield
 
