@@ -12,7 +12,8 @@ None from an older CLI's event without them), an output already there said as th
 chooses otherwise (existing='resume', `in_request_words`), not by seq's flags; the result holds what
 the frame events and the `done` event say (its warnings too), as an in-process run's does. Pipes are
 read by threads so that a cancel is noticed even while one frame takes minutes. A cancel sends
-SIGINT first, so the CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is
+SIGINT first (again every half second until the CLI ends: one sent while the CLI starts can be
+lost), so the CLI unwinds like Ctrl-C (its frame locks are released and no partial EXR is
 left), and kills it only if it has not stopped in time; the frame events it prints meanwhile (frames
 that reached the disk after the cancel) still go to the progress callback, as an in-process run
 reports them. On POSIX the command runs in a session of its own and both go to its whole process
@@ -55,6 +56,7 @@ STDERR_LINES = 40  # the tail of stderr kept for error messages
 WARNING_PREFIX = "warning: "  # how the CLI's warnings begin on stderr (cli/main.py `_Prefixed`)
 KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
 _POLL_SECONDS = 0.02  # how often a stopping process group is looked at
+INTERRUPT_REPEAT_SECONDS = 0.5  # how often a stopping CLI is sent SIGINT again (`_interrupt_until_ended`)
 _POSIX = os.name == "posix"
 _EOF = object()
 
@@ -239,15 +241,26 @@ def _stop(process: subprocess.Popen, config: RunnerConfig) -> None:
         return
     group = process.pid  # the session leader's pid is its group's id
     deadline = time.monotonic() + config.stop_seconds
-    _signal_group(group, signal.SIGINT)
-    try:
-        process.wait(timeout=config.stop_seconds)
-    except subprocess.TimeoutExpired:
-        pass
+    _interrupt_until_ended(process, group, deadline)
     if not _wait_for_group(group, deadline):
         _signal_group(group, signal.SIGKILL)
         process.wait()
         _wait_for_group(group, time.monotonic() + KILL_WAIT_SECONDS)
+
+
+def _interrupt_until_ended(process: subprocess.Popen, group: int, deadline: float) -> None:
+    """SIGINT to process group `group`, again every INTERRUPT_REPEAT_SECONDS until `process` ends or
+    `deadline` passes: a CLI started with SIGINT ignored (a host run in the background passes it
+    on so) ignores it until its handler is set, a fraction of a second into its start-up, and
+    one sent then was lost. The CLI acts on the first it receives and ignores the rest."""
+    while True:
+        _signal_group(group, signal.SIGINT)
+        try:
+            process.wait(timeout=max(0.0, min(INTERRUPT_REPEAT_SECONDS, deadline - time.monotonic())))
+            return
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return
 
 
 def _signal_group(group: int, signum: int) -> None:

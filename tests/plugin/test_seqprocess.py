@@ -90,6 +90,20 @@ def test_cancel_stops_the_subprocess_and_leaves_only_whole_frames(shot, tiny_wei
         read_exr(tmp_path / "out" / name)
 
 
+def test_a_cancel_reaches_a_cli_started_with_interrupts_ignored(shot, tiny_weights, tmp_path):
+    """A host started in the background (a shell's `&`, nohup) passes SIGINT on ignored, and the
+    CLI ignores it until its handler is set, a fraction of a second in (more on a loaded machine):
+    a cancel asked then was lost, and the run went on to its last frame. The interrupt is sent
+    again while the CLI runs, so one lands once the CLI listens."""
+    ignoring = RunnerConfig(command=("sh", "-c", 'trap "" INT; exec "$0" "$@"', *CLI.command),
+                            stop_seconds=60)
+
+    with pytest.raises(DenoiseCancelled, match=r"cancelled; no frame was finished$"):
+        run_request(cpu_request(shot, tiny_weights, tmp_path), ignoring, None, lambda: True)
+
+    assert not (tmp_path / "out").exists() or output_names(tmp_path) == []
+
+
 def _processes_naming(text: str) -> list[str]:
     """Command lines of running (not zombie) processes that contain `text`."""
     found = []
