@@ -150,8 +150,24 @@ def _carried(animation: Animation, t: float, point: tuple[float, float, float]) 
     return tuple(float(v) for v in tf.apply_points(animation.matrix(t), np.asarray(point, float)))
 
 
+class _Changing:
+    """What the local lights share of their changes over the shot: each has a `position`, an
+    `animation` that moves it (STILL: none) and a `flicker` that dims it (None: none)."""
+
+    position: tuple[float, float, float]
+    animation: Animation
+    flicker: Flicker | None
+
+    @property
+    def changing(self) -> bool:
+        return self.animation != STILL or self.flicker is not None
+
+    def position_at(self, t: float) -> tuple[float, float, float]:
+        return _carried(self.animation, t, self.position)
+
+
 @dataclass(frozen=True)
-class AreaLight:
+class AreaLight(_Changing):
     """A one-sided emitting rectangle at `position` facing `target`, moved over the shot by
     `animation` (about the world's origin: a spin orbits the set) and dimmed by `flicker`."""
 
@@ -161,10 +177,6 @@ class AreaLight:
     radiance: Color
     animation: Animation = STILL
     flicker: Flicker | None = None
-
-    @property
-    def changing(self) -> bool:
-        return self.animation != STILL or self.flicker is not None
 
     def to_world(self, t: float = 0.0) -> np.ndarray:
         # Mitsuba's rectangle emits along its local +Z, which look_at points at the target.
@@ -177,7 +189,7 @@ class AreaLight:
 
 
 @dataclass(frozen=True)
-class PointLight:
+class PointLight(_Changing):
     """A point light at `position`, moved by `animation` and dimmed by `flicker` as `AreaLight`."""
 
     position: tuple[float, float, float]
@@ -185,19 +197,12 @@ class PointLight:
     animation: Animation = STILL
     flicker: Flicker | None = None
 
-    @property
-    def changing(self) -> bool:
-        return self.animation != STILL or self.flicker is not None
-
-    def position_at(self, t: float) -> tuple[float, float, float]:
-        return _carried(self.animation, t, self.position)
-
     def intensity_at(self, t: float) -> Color:
         return _scaled(self.intensity, self.flicker, t)
 
 
 @dataclass(frozen=True)
-class SpotLight:
+class SpotLight(_Changing):
     """A spot at `position` aimed at `target`, both moved by `animation` (a sweeping beam), dimmed
     by `flicker` as `AreaLight`."""
 
@@ -207,13 +212,6 @@ class SpotLight:
     cutoff_degrees: float = 25.0
     animation: Animation = STILL
     flicker: Flicker | None = None
-
-    @property
-    def changing(self) -> bool:
-        return self.animation != STILL or self.flicker is not None
-
-    def position_at(self, t: float) -> tuple[float, float, float]:
-        return _carried(self.animation, t, self.position)
 
     def target_at(self, t: float) -> tuple[float, float, float]:
         return _carried(self.animation, t, self.target)
