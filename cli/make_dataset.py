@@ -46,7 +46,13 @@ def _config(**settings) -> DatasetConfig:
         raise click.BadParameter(f"{exc.value!r}{exc.problem}", ctx, param) from None
 
 
-@click.command("make-dataset", cls=CancelSayingCommand)
+def _rerun_note(command: click.Command, args: list[str]) -> str:
+    """make-dataset's `cancels.LeftNote`: a cancelled run keeps what it rendered, and the same
+    command renders the rest (`generate`: resumable)."""
+    return "the frames rendered so far are kept: run the same command again to render the rest"
+
+
+@click.command("make-dataset", cls=CancelSayingCommand, left=_rerun_note)
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--sequences", default=DatasetConfig.sequences, show_default=True, type=click.IntRange(min=1),
               help="Number of animated sequences.")

@@ -226,7 +226,8 @@ _CANCELS = ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "signal (exit status 143
 def test_a_cancel_while_any_command_imports_torch_is_said(tmp_path, command, cancel):
     """Only seq said a cancel landing while its modules imported (PyTorch's start-up): train, eval,
     classic, make-dataset, demo, farm and denoise-image exited 130 or 143 saying nothing. Each says
-    it in one `error:` line, with what a training run's --out keeps and how to go on."""
+    it in one `error:` line, with what a training run's --out keeps and how to go on, and that a
+    dataset's run is finished by running it again."""
     (number, said), out = cancel, tmp_path / "out"
     args = [arg.format(data=tmp_path / "data", out=out) for arg in _OTHER_COMMANDS[command]]
     run = subprocess.run([sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING, *args], capture_output=True,
@@ -236,6 +237,8 @@ def test_a_cancel_while_any_command_imports_torch_is_said(tmp_path, command, can
     line = f"error: cancelled by {said}"
     if command.endswith("train"):
         line += f": no checkpoint was written in {out} yet: run the same command with --resume"
+    if command == "make-dataset":
+        line += ": the frames rendered so far are kept: run the same command again to render the rest"
     assert run.stderr.startswith(line) and run.stderr.count("\n") == 1, run.stderr
 
 
