@@ -355,6 +355,7 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
             try:
                 fastest = renderer.fastest_motion(range(config.frames))
             except (RuntimeError, MemoryError) as exc:
+                _raise_cancel_within(exc)
                 raise _render_failure(plan, config, config.first_frame, exc) from exc
             renderer.shutter = motion_blur(fastest, draw_shutter(plan.scene_seed))
             seconds["geometry"] += time.perf_counter() - clock
@@ -368,6 +369,7 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
                     reference = _render_frame(renderer, plan, config, t, frame, missing, seconds,
                                               base_attributes)
                 except (RuntimeError, MemoryError) as exc:  # Mitsuba's and Dr.Jit's failures
+                    _raise_cancel_within(exc)
                     raise _render_failure(plan, config, frame, exc) from exc
                 except OSError as exc:  # a level folder that cannot be made (a file in its way, no space)
                     raise _write_failure(plan, f"frame {frame}", exc) from exc
@@ -457,15 +459,31 @@ def _render_failure(plan: SequencePlan, config: DatasetConfig, frame: int, exc: 
     """A render that Mitsuba failed, as one line naming the sequence, frame and frame size, with
     the failure's first cause (Dr.Jit wraps it in 'error while performing a custom differentiable
     operation'): a frame too large for this machine printed a traceback."""
-    cause = exc
-    while cause.__cause__ is not None:
-        cause = cause.__cause__
+    cause = _first_cause(exc)
     message = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     return DatasetError(
         f"Mitsuba could not render frame {frame} of {plan.name} at {config.width}x{config.height} pixels "
         f"({message}); frames already written are kept (a rerun of the same command resumes from "
         "them); to render with other settings (a smaller --size, say) choose a new output folder, or "
         "this one while it holds no frame")
+
+
+def _raise_cancel_within(exc: BaseException) -> None:
+    """Raise the cancel (Ctrl-C's KeyboardInterrupt, SIGTERM's SystemExit) that a render failure
+    wraps, where one does: Mitsuba renders in a Dr.Jit custom operation, which raises a RuntimeError
+    from whatever stopped it, and a cancel landing in a render (most of a run's time) ended the run
+    as a failed render (exit 1, 'once the cause is mended'), not cancelled (130 or 143, said in one
+    line: `cli.cancels`)."""
+    cause = _first_cause(exc)
+    if isinstance(cause, (KeyboardInterrupt, SystemExit)):
+        raise cause from None
+
+
+def _first_cause(exc: BaseException) -> BaseException:
+    """The exception at the end of `exc`'s chain of causes (`raise ... from`)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
 
 
 def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:

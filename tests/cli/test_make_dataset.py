@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 
 import pytest
+from cli_process import VFXDENOISE
 from click.testing import CliRunner
 
 pytest.importorskip("mitsuba")
@@ -133,3 +137,28 @@ def test_a_changing_light_shots_line_says_so_and_the_manifest_records_the_option
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["changing_light_every"] == 2
     assert "light_changes" in manifest["sequences"]["seq0001"]
+
+
+@pytest.mark.slow  # a real process, cancelled in its reference render
+@pytest.mark.parametrize(("cancel", "said"), [(signal.SIGINT, "Ctrl-C"),
+                                              (signal.SIGTERM, "signal (exit status 143)")])
+def test_a_cancel_in_a_render_ends_the_run_cancelled_not_failed(tmp_path, cancel, said):
+    """Mitsuba renders in a Dr.Jit custom operation, which raises a RuntimeError from a Ctrl-C or
+    SIGTERM landing in it: the run ended with exit 1, 'Mitsuba could not render frame 1001 of
+    seq0000 (KeyboardInterrupt) ... once the cause is mended'. It exits 130 or 143 saying the
+    cancel in one line, the noisy frame written before it kept for the rerun."""
+    out = tmp_path / "data"
+    run = subprocess.Popen([str(VFXDENOISE), "make-dataset", str(out), "--sequences", "1", "--frames", "1",
+                            "--size", "64x64", "--spp", "4", "--ref-spp", "65536"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    noisy = out / ".partial" / "seq0000" / "spp4" / "render.1001.exr"
+    while not noisy.is_file() and run.poll() is None:  # then the reference renders, for seconds
+        time.sleep(0.05)
+    time.sleep(0.5)
+    run.send_signal(cancel)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + cancel, stderr
+    assert stderr.splitlines()[-1] == (f"error: cancelled by {said}: the frames rendered so far are kept: "
+                                       "run the same command again to render the rest"), stderr
+    assert "could not render" not in stderr and "Traceback" not in stderr, stderr
+    assert noisy.is_file()
