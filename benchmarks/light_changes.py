@@ -20,7 +20,7 @@ static camera unless named:
 - pan (optional): the demo set under a fast camera pan (~6 px a frame).
 Frames are written in make-dataset's layout (<shot>/spp<N>/render.####.exr, <shot>/reference/)
 under --work, and a rerun into the same folder renders nothing again (remove it to change what
-it renders): the default shots take about 4-7 minutes each to render on 2 shared cores.
+it renders): a default shot takes 3.5-4.5 minutes on 2 shared cores, rendered, denoised and scored.
 
 Each level is denoised by this checkout's `vfxdenoise seq --device cpu` (default model), once as
 it runs and once with `--temporal-radius 0` (frame by frame); --compare names another install's
