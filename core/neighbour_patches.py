@@ -397,9 +397,10 @@ def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPla
     strength and its beauty goes as far towards frame t's, over that block and the blocks
     beside it (the change's rim, which its blocks straddle). Without it the networks, which
     reject a neighbour by its guides and not by its colour at 4-16 spp, kept the light of the
-    frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md)."""
+    frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md).
+    Off with the patch check, where the plan judges no light (`brightness_jump` infinite)."""
     firsts = [index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
-    if not firsts:
+    if not firsts or not plan.judges_light:
         return
     centre = out[:, layout.slot_beauty(0)]
     ours = _luminance(centre)

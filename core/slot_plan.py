@@ -7,6 +7,7 @@ neighbour (`with_stand_ins`: itself, shifted).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,6 +36,9 @@ class SlotPlan:
     # offset -> what that frame's radiance is multiplied by to be exposed as t is
     # (`neighbour_patches.exposure_gains`)
     gains: dict[int, torch.Tensor] = field(default_factory=dict)
+    # whether neighbours are looked at for light changes at all (`brightness_jump` finite): also
+    # block by block (`neighbour_patches.leave_out_relit_blocks`)
+    judges_light: bool = True
 
 
 def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
@@ -59,7 +63,7 @@ def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
             seen.add(id(window[offset]))
             firsts[offset] = index
     relit, gains = neighbour_light(window, flows, list(firsts), device, brightness_jump)
-    return SlotPlan(offsets, firsts, flows, use_motion, relit, gains)
+    return SlotPlan(offsets, firsts, flows, use_motion, relit, gains, math.isfinite(brightness_jump))
 
 
 def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
