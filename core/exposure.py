@@ -152,7 +152,7 @@ class Exposure:
         values = rendered[:, ys, xs]
         finite = np.isfinite(values).all(axis=0)
         broken = _broken(values, stored_as_float)
-        values = np.maximum(np.nan_to_num(values, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+        values = _as_radiance(values)
         values[broken] = 0.0
         clipped = values.max(axis=0) >= cap
         ys, xs, finite = ys[clipped], xs[clipped], finite[clipped]
@@ -163,11 +163,7 @@ class Exposure:
         lamps[candidates] |= _standing_out(ys[candidates], xs[candidates], brightest[candidates], back)
         if not lamps.all():
             lamps = _joined_lamps(ys, xs, lamps, back)
-        ys, xs, values, broken = ys[lamps], xs[lamps], values[:, lamps], broken[:, lamps]
-        back = back.copy() if back is denoised else back
-        # A broken value in a lamp's pixel stays as denoised (the network saw it filled from round it)
-        back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
-        return back
+        return _put_back(back, denoised, ys[lamps], xs[lamps], values[:, lamps], broken[:, lamps])
 
     def _with_held_out(self, back: np.ndarray, denoised: np.ndarray, rendered: np.ndarray,
                        near: np.ndarray, stored_as_float: Sequence[bool] = ()) -> np.ndarray:
@@ -186,11 +182,7 @@ class Exposure:
         if not len(ys):
             return back
         values = rendered[:, ys, xs]
-        broken = _broken(values, stored_as_float)
-        values = np.maximum(np.nan_to_num(values, nan=0.0, posinf=MAX_RADIANCE), 0.0)  # as `_with_lamps`
-        back = back.copy() if back is denoised else back
-        back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
-        return back
+        return _put_back(back, denoised, ys, xs, _as_radiance(values), _broken(values, stored_as_float))
 
     def describe(self) -> str:
         if self.scale == 1.0:
@@ -338,6 +330,21 @@ def _peak_as_read(rendered: np.ndarray, cap: float, near: np.ndarray,
     peak = np.zeros(rendered.shape[1:], dtype=np.float32)
     peak.reshape(-1)[near] = found
     return peak
+
+
+def _as_radiance(values: np.ndarray) -> np.ndarray:
+    """Rendered values as `undo` puts them back: NaN as 0, +Inf as MAX_RADIANCE, nothing negative."""
+    return np.maximum(np.nan_to_num(values, nan=0.0, posinf=MAX_RADIANCE), 0.0)
+
+
+def _put_back(back: np.ndarray, denoised: np.ndarray, ys: np.ndarray, xs: np.ndarray,
+              values: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """`back` with the (C, N) rendered `values` at the pixels (`ys`, `xs`) (copied first where it is
+    still `denoised`, the network's own array), a channel `broken` there staying as denoised: the
+    network saw a broken value filled from round it."""
+    back = back.copy() if back is denoised else back
+    back[:, ys, xs] = np.where(broken, back[:, ys, xs], values)
+    return back
 
 
 def _broken(rendered: np.ndarray, stored_as_float: Sequence[bool]) -> np.ndarray:

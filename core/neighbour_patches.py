@@ -399,20 +399,19 @@ def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPla
     reject a neighbour by its guides and not by its colour at 4-16 spp, kept the light of the
     frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md).
     Off with the patch check, where the plan judges no light (`brightness_jump` infinite)."""
-    firsts = [index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
-    if not firsts or not plan.judges_light:
+    views = [layout.neighbour_views(out, index) for index in plan.own_slots()]
+    if not views or not plan.judges_light:
         return
     centre = out[:, layout.slot_beauty(0)]
     ours = _luminance(centre)
-    aligned = [layout.neighbour_views(out, index)[1].gt(0.5).float() for index in firsts]
+    aligned = [consistency.gt(0.5).float() for _, consistency in views]
     changes = [F.max_pool2d(_relit_blocks(_around(ours, where), _around(_luminance(beauty), where)), 3, 1, 1)
-               for where, beauty in zip(aligned, (layout.neighbour_views(out, i)[0] for i in firsts))]
+               for where, (beauty, _) in zip(aligned, views)]
     # One read for all the slots (a wait on a GPU: `exposure_gains`)
     found = torch.stack([change.amax() for change in changes]).gt(0.0).tolist()
-    for index, change, where, somewhere in zip(firsts, changes, aligned, found):
+    for (beauty, consistency), change, where, somewhere in zip(views, changes, aligned, found):
         if not somewhere:  # as in most shots
             continue
-        beauty, consistency = layout.neighbour_views(out, index)
         weight = _per_pixel(change, *out.shape[-2:]).mul_(where).to(out.dtype)
         consistency.mul_(1.0 - weight)
         beauty.lerp_(centre, weight)
@@ -500,7 +499,7 @@ def leave_out_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     (as they were before any slot was bounded)."""
     peaks = peaks or SlotPeaks(out, layout)
     bound = OUTLIER_RATIO * F.max_pool2d(peaks.blocks(0), 3, 1, 1)  # (1, 1, H / block, W / block)
-    firsts = [index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
+    firsts = plan.own_slots()
     if not firsts:
         return  # repeated slots only: already inconsistent throughout
     # One read for all the slots (on a GPU, a wait for its queue to drain)
@@ -536,7 +535,7 @@ def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     other frame shows around it, as a glint sliding a few pixels between frames is; reading the
     neighbours' peaks after `leave_out_outliers` would not mend it, since t's firefly lifts the
     bound that check judges the neighbour's by (tests/core/test_neighbour_patches.py, xfail)."""
-    slots = [1 + index for index, offset in enumerate(plan.offsets) if plan.firsts.get(offset) == index]
+    slots = [1 + index for index in plan.own_slots()]
     if len(slots) < OWN_OUTLIER_FRAMES:
         return
     peaks = peaks or SlotPeaks(out, layout)

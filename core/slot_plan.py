@@ -40,6 +40,11 @@ class SlotPlan:
     # block by block (`neighbour_patches.leave_out_relit_blocks`)
     judges_light: bool = True
 
+    def own_slots(self) -> list[int]:
+        """The neighbour slots (indices into `offsets`) each showing its frame first, in slot order:
+        those a check of the neighbours reads (the others repeat them)."""
+        return [index for index, offset in enumerate(self.offsets) if self.firsts.get(offset) == index]
+
 
 def plan_slots(window: dict[int, FrameFeatures], layout: InputLayout,
                device: torch.device | str = "cpu", brightness_jump: float = BRIGHTNESS_JUMP) -> SlotPlan:
