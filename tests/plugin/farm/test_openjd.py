@@ -612,6 +612,8 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     import hashlib
     import shutil
 
+    import torch
+
     from vfxdenoise.core.models import build_model
     from vfxdenoise.core.weights import load_weights, save_weights
 
@@ -627,8 +629,12 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     assert "--model-sha256={{Param.ModelSha256}}" in written["steps"][0]["script"]["actions"]["onRun"]["args"]
 
     loaded = load_weights(tiny_weights)
-    other = build_model(loaded.architecture, **loaded.config)  # freshly initialised: other weights
+    other = build_model(loaded.architecture, **loaded.config)
+    other.load_state_dict(loaded.model.state_dict())
+    with torch.no_grad():  # other weights whatever the test process's RNG state (a fresh build can equal them)
+        next(other.parameters()).add_(0.01)
     save_weights(other, model, loaded.architecture, loaded.config)
+    assert hashlib.sha256(model.read_bytes()).hexdigest() != sha
     refused = _run([BIN / "openjd", *_run_args(template.parent),
                     "--tasks", json.dumps([{"Frame": "1001-1003"}])])
     assert refused.returncode != 0 and "exited with code: 1 " in refused.stdout
