@@ -631,7 +631,8 @@ def test_a_task_on_a_worker_with_other_weights_at_the_models_path_refuses_it(sho
     loaded = load_weights(tiny_weights)
     other = build_model(loaded.architecture, **loaded.config)
     other.load_state_dict(loaded.model.state_dict())
-    with torch.no_grad():  # other weights whatever the test process's RNG state (a fresh build can equal them)
+    # Other weights whatever the RNG state earlier tests left: a fresh build can equal tiny's
+    with torch.no_grad():
         next(other.parameters()).add_(0.01)
     save_weights(other, model, loaded.architecture, loaded.config)
     assert hashlib.sha256(model.read_bytes()).hexdigest() != sha
