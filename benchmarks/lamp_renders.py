@@ -13,8 +13,11 @@ those taken down, of those kept how many the reference shows 4x darker (frozen n
 mean |output - reference| over them as a share of the reference's; beside the lamps (within
 BESIDE px of a lamp's pixels, `exposure.lamp_pixels` of the render or past the clip in the
 reference, not in them) how many pixels come out over 10x the reference (+1) and the brightest,
-and the PSNR there; and, AWAY px or more from them, the output's energy as a share of the
-reference's (the lamp-lit surface). A second run into the same
+and the PSNR there; AWAY px or more from them, the output's energy as a share of the
+reference's (the lamp-lit surface); and, of that surface, the lamps' reflections (within BESIDE px
+of the reference's pixels over REFLECTION there: lines 1 px wide where the floor mirrors a lamp,
+which 4 spp draws as lone samples of a quarter of it), the output's energy there as a share of
+the reference's and their share of the frame's relMSE. A second run into the same
 --out renders nothing again (remove the folder to change what it renders). --compare: a folder of
 the same frames denoised by another revision (`vfxdenoise seq OUT/noisy/render.####.exr -o
 OLD/den.####.exr --device cpu` under its install): its kept / down and frozen, and how many pixels
@@ -36,7 +39,7 @@ from scipy.ndimage import binary_dilation
 
 from vfxdenoise.core.data import transforms as tf
 from vfxdenoise.core.data.scenes import AreaLight, SceneDescription, generate_scene, up_for
-from vfxdenoise.core.evaluation.metrics import psnr, relmse, tonemap
+from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON, psnr, relmse, tonemap
 from vfxdenoise.core.exposure import lamp_pixels
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE
@@ -47,6 +50,7 @@ FROZEN = 0.25  # kept, where the reference is darker than this share of the rend
 KEPT = 1e-3  # relative difference from the render within which a pixel counts as kept
 BESIDE = 3  # px from a lamp's pixels: the band its light leaked into
 AWAY = 8  # px from a lamp's pixels: the surface it lights, past any leak
+REFLECTION = 500.0  # the reference's brightest channel on that surface where a lamp is mirrored
 
 
 @dataclass(frozen=True)
@@ -123,37 +127,44 @@ def _lamp_pixels(noisy: np.ndarray, denoised: np.ndarray, reference: np.ndarray)
 @dataclass(frozen=True)
 class Around:
     """Where a frame's lamps are (their pixels as `seq` holds them out, and past the clip in the
-    reference), the band BESIDE them and the surface AWAY from them."""
+    reference), the band BESIDE them, the surface AWAY from them and the lamps' reflections there."""
 
     beside: np.ndarray
     away: np.ndarray
+    reflections: np.ndarray
 
     @classmethod
     def of(cls, noisy: np.ndarray, reference: np.ndarray) -> Around:
         lamps = (reference > MAX_RADIANCE).any(0)
         lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE).max(0), MAX_RADIANCE)] = True
         beside = binary_dilation(lamps, iterations=BESIDE) & ~lamps
-        return cls(beside, ~binary_dilation(lamps, iterations=AWAY))
+        away = ~binary_dilation(lamps, iterations=AWAY)
+        mirrored = away & (reference.max(0) > REFLECTION)
+        return cls(beside, away, binary_dilation(mirrored, iterations=BESIDE) & away)
 
     def row(self, denoised: np.ndarray, reference: np.ndarray) -> str:
         """Pixels over 10x the reference beside the lamps, their brightest, and the PSNR there; the
-        energy away from them."""
+        energy away from them; the energy on their reflections and those's share of the relMSE."""
         over = self.beside & (denoised.max(0) > 10 * reference.max(0) + 1)
         brightest = denoised.max(0)[over].max(initial=0.0)
         band = psnr(tonemap(denoised[:, self.beside]), tonemap(reference[:, self.beside]))
         energy = denoised[:, self.away].sum() / reference[:, self.away].sum()
-        return f" {int(over.sum())} | {brightest:.0f} | {band:.2f} | {energy:.3f} |"
+        mirrored = denoised[:, self.reflections].sum() / reference[:, self.reflections].sum()
+        errors = ((denoised - reference) ** 2 / (reference ** 2 + RELMSE_EPSILON)).sum(0)  # `relmse`'s terms
+        share = errors[self.reflections].sum() / errors.sum()
+        return (f" {int(over.sum())} | {brightest:.0f} | {band:.2f} | {energy:.3f} | {mirrored:.3f} |"
+                f" {share:.3f} |")
 
 
 def table(out: Path, compare: Path | None) -> str:
     """The markdown table of every frame, then the shot's PSNR (tonemapped) and relMSE."""
     beside = (" over 10x the reference beside the lamps | brightest of them | PSNR beside (dB) |"
-              " energy away from them |")
+              " energy away from them | energy on their reflections | reflections' share of relMSE |")
     head = "| frame | past the clip | kept / down | frozen | mean abs. error past the clip |" + beside
-    rule = "|---|---|---|---|---|---|---|---|---|"
+    rule = "|---|---|---|---|---|---|---|---|---|---|---|"
     if compare:
         head += " --compare kept / down | frozen | pixels not past the clip that differ |" + beside
-        rule += "---|---|---|---|---|---|---|"
+        rule += "---|---|---|---|---|---|---|---|---|"
     lines, scores, compared = [head, rule], [], []
     for frame in FRAMES:
         noisy = _rgb(out / "noisy" / f"render.{frame}.exr")
