@@ -32,6 +32,8 @@ MOTION_AUTO = "auto"
 MOTION_CHOICES = (MOTION_AUTO, "previous", "next", "previous-y-up", "next-y-up")
 COMPRESSIONS = ("none", "rle", "zips", "zip", "piz", "zstd")  # --compression: `exr.OUTPUT_COMPRESSIONS`
 MIN_TILE = 128  # --tile's least, and `tiling`'s: smaller tiles would mostly compute their own overlap
+# The context each tile carries on every side (`tiling`), which host memory counts too
+DEFAULT_OVERLAP = 128
 CPU_THREADS_LIMIT = 1024  # the most --cpu-threads takes (from 1)
 IO_THREADS_LIMIT = 64  # the most --io-threads takes (from 1)
 BRIGHTNESS_JUMP = 3.0  # a neighbour this much brighter is no context (`frame_brightness`: why 3)

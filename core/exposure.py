@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 # Imported with the module, not at a frame's first lamp or lobe: a CPU run's memory plan counts what
 # the process holds before its frames (`host_memory.resident_bytes`), and these hold ~23 MiB.
@@ -100,6 +98,8 @@ class Exposure:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""
         if self.scale == 1.0:
             return features
+        import torch  # here, where tensors are made: `info` imports this module without torch
+
         for values in (features.beauty, *features.aovs.values()):
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
         return features
@@ -231,6 +231,9 @@ def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | Non
 def highlight(beauty: np.ndarray) -> float:
     """The brightest value of a (C, H, W) beauty that fills a 2x2 block: a lamp's, not a lone
     firefly's (a few samples of a low-sample render can be thousands of times the shot)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch.nn.functional as F
+
     brightest = torch.as_tensor(beauty).float().amax(dim=0)
     if min(brightest.shape) < 2:
         return float(brightest.max()) if brightest.numel() else 0.0
@@ -289,6 +292,8 @@ def hold_out_lamps(features: FrameFeatures) -> FrameFeatures:
     below the clip, past the reach of any rule on the warped frame), and gave them 160-3650 where
     the reference shows 0.2-6 (benchmarks/lamp_renders.py). Every frame is held out so once, as it
     is read; frame t's lamps come back as rendered (`Exposure.undo`)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+
     for name, values in (("beauty", features.beauty), *features.aovs.items()):
         # torch's maximum: numpy's took 3x as long on a 1080p half-float frame, paid on every frame
         if name == ALPHA_LAYER or float(torch.as_tensor(values).amax()) < MAX_RADIANCE:

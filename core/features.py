@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import OpenImageIO as oiio
-import torch
 
 from vfxdenoise.core import coverage
 from vfxdenoise.core.errors import ExrError
@@ -30,6 +29,8 @@ from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 ALPHA_LAYER = "alpha (--alpha denoise)"
 
 if TYPE_CHECKING:
+    import torch
+
     from vfxdenoise.core.io.aovs import LayerMap
     from vfxdenoise.core.io.exr import ExrImage
     from vfxdenoise.core.io.pixel_box import Box
@@ -74,6 +75,8 @@ class FrameFeatures:
         then shared by the 2k+1 network inputs whose window holds the frame. Half features cross
         the bus and stay on the device in half the bytes; the network input widens them as it
         reads them."""
+        import torch  # here, where tensors are made: `info` imports this module without torch
+
         return self.map(lambda values: torch.as_tensor(values).to(device))
 
     def without(self, *names: str) -> FrameFeatures:
@@ -90,6 +93,8 @@ class FrameFeatures:
         """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is full everywhere
         (1 or more, within `coverage.ALPHA_TOLERANCE`, as `coverage.settled_alpha` would settle
         it); True without one."""
+        import torch  # here, where tensors are made: `info` imports this module without torch
+
         alpha = self.aovs.get(ALPHA_LAYER)
         return (alpha is None or not alpha.size
                 or float(torch.as_tensor(alpha[0]).amin()) >= 1.0 - coverage.ALPHA_TOLERANCE)

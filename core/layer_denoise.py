@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from vfxdenoise.core.input_layout import AovStack, InputLayout
 from vfxdenoise.core.io.aovs import glob_matches
+
+if TYPE_CHECKING:  # `info` imports this module (`filtered_as_radiance`) without torch
+    import torch
+    from torch import nn
 
 # A pixel's layers make up its beauty where their sum in frame t's render is within this fraction
 # of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.
@@ -128,6 +131,8 @@ def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
         for slot in (lacking[index] if index < len(lacking) else ()):
             layer_input[:, model.layout.neighbour_consistency(slot)] = 0.0
         outputs.append(model(layer_input))
+    import torch  # here, where tensors are made
+
     return torch.cat(outputs, dim=1)
 
 

@@ -32,17 +32,17 @@ import logging
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.engine_config import MOTION_AUTO, MOTION_CHOICES
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.sequence import spread_frames
-from vfxdenoise.core.warp import warp
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,9 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     was nearly flat, its mismatches all under EVIDENCE); each pixel the mean of the 3x3 around it,
     at every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
     few-sample render's guides hides which reading aligns the frames (BENCHMARKS.md)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch.nn.functional as F
+
     parts = [p for p in (features.albedo, features.normal) if p is not None]
     if parts:
         guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
@@ -239,6 +242,10 @@ def _matcher(earlier: FrameFeatures, later: FrameFeatures) -> Mismatches:
     Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
     as many pixels as a 256-pixel-high frame has, whatever the resolution. The guides are built
     once per pair, whatever the readings asked of it, and compared in place once (no warp)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+
+    from vfxdenoise.core.warp import warp
+
     source = _guides(earlier)
     stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
     target = _guides(later, stride)

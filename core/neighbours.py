@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core import frame_brightness
 from vfxdenoise.core.errors import ChannelError, ExrError, VfxDenoiseError
@@ -18,9 +16,10 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 from vfxdenoise.core.temporal_window import window_walk
-from vfxdenoise.core.warp import warp
 
 if TYPE_CHECKING:  # frame_source imports this module (`FrameSource.cut_between`)
+    import torch
+
     from vfxdenoise.core.frame_source import FrameSource, LoadedFrame
 
 # A cut between shots of like brightness passes the brightness check: frame t's albedo is
@@ -42,6 +41,11 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
     vectors to compare by, or when too few blocks are. Both on one data window."""
     if earlier.albedo is None or later.albedo is None or later.motion is None:
         return None
+    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch.nn.functional as F
+
+    from vfxdenoise.core.warp import warp
+
     stride, per_block = _CUT_STRIDE, CUT_BLOCK // _CUT_STRIDE
     source = torch.as_tensor(earlier.albedo).to(torch.float32)[None]
     target = torch.as_tensor(later.albedo)[None, :, ::stride, ::stride].to(source)
@@ -214,10 +218,10 @@ def on_data_window(features: FrameFeatures, window: tuple[int, int, int, int],
     shape = Box(*onto).shape
 
     def place(values: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-        if isinstance(values, torch.Tensor):
-            out = values.new_zeros((values.shape[0], *shape))
-        else:
+        if isinstance(values, np.ndarray):
             out = np.zeros((values.shape[0], *shape), dtype=values.dtype)
+        else:  # a tensor, on its device
+            out = values.new_zeros((values.shape[0], *shape))
         return placed_on_window(values, window, out, onto)
 
     return features.map(place)

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 
@@ -203,6 +201,8 @@ def _clean(key: FeatureKey, values: np.ndarray, in_place: bool, stored_as_float:
     """One feature's `values` sanitised (`sanitize`), those replaced counted in `report` under `key`:
     radiance clipped to what half floats hold, a guide to its `_LIMITS`, motion far longer than the
     frame dropped. A clean feature, the common case, costs one pass for its minimum and maximum."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+
     values = _owned(values, in_place)
     radiance = key.feature == "beauty" or bool(key.aov)
     low, high = _LIMITS["beauty"] if radiance else _LIMITS.get(key.feature, (-_FLOAT_MAX, _FLOAT_MAX))
@@ -303,6 +303,9 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np
     ring (the rings within hold none); 0 where none does. And (H, W) bool: the pixels where none
     does. From box sums over the plane (a frame half NaN, a render cut off, costs as much as one
     broken pixel: 4K, ~0.1 s a channel)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch.nn.functional as F
+
     good = torch.from_numpy(~broken).to(torch.float32)[None, None]
     values = torch.from_numpy(np.where(broken, 0.0, plane).astype(np.float32))[None, None]
     means, pending = np.zeros(plane.shape, np.float32), broken.copy()
@@ -325,6 +328,9 @@ def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:
     takes what rings it, smoothly, however wide; its good values as they are. 0 throughout where no
     value is good. Linear in the plane's pixels, and run only on those round holes wider than a
     7x7 (`_fill_from_around`)."""
+    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch.nn.functional as F
+
     weight = torch.from_numpy(~holes).to(torch.float32)[None, None]
     total = torch.from_numpy(np.where(holes, 0.0, plane).astype(np.float32))[None, None]
     scales = [(total, weight)]

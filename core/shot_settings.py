@@ -8,15 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
-
-import torch
+from typing import TYPE_CHECKING, TypeVar
 
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, UnsupportedExrError, VfxDenoiseError
-from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 from vfxdenoise.core.input_layout import GUIDE_NAMES
 from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, normal_candidates, unread_motion
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
@@ -36,6 +32,10 @@ from vfxdenoise.core.motion_vectors import (
 )
 from vfxdenoise.core.neighbours import context_mismatch, on_data_window
 from vfxdenoise.core.run_warnings import warn
+
+if TYPE_CHECKING:
+    from vfxdenoise.core.exposure import Exposure
+    from vfxdenoise.core.frame_source import FrameSource, ProbedImages
 
 log = logging.getLogger(__name__)
 
@@ -377,6 +377,10 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     that cannot be read (`_found_without`; `read`: the frames the run's windows read, None where
     not known). The frames it decodes that the run reads first are kept in `probed` for the run
     (the shot's first frame reads them all)."""
+    # here, not at the top: its lamp rules bring SciPy, which `info` goes without (seq and the
+    # engine import it with the module, for their memory plan: `exposure`)
+    from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
+
     if config.exposure is not None:
         return Exposure(config.exposure)
     frames = _first_window(pattern, on_disk, config, radius, _shot(on_disk, config, shot))
@@ -436,6 +440,12 @@ def _probe(pattern: FramePattern, config: EngineConfig, threads: int,
     """A reader of the shot's frames to decide from: their features on the CPU, no layers beside
     the beauty, no warnings (the run reads these frames again and reports them), their EXRs kept
     only for the run to take where `probed` holds them (`ProbedImages`)."""
+    # here, where frames are decoded: the reader brings torch and the engine's modules, which
+    # `info`, reading headers alone where it can, goes without
+    import torch
+
+    from vfxdenoise.core.frame_source import FrameSource
+
     return FrameSource(pattern, config.layers, (), threads=threads, keep_images=set(),
                        device=torch.device("cpu"), quiet=True, views=config.views,
                        decode=probed.read if probed is not None else None)

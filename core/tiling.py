@@ -12,12 +12,11 @@ from collections.abc import Callable
 
 import torch
 
-from vfxdenoise.core.engine_config import MIN_TILE
+from vfxdenoise.core.engine_config import DEFAULT_OVERLAP, MIN_TILE
 from vfxdenoise.core.run_warnings import warn
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OVERLAP = 128
 # Peak bytes per input pixel of the default network in fp32: peak-RSS growth on CPU measured
 # 540-610 B/px at 512-1024 px tiles, plus the 112 B/px input, rounded up for cuDNN workspaces.
 BYTES_PER_PIXEL_FP32 = 1000

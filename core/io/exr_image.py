@@ -25,12 +25,10 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
-import torch
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
-from vfxdenoise.core.io.preview import redrawn_exr_preview
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 UINT_MAX = 4294967295.0  # the largest value a uint channel stores
@@ -492,6 +490,9 @@ class ExrImage:
             header = part.native_header()
             preview = header.get("preview") if header is not None else None
             if preview is not None:
+                # here, not at the top: it brings torch, which a header read (`info`) goes without
+                from vfxdenoise.core.io.preview import redrawn_exr_preview
+
                 part.exr_header = {**header, "preview": redrawn_exr_preview(preview, rgb)}
 
     def keep_pixels_exact(self, instead: str = "zip") -> None:
@@ -612,6 +613,7 @@ def _convert(plane: np.ndarray, out: np.ndarray) -> None:
     """A plane converted into `out` (float32, or float16 for half data) in one pass (torch
     converts half ~10x faster than NumPy)."""
     if (plane.dtype == np.float16) != (out.dtype == np.float16):
+        import torch  # only where pixels convert: a header read (`info`) starts without torch
         torch.from_numpy(out).copy_(torch.from_numpy(plane))
     else:
         np.copyto(out, plane, casting="unsafe")
@@ -630,6 +632,7 @@ def _stored(plane: np.ndarray, pixel_type: str) -> np.ndarray:
     """A float plane as a contiguous array of the stored pixel type (uint: rounded, clipped)."""
     plane = np.asarray(plane)
     if pixel_type == "half":
+        import torch  # as `_convert`: a header read (`info`) starts without it
         return torch.from_numpy(np.ascontiguousarray(plane, np.float32)).half().numpy()
     if pixel_type == "float":
         return np.array(plane, np.float32, order="C")

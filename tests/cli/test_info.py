@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import OpenEXR
 import OpenImageIO as oiio
+import pytest
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_in_process import run_in_process
 from cli_process import run_vfxdenoise
@@ -832,3 +835,39 @@ def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_fra
                          "could hold motion: mvec (X,Y)")
     ran = run_in_process("seq", pattern, "--progress", "none", "--temporal-radius", "0", cwd=tmp_path)
     assert note.removeprefix("note: ") in ran.stderr and "yet frames" not in ran.stderr
+
+
+# Runs `vfxdenoise info ARGS` as the console script does, then prints whether it imported torch.
+_TORCH_PROBE = """
+import sys
+from vfxdenoise.cli.main import main
+sys.argv = ["vfxdenoise", "info", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    print("exit", exc.code)
+print("torch imported:", "torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("frames_from, options", [("make-dataset", ()),
+                                                  ("another renderer", ("--motion", "none"))])
+def test_info_reading_headers_alone_does_not_import_torch(sequence_factory, tmp_path, frames_from, options):
+    """`info` imported torch (~1.4 s of CPU a start, most of its time) though it reads only headers
+    where the motion vectors' writer is known or `--motion none` is given: farm jobs and pipeline
+    scripts run it per shot. Torch comes in where a frame's pixels are decoded (finding the
+    vectors' reading: `shot_settings._probe`)."""
+    pattern = sequence_factory(frames=range(1001, 1004))
+    if frames_from == "make-dataset":  # as the bundled sample: its vectors' convention is known
+        for frame in range(1001, 1004):
+            path = parse_pattern(pattern).path(frame)
+            image = read_exr(path)
+            image.set_attribute("software", "vfxdenoise make-dataset")
+            write_exr(path, image)
+
+    done = subprocess.run([sys.executable, "-c", _TORCH_PROBE, pattern, *options], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    assert "frames:     3 (1001-1003)" in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-2:] == ["exit 0", "torch imported: False"], done.stdout
