@@ -13,6 +13,7 @@ from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.network_input import SlotFill, build_input
+from vfxdenoise.core.runtime.triton_runtime import TRITON_INSTALLED
 from vfxdenoise.core.slot_plan import plan_slots
 
 
@@ -55,7 +56,7 @@ def test_cpu_tensors_and_mixed_guides_take_the_pytorch_path():
         assert not fused_input.available(out, list(on_gpu.values()))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available() or fused_input.triton is None,
+@pytest.mark.skipif(not torch.cuda.is_available() or not TRITON_INSTALLED,
                     reason="the fused kernel needs a CUDA GPU and Triton")
 @pytest.mark.parametrize("dtype, planes", [(torch.float32, np.float32), (torch.float16, np.float32),
                                            (torch.float16, np.float16)])
@@ -80,6 +81,8 @@ def test_cuda_kernel_matches_the_pytorch_path(dtype, planes):
 def test_kernel_compiles_for_nvidia_gpus(capability, out_type, plane_type, every_variant):
     from triton_compile import compile_for_gpu
 
+    from vfxdenoise.core.fused_input_kernel import slot_kernel
+
     planes = ("beauty", "albedo", "normal", "centre_albedo", "centre_normal")  # float16 if stored so
     types = {**{name: plane_type for name in planes}, "flow": "*fp32", "albedo_sum": "*fp32",
              "beauty_out": out_type, "valid_out": out_type}
@@ -88,13 +91,13 @@ def test_kernel_compiles_for_nvidia_gpus(capability, out_type, plane_type, every
     variants = [(True, True, True, True), (True, True, True, False), (False, True, True, True),
                 (True, False, False, False), (True, True, False, True), (True, False, True, False)]
     for warped, albedo, normal, accumulate in variants if every_variant else variants[:1]:
-        cubin = compile_for_gpu(fused_input._slot_kernel, types, {
+        cubin = compile_for_gpu(slot_kernel, types, {
             "WARPED": warped, "ALBEDO": albedo, "NORMAL": normal, "ACCUMULATE": accumulate,
             "BLOCK": fused_input.BLOCK}, capability)
         assert len(cubin) > 1000
 
 
-@pytest.mark.skipif(fused_input.triton is None, reason="Triton is not installed")
+@pytest.mark.skipif(not TRITON_INSTALLED, reason="Triton is not installed")
 def test_the_kernel_forced_where_it_cannot_launch_raises():
     """`SlotFill.FUSED_KERNEL` (how the interpreter check runs it) raises the kernel's failure
     rather than falling back: on the CPU without the interpreter it cannot launch (Triton says so
