@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -496,8 +497,12 @@ def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:
 
 
 def _worker_init(variant: str | None, threads: int) -> None:
+    """Set up a render worker. A terminal's Ctrl-C reaches the whole process group: the workers
+    ignore it and are ended by the dataset command (`_stop_workers`), rather than each idle one
+    printing its KeyboardInterrupt's traceback above the command's one line."""
     from vfxdenoise.core.data.render import init_mitsuba
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     init_mitsuba(variant, threads)
@@ -573,9 +578,10 @@ def generate(root: str | Path, config: DatasetConfig, jobs: int = 1,
     are completed and recorded rather than abandoned: a process cannot be stopped mid-frame without
     killing it (which breaks the pool), and their finished frames would otherwise wait for the
     rerun. Sequences not yet handed over are cancelled; the rerun renders them, and the failed ones
-    from the frames they left in .partial/. The manifest lists sequences in plan order, whatever
-    order they finished in, so a resumed run's equals one that never failed (but for the render
-    times and the counts of images rendered and reused).
+    from the frames they left in .partial/. A cancel (Ctrl-C, SIGTERM) ends the render processes at
+    once (`_stop_workers`), their finished frames kept likewise. The manifest lists sequences in
+    plan order, whatever order they finished in, so a resumed run's equals one that never failed
+    (but for the render times and the counts of images rendered and reused).
     """
     from vfxdenoise.core.data.render import init_mitsuba
 
@@ -641,24 +647,40 @@ def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetCon
     failures: Failures = []
     context = multiprocessing.get_context("spawn")  # never fork a process holding JIT threads
     init_args = (config.variant, default_threads(jobs))
+    others = set(multiprocessing.active_children())
     with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
-        pending: dict[Future, SequencePlan] = {
-            pool.submit(render_sequence, root, plan, config): plan for plan in todo}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                plan = pending.pop(future)
-                try:
-                    entry = future.result()
-                except Exception as exc:  # a worker's error, or a worker that died
-                    failures.append((plan, exc))
-                    pending = {f: p for f, p in pending.items() if not f.cancel()}
-                    if pending:
-                        log.warning("%s failed; finishing the %d sequence(s) already rendering so the "
-                                    "manifest records them, starting no other", plan.name, len(pending))
-                    continue
-                finished(entry)
+        try:
+            pending: dict[Future, SequencePlan] = {
+                pool.submit(render_sequence, root, plan, config): plan for plan in todo}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    plan = pending.pop(future)
+                    try:
+                        entry = future.result()
+                    except Exception as exc:  # a worker's error, or a worker that died
+                        failures.append((plan, exc))
+                        pending = {f: p for f, p in pending.items() if not f.cancel()}
+                        if pending:
+                            log.warning("%s failed; finishing the %d sequence(s) already rendering so the "
+                                        "manifest records them, starting no other", plan.name, len(pending))
+                        continue
+                    finished(entry)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM (`cli.main`)
+            _stop_workers(pool, others)
+            raise
     return failures
+
+
+def _stop_workers(pool: ProcessPoolExecutor, others: set) -> None:
+    """A cancel's end of `pool`: the sequences not started cancelled, and its render workers (this
+    process's children but `others`) ended now, as a render in this process stops at once, rather
+    than the pool waiting for the sequences rendering (minutes at a large --ref-spp). Their frames
+    on disk and the sequences recorded stay, for the rerun."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in multiprocessing.active_children():
+        if process not in others:
+            process.terminate()
 
 
 def _warn_of_left_out(root: Path, manifest: dict) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -162,3 +163,38 @@ def test_a_cancel_in_a_render_ends_the_run_cancelled_not_failed(tmp_path, cancel
                                        "run the same command again to render the rest"), stderr
     assert "could not render" not in stderr and "Traceback" not in stderr, stderr
     assert noisy.is_file()
+
+
+@pytest.mark.slow  # a real process with two render workers, cancelled in their reference renders
+@pytest.mark.parametrize("to", ["the process group, twice", "the command alone"])
+def test_a_cancel_of_parallel_renders_ends_them_quietly_and_at_once(tmp_path, to):
+    """With --jobs, a terminal's Ctrl-C (SIGINT to the whole process group) made each idle render
+    worker print its KeyboardInterrupt's traceback above the run's one line (a worker whose render
+    it stopped went idle, and a second Ctrl-C found it so); a SIGINT to the command alone waited
+    for the sequences rendering, then the cancel's 30 s limit ('still running 30 s after the
+    cancel'). The workers ignore SIGINT and the command ends them at once, their noisy frames kept."""
+    out = tmp_path / "data"
+    run = subprocess.Popen([str(VFXDENOISE), "make-dataset", str(out), "--jobs", "2", "--sequences", "2",
+                            "--frames", "1", "--size", "64x64", "--spp", "4", "--ref-spp", "262144"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    noisy = [out / ".partial" / f"seq000{index}" / "spp4" / "render.1001.exr" for index in (0, 1)]
+    try:
+        while not all(path.is_file() for path in noisy) and run.poll() is None:
+            time.sleep(0.05)  # then both references render, for minutes
+        time.sleep(0.5)
+        if to == "the command alone":
+            run.send_signal(signal.SIGINT)
+        else:  # as a user pressing Ctrl-C again while the run ends
+            os.killpg(run.pid, signal.SIGINT)
+            time.sleep(1.0)
+            os.killpg(run.pid, signal.SIGINT)
+        _, stderr = run.communicate(timeout=25)  # within the cancel's 30 s limit
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
+    assert run.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == ("error: cancelled by Ctrl-C: the frames rendered so far are kept: run "
+                                       "the same command again to render the rest"), stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert all(path.is_file() for path in noisy)
