@@ -31,6 +31,9 @@ from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 # `frame_brightness.brightness` levels: the training renders' darkest tenth lies around 0.02-0.05, their
 # median around 0.12-0.18 (data/train, data/train-elem). A shot below DARK_LEVEL is lifted to about
 # TARGET_LEVEL, but never so far that its highlights (`highlight`: a lamp of 2x2 pixels or more,
@@ -98,7 +101,7 @@ class Exposure:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""
         if self.scale == 1.0:
             return features
-        import torch  # here, where tensors are made: `info` imports this module without torch
+        import torch
 
         for values in (features.beauty, *features.aovs.values()):
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
@@ -231,7 +234,7 @@ def frame_light(beauty: np.ndarray, data_window: tuple[int, int, int, int] | Non
 def highlight(beauty: np.ndarray) -> float:
     """The brightest value of a (C, H, W) beauty that fills a 2x2 block: a lamp's, not a lone
     firefly's (a few samples of a low-sample render can be thousands of times the shot)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
     import torch.nn.functional as F
 
     brightest = torch.as_tensor(beauty).float().amax(dim=0)
@@ -292,7 +295,7 @@ def hold_out_lamps(features: FrameFeatures) -> FrameFeatures:
     below the clip, past the reach of any rule on the warped frame), and gave them 160-3650 where
     the reference shows 0.2-6 (benchmarks/lamp_renders.py). Every frame is held out so once, as it
     is read; frame t's lamps come back as rendered (`Exposure.undo`)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
 
     for name, values in (("beauty", features.beauty), *features.aovs.items()):
         # torch's maximum: numpy's took 3x as long on a 1080p half-float frame, paid on every frame

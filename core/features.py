@@ -23,6 +23,9 @@ from vfxdenoise.core.io.exr_image import channel_names_by_part, data_window
 from vfxdenoise.core.io.pixel_box import placed_on_window
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 # The name under which a frame's alpha, read to be denoised (`seq --alpha denoise`), joins `aovs`:
 # last, as three channels (A, A, A), so it goes through the network as a layer of light does
 # (`layer_denoise`); no EXR layer of that name is ever taken for one.
@@ -75,7 +78,7 @@ class FrameFeatures:
         then shared by the 2k+1 network inputs whose window holds the frame. Half features cross
         the bus and stay on the device in half the bytes; the network input widens them as it
         reads them."""
-        import torch  # here, where tensors are made: `info` imports this module without torch
+        import torch
 
         return self.map(lambda values: torch.as_tensor(values).to(device))
 
@@ -93,7 +96,7 @@ class FrameFeatures:
         """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is full everywhere
         (1 or more, within `coverage.ALPHA_TOLERANCE`, as `coverage.settled_alpha` would settle
         it); True without one."""
-        import torch  # here, where tensors are made: `info` imports this module without torch
+        import torch
 
         alpha = self.aovs.get(ALPHA_LAYER)
         return (alpha is None or not alpha.size

@@ -28,6 +28,9 @@ import numpy as np
 from vfxdenoise.core.input_layout import AovStack, InputLayout
 from vfxdenoise.core.io.aovs import glob_matches
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 if TYPE_CHECKING:  # `info` imports this module (`filtered_as_radiance`) without torch
     import torch
     from torch import nn
@@ -131,7 +134,7 @@ def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
         for slot in (lacking[index] if index < len(lacking) else ()):
             layer_input[:, model.layout.neighbour_consistency(slot)] = 0.0
         outputs.append(model(layer_input))
-    import torch  # here, where tensors are made
+    import torch
 
     return torch.cat(outputs, dim=1)
 

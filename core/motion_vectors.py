@@ -41,6 +41,9 @@ from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.sequence import spread_frames
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 if TYPE_CHECKING:
     import torch
 
@@ -194,7 +197,7 @@ def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
     was nearly flat, its mismatches all under EVIDENCE); each pixel the mean of the 3x3 around it,
     at every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
     few-sample render's guides hides which reading aligns the frames (BENCHMARKS.md)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
     import torch.nn.functional as F
 
     parts = [p for p in (features.albedo, features.normal) if p is not None]
@@ -242,7 +245,7 @@ def _matcher(earlier: FrameFeatures, later: FrameFeatures) -> Mismatches:
     Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
     as many pixels as a 256-pixel-high frame has, whatever the resolution. The guides are built
     once per pair, whatever the readings asked of it, and compared in place once (no warp)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
 
     from vfxdenoise.core.warp import warp
 

@@ -17,6 +17,9 @@ from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 from vfxdenoise.core.temporal_window import window_walk
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 if TYPE_CHECKING:  # frame_source imports this module (`FrameSource.cut_between`)
     import torch
 
@@ -41,7 +44,7 @@ def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
     vectors to compare by, or when too few blocks are. Both on one data window."""
     if earlier.albedo is None or later.albedo is None or later.motion is None:
         return None
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
     import torch.nn.functional as F
 
     from vfxdenoise.core.warp import warp

@@ -14,6 +14,9 @@ import numpy as np
 
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 if TYPE_CHECKING:
     from vfxdenoise.core.features import FrameFeatures
 
@@ -201,7 +204,7 @@ def _clean(key: FeatureKey, values: np.ndarray, in_place: bool, stored_as_float:
     """One feature's `values` sanitised (`sanitize`), those replaced counted in `report` under `key`:
     radiance clipped to what half floats hold, a guide to its `_LIMITS`, motion far longer than the
     frame dropped. A clean feature, the common case, costs one pass for its minimum and maximum."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
 
     values = _owned(values, in_place)
     radiance = key.feature == "beauty" or bool(key.aov)
@@ -303,7 +306,7 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np
     ring (the rings within hold none); 0 where none does. And (H, W) bool: the pixels where none
     does. From box sums over the plane (a frame half NaN, a render cut off, costs as much as one
     broken pixel: 4K, ~0.1 s a channel)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
     import torch.nn.functional as F
 
     good = torch.from_numpy(~broken).to(torch.float32)[None, None]
@@ -328,7 +331,7 @@ def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:
     takes what rings it, smoothly, however wide; its good values as they are. 0 throughout where no
     value is good. Linear in the plane's pixels, and run only on those round holes wider than a
     7x7 (`_fill_from_around`)."""
-    import torch  # here, where tensors are made: `info` imports this module without torch
+    import torch
     import torch.nn.functional as F
 
     weight = torch.from_numpy(~holes).to(torch.float32)[None, None]

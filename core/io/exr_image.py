@@ -30,6 +30,9 @@ from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io import timecode
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 
+# torch is imported in the functions that make tensors, not here: `info` imports this module and
+# reads headers without torch (tests/cli/test_info.py).
+
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 UINT_MAX = 4294967295.0  # the largest value a uint channel stores
 # OpenImageIO's name for OpenEXR's `timeCode` attribute.
@@ -613,7 +616,7 @@ def _convert(plane: np.ndarray, out: np.ndarray) -> None:
     """A plane converted into `out` (float32, or float16 for half data) in one pass (torch
     converts half ~10x faster than NumPy)."""
     if (plane.dtype == np.float16) != (out.dtype == np.float16):
-        import torch  # only where pixels convert: a header read (`info`) starts without torch
+        import torch
         torch.from_numpy(out).copy_(torch.from_numpy(plane))
     else:
         np.copyto(out, plane, casting="unsafe")
@@ -632,7 +635,7 @@ def _stored(plane: np.ndarray, pixel_type: str) -> np.ndarray:
     """A float plane as a contiguous array of the stored pixel type (uint: rounded, clipped)."""
     plane = np.asarray(plane)
     if pixel_type == "half":
-        import torch  # as `_convert`: a header read (`info`) starts without it
+        import torch
         return torch.from_numpy(np.ascontiguousarray(plane, np.float32)).half().numpy()
     if pixel_type == "float":
         return np.array(plane, np.float32, order="C")
