@@ -1,7 +1,7 @@
 """Lamps past the clip on a real render: which pixels `seq` keeps at their rendered radiance.
 
     python benchmarks/lamp_renders.py [--out DIR] [--radiance 1e5] [--spp 4] [--reference-spp 64]
-                                      [--compare DIR]
+                                      [--half] [--compare DIR]
 
 Renders (Mitsuba, 1 thread) the demo scene (`generate_scene(0, "demo")`, moving camera) with two
 emitters added facing the camera: a neon tube (a rectangle 0.045 x 1.2 tilted 25 degrees, 1-2 px
@@ -18,11 +18,15 @@ reference's (the lamp-lit surface); and, of that surface, the lamps' reflections
 of the reference's pixels over REFLECTION there: lines 1 px wide where the floor mirrors a lamp,
 which 4 spp draws as lone samples of a quarter of it), the output's energy there as a share of
 the reference's and their share of the frame's relMSE. A second run into the same
---out renders nothing again (remove the folder to change what it renders). --compare: a folder of
-the same frames denoised by another revision (`vfxdenoise seq OUT/noisy/render.####.exr -o
-OLD/den.####.exr --device cpu` under its install): its kept / down and frozen, and how many pixels
-not past the clip differ from this run's, and its pixels over 10x the reference beside the lamps
-and energy away from them.
+--out renders nothing again (remove the folder to change what it renders, or use another for
+another --radiance). --half: the noisy beauty as a comp deliverable stores it, in half floats (past
+65504 it is Inf), copied from OUT/noisy into OUT/noisy-half and denoised into OUT/denoised-half; the
+reference stays float. Below the clip, a lamp's pixels for BESIDE and AWAY are those at its
+--radiance, found alike. --compare: a folder of the same frames denoised by another revision
+(`vfxdenoise seq OUT/noisy/render.####.exr -o OLD/den.####.exr --device cpu` under its install;
+OUT/noisy-half with --half): its kept / down and frozen, and how many pixels not past the clip
+differ from this run's, and its pixels over 10x the reference beside the lamps and energy away
+from them.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ FROZEN = 0.25  # kept, where the reference is darker than this share of the rend
 KEPT = 1e-3  # relative difference from the render within which a pixel counts as kept
 BESIDE = 3  # px from a lamp's pixels: the band its light leaked into
 AWAY = 8  # px from a lamp's pixels: the surface it lights, past any leak
-REFLECTION = 500.0  # the reference's brightest channel on that surface where a lamp is mirrored
+REFLECTION = 500.0  # the reference's brightest channel on that surface where lamps of 1e5 are mirrored
 
 
 @dataclass(frozen=True)
@@ -75,11 +79,11 @@ def lamp_scene(radiance: float) -> SceneDescription:
     return replace(desc, area_lights=desc.area_lights + (tube, lamp))
 
 
-def _write(path: Path, channels: dict[str, np.ndarray]) -> None:
-    """One frame: R, G, B and the float channels of `FLOAT_CHANNELS` as float, the rest half."""
+def _write(path: Path, channels: dict[str, np.ndarray], rgb: str = "float") -> None:
+    """One frame: R, G and B as `rgb`, the float channels of `FLOAT_CHANNELS` as float, the rest half."""
     from vfxdenoise.core.data.render import FLOAT_CHANNELS
 
-    types = {name: "float" if name in ("R", "G", "B") or name in FLOAT_CHANNELS else "half"
+    types = {name: rgb if name in ("R", "G", "B") else "float" if name in FLOAT_CHANNELS else "half"
              for name in channels}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_exr(path, ExrImage.from_channels(channels, types, "zip", {}))
@@ -102,11 +106,20 @@ def render(out: Path, radiance: float, spp: int, reference_spp: int) -> None:
             print(f"rendered frame {frame}", file=sys.stderr, flush=True)
 
 
-def denoise(out: Path) -> None:
-    """out/denoised/den.####.exr by this checkout's `vfxdenoise seq` (default model, CPU)."""
+def store_half(out: Path) -> None:
+    """out/noisy-half: out/noisy's frames with R, G and B in half floats (past 65504 they are Inf)."""
+    for frame in FRAMES:
+        image = read_exr(out / "noisy" / f"render.{frame}.exr")
+        names = image.channel_names
+        _write(out / "noisy-half" / f"render.{frame}.exr", dict(zip(names, image.get(names))), rgb="half")
+
+
+def denoise(noisy: Path, denoised: Path) -> None:
+    """denoised/den.####.exr from noisy/render.####.exr by this checkout's `vfxdenoise seq` (default
+    model, CPU)."""
     run = subprocess.run([sys.executable, "-c", "from vfxdenoise.cli.main import main; main()", "seq",
-                          str(out / "noisy" / "render.####.exr"), "-o",
-                          str(out / "denoised" / "den.####.exr"), "--device", "cpu", "--overwrite"],
+                          str(noisy / "render.####.exr"), "-o", str(denoised / "den.####.exr"),
+                          "--device", "cpu", "--overwrite"],
                          capture_output=True, text=True)
     if run.returncode:
         sys.exit(f"vfxdenoise seq failed ({run.returncode}):\n{run.stderr}")
@@ -134,12 +147,15 @@ class Around:
     reflections: np.ndarray
 
     @classmethod
-    def of(cls, noisy: np.ndarray, reference: np.ndarray) -> Around:
-        lamps = (reference > MAX_RADIANCE).any(0)
-        lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE).max(0), MAX_RADIANCE)] = True
+    def of(cls, noisy: np.ndarray, reference: np.ndarray, radiance: float) -> Around:
+        """Below the clip, the lamps are found at their `radiance` as they would be past it: the same
+        pixels whichever rule `seq` holds them out by."""
+        level = min(radiance, MAX_RADIANCE)
+        lamps = (reference >= level).any(0) if radiance < MAX_RADIANCE else (reference > level).any(0)
+        lamps[lamp_pixels(np.minimum(noisy, level).max(0), level)] = True
         beside = binary_dilation(lamps, iterations=BESIDE) & ~lamps
         away = ~binary_dilation(lamps, iterations=AWAY)
-        mirrored = away & (reference.max(0) > REFLECTION)
+        mirrored = away & (reference.max(0) > REFLECTION * radiance / 1e5)
         return cls(beside, away, binary_dilation(mirrored, iterations=BESIDE) & away)
 
     def row(self, denoised: np.ndarray, reference: np.ndarray) -> str:
@@ -156,8 +172,9 @@ class Around:
                 f" {share:.3f} |")
 
 
-def table(out: Path, compare: Path | None) -> str:
-    """The markdown table of every frame, then the shot's PSNR (tonemapped) and relMSE."""
+def table(out: Path, compare: Path | None, radiance: float, half: bool = False) -> str:
+    """The markdown table of every frame, then the shot's PSNR (tonemapped) and relMSE; `half`: of
+    the frames stored as half (`store_half`)."""
     beside = (" over 10x the reference beside the lamps | brightest of them | PSNR beside (dB) |"
               " energy away from them | energy on their reflections | reflections' share of relMSE |")
     head = "| frame | past the clip | kept / down | frozen | mean abs. error past the clip |" + beside
@@ -167,14 +184,14 @@ def table(out: Path, compare: Path | None) -> str:
         rule += "---|---|---|---|---|---|---|---|---|"
     lines, scores, compared = [head, rule], [], []
     for frame in FRAMES:
-        noisy = _rgb(out / "noisy" / f"render.{frame}.exr")
+        noisy = _rgb(out / ("noisy-half" if half else "noisy") / f"render.{frame}.exr")
         reference = _rgb(out / "reference" / f"render.{frame}.exr")
-        denoised = _rgb(out / "denoised" / f"den.{frame}.exr")
+        denoised = _rgb(out / ("denoised-half" if half else "denoised") / f"den.{frame}.exr")
         past = (noisy > MAX_RADIANCE).any(0)
         kept, down, frozen = _lamp_pixels(noisy, denoised, reference)
         error = (np.abs(denoised - reference)[:, past].mean() / reference[:, past].mean() if past.any()
                  else float("nan"))
-        around = Around.of(noisy, reference)
+        around = Around.of(noisy, reference, radiance)
         row = f"| {frame} | {int(past.sum())} | {kept} / {down} | {frozen} | {error:.2f} |"
         row += around.row(denoised, reference)
         if compare:
@@ -205,14 +222,18 @@ def main() -> None:
     parser.add_argument("--radiance", type=float, default=1e5, help="the tube's and the lamp's")
     parser.add_argument("--spp", type=int, default=4)
     parser.add_argument("--reference-spp", type=int, default=64)
+    parser.add_argument("--half", action="store_true", help="denoise the noisy beauty stored as half")
     parser.add_argument("--compare", type=Path, help="den.####.exr of the same frames by another revision")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vfxdenoise-lamp-renders-") as temp:
         out = args.out or Path(temp)
         if not all((out / "reference" / f"render.{frame}.exr").exists() for frame in FRAMES):
             render(out, args.radiance, args.spp, args.reference_spp)
-        denoise(out)
-        print(table(out, args.compare))
+        if args.half:
+            store_half(out)
+        suffix = "-half" if args.half else ""
+        denoise(out / f"noisy{suffix}", out / f"denoised{suffix}")
+        print(table(out, args.compare, args.radiance, args.half))
 
 
 if __name__ == "__main__":
