@@ -22,11 +22,12 @@ the reference's and their share of the frame's relMSE. A second run into the sam
 another --radiance). --half: the noisy beauty as a comp deliverable stores it, in half floats (past
 65504 it is Inf), copied from OUT/noisy into OUT/noisy-half and denoised into OUT/denoised-half; the
 reference stays float. Below the clip, a lamp's pixels for BESIDE and AWAY are those at its
---radiance, found alike. --compare: a folder of the same frames denoised by another revision
-(`vfxdenoise seq OUT/noisy/render.####.exr -o OLD/den.####.exr --device cpu` under its install;
-OUT/noisy-half with --half): its kept / down and frozen, and how many pixels not past the clip
-differ from this run's, and its pixels over 10x the reference beside the lamps and energy away
-from them.
+--radiance in the render or the reference and those joined to them over 1/LAMP_EDGE of it in
+either (its partly covered edge). --compare: a folder of the same frames denoised by another
+revision (`vfxdenoise seq OUT/noisy/render.####.exr -o OLD/den.####.exr --device cpu` under its
+install; OUT/noisy-half with --half): its kept / down and frozen, and how many pixels not past the
+clip differ from this run's, and its pixels over 10x the reference beside the lamps and energy
+away from them.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import binary_dilation
+from scipy.ndimage import binary_dilation, binary_propagation
 
 from vfxdenoise.core.data import transforms as tf
 from vfxdenoise.core.data.scenes import AreaLight, SceneDescription, generate_scene, up_for
 from vfxdenoise.core.evaluation.metrics import RELMSE_EPSILON, psnr, relmse, tonemap
-from vfxdenoise.core.exposure import lamp_pixels
+from vfxdenoise.core.exposure import LAMP_EDGE, lamp_pixels
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 
@@ -148,11 +149,16 @@ class Around:
 
     @classmethod
     def of(cls, noisy: np.ndarray, reference: np.ndarray, radiance: float) -> Around:
-        """Below the clip, the lamps are found at their `radiance` as they would be past it: the same
+        """Below the clip, the lamps are their pixels at `radiance` in the render or the reference,
+        grown through the pixels over 1/LAMP_EDGE of it in either (their partly covered edge): the same
         pixels whichever rule `seq` holds them out by."""
-        level = min(radiance, MAX_RADIANCE)
-        lamps = (reference >= level).any(0) if radiance < MAX_RADIANCE else (reference > level).any(0)
-        lamps[lamp_pixels(np.minimum(noisy, level).max(0), level)] = True
+        if radiance < MAX_RADIANCE:
+            brightest = np.maximum(noisy.max(0), reference.max(0))
+            lamps = binary_propagation(brightest >= radiance, np.ones((3, 3), bool),
+                                       brightest >= radiance / LAMP_EDGE)
+        else:
+            lamps = (reference > MAX_RADIANCE).any(0)
+            lamps[lamp_pixels(np.minimum(noisy, MAX_RADIANCE).max(0), MAX_RADIANCE)] = True
         beside = binary_dilation(lamps, iterations=BESIDE) & ~lamps
         away = ~binary_dilation(lamps, iterations=AWAY)
         mirrored = away & (reference.max(0) > REFLECTION * radiance / 1e5)
