@@ -131,8 +131,10 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def _lamp_pixels(noisy: np.ndarray, denoised: np.ndarray, reference: np.ndarray) -> tuple[int, int, int]:
-    """(kept, taken down, frozen) of the pixels past the clip."""
+    """(kept, taken down, frozen) of the pixels past the clip (+Inf in a half frame: kept at 65504,
+    as `Exposure.undo` puts it back)."""
     past = (noisy > MAX_RADIANCE).any(0)
+    noisy = np.nan_to_num(noisy, posinf=MAX_RADIANCE)
     kept = past & (np.abs(denoised - noisy) <= KEPT * noisy).all(0)
     frozen = kept & (reference.max(0) < FROZEN * noisy.max(0))
     return int(kept.sum()), int((past & ~kept).sum()), int(frozen.sum())
