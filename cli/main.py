@@ -240,7 +240,10 @@ def _ignored(signum: int, frame) -> None:
 def _ignoring_cancels() -> None:
     """At exit after a cancel, Ctrl-C and SIGTERM ignored by the process itself: the interpreter
     restores the default handler of a signal a Python function handles as it shuts down, and one
-    then killed the process. An exit hook registered at the cancel runs before the libraries'."""
+    then killed the process. An exit hook registered at the cancel runs before the libraries'.
+    So too once the command has ended (`main`): a cancel in the shutdown (a farm engine's, of a
+    task that has just finished) ended it 130 or 143 saying nothing, or 0 with a traceback from
+    a library's exit hook; the command's exit status and its last words stand."""
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
 
@@ -267,7 +270,10 @@ def main() -> None:
     keep_freed_memory()
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, _interrupted)
-    cli(prog_name="vfxdenoise", obj={STARTED: started})
+    try:
+        cli(prog_name="vfxdenoise", obj={STARTED: started})
+    finally:  # the command's outcome stands (`_ignoring_cancels`)
+        _ignoring_cancels()
 
 
 # `python -m vfxdenoise.cli.main`: a host's $VFXDENOISE_COMMAND may name an interpreter (docs/hosts.md).

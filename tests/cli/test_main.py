@@ -177,3 +177,27 @@ def test_a_command_says_nothing_of_the_libraries_as_the_process_ends(sequence_fa
         done = subprocess.run([str(VFXDENOISE), *command], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr[-2000:]
+
+
+def test_a_cancel_once_the_command_has_ended_leaves_its_exit_status_and_says_nothing(sequence_factory):
+    """A Ctrl-C or SIGTERM landing after the command returned (its summary said, the process
+    shutting down: a farm engine's cancel of a task that has just finished) ended it 130 or 143
+    saying nothing, or 0 with 'Exception ignored in atexit callback' and a traceback, by where it
+    landed. The command's outcome stands: it exits 0, stderr as without the cancel. The signal is
+    sent from an exit hook registered before `main`, so it lands in the shutdown every time."""
+    pattern = sequence_factory(frames=[1, 2], height=16, width=16)
+
+    def info(cancel: str | None) -> subprocess.CompletedProcess:
+        script = ("import atexit, os, signal, sys\n"
+                  + (f"atexit.register(lambda: os.kill(os.getpid(), signal.{cancel}))\n" if cancel else "")
+                  + f"sys.argv = ['vfxdenoise', 'info', {pattern!r}]\n"
+                  "from vfxdenoise.cli.main import main\n"
+                  "main()\n")
+        return subprocess.run([str(VFXDENOISE.parent / "python"), "-c", script], capture_output=True,
+                              text=True, timeout=300)
+
+    plain = info(None)
+    assert plain.returncode == 0 and plain.stdout, plain.stderr
+    for name in ("SIGINT", "SIGTERM"):
+        ended = info(name)
+        assert (ended.returncode, ended.stdout, ended.stderr) == (0, plain.stdout, plain.stderr), name
