@@ -12,9 +12,16 @@ from torch_counts import HostReads, OperatorCalls
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.neighbour_patches import _max_around
+from vfxdenoise.core.neighbour_patches import (
+    RELIT_BLOCK,
+    RELIT_ERRORS,
+    RELIT_PIXELS,
+    RELIT_RATIOS,
+    _max_around,
+    leave_out_relit_blocks,
+)
 from vfxdenoise.core.network_input import aligned_aovs, build_input
-from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
+from vfxdenoise.core.slot_plan import SlotPlan, plan_slots, with_stand_ins
 
 
 def _render_like(rng: np.random.Generator, shading: np.ndarray) -> FrameFeatures:
@@ -347,6 +354,74 @@ def test_neighbours_differing_by_their_noise_alone_are_kept_whole():
             frame.beauty[:, rows, columns] *= 10.0  # under `leave_out_outliers`' ratio
         x = build_input(window, layout, plan=plan_slots(window, layout))
         assert (x[0, layout.consistency] == 1).all()
+
+
+def _relit_blocks_slot_by_slot(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """`leave_out_relit_blocks` as first written (1c12076, f2febb4), one slot after another, each
+    slot's and frame t's masked moments pooled apart: the decisions the batched check keeps."""
+    def luminance(beauty):
+        return beauty.sum(dim=1, keepdim=True, dtype=torch.float32).div_(beauty.shape[1])
+
+    def around(values, where):
+        moments = torch.cat([where, values * where, values.square().mul_(where)], 1)
+        moments = F.avg_pool2d(F.avg_pool2d(moments, RELIT_BLOCK, ceil_mode=True), 3, stride=1, padding=1,
+                               count_include_pad=False)
+        weight, mean, square = moments.split(1, 1)
+        mean, square = mean / weight, square / weight
+        count = weight * (9 * RELIT_BLOCK * RELIT_BLOCK)
+        variance = (square - mean.square()).clamp_(min=0.0) / (count - 1.0)
+        return mean, variance.masked_fill_(count < RELIT_PIXELS, math.inf)
+
+    def relit(ours, theirs):
+        (mean, variance), (their_mean, their_variance) = ours, theirs
+        tiny = torch.finfo(torch.float32).tiny
+        ratio = torch.log((mean + tiny) / (their_mean + tiny)).abs_()
+        errors = (mean - their_mean).abs_() / (variance + their_variance + tiny).sqrt_()
+        low, high = (math.log(r) for r in RELIT_RATIOS)
+        by_ratio = ((ratio - low) / (high - low)).clamp_(0.0, 1.0)
+        by_errors = ((errors - RELIT_ERRORS[0]) / (RELIT_ERRORS[1] - RELIT_ERRORS[0])).clamp_(0.0, 1.0)
+        return torch.minimum(by_ratio, by_errors).nan_to_num_(0.0)
+
+    centre = out[:, layout.slot_beauty(0)]
+    ours = luminance(centre)
+    for index in plan.own_slots():
+        beauty, consistency = layout.neighbour_views(out, index)
+        where = consistency.gt(0.5).float()
+        change = F.max_pool2d(relit(around(ours, where), around(luminance(beauty), where)), 3, 1, 1)
+        per_pixel = change.repeat_interleave(RELIT_BLOCK, -2).repeat_interleave(RELIT_BLOCK, -1)
+        weight = per_pixel[..., :out.shape[-2], :out.shape[-1]].mul_(where).to(out.dtype)
+        consistency.mul_(1.0 - weight)
+        beauty.lerp_(centre, weight)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("size", [(48, 64), (37, 53)])
+@pytest.mark.parametrize("offsets", [[-1, -2, 1, 2], [-1, -1, 1, 2]])
+def test_the_slots_judged_together_are_judged_as_one_by_one(dtype, size, offsets):
+    """The block-by-block check, all slots in one batch, mends each slot as the check slot by slot
+    did (`_relit_blocks_slot_by_slot`), to the bit: a shadow, a bright panel and a faint change in
+    three slots, guides misaligned in patches, frames not a whole number of blocks, half-float
+    inputs, a slot repeating another (judged once, left as it is)."""
+    generator = torch.Generator().manual_seed(5)
+    layout = InputLayout(temporal_radius=2)
+    height, width = size
+    x = torch.zeros((1, layout.in_channels, height, width))
+    for slot in range(len(layout.slots)):
+        x[0, layout.slot_beauty(slot)] = torch._standard_gamma(torch.full((3, height, width), 4.0),
+                                                               generator=generator) * 0.075
+    x[:, layout.consistency] = (torch.rand((4, height, width), generator=generator) > 0.1).float()
+    x[:, layout.consistency, :12, :20] = 0.0  # a patch no slot is aligned in
+    x[:, layout.slot_beauty(1), 8:24, 16:40] *= 0.4  # a shadow
+    x[:, layout.slot_beauty(3), 20:30, 30:40] *= 10.0  # a panel lit
+    x[:, layout.slot_beauty(4), 24:, :32] *= 1.6  # a faint change, judged in part
+    x = x.to(dtype)
+    plan = SlotPlan(offsets=offsets, firsts={offset: offsets.index(offset) for offset in offsets},
+                    flows={}, use_motion=False)
+    batched, one_by_one = x.clone(), x.clone()
+    leave_out_relit_blocks(batched, layout, plan)
+    _relit_blocks_slot_by_slot(one_by_one, layout, plan)
+    assert not torch.equal(one_by_one, x)
+    assert torch.equal(batched, one_by_one)
 
 
 def test_frames_a_pixel_wide_or_tall_are_planned_and_built():

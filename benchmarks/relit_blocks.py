@@ -1,0 +1,103 @@
+"""What the block-by-block light check costs a frame (`neighbour_patches.leave_out_relit_blocks`).
+
+    python benchmarks/relit_blocks.py [--size 1920x1080] [--radius 2] [--threads 1,2] [--repeats 7]
+                                      [--dtype float32] [--relit] [--top 12]
+
+Builds a network input of `--radius`'s layout (the shipped `default`: 2, four neighbour slots) of
+4 spp-like noise over a flat grey, the same in every slot but for its noise, each neighbour slot
+consistent but for a band at its edge (out of bounds, as in a pan), and runs the check on a copy
+of it: with `--relit` one slot holds a shadow 2x dark the check finds (its slot is then mended
+too), else none does (as in most shots, and in `speed.py`'s). Prints, per thread count, the
+check's time per frame (best and median of `--repeats`) and a table of the torch profiler's
+operators by their own CPU time per frame over those calls (the profiler adds some time to each
+operator: read the table for where the time goes, the first line for what it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.neighbour_patches import leave_out_relit_blocks
+from vfxdenoise.core.slot_plan import SlotPlan
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def _input(layout: InputLayout, height: int, width: int, dtype: torch.dtype, relit: bool) -> torch.Tensor:
+    """A (1, C, H, W) input: gamma noise (shape 4, mean 0.3) in every beauty slot, neighbour slots
+    consistent but for their last 16 columns; with `relit`, the first neighbour slot's beauty
+    halved over a 64x64 square."""
+    generator = torch.Generator().manual_seed(0)
+    out = torch.zeros((1, layout.in_channels, height, width))
+    for slot in range(len(layout.slots)):
+        shape = torch.full((3, height, width), 4.0)
+        out[0, layout.slot_beauty(slot)] = torch._standard_gamma(shape, generator=generator) * 0.075
+    out[:, layout.consistency] = 1.0
+    out[:, layout.consistency, :, -16:] = 0.0
+    if relit:
+        beauty, _ = layout.neighbour_views(out, 0)
+        beauty[..., height // 2:height // 2 + 64, width // 2:width // 2 + 64] *= 0.5
+    return out.to(dtype)
+
+
+def _timed(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int) -> list[float]:
+    """Milliseconds of each of `repeats` checks, each on a fresh copy of `out`."""
+    times = []
+    for _ in range(repeats):
+        copy = out.clone()
+        start = time.perf_counter()
+        leave_out_relit_blocks(copy, layout, plan)
+        times.append(1000.0 * (time.perf_counter() - start))
+    return times
+
+
+def _profiled(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int, top: int
+              ) -> list[tuple[str, float, float]]:
+    """(operator, calls per check, own CPU ms per check) of the `top` operators by own time."""
+    copies = [out.clone() for _ in range(repeats)]
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        for copy in copies:
+            leave_out_relit_blocks(copy, layout, plan)
+    events = sorted(profiler.key_averages(), key=lambda event: event.self_cpu_time_total, reverse=True)
+    return [(event.key, event.count / repeats, event.self_cpu_time_total / 1000.0 / repeats)
+            for event in events[:top]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="1920x1080", help="WxH")
+    parser.add_argument("--radius", type=int, default=2, help="temporal radius (default: `default`'s)")
+    parser.add_argument("--threads", default="1,2", help="torch thread counts, commas between")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="the input's (the model's)")
+    parser.add_argument("--relit", action="store_true", help="a shadow in one slot, which the check mends")
+    parser.add_argument("--top", type=int, default=12, help="operators listed")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    layout = InputLayout(temporal_radius=args.radius)
+    offsets = [offset for offset in layout.slots[1:]]
+    plan = SlotPlan(offsets=offsets, firsts={offset: index for index, offset in enumerate(offsets)},
+                    flows={}, use_motion=False)
+    out = _input(layout, height, width, DTYPES[args.dtype], args.relit)
+    print(f"{width}x{height}, {len(offsets)} neighbour slots, {args.dtype}, "
+          f"{'a shadow found in one slot' if args.relit else 'nothing found'}, torch {torch.__version__}")
+    for threads in (int(n) for n in args.threads.split(",")):
+        torch.set_num_threads(threads)
+        _timed(out, layout, plan, 1)  # warm-up
+        times = _timed(out, layout, plan, args.repeats)
+        print(f"\n{threads} thread(s): best {min(times):.1f} ms, median {statistics.median(times):.1f} ms "
+              f"({args.repeats} runs)\n")
+        print("| operator | calls | own ms (profiled) |\n|---|---|---|")
+        for name, calls, ms in _profiled(out, layout, plan, args.repeats, args.top):
+            print(f"| {name} | {calls:g} | {ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
