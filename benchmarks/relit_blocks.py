@@ -8,7 +8,8 @@ Builds a network input of `--radius`'s layout (the shipped `default`: 2, four ne
 consistent but for a band at its edge (out of bounds, as in a pan), and runs the check on a copy
 of it: with `--relit` one slot holds a shadow 2x dark the check finds (its slot is then mended
 too), else none does (as in most shots, and in `speed.py`'s). Prints, per thread count, the
-check's time per frame (best and median of `--repeats`) and a table of the torch profiler's
+check's time per frame (best and median of `--repeats`; freed memory kept for reuse, as the
+CLI keeps it: `keep_freed_memory`) and a table of the torch profiler's
 operators by their own CPU time per frame over those calls (the profiler adds some time to each
 operator: read the table for where the time goes, the first line for what it is).
 """
@@ -24,6 +25,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.neighbour_patches import leave_out_relit_blocks
+from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.slot_plan import SlotPlan
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--relit", action="store_true", help="a shadow in one slot, which the check mends")
     parser.add_argument("--top", type=int, default=12, help="operators listed")
     args = parser.parse_args()
+    keep_freed_memory()
     width, height = (int(n) for n in args.size.split("x"))
     layout = InputLayout(temporal_radius=args.radius)
     offsets = [offset for offset in layout.slots[1:]]

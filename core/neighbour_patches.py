@@ -398,42 +398,114 @@ def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPla
     beside it (the change's rim, which its blocks straddle). Without it the networks, which
     reject a neighbour by its guides and not by its colour at 4-16 spp, kept the light of the
     frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md).
-    Off with the patch check, where the plan judges no light (`brightness_jump` infinite)."""
-    views = [layout.neighbour_views(out, index) for index in plan.own_slots()]
-    if not views or not plan.judges_light:
+    Off with the patch check, where the plan judges no light (`brightness_jump` infinite).
+    The slots are judged together, in one batch (`_moments`): slot by slot, at 1080p on one CPU
+    thread, the check took 193-309 ms of a frame (BENCHMARKS.md)."""
+    slots = plan.own_slots()
+    if not slots or not plan.judges_light:
         return
     centre = out[:, layout.slot_beauty(0)]
-    ours = _luminance(centre)
-    aligned = [consistency.gt(0.5).float() for _, consistency in views]
-    changes = [F.max_pool2d(_relit_blocks(_around(ours, where), _around(_luminance(beauty), where)), 3, 1, 1)
-               for where, (beauty, _) in zip(aligned, views)]
+    beauties, consistencies = _slot_views(out, layout, slots)
+    height, width = out.shape[-2:]
+    moments = _moments(_luminance(centre), beauties, consistencies)
+    changes = F.max_pool2d(_relit_blocks(*_around(moments, height, width)), 3, 1, 1)
     # One read for all the slots (a wait on a GPU: `exposure_gains`)
-    found = torch.stack([change.amax() for change in changes]).gt(0.0).tolist()
-    for (beauty, consistency), change, where, somewhere in zip(views, changes, aligned, found):
-        if not somewhere:  # as in most shots
-            continue
-        weight = _per_pixel(change, *out.shape[-2:]).mul_(where).to(out.dtype)
+    found = changes.flatten(1).amax(dim=1).gt(0.0).tolist()
+    for k in (k for k, somewhere in enumerate(found) if somewhere):  # none in most shots
+        beauty, consistency = layout.neighbour_views(out, slots[k])
+        weight = _per_pixel(changes[k:k + 1], height, width).mul_(moments[k:k + 1, :1, :height, :width])
+        weight = weight.to(out.dtype)
         consistency.mul_(1.0 - weight)
         beauty.lerp_(centre, weight)
 
 
+def _slot_views(out: torch.Tensor, layout: InputLayout, slots: list[int]
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(K, 3, H, W) and (K, 1, H, W): the beauty and consistency channels of the neighbour slots
+    `slots` of an input (1, C, H, W), views where they are all its neighbour slots (as where no
+    slot repeats another)."""
+    neighbours = len(layout.slots) - 1
+    beauties = out[0, layout.slot_beauty(1).start:layout.slot_beauty(neighbours).stop]
+    beauties = beauties.unflatten(0, (neighbours, -1))
+    consistencies = out[0, layout.consistency, None]
+    return _rows(beauties, slots), _rows(consistencies, slots)
+
+
 def _luminance(beauty: torch.Tensor) -> torch.Tensor:
-    """(1, 1, H, W) float32: a slot's beauty (1, 3, H, W), its channels' mean."""
+    """(1, 1, H, W) float32: frame t's beauty (1, 3, H, W), its channels' mean."""
     return beauty.sum(dim=1, keepdim=True, dtype=torch.float32).div_(beauty.shape[1])
 
 
-def _around(luminance: torch.Tensor, where: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per RELIT_BLOCK block, over the 3x3 blocks around it (fewer at the frame's edges), the
-    mean of `luminance` at the pixels `where` the slot's guides match t's (1, else 0) and that
-    mean's variance (the pixels' spread over their count): a moving object the flows do not
-    align, which the guides tell, is left out of its background's comparison. Infinite where
-    fewer than RELIT_PIXELS pixels are compared."""
-    moments = torch.cat([where, luminance * where, luminance.square().mul_(where)], 1)
-    moments = F.avg_pool2d(F.avg_pool2d(moments, RELIT_BLOCK, ceil_mode=True), 3, stride=1, padding=1,
-                           count_include_pad=False)
-    weight, mean, square = moments.split(1, 1)
-    mean, square = mean / weight, square / weight
+def _moments(ours: torch.Tensor, beauties: torch.Tensor, consistencies: torch.Tensor) -> torch.Tensor:
+    """(K, 5, H', W') float32, per neighbour slot of `beauties` (K, 3, H, W): where its guides
+    match t's (`consistencies` above 0.5: 1, else 0), and there frame t's luminance `ours` (1, 1,
+    H, W) and its square, and the slot's luminance (its channels' mean) and its square (0
+    elsewhere): what `_around` pools. Written into one tensor, frame t's square found once; H and W
+    rounded up to whole RELIT_BLOCK blocks, 0 past the frame (`_block_means`)."""
+    height, width = beauties.shape[-2:]
+    moments = torch.empty((beauties.shape[0], 5, -(-height // RELIT_BLOCK) * RELIT_BLOCK,
+                           -(-width // RELIT_BLOCK) * RELIT_BLOCK), device=beauties.device)
+    moments[..., height:, :].zero_()
+    moments[..., :height, width:].zero_()
+    inside = moments[..., :height, :width]
+    where = inside[:, :1]
+    torch.gt(consistencies, 0.5, out=where)
+    torch.mul(ours, where, out=inside[:, 1:2])
+    torch.mul(ours.square(), where, out=inside[:, 2:3])
+    theirs = torch.sum(beauties, dim=1, keepdim=True, dtype=torch.float32, out=inside[:, 3:4])
+    theirs.div_(beauties.shape[1])
+    torch.square(theirs, out=inside[:, 4:5])
+    inside[:, 3:].mul_(where)
+    return moments
+
+
+def _around(moments: torch.Tensor, height: int, width: int
+            ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Per RELIT_BLOCK block of each slot, over the 3x3 blocks around it (fewer at the frame's
+    edges), the mean of frame t's luminance and of the slot's at the pixels where the slot's guides
+    match t's (`_moments` of a frame `height` x `width`), and each mean's variance (the pixels'
+    spread over their count): a moving object the flows do not align, which the guides tell, is
+    left out of its background's comparison. Infinite where fewer than RELIT_PIXELS pixels are
+    compared."""
+    pooled = _means_around(_block_means(moments, height, width))
+    weight, ours, theirs = pooled[:, :1], pooled[:, 1:3], pooled[:, 3:]
     count = weight * (9 * RELIT_BLOCK * RELIT_BLOCK)
+    return _mean_and_variance(ours, weight, count), _mean_and_variance(theirs, weight, count)
+
+
+def _block_means(values: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Each RELIT_BLOCK block's mean of `values` (N, C, H', W': whole blocks, 0 past a frame of
+    `height` x `width`) over its pixels in the frame, as F.avg_pool2d(ceil_mode=True) averages the
+    frame (within rounding): its rows summed over a view, then its columns strided. On one CPU
+    thread at 1080p avg_pool2d took about twice as long (20 maps: 103-111 ms against 49)."""
+    rows = values.unflatten(-2, (-1, RELIT_BLOCK)).sum(-2)
+    sums = rows[..., 0::RELIT_BLOCK] + rows[..., 1::RELIT_BLOCK]
+    for first in range(2, RELIT_BLOCK):
+        sums += rows[..., first::RELIT_BLOCK]
+    pixels = [torch.arange(0, size, RELIT_BLOCK, device=values.device).neg_().add_(size)
+              .clamp_(max=RELIT_BLOCK) for size in (height, width)]
+    return sums.div_(torch.outer(*pixels))
+
+
+def _means_around(blocks: torch.Tensor) -> torch.Tensor:
+    """Each block's mean with the blocks around it (3x3, those in the frame), as
+    F.avg_pool2d(blocks, 3, 1, 1, count_include_pad=False) gives it (within rounding), in a third
+    of its time on a CPU."""
+    return _sums_around(blocks).div_(_sums_around(torch.ones_like(blocks[:1, :1])))
+
+
+def _sums_around(values: torch.Tensor) -> torch.Tensor:
+    """Each entry's sum with the entries around it (3x3, 0 past the edges) of `values` (N, C, h, w)."""
+    padded = F.pad(values, (1, 1, 1, 1))
+    rows = padded[..., :-2, :] + padded[..., 1:-1, :] + padded[..., 2:, :]
+    return rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]
+
+
+def _mean_and_variance(pooled: torch.Tensor, weight: torch.Tensor, count: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A luminance's mean and the mean's variance from its pooled moments (K, 2, h, w: of the
+    luminance and of its square, where compared) and the share `weight` of pixels compared."""
+    mean, square = (pooled / weight).split(1, 1)
     variance = (square - mean.square()).clamp_(min=0.0) / (count - 1.0)
     return mean, variance.masked_fill_(count < RELIT_PIXELS, math.inf)
 
