@@ -394,14 +394,16 @@ def _relit_blocks_slot_by_slot(out: torch.Tensor, layout: InputLayout, plan: Slo
         beauty.lerp_(centre, weight)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device"))])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("size", [(48, 64), (37, 53)])
 @pytest.mark.parametrize("offsets", [[-1, -2, 1, 2], [-1, -1, 1, 2]])
-def test_the_slots_judged_together_are_judged_as_one_by_one(dtype, size, offsets):
+def test_the_slots_judged_together_are_judged_as_one_by_one(dtype, size, offsets, device):
     """The block-by-block check, all slots in one batch, mends each slot as the check slot by slot
     did (`_relit_blocks_slot_by_slot`), within float rounding: a shadow, a bright panel and a faint change in
     three slots, guides misaligned in patches, frames not a whole number of blocks, half-float
-    inputs, a slot repeating another (judged once, left as it is)."""
+    inputs, a slot repeating another (judged once, left as it is); on a GPU too, where there is one."""
     generator = torch.Generator().manual_seed(5)
     layout = InputLayout(temporal_radius=2)
     height, width = size
@@ -414,7 +416,7 @@ def test_the_slots_judged_together_are_judged_as_one_by_one(dtype, size, offsets
     x[:, layout.slot_beauty(1), 8:24, 16:40] *= 0.4  # a shadow
     x[:, layout.slot_beauty(3), 20:30, 30:40] *= 10.0  # a panel lit
     x[:, layout.slot_beauty(4), 24:, :32] *= 1.6  # a faint change, judged in part
-    x = x.to(dtype)
+    x = x.to(device, dtype)
     plan = SlotPlan(offsets=offsets, firsts={offset: offsets.index(offset) for offset in offsets},
                     flows={}, use_motion=False)
     batched, one_by_one = x.clone(), x.clone()
