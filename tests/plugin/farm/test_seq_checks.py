@@ -26,6 +26,7 @@ from vfxdenoise.core.errors import (
 )
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.runtime import host_memory
 from vfxdenoise.core.runtime.host_memory import resident_bytes
 from vfxdenoise.plugin.farm.job import build_job
 from vfxdenoise.plugin.farm.seq_checks import check_as_seq
@@ -258,6 +259,16 @@ def test_a_job_built_without_build_job_is_checked_as_seq_on_a_listing_of_its_own
         check_as_seq(job, options)
 
 
+@pytest.fixture
+def steady_holding(monkeypatch) -> None:
+    """What this process holds, as the checks read it (`resident_bytes`), pinned to one reading
+    for the test, as a clock is pinned: these tests hold the figures one check names to the next
+    check's, and in a shuffled full run what the worker held moved between them (garbage of earlier
+    tests collected, heaps trimmed): 'whole frames' named 4.3 GiB, then warned of as 4.2."""
+    held = resident_bytes()
+    monkeypatch.setattr(host_memory, "resident_bytes", lambda: held)
+
+
 def _max_mem_short_of_any_frame() -> float:
     """A --max-mem (GiB) above what this process holds, too little for any window's frames."""
     return round(resident_bytes() / 2**30 + 0.04, 2)
@@ -338,7 +349,7 @@ def _check_booked(pattern: str, out: str, weights, max_mem: float) -> None:
 
 
 def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_warning(
-        sequence_factory, tmp_path, tiny_weights, caplog):
+        sequence_factory, tmp_path, tiny_weights, caplog, steady_holding):
     """Frames large enough for tiles to save memory (2560x1440): a booking between the least and
     whole frames is warned of, naming the --memory for whole frames."""
     pattern, out = _wide_shot(sequence_factory, tmp_path, 1), str(tmp_path / "out" / "den.####.exr")
@@ -364,7 +375,7 @@ def test_a_cpu_job_booked_memory_that_runs_only_in_tiles_is_let_through_with_a_w
 
 
 def test_a_cpu_booking_a_little_short_of_the_one_named_is_warned_of_not_refused(
-        sequence_factory, tmp_path, tiny_weights, caplog):
+        sequence_factory, tmp_path, tiny_weights, caplog, steady_holding):
     """The --memory a refusal names keeps RESIDENT_DRIFT to spare and is rounded up: a probe's
     960x540 job booked at 0.55 was refused ('Book --memory 0.7') where seq ran at 0.55. Just under
     the figure named, a worker may run it: warned of, naming the least --max-mem a task takes in a
