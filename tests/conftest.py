@@ -19,6 +19,19 @@ def sequence_factory(tmp_path):
     return make
 
 
+@pytest.fixture(autouse=True)
+def fresh_random_numbers():
+    """Each test starts from PyTorch's global random numbers as a new process has them, and what it
+    seeds or draws is put back after it: a test, a session fixture (`tiny_weights` seeds 0) or a
+    command run in the test process (`train` seeds its own) decided what later tests on that
+    worker drew, and a network built unseeded as 'other weights' equalled the tiny weights."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.set_rng_state(torch.Generator().get_state())
+        yield
+
+
 @pytest.fixture
 def torch_threads():
     """PyTorch's CPU threads restored after the test as they were (a CPU run sets them for the
