@@ -51,9 +51,11 @@ def target(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "frame.exr"
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(autouse=True)
 def no_hang():
-    """A hang inside OpenImageIO would never return to Python: dump stacks and exit instead."""
+    """A hang inside OpenImageIO would never return to Python: dump stacks and exit instead. Per
+    test: a timer over the module would end a worker that xdist gave much of it, on a slow machine,
+    with nothing hung."""
     faulthandler.dump_traceback_later(120, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
