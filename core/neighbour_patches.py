@@ -525,6 +525,111 @@ def _relit_blocks(ours: tuple[torch.Tensor, torch.Tensor], theirs: tuple[torch.T
     return torch.minimum(by_ratio, by_errors).nan_to_num_(0.0)
 
 
+# What a neighbour shows where its guides say it shows frame t's surface, per RELIT_BLOCK block
+# alone (16 pixels; `leave_out_other_content`): a mirror or glass shows a moving object over
+# still guides and zero motion vectors, and a moving pattern keeps the mean of the 3x3 blocks
+# `leave_out_relit_blocks` compares near t's (a checker ball's reflection: 1.04x, 0.1 standard
+# errors). A block's mean differing from t's by a ratio from CONTENT_RATIOS[0] (trust 1) to
+# CONTENT_RATIOS[1] (trust 0), and by CONTENT_ERRORS[0] to CONTENT_ERRORS[1] standard errors of
+# that difference (from the 16 pixels' spread in each frame: a lone firefly moves its block by
+# about one), counts as other content: each a root mean square over the block and the 3x3 blocks
+# around it. Noise alone (16 against 16 pixels drawn as the tests' 4 spp renders) passes 2.1 in
+# about one 3x3 of blocks in 1e4; 2.0 left out blocks of the noise tests' slots (BENCHMARKS.md,
+# "A moving reflection").
+CONTENT_RATIOS = (1.25, 1.6)
+CONTENT_ERRORS = (2.1, 2.8)
+# A block is compared where all its pixels' guides match t's and its flow leaves them in place,
+# and it holds this many pixels or more (the frame's last row or column of blocks may hold fewer).
+CONTENT_PIXELS = 12
+# Pixels a slot's flow moves by this much or more (any axis) are not compared: a warped neighbour
+# is resampled, its noise smoothed and its detail shifted by the flow's error, which the per-block
+# comparison took for other content (the demo's moving set lost 0.1 dB).
+CONTENT_STILL = 0.1
+
+
+def leave_out_other_content(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """Where a neighbour slot's block shows other content than frame t's (`_other_content`: a
+    reflection or refraction moving over still guides), at pixels whose guides match t's
+    (consistency above 0.5) and which its flow leaves in place (`_still`), the slot's consistency
+    falls by the difference's strength, over that block and the blocks beside it. The networks,
+    which judge a neighbour by its guides, otherwise took the neighbours' picture: a checker
+    ball's reflection sliding over a mirror came out a faded smear (BENCHMARKS.md, "A moving
+    reflection"). The beauty is kept: lerped towards frame t's as `leave_out_relit_blocks` does,
+    the mirror's moving reflection came out 0.03-0.13 dB worse. After `leave_out_relit_blocks`,
+    whose 3x3-block means such a pattern passes; off where the plan judges no light, as the
+    other checks of the neighbours' beauty."""
+    slots = plan.own_slots()
+    if not slots or not plan.judges_light:
+        return
+    views = [layout.neighbour_views(out, index) for index in slots]
+    aligned = torch.cat([_still(plan.flows.get(plan.offsets[index]), consistency)
+                         for index, (_, consistency) in zip(slots, views)])
+    theirs = torch.cat([_brightness(beauty) for beauty, _ in views])
+    height, width = out.shape[-2:]
+    judged = F.avg_pool2d(aligned, RELIT_BLOCK, ceil_mode=True).eq(1.0)
+    judged &= _full_blocks(height, width, out.device)
+    ours = _in_blocks(_brightness(out[:, layout.slot_beauty(0)]))
+    change = _other_content(ours, _in_blocks(theirs), judged)
+    change = F.max_pool2d(change, 3, 1, 1)
+    found = change.flatten(1).amax(1).gt(0.0).tolist()  # one read for all the slots
+    for k, ((_, consistency), somewhere) in enumerate(zip(views, found)):
+        if not somewhere:  # as in most shots
+            continue
+        weight = _per_pixel(change[k:k + 1], height, width).mul_(aligned[k:k + 1]).to(out.dtype)
+        consistency.mul_(1.0 - weight)
+
+
+def _still(flow: torch.Tensor | None, consistency: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) float32: 1 where a slot's guides match t's (consistency above 0.5) and its
+    flow moves the pixel less than CONTENT_STILL (everywhere without a flow), else 0."""
+    aligned = consistency.gt(0.5)
+    if flow is not None:
+        aligned &= flow.abs().amax(1, keepdim=True) < CONTENT_STILL
+    return aligned.float()
+
+
+def _brightness(beauty: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) float32: a slot's beauty (1, 3, H, W), its channels' sum (`_luminance` but for
+    the scale, which neither of `_other_content`'s measures reads)."""
+    return beauty.sum(dim=1, keepdim=True, dtype=torch.float32)
+
+
+def _full_blocks(height: int, width: int, device: torch.device) -> torch.Tensor:
+    """(1, 1, h, w) bool per RELIT_BLOCK block: whether it holds CONTENT_PIXELS pixels or more
+    (those at the frame's right and bottom edges may hold fewer)."""
+    rows, columns = (torch.full((-(-size // RELIT_BLOCK),), RELIT_BLOCK, device=device)
+                     for size in (height, width))
+    rows[-1], columns[-1] = height - RELIT_BLOCK * (len(rows) - 1), width - RELIT_BLOCK * (len(columns) - 1)
+    return (rows[:, None] * columns[None, :] >= CONTENT_PIXELS)[None, None]
+
+
+def _in_blocks(brightness: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per RELIT_BLOCK block of each of `brightness` (K, 1, H, W), its mean and that mean's
+    variance (the pixels' spread over their count; at the edges, as if the block were whole)."""
+    mean = F.avg_pool2d(brightness, RELIT_BLOCK, ceil_mode=True)
+    square = F.avg_pool2d(brightness.square(), RELIT_BLOCK, ceil_mode=True)
+    return mean, square.sub_(mean.square()).clamp_(min=0.0).div_(RELIT_BLOCK * RELIT_BLOCK - 1)
+
+
+def _other_content(ours: tuple[torch.Tensor, torch.Tensor], theirs: tuple[torch.Tensor, torch.Tensor],
+                   judged: torch.Tensor) -> torch.Tensor:
+    """Per block, how surely a neighbour shows other content than frame t, from 0 to 1: the
+    lesser of two ramps, as `_relit_blocks` judges light, over the block and the blocks around
+    it (3x3), each block compared on its own: the root mean square of the blocks' log ratios
+    (CONTENT_RATIOS) and of their differences in standard errors (CONTENT_ERRORS). A moving
+    pattern differs block by block where its 3x3 means agree. Only the blocks `judged` count."""
+    (mean, variance), (their_mean, their_variance) = ours, theirs
+    tiny = torch.finfo(torch.float32).tiny
+    ratio = torch.log((mean + tiny) / (their_mean + tiny)).square_()
+    errors = (mean - their_mean).square_() / (variance + their_variance + tiny)
+    ratio, errors = (F.avg_pool2d(torch.where(judged, values, 0.0).nan_to_num_(0.0), 3, stride=1, padding=1,
+                                  count_include_pad=False).sqrt_() for values in (ratio, errors))
+    low, high = (math.log(r) for r in CONTENT_RATIOS)
+    by_ratio = ((ratio - low) / (high - low)).clamp_(0.0, 1.0)
+    by_errors = ((errors - CONTENT_ERRORS[0]) / (CONTENT_ERRORS[1] - CONTENT_ERRORS[0])).clamp_(0.0, 1.0)
+    return torch.minimum(by_ratio, by_errors)
+
+
 class SlotPeaks:
     """Each beauty slot's brightest channel of an input (slot 0: frame t), per pixel and per
     OUTLIER_BLOCK-pixel block of the frame, the blocks' found once for both outlier checks

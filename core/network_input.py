@@ -22,6 +22,7 @@ from vfxdenoise.core.neighbour_patches import (
     SlotPeaks,
     bound_own_outliers,
     expose_slots,
+    leave_out_other_content,
     leave_out_outliers,
     leave_out_relit,
     leave_out_relit_blocks,
@@ -302,6 +303,7 @@ def build_input(
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)
     leave_out_relit_blocks(out, layout, plan)
+    leave_out_other_content(out, layout, plan)
     peaks = SlotPeaks(out, layout)
     leave_out_outliers(out, layout, plan, peaks)
     bound_own_outliers(out, layout, plan, peaks)

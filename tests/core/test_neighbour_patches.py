@@ -279,13 +279,14 @@ def test_a_shot_fading_slowly_is_planned_without_comparing_part_by_part_and_fram
     assert medians[1.0] <= 2 < medians[1.02] <= 6
 
 
-@pytest.mark.parametrize("per_frame, reads", [(1.0, 5), (1.02, 6)])
+@pytest.mark.parametrize("per_frame, reads", [(1.0, 6), (1.02, 7)])
 def test_a_windows_patch_checks_read_the_device_once_a_step_for_all_neighbours(per_frame, reads):
     """Planning and building a 5-frame window's input reads what the patch checks found once per
     check for all the neighbours: whether a frame is lit otherwise (`lighting_changes`), exposed
     otherwise (`exposure_gains`: a second read where any is compared in full, as in a fade),
-    whether a slot is lit otherwise block by block (`leave_out_relit_blocks`), and whether a slot
-    or frame t holds a firefly (`leave_out_outliers`, `bound_own_outliers`). Read
+    whether a slot is lit otherwise block by block (`leave_out_relit_blocks`) or shows other
+    content there (`leave_out_other_content`), and whether a slot or frame t holds a firefly
+    (`leave_out_outliers`, `bound_own_outliers`). Read
     frame by frame, and slot by slot, a window lit alike took 13 reads, one fading 17."""
     window = _ramp(per_frame)
     layout = InputLayout(temporal_radius=2)
