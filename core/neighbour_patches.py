@@ -389,7 +389,8 @@ RELIT_ERRORS = (4.0, 8.0)
 RELIT_PIXELS = 48  # fewer pixels around a block (of 144) whose guides match t's: not compared
 
 
-def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
+                           blocks: SlotBlocks | None = None) -> None:
     """Where a neighbour slot's block is lit otherwise than frame t's (`_relit_blocks`: a shadow
     or a small light too fine or too faint for `leave_out_relit`'s 24x24-pixel patches and 3x
     jump) and its guides match t's (consistency above 0.5: a lighting change alone; where they
@@ -399,24 +400,77 @@ def leave_out_relit_blocks(out: torch.Tensor, layout: InputLayout, plan: SlotPla
     reject a neighbour by its guides and not by its colour at 4-16 spp, kept the light of the
     frames before: a moving shadow filled in, a flickering panel 5x too bright (BENCHMARKS.md).
     Off with the patch check, where the plan judges no light (`brightness_jump` infinite).
-    The slots are judged together, in one batch (`_moments`): slot by slot, at 1080p on one CPU
-    thread, the check took 193-309 ms of a frame (BENCHMARKS.md)."""
-    slots = plan.own_slots()
-    if not slots or not plan.judges_light:
+    The slots are judged together, in one batch (`SlotBlocks`): slot by slot, at 1080p on one CPU
+    thread, the check took 193-309 ms of a frame (BENCHMARKS.md). `blocks`: the slots' block
+    moments, if already found for `leave_out_other_content` (as they were before either changed a
+    slot)."""
+    blocks = blocks or SlotBlocks(out, layout, plan, content=False)
+    changes = blocks.changes.get("relit")
+    if changes is None:
         return
     centre = out[:, layout.slot_beauty(0)]
-    beauties, consistencies = _slot_views(out, layout, slots)
     height, width = out.shape[-2:]
-    moments = _moments(_luminance(centre), beauties, consistencies)
-    changes = F.max_pool2d(_relit_blocks(*_around(moments, height, width)), 3, 1, 1)
-    # One read for all the slots (a wait on a GPU: `exposure_gains`)
-    found = changes.flatten(1).amax(dim=1).gt(0.0).tolist()
-    for k in (k for k, somewhere in enumerate(found) if somewhere):  # none in most shots
-        beauty, consistency = layout.neighbour_views(out, slots[k])
-        weight = _per_pixel(changes[k:k + 1], height, width).mul_(moments[k:k + 1, :1, :height, :width])
+    for k in (k for k, somewhere in enumerate(blocks.found["relit"]) if somewhere):  # none in most shots
+        beauty, consistency = layout.neighbour_views(out, blocks.slots[k])
+        weight = _per_pixel(changes[k:k + 1], height, width).mul_(blocks.matching(k))
         weight = weight.to(out.dtype)
         consistency.mul_(1.0 - weight)
         beauty.lerp_(centre, weight)
+
+
+class SlotBlocks:
+    """The neighbour slots' luminance and frame t's per RELIT_BLOCK block, where each slot's guides
+    match t's (`_moments`, `_block_means`), found once for both block checks before either changes
+    a slot (`leave_out_relit_blocks`, `leave_out_other_content`), and where each finds a change
+    read from the device in one read (a wait on a GPU: `exposure_gains`). The checks then work on
+    blocks (1/16 of the pixels): at 1080p on one CPU thread, `leave_out_other_content` pooling the
+    slots itself took 150-190 ms of a frame (BENCHMARKS.md, "A moving reflection"). `relit`,
+    `content`: which checks' changes to find (`changes`, `found`: "relit", "content"); `slots`:
+    the neighbour slots judged (default: the plan's own, `SlotPlan.own_slots`)."""
+
+    def __init__(self, out: torch.Tensor, layout: InputLayout, plan: SlotPlan, relit: bool = True,
+                 content: bool = True, slots: list[int] | None = None):
+        self.plan = plan
+        self.slots = (slots or plan.own_slots()) if plan.judges_light else []
+        self.changes: dict[str, torch.Tensor] = {}
+        self.found: dict[str, list[bool]] = {}
+        if not self.slots:
+            return
+        height, width = out.shape[-2:]
+        beauties, consistencies = _slot_views(out, layout, self.slots)
+        self._moments = _moments(_luminance(out[:, layout.slot_beauty(0)]), beauties, consistencies)
+        self._size = height, width
+        means = _block_means(self._moments, height, width)
+        if relit:
+            self.changes["relit"] = F.max_pool2d(_relit_blocks(*_around(means)), 3, 1, 1)
+        if content:
+            judged = means[:, :1].eq(1.0) & self._still_blocks() & _full_blocks(height, width, out.device)
+            self.changes["content"] = F.max_pool2d(_other_content(means, judged), 3, 1, 1)
+        if self.changes:  # one read for all the slots and both checks
+            found = torch.stack([change.flatten(1).amax(dim=1) for change in self.changes.values()])
+            self.found = dict(zip(self.changes, found.gt(0.0).tolist()))
+
+    def matching(self, k: int) -> torch.Tensor:
+        """(1, 1, H, W) float32: 1 where the `k`th slot's guides matched t's (consistency above 0.5)
+        before either check changed it, else 0."""
+        height, width = self._size
+        return self._moments[k:k + 1, :1, :height, :width]
+
+    def flow(self, k: int) -> torch.Tensor | None:
+        """The `k`th slot's flow from t (None where it has none)."""
+        return self.plan.flows.get(self.plan.offsets[self.slots[k]])
+
+    def _still_blocks(self) -> torch.Tensor:
+        """(K, 1, h, w) bool, or a 0-d True where no slot has a flow: whether each slot's flow
+        moves every pixel of the block less than CONTENT_STILL."""
+        flows = [self.flow(k) for k in range(len(self.slots))]
+        if all(flow is None for flow in flows):
+            return torch.ones((), dtype=torch.bool, device=self._moments.device)
+        everywhere = torch.ones((1, 1, *(size // RELIT_BLOCK for size in self._moments.shape[-2:])),
+                                dtype=torch.bool, device=self._moments.device)
+        return torch.cat([everywhere if flow is None else
+                          F.max_pool2d(flow.abs().amax(1, keepdim=True), RELIT_BLOCK, ceil_mode=True)
+                          < CONTENT_STILL for flow in flows])
 
 
 def _slot_views(out: torch.Tensor, layout: InputLayout, slots: list[int]
@@ -459,15 +513,14 @@ def _moments(ours: torch.Tensor, beauties: torch.Tensor, consistencies: torch.Te
     return moments
 
 
-def _around(moments: torch.Tensor, height: int, width: int
+def _around(means: torch.Tensor
             ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
     """Per RELIT_BLOCK block of each slot, over the 3x3 blocks around it (fewer at the frame's
     edges), the mean of frame t's luminance and of the slot's at the pixels where the slot's guides
-    match t's (`_moments` of a frame `height` x `width`), and each mean's variance (the pixels'
-    spread over their count): a moving object the flows do not align, which the guides tell, is
-    left out of its background's comparison. Infinite where fewer than RELIT_PIXELS pixels are
-    compared."""
-    pooled = _means_around(_block_means(moments, height, width))
+    match t's (`_moments`' `_block_means`), and each mean's variance (the pixels' spread over their
+    count): a moving object the flows do not align, which the guides tell, is left out of its
+    background's comparison. Infinite where fewer than RELIT_PIXELS pixels are compared."""
+    pooled = _means_around(means)
     weight, ours, theirs = pooled[:, :1], pooled[:, 1:3], pooled[:, 3:]
     count = weight * (9 * RELIT_BLOCK * RELIT_BLOCK)
     return _mean_and_variance(ours, weight, count), _mean_and_variance(theirs, weight, count)
@@ -547,7 +600,8 @@ CONTENT_PIXELS = 12
 CONTENT_STILL = 0.1
 
 
-def leave_out_other_content(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+def leave_out_other_content(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
+                            blocks: SlotBlocks | None = None) -> None:
     """Where a neighbour slot's block shows other content than frame t's (`_other_content`: a
     reflection or refraction moving over still guides), at pixels whose guides match t's
     (consistency above 0.5) and which its flow leaves in place (`_still`), the slot's consistency
@@ -555,43 +609,33 @@ def leave_out_other_content(out: torch.Tensor, layout: InputLayout, plan: SlotPl
     which judge a neighbour by its guides, otherwise took the neighbours' picture: a checker
     ball's reflection sliding over a mirror came out a faded smear (BENCHMARKS.md, "A moving
     reflection"). The beauty is kept: lerped towards frame t's as `leave_out_relit_blocks` does,
-    the mirror's moving reflection came out 0.03-0.13 dB worse. After `leave_out_relit_blocks`,
-    whose 3x3-block means such a pattern passes; off where the plan judges no light, as the
-    other checks of the neighbours' beauty."""
-    slots = plan.own_slots()
-    if not slots or not plan.judges_light:
+    the mirror's moving reflection came out 0.03-0.13 dB worse. Judged on the block moments
+    `leave_out_relit_blocks` reads (`blocks`, if already found for it: as they were before either
+    check changed a slot), whose 3x3-block means such a pattern passes; off where the plan judges
+    no light, as the other checks of the neighbours' beauty."""
+    blocks = blocks or SlotBlocks(out, layout, plan, relit=False)
+    if "content" not in blocks.changes:
         return
-    views = [layout.neighbour_views(out, index) for index in slots]
-    aligned = torch.cat([_still(plan.flows.get(plan.offsets[index]), consistency)
-                         for index, (_, consistency) in zip(slots, views)])
-    theirs = torch.cat([_brightness(beauty) for beauty, _ in views])
     height, width = out.shape[-2:]
-    judged = F.avg_pool2d(aligned, RELIT_BLOCK, ceil_mode=True).eq(1.0)
-    judged &= _full_blocks(height, width, out.device)
-    ours = _in_blocks(_brightness(out[:, layout.slot_beauty(0)]))
-    change = _other_content(ours, _in_blocks(theirs), judged)
-    change = F.max_pool2d(change, 3, 1, 1)
-    found = change.flatten(1).amax(1).gt(0.0).tolist()  # one read for all the slots
-    for k, ((_, consistency), somewhere) in enumerate(zip(views, found)):
-        if not somewhere:  # as in most shots
+    relit = blocks.found.get("relit", [False] * len(blocks.slots))
+    for k, slot in enumerate(blocks.slots):
+        judged, j = blocks, k
+        if relit[k]:  # seldom: mended by `leave_out_relit_blocks` since, judged again as it is now
+            judged, j = SlotBlocks(out, layout, plan, relit=False, slots=[slot]), 0
+        if not judged.found["content"][j]:  # as in most shots
             continue
-        weight = _per_pixel(change[k:k + 1], height, width).mul_(aligned[k:k + 1]).to(out.dtype)
-        consistency.mul_(1.0 - weight)
+        _, consistency = layout.neighbour_views(out, slot)
+        aligned = _still(judged.flow(j), judged.matching(j))
+        weight = _per_pixel(judged.changes["content"][j:j + 1], height, width).mul_(aligned)
+        consistency.mul_(1.0 - weight.to(out.dtype))
 
 
-def _still(flow: torch.Tensor | None, consistency: torch.Tensor) -> torch.Tensor:
-    """(1, 1, H, W) float32: 1 where a slot's guides match t's (consistency above 0.5) and its
-    flow moves the pixel less than CONTENT_STILL (everywhere without a flow), else 0."""
-    aligned = consistency.gt(0.5)
-    if flow is not None:
-        aligned &= flow.abs().amax(1, keepdim=True) < CONTENT_STILL
-    return aligned.float()
-
-
-def _brightness(beauty: torch.Tensor) -> torch.Tensor:
-    """(1, 1, H, W) float32: a slot's beauty (1, 3, H, W), its channels' sum (`_luminance` but for
-    the scale, which neither of `_other_content`'s measures reads)."""
-    return beauty.sum(dim=1, keepdim=True, dtype=torch.float32)
+def _still(flow: torch.Tensor | None, matching: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) float32: 1 where a slot's guides match t's (`matching`, 1 or 0) and its flow
+    moves the pixel less than CONTENT_STILL (everywhere without a flow), else 0."""
+    if flow is None:
+        return matching
+    return matching * (flow.abs().amax(1, keepdim=True) < CONTENT_STILL)
 
 
 def _full_blocks(height: int, width: int, device: torch.device) -> torch.Tensor:
@@ -603,22 +647,17 @@ def _full_blocks(height: int, width: int, device: torch.device) -> torch.Tensor:
     return (rows[:, None] * columns[None, :] >= CONTENT_PIXELS)[None, None]
 
 
-def _in_blocks(brightness: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per RELIT_BLOCK block of each of `brightness` (K, 1, H, W), its mean and that mean's
-    variance (the pixels' spread over their count; at the edges, as if the block were whole)."""
-    mean = F.avg_pool2d(brightness, RELIT_BLOCK, ceil_mode=True)
-    square = F.avg_pool2d(brightness.square(), RELIT_BLOCK, ceil_mode=True)
-    return mean, square.sub_(mean.square()).clamp_(min=0.0).div_(RELIT_BLOCK * RELIT_BLOCK - 1)
-
-
-def _other_content(ours: tuple[torch.Tensor, torch.Tensor], theirs: tuple[torch.Tensor, torch.Tensor],
-                   judged: torch.Tensor) -> torch.Tensor:
-    """Per block, how surely a neighbour shows other content than frame t, from 0 to 1: the
-    lesser of two ramps, as `_relit_blocks` judges light, over the block and the blocks around
-    it (3x3), each block compared on its own: the root mean square of the blocks' log ratios
-    (CONTENT_RATIOS) and of their differences in standard errors (CONTENT_ERRORS). A moving
-    pattern differs block by block where its 3x3 means agree. Only the blocks `judged` count."""
-    (mean, variance), (their_mean, their_variance) = ours, theirs
+def _other_content(means: torch.Tensor, judged: torch.Tensor) -> torch.Tensor:
+    """Per block, how surely a neighbour shows other content than frame t, from 0 to 1, from the
+    blocks' `_moments` means (K, 5, h, w): the lesser of two ramps, as `_relit_blocks` judges
+    light, over the block and the blocks around it (3x3), each block compared on its own: the root
+    mean square of the blocks' log ratios (CONTENT_RATIOS) and of their differences in standard
+    errors (CONTENT_ERRORS; each block's variance from its pixels' spread, at the edges as if the
+    block were whole). A moving pattern differs block by block where its 3x3 means agree. Only the
+    blocks `judged` count (all their pixels compared: the means are then the whole block's)."""
+    mean, square, their_mean, their_square = means[:, 1:].split(1, 1)
+    variance, their_variance = ((moment - first.square()).clamp_(min=0.0).div_(RELIT_BLOCK * RELIT_BLOCK - 1)
+                                for first, moment in ((mean, square), (their_mean, their_square)))
     tiny = torch.finfo(torch.float32).tiny
     ratio = torch.log((mean + tiny) / (their_mean + tiny)).square_()
     errors = (mean - their_mean).square_() / (variance + their_variance + tiny)

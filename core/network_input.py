@@ -19,6 +19,7 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import FLAG_NAMES, AovStack, InputLayout, StackedFrame
 from vfxdenoise.core.neighbour_patches import (
     OUTLIER_BLOCK,
+    SlotBlocks,
     SlotPeaks,
     bound_own_outliers,
     expose_slots,
@@ -302,8 +303,10 @@ def build_input(
     albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
     leave_out_relit(out, layout, plan)
-    leave_out_relit_blocks(out, layout, plan)
-    leave_out_other_content(out, layout, plan)
+    blocks = SlotBlocks(out, layout, plan)
+    leave_out_relit_blocks(out, layout, plan, blocks)
+    leave_out_other_content(out, layout, plan, blocks)
+    del blocks  # its moments: 5 maps a slot, not held through the outlier checks
     peaks = SlotPeaks(out, layout)
     leave_out_outliers(out, layout, plan, peaks)
     bound_own_outliers(out, layout, plan, peaks)
