@@ -1,16 +1,18 @@
-"""What the block-by-block light check costs a frame (`neighbour_patches.leave_out_relit_blocks`).
+"""What the block-by-block checks cost a frame (`neighbour_patches.leave_out_relit_blocks`, and with
+it `leave_out_other_content` on the same block moments, as `network_input.build_input` runs them).
 
     python benchmarks/relit_blocks.py [--size 1920x1080] [--radius 2] [--threads 1,2] [--repeats 7]
-                                      [--dtype float32] [--relit] [--top 12]
+                                      [--dtype float32] [--relit] [--top 12] [--checks relit,both]
 
 Builds a network input of `--radius`'s layout (the shipped `default`: 2, four neighbour slots) of
 4 spp-like noise over a flat grey, the same in every slot but for its noise, each neighbour slot
 consistent but for a band at its edge (out of bounds, as in a pan), and runs the check on a copy
 of it: with `--relit` one slot holds a shadow 2x dark the check finds (its slot is then mended
-too), else none does (as in most shots, and in `speed.py`'s). Prints, per thread count, the
-check's time per frame (best and median of `--repeats`; freed memory kept for reuse, as the
-CLI keeps it: `keep_freed_memory`) and a table of the torch profiler's
-operators by their own CPU time per frame over those calls (the profiler adds some time to each
+too), else none does (as in most shots, and in `speed.py`'s). Prints, per thread count and per
+`--checks` (`relit`: the light check alone; `both`: with the other-content check), the time per
+frame (best and median of `--repeats`; freed memory kept for reuse, as the CLI keeps it:
+`keep_freed_memory`) and a table of the torch profiler's operators by their own CPU time per
+frame over those calls (the profiler adds some time to each
 operator: read the table for where the time goes, the first line for what it is).
 """
 
@@ -24,7 +26,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.neighbour_patches import leave_out_relit_blocks
+from vfxdenoise.core.neighbour_patches import SlotBlocks, leave_out_other_content, leave_out_relit_blocks
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 from vfxdenoise.core.slot_plan import SlotPlan
 
@@ -48,24 +50,35 @@ def _input(layout: InputLayout, height: int, width: int, dtype: torch.dtype, rel
     return out.to(dtype)
 
 
-def _timed(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int) -> list[float]:
-    """Milliseconds of each of `repeats` checks, each on a fresh copy of `out`."""
+def _both(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
+    """The two block checks on one `SlotBlocks`, as `build_input` runs them."""
+    blocks = SlotBlocks(out, layout, plan)
+    leave_out_relit_blocks(out, layout, plan, blocks)
+    leave_out_other_content(out, layout, plan, blocks)
+
+
+CHECKS = {"relit": leave_out_relit_blocks, "both": _both}
+
+
+def _timed(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int, check=leave_out_relit_blocks
+           ) -> list[float]:
+    """Milliseconds of each of `repeats` runs of `check`, each on a fresh copy of `out`."""
     times = []
     for _ in range(repeats):
         copy = out.clone()
         start = time.perf_counter()
-        leave_out_relit_blocks(copy, layout, plan)
+        check(copy, layout, plan)
         times.append(1000.0 * (time.perf_counter() - start))
     return times
 
 
-def _profiled(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int, top: int
-              ) -> list[tuple[str, float, float]]:
+def _profiled(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: int, top: int,
+              check=leave_out_relit_blocks) -> list[tuple[str, float, float]]:
     """(operator, calls per check, own CPU ms per check) of the `top` operators by own time."""
     copies = [out.clone() for _ in range(repeats)]
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
         for copy in copies:
-            leave_out_relit_blocks(copy, layout, plan)
+            check(copy, layout, plan)
     events = sorted(profiler.key_averages(), key=lambda event: event.self_cpu_time_total, reverse=True)
     return [(event.key, event.count / repeats, event.self_cpu_time_total / 1000.0 / repeats)
             for event in events[:top]]
@@ -81,6 +94,7 @@ def main() -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="the input's (the model's)")
     parser.add_argument("--relit", action="store_true", help="a shadow in one slot, which the check mends")
     parser.add_argument("--top", type=int, default=12, help="operators listed")
+    parser.add_argument("--checks", default="relit,both", help=f"which, commas between: {', '.join(CHECKS)}")
     args = parser.parse_args()
     keep_freed_memory()
     width, height = (int(n) for n in args.size.split("x"))
@@ -93,13 +107,15 @@ def main() -> None:
           f"{'a shadow found in one slot' if args.relit else 'nothing found'}, torch {torch.__version__}")
     for threads in (int(n) for n in args.threads.split(",")):
         torch.set_num_threads(threads)
-        _timed(out, layout, plan, 1)  # warm-up
-        times = _timed(out, layout, plan, args.repeats)
-        print(f"\n{threads} thread(s): best {min(times):.1f} ms, median {statistics.median(times):.1f} ms "
-              f"({args.repeats} runs)\n")
-        print("| operator | calls | own ms (profiled) |\n|---|---|---|")
-        for name, calls, ms in _profiled(out, layout, plan, args.repeats, args.top):
-            print(f"| {name} | {calls:g} | {ms:.1f} |")
+        for name in args.checks.split(","):
+            check = CHECKS[name]
+            _timed(out, layout, plan, 1, check)  # warm-up
+            times = _timed(out, layout, plan, args.repeats, check)
+            print(f"\n{threads} thread(s), {name}: best {min(times):.1f} ms, median "
+                  f"{statistics.median(times):.1f} ms ({args.repeats} runs)\n")
+            print("| operator | calls | own ms (profiled) |\n|---|---|---|")
+            for operator, calls, ms in _profiled(out, layout, plan, args.repeats, args.top, check):
+                print(f"| {operator} | {calls:g} | {ms:.1f} |")
 
 
 if __name__ == "__main__":
