@@ -3,6 +3,7 @@ it `leave_out_other_content` on the same block moments, as `network_input.build_
 
     python benchmarks/relit_blocks.py [--size 1920x1080] [--radius 2] [--threads 1,2] [--repeats 7]
                                       [--dtype float32] [--relit] [--top 12] [--checks relit,both]
+                                      [--memory]
 
 Builds a network input of `--radius`'s layout (the shipped `default`: 2, four neighbour slots) of
 4 spp-like noise over a flat grey, the same in every slot but for its noise, each neighbour slot
@@ -13,14 +14,20 @@ too), else none does (as in most shots, and in `speed.py`'s). Prints, per thread
 frame (best and median of `--repeats`; freed memory kept for reuse, as the CLI keeps it:
 `keep_freed_memory`) and a table of the torch profiler's operators by their own CPU time per
 frame over those calls (the profiler adds some time to each
-operator: read the table for where the time goes, the first line for what it is).
+operator: read the table for where the time goes, the first line for what it is). With
+`--memory`, instead, what each of `--checks` adds to the process's peak resident memory (Linux: the
+kernel's high-water mark, reset once the input and its copy are held and the memory freed in
+building them given back), in MB and bytes per pixel of the frame, to weigh against
+`host_memory.INPUT_BYTES_PER_PIXEL`: what the checks hold at once beyond the input.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -84,6 +91,27 @@ def _profiled(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, repeats: i
             for event in events[:top]]
 
 
+def _resident_kib(field: str) -> int:
+    """This process's `field` of /proc/self/status (VmRSS: now, VmHWM: its peak), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}: --memory needs Linux")
+
+
+def _peak_growth(out: torch.Tensor, layout: InputLayout, plan: SlotPlan, check=leave_out_relit_blocks
+                 ) -> int:
+    """Bytes `check` on a copy of `out` adds to the process's peak resident memory: the
+    high-water mark is reset (clear_refs 5) once the copy is held and what building it freed is
+    given back (glibc's malloc_trim: kept, the check would reuse it unseen), then read after."""
+    copy = out.clone()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    held = _resident_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    check(copy, layout, plan)
+    return (_resident_kib("VmHWM") - held) * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -95,6 +123,8 @@ def main() -> None:
     parser.add_argument("--relit", action="store_true", help="a shadow in one slot, which the check mends")
     parser.add_argument("--top", type=int, default=12, help="operators listed")
     parser.add_argument("--checks", default="relit,both", help=f"which, commas between: {', '.join(CHECKS)}")
+    parser.add_argument("--memory", action="store_true",
+                        help="the peak memory each of --checks adds (first thread count), not its time")
     args = parser.parse_args()
     keep_freed_memory()
     width, height = (int(n) for n in args.size.split("x"))
@@ -105,6 +135,13 @@ def main() -> None:
     out = _input(layout, height, width, DTYPES[args.dtype], args.relit)
     print(f"{width}x{height}, {len(offsets)} neighbour slots, {args.dtype}, "
           f"{'a shadow found in one slot' if args.relit else 'nothing found'}, torch {torch.__version__}")
+    if args.memory:
+        torch.set_num_threads(int(args.threads.split(",")[0]))
+        for name in args.checks.split(","):
+            grown = _peak_growth(out, layout, plan, CHECKS[name])
+            print(f"peak resident memory of {name}: +{grown / 1e6:.0f} MB, "
+                  f"{grown / (width * height):.0f} B/px")
+        return
     for threads in (int(n) for n in args.threads.split(",")):
         torch.set_num_threads(threads)
         for name in args.checks.split(","):
