@@ -14,10 +14,9 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.neighbour_patches import (
     RELIT_BLOCK,
-    RELIT_ERRORS,
     RELIT_PIXELS,
-    RELIT_RATIOS,
     _max_around,
+    _relit_blocks,
     leave_out_relit_blocks,
 )
 from vfxdenoise.core.network_input import aligned_aovs, build_input
@@ -359,7 +358,9 @@ def test_neighbours_differing_by_their_noise_alone_are_kept_whole():
 
 def _relit_blocks_slot_by_slot(out: torch.Tensor, layout: InputLayout, plan: SlotPlan) -> None:
     """`leave_out_relit_blocks` as first written (1c12076, f2febb4), one slot after another, each
-    slot's and frame t's masked moments pooled apart: the decisions the batched check keeps."""
+    slot's and frame t's masked moments pooled apart: the decisions the batched check keeps. The
+    ramps from the pooled means (`_relit_blocks`) are the module's own: batching left them as
+    they were."""
     def luminance(beauty):
         return beauty.sum(dim=1, keepdim=True, dtype=torch.float32).div_(beauty.shape[1])
 
@@ -373,22 +374,12 @@ def _relit_blocks_slot_by_slot(out: torch.Tensor, layout: InputLayout, plan: Slo
         variance = (square - mean.square()).clamp_(min=0.0) / (count - 1.0)
         return mean, variance.masked_fill_(count < RELIT_PIXELS, math.inf)
 
-    def relit(ours, theirs):
-        (mean, variance), (their_mean, their_variance) = ours, theirs
-        tiny = torch.finfo(torch.float32).tiny
-        ratio = torch.log((mean + tiny) / (their_mean + tiny)).abs_()
-        errors = (mean - their_mean).abs_() / (variance + their_variance + tiny).sqrt_()
-        low, high = (math.log(r) for r in RELIT_RATIOS)
-        by_ratio = ((ratio - low) / (high - low)).clamp_(0.0, 1.0)
-        by_errors = ((errors - RELIT_ERRORS[0]) / (RELIT_ERRORS[1] - RELIT_ERRORS[0])).clamp_(0.0, 1.0)
-        return torch.minimum(by_ratio, by_errors).nan_to_num_(0.0)
-
     centre = out[:, layout.slot_beauty(0)]
     ours = luminance(centre)
     for index in plan.own_slots():
         beauty, consistency = layout.neighbour_views(out, index)
         where = consistency.gt(0.5).float()
-        change = F.max_pool2d(relit(around(ours, where), around(luminance(beauty), where)), 3, 1, 1)
+        change = F.max_pool2d(_relit_blocks(around(ours, where), around(luminance(beauty), where)), 3, 1, 1)
         per_pixel = change.repeat_interleave(RELIT_BLOCK, -2).repeat_interleave(RELIT_BLOCK, -1)
         weight = per_pixel[..., :out.shape[-2], :out.shape[-1]].mul_(where).to(out.dtype)
         consistency.mul_(1.0 - weight)
