@@ -21,6 +21,27 @@ def run_vfxdenoise(*args: object, cwd: Path | None = None, timeout: float = 600
                           timeout=timeout)
 
 
+# `vfxdenoise ARGS` as the console script runs it (argv: MODULE ARGS), then its exit status and
+# whether it imported MODULE.
+_IMPORT_PROBE = """
+import sys
+from vfxdenoise.cli.main import main
+module, sys.argv = sys.argv[1], ["vfxdenoise", *sys.argv[2:]]
+try:
+    main()
+except SystemExit as exc:
+    print("exit", exc.code)
+print(module, "imported:", module in sys.modules)
+"""
+
+
+def run_noting_import(module: str, *args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`vfxdenoise ARGS` in a new process, its stdout ending in `exit N` and `MODULE imported:
+    True` (or False): what a start-up costs, told by what it loads."""
+    return subprocess.run([sys.executable, "-c", _IMPORT_PROBE, module, *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
 def run_where_read_only(folder: Path, *args: object) -> subprocess.CompletedProcess:
     """`vfxdenoise ARGS` run where `folder` cannot be written: in a private mount namespace with
     it bind-mounted read-only when we are root (root ignores permission bits), else with its

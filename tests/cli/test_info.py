@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ import OpenImageIO as oiio
 import pytest
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_in_process import run_in_process
-from cli_process import run_vfxdenoise
+from cli_process import run_noting_import, run_vfxdenoise
 from exr_sequences import rename_layer, with_named_light_groups, without_layer, write_stereo_sequence
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
@@ -837,19 +835,6 @@ def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_fra
     assert note.removeprefix("note: ") in ran.stderr and "yet frames" not in ran.stderr
 
 
-# Runs `vfxdenoise info ARGS` as the console script does, then prints whether it imported torch.
-_TORCH_PROBE = """
-import sys
-from vfxdenoise.cli.main import main
-sys.argv = ["vfxdenoise", "info", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    print("exit", exc.code)
-print("torch imported:", "torch" in sys.modules)
-"""
-
-
 @pytest.mark.parametrize("frames_from, options", [("make-dataset", ()),
                                                   ("another renderer", ("--motion", "none"))])
 def test_info_reading_headers_alone_does_not_import_torch(sequence_factory, tmp_path, frames_from, options):
@@ -865,8 +850,7 @@ def test_info_reading_headers_alone_does_not_import_torch(sequence_factory, tmp_
             image.set_attribute("software", "vfxdenoise make-dataset")
             write_exr(path, image)
 
-    done = subprocess.run([sys.executable, "-c", _TORCH_PROBE, pattern, *options], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    done = run_noting_import("torch", "info", pattern, *options, cwd=tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert "frames:     3 (1001-1003)" in done.stdout.splitlines()

@@ -3,11 +3,9 @@ the PyTorch path, with one warning, and is not run again in the process."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
+from cli_process import run_noting_import
 
 from vfxdenoise.core.runtime.triton_runtime import KernelFallback
 
@@ -40,19 +38,6 @@ def test_a_kernel_that_fails_gives_way_to_the_pytorch_path_and_is_not_run_again(
     assert fresh.failure is None
 
 
-# Runs `vfxdenoise seq ARGS` as the console script does, then prints whether it imported Triton.
-_TRITON_PROBE = """
-import sys
-from vfxdenoise.cli.main import main
-sys.argv = ["vfxdenoise", "seq", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    print("exit", exc.code)
-print("triton imported:", "triton" in sys.modules)
-"""
-
-
 def test_a_cpu_run_does_not_import_triton(sequence_factory, tmp_path):
     """Triton (~0.2 s of CPU a start) was imported with the fused kernels' modules on every run;
     it is imported where a CUDA run first launches a kernel (`fused_output_kernel`,
@@ -60,9 +45,8 @@ def test_a_cpu_run_does_not_import_triton(sequence_factory, tmp_path):
     pattern = sequence_factory(frames=range(1001, 1004), height=16, width=24)
     out = tmp_path / "out" / "den.####.exr"
 
-    done = subprocess.run([sys.executable, "-c", _TRITON_PROBE, pattern, "-o", str(out), "--device", "cpu",
-                           "--progress", "none", "--model", "fast"], capture_output=True, text=True,
-                          timeout=300)
+    done = run_noting_import("triton", "seq", pattern, "-o", out, "--device", "cpu", "--progress", "none",
+                             "--model", "fast")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-2:] == ["exit 0", "triton imported: False"], done.stdout
