@@ -93,10 +93,14 @@ def _changed(before: Mapping[str, tuple], after: Mapping[str, tuple]) -> list[st
 
 
 def _same(a: object, b: object) -> bool:
-    """Whether two attribute values (scalars, tuples of them; None for none) are equal, a NaN
-    equal to a NaN (a header attribute holding NaN is as it was)."""
+    """Whether two attribute values (scalars, tuples of them, arrays; None for none) are equal, a
+    NaN equal to a NaN (a header attribute holding NaN is as it was). OpenImageIO gives an array
+    for the types it has no other form for: OpenEXR's `idManifest` and `bytes`, a type unknown."""
     if isinstance(a, tuple) and isinstance(b, tuple):
         return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     return a == b or (a != a and b != b)
 
 
