@@ -349,9 +349,11 @@ def _openexr_layout(path: Path, count: int
     try:
         try:
             parts = OpenEXR.File(str(path), header_only=True).parts
+            _decode_channel_names(parts)
         except UnicodeDecodeError:  # a Latin-1 string from a Windows application, say
             kept = exr_bytes.non_utf8_strings(path, count)
             parts = exr_bytes.openexr_file(path, kept, header_only=True).parts
+            _decode_channel_names(parts)
     except UnicodeDecodeError:  # OpenImageIO read it; OpenImageIO will write it
         why = ("a name in its header (of an attribute or channel) is not UTF-8, which OpenEXR's "
                "Python module needs")
@@ -374,6 +376,16 @@ def _openexr_layout(path: Path, count: int
             header["tiles"] = _one_level(header["tiles"])
         headers.append(header if full and (scanline or tiled) else None)
     return "" if decodable else "it has subsampled channels or deep parts", headers, kept
+
+
+def _decode_channel_names(parts: list) -> None:
+    """Each channel name of `parts` decoded. OpenEXR's module decodes a name where it is read: one
+    that is not UTF-8 (Latin-1 from a Windows application) raises here, where the header is judged
+    (OpenImageIO then reads and writes the frame), not as the pixels are decoded, which fell back to
+    OpenImageIO with the OpenEXR header kept to write with, which cannot encode the name."""
+    for part in parts:
+        for channel in part.header.get("channels", ()):
+            channel.name.encode()
 
 
 def written_by_openimageio(path: str | Path, parts: int) -> str:

@@ -895,6 +895,26 @@ def test_a_latin1_header_string_is_written_back_by_openexr_byte_for_byte(tmp_pat
     assert storage_changes(read_exr_header(path), None, exr.written_by_openimageio(path, 2)) == []
 
 
+def test_a_latin1_channel_name_takes_openimageio_and_is_written_back_as_read(tmp_path):
+    """OpenEXR's Python module reads such a header, decoding a channel's name only where the name
+    is read: the frame was judged one OpenEXR writes, its pixels then fell back to OpenImageIO, and
+    writing it failed ('UnicodeEncodeError ... surrogates not allowed'). Written by OpenImageIO:
+    the name's bytes as read, the layer's pixels unchanged."""
+    path, out = tmp_path / "render.1001.exr", tmp_path / "out.exr"
+    layers = {**planes("RGB"), "JXrg.R": planes(["x"], seed=1)["x"]}
+    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, layers).write(str(path))
+    path.write_bytes(path.read_bytes().replace(b"JXrg", LATIN1))  # same length and sort position
+    assert exr.written_by_openimageio(path, 1).startswith("a name in its header")
+    image = read_exr(path)
+    (latin1_name,) = [name for name in image.channel_names if name not in "RGB"]
+    image.set(["R"], np.zeros((1, H, W), np.float32))
+    write_exr(out, image)
+    assert out.read_bytes().count(LATIN1 + b".R") == 1
+    written = read_exr(out)
+    np.testing.assert_array_equal(written.get([latin1_name]), image.get([latin1_name]))
+    assert (written.get(["R"]) == 0).all()
+
+
 def test_a_latin1_string_set_anew_is_written_as_set(tmp_path):
     path = tmp_path / "render.1001.exr"
     _latin1_render(path)
