@@ -61,7 +61,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                "bumpnormals", "vraynormals"),
     "depth": ("z", "depth", "zfiltered", "pz", "vrayzdepth", "zdepth"),
     "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
-               "forward", "mv", "motionback", "motionfore", "motion vectors", "motion vector",
+               "forward", "backward", "mv", "motionback", "motionfore", "motion vectors", "motion vector",
                "pixelmotion", "velocity2d", "mv2d"),
     "alpha": (),
 }

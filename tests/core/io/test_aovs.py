@@ -162,7 +162,7 @@ def test_every_depth_name_is_read_as_a_plain_channel_and_as_a_layer(name):
 @pytest.mark.parametrize("name, components", [
     ("motion", "XY"), ("motionvector", "RGB"), ("velocity", "xyz"), ("Vector", "XYZW"),
     ("forward", "rgb"), ("motion", "UV"), ("motion", "01"), ("motionBack", "RGB"),
-    ("motionFore", "RGB"),
+    ("motionFore", "RGB"), ("backward", "uv"),  # Nuke's vector layers: forward.u/v, backward.u/v
 ])
 def test_motion_takes_the_first_two_components(name, components):
     layers = resolve_layers(layer("", "RGB") + layer(name, components))
