@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import OpenImageIO as oiio
 
-from vfxdenoise.core import coverage
+from vfxdenoise.core import coverage, half_floats
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 from vfxdenoise.core.io.exr import check_decodes
@@ -95,12 +95,10 @@ class FrameFeatures:
     def opaque(self) -> bool:
         """Whether its `ALPHA_LAYER` (as read: before the exposure scales it) is full everywhere
         (1 or more, within `coverage.ALPHA_TOLERANCE`, as `coverage.settled_alpha` would settle
-        it); True without one."""
-        import torch
-
+        it); True without one. Its arrays held in host memory (NumPy), as read."""
         alpha = self.aovs.get(ALPHA_LAYER)
         return (alpha is None or not alpha.size
-                or float(torch.as_tensor(alpha[0]).amin()) >= 1.0 - coverage.ALPHA_TOLERANCE)
+                or float(half_floats.smallest(alpha[0])) >= 1.0 - coverage.ALPHA_TOLERANCE)
 
     def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""
