@@ -15,9 +15,6 @@ import numpy as np
 from vfxdenoise.core import half_floats
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
 
-# torch is imported in the functions that make tensors, not here: `info` imports this module and
-# reads headers without torch (tests/cli/test_info.py).
-
 if TYPE_CHECKING:
     from vfxdenoise.core.features import FrameFeatures
 
@@ -305,23 +302,27 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np
     smallest window round it (3x3 to FILL_REACH's) holding any, which are those of its nearest such
     ring (the rings within hold none); 0 where none does. And (H, W) bool: the pixels where none
     does. From box sums over the plane (a frame half NaN, a render cut off, costs as much as one
-    broken pixel: 4K, ~0.1 s a channel)."""
-    import torch
-    import torch.nn.functional as F
-
-    good = torch.from_numpy(~broken).to(torch.float32)[None, None]
-    values = torch.from_numpy(np.where(broken, 0.0, plane).astype(np.float32))[None, None]
+    broken pixel: 4K, ~0.1 s a channel), in float64 (NumPy: a frame's reader needs no torch)."""
+    good = (~broken).astype(np.float64)
+    values = np.where(broken, 0.0, plane).astype(np.float64)
     means, pending = np.zeros(plane.shape, np.float32), broken.copy()
     for reach in range(1, FILL_REACH + 1):
-        side = 2 * reach + 1  # window sums: means over side x side, 0 outside the plane, times its area
-        total, weight = (F.avg_pool2d(image, side, 1, reach, count_include_pad=True)[0, 0]
-                         .numpy() for image in (values, good))
-        found = pending & (weight * side * side > 0.5)
+        total, weight = _box_sums(values, reach), _box_sums(good, reach)
+        found = pending & (weight > 0.5)
         means[found] = total[found] / weight[found]
         pending &= ~found
         if not pending.any():
             break
     return means, pending
+
+
+def _box_sums(image: np.ndarray, reach: int) -> np.ndarray:
+    """(H, W): the sum of the (H, W) `image` over the (2 reach + 1)^2 window round each pixel, 0
+    outside the image: shifted copies added along the rows, then along the columns."""
+    height, width = image.shape
+    padded = np.pad(image, reach)
+    rows = sum(padded[k:k + height] for k in range(2 * reach + 1))
+    return sum(rows[:, k:k + width] for k in range(2 * reach + 1))
 
 
 def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -330,28 +331,55 @@ def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:
     scale down, each hole's value interpolated (bilinearly) from the scale above, so that a hole
     takes what rings it, smoothly, however wide; its good values as they are. 0 throughout where no
     value is good. Linear in the plane's pixels, and run only on those round holes wider than a
-    7x7 (`_fill_from_around`)."""
-    import torch
-    import torch.nn.functional as F
-
-    weight = torch.from_numpy(~holes).to(torch.float32)[None, None]
-    total = torch.from_numpy(np.where(holes, 0.0, plane).astype(np.float32))[None, None]
+    7x7 (`_fill_from_around`). In float64 (NumPy)."""
+    weight = (~holes).astype(np.float64)
+    total = np.where(holes, 0.0, plane).astype(np.float64)
     scales = [(total, weight)]
-    while not bool((weight > 0).all()) and max(weight.shape[-2:]) > 1:
-        total, weight = (F.avg_pool2d(image, 2, ceil_mode=True, count_include_pad=False)
-                         for image in (total, weight))
+    while not (weight > 0).all() and max(weight.shape) > 1:
+        total, weight = _halved(total), _halved(weight)
         scales.append((total, weight))
-    if not bool((weight > 0).any()):
+    if not (weight > 0).any():
         return np.zeros(plane.shape, np.float32)
     filled = None
     for total, weight in reversed(scales):  # pulled down: a scale's holes from the one above
-        own = total / weight.clamp(min=1e-30)
+        own = total / np.maximum(weight, 1e-30)
         if filled is not None:
-            height, width = own.shape[-2:]
-            coarse = F.interpolate(filled, scale_factor=2.0, mode="bilinear", align_corners=False)
-            own = torch.where(weight > 0, own, coarse[..., :height, :width])
+            height, width = own.shape
+            own = np.where(weight > 0, own, _doubled(filled)[:height, :width])
         filled = own
-    return filled[0, 0].numpy()
+    return filled.astype(np.float32)
+
+
+def _halved(image: np.ndarray) -> np.ndarray:
+    """The (H, W) `image`'s means over 2x2 blocks, a last row or column of blocks short of the
+    image's edge the mean of what it holds (as `avg_pool2d` with `ceil_mode`): (ceil(H / 2),
+    ceil(W / 2))."""
+    height, width = image.shape
+    padded = np.pad(image, ((0, height % 2), (0, width % 2)))
+    sums = padded[0::2, 0::2] + padded[1::2, 0::2] + padded[0::2, 1::2] + padded[1::2, 1::2]
+    return sums / (_held(height)[:, None] * _held(width)[None, :])
+
+
+def _held(extent: int) -> np.ndarray:
+    """How many of each pair of pixels along an `extent` lie within it (2, and 1 for a last one alone)."""
+    held = np.full((extent + 1) // 2, 2.0)
+    held[-1] = 2.0 - extent % 2
+    return held
+
+
+def _doubled(image: np.ndarray) -> np.ndarray:
+    """The (H, W) `image` bilinearly at twice its size (2H, 2W), pixel centres aligned as
+    `torch.nn.functional.interpolate(scale_factor=2, align_corners=False)` aligns them: each new
+    pixel 3/4 of the nearer old one and 1/4 of the next, the edges' their own."""
+    for axis in (0, 1):
+        image = np.moveaxis(image, axis, 0)
+        before = np.concatenate([image[:1], image[:-1]])
+        after = np.concatenate([image[1:], image[-1:]])
+        doubled = np.empty((2 * len(image), *image.shape[1:]), image.dtype)
+        doubled[0::2] = 0.25 * before + 0.75 * image
+        doubled[1::2] = 0.75 * image + 0.25 * after
+        image = np.moveaxis(doubled, 0, axis)
+    return image
 
 
 def _motion_reach(motion: np.ndarray) -> float:

@@ -11,7 +11,16 @@ from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
-from vfxdenoise.core.sanitize import FILL_REACH, MAX_RADIANCE, OUT_OF_RANGE_FATES, SanitizeReport, sanitize
+from vfxdenoise.core.sanitize import (
+    FILL_REACH,
+    MAX_RADIANCE,
+    OUT_OF_RANGE_FATES,
+    SanitizeReport,
+    _box_sums,
+    _doubled,
+    _halved,
+    sanitize,
+)
 
 
 def test_aov_layers_are_sanitised_as_the_beauty_is():
@@ -370,3 +379,25 @@ def test_a_views_counts_keep_which_feature_and_layer_they_are_of():
     assert run.describe_frame() == "replaced non-finite values: 1 left aov diffuse key"
     assert run.describe() == (f"1 left albedo, 1 left aov diffuse key (of which guides out of range, in 1 "
                               f"frame(s): 1 left albedo; {OUT_OF_RANGE_FATES['albedo']})")
+
+
+@pytest.mark.parametrize(("height", "width"), [(9, 13), (1, 6), (12, 1)])
+def test_the_fills_box_sums_and_doubling_are_pytorchs_pooling_and_interpolation(height, width):
+    """What the broken values are filled from, in NumPy: window sums as `avg_pool2d` (zeros round
+    the plane) times the window's area, a scale halved as `avg_pool2d` with `ceil_mode` halves it
+    (a last block short of the edge the mean of what it holds: as sums, push-pull's fills moved by
+    up to 8% near an odd edge), and doubled as `interpolate` (bilinear, pixel centres not at the
+    corners) doubles it."""
+    import torch
+    import torch.nn.functional as F
+
+    plane = np.random.default_rng(height * width).random((height, width))
+    tensor = torch.from_numpy(plane)[None, None]
+    for reach in range(1, FILL_REACH + 1):
+        side = 2 * reach + 1
+        pooled = F.avg_pool2d(tensor, side, 1, reach, count_include_pad=True)[0, 0].numpy() * side * side
+        np.testing.assert_allclose(_box_sums(plane, reach), pooled, rtol=1e-12, atol=1e-12)
+    halved = F.avg_pool2d(tensor, 2, ceil_mode=True, count_include_pad=False)[0, 0].numpy()
+    np.testing.assert_allclose(_halved(plane), halved, rtol=1e-12, atol=1e-12)
+    doubled = F.interpolate(tensor, scale_factor=2.0, mode="bilinear", align_corners=False)[0, 0].numpy()
+    np.testing.assert_allclose(_doubled(plane), doubled, rtol=1e-12, atol=1e-12)
