@@ -32,20 +32,15 @@ import logging
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from vfxdenoise.core.engine_config import MOTION_AUTO, MOTION_CHOICES
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.host_warp import warp_at_stride
 from vfxdenoise.core.io.sequence import spread_frames
-
-# torch is imported in the functions that make tensors, not here: `info` imports this module and
-# reads headers without torch (tests/cli/test_info.py).
-
-if TYPE_CHECKING:
-    import torch
 
 log = logging.getLogger(__name__)
 
@@ -191,24 +186,52 @@ def detection_pairs(frames: Sequence[int], count: int = PAIRS_TRIED) -> list[tup
     return pairs
 
 
-def _guides(features: FrameFeatures, stride: int = 1) -> torch.Tensor:
-    """(1, C, H, W) float32 features that barely depend on the sample count: albedo and normal
-    where the render has them, else the log of the beauty over its mean (a dark shot's log beauty
-    was nearly flat, its mismatches all under EVIDENCE); each pixel the mean of the 3x3 around it,
-    at every stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a
-    few-sample render's guides hides which reading aligns the frames (BENCHMARKS.md)."""
-    import torch
-    import torch.nn.functional as F
+def _guides(features: FrameFeatures, stride: int = 1) -> np.ndarray:
+    """(H, W, C) float32 features that barely depend on the sample count, a pixel's channels side
+    by side (`host_warp` gathers them so): albedo and normal where the render has them, else the
+    log of the beauty over its mean (a dark shot's log beauty was nearly flat, its mismatches all
+    under EVIDENCE); each pixel the mean of the 3x3 around it (those in the frame), at every
+    stride-th pixel of every stride-th row. Compared pixel by pixel, the noise of a few-sample
+    render's guides hides which reading aligns the frames (BENCHMARKS.md)."""
+    planes = [p for p in (features.albedo, features.normal) if p is not None]
+    if not planes:  # as bright on average as the training renders whatever the exposure, as EVIDENCE assumes
+        beauty = np.asarray(features.beauty, dtype=np.float32)
+        planes = [np.log1p(beauty / np.float32(max(float(beauty.mean(dtype=np.float64)), 1e-12)))]
+    return _box_means(planes, stride)
 
-    parts = [p for p in (features.albedo, features.normal) if p is not None]
-    if parts:
-        guides = torch.cat([torch.as_tensor(p, dtype=torch.float32) for p in parts])[None]
-    else:  # as bright on average as the training renders whatever the exposure, as EVIDENCE assumes
-        beauty = torch.as_tensor(features.beauty, dtype=torch.float32)
-        guides = torch.log1p(beauty / beauty.mean().clamp(min=1e-12))[None]
-    # Pooled only at the pixels kept: the same means as pooling every pixel and keeping every
-    # stride-th (`test_guides_pooled_at_the_kept_pixels_alone_are_the_same`), in 1/stride^2 the work.
-    return F.avg_pool2d(guides, 3, stride=stride, padding=1, count_include_pad=False)
+
+def _box_means(planes: Sequence[np.ndarray], stride: int) -> np.ndarray:
+    """The (C, H, W) `planes`' channels, one after the other, as (H', W', C) float32: the mean of
+    each pixel's 3x3 within the frame, at every stride-th pixel of every stride-th row. Summed
+    over rows, then over columns, only at the rows and columns kept: each mean the same, to the
+    bit, whatever the stride (`test_guides_pooled_at_the_kept_pixels_alone_are_the_same`), in
+    1/stride^2 the work."""
+    height, width = planes[0].shape[-2:]
+    padded = np.zeros((height + 2, width + 2, sum(len(p) for p in planes)), np.float32)
+    first = 0
+    for plane in planes:
+        padded[1:-1, 1:-1, first:first + len(plane)] = np.moveaxis(plane, 0, -1)
+        first += len(plane)
+    rows, columns = len(range(0, height, stride)), len(range(0, width, stride))
+    across = _three_summed(padded, 0, rows, stride)
+    del padded  # two frame-sized copies at most, as PyTorch pooling a copy held (4K: 200 MB each)
+    counts = _in_frame(height, rows, stride)[:, None, None] * _in_frame(width, columns, stride)[:, None]
+    return _three_summed(across, 1, columns, stride) / counts
+
+
+def _three_summed(image: np.ndarray, axis: int, kept: int, stride: int) -> np.ndarray:
+    """The first `kept` of every stride-th index along `axis` of `image`, each summed with the
+    next two, in order."""
+    def shifted(shift: int) -> np.ndarray:
+        return image[(slice(None),) * axis + (slice(shift, shift + stride * (kept - 1) + 1, stride),)]
+
+    return shifted(0) + shifted(1) + shifted(2)
+
+
+def _in_frame(extent: int, kept: int, stride: int) -> np.ndarray:
+    """How many of the 3 pixels round each kept one (every stride-th of `extent`) lie in the frame."""
+    centres = np.arange(kept) * stride
+    return (3 - (centres == 0) - (centres == extent - 1)).astype(np.float32)
 
 
 def _guide_kinds(features: FrameFeatures) -> tuple[bool, bool]:
@@ -244,28 +267,26 @@ def _matcher(earlier: FrameFeatures, later: FrameFeatures) -> Mismatches:
     sideways pan would drown a slow vertical drift.
     Measured at every stride-th pixel of every stride-th row, each matched at full resolution:
     as many pixels as a 256-pixel-high frame has, whatever the resolution. The guides are built
-    once per pair, whatever the readings asked of it, and compared in place once (no warp)."""
-    import torch
-
-    from vfxdenoise.core.warp import warp
-
+    once per pair, whatever the readings asked of it, and compared in place once (no warp). In
+    NumPy: `info` makes these checks as seq does, without loading PyTorch."""
     source = _guides(earlier)
-    stride = max(1, min(source.shape[-2:]) // SAMPLED_ROWS)
+    stride = max(1, min(source.shape[:2]) // SAMPLED_ROWS)
     target = _guides(later, stride)
-    in_place = (source[..., ::stride, ::stride] - target).abs().mean(dim=1)[0]
-    motion = torch.as_tensor(later.motion, dtype=torch.float32)[None, :, ::stride, ::stride]
-    along = (motion[0].abs() >= MOVING) & (target[0].abs().sum(dim=0) > 0)
-    moving = torch.stack([along[0] | along[1], along[0], along[1]])
+    in_place = np.abs(source[::stride, ::stride] - target).mean(axis=-1)
+    motion = np.asarray(later.motion, dtype=np.float32)[:, ::stride, ::stride]
+    along = (np.abs(motion) >= MOVING) & (np.abs(target).sum(axis=-1) > 0)
+    moving = np.stack([along[0] | along[1], along[0], along[1]])
 
-    def mean(difference: torch.Tensor, mask: torch.Tensor) -> float:
-        return float(difference[mask].mean()) if mask.sum() >= MIN_PIXELS else float("nan")
+    def mean(difference: np.ndarray, mask: np.ndarray) -> float:
+        return float(difference[mask].mean(dtype=np.float64)) if mask.sum() >= MIN_PIXELS else float("nan")
 
     def mismatches(readings: dict[Hashable, tuple[float, float]]) -> dict[Hashable, Mismatch]:
         errors = {}
         for key, factors in readings.items():
-            warped, inside = warp(source, motion * torch.tensor(factors).view(1, 2, 1, 1), stride)
-            difference = (warped - target).abs().mean(dim=1)[0]
-            counted = moving & inside[0].bool()
+            warped, inside = warp_at_stride(source, motion * np.asarray(factors, np.float32).reshape(2, 1, 1),
+                                            stride)
+            difference = np.abs(warped - target).mean(axis=-1)
+            counted = moving & inside
             errors[key] = Mismatch(*(mean(difference, mask) for mask in counted),
                                    still=mean(in_place, counted[0]))
         return errors
@@ -544,10 +565,10 @@ def _in_place(earlier: FrameFeatures, later: FrameFeatures) -> float:
     pixels as `_matcher` measures; 0 where fewer than MIN_PIXELS do."""
     stride = max(1, min(later.height, later.width) // SAMPLED_ROWS)
     source, target = _guides(earlier, stride), _guides(later, stride)
-    shown = target[0].abs().sum(dim=0) > 0
+    shown = np.abs(target).sum(axis=-1) > 0
     if shown.sum() < MIN_PIXELS:
         return 0.0
-    return float((source - target).abs().mean(dim=1)[0][shown].mean())
+    return float(np.abs(source - target).mean(axis=-1)[shown].mean(dtype=np.float64))
 
 
 def misalignment(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]],
