@@ -10,11 +10,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from vfxdenoise.core import neighbours
-from vfxdenoise.core.denoised_frame import NonFiniteWritten, written_as_rendered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -24,9 +22,13 @@ from vfxdenoise.core.io.aovs import NETWORK_FEATURES, AovName, LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import resolve_views
+from vfxdenoise.core.kept_as_rendered import NonFiniteWritten, written_as_rendered
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.run_warnings import carried, warn
 from vfxdenoise.core.sanitize import SanitizeReport
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +97,14 @@ class FrameSource:
     (--alpha denoise), each view's alpha is read as its last layer (`features.ALPHA_LAYER`).
     The NaN and Inf that the frames handed out to be written (`image`) carry into their outputs
     as rendered (`keep_noisy`: --keep-noisy's copy of the beauty too) are counted, on the reader
-    threads, and said once as the reader closes (`denoised_frame.NonFiniteWritten`).
+    threads, and said once as the reader closes (`kept_as_rendered.NonFiniteWritten`). Without a
+    `device` the features stay NumPy arrays in host memory (as on the CPU), and the reader needs
+    no torch: the shot's checks (`shot_settings`) read frames so, for `vfxdenoise info` too.
     """
 
     def __init__(self, pattern: FramePattern, layers_override: dict[str, str],
-                 aovs: tuple[str | AovName, ...], threads: int, keep_images: set[int], device: torch.device,
+                 aovs: tuple[str | AovName, ...], threads: int, keep_images: set[int],
+                 device: torch.device | None = None,
                  motion: MotionVectors | None = None, quiet: bool = False,
                  views: tuple[str, ...] = (), exposure: Exposure | None = None,
                  decode: Decode | None = None, alpha: bool = False, keep_noisy: bool = False):
@@ -148,7 +153,8 @@ class FrameSource:
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(hold_out_lamps(found))
-            if self.device.type != "cpu":  # upload here, so the engine's thread never waits for it
+            # upload here, so the engine's thread never waits for it
+            if self.device is not None and self.device.type != "cpu":
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
         counted = self._non_finite(image, layers) if kept is not None else None

@@ -439,16 +439,14 @@ def _probe(pattern: FramePattern, config: EngineConfig, threads: int,
            probed: ProbedImages | None = None) -> FrameSource:
     """A reader of the shot's frames to decide from: their features on the CPU, no layers beside
     the beauty, no warnings (the run reads these frames again and reports them), their EXRs kept
-    only for the run to take where `probed` holds them (`ProbedImages`)."""
-    # here, where frames are decoded: the reader brings torch and the engine's modules, which
+    only for the run to take where `probed` holds them (`ProbedImages`). Its features held as
+    NumPy arrays (no device), judged in NumPy (`motion_vectors`): no torch, for `info` too."""
+    # here, where frames are decoded: the reader brings the lamp rules' SciPy (`exposure`), which
     # `info`, reading headers alone where it can, goes without
-    import torch
-
     from vfxdenoise.core.frame_source import FrameSource
 
-    return FrameSource(pattern, config.layers, (), threads=threads, keep_images=set(),
-                       device=torch.device("cpu"), quiet=True, views=config.views,
-                       decode=probed.read if probed is not None else None)
+    return FrameSource(pattern, config.layers, (), threads=threads, keep_images=set(), quiet=True,
+                       views=config.views, decode=probed.read if probed is not None else None)
 
 
 def _first_window(pattern: FramePattern, on_disk: list[int], config: EngineConfig,

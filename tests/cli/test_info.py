@@ -840,8 +840,7 @@ def test_info_names_a_layer_that_could_be_the_motion_as_seq_warns_not_moving_fra
 def test_info_reading_headers_alone_does_not_import_torch(sequence_factory, tmp_path, frames_from, options):
     """`info` imported torch (~1.4 s of CPU a start, most of its time) though it reads only headers
     where the motion vectors' writer is known or `--motion none` is given: farm jobs and pipeline
-    scripts run it per shot. Torch comes in where a frame's pixels are decoded (finding the
-    vectors' reading: `shot_settings._probe`)."""
+    scripts run it per shot. Where it decodes frames, it imports none either (next test)."""
     pattern = sequence_factory(frames=range(1001, 1004))
     if frames_from == "make-dataset":  # as the bundled sample: its vectors' convention is known
         for frame in range(1001, 1004):
@@ -855,3 +854,63 @@ def test_info_reading_headers_alone_does_not_import_torch(sequence_factory, tmp_
     assert done.returncode == 0, done.stderr
     assert "frames:     3 (1001-1003)" in done.stdout.splitlines()
     assert done.stdout.splitlines()[-2:] == ["exit 0", "torch imported: False"], done.stdout
+
+
+def _partly_covered(pattern: str, frame: int) -> None:
+    """Make the alpha of `frame` of `pattern` 0.5 over a corner: seq denoises it there, and
+    keeps the alpha of the frames 1 everywhere (opaque) as rendered."""
+    path = parse_pattern(pattern).path(frame)
+    image = read_exr(path)
+    alpha = image.get(["A"])
+    alpha[0, :8, :8] = 0.5
+    image.set(["A"], alpha)
+    write_exr(path, image)
+
+
+@pytest.mark.parametrize("case", ["vectors of another renderer", "--alpha denoise", "moving, no vectors"])
+def test_info_judging_frames_pixels_does_not_import_torch(sequence_factory, tmp_path, case):
+    """Where info decodes frames, it judged them through PyTorch (1.4 s and 300 MB of a start):
+    the motion vectors' reading of a render make-dataset did not write (from pairs of frames),
+    which frames' alpha `--alpha denoise` keeps (opaque ones), and frames without a motion layer
+    that move (`shot_settings.unseen_motion`). They are judged in NumPy, by the functions seq
+    judges them by."""
+    pattern = sequence_factory(frames=range(1, 6), height=40, width=40, motion=2.0, convention="next")
+    options: tuple[str, ...] = ()
+    if case == "--alpha denoise":
+        _partly_covered(pattern, 2)
+        options = ("--alpha", "denoise", "--motion", "none")
+    if case == "moving, no vectors":
+        for frame in range(1, 6):
+            without_layer(pattern, frame, "motion")
+
+    done = run_noting_import("torch", "info", pattern, *options, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == ["exit 0", "torch imported: False"], done.stdout
+    said = {"vectors of another renderer": "motion vectors: next (X found from frames 2-3",
+            "--alpha denoise": "  alpha    A  (denoised in frame(s) 2, kept in 1,3-5 (opaque))",
+            "moving, no vectors": "note: no motion layer, yet frames 2-3 move"}[case]
+    assert any(line.startswith(said) for line in lines), done.stdout
+
+
+def test_info_tells_the_motion_vectors_reading_and_the_alpha_kept_as_seq_finds_them(sequence_factory,
+                                                                                     tmp_path):
+    """What info says seq does with the frames, found from their pixels, is what seq does: the
+    motion vectors read as seq reads them (its summary) and the frames whose alpha seq denoises
+    (its outputs' `vfxdenoise/alpha`) and keeps as rendered, opaque."""
+    pattern = sequence_factory(frames=range(1, 5), height=40, width=40, motion=2.0, convention="next")
+    _partly_covered(pattern, 3)
+
+    shown = json.loads(run_in_process("info", pattern, "--alpha", "denoise", "--json", cwd=tmp_path).stdout)
+    ran = run_in_process("seq", pattern, "--alpha", "denoise", "--progress", "json", cwd=tmp_path)
+
+    assert ran.returncode == 0, ran.stderr
+    done = json.loads(ran.stdout.splitlines()[-1])
+    assert shown["motion_vectors"]["description"] == done["motion_vectors"]
+    assert done["motion_vectors"].startswith("next (X found from frames")
+    outputs = parse_pattern(pattern.replace("render.####", "render_denoised.####"))
+    denoised = [frame for frame in range(1, 5)
+                if read_exr(outputs.path(frame)).parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"]
+    [features] = shown["features"]
+    assert denoised == [3] and features["alpha_opaque_frames"] == [1, 2, 4]
