@@ -175,7 +175,7 @@ def still_pixel_table(sequences: list[RenderSequence], outputs: Outputs, min_sta
           "| floor / OIDN |")
     print("|---|---|---|---|---|---|---|---|")
     for seq in sequences:
-        for level in sorted(seq.noisy):
+        for level in sorted(seq.noisy, key=_spp):
             frames = seq.noisy[level]
             if any(f.motion is None or f.depth is None for f in frames):
                 continue

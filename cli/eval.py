@@ -36,7 +36,7 @@ from vfxdenoise.core.evaluation.scoring import (
     model_denoiser,
     noisy_denoiser,
 )
-from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE
+from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, by_samples
 from vfxdenoise.core.io.preview import (
     ERROR_GAIN,
     Column,
@@ -87,7 +87,7 @@ def _means(rows: list[dict]) -> list[dict]:
     """One "**mean**" row per noisy level and method: the mean of each metric its rows hold, over
     the rows that have it (`mean_scores`: a single-frame sequence has no temporal score)."""
     out = []
-    for level in sorted({r["level"] for r in rows}):
+    for level in by_samples({r["level"] for r in rows}):
         for method in dict.fromkeys(r["method"] for r in rows):
             subset = [r for r in rows if r["level"] == level and r["method"] == method]
             mean = mean_scores(subset, [m for m in SCORES if m in subset[0]])
@@ -159,7 +159,7 @@ def _tables(rows: list[dict], with_flip: bool, by_level: bool) -> str:
     if not by_level:
         return _table(rows + _means(rows), with_flip)
     tables = []
-    for level in sorted({r["level"] for r in rows}):
+    for level in by_samples({r["level"] for r in rows}):
         at_level = [r for r in rows if r["level"] == level]
         tables.append(f"### {level}\n\n{_table(at_level + _means(at_level), with_flip)}")
     return "\n\n".join(tables)

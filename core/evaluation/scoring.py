@@ -20,7 +20,7 @@ from vfxdenoise.core.errors import DatasetError
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.exposure import frame_light, hold_out_lamps, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.io.dataset_layout import REFERENCE
+from vfxdenoise.core.io.dataset_layout import REFERENCE, by_samples
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.sanitize import MAX_RADIANCE
@@ -238,7 +238,7 @@ def evaluate_sequences(methods: Mapping[str, SequenceDenoiser],
         sequences = check_scorable(sequences, what)
     rows = []
     for seq in sequences:
-        for level in sorted(seq.noisy):
+        for level in by_samples(seq.noisy):
             outputs = {name: denoise(seq, level) for name, denoise in methods.items()}
             for name, frames in outputs.items():
                 rows.append({"sequence": seq.name, "level": level, "method": name,

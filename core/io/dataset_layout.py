@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from vfxdenoise.core.errors import DatasetError
@@ -45,12 +47,20 @@ LAYOUT = (f"<dataset>/<seq>/sppN/{FRAME_PATTERN} (noisy, N samples per pixel), "
 
 
 def noisy_levels(folder: Path) -> list[str]:
-    """The noisy level folders (sppN/) of one sequence folder, fewest samples first: spp4 before
-    spp16, which a sort by name puts first. A second noisy render (sppNb/) is no level: it goes
-    with its level (`SECOND_NOISY_SUFFIX`)."""
-    counts = {p.name: int(match[1]) for p in Path(folder).iterdir()
-              if p.is_dir() and (match := _NOISY_LEVEL.fullmatch(p.name))}
-    return sorted(counts, key=lambda name: (counts[name], name))
+    """The noisy level folders (sppN/) of one sequence folder, fewest samples first
+    (`by_samples`). A second noisy render (sppNb/) is no level: it goes with its level
+    (`SECOND_NOISY_SUFFIX`)."""
+    return by_samples(p.name for p in Path(folder).iterdir()
+                      if p.is_dir() and _NOISY_LEVEL.fullmatch(p.name))
+
+
+def by_samples(levels: Iterable[str]) -> list[str]:
+    """Noisy level names (sppN) fewest samples first: spp4 before spp16, which a sort by name
+    puts after; any other name after them, by name."""
+    def key(name: str) -> tuple[float, str]:
+        match = _NOISY_LEVEL.fullmatch(name)
+        return (int(match[1]) if match else math.inf), name
+    return sorted(levels, key=key)
 
 
 def frame_name(frame: int) -> str:

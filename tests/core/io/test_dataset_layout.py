@@ -17,6 +17,7 @@ from vfxdenoise.core.io.dataset_layout import (
     MANIFEST,
     SCENE_SEED_ATTRIBUTE,
     STYLE_ATTRIBUTE,
+    by_samples,
     frame_name,
     noisy_levels,
     read_manifest,
@@ -84,6 +85,11 @@ def test_the_scene_a_sequence_renders_is_read_from_its_first_noisy_frame(tmp_pat
     assert rendered_scene(tmp_path / "other") is None  # no scene seed: not make-dataset's
     (tmp_path / "empty" / "spp4").mkdir(parents=True)
     assert rendered_scene(tmp_path / "empty") is None and rendered_scene(tmp_path) is None
+
+
+def test_levels_are_put_fewest_samples_first_and_other_names_after():
+    assert by_samples(["spp64", "spp16", "spp4", "spp128"]) == ["spp4", "spp16", "spp64", "spp128"]
+    assert by_samples({"spp16", "other", "spp4"}) == ["spp4", "spp16", "other"]
 
 
 def test_sequence_folders_hold_spp_levels_and_leave_out_those_marked_incomplete(tmp_path, caplog):
