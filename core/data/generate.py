@@ -19,7 +19,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -499,7 +499,8 @@ def _write_failure(plan: SequencePlan, what: str, exc: OSError) -> DatasetError:
 def _worker_init(variant: str | None, threads: int) -> None:
     """Set up a render worker. A terminal's Ctrl-C reaches the whole process group: the workers
     ignore it and are ended by the dataset command (`_stop_workers`), rather than each idle one
-    printing its KeyboardInterrupt's traceback above the command's one line."""
+    printing its KeyboardInterrupt's traceback above the command's one line. Until this runs,
+    the worker holds SIGINT blocked (`_ctrl_c_held_from_new_workers`); ignoring it drops one held."""
     from vfxdenoise.core.data.render import init_mitsuba
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -650,8 +651,9 @@ def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetCon
     others = set(multiprocessing.active_children())
     with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
         try:
-            pending: dict[Future, SequencePlan] = {
-                pool.submit(render_sequence, root, plan, config): plan for plan in todo}
+            with _ctrl_c_held_from_new_workers():  # the pool starts its workers in `submit`
+                pending: dict[Future, SequencePlan] = {
+                    pool.submit(render_sequence, root, plan, config): plan for plan in todo}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -670,6 +672,27 @@ def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetCon
             _stop_workers(pool, others)
             raise
     return failures
+
+
+@contextlib.contextmanager
+def _ctrl_c_held_from_new_workers() -> Iterator[None]:
+    """SIGINT blocked in this thread while it starts render workers. A spawned process inherits
+    the mask through exec, so a Ctrl-C in a worker's first moment (its start-up, before
+    `_worker_init` ignores SIGINT, which drops the pending one) waits, where it raised
+    KeyboardInterrupt there and printed the traceback `_worker_init` is there to spare. Blocked
+    rather than ignored (SIG_IGN would also pass to the workers): a Ctrl-C meant for this process
+    meanwhile is held, not lost, and raises once the mask is restored (or at once, in a thread of
+    this process that does not block it). A spawn context's pool starts a worker at each `submit`
+    that finds none idle, up to its size, and never after but to replace one that exits (which
+    ours do not); the pool's manager thread, started in the first `submit`, inherits the mask."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, nor exec to pass one
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _stop_workers(pool: ProcessPoolExecutor, others: set) -> None:

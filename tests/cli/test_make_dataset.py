@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from cli_process import VFXDENOISE
@@ -198,3 +200,60 @@ def test_a_cancel_of_parallel_renders_ends_them_quietly_and_at_once(tmp_path, to
                                        "the same command again to render the rest"), stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert all(path.is_file() for path in noisy)
+
+
+def _render_workers(parent: int) -> list[int]:
+    """The render workers `parent` has spawned so far (its children running multiprocessing's
+    spawn_main, not its resource tracker), from /proc."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):  # a process gone meanwhile
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent and \
+                    b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                workers.append(int(stat.parent.name))
+    return workers
+
+
+def _sigint_held(pid: int) -> bool | None:
+    """Whether process `pid`'s main thread has SIGINT blocked or ignored; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    masks = dict(line.split(":", 1) for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn")))
+    return bool((int(masks["SigBlk"], 16) | int(masks["SigIgn"], 16)) & (1 << (signal.SIGINT - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the workers in /proc")
+def test_a_ctrl_c_as_the_render_workers_start_ends_the_run_quietly(tmp_path):
+    """A Ctrl-C in a render worker's first moment, its start-up before `_worker_init` ignores
+    SIGINT, raised KeyboardInterrupt there and printed its traceback above the run's one line. The
+    workers start with SIGINT held (blocked) until they ignore it: read in /proc from the moment
+    each is seen until the run ends, a terminal's Ctrl-C sent to the process group at once."""
+    run = subprocess.Popen([str(VFXDENOISE), "make-dataset", str(tmp_path / "data"), "--jobs", "2",
+                            "--sequences", "2", "--frames", "1", "--size", "64x64", "--spp", "4"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    held: dict[int, list[bool | None]] = {}
+    deadline = time.monotonic() + 60
+    try:
+        while len(held) < 2 and run.poll() is None and time.monotonic() < deadline:
+            for worker in _render_workers(run.pid):
+                held.setdefault(worker, []).append(_sigint_held(worker))
+            time.sleep(0.005)
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGINT)
+        while run.poll() is None and time.monotonic() < deadline:
+            for worker, readings in held.items():
+                readings.append(_sigint_held(worker))
+            time.sleep(0.005)
+        _, stderr = run.communicate(timeout=5)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
+    assert len(held) == 2, stderr
+    assert all(reading is not False for readings in held.values() for reading in readings), held
+    assert run.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == ("error: cancelled by Ctrl-C: the frames rendered so far are kept: run "
+                                       "the same command again to render the rest"), stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
