@@ -1,7 +1,10 @@
 """Procedural images made in numpy: surface textures (checker, value noise, stripes) and a sky envmap.
 
 Everything is a pure function of its (hashable) description, so a texture is identical in the beauty
-render and in the albedo render of the same frame, and cached once per process.
+render and in the albedo render of the same frame, and cached once per process. Each call returns
+a copy of the cached image, the caller's own: one changed in place would otherwise have changed
+every later render's texture (and mi.Bitmap takes only a writable array, so a read-only cache would
+need the same copy at the caller).
 """
 
 from __future__ import annotations
@@ -74,9 +77,13 @@ def _mask(texture: Texture, size: int) -> np.ndarray:
     raise ValueError(f"unknown texture kind {texture.kind!r}; use checker, noise or stripes")
 
 
-@functools.lru_cache(maxsize=64)
 def texture_image(texture: Texture, size: int = 256) -> np.ndarray:
-    """(size, size, 3) float32 linear reflectance in [0, 1]."""
+    """(size, size, 3) float32 linear reflectance in [0, 1]; the caller's own copy of the cached one."""
+    return _texture_image(texture, size).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _texture_image(texture: Texture, size: int) -> np.ndarray:
     mask = _mask(texture, size)[..., None]
     a, b = np.asarray(texture.color_a), np.asarray(texture.color_b)
     return np.clip(a * (1 - mask) + b * mask, 0, 1).astype(np.float32)
@@ -90,9 +97,14 @@ def envmap_directions(height: int, width: int) -> np.ndarray:
     return np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], -1)
 
 
-@functools.lru_cache(maxsize=16)
 def sky_image(sky: Sky, height: int = 128) -> np.ndarray:
-    """(height, 2*height, 3) float32 HDR radiance of the sky in Mitsuba's envmap layout."""
+    """(height, 2*height, 3) float32 HDR radiance of the sky in Mitsuba's envmap layout; the caller's
+    own copy of the cached one."""
+    return _sky_image(sky, height).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _sky_image(sky: Sky, height: int) -> np.ndarray:
     d = envmap_directions(height, 2 * height)
     up = d[..., 1:2]
     t = np.clip(up, 0, 1) ** 0.5

@@ -96,6 +96,17 @@ def test_textures_and_sky_are_finite_and_in_range():
     assert sky[-1].max() < 1  # the ground is dim
 
 
+def test_a_texture_or_sky_changed_by_its_caller_leaves_later_ones_as_made():
+    """The images are cached per process: one a caller changed in place was every later render's."""
+    texture = Texture("noise", (0.1, 0.2, 0.3), (0.8, 0.7, 0.6), seed=5)
+    sky = Sky((0.3, 0.5, 0.9), (0.9, 0.9, 0.8), (0.2, 0.2, 0.2), (0, 1, 0), 500.0, seed=5)
+    for make, description in ((texture_image, texture), (sky_image, sky)):
+        first = make(description)
+        made = first.copy()
+        first[:] = 0.0
+        np.testing.assert_array_equal(make(description), made)
+
+
 @pytest.mark.parametrize("build", [torus, rod])
 def test_meshes_are_closed_and_outward(build):
     vertices, normals, _, faces = build()
