@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +26,42 @@ def fresh_random_numbers():
     """Each test starts from PyTorch's global random numbers as a new process has them, and what it
     seeds or draws is put back after it: a test, a session fixture (`tiny_weights` seeds 0) or a
     command run in the test process (`train` seeds its own) decided what later tests on that
-    worker drew, and a network built unseeded as 'other weights' equalled the tiny weights."""
+    worker drew, and a network built unseeded as 'other weights' equalled the tiny weights. CUDA's
+    likewise (`_fresh_cuda_random_numbers`)."""
     import torch
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _fresh_cuda_random_numbers(torch):
         torch.set_rng_state(torch.Generator().get_state())
         yield
+
+
+@contextlib.contextmanager
+def _fresh_cuda_random_numbers(torch) -> Iterator[None]:
+    """Each GPU's random numbers as a new process has them for the test, and put back after it,
+    without starting CUDA (which every test would then pay for, a CPU-only machine could not,
+    and which a test forking a process after it would trip on): where the process has not
+    started it, a test that does draws from the generators CUDA's start makes, as a new process
+    does, and those it leaves are made new again for the next test."""
+    if not torch.cuda.is_initialized():
+        try:
+            yield
+        finally:
+            if torch.cuda.is_initialized():  # started by the test
+                _renew_cuda_generators(torch)
+        return
+    saved = [torch.cuda.get_rng_state(device) for device in range(torch.cuda.device_count())]
+    _renew_cuda_generators(torch)
+    try:
+        yield
+    finally:
+        for device, state in enumerate(saved):
+            torch.cuda.set_rng_state(state, device)
+
+
+def _renew_cuda_generators(torch) -> None:
+    """Each GPU's default generator set to a new one's state (the seed CUDA's start gives it)."""
+    for device in range(torch.cuda.device_count()):
+        torch.cuda.set_rng_state(torch.Generator(device=f"cuda:{device}").get_state(), device)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The promises of the suite's shared fixtures (conftest.py) to each test: a test's outcome does
 not hang on the tests that ran before it on the same worker."""
 
+import pytest
 import torch
 
 
@@ -19,3 +20,19 @@ def test_a_test_draws_pytorchs_random_numbers_as_a_new_process_does():
 def test_the_session_weights_leave_the_random_numbers_to_the_test(tiny_weights):
     """`tiny_weights`, made for the first test asking for it, seeds 0 to build them."""
     assert _as_in_a_new_process()
+
+
+def _cuda_as_in_a_new_process() -> bool:
+    """Whether the GPU's random numbers are where a new process starts them."""
+    fresh = torch.Generator(device="cuda")
+    return torch.equal(torch.rand(16, device="cuda"), torch.rand(16, device="cuda", generator=fresh))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA's random numbers: needs a CUDA GPU")
+@pytest.mark.parametrize("turn", ["one", "the other"])
+def test_a_test_draws_cudas_random_numbers_as_a_new_process_does(turn):
+    """On a GPU likewise: the two turns each seed and draw CUDA's numbers after checking them, so
+    whichever runs second on a worker would find the first's (the fixture forked the CPU's alone)."""
+    assert _cuda_as_in_a_new_process()
+    torch.cuda.manual_seed_all(1)
+    torch.rand(16, device="cuda")
