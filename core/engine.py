@@ -178,6 +178,7 @@ def denoise_sequence(
         summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
                              results=list(plan.settled), warnings=warnings)
         with plan.denoiser.settings(), _outputs_held(plan) as locks:
+            plan = _once_claimed(plan, summary, locks.release_frame)
             _run(plan, summary, progress, locks.release_frame, stop)
     _add_totals(summary, started, plan.denoiser)
     return summary
@@ -193,6 +194,18 @@ def _outputs_held(plan: RunPlan) -> Iterator[frame_locks.FrameLocks]:
         if plan.todo:
             frame_locks.remove_dead_runs_files(plan.out_pattern, locks.held)
         yield locks
+
+
+def _once_claimed(plan: RunPlan, summary: RunSummary, on_disk: Callable[[Path], None]) -> RunPlan:
+    """The plan once its frames' locks are held (`RunPlan.once_claimed`): an output another run
+    finished meanwhile (while this one waited for that run's lock) is refused, kept or denoised
+    again as one there at the plan is, not written over unasked. The frames kept go into the
+    summary and to `on_disk`, which lets go of their locks."""
+    claimed, kept = plan.once_claimed()
+    for result in kept:
+        summary.results.append(result)
+        on_disk(result.path)
+    return claimed
 
 
 def _add_totals(summary: RunSummary, started: float, denoiser: Denoiser) -> None:

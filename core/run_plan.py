@@ -13,7 +13,9 @@ would make them from: `provenance`) and frames of the render's range (else of th
 window would read that are not on disk yet. The EXR headers these look at are read once each
 (`FrameHeaders`), and passed on to the run. An output whose record differs only in the frames the
 shot's exposure is found from is settled once the run has found that exposure
-(`RunPlan.at_exposure`), which it does anyway where such a frame changed.
+(`RunPlan.at_exposure`), which it does anyway where such a frame changed. Once the run holds its
+frames' locks, an output that appeared or changed since the plan is decided again as the plan
+decides (`RunPlan.once_claimed`): another run may have finished it while this one waited.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import logging
 import os
 from collections import abc
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,7 @@ from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import DeviceError, OutputError, SequenceError, UsageError, VfxDenoiseError
-from vfxdenoise.core.existing_outputs import REFUSE, RESUME, how_to_choose
+from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME, how_to_choose
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
     ToCome,
@@ -109,6 +111,20 @@ class FrameHeaders:
     def peek(self, path: Path) -> list[oiio.ImageSpec]:
         """The header at `path`: the one kept, else read and not kept."""
         return self._kept[path] if path in self._kept else read_exr_header(path)
+
+
+OutputSeen = tuple[int, int, int, int] | None  # an output as a stat finds it (`output_seen`)
+
+
+def output_seen(path: Path) -> OutputSeen:
+    """What is at output path `path` now, as one stat tells it (device, inode, size, modification
+    time), to tell whether an output appeared or changed since (`RunPlan.once_claimed`); None where
+    nothing is, or nothing can be looked at."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 @dataclass(frozen=True)
@@ -288,6 +304,8 @@ class RunPlan:
     recorded_motion: dict[int, str | None]
     # the weights file run and its SHA-256, which every output records (found once: `plan_run`)
     weights: provenance.WeightsIdentity | None = None
+    # each frame of `todo`'s output as the plan saw it (`output_seen`), told from one there later
+    seen: dict[int, OutputSeen] = field(default_factory=dict)
 
     def frame_costs(self, frames: list[int]) -> dict[int, FrameCost]:
         """What each frame the windows of output `frames` read holds in host memory, from its
@@ -297,6 +315,33 @@ class RunPlan:
         reads = self.windows.read_by(frames)
         return dict(costs_from_headers(self.in_pattern, reads, self.config, self.radius, len(reads),
                                        self.headers.peek))
+
+    def once_claimed(self) -> tuple[RunPlan, list[FrameResult]]:
+        """The plan once the run holds its frames' locks, and the results of the frames it no
+        longer writes. Between the plan and the claim (which may wait minutes for another host's
+        lock) an output may have appeared, or changed, where the plan found none or another:
+        another run finished it. For those frames alone, looked at by a stat each, the decision
+        on outputs already there is taken again as the plan takes it (`_plan_outputs`): refused
+        without --resume or --overwrite (its OutputError, before anything is written), kept by
+        --resume where made from what this run would make it from, else denoised again (as
+        --overwrite does whatever is there: no stat then)."""
+        if self.config.existing == OVERWRITE:
+            return self, []
+        changed = [frame for frame in self.todo
+                   if output_seen(self.out_pattern.path(frame)) != self.seen.get(frame)]
+        if not changed:
+            return self, []
+        again = _plan_outputs(changed, {frame: self.windows.source(frame) for frame in changed},
+                              self.out_pattern, self.records, self.config,
+                              on_cpu=self.denoiser.device.type == "cpu")
+        todo = {frame: again.todo.get(frame, note) for frame, note in self.todo.items()
+                if frame not in changed or frame in again.todo}
+        exposure_kept = {frame: scale for frame, scale in self.exposure_kept.items()
+                         if frame not in changed} | again.exposure_kept
+        claimed = replace(self, todo=todo, exposure_kept=exposure_kept,
+                           settled=(*self.settled, *again.settled),
+                           recorded_motion={**self.recorded_motion, **again.recorded_motion})
+        return claimed, list(again.settled)
 
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""
@@ -350,10 +395,12 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     windows = Windows.plan([f for f in wanted if f in sources], sources, radius)
     shot = shot_frames(windows.on_disk, config)
     records = _records(windows, radius, shot, in_pattern, config, checked.loaded.file)
+    seen = {frame: output_seen(out_pattern.path(frame)) for frame in windows.reads}  # before deciding
     planned = _plan_outputs(wanted, sources, out_pattern, records, config,
                             on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
-                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights)
+                   planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights,
+                   {frame: seen[frame] for frame in planned.todo})
     _refuse_once_planned(plan, checked.maybe_nothing, to_come, run_frames)
     _warn_of_frames_without_context(windows, radius)
     return plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -414,3 +415,56 @@ def test_a_frame_on_disk_is_let_go_while_the_run_goes_on(shot, tmp_path, config)
         not_yet_written = set(range(frame + 1, 7)) - set(on_disk[frame])
         assert not_yet_written <= set(locked[frame]), (frame, locked[frame], on_disk[frame])
     assert locked[1], "no frame was still locked mid-run: the test shows nothing"
+
+
+class _FinishesWhileWaitedFor(logging.Handler):
+    """Another host's run finishing output frame `path` (renamed into place from `theirs`, then its
+    lock let go) at the moment our run says it waits for that lock: after our plan, before our claim."""
+
+    def __init__(self, path: Path, theirs: Path):
+        super().__init__()
+        self.path, self.theirs = path, theirs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "waiting until it is touched" in record.getMessage():
+            os.replace(self.theirs, self.path)
+            self.path.with_name(self.path.name + LOCK_SUFFIX).unlink()
+
+
+@contextlib.contextmanager
+def _finished_by_another_host(out, frame: int, theirs: Path) -> Iterator[None]:
+    """Frame `frame` of `out` locked by a live run on another host, which finishes it with
+    `theirs` once our run waits for its lock (`_FinishesWhileWaitedFor`)."""
+    out.directory.mkdir(exist_ok=True)
+    lock = out.path(frame).with_name(out.path(frame).name + LOCK_SUFFIX)
+    lock.write_text(json.dumps({"pid": 999999, "host": "render-node-17", "started": 0}))
+    handler = _FinishesWhileWaitedFor(out.path(frame), theirs)
+    logging.getLogger(frame_locks.__name__).addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger(frame_locks.__name__).removeHandler(handler)
+
+
+@pytest.mark.parametrize("existing", ["refuse", "resume"])
+def test_an_output_another_host_finishes_while_a_run_waits_for_its_lock_is_taken_as_one_there_before(
+        shot, tmp_path, config, monkeypatch, existing):
+    """A run planned frame 3 as not yet written, then waited for another host's lock on it; that
+    host finished frame 3 meanwhile. Once the lock was ours, the run wrote over it unasked, without
+    --overwrite (QA f_lockwait_overwrites). It is now decided as an output there at the plan is:
+    refused, with nothing written, or kept by --resume where made from what this run makes it from."""
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
+    made = denoise_sequence(shot, str(tmp_path / "theirs" / "o.####.exr"), "3", config=config())
+    theirs = made.output_pattern.path(3)
+    expected = theirs.read_bytes()
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    with _finished_by_another_host(out, 3, theirs):
+        if existing == "refuse":
+            with pytest.raises(OutputError, match=r"o\.0003\.exr already exists; pass --resume"):
+                denoise_sequence(shot, out, config=config())
+            assert sorted(path.name for path in out.directory.iterdir()) == ["o.0003.exr"]
+        else:
+            summary = denoise_sequence(shot, out, config=config(existing="resume"))
+            assert summary.frames("skipped") == [3] and summary.frames("written") == [1, 2, 4, 5, 6]
+            assert not list(out.directory.glob(f"*{LOCK_SUFFIX}"))
+    assert out.path(3).read_bytes() == expected
