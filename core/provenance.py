@@ -1,7 +1,8 @@
 """What a denoised frame was made from, recorded in its header, and how --resume reads it back.
 
-The record (`vfxdenoise/made_from`) holds short hashes: of the input frames its window reads (name,
-size and modification time), of the shot's first frames, which its exposure is found from (the
+The record (`vfxdenoise/made_from`) holds short hashes: of the input frames its window reads, slot
+by slot (which frame fills each slot: `window_digest`; each frame's name, size and modification
+time), of the shot's first frames, which its exposure is found from (the
 same; none where the exposure is given), of the settings its pixels depend on
 (`EngineConfig.output_settings`, with the model as the contents of its weights and the temporal
 radius as run) and of the code that made it. --resume keeps an output while all match the run's,
@@ -120,18 +121,29 @@ def code_digest() -> str:
                     for chunk in (path.relative_to(_CORE).as_posix().encode(), path.read_bytes())])
 
 
+def frame_stamp(path: Path, root: Path | None = None) -> str:
+    """An input frame as it is on disk now: its name (the path below `root` where given), size and
+    modification time ('absent' for a frame not there; reading it says why)."""
+    name = path.relative_to(root).as_posix() if root is not None else path.name
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{name} absent"
+    return f"{name} {stat.st_size} {stat.st_mtime_ns}"
+
+
 def frames_digest(paths: list[Path], root: Path | None = None) -> str:
-    """A hash of the input frames as they are on disk now: name (the path below `root` where
-    given), size, modification time (a frame not there counts as such; reading it says why)."""
-    stamps = []
-    for path in paths:
-        name = path.relative_to(root).as_posix() if root is not None else path.name
-        try:
-            stat = path.stat()
-            stamps.append(f"{name} {stat.st_size} {stat.st_mtime_ns}".encode())
-        except OSError:
-            stamps.append(f"{name} absent".encode())
-    return _digest(stamps)
+    """A hash of the input frames as they are on disk now (`frame_stamp` each, in order)."""
+    return _digest([frame_stamp(path, root).encode() for path in paths])
+
+
+def window_digest(slots: dict[int, str]) -> str:
+    """A hash of a temporal window as it fills its slots: offset from frame t -> the `frame_stamp`
+    of the frame in that slot, in slot order. Which frame fills which slot decides the pixels:
+    a gap's slots filled by frames held beside it (--missing hold) or by the frames beyond the
+    window's other end (--missing skip, `temporal_window.window_reach`) read the same frames, but
+    not alike."""
+    return _digest([f"{offset} {slots[offset]}".encode() for offset in sorted(slots)])
 
 
 def frame_sizes_digest(groups: list[tuple[str, list[Path]]]) -> str:

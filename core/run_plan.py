@@ -461,19 +461,25 @@ def _as_pattern(value: str | FramePattern) -> FramePattern:
 
 def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePattern,
              config: EngineConfig, weights: WeightsFile | None) -> dict[int, str]:
-    """Each planned frame's `provenance.record`: of the frames its window reads, of those the
-    shot's exposure is found from (of `shot`; none where it is given), of the settings its pixels
-    depend on (the model as its weights' bytes, as loaded, the radius as run) and of the code."""
+    """Each planned frame's `provenance.record`: of the frame filling each slot of its window
+    (`provenance.window_digest`: under --missing hold and skip a gap's window reads the same
+    frames, not alike), of those the shot's exposure is found from (of `shot`; none where it is
+    given), of the settings its pixels depend on (the model as its weights' bytes, as loaded, the
+    radius as run) and of the code. Each frame is looked at once (`provenance.frame_stamp`)."""
     exposed = exposure_frames(windows.on_disk, config, radius, shot=shot)
     settings = provenance.settings_digest(config.output_settings(
         model=provenance.model_digest(weights) if weights else config.model, temporal_radius=radius))
     code = provenance.code_digest()
+    stamps: dict[int, str] = {}
 
-    def digest(frames: Iterable[int]) -> str:
-        return provenance.frames_digest([pattern.path(f) for f in sorted(set(frames))])
+    def stamp(frame: int) -> str:
+        if frame not in stamps:
+            stamps[frame] = provenance.frame_stamp(pattern.path(frame))
+        return stamps[frame]
 
-    exposure = digest(exposed) if exposed else ""
-    return {t: provenance.record(digest(reads.values()), settings, code, exposure_frames=exposure)
+    exposure = provenance.frames_digest([pattern.path(f) for f in sorted(set(exposed))]) if exposed else ""
+    return {t: provenance.record(provenance.window_digest({offset: stamp(f) for offset, f in reads.items()}),
+                                 settings, code, exposure_frames=exposure)
             for t, reads in windows.reads.items()}
 
 

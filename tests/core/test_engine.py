@@ -409,6 +409,27 @@ def test_resume_reads_what_each_kept_output_records_from_one_read_of_its_header(
         f"o.{frame:04d}.exr": 2 for frame in range(1, 5)}  # the header, then the chunks
 
 
+def test_resume_under_another_missing_policy_redoes_the_frames_whose_slots_it_fills_otherwise(
+        sequence_factory, tmp_path, tiny_weights):
+    """Frames 4-6 not rendered, outputs made under --missing skip, then --resume under hold: a
+    window by the gap reads the same frames under both policies, but fills its slots otherwise
+    (held copies of 3 and 7 against the frames beyond its other end), and --resume kept 1-3 and
+    7-8 as skip made them (QA f_resume_missing_policy: up to 2.61 from a hold run with the shipped
+    model). Now those are denoised again, 9-14 (whose windows miss the gap) kept, and every frame
+    is what a hold run makes."""
+    on_disk = [1, 2, 3, *range(7, 15)]
+    pattern = parse_pattern(sequence_factory(frames=on_disk, height=16, width=16))
+    out = str(tmp_path / "out" / "d.####.exr")
+    denoise_sequence(pattern, out, "1-14", config=_config(tiny_weights, missing="skip"))
+    resumed = denoise_sequence(pattern, out, "1-14", config=_config(tiny_weights, missing="hold",
+                                                                     existing="resume"))
+    assert resumed.frames("written") == list(range(1, 9)) and resumed.frames("skipped") == list(range(9, 15))
+    held = denoise_sequence(pattern, str(tmp_path / "held" / "d.####.exr"), "1-14",
+                            config=_config(tiny_weights, missing="hold"))
+    for frame in range(1, 15):
+        assert np.array_equal(beauty_of(out, frame), beauty_of(held.output_pattern.text, frame)), frame
+
+
 def test_resume_denoises_outputs_it_did_not_make(sequence_factory, tmp_path, tiny_weights):
     """Outputs that are the inputs themselves (hard links) or another model's are not finished."""
     pattern = parse_pattern(sequence_factory(frames=range(1, 4), height=16, width=16))

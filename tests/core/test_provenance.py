@@ -31,6 +31,22 @@ def test_the_frames_digest_follows_names_sizes_and_times(tmp_path):
     assert provenance.frames_digest(frames) != first  # absent: no error, another digest
 
 
+def test_the_window_digest_follows_which_frame_fills_each_slot(tmp_path):
+    """A window reading frames 1-3 with 3 held in two more slots (--missing hold) and one reading
+    them with nothing more (--missing skip) read the same frames, but not alike."""
+    stamps = {}
+    for frame in (1, 2, 3):
+        path = tmp_path / f"r.{frame:04d}.exr"
+        path.write_bytes(b"0123")
+        stamps[frame] = provenance.frame_stamp(path)
+    skip = {-2: stamps[1], -1: stamps[2], 0: stamps[3]}
+    hold = {**skip, 1: stamps[3], 2: stamps[3]}
+    assert provenance.window_digest(skip) == provenance.window_digest(dict(reversed(skip.items())))
+    assert provenance.window_digest(skip) != provenance.window_digest(hold)
+    shifted = {-1: stamps[1], 0: stamps[2], 1: stamps[3]}
+    assert provenance.window_digest(skip) != provenance.window_digest(shifted)
+
+
 def test_weights_are_known_by_their_contents_not_their_path(tmp_path):
     (tmp_path / "a.safetensors").write_bytes(b"weights")
     (tmp_path / "b.safetensors").write_bytes(b"weights")
