@@ -456,7 +456,8 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     result.left_out, result.lacking = window.left_out, dict(window.lacking)
     result.message = "; ".join(note for note in (result.message, notes) if note)
     result.held_from = held if held != t else None
-    result.degraded = any(f in source.failed for f in plan.windows.reads[t].values() if f != held)
+    unreadable = [frame for frame in window.left_out if frame in source.failed]
+    result.degraded = bool(unreadable)
     loaded = source.get(held)
     denoised = {}
     with plan.denoiser.stoppable(halt):
@@ -467,15 +468,17 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
             denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                              plan.config.brightness_jump)
     return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
-                         denoised, plan.config, _made_with(t, result.held_from, plan, shot), on_disk)
+                         denoised, plan.config,
+                         _made_with(t, result.held_from, plan, shot, plan.record_of(t, window, unreadable)),
+                         on_disk)
 
 
-def _made_with(t: int, held_from: int | None, plan: RunPlan, shot: _Shot) -> MadeWith:
+def _made_with(t: int, held_from: int | None, plan: RunPlan, shot: _Shot, record: str) -> MadeWith:
     """What output frame t is made with, for its header: the model and its weights, the shot's
-    motion reading and exposure, its provenance record, the frame held in its place if any."""
+    motion reading and exposure, its provenance `record`, the frame held in its place if any."""
     weights = plan.weights
     return MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
-                    plan.records[t], held_from=held_from, frame=t,
+                    record, held_from=held_from, frame=t,
                     model_path=weights.path if weights else "",
                     model_sha256=weights.sha256 if weights else "")
 

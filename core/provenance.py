@@ -8,7 +8,8 @@ same; none where the exposure is given), of the settings its pixels depend on
 radius as run) and of the code that made it. --resume keeps an output while all match the run's,
 and one whose exposure frames alone changed where the exposure found from them now is the one its
 header records (`run_plan`: its pixels would come out the same); otherwise it says which changed
-(`differences`).
+(`differences`). An output whose window lost a neighbour that could not be read (--keep-going)
+records the window it used and the frames it lost (`cut_short`): --resume denoises it again.
 
 Outputs also record the weights by their file (absolute) and its SHA-256 (`WeightsIdentity`): the
 record's settings digest holds the weights' contents, but no one could tell from it which file
@@ -50,11 +51,14 @@ MOTION_ATTRIBUTE = "vfxdenoise/motion_vectors"  # how the frame's motion vectors
 HELD_FROM_ATTRIBUTE = "vfxdenoise/held_from"  # a frame held in a missing one's place: the frame it is
 EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the exposure is found from
 UNKNOWN = "record"  # `differences`' key where the output's record cannot be compared
+# The record's part for the frames an output's window lost, unreadable (--keep-going): `cut_short`
+UNREADABLE = "unreadable"
 _PARTS = {
     "frames": "its input frames changed (rendered again since?)",
     EXPOSURE_FRAMES: "the frames the shot's exposure is found from changed (rendered again since?)",
     "settings": "it was made with other settings or another model",
     "code": "another version of vfxdenoise made it",
+    UNREADABLE: "its window lost frames that could not be read",
 }
 _CORE = Path(__file__).resolve().parent  # the engine's code: what its outputs' pixels come from
 
@@ -210,6 +214,18 @@ def record(frames: str, settings: str, code: str, exposure_frames: str = "") -> 
     return f"frames={frames}{exposure} settings={settings} code={code}"
 
 
+def cut_short(record: str, window: str, unreadable: list[int]) -> str:
+    """The `record` of an output whose window stopped before frames it could not read
+    (--keep-going), made to describe the window it used: its `window_digest` (`window`) in place
+    of the planned window's, and the frames lost, by number (`unreadable`). No plan makes such a
+    record, so --resume denoises the output again (`differences`): whole once those frames read,
+    cut short again, and said to be, while they do not. A frame damaged in place, its size and
+    modification time unchanged (a preallocating transfer, then `cp -p` of the whole file), is
+    told so: the stamps alone are those of the whole window."""
+    parts = {**_parts(record), "frames": window, UNREADABLE: ",".join(map(str, unreadable))}
+    return " ".join(f"{name}={value}" for name, value in parts.items())
+
+
 def settings_digest(settings: str) -> str:
     return _digest([settings.encode()])
 
@@ -275,7 +291,12 @@ def differences(header: list[oiio.ImageSpec] | None, expected: str) -> dict[str,
     ours = _parts(expected)
     theirs = _parts(found[0])
     compared = [part for part in _PARTS if part != EXPOSURE_FRAMES or part in ours and part in theirs]
-    return {part: _PARTS[part] for part in compared if theirs.get(part) != ours.get(part)}
+    found = {part: _PARTS[part] for part in compared if theirs.get(part) != ours.get(part)}
+    if theirs.get(UNREADABLE):  # its window was cut short: its frames part differs for that alone
+        found.pop("frames", None)
+        found[UNREADABLE] = (f"it was made without frame(s) {theirs[UNREADABLE]} of its window, "
+                             "which could not be read then (--keep-going)")
+    return found
 
 
 def denoised_by(specs: list) -> str | None:

@@ -84,6 +84,8 @@ from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 if TYPE_CHECKING:
     import OpenImageIO as oiio
 
+    from vfxdenoise.core.neighbours import UsableWindow
+
 log = logging.getLogger(__name__)
 _DAMAGED = "damaged"  # beside `provenance.differences`: an output whose chunks are not all on disk
 NOT_ON_DISK = "not on disk"  # a missing frame's message, where no output of an earlier run is at its path
@@ -342,6 +344,17 @@ class RunPlan:
                            settled=(*self.settled, *again.settled),
                            recorded_motion={**self.recorded_motion, **again.recorded_motion})
         return claimed, list(again.settled)
+
+    def record_of(self, t: int, window: UsableWindow, unreadable: list[int]) -> str:
+        """Output frame t's `provenance.record` as written in its header: the planned one, or,
+        where its `window` stopped before frames it could not read (`unreadable`, --keep-going),
+        one of the window it used (`provenance.cut_short`), which --resume does not keep."""
+        if not unreadable:
+            return self.records[t]
+        centre, drawable = self.windows.centres[t], self.windows.drawable
+        used = {offset: provenance.frame_stamp(self.in_pattern.path(drawable[centre + offset]))
+                for offset in next(iter(window.views.values()))}
+        return provenance.cut_short(self.records[t], provenance.window_digest(used), sorted(unreadable))
 
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""

@@ -4,6 +4,7 @@ with --keep-going every other frame is still denoised and the exit code is non-z
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 
@@ -88,6 +89,35 @@ def test_neighbours_of_a_damaged_frame_treat_it_as_the_end_of_the_shot(shot, tmp
     assert damaged.frames("written") == gap.frames("written") == [1, 2, 4, 5, 6]
     for frame in (1, 2, 4, 5, 6):
         assert alike_but_inputs(damaged.output_pattern.path(frame), gap.output_pattern.path(frame)), frame
+
+
+def test_resume_denoises_again_outputs_whose_window_lost_a_frame_that_could_not_be_read(shot, tmp_path,
+                                                                                        config):
+    """Frame 3 damaged in place, its size and modification time unchanged (a preallocating
+    transfer), then copied whole again with its times kept (`cp -p`): --resume kept the frames
+    --keep-going wrote without it, degraded, as their record held the planned window's stamps
+    alone (QA f_resume_keeps_degraded: 1003 1.55 from a full run). Their record now says the
+    window they used and the frame they lost: --resume denoises them again, degraded again while
+    frame 3 cannot be read, whole once it can."""
+    whole = shot.path(3).read_bytes()
+    stamps = shot.path(3).stat()
+    DAMAGE["zero-filled"](shot.path(3))
+    os.utime(shot.path(3), ns=(stamps.st_atime_ns, stamps.st_mtime_ns))
+    out = str(tmp_path / "out" / "o.####.exr")
+    lost = denoise_sequence(shot, out, config=config(keep_going=True))
+    assert lost.degraded() == [1, 2, 4, 5, 6] and lost.frames("failed") == [3]
+    still = denoise_sequence(shot, out, config=config(keep_going=True, existing="resume"))
+    assert still.degraded() == [1, 2, 4, 5, 6] and not still.frames("skipped")
+    assert "it was made without frame(s) 3 of its window, which could not be read then" in still.notes()[1]
+    shot.path(3).write_bytes(whole)
+    os.utime(shot.path(3), ns=(stamps.st_atime_ns, stamps.st_mtime_ns))
+    assert shot.path(3).stat().st_size == stamps.st_size
+    resumed = denoise_sequence(shot, out, config=config(existing="resume"))
+    assert resumed.frames("written") == [1, 2, 3, 4, 5, 6] and not resumed.degraded()
+    fresh = denoise_sequence(shot, str(tmp_path / "fresh" / "o.####.exr"), config=config())
+    for frame in range(1, 7):
+        assert np.array_equal(read_exr(resumed.output_pattern.path(frame)).get(list("RGB")),
+                              read_exr(fresh.output_pattern.path(frame)).get(list("RGB"))), frame
 
 
 def test_without_keep_going_the_engine_raises_the_readers_error(shot, config):
