@@ -51,7 +51,12 @@ from vfxdenoise.core.runtime.device import device_broken
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
-from vfxdenoise.core.shot_settings import find_exposure, find_motion_vectors, no_motion_summary
+from vfxdenoise.core.shot_settings import (
+    find_exposure,
+    find_motion_vectors,
+    first_readable,
+    no_motion_summary,
+)
 from vfxdenoise.core.tiling import out_of_memory
 
 log = logging.getLogger(__name__)
@@ -400,7 +405,7 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
     _stop_if_asked(stop)
     motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers)
     motion_summary = (motion.describe() if motion
-                      else no_motion_summary(pattern.path(on_disk[0]), config, plan.headers))
+                      else no_motion_summary(pattern, on_disk, config, plan.headers))
     _stop_if_asked(stop)
     exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot,
                              read=set(plan.windows.read_by(plan.todo)))
@@ -408,12 +413,13 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
 
 
 def _storage_notes(plan: RunPlan, frames: list[int]) -> list[str]:
-    """How the outputs are stored otherwise than the frame the run over `frames` reads first
-    (`denoised_frame.storage_changes_of`); none with no frame on disk."""
-    first = plan.windows.first_read(frames)
-    if first is None:
+    """How the outputs are stored otherwise than the frame the run over `frames` reads first, of
+    those whose header reads (`denoised_frame.storage_changes_of`, `Windows.read_order`); none with
+    no such frame."""
+    readable = first_readable(plan.in_pattern, plan.windows.read_order(frames), plan.headers)
+    if readable is None:
         return []
-    return storage_changes_of(plan.in_pattern.path(first), plan.config.compression, plan.headers)
+    return storage_changes_of(readable[0], plan.config.compression, plan.headers)
 
 
 def _warn_of_other_readings(summary: RunSummary, reading: str, recorded: dict[int, str | None]) -> None:

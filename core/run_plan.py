@@ -71,7 +71,13 @@ from vfxdenoise.core.model_files import (
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
 from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
-from vfxdenoise.core.shot_settings import HeaderReader, check_layers, exposure_frames, shot_frames
+from vfxdenoise.core.shot_settings import (
+    HeaderReader,
+    check_layers,
+    exposure_frames,
+    first_readable,
+    shot_frames,
+)
 from vfxdenoise.core.temporal_window import (
     LONE_FRAME_LOSS_DB,
     frame_sources,
@@ -250,13 +256,11 @@ class Windows:
         """The file frame output frame t is made from: itself, or one held in its place."""
         return self.reads[t][0]
 
-    def first_read(self, frames: list[int]) -> int | None:
-        """The frame a run over `frames` (output frames, in order) reads first: the first one's
-        source; with none to write (all kept by --resume), the first on disk, which the summary
-        still describes; None with none on disk."""
-        if frames:
-            return self.source(frames[0])
-        return self.on_disk[0] if self.on_disk else None
+    def read_order(self, frames: list[int]) -> Iterator[int]:
+        """The frames a run over `frames` (output frames, in order) reads, first first: their
+        sources, then the others on disk (with none to write, all kept by --resume, the summary
+        still describes the shot): the look the summary takes falls on the first that reads."""
+        yield from dict.fromkeys([*(self.source(t) for t in frames), *self.on_disk])
 
     def read_by(self, frames: Iterable[int]) -> list[int]:
         """The file frames the windows of output `frames` read, sorted, each once."""
@@ -623,12 +627,14 @@ def _check_budget(config: EngineConfig, on_cpu: bool) -> float | None:
 
 def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],
                               headers: FrameHeaders) -> None:
-    """Warn when the first frame read is a vfxdenoise output, not a render (a comp's or farm
-    template's path one folder off): denoised again, it loses detail the first pass kept."""
-    if not first_reads:
+    """Warn when the first frame read whose header reads (`first_readable`: an unreadable one fails
+    alone when the run reads it) is a vfxdenoise output, not a render (a comp's or farm template's
+    path one folder off): denoised again, it loses detail the first pass kept."""
+    readable = first_readable(in_pattern, first_reads, headers)
+    if readable is None:
         return
-    path = in_pattern.path(first_reads[0])
-    model = provenance.denoised_by(headers(path))
+    path, specs = readable
+    model = provenance.denoised_by(specs)
     if model is not None:
         warn(log, "%s was written by vfxdenoise (denoised with model '%s'), not by a renderer: "
                   "denoising it again softens detail; give the render's own frames as input",

@@ -45,6 +45,21 @@ HeaderReader = Callable[[Path], list]
 Frame = TypeVar("Frame")
 
 
+def first_readable(pattern: FramePattern, frames: Iterable[int],
+                   read_header: HeaderReader = read_exr_header) -> tuple[Path, list] | None:
+    """The path and header of the first of `frames` whose header can be read (by `read_header`);
+    None when none can. What the plan takes its look at the shot from (the layers' storage, a
+    motion layer, an earlier vfxdenoise pass): a first frame a render left empty fails alone when
+    it is read (under --keep-going), as any other frame does, not the look taken from it."""
+    for frame in frames:
+        path = pattern.path(frame)
+        try:
+            return path, read_header(path)
+        except VfxDenoiseError:
+            continue
+    return None
+
+
 def check_layers(pattern: FramePattern, frames: Iterable[int], config: EngineConfig,
                  read_header: HeaderReader = read_exr_header) -> None:
     """Refuse, before the model loads, the output folder is made or any frame is read, layer
@@ -198,15 +213,12 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
     `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
     `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
     frame itself), warning once of vectors it ignores (`_warn_of_ignored`). None when the frames
-    have no motion layer (on the header of the first on disk, by `read_header`), warning once
+    have no motion layer (on the header of the first on disk that reads: `first_readable`), warning once
     where they move all the same (`unseen_motion`), unless it holds a layer that could be the
     motion (`_names_motion_hints`: warned of by `check_layers`). The frames it decodes that the
     run reads first are kept in `probed` for the run."""
-    path = pattern.path(on_disk[0])
-    try:
-        specs = read_header(path)
-    except VfxDenoiseError:  # the run reports that frame
-        specs = []
+    readable = first_readable(pattern, on_disk, read_header)  # others: the run reports those frames
+    path, specs = readable if readable else (pattern.path(on_disk[0]), [])
     if specs and not _has_motion(specs, path, config):
         unseen = "" if _names_motion_hints(specs, path, config) else unseen_motion(
             pattern, on_disk, config, probed, shot=shot)
@@ -506,13 +518,12 @@ def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
         return True
 
 
-def no_motion_summary(path: Path, config: EngineConfig, read_header: HeaderReader = read_exr_header) -> str:
+def no_motion_summary(pattern: FramePattern, frames: Iterable[int], config: EngineConfig,
+                      read_header: HeaderReader = read_exr_header) -> str:
     """The summary of a run without motion vectors: why, and a motion layer it could name (from
-    the header at `path`, by `read_header`)."""
+    the header of the first of `frames` that reads: `first_readable`)."""
     hint = None
     if not config.layers.get("motion"):  # not `--motion none`
-        try:
-            hint = unread_motion(_channel_names(read_header(path)))
-        except VfxDenoiseError:
-            pass
+        readable = first_readable(pattern, frames, read_header)
+        hint = unread_motion(_channel_names(readable[1])) if readable else None
     return f"none (no motion layer{f'; {hint}' if hint else ''})"

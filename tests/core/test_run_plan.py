@@ -77,7 +77,7 @@ def test_a_plan_keeps_the_header_of_the_frame_it_reads_first_for_the_run(tmp_pat
     pattern = write_sequence(tmp_path / "shot", frames=range(1, 6), height=8, width=8)
     plan = plan_run(pattern, str(tmp_path / "out" / "d.####.exr"), "2-3",
                     EngineConfig(device="cpu", model=str(tiny_weights)))
-    first = plan.in_pattern.path(plan.windows.first_read(list(plan.todo)))
+    first = plan.in_pattern.path(next(plan.windows.read_order(list(plan.todo))))
     assert first.name == "render.0002.exr"
     _unreadable(first)
     assert plan.headers.peek(first)  # kept: the run does not read it again

@@ -55,6 +55,35 @@ def test_keep_going_denoises_every_other_frame_and_exits_non_zero(shot, cli, kin
         assert np.isfinite(read_exr(out.path(frame)).get(["R", "G", "B"])).all()
 
 
+@pytest.mark.parametrize(("frames", "empty", "written"), [((), 1, [2, 3, 4, 5, 6]),
+                                                          (("--frames", "3-6"), 3, [4, 5, 6])])
+def test_keep_going_fails_the_first_frame_to_write_alone_when_its_header_is_unreadable(
+        shot, cli, frames, empty, written):
+    """The first frame a run (or a farm chunk) writes, left empty by its render: that frame fails
+    and the others are written, as for any other frame; the plan took its look at the shot
+    from it and stopped the run."""
+    DAMAGE["zero-byte"](shot.path(empty))
+    result = cli(shot.text, *frames, "--keep-going", "--progress", "json")
+    assert result.exit_code == 1
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["event"] == "done" and done["failed"] == [empty]
+    assert done["written"] == written
+    without = cli(shot.text, *frames, "--overwrite", "--progress", "none")
+    assert without.exit_code == 1
+    assert without.stderr.strip().splitlines()[-1].startswith(f"error: {shot.path(empty)}: file is empty")
+
+
+def test_a_denoised_input_is_warned_of_from_the_first_frame_that_reads(shot, cli, tmp_path, caplog):
+    """The look the plan takes at the shot (here: is it a vfxdenoise output?) passes over a first
+    frame whose header cannot be read, to the next that reads."""
+    assert cli(shot.text, "-o", tmp_path / "den" / "d.####.exr", "--progress", "none").exit_code == 0
+    denoised = shot.with_name(directory=tmp_path / "den", prefix="d.")
+    DAMAGE["zero-byte"](denoised.path(1))
+    result = cli(denoised.text, "-o", tmp_path / "again" / "d.####.exr", "--keep-going", "--progress", "none")
+    assert result.exit_code == 1
+    assert "d.0002.exr was written by vfxdenoise" in caplog.text
+
+
 def test_json_events_come_alone_on_stdout_and_in_frame_order(shot, tiny_weights):
     """In a process of its own, as a pipeline runs it: what the EXR libraries print about the
     damaged frame goes to stderr, and the failed frame is reported in its place."""
