@@ -182,7 +182,7 @@ def denoise_sequence(
         _stop_if_asked(stop)  # the weights are loaded: a cancel meanwhile leaves no folder or lock
         summary = RunSummary(output_pattern=plan.out_pattern, device=plan.denoiser.describe(),
                              results=list(plan.settled), warnings=warnings)
-        with plan.denoiser.settings(), _outputs_held(plan) as locks:
+        with plan.denoiser.settings(), _outputs_held(plan, stop) as locks:
             plan = _once_claimed(plan, summary, locks.release_frame)
             _run(plan, summary, progress, locks.release_frame, stop)
     _add_totals(summary, started, plan.denoiser)
@@ -190,12 +190,15 @@ def denoise_sequence(
 
 
 @contextlib.contextmanager
-def _outputs_held(plan: RunPlan) -> Iterator[frame_locks.FrameLocks]:
+def _outputs_held(plan: RunPlan, stop: StopCheck | None) -> Iterator[frame_locks.FrameLocks]:
     """The outputs' folder (made only if a frame is to be written) and a lock on each frame to
     write, held until the frame is on disk (`FrameLocks.release_frame`) or the run ends; temp
-    files and locks dead runs left there go first."""
+    files and locks dead runs left there go first. `stop` is asked while the claim waits on
+    another host's lock (up to STALE_LOCK_SECONDS): RunStopped as soon as it says yes."""
+    cancelled = None if stop is None else lambda: _stop_if_asked(stop)
+    paths = [plan.out_pattern.path(f) for f in plan.todo]
     with outputs.output_folder(plan.out_pattern, needed=bool(plan.todo)), \
-            frame_locks.FrameLocks([plan.out_pattern.path(f) for f in plan.todo]) as locks:
+            frame_locks.FrameLocks(paths, cancelled=cancelled) as locks:
         if plan.todo:
             frame_locks.remove_dead_runs_files(plan.out_pattern, locks.held)
         yield locks

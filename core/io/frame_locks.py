@@ -47,6 +47,9 @@ LOCK_SUFFIX = ".lock"
 LOCK_HEARTBEAT_SECONDS = 15.0
 STALE_LOCK_SECONDS = 120.0
 LOCK_POLL_SECONDS = 5.0
+# How often a run waiting on another host's lock asks whether it is cancelled (`FrameLocks.cancelled`;
+# the engine asks its `stop` as often while a frame is denoised).
+CANCEL_POLL_SECONDS = 0.1
 # A run writes its record into a lock right after creating it: one still empty this long after
 # was made by a run killed in between (kill -9), which no heartbeat will ever touch.
 EMPTY_LOCK_SECONDS = 10.0
@@ -219,20 +222,33 @@ def owner_dead(owner: dict, lock: Path, clock: FolderClock) -> bool:
     return clock.now() - info.st_mtime > _stale_after(info)
 
 
-def _wait_for_other_hosts(locks: list[Path], clock: FolderClock) -> None:
+def _wait_for_other_hosts(locks: list[Path], clock: FolderClock, cancelled: Callable[[], None] | None = None
+                          ) -> None:
     """Wait while locks among `locks` are held by runs whose processes cannot be checked from
     here (on other hosts, boots or pid namespaces: `processes.pid_checkable`), until each is
     touched (its run is alive: claiming it then refuses), released, or left untouched for
     `_stale_after` (its run is dead: it is taken over). A task requeued at once on another host or
     container after its node crashed or it was killed with kill -9 then waits at most that long,
-    instead of failing and using up the farm's retries."""
+    instead of failing and using up the farm's retries. `cancelled` is called every
+    CANCEL_POLL_SECONDS meanwhile and raises to end the wait (a host's Cancel of an in-process run)."""
     watched = _watched(locks)
     give_up = time.monotonic() + STALE_LOCK_SECONDS + 2 * LOCK_POLL_SECONDS  # clocks set apart
     while watched and time.monotonic() < give_up:
         if _poll(watched, clock):
             return  # a live run: claiming its frame refuses, whatever the other locks are
         if watched:
-            time.sleep(LOCK_POLL_SECONDS)
+            _sleep(LOCK_POLL_SECONDS, cancelled)
+
+
+def _sleep(seconds: float, cancelled: Callable[[], None] | None) -> None:
+    """Sleep `seconds`, calling `cancelled` (where given) before each CANCEL_POLL_SECONDS of it."""
+    if cancelled is None:
+        time.sleep(seconds)
+        return
+    wake = time.monotonic() + seconds
+    while (left := wake - time.monotonic()) > 0:
+        cancelled()
+        time.sleep(min(left, CANCEL_POLL_SECONDS))
 
 
 def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
@@ -299,13 +315,16 @@ class FrameLocks:
     holding it, 'pid 123 on host') and, where an artist
     waits on the answer, not waiting to see another host's lock touched (`wait=False`): such a
     lock untouched for STALE_LOCK_SECONDS is taken over as a farm task's would be, any other is
-    refused at once.
+    refused at once. `cancelled`, where given, is called while the claim waits on another host's
+    lock and raises to stop it (an in-process run's Cancel: the engine's RunStopped), nothing held.
     """
 
     def __init__(self, paths: list[Path], heartbeat: float = LOCK_HEARTBEAT_SECONDS, wait: bool = True,
-                 refusal: Callable[[Path, str], str] | None = None):
+                 refusal: Callable[[Path, str], str] | None = None,
+                 cancelled: Callable[[], None] | None = None):
         self.paths = paths
         self.wait = wait
+        self.cancelled = cancelled
         self.refusal = refusal
         self.held: dict[Path, None] = {}  # the locks held, in the order claimed
         self.owner = _owner_record(started=time.time())
@@ -355,7 +374,7 @@ class FrameLocks:
         claim the first frame goes on), as they are when anything interrupts the claiming."""
         clock = FolderClock(self.paths[0].parent if self.paths else Path.cwd())
         if self.wait:
-            _wait_for_other_hosts([lock_path(path) for path in self.paths], clock)
+            _wait_for_other_hosts([lock_path(path) for path in self.paths], clock, self.cancelled)
         try:
             with InterruptsHeld():  # one that comes meanwhile is raised on leaving
                 for path in self.paths:

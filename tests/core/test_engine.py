@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -2047,6 +2048,24 @@ def test_a_stop_asked_before_the_run_reads_nothing_and_writes_nothing(sequence_f
         denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=_config(tiny_weights),
                          stop=lambda: True)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stop_while_waiting_on_another_hosts_lock_ends_the_wait_at_once(sequence_factory, tiny_weights,
+                                                                          tmp_path, caplog):
+    """A frame locked by a run on another host (a fresh lock, never touched again: its node died)
+    holds the claim up to STALE_LOCK_SECONDS: a host's Cancel meanwhile stopped the run only
+    once that was over, two minutes on. It is asked while the claim waits, and ends it."""
+    pattern = sequence_factory(frames=range(1, 4))
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    out.directory.mkdir()
+    lock = lock_path(out.path(2))
+    lock.write_text(json.dumps({"pid": 4242, "host": "render-node-17", "started": time.time()}))
+    waiting = "waiting until it is touched"
+    with pytest.raises(RunStopped):  # the Cancel comes as the run starts waiting on that lock
+        denoise_sequence(pattern, out, config=_config(tiny_weights), stop=lambda: waiting in caplog.text)
+    started_waiting = next(r.created for r in caplog.records if waiting in r.getMessage())
+    assert time.time() - started_waiting < 1.5
+    assert sorted(p.name for p in out.directory.iterdir()) == [lock.name]  # nothing of ours left
 
 
 def test_a_stop_asked_once_a_frame_is_written_starts_no_other_and_resume_finishes(sequence_factory,
