@@ -9,9 +9,10 @@ Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipelin
 `cat ... | head -1` does); `--debug` shows where. `seq --progress json` says it on stderr
 (`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
-print "Aborted!" and exit 1; SIGTERM 143; `--debug` shows where either landed, the status the
-same. Each command says its cancel (`ReportsCancels`: `cancels`, seq's JSON event too) wherever in
-the command the cancel lands, its start-up too.
+print "Aborted!" and exit 1; SIGTERM 143; SIGHUP (a terminal closed, an ssh session dropped) 129
+as SIGTERM unwinds, unless the parent left it ignored (`nohup`); `--debug` shows where each landed,
+the status the same. Each command says its cancel (`ReportsCancels`: `cancels`, seq's JSON event
+too) wherever in the command the cancel lands, its start-up too.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from vfxdenoise.cli import commands
 from vfxdenoise.cli.usage_hints import add_usage_hint
 from vfxdenoise.core.errors import UsageError, VfxDenoiseError
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
-from vfxdenoise.core.runtime.interrupts import InterruptsHeld
+from vfxdenoise.core.runtime.interrupts import CANCEL_SIGNALS, HANGUP, InterruptsHeld
 from vfxdenoise.core.runtime.processes import seconds_running
 
 # `ctx.obj`'s key for when the process started, on the `time.perf_counter` clock (`main`).
@@ -49,7 +50,8 @@ COMMAND_ARGS = "vfxdenoise.command_args"
 
 
 class Terminated(SystemExit):
-    """The exit SIGTERM raises (`_terminated`): a cancel, told apart from a command's own `sys.exit`."""
+    """The exit SIGTERM or SIGHUP raises (`_terminated`): a cancel, told apart from a command's own
+    `sys.exit`."""
 
 
 @runtime_checkable
@@ -211,14 +213,15 @@ def _interrupted(signum: int, frame) -> None:
 
 
 def _terminated(signum: int, frame) -> None:
-    """SIGTERM (a farm engine cancelling or pre-empting a task) unwinds like Ctrl-C: the frame
-    locks are released, so the task requeued on another host is not refused as a live run's."""
+    """SIGTERM (a farm engine cancelling or pre-empting a task) and SIGHUP (the terminal closed, an
+    ssh session dropped) unwind like Ctrl-C: the frame locks are released, so the task requeued on
+    another host is not refused as a live run's, and the error said, exit 128 + the signal."""
     _cancelling(signum)
     raise Terminated(128 + signum)
 
 
 def _cancelling(signum: int) -> None:
-    """From the first cancel on, Ctrl-C and SIGTERM are ignored (`_ignoring_cancels`): a second one
+    """From the first cancel on, Ctrl-C, SIGTERM and SIGHUP are ignored (`_ignoring_cancels`): a second one
     (an impatient Ctrl-C, a farm engine repeating its SIGTERM), landing in the unwind, a library's
     exit hook or the interpreter's shutdown (where the default handlers, restored, kill the
     process), turned the first's exit status into a death by signal, an abort or a traceback, and
@@ -230,23 +233,23 @@ def _cancelling(signum: int) -> None:
 
 
 def _ignoring_cancels() -> None:
-    """Ctrl-C and SIGTERM ignored by the process itself (SIG_IGN, which the interpreter's shutdown
+    """Ctrl-C, SIGTERM and SIGHUP ignored by the process itself (SIG_IGN, which the interpreter's shutdown
     keeps, where it restores the default handler of a signal a Python function handles): after a
     cancel (`_cancelling`), and once the command has ended (`main`): a cancel in the shutdown (a
     farm engine's, of a task that has just finished) ended it 130 or 143 saying nothing, or 0 with
     a traceback from a library's exit hook; the command's exit status and its last words stand."""
-    for number in (signal.SIGINT, signal.SIGTERM):
+    for number in CANCEL_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
 
 
 # What Python reports, as an unraisable error with a traceback, of a signal its C handler caught just
 # before the swap to SIG_IGN, which then found no handler to run (`_hushing_ignored_cancels`).
 _IGNORED_CANCELS = frozenset(f"Signal {int(number)} ignored due to race condition"
-                             for number in (signal.SIGINT, signal.SIGTERM))
+                             for number in CANCEL_SIGNALS)
 
 
 def _hushing_ignored_cancels(report: Callable[[Any], object]) -> Callable[[Any], object]:
-    """`sys.unraisablehook` saying nothing of a Ctrl-C or SIGTERM that Python ignored 'due to race
+    """`sys.unraisablehook` saying nothing of a Ctrl-C, SIGTERM or SIGHUP that Python ignored 'due to race
     condition' (`_IGNORED_CANCELS`): ignoring it is what `_ignoring_cancels` asked for, yet it
     printed a traceback after the cancel's line (a second Ctrl-C landing in the swap, 1 in ~30 CI
     runs under load). Every other unraisable error goes to `report`."""
@@ -272,7 +275,9 @@ def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
     tensors before any is made (`cpu_memory`), SIGTERM is caught (`_terminated`), and SIGINT
     interrupts as Ctrl-C does (`_interrupted`) even where the parent left it ignored (a shell's
-    background job, a host application): the host plugins cancel a run with it. The commands learn
+    background job, a host application): the host plugins cancel a run with it. SIGHUP is caught as
+    SIGTERM is, but where the parent left it ignored: `nohup` (a farm job, a run left going after
+    its ssh session) asks for a hang-up to change nothing, and it does not. The commands learn
     when the process started (`STARTED`: as /proc tells it, else now), so that seq's summary counts
     its start-up."""
     started = time.perf_counter() - (seconds_running() or 0.0)
@@ -280,6 +285,8 @@ def main() -> None:
     sys.unraisablehook = _hushing_ignored_cancels(sys.unraisablehook)
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, _interrupted)
+    if HANGUP is not None and signal.getsignal(HANGUP) != signal.SIG_IGN:
+        signal.signal(HANGUP, _terminated)
     try:
         cli(prog_name="vfxdenoise", obj={STARTED: started})
     finally:  # the command's outcome stands (`_ignoring_cancels`)

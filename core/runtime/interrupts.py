@@ -8,17 +8,25 @@ from __future__ import annotations
 import signal
 import threading
 
+# SIGHUP (a terminal closed, an ssh session dropped); None where there is none (Windows).
+HANGUP: signal.Signals | None = getattr(signal, "SIGHUP", None)
+# The signals the `vfxdenoise` command takes as a cancel (`cli.main`).
+CANCEL_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, *([HANGUP] if HANGUP else []))
+
 
 class InterruptsHeld:
     """Ctrl-C and SIGTERM held off (in the main thread, where Python runs its signal handlers)
-    over a stretch an exception must not cut short; one that came meanwhile goes to its handler
-    on leaving."""
+    over a stretch an exception must not cut short, and SIGHUP where a Python function takes it
+    (the command's cancel; one ignored, or a host's own, is left alone); one that came meanwhile
+    goes to its handler on leaving."""
 
     def __enter__(self) -> InterruptsHeld:
         self.pending: list[int] = []
         self.saved = {}
         if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGINT, signal.SIGTERM):
+            for number in CANCEL_SIGNALS:
+                if number == HANGUP and not callable(signal.getsignal(number)):
+                    continue
                 self.saved[number] = signal.signal(number, lambda n, _: self.pending.append(n))
         return self
 

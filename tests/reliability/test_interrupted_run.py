@@ -265,15 +265,20 @@ def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, t
     assert not _leftovers(out)
 
 
-@pytest.mark.parametrize(("first", "said"), [(signal.SIGTERM, "signal (exit status 143)"),
-                                             (signal.SIGINT, "Ctrl-C")])
-def test_sigterms_while_a_cancelled_run_unwinds_change_nothing(long_shot, tmp_path, tiny_weights, first,
-                                                                said):
+@pytest.mark.parametrize(("first", "again", "said"), [
+    (signal.SIGTERM, signal.SIGTERM, "signal (exit status 143)"),
+    (signal.SIGINT, signal.SIGTERM, "Ctrl-C"),
+    (signal.SIGHUP, signal.SIGHUP, "signal (exit status 129)"),  # a terminal closed: died, locks left
+    (signal.SIGINT, signal.SIGHUP, "Ctrl-C")])
+def test_cancels_repeated_while_a_cancelled_run_unwinds_change_nothing(long_shot, tmp_path, tiny_weights,
+                                                                       first, again, said):
     """A farm engine's SIGTERM repeated while the run unwinds from a first cancel (SIGTERM, or
     Ctrl-C in the artist's terminal) raised again wherever it landed: in a library's exit hook (a
     traceback), after the interpreter restored the default handler (killed by SIGTERM) or in
     torch's threads' teardown (abort). The first cancel decides: its exit status, its one `error`
-    event and line, no temp file or lock left, every output on disk whole."""
+    event and line, no temp file or lock left, every output on disk whole. A hang-up (SIGHUP: the
+    terminal closed, an ssh session dropped) is such a cancel too: it killed the run at once,
+    leaving every lock and no `error` event."""
     out = tmp_path / "out"
     run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
                                     progress="json"),
@@ -281,8 +286,8 @@ def test_sigterms_while_a_cancelled_run_unwinds_change_nothing(long_shot, tmp_pa
     while json.loads(run.stdout.readline())["event"] != "frame":
         pass
     run.send_signal(first)
-    while run.poll() is None:  # a SIGTERM every few ms, over the unwind and the interpreter's end
-        run.send_signal(signal.SIGTERM)
+    while run.poll() is None:  # another every few ms, over the unwind and the interpreter's end
+        run.send_signal(again)
         time.sleep(0.003)
     stdout, stderr = run.communicate(timeout=120)
     assert run.returncode == 128 + first, stderr
@@ -293,6 +298,23 @@ def test_sigterms_while_a_cancelled_run_unwinds_change_nothing(long_shot, tmp_pa
     assert not _leftovers(out)
     for path in _finished(out):
         read_exr(path)
+
+
+def test_a_hang_up_changes_nothing_where_the_parent_left_it_ignored(long_shot, tmp_path, tiny_weights):
+    """`nohup vfxdenoise seq ...` (a farm job, a run left going after its ssh session) asks for a
+    hang-up to change nothing: the run goes on to the end of the shot."""
+    out = tmp_path / "out"
+    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
+                                    progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    while json.loads(run.stdout.readline())["event"] != "frame":
+        pass
+    run.send_signal(signal.SIGHUP)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0, stderr
+    assert json.loads(stdout.splitlines()[-1])["event"] == "done"
+    assert len(_finished(out)) == len(FRAMES) and not _leftovers(out)
 
 
 def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_weights):
