@@ -31,7 +31,7 @@ import torch
 from vfxdenoise.core.denoised_frame import MadeWith, Written, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
-from vfxdenoise.core.errors import NonFiniteNetworkError, VfxDenoiseError
+from vfxdenoise.core.errors import ExrError, NonFiniteNetworkError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages
@@ -507,13 +507,25 @@ def _window_of(t: int, held: int, plan: RunPlan, source: FrameSource) -> tuple[U
     """Frame t's usable window (`neighbours.usable_window`: with the neighbours it stopped before,
     `FrameResult.left_out`, and its frames lacking a layer another has, `FrameResult.lacking`)
     and the notes its result carries (the frame `held` in its place (--missing hold) where that
-    is not t, a window cut short)."""
+    is not t, a window cut short). A held frame that cannot be read fails t saying it is held
+    (`_held_error`): its error names the other frame's file alone."""
     notes = [f"input missing, frame {held} held in its place"] if held != t else []
+    if held != t:
+        try:
+            source.get(held)  # kept by the source for the window and the write
+        except ExrError as exc:
+            raise _held_error(exc, t) from exc
     window = usable_window(plan.windows.centres[t], plan.radius, plan.windows.drawable, source,
                            plan.config.keep_going, plan.config.brightness_jump)
     if window.left_out:
         notes.append(_context_note(window.left_out))
     return window, "; ".join(notes)
+
+
+def _held_error(error: ExrError, t: int) -> ExrError:
+    """`error` of a frame --missing hold holds in missing frame t's place, saying so: 'frame 1005
+    asked, render.1004.exr damaged' read as though the wrong frame had been named."""
+    return type(error)(f"{error}; frame {t} (missing) is held from it (--missing hold)", error.problem)
 
 
 def _context_note(left_out: dict[int, str]) -> str:

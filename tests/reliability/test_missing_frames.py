@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from reliability.damage import truncate
 from reliability.runs import files_in
 
 from vfxdenoise.core.io.exr import read_exr
@@ -73,6 +74,22 @@ def test_missing_hold_notes_appear_in_the_text_summary(gappy, cli):
     assert result.exit_code == 0, result.output
     assert "note: frame 3: input missing, frame 2 held in its place" in result.stderr
     assert "note: frame 5: input missing, frame 4 held in its place" in result.stderr
+
+
+def test_a_held_frame_that_cannot_be_read_fails_the_missing_frame_saying_it_is_held(gappy, cli):
+    """Frame 5 asked, missing, held from frame 4, which is damaged: the error named render.0004.exr
+    alone, as though the wrong frame had been asked for."""
+    truncate(gappy.path(4), 0.5)
+    result = cli(gappy.text, "--missing", "hold", "--frames", "5", "--progress", "json")
+    assert result.exit_code == 1
+    said = f"{gappy.path(4)}: damaged or truncated EXR"
+    held = "; frame 5 (missing) is held from it (--missing hold)"
+    error = json.loads(result.stdout.splitlines()[-1])
+    assert error["event"] == "error" and error["message"].startswith(said) and error["message"].endswith(held)
+    assert result.stderr.strip().splitlines()[-1].endswith(held)
+    kept_going = cli(gappy.text, "--missing", "hold", "--frames", "5-6", "--keep-going", "--progress", "none")
+    assert kept_going.exit_code == 1
+    assert f"error: frame 5: {said}" in kept_going.stderr and held in kept_going.stderr
 
 
 def test_missing_skip_writes_the_others_and_lists_the_skipped(gappy, cli):
