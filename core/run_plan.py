@@ -102,9 +102,10 @@ class FrameHeaders:
     frames it reads first (`shot_settings.check_layers`), the shot's motion layer
     (`find_motion_vectors`, `no_motion_summary`), how its outputs are stored
     (`denoised_frame.storage_changes_of`) and what each frame holds in memory (`engine`) all look
-    at the run's first frame. Called with a frame's path: its header (one spec per part), kept;
-    one that cannot be read is read again at each call and raises its error then (a frame the
-    renderer is still writing may be whole by the next look). `peek` keeps none it reads: each
+    at the run's first frame whose header reads (`shot_settings.first_readable`). Called with a
+    frame's path: its header (one spec per part), kept; one that cannot be read is read again at
+    each call and raises its error then (a frame the renderer is still writing may be whole by
+    the next look). `peek` keeps none it reads: each
     frame's memory cost reads every frame's header, and a long shot's (megabyte cryptomatte
     manifests among them) are not all held."""
 
