@@ -22,9 +22,12 @@ from vfxdenoise.core.io.pixel_box import Box
 # BRIGHTNESS_JUMP, --brightness-jump's default, is named with the other options' values (`engine_config`).
 BRIGHTNESS_FLOOR = 1e-6  # both darker than this: black frames, alike
 # A frame whose data window shows less of its display window than this many pixels across or down
-# (an autocropped element leaving frame, a frame left empty: renderers write at least a pixel) is
-# too small to judge the frame's brightness from: the black taken for the rest of the display
-# window, not its light, would make it black or many times darker than a whole neighbour, a cut.
+# (an autocropped element leaving frame) is too small to judge the frame's brightness from: the
+# black taken for the rest of the display window, not its light, would make it black or many times
+# darker than a whole neighbour, a cut. Unless that window holds no light (`holds_no_light`): a
+# frame left empty, which renderers autocrop to a pixel or a few (Arnold's autocrop, Nuke's bbox),
+# is black over its display window by the EXR convention, and is judged as black as its full
+# render is.
 JUDGED_SIDE = 8
 UNJUDGED = math.nan  # `brightness` of such a frame: `brightness_jump` tells of no jump to or from it
 
@@ -33,11 +36,19 @@ def brightness(beauty: np.ndarray, data_window: Box | None = None,
                display_window: Box | None = None) -> float:
     """A frame's overall brightness, to tell a flash, a cut or a broken frame from its neighbours:
     the `capped_mean` of its `luminance_samples`; UNJUDGED where its data window shows too little
-    of its display window (`judged`)."""
+    of its display window (`judged`), unless it holds no light (`holds_no_light`: an empty frame,
+    autocropped), where it is 0, black, as the frame is over its display window."""
     if not judged(Box(*data_window) if data_window else Box.of_shape(*beauty.shape[1:]),
                   Box(*display_window) if display_window else None):
-        return UNJUDGED
+        return 0.0 if holds_no_light(beauty) else UNJUDGED
     return capped_mean(luminance_samples(beauty, data_window, display_window))
+
+
+def holds_no_light(beauty: np.ndarray) -> bool:
+    """Whether no pixel of a (sanitised) beauty is brighter than BRIGHTNESS_FLOOR, the darkness
+    `brightness_jump` calls black: read over its data window alone, every pixel (not only the
+    samples), so a crop with any light in it is not taken for an empty frame."""
+    return not beauty.size or float(np.asarray(beauty, np.float32).mean(axis=0).max()) <= BRIGHTNESS_FLOOR
 
 
 def judged(data: Box, display: Box | None) -> bool:

@@ -174,8 +174,9 @@ def cut_between(earlier: LoadedFrame, later: LoadedFrame) -> str:
     one's albedo, moved back by its motion vectors, matches the earlier's in fewer than CUT_MATCH
     of its blocks (`neighbours.albedo_match`, over the display window), in any view. Not told
     where either frame's data window shows too little of the display window to judge by
-    (`frame_brightness.judged`: an element leaving frame, a frame left empty): the black taken
-    for the rest of it would match nothing."""
+    (`frame_brightness.judged`: an element leaving frame): the black taken for the rest of it
+    would match nothing. A frame left empty so is black (`frame_brightness.holds_no_light`): its
+    brightness leaves it out before this, as its whole render's does."""
     display = later.display_window  # both frames in display space: a cropped one as its full render
     if not all(frame_brightness.judged(Box(*frame.data_windows[view]), Box(*display))
                for frame in (earlier, later) for view in frame.data_windows):

@@ -76,3 +76,19 @@ def test_a_frame_showing_too_little_of_its_display_window_is_not_judged():
     assert brightness(np.full((3, 4, 4), 0.5, np.float32)) == pytest.approx(0.5)
     for theirs, ours in ((UNJUDGED, 0.1), (0.1, UNJUDGED), (UNJUDGED, UNJUDGED), (UNJUDGED, 0.0)):
         assert brightness_jump(theirs, ours, BRIGHTNESS_JUMP) == ""
+
+
+def test_an_empty_frame_autocropped_is_as_black_as_its_full_render():
+    """A frame with nothing in it, written as a tiny data window (renderers write at least a
+    pixel), is black over its display window: judged so, as the same frame written whole is,
+    whatever its window; a window with light in it stays unjudged (`judged`), however dim."""
+    display = (0, 0, 47, 31)
+    whole = brightness(np.zeros((3, 32, 48), np.float32), display, display)
+    for window in ((10, 5, 10, 5), (0, 0, 47, 6), (300, 200, 300, 200)):
+        x0, y0, x1, y1 = window
+        empty = np.zeros((3, y1 - y0 + 1, x1 - x0 + 1), np.float16)
+        assert brightness(empty, window, display) == whole == 0.0, window
+        assert brightness_jump(brightness(empty, window, display), 0.2, BRIGHTNESS_JUMP) == "it is black"
+    dim = np.zeros((3, 1, 2), np.float32)
+    dim[1, 0, 1] = 1e-3
+    assert math.isnan(brightness(dim, (10, 5, 11, 5), display))
