@@ -122,8 +122,9 @@ class FramesRead:
     sanitized_frames: list[int] = field(default_factory=list)
 
     def add_sanitized(self, number: int, report: SanitizeReport) -> None:
-        """Count frame `number`'s NaN and Inf values sanitised (`report`'s `replaced`)."""
-        if report.broken:
+        """Count frame `number`'s NaN and Inf values sanitised (`report`'s `replaced`: its lamps
+        too, +Inf where half floats hold no more, which `seq` says once for a run)."""
+        if report.replaced:
             self.sanitized.merge(report)
             self.sanitized_frames.append(number)
 

@@ -51,6 +51,13 @@ CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the
                 "joined: a neon tube) and smaller ones the network keeps near the clip, that stand out "
                 "from what lies round them (a bulb the frames around show too); a lone pixel it takes "
                 "down (a firefly) comes out denoised")
+# What +Inf in a radiance channel stored as half is, and what becomes of it (`sanitize`, then
+# `exposure.Exposure.undo`, which reads it as MAX_RADIANCE), for reports.
+LAMP_FATE = (f"light brighter than half floats hold, set to {MAX_RADIANCE:g}, not filled as a broken value: "
+             f"lamps keep {MAX_RADIANCE:g} in the output, as radiance above it keeps its own (2x2 pixels or "
+             "more, the pixels past the clip joined to them, thin ones, and smaller ones the network keeps "
+             "near the clip that stand out from what lies round them); a lone pixel it takes down (a "
+             "firefly) comes out denoised")
 # What finite negative radiance most likely is, and what becomes of it (`exposure.with_lobes`), for reports.
 NEGATIVE_FATE = ("most likely the negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round "
                  "bright edges, not broken values: the network sees them as 0, the output keeps them "
@@ -85,27 +92,31 @@ class SanitizeReport:
     JSON), and of those how many were finite radiance above MAX_RADIANCE (`clipped`): a sun or lamp
     in a float beauty, which the network sees clipped but which is no broken value (CLIPPED_FATE),
     how many finite negative radiance (`negative`): a pixel filter's lobes, which the network sees
-    as 0 (NEGATIVE_FATE), and how many finite guide values out of range (`out_of_range`: albedo or
-    normals far past their range, motion vectors far longer than the frame, OUT_OF_RANGE_FATES).
-    `clipped_frames`, `negative_frames` and `out_of_range_frames`: of the frames added
-    (`add_frame`), how many held each. All three are said once for a run (a sun or a filter's lobes
-    are in every frame of a shot), broken values per frame."""
+    as 0 (NEGATIVE_FATE), how many finite guide values out of range (`out_of_range`: albedo or
+    normals far past their range, motion vectors far longer than the frame, OUT_OF_RANGE_FATES),
+    and how many +Inf radiance in a channel stored as half (`lamps`: a lamp brighter than half
+    floats hold, set to MAX_RADIANCE, LAMP_FATE; of the `replaced` NaN and Inf, no broken value).
+    `clipped_frames`, `negative_frames`, `out_of_range_frames` and `lamps_frames`: of the frames
+    added (`add_frame`), how many held each. All four are said once for a run (a sun or a filter's
+    lobes are in every frame of a shot), broken values per frame."""
 
     counts: dict[FeatureKey, int] = field(default_factory=dict)
     clipped: dict[FeatureKey, int] = field(default_factory=dict)
     negative: dict[FeatureKey, int] = field(default_factory=dict)
     out_of_range: dict[FeatureKey, int] = field(default_factory=dict)
+    lamps: dict[FeatureKey, int] = field(default_factory=dict)
     clipped_frames: int = 0
     negative_frames: int = 0
     out_of_range_frames: int = 0
+    lamps_frames: int = 0
 
     def add(self, key: FeatureKey, count: int, clipped: int = 0, negative: int = 0,
-            out_of_range: int = 0) -> None:
+            out_of_range: int = 0, lamps: int = 0) -> None:
         """Count `count` values of the feature `key` sanitised, `clipped` of them above MAX_RADIANCE,
-        `negative` of them finite and below 0 and `out_of_range` of them finite guide values out of
-        range."""
+        `negative` of them finite and below 0, `out_of_range` of them finite guide values out of
+        range and `lamps` of them +Inf radiance stored as half."""
         for counted, number in ((self.counts, count), (self.clipped, clipped), (self.negative, negative),
-                                (self.out_of_range, out_of_range)):
+                                (self.out_of_range, out_of_range), (self.lamps, lamps)):
             if number:
                 counted[key] = counted.get(key, 0) + int(number)
 
@@ -114,18 +125,20 @@ class SanitizeReport:
         dropped; '' keeps the features as they are)."""
         for key, count in other.counts.items():
             self.add(key.in_view(view.strip()), count, other.clipped.get(key, 0), other.negative.get(key, 0),
-                     other.out_of_range.get(key, 0))
+                     other.out_of_range.get(key, 0), other.lamps.get(key, 0))
         self.clipped_frames += other.clipped_frames
         self.negative_frames += other.negative_frames
         self.out_of_range_frames += other.out_of_range_frames
+        self.lamps_frames += other.lamps_frames
 
     def add_frame(self, frame: SanitizeReport) -> None:
         """Add one frame's report (its views' merged), counting it in `clipped_frames`,
-        `negative_frames` and `out_of_range_frames` if it held such values."""
+        `negative_frames`, `out_of_range_frames` and `lamps_frames` if it held such values."""
         self.merge(frame)
         self.clipped_frames += bool(frame.clipped)
         self.negative_frames += bool(frame.negative)
         self.out_of_range_frames += bool(frame.out_of_range)
+        self.lamps_frames += bool(frame.lamps)
 
     @property
     def total(self) -> int:
@@ -133,10 +146,17 @@ class SanitizeReport:
 
     @property
     def replaced(self) -> dict[FeatureKey, int]:
-        """Feature -> values replaced as broken (NaN, Inf): those neither `clipped`, `negative` nor
-        `out_of_range`."""
+        """Feature -> NaN and Inf values replaced: those neither `clipped`, `negative` nor
+        `out_of_range`; the `lamps` among them (set to MAX_RADIANCE), the rest `broken_values`."""
         left = {key: count - self.clipped.get(key, 0) - self.negative.get(key, 0)
                 - self.out_of_range.get(key, 0) for key, count in self.counts.items()}
+        return {key: count for key, count in left.items() if count}
+
+    @property
+    def broken_values(self) -> dict[FeatureKey, int]:
+        """Feature -> values replaced as broken (NaN, -Inf, a float channel's +Inf: filled from the
+        values round them): the `replaced` but for the `lamps`."""
+        left = {key: count - self.lamps.get(key, 0) for key, count in self.replaced.items()}
         return {key: count for key, count in left.items() if count}
 
     def describe(self) -> str:
@@ -157,19 +177,25 @@ class SanitizeReport:
             fates = dict.fromkeys(OUT_OF_RANGE_FATES[key.feature] for key in guides)
             of_which.append(f"guides out of range{frames}: {_per_feature(self.out_of_range)}; "
                             f"{'; '.join(fates)}")
+        if self.lamps:
+            frames = f", in {self.lamps_frames} frame(s)" if self.lamps_frames else ""
+            of_which.append(f"+Inf in channels stored as half{frames}: {_per_feature(self.lamps)}; "
+                            f"{LAMP_FATE}")
         return f"{counted} (of which {'; and '.join(of_which)})" if of_which else counted
 
     @property
     def broken(self) -> bool:
         """Whether a frame's report has something to say for that frame (`describe_frame`): NaN or
-        Inf replaced. Radiance above MAX_RADIANCE (a sun) and negative radiance (a pixel filter's
-        lobes), in every frame of a shot that has them, are said once for the run (`describe`), and
-        so are guides out of range (a pass in other units is so in every frame)."""
-        return bool(self.replaced)
+        Inf replaced as broken. Radiance above MAX_RADIANCE (a sun), a half channel's +Inf (a lamp
+        past what it holds) and negative radiance (a pixel filter's lobes), in every frame of a shot
+        that has them, are said once for the run (`describe`), and so are guides out of range (a
+        pass in other units is so in every frame)."""
+        return bool(self.broken_values)
 
     def describe_frame(self) -> str:
         """A frame's report: the values replaced as broken."""
-        return f"replaced non-finite values: {_per_feature(self.replaced)}" if self.replaced else "none"
+        broken = self.broken_values
+        return f"replaced non-finite values: {_per_feature(broken)}" if broken else "none"
 
 
 def _per_feature(counts: dict[FeatureKey, int]) -> str:
@@ -244,15 +270,15 @@ def _clean_layer(name: str, values: np.ndarray, in_place: bool,
 def _count_radiance(key: FeatureKey, values: np.ndarray, low: float, high: float,
                     stored_as_float: Sequence[bool], report: SanitizeReport) -> np.ndarray:
     """Count radiance `values` outside [low, high] in `report` (every one; finite ones as clipped or
-    negative too), set its +Inf to `high` where a channel is stored as half (`sanitize`), and return
+    negative too, +Inf in a channel stored as half as lamps), set that +Inf to `high` (`sanitize`), and return
     where the (C, H, W) values are broken: NaN, -Inf, and +Inf in a channel stored as float."""
     finite = np.isfinite(values)
     outside = values.size - np.count_nonzero((values >= low) & (values <= high))  # NaN: outside
-    report.add(key, outside, np.count_nonzero(finite & (values > high)),
-               np.count_nonzero(finite & (values < low)))
     lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
     if any(stored_as_float):  # in a float one: broken
         lamps[np.asarray(stored_as_float, dtype=bool)] = False
+    report.add(key, outside, np.count_nonzero(finite & (values > high)),
+               np.count_nonzero(finite & (values < low)), lamps=np.count_nonzero(lamps))
     values[lamps] = high
     return ~(finite | lamps)
 

@@ -39,7 +39,8 @@ def test_inf_is_a_lamp_in_a_channel_stored_as_half_but_broken_in_one_stored_as_f
     assert features.beauty[:, 6, 6].tolist() == [MAX_RADIANCE, 1.0, 1.0]
     assert features.aovs["key"][:, 6, 6].tolist() == [1.0, 1.0, 1.0]
     assert report.replaced == {"beauty": 2, "aov key": 1} and report.clipped == {}
-    assert report.describe_frame() == "replaced non-finite values: 1 aov key, 2 beauty"
+    assert report.lamps == {"beauty": 1}  # R's: set to 65504, not replaced as broken (said for the run)
+    assert report.describe_frame() == "replaced non-finite values: 1 aov key, 1 beauty"
     beauty = np.array(channels["R"])[None].repeat(3, axis=0)  # no storage said: Inf is a lamp, as before
     assert sanitize(FrameFeatures(beauty=beauty))[0].beauty[:, 6, 6].tolist() == [MAX_RADIANCE] * 3
 

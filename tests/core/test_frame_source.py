@@ -18,7 +18,7 @@ from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
 from vfxdenoise.core.frame_source import FrameSource, ProbedImages, decode_exr
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.sanitize import OUT_OF_RANGE_FATES
+from vfxdenoise.core.sanitize import LAMP_FATE, OUT_OF_RANGE_FATES
 
 
 def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_replaced(tmp_path, caplog):
@@ -45,6 +45,28 @@ def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_repl
     assert caplog.messages == ["frame 2: replaced non-finite values: 1 beauty"]  # the sun: in the summary
     assert source.sanitized.counts == {"beauty": 25} and source.sanitized.clipped == {"beauty": 24}
     assert source.sanitized.clipped_frames == 2
+
+
+def test_inf_in_a_half_beauty_is_said_once_as_lamps_not_as_replaced_in_each_frame(tmp_path, caplog):
+    """+Inf in a beauty stored as half is a lamp brighter than half floats hold, set to 65504 and
+    kept so where it is a lamp: each frame's warning counted it as 'replaced non-finite values'
+    with the NaN beside it (an EXR review: '9 beauty' where 6 were). The frame's warning names the
+    NaN alone; the run's report says the lamps once, with what becomes of them."""
+    pattern = parse_pattern(write_sequence(tmp_path / "shot", frames=[1, 2]))
+    for frame in (1, 2):
+        poison(pattern.path(frame), "R", {(4, 4): np.inf, (9, 9): np.nan} if frame == 2 else {(4, 4): np.inf})
+        poison(pattern.path(frame), "G", {(4, 4): np.inf})
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+            source.get(1)
+            source.get(2)
+    finally:
+        source.close()
+    assert caplog.messages == ["frame 2: replaced non-finite values: 1 beauty"]
+    assert source.sanitized.counts == {"beauty": 5} and source.sanitized.lamps == {"beauty": 4}
+    assert source.sanitized.describe() == (
+        f"5 beauty (of which +Inf in channels stored as half, in 2 frame(s): 4 beauty; {LAMP_FATE})")
 
 
 def test_a_cut_between_two_frames_is_found_once_per_pair(tmp_path):

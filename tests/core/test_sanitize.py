@@ -13,6 +13,7 @@ from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.sanitize import (
     FILL_REACH,
+    LAMP_FATE,
     MAX_RADIANCE,
     OUT_OF_RANGE_FATES,
     SanitizeReport,
@@ -93,6 +94,36 @@ def test_radiance_above_half_floats_is_counted_as_clipped_apart_from_broken_valu
     merged = SanitizeReport()
     merged.merge(report, "left ")
     assert merged.clipped == {"left beauty": 12, "left aov key": 3} and merged.counts["left beauty"] == 14
+
+
+def test_inf_in_a_half_channel_is_counted_as_a_lamp_apart_from_broken_values():
+    """+Inf in a radiance channel stored as half is a lamp past what half floats hold: set to 65504,
+    not filled from round it, and kept so once denoised where it is a lamp (`exposure`). A frame's
+    warning said it was replaced with the broken values; it names the NaN alone now, and the run's
+    report says the lamps once, in how many frames, and what becomes of them. +Inf in a float
+    channel stays broken; `replaced` (the NaN and Inf: a dataset's note) holds the lamps too."""
+    beauty = np.ones((3, 4, 6), np.float32)
+    beauty[:, 1, 1] = np.inf  # R and G stored as half: 2 lamps; B as float: broken
+    beauty[0, 3, 5] = np.nan
+    layer = np.ones((3, 4, 6), np.float16)
+    layer[1, 0, 0] = np.inf
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}),
+                               stored_as_float={"beauty": (False, False, True)})
+    assert cleaned.beauty[0, 1, 1] == cleaned.beauty[1, 1, 1] == MAX_RADIANCE
+    assert cleaned.beauty[2, 1, 1] == 1.0 and cleaned.aovs["key"][1, 0, 0] == MAX_RADIANCE
+    assert report.lamps == {"beauty": 2, "aov key": 1} and report.broken_values == {"beauty": 2}
+    assert report.replaced == {"beauty": 4, "aov key": 1} and report.clipped == {}
+    assert report.describe_frame() == "replaced non-finite values: 2 beauty"
+    lamps_alone = sanitize(FrameFeatures(beauty=np.where(np.isnan(beauty), 1.0, beauty)),
+                           stored_as_float={"beauty": (False, False, False)})[1]
+    assert not lamps_alone.broken and lamps_alone.describe_frame() == "none"
+    run = SanitizeReport()
+    for frame in (report, lamps_alone, SanitizeReport()):
+        run.add_frame(frame)
+    assert run.lamps_frames == 2 and run.lamps == {"beauty": 5, "aov key": 1}
+    assert run.describe() == ("1 aov key, 7 beauty (of which +Inf in channels stored as half, in 2 "
+                              f"frame(s): 1 aov key, 5 beauty; {LAMP_FATE})")
+    assert LAMP_FATE.startswith("light brighter than half floats hold, set to 65504, not filled")
 
 
 def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
