@@ -136,10 +136,36 @@ def _unusual_layout_lines(specs: list) -> list[str]:
 
 def _part_windows(specs: list) -> list[str]:
     """A line per part with its data window, where the parts' windows differ (a part per view,
-    autocropped AOV parts): the `data:` line is the first part's. None where they are alike."""
-    if len({data_window(spec) for spec in specs}) < 2:
+    autocropped AOV parts): the `data:` line is the beauty's part's (`_data_line`). None where
+    they are alike."""
+    if not _windows_differ(specs):
         return []
     return [f"  {_label(spec, index):<24} {_window(data_window(spec))}" for index, spec in enumerate(specs)]
+
+
+def _windows_differ(specs: list) -> bool:
+    """Whether the parts' data windows differ (one line each: `_part_windows`)."""
+    return len({data_window(spec) for spec in specs}) > 1
+
+
+def _data_line(specs: list, mappings: dict[str, LayerMap]) -> str:
+    """The `data:` line: the data window of the part holding the beauty seq denoises (the first
+    view's: `_beauty_part`), the window seq writes; named, with its view, where the parts'
+    windows differ. A first part of AOVs cropped to what it shows was shown as the frame's."""
+    view, index = _beauty_part(specs, mappings)
+    named = ""
+    if _windows_differ(specs):
+        named = f"  (beauty{f' of view {view}' if view else ''}: part {_label(specs[index], index)})"
+    return f"data:       {_window(data_window(specs[index]))}{named}"
+
+
+def _beauty_part(specs: list, mappings: dict[str, LayerMap]) -> tuple[str, int]:
+    """The first view mapped with a beauty and the index of the part holding that beauty's first
+    channel (as `ExrImage` names the channels); ('', 0), the first part, where none is mapped."""
+    view, beauty = next(((view, mapping.beauty) for view, mapping in mappings.items() if mapping.beauty),
+                        ("", ()))
+    names = channel_names_by_part(specs)
+    return next(((view, index) for index, held in enumerate(names) if beauty and beauty[0] in held), ("", 0))
 
 
 def _layout(specs: list) -> list[str]:
@@ -566,7 +592,7 @@ def _echo_text(shot: _Shot) -> None:
     click.echo(f"gaps:       {_gaps(sequence).line(sequence.pattern)}")
     headers = shot.headers.describe(shot.reference, len(specs))
     click.echo(f"headers:    {headers or f'all {len(sequence.frames)} frame(s) alike'}")
-    click.echo(f"data:       {_window(data_window(spec))}")
+    click.echo(_data_line(specs, shot.mappings))
     for line in _part_windows(specs):
         click.echo(line)
     click.echo(f"display:    {_window(display_window(spec))}")

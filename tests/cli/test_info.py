@@ -394,7 +394,7 @@ def test_info_shows_each_parts_data_window_where_they_differ_and_an_unusual_aspe
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    data = lines.index("data:       (0, 0) - (47, 31)  48x32")
+    data = lines.index("data:       (0, 0) - (47, 31)  48x32  (beauty: part rgba)")
     assert lines[data + 1:data + 6] == ["  rgba                     (0, 0) - (47, 31)  48x32",
                                         "  albedo                   (8, 4) - (39, 19)  32x16",
                                         "display:    (0, 0) - (47, 31)  48x32",
@@ -404,6 +404,33 @@ def test_info_shows_each_parts_data_window_where_they_differ_and_an_unusual_aspe
     plain = run_in_process("info", sequence_factory(frames=[1, 2]), cwd=tmp_path).stdout.splitlines()
     data = plain.index("data:       (0, 0) - (47, 31)  48x32")  # one part, square, top down: as before
     assert plain[data + 1:data + 3] == ["display:    (0, 0) - (47, 31)  48x32", "parts:      1"]
+
+
+def test_info_headline_data_window_is_the_beauty_parts_not_a_first_cropped_aov_parts(tmp_path):
+    """A first part holding an AOV cropped to what it shows (autocrop), the beauty in the second:
+    the `data:` line showed the AOV part's window as the frame's (an EXR review). It shows the
+    window of the part seq denoises the beauty of, naming it; the per-part lines as before."""
+    display = (np.array([0, 0], np.int32), np.array([47, 31], np.int32))
+    cropped = (np.array([8, 4], np.int32), np.array([39, 19], np.int32))
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, "displayWindow": display}
+    (tmp_path / "plate").mkdir()
+    for frame in (1, 2):
+        OpenEXR.File([
+            OpenEXR.Part({**header, "dataWindow": cropped},
+                         {c: np.full((16, 32), 0.1, np.float16) for c in "RGB"}, "specular"),
+            OpenEXR.Part({**header, "dataWindow": display},
+                         {c: np.full((32, 48), 0.5, np.float16) for c in "RGBA"}, "rgba"),
+        ]).write(str(tmp_path / "plate" / f"plate.{frame:04d}.exr"))
+
+    shown = run_in_process("info", str(tmp_path / "plate" / "plate.####.exr"), cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "  beauty   rgba.R,rgba.G,rgba.B" in lines
+    data = lines.index("data:       (0, 0) - (47, 31)  48x32  (beauty: part rgba)")
+    assert lines[data + 1:data + 4] == ["  specular                 (8, 4) - (39, 19)  32x16",
+                                        "  rgba                     (0, 0) - (47, 31)  48x32",
+                                        "display:    (0, 0) - (47, 31)  48x32"]
 
 
 def test_info_json_holds_the_facts_of_the_files(sequence_factory, tmp_path):
