@@ -586,7 +586,8 @@ def _refusal(budget: int, cost: FrameCost, frame: int, resident: int) -> str:
               f"process: {resident / 2**30:.2f} GiB of it Python, PyTorch and the model; "
               f"{booking.least:.1f} leaves room for a process holding more) where that much memory "
               f"is free{whole}",
-              _fewer_layers(budget, cost, resident), _smaller_radius(budget, cost, resident, booking.least)]
+              _fewer_layers(budget, cost, resident),
+              _smaller_radius(budget, cost, resident, booking.accepted)]
     return (f"frame {frame} ({cost.width}x{cost.height}): a {cost.window}-frame window of these "
             f"frames needs about {_size(cost.least_bytes())} of host memory and this run may use "
             f"{_size(budget)}; " + "; or ".join(line for line in advice if line))
@@ -610,13 +611,14 @@ def _fewer_layers(budget: int, cost: FrameCost, resident: int) -> str:
 
 def _smaller_radius(budget: int, cost: FrameCost, resident: int, runs: float) -> str:
     """A refusal's advice of a smaller --temporal-radius: the largest that fits `budget`, else
-    radius 0's --max-mem where it is less than `runs` (the one named already); '' for neither."""
+    radius 0's least --max-mem (`Booking.accepted`, the kind of figure the refusal names first)
+    where it is less than `runs` (that first figure); '' for neither."""
     smaller = {r: replace(cost, radius=r).least_bytes() for r in range(cost.radius)}
     fit = [r for r, bytes_ in smaller.items() if bytes_ <= budget]
     if fit:
         return f"with --temporal-radius {max(fit)}, which fits this run"
-    if smaller and (least := max_mem_gb(smaller[0], resident)) < runs:
-        return f"with a smaller --temporal-radius (0: --max-mem {least:.1f})"
+    if smaller and (least := Booking.of(replace(cost, radius=0), resident).accepted) < runs:
+        return f"with a smaller --temporal-radius (0: --max-mem {least:.2f} or more)"
     return ""
 
 
