@@ -98,7 +98,7 @@ FEATURE_SLACK = 1.16
 # and unmapped when freed. So a thread keeps the planes of its last frame that are smaller than
 # this (measured: 100% of a 4K frame's, 63% of an 8K frame's, whose float planes are 127 MiB).
 # Measured with an arena a thread; since `cpu_memory` gives the `vfxdenoise` command one arena
-# for all threads (2026-12-05), a freed EXR is pooled for every thread's reuse, and 960x540 and
+# for all threads (2026-12-05), a freed EXR is pooled for every thread's reuse, and 960x540, 1080p and
 # the sample peaked lower (BENCHMARKS.md, "Host memory: one allocator arena"): these terms stand
 # as an upper bound there, not measured again at 4K and 8K.
 THREAD_HEAP_BYTES = 64 << 20
