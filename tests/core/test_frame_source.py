@@ -21,6 +21,18 @@ from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.sanitize import LAMP_FATE, OUT_OF_RANGE_FATES
 
 
+def _frames_1_and_2_read(pattern, caplog) -> FrameSource:
+    """The source of `pattern` (CPU) once it has read frames 1 and 2, its warnings in `caplog`."""
+    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+            source.get(1)
+            source.get(2)
+    finally:
+        source.close()
+    return source
+
+
 def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_replaced(tmp_path, caplog):
     """A legitimate sun of 1e6 (2x2 pixels, kept in the output) was reported every frame, first as
     'replaced non-finite/out-of-range values', then as clipped: it is said once, in the run's
@@ -35,13 +47,7 @@ def test_a_sun_in_a_float_beauty_is_reported_as_clipped_for_the_network_not_repl
             beauty[1, 0, 0] = np.nan
         image.set(["R", "G", "B"], beauty)
         write_exr(pattern.path(frame), image)
-    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
-    try:
-        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
-            source.get(1)
-            source.get(2)
-    finally:
-        source.close()
+    source = _frames_1_and_2_read(pattern, caplog)
     assert caplog.messages == ["frame 2: replaced non-finite values: 1 beauty"]  # the sun: in the summary
     assert source.sanitized.counts == {"beauty": 25} and source.sanitized.clipped == {"beauty": 24}
     assert source.sanitized.clipped_frames == 2
@@ -56,13 +62,7 @@ def test_inf_in_a_half_beauty_is_said_once_as_lamps_not_as_replaced_in_each_fram
     for frame in (1, 2):
         poison(pattern.path(frame), "R", {(4, 4): np.inf, (9, 9): np.nan} if frame == 2 else {(4, 4): np.inf})
         poison(pattern.path(frame), "G", {(4, 4): np.inf})
-    source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
-    try:
-        with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
-            source.get(1)
-            source.get(2)
-    finally:
-        source.close()
+    source = _frames_1_and_2_read(pattern, caplog)
     assert caplog.messages == ["frame 2: replaced non-finite values: 1 beauty"]
     assert source.sanitized.counts == {"beauty": 5} and source.sanitized.lamps == {"beauty": 4}
     assert source.sanitized.describe() == (
