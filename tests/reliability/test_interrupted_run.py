@@ -282,9 +282,11 @@ def test_cancels_repeated_while_a_cancelled_run_unwinds_change_nothing(long_shot
     terminal closed, an ssh session dropped) is such a cancel too: it killed the run at once,
     leaving every lock and no `error` event."""
     out = tmp_path / "out"
+    # A hang-up heard as from a terminal, even where the tests run under nohup (which a run keeps).
     run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
                                     progress="json"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     while json.loads(run.stdout.readline())["event"] != "frame":
         pass
     run.send_signal(first)
