@@ -265,6 +265,17 @@ def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, t
     assert not _leftovers(out)
 
 
+def _past_its_first_frame(shot, out: Path, weights: Path, hang_up: signal.Handlers) -> subprocess.Popen:
+    """A seq run of `shot` into `out` (json progress) started with SIGHUP's disposition `hang_up`,
+    once it has said its first frame written."""
+    run = subprocess.Popen(cli_argv(shot.text, "-o", out / "o.####.exr", model=weights, progress="json"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGHUP, hang_up))
+    while json.loads(run.stdout.readline())["event"] != "frame":
+        pass
+    return run
+
+
 @pytest.mark.parametrize(("first", "again", "said"), [
     (signal.SIGTERM, signal.SIGTERM, "signal (exit status 143)"),
     (signal.SIGINT, signal.SIGTERM, "Ctrl-C"),
@@ -283,12 +294,7 @@ def test_cancels_repeated_while_a_cancelled_run_unwinds_change_nothing(long_shot
     leaving every lock and no `error` event."""
     out = tmp_path / "out"
     # A hang-up heard as from a terminal, even where the tests run under nohup (which a run keeps).
-    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
-                                    progress="json"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
-    while json.loads(run.stdout.readline())["event"] != "frame":
-        pass
+    run = _past_its_first_frame(long_shot, out, tiny_weights, hang_up=signal.SIG_DFL)
     run.send_signal(first)
     while run.poll() is None:  # another every few ms, over the unwind and the interpreter's end
         run.send_signal(again)
@@ -308,12 +314,7 @@ def test_a_hang_up_changes_nothing_where_the_parent_left_it_ignored(long_shot, t
     """`nohup vfxdenoise seq ...` (a farm job, a run left going after its ssh session) asks for a
     hang-up to change nothing: the run goes on to the end of the shot."""
     out = tmp_path / "out"
-    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
-                                    progress="json"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-    while json.loads(run.stdout.readline())["event"] != "frame":
-        pass
+    run = _past_its_first_frame(long_shot, out, tiny_weights, hang_up=signal.SIG_IGN)
     run.send_signal(signal.SIGHUP)
     stdout, stderr = run.communicate(timeout=120)
     assert run.returncode == 0, stderr
