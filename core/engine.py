@@ -32,9 +32,9 @@ from vfxdenoise.core.denoised_frame import MadeWith, Written, storage_changes_of
 from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
 from vfxdenoise.core.errors import ExrError, NonFiniteNetworkError, VfxDenoiseError
-from vfxdenoise.core.exposure import Exposure
+from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
-from vfxdenoise.core.frame_source import FrameSource, ProbedImages
+from vfxdenoise.core.frame_source import FrameSource, LoadedFrame, ProbedImages
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io import frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
@@ -468,6 +468,13 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
     unreadable = [frame for frame in window.left_out if frame in source.failed]
     result.degraded = bool(unreadable)
     loaded = source.get(held)
+    exposure = _lone_exposure(window, loaded, plan, shot)
+    if exposure is not shot.exposure:
+        window = window._replace(views={view: {offset: shot.exposure.rescaled(features, exposure)
+                                               for offset, features in frames.items()}
+                                        for view, frames in window.views.items()})
+        own = f"exposed as a shot of its own, no neighbour being context: {exposure.describe()}"
+        result.message = "; ".join(note for note in (result.message, own) if note)
     denoised = {}
     with plan.denoiser.stoppable(halt):
         for view, features in window.views.items():
@@ -478,15 +485,34 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
                                              plan.config.brightness_jump)
     return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
                          denoised, plan.config,
-                         _made_with(t, result.held_from, plan, shot, plan.record_of(t, window, unreadable)),
+                         _made_with(t, result.held_from, plan, shot, plan.record_of(t, window, unreadable),
+                                    exposure),
                          on_disk)
 
 
-def _made_with(t: int, held_from: int | None, plan: RunPlan, shot: _Shot, record: str) -> MadeWith:
+def _lone_exposure(window: UsableWindow, loaded: LoadedFrame, plan: RunPlan, shot: _Shot) -> Exposure:
+    """The exposure frame t is denoised at: the shot's, but where its window left out every
+    neighbour it had (a flash, a frame between two cuts), the one it would have as a shot of its
+    own (`exposure.shot_exposure` of its light, as a run over that frame alone finds it), so that it
+    is denoised as it would be alone: the shipped network denoised a 4x flash frame at the shot's
+    exposure otherwise than alone, brought down 4 stops, in every pixel. Not where the exposure
+    is given (--exposure), nor where frames are denoised alone by choice (--temporal-radius 0)."""
+    lone = window.left_out and all(len(frames) == 1 for frames in window.views.values())
+    if not lone or plan.config.exposure is not None:
+        return shot.exposure
+    view = next(iter(window.views))
+    beauty = torch.as_tensor(window.views[view][0].beauty).mul(1.0 / shot.exposure.scale).cpu().numpy()
+    own = shot_exposure([frame_light(beauty, loaded.data_windows[view], loaded.display_window)])
+    return shot.exposure if own.scale == shot.exposure.scale else own
+
+
+def _made_with(t: int, held_from: int | None, plan: RunPlan, shot: _Shot, record: str,
+               exposure: Exposure) -> MadeWith:
     """What output frame t is made with, for its header: the model and its weights, the shot's
-    motion reading and exposure, its provenance `record`, the frame held in its place if any."""
+    motion reading, the `exposure` it is denoised at, its provenance `record`, the frame held in
+    its place if any."""
     weights = plan.weights
-    return MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", shot.exposure,
+    return MadeWith(plan.config.model, shot.motion.reading if shot.motion else "", exposure,
                     record, held_from=held_from, frame=t,
                     model_path=weights.path if weights else "",
                     model_sha256=weights.sha256 if weights else "")

@@ -10,14 +10,15 @@ denoised, and scaled back, and denoises as it does at its usual exposure. A shot
 shots" and "Very bright shots brought down by their median": `python benchmarks/exposure.py`).
 The factor is fixed per shot, from its first window of frames, so that frames never flicker
 between factors and every farm chunk of the shot, and a host's per-frame hook, decide alike
-whenever they run.
+whenever they run; only a frame whose every neighbour is left out of its window (a flash) gets its
+own, from its own light, as it would alone (`Exposure.rescaled`, engine `_lone_exposure`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -107,6 +108,23 @@ class Exposure:
         for values in (features.beauty, *features.aovs.values()):
             torch.as_tensor(values).mul_(self.scale).clamp_(max=MAX_RADIANCE)
         return features
+
+    def rescaled(self, features: FrameFeatures, to: Exposure) -> FrameFeatures:
+        """`features` brought in at this exposure (`apply`) as `to` brings them in: new arrays
+        for the beauty and layers, scaled by the ratio of the two powers of two (exact, as
+        `apply` from the render, but where a value passed the clip or fell below half floats'
+        normal range), the guides shared; `features` themselves where the two are alike."""
+        ratio = to.scale / self.scale
+        if ratio == 1.0:
+            return features
+        import torch
+
+        def scaled(values):
+            moved = torch.as_tensor(values).mul(ratio).clamp_(max=MAX_RADIANCE)
+            return moved.numpy() if isinstance(values, np.ndarray) else moved
+
+        return replace(features, beauty=scaled(features.beauty),
+                       aovs={name: scaled(values) for name, values in features.aovs.items()})
 
     def undo(self, denoised: np.ndarray, rendered: np.ndarray | None,
              stored_as_float: Sequence[bool] = ()) -> np.ndarray:

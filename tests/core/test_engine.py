@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -56,6 +57,7 @@ from vfxdenoise.core.errors import (
 )
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
+from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.frame_locks import lock_path
@@ -1443,6 +1445,32 @@ def test_a_flash_frame_is_not_context_for_its_neighbours_nor_they_for_it(sequenc
                                config=_config(tiny_weights))
         assert np.array_equal(beauty_of(summary.output_pattern.text, frame),
                               beauty_of(out.output_pattern.text, frame)), frame
+
+
+def test_a_flash_frame_is_exposed_as_it_would_be_alone(sequence_factory, tmp_path):
+    """A 4x flash frame, its median luminance 2.6, is brought down 4 stops when denoised by
+    itself, as a shot so bright is: in its sequence it went through the shipped network at the
+    shot's exposure and came out otherwise in every pixel (by up to 2.6). Now, its every
+    neighbour left out, it is exposed as a shot of its own, records that exposure, says so, and
+    comes out as alone bit for bit; --resume keeps it."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 6)))
+    flash = read_exr(pattern.path(3))
+    flash.set(list("RGB"), flash.get(list("RGB")) * 4)
+    write_exr(pattern.path(3), flash)
+    out, shipped = str(tmp_path / "out" / "o.####.exr"), EngineConfig(model="default", device="cpu")
+    summary = denoise_sequence(pattern, out, config=shipped)
+    (tmp_path / "alone").mkdir()
+    shutil.copy(pattern.path(3), tmp_path / "alone" / "render.0003.exr")
+    alone = denoise_sequence(str(tmp_path / "alone" / "render.####.exr"),
+                             str(tmp_path / "alone" / "o.####.exr"), config=shipped)
+    assert summary.exposure == "as rendered" and alone.exposure.startswith("x0.0625 (-4 stops)")
+    assert np.array_equal(beauty_of(out, 3), beauty_of(alone.output_pattern.text, 3))
+    exposures = [read_exr(summary.output_pattern.path(f)).parts[0].spec.getattribute("vfxdenoise/exposure")
+                 for f in range(1, 6)]
+    assert exposures == [1.0, 1.0, 0.0625, 1.0, 1.0]
+    assert "exposed as a shot of its own" in {r.frame: r.message for r in summary.results}[3]
+    resumed = denoise_sequence(pattern, out, config=replace(shipped, existing="resume"))
+    assert [r.status for r in resumed.results] == [FrameStatus.SKIPPED] * 5
 
 
 @pytest.mark.parametrize("alone", ["radius 0", "flash"])
