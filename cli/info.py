@@ -43,7 +43,7 @@ from vfxdenoise.core.io.views import (
 )
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.shot_settings import find_motion_vectors, missing_motion, unseen_motion
+from vfxdenoise.core.shot_settings import clean_input, find_motion_vectors, missing_motion, unseen_motion
 from vfxdenoise.plugin.events import encode, error_details, error_event
 
 # What a part holds unless its header says otherwise: `info` names only other values.
@@ -561,6 +561,8 @@ def _read_shot(pattern: str, aovs: tuple[str, ...], radiance_aovs: tuple[str, ..
     motion_note = missing_motion(mappings, specs, config) or (
         "" if with_motion else unseen_motion(sequence.pattern, sequence.frames, config))
     notes = [motion_note] if motion_note else []
+    clean_note = clean_input(sequence.pattern, sequence.frames, config)  # as seq warns of it
+    notes += [clean_note] if clean_note else []
     notes += dict.fromkeys(view.beauty_note for view in views if view.beauty_note)
     # What --aov wildcards leave out or match in some frames only, named layers that look like data
     notes += frames_layer_notes(layers.run_maps)  # a guide passed over, named frames...

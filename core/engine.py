@@ -52,6 +52,7 @@ from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import (
+    clean_input,
     find_exposure,
     find_motion_vectors,
     first_readable,
@@ -412,7 +413,17 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
     _stop_if_asked(stop)
     exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot,
                              read=set(plan.windows.read_by(plan.todo)))
+    if plan.todo:
+        _warn_of_clean_input(plan)
     return _Shot(motion, exposure, motion_summary, exposure.describe())
+
+
+def _warn_of_clean_input(plan: RunPlan) -> None:
+    """Warn, once a run with frames to denoise, where the shot is cleaner than the renders the
+    shipped model was trained on (`shot_settings.clean_input`)."""
+    note = clean_input(plan.in_pattern, plan.windows.on_disk, plan.config, shot=plan.shot)
+    if note:
+        warn(log, "%s", note)
 
 
 def _storage_notes(plan: RunPlan, frames: list[int]) -> list[str]:

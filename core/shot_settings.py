@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, MissingFramesError, UnsupportedExrError, VfxDenoiseError
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import GUIDE_NAMES
+from vfxdenoise.core.input_noise import CLEAN_BELOW, TRAINED_NOISE, TRAINED_SPP, NoiseLevel, noise_level
 from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, normal_candidates, unread_motion
-from vfxdenoise.core.io.exr import channel_names_by_part, read_exr_header
+from vfxdenoise.core.io.exr import channel_names_by_part, read_exr, read_exr_header
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
-from vfxdenoise.core.model_files import trained_layers
+from vfxdenoise.core.model_files import SHIPPED, model_ref, trained_layers
 from vfxdenoise.core.motion_vectors import (
     AUTO,
     CHECK,
@@ -506,6 +508,52 @@ def exposure_window(frames: Sequence[Frame], radius: int) -> list[Frame]:
     exposure is found from (`exposure.shot_exposure`): in the engine (`exposure_frames`) and in
     evaluation alike (`evaluation.scoring.model_denoiser`)."""
     return list(frames[:2 * radius + 1])
+
+
+JUDGED_FRAMES = 3  # the shot's first frames tried in turn for one whose noise can be judged
+
+
+def clean_input(pattern: FramePattern, on_disk: list[int], config: EngineConfig, *,
+                shot: list[int] | None = None) -> str:
+    """What to say of a shot cleaner than the renders the shipped model was trained on
+    (`input_noise`: 4-16 spp), for seq's warning and info's note alike; '' where it is not, where
+    `config` names a model of the user's (trained on renders this cannot know), or where none of
+    the first JUDGED_FRAMES of the `shot`'s frames on disk can be read and judged. One frame is
+    judged, the shot's first that can be, so every farm chunk says alike; a warning only, nothing
+    the run denoises changes."""
+    if model_ref(config.model).kind != SHIPPED:
+        return ""
+    present = set(on_disk)
+    for frame in [frame for frame in _shot(on_disk, config, shot) if frame in present][:JUDGED_FRAMES]:
+        level = _frame_noise(pattern.path(frame), config)
+        if level is not None:
+            return _clean_note(frame, level.relative) if level.cleaner_than_training else ""
+    return ""
+
+
+def _frame_noise(path: Path, config: EngineConfig) -> NoiseLevel | None:
+    """The `input_noise.noise_level` of the frame at `path` (its first view's beauty, albedo and
+    normal, mapped and made safe as seq reads them); None where it cannot be read (the run
+    reports that frame) or judged. Read on its own, without a frame reader (`frame_source`, whose
+    lamp rules bring SciPy): info stays as quick as it was, but for the decode."""
+    try:
+        image = read_exr(path)
+        layers = next(iter(layers_by_view(image, path, config.layers, only=config.views).values()))
+        features, _ = features_from_exr(image, layers, ("beauty", "albedo", "normal"), keep_half=True)
+    except VfxDenoiseError:
+        return None
+    return noise_level(features)
+
+
+def _clean_note(frame: int, relative: float) -> str:
+    """The words of `clean_input` for a shot whose `frame` measures noise `relative` to its signal."""
+    return (f"the frames are cleaner than the {TRAINED_SPP} spp renders the model was trained on: frame "
+            f"{frame}'s noise measures {relative:.3f} of its signal ({TRAINED_SPP} spp renders measure "
+            f"{TRAINED_NOISE:g} and more; said under {CLEAN_BELOW:g}), so denoising may soften fine texture "
+            "more than it cleans (a fine texture rendered at 256 spp came out 2.6 dB below the frames as "
+            "rendered: docs/denoising.md, 'Renders cleaner than 4-16 spp'): compare the output with the "
+            "frames as rendered before using it, and use those, or a mix of the two (a quarter denoised "
+            "scored 0.8 dB above them there)")
 
 
 def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:

@@ -15,7 +15,13 @@ import pytest
 from aov_parts import OVERSCAN_DISPLAY, overscan_render
 from cli_in_process import run_in_process
 from cli_process import run_noting_import, run_vfxdenoise
-from exr_sequences import rename_layer, with_named_light_groups, without_layer, write_stereo_sequence
+from exr_sequences import (
+    rename_layer,
+    with_named_light_groups,
+    without_layer,
+    write_stereo_sequence,
+    write_textured_sequence,
+)
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -941,3 +947,22 @@ def test_info_tells_the_motion_vectors_reading_and_the_alpha_kept_as_seq_finds_t
                 if read_exr(outputs.path(frame)).parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"]
     [features] = shown["features"]
     assert denoised == [3] and features["alpha_opaque_frames"] == [1, 2, 4]
+
+
+def test_info_notes_a_shot_cleaner_than_the_training_renders_as_seq_warns_of_it_without_torch(tmp_path):
+    """Frames of a fine texture at 2% noise get seq's warning as a note (text and --json), the
+    shot's pixels judged without torch; at 30% noise (a 4-16 spp render's) nothing is noted."""
+    clean = write_textured_sequence(tmp_path / "clean", 0.02)
+    noisy = write_textured_sequence(tmp_path / "noisy", 0.3)
+
+    done = run_noting_import("torch", "info", clean, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == ["exit 0", "torch imported: False"], done.stdout
+    [note] = [line for line in lines if "cleaner than the 4-16 spp renders" in line]
+    assert note.startswith("note: the frames are cleaner than the 4-16 spp renders the model was trained on: "
+                           "frame 1001's noise measures 0.0")
+    facts = json.loads(run_in_process("info", clean, "--json", cwd=tmp_path).stdout)
+    assert [n for n in facts["notes"] if "cleaner than the 4-16 spp" in n] == [note[len("note: "):]]
+    assert "cleaner than" not in run_in_process("info", noisy, cwd=tmp_path).stdout

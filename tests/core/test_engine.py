@@ -33,6 +33,7 @@ from exr_sequences import (
     without_layer,
     write_sequence,
     write_stereo_sequence,
+    write_textured_sequence,
 )
 from quiet_threads import run_at_once_quietly
 from reliability.damage import poison
@@ -58,6 +59,7 @@ from vfxdenoise.core.errors import (
 from vfxdenoise.core.exposure import TARGET_LEVEL, frame_light
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.input_noise import CLEAN_BELOW
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.frame_locks import lock_path
@@ -2294,3 +2296,16 @@ def test_with_keep_going_weights_that_give_nan_stop_the_run_at_the_first_frame_t
         denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), config=config)
     # Frame 4, denoised while frame 3 was written, fails alike: no later frame is written.
     assert sorted(p.name for p in (tmp_path / "out").glob("o.*.exr")) == ["o.0001.exr", "o.0002.exr"]
+
+
+@pytest.mark.parametrize("noise", [0.02, 0.3])
+def test_a_shot_cleaner_than_the_training_renders_is_warned_of_once_a_run(tmp_path, noise):
+    """Frames of a fine texture at 2% noise, cleaner than the shipped model's 4-16 spp training
+    renders, are warned of once in the run (not per frame), the frames still denoised; at 30%
+    noise nothing is said."""
+    pattern = write_textured_sequence(tmp_path / "shot", noise, size=32)
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"),
+                               config=EngineConfig(model="default", device="cpu"))
+    assert [r.status for r in summary.results] == ["written"] * 3
+    said = [w for w in summary.warnings if "cleaner than the 4-16 spp renders" in w]
+    assert len(said) == (1 if noise < CLEAN_BELOW else 0)
