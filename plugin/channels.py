@@ -57,12 +57,13 @@ def nuke_layer_channels(feature: str, layer: str, channels: Sequence[str],
         return None
     own = layer_channels(layer, channels)
     size = FEATURE_SIZES[feature]
+    other = "another layer" if feature == "beauty" else "another layer or 'none'"
+    if not own:
+        raise PluginError(f"{label or feature + ' layer'} '{layer}': the node's input has no such "
+                          f"layer; {_no_such_layer(layer, channels, size, other)}")
     if len(own) < size:
-        found = f" ({', '.join(own)})" if own else ""
-        other = "another layer" if feature == "beauty" else "another layer or 'none'"
-        advice = f"pick {other}" if own else _no_such_layer(layer, channels, size, other)
         raise PluginError(f"{label or feature + ' layer'} '{layer}' needs {size} channel(s) but has "
-                          f"{len(own)}{found} in the node's input; {advice}")
+                          f"{len(own)} ({', '.join(own)}) in the node's input; pick {other}")
     return ",".join(nuke_to_exr_channel(c) for c in own[:size])
 
 

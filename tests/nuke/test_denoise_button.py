@@ -490,8 +490,8 @@ def test_a_press_refused_before_anything_renders_keeps_the_last_result(nuke, giz
     gizmo["normal"].setValue("none")
     gizmo["aovs"].setValue("diffuse.direct")  # the EXR's name for Nuke's diffuse_direct
     assert _refused_keeping_the_result(nuke, gizmo, shown, renders).endswith(
-        "also denoise layer 'diffuse.direct' needs 3 channel(s) but has 0 in the node's input; Nuke "
-        "names the EXR layer 'diffuse.direct' 'diffuse_direct': give that")
+        "also denoise layer 'diffuse.direct': the node's input has no such layer; Nuke names the EXR "
+        "layer 'diffuse.direct' 'diffuse_direct': give that")
 
 
 def test_a_failed_run_is_told_in_knob_terms_and_its_command_goes_to_the_terminal(nuke, gizmo, monkeypatch,
@@ -533,3 +533,13 @@ def test_seq_flags_in_messages_are_named_as_the_knobs_that_set_them(nuke, messag
     import vfxdenoise_nuke
 
     assert vfxdenoise_nuke.in_knob_terms(message) == in_knob_terms
+
+
+def test_a_layer_the_input_lacks_is_said_so_with_the_layers_it_has(nuke, gizmo):
+    gizmo["aovs"].setValue("RGBA_key")
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == [
+        "VfxDenoise VfxDenoise: also denoise layer 'RGBA_key': the node's input has no such layer; pick "
+        "another layer; the input's layers: rgba, depth, N, albedo, diffuse_direct, motion"]

@@ -45,7 +45,7 @@ def test_nukes_rgb_and_rgba_are_the_unnamed_layers_colour(layer):
 def test_none_is_never_suggested_where_it_is_refused():
     with pytest.raises(PluginError) as beauty:
         nuke_layer_channels("beauty", "rgb", ["depth.Z"])
-    assert "beauty layer 'rgb' needs 3 channel(s) but has 0 in the node's input" in str(beauty.value)
+    assert "beauty layer 'rgb': the node's input has no such layer" in str(beauty.value)
     assert "'none'" not in str(beauty.value)
     with pytest.raises(PluginError) as aov:
         nuke_layer_channels("beauty", "none", NUKE_CHANNELS, label="also denoise layer")
@@ -60,15 +60,14 @@ def test_an_exr_layer_name_with_dots_is_answered_with_nukes_name_for_it():
     channels = [*NUKE_CHANNELS, "diffuse_direct.red", "diffuse_direct.green", "diffuse_direct.blue"]
     with pytest.raises(PluginError) as info:
         nuke_layer_channels("beauty", "diffuse.direct", channels, label="also denoise layer")
-    assert str(info.value) == ("also denoise layer 'diffuse.direct' needs 3 channel(s) but has 0 in the "
-                               "node's input; Nuke names the EXR layer 'diffuse.direct' 'diffuse_direct': "
-                               "give that")
+    assert str(info.value) == ("also denoise layer 'diffuse.direct': the node's input has no such layer; "
+                               "Nuke names the EXR layer 'diffuse.direct' 'diffuse_direct': give that")
     assert nuke_layer_channels("beauty", "diffuse_direct", channels) == (
         "diffuse_direct.R,diffuse_direct.G,diffuse_direct.B")
 
 
 def test_a_layer_the_input_does_not_have_is_answered_with_the_layers_it_has():
-    with pytest.raises(PluginError, match=r"also denoise layer 'RGBA_kye' needs 3 channel\(s\) but has 0 in "
-                                          r"the node's input; pick another layer; the input's layers: "
+    with pytest.raises(PluginError, match=r"also denoise layer 'RGBA_kye': the node's input has no such "
+                                          r"layer; pick another layer; the input's layers: "
                                           r"rgba, albedo, N, forward, depth$"):
         nuke_layer_channels("beauty", "RGBA_kye", NUKE_CHANNELS, label="also denoise layer")
