@@ -6,6 +6,14 @@ input with the channel names Nuke's EXR writer gives them (its own rules, writte
 behaviour, not imported from our plugin), at proxy size while the root's proxy mode is on, as
 Nuke does. Reads are fake nodes backed by a real EXR sequence.
 
+Knob expressions are evaluated at the current frame (`frame`, set with nuke.frame(f)); a Read
+reads its file's frames over first-last and, outside them, what its `before`/`after` knobs say
+(`Node.read_frame`, Nuke's `hold` by default). A node's `onCreate` knob runs when it is created,
+loaded or pasted (its knobs set and its input connected), its `knobChanged` knob on an input
+connected (nuke.thisKnob() is then the `inputChange` knob, as Nuke's callback gets it). A Read's
+metadata is what Nuke's Read gives of the file it reads: input/filename, input/mtime,
+input/filesize.
+
 Saving a script (scriptSave) or copying nodes (nodeCopy) writes what Nuke writes for a gizmo: its
 own knobs that differ from the .gizmo's defaults, never its internal nodes; opening (scriptOpen,
 scriptReadFile) or pasting (nodePaste) builds each gizmo afresh from its .gizmo file and then sets
@@ -17,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
@@ -124,10 +133,13 @@ class Knob:
         return self.kind
 
     def value(self):
-        """The value; an expression ({parent.knob}, {!parent.knob}) evaluated, as Nuke does."""
-        expression = _EXPRESSION.fullmatch(self._value) if isinstance(self._value, str) else None
-        if expression is None:
+        """The value; an expression ({parent.knob}, {!parent.knob||frame<parent.first}) evaluated
+        at the current frame, as Nuke does."""
+        if not self.hasExpression():
             return self._value
+        expression = _EXPRESSION.fullmatch(self._value)
+        if expression is None:
+            return evaluate_expression(self._value[1:-1], self.node)
         value = knob_at(expression.group(2), self.node).value()
         return (not value) if expression.group(1) else value
 
@@ -142,7 +154,7 @@ class Knob:
         return self._value if isinstance(self._value, str) else _script_word(self._value)
 
     def hasExpression(self) -> bool:
-        return isinstance(self._value, str) and _EXPRESSION.fullmatch(self._value) is not None
+        return isinstance(self._value, str) and self._value.startswith("{") and self._value.endswith("}")
 
     def evaluate(self) -> str:
         return evaluate_tcl(str(self._value), self.node)
@@ -176,6 +188,28 @@ class LinkKnob(Knob):
 
 
 _EXPRESSION = re.compile(r"\{(!?)([A-Za-z_][\w.]*)\}")  # the knob expressions our gizmo uses
+
+
+# The words of Nuke's expression language our knobs use: C's operators, numbers, knob paths, frame.
+_EXPRESSION_WORD = re.compile(r"\s*(\|\||&&|<=|>=|==|!=|[!<>()*+-]|\d+(?:\.\d*)?|[A-Za-z_][\w.]*)")
+_PYTHON_OPERATOR = {"||": " or ", "&&": " and ", "!": " not "}
+
+
+def evaluate_expression(text: str, node: Node):
+    """A Nuke expression of knob paths, `frame` (the current frame), numbers and C's operators
+    (|| && ! < > <= >= == != * + -), evaluated as Nuke does: a knob path is its knob's value."""
+    python, position = [], 0
+    while position < len(text.rstrip()):
+        word = _EXPRESSION_WORD.match(text, position)
+        if word is None:
+            raise ValueError(f"expression {text!r}: cannot read it at {text[position:]!r}")
+        token, position = word.group(1), word.end()
+        if token == "frame":
+            token = repr(STATE["frame"])
+        elif token[0].isalpha() or token[0] == "_":
+            token = repr(knob_at(token, node).value())
+        python.append(_PYTHON_OPERATOR.get(token, token))
+    return eval("".join(python), {"__builtins__": {}})  # only the words matched above
 
 
 def knob_at(path: str, node: Node) -> Knob:
@@ -228,6 +262,8 @@ class Node:
         if node_class == "Read":
             for name in ("file", "first", "last", "origfirst", "origlast"):
                 self._knobs.setdefault(name, Knob(self, name, ""))
+            for name in ("before", "after"):
+                self._knobs.setdefault(name, Knob(self, name, "hold"))  # Nuke's default
             self._knobs["reload"] = Knob(self, "reload", None, "PyScript_Knob")
 
     def Class(self) -> str:
@@ -256,8 +292,31 @@ class Node:
         return self._inputs[index] if index < len(self._inputs) else None
 
     def setInput(self, index: int, node) -> None:
+        """Connect input `index`; the node's knobChanged callback runs with the `inputChange` knob."""
+        self._connect(index, node)
+        run_callback(self, "knobChanged", Knob(self, "inputChange"))
+
+    def _connect(self, index: int, node) -> None:
         self._inputs += [None] * (index + 1 - len(self._inputs))
         self._inputs[index] = node
+
+    def metadata(self, key: str | None = None, time_: int | None = None, view: str | None = None):
+        """A node that reads no file has no metadata of one."""
+        return None if key is not None else {}
+
+    def read_frame(self, frame: int) -> int | None:
+        """The frame of its file a Read shows at `frame`: that one within first-last; before or
+        after them, as its `before`/`after` knob says: `hold` the first or last frame, `black`
+        none (None)."""
+        first, last = int(self["first"].value()), int(self["last"].value())
+        if first <= frame <= last:
+            return frame
+        how = self["before" if frame < first else "after"].value()
+        if how == "black":
+            return None
+        if how == "hold":
+            return first if frame < first else last
+        raise NotImplementedError(f"the stand-in Read does not model before/after {how}")
 
     def child(self, name: str) -> Node:
         return next(n for n in self._children if n.name() == name)
@@ -296,6 +355,15 @@ class SequenceRead(Node):
     def channels(self) -> list[str]:
         return [nuke_name(c) for c in read_exr(self.frame_path(self.range.first())).channel_names]
 
+    def metadata(self, key: str | None = None, time_: int | None = None, view: str | None = None):
+        """Nuke's Read metadata of the file of frame `time_` (the current frame by default):
+        input/filename, input/mtime (its modification time, as Nuke writes it), input/filesize."""
+        path = self.frame_path(STATE["frame"] if time_ is None else time_)
+        info = path.stat()
+        data = {"input/filename": str(path), "input/filesize": info.st_size,
+                "input/mtime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.st_mtime))}
+        return data if key is None else data.get(key)
+
 
 NUKE_COMPONENT = {"R": "red", "G": "green", "B": "blue", "A": "alpha"}
 EXR_COMPONENT = {v: k for k, v in NUKE_COMPONENT.items()}
@@ -326,7 +394,8 @@ def reset(nuke_path: list[str], root_name: str = "") -> None:
     """Fresh Nuke session state started with NUKE_PATH=`nuke_path` (on the plugin path and sys.path)."""
     STATE.clear()
     sys.path[:0] = nuke_path
-    STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, menus={},
+    STATE.update(root_name=root_name, plugin_path=list(nuke_path), groups=[], this_node=None, this_knob=None,
+                 frame=1, menus={},
                  messages=[], alerts=[], terminal=[], executed=[], tasks=[], cancel_after=None, created=[],
                  reads=[], clipboard="")
     STATE["root"] = Node("Root", {"name": "Root", "proxy": False, "proxy_scale": 0.5})
@@ -374,6 +443,39 @@ def thisNode() -> Node:
     return STATE["this_node"]
 
 
+def thisKnob() -> Knob | None:
+    return STATE["this_knob"]
+
+
+def frame(number: int | None = None) -> int:
+    """The current frame; given `number`, go to that frame first."""
+    if number is not None:
+        STATE["frame"] = int(number)
+    return STATE["frame"]
+
+
+def run_callback(node: Node, name: str, knob: Knob | None = None) -> None:
+    """Run the node's `name` callback knob (onCreate, knobChanged), if it has one, with
+    nuke.thisNode() (and nuke.thisKnob(): `knob`) set, as Nuke does."""
+    script = node.knob(name)
+    if script is None or not script.value():
+        return
+    previous = STATE["this_node"], STATE["this_knob"]
+    STATE["this_node"], STATE["this_knob"] = node, knob
+    try:
+        exec(script.value(), {"nuke": sys.modules["nuke"]})
+    finally:
+        STATE["this_node"], STATE["this_knob"] = previous
+
+
+def allNodes(filter: str | None = None, group: Node | None = None, recurseGroups: bool = False) -> list[Node]:
+    """The script's nodes (of class `filter`), those inside groups too with `recurseGroups`."""
+    found = [*STATE["reads"], *(group.nodes() if group else STATE["created"])]
+    if recurseGroups:
+        found += [child for node in found for child in node.nodes()]
+    return [node for node in found if filter is None or node.Class() == filter]
+
+
 def toNode(name: str) -> Node | None:
     group = STATE["groups"][-1] if STATE["groups"] else None
     nodes = group.nodes() if group else STATE["created"]
@@ -381,7 +483,15 @@ def toNode(name: str) -> Node | None:
 
 
 def createNode(node_class: str, *args, **kwargs) -> Node:
-    """A gizmo found on the plugin path becomes a Group of its nodes, as Nuke loads it."""
+    """A gizmo found on the plugin path becomes a Group of its nodes, as Nuke loads it; its
+    onCreate callback runs."""
+    node = _gizmo(node_class)
+    run_callback(node, "onCreate")
+    return node
+
+
+def _gizmo(node_class: str) -> Node:
+    """A new node of gizmo `node_class`, its knobs as the .gizmo sets them."""
     for folder in STATE["plugin_path"]:
         gizmo = Path(folder) / f"{node_class}.gizmo"
         if gizmo.is_file():
@@ -584,10 +694,11 @@ def _read_script(text: str, paste_input: Node | None) -> list[Node]:
         if head == "Read":
             node = SequenceRead(_free_name(knobs["name"]), knobs["file"], knobs["first"], knobs["last"])
         else:
-            node = createNode(head)
+            node = _gizmo(head)
             _apply_knobs(node, knob_words)
             node["name"].setValue(_free_name(knobs["name"], node))
-            node.setInput(0, stack.pop() if stack else None)
+            node._connect(0, stack.pop() if stack else None)
+            run_callback(node, "onCreate")
         stack.append(node)
         made.append(node)
     return made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -31,6 +32,7 @@ def gizmo(nuke, render, tmp_path):
     node = nuke.createNode("VfxDenoise")
     node.setInput(0, read)
     node["cache_folder"].setValue(str(tmp_path / "cache"))
+    nuke.frame(FRAMES[1])  # the viewer on a frame of the shot
     return node
 
 
@@ -51,7 +53,7 @@ def test_denoise_renders_the_input_range_denoises_it_and_rewires_the_read(nuke, 
     written = read_exr(cache / "VfxDenoise_input.1001.exr")
     assert {"R", "G", "B", "A", "diffuse_direct.R", "N.X", "motion.X"} <= set(written.channel_names)
     read = gizmo.child("CacheRead")
-    assert read["file"].evaluate() == str(cache / "VfxDenoise_denoised.####.exr")
+    assert read["file"].evaluate() == str(cache / "VfxDenoise_denoised_v001.####.exr")
     assert (read["first"].value(), read["last"].value()) == (1001, 1004)
     assert read["reload"].executed == 1
     assert gizmo["denoised"].value() is True and "1001-1004" in gizmo["status"].value()
@@ -183,17 +185,25 @@ def test_an_unsaved_script_without_a_cache_folder_is_a_message(nuke, gizmo):
     assert "is not an absolute path: save the script" in nuke.STATE["messages"][0]
 
 
-def test_a_failed_denoise_is_a_message_and_the_input_passes_through(nuke, gizmo, tmp_path):
-    gizmo["denoise"].execute()
-    assert gizmo["denoised"].value() is True
+def _digests(pattern: str, frames) -> dict[int, str]:
+    return {frame: hashlib.md5(_frame(pattern, frame).read_bytes()).hexdigest() for frame in frames}
+
+
+def test_a_failed_denoise_is_a_message_and_the_last_result_stays_shown(nuke, gizmo, tmp_path):
+    """Every press wrote over the frames the node showed: a failed one left them half its own."""
+    shown, _ = _denoised_once(nuke, gizmo)
+    before = _digests(shown, FRAMES)
     gizmo["albedo"].setValue("diffuse_direct")
-    (tmp_path / "cache" / "VfxDenoise_denoised.1003.exr").unlink()
-    (tmp_path / "cache" / "VfxDenoise_denoised.1003.exr").mkdir()  # an output the denoiser cannot write
+    blocked = tmp_path / "cache" / "VfxDenoise_denoised_v002.1003.exr"
+    blocked.mkdir()  # an output the second press cannot write
 
     gizmo["denoise"].execute()
 
-    assert len(nuke.STATE["messages"]) == 1 and "VfxDenoise_denoised.1003.exr" in nuke.STATE["messages"][0]
-    assert gizmo["denoised"].value() is False  # never a stale or black frame behind the artist's back
+    assert len(nuke.STATE["messages"]) == 1 and str(blocked) in nuke.STATE["messages"][0]
+    assert gizmo["denoised"].value() is True and gizmo.child("CacheRead")["file"].evaluate() == shown
+    assert gizmo["status"].value().endswith("; the last denoised result is still shown")
+    assert _digests(shown, FRAMES) == before
+    assert [p.name for p in (tmp_path / "cache").glob("VfxDenoise_denoised_v002.*")] == [blocked.name]
 
 
 def test_cancel_in_the_progress_bar_stops_and_says_so(nuke, gizmo):
@@ -212,8 +222,8 @@ def test_default_subprocess_runner_runs_the_vfxdenoise_command(nuke, gizmo, monk
     gizmo["denoise"].execute()
 
     assert nuke.STATE["messages"] == []
-    assert sorted(p.name for p in (tmp_path / "cache").glob("VfxDenoise_denoised.*.exr")) == [
-        f"VfxDenoise_denoised.{f}.exr" for f in FRAMES]
+    assert sorted(p.name for p in (tmp_path / "cache").glob("VfxDenoise_denoised*.exr")) == [
+        f"VfxDenoise_denoised_v001.{f}.exr" for f in FRAMES]
     assert nuke.STATE["tasks"][-1].progress[-1] == 100
 
 
@@ -246,14 +256,14 @@ def test_cache_files_are_named_by_script_and_full_node_name(nuke, render, tmp_pa
 
     assert nuke.STATE["messages"] == []
     assert node.child("CacheRead")["file"].evaluate() == str(
-        tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_denoised.####.exr")
+        tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_denoised_v001.####.exr")
     assert (tmp_path / "cache" / "shot_v002.Group1.VfxDenoise_input.1001.exr").is_file()
 
 
 def test_the_result_survives_saving_and_reopening_the_script(nuke, gizmo, tmp_path):
     """Nuke rebuilds a gizmo's internal nodes from the .gizmo on open and saves only its knobs."""
     gizmo["denoise"].execute()
-    pattern = str(tmp_path / "cache" / "VfxDenoise_denoised.####.exr")
+    pattern = str(tmp_path / "cache" / "VfxDenoise_denoised_v001.####.exr")
     nuke.scriptSave(str(tmp_path / "comp_v001.nk"))
 
     nuke.scriptOpen(str(tmp_path / "comp_v001.nk"))
@@ -278,7 +288,7 @@ def test_a_pasted_copy_shows_the_denoised_frames(nuke, gizmo, tmp_path):
 
     assert pasted is not gizmo and pasted.name() == "VfxDenoise1" and pasted.input(0) is gizmo.input(0)
     assert pasted.child("CacheRead")["file"].evaluate() == str(
-        tmp_path / "cache" / "VfxDenoise_denoised.####.exr")
+        tmp_path / "cache" / "VfxDenoise_denoised_v001.####.exr")
     assert pasted["denoised"].value() is True
 
 
@@ -377,12 +387,11 @@ def test_what_the_run_would_refuse_is_told_before_the_input_is_rendered(nuke, gi
 
 
 @pytest.mark.parametrize(("knob", "value", "says"), [
-    ("albedo", "rgba", "beauty layer R,G,B: R,G,B in the node's input are channels of the albedo (R,G,B), "
+    ("albedo", "rgba", "beauty layer rgba: rgba in the node's input are channels of the albedo (rgba), "
                        "which a layer cannot be as well as the beauty; name different layers with beauty "
                        "layer and albedo layer"),
-    ("motion", "N", "motion layer N.X,N.Y: N.X,N.Y in the node's input are channels of the normal"),
-    ("aovs", "N", "also denoise N.X,N.Y,N.Z: N.X,N.Y,N.Z in the node's input is the normal, which the "
-                  "denoiser reads"),
+    ("motion", "N", "motion layer N: N in the node's input are channels of the normal (N.X,N.Y,N.Z)"),
+    ("aovs", "N", "also denoise N: N in the node's input is the normal, which the denoiser reads"),
 ], ids=["albedo is the beauty", "motion is the normal", "also denoise a guide"])
 def test_layer_picks_that_clash_are_told_before_the_input_is_rendered(nuke, gizmo, knob, value, says):
     """A layer picked as two things, or a guide picked to be denoised, was refused by the run only
@@ -425,7 +434,8 @@ def test_a_second_sessions_press_while_a_run_writes_the_nodes_outputs_leaves_its
     finally:
         other.communicate("", timeout=60)
 
-    assert f"VfxDenoise_denoised.1004.exr is being written by another run (pid {other.pid} on " in message
+    assert (f"VfxDenoise_denoised_v001.1004.exr is being written by another run (pid {other.pid} on "
+            in message)
     assert cached.stat().st_mtime_ns == written
     gizmo["denoise"].execute()  # that run is done
     assert nuke.STATE["messages"] == [] and cached.stat().st_mtime_ns != written
@@ -499,7 +509,7 @@ def test_a_failed_run_is_told_in_knob_terms_and_its_command_goes_to_the_terminal
     """The message ended in '(vfxdenoise exited with status 1: <command> ...)' and told the
     artist to 'use -o'; the TD looks for the command line in the terminal."""
     monkeypatch.delenv("VFXDENOISE_RUNNER")
-    blocked = tmp_path / "cache" / "VfxDenoise_denoised.1003.exr"
+    blocked = tmp_path / "cache" / "VfxDenoise_denoised_v001.1003.exr"
     blocked.mkdir(parents=True)  # an output frame the run cannot write
 
     gizmo["denoise"].execute()
@@ -509,7 +519,7 @@ def test_a_failed_run_is_told_in_knob_terms_and_its_command_goes_to_the_terminal
         "remove it or use another cache folder"]
     reason = nuke.STATE["messages"][0].removeprefix("VfxDenoise VfxDenoise: ")
     assert gizmo["status"].value() == f"not denoised: {reason}"
-    assert gizmo["denoised"].value() is False  # the cache was rendered anew
+    assert gizmo["denoised"].value() is False  # nothing was denoised before
     started, failed = nuke.STATE["terminal"]
     assert started.startswith(f"VfxDenoise VfxDenoise: running {VFXDENOISE_COMMAND} seq ")
     assert started.endswith(" --progress json") and "--model" in started
@@ -535,6 +545,130 @@ def test_seq_flags_in_messages_are_named_as_the_knobs_that_set_them(nuke, messag
     assert vfxdenoise_nuke.in_knob_terms(message) == in_knob_terms
 
 
+def _presses(cache: Path) -> list[str]:
+    """The presses of the node VfxDenoise (script comp.nk) with frames in `cache`."""
+    return sorted({p.name.split(".")[1] for p in cache.glob("comp.VfxDenoise_denoised_v*.exr")})
+
+
+def test_a_cancelled_press_leaves_the_saved_result_whole_on_disk_and_on_the_node(nuke, gizmo, tmp_path):
+    """Each press wrote over the frames the node showed: a press cancelled after two frames left
+    the saved and reopened script showing two frames of its own and the rest of the last result's,
+    as that result."""
+    nuke.STATE["root_name"] = str(tmp_path / "comp.nk")
+    shown, _ = _denoised_once(nuke, gizmo)
+    saved = _digests(shown, FRAMES)
+    nuke.scriptSave(str(tmp_path / "comp.nk"))
+    gizmo["temporal_radius"].setValue(0)
+    nuke.STATE["cancel_after"] = 2
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["tasks"][-1].progress[:2] == [25, 50]  # two frames were denoised, then cancelled
+    assert nuke.STATE["messages"] == [
+        "VfxDenoise VfxDenoise: Denoise of frames 1001-1004 cancelled: the frames it had denoised are "
+        "removed"]
+    assert gizmo["status"].value().endswith("; the last denoised result is still shown")
+    assert gizmo["denoised"].value() is True and gizmo.child("CacheRead")["file"].evaluate() == shown
+    assert _presses(tmp_path / "cache") == ["VfxDenoise_denoised_v001"]
+    nuke.scriptOpen(str(tmp_path / "comp.nk"))
+    reopened = nuke.toNode("VfxDenoise")
+    assert reopened["denoised"].value() is True and reopened.child("CacheRead")["file"].evaluate() == shown
+    assert _digests(shown, FRAMES) == saved
+
+
+def test_a_cancel_with_nothing_denoised_before_says_the_input_passes_through(nuke, gizmo):
+    nuke.STATE["cancel_after"] = 1
+
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == [
+        "VfxDenoise VfxDenoise: Denoise of frames 1001-1004 cancelled: the frames it had denoised are "
+        "removed; the input passes through until a press of Denoise finishes"]
+    assert gizmo["denoised"].value() is False
+
+
+def test_a_press_that_succeeds_removes_the_earlier_presses_but_what_the_saved_script_shows(
+        nuke, gizmo, tmp_path):
+    """Per-press frames would fill the artist's disk: an earlier press's go once a press succeeds,
+    but for the one the saved script names (reopened unsaved, it shows that); other scripts' too."""
+    cache = tmp_path / "cache"
+    nuke.STATE["root_name"] = str(tmp_path / "comp.nk")
+    other_script = write_sequence(cache, frames=FRAMES, name="comp_v001.VfxDenoise_denoised_v001")
+    gizmo["denoise"].execute()
+    gizmo["denoise"].execute()
+    assert _presses(cache) == ["VfxDenoise_denoised_v002"]
+    nuke.scriptSave(str(tmp_path / "comp.nk"))
+
+    gizmo["denoise"].execute()
+    assert _presses(cache) == ["VfxDenoise_denoised_v002", "VfxDenoise_denoised_v003"]
+    gizmo["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    assert _presses(cache) == ["VfxDenoise_denoised_v002", "VfxDenoise_denoised_v004"]
+    assert gizmo.child("CacheRead")["file"].evaluate() == str(
+        cache / "comp.VfxDenoise_denoised_v004.####.exr")
+    assert all(_frame(other_script, frame).is_file() for frame in FRAMES)
+
+
+def test_a_copy_pasted_under_another_input_passes_that_input_through(nuke, gizmo, tmp_path):
+    """A pasted node showed the first input's denoised frames blended over the new one, as
+    'denoised frames 1001-1004'."""
+    gizmo["denoise"].execute()
+    gizmo.setSelected(True)
+    nuke.nodeCopy("%clipboard%")
+    gizmo.setSelected(False)
+    other = nuke.SequenceRead("Read2", write_sequence(tmp_path / "shot2", frames=FRAMES, seed=3), 1001, 1004)
+    other.setSelected(True)
+
+    pasted = nuke.nodePaste("%clipboard%")
+
+    assert pasted.input(0) is other and pasted["denoised"].value() is False
+    assert pasted.child("Blend")["disable"].value() is True
+    assert pasted["status"].value() == (
+        "not shown: the node's input is not what was denoised (frames 1001-1004 of "
+        f"{gizmo.input(0).frame_path(1001)}), so the input passes through; press Denoise to denoise it")
+    pasted.setInput(0, gizmo.input(0))  # reconnected to what was denoised: shown again
+    assert pasted["denoised"].value() is True and pasted.child("Blend")["disable"].value() is False
+    assert pasted["status"].value().startswith("denoised frames 1001-1004: ")
+    assert gizmo["denoised"].value() is True  # the original, untouched
+
+
+def test_a_script_reopened_after_its_input_was_rendered_again_passes_the_input_through(
+        nuke, gizmo, render, tmp_path):
+    gizmo["denoise"].execute()
+    nuke.scriptSave(str(tmp_path / "comp.nk"))
+    write_sequence(Path(render).parent, frames=FRAMES, seed=5, width=40)  # re-rendered, another size
+
+    nuke.scriptOpen(str(tmp_path / "comp.nk"))
+
+    reopened = nuke.toNode("VfxDenoise")
+    assert reopened["denoised"].value() is False and reopened["status"].value().startswith("not shown: ")
+
+
+def test_frames_outside_the_denoised_range_show_the_input(nuke, gizmo):
+    """CacheRead held its last frame (a Read's default) after the range, and the blend showed it
+    over the input's own frames."""
+    gizmo["denoise"].execute()
+    blend, read = gizmo.child("Blend"), gizmo.child("CacheRead")
+
+    for frame, shown in ((1000, None), (1001, 1001), (1004, 1004), (1005, None)):
+        nuke.frame(frame)
+        assert read.read_frame(frame) == shown
+        assert blend["disable"].value() is (shown is None)
+
+
+def test_the_status_writes_a_range_across_frame_0_as_the_cli_does(nuke, tmp_path):
+    render = write_sequence(tmp_path / "render", frames=range(-3, 2))
+    node = nuke.createNode("VfxDenoise")
+    node.setInput(0, nuke.SequenceRead("Read1", render, -3, 1))
+    node["cache_folder"].setValue(str(tmp_path / "cache"))
+
+    node["denoise"].execute()
+
+    assert nuke.STATE["messages"] == []
+    assert node["status"].value().startswith("denoised frames -3--1,0-1: ")
+
+
 def test_a_layer_the_input_lacks_is_said_so_with_the_layers_it_has(nuke, gizmo):
     gizmo["aovs"].setValue("RGBA_key")
 
@@ -543,3 +677,26 @@ def test_a_layer_the_input_lacks_is_said_so_with_the_layers_it_has(nuke, gizmo):
     assert nuke.STATE["messages"] == [
         "VfxDenoise VfxDenoise: also denoise layer 'RGBA_key': the node's input has no such layer; pick "
         "another layer; the input's layers: rgba, depth, N, albedo, diffuse_direct, motion"]
+
+
+def test_a_press_keeps_the_earlier_result_a_pasted_copy_shows(nuke, gizmo, tmp_path):
+    """Removing the node's earlier presses once one succeeds must not take the frames a copy of
+    it shows; where they are gone all the same (deleted by hand), the copy passes its input."""
+    shown, _ = _denoised_once(nuke, gizmo)
+    gizmo.setSelected(True)
+    nuke.nodeCopy("%clipboard%")
+    gizmo.setSelected(False)
+    gizmo.input(0).setSelected(True)
+    pasted = nuke.nodePaste("%clipboard%")
+
+    gizmo["denoise"].execute()
+
+    assert gizmo.child("CacheRead")["file"].evaluate() != shown
+    assert pasted["denoised"].value() is True and all(_frame(shown, f).is_file() for f in FRAMES)
+    for frame in FRAMES:
+        _frame(shown, frame).unlink()
+    pasted.setInput(0, gizmo.input(0))
+    assert pasted["denoised"].value() is False
+    assert pasted["status"].value() == (
+        f"not shown: the denoised frames {shown} are no longer on disk, so the input passes through; press "
+        "Denoise to denoise it")

@@ -34,3 +34,38 @@ def test_proxy_mode_renders_a_write_at_proxy_size(nuke, tmp_path):
     nuke.execute(write, 1, 1)
 
     assert read_exr(tmp_path / "out.0001.exr").get(["R"]).shape[-2:] == (16, 24)
+
+
+def test_a_read_holds_its_first_and_last_frame_outside_its_range_unless_set_to_black(nuke):
+    """Nuke's Read default (before/after 'hold'), which the gizmo's CacheRead depends on changing."""
+    read = nuke.Node("Read", {"name": "Read1", "first": 1001, "last": 1004})
+
+    assert [read.read_frame(f) for f in (1000, 1001, 1004, 1005)] == [1001, 1001, 1004, 1004]
+    read["before"].setValue("black")
+    read["after"].setValue("black")
+    assert [read.read_frame(f) for f in (1000, 1001, 1004, 1005)] == [None, 1001, 1004, None]
+
+
+def test_knob_expressions_are_evaluated_at_the_current_frame(nuke):
+    node = nuke.createNode("VfxDenoise")
+    node["denoised"].setValue(True)
+    node["denoised_first"].setValue(1001)
+    node["denoised_last"].setValue(1004)
+    disable = node.child("Blend")["disable"]
+
+    def disabled_at(frame: int) -> bool:
+        nuke.frame(frame)
+        return disable.value()
+
+    assert [disabled_at(f) for f in (1000, 1001, 1004, 1005)] == [True, False, False, True]
+    node["denoised"].setValue(False)
+    assert disabled_at(1002) is True
+
+
+def test_connecting_an_input_runs_knob_changed_with_input_change(nuke):
+    said = "nuke.message(nuke.thisKnob().name() + ' of ' + nuke.thisNode().name())"
+    node = nuke.Node("NoOp", {"name": "NoOp1", "knobChanged": said})
+
+    node.setInput(0, nuke.Node("NoOp", {"name": "NoOp2"}))
+
+    assert nuke.STATE["messages"] == ["inputChange of NoOp1"]

@@ -65,11 +65,14 @@ def test_gizmo_internals_write_all_channels_and_blend_the_read_by_strength(nuke)
     assert write.Class() == "Write" and write["channels"].value() == "all"
     assert write["file_type"].value() == "exr" and write["datatype"].value() == "32 bit float"
     assert read.Class() == "Read" and read["on_error"].value() == "error"
+    assert read["before"].value() == read["after"].value() == "black"  # no denoised frame held over the input
     assert blend["which"].toScript() == "{parent.strength}" and blend["which"].value() == 1
     # Every layer: only the beauty and the also-denoised layers differ from the input (the denoiser
     # writes the others back as rendered), and one Dissolve cannot name a list of layers.
     assert blend["channels"].value() == "all"
-    assert blend["disable"].toScript() == "{!parent.denoised}"  # the input passes until denoised
+    # the input passes until denoised, and outside the denoised frames
+    assert blend["disable"].toScript() == (
+        "{!parent.denoised||frame<parent.denoised_first||frame>parent.denoised_last}")
     assert blend["disable"].value() is True
 
 
