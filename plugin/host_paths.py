@@ -57,6 +57,12 @@ def frame_pattern(raw: str, expand: Callable[[str], str], where: str = "the outp
     return _MARK_RE.sub(lambda m: "#" * int(m.group(1)), expanded)
 
 
+def holds_frame_variable(raw: str) -> bool:
+    """Whether `raw` holds a frame variable `frame_pattern` reads ($F4, ${F4}, `padzero(4,$F)`,
+    $F) or refuses ($FF): a path a host expands as a frame pattern, not as one file."""
+    return re.search(r"\$\{?FF\b", raw) is not None or any(token.search(raw) for token in _FRAME_TOKENS)
+
+
 def _refuse_digit_beside(raw: str, expanded: str, where: str) -> None:
     """Refuse a path whose frame token a digit touches once expanded (`digits_beside`:
     r.${F4}2.exr, shot_v2$F4.exr, v2${F4}2.exr on both sides, or $OS$F4 where $OS ends in a

@@ -49,9 +49,15 @@ def _add_vfxdenoise_site() -> None:
 _add_vfxdenoise_site()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
+from vfxdenoise.core.model_files import model_ref  # noqa: E402
 from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.flag_terms import in_host_terms  # noqa: E402
-from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_path, frame_pattern  # noqa: E402
+from vfxdenoise.plugin.host_paths import (  # noqa: E402
+    DigitBesideFrameError,
+    frame_path,
+    frame_pattern,
+    holds_frame_variable,
+)
 from vfxdenoise.plugin.render_hook import (  # noqa: E402
     HookSettings,
     WrittenFrames,
@@ -92,6 +98,10 @@ RENDER_RECORD = "vfxdenoise_rendered_frames"
 # When the render began by this host's monotonic clock, likewise: post_render reads the start on the
 # output folder's clock (`started_by_folder_clock`), which stamps the frames it compares with.
 RENDER_STARTED = "vfxdenoise_render_started"
+# Hook keywords holding paths, written as in a parm ($HIP/den/$OS.$F4.exr) and expanded as Houdini
+# expands one (`_expanded_paths`); model also takes a shipped model's name.
+PATH_SETTINGS = ("output_pattern", "farm_dir", "model")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
@@ -110,7 +120,7 @@ def post_render(rop, after_post_frame: bool = False, **settings) -> str | None:
     once the others are denoised; without a record, frames not on disk mean nothing is denoised,
     with a warning."""
     with _reported(rop):
-        hook = HookSettings.from_keywords(**settings)
+        hook = HookSettings.from_keywords(**_expanded_paths(settings))
         hook = _per_frame(hook) if after_post_frame else hook
         in_range = rop_frames(rop)
         written, running_for = _frames_written(rop, in_range)
@@ -134,7 +144,7 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
     It plans over the ROP's range: a render of other frames (a farm chunk that does not start the
     range) is left whole to the post-render call (`render_hook.plan_frame`)."""
     with _reported(rop):
-        hook = _per_frame(HookSettings.from_keywords(**settings))
+        hook = _per_frame(HookSettings.from_keywords(**_expanded_paths(settings)))
         frame = int(round(hou.frame() if frame is None else frame))
         _record_frame(rop, frame)
         in_range = rop_frames(rop)
@@ -142,6 +152,45 @@ def post_frame(rop, frame: float | None = None, **settings) -> str | None:
         plan = plan_frame(pattern, in_range, rop.cachedUserData(RENDER_RECORD), frame,
                           hook.options.temporal_radius)
         return _denoise(rop, pattern, plan.ready, plan.so_far, hook) if plan.ready else None
+
+
+def _expanded_paths(settings: dict) -> dict:
+    """`settings` with each path keyword (`PATH_SETTINGS`) given as text expanded as Houdini
+    expands a parm's text (hou.text.expandString: $HIP, $JOB, $OS, environment variables, a
+    leading ~), output_pattern's frame variable ($F4, ${F4}, `padzero(4,$F)`) kept as its frame
+    token (`frame_pattern`). The denoiser reads no Houdini variable: passed on as typed, they made
+    folders named '$HIP' in the process's folder. Refused, naming the keyword: a variable Houdini
+    does not know (left in the text), and a relative path (`_refuse_relative`)."""
+    expanded = dict(settings)
+    for keyword in PATH_SETTINGS:
+        raw = settings.get(keyword)
+        raw = os.fspath(raw) if isinstance(raw, os.PathLike) else raw
+        if not isinstance(raw, str):
+            continue  # None, or a value of the wrong type HookSettings refuses by name
+        if keyword == "output_pattern" and holds_frame_variable(raw):
+            value = frame_pattern(raw, hou.text.expandString, where=keyword)
+        else:
+            value = hou.text.expandString(raw)
+        unknown = _VARIABLE.search(value)
+        if unknown:
+            raise PluginError(f"{keyword} '{raw}' holds ${unknown.group(1)}, which this Houdini "
+                              f"session does not set (it expands to '{value}'): set it (Edit > "
+                              "Aliases and Variables, or hou.putenv) or write the path without it")
+        if keyword != "model" or model_ref(value).is_path:
+            _refuse_relative(keyword, raw, value)
+        expanded[keyword] = value
+    return expanded
+
+
+def _refuse_relative(keyword: str, raw: str, value: str) -> None:
+    """Refuse a relative path keyword: Houdini reads one from the folder it runs in, not $HIP, and
+    that is another folder on a farm task than in the artist's session (frames written where no
+    one looks); the fix is written out with $HIP before it."""
+    if os.path.isabs(value):
+        return
+    raise PluginError(f"{keyword} '{raw}' is a relative path, which would be read from the folder "
+                      f"Houdini runs in ({os.getcwd()}), not the hip file's: write it from $HIP, "
+                      f"e.g. {keyword}='$HIP/{raw}', or as an absolute path")
 
 
 def _per_frame(hook: HookSettings) -> HookSettings:

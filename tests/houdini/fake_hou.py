@@ -13,7 +13,10 @@ what real Houdini does is modelled, as its documentation describes it:
   OperationFailed when there is none), `getReferencedParm()` returns the parm a `chs("path")`
   expression references (itself otherwise) and `evalAsStringAtFrame(f)` evaluates it at frame f,
   raising OperationFailed where it cannot (a reference to no parm); `$OS` is the name of the node
-  whose parm is evaluated;
+  whose parm is evaluated; a variable Houdini does not know stays as written;
+- `hou.text.expandString(str, expand_tilde=True)` and `expandStringAtFrame(str, frame,
+  expand_tilde=True)` expand text as a parm of `hou.pwd()` would be (at the current frame, or at
+  `frame`), a leading `~` as the home folder;
 - cached user data (`setCachedUserData`) lives on the node for the session and is not saved.
 
 `STATE["scene"]` (0 by default) stands for the scene: a render after it is changed writes other
@@ -25,6 +28,7 @@ raises NotImplementedError, so a test never relies on HScript this stand-in does
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import types
@@ -243,24 +247,33 @@ def _hscript(expression: str, frame: float, node: Node | None) -> str:
 
 def expand(text: str, frame: float, node: Node | None = None) -> str:
     """Houdini's expansion of backtick expressions, $VAR, ${VAR}, $F, $F4, ${F4} at `frame`, with
-    $OS the name of `node` (the node whose parm is evaluated); unknown variables stay."""
+    $OS the name of `node` (the node whose parm is evaluated); the session's variables (`reset`)
+    over the environment's, as Houdini's global variables include the environment; unknown
+    variables stay as written."""
     def frame_token(match: re.Match) -> str:
         return f"{int(frame):0{int(match.group(1) or 1)}d}"
 
     text = re.sub(r"`([^`]*)`", lambda m: _hscript(m.group(1), frame, node), text)
     text = re.sub(r"\$\{F(\d*)\}", frame_token, text)
     text = re.sub(r"\$F(\d*)(?![A-Za-z_])", frame_token, text)
-    variables = dict(STATE["variables"], **({"OS": node.name()} if node is not None else {}))
+    variables = {**os.environ, **STATE["variables"], **({"OS": node.name()} if node is not None else {})}
     return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
                   lambda m: variables.get(m.group(1), m.group(0)), text)
 
 
-def _expand_string_at_frame(text: str, frame: float) -> str:
-    """hou.text.expandStringAtFrame: expanded as a parm of the current node (hou.pwd()) would be."""
-    return expand(text, frame, STATE["pwd"])
+def _expand_string_at_frame(text: str, frame: float, expand_tilde: bool = True) -> str:
+    """hou.text.expandStringAtFrame(str, frame, expand_tilde=True): expanded as a parm of the
+    current node (hou.pwd()) would be at `frame`, a leading ~ as the home folder unless told not."""
+    expanded = expand(text, frame, STATE["pwd"])
+    return os.path.expanduser(expanded) if expand_tilde else expanded
 
 
-text = types.SimpleNamespace(expandStringAtFrame=_expand_string_at_frame)
+def _expand_string(text: str, expand_tilde: bool = True) -> str:
+    """hou.text.expandString(str, expand_tilde=True): expandStringAtFrame at the current frame."""
+    return _expand_string_at_frame(text, STATE["frame"], expand_tilde)
+
+
+text = types.SimpleNamespace(expandString=_expand_string, expandStringAtFrame=_expand_string_at_frame)
 
 
 def frame() -> float:

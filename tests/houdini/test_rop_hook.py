@@ -188,6 +188,118 @@ def test_farm_mode_writes_an_openjd_bundle_for_the_rendered_frames(hou, tmp_path
     assert _frames(tmp_path / "hip/render", "*_denoised.*") == []  # the farm does the work
 
 
+def _post_render_script(rop, keywords: str) -> None:
+    """The ROP's hook as the shelf tool installs it, its post-render call given `keywords` as a TD
+    types them in the Post-Render Script: run by the render, with hou.pwd() the ROP."""
+    import vfxdenoise_houdini
+
+    vfxdenoise_houdini.install_hook([rop])
+    script = rop.parm("postrender").unexpandedString()
+    call = f"post_render(hou.pwd(), {keywords})"
+    rop.parm("postrender").set(script.replace("post_render(hou.pwd())", call))
+
+
+def test_path_keywords_are_expanded_as_houdini_expands_a_parms_path(hou, tmp_path, tiny_weights,
+                                                                      monkeypatch):
+    """output_pattern and model typed the Houdini way ($HIP, $OS, $F4, $JOB) were passed on as
+    typed: the frames went to a folder named '$HIP' in the folder Houdini ran in, and the model
+    was refused as '<that folder>/$JOB/...'. $OS is the ROP's name, as the script's hou.pwd()."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (tmp_path / "models").mkdir()
+    shutil.copyfile(tiny_weights, tmp_path / "models" / "tiny.safetensors")
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    del hou.STATE["variables"]["OS"]  # only the node evaluating the text names it
+    _post_render_script(rop, "output_pattern='$HIP/den/$OS.$F4.exr', "
+                             "model='$JOB/models/tiny.safetensors'")
+
+    rop.render()
+
+    assert _frames(tmp_path / "hip/den", "*.exr") == [f"karma1.{f}.exr" for f in range(1001, 1004)]
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_farm_dir_keyword_is_expanded_as_houdini_expands_a_path(hou, tmp_path, monkeypatch):
+    pytest.importorskip("openjd", reason="needs the farm extra (openjd-cli)")
+    import vfxdenoise_houdini
+
+    monkeypatch.chdir(tmp_path)
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    rop.render()
+    bundle = vfxdenoise_houdini.post_render(rop, farm="openjd", farm_dir="$HIP/jobs/denoise")
+
+    assert bundle == str(tmp_path / "hip/jobs/denoise")
+    assert sorted(p.name for p in (tmp_path / "hip/jobs/denoise").iterdir()) == [
+        "parameter_values.yaml", "template.yaml"]
+    assert not (tmp_path / "$HIP").exists()
+
+
+@pytest.mark.parametrize(("keywords", "words"), [
+    ({"output_pattern": "$VFXDENOISE_NO_SUCH/den/r.$F4.exr"},
+     "output_pattern '$VFXDENOISE_NO_SUCH/den/r.$F4.exr' holds $VFXDENOISE_NO_SUCH, which this "
+     "Houdini session does not set (it expands to '$VFXDENOISE_NO_SUCH/den/r.####.exr')"),
+    ({"farm": "openjd", "farm_dir": "${VFXDENOISE_NO_SUCH}/jobs"},
+     "farm_dir '${VFXDENOISE_NO_SUCH}/jobs' holds $VFXDENOISE_NO_SUCH, which this Houdini session "
+     "does not set"),
+    ({"model": "$VFXDENOISE_NO_SUCH/models/x.safetensors"},
+     "model '$VFXDENOISE_NO_SUCH/models/x.safetensors' holds $VFXDENOISE_NO_SUCH, which this "
+     "Houdini session does not set"),
+    ({"output_pattern": "den/r.####.exr"},
+     "output_pattern 'den/r.####.exr' is a relative path, which would be read from the folder "
+     "Houdini runs in ({cwd}), not the hip file's: write it from $HIP, e.g. "
+     "output_pattern='$HIP/den/r.####.exr'"),
+    ({"farm": "openjd", "farm_dir": "jobs/denoise"}, "farm_dir 'jobs/denoise' is a relative path"),
+    ({"model": "models/x.safetensors"}, "model 'models/x.safetensors' is a relative path"),
+], ids=["unset output_pattern", "unset farm_dir", "unset model", "relative output_pattern",
+        "relative farm_dir", "relative model"])
+def test_a_path_keyword_houdini_leaves_unset_or_relative_is_refused_by_keyword(
+        hou, tmp_path, monkeypatch, keywords, words):
+    """Nothing is written in the folder Houdini runs in (a farm task's is not the artist's), and
+    nothing is denoised: the refusal names the keyword and what to write instead."""
+    import vfxdenoise_houdini
+
+    monkeypatch.delenv("VFXDENOISE_NO_SUCH", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    rop.render()
+    with pytest.raises(hou.OperationFailed) as refused:
+        vfxdenoise_houdini.post_render(rop, **keywords)
+
+    expected = "vfxdenoise /out/karma1: " + words.replace("{cwd}", str(elsewhere))
+    assert str(refused.value).startswith(expected), str(refused.value)
+    assert list(elsewhere.iterdir()) == []
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == []
+
+
+def test_an_output_pattern_that_expands_to_the_render_itself_is_refused(hou, tmp_path):
+    """'$HIP/render/$HIPNAME.$OS.$F4.exr' is the karma ROP's own output: as typed it named no
+    file the render wrote, and the run wrote into a folder named '$HIP'."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1003, 1))
+    rop.render()
+    rendered = {f: (tmp_path / f"hip/render/shot.karma1.{f}.exr").read_bytes() for f in range(1001, 1004)}
+    with pytest.raises(hou.OperationFailed, match=r"output_pattern .*/hip/render/shot\.karma1\.####\.exr "
+                                                  r"is the input pattern: the outputs would replace the "
+                                                  r"renders"):
+        vfxdenoise_houdini.post_render(rop, output_pattern="$HIP/render/$HIPNAME.$OS.$F4.exr")
+    assert {f: (tmp_path / f"hip/render/shot.karma1.{f}.exr").read_bytes() for f in rendered} == rendered
+
+
+def test_a_shipped_models_name_is_no_path_to_expand_or_refuse(hou, tmp_path):
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma", frame_range=(1001, 1002, 1))
+    rop.render()
+    vfxdenoise_houdini.post_render(rop, model="fast")
+
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in (1001, 1002)]
+
+
 def test_output_without_a_frame_variable_is_a_houdini_error_naming_the_rop(hou):
     import vfxdenoise_houdini
 
