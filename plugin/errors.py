@@ -123,7 +123,15 @@ class RunnerError(PluginError):
 
 
 class DenoiseCancelled(PluginError):
-    """The artist cancelled a running denoise; frames finished before the cancel stay on disk."""
+    """The artist cancelled a running denoise; frames finished before the cancel stay on disk,
+    `kept` lists them (the message names them too), for a host to say what is left to do."""
+
+    def __init__(self, message: str, kept: tuple[int, ...] = ()):
+        super().__init__(message)
+        self.kept = tuple(sorted(set(kept)))
+
+    def __reduce__(self):
+        return type(self), (str(self), self.kept)
 
 
 # The attributes beside its message of each class that holds some, which a subprocess's `error`

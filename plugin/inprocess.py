@@ -46,7 +46,7 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         summary = denoise_sequence(request.input_pattern, request.output_pattern, request.frames,
                                    request.engine_config(), progress=report, stop=cancelled)
     except RunStopped:
-        raise DenoiseCancelled(cancel_message(request, done)) from None
+        raise DenoiseCancelled(cancel_message(request, done), done) from None
     except OutputError as exc:  # an output already there: the choice said as the request's argument
         said = in_request_words(str(exc))
         if type(exc) is not OutputError or said == str(exc):

@@ -119,7 +119,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
             if events.kind(event) == events.FRAME:
                 on_frame(event)
         kept = done + frames_written_since(before, request.output_pattern)
-        raise DenoiseCancelled(cancel_message(request, kept)) from None
+        raise DenoiseCancelled(cancel_message(request, kept), kept) from None
     finally:
         _stop(process, config)  # also when a progress callback raised
         _join(readers, config)

@@ -50,7 +50,7 @@ _add_vfxdenoise_site()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
 from vfxdenoise.core.model_files import model_ref  # noqa: E402
-from vfxdenoise.plugin.errors import PluginError, RunnerError  # noqa: E402
+from vfxdenoise.plugin.errors import DenoiseCancelled, PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.flag_terms import in_host_terms  # noqa: E402
 from vfxdenoise.plugin.host_paths import (  # noqa: E402
     DigitBesideFrameError,
@@ -433,18 +433,43 @@ def _denoise(rop, pattern: str, frames: list[int], context: list[int], hook: Hoo
     with hou.InterruptableOperation(label, long_operation_name=label,
                                     open_interrupt_dialog=True) as operation:
         shown = [0.0, "starting"]
-
-        def report(progress: Progress) -> None:  # raises hou.OperationInterrupted on cancel
-            shown[:] = progress.fraction, f"frame {progress.frame} ({progress.index} of {progress.total})"
-            operation.updateLongProgress(*shown)
+        pressed: list[bool] = []  # Esc, once seen: the runner is asked to stop, and stops cleanly
 
         def interrupted() -> bool:  # polled while a frame runs: Esc stops it, not only the next one
-            operation.updateLongProgress(*shown)  # raises hou.OperationInterrupted on cancel
-            return False
+            try:
+                operation.updateLongProgress(*shown)
+            except hou.OperationInterrupted:
+                pressed.append(True)
+            return bool(pressed)
 
-        return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted,
-                              warned=lambda message: _log(rop, f"warning: {message}"),
-                              announce=lambda argv: _log(rop, f"running {shlex.join(argv)}"))
+        def report(progress: Progress) -> None:
+            shown[:] = progress.fraction, f"frame {progress.frame} ({progress.index} of {progress.total})"
+            interrupted()
+
+        try:
+            return denoise_render(request, hook, RunnerConfig.from_environment(), report, interrupted,
+                                  warned=lambda message: _log(rop, f"warning: {message}"),
+                                  announce=lambda argv: _log(rop, f"running {shlex.join(argv)}"))
+        except DenoiseCancelled as cancelled:
+            if not pressed:
+                raise
+            raise hou.OperationInterrupted(_interrupted(rop, pattern, frames, cancelled.kept)) from None
+
+
+def _interrupted(rop, pattern: str, frames: list[int], kept: tuple[int, ...]) -> str:
+    """What Esc during the denoise of `frames` of `pattern` left, for the artist: the frames
+    denoised before it (kept on disk), those not, and the call that denoises the rest without
+    rendering again (context='range' resumes: it keeps the outputs still made from the frames on
+    disk, `render_hook.plan_post_render`)."""
+    rest = [frame for frame in frames if frame not in kept]
+    done = f"frames {frame_spec(list(kept))} are denoised and kept" if kept else "no frame was denoised"
+    if not rest:
+        return f"vfxdenoise {rop.path()}: denoise interrupted (Esc) after its last frame: {done}"
+    return (f"vfxdenoise {rop.path()}: denoise of {pattern} interrupted (Esc): {done}; frames "
+            f"{frame_spec(rest)} are not. To denoise them without rendering again, run "
+            f"vfxdenoise_houdini.post_render(hou.node('{rop.path()}'), context='range') in the "
+            "Python Shell, with the Post-Render call's other keywords: it keeps the frames "
+            "denoised already and denoises the rest")
 
 
 @contextlib.contextmanager

@@ -308,7 +308,9 @@ ui = types.SimpleNamespace(displayMessage=_display)
 
 
 class InterruptableOperation:
-    """Records progress; raises OperationInterrupted once STATE['interrupt_after'] updates were made."""
+    """Records progress; raises OperationInterrupted (Esc pressed) once STATE['interrupt_after']
+    updates were made, or, where that is a status text, once an update showed it (Esc pressed
+    while the bar shows 'frame 1001 (1 of 5)'), and at every update after, as Houdini does."""
 
     def __init__(self, operation_name: str, long_operation_name: str | None = None,
                  open_interrupt_dialog: bool = False):
@@ -323,5 +325,9 @@ class InterruptableOperation:
     def updateLongProgress(self, fraction: float = -1.0, long_op_status: str | None = None) -> None:
         STATE["progress"].append((fraction, long_op_status))
         limit = STATE.get("interrupt_after")
-        if limit is not None and len(STATE["progress"]) >= limit:
+        if isinstance(limit, str):
+            pressed = any(status == limit for _, status in STATE["progress"])
+        else:
+            pressed = limit is not None and len(STATE["progress"]) >= limit
+        if pressed:
             raise OperationInterrupted("interrupted by the user")

@@ -20,6 +20,7 @@ from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
 from vfxdenoise.plugin.host_paths import DigitBesideFrameError, frame_pattern
+from vfxdenoise.plugin.request import frame_spec
 
 HOUDINI_DIR = Path(__file__).resolve().parents[2] / "houdini"
 
@@ -328,10 +329,43 @@ def test_an_interrupt_stops_the_denoiser_within_its_frame(hou, tmp_path, monkeyp
     rop = _rop(hou, "karma")
     rop.render()
     hou.STATE["interrupt_after"] = 3  # the third look at the progress bar: a fraction of a second in
-    with pytest.raises(hou.OperationInterrupted):
+    with pytest.raises(hou.OperationInterrupted, match="no frame was denoised; frames 1001-1005 are not"):
         vfxdenoise_houdini.post_render(rop)
     assert _frames(tmp_path / "hip/render", "*_denoised*") == []
     assert hou.STATE["progress"][-1] == (0.0, "starting")
+
+
+def test_esc_says_the_frames_denoised_and_the_call_that_denoises_the_rest(hou, tmp_path):
+    """Esc raised Houdini's bare 'interrupted by the user': no ROP, no word of the frames written
+    or of what to do. The call it names keeps those frames and denoises the others."""
+    import vfxdenoise_houdini
+
+    rop = _rop(hou, "karma")
+    rop.render()
+    hou.STATE["interrupt_after"] = "frame 1001 (1 of 5)"  # Esc once the first frame is written
+    with pytest.raises(hou.OperationInterrupted) as interrupted:
+        vfxdenoise_houdini.post_render(rop)
+    on_disk = [int(name.split(".")[-2]) for name in _frames(tmp_path / "hip/render", "*_denoised.*")]
+    assert 1 <= len(on_disk) < 5, on_disk
+    rest = [frame for frame in range(1001, 1006) if frame not in on_disk]
+    said = str(interrupted.value)
+    assert said.startswith(f"vfxdenoise /out/karma1: denoise of {tmp_path}/hip/render/shot.karma1.####.exr "
+                           f"interrupted (Esc): frames {frame_spec(on_disk)} are denoised and kept; "
+                           f"frames {frame_spec(rest)} are not. To denoise them without rendering "
+                           "again, run vfxdenoise_houdini.post_render(hou.node('/out/karma1'), "
+                           "context='range') in the Python Shell"), said
+
+    hou.STATE.pop("interrupt_after")
+    kept = {frame: _denoised_stat(tmp_path, frame) for frame in on_disk}
+    vfxdenoise_houdini.post_render(hou.node("/out/karma1"), context="range")
+    assert {frame: _denoised_stat(tmp_path, frame) for frame in on_disk} == kept
+    assert _frames(tmp_path / "hip/render", "*_denoised.*") == [
+        f"shot.karma1_denoised.{f}.exr" for f in range(1001, 1006)]
+
+
+def _denoised_stat(tmp_path: Path, frame: int) -> tuple[int, int]:
+    stat = (tmp_path / f"hip/render/shot.karma1_denoised.{frame}.exr").stat()
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def test_shelf_tool_installs_the_hook_on_the_selected_rops(hou):

@@ -56,3 +56,12 @@ def test_what_a_subprocess_error_event_carried_is_set_as_its_class_has_it_and_no
     assert (channels.message, channels.hint) == ("no layer", "use --beauty")
     older = RunnerError.stopped_by("no layer; use --beauty", None, "ChannelError")
     assert (older.message, older.hint) == ("no layer; use --beauty", "")
+
+
+def test_a_cancel_holds_the_frames_it_kept_and_keeps_them_through_pickling():
+    """A host says what is left to do from them (Houdini's Esc); a farm daemon's worker pickles."""
+    cancelled = DenoiseCancelled("denoise of r.####.exr cancelled; frames finished before it are "
+                                 "kept: 1001, 1002", kept=[1002, 1001])
+    again = pickle.loads(pickle.dumps(cancelled))
+    assert cancelled.kept == again.kept == (1001, 1002)
+    assert str(again) == str(cancelled) and DenoiseCancelled("no frame was finished").kept == ()

@@ -116,10 +116,11 @@ def test_a_cancel_after_the_first_frame_starts_no_other_and_resume_finishes(shot
     """With one writer thread, at most the frame being written when the first is reported follows it."""
     seen = []
     request = replace(cpu_request(shot, tiny_weights, tmp_path), io_threads=1)
-    with pytest.raises(DenoiseCancelled):
+    with pytest.raises(DenoiseCancelled) as cancelled:
         run_inprocess(request, seen.append, lambda: bool(seen))
     done = [progress.frame for progress in seen]
     assert 1 <= len(done) <= 2, done
+    assert cancelled.value.kept == tuple(done)  # for a host to say what is left
     assert output_names(tmp_path) == [f"den.{f}.exr" for f in done]
     resumed = run_inprocess(replace(cpu_request(shot, tiny_weights, tmp_path), existing="resume"))
     assert resumed.skipped == done and resumed.written == [f for f in range(1001, 1005) if f not in done]

@@ -156,6 +156,7 @@ def test_cancel_stops_the_cli_a_wrapper_script_started(sequence_factory, tiny_we
     assert 1 <= len(on_disk) < 60 and not list(out.glob("*.lock"))  # stopped early, locks released
     kept = re.search(r"kept: ([\d, ]+)$", str(cancelled.value)).group(1)
     assert sorted(on_disk) == [f"den.{frame}.exr" for frame in kept.split(", ")]
+    assert cancelled.value.kept == tuple(int(frame) for frame in kept.split(", "))
     time.sleep(1.5)
     assert _frames_on_disk(out) == on_disk  # no frame written after the cancel returned
 
