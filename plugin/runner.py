@@ -112,6 +112,14 @@ def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...
                           "close its quotes") from exc
 
 
+def command_origin(config: RunnerConfig) -> str:
+    """The command a config runs, said with where it came from: "$VFXDENOISE_COMMAND ('...')", or
+    the command itself ('vfxdenoise' on PATH, or one a caller gave)."""
+    if config.command_setting is not None:
+        return f"${COMMAND_ENV} ('{config.command_setting}')"
+    return f"the vfxdenoise command '{shlex.join(config.command)}'"
+
+
 def command_problem(config: RunnerConfig, reason: str) -> str:
     """Why the denoiser command cannot start, with the value it came from and how to fix it."""
     program = config.command[0]

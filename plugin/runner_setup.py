@@ -10,11 +10,14 @@ them. A check that cannot be sure says nothing: the run itself then refuses, as 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
 import re
+import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -51,19 +54,59 @@ GPU_PATHS = ("dev/nvidiactl", "dev/nvidia0", "proc/driver/nvidia", "dev/nvhost-c
              "dev/kfd")
 PCI_DEVICES = "sys/bus/pci/devices"
 NVIDIA_PCI_VENDOR = "0x10de"
+# What `vfxdenoise --version` prints (click's version option), and how long a command is given to.
+VERSION_LINE = re.compile(r"^vfxdenoise, version \S+", re.MULTILINE)
+VERSION_TIMEOUT_SECONDS = 15.0
 
 
 def check_runner(config: RunnerConfig) -> None:
     """Raise RunnerError now if `config` cannot run any request: the in-process runner where torch
-    or the engine does not import, or a command that is not an executable file."""
+    or the engine does not import, a command that is not an executable file, or one that is no
+    vfxdenoise (`_check_is_vfxdenoise`: /bin/true, a site wrapper failing to set up, a Python
+    without vfxdenoise), which failed only once the host's long work was done."""
     if config.mode == "inprocess":
         _check_inprocess()
         return
-    path = config.environment.get("PATH")
+    environment = config.environment
     program = config.command[0]
-    if shutil.which(program, path=path) is None:
+    if shutil.which(program, path=environment.get("PATH")) is None:
         where = "not found on PATH" if os.path.basename(program) == program else "no executable file there"
         raise RunnerError(command_problem(config, where))
+    try:
+        _shows_vfxdenoise(config.command, tuple(sorted(environment.items())))
+    except _NotVfxdenoise as problem:
+        raise RunnerError(command_problem(config, str(problem))) from None
+
+
+class _NotVfxdenoise(Exception):
+    """Internal: why a command is no vfxdenoise (`_shows_vfxdenoise`), raised so that it is not
+    remembered: a command fixed meanwhile (a package installed) is looked at again."""
+
+
+@functools.lru_cache(maxsize=32)
+def _shows_vfxdenoise(command: tuple[str, ...], environment: tuple[tuple[str, str], ...]) -> bool:
+    """True where `command --version`, run with `environment`, shows vfxdenoise (`VERSION_LINE`
+    on stdout, after whatever a wrapper prints first), or cannot tell within
+    VERSION_TIMEOUT_SECONDS (a site wrapper resolving its environment slowly: the run says what
+    is wrong, if anything); raises _NotVfxdenoise otherwise. Remembered for the session, per
+    command and environment: it costs a process start (about 0.2 s for vfxdenoise, measured on a
+    loaded machine), not to be paid at each press of a host's button."""
+    try:
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True, errors="replace",
+                              stdin=subprocess.DEVNULL, env=dict(environment),
+                              timeout=VERSION_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        return True
+    except OSError as exc:
+        raise _NotVfxdenoise(str(exc.strerror or exc)) from exc
+    if done.returncode == 0 and VERSION_LINE.search(done.stdout):
+        return True
+    printed = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    shown = printed if len(printed) <= 3 else [printed[0], "...", *printed[-2:]]
+    said = f"printed: {' | '.join(shown)}" if printed else "printed nothing"
+    raise _NotVfxdenoise(f"'{shlex.join([*command, '--version'])}' exited {done.returncode} and "
+                         f"{said}, where vfxdenoise prints 'vfxdenoise, version ...': it is no "
+                         "vfxdenoise command")
 
 
 def _check_inprocess() -> None:

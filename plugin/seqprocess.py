@@ -40,6 +40,7 @@ from vfxdenoise.plugin import events
 from vfxdenoise.plugin.errors import DenoiseCancelled, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
+    COMMAND_ENV,
     CancelCheck,
     CommandCallback,
     Progress,
@@ -47,12 +48,15 @@ from vfxdenoise.plugin.runner import (
     RunnerConfig,
     RunResult,
     cancel_message,
+    command_origin,
     command_problem,
     frames_written_since,
     output_files,
 )
 
 STDERR_LINES = 40  # the tail of stderr kept for error messages
+STDOUT_LINES = 40  # the tail of stdout's lines that are no event (a wrapper's), likewise
+TAIL_LINES = 5  # of those, the last lines an error message quotes
 WARNING_PREFIX = "warning: "  # how the CLI's warnings begin on stderr (cli/main.py `_Prefixed`)
 KILL_WAIT_SECONDS = 5.0  # how long processes killed with SIGKILL are given to be gone
 _POLL_SECONDS = 0.02  # how often a stopping process group is looked at
@@ -79,6 +83,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     process = _start(argv, config)
     lines: queue.Queue = queue.Queue()
     errors: deque[str] = deque(maxlen=STDERR_LINES)
+    said = _Output()  # stdout that is no event, and whether any event came
     warnings: list[str] = []  # stderr's, for an older CLI whose `done` event has none
 
     def on_stderr(line) -> None:
@@ -104,7 +109,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
             progress(_progress(event))
 
     try:
-        for event in _events(lines, process, config, cancelled):
+        for event in _events(lines, process, config, cancelled, said):
             if events.kind(event) == events.FRAME:
                 on_frame(event)
             elif events.kind(event) == events.DONE:
@@ -125,8 +130,10 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
         _join(readers, config)
     if not final or (process.returncode != 0 and not _kept_going(final, process.returncode)):
         stop = stops[0] if stops else {}  # the first: what stopped the run
+        reason = (_failure_reason(list(errors), refusals)
+                  or _unexplained_end(config, process.returncode, said, list(errors)))
         raise RunnerError.stopped_by(
-            in_request_words(_failure_reason(list(errors), refusals)),
+            in_request_words(reason),
             f"vfxdenoise exited with status {process.returncode}: {shlex.join(argv[:3])} ...",
             stop.get(events.ERROR_CLASS), events.read_details(stop))
     return _result(final, request, warnings, notes)
@@ -189,9 +196,19 @@ def _pump(stream, put) -> None:
     put(_EOF)
 
 
+class _Output:
+    """What a run printed on stdout beside its events: the last lines that were none
+    (`STDOUT_LINES`: a site wrapper's failure, a banner), and whether any event came."""
+
+    def __init__(self) -> None:
+        self.other: deque[str] = deque(maxlen=STDOUT_LINES)
+        self.events = False
+
+
 def _events(lines: queue.Queue, process: subprocess.Popen, config: RunnerConfig,
-            cancelled: CancelCheck | None):
-    """Yield the JSON events of stdout until it closes; raise _Cancelled as soon as asked to."""
+            cancelled: CancelCheck | None, said: _Output):
+    """Yield the JSON events of stdout until it closes, its other lines kept in `said`; raise
+    _Cancelled as soon as asked to."""
     while True:
         if cancelled and cancelled():
             raise _Cancelled
@@ -203,8 +220,11 @@ def _events(lines: queue.Queue, process: subprocess.Popen, config: RunnerConfig,
             process.wait()
             return
         event = events.decode(line)
-        if event is not None:
-            yield event
+        if event is None:
+            said.other.append(line)
+            continue
+        said.events = True
+        yield event
 
 
 def _rest(lines: queue.Queue):
@@ -302,11 +322,40 @@ def _group_runs(group: int) -> bool:
 
 
 def _failure_reason(stderr: list[str], refusals: list[str]) -> str:
-    """Why the CLI stopped: its `error` events (they name the option, file or frame), else its
-    stderr's error lines, else the tail of its stderr."""
+    """Why the CLI stopped as it said it: its `error` events (they name the option, file or
+    frame), else its stderr's error lines; '' where it said neither (`_unexplained_end`)."""
     text = [line for line in stderr if isinstance(line, str) and line.strip()]
-    reasons = list(dict.fromkeys(refusals)) or error_lines(text)
-    return "; ".join(reasons) if reasons else " | ".join(text[-5:]) or "no message"
+    return "; ".join(list(dict.fromkeys(refusals)) or error_lines(text))
+
+
+def _unexplained_end(config: RunnerConfig, returncode: int, said: _Output, stderr: list[str]) -> str:
+    """Why a run that ended without its `done` event or an `error` event stopped, as far as can be
+    told. Without a single event, the command is no vfxdenoise that ran seq (/bin/true, a site
+    wrapper failing to set up its environment, a Python without vfxdenoise): said with the
+    command, its exit and the last lines it printed on either pipe, where 'no message' was said.
+    After events (a crash, the out-of-memory killer), the tail of its stderr, else its stdout."""
+    text = [line for line in stderr if isinstance(line, str) and line.strip()]
+    printed = [line for line in said.other if line.strip()]
+    if said.events and text:
+        return " | ".join(text[-TAIL_LINES:])
+    tail = " | ".join((printed + text)[-TAIL_LINES:]) if printed or text else ""
+    last = f"; it printed: {tail}" if tail else "; it printed nothing"
+    if said.events:
+        return f"vfxdenoise seq {exit_words(returncode)} before its end (no done event){last}"
+    return (f"{command_origin(config)} {exit_words(returncode)} without running vfxdenoise seq{last}. "
+            f"Set ${COMMAND_ENV} to the vfxdenoise executable of an install with torch (its "
+            "--version prints 'vfxdenoise, version ...')")
+
+
+def exit_words(returncode: int) -> str:
+    """How a process ended, by its exit status (-N: killed by signal N)."""
+    if returncode >= 0:
+        return f"exited {returncode}"
+    try:
+        name = f" ({signal.Signals(-returncode).name})"
+    except ValueError:
+        name = ""
+    return f"was killed by signal {-returncode}{name}"
 
 
 def error_lines(lines: list[str]) -> list[str]:

@@ -38,3 +38,22 @@ def site_wrapper(folder: Path) -> Path:
     wrapper.write_text(f'#!/bin/bash\nexport OMP_NUM_THREADS=1\n"{CLI.command[0]}" "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
+
+
+def not_vfxdenoise(folder: Path) -> dict[str, tuple[str, str]]:
+    """$VFXDENOISE_COMMAND values that name no vfxdenoise, as sites get them wrong, each with the
+    last line it prints: a program that exits 0 saying nothing (/bin/true), a site wrapper whose
+    environment set-up fails, said on stdout (rez), an interpreter without vfxdenoise (no site
+    packages: -S; isolated from the folder it runs in: -I)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scripts = {"silent": "#!/bin/sh\nexit 0\n",
+               "wrapper": "#!/bin/sh\necho \"ERROR: rez: package 'vfxdenoise-2.1' not found\"\nexit 1\n"}
+    commands = {}
+    for name, text in scripts.items():
+        script = folder / f"{name}.sh"
+        script.write_text(text)
+        script.chmod(0o755)
+        commands[name] = str(script)
+    return {"silent": (commands["silent"], ""),
+            "wrapper": (commands["wrapper"], "ERROR: rez: package 'vfxdenoise-2.1' not found"),
+            "no package": (f"{sys.executable} -I -S -m vfxdenoise.cli.main", "No module named 'vfxdenoise'")}

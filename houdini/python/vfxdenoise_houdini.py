@@ -76,6 +76,7 @@ from vfxdenoise.plugin.render_hook import (  # noqa: E402
     started_by_folder_clock,
 )
 from vfxdenoise.plugin.runner import Progress, RunnerConfig  # noqa: E402
+from vfxdenoise.plugin.runner_setup import check_runner  # noqa: E402
 
 # Output image parm of each renderer's ROP: Karma, Mantra, Arnold, Redshift, USD Render.
 OUTPUT_PARMS = ("picture", "vm_picture", "ar_picture", "RS_outputFileNamePrefix", "outputimage")
@@ -215,11 +216,14 @@ def render_started(rop) -> None:
 
 def _denoise_problem(rop) -> str | None:
     """What will stop `post_render` before it reads a frame, said before the render: a frame range
-    the denoiser cannot read (sub-frames: `rop_frames`), or an output image it could not read or
-    Houdini could not evaluate (`output_pattern`: one folder per frame, no frame variable, no EXR)."""
+    the denoiser cannot read (sub-frames: `rop_frames`), an output image it could not read or
+    Houdini could not evaluate (`output_pattern`: one folder per frame, no frame variable, no EXR),
+    or a runner that cannot run (`check_runner`: $VFXDENOISE_COMMAND naming no vfxdenoise, looked
+    at once a session)."""
     try:
         in_range = rop_frames(rop)
         output_pattern(rop, in_range[0], in_range[-1])
+        check_runner(RunnerConfig.from_environment())
     except VfxDenoiseError as exc:
         return str(exc)
     return None

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from exr_sequences import rename_layer, write_sequence
+from plugin_requests import not_vfxdenoise
 
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.io.exr import read_exr
@@ -1012,6 +1013,32 @@ def test_a_sub_frame_render_is_warned_of_and_not_stopped_by_the_pre_render_scrip
     assert rop.cachedUserData(vfxdenoise_houdini.RENDER_RECORD) == ()
     with pytest.raises(hou.OperationFailed, match="frame step 0.5 is below 1"):
         vfxdenoise_houdini.post_render(rop)
+
+
+def test_a_command_that_is_no_vfxdenoise_is_warned_of_before_the_render(hou, tmp_path, monkeypatch):
+    """$VFXDENOISE_COMMAND naming /bin/true (or a site wrapper that fails) was found out only once
+    the frames were rendered, saying 'no message': the pre-render script warns of it, the render
+    goes on, and the post-render call says the command ran no vfxdenoise seq."""
+    import vfxdenoise_houdini
+
+    command, printed = not_vfxdenoise(tmp_path / "site")["wrapper"]
+    monkeypatch.setenv("VFXDENOISE_RUNNER", "subprocess")
+    monkeypatch.setenv("VFXDENOISE_COMMAND", command)
+    rop = _rop(hou, "karma", frame_range=(1001, 1002, 1))
+    vfxdenoise_houdini.install_hook([rop])
+    with pytest.raises(hou.OperationFailed) as failed:
+        rop.render()
+
+    [(severity, warning)] = hou.STATE["messages"]
+    assert severity == "Warning" and warning.startswith(
+        f"vfxdenoise /out/karma1: cannot start the denoiser '{command}' ('{command} --version' exited 1 "
+        f"and printed: {printed}, where vfxdenoise prints 'vfxdenoise, version ...'"), warning
+    assert warning.endswith("The render goes on, and its frames will not be denoised after it")
+    assert _frames(tmp_path / "hip/render", "shot.karma1.1*.exr") == [
+        "shot.karma1.1001.exr", "shot.karma1.1002.exr"]
+    assert str(failed.value).startswith(
+        f"vfxdenoise /out/karma1: $VFXDENOISE_COMMAND ('{command}') exited 1 without running vfxdenoise "
+        f"seq; it printed: {printed}"), str(failed.value)
 
 
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from exr_sequences import rename_layer
-from plugin_requests import CLI, MODULE, cpu_request, site_wrapper
+from plugin_requests import CLI, MODULE, cpu_request, not_vfxdenoise, site_wrapper
 from stdlib_only import heavy_modules_after
 
 from vfxdenoise.core.errors import (
@@ -146,6 +146,40 @@ def test_check_runner_accepts_what_can_run():
     check_runner(CLI)
     check_runner(MODULE)
     check_runner(RunnerConfig(mode="inprocess"))  # this Python has torch
+
+
+@pytest.mark.parametrize("kind", ["silent", "wrapper", "no package"])
+def test_check_runner_refuses_a_command_that_is_no_vfxdenoise(tmp_path, monkeypatch, kind):
+    """Each passed (an executable file is there), and the run failed only after the host's long
+    work (Nuke rendering the input, Houdini the frames): `--version` tells them apart first."""
+    command, printed = not_vfxdenoise(tmp_path / "site")[kind]
+    monkeypatch.setenv("VFXDENOISE_COMMAND", command)
+    with pytest.raises(RunnerError) as refused:
+        check_runner(RunnerConfig())
+    message = str(refused.value)
+    assert f"--version' exited {0 if kind == 'silent' else 1} and " in message, message
+    assert printed in message and "it is no vfxdenoise command" in message
+    assert f"from $VFXDENOISE_COMMAND='{command}'" in message
+
+
+def test_check_runner_looks_at_a_command_once_a_session_until_it_fails(tmp_path, monkeypatch):
+    """`--version` costs a process start (about 0.2 s): asked once per command, not at each
+    press; a command that failed is asked again, so a site that fixes it is not told it is wrong."""
+    runs = tmp_path / "runs.txt"
+    wrapper = tmp_path / "site" / "vfxdenoise"
+    wrapper.parent.mkdir()
+    broken = f'#!/bin/sh\necho run >> "{runs}"\necho "ERROR: rez: no vfxdenoise"\nexit 1\n'
+    wrapper.write_text(broken)
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("VFXDENOISE_COMMAND", str(wrapper))
+    for _ in range(2):
+        with pytest.raises(RunnerError, match="ERROR: rez: no vfxdenoise"):
+            check_runner(RunnerConfig())
+    wrapper.write_text(broken.replace('echo "ERROR: rez: no vfxdenoise"\nexit 1\n',
+                                      f'exec "{CLI.command[0]}" "$@"\n'))
+    for _ in range(3):
+        check_runner(RunnerConfig())
+    assert runs.read_text() == "run\n" * 3  # twice failing, once passing, then remembered
 
 
 @pytest.mark.parametrize("config", [CLI, RunnerConfig(mode="inprocess")], ids=["subprocess", "in process"])
@@ -459,7 +493,7 @@ def test_the_checks_before_a_run_need_no_fileseq_torch_or_numpy(tmp_path):
         "from vfxdenoise.plugin.runner_setup import check_request, check_runner\n"
         "from vfxdenoise.plugin.errors import PluginError\n"
         "from vfxdenoise.plugin.seq_options import SeqOptions\n"
-        "config = RunnerConfig(command=('sh',))\n"
+        f"config = RunnerConfig(command=({CLI.command[0]!r},))\n"
         "check_runner(config)\n"
         f"request = DenoiseRequest('/r/a.####.exr', output_pattern={str(tmp_path / 'o.####.exr')!r}, "
         "options=SeqOptions(temporal_radius=1, device='cuda'))\n"

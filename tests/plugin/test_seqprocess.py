@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from plugin_requests import CLI, MODULE, cpu_request, output_names, site_wrapper
+from plugin_requests import CLI, MODULE, cpu_request, not_vfxdenoise, output_names, site_wrapper
 
 from vfxdenoise.core.io.exr import read_exr
 from vfxdenoise.core.runtime.processes import proc_state
@@ -353,7 +353,8 @@ _SILENT_END = _FRAME_1001  # exits 0 without a `done` event: not the CLI, or cut
                r' \(vfxdenoise exited with status 1: '),
     (_KILLED, r"^frame 1002: reading \(vfxdenoise exited with status -9: "),
     (_FAILS_AFTER_DONE, r"^Fatal Python error: Aborted \(vfxdenoise exited with status 134: "),
-    (_SILENT_END, r"^no message \(vfxdenoise exited with status 0: "),
+    (_SILENT_END, r"^vfxdenoise seq exited 0 before its end \(no done event\); it printed nothing "
+                  r"\(vfxdenoise exited with status 0: "),
 ], ids=["traceback", "killed", "crash after done", "no done event"])
 def test_a_cli_that_crashes_or_is_killed_fails_with_the_tail_of_its_stderr(tmp_path, script, message):
     """The host is told the run failed, with what the process last said (the last lines of its
@@ -365,6 +366,23 @@ def test_a_cli_that_crashes_or_is_killed_fails_with_the_tail_of_its_stderr(tmp_p
         run_subprocess(_request_to(tmp_path), config, seen.append)
     assert f": {sys.executable} -c " in str(error.value)  # the command that failed
     assert [p.frame for p in seen] == [1001]
+
+
+@pytest.mark.parametrize("kind", ["silent", "wrapper", "no package"])
+def test_a_command_that_runs_no_seq_is_said_with_what_it_printed(tmp_path, monkeypatch, kind):
+    """/bin/true said 'no message'; a site wrapper's failure on stdout was dropped (only stderr
+    was kept): the command, its exit and its last lines are said, and what to set."""
+    command, printed = not_vfxdenoise(tmp_path / "site")[kind]
+    monkeypatch.setenv("VFXDENOISE_COMMAND", command)
+    with pytest.raises(RunnerError) as failed:
+        run_request(_request_to(tmp_path))
+    exit_status = 0 if kind == "silent" else 1
+    said = "it printed nothing" if not printed else "it printed: "
+    assert failed.value.reason.startswith(
+        f"$VFXDENOISE_COMMAND ('{command}') exited {exit_status} without running vfxdenoise seq; {said}"), \
+        failed.value.reason
+    assert printed in failed.value.reason
+    assert "Set $VFXDENOISE_COMMAND to the vfxdenoise executable" in failed.value.reason
 
 
 def test_a_cli_that_fills_its_stderr_pipe_still_runs_to_its_end(tmp_path):
