@@ -144,7 +144,7 @@ def openjd(values: dict) -> None:
     bundle = values.pop("bundle")
     tasks = writer.write_bundle(job, bundle, gpus=gpus, gpu_memory_gb=values.pop("gpu_memory"),
                                 memory_gb=values.pop("memory"), cores=values.pop("cores"),
-                                replace=values.pop("replace_bundle"))
+                                replace=values.pop("replace_bundle"), terms=writer.CLI_TERMS)
     click.echo(f"wrote {bundle}/{writer.TEMPLATE_FILE} and {writer.VALUES_FILE}: "
                f"{len(job.frames)} frame(s) in {len(tasks)} task(s) of up to {job.chunk}")
     click.echo(f"  frames {tasks[0]} ... {tasks[-1]}" if len(tasks) > 1 else f"  frames {tasks[0]}")

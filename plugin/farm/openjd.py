@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,36 +149,52 @@ def run_command(job: FarmJob, directory: str | Path) -> list[str]:
     return ["openjd", "run", str(Path(directory) / TEMPLATE_FILE), *given]
 
 
+@dataclass(frozen=True)
+class BundleTerms:
+    """What a caller of `write_bundle` names the bundle folder and the choice to write over one
+    by, for its refusals to say what to give: a Python caller's arguments, or the CLI's flags."""
+
+    folder: str
+    replace: str
+
+
+PYTHON_TERMS = BundleTerms(folder="directory", replace="replace=True")
+CLI_TERMS = BundleTerms(folder="--bundle", replace="--replace-bundle")
+
+
 def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
                  gpu_memory_gb: float | None = None, memory_gb: float | None = None,
-                 cores: float | None = None, replace: bool = False) -> list[str]:
+                 cores: float | None = None, replace: bool = False,
+                 terms: BundleTerms = PYTHON_TERMS) -> list[str]:
     """Validate the template with openjd-model and write the bundle; return each task's frames.
 
     The returned list is what the runtime will pass as {{Task.Param.Frame}} (computed by
     openjd-model itself), so callers can report the real number of tasks. A folder that holds a
-    bundle already is refused unless `replace`: its job may not have been submitted yet. The
-    tasks run `job` as booked (`booked_job`), in the template and in `parameter_values.yaml` alike.
+    bundle already is refused unless `replace`: its job may not have been submitted yet; the
+    refusal names `directory` and `replace` as `terms` says (the CLI: --bundle, --replace-bundle).
+    The tasks run `job` as booked (`booked_job`), in the template and in `parameter_values.yaml`
+    alike.
     """
     job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
     template = _template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
-    _check_bundle_folder(directory, replace)
+    _check_bundle_folder(directory, replace, terms)
     chunks = _validated_chunks(template, job, directory)
     write_text_atomic(directory / TEMPLATE_FILE, _dump(template))
     write_text_atomic(directory / VALUES_FILE, _dump(parameter_values(job)))
     return chunks
 
 
-def _check_bundle_folder(directory: Path, replace: bool) -> None:
-    """Refuse a --bundle that is a file, or that holds an earlier bundle's files (unless
-    `replace`), before anything is written."""
+def _check_bundle_folder(directory: Path, replace: bool, terms: BundleTerms) -> None:
+    """Refuse a bundle folder that is a file, or that holds an earlier bundle's files (unless
+    `replace`), before anything is written; said in the caller's `terms`."""
     if directory.exists() and not directory.is_dir():
-        raise FarmError(f"bundle folder {directory} is a file: give a folder for --bundle")
+        raise FarmError(f"bundle folder {directory} is a file: give a folder as {terms.folder}")
     earlier = [name for name in (TEMPLATE_FILE, VALUES_FILE) if (directory / name).exists()]
     if earlier and not replace:
         raise FarmError(f"bundle folder {directory} already holds {' and '.join(earlier)} of a job "
-                        "written before: give another --bundle, or pass --replace-bundle to write "
-                        "over them")
+                        f"written before: give another {terms.folder}, or pass {terms.replace} to "
+                        "write over them")
 
 
 def _values(job: FarmJob) -> dict[str, Any]:

@@ -189,8 +189,10 @@ def test_a_folder_holding_a_bundle_is_written_over_only_when_asked(tmp_path):
     farm_only = str(tmp_path / "farmonly" / "render.####.exr")
     write_bundle(build_job(farm_only, None, "1-4", 2), tmp_path / "bundle")
     template = (tmp_path / "bundle" / "template.yaml").read_bytes()
-    with pytest.raises(FarmError, match="already holds template.yaml and parameter_values.yaml"):
+    with pytest.raises(FarmError, match="already holds template.yaml and parameter_values.yaml") as held:
         write_bundle(build_job(farm_only, None, "1-8", 2), tmp_path / "bundle")
+    assert str(held.value).endswith(  # write_bundle's own arguments, not the CLI's --bundle flags
+        "give another directory, or pass replace=True to write over them"), str(held.value)
     assert (tmp_path / "bundle" / "template.yaml").read_bytes() == template
     assert len(write_bundle(build_job(farm_only, None, "1-8", 2), tmp_path / "bundle", replace=True)) == 4
     _openjd("check", tmp_path / "bundle" / "template.yaml")
