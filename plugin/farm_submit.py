@@ -12,11 +12,13 @@ from pathlib import Path
 
 from vfxdenoise.plugin.errors import PluginError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
-from vfxdenoise.plugin.runner import RunnerConfig
+from vfxdenoise.plugin.runner import RunnerConfig, command_origin
 from vfxdenoise.plugin.seqprocess import error_lines
 
 FARM_ENGINES = ("openjd", "opencue")
 TIMEOUT_SECONDS = 300
+# What `farm openjd` writes in its bundle: `farm.openjd.TEMPLATE_FILE`, not imported (fileseq).
+OPENJD_TEMPLATE = "template.yaml"
 
 
 def farm_command(request: DenoiseRequest, engine: str, chunk: int | None, config: RunnerConfig,
@@ -52,6 +54,7 @@ def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Pat
     request = request.with_default_model(config.model)
     destination = Path(destination).expanduser().absolute()
     argv = farm_command(request, engine, chunk, config, destination)
+    before = _stamp(destination / OPENJD_TEMPLATE)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
                               stdin=subprocess.DEVNULL)
@@ -61,10 +64,28 @@ def submit_farm_job(request: DenoiseRequest, engine: str, destination: str | Pat
     if done.returncode != 0:
         raise RunnerError(f"farm job for {request.input_pattern} not written: "
                           f"{_refusal(done.stderr, done.returncode)}")
+    written = (_stamp(destination / OPENJD_TEMPLATE) not in (None, before) if engine == "openjd"
+               else done.stdout.lstrip().startswith("<"))
+    if not written:  # the command is no vfxdenoise (/bin/true): it exited 0 having written nothing
+        printed = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        said = f"it printed: {' | '.join(printed[-3:])}" if printed else "it printed nothing"
+        raise RunnerError(f"farm job for {request.input_pattern} not written: {command_origin(config)} "
+                          f"exited 0 without writing it ({said}); set $VFXDENOISE_COMMAND to the "
+                          "vfxdenoise executable")
     if engine == "opencue":
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(done.stdout, encoding="utf-8")
     return destination
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a file written anew from the one there before (it is written to a temp file and
+    renamed over: a new inode); None where there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _refusal(stderr: str, returncode: int) -> str:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from plugin_requests import not_vfxdenoise
 
 from vfxdenoise.plugin.errors import RunnerError
 from vfxdenoise.plugin.farm_submit import submit_farm_job
@@ -74,3 +75,21 @@ def test_a_request_pinned_to_weights_pins_its_job_to_them(shot, tmp_path):
     with pytest.raises(RunnerError, match=refusal):
         submit_farm_job(request, "openjd", tmp_path / "job", config=CLI)
     assert not (tmp_path / "job").exists()
+
+
+@pytest.mark.parametrize("engine", ["openjd", "opencue"])
+def test_a_command_that_writes_no_job_is_no_job_written(shot, tmp_path, monkeypatch, engine):
+    """$VFXDENOISE_COMMAND naming /bin/true 'wrote' a job: it exited 0, and the host said the job
+    was there (an empty OpenCue XML file, or no bundle, or an earlier render's bundle left as it was)."""
+    command, _ = not_vfxdenoise(tmp_path / "site")["silent"]
+    request = DenoiseRequest(shot, options=CPU)
+    destination = tmp_path / ("job.xml" if engine == "opencue" else "job")
+    submit_farm_job(request, engine, destination, config=CLI)  # an earlier render's job
+    job_file = destination if engine == "opencue" else destination / "template.yaml"
+    earlier = job_file.read_bytes()
+
+    monkeypatch.setenv("VFXDENOISE_COMMAND", command)
+    with pytest.raises(RunnerError, match=rf"not written: \$VFXDENOISE_COMMAND \('{command}'\) exited 0 "
+                                          r"without writing it \(it printed nothing\)"):
+        submit_farm_job(request, engine, destination, config=RunnerConfig())
+    assert job_file.read_bytes() == earlier
