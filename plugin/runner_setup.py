@@ -89,7 +89,7 @@ def _shows_vfxdenoise(command: tuple[str, ...], environment: tuple[tuple[str, st
     on stdout, after whatever a wrapper prints first), or cannot tell within
     VERSION_TIMEOUT_SECONDS (a site wrapper resolving its environment slowly: the run says what
     is wrong, if anything); raises _NotVfxdenoise otherwise. Remembered for the session, per
-    command and environment: it costs a process start (about 0.2 s for vfxdenoise, measured on a
+    command and environment: it costs a process start (0.2-0.5 s for vfxdenoise, measured on a
     loaded machine), not to be paid at each press of a host's button."""
     try:
         done = subprocess.run([*command, "--version"], capture_output=True, text=True, errors="replace",

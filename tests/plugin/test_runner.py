@@ -163,7 +163,7 @@ def test_check_runner_refuses_a_command_that_is_no_vfxdenoise(tmp_path, monkeypa
 
 
 def test_check_runner_looks_at_a_command_once_a_session_until_it_fails(tmp_path, monkeypatch):
-    """`--version` costs a process start (about 0.2 s): asked once per command, not at each
+    """`--version` costs a process start (0.2-0.5 s): asked once per command, not at each
     press; a command that failed is asked again, so a site that fixes it is not told it is wrong."""
     runs = tmp_path / "runs.txt"
     wrapper = tmp_path / "site" / "vfxdenoise"
