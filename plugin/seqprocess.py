@@ -131,7 +131,7 @@ def run_subprocess(request: DenoiseRequest, config: RunnerConfig,
     if not final or (process.returncode != 0 and not _kept_going(final, process.returncode)):
         stop = stops[0] if stops else {}  # the first: what stopped the run
         reason = (_failure_reason(list(errors), refusals)
-                  or _unexplained_end(config, process.returncode, said, list(errors)))
+                  or _unexplained_end(config, process.returncode, said, list(errors), bool(final)))
         raise RunnerError.stopped_by(
             in_request_words(reason),
             f"vfxdenoise exited with status {process.returncode}: {shlex.join(argv[:3])} ...",
@@ -328,12 +328,14 @@ def _failure_reason(stderr: list[str], refusals: list[str]) -> str:
     return "; ".join(list(dict.fromkeys(refusals)) or error_lines(text))
 
 
-def _unexplained_end(config: RunnerConfig, returncode: int, said: _Output, stderr: list[str]) -> str:
-    """Why a run that ended without its `done` event or an `error` event stopped, as far as can be
-    told. Without a single event, the command is no vfxdenoise that ran seq (/bin/true, a site
-    wrapper failing to set up its environment, a Python without vfxdenoise): said with the
-    command, its exit and the last lines it printed on either pipe, where 'no message' was said.
-    After events (a crash, the out-of-memory killer), the tail of its stderr, else its stdout."""
+def _unexplained_end(config: RunnerConfig, returncode: int, said: _Output, stderr: list[str],
+                     finished: bool) -> str:
+    """Why a run that failed without an `error` event (and without its `done` event, or
+    `finished` with one but a failing exit) stopped, as far as can be told. Without a single
+    event, the command is no vfxdenoise that ran seq (/bin/true, a site wrapper failing to set up
+    its environment, a Python without vfxdenoise): said with the command, its exit and the last
+    lines it printed on either pipe, where 'no message' was said. After events (a crash, the
+    out-of-memory killer), the tail of its stderr, else its stdout."""
     text = [line for line in stderr if isinstance(line, str) and line.strip()]
     printed = [line for line in said.other if line.strip()]
     if said.events and text:
@@ -341,7 +343,8 @@ def _unexplained_end(config: RunnerConfig, returncode: int, said: _Output, stder
     tail = " | ".join((printed + text)[-TAIL_LINES:]) if printed or text else ""
     last = f"; it printed: {tail}" if tail else "; it printed nothing"
     if said.events:
-        return f"vfxdenoise seq {exit_words(returncode)} before its end (no done event){last}"
+        when = "after its done event" if finished else "before its end (no done event)"
+        return f"vfxdenoise seq {exit_words(returncode)} {when}{last}"
     return (f"{command_origin(config)} {exit_words(returncode)} without running vfxdenoise seq{last}. "
             f"Set ${COMMAND_ENV} to the vfxdenoise executable of an install with torch (its "
             "--version prints 'vfxdenoise, version ...')")

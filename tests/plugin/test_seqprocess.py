@@ -345,6 +345,10 @@ print("Fatal Python error: Aborted", file=sys.stderr)
 os._exit(134)  # a crash as the interpreter shuts down
 """
 _SILENT_END = _FRAME_1001  # exits 0 without a `done` event: not the CLI, or cut short
+_SILENT_CRASH_AFTER_DONE = _FRAME_1001 + """
+print(json.dumps({"event": "done", "output": "den.####.exr", "written": [1001], "skipped": []}), flush=True)
+os._exit(134)
+"""
 
 
 @pytest.mark.parametrize(("script", "message"), [
@@ -355,7 +359,9 @@ _SILENT_END = _FRAME_1001  # exits 0 without a `done` event: not the CLI, or cut
     (_FAILS_AFTER_DONE, r"^Fatal Python error: Aborted \(vfxdenoise exited with status 134: "),
     (_SILENT_END, r"^vfxdenoise seq exited 0 before its end \(no done event\); it printed nothing "
                   r"\(vfxdenoise exited with status 0: "),
-], ids=["traceback", "killed", "crash after done", "no done event"])
+    (_SILENT_CRASH_AFTER_DONE, r"^vfxdenoise seq exited 134 after its done event; it printed nothing "
+                               r"\(vfxdenoise exited with status 134: "),
+], ids=["traceback", "killed", "crash after done", "no done event", "silent crash after done"])
 def test_a_cli_that_crashes_or_is_killed_fails_with_the_tail_of_its_stderr(tmp_path, script, message):
     """The host is told the run failed, with what the process last said (the last lines of its
     stderr: a traceback's end, not the lines long before it) and its exit status, though frames
