@@ -25,6 +25,7 @@ as they are stored.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ import numpy as np
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ChannelError, DatasetError, ExrError, SequenceError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
+from vfxdenoise.core.frame_pairing import BLOCK, agreement, disagreeing
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import FLAG_NAMES, GUIDE_NAMES
 from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey, LayerMap, names_none
@@ -41,6 +43,7 @@ from vfxdenoise.core.io.dataset_layout import (
     FRAME_PATTERN,
     LAYOUT,
     REFERENCE,
+    SCENE_SEED_ATTRIBUTE,
     SECOND_NOISY_SUFFIX,
     noisy_levels,
     sequence_folders,
@@ -120,6 +123,7 @@ class FramesRead:
     not_finite: NotFinite = field(default_factory=NotFinite)
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)
     sanitized_frames: list[int] = field(default_factory=list)
+    scene_seeds: dict[int, int] = field(default_factory=dict)  # each frame's, where its header says
 
     def add_sanitized(self, number: int, report: SanitizeReport) -> None:
         """Count frame `number`'s NaN and Inf values sanitised (`report`'s `replaced`: its lamps
@@ -167,6 +171,8 @@ def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: 
         for view, mapping in views.items():
             read = found.setdefault(view, FramesRead())
             read.windows[frame] = (image.display_window, path)
+            if (seed := image.parts[0].spec.getattribute(SCENE_SEED_ATTRIBUTE)) is not None:
+                read.scene_seeds[frame] = int(seed)
             read.data_windows[frame] = image.data_window_of(mapping.beauty[0])
             read.not_finite.add(frame, path, image.get(list(mapping.beauty)), mapping.beauty,
                                 [image.pixel_type(channel) == "half" for channel in mapping.beauty])
@@ -334,6 +340,53 @@ def _refuse_broken_targets(name: str, read: dict[str, ViewFrames],
             for folder, found in broken.items()) + ". Render it again or remove the sequence")
 
 
+def _refuse_other_scenes(name: str, read: dict[str, ViewFrames]) -> None:
+    """Refuse a sequence whose frames' headers name more than one scene (make-dataset's
+    `vfxdenoise:sceneSeed`): a frame copied from another sequence (a reference of another scene
+    trains and scores as this one's). Frames whose headers name none are not judged. Names the first
+    frame of a scene other than most frames', its file, and both seeds."""
+    seeds = {(folder, position): seed for folder, (_, sequence, found) in read.items()
+             for position, number in enumerate(sequence.frames)
+             if (seed := found.scene_seeds.get(number)) is not None}
+    counts = Counter(seeds.values())
+    if len(counts) < 2:
+        return
+    usual = counts.most_common(1)[0][0]
+    folder, position = next(key for key, seed in seeds.items() if seed != usual)
+    number, seed = read[folder][1].frames[position], seeds[folder, position]
+    beside = next((f"; its {where}/ frame {read[where][1].frames[at]} scene {usual}"
+                   for (where, at), theirs in seeds.items() if at == position and theirs == usual), "")
+    raise DatasetError(
+        f"sequence {name}: {folder}/ frame {number} ({read[folder][2].windows[number][1]}) renders scene "
+        f"{seed} ({SCENE_SEED_ATTRIBUTE} in its header), its other frames scene {usual}{beside}: a frame "
+        "copied from another sequence trains and scores as this one's. Copy or render the right frame, "
+        "or remove the sequence")
+
+
+def _refuse_disagreeing_frames(name: str, read: dict[str, ViewFrames], levels: tuple[str, ...]) -> None:
+    """Refuse a sequence where a noisy frame agrees with its target far less than the sequence's
+    other frames do with theirs (`frame_pairing.disagreeing`): a target (or noisy frame) of another
+    frame or another scene, of the same size and layers, which the headers do not tell (a studio's
+    renders, or make-dataset's copied). Names the frame, both files, its agreement and the others'."""
+    for level in levels:
+        target = level + SECOND_NOISY_SUFFIX if level + SECOND_NOISY_SUFFIX in read else REFERENCE
+        if target not in read:
+            continue
+        (noisy, sequence, ours), (targets, numbers, theirs) = read[level], read[target]
+        agreements = {number: agreement(a.beauty, b.beauty)
+                      for number, a, b in zip(sequence.frames, noisy, targets)}
+        if found := disagreeing(agreements):
+            number, median = next(iter(found.items()))
+            paired = numbers.frames[sequence.frames.index(number)]
+            raise DatasetError(
+                f"sequence {name}: {level}/ frame {number} agrees with its {target}/ frame far less than "
+                f"the sequence's other frames do with theirs: {agreements[number]:.1f} dB PSNR "
+                f"(tonemapped, of {BLOCK}x{BLOCK}-pixel means) against their median {median:.1f} dB "
+                f"({ours.windows[number][1]} against {theirs.windows[paired][1]}): one of the two shows "
+                "another frame or scene, and would train and score as this one. Copy or render the right "
+                "frame, or remove the sequence")
+
+
 def motion_reading(name: str, frames: list[FrameFeatures], sequence: SequenceOnDisk) -> MotionVectors | None:
     """How the sequence's motion vectors are read, as `seq --motion-vectors auto` reads a shot's:
     as their writer writes them where it is known (`motion_vectors.known_writer`: make-dataset's
@@ -395,6 +448,8 @@ def view_sequence(folder: Path, view: str, read: dict[str, ViewFrames], levels: 
     _refuse_other_frames(name, read)
     _refuse_other_windows(name, read)
     _refuse_broken_targets(name, read, levels)
+    _refuse_other_scenes(name, read)
+    _refuse_disagreeing_frames(name, read, levels)
     _warn_of_unpaired_light(name, read, levels)
     _note_sanitized(name, read, levels)
     frames, sequence, _ = read[levels[0]]

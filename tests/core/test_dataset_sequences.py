@@ -12,6 +12,7 @@ from exr_sequences import rename_layer, write_render_dataset, write_sequence
 
 from vfxdenoise.core.dataset_sequences import check_guides, load_dataset, target_folders
 from vfxdenoise.core.errors import DatasetError, UsageError
+from vfxdenoise.core.io.dataset_layout import SCENE_SEED_ATTRIBUTE
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
@@ -106,6 +107,63 @@ def test_a_sequence_whose_reference_holds_nan_or_inf_is_refused_or_left_out(tmp_
         load_dataset(root)
     assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
     assert "sequence seq0 is left out" in caplog.text
+
+
+def _with_scene_seed(path, seed):
+    """Rewrite the frame at `path` with `seed` as the scene its header says it renders (make-dataset's
+    `vfxdenoise:sceneSeed`), its pixels as they were."""
+    image = read_exr(path)
+    image.set_attribute(SCENE_SEED_ATTRIBUTE, seed)
+    write_exr(path, image)
+
+
+def test_a_frame_of_another_scene_by_its_header_is_refused_or_left_out_naming_both_seeds(tmp_path, caplog):
+    """A reference copied from another sequence trained and scored with no warning. The pixels here
+    are the right frame's: the headers alone tell."""
+    root = write_render_dataset(tmp_path, sequences=2)
+    for path in (root / "seq0").glob("*/render.*.exr"):
+        _with_scene_seed(path, 7)
+    _with_scene_seed(root / "seq0" / "reference" / "render.1002.exr", 8)
+    said = (r"sequence seq0: reference/ frame 1002 \(.*render\.1002\.exr\) renders scene 8 "
+            r"\(vfxdenoise:sceneSeed in its header\), its other frames scene 7; its spp4/ frame 1002 scene 7")
+    with pytest.raises(DatasetError, match=said):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq1"]
+    assert "sequence seq0 is left out: reference/ frame 1002" in caplog.text
+
+
+def test_frames_whose_headers_name_no_scene_are_not_judged_by_it(tmp_path):
+    root = write_render_dataset(tmp_path, sequences=1)
+    for path in (root / "seq0" / "spp4").glob("render.*.exr"):
+        _with_scene_seed(path, 7)
+    assert [s.name for s in load_dataset(root)] == ["seq0"]
+
+
+def _another_picture(root, sequence, folder, frame):
+    """Write over `folder`'s `frame` of `sequence` the frame of the pan 20 pixels further on: the same
+    size, layers and noise, another picture."""
+    write_sequence(root / "elsewhere", [frame], 40, 40, noise=0.0 if folder == "reference" else 0.2,
+                   seed=3, start=20)
+    (root / "elsewhere" / f"render.{frame}.exr").replace(root / sequence / folder / f"render.{frame}.exr")
+    (root / "elsewhere").rmdir()
+
+
+@pytest.mark.parametrize("self_supervised, folder", [(False, "reference"), (True, "spp4b"), (False, "spp4")])
+def test_a_frame_paired_with_another_picture_is_refused_or_left_out_naming_both_files(
+        tmp_path, caplog, self_supervised, folder):
+    """Without scene seeds in the headers (a studio's renders), a frame that agrees with its target far
+    less than the sequence's others do with theirs: a target, or noisy frame, of another frame."""
+    root = write_render_dataset(tmp_path, sequences=2, second_noisy=True)
+    _another_picture(root, "seq1", folder, 1003)
+    target = "spp4b" if self_supervised else "reference"
+    said = (rf"sequence seq1: spp4/ frame 1003 agrees with its {target}/ frame far less than the sequence's "
+            r"other frames do with theirs: [\d.]+ dB PSNR .* against their median [\d.]+ dB \(.*seq1/spp4/"
+            rf"render\.1003\.exr against .*seq1/{target}/render\.1003\.exr\)")
+    with pytest.raises(DatasetError, match=said):
+        load_dataset(root, self_supervised=self_supervised)
+    kept = load_dataset(root, skip_broken=True, self_supervised=self_supervised)
+    assert [s.name for s in kept] == ["seq0"]
+    assert "sequence seq1 is left out: spp4/ frame 1003 agrees" in caplog.text
 
 
 def _keep_only(path, names):
