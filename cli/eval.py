@@ -36,7 +36,7 @@ from vfxdenoise.core.evaluation.scoring import (
     model_denoiser,
     noisy_denoiser,
 )
-from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, REFERENCE, by_samples
+from vfxdenoise.core.io.dataset_layout import REFERENCE, by_samples, level_pattern
 from vfxdenoise.core.io.preview import (
     ERROR_GAIN,
     Column,
@@ -182,7 +182,7 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
     of 8': a sequence not read from a folder)."""
     if seq.folder is not None:
         with contextlib.suppress(SequenceError, IndexError):
-            return f"frame {find_sequence(seq.folder / level / FRAME_PATTERN).frames[index]}"
+            return f"frame {find_sequence(level_pattern(seq.folder / level)).frames[index]}"
     return f"frame {index + 1} of {seq.length}"
 
 
@@ -190,7 +190,8 @@ def _frame_named(seq: RenderSequence, level: str, index: int) -> str:
 @click.option("--data", "data_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Dataset folder: <seq>/sppN/render.####.exr and <seq>/reference/render.####.exr "
-                   "per sequence (make-dataset's layout).")
+                   "per sequence (make-dataset's layout; a folder's one sequence of frames under another "
+                   "name is read too).")
 @layer_options  # seq's: the layers of renders that name them otherwise
 @click.option("--model", "models", multiple=True, default=(DEFAULT_MODEL,), show_default=True,
               help="Model to score: a shipped one (default, fast), or a model `vfxdenoise train` wrote: "

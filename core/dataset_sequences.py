@@ -40,11 +40,11 @@ from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import FLAG_NAMES, GUIDE_NAMES
 from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey, LayerMap, names_none
 from vfxdenoise.core.io.dataset_layout import (
-    FRAME_PATTERN,
     LAYOUT,
     REFERENCE,
     SCENE_SEED_ATTRIBUTE,
     SECOND_NOISY_SUFFIX,
+    level_pattern,
     noisy_levels,
     sequence_folders,
 )
@@ -142,7 +142,8 @@ Layers = Mapping[str, str]
 
 def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: bool = True,
                         layers: Layers | None = None) -> dict[str, ViewFrames]:
-    """Each view of the `render.####.exr` sequence in `folder` ('' for frames without views; the
+    """Each view of the frames in `folder` (`dataset_layout.level_pattern`: render.####.exr, or its one
+    sequence of EXR frames under another name) ('' for frames without views; the
     default view first), or the views `only`, mapped as `seq` maps them with the layer options
     `layers` (`frame_reading.layers_by_view`: a beauty in any part of a multi-part render, each eye
     of a stereo one, renderer layer names), every frame over its display window. A folder without
@@ -151,7 +152,7 @@ def read_frames_checked(folder: Path, only: tuple[str, ...] = (), layers_alike: 
     rendered again without its AOVs; of a target folder, whose beauty alone is read, they may
     differ), is a DatasetError that says why."""
     try:
-        sequence = find_sequence(folder / FRAME_PATTERN)
+        sequence = find_sequence(level_pattern(folder))
     except SequenceError as exc:
         raise DatasetError(f"{exc}. A dataset is laid out as {LAYOUT}") from exc
     frames: dict[str, list[FrameFeatures]] = {}

@@ -7,6 +7,8 @@ benchmarks read it. One place for its names, its manifest and which sequence fol
 <root>/<seq>/spp4b/render.1001.exr         second independent noisy render (--second-noisy)
 <root>/<seq>/reference/render.1001.exr     high-spp beauty (R,G,B,A)
 ```
+Training and eval read a folder's frames under any other name too where it holds one sequence of
+them (`level_pattern`: a studio's beauty.####.exr).
 make-dataset also writes the scene each sequence renders into its frames' headers
 (`SCENE_SEED_ATTRIBUTE`, `STYLE_ATTRIBUTE`; `rendered_scene` reads them back).
 Standard library only at import: reading a dataset's layout needs neither Mitsuba nor PyTorch.
@@ -66,6 +68,25 @@ def by_samples(levels: Iterable[str]) -> list[str]:
 def frame_name(frame: int) -> str:
     """The file name of one frame in a level folder (`FRAME_PATTERN` with its number)."""
     return FRAME_PATTERN.replace("####", f"{frame:04d}")
+
+
+def level_pattern(folder: Path) -> Path:
+    """The frames of one of a sequence's folders (sppN/, reference/...): `FRAME_PATTERN` where it
+    holds such frames (make-dataset's), else its one sequence of numbered EXR frames whatever their
+    name (a studio's beauty.####.exr). A folder holding several such sequences, none of them
+    `FRAME_PATTERN`, is a DatasetError naming them: which one is the render, nothing says. One
+    holding none gives `FRAME_PATTERN`, whose reading says what the folder holds instead."""
+    from vfxdenoise.core.io.sequence import exr_sequences_in  # fileseq: only once a folder is read
+
+    folder = Path(folder)
+    if next(folder.glob(FRAME_GLOB), None) is not None:
+        return folder / FRAME_PATTERN
+    found = exr_sequences_in(folder) if folder.is_dir() else []
+    if len(found) > 1:
+        raise DatasetError(f"{folder} holds {len(found)} sequences of EXR frames ({', '.join(found)}): "
+                           f"a folder of a sequence holds one, the render (or {FRAME_PATTERN}, which "
+                           "is read where it is there). Move the others out")
+    return folder / (found[0] if found else FRAME_PATTERN)
 
 
 def read_manifest(root: Path) -> dict | None:

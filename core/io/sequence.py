@@ -559,6 +559,14 @@ def option_frames(spec: str | None, option: str) -> list[int] | None:
         raise SequenceUsageError(f"{option}: {exc}") from exc
 
 
+def exr_sequences_in(folder: Path) -> list[str]:
+    """The numbered EXR frame sequences in `folder`, as patterns of their names ('beauty.####.exr',
+    one # per digit of their padding), sorted; lone files without a frame number are none."""
+    return sorted(f"{seq.basename()}{'#' * max(seq.zfill(), 1)}{seq.extension()}"
+                  for seq in fileseq.findSequencesOnDisk(str(folder), pad_style=fileseq.PAD_STYLE_HASH1)
+                  if seq.frameSet() is not None and seq.extension().lower() == ".exr")
+
+
 def _sequences_hint(folder: Path, limit: int = 5) -> str:
     """'; found: ...' listing up to `limit` frame sequences in `folder`, or '' when there are none."""
     found = []

@@ -40,7 +40,7 @@ from vfxdenoise.core.evaluation.scoring import (
     noisy_denoiser,
 )
 from vfxdenoise.core.existing_outputs import REFUSE, RESUME
-from vfxdenoise.core.io.dataset_layout import FRAME_PATTERN, read_manifest
+from vfxdenoise.core.io.dataset_layout import level_pattern, read_manifest
 from vfxdenoise.core.io.sequence import format_frames, parse_pattern
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.device import pick_device
@@ -183,7 +183,7 @@ def _checkpoint_settings(run: RenderRun, arch: str, config: dict, init: dict | N
 def _data_record(sequences: list[RenderSequence]) -> dict:
     """The training data as the checkpoints record it: the sequences' names, and a digest of the
     frames they read as they are on disk (`provenance.frame_sizes_digest`: each folder's
-    `render.####.exr` frames, by name and size; no other file of theirs)."""
+    frames training reads, by name and size: `_frames_read`; no other file of theirs)."""
     return {"sequences": [sequence.name for sequence in sequences],
             "digest": provenance.frame_sizes_digest(
                 [(f"{sequence.name}/{name}", list(_frames_read(sequence.folder / name).values()))
@@ -192,9 +192,9 @@ def _data_record(sequences: list[RenderSequence]) -> dict:
 
 
 def _frames_read(folder: Path) -> dict[int, Path]:
-    """The frame files training reads in one of a sequence's folders (its `render.####.exr`
-    sequence: `dataset_sequences.read_frames_checked`), by frame number."""
-    pattern = parse_pattern(folder / FRAME_PATTERN)
+    """The frame files training reads in one of a sequence's folders (`dataset_layout.level_pattern`,
+    as `dataset_sequences.read_frames_checked` reads them), by frame number."""
+    pattern = parse_pattern(level_pattern(folder))
     return {frame: pattern.path(frame) for frame in pattern.frames_on_disk()}
 
 

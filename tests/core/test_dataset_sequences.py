@@ -166,6 +166,37 @@ def test_a_frame_paired_with_another_picture_is_refused_or_left_out_naming_both_
     assert "sequence seq1 is left out: spp4/ frame 1003 agrees" in caplog.text
 
 
+def _renamed_frames(folder, name):
+    """Rename the render.####.exr frames of `folder` `name`.####.exr, as a studio names its renders."""
+    for path in folder.glob("render.*.exr"):
+        path.rename(folder / path.name.replace("render.", f"{name}.", 1))
+
+
+def test_a_folders_one_sequence_of_frames_is_read_whatever_its_name(tmp_path):
+    """Studio renders named beauty.####.exr were refused: only render.####.exr was read."""
+    ours = _dataset(tmp_path / "ours", 1)[0]
+    root = write_render_dataset(tmp_path / "studio", 1)
+    _renamed_frames(root / "seq0" / "spp4", "beauty")
+    _renamed_frames(root / "seq0" / "reference", "sh010_ref")
+    (theirs,) = load_dataset(root)
+    for mine, read in zip(ours.noisy["spp4"], theirs.noisy["spp4"]):
+        np.testing.assert_array_equal(read.beauty, mine.beauty)
+    np.testing.assert_array_equal(theirs.targets["reference"], ours.targets["reference"])
+
+
+def test_a_folder_of_several_sequences_is_refused_naming_them_but_render_frames_are_read_among_others(
+        tmp_path, caplog):
+    root = write_render_dataset(tmp_path, 2)
+    write_sequence(root / "seq1" / "spp4", range(1001, 1005), 40, 40, name="albedo")
+    assert [s.name for s in load_dataset(root)] == ["seq0", "seq1"]
+    _renamed_frames(root / "seq1" / "spp4", "beauty")
+    with pytest.raises(DatasetError, match=r"seq1/spp4 holds 2 sequences of EXR frames \(albedo\.####\.exr, "
+                                           r"beauty\.####\.exr\): a folder of a sequence holds one"):
+        load_dataset(root)
+    assert [s.name for s in load_dataset(root, skip_broken=True)] == ["seq0"]
+    assert "sequence seq1 is left out: " in caplog.text
+
+
 def _keep_only(path, names):
     """Write the frame at `path` again with only the channels `names` (a frame rendered again
     without its AOVs, a reference written without a channel)."""
