@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -255,6 +256,7 @@ def train_classic(run: ClassicRun, say: Callable[[str], None] = log.info) -> Pat
     training = {"dataset": run.dataset, "data": settings["data"], "images": len(pairs),
                 "noise": settings["noise"], "steps": steps, "batch": run.batch, "patch": data.patch,
                 "lr": run.lr, "amp": run.amp, **provenance.training_run_record(device, history, started),
+                "cwd": os.getcwd(),
                 **provenance.training_record(run.seed, data_digest(pairs))}
     weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
     save_weights(model, weights, run.arch, config, _model_card(training, history))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shlex
 import time
 from collections.abc import Callable
@@ -161,7 +162,7 @@ def _train(run: RenderRun, run_record: RunRecord, device: str, say: Callable[[st
                   metadata={**weights_metadata(arch, config), **training_metadata(made)})
     check_final_weights(history, run.out_dir, RESTART)
     training = {**_training_record(run, len(sequences), data_config.crop, init, values, loop_config.amp),
-                **listed, **made, **run_record(device, history, started)}
+                **listed, **made, **run_record(device, history, started), "cwd": os.getcwd()}
     card = _model_card(model.layout.slot_distances, training, history)
     weights = run.out_dir / FOLDER_WEIGHTS  # the file --model finds in the run's folder
     save_weights(model.cpu(), weights, arch, config, card)

@@ -44,6 +44,7 @@ def test_train_writes_weights_card_log_and_validation(trained):
     assert loaded.architecture == "temporal-unet" and loaded.config["widths"] == [8, 8, 8, 8]
     card = json.loads((trained / "model.json").read_text())
     assert card["training"]["command"].startswith("vfxdenoise train --data ")
+    assert Path(card["training"]["cwd"]).resolve() == trained.resolve()  # its relative paths are of it
     assert card["training"]["sequences"] == 2 and card["training"]["steps"] == 4
     assert card["training"]["temporal_weight"] == 0.5
     assert card["training"]["data"]["path"] == card["training"]["validation_data"]["path"]

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,11 +134,13 @@ def test_a_resumed_run_refuses_other_images_and_checkpoints_say_how_they_were_ma
                     loop, existing="resume", **SMALL["dncnn"])
 
 
-def test_a_classic_run_trains_an_epochs_steps_on_the_images_it_reads_and_saves_their_card(tmp_path, caplog):
+def test_a_classic_run_trains_an_epochs_steps_on_the_images_it_reads_and_saves_their_card(
+        tmp_path, caplog, monkeypatch):
     """What `classic train` assembled itself: the images read, the patch cut to the smallest (a
     plain note where the run leaves it at its default), the steps of an epoch, no validation where
     the test split holds no image (said), and the weights saved with their card."""
     caplog.set_level("INFO")
+    monkeypatch.chdir(tmp_path)  # the folder the command's relative paths are of, in its card
     (tmp_path / "d").mkdir()
     for i in range(4):  # every fifth image is the test split: it holds none
         write_image(tmp_path / "d" / f"img{i}.png", quantise(pattern(i, 1, 16, 16)))
@@ -153,6 +156,7 @@ def test_a_classic_run_trains_an_epochs_steps_on_the_images_it_reads_and_saves_t
     assert (training["steps"], training["patch"], training["noise"]) == (2, 16, "gaussian:25")
     assert training["data"] == str((tmp_path / "d").resolve())
     assert training["command"].startswith("vfxdenoise ")
+    assert Path(training["cwd"]).resolve() == tmp_path.resolve()
     assert card["config"] == {"channels": 1, **SMALL["dncnn"]} and card["validation"] == {}
     patch_notes = [r.levelname for r in caplog.records if r.getMessage().startswith("--patch 40 is larger")]
     assert patch_notes == ["INFO"]
