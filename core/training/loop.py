@@ -44,6 +44,8 @@ from vfxdenoise.core.training.run_folder import (
     check_out_dir,
     clear_run_files,
     remove_dead_temp_files,
+    run_files,
+    starts_over_log,
 )
 from vfxdenoise.core.weights import non_finite
 
@@ -315,7 +317,8 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     last good one stays). With `existing` resume, training
     continues from the checkpoint in `out_dir` (or starts fresh when there is none), refusing
     `settings` (JSON-able, the caller's: data, batch...) other than the checkpoint's; with
-    refuse, a checkpoint there is refused (`check_out_dir`); overwrite starts again over it,
+    refuse, a checkpoint there is refused (`check_out_dir`), a log alone started over
+    (`starts_over_log`); overwrite starts again over it,
     removing the files the previous run wrote first (`clear_run_files`). Temp files a killed run
     left are removed (`remove_dead_temp_files`).
     `metadata` (weights.weights_metadata) is written with each checkpoint's weights, so that
@@ -326,6 +329,10 @@ def fit(model: nn.Module, batches: Iterator[Batch], loss_fn: LossFn, cfg: LoopCo
     weights as a model checks them first (`check_final_weights`).
     """
     check_out_dir(cfg.out_dir, existing)
+    if starts_over_log(cfg.out_dir, existing):
+        log.info("note: %s holds the log of a run stopped before its first checkpoint (%s), and no "
+                 "checkpoint: starting from step 0, writing it again", cfg.out_dir,
+                 ", ".join(run_files(cfg.out_dir)))
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_temp_files(cfg.out_dir)
     if existing == OVERWRITE:

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from vfxdenoise.core.errors import TrainingError
-from vfxdenoise.core.existing_outputs import EXISTING, REFUSE, RESUME
+from vfxdenoise.core.existing_outputs import EXISTING, OVERWRITE, REFUSE
 from vfxdenoise.core.io.atomic import folder_names, remove_dead_temps
 from vfxdenoise.core.model_files import FOLDER_WEIGHTS
 from vfxdenoise.core.runtime.processes import pid_alive, started_at
@@ -59,8 +59,9 @@ def check_out_dir(out_dir: Path, existing: str) -> None:
     with them (resume or overwrite; `fit` checks; callers may check first, before they spend
     minutes loading data): a folder without checkpoint.json but with a model or checkpoint files
     had them replaced or deleted without a word. --resume is refused there too (it would start
-    from step 0 over them) but over a log alone (a run interrupted before its first checkpoint).
-    An `existing` that is none of existing_outputs.EXISTING is refused."""
+    from step 0 over them). Over a log alone (`starts_over_log`: a run interrupted before its first
+    checkpoint, which left nothing to keep) every `existing` starts from step 0, the plain command
+    too. An `existing` that is none of existing_outputs.EXISTING is refused."""
     if existing not in EXISTING:
         raise TrainingError(f"existing must be one of {', '.join(EXISTING)} (got '{existing}')")
     found = run_files(Path(out_dir))
@@ -68,13 +69,18 @@ def check_out_dir(out_dir: Path, existing: str) -> None:
         raise TrainingError(f"{out_dir} holds a training run ({STATE_NAME}): pass --resume to continue "
                             f"it, or --overwrite to start again and replace its files ({', '.join(found)}), "
                             "or give another --out")
-    log_alone = _log_alone(found)
-    if STATE_NAME not in found and (existing == REFUSE and found or existing == RESUME and not log_alone):
-        again = ("--resume or --overwrite to start again from step 0" if log_alone
-                 else "--overwrite to start again")
+    if STATE_NAME not in found and existing != OVERWRITE and not _log_alone(found):
         raise TrainingError(f"{out_dir} holds a training run's files ({', '.join(found)}) but no "
-                            f"checkpoint to resume ({STATE_NAME}): pass {again} and replace them, or "
-                            "give another --out")
+                            f"checkpoint to resume ({STATE_NAME}): pass --overwrite to start again "
+                            "and replace them, or give another --out")
+
+
+def starts_over_log(out_dir: Path, existing: str) -> bool:
+    """Whether a run that `check_out_dir` lets start in `out_dir` without --resume or --overwrite
+    starts from step 0 over the log of a run interrupted before its first checkpoint (and its
+    curves), which it writes again."""
+    found = run_files(Path(out_dir))
+    return existing == REFUSE and bool(found) and _log_alone(found)
 
 
 def _log_alone(found: list[str]) -> bool:

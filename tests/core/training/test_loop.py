@@ -247,6 +247,23 @@ def test_a_run_ending_in_skipped_steps_says_whose_weights_it_keeps(tmp_path, cap
     assert "the last 2 step(s) were skipped (NaN/Inf): the weights are those of step 0" in caplog.text
 
 
+def test_the_same_command_starts_again_over_a_run_stopped_before_its_first_checkpoint(tmp_path, caplog):
+    """A kill after a log row, before the first checkpoint, left log.csv alone, and the same command
+    was refused ('holds a training run's files (log.csv) but no checkpoint to resume'). It trains
+    from step 0, as a run never stopped does, and writes the log again."""
+    caplog.set_level("INFO")
+    whole = _fit(tmp_path / "whole", _stream("python"))
+    with pytest.raises(_Interrupted):  # steps 1 and 2 logged, killed drawing step 3's batch
+        _fit(tmp_path / "again", _stream("python", stop_at=3))
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == ["log.csv"]
+    again = _fit(tmp_path / "again", _stream("python"))
+    for ours, theirs in zip(again.parameters(), whole.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    assert [row["step"] for row in csv.DictReader((tmp_path / "again" / "log.csv").open())] == [
+        str(step) for step in range(1, 7)]
+    assert "holds the log of a run stopped before its first checkpoint (log.csv)" in caplog.text
+
+
 def test_an_overwrite_removes_the_previous_runs_files_before_it_trains(tmp_path):
     """Interrupted before its first checkpoint, an --overwrite run left the previous run's
     checkpoint and model, which --resume then resumed under the new command. Files a run does

@@ -22,6 +22,7 @@ from vfxdenoise.core.training.run_folder import (
     interrupted_note,
     is_run_file,
     remove_dead_temp_files,
+    starts_over_log,
 )
 
 
@@ -98,12 +99,12 @@ def test_a_folder_holding_any_run_file_is_refused_without_resume_or_overwrite(tm
     check_out_dir(tmp_path, "resume")
 
 
-def test_a_run_interrupted_before_its_first_checkpoint_resumes_over_its_log(tmp_path):
+def test_a_run_interrupted_before_its_first_checkpoint_starts_again_over_its_log(tmp_path):
+    """The plain command too: it was refused ('(log.csv) but no checkpoint to resume'), though
+    nothing there is lost by starting again."""
     (tmp_path / "log.csv").write_text("step,loss\n")
-    with pytest.raises(TrainingError, match=re.escape(
-            "(log.csv) but no checkpoint to resume (checkpoint.json): pass --resume or --overwrite to "
-            "start again from step 0 and replace them")):
-        check_out_dir(tmp_path, "refuse")
+    check_out_dir(tmp_path, "refuse")
+    assert starts_over_log(tmp_path, "refuse") and not starts_over_log(tmp_path, "resume")
     check_out_dir(tmp_path, "resume")
     (tmp_path / "checkpoint.saving.json").write_text('{"files": []}')  # stopped before its files
     check_out_dir(tmp_path, "resume")
