@@ -381,8 +381,8 @@ def _refuse_disagreeing_frames(name: str, read: dict[str, ViewFrames], levels: t
             paired = numbers.frames[sequence.frames.index(number)]
             raise DatasetError(
                 f"sequence {name}: {level}/ frame {number} agrees with its {target}/ frame far less than "
-                f"the sequence's other frames do with theirs: {agreements[number]:.1f} dB PSNR "
-                f"(tonemapped, of {BLOCK}x{BLOCK}-pixel means) against their median {median:.1f} dB "
+                f"the sequence's other frames do with theirs: {agreements[number]:.1f} dB (signal over "
+                f"error, tonemapped, of {BLOCK}x{BLOCK}-pixel means) against their median {median:.1f} dB "
                 f"({ours.windows[number][1]} against {theirs.windows[paired][1]}): one of the two shows "
                 "another frame or scene, and would train and score as this one. Copy or render the right "
                 "frame, or remove the sequence")

@@ -8,6 +8,7 @@ NumPy alone, on the beauties a dataset's loader has already decoded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,24 +18,32 @@ import numpy as np
 BLOCK = 4
 # How far (dB) below the median of a sequence's other frames a frame's agreement may fall before it
 # is taken for a frame paired with another frame's target. Measured (BENCHMARKS.md, "Pairing a
-# sequence's frames"): make-dataset's sequences and the bundled sample lie within 1.0 dB of their other
-# frames' median, at 4 and 16 spp, against a reference and against a second noisy render; a frame
-# of another scene 12.2 dB or more below.
+# sequence's frames"): make-dataset's sequences and the bundled sample lie within 0.97 dB of their
+# other frames' median, at 4 and 16 spp, against a reference and against a second noisy render; a
+# frame of another scene 13.7 dB or more below.
 DISAGREEMENT_DB = 5.0
-# Agreement above this many dB is as good as identical frames (a black frame against black).
+# Agreement above this many dB is as good as identical frames.
 AGREEMENT_CEILING_DB = 100.0
+# A target whose mean square (tonemapped) is at most this holds no light to agree with: not judged.
+LIGHT_FLOOR = 1e-10
 
 
 def agreement(noisy: np.ndarray, target: np.ndarray, block: int = BLOCK) -> float:
-    """PSNR in dB of the beauty `noisy` against `target` (both (3, H, W)), tonemapped x / (1 + x) so
-    that neither a lamp nor a dark frame weighs more than the rest, over the means of BLOCK x BLOCK
-    pixels (`_block_means`; `block` 1: the pixels): noise, which lowers it alike in every frame of a
-    sequence rendered at one sample count, is averaged down there, another picture's difference is not."""
+    """How well the beauty `noisy` agrees with `target` (both (3, H, W)): in dB, the target's
+    signal over the error, each the mean square of values tonemapped x / (1 + x) (neither a lamp
+    nor the rest outweighs the other) and averaged over blocks of `block` x `block` pixels
+    (`_block_means`; 1: the pixels). The noise of a render at one sample count lowers it alike in
+    every frame of a sequence, and is averaged down in the blocks; another picture's difference is
+    not. Relative to the target's signal, so that a frame fading up or down keeps its figure. NaN
+    for a target holding no light (a black frame), which tells nothing."""
     ours, theirs = (_block_means(_tonemapped(beauty), block) for beauty in (noisy, target))
+    signal = float(np.mean(np.square(theirs)))
+    if signal <= LIGHT_FLOOR:
+        return math.nan
     error = float(np.mean(np.square(ours - theirs)))
-    if error <= 10.0 ** (-AGREEMENT_CEILING_DB / 10.0):
+    if error <= signal * 10.0 ** (-AGREEMENT_CEILING_DB / 10.0):
         return AGREEMENT_CEILING_DB
-    return -10.0 * float(np.log10(error))
+    return 10.0 * math.log10(signal / error)
 
 
 def _tonemapped(beauty: np.ndarray) -> np.ndarray:
@@ -57,12 +66,14 @@ def _block_means(values: np.ndarray, block: int) -> np.ndarray:
 
 def disagreeing(agreements: Mapping[int, float], drop: float = DISAGREEMENT_DB) -> dict[int, float]:
     """Frame -> the median agreement of the sequence's other frames, for each frame of `agreements`
-    (frame -> dB) that agrees more than `drop` dB less than that median. The median of the others,
-    not of all, so that in a sequence of two frames the bad one is measured against the good one
-    alone. A sequence of one frame has nothing to be measured against: none."""
+    (frame -> dB; NaN: not judged, `agreement`) that agrees more than `drop` dB less than that
+    median. The median of the others, not of all, so that in a sequence of two frames the bad one
+    is measured against the good one alone. A frame with no other judged frame has nothing to be
+    measured against: none."""
+    judged = {frame: value for frame, value in agreements.items() if not math.isnan(value)}
     found = {}
-    for frame, value in agreements.items():
-        others = [other for number, other in agreements.items() if number != frame]
+    for frame, value in judged.items():
+        others = [other for number, other in judged.items() if number != frame]
         if others and value < (median := float(np.median(others))) - drop:
             found[frame] = median
     return found

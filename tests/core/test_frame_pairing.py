@@ -1,5 +1,7 @@
 """How well a noisy frame agrees with its target, and the frames of a sequence that agree far less."""
 
+import math
+
 import numpy as np
 from exr_sequences import clean_frame
 
@@ -18,6 +20,18 @@ def test_noise_lowers_agreement_far_less_than_another_picture():
     wrong = agreement(_noisy(clean, 1), clean_frame(64, 64, 20.0))
     assert right - wrong > DISAGREEMENT_DB
     assert agreement(clean, clean) == AGREEMENT_CEILING_DB
+
+
+def test_a_fade_keeps_its_agreement_and_a_black_frame_is_not_judged():
+    """Against the target's own light: judged by the error alone, the darker frames of a fade agreed
+    far better (less light, smaller errors), and its brightest was taken for another picture."""
+    clean = clean_frame(64, 64, 0.0)
+    faded = {frame: agreement(_noisy(clean * gain, frame), clean * gain)
+             for frame, gain in ((1001, 1.0), (1002, 0.25), (1003, 0.06), (1004, 0.0))}
+    assert math.isnan(faded[1004])
+    lit = [faded[frame] for frame in (1001, 1002, 1003)]
+    assert max(lit) - min(lit) < DISAGREEMENT_DB
+    assert disagreeing(faded) == {}
 
 
 def test_a_frame_far_below_the_median_of_the_others_is_found_with_that_median():
