@@ -443,8 +443,9 @@ def view_sequence(folder: Path, view: str, read: dict[str, ViewFrames], levels: 
     """One view of a sequence folder as `read` (folder -> that view's frames): named as the folder,
     with the view's name after a dot for a file with views (`shot.left`), the motion vectors
     read as `seq` reads them (`motion_reading`); refuse one whose folders read hold different
-    frames or a gap, frames of another display window, or targets holding NaN or Inf; note the
-    NaN and Inf values sanitised in its noisy frames (`_note_sanitized`)."""
+    frames or a gap, frames of another display window, targets holding NaN or Inf, or a frame
+    paired with another picture (`_refuse_other_scenes` by the headers, `_refuse_disagreeing_frames`
+    by the pixels); note the NaN and Inf values sanitised in its noisy frames (`_note_sanitized`)."""
     name = f"{folder.name}.{view}" if view else folder.name
     _refuse_other_frames(name, read)
     _refuse_other_windows(name, read)
