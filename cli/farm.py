@@ -54,8 +54,9 @@ def job_options(command):
                           "written]."),
         click.option("--keep-going", is_flag=True,
                      help="seq --keep-going: a task denoises its chunk's other frames when one "
-                          "fails, then still exits 1, so the farm marks it failed and retries it "
-                          "(under resume, the retry redoes only the frames not written)."),
+                          "fails, or without a neighbour that cannot be read, then still exits 1, "
+                          "so the farm marks it failed and retries it (under resume, the retry "
+                          "redoes only the frames not written, or written without that neighbour)."),
         seq_pass_through_options(for_farm=True),
         click.option("--model-sha256", metavar="HEX", callback=sha256_value,
                      help="Pin every task to the weights of this SHA-256 (`sha256sum` of the "

@@ -181,7 +181,10 @@ def _one_spec(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="The frames of the farm job this run is one task of, which farm jobs pass "
                    "(--frames then some of them): the --frames typo check (frames none of which is "
                    "on disk or within the shot) looks at them, so a task of handles held past the "
-                   "render's ends runs as the whole job does [default: --frames].")
+                   "render's ends runs as the whole job does; such a task exits 1 where it wrote "
+                   "frames without a frame that could not be read (a neighbour under --keep-going, "
+                   "or one the shot's exposure is found from), so that the farm retries it "
+                   "[default: --frames].")
 @seq_pass_through_options(for_farm=False)
 @click.option("--model-sha256", metavar="HEX", callback=sha256_value,
               help="Refuse to run, before any frame is read, unless the weights --model names here "
@@ -209,6 +212,7 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
     """Denoise the frames of PATTERN (render.####.exr, %04d, $F4, @) into new EXRs."""
     # The other options are the engine's settings (`_engine_config`).
     options["layers"] = layer_overrides(options)
+    farm_task = options["job_frames"] is not None
     report = _FrameReporter(progress)
     try:
         with _events_alone_on_stdout() if progress == "json" else contextlib.nullcontext() as events:
@@ -218,8 +222,13 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
         report.close()
     if progress != "json":
         _print_summary(summary)
+    unfinished = _unfinished_task(summary) if farm_task else []
+    for line in unfinished:
+        click.echo(f"error: {line}", err=True)
     if summary.frames(FrameStatus.FAILED):
         _print_failures(summary)
+        sys.exit(1)
+    if unfinished:
         sys.exit(1)
 
 
@@ -323,6 +332,14 @@ def _missing_notes(summary: RunSummary) -> dict[int, str]:
             if result.status == FrameStatus.MISSING and result.message not in ("", NOT_ON_DISK)}
 
 
+def _exposure_found_without(summary: RunSummary) -> list[str]:
+    """The frames the shot's exposure was found without, unreadable, where any: warned of as the
+    run began, and what a clean run may find otherwise."""
+    without = summary.exposure_found_without
+    return ([f"the shot's exposure found without (unreadable): {len(without)} frame(s) "
+             f"{format_frames(without)}"] if without else [])
+
+
 def _layers_line(summary: RunSummary) -> list[str]:
     layers = summary.aov_layers()
     return [f"layers denoised with the beauty: {', '.join(layers)}"] if layers else []
@@ -365,6 +382,7 @@ _SUMMARY: tuple[_Finding, ...] = (
     _frame_list("held", "held (input missing, another frame's in its place)", RunSummary.held),
     _frame_list("degraded", "degraded (a neighbour unreadable, window cut short)", RunSummary.degraded),
     _frame_list("cut_short", "context cut short (neighbours left out: warned above)", RunSummary.cut_short),
+    _Finding(None, lambda s: None, _exposure_found_without),  # the warnings (in the event) say it
     _Finding(None, lambda s: None, _notes),
     _Finding("missing_notes", _missing_notes,
              lambda s: [f"note: frame {frame}: {note}" for frame, note in _missing_notes(s).items()]),
@@ -401,6 +419,32 @@ def _print_summary(summary: RunSummary) -> None:
     for finding in _SUMMARY:
         for line in finding.lines(summary):
             click.echo(line, err=True)
+
+
+def _unfinished_task(summary: RunSummary) -> list[str]:
+    """Why a farm task's outputs (a run given --job-frames) are not yet what a run over readable
+    frames makes, one line each: frames written without an unreadable neighbour (--keep-going),
+    and a shot's exposure found without frames that could not be read. A plain run exits 0 with
+    them listed in its summary, every frame asked written; a farm task exits 1, for the farm
+    retries only the tasks that fail, and nothing else would denoise those frames again once the
+    frames lost read. The retry's --resume denoises them again (their headers say what they lack:
+    `provenance`)."""
+    lines = []
+    degraded, lost = summary.degraded(), summary.unreadable_neighbours()
+    if degraded:
+        lines.append(f"frame(s) {format_frames(degraded)} were written without frame(s) "
+                     f"{format_frames(lost)} of their windows, which could not be read (--keep-going): "
+                     "this farm task fails so that the farm retries it; re-render or re-copy those "
+                     "frames, and the retry (--resume) denoises these again with them")
+    without = summary.exposure_found_without
+    written = summary.frames(FrameStatus.WRITTEN) + summary.frames(FrameStatus.SKIPPED)
+    if without and written:
+        lines.append(f"the shot's exposure was found without frame(s) {format_frames(without)}, which "
+                     f"could not be read, so frame(s) {format_frames(written)} may differ from a run "
+                     "that reads them: this farm task fails so that the farm retries it; re-render or "
+                     "re-copy those frames, and the retry (--resume) denoises again those whose "
+                     "exposure they change")
+    return lines
 
 
 def _print_failures(summary: RunSummary) -> None:

@@ -44,7 +44,7 @@ from vfxdenoise.core.io.views import frames_layer_notes, frames_layers, no_alpha
 from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
-from vfxdenoise.core.neighbours import UsableWindow, usable_window
+from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
 from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
@@ -85,6 +85,9 @@ class RunSummary:
     device: str = ""  # where and in which precision the network ran (`Denoiser.describe`)
     motion_vectors: str = ""  # how the motion vectors were read (`MotionVectors.describe`)
     exposure: str = ""  # how the shot was exposed for the network (`Exposure.describe`)
+    # The frames the shot's exposure was to be found from that could not be read, and it was found
+    # without (`Exposure.found_without`): a run over readable frames may find another
+    exposure_found_without: list[int] = field(default_factory=list)
     alpha: str = ""  # what became of the frames' alpha with --alpha denoise ('' without: `_alpha_summary`)
     # Outputs stored otherwise than the inputs, and header attributes OpenImageIO changed writing them
     storage: list[str] = field(default_factory=list)
@@ -109,6 +112,11 @@ class RunSummary:
         """The frames written whose temporal window lost a neighbour that could not be read
         (--keep-going): written, but not as a run over readable frames writes them."""
         return [r.frame for r in self.results if r.status == FrameStatus.WRITTEN and r.degraded]
+
+    def unreadable_neighbours(self) -> list[int]:
+        """The neighbours the `degraded` frames' windows lost, unreadable."""
+        return sorted({frame for r in self.results if r.status == FrameStatus.WRITTEN and r.degraded
+                       for frame, why in r.left_out.items() if why == UNREADABLE})
 
     def cut_short(self) -> list[int]:
         """The frames written whose temporal window stopped before a neighbour that could not
@@ -336,6 +344,7 @@ def _describe_run(summary: RunSummary, plan: RunPlan, frames: list[int], host: H
     summary.storage = _storage_notes(plan, frames)
     summary.memory = host.describe() if host else ""
     summary.motion_vectors, summary.exposure = shot.motion_summary, shot.exposure_summary
+    summary.exposure_found_without = list(shot.exposure.found_without)
     if shot.motion:
         _warn_of_other_readings(summary, shot.motion.reading, plan.recorded_motion)
 
@@ -496,7 +505,8 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
                                              plan.config.brightness_jump)
     return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
                          denoised, plan.config,
-                         _made_with(t, result.held_from, plan, shot, plan.record_of(t, window, unreadable),
+                         _made_with(t, result.held_from, plan, shot,
+                                    plan.record_of(t, window, unreadable, shot.exposure.found_without),
                                     exposure),
                          on_disk)
 

@@ -98,6 +98,9 @@ class Exposure:
 
     scale: float = 1.0
     level: float | None = None  # the shot's level it was found from (`shot_exposure`)
+    # The frames it was to be found from that could not be read, and it was found without
+    # (`shot_settings.find_exposure`): a clean run over the shot may find another
+    found_without: tuple[int, ...] = ()
 
     def apply(self, features: FrameFeatures) -> FrameFeatures:
         """`features` with the beauty and layers scaled, in place (arrays the caller owns)."""

@@ -36,6 +36,7 @@ CUT_MATCH = 0.45  # a pair matching in fewer blocks than this is a cut
 _CUT_STRIDE = 4  # pixels compared: every 4th of every 4th row, 4 per block
 _CUT_ALBEDO = 0.1  # a block's mean |albedo difference| under which it matches
 _CUT_BLOCKS = 16  # fewer blocks than this seen in both frames tell nothing
+UNREADABLE = "unreadable"  # why a neighbour that could not be read is left out of a window (--keep-going)
 
 
 def albedo_match(earlier: FrameFeatures, later: FrameFeatures) -> float | None:
@@ -159,11 +160,11 @@ def _unusable(frame: int, reader: FrameSource, t: int, centre: LoadedFrame, keep
                 f"{exc}. Frame {t}'s window reads frame {frame} as a neighbour, and every frame of a "
                 f"window is read: fix frame {frame}, or pass --keep-going to denoise frame {t} "
                 "without that neighbour") from exc
-        return "unreadable"
+        return UNREADABLE
     except VfxDenoiseError:
         if not keep_going:
             raise
-        return "unreadable"
+        return UNREADABLE
     if reason or abs(frame - nearer) != 1:  # a held frame's motion is not to it
         return reason
     return reader.cut_between(min(nearer, frame), max(nearer, frame))

@@ -9,7 +9,9 @@ radius as run) and of the code that made it. --resume keeps an output while all 
 and one whose exposure frames alone changed where the exposure found from them now is the one its
 header records (`run_plan`: its pixels would come out the same); otherwise it says which changed
 (`differences`). An output whose window lost a neighbour that could not be read (--keep-going)
-records the window it used and the frames it lost (`cut_short`): --resume denoises it again.
+records the window it used and the frames it lost (`cut_short`): --resume denoises it again. One
+made at an exposure found without frames that could not be read records them
+(`exposure_found_without`): --resume keeps it only at the exposure it finds then.
 
 Outputs also record the weights by their file (absolute) and its SHA-256 (`WeightsIdentity`): the
 record's settings digest holds the weights' contents, but no one could tell from it which file
@@ -53,6 +55,9 @@ EXPOSURE_FRAMES = "exposure_frames"  # the record's part for the frames the expo
 UNKNOWN = "record"  # `differences`' key where the output's record cannot be compared
 # The record's part for the frames an output's window lost, unreadable (--keep-going): `cut_short`
 UNREADABLE = "unreadable"
+# ... and for the frames the shot's exposure was to be found from that could not be read (it was
+# found without them): `exposure_found_without`
+EXPOSURE_UNREADABLE = "exposure_unreadable"
 _PARTS = {
     "frames": "its input frames changed (rendered again since?)",
     EXPOSURE_FRAMES: "the frames the shot's exposure is found from changed (rendered again since?)",
@@ -226,6 +231,16 @@ def cut_short(record: str, window: str, unreadable: list[int]) -> str:
     return " ".join(f"{name}={value}" for name, value in parts.items())
 
 
+def exposure_found_without(record: str, unreadable: list[int]) -> str:
+    """The `record` of an output made at an exposure found without frames of the shot's first
+    window that could not be read (`unreadable`): its exposure frames' stamps alone cannot tell
+    it from one found with them, where a frame read again unchanged (a network read that failed,
+    a permission put right) or re-copied with its size and modification time. --resume takes it
+    as made from other exposure frames (`differences`), and keeps it only where the exposure it
+    finds then is the one the output records."""
+    return f"{record} {EXPOSURE_UNREADABLE}={','.join(map(str, unreadable))}"
+
+
 def settings_digest(settings: str) -> str:
     return _digest([settings.encode()])
 
@@ -296,6 +311,9 @@ def differences(header: list[oiio.ImageSpec] | None, expected: str) -> dict[str,
         found.pop("frames", None)
         found[UNREADABLE] = (f"it was made without frame(s) {theirs[UNREADABLE]} of its window, "
                              "which could not be read then (--keep-going)")
+    if theirs.get(EXPOSURE_UNREADABLE) and EXPOSURE_FRAMES in compared:
+        found[EXPOSURE_FRAMES] = (f"the frames the shot's exposure is found from changed: frame(s) "
+                                  f"{theirs[EXPOSURE_UNREADABLE]} could not be read then")
     return found
 
 

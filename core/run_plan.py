@@ -350,16 +350,23 @@ class RunPlan:
                            recorded_motion={**self.recorded_motion, **again.recorded_motion})
         return claimed, list(again.settled)
 
-    def record_of(self, t: int, window: UsableWindow, unreadable: list[int]) -> str:
+    def record_of(self, t: int, window: UsableWindow, unreadable: list[int],
+                  exposure_without: tuple[int, ...] = ()) -> str:
         """Output frame t's `provenance.record` as written in its header: the planned one, or,
         where its `window` stopped before frames it could not read (`unreadable`, --keep-going),
-        one of the window it used (`provenance.cut_short`), which --resume does not keep."""
+        one of the window it used (`provenance.cut_short`), which --resume does not keep; where
+        the shot's exposure was found without frames that could not be read (`exposure_without`),
+        one saying so (`provenance.exposure_found_without`), which --resume keeps only at the
+        exposure it finds then."""
+        record = self.records[t]
+        if exposure_without:
+            record = provenance.exposure_found_without(record, sorted(exposure_without))
         if not unreadable:
-            return self.records[t]
+            return record
         centre, drawable = self.windows.centres[t], self.windows.drawable
         used = {offset: provenance.frame_stamp(self.in_pattern.path(drawable[centre + offset]))
                 for offset in next(iter(window.views.values()))}
-        return provenance.cut_short(self.records[t], provenance.window_digest(used), sorted(unreadable))
+        return provenance.cut_short(record, provenance.window_digest(used), sorted(unreadable))
 
     def surely_done(self) -> list[int]:
         """The frames of `todo` the run denoises whatever exposure it finds."""

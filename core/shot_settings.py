@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -389,8 +390,8 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     beauty of its first window (`_first_window`, of the `shot`'s frames: `shot_frames` when not
     given; the first view's in a stereo render) by `exposure.shot_exposure`, without the frames
     that cannot be read (`_found_without`; `read`: the frames the run's windows read, None where
-    not known). The frames it decodes that the run reads first are kept in `probed` for the run
-    (the shot's first frame reads them all)."""
+    not known; those it is found without are its `found_without`). The frames it decodes that the
+    run reads first are kept in `probed` for the run (the shot's first frame reads them all)."""
     # here, not at the top: its lamp rules bring SciPy, which `info` goes without (seq and the
     # engine import it with the module, for their memory plan: `exposure`)
     from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
@@ -415,7 +416,7 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     finally:
         source.close()
     _found_without(unread, frames, config, read)
-    return shot_exposure(lights)
+    return replace(shot_exposure(lights), found_without=tuple(frame for frame, _ in unread))
 
 
 def _found_without(unread: list[tuple[int, VfxDenoiseError]], frames: list[int],

@@ -10,8 +10,10 @@ a worker whose install ships other weights under the same name, or that sees ano
 model's path, refuses its task rather than mixing models within the shot; a job given the SHA-256
 of the weights it means (`farm --model-sha256`) is pinned to those, and refused here where the
 model names other weights on this machine. With --keep-going a
-task writes its chunk's other frames past one that fails, and still exits 1: the farm marks it
-failed and retries it, and a retry (--resume) redoes the frames not written.
+task writes its chunk's other frames past one that fails, and those whose windows lose a neighbour
+that cannot be read, and still exits 1 (seq does so for a run given --job-frames): the farm marks
+it failed and retries it, and a retry (--resume) redoes the frames not written, and those written
+without that neighbour.
 """
 
 from __future__ import annotations

@@ -331,6 +331,42 @@ def test_resume_redoes_every_frame_when_a_frame_rendered_again_changes_the_shots
         assert np.array_equal(beauty_of(out, frame), beauty_of(fresh.output_pattern.text, frame)), frame
 
 
+def test_resume_redoes_frames_made_at_an_exposure_found_without_a_frame_that_reads_again(
+        sequence_factory, tmp_path, tiny_weights):
+    """A dark shot (x128) whose frame 2, one its exposure is found from, holds a lamp that holds
+    the lift to x4. While a chunk of later frames ran, frame 2 could not be read (a network read
+    that failed), so their exposure was found without it (x128), and the summary says so. Read
+    again with its size and modification time as before, --resume denoises them again at x4, as a
+    run over readable frames makes them: the frames' stamps alone could not tell (they were kept)."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 9), height=16, width=16))
+    for frame in range(1, 9):
+        store_as_float(pattern.path(frame))
+        image = read_exr(pattern.path(frame))
+        dark = image.get(list("RGB")) * np.float32(2.0**-9)
+        if frame == 2:
+            dark[:, 4:6, 4:6] = 1000.0
+        image.set(list("RGB"), dark)
+        write_exr(pattern.path(frame), image)
+    lit, stat = pattern.path(2).read_bytes(), pattern.path(2).stat()
+    pattern.path(2).write_bytes(bytes(len(lit)))  # unreadable, as big as it is
+    os.utime(pattern.path(2), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    out = str(tmp_path / "out" / "d.####.exr")
+    chunk = denoise_sequence(pattern, out, "6-8", config=_config(tiny_weights))
+    assert chunk.exposure.startswith("x128 ") and chunk.exposure_found_without == [2]
+    pattern.path(2).write_bytes(lit)
+    os.utime(pattern.path(2), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    again = denoise_sequence(pattern, out, "6-8", config=_config(tiny_weights, existing="resume"))
+    assert again.exposure.startswith("x4 ") and again.exposure_found_without == []
+    assert again.frames("written") == [6, 7, 8]
+    assert [r.message for r in again.results] == 3 * [
+        "denoised again: the frames the shot's exposure is found from changed: frame(s) 2 could not "
+        "be read then, and so did the exposure found from them (x128 then, x4 now)"]
+    fresh = denoise_sequence(pattern, str(tmp_path / "fresh" / "d.####.exr"), config=_config(tiny_weights))
+    for frame in (6, 7, 8):
+        assert np.array_equal(beauty_of(out, frame), beauty_of(fresh.output_pattern.text, frame)), frame
+
+
 def test_resume_settles_the_frames_by_the_shots_exposure_decoding_no_frame_more(
         sequence_factory, tmp_path, tiny_weights, monkeypatch):
     """Where a chunk's frames differ from what made them only in the frames the exposure is found

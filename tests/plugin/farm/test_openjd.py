@@ -497,6 +497,60 @@ def test_under_keep_going_a_task_writes_its_other_frames_and_still_fails(shot, t
     assert any(line.startswith("error: frame 1006: ") for line in _task_output(failed))
 
 
+def test_a_task_that_wrote_frames_without_an_unreadable_neighbour_fails_and_its_retry_redoes_them(
+        shot, reference, tmp_path, tiny_weights):
+    """Under --keep-going the chunk 1004-1006 reads frame 1007, damaged, only as a neighbour: its
+    frames 1005-1006 are written without it. The task exits 1 naming them (it exited 0, and the
+    farm, retrying only failed tasks, left them so in the finished shot); once 1007 is re-copied,
+    its retry (--resume) denoises them again, as one run over the whole shot makes them."""
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3, keep_going=True), tmp_path / "bundle")
+    chunk = json.dumps([{"Frame": "1004-1006"}])
+    damaged = parse_pattern(shot).path(1007)
+    rendered = damaged.read_bytes()
+    damaged.write_bytes(rendered[:len(rendered) // 2])
+
+    failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"), "--tasks", chunk])
+    assert "exited with code: 1 " in failed.stdout, failed.stdout
+    assert any(line.startswith("error: frame(s) 1005-1006 were written without frame(s) 1007 of their "
+                               "windows, which could not be read") for line in _task_output(failed))
+    assert parse_pattern(out).frames_on_disk() == [1004, 1005, 1006]
+
+    damaged.write_bytes(rendered)
+    retry = _task_output(_openjd(*_run_args(tmp_path / "bundle"), "--tasks", chunk))
+    assert "written: 2 frame(s) 1005-1006" in retry and "skipped (already done): 1 frame(s) 1004" in retry
+    assert _same(out, reference, 1004)  # kept: its window does not read 1007
+    # the others as one run makes them, but for the record of 1007's stamp, re-copied
+    assert all(alike_but_inputs(parse_pattern(out).path(frame), parse_pattern(reference).path(frame))
+               for frame in (1005, 1006))
+
+
+def test_a_task_whose_shots_exposure_was_found_without_an_unreadable_frame_fails_until_it_reads(
+        shot, reference, tmp_path, tiny_weights):
+    """Frame 1002, one of the first frames the shot's exposure is found from, damaged: the task
+    of frame 1007, whose window does not read it, finds the exposure without it (a run reading
+    it may find another), so it exits 1 saying so, even without --keep-going (it exited 0). Once
+    1002 is re-copied, the retry keeps the frame, made at the exposure found with it too."""
+    out = str(tmp_path / "farm" / "den.####.exr")
+    write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3), tmp_path / "bundle")
+    chunk = json.dumps([{"Frame": "1007"}])
+    damaged = parse_pattern(shot).path(1002)
+    rendered = damaged.read_bytes()
+    damaged.write_bytes(rendered[:len(rendered) // 2])
+
+    failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"), "--tasks", chunk])
+    assert "exited with code: 1 " in failed.stdout, failed.stdout
+    lines = _task_output(failed)
+    assert "the shot's exposure found without (unreadable): 1 frame(s) 1002" in lines
+    assert any(line.startswith("error: the shot's exposure was found without frame(s) 1002, which could "
+                               "not be read, so frame(s) 1007 may differ") for line in lines), lines
+
+    damaged.write_bytes(rendered)
+    retry = _task_output(_openjd(*_run_args(tmp_path / "bundle"), "--tasks", chunk))
+    assert "skipped (already done): 1 frame(s) 1007" in retry
+    assert alike_but_inputs(parse_pattern(out).path(1007), parse_pattern(reference).path(1007))
+
+
 def test_a_job_whose_every_task_fails_on_a_layer_one_frame_lacks_is_refused_when_written(
         sequence_factory, tmp_path, tiny_weights):
     """--aov RGBA_lgFill over a shot whose frame 1004 lacks it: every task reads frame 1004, as
