@@ -11,7 +11,9 @@ header records (`run_plan`: its pixels would come out the same); otherwise it sa
 (`differences`). An output whose window lost a neighbour that could not be read (--keep-going)
 records the window it used and the frames it lost (`cut_short`): --resume denoises it again. One
 made at an exposure found without frames that could not be read records them
-(`exposure_found_without`): --resume keeps it only at the exposure it finds then.
+(`exposure_found_without`): --resume keeps it only at the exposure it finds then. The temporal
+radius run is recorded as a number too: where it alone changed, the frames' digests differ for
+that, and are not said to have changed (`differences`).
 
 Outputs also record the weights by their file (absolute) and its SHA-256 (`WeightsIdentity`): the
 record's settings digest holds the weights' contents, but no one could tell from it which file
@@ -58,6 +60,7 @@ UNREADABLE = "unreadable"
 # ... and for the frames the shot's exposure was to be found from that could not be read (it was
 # found without them): `exposure_found_without`
 EXPOSURE_UNREADABLE = "exposure_unreadable"
+RADIUS = "radius"  # the record's part for the temporal radius run (`record`)
 _PARTS = {
     "frames": "its input frames changed (rendered again since?)",
     EXPOSURE_FRAMES: "the frames the shot's exposure is found from changed (rendered again since?)",
@@ -209,14 +212,18 @@ def training_run_record(device: str, history: list[dict], started: float) -> dic
     }
 
 
-def record(frames: str, settings: str, code: str, exposure_frames: str = "") -> str:
+def record(frames: str, settings: str, code: str, exposure_frames: str = "",
+           radius: int | None = None) -> str:
     """The header record of an output made from these: the `frames_digest` of the frames its
     window reads, a digest of the settings, `code_digest`, and the `frames_digest` of the frames
     the shot's exposure is found from (`exposure_frames`; '' where the exposure is given and none
     are: the part is left out). The two digests of frames are kept apart so that --resume can tell
-    an output whose exposure frames alone changed (`differences`)."""
+    an output whose exposure frames alone changed (`differences`). The temporal `radius` run (in
+    the settings' digest too) is there as a number: it decides which frames the window and the
+    shot's first window are, so where it changed, those frames' digests differ for that alone."""
     exposure = f" {EXPOSURE_FRAMES}={exposure_frames}" if exposure_frames else ""
-    return f"frames={frames}{exposure} settings={settings} code={code}"
+    window = f" {RADIUS}={radius}" if radius is not None else ""
+    return f"frames={frames}{exposure} settings={settings} code={code}{window}"
 
 
 def cut_short(record: str, window: str, unreadable: list[int]) -> str:
@@ -314,6 +321,11 @@ def differences(header: list[oiio.ImageSpec] | None, expected: str) -> dict[str,
     if theirs.get(EXPOSURE_UNREADABLE) and EXPOSURE_FRAMES in compared:
         found[EXPOSURE_FRAMES] = (f"the frames the shot's exposure is found from changed: frame(s) "
                                   f"{theirs[EXPOSURE_UNREADABLE]} could not be read then")
+    if RADIUS in ours and RADIUS in theirs and ours[RADIUS] != theirs[RADIUS]:
+        # another radius reads other windows and another first window (the settings say it): that
+        # their frames differ tells nothing of whether those were rendered again
+        found.pop("frames", None)
+        found.pop(EXPOSURE_FRAMES, None)
     return found
 
 

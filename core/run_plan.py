@@ -504,7 +504,7 @@ def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePatte
 
     exposure = provenance.frames_digest([pattern.path(f) for f in sorted(set(exposed))]) if exposed else ""
     return {t: provenance.record(provenance.window_digest({offset: stamp(f) for offset, f in reads.items()}),
-                                 settings, code, exposure_frames=exposure)
+                                 settings, code, exposure_frames=exposure, radius=radius)
             for t, reads in windows.reads.items()}
 
 

@@ -76,6 +76,28 @@ def test_an_output_says_which_of_what_made_it_changed(tmp_path):
     assert _why_not_made_from(tmp_path / "none.exr", recorded) == "it cannot be read"
 
 
+def test_an_output_made_at_another_temporal_radius_is_said_to_be_made_with_other_settings_alone(
+        tmp_path, tiny_weights):
+    """--resume after only --temporal-radius changed: the frames its window and the shot's first
+    window read follow from the radius, so their digests differ too, but no input was rendered
+    again. It said those frames changed (rendered again since?) beside the settings."""
+    shot = write_sequence(tmp_path / "shot", frames=range(1, 9), height=16, width=16)
+    out = str(tmp_path / "out" / "o.####.exr")
+    denoise_sequence(shot, out, "3-4", config=EngineConfig(model=str(tiny_weights), device="cpu",
+                                                           temporal_radius=1))
+    again = denoise_sequence(shot, out, "3-4", config=EngineConfig(model=str(tiny_weights), device="cpu",
+                                                                   existing="resume"))
+    assert [r.message for r in again.results] == 2 * [
+        "denoised again: it was made with other settings or another model"]
+    stat = parse_pattern(shot).path(4).stat()
+    os.utime(parse_pattern(shot).path(4), ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # rendered again
+    same_radius = denoise_sequence(shot, out, "3-4", config=EngineConfig(
+        model=str(tiny_weights), device="cpu", existing="resume", keep_noisy=True))
+    assert [r.message for r in same_radius.results] == 2 * [
+        "denoised again: its input frames changed (rendered again since?); the frames the shot's exposure "
+        "is found from changed (rendered again since?); it was made with other settings or another model"]
+
+
 def test_an_output_left_for_a_frame_no_longer_on_disk_says_what_it_is(tmp_path, tiny_weights):
     """A frame held in a missing one's place, a denoise of a render of its own, another tool's
     file, or one that cannot be read (`made_of`, for the summary of a run that leaves it)."""
@@ -104,7 +126,7 @@ def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_win
     output = found.output_pattern.path(8)
     recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
     parts = dict(part.split("=") for part in recorded.split())
-    assert list(parts) == ["frames", provenance.EXPOSURE_FRAMES, "settings", "code"]
+    assert list(parts) == ["frames", provenance.EXPOSURE_FRAMES, "settings", "code", provenance.RADIUS]
     exposure_frames = "the frames the shot's exposure is found from changed (rendered again since?)"
     assert provenance.differences(provenance.output_header(output), provenance.record(
         parts["frames"], parts["settings"], parts["code"], exposure_frames="0")) == {
@@ -118,7 +140,8 @@ def test_a_record_keeps_the_frames_the_exposure_is_found_from_apart_from_its_win
                              config=EngineConfig(model="fast", device="cpu", exposure=2.0))
     output = given.output_pattern.path(8)
     recorded = read_exr(output).parts[0].spec.getattribute(provenance.ATTRIBUTE)
-    assert [part.split("=")[0] for part in recorded.split()] == ["frames", "settings", "code"]
+    assert [part.split("=")[0] for part in recorded.split()] == [
+        "frames", "settings", "code", provenance.RADIUS]
     assert provenance.recorded_exposure(provenance.output_header(output)) == 2.0
     assert provenance.recorded_exposure(provenance.output_header(tmp_path / "none.exr")) is None
 
