@@ -136,11 +136,18 @@ def owner_text(owner: dict) -> str:
     return f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}"
 
 
-def _held_text(lock: Path, owner: dict) -> str:
-    """'<lock> is held by pid 123 on render-node-17', or '<lock> is an unreadable lock file (...)'."""
+def _held_text(locks: list[Path], owner: dict) -> str:
+    """'<lock> is held by pid 123 on render-node-17', or '<lock> is an unreadable lock file (...)';
+    several locks of one owner as one: '16 locks, o.0005.exr.lock to o.0020.exr.lock in /out,
+    are held by ...' (a dead run's locks on a 3000-frame shot were a line each)."""
+    if len(locks) == 1:
+        which, held, unreadable = str(locks[0]), "is held", "is an unreadable lock file"
+    else:
+        which = f"{len(locks)} locks, {locks[0].name} to {locks[-1].name} in {locks[0].parent},"
+        held, unreadable = "are held", "are unreadable lock files"
     if _names_a_run(owner):
-        return f"{lock} is held by {owner_text(owner)}"
-    return f"{lock} is an unreadable lock file (empty, or not a record of a run)"
+        return f"{which} {held} by {owner_text(owner)}"
+    return f"{which} {unreadable} (empty, or not a record of a run)"
 
 
 def _lock_seen(lock: Path) -> tuple[int, int, int] | None:
@@ -253,8 +260,10 @@ def _sleep(seconds: float, cancelled: Callable[[], None] | None) -> None:
 
 def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
     """The locks among `locks` held by runs whose pid cannot be checked from here, each with its
-    modification time now and how long it may go untouched (`_stale_after`); each said as waited on."""
+    modification time now and how long it may go untouched (`_stale_after`); said as waited on,
+    in one line per run holding them (`_held_text`)."""
     watched = {}
+    held: dict[tuple[str, float], tuple[dict, list[Path]]] = {}  # the locks of each owner, said once
     for lock in locks:
         if not _lock_exists(lock):
             continue
@@ -265,8 +274,11 @@ def _watched(locks: list[Path]) -> dict[Path, tuple[float, float]]:
             except OSError:
                 continue
             watched[lock] = (info.st_mtime, _stale_after(info))
-            warn(log, "%s: waiting until it is touched (that run is alive), released, or %.0f s "
-                 "untouched (that run is dead)", _held_text(lock, owner), watched[lock][1])
+            key = (owner_text(owner), watched[lock][1])
+            held.setdefault(key, (owner, []))[1].append(lock)
+    for (_, stale_after), (owner, its) in held.items():
+        warn(log, "%s: waiting until it is touched (that run is alive), released, or %.0f s "
+             "untouched (that run is dead)", _held_text(its, owner), stale_after)
     return watched
 
 

@@ -141,6 +141,27 @@ def test_locks_of_dead_runs_taken_over_are_said_in_one_line(tmp_path, caplog):
     assert said == [f"took over 5 lock(s) left by dead run(s) (pid {dead['pid']})"]
 
 
+def test_locks_of_a_run_on_another_host_waited_on_are_said_in_one_line(tmp_path, caplog, monkeypatch):
+    """A run killed on another host left a lock per frame it had still to write: the next run
+    waits for them in one line naming how many, the first and last, and the run (a line per lock
+    before: 16 identical lines for 16 frames); a lock of another run has a line of its own."""
+    monkeypatch.setattr(frame_locks, "STALE_LOCK_SECONDS", 0.3)
+    monkeypatch.setattr(frame_locks, "LOCK_POLL_SECONDS", 0.05)
+    frames = [tmp_path / f"o.{n:04d}.exr" for n in range(1, 7)]
+    for frame, pid, host in [(frame, 4242, "render-node-17") for frame in frames[:5]] + [
+            (frames[5], 77, "render-node-18")]:
+        frame_locks.lock_path(frame).write_text(json.dumps({"pid": pid, "host": host, "started": 0}))
+    with caplog.at_level(logging.INFO, logger=frame_locks.__name__), FrameLocks(frames):
+        pass
+    waiting = [record.getMessage() for record in caplog.records if "waiting" in record.getMessage()]
+    assert waiting == [
+        f"5 locks, o.0001.exr{LOCK_SUFFIX} to o.0005.exr{LOCK_SUFFIX} in {tmp_path}, are held by pid 4242 on "
+        "render-node-17: waiting until it is touched (that run is alive), released, or 0 s untouched "
+        "(that run is dead)",
+        f"{frame_locks.lock_path(frames[5])} is held by pid 77 on render-node-18: waiting until it is "
+        "touched (that run is alive), released, or 0 s untouched (that run is dead)"]
+
+
 def test_what_dead_runs_left_is_found_from_one_listing_of_the_folder(tmp_path, monkeypatch):
     """Temp files, locks, take-over marks and clock probes of dead runs go, this run's own
     locks and other tools' files stay, from one listing of the output folder (a farm task had
