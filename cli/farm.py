@@ -140,6 +140,7 @@ def openjd(values: dict) -> None:
     """
     from vfxdenoise.plugin.farm import openjd as writer
 
+    writer.check_job_name(values["name"])  # before the frames and the model are looked at
     gpus = _gpus(values)
     job = _job(values, gpus)
     bundle = values.pop("bundle")

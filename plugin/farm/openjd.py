@@ -25,7 +25,13 @@ from typing import Any
 
 from vfxdenoise.core.errors import FarmError, FarmUsageError
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.plugin.farm.job import FarmJob, booked_job, import_farm_library, write_text_atomic
+from vfxdenoise.plugin.farm.job import (
+    MAX_JOB_NAME,
+    FarmJob,
+    booked_job,
+    import_farm_library,
+    write_text_atomic,
+)
 from vfxdenoise.plugin.seq_options import EXISTING_POLICIES
 
 SPEC_VERSION = "jobtemplate-2023-09"
@@ -175,6 +181,7 @@ def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
     The tasks run `job` as booked (`booked_job`), in the template and in `parameter_values.yaml`
     alike.
     """
+    check_job_name(job.name)
     job = booked_job(job, gpus, gpu_memory_gb, memory_gb, cores)
     template = _template(job, gpus, gpu_memory_gb, memory_gb, cores)
     directory = Path(directory).expanduser().absolute()
@@ -183,6 +190,16 @@ def write_bundle(job: FarmJob, directory: str | Path, gpus: int = 0,
     write_text_atomic(directory / TEMPLATE_FILE, _dump(template))
     write_text_atomic(directory / VALUES_FILE, _dump(parameter_values(job)))
     return chunks
+
+
+def check_job_name(name: str | None) -> None:
+    """Refuse a job name (`--name`; None: the default, which fits) longer than OpenJD's
+    MAX_JOB_NAME characters, which openjd-model refuses: a FarmUsageError (exit 2, as every option
+    no job can take), named as an option, not openjd-model's validation error (exit 1)."""
+    if name is not None and len(name) > MAX_JOB_NAME:
+        raise FarmUsageError(f"--name is {len(name)} characters long, and an Open Job Description job's "
+                             f"name holds at most {MAX_JOB_NAME}: give a shorter one, or leave --name "
+                             "out for one made from the frames' file name")
 
 
 def _check_bundle_folder(directory: Path, replace: bool, terms: BundleTerms) -> None:

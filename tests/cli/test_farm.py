@@ -253,6 +253,21 @@ def test_names_cuebot_refuses_are_refused_for_opencue_but_not_for_openjd(shot, t
         assert _template(tmp_path / "bundle")["name"] == "sh020 denoise"
 
 
+def test_a_name_longer_than_openjd_takes_is_refused_as_an_option_no_job_can_take(shot, tmp_path):
+    """--name of 129 characters: openjd-model's raw validation error, exit 1 (which a pipeline
+    retries); now refused before the frames are looked at, exit 2, naming the option and the limit.
+    128 characters are written."""
+    said = CliRunner().invoke(cli, ["farm", "openjd", str(shot), "--bundle", str(tmp_path / "long"),
+                                    "--name", "x" * 129])
+    assert said.exit_code == 2 and said.output.startswith(
+        "error: --name is 129 characters long, and an Open Job Description job's name holds at most 128"), \
+        said.output
+    assert not (tmp_path / "long").exists()
+    written = _invoke("openjd", shot, "--bundle", tmp_path / "bundle", "--name", "x" * 128)
+    assert written.exit_code == 0, written.output
+    assert _template(tmp_path / "bundle")["name"] == "x" * 128
+
+
 def test_negative_frames_are_refused_for_opencue_and_written_for_openjd(sequence_factory, tmp_path):
     """Cuebot cannot dispatch frame -5 (it reads a frame's number back up to the first '-')."""
     shot = sequence_factory("neg", frames=range(-5, 5), height=16, width=16)
