@@ -201,7 +201,8 @@ def check_before_first_frame(in_pattern: FramePattern, out_pattern: FramePattern
         written = frames_written(frames, config.missing)
         maybe_nothing = _may_write_nothing(written, out_pattern, config)
         outputs.check_writable(in_pattern, out_pattern, frames.on_disk, written,
-                               folder_needed=not maybe_nothing, listed=frames.files)
+                               folder_needed=not maybe_nothing, listed=frames.files,
+                               other_output=_other_output(config))
         check_layers(in_pattern, frames.first_reads, config, read_header)
     loaded = load(config)
     return CheckedRun(maybe_nothing, loaded, None if loaded is None else _temporal_radius(loaded, config))
@@ -469,7 +470,7 @@ def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | N
     every policy those on disk under another padding; hold and skip go on without the others,
     warning once. The run's `frames` tell those of a render on twos, never to come."""
     if plan.todo and maybe_nothing:
-        outputs.check_folder_writable(plan.out_pattern)
+        outputs.check_folder_writable(plan.out_pattern, _other_output(plan.config))
     absent = [] if to_come is None else neighbours_to_come(plan.todo, plan.windows.on_disk, to_come,
                                                             plan.radius)
     if not absent:
@@ -478,6 +479,12 @@ def _refuse_once_planned(plan: RunPlan, maybe_nothing: bool, to_come: ToCome | N
                               on_disk=frames.on_disk)
     warn(log, "%s", neighbours_to_come_warning(plan.in_pattern, absent, to_come, plan.config.missing,
                                                asked=frames.wanted, on_disk=frames.on_disk))
+
+
+def _other_output(config: EngineConfig) -> str:
+    """How an unwritable output folder's error says to write elsewhere: a farm task (given
+    --job-frames) names the job's output folder, which its own -o only follows."""
+    return outputs.OTHER_OUTPUT if config.job_frames is None else outputs.FARM_OTHER_OUTPUT
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:

@@ -30,10 +30,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The other way out of an output folder that cannot be written to, as an unwritable folder's error
+# says it: a run's own -o, or, for a farm task (a run given --job-frames), the job's output folder,
+# which a wrangler sets at submission, not the task's command line
+OTHER_OUTPUT = "use -o"
+FARM_OTHER_OUTPUT = ("give the job another output folder (its OutputDirectory parameter in an Open "
+                     "Job Description bundle; `vfxdenoise farm -o` writing it again)")
+
 
 def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_frames: list[int],
                    wanted: list[int], folder_needed: bool = True,
-                   listed: dict[int, os.DirEntry] | None = None) -> None:
+                   listed: dict[int, os.DirEntry] | None = None, other_output: str = OTHER_OUTPUT) -> None:
     """Refuse, before any work, outputs of the frames the run writes (`wanted`: not those it
     settles as missing unread, `run_plan.frames_written`) that would replace inputs, become frames
     of the input sequence (a missing frame's output under --missing hold), are not EXR files, or
@@ -44,7 +51,8 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
     disk, OutputError.
     `listed`: the input frames' files from the run's own listing of the input folder
     (`SequenceOnDisk.files`), whose entries tell links and inodes apart; None lists it here
-    (`FramePattern.files_on_disk`): a folder of 100k files on a network share is listed once."""
+    (`FramePattern.files_on_disk`): a folder of 100k files on a network share is listed once.
+    `other_output`: how an unwritable folder's error says to write elsewhere (`check_folder_writable`)."""
     refuse_output_pattern(in_pattern, out_pattern, wanted[0] if wanted else EXAMPLE_FRAME)
     lookups = _Folders()
     on_disk = set(input_frames)
@@ -66,7 +74,7 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
     found = _outputs_on_disk(out_pattern, wanted) if existing == folder else {}
     _refuse_inputs_by_other_names(out_pattern, inputs, found)
     if folder_needed:
-        check_folder_writable(out_pattern)
+        check_folder_writable(out_pattern, other_output)
     folders = [frame for frame, info in found.items() if stat.S_ISDIR(info.st_mode)]
     if folders:
         raise OutputError(f"{out_pattern.path(folders[0])} is a folder where output frame {folders[0]} "
@@ -146,11 +154,12 @@ def _one_name_of(path: Path, info: os.stat_result, listed: list[set[str]]) -> bo
     return path.name not in listed[0]
 
 
-def check_folder_writable(out_pattern: FramePattern) -> None:
+def check_folder_writable(out_pattern: FramePattern, other_output: str = OTHER_OUTPUT) -> None:
     """Refuse an output folder that cannot be written to, or made where it does not exist (the
     nearest folder above it that exists cannot be written to). A folder on a read-only file system
     (access(2)'s EROFS: a mount published read-only) is said to be so: fixing permissions, the
-    advice for the rest, does not help there."""
+    advice for the rest, does not help there. `other_output`: how to write elsewhere instead
+    (OTHER_OUTPUT, or a farm task's FARM_OTHER_OUTPUT)."""
     folder = out_pattern.directory
     existing = _nearest_existing(folder)
     if os.access(existing, os.W_OK | os.X_OK):
@@ -158,8 +167,8 @@ def check_folder_writable(out_pattern: FramePattern) -> None:
     why, fix = (("is not writable (a read-only file system)", "mount it writable")
                 if _read_only(existing) else ("is not writable", "fix its permissions"))
     if existing == folder:
-        raise OutputError(f"output folder {folder} {why}; {fix} or use -o")
-    raise OutputError(f"cannot create output folder {folder}: {existing} {why}; {fix} or use -o")
+        raise OutputError(f"output folder {folder} {why}; {fix} or {other_output}")
+    raise OutputError(f"cannot create output folder {folder}: {existing} {why}; {fix} or {other_output}")
 
 
 def _read_only(folder: Path) -> bool:

@@ -18,6 +18,8 @@ take any path as a value (`deadline bundle submit` reads `parameter_values.yaml`
 from __future__ import annotations
 
 import shlex
+import shutil
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,9 +152,21 @@ def folder_values(job: FarmJob) -> dict[str, str]:
 
 def run_command(job: FarmJob, directory: str | Path) -> list[str]:
     """argv of `openjd run` running the bundle in `directory` here, given the shot's folders
-    (`folder_values`), which `openjd run` does not read from `parameter_values.yaml`."""
+    (`folder_values`), which `openjd run` does not read from `parameter_values.yaml`; `openjd`
+    as `openjd_executable` finds it."""
     given = [arg for name, value in folder_values(job).items() for arg in ("-p", f"{name}={value}")]
-    return ["openjd", "run", str(Path(directory) / TEMPLATE_FILE), *given]
+    return [openjd_executable(), "run", str(Path(directory) / TEMPLATE_FILE), *given]
+
+
+def openjd_executable() -> str:
+    """The absolute path of the `openjd` this install runs: the one beside this interpreter (the
+    farm extra installs it into vfxdenoise's environment, whose folder need not be on PATH), else
+    the one on PATH; 'openjd' where there is neither (the extra not installed)."""
+    beside = Path(sys.executable).parent / "openjd"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("openjd")
+    return str(Path(found).absolute()) if found else "openjd"
 
 
 @dataclass(frozen=True)

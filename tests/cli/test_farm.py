@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from vfxdenoise.cli.main import cli  # noqa: E402
 from vfxdenoise.cli.seq import seq  # noqa: E402
 from vfxdenoise.core.errors import FarmError, FarmUsageError, UsageError  # noqa: E402
 from vfxdenoise.plugin.seq_options import SeqOptions  # noqa: E402
+
+OPENJD = str(Path(sys.executable).parent / "openjd")  # the farm extra's, beside this interpreter
 
 
 @pytest.fixture
@@ -108,7 +111,7 @@ def test_openjd_writes_a_bundle_with_the_seq_options(shot, tmp_path, tiny_weight
     assert (defaults["OutputDirectory"], defaults["OutputFilePattern"]) == (str(tmp_path / "out"),
                                                                             "den.####.exr")
     # `openjd run` is given the shot's folders, which the template has no default for
-    assert (f"run here:  openjd run {bundle}/template.yaml -p InputDirectory={tmp_path / 'shot'} "
+    assert (f"run here:  {OPENJD} run {bundle}/template.yaml -p InputDirectory={tmp_path / 'shot'} "
             f"-p OutputDirectory={tmp_path / 'out'}") in result.output
     # --device cpu: no GPU booked
     assert "amounts" not in _template(bundle)["steps"][0]["hostRequirements"]
@@ -434,7 +437,8 @@ def test_a_bundle_is_not_written_over_unless_asked_and_its_commands_paste_into_a
              if line.startswith(("submit:", "run here:"))}
     assert shlex.split(lines["submit"]) == ["deadline", "bundle", "submit", str(bundle)]
     folder = Path(shot).parent  # the input's, and the output's beside it
-    assert shlex.split(lines["run here"]) == ["openjd", "run", f"{bundle}/template.yaml", "-p",
+    # the openjd of this install, which its folder (a venv's bin) need not put on PATH
+    assert shlex.split(lines["run here"]) == [OPENJD, "run", f"{bundle}/template.yaml", "-p",
                                               f"InputDirectory={folder}", "-p", f"OutputDirectory={folder}"]
 
     template = (bundle / "template.yaml").read_bytes()

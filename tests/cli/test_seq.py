@@ -398,6 +398,31 @@ def test_resume_with_nothing_left_to_write_succeeds_in_a_read_only_folder(sequen
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
 
 
+def test_a_farm_task_refused_a_read_only_output_folder_names_the_jobs_output_folder(
+        sequence_factory, tmp_path, tiny_weights):
+    """A farm task (given --job-frames) over an output folder mounted read-only said 'mount it
+    writable or use -o', though its -o is the job's: it names the job's output folder (the
+    OpenJD bundle's OutputDirectory) instead; a plain run still says -o."""
+    pattern = sequence_factory(frames=range(1, 5), height=16, width=16)
+    out = tmp_path / "published"
+    out.mkdir()
+    args = ["seq", pattern, "-o", out / "den.####.exr", "--frames", "1-2", "--device", "cpu",
+            "--model", tiny_weights, "--progress", "none"]
+    try:
+        task = run_where_read_only(out, *args, "--job-frames", "1-4", "--resume")
+        plain = run_where_read_only(out, *args)
+    finally:
+        out.chmod(stat.S_IRWXU)
+    assert task.returncode == 1 and plain.returncode == 1, task.stderr + plain.stderr
+    fix = "mount it writable" if os.geteuid() == 0 else "fix its permissions"
+    assert f"error: output folder {out} is not writable" in task.stderr
+    assert task.stderr.rstrip().endswith(
+        f"; {fix} or give the job another output folder (its OutputDirectory parameter in an Open Job "
+        "Description bundle; `vfxdenoise farm -o` writing it again)"), task.stderr
+    assert plain.stderr.rstrip().endswith(f"; {fix} or use -o"), plain.stderr
+    assert list(out.iterdir()) == []
+
+
 def test_an_output_already_there_is_refused_naming_the_flags(sequence_factory, tiny_weights, tmp_path):
     """The CLI's words for the choice (a host's request says `existing=`: tests/plugin)."""
     pattern = sequence_factory(frames=range(1, 3), height=16, width=16)
