@@ -445,6 +445,17 @@ def _task_output(result: subprocess.CompletedProcess) -> list[str]:
     return [line.split("\t", 1)[-1] for line in result.stdout.splitlines()]
 
 
+def _failed_with_a_damaged_frame(bundle: Path, chunk: str, damaged: Path) -> tuple[list[str], bytes]:
+    """The task `chunk` of `bundle` run with frame file `damaged` cut to half its bytes (a copy
+    that stopped short): its output lines, once it is seen to exit 1, and the frame's rendered
+    bytes, to copy back."""
+    rendered = damaged.read_bytes()
+    damaged.write_bytes(rendered[:len(rendered) // 2])
+    failed = _run([BIN / "openjd", *_run_args(bundle), "--tasks", chunk])
+    assert "exited with code: 1 " in failed.stdout, failed.stdout
+    return _task_output(failed), rendered
+
+
 def test_tasks_report_their_progress_per_frame_and_a_failing_chunk_still_fails(shot, tmp_path,
                                                                                tiny_weights):
     """Deadline Cloud shows a task's progress from its `openjd_progress: PERCENT` lines: with seq
@@ -507,13 +518,9 @@ def test_a_task_that_wrote_frames_without_an_unreadable_neighbour_fails_and_its_
     write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3, keep_going=True), tmp_path / "bundle")
     chunk = json.dumps([{"Frame": "1004-1006"}])
     damaged = parse_pattern(shot).path(1007)
-    rendered = damaged.read_bytes()
-    damaged.write_bytes(rendered[:len(rendered) // 2])
-
-    failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"), "--tasks", chunk])
-    assert "exited with code: 1 " in failed.stdout, failed.stdout
+    lines, rendered = _failed_with_a_damaged_frame(tmp_path / "bundle", chunk, damaged)
     assert any(line.startswith("error: frame(s) 1005-1006 were written without frame(s) 1007 of their "
-                               "windows, which could not be read") for line in _task_output(failed))
+                               "windows, which could not be read") for line in lines)
     assert parse_pattern(out).frames_on_disk() == [1004, 1005, 1006]
 
     damaged.write_bytes(rendered)
@@ -535,12 +542,7 @@ def test_a_task_whose_shots_exposure_was_found_without_an_unreadable_frame_fails
     write_bundle(_cpu_job(shot, out, tiny_weights, chunk=3), tmp_path / "bundle")
     chunk = json.dumps([{"Frame": "1007"}])
     damaged = parse_pattern(shot).path(1002)
-    rendered = damaged.read_bytes()
-    damaged.write_bytes(rendered[:len(rendered) // 2])
-
-    failed = _run([BIN / "openjd", *_run_args(tmp_path / "bundle"), "--tasks", chunk])
-    assert "exited with code: 1 " in failed.stdout, failed.stdout
-    lines = _task_output(failed)
+    lines, rendered = _failed_with_a_damaged_frame(tmp_path / "bundle", chunk, damaged)
     assert "the shot's exposure found without (unreadable): 1 frame(s) 1002" in lines
     assert any(line.startswith("error: the shot's exposure was found without frame(s) 1002, which could "
                                "not be read, so frame(s) 1007 may differ") for line in lines), lines
