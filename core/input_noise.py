@@ -72,8 +72,12 @@ def noise_level(features: FrameFeatures) -> NoiseLevel | None:
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
     """(3, H, W) -> (H, W) float32 luminance, cropped to an even size."""
-    height, width = (rgb.shape[1] // 2) * 2, (rgb.shape[2] // 2) * 2
-    return np.tensordot(_LUMINANCE, np.asarray(rgb[:, :height, :width], np.float32), 1)
+    return np.tensordot(_LUMINANCE, np.asarray(_even(rgb), np.float32), 1)
+
+
+def _even(planes: np.ndarray) -> np.ndarray:
+    """`planes` (C, H, W) without a last odd row or column: whole 2x2 blocks only."""
+    return planes[:, :planes.shape[1] // 2 * 2, :planes.shape[2] // 2 * 2]
 
 
 def _blocks_shape(plane: np.ndarray) -> tuple[int, int]:
@@ -100,6 +104,5 @@ def _block_min(plane: np.ndarray) -> np.ndarray:
 def _flat(normal: np.ndarray) -> np.ndarray:
     """Whether the normals (3, H, W) of each 2x2 block agree (`_FLAT_NORMALS`): no geometric edge,
     whose shading would be taken for noise."""
-    height, width = (normal.shape[1] // 2) * 2, (normal.shape[2] // 2) * 2
-    a, b, c, d = _corners(normal[:, :height, :width])
+    a, b, c, d = _corners(_even(normal))
     return np.minimum.reduce([(a * other).sum(axis=0) for other in (b, c, d)]) >= _FLAT_NORMALS
