@@ -256,23 +256,23 @@ def _own_shown_frames(node, cache: str, stem: str) -> list[Path]:
 
 
 def _frame_path(pattern: str, frame: int) -> Path:
-    return Path(pattern.replace("####", f"{frame:04d}"))
+    from vfxdenoise.core.io.sequence import parse_pattern
+
+    return parse_pattern(pattern).path(frame)
 
 
 def _remove_frames(pattern: str) -> None:
     """Remove the EXR frames of `pattern` (one press's output) from its folder; a file that cannot
     be removed is said on the terminal and left, as is anything there that is no file."""
-    folder, name = os.path.split(pattern)
-    start, end = name.split("####")
-    frame = re.compile(rf"{re.escape(start)}-?\d+{re.escape(end)}")
+    from vfxdenoise.core.io.sequence import parse_pattern
+
     try:
-        entries = [entry for entry in os.scandir(folder) if frame.fullmatch(entry.name)]
+        files = parse_pattern(pattern).files_on_disk()
     except OSError:
         return
-    for entry in entries:
+    for entry in files.values():
         try:
-            if entry.is_file(follow_symlinks=False):
-                os.remove(entry.path)
+            os.remove(entry.path)
         except FileNotFoundError:
             pass
         except OSError as exc:
