@@ -1,20 +1,27 @@
-"""The alpha of CG elements over transparency: as rendered against `seq --alpha denoise`.
+"""The alpha of CG elements over transparency: the raw render, `seq --alpha rendered` and `--alpha denoise`.
 
     python benchmarks/alpha.py --data data/val-elem [--model default] [--device cpu]
 
 `--data` is a make-dataset folder rendered with `--background transparent`. Each noisy level of
 each shot is denoised twice through `seq`'s engine, `--alpha rendered` and `--alpha denoise`: the
 beauty must come out bit for bit the same (checked), so the two differ by their alpha alone.
-Prints, per shot and level, for the alpha as rendered and as denoised, measured against the
-reference's, on its edge (pixels whose reference alpha lies strictly between 0 and 1, and their 4
-neighbours, frame by frame):
+Prints, per shot and level, for the render as it is (`raw`: its beauty and alpha, not denoised), and
+the denoised beauty with the alpha as rendered and as denoised, measured against the reference's,
+on its edge (pixels whose reference alpha lies strictly between 0 and 1, and their 4 neighbours,
+frame by frame):
 - edge RMSE: of the alpha;
 - boil: the mean |dA - dA_ref| from each frame to the next (edge pixels of either frame), the
   flicker a comp of the element shows;
-- grey PSNR: of the denoised beauty comped over 0.18 grey with that alpha (fg + (1 - A) * bg),
-  against the reference's comp, clipped to [0, 1] under a 1/2.2 gamma, per frame then averaged:
-  over the edge pixels, and over the whole frame;
-- s/frame: each run's time per frame written.
+- edge PSNR over black / grey / white: of the beauty comped over a plate of 0, 0.18 and 1 with
+  that alpha (fg + (1 - A) * plate) on the edge pixels, against the reference's comp, clipped to
+  [0, 1] under a 1/2.2 gamma, per frame then averaged: which of the beauties wins depends on the
+  plate where the alpha is noisy (docs/denoising.md, "CG elements over transparency");
+- grey PSNR whole: the comp over grey over the whole frame;
+- colour at A=0: pixels a frame holding light where the alpha is 0, which a comp adds to the plate;
+- rim p90: the 90th percentile, over pixels of alpha 0.05-0.95 beside an opaque one (5x5), of their
+  unpremultiplied luminance (L / A) over the brightest opaque luminance there: above 1, the light
+  rim an unpremultiplied grade shows (the reference's own is printed as a row of its own);
+- s/frame: each run's time per frame written (none for the raw render).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from vfxdenoise.core.io.sequence import find_sequence
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory
 
 GREY = 0.18
+PLATES = (0.0, GREY, 1.0)  # black, grey, white
 GAMMA = 1 / 2.2
 
 
@@ -51,6 +59,31 @@ def _dilated(mask: np.ndarray) -> np.ndarray:
                    for y, x in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))], axis=0)
 
 
+def _widest(values: np.ndarray, size: int = 5) -> np.ndarray:
+    """The largest of `values` (H, W) over each pixel's size x size neighbourhood."""
+    half = size // 2
+    padded = np.pad(values, half, constant_values=-np.inf)
+    height, width = values.shape
+    return np.max([padded[y:y + height, x:x + width] for y in range(size) for x in range(size)], axis=0)
+
+
+def _rim(fgs: list[np.ndarray], alphas: list[np.ndarray]) -> float:
+    """The 90th percentile of the unpremultiplied luminance of fractional-alpha pixels over the
+    brightest opaque luminance within 2 px (`rim p90` in the module docstring)."""
+    ratios = []
+    for fg, alpha in zip(fgs, alphas):
+        luminance = 0.2126 * fg[0] + 0.7152 * fg[1] + 0.0722 * fg[2]
+        near = _widest(np.where(alpha >= 0.999, luminance, 0.0))
+        partial = (alpha > 0.05) & (alpha < 0.95) & (near > 0)
+        ratios.append(luminance[partial] / alpha[partial] / near[partial])
+    return float(np.percentile(np.concatenate(ratios), 90))
+
+
+def _colour_at_zero(fgs: list[np.ndarray], alphas: list[np.ndarray]) -> float:
+    """Pixels a frame with light in the beauty where the alpha is 0."""
+    return float(np.mean([np.count_nonzero((a == 0) & (fg.max(axis=0) > 0)) for fg, a in zip(fgs, alphas)]))
+
+
 def _psnr(comp: np.ndarray, reference: np.ndarray, where: np.ndarray) -> float:
     shown, expected = (np.clip(c, 0.0, 1.0) ** GAMMA for c in (comp, reference))
     error = float(((shown - expected) ** 2)[:, where].mean())
@@ -58,20 +91,26 @@ def _psnr(comp: np.ndarray, reference: np.ndarray, where: np.ndarray) -> float:
 
 
 def _scores(alphas: list[np.ndarray], fgs: list[np.ndarray], reference: list[tuple[np.ndarray, np.ndarray]]
-            ) -> tuple[float, float, float, float]:
-    """(edge RMSE, boil, grey PSNR on the edge, grey PSNR over the frame) of one alpha per frame."""
+            ) -> tuple[float, float, list[float], float, float, float]:
+    """(edge RMSE, boil, edge PSNR over each of `PLATES`, grey PSNR over the frame, colour at A=0,
+    rim p90) of one beauty and alpha per frame."""
     ref_fgs, ref_alphas = zip(*reference)
     edges = [_dilated((a > 0) & (a < 1)) for a in ref_alphas]
     rmse = np.sqrt(np.mean(np.concatenate([(a - r)[e] for a, r, e in zip(alphas, ref_alphas, edges)]) ** 2))
     boil = np.mean(np.concatenate([
         np.abs((alphas[t + 1] - alphas[t]) - (ref_alphas[t + 1] - ref_alphas[t]))[edges[t] | edges[t + 1]]
         for t in range(len(alphas) - 1)]))
-    comps = [fg + (1 - a) * GREY for fg, a in zip(fgs, alphas)]
-    references = [fg + (1 - a) * GREY for fg, a in zip(ref_fgs, ref_alphas)]
+
+    def comps(plate: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return ([fg + (1 - a) * plate for fg, a in zip(fgs, alphas)],
+                [fg + (1 - a) * plate for fg, a in zip(ref_fgs, ref_alphas)])
+
+    edge_psnrs = [float(np.mean([_psnr(c, r, e) for c, r, e in zip(*comps(plate), edges)]))
+                  for plate in PLATES]
     whole = np.ones_like(edges[0])
-    return (float(rmse), float(boil),
-            float(np.mean([_psnr(c, r, e) for c, r, e in zip(comps, references, edges)])),
-            float(np.mean([_psnr(c, r, whole) for c, r in zip(comps, references)])))
+    return (float(rmse), float(boil), edge_psnrs,
+            float(np.mean([_psnr(c, r, whole) for c, r in zip(*comps(GREY))])),
+            _colour_at_zero(fgs, alphas), _rim(fgs, alphas))
 
 
 def _level_rows(folder: Path, level: str, config: EngineConfig, scratch: Path) -> list[tuple]:
@@ -90,10 +129,21 @@ def _level_rows(folder: Path, level: str, config: EngineConfig, scratch: Path) -
     fgs = [fg for fg, _ in outputs["rendered"]]
     if not all(np.array_equal(a, b) for a, (b, _) in zip(fgs, outputs["denoise"])):
         raise SystemExit(f"{folder.name}/{level}: the beauty differs with --alpha denoise")
-    rendered = [_read(pattern.path(f))[1] for f in frames]
-    return [(folder.name, level, name, *_scores(alphas, fgs, reference), seconds[mode])
-            for name, mode, alphas in (("rendered", "rendered", rendered),
-                                       ("denoised", "denoise", [a for _, a in outputs["denoise"]]))]
+    raw = [_read(pattern.path(f)) for f in frames]
+    rendered = [a for _, a in raw]
+    ref_fgs, ref_alphas = (list(part) for part in zip(*reference))
+    return [(folder.name, level, "reference", None, None, None, None,
+             _colour_at_zero(ref_fgs, ref_alphas), _rim(ref_fgs, ref_alphas), None)] + [
+        (folder.name, level, name, *_scores(alphas, beauties, reference), seconds.get(mode))
+            for name, mode, beauties, alphas in (
+                ("raw", "", [fg for fg, _ in raw], rendered),
+                ("rendered", "rendered", fgs, rendered),
+                ("denoised", "denoise", fgs, [a for _, a in outputs["denoise"]]))]
+
+
+def _cell(value: float | None, spec: str) -> str:
+    """A table cell: `value` as `spec` formats it, '-' where there is none."""
+    return "-" if value is None else format(value, spec)
 
 
 def main() -> None:
@@ -105,15 +155,19 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()
     config = EngineConfig(model=args.model, device=args.device)
-    print("| shot | spp | alpha | edge RMSE | boil | grey PSNR edge / whole | s/frame |")
-    print("|---|---|---|---|---|---|---|")
+    print("| shot | spp | alpha | edge RMSE | boil | edge PSNR black / grey / white | grey PSNR whole "
+          "| colour at A=0 | rim p90 | s/frame |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         for folder in sequence_folders(args.data):
             for level in noisy_levels(folder):
-                for shot, spp, name, rmse, boil, edge, whole, seconds in _level_rows(
+                for shot, spp, name, rmse, boil, edges, whole, at_zero, rim, seconds in _level_rows(
                         folder, level, config, Path(scratch)):
-                    print(f"| {shot} | {spp.removeprefix('spp')} | {name} | {rmse:.3f} | {boil:.3f} | "
-                          f"{edge:.2f} / {whole:.2f} | {seconds:.2f} |", flush=True)
+                    cells = (_cell(rmse, ".3f"), _cell(boil, ".3f"),
+                             " / ".join(f"{e:.2f}" for e in edges or ()) or "-", _cell(whole, ".2f"),
+                             _cell(at_zero, ".0f"), _cell(rim, ".2f"), _cell(seconds, ".2f"))
+                    print(f"| {shot} | {spp.removeprefix('spp')} | {name} | {' | '.join(cells)} |",
+                          flush=True)
 
 
 if __name__ == "__main__":

@@ -160,9 +160,13 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
     _seq_option("--alpha", type=click.Choice(ALPHA_MODES), default=EngineConfig.alpha,
                 seq_help="The alpha of CG elements over transparency: as rendered, or denoise it with the "
                          "beauty (0 and 1 kept where the render's alpha is 0 or 1 over a pixel's 3x3; "
-                         "halves the edge error and boil of 4-16 spp elements, BENCHMARKS.md). Opt-in: "
-                         "the model never trained on alpha, and a comp may need the rendered alpha to "
-                         "match its holdouts or cryptomatte."),
+                         "halves the edge error and boil of 4-16 spp elements, BENCHMARKS.md). For an "
+                         "element comped over a plate, use denoise: the denoised beauty does not follow "
+                         "the rendered alpha's noisy edges, which over a plate brighter than about half "
+                         "the element can comp worse than the raw render (denoise gained 0.9-8.7 dB on "
+                         "the edges of 4-spp elements over grey; docs/denoising.md). Keep rendered where "
+                         "a comp must match the rendered alpha (holdouts, cryptomatte). Opt-in: the "
+                         "model never trained on alpha."),
     _seq_option("--tile", type=TILE, metavar="PX",
                 seq_help=f"Tile size in pixels for frames too large for memory (at least {MIN_TILE}, "
                          "the smallest the engine picks itself). On a CPU tiles cost much time for "
