@@ -48,6 +48,15 @@ def empty_pixels(alpha: np.ndarray | None, margin: int = MARGIN) -> np.ndarray |
     return uncovered if uncovered.any() else None
 
 
+def partly_covered(alpha: np.ndarray) -> bool:
+    """Whether `alpha` holds a pixel covered in part (beyond ALPHA_TOLERANCE of 0 and of 1): an
+    element's edge, where the denoised beauty estimates the pixel's true coverage and the alpha as
+    rendered is that coverage plus the render's noise, so a comp over a bright plate can lose to the
+    raw render there (docs/denoising.md, "Which alpha to comp an element with")."""
+    with np.errstate(invalid="ignore"):  # NaN is no coverage
+        return bool(((alpha > ALPHA_TOLERANCE) & (alpha < 1.0 - ALPHA_TOLERANCE)).any())
+
+
 def keep_empty(denoised: np.ndarray, noisy: np.ndarray, uncovered: np.ndarray | None) -> np.ndarray:
     """One layer's `denoised` RGB (3, H, W) with zeros, in place, at the `uncovered` pixels where
     the layer's `noisy` RGB in frame t's render is all 0."""

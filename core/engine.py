@@ -88,7 +88,9 @@ class RunSummary:
     # The frames the shot's exposure was to be found from that could not be read, and it was found
     # without (`Exposure.found_without`): a run over readable frames may find another
     exposure_found_without: list[int] = field(default_factory=list)
-    alpha: str = ""  # what became of the frames' alpha with --alpha denoise ('' without: `_alpha_summary`)
+    # What became of the frames' alpha with --alpha denoise; without it, the frames whose alpha covers
+    # pixels in part and which alpha an element is better comped with ('' where none: `_alpha_summary`)
+    alpha: str = ""
     # Outputs stored otherwise than the inputs, and header attributes OpenImageIO changed writing them
     storage: list[str] = field(default_factory=list)
     # The process's peak resident memory and, on a GPU, the most its allocator reserved there: what a
@@ -501,6 +503,7 @@ def _denoise_frame(t: int, result: FrameResult, plan: RunPlan, source: FrameSour
             opaque = loaded.opaque.get(view, True)
             frames, radiance = _layers_of(features, loaded.layers[view], plan.config, opaque)
             result.alpha_denoised |= ALPHA_LAYER in frames[0].aovs
+            result.alpha_partly_covering |= loaded.partly_covered.get(view, False)
             denoised[view] = denoised_beauty(plan.denoiser, frames, host, radiance, t,
                                              plan.config.brightness_jump)
     return writer.submit(carried(_written_and_let_go), result.path, source.image(held, t), loaded.layers,
@@ -791,15 +794,30 @@ def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: Engin
     return window, (*radiance, True)
 
 
+# What the summary tells of an alpha kept as rendered where it covers pixels in part (BENCHMARKS.md,
+# "Which alpha to comp an element with": over grey the default lost 0.2-0.8 dB on the raw render's
+# edges on two of five element shots, --alpha denoise gained 0.9-8.7 dB on it on each)
+PARTLY_COVERED_NOTE = ("to comp an element over a plate, use --alpha denoise: the denoised beauty does not "
+                       "follow the rendered alpha's noisy edges (docs/denoising.md, \"Which alpha to comp "
+                       "an element with\")")
+
+
 def _alpha_summary(config: EngineConfig, written: dict[int, dict[str, LayerMap]],
                    results: list[FrameResult]) -> str:
     """What became of the frames' alpha, for the summary: '' unless --alpha denoise (or where no
     frame was written); of the frames `written` (each one's maps), those whose alpha went through
     the network and those kept as rendered, opaque (`FrameResult.alpha_denoised`); and where they
     have no alpha channel (`views.no_alpha_where`: said once, as a warning, not frame by frame), that
-    there was none to denoise there."""
-    if not config.denoises_alpha() or not written:
+    there was none to denoise there. Without --alpha denoise, the frames whose alpha covers pixels
+    in part (`FrameResult.alpha_partly_covering`: an element's edges), with which alpha to comp an
+    element over a plate (`PARTLY_COVERED_NOTE`); '' where there are none."""
+    if not written:
         return ""
+    if not config.denoises_alpha():
+        partly = [result.frame for result in results
+                  if result.frame in written and result.alpha_partly_covering]
+        return (f"as rendered; it covers pixels in part in frame(s) {format_frames(partly)} (an "
+                f"element's edges): {PARTLY_COVERED_NOTE}") if partly else ""
     lacking: dict[str, list[int]] = {}  # view -> the frames written without an alpha there
     for frame, mappings in written.items():
         for view, mapping in mappings.items():

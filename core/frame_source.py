@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vfxdenoise.core import neighbours
+from vfxdenoise.core.coverage import partly_covered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -86,6 +87,9 @@ class LoadedFrame:
     # The NaN and Inf its output would carry as rendered, by output channel (`non_finite_written`),
     # counted where its EXR is kept to be written; None where it is not
     non_finite: dict[str, int] | None = None
+    # Each view's, without --alpha denoise: whether its alpha covers a pixel in part
+    # (`coverage.partly_covered`), for the run to say which alpha an element is better comped with
+    partly_covered: dict[str, bool] = field(default_factory=dict)
 
 
 class FrameSource:
@@ -143,13 +147,15 @@ class FrameSource:
                                self.aovs, self.views)
         windows = {view: image.data_window_of(mapping.beauty[0]) for view, mapping in layers.items()}
         self.uncovered_guides.add(frame, uncovered_guides(image, layers))
-        features, report, lit, opaque = {}, SanitizeReport(), {}, {}
+        features, report, lit, opaque, partly = {}, SanitizeReport(), {}, {}, {}
         for view, mapping in layers.items():
             found, sanitized = features_from_exr(image, mapping, NETWORK_FEATURES, keep_half=True,
                                                  alpha_layer=self.alpha)
             _refuse_broken_beauty(path, view, found, sanitized)
             report.merge(sanitized, view)  # which eye, in a stereo file
             opaque[view] = found.opaque()
+            if not self.alpha and mapping.alpha is not None:
+                partly[view] = partly_covered(image.get(list(mapping.alpha), keep_half=True))
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(hold_out_lamps(found))
@@ -159,7 +165,7 @@ class FrameSource:
         kept = image if frame in self.keep_images else None
         counted = self._non_finite(image, layers) if kept is not None else None
         return (LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp, opaque,
-                            counted), report)
+                            counted, partly_covered=partly), report)
 
     def _non_finite(self, image: ExrImage, layers: dict[str, LayerMap]) -> dict[str, int]:
         """Output channel -> the NaN and Inf its output made from `image` carries as rendered."""

@@ -44,3 +44,5 @@ class FrameResult:
     # With --alpha denoise: whether any view's alpha went through the network (an opaque frame
     # t skips the pass, `engine._layers_of`)
     alpha_denoised: bool = False
+    # Without it: whether any view's alpha covers a pixel in part (`coverage.partly_covered`)
+    alpha_partly_covering: bool = False

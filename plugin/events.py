@@ -48,7 +48,9 @@ DEVICE = "device"
 EXPOSURE = "exposure"  # how the shot was exposed for the network
 LAYERS = "layers"  # the --aov layers denoised with the beauty, each once
 TILES = "tiles"  # the tiles frames ran in (px), [] where each ran whole
-ALPHA = "alpha"  # what became of the frames' alpha with --alpha denoise ('' without)
+# What became of the frames' alpha with --alpha denoise; without it, which alpha to comp an element's
+# edges with ('' where no alpha covers pixels in part)
+ALPHA = "alpha"
 WARNINGS = "warnings"  # what the run warned of, as its stderr's `warning:` lines say it (no prefix)
 
 

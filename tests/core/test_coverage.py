@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vfxdenoise.core.coverage import empty_pixels, keep_empty, settled_alpha
+from vfxdenoise.core.coverage import ALPHA_TOLERANCE, empty_pixels, keep_empty, partly_covered, settled_alpha
 
 
 def test_pixels_next_to_coverage_are_not_counted_empty():
@@ -77,3 +77,18 @@ def test_an_alpha_a_hair_off_0_or_1_settles_as_0_or_1():
     assert (settled[0, :, 0] == 0).all()  # empty over its 3x3
     assert (settled[0, :, 2] == 0).all() and (settled[0, :, 3] == 1).all()  # snapped
     assert (settled[0, :, 4:] == 1).all()  # full over the 3x3 (the frame's edge counts as either)
+
+
+def test_an_alpha_covers_in_part_where_a_pixel_lies_between_0_and_1_beyond_the_tolerance():
+    """An element's edge (0.5) covers in part; a hard edge of 0 and 1, an opaque render, values
+    within the tolerance of 0 or 1 and NaN do not."""
+    hard = np.zeros((1, 4, 4), np.float16)
+    hard[0, :, 2:] = 1.0
+    assert not partly_covered(hard) and not partly_covered(np.ones((1, 4, 4), np.float32))
+    jitter = hard.astype(np.float32)
+    jitter[0, 0, 0], jitter[0, 0, 3] = ALPHA_TOLERANCE / 2, 1.0 - ALPHA_TOLERANCE / 2
+    assert not partly_covered(jitter)
+    jitter[0, 1, 0] = np.nan
+    assert not partly_covered(jitter)
+    jitter[0, 1, 1] = 0.5
+    assert partly_covered(jitter) and partly_covered(np.where(hard == 1, hard, np.float16(0.25)))

@@ -40,6 +40,7 @@ from reliability.damage import poison
 from sequence_folders import count_image_opens
 
 from vfxdenoise.core.engine import (
+    PARTLY_COVERED_NOTE,
     STOP_POLL_SECONDS,
     EngineConfig,
     RunStopped,
@@ -1917,6 +1918,30 @@ def test_the_summary_names_the_frames_whose_alpha_was_denoised_and_those_kept_op
               .parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"]
     assert marked == [1, 2]
     assert summary.alpha == "denoised in frame(s) 1-2, kept in 3-4 (opaque)"
+
+
+def test_the_default_names_the_frames_whose_alpha_covers_in_part_and_which_alpha_to_comp_them_with(
+        sequence_factory, tmp_path, tiny_weights):
+    """Without --alpha denoise, an element's edge (frames 1-2: a half-covered column) is named in the
+    summary with the advice to comp it with --alpha denoise; a hard edge (frame 3: 0 and 1) and an
+    opaque frame (4) are not, and the outputs are the same as without the note."""
+    pattern = parse_pattern(sequence_factory(frames=range(1, 5), height=32, width=48))
+    for frame in (1, 2, 3):
+        image = read_exr(pattern.path(frame))
+        alpha = image.get(["A"])
+        alpha[0, :, :20] = 0.0
+        if frame < 3:
+            alpha[0, :, 20] = 0.5
+        image.set(["A"], alpha)
+        write_exr(pattern.path(frame), image)
+    summary = denoise_sequence(pattern.text, str(tmp_path / "o.####.exr"), config=_config(tiny_weights))
+    assert summary.alpha == ("as rendered; it covers pixels in part in frame(s) 1-2 (an element's edges): "
+                             + PARTLY_COVERED_NOTE)
+    assert "--alpha denoise" in PARTLY_COVERED_NOTE and "Which alpha to comp" in PARTLY_COVERED_NOTE
+    for frame in (1, 2):
+        written = read_exr(summary.output_pattern.path(frame))
+        assert np.array_equal(written.get(["A"]), read_exr(pattern.path(frame)).get(["A"]))
+        assert written.parts[0].spec.getattribute("vfxdenoise/alpha") is None
 
 
 @pytest.mark.parametrize("stored", ["half", "float"])
