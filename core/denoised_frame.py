@@ -40,6 +40,7 @@ from vfxdenoise.core.io.exr import (
     write_exr,
     written_by_openimageio,
 )
+from vfxdenoise.core.io.pixel_box import Box
 from vfxdenoise.core.kept_as_rendered import noisy_names
 from vfxdenoise.core.layer_denoise import reconcile
 from vfxdenoise.core.sanitize import MAX_RADIANCE
@@ -68,12 +69,19 @@ ALPHA_ATTRIBUTE = "vfxdenoise/alpha"  # "denoised" where --alpha denoise wrote t
 DENOISED_ATTRIBUTE = "vfxdenoise/denoised_channels"
 
 
+# View -> its --aov layers, where more than one was denoised and no set of them makes up its beauty
+# in the render (`layer_denoise.breakdowns`), so none was reconciled with the denoised beauty
+Unreconciled = dict[str, tuple[str, ...]]
+
+
 class Written(NamedTuple):
-    """A denoised frame on disk: when it got there, and how OpenImageIO, where it wrote the frame,
-    changed its header (`exr.write_exr`), for the run to tell once for all its frames."""
+    """A denoised frame on disk: when it got there, how OpenImageIO, where it wrote the frame,
+    changed its header (`exr.write_exr`), and the layers no set of which it could reconcile, for
+    the run to tell once for all its frames."""
 
     at: float  # time.perf_counter()
     header_changes: list[HeaderChange]
+    unreconciled: Unreconciled
 
 
 # A view's alpha channels, its settled alpha (None: kept as rendered) and the data window it is set over
@@ -88,22 +96,26 @@ def write_denoised(path: Path, image: ExrImage, views: dict[str, LayerMap],
     pixels = {view: beauty.result() for view, beauty in denoised.items()}
     failures = NetworkFailures.total(beauty.failures() for beauty in denoised.values())
     failures.check(made_with.frame, made_with.model, made_with.model_path)
-    changes = write_exr(path, denoised_image(image, views, pixels, config, made_with))
-    return Written(time.perf_counter(), changes)
+    image, unreconciled = denoised_image(image, views, pixels, config, made_with)
+    changes = write_exr(path, image)
+    return Written(time.perf_counter(), changes, unreconciled)
 
 
 def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[str, np.ndarray],
-                   config: EngineConfig, made_with: MadeWith) -> ExrImage:
+                   config: EngineConfig, made_with: MadeWith) -> tuple[ExrImage, Unreconciled]:
     """Frame t's EXR with only each view's beauty and `aovs` layers replaced (`_denoised_view`),
     and with --alpha denoise its alpha (`_alpha`), the noisy beauty (and alpha) kept when asked,
-    and what made it in the header."""
+    and what made it in the header; and the views whose layers no set of makes up their beauty."""
     alphas = []  # each view's settled alpha, set once every view's rendered one is read
     replaced: list[str] = []  # the channels given denoised pixels, in order
+    unreconciled: Unreconciled = {}
     for view, layers in views.items():
-        channels, alpha = _denoised_view(image, view, layers, denoised[view], config, made_with.exposure,
-                                         previews=view == next(iter(views)))
-        replaced += channels
-        alphas += [alpha] if alpha is not None else []
+        done = _denoised_view(image, view, layers, denoised[view], config, made_with.exposure,
+                              previews=view == next(iter(views)))
+        replaced += done.replaced
+        alphas += [done.alpha] if done.alpha is not None else []
+        if done.unreconciled:
+            unreconciled[view] = done.unreconciled
     for channels, settled, window in alphas:
         if settled is not None:
             image.set(channels, settled, window)
@@ -119,7 +131,7 @@ def denoised_image(image: ExrImage, views: dict[str, LayerMap], denoised: dict[s
         image.set_compression(config.compression)
     else:  # every channel but the beauty and layers is written as rendered
         image.keep_pixels_exact()
-    return image
+    return image, unreconciled
 
 
 def _record_denoised(image: ExrImage, replaced: list[str]) -> None:
@@ -134,13 +146,23 @@ def _record_denoised(image: ExrImage, replaced: list[str]) -> None:
             part.erase_attributes([DENOISED_ATTRIBUTE])
 
 
+class DenoisedView(NamedTuple):
+    """What `_denoised_view` did to a view: the channels it replaced, its alpha to set (with
+    --alpha denoise), and its --aov layers where no set of them makes up its beauty (`_reconciled`)."""
+
+    replaced: list[str]
+    alpha: SettledAlpha | None
+    unreconciled: tuple[str, ...]
+
+
 def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.ndarray, config: EngineConfig,
-                   exposure: Exposure, previews: bool) -> tuple[list[str], SettledAlpha | None]:
+                   exposure: Exposure, previews: bool) -> DenoisedView:
     """One view's beauty and layers replaced in `image` by the network's result (brought back
     from the network's exposure; black where the render left a pixel empty: `coverage`; the
-    layers summing to the beauty where the render's do: `layer_denoise.reconcile`), its noisy
-    beauty kept when asked, and its `previews` redrawn from it. Gives the channels replaced and,
-    with --alpha denoise, its alpha to set (`_alpha`), read before any view's is replaced."""
+    layers summing to the beauty where the render's do: `_reconciled`), its noisy beauty kept
+    when asked, and its `previews` redrawn from it. Gives the channels replaced, with --alpha
+    denoise its alpha to set (`_alpha`), read before any view's is replaced, and its layers left
+    unreconciled."""
     names = [list(layers.beauty), *(list(channels) for _, channels in layers.aovs)]
     window = image.data_window_of(layers.beauty[0])  # what the features were read over
     uncovered = _uncovered(image, layers, window)
@@ -158,15 +180,41 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
     if uncovered is not None:
         for result, rendered in zip(results, noisy):
             keep_empty(result, rendered, uncovered)
-    if layers.aovs:
-        reconcile(results[0], results[1:], noisy[0], noisy[1:])
+    apart = _reconciled(image, layers, names, window, results, noisy)
     for channels, result in zip(names, results):
         if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half
             np.minimum(result, MAX_RADIANCE, out=result)
         image.set(channels, result, window)
     if previews:
         image.redraw_previews(results[0])
-    return [channel for channels in names for channel in channels], alpha
+    return DenoisedView([channel for channels in names for channel in channels], alpha, apart)
+
+
+def _reconciled(image: ExrImage, layers: LayerMap, names: list[list[str]], window: Box,
+                results: list[np.ndarray], noisy: list[np.ndarray]) -> tuple[str, ...]:
+    """A view's denoised layers (`results[1:]`, over the beauty's data `window`) reconciled with its
+    denoised beauty (`layer_denoise.reconcile`), each whose part is cropped to a smaller window given
+    no share outside it (`_covered`). Gives the view's layers where more than one was denoised and
+    no set of them makes up the beauty (none reconciled: `unreconciled`), else none."""
+    if not layers.aovs:
+        return ()
+    covered = [_covered(image.data_window_of(channels[0]), window) for channels in names[1:]]
+    if reconcile(results[0], results[1:], noisy[0], noisy[1:], covered) or len(layers.aovs) < 2:
+        return ()
+    return tuple(name for name, _ in layers.aovs)
+
+
+def _covered(own: Box, window: Box) -> np.ndarray | None:
+    """(H, W) over `window`: the pixels a layer's part, of data window `own`, holds (a renderer's
+    autocrop, a comp's bounding box: it is 0 elsewhere); None where it holds them all."""
+    own, window = Box(*own), Box(*window)
+    overlap = own.intersect(window)
+    if overlap == window:
+        return None
+    inside = np.zeros(window.shape, bool)
+    if overlap is not None:
+        inside[overlap.within(window)] = True
+    return inside
 
 
 def _layer_result(stacked: np.ndarray, index: int) -> np.ndarray:

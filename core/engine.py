@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from vfxdenoise.core.denoised_frame import MadeWith, Written, storage_changes_of, write_denoised
+from vfxdenoise.core.denoised_frame import MadeWith, Unreconciled, Written, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
 from vfxdenoise.core.errors import ExrError, NonFiniteNetworkError, VfxDenoiseError
@@ -42,7 +42,7 @@ from vfxdenoise.core.io.exr import ExrImage, HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import frames_layer_notes, frames_layers, no_alpha_where
 from vfxdenoise.core.io.write_advice import disk_unwritable
-from vfxdenoise.core.layer_denoise import filtered_as_radiance
+from vfxdenoise.core.layer_denoise import ADDS_UP, filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
@@ -633,6 +633,7 @@ class _Outcomes:
         self.header_changes: dict[HeaderChange, list[int]] = {}  # change -> the frames written so
         self.left_out: set[int] = set()  # the neighbours left out of a window, warned of already
         self.lacking: set[tuple[int, str]] = set()  # (frame, layer) lacking, warned of already
+        self.unreconciled: set[tuple[str, tuple[str, ...]]] = set()  # (view, layers) warned of already
 
     def denoised(self, result: FrameResult, started: float, denoising: Future) -> None:
         """A frame being denoised on the network's thread (`denoising` gives the future of its
@@ -762,10 +763,25 @@ class _Outcomes:
                      "frame %d as context)", frame, ", ".join(new), frame, it, it, frame)
                 self.lacking.update((frame, layer) for layer in new)
 
+    def _warn_of_unreconciled(self, frame: int, unreconciled: Unreconciled) -> None:
+        """Warn, once a run for each view and set of layers, of --aov layers no set of which made up
+        frame `frame`'s beauty (`denoised_frame.Unreconciled`): none sums to the denoised beauty,
+        which a comp rebuilding the beauty from them would be told of by nothing else."""
+        for view, layers in unreconciled.items():
+            if (view, layers) in self.unreconciled:
+                continue
+            self.unreconciled.add((view, layers))
+            warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render, nor "
+                 "does any set of them (within %g%%), so none was moved to add up to the denoised "
+                 "beauty: each is as the network made it (said once for these layers)", frame,
+                 f", view {view}" if view else "", ", ".join(layers), ADDS_UP * 100)
+
     def _report(self, result: FrameResult, started: float, ended: float,
-                header_changes: Sequence[HeaderChange] = ()) -> None:
+                header_changes: Sequence[HeaderChange] = (), unreconciled: Unreconciled | None = None
+                ) -> None:
         for change in header_changes:
             self.header_changes.setdefault(change, []).append(result.frame)
+        self._warn_of_unreconciled(result.frame, unreconciled or {})
         self._warn_of_left_out(result)
         self._warn_of_lacking(result)
         result.seconds = ended - started

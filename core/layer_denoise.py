@@ -5,12 +5,13 @@ slots replaced by the layer's own aligned frames (`network_input.aligned_aovs`; 
 albedo and normal are the beauty's, as they do not depend on what is filtered), so every layer
 gets weights fitted to its own noise. A layer of light that the albedo does not tint (specular,
 emission...) is filtered with an albedo of 1, not divided by the beauty's. Then, at the pixels
-where the layers make up the beauty in frame t's render (light groups that hold every light),
-they are reconciled with the denoised beauty: the difference between the beauty and the layers'
-sum is shared among the layers in proportion to their magnitude, so they still sum to the
-denoised beauty and a comp that rebuilds the beauty from them gets it back. Elsewhere (a diffuse
-or specular layer on its own, light groups that leave a light out) each layer is what the
-network made of it.
+where the layers make up the beauty in frame t's render (light groups that hold every light), they
+are reconciled with the denoised beauty: the difference between the beauty and the layers' sum
+is shared among the layers in proportion to their magnitude, so they still sum to the denoised
+beauty and a comp that rebuilds the beauty from them gets it back. A render can hold the beauty
+made up twice (light groups, and diffuse + specular): each such breakdown is found and
+reconciled on its own (`breakdowns`). Elsewhere (a diffuse or specular layer on its own, light
+groups that leave a light out) each layer is what the network made of it.
 
 Better than filtering each layer with the weights predicted for the beauty (exactly additive too,
 but the beauty's weights are too narrow for a layer whose noise the beauty hides: BENCHMARKS.md,
@@ -39,6 +40,11 @@ if TYPE_CHECKING:  # `info` imports this module (`filtered_as_radiance`) without
 # of the beauty (the half-float rounding of a few layers is under 0.1%), or within the floor.
 ADDS_UP = 0.01
 ADDS_UP_FLOOR = 1e-6
+# The breakdowns of the beauty among the layers (`breakdowns`) are found on this many of frame t's lit
+# pixels, spread over it, by trying every set of up to this many layers (2^n - 1 sets: 0.11 s and
+# 50 MB a 1080p frame at 12; benchmarks/layer_breakdowns.py, BENCHMARKS.md)
+BREAKDOWN_SAMPLE = 1024
+BREAKDOWN_SEARCH_LAYERS = 12
 # Layer names (lower case) whose light the albedo does not tint: filtered as radiance.
 RADIANCE_LAYERS = re.compile(r"spec|refl|gloss|coat|sheen|trans|refr|emi[st]|volume")
 
@@ -76,14 +82,35 @@ def split_layers(x: torch.Tensor, layout: InputLayout) -> tuple[torch.Tensor, to
 
 
 def reconcile(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.ndarray,
-              noisy_layers: list[np.ndarray]) -> None:
-    """Move the denoised `layers` (each (3, H, W)), in place, so they sum to the denoised `beauty`
-    at the pixels where frame t's `noisy_layers` sum to its `noisy_beauty` (`ADDS_UP`): each
-    takes the share of the difference that its magnitude has of all of theirs (an equal share
-    where all are zero). Other pixels are left alone."""
+              noisy_layers: list[np.ndarray], covered: Sequence[np.ndarray | None] = ()
+              ) -> list[tuple[int, ...]]:
+    """Move the denoised `layers` (each (3, H, W)), in place, so that each breakdown of the beauty
+    among them (`breakdowns`: light groups, and apart from them diffuse + specular) sums to the
+    denoised `beauty` at the pixels where frame t's `noisy_layers` of it sum to its `noisy_beauty`
+    (`ADDS_UP`): each takes the share of the difference that its magnitude has of all of theirs
+    (an equal share where all are zero). Other pixels, and layers of no breakdown, are left alone.
+    `covered` gives, for a layer whose part is cropped (its data window smaller than the
+    beauty's), the (H, W) pixels its window holds (None: all): it is 0 outside them, as its part
+    is read, and takes no share there, which the layers that hold those pixels take. Gives the
+    breakdowns reconciled (indices into `layers`)."""
+    found = breakdowns(noisy_beauty, noisy_layers)
+    for members in found:
+        _reconcile_breakdown(beauty, [layers[i] for i in members], noisy_beauty,
+                             [noisy_layers[i] for i in members],
+                             [covered[i] if i < len(covered) else None for i in members])
+    return found
+
+
+def _reconcile_breakdown(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.ndarray,
+                         noisy_layers: list[np.ndarray], covered: list[np.ndarray | None]) -> None:
+    """`reconcile` of one breakdown: `layers` moved to sum to `beauty` where `noisy_layers` sum to
+    `noisy_beauty`, none given a share outside the pixels it `covers`."""
     adds_up = _adds_up(noisy_beauty, noisy_layers)
     if not adds_up.any():
         return
+    for layer, inside in zip(layers, covered):
+        if inside is not None:  # its part holds nothing there: what the network spread there is dropped
+            layer *= inside
     total = np.abs(layers[0])
     gap = beauty - layers[0]
     for layer in layers[1:]:
@@ -94,10 +121,78 @@ def reconcile(beauty: np.ndarray, layers: list[np.ndarray], noisy_beauty: np.nda
     scale = np.divide(gap, total, out=np.zeros_like(gap), where=~unlit)
     for layer in layers:
         layer += np.abs(layer) * scale
-    if unlit.any():
+    if not unlit.any():
+        return
+    if all(inside is None for inside in covered):
         share = np.where(unlit, gap / len(layers), 0).astype(layers[0].dtype)
         for layer in layers:
             layer += share
+        return
+    holding = sum(np.ones(adds_up.shape, np.int32) if inside is None else inside.astype(np.int32)
+                  for inside in covered)
+    share = np.divide(gap, holding, out=np.zeros_like(gap), where=unlit & (holding > 0))
+    for layer, inside in zip(layers, covered):
+        layer += share if inside is None else share * inside
+
+
+def breakdowns(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> list[tuple[int, ...]]:
+    """The disjoint sets of `noisy_layers` (indices) that each make up frame t's `noisy_beauty` on
+    their own, as light groups do beside a diffuse and specular pass: the set that adds up
+    (`_adds_up`) at the most of `BREAKDOWN_SAMPLE` lit pixels spread over the frame (the larger set
+    where two tie, so light groups that hold every light are one breakdown, not a group that
+    alone lights some pixels), then the one that does among the layers left, and so on while
+    one adds up at any of them. All the layers as one (as where the search cannot tell) where
+    there is one, more than `BREAKDOWN_SEARCH_LAYERS`, or no pixel brighter than the floor
+    (`ADDS_UP_FLOOR`) makes add up."""
+    every = tuple(range(len(noisy_layers)))
+    count = len(noisy_layers)
+    lit = _lit_sample(noisy_beauty)
+    if count < 2 or count > BREAKDOWN_SEARCH_LAYERS or lit is None:
+        return [every]
+    sets = np.arange(1 << count)
+    adding_up = _sets_adding_up(noisy_beauty.reshape(3, -1)[:, lit],
+                                np.stack([layer.reshape(3, -1)[:, lit] for layer in noisy_layers]))
+    adding_up[0] = 0  # no layer at all is no breakdown
+    sizes = ((sets[:, None] >> np.arange(count)) & 1).sum(axis=1)
+    rank = adding_up * (count + 1) + sizes  # most pixels, then most layers
+    found = []
+    left = (1 << count) - 1
+    while True:
+        fits = ((sets & ~left) == 0) & (adding_up > 0)
+        if not fits.any():
+            return found
+        best = int(sets[np.argmax(np.where(fits, rank, -1))])
+        found.append(tuple(i for i in every if best >> i & 1))
+        left &= ~best
+
+
+def _sets_adding_up(beauty: np.ndarray, layers: np.ndarray) -> np.ndarray:
+    """For each set of `layers` (n, 3, P), by its bitmask (set 0, none, first), at how many of the
+    sampled pixels it adds up to `beauty` (3, P) (`_agrees`); never where one of its layers is
+    NaN or Inf, which a set without that layer is not kept from. The sums are built by doubling
+    (the sets holding layer i are those before them plus layer i), with no matrix product: BLAS
+    threads on a busy host took seconds over what this does in tenths."""
+    finite = np.isfinite(layers)
+    layers = np.where(finite, layers, 0)
+    sums = np.zeros((1 << len(layers), *beauty.shape), layers.dtype)
+    broken = np.zeros((1 << len(layers), beauty.shape[1]), bool)
+    for index, layer in enumerate(layers):
+        np.add(sums[:1 << index], layer, out=sums[1 << index:2 << index])
+        np.logical_or(broken[:1 << index], ~finite[index].all(axis=0), out=broken[1 << index:2 << index])
+    counts = [(_agrees(sums[at:at + 512], beauty[None], axis=1) & ~broken[at:at + 512]).sum(axis=1)
+              for at in range(0, len(sums), 512)]
+    return np.concatenate(counts)
+
+
+def _lit_sample(noisy_beauty: np.ndarray) -> np.ndarray | None:
+    """Up to `BREAKDOWN_SAMPLE` flat indices, evenly spread, of the pixels of `noisy_beauty`
+    (3, H, W) bright enough that a set of layers adds up there by its sum, not by `ADDS_UP_FLOOR`
+    (black pixels add up for every set); None where there is none."""
+    with np.errstate(invalid="ignore"):
+        lit = np.flatnonzero((np.abs(noisy_beauty) > ADDS_UP_FLOOR / ADDS_UP).any(axis=0))
+    if not len(lit):
+        return None
+    return lit[np.linspace(0, len(lit) - 1, min(len(lit), BREAKDOWN_SAMPLE)).astype(np.int64)]
 
 
 def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.ndarray:
@@ -105,6 +200,12 @@ def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.nda
     noisy_sum = noisy_layers[0].copy()
     for layer in noisy_layers[1:]:
         noisy_sum += layer
+    return _agrees(noisy_sum, noisy_beauty)
+
+
+def _agrees(noisy_sum: np.ndarray, noisy_beauty: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Where `noisy_sum` (overwritten) is within `ADDS_UP` of `noisy_beauty` (or `ADDS_UP_FLOOR`)
+    in every channel (along `axis`)."""
     with np.errstate(invalid="ignore"):  # NaN in a render never adds up
         difference = np.abs(noisy_sum - noisy_beauty)
         # Magnitudes: a Lanczos or Catmull-Rom filter's negative lobes leave negative pixels.
@@ -112,7 +213,7 @@ def _adds_up(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> np.nda
         noisy_sum *= ADDS_UP
         noisy_sum += ADDS_UP_FLOOR
         # Nor does Inf: a layer stored as half that a lamp overflowed is no part of the sum.
-        return ((difference <= noisy_sum) & np.isfinite(difference)).all(axis=0)
+        return ((difference <= noisy_sum) & np.isfinite(difference)).all(axis=axis)
 
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,

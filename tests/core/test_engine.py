@@ -1143,6 +1143,50 @@ def test_a_frame_lacking_a_wildcards_layer_is_still_context_for_the_beauty_and_t
     assert len(said) == 1 and caplog.text.count("frame 4 has no aov RGBA_lgRim") == 1
 
 
+def _with_diffuse_and_specular(pattern: str, frames, share: float = 1.0) -> None:
+    """Add to each frame layers `diffuse` + `specular` (float) that sum to `share` times its
+    beauty, split by a mask running down the frame from 0.9 to 0.1: beside light groups
+    (`with_light_groups`), the two breakdowns of the beauty an Arnold render carries."""
+    sequence = parse_pattern(pattern)
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = share * image.get(["R", "G", "B"])
+        mask = np.linspace(0.9, 0.1, beauty.shape[1], dtype=np.float32)[None, :, None]
+        image.add_channels([f"diffuse.{c}" for c in "RGB"], beauty * mask, pixel_type="float")
+        image.add_channels([f"specular.{c}" for c in "RGB"], beauty * (1 - mask), pixel_type="float")
+        write_exr(sequence.path(frame), image)
+
+
+def test_light_groups_and_diffuse_specular_each_sum_to_the_denoised_beauty_in_one_run(
+        sequence_factory, tiny_weights, tmp_path, caplog):
+    """`--aov '*'` over a render with light groups and diffuse + specular: the four layers summed
+    to twice the beauty, so none was reconciled, and nothing said so (QA). Each breakdown now sums
+    to the denoised beauty; layers of which no set adds up are warned of once a run, by name."""
+    frames = range(1, 4)
+    pattern = sequence_factory(frames=frames, noise=0.3, height=16, width=24)
+    with_light_groups(pattern, frames)
+    _with_diffuse_and_specular(pattern, frames)
+    with caplog.at_level(logging.WARNING):  # the shipped weights: untrained ones filter every layer alike
+        summary = denoise_sequence(pattern, str(tmp_path / "both" / "o.####.exr"),
+                                   config=EngineConfig(model="default", device="cpu", aovs=("*",)))
+    assert not [w for w in summary.warnings if "add up" in w]
+    for frame in frames:
+        out = read_exr(summary.output_pattern.path(frame))
+        beauty = out.get(["R", "G", "B"])  # stored as half: the layers (float) sum to it within its rounding
+        for pair in (("key", "fill"), ("diffuse", "specular")):
+            total = sum(out.get([f"{name}.{c}" for c in "RGB"]) for name in pair)
+            np.testing.assert_allclose(total, beauty, rtol=2e-3, atol=1e-3, err_msg=f"{pair}, frame {frame}")
+    short = sequence_factory("short", frames=frames, noise=0.3, height=16, width=24)
+    _with_diffuse_and_specular(short, frames, share=0.7)  # a light left out of both
+    with caplog.at_level(logging.WARNING):
+        apart = denoise_sequence(short, config=_config(tiny_weights, aovs=("*",)))
+    said = [w for w in apart.warnings if "add up" in w]
+    assert caplog.text.count("do not add up") == 1
+    assert said == ["frame 1: the --aov layers diffuse, specular do not add up to the beauty in the render, "
+                    "nor does any set of them (within 1%), so none was moved to add up to the denoised "
+                    "beauty: each is as the network made it (said once for these layers)"]
+
+
 def test_the_summarys_layers_are_those_denoised_in_any_frame_in_the_order_a_frame_with_all_has(
         sequence_factory, tiny_weights, tmp_path):
     """`--aov 'RGBA_lg*'` over a shot whose first frame lacks RGBA_lgKey: the summary's layers were
