@@ -103,17 +103,23 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
     nothing else to show for it (motion: `_warn_of_missing_motion`). Names the RGB layers the
     frame has, and what else could be named (`_guide_hints`). A guide whose layer was passed over
     for its components is left to its own note (`LayerMap.unread_guides`), which the run says:
-    this said it again, as though none were there."""
-    missing = [guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
-               and any(getattr(layers, guide) is None and guide not in layers.unread_guides
-                       for layers in views.values())]
-    if missing:
-        others = other_rgb_layers(specs, config.layers, str(path))
-        warn(log, "%s: no %s layer found, so the network denoises without %s, a few tenths of "
+    this said it again, as though none were there. In a file of several views, each view lacking
+    a guide is named, with its own RGB layers (views alike said in one warning): a stereo render
+    can lack the normal in one eye only, and hold layers the other lacks."""
+    lacking: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for view, layers in views.items():
+        missing = tuple(guide for guide in GUIDE_NAMES if not names_none(config.layers.get(guide))
+                        and getattr(layers, guide) is None and guide not in layers.unread_guides)
+        if missing:
+            others = other_rgb_layers(specs, config.layers, str(path), view if len(views) > 1 else None)
+            lacking.setdefault((missing, tuple(others)), []).append(view)
+    for (missing, others), named in lacking.items():
+        where = f", view{'s' if len(named) > 1 else ''} {', '.join(named)}" if len(views) > 1 else ""
+        warn(log, "%s%s: no %s layer found, so the network denoises without %s, a few tenths of "
                   "a dB worse: name yours with %s, or 'none' where the render has none; its "
-                  "other RGB layers: %s%s", path.name, " or ".join(missing),
+                  "other RGB layers: %s%s", path.name, where, " or ".join(missing),
                   "it" if len(missing) == 1 else "them", " and ".join(f"--{g}" for g in missing),
-                  ", ".join(others) or "none", _guide_hints(missing, views, specs, config))
+                  ", ".join(others) or "none", _guide_hints(list(missing), views, specs, config))
 
 
 def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, config: EngineConfig) -> str:

@@ -262,11 +262,18 @@ def _with_flattened_views_note(layers: LayerMap, channels: Mapping[str, str]) ->
 
 
 def other_rgb_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,
-                     source: str | None = None) -> list[str]:
+                     source: str | None = None, view: str | None = None) -> list[str]:
     """The layers `seq --aov '*'` would take: RGB layers that feed no feature and hold no data
-    (named as within the default view); none where no view maps."""
-    taken = wildcard_layers(specs, overrides, source)
-    return [name for name, _ in taken.aovs] if taken else []
+    (named as within the default view), of the default view or of `view`; none where no view
+    maps (or `view` does not)."""
+    if view is None:
+        taken = wildcard_layers(specs, overrides, source)
+        return [name for name, _ in taken.aovs] if taken else []
+    try:
+        mapped = resolve_views(specs, overrides, source, ["*"]).get(view)
+    except ChannelError:
+        return []
+    return [name for name, _ in mapped.aovs] if mapped else []
 
 
 def wildcard_layers(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str | None] | None = None,

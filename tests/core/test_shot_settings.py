@@ -7,7 +7,13 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import torch
-from exr_sequences import rename_layer, without_layer, write_textured_sequence
+from exr_sequences import (
+    rename_layer,
+    with_named_light_groups,
+    without_layer,
+    write_stereo_sequence,
+    write_textured_sequence,
+)
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.engine_config import EngineConfig
@@ -495,3 +501,35 @@ def test_a_clean_shot_is_judged_from_the_shots_first_frame_that_can_be_and_not_f
     assert "frame 1002's noise" in clean_input(pattern, [1001, 1002, 1003], EngineConfig(),
                                                shot=[1001, 1002, 1003])
     assert clean_input(pattern, [1001, 1002, 1003], EngineConfig(model=str(tiny_weights))) == ""
+
+
+@pytest.mark.parametrize("layout", ["single-part", "multi-part"])
+def test_a_stereo_frame_lacking_a_guide_in_one_eye_names_that_view_and_its_own_layers(
+        sequence_factory, tmp_path, caplog, layout):
+    """The right eye lacks its normal and the left alone has RGBA_fill: the warning named no view
+    and listed the left eye's layers ('its other RGB layers: RGBA_fill, RGBA_key'). It names the
+    view and lists that view's layers; both eyes lacking it are said in one warning."""
+    frames = range(1, 3)
+    left, right = (sequence_factory(eye, frames=frames, height=8, width=8) for eye in ("left", "right"))
+    for eye in (left, right):
+        with_named_light_groups(eye, frames, "RGBA_key", "RGBA_fill")
+    for frame in frames:
+        without_layer(right, frame, "RGBA_fill")
+    for frame in frames:
+        without_layer(right, frame, "N")
+    pattern = parse_pattern(write_stereo_sequence(left, right, tmp_path / layout, frames, layout))
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, list(frames), EngineConfig(layers={"motion": "none"}))
+    (warning,) = caplog.messages
+    assert warning.startswith("stereo.0001.exr, view right: no normal layer found")
+    assert "its other RGB layers: RGBA_key;" in warning
+    for frame in frames:
+        without_layer(left, frame, "N")
+    pattern = parse_pattern(write_stereo_sequence(left, right, tmp_path / f"both{layout}", frames, layout))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.shot_settings"):
+        check_layers(pattern, list(frames), EngineConfig(layers={"motion": "none"}))
+    said = {message.split(":")[0]: message.split("its other RGB layers: ")[1].split(";")[0]
+            for message in caplog.messages}
+    assert said == {"stereo.0001.exr, view left": "RGBA_fill, RGBA_key",
+                    "stereo.0001.exr, view right": "RGBA_key"}
