@@ -143,8 +143,9 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                           "workers see."),
     lambda for_farm: layer_options,
     _seq_option("--aov", "aovs", multiple=True, metavar="LAYER",
-                seq_help="Also denoise this RGB layer (light group, diffuse, specular...); layers that "
-                         "sum to the beauty in the render sum to the denoised beauty. Repeatable; wildcards "
+                seq_help="Also denoise this RGB layer (light group, diffuse, specular...); each set of "
+                         "layers that sums to the beauty in the render (light groups; diffuse + specular) "
+                         "sums to the denoised beauty. Repeatable; wildcards "
                          "('RGBA_*', '*') leave out data passes, and say which; one matching no layer "
                          "of light is a warning, not an error."),
     _seq_option("--aov-radiance", "radiance_aovs", multiple=True, metavar="LAYER",
