@@ -6,8 +6,9 @@ refusals do: a farm engine retries a task that exits 1. An OSError no check fore
 read-only mid-run) is one `error:` line too, naming the file. A stdout closed by its reader
 (`vfxdenoise info ... | head -1`) ends the process quietly with exit status 141, as a shell reports a
 Unix tool that SIGPIPE ended (128 + SIGPIPE: under `set -o pipefail` the pipeline fails as
-`cat ... | head -1` does); `--debug` shows where. `seq --progress json` says it on stderr
-(`seq._EventsClosed`, an error exiting 1): its events were the run's report, and it stopped.
+`cat ... | head -1` does); `--debug` shows where. `seq` says it on stderr (`seq._ReportClosed`, an
+error exiting 1), its stdout's or its stderr's, in every --progress mode: its lines were the run's
+report, and it stopped.
 Ctrl-C exits 130 (128 + SIGINT), as shells and farm engines read an interrupt, where click would
 print "Aborted!" and exit 1; SIGTERM 143; SIGHUP (a terminal closed, an ssh session dropped) 129
 as SIGTERM unwinds, unless the parent left it ignored (`nohup`); `--debug` shows where each landed,

@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 import click
 from tqdm import tqdm
@@ -42,9 +42,41 @@ from vfxdenoise.plugin.events import (
 from vfxdenoise.plugin.seq_options import engine_settings
 
 
-class _EventsClosed(VfxDenoiseError):
-    """The JSON events cannot be written to stdout (its reader went away, a full disk): no event
-    can say why the run stopped, stderr does."""
+class _ReportClosed(VfxDenoiseError):
+    """The run's report cannot be written (its reader went away, a full disk): the --progress json
+    events or openjd's progress lines on stdout, the frame lines or the summary on stderr. The
+    run stops, exit 1, as in every --progress mode: a run that goes on unseen, or stops with
+    141 and no word (a shell's SIGPIPE status, which farm engines do not retry), left a shot half
+    written with nothing said. Stderr says why where it still can."""
+
+
+# What a run stopped mid-shot leaves: every frame in it said is whole on disk.
+_STOPPED = ("the run stopped. The frames written are complete on disk (each is written whole: a "
+            "frame stopped mid-way leaves no file); run again with --resume to finish")
+# What a run whose summary could not be said leaves: it had ended.
+_ENDED = ("the run had ended, its frames whole on disk; the same command with --resume says its "
+          "summary, keeping them")
+
+
+def _report_closed(exc: OSError, stream: str, writer: str, lines: str, after: str = _STOPPED,
+                   silence: TextIO | None = None) -> _ReportClosed:
+    """The error ending a run whose `stream` ('stdout', 'stderr') could not take the `lines`
+    ('frame lines') `writer` ('--progress none') writes, `exc` the write's error; `after`: what
+    the run had done by then. `silence`, sys's stream that failed, is pointed at /dev/null first:
+    Python's flush of its unwritten bytes at exit failed again (exit 120, a traceback)."""
+    why = (f"{stream} was closed while {writer} wrote its {lines} (the program reading them exited)"
+           if isinstance(exc, BrokenPipeError) else
+           f"cannot write the {writer} {lines} to {stream} ({exc.strerror or exc})")
+    if silence is not None:
+        _point_at_devnull(silence)
+    return _ReportClosed(f"{why}: {after}")
+
+
+def _point_at_devnull(stream) -> None:
+    """Point the file descriptor under `stream` at /dev/null, where it is one (not click's test
+    runner's)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _emit(event: dict, stream=None) -> None:
@@ -53,12 +85,7 @@ def _emit(event: dict, stream=None) -> None:
         stream.write(encode(event) + "\n")
         stream.flush()
     except OSError as exc:
-        why = ("stdout was closed while --progress json wrote its events (the program reading them "
-               "exited)" if isinstance(exc, BrokenPipeError) else
-               f"cannot write the --progress json events to stdout ({exc.strerror or exc})")
-        raise _EventsClosed(f"{why}: the run stopped. The frames written are complete on disk (each "
-                            "is written whole: a frame stopped mid-way leaves no file); run again with "
-                            "--resume to finish") from exc
+        raise _report_closed(exc, "stdout", "--progress json", "events") from exc
 
 
 def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, options: dict[str, Any],
@@ -81,7 +108,7 @@ def _run_reporting_errors(pattern: str, output: str | None, frames: str | None, 
                 _emit(start_event(0), events)
             _emit(_done_event(summary), events)
         return summary
-    except _EventsClosed:
+    except _ReportClosed:
         raise
     except Exception as exc:  # `main` says it on stderr in the same words (`error_message`)
         if events is not None:  # by its class, which the host's runner keeps (`RunnerError.kind`)
@@ -123,7 +150,7 @@ def _events_alone_on_stdout() -> Iterator:
     try:
         yield events
     finally:
-        with contextlib.suppress(OSError):  # its reader gone (`_EventsClosed`)
+        with contextlib.suppress(OSError):  # its reader gone (`_ReportClosed`)
             events.flush()
         os.dup2(events.fileno(), 1)
         sys.stdout = previous
@@ -148,7 +175,7 @@ class _Seq(JsonUsageErrors):
         message = (f"{cancel_said(cancel)}: the frames reported written are complete on disk; run "
                    "again with --resume to finish")
         if _wants_events(args):
-            with contextlib.suppress(_EventsClosed):  # its reader gone: stderr says it alone
+            with contextlib.suppress(_ReportClosed):  # its reader gone: stderr says it alone
                 _emit(error_event(message, DenoiseCancelled.__name__))
         click.echo(f"error: {message}", err=True)
 
@@ -220,15 +247,18 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
             summary = _run_reporting_errors(pattern, output, frames, options, report, events)
     finally:
         report.close()
-    if progress != "json":
-        _print_summary(summary)
     unfinished = _unfinished_task(summary) if farm_task else []
-    for line in unfinished:
-        click.echo(f"error: {line}", err=True)
-    if summary.frames(FrameStatus.FAILED):
-        _print_failures(summary)
-        sys.exit(1)
-    if unfinished:
+    try:
+        if progress != "json":
+            _print_summary(summary)
+        for line in unfinished:
+            click.echo(f"error: {line}", err=True)
+        if summary.frames(FrameStatus.FAILED):
+            _print_failures(summary)
+    except OSError as exc:
+        raise _report_closed(exc, "stderr", "seq", "summary lines", after=_ENDED,
+                             silence=sys.stderr) from exc
+    if summary.frames(FrameStatus.FAILED) or unfinished:
         sys.exit(1)
 
 
@@ -240,6 +270,7 @@ class _FrameReporter:
     would fill the log, and the lines come alone, as with --progress none."""
 
     def __init__(self, progress: str):
+        self.asked = progress  # as typed, for an error's words
         self.progress = "none" if progress == "bar" and not _is_terminal(sys.stderr) else progress
         self.events = None  # the JSON events' stream, once open
         self.bar: tqdm | None = None
@@ -256,14 +287,26 @@ class _FrameReporter:
         line = f"frame {result.frame}: {result.status} in {result.seconds:.2f} s"
         if result.status != FrameStatus.FAILED:  # a failed frame's output was never written
             line += f" -> {result.path}"
+        try:
+            self._say(line, total)
+        except OSError as exc:
+            raise _report_closed(exc, "stderr", f"--progress {self.asked}", "frame lines",
+                                 silence=sys.stderr) from exc
+        if self.progress == "openjd":
+            try:
+                click.echo(f"openjd_progress: {100 * index // total}")
+            except OSError as exc:
+                raise _report_closed(exc, "stdout", "--progress openjd", "progress lines",
+                                     silence=sys.stdout) from exc
+
+    def _say(self, line: str, total: int) -> None:
+        """A frame's line on stderr, under the bar where there is one."""
         if self.progress == "bar":
             self.bar = self.bar or tqdm(total=total, unit="frame", file=sys.stderr)
             self.bar.update(1)
             self.bar.write(line, file=sys.stderr)
         else:
             click.echo(line, err=True)
-        if self.progress == "openjd":
-            click.echo(f"openjd_progress: {100 * index // total}")
 
     def close(self) -> None:
         if self.bar:

@@ -538,6 +538,38 @@ def test_a_stdout_closed_by_its_reader_stops_the_run_saying_so(sequence_factory,
         read_exr(out / name)  # whole
 
 
+@pytest.mark.parametrize("progress", ["openjd", "none"])
+def test_a_progress_stream_closed_by_its_reader_stops_the_run_as_json_does(progress, sequence_factory,
+                                                                           tiny_weights, tmp_path):
+    """`seq --progress openjd | head -1` (stdout) and `seq --progress none 2>&1 | head -2` (stderr)
+    stopped mid-shot with exit 141 and not a word, where --progress json exits 1 saying why: now
+    every mode exits 1, saying so on stderr where it is still open, the frames on disk whole, and
+    --resume finishes the shot."""
+    pattern = sequence_factory(frames=range(1, 31), height=32, width=48)
+    out = tmp_path / "out"
+    command = [str(VFXDENOISE), "seq", pattern, "-o", out / "o.####.exr", "--model", tiny_weights]
+    process = subprocess.Popen([*command, "--progress", progress], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    closed, other = (process.stdout, process.stderr) if progress == "openjd" else (process.stderr,
+                                                                                    process.stdout)
+    assert closed.readline()
+    closed.close()
+    said = other.read()
+    assert process.wait(timeout=300) == 1, said
+    if progress == "openjd":
+        assert "error: stdout was closed while --progress openjd wrote its progress lines (the program " \
+               "reading them exited): the run stopped." in said, said
+        assert "Traceback" not in said, said
+    written = sorted(path.name for path in out.iterdir())
+    assert written and all(re.fullmatch(r"o\.\d{4}\.exr", name) for name in written), written
+    assert len(written) < 30, written
+    for name in written:
+        read_exr(out / name)  # whole
+    resumed = subprocess.run([*command, "--progress", "none", "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list(out.iterdir())) == 30
+
+
 def test_an_output_folder_made_read_only_mid_run_ends_it_with_an_error_not_a_traceback(
         sequence_factory, tiny_weights, tmp_path):
     """Deleting a written frame's lock raised PermissionError: a traceback, that frame never
