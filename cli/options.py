@@ -188,7 +188,8 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
     _seq_option("--cpu-threads", type=click.IntRange(1, CPU_THREADS_LIMIT),
                 seq_help="The network's threads on a CPU [default: one per CPU this process may use: "
                          "its CPU affinity (a farm's core reservation) and its cgroup's CPU quota]; fewer "
-                         "bound the EXR threads too, unless --io-threads is given."),
+                         "bound the EXR threads too, unless --io-threads is given; more than the CPUs run "
+                         "slower (warned)."),
     _seq_option("--compression", type=click.Choice(COMPRESSIONS),
                 seq_help="Write the outputs with this lossless compression [default: each input's own; "
                          "zip for DWA parts, whose re-encoding alters the channels written back]; "
@@ -202,10 +203,12 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
     _seq_option("--motion-vectors", type=click.Choice(MOTION_CHOICES), default=EngineConfig.motion_vectors,
                 seq_help="Which way the motion layer points: to the previous frame or the next, +Y "
                          "down the image or up. auto: found from a few pairs of the shot's frames (the "
-                         "summary says which)."),
+                         "summary says which). Given with --motion none or --temporal-radius 0, which warp "
+                         "no neighbour, it changes nothing (warned)."),
     _seq_option("--motion-scale", type=POSITIVE, default=EngineConfig.motion_scale,
                 seq_help="Multiplies the motion vectors: 2 for vectors measured over a half-frame "
-                         "shutter (auto also tries 2 and 0.5 times it)."),
+                         "shutter (auto also tries 2 and 0.5 times it); with --motion none or "
+                         "--temporal-radius 0 it changes nothing (warned)."),
 )
 
 

@@ -30,7 +30,7 @@ import torch
 
 from vfxdenoise.core.denoised_frame import MadeWith, Unreconciled, Written, storage_changes_of, write_denoised
 from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
-from vfxdenoise.core.engine_config import MIN_IO_THREADS, EngineConfig
+from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import ExrError, NonFiniteNetworkError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
@@ -45,18 +45,18 @@ from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import ADDS_UP, filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
+from vfxdenoise.core.option_warnings import warn_of_spare_threads, warn_of_unread_motion_options
 from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
 from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
-from vfxdenoise.core.runtime.host_cpus import available_cpus
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run
 from vfxdenoise.core.sanitize import SanitizeReport
 from vfxdenoise.core.shot_settings import (
     clean_input,
+    describe_motion,
     find_exposure,
     find_motion_vectors,
     first_readable,
-    no_motion_summary,
 )
 from vfxdenoise.core.tiling import out_of_memory
 
@@ -279,24 +279,12 @@ class _Pace:
 def _pace(plan: RunPlan) -> _Pace:
     """The run's pace: a CPU run's within its host memory (`_host_plan`, made for all the frames
     it may denoise), else the config's threads and read-ahead; --io-threads beyond the CPUs
-    warned of (`_warn_of_spare_io_threads`)."""
-    _warn_of_spare_io_threads(plan.config.io_threads)
+    warned of (`warn_of_spare_threads`), --cpu-threads too on a CPU."""
+    warn_of_spare_threads(plan.config, on_cpu=plan.denoiser.device.type == "cpu")
     host = _host_plan(plan, list(plan.todo))
     if host is None:
         return _Pace(None, plan.config.threads(), plan.config.read_ahead())
     return _Pace(host, host.threads, host.read_ahead)
-
-
-def _warn_of_spare_io_threads(io_threads: int | None) -> None:
-    """Warn where --io-threads gives more EXR threads than the CPUs this process may use
-    (`host_cpus`; MIN_IO_THREADS on one CPU, as the default): they decode and encode no faster,
-    and each holds frames in memory. Run as asked, neither capped nor refused: a pipeline passes
-    one value to farm nodes of any size, and this says where it is too many."""
-    cpus = available_cpus()
-    if io_threads and io_threads > max(MIN_IO_THREADS, cpus):
-        warn(log, "--io-threads %d is more than the %d CPU(s) this process may use: the threads beyond "
-             "them decode and encode no faster, and each holds frames in memory; leave --io-threads "
-             "out for one per CPU", io_threads, cpus)
 
 
 def _host_plan(plan: RunPlan, frames: list[int]) -> HostPlan | None:
@@ -418,9 +406,9 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
     if not on_disk:
         return _Shot()
     _stop_if_asked(stop)
+    warn_of_unread_motion_options(config, plan.radius)
     motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers)
-    motion_summary = (motion.describe() if motion
-                      else no_motion_summary(pattern, on_disk, config, plan.headers))
+    motion_summary = describe_motion(motion, plan.radius, pattern, on_disk, config, plan.headers)
     _stop_if_asked(stop)
     exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot,
                              read=set(plan.windows.read_by(plan.todo)))

@@ -573,12 +573,28 @@ def _has_motion(specs: list, path: Path, config: EngineConfig) -> bool:
         return True
 
 
+def describe_motion(motion: MotionVectors | None, radius: int, pattern: FramePattern, frames: Iterable[int],
+                    config: EngineConfig, read_header: HeaderReader = read_exr_header) -> str:
+    """The summary's words for the motion vectors of a run at temporal `radius`: how they read
+    (`motion`, `MotionVectors.describe`), 'unused' at radius 0, which warps no neighbour, or why
+    there are none (`no_motion_summary`). The options saying how to read them are warned of
+    where they change nothing (`option_warnings`)."""
+    if motion is None:
+        return no_motion_summary(pattern, frames, config, read_header)
+    if radius == 0:
+        return "unused (--temporal-radius 0 denoises each frame alone)"
+    return motion.describe()
+
+
 def no_motion_summary(pattern: FramePattern, frames: Iterable[int], config: EngineConfig,
                       read_header: HeaderReader = read_exr_header) -> str:
-    """The summary of a run without motion vectors: why, and a motion layer it could name (from
-    the header of the first of `frames` that reads: `first_readable`)."""
+    """The summary of a run without motion vectors: why (--motion none, or no motion layer),
+    and a motion layer it could name (from the header of the first of `frames` that reads:
+    `first_readable`)."""
+    if names_none(config.layers.get("motion")):
+        return "none (--motion none)"
     hint = None
-    if not config.layers.get("motion"):  # not `--motion none`
+    if not config.layers.get("motion"):  # no layer named
         readable = first_readable(pattern, frames, read_header)
         hint = unread_motion(_channel_names(readable[1])) if readable else None
     return f"none (no motion layer{f'; {hint}' if hint else ''})"

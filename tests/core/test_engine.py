@@ -115,6 +115,53 @@ def test_max_gpu_mem_on_a_cpu_run_is_warned_of_once_naming_max_mem(sequence_fact
                       "bounds a CPU run"]
 
 
+def test_cpu_threads_beyond_the_cpus_are_warned_of_as_io_threads_are(sequence_factory, tmp_path,
+                                                                      tiny_weights):
+    """--cpu-threads 8 on 2 CPUs ran 8 threads, slower, without a word, where --io-threads 8 is
+    warned of: warned alike, and run as asked."""
+    from vfxdenoise.core.runtime.host_cpus import available_cpus
+
+    pattern = sequence_factory(frames=range(1, 3))
+    cpus = available_cpus()
+    summaries = {threads: denoise_sequence(pattern, str(tmp_path / str(threads) / "o.####.exr"),
+                                           config=_config(tiny_weights, cpu_threads=threads))
+                 for threads in (cpus, cpus + 1)}
+    warned = {threads: [w for w in summary.warnings if w.startswith("--cpu-threads")]
+              for threads, summary in summaries.items()}
+    assert warned[cpus] == []
+    assert warned[cpus + 1] == [f"--cpu-threads {cpus + 1} is more than the {cpus} CPU(s) this process "
+                                "may use: the network's threads beyond them take turns on them, slower "
+                                "than one per CPU; leave --cpu-threads out for one per CPU"]
+    assert summaries[cpus + 1].device.startswith(f"cpu ({cpus + 1} threads)")
+
+
+def test_motion_options_a_run_does_not_use_are_warned_of_and_the_summary_says_why(sequence_factory,
+                                                                                 tmp_path, tiny_weights):
+    """--motion none --motion-vectors next --motion-scale 2 ran without a word, the summary saying
+    'none (no motion layer)' of frames that hold one; --temporal-radius 0 with --motion-vectors
+    said 'next-y-up, scale 3' though no neighbour is warped. Each warned, the summary saying what
+    the run did; the options the run reads are not warned of."""
+    pattern = sequence_factory(frames=range(1, 4))
+
+    def run(name: str, **settings) -> tuple[str, list[str]]:
+        summary = denoise_sequence(pattern, str(tmp_path / name / "o.####.exr"),
+                                   config=_config(tiny_weights, **settings))
+        return summary.motion_vectors, [w for w in summary.warnings if "--motion" in w]
+
+    assert run("off", layers={"motion": "none"}, motion_vectors="next", motion_scale=2.0) == (
+        "none (--motion none)",
+        ["--motion-vectors next and --motion-scale 2 change nothing: they say how to read the motion "
+         "vectors that warp the neighbours, and --motion none reads no motion layer; leave them out"])
+    assert run("alone", temporal_radius=0, motion_scale=3.0) == (
+        "unused (--temporal-radius 0 denoises each frame alone)",
+        ["--motion-scale 3 changes nothing: it says how to read the motion vectors that warp the "
+         "neighbours, and --temporal-radius 0 denoises each frame alone; leave it out"])
+    assert run("alone, unasked", temporal_radius=0) == (
+        "unused (--temporal-radius 0 denoises each frame alone)", [])
+    read, warned = run("read", motion_vectors="previous", motion_scale=3.0)
+    assert read == "previous, scale 3" and warned == []
+
+
 def test_chunks_are_bit_identical_to_one_run(sequence_factory, tmp_path, tiny_weights):
     pattern = sequence_factory(frames=range(1001, 1008))
     whole = str(tmp_path / "whole" / "out.####.exr")
@@ -1402,7 +1449,7 @@ def test_motion_vectors_to_the_next_frame_are_found_and_read_as_the_engines(sequ
             # chunk run where other frames are on disk writes the same bytes
     for reading, run in (("previous", "ours"), ("next", "auto")):  # a sideways pan: X found, +Y assumed
         assert runs[run][0].startswith(f"{reading} (") and "found from frames 1002-1003" in runs[run][0]
-    assert runs["given"][0] == "next" and runs["ignored"][0] == "none (no motion layer)"
+    assert runs["given"][0] == "next" and runs["ignored"][0] == "none (--motion none)"
     for name in ("auto", "given"):
         assert np.array_equal(runs[name][1], runs["ours"][1]), name
     assert not np.array_equal(runs["as ours"][1], runs["ours"][1])
