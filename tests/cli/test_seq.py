@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import stat
@@ -330,11 +331,37 @@ def test_the_progress_bar_is_drawn_on_a_terminal(monkeypatch):
     for stream, drawn in ((Terminal(), True), (io.StringIO(), False)):
         monkeypatch.setattr(sys, "stderr", stream)
         report = _FrameReporter("bar")
-        for index, frame in enumerate((1001, 1002), start=1):
-            report(FrameResult(frame, Path(f"o.{frame}.exr"), FrameStatus.WRITTEN, 0.5), index, 2)
+        with report.opened():
+            for index, frame in enumerate((1001, 1002), start=1):
+                report(FrameResult(frame, Path(f"o.{frame}.exr"), FrameStatus.WRITTEN, 0.5), index, 2)
         report.close()
         assert ("2/2" in stream.getvalue()) == drawn
         assert "frame 1002: written in 0.50 s -> o.1002.exr\n" in stream.getvalue()
+
+
+def test_the_progress_bar_is_drawn_from_the_start_its_rate_counting_from_it(monkeypatch):
+    """The bar was made with the first frame: nothing was drawn through the start-up and the
+    first frame (minutes at 4K on a CPU), and its first rate was one frame over the instant since
+    ('6123 frame/s'). Now it is drawn as the run starts, a warning logged meanwhile above it, and
+    the first frame 0.3 s on counts at most 1/0.3 frame/s."""
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    report = _FrameReporter("bar")
+    with report.opened():
+        assert "starting" in stream.getvalue() and "frame" in stream.getvalue()
+        logging.getLogger("vfxdenoise.core.engine").warning("a warning before the first frame")
+        time.sleep(0.3)
+        report(FrameResult(1001, Path("o.1001.exr"), FrameStatus.WRITTEN, 0.3), 1, 4)
+        drawn = stream.getvalue()
+    report.close()
+    assert drawn.startswith("\rstarting: 0frame") and "\ra warning before the first frame\n" in drawn, drawn
+    assert "1/4" in drawn, drawn
+    rates = [float(rate) for rate in re.findall(r"([\d.]+)frame/s", drawn)]
+    assert rates and max(rates) <= 1 / 0.3, drawn
 
 
 def test_the_io_threads_default_is_described_as_the_engine_picks_it():
