@@ -88,6 +88,17 @@ def _bundled_sample() -> Path:
     return SAMPLE
 
 
+def _sample_folders(sample: Path) -> Path:
+    """--sample's folder, refused (UsageError) where it lacks spp4/ or reference/, naming --sample:
+    the sequence finder's 'folder '/tmp/spp4' does not exist' did not say which option was wrong."""
+    lacking = [name for name in ("spp4", "reference") if not (sample / name).is_dir()]
+    if lacking:
+        raise UsageError(f"--sample {sample} holds no {' or '.join(f'{name}/' for name in lacking)} folder: "
+                         "a sample folder holds the noisy frames in spp4/ and their reference in "
+                         "reference/ (render.####.exr each, as the checkout's samples/demo)")
+    return sample
+
+
 @click.command("demo", cls=CancelSayingCommand)
 @click.option("--sample", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               show_default=SAMPLE_SHOWN, help="Sample folder with spp4/ and reference/ sequences.")
@@ -98,7 +109,7 @@ def _bundled_sample() -> Path:
 @device_option
 def demo(sample: Path | None, out_dir: Path, device: str) -> None:
     """Denoise the sample, print PSNR before/after against its reference, write a before/after PNG."""
-    sample = sample or _bundled_sample()
+    sample = _sample_folders(sample) if sample else _bundled_sample()
     noisy = find_sequence(sample / "spp4" / "render.####.exr")
     reference = find_sequence(sample / "reference" / "render.####.exr")
     output = out_dir / "render.####.exr"

@@ -51,6 +51,9 @@ class _ReportClosed(VfxDenoiseError):
     written with nothing said. Stderr says why where it still can."""
 
 
+# `ctx.meta`'s key for the run's `_FrameReporter`, shared with the group's context (`main`).
+_REPORTER = "vfxdenoise.seq.reporter"
+
 # What a run stopped mid-shot leaves: every frame in it said is whole on disk.
 _STOPPED = ("the run stopped. The frames written are complete on disk (each is written whole: a "
             "frame stopped mid-way leaves no file); run again with --resume to finish")
@@ -172,9 +175,17 @@ class _Seq(JsonUsageErrors):
 
     def report_cancel(self, cancel: BaseException, args: list[str]) -> None:
         """The cancel on stderr and, with --progress json (on `args` as typed), as an `error` event
-        of class 'DenoiseCancelled', what a host's runner raises for its own cancel."""
-        message = (f"{cancel_said(cancel)}: the frames reported written are complete on disk; run "
-                   "again with --resume to finish")
+        of class 'DenoiseCancelled', what a host's runner raises for its own cancel. Before any
+        frame was reported (in the start-up, the command's `_FrameReporter` not made or at none)
+        it says so, not that the frames reported written are complete."""
+        ctx = click.get_current_context(silent=True)
+        report = ctx.meta.get(_REPORTER) if ctx else None
+        if report is None or not report.reported:
+            message = (f"{cancel_said(cancel)} before any frame was reported written: run the command "
+                       "again (--resume keeps any frame it finds written whole)")
+        else:
+            message = (f"{cancel_said(cancel)}: the frames reported written are complete on disk; run "
+                       "again with --resume to finish")
         if _wants_events(args):
             with contextlib.suppress(_ReportClosed):  # its reader gone: stderr says it alone
                 _emit(error_event(message, DenoiseCancelled.__name__))
@@ -242,6 +253,7 @@ def seq(pattern: str, output: str | None, frames: str | None, progress: str, **o
     options["layers"] = layer_overrides(options)
     farm_task = options["job_frames"] is not None
     report = _FrameReporter(progress)
+    click.get_current_context().meta[_REPORTER] = report  # for a cancel's words (`_Seq.report_cancel`)
     try:
         with report.opened(), (_events_alone_on_stdout() if progress == "json"
                                else contextlib.nullcontext()) as events:
@@ -277,8 +289,10 @@ class _FrameReporter:
         self.events = None  # the JSON events' stream, once open
         self.bar: tqdm | None = None
         self.started = False  # whether the `start` event is out
+        self.reported = 0  # the frames reported
 
     def __call__(self, result: FrameResult, index: int, total: int) -> None:
+        self.reported = index
         if self.events is not None:
             if index == 1:
                 _emit(start_event(total), self.events)

@@ -91,6 +91,16 @@ LAMP_EDGE = 64.0
 LAMP_FILL_REACH = 2
 
 
+def _told_from(value: float, bound: float, digits: int = 2) -> str:
+    """`value` in `digits` significant digits, or as many more as tell it from `bound` (up to 6):
+    a brightness of 0.0396 said at 2 read 'the shot's brightness 0.04 is below 0.04'."""
+    for shown in range(digits, 7):
+        text = f"{value:.{shown}g}"
+        if float(text) != bound:
+            return text
+    return f"{value:.6g}"
+
+
 @dataclass(frozen=True)
 class Exposure:
     """The power of two a shot's radiance (beauty and the layers denoised with it) is multiplied
@@ -216,8 +226,9 @@ class Exposure:
         if self.level is None:  # as asked (`EngineConfig.exposure`)
             return scaled
         if self.scale < 1.0:
-            return f"{scaled}: the shot's median luminance {self.level:.3g} is above {BRIGHT_LEVEL:g}"
-        return f"{scaled}: the shot's brightness {self.level:.2g} is below {DARK_LEVEL:g}"
+            return (f"{scaled}: the shot's median luminance {_told_from(self.level, BRIGHT_LEVEL, 3)} is "
+                    f"above {BRIGHT_LEVEL:g}")
+        return f"{scaled}: the shot's brightness {_told_from(self.level, DARK_LEVEL)} is below {DARK_LEVEL:g}"
 
     def sunk_warning(self, frame: int, level: float) -> str | None:
         """What to warn of where this exposure, bringing a shot down (found from its first frames,
@@ -229,9 +240,9 @@ class Exposure:
             return None
         return (f"frame {frame}: at the shot's exposure for the network (x{self.scale:g}, found from "
                 f"its first frames, which are far brighter) it reaches the network at a brightness of "
-                f"{level:.2g}, below {DARK_LEVEL:g}, where it denoises less well; denoise the frames "
-                f"from here on as a shot of their own (--context-frames from {frame} on finds their "
-                "exposure from them)")
+                f"{_told_from(level, DARK_LEVEL)}, below {DARK_LEVEL:g}, where it denoises less well; "
+                f"denoise the frames from here on as a shot of their own (--context-frames from {frame} "
+                "on finds their exposure from them)")
 
 
 @dataclass(frozen=True)

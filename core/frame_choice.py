@@ -69,6 +69,16 @@ def frames_option(frames: str | list[int] | None, context: list[int] | None) -> 
     return "--context-frames" if frames is None and context else "--frames"
 
 
+def _frames(frames: list[int]) -> str:
+    """'frame 1001' or 'frames 1001-1003'."""
+    return f"frame{'s' if len(frames) > 1 else ''} {format_frames(frames)}"
+
+
+def _lie(frames: list[int]) -> str:
+    """The verb agreeing with `_frames`: 'lies' or 'lie'."""
+    return "lie" if len(frames) > 1 else "lies"
+
+
 def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of: str = "") -> None:
     """Raise UsageError for frames of `wanted` outside `context` (--context-frames, the render's
     range: the only frames read as neighbours), naming them and whose they are (`of`, e.g. 'the
@@ -78,7 +88,7 @@ def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of:
     members = set(context)
     outside = [frame for frame in wanted if frame not in members]
     if outside:
-        raise UsageError(f"frames {format_frames(outside)}{f' of {of}' if of else ''} lie outside "
+        raise UsageError(f"{_frames(outside)}{f' of {of}' if of else ''} {_lie(outside)} outside "
                          f"--context-frames {format_frames(context)}: pass --frames within it (without "
                          "--frames, the frames of --context-frames are denoised), or widen it to the "
                          "render's range")
@@ -92,7 +102,7 @@ def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
         return
     outside = not_among(sorted(set(job)), wanted)
     if outside:
-        raise UsageError(f"frames {format_frames(outside)} lie outside --job-frames {format_frames(job)}, "
+        raise UsageError(f"{_frames(outside)} {_lie(outside)} outside --job-frames {format_frames(job)}, "
                          "the frames of the farm job this run is one task of: pass the task's frames "
                          "as --frames and the whole job's as --job-frames, or leave --job-frames out")
 

@@ -148,3 +148,14 @@ def test_an_install_without_the_sample_says_where_it_ships_and_how_to_pass_one(t
     assert "[default: (the checkout's samples/demo)]" in " ".join(shown.split()) and str(site) not in shown
     given = demo("--sample", _sample(tmp_path / "sample"), "--out", tmp_path / "out", "--device", "cpu")
     assert given.returncode == 0 and "mean" in given.stdout, given.stderr
+
+
+def test_a_sample_folder_without_its_sequences_is_named_by_its_option(tmp_path):
+    """`demo --sample /tmp` said "folder '/tmp/spp4' does not exist", not which option named it."""
+    (tmp_path / "sample" / "reference").mkdir(parents=True)
+    result = run_in_process("demo", "--sample", tmp_path / "sample", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: --sample {tmp_path / 'sample'} holds no spp4/ folder: a sample "
+                                    "folder holds the noisy frames in spp4/ and their reference in "
+                                    "reference/"), result.stderr
+    assert not (tmp_path / "out").exists()

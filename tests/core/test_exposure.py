@@ -496,3 +496,10 @@ def test_the_lamps_kept_are_those_the_whole_frame_gives(seed, past_clip):
     undone = Exposure(scale).undo(denoised, rendered, stored_as_float)
     expected = _undone_frame_wide(Exposure(scale), denoised, rendered, stored_as_float)
     np.testing.assert_array_equal(undone, expected)
+
+
+def test_a_level_just_below_the_dark_bound_is_said_in_the_digits_that_tell_them_apart():
+    """'the shot's brightness 0.04 is below 0.04' (a level of 0.0396 in 2 digits): as many digits as
+    tell it from the bound, 2 where they do."""
+    assert Exposure(scale=2.0, level=0.0396).describe().endswith("the shot's brightness 0.0396 is below 0.04")
+    assert Exposure(scale=4.0, level=0.0123).describe().endswith("the shot's brightness 0.012 is below 0.04")

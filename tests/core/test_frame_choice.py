@@ -684,3 +684,11 @@ def test_frames_under_another_padding_beside_the_shot_refuse_only_a_run_near_its
     for near_an_end in (range(1000, 1010), range(1000 + END_REACH, 1010)):
         with pytest.raises(MissingFramesError, match=r"\(990-999\) are on disk just beside"):
             check_missing(sequence, near_an_end, "error", None)
+
+
+def test_one_frame_outside_is_said_in_the_singular():
+    """'frames 1001 lie outside --context-frames ...': one frame is 'frame 1001 lies'."""
+    with pytest.raises(UsageError, match="^frame 1004 lies outside --context-frames 1001-1003: "):
+        refuse_outside_context([1004], [1001, 1002, 1003])
+    with pytest.raises(UsageError, match="^frame 5 lies outside --job-frames 1-4, "):
+        refuse_outside_job([4, 5], [1, 2, 3, 4])

@@ -197,7 +197,8 @@ def test_a_cancel_while_the_command_imports_torch_ends_the_run_saying_so(long_sh
         capture_output=True, text=True, timeout=120, env={**os.environ, "CANCEL_SIGNAL": str(int(cancel))})
     assert run.returncode == 128 + cancel, run.stderr
     assert not out.exists() and "Traceback" not in run.stderr
-    message = f"cancelled by {said}: the frames reported written are complete on disk"
+    message = (f"cancelled by {said} before any frame was reported written: run the command again "
+               "(--resume keeps any frame it finds written whole)")
     events = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(e["event"], e["error_class"]) for e in events] == [("error", "DenoiseCancelled")], events
     assert events[0]["message"].startswith(message)
