@@ -41,6 +41,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import vfxdenoise.cli  # noqa: F401  first, as the command: torch's threads wait asleep (core/runtime/openmp.py)
+
+# isort: split
 import numpy as np
 import torch
 from torch.autograd import DeviceType

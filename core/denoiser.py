@@ -32,6 +32,7 @@ from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import model_dtypes
 from vfxdenoise.core.runtime.host_cpus import cpu_threads_for
 from vfxdenoise.core.runtime.host_memory import HostPlan
+from vfxdenoise.core.runtime.openmp import describe_wait
 from vfxdenoise.core.runtime.torch_settings import torch_settings
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
@@ -239,12 +240,15 @@ class Denoiser:
 
     def describe(self) -> str:
         """Where and in which precision the network runs, for the run's summary (on a farm whose
-        CPUs differ, which frames ran with bfloat16 convolutions)."""
+        CPUs differ, which frames ran with bfloat16 convolutions; on a CPU, how its threads wait
+        where not passively: a host that loaded torch before the run could set the policy)."""
         where = str(self.device)
         if self.device.type == "cuda":
             where += f" ({torch.cuda.get_device_name(self.device)})"
         else:
-            where += f" ({self.cpu_threads} thread{'s' if self.cpu_threads > 1 else ''})"
+            waiting = describe_wait() if self.cpu_threads > 1 else ""  # one thread waits for none
+            where += f" ({self.cpu_threads} thread{'s' if self.cpu_threads > 1 else ''}"
+            where += f", {waiting})" if waiting else ")"
         precision = {torch.float16: "half precision", torch.float32: "float32"}[self.dtype]
         if self.convolution_dtype != self.dtype:
             precision += f", convolutions in {str(self.convolution_dtype).removeprefix('torch.')}"

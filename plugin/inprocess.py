@@ -11,6 +11,7 @@ from __future__ import annotations
 from vfxdenoise.core.errors import OutputError
 from vfxdenoise.core.existing_outputs import in_request_words
 from vfxdenoise.core.frame_status import FrameStatus
+from vfxdenoise.core.runtime.openmp import prefer_passive_wait
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import (
@@ -29,9 +30,11 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
     yes, the frames already denoised are written (whole) and reported, the one being denoised is
     stopped unwritten, none is started, and DenoiseCancelled is raised;
     the run's frame locks and temp files are cleaned up. The host's PyTorch settings (CPU
-    threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`). An output already
-    there that the request's `existing` refuses is said as the request chooses otherwise
+    threads, cuDNN's benchmark mode) are as they were after (`Denoiser.settings`). Where torch is
+    not loaded yet, OMP_WAIT_POLICY is set to PASSIVE first unless the host set it (`openmp`). An
+    output already there that the request's `existing` refuses is said as the request chooses otherwise
     (existing='resume', `in_request_words`), as a subprocess run says it."""
+    prefer_passive_wait()  # before the engine first loads torch in this Python (`openmp`)
     from vfxdenoise.core.engine import RunStopped, denoise_sequence
 
     done: list[int] = []

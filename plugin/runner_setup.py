@@ -43,6 +43,7 @@ from vfxdenoise.core.model_files import (
     recorded_track_problem,
     resolve_weights,
 )
+from vfxdenoise.core.runtime.openmp import prefer_passive_wait
 from vfxdenoise.plugin.errors import PluginError, RequestDeviceError, RequestUsageError, RunnerError
 from vfxdenoise.plugin.request import DenoiseRequest
 from vfxdenoise.plugin.runner import COMMAND_ENV, MODE_ENV, RunnerConfig, command_problem
@@ -118,6 +119,7 @@ def _check_inprocess() -> None:
               f"an install with torch (${COMMAND_ENV})")
     if importlib.util.find_spec("torch") is None:
         raise RunnerError(f"${MODE_ENV}=inprocess needs torch in {here}, which has none: {advice}")
+    prefer_passive_wait()  # torch's first import in this Python, maybe (`run_inprocess`)
     try:
         importlib.import_module("torch")
         importlib.import_module("vfxdenoise.core.engine")

@@ -14,11 +14,12 @@ import pytest
 VFXDENOISE = Path(sys.executable).with_name("vfxdenoise")
 
 
-def run_vfxdenoise(*args: object, cwd: Path | None = None, timeout: float = 600
-                   ) -> subprocess.CompletedProcess:
-    """`vfxdenoise ARGS` to completion, with its stdout and stderr as text."""
+def run_vfxdenoise(*args: object, cwd: Path | None = None, timeout: float = 600,
+                   env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`vfxdenoise ARGS` to completion (in environment `env`, else ours), with its stdout and
+    stderr as text."""
     return subprocess.run([str(VFXDENOISE), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 # `vfxdenoise ARGS` as the console script runs it (argv: MODULE ARGS), then its exit status and

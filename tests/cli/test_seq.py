@@ -111,6 +111,27 @@ def test_precision_and_cpu_threads_reach_the_engine_and_unknown_precisions_are_r
     assert half.returncode == 2 and "'half' is not one of 'auto', 'float32'" in half.stderr
 
 
+def _spin_count(stderr: str) -> str | None:
+    """How long libgomp's threads spin before sleeping, as it printed on loading
+    (OMP_DISPLAY_ENV=verbose): '0' under a passive policy; None where torch's OpenMP is not libgomp."""
+    found = re.search(r"GOMP_SPINCOUNT = '(\d+)'", stderr)
+    return found.group(1) if found else None
+
+
+def test_a_fresh_command_has_torchs_threads_wait_asleep_unless_the_user_set_a_policy(sequence_factory,
+                                                                                       tmp_path):
+    pattern = sequence_factory(frames=range(1, 3), height=32, width=48)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"OMP_DISPLAY_ENV": "verbose"}
+    for policy, spins, threads in ((None, "0", "2 threads"),
+                                   ("active", "30000000000", "2 threads, OMP_WAIT_POLICY=ACTIVE")):
+        result = run_vfxdenoise("seq", pattern, "--precision", "float32", "--cpu-threads", "2", "--overwrite",
+                                "--progress", "json", cwd=tmp_path,
+                                env=env | ({"OMP_WAIT_POLICY": policy} if policy else {}))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout.splitlines()[-1])["device"] == f"cpu ({threads}), float32"
+        assert _spin_count(result.stderr) in (spins, None), result.stderr  # None: not libgomp (macOS)
+
+
 def test_the_summary_gives_the_peak_memory_and_time_a_farm_task_should_book(sequence_factory, tmp_path):
     """The time counts the process's start-up too (importing PyTorch): it left out seconds of
     the task's wall time."""

@@ -257,7 +257,8 @@ def test_an_error_other_than_memory_is_raised_as_it_is_and_not_retried(sequence_
     assert denoiser.model.refused == 1 and denoiser.tile is None
 
 
-def test_a_cpu_run_says_its_threads_and_precision(tiny_weights):
+def test_a_cpu_run_says_its_threads_and_precision(tiny_weights, monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # as the command and in-process runs set it
     loaded = load_weights(tiny_weights)
     assert _denoiser(loaded, cpu_threads=1).describe() == "cpu (1 thread), float32"
     assert _denoiser(loaded, cpu_threads=3).describe() == "cpu (3 threads), float32"
@@ -265,6 +266,17 @@ def test_a_cpu_run_says_its_threads_and_precision(tiny_weights):
     bfloat16 = ", convolutions in bfloat16" if cpu_has_bfloat16() else ""
     assert auto.describe() == f"cpu (2 threads), float32{bfloat16}"
     assert (auto.dtype, auto.input_device, auto.input_dtype) == (torch.float32, CPU, torch.float32)
+
+
+def test_a_cpu_run_says_how_its_threads_wait_where_they_do_not_sleep(tiny_weights, monkeypatch):
+    """A host that loaded torch before an in-process run could not have it set (`openmp`)."""
+    loaded = load_weights(tiny_weights)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    unset = "cpu (2 threads, spinning while they wait: OMP_WAIT_POLICY unset), float32"
+    assert _denoiser(loaded, cpu_threads=2).describe() == unset
+    assert _denoiser(loaded, cpu_threads=1).describe() == "cpu (1 thread), float32"  # waits for none
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    assert _denoiser(loaded, cpu_threads=2).describe() == "cpu (2 threads, OMP_WAIT_POLICY=ACTIVE), float32"
 
 
 def test_a_denoiser_sets_pytorchs_threads_only_inside_its_settings_block(tiny_weights, torch_threads):
@@ -307,8 +319,9 @@ def test_aov_layers_tiled_match_untiled(sequence_factory, tmp_path):
     np.testing.assert_allclose(outputs[MIN_TILE], outputs[None], rtol=1e-4, atol=1e-4)
 
 
-def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path):
+def test_bfloat16_convolutions_stay_within_rounding_of_float32(sequence_factory, tmp_path, monkeypatch):
     # The shipped model (an untrained one gives the same output whatever its convolutions compute).
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # as the command has its threads wait: unsaid
     pattern = sequence_factory(frames=range(1, 4), height=48, width=64)
     outputs, devices = {}, {}
     for precision in ("float32", "auto"):

@@ -627,3 +627,22 @@ def test_a_subprocess_error_is_an_instance_of_the_class_its_event_names():
     for kind in ("DenoiseCancelled", "PermissionError", "RunnerError", None):
         error = RunnerError.stopped_by("stopped", None, kind)
         assert type(error) is RunnerError and not isinstance(error, DenoiseCancelled), kind
+
+
+@pytest.mark.parametrize("first", ["check_runner(RunnerConfig(mode='inprocess'))",
+                                   "run_inprocess(DenoiseRequest(sys.argv[1]))"])
+def test_an_inprocess_run_in_a_python_without_torch_yet_has_its_threads_wait_asleep(first, sequence_factory):
+    """The host's first call that loads torch sets OMP_WAIT_POLICY=PASSIVE first: libgomp reads it
+    then only (its spin count, OMP_DISPLAY_ENV=verbose: 0 where passive, 300000 by default)."""
+    probe = ("import os, sys\n"
+             "from vfxdenoise.plugin import DenoiseRequest, RunnerConfig\n"
+             "from vfxdenoise.plugin.inprocess import run_inprocess\n"
+             "from vfxdenoise.plugin.runner_setup import check_runner\n"
+             f"{first}\n"
+             "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"OMP_DISPLAY_ENV": "verbose"}
+    done = subprocess.run([sys.executable, "-c", probe, sequence_factory(frames=range(1, 3))],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PASSIVE", "True"]
+    assert "GOMP_SPINCOUNT = '0'" in done.stderr or "GOMP_SPINCOUNT" not in done.stderr, done.stderr
