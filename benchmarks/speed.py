@@ -38,6 +38,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -122,10 +123,14 @@ def _engine_call(denoiser: Denoiser, window: dict) -> DenoisedBeauty:
     return denoised_beauty(denoiser, window, None, (False,) * len(window[0].aovs))
 
 
-def _engine_ms(denoiser: Denoiser, window: dict, frames: int) -> float:
-    """Per-frame cost of the engine in steady state, as `seq` runs it: each frame's input (and the
-    aligned frames of the window's `aovs` layers, if any) is built and denoised while the previous
-    frame's result is still being copied back; every result is waited for."""
+# Consecutive frames an engine timing runs, so that each frame's copy back overlaps the next's work.
+ENGINE_RUN = 3
+
+
+def _engine_run(denoiser: Denoiser, window: dict, frames: int = ENGINE_RUN) -> Callable[[], None]:
+    """A zero-argument call running the engine over `frames` consecutive frames as `seq` does:
+    each frame's input (and the aligned frames of the window's `aovs` layers, if any) built and
+    denoised while the previous frame's result is still being copied back; every result waited for."""
     def run() -> None:
         previous = None
         for _ in range(frames):
@@ -135,12 +140,33 @@ def _engine_ms(denoiser: Denoiser, window: dict, frames: int) -> float:
             previous = current
         previous.result()
 
-    run()  # warm-up: allocations, cuDNN/oneDNN algorithm choice, pinned buffers
+    return run
+
+
+def _timed_ms(fn: Callable[[], None], per: int = 1) -> float:
+    """One call of `fn`, waited for on the device, in ms per `per` frames it denoises."""
     _sync()
     start = time.perf_counter()
-    run()
+    fn()
     _sync()
-    return (time.perf_counter() - start) * 1000 / frames
+    return (time.perf_counter() - start) * 1000 / per
+
+
+def _interleaved_ms(calls: dict[str, tuple[Callable[[], None], int]], repeats: int) -> dict[str, float]:
+    """Each of `calls` (name: a call and the frames it denoises) timed in `repeats` rounds, one call
+    of each a round in an order that turns from round to round (a change of the machine's load,
+    or a call's caches left warm, favours none); the median of its rounds' ms per frame. Two
+    warm-up calls each first: allocations, cuDNN/oneDNN algorithm choice, pinned buffers."""
+    for fn, _ in calls.values():
+        fn()
+        fn()
+    names = list(calls)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(_timed_ms(*calls[name]))
+    return {name: statistics.median(ms) for name, ms in times.items()}
 
 
 # Operators whose result the host reads (`bool()`, `.item()`), or whose result's size it must
@@ -193,7 +219,7 @@ def _profile(denoiser: Denoiser, window: dict, label: str) -> None:
     """Where one engine call's time goes (`_engine_call`, waited for: the call the engine's column
     times), for finding overheads: the operators it dispatches and its host waits (`_Dispatches`),
     on CUDA the kernels it launches, and the torch profiler's top operators by self CPU time and
-    by self CUDA time. Counted and profiled in two calls, each after `_engine_ms`'s warm-up."""
+    by self CUDA time. Counted and profiled in two calls, each after `_interleaved_ms`'s warm-up."""
     from torch.profiler import ProfilerActivity, profile
 
     cuda = denoiser.device.type == "cuda"
@@ -228,23 +254,29 @@ def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, heig
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    engine_ms = _engine_ms(denoiser, window, args.repeats)
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
     x = build_input(window, layout, device).to(denoiser.dtype)  # the engine's input, as it is
-    with torch.inference_mode():
-        network_ms = _median_ms(lambda: denoiser.model(x), args.repeats)
+
+    def network() -> None:
+        with torch.inference_mode():
+            denoiser.model(x)
+
+    timed = _interleaved_ms({"engine": (_engine_run(denoiser, window), ENGINE_RUN), "network": (network, 1),
+                             "oidn": (_oidn(_frame(height, width, rng), device, args.oidn_quality), 1)},
+                            args.repeats)
+    engine_ms, network_ms, oidn_ms = timed["engine"], timed["network"], timed["oidn"]
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
     if args.profile:
         _profile(denoiser, window, f"{width}x{height}")
     if args.stages:
         print(_network_stages(denoiser.model, x, args.repeats))
-    oidn_ms = _median_ms(_oidn(_frame(height, width, rng), device, args.oidn_quality), args.repeats)
     row = (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
            f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
     row += "\n\n" + _input_paths(window, layout, device, denoiser.input_dtype, args.repeats)
     if args.aovs:  # the same frames with layers that sum to the beauty (as light groups do)
         for frame in window.values():
             frame.aovs = {f"layer{i}": frame.beauty / args.aovs for i in range(args.aovs)}
-        with_aovs = _engine_ms(denoiser, window, args.repeats)
+        with_aovs = _interleaved_ms({"engine": (_engine_run(denoiser, window), ENGINE_RUN)},
+                                    args.repeats)["engine"]
         row += (f"\n\nwith {args.aovs} layers denoised with the beauty (`seq --aov`), "
                 f"{width}x{height}: engine {with_aovs:.1f} ms/frame, "
                 f"+{(with_aovs - engine_ms) / args.aovs:.1f} ms per layer\n")
