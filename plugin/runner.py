@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from vfxdenoise.core.errors import SequenceError
 from vfxdenoise.core.frame_status import FrameStatus
 from vfxdenoise.core.io.frame_pattern import pattern_from_text
+from vfxdenoise.core.runtime.openmp import PASSIVE, WAIT_POLICY, wait_policy
 from vfxdenoise.plugin.errors import PluginError
 from vfxdenoise.plugin.request import DenoiseRequest
 
@@ -62,8 +63,13 @@ class RunnerConfig:
 
     @property
     def environment(self) -> dict[str, str]:
-        """The environment the command runs in: this process's, with `env` over it."""
-        return {**os.environ, **(self.env or {})}
+        """The environment the command runs in: this process's, with `env` over it, and
+        OMP_WAIT_POLICY=PASSIVE where neither sets a policy (`core/runtime/openmp.py`), as the
+        command sets it itself: $VFXDENOISE_COMMAND may name an older one, which does not."""
+        environment = {**os.environ, **(self.env or {})}
+        if wait_policy(environment) is None:
+            environment[WAIT_POLICY] = PASSIVE
+        return environment
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> RunnerConfig:

@@ -646,3 +646,13 @@ def test_an_inprocess_run_in_a_python_without_torch_yet_has_its_threads_wait_asl
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["PASSIVE", "True"]
     assert "GOMP_SPINCOUNT = '0'" in done.stderr or "GOMP_SPINCOUNT" not in done.stderr, done.stderr
+
+
+def test_the_subprocess_runners_command_runs_with_its_threads_waiting_asleep_unless_told(monkeypatch):
+    """An older vfxdenoise ($VFXDENOISE_COMMAND) does not set OMP_WAIT_POLICY itself; the host's
+    or the config's own policy is passed on as it is."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert RunnerConfig().environment["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert RunnerConfig(env={"OMP_WAIT_POLICY": "ACTIVE"}).environment["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    assert RunnerConfig().environment["OMP_WAIT_POLICY"] == "active"
