@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.errors import ImageError, ModelError
 from vfxdenoise.core.tiling import run_tiled
 
 DEFAULT_TILE = 512
@@ -34,21 +34,21 @@ def _model_batch(image: np.ndarray, model_channels: int) -> torch.Tensor:
 
 def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
                   tile: int | None = DEFAULT_TILE) -> np.ndarray:
-    """Denoised float32 copy of a (C, H, W) (or (H, W)) image; values are not clipped."""
+    """Denoised float32 copy of a (C, H, W) (or (H, W)) image; values are not clipped.
+
+    `model` must be in eval mode (as `weights.load_weights` gives it) and is only read, so threads
+    may share it: switching it to eval and back here flipped it under another thread's call.
+    """
+    _check_eval_mode(model)
     image = np.asarray(image, dtype=np.float32)
     squeeze = image.ndim == 2
     if squeeze:
         image = image[None]
     channels = getattr(model, "channels", image.shape[0])
     x = _model_batch(image, channels).to(device)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            overlap = getattr(model, "receptive_radius", 64) + 8
-            y = run_tiled(model, x, tile, getattr(model, "multiple", 1), overlap)
-    finally:
-        model.train(was_training)
+    with torch.inference_mode():
+        overlap = getattr(model, "receptive_radius", 64) + 8
+        y = run_tiled(model, x, tile, getattr(model, "multiple", 1), overlap)
     y = y.float().cpu()
     if image.shape[0] == channels:
         out = y[0]
@@ -58,6 +58,18 @@ def denoise_array(model: nn.Module, image: np.ndarray, device: str = "cpu",
         out = y[0].mean(dim=0, keepdim=True)
     out = out.numpy()
     return out[0] if squeeze else out
+
+
+def _check_eval_mode(model: nn.Module) -> None:
+    """Refuse a model any of whose modules is in training mode: it would denoise with training's
+    behaviour (dropout, stochastic depth, batch statistics), differently on every call."""
+    training = [name for name, module in model.named_modules() if module.training]
+    if training:
+        which = (f"the {type(model).__name__} model is" if model.training else
+                 f"{len(training)} of the {type(model).__name__} model's modules are")
+        raise ModelError(f"{which} in training mode: call "
+                         "model.eval() once before denoising with it; denoise_array does not switch "
+                         "the mode of a model other threads may be using")
 
 
 def within_display_range(denoise: Callable[[np.ndarray], np.ndarray], image: np.ndarray

@@ -146,7 +146,8 @@ def validator(pairs: list[ImagePair], noise: Noise | None, device: str = "cpu", 
     """A `fit` validation callback: mean PSNR/SSIM (outputs clipped to [0, 1]) on fixed noisy
     images. An image given back exactly is counted apart, as `classic eval` counts it
     (`image_evaluation.mean_psnr`): the PSNR is the mean of the others and 'exact' (in the log
-    and the card where any was) says how many were; one such image made the mean +inf."""
+    and the card where any was) says how many were; one such image made the mean +inf. The
+    callback takes a model in eval mode, as `fit` gives it (`denoise_array` refuses others)."""
     noisy = noisy_inputs(pairs, noise, seed)
 
     def validate(model: nn.Module) -> dict[str, float]:
@@ -178,10 +179,10 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
     """Build registry architecture `arch` for the images' channel count and train it with `fit`
     (a `channels` in `model_config` other than theirs is refused: it failed at the first step).
 
-    Returns the model (on the CPU), the constructor config to save with it, and the log rows.
-    Its checkpoints load as models (`weights.weights_metadata`) and record how they were made
-    (`weights.training_metadata`: the seed and `data_digest`); --resume refuses `settings`, or
-    images (`data_digest`), other than the checkpoint's.
+    Returns the model (on the CPU, in eval mode: ready to denoise), the constructor config to save
+    with it, and the log rows. Its checkpoints load as models (`weights.weights_metadata`) and
+    record how they were made (`weights.training_metadata`: the seed and `data_digest`); --resume
+    refuses `settings`, or images (`data_digest`), other than the checkpoint's.
     """
     _check(pairs, noise)
     if model_config.get("channels", pairs[0].channels) != pairs[0].channels:
@@ -198,7 +199,7 @@ def train_model(arch: str, pairs: list[ImagePair], noise: Noise | None, data: Cl
                 **training_metadata(provenance.training_record(loop.seed, digest))}
     history = fit(model, batches(pairs, noise, data, loop.seed), mse_loss, loop, validate, existing,
                   {**(settings or {}), "data_digest": digest}, metadata, noisy_scores)
-    return model.cpu(), config, history
+    return model.cpu().eval(), config, history
 
 
 @dataclass(frozen=True)

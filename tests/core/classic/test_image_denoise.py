@@ -1,6 +1,8 @@
 """Denoising one still image with a classic model: gray models on colour images, tiles, values
 beyond the display range, BM3D's smallest image."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -13,16 +15,16 @@ from vfxdenoise.core.classic.image_denoise import (
     denoise_array,
     within_display_range,
 )
-from vfxdenoise.core.errors import ImageError
+from vfxdenoise.core.errors import ImageError, ModelError
 from vfxdenoise.core.models.dncnn import DnCNN
 
 
 def _dncnn(channels: int) -> DnCNN:
-    """A small DnCNN whose last layer is drawn, so it is no identity (it starts as one)."""
+    """A small DnCNN in eval mode whose last layer is drawn, so it is no identity (it starts as one)."""
     torch.manual_seed(0)
     model = DnCNN(channels=channels, depth=4, features=8)
     nn.init.normal_(model.body[-1].weight, std=0.1)
-    return model
+    return model.eval()
 
 
 def test_a_gray_model_denoises_a_colour_image_channel_by_channel():
@@ -52,3 +54,35 @@ def test_an_image_too_small_for_bm3d_is_refused_naming_it(shape):
     with pytest.raises(ImageError, match=rf"scan.png is {shape[2]}x{shape[1]} pixels, too small for BM3D"):
         bm3d_denoise(np.zeros(shape, np.float32), 0.1, "scan.png")
     assert min(shape[1:]) <= BM3D_BLOCK
+
+
+def test_a_model_in_training_mode_is_refused_and_left_as_it_was():
+    """denoise_array switched the model to eval and back around each call, so threads sharing one
+    model flipped it under each other's calls (a resnet-sd's stochastic depth on mid-run)."""
+    model, image = _dncnn(1), pattern(3, 1, 16, 16)
+    model.train()
+    with pytest.raises(ModelError, match=r"the DnCNN model is in training mode: call model.eval\(\)"):
+        denoise_array(model, image)
+    assert all(module.training for module in model.modules())
+    model.eval()
+    model.body[0].train()
+    with pytest.raises(ModelError, match=r"1 of the DnCNN model's modules are in training mode"):
+        denoise_array(model, image)
+
+
+def test_threads_sharing_a_model_get_the_same_result():
+    model, image = _dncnn(3), pattern(4, 3, 40, 40)
+    expected = denoise_array(model, image, tile=None)
+    results: list[np.ndarray] = []
+
+    def work() -> None:
+        results.extend(denoise_array(model, image, tile=16) for _ in range(5))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 15 and not model.training
+    for result in results:
+        np.testing.assert_allclose(result, expected, atol=1e-5)

@@ -94,7 +94,7 @@ def test_each_architecture_learns_gray_idx_images_with_synthetic_noise(tmp_path,
     write_idx_dataset(tmp_path / "data", train=16, test=2)
     pairs = load_dataset("fashion-mnist", tmp_path / "data")
     model, config, history = _train(arch, pairs, parse_noise("gaussian:50"), tmp_path)
-    assert config["channels"] == 1 and model.channels == 1
+    assert config["channels"] == 1 and model.channels == 1 and not model.training  # ready to denoise
     _assert_loss_falls(history)
     assert (tmp_path / arch / "log.csv").is_file() and "psnr" in history[-1]
 
@@ -190,11 +190,11 @@ def test_validation_counts_images_given_back_exactly_apart_from_the_mean_psnr():
     black = ImagePair("black", np.zeros((1, 16, 16), dtype=np.float32))
     lit = [ImagePair(f"lit{i}", pattern(i, 1, 16, 16)) for i in range(2)]
     none = parse_noise("none")
-    scores = validator([black, *lit], none)(_Dimmer())
-    others = validator(lit, none)(_Dimmer())
+    scores = validator([black, *lit], none)(_Dimmer().eval())
+    others = validator(lit, none)(_Dimmer().eval())
     assert scores["exact"] == 1 and np.isfinite(scores["psnr"])
     assert scores["psnr"] == pytest.approx(others["psnr"]) and "exact" not in others
-    assert validator([black], none)(_Dimmer()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
+    assert validator([black], none)(_Dimmer().eval()) == {"psnr": float("inf"), "ssim": 1.0, "exact": 1}
 
 
 class _GivenBack(_Dimmer):
@@ -207,7 +207,7 @@ def test_the_noisy_inputs_scores_are_those_of_a_model_giving_back_its_input():
     lit = [ImagePair(f"lit{i}", pattern(i, 1, 16, 16)) for i in range(2)]
     noise = parse_noise("gaussian:25")
     noisy = noisy_scorer(lit, noise)()
-    assert noisy == pytest.approx(validator(lit, noise)(_GivenBack()))
+    assert noisy == pytest.approx(validator(lit, noise)(_GivenBack().eval()))
     assert set(noisy) == {"psnr", "ssim"} and 10 < noisy["psnr"] < 40
 
 
