@@ -58,6 +58,8 @@ class RunnerConfig:
             object.__setattr__(self, "command", command)  # frozen: set once, as it is made
             if self.command_setting is None:  # one the caller gave is kept
                 object.__setattr__(self, "command_setting", setting)
+        else:
+            object.__setattr__(self, "command", _command_given(self.command))
         if not self.command:
             raise PluginError(f"empty vfxdenoise command (check ${COMMAND_ENV})")
 
@@ -80,6 +82,26 @@ class RunnerConfig:
         return cls(mode=environ.get(MODE_ENV, "").strip() or cls.mode,
                    command=command, model=environ.get(MODEL_ENV, "").strip() or None,
                    command_setting=setting)
+
+
+def _command_given(command: object) -> tuple[str, ...]:
+    """A `command` a caller gave, as the tuple of words a run starts; a PluginError for text (it
+    was started letter by letter: "cannot start the denoiser '/'"), or a word that is empty or
+    not text."""
+    if isinstance(command, (str, bytes)):
+        raise PluginError(f"RunnerConfig command={command!r}: command takes the words of the command "
+                          "line, a tuple such as ('/opt/vfxdenoise/bin/vfxdenoise',) or "
+                          "(sys.executable, '-m', 'vfxdenoise.cli.main'), not text; "
+                          "runner.split_command(text) splits a command line as a shell would")
+    try:
+        words = tuple(os.fspath(word) for word in command)
+    except TypeError:
+        words = ()
+    if not words or not all(isinstance(word, str) and word for word in words):
+        raise PluginError(f"RunnerConfig command={command!r}: command takes a tuple of one or more "
+                          "words, each a non-empty str (or a path), the first the vfxdenoise "
+                          "executable or a Python interpreter; or None for $VFXDENOISE_COMMAND")
+    return words
 
 
 def environment_command(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
@@ -110,12 +132,16 @@ def split_command(value: str, windows: bool = os.name == "nt") -> tuple[str, ...
 
 def command_words(value: str, windows: bool = os.name == "nt") -> tuple[str, ...]:
     """The argv that a $VFXDENOISE_COMMAND `value` names (`split_command`); a PluginError saying
-    to close its quotes where it does not split."""
+    to close its quotes where it does not split, or naming an empty word ('""')."""
     try:
-        return split_command(value, windows)
+        words = split_command(value, windows)
     except ValueError as exc:
         raise PluginError(f"${COMMAND_ENV} '{value}' cannot be split into words ({exc}): "
                           "close its quotes") from exc
+    if not all(words):
+        raise PluginError(f"${COMMAND_ENV} '{value}' names an empty word (quotes around nothing): "
+                          "set it to the vfxdenoise executable's path")
+    return words
 
 
 def command_origin(config: RunnerConfig) -> str:

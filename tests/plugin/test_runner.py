@@ -656,3 +656,29 @@ def test_the_subprocess_runners_command_runs_with_its_threads_waiting_asleep_unl
     assert RunnerConfig(env={"OMP_WAIT_POLICY": "ACTIVE"}).environment["OMP_WAIT_POLICY"] == "ACTIVE"
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
     assert RunnerConfig().environment["OMP_WAIT_POLICY"] == "active"
+
+
+@pytest.mark.parametrize("command, said", [
+    ("/opt/vfxdenoise/bin/vfxdenoise", "not text"),  # was run letter by letter
+    ("vfxdenoise --debug", "not text"),
+    (b"vfxdenoise", "not text"),
+    (("",), "each a non-empty str"),
+    (("vfxdenoise", ""), "each a non-empty str"),
+    (("vfxdenoise", 3), "each a non-empty str"),
+    ((), "one or more words"),
+    (7, "one or more words"),
+])
+def test_a_command_that_is_no_tuple_of_words_is_refused_as_the_config_is_made(command, said):
+    with pytest.raises(PluginError, match=rf"RunnerConfig command=.*{said}"):
+        RunnerConfig(command=command)
+
+
+def test_a_command_given_as_a_list_or_paths_is_kept_as_a_tuple_of_str(tmp_path):
+    config = RunnerConfig(command=[tmp_path / "bin" / "vfxdenoise", "--debug"])
+    assert config.command == (str(tmp_path / "bin" / "vfxdenoise"), "--debug")
+
+
+def test_an_empty_word_in_the_environment_command_is_refused_naming_it(monkeypatch):
+    monkeypatch.setenv("VFXDENOISE_COMMAND", '""')
+    with pytest.raises(PluginError, match=r"\$VFXDENOISE_COMMAND '\"\"' names an empty word"):
+        RunnerConfig()
