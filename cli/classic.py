@@ -39,7 +39,7 @@ from vfxdenoise.core.classic.image_evaluation import (
     markdown_table,
 )
 from vfxdenoise.core.classic.noise import Noise, parse_noise
-from vfxdenoise.core.errors import ModelError, UsageError
+from vfxdenoise.core.errors import ModelError, NoiseSpecError, UsageError
 from vfxdenoise.core.io.images import write_image
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES, build_model
 from vfxdenoise.core.runtime.device import pick_device
@@ -124,13 +124,16 @@ def check_model_options(arch: str, config: dict) -> None:
 
 def _noise_or_real(dataset: str, spec: str | None) -> Noise | None:
     """The synthetic noise of `spec`, or None for the dataset's own noisy captures; a dataset
-    without captures needs a spec: a command line no run can take (exit 2)."""
+    without captures needs a spec, and a spec must parse: a command line no run can take (exit 2)."""
     if spec is None or spec == REAL:
         if dataset not in REAL_NOISE:
             raise UsageError(f"--noise is required for {dataset}: it has no real noisy images "
                                "(e.g. --noise gaussian:25)")
         return None
-    return parse_noise(spec)
+    try:
+        return parse_noise(spec)
+    except NoiseSpecError as exc:
+        raise UsageError(f"--noise: {exc}") from exc
 
 
 @click.group("classic", cls=CancelSayingGroup)

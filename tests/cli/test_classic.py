@@ -198,6 +198,20 @@ def test_synthetic_noise_a_dataset_needs_and_eval_crops_are_usage_errors(tmp_pat
     crop = run("classic", "eval", "--model", tmp_path / "m", "--dataset", "mnist", "--data", tmp_path / "d",
                "--noise", "gaussian:25", "--max-side", "0", "--out", tmp_path / "e")
     assert crop.exit_code == 2 and "Invalid value for '--max-side'" in crop.output
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+@pytest.mark.parametrize("spec, words", [("gaussian:999", "noise 'gaussian:999': sigma must lie in [0, 255]"),
+                                         ("blur:3", "unknown noise 'blur' in 'blur:3'")])
+def test_a_noise_spec_no_run_can_take_exits_2_naming_the_option(tmp_path, command, spec, words):
+    """It exited 1, which a farm engine retries, where every other bad option value exits 2."""
+    write_idx_dataset(tmp_path / "d", train=2, test=1)
+    model = ["--arch", "dncnn"] if command == "train" else ["--model", tmp_path / "m"]
+    result = run("classic", command, *model, "--dataset", "mnist", "--data", tmp_path / "d",
+                 "--noise", spec, "--out", tmp_path / "o")
+    assert result.exit_code == 2, result.output
+    assert f"error: --noise: {words}" in result.output
+    assert not (tmp_path / "o").exists()
     assert not (tmp_path / "m").exists() and not (tmp_path / "e").exists()
 
 
