@@ -1,7 +1,9 @@
 """Image quality metrics shared by the render and the classic (photograph) denoisers.
 
 Every function takes numpy arrays or torch tensors laid out channels-first: (H, W), (C, H, W), or a
-batch (N, C, H, W), and returns a Python float. Inputs are compared in float64.
+batch (N, C, H, W), and returns a Python float. Inputs are compared in float64. Images holding NaN
+or Inf are refused (ImageError naming the score and the image), as is a `data_range` not above 0:
+their scores were NaN or infinite, and a mean over rows silently NaN.
 
 - `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
   `tonemap` first; classic images in [0, 1] are scored as they are.
@@ -48,14 +50,39 @@ def _tensor(x: ArrayLike) -> torch.Tensor:
     return torch.from_numpy(np.asarray(x, dtype=np.float64))
 
 
-def _pair(a: ArrayLike, b: ArrayLike, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _pair(a: ArrayLike, b: ArrayLike, what: str,
+          names: tuple[str, str] = ("first image", "second image")) -> tuple[torch.Tensor, torch.Tensor]:
+    """`a` and `b` as float64 CPU tensors of one shape; an ImageError, naming `what` scores them and
+    which of `names` is at fault, for shapes that differ or values that are NaN or Inf."""
     ta, tb = _tensor(a), _tensor(b)
     if ta.shape != tb.shape:
         raise ImageError(f"{what}: images differ in shape {tuple(ta.shape)} vs {tuple(tb.shape)}; "
                          "compare images of the same size and channel count")
     if ta.ndim not in (2, 3, 4):
         raise ImageError(f"{what}: expected (H,W), (C,H,W) or (N,C,H,W), got shape {tuple(ta.shape)}")
+    for name, t in zip(names, (ta, tb)):
+        _check_finite(t, what, name)
     return ta, tb
+
+
+def _check_finite(t: torch.Tensor, what: str, name: str) -> None:
+    """Refuse NaN or Inf in `t`: a score of them is NaN (a mean of rows then NaN, silently) or
+    infinite (PSNR -inf), where it should say what to mend."""
+    bad = ~torch.isfinite(t)
+    if bad.any():
+        nan = int(torch.isnan(t).sum())
+        raise ImageError(f"{what}: the {name} holds NaN or Inf values ({nan} NaN, {int(bad.sum()) - nan} "
+                         f"Inf of {t.numel()}); sanitise it first (`seq` and the dataset readers do)")
+
+
+def _check_data_range(data_range: float, what: str) -> float:
+    """`data_range` as a float; an ImageError unless it is a finite number above 0 (the range the
+    images' values span: 1 for [0, 1], 255 for 8-bit values): PSNR took -1 as 1, and 0 gave -inf."""
+    value = float(data_range)
+    if not (np.isfinite(value) and value > 0):
+        raise ImageError(f"{what}: data_range={data_range!r}: it is the span of the images' values, "
+                         "a finite number above 0 (1 for values in [0, 1], 255 for 8-bit values)")
+    return value
 
 
 def psnr(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
@@ -66,6 +93,7 @@ def psnr(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     then. To average over images some of which may come back exactly, score them one by one and
     count those apart (`classic.image_evaluation.summarize` does).
     """
+    data_range = _check_data_range(data_range, "psnr")
     ta, tb = _pair(a, b, "psnr")
     dims = tuple(range(1, ta.ndim)) if ta.ndim == 4 else tuple(range(ta.ndim))
     mse = ((ta - tb) ** 2).mean(dim=dims)
@@ -104,6 +132,7 @@ def ssim(a: ArrayLike, b: ArrayLike, data_range: float = 1.0) -> float:
     use_sample_covariance=False)`: the statistics are taken only where the window fits inside the
     image. Images must be at least 11 pixels on each side.
     """
+    data_range = _check_data_range(data_range, "ssim")
     ta, tb = _pair(a, b, "ssim")
     height, width = ta.shape[-2:]
     problem = ssim_size_problem(height, width)
@@ -128,7 +157,7 @@ RELMSE_EPSILON = 0.01
 def relmse(pred: ArrayLike, ref: ArrayLike, eps: float = RELMSE_EPSILON) -> float:
     """Relative MSE: mean of (pred - ref)^2 / (ref^2 + eps), on linear (HDR) values, in float64
     (`relmse_tensor` of detached copies)."""
-    tp, tr = _pair(pred, ref, "relmse")
+    tp, tr = _pair(pred, ref, "relmse", ("prediction", "reference"))
     return float(relmse_tensor(tp, tr, eps))
 
 
@@ -145,7 +174,8 @@ def energy_ratio(denoised_frames: Sequence[ArrayLike], reference_frames: Sequenc
     render sees it at once (e.g. caustics whose rare bright samples were dropped as noise). NaN
     for a black reference."""
     _check_frame_counts("energy_ratio", denoised=denoised_frames, reference=reference_frames)
-    pairs = [_pair(d, r, "energy_ratio") for d, r in zip(denoised_frames, reference_frames)]
+    pairs = [_pair(d, r, "energy_ratio", (f"denoised frame {t}", f"reference frame {t}"))
+             for t, (d, r) in enumerate(zip(denoised_frames, reference_frames))]
     reference = sum(float(r.sum()) for _, r in pairs)
     return sum(float(d.sum()) for d, _ in pairs) / reference if reference else float("nan")
 
@@ -163,8 +193,8 @@ def sparkle_rate(denoised_frames: Sequence[ArrayLike], reference_frames: Sequenc
     them. Zero for the reference itself."""
     _check_frame_counts("sparkle_rate", denoised=denoised_frames, reference=reference_frames)
     sparkles, pixels = 0, 0
-    for d, r in zip(denoised_frames, reference_frames):
-        td, tr = _pair(d, r, "sparkle_rate")
+    for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
+        td, tr = _pair(d, r, "sparkle_rate", (f"denoised frame {t}", f"reference frame {t}"))
         bright = td > ratio * tr + offset
         if bright.ndim > 2:  # a pixel counts once, however many of its channels sparkle
             bright = bright.any(dim=-3)
@@ -191,7 +221,7 @@ def _changes(what: str, denoised_frames: Sequence[ArrayLike], reference_frames: 
     """Per frame t >= 1, (t, (d_t - d_{t-1}) - (r_t - r_{t-1})) on tonemapped frames."""
     previous = None
     for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
-        td, tr = _pair(d, r, what)
+        td, tr = _pair(d, r, what, (f"denoised frame {t}", f"reference frame {t}"))
         current = (tonemap(td), tonemap(tr))
         if previous is not None:
             yield t, (current[0] - previous[0]) - (current[1] - previous[1])
@@ -259,8 +289,9 @@ def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames
     """
     _check_frame_counts("warped_temporal_error", denoised=denoised_frames, reference=reference_frames,
                         motion=motion, guides=guides)
-    mapped = [torch.cat([tonemap(t) for t in _pair(d, r, "warped_temporal_error")])
-              for d, r in zip(denoised_frames, reference_frames)]  # denoised RGB, then reference RGB
+    pairs = [_pair(d, r, "warped_temporal_error", (f"denoised frame {t}", f"reference frame {t}"))
+             for t, (d, r) in enumerate(zip(denoised_frames, reference_frames))]
+    mapped = [torch.cat([tonemap(d), tonemap(r)]) for d, r in pairs]  # denoised RGB, then reference RGB
     channels = mapped[0].shape[0] // 2
     total, pixels = 0.0, 0
     for t in range(1, len(mapped)):
@@ -301,7 +332,7 @@ def flip(test: ArrayLike, reference: ArrayLike, hdr: bool = True) -> float:
     are sRGB-encoded values clipped to [0, 1]. Inputs are validated here because the
     `flip-evaluator` package exits the process on arguments it rejects.
     """
-    ta, tb = _pair(test, reference, "flip")
+    ta, tb = _pair(test, reference, "flip", ("test image", "reference image"))
     try:
         import flip_evaluator
     except ImportError as exc:
@@ -310,8 +341,6 @@ def flip(test: ArrayLike, reference: ArrayLike, hdr: bool = True) -> float:
     arrays = []
     for name, t in (("test", ta), ("reference", tb)):
         x = t.numpy()
-        if not np.isfinite(x).all():
-            raise ImageError(f"flip: the {name} image holds NaN or Inf values; sanitise it first")
         x = np.maximum(x, 0.0) if hdr else np.clip(x, 0.0, 1.0)
         arrays.append(_flip_layout(x, name))
     _, mean_error, _ = flip_evaluator.evaluate(arrays[1], arrays[0], "HDR" if hdr else "LDR",

@@ -165,8 +165,9 @@ def noisy_scorer(pairs: list[ImagePair], noise: Noise | None,
 
 def _scores(outputs: list[np.ndarray], pairs: list[ImagePair]) -> dict[str, float]:
     """Mean PSNR/SSIM of `outputs` clipped to [0, 1] against the pairs' clean images, and how many
-    came back exactly (`validator`)."""
-    clipped = [np.clip(output, 0, 1) for output in outputs]
+    came back exactly (`validator`). NaN is scored as 0, as `classic eval` scores it
+    (`image_evaluation.evaluate`): the metrics refuse it."""
+    clipped = [np.clip(np.nan_to_num(output, nan=0.0), 0, 1) for output in outputs]
     psnr, exact = mean_psnr([metrics.psnr(o, p.clean) for o, p in zip(clipped, pairs)])
     ssim = float(np.mean([metrics.ssim(o, p.clean) for o, p in zip(clipped, pairs)]))
     return {"psnr": psnr, "ssim": ssim, **({"exact": exact} if exact else {})}

@@ -204,3 +204,31 @@ def test_warped_temporal_error_skips_pixels_whose_guides_disagree():
     assert metrics.warped_temporal_error(flicker, refs, motion, guides) < 1e-6
     with pytest.raises(ImageError, match="same frames"):
         metrics.warped_temporal_error(refs, refs, motion[:2])
+
+
+@pytest.mark.parametrize("score, names", [
+    (metrics.psnr, ("first image", "second image")),
+    (metrics.ssim, ("first image", "second image")),
+    (metrics.relmse, ("prediction", "reference")),
+    (lambda a, b: metrics.temporal_error([a, a], [b, b]), ("denoised frame 0", "reference frame 0")),
+    (lambda a, b: metrics.energy_ratio([a], [b]), ("denoised frame 0", "reference frame 0")),
+])
+@pytest.mark.parametrize("value, counts", [(np.nan, "1 NaN, 0 Inf"), (np.inf, "0 NaN, 1 Inf"),
+                                           (-np.inf, "0 NaN, 1 Inf")])
+def test_scores_refuse_nan_and_inf_naming_the_image(score, names, value, counts):
+    """NaN passed through as a NaN score (and a mean of rows NaN), PSNR of Inf was -inf."""
+    bad = _image()
+    bad[1, 5, 7] = value
+    for which, (a, b) in zip(names, ((bad, _image()), (_image(), bad))):
+        with pytest.raises(ImageError, match=re.escape(f"the {which} holds NaN or Inf values ({counts} of "
+                                                       f"{bad.size})")):
+            score(a, b)
+
+
+@pytest.mark.parametrize("score", [metrics.psnr, metrics.ssim])
+@pytest.mark.parametrize("data_range", [0, -1, np.nan, np.inf])
+def test_a_data_range_not_above_0_is_refused(score, data_range):
+    """psnr took -1 as 1 and 0 gave -inf; ssim at 0 gave 0.985."""
+    with pytest.raises(ImageError, match=r"data_range=.*a finite number above 0"):
+        score(_image(1), _image(2), data_range=data_range)
+    assert np.isfinite(score(_image(1), _image(2), data_range=255.0))

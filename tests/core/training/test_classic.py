@@ -225,3 +225,15 @@ def test_a_classic_run_ending_in_many_skipped_steps_writes_no_model(tmp_path, ca
                                                                             r"skipped.*weights of step 2"):
             train_classic(attempt)
     assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+class _Broken(_Dimmer):
+    def forward(self, x):
+        return torch.where(x > 0.5, torch.nan, x)
+
+
+def test_validation_scores_a_network_giving_nan_as_classic_eval_does():
+    """NaN outputs score as 0 (as `classic eval` scores them), where the metrics refuse NaN."""
+    lit = [ImagePair(f"lit{i}", pattern(i, 1, 16, 16)) for i in range(2)]
+    scores = validator(lit, parse_noise("none"))(_Broken().eval())
+    assert np.isfinite(scores["psnr"]) and np.isfinite(scores["ssim"])
