@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from vfxdenoise.core.errors import DatasetError, NoiseSpecError
+from vfxdenoise.core.errors import DatasetError, ImageError, NoiseSpecError
 
 if TYPE_CHECKING:
     from vfxdenoise.core.classic.datasets import ImagePair
@@ -332,7 +332,14 @@ def gaussian_sigma(noise: Noise) -> float | None:
 
 
 def add_noise(clean: np.ndarray, noise: Noise | str, seed: int = 0) -> np.ndarray:
-    """Noisy copy of `clean` from a noise model or spec, reproducible from `seed`."""
+    """Noisy copy of `clean` (float values, 0-1 scale) from a noise model or spec, reproducible
+    from `seed`. Integer pixels are refused: the noise is drawn on the 0-1 scale, so 0-255 values
+    got a sigma 255 times too small (and a float result)."""
+    dtype = np.asarray(clean).dtype
+    if not np.issubdtype(dtype, np.floating):
+        raise ImageError(f"add_noise: the image holds {dtype} values, and noise is drawn on the 0-1 "
+                         "scale of float images: divide 8-bit values by 255 (16-bit by 65535) first, "
+                         "as the image readers do")
     model = parse_noise(noise) if isinstance(noise, str) else noise
     return model(clean, np.random.default_rng(seed))
 

@@ -18,7 +18,7 @@ from vfxdenoise.core.classic.noise import (
     parse_noise,
     refuse_missing_captures,
 )
-from vfxdenoise.core.errors import DatasetError, NoiseSpecError
+from vfxdenoise.core.errors import DatasetError, ImageError, NoiseSpecError
 
 N = 200_000  # values per statistical check: standard errors well under 1% of the checked quantities
 
@@ -217,3 +217,11 @@ def test_images_lacking_a_real_capture_are_refused_only_without_a_synthetic_nois
     refuse_missing_captures([captured], None)
     with pytest.raises(DatasetError, match="bare has no real noisy capture; give a synthetic noise"):
         refuse_missing_captures([captured, bare], None)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, bool])
+def test_add_noise_refuses_integer_pixels(dtype):
+    """0-255 values got noise drawn on the 0-1 scale, 255 times too weak, without a word."""
+    with pytest.raises(ImageError, match=rf"the image holds {np.dtype(dtype)} values.*divide 8-bit"):
+        add_noise(np.full((1, 16, 16), 1, dtype), "gaussian:25")
+    assert add_noise(np.full((1, 16, 16), 0.5, np.float16), "gaussian:25").std() > 0.05
