@@ -20,7 +20,7 @@ from vfxdenoise.core.classic.image_denoise import (
 from vfxdenoise.core.classic.noise import GAUSSIAN_SCALE
 from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
 from vfxdenoise.core.io.frame_pattern import FRAME_TOKEN
-from vfxdenoise.core.io.images import check_writable_format, read_image, write_image
+from vfxdenoise.core.io.images import check_writable_format, check_writable_image, read_image, write_image
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.runtime.device import pick_device
@@ -137,6 +137,7 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
                           "read-only mount); choose another output path")
     check_writable_format(output_path)
     image = read_image(input_path)
+    check_writable_image(output_path, image, _output_type(image.pixel_type))  # before a denoise of minutes
     for note in image.notes:  # what reading changed or took on trust: NaN/Inf, channels, float values
         click.echo(f"note: {note}", err=True)
     if arch == "bm3d":

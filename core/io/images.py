@@ -234,27 +234,77 @@ def write_image(path: str | Path, pixels: np.ndarray, pixel_type: str = "uint8",
     """
     path = _utf8(Path(path))
     pixels = _checked_pixels(path, pixels, alpha)
+    plan = _plan(path, pixels.shape, pixel_type, alpha is not None, attributes)
+    if plan.with_alpha:
+        pixels = np.concatenate([pixels, np.asarray(alpha, dtype=np.float32)[None]])
+        if plan.premultiply:
+            pixels[:-1] *= pixels[-1]
+    _write(path, plan, pixels)
+    return plan.with_alpha
+
+
+def check_writable_image(path: str | Path, image: StillImage, pixel_type: str) -> None:
+    """Refuse `path` where its format cannot hold `image` denoised and written as `write_image`
+    would (a gray image in .hdr, which holds RGB alone; gray and alpha in .bmp), before a caller's
+    work rather than at the write: OpenImageIO's writer is asked to store a 1x1 image of the same
+    channels, type and attributes beside `path`, and that file is removed."""
+    path = _utf8(Path(path))
+    plan = _plan(path, (image.channels, 1, 1), pixel_type, image.alpha is not None, image.attributes)
+    probe = np.zeros((plan.spec.nchannels, 1, 1), np.float32)
+    written = path.with_name(f".{path.stem}.probe-{os.getpid()}{path.suffix}")
+    try:
+        _write(path, plan, probe, written)
+    except ImageError as exc:
+        kind = ("gray" if image.channels == 1 else "colour") + (" and alpha" if plan.with_alpha else "")
+        raise ImageError(f"{exc}: a {kind} image cannot go into a {path.suffix} file; choose another "
+                         "format (.png, .tif and .exr hold gray, colour and alpha)") from None
+    finally:
+        written.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _WritePlan:
+    """How `write_image` stores an image: the writer, its spec, whether the alpha goes in and
+    whether the colour is premultiplied by it first (a format holding no straight colour)."""
+
+    handle: oiio.ImageOutput
+    spec: oiio.ImageSpec
+    with_alpha: bool
+    premultiply: bool
+
+
+def _plan(path: Path, shape: tuple[int, ...], pixel_type: str, has_alpha: bool,
+          attributes: dict[str, tuple[str, object]] | None) -> _WritePlan:
+    """The `_WritePlan` of (C, H, W) colour `shape`, with an alpha plane if `has_alpha`."""
     handle = oiio.ImageOutput.create(str(path))  # the writer for the extension, which the temp keeps
     if handle is None:
         raise _no_writer(path)
-    with_alpha = alpha is not None and bool(handle.supports("alpha"))
-    if with_alpha:
-        pixels = np.concatenate([pixels, np.asarray(alpha, dtype=np.float32)[None]])
-        straight = (attributes or {}).get(STRAIGHT, (None, 0))[1]
-        if straight and handle.format_name() in ASSOCIATED_ONLY:
-            attributes = {name: value for name, value in attributes.items() if name != STRAIGHT}
-            pixels[:-1] *= pixels[-1]
-    spec = _output_spec(pixels.shape, _stored_type(handle.format_name(), pixel_type), with_alpha, attributes)
+    with_alpha = has_alpha and bool(handle.supports("alpha"))
+    premultiply = bool(with_alpha and (attributes or {}).get(STRAIGHT, (None, 0))[1]
+                       and handle.format_name() in ASSOCIATED_ONLY)
+    if premultiply:
+        attributes = {name: value for name, value in attributes.items() if name != STRAIGHT}
+    spec = _output_spec((shape[0] + with_alpha, *shape[1:]), _stored_type(handle.format_name(), pixel_type),
+                        with_alpha, attributes)
+    return _WritePlan(handle, spec, with_alpha, premultiply)
+
+
+def _write(path: Path, plan: _WritePlan, pixels: np.ndarray, to: Path | None = None) -> None:
+    """(C, H, W) `pixels` as `plan` says, atomically to `path`, or straight to `to` (a probe)."""
+    handle = plan.handle
 
     def write(temp: Path) -> None:
         try:
-            if not handle.open(str(temp), spec) or not handle.write_image(_storable(pixels, handle.spec())):
+            if not (handle.open(str(temp), plan.spec)
+                    and handle.write_image(_storable(pixels, handle.spec()))):
                 raise ImageError(f"cannot write {path}: {handle.geterror().strip()}")
         finally:
             handle.close()
 
-    write_atomically(path, write, suffix=f".tmp{path.suffix}")
-    return with_alpha
+    if to is None:
+        write_atomically(path, write, suffix=f".tmp{path.suffix}")
+    else:
+        write(to)
 
 
 def _checked_pixels(path: Path, pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

@@ -356,3 +356,21 @@ def test_an_output_format_no_writer_takes_is_refused_before_any_work(tmp_path, n
     result = run(tmp_path / "in.png", tmp_path / name, "--arch", "bm3d", "--sigma", "20")
     assert result.exit_code == 1 and f"cannot write {tmp_path / name}" in result.output
     assert "e.g. .png, .tif, .exr" in result.output and "cannot read" not in result.output
+
+
+@pytest.mark.parametrize("alpha, out, words", [
+    (False, "out.hdr", "hdr does not support 1-channel images: a gray image cannot go into a .hdr file"),
+    (True, "out.bmp", "bmp does not support 2-channel images: a gray and alpha image cannot go into a .bmp"),
+])
+def test_an_output_format_that_cannot_hold_the_image_is_refused_before_the_denoise(tmp_path, alpha, out,
+                                                                                    words):
+    """A gray PNG to .hdr (RGB only) was refused at the write, after the denoise: the model named
+    here is not there, and was looked for first."""
+    write_image(tmp_path / "in.png", quantise(pattern(0, 1, 16, 16)), "uint8",
+                np.full((16, 16), 0.5, np.float32) if alpha else None)
+    result = run(tmp_path / "in.png", tmp_path / out, "--model", tmp_path / "nowhere", "--device", "cpu")
+    assert result.exit_code == 1 and f"error: cannot write {tmp_path / out}: {words}" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # the probe removed, nothing written
+    write_image(tmp_path / "rgb.png", quantise(pattern(0, 3, 16, 16)), "uint8")
+    written = run(tmp_path / "rgb.png", tmp_path / "rgb.hdr", "--arch", "bm3d", "--sigma", "20")
+    assert written.exit_code == 0 and read_image(tmp_path / "rgb.hdr").channels == 3
