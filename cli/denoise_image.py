@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from vfxdenoise.cli.cancels import CancelSayingCommand
 from vfxdenoise.cli.options import TILE, FiniteFloatRange, device_option
@@ -20,7 +21,16 @@ from vfxdenoise.core.classic.image_denoise import (
 from vfxdenoise.core.classic.noise import GAUSSIAN_SCALE
 from vfxdenoise.core.errors import ModelError, OtherTrackError, OutputError, UsageError
 from vfxdenoise.core.io.frame_pattern import FRAME_TOKEN
-from vfxdenoise.core.io.images import check_writable_format, check_writable_image, read_image, write_image
+from vfxdenoise.core.io.images import (
+    LINEAR_SPACE,
+    StillImage,
+    check_writable_format,
+    check_writable_image,
+    decodes_to_linear,
+    read_image,
+    srgb_to_linear,
+    write_image,
+)
 from vfxdenoise.core.model_files import resolve_weights
 from vfxdenoise.core.models import CLASSIC_ARCHITECTURES as ARCHITECTURES
 from vfxdenoise.core.runtime.device import pick_device
@@ -83,6 +93,20 @@ def _load_classic(arch: str | None, model_path: str, device: str) -> LoadedModel
         raise ModelError(f"{loaded.path} holds a '{loaded.architecture}' model, not '{arch}'; "
                          f"pass --arch {loaded.architecture}, or leave --arch out")
     return loaded
+
+
+def _for_output(input_path: Path, output_path: Path, image: StillImage, result: np.ndarray
+                ) -> tuple[np.ndarray, dict[str, tuple[str, object]]]:
+    """The denoised colour and the attributes to write: an 8/16-bit sRGB image going to EXR or HDR
+    decoded to linear light and tagged so (`decodes_to_linear`), with a note; others as they are.
+    The network works on the encoded values either way, as it was trained on them."""
+    if not decodes_to_linear(output_path, image):
+        return result, image.attributes
+    click.echo(f"note: {input_path} holds sRGB-encoded {image.pixel_type} values: written to "
+               f"{output_path.suffix} (linear light by convention, as compositing apps read it) "
+               f"decoded to linear and tagged {LINEAR_SPACE}; write .png or .tif to keep the "
+               "encoded values", err=True)
+    return srgb_to_linear(result), {**image.attributes, "oiio:ColorSpace": ("string", LINEAR_SPACE)}
 
 
 class _StillPath(click.Path):
@@ -150,7 +174,8 @@ def denoise_image(input_path: Path, output_path: Path, arch: str | None, model_p
     if beyond:
         click.echo(f"note: {beyond} values of {input_path} lie outside 0-1 (highlights of a float "
                    "image?): denoised clipped to 0-1, with the rest added back undenoised", err=True)
-    kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, image.attributes)
+    result, attributes = _for_output(input_path, output_path, image, result)
+    kept = write_image(output_path, result, _output_type(image.pixel_type), image.alpha, attributes)
     if image.alpha is not None and not kept:
         click.echo(f"note: {output_path.suffix} files hold no alpha: the alpha of {input_path} is not "
                    "in the output (write a PNG or TIFF to keep it)", err=True)

@@ -40,6 +40,10 @@ DISPLAY_PREFIXES = ("Exif:", "GPS:")
 FLOAT_TYPES = ("half", "float", "double")
 ASSOCIATED_ONLY = ("openexr",)  # formats whose colour beside an alpha is premultiplied, always
 FLOAT_FORMATS = ("tiff", "openexr")  # OpenImageIO writers that store float pixels (PNG would store uint8)
+# Writers whose float values are linear light by convention (a compositing app reads them so), and
+# the colour space an image decoded from sRGB for them is tagged with (OpenImageIO's name).
+LINEAR_FORMATS = ("openexr", "hdr")
+LINEAR_SPACE = "lin_rec709_scene"
 # Attribute types OpenImageIO's Python binding stores as 0 when set (EXIF's uint16 Orientation among
 # them), and the type each is carried as instead.
 SETTABLE_BASE = {oiio.UINT16: "int", oiio.INT16: "int", oiio.INT8: "int",
@@ -167,6 +171,26 @@ def _linear_note(path: Path, pixel_type: str, attributes: dict[str, tuple[str, o
             "transfer function applied, but the classic networks are made for display-referred "
             "values in 0-1 (sRGB photographs); convert a linear image to sRGB first (written to "
             "PNG or another integer format, linear values also show too dark)")
+
+
+def decodes_to_linear(path: str | Path, image: StillImage) -> bool:
+    """Whether `image`, denoised, is written to `path` decoded from sRGB to linear light
+    (`srgb_to_linear`): integer (8/16-bit) values, display-referred, whose colour space is sRGB or
+    unstated (a photograph's), going to a format whose values are linear by convention
+    (LINEAR_FORMATS: EXR, Radiance HDR). Stored as they are, sRGB-encoded, a compositing app read
+    them as linear: midtones far too bright (0.5 is 0.214 in linear light) and a wrong blend."""
+    space = str(image.attributes.get("oiio:ColorSpace", (None, ""))[1]).lower()
+    handle = oiio.ImageOutput.create(str(path))
+    return (image.pixel_type not in FLOAT_TYPES and (not space or "srgb" in space)
+            and handle is not None and handle.format_name() in LINEAR_FORMATS)
+
+
+def srgb_to_linear(encoded: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values (IEC 61966-2-1) decoded to linear light, float32; a value beyond 0-1 (a
+    denoiser's overshoot) keeps its sign and follows the curve, so no value is clipped."""
+    magnitude = np.abs(encoded)
+    linear = np.where(magnitude <= 0.04045, magnitude / 12.92, ((magnitude + 0.055) / 1.055) ** 2.4)
+    return (np.sign(encoded) * linear).astype(np.float32)
 
 
 def _channel_name(spec: oiio.ImageSpec, channel: int) -> str:

@@ -374,3 +374,23 @@ def test_an_output_format_that_cannot_hold_the_image_is_refused_before_the_denoi
     write_image(tmp_path / "rgb.png", quantise(pattern(0, 3, 16, 16)), "uint8")
     written = run(tmp_path / "rgb.png", tmp_path / "rgb.hdr", "--arch", "bm3d", "--sigma", "20")
     assert written.exit_code == 0 and read_image(tmp_path / "rgb.hdr").channels == 3
+
+
+def test_an_srgb_image_written_to_exr_is_decoded_to_linear_light_and_tagged_so(tmp_path):
+    """A PNG's sRGB-encoded values went into the EXR as they were, which a compositing app reads as
+    linear light: 0.5 (0.214 linear) shown as 0.5, with no note. Other formats keep them encoded."""
+    colour = quantise(pattern(2, 3, 16, 20))
+    write_image(tmp_path / "in.png", colour, "uint8")
+    model = identity_model(tmp_path)
+    result = run(tmp_path / "in.png", tmp_path / "out.exr", "--model", model, "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "holds sRGB-encoded uint8 values: written to .exr (linear light by convention" in result.output
+    out = read_image(tmp_path / "out.exr")
+    decoded = np.where(colour <= 0.04045, colour / 12.92, ((colour + 0.055) / 1.055) ** 2.4)
+    np.testing.assert_allclose(out.pixels, decoded, atol=2e-3)  # half floats
+    assert out.attributes["oiio:ColorSpace"][1] == "lin_rec709_scene"
+    assert run(tmp_path / "in.png", tmp_path / "out.tif", "--model", model, "--device", "cpu").exit_code == 0
+    np.testing.assert_allclose(read_image(tmp_path / "out.tif").pixels, colour, atol=1e-6)
+    again = run(tmp_path / "out.exr", tmp_path / "again.exr", "--model", model, "--device", "cpu")
+    assert "sRGB-encoded" not in again.output  # float values are taken as they are, as before
+    np.testing.assert_allclose(read_image(tmp_path / "again.exr").pixels, out.pixels, atol=1e-6)
