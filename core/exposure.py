@@ -247,9 +247,11 @@ class Exposure:
 
 @dataclass(frozen=True)
 class FrameLight:
-    """What `shot_exposure` weighs of a frame: its `frame_brightness.brightness`, the median of its
-    luminance (both over the display window when known, so that an auto-cropped frame weighs as
-    its full render does) and its `highlight`."""
+    """What `shot_exposure` weighs of a frame: its brightness, the median of its luminance (both
+    over the display window when known, so that an auto-cropped frame weighs as its full render
+    does) and its `highlight`. The brightness is the `capped_mean` of its `luminance_samples`,
+    `frame_brightness.brightness` without its fireflies bounded: the levels here were set on it,
+    and a shot's is the median of several frames', which one frame's fireflies do not move."""
 
     brightness: float
     median: float

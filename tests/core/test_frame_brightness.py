@@ -10,6 +10,7 @@ from vfxdenoise.core.frame_brightness import (
     UNJUDGED,
     brightness,
     brightness_jump,
+    capped_mean,
     luminance_samples,
 )
 
@@ -24,6 +25,31 @@ def test_brightness_follows_exposure_and_not_a_few_fireflies():
     fireflies[:, hits // 96, hits % 96] = 10_000.0
     assert brightness(fireflies) == pytest.approx(base, rel=0.1)
     assert brightness(np.zeros((3, 4, 4), np.float16)) == 0.0
+
+
+def test_a_burst_of_fireflies_is_no_flash_and_a_lit_area_still_is():
+    """Hot pixels over 0.2-3% of a frame (at 100 to 65504, the +Inf a half beauty is read as), in
+    a frame of 4 spp-like noise: capped at the 99.9th percentile alone they made it 3-20000 times
+    as bright, a flash ending every window round it. Bounded by the samples round them, they move
+    it under 1.3x. Light over an area (a block lit 6x, the whole frame 4x, a lamp of 10x10 px)
+    keeps the capped mean it had, sample for sample, and sparks on black keep theirs."""
+    rng = np.random.default_rng(2)
+    beauty = rng.gamma(4.0, 0.125, (3, 128, 192)).astype(np.float32)
+    base = brightness(beauty)
+    for share, value in ((0.002, 2000.0), (0.01, 300.0), (0.03, 1000.0), (0.02, 65504.0)):
+        hot = beauty.copy()
+        hits = rng.choice(128 * 192, size=int(share * 128 * 192), replace=False)
+        hot[:, hits // 192, hits % 192] = value
+        assert capped_mean(luminance_samples(hot)) > BRIGHTNESS_JUMP * base, (share, value)  # as it was
+        assert brightness(hot) < 1.3 * base, (share, value)
+        assert brightness_jump(brightness(hot), base, BRIGHTNESS_JUMP) == ""
+    block, lamp, sparks = beauty.copy(), beauty.copy(), np.zeros_like(beauty)
+    block[:, 10:110, 20:170] *= 6.0  # 61% of the frame
+    lamp[:, 50:60, 70:80] = 5000.0
+    sparks[:, rng.integers(0, 128, 40), rng.integers(0, 192, 40)] = 50.0
+    for lit in (block, lamp, beauty * 4, sparks):
+        assert brightness(lit) == capped_mean(luminance_samples(lit)) > 0
+    assert brightness_jump(brightness(block), base, BRIGHTNESS_JUMP).startswith("its brightness is")
 
 
 def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
