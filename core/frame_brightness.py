@@ -86,8 +86,9 @@ def capped_mean(luminance: np.ndarray) -> float:
 def without_fireflies(grid: np.ndarray) -> np.ndarray:
     """A copy of a (H, W) grid of luminance samples with each sample above the grid's
     FIREFLY_CANDIDATES quantile bounded by FIREFLY_FACTOR times the third brightest of the 8
-    samples round it (one off the grid taken at its edge): a firefly, or two or three side by side,
-    bounded; every sample of a lit area of 2x2 samples or more left as it is."""
+    samples round it (one off the grid mirrored in its edge: a corner's own value repeated would
+    keep it): a firefly, or two or three side by side, bounded; every sample of a lit area of 2x2
+    samples or more left as it is."""
     bounded = np.array(grid, np.float32)
     if bounded.size < 9:
         return bounded
@@ -95,7 +96,7 @@ def without_fireflies(grid: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(bounded > np.partition(bounded.ravel(), rank)[rank])  # NaN: none
     if not len(ys):
         return bounded
-    edged = np.pad(bounded, 1, mode="edge")
+    edged = np.pad(bounded, 1, mode="reflect")  # at the edge, not the sample itself
     around = np.stack([edged[1 + dy:, 1 + dx:][ys, xs] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                        if dy or dx])
     around = np.partition(around, 5, axis=0)[5]  # the third brightest of 8

@@ -52,6 +52,18 @@ def test_a_burst_of_fireflies_is_no_flash_and_a_lit_area_still_is():
     assert brightness_jump(brightness(block), base, BRIGHTNESS_JUMP).startswith("its brightness is")
 
 
+def test_a_firefly_in_a_corner_or_on_an_edge_is_bounded_as_one_inside():
+    """The samples round a corner's, taken at the frame's edge, held the corner's own value three
+    times: a firefly there was kept whole, the brightest of the 8 round it being itself."""
+    rng = np.random.default_rng(3)
+    beauty = rng.gamma(4.0, 0.125, (3, 32, 48)).astype(np.float32)
+    base = brightness(beauty)
+    for y, x in ((0, 0), (0, 46), (30, 0), (30, 46), (0, 20), (16, 0), (16, 20)):  # sampled: even
+        hot = beauty.copy()
+        hot[:, y, x] = 65504.0
+        assert brightness(hot) < 1.05 * base, (y, x)
+
+
 def test_brightness_of_an_auto_cropped_frame_is_that_of_its_full_render():
     rng = np.random.default_rng(1)
     full = np.zeros((3, 32, 48), np.float32)
