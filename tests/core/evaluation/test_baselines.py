@@ -4,7 +4,7 @@ level denoised on its own."""
 import numpy as np
 
 from vfxdenoise.core.dataset_sequences import RenderSequence
-from vfxdenoise.core.evaluation.baselines import oidn_denoiser, oidn_frame
+from vfxdenoise.core.evaluation.baselines import AuxPrefilter, oidn_denoiser, oidn_frame
 from vfxdenoise.core.features import FrameFeatures
 
 
@@ -35,3 +35,49 @@ def test_the_denoiser_runs_every_frame_of_the_level_on_its_own():
     assert len(outs) == 2
     for out, frame in zip(outs, frames):
         np.testing.assert_array_equal(out, oidn_frame(frame, with_aux=False))
+
+
+def _noisy_guides(frame: FrameFeatures, seed: int) -> FrameFeatures:
+    """`frame` with its albedo and normal as a few samples a pixel render them: noisy."""
+    rng = np.random.default_rng(seed)
+    albedo = (frame.albedo + rng.normal(0, 0.15, frame.albedo.shape)).clip(0, 1).astype(np.float32)
+    normal = frame.normal + rng.normal(0, 0.2, frame.normal.shape).astype(np.float32)
+    return FrameFeatures(beauty=frame.beauty, albedo=albedo, normal=normal)
+
+
+def test_the_prefilter_takes_the_noise_out_of_a_guide():
+    frame, _ = _noisy_frame(3)
+    noisy = _noisy_guides(frame, 4)
+    prefilter = AuxPrefilter()
+    try:
+        albedo = prefilter("albedo", np.ascontiguousarray(np.moveaxis(noisy.albedo, 0, -1)))
+    finally:
+        prefilter.close()
+    assert albedo.shape == (32, 48, 3)
+    assert np.mean((albedo - 0.5) ** 2) < 0.2 * np.mean((noisy.albedo - 0.5) ** 2)
+
+
+def test_prefiltered_guides_give_another_result_than_noisy_ones():
+    frame, clean = _noisy_frame(5)
+    noisy = _noisy_guides(frame, 6)
+    prefilter = AuxPrefilter()
+    try:
+        prefiltered = oidn_frame(noisy, prefilter=prefilter)
+    finally:
+        prefilter.close()
+    plain = oidn_frame(noisy)
+    assert prefiltered.shape == clean.shape and prefiltered.dtype == np.float32
+    assert np.abs(prefiltered - plain).max() > 1e-3
+    assert np.mean((prefiltered - clean) ** 2) < 0.2 * np.mean((frame.beauty - clean) ** 2)
+
+
+def test_the_prefiltered_denoiser_runs_each_frame_as_oidn_frame_with_a_prefilter():
+    frames = [_noisy_guides(_noisy_frame(seed)[0], seed + 10) for seed in (7, 8)]
+    sequence = RenderSequence("shot", noisy={"spp4": frames}, targets={})
+    outs = oidn_denoiser(prefilter_aux=True)(sequence, "spp4")
+    prefilter = AuxPrefilter()
+    try:
+        for out, frame in zip(outs, frames):
+            np.testing.assert_array_equal(out, oidn_frame(frame, prefilter=prefilter))
+    finally:
+        prefilter.close()
