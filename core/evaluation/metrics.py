@@ -13,6 +13,8 @@ their scores were NaN or infinite, and a mean over rows silently NaN.
 - `sparkle_rate`: pixels per million far brighter than the reference (bright samples let through).
 - `temporal_error`: frame-to-frame change that the reference does not have, pixel by pixel;
   `temporal_error_bands` splits it into coarse (boiling patches) and fine (grain, edges).
+  It rewards a result that changes less, so it is read beside `temporal_change_kept`: the share of
+  the reference's change the result makes too (0 for a frozen picture, below 1 for a blur).
 - `warped_temporal_error`: the same along the motion vectors: flicker alone, without the spatial
   error that moves with the picture.
 - `flip`: NVIDIA's FLIP perceptual difference (optional extra `metrics`).
@@ -217,15 +219,21 @@ def tonemap(x: ArrayLike) -> ArrayLike:
     return (clamped / (1 + clamped)) ** (1 / TONEMAP_GAMMA)
 
 
-def _changes(what: str, denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]):
-    """Per frame t >= 1, (t, (d_t - d_{t-1}) - (r_t - r_{t-1})) on tonemapped frames."""
+def _frame_changes(what: str, denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]):
+    """Per frame t >= 1, (t, d_t - d_{t-1}, r_t - r_{t-1}) on tonemapped frames."""
     previous = None
     for t, (d, r) in enumerate(zip(denoised_frames, reference_frames)):
         td, tr = _pair(d, r, what, (f"denoised frame {t}", f"reference frame {t}"))
         current = (tonemap(td), tonemap(tr))
         if previous is not None:
-            yield t, (current[0] - previous[0]) - (current[1] - previous[1])
+            yield t, current[0] - previous[0], current[1] - previous[1]
         previous = current
+
+
+def _changes(what: str, denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike]):
+    """Per frame t >= 1, (t, (d_t - d_{t-1}) - (r_t - r_{t-1})) on tonemapped frames."""
+    for t, denoised, reference in _frame_changes(what, denoised_frames, reference_frames):
+        yield t, denoised - reference
 
 
 def temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],
@@ -271,6 +279,28 @@ def temporal_error_bands(denoised_frames: Sequence[ArrayLike], reference_frames:
         fine_total += float((planes - coarse).abs().sum())
         count += planes.numel()
     return (coarse_total / count, fine_total / count) if count else (NO_SCORE, NO_SCORE)
+
+
+def temporal_change_kept(denoised_frames: Sequence[ArrayLike],
+                         reference_frames: Sequence[ArrayLike]) -> float:
+    """How much of the reference's frame-to-frame change the denoised sequence makes too: the
+    slope sum(dd * dr) / sum(dr * dr) of its changes dd = d_t - d_{t-1} on the reference's
+    dr = r_t - r_{t-1}, over consecutive tonemapped frames and every pixel.
+
+    The counterpart of `temporal_error`, which a sequence that changes less scores better on: a
+    frozen picture (no change) scores 0 here, a blur that softens the moving edges and texture
+    below 1, a sequence that changes as the reference does 1. Flicker, change the reference does
+    not have, leaves it about where it is (uncorrelated with dr): that is `temporal_error`'s part.
+    The reference's own noise is in dr and no denoiser follows it, so against a reference that
+    still has noise even a perfect result scores below 1. NaN for fewer than two frames, or where
+    the reference does not change at all.
+    """
+    _check_frame_counts("temporal_change_kept", denoised=denoised_frames, reference=reference_frames)
+    followed, reference_power = 0.0, 0.0
+    for _, denoised, reference in _frame_changes("temporal_change_kept", denoised_frames, reference_frames):
+        followed += float((denoised * reference).sum())
+        reference_power += float((reference * reference).sum())
+    return followed / reference_power if reference_power > 0 else NO_SCORE
 
 
 def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames: Sequence[ArrayLike],

@@ -40,7 +40,7 @@ OutputsHook = Callable[[RenderSequence, str, dict[str, list[np.ndarray]]], None]
 # Every score `score` gives, in the order tables show them: FLIP only when asked for, the
 # temporal error along motion vectors only given the input frames.
 SCORES = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "temporal_coarse",
-          "temporal_warped")
+          "temporal_kept", "temporal_warped")
 
 
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -105,8 +105,10 @@ def noisy_denoiser(seq: RenderSequence, level: str) -> list[np.ndarray]:
 def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: bool = False,
           frames: list[FrameFeatures] | None = None) -> dict:
     """PSNR / SSIM (tonemapped), relMSE, energy ratio and sparkles per million pixels (HDR),
-    temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`),
-    optionally HDR-FLIP; sequence means, by their names in `SCORES`. The temporal scores are NaN
+    temporal error and its coarse part (boiling patches, `metrics.temporal_error_bands`), the
+    share of the reference's frame-to-frame change the result makes too (`temporal_kept`:
+    `metrics.temporal_change_kept`; a frozen or blurred result, which the temporal errors reward,
+    scores low), optionally HDR-FLIP; sequence means, by their names in `SCORES`. The temporal scores are NaN
     (none) for a single frame (`metrics.NO_SCORE`): average rows with `mean_scores`. The PSNR
     leaves out the frames whose reference is black (`_black_frames`: a fade from black), on which
     it is infinite or against nothing; NaN (none) where every frame's is.
@@ -126,6 +128,7 @@ def score(denoised: list[np.ndarray], references: list[np.ndarray], with_flip: b
         "sparkles": metrics.sparkle_rate(denoised, references),
         "temporal": float(metrics.temporal_error(denoised, references)),
         "temporal_coarse": metrics.temporal_error_bands(denoised, references)[0],
+        "temporal_kept": metrics.temporal_change_kept(denoised, references),
     }
     if frames is not None:
         row["temporal_warped"] = _warped_temporal_error(denoised, references, frames)

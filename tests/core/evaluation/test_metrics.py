@@ -232,3 +232,39 @@ def test_a_data_range_not_above_0_is_refused(score, data_range):
     with pytest.raises(ImageError, match=r"data_range=.*a finite number above 0"):
         score(_image(1), _image(2), data_range=data_range)
     assert np.isfinite(score(_image(1), _image(2), data_range=255.0))
+
+
+def _panning(frames: int = 6) -> list[np.ndarray]:
+    """A fine HDR pattern (0.5 to 1.5, stripes 9 pixels apart) panning a pixel a frame: a small
+    change from frame to frame, as on a real shot, next to which a little grain is a lot."""
+    x = np.arange(64 + frames, dtype=np.float32)
+    y = np.arange(32, dtype=np.float32)[:, None]
+    pattern = 1 + 0.5 * np.sin(x / 1.5) * np.cos(y / 3)
+    colour = np.array([1.0, 0.8, 0.6], np.float32)[:, None, None]
+    return [np.ascontiguousarray(colour * pattern[:, t:t + 64]) for t in range(frames)]
+
+
+def test_a_frozen_or_blurred_result_keeps_little_of_the_reference_change_though_its_temporal_error_is_low():
+    """The temporal errors reward a result that changes less: a frozen picture (the mean of the
+    frames) and a blur score lower than a result with a little noise in every frame. The change
+    kept tells them apart: 1 for the reference, near 1 with the noise, 0 frozen, low blurred."""
+    refs = _panning()
+    rng = np.random.default_rng(8)
+    grainy = [r * (1 + rng.normal(0, 0.2, r.shape)).astype(np.float32) for r in refs]
+    frozen = [np.mean(refs, axis=0)] * len(refs)
+    blurred = [(r + np.roll(r, 2, -1) + np.roll(r, -2, -1) + np.roll(r, 2, -2) + np.roll(r, -2, -2)) / 5
+               for r in refs]
+    assert metrics.temporal_error(frozen, refs) < metrics.temporal_error(grainy, refs)
+    assert metrics.temporal_error(blurred, refs) < metrics.temporal_error(grainy, refs)
+    assert metrics.temporal_change_kept(refs, refs) == pytest.approx(1.0)
+    assert metrics.temporal_change_kept(grainy, refs) == pytest.approx(1.0, abs=0.1)
+    assert metrics.temporal_change_kept(frozen, refs) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.temporal_change_kept(blurred, refs) < 0.7
+
+
+def test_the_change_kept_has_no_score_without_a_change_of_the_reference():
+    refs = _panning(3)
+    assert np.isnan(metrics.temporal_change_kept(refs[:1], refs[:1]))
+    assert np.isnan(metrics.temporal_change_kept(refs, [refs[0]] * 3))
+    with pytest.raises(ImageError, match="temporal_change_kept"):
+        metrics.temporal_change_kept(refs[:2], refs)

@@ -249,7 +249,8 @@ def test_a_network_giving_nan_or_inf_on_a_few_pixels_is_scored_as_seq_writes_it(
     clean = np.full((3, 16, 16), 0.5, np.float32)
     frames = [FrameFeatures(beauty=clean * rng.gamma(4.0, 0.25, clean.shape).astype(np.float32))
               for _ in range(3)]
-    sequence = RenderSequence("shot", noisy={"spp4": frames}, targets={"reference": [clean] * 3})
+    references = [clean * (1 + 0.1 * t) for t in range(3)]  # changing: every score exists (temporal_kept)
+    sequence = RenderSequence("shot", noisy={"spp4": frames}, targets={"reference": references})
     with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.evaluation.scoring"):
         outputs = model_denoiser(model.eval())(sequence, "spp4")
     assert all(np.isfinite(out).all() for out in outputs)
@@ -257,4 +258,4 @@ def test_a_network_giving_nan_or_inf_on_a_few_pixels_is_scored_as_seq_writes_it(
     assert caplog.messages == ["sequence 'shot' (spp4): the network gave NaN/Inf on 9 pixel(s) of its "
                                "3 frame(s), scored as `seq` writes them (NaN and -Inf black, +Inf "
                                "65504): should it recur, its weights may be from a diverged training run"]
-    assert all(math.isfinite(value) for value in score(outputs, [clean] * 3).values() if value is not None)
+    assert all(math.isfinite(value) for value in score(outputs, references).values() if value is not None)
