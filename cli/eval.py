@@ -55,10 +55,21 @@ from vfxdenoise.core.training.render_data import RenderDataConfig, check_targets
 from vfxdenoise.core.weights import RENDER, LoadedModel, load_weights
 
 DECIMALS = {"psnr": 2, "sparkles": 1}
-OIDN = "oidn (albedo+normal)"  # the OIDN a contact sheet shows: with the guides ours reads
+# OIDN as its documentation recommends for noisy guides, the stronger baseline and the one a
+# contact sheet shows: albedo and normal prefiltered by OIDN, then cleanAux (`baselines.AuxPrefilter`)
+OIDN = "oidn (prefiltered albedo+normal)"
+OIDN_NOISY_AUX = "oidn (albedo+normal)"  # the guides as rendered, cleanAux off: the row of earlier tables
 OIDN_COLOUR = "oidn (colour only)"
 OURS = "ours"  # the rows of the one model of a run that scores one
-BASELINES = ("noisy", OIDN, OIDN_COLOUR)
+BASELINES = ("noisy", OIDN, OIDN_NOISY_AUX, OIDN_COLOUR)
+OIDN_SAID = (f"OIDN rows (HDR, quality high, every frame on its own): `{OIDN}`: albedo and normal "
+             "filtered by OIDN first, then the beauty with cleanAux on, as OIDN's documentation recommends "
+             f"for noisy guides (the OIDN of the contact sheets); `{OIDN_NOISY_AUX}`: the guides as "
+             f"rendered, cleanAux off; `{OIDN_COLOUR}`: the beauty alone.")
+TEMPORAL_SAID = ("temporal, temporal_coarse, temporal_warped: frame-to-frame change the reference does not "
+                 "have (lower is better), which a result that changes less (blurred, frozen) also lowers: "
+                 "read them beside psnr and temporal_kept, the share of the reference's frame-to-frame "
+                 "change the result makes too (1 ideal; 0 for a frozen picture, low for a blur).")
 
 
 @dataclass(frozen=True)
@@ -233,14 +244,16 @@ def _evaluate(data_dir: Path, given: tuple[str, ...], oidn: bool, with_flip: boo
         scored.loaded.model.to(dtype=dtype).run_convolutions_in(convolutions)
         methods[scored.method] = model_denoiser(scored.loaded.model, where, dtype)
     if oidn:  # once, whatever the number of models
-        methods[OIDN] = oidn_denoiser(with_aux=True)
+        methods[OIDN] = oidn_denoiser(with_aux=True, prefilter_aux=True)
+        methods[OIDN_NOISY_AUX] = oidn_denoiser(with_aux=True)
         methods[OIDN_COLOUR] = oidn_denoiser(with_aux=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     for scored in models:
         (out_dir / scored.sheets).mkdir(exist_ok=True)
     rows = evaluate_sequences(methods, scorable, with_flip, on_outputs=_contact_sheets(out_dir, oidn, models))
     table = _tables(rows, with_flip, by_level=len(models) > 1)
-    said = f"{_models_said(models)}\n\n{_sheets_said(oidn, models)}"
+    said = "\n\n".join([_models_said(models), _sheets_said(oidn, models), *([OIDN_SAID] if oidn else []),
+                         TEMPORAL_SAID])
     (out_dir / "results.md").write_text(f"{said}\n\n{table}\n")
     (out_dir / "results.json").write_text(_results_json(data_dir, models, rows))
     click.echo(table)

@@ -62,16 +62,23 @@ def test_eval_scores_ours_noisy_and_oidn_and_writes_contact_sheets(dataset, mode
                             "--no-flip", "--out", str(out), "--device", "auto", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     table = (out / "results.md").read_text()
-    for method in ("noisy", "ours", "oidn (albedo+normal)", "oidn (colour only)"):
+    for method in ("noisy", "ours", "oidn (prefiltered albedo+normal)", "oidn (albedo+normal)",
+                   "oidn (colour only)"):
         assert f"| seq0 | spp4 | {method} |" in table
     assert "| **mean** | spp4 | ours |" in table
     header = next(line for line in table.splitlines() if line.startswith("| sequence")).split("|")
     assert header[-2].strip() == "temporal_warped"
+    prefiltered, plain = (_rows(table, method)["seq0"] for method in ("oidn (prefiltered albedo+normal)",
+                                                                     "oidn (albedo+normal)"))
+    assert prefiltered != plain  # OIDN's two uses of the guides: two results
+    assert "albedo and normal filtered by OIDN first, then the beauty with cleanAux on" in table
     ours = next(line for line in table.splitlines() if line.startswith("| seq0 | spp4 | ours |")).split("|")
     assert 0.5 < float(ours[_column(header, "energy")]) < 1.5  # mean radiance over the reference's
     assert float(ours[_column(header, "sparkles")]) >= 0.0  # per million pixels
     coarse, temporal = (float(ours[_column(header, m)]) for m in ("temporal_coarse", "temporal"))
     assert 0.0 < coarse < temporal  # the boiling part of the frame-to-frame error
+    assert 0.0 < float(ours[_column(header, "temporal_kept")]) < 1.5  # the reference's change, made too
+    assert "0 for a frozen picture" in table
     mean_ours = next(line for line in table.splitlines() if line.startswith("| **mean** | spp4 | ours |"))
     assert 0.0 < float(mean_ours.split("|")[-2]) < 1.0  # flicker along the motion vectors: scored
     assert (out / "seq0_spp4.png").stat().st_size > 0
@@ -228,11 +235,12 @@ def test_several_models_are_scored_on_the_same_frames_side_by_side(model, tmp_pa
     assert text.index("### spp4") < text.index("| seq0 | spp4 |") < text.index("### spp16")
     assert "| ours |" not in text and both.stdout.strip() == text[text.index("### spp4"):].strip()
     for level in ("spp4", "spp16"):
-        for method in ("noisy", "base.safetensors", "models/ft.safetensors", "oidn (albedo+normal)",
-                       "oidn (colour only)"):
+        for method in ("noisy", "base.safetensors", "models/ft.safetensors",
+                       "oidn (prefiltered albedo+normal)", "oidn (albedo+normal)", "oidn (colour only)"):
             assert set(_rows(text, method, level)) == {"seq0", "seq1", "**mean**"}, (level, method)
         assert text.count(f"| seq0 | {level} | noisy |") == 1  # the input and OIDN scored once
         assert text.count(f"| seq0 | {level} | oidn (albedo+normal) |") == 1
+        assert text.count(f"| seq0 | {level} | oidn (prefiltered albedo+normal) |") == 1
     assert _rows(text, "base.safetensors") != _rows(text, "models/ft.safetensors")
 
     alone = run_vfxdenoise(*args, "--model", "base.safetensors", "--out", tmp_path / "alone", cwd=tmp_path)
@@ -255,10 +263,11 @@ def test_several_models_are_scored_on_the_same_frames_side_by_side(model, tmp_pa
         ("base.safetensors", "base.safetensors", "base.safetensors"),
         ("models/ft.safetensors", "models/ft.safetensors", "models_ft.safetensors")]
     assert results["models"][1]["weights"] == str((tmp_path / "models" / "ft.safetensors").resolve())
-    assert len(results["rows"]) == 2 * 2 * 5  # sequences x levels x (2 models, noisy, 2 OIDN)
+    assert len(results["rows"]) == 2 * 2 * 6  # sequences x levels x (2 models, noisy, 3 OIDN)
     assert {(r["level"], r["method"]) for r in results["means"]} == {
         (level, method) for level in ("spp4", "spp16") for method in
-        ("noisy", "base.safetensors", "models/ft.safetensors", "oidn (albedo+normal)", "oidn (colour only)")}
+        ("noisy", "base.safetensors", "models/ft.safetensors", "oidn (prefiltered albedo+normal)",
+         "oidn (albedo+normal)", "oidn (colour only)")}
     seq0 = next(r for r in results["rows"] if (r["sequence"], r["level"], r["method"])
                 == ("seq0", "spp4", "models/ft.safetensors"))
     assert f"{seq0['psnr']:.2f}" == _rows(text, "models/ft.safetensors")["seq0"][0].strip()
