@@ -9,8 +9,10 @@ Prints markdown tables:
 - per frame size: our engine's per-frame cost in steady state over consecutive frames (network input
   from the device-resident window, model, output back to host memory, that copy overlapping the
   next frame as in `seq`), the network alone, OIDN (pyoidn, HDR + albedo + normal, same inputs on
-  the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, and peak
-  GPU memory; then the network input's build time alone (the PyTorch path, and on CUDA the fused
+  the same device: CUDA tensors when a GPU is present, else NumPy on the CPU), the ratio, peak
+  GPU memory, and OIDN as it recommends for noisy guides (albedo and normal prefiltered, then
+  cleanAux: three filters a frame; CPU only, nan on CUDA) with the engine's ratio to it; then the
+  network input's build time alone (the PyTorch path, and on CUDA the fused
   slot kernel, with how far the two inputs differ);
 - `--stages`: the network's features, U-Net and output stage timed apart;
 - `--profile`: one engine call per size (the one the engine's column times) counted and profiled:
@@ -115,6 +117,23 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
 
     color, albedo, normal = hwc(frame.beauty), hwc(frame.albedo), hwc(frame.normal)
     return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
+
+
+def _oidn_prefiltered(frame: FrameFeatures, device: torch.device, quality: str):
+    """A zero-argument call denoising `frame` with OIDN as it recommends for noisy guides (three RT
+    filters: albedo, normal, then the beauty with cleanAux; `baselines.AuxPrefilter`, its filters
+    set up by the timing's warm-up calls); None on CUDA, where the prefilter is not run (CPU device only)."""
+    if device.type == "cuda":
+        return None
+    import pyoidn
+
+    from vfxdenoise.core.evaluation.baselines import AuxPrefilter
+
+    prefilter = AuxPrefilter(quality)
+    color, albedo, normal = (np.ascontiguousarray(np.moveaxis(a, 0, -1), np.float32)
+                             for a in (frame.beauty, frame.albedo, frame.normal))
+    return lambda: pyoidn.denoise(color, prefilter("albedo", albedo), prefilter("normal", normal),
+                                  hdr=True, clean_aux=True, quality=quality)
 
 
 def _engine_call(denoiser: Denoiser, window: dict) -> DenoisedBeauty:
@@ -260,17 +279,23 @@ def _size_row(denoiser: Denoiser, layout, device: torch.device, width: int, heig
         with torch.inference_mode():
             denoiser.model(x)
 
-    timed = _interleaved_ms({"engine": (_engine_run(denoiser, window), ENGINE_RUN), "network": (network, 1),
-                             "oidn": (_oidn(_frame(height, width, rng), device, args.oidn_quality), 1)},
-                            args.repeats)
+    oidn_frame = _frame(height, width, rng)
+    calls = {"engine": (_engine_run(denoiser, window), ENGINE_RUN), "network": (network, 1),
+             "oidn": (_oidn(oidn_frame, device, args.oidn_quality), 1)}
+    prefiltered = _oidn_prefiltered(oidn_frame, device, args.oidn_quality)
+    if prefiltered:
+        calls["prefiltered"] = (prefiltered, 1)
+    timed = _interleaved_ms(calls, args.repeats)
     engine_ms, network_ms, oidn_ms = timed["engine"], timed["network"], timed["oidn"]
+    prefiltered_ms = timed.get("prefiltered", float("nan"))
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
     if args.profile:
         _profile(denoiser, window, f"{width}x{height}")
     if args.stages:
         print(_network_stages(denoiser.model, x, args.repeats))
     row = (f"| {width}x{height} | {engine_ms:.1f} | {network_ms:.1f} | {oidn_ms:.1f} | "
-           f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} |")
+           f"{engine_ms / oidn_ms:.2f} | {network_ms / oidn_ms:.2f} | {peak:.0f} | {prefiltered_ms:.1f} | "
+           f"{engine_ms / prefiltered_ms:.2f} |")
     row += "\n\n" + _input_paths(window, layout, device, denoiser.input_dtype, args.repeats)
     if args.aovs:  # the same frames with layers that sum to the beauty (as light groups do)
         for frame in window.values():
@@ -319,8 +344,9 @@ def _sizes_table(loaded: LoadedModel, device: torch.device, args, rng) -> None:
     denoiser = Denoiser(loaded, device, EngineConfig(device=str(device), precision=args.precision))
     print("| size | ours, engine ms/frame | ours, network only ms | "
           f"OIDN 2.x ms/frame (HDR+albedo+normal, {args.oidn_quality}) | engine / OIDN | "
-          "network / OIDN | peak GPU MB |")
-    print("|---|---|---|---|---|---|---|")
+          "network / OIDN | peak GPU MB | OIDN, guides prefiltered ms/frame (3 filters) | "
+          "engine / OIDN prefiltered |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with denoiser.settings():  # its threads (and cuDNN tuning) as seq runs it
         for size in args.sizes.split(","):
             width, height = map(int, size.split("x"))
