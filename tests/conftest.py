@@ -6,11 +6,15 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from exr_sequences import write_sequence
+from vfxdenoise.core.runtime.openmp import prefer_passive_wait
 
-from vfxdenoise.core.models import build_model
-from vfxdenoise.core.weights import save_weights
+prefer_passive_wait()  # before torch loads: the tests' CPU threads wait as the command's do
+
+import pytest  # noqa: E402
+from exr_sequences import write_sequence  # noqa: E402
+
+from vfxdenoise.core.models import build_model  # noqa: E402
+from vfxdenoise.core.weights import save_weights  # noqa: E402
 
 
 @pytest.fixture
