@@ -123,11 +123,6 @@ def _reconcile_breakdown(beauty: np.ndarray, layers: list[np.ndarray], noisy_bea
         layer += np.abs(layer) * scale
     if not unlit.any():
         return
-    if all(inside is None for inside in covered):
-        share = np.where(unlit, gap / len(layers), 0).astype(layers[0].dtype)
-        for layer in layers:
-            layer += share
-        return
     holding = sum(np.ones(adds_up.shape, np.int32) if inside is None else inside.astype(np.int32)
                   for inside in covered)
     share = np.divide(gap, holding, out=np.zeros_like(gap), where=unlit & (holding > 0))
