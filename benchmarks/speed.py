@@ -57,6 +57,7 @@ from vfxdenoise.core.denoiser import DenoisedBeauty, Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.engine_config import PRECISIONS
 from vfxdenoise.core.errors import ModelError
+from vfxdenoise.core.evaluation.baselines import AuxPrefilter, hwc
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.io.aovs import NETWORK_FEATURES
@@ -111,11 +112,11 @@ def _oidn(frame: FrameFeatures, device: torch.device, quality: str):
     """A zero-argument call denoising `frame` with OIDN on `device` (inputs already there)."""
     import pyoidn
 
-    def hwc(array: np.ndarray):
-        data = np.ascontiguousarray(np.moveaxis(array, 0, -1), np.float32)
+    def on_device(array: np.ndarray):
+        data = hwc(array)
         return torch.from_numpy(data).to(device) if device.type == "cuda" else data
 
-    color, albedo, normal = hwc(frame.beauty), hwc(frame.albedo), hwc(frame.normal)
+    color, albedo, normal = on_device(frame.beauty), on_device(frame.albedo), on_device(frame.normal)
     return lambda: pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality)
 
 
@@ -127,11 +128,8 @@ def _oidn_prefiltered(frame: FrameFeatures, device: torch.device, quality: str):
         return None
     import pyoidn
 
-    from vfxdenoise.core.evaluation.baselines import AuxPrefilter
-
     prefilter = AuxPrefilter(quality)
-    color, albedo, normal = (np.ascontiguousarray(np.moveaxis(a, 0, -1), np.float32)
-                             for a in (frame.beauty, frame.albedo, frame.normal))
+    color, albedo, normal = hwc(frame.beauty), hwc(frame.albedo), hwc(frame.normal)
     return lambda: pyoidn.denoise(color, prefilter("albedo", albedo), prefilter("normal", normal),
                                   hdr=True, clean_aux=True, quality=quality)
 

@@ -23,7 +23,7 @@ def _pyoidn():
     return pyoidn
 
 
-def _hwc(planes: np.ndarray) -> np.ndarray:
+def hwc(planes: np.ndarray) -> np.ndarray:
     """(3, H, W) -> contiguous float32 (H, W, 3), the layout OIDN reads."""
     return np.ascontiguousarray(np.moveaxis(planes, 0, -1), np.float32)
 
@@ -89,10 +89,10 @@ def oidn_frame(frame: FrameFeatures, with_aux: bool = True, quality: str = "high
     pyoidn = _pyoidn()
     aux = {}
     if with_aux and frame.albedo is not None and frame.normal is not None:
-        aux = {"albedo": _hwc(frame.albedo.clip(0, 1)), "normal": _hwc(frame.normal)}
+        aux = {"albedo": hwc(frame.albedo.clip(0, 1)), "normal": hwc(frame.normal)}
     if aux and prefilter is not None:
         aux = {name: prefilter(name, image) for name, image in aux.items()}
-    out = pyoidn.denoise(_hwc(frame.beauty), hdr=True, quality=quality,
+    out = pyoidn.denoise(hwc(frame.beauty), hdr=True, quality=quality,
                          clean_aux=bool(aux) and prefilter is not None, **aux)
     return np.moveaxis(np.asarray(out, np.float32), -1, 0)
 
