@@ -452,11 +452,9 @@ def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int], option: st
     shot's gaps (`offer_hold_or_skip`), --missing hold and skip."""
     hold_or_skip = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
                     if offer_hold_or_skip else "")
-    which = (f"frame {asked[0]} of {sequence.pattern.text} is not on disk" if len(asked) == 1 else
-             f"none of frames {format_frames(asked)} of {sequence.pattern.text} is on disk")
     return MissingFramesError(
-        f"{which}; frames on disk: {format_frames(sequence.frames)}. Fix {option} (e.g. {option} "
-        f"{_shot_spec(sequence)}){hold_or_skip}", asked)
+        f"{_which_missing(sequence, asked, asked)}; frames on disk: {format_frames(sequence.frames)}. "
+        f"Fix {option} (e.g. {option} {_shot_spec(sequence)}){hold_or_skip}", asked)
 
 
 def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
