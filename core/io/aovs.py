@@ -12,12 +12,22 @@ list, or 'none'.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
+from vfxdenoise.core.io.channel_names import (
+    CANDIDATES,
+    COLOUR_COMPONENTS,
+    COMPONENTS,
+    FLATTENED_VIEWS,
+    SINGLE_COMPONENTS,
+    VECTOR_COMPONENTS,
+    layers_of,
+    split_channel,
+)
+from vfxdenoise.core.io.layer_kinds import VECTORS, guessed_kind, known_kind, reads_as_light
 
 
 class Feature(NamedTuple):
@@ -51,110 +61,15 @@ LAYER_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.pick
 NO_CHANNELS = "(none)"  # what `LayerMap.describe` says of a feature a render lacks
 NETWORK_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.network)
 
-# Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
-# Blender's `Denoising Normal` beats its `Normal`: it pairs with `Denoising Albedo`.
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "beauty": ("", "rgba", "rgb", "c", "ci", "combined", "beauty"),
-    "albedo": ("albedo", "denoise_albedo", "denoising albedo", "diffuse_albedo", "basecolor",
-               "base_color", "vraydiffusefilter", "diffusefilter"),
-    "normal": ("n", "denoising normal", "normal", "normals", "nn", "sh_normal", "vraybumpnormals",
-               "bumpnormals", "vraynormals"),
-    "depth": ("z", "depth", "zfiltered", "pz", "vrayzdepth", "zdepth"),
-    "motion": ("motion", "motionvector", "motionvectors", "motion_vector", "velocity", "vector",
-               "forward", "backward", "mv", "motionback", "motionfore", "motion vectors", "motion vector",
-               "pixelmotion", "velocity2d", "mv2d"),
-    "alpha": (),
-}
-# Component namings, in order of preference; a feature of size n uses the first n of one naming.
-# The first three name a colour's.
-COMPONENTS: tuple[tuple[str, ...], ...] = (
-    ("R", "G", "B"), ("r", "g", "b"), ("red", "green", "blue"), ("X", "Y", "Z"),
-    ("x", "y", "z"), ("U", "V", "W"), ("u", "v", "w"), ("0", "1", "2"),
-)
-SINGLE_COMPONENTS = {
-    "depth": ("Z", "z", "V", "v", "T", "t", "R", "r", "Y", "y", "0"),
-    "alpha": ("A", "a", "alpha"),
-}
 # Features no two of which may read the same channel (`_refuse_shared`): those the networks read,
 # which would see one pass as two things; a depth may be a position's Z (`--depth P`).
 SHARED_FEATURES = NETWORK_FEATURES
 # Motion layers read only when named (`--motion`), and why.
 UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
                                  "settings"}
-# CANDIDATES' motion names beyond the renderers' own are those that say screen-space motion (2D,
-# pixels: `pixelMotion`, `velocity2D`, `mv2D`). Not `vel`, `v`, `mvec`: as often a 3D world-space
-# velocity, or of unknown units; a run without a motion layer names such layers as ones that
-# could hold it (`motion_candidates`), and a wrong one named is ignored (`motion_vectors.detect`).
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
-# Layers that hold data rather than light, by what they hold (lower case, without a view-layer
-# prefix; compared squashed, `_squash`: without separators, so `__Pworld`, `P_world` and `pworld`
-# are one name): never denoised as light (`--aov`, `--beauty`) nor taken by `--aov '*'`, but
-# written as rendered. The normal, depth and motion names are data too where the network reads
-# another layer (Blender's `Normal` beside its `Denoising Normal`). Layers holding IDs are told by
-# their header too (`views.data_channels`). Names beyond these are guessed at (`DATA_PATTERNS`,
-# `DATA_WORDS`), for the wildcard only: one named is the user's to take (`_guessed_kind`).
-DATA_LAYERS: dict[str, tuple[str, ...]] = {
-    "positions": ("p", "pref", "wpref", "pworld", "pobject", "position", "worldposition",
-                  "objectspacepositions", "vrayworldpositions", "vraysamplerinfo"),
-    "normals": (*CANDIDATES["normal"], "ng", "nt", "nf", "nworld", "nref", "wnref", "tn",
-                "objectbumpnormals", "objectspacebumpnormals"),
-    "depths": (*CANDIDATES["depth"], "mist", "denoising depth", "vlen"),
-    "motion": (*CANDIDATES["motion"], "vrayvelocity", "dpdtime", "dpcameradtime"),
-    "texture coordinates": ("uv", "st", "vrayuvw"),
-    # what light is multiplied by at a surface (Blender's colour passes, renderers' filters)
-    "surface colours": (*CANDIDATES["albedo"], "diffcol", "glosscol", "transcol", "reflectionfilter",
-                        "refractionfilter", "vrayreflectionfilter", "vrayrefractionfilter"),
-    "sample statistics": ("mse", "diffuse_mse", "specular_mse", "albedo_var", "normal_var",
-                          "zfiltered_var", "variance", "samplecount", "vraynoiselevel"),
-    "IDs": ("id", "objectid", "object_id", "materialid", "material_id", "vrayobjectid",
-            "vrayrenderid", "vraymtlid", "indexob", "indexma", "op_id", "prim_id", "primid",
-            "puzzlematte", "vraymultimatte", "vraycoverage", "coverage"),
-}
-_SEPARATORS = re.compile(r"[^0-9a-z]")  # what `_squash` drops from a lower-case name
-DATA_KINDS = {_SEPARATORS.sub("", name): kind for kind, names in DATA_LAYERS.items() for name in names}
-# The spaces a studio names a position or normal pass for after its P or N (`P_world`, `Ncam`, `Pw`,
-# `Nobject`, `Prest`), and the longer of them before it (`worldP`): a bare leading letter is not
-# enough (`Nlight` is a light group).
-DATA_SPACES = ("world", "wld", "w", "camera", "cam", "c", "object", "obj", "o", "local", "ref", "rest",
-               "eye", "screen", "ndc")
-_SPACES = "|".join(DATA_SPACES)
-_SPACES_BEFORE = "world|wld|camera|object|obj|local|rest"
-# Data layers by the pattern of their squashed name (`_squash`), after `DATA_LAYERS`.
-DATA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("positions", re.compile(rf"p(?:{_SPACES})|(?:{_SPACES_BEFORE})p")),
-    ("normals", re.compile(rf"n(?:{_SPACES})|(?:{_SPACES_BEFORE})n|.*normal.*")),
-    ("tangents", re.compile(r".*tangent.*")),
-    ("surface derivatives", re.compile(r"d[pn]d.*")),  # dPdu, dNdv
-    ("IDs", re.compile(r"crypto.*")),  # crypto_asset, CryptoObject00
-)
-# ... and by one of the words of their name (`_WORD`, lower case), where a part of a word would
-# catch light (`emotion`, `fluid`, `composition`).
-DATA_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("positions", re.compile(r"positions?")),  # worldPosition, position_cam
-    ("motion", re.compile(r"motion.*|velocit.*|vel")),  # motion_world, objectMotion, velocity_cam
-    ("IDs", re.compile(r"ids?")),  # asset_id, objId
-)
-# The words of a layer's name: runs of letters as camelCase and snake_case spell them, and digits.
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-# What the wildcard takes a layer of three components other than a colour's (X,Y,Z, U,V,W...) for.
-VECTORS = "vectors (components other than R,G,B)"
-# Names that read as light, which no guess at data (`DATA_PATTERNS`, `DATA_WORDS`, `VECTORS`) overrides:
-# a beauty's name and a separator, as renderers name a beauty split by light group (Arnold's
-# `RGBA_key`, Karma's `C_key`, RenderMan's `Ci_key`, Blender's `Combined_key`) or an LPE's (`lpe:`,
-# `lpe_`): `RGBA_car_vel`, `Ci_normal` and `C_sky` (even of X,Y,Z) are light...
-LIGHT_PREFIX = re.compile("(?:" + "|".join(name for name in CANDIDATES["beauty"] if name) + r"|lpe)[_:\-\s]",
-                          re.IGNORECASE)
-# ... and a word of the name (`_WORD`, lower case) that names a light, a light group or a light
-# rig's role (V-Ray's `VRayLightSelect`, `LG_key`, `motionLight`, `Vel_key`, `tangent_light`).
-LIGHT_WORDS = frozenset({"light", "lights", "lgt", "lg", "lightgroup", "key", "fill", "rim", "kick",
-                         "bounce", "sky", "sun", "env", "dome"})
 # The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
 AOV_OPTIONS = ("--aov", "--aov-radiance")
-# Names of views that a stereo frame flattened into one (no `multiView`) gives its other eye's
-# layers: its beauty `right.R` (`rgba.right.R`), and beside it `albedo.right` or `albedo_right`
-# (`flattened_view`, `_of_view`): said, as that eye is then no view of its own, and never taken by
-# `--aov '*'` as light of this one, whose guides do not line up with them.
-FLATTENED_VIEWS = ("right", "left")
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
 # when the one view layer beside it holds guides (`_past_composite`).
 COMPOSITE = "composite"
@@ -254,22 +169,6 @@ def _given(name: str | AovName) -> AovName:
     return AovName(given.option, given.name.strip())
 
 
-def _split(channel: str) -> tuple[str, str]:
-    """A channel's layer and component, split at its last dot ('' for the unnamed layer's): a
-    Blender channel's view layer stays in its layer (`ViewLayer.Combined`, `R`)."""
-    layer, _, component = channel.rpartition(".")
-    return layer, component
-
-
-def _layers(channels: Sequence[str]) -> dict[str, list[str]]:
-    """Layer name -> its component suffixes, in channel order ('' is the unnamed layer)."""
-    layers: dict[str, list[str]] = {}
-    for channel in channels:
-        layer, component = _split(channel)
-        layers.setdefault(layer, []).append(component)
-    return layers
-
-
 def _matching_layers(layers: Mapping[str, list[str]], wanted: str, view_layer: str = "") -> list[str]:
     """Layers named `wanted` (any case), then those named so after a view-layer prefix (only
     `view_layer`'s, when one is given)."""
@@ -283,7 +182,7 @@ def _matching_layers(layers: Mapping[str, list[str]], wanted: str, view_layer: s
 
 def _view_layer(channels: Sequence[str]) -> str:
     """The view-layer prefix of a feature's channels (`BG` of `BG.Combined.R`), '' for none."""
-    return _split(channels[0])[0].rpartition(".")[0]
+    return split_channel(channels[0])[0].rpartition(".")[0]
 
 
 def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, where: str,
@@ -299,7 +198,7 @@ def _one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, wh
         rendered = _past_composite(found, layers)
         if rendered:
             return rendered
-        names = [_split(channels[0])[0] for channels in found]
+        names = [split_channel(channels[0])[0] for channels in found]
         guided = [name for name in names if _has_guides(layers, name.rpartition(".")[0])]
         raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}",
                            f"pick one with {option} (e.g. {option} {(guided or names)[0]}); the guides "
@@ -326,13 +225,13 @@ def composite_note(channel_names: Sequence[str], beauty: str | None = None) -> s
     (`_past_composite`), and how to pick the other; "" where it is not, or `beauty` (the user's
     --beauty) names the layer in full. Said once a run, as a part's beauty note is."""
     channels = list(channel_names)
-    layers = _layers(channels)
+    layers = layers_of(channels)
     try:
         picked = (_override(channels, layers, "beauty", beauty, "") if beauty
                   else _find(channels, layers, "beauty"))
     except ChannelError:
         return ""  # resolving the layers says why
-    taken = _split(picked[0])[0] if picked else ""
+    taken = split_channel(picked[0])[0] if picked else ""
     owner, _, own = taken.rpartition(".")
     named = beauty is not None and ("," in beauty or beauty.strip().lower() == taken.lower())
     composite = next((layer for layer in _matching_layers(layers, own)
@@ -377,7 +276,7 @@ def holds_bare_rgb(channels: Sequence[str]) -> bool:
     """Whether `channels` (a part's own names) hold an unlayered colour (R,G,B, r,g,b or
     red,green,blue; not a position's X,Y,Z), as a beauty, or an AOV in a part of its own, does."""
     bare = {channel for channel in channels if "." not in channel}
-    return any(all(c in bare for c in naming) for naming in COMPONENTS[:3])
+    return any(all(c in bare for c in naming) for naming in COLOUR_COMPONENTS)
 
 
 def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, ...] | None:
@@ -440,7 +339,7 @@ def _unread_guide_note(layers: Mapping[str, list[str]], feature: str, view_layer
 def _alpha(channels: Sequence[str], layers: Mapping[str, list[str]],
            beauty: tuple[str, ...]) -> tuple[str, ...] | None:
     """The beauty layer's own alpha (`A`, `C.a`, `rgba.alpha`), else a plain `A`."""
-    return (_components(layers, _split(beauty[0])[0], "alpha")
+    return (_components(layers, split_channel(beauty[0])[0], "alpha")
             or _plain_channel(channels, SINGLE_COMPONENTS["alpha"][:1]))
 
 
@@ -483,7 +382,7 @@ def _override(channels: Sequence[str], layers: Mapping[str, list[str]], feature:
                                 f" ({hint})"))
     found = [picked for picked in (_components(layers, layer, feature) for layer in candidates) if picked]
     if found:
-        whole = [picked for picked in found if _split(picked[0])[0].lower() == value.lower()]
+        whole = [picked for picked in found if split_channel(picked[0])[0].lower() == value.lower()]
         return whole[0] if whole else _one_view_layer(found, f"'{value}'", option, where, layers)
     raise _components_error(flag, option, candidates[0], layers[candidates[0]], where, size, role)
 
@@ -509,7 +408,7 @@ def _channel_error(channels: Sequence[str], layers: Mapping[str, list[str]], val
     if size == 1:  # spelt in another case: `value in channels` takes it as spelt
         return ChannelError(f"{flag}: no channel '{value}'{where}; channel names are case-sensitive: "
                             f"{option} {channel}")
-    owner = _split(channel)[0]
+    owner = split_channel(channel)[0]
     of = f"layer '{owner}'" if owner else "the unnamed layer"
     listed = ",".join(f"{owner}.{c}" if owner else c for c in layers[owner])
     layer = f" (e.g. {option} {owner})" if owner and len(layers[owner]) >= size else ""
@@ -538,7 +437,7 @@ def _components_error(flag: str, option: str, layer: str, components: Sequence[s
 def unread_motion(channel_names: Sequence[str]) -> str | None:
     """What to do about a motion layer the render has but is not read unless named (V-Ray's
     `VRayVelocity`), for a run that found no motion layer; None when there is none."""
-    for layer in _layers(channel_names):
+    for layer in layers_of(channel_names):
         why = UNREAD_MOTION.get(layer.rpartition(".")[2].lower())
         if why:
             return (f"{layer} is not read as motion ({why}): name it with --motion {layer} (and "
@@ -549,16 +448,16 @@ def unread_motion(channel_names: Sequence[str]) -> str | None:
 def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
     """The layers of `channel_names` that could hold motion vectors, for a run that found no motion
     layer to name as candidates for --motion: those of two components (`mvec.X,Y`, `smvec.U,V`),
-    and those of three whose name reads as motion (`DATA_WORDS`' motion words, `DATA_LAYERS`'
-    motion names: `vel`, `VRayVelocity`), as 'layer (X,Y)'. Not the unnamed layer, a layer any of
-    whose channels are `taken` (read as the beauty or a guide), nor one whose name says it holds
-    other data (texture coordinates, IDs: `crypto_motion`) or light (`RGBA_vel`)."""
+    and those of three whose name reads as motion (`layer_kinds`: `DATA_WORDS`' motion words,
+    `DATA_LAYERS`' motion names: `vel`, `VRayVelocity`), as 'layer (X,Y)'. Not the unnamed
+    layer, a layer any of whose channels are `taken` (read as the beauty or a guide), nor one
+    whose name says it holds other data (texture coordinates, IDs: `crypto_motion`) or light (`RGBA_vel`)."""
     found = []
-    for name, components in _layers(channel_names).items():
+    for name, components in layers_of(channel_names).items():
         channels = [f"{name}.{component}" for component in components]
-        if not name or set(channels) & set(taken) or _reads_as_light(name) or len(components) not in (2, 3):
+        if not name or set(channels) & set(taken) or reads_as_light(name) or len(components) not in (2, 3):
             continue
-        kind = _known_kind(channels, ()) or _guessed_kind(channels)
+        kind = known_kind(channels, ()) or guessed_kind(channels)
         if (kind in (None, VECTORS) and len(components) == 2) or kind == "motion":
             found.append(f"{name} ({','.join(components)})")
     return found
@@ -570,13 +469,13 @@ def normal_candidates(channel_names: Sequence[str], taken: Collection[str] = ())
     an RGB layer is `views.other_rgb_layers`' to name) whose name says normals or nothing of what
     they hold (not `P`, `uv`, `vel`), as 'layer (X,Y,Z)'. Not the unnamed layer, nor a layer any of
     whose channels are `taken` (read as the beauty or a guide)."""
-    vectors = {naming[:3] for naming in COMPONENTS[3:]}
+    vectors = {naming[:3] for naming in VECTOR_COMPONENTS}
     found = []
-    for name, components in _layers(channel_names).items():
+    for name, components in layers_of(channel_names).items():
         channels = [f"{name}.{component}" for component in components]
         if not name or set(channels) & set(taken) or tuple(components) not in vectors:
             continue
-        if (_known_kind(channels, ()) or _guessed_kind(channels)) in (None, VECTORS, "normals"):
+        if (known_kind(channels, ()) or guessed_kind(channels)) in (None, VECTORS, "normals"):
             found.append(f"{name} ({','.join(components)})")
     return found
 
@@ -596,13 +495,13 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
     `aovs` names RGB layers (or 'a.R,a.G,a.B', or wildcards) to denoise along with the beauty: a
     plain name as given with --aov, an `AovName` (`aov_names`) with the option it was given with,
-    which its errors name. Never one that holds data rather than light (`_known_kind`): `data`'s
-    channels, which hold IDs (`views.data_channels`), or a layer `DATA_LAYERS` names (positions,
-    normals, motion...). One only guessed to hold data (`_guessed_kind`: `P_cam`, `crowd_ID`, X,Y,Z)
-    is left out of wildcards, and taken where named; the map's `notes` say both.
+    which its errors name. Never one that holds data rather than light (`layer_kinds.known_kind`):
+    `data`'s channels, which hold IDs (`views.data_channels`), or a layer `DATA_LAYERS` names
+    (positions, normals, motion...). One only guessed to hold data (`guessed_kind`: `P_cam`,
+    `crowd_ID`, X,Y,Z) is left out of wildcards, and taken where named; the map's `notes` say both.
     """
     channels = list(channel_names)
-    layers = _layers(channels)
+    layers = layers_of(channels)
     where = f" in {source}" if source else ""
     overrides = {k: v for k, v in (overrides or {}).items() if v}
     unknown = sorted(set(overrides) - set(FEATURES))
@@ -660,8 +559,8 @@ def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Map
 
 
 class _LeftOut(NamedTuple):
-    """A layer a wildcard matched and left out: as data, what it holds (`_known_kind`, or
-    `_guessed_kind`'s guess), and whether naming it is refused too (`known`); or as a layer of
+    """A layer a wildcard matched and left out: as data, what it holds (`known_kind`, or
+    `guessed_kind`'s guess), and whether naming it is refused too (`known`); or as a layer of
     the other eye of a stereo frame written without its views (`view`, `flattened_view`)."""
 
     layer: str
@@ -686,7 +585,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
                 ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str], tuple[tuple[str, str], ...]]:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
     layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
-    reads, or holds data (`_known_kind`: IDs, positions, normals, motion...). A name with wildcards
+    reads, or holds data (`known_kind`: IDs, positions, normals, motion...). A name with wildcards
     (`RGBA_*`) stands for every layer it matches, in channel order, that has three components,
     feeds no feature and holds no data, not even by a guess (`_aov_glob`); one matching no layer of
     light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
@@ -799,57 +698,24 @@ def _no_light_note(option: str, pattern: str, where: str, read: Mapping[str, str
 
 def _looks_like_data_note(flag: str, picked: Sequence[str], kind: str) -> str:
     """That the layer of channels `picked`, named with `flag`, is denoised as asked though it looks
-    like data (`_guessed_kind`: `kind`), which a wildcard would have left out."""
-    layer = _split(picked[0])[0] or "the unnamed layer"
+    like data (`guessed_kind`: `kind`), which a wildcard would have left out."""
+    layer = split_channel(picked[0])[0] or "the unnamed layer"
     basis = "components suggest" if kind == VECTORS else "name suggests"
     return (f"{flag}: {layer} is denoised as light, as named, though its {basis} it holds {kind} "
             "(a wildcard leaves it out)")
-
-
-def _squash(name: str) -> str:
-    """`name` in lower case without separators (`_`, `-`, spaces...): `P_world` and `pworld` alike."""
-    return _SEPARATORS.sub("", name.lower())
-
-
-def _reads_as_light(layer: str) -> bool:
-    """Whether a layer's name (a view-layer prefix aside) says it holds light: a beauty's name, or
-    one with a beauty's prefix (`LIGHT_PREFIX`: `RGBA_key`, `C_sky`) or a word of light
-    (`LIGHT_WORDS`: `motionLight`, `Vel_key`), which no guess at data overrides."""
-    own = layer.rpartition(".")[2]
-    return (own.lower() in CANDIDATES["beauty"] or LIGHT_PREFIX.match(own) is not None
-            or any(word.lower() in LIGHT_WORDS for word in _WORD.findall(own)))
-
-
-def _known_kind(picked: Sequence[str], data: Collection[str]) -> str | None:
-    """What the layer of channels `picked` is known to hold where that is data rather than light,
-    which no request denoises: 'IDs' for `data`'s channels (uint, a Cryptomatte's), else its name's
-    kind in `DATA_LAYERS` (compared squashed, a view-layer prefix aside); None otherwise."""
-    if set(picked) & set(data):
-        return "IDs"
-    return DATA_KINDS.get(_squash(_without_view(_split(picked[0])[0]).rpartition(".")[2]))
-
-
-def _without_view(layer: str) -> str:
-    """`layer` without a suffix naming a view (FLATTENED_VIEWS) of a stereo frame written without its
-    views: `albedo` of `albedo.right` and `albedo_right`; `layer` where there is none."""
-    for view in FLATTENED_VIEWS:
-        for separator in "._":
-            if layer.lower().endswith(separator + view) and len(layer) > len(view) + 1:
-                return layer[:-len(view) - 1]
-    return layer
 
 
 def flattened_view(channel_names: Sequence[str], beauty: Sequence[str]) -> str | None:
     """The view (FLATTENED_VIEWS, as spelt in the file: `right`, `Right`) of which a file listing
     no views holds a copy of the beauty's channels (`right.R,G,B` beside `R,G,B`; `rgba.right.R`
     beside `rgba.R`): a stereo frame written without its views; None where there is none."""
-    return _flattened_view(_layers(channel_names), beauty)
+    return _flattened_view(layers_of(channel_names), beauty)
 
 
 def _flattened_view(layers: Mapping[str, Sequence[str]], beauty: Sequence[str]) -> str | None:
-    """`flattened_view` of the file's `layers` (`_layers`)."""
-    layer, _ = _split(beauty[0])
-    components = [_split(channel)[1] for channel in beauty]
+    """`flattened_view` of the file's `layers` (`layers_of`)."""
+    layer, _ = split_channel(beauty[0])
+    components = [split_channel(channel)[1] for channel in beauty]
     for view in (spelt for name in FLATTENED_VIEWS for spelt in (name, name.capitalize())):
         copy = f"{layer}.{view}" if layer else view
         if copy != layer and all(component in layers.get(copy, ()) for component in components):
@@ -864,35 +730,11 @@ def _of_view(layer: str, view: str) -> bool:
     return name == view or name.endswith((f".{view}", f"_{view}"))
 
 
-def _guessed_kind(picked: Sequence[str]) -> str | None:
-    """What the layer of channels `picked`, under a name `DATA_LAYERS` does not list, looks like it
-    holds where that is data: by its name (`DATA_PATTERNS`, then `DATA_WORDS`: 'positions' for
-    `P_cam`, 'normals' for `bentNormal`), else `VECTORS` where its components are not a colour's;
-    None for light, and for a name that reads as light (`_reads_as_light`: `RGBA_car_vel`). A guess:
-    the wildcard leaves such a layer out, but one named is taken (`_looks_like_data_note`)."""
-    layer = _split(picked[0])[0]
-    if _reads_as_light(layer):
-        return None
-    own = layer.rpartition(".")[2]
-    squashed = _squash(own)
-    kind = next((kind for kind, pattern in DATA_PATTERNS if squashed and pattern.fullmatch(squashed)), None)
-    words = [word.lower() for word in _WORD.findall(own)]
-    kind = kind or next((kind for kind, pattern in DATA_WORDS
-                         if any(pattern.fullmatch(word) for word in words)), None)
-    return kind or (None if _colour(picked) else VECTORS)
-
-
-def _colour(picked: Sequence[str]) -> bool:
-    """Whether channels `picked` are a colour's components (R,G,B, r,g,b or red,green,blue), not a
-    vector's (X,Y,Z, U,V,W, 0,1,2)."""
-    return tuple(_split(channel)[1] for channel in picked) in {naming[:3] for naming in COMPONENTS[:3]}
-
-
 def _refuse_data(flag: str, picked: Sequence[str], where: str, data: Collection[str]) -> str | None:
     """ChannelError if a layer to denoise, named with `flag` (`--aov NAME`), is known to hold data
-    (`_known_kind`: IDs, positions, normals, motion...) rather than light; what it only looks like
-    it holds (`_guessed_kind`), else None."""
-    kind = _known_kind(picked, data)
+    (`known_kind`: IDs, positions, normals, motion...) rather than light; what it only looks like
+    it holds (`guessed_kind`), else None."""
+    kind = known_kind(picked, data)
     if kind and set(picked) & set(data):
         raise ChannelError(f"{flag}: {','.join(picked)}{where} holds IDs, not light (a "
                            "Cryptomatte layer, or stored as uint), which denoising would "
@@ -901,7 +743,7 @@ def _refuse_data(flag: str, picked: Sequence[str], where: str, data: Collection[
         raise ChannelError(f"{flag}: {','.join(picked)}{where} holds {kind}, not light, "
                            "which denoising would alter; it is written as rendered anyway, so "
                            "name light layers only")
-    return _guessed_kind(picked)
+    return guessed_kind(picked)
 
 
 def glob_matches(name: str, pattern: str) -> bool:
@@ -922,8 +764,8 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
               data: Collection[str] = ()) -> _Matched:
     """The layers of three components whose names match the wildcard `pattern`: the RGB layers of
     light, and apart from them those a feature reads (the beauty, albedo, normal...) and those
-    holding data, known (`_known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
-    guessed (`_guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
+    holding data, known (`known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
+    guessed (`guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
     which are left out. None taken is no error here (`_aov_layers` notes it). In a render of view
     layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
     `FG.Combined_*` for FG's `FG.Combined_key`)."""
@@ -941,8 +783,8 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if feature:
             matched.read[layer] = feature
         elif picked:
-            known = _known_kind(picked, data)
-            kind = known or _guessed_kind(picked)
+            known = known_kind(picked, data)
+            kind = known or guessed_kind(picked)
             if eye and _of_view(layer, eye):
                 matched.left_out.append(_LeftOut(layer, picked, f"view '{eye}'", known is not None, eye))
             elif kind:

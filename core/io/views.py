@@ -22,7 +22,6 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io.aovs import (
-    CANDIDATES,
     FEATURES,
     AovName,
     LayerMap,
@@ -31,6 +30,7 @@ from vfxdenoise.core.io.aovs import (
     holds_bare_rgb,
     resolve_layers,
 )
+from vfxdenoise.core.io.channel_names import CANDIDATES
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
 from vfxdenoise.core.io.sequence import format_frames
 

@@ -13,7 +13,6 @@ import pytest
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
 from vfxdenoise.core.io.aovs import (
-    CANDIDATES,
     FEATURES,
     LAYER_FEATURES,
     NETWORK_FEATURES,
@@ -28,6 +27,7 @@ from vfxdenoise.core.io.aovs import (
     motion_candidates,
     resolve_layers,
 )
+from vfxdenoise.core.io.channel_names import CANDIDATES
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 
 
