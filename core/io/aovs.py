@@ -503,40 +503,53 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     channels = list(channel_names)
     layers = layers_of(channels)
     where = f" in {source}" if source else ""
-    overrides = {k: v for k, v in (overrides or {}).items() if v}
-    unknown = sorted(set(overrides) - set(FEATURES))
-    if unknown:
-        raise UnknownFeatureError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
-    mapping: dict[str, tuple[str, ...] | None] = {}
-    notes: list[str] = []
+    overrides = _checked_overrides(overrides)
+    beauty, notes = _beauty(channels, layers, overrides.get("beauty"), where, data)
+    mapping: dict[str, tuple[str, ...] | None] = {"beauty": beauty}
+    view_layer = _view_layer(beauty)  # the guides come from the beauty's view layer
     unread_guides: list[str] = []
-    view_layer = ""  # the beauty's, once found: the guides come from the same view layer
-    for feature in FEATURES:
+    for feature in (name for name in FEATURES if name != "beauty"):
         if feature in overrides:
             mapping[feature] = _override(channels, layers, feature, overrides[feature], where,
                                          view_layer=view_layer)
         elif feature == "alpha":
-            mapping[feature] = _alpha(channels, layers, mapping["beauty"]) if mapping["beauty"] else None
+            mapping[feature] = _alpha(channels, layers, beauty)
         else:
             mapping[feature] = _find(channels, layers, feature, view_layer, where)
             unread = _unread_guide_note(layers, feature, view_layer) if mapping[feature] is None else None
             notes += [unread] if unread else []
             unread_guides += [feature] if unread else []
-        if feature == "beauty" and mapping["beauty"] is not None:
-            flag = f"--beauty {overrides.get('beauty', 'R,G,B')}"
-            guessed = _refuse_data(flag, mapping["beauty"], where, data)
-            if guessed and "beauty" in overrides:
-                notes.append(_looks_like_data_note(flag, mapping["beauty"], guessed))
-            view_layer = _view_layer(mapping["beauty"])
-        if feature == "beauty" and mapping["beauty"] is None:
-            raise ChannelError(
-                f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
-                f"{_describe_layers(layers) or '(no channels)'}",
-                "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     _refuse_shared(mapping, overrides, where)
     taken, aov_notes, unmatched = _aov_layers(channels, layers, aovs, mapping, where, data)
     return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes), unmatched=unmatched,
                     unread_guides=tuple(unread_guides))
+
+
+def _checked_overrides(overrides: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The layer `overrides` given a value (empty ones are ignored); UnknownFeatureError for one of a
+    feature there is not (`FEATURES`)."""
+    given = {k: v for k, v in (overrides or {}).items() if v}
+    unknown = sorted(set(given) - set(FEATURES))
+    if unknown:
+        raise UnknownFeatureError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
+    return given
+
+
+def _beauty(channels: Sequence[str], layers: Mapping[str, list[str]], named: str | None, where: str,
+            data: Collection[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The beauty's channels, those `named` (--beauty) or found, and the note to say where the layer
+    named looks like data (`_looks_like_data_note`); ChannelError where there is none, or where it
+    is known to hold data (`_refuse_data`)."""
+    beauty = (_override(channels, layers, "beauty", named, where) if named
+              else _find(channels, layers, "beauty", "", where))
+    if beauty is None:
+        raise ChannelError(
+            f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
+            f"{_describe_layers(layers) or '(no channels)'}",
+            "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
+    flag = f"--beauty {named or 'R,G,B'}"
+    guessed = _refuse_data(flag, beauty, where, data)
+    return beauty, [_looks_like_data_note(flag, beauty, guessed)] if guessed and named else []
 
 
 def _refuse_shared(mapping: Mapping[str, tuple[str, ...] | None], overrides: Mapping[str, str],
@@ -605,16 +618,7 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
             matched[AovName(option, name)] = glob = _aov_glob(layers, name, mapping, view_layer, data)
             found.update(glob.found)
             continue
-        try:
-            picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
-        except NoLayerError:
-            everything = _aov_glob(layers, "*", mapping, view_layer, data)
-            raise _no_layer_error(option, name, where, layers, everything) from None
-        taken = _taken(picked, mapping)
-        if taken:
-            raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
-                               "which the denoiser reads; name the other layers only")
-        guessed = _refuse_data(f"{option} {name}", picked, where, data)
+        picked, guessed = _named_aov(channels, layers, AovName(option, name), mapping, where, data)
         if guessed and picked not in found.values():  # said once, of the first name for it
             notes.append(_looks_like_data_note(f"{option} {name}", picked, guessed))
         found[name] = picked
@@ -627,6 +631,27 @@ def _aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names:
         elif left:
             notes += _left_out_notes(option, pattern, left)
     return tuple(found.items()), notes, tuple(unmatched)
+
+
+def _named_aov(channels: Sequence[str], layers: Mapping[str, list[str]], given: AovName,
+               mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str]
+               ) -> tuple[tuple[str, ...], str | None]:
+    """The three channels of the layer `given` names outright (no wildcard), read as a beauty is,
+    and what it only looks like it holds (`guessed_kind`), else None; ChannelError where it names no
+    layer (`_no_layer_error`), lacks three components, is a feature the network reads, or holds
+    data (`_refuse_data`)."""
+    option, name = given
+    view_layer = _view_layer(mapping["beauty"])
+    try:
+        picked = _override(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
+    except NoLayerError:
+        everything = _aov_glob(layers, "*", mapping, view_layer, data)
+        raise _no_layer_error(option, name, where, layers, everything) from None
+    taken = _taken(picked, mapping)
+    if taken:
+        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
+                           "which the denoiser reads; name the other layers only")
+    return picked, _refuse_data(f"{option} {name}", picked, where, data)
 
 
 def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
