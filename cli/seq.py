@@ -30,7 +30,7 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
 from vfxdenoise.core.io.sequence import format_frames
-from vfxdenoise.core.run_plan import NOT_ON_DISK
+from vfxdenoise.core.output_plan import NOT_ON_DISK
 from vfxdenoise.plugin.errors import DenoiseCancelled
 from vfxdenoise.plugin.events import (
     done_event,
@@ -407,7 +407,7 @@ def _notes(summary: RunSummary) -> list[str]:
 
 def _missing_notes(summary: RunSummary) -> dict[int, str]:
     """The missing frames whose output path holds an earlier run's output, which the run leaves
-    there, each with what its result says of it (`run_plan._missing`): listed as missing, they
+    there, each with what its result says of it (`output_plan._missing`): listed as missing, they
     would seem to have none. Frame events tell of the frames denoised only: the `done` event
     carries these."""
     return {result.frame: result.message for result in summary.results

@@ -46,7 +46,8 @@ from vfxdenoise.core.layer_denoise import ADDS_UP, filtered_as_radiance
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
 from vfxdenoise.core.option_warnings import warn_of_spare_threads, warn_of_unread_motion_options
-from vfxdenoise.core.run_plan import NOT_ON_DISK, RunPlan, Windows, plan_run
+from vfxdenoise.core.output_plan import NOT_ON_DISK
+from vfxdenoise.core.run_plan import RunPlan, Windows, plan_run
 from vfxdenoise.core.run_warnings import carried, gathered, warn
 from vfxdenoise.core.runtime.device import device_broken
 from vfxdenoise.core.runtime.host_memory import HostPlan, peak_resident_bytes, plan_cpu_run

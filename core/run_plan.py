@@ -9,7 +9,7 @@ its weights refused as soon as the file is read where --model-sha256 pins others
 (`EngineConfig.model_sha256`, `weights.load_weights`; the SHA-256 of those bytes is what the
 outputs' headers record: `_run_weights`), and its temporal radius), then, once each output frame's
 window is planned (`Windows`), outputs already there (--resume keeps those made from what this run
-would make them from: `provenance`) and frames of the render's range (else of the farm job's) a
+would make them from: `output_plan`) and frames of the render's range (else of the farm job's) a
 window would read that are not on disk yet. The EXR headers these look at are read once each
 (`FrameHeaders`), and passed on to the run. An output whose record differs only in the frames the
 shot's exposure is found from is settled once the run has found that exposure
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import abc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,8 +29,8 @@ from typing import TYPE_CHECKING
 from vfxdenoise.core import provenance
 from vfxdenoise.core.denoiser import Denoiser
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.errors import DeviceError, OutputError, SequenceError, UsageError, VfxDenoiseError
-from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME, how_to_choose
+from vfxdenoise.core.errors import UsageError, VfxDenoiseError
+from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
 from vfxdenoise.core.exposure import Exposure
 from vfxdenoise.core.frame_choice import (
     ToCome,
@@ -68,9 +67,10 @@ from vfxdenoise.core.model_files import (
     radius_problem,
     resolve_weights,
 )
+from vfxdenoise.core.output_plan import plan_outputs
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import pick_device
-from vfxdenoise.core.runtime.host_memory import FrameCost, run_budget
+from vfxdenoise.core.runtime.host_memory import FrameCost
 from vfxdenoise.core.shot_settings import (
     HeaderReader,
     check_layers,
@@ -93,8 +93,6 @@ if TYPE_CHECKING:
     from vfxdenoise.core.neighbours import UsableWindow
 
 log = logging.getLogger(__name__)
-_DAMAGED = "damaged"  # beside `provenance.differences`: an output whose chunks are not all on disk
-NOT_ON_DISK = "not on disk"  # a missing frame's message, where no output of an earlier run is at its path
 
 
 class FrameHeaders:
@@ -329,19 +327,19 @@ class RunPlan:
         longer writes. Between the plan and the claim (which may wait minutes for another host's
         lock) an output may have appeared, or changed, where the plan found none or another:
         another run finished it. For those frames alone, looked at by a stat each, the decision
-        on outputs already there is taken again as the plan takes it (`_plan_outputs`): refused
-        without --resume or --overwrite (its OutputError, before anything is written), kept by
-        --resume where made from what this run would make it from, else denoised again (as
-        --overwrite does whatever is there: no stat then)."""
+        on outputs already there is taken again as the plan takes it (`output_plan.plan_outputs`):
+        refused without --resume or --overwrite (its OutputError, before anything is written),
+        kept by --resume where made from what this run would make it from, else denoised again
+        (as --overwrite does whatever is there: no stat then)."""
         if self.config.existing == OVERWRITE:
             return self, []
         changed = [frame for frame in self.todo
                    if output_seen(self.out_pattern.path(frame)) != self.seen.get(frame)]
         if not changed:
             return self, []
-        again = _plan_outputs(changed, {frame: self.windows.source(frame) for frame in changed},
-                              self.out_pattern, self.records, self.config,
-                              on_cpu=self.denoiser.device.type == "cpu")
+        again = plan_outputs(changed, {frame: self.windows.source(frame) for frame in changed},
+                             self.out_pattern, self.records, self.config,
+                             on_cpu=self.denoiser.device.type == "cpu")
         todo = {frame: again.todo.get(frame, note) for frame, note in self.todo.items()
                 if frame not in changed or frame in again.todo}
         exposure_kept = {frame: scale for frame, scale in self.exposure_kept.items()
@@ -422,8 +420,8 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     shot = shot_frames(windows.on_disk, config)
     records = _records(windows, radius, shot, in_pattern, config, checked.loaded.file)
     seen = {frame: output_seen(out_pattern.path(frame)) for frame in windows.reads}  # before deciding
-    planned = _plan_outputs(wanted, sources, out_pattern, records, config,
-                            on_cpu=denoiser.device.type == "cpu")
+    planned = plan_outputs(wanted, sources, out_pattern, records, config,
+                           on_cpu=denoiser.device.type == "cpu")
     plan = RunPlan(in_pattern, out_pattern, config, denoiser, radius, windows, shot, headers, records,
                    planned.todo, planned.exposure_kept, planned.settled, planned.recorded_motion, weights,
                    {frame: seen[frame] for frame in planned.todo})
@@ -513,131 +511,6 @@ def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePatte
     return {t: provenance.record(provenance.window_digest({offset: stamp(f) for offset, f in reads.items()}),
                                  settings, code, exposure_frames=exposure, radius=radius)
             for t, reads in windows.reads.items()}
-
-
-@dataclass(frozen=True)
-class _Recorded:
-    """What --resume finds of the outputs on disk (`_finished`), by frame: none without it."""
-
-    # `provenance.differences` from the run's record, and damage: what keeps it from keeping each
-    differences: dict[int, dict[str, str]] = field(default_factory=dict)
-    exposure: dict[int, float | None] = field(default_factory=dict)  # `provenance.recorded_exposure`
-    motion: dict[int, str | None] = field(default_factory=dict)  # `provenance.recorded_motion`
-
-
-@dataclass(frozen=True)
-class _Outputs:
-    """What becomes of each output frame (`_plan_outputs`): `RunPlan`'s fields of the same names."""
-
-    todo: dict[int, str]
-    exposure_kept: dict[int, float]
-    settled: tuple[FrameResult, ...]
-    recorded_motion: dict[int, str | None]
-
-
-def _plan_outputs(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-                  records: dict[int, str], config: EngineConfig, on_cpu: bool) -> _Outputs:
-    """The frames to denoise now, each with a note for its result ('' or why it is done again),
-    those of them --resume keeps where the run finds the exposure each records
-    (`RunPlan.exposure_kept`), and the results of the missing (`_missing`) and already-finished
-    ones. With --resume a finished frame is one made from the inputs on disk now, with these
-    settings and code (`records`, `provenance`), that reads back whole (`_finished`); the others
-    are done again, saying why (a frame rendered again, or one its window reads...). An output
-    there without --resume or --overwrite is refused."""
-    recorded = (_finished(wanted, sources, out_pattern, records, config, on_cpu) if config.existing == RESUME
-                else _Recorded())
-    differ, exposures = recorded.differences, recorded.exposure
-    todo, exposure_kept, settled = {}, {}, []
-    left = _outputs_left(out_pattern, any(frame not in sources for frame in wanted))
-    for frame in wanted:
-        if frame not in sources:
-            settled.append(_missing(frame, out_pattern, frame in left))
-            continue
-        path = out_pattern.path(frame)
-        if differ.get(frame) == {}:
-            settled.append(FrameResult(frame, path, FrameStatus.SKIPPED, message="already written"))
-        elif path.exists() and config.existing == REFUSE:
-            raise OutputError(f"{path} already exists; {how_to_choose()}")
-        else:
-            reasons = differ.get(frame)
-            todo[frame] = f"denoised again: {'; '.join(reasons.values())}" if reasons else ""
-            made_at = exposures.get(frame) if _exposure_only(reasons) else None
-            if made_at is not None:
-                exposure_kept[frame] = made_at
-    return _Outputs(todo, exposure_kept, tuple(settled), recorded.motion)
-
-
-def _outputs_left(out_pattern: FramePattern, needed: bool) -> abc.Container[int]:
-    """The output frames on disk, from one listing of their folder (`FramePattern.files_on_disk`:
-    files, or links to one), where a missing frame's is to be looked for (`needed`): not a stat
-    per missing frame, of which a --frames range may name a million. None found where the
-    folder cannot be listed: the run that writes there says why."""
-    if not needed:
-        return ()
-    try:
-        return out_pattern.files_on_disk().keys()
-    except SequenceError:
-        return ()
-
-
-def _missing(frame: int, out_pattern: FramePattern, left: bool) -> FrameResult:
-    """The result of a frame not on disk, which the run does not write. An output an earlier run
-    `left` at its path (a --missing hold run's copy of another frame, say) is left there, but said
-    (`provenance.made_of`, from its header): the summary would otherwise tell of no output where
-    the sequence holds one."""
-    path = out_pattern.path(frame)
-    message = NOT_ON_DISK
-    if left:
-        message += (f"; an earlier run's output remains at {path}: "
-                    f"{provenance.made_of(provenance.output_header(path))}")
-    return FrameResult(frame, path, FrameStatus.MISSING, message=message)
-
-
-def _exposure_only(reasons: dict[str, str] | None) -> bool:
-    """Whether an output's `provenance.differences` are in the frames the exposure is found from
-    alone."""
-    return reasons is not None and set(reasons) == {provenance.EXPOSURE_FRAMES}
-
-
-def _finished(wanted: list[int], sources: dict[int, int], out_pattern: FramePattern,
-              records: dict[int, str], config: EngineConfig, on_cpu: bool) -> _Recorded:
-    """For each output on disk, what keeps --resume from keeping it (none when nothing does):
-    where its header's record differs from `records` (`provenance.differences`), then, for those
-    that match, perhaps but for the frames the exposure is found from, whether every chunk
-    decodes (`outputs.is_complete`, a full decode, on the reader threads, as many at once as the
-    run's host memory holds: `_check_budget`, `outputs.complete`). Those done again
-    whatever the run's exposure are logged. And the exposure each records and how it read its
-    motion vectors, from the header read once for all three (the run warns of frames it keeps
-    that read them otherwise: `RunPlan.recorded_motion`)."""
-    present = [f for f in wanted if f in sources and out_pattern.path(f).is_file()]
-    headers = {f: provenance.output_header(out_pattern.path(f)) for f in present}
-    differ = {f: provenance.differences(headers[f], records[f]) for f in present}
-    matching = [f for f in present if not differ[f] or _exposure_only(differ[f])]
-    whole = dict(zip(matching, outputs.complete([out_pattern.path(f) for f in matching],
-                                                [headers[f] for f in matching], config.threads(),
-                                                _check_budget(config, on_cpu))))
-    for frame in matching:
-        if not whole[frame]:
-            differ[frame][_DAMAGED] = "it is damaged"
-    for frame, reasons in differ.items():
-        if reasons and not _exposure_only(reasons):
-            log.info("frame %d: %s is denoised again: %s", frame, out_pattern.path(frame),
-                     "; ".join(reasons.values()))
-    return _Recorded(differ, {f: provenance.recorded_exposure(headers[f]) for f in present},
-                     {f: provenance.recorded_motion(headers[f]) for f in present})
-
-
-def _check_budget(config: EngineConfig, on_cpu: bool) -> float | None:
-    """The host memory --resume's check of the outputs on disk may decode them within
-    (`outputs.complete`), before the run's memory plan: the run's own (`host_memory.run_budget`:
-    a CPU run's --max-mem, else a share of the memory available); None where that cannot be
-    told. A GPU run's --max-mem bounds nothing (the engine says so): the memory available does.
-    --max-mem below what the process holds leaves none: one output at a time (the run's plan
-    refuses it, saying so, where a frame is to be denoised)."""
-    try:
-        return run_budget(config.max_mem_gb if on_cpu else None)
-    except DeviceError:
-        return 0.0
 
 
 def _warn_if_denoised_already(in_pattern: FramePattern, first_reads: tuple[int, ...],
