@@ -6,7 +6,8 @@ V-Ray `VRayDiffuseFilter` + `VRayBumpNormals`, Redshift `DiffuseFilter` + `BumpN
 `rgba.red`, ...). A layer is the channel name up to its last dot; components are recognised by
 suffix. Layer names compare case-insensitively, first as a whole, then without a view-layer prefix
 (Blender's `ViewLayer.`). Every mapping can be overridden with a layer name, an explicit channel
-list, or 'none'.
+list, or 'none'. The names each feature goes by are `channel_names`'; whether a layer holds light
+or data (which no --aov or --beauty denoises) is `layer_kinds`'.
 """
 
 from __future__ import annotations
