@@ -35,6 +35,7 @@ from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 
 PIXEL_TYPES = {"half": oiio.HALF, "float": oiio.FLOAT, "uint": oiio.UINT32}
 UINT_MAX = 4294967295.0  # the largest value a uint channel stores
+HALF_EXPONENT_BITS = 0x7C00  # a half float's exponent, all set in NaN and +-Inf alone (IEEE 754)
 # OpenImageIO's name for OpenEXR's `timeCode` attribute.
 TIMECODE = "smpte:TimeCode"
 # What `maketx` records of the pixels it wrote, false once they are denoised.
@@ -175,12 +176,16 @@ class ExrPart:
             return next(iter(self.planes.values())).shape
         return self._pixels.shape[:2]
 
+    def held(self, index: int) -> np.ndarray:
+        """One channel as held, not converted: its plane in the stored type, or its (H, W) view of
+        `pixels`."""
+        if self.planes is not None:
+            return self.planes[self.spec.channelnames[index]]
+        return self._pixels[:, :, index]
+
     def read_channel(self, index: int, out: np.ndarray) -> None:
         """One channel into `out`, an (H, W) float32 array (or float16, for a half channel)."""
-        if self.planes is not None:
-            _convert(self.planes[self.spec.channelnames[index]], out)
-        else:
-            _convert(self._pixels[:, :, index], out)
+        _convert(self.held(index), out)
 
     def stored_planes(self) -> dict[str, np.ndarray]:
         """Channel name -> contiguous (H, W) plane in the channel's stored pixel type (what
@@ -422,9 +427,7 @@ class ExrImage:
             part = self.parts[p]
             if _pixel_type(part.spec, c) == "uint":
                 continue
-            plane = (part.planes[part.spec.channelnames[c]] if part.planes is not None
-                     else part.pixels[:, :, c])
-            count = _non_finite_count(plane)
+            count = _non_finite_count(part.held(c))
             if count:
                 counts[name] = count
         return counts
@@ -630,8 +633,8 @@ def _non_finite_count(plane: np.ndarray) -> int:
     """How many values of a float16 or float32 plane are NaN or +-Inf: for half, those whose
     exponent bits are all set (NumPy's isfinite on float16 is ~15x slower)."""
     if plane.dtype == np.float16:
-        exponent = np.ascontiguousarray(plane).view(np.uint16) & 0x7C00
-        return int(np.count_nonzero(exponent == 0x7C00))
+        exponent = np.ascontiguousarray(plane).view(np.uint16) & HALF_EXPONENT_BITS
+        return int(np.count_nonzero(exponent == HALF_EXPONENT_BITS))
     return int(plane.size - np.count_nonzero(np.isfinite(plane)))
 
 
