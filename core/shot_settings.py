@@ -17,8 +17,9 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import GUIDE_NAMES
 from vfxdenoise.core.input_noise import CLEAN_BELOW, TRAINED_NOISE, TRAINED_SPP, NoiseLevel, noise_level
-from vfxdenoise.core.io.aovs import LayerMap, motion_candidates, names_none, normal_candidates, unread_motion
+from vfxdenoise.core.io.aovs import LayerMap, names_none
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr, read_exr_header
+from vfxdenoise.core.io.layer_kinds import motion_candidates, normal_candidates, unread_motion
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.model_files import SHIPPED, model_ref, trained_layers
@@ -124,7 +125,7 @@ def _warn_of_missing_guides(views: dict[str, LayerMap], specs: list, path: Path,
 
 def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, config: EngineConfig) -> str:
     """What else the warning of `missing` guides says: the layers of X,Y,Z (or U,V,W...) that could
-    hold a missing normal (`aovs.normal_candidates`), and the layer options the model was trained
+    hold a missing normal (`layer_kinds.normal_candidates`), and the layer options the model was trained
     with (its card: `model_files.trained_layers`) for a missing guide whose layer the frame holds,
     as the option to pass: seq takes no layer from the card unasked, as it takes none of its
     other settings."""
@@ -144,7 +145,7 @@ def _guide_hints(missing: list[str], views: dict[str, LayerMap], specs: list, co
 
 def _channel_names(specs: list) -> list[str]:
     """Every channel of the frame's parts (header `specs`), in file order, as one list: what the
-    layers a warning offers as candidates are found among (`aovs.normal_candidates`...)."""
+    layers a warning offers as candidates are found among (`layer_kinds.normal_candidates`...)."""
     return [name for names in channel_names_by_part(specs) for name in names]
 
 
@@ -168,7 +169,7 @@ def _warn_of_missing_motion(views: dict[str, LayerMap], specs: list, path: Path,
 def missing_motion(views: dict[str, LayerMap], specs: list, config: EngineConfig) -> str:
     """What to say of a motion layer a frame (header `specs`, mapped as `views`) lacks and no
     `--motion none` says it does, where it holds a layer that could hold the vectors
-    (`aovs.motion_candidates`) or one read as motion only when named (`aovs.unread_motion`),
+    (`layer_kinds.motion_candidates`) or one read as motion only when named (`layer_kinds.unread_motion`),
     naming them, for seq's warning and info's note alike; '' where it has nothing to name. The
     neighbours then go unwarped and the network without motion (the sample shot: 1.8 dB worse,
     BENCHMARKS.md), and a render whose vectors go by another name is denoised so with only the
@@ -188,8 +189,8 @@ def missing_motion(views: dict[str, LayerMap], specs: list, config: EngineConfig
 
 def _motion_hints(views: dict[str, LayerMap], specs: list) -> tuple[list[str], str | None]:
     """The layers of a frame (header `specs`, mapped as `views`) that could hold its motion
-    (`aovs.motion_candidates`), and what to do of one read as motion only when named
-    (`aovs.unread_motion`)."""
+    (`layer_kinds.motion_candidates`), and what to do of one read as motion only when named
+    (`layer_kinds.unread_motion`)."""
     channels = _channel_names(specs)
     return motion_candidates(channels, _taken(views)), unread_motion(channels)
 

@@ -24,11 +24,10 @@ from vfxdenoise.core.io.channel_names import (
     COMPONENTS,
     FLATTENED_VIEWS,
     SINGLE_COMPONENTS,
-    VECTOR_COMPONENTS,
     layers_of,
     split_channel,
 )
-from vfxdenoise.core.io.layer_kinds import VECTORS, guessed_kind, known_kind, reads_as_light
+from vfxdenoise.core.io.layer_kinds import VECTORS, guessed_kind, known_kind
 
 
 class Feature(NamedTuple):
@@ -65,9 +64,6 @@ NETWORK_FEATURES = tuple(feature.name for feature in FEATURE_TABLE if feature.ne
 # Features no two of which may read the same channel (`_refuse_shared`): those the networks read,
 # which would see one pass as two things; a depth may be a position's Z (`--depth P`).
 SHARED_FEATURES = NETWORK_FEATURES
-# Motion layers read only when named (`--motion`), and why.
-UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
-                                 "settings"}
 FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 # The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
 AOV_OPTIONS = ("--aov", "--aov-radiance")
@@ -433,52 +429,6 @@ def _components_error(flag: str, option: str, layer: str, components: Sequence[s
     rest = ("so it cannot be denoised: it is written as rendered" if option in AOV_OPTIONS
             else f"so it cannot be {role}: name another layer")
     return ChannelError(f"{flag}: {named} has {held}, and {role} needs {size}, {rest}")
-
-
-def unread_motion(channel_names: Sequence[str]) -> str | None:
-    """What to do about a motion layer the render has but is not read unless named (V-Ray's
-    `VRayVelocity`), for a run that found no motion layer; None when there is none."""
-    for layer in layers_of(channel_names):
-        why = UNREAD_MOTION.get(layer.rpartition(".")[2].lower())
-        if why:
-            return (f"{layer} is not read as motion ({why}): name it with --motion {layer} (and "
-                    "--motion-scale) where it holds pixels per frame")
-    return None
-
-
-def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
-    """The layers of `channel_names` that could hold motion vectors, for a run that found no motion
-    layer to name as candidates for --motion: those of two components (`mvec.X,Y`, `smvec.U,V`),
-    and those of three whose name reads as motion (`layer_kinds`: `DATA_WORDS`' motion words,
-    `DATA_LAYERS`' motion names: `vel`, `VRayVelocity`), as 'layer (X,Y)'. Not the unnamed
-    layer, a layer any of whose channels are `taken` (read as the beauty or a guide), nor one
-    whose name says it holds other data (texture coordinates, IDs: `crypto_motion`) or light (`RGBA_vel`)."""
-    found = []
-    for name, components in layers_of(channel_names).items():
-        channels = [f"{name}.{component}" for component in components]
-        if not name or set(channels) & set(taken) or reads_as_light(name) or len(components) not in (2, 3):
-            continue
-        kind = known_kind(channels, ()) or guessed_kind(channels)
-        if (kind in (None, VECTORS) and len(components) == 2) or kind == "motion":
-            found.append(f"{name} ({','.join(components)})")
-    return found
-
-
-def normal_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
-    """The layers of `channel_names` that could hold a normal, for a run that found no normal layer
-    to name as candidates for --normal: those of three components named as vectors (X,Y,Z, U,V,W...:
-    an RGB layer is `views.other_rgb_layers`' to name) whose name says normals or nothing of what
-    they hold (not `P`, `uv`, `vel`), as 'layer (X,Y,Z)'. Not the unnamed layer, nor a layer any of
-    whose channels are `taken` (read as the beauty or a guide)."""
-    vectors = {naming[:3] for naming in VECTOR_COMPONENTS}
-    found = []
-    for name, components in layers_of(channel_names).items():
-        channels = [f"{name}.{component}" for component in components]
-        if not name or set(channels) & set(taken) or tuple(components) not in vectors:
-            continue
-        if (known_kind(channels, ()) or guessed_kind(channels)) in (None, VECTORS, "normals"):
-            found.append(f"{name} ({','.join(components)})")
-    return found
 
 
 class UnknownFeatureError(UsageError, ValueError):

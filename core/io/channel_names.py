@@ -25,7 +25,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 # CANDIDATES' motion names beyond the renderers' own are those that say screen-space motion (2D,
 # pixels: `pixelMotion`, `velocity2D`, `mv2D`). Not `vel`, `v`, `mvec`: as often a 3D world-space
 # velocity, or of unknown units; a run without a motion layer names such layers as ones that
-# could hold it (`aovs.motion_candidates`), and a wrong one named is ignored (`motion_vectors.detect`).
+# could hold it (`layer_kinds.motion_candidates`), and a wrong one named is ignored (`motion_vectors.detect`).
 # Component namings, in order of preference; a feature of size n uses the first n of one naming.
 COMPONENTS: tuple[tuple[str, ...], ...] = (
     ("R", "G", "B"), ("r", "g", "b"), ("red", "green", "blue"), ("X", "Y", "Z"),

@@ -2,7 +2,9 @@
 says it (`known_kind`: `DATA_LAYERS`, or IDs by their stored type), guessed where its name or
 components suggest it (`guessed_kind`: `DATA_PATTERNS`, `DATA_WORDS`, `VECTORS`), and names that
 read as light whatever else they say (`reads_as_light`). Layers holding data are never denoised as
-light (`aovs.resolve_layers`' `--aov`, `--beauty`).
+light (`aovs.resolve_layers`' `--aov`, `--beauty`). From these kinds, the layers a warning offers
+for a missing motion or normal (`motion_candidates`, `normal_candidates`), and the motion layers
+read only when named (`unread_motion`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from vfxdenoise.core.io.channel_names import CANDIDATES, COLOUR_COMPONENTS, split_channel, without_view
+from vfxdenoise.core.io.channel_names import (
+    CANDIDATES,
+    COLOUR_COMPONENTS,
+    VECTOR_COMPONENTS,
+    layers_of,
+    split_channel,
+    without_view,
+)
 
 # Layers that hold data rather than light, by what they hold (lower case, without a view-layer
 # prefix; compared squashed, `squash`: without separators, so `__Pworld`, `P_world` and `pworld`
@@ -74,6 +83,9 @@ LIGHT_PREFIX = re.compile("(?:" + "|".join(name for name in CANDIDATES["beauty"]
 # rig's role (V-Ray's `VRayLightSelect`, `LG_key`, `motionLight`, `Vel_key`, `tangent_light`).
 LIGHT_WORDS = frozenset({"light", "lights", "lgt", "lg", "lightgroup", "key", "fill", "rim", "kick",
                          "bounce", "sky", "sun", "env", "dome"})
+# Motion layers read only when named (`--motion`), and why.
+UNREAD_MOTION = {"vrayvelocity": "what it holds depends on the element's clamp and maximum-velocity "
+                                 "settings"}
 
 
 def squash(name: str) -> str:
@@ -122,3 +134,49 @@ def is_colour(picked: Sequence[str]) -> bool:
     vector's (X,Y,Z, U,V,W, 0,1,2)."""
     components = tuple(split_channel(channel)[1] for channel in picked)
     return components in {naming[:3] for naming in COLOUR_COMPONENTS}
+
+
+def unread_motion(channel_names: Sequence[str]) -> str | None:
+    """What to do about a motion layer the render has but is not read unless named (V-Ray's
+    `VRayVelocity`), for a run that found no motion layer; None when there is none."""
+    for layer in layers_of(channel_names):
+        why = UNREAD_MOTION.get(layer.rpartition(".")[2].lower())
+        if why:
+            return (f"{layer} is not read as motion ({why}): name it with --motion {layer} (and "
+                    "--motion-scale) where it holds pixels per frame")
+    return None
+
+
+def motion_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
+    """The layers of `channel_names` that could hold motion vectors, for a run that found no motion
+    layer to name as candidates for --motion: those of two components (`mvec.X,Y`, `smvec.U,V`),
+    and those of three whose name reads as motion (`layer_kinds`: `DATA_WORDS`' motion words,
+    `DATA_LAYERS`' motion names: `vel`, `VRayVelocity`), as 'layer (X,Y)'. Not the unnamed
+    layer, a layer any of whose channels are `taken` (read as the beauty or a guide), nor one
+    whose name says it holds other data (texture coordinates, IDs: `crypto_motion`) or light (`RGBA_vel`)."""
+    found = []
+    for name, components in layers_of(channel_names).items():
+        channels = [f"{name}.{component}" for component in components]
+        if not name or set(channels) & set(taken) or reads_as_light(name) or len(components) not in (2, 3):
+            continue
+        kind = known_kind(channels, ()) or guessed_kind(channels)
+        if (kind in (None, VECTORS) and len(components) == 2) or kind == "motion":
+            found.append(f"{name} ({','.join(components)})")
+    return found
+
+
+def normal_candidates(channel_names: Sequence[str], taken: Collection[str] = ()) -> list[str]:
+    """The layers of `channel_names` that could hold a normal, for a run that found no normal layer
+    to name as candidates for --normal: those of three components named as vectors (X,Y,Z, U,V,W...:
+    an RGB layer is `views.other_rgb_layers`' to name) whose name says normals or nothing of what
+    they hold (not `P`, `uv`, `vel`), as 'layer (X,Y,Z)'. Not the unnamed layer, nor a layer any of
+    whose channels are `taken` (read as the beauty or a guide)."""
+    vectors = {naming[:3] for naming in VECTOR_COMPONENTS}
+    found = []
+    for name, components in layers_of(channel_names).items():
+        channels = [f"{name}.{component}" for component in components]
+        if not name or set(channels) & set(taken) or tuple(components) not in vectors:
+            continue
+        if (known_kind(channels, ()) or guessed_kind(channels)) in (None, VECTORS, "normals"):
+            found.append(f"{name} ({','.join(components)})")
+    return found

@@ -24,11 +24,11 @@ from vfxdenoise.core.io.aovs import (
     LayerMap,
     aov_names,
     composite_note,
-    motion_candidates,
     resolve_layers,
 )
 from vfxdenoise.core.io.channel_names import CANDIDATES
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.layer_kinds import motion_candidates
 
 
 def layer(name: str, components: str | list[str]) -> list[str]:
