@@ -300,9 +300,9 @@ class RunPlan:
     shot: list[int]  # the frames the shot's settings are found from (`shot_settings.shot_frames`)
     headers: FrameHeaders  # those read so far: the run's first frames'
     records: dict[int, str]  # output frame -> its `provenance.record`
-    todo: dict[int, str]  # the frames to denoise now, each with a note for its result, but that...
-    # ...--resume keeps those of these made at the exposure the run finds (`at_exposure`): frame ->
-    # the exposure scale its output records
+    todo: dict[int, str]  # the frames to denoise now, each with a note for its result
+    # those of `todo` --resume keeps after all where made at the exposure the run finds
+    # (`at_exposure`): frame -> the exposure scale its output records
     exposure_kept: dict[int, float]
     settled: tuple[FrameResult, ...]  # the missing frames and those --resume keeps
     # --resume: output frame on disk -> how its header records its motion vectors were read
@@ -401,9 +401,7 @@ def plan_run(input_pattern: str | FramePattern, output_pattern: str | FramePatte
     """Check and plan a run of `denoise_sequence` whose option values passed (`config.check`),
     refusing in the order the module docstring gives; warns of frames without context."""
     in_pattern = _as_pattern(input_pattern)
-    out_pattern = (default_output_pattern(in_pattern) if output_pattern is None
-                   else output_pattern if isinstance(output_pattern, FramePattern)
-                   else parse_output_pattern(output_pattern, in_pattern))
+    out_pattern = _output_pattern(output_pattern, in_pattern)
     check_command_line(config)
     typed = output_pattern if isinstance(output_pattern, str) else None
     typed_input = input_pattern if isinstance(input_pattern, str) else None
@@ -486,7 +484,16 @@ def _other_output(config: EngineConfig) -> str:
 
 
 def _as_pattern(value: str | FramePattern) -> FramePattern:
+    """The input pattern as given, parsed where given as text."""
     return parse_pattern(value) if isinstance(value, str) else value
+
+
+def _output_pattern(value: str | FramePattern | None, in_pattern: FramePattern) -> FramePattern:
+    """The output pattern as given, parsed where given as text (against `in_pattern`), else the
+    default beside the input (`<name>_denoised.####.exr`)."""
+    if value is None:
+        return default_output_pattern(in_pattern)
+    return value if isinstance(value, FramePattern) else parse_output_pattern(value, in_pattern)
 
 
 def _records(windows: Windows, radius: int, shot: list[int], pattern: FramePattern,
