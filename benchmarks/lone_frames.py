@@ -5,7 +5,8 @@ neighbours are all left out (a flash between two frames, a one-frame shot after 
 
 For the middle frame of every shot and noise level of the given make-dataset folders: the noisy
 frame, ours with its full temporal window, ours alone (`--temporal-radius 0`: the frame itself,
-shifted, stands in for its neighbours, `slot_plan.lone_frame_window`) and OIDN (pyoidn, high
+its pixels taken from nearby where the guides match, stands in for its neighbours,
+`slot_plan.lone_frame_window`) and OIDN (pyoidn, high
 quality, albedo + normal). Prints mean PSNR (tonemapped) and relMSE per folder and level.
 """
 

@@ -2,7 +2,7 @@
 (`SlotPlan`, `plan_slots`): the offsets a window's slots show (`slot_offsets`: at a shot's ends,
 frames beyond the radius on the other side), the flows that warp them to t, and where each is lit
 or exposed otherwise than t (`neighbour_patches`); and the stand-ins for a frame with no usable
-neighbour (`with_stand_ins`: itself, shifted).
+neighbour (`with_stand_ins`: itself, each pixel from nearby where the guides match).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import torch
 
 from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.neighbour_patches import neighbour_light
+from vfxdenoise.core.stand_ins import gathered, slot_candidates, stand_in_sources
 from vfxdenoise.core.warp import flows_from_motion
 
 
@@ -88,12 +88,12 @@ def slot_offsets(layout: InputLayout, lo: int, hi: int) -> list[int]:
 
 
 # A frame with no usable neighbour (a flash or a cut on both sides, a one-frame shot,
-# --temporal-radius 0) has its neighbour slots filled with itself shifted this many pixels, each
-# slot another way, as neighbours with no motion: the kernels then pool 33 of its pixels instead
-# of 9, and the consistency keeps them off edges. 2 scored best of 1, 2 and 3 (BENCHMARKS.md, "A
-# frame without neighbours").
+# --temporal-radius 0) has its neighbour slots filled with itself, as neighbours with no motion:
+# each slot's pixels taken from a few pixels away, where the guides match
+# (`stand_ins.stand_in_sources`), else shifted this many pixels, each slot another way. The
+# kernels then pool 33 of its pixels instead of 9, of its own material. 2 scored best of 1, 2
+# and 3 as a plain shift (BENCHMARKS.md, "A frame without neighbours").
 LONE_FRAME_SHIFT = 2
-_LONE_FRAME_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
 def with_stand_ins(window: dict[int, FrameFeatures], layout: InputLayout) -> dict[int, FrameFeatures]:
@@ -106,27 +106,15 @@ def with_stand_ins(window: dict[int, FrameFeatures], layout: InputLayout) -> dic
 
 def lone_frame_window(centre: FrameFeatures, layout: InputLayout) -> dict[int, FrameFeatures]:
     """A window for a frame that has no usable neighbour: itself, and in each neighbour slot
-    itself shifted by `LONE_FRAME_SHIFT` pixels (edge pixels repeated), none with motion."""
+    itself with each pixel taken from the slot's candidate offset whose guides best match
+    (`stand_ins`; edge pixels repeated), none with motion."""
     still = replace(centre, motion=None)
     window = {0: still}
-    for index, offset in enumerate(sorted(layout.slots[1:])):
-        dy, dx = _LONE_FRAME_DIRECTIONS[index % 4]
-        distance = LONE_FRAME_SHIFT * (1 + index // 4)
-        window[offset] = still.map(lambda values, dy=dy * distance, dx=dx * distance:
-                                   _shifted(values, dy, dx))
+    offsets = sorted(layout.slots[1:])
+    slots = [slot_candidates(index, LONE_FRAME_SHIFT) for index in range(len(offsets))]
+    for offset, sources in zip(offsets, stand_in_sources(still, slots)):
+        window[offset] = still.map(lambda values, sources=sources: gathered(values, sources))
     return window
-
-
-def _shifted(values, dy: int, dx: int):
-    """A (C, H, W) array or tensor moved `dy` rows down and `dx` columns right, its edge repeated."""
-    height, width = values.shape[-2:]
-    if isinstance(values, torch.Tensor):
-        rows = torch.arange(height, device=values.device).sub_(dy).clamp_(0, height - 1)
-        columns = torch.arange(width, device=values.device).sub_(dx).clamp_(0, width - 1)
-        return values.index_select(-2, rows).index_select(-1, columns)
-    rows = (np.arange(height) - dy).clip(0, height - 1)
-    columns = (np.arange(width) - dx).clip(0, width - 1)
-    return values.take(rows, axis=-2).take(columns, axis=-1)
 
 
 def _tensor(array, device: torch.device) -> torch.Tensor:

@@ -20,10 +20,11 @@ def test_slots_past_an_end_show_frames_beyond_the_radius_on_the_other_side():
 
 
 def test_a_lone_frames_neighbours_are_itself_shifted_each_way_without_motion():
-    """Each neighbour slot holds frame t moved two pixels a different way, edge pixels repeated,
-    every feature (layers too) alike; the same for arrays and tensors (frames uploaded to a GPU)."""
+    """Where the guides are alike everywhere, each neighbour slot holds frame t moved two pixels a
+    different way, edge pixels repeated, every feature (layers too) alike; the same for arrays and
+    tensors (frames uploaded to a GPU)."""
     ramp = np.arange(64, dtype=np.float32).reshape(1, 8, 8).repeat(3, axis=0)
-    frame = FrameFeatures(beauty=ramp, albedo=ramp / 64, normal=ramp * 0, motion=ramp[:2],
+    frame = FrameFeatures(beauty=ramp, albedo=ramp * 0 + 0.5, normal=ramp * 0, motion=ramp[:2],
                           aovs={"key": ramp + 1})
     window = lone_frame_window(frame, InputLayout(temporal_radius=2))
     assert sorted(window) == [-2, -1, 0, 1, 2] and all(f.motion is None for f in window.values())

@@ -1,0 +1,113 @@
+"""A lone frame's stand-ins: each pixel taken from where the guides match, so fine texture keeps
+its phase (a plain 2-pixel shift of a 4-pixel checker is its negative)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vfxdenoise.core.engine import EngineConfig, denoise_sequence
+from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.input_layout import InputLayout
+from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.slot_plan import LONE_FRAME_SHIFT, lone_frame_window
+from vfxdenoise.core.stand_ins import CANDIDATE_REACH, slot_candidates, stand_in_sources
+
+SIZE = 48
+
+
+def _checker(square: int = 2) -> np.ndarray:
+    """(H, W) 0/1 checker of `square`-pixel squares (period 2 x square)."""
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE]
+    return ((ys // square + xs // square) % 2).astype(np.float32)
+
+
+def _checker_albedo(checker: np.ndarray) -> np.ndarray:
+    return np.stack([0.15 + 0.6 * checker, 0.2 + 0.5 * checker, 0.25 + 0.4 * checker])
+
+
+def _checker_frame() -> FrameFeatures:
+    albedo = _checker_albedo(_checker())
+    normal = np.zeros_like(albedo)
+    normal[2] = 1.0
+    return FrameFeatures(beauty=albedo * 3.0, albedo=albedo, normal=normal,
+                         depth=np.full((1, SIZE, SIZE), 5.0, np.float32))
+
+
+def test_on_a_fine_checker_each_slot_takes_pixels_of_the_same_square_colour_from_nearby():
+    """The plain shift (2 px on a 4-px checker) lands on the other colour everywhere; the stand-ins
+    take each pixel from a candidate offset of the same colour instead, never the pixel itself,
+    each slot from another pixel than the others (their candidates lie along other ways)."""
+    frame = _checker_frame()
+    inner = (slice(CANDIDATE_REACH, -CANDIDATE_REACH),) * 2
+    own = np.arange(SIZE * SIZE).reshape(SIZE, SIZE)
+    sources = []
+    for index in range(4):
+        candidates = slot_candidates(index, LONE_FRAME_SHIFT)
+        dy, dx = candidates[0]
+        assert max(abs(dy), abs(dx)) == LONE_FRAME_SHIFT and min(abs(dy), abs(dx)) == 0
+        assert np.all(np.roll(frame.albedo, (dy, dx), axis=(1, 2))[(slice(None), *inner)]
+                      != frame.albedo[(slice(None), *inner)])  # the plain shift: the negative
+        picked = stand_in_sources(frame, [candidates])[0].numpy().reshape(SIZE, SIZE)
+        taken = frame.albedo.reshape(3, -1)[:, picked]
+        np.testing.assert_array_equal(taken[(slice(None), *inner)], frame.albedo[(slice(None), *inner)])
+        rows, columns = np.divmod(picked, SIZE)
+        offsets = set(zip((own // SIZE - rows)[inner].ravel(), (own % SIZE - columns)[inner].ravel()))
+        assert offsets <= set(candidates) and (0, 0) not in offsets
+        sources.append(picked[inner])
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert np.all(sources[a] != sources[b])
+
+
+def test_where_the_guides_are_flat_or_missing_the_slots_keep_the_plain_shift():
+    """Flat guides (every candidate alike) or none at all: each slot is frame t shifted
+    `LONE_FRAME_SHIFT` pixels its own way, as before the search."""
+    ramp = np.arange(SIZE * SIZE, dtype=np.float32).reshape(1, SIZE, SIZE).repeat(3, axis=0)
+    for frame in (FrameFeatures(beauty=ramp), FrameFeatures(beauty=ramp, albedo=ramp * 0 + 0.5)):
+        window = lone_frame_window(frame, InputLayout(temporal_radius=2))
+        for index, offset in enumerate(sorted(window)[:2] + sorted(window)[3:]):
+            dy, dx = slot_candidates(index, LONE_FRAME_SHIFT)[0]
+            rows = (np.arange(SIZE) - dy).clip(0, SIZE - 1)
+            columns = (np.arange(SIZE) - dx).clip(0, SIZE - 1)
+            np.testing.assert_array_equal(window[offset].beauty, ramp[:, rows][:, :, columns])
+
+
+def test_the_stand_ins_are_the_same_for_arrays_and_tensors():
+    """Frames uploaded to a device as tensors get the same stand-ins as host arrays."""
+    frame = _checker_frame()
+    on_host = lone_frame_window(frame, InputLayout(temporal_radius=2))
+    on_device = lone_frame_window(frame.map(torch.from_numpy), InputLayout(temporal_radius=2))
+    for offset, features in on_host.items():
+        np.testing.assert_array_equal(on_device[offset].beauty.numpy(), features.beauty)
+        np.testing.assert_array_equal(on_device[offset].albedo.numpy(), features.albedo)
+
+
+def test_a_lone_frame_of_a_fine_checker_keeps_its_checker(tmp_path):
+    """A one-frame shot of a noisy 4-pixel checker through the engine and the shipped model: the
+    result is near the noiseless checker, its texture in phase and its brightness kept. With the
+    plain 2-pixel shift the stand-ins held the negative: gain 0.2, error 0.23 against the noisy
+    0.26, 3% brighter."""
+    clean = _checker_albedo(_checker())
+    rng = np.random.default_rng(0)
+    noisy = (clean * rng.gamma(4.0, 0.25, size=clean.shape)).astype(np.float32)
+    channels = {c: noisy[i] for i, c in enumerate("RGB")}
+    channels.update({f"albedo.{c}": clean[i] for i, c in enumerate("RGB")})
+    channels.update({f"N.{c}": np.full((SIZE, SIZE), v, np.float32) for c, v in zip("XYZ", (0.0, 0.0, 1.0))})
+    (tmp_path / "in").mkdir()
+    write_exr(tmp_path / "in" / "still.0001.exr", ExrImage.from_channels(channels))
+    out = str(tmp_path / "out" / "still.####.exr")
+    denoise_sequence(str(tmp_path / "in" / "still.####.exr"), out,
+                     config=EngineConfig(device="cpu", precision="float32"))
+    result = read_exr(tmp_path / "out" / "still.0001.exr").get(["R", "G", "B"]).astype(np.float32)
+
+    def rmse(image):
+        return float(np.sqrt(((image - clean) ** 2).mean()))
+
+    def centred(image):
+        return image - image.mean(axis=(1, 2), keepdims=True)
+
+    gain = float((centred(result) * centred(clean)).sum() / (centred(clean) ** 2).sum())
+    assert 0.8 < gain < 1.2
+    assert rmse(result) < rmse(noisy) / 3
+    assert abs(result.mean() / clean.mean() - 1) < 0.02
