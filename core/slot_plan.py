@@ -16,7 +16,7 @@ from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.neighbour_patches import neighbour_light
-from vfxdenoise.core.stand_ins import gathered, slot_candidates, stand_in_sources
+from vfxdenoise.core.stand_ins import slot_candidates, stand_ins
 from vfxdenoise.core.warp import flows_from_motion
 
 
@@ -112,8 +112,7 @@ def lone_frame_window(centre: FrameFeatures, layout: InputLayout) -> dict[int, F
     window = {0: still}
     offsets = sorted(layout.slots[1:])
     slots = [slot_candidates(index, LONE_FRAME_SHIFT) for index in range(len(offsets))]
-    for offset, sources in zip(offsets, stand_in_sources(still, slots)):
-        window[offset] = still.map(lambda values, sources=sources: gathered(values, sources))
+    window.update(zip(offsets, stand_ins(still, slots)))
     return window
 
 

@@ -1,18 +1,27 @@
-"""Where a lone frame's stand-ins take each pixel from (`stand_in_sources`): for a frame with no
-usable neighbour, each neighbour slot shows the frame itself, each pixel taken from a few pixels
-away, at the offset among the slot's candidates whose guides (albedo, normal, depth) best match
-the pixel's own. A fixed shift lands on the other phase of texture near its period (a 4-pixel
-checker shifted 2 pixels is its negative), so the stand-ins carried the wrong texture into the
-kernels and the window's mean albedo; chosen by the guides, they hold the same material and
-orientation. One pass over the guides per candidate (BENCHMARKS.md, "A frame without neighbours").
+"""Where a lone frame's stand-ins take each pixel from (`stand_in_choices`, `taken`): for a frame
+with no usable neighbour, each neighbour slot shows the frame itself, each pixel taken from a few
+pixels away, at the offset among the slot's candidates whose guides (albedo, normal, depth) best
+match the pixel's own. A fixed shift lands on the other phase of texture near its period (a
+4-pixel checker shifted 2 pixels is its negative), so the stand-ins carried the wrong texture into
+the kernels and the window's mean albedo; chosen by the guides, they hold the same material and
+orientation.
+
+The search runs in host memory on the guides quantised to bytes, in bands of rows that stay in the
+processor's cache, the bands shared among the run's threads: comparing 8 candidates a slot over
+whole frames made a lone 4K frame's window 5-10 s where plain shifts took 1.4 s (BENCHMARKS.md,
+"A frame without neighbours").
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.io.aovs import FEATURES
 
 # Each slot's candidates lie along one axis and one diagonal, its own pair, at 1..CANDIDATE_REACH
 # pixels, so the slots stay different samples; the slot's plain shift (`preferred`) is kept unless
@@ -26,6 +35,9 @@ _DIAGONALS = ((1, 1), (-1, -1), (1, -1), (-1, 1))
 _DEPTH_FLOOR = 1e-3  # depths nearer than this are compared as this, so a relative difference stays finite
 GUIDE_STEPS = 100  # quantisation steps per unit of a guide's value
 _INDEX_BITS = 4  # a slot's candidates are numbered in 4 bits (at most 16)
+# Pixels of a band of rows searched or gathered at once: a band's guides (7 bytes a pixel, with
+# their halo) and its keys stay within a core's cache; a 4K frame is 135 bands of 16 rows.
+_BAND_PIXELS = 65536
 
 
 def slot_candidates(index: int, preferred: int) -> list[tuple[int, int]]:
@@ -39,92 +51,198 @@ def slot_candidates(index: int, preferred: int) -> list[tuple[int, int]]:
     return [first, *(offset for offset in others if offset != first)]
 
 
-def stand_in_sources(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -> list[torch.Tensor]:
-    """For each slot's candidates (`slot_candidates`), the flat index (H x W, int64, on the frame's
-    device) of the pixel each pixel of `frame` takes: the candidate whose guides match the
-    pixel's best, the first (the plain shift) unless another matches better by `MATCH_MARGIN`,
-    the earlier of equals (edges clamp, as the shift repeats them). A frame without guides keeps
-    each slot's first candidate everywhere. The search runs in host memory on the guides
-    quantised to bytes (`_quantised_guides`, once for every slot): a quarter of the float32
-    traffic per candidate."""
-    guides = _quantised_guides(frame)
-    padded, reach = None, max(max(abs(dy), abs(dx)) for candidates in slots for dy, dx in candidates)
-    if guides is not None:
-        padded = np.pad(guides, ((0, 0), (reach, reach), (reach, reach)), mode="edge")
-    device, height, width = _device(frame.beauty), frame.height, frame.width
-    return [torch.from_numpy(_sources(guides, padded, reach, candidates, height, width)).to(device)
-            for candidates in slots]
+def stand_in_choices(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+    """For each slot's candidates (`slot_candidates`), which of them each pixel of `frame` takes,
+    as an (H, W) uint8 index into them: the candidate whose guides match the pixel's best, the
+    first (the plain shift) unless another matches better by `MATCH_MARGIN`, the earlier of equals
+    (edges clamp, as the shift repeats them). A frame without guides keeps each slot's first
+    candidate everywhere."""
+    height, width = frame.height, frame.width
+    choices = [np.zeros((height, width), np.uint8) for _ in slots]
+    sources = _guide_sources(frame)
+    if not sources:
+        return choices
+    reach = max(max(abs(dy), abs(dx)) for candidates in slots for dy, dx in candidates)
+    channels = sum(len(values) for values, _, _ in sources)
+    padded = np.empty((channels, height + 2 * reach, width + 2 * reach), np.uint8)
+    rows = _band_rows(width)
+    bands = [(top, min(top + rows, height)) for top in range(0, height, rows)]
+    with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
+        _each(pool, lambda band: _quantise(sources, padded, reach, *band), bands)
+        _pad_edges(padded, reach)
+        _each(pool, lambda band: _search(padded, reach, slots, choices, *band), bands)
+    return choices
 
 
-def _sources(guides: np.ndarray | None, padded: np.ndarray | None, reach: int,
-             candidates: list[tuple[int, int]], height: int, width: int) -> np.ndarray:
-    """One slot's `stand_in_sources`, as a NumPy array. Each candidate's mismatch and its index
-    are packed in one uint16 key (mismatch x 16 + index: a 7-channel mismatch is at most 1785),
-    so that the best so far is one `minimum` per candidate, ties to the earlier."""
-    choice = np.zeros((height, width), np.uint16)
-    if guides is not None:
-        margin = round(MATCH_MARGIN * GUIDE_STEPS * guides.shape[0])
-        best = _mismatch(guides, padded, reach, *candidates[0])
-        best = np.subtract(best, np.minimum(best, margin), out=best) << _INDEX_BITS
-        for index, (dy, dx) in enumerate(candidates[1:], start=1):
-            key = _mismatch(guides, padded, reach, dy, dx) << _INDEX_BITS
+def stand_ins(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -> list[FrameFeatures]:
+    """Each slot's stand-in: `frame` (every feature, layers too, in its own type and place) with
+    each pixel taken from its choice of the slot's candidates (`stand_in_choices`: the pixel that
+    many rows up and columns left, edges clamped). Host arrays are gathered band by band, each
+    band's indices made once for all features, the bands shared among the run's threads."""
+    choices = stand_in_choices(frame, slots)
+    steps = [np.array(candidates, np.int64) for candidates in slots]
+    if isinstance(frame.beauty, torch.Tensor):
+        return [frame.map(lambda values, choice=choice, step=step: _taken_on_device(values, choice, step))
+                for choice, step in zip(choices, steps)]
+    outputs = [frame.map(np.empty_like) for _ in slots]
+    pairs = [list(zip(_arrays(frame), _arrays(out))) for out in outputs]
+    rows = _band_rows(frame.width)
+    bands = [(top, min(top + rows, frame.height)) for top in range(0, frame.height, rows)]
+    with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
+        _each(pool, lambda band: _gather(pairs, choices, steps, *band), bands)
+    return outputs
+
+
+def _gather(pairs: list[list[tuple[np.ndarray, np.ndarray]]], choices: list[np.ndarray],
+            steps: list[np.ndarray], top: int, bottom: int) -> None:
+    """Rows `top:bottom` of each slot's (source, output) arrays (`stand_ins`)."""
+    width = choices[0].shape[1]
+    own = np.arange(top * width, bottom * width, dtype=np.int64).reshape(bottom - top, width)
+    for slot_pairs, choice, step in zip(pairs, choices, steps):
+        sources = _sources(choice, step, top, bottom, own)
+        for values, out in slot_pairs:
+            flat = values.reshape(values.shape[0], -1)
+            for channel in range(values.shape[0]):
+                np.take(flat[channel], sources, out=out[channel, top:bottom], mode="clip")
+
+
+def _taken_on_device(values: torch.Tensor, choice: np.ndarray, steps: np.ndarray) -> torch.Tensor:
+    """A (C, H, W) tensor with each pixel taken from its `choice` of the offsets `steps`."""
+    index = torch.from_numpy(_sources(choice, steps, 0, choice.shape[0]).ravel()).to(values.device)
+    return values.reshape(values.shape[0], -1).index_select(1, index).view(values.shape)
+
+
+def _arrays(features: FrameFeatures) -> list[np.ndarray]:
+    """The features' arrays present, the layers' included, in the order `FrameFeatures.map` makes
+    them."""
+    named = (getattr(features, name) for name in FEATURES)
+    return [values for values in (*named, *features.aovs.values()) if values is not None]
+
+
+def _sources(choice: np.ndarray, steps: np.ndarray, top: int, bottom: int,
+             own: np.ndarray | None = None) -> np.ndarray:
+    """(bottom - top, W) int64 flat indices of the pixels rows `top:bottom` take: each pixel's
+    `own` index (made here if not given) less its offset's, then, in the rows and columns within
+    the offsets' reach of the frame's edges, the clamped row and column made again."""
+    height, width = choice.shape
+    pick = choice[top:bottom]
+    if own is None:
+        own = np.arange(top * width, bottom * width, dtype=np.int64).reshape(bottom - top, width)
+    sources = np.subtract(own, np.take(steps[:, 0] * width + steps[:, 1], pick))
+    reach = int(np.abs(steps).max(initial=0))
+    edges = [slice(0, reach), slice(max(0, width - reach), width)]
+    if top < reach or bottom > height - reach:
+        edges.append(slice(None))  # a band at the top or bottom: all its rows
+    for columns in edges:
+        sources[:, columns] = _clamped(pick[:, columns], steps, top, columns, height, width)
+    return sources
+
+
+def _clamped(pick: np.ndarray, steps: np.ndarray, top: int, columns: slice, height: int,
+             width: int) -> np.ndarray:
+    """The flat indices `pick`'s offsets take in the block of rows from `top` and `columns`, each
+    row and column clamped to the frame."""
+    first, last, _ = columns.indices(width)
+    rows = np.arange(top, top + len(pick), dtype=np.int64)[:, None] - steps[pick, 0]
+    cols = np.arange(first, last, dtype=np.int64) - steps[pick, 1]
+    np.clip(rows, 0, height - 1, out=rows)
+    np.clip(cols, 0, width - 1, out=cols)
+    return rows * width + cols
+
+
+def _search(padded: np.ndarray, reach: int, slots: list[list[tuple[int, int]]],
+            choices: list[np.ndarray], top: int, bottom: int) -> None:
+    """Rows `top:bottom` of each slot's choice (`stand_in_choices`). Each candidate's mismatch
+    (the sum over the guides' channels of the absolute difference of their bytes: at most 1785
+    for 7) and its index are packed in one uint16 key, mismatch x 16 + index, so that the best so
+    far is one `minimum` per candidate, ties to the earlier; the first candidate's mismatch is
+    lowered by the margin (not below 0) first."""
+    channels, width = padded.shape[0], padded.shape[2] - 2 * reach
+    guides = padded[:, reach + top:reach + bottom, reach:reach + width]
+    shape = guides.shape
+    larger, smaller = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
+    key, best = np.empty(shape[1:], np.uint16), np.empty(shape[1:], np.uint16)
+    margin = round(MATCH_MARGIN * GUIDE_STEPS * channels)
+    for candidates, choice in zip(slots, choices):
+        for index, (dy, dx) in enumerate(candidates):
+            moved = padded[:, reach + top - dy:reach + bottom - dy, reach - dx:reach - dx + width]
+            np.maximum(moved, guides, out=larger)
+            np.minimum(moved, guides, out=smaller)
+            np.subtract(larger, smaller, out=larger)
+            np.add.reduce(larger, axis=0, dtype=np.uint16, out=key)
+            if index == 0:
+                np.subtract(key, np.minimum(key, margin), out=best)
+                best <<= _INDEX_BITS
+                continue
+            key <<= _INDEX_BITS
             key |= index
             np.minimum(best, key, out=best)
-        choice = best & ((1 << _INDEX_BITS) - 1)
-    steps = np.array(candidates, np.int64)
-    rows = (np.arange(height, dtype=np.int64)[:, None] - steps[choice, 0]).clip(0, height - 1)
-    columns = (np.arange(width, dtype=np.int64)[None, :] - steps[choice, 1]).clip(0, width - 1)
-    rows *= width
-    rows += columns
-    return rows.ravel()
+        np.bitwise_and(best, (1 << _INDEX_BITS) - 1, out=choice[top:bottom], casting="unsafe")
 
 
-def gathered(values, sources: torch.Tensor):
-    """A (C, H, W) array or tensor with each pixel taken from flat index `sources` (its own type)."""
-    flat = values.reshape(values.shape[0], -1)
-    if isinstance(values, torch.Tensor):
-        return flat.index_select(1, sources.to(values.device)).view(values.shape)
-    return flat.take(sources.cpu().numpy(), axis=1).reshape(values.shape)
-
-
-def _mismatch(guides: np.ndarray, padded: np.ndarray, reach: int, dy: int, dx: int) -> np.ndarray:
-    """(H, W) uint16 sum over the guides' channels of the absolute difference between the guides
-    and the guides moved `dy` rows down and `dx` columns right (`padded`: the guides with `reach`
-    edge pixels repeated around)."""
-    height, width = guides.shape[-2:]
-    moved = padded[:, reach - dy:reach - dy + height, reach - dx:reach - dx + width]
-    difference = np.maximum(moved, guides)
-    difference -= np.minimum(moved, guides)
-    return difference.sum(axis=0, dtype=np.uint16)
-
-
-def _quantised_guides(frame: FrameFeatures) -> np.ndarray | None:
-    """The frame's guides as (C, H, W) uint8 in steps of 1 / `GUIDE_STEPS`: albedo from 0, normal
-    from -1, depth as its log from the median's (of every 16th pixel) less 128 steps (a relative
-    difference, clipped past 0.28-3.6x that median); None without any."""
-    parts = []
+def _guide_sources(frame: FrameFeatures) -> list[tuple[object, float, Callable | None]]:
+    """The frame's guides, each with the value its bytes count from and the function applied
+    before (`_quantise`): albedo from 0, normal from -1, depth as its log from the median's (of
+    every 16th pixel) less 128 steps (a relative difference, clipped past 0.28-3.6x that median);
+    none without any."""
+    sources = []
     for values, low in ((frame.albedo, 0.0), (frame.normal, -1.0)):
         if values is not None:
-            parts.append(_bytes(_host(values), low))
+            sources.append((_host(values), low, None))
     if frame.depth is not None:
-        depth = np.log(np.maximum(np.abs(_host(frame.depth[:1])), _DEPTH_FLOOR))
-        parts.append(_bytes(depth, float(np.median(depth.ravel()[::16])) - 128 / GUIDE_STEPS))
-    return np.concatenate(parts) if parts else None
+        depth = _host(frame.depth)[:1]
+        median = float(np.median(_log_depth(depth.ravel()[::16])))
+        sources.append((depth, median - 128 / GUIDE_STEPS, _log_depth))
+    return sources
 
 
-def _bytes(values: np.ndarray, low: float) -> np.ndarray:
-    """`values` in steps of 1 / `GUIDE_STEPS` above `low`, rounded, clipped to 0-255, as uint8."""
-    steps = np.subtract(values, low - 0.5 / GUIDE_STEPS, dtype=np.float32)
-    steps *= GUIDE_STEPS
-    return np.clip(steps, 0, 255, out=steps).astype(np.uint8)
+def _log_depth(depth: np.ndarray) -> np.ndarray:
+    """log |depth| in float32, depths nearer than `_DEPTH_FLOOR` as that."""
+    return np.log(np.maximum(np.abs(depth, dtype=np.float32), _DEPTH_FLOOR))
+
+
+def _quantise(sources: list[tuple[object, float, Callable | None]], padded: np.ndarray, reach: int,
+              top: int, bottom: int) -> None:
+    """Rows `top:bottom` of the guides into `padded` (within its `reach` border) in steps of
+    1 / `GUIDE_STEPS` above each one's low value, rounded, clipped to 0-255."""
+    width = padded.shape[2] - 2 * reach
+    channel = 0
+    for values, low, prepare in sources:
+        band = values[:, top:bottom]
+        band = prepare(band) if prepare else band
+        steps = np.subtract(band, low - 0.5 / GUIDE_STEPS, dtype=np.float32)
+        steps *= GUIDE_STEPS
+        np.clip(steps, 0, 255, out=steps)
+        into = padded[channel:channel + len(band), reach + top:reach + bottom, reach:reach + width]
+        np.copyto(into, steps, casting="unsafe")
+        channel += len(band)
+
+
+def _pad_edges(padded: np.ndarray, reach: int) -> None:
+    """The `reach` border of `padded` filled with its inner edge pixels repeated."""
+    height, width = padded.shape[1] - 2 * reach, padded.shape[2] - 2 * reach
+    padded[:, :reach, reach:reach + width] = padded[:, reach:reach + 1, reach:reach + width]
+    padded[:, reach + height:, reach:reach + width] = padded[:, reach + height - 1:reach + height,
+                                                             reach:reach + width]
+    padded[:, :, :reach] = padded[:, :, reach:reach + 1]
+    padded[:, :, reach + width:] = padded[:, :, reach + width - 1:reach + width]
+
+
+def _band_rows(width: int) -> int:
+    """Rows in a band of about `_BAND_PIXELS` pixels, at least one."""
+    return max(1, _BAND_PIXELS // max(width, 1))
+
+
+def _each(pool: ThreadPoolExecutor, work: Callable[[tuple[int, int]], None],
+          bands: Iterable[tuple[int, int]]) -> None:
+    """`work` on every band, spread over `pool`'s threads (NumPy lets go of the GIL in its
+    loops); the first error raised."""
+    for _ in pool.map(work, bands):
+        pass
 
 
 def _host(values) -> np.ndarray:
-    """A feature's values as float32 in host memory."""
+    """A feature's values in host memory, in their own type (a view where they are there)."""
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    return np.asarray(values, dtype=np.float32)
-
-
-def _device(values) -> torch.device:
-    return values.device if isinstance(values, torch.Tensor) else torch.device("cpu")
+        return values.detach().cpu().numpy()
+    return np.asarray(values)

@@ -11,7 +11,14 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.slot_plan import LONE_FRAME_SHIFT, lone_frame_window
-from vfxdenoise.core.stand_ins import CANDIDATE_REACH, slot_candidates, stand_in_sources
+from vfxdenoise.core.stand_ins import (
+    CANDIDATE_REACH,
+    GUIDE_STEPS,
+    MATCH_MARGIN,
+    slot_candidates,
+    stand_in_choices,
+    stand_ins,
+)
 
 SIZE = 48
 
@@ -48,9 +55,12 @@ def test_on_a_fine_checker_each_slot_takes_pixels_of_the_same_square_colour_from
         assert max(abs(dy), abs(dx)) == LONE_FRAME_SHIFT and min(abs(dy), abs(dx)) == 0
         assert np.all(np.roll(frame.albedo, (dy, dx), axis=(1, 2))[(slice(None), *inner)]
                       != frame.albedo[(slice(None), *inner)])  # the plain shift: the negative
-        picked = stand_in_sources(frame, [candidates])[0].numpy().reshape(SIZE, SIZE)
+        chosen = np.array(candidates)[stand_in_choices(frame, [candidates])[0]]
+        picked = np.ravel_multi_index(((own // SIZE - chosen[..., 0]).clip(0, SIZE - 1),
+                                       (own % SIZE - chosen[..., 1]).clip(0, SIZE - 1)), (SIZE, SIZE))
         taken = frame.albedo.reshape(3, -1)[:, picked]
         np.testing.assert_array_equal(taken[(slice(None), *inner)], frame.albedo[(slice(None), *inner)])
+        np.testing.assert_array_equal(stand_ins(frame, [candidates])[0].albedo, taken)
         rows, columns = np.divmod(picked, SIZE)
         offsets = set(zip((own // SIZE - rows)[inner].ravel(), (own % SIZE - columns)[inner].ravel()))
         assert offsets <= set(candidates) and (0, 0) not in offsets
@@ -111,3 +121,33 @@ def test_a_lone_frame_of_a_fine_checker_keeps_its_checker(tmp_path):
     assert 0.8 < gain < 1.2
     assert rmse(result) < rmse(noisy) / 3
     assert abs(result.mean() / clean.mean() - 1) < 0.02
+
+
+def _choices_whole(frame: FrameFeatures, candidates: list[tuple[int, int]], margin: int) -> np.ndarray:
+    """The rule `stand_in_choices` follows, over the whole frame at once: bytes of albedo in
+    hundredths (the test's albedo is made of them), the summed absolute difference to each
+    candidate's pixel (edges clamped), the first lowered by `margin`, the least, the earlier of
+    equals."""
+    guides = np.round(frame.albedo.astype(np.float64) * 100).astype(np.int64)
+    height, width = guides.shape[1:]
+    rows, columns = np.mgrid[0:height, 0:width]
+    mismatches = []
+    for dy, dx in candidates:
+        moved = guides[:, (rows - dy).clip(0, height - 1), (columns - dx).clip(0, width - 1)]
+        mismatches.append(np.abs(moved - guides).sum(axis=0))
+    mismatches[0] = np.maximum(mismatches[0] - margin, 0)
+    return np.argmin(np.stack(mismatches), axis=0)
+
+
+def test_a_frame_searched_in_bands_of_rows_chooses_as_the_whole_frame_would():
+    """A frame wide enough to be searched in bands of a few rows, over several threads: every
+    pixel, at the bands' seams and the frame's edges too, takes the candidate the rule gives for
+    the whole frame at once."""
+    rng = np.random.default_rng(3)
+    height, width = 40, 8192
+    albedo = rng.integers(0, 4, (3, height, width)).astype(np.float32) * np.float32(0.25)
+    frame = FrameFeatures(beauty=albedo, albedo=albedo)
+    slots = [slot_candidates(index, LONE_FRAME_SHIFT) for index in range(8)]
+    margin = round(MATCH_MARGIN * GUIDE_STEPS * 3)
+    for candidates, choice in zip(slots, stand_in_choices(frame, slots)):
+        np.testing.assert_array_equal(choice, _choices_whole(frame, candidates, margin))
