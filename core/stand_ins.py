@@ -1,10 +1,13 @@
 """Where a lone frame's stand-ins take each pixel from (`stand_in_choices`, `taken`): for a frame
 with no usable neighbour, each neighbour slot shows the frame itself, each pixel taken from a few
 pixels away, at the offset among the slot's candidates whose guides (albedo, normal, depth) best
-match the pixel's own. A fixed shift lands on the other phase of texture near its period (a
-4-pixel checker shifted 2 pixels is its negative), so the stand-ins carried the wrong texture into
-the kernels and the window's mean albedo; chosen by the guides, they hold the same material and
-orientation.
+match the pixel's own over the patch around it. A fixed shift lands on the other phase of texture
+near its period (a 4-pixel checker shifted 2 pixels is its negative), so the stand-ins carried the
+wrong texture into the kernels and the window's mean albedo; chosen by the guides, they hold the
+same material and orientation. They are matched over a patch, not pixel by pixel: texture runs
+across the patch, where a defocused render's noisy guides differ from pixel to pixel, and a search
+of single pixels followed that noise (a held-out depth-of-field shot 2.45 dB below plain shifts at
+4 spp).
 
 The search runs in host memory on the guides quantised to bytes, in bands of rows that stay in the
 processor's cache, the bands shared among the run's threads: comparing 8 candidates a slot over
@@ -28,9 +31,13 @@ from vfxdenoise.core.io.aovs import FEATURES
 # another candidate's guides match better by MATCH_MARGIN (mean absolute difference per channel),
 # so flat areas, where every candidate matches, keep the shift that scored best there. 0.02 over
 # 0.05 on 7 held-out shots at 4 and 16 spp (as good or better on 11 of 14, by up to 0.47 dB);
-# 0.01-0.1 on the shots it was first tuned on (BENCHMARKS.md).
+# 0.01-0.1 on the shots it was first tuned on (BENCHMARKS.md). The match is over the
+# MATCH_PATCH-square patch around the pixel: 7 over 5, 3 and single pixels on the defocused
+# held-out shot (4 spp: 0.04 dB below plain shifts, against 0.28, 0.71 and 2.45), keeping 78% of
+# the other 12 shot-levels' gain (BENCHMARKS.md, "Stand-ins matched over a patch").
 CANDIDATE_REACH = 4
 MATCH_MARGIN = 0.02
+MATCH_PATCH = 7
 _AXES = ((0, 1), (0, -1), (1, 0), (-1, 0))
 _DIAGONALS = ((1, 1), (-1, -1), (1, -1), (-1, 1))
 _DEPTH_FLOOR = 1e-3  # depths nearer than this are compared as this, so a relative difference stays finite
@@ -54,24 +61,24 @@ def slot_candidates(index: int, preferred: int) -> list[tuple[int, int]]:
 
 def stand_in_choices(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -> list[np.ndarray]:
     """For each slot's candidates (`slot_candidates`), which of them each pixel of `frame` takes,
-    as an (H, W) uint8 index into them: the candidate whose guides match the pixel's best, the
-    first (the plain shift) unless another matches better by `MATCH_MARGIN`, the earlier of equals
-    (edges clamp, as the shift repeats them). A frame without guides keeps each slot's first
-    candidate everywhere."""
+    as an (H, W) uint8 index into them: the candidate whose guides match best over the
+    `MATCH_PATCH`-square patch around the pixel, the first (the plain shift) unless another matches
+    better by `MATCH_MARGIN`, the earlier of equals (edges clamp, as the shift repeats them). A
+    frame without guides keeps each slot's first candidate everywhere."""
     height, width = frame.height, frame.width
     choices = [np.zeros((height, width), np.uint8) for _ in slots]
     sources = _guide_sources(frame)
     if not sources:
         return choices
-    reach = max(max(abs(dy), abs(dx)) for candidates in slots for dy, dx in candidates)
+    border = MATCH_PATCH // 2 + max(max(abs(dy), abs(dx)) for candidates in slots for dy, dx in candidates)
     channels = sum(len(values) for values, _, _ in sources)
-    padded = np.empty((channels, height + 2 * reach, width + 2 * reach), np.uint8)
+    padded = np.empty((channels, height + 2 * border, width + 2 * border), np.uint8)
     rows = _band_rows(width)
     bands = [(top, min(top + rows, height)) for top in range(0, height, rows)]
     with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
-        _each(pool, lambda band: _quantise(sources, padded, reach, *band), bands)
-        _pad_edges(padded, reach)
-        _each(pool, lambda band: _search(padded, reach, slots, choices, *band), bands)
+        _each(pool, lambda band: _quantise(sources, padded, border, *band), bands)
+        _pad_edges(padded, border)
+        _each(pool, lambda band: _search(padded, border, slots, choices, *band), bands)
     return choices
 
 
@@ -151,26 +158,32 @@ def _clamped(pick: np.ndarray, steps: np.ndarray, top: int, columns: slice, heig
     return rows * width + cols
 
 
-def _search(padded: np.ndarray, reach: int, slots: list[list[tuple[int, int]]],
+def _search(padded: np.ndarray, border: int, slots: list[list[tuple[int, int]]],
             choices: list[np.ndarray], top: int, bottom: int) -> None:
-    """Rows `top:bottom` of each slot's choice (`stand_in_choices`). Each candidate's mismatch
-    (the sum over the guides' channels of the absolute difference of their bytes: at most 1785
-    for 7) and its index are packed in one uint16 key, mismatch x 16 + index, so that the best so
-    far is one `minimum` per candidate, ties to the earlier; the first candidate's mismatch is
-    lowered by the margin (not below 0) first."""
-    channels, width = padded.shape[0], padded.shape[2] - 2 * reach
-    guides = padded[:, reach + top:reach + bottom, reach:reach + width]
+    """Rows `top:bottom` of each slot's choice (`stand_in_choices`). A candidate's mismatch at a
+    pixel is the sum, over the `MATCH_PATCH`-square patch around it and the guides' channels, of
+    the absolute difference of their bytes (the patches' pixels past the frame's edges are its
+    edge pixels repeated); it and the candidate's index are packed in one uint32 key,
+    mismatch x 16 + index, so that the best so far is one `minimum` per candidate, ties to the
+    earlier; the first candidate's mismatch is lowered by the margin (not below 0) first."""
+    channels, width = padded.shape[0], padded.shape[2] - 2 * border
+    radius = MATCH_PATCH // 2
+    rows = slice(border + top - radius, border + bottom + radius)
+    columns = slice(border - radius, border + width + radius)
+    guides = padded[:, rows, columns]
     shape = guides.shape
     larger, smaller = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
-    key, best = np.empty(shape[1:], np.uint16), np.empty(shape[1:], np.uint16)
-    margin = round(MATCH_MARGIN * GUIDE_STEPS * channels)
+    pixels = np.empty(shape[1:], np.uint16)
+    best = np.empty((bottom - top, width), np.uint32)
+    margin = round(MATCH_MARGIN * GUIDE_STEPS * channels) * MATCH_PATCH ** 2
     for candidates, choice in zip(slots, choices):
         for index, (dy, dx) in enumerate(candidates):
-            moved = padded[:, reach + top - dy:reach + bottom - dy, reach - dx:reach - dx + width]
+            moved = padded[:, rows.start - dy:rows.stop - dy, columns.start - dx:columns.stop - dx]
             np.maximum(moved, guides, out=larger)
             np.minimum(moved, guides, out=smaller)
             np.subtract(larger, smaller, out=larger)
-            np.add.reduce(larger, axis=0, dtype=np.uint16, out=key)
+            np.add.reduce(larger, axis=0, dtype=np.uint16, out=pixels)
+            key = _patch_sums(pixels)
             if index == 0:
                 np.subtract(key, np.minimum(key, margin), out=best)
                 best <<= _INDEX_BITS
@@ -179,6 +192,38 @@ def _search(padded: np.ndarray, reach: int, slots: list[list[tuple[int, int]]],
             key |= index
             np.minimum(best, key, out=best)
         np.bitwise_and(best, (1 << _INDEX_BITS) - 1, out=choice[top:bottom], casting="unsafe")
+
+
+def _patch_sums(pixels: np.ndarray) -> np.ndarray:
+    """(H - 2r, W - 2r) uint32 sums of the uint16 `pixels` over each `MATCH_PATCH`-square (side
+    2r + 1) patch: along rows first, in uint16 (each pixel's mismatch is at most 1785, so up to
+    36 fit), then along columns in uint32."""
+    along_rows = _window_sums(pixels, MATCH_PATCH, axis=1)
+    return _window_sums(along_rows.astype(np.uint32), MATCH_PATCH, axis=0)
+
+
+def _window_sums(values: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Sums of `size` consecutive `values` along `axis` (that axis `size - 1` shorter), in
+    their type: runs of 1, 2, 4 ... values summed by doubling, those of `size`'s binary digits
+    added, about 2 log2(size) passes over the values however large `size` is."""
+    length = values.shape[axis] - size + 1
+    total, runs, start, width = None, values, 0, 1  # runs: the sums of `width` consecutive values
+    while width <= size:
+        if size & width:
+            part = _span(runs, axis, start, start + length)
+            total = part.copy() if total is None else np.add(total, part, out=total)
+            start += width
+        if 2 * width <= size:
+            runs = _span(runs, axis, 0, -width) + _span(runs, axis, width, None)
+        width *= 2
+    return total
+
+
+def _span(values: np.ndarray, axis: int, start: int, stop: int | None) -> np.ndarray:
+    """`values[start:stop]` along `axis`, a view."""
+    index = [slice(None)] * values.ndim
+    index[axis] = slice(start, stop)
+    return values[tuple(index)]
 
 
 def _guide_sources(frame: FrameFeatures) -> list[tuple[object, float, Callable | None]]:
@@ -202,11 +247,11 @@ def _log_depth(depth: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(np.abs(depth, dtype=np.float32), _DEPTH_FLOOR))
 
 
-def _quantise(sources: list[tuple[object, float, Callable | None]], padded: np.ndarray, reach: int,
+def _quantise(sources: list[tuple[object, float, Callable | None]], padded: np.ndarray, border: int,
               top: int, bottom: int) -> None:
-    """Rows `top:bottom` of the guides into `padded` (within its `reach` border) in steps of
+    """Rows `top:bottom` of the guides into `padded` (inside its `border` of edge pixels) in steps of
     1 / `GUIDE_STEPS` above each one's low value, rounded, clipped to 0-255."""
-    width = padded.shape[2] - 2 * reach
+    width = padded.shape[2] - 2 * border
     channel = 0
     for values, low, prepare in sources:
         band = values[:, top:bottom]
@@ -214,19 +259,19 @@ def _quantise(sources: list[tuple[object, float, Callable | None]], padded: np.n
         steps = np.subtract(band, low - 0.5 / GUIDE_STEPS, dtype=np.float32)
         steps *= GUIDE_STEPS
         np.clip(steps, 0, 255, out=steps)
-        into = padded[channel:channel + len(band), reach + top:reach + bottom, reach:reach + width]
+        into = padded[channel:channel + len(band), border + top:border + bottom, border:border + width]
         np.copyto(into, steps, casting="unsafe")
         channel += len(band)
 
 
-def _pad_edges(padded: np.ndarray, reach: int) -> None:
-    """The `reach` border of `padded` filled with its inner edge pixels repeated."""
-    height, width = padded.shape[1] - 2 * reach, padded.shape[2] - 2 * reach
-    padded[:, :reach, reach:reach + width] = padded[:, reach:reach + 1, reach:reach + width]
-    padded[:, reach + height:, reach:reach + width] = padded[:, reach + height - 1:reach + height,
-                                                             reach:reach + width]
-    padded[:, :, :reach] = padded[:, :, reach:reach + 1]
-    padded[:, :, reach + width:] = padded[:, :, reach + width - 1:reach + width]
+def _pad_edges(padded: np.ndarray, border: int) -> None:
+    """The outer `border` pixels of `padded` filled with its inner edge pixels repeated."""
+    height, width = padded.shape[1] - 2 * border, padded.shape[2] - 2 * border
+    padded[:, :border, border:border + width] = padded[:, border:border + 1, border:border + width]
+    padded[:, border + height:, border:border + width] = padded[:, border + height - 1:border + height,
+                                                                border:border + width]
+    padded[:, :, :border] = padded[:, :, border:border + 1]
+    padded[:, :, border + width:] = padded[:, :, border + width - 1:border + width]
 
 
 def _band_rows(width: int) -> int:

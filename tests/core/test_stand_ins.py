@@ -15,6 +15,7 @@ from vfxdenoise.core.stand_ins import (
     CANDIDATE_REACH,
     GUIDE_STEPS,
     MATCH_MARGIN,
+    MATCH_PATCH,
     slot_candidates,
     stand_in_choices,
     stand_ins,
@@ -126,16 +127,21 @@ def test_a_lone_frame_of_a_fine_checker_keeps_its_checker(tmp_path):
 def _choices_whole(frame: FrameFeatures, candidates: list[tuple[int, int]], margin: int) -> np.ndarray:
     """The rule `stand_in_choices` follows, over the whole frame at once: bytes of albedo in
     hundredths (the test's albedo is made of them), the summed absolute difference to each
-    candidate's pixel (edges clamped), the first lowered by `margin`, the least, the earlier of
-    equals."""
+    candidate's pixel over the `MATCH_PATCH`-square patch around each pixel (every pixel and
+    candidate pixel edge-clamped), the first lowered by `margin` a pixel of the patch, the least,
+    the earlier of equals."""
     guides = np.round(frame.albedo.astype(np.float64) * 100).astype(np.int64)
     height, width = guides.shape[1:]
-    rows, columns = np.mgrid[0:height, 0:width]
+    radius = MATCH_PATCH // 2
+    rows, columns = np.mgrid[-radius:height + radius, -radius:width + radius]
+    own = guides[:, rows.clip(0, height - 1), columns.clip(0, width - 1)]
     mismatches = []
     for dy, dx in candidates:
         moved = guides[:, (rows - dy).clip(0, height - 1), (columns - dx).clip(0, width - 1)]
-        mismatches.append(np.abs(moved - guides).sum(axis=0))
-    mismatches[0] = np.maximum(mismatches[0] - margin, 0)
+        pixels = np.abs(moved - own).sum(axis=0)
+        mismatches.append(sum(pixels[y:y + height, x:x + width]
+                              for y in range(MATCH_PATCH) for x in range(MATCH_PATCH)))
+    mismatches[0] = np.maximum(mismatches[0] - margin * MATCH_PATCH ** 2, 0)
     return np.argmin(np.stack(mismatches), axis=0)
 
 
@@ -151,3 +157,25 @@ def test_a_frame_searched_in_bands_of_rows_chooses_as_the_whole_frame_would():
     margin = round(MATCH_MARGIN * GUIDE_STEPS * 3)
     for candidates, choice in zip(slots, stand_in_choices(frame, slots)):
         np.testing.assert_array_equal(choice, _choices_whole(frame, candidates, margin))
+
+
+def test_picks_follow_texture_that_spans_the_patch_not_noise_in_the_guides():
+    """Left half a fine checker, right half flat albedo with noisy normals (as a defocused
+    render's are): the checker's pixels still come from squares of their own colour, and the
+    noise, which differs from pixel to pixel, moves almost none of the flat half's pixels off the
+    plain shift. Matched pixel by pixel, the noise moved 44% of them and the DoF shot lost 2.45 dB
+    (BENCHMARKS.md)."""
+    rng = np.random.default_rng(5)
+    frame = _checker_frame()
+    flat = np.s_[:, :, SIZE // 2:]
+    frame.albedo[flat] = 0.5
+    frame.normal[flat] = 0.0
+    frame.normal[2][flat[1:]] = 1.0
+    frame.normal[:2][flat] += rng.normal(0.0, 0.1, frame.normal[:2][flat].shape)
+    candidates = slot_candidates(0, LONE_FRAME_SHIFT)
+    choice = stand_in_choices(frame, [candidates])[0]
+    seam = CANDIDATE_REACH + MATCH_PATCH // 2  # pixels this near the halves' seam see both
+    rows, columns = np.mgrid[CANDIDATE_REACH:SIZE - CANDIDATE_REACH, CANDIDATE_REACH:SIZE // 2 - seam]
+    dy, dx = np.moveaxis(np.array(candidates)[choice[rows, columns]], -1, 0)
+    assert np.all(_checker()[rows - dy, columns - dx] == _checker()[rows, columns])
+    assert np.mean(choice[:, SIZE // 2 + seam:] != 0) < 0.02
