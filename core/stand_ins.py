@@ -17,14 +17,17 @@ whole frames made a lone 4K frame's window 5-10 s where plain shifts took 1.4 s 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.aovs import FEATURES
+from vfxdenoise.core.neighbour_patches import OUTLIER_RATIO
 
 # Each slot's candidates lie along one axis and one diagonal, its own pair, at 1..CANDIDATE_REACH
 # pixels, so the slots stay different samples; the slot's plain shift (`preferred`) is kept unless
@@ -43,6 +46,12 @@ _DIAGONALS = ((1, 1), (-1, -1), (1, -1), (-1, 1))
 _DEPTH_FLOOR = 1e-3  # depths nearer than this are compared as this, so a relative difference stays finite
 GUIDE_STEPS = 100  # quantisation steps per unit of a guide's value
 _INDEX_BITS = 4  # a slot's candidates are numbered in 4 bits (at most 16)
+# A pixel this many times as bright as the brightest 2 px from it along one axis is a firefly
+# (`_fireflies`), which no candidate but the plain shift takes while another is free of one. 8,
+# not 16 or 32, on 18 fresh held-out shot-levels: with those a clean shot's small highlight (0.4
+# on 0.05) still spread and its relMSE rose 4% over plain shifts' (BENCHMARKS.md, "Stand-ins
+# and fireflies").
+FIREFLY_RATIO = OUTLIER_RATIO / 2
 # Pixels of a band of rows searched or gathered at once: a band's guides (7 bytes a pixel, with
 # their halo) and its keys stay within a core's cache; a 4K frame is 135 bands of 16 rows.
 _BAND_PIXELS = 65536
@@ -63,8 +72,11 @@ def stand_in_choices(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -
     """For each slot's candidates (`slot_candidates`), which of them each pixel of `frame` takes,
     as an (H, W) uint8 index into them: the candidate whose guides match best over the
     `MATCH_PATCH`-square patch around the pixel, the first (the plain shift) unless another matches
-    better by `MATCH_MARGIN`, the earlier of equals (edges clamp, as the shift repeats them). A
-    frame without guides keeps each slot's first candidate everywhere."""
+    better by `MATCH_MARGIN`, the earlier of equals (edges clamp, as the shift repeats them); no
+    other candidate whose pixel is a firefly of the frame (`_fireflies`) while another's is not:
+    a candidate a pixel away near an edge brought the firefly beside itself in every slot, and
+    the networks kept it, brighter than with the plain shifts, spread into a cross. A frame
+    without guides keeps each slot's first candidate everywhere."""
     height, width = frame.height, frame.width
     choices = [np.zeros((height, width), np.uint8) for _ in slots]
     sources = _guide_sources(frame)
@@ -78,7 +90,8 @@ def stand_in_choices(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -
     with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
         _each(pool, lambda band: _quantise(sources, padded, border, *band), bands)
         _pad_edges(padded, border)
-        _each(pool, lambda band: _search(padded, border, slots, choices, *band), bands)
+        hot = _padded_fireflies(frame.beauty, border)
+        _each(pool, lambda band: _search(padded, hot, border, slots, choices, *band), bands)
     return choices
 
 
@@ -99,6 +112,35 @@ def stand_ins(frame: FrameFeatures, slots: list[list[tuple[int, int]]]) -> list[
     with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
         _each(pool, lambda band: _gather(pairs, choices, steps, *band), bands)
     return outputs
+
+
+def _fireflies(beauty) -> np.ndarray:
+    """(H, W) bool: the pixels whose brightest channel is more than `FIREFLY_RATIO` times the
+    brightest 2 px from them on both sides along one axis: in the rows 2 above and 2 below (5
+    pixels each) or in the columns 2 left and 2 right (3 each), a side past the frame's edge left
+    out. A sampling firefly, 1-2 px across, is found where another firefly or a bright area lies
+    on one side of it; an edge of a bright area, bright along itself, is not."""
+    peak = torch.as_tensor(beauty).amax(0).float()[None, None]
+    height, width = peak.shape[-2:]
+    rows = F.pad(F.max_pool2d(peak, (1, 5), 1, (0, 2)), (0, 0, 2, 2), value=-math.inf)
+    columns = F.pad(F.max_pool2d(peak, (3, 1), 1, (1, 0)), (2, 2, 0, 0), value=-math.inf)
+    vertical = torch.maximum(rows[..., :height, :], rows[..., 4:, :])  # above and below
+    horizontal = torch.maximum(columns[..., :width], columns[..., 4:])  # left and right
+    bound = torch.minimum(vertical.masked_fill_(vertical == -math.inf, math.inf),
+                          horizontal.masked_fill_(horizontal == -math.inf, math.inf))
+    return (peak > bound.mul_(FIREFLY_RATIO))[0, 0].cpu().numpy()
+
+
+def _padded_fireflies(beauty, border: int) -> np.ndarray | None:
+    """`_fireflies` within a `border` of edge pixels, as the guides are padded; None if none."""
+    fireflies = _fireflies(beauty)
+    if not fireflies.any():
+        return None
+    height, width = fireflies.shape
+    padded = np.empty((1, height + 2 * border, width + 2 * border), bool)
+    padded[0, border:border + height, border:border + width] = fireflies
+    _pad_edges(padded, border)
+    return padded[0]
 
 
 def _gather(pairs: list[list[tuple[np.ndarray, np.ndarray]]], choices: list[np.ndarray],
@@ -158,14 +200,17 @@ def _clamped(pick: np.ndarray, steps: np.ndarray, top: int, columns: slice, heig
     return rows * width + cols
 
 
-def _search(padded: np.ndarray, border: int, slots: list[list[tuple[int, int]]],
+def _search(padded: np.ndarray, hot: np.ndarray | None, border: int, slots: list[list[tuple[int, int]]],
             choices: list[np.ndarray], top: int, bottom: int) -> None:
     """Rows `top:bottom` of each slot's choice (`stand_in_choices`). A candidate's mismatch at a
     pixel is the sum, over the `MATCH_PATCH`-square patch around it and the guides' channels, of
     the absolute difference of their bytes (the patches' pixels past the frame's edges are its
     edge pixels repeated); it and the candidate's index are packed in one uint32 key,
     mismatch x 16 + index, so that the best so far is one `minimum` per candidate, ties to the
-    earlier; the first candidate's mismatch is lowered by the margin (not below 0) first."""
+    earlier; the first candidate's mismatch is lowered by the margin (not below 0) first. A
+    candidate other than the first whose pixel is one of `hot` (fireflies, padded as the guides)
+    has the key's top bit set: it is taken only where every other candidate's is one too and the
+    first matches worse."""
     channels, width = padded.shape[0], padded.shape[2] - 2 * border
     radius = MATCH_PATCH // 2
     rows = slice(border + top - radius, border + bottom + radius)
@@ -174,9 +219,10 @@ def _search(padded: np.ndarray, border: int, slots: list[list[tuple[int, int]]],
     shape = guides.shape
     larger, smaller = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
     pixels = np.empty(shape[1:], np.uint16)
-    best = np.empty((bottom - top, width), np.uint32)
     margin = round(MATCH_MARGIN * GUIDE_STEPS * channels) * MATCH_PATCH ** 2
+    near = hot is not None and hot[top:bottom + 2 * border].any()  # the rows within reach
     for candidates, choice in zip(slots, choices):
+        best = None
         for index, (dy, dx) in enumerate(candidates):
             moved = padded[:, rows.start - dy:rows.stop - dy, columns.start - dx:columns.stop - dx]
             np.maximum(moved, guides, out=larger)
@@ -185,12 +231,13 @@ def _search(padded: np.ndarray, border: int, slots: list[list[tuple[int, int]]],
             np.add.reduce(larger, axis=0, dtype=np.uint16, out=pixels)
             key = _patch_sums(pixels)
             if index == 0:
-                np.subtract(key, np.minimum(key, margin), out=best)
-                best <<= _INDEX_BITS
-                continue
+                np.subtract(key, np.minimum(key, margin), out=key)
             key <<= _INDEX_BITS
             key |= index
-            np.minimum(best, key, out=best)
+            if near and index > 0:
+                taken = hot[border + top - dy:border + bottom - dy, border - dx:border + width - dx]
+                key |= taken.astype(np.uint32) << 31
+            best = key if best is None else np.minimum(best, key, out=best)
         np.bitwise_and(best, (1 << _INDEX_BITS) - 1, out=choice[top:bottom], casting="unsafe")
 
 
