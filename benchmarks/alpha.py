@@ -4,7 +4,8 @@
 
 `--data` is a make-dataset folder rendered with `--background transparent`. Each noisy level of
 each shot is denoised twice through `seq`'s engine, `--alpha rendered` and `--alpha denoise`: the
-beauty must come out bit for bit the same (checked), so the two differ by their alpha alone.
+beauty must come out bit for bit the same (checked) but black where the denoised alpha is 0 and
+the render put no light, so the two differ by their alpha and those pixels alone.
 Prints, per shot and level, for the render as it is (`raw`: its beauty and alpha, not denoised), and
 the denoised beauty with the alpha as rendered and as denoised, measured against the reference's,
 on its edge (pixels whose reference alpha lies strictly between 0 and 1, and their 4 neighbours,
@@ -127,9 +128,10 @@ def _level_rows(folder: Path, level: str, config: EngineConfig, scratch: Path) -
         seconds[mode] = (time.perf_counter() - started) / len(frames)
         outputs[mode] = [_read(summary.output_pattern.path(f)) for f in frames]
     fgs = [fg for fg, _ in outputs["rendered"]]
-    if not all(np.array_equal(a, b) for a, (b, _) in zip(fgs, outputs["denoise"])):
-        raise SystemExit(f"{folder.name}/{level}: the beauty differs with --alpha denoise")
     raw = [_read(pattern.path(f)) for f in frames]
+    if not all(_alike(a, b, alpha, noisy) for a, (b, alpha), (noisy, _) in zip(fgs, outputs["denoise"], raw)):
+        raise SystemExit(f"{folder.name}/{level}: the beauty differs with --alpha denoise beyond "
+                         "the pixels its alpha leaves empty")
     rendered = [a for _, a in raw]
     ref_fgs, ref_alphas = (list(part) for part in zip(*reference))
     return [(folder.name, level, "reference", None, None, None, None,
@@ -138,7 +140,16 @@ def _level_rows(folder: Path, level: str, config: EngineConfig, scratch: Path) -
             for name, mode, beauties, alphas in (
                 ("raw", "", [fg for fg, _ in raw], rendered),
                 ("rendered", "rendered", fgs, rendered),
-                ("denoised", "denoise", fgs, [a for _, a in outputs["denoise"]]))]
+                ("denoised", "denoise", [fg for fg, _ in outputs["denoise"]],
+                 [a for _, a in outputs["denoise"]]))]
+
+
+def _alike(rendered: np.ndarray, denoised: np.ndarray, alpha: np.ndarray, noisy: np.ndarray) -> bool:
+    """Whether the beauty with --alpha denoise (`denoised`) is the one with --alpha rendered but
+    black where its alpha is 0 and the render (`noisy`) put no light (`denoised_frame`)."""
+    differ = (rendered != denoised).any(axis=0)
+    return bool((denoised[:, differ] == 0).all() and (alpha[differ] == 0).all()
+                and (noisy[:, differ] == 0).all())
 
 
 def _cell(value: float | None, spec: str) -> str:

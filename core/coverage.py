@@ -15,7 +15,9 @@ A sky seen over alpha 0 has light in the render and is denoised as any other pix
 With `seq --alpha denoise` the alpha itself is denoised too, then settled (`settled_alpha`): held
 to [0, 1], and exactly 0 or 1 where the render's alpha is so over a pixel's whole 3x3, so the
 denoised alpha never leaks into what the render left empty nor dents what it covered fully. What
-this module finds empty is found from the alpha as rendered, whichever alpha is written.
+this module finds empty is found from the alpha as rendered, whichever alpha is written; with a
+denoised alpha, `denoised_frame` also keeps black each layer's pixels where the settled alpha is 0
+and the render put no light in it (`keep_empty` over those), so the frame stays premultiplied.
 """
 
 from __future__ import annotations

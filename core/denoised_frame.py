@@ -159,7 +159,8 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
                    exposure: Exposure, previews: bool) -> DenoisedView:
     """One view's beauty and layers replaced in `image` by the network's result (brought back
     from the network's exposure; black where the render left a pixel empty: `coverage`; the
-    layers summing to the beauty where the render's do: `_reconciled`), its noisy beauty kept
+    layers summing to the beauty where the render's do: `_reconciled`; with --alpha denoise, black
+    too where the settled alpha is 0 and the render put no light), its noisy beauty kept
     when asked, and its `previews` redrawn from it. Gives the channels replaced, with --alpha
     denoise its alpha to set (`_alpha`), read before any view's is replaced, and its layers left
     unreconciled."""
@@ -180,6 +181,9 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
     if uncovered is not None:
         for result, rendered in zip(results, noisy):
             keep_empty(result, rendered, uncovered)
+    if alpha is not None and alpha[1] is not None:  # premultiplied: no colour where the alpha written is 0
+        for result, rendered in zip(results, noisy):
+            keep_empty(result, rendered, alpha[1][0] == 0)
     apart = _reconciled(image, layers, names, window, results, noisy)
     for channels, result in zip(names, results):
         if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half

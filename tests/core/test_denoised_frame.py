@@ -281,6 +281,30 @@ def test_an_alpha_the_network_did_not_see_is_written_as_rendered(tmp_path):
     np.testing.assert_array_equal(out.get(["A"])[0], rendered)
 
 
+@pytest.mark.parametrize("glow", [0.0, 0.125])
+def test_a_denoised_alpha_of_0_leaves_no_colour_the_render_did_not_put_there(tmp_path, glow):
+    """Column 2 is empty in the render but beside a covered pixel, so the network's colour is kept
+    there (`coverage.MARGIN`); where the network's alpha is 0 there, the colour goes too: a
+    premultiplied frame holds none over alpha 0, which a comp would add to the plate. A glow the
+    render put over alpha 0 (`glow` in column 2) is kept, as the network made it."""
+    image, _ = _element(tmp_path)
+    if glow:
+        for channel in "RGB":
+            pixels = image.get([channel])
+            pixels[0, :, 2] = glow
+            image.set([channel], pixels)
+    network_alpha = np.zeros((3, 8, 8), np.float32)
+    network_alpha[:, :, 3:] = 0.6
+    network = np.concatenate([np.full((3, 8, 8), 0.25, np.float32), network_alpha])
+    out = denoised_image(image, {"": LayerMap(beauty=("R", "G", "B"), alpha=("A",))}, {"": network},
+                         EngineConfig(alpha="denoise"), MadeWith("model", "", Exposure(), "record"))[0]
+    np.testing.assert_array_equal(out.get(["A"])[0][:, 2], 0)
+    beauty = out.get(["R", "G", "B"])
+    np.testing.assert_array_equal(beauty[:, :, 2], 0.25 if glow else 0.0)
+    np.testing.assert_array_equal(beauty[:, :, 3:], 0.25)
+    np.testing.assert_array_equal(beauty[:, :, :2], 0.0)
+
+
 @pytest.mark.parametrize("failed", [1, 65])
 def test_a_frame_is_written_only_where_the_network_failed_on_a_few_of_its_lit_pixels(tmp_path, caplog,
                                                                                     failed):
