@@ -43,7 +43,7 @@ from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import frames_layer_notes, frames_layers, no_alpha_where
 from vfxdenoise.core.io.write_advice import disk_unwritable
 from vfxdenoise.core.layer_denoise import ADDS_UP, filtered_as_radiance
-from vfxdenoise.core.motion_vectors import MotionVectors
+from vfxdenoise.core.motion_vectors import MotionVectors, ZeroVectors
 from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
 from vfxdenoise.core.option_warnings import warn_of_spare_threads, warn_of_unread_motion_options
 from vfxdenoise.core.output_plan import NOT_ON_DISK
@@ -58,6 +58,7 @@ from vfxdenoise.core.shot_settings import (
     find_exposure,
     find_motion_vectors,
     first_readable,
+    zero_motion,
 )
 from vfxdenoise.core.tiling import out_of_memory
 
@@ -411,8 +412,14 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
     motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers)
     motion_summary = describe_motion(motion, plan.radius, pattern, on_disk, config, plan.headers)
     _stop_if_asked(stop)
+    zeros = ZeroVectors() if motion is not None and not motion.ignored and plan.radius else None
     exposure = find_exposure(pattern, on_disk, config, plan.radius, probed, shot=plan.shot,
-                             read=set(plan.windows.read_by(plan.todo)))
+                             read=set(plan.windows.read_by(plan.todo)), zeros=zeros)
+    said = zero_motion(zeros, pattern, config, plan.headers) if zeros is not None else ""
+    if said:
+        warn(log, "%s", said)
+        motion_summary += (f"; warping nothing: only zeros in frames {format_frames(zeros.frames)}, "
+                           "which move (see the warning)")
     if plan.todo:
         _warn_of_clean_input(plan)
     return _Shot(motion, exposure, motion_summary, exposure.describe())

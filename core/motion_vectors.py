@@ -542,6 +542,48 @@ def _looks_encoded(motion: np.ndarray) -> bool:
                 and (np.abs(np.median(motion.reshape(2, -1), axis=1) - 0.5) <= ENCODED_MIDDLE).all())
 
 
+def moves_nothing(motion: np.ndarray | None) -> bool:
+    """Whether a frame's (2, H, W) `motion` holds only zeros, as a renderer writes the AOV with
+    motion vectors (or motion blur) off: every neighbour is left where it is, as with no layer."""
+    return motion is not None and not motion.any()
+
+
+class ZeroVectors:
+    """Watches frames a run decodes anyway (the shot's first window, which its exposure is found
+    from: `shot_settings.find_exposure`) for a motion layer of zeros on frames that move: every
+    frame seen holds only zeros (`moves_nothing`) while two consecutive ones differ in place
+    (`motion_unseen`: their guides, by MOVES_IN_PLACE or more). Still frames' vectors are zeros by
+    right, and `auto` reads zeros as too little motion to tell, so such a shot was denoised with
+    its neighbours unwarped and nothing said (the sample: 34.39 dB with its vectors, 32.62 with
+    them zeroed). Holds the last frame seen, and that only while every frame seen holds zeros:
+    no frame is decoded for it, and a shot whose vectors move something costs one `any` a frame."""
+
+    def __init__(self) -> None:
+        self.frames: list[int] = []  # the frames seen, all of zeros so far
+        self.moved = ""  # what `motion_unseen` measured of the first pair seen to move
+        self._zeros = True
+        self._last: tuple[int, FrameFeatures, Hashable] | None = None
+
+    def see(self, frame: int, features: FrameFeatures, window: Hashable) -> None:
+        """Take `frame`'s `features` (its data `window` beside them: a pair is compared in place
+        only where the two windows agree), frames in the order of the shot."""
+        if not self._zeros:
+            return
+        if not moves_nothing(features.motion):
+            self._zeros, self._last, self.moved = False, None, ""
+            return
+        last = self._last
+        if not self.moved and last is not None and last[0] == frame - 1 and last[2] == window:
+            self.moved = motion_unseen([((last[0], frame), last[1], features)])
+        self.frames.append(frame)
+        self._last = (frame, features, window)
+
+    def measured(self) -> str:
+        """What was measured of frames that move while every frame seen holds only zeros; ''
+        where a frame's vectors move something, or none of the pairs seen moves."""
+        return self.moved if self._zeros else ""
+
+
 def motion_unseen(pairs: Iterable[tuple[tuple[int, int], FrameFeatures, FrameFeatures]]) -> str:
     """What was measured of the first of `pairs` (as `detect` takes them, of frames without a
     motion layer) whose guides (`_guides`: frames holding an albedo or a normal) differ in place

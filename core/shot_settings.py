@@ -28,6 +28,7 @@ from vfxdenoise.core.motion_vectors import (
     CHECK,
     MOVES_IN_PLACE,
     MotionVectors,
+    ZeroVectors,
     detect,
     detection_pairs,
     known_writer,
@@ -302,11 +303,35 @@ def unseen_motion(pattern: FramePattern, on_disk: list[int], config: EngineConfi
     measured = motion_unseen(_first_pair(pattern, on_disk, config, probed, _shot(on_disk, config, shot)))
     if not measured:
         return ""
-    return (f"no motion layer, yet {measured} (still frames', by their noise, under "
-            f"{MOVES_IN_PLACE:g}), so their neighbours are not warped onto them and help little or harm "
-            "(the sample shot: about 32.6 dB without its vectors, 34.4 with them): render motion vectors and "
-            "name their layer with --motion, or pass --temporal-radius 0 where the shot moves throughout; "
-            "--motion none goes on without them, unwarned")
+    return (f"no motion layer, yet {measured} (still frames', by their noise, under {MOVES_IN_PLACE:g}), "
+            f"{UNWARPED}: render motion vectors and name their layer with --motion; --motion none goes on "
+            "without them, unwarned")
+
+
+# What a moving shot's neighbours left unwarped cost, measured on the bundled sample (`vfxdenoise demo`'s
+# PSNR, BENCHMARKS.md "Moving shots without motion vectors"), for the warnings that say so.
+UNWARPED = ("so their neighbours are not warped onto them and help little: the sample shot scored 32.6 dB "
+            "so, against 34.4 with its vectors, and lower still frame by frame (--temporal-radius 0: "
+            "32.0), which gained only where the picture moves fast throughout (a checker at 3 px a "
+            "frame: +0.5 dB)")
+
+
+def zero_motion(zeros: ZeroVectors, pattern: FramePattern, config: EngineConfig,
+                read_header: HeaderReader = read_exr_header) -> str:
+    """What to say of a shot whose motion layer holds only zeros in every frame of its first
+    window while those frames move (`motion_vectors.ZeroVectors`, fed the frames its exposure is
+    found from: `find_exposure`), for seq's warning and its summary: a renderer that wrote the AOV
+    with motion off, `auto` reading zeros as too little motion to tell; the layer named from the
+    header of the first of those frames that reads (`read_header`). '' where it need not be said."""
+    measured = zeros.measured()
+    if not measured:
+        return ""
+    readable = first_readable(pattern, zeros.frames, read_header)
+    layer = _motion_layer(readable[1], readable[0], config) if readable else ""
+    return (f"the motion layer{layer} holds only zeros in frames {format_frames(zeros.frames)} (as a "
+            f"renderer writes it with motion vectors off), yet {measured} (still frames', by their noise, "
+            f"under {MOVES_IN_PLACE:g}), {UNWARPED}: render the motion vectors with motion on, or name "
+            "the layer that holds them with --motion; --motion none goes on without them, unwarned")
 
 
 def _first_pair(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
@@ -392,13 +417,15 @@ def _pairs_to_read(pattern: FramePattern, on_disk: list[int], config: EngineConf
 
 def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                   radius: int, probed: ProbedImages | None = None, *,
-                  shot: list[int] | None = None, read: Collection[int] | None = None) -> Exposure:
+                  shot: list[int] | None = None, read: Collection[int] | None = None,
+                  zeros: ZeroVectors | None = None) -> Exposure:
     """The shot's exposure for the network: as `config` says if it does, else found from the
     beauty of its first window (`_first_window`, of the `shot`'s frames: `shot_frames` when not
     given; the first view's in a stereo render) by `exposure.shot_exposure`, without the frames
     that cannot be read (`_found_without`; `read`: the frames the run's windows read, None where
     not known; those it is found without are its `found_without`). The frames it decodes that the
-    run reads first are kept in `probed` for the run (the shot's first frame reads them all)."""
+    run reads first are kept in `probed` for the run (the shot's first frame reads them all), and
+    each frame decoded is shown to `zeros` (`zero_motion`), which reads nothing of its own."""
     # here, not at the top: its lamp rules bring SciPy, which `info` goes without (seq and the
     # engine import it with the module, for their memory plan: `exposure`)
     from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
@@ -417,6 +444,8 @@ def find_exposure(pattern: FramePattern, on_disk: list[int], config: EngineConfi
                 unread.append((frame, exc))
                 continue
             view = next(iter(loaded.features))
+            if zeros is not None:
+                zeros.see(frame, loaded.features[view], loaded.data_windows[view])
             lights.append(frame_light(loaded.features[view].beauty, loaded.data_windows[view],
                                       loaded.display_window))
             source.keep_only(set())
