@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from vfxdenoise.core.engine_config import MIN_IO_THREADS, MOTION_AUTO, EngineConfig
-from vfxdenoise.core.io.aovs import names_none
+from vfxdenoise.core.motion_unread import motion_unread_because
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.host_cpus import available_cpus
 
@@ -44,15 +44,6 @@ def motion_options_given(config: EngineConfig) -> list[str]:
     if config.motion_scale != 1.0:
         given.append(f"--motion-scale {config.motion_scale:g}")
     return given
-
-
-def motion_unread_because(config: EngineConfig, radius: int) -> str:
-    """Why the run warps no neighbour by the frames' motion vectors, where it warps none: '--motion
-    none reads no motion layer', or '--temporal-radius 0 denoises each frame alone'; '' where
-    it warps them by what the frames hold."""
-    if names_none(config.layers.get("motion")):
-        return "--motion none reads no motion layer"
-    return "--temporal-radius 0 denoises each frame alone" if radius == 0 else ""
 
 
 def warn_of_unread_motion_options(config: EngineConfig, radius: int) -> None:

@@ -23,6 +23,7 @@ from vfxdenoise.core.io.layer_kinds import motion_candidates, normal_candidates,
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.model_files import SHIPPED, model_ref, trained_layers
+from vfxdenoise.core.motion_unread import motion_unread_because
 from vfxdenoise.core.motion_vectors import (
     AUTO,
     CHECK,
@@ -611,9 +612,8 @@ def describe_motion(motion: MotionVectors | None, radius: int, pattern: FramePat
     where they change nothing (`option_warnings`)."""
     if motion is None:
         return no_motion_summary(pattern, frames, config, read_header)
-    if radius == 0:
-        return "unused (--temporal-radius 0 denoises each frame alone)"
-    return motion.describe()
+    because = motion_unread_because(config, radius)  # the warnings' words (`option_warnings`)
+    return f"unused ({because})" if because else motion.describe()
 
 
 def no_motion_summary(pattern: FramePattern, frames: Iterable[int], config: EngineConfig,
