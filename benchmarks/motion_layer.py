@@ -4,7 +4,7 @@
 
 The sample's noisy frames (make-dataset's, motion to the previous frame in pixels) are written
 again with their motion layer times a factor (0: a renderer that wrote the AOV with motion vectors
-off; 3 and 4: vectors of a render at another resolution), with and without their writer named
+off; 3, 4 and 8: vectors of a render at another resolution), with and without their writer named
 (make-dataset's vectors are read as written; another's are found by `--motion-vectors auto`), then
 denoised by `seq`'s engine on the CPU; the frames as rendered are also denoised without the layer
 (`--motion none`) at the default radius and at 0 (frame by frame). Prints each run's mean PSNR
@@ -38,6 +38,7 @@ RUNS = {
     "as rendered, writer unnamed": (1.0, False, {}),
     "3x too long, writer unnamed": (3.0, False, {}),
     "4x too long, writer unnamed": (4.0, False, {}),
+    "8x too long, writer unnamed": (8.0, False, {}),
 }
 
 

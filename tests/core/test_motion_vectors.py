@@ -394,6 +394,17 @@ def test_vectors_four_times_too_long_are_found_at_a_quarter(convention):
     assert found.evidence == "found from frames 1000-1001"
 
 
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_vectors_three_times_too_long_are_found_at_a_third(convention):
+    """Read at a quarter (FAR_SCALES' only factor before) they were applied at 0.75 of their
+    length, unwarned (the sample: 34.09 dB against 34.39 read right); a third is tried too, and
+    of a sign pair's far factors the one that lines the pair up best is kept."""
+    (frames, earlier, later) = _pair((2.0, 2.0), convention)  # 6 px a frame: no sign decided at 1
+    found = detect([(frames, earlier, replace(later, motion=later.motion * 3))])
+    assert (found.convention, found.scale, found.ignored) == (convention, pytest.approx(1 / 3), False)
+    assert found.evidence == "found from frames 1000-1001"
+
+
 def test_still_is_the_guides_compared_in_place_over_the_pixels_each_reading_counts():
     """No motion needs no warp: the guides compared in place match those warped by no motion,
     over the same moving pixels, whatever the reading."""
