@@ -133,8 +133,9 @@ _PASS_THROUGH: tuple[Callable[[bool], Callable], ...] = (
                 farm_help=f"seq --device on the workers [default: seq's, {EngineConfig.device}]."),
     _seq_option("--temporal-radius", type=int, farm_type=click.IntRange(min=0),
                 seq_help="Neighbouring frames used on each side, from 0 to the model's own (2 for the "
-                         "shipped models); 0 denoises frame by frame (try it on a shot that moves throughout "
-                         "without motion vectors, which seq warns of) [default: the model's]."),
+                         "shipped models); 0 denoises frame by frame (no remedy for a moving shot without "
+                         "motion vectors: the sample scored lower so than with its window unwarped, "
+                         "docs/denoising.md) [default: the model's]."),
     _seq_option("--model", default=EngineConfig.model,
                 seq_help="A shipped model, default (best quality) or fast (quicker, less clean), or a "
                          "model `vfxdenoise train` wrote: its --out folder or a .safetensors file (a "
