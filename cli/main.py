@@ -28,6 +28,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 import click
@@ -51,7 +52,7 @@ COMMAND_ARGS = "vfxdenoise.command_args"
 
 
 class Terminated(SystemExit):
-    """The exit SIGTERM or SIGHUP raises (`_terminated`): a cancel, told apart from a command's own
+    """The exit SIGTERM or SIGHUP raises (`_Cancels.take`): a cancel, told apart from a command's own
     `sys.exit`."""
 
 
@@ -206,19 +207,50 @@ class _Prefixed(logging.Formatter):
 CANCEL_GRACE_SECONDS = 30.0
 
 
-def _interrupted(signum: int, frame) -> None:
-    """Ctrl-C (SIGINT; the host plugins' cancel too) raises KeyboardInterrupt, as Python's own
-    handler does, once (`_cancelling`)."""
-    _cancelling(signum)
-    raise KeyboardInterrupt
+class _Cancels:
+    """The process's cancels: the first Ctrl-C, SIGTERM or SIGHUP `take` runs for decides (its
+    exception, so its exit status and words), and every later one is ignored. Python runs a
+    handler between two bytecodes of the main thread, inside another handler too: a repeat (a
+    farm engine's SIGTERM every few ms after an artist's Ctrl-C) landing in the first's handler
+    before it had ignored the others ran its own handler there, which raised over the first's
+    (exit 143 for a Ctrl-C, 130 for a hang-up)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+
+    def take(self, signum: int, frame: FrameType | None) -> None:
+        """The first cancel: recorded before anything can run another handler, then the others
+        ignored (`_cancelling`) and Ctrl-C raised as KeyboardInterrupt (as Python's own handler
+        does; the host plugins' cancel too), SIGTERM and SIGHUP as `Terminated` (128 + the
+        signal). A repeat returns, and one run at the very entry of the first's handler, before
+        it recorded anything (`frame` is that handler's), is a repeat too."""
+        if self.first is not None or (frame is not None and frame.f_code is _Cancels.take.__code__):
+            return
+        self.first = signum
+        _cancelling(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        # SIGTERM: a farm engine cancelling or pre-empting a task; SIGHUP: the terminal closed, an
+        # ssh session dropped. They unwind like Ctrl-C: the frame locks are released, so the task
+        # requeued on another host is not refused as a live run's, and the error said.
+        raise Terminated(128 + signum)
 
 
-def _terminated(signum: int, frame) -> None:
-    """SIGTERM (a farm engine cancelling or pre-empting a task) and SIGHUP (the terminal closed, an
-    ssh session dropped) unwind like Ctrl-C: the frame locks are released, so the task requeued on
-    another host is not refused as a live run's, and the error said, exit 128 + the signal."""
-    _cancelling(signum)
-    raise Terminated(128 + signum)
+def _taking_cancels(cancels: _Cancels) -> None:
+    """Ctrl-C and SIGTERM taken by `cancels`, and SIGHUP but where the parent left it ignored
+    (`main`). The three are blocked while they are swapped one by one (in a process of one thread,
+    as at start-up, the kernel then holds them back): one coming between two swaps is taken once
+    all three are `cancels`'s, not by Python's Ctrl-C handler or SIGTERM's default, which kills."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    held = mask(signal.SIG_BLOCK, CANCEL_SIGNALS) if mask else None
+    try:
+        signal.signal(signal.SIGTERM, cancels.take)
+        signal.signal(signal.SIGINT, cancels.take)
+        if HANGUP is not None and signal.getsignal(HANGUP) != signal.SIG_IGN:
+            signal.signal(HANGUP, cancels.take)
+    finally:
+        if mask:
+            mask(signal.SIG_SETMASK, held)
 
 
 def _cancelling(signum: int) -> None:
@@ -274,8 +306,8 @@ def _exit_if_stuck(status: int) -> None:
 
 def main() -> None:
     """Console-script entry point. The process is ours, so its allocator is tuned for large CPU
-    tensors before any is made (`cpu_memory`), SIGTERM is caught (`_terminated`), and SIGINT
-    interrupts as Ctrl-C does (`_interrupted`) even where the parent left it ignored (a shell's
+    tensors before any is made (`cpu_memory`), SIGTERM is caught (`_Cancels`), and SIGINT
+    interrupts as Ctrl-C does even where the parent left it ignored (a shell's
     background job, a host application): the host plugins cancel a run with it. SIGHUP is caught as
     SIGTERM is, but where the parent left it ignored: `nohup` (a farm job, a run left going after
     its ssh session) asks for a hang-up to change nothing, and it does not. The commands learn
@@ -284,10 +316,7 @@ def main() -> None:
     started = time.perf_counter() - (seconds_running() or 0.0)
     keep_freed_memory()
     sys.unraisablehook = _hushing_ignored_cancels(sys.unraisablehook)
-    signal.signal(signal.SIGTERM, _terminated)
-    signal.signal(signal.SIGINT, _interrupted)
-    if HANGUP is not None and signal.getsignal(HANGUP) != signal.SIG_IGN:
-        signal.signal(HANGUP, _terminated)
+    _taking_cancels(_Cancels())
     try:
         cli(prog_name="vfxdenoise", obj={STARTED: started})
     finally:  # the command's outcome stands (`_ignoring_cancels`)

@@ -234,3 +234,38 @@ def test_a_cancel_python_ignored_in_the_swap_to_sig_ign_prints_no_traceback(sequ
     assert shown == ["OSError: Signal 10 ignored due to race condition",
                      "ValueError: Signal 2 ignored due to race condition",
                      "OSError: a report of its own"], done.stderr
+
+
+# The handler `main` gives the cancels, entered for a Ctrl-C; at its entry, before its first line, a
+# SIGTERM's handler is run with the frame it was entered with, as Python runs a signal's handler
+# that comes then. Prints what became of the SIGTERM, then the exception the process unwinds with.
+_REPEATED_AT_THE_FIRSTS_ENTRY = """
+import signal, sys
+from vfxdenoise.cli import main
+
+cancels = main._Cancels()
+
+
+def at_entry(frame, event, arg):
+    entering = event == "call" and frame.f_code is main._Cancels.take.__code__
+    if entering and frame.f_locals["signum"] == signal.SIGINT:
+        sys.setprofile(None)
+        cancels.take(signal.SIGTERM, frame)
+        print("repeat taken as the first" if cancels.first else "repeat ignored", flush=True)
+
+
+sys.setprofile(at_entry)
+try:
+    cancels.take(signal.SIGINT, None)
+except BaseException as cancel:
+    print(type(cancel).__name__)
+"""
+
+
+def test_a_cancel_run_at_the_entry_of_the_first_ones_handler_is_a_repeat():
+    """Python runs a signal's handler inside another's, at its very entry too, before it has
+    recorded anything: a SIGTERM coming there is a repeat of the Ctrl-C being taken, which
+    decides (KeyboardInterrupt: exit 130), not the first cancel."""
+    run = subprocess.run([str(VFXDENOISE.parent / "python"), "-c", _REPEATED_AT_THE_FIRSTS_ENTRY],
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout == "repeat ignored\nKeyboardInterrupt\n", run.stderr

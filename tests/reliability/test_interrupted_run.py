@@ -140,7 +140,7 @@ _STUCK_ON_THE_WAY_OUT = """
 import signal, sys, threading
 from vfxdenoise.cli import main
 main.CANCEL_GRACE_SECONDS = 1.0
-signal.signal(signal.SIGTERM, main._terminated)
+signal.signal(signal.SIGTERM, main._Cancels().take)
 try:
     print("ready", flush=True)  # in the try: a SIGTERM sent on reading it may come before the wait
     threading.Event().wait(60)
@@ -309,6 +309,64 @@ def test_cancels_repeated_while_a_cancelled_run_unwinds_change_nothing(long_shot
     assert not _leftovers(out)
     for path in _finished(out):
         read_exr(path)
+
+
+# `vfxdenoise seq ARGS` cancelled by FIRST at the audit event LANDING (its argument ON), and repeated by
+# AGAIN right after each signal handler swapped, where the first's handler, ignoring the others,
+# or the hold of the command's imports, putting handlers back, swaps them (a few repeats in all).
+_REPEATED_WHILE_THE_FIRST_IS_TAKEN = """
+import os, signal, sys
+import torch  # imported before the profile function is set: it follows the command's imports alone
+
+first, again, landing, on = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+repeats = []
+
+
+def repeating(frame, event, arg):
+    if repeats and event == "return" and frame.f_code is signal.signal.__code__ and len(repeats) < 5:
+        repeats.append(again)
+        os.kill(os.getpid(), again)
+
+
+def landing_here(event, args):
+    if event == landing and str(args[0]) == on and not repeats:
+        repeats.append(first)
+        os.kill(os.getpid(), first)
+
+
+landing_here.__cantrace__ = True  # the first's handler, run in this hook, followed too
+sys.addaudithook(landing_here)
+sys.setprofile(repeating)
+sys.argv = ["vfxdenoise", *sys.argv[5:]]
+from vfxdenoise.cli import main
+main.main()
+"""
+
+
+# Landing in the command's imports (held, `InterruptsHeld`), and in its run, listing the shot's frames.
+@pytest.mark.parametrize("landing", ["import", "os.scandir"])
+@pytest.mark.parametrize(("first", "again", "said"), [
+    (signal.SIGINT, signal.SIGTERM, "Ctrl-C"), (signal.SIGHUP, signal.SIGINT, "signal (exit status 129)")])
+def test_a_cancel_repeated_while_the_first_is_taken_changes_nothing(long_shot, tmp_path, tiny_weights, first,
+                                                                    again, said, landing):
+    """A repeat landing in the first cancel's handler before it had ignored the others ran its own
+    handler there, which raised over the first's: a Ctrl-C followed by a farm engine's SIGTERM
+    every 3 ms exited 143, a hang-up followed by Ctrl-Cs 130
+    (test_cancels_repeated_while_a_cancelled_run_unwinds_change_nothing, now and then). One held
+    while the command's modules imported went the same way where a repeat came between the
+    handlers' putting back and the first's being acted on. The first decides."""
+    on = "vfxdenoise.cli.cancels" if landing == "import" else str(Path(long_shot.text).parent)
+    args = [str(int(first)), str(int(again)), landing, on, *cli_argv(
+        long_shot.text, "-o", tmp_path / "out" / "o.####.exr", model=tiny_weights, progress="json")[1:]]
+    run = subprocess.run([sys.executable, "-c", _REPEATED_WHILE_THE_FIRST_IS_TAKEN, *args],
+                         capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+    assert run.returncode == 128 + first, run.stderr
+    assert run.stderr.count("error: cancelled") == 1 and f"error: cancelled by {said}" in run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    events = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["error"]
+    assert events[0]["message"].startswith(f"cancelled by {said}")
 
 
 def test_a_hang_up_changes_nothing_where_the_parent_left_it_ignored(long_shot, tmp_path, tiny_weights):
