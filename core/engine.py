@@ -669,7 +669,11 @@ class _Outcomes:
         """Report the frames done, in order: all that are, and wait for the oldest while more
         than `waiting_beyond` are still being written. A frame leaves `pending` only once its
         write has ended: a cancel (KeyboardInterrupt, SystemExit) raised while waiting on it
-        leaves it there for `report_on_disk`, which reports it if it reached the disk."""
+        leaves it there for `report_on_disk`, which reports it if it reached the disk. The run's
+        `stop` is asked before each frame on disk is reported: a host's cancel coming once the
+        last frame was denoised, while the frames were still being written and reported, was
+        never asked, and the run ended as though none had come (a Nuke press cancelled at 50%
+        showed its result), where a subprocess run's Ctrl-C then is taken."""
         while self.pending and (len(self.pending) > waiting_beyond or self.pending[0][1].done()):
             result, future, started = self.pending[0]
             try:
@@ -683,6 +687,7 @@ class _Outcomes:
                      result.message)
                 self._report(result, started, time.perf_counter())
             else:
+                _stop_if_asked(self.stop)  # the frame left in `pending`, for `report_on_disk`
                 self.pending.popleft()
                 self._report(result, started, *written)
 

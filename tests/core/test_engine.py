@@ -2344,6 +2344,25 @@ def test_a_stop_asked_once_a_frame_is_written_starts_no_other_and_resume_finishe
     assert resumed.frames("written") == [f for f in range(1, 7) if f not in on_disk]
 
 
+def test_a_stop_coming_once_the_last_frame_is_denoised_still_stops_the_run(sequence_factory, tiny_weights,
+                                                                           tmp_path):
+    """A host's cancel coming after the last frame's denoise, while the frames were written and
+    reported, was never asked: the run ended as though none had come (a Nuke press cancelled at
+    50% showed its result, now and then under load). It is asked before each frame on disk is
+    reported; the frames on disk are whole and reported all the same."""
+    pattern = sequence_factory(frames=range(1, 4))
+    out = parse_pattern(tmp_path / "out" / "o.####.exr")
+    reported = []
+    with pytest.raises(RunStopped):  # the cancel comes as the last frame reaches the disk
+        denoise_sequence(pattern, out, config=_config(tiny_weights, io_threads=1),
+                         progress=lambda result, index, total: reported.append(result.frame),
+                         stop=out.path(3).exists)
+    assert reported == [1, 2, 3]
+    assert sorted(p.name for p in out.directory.iterdir()) == ["o.0001.exr", "o.0002.exr", "o.0003.exr"]
+    for frame in reported:
+        read_exr(out.path(frame))
+
+
 def test_the_summary_lists_frames_held_and_frames_whose_window_lost_an_unreadable_neighbour(
         sequence_factory, tiny_weights, tmp_path):
     pattern = sequence_factory(frames=[1, 2, 4, 5, 6, 7])
