@@ -3,7 +3,12 @@
 Every function takes numpy arrays or torch tensors laid out channels-first: (H, W), (C, H, W), or a
 batch (N, C, H, W), and returns a Python float. Inputs are compared in float64. Images holding NaN
 or Inf are refused (ImageError naming the score and the image), as is a `data_range` not above 0:
-their scores were NaN or infinite, and a mean over rows silently NaN.
+their scores were NaN or infinite, and a mean over rows silently NaN; so are the motion vectors and
+guides the warped score reads. Images of integers (8-bit values 0-255, say) are refused by every
+score alike: none knows the range their codes stand for, and read as the numbers they hold they were
+scored on the wrong scale without a word (8-bit images at the default data_range 1: PSNR 48 dB low,
+SSIM's stabilising constants 255^2 times too small); the caller converts them to floats
+(8-bit values / 255 for [0, 1]).
 
 - `psnr`, `ssim`: for display-referred values in [0, data_range]. Render (HDR) frames go through
   `tonemap` first; classic images in [0, 1] are scored as they are.
@@ -52,18 +57,32 @@ def _tensor(x: ArrayLike) -> torch.Tensor:
     return torch.from_numpy(np.asarray(x, dtype=np.float64))
 
 
+def _checked(x: ArrayLike, what: str, name: str) -> torch.Tensor:
+    """`x` as a float64 CPU tensor; an ImageError naming `what` reads it and its `name` where it
+    holds integers (see the module's docstring) or NaN or Inf."""
+    if isinstance(x, torch.Tensor):
+        dtype, floating = x.dtype, x.is_floating_point()
+    else:
+        dtype = np.asarray(x).dtype
+        floating = np.issubdtype(dtype, np.floating)
+    if not floating:
+        raise ImageError(f"{what}: the {name} holds {str(dtype).removeprefix('torch.')} values, not floats; "
+                         "convert it to floats in the range it stands for (8-bit values / 255 for [0, 1])")
+    t = _tensor(x)
+    _check_finite(t, what, name)
+    return t
+
+
 def _pair(a: ArrayLike, b: ArrayLike, what: str,
           names: tuple[str, str] = ("first image", "second image")) -> tuple[torch.Tensor, torch.Tensor]:
     """`a` and `b` as float64 CPU tensors of one shape; an ImageError, naming `what` scores them and
-    which of `names` is at fault, for shapes that differ or values that are NaN or Inf."""
-    ta, tb = _tensor(a), _tensor(b)
+    which of `names` is at fault, for shapes that differ or values that are integers, NaN or Inf."""
+    ta, tb = (_checked(x, what, name) for x, name in zip((a, b), names))
     if ta.shape != tb.shape:
         raise ImageError(f"{what}: images differ in shape {tuple(ta.shape)} vs {tuple(tb.shape)}; "
                          "compare images of the same size and channel count")
     if ta.ndim not in (2, 3, 4):
         raise ImageError(f"{what}: expected (H,W), (C,H,W) or (N,C,H,W), got shape {tuple(ta.shape)}")
-    for name, t in zip(names, (ta, tb)):
-        _check_finite(t, what, name)
     return ta, tb
 
 
@@ -322,14 +341,18 @@ def warped_temporal_error(denoised_frames: Sequence[ArrayLike], reference_frames
     pairs = [_pair(d, r, "warped_temporal_error", (f"denoised frame {t}", f"reference frame {t}"))
              for t, (d, r) in enumerate(zip(denoised_frames, reference_frames))]
     mapped = [torch.cat([tonemap(d), tonemap(r)]) for d, r in pairs]  # denoised RGB, then reference RGB
+    guide_frames = [_checked(g, "warped_temporal_error", f"guides of frame {t}")
+                    for t, g in enumerate(guides or [])]
     channels = mapped[0].shape[0] // 2
     total, pixels = 0.0, 0
     for t in range(1, len(mapped)):
-        previous = [mapped[t - 1]] + ([_tensor(guides[t - 1])] if guides else [])
-        warped, inside = warp(torch.cat(previous).unsqueeze(0), _tensor(motion[t]).unsqueeze(0))
+        previous = [mapped[t - 1]] + ([guide_frames[t - 1]] if guides else [])
+        vectors = _tensor(motion[t])
+        _check_finite(vectors, "warped_temporal_error", f"motion of frame {t}")
+        warped, inside = warp(torch.cat(previous).unsqueeze(0), vectors.unsqueeze(0))
         warped, valid = warped[0], inside[0, 0] > 0
         if guides:
-            mismatch = (warped[2 * channels:] - _tensor(guides[t])).abs().amax(dim=0)
+            mismatch = (warped[2 * channels:] - guide_frames[t]).abs().amax(dim=0)
             valid &= mismatch <= tolerance
         change = mapped[t] - warped[:2 * channels]
         change = change[:channels] - change[channels:]

@@ -212,6 +212,7 @@ def test_warped_temporal_error_skips_pixels_whose_guides_disagree():
     (metrics.relmse, ("prediction", "reference")),
     (lambda a, b: metrics.temporal_error([a, a], [b, b]), ("denoised frame 0", "reference frame 0")),
     (lambda a, b: metrics.energy_ratio([a], [b]), ("denoised frame 0", "reference frame 0")),
+    (lambda a, b: metrics.temporal_change_kept([a, a], [b, b]), ("denoised frame 0", "reference frame 0")),
 ])
 @pytest.mark.parametrize("value, counts", [(np.nan, "1 NaN, 0 Inf"), (np.inf, "0 NaN, 1 Inf"),
                                            (-np.inf, "0 NaN, 1 Inf")])
@@ -268,3 +269,46 @@ def test_the_change_kept_has_no_score_without_a_change_of_the_reference():
     assert np.isnan(metrics.temporal_change_kept(refs, [refs[0]] * 3))
     with pytest.raises(ImageError, match="temporal_change_kept"):
         metrics.temporal_change_kept(refs[:2], refs)
+
+
+_SCORES = {
+    "psnr": metrics.psnr,
+    "ssim": metrics.ssim,
+    "relmse": metrics.relmse,
+    "flip": lambda a, b: metrics.flip(a, b, hdr=False),
+    "temporal_error": lambda a, b: metrics.temporal_error([a, b], [b, a]),
+    "temporal_change_kept": lambda a, b: metrics.temporal_change_kept([a, b], [b, a]),
+    "warped_temporal_error": lambda a, b: metrics.warped_temporal_error(
+        [a, b], [b, a], [np.zeros((2, *a.shape[-2:]), np.float32)] * 2),
+}
+
+
+@pytest.mark.parametrize("what", sorted(_SCORES))
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_every_score_refuses_images_of_integers_alike(what, as_tensor):
+    """8-bit images were read as the numbers they hold: SSIM and PSNR at their default data_range
+    1 scored them on a scale 255 times too wide, and said nothing."""
+    if what == "flip":
+        pytest.importorskip("flip_evaluator")
+    codes = (_image(3) * 255).astype(np.uint8)
+    floats = codes / 255.0
+    if as_tensor:
+        import torch
+        codes, floats = torch.from_numpy(codes), torch.from_numpy(floats)
+    for a, b in ((codes, floats), (floats, codes)):
+        with pytest.raises(ImageError, match=f"^{what}: the .* holds uint8 values, not floats; convert"):
+            _SCORES[what](a, b)
+    assert np.isfinite(_SCORES[what](floats, floats * 0.9))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("bad", ["motion", "guides"])
+def test_the_warped_score_refuses_motion_or_guides_holding_nan_or_inf(bad, value):
+    """Both were read unchecked: a NaN vector or guide made a pixel quietly not count."""
+    refs, motion = _moving(3)
+    inputs = {"motion": [m.copy() for m in motion], "guides": [np.zeros((3, 24, 40), np.float32)] * 3}
+    inputs[bad][2] = inputs[bad][2].copy()
+    inputs[bad][2][0, 4, 5] = value
+    which = {"motion": "motion of frame 2", "guides": "guides of frame 2"}[bad]
+    with pytest.raises(ImageError, match=f"^warped_temporal_error: the {which} holds NaN or Inf"):
+        metrics.warped_temporal_error(refs, refs, inputs["motion"], inputs["guides"])
