@@ -78,9 +78,14 @@ def _report_closed(exc: OSError, stream: str, writer: str, lines: str, after: st
 
 def _point_at_devnull(stream) -> None:
     """Point the file descriptor under `stream` at /dev/null, where it is one (not click's test
-    runner's)."""
+    runner's). The descriptor opened on /dev/null is closed once duplicated: it was left open."""
     with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        target = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, target)
+        finally:
+            os.close(devnull)
 
 
 def _emit(event: dict, stream=None) -> None:

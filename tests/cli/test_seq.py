@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from exr_sequences import clean_frame, rename_layer, write_stereo_sequence
 
 from vfxdenoise.cli.main import cli as vfxdenoise_cli
-from vfxdenoise.cli.seq import _done_event, _FrameReporter, _print_summary
+from vfxdenoise.cli.seq import _done_event, _FrameReporter, _point_at_devnull, _print_summary
 from vfxdenoise.core.engine import RunSummary
 from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
@@ -665,6 +665,19 @@ def test_events_that_cannot_be_written_stop_the_run_saying_why_on_stderr(sequenc
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot write the --progress json events to stdout (No space "
                                     "left on device): the run stopped."), result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc/self/fd")
+def test_a_stream_pointed_at_devnull_leaves_no_descriptor_open(tmp_path):
+    """A failed report's stream is pointed at /dev/null (its unflushed bytes then go nowhere at exit);
+    the descriptor opened on /dev/null for that stayed open beside it."""
+    with open(tmp_path / "events.txt", "w") as stream:
+        before = set(os.listdir("/proc/self/fd"))
+        _point_at_devnull(stream)
+        assert set(os.listdir("/proc/self/fd")) == before
+        assert os.path.samefile(f"/proc/self/fd/{stream.fileno()}", os.devnull)
+        stream.write("lost")
+    assert (tmp_path / "events.txt").read_text() == ""
 
 
 def test_the_done_event_and_the_printed_summary_say_the_same_findings_in_one_order(capsys):
