@@ -64,6 +64,14 @@ class FramePattern:
         """Canonical form with one `#` per digit, e.g. '/shots/a/render.####.exr'."""
         return str(self.directory / f"{self.prefix}{'#' * self.padding}{self.suffix}")
 
+    def spelt(self, token: str | None = None) -> str:
+        """The pattern with `token` for its frame number, the token it was typed with (`typed_token`:
+        '@' of render.@.exr, which `text` names render.#.exr, a padding of four to fileseq and to
+        people who read # so); `text` without one."""
+        if token is None:
+            return self.text
+        return str(self.directory / f"{self.prefix}{token}{self.suffix}")
+
     def name(self, frame: int) -> str:
         """File name of `frame`, zero padded like printf('%0Nd') (frame -5, padding 4: '-005')."""
         return f"{self.prefix}{frame_number(frame, self.padding)}{self.suffix}"
@@ -282,6 +290,18 @@ def not_files_text(pattern: FramePattern, found: dict[int, str], limit: int = 3)
     else:
         fix = "replace it with the rendered frame" if one else "replace them with the rendered frames"
     return f"{', '.join(listed)}{more}: {fix}"
+
+
+def typed_token(typed: str, pattern: FramePattern) -> str | None:
+    """The frame token of the path `typed` as it is written there ('@' of render.@.exr, '%04d'),
+    `pattern` being what it was read as (`sequence.parse_pattern`); None where its file name is not
+    the pattern's prefix, a FRAME_TOKEN of its padding and its suffix."""
+    name = Path(typed).name
+    token = name[len(pattern.prefix):len(name) - len(pattern.suffix)]
+    if not (name.startswith(pattern.prefix) and name.endswith(pattern.suffix) and token
+            and FRAME_TOKEN.fullmatch(token) and token_padding(token) == pattern.padding):
+        return None
+    return token
 
 
 def token_padding(token: str) -> int:

@@ -18,6 +18,7 @@ from vfxdenoise.core.io.frame_pattern import (
     output_pattern_problem,
     pattern_from_text,
     pattern_problem,
+    typed_token,
     what_is_at,
     windows_path_problem,
 )
@@ -393,3 +394,17 @@ def test_an_output_typed_as_the_input_was_is_not_said_to_spell_it_another_way():
                                    typed="./shot/render.$F4.exr", typed_input=typed_input)
     assert other.startswith(f"./shot/render.$F4.exr is the input pattern ({typed_input}, spelled another "
                             "way):")
+
+
+@pytest.mark.parametrize("typed, token", [("/s/render.@.exr", "@"), ("/s/render.%d.exr", "%d"),
+                                          ("/s/render.%04d.exr", "%04d"), ("/s/render.${F4}.exr", "${F4}"),
+                                          ("/s/render_$F.exr", "$F"), ("s/render.@@@@.exr", "@@@@"),
+                                          ("/s/render.####.exr", "####")])
+def test_a_pattern_is_named_back_with_the_token_it_was_typed_with(typed, token):
+    """render.@.exr was named back render.#.exr: the same files here (one # per digit), a
+    padding of four to fileseq's default and to people who read # so."""
+    pattern = parse_pattern(typed)
+    assert typed_token(typed, pattern) == token
+    assert pattern.spelt(token) == str(pattern.directory / os.path.basename(typed))
+    assert pattern.spelt(None) == pattern.text
+    assert typed_token("/s/other.@.exr", pattern) is None  # not the text it was read from

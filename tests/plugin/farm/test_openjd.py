@@ -331,6 +331,32 @@ def test_openjd_run_in_chunks_is_bit_identical_to_one_seq_run(shot, tmp_path, ti
         assert _same(out, reference, frame), frame
 
 
+def test_a_job_over_an_unpadded_shot_names_its_patterns_as_typed_and_writes_what_seq_writes(
+        sequence_factory, tmp_path, tiny_weights):
+    """render.@.exr (one @ per digit, unpadded) was named back render.#.exr in the job's pattern
+    parameters, description and task command lines: the same files here, a padding of four to
+    fileseq's default and to people who read # so."""
+    folder = Path(sequence_factory(frames=range(8, 13), height=32, width=32)).parent
+    for frame in range(8, 13):  # render.0008.exr -> render.8.exr
+        (folder / f"render.{frame:04d}.exr").rename(folder / f"render.{frame}.exr")
+    shot, out = str(folder / "render.@.exr"), str(tmp_path / "farm" / "den.@.exr")
+    job = _cpu_job(shot, out, tiny_weights, chunk=2)
+    write_bundle(job, tmp_path / "bundle")
+
+    values = _values(tmp_path / "bundle")
+    assert (values["InputFilePattern"], values["OutputFilePattern"]) == ("render.@.exr", "den.@.exr")
+    template = yaml.safe_load((tmp_path / "bundle" / "template.yaml").read_text())
+    assert template["description"].startswith(f"vfxdenoise seq over {shot} -> {out},")
+    command = job.seq_command("8-9")
+    assert (command[command.index("seq") + 1], command[command.index("-o") + 1]) == (shot, out)
+    result = _openjd(*_run_args(tmp_path / "bundle"))
+
+    assert "Chunks run: 3" in result.stdout
+    assert sorted(os.listdir(tmp_path / "farm")) == sorted(f"den.{frame}.exr" for frame in range(8, 13))
+    reference = _single_run(shot, str(tmp_path / "single" / "den.@.exr"), tiny_weights)
+    assert all(_same(out, reference, frame) for frame in range(8, 13))
+
+
 def test_workers_that_see_the_shot_at_other_paths_are_given_them(shot, reference, tmp_path,
                                                                   tiny_weights):
     """A worker that mounts the shot elsewhere (another mount point; Windows submitters and Linux
