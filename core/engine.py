@@ -42,7 +42,7 @@ from vfxdenoise.core.io.exr import ExrImage, HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import frames_layer_notes, frames_layers, no_alpha_where
 from vfxdenoise.core.io.write_advice import disk_unwritable
-from vfxdenoise.core.layer_denoise import ADDS_UP, filtered_as_radiance
+from vfxdenoise.core.layer_denoise import ADDS_UP, BREAKDOWN_SEARCH_LAYERS, filtered_as_radiance, searched
 from vfxdenoise.core.motion_vectors import MotionVectors, ZeroVectors
 from vfxdenoise.core.neighbours import UNREADABLE, UsableWindow, usable_window
 from vfxdenoise.core.option_warnings import warn_of_spare_threads, warn_of_unread_motion_options
@@ -766,16 +766,25 @@ class _Outcomes:
 
     def _warn_of_unreconciled(self, frame: int, unreconciled: Unreconciled) -> None:
         """Warn, once a run for each view and set of layers, of --aov layers no set of which made up
-        frame `frame`'s beauty (`denoised_frame.Unreconciled`): none sums to the denoised beauty,
+        frame `frame`'s beauty, or too many for their sets to be searched that did not as one
+        (`denoised_frame.Unreconciled`, `layer_denoise.searched`): none sums to the denoised beauty,
         which a comp rebuilding the beauty from them would be told of by nothing else."""
         for view, layers in unreconciled.items():
             if (view, layers) in self.unreconciled:
                 continue
             self.unreconciled.add((view, layers))
-            warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render, nor "
-                 "does any set of them (within %g%%), so none was moved to add up to the denoised "
-                 "beauty: each is as the network made it (said once for these layers)", frame,
-                 f", view {view}" if view else "", ", ".join(layers), ADDS_UP * 100)
+            where = (frame, f", view {view}" if view else "", ", ".join(layers), ADDS_UP * 100)
+            if searched(len(layers)):
+                warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render, nor "
+                     "does any set of them (within %g%%), so none was moved to add up to the denoised "
+                     "beauty: each is as the network made it (said once for these layers)", *where)
+            else:
+                warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render "
+                     "(within %g%%), and the sets of more than %d layers are not searched for those "
+                     "that do (light groups beside diffuse and specular), so none was moved to add up "
+                     "to the denoised beauty: each is as the network made it; give --aov the layers "
+                     "of one breakdown, %d at most, to have them reconciled (said once for these "
+                     "layers)", *where, BREAKDOWN_SEARCH_LAYERS, BREAKDOWN_SEARCH_LAYERS)
 
     def _report(self, result: FrameResult, started: float, ended: float,
                 header_changes: Sequence[HeaderChange] = (), unreconciled: Unreconciled | None = None

@@ -137,13 +137,18 @@ def breakdowns(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> list
     where two tie, so light groups that hold every light are one breakdown, not a group that
     alone lights some pixels), then the one that does among the layers left, and so on while
     one adds up at any of them. All the layers as one (as where the search cannot tell) where
-    there is one, more than `BREAKDOWN_SEARCH_LAYERS`, or no pixel brighter than the floor
-    (`ADDS_UP_FLOOR`) makes add up."""
+    there is one, or no pixel brighter than the floor (`ADDS_UP_FLOOR`) makes add up. Of more
+    than `BREAKDOWN_SEARCH_LAYERS`, whose sets are not searched, all as one where they add up at
+    any of those pixels, else none (the caller warns: `searched`); as one set they were moved
+    nowhere, and nothing said so, where they held two breakdowns."""
     every = tuple(range(len(noisy_layers)))
     count = len(noisy_layers)
     lit = _lit_sample(noisy_beauty)
-    if count < 2 or count > BREAKDOWN_SEARCH_LAYERS or lit is None:
+    if count < 2 or lit is None:
         return [every]
+    if not searched(count):
+        at_lit = [layer.reshape(3, -1)[:, lit] for layer in noisy_layers]
+        return [every] if _adds_up(noisy_beauty.reshape(3, -1)[:, lit], at_lit).any() else []
     sets = np.arange(1 << count)
     adding_up = _sets_adding_up(noisy_beauty.reshape(3, -1)[:, lit],
                                 np.stack([layer.reshape(3, -1)[:, lit] for layer in noisy_layers]))
@@ -159,6 +164,12 @@ def breakdowns(noisy_beauty: np.ndarray, noisy_layers: list[np.ndarray]) -> list
         best = int(sets[np.argmax(np.where(fits, rank, -1))])
         found.append(tuple(i for i in every if best >> i & 1))
         left &= ~best
+
+
+def searched(count: int) -> bool:
+    """Whether `breakdowns` tries every set of `count` layers (up to `BREAKDOWN_SEARCH_LAYERS`), or
+    only all of them as one."""
+    return count <= BREAKDOWN_SEARCH_LAYERS
 
 
 def _sets_adding_up(beauty: np.ndarray, layers: np.ndarray) -> np.ndarray:

@@ -65,6 +65,7 @@ from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
 from vfxdenoise.core.io.frame_locks import lock_path
 from vfxdenoise.core.io.sequence import parse_pattern
+from vfxdenoise.core.layer_denoise import BREAKDOWN_SEARCH_LAYERS
 from vfxdenoise.core.models import MODELS
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.runtime.host_cpus import available_cpus
@@ -1280,6 +1281,33 @@ def test_light_groups_and_diffuse_specular_each_sum_to_the_denoised_beauty_in_on
     assert said == ["frame 1: the --aov layers diffuse, specular do not add up to the beauty in the render, "
                     "nor does any set of them (within 1%), so none was moved to add up to the denoised "
                     "beauty: each is as the network made it (said once for these layers)"]
+
+
+def test_more_layers_than_are_searched_that_do_not_add_up_as_one_are_warned_of_by_name(sequence_factory,
+                                                                                      tiny_weights):
+    """Past BREAKDOWN_SEARCH_LAYERS (light groups beside their passes: 13 layers, each set of which
+    makes up the beauty twice over) the layers were taken as one breakdown, moved nowhere, and
+    nothing said so. The warning names them and says why no set was looked for."""
+    frames = range(1, 3)
+    pattern = sequence_factory(frames=frames, noise=0.3, height=16, width=24)
+    sequence = parse_pattern(pattern)
+    count = BREAKDOWN_SEARCH_LAYERS + 1
+    names = [f"lg{i:02d}" for i in range(count // 2)] + [f"pass{i:02d}" for i in range(count - count // 2)]
+    for frame in frames:
+        image = read_exr(sequence.path(frame))
+        beauty = image.get(["R", "G", "B"])
+        for group in (names[:count // 2], names[count // 2:]):
+            for name in group:  # each group an even split of the beauty
+                image.add_channels([f"{name}.{c}" for c in "RGB"], beauty / len(group), pixel_type="float")
+        write_exr(sequence.path(frame), image)
+    summary = denoise_sequence(pattern, config=_config(tiny_weights, aovs=("lg*", "pass*")))
+    said = [w for w in summary.warnings if "add up" in w]
+    most = BREAKDOWN_SEARCH_LAYERS
+    assert said == [f"frame 1: the --aov layers {', '.join(names)} do not add up to the beauty in the render "
+                    f"(within 1%), and the sets of more than {most} layers are not searched for those that "
+                    "do (light groups beside diffuse and specular), so none was moved to add up to the "
+                    "denoised beauty: each is as the network made it; give --aov the layers of one "
+                    f"breakdown, {most} at most, to have them reconciled (said once for these layers)"]
 
 
 def test_the_summarys_layers_are_those_denoised_in_any_frame_in_the_order_a_frame_with_all_has(

@@ -7,6 +7,7 @@ from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
 from vfxdenoise.core.io.aovs import aov_names, resolve_layers
 from vfxdenoise.core.layer_denoise import (
+    BREAKDOWN_SEARCH_LAYERS,
     breakdowns,
     denoise_layers,
     filtered_as_radiance,
@@ -253,3 +254,28 @@ def test_a_layer_cropped_to_a_smaller_window_takes_no_share_outside_it():
     reconcile(beauty, [key, fill], noisy_beauty, [noisy_key, noisy_fill], [inside, None])
     np.testing.assert_allclose(key * inside + fill, beauty, rtol=1e-6)
     assert (key[:, ~inside] == 0).all()
+
+
+def _parts(noisy_beauty: np.ndarray, count: int, rng) -> list[np.ndarray]:
+    """`noisy_beauty` split in `count` layers that add up to it, by shares varying pixel by pixel."""
+    shares = rng.uniform(0.1, 1, (count, 1, *noisy_beauty.shape[1:])).astype(np.float32)
+    return list(noisy_beauty * (shares / shares.sum(axis=0)))
+
+
+def test_more_layers_than_are_searched_are_reconciled_as_one_only_where_they_add_up_as_one():
+    """Past BREAKDOWN_SEARCH_LAYERS the sets are not searched and all the layers were taken as one
+    breakdown: seven light groups beside seven passes summed to twice the beauty, were moved
+    nowhere, and `reconcile` gave them as reconciled, so nothing warned. Now none is (the run
+    warns, tests/core/test_engine.py); layers that add up as one are reconciled as before."""
+    rng = np.random.default_rng(9)
+    noisy_beauty = rng.gamma(2.0, 0.5, (3, 16, 16)).astype(np.float32)
+    count = BREAKDOWN_SEARCH_LAYERS + 2
+    noisy = _parts(noisy_beauty, count // 2, rng) + _parts(noisy_beauty, count - count // 2, rng)
+    layers = [layer * rng.uniform(0.8, 1.2, layer.shape).astype(np.float32) for layer in noisy]
+    made = [layer.copy() for layer in layers]
+    assert breakdowns(noisy_beauty, noisy) == []
+    assert reconcile(0.9 * noisy_beauty, layers, noisy_beauty, noisy) == []
+    assert all((layer == before).all() for layer, before in zip(layers, made))
+    groups = _parts(noisy_beauty, BREAKDOWN_SEARCH_LAYERS + 1, rng)
+    assert reconcile(0.9 * noisy_beauty, [g.copy() for g in groups], noisy_beauty, groups) == [
+        tuple(range(BREAKDOWN_SEARCH_LAYERS + 1))]
