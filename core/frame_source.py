@@ -24,6 +24,7 @@ from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.kept_as_rendered import NonFiniteWritten, written_as_rendered
+from vfxdenoise.core.lacking_guides import LackingGuides, Unguided, unguided
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.run_warnings import carried, warn
 from vfxdenoise.core.sanitize import SanitizeReport
@@ -90,6 +91,8 @@ class LoadedFrame:
     # Each view's, without --alpha denoise: whether its alpha covers a pixel in part
     # (`coverage.partly_covered`), for the run to say which alpha an element is better comped with
     partly_covered: dict[str, bool] = field(default_factory=dict)
+    # Each view lacking a guide: which, and the frame's other RGB layers (`lacking_guides.unguided`)
+    unguided: Unguided = field(default_factory=dict)
 
 
 class FrameSource:
@@ -117,6 +120,7 @@ class FrameSource:
         self.keep_noisy = keep_noisy
         self.non_finite_written = NonFiniteWritten()
         self.uncovered_guides = UncoveredGuides()  # guides short of the beauty's window: said at `close`
+        self.lacking_guides = LackingGuides()  # a frame lacking a guide those before it hold: said as read
         self.decode = decode  # a `ProbedImages`' read (its probes) or take (the run); else `decode_exr`
         self.motion = motion or MotionVectors()
         self.exposure = exposure or Exposure()
@@ -164,8 +168,9 @@ class FrameSource:
                 features[view] = features[view].to(self.device)
         kept = image if frame in self.keep_images else None
         counted = self._non_finite(image, layers) if kept is not None else None
+        lacking = unguided(image, layers, self.overrides, str(path))
         return (LoadedFrame(features, kept, layers, windows, image.display_window, lit, stamp, opaque,
-                            counted, partly_covered=partly), report)
+                            counted, partly_covered=partly, unguided=lacking), report)
 
     def _non_finite(self, image: ExrImage, layers: dict[str, LayerMap]) -> dict[str, int]:
         """Output channel -> the NaN and Inf its output made from `image` carries as rendered."""
@@ -196,6 +201,10 @@ class FrameSource:
             self.sanitized.add_frame(report)  # a sun, a filter's lobes: said once, in the run's summary
             if report.broken and not self.quiet:
                 warn(log, "frame %d: %s", frame, report.describe_frame())
+            path = self.pattern.path(frame)
+            for lacking in self.lacking_guides.warnings(frame, path, loaded.layers, loaded.unguided):
+                if not self.quiet:
+                    warn(log, lacking)
             if not self.quiet and not self.warned_dim:
                 self._warn_if_sunk(frame, loaded)
             self.cache[frame] = loaded

@@ -3,6 +3,7 @@ the neighbours it can use, exactly as if the shot were split there; never a cras
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import numpy as np
@@ -47,6 +48,24 @@ def test_channel_set_change_splits_the_temporal_context(shot, tmp_path, config, 
             in summary.results[last - 1].message)
     for part in parts:
         _same_output(summary, _alone(shot, part, tmp_path / f"alone{part[0]}", config), part)
+
+
+@pytest.mark.parametrize(("changed", "holder"), [([4], 1), ([1, 2], 3)],
+                         ids=["frame-4-loses-albedo", "frames-1-2-lack-albedo"])
+def test_a_frame_lacking_a_guide_the_others_hold_is_named(shot, config, caplog, changed, holder):
+    """A frame re-rendered without its albedo among frames holding one was said only in its
+    neighbours' 'its channels differ' warnings: each such frame is named, with the guide it lacks,
+    a frame holding it and what to do, as a shot lacking it throughout is."""
+    for frame in changed:
+        drop_channels(shot.path(frame), "albedo")
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        denoise_sequence(shot, config=config())
+    said = [m for m in caplog.messages if "no albedo layer found, though" in m]
+    assert said == [f"frame {frame} (render.{frame:04d}.exr): no albedo layer found, though frame "
+                    f"{holder} has one, so the network denoises this frame without it, a few tenths of "
+                    "a dB worse, and its neighbours leave it out of their windows: re-render it with its "
+                    "albedo layer, or name the layer with --albedo; its other RGB layers: none"
+                    for frame in changed]
 
 
 def test_resolution_change_splits_the_temporal_context(tmp_path, config):
