@@ -43,7 +43,7 @@ from vfxdenoise.core.io.exr import (
 from vfxdenoise.core.io.pixel_box import Box
 from vfxdenoise.core.kept_as_rendered import noisy_names
 from vfxdenoise.core.layer_denoise import reconcile
-from vfxdenoise.core.sanitize import MAX_RADIANCE
+from vfxdenoise.core.sanitize import MAX_RADIANCE, without_unlit_infinities
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,8 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
     uncovered = _uncovered(image, layers, window)
     # As rendered: clipped lamps and a pixel filter's negative lobes come back from it (`Exposure.undo`)
     noisy = [image.get(channels, window=window) for channels in names]
+    # A layer's +Inf where the beauty holds no lamp: broken, as the network saw it, so left denoised
+    noisy[1:] = [without_unlit_infinities(layer, noisy[0]) for layer in noisy[1:]]
     results = [exposure.undo(_layer_result(denoised, index), noisy[index],
                              [image.pixel_type(channel) == "float" for channel in channels])
                for index, channels in enumerate(names)]

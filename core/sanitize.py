@@ -212,23 +212,28 @@ def sanitize(features: FrameFeatures, in_place: bool = False,
     Broken values take the mean of the good values round them (`_fill_from_around`): at 0 they left
     a dark hole once denoised. `stored_as_float`: per channel, whether the frame stores it as float
     (where +Inf is broken, not a lamp), by the feature's name in the report ('beauty', 'aov NAME');
-    one not named is taken as half. The arrays of `features` are left alone unless `in_place`
+    one not named is taken as half. A layer's +Inf is a lamp only where the beauty is one too
+    (`_lamp_pixels`): the layers of a beauty sum to it, and a light group's +Inf where the beauty
+    is finite and dim is a broken value (set to 65504, it left a block of 65504 in the denoised
+    layer, the layers 65504 off their sum). The arrays of `features` are left alone unless `in_place`
     (float32 or float16 arrays the caller owns, which stay in their type).
     """
     report, stored_as_float = SanitizeReport(), stored_as_float or {}
     cleaned = {name: _clean(FeatureKey(name), getattr(features, name), in_place, stored_as_float, report)
                for name in FEATURES if getattr(features, name) is not None}
-    aovs = {name: _clean_layer(name, values, in_place, stored_as_float, report)
+    beauty = cleaned.get("beauty")
+    aovs = {name: _clean_layer(name, values, in_place, stored_as_float, report, beauty)
             for name, values in features.aovs.items()}
     return replace(features, **cleaned, aovs=aovs), report  # the features it lacks stay None
 
 
 def _clean(key: FeatureKey, values: np.ndarray, in_place: bool, stored_as_float: Mapping[str, Sequence[bool]],
-           report: SanitizeReport) -> np.ndarray:
+           report: SanitizeReport, beauty: np.ndarray | None = None) -> np.ndarray:
     """One feature's `values` sanitised (`sanitize`), those replaced counted in `report` under `key`:
     radiance clipped to what half floats hold, a guide to its `_LIMITS`, motion far longer than the
-    frame dropped. A clean feature, the common case, costs one pass for its minimum and maximum
-    (`half_floats.extremes`: NumPy, no torch)."""
+    frame dropped. A layer's +Inf is a lamp only where the `beauty` (sanitised, of the same size)
+    is one; with no beauty, wherever its channel is stored as half. A clean feature, the common
+    case, costs one pass for its minimum and maximum (`half_floats.extremes`: NumPy, no torch)."""
     values = _owned(values, in_place)
     radiance = key.feature == "beauty" or bool(key.aov)
     low, high = _LIMITS["beauty"] if radiance else _LIMITS.get(key.feature, (-_FLOAT_MAX, _FLOAT_MAX))
@@ -239,7 +244,7 @@ def _clean(key: FeatureKey, values: np.ndarray, in_place: bool, stored_as_float:
     least, most = half_floats.extremes(values)
     if not (low <= least and most <= high):  # NaN fails both
         if radiance:
-            broken = _count_radiance(key, values, low, high, stored_as_float.get(key, ()), report)
+            broken = _count_radiance(key, values, low, high, stored_as_float.get(key, ()), report, beauty)
         else:
             broken = _count_guide(key, values, low, high, report)
         values[~np.isfinite(values)] = 0.0
@@ -251,36 +256,59 @@ def _clean(key: FeatureKey, values: np.ndarray, in_place: bool, stored_as_float:
     return values
 
 
-def _clean_layer(name: str, values: np.ndarray, in_place: bool,
-                 stored_as_float: Mapping[str, Sequence[bool]], report: SanitizeReport) -> np.ndarray:
-    """A layer's `values` sanitised (`_clean`) under 'aov NAME'. The alpha to be denoised
-    (`features.ALPHA_LAYER`: its one channel three times, A, A, A) is cleaned and counted as that
-    one channel, then copied to the other two: 64 NaN pixels of A were reported as 192 values."""
+def _clean_layer(name: str, values: np.ndarray, in_place: bool, stored_as_float: Mapping[str, Sequence[bool]],
+                 report: SanitizeReport, beauty: np.ndarray | None = None) -> np.ndarray:
+    """A layer's `values` sanitised (`_clean`, its lamps where the `beauty`'s are) under 'aov NAME'.
+    The alpha to be denoised (`features.ALPHA_LAYER`: its one channel three times, A, A, A) is
+    cleaned and counted as that one channel, then copied to the other two: 64 NaN pixels of A were
+    reported as 192 values."""
     from vfxdenoise.core.features import ALPHA_LAYER  # features imports this module
 
     key = FeatureKey(aov=name)
     if name != ALPHA_LAYER or len(values) < 2:
-        return _clean(key, values, in_place, stored_as_float, report)
+        return _clean(key, values, in_place, stored_as_float, report, beauty)
     values = _owned(values, in_place)
-    _clean(key, values[:1], True, {key: tuple(stored_as_float.get(key, ()))[:1]}, report)
+    _clean(key, values[:1], True, {key: tuple(stored_as_float.get(key, ()))[:1]}, report, beauty)
     values[1:] = values[:1]
     return values
 
 
 def _count_radiance(key: FeatureKey, values: np.ndarray, low: float, high: float,
-                    stored_as_float: Sequence[bool], report: SanitizeReport) -> np.ndarray:
+                    stored_as_float: Sequence[bool], report: SanitizeReport,
+                    beauty: np.ndarray | None = None) -> np.ndarray:
     """Count radiance `values` outside [low, high] in `report` (every one; finite ones as clipped or
-    negative too, +Inf in a channel stored as half as lamps), set that +Inf to `high` (`sanitize`), and return
-    where the (C, H, W) values are broken: NaN, -Inf, and +Inf in a channel stored as float."""
+    negative too, +Inf in a channel stored as half as lamps), set that +Inf to `high` (`sanitize`),
+    and return where the (C, H, W) values are broken: NaN, -Inf, +Inf in a channel stored as
+    float, and a layer's +Inf where the (sanitised) `beauty` is no lamp (`_lamp_pixels`)."""
     finite = np.isfinite(values)
     outside = values.size - np.count_nonzero((values >= low) & (values <= high))  # NaN: outside
     lamps = np.isposinf(values)  # Inf in a half channel: a lamp beyond what it holds
     if any(stored_as_float):  # in a float one: broken
         lamps[np.asarray(stored_as_float, dtype=bool)] = False
+    if key.aov and beauty is not None and beauty.shape[-2:] == values.shape[-2:] and lamps.any():
+        lamps &= _lamp_pixels(beauty)
     report.add(key, outside, np.count_nonzero(finite & (values > high)),
                np.count_nonzero(finite & (values < low)), lamps=np.count_nonzero(lamps))
     values[lamps] = high
     return ~(finite | lamps)
+
+
+def _lamp_pixels(beauty: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of a sanitised (C, H, W) `beauty` that hold a lamp, a channel at
+    MAX_RADIANCE (a half channel's +Inf, or a float one's radiance past it, clipped there)."""
+    return (beauty >= MAX_RADIANCE).any(axis=0)
+
+
+def without_unlit_infinities(layer: np.ndarray, beauty: np.ndarray) -> np.ndarray:
+    """A (C, H, W) layer as rendered with its +Inf where the `beauty` (as rendered, over the same
+    pixels) holds no lamp (`_lamp_pixels`) set to NaN: a broken value, as `sanitize` took it for
+    the network, which the output then leaves denoised rather than put back as a lamp at 65504
+    (`exposure.Exposure.undo`). `layer` itself where it holds no such value."""
+    unlit = np.isposinf(layer)
+    if not unlit.any() or beauty.shape[-2:] != layer.shape[-2:]:
+        return layer
+    unlit &= ~_lamp_pixels(beauty)
+    return np.where(unlit, np.float32(np.nan), layer) if unlit.any() else layer
 
 
 def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, report: SanitizeReport

@@ -411,3 +411,31 @@ def test_a_light_group_in_a_cropped_part_sums_with_the_others_to_the_beauty_roun
     written_key[inside] = written[1].channels["G"].pixels.ravel()
     np.testing.assert_allclose(written_key + written[2].channels["G"].pixels,
                                written[0].channels["G"].pixels, rtol=1e-6)
+
+
+def test_a_layers_inf_where_the_beauty_is_dim_comes_out_denoised_not_65504(tmp_path):
+    """Layers diffuse + specular stored as half summing to the beauty, specular holding a 2x2 block
+    of +Inf where the beauty is 0.5 (a broken value) and one where the beauty is a lamp past what
+    half floats hold (a light group's lamp). The first was put back as a lamp: 65504 in the written
+    layer, the layers 65504 off the beauty (QA). It comes out as denoised, the layers summing to the
+    beauty; the lamp's is put back as before."""
+    beauty = np.full((3, 8, 8), 0.5, np.float32)
+    beauty[:, 1:3, 1:3] = np.inf
+    diffuse, specular = np.full_like(beauty, 0.3), np.full_like(beauty, 0.2)
+    diffuse[:, 1:3, 1:3] = 0.3
+    specular[:, 1:3, 1:3] = np.inf
+    specular[:, 5:7, 5:7] = np.inf
+    layers = {"": beauty, "diffuse.": diffuse, "specular.": specular}
+    exr = OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                       {f"{prefix}{c}": values[i].astype(np.float16)
+                        for prefix, values in layers.items() for i, c in enumerate("RGB")})
+    exr.write(str(tmp_path / "in.exr"))
+    views = {"": LayerMap(beauty=("R", "G", "B"), aovs=tuple((name, tuple(f"{name}.{c}" for c in "RGB"))
+                                                             for name in ("diffuse", "specular")))}
+    network = np.concatenate([np.full((3, 8, 8), value, np.float32) for value in (0.5, 0.3, 0.2)])
+    out, _ = denoised_image(read_exr(tmp_path / "in.exr"), views, {"": network}, EngineConfig(),
+                            MadeWith("model", "", Exposure(), "record"))
+    written = {prefix: out.get([f"{prefix}{c}" for c in "RGB"]) for prefix in layers}
+    np.testing.assert_allclose(written["specular."][:, 5:7, 5:7], 0.2, rtol=1e-3)
+    np.testing.assert_allclose(written["diffuse."] + written["specular."], written[""], rtol=1e-3)
+    assert (written["specular."][:, 1:3, 1:3] == 65504.0).all()

@@ -26,9 +26,12 @@ from vfxdenoise.core.sanitize import (
 
 def test_aov_layers_are_sanitised_as_the_beauty_is():
     layer = np.array([[[np.nan, np.inf, -np.inf, -2.0, 1e6, 0.5]]], np.float32).repeat(3, axis=0)
-    frame = FrameFeatures(beauty=np.ones((3, 1, 6), np.float32), aovs={"key": layer})
+    beauty = np.ones((3, 1, 6), np.float32)
+    beauty[0, 0, 1] = MAX_RADIANCE  # a lamp, where the layer's +Inf is
+    frame = FrameFeatures(beauty=beauty, aovs={"key": layer})
     cleaned, report = sanitize(frame)
-    # NaN and -Inf take the mean of the good values beside them (+Inf not said to be stored as float: a lamp)
+    # NaN and -Inf take the mean of the good values beside them (+Inf not said to be stored as float,
+    # where the beauty is a lamp: a lamp)
     np.testing.assert_array_equal(cleaned.aovs["key"][0, 0],
                                   [MAX_RADIANCE, MAX_RADIANCE, MAX_RADIANCE / 2, 0.0, MAX_RADIANCE, 0.5])
     assert report.counts == {"aov key": 15}  # five values replaced in each channel
@@ -105,6 +108,7 @@ def test_inf_in_a_half_channel_is_counted_as_a_lamp_apart_from_broken_values():
     beauty = np.ones((3, 4, 6), np.float32)
     beauty[:, 1, 1] = np.inf  # R and G stored as half: 2 lamps; B as float: broken
     beauty[0, 3, 5] = np.nan
+    beauty[0, 0, 0] = MAX_RADIANCE  # a lamp the beauty holds: the layer's +Inf there is one too
     layer = np.ones((3, 4, 6), np.float16)
     layer[1, 0, 0] = np.inf
     cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}),
@@ -152,6 +156,23 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
         "negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round bright edges, not broken "
         "values: the network sees them as 0, the output keeps them where a pixel within 2 px of them "
         "stays bright once denoised)")
+
+
+def test_a_layers_inf_is_a_lamp_only_where_the_beauty_is_one():
+    """A half layer's +Inf was a lamp wherever it lay: where the beauty is finite and dim it came out
+    a block of 65504 in the denoised layer, the layers 65504 off the beauty they sum to. It is a
+    broken value there, filled from round it and said for the frame as NaN is; a light group's
+    +Inf where the beauty is a lamp stays one."""
+    beauty = np.full((3, 12, 12), 0.5, np.float16)
+    beauty[:, 2, 2] = np.inf  # a lamp past what half floats hold
+    layer = np.full((3, 12, 12), 0.25, np.float16)
+    layer[:, 2, 2] = np.inf
+    layer[:, 7:9, 7:9] = np.inf  # where the beauty is 0.5
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty, aovs={"key": layer}))
+    assert (cleaned.aovs["key"][:, 2, 2] == MAX_RADIANCE).all()
+    np.testing.assert_array_equal(cleaned.aovs["key"][:, 7:9, 7:9], 0.25)
+    assert report.lamps == {"beauty": 3, "aov key": 3} and report.broken_values == {"aov key": 12}
+    assert report.describe_frame() == "replaced non-finite values: 12 aov key"
 
 
 def test_broken_beauty_values_take_the_values_round_them_a_block_too():
